@@ -1,0 +1,1077 @@
+/* audit_def.c - loads an audit definition from YAML (libyaml's document API, so every node knows
+ * its line), checks it whole, and checks values against its fields. */
+#include "audit_def.h"
+
+#include <assert.h>
+#include <ctype.h>
+#include <errno.h>
+#include <regex.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <yaml.h>
+
+#include "datetime.h"
+
+static const char *type_names[] = {
+    [FT_STRING] = "string",     [FT_INTEGER] = "integer",
+    [FT_DECIMAL] = "decimal",   [FT_DATE] = "date",
+    [FT_DATETIME] = "datetime", [FT_CODE] = "code",
+    [FT_BOOLEAN] = "boolean",   [FT_NHS_NUMBER] = "nhs_number",
+    [FT_POSTCODE] = "postcode", [FT_ODS_CODE] = "ods_code",
+    [FT_LSOA] = "lsoa",
+};
+#define N_TYPES (sizeof type_names / sizeof type_names[0])
+
+static const char *link_roles[] = {"nhs_number", "forename", "surname", "dob",
+                                   "sex",        "postcode", "lsoa"};
+#define N_LINK_ROLES (sizeof link_roles / sizeof link_roles[0])
+
+const char *audit_field_type_name(audit_field_type_t t)
+{
+    return (size_t)t < N_TYPES ? type_names[t] : "unknown";
+}
+
+static int type_from_name(const char *s, audit_field_type_t *t)
+{
+    for (size_t i = 0; i < N_TYPES; i++)
+        if (strcmp(s, type_names[i]) == 0) {
+            *t = (audit_field_type_t)i;
+            return 0;
+        }
+    return -1;
+}
+
+/* ---------------------------------------------------------------- destroy and look up */
+
+static void field_free(audit_field_t *f)
+{
+    free(f->name);
+    free(f->label);
+    free(f->link_as);
+    for (size_t i = 0; i < f->n_codes; i++) {
+        free(f->codes[i].code);
+        free(f->codes[i].label);
+    }
+    free(f->codes);
+    free(f->pattern);
+}
+
+void audit_def_destroy(audit_def_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    audit_def_t *self = *self_p;
+    for (size_t i = 0; i < self->n_fields; i++)
+        field_free(&self->fields[i]);
+    free(self->fields);
+    for (size_t i = 0; i < self->n_derived; i++) {
+        free(self->derived[i].name);
+        free(self->derived[i].expr_src);
+        expr_destroy(&self->derived[i].expr);
+    }
+    free(self->derived);
+    for (size_t i = 0; i < self->n_metrics; i++) {
+        audit_metric_t *m = &self->metrics[i];
+        free(m->id);
+        free(m->label);
+        free(m->numerator_src);
+        free(m->denominator_src);
+        expr_destroy(&m->numerator);
+        expr_destroy(&m->denominator);
+        free(m->unit);
+        free(m->period);
+    }
+    free(self->metrics);
+    free(self->path);
+    free(self->audit);
+    free(self->name);
+    free(self->dataset_version);
+    free(self->record_key_field);
+    free(self->trust_field);
+    free(self->site_field);
+    free(self->period_field);
+    free(self);
+    *self_p = NULL;
+}
+
+const audit_field_t *audit_def_field(const audit_def_t *self, const char *name)
+{
+    assert(self);
+    for (size_t i = 0; i < self->n_fields; i++)
+        if (self->fields[i].name && strcmp(self->fields[i].name, name) == 0)
+            return &self->fields[i];
+    return NULL;
+}
+
+static const audit_derived_t *find_derived(const audit_def_t *self, const char *name)
+{
+    for (size_t i = 0; i < self->n_derived; i++)
+        if (self->derived[i].name && strcmp(self->derived[i].name, name) == 0)
+            return &self->derived[i];
+    return NULL;
+}
+
+/* ---------------------------------------------------------------- YAML reading */
+
+typedef struct {
+    const char *path;
+    yaml_document_t *doc;
+    audit_def_t *def;
+    char *err;
+    size_t errlen;
+    char ctx[120]; /* what is being read, e.g. "field \"asa_grade\": " */
+} loader_t;
+
+static int line_of(const yaml_node_t *n)
+{
+    return (int)n->start_mark.line + 1;
+}
+
+static int lfail(loader_t *L, int line, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int lfail(loader_t *L, int line, const char *fmt, ...)
+{
+    if (L->err && L->errlen) {
+        char msg[512];
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(msg, sizeof msg, fmt, ap);
+        va_end(ap);
+        snprintf(L->err, L->errlen, "%s:%d: %s%s", L->path, line, L->ctx, msg);
+    }
+    return -1;
+}
+
+static yaml_node_t *node(loader_t *L, int id)
+{
+    return yaml_document_get_node(L->doc, id);
+}
+
+static const char *scalar(const yaml_node_t *n)
+{
+    return (const char *)n->data.scalar.value;
+}
+
+/* A plain empty scalar, ~ or null: YAML's ways of writing nothing. */
+static bool is_null(const yaml_node_t *n)
+{
+    if (n->type != YAML_SCALAR_NODE || n->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
+        return false;
+    const char *s = scalar(n);
+    return s[0] == '\0' || strcmp(s, "~") == 0 || strcmp(s, "null") == 0;
+}
+
+/* Checks that map is a mapping whose keys are distinct scalars from allowed. */
+static int check_keys(loader_t *L, const yaml_node_t *map, const char *what,
+                      const char *const *allowed, size_t n_allowed)
+{
+    if (map->type != YAML_MAPPING_NODE)
+        return lfail(L, line_of(map), "%s must be a mapping of keys to values", what);
+    for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top;
+         p++) {
+        yaml_node_t *k = node(L, p->key);
+        if (k->type != YAML_SCALAR_NODE)
+            return lfail(L, line_of(k), "keys must be plain names");
+        bool known = false;
+        for (size_t i = 0; i < n_allowed && !known; i++)
+            known = strcmp(scalar(k), allowed[i]) == 0;
+        if (!known) {
+            char list[300] = "";
+            for (size_t i = 0; i < n_allowed; i++) {
+                size_t used = strlen(list);
+                snprintf(list + used, sizeof list - used, "%s%s", i ? ", " : "", allowed[i]);
+            }
+            return lfail(L, line_of(k), "unknown key \"%.60s\" (expected one of: %s)", scalar(k),
+                         list);
+        }
+        for (yaml_node_pair_t *q = map->data.mapping.pairs.start; q < p; q++)
+            if (strcmp(scalar(node(L, q->key)), scalar(k)) == 0)
+                return lfail(L, line_of(k), "duplicate key \"%s\"", scalar(k));
+    }
+    return 0;
+}
+
+static yaml_node_t *get(loader_t *L, const yaml_node_t *map, const char *key)
+{
+    for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top;
+         p++) {
+        yaml_node_t *k = node(L, p->key);
+        if (k->type == YAML_SCALAR_NODE && strcmp(scalar(k), key) == 0)
+            return node(L, p->value);
+    }
+    return NULL;
+}
+
+/* The text of map[key] (copied to *out). A missing or empty required key is an error; a missing
+ * optional key leaves *out NULL. */
+static int get_string(loader_t *L, const yaml_node_t *map, const char *key, bool required,
+                      char **out)
+{
+    *out = NULL;
+    yaml_node_t *v = get(L, map, key);
+    if (!v || is_null(v)) {
+        if (required)
+            return lfail(L, v ? line_of(v) : line_of(map), "missing key \"%s\"", key);
+        return 0;
+    }
+    if (v->type != YAML_SCALAR_NODE)
+        return lfail(L, line_of(v), "\"%s\" must be a single value", key);
+    if (required && scalar(v)[0] == '\0')
+        return lfail(L, line_of(v), "\"%s\" is empty", key);
+    *out = strdup(scalar(v));
+    if (!*out)
+        return lfail(L, line_of(v), "out of memory");
+    return 0;
+}
+
+static int get_bool(loader_t *L, const yaml_node_t *map, const char *key, bool required, bool dflt,
+                    bool *out)
+{
+    *out = dflt;
+    yaml_node_t *v = get(L, map, key);
+    if (!v || is_null(v)) {
+        if (required)
+            return lfail(L, v ? line_of(v) : line_of(map), "missing key \"%s\"", key);
+        return 0;
+    }
+    if (v->type == YAML_SCALAR_NODE && strcmp(scalar(v), "true") == 0)
+        *out = true;
+    else if (v->type == YAML_SCALAR_NODE && strcmp(scalar(v), "false") == 0)
+        *out = false;
+    else
+        return lfail(L, line_of(v), "\"%s\" must be true or false", key);
+    return 0;
+}
+
+static int get_number(loader_t *L, const yaml_node_t *map, const char *key, bool *has, double *out)
+{
+    *has = false;
+    yaml_node_t *v = get(L, map, key);
+    if (!v || is_null(v))
+        return 0;
+    char *end = NULL;
+    if (v->type == YAML_SCALAR_NODE) {
+        errno = 0;
+        *out = strtod(scalar(v), &end);
+    }
+    if (v->type != YAML_SCALAR_NODE || end == scalar(v) || *end != '\0' || errno)
+        return lfail(L, line_of(v), "\"%s\" must be a number", key);
+    *has = true;
+    return 0;
+}
+
+/* Names usable in expressions: [a-z_][a-z0-9_]*, not a word of the language. */
+static bool valid_name(const char *s)
+{
+    static const char *reserved[] = {"true", "false", "null", "and", "or", "not"};
+    if (!((s[0] >= 'a' && s[0] <= 'z') || s[0] == '_'))
+        return false;
+    for (const char *c = s; *c; c++)
+        if (!((*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9') || *c == '_'))
+            return false;
+    for (size_t i = 0; i < sizeof reserved / sizeof reserved[0]; i++)
+        if (strcmp(s, reserved[i]) == 0)
+            return false;
+    return true;
+}
+
+static int check_name(loader_t *L, const yaml_node_t *map, const char *key, const char *name)
+{
+    if (valid_name(name))
+        return 0;
+    return lfail(L, line_of(get(L, map, key)),
+                 "\"%s\" is \"%.60s\", expected lower-case letters, digits and _ starting with "
+                 "a letter",
+                 key, name);
+}
+
+/* ---------------------------------------------------------------- fields */
+
+static int load_codes(loader_t *L, audit_field_t *f, const yaml_node_t *codes)
+{
+    if (codes->type != YAML_MAPPING_NODE)
+        return lfail(L, line_of(codes),
+                     "\"codes\" must map each code to its label, e.g. "
+                     "{\"1\": Male, \"2\": Female}");
+    size_t n = (size_t)(codes->data.mapping.pairs.top - codes->data.mapping.pairs.start);
+    if (n == 0)
+        return lfail(L, line_of(codes), "\"codes\" is empty");
+    f->codes = calloc(n, sizeof *f->codes);
+    if (!f->codes)
+        return lfail(L, line_of(codes), "out of memory");
+    for (size_t i = 0; i < n; i++) {
+        yaml_node_pair_t *p = &codes->data.mapping.pairs.start[i];
+        yaml_node_t *k = node(L, p->key), *v = node(L, p->value);
+        if (k->type != YAML_SCALAR_NODE || scalar(k)[0] == '\0')
+            return lfail(L, line_of(k), "a code must be a single non-empty value");
+        if (v->type != YAML_SCALAR_NODE || is_null(v))
+            return lfail(L, line_of(v), "code \"%s\" has no label", scalar(k));
+        for (size_t j = 0; j < i; j++)
+            if (strcmp(f->codes[j].code, scalar(k)) == 0)
+                return lfail(L, line_of(k), "duplicate code \"%s\"", scalar(k));
+        f->codes[i].code = strdup(scalar(k));
+        f->codes[i].label = strdup(scalar(v));
+        f->n_codes = i + 1;
+        if (!f->codes[i].code || !f->codes[i].label)
+            return lfail(L, line_of(k), "out of memory");
+    }
+    return 0;
+}
+
+static int check_pattern(loader_t *L, const yaml_node_t *at, const char *pattern)
+{
+    size_t len = strlen(pattern) + 5;
+    char *anchored = malloc(len);
+    if (!anchored)
+        return lfail(L, line_of(at), "out of memory");
+    snprintf(anchored, len, "^(%s)$", pattern);
+    regex_t re;
+    int rc = regcomp(&re, anchored, REG_EXTENDED | REG_NOSUB);
+    free(anchored);
+    if (rc != 0) {
+        char why[160];
+        regerror(rc, &re, why, sizeof why);
+        return lfail(L, line_of(at), "bad pattern \"%.80s\": %s", pattern, why);
+    }
+    regfree(&re);
+    return 0;
+}
+
+static int load_field(loader_t *L, size_t index, const yaml_node_t *map)
+{
+    static const char *keys[] = {"name",    "label", "type", "required", "identifier",
+                                 "link_as", "codes", "min",  "max",      "pattern"};
+    audit_def_t *def = L->def;
+    audit_field_t *f = &def->fields[index];
+    snprintf(L->ctx, sizeof L->ctx, "field %zu: ", index + 1);
+    if (map->type != YAML_MAPPING_NODE)
+        return lfail(L, line_of(map), "each field must be a mapping with name, type, ...");
+    f->line = line_of(map);
+    char *type = NULL;
+    if (get_string(L, map, "name", true, &f->name))
+        return -1;
+    snprintf(L->ctx, sizeof L->ctx, "field \"%.60s\": ", f->name);
+    if (check_keys(L, map, "a field", keys, sizeof keys / sizeof keys[0]) ||
+        check_name(L, map, "name", f->name))
+        return -1;
+    for (size_t i = 0; i < index; i++)
+        if (strcmp(def->fields[i].name, f->name) == 0)
+            return lfail(L, line_of(get(L, map, "name")),
+                         "duplicate field name (first declared on line %d)", def->fields[i].line);
+    if (get_string(L, map, "label", false, &f->label) || get_string(L, map, "type", true, &type))
+        return -1;
+    int bad_type = type_from_name(type, &f->type);
+    if (bad_type) {
+        lfail(L, line_of(get(L, map, "type")),
+              "unknown type \"%.40s\" (expected one of: string, "
+              "integer, decimal, date, datetime, code, boolean, "
+              "nhs_number, postcode, ods_code, lsoa)",
+              type);
+        free(type);
+        return -1;
+    }
+    free(type);
+    if (!f->label && !(f->label = strdup(f->name)))
+        return lfail(L, f->line, "out of memory");
+    if (get_bool(L, map, "required", false, false, &f->required) ||
+        get_bool(L, map, "identifier", false, false, &f->identifier) ||
+        get_string(L, map, "link_as", false, &f->link_as))
+        return -1;
+    if (f->link_as) {
+        bool known = false;
+        for (size_t i = 0; i < N_LINK_ROLES && !known; i++)
+            known = strcmp(f->link_as, link_roles[i]) == 0;
+        if (!known)
+            return lfail(L, line_of(get(L, map, "link_as")),
+                         "unknown link_as \"%.40s\" (expected one of: nhs_number, forename, "
+                         "surname, dob, sex, postcode, lsoa)",
+                         f->link_as);
+        for (size_t i = 0; i < index; i++)
+            if (def->fields[i].link_as && strcmp(def->fields[i].link_as, f->link_as) == 0)
+                return lfail(L, line_of(get(L, map, "link_as")),
+                             "link_as \"%s\" is already given to field \"%s\"", f->link_as,
+                             def->fields[i].name);
+    }
+
+    yaml_node_t *codes = get(L, map, "codes");
+    if (f->type == FT_CODE && (!codes || is_null(codes)))
+        return lfail(L, f->line, "type code needs \"codes\", mapping each code to its label");
+    if (codes && !is_null(codes)) {
+        if (f->type != FT_CODE)
+            return lfail(L, line_of(codes), "\"codes\" applies only to type code, not %s",
+                         type_names[f->type]);
+        if (load_codes(L, f, codes))
+            return -1;
+    }
+
+    if (get_number(L, map, "min", &f->has_min, &f->min) ||
+        get_number(L, map, "max", &f->has_max, &f->max))
+        return -1;
+    if ((f->has_min || f->has_max) && f->type != FT_INTEGER && f->type != FT_DECIMAL)
+        return lfail(L, line_of(get(L, map, f->has_min ? "min" : "max")),
+                     "min and max apply only to types integer and decimal, not %s",
+                     type_names[f->type]);
+    if (f->has_min && f->has_max && f->min > f->max)
+        return lfail(L, line_of(get(L, map, "min")), "bad range: min %g is greater than max %g",
+                     f->min, f->max);
+
+    if (get_string(L, map, "pattern", false, &f->pattern))
+        return -1;
+    if (f->pattern) {
+        if (f->type != FT_STRING)
+            return lfail(L, line_of(get(L, map, "pattern")),
+                         "\"pattern\" applies only to type string, not %s", type_names[f->type]);
+        if (check_pattern(L, get(L, map, "pattern"), f->pattern))
+            return -1;
+    }
+    return 0;
+}
+
+/* ---------------------------------------------------------------- expressions */
+
+typedef struct {
+    const audit_def_t *def;
+    size_t n_derived_known; /* derived fields declared before this expression */
+    const char *unknown;    /* the first name that is not declared */
+} refs_t;
+
+static int check_ref(void *ctx, const char *name)
+{
+    refs_t *r = ctx;
+    if (audit_def_field(r->def, name))
+        return 0;
+    for (size_t i = 0; i < r->n_derived_known; i++)
+        if (strcmp(r->def->derived[i].name, name) == 0)
+            return 0;
+    r->unknown = name;
+    return 1;
+}
+
+/* Parses map[key] into *expr (source copied to *src) and checks its field names. */
+static int load_expr(loader_t *L, const yaml_node_t *map, const char *key, size_t n_derived_known,
+                     char **src, expr_t **expr)
+{
+    if (get_string(L, map, key, true, src))
+        return -1;
+    yaml_node_t *at = get(L, map, key);
+    char why[200];
+    *expr = expr_parse(*src, why, sizeof why);
+    if (!*expr)
+        return lfail(L, line_of(at), "%s \"%.80s\" does not parse: %s", key, *src, why);
+    refs_t refs = {.def = L->def, .n_derived_known = n_derived_known};
+    if (expr_each_field(*expr, check_ref, &refs))
+        return lfail(L, line_of(at),
+                     "%s refers to \"%.60s\", which is not a field declared before it", key,
+                     refs.unknown);
+    return 0;
+}
+
+static int load_derived(loader_t *L, size_t index, const yaml_node_t *map)
+{
+    static const char *keys[] = {"name", "type", "expr"};
+    audit_def_t *def = L->def;
+    audit_derived_t *d = &def->derived[index];
+    snprintf(L->ctx, sizeof L->ctx, "derived field %zu: ", index + 1);
+    if (map->type != YAML_MAPPING_NODE)
+        return lfail(L, line_of(map), "each derived field must be a mapping with name, type, expr");
+    d->line = line_of(map);
+    if (get_string(L, map, "name", true, &d->name))
+        return -1;
+    snprintf(L->ctx, sizeof L->ctx, "derived field \"%.60s\": ", d->name);
+    if (check_keys(L, map, "a derived field", keys, sizeof keys / sizeof keys[0]) ||
+        check_name(L, map, "name", d->name))
+        return -1;
+    const audit_field_t *clash = audit_def_field(def, d->name);
+    if (clash)
+        return lfail(L, line_of(get(L, map, "name")),
+                     "duplicate field name (declared as a field on line %d)", clash->line);
+    for (size_t i = 0; i < index; i++)
+        if (strcmp(def->derived[i].name, d->name) == 0)
+            return lfail(L, line_of(get(L, map, "name")),
+                         "duplicate field name (first declared on line %d)", def->derived[i].line);
+    char *type = NULL;
+    if (get_string(L, map, "type", true, &type))
+        return -1;
+    int bad_type = type_from_name(type, &d->type);
+    if (bad_type)
+        lfail(L, line_of(get(L, map, "type")), "unknown type \"%.40s\"", type);
+    free(type);
+    if (bad_type)
+        return -1;
+    return load_expr(L, map, "expr", index, &d->expr_src, &d->expr);
+}
+
+static int load_metric(loader_t *L, size_t index, const yaml_node_t *map)
+{
+    static const char *keys[] = {"id",          "label",    "unit", "period", "higher_is_better",
+                                 "denominator", "numerator"};
+    audit_def_t *def = L->def;
+    audit_metric_t *m = &def->metrics[index];
+    snprintf(L->ctx, sizeof L->ctx, "metric %zu: ", index + 1);
+    if (map->type != YAML_MAPPING_NODE)
+        return lfail(L, line_of(map), "each metric must be a mapping with id, label, ...");
+    m->line = line_of(map);
+    if (get_string(L, map, "id", true, &m->id))
+        return -1;
+    snprintf(L->ctx, sizeof L->ctx, "metric \"%.60s\": ", m->id);
+    if (check_keys(L, map, "a metric", keys, sizeof keys / sizeof keys[0]) ||
+        check_name(L, map, "id", m->id))
+        return -1;
+    for (size_t i = 0; i < index; i++)
+        if (strcmp(def->metrics[i].id, m->id) == 0)
+            return lfail(L, line_of(get(L, map, "id")),
+                         "duplicate metric id (first declared on line %d)", def->metrics[i].line);
+    if (get_string(L, map, "label", true, &m->label) ||
+        get_string(L, map, "unit", false, &m->unit) ||
+        get_string(L, map, "period", false, &m->period) ||
+        get_bool(L, map, "higher_is_better", true, true, &m->higher_is_better))
+        return -1;
+    if (!m->unit && !(m->unit = strdup("trust")))
+        return lfail(L, m->line, "out of memory");
+    if (!m->period && !(m->period = strdup("quarter")))
+        return lfail(L, m->line, "out of memory");
+    if (strcmp(m->unit, "trust") != 0 && strcmp(m->unit, "site") != 0)
+        return lfail(L, line_of(get(L, map, "unit")),
+                     "unknown unit \"%.40s\" (expected trust or site)", m->unit);
+    if (strcmp(m->period, "quarter") != 0)
+        return lfail(L, line_of(get(L, map, "period")),
+                     "unknown period \"%.40s\" (expected quarter)", m->period);
+    return load_expr(L, map, "denominator", def->n_derived, &m->denominator_src, &m->denominator) ||
+                   load_expr(L, map, "numerator", def->n_derived, &m->numerator_src, &m->numerator)
+               ? -1
+               : 0;
+}
+
+/* Runs load(L, i, item) for each item of the list map[key]; *n is set to the list's length
+ * before loading so that destroy frees partly loaded items. */
+static int load_list(loader_t *L, const yaml_node_t *root, const char *key, bool required,
+                     void **items, size_t item_size, size_t *n,
+                     int (*load)(loader_t *, size_t, const yaml_node_t *))
+{
+    yaml_node_t *list = get(L, root, key);
+    if (!list || is_null(list)) {
+        if (required)
+            return lfail(L, list ? line_of(list) : line_of(root), "missing key \"%s\"", key);
+        return 0;
+    }
+    if (list->type != YAML_SEQUENCE_NODE)
+        return lfail(L, line_of(list), "\"%s\" must be a list (items starting with -)", key);
+    size_t count = (size_t)(list->data.sequence.items.top - list->data.sequence.items.start);
+    if (count == 0)
+        return 0;
+    *items = calloc(count, item_size);
+    if (!*items)
+        return lfail(L, line_of(list), "out of memory");
+    *n = count;
+    for (size_t i = 0; i < count; i++)
+        if (load(L, i, node(L, list->data.sequence.items.start[i])))
+            return -1;
+    L->ctx[0] = '\0';
+    return 0;
+}
+
+/* A top-level key naming a declared field (not a derived one). */
+static int check_field_ref(loader_t *L, const yaml_node_t *root, const char *key, const char *name)
+{
+    const audit_field_t *f = audit_def_field(L->def, name);
+    if (!f)
+        return lfail(L, line_of(get(L, root, key)), "\"%s\" names \"%.60s\", which is not a field",
+                     key, name);
+    if (strcmp(key, "period_field") == 0 && f->type != FT_DATE && f->type != FT_DATETIME)
+        return lfail(L, line_of(get(L, root, key)),
+                     "\"period_field\" must be a date or datetime field, \"%s\" is %s", name,
+                     type_names[f->type]);
+    return 0;
+}
+
+static int load_root(loader_t *L, const yaml_node_t *root)
+{
+    static const char *keys[] = {"audit",       "name",       "dataset_version", "record_key",
+                                 "trust_field", "site_field", "period_field",    "opt_out_applies",
+                                 "fields",      "derived",    "metrics"};
+    audit_def_t *def = L->def;
+    if (check_keys(L, root, "the definition", keys, sizeof keys / sizeof keys[0]))
+        return -1;
+    if (get_string(L, root, "audit", true, &def->audit) ||
+        check_name(L, root, "audit", def->audit) || get_string(L, root, "name", true, &def->name) ||
+        get_string(L, root, "dataset_version", true, &def->dataset_version) ||
+        get_string(L, root, "record_key", true, &def->record_key_field) ||
+        get_string(L, root, "trust_field", true, &def->trust_field) ||
+        get_string(L, root, "site_field", true, &def->site_field) ||
+        get_string(L, root, "period_field", true, &def->period_field) ||
+        get_bool(L, root, "opt_out_applies", true, false, &def->opt_out_applies))
+        return -1;
+    if (load_list(L, root, "fields", true, (void **)&def->fields, sizeof *def->fields,
+                  &def->n_fields, load_field) ||
+        load_list(L, root, "derived", false, (void **)&def->derived, sizeof *def->derived,
+                  &def->n_derived, load_derived) ||
+        load_list(L, root, "metrics", false, (void **)&def->metrics, sizeof *def->metrics,
+                  &def->n_metrics, load_metric))
+        return -1;
+    return check_field_ref(L, root, "record_key", def->record_key_field) ||
+                   check_field_ref(L, root, "trust_field", def->trust_field) ||
+                   check_field_ref(L, root, "site_field", def->site_field) ||
+                   check_field_ref(L, root, "period_field", def->period_field)
+               ? -1
+               : 0;
+}
+
+audit_def_t *audit_def_load(const char *path, char *err, size_t errlen)
+{
+    assert(path);
+    if (err && errlen)
+        err[0] = '\0';
+    FILE *in = fopen(path, "rb");
+    if (!in) {
+        if (err && errlen)
+            snprintf(err, errlen, "could not open audit definition \"%s\": %s", path,
+                     strerror(errno));
+        return NULL;
+    }
+    yaml_parser_t parser;
+    yaml_document_t doc;
+    if (!yaml_parser_initialize(&parser)) {
+        fclose(in);
+        if (err && errlen)
+            snprintf(err, errlen, "%s: out of memory", path);
+        return NULL;
+    }
+    yaml_parser_set_input_file(&parser, in);
+    int loaded = yaml_parser_load(&parser, &doc);
+    fclose(in);
+    if (!loaded) {
+        if (err && errlen) {
+            char context[120] = "";
+            if (parser.context)
+                snprintf(context, sizeof context, " %s started on line %d", parser.context,
+                         (int)parser.context_mark.line + 1);
+            snprintf(err, errlen, "%s:%d: syntax error: %s%s", path,
+                     (int)parser.problem_mark.line + 1,
+                     parser.problem ? parser.problem : "unreadable YAML", context);
+        }
+        yaml_parser_delete(&parser);
+        return NULL;
+    }
+    yaml_parser_delete(&parser);
+
+    audit_def_t *def = calloc(1, sizeof *def);
+    loader_t L = {.path = path, .doc = &doc, .def = def, .err = err, .errlen = errlen};
+    yaml_node_t *root = yaml_document_get_root_node(&doc);
+    int rc;
+    if (!def)
+        rc = lfail(&L, 1, "out of memory");
+    else if (!(def->path = strdup(path)))
+        rc = lfail(&L, 1, "out of memory");
+    else if (!root)
+        rc = lfail(&L, 1, "the definition is empty");
+    else
+        rc = load_root(&L, root);
+    yaml_document_delete(&doc);
+    if (rc)
+        audit_def_destroy(&def);
+    return def;
+}
+
+audit_def_t *audit_def_load_named(const char *dir, const char *audit, char *err, size_t errlen)
+{
+    assert(dir);
+    assert(audit);
+    if (!valid_name(audit)) {
+        if (err && errlen)
+            snprintf(err, errlen, "invalid audit name \"%.40s\"", audit);
+        return NULL;
+    }
+    size_t len = strlen(dir) + strlen(audit) + 7;
+    char *path = malloc(len);
+    if (!path) {
+        if (err && errlen)
+            snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    snprintf(path, len, "%s/%s.yaml", dir, audit);
+    audit_def_t *def = audit_def_load(path, err, errlen);
+    free(path);
+    return def;
+}
+
+/* ---------------------------------------------------------------- value checks */
+
+static bool all_digits(const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!isdigit((unsigned char)s[i]))
+            return false;
+    return true;
+}
+
+/* [+-]digits, or with decimals [+-]digits[.digits] / [+-].digits */
+static bool is_number_text(const char *s, bool decimals)
+{
+    if (*s == '+' || *s == '-')
+        s++;
+    size_t before = strspn(s, "0123456789");
+    s += before;
+    size_t after = 0;
+    if (decimals && *s == '.') {
+        s++;
+        after = strspn(s, "0123456789");
+        s += after;
+        if (after == 0)
+            return false;
+    }
+    return *s == '\0' && before + after > 0;
+}
+
+static bool parse_boolean(const char *s, bool *out)
+{
+    static const char *yes[] = {"y", "yes", "true", "1"};
+    static const char *no[] = {"n", "no", "false", "0"};
+    for (size_t i = 0; i < 4; i++) {
+        if (strcasecmp(s, yes[i]) == 0) {
+            *out = true;
+            return true;
+        }
+        if (strcasecmp(s, no[i]) == 0) {
+            *out = false;
+            return true;
+        }
+    }
+    return false;
+}
+
+typedef enum { NHS_OK, NHS_BAD_FORMAT, NHS_BAD_CHECK } nhs_result_t;
+
+/* 10 digits, or 3-3-4 separated by single spaces or hyphens; Modulus 11 check digit.
+ * (A local copy until common/nhs_number.c is in use everywhere.) */
+static nhs_result_t nhs_number_validate(const char *s)
+{
+    char d[10];
+    size_t len = strlen(s);
+    if (len == 10 && all_digits(s, 10))
+        memcpy(d, s, 10);
+    else if (len == 12 && (s[3] == ' ' || s[3] == '-') && s[7] == s[3] && all_digits(s, 3) &&
+             all_digits(s + 4, 3) && all_digits(s + 8, 4)) {
+        memcpy(d, s, 3);
+        memcpy(d + 3, s + 4, 3);
+        memcpy(d + 6, s + 8, 4);
+    } else
+        return NHS_BAD_FORMAT;
+    int sum = 0;
+    for (int i = 0; i < 9; i++)
+        sum += (d[i] - '0') * (10 - i);
+    int check = 11 - sum % 11;
+    if (check == 11)
+        check = 0;
+    return check != 10 && check == d[9] - '0' ? NHS_OK : NHS_BAD_CHECK;
+}
+
+static bool is_postcode(const char *s)
+{
+    char c[9];
+    size_t n = 0;
+    size_t len = strlen(s);
+    if (len < 5 || len > 8)
+        return false;
+    for (size_t i = 0; i < len; i++) {
+        if (s[i] == ' ') {
+            if (i != len - 4)
+                return false; /* one space, only before the inward code */
+            continue;
+        }
+        if (!isalnum((unsigned char)s[i]))
+            return false;
+        c[n++] = (char)toupper((unsigned char)s[i]);
+    }
+    c[n] = '\0';
+    if (n < 5 || n > 7)
+        return false;
+    /* NHS pseudo-postcodes: ZZ99 then three characters, e.g. ZZ99 3VZ */
+    if (n == 7 && strncmp(c, "ZZ99", 4) == 0)
+        return true;
+    const char *in = c + n - 3;
+    if (!isdigit((unsigned char)in[0]) || !isalpha((unsigned char)in[1]) ||
+        !isalpha((unsigned char)in[2]))
+        return false;
+    /* outward code: A9 A99 AA9 AA99 A9A AA9A, as a shape of letters (A) and digits (9) */
+    char shape[5];
+    size_t out_len = n - 3;
+    for (size_t i = 0; i < out_len; i++)
+        shape[i] = isdigit((unsigned char)c[i]) ? '9' : 'A';
+    shape[out_len] = '\0';
+    static const char *shapes[] = {"A9", "A99", "AA9", "AA99", "A9A", "AA9A"};
+    for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++)
+        if (strcmp(shape, shapes[i]) == 0)
+            return true;
+    return false;
+}
+
+static bool is_ods_code(const char *s)
+{
+    size_t len = strlen(s);
+    if (len != 3 && len != 5)
+        return false;
+    if (!(s[0] >= 'A' && s[0] <= 'Z'))
+        return false;
+    for (size_t i = 1; i < len; i++)
+        if (!((s[i] >= 'A' && s[i] <= 'Z') || (s[i] >= '0' && s[i] <= '9')))
+            return false;
+    return true;
+}
+
+static bool is_lsoa(const char *s)
+{
+    return strlen(s) == 9 && (s[0] == 'E' || s[0] == 'W') && s[1] == '0' && s[2] == '1' &&
+           all_digits(s + 3, 6);
+}
+
+static bool matches(const char *pattern, const char *value)
+{
+    size_t len = strlen(pattern) + 5;
+    char *anchored = malloc(len);
+    if (!anchored)
+        return false;
+    snprintf(anchored, len, "^(%s)$", pattern);
+    regex_t re;
+    int rc = regcomp(&re, anchored, REG_EXTENDED | REG_NOSUB);
+    free(anchored);
+    if (rc != 0)
+        return false;
+    rc = regexec(&re, value, 0, NULL, 0);
+    regfree(&re);
+    return rc == 0;
+}
+
+/* "from 1 to 5", "of at least 0", "of at most 10" or "" */
+static void describe_range(const audit_field_t *f, char *out, size_t outlen)
+{
+    if (f->has_min && f->has_max)
+        snprintf(out, outlen, " from %g to %g", f->min, f->max);
+    else if (f->has_min)
+        snprintf(out, outlen, " of at least %g", f->min);
+    else if (f->has_max)
+        snprintf(out, outlen, " of at most %g", f->max);
+    else
+        out[0] = '\0';
+}
+
+static void list_codes(const audit_field_t *f, char *out, size_t outlen)
+{
+    const size_t shown = 6;
+    size_t used = 0;
+    out[0] = '\0';
+    for (size_t i = 0; i < f->n_codes && i < shown && used < outlen; i++) {
+        int w = snprintf(out + used, outlen - used, "%s%s (%s)", i ? ", " : "", f->codes[i].code,
+                         f->codes[i].label);
+        if (w < 0)
+            return;
+        used += (size_t)w;
+    }
+    if (f->n_codes > shown && used < outlen)
+        snprintf(out + used, outlen - used, ", ... (%zu codes in all)", f->n_codes);
+}
+
+/* Fills rule and msg: "<field>" is "<value>", expected <what>; identifiers keep their value out. */
+static int reject(const audit_field_t *f, const char *value, const char *rule_id, char *rule,
+                  size_t rulelen, char *msg, size_t msglen, const char *fmt, ...)
+    __attribute__((format(printf, 8, 9)));
+static int reject(const audit_field_t *f, const char *value, const char *rule_id, char *rule,
+                  size_t rulelen, char *msg, size_t msglen, const char *fmt, ...)
+{
+    if (rule && rulelen)
+        snprintf(rule, rulelen, "%s", rule_id);
+    if (msg && msglen) {
+        char what[400];
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(what, sizeof what, fmt, ap);
+        va_end(ap);
+        if (f->identifier)
+            snprintf(msg, msglen, "\"%s\" is not valid, expected %s", f->name, what);
+        else
+            snprintf(msg, msglen, "\"%s\" is \"%.60s%s\", expected %s", f->name, value,
+                     strlen(value) > 60 ? "..." : "", what);
+    }
+    return 1;
+}
+
+int audit_field_check(const audit_field_t *f, const char *value, char *rule, size_t rulelen,
+                      char *msg, size_t msglen)
+{
+    assert(f);
+    assert(value);
+    if (rule && rulelen)
+        rule[0] = '\0';
+    if (msg && msglen)
+        msg[0] = '\0';
+#define REJECT(id, ...) reject(f, value, id, rule, rulelen, msg, msglen, __VA_ARGS__)
+
+    /* typed values may carry spaces around them; text is checked as given */
+    char v[128] = "";
+    if (f->type != FT_STRING) {
+        const char *s = value;
+        while (*s == ' ' || *s == '\t')
+            s++;
+        size_t n = strlen(s);
+        while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t'))
+            n--;
+        if (n >= sizeof v)
+            return REJECT("type", "a %s value, not %zu characters", type_names[f->type], n);
+        memcpy(v, s, n);
+        v[n] = '\0';
+    }
+
+    char range[80];
+    switch (f->type) {
+    case FT_STRING:
+        break;
+    case FT_INTEGER:
+    case FT_DECIMAL: {
+        bool integer = f->type == FT_INTEGER;
+        describe_range(f, range, sizeof range);
+        if (!is_number_text(v, !integer))
+            return REJECT("type", "%s%s", integer ? "a whole number" : "a number", range);
+        double x = strtod(v, NULL);
+        if ((f->has_min && x < f->min) || (f->has_max && x > f->max))
+            return REJECT("range", "%s%s", integer ? "a whole number" : "a number", range);
+        break;
+    }
+    case FT_DATE: {
+        int y, m, d;
+        if (ncap_date_parse(v, &y, &m, &d) != 0)
+            return REJECT("type", "a date such as 2026-03-01 or 01/03/2026");
+        break;
+    }
+    case FT_DATETIME: {
+        int64_t t;
+        bool has_time = false;
+        if (ncap_datetime_parse(v, &t, &has_time) != 0 || !has_time)
+            return REJECT("type", "a date and time such as 2026-03-01T14:30 or 01/03/2026 14:30");
+        break;
+    }
+    case FT_CODE: {
+        for (size_t i = 0; i < f->n_codes; i++)
+            if (strcmp(f->codes[i].code, v) == 0)
+                return 0;
+        char codes[320];
+        list_codes(f, codes, sizeof codes);
+        return REJECT("code", "one of %s", codes);
+    }
+    case FT_BOOLEAN: {
+        bool b;
+        if (!parse_boolean(v, &b))
+            return REJECT("type", "Y or N");
+        break;
+    }
+    case FT_NHS_NUMBER:
+        switch (nhs_number_validate(v)) {
+        case NHS_OK:
+            break;
+        case NHS_BAD_FORMAT:
+            return REJECT("type", "an NHS number of 10 digits");
+        case NHS_BAD_CHECK:
+            if (rule && rulelen)
+                snprintf(rule, rulelen, "type");
+            if (msg && msglen)
+                snprintf(msg, msglen, "\"%s\" is not valid: the NHS number fails its check digit",
+                         f->name);
+            return 1;
+        }
+        break;
+    case FT_POSTCODE:
+        if (!is_postcode(v))
+            return REJECT("type", "a UK postcode such as LS1 4AP");
+        break;
+    case FT_ODS_CODE:
+        if (!is_ods_code(v))
+            return REJECT("type", "an ODS code of 3 or 5 capital letters and digits, such as RR8 "
+                                  "or RR801");
+        break;
+    case FT_LSOA:
+        if (!is_lsoa(v))
+            return REJECT("type", "an LSOA code such as E01000001");
+        break;
+    }
+    if (f->pattern && !matches(f->pattern, f->type == FT_STRING ? value : v))
+        return REJECT("pattern", "a value matching %.100s", f->pattern);
+#undef REJECT
+    return 0;
+}
+
+/* ---------------------------------------------------------------- evaluation context */
+
+static void typed_value(audit_field_type_t type, const char *v, expr_value_t *out)
+{
+    out->kind = EXPR_NULL;
+    switch (type) {
+    case FT_INTEGER:
+    case FT_DECIMAL: {
+        char buf[64];
+        const char *s = v;
+        while (*s == ' ' || *s == '\t')
+            s++;
+        size_t n = strlen(s);
+        while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t'))
+            n--;
+        if (n >= sizeof buf)
+            return;
+        memcpy(buf, s, n);
+        buf[n] = '\0';
+        if (is_number_text(buf, true)) {
+            out->kind = EXPR_NUMBER;
+            out->num = strtod(buf, NULL);
+        }
+        return;
+    }
+    case FT_DATE:
+    case FT_DATETIME:
+        if (ncap_datetime_parse(v, &out->time, NULL) == 0)
+            out->kind = EXPR_TIME;
+        return;
+    case FT_BOOLEAN: {
+        char buf[16];
+        const char *s = v;
+        while (*s == ' ' || *s == '\t')
+            s++;
+        size_t n = strlen(s);
+        while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t'))
+            n--;
+        if (n >= sizeof buf)
+            return;
+        memcpy(buf, s, n);
+        buf[n] = '\0';
+        if (parse_boolean(buf, &out->b))
+            out->kind = EXPR_BOOL;
+        return;
+    }
+    default:
+        out->kind = EXPR_STRING;
+        out->str = v;
+        return;
+    }
+}
+
+int audit_eval_lookup(void *ctx, const char *name, expr_value_t *out)
+{
+    const audit_eval_ctx_t *c = ctx;
+    assert(c && c->def && name && out);
+    memset(out, 0, sizeof *out);
+    out->kind = EXPR_NULL;
+
+    const audit_field_t *f = audit_def_field(c->def, name);
+    const audit_derived_t *d = f ? NULL : find_derived(c->def, name);
+    const char *v = c->rec ? ncap_record_get(c->rec, name) : NULL;
+    if (!f && !d && !v)
+        return -1;
+    if (!v || ncap_record_missing(c->rec, name))
+        return 0;
+    if (f || d) {
+        typed_value(f ? f->type : d->type, v, out);
+        return 0;
+    }
+    /* not declared, but in the record: a number when it reads as one, else text */
+    typed_value(FT_DECIMAL, v, out);
+    if (out->kind == EXPR_NULL)
+        typed_value(FT_STRING, v, out);
+    return 0;
+}

@@ -1,0 +1,112 @@
+/* audit_def.h - an audit's declarative definition (deploy/audits/<audit>.yaml): fields, derived
+ * fields, key metrics. Nothing about any one audit is written in C; all of it comes from here. */
+#ifndef NCAP_AUDIT_DEF_H
+#define NCAP_AUDIT_DEF_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "expr.h"
+#include "record.h"
+
+typedef enum {
+    FT_STRING,
+    FT_INTEGER,
+    FT_DECIMAL,
+    FT_DATE,
+    FT_DATETIME,
+    FT_CODE,
+    FT_BOOLEAN,
+    FT_NHS_NUMBER,
+    FT_POSTCODE,
+    FT_ODS_CODE,
+    FT_LSOA
+} audit_field_type_t;
+
+typedef struct {
+    char *code;
+    char *label;
+} audit_code_t;
+
+typedef struct {
+    char *name;
+    char *label;
+    audit_field_type_t type;
+    bool required;
+    bool identifier; /* personal: seen only by ingest and linkage, never passed on */
+    char *link_as;   /* linkage role: nhs_number, forename, surname, dob, sex, postcode, lsoa; or NULL */
+    audit_code_t *codes;
+    size_t n_codes;
+    bool has_min, has_max;
+    double min, max;
+    char *pattern; /* POSIX extended regex the whole value must match, or NULL */
+    int line;      /* line in the definition file */
+} audit_field_t;
+
+typedef struct {
+    char *name;
+    audit_field_type_t type;
+    char *expr_src;
+    expr_t *expr;
+    int line;
+} audit_derived_t;
+
+typedef struct {
+    char *id;
+    char *label;
+    char *numerator_src;
+    char *denominator_src;
+    expr_t *numerator;   /* evaluated only where the denominator holds */
+    expr_t *denominator; /* which records count */
+    char *unit;          /* "trust" */
+    char *period;        /* "quarter" */
+    bool higher_is_better;
+    int line;
+} audit_metric_t;
+
+typedef struct {
+    char *path;
+    char *audit; /* short name, e.g. "nhfd" */
+    char *name;
+    char *dataset_version;
+    char *record_key_field; /* the trust's own record id */
+    char *trust_field;
+    char *site_field;
+    char *period_field; /* a date/datetime field that places a record in a period */
+    bool opt_out_applies;
+    audit_field_t *fields;
+    size_t n_fields;
+    audit_derived_t *derived;
+    size_t n_derived;
+    audit_metric_t *metrics;
+    size_t n_metrics;
+} audit_def_t;
+
+/* Loads and checks a definition. On error returns NULL and writes to err a message naming the
+ * file and line, e.g. "nhfd.yaml:42: field \"asa_grade\": unknown type \"int\"". */
+audit_def_t *audit_def_load(const char *path, char *err, size_t errlen);
+/* Loads <dir>/<audit>.yaml. */
+audit_def_t *audit_def_load_named(const char *dir, const char *audit, char *err, size_t errlen);
+void audit_def_destroy(audit_def_t **self_p);
+const audit_field_t *audit_def_field(const audit_def_t *self, const char *name);
+const char *audit_field_type_name(audit_field_type_t t);
+
+/* Checks one non-empty value against its field's type, code list, range and pattern.
+ * Returns 0 when it conforms; otherwise 1, with rule set to a stable id such as "type",
+ * "code", "range", "pattern" and msg to a sentence a data clerk understands, e.g.
+ * "\"asa_grade\" is \"7\", expected a whole number from 1 to 5". Never writes identifier values
+ * into msg when the field is an identifier. */
+int audit_field_check(const audit_field_t *f, const char *value, char *rule, size_t rulelen,
+                      char *msg, size_t msglen);
+
+/* Evaluation context: values of rec typed by def (date/datetime -> EXPR_TIME, integer/decimal ->
+ * EXPR_NUMBER, boolean -> EXPR_BOOL, others EXPR_STRING; empty or unparseable -> EXPR_NULL).
+ * Names not in def but present in rec (e.g. derived fields already computed) are strings, or
+ * numbers when they parse as numbers. */
+typedef struct {
+    const audit_def_t *def;
+    const ncap_record_t *rec;
+} audit_eval_ctx_t;
+int audit_eval_lookup(void *ctx, const char *name, expr_value_t *out);
+
+#endif

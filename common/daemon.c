@@ -1,0 +1,173 @@
+/* daemon.c - configuration, signals, resilient connection */
+#include "daemon.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "db.h"
+#include "log.h"
+
+volatile sig_atomic_t daemon_shutdown = 0;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    daemon_shutdown = 1;
+}
+
+void daemon_install_signals(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+}
+
+static const char *env_or(const char *name, const char *fallback)
+{
+    const char *v = getenv(name);
+    return v && *v ? v : fallback;
+}
+
+static int parse_int(const char *opt, const char *s, int min, int *out)
+{
+    char *end;
+    long v = strtol(s, &end, 10);
+    if (*s == '\0' || *end != '\0' || v < min || v > 1000000000) {
+        fprintf(stderr, "invalid value \"%s\" for %s: expected a whole number >= %d\n", s, opt, min);
+        return -1;
+    }
+    *out = (int)v;
+    return 0;
+}
+
+int daemon_config_parse(daemon_config_t *cfg, const char *service, const char *stage,
+                        const char *about, int argc, char **argv)
+{
+    memset(cfg, 0, sizeof *cfg);
+    cfg->service = service;
+    cfg->stage = stage;
+    cfg->pg = env_or("NCAP_PG", "");
+    cfg->audit_dir = env_or("NCAP_AUDIT_DIR", NCAP_DEFAULT_AUDIT_DIR);
+    cfg->bind_host = env_or("NCAP_BIND_HOST", "127.0.0.1");
+    cfg->advertise_host = env_or("NCAP_ADVERTISE_HOST", NULL);
+    cfg->listen = env_or("NCAP_LISTEN", NULL);
+    cfg->out_dir = env_or("NCAP_OUT", "releases");
+    cfg->key_file = env_or("NCAP_PSEUDONYM_KEY_FILE", NULL);
+    cfg->batch_max = 500;
+    cfg->sweep_interval_ms = 1000;
+    cfg->sweep_grace_ms = 3000;
+
+    static const struct option opts[] = {{"pg", required_argument, 0, 'p'},
+                                         {"audit-dir", required_argument, 0, 'a'},
+                                         {"bind-host", required_argument, 0, 'b'},
+                                         {"advertise-host", required_argument, 0, 'A'},
+                                         {"listen", required_argument, 0, 'l'},
+                                         {"out", required_argument, 0, 'o'},
+                                         {"key-file", required_argument, 0, 'k'},
+                                         {"batch", required_argument, 0, 'B'},
+                                         {"sweep-interval-ms", required_argument, 0, 'S'},
+                                         {"sweep-grace-ms", required_argument, 0, 'G'},
+                                         {"help", no_argument, 0, 'h'},
+                                         {0, 0, 0, 0}};
+    optind = 1;
+    int c;
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'p': cfg->pg = optarg; break;
+        case 'a': cfg->audit_dir = optarg; break;
+        case 'b': cfg->bind_host = optarg; break;
+        case 'A': cfg->advertise_host = optarg; break;
+        case 'l': cfg->listen = optarg; break;
+        case 'o': cfg->out_dir = optarg; break;
+        case 'k': cfg->key_file = optarg; break;
+        case 'B':
+            if (parse_int("--batch", optarg, 1, &cfg->batch_max) != 0)
+                return 2;
+            break;
+        case 'S':
+            if (parse_int("--sweep-interval-ms", optarg, 10, &cfg->sweep_interval_ms) != 0)
+                return 2;
+            break;
+        case 'G':
+            if (parse_int("--sweep-grace-ms", optarg, 0, &cfg->sweep_grace_ms) != 0)
+                return 2;
+            break;
+        case 'h':
+            printf("usage: %s [options]\n\n%s\n\n"
+                   "options (each also read from the environment variable shown):\n"
+                   "  --pg CONNINFO            PostgreSQL connection string ($NCAP_PG)\n"
+                   "  --audit-dir DIR          audit definitions ($NCAP_AUDIT_DIR, default %s)\n"
+                   "  --bind-host HOST         address to take work on ($NCAP_BIND_HOST, default "
+                   "127.0.0.1)\n"
+                   "  --advertise-host HOST    address other stages reach this one by\n"
+                   "                           ($NCAP_ADVERTISE_HOST, default the bind host, or the "
+                   "hostname when binding all)\n"
+                   "  --listen ENDPOINT        ingest: submission endpoint ($NCAP_LISTEN, default\n"
+                   "                           tcp://BIND_HOST:* registered in PostgreSQL)\n"
+                   "  --out DIR                publish: release folder ($NCAP_OUT, default "
+                   "./releases)\n"
+                   "  --key-file FILE          linkage: secret pseudonymisation key "
+                   "($NCAP_PSEUDONYM_KEY_FILE,\n"
+                   "                           or the key itself in $NCAP_PSEUDONYM_KEY)\n"
+                   "  --batch N                records per transaction (default 500)\n"
+                   "  --sweep-interval-ms MS   how often to look for backlog in PostgreSQL (1000)\n"
+                   "  --sweep-grace-ms MS      backlog younger than this is taken as in flight "
+                   "(3000)\n"
+                   "  --help                   this text\n\n"
+                   "Logs one JSON object per line on standard error. SIGTERM finishes the batch in "
+                   "hand,\ncommits and exits 0.\n",
+                   service, about, NCAP_DEFAULT_AUDIT_DIR);
+            return 1;
+        default:
+            fprintf(stderr, "try '%s --help'\n", service);
+            return 2;
+        }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "%s: unexpected argument \"%s\"; try '%s --help'\n", service, argv[optind],
+                service);
+        return 2;
+    }
+    return 0;
+}
+
+PGconn *daemon_connect(const daemon_config_t *cfg)
+{
+    int attempt = 0;
+    while (!daemon_shutdown) {
+        char err[1024];
+        PGconn *db = db_connect(cfg->pg, cfg->service, err, sizeof err);
+        if (db) {
+            if (attempt > 0)
+                ncap_log(LOG_INFO, "connected to PostgreSQL", NULL);
+            return db;
+        }
+        if (attempt++ % 10 == 0)
+            ncap_log(LOG_WARN, "could not connect to PostgreSQL, retrying", "error", err, NULL);
+        sleep(1);
+    }
+    return NULL;
+}
+
+long long daemon_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+long long daemon_wall_us(void)
+{
+    struct timeval tv;
+    gettimeofday(&tv, NULL);
+    return (long long)tv.tv_sec * 1000000 + tv.tv_usec;
+}

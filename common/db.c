@@ -1,0 +1,95 @@
+/* db.c - thin helpers over libpq */
+#include "db.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+const char *db_conninfo(const char *explicit_conninfo)
+{
+    if (explicit_conninfo && *explicit_conninfo)
+        return explicit_conninfo;
+    const char *env = getenv("NCAP_PG");
+    return env ? env : "";
+}
+
+static void copy_error(const char *msg, char *err, size_t errlen)
+{
+    if (!err || errlen == 0)
+        return;
+    snprintf(err, errlen, "%s", msg ? msg : "unknown error");
+    size_t n = strlen(err);
+    while (n > 0 && (err[n - 1] == '\n' || err[n - 1] == ' '))
+        err[--n] = '\0';
+}
+
+static void ignore_notice(void *arg, const char *message)
+{
+    (void)arg;
+    (void)message;
+}
+
+PGconn *db_connect(const char *conninfo, const char *application, char *err, size_t errlen)
+{
+    const char *keys[] = {"dbname", "application_name", "client_encoding", NULL};
+    const char *vals[] = {db_conninfo(conninfo), application, "UTF8", NULL};
+    PGconn *db = PQconnectdbParams(keys, vals, 1);
+    if (!db) {
+        copy_error("out of memory", err, errlen);
+        return NULL;
+    }
+    if (PQstatus(db) != CONNECTION_OK) {
+        char msg[1024];
+        snprintf(msg, sizeof msg, "could not connect to PostgreSQL: %s", PQerrorMessage(db));
+        copy_error(msg, err, errlen);
+        PQfinish(db);
+        return NULL;
+    }
+    /* Server notices ("relation already exists, skipping") are not errors and would break the
+     * one-JSON-object-per-line log. */
+    PQsetNoticeProcessor(db, ignore_notice, NULL);
+    PGresult *r = PQexec(db, "SET synchronous_commit = on; SET lock_timeout = '30s'");
+    PQclear(r);
+    return db;
+}
+
+int db_exec(PGconn *db, const char *sql, char *err, size_t errlen)
+{
+    PGresult *r = PQexec(db, sql);
+    ExecStatusType st = PQresultStatus(r);
+    if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
+        copy_error(PQerrorMessage(db), err, errlen);
+        PQclear(r);
+        return -1;
+    }
+    PQclear(r);
+    return 0;
+}
+
+PGresult *db_query(PGconn *db, const char *sql, int nparams, const char *const *params, char *err,
+                   size_t errlen)
+{
+    PGresult *r = PQexecParams(db, sql, nparams, NULL, params, NULL, NULL, 0);
+    ExecStatusType st = PQresultStatus(r);
+    if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
+        copy_error(PQerrorMessage(db), err, errlen);
+        PQclear(r);
+        return NULL;
+    }
+    return r;
+}
+
+int db_execp(PGconn *db, const char *sql, int nparams, const char *const *params, char *err,
+             size_t errlen)
+{
+    PGresult *r = db_query(db, sql, nparams, params, err, errlen);
+    if (!r)
+        return -1;
+    PQclear(r);
+    return 0;
+}
+
+int db_alive(PGconn *db)
+{
+    return db && PQstatus(db) == CONNECTION_OK;
+}

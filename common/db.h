@@ -1,0 +1,25 @@
+/* db.h - thin helpers over libpq that never drop an error */
+#ifndef NCAP_DB_H
+#define NCAP_DB_H
+
+#include <libpq-fe.h>
+#include <stddef.h>
+
+/* Connects with conninfo (NULL: $NCAP_PG, then libpq's defaults) naming the application.
+ * Returns NULL with a message in err. */
+PGconn *db_connect(const char *conninfo, const char *application, char *err, size_t errlen);
+/* Runs a statement that returns no rows of interest. Returns 0 or -1 with the server's message. */
+int db_exec(PGconn *db, const char *sql, char *err, size_t errlen);
+/* Runs a parameterised statement (text parameters, NULL for SQL NULL). Returns the result when it
+ * succeeded (caller PQclear()s it) or NULL with the message in err. */
+PGresult *db_query(PGconn *db, const char *sql, int nparams, const char *const *params, char *err,
+                   size_t errlen);
+/* The same, for a statement whose rows are not wanted. */
+int db_execp(PGconn *db, const char *sql, int nparams, const char *const *params, char *err,
+             size_t errlen);
+/* True when the connection is still usable. */
+int db_alive(PGconn *db);
+/* The conninfo to use: explicit if given, else $NCAP_PG, else "" (libpq defaults). */
+const char *db_conninfo(const char *explicit_conninfo);
+
+#endif

@@ -1,0 +1,104 @@
+/* record.c - one record as named text values */
+#include "record.h"
+
+#include <assert.h>
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+
+ncap_record_t *ncap_record_new(void)
+{
+    return calloc(1, sizeof(ncap_record_t));
+}
+
+void ncap_record_destroy(ncap_record_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    ncap_record_clear(*self_p);
+    free((*self_p)->fields);
+    free(*self_p);
+    *self_p = NULL;
+}
+
+static ncap_field_t *find(const ncap_record_t *self, const char *name)
+{
+    for (size_t i = 0; i < self->n; i++)
+        if (strcmp(self->fields[i].name, name) == 0)
+            return &self->fields[i];
+    return NULL;
+}
+
+int ncap_record_set(ncap_record_t *self, const char *name, const char *value)
+{
+    assert(self);
+    char *v = strdup(value ? value : "");
+    if (!v)
+        return -1;
+    ncap_field_t *f = find(self, name);
+    if (f) {
+        free(f->value);
+        f->value = v;
+        return 0;
+    }
+    if (self->n == self->cap) {
+        size_t cap = self->cap ? self->cap * 2 : 32;
+        ncap_field_t *nf = realloc(self->fields, cap * sizeof *nf);
+        if (!nf) {
+            free(v);
+            return -1;
+        }
+        self->fields = nf;
+        self->cap = cap;
+    }
+    char *n = strdup(name);
+    if (!n) {
+        free(v);
+        return -1;
+    }
+    self->fields[self->n].name = n;
+    self->fields[self->n].value = v;
+    self->n++;
+    return 0;
+}
+
+const char *ncap_record_get(const ncap_record_t *self, const char *name)
+{
+    assert(self);
+    ncap_field_t *f = find(self, name);
+    return f ? f->value : NULL;
+}
+
+int ncap_record_missing(const ncap_record_t *self, const char *name)
+{
+    const char *v = ncap_record_get(self, name);
+    if (!v)
+        return 1;
+    for (; *v; v++)
+        if (!isspace((unsigned char)*v))
+            return 0;
+    return 1;
+}
+
+void ncap_record_remove(ncap_record_t *self, const char *name)
+{
+    assert(self);
+    ncap_field_t *f = find(self, name);
+    if (!f)
+        return;
+    free(f->name);
+    free(f->value);
+    size_t i = (size_t)(f - self->fields);
+    memmove(&self->fields[i], &self->fields[i + 1], (self->n - i - 1) * sizeof *f);
+    self->n--;
+}
+
+void ncap_record_clear(ncap_record_t *self)
+{
+    assert(self);
+    for (size_t i = 0; i < self->n; i++) {
+        free(self->fields[i].name);
+        free(self->fields[i].value);
+    }
+    self->n = 0;
+}

@@ -1,0 +1,52 @@
+/* stage.h - the loop every downstream stage runs (linkage, validation, metric, publish):
+ *
+ *   take work from ZeroMQ (fast path) and, on a timer, from PostgreSQL (backlog: what upstream holds
+ *   that this stage has not processed) -> process a batch in one transaction -> commit -> pass the
+ *   results on to the next stage's live instances.
+ *
+ * Stage logic sees only batches of encoded messages and a connection inside a transaction. */
+#ifndef NCAP_STAGE_H
+#define NCAP_STAGE_H
+
+#include <libpq-fe.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "daemon.h"
+
+typedef struct {
+    uint8_t *data;
+    size_t len;
+} stage_msg_t;
+
+typedef struct {
+    stage_msg_t *items;
+    size_t n, cap;
+} stage_batch_t;
+
+/* Copies data into the batch. Returns 0 or -1 when out of memory. */
+int stage_batch_push(stage_batch_t *b, const void *data, size_t len);
+void stage_batch_clear(stage_batch_t *b);
+void stage_batch_free(stage_batch_t *b);
+
+typedef struct {
+    const char *downstream; /* stage to pass results to, or NULL */
+    void *state;
+    /* Processes in inside a transaction the loop has begun; appends messages for the next stage
+     * to out (sent only after commit). Returns 0, or -1 with err (the loop rolls back; the records
+     * stay in the backlog and are retried). Must be idempotent. */
+    int (*process)(void *state, PGconn *db, const stage_batch_t *in, stage_batch_t *out,
+                   char *err, size_t errlen);
+    /* Loads up to limit backlog items older than grace_ms as encoded input messages. */
+    int (*backlog)(void *state, PGconn *db, int limit, int grace_ms, stage_batch_t *in, char *err,
+                   size_t errlen);
+    /* Called after each commit (e.g. to write files for what was committed), or NULL. */
+    void (*after_commit)(void *state, PGconn *db);
+    /* Extra wait after the first message of a batch, for more to arrive (ms). */
+    int gather_ms;
+} stage_ops_t;
+
+/* Runs until SIGTERM/SIGINT; returns the exit status (0 after a clean drain). */
+int stage_run(const stage_ops_t *ops, const daemon_config_t *cfg);
+
+#endif

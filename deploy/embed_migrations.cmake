@@ -1,0 +1,11 @@
+# Turns deploy/migrations/*.sql into a C array: name + SQL text, in file-name order.
+set(out "/* generated from deploy/migrations by embed_migrations.cmake; do not edit */\n#include \"migrate.h\"\n\nconst ncap_migration_t ncap_migrations[] = {\n")
+foreach(f ${FILES})
+  get_filename_component(name ${f} NAME)
+  file(READ ${f} sql HEX)
+  string(REGEX REPLACE "([0-9a-f][0-9a-f])" "\\\\x\\1" sql "${sql}")
+  string(REGEX REPLACE "(\\\\x[0-9a-f][0-9a-f]\\\\x[0-9a-f][0-9a-f]\\\\x[0-9a-f][0-9a-f]\\\\x[0-9a-f][0-9a-f]\\\\x[0-9a-f][0-9a-f]\\\\x[0-9a-f][0-9a-f]\\\\x[0-9a-f][0-9a-f]\\\\x[0-9a-f][0-9a-f]\\\\x[0-9a-f][0-9a-f]\\\\x[0-9a-f][0-9a-f]\\\\x[0-9a-f][0-9a-f]\\\\x[0-9a-f][0-9a-f]\\\\x[0-9a-f][0-9a-f]\\\\x[0-9a-f][0-9a-f]\\\\x[0-9a-f][0-9a-f]\\\\x[0-9a-f][0-9a-f])" "\\1\"\n    \"" sql "${sql}")
+  string(APPEND out "    {\"${name}\",\n    \"${sql}\"},\n")
+endforeach()
+string(APPEND out "    {0, 0}};\n")
+file(WRITE ${OUT} "${out}")

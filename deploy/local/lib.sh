@@ -1,0 +1,335 @@
+# shellcheck shell=bash
+# Functions shared by deploy/local/{up,down,ncap}, tests/run and tests/e2e: dependencies, build, a
+# private PostgreSQL 15 cluster on a unix socket, and daemons started from pidfiles. Sourced, not run.
+#
+# A deployment is described by a few globals that the caller sets before using the daemon functions:
+#   NCAP_ROOT      repository root (set here)
+#   CTX_BUILD      build directory holding the binaries
+#   CTX_RUN        folder for logs/ and pids/
+#   CTX_PGHOST     socket directory of the cluster, CTX_PGPORT its port, CTX_DB the database
+#   CTX_KEY        pseudonym key file (linkage only), CTX_OUT releases folder (publish only)
+
+NCAP_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+NCAP_PG_BIN=/usr/lib/postgresql/15/bin
+NCAP_PG_SUPERUSER=ncap_admin
+# shellcheck disable=SC2034 # used by the scripts that source this file
+NCAP_STAGES=(ingest linkage validation metric publish)
+NCAP_DEPS=(build-essential cmake pkg-config libzmq3-dev libprotobuf-c-dev protobuf-c-compiler libpq-dev
+  libcmocka-dev libsodium-dev libjansson-dev libyaml-dev libmicrohttpd-dev postgresql-15
+  postgresql-client-15 docker-compose jq clang-format)
+
+ncap_say() { printf '%s\n' "$*" >&2; }
+ncap_die() {
+  printf 'error: %s\n' "$*" >&2
+  exit 1
+}
+
+# --- privileges ---------------------------------------------------------------------------------
+
+# Runs a command as root: directly when root, through sudo when it exists.
+ncap_as_root() {
+  if [ "$(id -u)" -eq 0 ]; then
+    "$@"
+  elif command -v sudo >/dev/null 2>&1; then
+    sudo "$@"
+  else
+    ncap_die "need root to run \"$*\" and sudo is not installed"
+  fi
+}
+
+# Runs a command as the owner of the PostgreSQL cluster: "postgres" when we are root (initdb refuses
+# root), ourselves otherwise.
+ncap_as_pg() {
+  if [ "$(id -u)" -eq 0 ]; then
+    runuser -u postgres -- "$@"
+  else
+    "$@"
+  fi
+}
+
+# --- dependencies ---------------------------------------------------------------------------------
+
+ncap_missing_deps() {
+  local p
+  for p in "${NCAP_DEPS[@]}"; do
+    [ "$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null)" = "install ok installed" ] || printf '%s\n' "$p"
+  done
+}
+
+# Installs the Debian packages that are missing; updates the package lists only when a first
+# attempt fails (a fresh machine may have none).
+ncap_install_deps() {
+  local missing
+  mapfile -t missing < <(ncap_missing_deps)
+  [ "${#missing[@]}" -eq 0 ] && return 0
+  ncap_say "installing missing packages: ${missing[*]}"
+  local install=(env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}")
+  if ! ncap_as_root "${install[@]}"; then
+    ncap_say "install failed, updating the package lists and retrying"
+    ncap_as_root apt-get update
+    ncap_as_root "${install[@]}"
+  fi
+}
+
+# --- build ----------------------------------------------------------------------------------------
+
+# ncap_build DIR LOG [CMAKE_ARG...]: configures and builds the tree into DIR, output to LOG, whose
+# tail is shown when the build fails.
+ncap_build() {
+  local dir=$1 log=$2
+  shift 2
+  mkdir -p "$(dirname "$log")"
+  if ! { cmake -S "$NCAP_ROOT" -B "$dir" "$@" && cmake --build "$dir" -j"$(nproc)"; } >"$log" 2>&1; then
+    tail -n 40 "$log" >&2
+    ncap_die "build into \"$dir\" failed, full output in \"$log\""
+  fi
+}
+
+# --- PostgreSQL cluster ---------------------------------------------------------------------------
+# A cluster lives in one folder BASE: BASE/data (PGDATA), BASE/postgres.log and, when the path is
+# short enough for a unix socket, BASE/sock. Listening on the socket only, superuser ncap_admin
+# with trust authentication: it is private to this machine's user.
+
+NCAP_PGPORT=5432
+
+# Prints the folder that holds the cluster for BASE. When we are root, the server runs as
+# "postgres", which must be able to reach it; if it cannot (a repository under /root), the cluster
+# goes to a folder under /var/tmp named after BASE. The parent of BASE must exist.
+ncap_pg_dir() {
+  local base=$1
+  if [ "$(id -u)" -ne 0 ] || runuser -u postgres -- test -x "$(dirname "$base")" 2>/dev/null; then
+    printf '%s\n' "$base"
+  else
+    printf '/var/tmp/ncap-pg-%s\n' "$(printf '%s' "$base" | cksum | cut -d' ' -f1)"
+  fi
+}
+
+# Prints the socket directory for the cluster in BASE: BASE/sock, or a short folder under /tmp when
+# that path would be too long for a unix socket (about 107 bytes including ".s.PGSQL.5432").
+ncap_pg_sockdir() {
+  local base=$1
+  if [ "${#base}" -le 80 ]; then
+    printf '%s/sock\n' "$base"
+  else
+    printf '/tmp/ncap-%s\n' "$(printf '%s' "$base" | cksum | cut -d' ' -f1)"
+  fi
+}
+
+# ncap_pg_conninfo SOCKDIR DB USER
+ncap_pg_conninfo() {
+  printf 'host=%s port=%s dbname=%s user=%s\n' "$1" "$NCAP_PGPORT" "$2" "$3"
+}
+
+ncap_pg_running() {
+  local base=$1
+  [ -f "$base/data/PG_VERSION" ] && ncap_as_pg "$NCAP_PG_BIN/pg_ctl" -D "$base/data" status >/dev/null 2>&1
+}
+
+# ncap_pg_up BASE: creates the cluster in BASE if it does not exist, starts it if it is not running
+# and creates database "ncap" if missing. Sets PG_BASE and PG_SOCK (the socket directory).
+ncap_pg_up() {
+  mkdir -p "$(dirname "$1")"
+  PG_BASE=$(ncap_pg_dir "$1")
+  PG_SOCK=$(ncap_pg_sockdir "$PG_BASE")
+  [ "$PG_BASE" = "$1" ] || ncap_say "postgres cannot reach \"$(dirname "$1")\": cluster kept in \"$PG_BASE\""
+  mkdir -p "$PG_BASE" "$PG_SOCK"
+  if [ "$(id -u)" -eq 0 ]; then
+    chown postgres:postgres "$PG_BASE" "$PG_SOCK"
+  fi
+  chmod 700 "$PG_BASE" "$PG_SOCK"
+  if [ ! -f "$PG_BASE/data/PG_VERSION" ]; then
+    ncap_say "creating PostgreSQL cluster in \"$PG_BASE/data\""
+    ncap_as_pg "$NCAP_PG_BIN/initdb" -D "$PG_BASE/data" -U "$NCAP_PG_SUPERUSER" --auth=trust -E UTF8 \
+      >"$PG_BASE/initdb.log" 2>&1 || {
+      cat "$PG_BASE/initdb.log" >&2
+      ncap_die "initdb failed in \"$PG_BASE/data\""
+    }
+  fi
+  if ! ncap_pg_running "$PG_BASE"; then
+    if ! ncap_as_pg "$NCAP_PG_BIN/pg_ctl" -D "$PG_BASE/data" -l "$PG_BASE/postgres.log" -w -t 60 \
+      -o "-k '$PG_SOCK' -p $NCAP_PGPORT -c listen_addresses=''" start >/dev/null; then
+      tail -n 20 "$PG_BASE/postgres.log" >&2
+      ncap_die "could not start PostgreSQL in \"$PG_BASE/data\""
+    fi
+  fi
+  ncap_pg_wait_ready "$PG_SOCK" 30 || ncap_die "PostgreSQL in \"$PG_BASE/data\" does not accept connections"
+  ncap_pg_create_db "$PG_SOCK" ncap
+}
+
+# ncap_pg_down BASE: stops the cluster in BASE if it runs (fast shutdown: clean, no waiting for clients).
+ncap_pg_down() {
+  local base
+  base=$(ncap_pg_dir "$1")
+  if ncap_pg_running "$base"; then
+    ncap_as_pg "$NCAP_PG_BIN/pg_ctl" -D "$base/data" -m fast -w -t 60 stop >/dev/null
+  fi
+}
+
+# ncap_pg_wait_ready SOCKDIR SECONDS
+ncap_pg_wait_ready() {
+  local sock=$1 deadline=$((SECONDS + $2))
+  until pg_isready -q -h "$sock" -p "$NCAP_PGPORT"; do
+    [ "$SECONDS" -lt "$deadline" ] || return 1
+    sleep 0.2
+  done
+}
+
+# ncap_pg_psql SOCKDIR DB SQL: runs SQL as the superuser, prints unaligned tuples.
+ncap_pg_psql() {
+  psql -X -q -v ON_ERROR_STOP=1 -tA -h "$1" -p "$NCAP_PGPORT" -U "$NCAP_PG_SUPERUSER" -d "$2" -c "$3"
+}
+
+# ncap_pg_create_db SOCKDIR DB: creates database DB if it does not exist.
+ncap_pg_create_db() {
+  local sock=$1 db=$2
+  if [ -z "$(ncap_pg_psql "$sock" postgres "SELECT 1 FROM pg_database WHERE datname = '$db'")" ]; then
+    createdb -h "$sock" -p "$NCAP_PGPORT" -U "$NCAP_PG_SUPERUSER" -E UTF8 "$db"
+  fi
+}
+
+# ncap_pg_recreate_db SOCKDIR DB: drops DB (closing its connections) and creates it empty.
+ncap_pg_recreate_db() {
+  local sock=$1 db=$2
+  PGOPTIONS="-c client_min_messages=warning" \
+    dropdb -h "$sock" -p "$NCAP_PGPORT" -U "$NCAP_PG_SUPERUSER" --if-exists --force "$db"
+  createdb -h "$sock" -p "$NCAP_PGPORT" -U "$NCAP_PG_SUPERUSER" -E UTF8 "$db"
+}
+
+# --- secrets --------------------------------------------------------------------------------------
+
+# ncap_ensure_key FILE: creates the pseudonymisation key (64 hex characters, mode 600) once. The
+# key is never printed.
+ncap_ensure_key() {
+  local file=$1
+  [ -s "$file" ] && return 0
+  mkdir -p "$(dirname "$file")"
+  (
+    umask 077
+    od -An -tx1 -N32 /dev/urandom | tr -d ' \n' >"$file.tmp"
+    mv "$file.tmp" "$file"
+  )
+}
+
+# --- daemons --------------------------------------------------------------------------------------
+
+ncap_stage_bin() {
+  case $1 in
+    ingest) echo ncap-ingestd ;;
+    linkage) echo ncap-linkd ;;
+    validation) echo ncap-validated ;;
+    metric) echo ncap-metricd ;;
+    publish) echo ncap-publishd ;;
+    *) ncap_die "unknown stage \"$1\"" ;;
+  esac
+}
+
+ncap_stage_role() {
+  case $1 in
+    ingest) echo ncap_ingest ;;
+    linkage) echo ncap_linkage ;;
+    validation) echo ncap_validation ;;
+    metric) echo ncap_metric ;;
+    publish) echo ncap_publish ;;
+    *) ncap_die "unknown stage \"$1\"" ;;
+  esac
+}
+
+# Prints the superuser conninfo of the current deployment.
+ncap_admin_pg() {
+  ncap_pg_conninfo "$CTX_PGHOST" "$CTX_DB" "$NCAP_PG_SUPERUSER"
+}
+
+# ncap_pid_alive PIDFILE: true when the process recorded in PIDFILE runs and is still one of
+# CTX_BUILD's programs (a recycled pid is not taken for ours).
+ncap_pid_alive() {
+  local pidfile=$1 pid
+  [ -f "$pidfile" ] || return 1
+  pid=$(<"$pidfile")
+  [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || return 1
+  tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF "$CTX_BUILD/"
+}
+
+# ncap_spawn NAME CMD...: starts CMD in the background in its own session (it outlives the calling
+# shell and terminal), stdout and stderr appended to CTX_RUN/logs/NAME.log, pid in
+# CTX_RUN/pids/NAME.pid. Returns 1 without starting anything when NAME is already running.
+ncap_spawn() {
+  local name=$1
+  shift
+  local pidfile="$CTX_RUN/pids/$name.pid"
+  mkdir -p "$CTX_RUN/logs" "$CTX_RUN/pids"
+  ncap_pid_alive "$pidfile" && return 1
+  setsid "$@" </dev/null >>"$CTX_RUN/logs/$name.log" 2>&1 &
+  echo $! >"$pidfile"
+}
+
+# ncap_stage_start STAGE INDEX: starts instance INDEX of STAGE connected as the stage's own role.
+# Only linkage gets the pseudonym key and only publish the releases folder.
+ncap_stage_start() {
+  local stage=$1 index=$2 bin role
+  bin=$(ncap_stage_bin "$stage")
+  role=$(ncap_stage_role "$stage")
+  local env=(NCAP_PG="$(ncap_pg_conninfo "$CTX_PGHOST" "$CTX_DB" "$role")"
+    NCAP_AUDIT_DIR="$NCAP_ROOT/deploy/audits" NCAP_LOG_LEVEL="${NCAP_LOG_LEVEL:-info}")
+  case $stage in
+    linkage) env+=(NCAP_PSEUDONYM_KEY_FILE="$CTX_KEY") ;;
+    publish) env+=(NCAP_OUT="$CTX_OUT") ;;
+  esac
+  ncap_spawn "$stage-$index" env "${env[@]}" "$CTX_BUILD/$bin"
+}
+
+# ncap_stop PIDFILE...: SIGTERM to each running process, then SIGKILL to those still alive after
+# 15 seconds. Pidfiles are removed.
+ncap_stop() {
+  local f pids=() pid
+  for f in "$@"; do
+    if ncap_pid_alive "$f"; then
+      pid=$(<"$f")
+      kill -TERM "$pid" 2>/dev/null || true
+      pids+=("$pid")
+    fi
+  done
+  local deadline=$((SECONDS + 15)) alive
+  while :; do
+    alive=()
+    for pid in "${pids[@]}"; do
+      kill -0 "$pid" 2>/dev/null && alive+=("$pid")
+    done
+    [ "${#alive[@]}" -eq 0 ] && break
+    if [ "$SECONDS" -ge "$deadline" ]; then
+      ncap_say "still running after 15 s, killing: ${alive[*]}"
+      kill -KILL "${alive[@]}" 2>/dev/null || true
+      break
+    fi
+    sleep 0.2
+  done
+  rm -f "$@"
+}
+
+# ncap_wait_until SECONDS CMD...: runs CMD every 0.2 s until it succeeds; 1 on timeout.
+ncap_wait_until() {
+  local deadline=$((SECONDS + $1))
+  shift
+  until "$@"; do
+    [ "$SECONDS" -lt "$deadline" ] || return 1
+    sleep 0.2
+  done
+}
+
+# --- the local deployment (deploy/local) ----------------------------------------------------------
+
+# Sets the globals of the local deployment: build/ for binaries, deploy/local/data for the cluster,
+# the key and the releases, deploy/local/run for logs and pidfiles.
+ncap_local_ctx() {
+  LOCAL_DATA=$NCAP_ROOT/deploy/local/data
+  CTX_BUILD=$NCAP_ROOT/build
+  CTX_RUN=$NCAP_ROOT/deploy/local/run
+  CTX_PGHOST=$(ncap_pg_sockdir "$(ncap_pg_dir "$LOCAL_DATA/pg")")
+  CTX_DB=ncap
+  CTX_KEY=$LOCAL_DATA/pseudonym.key
+  CTX_OUT=$LOCAL_DATA/releases
+}
+
+# Builds build/ without sanitizers (incremental, quiet unless it fails).
+ncap_local_build() {
+  ncap_build "$CTX_BUILD" "$CTX_RUN/build.log" -DNCAP_SANITIZE=OFF
+}

@@ -1,0 +1,198 @@
+/* ingest_store.c - COPY the rows into a temporary table, then version them set-wise */
+#include "ingest_store.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "db.h"
+#include "strbuf.h"
+
+/* COPY text format: escape backslash, tab, newline, carriage return. */
+static void copy_field(strbuf_t *b, const char *s)
+{
+    for (; *s; s++) {
+        switch (*s) {
+        case '\\': strbuf_append(b, "\\\\"); break;
+        case '\t': strbuf_append(b, "\\t"); break;
+        case '\n': strbuf_append(b, "\\n"); break;
+        case '\r': strbuf_append(b, "\\r"); break;
+        default: strbuf_append_n(b, s, 1);
+        }
+    }
+}
+
+static int copy_rows(PGconn *db, const submission_t *sub, char *err, size_t errlen)
+{
+    if (db_exec(db,
+                "CREATE TEMP TABLE IF NOT EXISTS sub_rows (idx integer, row_number integer, "
+                "local_id text, site text, payload jsonb, hash text) ON COMMIT DELETE ROWS",
+                err, errlen) != 0)
+        return -1;
+    PGresult *r = PQexec(db, "COPY sub_rows FROM STDIN");
+    if (PQresultStatus(r) != PGRES_COPY_IN) {
+        snprintf(err, errlen, "could not start COPY: %s", PQerrorMessage(db));
+        PQclear(r);
+        return -1;
+    }
+    PQclear(r);
+    strbuf_t b;
+    strbuf_init(&b);
+    int rc = 0;
+    for (size_t i = 0; i < sub->n_rows && rc == 0; i++) {
+        const submission_row_t *row = &sub->rows[i];
+        strbuf_appendf(&b, "%zu\t%d\t", i, row->row);
+        copy_field(&b, row->local_id);
+        strbuf_append(&b, "\t");
+        copy_field(&b, row->site);
+        strbuf_append(&b, "\t");
+        copy_field(&b, row->json);
+        strbuf_appendf(&b, "\t%s\n", row->hash);
+        if (b.len > (1 << 20) || i + 1 == sub->n_rows) {
+            if (b.oom || PQputCopyData(db, b.s, (int)b.len) != 1)
+                rc = -1;
+            strbuf_reset(&b);
+        }
+    }
+    strbuf_free(&b);
+    if (PQputCopyEnd(db, rc == 0 ? NULL : "aborted") != 1)
+        rc = -1;
+    r = PQgetResult(db);
+    if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+        snprintf(err, errlen, "could not copy the rows: %s", PQerrorMessage(db));
+        rc = -1;
+    }
+    PQclear(r);
+    while ((r = PQgetResult(db)) != NULL)
+        PQclear(r);
+    return rc;
+}
+
+static int store_problems(PGconn *db, int64_t submission_id, const submission_t *sub, char *err,
+                          size_t errlen)
+{
+    if (sub->n_problems == 0)
+        return 0;
+    strbuf_t rows, fields, rules, sev, msgs;
+    strbuf_t *all[] = {&rows, &fields, &rules, &sev, &msgs};
+    for (int k = 0; k < 5; k++) {
+        strbuf_init(all[k]);
+        strbuf_pg_array_open(all[k]);
+    }
+    for (size_t i = 0; i < sub->n_problems; i++) {
+        const submission_problem_t *p = &sub->problems[i];
+        char row[16];
+        snprintf(row, sizeof row, "%d", p->row);
+        strbuf_pg_array_elem(&rows, row);
+        strbuf_pg_array_elem(&fields, p->field);
+        strbuf_pg_array_elem(&rules, p->rule);
+        strbuf_pg_array_elem(&sev, p->severity);
+        strbuf_pg_array_elem(&msgs, p->message);
+    }
+    for (int k = 0; k < 5; k++)
+        strbuf_pg_array_close(all[k]);
+    char sid[32];
+    snprintf(sid, sizeof sid, "%lld", (long long)submission_id);
+    const char *p[] = {sid, rows.s, fields.s, rules.s, sev.s, msgs.s};
+    int rc = db_execp(db,
+                      "INSERT INTO ingest.problem (submission_id, row_number, field, rule, severity, "
+                      "message) SELECT $1::bigint, * FROM unnest($2::int[], $3::text[], $4::text[], "
+                      "$5::text[], $6::text[])",
+                      6, p, err, errlen);
+    for (int k = 0; k < 5; k++)
+        strbuf_free(all[k]);
+    return rc;
+}
+
+int ingest_store(PGconn *db, const char *audit, const char *trust, const char *filename,
+                 size_t bytes, const submission_t *sub, ingest_result_t *out, char *err,
+                 size_t errlen)
+{
+    memset(out, 0, sizeof *out);
+    char nbytes[32], nrows[32];
+    snprintf(nbytes, sizeof nbytes, "%zu", bytes);
+    snprintf(nrows, sizeof nrows, "%u", sub->data_rows);
+    const char *p1[] = {audit, trust, filename, nbytes, nrows};
+    PGresult *r = db_query(db,
+                           "INSERT INTO ingest.submission (audit, trust, filename, bytes, rows) "
+                           "VALUES ($1, $2, $3, $4::bigint, $5::int) RETURNING submission_id",
+                           5, p1, err, errlen);
+    if (!r)
+        return -1;
+    out->submission_id = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+    PQclear(r);
+    char sid[32];
+    snprintf(sid, sizeof sid, "%lld", (long long)out->submission_id);
+    if (store_problems(db, out->submission_id, sub, err, errlen) != 0)
+        return -1;
+    if (sub->n_rows > 0) {
+        if (copy_rows(db, sub, err, errlen) != 0)
+            return -1;
+        const char *p2[] = {audit, trust};
+        if (db_execp(db,
+                     "INSERT INTO ingest.record (audit, trust, local_id) SELECT $1, $2, local_id "
+                     "FROM sub_rows ORDER BY local_id ON CONFLICT DO NOTHING",
+                     2, p2, err, errlen) != 0)
+            return -1;
+        /* Lock the records in a fixed order so that two ingest instances never deadlock. */
+        if (db_execp(db,
+                     "SELECT 1 FROM ingest.record r JOIN sub_rows s ON r.audit = $1 AND r.trust = "
+                     "$2 AND r.local_id = s.local_id ORDER BY r.record_id FOR UPDATE OF r",
+                     2, p2, err, errlen) != 0)
+            return -1;
+        const char *p3[] = {audit, trust, sid};
+        r = db_query(
+            db,
+            "WITH src AS ("
+            "  SELECT s.idx, s.row_number, s.site, s.payload, s.hash, r.record_id, "
+            "         r.latest_version, x.content_hash AS latest_hash"
+            "  FROM sub_rows s JOIN ingest.record r"
+            "    ON r.audit = $1 AND r.trust = $2 AND r.local_id = s.local_id"
+            "  LEFT JOIN ingest.raw_record x"
+            "    ON x.record_id = r.record_id AND x.version = r.latest_version),"
+            " ins AS ("
+            "  INSERT INTO ingest.raw_record (record_id, version, submission_id, row_number, site,"
+            "    payload, content_hash)"
+            "  SELECT record_id, latest_version + 1, $3::bigint, row_number, site, payload, hash"
+            "  FROM src WHERE latest_hash IS DISTINCT FROM hash"
+            "  RETURNING record_id, version, row_number),"
+            " upd AS ("
+            "  UPDATE ingest.record r SET latest_version = ins.version FROM ins"
+            "  WHERE r.record_id = ins.record_id)"
+            " SELECT src.idx, ins.record_id, ins.version FROM ins JOIN src USING (record_id)",
+            3, p3, err, errlen);
+        if (!r)
+            return -1;
+        int n = PQntuples(r);
+        out->stored = calloc((size_t)n + 1, sizeof *out->stored);
+        if (!out->stored) {
+            PQclear(r);
+            snprintf(err, errlen, "out of memory");
+            return -1;
+        }
+        for (int i = 0; i < n; i++) {
+            out->stored[i].row_index = (size_t)strtoul(PQgetvalue(r, i, 0), NULL, 10);
+            out->stored[i].record_id = strtoll(PQgetvalue(r, i, 1), NULL, 10);
+            out->stored[i].version = atoi(PQgetvalue(r, i, 2));
+        }
+        out->n_stored = (size_t)n;
+        PQclear(r);
+    }
+    out->accepted = (unsigned)out->n_stored;
+    out->unchanged = (unsigned)(sub->n_rows - out->n_stored);
+    char acc[16], unch[16], rej[16];
+    snprintf(acc, sizeof acc, "%u", out->accepted);
+    snprintf(unch, sizeof unch, "%u", out->unchanged);
+    snprintf(rej, sizeof rej, "%u", sub->rejected);
+    const char *p4[] = {sid, acc, unch, rej};
+    return db_execp(db,
+                    "UPDATE ingest.submission SET accepted = $2::int, unchanged = $3::int, "
+                    "rejected = $4::int WHERE submission_id = $1::bigint",
+                    4, p4, err, errlen);
+}
+
+void ingest_result_free(ingest_result_t *r)
+{
+    free(r->stored);
+    memset(r, 0, sizeof *r);
+}

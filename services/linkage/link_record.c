@@ -1,0 +1,121 @@
+/* link_record.c - blocking key, identifier checks, derived fields, identifiers removed */
+#include "link_record.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "datetime.h"
+#include "nhs_number.h"
+
+static void add_problem(link_outcome_t *out, const char *field, const char *rule,
+                        const char *severity, const char *message)
+{
+    if (out->n_problems >= LINK_MAX_PROBLEMS)
+        return;
+    link_problem_t *p = &out->problems[out->n_problems++];
+    snprintf(p->field, sizeof p->field, "%s", field);
+    snprintf(p->rule, sizeof p->rule, "%s", rule);
+    snprintf(p->severity, sizeof p->severity, "%s", severity);
+    snprintf(p->message, sizeof p->message, "%s", message);
+}
+
+static const audit_field_t *field_linked_as(const audit_def_t *def, const char *role)
+{
+    for (size_t i = 0; i < def->n_fields; i++)
+        if (def->fields[i].link_as && strcmp(def->fields[i].link_as, role) == 0)
+            return &def->fields[i];
+    return NULL;
+}
+
+int link_record_prepare(const audit_def_t *def, int64_t record_id, const ncap_record_t *raw,
+                        link_outcome_t *out)
+{
+    memset(out, 0, sizeof *out);
+    out->pseudo = ncap_record_new();
+    if (!out->pseudo)
+        return -1;
+    char digits[11] = "";
+    int nhs_ok = 0;
+    const audit_field_t *nf = field_linked_as(def, "nhs_number");
+    if (nf) {
+        const char *v = ncap_record_get(raw, nf->name);
+        nhs_number_status_t st = nhs_number_check(v ? v : "", digits);
+        char msg[256];
+        switch (st) {
+        case NHS_NUMBER_VALID:
+            nhs_ok = 1;
+            break;
+        case NHS_NUMBER_EMPTY:
+            snprintf(msg, sizeof msg, "\"%s\" is empty: the record cannot be linked by NHS number",
+                     nf->name);
+            add_problem(out, nf->name, "nhs_number_missing", "warning", msg);
+            break;
+        case NHS_NUMBER_FORMAT:
+        case NHS_NUMBER_CHECKSUM:
+            snprintf(msg, sizeof msg,
+                     "\"%s\" is not a valid NHS number (%s): the record cannot be linked by it",
+                     nf->name, nhs_number_status_text(st));
+            add_problem(out, nf->name, "nhs_number_invalid", "warning", msg);
+            break;
+        case NHS_NUMBER_PLACEHOLDER:
+        case NHS_NUMBER_TEST:
+            snprintf(msg, sizeof msg, "\"%s\" is a %s, not a patient's number", nf->name,
+                     nhs_number_status_text(st));
+            add_problem(out, nf->name, "nhs_number_placeholder", "warning", msg);
+            break;
+        }
+    }
+    char dob[11] = "";
+    const audit_field_t *df = field_linked_as(def, "dob");
+    if (df) {
+        const char *v = ncap_record_get(raw, df->name);
+        int y, m, d;
+        if (v && *v && ncap_date_parse(v, &y, &m, &d) == 0) {
+            snprintf(dob, sizeof dob, "%04d-%02d-%02d", y, m, d);
+        } else {
+            char msg[256];
+            snprintf(msg, sizeof msg, "\"%s\" is %s: the record cannot be linked or aged",
+                     df->name, v && *v ? "not a valid date" : "empty");
+            add_problem(out, df->name, v && *v ? "dob_invalid" : "dob_missing", "warning", msg);
+        }
+    }
+    if (nhs_ok && dob[0]) {
+        snprintf(out->key, sizeof out->key, "nhs:%s:%s", digits, dob);
+        snprintf(out->method, sizeof out->method, "nhs_dob");
+    } else {
+        snprintf(out->key, sizeof out->key, "rec:%lld", (long long)record_id);
+        snprintf(out->method, sizeof out->method, "unlinked");
+    }
+    /* Derived fields are computed here, while the identifiers they need are still at hand. */
+    ncap_record_t *work = ncap_record_new();
+    if (!work)
+        return -1;
+    for (size_t i = 0; i < raw->n; i++)
+        ncap_record_set(work, raw->fields[i].name, raw->fields[i].value);
+    for (size_t i = 0; i < def->n_derived; i++) {
+        const audit_derived_t *dv = &def->derived[i];
+        audit_eval_ctx_t ctx = {def, work};
+        expr_value_t val;
+        char err[256], text[128] = "";
+        if (expr_eval(dv->expr, audit_eval_lookup, &ctx, &val, err, sizeof err) == 0)
+            expr_value_format(&val, text, sizeof text);
+        ncap_record_set(work, dv->name, text);
+        ncap_record_set(out->pseudo, dv->name, text);
+    }
+    ncap_record_destroy(&work);
+    for (size_t i = 0; i < raw->n; i++) {
+        const audit_field_t *f = audit_def_field(def, raw->fields[i].name);
+        if (f && f->identifier)
+            continue;
+        if (!f)
+            continue; /* not a field of the audit: never passed on */
+        ncap_record_set(out->pseudo, raw->fields[i].name, raw->fields[i].value);
+    }
+    return 0;
+}
+
+void link_outcome_clear(link_outcome_t *out)
+{
+    ncap_record_destroy(&out->pseudo);
+    out->n_problems = 0;
+}

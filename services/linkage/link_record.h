@@ -1,0 +1,33 @@
+/* link_record.h - what linkage decides about one record, before any database work (pure):
+ * its blocking key, identifier problems, derived fields, and the record with identifiers removed. */
+#ifndef NCAP_LINK_RECORD_H
+#define NCAP_LINK_RECORD_H
+
+#include <stdint.h>
+
+#include "audit_def.h"
+#include "record.h"
+
+typedef struct {
+    char field[64];
+    char rule[32];
+    char severity[8];
+    char message[256];
+} link_problem_t;
+
+#define LINK_MAX_PROBLEMS 8
+
+typedef struct {
+    char key[96];    /* "nhs:<10 digits>:<YYYY-MM-DD>", or "rec:<record id>" when unlinkable */
+    char method[16]; /* "nhs_dob" or "unlinked" */
+    ncap_record_t *pseudo; /* owned: non-identifier fields plus derived fields */
+    link_problem_t problems[LINK_MAX_PROBLEMS];
+    int n_problems;
+} link_outcome_t;
+
+/* Fills out from raw. Returns 0, or -1 when out of memory. */
+int link_record_prepare(const audit_def_t *def, int64_t record_id, const ncap_record_t *raw,
+                        link_outcome_t *out);
+void link_outcome_clear(link_outcome_t *out);
+
+#endif

@@ -1,0 +1,355 @@
+/* ncap-linkd - links each raw record to a patient, checks its identifiers, derives what analysis
+ * needs, and passes it on with a pseudonym in place of every identifier. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "audit_cache.h"
+#include "daemon.h"
+#include "db.h"
+#include "link_record.h"
+#include "log.h"
+#include "message.h"
+#include "ncap/v1/records.pb-c.h"
+#include "pseudonym.h"
+#include "stage.h"
+#include "strbuf.h"
+
+typedef struct {
+    audit_cache_t *audits;
+    unsigned char key[PSEUDONYM_KEY_BYTES];
+} linkage_t;
+
+typedef struct {
+    Ncap__V1__RawRecord *msg;
+    link_outcome_t outcome;
+    int64_t patient_id;
+    int is_new;
+} item_t;
+
+static int64_t find_patient(PGresult *r, const char *key)
+{
+    for (int i = 0; i < PQntuples(r); i++)
+        if (strcmp(PQgetvalue(r, i, 0), key) == 0)
+            return strtoll(PQgetvalue(r, i, 1), NULL, 10);
+    return 0;
+}
+
+static int process(void *state, PGconn *db, const stage_batch_t *in, stage_batch_t *out, char *err,
+                   size_t errlen)
+{
+    linkage_t *lk = state;
+    item_t *items = calloc(in->n + 1, sizeof *items);
+    if (!items) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    size_t n = 0;
+    int rc = -1;
+    ncap_record_t *raw = ncap_record_new();
+    strbuf_t keys;
+    strbuf_init(&keys);
+    strbuf_pg_array_open(&keys);
+    for (size_t i = 0; i < in->n; i++) {
+        Ncap__V1__RawRecord *m =
+            ncap__v1__raw_record__unpack(NULL, in->items[i].len, in->items[i].data);
+        if (!m || !m->envelope) {
+            ncap_log(LOG_ERROR, "dropped a message that is not an ncap.v1.RawRecord", NULL);
+            if (m)
+                ncap__v1__raw_record__free_unpacked(m, NULL);
+            continue;
+        }
+        char aerr[512];
+        const audit_def_t *def = audit_cache_get(lk->audits, m->envelope->audit, aerr, sizeof aerr);
+        if (!def || message_fields_to_record(m->fields, m->n_fields, raw) != 0 ||
+            link_record_prepare(def, m->envelope->record_id, raw, &items[n].outcome) != 0) {
+            ncap_log(LOG_ERROR, "could not prepare record for linkage", "error",
+                     def ? "out of memory" : aerr, NULL);
+            link_outcome_clear(&items[n].outcome);
+            ncap__v1__raw_record__free_unpacked(m, NULL);
+            continue;
+        }
+        items[n].msg = m;
+        strbuf_pg_array_elem(&keys, items[n].outcome.key);
+        n++;
+    }
+    strbuf_pg_array_close(&keys);
+    if (n == 0) {
+        rc = 0;
+        goto done;
+    }
+    /* Serialise with any other linkage instance holding the same patient keys (sorted order:
+     * no deadlock), then find or create each key's patient. */
+    const char *pk[] = {keys.s};
+    if (db_execp(db,
+                 "SELECT pg_advisory_xact_lock(h) FROM (SELECT DISTINCT hashtextextended(k, 0) AS h "
+                 "FROM unnest($1::text[]) k) s ORDER BY h",
+                 1, pk, err, errlen) != 0)
+        goto done;
+    PGresult *found = db_query(db,
+                               "SELECT key, patient_id FROM linkage.patient_key WHERE key = "
+                               "ANY($1::text[])",
+                               1, pk, err, errlen);
+    if (!found)
+        goto done;
+    strbuf_t missing;
+    strbuf_init(&missing);
+    strbuf_pg_array_open(&missing);
+    size_t n_missing = 0;
+    for (size_t i = 0; i < n; i++) {
+        items[i].patient_id = find_patient(found, items[i].outcome.key);
+        if (items[i].patient_id)
+            continue;
+        int dup = 0;
+        for (size_t j = 0; j < i && !dup; j++)
+            dup = !items[j].patient_id && strcmp(items[j].outcome.key, items[i].outcome.key) == 0;
+        if (!dup) {
+            strbuf_pg_array_elem(&missing, items[i].outcome.key);
+            n_missing++;
+        }
+    }
+    strbuf_pg_array_close(&missing);
+    PQclear(found);
+    if (n_missing > 0) {
+        const char *pm[] = {missing.s};
+        PGresult *created = db_query(
+            db,
+            "WITH k AS (SELECT key, ord FROM unnest($1::text[]) WITH ORDINALITY AS u(key, ord)),"
+            " p AS (INSERT INTO linkage.patient (created_at) SELECT now() FROM k ORDER BY ord"
+            "       RETURNING patient_id),"
+            " pairs AS (SELECT k.key, p.patient_id FROM"
+            "   (SELECT key, row_number() OVER (ORDER BY ord) AS rn FROM k) k JOIN"
+            "   (SELECT patient_id, row_number() OVER (ORDER BY patient_id) AS rn FROM p) p"
+            "   USING (rn))"
+            " INSERT INTO linkage.patient_key (key, patient_id) SELECT key, patient_id FROM pairs"
+            " RETURNING key, patient_id",
+            1, pm, err, errlen);
+        strbuf_free(&missing);
+        if (!created)
+            goto done;
+        for (size_t i = 0; i < n; i++)
+            if (!items[i].patient_id)
+                items[i].patient_id = find_patient(created, items[i].outcome.key);
+        PQclear(created);
+    } else {
+        strbuf_free(&missing);
+    }
+    /* Links and the pseudonymised records, idempotently. */
+    strbuf_t a[11];
+    for (int k = 0; k < 11; k++) {
+        strbuf_init(&a[k]);
+        strbuf_pg_array_open(&a[k]);
+    }
+    strbuf_t pr[5];
+    for (int k = 0; k < 5; k++) {
+        strbuf_init(&pr[k]);
+        strbuf_pg_array_open(&pr[k]);
+    }
+    for (size_t i = 0; i < n; i++) {
+        const Ncap__V1__Envelope *e = items[i].msg->envelope;
+        char rid[32], ver[16], pid[32], sid[32], row[16], pseud[65];
+        snprintf(rid, sizeof rid, "%lld", (long long)e->record_id);
+        snprintf(ver, sizeof ver, "%d", e->version);
+        snprintf(pid, sizeof pid, "%lld", (long long)items[i].patient_id);
+        snprintf(sid, sizeof sid, "%lld", (long long)e->submission_id);
+        snprintf(row, sizeof row, "%d", e->row_number);
+        pseudonym_of(lk->key, items[i].patient_id, pseud);
+        char *json = message_record_to_json(items[i].outcome.pseudo);
+        const char *vals[11] = {rid, ver, pid, items[i].outcome.method, e->audit, e->trust, e->site,
+                                e->local_record_id, sid, row, pseud};
+        for (int k = 0; k < 11; k++)
+            strbuf_pg_array_elem(&a[k], vals[k]);
+        /* payload rides in a separate array, appended below */
+        (void)json;
+        free(json);
+        for (int p = 0; p < items[i].outcome.n_problems; p++) {
+            const link_problem_t *lp = &items[i].outcome.problems[p];
+            const char *pv[5] = {rid, ver, lp->field, lp->rule, lp->message};
+            for (int k = 0; k < 5; k++)
+                strbuf_pg_array_elem(&pr[k], pv[k]);
+            /* severity is always "warning" at linkage for now */
+        }
+    }
+    strbuf_t payloads;
+    strbuf_init(&payloads);
+    strbuf_pg_array_open(&payloads);
+    for (size_t i = 0; i < n; i++) {
+        char *json = message_record_to_json(items[i].outcome.pseudo);
+        strbuf_pg_array_elem(&payloads, json ? json : "{}");
+        free(json);
+    }
+    strbuf_pg_array_close(&payloads);
+    for (int k = 0; k < 11; k++)
+        strbuf_pg_array_close(&a[k]);
+    for (int k = 0; k < 5; k++)
+        strbuf_pg_array_close(&pr[k]);
+    const char *pl[] = {a[0].s, a[1].s, a[2].s, a[3].s, a[4].s, a[5].s,
+                        a[6].s, a[7].s, a[8].s, a[9].s, a[10].s, payloads.s};
+    PGresult *ins = db_query(
+        db,
+        "WITH src AS (SELECT * FROM unnest($1::bigint[], $2::int[], $3::bigint[], $4::text[],"
+        "   $5::text[], $6::text[], $7::text[], $8::text[], $9::bigint[], $10::int[], $11::text[],"
+        "   $12::jsonb[]) AS s(record_id, version, patient_id, method, audit, trust, site, local_id,"
+        "   submission_id, row_number, pseudonym, payload)),"
+        " l AS (INSERT INTO linkage.link (record_id, version, patient_id, method)"
+        "   SELECT DISTINCT ON (record_id, version) record_id, version, patient_id, method FROM src"
+        "   ON CONFLICT DO NOTHING RETURNING record_id, version),"
+        " p AS (INSERT INTO linkage.pseudo_record (record_id, version, audit, trust, site,"
+        "   local_id, submission_id, row_number, pseudonym, payload)"
+        "   SELECT DISTINCT ON (record_id, version) s.record_id, s.version, audit, trust, site,"
+        "   local_id, submission_id, row_number, pseudonym, payload FROM src s"
+        "   JOIN l USING (record_id, version) ON CONFLICT DO NOTHING RETURNING record_id, version)"
+        " SELECT record_id, version FROM p",
+        12, pl, err, errlen);
+    int ok = ins != NULL;
+    if (ok && pr[0].len > 2) {
+        const char *pp[] = {pr[0].s, pr[1].s, pr[2].s, pr[3].s, pr[4].s};
+        ok = db_execp(db,
+                      "INSERT INTO linkage.problem (record_id, version, submission_id, row_number,"
+                      " field, rule, severity, message)"
+                      " SELECT u.record_id, u.version, p.submission_id, p.row_number, u.field,"
+                      " u.rule, 'warning', u.message FROM unnest($1::bigint[], $2::int[],"
+                      " $3::text[], $4::text[], $5::text[]) AS u(record_id, version, field, rule,"
+                      " message) JOIN linkage.pseudo_record p USING (record_id, version)"
+                      " ON CONFLICT DO NOTHING",
+                      5, pp, err, errlen) == 0;
+    }
+    for (int k = 0; k < 11; k++)
+        strbuf_free(&a[k]);
+    for (int k = 0; k < 5; k++)
+        strbuf_free(&pr[k]);
+    strbuf_free(&payloads);
+    if (!ok) {
+        PQclear(ins);
+        goto done;
+    }
+    for (int r = 0; r < PQntuples(ins); r++) {
+        int64_t rid = strtoll(PQgetvalue(ins, r, 0), NULL, 10);
+        int ver = atoi(PQgetvalue(ins, r, 1));
+        for (size_t i = 0; i < n; i++)
+            if (!items[i].is_new && items[i].msg->envelope->record_id == rid &&
+                items[i].msg->envelope->version == ver) {
+                items[i].is_new = 1;
+                break;
+            }
+    }
+    PQclear(ins);
+    long long now = daemon_wall_us();
+    for (size_t i = 0; i < n; i++) {
+        if (!items[i].is_new)
+            continue;
+        Ncap__V1__PseudoRecord pm = NCAP__V1__PSEUDO_RECORD__INIT;
+        Ncap__V1__Envelope env = *items[i].msg->envelope;
+        char id[33], pseud[65];
+        message_new_id(id);
+        env.message_id = id;
+        env.linked_at_us = now;
+        pseudonym_of(lk->key, items[i].patient_id, pseud);
+        pm.envelope = &env;
+        pm.pseudonym = pseud;
+        if (message_fields_from_record(items[i].outcome.pseudo, &pm.fields, &pm.n_fields) != 0)
+            continue;
+        size_t len = ncap__v1__pseudo_record__get_packed_size(&pm);
+        uint8_t *buf = malloc(len ? len : 1);
+        if (buf) {
+            ncap__v1__pseudo_record__pack(&pm, buf);
+            stage_batch_push(out, buf, len);
+            free(buf);
+        }
+        message_fields_free(pm.fields, pm.n_fields);
+    }
+    rc = 0;
+done:
+    for (size_t i = 0; i < n; i++) {
+        link_outcome_clear(&items[i].outcome);
+        ncap__v1__raw_record__free_unpacked(items[i].msg, NULL);
+    }
+    free(items);
+    strbuf_free(&keys);
+    ncap_record_destroy(&raw);
+    return rc;
+}
+
+static int backlog(void *state, PGconn *db, int limit, int grace_ms, stage_batch_t *in, char *err,
+                   size_t errlen)
+{
+    (void)state;
+    char lim[16], grace[16];
+    snprintf(lim, sizeof lim, "%d", limit);
+    snprintf(grace, sizeof grace, "%d", grace_ms);
+    const char *p[] = {lim, grace};
+    PGresult *r = db_query(
+        db,
+        "SELECT r.record_id, r.version, rec.audit, rec.trust, r.site, rec.local_id,"
+        " r.submission_id, r.row_number, r.payload::text"
+        " FROM ingest.raw_record r JOIN ingest.record rec USING (record_id)"
+        " WHERE r.ingested_at < now() - make_interval(secs => $2::double precision / 1000)"
+        " AND NOT EXISTS (SELECT 1 FROM linkage.link l"
+        "   WHERE l.record_id = r.record_id AND l.version = r.version)"
+        " ORDER BY r.ingested_at, r.record_id LIMIT $1::int",
+        2, p, err, errlen);
+    if (!r)
+        return -1;
+    ncap_record_t *rec = ncap_record_new();
+    for (int i = 0; rec && i < PQntuples(r); i++) {
+        Ncap__V1__Envelope env = NCAP__V1__ENVELOPE__INIT;
+        char id[33];
+        message_new_id(id);
+        env.message_id = id;
+        env.record_id = strtoll(PQgetvalue(r, i, 0), NULL, 10);
+        env.version = atoi(PQgetvalue(r, i, 1));
+        env.audit = PQgetvalue(r, i, 2);
+        env.trust = PQgetvalue(r, i, 3);
+        env.site = PQgetvalue(r, i, 4);
+        env.local_record_id = PQgetvalue(r, i, 5);
+        env.submission_id = strtoll(PQgetvalue(r, i, 6), NULL, 10);
+        env.row_number = atoi(PQgetvalue(r, i, 7));
+        if (message_record_from_json(PQgetvalue(r, i, 8), rec) != 0)
+            continue;
+        Ncap__V1__RawRecord m = NCAP__V1__RAW_RECORD__INIT;
+        m.envelope = &env;
+        if (message_fields_from_record(rec, &m.fields, &m.n_fields) != 0)
+            continue;
+        size_t len = ncap__v1__raw_record__get_packed_size(&m);
+        uint8_t *buf = malloc(len ? len : 1);
+        if (buf) {
+            ncap__v1__raw_record__pack(&m, buf);
+            stage_batch_push(in, buf, len);
+            free(buf);
+        }
+        message_fields_free(m.fields, m.n_fields);
+    }
+    ncap_record_destroy(&rec);
+    PQclear(r);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    daemon_config_t cfg;
+    int rc = daemon_config_parse(&cfg, "ncap-linkd", "linkage",
+                                 "Links each record to its patient (a valid NHS number with an "
+                                 "agreeing date of birth links at once),\nchecks identifiers, "
+                                 "derives the audit's derived fields, and passes the record to "
+                                 "validation\nwith a keyed pseudonym in place of every identifier.",
+                                 argc, argv);
+    if (rc != 0)
+        return rc == 1 ? 0 : 2;
+    ncap_log_init(cfg.service);
+    linkage_t lk = {0};
+    char err[512];
+    if (pseudonym_load_key(cfg.key_file, lk.key, err, sizeof err) != 0) {
+        ncap_log(LOG_ERROR, "cannot start without the pseudonymisation key", "error", err, NULL);
+        fprintf(stderr, "ncap-linkd: %s\n", err);
+        return 2;
+    }
+    lk.audits = audit_cache_new(cfg.audit_dir);
+    stage_ops_t ops = {.downstream = "validation",
+                       .state = &lk,
+                       .process = process,
+                       .backlog = backlog,
+                       .gather_ms = 5};
+    rc = stage_run(&ops, &cfg);
+    audit_cache_destroy(&lk.audits);
+    return rc;
+}

@@ -1,0 +1,13 @@
+/* commands.h - the subcommands of the ncap command. Each takes argv with argv[0] the subcommand's
+ * name, prints its own --help, and returns the process exit status (0 ok, 1 failure the user
+ * asked to be told about, 2 usage or I/O trouble). */
+#ifndef NCAP_COMMANDS_H
+#define NCAP_COMMANDS_H
+
+int cmd_sim(int argc, char **argv);
+int cmd_submit(int argc, char **argv);
+int cmd_status(int argc, char **argv);
+int cmd_wait(int argc, char **argv);
+int cmd_migrate(int argc, char **argv);
+
+#endif

@@ -1,0 +1,59 @@
+/* ncap - the National Clinical Audit Pipeline's command */
+#include <stdio.h>
+#include <string.h>
+
+#include "commands.h"
+
+typedef struct {
+    const char *name;
+    int (*run)(int argc, char **argv);
+    const char *summary;
+} command_t;
+
+static const command_t commands[] = {
+    {"sim", cmd_sim, "write realistic simulated trust submissions, or keep submitting them"},
+    {"submit", cmd_submit, "send a file to ingest and print the receipt once it is committed"},
+    {"status", cmd_status, "each stage's live instances, records processed, backlog and rate"},
+    {"wait", cmd_wait, "wait until every stage has worked off its backlog"},
+    {"migrate", cmd_migrate, "create or update the database schemas (safe to repeat)"},
+    {NULL, NULL, NULL}};
+
+static void usage(FILE *f)
+{
+    fprintf(f, "usage: ncap COMMAND [options]   (ncap COMMAND --help for each)\n\n"
+               "The National Clinical Audit Pipeline: trusts' audit records in, benchmarked\n"
+               "quarterly outputs out.\n\ncommands:\n");
+    for (const command_t *c = commands; c->name; c++)
+        fprintf(f, "  %-9s %s\n", c->name, c->summary);
+    fprintf(f, "\nenvironment: NCAP_PG (PostgreSQL connection string), NCAP_AUDIT_DIR (audit\n"
+               "definitions), NCAP_INGEST (ingest endpoint for submit, else found via NCAP_PG)\n");
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return 2;
+    }
+    const char *name = argv[1];
+    if (strcmp(name, "help") == 0 || strcmp(name, "--help") == 0 || strcmp(name, "-h") == 0) {
+        if (argc > 2)
+            for (const command_t *c = commands; c->name; c++)
+                if (strcmp(c->name, argv[2]) == 0) {
+                    char *help_argv[] = {argv[2], "--help", NULL};
+                    return c->run(2, help_argv);
+                }
+        usage(stdout);
+        return 0;
+    }
+    if (strcmp(name, "--version") == 0) {
+        printf("ncap %s\n", NCAP_VERSION);
+        return 0;
+    }
+    for (const command_t *c = commands; c->name; c++)
+        if (strcmp(c->name, name) == 0)
+            return c->run(argc - 1, argv + 1);
+    fprintf(stderr, "ncap: unknown command \"%s\"\n\n", name);
+    usage(stderr);
+    return 2;
+}

@@ -1,0 +1,60 @@
+/* pipeline_status.c - counts per stage */
+#include "pipeline_status.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "db.h"
+
+/* One statement: processed, backlog and last-minute count for each stage. */
+static const char *status_sql =
+    "SELECT"
+    " (SELECT count(*) FROM ingest.raw_record),"
+    " 0,"
+    " (SELECT count(*) FROM ingest.raw_record WHERE ingested_at > now() - interval '60 s'),"
+    " (SELECT count(*) FROM linkage.link),"
+    " (SELECT count(*) FROM ingest.raw_record r WHERE NOT EXISTS (SELECT 1 FROM linkage.link l"
+    "   WHERE l.record_id = r.record_id AND l.version = r.version)),"
+    " (SELECT count(*) FROM linkage.link WHERE linked_at > now() - interval '60 s'),"
+    " (SELECT count(*) FROM validation.record),"
+    " (SELECT count(*) FROM linkage.pseudo_record p WHERE NOT EXISTS (SELECT 1 FROM"
+    "   validation.record v WHERE v.record_id = p.record_id AND v.version = p.version)),"
+    " (SELECT count(*) FROM validation.record WHERE validated_at > now() - interval '60 s'),"
+    " (SELECT count(*) FROM metric.processed),"
+    " (SELECT count(*) FROM validation.record v WHERE NOT EXISTS (SELECT 1 FROM metric.processed"
+    "   m WHERE m.record_id = v.record_id AND m.version = v.version)),"
+    " (SELECT count(*) FROM metric.processed WHERE processed_at > now() - interval '60 s'),"
+    " (SELECT count(*) FROM publish.seen),"
+    " (SELECT count(*) FROM metric.record_state r LEFT JOIN publish.seen s USING (record_id)"
+    "   WHERE s.record_id IS NULL OR s.version <> r.version),"
+    " (SELECT count(*) FROM publish.seen WHERE published_at > now() - interval '60 s')";
+
+int pipeline_status_read(PGconn *db, stage_status_t out[PIPELINE_STAGES], char *err,
+                         size_t errlen)
+{
+    static const char *names[PIPELINE_STAGES] = {"ingest", "linkage", "validation", "metric",
+                                                 "publish"};
+    PGresult *r = db_query(db, status_sql, 0, NULL, err, errlen);
+    if (!r)
+        return -1;
+    for (int s = 0; s < PIPELINE_STAGES; s++) {
+        out[s].name = names[s];
+        out[s].processed = strtoll(PQgetvalue(r, 0, 3 * s), NULL, 10);
+        out[s].backlog = strtoll(PQgetvalue(r, 0, 3 * s + 1), NULL, 10);
+        out[s].rate = (double)strtoll(PQgetvalue(r, 0, 3 * s + 2), NULL, 10) / 60.0;
+        out[s].instances = 0;
+    }
+    PQclear(r);
+    r = db_query(db,
+                 "SELECT stage, count(*) FROM ops.instance WHERE heartbeat_at > now() - "
+                 "interval '5 seconds' GROUP BY stage",
+                 0, NULL, err, errlen);
+    if (!r)
+        return -1;
+    for (int i = 0; i < PQntuples(r); i++)
+        for (int s = 0; s < PIPELINE_STAGES; s++)
+            if (strcmp(PQgetvalue(r, i, 0), names[s]) == 0)
+                out[s].instances = strtoll(PQgetvalue(r, i, 1), NULL, 10);
+    PQclear(r);
+    return 0;
+}

@@ -1,0 +1,23 @@
+/* pipeline_status.h - each stage's live instances, processed records, backlog and recent rate,
+ * read from PostgreSQL (where the truth is). */
+#ifndef NCAP_PIPELINE_STATUS_H
+#define NCAP_PIPELINE_STATUS_H
+
+#include <libpq-fe.h>
+#include <stddef.h>
+
+#define PIPELINE_STAGES 5
+
+typedef struct {
+    const char *name;
+    long long instances;
+    long long processed;
+    long long backlog;
+    double rate; /* records per second over the last minute */
+} stage_status_t;
+
+/* Fills the five stages in flow order. Returns 0 or -1 with err. */
+int pipeline_status_read(PGconn *db, stage_status_t out[PIPELINE_STAGES], char *err,
+                         size_t errlen);
+
+#endif

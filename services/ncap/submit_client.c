@@ -1,0 +1,162 @@
+/* submit_client.c - a file to ingest in chunks over a DEALER socket; the receipt back */
+#include "submit_client.h"
+
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zmq.h>
+
+#include "db.h"
+#include "ncap/v1/submission.pb-c.h"
+#include "registry.h"
+
+#define CHUNK_BYTES (1u << 20)
+
+int submit_resolve_endpoint(char *out, size_t outlen, char *err, size_t errlen)
+{
+    const char *env = getenv("NCAP_INGEST");
+    if (env && *env) {
+        snprintf(out, outlen, "%s", env);
+        return 0;
+    }
+    char cerr[1024];
+    PGconn *db = db_connect(NULL, "ncap submit", cerr, sizeof cerr);
+    if (!db) {
+        snprintf(err, errlen, "no ingest endpoint: set NCAP_INGEST, or NCAP_PG so that a live "
+                              "ingest instance can be found (%s)",
+                 cerr);
+        return -1;
+    }
+    char **live = registry_live_endpoints(db, "ingest", cerr, sizeof cerr);
+    PQfinish(db);
+    if (!live) {
+        snprintf(err, errlen, "could not look up ingest instances: %s", cerr);
+        return -1;
+    }
+    size_t n = 0;
+    while (live[n])
+        n++;
+    if (n == 0) {
+        registry_free_list(&live);
+        snprintf(err, errlen, "no live ingest instance is registered: is ncap-ingestd running?");
+        return -1;
+    }
+    snprintf(out, outlen, "%s", live[randombytes_uniform((uint32_t)n)]);
+    registry_free_list(&live);
+    return 0;
+}
+
+/* Waits for one reply. Returns it (caller frees) or NULL on timeout or a bad reply. */
+static Ncap__V1__SubmitReply *await_reply(void *sock, int timeout_s, char *err, size_t errlen)
+{
+    zmq_pollitem_t item = {sock, 0, ZMQ_POLLIN, 0};
+    if (zmq_poll(&item, 1, (long)timeout_s * 1000) <= 0) {
+        snprintf(err, errlen, "no reply from ingest within %d s; the submission may or may not "
+                              "have been stored: send it again (identical records are recognised "
+                              "and not duplicated)",
+                 timeout_s);
+        return NULL;
+    }
+    zmq_msg_t msg;
+    zmq_msg_init(&msg);
+    if (zmq_msg_recv(&msg, sock, 0) < 0) {
+        snprintf(err, errlen, "could not receive from ingest: %s", zmq_strerror(zmq_errno()));
+        zmq_msg_close(&msg);
+        return NULL;
+    }
+    Ncap__V1__SubmitReply *rep =
+        ncap__v1__submit_reply__unpack(NULL, zmq_msg_size(&msg), zmq_msg_data(&msg));
+    zmq_msg_close(&msg);
+    if (!rep)
+        snprintf(err, errlen, "ingest sent a reply that is not an ncap.v1.SubmitReply");
+    return rep;
+}
+
+int submit_buffer(const char *endpoint, const char *audit, const char *trust, const char *filename,
+                  const char *data, size_t len, bool progress, int timeout_s,
+                  submit_receipt_t *receipt, char *err, size_t errlen)
+{
+    memset(receipt, 0, sizeof *receipt);
+    void *ctx = zmq_ctx_new();
+    void *sock = zmq_socket(ctx, ZMQ_DEALER);
+    int linger = 0;
+    zmq_setsockopt(sock, ZMQ_LINGER, &linger, sizeof linger);
+    int rc = -1;
+    if (zmq_connect(sock, endpoint) != 0) {
+        snprintf(err, errlen, "could not connect to ingest at \"%s\": %s", endpoint,
+                 zmq_strerror(zmq_errno()));
+        goto out;
+    }
+    unsigned char raw[16];
+    char token[33];
+    randombytes_buf(raw, sizeof raw);
+    sodium_bin2hex(token, sizeof token, raw, sizeof raw);
+    size_t sent = 0;
+    uint32_t seq = 0;
+    do {
+        size_t n = len - sent < CHUNK_BYTES ? len - sent : CHUNK_BYTES;
+        Ncap__V1__SubmitRequest req = NCAP__V1__SUBMIT_REQUEST__INIT;
+        req.client_token = token;
+        req.audit = (char *)audit;
+        req.trust = (char *)trust;
+        req.filename = (char *)filename;
+        req.format = "csv";
+        req.seq = seq++;
+        req.chunk.data = (uint8_t *)data + sent;
+        req.chunk.len = n;
+        req.last = sent + n == len;
+        size_t plen = ncap__v1__submit_request__get_packed_size(&req);
+        uint8_t *buf = malloc(plen ? plen : 1);
+        if (!buf) {
+            snprintf(err, errlen, "out of memory");
+            goto out;
+        }
+        ncap__v1__submit_request__pack(&req, buf);
+        int s = zmq_send(sock, buf, plen, 0);
+        free(buf);
+        if (s < 0) {
+            snprintf(err, errlen, "could not send to ingest: %s", zmq_strerror(zmq_errno()));
+            goto out;
+        }
+        sent += n;
+        Ncap__V1__SubmitReply *rep = await_reply(sock, timeout_s, err, errlen);
+        if (!rep)
+            goto out;
+        if (rep->kind == NCAP__V1__SUBMIT_REPLY__KIND__ERROR) {
+            snprintf(err, errlen, "%s", rep->error);
+            ncap__v1__submit_reply__free_unpacked(rep, NULL);
+            goto out;
+        }
+        if (rep->kind == NCAP__V1__SUBMIT_REPLY__KIND__PROGRESS) {
+            if (progress)
+                fprintf(stderr, "\rsent %.1f of %.1f MB (%3.0f%%)", (double)sent / 1048576.0,
+                        (double)len / 1048576.0, 100.0 * (double)sent / (double)len);
+            ncap__v1__submit_reply__free_unpacked(rep, NULL);
+            continue;
+        }
+        if (progress && len > CHUNK_BYTES)
+            fprintf(stderr, "\rsent %.1f MB; ingest committed it              \n",
+                    (double)len / 1048576.0);
+        receipt->submission_id = rep->submission_id;
+        receipt->rows = rep->rows;
+        receipt->accepted = rep->accepted;
+        receipt->unchanged = rep->unchanged;
+        receipt->rejected = rep->rejected;
+        if (progress) {
+            for (size_t i = 0; i < rep->n_problems; i++) {
+                const Ncap__V1__RowProblem *p = rep->problems[i];
+                fprintf(stderr, "row %u: %s%s%s (%s, %s)\n", p->row, p->field,
+                        p->field[0] ? ": " : "", p->message, p->severity, p->rule);
+                receipt->n_problems_shown++;
+            }
+        }
+        ncap__v1__submit_reply__free_unpacked(rep, NULL);
+        rc = 0;
+        break;
+    } while (sent < len || rc != 0);
+out:
+    zmq_close(sock);
+    zmq_ctx_term(ctx);
+    return rc;
+}

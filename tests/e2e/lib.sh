@@ -1,0 +1,326 @@
+# shellcheck shell=bash
+# Helpers for the end-to-end tests, sourced by tests/e2e/test_*.sh, which tests/run runs with a
+# sanitizer build (NCAP_TEST_BUILD) and a throwaway cluster (NCAP_TEST_PGHOST) under NCAP_TEST_WORK.
+#
+# A test works in E2E_DIR (tests/.work/<test>/). Each deployment inside it (e2e_deploy NAME) has its
+# own database, run folder (logs/, pids/) and releases folder; the pseudonym key is shared by the
+# test's deployments, so that two runs of the same submission can be compared.
+
+# shellcheck source-path=SCRIPTDIR source=../../deploy/local/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../../deploy/local/lib.sh"
+
+# --help of a test: its header comment.
+case ${1:-} in
+  -h | --help)
+    awk 'NR > 1 && /^#/ { print substr($0, 3); next } NR > 1 { exit }' "$0"
+    exit 0
+    ;;
+esac
+
+if [ -z "${NCAP_TEST_PGHOST:-}" ] || [ -z "${NCAP_TEST_BUILD:-}" ] || [ -z "${NCAP_TEST_WORK:-}" ]; then
+  ncap_die "run the end-to-end tests through tests/run (e.g. tests/run -k $(basename "$0" .sh | sed 's/^test_//'))"
+fi
+
+E2E_NAME=$(basename "$0" .sh)
+E2E_DIR=$NCAP_TEST_WORK/$E2E_NAME
+E2E_AUDIT=nhfd
+E2E_DRAIN_TIMEOUT=${E2E_DRAIN_TIMEOUT:-300}
+E2E_SANITIZER_ERRORS='ERROR: AddressSanitizer|ERROR: LeakSanitizer|runtime error:'
+CTX_BUILD=$NCAP_TEST_BUILD
+CTX_PGHOST=$NCAP_TEST_PGHOST
+CTX_KEY=$E2E_DIR/pseudonym.key
+CTX_DB=
+CTX_RUN=
+CTX_OUT=
+mkdir -p "$E2E_DIR"
+ncap_ensure_key "$CTX_KEY"
+
+e2e_say() { printf '[%s] %s\n' "$E2E_NAME" "$*"; }
+
+# fail MESSAGE: prints "FAIL: MESSAGE" and the tail of every daemon log of the deployment, exits 1.
+fail() {
+  printf 'FAIL: %s\n' "$*" >&2
+  e2e_show_logs >&2
+  exit 1
+}
+
+e2e_show_logs() {
+  local log
+  [ -n "$CTX_RUN" ] && [ -d "$CTX_RUN/logs" ] || return 0
+  for log in "$CTX_RUN"/logs/*.log; do
+    [ -f "$log" ] || continue
+    printf -- '--- last lines of %s\n' "${log#"$NCAP_ROOT"/}"
+    tail -n 15 "$log"
+  done
+}
+
+# Stops whatever the test left running (on exit, also after a failure).
+e2e_cleanup() {
+  local pidfiles
+  mapfile -t pidfiles < <(find "$E2E_DIR" -path '*/pids/*.pid' 2>/dev/null)
+  [ "${#pidfiles[@]}" -eq 0 ] || ncap_stop "${pidfiles[@]}"
+}
+trap e2e_cleanup EXIT
+
+# e2e_ncap ARGS...: the ncap command as the cluster superuser on the current deployment.
+e2e_ncap() {
+  NCAP_PG=$(ncap_admin_pg) NCAP_AUDIT_DIR="$NCAP_ROOT/deploy/audits" "$CTX_BUILD/ncap" "$@"
+}
+
+# e2e_deploy NAME: a fresh deployment: database <test>_<NAME> dropped, created and migrated;
+# empty run and releases folders.
+e2e_deploy() {
+  CTX_DB="${E2E_NAME}_$1"
+  CTX_RUN=$E2E_DIR/$1
+  CTX_OUT=$CTX_RUN/releases
+  rm -rf "$CTX_RUN"
+  mkdir -p "$CTX_RUN/logs" "$CTX_RUN/pids" "$CTX_OUT"
+  ncap_pg_recreate_db "$CTX_PGHOST" "$CTX_DB" || fail "could not create database \"$CTX_DB\""
+  e2e_ncap migrate >"$CTX_RUN/logs/migrate.log" 2>&1 || fail "ncap migrate failed on \"$CTX_DB\""
+  e2e_say "deployment \"$1\": database $CTX_DB, folder ${CTX_RUN#"$NCAP_ROOT"/}"
+}
+
+# e2e_start STAGE [INDEX]: starts instance INDEX (default 1) of STAGE.
+e2e_start() {
+  ncap_stage_start "$1" "${2:-1}" || fail "$1-${2:-1} is already running"
+}
+
+# e2e_start_pipeline: one instance of each stage.
+e2e_start_pipeline() {
+  local stage
+  for stage in "${NCAP_STAGES[@]}"; do
+    e2e_start "$stage" 1
+  done
+}
+
+# e2e_pid STAGE [INDEX]
+e2e_pid() {
+  local pidfile="$CTX_RUN/pids/$1-${2:-1}.pid"
+  ncap_pid_alive "$pidfile" || fail "$1-${2:-1} is not running"
+  cat "$pidfile"
+}
+
+# e2e_kill9 STAGE [INDEX]: SIGKILL, as a crash would.
+e2e_kill9() {
+  local name="$1-${2:-1}" pid
+  pid=$(e2e_pid "$1" "${2:-1}")
+  kill -KILL "$pid"
+  wait "$pid" 2>/dev/null || true
+  rm -f "$CTX_RUN/pids/$name.pid"
+  e2e_say "killed $name (pid $pid) with SIGKILL"
+}
+
+# e2e_stop_all: SIGTERM to every daemon of the deployment; each must exit 0 within 15 s, and no
+# log may hold a sanitizer report.
+e2e_stop_all() {
+  local pidfile name pid status failed=()
+  local -A pids=()
+  for pidfile in "$CTX_RUN"/pids/*.pid; do
+    [ -f "$pidfile" ] || continue
+    name=$(basename "$pidfile" .pid)
+    ncap_pid_alive "$pidfile" || fail "$name died before it was stopped"
+    pids[$name]=$(<"$pidfile")
+  done
+  [ "${#pids[@]}" -eq 0 ] && return 0
+  ncap_stop "$CTX_RUN"/pids/*.pid
+  for name in "${!pids[@]}"; do
+    pid=${pids[$name]}
+    status=0
+    wait "$pid" 2>/dev/null || status=$?
+    [ "$status" -eq 0 ] || failed+=("$name exited with status $status")
+  done
+  e2e_check_sanitizers
+  [ "${#failed[@]}" -eq 0 ] || fail "after SIGTERM: ${failed[*]}"
+}
+
+# e2e_check_sanitizers: fails when a daemon log holds an AddressSanitizer, LeakSanitizer or
+# UndefinedBehaviorSanitizer report.
+e2e_check_sanitizers() {
+  local hits log
+  mapfile -t hits < <(grep -E -l "$E2E_SANITIZER_ERRORS" "$CTX_RUN"/logs/*.log 2>/dev/null)
+  [ "${#hits[@]}" -eq 0 ] && return 0
+  for log in "${hits[@]}"; do
+    printf -- '--- sanitizer report in %s\n' "${log#"$NCAP_ROOT"/}" >&2
+    grep -E -A 30 "$E2E_SANITIZER_ERRORS" "$log" | head -n 60 >&2
+  done
+  fail "sanitizer reports in: $(basename -a "${hits[@]}" | tr '\n' ' ')"
+}
+
+# e2e_sim DIR RECORDS TRUSTS SEED: writes DIR/<ODS>.csv (one per trust) and DIR.truth.csv.
+e2e_sim() {
+  local dir=$1
+  rm -rf "$dir"
+  mkdir -p "$dir"
+  e2e_ncap sim --audit "$E2E_AUDIT" --records "$2" --trusts "$3" --seed "$4" --out "$dir" \
+    --truth "$dir.truth.csv" >"$dir.log" 2>&1 || {
+    tail -n 20 "$dir.log" >&2
+    fail "ncap sim failed"
+  }
+  local files=("$dir"/*.csv)
+  if [ "${#files[@]}" -ne "$3" ] || [ ! -f "${files[0]}" ]; then
+    fail "ncap sim wrote ${#files[@]} files, expected $3"
+  fi
+}
+
+# e2e_wait_registered STAGE N: until ncap status shows N live instances of STAGE (30 s).
+e2e_wait_registered() {
+  ncap_wait_until 30 e2e_stage_is "$1" instances "$2" ||
+    fail "$1 has $(e2e_field "$1" instances) live instances after 30 s, expected $2"
+}
+
+# e2e_submit_all DIR: submits every DIR/<ODS>.csv as trust <ODS>; each must be accepted.
+e2e_submit_all() {
+  local f trust
+  for f in "$1"/*.csv; do
+    trust=$(basename "$f" .csv)
+    e2e_ncap submit --audit "$E2E_AUDIT" --trust "$trust" "$f" >>"$CTX_RUN/logs/submit.log" 2>&1 || {
+      tail -n 5 "$CTX_RUN/logs/submit.log" >&2
+      fail "submission of ${f#"$NCAP_ROOT"/} was not accepted"
+    }
+  done
+  e2e_say "submitted $(find "$1" -name '*.csv' | wc -l) files"
+}
+
+# e2e_drain: ncap wait until every backlog is 0 and everything is published (E2E_DRAIN_TIMEOUT s).
+e2e_drain() {
+  local timeout=$E2E_DRAIN_TIMEOUT start=$SECONDS
+  if ! e2e_ncap wait --timeout "$timeout" >>"$CTX_RUN/logs/wait.log" 2>&1; then
+    fail "pipeline not drained after $timeout s; status: $(e2e_ncap status --json 2>&1)"
+  fi
+  e2e_say "pipeline drained in $((SECONDS - start)) s"
+}
+
+# e2e_status: refreshes CTX_RUN/status.json from ncap status --json.
+e2e_status() {
+  e2e_ncap status --json >"$CTX_RUN/status.json" 2>"$CTX_RUN/status.err" ||
+    fail "ncap status --json failed: $(cat "$CTX_RUN/status.err")"
+  jq -e '.stages | length == 5' "$CTX_RUN/status.json" >/dev/null ||
+    fail "ncap status --json is not {\"stages\":[5 stages]}: $(cat "$CTX_RUN/status.json")"
+}
+
+# e2e_field STAGE FIELD: the field from the last e2e_status (refreshed first when asked through
+# e2e_stage_is).
+e2e_field() {
+  jq -r --arg s "$1" --arg f "$2" '.stages[] | select(.name == $s) | .[$f]' "$CTX_RUN/status.json"
+}
+
+# e2e_stage_is STAGE FIELD VALUE: refreshes the status, true when the field equals VALUE.
+e2e_stage_is() {
+  e2e_status
+  [ "$(e2e_field "$1" "$2")" = "$3" ]
+}
+
+# e2e_expect STAGE FIELD VALUE: asserts on the last e2e_status.
+e2e_expect() {
+  local got
+  got=$(e2e_field "$1" "$2")
+  [ "$got" = "$3" ] || fail "$1 $2 $got, expected $3"
+}
+
+# e2e_expect_drained COUNT: every stage processed COUNT records and has backlog 0.
+e2e_expect_drained() {
+  local stage
+  e2e_status
+  for stage in "${NCAP_STAGES[@]}"; do
+    e2e_expect "$stage" processed "$1"
+    e2e_expect "$stage" backlog 0
+  done
+  e2e_say "every stage processed $1 records, backlogs 0"
+}
+
+# e2e_truth_valid TRUTH: the number of valid rows (invalid=0) in the simulator's truth file.
+e2e_truth_valid() {
+  awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == "invalid") col = i; next }
+           col == 0 { exit 2 }
+           { v = $col; gsub(/"/, "", v); if (v == "0") n++ }
+           END { if (col == 0) exit 2; print n + 0 }' "$1" ||
+    fail "no column \"invalid\" in ${1#"$NCAP_ROOT"/}"
+}
+
+# e2e_releases: the latest.csv of every period of the audit, one per line, sorted.
+e2e_releases() {
+  find "$CTX_OUT/$E2E_AUDIT" -name latest.csv 2>/dev/null | sort
+}
+
+# e2e_release_rows: every row of every latest.csv (without headers), checked to have 10 fields.
+e2e_release_rows() {
+  local files
+  mapfile -t files < <(e2e_releases)
+  [ "${#files[@]}" -gt 0 ] || fail "no release: nothing under ${CTX_OUT#"$NCAP_ROOT"/}/$E2E_AUDIT/*/latest.csv"
+  local f want='audit,period,unit_level,unit,metric,numerator,denominator,value,lower95,upper95'
+  for f in "${files[@]}"; do
+    [ "$(head -n 1 "$f")" = "$want" ] || fail "${f#"$NCAP_ROOT"/} header is \"$(head -n 1 "$f")\", expected \"$want\""
+  done
+  awk -F, 'FNR == 1 { next }
+           NF != 10 { printf "%s:%d has %d fields, expected 10\n", FILENAME, FNR, NF > "/dev/stderr"; exit 1 }
+           { print }' "${files[@]}" || fail "malformed release rows"
+}
+
+# e2e_expect_denominators METRIC COUNT: the trust-level denominators of METRIC, over all periods,
+# add up to COUNT.
+e2e_expect_denominators() {
+  local sum
+  sum=$(e2e_release_rows | awk -F, -v m="$1" '$3 == "trust" && $5 == m { s += $7 } END { print s + 0 }')
+  [ "$sum" = "$2" ] || fail "trust-level $1 denominators add up to $sum, expected $2 (valid records)"
+  e2e_say "trust-level $1 denominators add up to $2, the number of valid records"
+}
+
+# e2e_expect_national: for every period and metric, the national numerator and denominator are the
+# sums over the trusts, with exactly one national row.
+e2e_expect_national() {
+  local report
+  report=$(e2e_release_rows | awk -F, '
+    $3 == "trust"    { tn[$2 "," $5] += $6; td[$2 "," $5] += $7; seen[$2 "," $5] = 1 }
+    $3 == "national" { nn[$2 "," $5] = $6; nd[$2 "," $5] = $7; nc[$2 "," $5]++; seen[$2 "," $5] = 1 }
+    END {
+      for (k in seen) {
+        if (nc[k] != 1) print "period,metric " k ": " nc[k] + 0 " national rows, expected 1"
+        else if (nn[k] != tn[k] || nd[k] != td[k])
+          print "period,metric " k ": national " nn[k] "/" nd[k] ", trusts add up to " tn[k] "/" td[k]
+      }
+    }')
+  [ -z "$report" ] || fail "national rows do not match the trusts: $report"
+  e2e_say "national rows equal the sums of the trust rows"
+}
+
+# e2e_keep_releases DEST: copies every latest.csv, keeping its <period>/ path, into DEST.
+e2e_keep_releases() {
+  local f rel
+  rm -rf "$1"
+  while read -r f; do
+    rel=${f#"$CTX_OUT/"}
+    mkdir -p "$1/$(dirname "$rel")"
+    cp "$f" "$1/$rel"
+  done < <(e2e_releases)
+}
+
+# e2e_expect_same_releases REFERENCE: the current latest.csv files are byte-identical to the ones
+# kept in REFERENCE, and there are as many.
+e2e_expect_same_releases() {
+  local here="$CTX_RUN/releases-kept"
+  e2e_keep_releases "$here"
+  if ! diff -r "$1" "$here" >"$CTX_RUN/releases.diff" 2>&1; then
+    head -n 40 "$CTX_RUN/releases.diff" >&2
+    fail "latest.csv files differ from the fault-free run (${CTX_RUN#"$NCAP_ROOT"/}/releases.diff)"
+  fi
+  e2e_say "latest.csv files are byte-identical to the fault-free run"
+}
+
+# e2e_check_full_run RECORDS VALID: after e2e_drain, every stage processed RECORDS with backlog 0,
+# the trust-level ortho_72h denominators add up to VALID and the national rows to the trusts'.
+e2e_check_full_run() {
+  e2e_expect_drained "$1"
+  e2e_expect_denominators ortho_72h "$2"
+  e2e_expect_national
+}
+
+# e2e_valid_count RECORDS: the valid rows of the simulator's truth in E2E_DIR/sim.truth.csv, which
+# must be some but not all of RECORDS (the simulator writes invalid rows at a known rate).
+e2e_valid_count() {
+  local valid
+  valid=$(e2e_truth_valid "$E2E_DIR/sim.truth.csv")
+  if [ "$valid" -eq 0 ] || [ "$valid" -ge "$1" ]; then
+    fail "the simulator's truth has $valid valid rows of $1, expected some valid and some invalid"
+  fi
+  echo "$valid"
+}

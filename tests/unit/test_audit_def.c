@@ -1,0 +1,742 @@
+/* test_audit_def.c - audit definitions: the shipped NHFD file, refusal of broken files with their
+ * line, value checks per type, and metrics computed on a record */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "audit_def.h"
+#include "record.h"
+
+#define NHFD_PATH NCAP_SOURCE_DIR "/deploy/audits/nhfd.yaml"
+
+/* ---------------------------------------------------------------- helpers */
+
+static char tmp_path[64];
+
+static const char *write_def(const char *text)
+{
+    snprintf(tmp_path, sizeof tmp_path, "/tmp/ncap_test_def_XXXXXX.yaml");
+    int fd = mkstemps(tmp_path, 5);
+    assert_true(fd >= 0);
+    size_t len = strlen(text);
+    assert_int_equal(write(fd, text, len), (ssize_t)len);
+    close(fd);
+    return tmp_path;
+}
+
+/* A valid definition; tests add to it or replace a line of it. */
+static const char *base_def = "audit: demo\n"            /* 1 */
+                              "name: Demo audit\n"       /* 2 */
+                              "dataset_version: \"1\"\n" /* 3 */
+                              "record_key: id\n"         /* 4 */
+                              "trust_field: trust\n"     /* 5 */
+                              "site_field: site\n"       /* 6 */
+                              "period_field: arrived\n"  /* 7 */
+                              "opt_out_applies: false\n" /* 8 */
+                              "fields:\n"                /* 9 */
+                              "  - name: id\n"           /* 10 */
+                              "    type: string\n"       /* 11 */
+                              "  - name: trust\n"        /* 12 */
+                              "    type: ods_code\n"     /* 13 */
+                              "  - name: site\n"         /* 14 */
+                              "    type: ods_code\n"     /* 15 */
+                              "  - name: arrived\n"      /* 16 */
+                              "    type: datetime\n"     /* 17 */
+                              "    required: true\n";    /* 18 */
+
+static audit_def_t *load_text(const char *text, char *err, size_t errlen)
+{
+    const char *path = write_def(text);
+    audit_def_t *def = audit_def_load(path, err, errlen);
+    unlink(path);
+    return def;
+}
+
+/* base_def followed by extra must be refused at line with a message containing what. */
+static void refused(const char *extra, int line, const char *what)
+{
+    char text[4096], err[512] = "";
+    snprintf(text, sizeof text, "%s%s", base_def, extra);
+    audit_def_t *def = load_text(text, err, sizeof err);
+    if (def) {
+        audit_def_destroy(&def);
+        fail_msg("accepted a broken definition (expected line %d: %s)", line, what);
+    }
+    char where[96];
+    snprintf(where, sizeof where, "%s:%d: ", tmp_path, line);
+    if (strncmp(err, where, strlen(where)) != 0 || !strstr(err, what))
+        fail_msg("expected \"%s...%s\", got \"%s\"", where, what, err);
+}
+
+/* base_def with the line starting with `old` replaced by `repl` must be refused likewise. */
+static void refused_edit(const char *old, const char *repl, int line, const char *what)
+{
+    char text[4096];
+    const char *at = strstr(base_def, old);
+    assert_non_null(at);
+    const char *eol = strchr(at, '\n');
+    snprintf(text, sizeof text, "%.*s%s%s%s", (int)(at - base_def), base_def, repl,
+             repl[0] ? "\n" : "", eol + 1);
+    char err[512] = "";
+    audit_def_t *def = load_text(text, err, sizeof err);
+    if (def) {
+        audit_def_destroy(&def);
+        fail_msg("accepted a broken definition (expected line %d: %s)", line, what);
+    }
+    char where[96];
+    snprintf(where, sizeof where, "%s:%d: ", tmp_path, line);
+    if (strncmp(err, where, strlen(where)) != 0 || !strstr(err, what))
+        fail_msg("expected \"%s...%s\", got \"%s\"", where, what, err);
+}
+
+static audit_def_t *load_nhfd(void)
+{
+    char err[512] = "";
+    audit_def_t *def = audit_def_load(NHFD_PATH, err, sizeof err);
+    if (!def)
+        fail_msg("nhfd.yaml refused: %s", err);
+    return def;
+}
+
+/* ---------------------------------------------------------------- the NHFD definition */
+
+static void test_nhfd_loads_with_its_fields_in_order(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *name;
+        audit_field_type_t type;
+        bool required, identifier;
+        const char *link_as;
+    } expected[] = {
+        {"local_record_id", FT_STRING, true, false, NULL},
+        {"trust_code", FT_ODS_CODE, true, false, NULL},
+        {"site_code", FT_ODS_CODE, true, false, NULL},
+        {"nhs_number", FT_NHS_NUMBER, false, true, "nhs_number"},
+        {"forename", FT_STRING, false, true, "forename"},
+        {"surname", FT_STRING, false, true, "surname"},
+        {"date_of_birth", FT_DATE, true, true, "dob"},
+        {"sex", FT_CODE, true, false, "sex"},
+        {"postcode", FT_POSTCODE, false, true, "postcode"},
+        {"lsoa", FT_LSOA, false, true, "lsoa"},
+        {"ethnic_category", FT_CODE, false, false, NULL},
+        {"arrival_datetime", FT_DATETIME, true, false, NULL},
+        {"ward_admission_datetime", FT_DATETIME, false, false, NULL},
+        {"never_admitted_to_ward", FT_BOOLEAN, false, false, NULL},
+        {"residence_at_fracture", FT_CODE, true, false, NULL},
+        {"pre_fracture_mobility", FT_CODE, true, false, NULL},
+        {"amts_pre_op", FT_CODE, true, false, NULL},
+        {"fracture_type", FT_CODE, true, false, NULL},
+        {"fracture_side", FT_CODE, true, false, NULL},
+        {"pathological_fracture", FT_CODE, true, false, NULL},
+        {"asa_grade", FT_INTEGER, false, false, NULL},
+        {"orthogeriatric_assessment_datetime", FT_DATETIME, false, false, NULL},
+        {"surgery_datetime", FT_DATETIME, false, false, NULL},
+        {"operation", FT_CODE, false, false, NULL},
+        {"amts_post_op", FT_CODE, false, false, NULL},
+        {"discharge_destination", FT_CODE, false, false, NULL},
+        {"discharge_date", FT_DATE, false, false, NULL},
+    };
+    audit_def_t *def = load_nhfd();
+    assert_string_equal(def->audit, "nhfd");
+    assert_string_equal(def->dataset_version, "2026.1");
+    assert_string_equal(def->record_key_field, "local_record_id");
+    assert_string_equal(def->trust_field, "trust_code");
+    assert_string_equal(def->site_field, "site_code");
+    assert_string_equal(def->period_field, "arrival_datetime");
+    assert_false(def->opt_out_applies);
+    assert_int_equal(def->n_fields, sizeof expected / sizeof expected[0]);
+    for (size_t i = 0; i < def->n_fields; i++) {
+        const audit_field_t *f = &def->fields[i];
+        assert_string_equal(f->name, expected[i].name);
+        assert_int_equal(f->type, expected[i].type);
+        assert_int_equal(f->required, expected[i].required);
+        assert_int_equal(f->identifier, expected[i].identifier);
+        if (expected[i].link_as)
+            assert_string_equal(f->link_as, expected[i].link_as);
+        else
+            assert_null(f->link_as);
+        assert_non_null(f->label);
+        assert_true(f->line > 0);
+    }
+
+    const audit_field_t *asa = audit_def_field(def, "asa_grade");
+    assert_true(asa->has_min && asa->has_max);
+    assert_true(asa->min == 1 && asa->max == 5);
+    assert_string_equal(asa->label, "ASA grade");
+    assert_int_equal(audit_def_field(def, "ethnic_category")->n_codes, 18);
+    assert_int_equal(audit_def_field(def, "amts_pre_op")->n_codes, 12);
+    assert_int_equal(audit_def_field(def, "amts_post_op")->n_codes, 12);
+    assert_int_equal(audit_def_field(def, "operation")->n_codes, 7);
+    const audit_field_t *sex = audit_def_field(def, "sex");
+    assert_int_equal(sex->n_codes, 4);
+    assert_string_equal(sex->codes[3].code, "X");
+    assert_string_equal(sex->codes[3].label, "Not known");
+    assert_string_equal(audit_def_field(def, "local_record_id")->pattern, "[A-Za-z0-9_-]{1,40}");
+    assert_null(audit_def_field(def, "age_band")); /* derived, not a field */
+
+    assert_int_equal(def->n_derived, 2);
+    assert_string_equal(def->derived[0].name, "age_at_arrival");
+    assert_int_equal(def->derived[0].type, FT_INTEGER);
+    assert_string_equal(def->derived[1].name, "age_band");
+    assert_int_equal(def->derived[1].type, FT_CODE);
+    assert_non_null(def->derived[1].expr);
+
+    assert_int_equal(def->n_metrics, 2);
+    assert_string_equal(def->metrics[0].id, "surgery_36h");
+    assert_string_equal(def->metrics[0].label, "Surgery within 36 hours of arrival");
+    assert_string_equal(def->metrics[0].unit, "trust");
+    assert_string_equal(def->metrics[0].period, "quarter");
+    assert_true(def->metrics[0].higher_is_better);
+    assert_string_equal(def->metrics[0].denominator_src, "present(surgery_datetime)");
+    assert_string_equal(def->metrics[1].id, "ortho_72h");
+    assert_string_equal(def->metrics[1].label,
+                        "Orthogeriatric assessment within 72 hours of arrival");
+    assert_true(def->metrics[1].higher_is_better);
+    assert_non_null(def->metrics[1].numerator);
+    assert_non_null(def->metrics[1].denominator);
+
+    audit_def_destroy(&def);
+    assert_null(def);
+    audit_def_destroy(&def); /* harmless */
+}
+
+static void test_load_named(void **state)
+{
+    (void)state;
+    char err[512];
+    audit_def_t *def =
+        audit_def_load_named(NCAP_SOURCE_DIR "/deploy/audits", "nhfd", err, sizeof err);
+    assert_non_null(def);
+    assert_string_equal(def->audit, "nhfd");
+    audit_def_destroy(&def);
+    assert_null(
+        audit_def_load_named(NCAP_SOURCE_DIR "/deploy/audits", "no_such_audit", err, sizeof err));
+    assert_non_null(strstr(err, "could not open audit definition"));
+    assert_null(audit_def_load_named("/tmp", "../etc/passwd", err, sizeof err));
+    assert_string_equal(err, "invalid audit name \"../etc/passwd\"");
+}
+
+static void test_minimal_definition_loads(void **state)
+{
+    (void)state;
+    char err[512] = "";
+    audit_def_t *def = load_text(base_def, err, sizeof err);
+    if (!def)
+        fail_msg("%s", err);
+    assert_int_equal(def->n_fields, 4);
+    assert_int_equal(def->n_derived, 0);
+    assert_int_equal(def->n_metrics, 0);
+    assert_int_equal(def->fields[3].line, 16);
+    assert_string_equal(def->fields[0].label, "id"); /* label defaults to the name */
+    audit_def_destroy(&def);
+}
+
+/* ---------------------------------------------------------------- broken definitions */
+
+static void test_syntax_errors_are_refused_with_their_line(void **state)
+{
+    (void)state;
+    refused("derived:\n"            /* 19 */
+            "  - name: x\n"         /* 20 */
+            "     type: integer\n", /* 21 */
+            21, "syntax error: mapping values are not allowed");
+    refused("derived: [oops\n", 20, "syntax error");
+}
+
+static void test_unknown_keys_are_refused(void **state)
+{
+    (void)state;
+    refused("metric:\n", 19, "unknown key \"metric\"");
+    refused("  - name: asa\n"     /* 19 */
+            "    type: integer\n" /* 20 */
+            "    minimum: 1\n",   /* 21 */
+            21, "field \"asa\": unknown key \"minimum\"");
+    refused("metrics:\n"
+            "  - id: m\n"
+            "    label: M\n"
+            "    higher_is_better: true\n"
+            "    denominator: true\n"
+            "    numerator: true\n"
+            "    exclude: false\n", /* 25 */
+            25, "metric \"m\": unknown key \"exclude\"");
+}
+
+static void test_missing_keys_are_refused(void **state)
+{
+    (void)state;
+    refused("  - name: asa\n", 19, "field \"asa\": missing key \"type\"");
+    refused("  - type: integer\n", 19, "field 5: missing key \"name\"");
+    refused_edit("period_field:", "", 1, "missing key \"period_field\"");
+    refused_edit("opt_out_applies:", "", 1, "missing key \"opt_out_applies\"");
+    refused_edit("audit: demo", "audit:", 1, "missing key \"audit\"");
+    refused("metrics:\n"
+            "  - id: m\n" /* 20 */
+            "    label: M\n"
+            "    denominator: true\n"
+            "    numerator: true\n",
+            20, "metric \"m\": missing key \"higher_is_better\"");
+}
+
+static void test_bad_types_and_values_are_refused(void **state)
+{
+    (void)state;
+    refused("  - name: asa\n"
+            "    type: int\n", /* 20 */
+            20, "field \"asa\": unknown type \"int\"");
+    refused("  - name: site\n" /* 19 */
+            "    type: string\n",
+            19, "field \"site\": duplicate field name (first declared on line 14)");
+    refused("  - name: Asa\n"
+            "    type: integer\n",
+            19, "\"name\" is \"Asa\", expected lower-case letters");
+    refused_edit("    required: true", "    required: yes", 18,
+                 "\"required\" must be true or false");
+    refused("  - name: sex\n"
+            "    type: code\n",
+            19, "field \"sex\": type code needs \"codes\"");
+    refused("  - name: sex\n"
+            "    type: code\n"
+            "    codes:\n"
+            "      \"1\": Male\n"
+            "      \"1\": Female\n", /* 23 */
+            23, "duplicate code \"1\"");
+    refused("  - name: who\n"
+            "    type: string\n"
+            "    link_as: patient\n", /* 21 */
+            21, "unknown link_as \"patient\"");
+    refused_edit("period_field: arrived", "period_field: id", 7,
+                 "\"period_field\" must be a date or datetime field");
+    refused_edit("record_key: id", "record_key: idd", 4, "\"record_key\" names \"idd\"");
+}
+
+static void test_bad_ranges_and_patterns_are_refused(void **state)
+{
+    (void)state;
+    refused("  - name: asa\n"
+            "    type: integer\n"
+            "    min: 5\n" /* 21 */
+            "    max: 1\n",
+            21, "bad range: min 5 is greater than max 1");
+    refused("  - name: asa\n"
+            "    type: integer\n"
+            "    max: five\n", /* 21 */
+            21, "\"max\" must be a number");
+    refused("  - name: code\n"
+            "    type: string\n"
+            "    min: 1\n", /* 21 */
+            21, "min and max apply only to types integer and decimal");
+    refused("  - name: ref\n"
+            "    type: string\n"
+            "    pattern: \"[A-Z\"\n", /* 21 */
+            21, "field \"ref\": bad pattern \"[A-Z\"");
+}
+
+static void test_bad_expressions_are_refused(void **state)
+{
+    (void)state;
+    refused("derived:\n"
+            "  - name: age\n"
+            "    type: integer\n"
+            "    expr: age_years(dob, arrived))\n", /* 22 */
+            22,
+            "derived field \"age\": expr \"age_years(dob, arrived))\" does not parse: "
+            "unexpected ')' at column 24");
+    refused("derived:\n"
+            "  - name: wait\n"
+            "    type: decimal\n"
+            "    expr: hours_between(arrived, operated)\n", /* 22 */
+            22,
+            "derived field \"wait\": expr refers to \"operated\", which is not a field "
+            "declared before it");
+    /* a derived field may use those declared before it, not after */
+    refused("derived:\n"
+            "  - name: a\n"
+            "    type: integer\n"
+            "    expr: b + 1\n" /* 22 */
+            "  - name: b\n"
+            "    type: integer\n"
+            "    expr: 1\n",
+            22, "refers to \"b\"");
+    refused("derived:\n"
+            "  - name: id\n" /* 20 */
+            "    type: integer\n"
+            "    expr: 1\n",
+            20, "duplicate field name (declared as a field on line 10)");
+    refused("metrics:\n"
+            "  - id: m\n"
+            "    label: M\n"
+            "    higher_is_better: true\n"
+            "    denominator: present(arrived)\n"
+            "    numerator: hours_between(arrived, surgery) <= 36\n", /* 24 */
+            24, "metric \"m\": numerator refers to \"surgery\"");
+    refused("metrics:\n"
+            "  - id: m\n"
+            "    label: M\n"
+            "    higher_is_better: true\n"
+            "    denominator: present(arrived\n", /* 23 */
+            23, "denominator \"present(arrived\" does not parse: expected ')' at column 16");
+    refused("metrics:\n"
+            "  - id: m\n"
+            "    label: M\n"
+            "    unit: ward\n" /* 22 */
+            "    higher_is_better: true\n"
+            "    denominator: true\n"
+            "    numerator: true\n",
+            22, "unknown unit \"ward\"");
+}
+
+static void test_derived_fields_count_as_fields_in_later_expressions(void **state)
+{
+    (void)state;
+    char text[4096], err[512] = "";
+    snprintf(text, sizeof text,
+             "%s"
+             "derived:\n"
+             "  - name: hour\n"
+             "    type: integer\n"
+             "    expr: hours_between(arrived, arrived)\n"
+             "metrics:\n"
+             "  - id: m\n"
+             "    label: M\n"
+             "    higher_is_better: false\n"
+             "    denominator: present(hour)\n"
+             "    numerator: hour > 1\n",
+             base_def);
+    audit_def_t *def = load_text(text, err, sizeof err);
+    if (!def)
+        fail_msg("%s", err);
+    assert_false(def->metrics[0].higher_is_better);
+    audit_def_destroy(&def);
+}
+
+static void test_missing_file(void **state)
+{
+    (void)state;
+    char err[512];
+    assert_null(audit_def_load("/nonexistent/x.yaml", err, sizeof err));
+    assert_string_equal(err, "could not open audit definition \"/nonexistent/x.yaml\": No such "
+                             "file or directory");
+    assert_null(load_text("", err, sizeof err));
+    assert_non_null(strstr(err, ":1: the definition is empty"));
+    assert_null(load_text("- a\n- b\n", err, sizeof err));
+    assert_non_null(strstr(err, ":1: the definition must be a mapping"));
+}
+
+/* ---------------------------------------------------------------- value checks */
+
+/* Checks value against field name of def: returns the rule id ("" when it conforms). */
+static const char *check(const audit_def_t *def, const char *name, const char *value)
+{
+    static char rule[32];
+    char msg[512];
+    const audit_field_t *f = audit_def_field(def, name);
+    assert_non_null(f);
+    int rc = audit_field_check(f, value, rule, sizeof rule, msg, sizeof msg);
+    assert_int_equal(rc, rule[0] != '\0');
+    assert_int_equal(rc, msg[0] != '\0');
+    return rule;
+}
+
+static const char *message(const audit_field_t *f, const char *value)
+{
+    static char msg[512];
+    char rule[32];
+    audit_field_check(f, value, rule, sizeof rule, msg, sizeof msg);
+    return msg;
+}
+
+static void test_integer_and_decimal(void **state)
+{
+    (void)state;
+    audit_def_t *def = load_nhfd();
+    assert_string_equal(check(def, "asa_grade", "1"), "");
+    assert_string_equal(check(def, "asa_grade", "5"), "");
+    assert_string_equal(check(def, "asa_grade", "+3"), "");
+    assert_string_equal(check(def, "asa_grade", " 3 "), "");
+    assert_string_equal(check(def, "asa_grade", "7"), "range");
+    assert_string_equal(check(def, "asa_grade", "0"), "range");
+    assert_string_equal(check(def, "asa_grade", "-1"), "range");
+    assert_string_equal(check(def, "asa_grade", "3.0"), "type");
+    assert_string_equal(check(def, "asa_grade", "III"), "type");
+    assert_string_equal(check(def, "asa_grade", "3a"), "type");
+    assert_string_equal(message(audit_def_field(def, "asa_grade"), "7"),
+                        "\"asa_grade\" is \"7\", expected a whole number from 1 to 5");
+    audit_def_destroy(&def);
+
+    audit_field_t weight = {.name = "weight_kg", .type = FT_DECIMAL, .has_min = true, .min = 20};
+    char rule[32], msg[256];
+    assert_int_equal(audit_field_check(&weight, "64.5", rule, sizeof rule, msg, sizeof msg), 0);
+    assert_int_equal(audit_field_check(&weight, "80", rule, sizeof rule, msg, sizeof msg), 0);
+    assert_int_equal(audit_field_check(&weight, ".5e3", rule, sizeof rule, msg, sizeof msg), 1);
+    assert_string_equal(rule, "type");
+    assert_int_equal(audit_field_check(&weight, "12.5", rule, sizeof rule, msg, sizeof msg), 1);
+    assert_string_equal(rule, "range");
+    assert_string_equal(msg, "\"weight_kg\" is \"12.5\", expected a number of at least 20");
+}
+
+static void test_dates_and_times(void **state)
+{
+    (void)state;
+    audit_def_t *def = load_nhfd();
+    assert_string_equal(check(def, "discharge_date", "2026-03-01"), "");
+    assert_string_equal(check(def, "discharge_date", "01/03/2026"), "");
+    assert_string_equal(check(def, "discharge_date", "31/06/2026"), "type");
+    assert_string_equal(check(def, "discharge_date", "2026-03-01T10:00"), "type");
+    assert_string_equal(check(def, "arrival_datetime", "2026-03-01T10:00"), "");
+    assert_string_equal(check(def, "arrival_datetime", "2026-03-01T10:00:00+01:00"), "");
+    assert_string_equal(check(def, "arrival_datetime", "01/03/2026 10:00"), "");
+    assert_string_equal(check(def, "arrival_datetime", "2026-03-01"), "type"); /* no time */
+    assert_string_equal(check(def, "arrival_datetime", "2026-03-01T24:00"), "type");
+    assert_string_equal(message(audit_def_field(def, "arrival_datetime"), "2026-03-01"),
+                        "\"arrival_datetime\" is \"2026-03-01\", expected a date and time such "
+                        "as 2026-03-01T14:30 or 01/03/2026 14:30");
+    /* date of birth is an identifier: its value stays out of the message */
+    assert_string_equal(check(def, "date_of_birth", "1940-02-30"), "type");
+    assert_null(strstr(message(audit_def_field(def, "date_of_birth"), "1940-02-30"), "1940"));
+    audit_def_destroy(&def);
+}
+
+static void test_codes(void **state)
+{
+    (void)state;
+    audit_def_t *def = load_nhfd();
+    assert_string_equal(check(def, "sex", "1"), "");
+    assert_string_equal(check(def, "sex", "X"), "");
+    assert_string_equal(check(def, "sex", "x"), "code");
+    assert_string_equal(check(def, "sex", "M"), "code");
+    assert_string_equal(message(audit_def_field(def, "sex"), "M"),
+                        "\"sex\" is \"M\", expected one of 1 (Male), 2 (Female), 9 "
+                        "(Indeterminate), X (Not known)");
+    assert_string_equal(check(def, "amts_pre_op", "10"), "");
+    assert_string_equal(check(def, "amts_pre_op", "ND"), "");
+    assert_string_equal(check(def, "amts_pre_op", "11"), "code");
+    assert_string_equal(check(def, "ethnic_category", "99"), "");
+    assert_string_equal(check(def, "ethnic_category", "I"), "code");
+    const char *msg = message(audit_def_field(def, "ethnic_category"), "I");
+    assert_non_null(strstr(msg, "A (White - British)"));
+    assert_non_null(strstr(msg, "(18 codes in all)"));
+    assert_string_equal(check(def, "fracture_type", "ICD"), "");
+    assert_string_equal(check(def, "operation", "NOP"), "");
+    assert_string_equal(check(def, "discharge_destination", "6"), "");
+    assert_string_equal(check(def, "discharge_destination", "7"), "code");
+    audit_def_destroy(&def);
+}
+
+static void test_boolean(void **state)
+{
+    (void)state;
+    audit_def_t *def = load_nhfd();
+    static const char *good[] = {"Y", "n", "yes", "NO", "True", "false", "1", "0"};
+    for (size_t i = 0; i < sizeof good / sizeof good[0]; i++)
+        assert_string_equal(check(def, "never_admitted_to_ward", good[i]), "");
+    assert_string_equal(check(def, "never_admitted_to_ward", "maybe"), "type");
+    assert_string_equal(check(def, "never_admitted_to_ward", "2"), "type");
+    audit_def_destroy(&def);
+}
+
+static void test_nhs_number(void **state)
+{
+    (void)state;
+    audit_def_t *def = load_nhfd();
+    assert_string_equal(check(def, "nhs_number", "9434765919"), "");
+    assert_string_equal(check(def, "nhs_number", "943 476 5919"), "");
+    assert_string_equal(check(def, "nhs_number", "943-476-5919"), "");
+    assert_string_equal(check(def, "nhs_number", "4010232137"), "");
+    assert_string_equal(check(def, "nhs_number", "9434765918"), "type"); /* check digit */
+    assert_string_equal(check(def, "nhs_number", "1234567890"), "type"); /* remainder 10 */
+    assert_string_equal(check(def, "nhs_number", "94347 65919"), "type");
+    assert_string_equal(check(def, "nhs_number", "943 476-5919"), "type");
+    assert_string_equal(check(def, "nhs_number", "943476591"), "type");
+    assert_string_equal(check(def, "nhs_number", "94347659190"), "type");
+    const audit_field_t *f = audit_def_field(def, "nhs_number");
+    assert_string_equal(message(f, "9434765918"),
+                        "\"nhs_number\" is not valid: the NHS number fails its check digit");
+    assert_null(strstr(message(f, "943476591"), "943"));
+    audit_def_destroy(&def);
+}
+
+static void test_postcode(void **state)
+{
+    (void)state;
+    audit_def_t *def = load_nhfd();
+    static const char *good[] = {"M1 1AE",  "M11AE",    "B33 8TH", "CR2 6XH",  "DN55 1PT",
+                                 "W1A 0AX", "EC1A 1BB", "ls1 4ap", "ZZ99 3VZ", "zz993wz"};
+    for (size_t i = 0; i < sizeof good / sizeof good[0]; i++)
+        if (check(def, "postcode", good[i])[0])
+            fail_msg("postcode \"%s\" refused", good[i]);
+    static const char *bad[] = {"M1  1AE",   "1M 1AE", "M1 AAE", "M1 1A",
+                                "EC1AB 1BB", "M1-1AE", "LS",     "ABC 1AB"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        if (strcmp(check(def, "postcode", bad[i]), "type") != 0)
+            fail_msg("postcode \"%s\" accepted", bad[i]);
+    assert_null(strstr(message(audit_def_field(def, "postcode"), "M1 AAE"), "AAE"));
+    audit_def_destroy(&def);
+}
+
+static void test_ods_lsoa_and_pattern(void **state)
+{
+    (void)state;
+    audit_def_t *def = load_nhfd();
+    assert_string_equal(check(def, "trust_code", "RR8"), "");
+    assert_string_equal(check(def, "site_code", "RR801"), "");
+    assert_string_equal(check(def, "trust_code", "rr8"), "type");
+    assert_string_equal(check(def, "trust_code", "8RR"), "type");
+    assert_string_equal(check(def, "trust_code", "RR80"), "type");
+    assert_string_equal(check(def, "trust_code", "RR8-1"), "type");
+    assert_string_equal(check(def, "lsoa", "E01000001"), "");
+    assert_string_equal(check(def, "lsoa", "W01001234"), "");
+    assert_string_equal(check(def, "lsoa", "S01000001"), "type");
+    assert_string_equal(check(def, "lsoa", "E0100001"), "type");
+    assert_string_equal(check(def, "lsoa", "E02000001"), "type");
+    assert_string_equal(check(def, "local_record_id", "HIP-2026_0001"), "");
+    assert_string_equal(check(def, "local_record_id", "HIP 0001"), "pattern");
+    assert_string_equal(check(def, "local_record_id", "A12345678901234567890123456789012345678901"),
+                        "pattern"); /* 42 characters */
+    assert_string_equal(check(def, "forename", "Ann-Marie"), "");
+    audit_def_destroy(&def);
+}
+
+/* ---------------------------------------------------------------- evaluation */
+
+static int eval_src(const audit_def_t *def, const ncap_record_t *rec, const expr_t *e,
+                    expr_value_t *v)
+{
+    audit_eval_ctx_t ctx = {.def = def, .rec = rec};
+    char err[256];
+    int rc = expr_eval(e, audit_eval_lookup, &ctx, v, err, sizeof err);
+    if (rc)
+        fail_msg("evaluation failed: %s", err);
+    return rc;
+}
+
+/* Computes the derived fields into rec, as linkage does. */
+static void derive(const audit_def_t *def, ncap_record_t *rec)
+{
+    for (size_t i = 0; i < def->n_derived; i++) {
+        expr_value_t v;
+        char text[64];
+        eval_src(def, rec, def->derived[i].expr, &v);
+        expr_value_format(&v, text, sizeof text);
+        assert_int_equal(ncap_record_set(rec, def->derived[i].name, text), 0);
+    }
+}
+
+/* 1 when the record is in the metric's numerator, 0 when only in its denominator, -1 when not
+ * counted at all. */
+static int contribution(const audit_def_t *def, const ncap_record_t *rec, const char *metric)
+{
+    for (size_t i = 0; i < def->n_metrics; i++) {
+        const audit_metric_t *m = &def->metrics[i];
+        if (strcmp(m->id, metric) != 0)
+            continue;
+        expr_value_t v;
+        eval_src(def, rec, m->denominator, &v);
+        if (!expr_truthy(&v))
+            return -1;
+        eval_src(def, rec, m->numerator, &v);
+        return expr_truthy(&v) ? 1 : 0;
+    }
+    fail_msg("no metric %s", metric);
+    return -2;
+}
+
+static void test_metrics_on_a_sample_record(void **state)
+{
+    (void)state;
+    audit_def_t *def = load_nhfd();
+    ncap_record_t *rec = ncap_record_new();
+    ncap_record_set(rec, "local_record_id", "HIP-0001");
+    ncap_record_set(rec, "trust_code", "RR8");
+    ncap_record_set(rec, "site_code", "RR801");
+    ncap_record_set(rec, "date_of_birth", "02/03/1940");
+    ncap_record_set(rec, "sex", "2");
+    ncap_record_set(rec, "arrival_datetime", "2026-03-01T10:00");
+    ncap_record_set(rec, "asa_grade", "3");
+    ncap_record_set(rec, "never_admitted_to_ward", "N");
+    ncap_record_set(rec, "surgery_datetime", "2026-03-02T21:30"); /* 35.5 hours */
+    ncap_record_set(rec, "orthogeriatric_assessment_datetime", "");
+    derive(def, rec);
+    assert_string_equal(ncap_record_get(rec, "age_at_arrival"), "85");
+    assert_string_equal(ncap_record_get(rec, "age_band"), "80-89");
+    assert_int_equal(contribution(def, rec, "surgery_36h"), 1);
+    assert_int_equal(contribution(def, rec, "ortho_72h"), 0); /* not assessed */
+
+    ncap_record_set(rec, "surgery_datetime", "02/03/2026 22:01"); /* 36 h 1 min */
+    ncap_record_set(rec, "orthogeriatric_assessment_datetime", "2026-03-04T09:59+00:00");
+    assert_int_equal(contribution(def, rec, "surgery_36h"), 0);
+    assert_int_equal(contribution(def, rec, "ortho_72h"), 1); /* 71 h 59 min */
+
+    ncap_record_set(rec, "surgery_datetime", " ");
+    ncap_record_set(rec, "orthogeriatric_assessment_datetime", "2026-03-04T10:01");
+    assert_int_equal(contribution(def, rec, "surgery_36h"), -1); /* no surgery: not counted */
+    assert_int_equal(contribution(def, rec, "ortho_72h"), 0);
+
+    /* typed lookups */
+    audit_eval_ctx_t ctx = {.def = def, .rec = rec};
+    expr_value_t v;
+    assert_int_equal(audit_eval_lookup(&ctx, "asa_grade", &v), 0);
+    assert_int_equal(v.kind, EXPR_NUMBER);
+    assert_true(v.num == 3);
+    assert_int_equal(audit_eval_lookup(&ctx, "never_admitted_to_ward", &v), 0);
+    assert_int_equal(v.kind, EXPR_BOOL);
+    assert_false(v.b);
+    assert_int_equal(audit_eval_lookup(&ctx, "sex", &v), 0);
+    assert_int_equal(v.kind, EXPR_STRING);
+    assert_string_equal(v.str, "2");
+    assert_int_equal(audit_eval_lookup(&ctx, "date_of_birth", &v), 0);
+    assert_int_equal(v.kind, EXPR_TIME);
+    assert_int_equal(audit_eval_lookup(&ctx, "age_at_arrival", &v), 0);
+    assert_int_equal(v.kind, EXPR_NUMBER); /* typed by its declaration */
+    assert_int_equal(audit_eval_lookup(&ctx, "surgery_datetime", &v), 0);
+    assert_int_equal(v.kind, EXPR_NULL); /* blank */
+    assert_int_equal(audit_eval_lookup(&ctx, "discharge_date", &v), 0);
+    assert_int_equal(v.kind, EXPR_NULL); /* declared, absent from the record */
+    ncap_record_set(rec, "asa_grade", "three");
+    assert_int_equal(audit_eval_lookup(&ctx, "asa_grade", &v), 0);
+    assert_int_equal(v.kind, EXPR_NULL); /* unparseable */
+    /* not declared but in the record: numbers when they read as numbers */
+    ncap_record_set(rec, "imd_decile", "4");
+    ncap_record_set(rec, "pseudonym", "p-9f2c");
+    assert_int_equal(audit_eval_lookup(&ctx, "imd_decile", &v), 0);
+    assert_int_equal(v.kind, EXPR_NUMBER);
+    assert_int_equal(audit_eval_lookup(&ctx, "pseudonym", &v), 0);
+    assert_int_equal(v.kind, EXPR_STRING);
+    assert_int_equal(audit_eval_lookup(&ctx, "no_such_field", &v), -1);
+
+    ncap_record_destroy(&rec);
+    audit_def_destroy(&def);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_nhfd_loads_with_its_fields_in_order),
+        cmocka_unit_test(test_load_named),
+        cmocka_unit_test(test_minimal_definition_loads),
+        cmocka_unit_test(test_syntax_errors_are_refused_with_their_line),
+        cmocka_unit_test(test_unknown_keys_are_refused),
+        cmocka_unit_test(test_missing_keys_are_refused),
+        cmocka_unit_test(test_bad_types_and_values_are_refused),
+        cmocka_unit_test(test_bad_ranges_and_patterns_are_refused),
+        cmocka_unit_test(test_bad_expressions_are_refused),
+        cmocka_unit_test(test_derived_fields_count_as_fields_in_later_expressions),
+        cmocka_unit_test(test_missing_file),
+        cmocka_unit_test(test_integer_and_decimal),
+        cmocka_unit_test(test_dates_and_times),
+        cmocka_unit_test(test_codes),
+        cmocka_unit_test(test_boolean),
+        cmocka_unit_test(test_nhs_number),
+        cmocka_unit_test(test_postcode),
+        cmocka_unit_test(test_ods_lsoa_and_pattern),
+        cmocka_unit_test(test_metrics_on_a_sample_record),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,373 @@
+/* test_expr.c - the definition expression language: precedence, null, functions, errors */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <string.h>
+
+#include "datetime.h"
+#include "expr.h"
+
+/* ---- a tiny record: fields with fixed typed values */
+
+typedef struct {
+    const char *name;
+    expr_value_t value;
+} var_t;
+
+static var_t vars[16];
+static size_t n_vars;
+
+static void set_null(const char *name)
+{
+    vars[n_vars].name = name;
+    vars[n_vars].value = (expr_value_t){.kind = EXPR_NULL};
+    n_vars++;
+}
+
+static void set_number(const char *name, double num)
+{
+    vars[n_vars].name = name;
+    vars[n_vars].value = (expr_value_t){.kind = EXPR_NUMBER, .num = num};
+    n_vars++;
+}
+
+static void set_string(const char *name, const char *s)
+{
+    vars[n_vars].name = name;
+    vars[n_vars].value = (expr_value_t){.kind = EXPR_STRING, .str = s};
+    n_vars++;
+}
+
+static void set_time(const char *name, const char *text)
+{
+    int64_t t;
+    assert_int_equal(ncap_datetime_parse(text, &t, NULL), 0);
+    vars[n_vars].name = name;
+    vars[n_vars].value = (expr_value_t){.kind = EXPR_TIME, .time = t};
+    n_vars++;
+}
+
+static void set_bool(const char *name, bool b)
+{
+    vars[n_vars].name = name;
+    vars[n_vars].value = (expr_value_t){.kind = EXPR_BOOL, .b = b};
+    n_vars++;
+}
+
+static int lookup(void *ctx, const char *name, expr_value_t *out)
+{
+    (void)ctx;
+    for (size_t i = 0; i < n_vars; i++)
+        if (strcmp(vars[i].name, name) == 0) {
+            *out = vars[i].value;
+            return 0;
+        }
+    return -1;
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    n_vars = 0;
+    set_number("asa_grade", 3);
+    set_number("zero", 0);
+    set_null("missing");
+    set_string("sex", "2");
+    set_string("fracture_type", "ICD");
+    set_string("blank", "");
+    set_time("arrival_datetime", "2026-03-01T10:00");
+    set_time("surgery_datetime", "2026-03-02T22:00"); /* 36 h later */
+    set_time("date_of_birth", "1940-03-02");
+    set_bool("never_admitted_to_ward", false);
+    return 0;
+}
+
+/* Evaluates src; the value's text form is returned in a static buffer, "null" for null,
+ * "error: ..." for an evaluation error. Parse failure fails the test. */
+static const char *run(const char *src)
+{
+    static char out[300];
+    char err[200];
+    expr_t *e = expr_parse(src, err, sizeof err);
+    if (!e)
+        fail_msg("\"%s\" did not parse: %s", src, err);
+    expr_value_t v;
+    if (expr_eval(e, lookup, NULL, &v, err, sizeof err) != 0) {
+        snprintf(out, sizeof out, "error: %s", err);
+    } else if (v.kind == EXPR_NULL) {
+        snprintf(out, sizeof out, "null");
+    } else {
+        expr_value_format(&v, out, sizeof out);
+    }
+    expr_destroy(&e);
+    assert_null(e);
+    return out;
+}
+
+/* The parse error for src. */
+static const char *parse_error(const char *src)
+{
+    static char err[200];
+    err[0] = '\0';
+    expr_t *e = expr_parse(src, err, sizeof err);
+    if (e) {
+        expr_destroy(&e);
+        fail_msg("\"%s\" parsed but should not", src);
+    }
+    return err;
+}
+
+static void test_literals_and_arithmetic(void **state)
+{
+    (void)state;
+    assert_string_equal(run("12"), "12");
+    assert_string_equal(run("3.5"), "3.5");
+    assert_string_equal(run("'text'"), "text");
+    assert_string_equal(run("'it''s'"), "it's");
+    assert_string_equal(run("''"), "");
+    assert_string_equal(run("true"), "true");
+    assert_string_equal(run("false"), "false");
+    assert_string_equal(run("null"), "null");
+    assert_string_equal(run("1 + 2 * 3"), "7");
+    assert_string_equal(run("(1 + 2) * 3"), "9");
+    assert_string_equal(run("10 - 4 - 3"), "3"); /* left associative */
+    assert_string_equal(run("12 / 4 / 3"), "1");
+    assert_string_equal(run("7 / 2"), "3.5");
+    assert_string_equal(run("-2 * 3"), "-6");
+    assert_string_equal(run("- -2"), "2");
+    assert_string_equal(run("2 - -2"), "4");
+    assert_string_equal(run("asa_grade * 2 + 1"), "7");
+    assert_string_equal(run("1 / zero"), "null"); /* division by zero is null */
+}
+
+static void test_precedence_of_logic_and_comparison(void **state)
+{
+    (void)state;
+    assert_string_equal(run("1 + 1 == 2"), "true");
+    assert_string_equal(run("2 * 3 > 5 and 1 < 2"), "true");
+    /* and binds tighter than or */
+    assert_string_equal(run("true or false and false"), "true");
+    assert_string_equal(run("(true or false) and false"), "false");
+    /* not binds looser than comparison, tighter than and */
+    assert_string_equal(run("not 1 == 2"), "true");
+    assert_string_equal(run("not false and false"), "false");
+    assert_string_equal(run("not not true"), "true");
+    assert_string_equal(run("1 != 2"), "true");
+    assert_string_equal(run("2 <= 2 and 2 >= 3"), "false");
+    assert_string_equal(run("'abc' < 'abd'"), "true");
+    assert_string_equal(run("never_admitted_to_ward == false"), "true");
+}
+
+static void test_null_propagates(void **state)
+{
+    (void)state;
+    assert_string_equal(run("missing + 1"), "null");
+    assert_string_equal(run("-missing"), "null");
+    assert_string_equal(run("missing == 1"), "null");
+    assert_string_equal(run("missing == null"), "null"); /* SQL-like: use empty() */
+    assert_string_equal(run("not missing"), "null");
+    assert_string_equal(run("missing > 1 and true"), "null");
+    assert_string_equal(run("missing > 1 and false"), "false");
+    assert_string_equal(run("missing > 1 or true"), "true");
+    assert_string_equal(run("missing > 1 or false"), "null");
+    assert_string_equal(run("hours_between(arrival_datetime, missing)"), "null");
+    assert_string_equal(run("hours_between(arrival_datetime, missing) <= 36"), "null");
+
+    expr_value_t v = {.kind = EXPR_NULL};
+    assert_false(expr_truthy(&v)); /* null is false in a boolean context */
+    v = (expr_value_t){.kind = EXPR_BOOL, .b = true};
+    assert_true(expr_truthy(&v));
+    v = (expr_value_t){.kind = EXPR_BOOL, .b = false};
+    assert_false(expr_truthy(&v));
+}
+
+static void test_string_and_number_compare_as_codes(void **state)
+{
+    (void)state;
+    assert_string_equal(run("sex == 2"), "true");
+    assert_string_equal(run("sex == '2'"), "true");
+    assert_string_equal(run("2 == sex"), "true");
+    assert_string_equal(run("sex != 1"), "true");
+    assert_string_equal(run("fracture_type == 'ICD'"), "true");
+    assert_string_equal(run("in(sex, 1, 2)"), "true");
+    assert_string_equal(run("in(fracture_type, 'IT', 'ST')"), "false");
+    assert_string_equal(run("in(missing, 1, 2)"), "null");
+}
+
+static void test_time_functions(void **state)
+{
+    (void)state;
+    assert_string_equal(run("hours_between(arrival_datetime, surgery_datetime)"), "36");
+    assert_string_equal(run("hours_between(surgery_datetime, arrival_datetime)"), "-36");
+    assert_string_equal(run("days_between(arrival_datetime, surgery_datetime)"), "1.5");
+    assert_string_equal(run("hours_between(arrival_datetime, surgery_datetime) <= 36"), "true");
+    assert_string_equal(run("hours_between(arrival_datetime, surgery_datetime) < 36"), "false");
+    /* text that reads as a time can stand for one */
+    assert_string_equal(run("hours_between('2026-03-01T00:00', '2026-03-01T01:30')"), "1.5");
+    assert_string_equal(run("arrival_datetime < surgery_datetime"), "true");
+    assert_string_equal(run("arrival_datetime == '2026-03-01T10:00Z'"), "true");
+    /* the day before the 86th birthday */
+    assert_string_equal(run("age_years(date_of_birth, arrival_datetime)"), "85");
+    assert_string_equal(run("age_years(date_of_birth, surgery_datetime)"), "86");
+    assert_string_equal(run("age_years(missing, surgery_datetime)"), "null");
+    assert_string_equal(run("year(arrival_datetime)"), "2026");
+    assert_string_equal(run("month(arrival_datetime)"), "3");
+    assert_string_equal(run("month(missing)"), "null");
+}
+
+static void test_present_empty_coalesce(void **state)
+{
+    (void)state;
+    assert_string_equal(run("present(surgery_datetime)"), "true");
+    assert_string_equal(run("present(missing)"), "false");
+    assert_string_equal(run("present(blank)"), "false");
+    assert_string_equal(run("empty(missing)"), "true");
+    assert_string_equal(run("empty(sex)"), "false");
+    assert_string_equal(run("coalesce(missing, blank, fracture_type, sex)"), "ICD");
+    assert_string_equal(run("coalesce(missing, null)"), "null");
+    assert_string_equal(run("coalesce(missing, 4) + 1"), "5");
+    assert_string_equal(run("present(missing) and hours_between(arrival_datetime, missing) <= 72"),
+                        "false");
+}
+
+static void test_band(void **state)
+{
+    (void)state;
+    assert_string_equal(run("band(59, 60, 70, 80, 90)"), "<60");
+    assert_string_equal(run("band(60, 60, 70, 80, 90)"), "60-69");
+    assert_string_equal(run("band(69, 60, 70, 80, 90)"), "60-69");
+    assert_string_equal(run("band(79.5, 60, 70, 80, 90)"), "70-79");
+    assert_string_equal(run("band(89, 60, 70, 80, 90)"), "80-89");
+    assert_string_equal(run("band(90, 60, 70, 80, 90)"), "90+");
+    assert_string_equal(run("band(104, 60, 70, 80, 90)"), "90+");
+    assert_string_equal(run("band(missing, 60, 70, 80, 90)"), "null");
+    assert_string_equal(run("band(5, 18)"), "<18");
+    assert_string_equal(run("band(age_years(date_of_birth, arrival_datetime), 60, 70, 80, 90)"),
+                        "80-89");
+    assert_string_equal(run("band(asa_grade, 2, 4) == '2-3'"), "true");
+}
+
+static void test_type_errors_are_reported(void **state)
+{
+    (void)state;
+    assert_string_equal(run("sex + 1"), "error: '+' needs numbers, got text");
+    assert_string_equal(run("fracture_type < 3"),
+                        "error: cannot compare text with a number using '<'");
+    assert_string_equal(run("hours_between(sex, arrival_datetime)"),
+                        "error: hours_between() needs dates or times, got text");
+    assert_string_equal(run("asa_grade and true"), "error: 'and' needs true/false values, got a "
+                                                   "number");
+    assert_string_equal(run("not 'x'"), "error: 'not' needs true/false, got text");
+    assert_string_equal(run("band(sex, 60, 70)"), "error: band() needs a number, got text");
+    assert_string_equal(run("year(asa_grade)"), "error: year() needs a date or time, got a number");
+    assert_string_equal(run("nonexistent == 1"), "error: unknown field \"nonexistent\"");
+    assert_string_equal(run("arrival_datetime == 1"),
+                        "error: cannot compare a date/time with a number using '=='");
+}
+
+static void test_parse_errors_name_the_column(void **state)
+{
+    (void)state;
+    assert_string_equal(parse_error("present(surgery_datetime))"), "unexpected ')' at column 26");
+    assert_string_equal(parse_error("1 +"), "unexpected end of expression at column 4");
+    assert_string_equal(parse_error(""), "unexpected end of expression at column 1");
+    assert_string_equal(parse_error("(1 + 2"),
+                        "expected ')' at column 7, found the end of the expression");
+    assert_string_equal(parse_error("1 < 2 < 3"), "unexpected '<' at column 7");
+    assert_string_equal(parse_error("asa_grade = 1"), "unexpected character '=' at column 11");
+    assert_string_equal(parse_error("sex == \"1\""), "unexpected character '\"' at column 8");
+    assert_string_equal(parse_error("sex == 'abc"), "unterminated string starting at column 8");
+    assert_string_equal(parse_error("median(asa_grade)"),
+                        "unknown function \"median\" at column 1");
+    assert_string_equal(parse_error("present(a, b)"),
+                        "present() takes 1 argument, not 2, at column 1");
+    assert_string_equal(parse_error("in(sex)"),
+                        "in() takes at least 2 arguments, not 1, at column 1");
+    assert_string_equal(parse_error("band(age, 70, 60)"),
+                        "band() cut points must be in ascending order, at column 15");
+    assert_string_equal(
+        parse_error("band(age, x)"),
+        "band() cut points must be numbers written in the expression, at column 11");
+    assert_string_equal(parse_error("band(age, 60.5)"),
+                        "band() cut points must be whole numbers, at column 11");
+    assert_string_equal(parse_error("Asa_grade > 1"), "unexpected character 'A' at column 1");
+    assert_string_equal(parse_error("1 and or 2"), "unexpected 'or' at column 7");
+    assert_string_equal(parse_error("1.5.2"), "malformed number at column 1");
+    assert_string_equal(parse_error("f(1,)"), "unknown function \"f\" at column 1");
+    assert_string_equal(parse_error("in(sex, 1,)"), "unexpected ')' at column 11");
+}
+
+static int collect(void *ctx, const char *name)
+{
+    char *buf = ctx;
+    strcat(buf, name);
+    strcat(buf, ";");
+    return 0;
+}
+
+static int stop_at_sex(void *ctx, const char *name)
+{
+    (void)ctx;
+    return strcmp(name, "sex") == 0 ? 7 : 0;
+}
+
+static void test_each_field(void **state)
+{
+    (void)state;
+    char err[100];
+    expr_t *e = expr_parse("present(orthogeriatric_assessment_datetime) and "
+                           "hours_between(arrival_datetime, orthogeriatric_assessment_datetime) <= "
+                           "72 or in(sex, 1) or band(age, 60) == 'x' or present(present)",
+                           err, sizeof err);
+    assert_non_null(e);
+    char names[300] = "";
+    assert_int_equal(expr_each_field(e, collect, names), 0);
+    assert_string_equal(names, "orthogeriatric_assessment_datetime;arrival_datetime;"
+                               "orthogeriatric_assessment_datetime;sex;age;present;");
+    assert_int_equal(expr_each_field(e, stop_at_sex, NULL), 7);
+    expr_destroy(&e);
+    expr_destroy(&e); /* harmless */
+}
+
+static void test_value_format(void **state)
+{
+    (void)state;
+    char out[40];
+    expr_value_t v = {.kind = EXPR_NULL};
+    expr_value_format(&v, out, sizeof out);
+    assert_string_equal(out, "");
+    v = (expr_value_t){.kind = EXPR_NUMBER, .num = 85};
+    expr_value_format(&v, out, sizeof out);
+    assert_string_equal(out, "85");
+    v = (expr_value_t){.kind = EXPR_NUMBER, .num = 0.25};
+    expr_value_format(&v, out, sizeof out);
+    assert_string_equal(out, "0.25");
+    v = (expr_value_t){.kind = EXPR_TIME, .time = 0};
+    expr_value_format(&v, out, sizeof out);
+    assert_string_equal(out, "1970-01-01T00:00:00Z");
+    v = (expr_value_t){.kind = EXPR_STRING, .str = "80-89"};
+    expr_value_format(&v, out, 4);
+    assert_string_equal(out, "80-"); /* truncated to fit */
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup(test_literals_and_arithmetic, setup),
+        cmocka_unit_test_setup(test_precedence_of_logic_and_comparison, setup),
+        cmocka_unit_test_setup(test_null_propagates, setup),
+        cmocka_unit_test_setup(test_string_and_number_compare_as_codes, setup),
+        cmocka_unit_test_setup(test_time_functions, setup),
+        cmocka_unit_test_setup(test_present_empty_coalesce, setup),
+        cmocka_unit_test_setup(test_band, setup),
+        cmocka_unit_test_setup(test_type_errors_are_reported, setup),
+        cmocka_unit_test_setup(test_parse_errors_name_the_column, setup),
+        cmocka_unit_test_setup(test_each_field, setup),
+        cmocka_unit_test_setup(test_value_format, setup),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,667 @@
+/* test_sim.c - the simulated trusts: deterministic files whose truth matches what was written. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "datetime.h"
+#include "nhs_number.h"
+#include "sim.h"
+
+/* ---------- helpers: the simulator never writes commas or quotes inside a field ---------- */
+
+typedef struct {
+    char *text;
+    char **lines;
+    size_t nlines;
+} lines_t;
+
+static void lines_split(lines_t *l, char *text)
+{
+    l->text = text;
+    l->nlines = 0;
+    size_t cap = 16;
+    l->lines = malloc(cap * sizeof *l->lines);
+    for (char *p = text; *p;) {
+        char *nl = strchr(p, '\n');
+        assert_non_null(nl); /* every line ends with a newline */
+        *nl = '\0';
+        if (l->nlines == cap)
+            l->lines = realloc(l->lines, (cap *= 2) * sizeof *l->lines);
+        l->lines[l->nlines++] = p;
+        p = nl + 1;
+    }
+}
+
+static void lines_free(lines_t *l)
+{
+    free(l->text);
+    free(l->lines);
+}
+
+/* Splits line (copied into buf) at commas; returns the number of fields. */
+static size_t split(const char *line, char *buf, size_t size, char **f, size_t max)
+{
+    snprintf(buf, size, "%s", line);
+    size_t n = 0;
+    char *p = buf;
+    for (;;) {
+        assert_true(n < max);
+        f[n++] = p;
+        char *c = strchr(p, ',');
+        if (!c)
+            break;
+        *c = '\0';
+        p = c + 1;
+    }
+    return n;
+}
+
+/* The whole output as ncap sim writes it to stdout: one header, every trust's rows. */
+static char *one_file(const sim_t *sim, size_t *len)
+{
+    char *buf = NULL;
+    size_t n = 0;
+    FILE *f = open_memstream(&buf, &n);
+    assert_non_null(f);
+    assert_int_equal(sim_write_header(f), 0);
+    for (size_t t = 0; t < sim_ntrusts(sim); t++)
+        assert_int_equal(sim_write_trust(sim, t, f), 0);
+    assert_int_equal(fclose(f), 0);
+    if (len)
+        *len = n;
+    return buf;
+}
+
+static char *truth_text(const sim_t *sim, bool in_one_file)
+{
+    char *buf = NULL;
+    size_t n = 0;
+    FILE *f = open_memstream(&buf, &n);
+    assert_non_null(f);
+    assert_int_equal(sim_write_truth(sim, f, in_one_file), 0);
+    assert_int_equal(fclose(f), 0);
+    return buf;
+}
+
+static sim_t *make(unsigned trusts, unsigned records, uint64_t seed, double rate)
+{
+    sim_opts_t o;
+    sim_opts_default(&o);
+    o.trusts = trusts;
+    o.records = records;
+    o.seed = seed;
+    o.invalid_rate = rate;
+    char err[256];
+    sim_t *sim = sim_new(&o, err, sizeof err);
+    assert_non_null(sim);
+    return sim;
+}
+
+static int find_trust(const sim_t *sim, const char *code)
+{
+    for (size_t t = 0; t < sim_ntrusts(sim); t++)
+        if (strcmp(sim_trust_code(sim, t), code) == 0)
+            return (int)t;
+    return -1;
+}
+
+enum {
+    C_ID,
+    C_TRUST,
+    C_SITE,
+    C_NHS,
+    C_FORENAME,
+    C_SURNAME,
+    C_DOB,
+    C_SEX,
+    C_POSTCODE,
+    C_LSOA,
+    C_ETHNIC,
+    C_ARRIVAL,
+    C_WARD,
+    C_NEVER_ADMITTED,
+    C_RESIDENCE,
+    C_MOBILITY,
+    C_AMTS_PRE,
+    C_FTYPE,
+    C_SIDE,
+    C_PATHO,
+    C_ASA,
+    C_ORTHO,
+    C_SURGERY,
+    C_OPERATION,
+    C_AMTS_POST,
+    C_DISCHARGE_DEST,
+    C_DISCHARGE_DATE
+};
+enum { T_ID, T_TRUST, T_ROW, T_PATIENT, T_INVALID, T_REASON, T_NHS_ISSUE };
+
+/* ---------- tests ---------- */
+
+static void test_same_seed_same_bytes(void **state)
+{
+    (void)state;
+    sim_t *a = make(20, 1000, 42, 0.02), *b = make(20, 1000, 42, 0.02),
+          *c = make(20, 1000, 43, 0.02);
+    size_t la, lb, lc;
+    char *fa = one_file(a, &la), *fb = one_file(b, &lb), *fc = one_file(c, &lc);
+    assert_int_equal(la, lb);
+    assert_memory_equal(fa, fb, la);
+    assert_true(la != lc || memcmp(fa, fc, la) != 0);
+    char *ta = truth_text(a, true), *tb = truth_text(b, true);
+    assert_string_equal(ta, tb);
+    /* a trust's file on its own is the header plus exactly its slice of the whole */
+    char *buf;
+    size_t len;
+    assert_int_equal(sim_trust_buffer(a, 1, &buf, &len), 0);
+    char *rows = strchr(buf, '\n') + 1;
+    assert_non_null(strstr(fa, rows));
+    free(buf);
+    free(fa);
+    free(fb);
+    free(fc);
+    free(ta);
+    free(tb);
+    sim_destroy(&a);
+    sim_destroy(&b);
+    sim_destroy(&c);
+    assert_null(a);
+    sim_destroy(&a); /* harmless */
+}
+
+static void test_header_has_the_nhfd_columns_in_order(void **state)
+{
+    (void)state;
+    sim_t *sim = make(2, 5, 1, 0);
+    char *text = one_file(sim, NULL);
+    const char *expected =
+        "local_record_id,trust_code,site_code,nhs_number,forename,surname,date_of_birth,sex,"
+        "postcode,lsoa,ethnic_category,arrival_datetime,ward_admission_datetime,"
+        "never_admitted_to_ward,residence_at_fracture,pre_fracture_mobility,amts_pre_op,"
+        "fracture_type,fracture_side,pathological_fracture,asa_grade,"
+        "orthogeriatric_assessment_datetime,surgery_datetime,operation,amts_post_op,"
+        "discharge_destination,discharge_date\n";
+    assert_memory_equal(text, expected, strlen(expected));
+    assert_string_equal(sim_column(0), "local_record_id");
+    assert_string_equal(sim_column(SIM_NCOLUMNS - 1), "discharge_date");
+    assert_null(sim_column(SIM_NCOLUMNS));
+    free(text);
+    sim_destroy(&sim);
+}
+
+static size_t count_invalid(const sim_t *sim, size_t kinds[4])
+{
+    lines_t t;
+    lines_split(&t, truth_text(sim, true));
+    size_t n = 0;
+    for (size_t i = 1; i < t.nlines; i++) {
+        char buf[256], *f[8];
+        assert_int_equal(split(t.lines[i], buf, sizeof buf, f, 8), 7);
+        if (strcmp(f[T_INVALID], "1") == 0) {
+            n++;
+            if (kinds) {
+                for (int k = 1; k <= 3; k++)
+                    if (strcmp(f[T_REASON], sim_invalid_text((sim_invalid_t)k)) == 0)
+                        kinds[k]++;
+            }
+        } else {
+            assert_string_equal(f[T_INVALID], "0");
+            assert_string_equal(f[T_REASON], "");
+        }
+    }
+    lines_free(&t);
+    return n;
+}
+
+static void test_exact_invalid_count(void **state)
+{
+    (void)state;
+    struct {
+        unsigned records;
+        double rate;
+        size_t expected;
+    } cases[] = {{1000, 0.02, 20}, {333, 0.05, 17}, {1000, 0, 0}, {10, 1, 10}, {7, 0.5, 4}};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        sim_t *sim = make(5, cases[i].records, 3, cases[i].rate);
+        assert_int_equal(count_invalid(sim, NULL), cases[i].expected);
+        sim_stats_t st;
+        sim_stats(sim, &st);
+        assert_int_equal(st.invalid, cases[i].expected);
+        sim_destroy(&sim);
+    }
+    size_t kinds[4] = {0};
+    sim_t *sim = make(20, 1000, 9, 0.06);
+    assert_int_equal(count_invalid(sim, kinds), 60);
+    assert_int_equal(kinds[SIM_MISSING_REQUIRED], 20);
+    assert_int_equal(kinds[SIM_BAD_DATETIME], 20);
+    assert_int_equal(kinds[SIM_BAD_CODE], 20);
+    sim_destroy(&sim);
+}
+
+static bool in_set(const char *v, const char *const *set)
+{
+    for (; *set; set++)
+        if (strcmp(v, *set) == 0)
+            return true;
+    return false;
+}
+
+static bool parses(const char *s)
+{
+    int64_t t;
+    bool has_time;
+    return ncap_datetime_parse(s, &t, &has_time) == 0;
+}
+
+/* Valid rows hold only values the audit accepts; each invalid row has exactly its one error. */
+static void test_rows_match_their_truth(void **state)
+{
+    (void)state;
+    static const char *const sexes[] = {"1", "2", "9", "X", NULL};
+    static const char *const ethnic[] = {"A", "B", "C", "D", "E", "F", "G", "H",  "J", "K",
+                                         "L", "M", "N", "P", "R", "S", "Z", "99", NULL};
+    static const char *const res[] = {"1", "2", "3", "4", "5", "9", NULL};
+    static const char *const amts[] = {"0", "1", "2", "3",  "4",  "5", "6",
+                                       "7", "8", "9", "10", "ND", NULL};
+    static const char *const ftype[] = {"ICD", "ICU", "IT", "ST", NULL};
+    static const char *const side[] = {"L", "R", NULL};
+    static const char *const patho[] = {"Y", "N", "U", NULL};
+    static const char *const asa[] = {"1", "2", "3", "4", "5", NULL};
+    static const char *const ops[] = {"CS", "HA", "THR", "SHS", "IMN", "OTH", "NOP", NULL};
+    static const char *const dest[] = {"1", "2", "3", "4", "5", "6", "9", NULL};
+    static const char *const yn[] = {"Y", "N", NULL};
+
+    sim_t *sim = make(20, 2000, 5, 0.05);
+    lines_t out, truth;
+    lines_split(&out, one_file(sim, NULL));
+    lines_split(&truth, truth_text(sim, true));
+    assert_int_equal(out.nlines, 2001);
+    assert_int_equal(truth.nlines, 2001);
+    size_t nop = 0, never = 0;
+    for (size_t i = 1; i < truth.nlines; i++) {
+        char tb[256], *t[8], rb[1024], *f[SIM_NCOLUMNS + 1];
+        split(truth.lines[i], tb, sizeof tb, t, 8);
+        size_t row = (size_t)atoi(t[T_ROW]);
+        assert_int_equal(row, i + 1); /* truth is in file order */
+        assert_null(strchr(out.lines[row - 1], '"'));
+        assert_int_equal(split(out.lines[row - 1], rb, sizeof rb, f, SIM_NCOLUMNS + 1),
+                         SIM_NCOLUMNS);
+        assert_string_equal(f[C_ID], t[T_ID]);
+        assert_string_equal(f[C_TRUST], t[T_TRUST]);
+        /* a site of the row's own trust */
+        assert_int_equal(strlen(f[C_SITE]), 5);
+        assert_memory_equal(f[C_SITE], f[C_TRUST], 3);
+        assert_int_equal(strncmp(f[C_LSOA], "E01", 3), 0);
+        assert_int_equal(strlen(f[C_LSOA]), 9);
+        assert_true(in_set(f[C_SEX], sexes));
+        assert_true(in_set(f[C_ETHNIC], ethnic));
+        assert_true(parses(f[C_DOB]));
+        assert_true(parses(f[C_ORTHO]));
+        assert_true(parses(f[C_DISCHARGE_DATE]));
+        assert_true(in_set(f[C_NEVER_ADMITTED], yn));
+        assert_true(in_set(f[C_AMTS_PRE], amts) && in_set(f[C_AMTS_POST], amts));
+        assert_true(in_set(f[C_SIDE], side) && in_set(f[C_PATHO], patho));
+        assert_true(in_set(f[C_OPERATION], ops) && in_set(f[C_DISCHARGE_DEST], dest));
+        if (strcmp(f[C_OPERATION], "NOP") == 0) {
+            assert_string_equal(f[C_SURGERY], "");
+            nop++;
+        } else {
+            assert_true(parses(f[C_SURGERY]));
+        }
+        if (strcmp(f[C_NEVER_ADMITTED], "Y") == 0) {
+            assert_string_equal(f[C_WARD], "");
+            never++;
+        } else {
+            assert_true(parses(f[C_WARD]));
+        }
+        bool arrival_ok = parses(f[C_ARRIVAL]), ftype_ok = in_set(f[C_FTYPE], ftype),
+             res_ok = in_set(f[C_RESIDENCE], res), mob_ok = in_set(f[C_MOBILITY], res),
+             asa_ok = in_set(f[C_ASA], asa);
+        int errors = !arrival_ok + !ftype_ok + !res_ok + !mob_ok + !asa_ok;
+        const char *reason = t[T_REASON];
+        if (strcmp(t[T_INVALID], "0") == 0) {
+            assert_int_equal(errors, 0);
+        } else if (strcmp(reason, "missing_required") == 0) {
+            assert_int_equal(errors, 1);
+            assert_true(!*f[C_ARRIVAL] || !*f[C_FTYPE] || !*f[C_RESIDENCE]);
+        } else if (strcmp(reason, "bad_datetime") == 0) {
+            assert_int_equal(errors, 1);
+            assert_false(arrival_ok);
+            assert_true(*f[C_ARRIVAL]);
+        } else {
+            assert_string_equal(reason, "bad_code");
+            assert_int_equal(errors, 1);
+            assert_true(strcmp(f[C_FTYPE], "XX") == 0 || strcmp(f[C_ASA], "7") == 0 ||
+                        strcmp(f[C_MOBILITY], "8") == 0);
+        }
+    }
+    /* about 3% not operated and a few never admitted to a ward */
+    assert_in_range(nop, 20, 120);
+    assert_in_range(never, 5, 80);
+    lines_free(&out);
+    lines_free(&truth);
+    sim_destroy(&sim);
+}
+
+static void test_truth_rows_in_one_file_per_trust(void **state)
+{
+    (void)state;
+    sim_t *sim = make(6, 300, 11, 0.03);
+    lines_t truth;
+    lines_split(&truth, truth_text(sim, false));
+    size_t total = 0;
+    for (size_t t = 0; t < sim_ntrusts(sim); t++) {
+        char *buf;
+        size_t len;
+        assert_int_equal(sim_trust_buffer(sim, t, &buf, &len), 0);
+        lines_t file;
+        lines_split(&file, buf);
+        assert_int_equal(file.nlines, sim_trust_nrecords(sim, t) + 1);
+        assert_string_equal(file.lines[0], "local_record_id,trust_code,site_code,nhs_number,"
+                                           "forename,surname,date_of_birth,sex,postcode,lsoa,"
+                                           "ethnic_category,arrival_datetime,"
+                                           "ward_admission_datetime,never_admitted_to_ward,"
+                                           "residence_at_fracture,pre_fracture_mobility,"
+                                           "amts_pre_op,fracture_type,fracture_side,"
+                                           "pathological_fracture,asa_grade,"
+                                           "orthogeriatric_assessment_datetime,surgery_datetime,"
+                                           "operation,amts_post_op,discharge_destination,"
+                                           "discharge_date");
+        for (size_t i = 1; i < truth.nlines; i++) {
+            char tb[256], *f[8];
+            split(truth.lines[i], tb, sizeof tb, f, 8);
+            if (strcmp(f[T_TRUST], sim_trust_code(sim, t)) != 0)
+                continue;
+            size_t row = (size_t)atoi(f[T_ROW]);
+            assert_in_range(row, 2, file.nlines);
+            size_t n = strlen(f[T_ID]);
+            assert_memory_equal(file.lines[row - 1], f[T_ID], n);
+            assert_int_equal(file.lines[row - 1][n], ',');
+            total++;
+        }
+        lines_free(&file);
+    }
+    assert_int_equal(total, 300);
+    lines_free(&truth);
+    sim_destroy(&sim);
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void test_records_and_trusts(void **state)
+{
+    (void)state;
+    sim_t *sim = make(60, 3000, 2, 0.02);
+    assert_int_equal(sim_ntrusts(sim), 60);
+    assert_string_equal(sim_trust_code(sim, 0), "RH8");
+    assert_string_equal(sim_trust_code(sim, 1), "RTH");
+    size_t sum = 0, uk = 0, poor = 0;
+    for (size_t t = 0; t < 60; t++) {
+        const char *code = sim_trust_code(sim, t);
+        assert_int_equal(strlen(code), 3);
+        for (size_t u = 0; u < t; u++)
+            assert_string_not_equal(code, sim_trust_code(sim, u));
+        assert_in_range(sim_trust_nsites(sim, t), 1, 3);
+        sum += sim_trust_nrecords(sim, t);
+        uk += sim_trust_uk_dates(sim, t);
+        poor += sim_trust_poor(sim, t);
+    }
+    assert_int_equal(sum, 3000);
+    assert_int_equal(uk, 9);
+    assert_int_equal(poor, 9);
+    /* local record ids are unique in the run */
+    lines_t truth;
+    lines_split(&truth, truth_text(sim, true));
+    char **ids = calloc(truth.nlines, sizeof *ids);
+    for (size_t i = 1; i < truth.nlines; i++) {
+        *strchr(truth.lines[i], ',') = '\0';
+        ids[i - 1] = truth.lines[i];
+    }
+    qsort(ids, truth.nlines - 1, sizeof *ids, cmp_str);
+    for (size_t i = 1; i + 1 < truth.nlines; i++)
+        assert_string_not_equal(ids[i - 1], ids[i]);
+    free(ids);
+    lines_free(&truth);
+    sim_destroy(&sim);
+    sim = make(500, 10, 1, 0);
+    assert_int_equal(sim_ntrusts(sim), 500);
+    sim_destroy(&sim);
+}
+
+typedef struct {
+    char trust[8];
+    char nhs[16];
+    char dob[16];
+    int patient;
+    int mistyped, missing;
+} seen_t;
+
+/* Every NHS number the truth does not flag passes the check; repeat patients appear at other
+ * trusts under the same NHS number. */
+static void test_nhs_numbers_and_repeat_patients(void **state)
+{
+    (void)state;
+    sim_t *sim = make(20, 2000, 8, 0.02);
+    lines_t out, truth;
+    lines_split(&out, one_file(sim, NULL));
+    lines_split(&truth, truth_text(sim, true));
+    size_t n = truth.nlines - 1;
+    seen_t *seen = calloc(n, sizeof *seen);
+    size_t mistyped = 0, missing = 0;
+    int max_patient = 0;
+    for (size_t i = 0; i < n; i++) {
+        char tb[256], *t[8], rb[1024], *f[SIM_NCOLUMNS + 1];
+        split(truth.lines[i + 1], tb, sizeof tb, t, 8);
+        split(out.lines[i + 1], rb, sizeof rb, f, SIM_NCOLUMNS + 1);
+        char digits[11];
+        nhs_number_status_t st = nhs_number_check(f[C_NHS], digits);
+        if (strcmp(t[T_NHS_ISSUE], "mistyped") == 0) {
+            assert_int_equal(st, NHS_NUMBER_CHECKSUM);
+            mistyped++;
+        } else if (strcmp(t[T_NHS_ISSUE], "missing") == 0) {
+            assert_int_equal(st, NHS_NUMBER_EMPTY);
+            missing++;
+        } else {
+            assert_string_equal(t[T_NHS_ISSUE], "");
+            assert_int_equal(st, NHS_NUMBER_VALID);
+        }
+        snprintf(seen[i].trust, sizeof seen[i].trust, "%s", f[C_TRUST]);
+        snprintf(seen[i].nhs, sizeof seen[i].nhs, "%s", st == NHS_NUMBER_VALID ? digits : "");
+        seen[i].patient = atoi(t[T_PATIENT]);
+        if (seen[i].patient > max_patient)
+            max_patient = seen[i].patient;
+    }
+    assert_int_equal(mistyped, 20);
+    assert_int_equal(missing, 20);
+
+    /* patients are numbered 1..P; a few hundred rows share a patient, mostly across trusts */
+    size_t same_patient = 0, across_trusts = 0, same_nhs_across = 0;
+    for (size_t i = 0; i < n; i++) {
+        for (size_t j = i + 1; j < n; j++) {
+            bool same = seen[i].patient == seen[j].patient;
+            bool same_nhs = seen[i].nhs[0] && strcmp(seen[i].nhs, seen[j].nhs) == 0;
+            /* one NHS number is one person */
+            if (same_nhs)
+                assert_int_equal(seen[i].patient, seen[j].patient);
+            if (!same)
+                continue;
+            same_patient++;
+            if (strcmp(seen[i].trust, seen[j].trust) != 0) {
+                across_trusts++;
+                same_nhs_across += same_nhs;
+            }
+        }
+    }
+    sim_stats_t st;
+    sim_stats(sim, &st);
+    assert_int_equal(st.repeats, 180); /* 9% of 2000 */
+    assert_int_equal((size_t)max_patient, st.patients);
+    assert_in_range(same_patient, 150, 400);
+    assert_true(across_trusts * 2 > same_patient);
+    assert_true(same_nhs_across * 10 > across_trusts * 8);
+    free(seen);
+    lines_free(&out);
+    lines_free(&truth);
+    sim_destroy(&sim);
+}
+
+static bool is_uk_date(const char *s)
+{
+    return strlen(s) >= 10 && s[2] == '/' && s[5] == '/' && (s[10] == '\0' || s[10] == ' ');
+}
+
+static bool is_iso_date(const char *s)
+{
+    return strlen(s) >= 10 && s[4] == '-' && s[7] == '-' && (s[10] == '\0' || s[10] == 'T');
+}
+
+static void test_uk_dates_only_from_uk_trusts(void **state)
+{
+    (void)state;
+    static const int date_cols[] = {C_DOB, C_ARRIVAL, C_WARD, C_ORTHO, C_SURGERY, C_DISCHARGE_DATE};
+    sim_t *sim = make(20, 1500, 4, 0.02);
+    lines_t out;
+    lines_split(&out, one_file(sim, NULL));
+    size_t uk_rows = 0, iso_rows = 0;
+    for (size_t i = 1; i < out.nlines; i++) {
+        char rb[1024], *f[SIM_NCOLUMNS + 1];
+        split(out.lines[i], rb, sizeof rb, f, SIM_NCOLUMNS + 1);
+        int t = find_trust(sim, f[C_TRUST]);
+        assert_true(t >= 0);
+        bool uk = sim_trust_uk_dates(sim, (size_t)t);
+        for (size_t c = 0; c < sizeof date_cols / sizeof date_cols[0]; c++) {
+            const char *v = f[date_cols[c]];
+            if (!*v)
+                continue;
+            assert_true(uk ? is_uk_date(v) : is_iso_date(v));
+        }
+        uk_rows += uk;
+        iso_rows += !uk;
+    }
+    assert_true(uk_rows > 0);
+    assert_true(iso_rows > uk_rows);
+    lines_free(&out);
+    sim_destroy(&sim);
+}
+
+/* The poorer-performing trusts really operate later: fewer within 36 hours of arrival. */
+static void test_poorer_trusts_operate_later(void **state)
+{
+    (void)state;
+    sim_t *sim = make(20, 6000, 6, 0);
+    lines_t out;
+    lines_split(&out, one_file(sim, NULL));
+    size_t prompt[2] = {0}, operated[2] = {0};
+    for (size_t i = 1; i < out.nlines; i++) {
+        char rb[1024], *f[SIM_NCOLUMNS + 1];
+        split(out.lines[i], rb, sizeof rb, f, SIM_NCOLUMNS + 1);
+        if (!*f[C_SURGERY])
+            continue;
+        int poor = sim_trust_poor(sim, (size_t)find_trust(sim, f[C_TRUST]));
+        int64_t a, s;
+        bool has_time;
+        assert_int_equal(ncap_datetime_parse(f[C_ARRIVAL], &a, &has_time), 0);
+        assert_int_equal(ncap_datetime_parse(f[C_SURGERY], &s, &has_time), 0);
+        assert_true(s > a);
+        operated[poor]++;
+        prompt[poor] += s - a <= 36 * 3600;
+    }
+    /* as shares: good trusts above half, poorer ones well below */
+    assert_true(prompt[0] * 2 > operated[0]);
+    assert_true(prompt[1] * 10 < operated[1] * 4);
+    lines_free(&out);
+    sim_destroy(&sim);
+}
+
+/* Submit rounds: the same trusts each round, new records, ids that carry the round. */
+static void test_submit_rounds(void **state)
+{
+    (void)state;
+    sim_opts_t o;
+    sim_opts_default(&o);
+    o.trusts = 5;
+    o.records = 100;
+    o.seed = 3;
+    o.round = 1;
+    char err[256];
+    sim_t *r1 = sim_new(&o, err, sizeof err);
+    o.round = 2;
+    sim_t *r2 = sim_new(&o, err, sizeof err);
+    assert_non_null(r1);
+    assert_non_null(r2);
+    for (size_t t = 0; t < 5; t++) {
+        assert_string_equal(sim_trust_code(r1, t), sim_trust_code(r2, t));
+        assert_int_equal(sim_trust_poor(r1, t), sim_trust_poor(r2, t));
+        assert_int_equal(sim_trust_uk_dates(r1, t), sim_trust_uk_dates(r2, t));
+        assert_int_equal(sim_trust_nrecords(r1, t), sim_trust_nrecords(r2, t));
+    }
+    char *b1, *b2;
+    size_t l1, l2;
+    assert_int_equal(sim_trust_buffer(r1, 0, &b1, &l1), 0);
+    assert_int_equal(sim_trust_buffer(r2, 0, &b2, &l2), 0);
+    assert_non_null(strstr(b1, "\nRH8-3-r1-1,RH8,"));
+    assert_non_null(strstr(b2, "\nRH8-3-r2-1,RH8,"));
+    assert_null(strstr(b2, "-r1-"));
+    free(b1);
+    free(b2);
+    sim_destroy(&r1);
+    sim_destroy(&r2);
+}
+
+static void test_bad_options_are_refused(void **state)
+{
+    (void)state;
+    sim_opts_t o;
+    sim_opts_default(&o);
+    char err[256];
+    o.audit = "nela";
+    assert_null(sim_new(&o, err, sizeof err));
+    assert_string_equal(err, "audit \"nela\" is not supported by the simulator, only \"nhfd\"");
+    sim_opts_default(&o);
+    o.trusts = 0;
+    assert_null(sim_new(&o, err, sizeof err));
+    assert_string_equal(err, "number of trusts 0 is out of range, expected 1-500");
+    sim_opts_default(&o);
+    o.invalid_rate = 1.5;
+    assert_null(sim_new(&o, err, sizeof err));
+    sim_opts_default(&o);
+    o.days = 0;
+    assert_null(sim_new(&o, err, sizeof err));
+    /* no records is fine: every trust has an empty file */
+    sim_opts_default(&o);
+    o.records = 0;
+    sim_t *sim = sim_new(&o, err, sizeof err);
+    assert_non_null(sim);
+    char *text = one_file(sim, NULL);
+    assert_int_equal(strchr(text, '\n')[1], '\0');
+    free(text);
+    sim_destroy(&sim);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_same_seed_same_bytes),
+        cmocka_unit_test(test_header_has_the_nhfd_columns_in_order),
+        cmocka_unit_test(test_exact_invalid_count),
+        cmocka_unit_test(test_rows_match_their_truth),
+        cmocka_unit_test(test_truth_rows_in_one_file_per_trust),
+        cmocka_unit_test(test_records_and_trusts),
+        cmocka_unit_test(test_nhs_numbers_and_repeat_patients),
+        cmocka_unit_test(test_uk_dates_only_from_uk_trusts),
+        cmocka_unit_test(test_poorer_trusts_operate_later),
+        cmocka_unit_test(test_submit_rounds),
+        cmocka_unit_test(test_bad_options_are_refused),
+    };
+    return cmocka_run_group_tests(tests, 0, 0);
+}
