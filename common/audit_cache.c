@@ -46,13 +46,13 @@ static int valid_name(const char *s)
     return 1;
 }
 
-const audit_def_t *audit_cache_get(audit_cache_t *self, const char *audit, char *err,
-                                   size_t errlen)
+const audit_def_t *audit_cache_get(audit_cache_t *self, const char *audit, char *err, size_t errlen)
 {
     assert(self);
     if (!valid_name(audit)) {
-        snprintf(err, errlen, "unknown audit \"%.40s\": audit names are lower-case letters, digits "
-                              "and underscores",
+        snprintf(err, errlen,
+                 "unknown audit \"%.40s\": audit names are lower-case letters, digits "
+                 "and underscores",
                  audit);
         return NULL;
     }

@@ -34,7 +34,8 @@ typedef struct {
     audit_field_type_t type;
     bool required;
     bool identifier; /* personal: seen only by ingest and linkage, never passed on */
-    char *link_as;   /* linkage role: nhs_number, forename, surname, dob, sex, postcode, lsoa; or NULL */
+    char *link_as; /* linkage role: nhs_number, forename, surname, dob, sex, postcode, lsoa; or NULL
+                    */
     audit_code_t *codes;
     size_t n_codes;
     bool has_min, has_max;

@@ -42,7 +42,8 @@ static int parse_int(const char *opt, const char *s, int min, int *out)
     char *end;
     long v = strtol(s, &end, 10);
     if (*s == '\0' || *end != '\0' || v < min || v > 1000000000) {
-        fprintf(stderr, "invalid value \"%s\" for %s: expected a whole number >= %d\n", s, opt, min);
+        fprintf(stderr, "invalid value \"%s\" for %s: expected a whole number >= %d\n", s, opt,
+                min);
         return -1;
     }
     *out = (int)v;
@@ -82,13 +83,27 @@ int daemon_config_parse(daemon_config_t *cfg, const char *service, const char *s
     int c;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (c) {
-        case 'p': cfg->pg = optarg; break;
-        case 'a': cfg->audit_dir = optarg; break;
-        case 'b': cfg->bind_host = optarg; break;
-        case 'A': cfg->advertise_host = optarg; break;
-        case 'l': cfg->listen = optarg; break;
-        case 'o': cfg->out_dir = optarg; break;
-        case 'k': cfg->key_file = optarg; break;
+        case 'p':
+            cfg->pg = optarg;
+            break;
+        case 'a':
+            cfg->audit_dir = optarg;
+            break;
+        case 'b':
+            cfg->bind_host = optarg;
+            break;
+        case 'A':
+            cfg->advertise_host = optarg;
+            break;
+        case 'l':
+            cfg->listen = optarg;
+            break;
+        case 'o':
+            cfg->out_dir = optarg;
+            break;
+        case 'k':
+            cfg->key_file = optarg;
+            break;
         case 'B':
             if (parse_int("--batch", optarg, 1, &cfg->batch_max) != 0)
                 return 2;
@@ -102,30 +117,31 @@ int daemon_config_parse(daemon_config_t *cfg, const char *service, const char *s
                 return 2;
             break;
         case 'h':
-            printf("usage: %s [options]\n\n%s\n\n"
-                   "options (each also read from the environment variable shown):\n"
-                   "  --pg CONNINFO            PostgreSQL connection string ($NCAP_PG)\n"
-                   "  --audit-dir DIR          audit definitions ($NCAP_AUDIT_DIR, default %s)\n"
-                   "  --bind-host HOST         address to take work on ($NCAP_BIND_HOST, default "
-                   "127.0.0.1)\n"
-                   "  --advertise-host HOST    address other stages reach this one by\n"
-                   "                           ($NCAP_ADVERTISE_HOST, default the bind host, or the "
-                   "hostname when binding all)\n"
-                   "  --listen ENDPOINT        ingest: submission endpoint ($NCAP_LISTEN, default\n"
-                   "                           tcp://BIND_HOST:* registered in PostgreSQL)\n"
-                   "  --out DIR                publish: release folder ($NCAP_OUT, default "
-                   "./releases)\n"
-                   "  --key-file FILE          linkage: secret pseudonymisation key "
-                   "($NCAP_PSEUDONYM_KEY_FILE,\n"
-                   "                           or the key itself in $NCAP_PSEUDONYM_KEY)\n"
-                   "  --batch N                records per transaction (default 500)\n"
-                   "  --sweep-interval-ms MS   how often to look for backlog in PostgreSQL (1000)\n"
-                   "  --sweep-grace-ms MS      backlog younger than this is taken as in flight "
-                   "(3000)\n"
-                   "  --help                   this text\n\n"
-                   "Logs one JSON object per line on standard error. SIGTERM finishes the batch in "
-                   "hand,\ncommits and exits 0.\n",
-                   service, about, NCAP_DEFAULT_AUDIT_DIR);
+            printf(
+                "usage: %s [options]\n\n%s\n\n"
+                "options (each also read from the environment variable shown):\n"
+                "  --pg CONNINFO            PostgreSQL connection string ($NCAP_PG)\n"
+                "  --audit-dir DIR          audit definitions ($NCAP_AUDIT_DIR, default %s)\n"
+                "  --bind-host HOST         address to take work on ($NCAP_BIND_HOST, default "
+                "127.0.0.1)\n"
+                "  --advertise-host HOST    address other stages reach this one by\n"
+                "                           ($NCAP_ADVERTISE_HOST, default the bind host, or the "
+                "hostname when binding all)\n"
+                "  --listen ENDPOINT        ingest: submission endpoint ($NCAP_LISTEN, default\n"
+                "                           tcp://BIND_HOST:* registered in PostgreSQL)\n"
+                "  --out DIR                publish: release folder ($NCAP_OUT, default "
+                "./releases)\n"
+                "  --key-file FILE          linkage: secret pseudonymisation key "
+                "($NCAP_PSEUDONYM_KEY_FILE,\n"
+                "                           or the key itself in $NCAP_PSEUDONYM_KEY)\n"
+                "  --batch N                records per transaction (default 500)\n"
+                "  --sweep-interval-ms MS   how often to look for backlog in PostgreSQL (1000)\n"
+                "  --sweep-grace-ms MS      backlog younger than this is taken as in flight "
+                "(3000)\n"
+                "  --help                   this text\n\n"
+                "Logs one JSON object per line on standard error. SIGTERM finishes the batch in "
+                "hand,\ncommits and exits 0.\n",
+                service, about, NCAP_DEFAULT_AUDIT_DIR);
             return 1;
         default:
             fprintf(stderr, "try '%s --help'\n", service);

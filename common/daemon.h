@@ -7,18 +7,19 @@
 #include <signal.h>
 
 typedef struct {
-    const char *service;        /* e.g. "ncap-linkd" */
-    const char *stage;          /* e.g. "linkage" */
-    const char *pg;             /* --pg, $NCAP_PG */
-    const char *audit_dir;      /* --audit-dir, $NCAP_AUDIT_DIR */
-    const char *bind_host;      /* --bind-host, $NCAP_BIND_HOST (127.0.0.1) */
-    const char *advertise_host; /* --advertise-host, $NCAP_ADVERTISE_HOST (bind host, or hostname) */
-    const char *listen;         /* --listen, $NCAP_LISTEN: ingest's submission endpoint */
-    const char *out_dir;        /* --out, $NCAP_OUT: publish's release folder */
-    const char *key_file;       /* --key-file, $NCAP_PSEUDONYM_KEY_FILE: linkage's secret key */
-    int batch_max;              /* --batch (500) */
-    int sweep_interval_ms;      /* --sweep-interval-ms (1000) */
-    int sweep_grace_ms;         /* --sweep-grace-ms (3000): backlog younger than this is in flight */
+    const char *service;   /* e.g. "ncap-linkd" */
+    const char *stage;     /* e.g. "linkage" */
+    const char *pg;        /* --pg, $NCAP_PG */
+    const char *audit_dir; /* --audit-dir, $NCAP_AUDIT_DIR */
+    const char *bind_host; /* --bind-host, $NCAP_BIND_HOST (127.0.0.1) */
+    const char
+        *advertise_host;   /* --advertise-host, $NCAP_ADVERTISE_HOST (bind host, or hostname) */
+    const char *listen;    /* --listen, $NCAP_LISTEN: ingest's submission endpoint */
+    const char *out_dir;   /* --out, $NCAP_OUT: publish's release folder */
+    const char *key_file;  /* --key-file, $NCAP_PSEUDONYM_KEY_FILE: linkage's secret key */
+    int batch_max;         /* --batch (500) */
+    int sweep_interval_ms; /* --sweep-interval-ms (1000) */
+    int sweep_grace_ms;    /* --sweep-grace-ms (3000): backlog younger than this is in flight */
 } daemon_config_t;
 
 extern volatile sig_atomic_t daemon_shutdown;

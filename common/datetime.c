@@ -162,7 +162,11 @@ int ncap_datetime_parse(const char *s, int64_t *epoch_s, bool *has_time)
     }
     if (!at_end(p))
         return -1;
-    *epoch_s = ncap_days_from_civil(y, m, d) * 86400 + secs - offset;
+    /* Audit times are ward clock times: an offset, when given, says which clock the time was read
+     * from, and the clock time as written is what the audit compares (36 hours on the ward is
+     * 36 hours whether the sender wrote +01:00 or not). */
+    (void)offset;
+    *epoch_s = ncap_days_from_civil(y, m, d) * 86400 + secs;
     if (has_time)
         *has_time = timed;
     return 0;

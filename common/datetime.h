@@ -1,6 +1,7 @@
 /* datetime.h - dates and times as trusts send them, and the periods audits report on.
- * Times are seconds since 1970-01-01T00:00 UTC; a time without an offset is taken as UTC
- * (clock time, which is what audits compare). */
+ * Times are the clock time as written, counted as seconds since 1970-01-01T00:00 on that clock:
+ * an offset (Z, +01:00) is checked but not applied, because audits compare ward clock times
+ * (arrival 08:00+01:00 to surgery 20:00 next day is 36 hours, written either way). */
 #ifndef NCAP_DATETIME_H
 #define NCAP_DATETIME_H
 

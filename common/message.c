@@ -55,9 +55,15 @@ int message_fields_to_record(Ncap__V1__Field *const *fields, size_t n, ncap_reco
 char *message_record_to_json(const ncap_record_t *rec)
 {
     json_t *o = json_object();
-    for (size_t i = 0; i < rec->n; i++)
-        json_object_set_new(o, rec->fields[i].name, json_string(rec->fields[i].value));
-    char *s = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
+    for (size_t i = 0; o && i < rec->n; i++) {
+        /* json_string refuses text that is not UTF-8: refuse the record rather than drop it */
+        json_t *v = json_string(rec->fields[i].value);
+        if (!v || json_object_set_new(o, rec->fields[i].name, v) != 0) {
+            json_decref(o);
+            return NULL;
+        }
+    }
+    char *s = o ? json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
     json_decref(o);
     return s;
 }

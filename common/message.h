@@ -15,7 +15,8 @@ int message_fields_from_record(const ncap_record_t *rec, Ncap__V1__Field ***fiel
 void message_fields_free(Ncap__V1__Field **fields, size_t n);
 /* Fills rec (cleared first) from repeated Field. Returns 0 or -1. */
 int message_fields_to_record(Ncap__V1__Field *const *fields, size_t n, ncap_record_t *rec);
-/* Record <-> JSON object text {"name": "value", ...} as stored in PostgreSQL (jsonb). */
+/* Record <-> JSON object text {"name": "value", ...} as stored in PostgreSQL (jsonb).
+ * message_record_to_json returns NULL when a name or value is not UTF-8, or out of memory. */
 char *message_record_to_json(const ncap_record_t *rec);
 int message_record_from_json(const char *json, ncap_record_t *rec);
 

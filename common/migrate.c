@@ -38,7 +38,8 @@ int migrate_run(PGconn *db, int *applied, char *err, size_t errlen)
         PQclear(r);
         if (done)
             continue;
-        if (db_exec(db, "BEGIN", msg, sizeof msg) != 0 || db_exec(db, m->sql, msg, sizeof msg) != 0 ||
+        if (db_exec(db, "BEGIN", msg, sizeof msg) != 0 ||
+            db_exec(db, m->sql, msg, sizeof msg) != 0 ||
             db_execp(db, "INSERT INTO public.ncap_schema_migration (name) VALUES ($1)", 1, p, msg,
                      sizeof msg) != 0 ||
             db_exec(db, "COMMIT", msg, sizeof msg) != 0) {

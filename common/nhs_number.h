@@ -6,9 +6,9 @@
 
 typedef enum {
     NHS_NUMBER_VALID = 0,
-    NHS_NUMBER_EMPTY,       /* nothing given */
-    NHS_NUMBER_FORMAT,      /* not 10 digits (spaces or hyphens allowed only in the 3-3-4 pattern) */
-    NHS_NUMBER_CHECKSUM,    /* check digit wrong, or the remainder gives 10 */
+    NHS_NUMBER_EMPTY,    /* nothing given */
+    NHS_NUMBER_FORMAT,   /* not 10 digits (spaces or hyphens allowed only in the 3-3-4 pattern) */
+    NHS_NUMBER_CHECKSUM, /* check digit wrong, or the remainder gives 10 */
     NHS_NUMBER_PLACEHOLDER, /* passes the check but is one repeated digit, e.g. 4444444444 */
     NHS_NUMBER_TEST         /* passes the check but starts with 9: test range, never issued */
 } nhs_number_status_t;

@@ -77,8 +77,7 @@ int pusher_refresh(pusher_t *self, PGconn *db, char *err, size_t errlen)
                          "endpoint", *p, "error", zmq_strerror(zmq_errno()), NULL);
                 continue;
             }
-            ncap_log(LOG_INFO, "connected to instance", "stage", self->stage, "endpoint", *p,
-                     NULL);
+            ncap_log(LOG_INFO, "connected to instance", "stage", self->stage, "endpoint", *p, NULL);
         }
         n++;
     }

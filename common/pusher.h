@@ -1,6 +1,7 @@
 /* pusher.h - the fast path to the next stage: a ZeroMQ PUSH socket connected to every live instance
- * of that stage found in the registry, load-balanced by ZeroMQ. A message that cannot be sent at once
- * is dropped and counted: the next stage finds that record in PostgreSQL (its backlog) anyway. */
+ * of that stage found in the registry, load-balanced by ZeroMQ. A message that cannot be sent at
+ * once is dropped and counted: the next stage finds that record in PostgreSQL (its backlog) anyway.
+ */
 #ifndef NCAP_PUSHER_H
 #define NCAP_PUSHER_H
 

@@ -86,8 +86,9 @@ static int run_batch(loop_t *loop)
     return n;
 }
 
-/* Works off the backlog in PostgreSQL; only one instance of a stage sweeps at a time. */
-static void sweep(loop_t *loop, long long deadline_ms)
+/* Works off the backlog in PostgreSQL; only one instance of a stage sweeps at a time.
+ * Returns the number of records found. */
+static unsigned long long sweep(loop_t *loop, long long deadline_ms)
 {
     char err[1024];
     char lock[160];
@@ -95,11 +96,11 @@ static void sweep(loop_t *loop, long long deadline_ms)
              loop->cfg->stage);
     PGresult *r = db_query(loop->db, lock, 0, NULL, err, sizeof err);
     if (!r)
-        return;
+        return 0;
     int got = PQgetvalue(r, 0, 0)[0] == 't';
     PQclear(r);
     if (!got)
-        return;
+        return 0;
     unsigned long long found = 0;
     while (!daemon_shutdown && daemon_now_ms() < deadline_ms) {
         stage_batch_clear(&loop->in);
@@ -124,6 +125,7 @@ static void sweep(loop_t *loop, long long deadline_ms)
         snprintf(n, sizeof n, "%llu", found);
         ncap_log(LOG_INFO, "worked off backlog found in PostgreSQL", "records", n, NULL);
     }
+    return found;
 }
 
 /* Binds the PULL socket on an ephemeral port and works out the endpoint others should use. */
@@ -179,6 +181,9 @@ int stage_run(const stage_ops_t *ops, const daemon_config_t *cfg)
 
     int registered = 0;
     long long next_tick = 0, next_sweep = 0, last_msg = 0;
+    /* An idle stage sweeps less and less often (up to every 10 s) while it finds nothing; the
+     * first sweep that finds work brings the interval back to --sweep-interval-ms. */
+    long long sweep_every = cfg->sweep_interval_ms;
     zmq_pollitem_t items[] = {{inbox, 0, ZMQ_POLLIN, 0}};
     uint8_t *buf = malloc(16 << 20);
     const size_t bufsz = 16 << 20;
@@ -208,10 +213,13 @@ int stage_run(const stage_ops_t *ops, const daemon_config_t *cfg)
             next_tick = now + 1000;
         }
         /* Sweep when idle, and at least every few intervals even when busy. */
-        if (now >= next_sweep &&
-            (now - last_msg >= cfg->sweep_interval_ms || now >= next_sweep + 5LL * cfg->sweep_interval_ms)) {
-            sweep(&loop, now + 2000);
-            next_sweep = daemon_now_ms() + cfg->sweep_interval_ms;
+        if (now >= next_sweep && (now - last_msg >= cfg->sweep_interval_ms ||
+                                  now >= next_sweep + 5LL * cfg->sweep_interval_ms)) {
+            if (sweep(&loop, now + 2000) > 0)
+                sweep_every = cfg->sweep_interval_ms;
+            else if (sweep_every < 10000)
+                sweep_every *= 2;
+            next_sweep = daemon_now_ms() + sweep_every;
             continue;
         }
         long long wait = next_tick - now;

@@ -1,8 +1,8 @@
 /* stage.h - the loop every downstream stage runs (linkage, validation, metric, publish):
  *
- *   take work from ZeroMQ (fast path) and, on a timer, from PostgreSQL (backlog: what upstream holds
- *   that this stage has not processed) -> process a batch in one transaction -> commit -> pass the
- *   results on to the next stage's live instances.
+ *   take work from ZeroMQ (fast path) and, on a timer, from PostgreSQL (backlog: what upstream
+ * holds that this stage has not processed) -> process a batch in one transaction -> commit -> pass
+ * the results on to the next stage's live instances.
  *
  * Stage logic sees only batches of encoded messages and a connection inside a transaction. */
 #ifndef NCAP_STAGE_H
@@ -35,8 +35,8 @@ typedef struct {
     /* Processes in inside a transaction the loop has begun; appends messages for the next stage
      * to out (sent only after commit). Returns 0, or -1 with err (the loop rolls back; the records
      * stay in the backlog and are retried). Must be idempotent. */
-    int (*process)(void *state, PGconn *db, const stage_batch_t *in, stage_batch_t *out,
-                   char *err, size_t errlen);
+    int (*process)(void *state, PGconn *db, const stage_batch_t *in, stage_batch_t *out, char *err,
+                   size_t errlen);
     /* Loads up to limit backlog items older than grace_ms as encoded input messages. */
     int (*backlog)(void *state, PGconn *db, int limit, int grace_ms, stage_batch_t *in, char *err,
                    size_t errlen);

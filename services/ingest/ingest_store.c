@@ -13,11 +13,20 @@ static void copy_field(strbuf_t *b, const char *s)
 {
     for (; *s; s++) {
         switch (*s) {
-        case '\\': strbuf_append(b, "\\\\"); break;
-        case '\t': strbuf_append(b, "\\t"); break;
-        case '\n': strbuf_append(b, "\\n"); break;
-        case '\r': strbuf_append(b, "\\r"); break;
-        default: strbuf_append_n(b, s, 1);
+        case '\\':
+            strbuf_append(b, "\\\\");
+            break;
+        case '\t':
+            strbuf_append(b, "\\t");
+            break;
+        case '\n':
+            strbuf_append(b, "\\n");
+            break;
+        case '\r':
+            strbuf_append(b, "\\r");
+            break;
+        default:
+            strbuf_append_n(b, s, 1);
         }
     }
 }
@@ -94,14 +103,29 @@ static int store_problems(PGconn *db, int64_t submission_id, const submission_t 
     char sid[32];
     snprintf(sid, sizeof sid, "%lld", (long long)submission_id);
     const char *p[] = {sid, rows.s, fields.s, rules.s, sev.s, msgs.s};
-    int rc = db_execp(db,
-                      "INSERT INTO ingest.problem (submission_id, row_number, field, rule, severity, "
-                      "message) SELECT $1::bigint, * FROM unnest($2::int[], $3::text[], $4::text[], "
-                      "$5::text[], $6::text[])",
-                      6, p, err, errlen);
+    int rc =
+        db_execp(db,
+                 "INSERT INTO ingest.problem (submission_id, row_number, field, rule, severity, "
+                 "message) SELECT $1::bigint, * FROM unnest($2::int[], $3::text[], $4::text[], "
+                 "$5::text[], $6::text[])",
+                 6, p, err, errlen);
     for (int k = 0; k < 5; k++)
         strbuf_free(all[k]);
     return rc;
+}
+
+/* Rows are in file order and their line numbers are unique: binary search. */
+static size_t row_index_of(const submission_t *sub, int row)
+{
+    size_t lo = 0, hi = sub->n_rows;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (sub->rows[mid].row < row)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
 }
 
 int ingest_store(PGconn *db, const char *audit, const char *trust, const char *filename,
@@ -127,6 +151,10 @@ int ingest_store(PGconn *db, const char *audit, const char *trust, const char *f
         return -1;
     if (sub->n_rows > 0) {
         if (copy_rows(db, sub, err, errlen) != 0)
+            return -1;
+        /* A fresh temporary table has no statistics: without them the planner may scan
+         * ingest.record once per row. */
+        if (db_exec(db, "ANALYZE sub_rows", err, errlen) != 0)
             return -1;
         const char *p2[] = {audit, trust};
         if (db_execp(db,
@@ -159,7 +187,7 @@ int ingest_store(PGconn *db, const char *audit, const char *trust, const char *f
             " upd AS ("
             "  UPDATE ingest.record r SET latest_version = ins.version FROM ins"
             "  WHERE r.record_id = ins.record_id)"
-            " SELECT src.idx, ins.record_id, ins.version FROM ins JOIN src USING (record_id)",
+            " SELECT row_number, record_id, version FROM ins ORDER BY row_number",
             3, p3, err, errlen);
         if (!r)
             return -1;
@@ -171,7 +199,7 @@ int ingest_store(PGconn *db, const char *audit, const char *trust, const char *f
             return -1;
         }
         for (int i = 0; i < n; i++) {
-            out->stored[i].row_index = (size_t)strtoul(PQgetvalue(r, i, 0), NULL, 10);
+            out->stored[i].row_index = row_index_of(sub, atoi(PQgetvalue(r, i, 0)));
             out->stored[i].record_id = strtoll(PQgetvalue(r, i, 1), NULL, 10);
             out->stored[i].version = atoi(PQgetvalue(r, i, 2));
         }

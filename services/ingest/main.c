@@ -157,6 +157,7 @@ static void finish(ingest_t *in, zmq_msg_t *identity, pending_t *p)
     }
     ingest_result_t res;
     int ok = 0;
+    long long t0 = daemon_now_ms();
     for (int attempt = 0; attempt < 2 && !ok; attempt++) {
         if (!db_alive(in->db)) {
             PQfinish(in->db);
@@ -192,7 +193,8 @@ static void finish(ingest_t *in, zmq_msg_t *identity, pending_t *p)
     rep.accepted = res.accepted;
     rep.unchanged = res.unchanged;
     rep.rejected = sub->rejected;
-    size_t np = sub->n_problems < MAX_PROBLEMS_IN_RECEIPT ? sub->n_problems : MAX_PROBLEMS_IN_RECEIPT;
+    size_t np =
+        sub->n_problems < MAX_PROBLEMS_IN_RECEIPT ? sub->n_problems : MAX_PROBLEMS_IN_RECEIPT;
     Ncap__V1__RowProblem *cells = calloc(np + 1, sizeof *cells);
     Ncap__V1__RowProblem **ptrs = calloc(np + 1, sizeof *ptrs);
     for (size_t i = 0; cells && ptrs && i < np; i++) {
@@ -211,12 +213,13 @@ static void finish(ingest_t *in, zmq_msg_t *identity, pending_t *p)
     reply(in, identity, &rep);
     free(cells);
     free(ptrs);
-    char sid[32], acc[16], rej[16];
+    char sid[32], acc[16], rej[16], ms[32];
+    snprintf(ms, sizeof ms, "%lld", daemon_now_ms() - t0);
     snprintf(sid, sizeof sid, "%lld", (long long)res.submission_id);
     snprintf(acc, sizeof acc, "%u", res.accepted);
     snprintf(rej, sizeof rej, "%u", sub->rejected);
     ncap_log(LOG_INFO, "submission stored", "submission", sid, "trust", p->trust, "audit", p->audit,
-             "accepted", acc, "rejected", rej, NULL);
+             "accepted", acc, "rejected", rej, "store_ms", ms, NULL);
     in->records += res.accepted;
     pass_on(in, p->audit, p->trust, sub, &res);
     ingest_result_free(&res);
@@ -245,7 +248,8 @@ static void handle(ingest_t *in, zmq_msg_t *identity, const uint8_t *data, size_
     }
     if (!req->client_token[0] || strlen(req->client_token) >= sizeof in->pending[0].token ||
         strlen(req->audit) >= sizeof in->pending[0].audit) {
-        reply_error(in, identity, "", "request refused: missing or over-long client token or audit");
+        reply_error(in, identity, "",
+                    "request refused: missing or over-long client token or audit");
         goto out;
     }
     if (!valid_ods(req->trust)) {
@@ -314,12 +318,13 @@ out:
 int main(int argc, char **argv)
 {
     daemon_config_t cfg;
-    int rc = daemon_config_parse(&cfg, "ncap-ingestd", "ingest",
-                                 "Takes trusts' submissions (CSV with a header) over ZeroMQ, checks "
-                                 "each file's shape, stores every record\nas received in the ingest "
-                                 "schema, answers with a receipt only after commit, and passes new\n"
-                                 "record versions to linkage.",
-                                 argc, argv);
+    int rc =
+        daemon_config_parse(&cfg, "ncap-ingestd", "ingest",
+                            "Takes trusts' submissions (CSV with a header) over ZeroMQ, checks "
+                            "each file's shape, stores every record\nas received in the ingest "
+                            "schema, answers with a receipt only after commit, and passes new\n"
+                            "record versions to linkage.",
+                            argc, argv);
     if (rc != 0)
         return rc == 1 ? 0 : 2;
     ncap_log_init(cfg.service);
@@ -375,9 +380,9 @@ int main(int argc, char **argv)
                 if (!in.db)
                     break;
             }
-            int r = registered ? registry_heartbeat(in.db, instance, err, sizeof err)
-                               : registry_register(in.db, instance, "ingest", endpoint, err,
-                                                   sizeof err);
+            int r = registered
+                        ? registry_heartbeat(in.db, instance, err, sizeof err)
+                        : registry_register(in.db, instance, "ingest", endpoint, err, sizeof err);
             if (r == 0)
                 registered = 1;
             else

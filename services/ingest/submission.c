@@ -10,9 +10,11 @@
 
 #include "csv.h"
 #include "message.h"
+#include "utf8.h"
 
 static void problem(submission_t *s, int row, const char *field, const char *rule,
-                    const char *severity, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+                    const char *severity, const char *fmt, ...)
+    __attribute__((format(printf, 6, 7)));
 
 static void problem(submission_t *s, int row, const char *field, const char *rule,
                     const char *severity, const char *fmt, ...)
@@ -198,6 +200,17 @@ submission_t *submission_parse_csv(const audit_def_t *def, const char *trust, co
             free(ids.keys);
             free(ids.rows);
             ids = bigger;
+        }
+        size_t bad_col = 0, bad_at = 0;
+        for (size_t i = 0; i < ncols && !bad_at; i++)
+            if (col[i] && (bad_at = utf8_invalid_at(csv_reader_field(csv, i))) != 0)
+                bad_col = i;
+        if (bad_at) {
+            s->rejected++;
+            problem(s, row, col[bad_col]->name, "encoding", "error",
+                    "\"%s\" is not UTF-8 text (byte %zu): save the file as UTF-8 and send it again",
+                    col[bad_col]->name, bad_at);
+            continue;
         }
         ncap_record_t *rec = ncap_record_new();
         for (size_t i = 0; rec && i < ncols; i++)

@@ -1,5 +1,6 @@
 /* submission.h - a trust's file checked for shape and cut into records (pure: no I/O).
- * Shape problems refuse a row here; everything about a row's content is left to the later stages. */
+ * Shape problems refuse a row here; everything about a row's content is left to the later stages.
+ */
 #ifndef NCAP_SUBMISSION_H
 #define NCAP_SUBMISSION_H
 
@@ -30,8 +31,8 @@ typedef struct {
     size_t n_rows;
     submission_problem_t *problems;
     size_t n_problems;
-    unsigned data_rows; /* data rows in the file */
-    unsigned rejected;  /* rows refused here */
+    unsigned data_rows;   /* data rows in the file */
+    unsigned rejected;    /* rows refused here */
     char file_error[512]; /* set when the whole file is refused */
 } submission_t;
 

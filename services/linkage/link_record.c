@@ -74,8 +74,8 @@ int link_record_prepare(const audit_def_t *def, int64_t record_id, const ncap_re
             snprintf(dob, sizeof dob, "%04d-%02d-%02d", y, m, d);
         } else {
             char msg[256];
-            snprintf(msg, sizeof msg, "\"%s\" is %s: the record cannot be linked or aged",
-                     df->name, v && *v ? "not a valid date" : "empty");
+            snprintf(msg, sizeof msg, "\"%s\" is %s: the record cannot be linked or aged", df->name,
+                     v && *v ? "not a valid date" : "empty");
             add_problem(out, df->name, v && *v ? "dob_invalid" : "dob_missing", "warning", msg);
         }
     }

@@ -1,5 +1,6 @@
 /* link_record.h - what linkage decides about one record, before any database work (pure):
- * its blocking key, identifier problems, derived fields, and the record with identifiers removed. */
+ * its blocking key, identifier problems, derived fields, and the record with identifiers removed.
+ */
 #ifndef NCAP_LINK_RECORD_H
 #define NCAP_LINK_RECORD_H
 

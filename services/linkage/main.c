@@ -81,10 +81,11 @@ static int process(void *state, PGconn *db, const stage_batch_t *in, stage_batch
     /* Serialise with any other linkage instance holding the same patient keys (sorted order:
      * no deadlock), then find or create each key's patient. */
     const char *pk[] = {keys.s};
-    if (db_execp(db,
-                 "SELECT pg_advisory_xact_lock(h) FROM (SELECT DISTINCT hashtextextended(k, 0) AS h "
-                 "FROM unnest($1::text[]) k) s ORDER BY h",
-                 1, pk, err, errlen) != 0)
+    if (db_execp(
+            db,
+            "SELECT pg_advisory_xact_lock(h) FROM (SELECT DISTINCT hashtextextended(k, 0) AS h "
+            "FROM unnest($1::text[]) k) s ORDER BY h",
+            1, pk, err, errlen) != 0)
         goto done;
     PGresult *found = db_query(db,
                                "SELECT key, patient_id FROM linkage.patient_key WHERE key = "
@@ -155,8 +156,9 @@ static int process(void *state, PGconn *db, const stage_batch_t *in, stage_batch
         snprintf(row, sizeof row, "%d", e->row_number);
         pseudonym_of(lk->key, items[i].patient_id, pseud);
         char *json = message_record_to_json(items[i].outcome.pseudo);
-        const char *vals[11] = {rid, ver, pid, items[i].outcome.method, e->audit, e->trust, e->site,
-                                e->local_record_id, sid, row, pseud};
+        const char *vals[11] = {rid,      ver,      pid,     items[i].outcome.method,
+                                e->audit, e->trust, e->site, e->local_record_id,
+                                sid,      row,      pseud};
         for (int k = 0; k < 11; k++)
             strbuf_pg_array_elem(&a[k], vals[k]);
         /* payload rides in a separate array, appended below */
@@ -183,13 +185,14 @@ static int process(void *state, PGconn *db, const stage_batch_t *in, stage_batch
         strbuf_pg_array_close(&a[k]);
     for (int k = 0; k < 5; k++)
         strbuf_pg_array_close(&pr[k]);
-    const char *pl[] = {a[0].s, a[1].s, a[2].s, a[3].s, a[4].s, a[5].s,
+    const char *pl[] = {a[0].s, a[1].s, a[2].s, a[3].s, a[4].s,  a[5].s,
                         a[6].s, a[7].s, a[8].s, a[9].s, a[10].s, payloads.s};
     PGresult *ins = db_query(
         db,
         "WITH src AS (SELECT * FROM unnest($1::bigint[], $2::int[], $3::bigint[], $4::text[],"
         "   $5::text[], $6::text[], $7::text[], $8::text[], $9::bigint[], $10::int[], $11::text[],"
-        "   $12::jsonb[]) AS s(record_id, version, patient_id, method, audit, trust, site, local_id,"
+        "   $12::jsonb[]) AS s(record_id, version, patient_id, method, audit, trust, site, "
+        "local_id,"
         "   submission_id, row_number, pseudonym, payload)),"
         " l AS (INSERT INTO linkage.link (record_id, version, patient_id, method)"
         "   SELECT DISTINCT ON (record_id, version) record_id, version, patient_id, method FROM src"
@@ -278,16 +281,16 @@ static int backlog(void *state, PGconn *db, int limit, int grace_ms, stage_batch
     snprintf(lim, sizeof lim, "%d", limit);
     snprintf(grace, sizeof grace, "%d", grace_ms);
     const char *p[] = {lim, grace};
-    PGresult *r = db_query(
-        db,
-        "SELECT r.record_id, r.version, rec.audit, rec.trust, r.site, rec.local_id,"
-        " r.submission_id, r.row_number, r.payload::text"
-        " FROM ingest.raw_record r JOIN ingest.record rec USING (record_id)"
-        " WHERE r.ingested_at < now() - make_interval(secs => $2::double precision / 1000)"
-        " AND NOT EXISTS (SELECT 1 FROM linkage.link l"
-        "   WHERE l.record_id = r.record_id AND l.version = r.version)"
-        " ORDER BY r.ingested_at, r.record_id LIMIT $1::int",
-        2, p, err, errlen);
+    PGresult *r =
+        db_query(db,
+                 "SELECT r.record_id, r.version, rec.audit, rec.trust, r.site, rec.local_id,"
+                 " r.submission_id, r.row_number, r.payload::text"
+                 " FROM ingest.raw_record r JOIN ingest.record rec USING (record_id)"
+                 " WHERE r.ingested_at < now() - make_interval(secs => $2::double precision / 1000)"
+                 " AND NOT EXISTS (SELECT 1 FROM linkage.link l"
+                 "   WHERE l.record_id = r.record_id AND l.version = r.version)"
+                 " ORDER BY r.ingested_at, r.record_id LIMIT $1::int",
+                 2, p, err, errlen);
     if (!r)
         return -1;
     ncap_record_t *rec = ncap_record_new();

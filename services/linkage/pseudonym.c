@@ -49,8 +49,9 @@ int pseudonym_load_key(const char *key_file, unsigned char key[PSEUDONYM_KEY_BYT
     }
     const char *env = getenv("NCAP_PSEUDONYM_KEY");
     if (!env || !*env) {
-        snprintf(err, errlen, "no pseudonymisation key: give --key-file, $NCAP_PSEUDONYM_KEY_FILE "
-                              "or $NCAP_PSEUDONYM_KEY");
+        snprintf(err, errlen,
+                 "no pseudonymisation key: give --key-file, $NCAP_PSEUDONYM_KEY_FILE "
+                 "or $NCAP_PSEUDONYM_KEY");
         return -1;
     }
     if (parse_hex_key(env, key) != 0) {

@@ -64,8 +64,8 @@ static int process(void *state, PGconn *db, const stage_batch_t *in, stage_batch
         item_t *it = &items[n];
         if (!def || def->n_metrics > 64 ||
             message_fields_to_record(m->fields, m->n_fields, rec) != 0) {
-            ncap_log(LOG_ERROR, "could not compute contributions", "error", def ? "bad record" : aerr,
-                     NULL);
+            ncap_log(LOG_ERROR, "could not compute contributions", "error",
+                     def ? "bad record" : aerr, NULL);
             ncap__v1__validated_record__free_unpacked(m, NULL);
             continue;
         }
@@ -81,8 +81,8 @@ static int process(void *state, PGconn *db, const stage_batch_t *in, stage_batch
         char rid[32], ver[16];
         snprintf(rid, sizeof rid, "%lld", (long long)e->record_id);
         snprintf(ver, sizeof ver, "%d", e->version);
-        const char *sv[NS] = {rid, ver, e->audit, e->trust, it->period[0] ? it->period : NULL,
-                              m->valid ? "t" : "f"};
+        const char *sv[NS] = {
+            rid, ver, e->audit, e->trust, it->period[0] ? it->period : NULL, m->valid ? "t" : "f"};
         for (int j = 0; j < NS; j++)
             strbuf_pg_array_elem(&s[j], sv[j]);
         n++;
@@ -128,8 +128,14 @@ static int process(void *state, PGconn *db, const stage_batch_t *in, stage_batch
                 char num[4], den[4];
                 snprintf(num, sizeof num, "%d", items[i].contrib[c].numerator);
                 snprintf(den, sizeof den, "%d", items[i].contrib[c].denominator);
-                const char *kv[NK] = {PQgetvalue(applied, r, 0), items[i].contrib[c].metric_id,
-                                      e->audit, e->trust, e->site, items[i].period, num, den};
+                const char *kv[NK] = {PQgetvalue(applied, r, 0),
+                                      items[i].contrib[c].metric_id,
+                                      e->audit,
+                                      e->trust,
+                                      e->site,
+                                      items[i].period,
+                                      num,
+                                      den};
                 for (int j = 0; j < NK; j++)
                     strbuf_pg_array_elem(&k[j], kv[j]);
             }
@@ -148,12 +154,13 @@ static int process(void *state, PGconn *db, const stage_batch_t *in, stage_batch
             const char *pk[NK];
             for (int j = 0; j < NK; j++)
                 pk[j] = k[j].s;
-            ok = db_execp(db,
-                          "INSERT INTO metric.contribution (record_id, metric_id, audit, trust, site,"
-                          " period, numerator, denominator) SELECT * FROM unnest($1::bigint[],"
-                          " $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::int[],"
-                          " $8::int[])",
-                          NK, pk, err, errlen) == 0;
+            ok = db_execp(
+                     db,
+                     "INSERT INTO metric.contribution (record_id, metric_id, audit, trust, site,"
+                     " period, numerator, denominator) SELECT * FROM unnest($1::bigint[],"
+                     " $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::int[],"
+                     " $8::int[])",
+                     NK, pk, err, errlen) == 0;
         }
     }
     strbuf_free(&ids);

@@ -15,8 +15,9 @@ static PGconn *connect_or_say(const char *cmd)
     char err[1024];
     PGconn *db = db_connect(NULL, cmd, err, sizeof err);
     if (!db)
-        fprintf(stderr, "%s: %s\n(set NCAP_PG, or use deploy/local/ncap for the local deployment)\n",
-                cmd, err);
+        fprintf(stderr,
+                "%s: %s\n(set NCAP_PG, or use deploy/local/ncap for the local deployment)\n", cmd,
+                err);
     return db;
 }
 
@@ -119,7 +120,7 @@ int cmd_wait(int argc, char **argv)
     stage_status_t st[PIPELINE_STAGES];
     long long last_ingested = -1;
     int idle_for = 0;
-    for (int waited = 0; waited <= timeout * 4; waited++) {
+    for (int waited = 0; waited <= timeout; waited++) {
         char err[1024];
         if (pipeline_status_read(db, st, err, sizeof err) != 0) {
             fprintf(stderr, "ncap wait: %s\n", err);
@@ -134,11 +135,11 @@ int cmd_wait(int argc, char **argv)
         else
             idle_for = 0;
         last_ingested = st[0].processed;
-        if (idle_for > settle * 4) {
+        if (idle_for > settle) {
             PQfinish(db);
             return 0;
         }
-        usleep(250000);
+        sleep(1);
     }
     PQfinish(db);
     fprintf(stderr, "ncap wait: still busy after %d s:", timeout);

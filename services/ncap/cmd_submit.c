@@ -57,31 +57,45 @@ int cmd_submit(int argc, char **argv)
     int c;
     while ((c = getopt_long(argc, argv, "hq", opts, NULL)) != -1) {
         switch (c) {
-        case 'a': audit = optarg; break;
-        case 't': trust = optarg; break;
-        case 'e': endpoint = optarg; break;
-        case 'T': timeout = atoi(optarg); break;
-        case 'q': quiet = 1; break;
+        case 'a':
+            audit = optarg;
+            break;
+        case 't':
+            trust = optarg;
+            break;
+        case 'e':
+            endpoint = optarg;
+            break;
+        case 'T':
+            timeout = atoi(optarg);
+            break;
+        case 'q':
+            quiet = 1;
+            break;
         case 'h':
-            printf("usage: ncap submit --audit AUDIT --trust ODS [options] FILE\n\n"
-                   "Sends FILE (CSV with a header; - for standard input) to ingest as trust ODS and\n"
-                   "prints the receipt, which ingest sends only once the records are committed:\n"
-                   "submission id, rows, accepted (new record versions), unchanged (identical to\n"
-                   "what ingest already holds) and rejected (with each row's problem).\n\n"
-                   "options:\n"
-                   "  --audit AUDIT       audit, e.g. nhfd\n"
-                   "  --trust ODS         submitting trust's ODS code, e.g. RH8\n"
-                   "  --endpoint URL      ingest endpoint (default $NCAP_INGEST, else a live\n"
-                   "                      instance found through $NCAP_PG)\n"
-                   "  --timeout SECONDS   give up waiting for ingest after this long (120)\n"
-                   "  --quiet             print only the receipt line\n\n"
-                   "exit status: 0 stored (even with rejected rows), 1 refused or failed, 2 usage\n");
+            printf(
+                "usage: ncap submit --audit AUDIT --trust ODS [options] FILE\n\n"
+                "Sends FILE (CSV with a header; - for standard input) to ingest as trust ODS and\n"
+                "prints the receipt, which ingest sends only once the records are committed:\n"
+                "submission id, rows, accepted (new record versions), unchanged (identical to\n"
+                "what ingest already holds) and rejected (with each row's problem).\n\n"
+                "options:\n"
+                "  --audit AUDIT       audit, e.g. nhfd\n"
+                "  --trust ODS         submitting trust's ODS code, e.g. RH8\n"
+                "  --endpoint URL      ingest endpoint (default $NCAP_INGEST, else a live\n"
+                "                      instance found through $NCAP_PG)\n"
+                "  --timeout SECONDS   give up waiting for ingest after this long (120)\n"
+                "  --quiet             print only the receipt line\n\n"
+                "exit status: 0 stored (even with rejected rows), 1 refused or failed, 2 usage\n");
             return 0;
-        default: fprintf(stderr, "try 'ncap submit --help'\n"); return 2;
+        default:
+            fprintf(stderr, "try 'ncap submit --help'\n");
+            return 2;
         }
     }
     if (!audit || !trust || optind != argc - 1 || timeout <= 0) {
-        fprintf(stderr, "ncap submit: need --audit, --trust and one FILE; try 'ncap submit --help'\n");
+        fprintf(stderr,
+                "ncap submit: need --audit, --trust and one FILE; try 'ncap submit --help'\n");
         return 2;
     }
     const char *path = argv[optind];

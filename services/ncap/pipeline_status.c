@@ -29,8 +29,7 @@ static const char *status_sql =
     "   WHERE s.record_id IS NULL OR s.version <> r.version),"
     " (SELECT count(*) FROM publish.seen WHERE published_at > now() - interval '60 s')";
 
-int pipeline_status_read(PGconn *db, stage_status_t out[PIPELINE_STAGES], char *err,
-                         size_t errlen)
+int pipeline_status_read(PGconn *db, stage_status_t out[PIPELINE_STAGES], char *err, size_t errlen)
 {
     static const char *names[PIPELINE_STAGES] = {"ingest", "linkage", "validation", "metric",
                                                  "publish"};

@@ -17,7 +17,6 @@ typedef struct {
 } stage_status_t;
 
 /* Fills the five stages in flow order. Returns 0 or -1 with err. */
-int pipeline_status_read(PGconn *db, stage_status_t out[PIPELINE_STAGES], char *err,
-                         size_t errlen);
+int pipeline_status_read(PGconn *db, stage_status_t out[PIPELINE_STAGES], char *err, size_t errlen);
 
 #endif

@@ -23,8 +23,9 @@ int submit_resolve_endpoint(char *out, size_t outlen, char *err, size_t errlen)
     char cerr[1024];
     PGconn *db = db_connect(NULL, "ncap submit", cerr, sizeof cerr);
     if (!db) {
-        snprintf(err, errlen, "no ingest endpoint: set NCAP_INGEST, or NCAP_PG so that a live "
-                              "ingest instance can be found (%s)",
+        snprintf(err, errlen,
+                 "no ingest endpoint: set NCAP_INGEST, or NCAP_PG so that a live "
+                 "ingest instance can be found (%s)",
                  cerr);
         return -1;
     }
@@ -52,9 +53,10 @@ static Ncap__V1__SubmitReply *await_reply(void *sock, int timeout_s, char *err, 
 {
     zmq_pollitem_t item = {sock, 0, ZMQ_POLLIN, 0};
     if (zmq_poll(&item, 1, (long)timeout_s * 1000) <= 0) {
-        snprintf(err, errlen, "no reply from ingest within %d s; the submission may or may not "
-                              "have been stored: send it again (identical records are recognised "
-                              "and not duplicated)",
+        snprintf(err, errlen,
+                 "no reply from ingest within %d s; the submission may or may not "
+                 "have been stored: send it again (identical records are recognised "
+                 "and not duplicated)",
                  timeout_s);
         return NULL;
     }

@@ -123,8 +123,8 @@ static int rebuild(publish_t *ps, PGconn *db, const char *audit, const char *per
         snprintf(lo, sizeof lo, "%.17g", rows[i].lower95);
         snprintf(hi, sizeof hi, "%.17g", rows[i].upper95);
         int has = rows[i].has_value;
-        const char *vals[8] = {rows[i].unit_level, rows[i].unit, rows[i].metric, num, den,
-                               has ? v : NULL, has ? lo : NULL, has ? hi : NULL};
+        const char *vals[8] = {rows[i].unit_level, rows[i].unit,    rows[i].metric, num, den,
+                               has ? v : NULL,     has ? lo : NULL, has ? hi : NULL};
         for (int k = 0; k < 8; k++)
             strbuf_pg_array_elem(&a[k], vals[k]);
     }

@@ -56,11 +56,12 @@ int release_files_export(PGconn *db, audit_cache_t *audits, const char *out_dir,
     char rid[32];
     snprintf(rid, sizeof rid, "%lld", release_id);
     const char *p[] = {rid};
-    PGresult *rel = db_query(db,
-                             "SELECT audit, period, revision, status, records,"
-                             " to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
-                             " FROM publish.release WHERE release_id = $1::bigint",
-                             1, p, err, errlen);
+    PGresult *rel =
+        db_query(db,
+                 "SELECT audit, period, revision, status, records,"
+                 " to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
+                 " FROM publish.release WHERE release_id = $1::bigint",
+                 1, p, err, errlen);
     if (!rel)
         return -1;
     if (PQntuples(rel) != 1) {
@@ -163,8 +164,8 @@ int release_files_export(PGconn *db, audit_cache_t *audits, const char *out_dir,
     return rc;
 }
 
-int release_files_export_missing(PGconn *db, audit_cache_t *audits, const char *out_dir,
-                                 char *err, size_t errlen)
+int release_files_export_missing(PGconn *db, audit_cache_t *audits, const char *out_dir, char *err,
+                                 size_t errlen)
 {
     PGresult *r = db_query(db,
                            "SELECT DISTINCT ON (audit, period) release_id, audit, period, revision"

@@ -14,7 +14,7 @@ int release_files_export(PGconn *db, audit_cache_t *audits, const char *out_dir,
                          long long release_id, char *err, size_t errlen);
 /* Exports the latest revision of each audit period whose files are missing (after a crash
  * between commit and writing). Returns the number exported, or -1. */
-int release_files_export_missing(PGconn *db, audit_cache_t *audits, const char *out_dir,
-                                 char *err, size_t errlen);
+int release_files_export_missing(PGconn *db, audit_cache_t *audits, const char *out_dir, char *err,
+                                 size_t errlen);
 
 #endif

@@ -18,7 +18,20 @@ typedef struct {
     audit_cache_t *audits;
 } validation_t;
 
-enum { C_RID, C_VER, C_AUDIT, C_TRUST, C_SITE, C_LOCAL, C_SUB, C_ROW, C_PSEUD, C_VALID, C_PAYLOAD, NCOL };
+enum {
+    C_RID,
+    C_VER,
+    C_AUDIT,
+    C_TRUST,
+    C_SITE,
+    C_LOCAL,
+    C_SUB,
+    C_ROW,
+    C_PSEUD,
+    C_VALID,
+    C_PAYLOAD,
+    NCOL
+};
 enum { P_RID, P_VER, P_FIELD, P_RULE, P_SEV, P_VALUE, P_MSG, NPCOL };
 
 static int process(void *state, PGconn *db, const stage_batch_t *in, stage_batch_t *out, char *err,
@@ -69,16 +82,24 @@ static int process(void *state, PGconn *db, const stage_batch_t *in, stage_batch
         snprintf(sid, sizeof sid, "%lld", (long long)e->submission_id);
         snprintf(row, sizeof row, "%d", e->row_number);
         char *json = message_record_to_json(rec);
-        const char *vals[NCOL] = {rid,    ver, e->audit,    e->trust,              e->site,
-                                  e->local_record_id, sid, row, m->pseudonym, res.valid ? "t" : "f",
+        const char *vals[NCOL] = {rid,
+                                  ver,
+                                  e->audit,
+                                  e->trust,
+                                  e->site,
+                                  e->local_record_id,
+                                  sid,
+                                  row,
+                                  m->pseudonym,
+                                  res.valid ? "t" : "f",
                                   json ? json : "{}"};
         for (int k = 0; k < NCOL; k++)
             strbuf_pg_array_elem(&c[k], vals[k]);
         free(json);
         for (size_t j = 0; j < res.n; j++) {
             const validation_problem_t *vp = &res.problems[j];
-            const char *pv[NPCOL] = {rid, ver, vp->field, vp->rule, vp->severity, vp->value,
-                                     vp->message};
+            const char *pv[NPCOL] = {rid,          ver,       vp->field,  vp->rule,
+                                     vp->severity, vp->value, vp->message};
             for (int k = 0; k < NPCOL; k++)
                 strbuf_pg_array_elem(&p[k], pv[k]);
         }
@@ -113,15 +134,16 @@ static int process(void *state, PGconn *db, const stage_batch_t *in, stage_batch
         const char *pp[NPCOL];
         for (int k = 0; k < NPCOL; k++)
             pp[k] = p[k].s;
-        if (db_execp(db,
-                     "INSERT INTO validation.problem (record_id, version, submission_id, row_number,"
-                     " field, rule, severity, value, message)"
-                     " SELECT u.record_id, u.version, r.submission_id, r.row_number, u.field,"
-                     " u.rule, u.severity, u.value, u.message FROM unnest($1::bigint[], $2::int[],"
-                     " $3::text[], $4::text[], $5::text[], $6::text[], $7::text[]) AS u(record_id,"
-                     " version, field, rule, severity, value, message)"
-                     " JOIN validation.record r USING (record_id, version) ON CONFLICT DO NOTHING",
-                     NPCOL, pp, err, errlen) != 0) {
+        if (db_execp(
+                db,
+                "INSERT INTO validation.problem (record_id, version, submission_id, row_number,"
+                " field, rule, severity, value, message)"
+                " SELECT u.record_id, u.version, r.submission_id, r.row_number, u.field,"
+                " u.rule, u.severity, u.value, u.message FROM unnest($1::bigint[], $2::int[],"
+                " $3::text[], $4::text[], $5::text[], $6::text[], $7::text[]) AS u(record_id,"
+                " version, field, rule, severity, value, message)"
+                " JOIN validation.record r USING (record_id, version) ON CONFLICT DO NOTHING",
+                NPCOL, pp, err, errlen) != 0) {
             PQclear(ins);
             goto done;
         }
@@ -131,7 +153,8 @@ static int process(void *state, PGconn *db, const stage_batch_t *in, stage_batch
         int64_t rid = strtoll(PQgetvalue(ins, r, 0), NULL, 10);
         int ver = atoi(PQgetvalue(ins, r, 1));
         for (size_t i = 0; i < n; i++) {
-            if (!msgs[i] || msgs[i]->envelope->record_id != rid || msgs[i]->envelope->version != ver)
+            if (!msgs[i] || msgs[i]->envelope->record_id != rid ||
+                msgs[i]->envelope->version != ver)
                 continue;
             Ncap__V1__ValidatedRecord vm = NCAP__V1__VALIDATED_RECORD__INIT;
             Ncap__V1__Envelope env = *msgs[i]->envelope;
@@ -226,12 +249,13 @@ static int backlog(void *state, PGconn *db, int limit, int grace_ms, stage_batch
 int main(int argc, char **argv)
 {
     daemon_config_t cfg;
-    int rc = daemon_config_parse(&cfg, "ncap-validated", "validation",
-                                 "Applies each audit's dataset rules (from its definition file) to "
-                                 "pseudonymised records: errors reject\na record, warnings annotate "
-                                 "it. Every problem is kept for the trust's feedback; outcomes go "
-                                 "to metric.",
-                                 argc, argv);
+    int rc =
+        daemon_config_parse(&cfg, "ncap-validated", "validation",
+                            "Applies each audit's dataset rules (from its definition file) to "
+                            "pseudonymised records: errors reject\na record, warnings annotate "
+                            "it. Every problem is kept for the trust's feedback; outcomes go "
+                            "to metric.",
+                            argc, argv);
     if (rc != 0)
         return rc == 1 ? 0 : 2;
     ncap_log_init(cfg.service);

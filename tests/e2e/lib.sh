@@ -48,7 +48,7 @@ e2e_show_logs() {
   local log
   [ -n "$CTX_RUN" ] && [ -d "$CTX_RUN/logs" ] || return 0
   for log in "$CTX_RUN"/logs/*.log; do
-    [ -f "$log" ] || continue
+    [ -s "$log" ] || continue
     printf -- '--- last lines of %s\n' "${log#"$NCAP_ROOT"/}"
     tail -n 15 "$log"
   done

@@ -1,0 +1,11 @@
+/* utf8.h - is this text well-formed UTF-8? (what PostgreSQL and JSON require) */
+#ifndef NCAP_UTF8_H
+#define NCAP_UTF8_H
+
+#include <stddef.h>
+
+/* Returns 0 when s is well-formed UTF-8 (no overlongs, surrogates or code points past U+10FFFF);
+ * otherwise the 1-based byte offset of the first bad byte. */
+size_t utf8_invalid_at(const char *s);
+
+#endif

@@ -1,0 +1,437 @@
+/* test_submission.c - a trust's CSV file checked against the real NHFD definition: which files
+ * are refused and why, which rows are refused with which row number and message, what is stored
+ * for the others, and that the content hash does not depend on the column order */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "audit_def.h"
+#include "submission.h"
+
+#define NHFD_PATH NCAP_SOURCE_DIR "/deploy/audits/nhfd.yaml"
+
+/* 14 columns: the required fields, plus nhs_number and surgery_datetime */
+#define HEADER                                                                                     \
+    "local_record_id,trust_code,site_code,nhs_number,date_of_birth,sex,arrival_datetime,"          \
+    "residence_at_fracture,pre_fracture_mobility,amts_pre_op,fracture_type,fracture_side,"         \
+    "pathological_fracture,surgery_datetime\n"
+#define ROW(id, trust, site)                                                                       \
+    id "," trust "," site ",9434765919,1940-05-12,2,2026-01-10T08:00,1,2,8,ICD,L,N,"               \
+       "2026-01-11T09:00\n"
+
+static int setup(void **state)
+{
+    char err[256] = "";
+    audit_def_t *def = audit_def_load(NHFD_PATH, err, sizeof err);
+    if (!def) {
+        fprintf(stderr, "could not load %s: %s\n", NHFD_PATH, err);
+        return -1;
+    }
+    *state = def;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    audit_def_t *def = *state;
+    audit_def_destroy(&def);
+    return 0;
+}
+
+static submission_t *parse(void **state, const char *trust, const char *csv)
+{
+    submission_t *s = submission_parse_csv(*state, trust, csv, strlen(csv));
+    assert_non_null(s);
+    return s;
+}
+
+/* The problem reported for row, or NULL. */
+static const submission_problem_t *problem_at(const submission_t *s, int row)
+{
+    for (size_t i = 0; i < s->n_problems; i++)
+        if (s->problems[i].row == row)
+            return &s->problems[i];
+    return NULL;
+}
+
+/* ---------------------------------------------------------------- a good file */
+
+static void test_good_file_gives_one_row_per_record(void **state)
+{
+    submission_t *s =
+        parse(state, "RR8", HEADER ROW("HF-0001", "RR8", "RR801") ROW("HF-0002", "RR8", "RR802"));
+    assert_string_equal(s->file_error, "");
+    assert_int_equal(s->data_rows, 2);
+    assert_int_equal(s->rejected, 0);
+    assert_int_equal(s->n_problems, 0);
+    assert_int_equal(s->n_rows, 2);
+    /* rows are numbered as in the file: the header is line 1 */
+    assert_int_equal(s->rows[0].row, 2);
+    assert_string_equal(s->rows[0].local_id, "HF-0001");
+    assert_string_equal(s->rows[0].site, "RR801");
+    assert_int_equal(s->rows[1].row, 3);
+    assert_string_equal(s->rows[1].local_id, "HF-0002");
+    assert_string_equal(s->rows[1].site, "RR802");
+    /* the stored record is every column as sent */
+    const ncap_record_t *rec = s->rows[0].rec;
+    assert_int_equal(rec->n, 14);
+    assert_string_equal(ncap_record_get(rec, "nhs_number"), "9434765919");
+    assert_string_equal(ncap_record_get(rec, "arrival_datetime"), "2026-01-10T08:00");
+    assert_string_equal(ncap_record_get(rec, "fracture_type"), "ICD");
+    assert_string_equal(ncap_record_get(rec, "trust_code"), "RR8");
+    /* its canonical JSON (sorted keys) and the SHA-256 of that text, computed independently */
+    assert_string_equal(s->rows[0].json,
+                        "{\"amts_pre_op\":\"8\",\"arrival_datetime\":\"2026-01-10T08:00\","
+                        "\"date_of_birth\":\"1940-05-12\",\"fracture_side\":\"L\","
+                        "\"fracture_type\":\"ICD\",\"local_record_id\":\"HF-0001\","
+                        "\"nhs_number\":\"9434765919\",\"pathological_fracture\":\"N\","
+                        "\"pre_fracture_mobility\":\"2\",\"residence_at_fracture\":\"1\","
+                        "\"sex\":\"2\",\"site_code\":\"RR801\","
+                        "\"surgery_datetime\":\"2026-01-11T09:00\",\"trust_code\":\"RR8\"}");
+    assert_string_equal(s->rows[0].hash,
+                        "d76447e5903ab6925abe0534928100b12b52afaa94c36e14a0c3631c4b4cc340");
+    assert_string_not_equal(s->rows[0].hash, s->rows[1].hash);
+    submission_destroy(&s);
+    assert_null(s);
+}
+
+static void test_crlf_and_no_final_newline(void **state)
+{
+    const char *csv = "local_record_id,trust_code,site_code,date_of_birth,sex,arrival_datetime,"
+                      "residence_at_fracture,pre_fracture_mobility,amts_pre_op,fracture_type,"
+                      "fracture_side,pathological_fracture\r\n"
+                      "A1,RR8,RR801,12/05/1940,1,10/01/2026 08:00,1,1,10,IT,R,N\r\n"
+                      "A2,RR8,RR801,12/05/1941,2,11/01/2026 08:00,2,3,ND,ST,L,U";
+    submission_t *s = parse(state, "RR8", csv);
+    assert_string_equal(s->file_error, "");
+    assert_int_equal(s->n_rows, 2);
+    assert_int_equal(s->rows[1].row, 3);
+    assert_string_equal(ncap_record_get(s->rows[1].rec, "pathological_fracture"), "U");
+    assert_string_equal(ncap_record_get(s->rows[0].rec, "arrival_datetime"), "10/01/2026 08:00");
+    submission_destroy(&s);
+}
+
+/* ---------------------------------------------------------------- the header */
+
+static void test_empty_file_is_refused(void **state)
+{
+    submission_t *s = parse(state, "RR8", "");
+    assert_string_equal(s->file_error,
+                        "the file is empty: expected a header row naming the audit's fields");
+    assert_int_equal(s->n_rows, 0);
+    submission_destroy(&s);
+}
+
+static void test_missing_required_column_refuses_the_file(void **state)
+{
+    /* fracture_side left out of the header and of the row */
+    const char *csv = "local_record_id,trust_code,site_code,date_of_birth,sex,arrival_datetime,"
+                      "residence_at_fracture,pre_fracture_mobility,amts_pre_op,fracture_type,"
+                      "pathological_fracture\n"
+                      "A1,RR8,RR801,1940-05-12,1,2026-01-10T08:00,1,1,10,IT,N\n";
+    submission_t *s = parse(state, "RR8", csv);
+    assert_string_equal(s->file_error, "the header has no column \"fracture_side\", a required "
+                                       "field of the nhfd dataset 2026.1");
+    assert_int_equal(s->n_rows, 0);
+    assert_int_equal(s->data_rows, 0);
+    submission_destroy(&s);
+}
+
+static void test_missing_record_key_column_refuses_the_file(void **state)
+{
+    const char *csv = "trust_code,site_code,date_of_birth,sex,arrival_datetime,"
+                      "residence_at_fracture,pre_fracture_mobility,amts_pre_op,fracture_type,"
+                      "fracture_side,pathological_fracture\n"
+                      "RR8,RR801,1940-05-12,1,2026-01-10T08:00,1,1,10,IT,L,N\n";
+    submission_t *s = parse(state, "RR8", csv);
+    assert_non_null(strstr(s->file_error, "\"local_record_id\""));
+    assert_int_equal(s->n_rows, 0);
+    submission_destroy(&s);
+}
+
+static void test_duplicated_column_refuses_the_file(void **state)
+{
+    const char *csv = "local_record_id,trust_code,site_code,nhs_number,date_of_birth,sex,"
+                      "arrival_datetime,residence_at_fracture,pre_fracture_mobility,amts_pre_op,"
+                      "fracture_type,fracture_side,pathological_fracture,sex\n"
+                      "A1,RR8,RR801,,1940-05-12,1,2026-01-10T08:00,1,1,10,IT,L,N,2\n";
+    submission_t *s = parse(state, "RR8", csv);
+    assert_string_equal(s->file_error,
+                        "column \"sex\" appears twice in the header (columns 6 and 14)");
+    assert_int_equal(s->n_rows, 0);
+    submission_destroy(&s);
+}
+
+static void test_unknown_column_is_a_warning_and_dropped(void **state)
+{
+    const char *csv = "local_record_id,favourite_colour,trust_code,site_code,date_of_birth,sex,"
+                      "arrival_datetime,residence_at_fracture,pre_fracture_mobility,amts_pre_op,"
+                      "fracture_type,fracture_side,pathological_fracture\n"
+                      "A1,blue,RR8,RR801,1940-05-12,1,2026-01-10T08:00,1,1,10,IT,L,N\n";
+    submission_t *s = parse(state, "RR8", csv);
+    assert_string_equal(s->file_error, "");
+    assert_int_equal(s->n_problems, 1);
+    const submission_problem_t *p = &s->problems[0];
+    assert_int_equal(p->row, 1);
+    assert_string_equal(p->field, "favourite_colour");
+    assert_string_equal(p->rule, "unknown_column");
+    assert_string_equal(p->severity, "warning");
+    assert_string_equal(p->message, "column \"favourite_colour\" is not a field of the nhfd "
+                                    "dataset 2026.1 and was ignored");
+    assert_int_equal(s->rejected, 0);
+    assert_int_equal(s->n_rows, 1);
+    assert_null(ncap_record_get(s->rows[0].rec, "favourite_colour"));
+    assert_string_equal(ncap_record_get(s->rows[0].rec, "trust_code"), "RR8");
+    assert_null(strstr(s->rows[0].json, "blue"));
+    submission_destroy(&s);
+}
+
+/* ---------------------------------------------------------------- rows refused */
+
+static void test_row_with_wrong_field_count_is_refused(void **state)
+{
+    const char *csv = HEADER ROW("A1", "RR8", "RR801")
+        /* line 3: one field short */
+        "A2,RR8,RR801,9434765919,1940-05-12,2,2026-01-10T08:00,1,2,8,ICD,L,N\n"
+        /* line 4: one field too many */
+        "A3,RR8,RR801,9434765919,1940-05-12,2,2026-01-10T08:00,1,2,8,ICD,L,N,,extra\n" ROW(
+            "A4", "RR8", "RR801");
+    submission_t *s = parse(state, "RR8", csv);
+    assert_int_equal(s->data_rows, 4);
+    assert_int_equal(s->rejected, 2);
+    assert_int_equal(s->n_rows, 2);
+    assert_string_equal(s->rows[0].local_id, "A1");
+    assert_string_equal(s->rows[1].local_id, "A4");
+    assert_int_equal(s->rows[1].row, 5);
+    const submission_problem_t *p = problem_at(s, 3);
+    assert_non_null(p);
+    assert_string_equal(p->rule, "columns");
+    assert_string_equal(p->severity, "error");
+    assert_string_equal(p->message, "row has 13 fields but the header has 14 columns");
+    p = problem_at(s, 4);
+    assert_non_null(p);
+    assert_string_equal(p->message, "row has 15 fields but the header has 14 columns");
+    submission_destroy(&s);
+}
+
+static void test_row_of_another_trust_is_refused(void **state)
+{
+    const char *csv = HEADER ROW("A1", "RR8", "RR801") ROW("A2", "RX1", "RX101");
+    submission_t *s = parse(state, "RR8", csv);
+    assert_int_equal(s->n_rows, 1);
+    assert_int_equal(s->rejected, 1);
+    const submission_problem_t *p = problem_at(s, 3);
+    assert_non_null(p);
+    assert_string_equal(p->field, "trust_code");
+    assert_string_equal(p->rule, "trust_mismatch");
+    assert_string_equal(p->severity, "error");
+    assert_string_equal(p->message,
+                        "\"trust_code\" is \"RX1\" but the file was submitted by trust \"RR8\"");
+    submission_destroy(&s);
+}
+
+static void test_site_not_of_the_trust_is_refused(void **state)
+{
+    const char *csv = HEADER ROW("A1", "RR8", "RX101") ROW("A2", "RR8", "RR8");
+    submission_t *s = parse(state, "RR8", csv);
+    assert_int_equal(s->rejected, 1);
+    const submission_problem_t *p = problem_at(s, 2);
+    assert_non_null(p);
+    assert_string_equal(p->field, "site_code");
+    assert_string_equal(p->rule, "site_trust");
+    assert_string_equal(p->message, "site \"RX101\" does not belong to trust \"RR8\"");
+    /* the trust's own code as its site is fine */
+    assert_int_equal(s->n_rows, 1);
+    assert_string_equal(s->rows[0].site, "RR8");
+    submission_destroy(&s);
+}
+
+static void test_empty_local_id_is_refused(void **state)
+{
+    const char *csv = HEADER ROW("", "RR8", "RR801");
+    submission_t *s = parse(state, "RR8", csv);
+    assert_int_equal(s->n_rows, 0);
+    assert_int_equal(s->rejected, 1);
+    const submission_problem_t *p = problem_at(s, 2);
+    assert_non_null(p);
+    assert_string_equal(p->field, "local_record_id");
+    assert_string_equal(p->rule, "required");
+    submission_destroy(&s);
+}
+
+static void test_duplicate_local_id_refuses_the_second(void **state)
+{
+    const char *csv = HEADER ROW("A1", "RR8", "RR801") ROW("A2", "RR8", "RR801")
+        ROW("A1", "RR8", "RR802") ROW("A3", "RR8", "RR801");
+    submission_t *s = parse(state, "RR8", csv);
+    assert_int_equal(s->data_rows, 4);
+    assert_int_equal(s->rejected, 1);
+    assert_int_equal(s->n_rows, 3);
+    /* the first is kept, as sent */
+    assert_string_equal(s->rows[0].local_id, "A1");
+    assert_string_equal(s->rows[0].site, "RR801");
+    assert_string_equal(s->rows[2].local_id, "A3");
+    assert_int_equal(s->rows[2].row, 5);
+    const submission_problem_t *p = problem_at(s, 4);
+    assert_non_null(p);
+    assert_string_equal(p->field, "local_record_id");
+    assert_string_equal(p->rule, "duplicate");
+    assert_string_equal(p->severity, "error");
+    assert_string_equal(p->message, "record \"A1\" appears twice in this file (first at row 2); "
+                                    "send each record once");
+    submission_destroy(&s);
+}
+
+static void test_many_rows_with_a_late_duplicate(void **state)
+{
+    /* more rows than the first sizes of the row array and the id set */
+    size_t cap = 3000 * 160;
+    char *csv = malloc(cap);
+    assert_non_null(csv);
+    size_t len = (size_t)snprintf(csv, cap, "%s", HEADER);
+    for (int i = 1; i <= 3000; i++)
+        len += (size_t)snprintf(csv + len, cap - len, ROW("R%d", "RR8", "RR801"), i);
+    len += (size_t)snprintf(csv + len, cap - len, ROW("R%d", "RR8", "RR801"), 17);
+    submission_t *s = submission_parse_csv(*state, "RR8", csv, len);
+    free(csv);
+    assert_non_null(s);
+    assert_int_equal(s->data_rows, 3001);
+    assert_int_equal(s->n_rows, 3000);
+    assert_int_equal(s->rejected, 1);
+    assert_string_equal(s->rows[2999].local_id, "R3000");
+    assert_int_equal(s->rows[2999].row, 3001);
+    const submission_problem_t *p = problem_at(s, 3002);
+    assert_non_null(p);
+    assert_string_equal(p->message, "record \"R17\" appears twice in this file (first at row 18); "
+                                    "send each record once");
+    submission_destroy(&s);
+}
+
+/* ---------------------------------------------------------------- line numbers */
+
+static void test_line_numbers_count_quoted_newlines(void **state)
+{
+    const char *csv =
+        "local_record_id,trust_code,site_code,surname,date_of_birth,sex,"
+        "arrival_datetime,residence_at_fracture,pre_fracture_mobility,amts_pre_op,"
+        "fracture_type,fracture_side,pathological_fracture\n"
+        /* line 2-3: a surname with a line break, quoted */
+        "A1,RR8,RR801,\"Smith\nJones\",1940-05-12,1,2026-01-10T08:00,1,1,10,IT,L,N\n"
+        /* line 4: refused, another trust */
+        "A2,RX1,RX101,Brown,1940-05-12,1,2026-01-10T08:00,1,1,10,IT,L,N\n"
+        /* line 5: empty, skipped */
+        "\n"
+        /* line 6-8: two line breaks in a quoted field, then a short row */
+        "A3,RR8,RR801,\"a\n\nb\",1940-05-12,1,2026-01-10T08:00,1,1,10,IT,L\n"
+        /* line 9 */
+        "A4,RR8,RR801,\"Say \"\"Hi\"\"\",1940-05-12,1,2026-01-10T08:00,1,1,10,IT,L,N\n";
+    submission_t *s = parse(state, "RR8", csv);
+    assert_string_equal(s->file_error, "");
+    assert_int_equal(s->n_rows, 2);
+    assert_int_equal(s->rows[0].row, 2);
+    assert_string_equal(ncap_record_get(s->rows[0].rec, "surname"), "Smith\nJones");
+    assert_non_null(problem_at(s, 4));
+    assert_string_equal(problem_at(s, 4)->rule, "trust_mismatch");
+    assert_non_null(problem_at(s, 6));
+    assert_string_equal(problem_at(s, 6)->rule, "columns");
+    assert_int_equal(s->rows[1].row, 9);
+    assert_string_equal(ncap_record_get(s->rows[1].rec, "surname"), "Say \"Hi\"");
+    submission_destroy(&s);
+}
+
+static void test_malformed_quote_refuses_the_row_only(void **state)
+{
+    const char *csv = HEADER ROW("A1", "RR8", "RR801")
+        /* line 3: text after a closing quote */
+        "A2,RR8,RR801,\"943\"4765919,1940-05-12,2,2026-01-10T08:00,1,2,8,ICD,L,N,\n" ROW(
+            "A3", "RR8", "RR801");
+    submission_t *s = parse(state, "RR8", csv);
+    assert_int_equal(s->data_rows, 3);
+    assert_int_equal(s->rejected, 1);
+    assert_int_equal(s->n_rows, 2);
+    const submission_problem_t *p = problem_at(s, 3);
+    assert_non_null(p);
+    assert_string_equal(p->rule, "csv");
+    assert_string_equal(p->severity, "error");
+    assert_int_equal(strncmp(p->message, "could not read row: ", 20), 0);
+    assert_string_equal(s->rows[1].local_id, "A3");
+    assert_int_equal(s->rows[1].row, 4);
+    submission_destroy(&s);
+}
+
+static void test_text_not_in_utf8_is_not_lost(void **state)
+{
+    /* Excel on Windows saves CSV as Windows-1252: "Zoë" arrives as the bytes Zo\xeb. The row may
+     * be refused (with a message saying why) or stored with its surname, but it must not be stored
+     * without it. */
+    const char *csv = "local_record_id,trust_code,site_code,surname,date_of_birth,sex,"
+                      "arrival_datetime,residence_at_fracture,pre_fracture_mobility,amts_pre_op,"
+                      "fracture_type,fracture_side,pathological_fracture\n"
+                      "A1,RR8,RR801,Zo\xeb,1940-05-12,1,2026-01-10T08:00,1,1,10,IT,L,N\n";
+    submission_t *s = parse(state, "RR8", csv);
+    int refused = s->n_rows == 0 && s->rejected == 1 && problem_at(s, 2) != NULL;
+    int kept = s->n_rows == 1 && strstr(s->rows[0].json, "\"surname\"") != NULL;
+    submission_destroy(&s);
+    assert_true(refused || kept);
+}
+
+/* ---------------------------------------------------------------- content hash */
+
+static void test_same_content_same_hash_whatever_the_column_order(void **state)
+{
+    const char *a = "local_record_id,trust_code,site_code,date_of_birth,sex,arrival_datetime,"
+                    "residence_at_fracture,pre_fracture_mobility,amts_pre_op,fracture_type,"
+                    "fracture_side,pathological_fracture,asa_grade\n"
+                    "A1,RR8,RR801,1940-05-12,1,2026-01-10T08:00,1,1,10,IT,L,N,3\n";
+    const char *b = "asa_grade,pathological_fracture,fracture_side,fracture_type,amts_pre_op,"
+                    "pre_fracture_mobility,residence_at_fracture,arrival_datetime,sex,"
+                    "date_of_birth,site_code,trust_code,local_record_id\n"
+                    "3,N,L,IT,10,1,1,2026-01-10T08:00,1,1940-05-12,RR801,RR8,A1\n";
+    /* the same record, one value changed */
+    const char *c = "local_record_id,trust_code,site_code,date_of_birth,sex,arrival_datetime,"
+                    "residence_at_fracture,pre_fracture_mobility,amts_pre_op,fracture_type,"
+                    "fracture_side,pathological_fracture,asa_grade\n"
+                    "A1,RR8,RR801,1940-05-12,1,2026-01-10T08:00,1,1,10,IT,L,N,4\n";
+    submission_t *sa = parse(state, "RR8", a), *sb = parse(state, "RR8", b),
+                 *sc = parse(state, "RR8", c);
+    assert_int_equal(sa->n_rows, 1);
+    assert_int_equal(sb->n_rows, 1);
+    assert_int_equal(sc->n_rows, 1);
+    assert_string_equal(sa->rows[0].json, sb->rows[0].json);
+    assert_string_equal(sa->rows[0].hash, sb->rows[0].hash);
+    assert_int_equal(strlen(sa->rows[0].hash), 64);
+    assert_string_not_equal(sa->rows[0].hash, sc->rows[0].hash);
+    submission_destroy(&sa);
+    submission_destroy(&sb);
+    submission_destroy(&sc);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_good_file_gives_one_row_per_record),
+        cmocka_unit_test(test_crlf_and_no_final_newline),
+        cmocka_unit_test(test_empty_file_is_refused),
+        cmocka_unit_test(test_missing_required_column_refuses_the_file),
+        cmocka_unit_test(test_missing_record_key_column_refuses_the_file),
+        cmocka_unit_test(test_duplicated_column_refuses_the_file),
+        cmocka_unit_test(test_unknown_column_is_a_warning_and_dropped),
+        cmocka_unit_test(test_row_with_wrong_field_count_is_refused),
+        cmocka_unit_test(test_row_of_another_trust_is_refused),
+        cmocka_unit_test(test_site_not_of_the_trust_is_refused),
+        cmocka_unit_test(test_empty_local_id_is_refused),
+        cmocka_unit_test(test_duplicate_local_id_refuses_the_second),
+        cmocka_unit_test(test_many_rows_with_a_late_duplicate),
+        cmocka_unit_test(test_line_numbers_count_quoted_newlines),
+        cmocka_unit_test(test_malformed_quote_refuses_the_row_only),
+        cmocka_unit_test(test_text_not_in_utf8_is_not_lost),
+        cmocka_unit_test(test_same_content_same_hash_whatever_the_column_order),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}

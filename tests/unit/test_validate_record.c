@@ -1,0 +1,243 @@
+/* test_validate_record.c - the NHFD dataset rules on a pseudonymised record: what is valid, and the
+ * error rows a trust gets back (field, rule, value, message) for what is not */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <string.h>
+
+#include "audit_def.h"
+#include "validate_record.h"
+
+#define NHFD_PATH NCAP_SOURCE_DIR "/deploy/audits/nhfd.yaml"
+
+static int setup(void **state)
+{
+    char err[256] = "";
+    audit_def_t *def = audit_def_load(NHFD_PATH, err, sizeof err);
+    if (!def) {
+        fprintf(stderr, "could not load %s: %s\n", NHFD_PATH, err);
+        return -1;
+    }
+    *state = def;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    audit_def_t *def = *state;
+    audit_def_destroy(&def);
+    return 0;
+}
+
+/* A pseudonymised record as linkage passes it on: no identifiers, derived fields added. */
+static ncap_record_t *good_record(void)
+{
+    ncap_record_t *r = ncap_record_new();
+    ncap_record_set(r, "local_record_id", "HF-0001");
+    ncap_record_set(r, "trust_code", "RR8");
+    ncap_record_set(r, "site_code", "RR801");
+    ncap_record_set(r, "sex", "2");
+    ncap_record_set(r, "ethnic_category", "99");
+    ncap_record_set(r, "arrival_datetime", "2026-01-10T08:00");
+    ncap_record_set(r, "ward_admission_datetime", "10/01/2026 11:30");
+    ncap_record_set(r, "never_admitted_to_ward", "N");
+    ncap_record_set(r, "residence_at_fracture", "1");
+    ncap_record_set(r, "pre_fracture_mobility", "2");
+    ncap_record_set(r, "amts_pre_op", "ND");
+    ncap_record_set(r, "fracture_type", "ICD");
+    ncap_record_set(r, "fracture_side", "L");
+    ncap_record_set(r, "pathological_fracture", "N");
+    ncap_record_set(r, "asa_grade", "3");
+    ncap_record_set(r, "orthogeriatric_assessment_datetime", "2026-01-10T15:00");
+    ncap_record_set(r, "surgery_datetime", "2026-01-11 09:00");
+    ncap_record_set(r, "operation", "HA");
+    ncap_record_set(r, "amts_post_op", "0");
+    ncap_record_set(r, "discharge_destination", "1");
+    ncap_record_set(r, "discharge_date", "20/01/2026");
+    ncap_record_set(r, "age_at_arrival", "85");
+    ncap_record_set(r, "age_band", "80-89");
+    return r;
+}
+
+static const validation_problem_t *problem_of(const validation_result_t *r, const char *field)
+{
+    for (size_t i = 0; i < r->n; i++)
+        if (strcmp(r->problems[i].field, field) == 0)
+            return &r->problems[i];
+    return NULL;
+}
+
+static void test_good_record_is_valid(void **state)
+{
+    ncap_record_t *rec = good_record();
+    validation_result_t res;
+    assert_int_equal(validate_record(*state, rec, &res), 0);
+    assert_int_equal(res.n, 0);
+    assert_true(res.valid);
+    validation_result_free(&res);
+    ncap_record_destroy(&rec);
+}
+
+static void test_minimal_record_is_valid(void **state)
+{
+    /* only the required non-identifier fields; optional ones absent or empty */
+    ncap_record_t *r = ncap_record_new();
+    ncap_record_set(r, "local_record_id", "X_9");
+    ncap_record_set(r, "trust_code", "RR8");
+    ncap_record_set(r, "site_code", "RR8");
+    ncap_record_set(r, "sex", "X");
+    ncap_record_set(r, "arrival_datetime", "2026-01-10T08:00Z");
+    ncap_record_set(r, "residence_at_fracture", "9");
+    ncap_record_set(r, "pre_fracture_mobility", "9");
+    ncap_record_set(r, "amts_pre_op", "10");
+    ncap_record_set(r, "fracture_type", "ST");
+    ncap_record_set(r, "fracture_side", "R");
+    ncap_record_set(r, "pathological_fracture", "U");
+    ncap_record_set(r, "asa_grade", "");
+    ncap_record_set(r, "discharge_date", "  ");
+    validation_result_t res;
+    assert_int_equal(validate_record(*state, r, &res), 0);
+    assert_int_equal(res.n, 0);
+    assert_true(res.valid);
+    validation_result_free(&res);
+    ncap_record_destroy(&r);
+}
+
+static void test_identifier_fields_are_not_required_here(void **state)
+{
+    /* date_of_birth is required and an identifier: linkage checked it and removed it */
+    ncap_record_t *rec = good_record();
+    assert_null(ncap_record_get(rec, "date_of_birth"));
+    assert_null(ncap_record_get(rec, "nhs_number"));
+    validation_result_t res;
+    assert_int_equal(validate_record(*state, rec, &res), 0);
+    assert_null(problem_of(&res, "date_of_birth"));
+    assert_true(res.valid);
+    validation_result_free(&res);
+    ncap_record_destroy(&rec);
+}
+
+static void test_missing_required_is_an_error(void **state)
+{
+    ncap_record_t *rec = good_record();
+    ncap_record_remove(rec, "fracture_type");
+    ncap_record_set(rec, "arrival_datetime", " ");
+    validation_result_t res;
+    assert_int_equal(validate_record(*state, rec, &res), 0);
+    assert_false(res.valid);
+    assert_int_equal(res.n, 2);
+    const validation_problem_t *p = problem_of(&res, "fracture_type");
+    assert_non_null(p);
+    assert_string_equal(p->rule, "required");
+    assert_string_equal(p->severity, "error");
+    assert_string_equal(p->value, "");
+    assert_string_equal(p->message, "\"fracture_type\" (Type of fracture) is required but empty");
+    p = problem_of(&res, "arrival_datetime");
+    assert_non_null(p);
+    assert_string_equal(p->rule, "required");
+    assert_string_equal(p->message, "\"arrival_datetime\" (Date and time of arrival at the "
+                                    "admitting hospital) is required but empty");
+    validation_result_free(&res);
+    ncap_record_destroy(&rec);
+}
+
+static void assert_one_error(void **state, const char *field, const char *value, const char *rule,
+                             const char *message_start)
+{
+    ncap_record_t *rec = good_record();
+    ncap_record_set(rec, field, value);
+    validation_result_t res;
+    assert_int_equal(validate_record(*state, rec, &res), 0);
+    assert_false(res.valid);
+    assert_int_equal(res.n, 1);
+    const validation_problem_t *p = &res.problems[0];
+    assert_string_equal(p->field, field);
+    assert_string_equal(p->rule, rule);
+    assert_string_equal(p->severity, "error");
+    assert_string_equal(p->value, value);
+    if (strncmp(p->message, message_start, strlen(message_start)) != 0)
+        fail_msg("message \"%s\" does not start with \"%s\"", p->message, message_start);
+    validation_result_free(&res);
+    ncap_record_destroy(&rec);
+}
+
+static void test_bad_code(void **state)
+{
+    assert_one_error(state, "sex", "3", "code", "\"sex\" is \"3\", expected one of");
+    assert_one_error(state, "fracture_type", "icd", "code",
+                     "\"fracture_type\" is \"icd\", expected one of");
+    assert_one_error(state, "amts_pre_op", "11", "code", "\"amts_pre_op\" is \"11\", expected");
+}
+
+static void test_bad_date_and_datetime(void **state)
+{
+    assert_one_error(state, "discharge_date", "31/06/2026", "type",
+                     "\"discharge_date\" is \"31/06/2026\", expected a date such as 2026-03-01");
+    assert_one_error(state, "discharge_date", "2025-02-29", "type",
+                     "\"discharge_date\" is \"2025-02-29\", expected a date");
+    assert_one_error(state, "arrival_datetime", "2026-13-01T08:00", "type",
+                     "\"arrival_datetime\" is \"2026-13-01T08:00\", expected a date and time");
+    /* a date without the time is not a date and time */
+    assert_one_error(state, "surgery_datetime", "2026-01-11", "type",
+                     "\"surgery_datetime\" is \"2026-01-11\", expected a date and time");
+}
+
+static void test_out_of_range_and_not_a_number(void **state)
+{
+    assert_one_error(state, "asa_grade", "7", "range",
+                     "\"asa_grade\" is \"7\", expected a whole number");
+    assert_one_error(state, "asa_grade", "0", "range",
+                     "\"asa_grade\" is \"0\", expected a whole number");
+    assert_one_error(state, "asa_grade", "three", "type",
+                     "\"asa_grade\" is \"three\", expected a whole number");
+    assert_one_error(state, "asa_grade", "2.5", "type",
+                     "\"asa_grade\" is \"2.5\", expected a whole number");
+}
+
+static void test_bad_boolean_ods_and_pattern(void **state)
+{
+    assert_one_error(state, "never_admitted_to_ward", "maybe", "type",
+                     "\"never_admitted_to_ward\" is \"maybe\", expected Y or N");
+    assert_one_error(state, "site_code", "rr-801", "type", "\"site_code\" is \"rr-801\", expected");
+    assert_one_error(state, "local_record_id", "HF 0001", "pattern",
+                     "\"local_record_id\" is \"HF 0001\", expected a value matching");
+}
+
+static void test_every_error_is_reported(void **state)
+{
+    ncap_record_t *rec = good_record();
+    ncap_record_set(rec, "sex", "3");
+    ncap_record_set(rec, "asa_grade", "9");
+    ncap_record_remove(rec, "fracture_side");
+    validation_result_t res;
+    assert_int_equal(validate_record(*state, rec, &res), 0);
+    assert_false(res.valid);
+    assert_int_equal(res.n, 3);
+    assert_string_equal(problem_of(&res, "sex")->rule, "code");
+    assert_string_equal(problem_of(&res, "asa_grade")->rule, "range");
+    assert_string_equal(problem_of(&res, "fracture_side")->rule, "required");
+    validation_result_free(&res);
+    assert_int_equal(res.n, 0);
+    assert_null(res.problems);
+    ncap_record_destroy(&rec);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_good_record_is_valid),
+        cmocka_unit_test(test_minimal_record_is_valid),
+        cmocka_unit_test(test_identifier_fields_are_not_required_here),
+        cmocka_unit_test(test_missing_required_is_an_error),
+        cmocka_unit_test(test_bad_code),
+        cmocka_unit_test(test_bad_date_and_datetime),
+        cmocka_unit_test(test_out_of_range_and_not_a_number),
+        cmocka_unit_test(test_bad_boolean_ods_and_pattern),
+        cmocka_unit_test(test_every_error_is_reported),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
