@@ -69,18 +69,21 @@ int pusher_refresh(pusher_t *self, PGconn *db, char *err, size_t errlen)
             ncap_log(LOG_INFO, "disconnected from a stopped instance", "stage", self->stage,
                      "endpoint", *p, NULL);
         }
+    /* Keep in the connected list only what is connected now: a failed connect is retried at
+     * the next refresh. */
     size_t n = 0;
     for (char **p = live; *p; p++) {
-        if (!in_list(self->connected, *p)) {
-            if (zmq_connect(self->sock, *p) != 0) {
-                ncap_log(LOG_WARN, "could not connect to instance", "stage", self->stage,
-                         "endpoint", *p, "error", zmq_strerror(zmq_errno()), NULL);
-                continue;
-            }
-            ncap_log(LOG_INFO, "connected to instance", "stage", self->stage, "endpoint", *p, NULL);
+        if (!in_list(self->connected, *p) && zmq_connect(self->sock, *p) != 0) {
+            ncap_log(LOG_WARN, "could not connect to instance", "stage", self->stage, "endpoint",
+                     *p, "error", zmq_strerror(zmq_errno()), NULL);
+            free(*p);
+            continue;
         }
-        n++;
+        if (!in_list(self->connected, *p))
+            ncap_log(LOG_INFO, "connected to instance", "stage", self->stage, "endpoint", *p, NULL);
+        live[n++] = *p;
     }
+    live[n] = NULL;
     registry_free_list(&self->connected);
     self->connected = live;
     self->n_connected = n;

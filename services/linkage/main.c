@@ -155,21 +155,16 @@ static int process(void *state, PGconn *db, const stage_batch_t *in, stage_batch
         snprintf(sid, sizeof sid, "%lld", (long long)e->submission_id);
         snprintf(row, sizeof row, "%d", e->row_number);
         pseudonym_of(lk->key, items[i].patient_id, pseud);
-        char *json = message_record_to_json(items[i].outcome.pseudo);
         const char *vals[11] = {rid,      ver,      pid,     items[i].outcome.method,
                                 e->audit, e->trust, e->site, e->local_record_id,
                                 sid,      row,      pseud};
         for (int k = 0; k < 11; k++)
             strbuf_pg_array_elem(&a[k], vals[k]);
-        /* payload rides in a separate array, appended below */
-        (void)json;
-        free(json);
         for (int p = 0; p < items[i].outcome.n_problems; p++) {
             const link_problem_t *lp = &items[i].outcome.problems[p];
             const char *pv[5] = {rid, ver, lp->field, lp->rule, lp->message};
             for (int k = 0; k < 5; k++)
                 strbuf_pg_array_elem(&pr[k], pv[k]);
-            /* severity is always "warning" at linkage for now */
         }
     }
     strbuf_t payloads;

@@ -1,0 +1,120 @@
+/* test_migrate.c - migrations on a real PostgreSQL ($NCAP_TEST_PG): applied once, safe to repeat,
+ * safe from two processes at once, and they leave one schema and one role per stage. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "db.h"
+#include "migrate.h"
+
+static char conninfo[1024];
+
+static int setup(void **state)
+{
+    (void)state;
+    const char *base = getenv("NCAP_TEST_PG");
+    if (!base || !*base)
+        return 0;
+    char err[1024];
+    PGconn *db = db_connect(base, "test_migrate", err, sizeof err);
+    if (!db) {
+        fprintf(stderr, "test_migrate: %s\n", err);
+        return -1;
+    }
+    int rc = db_exec(db, "DROP DATABASE IF EXISTS ncap_test_migrate", err, sizeof err) |
+             db_exec(db, "CREATE DATABASE ncap_test_migrate", err, sizeof err);
+    PQfinish(db);
+    if (rc != 0) {
+        fprintf(stderr, "test_migrate: %s\n", err);
+        return -1;
+    }
+    snprintf(conninfo, sizeof conninfo, "%s dbname=ncap_test_migrate", base);
+    return 0;
+}
+
+static int migrate_once(int *applied)
+{
+    char err[2048];
+    PGconn *db = db_connect(conninfo, "test_migrate", err, sizeof err);
+    if (!db)
+        return -1;
+    int rc = migrate_run(db, applied, err, sizeof err);
+    if (rc != 0)
+        fprintf(stderr, "migrate: %s\n", err);
+    PQfinish(db);
+    return rc;
+}
+
+static void test_two_processes_at_once_then_again(void **state)
+{
+    (void)state;
+    if (!conninfo[0])
+        skip();
+    int total = 0;
+    while (ncap_migrations[total].name)
+        total++;
+    pid_t kids[2];
+    for (int i = 0; i < 2; i++) {
+        kids[i] = fork();
+        if (kids[i] == 0) {
+            int applied;
+            _exit(migrate_once(&applied) == 0 ? 0 : 1);
+        }
+    }
+    for (int i = 0; i < 2; i++) {
+        int st;
+        waitpid(kids[i], &st, 0);
+        assert_true(WIFEXITED(st));
+        assert_int_equal(WEXITSTATUS(st), 0);
+    }
+    int applied = -1;
+    assert_int_equal(migrate_once(&applied), 0);
+    assert_int_equal(applied, 0);
+
+    char err[1024];
+    PGconn *db = db_connect(conninfo, "test_migrate", err, sizeof err);
+    assert_non_null(db);
+    PGresult *r =
+        db_query(db, "SELECT count(*) FROM public.ncap_schema_migration", 0, NULL, err, sizeof err);
+    assert_non_null(r);
+    assert_int_equal(atoi(PQgetvalue(r, 0, 0)), total);
+    PQclear(r);
+    r = db_query(db,
+                 "SELECT count(*) FROM pg_namespace WHERE nspname IN ('ingest', 'linkage', "
+                 "'validation', 'metric', 'publish', 'ops')",
+                 0, NULL, err, sizeof err);
+    assert_int_equal(atoi(PQgetvalue(r, 0, 0)), 6);
+    PQclear(r);
+    /* each daemon's role may read its upstream's output but not what lies further up */
+    r = db_query(db,
+                 "SELECT has_table_privilege('ncap_validation', 'linkage.pseudo_record', 'SELECT'),"
+                 " has_table_privilege('ncap_validation', 'linkage.patient_key', 'SELECT'),"
+                 " has_table_privilege('ncap_validation', 'ingest.raw_record', 'SELECT'),"
+                 " has_table_privilege('ncap_metric', 'validation.record', 'SELECT'),"
+                 " has_table_privilege('ncap_publish', 'linkage.pseudo_record', 'SELECT')",
+                 0, NULL, err, sizeof err);
+    assert_non_null(r);
+    assert_string_equal(PQgetvalue(r, 0, 0), "t");
+    assert_string_equal(PQgetvalue(r, 0, 1), "f");
+    assert_string_equal(PQgetvalue(r, 0, 2), "f");
+    assert_string_equal(PQgetvalue(r, 0, 3), "t");
+    assert_string_equal(PQgetvalue(r, 0, 4), "f");
+    PQclear(r);
+    PQfinish(db);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_two_processes_at_once_then_again),
+    };
+    return cmocka_run_group_tests(tests, setup, NULL);
+}
