@@ -6,7 +6,7 @@
 #   NCAP_ROOT      repository root (set here)
 #   CTX_BUILD      build directory holding the binaries
 #   CTX_RUN        folder for logs/ and pids/
-#   CTX_PGHOST     socket directory of the cluster, CTX_PGPORT its port, CTX_DB the database
+#   CTX_PGHOST     socket directory of the cluster (port NCAP_PGPORT), CTX_DB the database
 #   CTX_KEY        pseudonym key file (linkage only), CTX_OUT releases folder (publish only)
 
 NCAP_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -73,13 +73,22 @@ ncap_install_deps() {
 
 # --- build ----------------------------------------------------------------------------------------
 
-# ncap_build DIR LOG [CMAKE_ARG...]: configures and builds the tree into DIR, output to LOG, whose
-# tail is shown when the build fails.
+# ncap_build DIR LOG [-DNAME=VALUE...]: builds the tree into DIR, output to LOG, whose tail is shown
+# when the build fails. Configures first when DIR has no cache yet or a value differs from it
+# (the build itself reconfigures when a CMakeLists.txt changes).
 ncap_build() {
-  local dir=$1 log=$2
+  local dir=$1 log=$2 configure=0 def
   shift 2
+  [ -f "$dir/CMakeCache.txt" ] || configure=1
+  for def in "$@"; do
+    def=${def#-D}
+    grep -q "^${def%%=*}:[A-Z]*=${def#*=}\$" "$dir/CMakeCache.txt" 2>/dev/null || configure=1
+  done
   mkdir -p "$(dirname "$log")"
-  if ! { cmake -S "$NCAP_ROOT" -B "$dir" "$@" && cmake --build "$dir" -j"$(nproc)"; } >"$log" 2>&1; then
+  if ! {
+    if [ "$configure" -eq 1 ]; then cmake -S "$NCAP_ROOT" -B "$dir" "$@"; fi &&
+      cmake --build "$dir" -j"$(nproc)"
+  } >"$log" 2>&1; then
     tail -n 40 "$log" >&2
     ncap_die "build into \"$dir\" failed, full output in \"$log\""
   fi
@@ -327,9 +336,13 @@ ncap_local_ctx() {
   CTX_DB=ncap
   CTX_KEY=$LOCAL_DATA/pseudonym.key
   CTX_OUT=$LOCAL_DATA/releases
+  NCAP_BUILT_STAMP=$CTX_BUILD/.ncap-local-built
 }
 
-# Builds build/ without sanitizers (incremental, quiet unless it fails).
+# Builds build/ without sanitizers (incremental, quiet unless it fails); NCAP_BUILT_STAMP marks
+# when it last succeeded.
 ncap_local_build() {
+  mkdir -p "$CTX_RUN"
   ncap_build "$CTX_BUILD" "$CTX_RUN/build.log" -DNCAP_SANITIZE=OFF
+  touch "$NCAP_BUILT_STAMP"
 }

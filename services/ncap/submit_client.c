@@ -1,6 +1,7 @@
 /* submit_client.c - a file to ingest in chunks over a DEALER socket; the receipt back */
 #include "submit_client.h"
 
+#include <errno.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -52,7 +53,14 @@ int submit_resolve_endpoint(char *out, size_t outlen, char *err, size_t errlen)
 static Ncap__V1__SubmitReply *await_reply(void *sock, int timeout_s, char *err, size_t errlen)
 {
     zmq_pollitem_t item = {sock, 0, ZMQ_POLLIN, 0};
-    if (zmq_poll(&item, 1, (long)timeout_s * 1000) <= 0) {
+    int rc = zmq_poll(&item, 1, (long)timeout_s * 1000);
+    if (rc < 0 && zmq_errno() == EINTR) {
+        snprintf(err, errlen, "interrupted while waiting for ingest's receipt; the submission may "
+                              "or may not have been stored: send it again (identical records are "
+                              "recognised and not duplicated)");
+        return NULL;
+    }
+    if (rc <= 0) {
         snprintf(err, errlen,
                  "no reply from ingest within %d s; the submission may or may not "
                  "have been stored: send it again (identical records are recognised "

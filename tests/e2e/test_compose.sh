@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # docker-compose accepts docker-compose.yml, which has every service the deployment needs, and no
-# stage service fixes a container name or a host port (so `docker-compose up --scale linkage=3`
-# works). Run through tests/run.
+# stage service fixes a container name or a host port, while each listens on all its interfaces (so
+# `docker-compose up --scale linkage=3` works). Run through tests/run.
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -25,6 +25,8 @@ for name in ["ingest", "linkage", "validation", "metric", "publish"]:
     for key in ["container_name", "ports"]:
         if key in svc:
             problems.append(f'service "{name}" has "{key}", which stops it from scaling')
+    if svc.get("environment", {}).get("NCAP_BIND_HOST") != "0.0.0.0":
+        problems.append(f'service "{name}" does not set NCAP_BIND_HOST 0.0.0.0: other containers cannot reach it')
     cond = svc.get("depends_on", {}).get("migrate", {}).get("condition")
     if cond != "service_completed_successfully":
         problems.append(f'service "{name}" does not wait for migrate to complete (condition {cond})')
@@ -32,5 +34,5 @@ print("\n".join(problems))
 PY
 )
 [ -z "$report" ] || fail "docker-compose.yml: $report"
-e2e_say "stage services scale: no container_name, no host ports; they start after migrate"
+e2e_say "stage services scale: no container_name, no host ports, bound to 0.0.0.0; they start after migrate"
 e2e_say "PASS"

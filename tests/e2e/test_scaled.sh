@@ -22,5 +22,6 @@ e2e_drain
 e2e_check_full_run "$records" "$valid"
 e2e_expect linkage instances 2
 e2e_expect validation instances 2
+e2e_say "ncap status shows 2 instances of linkage and 2 of validation"
 e2e_stop_all
 e2e_say "PASS"
