@@ -472,9 +472,17 @@ static void new_nhs_number(sim_t *self, char out[11])
 
 static void new_postcode(rng_t *r, size_t area, char out[9])
 {
-    snprintf(out, 9, "%s%d %d%c%c", areas[area].area, rng_range(r, 1, areas[area].districts),
-             rng_range(r, 1, 9), unit_letters[rng_below(r, sizeof unit_letters - 1)],
-             unit_letters[rng_below(r, sizeof unit_letters - 1)]);
+    /* area (1-2 letters) + district (1-2 digits) + space + sector digit + unit: at most 8 */
+    char buf[40];
+    int district = rng_range(r, 1, areas[area].districts) % 100;
+    int sector = rng_range(r, 1, 9) % 10;
+    int n = snprintf(buf, sizeof buf, "%.2s%d %d%c%c", areas[area].area, district, sector,
+                     unit_letters[rng_below(r, sizeof unit_letters - 1)],
+                     unit_letters[rng_below(r, sizeof unit_letters - 1)]);
+    if (n < 0 || n > 8)
+        n = 8;
+    memcpy(out, buf, (size_t)n);
+    out[n] = '\0';
 }
 
 static int age_at_arrival(rng_t *r)
