@@ -9,6 +9,7 @@
 
 #include "db.h"
 #include "log.h"
+#include "message.h"
 #include "pusher.h"
 #include "registry.h"
 
@@ -30,6 +31,33 @@ int stage_batch_push(stage_batch_t *b, const void *data, size_t len)
     b->items[b->n].len = len;
     b->n++;
     return 0;
+}
+
+int stage_batch_push_msg(stage_batch_t *b, const ProtobufCMessage *msg)
+{
+    size_t len = protobuf_c_message_get_packed_size(msg);
+    uint8_t *buf = malloc(len ? len : 1);
+    if (!buf)
+        return -1;
+    protobuf_c_message_pack(msg, buf);
+    int rc = stage_batch_push(b, buf, len);
+    free(buf);
+    return rc;
+}
+
+void stage_envelope_from_row(const PGresult *r, int row, Ncap__V1__Envelope *env, char id[33])
+{
+    ncap__v1__envelope__init(env);
+    message_new_id(id);
+    env->message_id = id;
+    env->record_id = strtoll(PQgetvalue(r, row, 0), NULL, 10);
+    env->version = atoi(PQgetvalue(r, row, 1));
+    env->audit = PQgetvalue(r, row, 2);
+    env->trust = PQgetvalue(r, row, 3);
+    env->site = PQgetvalue(r, row, 4);
+    env->local_record_id = PQgetvalue(r, row, 5);
+    env->submission_id = strtoll(PQgetvalue(r, row, 6), NULL, 10);
+    env->row_number = atoi(PQgetvalue(r, row, 7));
 }
 
 void stage_batch_clear(stage_batch_t *b)

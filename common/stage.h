@@ -12,7 +12,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <protobuf-c/protobuf-c.h>
+
 #include "daemon.h"
+#include "ncap/v1/records.pb-c.h"
 
 typedef struct {
     uint8_t *data;
@@ -26,7 +29,12 @@ typedef struct {
 
 /* Copies data into the batch. Returns 0 or -1 when out of memory. */
 int stage_batch_push(stage_batch_t *b, const void *data, size_t len);
+/* Packs a protobuf message into the batch. Returns 0 or -1 when out of memory. */
+int stage_batch_push_msg(stage_batch_t *b, const ProtobufCMessage *msg);
 void stage_batch_clear(stage_batch_t *b);
+/* Fills env from columns 0-7 of a backlog row: record_id, version, audit, trust, site,
+ * local_id, submission_id, row_number (strings point into r; id gets a new message id). */
+void stage_envelope_from_row(const PGresult *r, int row, Ncap__V1__Envelope *env, char id[33]);
 void stage_batch_free(stage_batch_t *b);
 
 typedef struct {

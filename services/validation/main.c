@@ -167,13 +167,7 @@ static int process(void *state, PGconn *db, const stage_batch_t *in, stage_batch
             vm.valid = valid[i];
             vm.fields = msgs[i]->fields;
             vm.n_fields = msgs[i]->n_fields;
-            size_t len = ncap__v1__validated_record__get_packed_size(&vm);
-            uint8_t *buf = malloc(len ? len : 1);
-            if (buf) {
-                ncap__v1__validated_record__pack(&vm, buf);
-                stage_batch_push(out, buf, len);
-                free(buf);
-            }
+            stage_batch_push_msg(out, &vm.base);
             break;
         }
     }
@@ -213,18 +207,9 @@ static int backlog(void *state, PGconn *db, int limit, int grace_ms, stage_batch
         return -1;
     ncap_record_t *rec = ncap_record_new();
     for (int i = 0; rec && i < PQntuples(r); i++) {
-        Ncap__V1__Envelope env = NCAP__V1__ENVELOPE__INIT;
+        Ncap__V1__Envelope env;
         char id[33];
-        message_new_id(id);
-        env.message_id = id;
-        env.record_id = strtoll(PQgetvalue(r, i, 0), NULL, 10);
-        env.version = atoi(PQgetvalue(r, i, 1));
-        env.audit = PQgetvalue(r, i, 2);
-        env.trust = PQgetvalue(r, i, 3);
-        env.site = PQgetvalue(r, i, 4);
-        env.local_record_id = PQgetvalue(r, i, 5);
-        env.submission_id = strtoll(PQgetvalue(r, i, 6), NULL, 10);
-        env.row_number = atoi(PQgetvalue(r, i, 7));
+        stage_envelope_from_row(r, i, &env, id);
         if (message_record_from_json(PQgetvalue(r, i, 9), rec) != 0)
             continue;
         Ncap__V1__PseudoRecord m = NCAP__V1__PSEUDO_RECORD__INIT;
@@ -232,13 +217,7 @@ static int backlog(void *state, PGconn *db, int limit, int grace_ms, stage_batch
         m.pseudonym = PQgetvalue(r, i, 8);
         if (message_fields_from_record(rec, &m.fields, &m.n_fields) != 0)
             continue;
-        size_t len = ncap__v1__pseudo_record__get_packed_size(&m);
-        uint8_t *buf = malloc(len ? len : 1);
-        if (buf) {
-            ncap__v1__pseudo_record__pack(&m, buf);
-            stage_batch_push(in, buf, len);
-            free(buf);
-        }
+        stage_batch_push_msg(in, &m.base);
         message_fields_free(m.fields, m.n_fields);
     }
     ncap_record_destroy(&rec);

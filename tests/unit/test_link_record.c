@@ -7,32 +7,13 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "nhfd_fixture.h"
+
 #include <stdio.h>
 #include <string.h>
 
 #include "audit_def.h"
 #include "link_record.h"
-
-#define NHFD_PATH NCAP_SOURCE_DIR "/deploy/audits/nhfd.yaml"
-
-static int setup(void **state)
-{
-    char err[256] = "";
-    audit_def_t *def = audit_def_load(NHFD_PATH, err, sizeof err);
-    if (!def) {
-        fprintf(stderr, "could not load %s: %s\n", NHFD_PATH, err);
-        return -1;
-    }
-    *state = def;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    audit_def_t *def = *state;
-    audit_def_destroy(&def);
-    return 0;
-}
 
 /* A raw record as ingest stores it: identifiers included. 4010232137 passes the Modulus 11 check
  * (weights 10..2 give 213, 213 mod 11 = 4, 11 - 4 = 7). */

@@ -7,14 +7,14 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "nhfd_fixture.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "audit_def.h"
 #include "submission.h"
-
-#define NHFD_PATH NCAP_SOURCE_DIR "/deploy/audits/nhfd.yaml"
 
 /* 14 columns: the required fields, plus nhs_number and surgery_datetime */
 #define HEADER                                                                                     \
@@ -24,25 +24,6 @@
 #define ROW(id, trust, site)                                                                       \
     id "," trust "," site ",9434765919,1940-05-12,2,2026-01-10T08:00,1,2,8,ICD,L,N,"               \
        "2026-01-11T09:00\n"
-
-static int setup(void **state)
-{
-    char err[256] = "";
-    audit_def_t *def = audit_def_load(NHFD_PATH, err, sizeof err);
-    if (!def) {
-        fprintf(stderr, "could not load %s: %s\n", NHFD_PATH, err);
-        return -1;
-    }
-    *state = def;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    audit_def_t *def = *state;
-    audit_def_destroy(&def);
-    return 0;
-}
 
 static submission_t *parse(void **state, const char *trust, const char *csv)
 {

@@ -6,32 +6,13 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "nhfd_fixture.h"
+
 #include <stdio.h>
 #include <string.h>
 
 #include "audit_def.h"
 #include "validate_record.h"
-
-#define NHFD_PATH NCAP_SOURCE_DIR "/deploy/audits/nhfd.yaml"
-
-static int setup(void **state)
-{
-    char err[256] = "";
-    audit_def_t *def = audit_def_load(NHFD_PATH, err, sizeof err);
-    if (!def) {
-        fprintf(stderr, "could not load %s: %s\n", NHFD_PATH, err);
-        return -1;
-    }
-    *state = def;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    audit_def_t *def = *state;
-    audit_def_destroy(&def);
-    return 0;
-}
 
 /* A pseudonymised record as linkage passes it on: no identifiers, derived fields added. */
 static ncap_record_t *good_record(void)
