@@ -55,6 +55,7 @@ NCAP_PG=$(ncap_admin_pg)
 for stage in ingest metric publish; do ncap_stage_start "$stage" 1; done
 for i in $(seq 1 "$n_linkage"); do ncap_stage_start linkage "$i"; done
 for i in $(seq 1 "$n_validation"); do ncap_stage_start validation "$i"; done
+# shellcheck disable=SC2016 # expanded by the inner shell
 ncap_wait_until 30 bash -c '[ "$("$0/ncap" status --json | jq ".stages[0].instances")" -ge 1 ]' "$CTX_BUILD" ||
   ncap_die "ingest did not start"
 
