@@ -9,5 +9,8 @@ int cmd_submit(int argc, char **argv);
 int cmd_status(int argc, char **argv);
 int cmd_wait(int argc, char **argv);
 int cmd_migrate(int argc, char **argv);
+int cmd_ci(int argc, char **argv);
+int cmd_funnel(int argc, char **argv);
+int cmd_spc(int argc, char **argv);
 
 #endif

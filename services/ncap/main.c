@@ -16,6 +16,9 @@ static const command_t commands[] = {
     {"status", cmd_status, "each stage's live instances, records processed, backlog and rate"},
     {"wait", cmd_wait, "wait until every stage has worked off its backlog"},
     {"migrate", cmd_migrate, "create or update the database schemas (safe to repeat)"},
+    {"ci", cmd_ci, "confidence intervals for proportions and observed/expected ratios"},
+    {"funnel", cmd_funnel, "funnel plot limits and outlier flags, with overdispersion"},
+    {"spc", cmd_spc, "statistical process control (XmR, Making Data Count rules)"},
     {NULL, NULL, NULL}};
 
 static void usage(FILE *f)

@@ -1,0 +1,12 @@
+/* ncap spc - placeholder until the statistics library lands (issue 5) */
+#include <stdio.h>
+
+#include "commands.h"
+
+int cmd_spc(int argc, char **argv)
+{
+    (void)argc;
+    (void)argv;
+    fprintf(stderr, "ncap spc: not available yet\n");
+    return 2;
+}
