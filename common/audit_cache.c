@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 struct audit_cache_t {
     char *dir;
@@ -59,6 +60,12 @@ const audit_def_t *audit_cache_get(audit_cache_t *self, const char *audit, char 
     for (size_t i = 0; i < self->n; i++)
         if (strcmp(self->defs[i]->audit, audit) == 0)
             return self->defs[i];
+    char path[1024];
+    snprintf(path, sizeof path, "%s/%s.yaml", self->dir, audit);
+    if (access(path, F_OK) != 0) {
+        snprintf(err, errlen, "unknown audit \"%s\": there is no definition %s", audit, path);
+        return NULL;
+    }
     audit_def_t *def = audit_def_load_named(self->dir, audit, err, errlen);
     if (!def)
         return NULL;

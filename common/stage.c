@@ -83,35 +83,67 @@ typedef struct {
     unsigned long long processed, batches, failures;
 } loop_t;
 
-/* Processes loop->in in one transaction and, after commit, passes the results on.
- * Returns the number of input messages handled, or -1 when the batch failed. */
-static int run_batch(loop_t *loop)
+/* Processes in in one transaction and, after commit, passes the results on.
+ * Returns 0, or -1 with err when the transaction failed (rolled back). */
+static int commit_batch(loop_t *loop, const stage_batch_t *in, char *err, size_t errlen)
 {
-    char err[2048] = "";
     stage_batch_clear(&loop->out);
-    if (db_exec(loop->db, "BEGIN", err, sizeof err) != 0 ||
-        loop->ops->process(loop->ops->state, loop->db, &loop->in, &loop->out, err, sizeof err) !=
-            0 ||
-        db_exec(loop->db, "COMMIT", err, sizeof err) != 0) {
+    if (db_exec(loop->db, "BEGIN", err, errlen) != 0 ||
+        loop->ops->process(loop->ops->state, loop->db, in, &loop->out, err, errlen) != 0 ||
+        db_exec(loop->db, "COMMIT", err, errlen) != 0) {
         db_exec(loop->db, "ROLLBACK", NULL, 0);
-        loop->failures++;
-        char n[32];
-        snprintf(n, sizeof n, "%zu", loop->in.n);
-        ncap_log(LOG_ERROR, "batch failed and was rolled back; its records stay in the backlog",
-                 "records", n, "error", err, NULL);
-        stage_batch_clear(&loop->in);
+        stage_batch_clear(&loop->out);
         return -1;
     }
     if (loop->ops->after_commit)
         loop->ops->after_commit(loop->ops->state, loop->db);
     for (size_t i = 0; loop->pusher && i < loop->out.n; i++)
         pusher_send(loop->pusher, loop->out.items[i].data, loop->out.items[i].len);
-    int n = (int)loop->in.n;
-    loop->processed += loop->in.n;
-    loop->batches++;
-    stage_batch_clear(&loop->in);
     stage_batch_clear(&loop->out);
-    return n;
+    loop->processed += in->n;
+    loop->batches++;
+    return 0;
+}
+
+/* Processes loop->in. When the batch fails, each message is retried in a transaction of its own,
+ * so that one bad record cannot hold back the others; what still fails stays in the backlog.
+ * Returns the number of messages committed, or -1 when none could be. */
+static int run_batch(loop_t *loop)
+{
+    char err[2048] = "";
+    size_t n = loop->in.n;
+    int done = -1;
+    if (commit_batch(loop, &loop->in, err, sizeof err) == 0) {
+        done = (int)n;
+    } else if (n > 1 && db_alive(loop->db)) {
+        char first[2048];
+        snprintf(first, sizeof first, "%s", err);
+        size_t ok = 0;
+        for (size_t i = 0; i < n && db_alive(loop->db); i++) {
+            stage_batch_t one = {&loop->in.items[i], 1, 1};
+            if (commit_batch(loop, &one, err, sizeof err) == 0)
+                ok++;
+            else
+                ncap_log(LOG_ERROR, "a record failed on its own; it stays in the backlog", "error",
+                         err, NULL);
+        }
+        done = ok > 0 ? (int)ok : -1;
+        if (ok < n) {
+            char counts[64];
+            snprintf(counts, sizeof counts, "%zu of %zu", n - ok, n);
+            ncap_log(LOG_ERROR, "batch failed; retried record by record", "failed", counts, "error",
+                     first, NULL);
+        }
+    }
+    if (done < 0) {
+        loop->failures++;
+        char count[32];
+        snprintf(count, sizeof count, "%zu", n);
+        ncap_log(LOG_ERROR, "batch failed and was rolled back; its records stay in the backlog",
+                 "records", count, "error", err, NULL);
+    }
+    stage_batch_clear(&loop->in);
+    return done;
 }
 
 /* Works off the backlog in PostgreSQL; only one instance of a stage sweeps at a time.

@@ -19,6 +19,7 @@
 #include "submission.h"
 
 #define MAX_SUBMISSION_BYTES (512u << 20)
+#define MAX_PENDING_BYTES (1024u << 20) /* all uploads in progress together */
 #define MAX_PENDING 64
 #define PENDING_EXPIRY_MS (10 * 60 * 1000)
 #define MAX_PROBLEMS_IN_RECEIPT 200
@@ -277,6 +278,16 @@ static void handle(ingest_t *in, zmq_msg_t *identity, const uint8_t *data, size_
         snprintf(p->audit, sizeof p->audit, "%s", req->audit);
         snprintf(p->trust, sizeof p->trust, "%s", req->trust);
         snprintf(p->filename, sizeof p->filename, "%s", req->filename);
+    }
+    size_t pending_total = 0;
+    for (int i = 0; i < MAX_PENDING; i++)
+        pending_total += in->pending[i].len;
+    if (pending_total + req->chunk.len > MAX_PENDING_BYTES) {
+        reply_error(in, identity, p->token,
+                    "ingest is receiving too much at once (1 GB in progress); send the file again "
+                    "in a minute");
+        drop_pending(p);
+        goto out;
     }
     if (p->len + req->chunk.len > MAX_SUBMISSION_BYTES) {
         reply_error(in, identity, p->token, "file refused: larger than 512 MB; split it");
