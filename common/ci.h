@@ -10,4 +10,17 @@
  * outside 0..n (lo and hi are then set to NaN). */
 int ci_wilson(double x, double n, double z, double *lo, double *hi);
 
+/* Exact limits for a Poisson count o >= 0 (not necessarily whole) at the two-sided level of z:
+ * with tail = P(Z > z), lower = chisq(tail; 2o) / 2 (0 when o = 0) and
+ * upper = chisq(1 - tail; 2o + 2) / 2. Returns 0, or -1 (NaNs) when o < 0 or not finite. */
+int ci_count_exact(double o, double z, double *lo, double *hi);
+/* Byar's approximation for a count o > 0: lower o (1 - 1/(9o) - z/(3 sqrt o))^3 (0 at o = 0),
+ * upper (o + 1)(1 - 1/(9(o + 1)) + z/(3 sqrt(o + 1)))^3. Returns 0 or -1. */
+int ci_count_byar(double o, double z, double *lo, double *hi);
+/* The interval for a count: exact when o < 10, Byar otherwise. */
+int ci_count(double o, double z, double *lo, double *hi);
+/* The interval for an observed/expected ratio: ci_count(o) divided by e. Returns -1 (NaNs) when
+ * o < 0 or e <= 0. */
+int ci_ratio(double o, double e, double z, double *lo, double *hi);
+
 #endif

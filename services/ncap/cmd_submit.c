@@ -5,42 +5,8 @@
 #include <string.h>
 
 #include "commands.h"
+#include "file_read.h"
 #include "submit_client.h"
-
-static int read_file(const char *path, char **data, size_t *len)
-{
-    FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
-    if (!f)
-        return -1;
-    size_t cap = 1 << 16, n = 0;
-    char *buf = malloc(cap);
-    while (buf) {
-        if (n == cap) {
-            char *b = realloc(buf, cap * 2);
-            if (!b) {
-                free(buf);
-                buf = NULL;
-                break;
-            }
-            buf = b;
-            cap *= 2;
-        }
-        size_t r = fread(buf + n, 1, cap - n, f);
-        n += r;
-        if (r == 0)
-            break;
-    }
-    int err = ferror(f);
-    if (f != stdin)
-        fclose(f);
-    if (!buf || err) {
-        free(buf);
-        return -1;
-    }
-    *data = buf;
-    *len = n;
-    return 0;
-}
 
 int cmd_submit(int argc, char **argv)
 {
@@ -101,7 +67,7 @@ int cmd_submit(int argc, char **argv)
     const char *path = argv[optind];
     char *data;
     size_t len;
-    if (read_file(path, &data, &len) != 0) {
+    if (file_read_all(path, &data, &len) != 0) {
         fprintf(stderr, "ncap submit: could not read \"%s\"\n", path);
         return 2;
     }

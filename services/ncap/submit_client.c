@@ -55,9 +55,10 @@ static Ncap__V1__SubmitReply *await_reply(void *sock, int timeout_s, char *err, 
     zmq_pollitem_t item = {sock, 0, ZMQ_POLLIN, 0};
     int rc = zmq_poll(&item, 1, (long)timeout_s * 1000);
     if (rc < 0 && zmq_errno() == EINTR) {
-        snprintf(err, errlen, "interrupted while waiting for ingest's receipt; the submission may "
-                              "or may not have been stored: send it again (identical records are "
-                              "recognised and not duplicated)");
+        snprintf(err, errlen,
+                 "interrupted while waiting for ingest's receipt; the submission may "
+                 "or may not have been stored: send it again (identical records are "
+                 "recognised and not duplicated)");
         return NULL;
     }
     if (rc <= 0) {

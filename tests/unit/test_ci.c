@@ -1,4 +1,5 @@
-/* test_ci.c - the Wilson score interval, with values worked by hand from the formula
+/* test_ci.c - confidence intervals. The Wilson score interval, with values worked by hand from
+ * the formula
  *   lo, hi = (2x + z^2 -+ z*sqrt(z^2 + 4x(1 - x/n))) / (2(n + z^2))
  * (intermediate values below carried to 20+ significant digits). */
 #include <stdarg.h>
@@ -122,6 +123,80 @@ static void test_wilson_rejects_impossible_counts(void **state)
     assert_true(isnan(lo) && isnan(hi));
 }
 
+/* ---- counts and observed/expected ratios: exact (chi-square) limits below 10, Byar above ---- */
+
+/* Byar, O = 20, z = 1.959964: 1/(9*20) = 0.0055556, z/(3*sqrt 20) = 1.959964/13.416407865 =
+ * 0.1460873, lower = 20 (1 - 0.0055556 - 0.1460873)^3 = 20 * 0.8483571^3 = 12.211428785115904;
+ * upper = 21 (1 - 1/189 + 1.959964/(3*sqrt 21))^3 = 21 * (1 - 0.0052910 + 0.1425659)^3
+ *       = 30.889880460829430 (carried to 30 digits with mpmath). */
+static void test_byar_worked(void **state)
+{
+    (void)state;
+    double lo, hi;
+    assert_int_equal(ci_count_byar(20, NCAP_Z95, &lo, &hi), 0);
+    assert_float_equal(lo, 12.2114287851159035, 1e-12);
+    assert_float_equal(hi, 30.8898804608294301, 1e-12);
+    /* O = 150 at 99.8%: 150 (1 - 1/1350 - 3.090232/(3 sqrt 150))^3 = 114.96708427102631,
+     * 151 (1 - 1/1359 + 3.090232/(3 sqrt 151))^3 = 191.85423520784463 */
+    assert_int_equal(ci_count(150, NCAP_Z998, &lo, &hi), 0);
+    assert_float_equal(lo, 114.967084271026306, 1e-11);
+    assert_float_equal(hi, 191.854235207844632, 1e-11);
+}
+
+/* Exact limits: with tail t = P(Z > 1.959964) = 0.024999999096442404 (the z of 95% rounded to 7
+ * digits), lower = the lambda with P(Poisson(lambda) >= O) = t, upper = the lambda with
+ * P(Poisson(lambda) <= O) = t, i.e. chi-square quantiles halved.
+ *   O = 0: lower 0; e^-lambda = t, upper = -log t = 3.6888794902562408
+ *   O = 1: 1 - e^-lambda = t, lower = -log(1 - t) = 0.025317807057564137;
+ *          e^-lambda (1 + lambda) = t, upper = 5.5716434335680332 (solved with mpmath)
+ *   O = 5: lower 1.6234863742897784, upper 11.668332137880561 (mpmath, summing the pmf) */
+static void test_exact_count_worked(void **state)
+{
+    (void)state;
+    double lo, hi;
+    assert_int_equal(ci_count(0, NCAP_Z95, &lo, &hi), 0);
+    assert_true(lo == 0);
+    assert_float_equal(hi, 3.6888794902562408, 1e-12);
+    assert_int_equal(ci_count(1, NCAP_Z95, &lo, &hi), 0);
+    assert_float_equal(lo, 0.025317807057564137, 1e-14);
+    assert_float_equal(hi, 5.5716434335680332, 1e-12);
+    assert_int_equal(ci_count_exact(5, NCAP_Z95, &lo, &hi), 0);
+    assert_float_equal(lo, 1.6234863742897784, 1e-12);
+    assert_float_equal(hi, 11.668332137880561, 1e-12);
+}
+
+/* Exact below 10, Byar from 10: at O = 9.5 the exact limits are used, at 10 Byar's; the two
+ * agree to about 1% there, so the switch is not a jump a reader would notice. */
+static void test_count_switches_at_ten(void **state)
+{
+    (void)state;
+    double lo, hi, elo, ehi, blo, bhi;
+    ci_count(9.5, NCAP_Z95, &lo, &hi);
+    ci_count_exact(9.5, NCAP_Z95, &elo, &ehi);
+    assert_true(lo == elo && hi == ehi);
+    ci_count(10, NCAP_Z95, &lo, &hi);
+    ci_count_byar(10, NCAP_Z95, &blo, &bhi);
+    assert_true(lo == blo && hi == bhi);
+    ci_count_exact(10, NCAP_Z95, &elo, &ehi);
+    assert_float_equal(blo / elo, 1, 0.01);
+    assert_float_equal(bhi / ehi, 1, 0.01);
+}
+
+/* A ratio is the count's interval divided by E: O = 5, E = 2.5 gives 1.6234863742897784 / 2.5
+ * and 11.668332137880561 / 2.5. E = 0 has no interval. */
+static void test_ratio(void **state)
+{
+    (void)state;
+    double lo, hi;
+    assert_int_equal(ci_ratio(5, 2.5, NCAP_Z95, &lo, &hi), 0);
+    assert_float_equal(lo, 0.64939454971591136, 1e-12);
+    assert_float_equal(hi, 4.6673328551522244, 1e-12);
+    assert_int_equal(ci_ratio(5, 0, NCAP_Z95, &lo, &hi), -1);
+    assert_true(isnan(lo) && isnan(hi));
+    assert_int_equal(ci_ratio(-1, 3, NCAP_Z95, &lo, &hi), -1);
+    assert_int_equal(ci_count(NAN, NCAP_Z95, &lo, &hi), -1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -133,6 +208,10 @@ int main(void)
         cmocka_unit_test(test_wilson_rare_event),
         cmocka_unit_test(test_wilson_mirror),
         cmocka_unit_test(test_wilson_rejects_impossible_counts),
+        cmocka_unit_test(test_byar_worked),
+        cmocka_unit_test(test_exact_count_worked),
+        cmocka_unit_test(test_count_switches_at_ten),
+        cmocka_unit_test(test_ratio),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

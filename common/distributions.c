@@ -1,0 +1,440 @@
+/* distributions.c - normal, binomial, Poisson, gamma and chi-square probabilities and quantiles.
+ *
+ * Point probabilities use the saddle-point form (Loader 2000): log P(X = k) is written as
+ * Stirling-series remainders plus deviance terms bd0(x, m) = x log(x/m) + m - x, each small and
+ * computed without cancellation, so P(X = k) keeps ~15 digits even for n = 1e7 where the log of
+ * a binomial coefficient is ~1e8. Cumulative probabilities sum the tail away from the mean,
+ * where the terms fall geometrically, and take the other tail as the complement. */
+#include "distributions.h"
+
+#include <float.h>
+#include <math.h>
+
+#define LN_SQRT_2PI 0.918938533204672741780329736406 /* log(sqrt(2 pi)) */
+#define TWO_PI 6.283185307179586476925286766559
+#define SQRT2 1.414213562373095048801688724210
+
+/* log(x!) - log(sqrt(2 pi x) (x/e)^x), the error of Stirling's formula, for x > 0. Above 15 the
+ * asymptotic series 1/12x - 1/360x^3 + 1/1260x^5 - 1/1680x^7 + 1/1188x^9 is exact to double
+ * precision; below, lgamma is accurate enough that the subtraction loses < 1e-14. */
+static double stirlerr(double x)
+{
+    if (x > 15) {
+        double x2 = x * x;
+        return (1.0 / 12 -
+                (1.0 / 360 - (1.0 / 1260 - (1.0 / 1680 - 1.0 / (1188 * x2)) / x2) / x2) / x2) /
+               x;
+    }
+    return lgamma(x + 1) - (x + 0.5) * log(x) + x - LN_SQRT_2PI;
+}
+
+/* x log(x/m) + m - x for x >= 0, m > 0. Near x = m it is a difference of nearly equal large
+ * numbers; there, with v = (x - m)/(x + m), it equals (x - m) v + 2x (v^3/3 + v^5/5 + ...). */
+static double bd0(double x, double m)
+{
+    if (fabs(x - m) < 0.1 * (x + m)) {
+        double v = (x - m) / (x + m);
+        double s = (x - m) * v;
+        double v2 = v * v;
+        double ej = 2 * x * v;
+        for (int j = 1; j < 1000; j++) {
+            ej *= v2;
+            double s1 = s + ej / (2 * j + 1);
+            if (s1 == s)
+                return s;
+            s = s1;
+        }
+        return s;
+    }
+    return x * log1p((x - m) / m) + m - x;
+}
+
+static int is_whole(double x)
+{
+    return isfinite(x) && x == floor(x);
+}
+
+double dist_normal_cdf(double x)
+{
+    return 0.5 * erfc(-x / SQRT2);
+}
+
+/* A rational approximation good to ~5e-4 (Abramowitz and Stegun 26.2.23), then Halley steps on
+ * Phi(x) - p, which converge cubically; Phi of a negative x is computed from erfc without loss,
+ * so the lower half is worked and the upper half mirrored. */
+double dist_normal_quantile(double p)
+{
+    if (isnan(p) || p < 0 || p > 1)
+        return NAN;
+    if (p == 0)
+        return -INFINITY;
+    if (p == 1)
+        return INFINITY;
+    if (p == 0.5)
+        return 0;
+    if (p > 0.5)
+        return -dist_normal_quantile(1 - p);
+    double t = sqrt(-2 * log(p));
+    double x = -(t - (2.515517 + t * (0.802853 + t * 0.010328)) /
+                         (1 + t * (1.432788 + t * (0.189269 + t * 0.001308))));
+    for (int i = 0; i < 4; i++) {
+        double e = dist_normal_cdf(x) - p;
+        double u = e * sqrt(TWO_PI) * exp(x * x / 2);
+        double step = u / (1 + x * u / 2);
+        x -= step;
+        if (fabs(step) <= 1e-16 * fabs(x))
+            break;
+    }
+    return x;
+}
+
+/* ---- binomial ---- */
+
+static int binom_args_ok(double n, double theta)
+{
+    return is_whole(n) && n >= 0 && theta >= 0 && theta <= 1;
+}
+
+double dist_binom_pmf(double k, double n, double theta)
+{
+    if (!binom_args_ok(n, theta) || isnan(k))
+        return NAN;
+    if (!is_whole(k) || k < 0 || k > n)
+        return 0;
+    if (theta == 0)
+        return k == 0 ? 1 : 0;
+    if (theta == 1)
+        return k == n ? 1 : 0;
+    if (k == 0)
+        return exp(n * log1p(-theta));
+    if (k == n)
+        return exp(n * log(theta));
+    double q = 1 - theta;
+    double lc = stirlerr(n) - stirlerr(k) - stirlerr(n - k) - bd0(k, n * theta) - bd0(n - k, n * q);
+    return exp(lc) / sqrt(TWO_PI * k * (1 - k / n));
+}
+
+/* Sum of P(X = j) from j = k away from the mean until the terms no longer count. */
+static double binom_tail_down(double k, double n, double theta)
+{
+    double q = 1 - theta;
+    double term = dist_binom_pmf(k, n, theta), sum = term;
+    for (double j = k; j > 0 && term > 0; j--) {
+        term *= j * q / ((n - j + 1) * theta);
+        sum += term;
+        if (term < sum * 1e-17)
+            break;
+    }
+    return sum;
+}
+
+static double binom_tail_up(double k, double n, double theta)
+{
+    double q = 1 - theta;
+    double term = dist_binom_pmf(k, n, theta), sum = term;
+    for (double j = k; j < n && term > 0; j++) {
+        term *= (n - j) * theta / ((j + 1) * q);
+        sum += term;
+        if (term < sum * 1e-17)
+            break;
+    }
+    return sum;
+}
+
+int dist_binom_cdf(double k, double n, double theta, double *lower, double *upper)
+{
+    if (!binom_args_ok(n, theta) || isnan(k)) {
+        *lower = *upper = NAN;
+        return -1;
+    }
+    k = floor(k);
+    if (k < 0 || k >= n || theta == 0 || theta == 1) {
+        int all = k >= n || (k >= 0 && theta == 0);
+        *lower = all ? 1 : 0;
+        *upper = all ? 0 : 1;
+        return 0;
+    }
+    if (k <= n * theta) {
+        *lower = binom_tail_down(k, n, theta);
+        *upper = 1 - *lower;
+    } else {
+        *upper = binom_tail_up(k + 1, n, theta);
+        *lower = 1 - *upper;
+    }
+    return 0;
+}
+
+/* The smallest r with F(r) >= p, from a Cornish-Fisher start mu + sigma (z + g (z^2 - 1)/6)
+ * (g the skewness), usually within a step or two of the answer; then steps of one, each adding
+ * or removing one point probability. For p > 1/2 the test is made on the upper tail,
+ * 1 - F(r) <= 1 - p, which keeps its digits where F(r) is close to 1. */
+typedef struct {
+    double mu, sigma, skew, max; /* max: the largest value, or INFINITY */
+    double n, theta, lambda;     /* lambda < 0 for the binomial */
+} discrete_t;
+
+static double discrete_pmf(const discrete_t *d, double k)
+{
+    return d->lambda >= 0 ? dist_pois_pmf(k, d->lambda) : dist_binom_pmf(k, d->n, d->theta);
+}
+
+static void discrete_cdf(const discrete_t *d, double k, double *lower, double *upper)
+{
+    if (d->lambda >= 0)
+        dist_pois_cdf(k, d->lambda, lower, upper);
+    else
+        dist_binom_cdf(k, d->n, d->theta, lower, upper);
+}
+
+static void discrete_quantile(const discrete_t *d, double p, double *r_out, double *cdf_r,
+                              double *cdf_r1)
+{
+    double z = dist_normal_quantile(p);
+    double x0 = d->mu + d->sigma * (z + d->skew * (z * z - 1) / 6);
+    double r = floor(x0 + 0.5);
+    if (!(r >= 0))
+        r = 0;
+    if (r > d->max)
+        r = d->max;
+    int use_upper = p > 0.5;
+    double lo, up;
+    discrete_cdf(d, r, &lo, &up);
+#define REACHED(l, u) (use_upper ? (u) <= 1 - p : (l) >= p)
+    double pm = discrete_pmf(d, r);
+    if (REACHED(lo, up)) {
+        while (r > 0) {
+            double lo1 = lo - pm, up1 = up + pm;
+            if (!REACHED(lo1, up1))
+                break;
+            if (lo1 < 0) /* rounding: F(r - 1) cannot be below 0 */
+                lo1 = 0;
+            r--;
+            lo = lo1;
+            up = up1;
+            pm = discrete_pmf(d, r);
+        }
+    } else {
+        while (r < d->max) {
+            r++;
+            pm = discrete_pmf(d, r);
+            lo += pm;
+            up -= pm;
+            if (REACHED(lo, up))
+                break;
+        }
+    }
+#undef REACHED
+    double f = use_upper ? 1 - up : lo;
+    if (f > 1)
+        f = 1;
+    *r_out = r;
+    *cdf_r = f;
+    *cdf_r1 = r > 0 ? fmax(f - pm, 0) : 0;
+}
+
+int dist_binom_quantile(double p, double n, double theta, double *r, double *cdf_r,
+                        double *cdf_r_minus_1)
+{
+    if (!binom_args_ok(n, theta) || !(p > 0 && p < 1)) {
+        *r = *cdf_r = *cdf_r_minus_1 = NAN;
+        return -1;
+    }
+    if (n == 0 || theta == 0 || theta == 1) { /* all the mass on one value */
+        *r = theta == 1 ? n : 0;
+        *cdf_r = 1;
+        *cdf_r_minus_1 = 0;
+        return 0;
+    }
+    double sigma = sqrt(n * theta * (1 - theta));
+    discrete_t d = {n * theta, sigma, (1 - 2 * theta) / sigma, n, n, theta, -1};
+    discrete_quantile(&d, p, r, cdf_r, cdf_r_minus_1);
+    return 0;
+}
+
+/* ---- Poisson ---- */
+
+double dist_pois_pmf(double k, double lambda)
+{
+    if (!(lambda >= 0) || !isfinite(lambda) || isnan(k))
+        return NAN;
+    if (!is_whole(k) || k < 0)
+        return 0;
+    if (lambda == 0)
+        return k == 0 ? 1 : 0;
+    if (k == 0)
+        return exp(-lambda);
+    return exp(-stirlerr(k) - bd0(k, lambda)) / sqrt(TWO_PI * k);
+}
+
+int dist_pois_cdf(double k, double lambda, double *lower, double *upper)
+{
+    if (!(lambda >= 0) || !isfinite(lambda) || isnan(k)) {
+        *lower = *upper = NAN;
+        return -1;
+    }
+    k = floor(k);
+    if (k < 0 || lambda == 0 || isinf(k)) {
+        *lower = k < 0 ? 0 : 1;
+        *upper = 1 - *lower;
+        return 0;
+    }
+    if (k <= lambda) {
+        double term = dist_pois_pmf(k, lambda), sum = term;
+        for (double j = k; j > 0 && term > 0; j--) {
+            term *= j / lambda;
+            sum += term;
+            if (term < sum * 1e-17)
+                break;
+        }
+        *lower = sum;
+        *upper = 1 - sum;
+    } else {
+        double term = dist_pois_pmf(k + 1, lambda), sum = term;
+        for (double j = k + 1; term > 0; j++) {
+            term *= lambda / (j + 1);
+            sum += term;
+            if (term < sum * 1e-17)
+                break;
+        }
+        *upper = sum;
+        *lower = 1 - sum;
+    }
+    return 0;
+}
+
+int dist_pois_quantile(double p, double lambda, double *r, double *cdf_r, double *cdf_r_minus_1)
+{
+    if (!(lambda >= 0) || !isfinite(lambda) || !(p > 0 && p < 1)) {
+        *r = *cdf_r = *cdf_r_minus_1 = NAN;
+        return -1;
+    }
+    if (lambda == 0) {
+        *r = 0;
+        *cdf_r = 1;
+        *cdf_r_minus_1 = 0;
+        return 0;
+    }
+    double sigma = sqrt(lambda);
+    discrete_t d = {lambda, sigma, 1 / sigma, INFINITY, 0, 0, lambda};
+    discrete_quantile(&d, p, r, cdf_r, cdf_r_minus_1);
+    return 0;
+}
+
+/* ---- gamma and chi-square ---- */
+
+/* x^a e^-x / Gamma(a + 1), the Poisson point probability extended to real a. */
+static double gamma_front(double a, double x)
+{
+    if (x == 0)
+        return 0;
+    return exp(-stirlerr(a) - bd0(a, x)) / sqrt(TWO_PI * a);
+}
+
+/* P(a, x) = front * (1 + x/(a+1) + x^2/((a+1)(a+2)) + ...), for x < a + 1. */
+static double gamma_p_series(double a, double x)
+{
+    double term = 1, sum = 1;
+    for (int n = 1; n < 100000; n++) {
+        term *= x / (a + n);
+        sum += term;
+        if (term < sum * 1e-17)
+            break;
+    }
+    return gamma_front(a, x) * sum;
+}
+
+/* Q(a, x) = x^a e^-x / Gamma(a) * 1/(x+1-a- 1(1-a)/(x+3-a- 2(2-a)/(x+5-a- ...))), for
+ * x >= a + 1 (Legendre's continued fraction), evaluated by the modified Lentz method. */
+static double gamma_q_fraction(double a, double x)
+{
+    const double tiny = 1e-300;
+    double b = x + 1 - a;
+    double c = 1 / tiny;
+    double d = 1 / b;
+    double h = d;
+    for (int i = 1; i < 100000; i++) {
+        double an = -i * (i - a);
+        b += 2;
+        d = an * d + b;
+        if (fabs(d) < tiny)
+            d = tiny;
+        c = b + an / c;
+        if (fabs(c) < tiny)
+            c = tiny;
+        d = 1 / d;
+        double del = d * c;
+        h *= del;
+        if (fabs(del - 1) < 1e-16)
+            break;
+    }
+    return a * gamma_front(a, x) * h;
+}
+
+double dist_gamma_p(double a, double x)
+{
+    if (!(a > 0) || !(x >= 0) || isinf(a))
+        return NAN;
+    if (x == 0)
+        return 0;
+    if (isinf(x))
+        return 1;
+    return x < a + 1 ? gamma_p_series(a, x) : 1 - gamma_q_fraction(a, x);
+}
+
+double dist_gamma_q(double a, double x)
+{
+    if (!(a > 0) || !(x >= 0) || isinf(a))
+        return NAN;
+    if (x == 0)
+        return 1;
+    if (isinf(x))
+        return 0;
+    return x < a + 1 ? 1 - gamma_p_series(a, x) : gamma_q_fraction(a, x);
+}
+
+/* Newton's method on P(a, x) - p (on (1 - p) - Q(a, x) above the median, which keeps digits
+ * near 1), kept inside a shrinking bracket: a step that leaves it is replaced by bisection.
+ * Start: Wilson-Hilferty, a (1 - 1/9a + z/(3 sqrt a))^3, or for small a, where P(a, x) is about
+ * x^a / Gamma(a + 1), the x solving that. */
+double dist_gamma_quantile(double p, double a)
+{
+    if (!(a > 0) || isinf(a) || isnan(p) || p < 0 || p > 1)
+        return NAN;
+    if (p == 0)
+        return 0;
+    if (p == 1)
+        return INFINITY;
+    double z = dist_normal_quantile(p);
+    double t = 1 - 1 / (9 * a) + z / (3 * sqrt(a));
+    double x = a * t * t * t;
+    if (a < 1 || !(x > 0))
+        x = exp((log(p) + lgamma(a + 1)) / a);
+    if (!(x > 0) || !isfinite(x))
+        x = a;
+    double lo = 0, hi = INFINITY;
+    for (int i = 0; i < 300; i++) {
+        double f = p <= 0.5 ? dist_gamma_p(a, x) - p : (1 - p) - dist_gamma_q(a, x);
+        if (f == 0)
+            return x;
+        if (f < 0)
+            lo = x;
+        else
+            hi = x;
+        double density = a * gamma_front(a, x) / x; /* x^(a-1) e^-x / Gamma(a) */
+        double next = density > 0 ? x - f / density : NAN;
+        if (!(next > lo && next < hi))
+            next = isinf(hi) ? 2 * x + 1 : (lo + hi) / 2;
+        if (fabs(next - x) <= 4 * DBL_EPSILON * next ||
+            (isfinite(hi) && hi - lo <= 4 * DBL_EPSILON * hi))
+            return next;
+        x = next;
+    }
+    return x;
+}
+
+double dist_chisq_quantile(double p, double df)
+{
+    if (!(df > 0))
+        return NAN;
+    return 2 * dist_gamma_quantile(p, df / 2);
+}
