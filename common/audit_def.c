@@ -13,6 +13,9 @@
 #include <yaml.h>
 
 #include "datetime.h"
+#include "nhs_number.h"
+#include "ods_code.h"
+#include "postcode.h"
 
 static const char *type_names[] = {
     [FT_STRING] = "string",     [FT_INTEGER] = "integer",
@@ -84,6 +87,19 @@ void audit_def_destroy(audit_def_t **self_p)
         free(m->period);
     }
     free(self->metrics);
+    for (size_t i = 0; i < self->n_rules; i++) {
+        audit_rule_t *r = &self->rules[i];
+        free(r->id);
+        free(r->message);
+        free(r->field);
+        free(r->check_src);
+        free(r->when_src);
+        free(r->require_src);
+        expr_destroy(&r->check);
+        expr_destroy(&r->when);
+        expr_destroy(&r->require);
+    }
+    free(self->rules);
     free(self->path);
     free(self->audit);
     free(self->name);
@@ -543,6 +559,128 @@ static int load_metric(loader_t *L, size_t index, const yaml_node_t *map)
                : 0;
 }
 
+/* ---------------------------------------------------------------- rules */
+
+/* A name a rule may use: a non-identifier field, or any derived field. */
+static int rule_name_ok(loader_t *L, int line, const char *what, const char *name)
+{
+    const audit_field_t *f = audit_def_field(L->def, name);
+    if (f && f->identifier)
+        return lfail(L, line,
+                     "%s names \"%.60s\", an identifier: identifiers are removed before "
+                     "validation (use a derived field such as age_at_arrival)",
+                     what, name);
+    if (!f && !find_derived(L->def, name))
+        return lfail(L, line, "%s names \"%.60s\", which is not a field or derived field", what,
+                     name);
+    return 0;
+}
+
+typedef struct {
+    loader_t *L;
+    int line;
+    const char *key;
+} rule_refs_t;
+
+static int check_rule_ref(void *ctx, const char *name)
+{
+    rule_refs_t *r = ctx;
+    return rule_name_ok(r->L, r->line, r->key, name) ? 1 : 0;
+}
+
+static int load_rule_expr(loader_t *L, const yaml_node_t *map, const char *key, char **src,
+                          expr_t **expr)
+{
+    if (get_string(L, map, key, true, src))
+        return -1;
+    yaml_node_t *at = get(L, map, key);
+    char why[200];
+    *expr = expr_parse(*src, why, sizeof why);
+    if (!*expr)
+        return lfail(L, line_of(at), "%s \"%.80s\" does not parse: %s", key, *src, why);
+    rule_refs_t refs = {L, line_of(at), key};
+    return expr_each_field(*expr, check_rule_ref, &refs) ? -1 : 0;
+}
+
+/* Each {name} in the template must be a field a rule may use; braces must pair. */
+static int check_template(loader_t *L, int line, const char *t)
+{
+    for (const char *p = t; *p; p++) {
+        if (*p == '}')
+            return lfail(L, line, "message has a \'}\' without its \'{\'");
+        if (*p != '{')
+            continue;
+        const char *end = strchr(p + 1, '}');
+        if (!end)
+            return lfail(L, line, "message has a \'{\' without its \'}\'");
+        char name[64];
+        size_t n = (size_t)(end - p - 1);
+        if (n == 0 || n >= sizeof name)
+            return lfail(L, line, "message has \"{}\" or a name too long between braces");
+        memcpy(name, p + 1, n);
+        name[n] = '\0';
+        if (rule_name_ok(L, line, "message", name))
+            return -1;
+        p = end;
+    }
+    return 0;
+}
+
+static int load_rule(loader_t *L, size_t index, const yaml_node_t *map)
+{
+    static const char *keys[] = {"id", "severity", "message", "field", "check", "when", "require"};
+    audit_def_t *def = L->def;
+    audit_rule_t *r = &def->rules[index];
+    snprintf(L->ctx, sizeof L->ctx, "rule %zu: ", index + 1);
+    if (map->type != YAML_MAPPING_NODE)
+        return lfail(L, line_of(map), "each rule must be a mapping with id, severity, ...");
+    r->line = line_of(map);
+    if (get_string(L, map, "id", true, &r->id))
+        return -1;
+    snprintf(L->ctx, sizeof L->ctx, "rule \"%.60s\": ", r->id);
+    if (check_keys(L, map, "a rule", keys, sizeof keys / sizeof keys[0]) ||
+        check_name(L, map, "id", r->id))
+        return -1;
+    if (strlen(r->id) > 31)
+        return lfail(L, line_of(get(L, map, "id")), "id is longer than 31 characters");
+    for (size_t i = 0; i < index; i++)
+        if (strcmp(def->rules[i].id, r->id) == 0)
+            return lfail(L, line_of(get(L, map, "id")),
+                         "duplicate rule id (first declared on line %d)", def->rules[i].line);
+    char *severity = NULL;
+    if (get_string(L, map, "severity", true, &severity))
+        return -1;
+    bool known = strcmp(severity, "error") == 0 || strcmp(severity, "warning") == 0;
+    r->severity = strcmp(severity, "error") == 0 ? RULE_ERROR : RULE_WARNING;
+    if (!known)
+        lfail(L, line_of(get(L, map, "severity")),
+              "unknown severity \"%.40s\" (expected error or warning)", severity);
+    free(severity);
+    if (!known)
+        return -1;
+    if (get_string(L, map, "message", true, &r->message) ||
+        check_template(L, line_of(get(L, map, "message")), r->message) ||
+        get_string(L, map, "field", true, &r->field) ||
+        rule_name_ok(L, line_of(get(L, map, "field")), "field", r->field))
+        return -1;
+    bool has_check = get(L, map, "check") != NULL, has_when = get(L, map, "when") != NULL,
+         has_require = get(L, map, "require") != NULL;
+    if (has_check && (has_when || has_require))
+        return lfail(L, r->line, "give either \"check\" or \"when\" with \"require\", not both");
+    if (has_check)
+        return load_rule_expr(L, map, "check", &r->check_src, &r->check);
+    if (!has_when || !has_require)
+        return lfail(L, r->line,
+                     "missing key \"%s\" (a rule has \"check\", or \"when\" with \"require\")",
+                     has_when      ? "require"
+                     : has_require ? "when"
+                                   : "check");
+    return load_rule_expr(L, map, "when", &r->when_src, &r->when) ||
+                   load_rule_expr(L, map, "require", &r->require_src, &r->require)
+               ? -1
+               : 0;
+}
+
 /* Runs load(L, i, item) for each item of the list map[key]; *n is set to the list's length
  * before loading so that destroy frees partly loaded items. */
 static int load_list(loader_t *L, const yaml_node_t *root, const char *key, bool required,
@@ -589,7 +727,7 @@ static int load_root(loader_t *L, const yaml_node_t *root)
 {
     static const char *keys[] = {"audit",       "name",       "dataset_version", "record_key",
                                  "trust_field", "site_field", "period_field",    "opt_out_applies",
-                                 "fields",      "derived",    "metrics"};
+                                 "fields",      "derived",    "metrics",         "rules"};
     audit_def_t *def = L->def;
     if (check_keys(L, root, "the definition", keys, sizeof keys / sizeof keys[0]))
         return -1;
@@ -607,7 +745,9 @@ static int load_root(loader_t *L, const yaml_node_t *root)
         load_list(L, root, "derived", false, (void **)&def->derived, sizeof *def->derived,
                   &def->n_derived, load_derived) ||
         load_list(L, root, "metrics", false, (void **)&def->metrics, sizeof *def->metrics,
-                  &def->n_metrics, load_metric))
+                  &def->n_metrics, load_metric) ||
+        load_list(L, root, "rules", false, (void **)&def->rules, sizeof *def->rules, &def->n_rules,
+                  load_rule))
         return -1;
     return check_field_ref(L, root, "record_key", def->record_key_field) ||
                    check_field_ref(L, root, "trust_field", def->trust_field) ||
@@ -738,85 +878,6 @@ static bool parse_boolean(const char *s, bool *out)
         }
     }
     return false;
-}
-
-typedef enum { NHS_OK, NHS_BAD_FORMAT, NHS_BAD_CHECK } nhs_result_t;
-
-/* 10 digits, or 3-3-4 separated by single spaces or hyphens; Modulus 11 check digit.
- * (A local copy until common/nhs_number.c is in use everywhere.) */
-static nhs_result_t nhs_number_validate(const char *s)
-{
-    char d[10];
-    size_t len = strlen(s);
-    if (len == 10 && all_digits(s, 10))
-        memcpy(d, s, 10);
-    else if (len == 12 && (s[3] == ' ' || s[3] == '-') && s[7] == s[3] && all_digits(s, 3) &&
-             all_digits(s + 4, 3) && all_digits(s + 8, 4)) {
-        memcpy(d, s, 3);
-        memcpy(d + 3, s + 4, 3);
-        memcpy(d + 6, s + 8, 4);
-    } else
-        return NHS_BAD_FORMAT;
-    int sum = 0;
-    for (int i = 0; i < 9; i++)
-        sum += (d[i] - '0') * (10 - i);
-    int check = 11 - sum % 11;
-    if (check == 11)
-        check = 0;
-    return check != 10 && check == d[9] - '0' ? NHS_OK : NHS_BAD_CHECK;
-}
-
-static bool is_postcode(const char *s)
-{
-    char c[9];
-    size_t n = 0;
-    size_t len = strlen(s);
-    if (len < 5 || len > 8)
-        return false;
-    for (size_t i = 0; i < len; i++) {
-        if (s[i] == ' ') {
-            if (i != len - 4)
-                return false; /* one space, only before the inward code */
-            continue;
-        }
-        if (!isalnum((unsigned char)s[i]))
-            return false;
-        c[n++] = (char)toupper((unsigned char)s[i]);
-    }
-    c[n] = '\0';
-    if (n < 5 || n > 7)
-        return false;
-    /* NHS pseudo-postcodes: ZZ99 then three characters, e.g. ZZ99 3VZ */
-    if (n == 7 && strncmp(c, "ZZ99", 4) == 0)
-        return true;
-    const char *in = c + n - 3;
-    if (!isdigit((unsigned char)in[0]) || !isalpha((unsigned char)in[1]) ||
-        !isalpha((unsigned char)in[2]))
-        return false;
-    /* outward code: A9 A99 AA9 AA99 A9A AA9A, as a shape of letters (A) and digits (9) */
-    char shape[5];
-    size_t out_len = n - 3;
-    for (size_t i = 0; i < out_len; i++)
-        shape[i] = isdigit((unsigned char)c[i]) ? '9' : 'A';
-    shape[out_len] = '\0';
-    static const char *shapes[] = {"A9", "A99", "AA9", "AA99", "A9A", "AA9A"};
-    for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++)
-        if (strcmp(shape, shapes[i]) == 0)
-            return true;
-    return false;
-}
-
-static bool is_ods_code(const char *s)
-{
-    size_t len = strlen(s);
-    if (len != 3 && len != 5)
-        return false;
-    if (!(s[0] >= 'A' && s[0] <= 'Z'))
-        return false;
-    for (size_t i = 1; i < len; i++)
-        if (!((s[i] >= 'A' && s[i] <= 'Z') || (s[i] >= '0' && s[i] <= '9')))
-            return false;
-    return true;
 }
 
 static bool is_lsoa(const char *s)
@@ -963,27 +1024,43 @@ int audit_field_check(const audit_field_t *f, const char *value, char *rule, siz
             return REJECT("type", "Y or N");
         break;
     }
-    case FT_NHS_NUMBER:
-        switch (nhs_number_validate(v)) {
-        case NHS_OK:
+    case FT_NHS_NUMBER: {
+        nhs_number_status_t st = nhs_number_check(v, NULL);
+        switch (st) {
+        case NHS_NUMBER_VALID:
             break;
-        case NHS_BAD_FORMAT:
+        case NHS_NUMBER_EMPTY:
+        case NHS_NUMBER_FORMAT:
             return REJECT("type", "an NHS number of 10 digits");
-        case NHS_BAD_CHECK:
+        case NHS_NUMBER_CHECKSUM:
             if (rule && rulelen)
                 snprintf(rule, rulelen, "type");
             if (msg && msglen)
                 snprintf(msg, msglen, "\"%s\" is not valid: the NHS number fails its check digit",
                          f->name);
             return 1;
+        case NHS_NUMBER_PLACEHOLDER:
+        case NHS_NUMBER_TEST:
+            if (rule && rulelen)
+                snprintf(rule, rulelen, "%s",
+                         st == NHS_NUMBER_TEST ? "nhs_number_test" : "nhs_number_placeholder");
+            if (msg && msglen)
+                snprintf(msg, msglen, "\"%s\" is a %s, not a patient's number", f->name,
+                         nhs_number_status_text(st));
+            return 2;
         }
         break;
-    case FT_POSTCODE:
-        if (!is_postcode(v))
-            return REJECT("type", "a UK postcode such as LS1 4AP");
+    }
+    case FT_POSTCODE: {
+        char normal[9];
+        postcode_status_t st = postcode_check(v, normal);
+        if (st == POSTCODE_EMPTY || st == POSTCODE_FORMAT)
+            return REJECT("type", "a UK postcode such as LS1 4AP, or ZZ99 3VZ (no fixed abode) "
+                                  "or ZZ99 3WZ (not known)");
         break;
+    }
     case FT_ODS_CODE:
-        if (!is_ods_code(v))
+        if (ods_code_kind(v) == ODS_CODE_INVALID)
             return REJECT("type", "an ODS code of 3 or 5 capital letters and digits, such as RR8 "
                                   "or RR801");
         break;
@@ -1074,4 +1151,36 @@ int audit_eval_lookup(void *ctx, const char *name, expr_value_t *out)
     if (out->kind == EXPR_NULL)
         typed_value(FT_STRING, v, out);
     return 0;
+}
+
+/* ---------------------------------------------------------------- rule messages */
+
+void audit_rule_message(const audit_rule_t *rule, const ncap_record_t *rec, char *out,
+                        size_t outlen)
+{
+    assert(rule);
+    if (!out || !outlen)
+        return;
+    size_t used = 0;
+    out[0] = '\0';
+    for (const char *p = rule->message; *p && used + 1 < outlen; p++) {
+        const char *end = *p == '{' ? strchr(p + 1, '}') : NULL;
+        if (!end) {
+            out[used++] = *p;
+            out[used] = '\0';
+            continue;
+        }
+        char name[64];
+        size_t n = (size_t)(end - p - 1);
+        if (n >= sizeof name)
+            n = sizeof name - 1;
+        memcpy(name, p + 1, n);
+        name[n] = '\0';
+        const char *v = rec && !ncap_record_missing(rec, name) ? ncap_record_get(rec, name) : NULL;
+        int w = snprintf(out + used, outlen - used, "%.60s", v ? v : "empty");
+        if (w < 0)
+            return;
+        used += (size_t)w < outlen - used ? (size_t)w : outlen - used - 1;
+        p = end;
+    }
 }

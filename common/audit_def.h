@@ -65,6 +65,25 @@ typedef struct {
     int line;
 } audit_metric_t;
 
+typedef enum { RULE_ERROR, RULE_WARNING } audit_severity_t;
+
+/* A rule over one record's fields: either check (the record is fine when it is true or null), or
+ * when + require (when `when` is true, the record is fine when `require` is true or null). */
+typedef struct {
+    char *id;
+    audit_severity_t severity; /* error rejects the record, warning accepts it with a note */
+    char *message;             /* template: {field} is replaced by the field's value, e.g. "surgery
+                                  ({surgery_datetime}) is before arrival ({arrival_datetime})" */
+    char *field;               /* the field the problem is reported against */
+    char *check_src;           /* or NULL */
+    char *when_src;            /* with require_src, or NULL */
+    char *require_src;
+    expr_t *check;
+    expr_t *when;
+    expr_t *require;
+    int line;
+} audit_rule_t;
+
 typedef struct {
     char *path;
     char *audit; /* short name, e.g. "nhfd" */
@@ -81,6 +100,8 @@ typedef struct {
     size_t n_derived;
     audit_metric_t *metrics;
     size_t n_metrics;
+    audit_rule_t *rules;
+    size_t n_rules;
 } audit_def_t;
 
 /* Loads and checks a definition. On error returns NULL and writes to err a message naming the
@@ -93,7 +114,9 @@ const audit_field_t *audit_def_field(const audit_def_t *self, const char *name);
 const char *audit_field_type_name(audit_field_type_t t);
 
 /* Checks one non-empty value against its field's type, code list, range and pattern.
- * Returns 0 when it conforms; otherwise 1, with rule set to a stable id such as "type",
+ * Returns 0 when it conforms; 2 when it conforms but deserves a warning (an NHS number that is a
+ * placeholder, rule "nhs_number_placeholder", or in the test range, "nhs_number_test"); otherwise
+ * 1, with rule set to a stable id such as "type",
  * "code", "range", "pattern" and msg to a sentence a data clerk understands, e.g.
  * "\"asa_grade\" is \"7\", expected a whole number from 1 to 5". Never writes identifier values
  * into msg when the field is an identifier. */
@@ -109,5 +132,10 @@ typedef struct {
     const ncap_record_t *rec;
 } audit_eval_ctx_t;
 int audit_eval_lookup(void *ctx, const char *name, expr_value_t *out);
+
+/* Writes rule's message for rec to out: each {field} replaced by the field's value as sent, or by
+ * "empty" when it has none. */
+void audit_rule_message(const audit_rule_t *rule, const ncap_record_t *rec, char *out,
+                        size_t outlen);
 
 #endif

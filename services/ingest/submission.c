@@ -10,6 +10,7 @@
 
 #include "csv.h"
 #include "message.h"
+#include "ods_code.h"
 #include "utf8.h"
 
 static void problem(submission_t *s, int row, const char *field, const char *rule,
@@ -180,10 +181,12 @@ submission_t *submission_parse_csv(const audit_def_t *def, const char *trust, co
                     row_trust, trust);
             continue;
         }
-        if (*site && strncmp(site, trust, strlen(trust)) != 0) {
+        if (*site && !ods_code_site_of(site, trust)) {
             s->rejected++;
             problem(s, row, def->site_field, "site_trust", "error",
-                    "site \"%s\" does not belong to trust \"%s\"", site, trust);
+                    "site \"%s\" is not a site of trust \"%s\": a site code is the trust's code "
+                    "and two more characters, e.g. \"%s01\"",
+                    site, trust, trust);
             continue;
         }
         if (ids.cap < 2 * (s->n_rows + 1)) {

@@ -61,7 +61,9 @@ int link_record_prepare(const audit_def_t *def, int64_t record_id, const ncap_re
         case NHS_NUMBER_TEST:
             snprintf(msg, sizeof msg, "\"%s\" is a %s, not a patient's number", nf->name,
                      nhs_number_status_text(st));
-            add_problem(out, nf->name, "nhs_number_placeholder", "warning", msg);
+            add_problem(out, nf->name,
+                        st == NHS_NUMBER_TEST ? "nhs_number_test" : "nhs_number_placeholder",
+                        "warning", msg);
             break;
         }
     }

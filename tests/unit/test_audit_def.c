@@ -546,20 +546,32 @@ static void test_nhs_number(void **state)
 {
     (void)state;
     audit_def_t *def = load_nhfd();
-    assert_string_equal(check(def, "nhs_number", "9434765919"), "");
-    assert_string_equal(check(def, "nhs_number", "943 476 5919"), "");
-    assert_string_equal(check(def, "nhs_number", "943-476-5919"), "");
+    /* 943 476 5919, the usual example, is in the test range (a warning, below) */
     assert_string_equal(check(def, "nhs_number", "4010232137"), "");
+    assert_string_equal(check(def, "nhs_number", "401 023 2137"), "");
+    assert_string_equal(check(def, "nhs_number", "401-023-2137"), "");
     assert_string_equal(check(def, "nhs_number", "9434765918"), "type"); /* check digit */
+    assert_string_equal(check(def, "nhs_number", "4010232138"), "type"); /* check digit */
     assert_string_equal(check(def, "nhs_number", "1234567890"), "type"); /* remainder 10 */
-    assert_string_equal(check(def, "nhs_number", "94347 65919"), "type");
-    assert_string_equal(check(def, "nhs_number", "943 476-5919"), "type");
-    assert_string_equal(check(def, "nhs_number", "943476591"), "type");
-    assert_string_equal(check(def, "nhs_number", "94347659190"), "type");
+    assert_string_equal(check(def, "nhs_number", "40102 32137"), "type");
+    assert_string_equal(check(def, "nhs_number", "401 023-2137"), ""); /* nhs_number.c: mixed ok */
+    assert_string_equal(check(def, "nhs_number", "4010 23 2137"), "type");
+    assert_string_equal(check(def, "nhs_number", "401023213"), "type");
+    assert_string_equal(check(def, "nhs_number", "40102321370"), "type");
     const audit_field_t *f = audit_def_field(def, "nhs_number");
     assert_string_equal(message(f, "9434765918"),
                         "\"nhs_number\" is not valid: the NHS number fails its check digit");
     assert_null(strstr(message(f, "943476591"), "943"));
+    /* placeholders and test numbers pass the check digit: a warning (2), not an error */
+    char rule[32], msg[256];
+    assert_int_equal(audit_field_check(f, "4444444444", rule, sizeof rule, msg, sizeof msg), 2);
+    assert_string_equal(rule, "nhs_number_placeholder");
+    assert_string_equal(msg, "\"nhs_number\" is a placeholder number (one repeated digit), not a "
+                             "patient's number");
+    assert_int_equal(audit_field_check(f, "943 476 5919", rule, sizeof rule, msg, sizeof msg), 2);
+    assert_string_equal(rule, "nhs_number_test");
+    assert_string_equal(msg, "\"nhs_number\" is a test-range number (starts with 9), not a "
+                             "patient's number");
     audit_def_destroy(&def);
 }
 
@@ -572,7 +584,9 @@ static void test_postcode(void **state)
     for (size_t i = 0; i < sizeof good / sizeof good[0]; i++)
         if (check(def, "postcode", good[i])[0])
             fail_msg("postcode \"%s\" refused", good[i]);
-    static const char *bad[] = {"M1  1AE",   "1M 1AE", "M1 AAE", "M1 1A",
+    /* the Data Dictionary's 8-character form pads the outward code: "M1  1AE" is fine */
+    assert_string_equal(check(def, "postcode", "M1  1AE"), "");
+    static const char *bad[] = {"M1 1CE",    "1M 1AE", "M1 AAE", "M1 1A",
                                 "EC1AB 1BB", "M1-1AE", "LS",     "ABC 1AB"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
         if (strcmp(check(def, "postcode", bad[i]), "type") != 0)
@@ -601,6 +615,166 @@ static void test_ods_lsoa_and_pattern(void **state)
     assert_string_equal(check(def, "local_record_id", "A12345678901234567890123456789012345678901"),
                         "pattern"); /* 42 characters */
     assert_string_equal(check(def, "forename", "Ann-Marie"), "");
+    audit_def_destroy(&def);
+}
+
+/* ---------------------------------------------------------------- rules */
+
+static void test_nhfd_rules_load(void **state)
+{
+    (void)state;
+    audit_def_t *def = load_nhfd();
+    static const struct {
+        const char *id;
+        audit_severity_t severity;
+        const char *field;
+    } want[] = {
+        {"surgery_before_arrival", RULE_ERROR, "surgery_datetime"},
+        {"ortho_before_arrival", RULE_ERROR, "orthogeriatric_assessment_datetime"},
+        {"discharge_before_arrival", RULE_ERROR, "discharge_date"},
+        {"ward_admission_never_admitted", RULE_ERROR, "ward_admission_datetime"},
+        {"age_over_110", RULE_WARNING, "age_at_arrival"},
+        {"surgery_after_30_days", RULE_WARNING, "surgery_datetime"},
+        {"operation_without_surgery", RULE_WARNING, "operation"},
+    };
+    assert_int_equal(def->n_rules, sizeof want / sizeof want[0]);
+    for (size_t i = 0; i < def->n_rules; i++) {
+        assert_string_equal(def->rules[i].id, want[i].id);
+        assert_int_equal(def->rules[i].severity, want[i].severity);
+        assert_string_equal(def->rules[i].field, want[i].field);
+        assert_true(def->rules[i].line > 0);
+    }
+    assert_non_null(def->rules[0].check);
+    assert_null(def->rules[0].when);
+    assert_non_null(def->rules[3].when);
+    assert_non_null(def->rules[3].require);
+    audit_def_destroy(&def);
+}
+
+static const char *rule_field_id = "  - name: seen\n"      /* 19 */
+                                   "    type: datetime\n"; /* 20 */
+
+static void refused_rule(const char *rule, int line, const char *what)
+{
+    char extra[2048];
+    snprintf(extra, sizeof extra, "%srules:\n%s", rule_field_id, rule); /* rules: is line 21 */
+    refused(extra, line, what);
+}
+
+static void test_bad_rules_are_refused(void **state)
+{
+    (void)state;
+    refused_rule("  - id: r\n" /* 22 */
+                 "    severity: fatal\n"
+                 "    field: seen\n"
+                 "    message: m\n"
+                 "    check: seen >= arrived\n",
+                 23, "rule \"r\": unknown severity \"fatal\" (expected error or warning)");
+    refused_rule("  - id: r\n"
+                 "    severity: error\n"
+                 "    field: seen\n"
+                 "    message: m\n"
+                 "    check: seen >= arrived\n"
+                 "    hint: h\n", /* 27 */
+                 27, "rule \"r\": unknown key \"hint\"");
+    refused_rule("  - id: r\n"
+                 "    severity: error\n"
+                 "    field: seen\n"
+                 "    message: m\n"
+                 "    check: seen >=\n", /* 26 */
+                 26, "rule \"r\": check \"seen >=\" does not parse: unexpected end of expression");
+    refused_rule("  - id: r\n"
+                 "    severity: error\n"
+                 "    field: seen\n"
+                 "    message: m\n"
+                 "    check: seen >= operated\n", /* 26 */
+                 26, "check names \"operated\", which is not a field or derived field");
+    refused_rule("  - id: r\n" /* 22 */
+                 "    severity: error\n"
+                 "    field: seen\n"
+                 "    message: m\n"
+                 "    check: seen >= arrived\n"
+                 "  - id: r\n" /* 27 */
+                 "    severity: warning\n"
+                 "    field: seen\n"
+                 "    message: m\n"
+                 "    check: seen >= arrived\n",
+                 27, "duplicate rule id (first declared on line 22)");
+    refused_rule("  - id: r\n"
+                 "    severity: error\n"
+                 "    field: seen\n"
+                 "    message: \"seen at {seen_at}\"\n" /* 25 */
+                 "    check: seen >= arrived\n",
+                 25, "message names \"seen_at\", which is not a field");
+    refused_rule("  - id: r\n"
+                 "    severity: error\n"
+                 "    field: seen\n"
+                 "    message: \"seen at {seen\"\n" /* 25 */
+                 "    check: seen >= arrived\n",
+                 25, "message has a '{' without its '}'");
+    refused_rule("  - id: r\n"
+                 "    severity: error\n"
+                 "    field: nowhere\n" /* 24 */
+                 "    message: m\n"
+                 "    check: seen >= arrived\n",
+                 24, "field names \"nowhere\"");
+    refused_rule("  - id: r\n" /* 22 */
+                 "    severity: error\n"
+                 "    field: seen\n"
+                 "    message: m\n"
+                 "    when: present(seen)\n",
+                 22, "missing key \"require\"");
+    refused_rule("  - id: r\n" /* 22 */
+                 "    severity: error\n"
+                 "    field: seen\n"
+                 "    message: m\n"
+                 "    check: present(seen)\n"
+                 "    when: present(seen)\n",
+                 22, "give either \"check\" or \"when\" with \"require\", not both");
+    refused_rule("  - id: r\n" /* 22 */
+                 "    severity: error\n"
+                 "    field: seen\n"
+                 "    check: present(seen)\n",
+                 22, "missing key \"message\"");
+}
+
+static void test_rules_may_not_use_identifiers(void **state)
+{
+    (void)state;
+    char text[4096], err[512] = "";
+    snprintf(text, sizeof text,
+             "%s  - name: dob\n" /* 19 */
+             "    type: date\n"
+             "    identifier: true\n"
+             "rules:\n"
+             "  - id: born_before_arrival\n"
+             "    severity: error\n"
+             "    field: arrived\n"
+             "    message: \"born {dob}\"\n" /* 26 */
+             "    check: arrived > dob\n",
+             base_def);
+    assert_null(load_text(text, err, sizeof err));
+    assert_non_null(strstr(err, ":26: rule \"born_before_arrival\": message names \"dob\", an "
+                                "identifier"));
+}
+
+static void test_rule_message_template(void **state)
+{
+    (void)state;
+    audit_def_t *def = load_nhfd();
+    ncap_record_t *rec = ncap_record_new();
+    ncap_record_set(rec, "surgery_datetime", "2026-01-09T10:00");
+    ncap_record_set(rec, "arrival_datetime", "2026-01-10T08:00");
+    char msg[320];
+    audit_rule_message(&def->rules[0], rec, msg, sizeof msg);
+    assert_string_equal(msg, "surgery (2026-01-09T10:00) is before arrival (2026-01-10T08:00)");
+    ncap_record_set(rec, "surgery_datetime", " ");
+    audit_rule_message(&def->rules[0], rec, msg, sizeof msg);
+    assert_string_equal(msg, "surgery (empty) is before arrival (2026-01-10T08:00)");
+    char tiny[12];
+    audit_rule_message(&def->rules[0], rec, tiny, sizeof tiny);
+    assert_string_equal(tiny, "surgery (em");
+    ncap_record_destroy(&rec);
     audit_def_destroy(&def);
 }
 
@@ -737,6 +911,10 @@ int main(void)
         cmocka_unit_test(test_postcode),
         cmocka_unit_test(test_ods_lsoa_and_pattern),
         cmocka_unit_test(test_metrics_on_a_sample_record),
+        cmocka_unit_test(test_nhfd_rules_load),
+        cmocka_unit_test(test_bad_rules_are_refused),
+        cmocka_unit_test(test_rules_may_not_use_identifiers),
+        cmocka_unit_test(test_rule_message_template),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -138,7 +138,7 @@ static void test_placeholder_and_test_numbers_are_unlinked(void **state)
 {
     /* both pass the check digit, neither is a real patient's number */
     assert_unlinked_with_warning(state, "4444444444", 8, "rec:8", "nhs_number_placeholder");
-    assert_unlinked_with_warning(state, "9434765919", 9, "rec:9", "nhs_number_placeholder");
+    assert_unlinked_with_warning(state, "9434765919", 9, "rec:9", "nhs_number_test");
 }
 
 static void test_large_record_id_in_key(void **state)

@@ -221,15 +221,18 @@ static void test_site_not_of_the_trust_is_refused(void **state)
 {
     const char *csv = HEADER ROW("A1", "RR8", "RX101") ROW("A2", "RR8", "RR8");
     submission_t *s = parse(state, "RR8", csv);
-    assert_int_equal(s->rejected, 1);
+    assert_int_equal(s->rejected, 2);
     const submission_problem_t *p = problem_at(s, 2);
     assert_non_null(p);
     assert_string_equal(p->field, "site_code");
     assert_string_equal(p->rule, "site_trust");
-    assert_string_equal(p->message, "site \"RX101\" does not belong to trust \"RR8\"");
-    /* the trust's own code as its site is fine */
-    assert_int_equal(s->n_rows, 1);
-    assert_string_equal(s->rows[0].site, "RR8");
+    assert_string_equal(p->message, "site \"RX101\" is not a site of trust \"RR8\": a site code "
+                                    "is the trust's code and two more characters, e.g. \"RR801\"");
+    /* the trust's own code is not a site code (sites have 5 characters) */
+    p = problem_at(s, 3);
+    assert_non_null(p);
+    assert_string_equal(p->rule, "site_trust");
+    assert_int_equal(s->n_rows, 0);
     submission_destroy(&s);
 }
 

@@ -207,6 +207,101 @@ static void test_every_error_is_reported(void **state)
     ncap_record_destroy(&rec);
 }
 
+/* ---------------------------------------------------------------- the definition's rules */
+
+/* rec (good_record with field set to value, or removed when value is NULL) breaks rule_id only,
+ * with severity, and the message written out. */
+static void assert_one_rule(void **state, const char *field, const char *value, const char *rule_id,
+                            const char *severity, const char *message)
+{
+    ncap_record_t *rec = good_record();
+    if (value)
+        ncap_record_set(rec, field, value);
+    else
+        ncap_record_remove(rec, field);
+    validation_result_t res;
+    assert_int_equal(validate_record(*state, rec, &res), 0);
+    if (res.n != 1)
+        fail_msg("%zu problems, expected 1 (%s)", res.n, rule_id);
+    const validation_problem_t *p = &res.problems[0];
+    assert_string_equal(p->rule, rule_id);
+    assert_string_equal(p->severity, severity);
+    assert_int_equal(res.valid, strcmp(severity, "error") != 0);
+    assert_string_equal(p->message, message);
+    validation_result_free(&res);
+    ncap_record_destroy(&rec);
+}
+
+static void test_rule_check_time_order(void **state)
+{
+    /* arrival 2026-01-10T08:00 in good_record */
+    assert_one_rule(state, "surgery_datetime", "2026-01-10T07:59", "surgery_before_arrival",
+                    "error", "surgery (2026-01-10T07:59) is before arrival (2026-01-10T08:00)");
+    assert_one_rule(state, "orthogeriatric_assessment_datetime", "09/01/2026 23:00",
+                    "ortho_before_arrival", "error",
+                    "orthogeriatric assessment (09/01/2026 23:00) is before arrival "
+                    "(2026-01-10T08:00)");
+    /* a date against a date and time: discharged on the day before arrival */
+    assert_one_rule(state, "discharge_date", "2026-01-09", "discharge_before_arrival", "error",
+                    "discharge (2026-01-09) is before the day of arrival (2026-01-10T08:00)");
+    /* ... but the day of arrival itself is fine, and so is surgery at the minute of arrival */
+    ncap_record_t *rec = good_record();
+    ncap_record_set(rec, "discharge_date", "10/01/2026");
+    ncap_record_set(rec, "surgery_datetime", "2026-01-10T08:00");
+    validation_result_t res;
+    assert_int_equal(validate_record(*state, rec, &res), 0);
+    assert_int_equal(res.n, 0);
+    validation_result_free(&res);
+    ncap_record_destroy(&rec);
+}
+
+static void test_rule_when_require(void **state)
+{
+    assert_one_rule(state, "never_admitted_to_ward", "Y", "ward_admission_never_admitted", "error",
+                    "ward admission is given (10/01/2026 11:30) but never_admitted_to_ward is Y: "
+                    "leave ward admission empty when the patient never reached the ward");
+    /* never admitted and no ward admission: fine */
+    ncap_record_t *rec = good_record();
+    ncap_record_set(rec, "never_admitted_to_ward", "yes");
+    ncap_record_set(rec, "ward_admission_datetime", "");
+    validation_result_t res;
+    assert_int_equal(validate_record(*state, rec, &res), 0);
+    assert_int_equal(res.n, 0);
+    validation_result_free(&res);
+    ncap_record_destroy(&rec);
+}
+
+static void test_rule_plausibility_warnings(void **state)
+{
+    assert_one_rule(state, "age_at_arrival", "111", "age_over_110", "warning",
+                    "age at arrival is 111: please check the date of birth");
+    assert_one_rule(state, "surgery_datetime", "2026-02-10T08:00", "surgery_after_30_days",
+                    "warning",
+                    "surgery (2026-02-10T08:00) is more than 30 days after arrival "
+                    "(2026-01-10T08:00): please check both dates");
+}
+
+static void test_rule_value_combination(void **state)
+{
+    assert_one_rule(state, "operation", "NOP", "operation_without_surgery", "warning",
+                    "operation is NOP but the surgery date and time is 2026-01-11 09:00: \"NOP\" "
+                    "(no operation) goes with an empty surgery date and time, any other operation "
+                    "with a filled one");
+    assert_one_rule(state, "surgery_datetime", NULL, "operation_without_surgery", "warning",
+                    "operation is HA but the surgery date and time is empty: \"NOP\" (no "
+                    "operation) goes with an empty surgery date and time, any other operation "
+                    "with a filled one");
+}
+
+static void test_rule_skipped_when_its_field_fails_its_type(void **state)
+{
+    /* the bad surgery time is reported once, by its type check, not again by the rules */
+    assert_one_error(state, "surgery_datetime", "yesterday", "type",
+                     "\"surgery_datetime\" is \"yesterday\", expected a date and time");
+    assert_one_error(state, "arrival_datetime", "2026-01-12", "type",
+                     "\"arrival_datetime\" is \"2026-01-12\", expected a date and time");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -219,6 +314,11 @@ int main(void)
         cmocka_unit_test(test_out_of_range_and_not_a_number),
         cmocka_unit_test(test_bad_boolean_ods_and_pattern),
         cmocka_unit_test(test_every_error_is_reported),
+        cmocka_unit_test(test_rule_check_time_order),
+        cmocka_unit_test(test_rule_when_require),
+        cmocka_unit_test(test_rule_plausibility_warnings),
+        cmocka_unit_test(test_rule_value_combination),
+        cmocka_unit_test(test_rule_skipped_when_its_field_fails_its_type),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
