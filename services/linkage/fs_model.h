@@ -1,0 +1,105 @@
+/* fs_model.h - Fellegi-Sunter record linkage: comparison vectors, parameters learned without
+ * labels (u from random pairs, m and the prior by expectation-maximisation over candidate pairs),
+ * term-frequency adjustment for common names, match weight and probability.
+ *
+ * Records are rows of normalised values (fs_value_normalise), NULL for null. A pair's comparison
+ * gives each field a level: 0 is null (either side null; weight 0), 1 the strongest agreement,
+ * the last level disagreement. Match weight = sum over fields of log2(m/u) at the pair's level;
+ * probability = 1 / (1 + 2^-(weight + log2(prior / (1 - prior)))). */
+#ifndef NCAP_FS_MODEL_H
+#define NCAP_FS_MODEL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef enum {
+    FS_KIND_NHS_NUMBER, /* 10 digits; levels exact, one transposition or wrong digit, else */
+    FS_KIND_FORENAME,   /* exact, swapped with surname, Jaro-Winkler >= 0.92, >= 0.80, else */
+    FS_KIND_SURNAME,    /* the same */
+    FS_KIND_NAME,       /* exact, Jaro-Winkler >= 0.92, >= 0.80, else */
+    FS_KIND_DOB,        /* YYYYMMDD; exact, day and month swapped, one component off, within a
+                           year, else */
+    FS_KIND_SEX,        /* m or f; exact, else */
+    FS_KIND_POSTCODE,   /* UK, "SW1A 1AA"; full, sector, district, area, else */
+    FS_KIND_NUMBER,     /* digits; exact, one edit or transposition, two edits, else */
+    FS_KIND_TEXT,       /* exact, Jaro-Winkler >= 0.92, >= 0.80, else */
+    FS_KIND_EXACT       /* exact, else */
+} fs_kind_t;
+
+#define FS_MAX_LEVELS 6
+#define FS_MAX_FIELDS 32
+
+/* "forename" -> FS_KIND_FORENAME; 0, or -1 for a name that is no kind ("id" and "ignore" are
+ * the caller's). */
+int fs_kind_parse(const char *name, fs_kind_t *kind);
+const char *fs_kind_name(fs_kind_t kind);
+/* Number of levels of a kind, null level included. */
+size_t fs_kind_levels(fs_kind_t kind);
+
+/* Normalises raw (already trimmed) into out (outsz bytes): lower case and single spaces for
+ * names and text, YYYYMMDD for dates (from YYYY-MM-DD, YYYYMMDD or DD/MM/YYYY, checked against
+ * the calendar), "m"/"f" for sex, upper case "OUT IN" for postcodes, digits for numbers.
+ * Returns 1 with a value, 0 for null (empty, or an unknown sex), -1 when the kind cannot parse
+ * it (to be compared as null and counted). */
+int fs_value_normalise(fs_kind_t kind, const char *raw, char *out, size_t outsz);
+
+typedef struct {
+    size_t nrecords;
+    size_t nfields;
+    fs_kind_t kinds[FS_MAX_FIELDS];
+    const char *const *values; /* values[r * nfields + f], NULL for null; not owned */
+    /* Two-file linkage: records [0, nleft) are file A, the rest file B, and only pairs across
+     * the files are candidates. 0 means one file (duplicates within it). */
+    size_t nleft;
+} fs_data_t;
+
+/* A pair of record indexes i < j packed as i << 32 | j. */
+#define FS_PAIR(i, j) (((uint64_t)(i) << 32) | (uint64_t)(j))
+#define FS_PAIR_LEFT(p) ((size_t)((p) >> 32))
+#define FS_PAIR_RIGHT(p) ((size_t)((p)&0xffffffffu))
+
+/* Levels of every field for records i and j into levels[nfields]. */
+void fs_compare(const fs_data_t *data, size_t i, size_t j, uint8_t *levels);
+
+/* Expectation-maximisation of m and the prior with u fixed. gamma[p * nfields + f] is pair p's
+ * level for field f; u[f * FS_MAX_LEVELS + l] and m likewise (m holds the starting values and
+ * receives the estimates; null levels are ignored). *prior holds the starting proportion of
+ * matches among the pairs and receives the estimate. Runs until no parameter moves by more than
+ * 1e-6 or max_iter rounds; returns the rounds run. */
+size_t fs_em(const uint8_t *gamma, size_t npairs, size_t nfields, const size_t *nlevels,
+             const double *u, double *m, double *prior, size_t max_iter);
+
+typedef struct fs_model_t fs_model_t;
+
+/* A model over data (which must outlive it), not yet trained. NULL when out of memory or data
+ * has no field or too many. */
+fs_model_t *fs_model_new(const fs_data_t *data);
+void fs_model_destroy(fs_model_t **self_p);
+/* Learns u from random pairs drawn with seed, then m and the prior by EM over the candidate
+ * pairs. The prior reported is the proportion of matches among all pairs of the data (expected
+ * matches among candidates over all pairs). Returns 0, or -1 when out of memory. */
+int fs_model_train(fs_model_t *self, const uint64_t *pairs, size_t npairs, uint64_t seed);
+/* Match weight of records i and j (term-frequency adjusted), and the probability from it and the
+ * prior. A valid NHS number with an agreeing date of birth links at once (probability 1). */
+double fs_model_score(const fs_model_t *self, size_t i, size_t j, double *probability);
+double fs_model_prior(const fs_model_t *self);
+double fs_model_m(const fs_model_t *self, size_t field, size_t level);
+double fs_model_u(const fs_model_t *self, size_t field, size_t level);
+
+/* The whole offline run: candidates by blocking, training, scoring and clustering. */
+typedef struct {
+    uint64_t *pairs; /* candidate pairs, sorted */
+    double *weight;
+    double *probability;
+    size_t npairs;
+    size_t *cluster; /* per record: smallest record index of its component */
+    size_t nrules;
+    double prior;
+} fs_result_t;
+
+/* Links data with seed at threshold into *result (fs_result_free releases it). Returns 0, or -1
+ * when out of memory. */
+int fs_link(const fs_data_t *data, uint64_t seed, double threshold, fs_result_t *result);
+void fs_result_free(fs_result_t *result);
+
+#endif

@@ -1,0 +1,346 @@
+/* cmd_link.c - `ncap link`: probabilistic record linkage of one or two CSV files, offline. */
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "commands.h"
+#include "usage_error.h"
+#include "csv.h"
+#include "file_read.h"
+#include "fs_model.h"
+
+#define MAX_MAPS 64
+
+static void usage(FILE *out)
+{
+    fputs(
+        "usage: ncap link --map COLUMN=KIND [--map ...] [--threshold P] [--pairs PAIRS.csv]\n"
+        "                 [--seed S] A.csv [B.csv]\n"
+        "\n"
+        "Finds the same person across records, without labels (Fellegi-Sunter: u from random\n"
+        "pairs, m and the prior by expectation-maximisation over candidate pairs from several\n"
+        "blocking rules, term-frequency adjustment for names). One file: duplicates within it.\n"
+        "Two files: links A to B (only pairs across the files).\n"
+        "\n"
+        "  --map COLUMN=KIND  how to compare a column; KIND is id (the record key, required),\n"
+        "                     nhs_number, forename, surname, name, dob (YYYY-MM-DD, YYYYMMDD or\n"
+        "                     DD/MM/YYYY), sex, postcode (UK), number (any identifier number),\n"
+        "                     text (free text compared fuzzily), exact or ignore. Columns not\n"
+        "                     mapped are ignored\n"
+        "  --threshold P      link pairs whose match probability is P or more (default 0.5)\n"
+        "  --pairs FILE       also write record_id_l,record_id_r,match_weight,match_probability\n"
+        "                     for scored pairs above 0.01\n"
+        "  --seed S           seed for the random pairs u is learned from (default 1)\n"
+        "  --help             show this help\n"
+        "\n"
+        "Input is RFC 4180 CSV with a header; spaces around fields are trimmed; empty is null; a\n"
+        "value its kind cannot parse is compared as null and counted on standard error.\n"
+        "Output on stdout: file,record_id,cluster_id, one row per record (file 1 or 2); records\n"
+        "with the same cluster_id are the same person. The same input and seed give the same\n"
+        "output. Exit status 0, or 2 for usage, input or I/O trouble.\n",
+        out);
+}
+
+static int fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int fail(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("ncap link: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+    return 2;
+}
+
+typedef struct {
+    char *column;
+    bool is_id, ignore;
+    fs_kind_t kind;
+    size_t field;       /* index among compared fields */
+    size_t unparsed[2]; /* per file */
+} map_t;
+
+typedef struct {
+    map_t maps[MAX_MAPS];
+    size_t nmaps, nfields;
+    char **values; /* nrecords * nfields */
+    char **ids;
+    size_t nrecords, cap;
+    size_t nleft;
+} input_t;
+
+static void input_free(input_t *in)
+{
+    for (size_t i = 0; i < in->nrecords * in->nfields; i++)
+        free(in->values[i]);
+    for (size_t r = 0; r < in->nrecords; r++)
+        free(in->ids[r]);
+    free(in->values);
+    free(in->ids);
+    for (size_t m = 0; m < in->nmaps; m++)
+        free(in->maps[m].column);
+}
+
+static int add_map(input_t *in, const char *arg)
+{
+    const char *eq = strrchr(arg, '=');
+    if (!eq || eq == arg || !eq[1])
+        return usage_error("link", "--map takes COLUMN=KIND, not \"%s\"", arg);
+    if (in->nmaps == MAX_MAPS)
+        return usage_error("link", "too many --map options (at most %d)", MAX_MAPS);
+    map_t *m = &in->maps[in->nmaps];
+    memset(m, 0, sizeof *m);
+    const char *kind = eq + 1;
+    if (strcmp(kind, "id") == 0)
+        m->is_id = true;
+    else if (strcmp(kind, "ignore") == 0)
+        m->ignore = true;
+    else if (fs_kind_parse(kind, &m->kind) != 0)
+        return usage_error("link", "unknown kind \"%s\" in --map \"%s\"", kind, arg);
+    m->column = strndup(arg, (size_t)(eq - arg));
+    if (!m->column)
+        return fail("out of memory");
+    for (size_t k = 0; k < in->nmaps; k++)
+        if (strcmp(in->maps[k].column, m->column) == 0) {
+            free(m->column);
+            return usage_error("link", "column \"%s\" is mapped twice", in->maps[k].column);
+        }
+    in->nmaps++;
+    return 0;
+}
+
+/* Appends the records of path (file number fileno, 0 or 1). */
+static int read_file(input_t *in, const char *path, size_t fileno)
+{
+    char *text;
+    size_t len;
+    if (file_read_all(path, &text, &len) != 0)
+        return fail("could not read \"%s\": %s", path, strerror(errno));
+    csv_reader_t *csv = csv_reader_new(text, len, true);
+    if (!csv) {
+        free(text);
+        return fail("out of memory");
+    }
+    int rc = 0;
+    long col[MAX_MAPS];
+    size_t ncols = 0;
+    int got = csv_reader_next(csv);
+    if (got != 1) {
+        rc = got == 0 ? fail("\"%s\" is empty: expected a header", path)
+                      : fail("could not read \"%s\" line %zu: %s", path, csv_reader_line(csv),
+                             csv_reader_error(csv));
+    } else {
+        ncols = csv_reader_nfields(csv);
+        for (size_t m = 0; m < in->nmaps && rc == 0; m++) {
+            col[m] = -1;
+            for (size_t c = 0; c < ncols; c++)
+                if (strcmp(csv_reader_field(csv, c), in->maps[m].column) == 0)
+                    col[m] = (long)c;
+            if (col[m] < 0)
+                rc = fail("\"%s\" has no column \"%s\"", path, in->maps[m].column);
+        }
+    }
+    while (rc == 0 && (got = csv_reader_next(csv)) != 0) {
+        if (got < 0) {
+            rc = fail("could not read \"%s\" line %zu: %s", path, csv_reader_line(csv),
+                      csv_reader_error(csv));
+            break;
+        }
+        if (csv_reader_nfields(csv) == 1 && csv_reader_field(csv, 0)[0] == '\0')
+            continue; /* a blank line */
+        if (csv_reader_nfields(csv) != ncols) {
+            rc = fail("could not read \"%s\" line %zu: %zu fields, expected %zu as in the header",
+                      path, csv_reader_line(csv), csv_reader_nfields(csv), ncols);
+            break;
+        }
+        if (in->nrecords == in->cap) {
+            size_t cap = in->cap ? in->cap * 2 : 1024;
+            char **v = realloc(in->values, cap * in->nfields * sizeof *v + 1);
+            if (v)
+                in->values = v;
+            char **ids = realloc(in->ids, cap * sizeof *ids);
+            if (ids)
+                in->ids = ids;
+            if (!v || !ids) {
+                rc = fail("out of memory");
+                break;
+            }
+            in->cap = cap;
+        }
+        size_t r = in->nrecords;
+        char **row = in->values + r * in->nfields;
+        in->ids[r] = NULL;
+        for (size_t f = 0; f < in->nfields; f++)
+            row[f] = NULL;
+        in->nrecords++;
+        for (size_t m = 0; m < in->nmaps && rc == 0; m++) {
+            map_t *mp = &in->maps[m];
+            const char *raw = csv_reader_field(csv, (size_t)col[m]);
+            if (mp->is_id) {
+                in->ids[r] = strdup(raw);
+                if (!in->ids[r])
+                    rc = fail("out of memory");
+                continue;
+            }
+            if (mp->ignore)
+                continue;
+            char buf[512];
+            int st = fs_value_normalise(mp->kind, raw, buf, sizeof buf);
+            if (st < 0)
+                mp->unparsed[fileno]++;
+            if (st == 1 && !(row[mp->field] = strdup(buf)))
+                rc = fail("out of memory");
+        }
+    }
+    csv_reader_destroy(&csv);
+    free(text);
+    return rc;
+}
+
+static void report_unparsed(const input_t *in, char **files, size_t nfiles)
+{
+    size_t total = 0;
+    for (size_t m = 0; m < in->nmaps; m++)
+        total += in->maps[m].unparsed[0] + in->maps[m].unparsed[1];
+    if (total == 0)
+        return;
+    fprintf(stderr, "ncap link: %zu value%s could not be parsed and %s compared as null\n", total,
+            total == 1 ? "" : "s", total == 1 ? "was" : "were");
+    for (size_t m = 0; m < in->nmaps; m++)
+        for (size_t f = 0; f < nfiles; f++)
+            if (in->maps[m].unparsed[f])
+                fprintf(stderr, "  \"%s\" column \"%s\" (%s): %zu\n", files[f], in->maps[m].column,
+                        fs_kind_name(in->maps[m].kind), in->maps[m].unparsed[f]);
+}
+
+static int write_pairs(const char *path, const input_t *in, const fs_result_t *res)
+{
+    FILE *out = fopen(path, "w");
+    if (!out)
+        return fail("could not write \"%s\": %s", path, strerror(errno));
+    fputs("record_id_l,record_id_r,match_weight,match_probability\n", out);
+    for (size_t p = 0; p < res->npairs; p++) {
+        if (!(res->probability[p] > 0.01))
+            continue;
+        char w[32], pr[32];
+        snprintf(w, sizeof w, "%.4f", res->weight[p]);
+        snprintf(pr, sizeof pr, "%.6f", res->probability[p]);
+        const char *fields[4] = {in->ids[FS_PAIR_LEFT(res->pairs[p])],
+                                 in->ids[FS_PAIR_RIGHT(res->pairs[p])], w, pr};
+        csv_write_row(out, fields, 4);
+    }
+    if (ferror(out) | (fclose(out) != 0))
+        return fail("could not write \"%s\": %s", path, strerror(errno));
+    return 0;
+}
+
+int cmd_link(int argc, char **argv)
+{
+    static const struct option options[] = {
+        {"map", required_argument, NULL, 'm'},   {"threshold", required_argument, NULL, 't'},
+        {"pairs", required_argument, NULL, 'p'}, {"seed", required_argument, NULL, 's'},
+        {"help", no_argument, NULL, 'h'},        {NULL, 0, NULL, 0}};
+    input_t in;
+    memset(&in, 0, sizeof in);
+    double threshold = 0.5;
+    uint64_t seed = 1;
+    const char *pairs_path = NULL;
+    int rc = 0, opt;
+    optind = 1;
+    opterr = 0;
+    while (rc == 0 && (opt = getopt_long(argc, argv, "", options, NULL)) != -1) {
+        char *end;
+        switch (opt) {
+        case 'm':
+            rc = add_map(&in, optarg);
+            break;
+        case 't':
+            errno = 0;
+            threshold = strtod(optarg, &end);
+            if (errno || *end || !*optarg || !(threshold >= 0 && threshold <= 1))
+                rc = usage_error("link", "--threshold takes a probability from 0 to 1, not \"%s\"",
+                                 optarg);
+            break;
+        case 'p':
+            pairs_path = optarg;
+            break;
+        case 's':
+            errno = 0;
+            seed = strtoull(optarg, &end, 10);
+            if (errno || *end || *optarg < '0' || *optarg > '9')
+                rc = usage_error("link", "--seed takes a whole number, not \"%s\"", optarg);
+            break;
+        case 'h':
+            usage(stdout);
+            input_free(&in);
+            return 0;
+        default:
+            rc = usage_error("link", "unknown or incomplete option \"%s\"", argv[optind - 1]);
+        }
+    }
+    size_t nfiles = argc > optind ? (size_t)(argc - optind) : 0;
+    size_t nid = 0;
+    if (rc == 0 && (nfiles < 1 || nfiles > 2))
+        rc = usage_error("link", "expected one or two files, got %zu", nfiles);
+    for (size_t m = 0; rc == 0 && m < in.nmaps; m++) {
+        if (in.maps[m].is_id)
+            nid++;
+        else if (!in.maps[m].ignore)
+            in.maps[m].field = in.nfields++;
+    }
+    if (rc == 0 && nid != 1)
+        rc = usage_error("link", "exactly one column must be mapped to id, got %zu", nid);
+    if (rc == 0 && in.nfields == 0)
+        rc = usage_error("link", "no column to compare: map at least one to a kind other than id");
+    if (rc == 0 && in.nfields > FS_MAX_FIELDS)
+        rc = usage_error("link", "too many columns to compare (at most %d)", FS_MAX_FIELDS);
+    char **files = argv + optind;
+    for (size_t f = 0; rc == 0 && f < nfiles; f++) {
+        rc = read_file(&in, files[f], f);
+        if (f == 0)
+            in.nleft = in.nrecords;
+    }
+    if (rc == 0 && nfiles == 2 && (in.nleft == 0 || in.nleft == in.nrecords))
+        rc = fail("nothing to link: \"%s\" has no records", files[in.nleft == 0 ? 0 : 1]);
+    if (rc != 0) {
+        input_free(&in);
+        return rc;
+    }
+    report_unparsed(&in, files, nfiles);
+
+    fs_data_t data = {.nrecords = in.nrecords,
+                      .nfields = in.nfields,
+                      .values = (const char *const *)in.values,
+                      .nleft = nfiles == 2 ? in.nleft : 0};
+    for (size_t m = 0; m < in.nmaps; m++)
+        if (!in.maps[m].is_id && !in.maps[m].ignore)
+            data.kinds[in.maps[m].field] = in.maps[m].kind;
+    fs_result_t res;
+    memset(&res, 0, sizeof res);
+    if (in.nrecords > 0 && fs_link(&data, seed, threshold, &res) != 0)
+        rc = fail("out of memory");
+    if (rc == 0) {
+        fputs("file,record_id,cluster_id\n", stdout);
+        for (size_t r = 0; r < in.nrecords; r++) {
+            char file[4], cluster[32];
+            snprintf(file, sizeof file, "%d", nfiles == 2 && r >= in.nleft ? 2 : 1);
+            snprintf(cluster, sizeof cluster, "%zu", res.cluster[r] + 1);
+            const char *fields[3] = {file, in.ids[r], cluster};
+            csv_write_row(stdout, fields, 3);
+        }
+        if (fflush(stdout) != 0 || ferror(stdout))
+            rc = fail("could not write the output: %s", strerror(errno));
+    }
+    if (rc == 0 && pairs_path)
+        rc = write_pairs(pairs_path, &in, &res);
+    fs_result_free(&res);
+    input_free(&in);
+    return rc;
+}

@@ -1,0 +1,241 @@
+/* test_fs_model.c - Fellegi-Sunter: values normalised per kind, comparison levels per kind, EM
+ * recovering known m and prior from a constructed population of comparison vectors, term
+ * frequencies weighting a common surname below a rare one, deterministic NHS number links,
+ * blocking and clustering with stable ids. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "blocking.h"
+#include "clustering.h"
+#include "fs_model.h"
+
+static void assert_near(double got, double want, double tol)
+{
+    if (fabs(got - want) > tol)
+        fail_msg("got %.6f, want %.6f", got, want);
+}
+
+static void normalise(fs_kind_t kind, const char *raw, int want_rc, const char *want)
+{
+    char out[64];
+    int rc = fs_value_normalise(kind, raw, out, sizeof out);
+    if (rc != want_rc)
+        fail_msg("%s \"%s\": rc %d, want %d", fs_kind_name(kind), raw, rc, want_rc);
+    if (rc == 1)
+        assert_string_equal(out, want);
+}
+
+static void values_normalised_per_kind(void **state)
+{
+    (void)state;
+    normalise(FS_KIND_DOB, "1955-11-19", 1, "19551119");
+    normalise(FS_KIND_DOB, "19551119", 1, "19551119");
+    normalise(FS_KIND_DOB, "19/11/1955", 1, "19551119");
+    normalise(FS_KIND_DOB, "19551192", -1, NULL);
+    normalise(FS_KIND_DOB, "19000229", -1, NULL);
+    normalise(FS_KIND_DOB, "20000229", 1, "20000229");
+    normalise(FS_KIND_DOB, "", 0, NULL);
+    normalise(FS_KIND_POSTCODE, "sw1a1aa", 1, "SW1A 1AA");
+    normalise(FS_KIND_POSTCODE, "M1 1AE", 1, "M1 1AE");
+    normalise(FS_KIND_POSTCODE, "4011", -1, NULL);
+    normalise(FS_KIND_SEX, "Female", 1, "f");
+    normalise(FS_KIND_SEX, "1", 1, "m");
+    normalise(FS_KIND_SEX, "9", 0, NULL);
+    normalise(FS_KIND_SEX, "q", -1, NULL);
+    normalise(FS_KIND_SURNAME, "  O'Brien--Smith ", 1, "o'brien--smith");
+    normalise(FS_KIND_NAME, "Mary  Ann", 1, "mary ann");
+    normalise(FS_KIND_NHS_NUMBER, "943 476 5919", 1, "9434765919");
+    normalise(FS_KIND_NHS_NUMBER, "94347", -1, NULL);
+    normalise(FS_KIND_NUMBER, "69-88 048", 1, "6988048");
+    normalise(FS_KIND_NUMBER, "12.5", -1, NULL);
+}
+
+enum { F_FORE, F_SUR, F_DOB, F_PC, F_NHS, NF };
+
+static void levels_per_kind(void **state)
+{
+    (void)state;
+    const char *values[][NF] = {
+        {"john", "smith", "19501231", "SW1A 1AA", "9434765919"},
+        {"smith", "john", "19503112", "SW1A 1AB", "9434765991"},
+        {"jon", "smyth", "19501230", "SW1A 2AA", NULL},
+        {"peter", "jones", "19510601", "SW2 1AA", "4010232137"},
+        {"john", "smith", "19400101", "SE1 9AA", "9434765919"},
+    };
+    fs_data_t d = {.nrecords = 5, .nfields = NF, .values = &values[0][0]};
+    d.kinds[F_FORE] = FS_KIND_FORENAME;
+    d.kinds[F_SUR] = FS_KIND_SURNAME;
+    d.kinds[F_DOB] = FS_KIND_DOB;
+    d.kinds[F_PC] = FS_KIND_POSTCODE;
+    d.kinds[F_NHS] = FS_KIND_NHS_NUMBER;
+    uint8_t g[NF];
+    fs_compare(&d, 0, 0, g);
+    for (size_t f = 0; f < NF; f++)
+        assert_int_equal(g[f], 1); /* exact everywhere */
+    fs_compare(&d, 0, 1, g);
+    assert_int_equal(g[F_FORE], 2); /* names swapped */
+    assert_int_equal(g[F_SUR], 2);
+    assert_int_equal(g[F_DOB], 2); /* day and month swapped */
+    assert_int_equal(g[F_PC], 2);  /* same sector */
+    assert_int_equal(g[F_NHS], 2); /* one transposition */
+    fs_compare(&d, 0, 2, g);
+    assert_int_equal(g[F_FORE], 3); /* Jaro-Winkler john/jon 0.93 */
+    assert_int_equal(g[F_SUR], 4);  /* smith/smyth 0.89 */
+    assert_int_equal(g[F_DOB], 3);  /* one component off */
+    assert_int_equal(g[F_PC], 3);   /* same district */
+    assert_int_equal(g[F_NHS], 0);  /* null */
+    fs_compare(&d, 0, 3, g);
+    assert_int_equal(g[F_FORE], 5);
+    assert_int_equal(g[F_DOB], 4); /* within a year */
+    assert_int_equal(g[F_PC], 4);  /* same area */
+    assert_int_equal(g[F_NHS], 3);
+    fs_compare(&d, 0, 4, g);
+    assert_int_equal(g[F_DOB], 5);
+    assert_int_equal(g[F_PC], 5);
+}
+
+/* Three fields agree (level 1) or disagree (level 2); the population of pairs is built exactly
+ * from known m, u and prior; EM with u fixed must find m and the prior again. */
+static void em_recovers_known_parameters(void **state)
+{
+    (void)state;
+    const double m_true[3] = {0.9, 0.8, 0.95}, u_true[3] = {0.05, 0.1, 0.01}, prior = 0.2;
+    static uint8_t gamma[200000 * 3];
+    size_t n = 0;
+    for (int pattern = 0; pattern < 8; pattern++) {
+        double pm = prior, pu = 1 - prior;
+        for (int f = 0; f < 3; f++) {
+            int agree = (pattern >> f) & 1;
+            pm *= agree ? m_true[f] : 1 - m_true[f];
+            pu *= agree ? u_true[f] : 1 - u_true[f];
+        }
+        size_t count = (size_t)lround(100000 * (pm + pu));
+        for (size_t k = 0; k < count; k++, n++)
+            for (int f = 0; f < 3; f++)
+                gamma[n * 3 + (size_t)f] = ((pattern >> f) & 1) ? 1 : 2;
+    }
+    size_t nlevels[3] = {3, 3, 3};
+    double u[3 * FS_MAX_LEVELS] = {0}, m[3 * FS_MAX_LEVELS] = {0};
+    for (size_t f = 0; f < 3; f++) {
+        u[f * FS_MAX_LEVELS + 1] = u_true[f];
+        u[f * FS_MAX_LEVELS + 2] = 1 - u_true[f];
+        m[f * FS_MAX_LEVELS + 1] = 0.6; /* a poor start */
+        m[f * FS_MAX_LEVELS + 2] = 0.4;
+    }
+    double lambda = 0.5;
+    size_t iter = fs_em(gamma, n, 3, nlevels, u, m, &lambda, 1000);
+    assert_true(iter < 1000);
+    assert_near(lambda, prior, 1e-3);
+    for (size_t f = 0; f < 3; f++) {
+        assert_near(m[f * FS_MAX_LEVELS + 1], m_true[f], 2e-3);
+        assert_near(m[f * FS_MAX_LEVELS + 1] + m[f * FS_MAX_LEVELS + 2], 1, 1e-9);
+    }
+}
+
+/* 40 people, each twice, the copy with a typo; surname "smith" for 20 of them. */
+static void model_on_a_small_population(void **state)
+{
+    (void)state;
+    static char buf[80][4][16];
+    static const char *values[80 * 4];
+    static const char *fore[] = {"anne", "bella", "carl", "dora", "edwin", "fred", "gina",
+                                 "hugo", "ivy",   "jack", "kate", "liam",  "mona", "nick",
+                                 "olga", "paul",  "rita", "sam",  "tina",  "vic"};
+    for (size_t p = 0; p < 40; p++)
+        for (size_t copy = 0; copy < 2; copy++) {
+            size_t r = p * 2 + copy;
+            snprintf(buf[r][0], 16, "%s", fore[p % 20]);
+            if (p < 20)
+                snprintf(buf[r][1], 16, "smith");
+            else
+                snprintf(buf[r][1], 16, "rare%c%c", (char)('a' + p % 26), (char)('a' + p / 26));
+            snprintf(buf[r][2], 16, "19%02zu%02zu%02zu", 30 + p, 1 + p % 12, 1 + p % 28);
+            snprintf(buf[r][3], 16, "%07zu", 1000000 + p * 7919);
+            if (copy == 1)
+                buf[r][3][6] = buf[r][3][6] == '9' ? '0' : (char)(buf[r][3][6] + 1);
+            for (size_t f = 0; f < 4; f++)
+                values[r * 4 + f] = buf[r][f];
+        }
+    fs_data_t d = {.nrecords = 80, .nfields = 4, .values = values};
+    d.kinds[0] = FS_KIND_FORENAME;
+    d.kinds[1] = FS_KIND_SURNAME;
+    d.kinds[2] = FS_KIND_DOB;
+    d.kinds[3] = FS_KIND_NUMBER;
+    fs_result_t res;
+    assert_int_equal(fs_link(&d, 7, 0.5, &res), 0);
+    for (size_t p = 0; p < 40; p++) {
+        assert_int_equal(res.cluster[p * 2], p * 2); /* stable id: the smallest index */
+        assert_int_equal(res.cluster[p * 2 + 1], p * 2);
+    }
+    assert_true(res.prior > 0 && res.prior < 0.1);
+    fs_result_free(&res);
+
+    /* term frequency: an exact "smith" is worth less than an exact rare surname */
+    fs_model_t *model = fs_model_new(&d);
+    assert_non_null(model);
+    uint64_t *pairs;
+    size_t npairs;
+    assert_int_equal(blocking_candidates(&d, &pairs, &npairs, NULL), 0);
+    assert_int_equal(fs_model_train(model, pairs, npairs, 7), 0);
+    double p_common, p_rare;
+    double w_common = fs_model_score(model, 0, 1, &p_common); /* smith */
+    double w_rare = fs_model_score(model, 60, 61, &p_rare);   /* rare surname */
+    assert_true(w_rare > w_common + 1.5);
+    assert_true(fs_model_m(model, 0, 1) > fs_model_u(model, 0, 1));
+    free(pairs);
+    fs_model_destroy(&model);
+    assert_null(model);
+}
+
+static void nhs_number_and_dob_link_at_once(void **state)
+{
+    (void)state;
+    const char *values[] = {"4010232137", "19501231", "alice", "4010232137", "19501231", "bob"};
+    fs_data_t d = {.nrecords = 2, .nfields = 3, .values = values};
+    d.kinds[0] = FS_KIND_NHS_NUMBER;
+    d.kinds[1] = FS_KIND_DOB;
+    d.kinds[2] = FS_KIND_FORENAME;
+    fs_model_t *model = fs_model_new(&d);
+    uint64_t pair = FS_PAIR(0, 1);
+    assert_int_equal(fs_model_train(model, &pair, 1, 1), 0);
+    double p;
+    fs_model_score(model, 0, 1, &p);
+    assert_near(p, 1.0, 0);
+    fs_model_destroy(&model);
+}
+
+static void clustering_stable_ids(void **state)
+{
+    (void)state;
+    uint64_t pairs[] = {FS_PAIR(3, 5), FS_PAIR(1, 5), FS_PAIR(0, 2), FS_PAIR(4, 6)};
+    double prob[] = {0.9, 0.6, 0.4, 0.99};
+    size_t cluster[7];
+    assert_int_equal(clustering_components(7, pairs, prob, 4, 0.5, cluster), 0);
+    size_t want[] = {0, 1, 2, 1, 4, 1, 4};
+    assert_memory_equal(cluster, want, sizeof want);
+    /* one-to-one: 5 goes to 3 (0.9), so 1-5 is not taken */
+    assert_int_equal(clustering_one_to_one(7, pairs, prob, 4, 0.5, cluster), 0);
+    size_t want1[] = {0, 1, 2, 3, 4, 3, 4};
+    assert_memory_equal(cluster, want1, sizeof want1);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(values_normalised_per_kind),
+        cmocka_unit_test(levels_per_kind),
+        cmocka_unit_test(em_recovers_known_parameters),
+        cmocka_unit_test(model_on_a_small_population),
+        cmocka_unit_test(nhs_number_and_dob_link_at_once),
+        cmocka_unit_test(clustering_stable_ids),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
