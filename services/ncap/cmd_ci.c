@@ -9,6 +9,7 @@
 
 #include "ci.h"
 #include "commands.h"
+#include "usage_error.h"
 #include "file_read.h"
 #include "number_text.h"
 #include "csv.h"
@@ -34,18 +35,6 @@ static void usage(FILE *out)
           "Exit status 0, or 2 on a usage error or a file that cannot be read (the message names\n"
           "the row, the header being row 1, and the column).\n",
           out);
-}
-
-static int bad_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int bad_usage(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    fputs("ncap ci: ", stderr);
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-    fputs("\nTry \"ncap ci --help\".\n", stderr);
-    return 2;
 }
 
 static int run(funnel_type_t type, const char *path)
@@ -117,19 +106,19 @@ int cmd_ci(int argc, char **argv)
             else if (strcmp(optarg, "ratio") == 0)
                 type = FUNNEL_RATIO;
             else
-                return bad_usage("--type is \"%s\", expected proportion or ratio", optarg);
+                return usage_error("ci", "--type is \"%s\", expected proportion or ratio", optarg);
             break;
         case ':':
-            return bad_usage("option \"%s\" needs a value", argv[optind - 1]);
+            return usage_error("ci", "option \"%s\" needs a value", argv[optind - 1]);
         default:
-            return bad_usage("unknown option \"%s\"", argv[optind - 1]);
+            return usage_error("ci", "unknown option \"%s\"", argv[optind - 1]);
         }
     }
     if (type < 0)
-        return bad_usage("--type is required: proportion or ratio");
+        return usage_error("ci", "--type is required: proportion or ratio");
     if (optind == argc)
-        return bad_usage("expected an input file");
+        return usage_error("ci", "expected an input file");
     if (optind != argc - 1)
-        return bad_usage("expected one input file, got %d", argc - optind);
+        return usage_error("ci", "expected one input file, got %d", argc - optind);
     return run((funnel_type_t)type, argv[optind]);
 }

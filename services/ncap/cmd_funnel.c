@@ -10,6 +10,7 @@
 #include <jansson.h>
 
 #include "commands.h"
+#include "usage_error.h"
 #include "file_read.h"
 #include "number_text.h"
 #include "csv.h"
@@ -56,18 +57,6 @@ static void usage(FILE *out)
         "the\n"
         "row, the header being row 1, and the column).\n",
         out);
-}
-
-static int bad_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int bad_usage(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    fputs("ncap funnel: ", stderr);
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-    fputs("\nTry \"ncap funnel --help\".\n", stderr);
-    return 2;
 }
 
 static int write_summary(const char *path, const funnel_summary_t *s)
@@ -180,7 +169,8 @@ int cmd_funnel(int argc, char **argv)
             else if (strcmp(optarg, "ratio") == 0)
                 opts.type = FUNNEL_RATIO;
             else
-                return bad_usage("--type is \"%s\", expected proportion or ratio", optarg);
+                return usage_error("funnel", "--type is \"%s\", expected proportion or ratio",
+                                   optarg);
             have_type = 1;
             break;
         case 'l':
@@ -189,7 +179,8 @@ int cmd_funnel(int argc, char **argv)
             else if (strcmp(optarg, "normal") == 0)
                 opts.limits = FUNNEL_LIMITS_NORMAL;
             else
-                return bad_usage("--limits is \"%s\", expected exact or normal", optarg);
+                return usage_error("funnel", "--limits is \"%s\", expected exact or normal",
+                                   optarg);
             break;
         case 'o':
             if (strcmp(optarg, "none") == 0)
@@ -199,9 +190,10 @@ int cmd_funnel(int argc, char **argv)
             else if (strcmp(optarg, "additive") == 0)
                 opts.overdispersion = FUNNEL_OD_ADDITIVE;
             else
-                return bad_usage("--overdispersion is \"%s\", expected none, multiplicative or "
-                                 "additive",
-                                 optarg);
+                return usage_error("funnel",
+                                   "--overdispersion is \"%s\", expected none, multiplicative or "
+                                   "additive",
+                                   optarg);
             break;
         case 'm':
             if (strcmp(optarg, "shmi") == 0)
@@ -209,34 +201,36 @@ int cmd_funnel(int argc, char **argv)
             else if (strcmp(optarg, "cqc") == 0)
                 opts.method = FUNNEL_METHOD_CQC;
             else
-                return bad_usage("--method is \"%s\", expected shmi or cqc", optarg);
+                return usage_error("funnel", "--method is \"%s\", expected shmi or cqc", optarg);
             break;
         case 'r':
             if (parse_double(optarg, &opts.trim) != 0 || !(opts.trim >= 0 && opts.trim < 0.5))
-                return bad_usage("--trim is \"%s\", expected a number 0 <= F < 0.5", optarg);
+                return usage_error("funnel", "--trim is \"%s\", expected a number 0 <= F < 0.5",
+                                   optarg);
             break;
         case 't':
             if (parse_double(optarg, &opts.target) != 0 || !(opts.target >= 0))
-                return bad_usage("--target is \"%s\", expected a number >= 0", optarg);
+                return usage_error("funnel", "--target is \"%s\", expected a number >= 0", optarg);
             break;
         case 's':
             summary_path = optarg;
             break;
         case ':':
-            return bad_usage("option \"%s\" needs a value", argv[optind - 1]);
+            return usage_error("funnel", "option \"%s\" needs a value", argv[optind - 1]);
         default:
-            return bad_usage("unknown option \"%s\"", argv[optind - 1]);
+            return usage_error("funnel", "unknown option \"%s\"", argv[optind - 1]);
         }
     }
     if (!have_type)
-        return bad_usage("--type is required: proportion or ratio");
+        return usage_error("funnel", "--type is required: proportion or ratio");
     if (opts.type == FUNNEL_PROPORTION && !isnan(opts.target) && opts.target > 1)
-        return bad_usage("--target is %g, expected 0-1 for proportions", opts.target);
+        return usage_error("funnel", "--target is %g, expected 0-1 for proportions", opts.target);
     if (opts.type == FUNNEL_RATIO && !isnan(opts.target) && !(opts.target > 0))
-        return bad_usage("--target is %g, expected a number > 0 for ratios", opts.target);
+        return usage_error("funnel", "--target is %g, expected a number > 0 for ratios",
+                           opts.target);
     if (optind == argc)
-        return bad_usage("expected an input file");
+        return usage_error("funnel", "expected an input file");
     if (optind != argc - 1)
-        return bad_usage("expected one input file, got %d", argc - optind);
+        return usage_error("funnel", "expected one input file, got %d", argc - optind);
     return run(&opts, argv[optind], summary_path);
 }

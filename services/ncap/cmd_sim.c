@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "commands.h"
+#include "usage_error.h"
 #include "datetime.h"
 #include "sim.h"
 #include "submit_client.h"
@@ -62,18 +63,6 @@ static void usage(FILE *out)
         "About 3 in 20 trusts write dates as DD/MM/YYYY, and about 3 in 20 perform worse (longer\n"
         "delays to surgery and orthogeriatric review); a summary on stderr names them.\n",
         out);
-}
-
-static int bad_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int bad_usage(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    fputs("ncap sim: ", stderr);
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-    fputs("\nTry \"ncap sim --help\".\n", stderr);
-    return 2;
 }
 
 static int parse_uint(const char *s, unsigned long long max, unsigned long long *out)
@@ -291,17 +280,19 @@ int cmd_sim(int argc, char **argv)
             break;
         case O_TRUSTS:
             if (parse_uint(arg, SIM_MAX_TRUSTS, &v) != 0 || v < 1)
-                return bad_usage("invalid value \"%s\" for --trusts, expected 1-500", arg);
+                return usage_error("sim", "invalid value \"%s\" for --trusts, expected 1-500", arg);
             opts.trusts = (unsigned)v;
             break;
         case O_RECORDS:
             if (parse_uint(arg, SIM_MAX_RECORDS, &v) != 0)
-                return bad_usage("invalid value \"%s\" for --records, expected 0-5000000", arg);
+                return usage_error("sim", "invalid value \"%s\" for --records, expected 0-5000000",
+                                   arg);
             opts.records = (unsigned)v;
             break;
         case O_SEED:
             if (parse_uint(arg, UINT64_MAX, &v) != 0)
-                return bad_usage("invalid value \"%s\" for --seed, expected a whole number", arg);
+                return usage_error("sim",
+                                   "invalid value \"%s\" for --seed, expected a whole number", arg);
             opts.seed = v;
             break;
         case O_OUT:
@@ -313,16 +304,18 @@ int cmd_sim(int argc, char **argv)
         case O_INVALID_RATE:
             if (parse_double(arg, &opts.invalid_rate) != 0 || opts.invalid_rate < 0 ||
                 opts.invalid_rate > 1)
-                return bad_usage("invalid value \"%s\" for --invalid-rate, expected 0-1", arg);
+                return usage_error("sim", "invalid value \"%s\" for --invalid-rate, expected 0-1",
+                                   arg);
             break;
         case O_START:
             if (ncap_date_parse(arg, &y, &m, &d) != 0)
-                return bad_usage("invalid value \"%s\" for --start, expected YYYY-MM-DD", arg);
+                return usage_error("sim", "invalid value \"%s\" for --start, expected YYYY-MM-DD",
+                                   arg);
             opts.start_day = ncap_days_from_civil(y, m, d);
             break;
         case O_DAYS:
             if (parse_uint(arg, 36600, &v) != 0 || v < 1)
-                return bad_usage("invalid value \"%s\" for --days, expected 1-36600", arg);
+                return usage_error("sim", "invalid value \"%s\" for --days, expected 1-36600", arg);
             opts.days = (unsigned)v;
             break;
         case O_SUBMIT:
@@ -330,13 +323,14 @@ int cmd_sim(int argc, char **argv)
             break;
         case O_INTERVAL:
             if (parse_double(arg, &interval) != 0 || interval < 0 || interval > 86400)
-                return bad_usage("invalid value \"%s\" for --interval, expected 0-86400 seconds",
-                                 arg);
+                return usage_error(
+                    "sim", "invalid value \"%s\" for --interval, expected 0-86400 seconds", arg);
             interval_given = true;
             break;
         case O_ROUNDS:
             if (parse_uint(arg, UINT_MAX, &v) != 0)
-                return bad_usage("invalid value \"%s\" for --rounds, expected 0 or more", arg);
+                return usage_error("sim", "invalid value \"%s\" for --rounds, expected 0 or more",
+                                   arg);
             rounds = v;
             rounds_given = true;
             break;
@@ -345,24 +339,25 @@ int cmd_sim(int argc, char **argv)
             usage(stdout);
             return 0;
         case ':':
-            return bad_usage("option \"%s\" needs a value", argv[optind - 1]);
+            return usage_error("sim", "option \"%s\" needs a value", argv[optind - 1]);
         default:
-            return bad_usage("unknown option \"%s\"", argv[optind - 1]);
+            return usage_error("sim", "unknown option \"%s\"", argv[optind - 1]);
         }
     }
     if (optind < argc)
-        return bad_usage("unexpected argument \"%s\"", argv[optind]);
+        return usage_error("sim", "unexpected argument \"%s\"", argv[optind]);
     if (!audit)
-        return bad_usage("%s", "option --audit is required (only \"nhfd\" is supported)");
+        return usage_error("sim", "%s", "option --audit is required (only \"nhfd\" is supported)");
     if (strcmp(audit, "nhfd") != 0)
-        return bad_usage(
+        return usage_error(
+            "sim",
             "audit \"%s\" cannot be simulated yet: only \"nhfd\" (hip fracture) is supported",
             audit);
     opts.audit = audit;
     if (submit && (out_dir || truth))
-        return bad_usage("%s", "--out and --truth cannot be used with --submit");
+        return usage_error("sim", "%s", "--out and --truth cannot be used with --submit");
     if (!submit && (interval_given || rounds_given))
-        return bad_usage("%s", "--interval and --rounds need --submit");
+        return usage_error("sim", "%s", "--interval and --rounds need --submit");
 
     if (submit)
         return run_submit(&opts, interval, rounds);

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "commands.h"
+#include "usage_error.h"
 #include "file_read.h"
 #include "number_text.h"
 #include "csv.h"
@@ -55,18 +56,6 @@ static void usage(FILE *out)
           "of the file, the header being row 1. Exit status 0, or 2 for usage, input or I/O\n"
           "trouble.\n",
           out);
-}
-
-static int bad_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int bad_usage(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    fputs("ncap spc: ", stderr);
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-    fputs("\nTry \"ncap spc --help\".\n", stderr);
-    return 2;
 }
 
 static int fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -448,24 +437,26 @@ int cmd_spc(int argc, char **argv)
         switch (c) {
         case 'i':
             if (spc_improvement_parse(optarg, &opts.improvement) != 0)
-                rc = bad_usage("--improvement is \"%s\", expected increase, decrease or neutral",
-                               optarg);
+                rc = usage_error("spc",
+                                 "--improvement is \"%s\", expected increase, decrease or neutral",
+                                 optarg);
             break;
         case 't':
             if (parse_number(optarg, &opts.target) != 0)
-                rc = bad_usage("--target is \"%s\", expected a number", optarg);
+                rc = usage_error("spc", "--target is \"%s\", expected a number", optarg);
             opts.has_target = true;
             break;
         case 'r':
             free(rows);
             rows = NULL;
             if (parse_rows(optarg, &rows, &nrows) != 0)
-                rc = bad_usage("--rebase is \"%s\", expected rows counted from 1, e.g. 13,25",
-                               optarg);
+                rc = usage_error(
+                    "spc", "--rebase is \"%s\", expected rows counted from 1, e.g. 13,25", optarg);
             break;
         case 'f':
             if (parse_count(optarg, 2, &opts.fix_after) != 0)
-                rc = bad_usage("--fix-after is \"%s\", expected a whole number, 2 or more", optarg);
+                rc = usage_error("spc", "--fix-after is \"%s\", expected a whole number, 2 or more",
+                                 optarg);
             break;
         case 'n':
             opts.screen = false;
@@ -478,18 +469,18 @@ int cmd_spc(int argc, char **argv)
             rc = 0;
             break;
         case ':':
-            rc = bad_usage("option \"%s\" needs a value", argv[optind - 1]);
+            rc = usage_error("spc", "option \"%s\" needs a value", argv[optind - 1]);
             break;
         default:
-            rc = bad_usage("unknown option \"%s\"", argv[optind - 1]);
+            rc = usage_error("spc", "unknown option \"%s\"", argv[optind - 1]);
             break;
         }
     }
     if (rc < 0) {
         if (optind == argc)
-            rc = bad_usage("no input file");
+            rc = usage_error("spc", "no input file");
         else if (optind != argc - 1)
-            rc = bad_usage("expected one input file, got %d", argc - optind);
+            rc = usage_error("spc", "expected one input file, got %d", argc - optind);
         else
             rc = run(argv[optind], &opts, rows, nrows, summary_path);
     }

@@ -12,5 +12,7 @@ int cmd_migrate(int argc, char **argv);
 int cmd_ci(int argc, char **argv);
 int cmd_funnel(int argc, char **argv);
 int cmd_spc(int argc, char **argv);
+int cmd_link(int argc, char **argv);
+int cmd_validate(int argc, char **argv);
 
 #endif

@@ -19,6 +19,8 @@ static const command_t commands[] = {
     {"ci", cmd_ci, "confidence intervals for proportions and observed/expected ratios"},
     {"funnel", cmd_funnel, "funnel plot limits and outlier flags, with overdispersion"},
     {"spc", cmd_spc, "statistical process control (XmR, Making Data Count rules)"},
+    {"link", cmd_link, "find the same person across records (probabilistic record linkage)"},
+    {"validate", cmd_validate, "check a trust's file offline: every problem, row by row"},
     {NULL, NULL, NULL}};
 
 static void usage(FILE *f)
