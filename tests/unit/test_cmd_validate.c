@@ -1,0 +1,258 @@
+/* test_cmd_validate.c - `ncap validate` on small files: the exact CSV rows a data clerk gets, the
+ * exit status, and the usage and I/O errors. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "commands.h"
+
+#define AUDIT_DIR NCAP_SOURCE_DIR "/deploy/audits"
+
+typedef struct {
+    int rc;
+    char *out; /* what the command printed on stdout */
+    char *err; /* ... and on stderr */
+} result_t;
+
+static char *slurp(FILE *f)
+{
+    fflush(f);
+    long n = ftell(f);
+    assert_true(n >= 0);
+    rewind(f);
+    char *s = malloc((size_t)n + 1);
+    assert_non_null(s);
+    assert_int_equal(fread(s, 1, (size_t)n, f), (size_t)n);
+    s[n] = '\0';
+    return s;
+}
+
+/* Runs cmd_validate with the given arguments (NULL-terminated), stdout and stderr captured. */
+static result_t run(const char *arg, ...)
+{
+    char *argv[32];
+    int argc = 0;
+    argv[argc++] = "validate";
+    va_list ap;
+    va_start(ap, arg);
+    for (const char *a = arg; a; a = va_arg(ap, const char *)) {
+        assert_true(argc < 31);
+        argv[argc++] = (char *)a;
+    }
+    va_end(ap);
+    argv[argc] = NULL;
+
+    FILE *out = tmpfile(), *err = tmpfile();
+    assert_non_null(out);
+    assert_non_null(err);
+    fflush(stdout);
+    fflush(stderr);
+    int saved_out = dup(STDOUT_FILENO), saved_err = dup(STDERR_FILENO);
+    dup2(fileno(out), STDOUT_FILENO);
+    dup2(fileno(err), STDERR_FILENO);
+    result_t r;
+    r.rc = cmd_validate(argc, argv);
+    fflush(stdout);
+    fflush(stderr);
+    dup2(saved_out, STDOUT_FILENO);
+    dup2(saved_err, STDERR_FILENO);
+    close(saved_out);
+    close(saved_err);
+    fseek(out, 0, SEEK_END);
+    fseek(err, 0, SEEK_END);
+    r.out = slurp(out);
+    r.err = slurp(err);
+    fclose(out);
+    fclose(err);
+    return r;
+}
+
+static void result_free(result_t *r)
+{
+    free(r->out);
+    free(r->err);
+}
+
+/* A temporary file holding text; returns its path in path[64]. */
+static void temp_file(char *path, const char *text)
+{
+    snprintf(path, 64, "/tmp/test_cmd_validate_XXXXXX");
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    size_t n = strlen(text);
+    assert_int_equal(write(fd, text, n), (ssize_t)n);
+    close(fd);
+}
+
+/* Validates text as an NHFD file from the source tree's definition. */
+static result_t validate_text(const char *text)
+{
+    char path[64];
+    temp_file(path, text);
+    result_t r = run("--audit", "nhfd", "--audit-dir", AUDIT_DIR, path, NULL);
+    unlink(path);
+    return r;
+}
+
+#define REPORT_HEADER "row,field,rule,severity,value,message\n"
+
+/* 14 columns: the required fields, plus nhs_number and surgery_datetime. 4010232137 and
+ * 4857773457 are valid NHS numbers outside the test range (9...), so they draw no warning. */
+#define HEADER                                                                                     \
+    "local_record_id,trust_code,site_code,nhs_number,date_of_birth,sex,arrival_datetime,"          \
+    "residence_at_fracture,pre_fracture_mobility,amts_pre_op,fracture_type,fracture_side,"         \
+    "pathological_fracture,surgery_datetime\n"
+#define ROW_1                                                                                      \
+    "HF-0001,RR8,RR801,4010232137,1940-05-12,2,2026-01-10T08:00,1,2,8,ICD,L,N,2026-01-11T09:00\n"
+#define ROW_2                                                                                      \
+    "HF-0002,RR8,RR801,4857773457,1941-06-01,1,2026-01-12T08:00,1,2,8,IT,R,N,2026-01-13T09:00\n"
+
+static void test_clean_file(void **state)
+{
+    (void)state;
+    result_t r = validate_text(HEADER ROW_1 ROW_2);
+    assert_int_equal(r.rc, 0);
+    assert_string_equal(r.out, REPORT_HEADER);
+    assert_non_null(strstr(r.err, ": 2 data rows, 0 errors, 0 warnings\n"));
+    result_free(&r);
+
+    /* UK-style dates and CRLF line ends are as clean */
+    r = validate_text("local_record_id,trust_code,site_code,nhs_number,date_of_birth,sex,"
+                      "arrival_datetime,residence_at_fracture,pre_fracture_mobility,amts_pre_op,"
+                      "fracture_type,fracture_side,pathological_fracture,surgery_datetime\r\n"
+                      "HF-0001,RR8,RR801,4010232137,12/05/1940,2,10/01/2026 08:00,1,2,ND,ICD,L,N,"
+                      "11/01/2026 09:00\r\n");
+    assert_int_equal(r.rc, 0);
+    assert_string_equal(r.out, REPORT_HEADER);
+    result_free(&r);
+}
+
+static void test_bad_code(void **state)
+{
+    (void)state;
+    result_t r = validate_text(HEADER ROW_1 ROW_2 "HF-0003,RR8,RR801,4010232137,1940-05-12,2,2026-"
+                                                  "02-10T08:00,1,2,8,XX,L,N,2026-02-11T09:00\n");
+    assert_int_equal(r.rc, 1);
+    /* the header is line 1, so the third data row is line 4; the value is shown as sent */
+    assert_string_equal(r.out, REPORT_HEADER
+                        "4,fracture_type,code,error,XX,\"\"\"fracture_type\"\" is \"\"XX\"\", "
+                        "expected one of ICD (Intracapsular displaced), ICU (Intracapsular "
+                        "undisplaced), IT (Intertrochanteric), ST (Subtrochanteric)\"\n");
+    assert_non_null(strstr(r.err, ": 3 data rows, 1 errors, 0 warnings\n"));
+    result_free(&r);
+}
+
+static void test_identifier_problem_hides_value(void **state)
+{
+    (void)state;
+    /* 4010232138: the check digit does not match. A warning (the record is kept, unlinked), and
+     * the value column is empty: identifier values are never printed. */
+    result_t r = validate_text(HEADER ROW_1 "HF-0002,RR8,RR801,4010232138,1941-06-01,1,2026-01-"
+                                            "12T08:00,1,2,8,IT,R,N,2026-01-13T09:00\n");
+    assert_int_equal(r.rc, 0);
+    assert_string_equal(r.out, REPORT_HEADER
+                        "3,nhs_number,nhs_number_invalid,warning,,\"\"\"nhs_number\"\" is not a "
+                        "valid NHS number (check digit does not match): the record cannot be "
+                        "linked by it\"\n");
+    assert_null(strstr(r.out, "4010232138"));
+    assert_null(strstr(r.err, "4010232138"));
+    result_free(&r);
+
+    /* a test-range number (9...) is a warning too, and not printed either */
+    r = validate_text(HEADER "HF-0001,RR8,RR801,9434765919,1940-05-12,2,2026-01-10T08:00,1,2,8,ICD,"
+                             "L,N,2026-01-11T09:00\n");
+    assert_int_equal(r.rc, 0);
+    assert_string_equal(r.out,
+                        REPORT_HEADER "2,nhs_number,nhs_number_test,warning,,\"\"\"nhs_number"
+                                      "\"\" is a test-range number (starts with 9), not a "
+                                      "patient's number\"\n");
+    result_free(&r);
+}
+
+static void test_surgery_before_arrival(void **state)
+{
+    (void)state;
+    result_t r = validate_text(HEADER ROW_1 "HF-0002,RR8,RR801,4857773457,1941-06-01,1,2026-01-"
+                                            "12T08:00,1,2,8,IT,R,N,2026-01-11T09:00\n");
+    assert_int_equal(r.rc, 1);
+    assert_string_equal(r.out, REPORT_HEADER
+                        "3,surgery_datetime,surgery_before_arrival,error,2026-01-11T09:00,"
+                        "surgery (2026-01-11T09:00) is before arrival (2026-01-12T08:00)\n");
+    result_free(&r);
+}
+
+static void test_problems_in_row_order(void **state)
+{
+    (void)state;
+    /* a bad code on line 3 and a rule broken on line 2: reported line 2 first */
+    result_t r = validate_text(HEADER "HF-0001,RR8,RR801,4010232137,1940-05-12,2,2026-01-10T08:00,"
+                                      "1,2,8,ICD,L,N,2026-01-09T09:00\n"
+                                      "HF-0002,RR8,RR801,4857773457,1941-06-01,1,2026-01-12T08:00,"
+                                      "1,2,8,IT,X,N,2026-01-13T09:00\n");
+    assert_int_equal(r.rc, 1);
+    const char *a = strstr(r.out, "\n2,surgery_datetime,surgery_before_arrival,error,");
+    const char *b = strstr(r.out, "\n3,fracture_side,code,error,X,");
+    assert_non_null(a);
+    assert_non_null(b);
+    assert_true(a < b);
+    result_free(&r);
+}
+
+static void test_io_and_usage(void **state)
+{
+    (void)state;
+    result_t r = run("--audit", "nhfd", "--audit-dir", AUDIT_DIR, "/nonexistent/trust.csv", NULL);
+    assert_int_equal(r.rc, 2);
+    assert_string_equal(r.out, "");
+    assert_string_equal(r.err, "ncap validate: could not read \"/nonexistent/trust.csv\": No such "
+                               "file or directory\n");
+    result_free(&r);
+
+    r = run("--help", NULL);
+    assert_int_equal(r.rc, 0);
+    assert_non_null(strstr(r.out, "usage: ncap validate"));
+    assert_non_null(strstr(r.out, "row,field,rule,severity,value,message"));
+    assert_string_equal(r.err, "");
+    result_free(&r);
+
+    r = run("--audit-dir", AUDIT_DIR, "x.csv", NULL);
+    assert_int_equal(r.rc, 2);
+    assert_non_null(strstr(r.err, "missing --audit"));
+    result_free(&r);
+
+    r = run("--audit", "nhfd", "--audit-dir", AUDIT_DIR, NULL);
+    assert_int_equal(r.rc, 2);
+    assert_non_null(strstr(r.err, "missing FILE"));
+    result_free(&r);
+
+    r = run("--audit", "nosuch", "--audit-dir", AUDIT_DIR, "x.csv", NULL);
+    assert_int_equal(r.rc, 2);
+    assert_string_equal(r.out, "");
+    assert_non_null(strstr(r.err, "nosuch"));
+    result_free(&r);
+
+    r = run("--bogus", "x.csv", NULL);
+    assert_int_equal(r.rc, 2);
+    assert_non_null(strstr(r.err, "unknown option \"--bogus\""));
+    result_free(&r);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_clean_file),
+        cmocka_unit_test(test_bad_code),
+        cmocka_unit_test(test_identifier_problem_hides_value),
+        cmocka_unit_test(test_surgery_before_arrival),
+        cmocka_unit_test(test_problems_in_row_order),
+        cmocka_unit_test(test_io_and_usage),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
