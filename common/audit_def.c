@@ -59,6 +59,10 @@ static void field_free(audit_field_t *f)
     }
     free(f->codes);
     free(f->pattern);
+    if (f->pattern_re) {
+        regfree(f->pattern_re);
+        free(f->pattern_re);
+    }
 }
 
 void audit_def_destroy(audit_def_t **self_p)
@@ -335,22 +339,27 @@ static int load_codes(loader_t *L, audit_field_t *f, const yaml_node_t *codes)
     return 0;
 }
 
-static int check_pattern(loader_t *L, const yaml_node_t *at, const char *pattern)
+/* Compiles the field's pattern, anchored, once: values are matched against it on every row. */
+static int check_pattern(loader_t *L, const yaml_node_t *at, audit_field_t *f)
 {
-    size_t len = strlen(pattern) + 5;
+    size_t len = strlen(f->pattern) + 5;
     char *anchored = malloc(len);
-    if (!anchored)
+    regex_t *re = malloc(sizeof *re);
+    if (!anchored || !re) {
+        free(anchored);
+        free(re);
         return lfail(L, line_of(at), "out of memory");
-    snprintf(anchored, len, "^(%s)$", pattern);
-    regex_t re;
-    int rc = regcomp(&re, anchored, REG_EXTENDED | REG_NOSUB);
+    }
+    snprintf(anchored, len, "^(%s)$", f->pattern);
+    int rc = regcomp(re, anchored, REG_EXTENDED | REG_NOSUB);
     free(anchored);
     if (rc != 0) {
         char why[160];
-        regerror(rc, &re, why, sizeof why);
-        return lfail(L, line_of(at), "bad pattern \"%.80s\": %s", pattern, why);
+        regerror(rc, re, why, sizeof why);
+        free(re);
+        return lfail(L, line_of(at), "bad pattern \"%.80s\": %s", f->pattern, why);
     }
-    regfree(&re);
+    f->pattern_re = re;
     return 0;
 }
 
@@ -438,7 +447,7 @@ static int load_field(loader_t *L, size_t index, const yaml_node_t *map)
         if (f->type != FT_STRING)
             return lfail(L, line_of(get(L, map, "pattern")),
                          "\"pattern\" applies only to type string, not %s", type_names[f->type]);
-        if (check_pattern(L, get(L, map, "pattern"), f->pattern))
+        if (check_pattern(L, get(L, map, "pattern"), f))
             return -1;
     }
     return 0;
@@ -886,21 +895,9 @@ static bool is_lsoa(const char *s)
            all_digits(s + 3, 6);
 }
 
-static bool matches(const char *pattern, const char *value)
+static bool matches(const audit_field_t *f, const char *value)
 {
-    size_t len = strlen(pattern) + 5;
-    char *anchored = malloc(len);
-    if (!anchored)
-        return false;
-    snprintf(anchored, len, "^(%s)$", pattern);
-    regex_t re;
-    int rc = regcomp(&re, anchored, REG_EXTENDED | REG_NOSUB);
-    free(anchored);
-    if (rc != 0)
-        return false;
-    rc = regexec(&re, value, 0, NULL, 0);
-    regfree(&re);
-    return rc == 0;
+    return f->pattern_re && regexec(f->pattern_re, value, 0, NULL, 0) == 0;
 }
 
 /* "from 1 to 5", "of at least 0", "of at most 10" or "" */
@@ -1069,7 +1066,7 @@ int audit_field_check(const audit_field_t *f, const char *value, char *rule, siz
             return REJECT("type", "an LSOA code such as E01000001");
         break;
     }
-    if (f->pattern && !matches(f->pattern, f->type == FT_STRING ? value : v))
+    if (f->pattern && !matches(f, f->type == FT_STRING ? value : v))
         return REJECT("pattern", "a value matching %.100s", f->pattern);
 #undef REJECT
     return 0;

@@ -40,8 +40,9 @@ typedef struct {
     size_t n_codes;
     bool has_min, has_max;
     double min, max;
-    char *pattern; /* POSIX extended regex the whole value must match, or NULL */
-    int line;      /* line in the definition file */
+    char *pattern;    /* POSIX extended regex the whole value must match, or NULL */
+    void *pattern_re; /* the pattern compiled once at load (a regex_t), owned */
+    int line;         /* line in the definition file */
 } audit_field_t;
 
 typedef struct {
