@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <zmq.h>
 
 #include "db.h"
 
@@ -64,6 +65,29 @@ void registry_free_list(char ***list_p)
         free(*p);
     free(*list_p);
     *list_p = NULL;
+}
+
+void registry_advertised_endpoint(void *sock, const char *advertise_host, char *out, size_t outlen)
+{
+    char last[300] = "";
+    size_t sz = sizeof last;
+    zmq_getsockopt(sock, ZMQ_LAST_ENDPOINT, last, &sz);
+    /* last is "tcp://HOST:PORT" */
+    const char *host_start = strstr(last, "://");
+    host_start = host_start ? host_start + 3 : last;
+    char *port = strrchr(last, ':');
+    if (!port || port < host_start)
+        port = NULL;
+    char host[256] = "";
+    if (advertise_host && *advertise_host) {
+        snprintf(host, sizeof host, "%s", advertise_host);
+    } else {
+        snprintf(host, sizeof host, "%.*s",
+                 (int)(port ? (size_t)(port - host_start) : strlen(host_start)), host_start);
+        if (strcmp(host, "0.0.0.0") == 0 || strcmp(host, "*") == 0)
+            gethostname(host, sizeof host - 1);
+    }
+    snprintf(out, outlen, "tcp://%s%s", host, port ? port : ":0");
 }
 
 void registry_make_instance_id(char *out, size_t outlen)

@@ -18,6 +18,10 @@ int registry_remove(PGconn *db, const char *instance_id, char *err, size_t errle
  * registry_free_list. Returns NULL with err on a database error. */
 char **registry_live_endpoints(PGconn *db, const char *stage, char *err, size_t errlen);
 void registry_free_list(char ***list_p);
+/* The endpoint other processes should use to reach sock (bound by this process), written to out:
+ * advertise_host if given; the hostname when sock is bound to all interfaces; else the address
+ * sock is bound to. The port is the one actually bound (also for an ephemeral "*" port). */
+void registry_advertised_endpoint(void *sock, const char *advertise_host, char *out, size_t outlen);
 /* A unique id for this process: host:pid:random. */
 void registry_make_instance_id(char *out, size_t outlen);
 

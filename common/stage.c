@@ -203,21 +203,7 @@ static void *bind_inbox(void *ctx, const daemon_config_t *cfg, char *endpoint, s
         zmq_close(sock);
         return NULL;
     }
-    char last[300];
-    size_t sz = sizeof last;
-    zmq_getsockopt(sock, ZMQ_LAST_ENDPOINT, last, &sz);
-    const char *port = strrchr(last, ':');
-    const char *host = cfg->advertise_host;
-    char hostname[256] = "";
-    if (!host) {
-        if (strcmp(cfg->bind_host, "0.0.0.0") == 0 || strcmp(cfg->bind_host, "*") == 0) {
-            gethostname(hostname, sizeof hostname - 1);
-            host = hostname;
-        } else {
-            host = cfg->bind_host;
-        }
-    }
-    snprintf(endpoint, len, "tcp://%s%s", host, port ? port : ":0");
+    registry_advertised_endpoint(sock, cfg->advertise_host, endpoint, len);
     return sock;
 }
 

@@ -14,6 +14,7 @@
 #include "message.h"
 #include "ncap/v1/records.pb-c.h"
 #include "ncap/v1/submission.pb-c.h"
+#include "ods_code.h"
 #include "pusher.h"
 #include "registry.h"
 #include "submission.h"
@@ -227,19 +228,6 @@ static void finish(ingest_t *in, zmq_msg_t *identity, pending_t *p)
     submission_destroy(&sub);
 }
 
-static int valid_ods(const char *s)
-{
-    size_t n = strlen(s);
-    if (n != 3 && n != 5)
-        return 0;
-    if (!(s[0] >= 'A' && s[0] <= 'Z'))
-        return 0;
-    for (size_t i = 1; i < n; i++)
-        if (!((s[i] >= 'A' && s[i] <= 'Z') || (s[i] >= '0' && s[i] <= '9')))
-            return 0;
-    return 1;
-}
-
 static void handle(ingest_t *in, zmq_msg_t *identity, const uint8_t *data, size_t len)
 {
     Ncap__V1__SubmitRequest *req = ncap__v1__submit_request__unpack(NULL, len, data);
@@ -253,7 +241,7 @@ static void handle(ingest_t *in, zmq_msg_t *identity, const uint8_t *data, size_
                     "request refused: missing or over-long client token or audit");
         goto out;
     }
-    if (!valid_ods(req->trust)) {
+    if (ods_code_kind(req->trust) == ODS_CODE_INVALID) {
         char msg[200];
         snprintf(msg, sizeof msg, "request refused: trust \"%.20s\" is not an ODS trust code",
                  req->trust);
@@ -356,21 +344,8 @@ int main(int argc, char **argv)
                  zmq_strerror(zmq_errno()), NULL);
         return 1;
     }
-    char last[300], endpoint[320];
-    size_t sz = sizeof last;
-    zmq_getsockopt(in.router, ZMQ_LAST_ENDPOINT, last, &sz);
-    const char *port = strrchr(last, ':');
-    const char *host = cfg.advertise_host;
-    char hostname[256] = "";
-    if (!host) {
-        if (strstr(last, "0.0.0.0")) {
-            gethostname(hostname, sizeof hostname - 1);
-            host = hostname;
-        } else {
-            host = cfg.bind_host;
-        }
-    }
-    snprintf(endpoint, sizeof endpoint, "tcp://%s%s", host, port ? port : "");
+    char endpoint[320];
+    registry_advertised_endpoint(in.router, cfg.advertise_host, endpoint, sizeof endpoint);
     in.pusher = pusher_new(ctx, "linkage");
     char instance[300];
     registry_make_instance_id(instance, sizeof instance);
