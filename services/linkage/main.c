@@ -20,6 +20,9 @@ typedef struct {
     unsigned char key[PSEUDONYM_KEY_BYTES];
 } linkage_t;
 
+/* Columns of a linkage problem: record_id, version, field, rule, severity, message. */
+#define NPROB 6
+
 typedef struct {
     Ncap__V1__RawRecord *msg;
     link_outcome_t outcome;
@@ -141,8 +144,8 @@ static int process(void *state, PGconn *db, const stage_batch_t *in, stage_batch
         strbuf_init(&a[k]);
         strbuf_pg_array_open(&a[k]);
     }
-    strbuf_t pr[5];
-    for (int k = 0; k < 5; k++) {
+    strbuf_t pr[NPROB];
+    for (int k = 0; k < NPROB; k++) {
         strbuf_init(&pr[k]);
         strbuf_pg_array_open(&pr[k]);
     }
@@ -162,8 +165,8 @@ static int process(void *state, PGconn *db, const stage_batch_t *in, stage_batch
             strbuf_pg_array_elem(&a[k], vals[k]);
         for (int p = 0; p < items[i].outcome.n_problems; p++) {
             const link_problem_t *lp = &items[i].outcome.problems[p];
-            const char *pv[5] = {rid, ver, lp->field, lp->rule, lp->message};
-            for (int k = 0; k < 5; k++)
+            const char *pv[NPROB] = {rid, ver, lp->field, lp->rule, lp->severity, lp->message};
+            for (int k = 0; k < NPROB; k++)
                 strbuf_pg_array_elem(&pr[k], pv[k]);
         }
     }
@@ -178,7 +181,7 @@ static int process(void *state, PGconn *db, const stage_batch_t *in, stage_batch
     strbuf_pg_array_close(&payloads);
     for (int k = 0; k < 11; k++)
         strbuf_pg_array_close(&a[k]);
-    for (int k = 0; k < 5; k++)
+    for (int k = 0; k < NPROB; k++)
         strbuf_pg_array_close(&pr[k]);
     const char *pl[] = {a[0].s, a[1].s, a[2].s, a[3].s, a[4].s,  a[5].s,
                         a[6].s, a[7].s, a[8].s, a[9].s, a[10].s, payloads.s};
@@ -201,20 +204,21 @@ static int process(void *state, PGconn *db, const stage_batch_t *in, stage_batch
         12, pl, err, errlen);
     int ok = ins != NULL;
     if (ok && pr[0].len > 2) {
-        const char *pp[] = {pr[0].s, pr[1].s, pr[2].s, pr[3].s, pr[4].s};
+        const char *pp[] = {pr[0].s, pr[1].s, pr[2].s, pr[3].s, pr[4].s, pr[5].s};
         ok = db_execp(db,
                       "INSERT INTO linkage.problem (record_id, version, submission_id, row_number,"
                       " field, rule, severity, message)"
                       " SELECT u.record_id, u.version, p.submission_id, p.row_number, u.field,"
-                      " u.rule, 'warning', u.message FROM unnest($1::bigint[], $2::int[],"
-                      " $3::text[], $4::text[], $5::text[]) AS u(record_id, version, field, rule,"
-                      " message) JOIN linkage.pseudo_record p USING (record_id, version)"
+                      " u.rule, u.severity, u.message FROM unnest($1::bigint[], $2::int[],"
+                      " $3::text[], $4::text[], $5::text[], $6::text[]) AS u(record_id, version,"
+                      " field, rule, severity, message)"
+                      " JOIN linkage.pseudo_record p USING (record_id, version)"
                       " ON CONFLICT DO NOTHING",
-                      5, pp, err, errlen) == 0;
+                      6, pp, err, errlen) == 0;
     }
     for (int k = 0; k < 11; k++)
         strbuf_free(&a[k]);
-    for (int k = 0; k < 5; k++)
+    for (int k = 0; k < NPROB; k++)
         strbuf_free(&pr[k]);
     strbuf_free(&payloads);
     if (!ok) {
