@@ -295,8 +295,8 @@ static void handle_feedback(ingest_t *in, zmq_msg_t *identity, zmq_msg_t *body)
                 found = -1;
                 break;
             }
-            found = feedback_store_find(in->db, req->submission_id, trust, req->after == NULL,
-                                        &sum, err, sizeof err);
+            found = feedback_store_find(in->db, req->submission_id, trust, req->after == NULL, &sum,
+                                        err, sizeof err);
             if (found >= 0 || db_alive(in->db))
                 break;
         }
@@ -547,10 +547,10 @@ int main(int argc, char **argv)
         int more = zmq_msg_more(&identity);
         if (more && zmq_msg_recv(&body, in.router, 0) >= 0) {
             /* A typed request: the first frame names it, the next is the body. */
-            int feedback = zmq_msg_more(&body) &&
-                           zmq_msg_size(&body) == strlen(FEEDBACK_REQUEST_TYPE) &&
-                           memcmp(zmq_msg_data(&body), FEEDBACK_REQUEST_TYPE,
-                                  strlen(FEEDBACK_REQUEST_TYPE)) == 0;
+            int feedback =
+                zmq_msg_more(&body) && zmq_msg_size(&body) == strlen(FEEDBACK_REQUEST_TYPE) &&
+                memcmp(zmq_msg_data(&body), FEEDBACK_REQUEST_TYPE, strlen(FEEDBACK_REQUEST_TYPE)) ==
+                    0;
             if (feedback) {
                 zmq_msg_close(&body);
                 zmq_msg_init(&body);

@@ -79,12 +79,10 @@ int cmd_feedback(int argc, char **argv)
 {
     const char *trust = NULL, *endpoint = NULL;
     int csv = 0, timeout = 60;
-    static const struct option opts[] = {{"trust", required_argument, 0, 't'},
-                                         {"csv", no_argument, 0, 'c'},
-                                         {"endpoint", required_argument, 0, 'e'},
-                                         {"timeout", required_argument, 0, 'T'},
-                                         {"help", no_argument, 0, 'h'},
-                                         {0, 0, 0, 0}};
+    static const struct option opts[] = {
+        {"trust", required_argument, 0, 't'},    {"csv", no_argument, 0, 'c'},
+        {"endpoint", required_argument, 0, 'e'}, {"timeout", required_argument, 0, 'T'},
+        {"help", no_argument, 0, 'h'},           {0, 0, 0, 0}};
     optind = 1;
     int c;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {

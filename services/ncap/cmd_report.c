@@ -185,8 +185,8 @@ static int report_completeness(int argc, char **argv)
                 err);
         goto out;
     }
-    completeness_query_t q = {def, fields, nf, trust, period ? (const char(*)[8])months : NULL,
-                              period ? 3 : 0};
+    completeness_query_t q = {
+        def, fields, nf, trust, period ? (const char(*)[8])months : NULL, period ? 3 : 0};
     int qrc = completeness_read(db, &q, table, err, sizeof err);
     PQfinish(db);
     if (qrc != 0) {

@@ -50,7 +50,7 @@ int completeness_month(const char *value, char out[8])
     ncap_civil_from_days(days, &y, &m, &d);
     if (y < 0 || y > 9999)
         return -1;
-    snprintf(out, 8, "%04d-%02d", y, m);
+    snprintf(out, 8, "%04u-%02u", (unsigned)y % 10000u, (unsigned)m % 100u);
     return 0;
 }
 
@@ -62,7 +62,8 @@ int completeness_quarter_months(const char *period, char months[3][8])
         y < 1900 || q < 1 || q > 4)
         return -1;
     for (int i = 0; i < 3; i++)
-        snprintf(months[i], 8, "%04d-%02d", y, (q - 1) * 3 + i + 1);
+        snprintf(months[i], 8, "%04u-%02u", (unsigned)y % 10000u,
+                 (unsigned)((q - 1) * 3 + i + 1) % 100u);
     return 0;
 }
 

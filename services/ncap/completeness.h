@@ -18,7 +18,11 @@
 
 #include "audit_def.h"
 
-typedef enum { COMPLETENESS_PRESENT, COMPLETENESS_MISSING, COMPLETENESS_INVALID } completeness_state_t;
+typedef enum {
+    COMPLETENESS_PRESENT,
+    COMPLETENESS_MISSING,
+    COMPLETENESS_INVALID
+} completeness_state_t;
 
 /* True when field f of def is reported: any field the trust sends except the record key and the
  * trust, plus the identifiers linkage checks. */

@@ -14,7 +14,7 @@ typedef struct {
     const audit_def_t *def;
     const audit_field_t *const *fields; /* the fields table counts, in its order */
     size_t n_fields;
-    const char *trust;    /* only this trust's records, or NULL for every trust */
+    const char *trust;       /* only this trust's records, or NULL for every trust */
     const char (*months)[8]; /* only records in these months ("YYYY-MM"), or NULL for all */
     size_t n_months;
 } completeness_query_t;

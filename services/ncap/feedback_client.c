@@ -20,10 +20,11 @@ static int send_request(void *sock, const Ncap__V1__FeedbackRequest *req, char *
         return -1;
     }
     ncap__v1__feedback_request__pack(req, buf);
-    int rc = zmq_send(sock, FEEDBACK_REQUEST_TYPE, strlen(FEEDBACK_REQUEST_TYPE), ZMQ_SNDMORE) < 0 ||
-                     zmq_send(sock, buf, len, 0) < 0
-                 ? -1
-                 : 0;
+    int rc =
+        zmq_send(sock, FEEDBACK_REQUEST_TYPE, strlen(FEEDBACK_REQUEST_TYPE), ZMQ_SNDMORE) < 0 ||
+                zmq_send(sock, buf, len, 0) < 0
+            ? -1
+            : 0;
     free(buf);
     if (rc != 0)
         snprintf(err, errlen, "could not send to ingest: %s", zmq_strerror(zmq_errno()));
@@ -120,7 +121,7 @@ int feedback_fetch(const char *endpoint, const char *trust, int64_t submission_i
         }
         for (size_t i = 0; i < rep->n_problems; i++) {
             const Ncap__V1__FeedbackProblem *m = rep->problems[i];
-            feedback_problem_t p = {m->row,  m->field,   m->rule, m->severity,
+            feedback_problem_t p = {m->row,   m->field,   m->rule, m->severity,
                                     m->value, m->message, m->stage};
             sink->problem(sink->arg, &p);
         }

@@ -33,8 +33,9 @@ void feedback_report_text_summary(FILE *out, int64_t submission_id, const feedba
             s->rows, feedback_accepted(s), s->rejected_ingest + s->rejected_validation,
             s->rejected_ingest, s->rejected_validation);
     if (s->unchanged)
-        fprintf(out, ", %u unchanged (identical to a version already sent: their feedback is with "
-                     "that submission)",
+        fprintf(out,
+                ", %u unchanged (identical to a version already sent: their feedback is with "
+                "that submission)",
                 s->unchanged);
     fputs("\n", out);
     fprintf(out, "problems: %llu error%s, %llu warning%s\n", s->errors, s->errors == 1 ? "" : "s",

@@ -69,8 +69,8 @@ static void test_missing_and_invalid(void **state)
 static void test_reported_fields_of_nhfd(void **state)
 {
     const audit_def_t *def = *state;
-    const char *want_in[] = {"nhs_number", "date_of_birth", "site_code", "sex", "asa_grade",
-                             "arrival_datetime"};
+    const char *want_in[] = {"nhs_number", "date_of_birth", "site_code",
+                             "sex",        "asa_grade",     "arrival_datetime"};
     const char *want_out[] = {"local_record_id", "trust_code", "forename", "surname", "postcode"};
     for (size_t i = 0; i < sizeof want_in / sizeof *want_in; i++) {
         const audit_field_t *f = audit_def_field(def, want_in[i]);

@@ -26,7 +26,11 @@ static char *captured(FILE *f)
 static const feedback_problem_t range = {
     12, "asa_grade", "range", "error", "7", "\"asa_grade\" is \"7\", expected 1-5", "validation"};
 static const feedback_problem_t nhs = {
-    14, "nhs_number", "nhs_number_invalid", "warning", "",
+    14,
+    "nhs_number",
+    "nhs_number_invalid",
+    "warning",
+    "",
     "\"nhs_number\" is not a valid NHS number (checksum): the record cannot be linked by it",
     "linkage"};
 static const feedback_problem_t columns = {
