@@ -114,6 +114,11 @@ want=$(count_fb arrival_datetime '^required$')
   fail "completeness: $(sum arrival_datetime 5) arrival_datetime missing, the feedback $want required errors"
 e2e_say "completeness: $records records per field, NHS numbers missing $(sum nhs_number 5) and invalid $(sum nhs_number 6), as the truth and the feedback say"
 
+e2e_ncap report completeness --audit "$E2E_AUDIT" >"$CTX_RUN/completeness.txt" ||
+  fail "ncap report completeness (text) failed"
+grep -Eq '^nhs_number +[A-Z0-9]{3} +20[0-9]{2}-[0-9]{2} +[0-9]+ +[0-9]+ \([0-9.]+%\) +[0-9]+ \([0-9.]+%\)$' \
+  "$CTX_RUN/completeness.txt" || fail "readable completeness has no nhs_number line: $(head -n 4 "$CTX_RUN/completeness.txt")"
+
 # One trust, one quarter: a part of the whole.
 e2e_ncap report completeness --audit "$E2E_AUDIT" --trust "$owner" --period 2025Q3 --csv >"$CTX_RUN/part.csv" ||
   fail "ncap report completeness --trust --period failed"
