@@ -4,6 +4,8 @@
 #ifndef NCAP_FEEDBACK_H
 #define NCAP_FEEDBACK_H
 
+#include "ncap/v1/feedback.pb-c.h"
+
 typedef struct {
     char audit[40];
     char trust[16];
@@ -20,5 +22,9 @@ typedef struct {
     unsigned row;
     const char *field, *rule, *severity, *value, *message, *stage;
 } feedback_problem_t;
+
+/* The summary as sent (m's strings point into s) and as received (copied). */
+void feedback_summary_to_message(const feedback_summary_t *s, Ncap__V1__FeedbackSummary *m);
+void feedback_summary_from_message(const Ncap__V1__FeedbackSummary *m, feedback_summary_t *s);
 
 #endif

@@ -332,21 +332,9 @@ static void handle_feedback(ingest_t *in, zmq_msg_t *identity, zmq_msg_t *body)
         goto out;
     }
     Ncap__V1__FeedbackReply rep = NCAP__V1__FEEDBACK_REPLY__INIT;
-    Ncap__V1__FeedbackSummary s = NCAP__V1__FEEDBACK_SUMMARY__INIT;
+    Ncap__V1__FeedbackSummary s;
     if (!after) {
-        s.audit = sum.audit;
-        s.trust = sum.trust;
-        s.filename = sum.filename;
-        s.received_at = sum.received_at;
-        s.rows = sum.rows;
-        s.stored = sum.stored;
-        s.unchanged = sum.unchanged;
-        s.rejected_ingest = sum.rejected_ingest;
-        s.validated = sum.validated;
-        s.rejected_validation = sum.rejected_validation;
-        s.in_flight = sum.in_flight;
-        s.errors = sum.errors;
-        s.warnings = sum.warnings;
+        feedback_summary_to_message(&sum, &s);
         rep.summary = &s;
     }
     Ncap__V1__FeedbackProblem *cells = calloc(page.n + 1, sizeof *cells);

@@ -1,12 +1,12 @@
 /* feedback_client.c - feedback pages from ingest over a DEALER socket */
 #include "feedback_client.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <zmq.h>
 
+#include "ingest_reply.h"
 #include "ncap/v1/feedback.pb-c.h"
 
 #define FEEDBACK_REQUEST_TYPE "ncap.v1.FeedbackRequest"
@@ -33,48 +33,22 @@ static int send_request(void *sock, const Ncap__V1__FeedbackRequest *req, char *
 
 static Ncap__V1__FeedbackReply *await_reply(void *sock, int timeout_s, char *err, size_t errlen)
 {
-    zmq_pollitem_t item = {sock, 0, ZMQ_POLLIN, 0};
-    int rc = zmq_poll(&item, 1, (long)timeout_s * 1000);
-    if (rc <= 0) {
-        if (rc < 0 && zmq_errno() == EINTR)
-            snprintf(err, errlen, "interrupted while waiting for ingest");
-        else
-            snprintf(err, errlen, "no reply from ingest within %d s: is ncap-ingestd running?",
-                     timeout_s);
+    ProtobufCMessage *m;
+    switch (ingest_reply_await(sock, timeout_s, &ncap__v1__feedback_reply__descriptor, &m, err,
+                               errlen)) {
+    case INGEST_REPLY_OK:
+        return (Ncap__V1__FeedbackReply *)m;
+    case INGEST_REPLY_INTERRUPTED:
+        snprintf(err, errlen, "interrupted while waiting for ingest");
         return NULL;
-    }
-    zmq_msg_t msg;
-    zmq_msg_init(&msg);
-    if (zmq_msg_recv(&msg, sock, 0) < 0) {
-        snprintf(err, errlen, "could not receive from ingest: %s", zmq_strerror(zmq_errno()));
-        zmq_msg_close(&msg);
+    case INGEST_REPLY_TIMEOUT:
+        snprintf(err, errlen, "no reply from ingest within %d s: is ncap-ingestd running?",
+                 timeout_s);
         return NULL;
+    case INGEST_REPLY_BROKEN:
+        break;
     }
-    Ncap__V1__FeedbackReply *rep =
-        ncap__v1__feedback_reply__unpack(NULL, zmq_msg_size(&msg), zmq_msg_data(&msg));
-    zmq_msg_close(&msg);
-    if (!rep)
-        snprintf(err, errlen,
-                 "ingest sent a reply that is not an ncap.v1.FeedbackReply (an older ingest?)");
-    return rep;
-}
-
-static void summary_from(const Ncap__V1__FeedbackSummary *m, feedback_summary_t *s)
-{
-    memset(s, 0, sizeof *s);
-    snprintf(s->audit, sizeof s->audit, "%s", m->audit);
-    snprintf(s->trust, sizeof s->trust, "%s", m->trust);
-    snprintf(s->filename, sizeof s->filename, "%s", m->filename);
-    snprintf(s->received_at, sizeof s->received_at, "%s", m->received_at);
-    s->rows = m->rows;
-    s->stored = m->stored;
-    s->unchanged = m->unchanged;
-    s->rejected_ingest = m->rejected_ingest;
-    s->validated = m->validated;
-    s->rejected_validation = m->rejected_validation;
-    s->in_flight = m->in_flight;
-    s->errors = m->errors;
-    s->warnings = m->warnings;
+    return NULL;
 }
 
 int feedback_fetch(const char *endpoint, const char *trust, int64_t submission_id, unsigned page,
@@ -116,7 +90,7 @@ int feedback_fetch(const char *endpoint, const char *trust, int64_t submission_i
                 goto out;
             }
             feedback_summary_t s;
-            summary_from(rep->summary, &s);
+            feedback_summary_from_message(rep->summary, &s);
             sink->summary(sink->arg, &s);
         }
         for (size_t i = 0; i < rep->n_problems; i++) {
