@@ -9,9 +9,11 @@
 #include "audit_cache.h"
 #include "daemon.h"
 #include "db.h"
+#include "feedback_store.h"
 #include "ingest_store.h"
 #include "log.h"
 #include "message.h"
+#include "ncap/v1/feedback.pb-c.h"
 #include "ncap/v1/records.pb-c.h"
 #include "ncap/v1/submission.pb-c.h"
 #include "ods_code.h"
@@ -24,6 +26,9 @@
 #define MAX_PENDING 64
 #define PENDING_EXPIRY_MS (10 * 60 * 1000)
 #define MAX_PROBLEMS_IN_RECEIPT 200
+#define FEEDBACK_PAGE 1000 /* problems per feedback reply: at most ~1 MB */
+/* First frame of a multi-frame request naming its type; a bare frame is a SubmitRequest. */
+#define FEEDBACK_REQUEST_TYPE "ncap.v1.FeedbackRequest"
 
 /* A submission whose chunks are still arriving. */
 typedef struct {
@@ -47,13 +52,24 @@ typedef struct {
     unsigned long long records;
 } ingest_t;
 
-static void reply(ingest_t *in, zmq_msg_t *identity, Ncap__V1__SubmitReply *rep)
+/* The trust a request speaks for: the one place that decides it. Today it is the trust the
+ * client states, as `ncap submit` always has; once the endpoint authenticates trusts with
+ * CurveZMQ, this returns the trust ZAP authenticated (zmq_msg_gets(body, "User-Id")) instead, and
+ * submissions and feedback both follow. */
+static const char *caller_trust(zmq_msg_t *body, const char *stated)
 {
-    size_t len = ncap__v1__submit_reply__get_packed_size(rep);
+    (void)body;
+    return stated;
+}
+
+/* Sends a packed reply (any message type) to the client identity names. */
+static void reply_packed(ingest_t *in, zmq_msg_t *identity, const ProtobufCMessage *rep)
+{
+    size_t len = protobuf_c_message_get_packed_size(rep);
     uint8_t *buf = malloc(len ? len : 1);
     if (!buf)
         return;
-    ncap__v1__submit_reply__pack(rep, buf);
+    protobuf_c_message_pack(rep, buf);
     zmq_msg_t id;
     zmq_msg_init(&id);
     zmq_msg_copy(&id, identity);
@@ -61,6 +77,11 @@ static void reply(ingest_t *in, zmq_msg_t *identity, Ncap__V1__SubmitReply *rep)
         zmq_msg_close(&id);
     zmq_send(in->router, buf, len, 0);
     free(buf);
+}
+
+static void reply(ingest_t *in, zmq_msg_t *identity, Ncap__V1__SubmitReply *rep)
+{
+    reply_packed(in, identity, &rep->base);
 }
 
 static void reply_error(ingest_t *in, zmq_msg_t *identity, const char *token, const char *msg)
@@ -228,9 +249,129 @@ static void finish(ingest_t *in, zmq_msg_t *identity, pending_t *p)
     submission_destroy(&sub);
 }
 
-static void handle(ingest_t *in, zmq_msg_t *identity, const uint8_t *data, size_t len)
+/* Reconnects when the connection was lost. Returns 0 when there is a usable one. */
+static int ensure_db(ingest_t *in)
 {
-    Ncap__V1__SubmitRequest *req = ncap__v1__submit_request__unpack(NULL, len, data);
+    if (in->db && db_alive(in->db))
+        return 0;
+    PQfinish(in->db);
+    in->db = daemon_connect(in->cfg);
+    return in->db ? 0 : -1;
+}
+
+static void reply_feedback_error(ingest_t *in, zmq_msg_t *identity,
+                                 Ncap__V1__FeedbackReply__Kind kind, const char *msg)
+{
+    Ncap__V1__FeedbackReply rep = NCAP__V1__FEEDBACK_REPLY__INIT;
+    rep.kind = kind;
+    rep.error = (char *)msg;
+    reply_packed(in, identity, &rep.base);
+}
+
+/* One page of a trust's feedback on one of its submissions (the summary with the first). */
+static void handle_feedback(ingest_t *in, zmq_msg_t *identity, zmq_msg_t *body)
+{
+    Ncap__V1__FeedbackRequest *req =
+        ncap__v1__feedback_request__unpack(NULL, zmq_msg_size(body), zmq_msg_data(body));
+    if (!req) {
+        reply_feedback_error(in, identity, NCAP__V1__FEEDBACK_REPLY__KIND__ERROR,
+                             "could not decode the request: not an ncap.v1.FeedbackRequest");
+        return;
+    }
+    const char *trust = caller_trust(body, req->trust);
+    char err[1024], msg[1200];
+    feedback_summary_t sum;
+    int found = 0;
+    if (ods_code_kind(trust) == ODS_CODE_INVALID) {
+        snprintf(msg, sizeof msg, "request refused: trust \"%.20s\" is not an ODS trust code",
+                 trust);
+        reply_feedback_error(in, identity, NCAP__V1__FEEDBACK_REPLY__KIND__ERROR, msg);
+        goto out;
+    }
+    if (req->submission_id > 0) {
+        for (int attempt = 0; attempt < 2; attempt++) {
+            if (ensure_db(in) != 0) {
+                snprintf(err, sizeof err, "no database connection");
+                found = -1;
+                break;
+            }
+            found = feedback_store_find(in->db, req->submission_id, trust, req->after == NULL, &sum,
+                                        err, sizeof err);
+            if (found >= 0 || db_alive(in->db))
+                break;
+        }
+    }
+    if (found < 0) {
+        ncap_log(LOG_ERROR, "could not read feedback", "error", err, NULL);
+        snprintf(msg, sizeof msg, "could not read the feedback: %s", err);
+        reply_feedback_error(in, identity, NCAP__V1__FEEDBACK_REPLY__KIND__ERROR, msg);
+        goto out;
+    }
+    if (found == 0) {
+        /* The same answer whether it does not exist or is another trust's: no leak. */
+        snprintf(msg, sizeof msg, "no submission %lld for trust %s", (long long)req->submission_id,
+                 trust);
+        reply_feedback_error(in, identity, NCAP__V1__FEEDBACK_REPLY__KIND__NOT_FOUND, msg);
+        goto out;
+    }
+    const audit_def_t *def = audit_cache_get(in->audits, sum.audit, err, sizeof err);
+    feedback_cursor_t cur, *after = NULL;
+    if (req->after) {
+        cur = (feedback_cursor_t){req->after->row, req->after->field, req->after->rule,
+                                  req->after->stage, req->after->message};
+        after = &cur;
+    }
+    unsigned limit =
+        req->max_problems && req->max_problems < FEEDBACK_PAGE ? req->max_problems : FEEDBACK_PAGE;
+    feedback_page_t page;
+    if (feedback_store_page(in->db, req->submission_id, def, after, limit, &page, err,
+                            sizeof err) != 0) {
+        ncap_log(LOG_ERROR, "could not read feedback", "error", err, NULL);
+        snprintf(msg, sizeof msg, "could not read the feedback: %s", err);
+        reply_feedback_error(in, identity, NCAP__V1__FEEDBACK_REPLY__KIND__ERROR, msg);
+        goto out;
+    }
+    Ncap__V1__FeedbackReply rep = NCAP__V1__FEEDBACK_REPLY__INIT;
+    Ncap__V1__FeedbackSummary s;
+    if (!after) {
+        feedback_summary_to_message(&sum, &s);
+        rep.summary = &s;
+    }
+    Ncap__V1__FeedbackProblem *cells = calloc(page.n + 1, sizeof *cells);
+    Ncap__V1__FeedbackProblem **ptrs = calloc(page.n + 1, sizeof *ptrs);
+    if (!cells || !ptrs) {
+        reply_feedback_error(in, identity, NCAP__V1__FEEDBACK_REPLY__KIND__ERROR,
+                             "out of memory while reading the feedback");
+    } else {
+        for (size_t i = 0; i < page.n; i++) {
+            const feedback_problem_t *fp = &page.problems[i];
+            ncap__v1__feedback_problem__init(&cells[i]);
+            cells[i].row = fp->row;
+            cells[i].field = (char *)fp->field;
+            cells[i].rule = (char *)fp->rule;
+            cells[i].severity = (char *)fp->severity;
+            cells[i].value = (char *)fp->value;
+            cells[i].message = (char *)fp->message;
+            cells[i].stage = (char *)fp->stage;
+            ptrs[i] = &cells[i];
+        }
+        rep.kind = NCAP__V1__FEEDBACK_REPLY__KIND__PAGE;
+        rep.problems = ptrs;
+        rep.n_problems = page.n;
+        rep.more = page.more;
+        reply_packed(in, identity, &rep.base);
+    }
+    free(cells);
+    free(ptrs);
+    feedback_page_clear(&page);
+out:
+    ncap__v1__feedback_request__free_unpacked(req, NULL);
+}
+
+static void handle(ingest_t *in, zmq_msg_t *identity, zmq_msg_t *body)
+{
+    Ncap__V1__SubmitRequest *req =
+        ncap__v1__submit_request__unpack(NULL, zmq_msg_size(body), zmq_msg_data(body));
     if (!req) {
         reply_error(in, identity, "", "could not decode the request: not an ncap.v1.SubmitRequest");
         return;
@@ -241,10 +382,11 @@ static void handle(ingest_t *in, zmq_msg_t *identity, const uint8_t *data, size_
                     "request refused: missing or over-long client token or audit");
         goto out;
     }
-    if (ods_code_kind(req->trust) == ODS_CODE_INVALID) {
+    const char *trust = caller_trust(body, req->trust);
+    if (ods_code_kind(trust) == ODS_CODE_INVALID) {
         char msg[200];
         snprintf(msg, sizeof msg, "request refused: trust \"%.20s\" is not an ODS trust code",
-                 req->trust);
+                 trust);
         reply_error(in, identity, req->client_token, msg);
         goto out;
     }
@@ -264,7 +406,7 @@ static void handle(ingest_t *in, zmq_msg_t *identity, const uint8_t *data, size_
     if (!p->token[0]) {
         snprintf(p->token, sizeof p->token, "%s", req->client_token);
         snprintf(p->audit, sizeof p->audit, "%s", req->audit);
-        snprintf(p->trust, sizeof p->trust, "%s", req->trust);
+        snprintf(p->trust, sizeof p->trust, "%s", trust);
         snprintf(p->filename, sizeof p->filename, "%s", req->filename);
     }
     size_t pending_total = 0;
@@ -392,6 +534,17 @@ int main(int argc, char **argv)
         }
         int more = zmq_msg_more(&identity);
         if (more && zmq_msg_recv(&body, in.router, 0) >= 0) {
+            /* A typed request: the first frame names it, the next is the body. */
+            int feedback =
+                zmq_msg_more(&body) && zmq_msg_size(&body) == strlen(FEEDBACK_REQUEST_TYPE) &&
+                memcmp(zmq_msg_data(&body), FEEDBACK_REQUEST_TYPE, strlen(FEEDBACK_REQUEST_TYPE)) ==
+                    0;
+            if (feedback) {
+                zmq_msg_close(&body);
+                zmq_msg_init(&body);
+                if (zmq_msg_recv(&body, in.router, 0) < 0)
+                    feedback = 0;
+            }
             /* Anything after the body is not ours: drain it. */
             while (zmq_msg_more(&body)) {
                 zmq_msg_t extra;
@@ -402,7 +555,10 @@ int main(int argc, char **argv)
                 if (!m)
                     break;
             }
-            handle(&in, &identity, zmq_msg_data(&body), zmq_msg_size(&body));
+            if (feedback)
+                handle_feedback(&in, &identity, &body);
+            else
+                handle(&in, &identity, &body);
         }
         zmq_msg_close(&identity);
         zmq_msg_close(&body);

@@ -21,6 +21,8 @@ static const command_t commands[] = {
     {"spc", cmd_spc, "statistical process control (XmR, Making Data Count rules)"},
     {"link", cmd_link, "find the same person across records (probabilistic record linkage)"},
     {"validate", cmd_validate, "check a trust's file offline: every problem, row by row"},
+    {"feedback", cmd_feedback, "every problem the pipeline found in one of a trust's submissions"},
+    {"report", cmd_report, "data-quality reports: completeness per field, trust and month"},
     {NULL, NULL, NULL}};
 
 static void usage(FILE *f)

@@ -1,7 +1,6 @@
 /* submit_client.c - a file to ingest in chunks over a DEALER socket; the receipt back */
 #include "submit_client.h"
 
-#include <errno.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,6 +8,7 @@
 #include <zmq.h>
 
 #include "db.h"
+#include "ingest_reply.h"
 #include "ncap/v1/submission.pb-c.h"
 #include "registry.h"
 
@@ -52,36 +52,28 @@ int submit_resolve_endpoint(char *out, size_t outlen, char *err, size_t errlen)
 /* Waits for one reply. Returns it (caller frees) or NULL on timeout or a bad reply. */
 static Ncap__V1__SubmitReply *await_reply(void *sock, int timeout_s, char *err, size_t errlen)
 {
-    zmq_pollitem_t item = {sock, 0, ZMQ_POLLIN, 0};
-    int rc = zmq_poll(&item, 1, (long)timeout_s * 1000);
-    if (rc < 0 && zmq_errno() == EINTR) {
+    ProtobufCMessage *m;
+    switch (
+        ingest_reply_await(sock, timeout_s, &ncap__v1__submit_reply__descriptor, &m, err, errlen)) {
+    case INGEST_REPLY_OK:
+        return (Ncap__V1__SubmitReply *)m;
+    case INGEST_REPLY_INTERRUPTED:
         snprintf(err, errlen,
                  "interrupted while waiting for ingest's receipt; the submission may "
                  "or may not have been stored: send it again (identical records are "
                  "recognised and not duplicated)");
         return NULL;
-    }
-    if (rc <= 0) {
+    case INGEST_REPLY_TIMEOUT:
         snprintf(err, errlen,
                  "no reply from ingest within %d s; the submission may or may not "
                  "have been stored: send it again (identical records are recognised "
                  "and not duplicated)",
                  timeout_s);
         return NULL;
+    case INGEST_REPLY_BROKEN:
+        break;
     }
-    zmq_msg_t msg;
-    zmq_msg_init(&msg);
-    if (zmq_msg_recv(&msg, sock, 0) < 0) {
-        snprintf(err, errlen, "could not receive from ingest: %s", zmq_strerror(zmq_errno()));
-        zmq_msg_close(&msg);
-        return NULL;
-    }
-    Ncap__V1__SubmitReply *rep =
-        ncap__v1__submit_reply__unpack(NULL, zmq_msg_size(&msg), zmq_msg_data(&msg));
-    zmq_msg_close(&msg);
-    if (!rep)
-        snprintf(err, errlen, "ingest sent a reply that is not an ncap.v1.SubmitReply");
-    return rep;
+    return NULL;
 }
 
 int submit_buffer(const char *endpoint, const char *audit, const char *trust, const char *filename,

@@ -1,0 +1,33 @@
+/* ingest_reply.c - one reply from ingest, polled with a timeout and decoded */
+#include "ingest_reply.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <zmq.h>
+
+ingest_reply_status_t ingest_reply_await(void *sock, int timeout_s,
+                                         const ProtobufCMessageDescriptor *desc,
+                                         ProtobufCMessage **out, char *err, size_t errlen)
+{
+    *out = NULL;
+    zmq_pollitem_t item = {sock, 0, ZMQ_POLLIN, 0};
+    int rc = zmq_poll(&item, 1, (long)timeout_s * 1000);
+    if (rc < 0 && zmq_errno() == EINTR)
+        return INGEST_REPLY_INTERRUPTED;
+    if (rc <= 0)
+        return INGEST_REPLY_TIMEOUT;
+    zmq_msg_t msg;
+    zmq_msg_init(&msg);
+    if (zmq_msg_recv(&msg, sock, 0) < 0) {
+        snprintf(err, errlen, "could not receive from ingest: %s", zmq_strerror(zmq_errno()));
+        zmq_msg_close(&msg);
+        return INGEST_REPLY_BROKEN;
+    }
+    *out = protobuf_c_message_unpack(desc, NULL, zmq_msg_size(&msg), zmq_msg_data(&msg));
+    zmq_msg_close(&msg);
+    if (!*out) {
+        snprintf(err, errlen, "ingest sent a reply that is not an %s", desc->name);
+        return INGEST_REPLY_BROKEN;
+    }
+    return INGEST_REPLY_OK;
+}

@@ -1,0 +1,22 @@
+/* ingest_reply.h - waiting for ingest's next reply on a DEALER socket, for every client of ingest's
+ * endpoint (submit, feedback); each caller says in its own words what a timeout means to it. */
+#ifndef NCAP_INGEST_REPLY_H
+#define NCAP_INGEST_REPLY_H
+
+#include <protobuf-c/protobuf-c.h>
+#include <stddef.h>
+
+typedef enum {
+    INGEST_REPLY_OK,
+    INGEST_REPLY_TIMEOUT,     /* nothing within timeout_s */
+    INGEST_REPLY_INTERRUPTED, /* a signal (Ctrl-C) while waiting */
+    INGEST_REPLY_BROKEN       /* could not receive, or not a desc message: err says which */
+} ingest_reply_status_t;
+
+/* Waits up to timeout_s for one message on sock and decodes it as a desc message. On
+ * INGEST_REPLY_OK *out is the message (free with protobuf_c_message_free_unpacked). */
+ingest_reply_status_t ingest_reply_await(void *sock, int timeout_s,
+                                         const ProtobufCMessageDescriptor *desc,
+                                         ProtobufCMessage **out, char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,48 @@
+/* pg_fixture.h - a fresh, migrated database on the test cluster ($NCAP_TEST_PG) for tests of
+ * SQL. Without NCAP_TEST_PG the tests skip. Include after <cmocka.h>. */
+#ifndef NCAP_TEST_PG_FIXTURE_H
+#define NCAP_TEST_PG_FIXTURE_H
+
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "db.h"
+#include "migrate.h"
+
+/* Drops and creates database name, applies the migrations, and returns a connection to it as the
+ * cluster's superuser; NULL when NCAP_TEST_PG is unset (skip) and a failed test on trouble. */
+static PGconn *pg_fixture_open(const char *name)
+{
+    const char *base = getenv("NCAP_TEST_PG");
+    if (!base || !*base)
+        return NULL;
+    char err[2048], sql[200], conninfo[1024];
+    PGconn *admin = db_connect(base, name, err, sizeof err);
+    if (!admin)
+        fail_msg("%s", err);
+    snprintf(sql, sizeof sql, "DROP DATABASE IF EXISTS %s", name);
+    if (db_exec(admin, sql, err, sizeof err) != 0)
+        fail_msg("%s", err);
+    snprintf(sql, sizeof sql, "CREATE DATABASE %s", name);
+    if (db_exec(admin, sql, err, sizeof err) != 0)
+        fail_msg("%s", err);
+    PQfinish(admin);
+    snprintf(conninfo, sizeof conninfo, "%s dbname=%s", base, name);
+    PGconn *db = db_connect(conninfo, name, err, sizeof err);
+    if (!db)
+        fail_msg("%s", err);
+    int applied = 0;
+    if (migrate_run(db, &applied, err, sizeof err) != 0)
+        fail_msg("migrate: %s", err);
+    return db;
+}
+
+/* Runs sql, failing the test with the server's message. */
+static void pg_fixture_exec(PGconn *db, const char *sql)
+{
+    char err[2048];
+    if (db_exec(db, sql, err, sizeof err) != 0)
+        fail_msg("%s\nin: %s", err, sql);
+}
+
+#endif
