@@ -8,29 +8,6 @@
 #include "db.h"
 #include "strbuf.h"
 
-/* COPY text format: escape backslash, tab, newline, carriage return. */
-static void copy_field(strbuf_t *b, const char *s)
-{
-    for (; *s; s++) {
-        switch (*s) {
-        case '\\':
-            strbuf_append(b, "\\\\");
-            break;
-        case '\t':
-            strbuf_append(b, "\\t");
-            break;
-        case '\n':
-            strbuf_append(b, "\\n");
-            break;
-        case '\r':
-            strbuf_append(b, "\\r");
-            break;
-        default:
-            strbuf_append_n(b, s, 1);
-        }
-    }
-}
-
 static int copy_rows(PGconn *db, const submission_t *sub, char *err, size_t errlen)
 {
     if (db_exec(db,
@@ -51,11 +28,11 @@ static int copy_rows(PGconn *db, const submission_t *sub, char *err, size_t errl
     for (size_t i = 0; i < sub->n_rows && rc == 0; i++) {
         const submission_row_t *row = &sub->rows[i];
         strbuf_appendf(&b, "%zu\t%d\t", i, row->row);
-        copy_field(&b, row->local_id);
+        strbuf_copy_field(&b, row->local_id);
         strbuf_append(&b, "\t");
-        copy_field(&b, row->site);
+        strbuf_copy_field(&b, row->site);
         strbuf_append(&b, "\t");
-        copy_field(&b, row->json);
+        strbuf_copy_field(&b, row->json);
         strbuf_appendf(&b, "\t%s\n", row->hash);
         if (b.len > (1 << 20) || i + 1 == sub->n_rows) {
             if (b.oom || PQputCopyData(db, b.s, (int)b.len) != 1)

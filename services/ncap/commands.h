@@ -14,5 +14,6 @@ int cmd_funnel(int argc, char **argv);
 int cmd_spc(int argc, char **argv);
 int cmd_link(int argc, char **argv);
 int cmd_validate(int argc, char **argv);
+int cmd_refdata(int argc, char **argv);
 
 #endif

@@ -21,6 +21,7 @@ static const command_t commands[] = {
     {"spc", cmd_spc, "statistical process control (XmR, Making Data Count rules)"},
     {"link", cmd_link, "find the same person across records (probabilistic record linkage)"},
     {"validate", cmd_validate, "check a trust's file offline: every problem, row by row"},
+    {"refdata", cmd_refdata, "load the register of deaths, the opt-outs and deprivation (IMD)"},
     {NULL, NULL, NULL}};
 
 static void usage(FILE *f)
