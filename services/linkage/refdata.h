@@ -2,7 +2,8 @@
  * the national data opt-out and the index of multiple deprivation by LSOA. Reads a file's text,
  * checks its header, and checks and normalises each row with the shared NHS checks, so that
  * `ncap refdata load` and ncap-linkd agree on what a row means. A bad row is reported with its
- * line and reason and the reader goes on; only a wrong header stops it. */
+ * line and reason and the reader goes on; only a wrong header stops it. NHS numbers must pass
+ * Modulus 11 and not be placeholders (one repeated digit); test-range numbers (9...) are kept. */
 #ifndef NCAP_REFDATA_H
 #define NCAP_REFDATA_H
 
