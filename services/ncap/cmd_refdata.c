@@ -62,7 +62,6 @@ static PGconn *connect_or_say(void)
 typedef struct {
     const char *table;
     const char *temp_columns; /* of the temporary table the file is copied into */
-    const char *key;          /* what identifies a row of the set */
     const char *remove;       /* rows of the set no longer in the file */
     const char *update;       /* rows whose key stays but whose values change, or NULL */
     const char *insert;       /* rows new to the set (the first line of duplicates) */
@@ -73,26 +72,26 @@ static const kind_sql_t kind_sql[] = {
         {"linkage.death",
          "line integer, nhs_number text, forename text, surname text, date_of_birth date, "
          "sex text, postcode text, date_of_death date, row_hash text",
-         "row_hash",
          "DELETE FROM linkage.death d WHERE NOT EXISTS "
          "(SELECT 1 FROM refdata_in i WHERE i.row_hash = d.row_hash)",
          NULL,
          "INSERT INTO linkage.death (nhs_number, forename, surname, date_of_birth, sex, postcode, "
          "date_of_death, row_hash) SELECT nhs_number, forename, surname, date_of_birth, sex, "
-         "postcode, date_of_death, row_hash FROM (SELECT DISTINCT ON (row_hash) * FROM refdata_in "
-         "ORDER BY row_hash, line) i WHERE NOT EXISTS (SELECT 1 FROM linkage.death d "
-         "WHERE d.row_hash = i.row_hash) ORDER BY line"},
-    [REFDATA_OPTOUTS] = {"linkage.optout", "line integer, nhs_number text", "nhs_number",
-                         "DELETE FROM linkage.optout o WHERE NOT EXISTS "
-                         "(SELECT 1 FROM refdata_in i WHERE i.nhs_number = o.nhs_number)",
-                         NULL,
-                         "INSERT INTO linkage.optout (nhs_number) SELECT DISTINCT nhs_number "
-                         "FROM refdata_in ON CONFLICT (nhs_number) DO NOTHING"},
+         "postcode, date_of_death, row_hash FROM refdata_in i WHERE NOT EXISTS (SELECT 1 FROM "
+         "linkage.death d WHERE d.row_hash = i.row_hash) ORDER BY line "
+         "ON CONFLICT (row_hash) DO NOTHING"},
+    [REFDATA_OPTOUTS] =
+        {"linkage.optout", "line integer, nhs_number text",
+         "DELETE FROM linkage.optout o WHERE NOT EXISTS "
+         "(SELECT 1 FROM refdata_in i WHERE i.nhs_number = o.nhs_number)",
+         NULL,
+         "INSERT INTO linkage.optout (nhs_number) SELECT nhs_number FROM refdata_in i "
+         "WHERE NOT EXISTS (SELECT 1 FROM linkage.optout o WHERE o.nhs_number = "
+         "i.nhs_number) ORDER BY line ON CONFLICT (nhs_number) DO NOTHING"},
     [REFDATA_IMD] =
         {"linkage.imd",
          "line integer, lsoa text, imd_rank integer, imd_decile smallint, "
          "imd_quintile smallint",
-         "lsoa",
          "DELETE FROM linkage.imd m WHERE NOT EXISTS "
          "(SELECT 1 FROM refdata_in i WHERE i.lsoa = m.lsoa)",
          "UPDATE linkage.imd m SET imd_rank = i.imd_rank, imd_decile = i.imd_decile, "
@@ -229,26 +228,27 @@ static int load_in_transaction(PGconn *db, refdata_reader_t *reader, refdata_kin
 {
     const kind_sql_t *k = &kind_sql[kind];
     char sql[512];
-    /* one load of a kind at a time; readers (ncap-linkd) are not blocked */
+    /* one load of a kind at a time; readers (ncap-linkd) are not blocked. Memory enough to join
+     * a million rows by hash rather than by sorting on disk. */
     snprintf(sql, sizeof sql, "LOCK TABLE %s IN SHARE ROW EXCLUSIVE MODE", k->table);
-    if (db_exec(db, sql, err, errlen) != 0)
+    if (db_exec(db, sql, err, errlen) != 0 ||
+        db_exec(db, "SET LOCAL work_mem = '256MB'", err, errlen) != 0)
         return -1;
     snprintf(sql, sizeof sql, "CREATE TEMP TABLE refdata_in (%s) ON COMMIT DROP", k->temp_columns);
-    if (db_exec(db, sql, err, errlen) != 0 || copy_rows(db, reader, kind, c, err, errlen) != 0)
+    if (db_exec(db, sql, err, errlen) != 0 || copy_rows(db, reader, kind, c, err, errlen) != 0 ||
+        db_exec(db, "ANALYZE refdata_in", err, errlen) != 0)
         return -1;
     if (c->read >= PROGRESS_EVERY)
         fprintf(stderr, "ncap refdata: %lld rows read; replacing %s\n", c->read, k->table);
-    long long distinct;
-    snprintf(sql, sizeof sql, "SELECT count(DISTINCT %s) FROM refdata_in", k->key);
-    if (exec_count(db, sql, &distinct, err, errlen) != 0 ||
-        exec_count(db, k->remove, &c->removed, err, errlen) != 0 ||
+    if (exec_count(db, k->remove, &c->removed, err, errlen) != 0 ||
         (k->update && exec_count(db, k->update, &c->changed, err, errlen) != 0) ||
         exec_count(db, k->insert, &c->added, err, errlen) != 0)
         return -1;
-    c->duplicates = c->good - distinct;
     snprintf(sql, sizeof sql, "SELECT count(*) FROM %s", k->table);
     if (exec_count(db, sql, &c->held, err, errlen) != 0)
         return -1;
+    /* the set is now exactly the file's distinct keys */
+    c->duplicates = c->good - c->held;
     char rows[32], added[32], removed[32];
     snprintf(rows, sizeof rows, "%lld", c->held);
     snprintf(added, sizeof added, "%lld", c->added);
