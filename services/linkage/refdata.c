@@ -157,17 +157,34 @@ size_t refdata_reader_line(const refdata_reader_t *self)
     return self->line;
 }
 
+/* Writes v (0-9999) as width digits. */
+static void digits(char *out, int v, int width)
+{
+    for (int i = width - 1; i >= 0; i--, v /= 10)
+        out[i] = (char)('0' + v % 10);
+}
+
 int refdata_date_normalise(const char *s, char out[11])
 {
     char iso[11];
     if (strlen(s) == 8 && strspn(s, "0123456789") == 8) {
-        snprintf(iso, sizeof iso, "%.4s-%.2s-%.2s", s, s + 4, s + 6);
+        memcpy(iso, s, 4);
+        iso[4] = '-';
+        memcpy(iso + 5, s + 4, 2);
+        iso[7] = '-';
+        memcpy(iso + 8, s + 6, 2);
+        iso[10] = '\0';
         s = iso;
     }
     int y, m, d;
     if (ncap_date_parse(s, &y, &m, &d) != 0 || y < 1800 || y > 2999)
         return -1;
-    snprintf(out, 11, "%04d-%02d-%02d", y, m, d);
+    digits(out, y, 4);
+    out[4] = '-';
+    digits(out + 5, m, 2);
+    out[7] = '-';
+    digits(out + 8, d, 2);
+    out[10] = '\0';
     return 0;
 }
 
@@ -246,7 +263,7 @@ static int sex(const char *v, char out[2], refdata_problem_t *p)
                {"unknown", "X"}, {"not known", "X"}};
     for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
         if (strcasecmp(v, map[i].in) == 0) {
-            snprintf(out, 2, "%s", map[i].code);
+            memcpy(out, map[i].code, strlen(map[i].code) + 1);
             return 0;
         }
     return bad(p, "sex",
