@@ -157,7 +157,7 @@ static void count_skip(load_counts_t *c, const char *field)
 
 static int put(PGconn *db, strbuf_t *b)
 {
-    int rc = b->oom || PQputCopyData(db, b->s, (int)b->len) != 1 ? -1 : 0;
+    int rc = b->oom || db_copy_put(db, b->s, b->len) != 0 ? -1 : 0;
     strbuf_reset(b);
     return rc;
 }
@@ -167,13 +167,8 @@ static int put(PGconn *db, strbuf_t *b)
 static int copy_rows(PGconn *db, refdata_reader_t *reader, refdata_kind_t kind, load_counts_t *c,
                      char *err, size_t errlen)
 {
-    PGresult *r = PQexec(db, "COPY refdata_in FROM STDIN");
-    if (PQresultStatus(r) != PGRES_COPY_IN) {
-        snprintf(err, errlen, "could not start COPY: %s", PQerrorMessage(db));
-        PQclear(r);
+    if (db_copy_begin(db, "COPY refdata_in FROM STDIN", err, errlen) != 0)
         return -1;
-    }
-    PQclear(r);
     strbuf_t b;
     strbuf_init(&b);
     int rc = 0, got;
@@ -197,17 +192,7 @@ static int copy_rows(PGconn *db, refdata_reader_t *reader, refdata_kind_t kind, 
     if (rc == 0 && b.len > 0)
         rc = put(db, &b);
     strbuf_free(&b);
-    if (PQputCopyEnd(db, rc == 0 ? NULL : "aborted") != 1)
-        rc = -1;
-    r = PQgetResult(db);
-    if (PQresultStatus(r) != PGRES_COMMAND_OK) {
-        snprintf(err, errlen, "could not copy the rows: %s", PQerrorMessage(db));
-        rc = -1;
-    }
-    PQclear(r);
-    while ((r = PQgetResult(db)) != NULL)
-        PQclear(r);
-    return rc;
+    return db_copy_end(db, rc == 0, err, errlen);
 }
 
 /* Runs sql and returns the rows it touched in *n, or -1 with err. */

@@ -17,6 +17,7 @@
 #include "commands.h"
 #include "db.h"
 #include "migrate.h"
+#include "pg_test_db.h"
 
 #define IMD_FILE NCAP_SHARED_DATA "/refdata/imd2019_lsoa11_england.csv"
 
@@ -25,25 +26,13 @@ static char conninfo[1024];
 static int setup(void **state)
 {
     (void)state;
-    const char *base = getenv("NCAP_TEST_PG");
-    if (!base || !*base)
+    if (pg_test_db_create("ncap_test_refdata", conninfo, sizeof conninfo) != 0)
+        return -1;
+    if (!conninfo[0])
         return 0;
     char err[1024];
-    PGconn *db = db_connect(base, "test_refdata_load", err, sizeof err);
-    if (!db) {
-        fprintf(stderr, "test_refdata_load: %s\n", err);
-        return -1;
-    }
-    int rc = db_exec(db, "DROP DATABASE IF EXISTS ncap_test_refdata", err, sizeof err) |
-             db_exec(db, "CREATE DATABASE ncap_test_refdata", err, sizeof err);
-    PQfinish(db);
-    if (rc != 0) {
-        fprintf(stderr, "test_refdata_load: %s\n", err);
-        return -1;
-    }
-    snprintf(conninfo, sizeof conninfo, "%s dbname=ncap_test_refdata", base);
     int applied;
-    db = db_connect(conninfo, "test_refdata_load", err, sizeof err);
+    PGconn *db = db_connect(conninfo, "test_refdata_load", err, sizeof err);
     if (!db || migrate_run(db, &applied, err, sizeof err) != 0) {
         fprintf(stderr, "test_refdata_load: %s\n", err);
         PQfinish(db);
