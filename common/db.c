@@ -1,6 +1,7 @@
 /* db.c - thin helpers over libpq */
 #include "db.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -92,4 +93,35 @@ int db_execp(PGconn *db, const char *sql, int nparams, const char *const *params
 int db_alive(PGconn *db)
 {
     return db && PQstatus(db) == CONNECTION_OK;
+}
+
+int db_copy_begin(PGconn *db, const char *sql, char *err, size_t errlen)
+{
+    PGresult *r = PQexec(db, sql);
+    int rc = PQresultStatus(r) == PGRES_COPY_IN ? 0 : -1;
+    if (rc != 0)
+        snprintf(err, errlen, "could not start COPY: %s", PQerrorMessage(db));
+    PQclear(r);
+    return rc;
+}
+
+int db_copy_put(PGconn *db, const char *data, size_t len)
+{
+    return len <= (size_t)INT32_MAX && PQputCopyData(db, data, (int)len) == 1 ? 0 : -1;
+}
+
+int db_copy_end(PGconn *db, int ok, char *err, size_t errlen)
+{
+    int rc = PQputCopyEnd(db, ok ? NULL : "aborted") == 1 && ok ? 0 : -1;
+    PGresult *r = PQgetResult(db);
+    if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+        snprintf(err, errlen, "could not copy the rows: %s", PQerrorMessage(db));
+        rc = -1;
+    } else if (rc != 0) {
+        snprintf(err, errlen, "could not send the rows: %s", PQerrorMessage(db));
+    }
+    PQclear(r);
+    while ((r = PQgetResult(db)) != NULL)
+        PQclear(r);
+    return rc;
 }

@@ -21,5 +21,11 @@ int db_execp(PGconn *db, const char *sql, int nparams, const char *const *params
 int db_alive(PGconn *db);
 /* The conninfo to use: explicit if given, else $NCAP_PG, else "" (libpq defaults). */
 const char *db_conninfo(const char *explicit_conninfo);
+/* COPY ... FROM STDIN in three steps: begin runs sql (0, or -1 with err); put sends len bytes of
+ * COPY text (0 or -1); end finishes, or aborts when ok is 0, and returns 0 when the server took
+ * every row, else -1 with the server's message in err. */
+int db_copy_begin(PGconn *db, const char *sql, char *err, size_t errlen);
+int db_copy_put(PGconn *db, const char *data, size_t len);
+int db_copy_end(PGconn *db, int ok, char *err, size_t errlen);
 
 #endif

@@ -97,3 +97,29 @@ void strbuf_pg_array_close(strbuf_t *b)
 {
     strbuf_append(b, "}");
 }
+
+void strbuf_copy_field(strbuf_t *b, const char *value)
+{
+    if (!value) {
+        strbuf_append(b, "\\N");
+        return;
+    }
+    for (const char *p = value; *p; p++) {
+        switch (*p) {
+        case '\\':
+            strbuf_append(b, "\\\\");
+            break;
+        case '\t':
+            strbuf_append(b, "\\t");
+            break;
+        case '\n':
+            strbuf_append(b, "\\n");
+            break;
+        case '\r':
+            strbuf_append(b, "\\r");
+            break;
+        default:
+            strbuf_append_n(b, p, 1);
+        }
+    }
+}

@@ -22,5 +22,8 @@ void strbuf_appendf(strbuf_t *b, const char *fmt, ...) __attribute__((format(pri
 void strbuf_pg_array_open(strbuf_t *b);
 void strbuf_pg_array_elem(strbuf_t *b, const char *value);
 void strbuf_pg_array_close(strbuf_t *b);
+/* Appends value as one field of COPY's text format (backslash, tab, newline and carriage return
+ * escaped); NULL for SQL NULL (\N). */
+void strbuf_copy_field(strbuf_t *b, const char *value);
 
 #endif

@@ -8,29 +8,6 @@
 #include "db.h"
 #include "strbuf.h"
 
-/* COPY text format: escape backslash, tab, newline, carriage return. */
-static void copy_field(strbuf_t *b, const char *s)
-{
-    for (; *s; s++) {
-        switch (*s) {
-        case '\\':
-            strbuf_append(b, "\\\\");
-            break;
-        case '\t':
-            strbuf_append(b, "\\t");
-            break;
-        case '\n':
-            strbuf_append(b, "\\n");
-            break;
-        case '\r':
-            strbuf_append(b, "\\r");
-            break;
-        default:
-            strbuf_append_n(b, s, 1);
-        }
-    }
-}
-
 static int copy_rows(PGconn *db, const submission_t *sub, char *err, size_t errlen)
 {
     if (db_exec(db,
@@ -38,43 +15,28 @@ static int copy_rows(PGconn *db, const submission_t *sub, char *err, size_t errl
                 "local_id text, site text, payload jsonb, hash text) ON COMMIT DELETE ROWS",
                 err, errlen) != 0)
         return -1;
-    PGresult *r = PQexec(db, "COPY sub_rows FROM STDIN");
-    if (PQresultStatus(r) != PGRES_COPY_IN) {
-        snprintf(err, errlen, "could not start COPY: %s", PQerrorMessage(db));
-        PQclear(r);
+    if (db_copy_begin(db, "COPY sub_rows FROM STDIN", err, errlen) != 0)
         return -1;
-    }
-    PQclear(r);
     strbuf_t b;
     strbuf_init(&b);
     int rc = 0;
     for (size_t i = 0; i < sub->n_rows && rc == 0; i++) {
         const submission_row_t *row = &sub->rows[i];
         strbuf_appendf(&b, "%zu\t%d\t", i, row->row);
-        copy_field(&b, row->local_id);
+        strbuf_copy_field(&b, row->local_id);
         strbuf_append(&b, "\t");
-        copy_field(&b, row->site);
+        strbuf_copy_field(&b, row->site);
         strbuf_append(&b, "\t");
-        copy_field(&b, row->json);
+        strbuf_copy_field(&b, row->json);
         strbuf_appendf(&b, "\t%s\n", row->hash);
         if (b.len > (1 << 20) || i + 1 == sub->n_rows) {
-            if (b.oom || PQputCopyData(db, b.s, (int)b.len) != 1)
+            if (b.oom || db_copy_put(db, b.s, b.len) != 0)
                 rc = -1;
             strbuf_reset(&b);
         }
     }
     strbuf_free(&b);
-    if (PQputCopyEnd(db, rc == 0 ? NULL : "aborted") != 1)
-        rc = -1;
-    r = PQgetResult(db);
-    if (PQresultStatus(r) != PGRES_COMMAND_OK) {
-        snprintf(err, errlen, "could not copy the rows: %s", PQerrorMessage(db));
-        rc = -1;
-    }
-    PQclear(r);
-    while ((r = PQgetResult(db)) != NULL)
-        PQclear(r);
-    return rc;
+    return db_copy_end(db, rc == 0, err, errlen);
 }
 
 static int store_problems(PGconn *db, int64_t submission_id, const submission_t *sub, char *err,

@@ -23,6 +23,7 @@ static const command_t commands[] = {
     {"validate", cmd_validate, "check a trust's file offline: every problem, row by row"},
     {"feedback", cmd_feedback, "every problem the pipeline found in one of a trust's submissions"},
     {"report", cmd_report, "data-quality reports: completeness per field, trust and month"},
+    {"refdata", cmd_refdata, "load the register of deaths, the opt-outs and deprivation (IMD)"},
     {NULL, NULL, NULL}};
 
 static void usage(FILE *f)

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "db.h"
+#include "pg_test_db.h"
 #include "migrate.h"
 
 static char conninfo[1024];
@@ -20,24 +21,7 @@ static char conninfo[1024];
 static int setup(void **state)
 {
     (void)state;
-    const char *base = getenv("NCAP_TEST_PG");
-    if (!base || !*base)
-        return 0;
-    char err[1024];
-    PGconn *db = db_connect(base, "test_migrate", err, sizeof err);
-    if (!db) {
-        fprintf(stderr, "test_migrate: %s\n", err);
-        return -1;
-    }
-    int rc = db_exec(db, "DROP DATABASE IF EXISTS ncap_test_migrate", err, sizeof err) |
-             db_exec(db, "CREATE DATABASE ncap_test_migrate", err, sizeof err);
-    PQfinish(db);
-    if (rc != 0) {
-        fprintf(stderr, "test_migrate: %s\n", err);
-        return -1;
-    }
-    snprintf(conninfo, sizeof conninfo, "%s dbname=ncap_test_migrate", base);
-    return 0;
+    return pg_test_db_create("ncap_test_migrate", conninfo, sizeof conninfo);
 }
 
 static int migrate_once(int *applied)

@@ -1,0 +1,374 @@
+/* cmd_refdata.c - `ncap refdata load deaths|optouts|imd FILE` and `ncap refdata status`: the
+ * reference data linkage joins records to, checked row by row (services/linkage/refdata.c) and
+ * loaded in one transaction that replaces the set of its kind. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "commands.h"
+#include "db.h"
+#include "file_read.h"
+#include "refdata.h"
+#include "strbuf.h"
+
+#define PROGRESS_EVERY 100000
+
+static void usage(FILE *out)
+{
+    fputs("usage: ncap refdata load deaths|optouts|imd FILE\n"
+          "       ncap refdata status\n"
+          "\n"
+          "Loads the reference data that linkage joins records to, into the linkage schema:\n"
+          "\n"
+          "  deaths   a register-of-deaths extract, CSV with the header\n"
+          "           nhs_number,forename,surname,date_of_birth,sex,postcode,date_of_death\n"
+          "           (any column but date_of_death may be empty)\n"
+          "  optouts  NHS numbers of patients under the national data opt-out: header nhs_number\n"
+          "  imd      the index of multiple deprivation by LSOA, e.g. the 2019 English index:\n"
+          "           header lsoa11cd,imd2019_rank,imd2019_decile,imd2019_quintile\n"
+          "\n"
+          "Dates may be YYYY-MM-DD, YYYYMMDD or DD/MM/YYYY; sex 1, 2, 9, X, M, F or U. Every row\n"
+          "is checked (NHS number Modulus 11, dates, postcode, ranges): a bad row is reported on\n"
+          "standard error with its line and reason and skipped. A wrong header loads nothing.\n"
+          "A load is one transaction that replaces the whole set of its kind: deaths whose row\n"
+          "is unchanged keep their id (so links to them survive), new rows are added and rows\n"
+          "no longer in the file removed; loading the same file twice changes nothing. A summary\n"
+          "is printed at the end: rows read, loaded, added, removed, skipped and why.\n"
+          "\n"
+          "status prints, per kind, the rows held and the last load.\n"
+          "\n"
+          "Connects to PostgreSQL through $NCAP_PG as the operator (run `ncap migrate` first).\n"
+          "Exit status: 0 loaded (bad rows skipped), 1 nothing loaded (wrong header, database\n"
+          "trouble), 2 usage or a file that cannot be read.\n",
+          out);
+}
+
+static PGconn *connect_or_say(void)
+{
+    char err[1024];
+    PGconn *db = db_connect(NULL, "ncap refdata", err, sizeof err);
+    if (!db)
+        fprintf(stderr,
+                "ncap refdata: %s\n(set NCAP_PG, or use deploy/local/ncap for the local "
+                "deployment)\n",
+                err);
+    return db;
+}
+
+/* ---------------------------------------------------------------- SQL per kind */
+
+typedef struct {
+    const char *table;
+    const char *temp_columns; /* of the temporary table the file is copied into */
+    const char *remove;       /* rows of the set no longer in the file */
+    const char *update;       /* rows whose key stays but whose values change, or NULL */
+    const char *insert;       /* rows new to the set (the first line of duplicates) */
+} kind_sql_t;
+
+static const kind_sql_t kind_sql[] = {
+    [REFDATA_DEATHS] =
+        {"linkage.death",
+         "line integer, nhs_number text, forename text, surname text, date_of_birth date, "
+         "sex text, postcode text, date_of_death date, row_hash text",
+         "DELETE FROM linkage.death d WHERE NOT EXISTS "
+         "(SELECT 1 FROM refdata_in i WHERE i.row_hash = d.row_hash)",
+         NULL,
+         "INSERT INTO linkage.death (nhs_number, forename, surname, date_of_birth, sex, postcode, "
+         "date_of_death, row_hash) SELECT nhs_number, forename, surname, date_of_birth, sex, "
+         "postcode, date_of_death, row_hash FROM refdata_in i WHERE NOT EXISTS (SELECT 1 FROM "
+         "linkage.death d WHERE d.row_hash = i.row_hash) ORDER BY line "
+         "ON CONFLICT (row_hash) DO NOTHING"},
+    [REFDATA_OPTOUTS] =
+        {"linkage.optout", "line integer, nhs_number text",
+         "DELETE FROM linkage.optout o WHERE NOT EXISTS "
+         "(SELECT 1 FROM refdata_in i WHERE i.nhs_number = o.nhs_number)",
+         NULL,
+         "INSERT INTO linkage.optout (nhs_number) SELECT nhs_number FROM refdata_in i "
+         "WHERE NOT EXISTS (SELECT 1 FROM linkage.optout o WHERE o.nhs_number = "
+         "i.nhs_number) ORDER BY line ON CONFLICT (nhs_number) DO NOTHING"},
+    [REFDATA_IMD] =
+        {"linkage.imd",
+         "line integer, lsoa text, imd_rank integer, imd_decile smallint, "
+         "imd_quintile smallint",
+         "DELETE FROM linkage.imd m WHERE NOT EXISTS "
+         "(SELECT 1 FROM refdata_in i WHERE i.lsoa = m.lsoa)",
+         "UPDATE linkage.imd m SET imd_rank = i.imd_rank, imd_decile = i.imd_decile, "
+         "imd_quintile = i.imd_quintile FROM (SELECT DISTINCT ON (lsoa) * FROM refdata_in "
+         "ORDER BY lsoa, line) i WHERE i.lsoa = m.lsoa AND (m.imd_rank, m.imd_decile, "
+         "m.imd_quintile) IS DISTINCT FROM (i.imd_rank, i.imd_decile, i.imd_quintile)",
+         "INSERT INTO linkage.imd (lsoa, imd_rank, imd_decile, imd_quintile) SELECT lsoa, "
+         "imd_rank, imd_decile, imd_quintile FROM (SELECT DISTINCT ON (lsoa) * FROM refdata_in "
+         "ORDER BY lsoa, line) i ON CONFLICT (lsoa) DO NOTHING"},
+};
+
+/* One good row as a line of COPY text. */
+static void copy_line(strbuf_t *b, refdata_kind_t kind, size_t line, const refdata_row_t *r)
+{
+    strbuf_appendf(b, "%zu", line);
+    switch (kind) {
+    case REFDATA_DEATHS: {
+        const char *cols[] = {r->nhs_number,    r->forename,
+                              r->surname,       r->date_of_birth[0] ? r->date_of_birth : NULL,
+                              r->sex,           r->postcode,
+                              r->date_of_death, r->row_hash};
+        for (size_t i = 0; i < sizeof cols / sizeof cols[0]; i++) {
+            strbuf_append(b, "\t");
+            strbuf_copy_field(b, cols[i]);
+        }
+        break;
+    }
+    case REFDATA_OPTOUTS:
+        strbuf_appendf(b, "\t%s", r->nhs_number);
+        break;
+    case REFDATA_IMD:
+        strbuf_appendf(b, "\t%s\t%d\t%d\t%d", r->lsoa, r->imd_rank, r->imd_decile, r->imd_quintile);
+        break;
+    }
+    strbuf_append(b, "\n");
+}
+
+/* ---------------------------------------------------------------- the load */
+
+typedef struct {
+    long long read, good, skipped, duplicates, added, removed, changed, held;
+    /* skipped rows per field at fault ("" for the row as a whole) */
+    struct {
+        char field[32];
+        long long n;
+    } why[16];
+    size_t n_why;
+} load_counts_t;
+
+static void count_skip(load_counts_t *c, const char *field)
+{
+    c->skipped++;
+    size_t i = 0;
+    while (i < c->n_why && strcmp(c->why[i].field, field) != 0)
+        i++;
+    if (i == c->n_why) {
+        if (c->n_why == sizeof c->why / sizeof c->why[0])
+            return;
+        snprintf(c->why[c->n_why++].field, sizeof c->why[0].field, "%s", field);
+    }
+    c->why[i].n++;
+}
+
+static int put(PGconn *db, strbuf_t *b)
+{
+    int rc = b->oom || db_copy_put(db, b->s, b->len) != 0 ? -1 : 0;
+    strbuf_reset(b);
+    return rc;
+}
+
+/* Reads the file's rows, reports the bad ones, and copies the good ones into refdata_in.
+ * Returns 0, or -1 with err when the database failed. */
+static int copy_rows(PGconn *db, refdata_reader_t *reader, refdata_kind_t kind, load_counts_t *c,
+                     char *err, size_t errlen)
+{
+    if (db_copy_begin(db, "COPY refdata_in FROM STDIN", err, errlen) != 0)
+        return -1;
+    strbuf_t b;
+    strbuf_init(&b);
+    int rc = 0, got;
+    refdata_row_t row;
+    refdata_problem_t problem;
+    while (rc == 0 && (got = refdata_reader_next(reader, &row, &problem)) != 0) {
+        c->read++;
+        if (got < 0) {
+            fprintf(stderr, "ncap refdata: skipped line %zu: %s\n", refdata_reader_line(reader),
+                    problem.reason);
+            count_skip(c, problem.field[0] ? problem.field : "row");
+        } else {
+            c->good++;
+            copy_line(&b, kind, refdata_reader_line(reader), &row);
+            if (b.len > (1 << 20))
+                rc = put(db, &b);
+        }
+        if (c->read % PROGRESS_EVERY == 0)
+            fprintf(stderr, "ncap refdata: %lld rows read\n", c->read);
+    }
+    if (rc == 0 && b.len > 0)
+        rc = put(db, &b);
+    strbuf_free(&b);
+    return db_copy_end(db, rc == 0, err, errlen);
+}
+
+/* Runs sql and returns the rows it touched in *n, or -1 with err. */
+static int exec_count(PGconn *db, const char *sql, long long *n, char *err, size_t errlen)
+{
+    PGresult *r = db_query(db, sql, 0, NULL, err, errlen);
+    if (!r)
+        return -1;
+    *n =
+        PQntuples(r) == 1 && PQnfields(r) == 1 ? atoll(PQgetvalue(r, 0, 0)) : atoll(PQcmdTuples(r));
+    PQclear(r);
+    return 0;
+}
+
+/* The load inside its transaction: lock, copy, replace, record. Returns 0 or -1 with err. */
+static int load_in_transaction(PGconn *db, refdata_reader_t *reader, refdata_kind_t kind,
+                               const char *file, load_counts_t *c, char *err, size_t errlen)
+{
+    const kind_sql_t *k = &kind_sql[kind];
+    char sql[512];
+    /* one load of a kind at a time; readers (ncap-linkd) are not blocked. Memory enough to join
+     * a million rows by hash rather than by sorting on disk. */
+    snprintf(sql, sizeof sql, "LOCK TABLE %s IN SHARE ROW EXCLUSIVE MODE", k->table);
+    if (db_exec(db, sql, err, errlen) != 0 ||
+        db_exec(db, "SET LOCAL work_mem = '256MB'", err, errlen) != 0)
+        return -1;
+    snprintf(sql, sizeof sql, "CREATE TEMP TABLE refdata_in (%s) ON COMMIT DROP", k->temp_columns);
+    if (db_exec(db, sql, err, errlen) != 0 || copy_rows(db, reader, kind, c, err, errlen) != 0 ||
+        db_exec(db, "ANALYZE refdata_in", err, errlen) != 0)
+        return -1;
+    if (c->read >= PROGRESS_EVERY)
+        fprintf(stderr, "ncap refdata: %lld rows read; replacing %s\n", c->read, k->table);
+    if (exec_count(db, k->remove, &c->removed, err, errlen) != 0 ||
+        (k->update && exec_count(db, k->update, &c->changed, err, errlen) != 0) ||
+        exec_count(db, k->insert, &c->added, err, errlen) != 0)
+        return -1;
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM %s", k->table);
+    if (exec_count(db, sql, &c->held, err, errlen) != 0)
+        return -1;
+    /* the set is now exactly the file's distinct keys */
+    c->duplicates = c->good - c->held;
+    char rows[32], added[32], removed[32];
+    snprintf(rows, sizeof rows, "%lld", c->held);
+    snprintf(added, sizeof added, "%lld", c->added);
+    snprintf(removed, sizeof removed, "%lld", c->removed);
+    const char *params[] = {refdata_kind_name(kind), file, rows, added, removed};
+    return db_execp(db,
+                    "INSERT INTO linkage.refdata_load (kind, file, rows, added, removed) "
+                    "VALUES ($1, $2, $3::integer, $4::integer, $5::integer)",
+                    5, params, err, errlen);
+}
+
+static void print_summary(refdata_kind_t kind, const char *file, const load_counts_t *c)
+{
+    printf("loaded %s from %s\n", refdata_kind_name(kind), file);
+    printf("  rows read:  %lld\n", c->read);
+    printf("  loaded:     %lld (now held)\n", c->held);
+    printf("  added:      %lld\n", c->added);
+    printf("  removed:    %lld\n", c->removed);
+    if (kind == REFDATA_IMD)
+        printf("  changed:    %lld\n", c->changed);
+    printf("  duplicates: %lld (kept once)\n", c->duplicates);
+    printf("  skipped:    %lld", c->skipped);
+    for (size_t i = 0; i < c->n_why; i++)
+        printf("%s%s %lld", i ? ", " : " (", c->why[i].field, c->why[i].n);
+    printf("%s\n", c->n_why ? ")" : "");
+}
+
+static int load(refdata_kind_t kind, const char *path)
+{
+    char *data;
+    size_t len;
+    if (file_read_all(path, &data, &len) != 0) {
+        fprintf(stderr, "ncap refdata: could not read \"%s\": %s\n", path, strerror(errno));
+        return 2;
+    }
+    char err[1024];
+    refdata_reader_t *reader = refdata_reader_new(kind, data, len, err, sizeof err);
+    if (!reader) {
+        fprintf(stderr, "ncap refdata: nothing loaded from \"%s\": %s\n", path, err);
+        free(data);
+        return 1;
+    }
+    char *abs = realpath(path, NULL);
+    const char *file = abs ? abs : path;
+    PGconn *db = connect_or_say();
+    int rc = 1;
+    if (db) {
+        load_counts_t c = {0};
+        if (db_exec(db, "BEGIN", err, sizeof err) == 0 &&
+            load_in_transaction(db, reader, kind, file, &c, err, sizeof err) == 0 &&
+            db_exec(db, "COMMIT", err, sizeof err) == 0) {
+            print_summary(kind, file, &c);
+            rc = 0;
+        } else {
+            fprintf(stderr, "ncap refdata: nothing loaded from \"%s\": %s\n", path, err);
+        }
+        PQfinish(db);
+    }
+    free(abs);
+    refdata_reader_destroy(&reader);
+    free(data);
+    return rc;
+}
+
+/* ---------------------------------------------------------------- status */
+
+static int status(void)
+{
+    PGconn *db = connect_or_say();
+    if (!db)
+        return 1;
+    char err[1024];
+    PGresult *r = db_query(
+        db,
+        "SELECT k.kind, k.held, l.loaded_at, l.added, l.removed, l.file FROM (VALUES "
+        "('deaths', (SELECT count(*) FROM linkage.death)), "
+        "('optouts', (SELECT count(*) FROM linkage.optout)), "
+        "('imd', (SELECT count(*) FROM linkage.imd))) k (kind, held) "
+        "LEFT JOIN LATERAL (SELECT to_char(loaded_at AT TIME ZONE 'UTC', "
+        "'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') AS loaded_at, added, removed, file "
+        "FROM linkage.refdata_load WHERE kind = k.kind ORDER BY load_id DESC LIMIT 1) l ON true",
+        0, NULL, err, sizeof err);
+    PQfinish(db);
+    if (!r) {
+        fprintf(stderr, "ncap refdata status: %s\n", err);
+        return 1;
+    }
+    printf("%-8s %9s  %-20s %9s %9s  %s\n", "kind", "rows", "last load", "added", "removed",
+           "file");
+    for (int i = 0; i < PQntuples(r); i++) {
+        int never = PQgetisnull(r, i, 2);
+        printf("%-8s %9s  %-20s %9s %9s  %s\n", PQgetvalue(r, i, 0), PQgetvalue(r, i, 1),
+               never ? "never" : PQgetvalue(r, i, 2), never ? "-" : PQgetvalue(r, i, 3),
+               never ? "-" : PQgetvalue(r, i, 4), never ? "-" : PQgetvalue(r, i, 5));
+    }
+    PQclear(r);
+    return 0;
+}
+
+int cmd_refdata(int argc, char **argv)
+{
+    static const struct option opts[] = {{"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
+    optind = 1;
+    int c;
+    while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+        if (c == 'h') {
+            usage(stdout);
+            return 0;
+        }
+        fprintf(stderr, "try 'ncap refdata --help'\n");
+        return 2;
+    }
+    int n = argc - optind;
+    char **a = argv + optind;
+    for (int i = 0; i < n; i++)
+        if (strcmp(a[i], "--help") == 0 || strcmp(a[i], "-h") == 0) {
+            usage(stdout);
+            return 0;
+        }
+    if (n == 1 && strcmp(a[0], "status") == 0)
+        return status();
+    if (n >= 1 && strcmp(a[0], "load") == 0) {
+        refdata_kind_t kind;
+        if (n != 3 || refdata_kind_parse(a[1], &kind) != 0) {
+            fprintf(stderr, "ncap refdata: expected \"load deaths|optouts|imd FILE\"\n"
+                            "try 'ncap refdata --help'\n");
+            return 2;
+        }
+        return load(kind, a[2]);
+    }
+    if (n == 0)
+        fprintf(stderr, "ncap refdata: expected \"load\" or \"status\"\n");
+    else
+        fprintf(stderr, "ncap refdata: unknown action \"%s\", expected \"load\" or \"status\"\n",
+                a[0]);
+    fprintf(stderr, "try 'ncap refdata --help'\n");
+    return 2;
+}

@@ -1,0 +1,38 @@
+/* pg_test_db.h - a fresh database for a test that needs PostgreSQL ($NCAP_TEST_PG, the superuser
+ * conninfo of a throwaway cluster; tests skip when it is unset). */
+#ifndef NCAP_TEST_PG_TEST_DB_H
+#define NCAP_TEST_PG_TEST_DB_H
+
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "db.h"
+
+/* Drops and creates database name and writes its conninfo to conninfo. Returns 0 (conninfo "" when
+ * $NCAP_TEST_PG is unset: the test skips), or -1 with the reason on stderr. */
+static int pg_test_db_create(const char *name, char *conninfo, size_t len)
+{
+    conninfo[0] = '\0';
+    const char *base = getenv("NCAP_TEST_PG");
+    if (!base || !*base)
+        return 0;
+    char err[1024], sql[256];
+    PGconn *db = db_connect(base, name, err, sizeof err);
+    if (!db) {
+        fprintf(stderr, "%s: %s\n", name, err);
+        return -1;
+    }
+    snprintf(sql, sizeof sql, "DROP DATABASE IF EXISTS %s", name);
+    int rc = db_exec(db, sql, err, sizeof err);
+    snprintf(sql, sizeof sql, "CREATE DATABASE %s", name);
+    rc = rc != 0 ? rc : db_exec(db, sql, err, sizeof err);
+    PQfinish(db);
+    if (rc != 0) {
+        fprintf(stderr, "%s: %s\n", name, err);
+        return -1;
+    }
+    snprintf(conninfo, len, "%s dbname=%s", base, name);
+    return 0;
+}
+
+#endif
