@@ -8,26 +8,17 @@
 
 #include "db.h"
 #include "migrate.h"
+#include "pg_test_db.h"
 
 /* Drops and creates database name, applies the migrations, and returns a connection to it as the
  * cluster's superuser; NULL when NCAP_TEST_PG is unset (skip) and a failed test on trouble. */
 static PGconn *pg_fixture_open(const char *name)
 {
-    const char *base = getenv("NCAP_TEST_PG");
-    if (!base || !*base)
+    char err[2048], conninfo[1024];
+    if (pg_test_db_create(name, conninfo, sizeof conninfo) != 0)
+        fail_msg("could not create test database \"%s\"", name);
+    if (!conninfo[0])
         return NULL;
-    char err[2048], sql[200], conninfo[1024];
-    PGconn *admin = db_connect(base, name, err, sizeof err);
-    if (!admin)
-        fail_msg("%s", err);
-    snprintf(sql, sizeof sql, "DROP DATABASE IF EXISTS %s", name);
-    if (db_exec(admin, sql, err, sizeof err) != 0)
-        fail_msg("%s", err);
-    snprintf(sql, sizeof sql, "CREATE DATABASE %s", name);
-    if (db_exec(admin, sql, err, sizeof err) != 0)
-        fail_msg("%s", err);
-    PQfinish(admin);
-    snprintf(conninfo, sizeof conninfo, "%s dbname=%s", base, name);
     PGconn *db = db_connect(conninfo, name, err, sizeof err);
     if (!db)
         fail_msg("%s", err);
