@@ -69,6 +69,12 @@ void fs_compare(const fs_data_t *data, size_t i, size_t j, uint8_t *levels);
 size_t fs_em(const uint8_t *gamma, size_t npairs, size_t nfields, const size_t *nlevels,
              const double *u, double *m, double *prior, size_t max_iter);
 
+/* The same over distinct comparison vectors: gamma[p * nfields + f] is pattern p's level and
+ * count[p] the number of pairs with it (NULL: one each). */
+size_t fs_em_counts(const uint8_t *gamma, const double *count, size_t npatterns, size_t nfields,
+                    const size_t *nlevels, const double *u, double *m, double *prior,
+                    size_t max_iter);
+
 typedef struct fs_model_t fs_model_t;
 
 /* A model over data (which must outlive it), not yet trained. NULL when out of memory or data
@@ -76,8 +82,13 @@ typedef struct fs_model_t fs_model_t;
 fs_model_t *fs_model_new(const fs_data_t *data);
 void fs_model_destroy(fs_model_t **self_p);
 /* Learns u from random pairs drawn with seed, then m and the prior by EM over the candidate
- * pairs. The prior reported is the proportion of matches among all pairs of the data (expected
- * matches among candidates over all pairs). Returns 0, or -1 when out of memory. */
+ * pairs: once per blocking rule (blocking_rules) over the pairs agreeing on its key, with the
+ * rule's own fields left out, so that the agreement blocking selected is not taken for evidence
+ * of a match. A field's m is the mean over the rules that leave it out, weighted by their
+ * expected matches (EM over all candidates for a field every rule uses). The prior is the
+ * expected number of matches among the candidates (per pair, the highest probability any of
+ * its rules gives) over all pairs of the data: near 0 when the files share no one. Returns 0,
+ * or -1 when out of memory. */
 int fs_model_train(fs_model_t *self, const uint64_t *pairs, size_t npairs, uint64_t seed);
 /* Match weight of records i and j (term-frequency adjusted), and the probability from it and the
  * prior. A valid NHS number with an agreeing date of birth links at once (probability 1). */

@@ -93,7 +93,7 @@ static void run(const char *what, const fs_data_t *data)
 
 static void bench_febrl2(void)
 {
-    const char *path = NCAP_SOURCE_DIR "/../shared/data/linkage/febrl2.csv";
+    const char *path = NCAP_SHARED_DATA "/linkage/febrl2.csv";
     static const char *cols[] = {"given_name",    "surname",   "street_number", "address_1",
                                  "address_2",     "suburb",    "postcode",      "state",
                                  "date_of_birth", "soc_sec_id"};
