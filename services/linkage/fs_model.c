@@ -16,6 +16,7 @@
 
 #define U_RANDOM_PAIRS 300000
 #define EM_MAX_ITER 100
+#define EM_RULE_MAX_ITER 1000
 #define PROB_FLOOR 1e-6
 
 static const struct {
@@ -171,7 +172,7 @@ int fs_value_normalise(fs_kind_t kind, const char *raw, char *out, size_t outsz)
     case FS_KIND_NHS_NUMBER: {
         char digits[11];
         nhs_number_status_t st = nhs_number_check(raw, digits);
-        if (st == NHS_NUMBER_EMPTY)
+        if (st == NHS_NUMBER_EMPTY || st == NHS_NUMBER_PLACEHOLDER)
             return 0;
         if (st == NHS_NUMBER_FORMAT || outsz < 11)
             return -1;
@@ -708,12 +709,38 @@ static double posterior(const uint8_t *g, size_t nfields, const double *m, const
     return pm + pu > 0 ? pm / (pm + pu) : 0;
 }
 
+/* Whether the two classes EM fitted to a rule's pairs explain them better than "none of them
+ * match" (every pair from u) by more than the parameters bought: the gain in log-likelihood must
+ * exceed the Bayesian information criterion's penalty, half the number of free parameters times
+ * the log of the number of pairs. EM always fits a "match" class, even among pairs that share
+ * nobody; without this check, noise among the lookalikes blocking collects becomes matches. */
+static bool matches_found(const fs_model_t *self, const patterns_t *pt, const double *m,
+                          double lambda, size_t npairs, const bool *left_out)
+{
+    size_t nf = self->layout.nfields, params = 1;
+    for (size_t f = 0; f < nf; f++)
+        if (!left_out[f])
+            params += self->nlevels[f] - 2;
+    double gain = 0;
+    for (size_t p = 0; p < pt->n; p++) {
+        const uint8_t *g = pt->gamma + p * nf;
+        double ratio = 1; /* P(gamma | match) / P(gamma | non-match) */
+        for (size_t f = 0; f < nf; f++)
+            if (g[f])
+                ratio *= m[f * FS_MAX_LEVELS + g[f]] / self->u[f * FS_MAX_LEVELS + g[f]];
+        gain += pt->count[p] * log(lambda * ratio + (1 - lambda));
+    }
+    return gain > 0.5 * (double)params * log((double)npairs);
+}
+
 /* Per blocking rule, EM over the candidate pairs whose records agree on the rule's key, with the
  * rule's own fields left out: pairs found by agreeing on a date of birth say nothing about how
  * often matches agree on it, and their agreement is no evidence of a match. Each rule gives m
  * for the fields it leaves out (weighted by its expected matches) and, per pair, a probability
  * of a match that blocking has not inflated; best[p] receives the highest over the rules that
- * hold pair p. Returns the number of rules used, or -1 when out of memory. */
+ * hold pair p. A rule whose fit does not beat "no matches" (matches_found) gives nothing.
+ * Returns the number of rules fitted (with a field left to compare and a pair), or -1 when out
+ * of memory. */
 static long em_per_rule(fs_model_t *self, const uint64_t *pairs, size_t npairs,
                         const uint8_t *gamma, double *best, double *m_out, double *weight_out)
 {
@@ -760,7 +787,12 @@ static long em_per_rule(fs_model_t *self, const uint64_t *pairs, size_t npairs,
             double m[FS_MAX_FIELDS * FS_MAX_LEVELS], lambda = 0.1;
             em_start(self, m);
             fs_em_counts(pt.gamma, pt.count, pt.n, nf, self->nlevels, self->u, m, &lambda,
-                         EM_MAX_ITER);
+                         EM_RULE_MAX_ITER);
+            used++;
+            if (!matches_found(self, &pt, m, lambda, nm, left_out)) {
+                patterns_free(&pt);
+                continue;
+            }
             for (size_t k = 0; k < nm; k++) {
                 double post = posterior(pt.gamma + pattern[k] * nf, nf, m, self->u, lambda);
                 if (post > best[member[k]])
@@ -774,7 +806,6 @@ static long em_per_rule(fs_model_t *self, const uint64_t *pairs, size_t npairs,
                     m_out[f * FS_MAX_LEVELS + l] += expected * m[f * FS_MAX_LEVELS + l];
                 weight_out[f] += expected;
             }
-            used++;
         }
         patterns_free(&pt);
     }
@@ -885,6 +916,12 @@ double fs_model_u(const fs_model_t *self, size_t field, size_t level)
 
 int fs_link(const fs_data_t *data, uint64_t seed, double threshold, fs_result_t *result)
 {
+    return fs_link_clustered(data, seed, threshold, FS_CLUSTER_COMPONENTS, result);
+}
+
+int fs_link_clustered(const fs_data_t *data, uint64_t seed, double threshold,
+                      fs_clustering_t clustering, fs_result_t *result)
+{
     memset(result, 0, sizeof *result);
     fs_model_t *model = fs_model_new(data);
     if (!model)
@@ -905,8 +942,11 @@ int fs_link(const fs_data_t *data, uint64_t seed, double threshold, fs_result_t 
                 fs_model_score(model, FS_PAIR_LEFT(result->pairs[p]),
                                FS_PAIR_RIGHT(result->pairs[p]), &result->probability[p]);
         result->prior = fs_model_prior(model);
-        rc = clustering_components(data->nrecords, result->pairs, result->probability,
-                                   result->npairs, threshold, result->cluster);
+        rc = clustering == FS_CLUSTER_ONE_TO_ONE
+                 ? clustering_one_to_one(data->nrecords, result->pairs, result->probability,
+                                         result->npairs, threshold, result->cluster)
+                 : clustering_components(data->nrecords, result->pairs, result->probability,
+                                         result->npairs, threshold, result->cluster);
     }
     fs_model_destroy(&model);
     if (rc != 0)

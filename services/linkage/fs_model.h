@@ -39,8 +39,9 @@ size_t fs_kind_levels(fs_kind_t kind);
 /* Normalises raw (already trimmed) into out (outsz bytes): lower case and single spaces for
  * names and text, YYYYMMDD for dates (from YYYY-MM-DD, YYYYMMDD or DD/MM/YYYY, checked against
  * the calendar), "m"/"f" for sex, upper case "OUT IN" for postcodes, digits for numbers.
- * Returns 1 with a value, 0 for null (empty, or an unknown sex), -1 when the kind cannot parse
- * it (to be compared as null and counted). */
+ * Returns 1 with a value, 0 for null (empty, an unknown sex, or an NHS number that is one digit
+ * repeated, a placeholder for "not known"), -1 when the kind cannot parse it (to be compared as
+ * null and counted). */
 int fs_value_normalise(fs_kind_t kind, const char *raw, char *out, size_t outsz);
 
 typedef struct {
@@ -108,9 +109,16 @@ typedef struct {
     double prior;
 } fs_result_t;
 
-/* Links data with seed at threshold into *result (fs_result_free releases it). Returns 0, or -1
- * when out of memory. */
+/* How scored pairs become people: connected components, or one-to-one (each record linked to
+ * at most one other, the most probable first: a death links to at most one patient). */
+typedef enum { FS_CLUSTER_COMPONENTS, FS_CLUSTER_ONE_TO_ONE } fs_clustering_t;
+
+/* Links data with seed at threshold into *result (fs_result_free releases it), clustering
+ * connected components. Returns 0, or -1 when out of memory. */
 int fs_link(const fs_data_t *data, uint64_t seed, double threshold, fs_result_t *result);
+/* The same with the clustering chosen. */
+int fs_link_clustered(const fs_data_t *data, uint64_t seed, double threshold,
+                      fs_clustering_t clustering, fs_result_t *result);
 void fs_result_free(fs_result_t *result);
 
 #endif

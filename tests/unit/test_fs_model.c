@@ -9,12 +9,12 @@
 #include <cmocka.h>
 
 #include <math.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "blocking.h"
-#include "clustering.h"
 #include "fs_model.h"
 
 static void assert_near(double got, double want, double tol)
@@ -212,19 +212,129 @@ static void nhs_number_and_dob_link_at_once(void **state)
     fs_model_destroy(&model);
 }
 
-static void clustering_stable_ids(void **state)
+/* Two fields of two levels (1 agree, 2 disagree), three pairs, one EM round worked by hand.
+ * u agree 0.1 and 0.2; start m agree 0.8 and 0.9, prior 0.5.
+ *   (1,1): match 0.5*0.8*0.9 = 0.36, non-match 0.5*0.1*0.2 = 0.01, posterior 36/37
+ *   (2,2): match 0.5*0.2*0.1 = 0.01, non-match 0.5*0.9*0.8 = 0.36, posterior 1/37
+ *   (1,2): match 0.5*0.8*0.1 = 0.04, non-match 0.5*0.1*0.8 = 0.04, posterior 1/2
+ * prior = (36/37 + 1/37 + 1/2) / 3 = 1/2; m agree field 0 = (36/37 + 1/2) / 1.5 = 0.981982,
+ * field 1 = (36/37) / 1.5 = 0.648649. A pair with a null level says nothing about that field. */
+static void em_worked_example(void **state)
 {
     (void)state;
-    uint64_t pairs[] = {FS_PAIR(3, 5), FS_PAIR(1, 5), FS_PAIR(0, 2), FS_PAIR(4, 6)};
-    double prob[] = {0.9, 0.6, 0.4, 0.99};
-    size_t cluster[7];
-    assert_int_equal(clustering_components(7, pairs, prob, 4, 0.5, cluster), 0);
-    size_t want[] = {0, 1, 2, 1, 4, 1, 4};
-    assert_memory_equal(cluster, want, sizeof want);
-    /* one-to-one: 5 goes to 3 (0.9), so 1-5 is not taken */
-    assert_int_equal(clustering_one_to_one(7, pairs, prob, 4, 0.5, cluster), 0);
-    size_t want1[] = {0, 1, 2, 3, 4, 3, 4};
-    assert_memory_equal(cluster, want1, sizeof want1);
+    const uint8_t gamma[] = {1, 1, 2, 2, 1, 2};
+    size_t nlevels[2] = {3, 3};
+    double u[2 * FS_MAX_LEVELS] = {0}, m[2 * FS_MAX_LEVELS] = {0};
+    u[1] = 0.1, u[2] = 0.9, u[FS_MAX_LEVELS + 1] = 0.2, u[FS_MAX_LEVELS + 2] = 0.8;
+    m[1] = 0.8, m[2] = 0.2, m[FS_MAX_LEVELS + 1] = 0.9, m[FS_MAX_LEVELS + 2] = 0.1;
+    double lambda = 0.5;
+    assert_int_equal(fs_em(gamma, 3, 2, nlevels, u, m, &lambda, 1), 1);
+    assert_near(lambda, 0.5, 1e-9);
+    assert_near(m[1], (36.0 / 37 + 0.5) / 1.5, 1e-9);
+    assert_near(m[2], (1.0 / 37) / 1.5, 1e-9);
+    assert_near(m[FS_MAX_LEVELS + 1], (36.0 / 37) / 1.5, 1e-9);
+    assert_near(m[FS_MAX_LEVELS + 2], (1.0 / 37 + 0.5) / 1.5, 1e-9);
+
+    /* the same pairs as distinct patterns with counts give the same round */
+    const uint8_t patterns[] = {1, 1, 2, 2, 1, 2, 0, 1};
+    const double count[] = {2, 2, 2, 0};
+    double m2[2 * FS_MAX_LEVELS] = {0}, lambda2 = 0.5;
+    m2[1] = 0.8, m2[2] = 0.2, m2[FS_MAX_LEVELS + 1] = 0.9, m2[FS_MAX_LEVELS + 2] = 0.1;
+    fs_em_counts(patterns, count, 4, 2, nlevels, u, m2, &lambda2, 1);
+    assert_near(lambda2, 0.5, 1e-9);
+    assert_near(m2[1], m[1], 1e-9);
+    assert_near(m2[FS_MAX_LEVELS + 1], m[FS_MAX_LEVELS + 1], 1e-9);
+
+    /* field 0 null in a fourth pair (0,1): field 0's m is estimated from the three others */
+    const uint8_t with_null[] = {1, 1, 2, 2, 1, 2, 0, 1};
+    double m3[2 * FS_MAX_LEVELS] = {0}, lambda3 = 0.5;
+    m3[1] = 0.8, m3[2] = 0.2, m3[FS_MAX_LEVELS + 1] = 0.9, m3[FS_MAX_LEVELS + 2] = 0.1;
+    fs_em(with_null, 4, 2, nlevels, u, m3, &lambda3, 1);
+    /* (0,1): match 0.5*0.9, non-match 0.5*0.2, posterior 9/11 */
+    assert_near(lambda3, (36.0 / 37 + 1.0 / 37 + 0.5 + 9.0 / 11) / 4, 1e-9);
+    assert_near(m3[1], m[1], 1e-9);
+    assert_near(m3[FS_MAX_LEVELS + 1], (36.0 / 37 + 9.0 / 11) / (1.5 + 9.0 / 11), 1e-9);
+}
+
+static uint64_t rng_state = 42;
+static uint64_t rnd(void)
+{
+    rng_state ^= rng_state << 13;
+    rng_state ^= rng_state >> 7;
+    rng_state ^= rng_state << 17;
+    return rng_state;
+}
+
+/* Two files of 3,000 made-up people each, no person in both, born in one decade and living in a
+ * few districts, so that blocking on date of birth or district finds many pairs that agree on it
+ * by chance. Nothing may link: the model must not take the agreement blocking selected for a
+ * class of matches. Then file B gets a typo'd copy of 300 people of A, and those must link. */
+static void files_sharing_no_one(void **state)
+{
+    (void)state;
+    enum { N = 3000, COPIES = 300, FIELDS = 5 };
+    static const char *syl[] = {"an",  "ber", "cal", "dor", "el",  "fin", "gar", "hol",
+                                "is",  "jon", "ka",  "lem", "mor", "nis", "ol",  "par",
+                                "ros", "sal", "tor", "ul",  "ven", "wil", "yan", "zel"};
+    static char buf[2 * N][FIELDS][24];
+    static const char *values[2 * N * FIELDS];
+    for (size_t r = 0; r < 2 * N; r++) {
+        for (size_t f = 0; f < 2; f++) {
+            size_t len = 0, nsyl = 2 + rnd() % 2;
+            buf[r][f][0] = '\0';
+            for (size_t k = 0; k < nsyl; k++)
+                len += (size_t)snprintf(buf[r][f] + len, 24 - len, "%s", syl[rnd() % 24]);
+        }
+        snprintf(buf[r][2], 24, "194%d%02d%02d", (int)(rnd() % 10), 1 + (int)(rnd() % 12),
+                 1 + (int)(rnd() % 28));
+        snprintf(buf[r][3], 24, "LS%d %d%c%c", 1 + (int)(rnd() % 5), (int)(rnd() % 10),
+                 'A' + (int)(rnd() % 26), 'A' + (int)(rnd() % 26));
+        snprintf(buf[r][4], 24, "%s", rnd() % 2 ? "m" : "f");
+    }
+    for (size_t r = 0; r < 2 * N; r++)
+        for (size_t f = 0; f < FIELDS; f++)
+            values[r * FIELDS + f] = buf[r][f];
+    fs_data_t d = {.nrecords = 2 * N, .nfields = FIELDS, .values = values, .nleft = N};
+    d.kinds[0] = FS_KIND_FORENAME;
+    d.kinds[1] = FS_KIND_SURNAME;
+    d.kinds[2] = FS_KIND_DOB;
+    d.kinds[3] = FS_KIND_POSTCODE;
+    d.kinds[4] = FS_KIND_SEX;
+    fs_result_t res;
+    assert_int_equal(fs_link(&d, 1, 0.5, &res), 0);
+    size_t links = 0;
+    for (size_t r = N; r < 2 * N; r++)
+        links += res.cluster[r] != r;
+    printf("disjoint files: %zu candidate pairs, prior %.3g, %zu records of B linked\n", res.npairs,
+           res.prior, links);
+    assert_true(res.npairs > 1000); /* blocking found plenty of lookalikes */
+    assert_true(links <= 3);
+    fs_result_free(&res);
+
+    for (size_t c = 0; c < COPIES; c++) {
+        size_t b = N + c * 7, a = c * 9;
+        memcpy(buf[b], buf[a], sizeof buf[b]);
+        char *s = buf[b][c % 2]; /* a typo in forename or surname: two letters swapped */
+        char t = s[1];
+        s[1] = s[2];
+        s[2] = t;
+    }
+    assert_int_equal(fs_link(&d, 1, 0.5, &res), 0);
+    size_t right = 0, wrong = 0;
+    for (size_t r = N; r < 2 * N; r++) {
+        bool copy = (r - N) % 7 == 0 && (r - N) / 7 < COPIES;
+        if (res.cluster[r] == r)
+            continue;
+        if (copy && res.cluster[r] == (r - N) / 7 * 9)
+            right++;
+        else
+            wrong++;
+    }
+    printf("with %d shared people: prior %.3g, %zu linked right, %zu wrong\n", COPIES, res.prior,
+           right, wrong);
+    assert_true(right >= COPIES * 99 / 100);
+    assert_true(wrong <= 3);
+    fs_result_free(&res);
 }
 
 int main(void)
@@ -235,7 +345,8 @@ int main(void)
         cmocka_unit_test(em_recovers_known_parameters),
         cmocka_unit_test(model_on_a_small_population),
         cmocka_unit_test(nhs_number_and_dob_link_at_once),
-        cmocka_unit_test(clustering_stable_ids),
+        cmocka_unit_test(em_worked_example),
+        cmocka_unit_test(files_sharing_no_one),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
