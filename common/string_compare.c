@@ -194,6 +194,17 @@ size_t string_damerau_levenshtein_bounded(const char *a, size_t la, const char *
     lb = clamp(lb);
     if ((la > lb ? la - lb : lb - la) > max)
         return max + 1;
+    /* An edit changes the counts of bytes (in 16 bins, bytes folded by their low bits) by at most
+     * 2 in all: counts further apart than 2 * max need more than max edits. */
+    int bins[16] = {0}, apart = 0;
+    for (size_t i = 0; i < la; i++)
+        bins[(unsigned char)a[i] & 15]++;
+    for (size_t j = 0; j < lb; j++)
+        bins[(unsigned char)b[j] & 15]--;
+    for (size_t k = 0; k < 16; k++)
+        apart += bins[k] < 0 ? -bins[k] : bins[k];
+    if ((size_t)apart > 2 * max)
+        return max + 1;
     /* Cells hold min(distance, max + 1), which still fits the recurrence: every step adds 0 or 1
      * and a capped cell can only give capped cells. */
     unsigned short rows[3][STRING_COMPARE_MAX + 1];
