@@ -1,7 +1,7 @@
-/* test_fs_model.c - Fellegi-Sunter: values normalised per kind, comparison levels per kind, EM
- * recovering known m and prior from a constructed population of comparison vectors, term
- * frequencies weighting a common surname below a rare one, deterministic NHS number links,
- * blocking and clustering with stable ids. */
+/* test_fs_model.c - Fellegi-Sunter: values normalised per kind, comparison levels per kind, an EM
+ * round worked by hand, EM recovering known m and prior from a constructed population of
+ * comparison vectors, term frequencies weighting a common surname below a rare one,
+ * deterministic NHS number links, and two files that share no one linking nothing. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
