@@ -11,11 +11,13 @@
 #include "clustering.h"
 #include "fs_model.h"
 
+/* Seven records: 3-5 likely, 1-5 less so, 0-2 below the threshold, 4-6 near certain. */
+static const uint64_t pairs[] = {FS_PAIR(3, 5), FS_PAIR(1, 5), FS_PAIR(0, 2), FS_PAIR(4, 6)};
+static const double prob[] = {0.9, 0.6, 0.4, 0.99};
+
 static void components_with_stable_ids(void **state)
 {
     (void)state;
-    uint64_t pairs[] = {FS_PAIR(3, 5), FS_PAIR(1, 5), FS_PAIR(0, 2), FS_PAIR(4, 6)};
-    double prob[] = {0.9, 0.6, 0.4, 0.99};
     size_t cluster[7];
     assert_int_equal(clustering_components(7, pairs, prob, 4, 0.5, cluster), 0);
     size_t want[] = {0, 1, 2, 1, 4, 1, 4};
@@ -38,8 +40,6 @@ static void components_with_stable_ids(void **state)
 static void one_to_one(void **state)
 {
     (void)state;
-    uint64_t pairs[] = {FS_PAIR(3, 5), FS_PAIR(1, 5), FS_PAIR(0, 2), FS_PAIR(4, 6)};
-    double prob[] = {0.9, 0.6, 0.4, 0.99};
     size_t cluster[7];
     /* 5 goes to 3 (0.9), so 1-5 is not taken; 0-2 is below the threshold */
     assert_int_equal(clustering_one_to_one(7, pairs, prob, 4, 0.5, cluster), 0);

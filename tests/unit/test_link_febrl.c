@@ -188,8 +188,9 @@ static accuracy_t link_and_count(const char *what, febrl_t *fb)
     return a;
 }
 
-static void dedupe(const char *name)
+static void dedupe(void **state)
 {
+    const char *name = *state;
     febrl_t fb;
     if (febrl_open(name, &fb) != 0)
         skip();
@@ -201,8 +202,9 @@ static void dedupe(const char *name)
 
 /* File A the original records, file B their duplicates: every duplicate must find its original
  * in the other file (duplicates of one original join through it). */
-static void originals_to_duplicates(const char *name)
+static void originals_to_duplicates(void **state)
 {
+    const char *name = *state;
     febrl_t fb;
     if (febrl_open(name, &fb) != 0)
         skip();
@@ -222,8 +224,9 @@ static void originals_to_duplicates(const char *name)
 
 /* Entities with an even number in file A, odd in file B: no person is in both, so every link is
  * false. The model must not invent a class of matches among pairs that blocking found alike. */
-static void files_sharing_no_one(const char *name)
+static void files_sharing_no_one(void **state)
 {
+    const char *name = *state;
     febrl_t fb;
     if (febrl_open(name, &fb) != 0)
         skip();
@@ -241,51 +244,15 @@ static void files_sharing_no_one(const char *name)
     assert_true(a.predicted_pairs - a.correct_pairs <= 10);
 }
 
-static void febrl1_dedupe(void **state)
-{
-    (void)state;
-    dedupe("febrl1.csv");
-}
-
-static void febrl2_dedupe(void **state)
-{
-    (void)state;
-    dedupe("febrl2.csv");
-}
-
-static void febrl1_originals_to_duplicates(void **state)
-{
-    (void)state;
-    originals_to_duplicates("febrl1.csv");
-}
-
-static void febrl2_originals_to_duplicates(void **state)
-{
-    (void)state;
-    originals_to_duplicates("febrl2.csv");
-}
-
-static void febrl1_files_sharing_no_one(void **state)
-{
-    (void)state;
-    files_sharing_no_one("febrl1.csv");
-}
-
-static void febrl2_files_sharing_no_one(void **state)
-{
-    (void)state;
-    files_sharing_no_one("febrl2.csv");
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(febrl1_dedupe),
-        cmocka_unit_test(febrl2_dedupe),
-        cmocka_unit_test(febrl1_originals_to_duplicates),
-        cmocka_unit_test(febrl2_originals_to_duplicates),
-        cmocka_unit_test(febrl1_files_sharing_no_one),
-        cmocka_unit_test(febrl2_files_sharing_no_one),
+        cmocka_unit_test_prestate(dedupe, "febrl1.csv"),
+        cmocka_unit_test_prestate(dedupe, "febrl2.csv"),
+        cmocka_unit_test_prestate(originals_to_duplicates, "febrl1.csv"),
+        cmocka_unit_test_prestate(originals_to_duplicates, "febrl2.csv"),
+        cmocka_unit_test_prestate(files_sharing_no_one, "febrl1.csv"),
+        cmocka_unit_test_prestate(files_sharing_no_one, "febrl2.csv"),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
