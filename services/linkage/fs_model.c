@@ -17,7 +17,6 @@
 #define U_RANDOM_PAIRS 300000
 #define EM_MAX_ITER 100
 #define EM_RULE_MAX_ITER 1000
-#define PROB_FLOOR 1e-6
 
 static const struct {
     const char *name;
@@ -390,130 +389,6 @@ void fs_compare(const fs_data_t *data, size_t i, size_t j, uint8_t *levels)
     compare_cells(&L, ci, cj, levels);
 }
 
-/* ---------- expectation-maximisation ---------- */
-
-size_t fs_em_counts(const uint8_t *gamma, const double *count, size_t npatterns, size_t nfields,
-                    const size_t *nlevels, const double *u, double *m, double *prior,
-                    size_t max_iter)
-{
-    double num[FS_MAX_FIELDS * FS_MAX_LEVELS];
-    double npairs = 0;
-    for (size_t p = 0; p < npatterns; p++)
-        npairs += count ? count[p] : 1;
-    size_t iter = 0;
-    while (iter < max_iter && npairs > 0) {
-        iter++;
-        memset(num, 0, sizeof(double) * nfields * FS_MAX_LEVELS);
-        double total = 0, lambda = *prior;
-        for (size_t p = 0; p < npatterns; p++) {
-            const uint8_t *g = gamma + p * nfields;
-            double pm = lambda, pu = 1 - lambda;
-            for (size_t f = 0; f < nfields; f++) {
-                if (g[f] == 0)
-                    continue;
-                pm *= m[f * FS_MAX_LEVELS + g[f]];
-                pu *= u[f * FS_MAX_LEVELS + g[f]];
-            }
-            double post = (pm + pu > 0 ? pm / (pm + pu) : 0) * (count ? count[p] : 1);
-            total += post;
-            for (size_t f = 0; f < nfields; f++)
-                num[f * FS_MAX_LEVELS + g[f]] += post;
-        }
-        double change = fabs(total / npairs - *prior);
-        *prior = total / npairs;
-        for (size_t f = 0; f < nfields; f++) {
-            double sum = 0;
-            for (size_t l = 1; l < nlevels[f]; l++)
-                sum += num[f * FS_MAX_LEVELS + l];
-            if (!(sum > 0))
-                continue; /* no evidence about this field: m stays */
-            for (size_t l = 1; l < nlevels[f]; l++) {
-                double v = num[f * FS_MAX_LEVELS + l] / sum;
-                if (v < PROB_FLOOR)
-                    v = PROB_FLOOR;
-                double d = fabs(v - m[f * FS_MAX_LEVELS + l]);
-                if (d > change)
-                    change = d;
-                m[f * FS_MAX_LEVELS + l] = v;
-            }
-        }
-        if (change < 1e-6)
-            break;
-    }
-    return iter;
-}
-
-size_t fs_em(const uint8_t *gamma, size_t npairs, size_t nfields, const size_t *nlevels,
-             const double *u, double *m, double *prior, size_t max_iter)
-{
-    return fs_em_counts(gamma, NULL, npairs, nfields, nlevels, u, m, prior, max_iter);
-}
-
-/* Distinct comparison vectors and how many pairs have each: EM over a few thousand patterns
- * instead of every pair. */
-typedef struct {
-    size_t nfields, n, cap, nslots;
-    uint8_t *gamma;  /* n * nfields */
-    double *count;   /* n */
-    uint32_t *slots; /* open addressing, pattern index + 1, 0 empty */
-} patterns_t;
-
-static void patterns_free(patterns_t *pt)
-{
-    free(pt->gamma);
-    free(pt->count);
-    free(pt->slots);
-    memset(pt, 0, sizeof *pt);
-}
-
-static int patterns_grow(patterns_t *pt)
-{
-    size_t cap = pt->cap ? pt->cap * 2 : 256, nslots = cap * 2;
-    uint8_t *g = realloc(pt->gamma, cap * pt->nfields);
-    if (g)
-        pt->gamma = g;
-    double *c = realloc(pt->count, cap * sizeof *c);
-    if (c)
-        pt->count = c;
-    uint32_t *slots = calloc(nslots, sizeof *slots);
-    if (!g || !c || !slots) {
-        free(slots);
-        return -1;
-    }
-    free(pt->slots);
-    pt->slots = slots;
-    pt->nslots = nslots;
-    pt->cap = cap;
-    for (size_t p = 0; p < pt->n; p++) {
-        size_t h = hash32((const char *)pt->gamma + p * pt->nfields, pt->nfields) & (nslots - 1);
-        while (pt->slots[h])
-            h = (h + 1) & (nslots - 1);
-        pt->slots[h] = (uint32_t)(p + 1);
-    }
-    return 0;
-}
-
-/* Adds one pair with comparison vector g; *index receives its pattern. Returns 0, or -1. */
-static int patterns_add(patterns_t *pt, const uint8_t *g, size_t *index)
-{
-    if (pt->n == pt->cap && patterns_grow(pt) != 0)
-        return -1;
-    size_t h = hash32((const char *)g, pt->nfields) & (pt->nslots - 1);
-    for (; pt->slots[h]; h = (h + 1) & (pt->nslots - 1)) {
-        size_t p = pt->slots[h] - 1;
-        if (memcmp(pt->gamma + p * pt->nfields, g, pt->nfields) == 0) {
-            pt->count[p] += 1;
-            *index = p;
-            return 0;
-        }
-    }
-    memcpy(pt->gamma + pt->n * pt->nfields, g, pt->nfields);
-    pt->count[pt->n] = 1;
-    pt->slots[h] = (uint32_t)(pt->n + 1);
-    *index = pt->n++;
-    return 0;
-}
-
 /* ---------- the model ---------- */
 
 struct fs_model_t {
@@ -714,7 +589,7 @@ static double posterior(const uint8_t *g, size_t nfields, const double *m, const
  * exceed the Bayesian information criterion's penalty, half the number of free parameters times
  * the log of the number of pairs. EM always fits a "match" class, even among pairs that share
  * nobody; without this check, noise among the lookalikes blocking collects becomes matches. */
-static bool matches_found(const fs_model_t *self, const patterns_t *pt, const double *m,
+static bool matches_found(const fs_model_t *self, const fs_patterns_t *pt, const double *m,
                           double lambda, size_t npairs, const bool *left_out)
 {
     size_t nf = self->layout.nfields, params = 1;
@@ -766,7 +641,7 @@ static long em_per_rule(fs_model_t *self, const uint64_t *pairs, size_t npairs,
             continue;
         for (size_t i = 0; i < d->nrecords; i++)
             has[i] = blocking_rule_key(d, &rules[r], i, &key[i]);
-        patterns_t pt = {.nfields = nf};
+        fs_patterns_t pt = {.nfields = nf};
         size_t nm = 0;
         for (size_t p = 0; p < npairs && used >= 0; p++) {
             size_t i = FS_PAIR_LEFT(pairs[p]), j = FS_PAIR_RIGHT(pairs[p]);
@@ -776,7 +651,7 @@ static long em_per_rule(fs_model_t *self, const uint64_t *pairs, size_t npairs,
             for (size_t f = 0; f < nf; f++)
                 g[f] = left_out[f] ? 0 : gamma[p * nf + f];
             size_t index;
-            if (patterns_add(&pt, g, &index) != 0) {
+            if (fs_patterns_add(&pt, g, &index) != 0) {
                 used = -1;
                 break;
             }
@@ -790,7 +665,7 @@ static long em_per_rule(fs_model_t *self, const uint64_t *pairs, size_t npairs,
                          EM_RULE_MAX_ITER);
             used++;
             if (!matches_found(self, &pt, m, lambda, nm, left_out)) {
-                patterns_free(&pt);
+                fs_patterns_free(&pt);
                 continue;
             }
             for (size_t k = 0; k < nm; k++) {
@@ -807,7 +682,7 @@ static long em_per_rule(fs_model_t *self, const uint64_t *pairs, size_t npairs,
                 weight_out[f] += expected;
             }
         }
-        patterns_free(&pt);
+        fs_patterns_free(&pt);
     }
     free(key);
     free(has);
@@ -824,12 +699,12 @@ int fs_model_train(fs_model_t *self, const uint64_t *pairs, size_t npairs, uint6
     estimate_u(self, seed);
     uint8_t *gamma = malloc(npairs * nf + 1);
     double *best = calloc(npairs + 1, sizeof *best);
-    patterns_t all = {.nfields = nf};
+    fs_patterns_t all = {.nfields = nf};
     int rc = gamma && best ? 0 : -1;
     for (size_t p = 0; p < npairs && rc == 0; p++) {
         size_t index;
         model_compare(self, FS_PAIR_LEFT(pairs[p]), FS_PAIR_RIGHT(pairs[p]), gamma + p * nf);
-        rc = patterns_add(&all, gamma + p * nf, &index);
+        rc = fs_patterns_add(&all, gamma + p * nf, &index);
     }
     /* EM over all candidates: m for a field every rule blocks on, and the fallback */
     double lambda = 0.1;
@@ -842,7 +717,7 @@ int fs_model_train(fs_model_t *self, const uint64_t *pairs, size_t npairs, uint6
         used = em_per_rule(self, pairs, npairs, gamma, best, m_sum, weight);
         rc = used < 0 ? -1 : 0;
     }
-    patterns_free(&all);
+    fs_patterns_free(&all);
     free(gamma);
     if (rc != 0) {
         free(best);

@@ -12,6 +12,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "fs_em.h"
+
 typedef enum {
     FS_KIND_NHS_NUMBER, /* 10 digits; levels exact, one transposition or wrong digit, else */
     FS_KIND_FORENAME,   /* exact, swapped with surname, Jaro-Winkler >= 0.92, >= 0.80, else */
@@ -25,9 +27,6 @@ typedef enum {
     FS_KIND_TEXT,       /* exact, Jaro-Winkler >= 0.92, >= 0.80, else */
     FS_KIND_EXACT       /* exact, else */
 } fs_kind_t;
-
-#define FS_MAX_LEVELS 6
-#define FS_MAX_FIELDS 32
 
 /* "forename" -> FS_KIND_FORENAME; 0, or -1 for a name that is no kind ("id" and "ignore" are
  * the caller's). */
@@ -61,20 +60,6 @@ typedef struct {
 
 /* Levels of every field for records i and j into levels[nfields]. */
 void fs_compare(const fs_data_t *data, size_t i, size_t j, uint8_t *levels);
-
-/* Expectation-maximisation of m and the prior with u fixed. gamma[p * nfields + f] is pair p's
- * level for field f; u[f * FS_MAX_LEVELS + l] and m likewise (m holds the starting values and
- * receives the estimates; null levels are ignored). *prior holds the starting proportion of
- * matches among the pairs and receives the estimate. Runs until no parameter moves by more than
- * 1e-6 or max_iter rounds; returns the rounds run. */
-size_t fs_em(const uint8_t *gamma, size_t npairs, size_t nfields, const size_t *nlevels,
-             const double *u, double *m, double *prior, size_t max_iter);
-
-/* The same over distinct comparison vectors: gamma[p * nfields + f] is pattern p's level and
- * count[p] the number of pairs with it (NULL: one each). */
-size_t fs_em_counts(const uint8_t *gamma, const double *count, size_t npatterns, size_t nfields,
-                    const size_t *nlevels, const double *u, double *m, double *prior,
-                    size_t max_iter);
 
 typedef struct fs_model_t fs_model_t;
 

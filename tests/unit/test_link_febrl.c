@@ -105,8 +105,9 @@ static void febrl_free(febrl_t *fb)
     free(fb->duplicate);
 }
 
-/* Reorders the records so that those with in_a[r] come first, as file A; the rest are file B. */
-static void febrl_split(febrl_t *fb, const bool *in_a)
+/* Reorders the records so that those for which in_a holds come first, as file A; the rest are
+ * file B. */
+static void febrl_split(febrl_t *fb, bool (*in_a)(const febrl_t *fb, size_t r))
 {
     size_t n = fb->data.nrecords, k = 0;
     char **values = malloc(n * NMAP * sizeof *values);
@@ -117,7 +118,7 @@ static void febrl_split(febrl_t *fb, const bool *in_a)
     assert_non_null(duplicate);
     for (int pass = 1; pass >= 0; pass--)
         for (size_t r = 0; r < n; r++) {
-            if (in_a[r] != (pass == 1))
+            if (in_a(fb, r) != (pass == 1))
                 continue;
             memcpy(values + k * NMAP, fb->values + r * NMAP, NMAP * sizeof *values);
             entity[k] = fb->entity[r];
@@ -133,6 +134,16 @@ static void febrl_split(febrl_t *fb, const bool *in_a)
     fb->entity = entity;
     fb->duplicate = duplicate;
     fb->data.values = (const char *const *)values;
+}
+
+static bool is_original(const febrl_t *fb, size_t r)
+{
+    return !fb->duplicate[r];
+}
+
+static bool even_entity(const febrl_t *fb, size_t r)
+{
+    return fb->entity[r] % 2 == 0;
 }
 
 typedef struct {
@@ -158,7 +169,8 @@ static accuracy_t pairwise(const febrl_t *fb, const size_t *cluster)
     return a;
 }
 
-static int febrl_open(const char *name, febrl_t *fb)
+/* Loads FEBRL file name, split into two files by in_a when not NULL; -1 when it is absent. */
+static int febrl_open(const char *name, febrl_t *fb, bool (*in_a)(const febrl_t *fb, size_t r))
 {
     char path[512];
     snprintf(path, sizeof path, "%s%s", FEBRL_DIR, name);
@@ -166,6 +178,8 @@ static int febrl_open(const char *name, febrl_t *fb)
         print_message("%s not found: skipped\n", path);
         return -1;
     }
+    if (in_a)
+        febrl_split(fb, in_a);
     return 0;
 }
 
@@ -192,7 +206,7 @@ static void dedupe(void **state)
 {
     const char *name = *state;
     febrl_t fb;
-    if (febrl_open(name, &fb) != 0)
+    if (febrl_open(name, &fb, NULL) != 0)
         skip();
     accuracy_t a = link_and_count(name, &fb);
     febrl_free(&fb);
@@ -206,14 +220,8 @@ static void originals_to_duplicates(void **state)
 {
     const char *name = *state;
     febrl_t fb;
-    if (febrl_open(name, &fb) != 0)
+    if (febrl_open(name, &fb, is_original) != 0)
         skip();
-    bool *in_a = malloc(fb.data.nrecords * sizeof *in_a);
-    assert_non_null(in_a);
-    for (size_t r = 0; r < fb.data.nrecords; r++)
-        in_a[r] = !fb.duplicate[r];
-    febrl_split(&fb, in_a);
-    free(in_a);
     char what[64];
     snprintf(what, sizeof what, "%s originals to duplicates", name);
     accuracy_t a = link_and_count(what, &fb);
@@ -228,14 +236,8 @@ static void files_sharing_no_one(void **state)
 {
     const char *name = *state;
     febrl_t fb;
-    if (febrl_open(name, &fb) != 0)
+    if (febrl_open(name, &fb, even_entity) != 0)
         skip();
-    bool *in_a = malloc(fb.data.nrecords * sizeof *in_a);
-    assert_non_null(in_a);
-    for (size_t r = 0; r < fb.data.nrecords; r++)
-        in_a[r] = fb.entity[r] % 2 == 0;
-    febrl_split(&fb, in_a);
-    free(in_a);
     char what[64];
     snprintf(what, sizeof what, "%s split by entity", name);
     accuracy_t a = link_and_count(what, &fb);
