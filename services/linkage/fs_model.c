@@ -435,7 +435,7 @@ static int intern_values(fs_model_t *self)
             }
             const cell_t *first = &self->cells[slots[h] - 1];
             if (first->len == cell->len && memcmp(first->s, cell->s, cell->len) == 0 &&
-                strcmp(first->s, cell->s) == 0) {
+                (cell->len < UINT16_MAX || strcmp(first->s, cell->s) == 0)) {
                 cell->id = first->id;
                 break;
             }
@@ -464,7 +464,9 @@ static int intern_values(fs_model_t *self)
 fs_model_t *fs_model_new(const fs_data_t *data)
 {
     assert(data);
-    if (data->nfields == 0 || data->nfields > FS_MAX_FIELDS || data->nrecords >= UINT32_MAX / 2)
+    /* records, and cells in the table of values, are counted in 32 bits */
+    if (data->nfields == 0 || data->nfields > FS_MAX_FIELDS ||
+        data->nrecords >= UINT32_MAX / 2 / FS_MAX_FIELDS)
         return NULL;
     fs_model_t *self = calloc(1, sizeof *self);
     if (!self)

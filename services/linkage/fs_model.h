@@ -63,8 +63,9 @@ void fs_compare(const fs_data_t *data, size_t i, size_t j, uint8_t *levels);
 
 typedef struct fs_model_t fs_model_t;
 
-/* A model over data (which must outlive it), not yet trained. NULL when out of memory or data
- * has no field or too many. */
+/* A model over data (which must outlive it), not yet trained: each value is prepared for
+ * comparing once (interned, measured, parsed). NULL when out of memory, or data has no field,
+ * too many, or 67 million records or more. */
 fs_model_t *fs_model_new(const fs_data_t *data);
 void fs_model_destroy(fs_model_t **self_p);
 /* Learns u from random pairs drawn with seed, then m and the prior by EM over the candidate
