@@ -7,24 +7,6 @@
 
 #include "string_compare.h"
 
-#define MAX_RULES 64
-
-/* PART_SOUNDEX_EITHER_ORDER: the sound codes of both parts, in sorted order, so that forename and
- * surname swapped give the same key (the rule's second part is then unused). */
-typedef enum {
-    PART_VALUE,
-    PART_SOUNDEX,
-    PART_YEAR,
-    PART_DISTRICT,
-    PART_SOUNDEX_EITHER_ORDER
-} part_t;
-
-typedef struct {
-    size_t nparts;
-    size_t field[2];
-    part_t part[2];
-} rule_t;
-
 typedef struct {
     uint64_t hash;
     size_t record;
@@ -37,11 +19,10 @@ static uint64_t fnv(uint64_t h, const char *s, size_t n)
     return (h ^ 0xff) * 1099511628211u; /* separator between parts */
 }
 
-/* Hash of a record's key under rule; false when a part is null. */
-static bool rule_key(const fs_data_t *d, const rule_t *rule, size_t r, uint64_t *hash)
+bool blocking_rule_key(const fs_data_t *d, const blocking_rule_t *rule, size_t r, uint64_t *hash)
 {
     uint64_t h = 1469598103934665603u;
-    if (rule->part[0] == PART_SOUNDEX_EITHER_ORDER) {
+    if (rule->part[0] == BLOCKING_PART_SOUNDEX_EITHER_ORDER) {
         const char *v0 = d->values[r * d->nfields + rule->field[0]];
         const char *v1 = d->values[r * d->nfields + rule->field[1]];
         char c0[5], c1[5];
@@ -61,10 +42,10 @@ static bool rule_key(const fs_data_t *d, const rule_t *rule, size_t r, uint64_t 
         if (!v || !*v)
             return false;
         switch (rule->part[p]) {
-        case PART_VALUE:
+        case BLOCKING_PART_VALUE:
             h = fnv(h, v, strlen(v));
             break;
-        case PART_SOUNDEX: {
+        case BLOCKING_PART_SOUNDEX: {
             char code[5];
             string_soundex(v, code);
             if (!code[0])
@@ -72,12 +53,12 @@ static bool rule_key(const fs_data_t *d, const rule_t *rule, size_t r, uint64_t 
             h = fnv(h, code, strlen(code));
             break;
         }
-        case PART_YEAR:
+        case BLOCKING_PART_YEAR:
             h = fnv(h, v, 4);
             break;
-        case PART_SOUNDEX_EITHER_ORDER:
+        case BLOCKING_PART_SOUNDEX_EITHER_ORDER:
             return false; /* handled above */
-        case PART_DISTRICT: {
+        case BLOCKING_PART_DISTRICT: {
             const char *sp = strchr(v, ' ');
             h = fnv(h, v, sp ? (size_t)(sp - v) : strlen(v));
             break;
@@ -88,11 +69,12 @@ static bool rule_key(const fs_data_t *d, const rule_t *rule, size_t r, uint64_t 
     return true;
 }
 
-static void add_rule(rule_t *rules, size_t *n, size_t f1, part_t p1, long f2, part_t p2)
+static void add_rule(blocking_rule_t *rules, size_t *n, size_t f1, blocking_part_t p1, long f2,
+                     blocking_part_t p2)
 {
-    if (*n >= MAX_RULES)
+    if (*n >= BLOCKING_MAX_RULES)
         return;
-    rule_t *r = &rules[(*n)++];
+    blocking_rule_t *r = &rules[(*n)++];
     r->nparts = f2 >= 0 ? 2 : 1;
     r->field[0] = f1;
     r->part[0] = p1;
@@ -122,7 +104,7 @@ static bool long_numbers(const fs_data_t *d, size_t f)
     return present > 0 && longer * 2 > present;
 }
 
-static size_t build_rules(const fs_data_t *d, rule_t *rules)
+size_t blocking_rules(const fs_data_t *d, blocking_rule_t *rules)
 {
     size_t n = 0;
     long fore = first_field(d, FS_KIND_FORENAME), sur = first_field(d, FS_KIND_SURNAME);
@@ -131,27 +113,30 @@ static size_t build_rules(const fs_data_t *d, rule_t *rules)
     for (size_t f = 0; f < d->nfields; f++)
         if (d->kinds[f] == FS_KIND_NHS_NUMBER ||
             (d->kinds[f] == FS_KIND_NUMBER && long_numbers(d, f)))
-            add_rule(rules, &n, f, PART_VALUE, -1, PART_VALUE);
+            add_rule(rules, &n, f, BLOCKING_PART_VALUE, -1, BLOCKING_PART_VALUE);
     if (dob >= 0)
-        add_rule(rules, &n, (size_t)dob, PART_VALUE, -1, PART_VALUE);
+        add_rule(rules, &n, (size_t)dob, BLOCKING_PART_VALUE, -1, BLOCKING_PART_VALUE);
     if (sur >= 0 && dob >= 0)
-        add_rule(rules, &n, (size_t)sur, PART_SOUNDEX, dob, PART_YEAR);
+        add_rule(rules, &n, (size_t)sur, BLOCKING_PART_SOUNDEX, dob, BLOCKING_PART_YEAR);
     if (fore >= 0 && dob >= 0)
-        add_rule(rules, &n, (size_t)fore, PART_VALUE, dob, PART_YEAR);
+        add_rule(rules, &n, (size_t)fore, BLOCKING_PART_VALUE, dob, BLOCKING_PART_YEAR);
     if (fore >= 0 && sur >= 0)
-        add_rule(rules, &n, (size_t)fore, PART_SOUNDEX_EITHER_ORDER, sur, PART_SOUNDEX);
+        add_rule(rules, &n, (size_t)fore, BLOCKING_PART_SOUNDEX_EITHER_ORDER, sur,
+                 BLOCKING_PART_SOUNDEX);
     long names[3] = {sur, fore, name};
     for (size_t k = 0; k < 3; k++) {
         if (names[k] < 0)
             continue;
         if (pc >= 0)
-            add_rule(rules, &n, (size_t)names[k], PART_SOUNDEX, pc, PART_DISTRICT);
+            add_rule(rules, &n, (size_t)names[k], BLOCKING_PART_SOUNDEX, pc,
+                     BLOCKING_PART_DISTRICT);
         for (size_t f = 0; f < d->nfields; f++)
             if (d->kinds[f] == FS_KIND_NUMBER)
-                add_rule(rules, &n, (size_t)names[k], PART_SOUNDEX, (long)f, PART_VALUE);
+                add_rule(rules, &n, (size_t)names[k], BLOCKING_PART_SOUNDEX, (long)f,
+                         BLOCKING_PART_VALUE);
     }
     if (name >= 0 && dob >= 0)
-        add_rule(rules, &n, (size_t)name, PART_SOUNDEX, dob, PART_YEAR);
+        add_rule(rules, &n, (size_t)name, BLOCKING_PART_SOUNDEX, dob, BLOCKING_PART_YEAR);
     return n;
 }
 
@@ -185,8 +170,8 @@ static int push(uint64_t **pairs, size_t *n, size_t *cap, uint64_t p)
 
 int blocking_candidates(const fs_data_t *data, uint64_t **pairs, size_t *npairs, size_t *nrules)
 {
-    rule_t rules[MAX_RULES];
-    size_t nr = build_rules(data, rules);
+    blocking_rule_t rules[BLOCKING_MAX_RULES];
+    size_t nr = blocking_rules(data, rules);
     size_t n = data->nrecords;
     size_t nl = data->nleft > 0 && data->nleft < n ? data->nleft : 0;
     entry_t *entries = malloc((n + 1) * sizeof *entries);
@@ -197,7 +182,7 @@ int blocking_candidates(const fs_data_t *data, uint64_t **pairs, size_t *npairs,
     for (size_t r = 0; r < nr; r++) {
         size_t ne = 0;
         for (size_t i = 0; i < n; i++)
-            if (rule_key(data, &rules[r], i, &entries[ne].hash))
+            if (blocking_rule_key(data, &rules[r], i, &entries[ne].hash))
                 entries[ne++].record = i;
         qsort(entries, ne, sizeof *entries, by_hash);
         for (size_t s = 0; s < ne;) {

@@ -11,12 +11,37 @@
 #ifndef NCAP_BLOCKING_H
 #define NCAP_BLOCKING_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "fs_model.h"
 
 #define BLOCKING_MAX_BLOCK 1000
+#define BLOCKING_MAX_RULES 64
+
+/* PART_SOUNDEX_EITHER_ORDER: the sound codes of both fields, in sorted order, so that forename
+ * and surname swapped give the same key. */
+typedef enum {
+    BLOCKING_PART_VALUE,
+    BLOCKING_PART_SOUNDEX,
+    BLOCKING_PART_YEAR,
+    BLOCKING_PART_DISTRICT,
+    BLOCKING_PART_SOUNDEX_EITHER_ORDER
+} blocking_part_t;
+
+/* A rule: records whose parts of these fields agree are in one block. */
+typedef struct {
+    size_t nparts;
+    size_t field[2];
+    blocking_part_t part[2];
+} blocking_rule_t;
+
+/* The rules for data's kinds of field into rules[BLOCKING_MAX_RULES]; returns how many. */
+size_t blocking_rules(const fs_data_t *data, blocking_rule_t *rules);
+/* A hash of record's key under rule into *key; false when a part of it is null. */
+bool blocking_rule_key(const fs_data_t *data, const blocking_rule_t *rule, size_t record,
+                       uint64_t *key);
 
 /* Candidate pairs of data, sorted, each FS_PAIR(i, j) with i < j (across the files when data has
  * two). *pairs is malloc'ed; the caller frees it. *nrules receives the number of rules used (may

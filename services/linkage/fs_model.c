@@ -16,7 +16,7 @@
 
 #define U_RANDOM_PAIRS 300000
 #define EM_MAX_ITER 100
-#define PROB_FLOOR 1e-6
+#define EM_RULE_MAX_ITER 1000
 
 static const struct {
     const char *name;
@@ -171,7 +171,7 @@ int fs_value_normalise(fs_kind_t kind, const char *raw, char *out, size_t outsz)
     case FS_KIND_NHS_NUMBER: {
         char digits[11];
         nhs_number_status_t st = nhs_number_check(raw, digits);
-        if (st == NHS_NUMBER_EMPTY)
+        if (st == NHS_NUMBER_EMPTY || st == NHS_NUMBER_PLACEHOLDER)
             return 0;
         if (st == NHS_NUMBER_FORMAT || outsz < 11)
             return -1;
@@ -224,6 +224,75 @@ int fs_value_normalise(fs_kind_t kind, const char *raw, char *out, size_t outsz)
 
 /* ---------- comparing ---------- */
 
+/* A value ready to compare: its length, an id equal for equal strings, and what a kind needs
+ * at hand. Built once per record and field in a model, or on the fly by fs_compare. */
+typedef struct {
+    const char *s; /* NULL for null */
+    uint32_t id;   /* interned in a model (equal ids iff equal strings), else a hash */
+    uint16_t len;
+    uint16_t aux; /* postcode: outward length | area letters << 8; NHS number: 1 when valid */
+} cell_t;
+
+typedef struct {
+    size_t nfields;
+    fs_kind_t kinds[FS_MAX_FIELDS];
+    long swap[FS_MAX_FIELDS]; /* for a forename, the surname field, and the reverse; else -1 */
+    bool interned;
+} layout_t;
+
+static void layout_init(layout_t *L, const fs_data_t *data)
+{
+    long fore = -1, sur = -1;
+    L->nfields = data->nfields;
+    L->interned = false;
+    for (size_t f = 0; f < data->nfields; f++) {
+        L->kinds[f] = data->kinds[f];
+        if (data->kinds[f] == FS_KIND_FORENAME && fore < 0)
+            fore = (long)f;
+        if (data->kinds[f] == FS_KIND_SURNAME && sur < 0)
+            sur = (long)f;
+    }
+    for (size_t f = 0; f < data->nfields; f++)
+        L->swap[f] = data->kinds[f] == FS_KIND_FORENAME  ? sur
+                     : data->kinds[f] == FS_KIND_SURNAME ? fore
+                                                         : -1;
+}
+
+static uint32_t hash32(const char *s, size_t n)
+{
+    uint32_t h = 2166136261u;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ (unsigned char)s[i]) * 16777619u;
+    return h;
+}
+
+static void cell_init(cell_t *c, fs_kind_t kind, const char *s)
+{
+    memset(c, 0, sizeof *c);
+    c->s = s;
+    if (!s)
+        return;
+    size_t n = strlen(s);
+    c->len = (uint16_t)(n > UINT16_MAX ? UINT16_MAX : n);
+    c->id = hash32(s, c->len);
+    if (kind == FS_KIND_POSTCODE) {
+        size_t out = 0, area = 0;
+        while (out < c->len && s[out] != ' ')
+            out++;
+        while (area < out && isalpha((unsigned char)s[area]))
+            area++;
+        c->aux = (uint16_t)((out > 255 ? 255 : out) | (area > 255 ? 255 : area) << 8);
+    } else if (kind == FS_KIND_NHS_NUMBER) {
+        char digits[11];
+        c->aux = nhs_number_check(s, digits) == NHS_NUMBER_VALID;
+    }
+}
+
+static bool same(const layout_t *L, const cell_t *a, const cell_t *b)
+{
+    return a->id == b->id && (L->interned || (a->len == b->len && memcmp(a->s, b->s, a->len) == 0));
+}
+
 static long days_from_civil(int y, int m, int d)
 {
     y -= m <= 2;
@@ -234,225 +303,176 @@ static long days_from_civil(int y, int m, int d)
     return era * 146097 + doe - 719468;
 }
 
-static uint8_t compare_dob(const char *a, const char *b)
+static uint8_t compare_dob(const cell_t *ca, const cell_t *cb)
 {
-    if (strcmp(a, b) == 0)
-        return 1;
+    const char *a = ca->s, *b = cb->s;
+    if (ca->len != 8 || cb->len != 8)
+        return 5;
     int ya = atoin(a, 4), ma = atoin(a + 4, 2), da = atoin(a + 6, 2);
     int yb = atoin(b, 4), mb = atoin(b + 4, 2), db = atoin(b + 6, 2);
     if (ya == yb && ma == db && da == mb)
         return 2;
-    int same = (ya == yb) + (ma == mb) + (da == db);
-    if (same == 2 || string_damerau_levenshtein(a, b) == 1)
+    int agree = (ya == yb) + (ma == mb) + (da == db);
+    if (agree == 2 || string_damerau_levenshtein_bounded(a, 8, b, 8, 1) == 1)
         return 3;
     long diff = days_from_civil(ya, ma, da) - days_from_civil(yb, mb, db);
-    if (diff >= -365 && diff <= 365)
-        return 4;
-    return 5;
+    return diff >= -365 && diff <= 365 ? 4 : 5;
 }
 
-static uint8_t compare_postcode(const char *a, const char *b)
+static uint8_t compare_postcode(const cell_t *a, const cell_t *b)
 {
-    if (strcmp(a, b) == 0)
-        return 1;
-    const char *sa = strchr(a, ' '), *sb = strchr(b, ' ');
-    size_t oa = (size_t)(sa - a), ob = (size_t)(sb - b);
-    if (oa == ob && memcmp(a, b, oa) == 0)
-        return sa[1] == sb[1] ? 2 : 3;
-    size_t la = 0, lb = 0;
-    while (isalpha((unsigned char)a[la]))
-        la++;
-    while (isalpha((unsigned char)b[lb]))
-        lb++;
-    return la == lb && memcmp(a, b, la) == 0 ? 4 : 5;
+    size_t oa = a->aux & 0xff, ob = b->aux & 0xff;
+    if (oa == ob && memcmp(a->s, b->s, oa) == 0)
+        return oa + 1 < a->len && ob + 1 < b->len && a->s[oa + 1] == b->s[ob + 1] ? 2 : 3;
+    size_t la = a->aux >> 8, lb = b->aux >> 8;
+    return la == lb && memcmp(a->s, b->s, la) == 0 ? 4 : 5;
 }
 
-static uint8_t compare_fuzzy(const char *a, const char *b, uint8_t first)
+static uint8_t compare_fuzzy(const cell_t *a, const cell_t *b, uint8_t first)
 {
-    double jw = string_jaro_winkler(a, b);
+    double jw = string_jaro_winkler_at_least(a->s, a->len, b->s, b->len, 0.80);
     return jw >= 0.92 ? first : jw >= 0.80 ? (uint8_t)(first + 1) : (uint8_t)(first + 2);
 }
 
-/* Field of kind in data other than f, or -1. */
-static long other_field(const fs_data_t *data, fs_kind_t kind)
+/* The level of one field; a and b are the records' cells (all fields). */
+static uint8_t compare_field(const layout_t *L, size_t f, const cell_t *ra, const cell_t *rb)
 {
-    for (size_t f = 0; f < data->nfields; f++)
-        if (data->kinds[f] == kind)
-            return (long)f;
-    return -1;
+    const cell_t *a = &ra[f], *b = &rb[f];
+    if (!a->s || !b->s)
+        return 0;
+    if (same(L, a, b))
+        return 1;
+    switch (L->kinds[f]) {
+    case FS_KIND_NHS_NUMBER:
+        return string_damerau_levenshtein_bounded(a->s, a->len, b->s, b->len, 1) == 1 ? 2 : 3;
+    case FS_KIND_NUMBER: {
+        size_t d = string_damerau_levenshtein_bounded(a->s, a->len, b->s, b->len, 2);
+        return d == 1 ? 2 : d == 2 ? 3 : 4;
+    }
+    case FS_KIND_FORENAME:
+    case FS_KIND_SURNAME: {
+        long g = L->swap[f];
+        /* a's this field is b's other one, or the reverse */
+        if (g >= 0 && ((rb[g].s && same(L, a, &rb[g])) || (ra[g].s && same(L, &ra[g], b))))
+            return 2;
+        return compare_fuzzy(a, b, 3);
+    }
+    case FS_KIND_NAME:
+    case FS_KIND_TEXT:
+        return compare_fuzzy(a, b, 2);
+    case FS_KIND_DOB:
+        return compare_dob(a, b);
+    case FS_KIND_POSTCODE:
+        return compare_postcode(a, b);
+    case FS_KIND_SEX:
+    case FS_KIND_EXACT:
+        return 2;
+    }
+    return 0;
+}
+
+static void compare_cells(const layout_t *L, const cell_t *ra, const cell_t *rb, uint8_t *levels)
+{
+    for (size_t f = 0; f < L->nfields; f++)
+        levels[f] = compare_field(L, f, ra, rb);
 }
 
 void fs_compare(const fs_data_t *data, size_t i, size_t j, uint8_t *levels)
 {
-    const char *const *ri = data->values + i * data->nfields;
-    const char *const *rj = data->values + j * data->nfields;
+    layout_t L;
+    cell_t ci[FS_MAX_FIELDS], cj[FS_MAX_FIELDS];
+    layout_init(&L, data);
     for (size_t f = 0; f < data->nfields; f++) {
-        const char *a = ri[f], *b = rj[f];
-        if (!a || !b) {
-            levels[f] = 0;
-            continue;
-        }
-        fs_kind_t kind = data->kinds[f];
-        bool same = strcmp(a, b) == 0;
-        switch (kind) {
-        case FS_KIND_NHS_NUMBER:
-            levels[f] = same ? 1 : string_damerau_levenshtein(a, b) == 1 ? 2 : 3;
-            break;
-        case FS_KIND_NUMBER: {
-            size_t d = same ? 0 : string_damerau_levenshtein(a, b);
-            levels[f] = same ? 1 : d == 1 ? 2 : d == 2 ? 3 : 4;
-            break;
-        }
-        case FS_KIND_FORENAME:
-        case FS_KIND_SURNAME: {
-            if (same) {
-                levels[f] = 1;
-                break;
-            }
-            long g =
-                other_field(data, kind == FS_KIND_FORENAME ? FS_KIND_SURNAME : FS_KIND_FORENAME);
-            if (g >= 0) {
-                const char *a2 = ri[g], *b2 = rj[g];
-                /* a's this field is b's other one, or the reverse */
-                if ((b2 && strcmp(a, b2) == 0) || (a2 && strcmp(a2, b) == 0)) {
-                    levels[f] = 2;
-                    break;
-                }
-            }
-            levels[f] = compare_fuzzy(a, b, 3);
-            break;
-        }
-        case FS_KIND_NAME:
-        case FS_KIND_TEXT:
-            levels[f] = same ? 1 : compare_fuzzy(a, b, 2);
-            break;
-        case FS_KIND_DOB:
-            levels[f] = compare_dob(a, b);
-            break;
-        case FS_KIND_POSTCODE:
-            levels[f] = compare_postcode(a, b);
-            break;
-        case FS_KIND_SEX:
-        case FS_KIND_EXACT:
-            levels[f] = same ? 1 : 2;
-            break;
-        }
+        cell_init(&ci[f], data->kinds[f], data->values[i * data->nfields + f]);
+        cell_init(&cj[f], data->kinds[f], data->values[j * data->nfields + f]);
     }
-}
-
-/* ---------- expectation-maximisation ---------- */
-
-size_t fs_em(const uint8_t *gamma, size_t npairs, size_t nfields, const size_t *nlevels,
-             const double *u, double *m, double *prior, size_t max_iter)
-{
-    double num[FS_MAX_FIELDS * FS_MAX_LEVELS];
-    size_t iter = 0;
-    while (iter < max_iter && npairs > 0) {
-        iter++;
-        memset(num, 0, sizeof(double) * nfields * FS_MAX_LEVELS);
-        double total = 0, lambda = *prior;
-        for (size_t p = 0; p < npairs; p++) {
-            const uint8_t *g = gamma + p * nfields;
-            double pm = lambda, pu = 1 - lambda;
-            for (size_t f = 0; f < nfields; f++) {
-                if (g[f] == 0)
-                    continue;
-                pm *= m[f * FS_MAX_LEVELS + g[f]];
-                pu *= u[f * FS_MAX_LEVELS + g[f]];
-            }
-            double post = pm + pu > 0 ? pm / (pm + pu) : 0;
-            total += post;
-            for (size_t f = 0; f < nfields; f++)
-                num[f * FS_MAX_LEVELS + g[f]] += post;
-        }
-        double change = fabs(total / (double)npairs - *prior);
-        *prior = total / (double)npairs;
-        for (size_t f = 0; f < nfields; f++) {
-            double sum = 0;
-            for (size_t l = 1; l < nlevels[f]; l++)
-                sum += num[f * FS_MAX_LEVELS + l];
-            for (size_t l = 1; l < nlevels[f]; l++) {
-                double v =
-                    sum > 0 ? num[f * FS_MAX_LEVELS + l] / sum : 1.0 / (double)(nlevels[f] - 1);
-                if (v < PROB_FLOOR)
-                    v = PROB_FLOOR;
-                double d = fabs(v - m[f * FS_MAX_LEVELS + l]);
-                if (d > change)
-                    change = d;
-                m[f * FS_MAX_LEVELS + l] = v;
-            }
-        }
-        if (change < 1e-6)
-            break;
-    }
-    return iter;
+    compare_cells(&L, ci, cj, levels);
 }
 
 /* ---------- the model ---------- */
 
 struct fs_model_t {
     const fs_data_t *data;
+    layout_t layout;
+    cell_t *cells;  /* cells[r * nfields + f] */
+    float *log2_tf; /* log2 of the share of records holding r's value of f (name fields) */
     size_t nlevels[FS_MAX_FIELDS];
     double m[FS_MAX_FIELDS * FS_MAX_LEVELS];
     double u[FS_MAX_FIELDS * FS_MAX_LEVELS];
     double w[FS_MAX_FIELDS * FS_MAX_LEVELS]; /* log2(m/u) */
+    double log2_m1[FS_MAX_FIELDS];
     bool tf_field[FS_MAX_FIELDS];
-    uint32_t *tf; /* tf[r * nfields + f]: records holding r's value of f (name fields) */
     long nhs_field, dob_field;
     double prior, log2_prior_odds;
 };
 
-typedef struct {
-    const char *value;
-    size_t record;
-} term_t;
-
-static int by_value(const void *x, const void *y)
-{
-    const term_t *a = x, *b = y;
-    int c = strcmp(a->value ? a->value : "", b->value ? b->value : "");
-    return c ? c : (a->record > b->record) - (a->record < b->record);
-}
-
-/* Counts, for every record, how many records share its value of each name field. */
-static int count_terms(fs_model_t *self)
+/* Gives equal values equal ids (across fields, so that a forename can be seen to equal a
+ * surname) and counts, for every name field, how many records share each record's value. */
+static int intern_values(fs_model_t *self)
 {
     const fs_data_t *d = self->data;
-    term_t *terms = malloc((d->nrecords + 1) * sizeof *terms);
-    self->tf = calloc(d->nrecords * d->nfields + 1, sizeof *self->tf);
-    if (!terms || !self->tf) {
-        free(terms);
+    size_t ncells = d->nrecords * d->nfields, nslots = 16;
+    while (nslots < ncells * 2)
+        nslots *= 2;
+    uint32_t *slots = calloc(nslots, sizeof *slots); /* cell index + 1 of the value's first */
+    uint32_t *count = calloc(ncells + 1, sizeof *count);
+    if (!slots || !count) {
+        free(slots);
+        free(count);
         return -1;
     }
+    uint32_t nids = 0;
+    for (size_t c = 0; c < ncells; c++) {
+        cell_t *cell = &self->cells[c];
+        if (!cell->s)
+            continue;
+        size_t h = cell->id & (nslots - 1);
+        for (;; h = (h + 1) & (nslots - 1)) {
+            if (!slots[h]) {
+                slots[h] = (uint32_t)(c + 1);
+                cell->id = nids++;
+                break;
+            }
+            const cell_t *first = &self->cells[slots[h] - 1];
+            if (first->len == cell->len && memcmp(first->s, cell->s, cell->len) == 0 &&
+                (cell->len < UINT16_MAX || strcmp(first->s, cell->s) == 0)) {
+                cell->id = first->id;
+                break;
+            }
+        }
+    }
+    self->layout.interned = true;
     for (size_t f = 0; f < d->nfields; f++) {
         if (!self->tf_field[f])
             continue;
+        memset(count, 0, nids * sizeof *count);
         for (size_t r = 0; r < d->nrecords; r++)
-            terms[r] = (term_t){d->values[r * d->nfields + f], r};
-        qsort(terms, d->nrecords, sizeof *terms, by_value);
-        for (size_t s = 0; s < d->nrecords;) {
-            size_t e = s + 1;
-            while (e < d->nrecords && terms[s].value && terms[e].value &&
-                   strcmp(terms[s].value, terms[e].value) == 0)
-                e++;
-            for (size_t k = s; k < e; k++)
-                self->tf[terms[k].record * d->nfields + f] = (uint32_t)(e - s);
-            s = e;
+            if (self->cells[r * d->nfields + f].s)
+                count[self->cells[r * d->nfields + f].id]++;
+        for (size_t r = 0; r < d->nrecords; r++) {
+            const cell_t *cell = &self->cells[r * d->nfields + f];
+            if (cell->s)
+                self->log2_tf[r * d->nfields + f] =
+                    (float)log2((double)count[cell->id] / (double)d->nrecords);
         }
     }
-    free(terms);
+    free(slots);
+    free(count);
     return 0;
 }
 
 fs_model_t *fs_model_new(const fs_data_t *data)
 {
     assert(data);
-    if (data->nfields == 0 || data->nfields > FS_MAX_FIELDS)
+    /* records, and cells in the table of values, are counted in 32 bits */
+    if (data->nfields == 0 || data->nfields > FS_MAX_FIELDS ||
+        data->nrecords >= UINT32_MAX / 2 / FS_MAX_FIELDS)
         return NULL;
     fs_model_t *self = calloc(1, sizeof *self);
     if (!self)
         return NULL;
     self->data = data;
+    layout_init(&self->layout, data);
     self->nhs_field = self->dob_field = -1;
     for (size_t f = 0; f < data->nfields; f++) {
         fs_kind_t k = data->kinds[f];
@@ -467,7 +487,16 @@ fs_model_t *fs_model_new(const fs_data_t *data)
             self->u[f * FS_MAX_LEVELS + l] = 1.0 / (double)(self->nlevels[f] - 1);
         }
     }
-    if (count_terms(self) != 0) {
+    size_t ncells = data->nrecords * data->nfields;
+    self->cells = malloc((ncells + 1) * sizeof *self->cells);
+    self->log2_tf = calloc(ncells + 1, sizeof *self->log2_tf);
+    if (!self->cells || !self->log2_tf) {
+        fs_model_destroy(&self);
+        return NULL;
+    }
+    for (size_t c = 0; c < ncells; c++)
+        cell_init(&self->cells[c], data->kinds[c % data->nfields], data->values[c]);
+    if (intern_values(self) != 0) {
         fs_model_destroy(&self);
         return NULL;
     }
@@ -478,10 +507,17 @@ void fs_model_destroy(fs_model_t **self_p)
 {
     assert(self_p);
     if (*self_p) {
-        free((*self_p)->tf);
+        free((*self_p)->cells);
+        free((*self_p)->log2_tf);
         free(*self_p);
         *self_p = NULL;
     }
+}
+
+static void model_compare(const fs_model_t *self, size_t i, size_t j, uint8_t *levels)
+{
+    size_t nf = self->layout.nfields;
+    compare_cells(&self->layout, self->cells + i * nf, self->cells + j * nf, levels);
 }
 
 static uint64_t splitmix(uint64_t *state)
@@ -492,13 +528,18 @@ static uint64_t splitmix(uint64_t *state)
     return z ^ (z >> 31);
 }
 
+static size_t left_count(const fs_data_t *d)
+{
+    return d->nleft > 0 && d->nleft < d->nrecords ? d->nleft : 0;
+}
+
 static void estimate_u(fs_model_t *self, uint64_t seed)
 {
     const fs_data_t *d = self->data;
     double count[FS_MAX_FIELDS * FS_MAX_LEVELS] = {0};
     uint8_t g[FS_MAX_FIELDS];
     uint64_t state = seed;
-    size_t n = d->nrecords, nl = d->nleft > 0 && d->nleft < n ? d->nleft : 0;
+    size_t n = d->nrecords, nl = left_count(d);
     if (n < 2)
         return;
     for (size_t k = 0; k < U_RANDOM_PAIRS; k++) {
@@ -511,7 +552,7 @@ static void estimate_u(fs_model_t *self, uint64_t seed)
             j = (size_t)(splitmix(&state) % (n - 1));
             j += j >= i;
         }
-        fs_compare(d, i, j, g);
+        model_compare(self, i, j, g);
         for (size_t f = 0; f < d->nfields; f++)
             count[f * FS_MAX_LEVELS + g[f]] += 1;
     }
@@ -525,27 +566,183 @@ static void estimate_u(fs_model_t *self, uint64_t seed)
     }
 }
 
+static void em_start(const fs_model_t *self, double *m)
+{
+    memset(m, 0, sizeof(double) * FS_MAX_FIELDS * FS_MAX_LEVELS);
+    for (size_t f = 0; f < self->layout.nfields; f++)
+        for (size_t l = 1; l < self->nlevels[f]; l++)
+            m[f * FS_MAX_LEVELS + l] = l == 1 ? 0.9 : 0.1 / (double)(self->nlevels[f] - 2);
+}
+
+static double posterior(const uint8_t *g, size_t nfields, const double *m, const double *u,
+                        double lambda)
+{
+    double pm = lambda, pu = 1 - lambda;
+    for (size_t f = 0; f < nfields; f++)
+        if (g[f]) {
+            pm *= m[f * FS_MAX_LEVELS + g[f]];
+            pu *= u[f * FS_MAX_LEVELS + g[f]];
+        }
+    return pm + pu > 0 ? pm / (pm + pu) : 0;
+}
+
+/* Whether the two classes EM fitted to a rule's pairs explain them better than "none of them
+ * match" (every pair from u) by more than the parameters bought: the gain in log-likelihood must
+ * exceed the Bayesian information criterion's penalty, half the number of free parameters times
+ * the log of the number of pairs. EM always fits a "match" class, even among pairs that share
+ * nobody; without this check, noise among the lookalikes blocking collects becomes matches. */
+static bool matches_found(const fs_model_t *self, const fs_patterns_t *pt, const double *m,
+                          double lambda, size_t npairs, const bool *left_out)
+{
+    size_t nf = self->layout.nfields, params = 1;
+    for (size_t f = 0; f < nf; f++)
+        if (!left_out[f])
+            params += self->nlevels[f] - 2;
+    double gain = 0;
+    for (size_t p = 0; p < pt->n; p++) {
+        const uint8_t *g = pt->gamma + p * nf;
+        double ratio = 1; /* P(gamma | match) / P(gamma | non-match) */
+        for (size_t f = 0; f < nf; f++)
+            if (g[f])
+                ratio *= m[f * FS_MAX_LEVELS + g[f]] / self->u[f * FS_MAX_LEVELS + g[f]];
+        gain += pt->count[p] * log(lambda * ratio + (1 - lambda));
+    }
+    return gain > 0.5 * (double)params * log((double)npairs);
+}
+
+/* Per blocking rule, EM over the candidate pairs whose records agree on the rule's key, with the
+ * rule's own fields left out: pairs found by agreeing on a date of birth say nothing about how
+ * often matches agree on it, and their agreement is no evidence of a match. Each rule gives m
+ * for the fields it leaves out (weighted by its expected matches) and, per pair, a probability
+ * of a match that blocking has not inflated; best[p] receives the highest over the rules that
+ * hold pair p. A rule whose fit does not beat "no matches" (matches_found) gives nothing.
+ * Returns the number of rules fitted (with a field left to compare and a pair), or -1 when out
+ * of memory. */
+static long em_per_rule(fs_model_t *self, const uint64_t *pairs, size_t npairs,
+                        const uint8_t *gamma, double *best, double *m_out, double *weight_out)
+{
+    const fs_data_t *d = self->data;
+    size_t nf = d->nfields;
+    blocking_rule_t rules[BLOCKING_MAX_RULES];
+    size_t nrules = blocking_rules(d, rules);
+    uint64_t *key = malloc((d->nrecords + 1) * sizeof *key);
+    bool *has = malloc(d->nrecords + 1);
+    uint32_t *member = malloc((npairs + 1) * sizeof *member); /* pair index */
+    uint32_t *pattern = malloc((npairs + 1) * sizeof *pattern);
+    long used = 0;
+    if (!key || !has || !member || !pattern)
+        used = -1;
+    for (size_t r = 0; r < nrules && used >= 0; r++) {
+        bool left_out[FS_MAX_FIELDS] = {false};
+        for (size_t k = 0; k < rules[r].nparts; k++)
+            left_out[rules[r].field[k]] = true;
+        size_t kept = 0;
+        for (size_t f = 0; f < nf; f++)
+            kept += !left_out[f];
+        if (kept == 0)
+            continue;
+        for (size_t i = 0; i < d->nrecords; i++)
+            has[i] = blocking_rule_key(d, &rules[r], i, &key[i]);
+        fs_patterns_t pt = {.nfields = nf};
+        size_t nm = 0;
+        for (size_t p = 0; p < npairs && used >= 0; p++) {
+            size_t i = FS_PAIR_LEFT(pairs[p]), j = FS_PAIR_RIGHT(pairs[p]);
+            if (!has[i] || !has[j] || key[i] != key[j])
+                continue;
+            uint8_t g[FS_MAX_FIELDS];
+            for (size_t f = 0; f < nf; f++)
+                g[f] = left_out[f] ? 0 : gamma[p * nf + f];
+            size_t index;
+            if (fs_patterns_add(&pt, g, &index) != 0) {
+                used = -1;
+                break;
+            }
+            member[nm] = (uint32_t)p;
+            pattern[nm++] = (uint32_t)index;
+        }
+        if (used >= 0 && nm > 0) {
+            double m[FS_MAX_FIELDS * FS_MAX_LEVELS], lambda = 0.1;
+            em_start(self, m);
+            fs_em_counts(pt.gamma, pt.count, pt.n, nf, self->nlevels, self->u, m, &lambda,
+                         EM_RULE_MAX_ITER);
+            used++;
+            if (!matches_found(self, &pt, m, lambda, nm, left_out)) {
+                fs_patterns_free(&pt);
+                continue;
+            }
+            for (size_t k = 0; k < nm; k++) {
+                double post = posterior(pt.gamma + pattern[k] * nf, nf, m, self->u, lambda);
+                if (post > best[member[k]])
+                    best[member[k]] = post;
+            }
+            double expected = lambda * (double)nm;
+            for (size_t f = 0; f < nf; f++) {
+                if (left_out[f])
+                    continue;
+                for (size_t l = 1; l < self->nlevels[f]; l++)
+                    m_out[f * FS_MAX_LEVELS + l] += expected * m[f * FS_MAX_LEVELS + l];
+                weight_out[f] += expected;
+            }
+        }
+        fs_patterns_free(&pt);
+    }
+    free(key);
+    free(has);
+    free(member);
+    free(pattern);
+    return used;
+}
+
 int fs_model_train(fs_model_t *self, const uint64_t *pairs, size_t npairs, uint64_t seed)
 {
     assert(self);
     const fs_data_t *d = self->data;
+    size_t nf = d->nfields;
     estimate_u(self, seed);
-    uint8_t *gamma = malloc(npairs * d->nfields + 1);
-    if (!gamma)
-        return -1;
-    for (size_t p = 0; p < npairs; p++)
-        fs_compare(d, FS_PAIR_LEFT(pairs[p]), FS_PAIR_RIGHT(pairs[p]), gamma + p * d->nfields);
+    uint8_t *gamma = malloc(npairs * nf + 1);
+    double *best = calloc(npairs + 1, sizeof *best);
+    fs_patterns_t all = {.nfields = nf};
+    int rc = gamma && best ? 0 : -1;
+    for (size_t p = 0; p < npairs && rc == 0; p++) {
+        size_t index;
+        model_compare(self, FS_PAIR_LEFT(pairs[p]), FS_PAIR_RIGHT(pairs[p]), gamma + p * nf);
+        rc = fs_patterns_add(&all, gamma + p * nf, &index);
+    }
+    /* EM over all candidates: m for a field every rule blocks on, and the fallback */
     double lambda = 0.1;
-    fs_em(gamma, npairs, d->nfields, self->nlevels, self->u, self->m, &lambda, EM_MAX_ITER);
+    double m_sum[FS_MAX_FIELDS * FS_MAX_LEVELS] = {0}, weight[FS_MAX_FIELDS] = {0};
+    long used = -1;
+    if (rc == 0) {
+        em_start(self, self->m);
+        fs_em_counts(all.gamma, all.count, all.n, nf, self->nlevels, self->u, self->m, &lambda,
+                     EM_MAX_ITER);
+        used = em_per_rule(self, pairs, npairs, gamma, best, m_sum, weight);
+        rc = used < 0 ? -1 : 0;
+    }
+    fs_patterns_free(&all);
     free(gamma);
-    for (size_t f = 0; f < d->nfields; f++)
+    if (rc != 0) {
+        free(best);
+        return -1;
+    }
+    double expected = 0;
+    for (size_t p = 0; p < npairs; p++)
+        expected += best[p];
+    free(best);
+    if (used == 0)
+        expected = lambda * (double)npairs;
+    for (size_t f = 0; f < nf; f++) {
+        if (weight[f] > 0)
+            for (size_t l = 1; l < self->nlevels[f]; l++)
+                self->m[f * FS_MAX_LEVELS + l] = m_sum[f * FS_MAX_LEVELS + l] / weight[f];
         for (size_t l = 1; l < self->nlevels[f]; l++)
             self->w[f * FS_MAX_LEVELS + l] =
                 log2(self->m[f * FS_MAX_LEVELS + l] / self->u[f * FS_MAX_LEVELS + l]);
-    size_t n = d->nrecords, nl = d->nleft > 0 && d->nleft < n ? d->nleft : 0;
-    double all = nl ? (double)nl * (double)(n - nl) : (double)n * (double)(n - 1) / 2;
-    double expected = lambda * (double)npairs;
-    self->prior = all > 0 ? expected / all : 0;
+        self->log2_m1[f] = log2(self->m[f * FS_MAX_LEVELS + 1]);
+    }
+    size_t n = d->nrecords, nl = left_count(d);
+    double every = nl ? (double)nl * (double)(n - nl) : (double)n * (double)(n - 1) / 2;
+    self->prior = every > 0 ? expected / every : 0;
     if (self->prior < 1e-12)
         self->prior = 1e-12;
     if (self->prior > 1 - 1e-12)
@@ -557,29 +754,21 @@ int fs_model_train(fs_model_t *self, const uint64_t *pairs, size_t npairs, uint6
 double fs_model_score(const fs_model_t *self, size_t i, size_t j, double *probability)
 {
     assert(self);
-    const fs_data_t *d = self->data;
+    size_t nf = self->layout.nfields;
     uint8_t g[FS_MAX_FIELDS];
-    fs_compare(d, i, j, g);
+    model_compare(self, i, j, g);
     double w = 0;
-    for (size_t f = 0; f < d->nfields; f++) {
-        if (g[f] == 0)
-            continue;
-        if (g[f] == 1 && self->tf_field[f]) {
-            double tf = (double)self->tf[i * d->nfields + f] / (double)d->nrecords;
-            w += log2(self->m[f * FS_MAX_LEVELS + 1] / tf);
-        } else {
+    for (size_t f = 0; f < nf; f++) {
+        if (g[f] == 1 && self->tf_field[f])
+            w += self->log2_m1[f] - self->log2_tf[i * nf + f];
+        else if (g[f])
             w += self->w[f * FS_MAX_LEVELS + g[f]];
-        }
     }
     if (probability) {
         *probability = 1.0 / (1.0 + exp2(-(w + self->log2_prior_odds)));
         if (self->nhs_field >= 0 && self->dob_field >= 0 && g[self->nhs_field] == 1 &&
-            g[self->dob_field] == 1) {
-            char digits[11];
-            if (nhs_number_check(d->values[i * d->nfields + (size_t)self->nhs_field], digits) ==
-                NHS_NUMBER_VALID)
-                *probability = 1.0;
-        }
+            g[self->dob_field] == 1 && self->cells[i * nf + (size_t)self->nhs_field].aux)
+            *probability = 1.0;
     }
     return w;
 }
@@ -604,6 +793,12 @@ double fs_model_u(const fs_model_t *self, size_t field, size_t level)
 
 int fs_link(const fs_data_t *data, uint64_t seed, double threshold, fs_result_t *result)
 {
+    return fs_link_clustered(data, seed, threshold, FS_CLUSTER_COMPONENTS, result);
+}
+
+int fs_link_clustered(const fs_data_t *data, uint64_t seed, double threshold,
+                      fs_clustering_t clustering, fs_result_t *result)
+{
     memset(result, 0, sizeof *result);
     fs_model_t *model = fs_model_new(data);
     if (!model)
@@ -624,8 +819,11 @@ int fs_link(const fs_data_t *data, uint64_t seed, double threshold, fs_result_t 
                 fs_model_score(model, FS_PAIR_LEFT(result->pairs[p]),
                                FS_PAIR_RIGHT(result->pairs[p]), &result->probability[p]);
         result->prior = fs_model_prior(model);
-        rc = clustering_components(data->nrecords, result->pairs, result->probability,
-                                   result->npairs, threshold, result->cluster);
+        rc = clustering == FS_CLUSTER_ONE_TO_ONE
+                 ? clustering_one_to_one(data->nrecords, result->pairs, result->probability,
+                                         result->npairs, threshold, result->cluster)
+                 : clustering_components(data->nrecords, result->pairs, result->probability,
+                                         result->npairs, threshold, result->cluster);
     }
     fs_model_destroy(&model);
     if (rc != 0)

@@ -12,6 +12,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "fs_em.h"
+
 typedef enum {
     FS_KIND_NHS_NUMBER, /* 10 digits; levels exact, one transposition or wrong digit, else */
     FS_KIND_FORENAME,   /* exact, swapped with surname, Jaro-Winkler >= 0.92, >= 0.80, else */
@@ -26,9 +28,6 @@ typedef enum {
     FS_KIND_EXACT       /* exact, else */
 } fs_kind_t;
 
-#define FS_MAX_LEVELS 6
-#define FS_MAX_FIELDS 32
-
 /* "forename" -> FS_KIND_FORENAME; 0, or -1 for a name that is no kind ("id" and "ignore" are
  * the caller's). */
 int fs_kind_parse(const char *name, fs_kind_t *kind);
@@ -39,8 +38,9 @@ size_t fs_kind_levels(fs_kind_t kind);
 /* Normalises raw (already trimmed) into out (outsz bytes): lower case and single spaces for
  * names and text, YYYYMMDD for dates (from YYYY-MM-DD, YYYYMMDD or DD/MM/YYYY, checked against
  * the calendar), "m"/"f" for sex, upper case "OUT IN" for postcodes, digits for numbers.
- * Returns 1 with a value, 0 for null (empty, or an unknown sex), -1 when the kind cannot parse
- * it (to be compared as null and counted). */
+ * Returns 1 with a value, 0 for null (empty, an unknown sex, or an NHS number that is one digit
+ * repeated, a placeholder for "not known"), -1 when the kind cannot parse it (to be compared as
+ * null and counted). */
 int fs_value_normalise(fs_kind_t kind, const char *raw, char *out, size_t outsz);
 
 typedef struct {
@@ -61,23 +61,21 @@ typedef struct {
 /* Levels of every field for records i and j into levels[nfields]. */
 void fs_compare(const fs_data_t *data, size_t i, size_t j, uint8_t *levels);
 
-/* Expectation-maximisation of m and the prior with u fixed. gamma[p * nfields + f] is pair p's
- * level for field f; u[f * FS_MAX_LEVELS + l] and m likewise (m holds the starting values and
- * receives the estimates; null levels are ignored). *prior holds the starting proportion of
- * matches among the pairs and receives the estimate. Runs until no parameter moves by more than
- * 1e-6 or max_iter rounds; returns the rounds run. */
-size_t fs_em(const uint8_t *gamma, size_t npairs, size_t nfields, const size_t *nlevels,
-             const double *u, double *m, double *prior, size_t max_iter);
-
 typedef struct fs_model_t fs_model_t;
 
-/* A model over data (which must outlive it), not yet trained. NULL when out of memory or data
- * has no field or too many. */
+/* A model over data (which must outlive it), not yet trained: each value is prepared for
+ * comparing once (interned, measured, parsed). NULL when out of memory, or data has no field,
+ * too many, or 67 million records or more. */
 fs_model_t *fs_model_new(const fs_data_t *data);
 void fs_model_destroy(fs_model_t **self_p);
 /* Learns u from random pairs drawn with seed, then m and the prior by EM over the candidate
- * pairs. The prior reported is the proportion of matches among all pairs of the data (expected
- * matches among candidates over all pairs). Returns 0, or -1 when out of memory. */
+ * pairs: once per blocking rule (blocking_rules) over the pairs agreeing on its key, with the
+ * rule's own fields left out, so that the agreement blocking selected is not taken for evidence
+ * of a match. A field's m is the mean over the rules that leave it out, weighted by their
+ * expected matches (EM over all candidates for a field every rule uses). The prior is the
+ * expected number of matches among the candidates (per pair, the highest probability any of
+ * its rules gives) over all pairs of the data: near 0 when the files share no one. Returns 0,
+ * or -1 when out of memory. */
 int fs_model_train(fs_model_t *self, const uint64_t *pairs, size_t npairs, uint64_t seed);
 /* Match weight of records i and j (term-frequency adjusted), and the probability from it and the
  * prior. A valid NHS number with an agreeing date of birth links at once (probability 1). */
@@ -97,9 +95,16 @@ typedef struct {
     double prior;
 } fs_result_t;
 
-/* Links data with seed at threshold into *result (fs_result_free releases it). Returns 0, or -1
- * when out of memory. */
+/* How scored pairs become people: connected components, or one-to-one (each record linked to
+ * at most one other, the most probable first: a death links to at most one patient). */
+typedef enum { FS_CLUSTER_COMPONENTS, FS_CLUSTER_ONE_TO_ONE } fs_clustering_t;
+
+/* Links data with seed at threshold into *result (fs_result_free releases it), clustering
+ * connected components. Returns 0, or -1 when out of memory. */
 int fs_link(const fs_data_t *data, uint64_t seed, double threshold, fs_result_t *result);
+/* The same with the clustering chosen. */
+int fs_link_clustered(const fs_data_t *data, uint64_t seed, double threshold,
+                      fs_clustering_t clustering, fs_result_t *result);
 void fs_result_free(fs_result_t *result);
 
 #endif

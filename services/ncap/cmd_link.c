@@ -19,32 +19,35 @@
 
 static void usage(FILE *out)
 {
-    fputs(
-        "usage: ncap link --map COLUMN=KIND [--map ...] [--threshold P] [--pairs PAIRS.csv]\n"
-        "                 [--seed S] A.csv [B.csv]\n"
-        "\n"
-        "Finds the same person across records, without labels (Fellegi-Sunter: u from random\n"
-        "pairs, m and the prior by expectation-maximisation over candidate pairs from several\n"
-        "blocking rules, term-frequency adjustment for names). One file: duplicates within it.\n"
-        "Two files: links A to B (only pairs across the files).\n"
-        "\n"
-        "  --map COLUMN=KIND  how to compare a column; KIND is id (the record key, required),\n"
-        "                     nhs_number, forename, surname, name, dob (YYYY-MM-DD, YYYYMMDD or\n"
-        "                     DD/MM/YYYY), sex, postcode (UK), number (any identifier number),\n"
-        "                     text (free text compared fuzzily), exact or ignore. Columns not\n"
-        "                     mapped are ignored\n"
-        "  --threshold P      link pairs whose match probability is P or more (default 0.5)\n"
-        "  --pairs FILE       also write record_id_l,record_id_r,match_weight,match_probability\n"
-        "                     for scored pairs above 0.01\n"
-        "  --seed S           seed for the random pairs u is learned from (default 1)\n"
-        "  --help             show this help\n"
-        "\n"
-        "Input is RFC 4180 CSV with a header; spaces around fields are trimmed; empty is null; a\n"
-        "value its kind cannot parse is compared as null and counted on standard error.\n"
-        "Output on stdout: file,record_id,cluster_id, one row per record (file 1 or 2); records\n"
-        "with the same cluster_id are the same person. The same input and seed give the same\n"
-        "output. Exit status 0, or 2 for usage, input or I/O trouble.\n",
-        out);
+    fputs("usage: ncap link --map COLUMN=KIND [--map ...] [--threshold P] [--pairs PAIRS.csv]\n"
+          "                 [--seed S] [--one-to-one] A.csv [B.csv]\n"
+          "\n"
+          "Finds the same person across records, without labels (Fellegi-Sunter: u from random\n"
+          "pairs, m and the prior by expectation-maximisation over candidate pairs from several\n"
+          "blocking rules, term-frequency adjustment for names). One file: duplicates within it.\n"
+          "Two files: links A to B (only pairs across the files).\n"
+          "\n"
+          "  --map COLUMN=KIND  how to compare a column; KIND is id (the record key, required),\n"
+          "                     nhs_number, forename, surname, name, dob (YYYY-MM-DD, YYYYMMDD or\n"
+          "                     DD/MM/YYYY), sex, postcode (UK), number (any identifier number),\n"
+          "                     text (free text compared fuzzily), exact or ignore. Columns not\n"
+          "                     mapped are ignored\n"
+          "  --threshold P      link pairs whose match probability is P or more (default 0.5)\n"
+          "  --pairs FILE       also write record_id_l,record_id_r,match_weight,match_probability\n"
+          "                     for scored pairs above 0.01\n"
+          "  --seed S           seed for the random pairs u is learned from (default 1)\n"
+          "  --one-to-one       each record links to at most one other, the most probable first\n"
+          "                     (a death to one patient), instead of joining whole groups\n"
+          "  --help             show this help\n"
+          "\n"
+          "Input is RFC 4180 CSV with a header; spaces around fields and header names are\n"
+          "trimmed; empty is null; a value its kind cannot parse is compared as null and counted\n"
+          "on standard error. Output on stdout: file,record_id,cluster_id, one row per record\n"
+          "(file 1 or 2) in input order; records with the same cluster_id are the same person,\n"
+          "whichever file they come from; clusters are numbered from 1 in order of first\n"
+          "appearance. The same input and seed give the same output, byte for byte. Exit status\n"
+          "0, or 2 for usage, input or I/O trouble.\n",
+          out);
 }
 
 static int fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -123,7 +126,8 @@ static int read_file(input_t *in, const char *path, size_t fileno)
     size_t len;
     if (file_read_all(path, &text, &len) != 0)
         return fail("could not read \"%s\": %s", path, strerror(errno));
-    csv_reader_t *csv = csv_reader_new(text, len, true);
+    size_t bom = len >= 3 && memcmp(text, "\xEF\xBB\xBF", 3) == 0 ? 3 : 0;
+    csv_reader_t *csv = csv_reader_new(text + bom, len - bom, true);
     if (!csv) {
         free(text);
         return fail("out of memory");
@@ -241,17 +245,38 @@ static int write_pairs(const char *path, const input_t *in, const fs_result_t *r
     return 0;
 }
 
+/* Replaces each record's cluster (a record index) by a number from 1, in order of first
+ * appearance. Returns 0, or -1 when out of memory. */
+static int number_clusters(size_t *cluster, size_t nrecords)
+{
+    size_t *number = calloc(nrecords + 1, sizeof *number);
+    if (!number)
+        return -1;
+    size_t next = 0;
+    for (size_t r = 0; r < nrecords; r++) {
+        if (!number[cluster[r]])
+            number[cluster[r]] = ++next;
+        cluster[r] = number[cluster[r]];
+    }
+    free(number);
+    return 0;
+}
+
 int cmd_link(int argc, char **argv)
 {
-    static const struct option options[] = {
-        {"map", required_argument, NULL, 'm'},   {"threshold", required_argument, NULL, 't'},
-        {"pairs", required_argument, NULL, 'p'}, {"seed", required_argument, NULL, 's'},
-        {"help", no_argument, NULL, 'h'},        {NULL, 0, NULL, 0}};
+    static const struct option options[] = {{"map", required_argument, NULL, 'm'},
+                                            {"threshold", required_argument, NULL, 't'},
+                                            {"pairs", required_argument, NULL, 'p'},
+                                            {"seed", required_argument, NULL, 's'},
+                                            {"one-to-one", no_argument, NULL, 'o'},
+                                            {"help", no_argument, NULL, 'h'},
+                                            {NULL, 0, NULL, 0}};
     input_t in;
     memset(&in, 0, sizeof in);
     double threshold = 0.5;
     uint64_t seed = 1;
     const char *pairs_path = NULL;
+    fs_clustering_t clustering = FS_CLUSTER_COMPONENTS;
     int rc = 0, opt;
     optind = 1;
     opterr = 0;
@@ -276,6 +301,9 @@ int cmd_link(int argc, char **argv)
             seed = strtoull(optarg, &end, 10);
             if (errno || *end || *optarg < '0' || *optarg > '9')
                 rc = usage_error("link", "--seed takes a whole number, not \"%s\"", optarg);
+            break;
+        case 'o':
+            clustering = FS_CLUSTER_ONE_TO_ONE;
             break;
         case 'h':
             usage(stdout);
@@ -324,14 +352,15 @@ int cmd_link(int argc, char **argv)
             data.kinds[in.maps[m].field] = in.maps[m].kind;
     fs_result_t res;
     memset(&res, 0, sizeof res);
-    if (in.nrecords > 0 && fs_link(&data, seed, threshold, &res) != 0)
+    if (in.nrecords > 0 && (fs_link_clustered(&data, seed, threshold, clustering, &res) != 0 ||
+                            number_clusters(res.cluster, in.nrecords) != 0))
         rc = fail("out of memory");
     if (rc == 0) {
         fputs("file,record_id,cluster_id\n", stdout);
         for (size_t r = 0; r < in.nrecords; r++) {
             char file[4], cluster[32];
             snprintf(file, sizeof file, "%d", nfiles == 2 && r >= in.nleft ? 2 : 1);
-            snprintf(cluster, sizeof cluster, "%zu", res.cluster[r] + 1);
+            snprintf(cluster, sizeof cluster, "%zu", res.cluster[r]);
             const char *fields[3] = {file, in.ids[r], cluster};
             csv_write_row(stdout, fields, 3);
         }

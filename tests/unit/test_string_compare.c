@@ -70,6 +70,57 @@ static void soundex_worked_examples(void **state)
     }
 }
 
+/* With lengths given, and the bit-mask matching of strings up to 64 bytes against the plain one
+ * for longer strings: the same figures. */
+static void known_lengths_and_long_strings(void **state)
+{
+    (void)state;
+    assert_near(string_jaro_n("MARTHAxx", 6, "MARHTAyy", 6), 0.944, 0.0005);
+    assert_near(string_jaro_winkler_n("DWAYNE", 6, "DUANE", 5), 0.840, 0.0005);
+    /* 70 bytes: a transposition near the end, over the 64-byte fast path */
+    char a[71], b[71];
+    for (int i = 0; i < 70; i++)
+        a[i] = b[i] = (char)('a' + (i * 7) % 26);
+    a[70] = b[70] = '\0';
+    b[66] = a[67];
+    b[67] = a[66];
+    double j70 = string_jaro(a, b);
+    assert_true(j70 < 1.0 && j70 > 0.99);
+    a[64] = b[64] = '\0'; /* the first 64 bytes are equal */
+    assert_near(string_jaro(a, b), 1.0, 0);
+}
+
+/* Only whether the score reaches the threshold matters: lengths alone rule out JONATHAN/JO
+ * (at most (2/8 + 2/2 + 1)/3 = 0.75, and 0.80 with the 2-byte prefix) against 0.85, and the
+ * true score comes back whenever it could reach it. */
+static void jaro_winkler_at_least(void **state)
+{
+    (void)state;
+    assert_near(string_jaro_winkler_at_least("jonathan", 8, "jo", 2, 0.85), 0.0, 0);
+    assert_near(string_jaro_winkler_at_least("jonathan", 8, "jo", 2, 0.70),
+                string_jaro_winkler("jonathan", "jo"), 1e-12);
+    assert_near(string_jaro_winkler_at_least("MARTHA", 6, "MARHTA", 6, 0.80), 0.961, 0.0005);
+}
+
+/* The bound is the distance when it is within it, else bound + 1. */
+static void damerau_levenshtein_bounded(void **state)
+{
+    (void)state;
+    assert_int_equal(string_damerau_levenshtein_bounded("6988048", 7, "6988408", 7, 1), 1);
+    assert_int_equal(string_damerau_levenshtein_bounded("6988048", 7, "6988048", 7, 0), 0);
+    assert_int_equal(string_damerau_levenshtein_bounded("6988048", 7, "6988049", 7, 0), 1);
+    assert_int_equal(string_damerau_levenshtein_bounded("kitten", 6, "sitting", 7, 3), 3);
+    assert_int_equal(string_damerau_levenshtein_bounded("kitten", 6, "sitting", 7, 2), 3);
+    assert_int_equal(string_damerau_levenshtein_bounded("kitten", 6, "sitting", 7, 1), 2);
+    /* a shift: every position differs, yet one deletion and one insertion */
+    assert_int_equal(string_damerau_levenshtein_bounded("1234567", 7, "2345678", 7, 2), 2);
+    assert_int_equal(string_damerau_levenshtein_bounded("1234567", 7, "2345678", 7, 1), 2);
+    /* lengths 4 apart, and byte counts far apart */
+    assert_int_equal(string_damerau_levenshtein_bounded("12", 2, "123456", 6, 2), 3);
+    assert_int_equal(string_damerau_levenshtein_bounded("1111111", 7, "2222222", 7, 2), 3);
+    assert_int_equal(string_damerau_levenshtein_bounded("CA", 2, "ABC", 3, 5), 3);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -77,6 +128,9 @@ int main(void)
         cmocka_unit_test(jaro_winkler_worked_examples),
         cmocka_unit_test(levenshtein_and_osa),
         cmocka_unit_test(soundex_worked_examples),
+        cmocka_unit_test(known_lengths_and_long_strings),
+        cmocka_unit_test(jaro_winkler_at_least),
+        cmocka_unit_test(damerau_levenshtein_bounded),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
