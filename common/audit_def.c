@@ -339,6 +339,46 @@ static int load_codes(loader_t *L, audit_field_t *f, const yaml_node_t *codes)
     return 0;
 }
 
+/* `standard: ethnic_category`: a code field whose list, labels and check are the NHS Data
+ * Dictionary's, shared by every audit (the labels are copied so that messages list them). */
+static int load_standard(loader_t *L, audit_field_t *f, const yaml_node_t *map,
+                         const yaml_node_t *codes)
+{
+    char *name = NULL;
+    if (get_string(L, map, "standard", false, &name))
+        return -1;
+    if (!name)
+        return 0;
+    int line = line_of(get(L, map, "standard"));
+    int unknown = nhs_code_list_from_name(name, &f->standard);
+    free(name);
+    if (unknown)
+        return lfail(L, line,
+                     "unknown standard \"%.40s\" (expected ethnic_category or "
+                     "stated_gender)",
+                     scalar(get(L, map, "standard")));
+    if (f->type != FT_CODE)
+        return lfail(L, line, "\"standard\" applies only to type code, not %s",
+                     type_names[f->type]);
+    if (codes && !is_null(codes))
+        return lfail(L, line_of(codes),
+                     "give either \"standard\" or \"codes\", not both: the standard brings "
+                     "its codes and labels");
+    size_t n = 0;
+    const nhs_code_t *list = nhs_code_list_codes(f->standard, &n);
+    f->codes = calloc(n, sizeof *f->codes);
+    if (!f->codes)
+        return lfail(L, line, "out of memory");
+    for (size_t i = 0; i < n; i++) {
+        f->codes[i].code = strdup(list[i].code);
+        f->codes[i].label = strdup(list[i].label);
+        f->n_codes = i + 1;
+        if (!f->codes[i].code || !f->codes[i].label)
+            return lfail(L, line, "out of memory");
+    }
+    return 0;
+}
+
 /* Compiles the field's pattern, anchored, once: values are matched against it on every row. */
 static int check_pattern(loader_t *L, const yaml_node_t *at, audit_field_t *f)
 {
@@ -365,8 +405,8 @@ static int check_pattern(loader_t *L, const yaml_node_t *at, audit_field_t *f)
 
 static int load_field(loader_t *L, size_t index, const yaml_node_t *map)
 {
-    static const char *keys[] = {"name",    "label", "type", "required", "identifier",
-                                 "link_as", "codes", "min",  "max",      "pattern"};
+    static const char *keys[] = {"name",  "label", "type", "required", "identifier", "link_as",
+                                 "codes", "min",   "max",  "pattern",  "standard"};
     audit_def_t *def = L->def;
     audit_field_t *f = &def->fields[index];
     snprintf(L->ctx, sizeof L->ctx, "field %zu: ", index + 1);
@@ -420,7 +460,11 @@ static int load_field(loader_t *L, size_t index, const yaml_node_t *map)
     }
 
     yaml_node_t *codes = get(L, map, "codes");
-    if (f->type == FT_CODE && (!codes || is_null(codes)))
+    if (load_standard(L, f, map, codes))
+        return -1;
+    if (f->standard != NHS_CODE_LIST_NONE)
+        codes = NULL;
+    else if (f->type == FT_CODE && (!codes || is_null(codes)))
         return lfail(L, f->line, "type code needs \"codes\", mapping each code to its label");
     if (codes && !is_null(codes)) {
         if (f->type != FT_CODE)
@@ -1008,7 +1052,9 @@ int audit_field_check(const audit_field_t *f, const char *value, char *rule, siz
         break;
     }
     case FT_CODE: {
-        for (size_t i = 0; i < f->n_codes; i++)
+        if (f->standard != NHS_CODE_LIST_NONE && nhs_code_list_label(f->standard, v))
+            return 0;
+        for (size_t i = 0; f->standard == NHS_CODE_LIST_NONE && i < f->n_codes; i++)
             if (strcmp(f->codes[i].code, v) == 0)
                 return 0;
         char codes[320];

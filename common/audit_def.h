@@ -7,6 +7,7 @@
 #include <stddef.h>
 
 #include "expr.h"
+#include "nhs_code_list.h"
 #include "record.h"
 
 typedef enum {
@@ -36,8 +37,9 @@ typedef struct {
     bool identifier; /* personal: seen only by ingest and linkage, never passed on */
     char *link_as; /* linkage role: nhs_number, forename, surname, dob, sex, postcode, lsoa; or NULL
                     */
-    audit_code_t *codes;
+    audit_code_t *codes; /* for type code: its own list, or the standard's (copied) */
     size_t n_codes;
+    nhs_code_list_t standard; /* `standard: ethnic_category`: the shared NHS check applies */
     bool has_min, has_max;
     double min, max;
     char *pattern;    /* POSIX extended regex the whole value must match, or NULL */

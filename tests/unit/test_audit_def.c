@@ -530,6 +530,57 @@ static void test_codes(void **state)
     audit_def_destroy(&def);
 }
 
+static void test_standard_code_lists(void **state)
+{
+    (void)state;
+    audit_def_t *def = load_nhfd();
+    const audit_field_t *eth = audit_def_field(def, "ethnic_category");
+    const audit_field_t *sex = audit_def_field(def, "sex");
+    assert_int_equal(eth->standard, NHS_CODE_LIST_ETHNIC_CATEGORY);
+    assert_int_equal(sex->standard, NHS_CODE_LIST_STATED_GENDER);
+    /* the labels come from the shared table */
+    assert_string_equal(eth->codes[16].code, "Z");
+    assert_string_equal(eth->codes[16].label, "Not stated");
+    static const char *eth_good[] = {"A", "H", "J", "N", "P", "R", "S", "Z", "99", " S "};
+    for (size_t i = 0; i < sizeof eth_good / sizeof eth_good[0]; i++)
+        assert_string_equal(check(def, "ethnic_category", eth_good[i]), "");
+    static const char *eth_bad[] = {"I", "O", "Q", "T", "a", "9", "98"};
+    for (size_t i = 0; i < sizeof eth_bad / sizeof eth_bad[0]; i++)
+        assert_string_equal(check(def, "ethnic_category", eth_bad[i]), "code");
+    assert_string_equal(check(def, "sex", "9"), "");
+    assert_string_equal(check(def, "sex", "0"), "code");
+    audit_def_destroy(&def);
+
+    char err[512] = "";
+    char text[4096];
+    snprintf(text, sizeof text,
+             "%s  - name: ethnicity\n"
+             "    type: code\n"
+             "    standard: ethnic_category\n",
+             base_def);
+    def = load_text(text, err, sizeof err);
+    if (!def)
+        fail_msg("refused: %s", err);
+    assert_int_equal(audit_def_field(def, "ethnicity")->n_codes, 18);
+    audit_def_destroy(&def);
+
+    refused("  - name: eth\n"
+            "    type: code\n"
+            "    standard: ethnicity\n", /* 21 */
+            21,
+            "field \"eth\": unknown standard \"ethnicity\" (expected ethnic_category or "
+            "stated_gender)");
+    refused("  - name: eth\n"
+            "    type: string\n"
+            "    standard: ethnic_category\n", /* 21 */
+            21, "\"standard\" applies only to type code, not string");
+    refused("  - name: eth\n"
+            "    type: code\n"
+            "    standard: stated_gender\n"
+            "    codes: {\"1\": Male}\n", /* 22 */
+            22, "give either \"standard\" or \"codes\", not both");
+}
+
 static void test_boolean(void **state)
 {
     (void)state;
@@ -915,6 +966,7 @@ int main(void)
         cmocka_unit_test(test_bad_rules_are_refused),
         cmocka_unit_test(test_rules_may_not_use_identifiers),
         cmocka_unit_test(test_rule_message_template),
+        cmocka_unit_test(test_standard_code_lists),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
