@@ -73,6 +73,9 @@ void audit_def_destroy(audit_def_t **self_p)
     for (size_t i = 0; i < self->n_fields; i++)
         field_free(&self->fields[i]);
     free(self->fields);
+    for (size_t i = 0; i < self->n_linked; i++)
+        field_free(&self->linked[i]);
+    free(self->linked);
     for (size_t i = 0; i < self->n_derived; i++) {
         free(self->derived[i].name);
         free(self->derived[i].expr_src);
@@ -122,6 +125,15 @@ const audit_field_t *audit_def_field(const audit_def_t *self, const char *name)
     for (size_t i = 0; i < self->n_fields; i++)
         if (self->fields[i].name && strcmp(self->fields[i].name, name) == 0)
             return &self->fields[i];
+    return NULL;
+}
+
+const audit_field_t *audit_def_linked(const audit_def_t *self, const char *name)
+{
+    assert(self);
+    for (size_t i = 0; i < self->n_linked; i++)
+        if (self->linked[i].name && strcmp(self->linked[i].name, name) == 0)
+            return &self->linked[i];
     return NULL;
 }
 
@@ -403,27 +415,40 @@ static int check_pattern(loader_t *L, const yaml_node_t *at, audit_field_t *f)
     return 0;
 }
 
-static int load_field(loader_t *L, size_t index, const yaml_node_t *map)
+/* A field trusts send (list = def->fields), or a linked value linkage supplies from reference data
+ * (list = def->linked: name, label, type, min and max only). */
+static int load_field_in(loader_t *L, audit_field_t *list, size_t index, const yaml_node_t *map,
+                         bool linked)
 {
     static const char *keys[] = {"name",  "label", "type", "required", "identifier", "link_as",
                                  "codes", "min",   "max",  "pattern",  "standard"};
+    static const char *linked_keys[] = {"name", "label", "type", "min", "max"};
+    const char *what = linked ? "linked field" : "field";
     audit_def_t *def = L->def;
-    audit_field_t *f = &def->fields[index];
-    snprintf(L->ctx, sizeof L->ctx, "field %zu: ", index + 1);
+    audit_field_t *f = &list[index];
+    snprintf(L->ctx, sizeof L->ctx, "%s %zu: ", what, index + 1);
     if (map->type != YAML_MAPPING_NODE)
-        return lfail(L, line_of(map), "each field must be a mapping with name, type, ...");
+        return lfail(L, line_of(map), "each %s must be a mapping with name, type, ...", what);
     f->line = line_of(map);
     char *type = NULL;
     if (get_string(L, map, "name", true, &f->name))
         return -1;
-    snprintf(L->ctx, sizeof L->ctx, "field \"%.60s\": ", f->name);
-    if (check_keys(L, map, "a field", keys, sizeof keys / sizeof keys[0]) ||
+    snprintf(L->ctx, sizeof L->ctx, "%s \"%.60s\": ", what, f->name);
+    if ((linked ? check_keys(L, map, "a linked field", linked_keys,
+                             sizeof linked_keys / sizeof linked_keys[0])
+                : check_keys(L, map, "a field", keys, sizeof keys / sizeof keys[0])) ||
         check_name(L, map, "name", f->name))
         return -1;
     for (size_t i = 0; i < index; i++)
-        if (strcmp(def->fields[i].name, f->name) == 0)
+        if (strcmp(list[i].name, f->name) == 0)
             return lfail(L, line_of(get(L, map, "name")),
-                         "duplicate field name (first declared on line %d)", def->fields[i].line);
+                         "duplicate field name (first declared on line %d)", list[i].line);
+    const audit_field_t *sent = linked ? audit_def_field(def, f->name) : NULL;
+    if (sent)
+        return lfail(L, line_of(get(L, map, "name")),
+                     "duplicate field name (declared as a field on line %d): a linked value comes "
+                     "from reference data, never from the trust",
+                     sent->line);
     if (get_string(L, map, "label", false, &f->label) || get_string(L, map, "type", true, &type))
         return -1;
     int bad_type = type_from_name(type, &f->type);
@@ -497,6 +522,16 @@ static int load_field(loader_t *L, size_t index, const yaml_node_t *map)
     return 0;
 }
 
+static int load_field(loader_t *L, size_t index, const yaml_node_t *map)
+{
+    return load_field_in(L, L->def->fields, index, map, false);
+}
+
+static int load_linked(loader_t *L, size_t index, const yaml_node_t *map)
+{
+    return load_field_in(L, L->def->linked, index, map, true);
+}
+
 /* ---------------------------------------------------------------- expressions */
 
 typedef struct {
@@ -508,7 +543,7 @@ typedef struct {
 static int check_ref(void *ctx, const char *name)
 {
     refs_t *r = ctx;
-    if (audit_def_field(r->def, name))
+    if (audit_def_field(r->def, name) || audit_def_linked(r->def, name))
         return 0;
     for (size_t i = 0; i < r->n_derived_known; i++)
         if (strcmp(r->def->derived[i].name, name) == 0)
@@ -552,6 +587,8 @@ static int load_derived(loader_t *L, size_t index, const yaml_node_t *map)
         check_name(L, map, "name", d->name))
         return -1;
     const audit_field_t *clash = audit_def_field(def, d->name);
+    if (!clash)
+        clash = audit_def_linked(def, d->name);
     if (clash)
         return lfail(L, line_of(get(L, map, "name")),
                      "duplicate field name (declared as a field on line %d)", clash->line);
@@ -623,9 +660,10 @@ static int rule_name_ok(loader_t *L, int line, const char *what, const char *nam
                      "%s names \"%.60s\", an identifier: identifiers are removed before "
                      "validation (use a derived field such as age_at_arrival)",
                      what, name);
-    if (!f && !find_derived(L->def, name))
-        return lfail(L, line, "%s names \"%.60s\", which is not a field or derived field", what,
-                     name);
+    if (!f && !find_derived(L->def, name) && !audit_def_linked(L->def, name))
+        return lfail(L, line,
+                     "%s names \"%.60s\", which is not a field, linked field or derived field",
+                     what, name);
     return 0;
 }
 
@@ -780,7 +818,8 @@ static int load_root(loader_t *L, const yaml_node_t *root)
 {
     static const char *keys[] = {"audit",       "name",       "dataset_version", "record_key",
                                  "trust_field", "site_field", "period_field",    "opt_out_applies",
-                                 "fields",      "derived",    "metrics",         "rules"};
+                                 "fields",      "linked",     "derived",         "metrics",
+                                 "rules"};
     audit_def_t *def = L->def;
     if (check_keys(L, root, "the definition", keys, sizeof keys / sizeof keys[0]))
         return -1;
@@ -795,6 +834,8 @@ static int load_root(loader_t *L, const yaml_node_t *root)
         return -1;
     if (load_list(L, root, "fields", true, (void **)&def->fields, sizeof *def->fields,
                   &def->n_fields, load_field) ||
+        load_list(L, root, "linked", false, (void **)&def->linked, sizeof *def->linked,
+                  &def->n_linked, load_linked) ||
         load_list(L, root, "derived", false, (void **)&def->derived, sizeof *def->derived,
                   &def->n_derived, load_derived) ||
         load_list(L, root, "metrics", false, (void **)&def->metrics, sizeof *def->metrics,
@@ -1179,6 +1220,8 @@ int audit_eval_lookup(void *ctx, const char *name, expr_value_t *out)
     out->kind = EXPR_NULL;
 
     const audit_field_t *f = audit_def_field(c->def, name);
+    if (!f)
+        f = audit_def_linked(c->def, name);
     const audit_derived_t *d = f ? NULL : find_derived(c->def, name);
     const char *v = c->rec ? ncap_record_get(c->rec, name) : NULL;
     if (!f && !d && !v)

@@ -99,6 +99,9 @@ typedef struct {
     bool opt_out_applies;
     audit_field_t *fields;
     size_t n_fields;
+    audit_field_t *linked; /* values linkage supplies from reference data (date_of_death,
+                              imd_decile, ...), never sent by trusts: name, label, type, range */
+    size_t n_linked;
     audit_derived_t *derived;
     size_t n_derived;
     audit_metric_t *metrics;
@@ -113,7 +116,10 @@ audit_def_t *audit_def_load(const char *path, char *err, size_t errlen);
 /* Loads <dir>/<audit>.yaml. */
 audit_def_t *audit_def_load_named(const char *dir, const char *audit, char *err, size_t errlen);
 void audit_def_destroy(audit_def_t **self_p);
+/* A field trusts send, by name (never a linked one), or NULL. */
 const audit_field_t *audit_def_field(const audit_def_t *self, const char *name);
+/* A linked field (`linked:`), by name, or NULL. */
+const audit_field_t *audit_def_linked(const audit_def_t *self, const char *name);
 const char *audit_field_type_name(audit_field_type_t t);
 
 /* Checks one non-empty value against its field's type, code list, range and pattern.

@@ -38,7 +38,10 @@ static int uses_failed_field(void *ctx, const char *name)
 {
     const skip_ctx_t *c = ctx;
     const audit_field_t *f = audit_def_field(c->def, name);
-    return f && c->type_failed[f - c->def->fields];
+    if (f)
+        return c->type_failed[f - c->def->fields];
+    f = audit_def_linked(c->def, name);
+    return f && c->type_failed[c->def->n_fields + (size_t)(f - c->def->linked)];
 }
 
 static bool rule_skipped(const audit_rule_t *rule, skip_ctx_t *skip)
@@ -98,12 +101,15 @@ int validate_record(const audit_def_t *def, const ncap_record_t *rec, validation
 {
     memset(out, 0, sizeof *out);
     out->valid = 1;
-    bool *type_failed = calloc(def->n_fields ? def->n_fields : 1, sizeof *type_failed);
+    size_t n_slots = def->n_fields + def->n_linked;
+    bool *type_failed = calloc(n_slots ? n_slots : 1, sizeof *type_failed);
     if (!type_failed)
         return -1;
     int rc = 0;
-    for (size_t i = 0; i < def->n_fields && rc == 0; i++) {
-        const audit_field_t *f = &def->fields[i];
+    /* the fields the trust sent, then the values linkage added (never required) */
+    for (size_t i = 0; i < n_slots && rc == 0; i++) {
+        const audit_field_t *f =
+            i < def->n_fields ? &def->fields[i] : &def->linked[i - def->n_fields];
         if (f->identifier)
             continue;
         if (ncap_record_missing(rec, f->name)) {

@@ -581,6 +581,58 @@ static void test_standard_code_lists(void **state)
             22, "give either \"standard\" or \"codes\", not both");
 }
 
+static void test_linked_fields(void **state)
+{
+    (void)state;
+    audit_def_t *def = load_nhfd();
+    assert_int_equal(def->n_linked, 3);
+    const audit_field_t *dod = audit_def_linked(def, "date_of_death");
+    assert_non_null(dod);
+    assert_int_equal(dod->type, FT_DATE);
+    const audit_field_t *decile = audit_def_linked(def, "imd_decile");
+    assert_int_equal(decile->type, FT_INTEGER);
+    assert_true(decile->has_min && decile->has_max);
+    assert_true(decile->min == 1 && decile->max == 10);
+    assert_true(audit_def_linked(def, "imd_quintile")->max == 5);
+    /* trusts never send them: they are not fields */
+    assert_null(audit_def_field(def, "date_of_death"));
+    assert_null(audit_def_linked(def, "arrival_datetime"));
+    /* evaluation types them like fields */
+    ncap_record_t *rec = ncap_record_new();
+    ncap_record_set(rec, "date_of_death", "2026-01-09");
+    ncap_record_set(rec, "imd_decile", "3");
+    audit_eval_ctx_t ctx = {def, rec};
+    expr_value_t v;
+    assert_int_equal(audit_eval_lookup(&ctx, "date_of_death", &v), 0);
+    assert_int_equal(v.kind, EXPR_TIME);
+    assert_int_equal(v.time, 20462LL * 86400);
+    assert_int_equal(audit_eval_lookup(&ctx, "imd_decile", &v), 0);
+    assert_int_equal(v.kind, EXPR_NUMBER);
+    assert_true(v.num == 3);
+    assert_int_equal(audit_eval_lookup(&ctx, "imd_quintile", &v), 0);
+    assert_int_equal(v.kind, EXPR_NULL);
+    ncap_record_destroy(&rec);
+    audit_def_destroy(&def);
+
+    refused("linked:\n"                 /* 19 */
+            "  - name: date_of_death\n" /* 20 */
+            "    type: date\n"
+            "    required: true\n", /* 22 */
+            22,
+            "linked field \"date_of_death\": unknown key \"required\" (expected one of: "
+            "name, label, type, min, max)");
+    refused("linked:\n"
+            "  - name: arrived\n" /* 20 */
+            "    type: date\n",
+            20, "linked field \"arrived\": duplicate field name (declared as a field on line 16)");
+    refused("linked:\n"
+            "  - name: imd_decile\n"
+            "    type: integer\n"
+            "    min: 1\n"
+            "    max: ten\n", /* 23 */
+            23, "\"max\" must be a number");
+}
+
 static void test_boolean(void **state)
 {
     (void)state;
@@ -687,6 +739,7 @@ static void test_nhfd_rules_load(void **state)
         {"age_over_110", RULE_WARNING, "age_at_arrival"},
         {"surgery_after_30_days", RULE_WARNING, "surgery_datetime"},
         {"operation_without_surgery", RULE_WARNING, "operation"},
+        {"admission_after_death", RULE_ERROR, "arrival_datetime"},
     };
     assert_int_equal(def->n_rules, sizeof want / sizeof want[0]);
     for (size_t i = 0; i < def->n_rules; i++) {
@@ -739,7 +792,8 @@ static void test_bad_rules_are_refused(void **state)
                  "    field: seen\n"
                  "    message: m\n"
                  "    check: seen >= operated\n", /* 26 */
-                 26, "check names \"operated\", which is not a field or derived field");
+                 26,
+                 "check names \"operated\", which is not a field, linked field or derived field");
     refused_rule("  - id: r\n" /* 22 */
                  "    severity: error\n"
                  "    field: seen\n"
@@ -967,6 +1021,7 @@ int main(void)
         cmocka_unit_test(test_rules_may_not_use_identifiers),
         cmocka_unit_test(test_rule_message_template),
         cmocka_unit_test(test_standard_code_lists),
+        cmocka_unit_test(test_linked_fields),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
