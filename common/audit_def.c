@@ -105,6 +105,13 @@ void audit_def_destroy(audit_def_t **self_p)
         expr_destroy(&r->check);
         expr_destroy(&r->when);
         expr_destroy(&r->require);
+        if (r->history) {
+            for (size_t j = 0; j < r->history->n_same; j++)
+                free(r->history->same[j]);
+            free(r->history->same);
+            free(r->history->date);
+            free(r->history);
+        }
     }
     free(self->rules);
     free(self->path);
@@ -717,9 +724,68 @@ static int check_template(loader_t *L, int line, const char *t)
     return 0;
 }
 
+static bool is_time_type(audit_field_type_t t)
+{
+    return t == FT_DATE || t == FT_DATETIME;
+}
+
+/* history: {same: [f, ...], date: f, within_days: N} */
+static int load_history(loader_t *L, audit_rule_t *r, const yaml_node_t *map)
+{
+    static const char *keys[] = {"same", "date", "within_days"};
+    const yaml_node_t *h = get(L, map, "history");
+    if (h->type != YAML_MAPPING_NODE)
+        return lfail(L, line_of(h),
+                     "\"history\" must be a mapping, e.g. {same: [fracture_side], date: "
+                     "arrival_datetime, within_days: 30}");
+    if (check_keys(L, h, "\"history\"", keys, sizeof keys / sizeof keys[0]))
+        return -1;
+    audit_history_t *hist = calloc(1, sizeof *hist);
+    if (!hist)
+        return lfail(L, line_of(h), "out of memory");
+    r->history = hist;
+    if (get_string(L, h, "date", true, &hist->date) ||
+        rule_name_ok(L, line_of(get(L, h, "date")), "history date", hist->date))
+        return -1;
+    const audit_field_t *df = audit_def_field(L->def, hist->date);
+    if (!df)
+        df = audit_def_linked(L->def, hist->date);
+    const audit_derived_t *dd = df ? NULL : find_derived(L->def, hist->date);
+    if (!is_time_type(df ? df->type : dd->type))
+        return lfail(L, line_of(get(L, h, "date")),
+                     "history date \"%s\" must be a date or datetime field", hist->date);
+    bool has_days = false;
+    if (get_number(L, h, "within_days", &has_days, &hist->within_days))
+        return -1;
+    if (!has_days || hist->within_days < 0)
+        return lfail(L, line_of(has_days ? get(L, h, "within_days") : h),
+                     "history needs \"within_days\", a number of days of 0 or more");
+    const yaml_node_t *same = get(L, h, "same");
+    if (!same || is_null(same))
+        return 0;
+    if (same->type != YAML_SEQUENCE_NODE)
+        return lfail(L, line_of(same), "\"same\" must be a list of fields, e.g. [fracture_side]");
+    size_t n = (size_t)(same->data.sequence.items.top - same->data.sequence.items.start);
+    hist->same = calloc(n ? n : 1, sizeof *hist->same);
+    if (!hist->same)
+        return lfail(L, line_of(same), "out of memory");
+    for (size_t i = 0; i < n; i++) {
+        const yaml_node_t *item = node(L, same->data.sequence.items.start[i]);
+        if (item->type != YAML_SCALAR_NODE || is_null(item))
+            return lfail(L, line_of(item), "\"same\" must list field names");
+        if (rule_name_ok(L, line_of(item), "history same", scalar(item)))
+            return -1;
+        if (!(hist->same[i] = strdup(scalar(item))))
+            return lfail(L, line_of(item), "out of memory");
+        hist->n_same = i + 1;
+    }
+    return 0;
+}
+
 static int load_rule(loader_t *L, size_t index, const yaml_node_t *map)
 {
-    static const char *keys[] = {"id", "severity", "message", "field", "check", "when", "require"};
+    static const char *keys[] = {"id",    "severity", "message", "field",
+                                 "check", "when",     "require", "history"};
     audit_def_t *def = L->def;
     audit_rule_t *r = &def->rules[index];
     snprintf(L->ctx, sizeof L->ctx, "rule %zu: ", index + 1);
@@ -756,6 +822,17 @@ static int load_rule(loader_t *L, size_t index, const yaml_node_t *map)
         return -1;
     bool has_check = get(L, map, "check") != NULL, has_when = get(L, map, "when") != NULL,
          has_require = get(L, map, "require") != NULL;
+    if (get(L, map, "history")) {
+        if (has_check || has_when || has_require)
+            return lfail(L, r->line,
+                         "give either \"history\" or \"check\" (or \"when\" with "
+                         "\"require\"), not both");
+        if (r->severity != RULE_WARNING)
+            return lfail(L, line_of(get(L, map, "severity")),
+                         "a history rule must have severity warning: a record is never "
+                         "rejected for what another record says");
+        return load_history(L, r, map);
+    }
     if (has_check && (has_when || has_require))
         return lfail(L, r->line, "give either \"check\" or \"when\" with \"require\", not both");
     if (has_check)

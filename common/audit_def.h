@@ -70,6 +70,16 @@ typedef struct {
 
 typedef enum { RULE_ERROR, RULE_WARNING } audit_severity_t;
 
+/* A history rule: broken when another record of the same patient, with equal `same` fields, has
+ * `date` earlier than this record's (equal dates: the lower row or record id is the earlier) and
+ * no more than within_days before it. Always a warning. */
+typedef struct {
+    char **same; /* field names */
+    size_t n_same;
+    char *date; /* a date or datetime field */
+    double within_days;
+} audit_history_t;
+
 /* A rule over one record's fields: either check (the record is fine when it is true or null), or
  * when + require (when `when` is true, the record is fine when `require` is true or null). */
 typedef struct {
@@ -84,6 +94,7 @@ typedef struct {
     expr_t *check;
     expr_t *when;
     expr_t *require;
+    audit_history_t *history; /* a history rule (no check, when or require), or NULL */
     int line;
 } audit_rule_t;
 

@@ -6,8 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int add(validation_result_t *r, const char *field, const char *rule, const char *severity,
-               const char *value, const char *message)
+int validation_result_add(validation_result_t *r, const char *field, const char *rule,
+                          const char *severity, const char *value, const char *message)
 {
     if (r->n == r->cap) {
         size_t cap = r->cap ? r->cap * 2 : 8;
@@ -77,7 +77,7 @@ static int apply_rules(const audit_def_t *def, const ncap_record_t *rec, skip_ct
 {
     for (size_t i = 0; i < def->n_rules; i++) {
         const audit_rule_t *rule = &def->rules[i];
-        if (rule_skipped(rule, skip))
+        if (rule->history || rule_skipped(rule, skip))
             continue;
         char err[200], msg[320];
         const char *v = ncap_record_get(rec, rule->field);
@@ -85,12 +85,13 @@ static int apply_rules(const audit_def_t *def, const ncap_record_t *rec, skip_ct
         if (broken < 0) {
             /* a fault of the definition, not of the record: said, but never a rejection */
             snprintf(msg, sizeof msg, "rule \"%s\" could not be checked: %s", rule->id, err);
-            if (add(out, rule->field, rule->id, "warning", v ? v : "", msg) != 0)
+            if (validation_result_add(out, rule->field, rule->id, "warning", v ? v : "", msg) != 0)
                 return -1;
         } else if (broken) {
             audit_rule_message(rule, rec, msg, sizeof msg);
-            if (add(out, rule->field, rule->id, rule->severity == RULE_ERROR ? "error" : "warning",
-                    v ? v : "", msg) != 0)
+            if (validation_result_add(out, rule->field, rule->id,
+                                      rule->severity == RULE_ERROR ? "error" : "warning",
+                                      v ? v : "", msg) != 0)
                 return -1;
         }
     }
@@ -117,7 +118,7 @@ int validate_record(const audit_def_t *def, const ncap_record_t *rec, validation
                 char msg[320];
                 snprintf(msg, sizeof msg, "\"%s\" (%s) is required but empty", f->name,
                          f->label ? f->label : f->name);
-                rc = add(out, f->name, "required", "error", "", msg);
+                rc = validation_result_add(out, f->name, "required", "error", "", msg);
             }
             continue;
         }
@@ -127,7 +128,8 @@ int validate_record(const audit_def_t *def, const ncap_record_t *rec, validation
         if (found == 1)
             type_failed[i] = true;
         if (found != 0)
-            rc = add(out, f->name, rule, found == 1 ? "error" : "warning", v, msg);
+            rc =
+                validation_result_add(out, f->name, rule, found == 1 ? "error" : "warning", v, msg);
     }
     skip_ctx_t skip = {def, type_failed};
     if (rc == 0)

@@ -21,8 +21,12 @@ typedef struct {
     int valid; /* no errors */
 } validation_result_t;
 
-/* Checks rec (identifier fields are absent by design: linkage checked them). Returns 0, or -1
- * when out of memory. */
+/* Adds a problem (texts truncated to their fields). Returns 0, or -1 when out of memory. */
+int validation_result_add(validation_result_t *r, const char *field, const char *rule,
+                          const char *severity, const char *value, const char *message);
+
+/* Checks rec (identifier fields are absent by design: linkage checked them) against everything
+ * but history rules (history_rule.h). Returns 0, or -1 when out of memory. */
 int validate_record(const audit_def_t *def, const ncap_record_t *rec, validation_result_t *out);
 void validation_result_free(validation_result_t *r);
 

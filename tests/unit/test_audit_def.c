@@ -633,6 +633,46 @@ static void test_linked_fields(void **state)
             23, "\"max\" must be a number");
 }
 
+static void test_history_rules_load(void **state)
+{
+    (void)state;
+    audit_def_t *def = load_nhfd();
+    const audit_rule_t *r = &def->rules[def->n_rules - 1];
+    assert_string_equal(r->id, "probable_duplicate_episode");
+    assert_non_null(r->history);
+    assert_null(r->check);
+    assert_int_equal(r->history->n_same, 1);
+    assert_string_equal(r->history->same[0], "fracture_side");
+    assert_string_equal(r->history->date, "arrival_datetime");
+    assert_true(r->history->within_days == 30);
+    audit_def_destroy(&def);
+
+#define RULE_HEAD(sev)                                                                             \
+    "rules:\n"                /* 19 */                                                             \
+    "  - id: dup\n"           /* 20 */                                                             \
+    "    severity: " sev "\n" /* 21 */                                                             \
+    "    field: arrived\n"    /* 22 */                                                             \
+    "    message: again\n"    /* 23 */
+    refused(RULE_HEAD("error") "    history: {same: [site], date: arrived, within_days: 30}\n", 21,
+            "rule \"dup\": a history rule must have severity warning");
+    refused(RULE_HEAD("warning") "    history: {same: [site], date: arrived}\n", 24,
+            "history needs \"within_days\", a number of days of 0 or more");
+    refused(RULE_HEAD("warning") "    history: {same: [site], date: arrived, within_days: -1}\n",
+            24, "history needs \"within_days\"");
+    refused(RULE_HEAD("warning") "    history: {date: id, within_days: 3}\n", 24,
+            "history date \"id\" must be a date or datetime field");
+    refused(RULE_HEAD("warning") "    history: {same: [ward], date: arrived, within_days: 3}\n", 24,
+            "history same names \"ward\", which is not a field");
+    refused(RULE_HEAD("warning") "    history: {same: site, date: arrived, within_days: 3}\n", 24,
+            "\"same\" must be a list of fields");
+    refused(RULE_HEAD("warning") "    history: {date: arrived, within_days: 3, days: 2}\n", 24,
+            "unknown key \"days\" (expected one of: same, date, within_days)");
+    refused(RULE_HEAD("warning") "    check: arrived > arrived\n"
+                                 "    history: {date: arrived, within_days: 3}\n",
+            20, "give either \"history\" or \"check\"");
+#undef RULE_HEAD
+}
+
 static void test_boolean(void **state)
 {
     (void)state;
@@ -740,6 +780,7 @@ static void test_nhfd_rules_load(void **state)
         {"surgery_after_30_days", RULE_WARNING, "surgery_datetime"},
         {"operation_without_surgery", RULE_WARNING, "operation"},
         {"admission_after_death", RULE_ERROR, "arrival_datetime"},
+        {"probable_duplicate_episode", RULE_WARNING, "arrival_datetime"},
     };
     assert_int_equal(def->n_rules, sizeof want / sizeof want[0]);
     for (size_t i = 0; i < def->n_rules; i++) {
@@ -1022,6 +1063,7 @@ int main(void)
         cmocka_unit_test(test_rule_message_template),
         cmocka_unit_test(test_standard_code_lists),
         cmocka_unit_test(test_linked_fields),
+        cmocka_unit_test(test_history_rules_load),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
