@@ -105,6 +105,7 @@ void audit_def_destroy(audit_def_t **self_p)
         expr_destroy(&r->check);
         expr_destroy(&r->when);
         expr_destroy(&r->require);
+        free(r->uses);
         if (r->history) {
             for (size_t j = 0; j < r->history->n_same; j++)
                 free(r->history->same[j]);
@@ -142,6 +143,56 @@ const audit_field_t *audit_def_linked(const audit_def_t *self, const char *name)
         if (self->linked[i].name && strcmp(self->linked[i].name, name) == 0)
             return &self->linked[i];
     return NULL;
+}
+
+size_t audit_def_n_slots(const audit_def_t *self)
+{
+    assert(self);
+    return self->n_fields + self->n_linked + self->n_derived;
+}
+
+int audit_def_slot(const audit_def_t *self, const char *name)
+{
+    assert(self);
+    for (size_t i = 0; i < audit_def_n_slots(self); i++) {
+        const char *n = audit_def_slot_name(self, (int)i);
+        if (n && strcmp(n, name) == 0)
+            return (int)i;
+    }
+    return -1;
+}
+
+const audit_field_t *audit_def_slot_field(const audit_def_t *self, int slot)
+{
+    assert(self);
+    size_t i = (size_t)slot;
+    if (slot < 0)
+        return NULL;
+    if (i < self->n_fields)
+        return &self->fields[i];
+    if (i - self->n_fields < self->n_linked)
+        return &self->linked[i - self->n_fields];
+    return NULL;
+}
+
+const char *audit_def_slot_name(const audit_def_t *self, int slot)
+{
+    assert(self);
+    const audit_field_t *f = audit_def_slot_field(self, slot);
+    if (f)
+        return f->name;
+    size_t d = (size_t)slot - self->n_fields - self->n_linked;
+    return slot >= 0 && d < self->n_derived ? self->derived[d].name : NULL;
+}
+
+audit_field_type_t audit_def_slot_type(const audit_def_t *self, int slot)
+{
+    assert(self);
+    const audit_field_t *f = audit_def_slot_field(self, slot);
+    if (f)
+        return f->type;
+    size_t d = (size_t)slot - self->n_fields - self->n_linked;
+    return slot >= 0 && d < self->n_derived ? self->derived[d].type : FT_STRING;
 }
 
 static const audit_derived_t *find_derived(const audit_def_t *self, const char *name)
@@ -891,6 +942,63 @@ static int check_field_ref(loader_t *L, const yaml_node_t *root, const char *key
     return 0;
 }
 
+/* ---------------------------------------------------------------- binding to slots */
+
+static int resolve_slot(void *ctx, const char *name)
+{
+    return audit_def_slot(ctx, name);
+}
+
+typedef struct {
+    int *slots;
+    size_t n, cap;
+} slot_set_t;
+
+static int add_slot(void *ctx, int slot)
+{
+    slot_set_t *u = ctx;
+    for (size_t i = 0; i < u->n; i++)
+        if (u->slots[i] == slot)
+            return 0;
+    if (u->n == u->cap) {
+        size_t cap = u->cap ? u->cap * 2 : 8;
+        int *more = realloc(u->slots, cap * sizeof *more);
+        if (!more)
+            return -1;
+        u->slots = more;
+        u->cap = cap;
+    }
+    u->slots[u->n++] = slot;
+    return 0;
+}
+
+/* Binds every expression to slots, and lists the slots each rule uses. Every name was checked
+ * while loading, so a failure here is out of memory. */
+static int bind_all(loader_t *L)
+{
+    audit_def_t *def = L->def;
+    int rc = 0;
+    for (size_t i = 0; i < def->n_derived; i++)
+        rc |= expr_bind(def->derived[i].expr, resolve_slot, def);
+    for (size_t i = 0; i < def->n_metrics; i++)
+        rc |= expr_bind(def->metrics[i].numerator, resolve_slot, def) |
+              expr_bind(def->metrics[i].denominator, resolve_slot, def);
+    for (size_t i = 0; i < def->n_rules && rc == 0; i++) {
+        audit_rule_t *r = &def->rules[i];
+        const expr_t *used[] = {r->check, r->when, r->require};
+        slot_set_t u = {0};
+        for (size_t j = 0; j < 3 && rc == 0; j++)
+            if (used[j])
+                rc = expr_bind((expr_t *)used[j], resolve_slot, def) ||
+                     expr_each_slot(used[j], add_slot, &u);
+        if (rc == 0)
+            rc = add_slot(&u, audit_def_slot(def, r->field));
+        r->uses = u.slots;
+        r->n_uses = u.n;
+    }
+    return rc ? lfail(L, 1, "could not bind the expressions: out of memory") : 0;
+}
+
 static int load_root(loader_t *L, const yaml_node_t *root)
 {
     static const char *keys[] = {"audit",       "name",       "dataset_version", "record_key",
@@ -920,12 +1028,12 @@ static int load_root(loader_t *L, const yaml_node_t *root)
         load_list(L, root, "rules", false, (void **)&def->rules, sizeof *def->rules, &def->n_rules,
                   load_rule))
         return -1;
-    return check_field_ref(L, root, "record_key", def->record_key_field) ||
-                   check_field_ref(L, root, "trust_field", def->trust_field) ||
-                   check_field_ref(L, root, "site_field", def->site_field) ||
-                   check_field_ref(L, root, "period_field", def->period_field)
-               ? -1
-               : 0;
+    if (check_field_ref(L, root, "record_key", def->record_key_field) ||
+        check_field_ref(L, root, "trust_field", def->trust_field) ||
+        check_field_ref(L, root, "site_field", def->site_field) ||
+        check_field_ref(L, root, "period_field", def->period_field))
+        return -1;
+    return bind_all(L);
 }
 
 audit_def_t *audit_def_load(const char *path, char *err, size_t errlen)
@@ -1238,7 +1346,7 @@ int audit_field_check(const audit_field_t *f, const char *value, char *rule, siz
 
 /* ---------------------------------------------------------------- evaluation context */
 
-static void typed_value(audit_field_type_t type, const char *v, expr_value_t *out)
+void audit_typed_value(audit_field_type_t type, const char *v, expr_value_t *out)
 {
     out->kind = EXPR_NULL;
     switch (type) {
@@ -1306,20 +1414,21 @@ int audit_eval_lookup(void *ctx, const char *name, expr_value_t *out)
     if (!v || ncap_record_missing(c->rec, name))
         return 0;
     if (f || d) {
-        typed_value(f ? f->type : d->type, v, out);
+        audit_typed_value(f ? f->type : d->type, v, out);
         return 0;
     }
     /* not declared, but in the record: a number when it reads as one, else text */
-    typed_value(FT_DECIMAL, v, out);
+    audit_typed_value(FT_DECIMAL, v, out);
     if (out->kind == EXPR_NULL)
-        typed_value(FT_STRING, v, out);
+        audit_typed_value(FT_STRING, v, out);
     return 0;
 }
 
 /* ---------------------------------------------------------------- rule messages */
 
-void audit_rule_message(const audit_rule_t *rule, const ncap_record_t *rec, char *out,
-                        size_t outlen)
+void audit_rule_message_with(const audit_rule_t *rule,
+                             const char *(*text_of)(void *ctx, const char *name), void *ctx,
+                             char *out, size_t outlen)
 {
     assert(rule);
     if (!out || !outlen)
@@ -1339,11 +1448,23 @@ void audit_rule_message(const audit_rule_t *rule, const ncap_record_t *rec, char
             n = sizeof name - 1;
         memcpy(name, p + 1, n);
         name[n] = '\0';
-        const char *v = rec && !ncap_record_missing(rec, name) ? ncap_record_get(rec, name) : NULL;
-        int w = snprintf(out + used, outlen - used, "%.60s", v ? v : "empty");
+        const char *v = text_of(ctx, name);
+        int w = snprintf(out + used, outlen - used, "%.60s", v && *v ? v : "empty");
         if (w < 0)
             return;
         used += (size_t)w < outlen - used ? (size_t)w : outlen - used - 1;
         p = end;
     }
+}
+
+static const char *record_text(void *ctx, const char *name)
+{
+    const ncap_record_t *rec = ctx;
+    return rec && !ncap_record_missing(rec, name) ? ncap_record_get(rec, name) : NULL;
+}
+
+void audit_rule_message(const audit_rule_t *rule, const ncap_record_t *rec, char *out,
+                        size_t outlen)
+{
+    audit_rule_message_with(rule, record_text, (void *)rec, out, outlen);
 }

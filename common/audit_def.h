@@ -95,6 +95,8 @@ typedef struct {
     expr_t *when;
     expr_t *require;
     audit_history_t *history; /* a history rule (no check, when or require), or NULL */
+    int *uses; /* slots of the field and of every name its expressions use (set at load) */
+    size_t n_uses;
     int line;
 } audit_rule_t;
 
@@ -133,6 +135,21 @@ const audit_field_t *audit_def_field(const audit_def_t *self, const char *name);
 const audit_field_t *audit_def_linked(const audit_def_t *self, const char *name);
 const char *audit_field_type_name(audit_field_type_t t);
 
+/* Slots: each name a record of the audit can hold, numbered once at load: the fields (slot i is
+ * fields[i]), then the linked fields, then the derived fields. Every expression of the definition
+ * is bound to them at load, so that evaluating one looks no name up. */
+size_t audit_def_n_slots(const audit_def_t *self);
+int audit_def_slot(const audit_def_t *self, const char *name); /* or -1 */
+const char *audit_def_slot_name(const audit_def_t *self, int slot);
+audit_field_type_t audit_def_slot_type(const audit_def_t *self, int slot);
+/* The field or linked field of a slot, or NULL for a derived one. */
+const audit_field_t *audit_def_slot_field(const audit_def_t *self, int slot);
+
+/* A value as expressions see it: text of a field of type typed (date/datetime -> EXPR_TIME,
+ * integer/decimal -> EXPR_NUMBER, boolean -> EXPR_BOOL, others EXPR_STRING; unparseable ->
+ * EXPR_NULL). The text must not be empty (empty is null, the caller's business). */
+void audit_typed_value(audit_field_type_t type, const char *text, expr_value_t *out);
+
 /* Checks one non-empty value against its field's type, code list, range and pattern.
  * Returns 0 when it conforms; 2 when it conforms but deserves a warning (an NHS number that is a
  * placeholder, rule "nhs_number_placeholder", or in the test range, "nhs_number_test"); otherwise
@@ -157,5 +174,9 @@ int audit_eval_lookup(void *ctx, const char *name, expr_value_t *out);
  * "empty" when it has none. */
 void audit_rule_message(const audit_rule_t *rule, const ncap_record_t *rec, char *out,
                         size_t outlen);
+/* The same with the values given by text_of (NULL or "" when a name has no value). */
+void audit_rule_message_with(const audit_rule_t *rule,
+                             const char *(*text_of)(void *ctx, const char *name), void *ctx,
+                             char *out, size_t outlen);
 
 #endif
