@@ -1,6 +1,14 @@
-/* validate_file.c - a whole file through the pipeline's checks, problems in row order */
+/* validate_file.c - a whole file through the pipeline's checks, problems in row order.
+ *
+ * Fast by construction: ingest's shape checks stream the rows (submission_scan_csv: no record,
+ * JSON or hash is made), the CSV column -> field slot map is computed once per file, each row is a
+ * record view over the CSV reader's own text, and rules run on expressions bound to slots at load.
+ * History rules take two cheap extra scans: one finds the patients with more than one row (valid
+ * NHS number + date of birth), one keeps only those rows' records; their warnings are then ready
+ * when the main scan reaches their rows. */
 #include "validate_file.h"
 
+#include <limits.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +19,7 @@
 #include "history_rule.h"
 #include "link_record.h"
 #include "nhs_number.h"
+#include "record_view.h"
 #include "submission.h"
 #include "validate_record.h"
 
@@ -48,42 +57,73 @@ void validate_file_trust(const audit_def_t *def, const char *data, size_t len, c
     csv_reader_destroy(&csv);
 }
 
-/* Identifier fields linkage does not check itself (it checks the NHS number and date of birth):
- * their type, e.g. the postcode. Never fatal to the record, as in the pipeline. */
-static void check_other_identifiers(const audit_def_t *def, const ncap_record_t *rec, int row,
-                                    out_t *o)
-{
-    for (size_t i = 0; i < def->n_fields; i++) {
-        const audit_field_t *f = &def->fields[i];
-        if (!f->identifier || ncap_record_missing(rec, f->name) ||
-            (f->link_as &&
-             (strcmp(f->link_as, "nhs_number") == 0 || strcmp(f->link_as, "dob") == 0)))
-            continue;
-        char rule[32], msg[320];
-        if (audit_field_check(f, ncap_record_get(rec, f->name), rule, sizeof rule, msg,
-                              sizeof msg) != 0)
-            report(o, row, f->name, rule, "warning", "", msg);
-    }
-}
-
-/* ---------------------------------------------------------------- history */
-
-static const char *linked_as(const audit_def_t *def, const char *role)
+static int slot_linked_as(const audit_def_t *def, const char *role)
 {
     for (size_t i = 0; i < def->n_fields; i++)
         if (def->fields[i].link_as && strcmp(def->fields[i].link_as, role) == 0)
-            return def->fields[i].name;
-    return NULL;
+            return (int)i;
+    return -1;
 }
 
-/* The patient of a row offline: its valid NHS number and date of birth ("" when either is
- * missing or invalid: such a row has no other records). */
-static void patient_key(const audit_def_t *def, const ncap_record_t *rec, char key[24])
+/* ---------------------------------------------------------------- the engine's state */
+
+typedef struct {
+    char key[24]; /* NHS number digits + YYYYMMDD */
+    int row;
+} keyed_t;
+
+typedef struct {
+    int row;
+    size_t group; /* rows of one patient share it */
+    ncap_record_t *rec;
+    validation_result_t history;
+} linked_row_t;
+
+typedef enum { PASS_KEYS, PASS_RECORDS, PASS_CHECK } pass_t;
+
+typedef struct {
+    const audit_def_t *def;
+    out_t *o;
+    pass_t pass;
+    record_view_t *view;
+    int *slot_of_col; /* by CSV column, computed at the first row */
+    size_t ncols;
+    int nhs_slot, dob_slot;
+    ncap_record_t *raw; /* the identifiers linkage checks */
+    validation_result_t res;
+    size_t next_problem; /* shape problems reported so far */
+    keyed_t *keys;       /* PASS_KEYS */
+    size_t n_keys, cap_keys;
+    linked_row_t *linked; /* rows of patients with more than one row, by row */
+    size_t n_linked;
+} engine_t;
+
+/* The view of the current row, from the CSV reader's text. */
+static int load_row(engine_t *e, const csv_reader_t *csv, const audit_field_t *const *col)
+{
+    size_t ncols = csv_reader_nfields(csv);
+    if (!e->slot_of_col) {
+        e->slot_of_col = calloc(ncols ? ncols : 1, sizeof *e->slot_of_col);
+        if (!e->slot_of_col)
+            return -1;
+        e->ncols = ncols;
+        for (size_t i = 0; i < ncols; i++)
+            e->slot_of_col[i] = col[i] ? (int)(col[i] - e->def->fields) : -1;
+    }
+    record_view_reset(e->view);
+    for (size_t i = 0; i < e->ncols && i < ncols; i++)
+        if (e->slot_of_col[i] >= 0)
+            record_view_set(e->view, e->slot_of_col[i], csv_reader_field(csv, i));
+    return 0;
+}
+
+/* The patient of the row offline: "" when the NHS number or date of birth is missing or invalid
+ * (such a row has no other records). */
+static void patient_key(const engine_t *e, char key[24])
 {
     key[0] = '\0';
-    const char *nf = linked_as(def, "nhs_number"), *df = linked_as(def, "dob");
-    const char *nhs = nf ? ncap_record_get(rec, nf) : NULL,
-               *dob = df ? ncap_record_get(rec, df) : NULL;
+    const char *nhs = record_view_text(e->view, e->nhs_slot);
+    const char *dob = record_view_text(e->view, e->dob_slot);
     char digits[11];
     int y, m, d;
     if (nhs && dob && nhs_number_check(nhs, digits) == NHS_NUMBER_VALID &&
@@ -91,89 +131,225 @@ static void patient_key(const audit_def_t *def, const ncap_record_t *rec, char k
         snprintf(key, 24, "%s%04d%02d%02d", digits, y % 10000, m, d);
 }
 
-typedef struct {
-    char key[24];
-    size_t index; /* in the submission's rows */
-} keyed_t;
+static linked_row_t *find_linked(const engine_t *e, int row)
+{
+    size_t lo = 0, hi = e->n_linked;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (e->linked[mid].row < row)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < e->n_linked && e->linked[lo].row == row ? &e->linked[lo] : NULL;
+}
+
+/* ---------------------------------------------------------------- one row, in each pass */
+
+static int keep_key(engine_t *e, int row)
+{
+    if (e->n_keys == e->cap_keys) {
+        size_t cap = e->cap_keys ? e->cap_keys * 2 : 1024;
+        keyed_t *more = realloc(e->keys, cap * sizeof *more);
+        if (!more)
+            return -1;
+        e->keys = more;
+        e->cap_keys = cap;
+    }
+    keyed_t *k = &e->keys[e->n_keys];
+    patient_key(e, k->key);
+    k->row = row;
+    e->n_keys += k->key[0] != '\0';
+    return 0;
+}
+
+/* The row as validation sees it: fields that are not identifiers, and derived fields. */
+static int keep_record(engine_t *e, linked_row_t *lr)
+{
+    record_view_derive(e->view);
+    lr->rec = ncap_record_new();
+    if (!lr->rec)
+        return -1;
+    for (size_t s = 0; s < audit_def_n_slots(e->def); s++) {
+        const audit_field_t *f = audit_def_slot_field(e->def, (int)s);
+        const char *v = record_view_text(e->view, (int)s);
+        if (v && !(f && f->identifier) &&
+            ncap_record_set(lr->rec, audit_def_slot_name(e->def, (int)s), v) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+static void report_shape_problems(engine_t *e, const submission_t *s, int up_to_row)
+{
+    for (; e->next_problem < s->n_problems && s->problems[e->next_problem].row <= up_to_row;
+         e->next_problem++) {
+        const submission_problem_t *p = &s->problems[e->next_problem];
+        report(e->o, p->row, p->field, p->rule, p->severity, "", p->message);
+    }
+}
+
+/* Linkage's checks of the identifiers, exactly as linkage makes them. */
+static int check_identifiers(engine_t *e, int row)
+{
+    const audit_def_t *def = e->def;
+    ncap_record_clear(e->raw);
+    const int link_slots[] = {e->nhs_slot, e->dob_slot};
+    for (size_t i = 0; i < 2; i++) {
+        const char *v = record_view_text(e->view, link_slots[i]);
+        if (v && ncap_record_set(e->raw, def->fields[link_slots[i]].name, v) != 0)
+            return -1;
+    }
+    link_outcome_t lo;
+    if (link_record_prepare(def, row, e->raw, &lo) != 0) {
+        link_outcome_clear(&lo);
+        return -1;
+    }
+    for (int i = 0; i < lo.n_problems; i++)
+        report(e->o, row, lo.problems[i].field, lo.problems[i].rule, lo.problems[i].severity, "",
+               lo.problems[i].message);
+    link_outcome_clear(&lo);
+    /* the identifiers linkage does not check itself, e.g. the postcode: never fatal */
+    for (size_t i = 0; i < def->n_fields; i++) {
+        const audit_field_t *f = &def->fields[i];
+        if (!f->identifier || (int)i == e->nhs_slot || (int)i == e->dob_slot ||
+            record_view_missing(e->view, (int)i))
+            continue;
+        char rule[32], msg[320];
+        if (audit_field_check(f, record_view_text(e->view, (int)i), rule, sizeof rule, msg,
+                              sizeof msg) != 0)
+            report(e->o, row, f->name, rule, "warning", "", msg);
+    }
+    return 0;
+}
+
+static int check_row(engine_t *e, int row)
+{
+    if (check_identifiers(e, row) != 0)
+        return -1;
+    record_view_derive(e->view);
+    validation_result_reset(&e->res);
+    if (validate_view(e->view, &e->res) != 0)
+        return -1;
+    for (size_t i = 0; i < e->res.n; i++) {
+        const validation_problem_t *p = &e->res.problems[i];
+        report(e->o, row, p->field, p->rule, p->severity, p->value, p->message);
+    }
+    const linked_row_t *lr = e->n_linked ? find_linked(e, row) : NULL;
+    for (size_t i = 0; lr && i < lr->history.n; i++) {
+        const validation_problem_t *p = &lr->history.problems[i];
+        report(e->o, row, p->field, p->rule, p->severity, p->value, p->message);
+    }
+    return 0;
+}
+
+static int on_row(void *ctx, const submission_t *s, int row, const csv_reader_t *csv,
+                  const audit_field_t *const *col)
+{
+    engine_t *e = ctx;
+    if (e->pass == PASS_CHECK)
+        report_shape_problems(e, s, row);
+    if (load_row(e, csv, col) != 0)
+        return -1;
+    switch (e->pass) {
+    case PASS_KEYS:
+        return keep_key(e, row);
+    case PASS_RECORDS: {
+        linked_row_t *lr = find_linked(e, row);
+        return lr ? keep_record(e, lr) : 0;
+    }
+    case PASS_CHECK:
+        return check_row(e, row);
+    }
+    return 0;
+}
+
+/* ---------------------------------------------------------------- history */
 
 static int by_key(const void *a, const void *b)
 {
     const keyed_t *x = a, *y = b;
     int c = strcmp(x->key, y->key);
-    return c ? c : (x->index > y->index) - (x->index < y->index);
+    return c ? c : (x->row > y->row) - (x->row < y->row);
 }
 
-/* History problems of every row that has other records in the file: results[i] for row i (most
- * rows have none and are never looked at twice). Returns 0, or -1 when out of memory. */
-static int check_history(const audit_def_t *def, const submission_t *s,
-                         validation_result_t *results)
+static int by_row(const void *a, const void *b)
 {
-    keyed_t *k = calloc(s->n_rows ? s->n_rows : 1, sizeof *k);
-    if (!k)
-        return -1;
-    size_t n = 0;
-    for (size_t i = 0; i < s->n_rows; i++) {
-        patient_key(def, s->rows[i].rec, k[n].key);
-        k[n].index = i;
-        n += k[n].key[0] != '\0';
-    }
-    qsort(k, n, sizeof *k, by_key);
-    int rc = 0;
-    for (size_t g = 0, end; g < n && rc == 0; g = end) {
-        for (end = g + 1; end < n && strcmp(k[end].key, k[g].key) == 0; end++)
+    const linked_row_t *x = a, *y = b;
+    return (x->row > y->row) - (x->row < y->row);
+}
+
+/* After PASS_KEYS: the rows of patients with more than one row, grouped. */
+static int group_patients(engine_t *e)
+{
+    qsort(e->keys, e->n_keys, sizeof *e->keys, by_key);
+    size_t n = 0, groups = 0;
+    for (size_t g = 0, end; g < e->n_keys; g = end) {
+        for (end = g + 1; end < e->n_keys && strcmp(e->keys[end].key, e->keys[g].key) == 0; end++)
             ;
-        size_t size = end - g;
-        if (size < 2)
-            continue;
-        /* the group's records as validation sees them: pseudonymised, derived fields added */
-        link_outcome_t *lo = calloc(size, sizeof *lo);
-        history_record_t *h = calloc(size, sizeof *h);
-        for (size_t j = 0; lo && h && j < size && rc == 0; j++) {
-            const submission_row_t *sr = &s->rows[k[g + j].index];
-            rc = link_record_prepare(def, sr->row, sr->rec, &lo[j]);
-            h[j] = (history_record_t){lo[j].pseudo, sr->row};
-        }
-        if (!lo || !h)
-            rc = -1;
-        for (size_t j = 0; rc == 0 && j < size; j++)
-            rc = validate_history(def, &h[j], h, size, &results[k[g + j].index]);
-        for (size_t j = 0; lo && j < size; j++)
-            link_outcome_clear(&lo[j]);
-        free(lo);
-        free(h);
+        if (end - g > 1)
+            n += end - g;
     }
-    free(k);
+    e->linked = calloc(n ? n : 1, sizeof *e->linked);
+    if (!e->linked)
+        return -1;
+    for (size_t g = 0, end; g < e->n_keys; g = end) {
+        for (end = g + 1; end < e->n_keys && strcmp(e->keys[end].key, e->keys[g].key) == 0; end++)
+            ;
+        for (size_t j = g; end - g > 1 && j < end; j++)
+            e->linked[e->n_linked++] = (linked_row_t){.row = e->keys[j].row, .group = groups};
+        groups += end - g > 1;
+    }
+    qsort(e->linked, e->n_linked, sizeof *e->linked, by_row);
+    return 0;
+}
+
+/* After PASS_RECORDS: each linked row's history warnings. */
+static int check_history(engine_t *e)
+{
+    /* members of a group, by group: sort a copy of the indices */
+    history_record_t *h = calloc(e->n_linked ? e->n_linked : 1, sizeof *h);
+    size_t *idx = calloc(e->n_linked ? e->n_linked : 1, sizeof *idx);
+    int rc = h && idx ? 0 : -1;
+    size_t groups = 0;
+    for (size_t i = 0; i < e->n_linked; i++)
+        groups = e->linked[i].group + 1 > groups ? e->linked[i].group + 1 : groups;
+    /* counting sort of the rows by group */
+    size_t *start = calloc(groups + 1, sizeof *start);
+    if (!start)
+        rc = -1;
+    for (size_t i = 0; rc == 0 && i < e->n_linked; i++)
+        start[e->linked[i].group + 1]++;
+    for (size_t g = 0; rc == 0 && g < groups; g++)
+        start[g + 1] += start[g];
+    for (size_t i = 0; rc == 0 && i < e->n_linked; i++)
+        idx[start[e->linked[i].group]++] = i;
+    for (size_t i = 0, end; rc == 0 && i < e->n_linked; i = end) {
+        size_t g = e->linked[idx[i]].group;
+        for (end = i; end < e->n_linked && e->linked[idx[end]].group == g; end++)
+            h[end - i] = (history_record_t){e->linked[idx[end]].rec, e->linked[idx[end]].row};
+        for (size_t j = i; rc == 0 && j < end; j++) {
+            linked_row_t *lr = &e->linked[idx[j]];
+            lr->history.valid = 1;
+            if (lr->rec)
+                rc = validate_history(e->def, &h[j - i], h, end - i, &lr->history);
+        }
+    }
+    free(start);
+    free(idx);
+    free(h);
     return rc;
 }
 
 /* ---------------------------------------------------------------- the file */
 
-/* Linkage's and validation's checks of one row. Returns 0, or -1 when out of memory. */
-static int check_row(const audit_def_t *def, const submission_row_t *sr,
-                     const validation_result_t *history, out_t *o)
+static int run_pass(engine_t *e, pass_t pass, const char *trust, const char *data, size_t len,
+                    submission_t **s)
 {
-    link_outcome_t lo;
-    if (link_record_prepare(def, sr->row, sr->rec, &lo) != 0) {
-        link_outcome_clear(&lo);
-        return -1;
-    }
-    for (int i = 0; i < lo.n_problems; i++)
-        report(o, sr->row, lo.problems[i].field, lo.problems[i].rule, lo.problems[i].severity, "",
-               lo.problems[i].message);
-    check_other_identifiers(def, sr->rec, sr->row, o);
-    validation_result_t res;
-    int rc = validate_record(def, lo.pseudo, &res);
-    for (size_t i = 0; rc == 0 && i < res.n; i++) {
-        const validation_problem_t *p = &res.problems[i];
-        report(o, sr->row, p->field, p->rule, p->severity, p->value, p->message);
-    }
-    for (size_t i = 0; rc == 0 && history && i < history->n; i++) {
-        const validation_problem_t *p = &history->problems[i];
-        report(o, sr->row, p->field, p->rule, p->severity, p->value, p->message);
-    }
-    validation_result_free(&res);
-    link_outcome_clear(&lo);
-    return rc;
+    e->pass = pass;
+    e->next_problem = 0;
+    *s = submission_scan_csv(e->def, trust, data, len, on_row, e);
+    return *s ? 0 : -1;
 }
 
 int validate_file(const audit_def_t *def, const char *trust, const char *data, size_t len,
@@ -181,35 +357,41 @@ int validate_file(const audit_def_t *def, const char *trust, const char *data, s
 {
     memset(summary, 0, sizeof *summary);
     out_t o = {emit, ctx, summary};
-    submission_t *s = submission_parse_csv(def, trust, data, len);
-    if (!s)
-        return -1;
-    summary->data_rows = s->data_rows;
-    if (s->file_error[0])
-        report(&o, 1, "", "file", "error", "", s->file_error);
-    validation_result_t *history = NULL;
-    int rc = 0;
-    if (audit_has_history_rules(def) && s->n_rows > 1) {
-        history = calloc(s->n_rows, sizeof *history);
-        rc = history ? check_history(def, s, history) : -1;
-    }
-    /* shape problems and row problems, in row order */
-    size_t next_problem = 0;
-    for (size_t i = 0; i < s->n_rows && rc == 0; i++) {
-        for (; next_problem < s->n_problems && s->problems[next_problem].row <= s->rows[i].row;
-             next_problem++) {
-            const submission_problem_t *p = &s->problems[next_problem];
-            report(&o, p->row, p->field, p->rule, p->severity, "", p->message);
+    engine_t e = {.def = def,
+                  .o = &o,
+                  .view = record_view_new(def),
+                  .raw = ncap_record_new(),
+                  .nhs_slot = slot_linked_as(def, "nhs_number"),
+                  .dob_slot = slot_linked_as(def, "dob")};
+    submission_t *s = NULL;
+    int rc = e.view && e.raw ? 0 : -1;
+    bool history = audit_has_history_rules(def) && e.nhs_slot >= 0 && e.dob_slot >= 0;
+    if (rc == 0 && history) {
+        rc = run_pass(&e, PASS_KEYS, trust, data, len, &s) || group_patients(&e);
+        submission_destroy(&s);
+        if (rc == 0 && e.n_linked > 0) {
+            rc = run_pass(&e, PASS_RECORDS, trust, data, len, &s) || check_history(&e);
+            submission_destroy(&s);
         }
-        rc = check_row(def, &s->rows[i], history ? &history[i] : NULL, &o);
     }
-    for (; rc == 0 && next_problem < s->n_problems; next_problem++) {
-        const submission_problem_t *p = &s->problems[next_problem];
-        report(&o, p->row, p->field, p->rule, p->severity, "", p->message);
+    if (rc == 0)
+        rc = run_pass(&e, PASS_CHECK, trust, data, len, &s);
+    if (rc == 0) {
+        summary->data_rows = s->data_rows;
+        if (s->file_error[0])
+            report(&o, 1, "", "file", "error", "", s->file_error);
+        report_shape_problems(&e, s, INT_MAX); /* those after the last row kept */
     }
-    for (size_t i = 0; history && i < s->n_rows; i++)
-        validation_result_free(&history[i]);
-    free(history);
     submission_destroy(&s);
+    for (size_t i = 0; i < e.n_linked; i++) {
+        ncap_record_destroy(&e.linked[i].rec);
+        validation_result_free(&e.linked[i].history);
+    }
+    free(e.linked);
+    free(e.keys);
+    free(e.slot_of_col);
+    validation_result_free(&e.res);
+    ncap_record_destroy(&e.raw);
+    record_view_destroy(&e.view);
     return rc;
 }
