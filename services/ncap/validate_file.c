@@ -3,9 +3,9 @@
  * Fast by construction: ingest's shape checks stream the rows (submission_scan_csv: no record,
  * JSON or hash is made), the CSV column -> field slot map is computed once per file, each row is a
  * record view over the CSV reader's own text, and rules run on expressions bound to slots at load.
- * History rules take two cheap extra scans: one finds the patients with more than one row (valid
- * NHS number + date of birth), one keeps only those rows' records; their warnings are then ready
- * when the main scan reaches their rows. */
+ * History rules take one extra scan first: it keys each row by patient (valid NHS number + date of
+ * birth) and keeps the few values history rules read; the warnings of patients with more than one
+ * row are then ready when the main scan reaches their rows. */
 #include "validate_file.h"
 
 #include <limits.h>
@@ -70,16 +70,18 @@ static int slot_linked_as(const audit_def_t *def, const char *role)
 typedef struct {
     char key[24]; /* NHS number digits + YYYYMMDD */
     int row;
+    size_t texts; /* offset in the engine's kept texts of this row's history slots */
 } keyed_t;
 
 typedef struct {
     int row;
     size_t group; /* rows of one patient share it */
+    size_t texts; /* its history slots' texts in the engine's kept texts */
     ncap_record_t *rec;
     validation_result_t history;
 } linked_row_t;
 
-typedef enum { PASS_KEYS, PASS_RECORDS, PASS_CHECK } pass_t;
+typedef enum { PASS_KEYS, PASS_CHECK } pass_t;
 
 typedef struct {
     const audit_def_t *def;
@@ -94,6 +96,12 @@ typedef struct {
     size_t next_problem; /* shape problems reported so far */
     keyed_t *keys;       /* PASS_KEYS */
     size_t n_keys, cap_keys;
+    int *history_slots; /* what history rules read: their fields and message names */
+    size_t n_history_slots;
+    bool history_derived; /* some of them are derived */
+    char *texts;          /* those slots' texts of each keyed row, NUL-separated */
+    size_t n_texts, cap_texts;
+    audit_def_t ids_only; /* def without derived fields: linkage's identifier checks */
     linked_row_t *linked; /* rows of patients with more than one row, by row */
     size_t n_linked;
 } engine_t;
@@ -159,23 +167,28 @@ static int keep_key(engine_t *e, int row)
     keyed_t *k = &e->keys[e->n_keys];
     patient_key(e, k->key);
     k->row = row;
-    e->n_keys += k->key[0] != '\0';
-    return 0;
-}
-
-/* The row as validation sees it: fields that are not identifiers, and derived fields. */
-static int keep_record(engine_t *e, linked_row_t *lr)
-{
-    record_view_derive(e->view);
-    lr->rec = ncap_record_new();
-    if (!lr->rec)
-        return -1;
-    for (size_t s = 0; s < audit_def_n_slots(e->def); s++) {
-        const audit_field_t *f = audit_def_slot_field(e->def, (int)s);
-        const char *v = record_view_text(e->view, (int)s);
-        if (v && !(f && f->identifier) &&
-            ncap_record_set(lr->rec, audit_def_slot_name(e->def, (int)s), v) != 0)
-            return -1;
+    k->texts = e->n_texts;
+    if (k->key[0] == '\0')
+        return 0;
+    e->n_keys++;
+    if (e->history_derived)
+        record_view_derive(e->view);
+    for (size_t i = 0; i < e->n_history_slots; i++) {
+        const char *v = record_view_text(e->view, e->history_slots[i]);
+        size_t len = v ? strlen(v) + 1 : 1;
+        if (e->n_texts + len + 1 > e->cap_texts) {
+            size_t cap = e->cap_texts ? e->cap_texts * 2 : 65536;
+            while (cap < e->n_texts + len + 1)
+                cap *= 2;
+            char *more = realloc(e->texts, cap);
+            if (!more)
+                return -1;
+            e->texts = more;
+            e->cap_texts = cap;
+        }
+        /* an absent value is kept as "\x01" so that it stays absent */
+        memcpy(e->texts + e->n_texts, v ? v : "\x01", v ? len : 2);
+        e->n_texts += v ? len : 2;
     }
     return 0;
 }
@@ -201,7 +214,7 @@ static int check_identifiers(engine_t *e, int row)
             return -1;
     }
     link_outcome_t lo;
-    if (link_record_prepare(def, row, e->raw, &lo) != 0) {
+    if (link_record_prepare(&e->ids_only, row, e->raw, &lo) != 0) {
         link_outcome_clear(&lo);
         return -1;
     }
@@ -251,17 +264,7 @@ static int on_row(void *ctx, const submission_t *s, int row, const csv_reader_t 
         report_shape_problems(e, s, row);
     if (load_row(e, csv, col) != 0)
         return -1;
-    switch (e->pass) {
-    case PASS_KEYS:
-        return keep_key(e, row);
-    case PASS_RECORDS: {
-        linked_row_t *lr = find_linked(e, row);
-        return lr ? keep_record(e, lr) : 0;
-    }
-    case PASS_CHECK:
-        return check_row(e, row);
-    }
-    return 0;
+    return e->pass == PASS_KEYS ? keep_key(e, row) : check_row(e, row);
 }
 
 /* ---------------------------------------------------------------- history */
@@ -297,20 +300,37 @@ static int group_patients(engine_t *e)
         for (end = g + 1; end < e->n_keys && strcmp(e->keys[end].key, e->keys[g].key) == 0; end++)
             ;
         for (size_t j = g; end - g > 1 && j < end; j++)
-            e->linked[e->n_linked++] = (linked_row_t){.row = e->keys[j].row, .group = groups};
+            e->linked[e->n_linked++] =
+                (linked_row_t){.row = e->keys[j].row, .group = groups, .texts = e->keys[j].texts};
         groups += end - g > 1;
     }
     qsort(e->linked, e->n_linked, sizeof *e->linked, by_row);
     return 0;
 }
 
-/* After PASS_RECORDS: each linked row's history warnings. */
+/* The record history rules see of a linked row: its history slots' texts. */
+static int linked_record(engine_t *e, linked_row_t *lr)
+{
+    lr->rec = ncap_record_new();
+    if (!lr->rec)
+        return -1;
+    const char *t = e->texts + lr->texts;
+    for (size_t i = 0; i < e->n_history_slots; i++, t += strlen(t) + 1)
+        if (strcmp(t, "\x01") != 0 &&
+            ncap_record_set(lr->rec, audit_def_slot_name(e->def, e->history_slots[i]), t) != 0)
+            return -1;
+    return 0;
+}
+
+/* After PASS_KEYS and grouping: each linked row's history warnings. */
 static int check_history(engine_t *e)
 {
     /* members of a group, by group: sort a copy of the indices */
     history_record_t *h = calloc(e->n_linked ? e->n_linked : 1, sizeof *h);
     size_t *idx = calloc(e->n_linked ? e->n_linked : 1, sizeof *idx);
     int rc = h && idx ? 0 : -1;
+    for (size_t i = 0; rc == 0 && i < e->n_linked; i++)
+        rc = linked_record(e, &e->linked[i]);
     size_t groups = 0;
     for (size_t i = 0; i < e->n_linked; i++)
         groups = e->linked[i].group + 1 > groups ? e->linked[i].group + 1 : groups;
@@ -343,6 +363,47 @@ static int check_history(engine_t *e)
 
 /* ---------------------------------------------------------------- the file */
 
+static int add_history_slot(engine_t *e, const char *name)
+{
+    int slot = audit_def_slot(e->def, name);
+    for (size_t i = 0; i < e->n_history_slots; i++)
+        if (e->history_slots[i] == slot)
+            return 0;
+    int *more = realloc(e->history_slots, (e->n_history_slots + 1) * sizeof *more);
+    if (!more)
+        return -1;
+    e->history_slots = more;
+    e->history_slots[e->n_history_slots++] = slot;
+    e->history_derived |= audit_def_slot_field(e->def, slot) == NULL;
+    return 0;
+}
+
+/* The slots history rules read: same, date, the field reported and the message's names. */
+static int find_history_slots(engine_t *e)
+{
+    for (size_t r = 0; r < e->def->n_rules; r++) {
+        const audit_rule_t *rule = &e->def->rules[r];
+        if (!rule->history)
+            continue;
+        if (add_history_slot(e, rule->history->date) || add_history_slot(e, rule->field))
+            return -1;
+        for (size_t i = 0; i < rule->history->n_same; i++)
+            if (add_history_slot(e, rule->history->same[i]))
+                return -1;
+        for (const char *p = strchr(rule->message, '{'); p; p = strchr(p + 1, '{')) {
+            const char *end = strchr(p, '}');
+            char name[64];
+            if (!end || (size_t)(end - p - 1) >= sizeof name)
+                break;
+            memcpy(name, p + 1, (size_t)(end - p - 1));
+            name[end - p - 1] = '\0';
+            if (add_history_slot(e, name))
+                return -1;
+        }
+    }
+    return 0;
+}
+
 static int run_pass(engine_t *e, pass_t pass, const char *trust, const char *data, size_t len,
                     submission_t **s)
 {
@@ -363,16 +424,17 @@ int validate_file(const audit_def_t *def, const char *trust, const char *data, s
                   .raw = ncap_record_new(),
                   .nhs_slot = slot_linked_as(def, "nhs_number"),
                   .dob_slot = slot_linked_as(def, "dob")};
+    /* linkage's derived fields are the view's business here (record_view_derive): linkage is
+     * asked for its identifier checks only */
+    e.ids_only = *def;
+    e.ids_only.n_derived = 0;
     submission_t *s = NULL;
     int rc = e.view && e.raw ? 0 : -1;
     bool history = audit_has_history_rules(def) && e.nhs_slot >= 0 && e.dob_slot >= 0;
     if (rc == 0 && history) {
-        rc = run_pass(&e, PASS_KEYS, trust, data, len, &s) || group_patients(&e);
+        rc = find_history_slots(&e) || run_pass(&e, PASS_KEYS, trust, data, len, &s) ||
+             group_patients(&e) || check_history(&e);
         submission_destroy(&s);
-        if (rc == 0 && e.n_linked > 0) {
-            rc = run_pass(&e, PASS_RECORDS, trust, data, len, &s) || check_history(&e);
-            submission_destroy(&s);
-        }
     }
     if (rc == 0)
         rc = run_pass(&e, PASS_CHECK, trust, data, len, &s);
@@ -389,6 +451,8 @@ int validate_file(const audit_def_t *def, const char *trust, const char *data, s
     }
     free(e.linked);
     free(e.keys);
+    free(e.texts);
+    free(e.history_slots);
     free(e.slot_of_col);
     validation_result_free(&e.res);
     ncap_record_destroy(&e.raw);
