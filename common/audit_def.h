@@ -44,7 +44,12 @@ typedef struct {
     double min, max;
     char *pattern;    /* POSIX extended regex the whole value must match, or NULL */
     void *pattern_re; /* the pattern compiled once at load (a regex_t), owned */
-    int line;         /* line in the definition file */
+    /* A pattern that is one bracket expression repeated, e.g. [A-Za-z0-9_-]{1,40}, is also kept
+     * as a set of bytes and a length range, matched without the regex engine. */
+    bool pattern_simple;
+    unsigned char pattern_set[32]; /* bit c: byte c is in the bracket */
+    size_t pattern_min, pattern_max;
+    int line; /* line in the definition file */
 } audit_field_t;
 
 typedef struct {

@@ -747,11 +747,25 @@ static expr_value_t v_number(double num)
     return v;
 }
 
+/* Whole numbers are the common case (ages, scores): written without printf. */
 static void format_number(double num, char *out, size_t outlen)
 {
-    if (num == 0)
-        snprintf(out, outlen, "0");
-    else if (num > -1e15 && num < 1e15 && num == (double)(long long)num)
+    if (num > -1e15 && num < 1e15 && num == (double)(long long)num && outlen >= 18) {
+        long long n = (long long)num;
+        char digits[20];
+        size_t k = 0;
+        unsigned long long u = n < 0 ? 0ULL - (unsigned long long)n : (unsigned long long)n;
+        do {
+            digits[k++] = (char)('0' + u % 10);
+            u /= 10;
+        } while (u);
+        size_t o = 0;
+        if (n < 0)
+            out[o++] = '-';
+        while (k)
+            out[o++] = digits[--k];
+        out[o] = '\0';
+    } else if (num > -1e15 && num < 1e15 && num == (double)(long long)num)
         snprintf(out, outlen, "%lld", (long long)num);
     else
         snprintf(out, outlen, "%.15g", num);
@@ -1171,9 +1185,15 @@ void expr_value_format(const expr_value_t *v, char *out, size_t outlen)
     case EXPR_NUMBER:
         format_number(v->num, out, outlen);
         return;
-    case EXPR_STRING:
-        snprintf(out, outlen, "%s", v->str ? v->str : "");
+    case EXPR_STRING: {
+        const char *str = v->str ? v->str : "";
+        size_t n = strlen(str);
+        if (n >= outlen)
+            n = outlen - 1;
+        memcpy(out, str, n);
+        out[n] = '\0';
         return;
+    }
     case EXPR_TIME:
         ncap_datetime_format(v->time, buf);
         snprintf(out, outlen, "%s", buf);

@@ -72,7 +72,7 @@ const char *nhs_code_list_label(nhs_code_list_t list, const char *code)
     size_t n = 0;
     const nhs_code_t *codes = nhs_code_list_codes(list, &n);
     for (size_t i = 0; code && i < n; i++)
-        if (strcmp(codes[i].code, code) == 0)
+        if (codes[i].code[0] == code[0] && strcmp(codes[i].code, code) == 0)
             return codes[i].label;
     return NULL;
 }

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <regex.h>
 #include <unistd.h>
 
 #include "audit_def.h"
@@ -673,6 +674,40 @@ static void test_history_rules_load(void **state)
 #undef RULE_HEAD
 }
 
+/* Patterns of one bracket repeated are matched without the regex engine: same answers. */
+static void test_simple_patterns_agree_with_regex(void **state)
+{
+    (void)state;
+    static const char *patterns[] = {"[A-Za-z0-9_-]{1,40}", "[0-9]{3}",        "[a-c]+", "[-x]*",
+                                     "[A-Z]{2,3}",          "[A-Z]{2,3}[0-9]", "[^a]+"};
+    static const bool simple[] = {true, true, true, true, true, false, false};
+    static const char *values[] = {"a",   "abc",  "ABC",      "AB",  "A-B",       "x-",
+                                   "123", "1234", "\xc3\xa9", "a b", "HF_0001-x", "AB1"};
+    for (size_t i = 0; i < sizeof patterns / sizeof patterns[0]; i++) {
+        char text[4096], err[512] = "";
+        snprintf(text, sizeof text, "%s  - name: ref\n    type: string\n    pattern: \"%s\"\n",
+                 base_def, patterns[i]);
+        audit_def_t *def = load_text(text, err, sizeof err);
+        if (!def)
+            fail_msg("pattern %s refused: %s", patterns[i], err);
+        const audit_field_t *f = audit_def_field(def, "ref");
+        assert_int_equal(f->pattern_simple, simple[i]);
+        char anchored[80];
+        snprintf(anchored, sizeof anchored, "^(%s)$", patterns[i]);
+        regex_t re;
+        assert_int_equal(regcomp(&re, anchored, REG_EXTENDED | REG_NOSUB), 0);
+        for (size_t j = 0; j < sizeof values / sizeof values[0]; j++) {
+            bool want = regexec(&re, values[j], 0, NULL, 0) == 0;
+            bool got = strcmp(check(def, "ref", values[j]), "") == 0;
+            if (want != got)
+                fail_msg("pattern %s, value \"%s\": regex says %d, ncap %d", patterns[i], values[j],
+                         want, got);
+        }
+        regfree(&re);
+        audit_def_destroy(&def);
+    }
+}
+
 static void test_boolean(void **state)
 {
     (void)state;
@@ -1064,6 +1099,7 @@ int main(void)
         cmocka_unit_test(test_standard_code_lists),
         cmocka_unit_test(test_linked_fields),
         cmocka_unit_test(test_history_rules_load),
+        cmocka_unit_test(test_simple_patterns_agree_with_regex),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
