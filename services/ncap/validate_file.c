@@ -135,8 +135,14 @@ static void patient_key(const engine_t *e, char key[24])
     char digits[11];
     int y, m, d;
     if (nhs && dob && nhs_number_check(nhs, digits) == NHS_NUMBER_VALID &&
-        ncap_date_parse(dob, &y, &m, &d) == 0)
-        snprintf(key, 24, "%s%04d%02d%02d", digits, y % 10000, m, d);
+        ncap_date_parse(dob, &y, &m, &d) == 0 && y < 10000) {
+        memcpy(key, digits, 10);
+        int parts[3] = {y, m * 100 + d, 0}; /* YYYY then MMDD */
+        for (int i = 0; i < 2; i++)
+            for (int j = 3; j >= 0; j--, parts[i] /= 10)
+                key[10 + 4 * i + j] = (char)('0' + parts[i] % 10);
+        key[18] = '\0';
+    }
 }
 
 static linked_row_t *find_linked(const engine_t *e, int row)
