@@ -10,6 +10,7 @@
 
 #include <limits.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -275,43 +276,59 @@ static int on_row(void *ctx, const submission_t *s, int row, const csv_reader_t 
 
 /* ---------------------------------------------------------------- history */
 
-static int by_key(const void *a, const void *b)
+typedef struct {
+    size_t first; /* index in keys of the patient's first row, or SIZE_MAX when empty */
+    size_t count;
+    size_t group; /* SIZE_MAX until the patient is found to have more than one row */
+} patient_t;
+
+static size_t hash_key(const char *key)
 {
-    const keyed_t *x = a, *y = b;
-    int c = strcmp(x->key, y->key);
-    return c ? c : (x->row > y->row) - (x->row < y->row);
+    size_t h = 1469598103934665603ULL;
+    for (; *key; key++)
+        h = (h ^ (unsigned char)*key) * 1099511628211ULL;
+    return h;
 }
 
-static int by_row(const void *a, const void *b)
-{
-    const linked_row_t *x = a, *y = b;
-    return (x->row > y->row) - (x->row < y->row);
-}
-
-/* After PASS_KEYS: the rows of patients with more than one row, grouped. */
+/* After PASS_KEYS: the rows of patients with more than one row, grouped by patient (a hash table
+ * of the keys; the keys are in row order, and so are the linked rows). */
 static int group_patients(engine_t *e)
 {
-    qsort(e->keys, e->n_keys, sizeof *e->keys, by_key);
+    size_t cap = 16;
+    while (cap < 2 * e->n_keys)
+        cap *= 2;
+    patient_t *table = malloc(cap * sizeof *table);
+    size_t *of = malloc((e->n_keys ? e->n_keys : 1) * sizeof *of); /* each key's entry */
+    if (!table || !of) {
+        free(table);
+        free(of);
+        return -1;
+    }
+    for (size_t i = 0; i < cap; i++)
+        table[i] = (patient_t){SIZE_MAX, 0, SIZE_MAX};
     size_t n = 0, groups = 0;
-    for (size_t g = 0, end; g < e->n_keys; g = end) {
-        for (end = g + 1; end < e->n_keys && strcmp(e->keys[end].key, e->keys[g].key) == 0; end++)
-            ;
-        if (end - g > 1)
-            n += end - g;
+    for (size_t i = 0; i < e->n_keys; i++) {
+        size_t at = hash_key(e->keys[i].key) & (cap - 1);
+        while (table[at].first != SIZE_MAX && strcmp(e->keys[table[at].first].key, e->keys[i].key))
+            at = (at + 1) & (cap - 1);
+        if (table[at].first == SIZE_MAX)
+            table[at].first = i;
+        n += ++table[at].count == 2 ? 2 : table[at].count > 2;
+        of[i] = at;
     }
     e->linked = calloc(n ? n : 1, sizeof *e->linked);
-    if (!e->linked)
-        return -1;
-    for (size_t g = 0, end; g < e->n_keys; g = end) {
-        for (end = g + 1; end < e->n_keys && strcmp(e->keys[end].key, e->keys[g].key) == 0; end++)
-            ;
-        for (size_t j = g; end - g > 1 && j < end; j++)
-            e->linked[e->n_linked++] =
-                (linked_row_t){.row = e->keys[j].row, .group = groups, .texts = e->keys[j].texts};
-        groups += end - g > 1;
+    for (size_t i = 0; e->linked && i < e->n_keys; i++) {
+        patient_t *p = &table[of[i]];
+        if (p->count < 2)
+            continue;
+        if (p->group == SIZE_MAX)
+            p->group = groups++;
+        e->linked[e->n_linked++] =
+            (linked_row_t){.row = e->keys[i].row, .group = p->group, .texts = e->keys[i].texts};
     }
-    qsort(e->linked, e->n_linked, sizeof *e->linked, by_row);
-    return 0;
+    free(table);
+    free(of);
+    return e->linked ? 0 : -1;
 }
 
 /* The record history rules see of a linked row: its history slots' texts. */
