@@ -73,6 +73,9 @@ void audit_def_destroy(audit_def_t **self_p)
     for (size_t i = 0; i < self->n_fields; i++)
         field_free(&self->fields[i]);
     free(self->fields);
+    for (size_t i = 0; i < self->n_linked; i++)
+        field_free(&self->linked[i]);
+    free(self->linked);
     for (size_t i = 0; i < self->n_derived; i++) {
         free(self->derived[i].name);
         free(self->derived[i].expr_src);
@@ -102,6 +105,14 @@ void audit_def_destroy(audit_def_t **self_p)
         expr_destroy(&r->check);
         expr_destroy(&r->when);
         expr_destroy(&r->require);
+        free(r->uses);
+        if (r->history) {
+            for (size_t j = 0; j < r->history->n_same; j++)
+                free(r->history->same[j]);
+            free(r->history->same);
+            free(r->history->date);
+            free(r->history);
+        }
     }
     free(self->rules);
     free(self->path);
@@ -123,6 +134,65 @@ const audit_field_t *audit_def_field(const audit_def_t *self, const char *name)
         if (self->fields[i].name && strcmp(self->fields[i].name, name) == 0)
             return &self->fields[i];
     return NULL;
+}
+
+const audit_field_t *audit_def_linked(const audit_def_t *self, const char *name)
+{
+    assert(self);
+    for (size_t i = 0; i < self->n_linked; i++)
+        if (self->linked[i].name && strcmp(self->linked[i].name, name) == 0)
+            return &self->linked[i];
+    return NULL;
+}
+
+size_t audit_def_n_slots(const audit_def_t *self)
+{
+    assert(self);
+    return self->n_fields + self->n_linked + self->n_derived;
+}
+
+int audit_def_slot(const audit_def_t *self, const char *name)
+{
+    assert(self);
+    for (size_t i = 0; i < audit_def_n_slots(self); i++) {
+        const char *n = audit_def_slot_name(self, (int)i);
+        if (n && strcmp(n, name) == 0)
+            return (int)i;
+    }
+    return -1;
+}
+
+const audit_field_t *audit_def_slot_field(const audit_def_t *self, int slot)
+{
+    assert(self);
+    size_t i = (size_t)slot;
+    if (slot < 0)
+        return NULL;
+    if (i < self->n_fields)
+        return &self->fields[i];
+    if (i - self->n_fields < self->n_linked)
+        return &self->linked[i - self->n_fields];
+    return NULL;
+}
+
+const char *audit_def_slot_name(const audit_def_t *self, int slot)
+{
+    assert(self);
+    const audit_field_t *f = audit_def_slot_field(self, slot);
+    if (f)
+        return f->name;
+    size_t d = (size_t)slot - self->n_fields - self->n_linked;
+    return slot >= 0 && d < self->n_derived ? self->derived[d].name : NULL;
+}
+
+audit_field_type_t audit_def_slot_type(const audit_def_t *self, int slot)
+{
+    assert(self);
+    const audit_field_t *f = audit_def_slot_field(self, slot);
+    if (f)
+        return f->type;
+    size_t d = (size_t)slot - self->n_fields - self->n_linked;
+    return slot >= 0 && d < self->n_derived ? self->derived[d].type : FT_STRING;
 }
 
 static const audit_derived_t *find_derived(const audit_def_t *self, const char *name)
@@ -339,6 +409,95 @@ static int load_codes(loader_t *L, audit_field_t *f, const yaml_node_t *codes)
     return 0;
 }
 
+/* `standard: ethnic_category`: a code field whose list, labels and check are the NHS Data
+ * Dictionary's, shared by every audit (the labels are copied so that messages list them). */
+static int load_standard(loader_t *L, audit_field_t *f, const yaml_node_t *map,
+                         const yaml_node_t *codes)
+{
+    char *name = NULL;
+    if (get_string(L, map, "standard", false, &name))
+        return -1;
+    if (!name)
+        return 0;
+    int line = line_of(get(L, map, "standard"));
+    int unknown = nhs_code_list_from_name(name, &f->standard);
+    free(name);
+    if (unknown)
+        return lfail(L, line,
+                     "unknown standard \"%.40s\" (expected ethnic_category or "
+                     "stated_gender)",
+                     scalar(get(L, map, "standard")));
+    if (f->type != FT_CODE)
+        return lfail(L, line, "\"standard\" applies only to type code, not %s",
+                     type_names[f->type]);
+    if (codes && !is_null(codes))
+        return lfail(L, line_of(codes),
+                     "give either \"standard\" or \"codes\", not both: the standard brings "
+                     "its codes and labels");
+    size_t n = 0;
+    const nhs_code_t *list = nhs_code_list_codes(f->standard, &n);
+    f->codes = calloc(n, sizeof *f->codes);
+    if (!f->codes)
+        return lfail(L, line, "out of memory");
+    for (size_t i = 0; i < n; i++) {
+        f->codes[i].code = strdup(list[i].code);
+        f->codes[i].label = strdup(list[i].label);
+        f->n_codes = i + 1;
+        if (!f->codes[i].code || !f->codes[i].label)
+            return lfail(L, line, "out of memory");
+    }
+    return 0;
+}
+
+/* "[...]{m,n}", "[...]{m}", "[...]+" or "[...]*" with plain characters and a-z ranges in the
+ * bracket (no ^, no [:classes:], no backslash): kept as a byte set, which gives the same answer
+ * as the regex engine far faster. Leaves f->pattern_simple false for any other pattern. */
+static void simple_pattern(audit_field_t *f)
+{
+    const char *p = f->pattern;
+    if (*p++ != '[' || *p == '^' || *p == ']')
+        return;
+    unsigned char set[32] = {0};
+    while (*p && *p != ']') {
+        unsigned char lo = (unsigned char)*p, hi = lo;
+        if (lo == '[' || lo == '\\' || lo >= 0x80)
+            return;
+        if (p[1] == '-' && p[2] && p[2] != ']') {
+            hi = (unsigned char)p[2];
+            if (hi < lo || hi == '[' || hi == '\\' || hi >= 0x80)
+                return;
+            p += 3;
+        } else
+            p++;
+        for (unsigned c = lo; c <= hi; c++)
+            set[c / 8] |= (unsigned char)(1u << (c % 8));
+    }
+    if (*p++ != ']')
+        return;
+    unsigned long min = 0, max = (unsigned long)-1;
+    char *end = NULL;
+    if (strcmp(p, "+") == 0)
+        min = 1;
+    else if (strcmp(p, "*") == 0)
+        min = 0;
+    else if (*p == '{' && p[1] >= '0' && p[1] <= '9') {
+        min = strtoul(p + 1, &end, 10);
+        if (*end == '}' && end[1] == '\0')
+            max = min;
+        else if (*end == ',' && end[1] >= '0' && end[1] <= '9') {
+            max = strtoul(end + 1, &end, 10);
+            if (*end != '}' || end[1] != '\0' || max < min)
+                return;
+        } else
+            return;
+    } else
+        return;
+    memcpy(f->pattern_set, set, sizeof set);
+    f->pattern_min = min;
+    f->pattern_max = max;
+    f->pattern_simple = true;
+}
+
 /* Compiles the field's pattern, anchored, once: values are matched against it on every row. */
 static int check_pattern(loader_t *L, const yaml_node_t *at, audit_field_t *f)
 {
@@ -360,30 +519,44 @@ static int check_pattern(loader_t *L, const yaml_node_t *at, audit_field_t *f)
         return lfail(L, line_of(at), "bad pattern \"%.80s\": %s", f->pattern, why);
     }
     f->pattern_re = re;
+    simple_pattern(f);
     return 0;
 }
 
-static int load_field(loader_t *L, size_t index, const yaml_node_t *map)
+/* A field trusts send (list = def->fields), or a linked value linkage supplies from reference data
+ * (list = def->linked: name, label, type, min and max only). */
+static int load_field_in(loader_t *L, audit_field_t *list, size_t index, const yaml_node_t *map,
+                         bool linked)
 {
-    static const char *keys[] = {"name",    "label", "type", "required", "identifier",
-                                 "link_as", "codes", "min",  "max",      "pattern"};
+    static const char *keys[] = {"name",  "label", "type", "required", "identifier", "link_as",
+                                 "codes", "min",   "max",  "pattern",  "standard"};
+    static const char *linked_keys[] = {"name", "label", "type", "min", "max"};
+    const char *what = linked ? "linked field" : "field";
     audit_def_t *def = L->def;
-    audit_field_t *f = &def->fields[index];
-    snprintf(L->ctx, sizeof L->ctx, "field %zu: ", index + 1);
+    audit_field_t *f = &list[index];
+    snprintf(L->ctx, sizeof L->ctx, "%s %zu: ", what, index + 1);
     if (map->type != YAML_MAPPING_NODE)
-        return lfail(L, line_of(map), "each field must be a mapping with name, type, ...");
+        return lfail(L, line_of(map), "each %s must be a mapping with name, type, ...", what);
     f->line = line_of(map);
     char *type = NULL;
     if (get_string(L, map, "name", true, &f->name))
         return -1;
-    snprintf(L->ctx, sizeof L->ctx, "field \"%.60s\": ", f->name);
-    if (check_keys(L, map, "a field", keys, sizeof keys / sizeof keys[0]) ||
+    snprintf(L->ctx, sizeof L->ctx, "%s \"%.60s\": ", what, f->name);
+    if ((linked ? check_keys(L, map, "a linked field", linked_keys,
+                             sizeof linked_keys / sizeof linked_keys[0])
+                : check_keys(L, map, "a field", keys, sizeof keys / sizeof keys[0])) ||
         check_name(L, map, "name", f->name))
         return -1;
     for (size_t i = 0; i < index; i++)
-        if (strcmp(def->fields[i].name, f->name) == 0)
+        if (strcmp(list[i].name, f->name) == 0)
             return lfail(L, line_of(get(L, map, "name")),
-                         "duplicate field name (first declared on line %d)", def->fields[i].line);
+                         "duplicate field name (first declared on line %d)", list[i].line);
+    const audit_field_t *sent = linked ? audit_def_field(def, f->name) : NULL;
+    if (sent)
+        return lfail(L, line_of(get(L, map, "name")),
+                     "duplicate field name (declared as a field on line %d): a linked value comes "
+                     "from reference data, never from the trust",
+                     sent->line);
     if (get_string(L, map, "label", false, &f->label) || get_string(L, map, "type", true, &type))
         return -1;
     int bad_type = type_from_name(type, &f->type);
@@ -420,7 +593,11 @@ static int load_field(loader_t *L, size_t index, const yaml_node_t *map)
     }
 
     yaml_node_t *codes = get(L, map, "codes");
-    if (f->type == FT_CODE && (!codes || is_null(codes)))
+    if (load_standard(L, f, map, codes))
+        return -1;
+    if (f->standard != NHS_CODE_LIST_NONE)
+        codes = NULL;
+    else if (f->type == FT_CODE && (!codes || is_null(codes)))
         return lfail(L, f->line, "type code needs \"codes\", mapping each code to its label");
     if (codes && !is_null(codes)) {
         if (f->type != FT_CODE)
@@ -453,6 +630,16 @@ static int load_field(loader_t *L, size_t index, const yaml_node_t *map)
     return 0;
 }
 
+static int load_field(loader_t *L, size_t index, const yaml_node_t *map)
+{
+    return load_field_in(L, L->def->fields, index, map, false);
+}
+
+static int load_linked(loader_t *L, size_t index, const yaml_node_t *map)
+{
+    return load_field_in(L, L->def->linked, index, map, true);
+}
+
 /* ---------------------------------------------------------------- expressions */
 
 typedef struct {
@@ -464,7 +651,7 @@ typedef struct {
 static int check_ref(void *ctx, const char *name)
 {
     refs_t *r = ctx;
-    if (audit_def_field(r->def, name))
+    if (audit_def_field(r->def, name) || audit_def_linked(r->def, name))
         return 0;
     for (size_t i = 0; i < r->n_derived_known; i++)
         if (strcmp(r->def->derived[i].name, name) == 0)
@@ -508,6 +695,8 @@ static int load_derived(loader_t *L, size_t index, const yaml_node_t *map)
         check_name(L, map, "name", d->name))
         return -1;
     const audit_field_t *clash = audit_def_field(def, d->name);
+    if (!clash)
+        clash = audit_def_linked(def, d->name);
     if (clash)
         return lfail(L, line_of(get(L, map, "name")),
                      "duplicate field name (declared as a field on line %d)", clash->line);
@@ -579,9 +768,10 @@ static int rule_name_ok(loader_t *L, int line, const char *what, const char *nam
                      "%s names \"%.60s\", an identifier: identifiers are removed before "
                      "validation (use a derived field such as age_at_arrival)",
                      what, name);
-    if (!f && !find_derived(L->def, name))
-        return lfail(L, line, "%s names \"%.60s\", which is not a field or derived field", what,
-                     name);
+    if (!f && !find_derived(L->def, name) && !audit_def_linked(L->def, name))
+        return lfail(L, line,
+                     "%s names \"%.60s\", which is not a field, linked field or derived field",
+                     what, name);
     return 0;
 }
 
@@ -635,9 +825,68 @@ static int check_template(loader_t *L, int line, const char *t)
     return 0;
 }
 
+static bool is_time_type(audit_field_type_t t)
+{
+    return t == FT_DATE || t == FT_DATETIME;
+}
+
+/* history: {same: [f, ...], date: f, within_days: N} */
+static int load_history(loader_t *L, audit_rule_t *r, const yaml_node_t *map)
+{
+    static const char *keys[] = {"same", "date", "within_days"};
+    const yaml_node_t *h = get(L, map, "history");
+    if (h->type != YAML_MAPPING_NODE)
+        return lfail(L, line_of(h),
+                     "\"history\" must be a mapping, e.g. {same: [fracture_side], date: "
+                     "arrival_datetime, within_days: 30}");
+    if (check_keys(L, h, "\"history\"", keys, sizeof keys / sizeof keys[0]))
+        return -1;
+    audit_history_t *hist = calloc(1, sizeof *hist);
+    if (!hist)
+        return lfail(L, line_of(h), "out of memory");
+    r->history = hist;
+    if (get_string(L, h, "date", true, &hist->date) ||
+        rule_name_ok(L, line_of(get(L, h, "date")), "history date", hist->date))
+        return -1;
+    const audit_field_t *df = audit_def_field(L->def, hist->date);
+    if (!df)
+        df = audit_def_linked(L->def, hist->date);
+    const audit_derived_t *dd = df ? NULL : find_derived(L->def, hist->date);
+    if (!is_time_type(df ? df->type : dd->type))
+        return lfail(L, line_of(get(L, h, "date")),
+                     "history date \"%s\" must be a date or datetime field", hist->date);
+    bool has_days = false;
+    if (get_number(L, h, "within_days", &has_days, &hist->within_days))
+        return -1;
+    if (!has_days || hist->within_days < 0)
+        return lfail(L, line_of(has_days ? get(L, h, "within_days") : h),
+                     "history needs \"within_days\", a number of days of 0 or more");
+    const yaml_node_t *same = get(L, h, "same");
+    if (!same || is_null(same))
+        return 0;
+    if (same->type != YAML_SEQUENCE_NODE)
+        return lfail(L, line_of(same), "\"same\" must be a list of fields, e.g. [fracture_side]");
+    size_t n = (size_t)(same->data.sequence.items.top - same->data.sequence.items.start);
+    hist->same = calloc(n ? n : 1, sizeof *hist->same);
+    if (!hist->same)
+        return lfail(L, line_of(same), "out of memory");
+    for (size_t i = 0; i < n; i++) {
+        const yaml_node_t *item = node(L, same->data.sequence.items.start[i]);
+        if (item->type != YAML_SCALAR_NODE || is_null(item))
+            return lfail(L, line_of(item), "\"same\" must list field names");
+        if (rule_name_ok(L, line_of(item), "history same", scalar(item)))
+            return -1;
+        if (!(hist->same[i] = strdup(scalar(item))))
+            return lfail(L, line_of(item), "out of memory");
+        hist->n_same = i + 1;
+    }
+    return 0;
+}
+
 static int load_rule(loader_t *L, size_t index, const yaml_node_t *map)
 {
-    static const char *keys[] = {"id", "severity", "message", "field", "check", "when", "require"};
+    static const char *keys[] = {"id",    "severity", "message", "field",
+                                 "check", "when",     "require", "history"};
     audit_def_t *def = L->def;
     audit_rule_t *r = &def->rules[index];
     snprintf(L->ctx, sizeof L->ctx, "rule %zu: ", index + 1);
@@ -674,6 +923,17 @@ static int load_rule(loader_t *L, size_t index, const yaml_node_t *map)
         return -1;
     bool has_check = get(L, map, "check") != NULL, has_when = get(L, map, "when") != NULL,
          has_require = get(L, map, "require") != NULL;
+    if (get(L, map, "history")) {
+        if (has_check || has_when || has_require)
+            return lfail(L, r->line,
+                         "give either \"history\" or \"check\" (or \"when\" with "
+                         "\"require\"), not both");
+        if (r->severity != RULE_WARNING)
+            return lfail(L, line_of(get(L, map, "severity")),
+                         "a history rule must have severity warning: a record is never "
+                         "rejected for what another record says");
+        return load_history(L, r, map);
+    }
     if (has_check && (has_when || has_require))
         return lfail(L, r->line, "give either \"check\" or \"when\" with \"require\", not both");
     if (has_check)
@@ -732,11 +992,69 @@ static int check_field_ref(loader_t *L, const yaml_node_t *root, const char *key
     return 0;
 }
 
+/* ---------------------------------------------------------------- binding to slots */
+
+static int resolve_slot(void *ctx, const char *name)
+{
+    return audit_def_slot(ctx, name);
+}
+
+typedef struct {
+    int *slots;
+    size_t n, cap;
+} slot_set_t;
+
+static int add_slot(void *ctx, int slot)
+{
+    slot_set_t *u = ctx;
+    for (size_t i = 0; i < u->n; i++)
+        if (u->slots[i] == slot)
+            return 0;
+    if (u->n == u->cap) {
+        size_t cap = u->cap ? u->cap * 2 : 8;
+        int *more = realloc(u->slots, cap * sizeof *more);
+        if (!more)
+            return -1;
+        u->slots = more;
+        u->cap = cap;
+    }
+    u->slots[u->n++] = slot;
+    return 0;
+}
+
+/* Binds every expression to slots, and lists the slots each rule uses. Every name was checked
+ * while loading, so a failure here is out of memory. */
+static int bind_all(loader_t *L)
+{
+    audit_def_t *def = L->def;
+    int rc = 0;
+    for (size_t i = 0; i < def->n_derived; i++)
+        rc |= expr_bind(def->derived[i].expr, resolve_slot, def);
+    for (size_t i = 0; i < def->n_metrics; i++)
+        rc |= expr_bind(def->metrics[i].numerator, resolve_slot, def) |
+              expr_bind(def->metrics[i].denominator, resolve_slot, def);
+    for (size_t i = 0; i < def->n_rules && rc == 0; i++) {
+        audit_rule_t *r = &def->rules[i];
+        const expr_t *used[] = {r->check, r->when, r->require};
+        slot_set_t u = {0};
+        for (size_t j = 0; j < 3 && rc == 0; j++)
+            if (used[j])
+                rc = expr_bind((expr_t *)used[j], resolve_slot, def) ||
+                     expr_each_slot(used[j], add_slot, &u);
+        if (rc == 0)
+            rc = add_slot(&u, audit_def_slot(def, r->field));
+        r->uses = u.slots;
+        r->n_uses = u.n;
+    }
+    return rc ? lfail(L, 1, "could not bind the expressions: out of memory") : 0;
+}
+
 static int load_root(loader_t *L, const yaml_node_t *root)
 {
     static const char *keys[] = {"audit",       "name",       "dataset_version", "record_key",
                                  "trust_field", "site_field", "period_field",    "opt_out_applies",
-                                 "fields",      "derived",    "metrics",         "rules"};
+                                 "fields",      "linked",     "derived",         "metrics",
+                                 "rules"};
     audit_def_t *def = L->def;
     if (check_keys(L, root, "the definition", keys, sizeof keys / sizeof keys[0]))
         return -1;
@@ -751,6 +1069,8 @@ static int load_root(loader_t *L, const yaml_node_t *root)
         return -1;
     if (load_list(L, root, "fields", true, (void **)&def->fields, sizeof *def->fields,
                   &def->n_fields, load_field) ||
+        load_list(L, root, "linked", false, (void **)&def->linked, sizeof *def->linked,
+                  &def->n_linked, load_linked) ||
         load_list(L, root, "derived", false, (void **)&def->derived, sizeof *def->derived,
                   &def->n_derived, load_derived) ||
         load_list(L, root, "metrics", false, (void **)&def->metrics, sizeof *def->metrics,
@@ -758,12 +1078,12 @@ static int load_root(loader_t *L, const yaml_node_t *root)
         load_list(L, root, "rules", false, (void **)&def->rules, sizeof *def->rules, &def->n_rules,
                   load_rule))
         return -1;
-    return check_field_ref(L, root, "record_key", def->record_key_field) ||
-                   check_field_ref(L, root, "trust_field", def->trust_field) ||
-                   check_field_ref(L, root, "site_field", def->site_field) ||
-                   check_field_ref(L, root, "period_field", def->period_field)
-               ? -1
-               : 0;
+    if (check_field_ref(L, root, "record_key", def->record_key_field) ||
+        check_field_ref(L, root, "trust_field", def->trust_field) ||
+        check_field_ref(L, root, "site_field", def->site_field) ||
+        check_field_ref(L, root, "period_field", def->period_field))
+        return -1;
+    return bind_all(L);
 }
 
 audit_def_t *audit_def_load(const char *path, char *err, size_t errlen)
@@ -897,6 +1217,13 @@ static bool is_lsoa(const char *s)
 
 static bool matches(const audit_field_t *f, const char *value)
 {
+    if (f->pattern_simple) {
+        size_t n = 0;
+        for (const unsigned char *c = (const unsigned char *)value; *c; c++, n++)
+            if (!(f->pattern_set[*c / 8] & (1u << (*c % 8))))
+                return false;
+        return n >= f->pattern_min && n <= f->pattern_max;
+    }
     return f->pattern_re && regexec(f->pattern_re, value, 0, NULL, 0) == 0;
 }
 
@@ -986,13 +1313,13 @@ int audit_field_check(const audit_field_t *f, const char *value, char *rule, siz
     case FT_INTEGER:
     case FT_DECIMAL: {
         bool integer = f->type == FT_INTEGER;
-        describe_range(f, range, sizeof range);
-        if (!is_number_text(v, !integer))
-            return REJECT("type", "%s%s", integer ? "a whole number" : "a number", range);
-        double x = strtod(v, NULL);
-        if ((f->has_min && x < f->min) || (f->has_max && x > f->max))
-            return REJECT("range", "%s%s", integer ? "a whole number" : "a number", range);
-        break;
+        bool number = is_number_text(v, !integer);
+        double x = number ? strtod(v, NULL) : 0;
+        if (number && !(f->has_min && x < f->min) && !(f->has_max && x > f->max))
+            break;
+        describe_range(f, range, sizeof range); /* only for the message */
+        return REJECT(number ? "range" : "type", "%s%s", integer ? "a whole number" : "a number",
+                      range);
     }
     case FT_DATE: {
         int y, m, d;
@@ -1008,8 +1335,10 @@ int audit_field_check(const audit_field_t *f, const char *value, char *rule, siz
         break;
     }
     case FT_CODE: {
-        for (size_t i = 0; i < f->n_codes; i++)
-            if (strcmp(f->codes[i].code, v) == 0)
+        if (f->standard != NHS_CODE_LIST_NONE && nhs_code_list_label(f->standard, v))
+            return 0;
+        for (size_t i = 0; f->standard == NHS_CODE_LIST_NONE && i < f->n_codes; i++)
+            if (f->codes[i].code[0] == v[0] && strcmp(f->codes[i].code, v) == 0)
                 return 0;
         char codes[320];
         list_codes(f, codes, sizeof codes);
@@ -1074,7 +1403,7 @@ int audit_field_check(const audit_field_t *f, const char *value, char *rule, siz
 
 /* ---------------------------------------------------------------- evaluation context */
 
-static void typed_value(audit_field_type_t type, const char *v, expr_value_t *out)
+void audit_typed_value(audit_field_type_t type, const char *v, expr_value_t *out)
 {
     out->kind = EXPR_NULL;
     switch (type) {
@@ -1133,6 +1462,8 @@ int audit_eval_lookup(void *ctx, const char *name, expr_value_t *out)
     out->kind = EXPR_NULL;
 
     const audit_field_t *f = audit_def_field(c->def, name);
+    if (!f)
+        f = audit_def_linked(c->def, name);
     const audit_derived_t *d = f ? NULL : find_derived(c->def, name);
     const char *v = c->rec ? ncap_record_get(c->rec, name) : NULL;
     if (!f && !d && !v)
@@ -1140,20 +1471,21 @@ int audit_eval_lookup(void *ctx, const char *name, expr_value_t *out)
     if (!v || ncap_record_missing(c->rec, name))
         return 0;
     if (f || d) {
-        typed_value(f ? f->type : d->type, v, out);
+        audit_typed_value(f ? f->type : d->type, v, out);
         return 0;
     }
     /* not declared, but in the record: a number when it reads as one, else text */
-    typed_value(FT_DECIMAL, v, out);
+    audit_typed_value(FT_DECIMAL, v, out);
     if (out->kind == EXPR_NULL)
-        typed_value(FT_STRING, v, out);
+        audit_typed_value(FT_STRING, v, out);
     return 0;
 }
 
 /* ---------------------------------------------------------------- rule messages */
 
-void audit_rule_message(const audit_rule_t *rule, const ncap_record_t *rec, char *out,
-                        size_t outlen)
+void audit_rule_message_with(const audit_rule_t *rule,
+                             const char *(*text_of)(void *ctx, const char *name), void *ctx,
+                             char *out, size_t outlen)
 {
     assert(rule);
     if (!out || !outlen)
@@ -1173,11 +1505,23 @@ void audit_rule_message(const audit_rule_t *rule, const ncap_record_t *rec, char
             n = sizeof name - 1;
         memcpy(name, p + 1, n);
         name[n] = '\0';
-        const char *v = rec && !ncap_record_missing(rec, name) ? ncap_record_get(rec, name) : NULL;
-        int w = snprintf(out + used, outlen - used, "%.60s", v ? v : "empty");
+        const char *v = text_of(ctx, name);
+        int w = snprintf(out + used, outlen - used, "%.60s", v && *v ? v : "empty");
         if (w < 0)
             return;
         used += (size_t)w < outlen - used ? (size_t)w : outlen - used - 1;
         p = end;
     }
+}
+
+static const char *record_text(void *ctx, const char *name)
+{
+    const ncap_record_t *rec = ctx;
+    return rec && !ncap_record_missing(rec, name) ? ncap_record_get(rec, name) : NULL;
+}
+
+void audit_rule_message(const audit_rule_t *rule, const ncap_record_t *rec, char *out,
+                        size_t outlen)
+{
+    audit_rule_message_with(rule, record_text, (void *)rec, out, outlen);
 }

@@ -7,6 +7,7 @@
 #include <stddef.h>
 
 #include "expr.h"
+#include "nhs_code_list.h"
 #include "record.h"
 
 typedef enum {
@@ -36,13 +37,19 @@ typedef struct {
     bool identifier; /* personal: seen only by ingest and linkage, never passed on */
     char *link_as; /* linkage role: nhs_number, forename, surname, dob, sex, postcode, lsoa; or NULL
                     */
-    audit_code_t *codes;
+    audit_code_t *codes; /* for type code: its own list, or the standard's (copied) */
     size_t n_codes;
+    nhs_code_list_t standard; /* `standard: ethnic_category`: the shared NHS check applies */
     bool has_min, has_max;
     double min, max;
     char *pattern;    /* POSIX extended regex the whole value must match, or NULL */
     void *pattern_re; /* the pattern compiled once at load (a regex_t), owned */
-    int line;         /* line in the definition file */
+    /* A pattern that is one bracket expression repeated, e.g. [A-Za-z0-9_-]{1,40}, is also kept
+     * as a set of bytes and a length range, matched without the regex engine. */
+    bool pattern_simple;
+    unsigned char pattern_set[32]; /* bit c: byte c is in the bracket */
+    size_t pattern_min, pattern_max;
+    int line; /* line in the definition file */
 } audit_field_t;
 
 typedef struct {
@@ -68,6 +75,16 @@ typedef struct {
 
 typedef enum { RULE_ERROR, RULE_WARNING } audit_severity_t;
 
+/* A history rule: broken when another record of the same patient, with equal `same` fields, has
+ * `date` earlier than this record's (equal dates: the lower row or record id is the earlier) and
+ * no more than within_days before it. Always a warning. */
+typedef struct {
+    char **same; /* field names */
+    size_t n_same;
+    char *date; /* a date or datetime field */
+    double within_days;
+} audit_history_t;
+
 /* A rule over one record's fields: either check (the record is fine when it is true or null), or
  * when + require (when `when` is true, the record is fine when `require` is true or null). */
 typedef struct {
@@ -82,6 +99,9 @@ typedef struct {
     expr_t *check;
     expr_t *when;
     expr_t *require;
+    audit_history_t *history; /* a history rule (no check, when or require), or NULL */
+    int *uses; /* slots of the field and of every name its expressions use (set at load) */
+    size_t n_uses;
     int line;
 } audit_rule_t;
 
@@ -97,6 +117,9 @@ typedef struct {
     bool opt_out_applies;
     audit_field_t *fields;
     size_t n_fields;
+    audit_field_t *linked; /* values linkage supplies from reference data (date_of_death,
+                              imd_decile, ...), never sent by trusts: name, label, type, range */
+    size_t n_linked;
     audit_derived_t *derived;
     size_t n_derived;
     audit_metric_t *metrics;
@@ -111,8 +134,26 @@ audit_def_t *audit_def_load(const char *path, char *err, size_t errlen);
 /* Loads <dir>/<audit>.yaml. */
 audit_def_t *audit_def_load_named(const char *dir, const char *audit, char *err, size_t errlen);
 void audit_def_destroy(audit_def_t **self_p);
+/* A field trusts send, by name (never a linked one), or NULL. */
 const audit_field_t *audit_def_field(const audit_def_t *self, const char *name);
+/* A linked field (`linked:`), by name, or NULL. */
+const audit_field_t *audit_def_linked(const audit_def_t *self, const char *name);
 const char *audit_field_type_name(audit_field_type_t t);
+
+/* Slots: each name a record of the audit can hold, numbered once at load: the fields (slot i is
+ * fields[i]), then the linked fields, then the derived fields. Every expression of the definition
+ * is bound to them at load, so that evaluating one looks no name up. */
+size_t audit_def_n_slots(const audit_def_t *self);
+int audit_def_slot(const audit_def_t *self, const char *name); /* or -1 */
+const char *audit_def_slot_name(const audit_def_t *self, int slot);
+audit_field_type_t audit_def_slot_type(const audit_def_t *self, int slot);
+/* The field or linked field of a slot, or NULL for a derived one. */
+const audit_field_t *audit_def_slot_field(const audit_def_t *self, int slot);
+
+/* A value as expressions see it: text of a field of type typed (date/datetime -> EXPR_TIME,
+ * integer/decimal -> EXPR_NUMBER, boolean -> EXPR_BOOL, others EXPR_STRING; unparseable ->
+ * EXPR_NULL). The text must not be empty (empty is null, the caller's business). */
+void audit_typed_value(audit_field_type_t type, const char *text, expr_value_t *out);
 
 /* Checks one non-empty value against its field's type, code list, range and pattern.
  * Returns 0 when it conforms; 2 when it conforms but deserves a warning (an NHS number that is a
@@ -138,5 +179,9 @@ int audit_eval_lookup(void *ctx, const char *name, expr_value_t *out);
  * "empty" when it has none. */
 void audit_rule_message(const audit_rule_t *rule, const ncap_record_t *rec, char *out,
                         size_t outlen);
+/* The same with the values given by text_of (NULL or "" when a name has no value). */
+void audit_rule_message_with(const audit_rule_t *rule,
+                             const char *(*text_of)(void *ctx, const char *name), void *ctx,
+                             char *out, size_t outlen);
 
 #endif

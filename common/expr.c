@@ -73,6 +73,7 @@ struct node {
     int column;
     expr_value_t lit; /* N_LIT */
     char *text;       /* N_FIELD: the name; N_LIT string: the text (lit.str points here) */
+    int slot;         /* N_FIELD: the slot expr_bind gave it, or -1 */
     size_t fn_index;  /* N_CALL: index in functions[] */
     node_t **args;    /* operands of operators, arguments of calls */
     size_t n_args;
@@ -106,6 +107,7 @@ static node_t *node_new(node_kind_t kind, int column)
     if (n) {
         n->kind = kind;
         n->column = column;
+        n->slot = -1;
     }
     return n;
 }
@@ -656,6 +658,7 @@ void expr_destroy(expr_t **self_p)
 
 typedef struct {
     expr_lookup_fn lookup;
+    expr_slot_fn slot_fn; /* for bound fields, instead of lookup */
     void *ctx;
     char *err;
     size_t errlen;
@@ -744,11 +747,25 @@ static expr_value_t v_number(double num)
     return v;
 }
 
+/* Whole numbers are the common case (ages, scores): written without printf. */
 static void format_number(double num, char *out, size_t outlen)
 {
-    if (num == 0)
-        snprintf(out, outlen, "0");
-    else if (num > -1e15 && num < 1e15 && num == (double)(long long)num)
+    if (num > -1e15 && num < 1e15 && num == (double)(long long)num && outlen >= 18) {
+        long long n = (long long)num;
+        char digits[20];
+        size_t k = 0;
+        unsigned long long u = n < 0 ? 0ULL - (unsigned long long)n : (unsigned long long)n;
+        do {
+            digits[k++] = (char)('0' + u % 10);
+            u /= 10;
+        } while (u);
+        size_t o = 0;
+        if (n < 0)
+            out[o++] = '-';
+        while (k)
+            out[o++] = digits[--k];
+        out[o] = '\0';
+    } else if (num > -1e15 && num < 1e15 && num == (double)(long long)num)
         snprintf(out, outlen, "%lld", (long long)num);
     else
         snprintf(out, outlen, "%.15g", num);
@@ -960,6 +977,11 @@ static int eval(const node_t *n, eval_t *ev, expr_value_t *out)
 
     case N_FIELD:
         memset(&a, 0, sizeof a);
+        if (ev->slot_fn && n->slot >= 0) {
+            ev->slot_fn(ev->ctx, n->slot, &a);
+            *out = a;
+            return 0;
+        }
         if (!ev->lookup || ev->lookup(ev->ctx, n->text, &a) != 0)
             return eval_fail(ev, "unknown field \"%s\"", n->text);
         *out = a;
@@ -1060,6 +1082,57 @@ int expr_eval(const expr_t *self, expr_lookup_fn lookup, void *ctx, expr_value_t
     return 0;
 }
 
+int expr_eval_bound(const expr_t *self, expr_slot_fn fn, void *ctx, expr_value_t *out, char *err,
+                    size_t errlen)
+{
+    assert(self);
+    assert(out);
+    if (err && errlen)
+        err[0] = '\0';
+    eval_t ev = {.slot_fn = fn, .ctx = ctx, .err = err, .errlen = errlen};
+    if (eval(self->root, &ev, out)) {
+        *out = v_null();
+        return -1;
+    }
+    return 0;
+}
+
+static int bind(node_t *n, int (*resolve)(void *ctx, const char *name), void *ctx)
+{
+    if (n->kind == N_FIELD) {
+        n->slot = resolve(ctx, n->text);
+        return n->slot < 0 ? -1 : 0;
+    }
+    for (size_t i = 0; i < n->n_args; i++)
+        if (bind(n->args[i], resolve, ctx))
+            return -1;
+    return 0;
+}
+
+int expr_bind(expr_t *self, int (*resolve)(void *ctx, const char *name), void *ctx)
+{
+    assert(self);
+    return bind(self->root, resolve, ctx);
+}
+
+static int each_slot(const node_t *n, int (*fn)(void *ctx, int slot), void *ctx)
+{
+    if (n->kind == N_FIELD)
+        return fn(ctx, n->slot);
+    for (size_t i = 0; i < n->n_args; i++) {
+        int rc = each_slot(n->args[i], fn, ctx);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+int expr_each_slot(const expr_t *self, int (*fn)(void *ctx, int slot), void *ctx)
+{
+    assert(self);
+    return each_slot(self->root, fn, ctx);
+}
+
 bool expr_truthy(const expr_value_t *v)
 {
     if (!v)
@@ -1112,9 +1185,15 @@ void expr_value_format(const expr_value_t *v, char *out, size_t outlen)
     case EXPR_NUMBER:
         format_number(v->num, out, outlen);
         return;
-    case EXPR_STRING:
-        snprintf(out, outlen, "%s", v->str ? v->str : "");
+    case EXPR_STRING: {
+        const char *str = v->str ? v->str : "";
+        size_t n = strlen(str);
+        if (n >= outlen)
+            n = outlen - 1;
+        memcpy(out, str, n);
+        out[n] = '\0';
         return;
+    }
     case EXPR_TIME:
         ncap_datetime_format(v->time, buf);
         snprintf(out, outlen, "%s", buf);

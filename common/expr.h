@@ -37,6 +37,15 @@ void expr_destroy(expr_t **self_p);
 /* Evaluates. Returns 0, or -1 with a message in err (unknown field, wrong argument type). */
 int expr_eval(const expr_t *self, expr_lookup_fn lookup, void *ctx, expr_value_t *out, char *err,
               size_t errlen);
+/* Binding, done once at load: resolve gives each field name its slot (>= 0; -1 when the name is
+ * unknown, which makes expr_bind return -1). A bound expression is then evaluated with fn, which
+ * gives the value of a slot without looking any name up. */
+int expr_bind(expr_t *self, int (*resolve)(void *ctx, const char *name), void *ctx);
+typedef void (*expr_slot_fn)(void *ctx, int slot, expr_value_t *out);
+int expr_eval_bound(const expr_t *self, expr_slot_fn fn, void *ctx, expr_value_t *out, char *err,
+                    size_t errlen);
+/* Calls fn for each bound field's slot (-1 when unbound); stops and returns fn's value if not 0. */
+int expr_each_slot(const expr_t *self, int (*fn)(void *ctx, int slot), void *ctx);
 bool expr_truthy(const expr_value_t *v);
 /* Calls fn for each field name the expression refers to; stops and returns fn's value if not 0. */
 int expr_each_field(const expr_t *self, int (*fn)(void *ctx, const char *name), void *ctx);

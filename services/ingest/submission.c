@@ -51,6 +51,15 @@ static size_t hash_str(const char *s)
     return h;
 }
 
+/* Points the entry equal to key at key (a copy that outlives the row). */
+static void idset_add_replace(idset_t *set, const char *key)
+{
+    size_t i = hash_str(key) & (set->cap - 1);
+    while (set->keys[i] && strcmp(set->keys[i], key) != 0)
+        i = (i + 1) & (set->cap - 1);
+    set->keys[i] = key;
+}
+
 /* Returns the row where key was first seen, or 0 after adding it. */
 static int idset_add(idset_t *set, const char *key, int row)
 {
@@ -63,6 +72,42 @@ static int idset_add(idset_t *set, const char *key, int row)
     set->keys[i] = key;
     set->rows[i] = row;
     return 0;
+}
+
+/* Copies of the local ids seen, for the duplicate check: blocks that never move. */
+typedef struct id_block {
+    struct id_block *next;
+    size_t used, cap;
+    char data[];
+} id_block_t;
+
+static const char *keep_id(id_block_t **blocks, const char *id)
+{
+    size_t len = strlen(id) + 1;
+    id_block_t *b = *blocks;
+    if (!b || b->cap - b->used < len) {
+        size_t cap = len > 65536 ? len : 65536;
+        id_block_t *nb = malloc(sizeof *nb + cap);
+        if (!nb)
+            return NULL;
+        nb->next = b;
+        nb->used = 0;
+        nb->cap = cap;
+        *blocks = b = nb;
+    }
+    char *copy = b->data + b->used;
+    memcpy(copy, id, len);
+    b->used += len;
+    return copy;
+}
+
+static void free_ids(id_block_t *b)
+{
+    while (b) {
+        id_block_t *next = b->next;
+        free(b);
+        b = next;
+    }
 }
 
 static int build_row(submission_row_t *r, int row, const char *local_id, const char *site,
@@ -81,18 +126,13 @@ static int build_row(submission_row_t *r, int row, const char *local_id, const c
     return 0;
 }
 
-submission_t *submission_parse_csv(const audit_def_t *def, const char *trust, const char *data,
-                                   size_t len)
+/* The shape checks; each row fit to store goes to on_row. Returns 0, or -1 when out of memory. */
+static int scan(const audit_def_t *def, const char *trust, const char *data, size_t len,
+                submission_t *s, submission_row_fn on_row, void *ctx)
 {
-    assert(def);
-    submission_t *s = calloc(1, sizeof *s);
-    if (!s)
-        return NULL;
     csv_reader_t *csv = csv_reader_new(data, len, true);
-    if (!csv) {
-        free(s);
-        return NULL;
-    }
+    if (!csv)
+        return -1;
     int rc = csv_reader_next(csv);
     if (rc <= 0) {
         snprintf(s->file_error, sizeof s->file_error,
@@ -100,7 +140,7 @@ submission_t *submission_parse_csv(const audit_def_t *def, const char *trust, co
                          : "could not read the header row: %s",
                  csv_reader_error(csv));
         csv_reader_destroy(&csv);
-        return s;
+        return 0;
     }
     size_t ncols = csv_reader_nfields(csv);
     /* Map each column to a definition field; unknown columns are ignored, with a warning. */
@@ -145,10 +185,12 @@ submission_t *submission_parse_csv(const audit_def_t *def, const char *trust, co
                      def->record_key_field, def->trust_field, def->site_field);
         free(col);
         csv_reader_destroy(&csv);
-        return s;
+        return col ? 0 : -1;
     }
     idset_t ids = {0};
-    size_t cap_rows = 0;
+    id_block_t *kept = NULL;
+    size_t n_ids = 0;
+    int rc_out = 0;
     while ((rc = csv_reader_next(csv)) != 0) {
         int row = (int)csv_reader_line(csv);
         s->data_rows++;
@@ -189,12 +231,13 @@ submission_t *submission_parse_csv(const audit_def_t *def, const char *trust, co
                     site, trust, trust);
             continue;
         }
-        if (ids.cap < 2 * (s->n_rows + 1)) {
+        if (ids.cap < 2 * (n_ids + 1)) {
             size_t cap = ids.cap ? ids.cap * 2 : 1024;
             idset_t bigger = {calloc(cap, sizeof(char *)), calloc(cap, sizeof(int)), cap};
             if (!bigger.keys || !bigger.rows) {
                 free(bigger.keys);
                 free(bigger.rows);
+                rc_out = -1;
                 break;
             }
             for (size_t i = 0; i < ids.cap; i++)
@@ -215,47 +258,103 @@ submission_t *submission_parse_csv(const audit_def_t *def, const char *trust, co
                     col[bad_col]->name, bad_at);
             continue;
         }
-        ncap_record_t *rec = ncap_record_new();
-        for (size_t i = 0; rec && i < ncols; i++)
-            if (col[i])
-                ncap_record_set(rec, col[i]->name, csv_reader_field(csv, i));
-        if (s->n_rows == cap_rows) {
-            cap_rows = cap_rows ? cap_rows * 2 : 256;
-            submission_row_t *rows = realloc(s->rows, cap_rows * sizeof *rows);
-            if (!rows) {
-                ncap_record_destroy(&rec);
-                break;
-            }
-            s->rows = rows;
-        }
-        submission_row_t *r = &s->rows[s->n_rows];
-        memset(r, 0, sizeof *r);
-        if (!rec || build_row(r, row, local_id, site, rec) != 0) {
-            ncap_record_destroy(&rec);
-            free(r->local_id);
-            free(r->site);
-            free(r->json);
-            break;
-        }
-        int first = idset_add(&ids, r->local_id, row);
+        int first = idset_add(&ids, local_id, row);
         if (first) {
             s->rejected++;
             problem(s, row, def->record_key_field, "duplicate", "error",
                     "record \"%s\" appears twice in this file (first at row %d); send each record "
                     "once",
-                    r->local_id, first);
-            ncap_record_destroy(&r->rec);
-            free(r->local_id);
-            free(r->site);
-            free(r->json);
+                    local_id, first);
             continue;
         }
-        s->n_rows++;
+        /* the set holds local_id itself until it is replaced by a copy that stays */
+        const char *copy = keep_id(&kept, local_id);
+        if (!copy) {
+            rc_out = -1;
+            break;
+        }
+        idset_add_replace(&ids, copy);
+        n_ids++;
+        if (on_row(ctx, s, row, csv, col) != 0) {
+            rc_out = -1;
+            break;
+        }
     }
     free(ids.keys);
     free(ids.rows);
+    free_ids(kept);
     free(col);
     csv_reader_destroy(&csv);
+    return rc_out;
+}
+
+submission_t *submission_scan_csv(const audit_def_t *def, const char *trust, const char *data,
+                                  size_t len, submission_row_fn on_row, void *ctx)
+{
+    assert(def);
+    assert(on_row);
+    submission_t *s = calloc(1, sizeof *s);
+    if (s && scan(def, trust, data, len, s, on_row, ctx) != 0)
+        submission_destroy(&s);
+    return s;
+}
+
+typedef struct {
+    const audit_def_t *def;
+    submission_t *s;
+    size_t cap_rows;
+} builder_t;
+
+/* Keeps a row: its record, canonical JSON and hash. */
+static int build(void *ctx, const submission_t *scanned, int row, const csv_reader_t *csv,
+                 const audit_field_t *const *col)
+{
+    (void)scanned;
+    builder_t *b = ctx;
+    submission_t *s = b->s;
+    if (s->n_rows == b->cap_rows) {
+        size_t cap = b->cap_rows ? b->cap_rows * 2 : 256;
+        submission_row_t *rows = realloc(s->rows, cap * sizeof *rows);
+        if (!rows)
+            return -1;
+        s->rows = rows;
+        b->cap_rows = cap;
+    }
+    ncap_record_t *rec = ncap_record_new();
+    const char *local_id = "", *site = "";
+    for (size_t i = 0; rec && i < csv_reader_nfields(csv); i++) {
+        if (!col[i])
+            continue;
+        if (ncap_record_set(rec, col[i]->name, csv_reader_field(csv, i)) != 0)
+            ncap_record_destroy(&rec);
+    }
+    if (rec) {
+        local_id = ncap_record_get(rec, b->def->record_key_field);
+        site = ncap_record_get(rec, b->def->site_field);
+    }
+    submission_row_t *r = &s->rows[s->n_rows];
+    memset(r, 0, sizeof *r);
+    if (!rec || build_row(r, row, local_id, site, rec) != 0) {
+        ncap_record_destroy(&rec);
+        free(r->local_id);
+        free(r->site);
+        free(r->json);
+        return -1;
+    }
+    s->n_rows++;
+    return 0;
+}
+
+submission_t *submission_parse_csv(const audit_def_t *def, const char *trust, const char *data,
+                                   size_t len)
+{
+    assert(def);
+    submission_t *s = calloc(1, sizeof *s);
+    if (!s)
+        return NULL;
+    builder_t b = {def, s, 0};
+    if (scan(def, trust, data, len, s, build, &b) != 0)
+        submission_destroy(&s);
     return s;
 }
 

@@ -14,9 +14,7 @@
 #include "usage_error.h"
 #include "csv.h"
 #include "file_read.h"
-#include "link_record.h"
-#include "submission.h"
-#include "validate_record.h"
+#include "validate_file.h"
 
 #ifndef NCAP_DEFAULT_AUDIT_DIR
 #define NCAP_DEFAULT_AUDIT_DIR "deploy/audits"
@@ -29,7 +27,9 @@ static void usage(FILE *out)
           "Checks a trust's CSV file offline, as the pipeline would: the file's shape (header,\n"
           "columns, trust, duplicates), the patient identifiers (NHS number, date of birth,\n"
           "postcode; identifier values are never printed), then every field's type, code list\n"
-          "and range and every rule of the audit's definition. Prints one CSV line per problem:\n"
+          "and range and every rule of the audit's definition, history rules included (a\n"
+          "patient's other records are the rows with the same valid NHS number and date of\n"
+          "birth). Prints one CSV line per problem:\n"
           "\n"
           "  row,field,rule,severity,value,message\n"
           "\n"
@@ -48,113 +48,25 @@ static void usage(FILE *out)
 
 typedef struct {
     FILE *out;
-    unsigned errors;
-    unsigned warnings;
 } report_t;
 
-static void report(report_t *r, int row, const char *field, const char *rule, const char *severity,
-                   const char *value, const char *message)
+static void report(void *ctx, const file_problem_t *p)
 {
+    report_t *r = ctx;
     char row_text[16];
-    snprintf(row_text, sizeof row_text, "%d", row);
-    const char *cols[] = {row_text, field, rule, severity, value, message};
+    snprintf(row_text, sizeof row_text, "%d", p->row);
+    const char *cols[] = {row_text, p->field, p->rule, p->severity, p->value, p->message};
     csv_write_row(r->out, cols, sizeof cols / sizeof cols[0]);
-    if (strcmp(severity, "error") == 0)
-        r->errors++;
-    else
-        r->warnings++;
 }
 
-/* The trust named in the first data row, copied to trust ("" when there is none). */
-static void first_trust(const audit_def_t *def, const char *data, size_t len, char *trust,
-                        size_t trustlen)
-{
-    trust[0] = '\0';
-    csv_reader_t *csv = csv_reader_new(data, len, true);
-    if (!csv)
-        return;
-    long col = -1;
-    if (csv_reader_next(csv) > 0)
-        for (size_t i = 0; i < csv_reader_nfields(csv); i++)
-            if (strcmp(csv_reader_field(csv, i), def->trust_field) == 0)
-                col = (long)i;
-    if (col >= 0 && csv_reader_next(csv) > 0 && (size_t)col < csv_reader_nfields(csv))
-        snprintf(trust, trustlen, "%s", csv_reader_field(csv, (size_t)col));
-    csv_reader_destroy(&csv);
-}
-
-/* Identifier fields linkage does not check itself (it checks the NHS number and date of birth):
- * their type, e.g. the postcode. Never fatal to the record, as in the pipeline. */
-static void check_other_identifiers(const audit_def_t *def, const ncap_record_t *rec, int row,
-                                    report_t *r)
-{
-    for (size_t i = 0; i < def->n_fields; i++) {
-        const audit_field_t *f = &def->fields[i];
-        if (!f->identifier || ncap_record_missing(rec, f->name) ||
-            (f->link_as &&
-             (strcmp(f->link_as, "nhs_number") == 0 || strcmp(f->link_as, "dob") == 0)))
-            continue;
-        char rule[32], msg[320];
-        if (audit_field_check(f, ncap_record_get(rec, f->name), rule, sizeof rule, msg,
-                              sizeof msg) != 0)
-            report(r, row, f->name, rule, "warning", "", msg);
-    }
-}
-
-/* Linkage's and validation's checks of one row. Returns 0, or -1 when out of memory. */
-static int check_row(const audit_def_t *def, const submission_row_t *sr, report_t *r)
-{
-    link_outcome_t lo;
-    if (link_record_prepare(def, sr->row, sr->rec, &lo) != 0) {
-        link_outcome_clear(&lo);
-        return -1;
-    }
-    for (int i = 0; i < lo.n_problems; i++)
-        report(r, sr->row, lo.problems[i].field, lo.problems[i].rule, lo.problems[i].severity, "",
-               lo.problems[i].message);
-    check_other_identifiers(def, sr->rec, sr->row, r);
-    validation_result_t res;
-    int rc = validate_record(def, lo.pseudo, &res);
-    for (size_t i = 0; rc == 0 && i < res.n; i++) {
-        const validation_problem_t *p = &res.problems[i];
-        report(r, sr->row, p->field, p->rule, p->severity, p->value, p->message);
-    }
-    validation_result_free(&res);
-    link_outcome_clear(&lo);
-    return rc;
-}
-
-static int validate_file(const audit_def_t *def, const char *path, const char *data, size_t len)
+static int check_file(const audit_def_t *def, const char *path, const char *data, size_t len)
 {
     char trust[64];
-    first_trust(def, data, len, trust, sizeof trust);
-    submission_t *s = submission_parse_csv(def, trust, data, len);
-    if (!s) {
-        fprintf(stderr, "ncap validate: out of memory\n");
-        return 2;
-    }
+    validate_file_trust(def, data, len, trust, sizeof trust);
     report_t r = {.out = stdout};
     fputs("row,field,rule,severity,value,message\n", stdout);
-    if (s->file_error[0])
-        report(&r, 1, "", "file", "error", "", s->file_error);
-    /* shape problems and row problems, in row order */
-    size_t next_problem = 0;
-    int rc = 0;
-    for (size_t i = 0; i < s->n_rows && rc == 0; i++) {
-        for (; next_problem < s->n_problems && s->problems[next_problem].row <= s->rows[i].row;
-             next_problem++) {
-            const submission_problem_t *p = &s->problems[next_problem];
-            report(&r, p->row, p->field, p->rule, p->severity, "", p->message);
-        }
-        rc = check_row(def, &s->rows[i], &r);
-    }
-    for (; rc == 0 && next_problem < s->n_problems; next_problem++) {
-        const submission_problem_t *p = &s->problems[next_problem];
-        report(&r, p->row, p->field, p->rule, p->severity, "", p->message);
-    }
-    unsigned data_rows = s->data_rows;
-    submission_destroy(&s);
-    if (rc != 0) {
+    file_summary_t sum;
+    if (validate_file(def, trust, data, len, report, &r, &sum) != 0) {
         fprintf(stderr, "ncap validate: out of memory\n");
         return 2;
     }
@@ -162,9 +74,9 @@ static int validate_file(const audit_def_t *def, const char *path, const char *d
         fprintf(stderr, "ncap validate: could not write the report: %s\n", strerror(errno));
         return 2;
     }
-    fprintf(stderr, "ncap validate: %s: %u data rows, %u errors, %u warnings\n", path, data_rows,
-            r.errors, r.warnings);
-    return r.errors ? 1 : 0;
+    fprintf(stderr, "ncap validate: %s: %u data rows, %u errors, %u warnings\n", path,
+            sum.data_rows, sum.errors, sum.warnings);
+    return sum.errors ? 1 : 0;
 }
 
 int cmd_validate(int argc, char **argv)
@@ -220,7 +132,7 @@ int cmd_validate(int argc, char **argv)
         audit_def_destroy(&def);
         return 2;
     }
-    int rc = validate_file(def, path, data, len);
+    int rc = check_file(def, path, data, len);
     free(data);
     audit_def_destroy(&def);
     return rc;

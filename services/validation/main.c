@@ -1,5 +1,6 @@
 /* ncap-validated - applies each audit's dataset rules to pseudonymised records; errors reject a
  * record, warnings annotate it; every problem is kept for the trust's feedback. */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +13,8 @@
 #include "ncap/v1/records.pb-c.h"
 #include "stage.h"
 #include "strbuf.h"
+#include "history_rule.h"
+#include "history_store.h"
 #include "validate_record.h"
 
 typedef struct {
@@ -34,6 +37,106 @@ enum {
 };
 enum { P_RID, P_VER, P_FIELD, P_RULE, P_SEV, P_VALUE, P_MSG, NPCOL };
 
+static void push_problem(strbuf_t *p, int64_t record_id, int version,
+                         const validation_problem_t *vp)
+{
+    char rid[32], ver[16];
+    snprintf(rid, sizeof rid, "%lld", (long long)record_id);
+    snprintf(ver, sizeof ver, "%d", version);
+    const char *pv[NPCOL] = {rid, ver, vp->field, vp->rule, vp->severity, vp->value, vp->message};
+    for (int k = 0; k < NPCOL; k++)
+        strbuf_pg_array_elem(&p[k], pv[k]);
+}
+
+static bool same_patient(const Ncap__V1__PseudoRecord *a, const Ncap__V1__PseudoRecord *b)
+{
+    return strcmp(a->envelope->audit, b->envelope->audit) == 0 &&
+           strcmp(a->pseudonym, b->pseudonym) == 0;
+}
+
+/* History rules for m (record rec): its warnings go to res; a record of the patient that m makes
+ * a probable duplicate (m being the earlier) gets its warning added to p. The patient's other
+ * records are those stored (unless a newer version is in this batch: batch_ids) and those
+ * earlier in this batch (batch[0..n_batch)). Returns 0, or -1 with err. */
+static int check_history(PGconn *db, const audit_def_t *def, Ncap__V1__PseudoRecord *const *batch,
+                         ncap_record_t *const *batch_recs, size_t n_batch, const int64_t *batch_ids,
+                         size_t n_ids, const Ncap__V1__PseudoRecord *m, const ncap_record_t *rec,
+                         validation_result_t *res, strbuf_t *p, char *err, size_t errlen)
+{
+    const Ncap__V1__Envelope *e = m->envelope;
+    stored_records_t st;
+    if (history_store_load(db, e->audit, m->pseudonym, e->record_id, &st, err, errlen) != 0)
+        return -1;
+    history_record_t *others = calloc(st.n + n_batch + 1, sizeof *others);
+    int *versions = calloc(st.n + n_batch + 1, sizeof *versions);
+    int rc = others && versions ? 0 : -1;
+    size_t k = 0;
+    for (size_t i = 0; rc == 0 && i < st.n; i++) {
+        bool in_batch = false; /* its newer version is in this batch */
+        for (size_t j = 0; j < n_ids && !in_batch; j++)
+            in_batch = batch_ids[j] == st.items[i].record_id;
+        if (in_batch)
+            continue;
+        others[k] = (history_record_t){st.items[i].rec, st.items[i].record_id};
+        versions[k++] = st.items[i].version;
+    }
+    for (size_t j = 0; rc == 0 && j < n_batch; j++) {
+        if (!same_patient(batch[j], m) || batch[j]->envelope->record_id == e->record_id)
+            continue;
+        others[k] = (history_record_t){batch_recs[j], batch[j]->envelope->record_id};
+        versions[k++] = batch[j]->envelope->version;
+    }
+    history_record_t me = {rec, e->record_id};
+    if (rc == 0 && k > 0)
+        rc = validate_history(def, &me, others, k, res);
+    for (size_t i = 0; rc == 0 && i < k; i++) {
+        validation_result_t theirs = {.valid = 1};
+        rc = validate_history(def, &others[i], &me, 1, &theirs);
+        for (size_t j = 0; rc == 0 && j < theirs.n; j++)
+            push_problem(p, others[i].order, versions[i], &theirs.problems[j]);
+        validation_result_free(&theirs);
+    }
+    if (rc != 0)
+        snprintf(err, errlen, "out of memory");
+    free(others);
+    free(versions);
+    stored_records_clear(&st);
+    return rc;
+}
+
+/* Locks every patient of the batch whose audit has history rules. Returns 0, or -1 with err. */
+static int lock_patients(validation_t *vs, PGconn *db, Ncap__V1__PseudoRecord *const *all, size_t n,
+                         char *err, size_t errlen)
+{
+    char **keys = calloc(n + 1, sizeof *keys);
+    if (!keys) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    size_t k = 0;
+    int rc = 0;
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        char aerr[256];
+        const audit_def_t *def =
+            all[i] ? audit_cache_get(vs->audits, all[i]->envelope->audit, aerr, sizeof aerr) : NULL;
+        if (!def || !audit_has_history_rules(def))
+            continue;
+        size_t len = strlen(all[i]->envelope->audit) + strlen(all[i]->pseudonym) + 2;
+        if (!(keys[k] = malloc(len))) {
+            snprintf(err, errlen, "out of memory");
+            rc = -1;
+            break;
+        }
+        snprintf(keys[k++], len, "%s:%s", all[i]->envelope->audit, all[i]->pseudonym);
+    }
+    if (rc == 0)
+        rc = history_store_lock(db, (const char **)keys, k, err, errlen);
+    for (size_t i = 0; i < k; i++)
+        free(keys[i]);
+    free(keys);
+    return rc;
+}
+
 static int process(void *state, PGconn *db, const stage_batch_t *in, stage_batch_t *out, char *err,
                    size_t errlen)
 {
@@ -48,32 +151,56 @@ static int process(void *state, PGconn *db, const stage_batch_t *in, stage_batch
         strbuf_pg_array_open(&p[k]);
     }
     Ncap__V1__PseudoRecord **msgs = calloc(in->n + 1, sizeof *msgs);
+    Ncap__V1__PseudoRecord **all = calloc(in->n + 1, sizeof *all);
+    ncap_record_t **recs = calloc(in->n + 1, sizeof *recs);
     int *valid = calloc(in->n + 1, sizeof *valid);
-    ncap_record_t *rec = ncap_record_new();
-    size_t n = 0;
+    int64_t *batch_ids = calloc(in->n + 1, sizeof *batch_ids);
+    size_t n = 0, n_ids = 0;
     int rc = -1;
-    if (!msgs || !valid || !rec) {
+    if (!msgs || !all || !recs || !valid || !batch_ids) {
         snprintf(err, errlen, "out of memory");
         goto done;
     }
     for (size_t i = 0; i < in->n; i++) {
         Ncap__V1__PseudoRecord *m =
             ncap__v1__pseudo_record__unpack(NULL, in->items[i].len, in->items[i].data);
-        if (!m || !m->envelope) {
+        if (!m || !m->envelope || !m->pseudonym) {
             ncap_log(LOG_ERROR, "dropped a message that is not an ncap.v1.PseudoRecord", NULL);
             if (m)
                 ncap__v1__pseudo_record__free_unpacked(m, NULL);
             continue;
         }
+        all[i] = m;
+    }
+    /* one instance at a time per patient: history rules must see each other's records */
+    if (lock_patients(vs, db, all, in->n, err, errlen) != 0)
+        goto done;
+    for (size_t i = 0; i < in->n; i++)
+        if (all[i])
+            batch_ids[n_ids++] = all[i]->envelope->record_id;
+    for (size_t i = 0; i < in->n; i++) {
+        Ncap__V1__PseudoRecord *m = all[i];
+        if (!m)
+            continue;
+        all[i] = NULL;
         char aerr[512];
         const audit_def_t *def = audit_cache_get(vs->audits, m->envelope->audit, aerr, sizeof aerr);
         validation_result_t res;
-        if (!def || message_fields_to_record(m->fields, m->n_fields, rec) != 0 ||
+        ncap_record_t *rec = ncap_record_new();
+        if (!def || !rec || message_fields_to_record(m->fields, m->n_fields, rec) != 0 ||
             validate_record(def, rec, &res) != 0) {
             ncap_log(LOG_ERROR, "could not validate record", "error", def ? "out of memory" : aerr,
                      NULL);
+            ncap_record_destroy(&rec);
             ncap__v1__pseudo_record__free_unpacked(m, NULL);
             continue;
+        }
+        if (audit_has_history_rules(def) && check_history(db, def, msgs, recs, n, batch_ids, n_ids,
+                                                          m, rec, &res, p, err, errlen) != 0) {
+            validation_result_free(&res);
+            ncap_record_destroy(&rec);
+            ncap__v1__pseudo_record__free_unpacked(m, NULL);
+            goto done;
         }
         const Ncap__V1__Envelope *e = m->envelope;
         char rid[32], ver[16], sid[32], row[16];
@@ -96,14 +223,10 @@ static int process(void *state, PGconn *db, const stage_batch_t *in, stage_batch
         for (int k = 0; k < NCOL; k++)
             strbuf_pg_array_elem(&c[k], vals[k]);
         free(json);
-        for (size_t j = 0; j < res.n; j++) {
-            const validation_problem_t *vp = &res.problems[j];
-            const char *pv[NPCOL] = {rid,          ver,       vp->field,  vp->rule,
-                                     vp->severity, vp->value, vp->message};
-            for (int k = 0; k < NPCOL; k++)
-                strbuf_pg_array_elem(&p[k], pv[k]);
-        }
+        for (size_t j = 0; j < res.n; j++)
+            push_problem(p, e->record_id, e->version, &res.problems[j]);
         valid[n] = res.valid;
+        recs[n] = rec;
         msgs[n++] = m;
         validation_result_free(&res);
     }
@@ -174,11 +297,18 @@ static int process(void *state, PGconn *db, const stage_batch_t *in, stage_batch
     PQclear(ins);
     rc = 0;
 done:
-    for (size_t i = 0; msgs && i < n; i++)
+    for (size_t i = 0; msgs && i < n; i++) {
         ncap__v1__pseudo_record__free_unpacked(msgs[i], NULL);
+        ncap_record_destroy(&recs[i]);
+    }
+    for (size_t i = 0; all && i < in->n; i++)
+        if (all[i])
+            ncap__v1__pseudo_record__free_unpacked(all[i], NULL);
     free(msgs);
+    free(all);
+    free(recs);
+    free(batch_ids);
     free(valid);
-    ncap_record_destroy(&rec);
     for (int k = 0; k < NCOL; k++)
         strbuf_free(&c[k]);
     for (int k = 0; k < NPCOL; k++)

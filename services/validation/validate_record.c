@@ -1,4 +1,5 @@
-/* validate_record.c - required fields, types, then the definition's rules */
+/* validate_record.c - required fields, types, then the definition's rules, over a record view:
+ * names were bound to slots at load, values are typed once, messages written only for problems */
 #include "validate_record.h"
 
 #include <stdbool.h>
@@ -6,8 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int add(validation_result_t *r, const char *field, const char *rule, const char *severity,
-               const char *value, const char *message)
+int validation_result_add(validation_result_t *r, const char *field, const char *rule,
+                          const char *severity, const char *value, const char *message)
 {
     if (r->n == r->cap) {
         size_t cap = r->cap ? r->cap * 2 : 8;
@@ -28,105 +29,107 @@ static int add(validation_result_t *r, const char *field, const char *rule, cons
     return 0;
 }
 
-/* A rule is skipped for a record when it uses a field whose value failed its type check. */
-typedef struct {
-    const audit_def_t *def;
-    const bool *type_failed; /* by field index */
-} skip_ctx_t;
-
-static int uses_failed_field(void *ctx, const char *name)
+void validation_result_reset(validation_result_t *r)
 {
-    const skip_ctx_t *c = ctx;
-    const audit_field_t *f = audit_def_field(c->def, name);
-    return f && c->type_failed[f - c->def->fields];
+    r->n = 0;
+    r->valid = 1;
 }
 
-static bool rule_skipped(const audit_rule_t *rule, skip_ctx_t *skip)
+/* A rule is skipped for a record when it uses a field whose value failed its type check. */
+static bool rule_skipped(const audit_rule_t *rule, const record_view_t *view)
 {
-    const expr_t *used[] = {rule->check, rule->when, rule->require};
-    for (size_t i = 0; i < sizeof used / sizeof used[0]; i++)
-        if (used[i] && expr_each_field(used[i], uses_failed_field, skip))
+    for (size_t i = 0; i < rule->n_uses; i++)
+        if (record_view_marked(view, rule->uses[i]))
             return true;
-    return uses_failed_field(skip, rule->field) != 0;
+    return false;
 }
 
 /* 1 when the record breaks the rule, 0 when it does not, -1 when the rule cannot be evaluated
  * (err says why). Null counts as fine: a missing value is the required check's business. */
-static int rule_broken(const audit_def_t *def, const ncap_record_t *rec, const audit_rule_t *rule,
-                       char *err, size_t errlen)
+static int rule_broken(record_view_t *view, const audit_rule_t *rule, char *err, size_t errlen)
 {
-    audit_eval_ctx_t ctx = {def, rec};
     expr_value_t v;
     if (rule->when) {
-        if (expr_eval(rule->when, audit_eval_lookup, &ctx, &v, err, errlen) != 0)
+        if (expr_eval_bound(rule->when, record_view_slot_value, view, &v, err, errlen) != 0)
             return -1;
         if (!expr_truthy(&v))
             return 0;
     }
     const expr_t *test = rule->check ? rule->check : rule->require;
-    if (expr_eval(test, audit_eval_lookup, &ctx, &v, err, errlen) != 0)
+    if (expr_eval_bound(test, record_view_slot_value, view, &v, err, errlen) != 0)
         return -1;
     return v.kind == EXPR_BOOL && !v.b;
 }
 
-static int apply_rules(const audit_def_t *def, const ncap_record_t *rec, skip_ctx_t *skip,
-                       validation_result_t *out)
+static int apply_rules(const audit_def_t *def, record_view_t *view, validation_result_t *out)
 {
     for (size_t i = 0; i < def->n_rules; i++) {
         const audit_rule_t *rule = &def->rules[i];
-        if (rule_skipped(rule, skip))
+        if (rule->history || rule_skipped(rule, view))
             continue;
         char err[200], msg[320];
-        const char *v = ncap_record_get(rec, rule->field);
-        int broken = rule_broken(def, rec, rule, err, sizeof err);
+        int broken = rule_broken(view, rule, err, sizeof err);
+        if (broken == 0)
+            continue;
+        const char *v = record_view_text(view, audit_def_slot(def, rule->field));
+        int rc;
         if (broken < 0) {
             /* a fault of the definition, not of the record: said, but never a rejection */
             snprintf(msg, sizeof msg, "rule \"%s\" could not be checked: %s", rule->id, err);
-            if (add(out, rule->field, rule->id, "warning", v ? v : "", msg) != 0)
-                return -1;
-        } else if (broken) {
-            audit_rule_message(rule, rec, msg, sizeof msg);
-            if (add(out, rule->field, rule->id, rule->severity == RULE_ERROR ? "error" : "warning",
-                    v ? v : "", msg) != 0)
-                return -1;
+            rc = validation_result_add(out, rule->field, rule->id, "warning", v ? v : "", msg);
+        } else {
+            audit_rule_message_with(rule, record_view_text_of, view, msg, sizeof msg);
+            rc = validation_result_add(out, rule->field, rule->id,
+                                       rule->severity == RULE_ERROR ? "error" : "warning",
+                                       v ? v : "", msg);
         }
+        if (rc != 0)
+            return -1;
     }
     return 0;
+}
+
+int validate_view(record_view_t *view, validation_result_t *out)
+{
+    const audit_def_t *def = record_view_def(view);
+    /* the fields the trust sent, then the values linkage added (never required) */
+    size_t n_slots = def->n_fields + def->n_linked;
+    for (size_t i = 0; i < n_slots; i++) {
+        const audit_field_t *f = audit_def_slot_field(def, (int)i);
+        if (f->identifier)
+            continue;
+        if (record_view_missing(view, (int)i)) {
+            if (f->required) {
+                char msg[320];
+                snprintf(msg, sizeof msg, "\"%s\" (%s) is required but empty", f->name,
+                         f->label ? f->label : f->name);
+                if (validation_result_add(out, f->name, "required", "error", "", msg) != 0)
+                    return -1;
+            }
+            continue;
+        }
+        const char *v = record_view_text(view, (int)i);
+        char rule[32], msg[320];
+        int found = audit_field_check(f, v, rule, sizeof rule, msg, sizeof msg);
+        if (found == 1)
+            record_view_mark(view, (int)i);
+        if (found != 0 &&
+            validation_result_add(out, f->name, rule, found == 1 ? "error" : "warning", v, msg))
+            return -1;
+    }
+    return apply_rules(def, view, out);
 }
 
 int validate_record(const audit_def_t *def, const ncap_record_t *rec, validation_result_t *out)
 {
     memset(out, 0, sizeof *out);
     out->valid = 1;
-    bool *type_failed = calloc(def->n_fields ? def->n_fields : 1, sizeof *type_failed);
-    if (!type_failed)
+    record_view_t *view = record_view_new(def);
+    if (!view)
         return -1;
-    int rc = 0;
-    for (size_t i = 0; i < def->n_fields && rc == 0; i++) {
-        const audit_field_t *f = &def->fields[i];
-        if (f->identifier)
-            continue;
-        if (ncap_record_missing(rec, f->name)) {
-            if (f->required) {
-                char msg[320];
-                snprintf(msg, sizeof msg, "\"%s\" (%s) is required but empty", f->name,
-                         f->label ? f->label : f->name);
-                rc = add(out, f->name, "required", "error", "", msg);
-            }
-            continue;
-        }
-        const char *v = ncap_record_get(rec, f->name);
-        char rule[32], msg[320];
-        int found = audit_field_check(f, v, rule, sizeof rule, msg, sizeof msg);
-        if (found == 1)
-            type_failed[i] = true;
-        if (found != 0)
-            rc = add(out, f->name, rule, found == 1 ? "error" : "warning", v, msg);
-    }
-    skip_ctx_t skip = {def, type_failed};
-    if (rc == 0)
-        rc = apply_rules(def, rec, &skip, out);
-    free(type_failed);
+    record_view_set_record(view, rec);
+    int rc = validate_view(view, out);
+    record_view_destroy(&view);
     return rc;
 }
 

@@ -6,6 +6,7 @@
 
 #include "audit_def.h"
 #include "record.h"
+#include "record_view.h"
 
 typedef struct {
     char field[64];
@@ -21,9 +22,18 @@ typedef struct {
     int valid; /* no errors */
 } validation_result_t;
 
-/* Checks rec (identifier fields are absent by design: linkage checked them). Returns 0, or -1
- * when out of memory. */
+/* Adds a problem (texts truncated to their fields). Returns 0, or -1 when out of memory. */
+int validation_result_add(validation_result_t *r, const char *field, const char *rule,
+                          const char *severity, const char *value, const char *message);
+
+/* Checks rec (identifier fields are absent by design: linkage checked them) against everything
+ * but history rules (history_rule.h). Returns 0, or -1 when out of memory. */
 int validate_record(const audit_def_t *def, const ncap_record_t *rec, validation_result_t *out);
+/* The same over a view of the record (its marks are set to the slots that failed their type);
+ * problems are added to out, which is not cleared first. Returns 0, or -1 when out of memory. */
+int validate_view(record_view_t *view, validation_result_t *out);
+/* Empties out for the next record, keeping its memory. */
+void validation_result_reset(validation_result_t *r);
 void validation_result_free(validation_result_t *r);
 
 #endif

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <regex.h>
 #include <unistd.h>
 
 #include "audit_def.h"
@@ -530,6 +531,183 @@ static void test_codes(void **state)
     audit_def_destroy(&def);
 }
 
+static void test_standard_code_lists(void **state)
+{
+    (void)state;
+    audit_def_t *def = load_nhfd();
+    const audit_field_t *eth = audit_def_field(def, "ethnic_category");
+    const audit_field_t *sex = audit_def_field(def, "sex");
+    assert_int_equal(eth->standard, NHS_CODE_LIST_ETHNIC_CATEGORY);
+    assert_int_equal(sex->standard, NHS_CODE_LIST_STATED_GENDER);
+    /* the labels come from the shared table */
+    assert_string_equal(eth->codes[16].code, "Z");
+    assert_string_equal(eth->codes[16].label, "Not stated");
+    static const char *eth_good[] = {"A", "H", "J", "N", "P", "R", "S", "Z", "99", " S "};
+    for (size_t i = 0; i < sizeof eth_good / sizeof eth_good[0]; i++)
+        assert_string_equal(check(def, "ethnic_category", eth_good[i]), "");
+    static const char *eth_bad[] = {"I", "O", "Q", "T", "a", "9", "98"};
+    for (size_t i = 0; i < sizeof eth_bad / sizeof eth_bad[0]; i++)
+        assert_string_equal(check(def, "ethnic_category", eth_bad[i]), "code");
+    assert_string_equal(check(def, "sex", "9"), "");
+    assert_string_equal(check(def, "sex", "0"), "code");
+    audit_def_destroy(&def);
+
+    char err[512] = "";
+    char text[4096];
+    snprintf(text, sizeof text,
+             "%s  - name: ethnicity\n"
+             "    type: code\n"
+             "    standard: ethnic_category\n",
+             base_def);
+    def = load_text(text, err, sizeof err);
+    if (!def)
+        fail_msg("refused: %s", err);
+    assert_int_equal(audit_def_field(def, "ethnicity")->n_codes, 18);
+    audit_def_destroy(&def);
+
+    refused("  - name: eth\n"
+            "    type: code\n"
+            "    standard: ethnicity\n", /* 21 */
+            21,
+            "field \"eth\": unknown standard \"ethnicity\" (expected ethnic_category or "
+            "stated_gender)");
+    refused("  - name: eth\n"
+            "    type: string\n"
+            "    standard: ethnic_category\n", /* 21 */
+            21, "\"standard\" applies only to type code, not string");
+    refused("  - name: eth\n"
+            "    type: code\n"
+            "    standard: stated_gender\n"
+            "    codes: {\"1\": Male}\n", /* 22 */
+            22, "give either \"standard\" or \"codes\", not both");
+}
+
+static void test_linked_fields(void **state)
+{
+    (void)state;
+    audit_def_t *def = load_nhfd();
+    assert_int_equal(def->n_linked, 3);
+    const audit_field_t *dod = audit_def_linked(def, "date_of_death");
+    assert_non_null(dod);
+    assert_int_equal(dod->type, FT_DATE);
+    const audit_field_t *decile = audit_def_linked(def, "imd_decile");
+    assert_int_equal(decile->type, FT_INTEGER);
+    assert_true(decile->has_min && decile->has_max);
+    assert_true(decile->min == 1 && decile->max == 10);
+    assert_true(audit_def_linked(def, "imd_quintile")->max == 5);
+    /* trusts never send them: they are not fields */
+    assert_null(audit_def_field(def, "date_of_death"));
+    assert_null(audit_def_linked(def, "arrival_datetime"));
+    /* evaluation types them like fields */
+    ncap_record_t *rec = ncap_record_new();
+    ncap_record_set(rec, "date_of_death", "2026-01-09");
+    ncap_record_set(rec, "imd_decile", "3");
+    audit_eval_ctx_t ctx = {def, rec};
+    expr_value_t v;
+    assert_int_equal(audit_eval_lookup(&ctx, "date_of_death", &v), 0);
+    assert_int_equal(v.kind, EXPR_TIME);
+    assert_int_equal(v.time, 20462LL * 86400);
+    assert_int_equal(audit_eval_lookup(&ctx, "imd_decile", &v), 0);
+    assert_int_equal(v.kind, EXPR_NUMBER);
+    assert_true(v.num == 3);
+    assert_int_equal(audit_eval_lookup(&ctx, "imd_quintile", &v), 0);
+    assert_int_equal(v.kind, EXPR_NULL);
+    ncap_record_destroy(&rec);
+    audit_def_destroy(&def);
+
+    refused("linked:\n"                 /* 19 */
+            "  - name: date_of_death\n" /* 20 */
+            "    type: date\n"
+            "    required: true\n", /* 22 */
+            22,
+            "linked field \"date_of_death\": unknown key \"required\" (expected one of: "
+            "name, label, type, min, max)");
+    refused("linked:\n"
+            "  - name: arrived\n" /* 20 */
+            "    type: date\n",
+            20, "linked field \"arrived\": duplicate field name (declared as a field on line 16)");
+    refused("linked:\n"
+            "  - name: imd_decile\n"
+            "    type: integer\n"
+            "    min: 1\n"
+            "    max: ten\n", /* 23 */
+            23, "\"max\" must be a number");
+}
+
+static void test_history_rules_load(void **state)
+{
+    (void)state;
+    audit_def_t *def = load_nhfd();
+    const audit_rule_t *r = &def->rules[def->n_rules - 1];
+    assert_string_equal(r->id, "probable_duplicate_episode");
+    assert_non_null(r->history);
+    assert_null(r->check);
+    assert_int_equal(r->history->n_same, 1);
+    assert_string_equal(r->history->same[0], "fracture_side");
+    assert_string_equal(r->history->date, "arrival_datetime");
+    assert_true(r->history->within_days == 30);
+    audit_def_destroy(&def);
+
+#define RULE_HEAD(sev)                                                                             \
+    "rules:\n"                /* 19 */                                                             \
+    "  - id: dup\n"           /* 20 */                                                             \
+    "    severity: " sev "\n" /* 21 */                                                             \
+    "    field: arrived\n"    /* 22 */                                                             \
+    "    message: again\n"    /* 23 */
+    refused(RULE_HEAD("error") "    history: {same: [site], date: arrived, within_days: 30}\n", 21,
+            "rule \"dup\": a history rule must have severity warning");
+    refused(RULE_HEAD("warning") "    history: {same: [site], date: arrived}\n", 24,
+            "history needs \"within_days\", a number of days of 0 or more");
+    refused(RULE_HEAD("warning") "    history: {same: [site], date: arrived, within_days: -1}\n",
+            24, "history needs \"within_days\"");
+    refused(RULE_HEAD("warning") "    history: {date: id, within_days: 3}\n", 24,
+            "history date \"id\" must be a date or datetime field");
+    refused(RULE_HEAD("warning") "    history: {same: [ward], date: arrived, within_days: 3}\n", 24,
+            "history same names \"ward\", which is not a field");
+    refused(RULE_HEAD("warning") "    history: {same: site, date: arrived, within_days: 3}\n", 24,
+            "\"same\" must be a list of fields");
+    refused(RULE_HEAD("warning") "    history: {date: arrived, within_days: 3, days: 2}\n", 24,
+            "unknown key \"days\" (expected one of: same, date, within_days)");
+    refused(RULE_HEAD("warning") "    check: arrived > arrived\n"
+                                 "    history: {date: arrived, within_days: 3}\n",
+            20, "give either \"history\" or \"check\"");
+#undef RULE_HEAD
+}
+
+/* Patterns of one bracket repeated are matched without the regex engine: same answers. */
+static void test_simple_patterns_agree_with_regex(void **state)
+{
+    (void)state;
+    static const char *patterns[] = {"[A-Za-z0-9_-]{1,40}", "[0-9]{3}",        "[a-c]+", "[-x]*",
+                                     "[A-Z]{2,3}",          "[A-Z]{2,3}[0-9]", "[^a]+"};
+    static const bool simple[] = {true, true, true, true, true, false, false};
+    static const char *values[] = {"a",   "abc",  "ABC",      "AB",  "A-B",       "x-",
+                                   "123", "1234", "\xc3\xa9", "a b", "HF_0001-x", "AB1"};
+    for (size_t i = 0; i < sizeof patterns / sizeof patterns[0]; i++) {
+        char text[4096], err[512] = "";
+        snprintf(text, sizeof text, "%s  - name: ref\n    type: string\n    pattern: \"%s\"\n",
+                 base_def, patterns[i]);
+        audit_def_t *def = load_text(text, err, sizeof err);
+        if (!def)
+            fail_msg("pattern %s refused: %s", patterns[i], err);
+        const audit_field_t *f = audit_def_field(def, "ref");
+        assert_int_equal(f->pattern_simple, simple[i]);
+        char anchored[80];
+        snprintf(anchored, sizeof anchored, "^(%s)$", patterns[i]);
+        regex_t re;
+        assert_int_equal(regcomp(&re, anchored, REG_EXTENDED | REG_NOSUB), 0);
+        for (size_t j = 0; j < sizeof values / sizeof values[0]; j++) {
+            bool want = regexec(&re, values[j], 0, NULL, 0) == 0;
+            bool got = strcmp(check(def, "ref", values[j]), "") == 0;
+            if (want != got)
+                fail_msg("pattern %s, value \"%s\": regex says %d, ncap %d", patterns[i], values[j],
+                         want, got);
+        }
+        regfree(&re);
+        audit_def_destroy(&def);
+    }
+}
+
 static void test_boolean(void **state)
 {
     (void)state;
@@ -636,6 +814,8 @@ static void test_nhfd_rules_load(void **state)
         {"age_over_110", RULE_WARNING, "age_at_arrival"},
         {"surgery_after_30_days", RULE_WARNING, "surgery_datetime"},
         {"operation_without_surgery", RULE_WARNING, "operation"},
+        {"admission_after_death", RULE_ERROR, "arrival_datetime"},
+        {"probable_duplicate_episode", RULE_WARNING, "arrival_datetime"},
     };
     assert_int_equal(def->n_rules, sizeof want / sizeof want[0]);
     for (size_t i = 0; i < def->n_rules; i++) {
@@ -688,7 +868,8 @@ static void test_bad_rules_are_refused(void **state)
                  "    field: seen\n"
                  "    message: m\n"
                  "    check: seen >= operated\n", /* 26 */
-                 26, "check names \"operated\", which is not a field or derived field");
+                 26,
+                 "check names \"operated\", which is not a field, linked field or derived field");
     refused_rule("  - id: r\n" /* 22 */
                  "    severity: error\n"
                  "    field: seen\n"
@@ -915,6 +1096,10 @@ int main(void)
         cmocka_unit_test(test_bad_rules_are_refused),
         cmocka_unit_test(test_rules_may_not_use_identifiers),
         cmocka_unit_test(test_rule_message_template),
+        cmocka_unit_test(test_standard_code_lists),
+        cmocka_unit_test(test_linked_fields),
+        cmocka_unit_test(test_history_rules_load),
+        cmocka_unit_test(test_simple_patterns_agree_with_regex),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

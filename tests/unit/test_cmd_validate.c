@@ -141,6 +141,32 @@ static void test_problems_in_row_order(void **state)
     result_free(&r);
 }
 
+static void test_probable_duplicate_episode(void **state)
+{
+    (void)state;
+    /* one patient (same NHS number and date of birth), left hip on 10 Jan and again on 15 Jan,
+     * the later episode written first: the later one is the probable duplicate, whatever the
+     * order of the rows. The right hip on 20 Jan is another episode. */
+    result_t r = validate_text(
+        HEADER "HF-0002,RR8,RR801,4010232137,1940-05-12,2,2026-01-15T08:00,1,2,8,ICD,L,N,"
+               "2026-01-16T09:00\n"
+               "HF-0001,RR8,RR801,4010232137,12/05/1940,2,2026-01-10T08:00,1,2,8,ICD,L,N,"
+               "2026-01-11T09:00\n"
+               "HF-0003,RR8,RR801,401 023 2137,1940-05-12,2,2026-01-20T08:00,1,2,8,ICD,R,N,"
+               "2026-01-21T09:00\n"
+               /* another patient (other date of birth), same number, same side: not linked */
+               "HF-0004,RR8,RR801,4010232137,1940-05-13,2,2026-01-16T08:00,1,2,8,ICD,L,N,"
+               "2026-01-17T09:00\n");
+    assert_int_equal(r.rc, 0);
+    assert_string_equal(r.out, REPORT_HEADER
+                        "2,arrival_datetime,probable_duplicate_episode,warning,2026-01-15T08:00,"
+                        "another record of this patient has a fracture on the same side (L) with "
+                        "arrival in the 30 days up to this one (2026-01-15T08:00): probably the "
+                        "same episode sent twice\n");
+    assert_non_null(strstr(r.err, ": 4 data rows, 0 errors, 1 warnings\n"));
+    result_free(&r);
+}
+
 static void test_io_and_usage(void **state)
 {
     (void)state;
@@ -188,6 +214,7 @@ int main(void)
         cmocka_unit_test(test_identifier_problem_hides_value),
         cmocka_unit_test(test_surgery_before_arrival),
         cmocka_unit_test(test_problems_in_row_order),
+        cmocka_unit_test(test_probable_duplicate_episode),
         cmocka_unit_test(test_io_and_usage),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -117,6 +117,52 @@ static void test_malformed_values_are_refused(void **state)
     rejects("tomorrow");
 }
 
+/* The NHS Data Dictionary's forms, worked: ISO 8601 date, date and time with optional seconds and
+ * offset, and DD/MM/YYYY [HH:MM]. */
+static void test_nhs_date_forms(void **state)
+{
+    (void)state;
+    bool ht;
+    /* 29 February in leap years, every form; 2024-02-29 is day 19782 */
+    int64_t leap_day = 19782LL * 86400;
+    assert_int_equal(parse("2024-02-29", &ht), leap_day);
+    assert_false(ht);
+    assert_int_equal(parse("29/02/2024", NULL), leap_day);
+    assert_int_equal(parse("2024-02-29T23:59", &ht), leap_day + 86340);
+    assert_true(ht);
+    assert_int_equal(parse("29/02/2024 23:59", NULL), leap_day + 86340);
+    assert_int_equal(parse("2024-02-29T06:30:15+05:30", NULL), leap_day + 23415);
+    assert_int_equal(parse("2000-02-29T00:00:00Z", NULL), 11016LL * 86400);
+    /* ... and not in other years */
+    rejects("2025-02-29");
+    rejects("29/02/2025 10:00");
+    rejects("2100-02-29T10:00");
+    rejects("29/02/1900");
+    /* midnight is 00:00 of the next day, never 24:00 */
+    rejects("2026-03-01T24:00");
+    rejects("2026-03-01T24:00:00");
+    rejects("01/03/2026 24:00");
+    assert_int_equal(parse("2026-03-02T00:00", NULL) - parse("2026-03-01T23:59", NULL), 60);
+    /* bad offsets */
+    rejects("2026-03-01T09:00+01:60");
+    rejects("2026-03-01T09:00+1:00");
+    rejects("2026-03-01T09:00+");
+    rejects("2026-03-01T09:00-");
+    rejects("2026-03-01T09:00z");
+    rejects("2026-03-01T09:00ZZ");
+    rejects("2026-03-01T09:00+01:00Z");
+    rejects("2026-03-01+01:00");  /* an offset needs a time */
+    rejects("01/03/2026 09:00Z"); /* offsets only on the ISO form */
+    rejects("01/03/2026 09:00+01:00");
+    /* offsets are checked, not applied: the ward clock time is kept */
+    assert_int_equal(parse("2026-03-01T09:00-05:00", NULL), parse("2026-03-01T09:00", NULL));
+    assert_int_equal(parse("2026-03-01T09:00:30+14:00", NULL), parse("01/03/2026 09:00:30", NULL));
+    /* DD/MM/YYYY with a time of HH:MM only after one space */
+    rejects("01/03/2026  09:00");
+    rejects("01/03/2026 9:00");
+    rejects("1/03/2026 09:00");
+}
+
 static void test_date_parse_takes_dates_only(void **state)
 {
     (void)state;
@@ -229,6 +275,7 @@ int main(void)
         cmocka_unit_test(test_calendar_is_checked),
         cmocka_unit_test(test_malformed_values_are_refused),
         cmocka_unit_test(test_date_parse_takes_dates_only),
+        cmocka_unit_test(test_nhs_date_forms),
         cmocka_unit_test(test_days_from_civil_worked_values),
         cmocka_unit_test(test_civil_from_days_inverts_days_from_civil),
         cmocka_unit_test(test_quarter_labels),

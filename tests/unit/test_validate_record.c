@@ -302,6 +302,31 @@ static void test_rule_skipped_when_its_field_fails_its_type(void **state)
                      "\"arrival_datetime\" is \"2026-01-12\", expected a date and time");
 }
 
+static void test_linked_date_of_death(void **state)
+{
+    /* arrival 2026-01-10T08:00: death registered on the day before */
+    assert_one_rule(state, "date_of_death", "2026-01-09", "admission_after_death", "error",
+                    "arrival (2026-01-10T08:00) is after the patient's registered date of death "
+                    "(2026-01-09): please check the arrival date and the patient's identifiers");
+    /* death on the day of arrival, or after it, or unknown: fine */
+    static const char *fine[] = {"2026-01-10", "2026-01-11", "2030-01-01", ""};
+    for (size_t i = 0; i < sizeof fine / sizeof fine[0]; i++) {
+        ncap_record_t *rec = good_record();
+        ncap_record_set(rec, "date_of_death", fine[i]);
+        validation_result_t res;
+        assert_int_equal(validate_record(*state, rec, &res), 0);
+        if (res.n != 0)
+            fail_msg("date of death %s: %s", fine[i], res.problems[0].message);
+        validation_result_free(&res);
+        ncap_record_destroy(&rec);
+    }
+    /* linked values are typed like fields: a decile out of range is reported, not required */
+    assert_one_error(state, "imd_decile", "11", "range",
+                     "\"imd_decile\" is \"11\", expected a whole number from 1 to 10");
+    assert_one_error(state, "date_of_death", "2026-02-30", "type",
+                     "\"date_of_death\" is \"2026-02-30\", expected a date");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -319,6 +344,7 @@ int main(void)
         cmocka_unit_test(test_rule_plausibility_warnings),
         cmocka_unit_test(test_rule_value_combination),
         cmocka_unit_test(test_rule_skipped_when_its_field_fails_its_type),
+        cmocka_unit_test(test_linked_date_of_death),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

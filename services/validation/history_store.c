@@ -1,0 +1,81 @@
+/* history_store.c - a patient's other records of an audit, under the patient's lock */
+#include "history_store.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "db.h"
+#include "message.h"
+#include "strbuf.h"
+
+static int by_text(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+int history_store_lock(PGconn *db, const char **keys, size_t n, char *err, size_t errlen)
+{
+    if (n == 0)
+        return 0;
+    qsort(keys, n, sizeof *keys, by_text);
+    strbuf_t arr;
+    strbuf_init(&arr);
+    strbuf_pg_array_open(&arr);
+    for (size_t i = 0; i < n; i++)
+        if (i == 0 || strcmp(keys[i], keys[i - 1]) != 0)
+            strbuf_pg_array_elem(&arr, keys[i]);
+    strbuf_pg_array_close(&arr);
+    const char *p[] = {arr.s};
+    /* the two-key form: its key space never meets linkage's one-key locks; unnest keeps the
+     * sorted order, so locks are taken in it */
+    int rc = db_execp(db,
+                      "SELECT pg_advisory_xact_lock(hashtext('ncap.validation.history'),"
+                      " hashtext(k)) FROM unnest($1::text[]) WITH ORDINALITY AS u(k, i)"
+                      " ORDER BY i",
+                      1, p, err, errlen);
+    strbuf_free(&arr);
+    return rc;
+}
+
+int history_store_load(PGconn *db, const char *audit, const char *pseudonym, int64_t record_id,
+                       stored_records_t *out, char *err, size_t errlen)
+{
+    memset(out, 0, sizeof *out);
+    char rid[24];
+    snprintf(rid, sizeof rid, "%lld", (long long)record_id);
+    const char *p[] = {audit, pseudonym, rid};
+    PGresult *r = db_query(db,
+                           "SELECT DISTINCT ON (record_id) record_id, version, payload::text"
+                           " FROM validation.record WHERE audit = $1 AND pseudonym = $2"
+                           " AND record_id <> $3::bigint ORDER BY record_id, version DESC",
+                           3, p, err, errlen);
+    if (!r)
+        return -1;
+    int n = PQntuples(r);
+    out->items = calloc(n ? (size_t)n : 1, sizeof *out->items);
+    int rc = out->items ? 0 : -1;
+    for (int i = 0; rc == 0 && i < n; i++) {
+        stored_record_t *s = &out->items[out->n];
+        s->record_id = strtoll(PQgetvalue(r, i, 0), NULL, 10);
+        s->version = atoi(PQgetvalue(r, i, 1));
+        s->rec = ncap_record_new();
+        if (!s->rec || message_record_from_json(PQgetvalue(r, i, 2), s->rec) != 0) {
+            ncap_record_destroy(&s->rec);
+            continue; /* an unreadable payload has no history to give */
+        }
+        out->n++;
+    }
+    PQclear(r);
+    if (rc != 0)
+        snprintf(err, errlen, "out of memory");
+    return rc;
+}
+
+void stored_records_clear(stored_records_t *r)
+{
+    for (size_t i = 0; i < r->n; i++)
+        ncap_record_destroy(&r->items[i].rec);
+    free(r->items);
+    memset(r, 0, sizeof *r);
+}

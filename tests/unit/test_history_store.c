@@ -1,0 +1,140 @@
+/* test_history_store.c - on a real PostgreSQL ($NCAP_TEST_PG): a patient's other stored records
+ * (latest version each, never the record itself, never another audit's or patient's), and the
+ * per-patient lock that keeps two validation instances from missing each other. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "db.h"
+#include "history_store.h"
+#include "migrate.h"
+
+static char conninfo[1024];
+
+static int setup(void **state)
+{
+    (void)state;
+    const char *base = getenv("NCAP_TEST_PG");
+    if (!base || !*base)
+        return 0;
+    char err[1024];
+    PGconn *db = db_connect(base, "test_history_store", err, sizeof err);
+    if (!db) {
+        fprintf(stderr, "test_history_store: %s\n", err);
+        return -1;
+    }
+    int rc = db_exec(db, "DROP DATABASE IF EXISTS ncap_test_history", err, sizeof err) |
+             db_exec(db, "CREATE DATABASE ncap_test_history", err, sizeof err);
+    PQfinish(db);
+    if (rc != 0) {
+        fprintf(stderr, "test_history_store: %s\n", err);
+        return -1;
+    }
+    snprintf(conninfo, sizeof conninfo, "%s dbname=ncap_test_history", base);
+    db = db_connect(conninfo, "test_history_store", err, sizeof err);
+    int applied = 0;
+    rc = db ? migrate_run(db, &applied, err, sizeof err) : -1;
+    if (rc == 0)
+        rc = db_exec(db,
+                     "INSERT INTO validation.record (record_id, version, audit, trust, site,"
+                     " local_id, submission_id, row_number, pseudonym, valid, payload) VALUES"
+                     " (1, 1, 'nhfd', 'RR8', 'RR801', 'A', 1, 2, 'p1', true,"
+                     "  '{\"fracture_side\": \"L\", \"arrival_datetime\": \"2026-01-01T08:00\"}'),"
+                     " (1, 2, 'nhfd', 'RR8', 'RR801', 'A', 2, 2, 'p1', true,"
+                     "  '{\"fracture_side\": \"R\", \"arrival_datetime\": \"2026-01-01T08:00\"}'),"
+                     " (2, 1, 'nhfd', 'RR8', 'RR801', 'B', 1, 3, 'p1', true,"
+                     "  '{\"fracture_side\": \"L\", \"arrival_datetime\": \"2026-01-09T08:00\"}'),"
+                     " (3, 1, 'nhfd', 'RR8', 'RR801', 'C', 1, 4, 'p2', true, '{}'),"
+                     " (4, 1, 'nela', 'RR8', 'RR801', 'D', 1, 5, 'p1', true, '{}')",
+                     err, sizeof err);
+    if (rc != 0)
+        fprintf(stderr, "test_history_store: %s\n", err);
+    PQfinish(db);
+    return rc;
+}
+
+static void test_other_records_of_the_patient(void **state)
+{
+    (void)state;
+    if (!conninfo[0])
+        skip();
+    char err[512] = "";
+    PGconn *db = db_connect(conninfo, "test_history_store", err, sizeof err);
+    assert_non_null(db);
+    stored_records_t st;
+    /* record 5 is new: patient p1 of nhfd has records 1 (latest version 2) and 2 */
+    assert_int_equal(history_store_load(db, "nhfd", "p1", 5, &st, err, sizeof err), 0);
+    assert_int_equal(st.n, 2);
+    assert_int_equal(st.items[0].record_id, 1);
+    assert_int_equal(st.items[0].version, 2);
+    assert_string_equal(ncap_record_get(st.items[0].rec, "fracture_side"), "R");
+    assert_int_equal(st.items[1].record_id, 2);
+    assert_string_equal(ncap_record_get(st.items[1].rec, "arrival_datetime"), "2026-01-09T08:00");
+    stored_records_clear(&st);
+    /* a record is not its own history */
+    assert_int_equal(history_store_load(db, "nhfd", "p1", 2, &st, err, sizeof err), 0);
+    assert_int_equal(st.n, 1);
+    assert_int_equal(st.items[0].record_id, 1);
+    stored_records_clear(&st);
+    /* another patient, another audit, nobody */
+    assert_int_equal(history_store_load(db, "nhfd", "p2", 9, &st, err, sizeof err), 0);
+    assert_int_equal(st.n, 1);
+    stored_records_clear(&st);
+    assert_int_equal(history_store_load(db, "nela", "p2", 9, &st, err, sizeof err), 0);
+    assert_int_equal(st.n, 0);
+    stored_records_clear(&st);
+    PQfinish(db);
+}
+
+static void test_patient_lock_serialises_instances(void **state)
+{
+    (void)state;
+    if (!conninfo[0])
+        skip();
+    char err[512] = "";
+    PGconn *a = db_connect(conninfo, "test_history_store_a", err, sizeof err);
+    PGconn *b = db_connect(conninfo, "test_history_store_b", err, sizeof err);
+    assert_non_null(a);
+    assert_non_null(b);
+    const char *keys[] = {"nhfd:p2", "nhfd:p1", "nhfd:p2"};
+    assert_int_equal(db_exec(a, "BEGIN", err, sizeof err), 0);
+    assert_int_equal(history_store_lock(a, keys, 3, err, sizeof err), 0);
+    assert_string_equal(keys[0], "nhfd:p1"); /* sorted in place */
+    /* while a holds them, b cannot take p1's lock; it can take another patient's */
+    const char *q = "SELECT pg_try_advisory_xact_lock(hashtext('ncap.validation.history'),"
+                    " hashtext($1))";
+    const char *p1[] = {"nhfd:p1"}, *p3[] = {"nhfd:p3"};
+    assert_int_equal(db_exec(b, "BEGIN", err, sizeof err), 0);
+    PGresult *r = db_query(b, q, 1, p1, err, sizeof err);
+    assert_non_null(r);
+    assert_string_equal(PQgetvalue(r, 0, 0), "f");
+    PQclear(r);
+    r = db_query(b, q, 1, p3, err, sizeof err);
+    assert_string_equal(PQgetvalue(r, 0, 0), "t");
+    PQclear(r);
+    assert_int_equal(db_exec(b, "COMMIT", err, sizeof err), 0);
+    /* the lock ends with a's transaction */
+    assert_int_equal(db_exec(a, "COMMIT", err, sizeof err), 0);
+    assert_int_equal(db_exec(b, "BEGIN", err, sizeof err), 0);
+    r = db_query(b, q, 1, p1, err, sizeof err);
+    assert_string_equal(PQgetvalue(r, 0, 0), "t");
+    PQclear(r);
+    assert_int_equal(db_exec(b, "COMMIT", err, sizeof err), 0);
+    PQfinish(a);
+    PQfinish(b);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_other_records_of_the_patient),
+        cmocka_unit_test(test_patient_lock_serialises_instances),
+    };
+    return cmocka_run_group_tests(tests, setup, NULL);
+}
