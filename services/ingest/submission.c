@@ -11,6 +11,7 @@
 #include "csv.h"
 #include "message.h"
 #include "ods_code.h"
+#include "str_hash.h"
 #include "utf8.h"
 
 static void problem(submission_t *s, int row, const char *field, const char *rule,
@@ -43,18 +44,10 @@ typedef struct {
     size_t cap;
 } idset_t;
 
-static size_t hash_str(const char *s)
-{
-    size_t h = 1469598103934665603ULL;
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-    return h;
-}
-
 /* Points the entry equal to key at key (a copy that outlives the row). */
 static void idset_add_replace(idset_t *set, const char *key)
 {
-    size_t i = hash_str(key) & (set->cap - 1);
+    size_t i = str_hash(key) & (set->cap - 1);
     while (set->keys[i] && strcmp(set->keys[i], key) != 0)
         i = (i + 1) & (set->cap - 1);
     set->keys[i] = key;
@@ -63,7 +56,7 @@ static void idset_add_replace(idset_t *set, const char *key)
 /* Returns the row where key was first seen, or 0 after adding it. */
 static int idset_add(idset_t *set, const char *key, int row)
 {
-    size_t i = hash_str(key) & (set->cap - 1);
+    size_t i = str_hash(key) & (set->cap - 1);
     while (set->keys[i]) {
         if (strcmp(set->keys[i], key) == 0)
             return set->rows[i];

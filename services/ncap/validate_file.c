@@ -22,6 +22,7 @@
 #include "nhs_number.h"
 #include "record_view.h"
 #include "submission.h"
+#include "str_hash.h"
 #include "validate_record.h"
 
 typedef struct {
@@ -282,14 +283,6 @@ typedef struct {
     size_t group; /* SIZE_MAX until the patient is found to have more than one row */
 } patient_t;
 
-static size_t hash_key(const char *key)
-{
-    size_t h = 1469598103934665603ULL;
-    for (; *key; key++)
-        h = (h ^ (unsigned char)*key) * 1099511628211ULL;
-    return h;
-}
-
 /* After PASS_KEYS: the rows of patients with more than one row, grouped by patient (a hash table
  * of the keys; the keys are in row order, and so are the linked rows). */
 static int group_patients(engine_t *e)
@@ -308,7 +301,7 @@ static int group_patients(engine_t *e)
         table[i] = (patient_t){SIZE_MAX, 0, SIZE_MAX};
     size_t n = 0, groups = 0;
     for (size_t i = 0; i < e->n_keys; i++) {
-        size_t at = hash_key(e->keys[i].key) & (cap - 1);
+        size_t at = str_hash(e->keys[i].key) & (cap - 1);
         while (table[at].first != SIZE_MAX && strcmp(e->keys[table[at].first].key, e->keys[i].key))
             at = (at + 1) & (cap - 1);
         if (table[at].first == SIZE_MAX)

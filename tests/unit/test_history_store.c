@@ -14,32 +14,21 @@
 #include "db.h"
 #include "history_store.h"
 #include "migrate.h"
+#include "pg_test_db.h"
 
 static char conninfo[1024];
 
 static int setup(void **state)
 {
     (void)state;
-    const char *base = getenv("NCAP_TEST_PG");
-    if (!base || !*base)
-        return 0;
     char err[1024];
-    PGconn *db = db_connect(base, "test_history_store", err, sizeof err);
-    if (!db) {
-        fprintf(stderr, "test_history_store: %s\n", err);
+    if (pg_test_db_create("ncap_test_history", conninfo, sizeof conninfo) != 0)
         return -1;
-    }
-    int rc = db_exec(db, "DROP DATABASE IF EXISTS ncap_test_history", err, sizeof err) |
-             db_exec(db, "CREATE DATABASE ncap_test_history", err, sizeof err);
-    PQfinish(db);
-    if (rc != 0) {
-        fprintf(stderr, "test_history_store: %s\n", err);
-        return -1;
-    }
-    snprintf(conninfo, sizeof conninfo, "%s dbname=ncap_test_history", base);
-    db = db_connect(conninfo, "test_history_store", err, sizeof err);
+    if (!conninfo[0])
+        return 0;
+    PGconn *db = db_connect(conninfo, "test_history_store", err, sizeof err);
     int applied = 0;
-    rc = db ? migrate_run(db, &applied, err, sizeof err) : -1;
+    int rc = db ? migrate_run(db, &applied, err, sizeof err) : -1;
     if (rc == 0)
         rc = db_exec(db,
                      "INSERT INTO validation.record (record_id, version, audit, trust, site,"
