@@ -141,7 +141,7 @@ enum {
     C_DISCHARGE_DEST,
     C_DISCHARGE_DATE
 };
-enum { T_ID, T_TRUST, T_ROW, T_PATIENT, T_INVALID, T_REASON, T_NHS_ISSUE };
+enum { T_ID, T_TRUST, T_ROW, T_PATIENT, T_INVALID, T_REASON, T_NHS_ISSUE, T_OPTED_OUT };
 
 /* ---------- tests ---------- */
 
@@ -202,8 +202,8 @@ static size_t count_invalid(const sim_t *sim, size_t kinds[4])
     lines_split(&t, truth_text(sim, true));
     size_t n = 0;
     for (size_t i = 1; i < t.nlines; i++) {
-        char buf[256], *f[8];
-        assert_int_equal(split(t.lines[i], buf, sizeof buf, f, 8), 7);
+        char buf[256], *f[9];
+        assert_int_equal(split(t.lines[i], buf, sizeof buf, f, 9), 8);
         if (strcmp(f[T_INVALID], "1") == 0) {
             n++;
             if (kinds) {
@@ -286,8 +286,8 @@ static void test_rows_match_their_truth(void **state)
     assert_int_equal(truth.nlines, 2001);
     size_t nop = 0, never = 0;
     for (size_t i = 1; i < truth.nlines; i++) {
-        char tb[256], *t[8], rb[1024], *f[SIM_NCOLUMNS + 1];
-        split(truth.lines[i], tb, sizeof tb, t, 8);
+        char tb[256], *t[9], rb[1024], *f[SIM_NCOLUMNS + 1];
+        split(truth.lines[i], tb, sizeof tb, t, 9);
         size_t row = (size_t)atoi(t[T_ROW]);
         assert_int_equal(row, i + 1); /* truth is in file order */
         assert_null(strchr(out.lines[row - 1], '"'));
@@ -375,8 +375,8 @@ static void test_truth_rows_in_one_file_per_trust(void **state)
                                            "operation,amts_post_op,discharge_destination,"
                                            "discharge_date");
         for (size_t i = 1; i < truth.nlines; i++) {
-            char tb[256], *f[8];
-            split(truth.lines[i], tb, sizeof tb, f, 8);
+            char tb[256], *f[9];
+            split(truth.lines[i], tb, sizeof tb, f, 9);
             if (strcmp(f[T_TRUST], sim_trust_code(sim, t)) != 0)
                 continue;
             size_t row = (size_t)atoi(f[T_ROW]);
@@ -460,8 +460,8 @@ static void test_nhs_numbers_and_repeat_patients(void **state)
     size_t mistyped = 0, missing = 0;
     int max_patient = 0;
     for (size_t i = 0; i < n; i++) {
-        char tb[256], *t[8], rb[1024], *f[SIM_NCOLUMNS + 1];
-        split(truth.lines[i + 1], tb, sizeof tb, t, 8);
+        char tb[256], *t[9], rb[1024], *f[SIM_NCOLUMNS + 1];
+        split(truth.lines[i + 1], tb, sizeof tb, t, 9);
         split(out.lines[i + 1], rb, sizeof rb, f, SIM_NCOLUMNS + 1);
         char digits[11];
         nhs_number_status_t st = nhs_number_check(f[C_NHS], digits);
@@ -481,8 +481,13 @@ static void test_nhs_numbers_and_repeat_patients(void **state)
         if (seen[i].patient > max_patient)
             max_patient = seen[i].patient;
     }
-    assert_int_equal(mistyped, 20);
-    assert_int_equal(missing, 20);
+    /* 1% each over all rows, and more at repeat visits (4% missing, 2% mistyped of 180) */
+    sim_stats_t st;
+    sim_stats(sim, &st);
+    assert_int_equal(mistyped, st.nhs_mistyped);
+    assert_int_equal(missing, st.nhs_missing);
+    assert_in_range(mistyped, 20, 30);
+    assert_in_range(missing, 20, 35);
 
     /* patients are numbered 1..P; a few hundred rows share a patient, mostly across trusts */
     size_t same_patient = 0, across_trusts = 0, same_nhs_across = 0;
@@ -502,8 +507,6 @@ static void test_nhs_numbers_and_repeat_patients(void **state)
             }
         }
     }
-    sim_stats_t st;
-    sim_stats(sim, &st);
     assert_int_equal(st.repeats, 180); /* 9% of 2000 */
     assert_int_equal((size_t)max_patient, st.patients);
     assert_in_range(same_patient, 150, 400);
