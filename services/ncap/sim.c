@@ -131,37 +131,6 @@ static const char *const columns[SIM_NCOLUMNS] = {
     "discharge_date",
 };
 
-/* the columns by index */
-enum {
-    C_ID,
-    C_TRUST,
-    C_SITE,
-    C_NHS,
-    C_FORENAME,
-    C_SURNAME,
-    C_DOB,
-    C_SEX,
-    C_POSTCODE,
-    C_LSOA,
-    C_ETHNIC,
-    C_ARRIVAL,
-    C_WARD,
-    C_NEVER_ADMITTED,
-    C_RESIDENCE,
-    C_MOBILITY,
-    C_AMTS_PRE,
-    C_FTYPE,
-    C_SIDE,
-    C_PATHO,
-    C_ASA,
-    C_ORTHO,
-    C_SURGERY,
-    C_OPERATION,
-    C_AMTS_POST,
-    C_DISCHARGE_DEST,
-    C_DISCHARGE_DATE
-};
-
 typedef struct {
     const char *area; /* postcode area */
     int districts;    /* districts 1..n are used */
@@ -962,17 +931,20 @@ typedef struct {
     uint8_t variants;
 } problem_kind_t;
 
-static const int required_cols[] = {C_ID,       C_SITE,     C_SEX,   C_ARRIVAL, C_RESIDENCE,
-                                    C_MOBILITY, C_AMTS_PRE, C_FTYPE, C_SIDE,    C_PATHO};
-static const int datetime_cols[] = {C_ARRIVAL, C_WARD, C_ORTHO, C_SURGERY};
+static const int required_cols[] = {SIM_C_ID,        SIM_C_SITE,     SIM_C_SEX,      SIM_C_ARRIVAL,
+                                    SIM_C_RESIDENCE, SIM_C_MOBILITY, SIM_C_AMTS_PRE, SIM_C_FTYPE,
+                                    SIM_C_SIDE,      SIM_C_PATHO};
+static const int datetime_cols[] = {SIM_C_ARRIVAL, SIM_C_WARD, SIM_C_ORTHO, SIM_C_SURGERY};
 typedef struct {
     int col;
     const char *bad[2];
 } bad_code_t;
 static const bad_code_t bad_codes[] = {
-    {C_RESIDENCE, {"6", "0"}},     {C_MOBILITY, {"6", "8"}},    {C_AMTS_PRE, {"11", "N"}},
-    {C_FTYPE, {"XX", "NOF"}},      {C_SIDE, {"B", "X"}},        {C_PATHO, {"X", "2"}},
-    {C_OPERATION, {"DHS", "THA"}}, {C_AMTS_POST, {"11", "12"}}, {C_DISCHARGE_DEST, {"7", "0"}},
+    {SIM_C_RESIDENCE, {"6", "0"}},      {SIM_C_MOBILITY, {"6", "8"}},
+    {SIM_C_AMTS_PRE, {"11", "N"}},      {SIM_C_FTYPE, {"XX", "NOF"}},
+    {SIM_C_SIDE, {"B", "X"}},           {SIM_C_PATHO, {"X", "2"}},
+    {SIM_C_OPERATION, {"DHS", "THA"}},  {SIM_C_AMTS_POST, {"11", "12"}},
+    {SIM_C_DISCHARGE_DEST, {"7", "0"}},
 };
 static const char *const bad_integers[] = {"II", "two", "3a"};
 static const char *const bad_booleans[] = {"maybe", "2", "YN", "?"};
@@ -1093,9 +1065,9 @@ static void inject(sim_t *self, rng_t *r, rec_t *rec, sim_problem_kind_t kind, u
     switch (kind) {
     case SIM_P_TYPE_DATETIME_ISO:
     case SIM_P_TYPE_DATETIME_UK:
-        if (datetime_cols[v % 4] == C_WARD && rec->ward < 0)
+        if (datetime_cols[v % 4] == SIM_C_WARD && rec->ward < 0)
             rec->ward = rng_range(r, 60, 600);
-        if (datetime_cols[v % 4] == C_SURGERY)
+        if (datetime_cols[v % 4] == SIM_C_SURGERY)
             ensure_operated(r, rec);
         break;
     case SIM_P_NHS_CHECKSUM:
@@ -1704,7 +1676,7 @@ static void local_record_id(const sim_t *self, const rec_t *rec, char *out, size
         snprintf(out, size, "%s-%llu-r%u-%u", code, seed, self->opts.round, rec->seq);
     else
         snprintf(out, size, "%s-%llu-%u", code, seed, rec->seq);
-    if (rec->problem == SIM_P_REQUIRED && required_cols[rec->problem_variant] == C_ID) {
+    if (rec->problem == SIM_P_REQUIRED && required_cols[rec->problem_variant] == SIM_C_ID) {
         out[0] = '\0';
     } else if (rec->problem == SIM_P_PATTERN) {
         static const char sep[] = "/.+";
@@ -1799,25 +1771,25 @@ static void write_problem(const sim_t *self, const rec_t *rec, const char **f, c
         f[required_cols[v]] = "";
         break;
     case SIM_P_TYPE_INTEGER:
-        f[C_ASA] = bad_integers[v];
+        f[SIM_C_ASA] = bad_integers[v];
         break;
     case SIM_P_TYPE_DATE:
         format_bad_date(bad, size, rec->arrival / 1440 + rec->los, v);
-        f[C_DISCHARGE_DATE] = bad;
+        f[SIM_C_DISCHARGE_DATE] = bad;
         break;
     case SIM_P_TYPE_DATETIME_ISO:
     case SIM_P_TYPE_DATETIME_UK: {
         int col = datetime_cols[v % 4];
-        int64_t at = rec->arrival + (col == C_WARD      ? rec->ward
-                                     : col == C_ORTHO   ? rec->ortho
-                                     : col == C_SURGERY ? rec->surgery
-                                                        : 0);
+        int64_t at = rec->arrival + (col == SIM_C_WARD      ? rec->ward
+                                     : col == SIM_C_ORTHO   ? rec->ortho
+                                     : col == SIM_C_SURGERY ? rec->surgery
+                                                            : 0);
         format_bad_datetime_form(bad, size, at, v / 4, rec->problem == SIM_P_TYPE_DATETIME_UK);
         f[col] = bad;
         break;
     }
     case SIM_P_TYPE_BOOLEAN:
-        f[C_NEVER_ADMITTED] = bad_booleans[v];
+        f[SIM_C_NEVER_ADMITTED] = bad_booleans[v];
         break;
     case SIM_P_TYPE_POSTCODE: {
         const char *pc = rec->postcode;
@@ -1830,7 +1802,7 @@ static void write_problem(const sim_t *self, const rec_t *rec, const char **f, c
             snprintf(bad, size, "%u%.*s", 1 + rec->seq % 9, (int)strlen(pc) - 1, pc + 1);
         else
             snprintf(bad, size, "%s", "N/K");
-        f[C_POSTCODE] = bad;
+        f[SIM_C_POSTCODE] = bad;
         break;
     }
     case SIM_P_TYPE_ODS:
@@ -1844,7 +1816,7 @@ static void write_problem(const sim_t *self, const rec_t *rec, const char **f, c
             snprintf(bad, size, "%s", t->code);
         else
             snprintf(bad, size, "%s%03u", t->code, rec->site + 1u);
-        f[C_SITE] = bad;
+        f[SIM_C_SITE] = bad;
         break;
     case SIM_P_TYPE_LSOA:
         if (v == 0)
@@ -1853,26 +1825,26 @@ static void write_problem(const sim_t *self, const rec_t *rec, const char **f, c
             snprintf(bad, size, "E02%06u", rec->lsoa % 7201);
         else
             snprintf(bad, size, "E01%05uX", rec->lsoa % 100000);
-        f[C_LSOA] = bad;
+        f[SIM_C_LSOA] = bad;
         break;
     case SIM_P_CODE:
         f[bad_codes[v / 2].col] = bad_codes[v / 2].bad[v % 2];
         break;
     case SIM_P_CODE_SEX:
-        f[C_SEX] = bad_sexes[v];
+        f[SIM_C_SEX] = bad_sexes[v];
         break;
     case SIM_P_CODE_ETHNIC:
-        f[C_ETHNIC] = bad_ethnics[v];
+        f[SIM_C_ETHNIC] = bad_ethnics[v];
         break;
     case SIM_P_RANGE:
-        f[C_ASA] = bad_asa[v];
+        f[SIM_C_ASA] = bad_asa[v];
         break;
     case SIM_P_DOB_INVALID:
         format_bad_date(bad, size, rec->dob, v == 0 ? 1 : v == 1 ? 2 : v == 2 ? 3 : 5);
-        f[C_DOB] = bad;
+        f[SIM_C_DOB] = bad;
         break;
     case SIM_P_DOB_MISSING:
-        f[C_DOB] = "";
+        f[SIM_C_DOB] = "";
         break;
     default: /* in the record's values, or in local_record_id */
         break;
@@ -1940,7 +1912,7 @@ static void write_record(const sim_t *self, const rec_t *rec, FILE *out)
     case SIM_VALID:
         break;
     case SIM_MISSING_REQUIRED: {
-        static const int col[] = {C_ARRIVAL, C_FTYPE, C_RESIDENCE};
+        static const int col[] = {SIM_C_ARRIVAL, SIM_C_FTYPE, SIM_C_RESIDENCE};
         f[col[rec->invalid_variant % 3]] = "";
         break;
     }
@@ -1948,7 +1920,7 @@ static void write_record(const sim_t *self, const rec_t *rec, FILE *out)
         format_bad_datetime(arrival, sizeof arrival, rec->arrival, rec->invalid_variant, uk);
         break;
     case SIM_BAD_CODE: {
-        static const int col[] = {C_FTYPE, C_ASA, C_MOBILITY};
+        static const int col[] = {SIM_C_FTYPE, SIM_C_ASA, SIM_C_MOBILITY};
         static const char *const wrong[] = {"XX", "7", "8"};
         f[col[rec->invalid_variant % 3]] = wrong[rec->invalid_variant % 3];
         break;
@@ -2008,8 +1980,8 @@ static size_t row_problems(const rec_t *rec, truth_problem_t *out)
     const problem_kind_t *k = &problem_kinds[rec->problem];
     /* refused by ingest: nothing else is checked */
     if (rec->problem == SIM_P_TYPE_ODS ||
-        (rec->problem == SIM_P_REQUIRED && required_cols[v] == C_ID)) {
-        out[0] = (truth_problem_t){k->field ? k->field : columns[C_ID], k->rule, k->severity};
+        (rec->problem == SIM_P_REQUIRED && required_cols[v] == SIM_C_ID)) {
+        out[0] = (truth_problem_t){k->field ? k->field : columns[SIM_C_ID], k->rule, k->severity};
         return 1;
     }
     size_t n = 0;
@@ -2021,7 +1993,7 @@ static size_t row_problems(const rec_t *rec, truth_problem_t *out)
     case SIM_VALID:
         break;
     case SIM_MISSING_REQUIRED: {
-        static const int col[] = {C_ARRIVAL, C_FTYPE, C_RESIDENCE};
+        static const int col[] = {SIM_C_ARRIVAL, SIM_C_FTYPE, SIM_C_RESIDENCE};
         out[n++] = (truth_problem_t){columns[col[rec->invalid_variant % 3]], "required", "error"};
         break;
     }

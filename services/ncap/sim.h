@@ -14,7 +14,37 @@
 
 #define SIM_MAX_TRUSTS 500
 #define SIM_MAX_RECORDS 5000000u
-#define SIM_NCOLUMNS 27
+/* The columns by index, in the order written (sim_column names them). */
+typedef enum {
+    SIM_C_ID,
+    SIM_C_TRUST,
+    SIM_C_SITE,
+    SIM_C_NHS,
+    SIM_C_FORENAME,
+    SIM_C_SURNAME,
+    SIM_C_DOB,
+    SIM_C_SEX,
+    SIM_C_POSTCODE,
+    SIM_C_LSOA,
+    SIM_C_ETHNIC,
+    SIM_C_ARRIVAL,
+    SIM_C_WARD,
+    SIM_C_NEVER_ADMITTED,
+    SIM_C_RESIDENCE,
+    SIM_C_MOBILITY,
+    SIM_C_AMTS_PRE,
+    SIM_C_FTYPE,
+    SIM_C_SIDE,
+    SIM_C_PATHO,
+    SIM_C_ASA,
+    SIM_C_ORTHO,
+    SIM_C_SURGERY,
+    SIM_C_OPERATION,
+    SIM_C_AMTS_POST,
+    SIM_C_DISCHARGE_DEST,
+    SIM_C_DISCHARGE_DATE,
+    SIM_NCOLUMNS
+} sim_col_t;
 
 /* Problems the simulator can inject on purpose, one per chosen row, each reported by `ncap
  * validate` with the field, rule and severity sim_problem_kind_expected gives (see sim.c). */

@@ -114,35 +114,6 @@ static int find_trust(const sim_t *sim, const char *code)
     return -1;
 }
 
-enum {
-    C_ID,
-    C_TRUST,
-    C_SITE,
-    C_NHS,
-    C_FORENAME,
-    C_SURNAME,
-    C_DOB,
-    C_SEX,
-    C_POSTCODE,
-    C_LSOA,
-    C_ETHNIC,
-    C_ARRIVAL,
-    C_WARD,
-    C_NEVER_ADMITTED,
-    C_RESIDENCE,
-    C_MOBILITY,
-    C_AMTS_PRE,
-    C_FTYPE,
-    C_SIDE,
-    C_PATHO,
-    C_ASA,
-    C_ORTHO,
-    C_SURGERY,
-    C_OPERATION,
-    C_AMTS_POST,
-    C_DISCHARGE_DEST,
-    C_DISCHARGE_DATE
-};
 enum { T_ID, T_TRUST, T_ROW, T_PATIENT, T_INVALID, T_REASON, T_NHS_ISSUE, T_OPTED_OUT };
 
 /* ---------- tests ---------- */
@@ -295,53 +266,53 @@ static void test_rows_match_their_truth(void **state)
         assert_null(strchr(out.lines[row - 1], '"'));
         assert_int_equal(split(out.lines[row - 1], rb, sizeof rb, f, SIM_NCOLUMNS + 1),
                          SIM_NCOLUMNS);
-        assert_string_equal(f[C_ID], t[T_ID]);
-        assert_string_equal(f[C_TRUST], t[T_TRUST]);
+        assert_string_equal(f[SIM_C_ID], t[T_ID]);
+        assert_string_equal(f[SIM_C_TRUST], t[T_TRUST]);
         /* a site of the row's own trust */
-        assert_int_equal(strlen(f[C_SITE]), 5);
-        assert_memory_equal(f[C_SITE], f[C_TRUST], 3);
-        assert_int_equal(strncmp(f[C_LSOA], "E01", 3), 0);
-        assert_int_equal(strlen(f[C_LSOA]), 9);
-        assert_true(in_set(f[C_SEX], sexes));
-        assert_true(in_set(f[C_ETHNIC], ethnic));
-        assert_true(parses(f[C_DOB]));
-        assert_true(parses(f[C_ORTHO]));
-        assert_true(parses(f[C_DISCHARGE_DATE]));
-        assert_true(in_set(f[C_NEVER_ADMITTED], yn));
-        assert_true(in_set(f[C_AMTS_PRE], amts) && in_set(f[C_AMTS_POST], amts));
-        assert_true(in_set(f[C_SIDE], side) && in_set(f[C_PATHO], patho));
-        assert_true(in_set(f[C_OPERATION], ops) && in_set(f[C_DISCHARGE_DEST], dest));
-        if (strcmp(f[C_OPERATION], "NOP") == 0) {
-            assert_string_equal(f[C_SURGERY], "");
+        assert_int_equal(strlen(f[SIM_C_SITE]), 5);
+        assert_memory_equal(f[SIM_C_SITE], f[SIM_C_TRUST], 3);
+        assert_int_equal(strncmp(f[SIM_C_LSOA], "E01", 3), 0);
+        assert_int_equal(strlen(f[SIM_C_LSOA]), 9);
+        assert_true(in_set(f[SIM_C_SEX], sexes));
+        assert_true(in_set(f[SIM_C_ETHNIC], ethnic));
+        assert_true(parses(f[SIM_C_DOB]));
+        assert_true(parses(f[SIM_C_ORTHO]));
+        assert_true(parses(f[SIM_C_DISCHARGE_DATE]));
+        assert_true(in_set(f[SIM_C_NEVER_ADMITTED], yn));
+        assert_true(in_set(f[SIM_C_AMTS_PRE], amts) && in_set(f[SIM_C_AMTS_POST], amts));
+        assert_true(in_set(f[SIM_C_SIDE], side) && in_set(f[SIM_C_PATHO], patho));
+        assert_true(in_set(f[SIM_C_OPERATION], ops) && in_set(f[SIM_C_DISCHARGE_DEST], dest));
+        if (strcmp(f[SIM_C_OPERATION], "NOP") == 0) {
+            assert_string_equal(f[SIM_C_SURGERY], "");
             nop++;
         } else {
-            assert_true(parses(f[C_SURGERY]));
+            assert_true(parses(f[SIM_C_SURGERY]));
         }
-        if (strcmp(f[C_NEVER_ADMITTED], "Y") == 0) {
-            assert_string_equal(f[C_WARD], "");
+        if (strcmp(f[SIM_C_NEVER_ADMITTED], "Y") == 0) {
+            assert_string_equal(f[SIM_C_WARD], "");
             never++;
         } else {
-            assert_true(parses(f[C_WARD]));
+            assert_true(parses(f[SIM_C_WARD]));
         }
-        bool arrival_ok = parses(f[C_ARRIVAL]), ftype_ok = in_set(f[C_FTYPE], ftype),
-             res_ok = in_set(f[C_RESIDENCE], res), mob_ok = in_set(f[C_MOBILITY], res),
-             asa_ok = in_set(f[C_ASA], asa);
+        bool arrival_ok = parses(f[SIM_C_ARRIVAL]), ftype_ok = in_set(f[SIM_C_FTYPE], ftype),
+             res_ok = in_set(f[SIM_C_RESIDENCE], res), mob_ok = in_set(f[SIM_C_MOBILITY], res),
+             asa_ok = in_set(f[SIM_C_ASA], asa);
         int errors = !arrival_ok + !ftype_ok + !res_ok + !mob_ok + !asa_ok;
         const char *reason = t[T_REASON];
         if (strcmp(t[T_INVALID], "0") == 0) {
             assert_int_equal(errors, 0);
         } else if (strcmp(reason, "missing_required") == 0) {
             assert_int_equal(errors, 1);
-            assert_true(!*f[C_ARRIVAL] || !*f[C_FTYPE] || !*f[C_RESIDENCE]);
+            assert_true(!*f[SIM_C_ARRIVAL] || !*f[SIM_C_FTYPE] || !*f[SIM_C_RESIDENCE]);
         } else if (strcmp(reason, "bad_datetime") == 0) {
             assert_int_equal(errors, 1);
             assert_false(arrival_ok);
-            assert_true(*f[C_ARRIVAL]);
+            assert_true(*f[SIM_C_ARRIVAL]);
         } else {
             assert_string_equal(reason, "bad_code");
             assert_int_equal(errors, 1);
-            assert_true(strcmp(f[C_FTYPE], "XX") == 0 || strcmp(f[C_ASA], "7") == 0 ||
-                        strcmp(f[C_MOBILITY], "8") == 0);
+            assert_true(strcmp(f[SIM_C_FTYPE], "XX") == 0 || strcmp(f[SIM_C_ASA], "7") == 0 ||
+                        strcmp(f[SIM_C_MOBILITY], "8") == 0);
         }
     }
     /* about 3% not operated and a few never admitted to a ward */
@@ -466,7 +437,7 @@ static void test_nhs_numbers_and_repeat_patients(void **state)
         split(truth.lines[i + 1], tb, sizeof tb, t, 9);
         split(out.lines[i + 1], rb, sizeof rb, f, SIM_NCOLUMNS + 1);
         char digits[11];
-        nhs_number_status_t st = nhs_number_check(f[C_NHS], digits);
+        nhs_number_status_t st = nhs_number_check(f[SIM_C_NHS], digits);
         if (strcmp(t[T_NHS_ISSUE], "mistyped") == 0) {
             assert_int_equal(st, NHS_NUMBER_CHECKSUM);
             mistyped++;
@@ -477,7 +448,7 @@ static void test_nhs_numbers_and_repeat_patients(void **state)
             assert_string_equal(t[T_NHS_ISSUE], "");
             assert_int_equal(st, NHS_NUMBER_VALID);
         }
-        snprintf(seen[i].trust, sizeof seen[i].trust, "%s", f[C_TRUST]);
+        snprintf(seen[i].trust, sizeof seen[i].trust, "%s", f[SIM_C_TRUST]);
         snprintf(seen[i].nhs, sizeof seen[i].nhs, "%s", st == NHS_NUMBER_VALID ? digits : "");
         seen[i].patient = atoi(t[T_PATIENT]);
         if (seen[i].patient > max_patient)
@@ -533,7 +504,8 @@ static bool is_iso_date(const char *s)
 static void test_uk_dates_only_from_uk_trusts(void **state)
 {
     (void)state;
-    static const int date_cols[] = {C_DOB, C_ARRIVAL, C_WARD, C_ORTHO, C_SURGERY, C_DISCHARGE_DATE};
+    static const int date_cols[] = {SIM_C_DOB,   SIM_C_ARRIVAL, SIM_C_WARD,
+                                    SIM_C_ORTHO, SIM_C_SURGERY, SIM_C_DISCHARGE_DATE};
     sim_t *sim = make(20, 1500, 4, 0.02);
     lines_t out;
     lines_split(&out, one_file(sim, NULL));
@@ -541,7 +513,7 @@ static void test_uk_dates_only_from_uk_trusts(void **state)
     for (size_t i = 1; i < out.nlines; i++) {
         char rb[1024], *f[SIM_NCOLUMNS + 1];
         split(out.lines[i], rb, sizeof rb, f, SIM_NCOLUMNS + 1);
-        int t = find_trust(sim, f[C_TRUST]);
+        int t = find_trust(sim, f[SIM_C_TRUST]);
         assert_true(t >= 0);
         bool uk = sim_trust_uk_dates(sim, (size_t)t);
         for (size_t c = 0; c < sizeof date_cols / sizeof date_cols[0]; c++) {
@@ -570,13 +542,13 @@ static void test_poorer_trusts_operate_later(void **state)
     for (size_t i = 1; i < out.nlines; i++) {
         char rb[1024], *f[SIM_NCOLUMNS + 1];
         split(out.lines[i], rb, sizeof rb, f, SIM_NCOLUMNS + 1);
-        if (!*f[C_SURGERY])
+        if (!*f[SIM_C_SURGERY])
             continue;
-        int poor = sim_trust_poor(sim, (size_t)find_trust(sim, f[C_TRUST]));
+        int poor = sim_trust_poor(sim, (size_t)find_trust(sim, f[SIM_C_TRUST]));
         int64_t a, s;
         bool has_time;
-        assert_int_equal(ncap_datetime_parse(f[C_ARRIVAL], &a, &has_time), 0);
-        assert_int_equal(ncap_datetime_parse(f[C_SURGERY], &s, &has_time), 0);
+        assert_int_equal(ncap_datetime_parse(f[SIM_C_ARRIVAL], &a, &has_time), 0);
+        assert_int_equal(ncap_datetime_parse(f[SIM_C_SURGERY], &s, &has_time), 0);
         assert_true(s > a);
         operated[poor]++;
         prompt[poor] += s - a <= 36 * 3600;
@@ -753,9 +725,9 @@ static void test_lsoas_are_real(void **state)
     for (size_t i = 1; i < out.nlines; i++) {
         char rb[1024], *c[SIM_NCOLUMNS + 1];
         split(out.lines[i], rb, sizeof rb, c, SIM_NCOLUMNS + 1);
-        assert_int_equal(strlen(c[C_LSOA]), 9);
-        assert_int_equal(strncmp(c[C_LSOA], "E01", 3), 0);
-        unsigned long u = strtoul(c[C_LSOA] + 3, NULL, 10);
+        assert_int_equal(strlen(c[SIM_C_LSOA]), 9);
+        assert_int_equal(strncmp(c[SIM_C_LSOA], "E01", 3), 0);
+        unsigned long u = strtoul(c[SIM_C_LSOA] + 3, NULL, 10);
         assert_true(real[u]);
         distinct += !seen[u];
         seen[u] = true;
@@ -795,11 +767,11 @@ static void test_deaths_and_their_truth(void **state)
         split(out.lines[i], rb, sizeof rb, c, SIM_NCOLUMNS + 1);
         person_t *p = &people[atoi(t[T_PATIENT])];
         char digits[11];
-        if (nhs_number_check(c[C_NHS], digits) == NHS_NUMBER_VALID)
+        if (nhs_number_check(c[SIM_C_NHS], digits) == NHS_NUMBER_VALID)
             memcpy(p->nhs, digits, sizeof digits);
         int64_t at;
         bool has_time;
-        if (ncap_datetime_parse(c[C_ARRIVAL], &at, &has_time) == 0 && at / 86400 > p->last)
+        if (ncap_datetime_parse(c[SIM_C_ARRIVAL], &at, &has_time) == 0 && at / 86400 > p->last)
             p->last = at / 86400;
     }
 
@@ -890,7 +862,7 @@ static void test_optouts(void **state)
         split(truth.lines[i], tb, sizeof tb, t, 9);
         split(out.lines[i], rb, sizeof rb, c, SIM_NCOLUMNS + 1);
         char digits[11];
-        if (nhs_number_check(c[C_NHS], digits) != NHS_NUMBER_VALID)
+        if (nhs_number_check(c[SIM_C_NHS], digits) != NHS_NUMBER_VALID)
             continue;
         char *key = digits;
         bool listed = bsearch(&key, list, nlist, sizeof *list, cmp_line) != NULL;
@@ -931,18 +903,18 @@ static void test_repeat_visit_noise(void **state)
         split(out.lines[first[id]], ab, sizeof ab, a, SIM_NCOLUMNS + 1);
         split(out.lines[i], bb, sizeof bb, b, SIM_NCOLUMNS + 1);
         pairs++;
-        forename += strcmp(a[C_FORENAME], b[C_FORENAME]) != 0;
-        surname += strcasecmp(a[C_SURNAME], b[C_SURNAME]) != 0;
+        forename += strcmp(a[SIM_C_FORENAME], b[SIM_C_FORENAME]) != 0;
+        surname += strcasecmp(a[SIM_C_SURNAME], b[SIM_C_SURNAME]) != 0;
         int64_t da, db;
         bool ht;
-        assert_int_equal(ncap_datetime_parse(a[C_DOB], &da, &ht), 0);
-        assert_int_equal(ncap_datetime_parse(b[C_DOB], &db, &ht), 0);
+        assert_int_equal(ncap_datetime_parse(a[SIM_C_DOB], &da, &ht), 0);
+        assert_int_equal(ncap_datetime_parse(b[SIM_C_DOB], &db, &ht), 0);
         dob += da != db;
-        postcode += strcmp(a[C_POSTCODE], b[C_POSTCODE]) != 0;
-        lsoa += strcmp(a[C_LSOA], b[C_LSOA]) != 0;
+        postcode += strcmp(a[SIM_C_POSTCODE], b[SIM_C_POSTCODE]) != 0;
+        lsoa += strcmp(a[SIM_C_LSOA], b[SIM_C_LSOA]) != 0;
         char na[11], nb[11];
-        nhs += nhs_number_check(a[C_NHS], na) != NHS_NUMBER_VALID ||
-               nhs_number_check(b[C_NHS], nb) != NHS_NUMBER_VALID || strcmp(na, nb) != 0;
+        nhs += nhs_number_check(a[SIM_C_NHS], na) != NHS_NUMBER_VALID ||
+               nhs_number_check(b[SIM_C_NHS], nb) != NHS_NUMBER_VALID || strcmp(na, nb) != 0;
     }
     print_message("%zu pairs of rows of one patient: forename differs %zu, surname %zu, date of "
                   "birth %zu, postcode %zu, LSOA %zu, NHS number missing, mistyped or other %zu\n",
