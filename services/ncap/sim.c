@@ -1019,8 +1019,10 @@ static size_t problem_rows(const sim_opts_t *opts)
 
 size_t sim_min_records(const sim_opts_t *opts)
 {
+    /* about 80% of rows can take a problem (not a repeat patient, no other problem): ask for
+     * 10 rows for each 7 problem rows, plus a few per trust to pair duplicates in */
     size_t n = problem_rows(opts);
-    return n ? 2 * n + 4 * (size_t)opts->trusts : 0;
+    return n ? (10 * n + 6) / 7 + 4 * (size_t)opts->trusts + 20 : 0;
 }
 
 /* The record is operated on: an operation for its fracture and a surgery time the next day. */

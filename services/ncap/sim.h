@@ -128,7 +128,7 @@ typedef struct sim_t sim_t;
  * 2025-04-01, 365 days, round 0. */
 void sim_opts_default(sim_opts_t *opts);
 
-/* The fewest records that can carry opts->problems (rows with a problem are at most half). */
+/* The records that hold opts->problems with room to spare (about 10 rows for 7 problems). */
 size_t sim_min_records(const sim_opts_t *opts);
 
 /* Builds the trusts and all records. Returns NULL with a message in err when an option is out of
