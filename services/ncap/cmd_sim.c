@@ -30,6 +30,8 @@ static void usage(FILE *out)
     fputs(
         "usage: ncap sim --audit nhfd [--trusts K] [--records N] [--seed S] [--out DIR]\n"
         "                [--truth FILE] [--invalid-rate R] [--start YYYY-MM-DD] [--days D]\n"
+        "                [--problems N | KIND=N ...] [--problems-truth FILE]\n"
+        "                [--deaths FILE] [--deaths-truth FILE] [--optouts FILE]\n"
         "       ncap sim --audit nhfd [--trusts K] [--records N] [--seed S] --submit\n"
         "                [--interval SECONDS] [--rounds R] [--invalid-rate R] [--start ...]\n"
         "\n"
@@ -44,11 +46,25 @@ static void usage(FILE *out)
         "  --out DIR           write one file per trust, DIR/<ODS>.csv (DIR is created);\n"
         "                      without it, one header and every trust's rows go to stdout\n"
         "  --truth FILE        write the truth as CSV: local_record_id, trust_code, row (line\n"
-        "                      in the file written, header is line 1), patient_id, invalid,\n"
-        "                      reason, nhs_number_issue\n"
+        "                      in the file written, header is line 1), patient_id, invalid (1\n"
+        "                      when the row has an error), reason (the kind of its problem),\n"
+        "                      nhs_number_issue, opted_out\n"
         "  --invalid-rate R    share of rows, 0-1, with one error in a clinical field (default\n"
         "                      0.02; exactly round(R * N) rows): missing_required, bad_datetime\n"
         "                      or bad_code\n"
+        "  --problems N        also give N rows each kind of problem `ncap validate` reports\n"
+        "  --problems KIND=N   ... or N rows this kind (repeatable; kinds below); rows with a\n"
+        "                      problem are patients seen once, one problem each, and --records\n"
+        "                      defaults to what holds them (10 rows per 7 problems)\n"
+        "  --problems-truth FILE  every problem `ncap validate` reports on the files written:\n"
+        "                      row,field,rule,severity,trust_code (row as in --truth; rows not\n"
+        "                      listed are clean; validate one trust's file at a time)\n"
+        "  --deaths FILE       a register-of-deaths extract: nhs_number,forename,surname,\n"
+        "                      date_of_birth,sex,postcode,date_of_death\n"
+        "  --deaths-truth FILE row,patient_id for each row of --deaths (row: line in that file,\n"
+        "                      header line 1; patient_id empty for people not in the audit)\n"
+        "  --optouts FILE      national data opt-out list: nhs_number (column opted_out of\n"
+        "                      --truth says which patients)\n"
         "  --start DATE        first arrival date (default 2025-04-01)\n"
         "  --days D            arrivals spread over D days from the start (default 365)\n"
         "  --submit            keep submitting: each round generates N records (seed S + round)\n"
@@ -58,8 +74,35 @@ static void usage(FILE *out)
         "  --rounds R          stop after R rounds with --submit (default 0: until SIGTERM)\n"
         "  --help              show this help\n"
         "\n"
-        "About 9% of rows are a patient seen in another row (a transfer, or the other hip months\n"
-        "later), often with a typo in the name; about 2% carry a mistyped or missing NHS number.\n"
+        "About 9% of rows are a patient seen in another row (a transfer to another trust a few\n"
+        "hours later, or the other hip months later). Such a repeat visit is written with the\n"
+        "noise of real records: forename as a nickname 12% or with a typo 8%; surname with a\n"
+        "typo 8% or changed (marriage, double-barrelled) 2%; names swapped 1%; date of birth\n"
+        "mistyped 5% (day and month swapped, or the day, month or year one off); a new\n"
+        "postcode and LSOA 15%; NHS number missing 4% or mistyped 2%. Besides, 2% of all rows\n"
+        "have a mistyped or missing NHS number. LSOAs are real 2011 English codes.\n"
+        "\n"
+        "Deaths: patients who died in hospital, and about a quarter of the others within a year\n"
+        "of discharge (never before an arrival); as many people not in the audit, one in five\n"
+        "with the name of an audit patient. A patient's row in the register has NHS number\n"
+        "missing 5% or mistyped 1%, forename typo 2%, surname typo 2% or changed 1%, date of\n"
+        "birth typo 1%, another postcode 20%, sex empty unless 1 or 2. Opt-outs: 5% of\n"
+        "patients, and as many people not in the audit.\n"
+        "\n"
+        "Kinds of problem (field, rule id, severity as `ncap validate` reports them):\n"
+        "  required (10 required fields, required, error), type_integer (asa_grade),\n"
+        "  type_date (discharge_date), type_datetime_iso and type_datetime_uk (the four\n"
+        "  date-time fields), type_boolean (never_admitted_to_ward): type, error;\n"
+        "  type_postcode, type_lsoa: type, warning; type_ods: site_code, site_trust, error;\n"
+        "  code (9 code fields), code_sex, code_ethnic: code, error; range (asa_grade) and\n"
+        "  pattern (local_record_id): errors; nhs_number_invalid, nhs_number_placeholder,\n"
+        "  nhs_number_test, nhs_number_missing, dob_invalid, dob_missing: warnings; and each\n"
+        "  rule of nhfd.yaml by its id, with its severity: surgery_before_arrival,\n"
+        "  ortho_before_arrival, discharge_before_arrival, ward_admission_never_admitted,\n"
+        "  age_over_110, surgery_after_30_days, operation_without_surgery and\n"
+        "  probable_duplicate_episode (a second episode of one patient, same side, within\n"
+        "  30 days, in the same trust's file).\n"
+        "\n"
         "About 3 in 20 trusts write dates as DD/MM/YYYY, and about 3 in 20 perform worse (longer\n"
         "delays to surgery and orthogeriatric review); a summary on stderr names them.\n",
         out);
@@ -91,8 +134,43 @@ static int parse_double(const char *s, double *out)
     return 0;
 }
 
-static int write_files(const sim_t *sim, const char *out_dir, const char *truth_path)
+typedef struct {
+    const char *out_dir, *truth, *problems_truth, *deaths, *deaths_truth, *optouts;
+} sim_outputs_t;
+
+/* Opens path, lets write fill it, closes it. Returns 0, or 2 with a message. */
+static int write_one(const sim_t *sim, const char *path, bool one_file,
+                     int (*write)(const sim_t *, FILE *, bool))
 {
+    if (!path)
+        return 0;
+    FILE *f = fopen(path, "w");
+    if (!f) {
+        fprintf(stderr, "ncap sim: could not open file \"%s\": %s\n", path, strerror(errno));
+        return 2;
+    }
+    int rc = write(sim, f, one_file);
+    if (fclose(f) != 0 || rc != 0) {
+        fprintf(stderr, "ncap sim: could not write file \"%s\"\n", path);
+        return 2;
+    }
+    return 0;
+}
+
+static int write_deaths(const sim_t *sim, FILE *f, bool truth)
+{
+    return truth ? sim_write_deaths(sim, NULL, f) : sim_write_deaths(sim, f, NULL);
+}
+
+static int write_optouts(const sim_t *sim, FILE *f, bool unused)
+{
+    (void)unused;
+    return sim_write_optouts(sim, f);
+}
+
+static int write_files(const sim_t *sim, const sim_outputs_t *outs)
+{
+    const char *out_dir = outs->out_dir;
     if (out_dir) {
         if (mkdir(out_dir, 0777) != 0 && errno != EEXIST) {
             fprintf(stderr, "ncap sim: could not create directory \"%s\": %s\n", out_dir,
@@ -125,19 +203,13 @@ static int write_files(const sim_t *sim, const char *out_dir, const char *truth_
             return 2;
         }
     }
-    if (truth_path) {
-        FILE *f = fopen(truth_path, "w");
-        if (!f) {
-            fprintf(stderr, "ncap sim: could not open file \"%s\": %s\n", truth_path,
-                    strerror(errno));
-            return 2;
-        }
-        int rc = sim_write_truth(sim, f, out_dir == NULL);
-        if (fclose(f) != 0 || rc != 0) {
-            fprintf(stderr, "ncap sim: could not write file \"%s\"\n", truth_path);
-            return 2;
-        }
-    }
+    bool one_file = out_dir == NULL;
+    if (write_one(sim, outs->truth, one_file, sim_write_truth) != 0 ||
+        write_one(sim, outs->problems_truth, one_file, sim_write_problems_truth) != 0 ||
+        write_one(sim, outs->deaths, false, write_deaths) != 0 ||
+        write_one(sim, outs->deaths_truth, true, write_deaths) != 0 ||
+        write_one(sim, outs->optouts, false, write_optouts) != 0)
+        return 2;
     sim_write_summary(sim, stderr);
     return 0;
 }
@@ -243,6 +315,11 @@ int cmd_sim(int argc, char **argv)
         O_SUBMIT,
         O_INTERVAL,
         O_ROUNDS,
+        O_PROBLEMS,
+        O_PROBLEMS_TRUTH,
+        O_DEATHS,
+        O_DEATHS_TRUTH,
+        O_OPTOUTS,
         O_HELP
     };
     static const struct option longopts[] = {
@@ -258,13 +335,19 @@ int cmd_sim(int argc, char **argv)
         {"submit", no_argument, NULL, O_SUBMIT},
         {"interval", required_argument, NULL, O_INTERVAL},
         {"rounds", required_argument, NULL, O_ROUNDS},
+        {"problems", required_argument, NULL, O_PROBLEMS},
+        {"problems-truth", required_argument, NULL, O_PROBLEMS_TRUTH},
+        {"deaths", required_argument, NULL, O_DEATHS},
+        {"deaths-truth", required_argument, NULL, O_DEATHS_TRUTH},
+        {"optouts", required_argument, NULL, O_OPTOUTS},
         {"help", no_argument, NULL, O_HELP},
         {NULL, 0, NULL, 0},
     };
     sim_opts_t opts;
     sim_opts_default(&opts);
     const char *audit = NULL, *out_dir = NULL, *truth = NULL;
-    bool submit = false, interval_given = false, rounds_given = false;
+    sim_outputs_t outs = {0};
+    bool submit = false, interval_given = false, rounds_given = false, records_given = false;
     double interval = 5.0;
     unsigned long long rounds = 0, v;
     int y, m, d;
@@ -288,6 +371,7 @@ int cmd_sim(int argc, char **argv)
                 return usage_error("sim", "invalid value \"%s\" for --records, expected 0-5000000",
                                    arg);
             opts.records = (unsigned)v;
+            records_given = true;
             break;
         case O_SEED:
             if (parse_uint(arg, UINT64_MAX, &v) != 0)
@@ -334,6 +418,35 @@ int cmd_sim(int argc, char **argv)
             rounds = v;
             rounds_given = true;
             break;
+        case O_PROBLEMS: {
+            const char *eq = strchr(arg, '=');
+            char kind[64];
+            snprintf(kind, sizeof kind, "%.*s", eq ? (int)(eq - arg) : 0, arg);
+            sim_problem_kind_t k = eq ? sim_problem_kind_parse(kind) : SIM_P_NONE;
+            if (eq && k == SIM_P_NONE)
+                return usage_error(
+                    "sim", "unknown kind of problem \"%s\" for --problems (see --help)", kind);
+            if (parse_uint(eq ? eq + 1 : arg, 1000000, &v) != 0)
+                return usage_error(
+                    "sim",
+                    "invalid value \"%s\" for --problems, expected N or KIND=N (N 0-1000000)", arg);
+            for (int i = 1; i < SIM_NPROBLEM_KINDS; i++)
+                if (!eq || i == (int)k)
+                    opts.problems[i] = (unsigned)v;
+            break;
+        }
+        case O_PROBLEMS_TRUTH:
+            outs.problems_truth = arg;
+            break;
+        case O_DEATHS:
+            outs.deaths = arg;
+            break;
+        case O_DEATHS_TRUTH:
+            outs.deaths_truth = arg;
+            break;
+        case O_OPTOUTS:
+            outs.optouts = arg;
+            break;
         case O_HELP:
         case 'h':
             usage(stdout);
@@ -354,8 +467,17 @@ int cmd_sim(int argc, char **argv)
             "audit \"%s\" cannot be simulated yet: only \"nhfd\" (hip fracture) is supported",
             audit);
     opts.audit = audit;
-    if (submit && (out_dir || truth))
-        return usage_error("sim", "%s", "--out and --truth cannot be used with --submit");
+    if (submit && (out_dir || truth || outs.problems_truth || outs.deaths || outs.deaths_truth ||
+                   outs.optouts))
+        return usage_error("sim", "%s",
+                           "--out and the files of truth, deaths and opt-outs cannot be used with "
+                           "--submit");
+    if (!records_given && sim_min_records(&opts) > opts.records) {
+        size_t need = sim_min_records(&opts);
+        if (need > SIM_MAX_RECORDS)
+            return usage_error("sim", "%s", "too many problems asked for: at most 5000000 records");
+        opts.records = (unsigned)need;
+    }
     if (!submit && (interval_given || rounds_given))
         return usage_error("sim", "%s", "--interval and --rounds need --submit");
 
@@ -368,7 +490,9 @@ int cmd_sim(int argc, char **argv)
         fprintf(stderr, "ncap sim: %s\n", err);
         return 2;
     }
-    int rc = write_files(sim, out_dir, truth);
+    outs.out_dir = out_dir;
+    outs.truth = truth;
+    int rc = write_files(sim, &outs);
     sim_destroy(&sim);
     return rc;
 }
