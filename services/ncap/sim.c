@@ -848,11 +848,13 @@ static void add_repeats(sim_t *self, uint32_t *perm, uint8_t *role)
         if (role[ri] != ROLE_FREE)
             continue;
         rec_t *rec = &self->recs[ri];
+        /* a patient has at most two visits: one source, one repeat, so no two visits at one trust
+         * on one side fall within the 30 days of a probable duplicate episode by chance */
         bool other_trust = self->ntrusts > 1 && rng_per_mille(&self->rng, 800);
         for (int tries = 0; tries < 30; tries++) {
             uint32_t si = rng_below(&self->rng, (uint32_t)n);
             const rec_t *src = &self->recs[si];
-            if (si == ri || role[si] == ROLE_REPEAT || (other_trust && src->trust == rec->trust))
+            if (si == ri || role[si] != ROLE_FREE || (other_trust && src->trust == rec->trust))
                 continue;
             make_repeat(self, rec, src);
             role[ri] = ROLE_REPEAT;
