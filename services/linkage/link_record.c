@@ -88,6 +88,10 @@ int link_record_prepare(const audit_def_t *def, int64_t record_id, const ncap_re
         snprintf(out->key, sizeof out->key, "rec:%lld", (long long)record_id);
         snprintf(out->method, sizeof out->method, "unlinked");
     }
+    link_ident_from_record(def, raw, &out->ident);
+    const audit_field_t *lf = field_linked_as(def, "lsoa");
+    const char *lsoa = lf ? ncap_record_get(raw, lf->name) : NULL;
+    snprintf(out->lsoa, sizeof out->lsoa, "%s", lsoa ? lsoa : "");
     /* Derived fields are computed here, while the identifiers they need are still at hand. */
     ncap_record_t *work = ncap_record_new();
     if (!work)
@@ -120,4 +124,31 @@ void link_outcome_clear(link_outcome_t *out)
 {
     ncap_record_destroy(&out->pseudo);
     out->n_problems = 0;
+}
+
+bool link_record_wants_linked(const audit_def_t *def, const char *name)
+{
+    /* audit_def does not parse `linked:` on this branch yet (issue 3 adds it): until it does,
+     * every definition is taken to list the three names linkage knows. */
+    (void)def;
+    return strcmp(name, "date_of_death") == 0 || strcmp(name, "imd_decile") == 0 ||
+           strcmp(name, "imd_quintile") == 0;
+}
+
+int link_record_add_linked(const audit_def_t *def, link_outcome_t *out, const char *date_of_death,
+                           int imd_decile, int imd_quintile)
+{
+    char v[16];
+    int rc = 0;
+    if (date_of_death && *date_of_death && link_record_wants_linked(def, "date_of_death"))
+        rc |= ncap_record_set(out->pseudo, "date_of_death", date_of_death);
+    if (imd_decile > 0 && link_record_wants_linked(def, "imd_decile")) {
+        snprintf(v, sizeof v, "%d", imd_decile);
+        rc |= ncap_record_set(out->pseudo, "imd_decile", v);
+    }
+    if (imd_quintile > 0 && link_record_wants_linked(def, "imd_quintile")) {
+        snprintf(v, sizeof v, "%d", imd_quintile);
+        rc |= ncap_record_set(out->pseudo, "imd_quintile", v);
+    }
+    return rc ? -1 : 0;
 }

@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "audit_def.h"
+#include "link_incremental.h"
 #include "record.h"
 
 typedef struct {
@@ -24,11 +25,21 @@ typedef struct {
     ncap_record_t *pseudo; /* owned: non-identifier fields plus derived fields */
     link_problem_t problems[LINK_MAX_PROBLEMS];
     int n_problems;
+    link_ident_t ident; /* normalised identifiers, for the patient index */
+    char lsoa[16];      /* the record's LSOA as sent, or "" */
 } link_outcome_t;
 
 /* Fills out from raw. Returns 0, or -1 when out of memory. */
 int link_record_prepare(const audit_def_t *def, int64_t record_id, const ncap_record_t *raw,
                         link_outcome_t *out);
 void link_outcome_clear(link_outcome_t *out);
+
+/* True when def lists name ("date_of_death", "imd_decile", "imd_quintile") under `linked:`. */
+bool link_record_wants_linked(const audit_def_t *def, const char *name);
+/* Adds the values linkage found in reference data to the pseudonymised record, those def lists
+ * and that are known: date_of_death (YYYY-MM-DD, or "" when none), imd_decile and imd_quintile
+ * (0 when unknown). */
+int link_record_add_linked(const audit_def_t *def, link_outcome_t *out, const char *date_of_death,
+                           int imd_decile, int imd_quintile);
 
 #endif

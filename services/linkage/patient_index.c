@@ -1,0 +1,373 @@
+/* patient_index.c - records to patients against the index in PostgreSQL */
+#include "patient_index.h"
+
+#include <assert.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "db.h"
+#include "strbuf.h"
+
+int patient_index_load_params(PGconn *db, link_params_t *p, char *err, size_t errlen)
+{
+    link_params_default(p);
+    strbuf_t a[4];
+    for (int k = 0; k < 4; k++) {
+        strbuf_init(&a[k]);
+        strbuf_pg_array_open(&a[k]);
+    }
+    for (size_t f = 0; f < LI_NFIELDS; f++)
+        for (size_t l = 1; l < link_field_levels(f); l++) {
+            char lv[24], m[32], u[32];
+            snprintf(lv, sizeof lv, "%zu", l);
+            snprintf(m, sizeof m, "%.17g", p->m[f][l]);
+            snprintf(u, sizeof u, "%.17g", p->u[f][l]);
+            const char *v[4] = {link_field_name(f), lv, m, u};
+            for (int k = 0; k < 4; k++)
+                strbuf_pg_array_elem(&a[k], v[k]);
+        }
+    for (int k = 0; k < 4; k++)
+        strbuf_pg_array_close(&a[k]);
+    char prior[32], thr[32];
+    snprintf(prior, sizeof prior, "%.17g", p->log2_prior_odds);
+    snprintf(thr, sizeof thr, "%.17g", p->threshold);
+    const char *pv[] = {a[0].s, a[1].s, a[2].s, a[3].s, prior, thr};
+    int rc =
+        db_execp(db,
+                 "WITH a AS (INSERT INTO linkage.match_param (field, level, m, u)"
+                 " SELECT * FROM unnest($1::text[], $2::smallint[], $3::float8[], $4::float8[])"
+                 " ON CONFLICT DO NOTHING)"
+                 " INSERT INTO linkage.match_setting (name, value) VALUES"
+                 " ('log2_prior_odds', $5::float8), ('threshold', $6::float8)"
+                 " ON CONFLICT DO NOTHING",
+                 6, pv, err, errlen);
+    for (int k = 0; k < 4; k++)
+        strbuf_free(&a[k]);
+    if (rc != 0)
+        return -1;
+    PGresult *r = db_query(db,
+                           "SELECT field, level, m, u FROM linkage.match_param UNION ALL"
+                           " SELECT name, 0, value, 0 FROM linkage.match_setting",
+                           0, NULL, err, errlen);
+    if (!r)
+        return -1;
+    for (int i = 0; i < PQntuples(r); i++) {
+        const char *name = PQgetvalue(r, i, 0);
+        size_t level = (size_t)atoi(PQgetvalue(r, i, 1));
+        double m = strtod(PQgetvalue(r, i, 2), NULL), u = strtod(PQgetvalue(r, i, 3), NULL);
+        if (strcmp(name, "log2_prior_odds") == 0)
+            p->log2_prior_odds = m;
+        else if (strcmp(name, "threshold") == 0)
+            p->threshold = m;
+        for (size_t f = 0; f < LI_NFIELDS; f++)
+            if (strcmp(name, link_field_name(f)) == 0 && level >= 1 &&
+                level < link_field_levels(f)) {
+                p->m[f][level] = m;
+                p->u[f][level] = u;
+            }
+    }
+    PQclear(r);
+    link_params_update(p);
+    return 0;
+}
+
+/* A patient already held, as one of its identities, and the blocking keys it was found by. */
+typedef struct {
+    int64_t patient_id;
+    link_ident_t id;
+    const char *keys; /* tab-separated, points into the result */
+} candidate_t;
+
+static int by_string(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+static bool has_key(const char *list, const char *key)
+{
+    size_t n = strlen(key);
+    for (const char *s = list; s && *s;) {
+        const char *e = strchr(s, '\t');
+        size_t len = e ? (size_t)(e - s) : strlen(s);
+        if (len == n && memcmp(s, key, n) == 0)
+            return true;
+        s = e ? e + 1 : NULL;
+    }
+    return false;
+}
+
+typedef struct {
+    char (*keys)[LINK_MAX_KEYS][LINK_KEY_LEN]; /* per record */
+    size_t *nkeys;
+    const char **sorted; /* every key of the batch, sorted, distinct */
+    size_t nsorted;
+} batch_keys_t;
+
+static int batch_keys_build(const link_ident_t *ids, size_t n, batch_keys_t *bk)
+{
+    bk->keys = calloc(n + 1, sizeof *bk->keys);
+    bk->nkeys = calloc(n + 1, sizeof *bk->nkeys);
+    bk->sorted = calloc(n * LINK_MAX_KEYS + 1, sizeof *bk->sorted);
+    if (!bk->keys || !bk->nkeys || !bk->sorted)
+        return -1;
+    size_t total = 0;
+    for (size_t i = 0; i < n; i++) {
+        bk->nkeys[i] = link_ident_keys(&ids[i], bk->keys[i]);
+        for (size_t k = 0; k < bk->nkeys[i]; k++)
+            bk->sorted[total++] = bk->keys[i][k];
+    }
+    qsort(bk->sorted, total, sizeof *bk->sorted, by_string);
+    size_t d = 0;
+    for (size_t k = 0; k < total; k++)
+        if (d == 0 || strcmp(bk->sorted[d - 1], bk->sorted[k]) != 0)
+            bk->sorted[d++] = bk->sorted[k];
+    bk->nsorted = d;
+    return 0;
+}
+
+static void batch_keys_free(batch_keys_t *bk)
+{
+    free(bk->keys);
+    free(bk->nkeys);
+    free(bk->sorted);
+}
+
+static bool shares_key(const batch_keys_t *bk, size_t i, size_t j)
+{
+    for (size_t a = 0; a < bk->nkeys[i]; a++)
+        for (size_t b = 0; b < bk->nkeys[j]; b++)
+            if (strcmp(bk->keys[i][a], bk->keys[j][b]) == 0)
+                return true;
+    return false;
+}
+
+/* The better of two matches: higher probability, then the lower patient id (held patients have
+ * positive ids, patients new in this batch negative ones, so held patients come first). */
+static bool better(double p, int64_t id, double best_p, int64_t best_id)
+{
+    if (p != best_p)
+        return p > best_p;
+    if ((id > 0) != (best_id > 0))
+        return id > 0;
+    return id > 0 ? id < best_id : id > best_id;
+}
+
+/* Decides each record's patient: a held one (> 0), a new one of the batch (-1, -2, ...). */
+static void decide(const link_params_t *p, const link_ident_t *ids, size_t n,
+                   const batch_keys_t *bk, const candidate_t *cand, size_t ncand,
+                   patient_match_t *out)
+{
+    int64_t next_new = -1;
+    for (size_t i = 0; i < n; i++) {
+        double best_p = -1;
+        int64_t best = 0;
+        bool det = false;
+        if (bk->nkeys[i] > 0) {
+            for (size_t c = 0; c < ncand; c++) {
+                bool found = false;
+                for (size_t k = 0; k < bk->nkeys[i] && !found; k++)
+                    found = has_key(cand[c].keys, bk->keys[i][k]);
+                if (!found)
+                    continue;
+                double prob;
+                link_score(p, &ids[i], &cand[c].id, &prob);
+                if (prob >= p->threshold && better(prob, cand[c].patient_id, best_p, best)) {
+                    best_p = prob, best = cand[c].patient_id;
+                    det = link_ident_deterministic(&ids[i], &cand[c].id);
+                }
+            }
+            for (size_t j = 0; j < i; j++) {
+                if (!shares_key(bk, i, j))
+                    continue;
+                double prob;
+                link_score(p, &ids[i], &ids[j], &prob);
+                if (prob >= p->threshold && better(prob, out[j].patient_id, best_p, best)) {
+                    best_p = prob, best = out[j].patient_id;
+                    det = link_ident_deterministic(&ids[i], &ids[j]);
+                }
+            }
+        }
+        patient_match_t *m = &out[i];
+        if (best != 0) {
+            m->patient_id = best;
+            m->probability = best_p;
+            snprintf(m->method, sizeof m->method, "%s", det ? "nhs_dob" : "probabilistic");
+        } else {
+            m->patient_id = next_new--;
+            m->probability = 0;
+            snprintf(m->method, sizeof m->method, "%s",
+                     link_ident_empty(&ids[i]) ? "unlinked" : "new");
+        }
+    }
+}
+
+static int lock_keys(PGconn *db, const batch_keys_t *bk, char *err, size_t errlen)
+{
+    if (bk->nsorted == 0)
+        return 0;
+    strbuf_t arr;
+    strbuf_init(&arr);
+    strbuf_pg_array_open(&arr);
+    for (size_t k = 0; k < bk->nsorted; k++)
+        strbuf_pg_array_elem(&arr, bk->sorted[k]);
+    strbuf_pg_array_close(&arr);
+    const char *pk[] = {arr.s};
+    int rc = db_execp(db,
+                      "SELECT pg_advisory_xact_lock(h) FROM (SELECT DISTINCT"
+                      " hashtextextended(k, 4) AS h FROM unnest($1::text[]) k) s ORDER BY h",
+                      1, pk, err, errlen);
+    strbuf_free(&arr);
+    return rc;
+}
+
+static PGresult *find_candidates(PGconn *db, const batch_keys_t *bk, char *err, size_t errlen)
+{
+    strbuf_t arr;
+    strbuf_init(&arr);
+    strbuf_pg_array_open(&arr);
+    for (size_t k = 0; k < bk->nsorted; k++)
+        strbuf_pg_array_elem(&arr, bk->sorted[k]);
+    strbuf_pg_array_close(&arr);
+    char lim[16];
+    snprintf(lim, sizeof lim, "%d", PATIENT_INDEX_MAX_BLOCK);
+    const char *pk[] = {arr.s, lim};
+    PGresult *r = db_query(
+        db,
+        "WITH c AS (SELECT b.patient_id, string_agg(b.key, E'\\t') AS keys"
+        "  FROM unnest($1::text[]) AS k(key) CROSS JOIN LATERAL (SELECT bl.key, bl.patient_id"
+        "  FROM linkage.block bl WHERE bl.key = k.key ORDER BY bl.patient_id LIMIT $2::int) b"
+        "  GROUP BY b.patient_id)"
+        " SELECT c.patient_id, c.keys, i.nhs_number, i.forename, i.surname, i.dob, i.sex,"
+        " i.postcode FROM c JOIN linkage.identity i USING (patient_id)"
+        " ORDER BY c.patient_id",
+        2, pk, err, errlen);
+    strbuf_free(&arr);
+    return r;
+}
+
+/* Creates the batch's new patients and replaces the placeholder ids (-1, -2, ...). */
+static int create_patients(PGconn *db, patient_match_t *out, size_t n, char *err, size_t errlen)
+{
+    int64_t nnew = 0;
+    for (size_t i = 0; i < n; i++)
+        if (out[i].patient_id < 0 && -out[i].patient_id > nnew)
+            nnew = -out[i].patient_id;
+    if (nnew == 0)
+        return 0;
+    char cnt[24];
+    snprintf(cnt, sizeof cnt, "%lld", (long long)nnew);
+    const char *pc[] = {cnt};
+    PGresult *r = db_query(db,
+                           "INSERT INTO linkage.patient (created_at) SELECT now() FROM"
+                           " generate_series(1, $1::int) RETURNING patient_id",
+                           1, pc, err, errlen);
+    if (!r)
+        return -1;
+    if (PQntuples(r) != nnew) {
+        snprintf(err, errlen, "could not create %lld patients", (long long)nnew);
+        PQclear(r);
+        return -1;
+    }
+    for (size_t i = 0; i < n; i++)
+        if (out[i].patient_id < 0)
+            out[i].patient_id = strtoll(PQgetvalue(r, (int)(-out[i].patient_id - 1), 0), NULL, 10);
+    PQclear(r);
+    return 0;
+}
+
+static int store_identities(PGconn *db, const link_ident_t *ids, const batch_keys_t *bk,
+                            const patient_match_t *out, size_t n, char *err, size_t errlen)
+{
+    strbuf_t a[7], kk, kp;
+    for (int k = 0; k < 7; k++) {
+        strbuf_init(&a[k]);
+        strbuf_pg_array_open(&a[k]);
+    }
+    strbuf_init(&kk);
+    strbuf_pg_array_open(&kk);
+    strbuf_init(&kp);
+    strbuf_pg_array_open(&kp);
+    for (size_t i = 0; i < n; i++) {
+        if (link_ident_empty(&ids[i]))
+            continue;
+        char pid[24];
+        snprintf(pid, sizeof pid, "%lld", (long long)out[i].patient_id);
+        const char *v[7] = {pid,        ids[i].nhs, ids[i].forename, ids[i].surname,
+                            ids[i].dob, ids[i].sex, ids[i].postcode};
+        for (int k = 0; k < 7; k++)
+            strbuf_pg_array_elem(&a[k], v[k]);
+        for (size_t k = 0; k < bk->nkeys[i]; k++) {
+            strbuf_pg_array_elem(&kk, bk->keys[i][k]);
+            strbuf_pg_array_elem(&kp, pid);
+        }
+    }
+    for (int k = 0; k < 7; k++)
+        strbuf_pg_array_close(&a[k]);
+    strbuf_pg_array_close(&kk);
+    strbuf_pg_array_close(&kp);
+    const char *pv[] = {a[0].s, a[1].s, a[2].s, a[3].s, a[4].s, a[5].s, a[6].s, kk.s, kp.s};
+    int rc = db_execp(
+        db,
+        "WITH i AS (INSERT INTO linkage.identity (patient_id, nhs_number, forename, surname, dob,"
+        " sex, postcode) SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[],"
+        " $5::text[], $6::text[], $7::text[]) ON CONFLICT DO NOTHING)"
+        " INSERT INTO linkage.block (key, patient_id) SELECT * FROM unnest($8::text[],"
+        " $9::bigint[]) ON CONFLICT DO NOTHING",
+        9, pv, err, errlen);
+    for (int k = 0; k < 7; k++)
+        strbuf_free(&a[k]);
+    strbuf_free(&kk);
+    strbuf_free(&kp);
+    return rc;
+}
+
+int patient_index_assign(PGconn *db, const link_params_t *p, const link_ident_t *ids, size_t n,
+                         patient_match_t *out, char *err, size_t errlen)
+{
+    assert(p);
+    memset(out, 0, n * sizeof *out);
+    if (n == 0)
+        return 0;
+    batch_keys_t bk = {0};
+    candidate_t *cand = NULL;
+    PGresult *r = NULL;
+    int rc = -1;
+    if (batch_keys_build(ids, n, &bk) != 0) {
+        snprintf(err, errlen, "out of memory");
+        goto done;
+    }
+    if (lock_keys(db, &bk, err, errlen) != 0)
+        goto done;
+    size_t ncand = 0;
+    if (bk.nsorted > 0) {
+        r = find_candidates(db, &bk, err, errlen);
+        if (!r)
+            goto done;
+        ncand = (size_t)PQntuples(r);
+        cand = calloc(ncand + 1, sizeof *cand);
+        if (!cand) {
+            snprintf(err, errlen, "out of memory");
+            goto done;
+        }
+        for (size_t c = 0; c < ncand; c++) {
+            int row = (int)c;
+            cand[c].patient_id = strtoll(PQgetvalue(r, row, 0), NULL, 10);
+            cand[c].keys = PQgetvalue(r, row, 1);
+            /* stored values are already normalised; normalising again keeps them */
+            link_ident_from_values(PQgetvalue(r, row, 2), PQgetvalue(r, row, 3),
+                                   PQgetvalue(r, row, 4), PQgetvalue(r, row, 5),
+                                   PQgetvalue(r, row, 6), PQgetvalue(r, row, 7), &cand[c].id);
+        }
+    }
+    decide(p, ids, n, &bk, cand, ncand, out);
+    if (create_patients(db, out, n, err, errlen) != 0 ||
+        store_identities(db, ids, &bk, out, n, err, errlen) != 0)
+        goto done;
+    rc = 0;
+done:
+    PQclear(r);
+    free(cand);
+    batch_keys_free(&bk);
+    return rc;
+}
