@@ -40,7 +40,7 @@ size_t link_field_levels(size_t field)
  *   names: exact, swapped with the other name, Jaro-Winkler >= 0.92, >= 0.80, else
  *   date of birth: exact, day and month swapped, one component off, within a year, else
  *   sex: exact, else
- *   postcode: full, sector, district, area, else (people move: full agrees 75 % of the time)
+ *   postcode: full, sector, district, area, else (people move: full agrees 73 % of the time)
  * The prior is one in about a million (2^-20): a record is compared with a handful of candidates
  * among a million patients, and at most one of them is the same person. So a link needs about
  * 20 bits of evidence: e.g. names and date of birth (30 bits) with a different postcode (-3.3),
@@ -49,14 +49,14 @@ static const double default_m[LI_NFIELDS][FS_MAX_LEVELS] = {
     {0, 0.96, 0.03, 0.01},
     {0, 0.88, 0.01, 0.06, 0.03, 0.02},
     {0, 0.90, 0.01, 0.05, 0.02, 0.02},
-    {0, 0.92, 0.02, 0.04, 0.01, 0.01},
+    {0, 0.927, 0.02, 0.04, 0.003, 0.01},
     {0, 0.98, 0.02},
-    {0, 0.75, 0.05, 0.05, 0.05, 0.10},
+    {0, 0.73, 0.05, 0.05, 0.05, 0.12},
 };
 static const double default_u[LI_NFIELDS][FS_MAX_LEVELS] = {
     {0, 1e-6, 2e-5, 0.999979},
-    {0, 0.006, 0.0005, 0.006, 0.03, 0.9575},
-    {0, 0.002, 0.0005, 0.003, 0.02, 0.9745},
+    {0, 0.006, 0.0005, 0.003, 0.015, 0.9755},
+    {0, 0.002, 0.0005, 0.001, 0.01, 0.9865},
     {0, 4e-5, 1e-5, 0.003, 0.025, 0.97195},
     {0, 0.5, 0.5},
     {0, 2e-5, 2e-4, 2e-3, 0.02, 0.97778},

@@ -11,7 +11,7 @@
 
 /* Creates database dbname (dropping one left behind), migrates it, and writes its conninfo into
  * conninfo. Returns 0 (conninfo "" when $NCAP_TEST_PG is unset), or -1. */
-static int link_pg_create(const char *dbname, char *conninfo, size_t len)
+static inline int link_pg_create(const char *dbname, char *conninfo, size_t len)
 {
     conninfo[0] = '\0';
     const char *base = getenv("NCAP_TEST_PG");
@@ -43,7 +43,7 @@ static int link_pg_create(const char *dbname, char *conninfo, size_t len)
 }
 
 /* Runs sql on conninfo, failing the test on error. */
-static void link_pg_exec(PGconn *db, const char *sql)
+static inline void link_pg_exec(PGconn *db, const char *sql)
 {
     char err[1024];
     if (db_exec(db, sql, err, sizeof err) != 0) {
@@ -53,7 +53,7 @@ static void link_pg_exec(PGconn *db, const char *sql)
 }
 
 /* The first column of the first row of sql, as a number. */
-static long long link_pg_count(PGconn *db, const char *sql)
+static inline long long link_pg_count(PGconn *db, const char *sql)
 {
     char err[1024];
     PGresult *r = db_query(db, sql, 0, NULL, err, sizeof err);
