@@ -2,9 +2,14 @@
 -- schema so that any linkage instance can serve any record; links of patients to the register of
 -- deaths; counts of records withheld under the national data opt-out.
 
--- Each distinct set of identifiers seen for a patient, normalised ('' for unknown): NHS number
--- (10 digits), names (lower case), date of birth YYYYMMDD, sex m/f, postcode "OUT IN".
-CREATE TABLE linkage.identity (
+-- The patient index: for each blocking key of a patient ("n:<NHS number>", "d:<dob>",
+-- "s:<surname soundex>:<postcode district>", "f:<forename>:<year of birth>"), the identifiers
+-- seen with it, normalised ('' for unknown): NHS number (10 digits), names (lower case), date of
+-- birth YYYYMMDD, sex m/f, postcode "OUT IN". A new record is compared only with the patients
+-- sharing one of its keys; the identifiers sit in the primary key's index, so finding and reading
+-- a key's candidates is one index range scan.
+CREATE TABLE linkage.block (
+  key        text NOT NULL,
   patient_id bigint NOT NULL REFERENCES linkage.patient,
   nhs_number text NOT NULL DEFAULT '',
   forename   text NOT NULL DEFAULT '',
@@ -12,16 +17,9 @@ CREATE TABLE linkage.identity (
   dob        text NOT NULL DEFAULT '',
   sex        text NOT NULL DEFAULT '',
   postcode   text NOT NULL DEFAULT '',
-  PRIMARY KEY (patient_id, nhs_number, forename, surname, dob, sex, postcode)
+  PRIMARY KEY (key, patient_id, nhs_number, forename, surname, dob, sex, postcode)
 );
-
--- Blocking keys of each patient ("n:<NHS number>", "d:<dob>", "s:<surname soundex>:<district>",
--- "f:<forename>:<year of birth>"): a new record is compared only with the patients sharing one.
-CREATE TABLE linkage.block (
-  key        text NOT NULL,
-  patient_id bigint NOT NULL REFERENCES linkage.patient,
-  PRIMARY KEY (key, patient_id)
-);
+CREATE INDEX block_patient_idx ON linkage.block (patient_id);
 
 -- Fellegi-Sunter parameters every instance uses: m and u per comparison field and level, and
 -- the settings (log2 prior odds, threshold). Filled with documented defaults on first start.
@@ -62,16 +60,14 @@ CREATE TABLE linkage.optout_count (
 );
 
 -- Patients linked before this index existed (key "nhs:<digits>:<YYYY-MM-DD>") keep their ids.
-INSERT INTO linkage.identity (patient_id, nhs_number, dob)
-SELECT patient_id, split_part(key, ':', 2), replace(split_part(key, ':', 3), '-', '')
-FROM linkage.patient_key WHERE key LIKE 'nhs:%'
-ON CONFLICT DO NOTHING;
-INSERT INTO linkage.block (key, patient_id)
-SELECT k, patient_id FROM linkage.identity,
-  LATERAL (VALUES ('n:' || nhs_number), ('d:' || dob)) AS v(k)
-WHERE nhs_number <> '' AND dob <> ''
+INSERT INTO linkage.block (key, patient_id, nhs_number, dob)
+SELECT v.k, p.patient_id, p.nhs, p.dob
+FROM (SELECT patient_id, split_part(key, ':', 2) AS nhs,
+        replace(split_part(key, ':', 3), '-', '') AS dob
+      FROM linkage.patient_key WHERE key LIKE 'nhs:%') p,
+  LATERAL (VALUES ('n:' || p.nhs), ('d:' || p.dob)) AS v(k)
 ON CONFLICT DO NOTHING;
 
-GRANT SELECT, INSERT, UPDATE, DELETE ON linkage.identity, linkage.block, linkage.match_param,
+GRANT SELECT, INSERT, UPDATE, DELETE ON linkage.block, linkage.match_param,
   linkage.match_setting, linkage.death_link, linkage.optout_withheld, linkage.optout_count
   TO ncap_linkage;

@@ -11,6 +11,7 @@
 #include "log.h"
 #include "message.h"
 #include "ncap/v1/records.pb-c.h"
+#include "optout.h"
 #include "patient_index.h"
 #include "pseudonym.h"
 #include "death_link.h"
@@ -80,77 +81,39 @@ static int skip_processed(PGconn *db, item_t *items, size_t n, char *err, size_t
     return 0;
 }
 
-/* The national data opt-out: a record of an audit it applies to whose valid NHS number is in
- * linkage.optout goes no further; only the count per audit, trust and submission is kept. */
+/* The national data opt-out (optout.h). */
 static int apply_optout(PGconn *db, item_t *items, size_t n, char *err, size_t errlen)
 {
-    strbuf_t nhs;
-    strbuf_init(&nhs);
-    strbuf_pg_array_open(&nhs);
-    size_t asked = 0;
-    for (size_t i = 0; i < n; i++)
-        if (!items[i].skip && items[i].def->opt_out_applies && items[i].outcome.ident.nhs_valid) {
-            strbuf_pg_array_elem(&nhs, items[i].outcome.ident.nhs);
-            asked++;
-        }
-    strbuf_pg_array_close(&nhs);
-    if (asked == 0) {
-        strbuf_free(&nhs);
-        return 0;
+    optout_record_t *recs = calloc(n + 1, sizeof *recs);
+    bool *withheld = calloc(n + 1, sizeof *withheld);
+    int rc = -1;
+    if (!recs || !withheld) {
+        snprintf(err, errlen, "out of memory");
+        goto done;
     }
-    const char *pn[] = {nhs.s};
-    PGresult *r =
-        db_query(db, "SELECT nhs_number FROM linkage.optout WHERE nhs_number = ANY($1::text[])", 1,
-                 pn, err, errlen);
-    strbuf_free(&nhs);
-    if (!r)
-        return -1;
-    strbuf_t a[5];
-    for (int k = 0; k < 5; k++) {
-        strbuf_init(&a[k]);
-        strbuf_pg_array_open(&a[k]);
-    }
-    size_t withheld = 0;
+    size_t m = 0;
     for (size_t i = 0; i < n; i++) {
-        if (items[i].skip || !items[i].def->opt_out_applies || !items[i].outcome.ident.nhs_valid)
+        if (items[i].skip)
             continue;
-        for (int k = 0; k < PQntuples(r); k++)
-            if (strcmp(PQgetvalue(r, k, 0), items[i].outcome.ident.nhs) == 0) {
-                const Ncap__V1__Envelope *e = items[i].msg->envelope;
-                char rid[24], ver[16], sid[24];
-                snprintf(rid, sizeof rid, "%lld", (long long)e->record_id);
-                snprintf(ver, sizeof ver, "%d", e->version);
-                snprintf(sid, sizeof sid, "%lld", (long long)e->submission_id);
-                const char *v[5] = {rid, ver, e->audit, e->trust, sid};
-                for (int c = 0; c < 5; c++)
-                    strbuf_pg_array_elem(&a[c], v[c]);
-                items[i].skip = 1;
-                withheld++;
-                break;
-            }
+        const Ncap__V1__Envelope *e = items[i].msg->envelope;
+        recs[m++] =
+            (optout_record_t){e->record_id,
+                              e->version,
+                              e->audit,
+                              e->trust,
+                              e->submission_id,
+                              items[i].outcome.ident.nhs_valid ? items[i].outcome.ident.nhs : "",
+                              items[i].def->opt_out_applies};
     }
-    PQclear(r);
-    for (int k = 0; k < 5; k++)
-        strbuf_pg_array_close(&a[k]);
-    const char *pv[] = {a[0].s, a[1].s, a[2].s, a[3].s, a[4].s};
-    int rc =
-        withheld == 0
-            ? 0
-            : db_execp(db,
-                       "WITH src AS (SELECT DISTINCT ON (record_id, version) * FROM"
-                       " unnest($1::bigint[], $2::int[], $3::text[], $4::text[], $5::bigint[])"
-                       " AS s(record_id, version, audit, trust, submission_id)),"
-                       " w AS (INSERT INTO linkage.optout_withheld (record_id, version)"
-                       " SELECT record_id, version FROM src ON CONFLICT DO NOTHING"
-                       " RETURNING record_id, version)"
-                       " INSERT INTO linkage.optout_count (audit, trust, submission_id, records)"
-                       " SELECT audit, trust, submission_id, count(*) FROM src JOIN w"
-                       " USING (record_id, version) GROUP BY 1, 2, 3"
-                       " ON CONFLICT (audit, trust, submission_id) DO UPDATE"
-                       " SET records = linkage.optout_count.records + excluded.records",
-                       5, pv, err, errlen);
-    for (int k = 0; k < 5; k++)
-        strbuf_free(&a[k]);
+    if (optout_withhold(db, recs, m, withheld, err, errlen) != 0)
+        goto done;
+    for (size_t i = 0, k = 0; i < n; i++)
+        if (!items[i].skip)
+            items[i].skip = withheld[k++];
+    rc = 0;
+done:
+    free(recs);
+    free(withheld);
     return rc;
 }
 

@@ -72,7 +72,8 @@ int patient_index_load_params(PGconn *db, link_params_t *p, char *err, size_t er
     return 0;
 }
 
-/* A patient already held, as one of its identities, and the blocking keys it was found by. */
+/* A patient already held, as one set of identifiers seen for it, and the blocking keys it was
+ * found by. */
 typedef struct {
     int64_t patient_id;
     link_ident_t id;
@@ -234,13 +235,10 @@ static PGresult *find_candidates(PGconn *db, const batch_keys_t *bk, char *err, 
     const char *pk[] = {arr.s, lim};
     PGresult *r = db_query(
         db,
-        "WITH c AS (SELECT b.patient_id, string_agg(b.key, E'\\t') AS keys"
-        "  FROM unnest($1::text[]) AS k(key) CROSS JOIN LATERAL (SELECT bl.key, bl.patient_id"
-        "  FROM linkage.block bl WHERE bl.key = k.key ORDER BY bl.patient_id LIMIT $2::int) b"
-        "  GROUP BY b.patient_id)"
-        " SELECT c.patient_id, c.keys, i.nhs_number, i.forename, i.surname, i.dob, i.sex,"
-        " i.postcode FROM c JOIN linkage.identity i USING (patient_id)"
-        " ORDER BY c.patient_id",
+        "SELECT b.patient_id, string_agg(b.key, E'\\t'), b.nhs_number, b.forename, b.surname,"
+        " b.dob, b.sex, b.postcode FROM unnest($1::text[]) AS k(key) CROSS JOIN LATERAL"
+        " (SELECT * FROM linkage.block bl WHERE bl.key = k.key ORDER BY bl.patient_id"
+        " LIMIT $2::int) b GROUP BY 1, 3, 4, 5, 6, 7, 8 ORDER BY 1",
         2, pk, err, errlen);
     strbuf_free(&arr);
     return r;
@@ -279,46 +277,32 @@ static int create_patients(PGconn *db, patient_match_t *out, size_t n, char *err
 static int store_identities(PGconn *db, const link_ident_t *ids, const batch_keys_t *bk,
                             const patient_match_t *out, size_t n, char *err, size_t errlen)
 {
-    strbuf_t a[7], kk, kp;
-    for (int k = 0; k < 7; k++) {
+    strbuf_t a[8];
+    for (int k = 0; k < 8; k++) {
         strbuf_init(&a[k]);
         strbuf_pg_array_open(&a[k]);
     }
-    strbuf_init(&kk);
-    strbuf_pg_array_open(&kk);
-    strbuf_init(&kp);
-    strbuf_pg_array_open(&kp);
     for (size_t i = 0; i < n; i++) {
-        if (link_ident_empty(&ids[i]))
-            continue;
         char pid[24];
         snprintf(pid, sizeof pid, "%lld", (long long)out[i].patient_id);
-        const char *v[7] = {pid,        ids[i].nhs, ids[i].forename, ids[i].surname,
-                            ids[i].dob, ids[i].sex, ids[i].postcode};
-        for (int k = 0; k < 7; k++)
-            strbuf_pg_array_elem(&a[k], v[k]);
         for (size_t k = 0; k < bk->nkeys[i]; k++) {
-            strbuf_pg_array_elem(&kk, bk->keys[i][k]);
-            strbuf_pg_array_elem(&kp, pid);
+            const char *v[8] = {bk->keys[i][k], pid,        ids[i].nhs, ids[i].forename,
+                                ids[i].surname, ids[i].dob, ids[i].sex, ids[i].postcode};
+            for (int c = 0; c < 8; c++)
+                strbuf_pg_array_elem(&a[c], v[c]);
         }
     }
-    for (int k = 0; k < 7; k++)
+    for (int k = 0; k < 8; k++)
         strbuf_pg_array_close(&a[k]);
-    strbuf_pg_array_close(&kk);
-    strbuf_pg_array_close(&kp);
-    const char *pv[] = {a[0].s, a[1].s, a[2].s, a[3].s, a[4].s, a[5].s, a[6].s, kk.s, kp.s};
-    int rc = db_execp(
-        db,
-        "WITH i AS (INSERT INTO linkage.identity (patient_id, nhs_number, forename, surname, dob,"
-        " sex, postcode) SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[],"
-        " $5::text[], $6::text[], $7::text[]) ON CONFLICT DO NOTHING)"
-        " INSERT INTO linkage.block (key, patient_id) SELECT * FROM unnest($8::text[],"
-        " $9::bigint[]) ON CONFLICT DO NOTHING",
-        9, pv, err, errlen);
-    for (int k = 0; k < 7; k++)
+    const char *pv[] = {a[0].s, a[1].s, a[2].s, a[3].s, a[4].s, a[5].s, a[6].s, a[7].s};
+    int rc = db_execp(db,
+                      "INSERT INTO linkage.block (key, patient_id, nhs_number, forename, surname,"
+                      " dob, sex, postcode) SELECT * FROM unnest($1::text[], $2::bigint[],"
+                      " $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[])"
+                      " ON CONFLICT DO NOTHING",
+                      8, pv, err, errlen);
+    for (int k = 0; k < 8; k++)
         strbuf_free(&a[k]);
-    strbuf_free(&kk);
-    strbuf_free(&kp);
     return rc;
 }
 

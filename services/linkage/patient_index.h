@@ -1,4 +1,5 @@
-/* patient_index.h - the patients already held, in PostgreSQL (linkage.identity, linkage.block),
+/* patient_index.h - the patients already held, in PostgreSQL (linkage.block: blocking keys with
+ * the identifiers seen with them),
  * and the assignment of records to them (link_incremental scores; this module does the SQL).
  *
  * Two linkage instances never create two patients for one person (DESIGN.md invariant 4): before

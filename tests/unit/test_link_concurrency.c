@@ -34,7 +34,7 @@ static link_ident_t record_of(int p, int c)
 {
     static const char *const fn[] = {"ada", "ben", "cara", "dev", "eli", "fay"};
     static const char *const sn[] = {"morgan", "patel", "quinn", "reyes", "stone"};
-    char forename[32], surname[32], dob[16], nhs[16], postcode[16];
+    char forename[32], surname[32], dob[16], nhs[24], postcode[16];
     snprintf(forename, sizeof forename, "%s%c", fn[p % 6], 'a' + p / 6 % 26);
     snprintf(surname, sizeof surname, "%s%s", sn[p % 5], c == 2 ? "x" : "");
     snprintf(dob, sizeof dob, "19%02d-0%d-1%d", 30 + p % 7, 1 + p % 9, p % 10);
@@ -105,7 +105,7 @@ static void test_two_instances_one_patient_per_person(void **state)
     PGconn *db = db_connect(conninfo, "test_link_concurrency", err, sizeof err);
     assert_non_null(db);
     for (int round = 0; round < ROUNDS; round++) {
-        link_pg_exec(db, "TRUNCATE linkage.block, linkage.identity, linkage.link,"
+        link_pg_exec(db, "TRUNCATE linkage.block, linkage.link,"
                          " linkage.patient CASCADE");
         int start[2];
         assert_int_equal(pipe(start), 0);
@@ -128,11 +128,11 @@ static void test_two_instances_one_patient_per_person(void **state)
         }
         /* each person (their forename is theirs alone) is one patient */
         assert_int_equal(link_pg_count(db, "SELECT count(*) FROM (SELECT forename FROM"
-                                           " linkage.identity GROUP BY forename"
+                                           " linkage.block GROUP BY forename"
                                            " HAVING count(DISTINCT patient_id) > 1) s"),
                          0);
         assert_int_equal(link_pg_count(db, "SELECT count(DISTINCT patient_id) FROM"
-                                           " linkage.identity"),
+                                           " linkage.block"),
                          PEOPLE);
         assert_int_equal(link_pg_count(db, "SELECT count(*) FROM linkage.patient"), PEOPLE);
     }

@@ -113,9 +113,8 @@ static PGconn *connect_test(void)
         fprintf(stderr, "%s\n", err);
         fail();
     }
-    link_pg_exec(db,
-                 "TRUNCATE linkage.death_link, linkage.death, linkage.block,"
-                 " linkage.identity, linkage.link, linkage.patient_key, linkage.patient CASCADE");
+    link_pg_exec(db, "TRUNCATE linkage.death_link, linkage.death, linkage.block,"
+                     " linkage.link, linkage.patient_key, linkage.patient CASCADE");
     return db;
 }
 

@@ -260,7 +260,7 @@ static void run(bool noise)
     char err[1024];
     PGconn *db = db_connect(conninfo, "test_link_incremental_sim", err, sizeof err);
     assert_non_null(db);
-    link_pg_exec(db, "TRUNCATE linkage.death_link, linkage.death, linkage.block, linkage.identity,"
+    link_pg_exec(db, "TRUNCATE linkage.death_link, linkage.death, linkage.block,"
                      " linkage.patient CASCADE");
     insert_deaths(db, &s);
     link_params_t p;
