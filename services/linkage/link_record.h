@@ -1,6 +1,6 @@
-/* link_record.h - what linkage decides about one record, before any database work (pure):
- * its blocking key, identifier problems, derived fields, and the record with identifiers removed.
- */
+/* link_record.h - what linkage decides about one record, before any database work (pure): its
+ * identifiers normalised for the patient index, identifier problems, derived fields, and the
+ * record with identifiers removed. */
 #ifndef NCAP_LINK_RECORD_H
 #define NCAP_LINK_RECORD_H
 
@@ -20,8 +20,6 @@ typedef struct {
 #define LINK_MAX_PROBLEMS 8
 
 typedef struct {
-    char key[96];    /* "nhs:<10 digits>:<YYYY-MM-DD>", or "rec:<record id>" when unlinkable */
-    char method[16]; /* "nhs_dob" or "unlinked" */
     ncap_record_t *pseudo; /* owned: non-identifier fields plus derived fields */
     link_problem_t problems[LINK_MAX_PROBLEMS];
     int n_problems;
@@ -29,7 +27,8 @@ typedef struct {
     char lsoa[16];      /* the record's LSOA as sent, or "" */
 } link_outcome_t;
 
-/* Fills out from raw. Returns 0, or -1 when out of memory. */
+/* Fills out from raw (record_id is not used any more: the patient index links records by their
+ * identifiers). Returns 0, or -1 when out of memory. */
 int link_record_prepare(const audit_def_t *def, int64_t record_id, const ncap_record_t *raw,
                         link_outcome_t *out);
 void link_outcome_clear(link_outcome_t *out);
