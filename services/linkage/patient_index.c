@@ -72,30 +72,17 @@ int patient_index_load_params(PGconn *db, link_params_t *p, char *err, size_t er
     return 0;
 }
 
-/* A patient already held, as one set of identifiers seen for it, and the blocking keys it was
+/* A patient already held, as one set of identifiers seen for it, and the blocking key it was
  * found by. */
 typedef struct {
     int64_t patient_id;
     link_ident_t id;
-    const char *keys; /* tab-separated, points into the result */
+    const char *key; /* the blocking key it was found by, points into the result */
 } candidate_t;
 
 static int by_string(const void *a, const void *b)
 {
     return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
-static bool has_key(const char *list, const char *key)
-{
-    size_t n = strlen(key);
-    for (const char *s = list; s && *s;) {
-        const char *e = strchr(s, '\t');
-        size_t len = e ? (size_t)(e - s) : strlen(s);
-        if (len == n && memcmp(s, key, n) == 0)
-            return true;
-        s = e ? e + 1 : NULL;
-    }
-    return false;
 }
 
 typedef struct {
@@ -168,7 +155,7 @@ static void decide(const link_params_t *p, const link_ident_t *ids, size_t n,
             for (size_t c = 0; c < ncand; c++) {
                 bool found = false;
                 for (size_t k = 0; k < bk->nkeys[i] && !found; k++)
-                    found = has_key(cand[c].keys, bk->keys[i][k]);
+                    found = strcmp(cand[c].key, bk->keys[i][k]) == 0;
                 if (!found)
                     continue;
                 double prob;
@@ -233,50 +220,28 @@ static PGresult *find_candidates(PGconn *db, const batch_keys_t *bk, char *err, 
     char lim[16];
     snprintf(lim, sizeof lim, "%d", PATIENT_INDEX_MAX_BLOCK);
     const char *pk[] = {arr.s, lim};
-    PGresult *r = db_query(
-        db,
-        "SELECT b.patient_id, string_agg(b.key, E'\\t'), b.nhs_number, b.forename, b.surname,"
-        " b.dob, b.sex, b.postcode FROM unnest($1::text[]) AS k(key) CROSS JOIN LATERAL"
-        " (SELECT * FROM linkage.block bl WHERE bl.key = k.key ORDER BY bl.patient_id"
-        " LIMIT $2::int) b GROUP BY 1, 3, 4, 5, 6, 7, 8 ORDER BY 1",
-        2, pk, err, errlen);
+    /* One row per key and candidate (a patient found by two keys comes twice): grouping here
+     * would sort text, which costs more than scoring a few rows twice. */
+    PGresult *r =
+        db_query(db,
+                 "SELECT b.patient_id, b.key, b.nhs_number, b.forename, b.surname, b.dob, b.sex,"
+                 " b.postcode FROM unnest($1::text[]) AS k(key) CROSS JOIN LATERAL (SELECT * FROM"
+                 " linkage.block bl WHERE bl.key = k.key ORDER BY bl.patient_id LIMIT $2::int) b",
+                 2, pk, err, errlen);
     strbuf_free(&arr);
     return r;
 }
 
-/* Creates the batch's new patients and replaces the placeholder ids (-1, -2, ...). */
-static int create_patients(PGconn *db, patient_match_t *out, size_t n, char *err, size_t errlen)
+/* In one statement: creates the batch's new patients, stores every record's blocking keys with
+ * its identifiers (under the new patient's id for the placeholders -1, -2, ...), and returns the
+ * new ids by placeholder, which then replace the placeholders in out. */
+static int store(PGconn *db, const link_ident_t *ids, const batch_keys_t *bk, patient_match_t *out,
+                 size_t n, char *err, size_t errlen)
 {
     int64_t nnew = 0;
     for (size_t i = 0; i < n; i++)
         if (out[i].patient_id < 0 && -out[i].patient_id > nnew)
             nnew = -out[i].patient_id;
-    if (nnew == 0)
-        return 0;
-    char cnt[24];
-    snprintf(cnt, sizeof cnt, "%lld", (long long)nnew);
-    const char *pc[] = {cnt};
-    PGresult *r = db_query(db,
-                           "INSERT INTO linkage.patient (created_at) SELECT now() FROM"
-                           " generate_series(1, $1::int) RETURNING patient_id",
-                           1, pc, err, errlen);
-    if (!r)
-        return -1;
-    if (PQntuples(r) != nnew) {
-        snprintf(err, errlen, "could not create %lld patients", (long long)nnew);
-        PQclear(r);
-        return -1;
-    }
-    for (size_t i = 0; i < n; i++)
-        if (out[i].patient_id < 0)
-            out[i].patient_id = strtoll(PQgetvalue(r, (int)(-out[i].patient_id - 1), 0), NULL, 10);
-    PQclear(r);
-    return 0;
-}
-
-static int store_identities(PGconn *db, const link_ident_t *ids, const batch_keys_t *bk,
-                            const patient_match_t *out, size_t n, char *err, size_t errlen)
-{
     strbuf_t a[8];
     for (int k = 0; k < 8; k++) {
         strbuf_init(&a[k]);
@@ -294,16 +259,35 @@ static int store_identities(PGconn *db, const link_ident_t *ids, const batch_key
     }
     for (int k = 0; k < 8; k++)
         strbuf_pg_array_close(&a[k]);
-    const char *pv[] = {a[0].s, a[1].s, a[2].s, a[3].s, a[4].s, a[5].s, a[6].s, a[7].s};
-    int rc = db_execp(db,
-                      "INSERT INTO linkage.block (key, patient_id, nhs_number, forename, surname,"
-                      " dob, sex, postcode) SELECT * FROM unnest($1::text[], $2::bigint[],"
-                      " $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[])"
-                      " ON CONFLICT DO NOTHING",
-                      8, pv, err, errlen);
+    char cnt[24];
+    snprintf(cnt, sizeof cnt, "%lld", (long long)nnew);
+    const char *pv[] = {cnt, a[0].s, a[1].s, a[2].s, a[3].s, a[4].s, a[5].s, a[6].s, a[7].s};
+    PGresult *r = db_query(
+        db,
+        "WITH p AS (INSERT INTO linkage.patient (created_at) SELECT now() FROM"
+        "   generate_series(1, $1::int) RETURNING patient_id),"
+        " np AS (SELECT patient_id, row_number() OVER (ORDER BY patient_id) AS ord FROM p),"
+        " b AS (INSERT INTO linkage.block (key, patient_id, nhs_number, forename, surname, dob,"
+        "   sex, postcode) SELECT s.key, coalesce(np.patient_id, s.pid), s.nhs, s.fn, s.sn, s.dob,"
+        "   s.sex, s.pc FROM unnest($2::text[], $3::bigint[], $4::text[], $5::text[], $6::text[],"
+        "   $7::text[], $8::text[], $9::text[]) AS s(key, pid, nhs, fn, sn, dob, sex, pc)"
+        "   LEFT JOIN np ON np.ord = -s.pid ON CONFLICT DO NOTHING)"
+        " SELECT ord, patient_id FROM np ORDER BY ord",
+        9, pv, err, errlen);
     for (int k = 0; k < 8; k++)
         strbuf_free(&a[k]);
-    return rc;
+    if (!r)
+        return -1;
+    if (PQntuples(r) != nnew) {
+        snprintf(err, errlen, "could not create %lld patients", (long long)nnew);
+        PQclear(r);
+        return -1;
+    }
+    for (size_t i = 0; i < n; i++)
+        if (out[i].patient_id < 0)
+            out[i].patient_id = strtoll(PQgetvalue(r, (int)(-out[i].patient_id - 1), 1), NULL, 10);
+    PQclear(r);
+    return 0;
 }
 
 int patient_index_assign(PGconn *db, const link_params_t *p, const link_ident_t *ids, size_t n,
@@ -337,7 +321,7 @@ int patient_index_assign(PGconn *db, const link_params_t *p, const link_ident_t 
         for (size_t c = 0; c < ncand; c++) {
             int row = (int)c;
             cand[c].patient_id = strtoll(PQgetvalue(r, row, 0), NULL, 10);
-            cand[c].keys = PQgetvalue(r, row, 1);
+            cand[c].key = PQgetvalue(r, row, 1);
             /* stored values are already normalised; normalising again keeps them */
             link_ident_from_values(PQgetvalue(r, row, 2), PQgetvalue(r, row, 3),
                                    PQgetvalue(r, row, 4), PQgetvalue(r, row, 5),
@@ -345,8 +329,7 @@ int patient_index_assign(PGconn *db, const link_params_t *p, const link_ident_t 
         }
     }
     decide(p, ids, n, &bk, cand, ncand, out);
-    if (create_patients(db, out, n, err, errlen) != 0 ||
-        store_identities(db, ids, &bk, out, n, err, errlen) != 0)
+    if (store(db, ids, &bk, out, n, err, errlen) != 0)
         goto done;
     rc = 0;
 done:
