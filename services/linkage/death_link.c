@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "db.h"
+#include "pg_columns.h"
 #include "strbuf.h"
 
 typedef struct {
@@ -115,14 +116,8 @@ static void choose(const link_params_t *p, const link_ident_t *ids, const int64_
 
 static int apply(PGconn *db, const death_t *deaths, size_t ndeaths, char *err, size_t errlen)
 {
-    strbuf_t di, pi, wi;
-    strbuf_init(&di);
-    strbuf_init(&pi);
-    strbuf_init(&wi);
-    strbuf_pg_array_open(&di);
-    strbuf_pg_array_open(&pi);
-    strbuf_pg_array_open(&wi);
-    size_t nchanged = 0;
+    pg_columns_t cols;
+    pg_columns_open(&cols, 3);
     for (size_t d = 0; d < ndeaths; d++) {
         if (!deaths[d].changed)
             continue;
@@ -130,29 +125,22 @@ static int apply(PGconn *db, const death_t *deaths, size_t ndeaths, char *err, s
         snprintf(a, sizeof a, "%lld", (long long)deaths[d].death_id);
         snprintf(b, sizeof b, "%lld", (long long)deaths[d].patient_id);
         snprintf(c, sizeof c, "%.17g", deaths[d].weight);
-        strbuf_pg_array_elem(&di, a);
-        strbuf_pg_array_elem(&pi, b);
-        strbuf_pg_array_elem(&wi, c);
-        nchanged++;
+        const char *v[3] = {a, b, c};
+        pg_columns_row(&cols, v);
     }
-    strbuf_pg_array_close(&di);
-    strbuf_pg_array_close(&pi);
-    strbuf_pg_array_close(&wi);
-    const char *pv[] = {di.s, pi.s, wi.s};
+    pg_columns_close(&cols);
     int rc =
-        nchanged == 0 ||
+        cols.nrows == 0 ||
                 (db_execp(db, "DELETE FROM linkage.death_link WHERE death_id = ANY($1::bigint[])",
-                          1, pv, err, errlen) == 0 &&
+                          1, cols.params, err, errlen) == 0 &&
                  db_execp(db,
                           "INSERT INTO linkage.death_link (death_id, patient_id, weight)"
                           " SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::float8[])"
                           " ON CONFLICT DO NOTHING",
-                          3, pv, err, errlen) == 0)
+                          3, cols.params, err, errlen) == 0)
             ? 0
             : -1;
-    strbuf_free(&di);
-    strbuf_free(&pi);
-    strbuf_free(&wi);
+    pg_columns_free(&cols);
     return rc;
 }
 

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "db.h"
+#include "pg_columns.h"
 #include "strbuf.h"
 
 int optout_withhold(PGconn *db, const optout_record_t *recs, size_t n, bool *withheld, char *err,
@@ -32,11 +33,8 @@ int optout_withhold(PGconn *db, const optout_record_t *recs, size_t n, bool *wit
     strbuf_free(&nhs);
     if (!r)
         return -1;
-    strbuf_t a[5];
-    for (int k = 0; k < 5; k++) {
-        strbuf_init(&a[k]);
-        strbuf_pg_array_open(&a[k]);
-    }
+    pg_columns_t a;
+    pg_columns_open(&a, 5);
     size_t nwithheld = 0;
     for (size_t i = 0; i < n; i++) {
         if (!recs[i].applies || !recs[i].nhs_number || !recs[i].nhs_number[0])
@@ -48,17 +46,14 @@ int optout_withhold(PGconn *db, const optout_record_t *recs, size_t n, bool *wit
                 snprintf(ver, sizeof ver, "%d", recs[i].version);
                 snprintf(sid, sizeof sid, "%lld", (long long)recs[i].submission_id);
                 const char *v[5] = {rid, ver, recs[i].audit, recs[i].trust, sid};
-                for (int c = 0; c < 5; c++)
-                    strbuf_pg_array_elem(&a[c], v[c]);
+                pg_columns_row(&a, v);
                 withheld[i] = true;
                 nwithheld++;
                 break;
             }
     }
     PQclear(r);
-    for (int k = 0; k < 5; k++)
-        strbuf_pg_array_close(&a[k]);
-    const char *pv[] = {a[0].s, a[1].s, a[2].s, a[3].s, a[4].s};
+    pg_columns_close(&a);
     int rc =
         nwithheld == 0
             ? 0
@@ -74,8 +69,7 @@ int optout_withhold(PGconn *db, const optout_record_t *recs, size_t n, bool *wit
                        " USING (record_id, version) GROUP BY 1, 2, 3"
                        " ON CONFLICT (audit, trust, submission_id) DO UPDATE"
                        " SET records = linkage.optout_count.records + excluded.records",
-                       5, pv, err, errlen);
-    for (int k = 0; k < 5; k++)
-        strbuf_free(&a[k]);
+                       5, a.params, err, errlen);
+    pg_columns_free(&a);
     return rc;
 }

@@ -7,16 +7,14 @@
 #include <string.h>
 
 #include "db.h"
+#include "pg_columns.h"
 #include "strbuf.h"
 
 int patient_index_load_params(PGconn *db, link_params_t *p, char *err, size_t errlen)
 {
     link_params_default(p);
-    strbuf_t a[4];
-    for (int k = 0; k < 4; k++) {
-        strbuf_init(&a[k]);
-        strbuf_pg_array_open(&a[k]);
-    }
+    pg_columns_t a;
+    pg_columns_open(&a, 4);
     for (size_t f = 0; f < LI_NFIELDS; f++)
         for (size_t l = 1; l < link_field_levels(f); l++) {
             char lv[24], m[32], u[32];
@@ -24,15 +22,13 @@ int patient_index_load_params(PGconn *db, link_params_t *p, char *err, size_t er
             snprintf(m, sizeof m, "%.17g", p->m[f][l]);
             snprintf(u, sizeof u, "%.17g", p->u[f][l]);
             const char *v[4] = {link_field_name(f), lv, m, u};
-            for (int k = 0; k < 4; k++)
-                strbuf_pg_array_elem(&a[k], v[k]);
+            pg_columns_row(&a, v);
         }
-    for (int k = 0; k < 4; k++)
-        strbuf_pg_array_close(&a[k]);
+    pg_columns_close(&a);
     char prior[32], thr[32];
     snprintf(prior, sizeof prior, "%.17g", p->log2_prior_odds);
     snprintf(thr, sizeof thr, "%.17g", p->threshold);
-    const char *pv[] = {a[0].s, a[1].s, a[2].s, a[3].s, prior, thr};
+    const char *pv[] = {a.params[0], a.params[1], a.params[2], a.params[3], prior, thr};
     int rc =
         db_execp(db,
                  "WITH a AS (INSERT INTO linkage.match_param (field, level, m, u)"
@@ -42,8 +38,7 @@ int patient_index_load_params(PGconn *db, link_params_t *p, char *err, size_t er
                  " ('log2_prior_odds', $5::float8), ('threshold', $6::float8)"
                  " ON CONFLICT DO NOTHING",
                  6, pv, err, errlen);
-    for (int k = 0; k < 4; k++)
-        strbuf_free(&a[k]);
+    pg_columns_free(&a);
     if (rc != 0)
         return -1;
     PGresult *r = db_query(db,
@@ -242,26 +237,22 @@ static int store(PGconn *db, const link_ident_t *ids, const batch_keys_t *bk, pa
     for (size_t i = 0; i < n; i++)
         if (out[i].patient_id < 0 && -out[i].patient_id > nnew)
             nnew = -out[i].patient_id;
-    strbuf_t a[8];
-    for (int k = 0; k < 8; k++) {
-        strbuf_init(&a[k]);
-        strbuf_pg_array_open(&a[k]);
-    }
+    pg_columns_t a;
+    pg_columns_open(&a, 8);
     for (size_t i = 0; i < n; i++) {
         char pid[24];
         snprintf(pid, sizeof pid, "%lld", (long long)out[i].patient_id);
         for (size_t k = 0; k < bk->nkeys[i]; k++) {
             const char *v[8] = {bk->keys[i][k], pid,        ids[i].nhs, ids[i].forename,
                                 ids[i].surname, ids[i].dob, ids[i].sex, ids[i].postcode};
-            for (int c = 0; c < 8; c++)
-                strbuf_pg_array_elem(&a[c], v[c]);
+            pg_columns_row(&a, v);
         }
     }
-    for (int k = 0; k < 8; k++)
-        strbuf_pg_array_close(&a[k]);
+    pg_columns_close(&a);
     char cnt[24];
     snprintf(cnt, sizeof cnt, "%lld", (long long)nnew);
-    const char *pv[] = {cnt, a[0].s, a[1].s, a[2].s, a[3].s, a[4].s, a[5].s, a[6].s, a[7].s};
+    const char *pv[] = {cnt,         a.params[0], a.params[1], a.params[2], a.params[3],
+                        a.params[4], a.params[5], a.params[6], a.params[7]};
     PGresult *r = db_query(
         db,
         "WITH p AS (INSERT INTO linkage.patient (created_at) SELECT now() FROM"
@@ -274,8 +265,7 @@ static int store(PGconn *db, const link_ident_t *ids, const batch_keys_t *bk, pa
         "   LEFT JOIN np ON np.ord = -s.pid ON CONFLICT DO NOTHING)"
         " SELECT ord, patient_id FROM np ORDER BY ord",
         9, pv, err, errlen);
-    for (int k = 0; k < 8; k++)
-        strbuf_free(&a[k]);
+    pg_columns_free(&a);
     if (!r)
         return -1;
     if (PQntuples(r) != nnew) {

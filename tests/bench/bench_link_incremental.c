@@ -20,6 +20,7 @@
 #include "db.h"
 #include "link_incremental.h"
 #include "migrate.h"
+#include "nhs_number.h"
 #include "patient_index.h"
 #include "strbuf.h"
 
@@ -66,14 +67,11 @@ static void nhs_number(uint64_t seq, char out[11])
     for (uint64_t base = 400000000u + seq * 5;; base++) {
         char digits[24];
         snprintf(digits, sizeof digits, "%09llu", (unsigned long long)(base % 1000000000u));
-        memcpy(out, digits, 9);
-        int sum = 0;
-        for (int i = 0; i < 9; i++)
-            sum += (out[i] - '0') * (10 - i);
-        int check = 11 - sum % 11;
+        int check = nhs_number_check_digit(digits);
         if (check == 10)
             continue;
-        out[9] = (char)('0' + (check == 11 ? 0 : check));
+        memcpy(out, digits, 9);
+        out[9] = (char)('0' + check);
         out[10] = '\0';
         return;
     }

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "link_pg_fixture.h"
+#include "nhs_number.h"
 #include "patient_index.h"
 
 #define PEOPLE 60
@@ -39,16 +40,12 @@ static link_ident_t record_of(int p, int c)
     snprintf(surname, sizeof surname, "%s%s", sn[p % 5], c == 2 ? "x" : "");
     snprintf(dob, sizeof dob, "19%02d-0%d-1%d", 30 + p % 7, 1 + p % 9, p % 10);
     /* 9 digits from p, then the check digit (skipping numbers whose check digit would be 10) */
-    long base = 400000000L + p * 7919L;
-    for (;; base++) {
+    for (long base = 400000000L + p * 7919L;; base++) {
         snprintf(nhs, sizeof nhs, "%09ld", base);
-        int sum = 0;
-        for (int i = 0; i < 9; i++)
-            sum += (nhs[i] - '0') * (10 - i);
-        int check = 11 - sum % 11;
+        int check = nhs_number_check_digit(nhs);
         if (check == 10)
             continue;
-        nhs[9] = (char)('0' + (check == 11 ? 0 : check));
+        nhs[9] = (char)('0' + check);
         nhs[10] = '\0';
         break;
     }
