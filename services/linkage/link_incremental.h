@@ -8,7 +8,7 @@
  * arrive one by one, so early on there is too little data for EM to be stable, and every linkage
  * instance must score alike. The defaults are stored in the linkage schema (linkage.match_param)
  * on first start; an operator may replace them there (e.g. with m and u learned offline by
- * `ncap link` on a quarter's records) and every instance then uses the new values. */
+ * `ncap link` on a quarter's records); every instance uses them from its next start. */
 #ifndef NCAP_LINK_INCREMENTAL_H
 #define NCAP_LINK_INCREMENTAL_H
 

@@ -393,6 +393,8 @@ static int backlog(void *state, PGconn *db, int limit, int grace_ms, stage_batch
                  " WHERE r.ingested_at < now() - make_interval(secs => $2::double precision / 1000)"
                  " AND NOT EXISTS (SELECT 1 FROM linkage.link l"
                  "   WHERE l.record_id = r.record_id AND l.version = r.version)"
+                 " AND NOT EXISTS (SELECT 1 FROM linkage.optout_withheld w"
+                 "   WHERE w.record_id = r.record_id AND w.version = r.version)"
                  " ORDER BY r.ingested_at, r.record_id LIMIT $1::int",
                  2, p, err, errlen);
     if (!r)

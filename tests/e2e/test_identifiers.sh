@@ -77,6 +77,16 @@ rows=$(wc -l <"$dump")
 [ "$rows" -gt "$records" ] || fail "only $rows rows downstream, expected more than $records"
 find "$CTX_OUT" -type f -exec cat {} + >>"$dump"
 
+# A word ncap's own code (the simulator's name lists aside) or definitions hold is no evidence of
+# a leak (the surname Wilson and the Wilson interval; White, an ethnic category): such values are
+# left out of the search, and named in the log.
+own=$E2E_DIR/own_words.txt
+grep -rhoFw --exclude=sim.c -f "$ids" "$NCAP_ROOT/services" "$NCAP_ROOT/common" "$NCAP_ROOT/deploy/audits" |
+  sort -u >"$own" || true
+[ ! -s "$own" ] || e2e_say "not searched, as ncap itself writes them: $(tr '\n' ' ' <"$own")"
+grep -vxF -f "$own" "$ids" >"$ids.searched" || true
+mv "$ids.searched" "$ids"
+
 # Whole words only: an NHS number inside a 64-character pseudonym is not the identifier.
 if grep -F -w -o -f "$ids" "$dump" | sort | uniq -c | sort -rn | head -n 20 >"$E2E_DIR/found.txt" &&
   [ -s "$E2E_DIR/found.txt" ]; then
