@@ -85,6 +85,7 @@ typedef struct {
     size_t *nkeys;
     const char **sorted; /* every key of the batch, sorted, distinct */
     size_t nsorted;
+    strbuf_t literal; /* sorted as a PostgreSQL array literal */
 } batch_keys_t;
 
 static int batch_keys_build(const link_ident_t *ids, size_t n, batch_keys_t *bk)
@@ -106,7 +107,12 @@ static int batch_keys_build(const link_ident_t *ids, size_t n, batch_keys_t *bk)
         if (d == 0 || strcmp(bk->sorted[d - 1], bk->sorted[k]) != 0)
             bk->sorted[d++] = bk->sorted[k];
     bk->nsorted = d;
-    return 0;
+    strbuf_init(&bk->literal);
+    strbuf_pg_array_open(&bk->literal);
+    for (size_t k = 0; k < d; k++)
+        strbuf_pg_array_elem(&bk->literal, bk->sorted[k]);
+    strbuf_pg_array_close(&bk->literal);
+    return bk->literal.oom ? -1 : 0;
 }
 
 static void batch_keys_free(batch_keys_t *bk)
@@ -114,6 +120,7 @@ static void batch_keys_free(batch_keys_t *bk)
     free(bk->keys);
     free(bk->nkeys);
     free(bk->sorted);
+    strbuf_free(&bk->literal);
 }
 
 static bool shares_key(const batch_keys_t *bk, size_t i, size_t j)
@@ -189,32 +196,18 @@ static int lock_keys(PGconn *db, const batch_keys_t *bk, char *err, size_t errle
 {
     if (bk->nsorted == 0)
         return 0;
-    strbuf_t arr;
-    strbuf_init(&arr);
-    strbuf_pg_array_open(&arr);
-    for (size_t k = 0; k < bk->nsorted; k++)
-        strbuf_pg_array_elem(&arr, bk->sorted[k]);
-    strbuf_pg_array_close(&arr);
-    const char *pk[] = {arr.s};
-    int rc = db_execp(db,
-                      "SELECT pg_advisory_xact_lock(h) FROM (SELECT DISTINCT"
-                      " hashtextextended(k, 4) AS h FROM unnest($1::text[]) k) s ORDER BY h",
-                      1, pk, err, errlen);
-    strbuf_free(&arr);
-    return rc;
+    const char *pk[] = {bk->literal.s};
+    return db_execp(db,
+                    "SELECT pg_advisory_xact_lock(h) FROM (SELECT DISTINCT"
+                    " hashtextextended(k, 4) AS h FROM unnest($1::text[]) k) s ORDER BY h",
+                    1, pk, err, errlen);
 }
 
 static PGresult *find_candidates(PGconn *db, const batch_keys_t *bk, char *err, size_t errlen)
 {
-    strbuf_t arr;
-    strbuf_init(&arr);
-    strbuf_pg_array_open(&arr);
-    for (size_t k = 0; k < bk->nsorted; k++)
-        strbuf_pg_array_elem(&arr, bk->sorted[k]);
-    strbuf_pg_array_close(&arr);
     char lim[16];
     snprintf(lim, sizeof lim, "%d", PATIENT_INDEX_MAX_BLOCK);
-    const char *pk[] = {arr.s, lim};
+    const char *pk[] = {bk->literal.s, lim};
     /* One row per key and candidate (a patient found by two keys comes twice): grouping here
      * would sort text, which costs more than scoring a few rows twice. */
     PGresult *r =
@@ -223,7 +216,6 @@ static PGresult *find_candidates(PGconn *db, const batch_keys_t *bk, char *err, 
                  " b.postcode FROM unnest($1::text[]) AS k(key) CROSS JOIN LATERAL (SELECT * FROM"
                  " linkage.block bl WHERE bl.key = k.key ORDER BY bl.patient_id LIMIT $2::int) b",
                  2, pk, err, errlen);
-    strbuf_free(&arr);
     return r;
 }
 
