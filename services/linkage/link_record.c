@@ -1,4 +1,5 @@
-/* link_record.c - blocking key, identifier checks, derived fields, identifiers removed */
+/* link_record.c - identifiers for linking, identifier checks, derived fields, identifiers removed
+ */
 #include "link_record.h"
 
 #include <stdio.h>
@@ -30,12 +31,12 @@ static const audit_field_t *field_linked_as(const audit_def_t *def, const char *
 int link_record_prepare(const audit_def_t *def, int64_t record_id, const ncap_record_t *raw,
                         link_outcome_t *out)
 {
+    (void)record_id;
     memset(out, 0, sizeof *out);
     out->pseudo = ncap_record_new();
     if (!out->pseudo)
         return -1;
     char digits[11] = "";
-    int nhs_ok = 0;
     const audit_field_t *nf = field_linked_as(def, "nhs_number");
     if (nf) {
         const char *v = ncap_record_get(raw, nf->name);
@@ -43,7 +44,6 @@ int link_record_prepare(const audit_def_t *def, int64_t record_id, const ncap_re
         char msg[256];
         switch (st) {
         case NHS_NUMBER_VALID:
-            nhs_ok = 1;
             break;
         case NHS_NUMBER_EMPTY:
             snprintf(msg, sizeof msg, "\"%s\" is empty: the record cannot be linked by NHS number",
@@ -67,27 +67,23 @@ int link_record_prepare(const audit_def_t *def, int64_t record_id, const ncap_re
             break;
         }
     }
-    char dob[11] = "";
     const audit_field_t *df = field_linked_as(def, "dob");
     if (df) {
         const char *v = ncap_record_get(raw, df->name);
         int y, m, d;
-        if (v && *v && ncap_date_parse(v, &y, &m, &d) == 0) {
-            snprintf(dob, sizeof dob, "%04d-%02d-%02d", y, m, d);
-        } else {
+        if (!v || !*v || ncap_date_parse(v, &y, &m, &d) != 0) {
             char msg[256];
-            snprintf(msg, sizeof msg, "\"%s\" is %s: the record cannot be linked or aged", df->name,
-                     v && *v ? "not a valid date" : "empty");
+            snprintf(
+                msg, sizeof msg,
+                "\"%s\" is %s: the record cannot be aged, and is linked on its other identifiers",
+                df->name, v && *v ? "not a valid date" : "empty");
             add_problem(out, df->name, v && *v ? "dob_invalid" : "dob_missing", "warning", msg);
         }
     }
-    if (nhs_ok && dob[0]) {
-        snprintf(out->key, sizeof out->key, "nhs:%s:%s", digits, dob);
-        snprintf(out->method, sizeof out->method, "nhs_dob");
-    } else {
-        snprintf(out->key, sizeof out->key, "rec:%lld", (long long)record_id);
-        snprintf(out->method, sizeof out->method, "unlinked");
-    }
+    link_ident_from_record(def, raw, &out->ident);
+    const audit_field_t *lf = field_linked_as(def, "lsoa");
+    const char *lsoa = lf ? ncap_record_get(raw, lf->name) : NULL;
+    snprintf(out->lsoa, sizeof out->lsoa, "%s", lsoa ? lsoa : "");
     /* Derived fields are computed here, while the identifiers they need are still at hand. */
     ncap_record_t *work = ncap_record_new();
     if (!work)
@@ -120,4 +116,31 @@ void link_outcome_clear(link_outcome_t *out)
 {
     ncap_record_destroy(&out->pseudo);
     out->n_problems = 0;
+}
+
+bool link_record_wants_linked(const audit_def_t *def, const char *name)
+{
+    /* audit_def does not parse `linked:` on this branch yet (issue 3 adds it): until it does,
+     * every definition is taken to list the three names linkage knows. */
+    (void)def;
+    return strcmp(name, "date_of_death") == 0 || strcmp(name, "imd_decile") == 0 ||
+           strcmp(name, "imd_quintile") == 0;
+}
+
+int link_record_add_linked(const audit_def_t *def, link_outcome_t *out, const char *date_of_death,
+                           int imd_decile, int imd_quintile)
+{
+    char v[16];
+    int rc = 0;
+    if (date_of_death && *date_of_death && link_record_wants_linked(def, "date_of_death"))
+        rc |= ncap_record_set(out->pseudo, "date_of_death", date_of_death);
+    if (imd_decile > 0 && link_record_wants_linked(def, "imd_decile")) {
+        snprintf(v, sizeof v, "%d", imd_decile);
+        rc |= ncap_record_set(out->pseudo, "imd_decile", v);
+    }
+    if (imd_quintile > 0 && link_record_wants_linked(def, "imd_quintile")) {
+        snprintf(v, sizeof v, "%d", imd_quintile);
+        rc |= ncap_record_set(out->pseudo, "imd_quintile", v);
+    }
+    return rc ? -1 : 0;
 }

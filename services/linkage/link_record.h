@@ -1,12 +1,13 @@
-/* link_record.h - what linkage decides about one record, before any database work (pure):
- * its blocking key, identifier problems, derived fields, and the record with identifiers removed.
- */
+/* link_record.h - what linkage decides about one record, before any database work (pure): its
+ * identifiers normalised for the patient index, identifier problems, derived fields, and the
+ * record with identifiers removed. */
 #ifndef NCAP_LINK_RECORD_H
 #define NCAP_LINK_RECORD_H
 
 #include <stdint.h>
 
 #include "audit_def.h"
+#include "link_incremental.h"
 #include "record.h"
 
 typedef struct {
@@ -19,16 +20,25 @@ typedef struct {
 #define LINK_MAX_PROBLEMS 8
 
 typedef struct {
-    char key[96];    /* "nhs:<10 digits>:<YYYY-MM-DD>", or "rec:<record id>" when unlinkable */
-    char method[16]; /* "nhs_dob" or "unlinked" */
     ncap_record_t *pseudo; /* owned: non-identifier fields plus derived fields */
     link_problem_t problems[LINK_MAX_PROBLEMS];
     int n_problems;
+    link_ident_t ident; /* normalised identifiers, for the patient index */
+    char lsoa[16];      /* the record's LSOA as sent, or "" */
 } link_outcome_t;
 
-/* Fills out from raw. Returns 0, or -1 when out of memory. */
+/* Fills out from raw (record_id is not used any more: the patient index links records by their
+ * identifiers). Returns 0, or -1 when out of memory. */
 int link_record_prepare(const audit_def_t *def, int64_t record_id, const ncap_record_t *raw,
                         link_outcome_t *out);
 void link_outcome_clear(link_outcome_t *out);
+
+/* True when def lists name ("date_of_death", "imd_decile", "imd_quintile") under `linked:`. */
+bool link_record_wants_linked(const audit_def_t *def, const char *name);
+/* Adds the values linkage found in reference data to the pseudonymised record, those def lists
+ * and that are known: date_of_death (YYYY-MM-DD, or "" when none), imd_decile and imd_quintile
+ * (0 when unknown). */
+int link_record_add_linked(const audit_def_t *def, link_outcome_t *out, const char *date_of_death,
+                           int imd_decile, int imd_quintile);
 
 #endif

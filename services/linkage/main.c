@@ -11,13 +11,18 @@
 #include "log.h"
 #include "message.h"
 #include "ncap/v1/records.pb-c.h"
+#include "optout.h"
+#include "patient_index.h"
 #include "pseudonym.h"
+#include "death_link.h"
 #include "stage.h"
 #include "strbuf.h"
 
 typedef struct {
     audit_cache_t *audits;
     unsigned char key[PSEUDONYM_KEY_BYTES];
+    link_params_t params;
+    int params_loaded;
 } linkage_t;
 
 /* Columns of a linkage problem: record_id, version, field, rule, severity, message. */
@@ -25,17 +30,172 @@ typedef struct {
 
 typedef struct {
     Ncap__V1__RawRecord *msg;
+    const audit_def_t *def;
     link_outcome_t outcome;
-    int64_t patient_id;
+    patient_match_t match;
+    int skip; /* already processed, or withheld under the opt-out */
     int is_new;
 } item_t;
 
-static int64_t find_patient(PGresult *r, const char *key)
+static void ids_array(strbuf_t *rid, strbuf_t *ver, const item_t *items, size_t n)
 {
-    for (int i = 0; i < PQntuples(r); i++)
-        if (strcmp(PQgetvalue(r, i, 0), key) == 0)
-            return strtoll(PQgetvalue(r, i, 1), NULL, 10);
+    strbuf_init(rid);
+    strbuf_init(ver);
+    strbuf_pg_array_open(rid);
+    strbuf_pg_array_open(ver);
+    for (size_t i = 0; i < n; i++) {
+        char a[24], b[16];
+        snprintf(a, sizeof a, "%lld", (long long)items[i].msg->envelope->record_id);
+        snprintf(b, sizeof b, "%d", items[i].msg->envelope->version);
+        strbuf_pg_array_elem(rid, a);
+        strbuf_pg_array_elem(ver, b);
+    }
+    strbuf_pg_array_close(rid);
+    strbuf_pg_array_close(ver);
+}
+
+/* Marks the records processed before (linked, or withheld), so that a message seen twice has the
+ * effect of one. */
+static int skip_processed(PGconn *db, item_t *items, size_t n, char *err, size_t errlen)
+{
+    strbuf_t rid, ver;
+    ids_array(&rid, &ver, items, n);
+    const char *pv[] = {rid.s, ver.s};
+    PGresult *r = db_query(db,
+                           "SELECT u.i FROM unnest($1::bigint[], $2::int[]) WITH ORDINALITY"
+                           " AS u(record_id, version, i) WHERE EXISTS (SELECT 1 FROM linkage.link l"
+                           " WHERE l.record_id = u.record_id AND l.version = u.version)"
+                           " OR EXISTS (SELECT 1 FROM linkage.optout_withheld w"
+                           " WHERE w.record_id = u.record_id AND w.version = u.version)",
+                           2, pv, err, errlen);
+    strbuf_free(&rid);
+    strbuf_free(&ver);
+    if (!r)
+        return -1;
+    for (int k = 0; k < PQntuples(r); k++) {
+        long i = strtol(PQgetvalue(r, k, 0), NULL, 10) - 1;
+        if (i >= 0 && (size_t)i < n)
+            items[i].skip = 1;
+    }
+    PQclear(r);
     return 0;
+}
+
+/* The national data opt-out (optout.h). */
+static int apply_optout(PGconn *db, item_t *items, size_t n, char *err, size_t errlen)
+{
+    optout_record_t *recs = calloc(n + 1, sizeof *recs);
+    bool *withheld = calloc(n + 1, sizeof *withheld);
+    int rc = -1;
+    if (!recs || !withheld) {
+        snprintf(err, errlen, "out of memory");
+        goto done;
+    }
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (items[i].skip)
+            continue;
+        const Ncap__V1__Envelope *e = items[i].msg->envelope;
+        recs[m++] =
+            (optout_record_t){e->record_id,
+                              e->version,
+                              e->audit,
+                              e->trust,
+                              e->submission_id,
+                              items[i].outcome.ident.nhs_valid ? items[i].outcome.ident.nhs : "",
+                              items[i].def->opt_out_applies};
+    }
+    if (optout_withhold(db, recs, m, withheld, err, errlen) != 0)
+        goto done;
+    for (size_t i = 0, k = 0; i < n; i++)
+        if (!items[i].skip)
+            items[i].skip = withheld[k++];
+    rc = 0;
+done:
+    free(recs);
+    free(withheld);
+    return rc;
+}
+
+/* Deprivation of each record's LSOA, where the definition lists it and linkage.imd knows it. */
+static int lookup_imd(PGconn *db, item_t *items, size_t n, int (*imd)[2], char *err, size_t errlen)
+{
+    strbuf_t arr;
+    strbuf_init(&arr);
+    strbuf_pg_array_open(&arr);
+    for (size_t i = 0; i < n; i++)
+        strbuf_pg_array_elem(&arr, items[i].outcome.lsoa);
+    strbuf_pg_array_close(&arr);
+    const char *pv[] = {arr.s};
+    PGresult *r = db_query(db,
+                           "SELECT lsoa, imd_decile, imd_quintile FROM linkage.imd"
+                           " WHERE lsoa = ANY($1::text[])",
+                           1, pv, err, errlen);
+    strbuf_free(&arr);
+    if (!r)
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        imd[i][0] = imd[i][1] = 0;
+        for (int k = 0; k < PQntuples(r) && items[i].outcome.lsoa[0]; k++)
+            if (strcmp(PQgetvalue(r, k, 0), items[i].outcome.lsoa) == 0) {
+                imd[i][0] = atoi(PQgetvalue(r, k, 1));
+                imd[i][1] = atoi(PQgetvalue(r, k, 2));
+            }
+    }
+    PQclear(r);
+    return 0;
+}
+
+/* Patients, deaths and deprivation for the records not skipped; compacts items to them. */
+static int link_items(linkage_t *lk, PGconn *db, item_t *items, size_t *n, char *err, size_t errlen)
+{
+    size_t m = 0;
+    for (size_t i = 0; i < *n; i++) {
+        if (items[i].skip) {
+            link_outcome_clear(&items[i].outcome);
+            ncap__v1__raw_record__free_unpacked(items[i].msg, NULL);
+            continue;
+        }
+        items[m++] = items[i];
+    }
+    *n = m;
+    if (m == 0)
+        return 0;
+    int rc = -1;
+    link_ident_t *ids = calloc(m, sizeof *ids);
+    patient_match_t *match = calloc(m, sizeof *match);
+    int64_t *pids = calloc(m, sizeof *pids);
+    char(*dod)[11] = calloc(m, sizeof *dod);
+    int(*imd)[2] = calloc(m, sizeof *imd);
+    if (!ids || !match || !pids || !dod || !imd) {
+        snprintf(err, errlen, "out of memory");
+        goto done;
+    }
+    for (size_t i = 0; i < m; i++)
+        ids[i] = items[i].outcome.ident;
+    if (patient_index_assign(db, &lk->params, ids, m, match, err, errlen) != 0)
+        goto done;
+    for (size_t i = 0; i < m; i++) {
+        items[i].match = match[i];
+        pids[i] = match[i].patient_id;
+    }
+    if (death_link_patients(db, &lk->params, ids, pids, m, dod, err, errlen) != 0 ||
+        lookup_imd(db, items, m, imd, err, errlen) != 0)
+        goto done;
+    for (size_t i = 0; i < m; i++)
+        if (link_record_add_linked(items[i].def, &items[i].outcome, dod[i], imd[i][0], imd[i][1]) !=
+            0) {
+            snprintf(err, errlen, "out of memory");
+            goto done;
+        }
+    rc = 0;
+done:
+    free(ids);
+    free(match);
+    free(pids);
+    free(dod);
+    free(imd);
+    return rc;
 }
 
 static int process(void *state, PGconn *db, const stage_batch_t *in, stage_batch_t *out, char *err,
@@ -50,9 +210,6 @@ static int process(void *state, PGconn *db, const stage_batch_t *in, stage_batch
     size_t n = 0;
     int rc = -1;
     ncap_record_t *raw = ncap_record_new();
-    strbuf_t keys;
-    strbuf_init(&keys);
-    strbuf_pg_array_open(&keys);
     for (size_t i = 0; i < in->n; i++) {
         Ncap__V1__RawRecord *m =
             ncap__v1__raw_record__unpack(NULL, in->items[i].len, in->items[i].data);
@@ -73,70 +230,25 @@ static int process(void *state, PGconn *db, const stage_batch_t *in, stage_batch
             continue;
         }
         items[n].msg = m;
-        strbuf_pg_array_elem(&keys, items[n].outcome.key);
+        items[n].def = def;
         n++;
     }
-    strbuf_pg_array_close(&keys);
     if (n == 0) {
         rc = 0;
         goto done;
     }
-    /* Serialise with any other linkage instance holding the same patient keys (sorted order:
-     * no deadlock), then find or create each key's patient. */
-    const char *pk[] = {keys.s};
-    if (db_execp(
-            db,
-            "SELECT pg_advisory_xact_lock(h) FROM (SELECT DISTINCT hashtextextended(k, 0) AS h "
-            "FROM unnest($1::text[]) k) s ORDER BY h",
-            1, pk, err, errlen) != 0)
-        goto done;
-    PGresult *found = db_query(db,
-                               "SELECT key, patient_id FROM linkage.patient_key WHERE key = "
-                               "ANY($1::text[])",
-                               1, pk, err, errlen);
-    if (!found)
-        goto done;
-    strbuf_t missing;
-    strbuf_init(&missing);
-    strbuf_pg_array_open(&missing);
-    size_t n_missing = 0;
-    for (size_t i = 0; i < n; i++) {
-        items[i].patient_id = find_patient(found, items[i].outcome.key);
-        if (items[i].patient_id)
-            continue;
-        int dup = 0;
-        for (size_t j = 0; j < i && !dup; j++)
-            dup = !items[j].patient_id && strcmp(items[j].outcome.key, items[i].outcome.key) == 0;
-        if (!dup) {
-            strbuf_pg_array_elem(&missing, items[i].outcome.key);
-            n_missing++;
-        }
-    }
-    strbuf_pg_array_close(&missing);
-    PQclear(found);
-    if (n_missing > 0) {
-        const char *pm[] = {missing.s};
-        PGresult *created = db_query(
-            db,
-            "WITH k AS (SELECT key, ord FROM unnest($1::text[]) WITH ORDINALITY AS u(key, ord)),"
-            " p AS (INSERT INTO linkage.patient (created_at) SELECT now() FROM k ORDER BY ord"
-            "       RETURNING patient_id),"
-            " pairs AS (SELECT k.key, p.patient_id FROM"
-            "   (SELECT key, row_number() OVER (ORDER BY ord) AS rn FROM k) k JOIN"
-            "   (SELECT patient_id, row_number() OVER (ORDER BY patient_id) AS rn FROM p) p"
-            "   USING (rn))"
-            " INSERT INTO linkage.patient_key (key, patient_id) SELECT key, patient_id FROM pairs"
-            " RETURNING key, patient_id",
-            1, pm, err, errlen);
-        strbuf_free(&missing);
-        if (!created)
+    if (!lk->params_loaded) {
+        if (patient_index_load_params(db, &lk->params, err, errlen) != 0)
             goto done;
-        for (size_t i = 0; i < n; i++)
-            if (!items[i].patient_id)
-                items[i].patient_id = find_patient(created, items[i].outcome.key);
-        PQclear(created);
-    } else {
-        strbuf_free(&missing);
+        lk->params_loaded = 1;
+    }
+    if (skip_processed(db, items, n, err, errlen) != 0 ||
+        apply_optout(db, items, n, err, errlen) != 0 ||
+        link_items(lk, db, items, &n, err, errlen) != 0)
+        goto done;
+    if (n == 0) {
+        rc = 0;
+        goto done;
     }
     /* Links and the pseudonymised records, idempotently. */
     strbuf_t a[11];
@@ -154,11 +266,11 @@ static int process(void *state, PGconn *db, const stage_batch_t *in, stage_batch
         char rid[32], ver[16], pid[32], sid[32], row[16], pseud[65];
         snprintf(rid, sizeof rid, "%lld", (long long)e->record_id);
         snprintf(ver, sizeof ver, "%d", e->version);
-        snprintf(pid, sizeof pid, "%lld", (long long)items[i].patient_id);
+        snprintf(pid, sizeof pid, "%lld", (long long)items[i].match.patient_id);
         snprintf(sid, sizeof sid, "%lld", (long long)e->submission_id);
         snprintf(row, sizeof row, "%d", e->row_number);
-        pseudonym_of(lk->key, items[i].patient_id, pseud);
-        const char *vals[11] = {rid,      ver,      pid,     items[i].outcome.method,
+        pseudonym_of(lk->key, items[i].match.patient_id, pseud);
+        const char *vals[11] = {rid,      ver,      pid,     items[i].match.method,
                                 e->audit, e->trust, e->site, e->local_record_id,
                                 sid,      row,      pseud};
         for (int k = 0; k < 11; k++)
@@ -246,7 +358,7 @@ static int process(void *state, PGconn *db, const stage_batch_t *in, stage_batch
         message_new_id(id);
         env.message_id = id;
         env.linked_at_us = now;
-        pseudonym_of(lk->key, items[i].patient_id, pseud);
+        pseudonym_of(lk->key, items[i].match.patient_id, pseud);
         pm.envelope = &env;
         pm.pseudonym = pseud;
         if (message_fields_from_record(items[i].outcome.pseudo, &pm.fields, &pm.n_fields) != 0)
@@ -261,7 +373,6 @@ done:
         ncap__v1__raw_record__free_unpacked(items[i].msg, NULL);
     }
     free(items);
-    strbuf_free(&keys);
     ncap_record_destroy(&raw);
     return rc;
 }
@@ -282,6 +393,8 @@ static int backlog(void *state, PGconn *db, int limit, int grace_ms, stage_batch
                  " WHERE r.ingested_at < now() - make_interval(secs => $2::double precision / 1000)"
                  " AND NOT EXISTS (SELECT 1 FROM linkage.link l"
                  "   WHERE l.record_id = r.record_id AND l.version = r.version)"
+                 " AND NOT EXISTS (SELECT 1 FROM linkage.optout_withheld w"
+                 "   WHERE w.record_id = r.record_id AND w.version = r.version)"
                  " ORDER BY r.ingested_at, r.record_id LIMIT $1::int",
                  2, p, err, errlen);
     if (!r)
@@ -309,10 +422,15 @@ int main(int argc, char **argv)
 {
     daemon_config_t cfg;
     int rc = daemon_config_parse(&cfg, "ncap-linkd", "linkage",
-                                 "Links each record to its patient (a valid NHS number with an "
-                                 "agreeing date of birth links at once),\nchecks identifiers, "
-                                 "derives the audit's derived fields, and passes the record to "
-                                 "validation\nwith a keyed pseudonym in place of every identifier.",
+                                 "Links each record to its patient: a valid NHS number with an "
+                                 "agreeing date of birth links at once,\nelse the record is "
+                                 "scored (Fellegi-Sunter) against the patients sharing a blocking "
+                                 "key\n(linkage.block) and joins the best one above the "
+                                 "threshold. Links patients to the register\nof deaths, "
+                                 "withholds records under the opt-out, adds deprivation, checks "
+                                 "identifiers,\nderives the audit's derived fields, and passes "
+                                 "the record to validation with a keyed\npseudonym in place of "
+                                 "every identifier.",
                                  argc, argv);
     if (rc != 0)
         return rc == 1 ? 0 : 2;

@@ -1,5 +1,5 @@
 /* test_link_record.c - what linkage decides about one NHFD record before any database work: the
- * blocking key (NHS number and date of birth, or the record alone), warnings that never repeat an
+ * identifiers normalised for the patient index, warnings that never repeat an
  * identifier, age derived while the date of birth is at hand, and no identifier passed on */
 #include <stdarg.h>
 #include <stddef.h>
@@ -58,42 +58,45 @@ static void assert_no_identifier(const ncap_record_t *pseudo)
         assert_null(ncap_record_get(pseudo, ids[i]));
 }
 
-/* ---------------------------------------------------------------- the blocking key */
+/* ---------------------------------------------------------------- the identifiers for linking */
 
-static void test_valid_nhs_number_and_dob_give_the_nhs_key(void **state)
+static void test_valid_nhs_number_and_dob_link_deterministically(void **state)
 {
     ncap_record_t *raw = raw_record("4010232137", "1940-05-12", "2026-01-10T08:00");
     link_outcome_t out;
     prepare(state, raw, 77, &out);
-    assert_string_equal(out.key, "nhs:4010232137:1940-05-12");
-    assert_string_equal(out.method, "nhs_dob");
+    assert_string_equal(out.ident.nhs, "4010232137");
+    assert_true(out.ident.nhs_valid);
+    assert_string_equal(out.ident.dob, "19400512");
+    assert_string_equal(out.ident.surname, "example");
     assert_int_equal(out.n_problems, 0);
     link_outcome_clear(&out);
     assert_null(out.pseudo);
     ncap_record_destroy(&raw);
 }
 
-static void test_key_is_the_same_however_the_trust_writes_it(void **state)
+static void test_identifiers_are_the_same_however_the_trust_writes_them(void **state)
 {
-    /* spaced NHS number, UK-style date: the same patient, so the same key */
+    /* spaced NHS number, UK-style date: the same patient, so the same identifiers */
     ncap_record_t *raw = raw_record("401 023 2137", "12/05/1940", "10/01/2026 08:00");
     link_outcome_t out;
     prepare(state, raw, 78, &out);
-    assert_string_equal(out.key, "nhs:4010232137:1940-05-12");
-    assert_string_equal(out.method, "nhs_dob");
+    assert_string_equal(out.ident.nhs, "4010232137");
+    assert_true(out.ident.nhs_valid);
+    assert_string_equal(out.ident.dob, "19400512");
+    assert_string_equal(out.ident.surname, "example");
     assert_int_equal(out.n_problems, 0);
     link_outcome_clear(&out);
     ncap_record_destroy(&raw);
 }
 
-static void assert_unlinked_with_warning(void **state, const char *nhs, int64_t id, const char *key,
+static void assert_unlinked_with_warning(void **state, const char *nhs, int64_t id,
                                          const char *rule)
 {
     ncap_record_t *raw = raw_record(nhs, "1940-05-12", "2026-01-10T08:00");
     link_outcome_t out;
     prepare(state, raw, id, &out);
-    assert_string_equal(out.key, key);
-    assert_string_equal(out.method, "unlinked");
+    assert_false(out.ident.nhs_valid); /* not linked by NHS number; probabilistically at most */
     assert_int_equal(out.n_problems, 1);
     assert_string_equal(out.problems[0].field, "nhs_number");
     assert_string_equal(out.problems[0].rule, rule);
@@ -118,33 +121,27 @@ static void assert_unlinked_with_warning(void **state, const char *nhs, int64_t 
 
 static void test_wrong_check_digit_is_unlinked_with_warning(void **state)
 {
-    assert_unlinked_with_warning(state, "4010232138", 77, "rec:77", "nhs_number_invalid");
+    assert_unlinked_with_warning(state, "4010232138", 77, "nhs_number_invalid");
 }
 
 static void test_malformed_number_is_unlinked_with_warning(void **state)
 {
-    assert_unlinked_with_warning(state, "40102321", 12, "rec:12", "nhs_number_invalid");
-    assert_unlinked_with_warning(state, "401-023-213X", 13, "rec:13", "nhs_number_invalid");
+    assert_unlinked_with_warning(state, "40102321", 12, "nhs_number_invalid");
+    assert_unlinked_with_warning(state, "401-023-213X", 13, "nhs_number_invalid");
 }
 
 static void test_missing_number_is_unlinked_with_warning(void **state)
 {
-    assert_unlinked_with_warning(state, "", 5, "rec:5", "nhs_number_missing");
-    assert_unlinked_with_warning(state, NULL, 6, "rec:6", "nhs_number_missing");
-    assert_unlinked_with_warning(state, "   ", 7, "rec:7", "nhs_number_missing");
+    assert_unlinked_with_warning(state, "", 5, "nhs_number_missing");
+    assert_unlinked_with_warning(state, NULL, 6, "nhs_number_missing");
+    assert_unlinked_with_warning(state, "   ", 7, "nhs_number_missing");
 }
 
 static void test_placeholder_and_test_numbers_are_unlinked(void **state)
 {
     /* both pass the check digit, neither is a real patient's number */
-    assert_unlinked_with_warning(state, "4444444444", 8, "rec:8", "nhs_number_placeholder");
-    assert_unlinked_with_warning(state, "9434765919", 9, "rec:9", "nhs_number_test");
-}
-
-static void test_large_record_id_in_key(void **state)
-{
-    assert_unlinked_with_warning(state, "", INT64_MAX, "rec:9223372036854775807",
-                                 "nhs_number_missing");
+    assert_unlinked_with_warning(state, "4444444444", 8, "nhs_number_placeholder");
+    assert_unlinked_with_warning(state, "9434765919", 9, "nhs_number_test");
 }
 
 static void test_missing_or_bad_dob_is_unlinked_and_not_aged(void **state)
@@ -155,8 +152,7 @@ static void test_missing_or_bad_dob_is_unlinked_and_not_aged(void **state)
         ncap_record_t *raw = raw_record("4010232137", dobs[i], "2026-01-10T08:00");
         link_outcome_t out;
         prepare(state, raw, 40, &out);
-        assert_string_equal(out.key, "rec:40");
-        assert_string_equal(out.method, "unlinked");
+        assert_string_equal(out.ident.dob, "");
         assert_int_equal(out.n_problems, 1);
         assert_string_equal(out.problems[0].field, "date_of_birth");
         assert_string_equal(out.problems[0].rule, rules[i]);
@@ -178,7 +174,6 @@ static void test_both_bad_gives_two_warnings(void **state)
     ncap_record_t *raw = raw_record("4010232138", "", "2026-01-10T08:00");
     link_outcome_t out;
     prepare(state, raw, 3, &out);
-    assert_string_equal(out.key, "rec:3");
     assert_int_equal(out.n_problems, 2);
     assert_string_equal(out.problems[0].rule, "nhs_number_invalid");
     assert_string_equal(out.problems[1].rule, "dob_missing");
@@ -265,13 +260,12 @@ static void test_no_arrival_no_age(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_valid_nhs_number_and_dob_give_the_nhs_key),
-        cmocka_unit_test(test_key_is_the_same_however_the_trust_writes_it),
+        cmocka_unit_test(test_valid_nhs_number_and_dob_link_deterministically),
+        cmocka_unit_test(test_identifiers_are_the_same_however_the_trust_writes_them),
         cmocka_unit_test(test_wrong_check_digit_is_unlinked_with_warning),
         cmocka_unit_test(test_malformed_number_is_unlinked_with_warning),
         cmocka_unit_test(test_missing_number_is_unlinked_with_warning),
         cmocka_unit_test(test_placeholder_and_test_numbers_are_unlinked),
-        cmocka_unit_test(test_large_record_id_in_key),
         cmocka_unit_test(test_missing_or_bad_dob_is_unlinked_and_not_aged),
         cmocka_unit_test(test_both_bad_gives_two_warnings),
         cmocka_unit_test(test_identifiers_removed_the_rest_passed_on),

@@ -1,0 +1,188 @@
+/* link_incremental.c - identifiers, blocking keys and scores for linking one record at a time */
+#include "link_incremental.h"
+
+#include <assert.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "nhs_number.h"
+#include "string_compare.h"
+
+static const struct {
+    const char *name;
+    fs_kind_t kind;
+    const char *role; /* link_as in an audit definition */
+} fields[LI_NFIELDS] = {
+    {"nhs_number", FS_KIND_NHS_NUMBER, "nhs_number"},
+    {"forename", FS_KIND_FORENAME, "forename"},
+    {"surname", FS_KIND_SURNAME, "surname"},
+    {"dob", FS_KIND_DOB, "dob"},
+    {"sex", FS_KIND_SEX, "sex"},
+    {"postcode", FS_KIND_POSTCODE, "postcode"},
+};
+
+const char *link_field_name(size_t field)
+{
+    return field < LI_NFIELDS ? fields[field].name : "?";
+}
+
+size_t link_field_levels(size_t field)
+{
+    return field < LI_NFIELDS ? fs_kind_levels(fields[field].kind) : 0;
+}
+
+/* Defaults, by level (0 is null and unused). m: how often the level is seen between two records
+ * of one person; u: between two people chosen at random from a national population (about
+ * 30,000 dates of birth among the living elderly, common forenames at 1-3 %, a full postcode
+ * shared by about 15 households). Levels as fs_model.h lists them:
+ *   NHS number: exact, one transposition or wrong digit, else
+ *   names: exact, swapped with the other name, Jaro-Winkler >= 0.92, >= 0.80, else
+ *   date of birth: exact, day and month swapped, one component off, within a year, else
+ *   sex: exact, else
+ *   postcode: full, sector, district, area, else (people move: full agrees 73 % of the time)
+ * The prior is one in about a million (2^-20): a record is compared with a handful of candidates
+ * among a million patients, and at most one of them is the same person. So a link needs about
+ * 20 bits of evidence: e.g. names and date of birth (30 bits) with a different postcode (-3.3),
+ * or one NHS number agreeing (20 bits) without a disagreeing date of birth. */
+static const double default_m[LI_NFIELDS][FS_MAX_LEVELS] = {
+    {0, 0.96, 0.03, 0.01},
+    {0, 0.88, 0.01, 0.06, 0.03, 0.02},
+    {0, 0.90, 0.01, 0.05, 0.02, 0.02},
+    {0, 0.927, 0.02, 0.04, 0.003, 0.01},
+    {0, 0.98, 0.02},
+    {0, 0.73, 0.05, 0.05, 0.05, 0.12},
+};
+static const double default_u[LI_NFIELDS][FS_MAX_LEVELS] = {
+    {0, 1e-6, 2e-5, 0.999979},
+    {0, 0.006, 0.0005, 0.003, 0.015, 0.9755},
+    {0, 0.002, 0.0005, 0.001, 0.01, 0.9865},
+    {0, 4e-5, 1e-5, 0.003, 0.025, 0.97195},
+    {0, 0.5, 0.5},
+    {0, 2e-5, 2e-4, 2e-3, 0.02, 0.97778},
+};
+
+void link_params_update(link_params_t *p)
+{
+    assert(p);
+    for (size_t f = 0; f < LI_NFIELDS; f++)
+        for (size_t l = 1; l < link_field_levels(f); l++)
+            p->w[f][l] = p->m[f][l] > 0 && p->u[f][l] > 0 ? log2(p->m[f][l] / p->u[f][l]) : 0;
+}
+
+void link_params_default(link_params_t *p)
+{
+    assert(p);
+    memset(p, 0, sizeof *p);
+    memcpy(p->m, default_m, sizeof p->m);
+    memcpy(p->u, default_u, sizeof p->u);
+    p->log2_prior_odds = -20;
+    p->threshold = 0.5;
+    link_params_update(p);
+}
+
+static void normalise(size_t f, const char *raw, char *out, size_t outsz)
+{
+    if (fs_value_normalise(fields[f].kind, raw, out, outsz) != 1)
+        out[0] = '\0';
+}
+
+void link_ident_from_values(const char *nhs, const char *forename, const char *surname,
+                            const char *dob, const char *sex, const char *postcode,
+                            link_ident_t *out)
+{
+    memset(out, 0, sizeof *out);
+    normalise(LI_NHS, nhs, out->nhs, sizeof out->nhs);
+    /* A mistyped number (wrong check digit) is still compared; placeholders and test numbers
+     * say nothing about the patient. */
+    char digits[11];
+    nhs_number_status_t st = out->nhs[0] ? nhs_number_check(out->nhs, digits) : NHS_NUMBER_EMPTY;
+    if (strlen(out->nhs) != 10 || (st != NHS_NUMBER_VALID && st != NHS_NUMBER_CHECKSUM))
+        out->nhs[0] = '\0';
+    out->nhs_valid = out->nhs[0] && st == NHS_NUMBER_VALID;
+    normalise(LI_FORENAME, forename, out->forename, sizeof out->forename);
+    normalise(LI_SURNAME, surname, out->surname, sizeof out->surname);
+    normalise(LI_DOB, dob, out->dob, sizeof out->dob);
+    normalise(LI_SEX, sex, out->sex, sizeof out->sex);
+    normalise(LI_POSTCODE, postcode, out->postcode, sizeof out->postcode);
+}
+
+static const char *role_value(const audit_def_t *def, const ncap_record_t *raw, const char *role)
+{
+    for (size_t i = 0; i < def->n_fields; i++)
+        if (def->fields[i].link_as && strcmp(def->fields[i].link_as, role) == 0)
+            return ncap_record_get(raw, def->fields[i].name);
+    return NULL;
+}
+
+void link_ident_from_record(const audit_def_t *def, const ncap_record_t *raw, link_ident_t *out)
+{
+    const char *v[LI_NFIELDS];
+    for (size_t f = 0; f < LI_NFIELDS; f++)
+        v[f] = role_value(def, raw, fields[f].role);
+    link_ident_from_values(v[LI_NHS], v[LI_FORENAME], v[LI_SURNAME], v[LI_DOB], v[LI_SEX],
+                           v[LI_POSTCODE], out);
+}
+
+bool link_ident_empty(const link_ident_t *id)
+{
+    return !id->nhs[0] && !id->dob[0] && !id->surname[0] && !id->forename[0];
+}
+
+size_t link_ident_keys(const link_ident_t *id, char keys[LINK_MAX_KEYS][LINK_KEY_LEN])
+{
+    size_t n = 0;
+    if (id->nhs[0])
+        snprintf(keys[n++], LINK_KEY_LEN, "n:%s", id->nhs);
+    if (id->dob[0])
+        snprintf(keys[n++], LINK_KEY_LEN, "d:%s", id->dob);
+    if (id->surname[0] && id->postcode[0]) {
+        char sx[5];
+        string_soundex(id->surname, sx);
+        const char *sp = strchr(id->postcode, ' ');
+        int district = sp ? (int)(sp - id->postcode) : (int)strlen(id->postcode);
+        if (sx[0])
+            snprintf(keys[n++], LINK_KEY_LEN, "s:%s:%.*s", sx, district, id->postcode);
+    }
+    if (id->forename[0] && id->dob[0])
+        snprintf(keys[n++], LINK_KEY_LEN, "f:%.40s:%.4s", id->forename, id->dob);
+    return n;
+}
+
+void link_ident_compare(const link_ident_t *a, const link_ident_t *b, uint8_t *levels)
+{
+    const char *values[2 * LI_NFIELDS];
+    const link_ident_t *r[2] = {a, b};
+    for (size_t i = 0; i < 2; i++) {
+        const char *v[LI_NFIELDS] = {r[i]->nhs, r[i]->forename, r[i]->surname,
+                                     r[i]->dob, r[i]->sex,      r[i]->postcode};
+        for (size_t f = 0; f < LI_NFIELDS; f++)
+            values[i * LI_NFIELDS + f] = v[f][0] ? v[f] : NULL;
+    }
+    fs_data_t data = {.nrecords = 2, .nfields = LI_NFIELDS, .values = values};
+    for (size_t f = 0; f < LI_NFIELDS; f++)
+        data.kinds[f] = fields[f].kind;
+    fs_compare(&data, 0, 1, levels);
+}
+
+bool link_ident_deterministic(const link_ident_t *a, const link_ident_t *b)
+{
+    return a->nhs_valid && b->nhs_valid && a->dob[0] && strcmp(a->nhs, b->nhs) == 0 &&
+           strcmp(a->dob, b->dob) == 0;
+}
+
+double link_score(const link_params_t *p, const link_ident_t *a, const link_ident_t *b,
+                  double *probability)
+{
+    assert(p);
+    uint8_t g[LI_NFIELDS];
+    link_ident_compare(a, b, g);
+    double w = 0;
+    for (size_t f = 0; f < LI_NFIELDS; f++)
+        if (g[f])
+            w += p->w[f][g[f]];
+    if (probability)
+        *probability =
+            link_ident_deterministic(a, b) ? 1.0 : 1.0 / (1.0 + exp2(-(w + p->log2_prior_odds)));
+    return w;
+}

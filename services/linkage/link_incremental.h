@@ -1,0 +1,78 @@
+/* link_incremental.h - linking one record at a time against the patients already held (pure: no
+ * SQL). A record's identifiers are normalised into a link_ident_t; its blocking keys name the
+ * groups of held patients worth comparing it with; it is scored against each candidate with the
+ * comparison levels of fs_model (Fellegi-Sunter) and joins the best one at or above the threshold,
+ * or becomes a new patient. A valid NHS number with an agreeing date of birth links at once.
+ *
+ * Parameters: documented defaults (link_params_default), not learned per instance. Why: records
+ * arrive one by one, so early on there is too little data for EM to be stable, and every linkage
+ * instance must score alike. The defaults are stored in the linkage schema (linkage.match_param)
+ * on first start; an operator may replace them there (e.g. with m and u learned offline by
+ * `ncap link` on a quarter's records); every instance uses them from its next start. */
+#ifndef NCAP_LINK_INCREMENTAL_H
+#define NCAP_LINK_INCREMENTAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "audit_def.h"
+#include "fs_model.h"
+#include "record.h"
+
+/* The identifiers compared, in this order; "" for null. */
+enum { LI_NHS, LI_FORENAME, LI_SURNAME, LI_DOB, LI_SEX, LI_POSTCODE, LI_NFIELDS };
+
+typedef struct {
+    char nhs[11];      /* 10 digits as given (check digit not required), or "" */
+    bool nhs_valid;    /* nhs passes the check digit and is no placeholder or test number */
+    char forename[48]; /* lower case, single spaces */
+    char surname[48];
+    char dob[9];       /* YYYYMMDD */
+    char sex[2];       /* "m", "f" */
+    char postcode[10]; /* "SW1A 1AA" */
+} link_ident_t;
+
+/* The comparison field names as stored in linkage.match_param ("nhs_number", "forename", ...). */
+const char *link_field_name(size_t field);
+size_t link_field_levels(size_t field); /* levels of fs_model, null level included */
+
+typedef struct {
+    double m[LI_NFIELDS][FS_MAX_LEVELS];
+    double u[LI_NFIELDS][FS_MAX_LEVELS];
+    double w[LI_NFIELDS][FS_MAX_LEVELS]; /* log2(m/u), from link_params_update */
+    double log2_prior_odds; /* that a record and one candidate patient are the same person */
+    double threshold;       /* match probability at or above which a candidate is taken */
+} link_params_t;
+
+/* The documented defaults (see link_incremental.c), weights computed. */
+void link_params_default(link_params_t *p);
+/* Recomputes w from m and u after they were changed. */
+void link_params_update(link_params_t *p);
+
+/* Normalises the identifiers of raw, found by the fields' link_as roles in def. Values that do not
+ * parse are null. */
+void link_ident_from_record(const audit_def_t *def, const ncap_record_t *raw, link_ident_t *out);
+/* Normalises separate raw values (any may be NULL): for reference data such as deaths. */
+void link_ident_from_values(const char *nhs, const char *forename, const char *surname,
+                            const char *dob, const char *sex, const char *postcode,
+                            link_ident_t *out);
+/* True when id has nothing to link on (no NHS number, date of birth or name). */
+bool link_ident_empty(const link_ident_t *id);
+
+#define LINK_MAX_KEYS 4
+#define LINK_KEY_LEN 80
+
+/* Blocking keys of id: "n:<NHS number>", "d:<date of birth>", "s:<surname soundex>:<postcode
+ * district>", "f:<forename>:<year of birth>" (those whose parts are known). Returns how many. */
+size_t link_ident_keys(const link_ident_t *id, char keys[LINK_MAX_KEYS][LINK_KEY_LEN]);
+
+/* Comparison levels of a and b into levels[LI_NFIELDS] (fs_compare's levels). */
+void link_ident_compare(const link_ident_t *a, const link_ident_t *b, uint8_t *levels);
+/* True when a and b link at once: the same valid NHS number and the same date of birth. */
+bool link_ident_deterministic(const link_ident_t *a, const link_ident_t *b);
+/* Match weight of a and b; *probability (may be NULL) from it and the prior, or 1 when they link
+ * deterministically. */
+double link_score(const link_params_t *p, const link_ident_t *a, const link_ident_t *b,
+                  double *probability);
+
+#endif

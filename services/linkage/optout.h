@@ -1,0 +1,29 @@
+/* optout.h - the national data opt-out: a record of an audit the opt-out applies to, whose valid
+ * NHS number is in linkage.optout, goes no further. Only counts are kept (linkage.optout_count,
+ * per audit, trust and submission) and the record version is marked processed
+ * (linkage.optout_withheld, so that it is not taken again); nothing says which patient, and none
+ * of it leaves linkage. */
+#ifndef NCAP_OPTOUT_H
+#define NCAP_OPTOUT_H
+
+#include <libpq-fe.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct {
+    int64_t record_id;
+    int version;
+    const char *audit;
+    const char *trust;
+    int64_t submission_id;
+    const char *nhs_number; /* valid, 10 digits; "" when none */
+    bool applies;           /* the record's audit definition has opt_out_applies: true */
+} optout_record_t;
+
+/* Sets withheld[i] for each record to withhold and records them (counts once per record version,
+ * however often it is seen), inside the caller's transaction. Returns 0, or -1 with err. */
+int optout_withhold(PGconn *db, const optout_record_t *recs, size_t n, bool *withheld, char *err,
+                    size_t errlen);
+
+#endif

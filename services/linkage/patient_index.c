@@ -1,0 +1,322 @@
+/* patient_index.c - records to patients against the index in PostgreSQL */
+#include "patient_index.h"
+
+#include <assert.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "db.h"
+#include "pg_columns.h"
+#include "strbuf.h"
+
+int patient_index_load_params(PGconn *db, link_params_t *p, char *err, size_t errlen)
+{
+    link_params_default(p);
+    pg_columns_t a;
+    pg_columns_open(&a, 4);
+    for (size_t f = 0; f < LI_NFIELDS; f++)
+        for (size_t l = 1; l < link_field_levels(f); l++) {
+            char lv[24], m[32], u[32];
+            snprintf(lv, sizeof lv, "%zu", l);
+            snprintf(m, sizeof m, "%.17g", p->m[f][l]);
+            snprintf(u, sizeof u, "%.17g", p->u[f][l]);
+            const char *v[4] = {link_field_name(f), lv, m, u};
+            pg_columns_row(&a, v);
+        }
+    pg_columns_close(&a);
+    char prior[32], thr[32];
+    snprintf(prior, sizeof prior, "%.17g", p->log2_prior_odds);
+    snprintf(thr, sizeof thr, "%.17g", p->threshold);
+    const char *pv[] = {a.params[0], a.params[1], a.params[2], a.params[3], prior, thr};
+    int rc =
+        db_execp(db,
+                 "WITH a AS (INSERT INTO linkage.match_param (field, level, m, u)"
+                 " SELECT * FROM unnest($1::text[], $2::smallint[], $3::float8[], $4::float8[])"
+                 " ON CONFLICT DO NOTHING)"
+                 " INSERT INTO linkage.match_setting (name, value) VALUES"
+                 " ('log2_prior_odds', $5::float8), ('threshold', $6::float8)"
+                 " ON CONFLICT DO NOTHING",
+                 6, pv, err, errlen);
+    pg_columns_free(&a);
+    if (rc != 0)
+        return -1;
+    PGresult *r = db_query(db,
+                           "SELECT field, level, m, u FROM linkage.match_param UNION ALL"
+                           " SELECT name, 0, value, 0 FROM linkage.match_setting",
+                           0, NULL, err, errlen);
+    if (!r)
+        return -1;
+    for (int i = 0; i < PQntuples(r); i++) {
+        const char *name = PQgetvalue(r, i, 0);
+        size_t level = (size_t)atoi(PQgetvalue(r, i, 1));
+        double m = strtod(PQgetvalue(r, i, 2), NULL), u = strtod(PQgetvalue(r, i, 3), NULL);
+        if (strcmp(name, "log2_prior_odds") == 0)
+            p->log2_prior_odds = m;
+        else if (strcmp(name, "threshold") == 0)
+            p->threshold = m;
+        for (size_t f = 0; f < LI_NFIELDS; f++)
+            if (strcmp(name, link_field_name(f)) == 0 && level >= 1 &&
+                level < link_field_levels(f)) {
+                p->m[f][level] = m;
+                p->u[f][level] = u;
+            }
+    }
+    PQclear(r);
+    link_params_update(p);
+    return 0;
+}
+
+/* A patient already held, as one set of identifiers seen for it, and the blocking key it was
+ * found by. */
+typedef struct {
+    int64_t patient_id;
+    link_ident_t id;
+    const char *key; /* the blocking key it was found by, points into the result */
+} candidate_t;
+
+static int by_string(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+typedef struct {
+    char (*keys)[LINK_MAX_KEYS][LINK_KEY_LEN]; /* per record */
+    size_t *nkeys;
+    const char **sorted; /* every key of the batch, sorted, distinct */
+    size_t nsorted;
+    strbuf_t literal; /* sorted as a PostgreSQL array literal */
+} batch_keys_t;
+
+static int batch_keys_build(const link_ident_t *ids, size_t n, batch_keys_t *bk)
+{
+    bk->keys = calloc(n + 1, sizeof *bk->keys);
+    bk->nkeys = calloc(n + 1, sizeof *bk->nkeys);
+    bk->sorted = calloc(n * LINK_MAX_KEYS + 1, sizeof *bk->sorted);
+    if (!bk->keys || !bk->nkeys || !bk->sorted)
+        return -1;
+    size_t total = 0;
+    for (size_t i = 0; i < n; i++) {
+        bk->nkeys[i] = link_ident_keys(&ids[i], bk->keys[i]);
+        for (size_t k = 0; k < bk->nkeys[i]; k++)
+            bk->sorted[total++] = bk->keys[i][k];
+    }
+    qsort(bk->sorted, total, sizeof *bk->sorted, by_string);
+    size_t d = 0;
+    for (size_t k = 0; k < total; k++)
+        if (d == 0 || strcmp(bk->sorted[d - 1], bk->sorted[k]) != 0)
+            bk->sorted[d++] = bk->sorted[k];
+    bk->nsorted = d;
+    strbuf_init(&bk->literal);
+    strbuf_pg_array_open(&bk->literal);
+    for (size_t k = 0; k < d; k++)
+        strbuf_pg_array_elem(&bk->literal, bk->sorted[k]);
+    strbuf_pg_array_close(&bk->literal);
+    return bk->literal.oom ? -1 : 0;
+}
+
+static void batch_keys_free(batch_keys_t *bk)
+{
+    free(bk->keys);
+    free(bk->nkeys);
+    free(bk->sorted);
+    strbuf_free(&bk->literal);
+}
+
+static bool shares_key(const batch_keys_t *bk, size_t i, size_t j)
+{
+    for (size_t a = 0; a < bk->nkeys[i]; a++)
+        for (size_t b = 0; b < bk->nkeys[j]; b++)
+            if (strcmp(bk->keys[i][a], bk->keys[j][b]) == 0)
+                return true;
+    return false;
+}
+
+/* The better of two matches: higher probability, then the lower patient id (held patients have
+ * positive ids, patients new in this batch negative ones, so held patients come first). */
+static bool better(double p, int64_t id, double best_p, int64_t best_id)
+{
+    if (p != best_p)
+        return p > best_p;
+    if ((id > 0) != (best_id > 0))
+        return id > 0;
+    return id > 0 ? id < best_id : id > best_id;
+}
+
+/* Decides each record's patient: a held one (> 0), a new one of the batch (-1, -2, ...). */
+static void decide(const link_params_t *p, const link_ident_t *ids, size_t n,
+                   const batch_keys_t *bk, const candidate_t *cand, size_t ncand,
+                   patient_match_t *out)
+{
+    int64_t next_new = -1;
+    for (size_t i = 0; i < n; i++) {
+        double best_p = -1;
+        int64_t best = 0;
+        bool det = false;
+        if (bk->nkeys[i] > 0) {
+            for (size_t c = 0; c < ncand; c++) {
+                bool found = false;
+                for (size_t k = 0; k < bk->nkeys[i] && !found; k++)
+                    found = strcmp(cand[c].key, bk->keys[i][k]) == 0;
+                if (!found)
+                    continue;
+                double prob;
+                link_score(p, &ids[i], &cand[c].id, &prob);
+                if (prob >= p->threshold && better(prob, cand[c].patient_id, best_p, best)) {
+                    best_p = prob, best = cand[c].patient_id;
+                    det = link_ident_deterministic(&ids[i], &cand[c].id);
+                }
+            }
+            for (size_t j = 0; j < i; j++) {
+                if (!shares_key(bk, i, j))
+                    continue;
+                double prob;
+                link_score(p, &ids[i], &ids[j], &prob);
+                if (prob >= p->threshold && better(prob, out[j].patient_id, best_p, best)) {
+                    best_p = prob, best = out[j].patient_id;
+                    det = link_ident_deterministic(&ids[i], &ids[j]);
+                }
+            }
+        }
+        patient_match_t *m = &out[i];
+        if (best != 0) {
+            m->patient_id = best;
+            m->probability = best_p;
+            snprintf(m->method, sizeof m->method, "%s", det ? "nhs_dob" : "probabilistic");
+        } else {
+            m->patient_id = next_new--;
+            m->probability = 0;
+            snprintf(m->method, sizeof m->method, "%s",
+                     link_ident_empty(&ids[i]) ? "unlinked" : "new");
+        }
+    }
+}
+
+static int lock_keys(PGconn *db, const batch_keys_t *bk, char *err, size_t errlen)
+{
+    if (bk->nsorted == 0)
+        return 0;
+    const char *pk[] = {bk->literal.s};
+    return db_execp(db,
+                    "SELECT pg_advisory_xact_lock(h) FROM (SELECT DISTINCT"
+                    " hashtextextended(k, 4) AS h FROM unnest($1::text[]) k) s ORDER BY h",
+                    1, pk, err, errlen);
+}
+
+static PGresult *find_candidates(PGconn *db, const batch_keys_t *bk, char *err, size_t errlen)
+{
+    char lim[16];
+    snprintf(lim, sizeof lim, "%d", PATIENT_INDEX_MAX_BLOCK);
+    const char *pk[] = {bk->literal.s, lim};
+    /* One row per key and candidate (a patient found by two keys comes twice): grouping here
+     * would sort text, which costs more than scoring a few rows twice. */
+    PGresult *r =
+        db_query(db,
+                 "SELECT b.patient_id, b.key, b.nhs_number, b.forename, b.surname, b.dob, b.sex,"
+                 " b.postcode FROM unnest($1::text[]) AS k(key) CROSS JOIN LATERAL (SELECT * FROM"
+                 " linkage.block bl WHERE bl.key = k.key ORDER BY bl.patient_id LIMIT $2::int) b",
+                 2, pk, err, errlen);
+    return r;
+}
+
+/* In one statement: creates the batch's new patients, stores every record's blocking keys with
+ * its identifiers (under the new patient's id for the placeholders -1, -2, ...), and returns the
+ * new ids by placeholder, which then replace the placeholders in out. */
+static int store(PGconn *db, const link_ident_t *ids, const batch_keys_t *bk, patient_match_t *out,
+                 size_t n, char *err, size_t errlen)
+{
+    int64_t nnew = 0;
+    for (size_t i = 0; i < n; i++)
+        if (out[i].patient_id < 0 && -out[i].patient_id > nnew)
+            nnew = -out[i].patient_id;
+    pg_columns_t a;
+    pg_columns_open(&a, 8);
+    for (size_t i = 0; i < n; i++) {
+        char pid[24];
+        snprintf(pid, sizeof pid, "%lld", (long long)out[i].patient_id);
+        for (size_t k = 0; k < bk->nkeys[i]; k++) {
+            const char *v[8] = {bk->keys[i][k], pid,        ids[i].nhs, ids[i].forename,
+                                ids[i].surname, ids[i].dob, ids[i].sex, ids[i].postcode};
+            pg_columns_row(&a, v);
+        }
+    }
+    pg_columns_close(&a);
+    char cnt[24];
+    snprintf(cnt, sizeof cnt, "%lld", (long long)nnew);
+    const char *pv[] = {cnt,         a.params[0], a.params[1], a.params[2], a.params[3],
+                        a.params[4], a.params[5], a.params[6], a.params[7]};
+    PGresult *r = db_query(
+        db,
+        "WITH p AS (INSERT INTO linkage.patient (created_at) SELECT now() FROM"
+        "   generate_series(1, $1::int) RETURNING patient_id),"
+        " np AS (SELECT patient_id, row_number() OVER (ORDER BY patient_id) AS ord FROM p),"
+        " b AS (INSERT INTO linkage.block (key, patient_id, nhs_number, forename, surname, dob,"
+        "   sex, postcode) SELECT s.key, coalesce(np.patient_id, s.pid), s.nhs, s.fn, s.sn, s.dob,"
+        "   s.sex, s.pc FROM unnest($2::text[], $3::bigint[], $4::text[], $5::text[], $6::text[],"
+        "   $7::text[], $8::text[], $9::text[]) AS s(key, pid, nhs, fn, sn, dob, sex, pc)"
+        "   LEFT JOIN np ON np.ord = -s.pid ON CONFLICT DO NOTHING)"
+        " SELECT ord, patient_id FROM np ORDER BY ord",
+        9, pv, err, errlen);
+    pg_columns_free(&a);
+    if (!r)
+        return -1;
+    if (PQntuples(r) != nnew) {
+        snprintf(err, errlen, "could not create %lld patients", (long long)nnew);
+        PQclear(r);
+        return -1;
+    }
+    for (size_t i = 0; i < n; i++)
+        if (out[i].patient_id < 0)
+            out[i].patient_id = strtoll(PQgetvalue(r, (int)(-out[i].patient_id - 1), 1), NULL, 10);
+    PQclear(r);
+    return 0;
+}
+
+int patient_index_assign(PGconn *db, const link_params_t *p, const link_ident_t *ids, size_t n,
+                         patient_match_t *out, char *err, size_t errlen)
+{
+    assert(p);
+    memset(out, 0, n * sizeof *out);
+    if (n == 0)
+        return 0;
+    batch_keys_t bk = {0};
+    candidate_t *cand = NULL;
+    PGresult *r = NULL;
+    int rc = -1;
+    if (batch_keys_build(ids, n, &bk) != 0) {
+        snprintf(err, errlen, "out of memory");
+        goto done;
+    }
+    if (lock_keys(db, &bk, err, errlen) != 0)
+        goto done;
+    size_t ncand = 0;
+    if (bk.nsorted > 0) {
+        r = find_candidates(db, &bk, err, errlen);
+        if (!r)
+            goto done;
+        ncand = (size_t)PQntuples(r);
+        cand = calloc(ncand + 1, sizeof *cand);
+        if (!cand) {
+            snprintf(err, errlen, "out of memory");
+            goto done;
+        }
+        for (size_t c = 0; c < ncand; c++) {
+            int row = (int)c;
+            cand[c].patient_id = strtoll(PQgetvalue(r, row, 0), NULL, 10);
+            cand[c].key = PQgetvalue(r, row, 1);
+            /* stored values are already normalised; normalising again keeps them */
+            link_ident_from_values(PQgetvalue(r, row, 2), PQgetvalue(r, row, 3),
+                                   PQgetvalue(r, row, 4), PQgetvalue(r, row, 5),
+                                   PQgetvalue(r, row, 6), PQgetvalue(r, row, 7), &cand[c].id);
+        }
+    }
+    decide(p, ids, n, &bk, cand, ncand, out);
+    if (store(db, ids, &bk, out, n, err, errlen) != 0)
+        goto done;
+    rc = 0;
+done:
+    PQclear(r);
+    free(cand);
+    batch_keys_free(&bk);
+    return rc;
+}

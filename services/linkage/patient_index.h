@@ -1,0 +1,40 @@
+/* patient_index.h - the patients already held, in PostgreSQL (linkage.block: blocking keys with
+ * the identifiers seen with them),
+ * and the assignment of records to them (link_incremental scores; this module does the SQL).
+ *
+ * Two linkage instances never create two patients for one person (DESIGN.md invariant 4): before
+ * looking up candidates, patient_index_assign takes a transaction-scoped advisory lock on every
+ * blocking key of the batch, in sorted order (so two batches cannot deadlock), and holds them
+ * until the caller's transaction ends. Two records that could be one person share a blocking key,
+ * so the second waits for the first to commit and then finds its patient. */
+#ifndef NCAP_PATIENT_INDEX_H
+#define NCAP_PATIENT_INDEX_H
+
+#include <libpq-fe.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "link_incremental.h"
+
+/* Patients compared per blocking key at most (the lowest ids): a key shared by more is coarse. */
+#define PATIENT_INDEX_MAX_BLOCK 200
+
+typedef struct {
+    int64_t patient_id;
+    char method[16];    /* "nhs_dob", "probabilistic", "new" (no match) or "unlinked" (nothing to
+                           link on) */
+    double probability; /* of the match taken; 0 for a new patient */
+} patient_match_t;
+
+/* Reads the parameters from linkage.match_param and linkage.match_setting, first storing the
+ * defaults (link_params_default) where none are stored. Returns 0, or -1 with err. */
+int patient_index_load_params(PGconn *db, link_params_t *p, char *err, size_t errlen);
+
+/* Assigns each of the n records (identifiers ids[i]) to a patient, inside the caller's
+ * transaction: locks the blocking keys, scores each record against the candidate patients of its
+ * keys and the records before it in the batch, creates new patients, stores the identifiers and
+ * keys. Returns 0, or -1 with err (the caller rolls back). */
+int patient_index_assign(PGconn *db, const link_params_t *p, const link_ident_t *ids, size_t n,
+                         patient_match_t *out, char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,69 @@
+/* link_pg_fixture.h - a fresh, migrated database on $NCAP_TEST_PG for the linkage tests that
+ * need PostgreSQL (they skip when it is unset). Include after <cmocka.h>. */
+#ifndef NCAP_TEST_LINK_PG_FIXTURE_H
+#define NCAP_TEST_LINK_PG_FIXTURE_H
+
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "db.h"
+#include "migrate.h"
+
+/* Creates database dbname (dropping one left behind), migrates it, and writes its conninfo into
+ * conninfo. Returns 0 (conninfo "" when $NCAP_TEST_PG is unset), or -1. */
+static inline int link_pg_create(const char *dbname, char *conninfo, size_t len)
+{
+    conninfo[0] = '\0';
+    const char *base = getenv("NCAP_TEST_PG");
+    if (!base || !*base)
+        return 0;
+    char err[1024], sql[256];
+    PGconn *db = db_connect(base, dbname, err, sizeof err);
+    if (!db) {
+        fprintf(stderr, "%s: %s\n", dbname, err);
+        return -1;
+    }
+    snprintf(sql, sizeof sql, "DROP DATABASE IF EXISTS %s", dbname);
+    int rc = db_exec(db, sql, err, sizeof err);
+    snprintf(sql, sizeof sql, "CREATE DATABASE %s", dbname);
+    rc |= db_exec(db, sql, err, sizeof err);
+    PQfinish(db);
+    if (rc != 0) {
+        fprintf(stderr, "%s: %s\n", dbname, err);
+        return -1;
+    }
+    snprintf(conninfo, len, "%s dbname=%s", base, dbname);
+    db = db_connect(conninfo, dbname, err, sizeof err);
+    int applied = 0;
+    rc = db ? migrate_run(db, &applied, err, sizeof err) : -1;
+    if (rc != 0)
+        fprintf(stderr, "%s: %s\n", dbname, err);
+    PQfinish(db);
+    return rc;
+}
+
+/* Runs sql on conninfo, failing the test on error. */
+static inline void link_pg_exec(PGconn *db, const char *sql)
+{
+    char err[1024];
+    if (db_exec(db, sql, err, sizeof err) != 0) {
+        fprintf(stderr, "%s\n", err);
+        fail();
+    }
+}
+
+/* The first column of the first row of sql, as a number. */
+static inline long long link_pg_count(PGconn *db, const char *sql)
+{
+    char err[1024];
+    PGresult *r = db_query(db, sql, 0, NULL, err, sizeof err);
+    if (!r) {
+        fprintf(stderr, "%s\n", err);
+        fail();
+    }
+    long long v = PQntuples(r) > 0 ? strtoll(PQgetvalue(r, 0, 0), NULL, 10) : -1;
+    PQclear(r);
+    return v;
+}
+
+#endif

@@ -1,0 +1,225 @@
+/* test_link_incremental.c - linking one record at a time: identifiers and blocking keys, scores
+ * with the default parameters on worked examples, and (with $NCAP_TEST_PG) the patient index in
+ * PostgreSQL, deaths linked one to one, and the parameters every instance shares. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <string.h>
+
+#include "death_link.h"
+#include "link_incremental.h"
+#include "link_pg_fixture.h"
+#include "patient_index.h"
+
+static char conninfo[1024];
+
+static int group_setup(void **state)
+{
+    (void)state;
+    return link_pg_create("ncap_test_link_incremental", conninfo, sizeof conninfo);
+}
+
+static link_ident_t ident(const char *nhs, const char *fn, const char *sn, const char *dob,
+                          const char *sex, const char *pc)
+{
+    link_ident_t id;
+    link_ident_from_values(nhs, fn, sn, dob, sex, pc, &id);
+    return id;
+}
+
+/* ---------------------------------------------------------------- pure */
+
+static void test_identifiers_are_normalised(void **state)
+{
+    (void)state;
+    link_ident_t a = ident("401 023 2137", " Mary-Ann ", "O'BRIEN", "12/05/1940", "2", "sw1a1aa");
+    assert_string_equal(a.nhs, "4010232137");
+    assert_true(a.nhs_valid);
+    assert_string_equal(a.forename, "mary-ann");
+    assert_string_equal(a.surname, "o'brien");
+    assert_string_equal(a.dob, "19400512");
+    assert_string_equal(a.sex, "f");
+    assert_string_equal(a.postcode, "SW1A 1AA");
+    /* a mistyped number is kept for comparison but not valid; a placeholder is dropped */
+    link_ident_t b = ident("4010232138", "", "", "1940-13-01", "9", "not a postcode");
+    assert_string_equal(b.nhs, "4010232138");
+    assert_false(b.nhs_valid);
+    assert_string_equal(b.dob, "");
+    assert_string_equal(b.sex, "");
+    assert_string_equal(b.postcode, "");
+    link_ident_t c = ident("4444444444", "", "", "", "", "");
+    assert_string_equal(c.nhs, "");
+    assert_true(link_ident_empty(&c));
+}
+
+static void test_blocking_keys(void **state)
+{
+    (void)state;
+    char keys[LINK_MAX_KEYS][LINK_KEY_LEN];
+    link_ident_t a = ident("4010232137", "Mary", "Robert", "1940-05-12", "F", "LS1 4AP");
+    assert_int_equal(link_ident_keys(&a, keys), 4);
+    assert_string_equal(keys[0], "n:4010232137");
+    assert_string_equal(keys[1], "d:19400512");
+    assert_string_equal(keys[2], "s:R163:LS1");
+    assert_string_equal(keys[3], "f:mary:1940");
+    link_ident_t b = ident("", "", "Robert", "", "", "");
+    assert_int_equal(link_ident_keys(&b, keys), 0);
+}
+
+static void test_scores_on_worked_examples(void **state)
+{
+    (void)state;
+    link_params_t p;
+    link_params_default(&p);
+    double prob;
+    link_ident_t a = ident("4010232137", "Mary", "Robert", "1940-05-12", "F", "LS1 4AP");
+    /* deterministic: same valid NHS number and date of birth, whatever the rest */
+    link_ident_t b = ident("4010232137", "Jane", "Smith", "1940-05-12", "M", "");
+    link_score(&p, &a, &b, &prob);
+    assert_true(prob == 1.0);
+    /* no NHS number, surname typo, day and month swapped, same postcode: the same person */
+    link_ident_t c = ident("", "Mary", "Roberts", "1940-12-05", "F", "LS1 4AP");
+    double w = link_score(&p, &a, &c, &prob);
+    assert_true(w > 20);
+    assert_true(prob > 0.99);
+    /* the same names and date of birth after a move, no NHS number: still the same person */
+    link_ident_t d = ident("", "Mary", "Robert", "1940-05-12", "F", "M1 1AE");
+    link_score(&p, &a, &d, &prob);
+    assert_true(prob > 0.99);
+    /* one mistyped NHS digit with the same date of birth and sex */
+    link_ident_t e = ident("4010232173", "", "", "1940-05-12", "F", "");
+    link_score(&p, &a, &e, &prob);
+    assert_true(prob > 0.5);
+    /* the same date of birth and sex, other names, other NHS number: different people */
+    link_ident_t f = ident("4505577104", "John", "Ellis", "1940-05-12", "M", "LS1 4AP");
+    link_score(&p, &a, &f, &prob);
+    assert_true(prob < 0.01);
+    /* the same names, a different valid NHS number and date of birth: different people */
+    link_ident_t g = ident("4857773457", "Mary", "Robert", "1951-02-03", "F", "");
+    link_score(&p, &a, &g, &prob);
+    assert_true(prob < 0.01);
+}
+
+/* ---------------------------------------------------------------- PostgreSQL */
+
+static PGconn *connect_test(void)
+{
+    char err[1024];
+    PGconn *db = db_connect(conninfo, "test_link_incremental", err, sizeof err);
+    if (!db) {
+        fprintf(stderr, "%s\n", err);
+        fail();
+    }
+    link_pg_exec(db, "TRUNCATE linkage.death_link, linkage.death, linkage.block,"
+                     " linkage.link, linkage.patient_key, linkage.patient CASCADE");
+    return db;
+}
+
+static void assign(PGconn *db, const link_params_t *p, const link_ident_t *ids, size_t n,
+                   patient_match_t *out)
+{
+    char err[1024];
+    link_pg_exec(db, "BEGIN");
+    if (patient_index_assign(db, p, ids, n, out, err, sizeof err) != 0) {
+        fprintf(stderr, "%s\n", err);
+        fail();
+    }
+    link_pg_exec(db, "COMMIT");
+}
+
+static void test_records_join_held_patients(void **state)
+{
+    (void)state;
+    if (!conninfo[0])
+        skip();
+    PGconn *db = connect_test();
+    link_params_t p;
+    char err[1024];
+    assert_int_equal(patient_index_load_params(db, &p, err, sizeof err), 0);
+    assert_true(p.threshold == 0.5);
+    assert_true(link_pg_count(db, "SELECT count(*) FROM linkage.match_param") > 20);
+    link_ident_t first[] = {
+        ident("4010232137", "Mary", "Robert", "1940-05-12", "F", "LS1 4AP"),
+        ident("4505577104", "John", "Ellis", "1938-01-30", "M", "M1 1AE"),
+        /* within one batch: John again without his NHS number */
+        ident("", "John", "Ellis", "1938-01-30", "M", "M1 1AE"),
+    };
+    patient_match_t m1[3];
+    assign(db, &p, first, 3, m1);
+    assert_string_equal(m1[0].method, "new");
+    assert_string_equal(m1[1].method, "new");
+    assert_string_equal(m1[2].method, "probabilistic");
+    assert_true(m1[2].patient_id == m1[1].patient_id);
+    assert_true(m1[0].patient_id != m1[1].patient_id);
+    link_ident_t second[] = {
+        ident("4010232137", "Mary", "Robert", "1940-05-12", "F", ""),
+        ident("", "Mary", "Roberts", "1940-12-05", "F", "LS1 4AP"),
+        ident("4857773457", "Mary", "Robert", "1951-02-03", "F", ""),
+        ident("", "", "", "", "", ""),
+    };
+    patient_match_t m2[4];
+    assign(db, &p, second, 4, m2);
+    assert_string_equal(m2[0].method, "nhs_dob");
+    assert_true(m2[0].patient_id == m1[0].patient_id);
+    assert_string_equal(m2[1].method, "probabilistic");
+    assert_true(m2[1].patient_id == m1[0].patient_id);
+    assert_string_equal(m2[2].method, "new");
+    assert_string_equal(m2[3].method, "unlinked");
+    assert_int_equal(link_pg_count(db, "SELECT count(*) FROM linkage.patient"), 4);
+    PQfinish(db);
+}
+
+static void test_deaths_link_one_to_one(void **state)
+{
+    (void)state;
+    if (!conninfo[0])
+        skip();
+    PGconn *db = connect_test();
+    link_params_t p;
+    link_params_default(&p);
+    link_pg_exec(db, "INSERT INTO linkage.death (nhs_number, forename, surname, date_of_birth,"
+                     " sex, postcode, date_of_death, row_hash) VALUES"
+                     " ('4010232137', 'MARY', 'ROBERT', '1940-05-12', 'F', 'LS1 4AP',"
+                     "  '2025-06-01', 'a'),"
+                     " ('', 'JOHN', 'ELLIS', '1938-01-30', 'M', 'M1 1AE', '2025-07-01', 'b'),"
+                     " ('', 'PETER', 'JONES', '1938-01-30', 'M', 'B1 1AA', '2025-08-01', 'c')");
+    link_ident_t ids[] = {
+        ident("4010232137", "Mary", "Robert", "1940-05-12", "F", ""),
+        ident("4505577104", "John", "Ellis", "1938-01-30", "M", "M1 1AE"),
+        /* born the same day as John and Peter, neither of them */
+        ident("4857773457", "Alan", "Price", "1938-01-30", "M", "CF10 1AA"),
+    };
+    patient_match_t m[3];
+    assign(db, &p, ids, 3, m);
+    int64_t pids[3] = {m[0].patient_id, m[1].patient_id, m[2].patient_id};
+    char dod[3][11];
+    char err[1024];
+    link_pg_exec(db, "BEGIN");
+    assert_int_equal(death_link_patients(db, &p, ids, pids, 3, dod, err, sizeof err), 0);
+    link_pg_exec(db, "COMMIT");
+    assert_string_equal(dod[0], "2025-06-01");
+    assert_string_equal(dod[1], "2025-07-01");
+    assert_string_equal(dod[2], "");
+    /* a second record of John's finds the same death; no death gets two patients */
+    link_pg_exec(db, "BEGIN");
+    assert_int_equal(death_link_patients(db, &p, ids + 1, pids + 1, 1, dod, err, sizeof err), 0);
+    link_pg_exec(db, "COMMIT");
+    assert_string_equal(dod[0], "2025-07-01");
+    assert_int_equal(link_pg_count(db, "SELECT count(*) FROM linkage.death_link"), 2);
+    PQfinish(db);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_identifiers_are_normalised),
+        cmocka_unit_test(test_blocking_keys),
+        cmocka_unit_test(test_scores_on_worked_examples),
+        cmocka_unit_test(test_records_join_held_patients),
+        cmocka_unit_test(test_deaths_link_one_to_one),
+    };
+    return cmocka_run_group_tests(tests, group_setup, NULL);
+}

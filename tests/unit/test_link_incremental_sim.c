@@ -1,0 +1,303 @@
+/* test_link_incremental_sim.c - accuracy of incremental linkage on the simulator's records with
+ * its truth ($NCAP_TEST_PG): records arrive in batches as the daemon sees them, once as the
+ * simulator writes them and once with noise of our own (NHS numbers dropped, surname and forename
+ * typos, day and month swapped, postcodes changed). Pairwise F1 over all record pairs must be at
+ * least 0.995, and every death in the register links to the right patient or to none (decoys:
+ * people born the same day who are not in the audit). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "audit_def.h"
+#include "csv.h"
+#include "death_link.h"
+#include "link_pg_fixture.h"
+#include "patient_index.h"
+#include "sim.h"
+#include "strbuf.h"
+
+#define NHFD_PATH NCAP_SOURCE_DIR "/deploy/audits/nhfd.yaml"
+#define RECORDS 6000
+#define BATCH 64
+
+static char conninfo[1024];
+
+static int group_setup(void **state)
+{
+    (void)state;
+    return link_pg_create("ncap_test_link_sim", conninfo, sizeof conninfo);
+}
+
+typedef struct {
+    link_ident_t *ids;
+    long *truth; /* the simulator's patient id per record */
+    size_t n;
+} sim_records_t;
+
+/* Every trust's rows under one header, and the truth in the same order. */
+static void load_sim(sim_records_t *out)
+{
+    char err[256];
+    audit_def_t *def = audit_def_load(NHFD_PATH, err, sizeof err);
+    assert_non_null(def);
+    sim_opts_t o;
+    sim_opts_default(&o);
+    o.records = RECORDS;
+    o.trusts = 12;
+    o.seed = 11;
+    sim_t *sim = sim_new(&o, err, sizeof err);
+    assert_non_null(sim);
+    char *data = NULL, *truth = NULL;
+    size_t dlen = 0, tlen = 0;
+    FILE *d = open_memstream(&data, &dlen), *t = open_memstream(&truth, &tlen);
+    assert_int_equal(sim_write_header(d), 0);
+    for (size_t k = 0; k < sim_ntrusts(sim); k++)
+        assert_int_equal(sim_write_trust(sim, k, d), 0);
+    assert_int_equal(sim_write_truth(sim, t, true), 0);
+    fclose(d);
+    fclose(t);
+    sim_destroy(&sim);
+    out->ids = calloc(RECORDS, sizeof *out->ids);
+    out->truth = calloc(RECORDS, sizeof *out->truth);
+    assert_non_null(out->ids);
+    assert_non_null(out->truth);
+    csv_reader_t *rd = csv_reader_new(data, dlen, true), *rt = csv_reader_new(truth, tlen, true);
+    assert_int_equal(csv_reader_next(rd), 1);
+    assert_int_equal(csv_reader_next(rt), 1);
+    size_t nf = csv_reader_nfields(rd);
+    char **head = calloc(nf, sizeof *head);
+    for (size_t f = 0; f < nf; f++)
+        head[f] = strdup(csv_reader_field(rd, f));
+    size_t n = 0;
+    while (n < RECORDS && csv_reader_next(rd) == 1 && csv_reader_next(rt) == 1) {
+        ncap_record_t *rec = ncap_record_new();
+        assert_non_null(rec);
+        for (size_t f = 0; f < nf && f < csv_reader_nfields(rd); f++)
+            assert_int_equal(ncap_record_set(rec, head[f], csv_reader_field(rd, f)), 0);
+        link_ident_from_record(def, rec, &out->ids[n]);
+        out->truth[n] = strtol(csv_reader_field(rt, 3), NULL, 10);
+        ncap_record_destroy(&rec);
+        n++;
+    }
+    out->n = n;
+    assert_int_equal(n, RECORDS);
+    for (size_t f = 0; f < nf; f++)
+        free(head[f]);
+    free(head);
+    csv_reader_destroy(&rd);
+    csv_reader_destroy(&rt);
+    free(data);
+    free(truth);
+    audit_def_destroy(&def);
+}
+
+static uint64_t rng_state;
+static unsigned rnd(unsigned below)
+{
+    rng_state ^= rng_state << 13;
+    rng_state ^= rng_state >> 7;
+    rng_state ^= rng_state << 17;
+    return (unsigned)(rng_state % below);
+}
+
+static void typo(char *s)
+{
+    size_t n = strlen(s);
+    if (n < 3)
+        return;
+    size_t i = 1 + rnd((unsigned)n - 1);
+    if (rnd(2))
+        s[i] = (char)('a' + rnd(26)); /* a wrong letter */
+    else
+        memmove(s + i, s + i + 1, n - i); /* a letter left out */
+}
+
+/* Noise of our own on a record's identifiers (rates per record). */
+static void add_noise(link_ident_t *id)
+{
+    if (rnd(100) < 15) {
+        id->nhs[0] = '\0';
+        id->nhs_valid = false;
+    }
+    if (rnd(100) < 6)
+        typo(id->surname);
+    if (rnd(100) < 4)
+        typo(id->forename);
+    if (rnd(100) < 4 && id->dob[0] && atoi(id->dob + 6) <= 12) {
+        char dd[3] = {id->dob[6], id->dob[7], 0};
+        memcpy(id->dob + 6, id->dob + 4, 2);
+        memcpy(id->dob + 4, dd, 2);
+    }
+    if (rnd(100) < 8)
+        snprintf(id->postcode, sizeof id->postcode, "ZZ%u %uAA", 1 + rnd(20), rnd(10));
+}
+
+/* Links every record, batch by batch; patient[i] receives record i's patient. */
+static void link_all(PGconn *db, const link_params_t *p, const link_ident_t *ids, size_t n,
+                     int64_t *patient)
+{
+    char err[1024];
+    patient_match_t m[BATCH];
+    char dod[BATCH][11];
+    for (size_t s = 0; s < n; s += BATCH) {
+        size_t k = n - s < BATCH ? n - s : BATCH;
+        link_pg_exec(db, "BEGIN");
+        if (patient_index_assign(db, p, ids + s, k, m, err, sizeof err) != 0) {
+            fprintf(stderr, "%s\n", err);
+            fail();
+        }
+        for (size_t i = 0; i < k; i++)
+            patient[s + i] = m[i].patient_id;
+        if (death_link_patients(db, p, ids + s, patient + s, k, dod, err, sizeof err) != 0) {
+            fprintf(stderr, "%s\n", err);
+            fail();
+        }
+        link_pg_exec(db, "COMMIT");
+    }
+}
+
+/* Pairwise precision, recall and F1 of the linked patients against the truth. */
+static double pairwise_f1(const long *truth, const int64_t *patient, size_t n, double *precision,
+                          double *recall)
+{
+    double tp = 0, predicted = 0, actual = 0;
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = i + 1; j < n; j++) {
+            bool t = truth[i] == truth[j], q = patient[i] == patient[j];
+            tp += t && q;
+            predicted += q;
+            actual += t;
+        }
+    *precision = predicted > 0 ? tp / predicted : 1;
+    *recall = actual > 0 ? tp / actual : 1;
+    return *precision + *recall > 0 ? 2 * *precision * *recall / (*precision + *recall) : 0;
+}
+
+/* Deaths for some of the simulated people (from one of their records, sometimes without NHS
+ * number or with a typo) and decoys born the same day as one of them. row_hash holds the truth. */
+static void insert_deaths(PGconn *db, const sim_records_t *s)
+{
+    strbuf_t sql;
+    strbuf_init(&sql);
+    strbuf_append(&sql, "INSERT INTO linkage.death (nhs_number, forename, surname, date_of_birth,"
+                        " sex, postcode, date_of_death, row_hash) VALUES ");
+    int rows = 0;
+    for (size_t i = 0; i < s->n; i += 7) {
+        const link_ident_t *id = &s->ids[i];
+        if (!id->dob[0] || !id->surname[0])
+            continue;
+        bool decoy = rnd(4) == 0;
+        char fn[48], sn[48];
+        snprintf(fn, sizeof fn, "%s", decoy ? "zebedee" : id->forename);
+        snprintf(sn, sizeof sn, "%s", decoy ? "quartermaine" : id->surname);
+        if (!decoy && rnd(5) == 0)
+            typo(sn);
+        const char *nhs = decoy || rnd(3) == 0 ? "" : id->nhs;
+        strbuf_appendf(&sql,
+                       "%s('%s', $q$%s$q$, $q$%s$q$, to_date('%s', 'YYYYMMDD'), '%s', '%s',"
+                       " '2026-01-01', '%s:%ld:%zu')",
+                       rows ? ", " : "", nhs, fn, sn, id->dob, id->sex, id->postcode,
+                       decoy ? "decoy" : "person", s->truth[i], i);
+        rows++;
+    }
+    strbuf_append(&sql, " ON CONFLICT (row_hash) DO NOTHING");
+    link_pg_exec(db, sql.s);
+    strbuf_free(&sql);
+}
+
+/* Each linked death's patient holds records of the death's person; decoys link to no one. */
+static void check_deaths(PGconn *db, const sim_records_t *s, const int64_t *patient)
+{
+    char err[1024];
+    PGresult *r = db_query(db,
+                           "SELECT d.row_hash, coalesce(l.patient_id, 0) FROM linkage.death d"
+                           " LEFT JOIN linkage.death_link l USING (death_id)",
+                           0, NULL, err, sizeof err);
+    assert_non_null(r);
+    int linked = 0, people = 0;
+    for (int k = 0; k < PQntuples(r); k++) {
+        const char *h = PQgetvalue(r, k, 0);
+        int64_t pid = strtoll(PQgetvalue(r, k, 1), NULL, 10);
+        bool decoy = strncmp(h, "decoy:", 6) == 0;
+        long person = strtol(strchr(h, ':') + 1, NULL, 10);
+        people += !decoy;
+        if (pid == 0)
+            continue;
+        if (decoy) {
+            fprintf(stderr, "decoy death %s linked to patient %lld\n", h, (long long)pid);
+            fail();
+        }
+        linked++;
+        bool right = false;
+        for (size_t i = 0; i < s->n && !right; i++)
+            right = patient[i] == pid && s->truth[i] == person;
+        if (!right) {
+            fprintf(stderr, "death %s linked to the wrong patient %lld\n", h, (long long)pid);
+            fail();
+        }
+    }
+    PQclear(r);
+    printf("deaths: %d of %d people's deaths linked, every one to the right patient\n", linked,
+           people);
+    assert_true(linked >= people * 9 / 10);
+}
+
+static void run(bool noise)
+{
+    if (!conninfo[0])
+        skip();
+    sim_records_t s;
+    load_sim(&s);
+    rng_state = 0x243F6A8885A308D3u;
+    if (noise)
+        for (size_t i = 0; i < s.n; i++)
+            add_noise(&s.ids[i]);
+    char err[1024];
+    PGconn *db = db_connect(conninfo, "test_link_incremental_sim", err, sizeof err);
+    assert_non_null(db);
+    link_pg_exec(db, "TRUNCATE linkage.death_link, linkage.death, linkage.block,"
+                     " linkage.patient CASCADE");
+    insert_deaths(db, &s);
+    link_params_t p;
+    link_pg_exec(db, "BEGIN");
+    assert_int_equal(patient_index_load_params(db, &p, err, sizeof err), 0);
+    link_pg_exec(db, "COMMIT");
+    int64_t *patient = calloc(s.n, sizeof *patient);
+    assert_non_null(patient);
+    link_all(db, &p, s.ids, s.n, patient);
+    double precision, recall, f1 = pairwise_f1(s.truth, patient, s.n, &precision, &recall);
+    printf("%s: %zu records, pairwise precision %.4f recall %.4f F1 %.4f\n",
+           noise ? "with our noise" : "as simulated", s.n, precision, recall, f1);
+    assert_true(f1 >= 0.995);
+    check_deaths(db, &s, patient);
+    free(patient);
+    free(s.ids);
+    free(s.truth);
+    PQfinish(db);
+}
+
+static void test_f1_on_simulated_records(void **state)
+{
+    (void)state;
+    run(false);
+}
+
+static void test_f1_with_noise_of_our_own(void **state)
+{
+    (void)state;
+    run(true);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_f1_on_simulated_records),
+        cmocka_unit_test(test_f1_with_noise_of_our_own),
+    };
+    return cmocka_run_group_tests(tests, group_setup, NULL);
+}

@@ -1,0 +1,80 @@
+/* test_link_optout.c - the national data opt-out on a real PostgreSQL ($NCAP_TEST_PG): records of
+ * opted-out patients are withheld only for audits the opt-out applies to, counted once per record
+ * version per audit, trust and submission, and nothing kept names the patient. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "link_pg_fixture.h"
+#include "optout.h"
+
+static char conninfo[1024];
+
+static int group_setup(void **state)
+{
+    (void)state;
+    return link_pg_create("ncap_test_link_optout", conninfo, sizeof conninfo);
+}
+
+static void withhold(PGconn *db, const optout_record_t *recs, size_t n, bool *withheld)
+{
+    char err[1024];
+    link_pg_exec(db, "BEGIN");
+    if (optout_withhold(db, recs, n, withheld, err, sizeof err) != 0) {
+        fprintf(stderr, "%s\n", err);
+        fail();
+    }
+    link_pg_exec(db, "COMMIT");
+}
+
+static void test_opted_out_records_go_no_further_and_are_counted(void **state)
+{
+    (void)state;
+    if (!conninfo[0])
+        skip();
+    char err[1024];
+    PGconn *db = db_connect(conninfo, "test_link_optout", err, sizeof err);
+    assert_non_null(db);
+    link_pg_exec(db, "INSERT INTO linkage.optout (nhs_number) VALUES ('4010232137')");
+    optout_record_t recs[] = {
+        {1, 1, "nela", "RH8", 10, "4010232137", true},  /* opted out, audit applies: withheld */
+        {2, 1, "nela", "RH8", 10, "4505577104", true},  /* not opted out */
+        {3, 1, "nhfd", "RH8", 11, "4010232137", false}, /* the opt-out does not apply to nhfd */
+        {4, 1, "nela", "RH8", 10, "", true},            /* no valid NHS number */
+        {5, 1, "nela", "RTH", 12, "4010232137", true},  /* withheld, another trust */
+    };
+    bool withheld[5];
+    withhold(db, recs, 5, withheld);
+    assert_true(withheld[0]);
+    assert_false(withheld[1]);
+    assert_false(withheld[2]);
+    assert_false(withheld[3]);
+    assert_true(withheld[4]);
+    /* the same record again, and a new version of it: counted once per version */
+    optout_record_t again[] = {recs[0], {1, 2, "nela", "RH8", 10, "4010232137", true}};
+    withhold(db, again, 2, withheld);
+    assert_true(withheld[0] && withheld[1]);
+    assert_int_equal(link_pg_count(db, "SELECT records FROM linkage.optout_count"
+                                       " WHERE audit = 'nela' AND trust = 'RH8'"
+                                       " AND submission_id = 10"),
+                     2);
+    assert_int_equal(link_pg_count(db, "SELECT sum(records) FROM linkage.optout_count"), 3);
+    /* what is kept has no column that could name the patient */
+    assert_int_equal(link_pg_count(db, "SELECT count(*) FROM information_schema.columns"
+                                       " WHERE table_schema = 'linkage' AND table_name IN"
+                                       " ('optout_count', 'optout_withheld') AND column_name"
+                                       " NOT IN ('audit', 'trust', 'submission_id', 'records',"
+                                       " 'record_id', 'version')"),
+                     0);
+    PQfinish(db);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_opted_out_records_go_no_further_and_are_counted),
+    };
+    return cmocka_run_group_tests(tests, group_setup, NULL);
+}
