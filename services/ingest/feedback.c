@@ -17,6 +17,7 @@ void feedback_summary_to_message(const feedback_summary_t *s, Ncap__V1__Feedback
     m->rejected_ingest = s->rejected_ingest;
     m->validated = s->validated;
     m->rejected_validation = s->rejected_validation;
+    m->withheld = s->withheld;
     m->in_flight = s->in_flight;
     m->errors = s->errors;
     m->warnings = s->warnings;
@@ -35,6 +36,7 @@ void feedback_summary_from_message(const Ncap__V1__FeedbackSummary *m, feedback_
     s->rejected_ingest = m->rejected_ingest;
     s->validated = m->validated;
     s->rejected_validation = m->rejected_validation;
+    s->withheld = m->withheld;
     s->in_flight = m->in_flight;
     s->errors = m->errors;
     s->warnings = m->warnings;

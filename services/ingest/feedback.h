@@ -13,6 +13,7 @@ typedef struct {
     char received_at[32]; /* ISO 8601, UTC */
     unsigned rows, stored, unchanged, rejected_ingest;
     unsigned validated, rejected_validation;
+    unsigned withheld;  /* stored, then withheld by linkage under the national data opt-out */
     unsigned in_flight; /* stored but not yet through validation: 0 when the pipeline is done */
     unsigned long long errors, warnings;
 } feedback_summary_t;

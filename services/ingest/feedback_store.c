@@ -20,7 +20,7 @@ int feedback_store_find(PGconn *db, int64_t submission_id, const char *trust, in
         "SELECT s.audit, s.trust, s.filename,"
         " to_char(s.received_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),"
         " s.rows, s.accepted, s.unchanged, s.rejected, c.validated, c.rejected_validation,"
-        " c.errors, c.warnings"
+        " c.errors, c.warnings, c.withheld"
         " FROM ingest.submission s LEFT JOIN LATERAL ("
         "  SELECT (SELECT count(*) FROM validation.record v WHERE v.submission_id = "
         "s.submission_id)"
@@ -28,7 +28,9 @@ int feedback_store_find(PGconn *db, int64_t submission_id, const char *trust, in
         "         (SELECT count(*) FROM validation.record v WHERE v.submission_id = s.submission_id"
         "           AND NOT v.valid) AS rejected_validation,"
         "         count(*) FILTER (WHERE severity = 'error') AS errors,"
-        "         count(*) FILTER (WHERE severity <> 'error') AS warnings"
+        "         count(*) FILTER (WHERE severity <> 'error') AS warnings,"
+        "         (SELECT coalesce(sum(o.records), 0) FROM linkage.optout_count o"
+        "           WHERE o.submission_id = s.submission_id) AS withheld"
         "  FROM (SELECT severity FROM ingest.problem WHERE submission_id = s.submission_id"
         "        UNION ALL SELECT severity FROM linkage.problem"
         "          WHERE submission_id = s.submission_id"
@@ -55,8 +57,9 @@ int feedback_store_find(PGconn *db, int64_t submission_id, const char *trust, in
         summary->rejected_validation = (unsigned)strtoul(PQgetvalue(r, 0, 9), NULL, 10);
         summary->errors = strtoull(PQgetvalue(r, 0, 10), NULL, 10);
         summary->warnings = strtoull(PQgetvalue(r, 0, 11), NULL, 10);
-        summary->in_flight =
-            summary->stored > summary->validated ? summary->stored - summary->validated : 0;
+        summary->withheld = (unsigned)strtoul(PQgetvalue(r, 0, 12), NULL, 10);
+        unsigned done = summary->validated + summary->withheld;
+        summary->in_flight = summary->stored > done ? summary->stored - done : 0;
     }
     PQclear(r);
     return 1;

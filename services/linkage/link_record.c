@@ -120,11 +120,7 @@ void link_outcome_clear(link_outcome_t *out)
 
 bool link_record_wants_linked(const audit_def_t *def, const char *name)
 {
-    /* audit_def does not parse `linked:` on this branch yet (issue 3 adds it): until it does,
-     * every definition is taken to list the three names linkage knows. */
-    (void)def;
-    return strcmp(name, "date_of_death") == 0 || strcmp(name, "imd_decile") == 0 ||
-           strcmp(name, "imd_quintile") == 0;
+    return audit_def_linked(def, name) != NULL;
 }
 
 int link_record_add_linked(const audit_def_t *def, link_outcome_t *out, const char *date_of_death,

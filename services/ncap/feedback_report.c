@@ -37,6 +37,8 @@ void feedback_report_text_summary(FILE *out, int64_t submission_id, const feedba
                 ", %u unchanged (identical to a version already sent: their feedback is with "
                 "that submission)",
                 s->unchanged);
+    if (s->withheld)
+        fprintf(out, ", %u withheld (the patient opted out of the use of their data)", s->withheld);
     fputs("\n", out);
     fprintf(out, "problems: %llu error%s, %llu warning%s\n", s->errors, s->errors == 1 ? "" : "s",
             s->warnings, s->warnings == 1 ? "" : "s");
