@@ -1,9 +1,10 @@
 /* test_link_incremental_sim.c - accuracy of incremental linkage on the simulator's records with
  * its truth ($NCAP_TEST_PG): records arrive in batches as the daemon sees them, once as the
  * simulator writes them and once with noise of our own (NHS numbers dropped, surname and forename
- * typos, day and month swapped, postcodes changed). Pairwise F1 over all record pairs must be at
- * least 0.995, and every death in the register links to the right patient or to none (decoys:
- * people born the same day who are not in the audit). */
+ * typos, day and month swapped, postcodes changed) on top of the simulator's own. Pairwise F1 over
+ * all record pairs must be at least 0.995 as simulated and 0.99 with the doubled noise, and every
+ * death in the register links to the right patient or to none (decoys: people born the same day
+ * who are not in the audit). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -247,7 +248,7 @@ static void check_deaths(PGconn *db, const sim_records_t *s, const int64_t *pati
     assert_true(linked >= people * 9 / 10);
 }
 
-static void run(bool noise)
+static void run(bool noise, double min_f1)
 {
     if (!conninfo[0])
         skip();
@@ -273,7 +274,7 @@ static void run(bool noise)
     double precision, recall, f1 = pairwise_f1(s.truth, patient, s.n, &precision, &recall);
     printf("%s: %zu records, pairwise precision %.4f recall %.4f F1 %.4f\n",
            noise ? "with our noise" : "as simulated", s.n, precision, recall, f1);
-    assert_true(f1 >= 0.995);
+    assert_true(f1 >= min_f1);
     check_deaths(db, &s, patient);
     free(patient);
     free(s.ids);
@@ -284,13 +285,15 @@ static void run(bool noise)
 static void test_f1_on_simulated_records(void **state)
 {
     (void)state;
-    run(false);
+    run(false, 0.995); /* issue 4's figure, on the simulator's own identifier noise */
 }
 
 static void test_f1_with_noise_of_our_own(void **state)
 {
     (void)state;
-    run(true);
+    /* our noise on top of the simulator's: about twice the errors of real submissions, a check
+     * that accuracy degrades gently rather than a target of the issue */
+    run(true, 0.99);
 }
 
 int main(void)
