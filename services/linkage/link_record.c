@@ -28,14 +28,9 @@ static const audit_field_t *field_linked_as(const audit_def_t *def, const char *
     return NULL;
 }
 
-int link_record_prepare(const audit_def_t *def, int64_t record_id, const ncap_record_t *raw,
-                        link_outcome_t *out)
+void link_record_check_identifiers(const audit_def_t *def, const ncap_record_t *raw,
+                                   link_outcome_t *out)
 {
-    (void)record_id;
-    memset(out, 0, sizeof *out);
-    out->pseudo = ncap_record_new();
-    if (!out->pseudo)
-        return -1;
     char digits[11] = "";
     const audit_field_t *nf = field_linked_as(def, "nhs_number");
     if (nf) {
@@ -80,6 +75,17 @@ int link_record_prepare(const audit_def_t *def, int64_t record_id, const ncap_re
             add_problem(out, df->name, v && *v ? "dob_invalid" : "dob_missing", "warning", msg);
         }
     }
+}
+
+int link_record_prepare(const audit_def_t *def, int64_t record_id, const ncap_record_t *raw,
+                        link_outcome_t *out)
+{
+    (void)record_id;
+    memset(out, 0, sizeof *out);
+    out->pseudo = ncap_record_new();
+    if (!out->pseudo)
+        return -1;
+    link_record_check_identifiers(def, raw, out);
     link_ident_from_record(def, raw, &out->ident);
     const audit_field_t *lf = field_linked_as(def, "lsoa");
     const char *lsoa = lf ? ncap_record_get(raw, lf->name) : NULL;

@@ -103,8 +103,9 @@ typedef struct {
     bool history_derived; /* some of them are derived */
     char *texts;          /* those slots' texts of each keyed row, NUL-separated */
     size_t n_texts, cap_texts;
-    audit_def_t ids_only; /* def without derived fields: linkage's identifier checks */
-    linked_row_t *linked; /* rows of patients with more than one row, by row */
+    audit_def_t ids_only;    /* def without derived fields: linkage's identifier checks */
+    link_outcome_t link_out; /* scratch for those checks: only its problems are used */
+    linked_row_t *linked;    /* rows of patients with more than one row, by row */
     size_t n_linked;
 } engine_t;
 
@@ -221,15 +222,12 @@ static int check_identifiers(engine_t *e, int row)
         if (v && ncap_record_set(e->raw, def->fields[link_slots[i]].name, v) != 0)
             return -1;
     }
-    link_outcome_t lo;
-    if (link_record_prepare(&e->ids_only, row, e->raw, &lo) != 0) {
-        link_outcome_clear(&lo);
-        return -1;
+    e->link_out.n_problems = 0;
+    link_record_check_identifiers(&e->ids_only, e->raw, &e->link_out);
+    for (int i = 0; i < e->link_out.n_problems; i++) {
+        const link_problem_t *p = &e->link_out.problems[i];
+        report(e->o, row, p->field, p->rule, p->severity, "", p->message);
     }
-    for (int i = 0; i < lo.n_problems; i++)
-        report(e->o, row, lo.problems[i].field, lo.problems[i].rule, lo.problems[i].severity, "",
-               lo.problems[i].message);
-    link_outcome_clear(&lo);
     /* the identifiers linkage does not check itself, e.g. the postcode: never fatal */
     for (size_t i = 0; i < def->n_fields; i++) {
         const audit_field_t *f = &def->fields[i];
