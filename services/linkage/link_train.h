@@ -9,7 +9,11 @@
  * The prior differs in meaning: fs_model's is the share of matches among all pairs of the
  * sample; ncap-linkd's is that a record and one held patient are the same person. A sample record
  * matches fs_prior * (n - 1) other records on average, and held patients number total_patients,
- * so the daemon's prior is fs_prior * (n - 1) / total_patients. */
+ * so the daemon's prior is fs_prior * (n - 1) / total_patients.
+ *
+ * The index keeps each distinct set of identifiers of a patient once, so two records of one person
+ * with identical identifiers count as one: m learned here leans towards disagreement (a cautious
+ * bias: agreement weighs a little less than it would with every record). */
 #ifndef NCAP_LINK_TRAIN_H
 #define NCAP_LINK_TRAIN_H
 
