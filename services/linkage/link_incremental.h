@@ -7,8 +7,8 @@
  * Parameters: documented defaults (link_params_default), not learned per instance. Why: records
  * arrive one by one, so early on there is too little data for EM to be stable, and every linkage
  * instance must score alike. The defaults are stored in the linkage schema (linkage.match_param)
- * on first start; an operator may replace them there (e.g. with m and u learned offline by
- * `ncap link` on a quarter's records); every instance uses them from its next start. */
+ * on first start; `ncap link-train` replaces them there with m, u and the prior learned from the
+ * index (link_train.h), and every instance loads them again at its next batch. */
 #ifndef NCAP_LINK_INCREMENTAL_H
 #define NCAP_LINK_INCREMENTAL_H
 

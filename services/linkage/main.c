@@ -23,6 +23,7 @@ typedef struct {
     unsigned char key[PSEUDONYM_KEY_BYTES];
     link_params_t params;
     int params_loaded;
+    double params_version; /* the setting params_version when params were loaded */
 } linkage_t;
 
 /* Columns of a linkage problem: record_id, version, field, rule, severity, message. */
@@ -237,10 +238,18 @@ static int process(void *state, PGconn *db, const stage_batch_t *in, stage_batch
         rc = 0;
         goto done;
     }
-    if (!lk->params_loaded) {
+    /* Parameters replaced (`ncap link-train`) are loaded again at the next batch, so that every
+     * instance scores alike: one primary-key lookup per batch. */
+    double version;
+    if (patient_index_params_version(db, &version, err, errlen) != 0)
+        goto done;
+    if (!lk->params_loaded || version != lk->params_version) {
         if (patient_index_load_params(db, &lk->params, err, errlen) != 0)
             goto done;
+        if (lk->params_loaded)
+            ncap_log(LOG_INFO, "linkage parameters loaded again", NULL);
         lk->params_loaded = 1;
+        lk->params_version = version;
     }
     if (skip_processed(db, items, n, err, errlen) != 0 ||
         apply_optout(db, items, n, err, errlen) != 0 ||

@@ -10,9 +10,10 @@
 #include "pg_columns.h"
 #include "strbuf.h"
 
-int patient_index_load_params(PGconn *db, link_params_t *p, char *err, size_t errlen)
+int patient_index_store_params(PGconn *db, const link_params_t *p, bool replace, char *err,
+                               size_t errlen)
 {
-    link_params_default(p);
+    assert(p);
     pg_columns_t a;
     pg_columns_open(&a, 4);
     for (size_t f = 0; f < LI_NFIELDS; f++)
@@ -30,16 +31,45 @@ int patient_index_load_params(PGconn *db, link_params_t *p, char *err, size_t er
     snprintf(thr, sizeof thr, "%.17g", p->threshold);
     const char *pv[] = {a.params[0], a.params[1], a.params[2], a.params[3], prior, thr};
     int rc =
-        db_execp(db,
-                 "WITH a AS (INSERT INTO linkage.match_param (field, level, m, u)"
-                 " SELECT * FROM unnest($1::text[], $2::smallint[], $3::float8[], $4::float8[])"
-                 " ON CONFLICT DO NOTHING)"
-                 " INSERT INTO linkage.match_setting (name, value) VALUES"
-                 " ('log2_prior_odds', $5::float8), ('threshold', $6::float8)"
-                 " ON CONFLICT DO NOTHING",
-                 6, pv, err, errlen);
+        replace ? db_execp(db,
+                           "WITH a AS (INSERT INTO linkage.match_param (field, level, m, u)"
+                           " SELECT * FROM unnest($1::text[], $2::smallint[], $3::float8[],"
+                           " $4::float8[]) ON CONFLICT (field, level) DO UPDATE SET m = excluded.m,"
+                           " u = excluded.u)"
+                           " INSERT INTO linkage.match_setting (name, value) VALUES"
+                           " ('log2_prior_odds', $5::float8), ('threshold', $6::float8),"
+                           " ('params_version', coalesce((SELECT value FROM linkage.match_setting"
+                           " WHERE name = 'params_version'), 0) + 1)"
+                           " ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+                           6, pv, err, errlen)
+                : db_execp(db,
+                           "WITH a AS (INSERT INTO linkage.match_param (field, level, m, u)"
+                           " SELECT * FROM unnest($1::text[], $2::smallint[], $3::float8[],"
+                           " $4::float8[]) ON CONFLICT DO NOTHING)"
+                           " INSERT INTO linkage.match_setting (name, value) VALUES"
+                           " ('log2_prior_odds', $5::float8), ('threshold', $6::float8)"
+                           " ON CONFLICT DO NOTHING",
+                           6, pv, err, errlen);
     pg_columns_free(&a);
-    if (rc != 0)
+    return rc;
+}
+
+int patient_index_params_version(PGconn *db, double *version, char *err, size_t errlen)
+{
+    PGresult *r =
+        db_query(db, "SELECT value FROM linkage.match_setting WHERE name = 'params_version'", 0,
+                 NULL, err, errlen);
+    if (!r)
+        return -1;
+    *version = PQntuples(r) > 0 ? strtod(PQgetvalue(r, 0, 0), NULL) : 0;
+    PQclear(r);
+    return 0;
+}
+
+int patient_index_load_params(PGconn *db, link_params_t *p, char *err, size_t errlen)
+{
+    link_params_default(p);
+    if (patient_index_store_params(db, p, false, err, errlen) != 0)
         return -1;
     PGresult *r = db_query(db,
                            "SELECT field, level, m, u FROM linkage.match_param UNION ALL"

@@ -11,6 +11,7 @@
 #define NCAP_PATIENT_INDEX_H
 
 #include <libpq-fe.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -29,6 +30,13 @@ typedef struct {
 /* Reads the parameters from linkage.match_param and linkage.match_setting, first storing the
  * defaults (link_params_default) where none are stored. Returns 0, or -1 with err. */
 int patient_index_load_params(PGconn *db, link_params_t *p, char *err, size_t errlen);
+/* Stores p: where none are stored (replace false), or in place of those stored (replace true),
+ * then also adding 1 to the setting params_version, by which every ncap-linkd instance sees that
+ * it must load them again. Returns 0, or -1 with err. */
+int patient_index_store_params(PGconn *db, const link_params_t *p, bool replace, char *err,
+                               size_t errlen);
+/* The setting params_version into *version (0 when none is stored). Returns 0, or -1 with err. */
+int patient_index_params_version(PGconn *db, double *version, char *err, size_t errlen);
 
 /* Assigns each of the n records (identifiers ids[i]) to a patient, inside the caller's
  * transaction: locks the blocking keys, scores each record against the candidate patients of its

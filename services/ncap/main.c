@@ -20,6 +20,7 @@ static const command_t commands[] = {
     {"funnel", cmd_funnel, "funnel plot limits and outlier flags, with overdispersion"},
     {"spc", cmd_spc, "statistical process control (XmR, Making Data Count rules)"},
     {"link", cmd_link, "find the same person across records (probabilistic record linkage)"},
+    {"link-train", cmd_link_train, "learn ncap-linkd's linkage parameters from its patient index"},
     {"validate", cmd_validate, "check a trust's file offline: every problem, row by row"},
     {"feedback", cmd_feedback, "every problem the pipeline found in one of a trust's submissions"},
     {"report", cmd_report, "data-quality reports: completeness per field, trust and month"},

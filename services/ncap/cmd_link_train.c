@@ -1,0 +1,176 @@
+/* ncap link-train - learns ncap-linkd's linkage parameters from the patient index */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "commands.h"
+#include "db.h"
+#include "link_train.h"
+#include "patient_index.h"
+#include "usage_error.h"
+
+#define CMD "link-train"
+
+static void usage(void)
+{
+    printf("usage: ncap link-train [--sample N] [--seed S] [--dry-run]\n\n"
+           "Learns the parameters ncap-linkd scores with, without labels, from the identifiers\n"
+           "held in the patient index (linkage.block): u from random pairs, m by\n"
+           "expectation-maximisation over the blocking passes, the prior from the data, as\n"
+           "`ncap link` does. Prints the learned m and u per field and level and the prior\n"
+           "beside the current ones, then stores them (linkage.match_param, match_setting) in\n"
+           "one transaction; every ncap-linkd instance loads them at its next batch.\n\n"
+           "  --sample N  train on N patients chosen by the seed (default: all)\n"
+           "  --seed S    seed of the sample and of the random pairs (default 1); the same\n"
+           "              index and seed give the same parameters\n"
+           "  --dry-run   print, store nothing\n\n"
+           "Refuses when the sample holds fewer than %d patients or the fit is degenerate.\n"
+           "Reads and writes PostgreSQL through $NCAP_PG.\n",
+           LINK_TRAIN_MIN_PATIENTS);
+}
+
+static int parse_count(const char *s, unsigned long long *out)
+{
+    char *end;
+    if (!s[0] || s[0] == '-')
+        return -1;
+    *out = strtoull(s, &end, 10);
+    return *end ? -1 : 0;
+}
+
+/* The sample's identifiers (distinct sets per patient, in a fixed order) into *ids, the
+ * patients sampled into *npatients and all patients held into *total. */
+static int read_sample(PGconn *db, unsigned long long sample, unsigned long long seed,
+                       link_ident_t **ids, size_t *n, size_t *npatients, size_t *total, char *err,
+                       size_t errlen)
+{
+    char lim[32], sd[32];
+    snprintf(lim, sizeof lim, "%llu", sample);
+    snprintf(sd, sizeof sd, "%lld", (long long)seed);
+    const char *pv[] = {sample ? lim : NULL, sd};
+    PGresult *r =
+        db_query(db,
+                 "WITH p AS (SELECT DISTINCT patient_id FROM linkage.block),"
+                 " s AS (SELECT patient_id FROM p ORDER BY hashtextextended(patient_id::text,"
+                 "   $2::bigint), patient_id LIMIT $1::bigint)"
+                 " SELECT DISTINCT b.patient_id, b.nhs_number, b.forename, b.surname, b.dob, b.sex,"
+                 "   b.postcode, (SELECT count(*) FROM s), (SELECT count(*) FROM p)"
+                 " FROM linkage.block b JOIN s USING (patient_id) ORDER BY 1, 2, 3, 4, 5, 6, 7",
+                 2, pv, err, errlen);
+    if (!r)
+        return -1;
+    size_t rows = (size_t)PQntuples(r);
+    *ids = calloc(rows + 1, sizeof **ids);
+    if (!*ids) {
+        PQclear(r);
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    for (size_t i = 0; i < rows; i++) {
+        int k = (int)i;
+        link_ident_from_values(PQgetvalue(r, k, 1), PQgetvalue(r, k, 2), PQgetvalue(r, k, 3),
+                               PQgetvalue(r, k, 4), PQgetvalue(r, k, 5), PQgetvalue(r, k, 6),
+                               &(*ids)[i]);
+    }
+    *n = rows;
+    *npatients = rows ? (size_t)strtoull(PQgetvalue(r, 0, 7), NULL, 10) : 0;
+    *total = rows ? (size_t)strtoull(PQgetvalue(r, 0, 8), NULL, 10) : 0;
+    PQclear(r);
+    return 0;
+}
+
+static void print_params(const link_params_t *cur, const link_params_t *learned)
+{
+    printf("%-11s %5s %12s %12s %12s %12s\n", "field", "level", "m", "u", "current_m", "current_u");
+    for (size_t f = 0; f < LI_NFIELDS; f++)
+        for (size_t l = 1; l < link_field_levels(f); l++)
+            printf("%-11s %5zu %12.6g %12.6g %12.6g %12.6g\n", link_field_name(f), l,
+                   learned->m[f][l], learned->u[f][l], cur->m[f][l], cur->u[f][l]);
+    printf("log2_prior_odds %.4f (current %.4f)\n", learned->log2_prior_odds, cur->log2_prior_odds);
+}
+
+int cmd_link_train(int argc, char **argv)
+{
+    unsigned long long sample = 0, seed = 1;
+    int dry_run = 0;
+    static const struct option opts[] = {{"sample", required_argument, 0, 'n'},
+                                         {"seed", required_argument, 0, 's'},
+                                         {"dry-run", no_argument, 0, 'd'},
+                                         {"help", no_argument, 0, 'h'},
+                                         {0, 0, 0, 0}};
+    optind = 1;
+    int c;
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        if (c == 'h') {
+            usage();
+            return 0;
+        } else if (c == 'n') {
+            if (parse_count(optarg, &sample) != 0 || sample == 0)
+                return usage_error(CMD, "--sample has value \"%s\", expected a positive integer",
+                                   optarg);
+        } else if (c == 's') {
+            if (parse_count(optarg, &seed) != 0)
+                return usage_error(CMD, "--seed has value \"%s\", expected an integer >= 0",
+                                   optarg);
+        } else if (c == 'd')
+            dry_run = 1;
+        else
+            return usage_error(CMD, "unknown option");
+    }
+    if (optind != argc)
+        return usage_error(CMD, "unexpected argument \"%s\"", argv[optind]);
+
+    char err[1024];
+    PGconn *db = db_connect(NULL, "ncap " CMD, err, sizeof err);
+    if (!db) {
+        fprintf(stderr,
+                "ncap " CMD ": %s\n(set NCAP_PG, or use deploy/local/ncap for the local"
+                " deployment)\n",
+                err);
+        return 2;
+    }
+    link_ident_t *ids = NULL;
+    size_t n = 0, npatients = 0, total = 0;
+    link_params_t cur, learned;
+    int rc = 2;
+    /* one snapshot for reading, one transaction for writing */
+    if (db_exec(db, "BEGIN ISOLATION LEVEL REPEATABLE READ", err, sizeof err) != 0 ||
+        patient_index_load_params(db, &cur, err, sizeof err) != 0 ||
+        read_sample(db, sample, seed, &ids, &n, &npatients, &total, err, sizeof err) != 0) {
+        fprintf(stderr, "ncap " CMD ": %s\n", err);
+        goto done;
+    }
+    rc = 1;
+    if (npatients < LINK_TRAIN_MIN_PATIENTS) {
+        fprintf(stderr,
+                "ncap " CMD ": sample too small: %zu patients, at least %d needed (the index"
+                " holds %zu)\n",
+                npatients, LINK_TRAIN_MIN_PATIENTS, total);
+        goto done;
+    }
+    printf("trained on %zu identifier sets of %zu patients (of %zu held), seed %llu\n", n,
+           npatients, total, seed);
+    if (link_train(ids, n, total, seed, &cur, &learned, err, sizeof err) != 0) {
+        fprintf(stderr, "ncap " CMD ": %s; parameters left unchanged\n", err);
+        goto done;
+    }
+    print_params(&cur, &learned);
+    if (dry_run) {
+        printf("dry run: nothing stored\n");
+        rc = 0;
+        goto done;
+    }
+    if (patient_index_store_params(db, &learned, true, err, sizeof err) != 0 ||
+        db_exec(db, "COMMIT", err, sizeof err) != 0) {
+        fprintf(stderr, "ncap " CMD ": could not store the parameters: %s\n", err);
+        rc = 2;
+        goto done;
+    }
+    printf("stored; ncap-linkd instances load them at their next batch\n");
+    rc = 0;
+done:
+    free(ids);
+    PQfinish(db); /* rolls back whatever was not committed */
+    return rc;
+}
