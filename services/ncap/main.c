@@ -33,7 +33,7 @@ static void usage(FILE *f)
                "The National Clinical Audit Pipeline: trusts' audit records in, benchmarked\n"
                "quarterly outputs out.\n\ncommands:\n");
     for (const command_t *c = commands; c->name; c++)
-        fprintf(f, "  %-9s %s\n", c->name, c->summary);
+        fprintf(f, "  %-10s %s\n", c->name, c->summary);
     fprintf(f, "\nenvironment: NCAP_PG (PostgreSQL connection string), NCAP_AUDIT_DIR (audit\n"
                "definitions), NCAP_INGEST (ingest endpoint for submit, else found via NCAP_PG)\n");
 }
