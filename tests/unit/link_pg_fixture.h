@@ -8,34 +8,20 @@
 
 #include "db.h"
 #include "migrate.h"
+#include "pg_test_db.h"
 
 /* Creates database dbname (dropping one left behind), migrates it, and writes its conninfo into
  * conninfo. Returns 0 (conninfo "" when $NCAP_TEST_PG is unset), or -1. */
 static inline int link_pg_create(const char *dbname, char *conninfo, size_t len)
 {
-    conninfo[0] = '\0';
-    const char *base = getenv("NCAP_TEST_PG");
-    if (!base || !*base)
+    char err[1024];
+    if (pg_test_db_create(dbname, conninfo, len) != 0)
+        return -1;
+    if (!conninfo[0])
         return 0;
-    char err[1024], sql[256];
-    PGconn *db = db_connect(base, dbname, err, sizeof err);
-    if (!db) {
-        fprintf(stderr, "%s: %s\n", dbname, err);
-        return -1;
-    }
-    snprintf(sql, sizeof sql, "DROP DATABASE IF EXISTS %s", dbname);
-    int rc = db_exec(db, sql, err, sizeof err);
-    snprintf(sql, sizeof sql, "CREATE DATABASE %s", dbname);
-    rc |= db_exec(db, sql, err, sizeof err);
-    PQfinish(db);
-    if (rc != 0) {
-        fprintf(stderr, "%s: %s\n", dbname, err);
-        return -1;
-    }
-    snprintf(conninfo, len, "%s dbname=%s", base, dbname);
-    db = db_connect(conninfo, dbname, err, sizeof err);
+    PGconn *db = db_connect(conninfo, dbname, err, sizeof err);
     int applied = 0;
-    rc = db ? migrate_run(db, &applied, err, sizeof err) : -1;
+    int rc = db ? migrate_run(db, &applied, err, sizeof err) : -1;
     if (rc != 0)
         fprintf(stderr, "%s: %s\n", dbname, err);
     PQfinish(db);
