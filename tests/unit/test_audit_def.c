@@ -642,8 +642,9 @@ static void test_history_rules_load(void **state)
     assert_string_equal(r->id, "probable_duplicate_episode");
     assert_non_null(r->history);
     assert_null(r->check);
-    assert_int_equal(r->history->n_same, 1);
+    assert_int_equal(r->history->n_same, 2);
     assert_string_equal(r->history->same[0], "fracture_side");
+    assert_string_equal(r->history->same[1], "trust_code");
     assert_string_equal(r->history->date, "arrival_datetime");
     assert_true(r->history->within_days == 30);
     audit_def_destroy(&def);

@@ -160,9 +160,9 @@ static void test_probable_duplicate_episode(void **state)
     assert_int_equal(r.rc, 0);
     assert_string_equal(r.out, REPORT_HEADER
                         "2,arrival_datetime,probable_duplicate_episode,warning,2026-01-15T08:00,"
-                        "another record of this patient has a fracture on the same side (L) with "
-                        "arrival in the 30 days up to this one (2026-01-15T08:00): probably the "
-                        "same episode sent twice\n");
+                        "another record of this patient from this trust has a fracture on the "
+                        "same side (L) with arrival in the 30 days up to this one "
+                        "(2026-01-15T08:00): probably the same episode sent twice\n");
     assert_non_null(strstr(r.err, ": 4 data rows, 0 errors, 1 warnings\n"));
     result_free(&r);
 }

@@ -26,6 +26,7 @@ static ncap_record_t *episode(const char *side, const char *arrival)
     ncap_record_t *r = ncap_record_new();
     ncap_record_set(r, "fracture_side", side);
     ncap_record_set(r, "arrival_datetime", arrival);
+    ncap_record_set(r, "trust_code", "RR8");
     return r;
 }
 
@@ -63,6 +64,9 @@ static void test_pairs(void **state)
     ncap_record_t *a = episode("R", "2026-01-20T08:00"), *b = episode("R", "2026-01-20T08:00");
     history_record_t ha = {a, 7}, hb = {b, 3};
     assert_true(history_rule_broken_by(def, dup_rule(def), &ha, &hb));
+    /* the same fracture at another trust is a transfer, not a duplicate */
+    ncap_record_set(b, "trust_code", "RH8");
+    assert_false(history_rule_broken_by(def, dup_rule(def), &ha, &hb));
     /* a record never breaks the rule against itself */
     assert_false(history_rule_broken_by(def, dup_rule(def), &ha, &ha));
     ncap_record_destroy(&a);
@@ -94,8 +98,8 @@ static void test_validate_history_reports_once(void **state)
             assert_string_equal(p->severity, "warning");
             assert_string_equal(p->value, "2026-01-05T09:00");
             assert_string_equal(p->message,
-                                "another record of this patient has a fracture on the same side "
-                                "(L) with arrival in the 30 days up to this one "
+                                "another record of this patient from this trust has a fracture on "
+                                "the same side (L) with arrival in the 30 days up to this one "
                                 "(2026-01-05T09:00): probably the same episode sent twice");
         }
         validation_result_free(&res);
