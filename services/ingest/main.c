@@ -7,6 +7,7 @@
 #include <zmq.h>
 
 #include "audit_cache.h"
+#include "curve_auth.h"
 #include "daemon.h"
 #include "db.h"
 #include "feedback_store.h"
@@ -50,16 +51,21 @@ typedef struct {
     audit_cache_t *audits;
     pending_t pending[MAX_PENDING];
     unsigned long long records;
+    curve_auth_t *auth; /* CurveZMQ with trusts' keys, or NULL */
 } ingest_t;
 
-/* The trust a request speaks for: the one place that decides it. Today it is the trust the
- * client states, as `ncap submit` always has; once the endpoint authenticates trusts with
- * CurveZMQ, this returns the trust ZAP authenticated (zmq_msg_gets(body, "User-Id")) instead, and
- * submissions and feedback both follow. */
-static const char *caller_trust(zmq_msg_t *body, const char *stated)
+/* The trust a request speaks for: the one place that decides it, for submissions and feedback
+ * alike. With CurveZMQ on (NCAP_CURVE_SECRET_FILE), it is the trust whose key the ZAP handler
+ * accepted (the message's User-Id), and a request stating another trust gets NULL: refused. Without
+ * it, the trust the client states (a deployment where the network is the only protection). */
+static const char *caller_trust(const ingest_t *in, zmq_msg_t *body, const char *stated)
 {
-    (void)body;
-    return stated;
+    if (!in->auth)
+        return stated;
+    const char *user = zmq_msg_gets(body, "User-Id");
+    if (!user || !*user || strcmp(user, stated) != 0)
+        return NULL;
+    return user;
 }
 
 /* Sends a packed reply (any message type) to the client identity names. */
@@ -278,10 +284,17 @@ static void handle_feedback(ingest_t *in, zmq_msg_t *identity, zmq_msg_t *body)
                              "could not decode the request: not an ncap.v1.FeedbackRequest");
         return;
     }
-    const char *trust = caller_trust(body, req->trust);
+    const char *trust = caller_trust(in, body, req->trust);
     char err[1024], msg[1200];
     feedback_summary_t sum;
     int found = 0;
+    if (!trust) {
+        snprintf(msg, sizeof msg,
+                 "request refused: this connection is not authenticated as trust \"%.20s\"",
+                 req->trust);
+        reply_feedback_error(in, identity, NCAP__V1__FEEDBACK_REPLY__KIND__ERROR, msg);
+        goto out;
+    }
     if (ods_code_kind(trust) == ODS_CODE_INVALID) {
         snprintf(msg, sizeof msg, "request refused: trust \"%.20s\" is not an ODS trust code",
                  trust);
@@ -382,7 +395,15 @@ static void handle(ingest_t *in, zmq_msg_t *identity, zmq_msg_t *body)
                     "request refused: missing or over-long client token or audit");
         goto out;
     }
-    const char *trust = caller_trust(body, req->trust);
+    const char *trust = caller_trust(in, body, req->trust);
+    if (!trust) {
+        char msg[200];
+        snprintf(msg, sizeof msg,
+                 "request refused: this connection is not authenticated as trust \"%.20s\"",
+                 req->trust);
+        reply_error(in, identity, req->client_token, msg);
+        goto out;
+    }
     if (ods_code_kind(trust) == ODS_CODE_INVALID) {
         char msg[200];
         snprintf(msg, sizeof msg, "request refused: trust \"%.20s\" is not an ODS trust code",
@@ -476,6 +497,20 @@ int main(int argc, char **argv)
     in.router = zmq_socket(ctx, ZMQ_ROUTER);
     int linger = 1000;
     zmq_setsockopt(in.router, ZMQ_LINGER, &linger, sizeof linger);
+    {
+        char aerr[1024];
+        if (curve_auth_new(ctx, &in.auth, aerr, sizeof aerr) != 0 ||
+            (in.auth && curve_auth_server_setup(in.auth, in.router, aerr, sizeof aerr) != 0)) {
+            ncap_log(LOG_ERROR, "could not set up CurveZMQ", "error", aerr, NULL);
+            return 1;
+        }
+        if (in.auth) {
+            char n[24];
+            snprintf(n, sizeof n, "%zu", curve_auth_ntrusts(in.auth));
+            ncap_log(LOG_INFO, "CurveZMQ on: trusts authenticated by their keys", "trusts", n,
+                     NULL);
+        }
+    }
     char listen[300];
     if (cfg.listen)
         snprintf(listen, sizeof listen, "%s", cfg.listen);
@@ -496,7 +531,9 @@ int main(int argc, char **argv)
     in.db = daemon_connect(&cfg);
     long long next_tick = 0;
     int registered = 0;
-    zmq_pollitem_t items[] = {{in.router, 0, ZMQ_POLLIN, 0}};
+    zmq_pollitem_t items[] = {{in.router, 0, ZMQ_POLLIN, 0},
+                              {in.auth ? curve_auth_socket(in.auth) : NULL, 0, ZMQ_POLLIN, 0}};
+    int nitems = in.auth ? 2 : 1;
     while (!daemon_shutdown && in.db) {
         long long now = daemon_now_ms();
         char err[1024];
@@ -522,7 +559,12 @@ int main(int argc, char **argv)
                     drop_pending(&in.pending[i]);
             next_tick = now + 1000;
         }
-        if (zmq_poll(items, 1, 200) <= 0)
+        if (zmq_poll(items, nitems, 200) <= 0)
+            continue;
+        if (in.auth && (items[1].revents & ZMQ_POLLIN))
+            while (curve_auth_handle(in.auth) > 0)
+                ;
+        if (!(items[0].revents & ZMQ_POLLIN))
             continue;
         zmq_msg_t identity, body;
         zmq_msg_init(&identity);
@@ -571,6 +613,7 @@ int main(int argc, char **argv)
         drop_pending(&in.pending[i]);
     pusher_destroy(&in.pusher);
     zmq_close(in.router);
+    curve_auth_destroy(&in.auth);
     zmq_ctx_term(ctx);
     audit_cache_destroy(&in.audits);
     char n[32];

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <zmq.h>
 
+#include "curve_auth.h"
 #include "ingest_reply.h"
 #include "ncap/v1/feedback.pb-c.h"
 
@@ -62,6 +63,8 @@ int feedback_fetch(const char *endpoint, const char *trust, int64_t submission_i
     Ncap__V1__FeedbackReply *rep = NULL;
     Ncap__V1__FeedbackCursor cursor = NCAP__V1__FEEDBACK_CURSOR__INIT;
     char *cur_field = NULL, *cur_rule = NULL, *cur_stage = NULL, *cur_message = NULL;
+    if (curve_client_setup(sock, err, errlen) != 0)
+        goto out;
     if (zmq_connect(sock, endpoint) != 0) {
         snprintf(err, errlen, "could not connect to ingest at \"%s\": %s", endpoint,
                  zmq_strerror(zmq_errno()));

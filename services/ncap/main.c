@@ -25,6 +25,7 @@ static const command_t commands[] = {
     {"feedback", cmd_feedback, "every problem the pipeline found in one of a trust's submissions"},
     {"report", cmd_report, "data-quality reports: completeness per field, trust and month"},
     {"refdata", cmd_refdata, "load the register of deaths, the opt-outs and deprivation (IMD)"},
+    {"keys", cmd_keys, "make a CurveZMQ key pair for ingest or for a trust"},
     {NULL, NULL, NULL}};
 
 static void usage(FILE *f)

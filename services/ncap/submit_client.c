@@ -7,6 +7,7 @@
 #include <string.h>
 #include <zmq.h>
 
+#include "curve_auth.h"
 #include "db.h"
 #include "ingest_reply.h"
 #include "ncap/v1/submission.pb-c.h"
@@ -86,6 +87,8 @@ int submit_buffer(const char *endpoint, const char *audit, const char *trust, co
     int linger = 0;
     zmq_setsockopt(sock, ZMQ_LINGER, &linger, sizeof linger);
     int rc = -1;
+    if (curve_client_setup(sock, err, errlen) != 0)
+        goto out;
     if (zmq_connect(sock, endpoint) != 0) {
         snprintf(err, errlen, "could not connect to ingest at \"%s\": %s", endpoint,
                  zmq_strerror(zmq_errno()));
