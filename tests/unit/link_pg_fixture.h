@@ -7,25 +7,13 @@
 #include <stdlib.h>
 
 #include "db.h"
-#include "migrate.h"
 #include "pg_test_db.h"
 
 /* Creates database dbname (dropping one left behind), migrates it, and writes its conninfo into
  * conninfo. Returns 0 (conninfo "" when $NCAP_TEST_PG is unset), or -1. */
 static inline int link_pg_create(const char *dbname, char *conninfo, size_t len)
 {
-    char err[1024];
-    if (pg_test_db_create(dbname, conninfo, len) != 0)
-        return -1;
-    if (!conninfo[0])
-        return 0;
-    PGconn *db = db_connect(conninfo, dbname, err, sizeof err);
-    int applied = 0;
-    int rc = db ? migrate_run(db, &applied, err, sizeof err) : -1;
-    if (rc != 0)
-        fprintf(stderr, "%s: %s\n", dbname, err);
-    PQfinish(db);
-    return rc;
+    return pg_test_db_create_migrated(dbname, conninfo, len);
 }
 
 /* Runs sql on conninfo, failing the test on error. */

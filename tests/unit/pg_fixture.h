@@ -7,7 +7,6 @@
 #include <stdlib.h>
 
 #include "db.h"
-#include "migrate.h"
 #include "pg_test_db.h"
 
 /* Drops and creates database name, applies the migrations, and returns a connection to it as the
@@ -15,16 +14,13 @@
 static PGconn *pg_fixture_open(const char *name)
 {
     char err[2048], conninfo[1024];
-    if (pg_test_db_create(name, conninfo, sizeof conninfo) != 0)
-        fail_msg("could not create test database \"%s\"", name);
+    if (pg_test_db_create_migrated(name, conninfo, sizeof conninfo) != 0)
+        fail_msg("could not create and migrate test database \"%s\"", name);
     if (!conninfo[0])
         return NULL;
     PGconn *db = db_connect(conninfo, name, err, sizeof err);
     if (!db)
         fail_msg("%s", err);
-    int applied = 0;
-    if (migrate_run(db, &applied, err, sizeof err) != 0)
-        fail_msg("migrate: %s", err);
     return db;
 }
 

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 
 #include "db.h"
+#include "migrate.h"
 
 /* Drops and creates database name and writes its conninfo to conninfo. Returns 0 (conninfo "" when
  * $NCAP_TEST_PG is unset: the test skips), or -1 with the reason on stderr. */
@@ -33,6 +34,23 @@ static int pg_test_db_create(const char *name, char *conninfo, size_t len)
     }
     snprintf(conninfo, len, "%s dbname=%s", base, name);
     return 0;
+}
+
+/* As pg_test_db_create, then applies the migrations to the new database. */
+static inline int pg_test_db_create_migrated(const char *name, char *conninfo, size_t len)
+{
+    if (pg_test_db_create(name, conninfo, len) != 0)
+        return -1;
+    if (!conninfo[0])
+        return 0;
+    char err[1024];
+    PGconn *db = db_connect(conninfo, name, err, sizeof err);
+    int applied = 0;
+    int rc = db ? migrate_run(db, &applied, err, sizeof err) : -1;
+    if (rc != 0)
+        fprintf(stderr, "%s: %s\n", name, err);
+    PQfinish(db);
+    return rc;
 }
 
 #endif

@@ -13,7 +13,6 @@
 
 #include "db.h"
 #include "history_store.h"
-#include "migrate.h"
 #include "pg_test_db.h"
 
 static char conninfo[1024];
@@ -22,13 +21,12 @@ static int setup(void **state)
 {
     (void)state;
     char err[1024];
-    if (pg_test_db_create("ncap_test_history", conninfo, sizeof conninfo) != 0)
+    if (pg_test_db_create_migrated("ncap_test_history", conninfo, sizeof conninfo) != 0)
         return -1;
     if (!conninfo[0])
         return 0;
     PGconn *db = db_connect(conninfo, "test_history_store", err, sizeof err);
-    int applied = 0;
-    int rc = db ? migrate_run(db, &applied, err, sizeof err) : -1;
+    int rc = db ? 0 : -1;
     if (rc == 0)
         rc = db_exec(db,
                      "INSERT INTO validation.record (record_id, version, audit, trust, site,"

@@ -16,7 +16,6 @@
 
 #include "commands.h"
 #include "db.h"
-#include "migrate.h"
 #include "pg_test_db.h"
 
 #define IMD_FILE NCAP_SHARED_DATA "/refdata/imd2019_lsoa11_england.csv"
@@ -26,19 +25,10 @@ static char conninfo[1024];
 static int setup(void **state)
 {
     (void)state;
-    if (pg_test_db_create("ncap_test_refdata", conninfo, sizeof conninfo) != 0)
+    if (pg_test_db_create_migrated("ncap_test_refdata", conninfo, sizeof conninfo) != 0)
         return -1;
     if (!conninfo[0])
         return 0;
-    char err[1024];
-    int applied;
-    PGconn *db = db_connect(conninfo, "test_refdata_load", err, sizeof err);
-    if (!db || migrate_run(db, &applied, err, sizeof err) != 0) {
-        fprintf(stderr, "test_refdata_load: %s\n", err);
-        PQfinish(db);
-        return -1;
-    }
-    PQfinish(db);
     setenv("NCAP_PG", conninfo, 1);
     return 0;
 }
