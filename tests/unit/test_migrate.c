@@ -77,6 +77,14 @@ static void test_two_processes_at_once_then_again(void **state)
                  0, NULL, err, sizeof err);
     assert_int_equal(atoi(PQgetvalue(r, 0, 0)), 6);
     PQclear(r);
+    /* the patient index is vacuumed promptly, so candidates come from index-only scans */
+    r = db_query(db,
+                 "SELECT 'autovacuum_vacuum_insert_scale_factor=0.01' = ANY(reloptions)"
+                 " FROM pg_class WHERE oid = 'linkage.block'::regclass",
+                 0, NULL, err, sizeof err);
+    assert_non_null(r);
+    assert_string_equal(PQgetvalue(r, 0, 0), "t");
+    PQclear(r);
     /* each daemon's role may read its upstream's output but not what lies further up */
     r = db_query(db,
                  "SELECT has_table_privilege('ncap_validation', 'linkage.pseudo_record', 'SELECT'),"
