@@ -184,6 +184,22 @@ e2e_submit_all() {
   e2e_say "submitted $(find "$1" -name '*.csv' | wc -l) files"
 }
 
+# e2e_submit_each DIR: submits every DIR/<ODS>.csv as trust <ODS>, each to be accepted, and keeps
+# its submission id in E2E_SID[<ODS>].
+declare -A E2E_SID=()
+e2e_submit_each() {
+  local f trust out
+  E2E_SID=()
+  for f in "$1"/*.csv; do
+    trust=$(basename "$f" .csv)
+    out=$(e2e_ncap submit --quiet --audit "$E2E_AUDIT" --trust "$trust" "$f" 2>&1) ||
+      fail "submission of $trust was not accepted: $out"
+    E2E_SID[$trust]=$(sed -n 's/^submission \([0-9]*\):.*/\1/p' <<<"$out")
+    [ -n "${E2E_SID[$trust]}" ] || fail "no submission id in \"$out\""
+  done
+  e2e_say "submitted ${#E2E_SID[@]} files"
+}
+
 # e2e_drain: ncap wait until every backlog is 0 and everything is published (E2E_DRAIN_TIMEOUT s).
 e2e_drain() {
   local timeout=$E2E_DRAIN_TIMEOUT start=$SECONDS

@@ -44,8 +44,7 @@ fi
 e2e_say "truth: $withheld rows of opted-out patients with their NHS number, $unchecked with it mistyped or missing"
 
 # run_deployment NAME: a deployment with the opt-outs loaded and every trust's file submitted, drained;
-# sid[TRUST] is its submission.
-declare -A sid=()
+# E2E_SID[TRUST] is its submission.
 run_deployment() {
   e2e_deploy "$1"
   e2e_ncap refdata load optouts "$optouts" >"$CTX_RUN/logs/refdata.log" 2>&1 ||
@@ -54,16 +53,7 @@ run_deployment() {
     fail "linkage.optout does not hold every NHS number of ${optouts#"$NCAP_ROOT"/}"
   e2e_start_pipeline
   e2e_wait_registered ingest 1
-  local f trust out
-  sid=()
-  for f in "$E2E_DIR"/sim/*.csv; do
-    trust=$(basename "$f" .csv)
-    out=$(e2e_ncap submit --quiet --audit "$E2E_AUDIT" --trust "$trust" "$f" 2>&1) ||
-      fail "submission of $trust was not accepted: $out"
-    sid[$trust]=$(sed -n 's/^submission \([0-9]*\):.*/\1/p' <<<"$out")
-    [ -n "${sid[$trust]}" ] || fail "no submission id in \"$out\""
-  done
-  e2e_say "submitted ${#sid[@]} files"
+  e2e_submit_each "$E2E_DIR/sim"
   e2e_drain
 }
 
@@ -81,7 +71,7 @@ expect_feedback_withheld() {
     trust=$(basename "$f" .csv)
     want=$(grep -c "^$trust," "$E2E_DIR/withheld.csv" || true)
     [ "$1" = applies ] || want=0
-    text=$(e2e_ncap feedback "${sid[$trust]}" --trust "$trust" 2>&1 | head -n 4 || true)
+    text=$(e2e_ncap feedback "${E2E_SID[$trust]}" --trust "$trust" 2>&1 | head -n 4 || true)
     grep -q '^pipeline: finished with this submission$' <<<"$text" ||
       fail "feedback of $trust does not say the pipeline has finished: $text"
     if [ "$want" -gt 0 ]; then
@@ -142,9 +132,9 @@ grep -rwFl -f <(cut -d, -f2 "$E2E_DIR/withheld.csv"; tail -n +2 "$optouts") "$CT
   fail "release files name a withheld record or an opted-out NHS number: $(head -n 3 "$CTX_RUN/named.txt")"
 
 # The count per submission, and what the trust is told.
-for trust in "${!sid[@]}"; do
+for trust in "${!E2E_SID[@]}"; do
   n=$(grep -c "^$trust," "$E2E_DIR/withheld.csv" || true)
-  [ "$n" -eq 0 ] || echo "${sid[$trust]},$trust,$n"
+  [ "$n" -eq 0 ] || echo "${E2E_SID[$trust]},$trust,$n"
 done | sort >"$CTX_RUN/optout_count.want"
 psql_db "SELECT submission_id || ',' || trust || ',' || records FROM linkage.optout_count
          WHERE audit = '$E2E_AUDIT'" | sort >"$CTX_RUN/optout_count.got"
