@@ -8,6 +8,7 @@
 #   CTX_RUN        folder for logs/ and pids/
 #   CTX_PGHOST     socket directory of the cluster (port NCAP_PGPORT), CTX_DB the database
 #   CTX_KEY        pseudonym key file (linkage only), CTX_OUT releases folder (publish only)
+#   CTX_AUDITS     audit definitions folder (deploy/audits when unset or empty)
 
 NCAP_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 NCAP_PG_BIN=/usr/lib/postgresql/15/bin
@@ -278,7 +279,7 @@ ncap_stage_start() {
   bin=$(ncap_stage_bin "$stage")
   role=$(ncap_stage_role "$stage")
   local env=(NCAP_PG="$(ncap_pg_conninfo "$CTX_PGHOST" "$CTX_DB" "$role")"
-    NCAP_AUDIT_DIR="$NCAP_ROOT/deploy/audits" NCAP_LOG_LEVEL="${NCAP_LOG_LEVEL:-info}")
+    NCAP_AUDIT_DIR="${CTX_AUDITS:-$NCAP_ROOT/deploy/audits}" NCAP_LOG_LEVEL="${NCAP_LOG_LEVEL:-info}")
   case $stage in
     linkage) env+=(NCAP_PSEUDONYM_KEY_FILE="$CTX_KEY") ;;
     publish) env+=(NCAP_OUT="$CTX_OUT") ;;

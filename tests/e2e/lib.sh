@@ -32,6 +32,7 @@ CTX_KEY=$E2E_DIR/pseudonym.key
 CTX_DB=
 CTX_RUN=
 CTX_OUT=
+CTX_AUDITS= # audit definitions of the daemons and the CLI; deploy/audits when empty
 mkdir -p "$E2E_DIR"
 ncap_ensure_key "$CTX_KEY"
 
@@ -64,7 +65,7 @@ trap e2e_cleanup EXIT
 
 # e2e_ncap ARGS...: the ncap command as the cluster superuser on the current deployment.
 e2e_ncap() {
-  NCAP_PG=$(ncap_admin_pg) NCAP_AUDIT_DIR="$NCAP_ROOT/deploy/audits" "$CTX_BUILD/ncap" "$@"
+  NCAP_PG=$(ncap_admin_pg) NCAP_AUDIT_DIR="${CTX_AUDITS:-$NCAP_ROOT/deploy/audits}" "$CTX_BUILD/ncap" "$@"
 }
 
 # e2e_deploy NAME: a fresh deployment: database <test>_<NAME> dropped, created and migrated;
@@ -146,19 +147,21 @@ e2e_check_sanitizers() {
   fail "sanitizer reports in: $(basename -a "${hits[@]}" | tr '\n' ' ')"
 }
 
-# e2e_sim DIR RECORDS TRUSTS SEED: writes DIR/<ODS>.csv (one per trust) and DIR.truth.csv.
+# e2e_sim DIR RECORDS TRUSTS SEED [OPTION...]: writes DIR/<ODS>.csv (one per trust) and
+# DIR.truth.csv; the options go to ncap sim as they are (e.g. --optouts FILE).
 e2e_sim() {
-  local dir=$1
+  local dir=$1 nrecords=$2 ntrusts=$3 seed=$4
+  shift 4
   rm -rf "$dir"
   mkdir -p "$dir"
-  e2e_ncap sim --audit "$E2E_AUDIT" --records "$2" --trusts "$3" --seed "$4" --out "$dir" \
-    --truth "$dir.truth.csv" >"$dir.log" 2>&1 || {
+  e2e_ncap sim --audit "$E2E_AUDIT" --records "$nrecords" --trusts "$ntrusts" --seed "$seed" \
+    --out "$dir" --truth "$dir.truth.csv" "$@" >"$dir.log" 2>&1 || {
     tail -n 20 "$dir.log" >&2
     fail "ncap sim failed"
   }
   local files=("$dir"/*.csv)
-  if [ "${#files[@]}" -ne "$3" ] || [ ! -f "${files[0]}" ]; then
-    fail "ncap sim wrote ${#files[@]} files, expected $3"
+  if [ "${#files[@]}" -ne "$ntrusts" ] || [ ! -f "${files[0]}" ]; then
+    fail "ncap sim wrote ${#files[@]} files, expected $ntrusts"
   fi
 }
 
@@ -179,6 +182,22 @@ e2e_submit_all() {
     }
   done
   e2e_say "submitted $(find "$1" -name '*.csv' | wc -l) files"
+}
+
+# e2e_submit_each DIR: submits every DIR/<ODS>.csv as trust <ODS>, each to be accepted, and keeps
+# its submission id in E2E_SID[<ODS>].
+declare -A E2E_SID=()
+e2e_submit_each() {
+  local f trust out
+  E2E_SID=()
+  for f in "$1"/*.csv; do
+    trust=$(basename "$f" .csv)
+    out=$(e2e_ncap submit --quiet --audit "$E2E_AUDIT" --trust "$trust" "$f" 2>&1) ||
+      fail "submission of $trust was not accepted: $out"
+    E2E_SID[$trust]=$(sed -n 's/^submission \([0-9]*\):.*/\1/p' <<<"$out")
+    [ -n "${E2E_SID[$trust]}" ] || fail "no submission id in \"$out\""
+  done
+  e2e_say "submitted ${#E2E_SID[@]} files"
 }
 
 # e2e_drain: ncap wait until every backlog is 0 and everything is published (E2E_DRAIN_TIMEOUT s).

@@ -17,23 +17,14 @@ e2e_deploy main
 e2e_start_pipeline
 e2e_wait_registered ingest 1
 
-# Submit each trust's file, keeping its submission id.
-declare -A sid=()
-for f in "$E2E_DIR"/sim/*.csv; do
-  trust=$(basename "$f" .csv)
-  out=$(e2e_ncap submit --quiet --audit "$E2E_AUDIT" --trust "$trust" "$f" 2>&1) ||
-    fail "submission of $trust was not accepted: $out"
-  sid[$trust]=$(sed -n 's/^submission \([0-9]*\):.*/\1/p' <<<"$out")
-  [ -n "${sid[$trust]}" ] || fail "no submission id in \"$out\""
-done
-trusts=("${!sid[@]}")
-e2e_say "submitted ${#trusts[@]} files"
+e2e_submit_each "$E2E_DIR/sim"
+trusts=("${!E2E_SID[@]}")
 e2e_drain
 
 fb=$CTX_RUN/feedback
 mkdir -p "$fb"
 for trust in "${trusts[@]}"; do
-  id=${sid[$trust]}
+  id=${E2E_SID[$trust]}
   status=0
   e2e_ncap feedback "$id" --trust "$trust" --csv >"$fb/$trust.csv" 2>"$fb/$trust.err" || status=$?
   want_status=$(awk -F, -v t="$trust" '$2 == t && $5 == "1" { n++ } END { print n ? 1 : 0 }' "$truth")
@@ -71,7 +62,7 @@ done
 e2e_say "feedback of every trust lists every invalid row of the truth at its row, and no other"
 
 # Another trust's submission, and one that does not exist: the same answer, exit 2.
-owner=${trusts[0]} other=${trusts[1]} id=${sid[${trusts[0]}]}
+owner=${trusts[0]} other=${trusts[1]} id=${E2E_SID[${trusts[0]}]}
 status=0
 err=$(e2e_ncap feedback "$id" --trust "$other" 2>&1 >/dev/null) || status=$?
 [ "$status" = 2 ] && [ "$err" = "ncap feedback: no submission $id for trust $other" ] ||

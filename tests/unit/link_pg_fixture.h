@@ -1,5 +1,6 @@
 /* link_pg_fixture.h - a fresh, migrated database on $NCAP_TEST_PG for the linkage tests that
- * need PostgreSQL (they skip when it is unset). Include after <cmocka.h>. */
+ * need PostgreSQL (they skip when it is unset); statements run through pg_fixture_exec
+ * (pg_fixture.h). Include after <cmocka.h>. */
 #ifndef NCAP_TEST_LINK_PG_FIXTURE_H
 #define NCAP_TEST_LINK_PG_FIXTURE_H
 
@@ -7,6 +8,7 @@
 #include <stdlib.h>
 
 #include "db.h"
+#include "pg_fixture.h"
 #include "pg_test_db.h"
 
 /* Creates database dbname (dropping one left behind), migrates it, and writes its conninfo into
@@ -14,16 +16,6 @@
 static inline int link_pg_create(const char *dbname, char *conninfo, size_t len)
 {
     return pg_test_db_create_migrated(dbname, conninfo, len);
-}
-
-/* Runs sql on conninfo, failing the test on error. */
-static inline void link_pg_exec(PGconn *db, const char *sql)
-{
-    char err[1024];
-    if (db_exec(db, sql, err, sizeof err) != 0) {
-        fprintf(stderr, "%s\n", err);
-        fail();
-    }
 }
 
 /* The first column of the first row of sql, as a number. */

@@ -89,7 +89,7 @@ static void link_all(PGconn *db, const link_params_t *p, const link_ident_t *ids
     char dod[BATCH][11];
     for (size_t s = 0; s < n; s += BATCH) {
         size_t k = n - s < BATCH ? n - s : BATCH;
-        link_pg_exec(db, "BEGIN");
+        pg_fixture_exec(db, "BEGIN");
         if (patient_index_assign(db, p, ids + s, k, m, err, sizeof err) != 0) {
             fprintf(stderr, "%s\n", err);
             fail();
@@ -100,7 +100,7 @@ static void link_all(PGconn *db, const link_params_t *p, const link_ident_t *ids
             fprintf(stderr, "%s\n", err);
             fail();
         }
-        link_pg_exec(db, "COMMIT");
+        pg_fixture_exec(db, "COMMIT");
     }
 }
 

@@ -57,10 +57,10 @@ static char *stored(PGconn *db)
 static void link_fresh(PGconn *db, const sim_records_t *s, link_params_t *p, int64_t *patient)
 {
     char err[1024];
-    link_pg_exec(db, "TRUNCATE linkage.death_link, linkage.block, linkage.patient CASCADE");
-    link_pg_exec(db, "BEGIN");
+    pg_fixture_exec(db, "TRUNCATE linkage.death_link, linkage.block, linkage.patient CASCADE");
+    pg_fixture_exec(db, "BEGIN");
     assert_int_equal(patient_index_load_params(db, p, err, sizeof err), 0);
-    link_pg_exec(db, "COMMIT");
+    pg_fixture_exec(db, "COMMIT");
     link_all(db, p, s->ids, s->n, patient);
 }
 

@@ -11,31 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "commands.h"
-
-#define AUDIT_DIR NCAP_SOURCE_DIR "/deploy/audits"
-
-#include "cmd_run.h"
-
-/* Runs cmd_validate with the given arguments (NULL-terminated), stdout and stderr captured. */
-static result_t run(const char *arg, ...)
-{
-    va_list ap;
-    va_start(ap, arg);
-    result_t r = run_command(cmd_validate, "validate", arg, ap);
-    va_end(ap);
-    return r;
-}
-
-/* Validates text as an NHFD file from the source tree's definition. */
-static result_t validate_text(const char *text)
-{
-    char path[64];
-    temp_file(path, text);
-    result_t r = run("--audit", "nhfd", "--audit-dir", AUDIT_DIR, path, NULL);
-    unlink(path);
-    return r;
-}
+#include "validate_text.h"
 
 #define REPORT_HEADER "row,field,rule,severity,value,message\n"
 
@@ -53,14 +29,15 @@ static result_t validate_text(const char *text)
 static void test_clean_file(void **state)
 {
     (void)state;
-    result_t r = validate_text(HEADER ROW_1 ROW_2);
+    result_t r = validate_text("nhfd", HEADER ROW_1 ROW_2);
     assert_int_equal(r.rc, 0);
     assert_string_equal(r.out, REPORT_HEADER);
     assert_non_null(strstr(r.err, ": 2 data rows, 0 errors, 0 warnings\n"));
     result_free(&r);
 
     /* UK-style dates and CRLF line ends are as clean */
-    r = validate_text("local_record_id,trust_code,site_code,nhs_number,date_of_birth,sex,"
+    r = validate_text("nhfd",
+                      "local_record_id,trust_code,site_code,nhs_number,date_of_birth,sex,"
                       "arrival_datetime,residence_at_fracture,pre_fracture_mobility,amts_pre_op,"
                       "fracture_type,fracture_side,pathological_fracture,surgery_datetime\r\n"
                       "HF-0001,RR8,RR801,4010232137,12/05/1940,2,10/01/2026 08:00,1,2,ND,ICD,L,N,"
@@ -73,8 +50,9 @@ static void test_clean_file(void **state)
 static void test_bad_code(void **state)
 {
     (void)state;
-    result_t r = validate_text(HEADER ROW_1 ROW_2 "HF-0003,RR8,RR801,4010232137,1940-05-12,2,2026-"
-                                                  "02-10T08:00,1,2,8,XX,L,N,2026-02-11T09:00\n");
+    result_t r =
+        validate_text("nhfd", HEADER ROW_1 ROW_2 "HF-0003,RR8,RR801,4010232137,1940-05-12,2,2026-"
+                                                 "02-10T08:00,1,2,8,XX,L,N,2026-02-11T09:00\n");
     assert_int_equal(r.rc, 1);
     /* the header is line 1, so the third data row is line 4; the value is shown as sent */
     assert_string_equal(r.out, REPORT_HEADER
@@ -90,8 +68,9 @@ static void test_identifier_problem_hides_value(void **state)
     (void)state;
     /* 4010232138: the check digit does not match. A warning (the record is kept, unlinked), and
      * the value column is empty: identifier values are never printed. */
-    result_t r = validate_text(HEADER ROW_1 "HF-0002,RR8,RR801,4010232138,1941-06-01,1,2026-01-"
-                                            "12T08:00,1,2,8,IT,R,N,2026-01-13T09:00\n");
+    result_t r =
+        validate_text("nhfd", HEADER ROW_1 "HF-0002,RR8,RR801,4010232138,1941-06-01,1,2026-01-"
+                                           "12T08:00,1,2,8,IT,R,N,2026-01-13T09:00\n");
     assert_int_equal(r.rc, 0);
     assert_string_equal(r.out, REPORT_HEADER
                         "3,nhs_number,nhs_number_invalid,warning,,\"\"\"nhs_number\"\" is not a "
@@ -102,7 +81,8 @@ static void test_identifier_problem_hides_value(void **state)
     result_free(&r);
 
     /* a test-range number (9...) is a warning too, and not printed either */
-    r = validate_text(HEADER "HF-0001,RR8,RR801,9434765919,1940-05-12,2,2026-01-10T08:00,1,2,8,ICD,"
+    r = validate_text("nhfd",
+                      HEADER "HF-0001,RR8,RR801,9434765919,1940-05-12,2,2026-01-10T08:00,1,2,8,ICD,"
                              "L,N,2026-01-11T09:00\n");
     assert_int_equal(r.rc, 0);
     assert_string_equal(r.out,
@@ -115,8 +95,9 @@ static void test_identifier_problem_hides_value(void **state)
 static void test_surgery_before_arrival(void **state)
 {
     (void)state;
-    result_t r = validate_text(HEADER ROW_1 "HF-0002,RR8,RR801,4857773457,1941-06-01,1,2026-01-"
-                                            "12T08:00,1,2,8,IT,R,N,2026-01-11T09:00\n");
+    result_t r =
+        validate_text("nhfd", HEADER ROW_1 "HF-0002,RR8,RR801,4857773457,1941-06-01,1,2026-01-"
+                                           "12T08:00,1,2,8,IT,R,N,2026-01-11T09:00\n");
     assert_int_equal(r.rc, 1);
     assert_string_equal(r.out, REPORT_HEADER
                         "3,surgery_datetime,surgery_before_arrival,error,2026-01-11T09:00,"
@@ -128,10 +109,11 @@ static void test_problems_in_row_order(void **state)
 {
     (void)state;
     /* a bad code on line 3 and a rule broken on line 2: reported line 2 first */
-    result_t r = validate_text(HEADER "HF-0001,RR8,RR801,4010232137,1940-05-12,2,2026-01-10T08:00,"
-                                      "1,2,8,ICD,L,N,2026-01-09T09:00\n"
-                                      "HF-0002,RR8,RR801,4857773457,1941-06-01,1,2026-01-12T08:00,"
-                                      "1,2,8,IT,X,N,2026-01-13T09:00\n");
+    result_t r =
+        validate_text("nhfd", HEADER "HF-0001,RR8,RR801,4010232137,1940-05-12,2,2026-01-10T08:00,"
+                                     "1,2,8,ICD,L,N,2026-01-09T09:00\n"
+                                     "HF-0002,RR8,RR801,4857773457,1941-06-01,1,2026-01-12T08:00,"
+                                     "1,2,8,IT,X,N,2026-01-13T09:00\n");
     assert_int_equal(r.rc, 1);
     const char *a = strstr(r.out, "\n2,surgery_datetime,surgery_before_arrival,error,");
     const char *b = strstr(r.out, "\n3,fracture_side,code,error,X,");
@@ -148,6 +130,7 @@ static void test_probable_duplicate_episode(void **state)
      * the later episode written first: the later one is the probable duplicate, whatever the
      * order of the rows. The right hip on 20 Jan is another episode. */
     result_t r = validate_text(
+        "nhfd",
         HEADER "HF-0002,RR8,RR801,4010232137,1940-05-12,2,2026-01-15T08:00,1,2,8,ICD,L,N,"
                "2026-01-16T09:00\n"
                "HF-0001,RR8,RR801,4010232137,12/05/1940,2,2026-01-10T08:00,1,2,8,ICD,L,N,"
@@ -170,37 +153,38 @@ static void test_probable_duplicate_episode(void **state)
 static void test_io_and_usage(void **state)
 {
     (void)state;
-    result_t r = run("--audit", "nhfd", "--audit-dir", AUDIT_DIR, "/nonexistent/trust.csv", NULL);
+    result_t r =
+        validate_run("--audit", "nhfd", "--audit-dir", AUDIT_DIR, "/nonexistent/trust.csv", NULL);
     assert_int_equal(r.rc, 2);
     assert_string_equal(r.out, "");
     assert_string_equal(r.err, "ncap validate: could not read \"/nonexistent/trust.csv\": No such "
                                "file or directory\n");
     result_free(&r);
 
-    r = run("--help", NULL);
+    r = validate_run("--help", NULL);
     assert_int_equal(r.rc, 0);
     assert_non_null(strstr(r.out, "usage: ncap validate"));
     assert_non_null(strstr(r.out, "row,field,rule,severity,value,message"));
     assert_string_equal(r.err, "");
     result_free(&r);
 
-    r = run("--audit-dir", AUDIT_DIR, "x.csv", NULL);
+    r = validate_run("--audit-dir", AUDIT_DIR, "x.csv", NULL);
     assert_int_equal(r.rc, 2);
     assert_non_null(strstr(r.err, "missing --audit"));
     result_free(&r);
 
-    r = run("--audit", "nhfd", "--audit-dir", AUDIT_DIR, NULL);
+    r = validate_run("--audit", "nhfd", "--audit-dir", AUDIT_DIR, NULL);
     assert_int_equal(r.rc, 2);
     assert_non_null(strstr(r.err, "missing FILE"));
     result_free(&r);
 
-    r = run("--audit", "nosuch", "--audit-dir", AUDIT_DIR, "x.csv", NULL);
+    r = validate_run("--audit", "nosuch", "--audit-dir", AUDIT_DIR, "x.csv", NULL);
     assert_int_equal(r.rc, 2);
     assert_string_equal(r.out, "");
     assert_non_null(strstr(r.err, "nosuch"));
     result_free(&r);
 
-    r = run("--bogus", "x.csv", NULL);
+    r = validate_run("--bogus", "x.csv", NULL);
     assert_int_equal(r.rc, 2);
     assert_non_null(strstr(r.err, "unknown option \"--bogus\""));
     result_free(&r);

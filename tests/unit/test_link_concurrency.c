@@ -102,8 +102,8 @@ static void test_two_instances_one_patient_per_person(void **state)
     PGconn *db = db_connect(conninfo, "test_link_concurrency", err, sizeof err);
     assert_non_null(db);
     for (int round = 0; round < ROUNDS; round++) {
-        link_pg_exec(db, "TRUNCATE linkage.block, linkage.link,"
-                         " linkage.patient CASCADE");
+        pg_fixture_exec(db, "TRUNCATE linkage.block, linkage.link,"
+                            " linkage.patient CASCADE");
         int start[2];
         assert_int_equal(pipe(start), 0);
         pid_t kids[2];

@@ -113,8 +113,8 @@ static PGconn *connect_test(void)
         fprintf(stderr, "%s\n", err);
         fail();
     }
-    link_pg_exec(db, "TRUNCATE linkage.death_link, linkage.death, linkage.block,"
-                     " linkage.link, linkage.patient_key, linkage.patient CASCADE");
+    pg_fixture_exec(db, "TRUNCATE linkage.death_link, linkage.death, linkage.block,"
+                        " linkage.link, linkage.patient_key, linkage.patient CASCADE");
     return db;
 }
 
@@ -122,12 +122,12 @@ static void assign(PGconn *db, const link_params_t *p, const link_ident_t *ids, 
                    patient_match_t *out)
 {
     char err[1024];
-    link_pg_exec(db, "BEGIN");
+    pg_fixture_exec(db, "BEGIN");
     if (patient_index_assign(db, p, ids, n, out, err, sizeof err) != 0) {
         fprintf(stderr, "%s\n", err);
         fail();
     }
-    link_pg_exec(db, "COMMIT");
+    pg_fixture_exec(db, "COMMIT");
 }
 
 static void test_records_join_held_patients(void **state)
@@ -180,12 +180,12 @@ static void test_deaths_link_one_to_one(void **state)
     PGconn *db = connect_test();
     link_params_t p;
     link_params_default(&p);
-    link_pg_exec(db, "INSERT INTO linkage.death (nhs_number, forename, surname, date_of_birth,"
-                     " sex, postcode, date_of_death, row_hash) VALUES"
-                     " ('4010232137', 'MARY', 'ROBERT', '1940-05-12', 'F', 'LS1 4AP',"
-                     "  '2025-06-01', 'a'),"
-                     " ('', 'JOHN', 'ELLIS', '1938-01-30', 'M', 'M1 1AE', '2025-07-01', 'b'),"
-                     " ('', 'PETER', 'JONES', '1938-01-30', 'M', 'B1 1AA', '2025-08-01', 'c')");
+    pg_fixture_exec(db, "INSERT INTO linkage.death (nhs_number, forename, surname, date_of_birth,"
+                        " sex, postcode, date_of_death, row_hash) VALUES"
+                        " ('4010232137', 'MARY', 'ROBERT', '1940-05-12', 'F', 'LS1 4AP',"
+                        "  '2025-06-01', 'a'),"
+                        " ('', 'JOHN', 'ELLIS', '1938-01-30', 'M', 'M1 1AE', '2025-07-01', 'b'),"
+                        " ('', 'PETER', 'JONES', '1938-01-30', 'M', 'B1 1AA', '2025-08-01', 'c')");
     link_ident_t ids[] = {
         ident("4010232137", "Mary", "Robert", "1940-05-12", "F", ""),
         ident("4505577104", "John", "Ellis", "1938-01-30", "M", "M1 1AE"),
@@ -197,16 +197,16 @@ static void test_deaths_link_one_to_one(void **state)
     int64_t pids[3] = {m[0].patient_id, m[1].patient_id, m[2].patient_id};
     char dod[3][11];
     char err[1024];
-    link_pg_exec(db, "BEGIN");
+    pg_fixture_exec(db, "BEGIN");
     assert_int_equal(death_link_patients(db, &p, ids, pids, 3, dod, err, sizeof err), 0);
-    link_pg_exec(db, "COMMIT");
+    pg_fixture_exec(db, "COMMIT");
     assert_string_equal(dod[0], "2025-06-01");
     assert_string_equal(dod[1], "2025-07-01");
     assert_string_equal(dod[2], "");
     /* a second record of John's finds the same death; no death gets two patients */
-    link_pg_exec(db, "BEGIN");
+    pg_fixture_exec(db, "BEGIN");
     assert_int_equal(death_link_patients(db, &p, ids + 1, pids + 1, 1, dod, err, sizeof err), 0);
-    link_pg_exec(db, "COMMIT");
+    pg_fixture_exec(db, "COMMIT");
     assert_string_equal(dod[0], "2025-07-01");
     assert_int_equal(link_pg_count(db, "SELECT count(*) FROM linkage.death_link"), 2);
     PQfinish(db);

@@ -104,7 +104,7 @@ static void insert_deaths(PGconn *db, const sim_records_t *s)
         rows++;
     }
     strbuf_append(&sql, " ON CONFLICT (row_hash) DO NOTHING");
-    link_pg_exec(db, sql.s);
+    pg_fixture_exec(db, sql.s);
     strbuf_free(&sql);
 }
 
@@ -158,13 +158,13 @@ static void run(bool noise, double min_f1)
     char err[1024];
     PGconn *db = db_connect(conninfo, "test_link_incremental_sim", err, sizeof err);
     assert_non_null(db);
-    link_pg_exec(db, "TRUNCATE linkage.death_link, linkage.death, linkage.block,"
-                     " linkage.patient CASCADE");
+    pg_fixture_exec(db, "TRUNCATE linkage.death_link, linkage.death, linkage.block,"
+                        " linkage.patient CASCADE");
     insert_deaths(db, &s);
     link_params_t p;
-    link_pg_exec(db, "BEGIN");
+    pg_fixture_exec(db, "BEGIN");
     assert_int_equal(patient_index_load_params(db, &p, err, sizeof err), 0);
-    link_pg_exec(db, "COMMIT");
+    pg_fixture_exec(db, "COMMIT");
     int64_t *patient = calloc(s.n, sizeof *patient);
     assert_non_null(patient);
     link_all(db, &p, s.ids, s.n, patient);

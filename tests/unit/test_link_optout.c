@@ -21,12 +21,12 @@ static int group_setup(void **state)
 static void withhold(PGconn *db, const optout_record_t *recs, size_t n, bool *withheld)
 {
     char err[1024];
-    link_pg_exec(db, "BEGIN");
+    pg_fixture_exec(db, "BEGIN");
     if (optout_withhold(db, recs, n, withheld, err, sizeof err) != 0) {
         fprintf(stderr, "%s\n", err);
         fail();
     }
-    link_pg_exec(db, "COMMIT");
+    pg_fixture_exec(db, "COMMIT");
 }
 
 static void test_opted_out_records_go_no_further_and_are_counted(void **state)
@@ -37,7 +37,7 @@ static void test_opted_out_records_go_no_further_and_are_counted(void **state)
     char err[1024];
     PGconn *db = db_connect(conninfo, "test_link_optout", err, sizeof err);
     assert_non_null(db);
-    link_pg_exec(db, "INSERT INTO linkage.optout (nhs_number) VALUES ('4010232137')");
+    pg_fixture_exec(db, "INSERT INTO linkage.optout (nhs_number) VALUES ('4010232137')");
     optout_record_t recs[] = {
         {1, 1, "nela", "RH8", 10, "4010232137", true},  /* opted out, audit applies: withheld */
         {2, 1, "nela", "RH8", 10, "4505577104", true},  /* not opted out */

@@ -17,28 +17,7 @@
 #include "contribution.h"
 #include "record.h"
 
-#define AUDIT_DIR NCAP_SOURCE_DIR "/deploy/audits"
-
-#include "cmd_run.h"
-
-static result_t run(const char *arg, ...)
-{
-    va_list ap;
-    va_start(ap, arg);
-    result_t r = run_command(cmd_validate, "validate", arg, ap);
-    va_end(ap);
-    return r;
-}
-
-/* Validates text as a NELA file with the source tree's definition, as `ncap validate` does. */
-static result_t validate_text(const char *text)
-{
-    char path[64];
-    temp_file(path, text);
-    result_t r = run("--audit", "nela", "--audit-dir", AUDIT_DIR, path, NULL);
-    unlink(path);
-    return r;
-}
+#include "validate_text.h"
 
 #define HEADER                                                                                     \
     "local_record_id,trust_code,site_code,nhs_number,date_of_birth,sex,arrival_datetime,"          \
@@ -155,7 +134,7 @@ static void test_definition_loads(void **state)
 static void test_good_record_passes(void **state)
 {
     (void)state;
-    result_t r = validate_text(HEADER GOOD);
+    result_t r = validate_text("nela", HEADER GOOD);
     assert_int_equal(r.rc, 0);
     assert_string_equal(r.out, "row,field,rule,severity,value,message\n");
     assert_non_null(strstr(r.err, "1 data rows, 0 errors, 0 warnings"));
@@ -165,7 +144,7 @@ static void test_good_record_passes(void **state)
 static void test_each_kind_of_problem(void **state)
 {
     (void)state;
-    result_t r = validate_text(HEADER GOOD BAD);
+    result_t r = validate_text("nela", HEADER GOOD BAD);
     assert_int_equal(r.rc, 1);
     assert_string_equal(
         r.out,
