@@ -19,19 +19,19 @@ static void usage(void)
            "held in the patient index (linkage.block): u from random pairs, m by\n"
            "expectation-maximisation over the blocking passes, the prior from the data, as\n"
            "`ncap link` does; and the term frequencies: each forename, surname and postcode\n"
-           "more common among the patients than its field's u at exact agreement, with its\n"
-           "share of the patients, so that agreeing on it weighs less (\"smith\", a care\n"
-           "home's postcode). Prints the learned m and u per field and level and the prior\n"
-           "beside the current ones and the most common values, then stores them all\n"
-           "(linkage.match_param, match_setting, match_term_freq) in one transaction; every\n"
-           "ncap-linkd instance loads them at its next batch.\n\n"
+           "held by at least %d patients and more common than its field's u at exact\n"
+           "agreement, with its share of the patients, so that agreeing on it weighs less\n"
+           "(\"smith\", a care home's postcode). Prints the learned m and u per field and\n"
+           "level and the prior beside the current ones and the most common values, then\n"
+           "stores them all (linkage.match_param, match_setting, match_term_freq) in one\n"
+           "transaction; every ncap-linkd instance loads them at its next batch.\n\n"
            "  --sample N  train on N patients chosen by the seed (default: all)\n"
            "  --seed S    seed of the sample and of the random pairs (default 1); the same\n"
            "              index and seed give the same parameters\n"
            "  --dry-run   print, store nothing\n\n"
            "Refuses when the sample holds fewer than %d patients or the fit is degenerate.\n"
            "Reads and writes PostgreSQL through $NCAP_PG.\n",
-           LINK_TRAIN_MIN_PATIENTS);
+           LINK_TRAIN_TF_MIN_PATIENTS, LINK_TRAIN_MIN_PATIENTS);
 }
 
 static int parse_count(const char *s, unsigned long long *out)
