@@ -751,6 +751,11 @@ int fs_model_train(fs_model_t *self, const uint64_t *pairs, size_t npairs, uint6
     return 0;
 }
 
+double fs_tf_weight(double m1, double frequency, double min_u)
+{
+    return log2(m1 / (frequency > min_u ? frequency : min_u));
+}
+
 double fs_model_score(const fs_model_t *self, size_t i, size_t j, double *probability)
 {
     assert(self);
@@ -759,7 +764,7 @@ double fs_model_score(const fs_model_t *self, size_t i, size_t j, double *probab
     model_compare(self, i, j, g);
     double w = 0;
     for (size_t f = 0; f < nf; f++) {
-        if (g[f] == 1 && self->tf_field[f])
+        if (g[f] == 1 && self->tf_field[f]) /* fs_tf_weight(m1, frequency, 0), in logarithms */
             w += self->log2_m1[f] - self->log2_tf[i * nf + f];
         else if (g[f])
             w += self->w[f * FS_MAX_LEVELS + g[f]];

@@ -77,8 +77,15 @@ void fs_model_destroy(fs_model_t **self_p);
  * its rules gives) over all pairs of the data: near 0 when the files share no one. Returns 0,
  * or -1 when out of memory. */
 int fs_model_train(fs_model_t *self, const uint64_t *pairs, size_t npairs, uint64_t seed);
-/* Match weight of records i and j (term-frequency adjusted), and the probability from it and the
- * prior. A valid NHS number with an agreeing date of birth links at once (probability 1). */
+/* Term-frequency adjustment, as both linkers apply it: the weight of an exact agreement on a value
+ * that a share frequency of the people compared hold is log2(m1 / max(frequency, min_u)), m1 the
+ * field's m at exact agreement; its u is the chance that someone else holds the value too.
+ * fs_model_score gives it with min_u 0 and the value's share of the records (from logarithms kept
+ * per value); ncap-linkd (link_score) with the field's learned u as min_u. */
+double fs_tf_weight(double m1, double frequency, double min_u);
+/* Match weight of records i and j (term-frequency adjusted: fs_tf_weight for an exact name), and
+ * the probability from it and the prior. A valid NHS number with an agreeing date of birth links at
+ * once (probability 1). */
 double fs_model_score(const fs_model_t *self, size_t i, size_t j, double *probability);
 double fs_model_prior(const fs_model_t *self);
 double fs_model_m(const fs_model_t *self, size_t field, size_t level);

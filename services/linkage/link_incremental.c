@@ -32,6 +32,11 @@ size_t link_field_levels(size_t field)
     return field < LI_NFIELDS ? fs_kind_levels(fields[field].kind) : 0;
 }
 
+bool link_field_tf(size_t field)
+{
+    return field == LI_FORENAME || field == LI_SURNAME || field == LI_POSTCODE;
+}
+
 /* Defaults, by level (0 is null and unused). m: how often the level is seen between two records
  * of one person; u: between two people chosen at random from a national population (about
  * 30,000 dates of birth among the living elderly, common forenames at 1-3 %, a full postcode
@@ -171,15 +176,25 @@ bool link_ident_deterministic(const link_ident_t *a, const link_ident_t *b)
            strcmp(a->dob, b->dob) == 0;
 }
 
+double link_exact_weight(const link_params_t *p, size_t field, const char *value)
+{
+    assert(p && field < LI_NFIELDS);
+    double freq = p->tf && link_field_tf(field) ? term_freq_get(p->tf, field, value) : 0;
+    return freq > 0 ? fs_tf_weight(p->m[field][1], freq, p->u[field][1]) : p->w[field][1];
+}
+
 double link_score(const link_params_t *p, const link_ident_t *a, const link_ident_t *b,
                   double *probability)
 {
     assert(p);
     uint8_t g[LI_NFIELDS];
     link_ident_compare(a, b, g);
+    const char *v[LI_NFIELDS] = {a->nhs, a->forename, a->surname, a->dob, a->sex, a->postcode};
     double w = 0;
     for (size_t f = 0; f < LI_NFIELDS; f++)
-        if (g[f])
+        if (g[f] == 1 && p->tf)
+            w += link_exact_weight(p, f, v[f]);
+        else if (g[f])
             w += p->w[f][g[f]];
     if (probability)
         *probability =

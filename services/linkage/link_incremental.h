@@ -8,7 +8,17 @@
  * arrive one by one, so early on there is too little data for EM to be stable, and every linkage
  * instance must score alike. The defaults are stored in the linkage schema (linkage.match_param)
  * on first start; `ncap link-train` replaces them there with m, u and the prior learned from the
- * index (link_train.h), and every instance loads them again at its next batch. */
+ * index (link_train.h), and every instance loads them again at its next batch.
+ *
+ * Term frequencies: an exact agreement on a common forename, surname or postcode ("smith",
+ * "mary", a care home's postcode, ZZ99 3VZ for no fixed abode) is weaker evidence than on a rare
+ * one. Where p->tf holds the agreed value, its u is the value's frequency among the patients held
+ * (as fs_model adjusts the offline linker's names), but never below the field's u at exact
+ * agreement: the adjustment only lowers a common value's weight, rare values keep the learned
+ * weight. Why floored: a rare value's frequency in an index growing one record at a time rests
+ * on a handful of patients, and family members share a rare surname and an address, so boosting
+ * rare values would buy false links; and only values more common than u need storing (at most
+ * 1/u of them per field). */
 #ifndef NCAP_LINK_INCREMENTAL_H
 #define NCAP_LINK_INCREMENTAL_H
 
@@ -18,6 +28,7 @@
 #include "audit_def.h"
 #include "fs_model.h"
 #include "record.h"
+#include "term_freq.h"
 
 /* The identifiers compared, in this order; "" for null. */
 enum { LI_NHS, LI_FORENAME, LI_SURNAME, LI_DOB, LI_SEX, LI_POSTCODE, LI_NFIELDS };
@@ -35,6 +46,9 @@ typedef struct {
 /* The comparison field names as stored in linkage.match_param ("nhs_number", "forename", ...). */
 const char *link_field_name(size_t field);
 size_t link_field_levels(size_t field); /* levels of fs_model, null level included */
+/* True for the fields whose exact agreement is adjusted for term frequency: forename, surname and
+ * postcode. */
+bool link_field_tf(size_t field);
 
 typedef struct {
     double m[LI_NFIELDS][FS_MAX_LEVELS];
@@ -42,9 +56,12 @@ typedef struct {
     double w[LI_NFIELDS][FS_MAX_LEVELS]; /* log2(m/u), from link_params_update */
     double log2_prior_odds; /* that a record and one candidate patient are the same person */
     double threshold;       /* match probability at or above which a candidate is taken */
+    /* Frequencies of common values per field (LI_FORENAME ...), or NULL for no term-frequency
+     * adjustment; not owned: whoever loaded it keeps it while p scores. */
+    const term_freq_t *tf;
 } link_params_t;
 
-/* The documented defaults (see link_incremental.c), weights computed. */
+/* The documented defaults (see link_incremental.c), weights computed, no term frequencies. */
 void link_params_default(link_params_t *p);
 /* Recomputes w from m and u after they were changed. */
 void link_params_update(link_params_t *p);
@@ -70,8 +87,11 @@ size_t link_ident_keys(const link_ident_t *id, char keys[LINK_MAX_KEYS][LINK_KEY
 void link_ident_compare(const link_ident_t *a, const link_ident_t *b, uint8_t *levels);
 /* True when a and b link at once: the same valid NHS number and the same date of birth. */
 bool link_ident_deterministic(const link_ident_t *a, const link_ident_t *b);
-/* Match weight of a and b; *probability (may be NULL) from it and the prior, or 1 when they link
- * deterministically. */
+/* The weight of an exact agreement on value in field: log2(m / max(frequency, u)) for a value p->tf
+ * holds (fs_tf_weight), the learned log2(m / u) otherwise. */
+double link_exact_weight(const link_params_t *p, size_t field, const char *value);
+/* Match weight of a and b (term-frequency adjusted); *probability (may be NULL) from it and the
+ * prior, or 1 when they link deterministically. */
 double link_score(const link_params_t *p, const link_ident_t *a, const link_ident_t *b,
                   double *probability);
 

@@ -3,6 +3,7 @@
 
 #include <assert.h>
 #include <math.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -81,6 +82,60 @@ int link_train(const link_ident_t *ids, size_t n, size_t total_patients, uint64_
     fs_model_destroy(&model);
     free(pairs);
     free(values);
+    return rc;
+}
+
+/* Counts, per field, each value once per patient into counts, and the patients with a value into
+ * holders. */
+static int count_values(const link_ident_t *ids, const int64_t *patient, size_t n,
+                        term_freq_t *counts, double *holders)
+{
+    for (size_t s = 0, e; s < n; s = e) {
+        for (e = s + 1; e < n && patient[e] == patient[s];)
+            e++;
+        for (size_t f = 0; f < LI_NFIELDS; f++) {
+            if (!link_field_tf(f))
+                continue;
+            bool any = false;
+            for (size_t i = s; i < e; i++) {
+                const char *v = value_of(&ids[i], f);
+                if (!v)
+                    continue;
+                any = true;
+                bool seen = false;
+                for (size_t j = s; j < i && !seen; j++)
+                    seen = value_of(&ids[j], f) && strcmp(value_of(&ids[j], f), v) == 0;
+                if (!seen && term_freq_add(counts, f, v, 1) != 0)
+                    return -1;
+            }
+            holders[f] += any;
+        }
+    }
+    return 0;
+}
+
+int link_train_term_freqs(const link_ident_t *ids, const int64_t *patient, size_t n,
+                          const link_params_t *learned, term_freq_t **out, char *err, size_t errlen)
+{
+    assert(learned && out);
+    double holders[LI_NFIELDS] = {0};
+    term_freq_t *counts = term_freq_new();
+    *out = term_freq_new();
+    int rc = counts && *out ? count_values(ids, patient, n, counts, holders) : -1;
+    for (size_t k = 0; rc == 0 && k < term_freq_size(counts); k++) {
+        size_t f;
+        const char *v;
+        double count;
+        term_freq_entry(counts, k, &f, &v, &count);
+        double freq = count / holders[f];
+        if (count >= LINK_TRAIN_TF_MIN_PATIENTS && freq > learned->u[f][1])
+            rc = term_freq_add(*out, f, v, freq);
+    }
+    term_freq_destroy(&counts);
+    if (rc != 0) {
+        term_freq_destroy(out);
+        snprintf(err, errlen, "out of memory");
+    }
     return rc;
 }
 

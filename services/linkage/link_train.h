@@ -22,11 +22,18 @@
 
 #include "fs_model.h"
 #include "link_incremental.h"
+#include "term_freq.h"
 
 /* Fewest patients a sample may hold: fewer give too few matches for EM to be stable. */
 #define LINK_TRAIN_MIN_PATIENTS 1000
 /* m and u are stored floored at this (linkage.match_param requires them above 0). */
 #define LINK_TRAIN_MIN_PROB 1e-6
+
+/* Fewest patients holding a value for its frequency to be stored. Why: a frequency resting on one
+ * or two patients says little (its error is as large as itself), and in an index smaller than
+ * 1/u every value's share, 1/patients at least, exceeds u: each postcode held by one patient of a
+ * few thousand would lose most of its weight. Five patients at one postcode are a care home. */
+#define LINK_TRAIN_TF_MIN_PATIENTS 5
 
 /* The fs_model kind of link_incremental field f (LI_NHS ...). */
 fs_kind_t link_train_kind(size_t field);
@@ -36,6 +43,17 @@ fs_kind_t link_train_kind(size_t field);
  * -1 with err: out of memory, fewer than two records, or a degenerate fit (link_train_check). */
 int link_train(const link_ident_t *ids, size_t n, size_t total_patients, uint64_t seed,
                const link_params_t *current, link_params_t *out, char *err, size_t errlen);
+
+/* The term frequencies ncap-linkd adjusts with (link_field_tf's fields) from the n identifier sets
+ * ids, patient[i] the patient of ids[i] (the sets of one patient adjacent): per field, each value's
+ * share of the patients with a value there, a patient counted once per value (not once per set,
+ * so one patient seen often with variations weighs no more than another), kept where it exceeds
+ * learned's u at exact agreement and at least LINK_TRAIN_TF_MIN_PATIENTS patients hold the value
+ * (the others score with the learned u, link_incremental.h).
+ * *out receives a new table. Returns 0, or -1 with err (out of memory). */
+int link_train_term_freqs(const link_ident_t *ids, const int64_t *patient, size_t n,
+                          const link_params_t *learned, term_freq_t **out, char *err,
+                          size_t errlen);
 
 /* Whether p is fit to use: every m and u in (0, 1], each field's m summing to about 1, agreement
  * (level 1) more likely among matches than non-matches for every field, and a prior strictly

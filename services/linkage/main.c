@@ -22,6 +22,7 @@ typedef struct {
     audit_cache_t *audits;
     unsigned char key[PSEUDONYM_KEY_BYTES];
     link_params_t params;
+    term_freq_t *tf; /* params.tf */
     int params_loaded;
     double params_version; /* the setting params_version when params were loaded */
 } linkage_t;
@@ -238,14 +239,19 @@ static int process(void *state, PGconn *db, const stage_batch_t *in, stage_batch
         rc = 0;
         goto done;
     }
-    /* Parameters replaced (`ncap link-train`) are loaded again at the next batch, so that every
-     * instance scores alike: one primary-key lookup per batch. */
+    /* Parameters and term frequencies replaced (`ncap link-train`) are loaded again at the next
+     * batch, so that every instance scores alike: one primary-key lookup per batch. */
     double version;
     if (patient_index_params_version(db, &version, err, errlen) != 0)
         goto done;
     if (!lk->params_loaded || version != lk->params_version) {
-        if (patient_index_load_params(db, &lk->params, err, errlen) != 0)
+        link_params_t params;
+        term_freq_t *tf;
+        if (patient_index_load_model(db, &params, &tf, err, errlen) != 0)
             goto done;
+        term_freq_destroy(&lk->tf);
+        lk->tf = tf;
+        lk->params = params;
         if (lk->params_loaded)
             ncap_log(LOG_INFO, "linkage parameters loaded again", NULL);
         lk->params_loaded = 1;
@@ -459,5 +465,6 @@ int main(int argc, char **argv)
                        .gather_ms = 5};
     rc = stage_run(&ops, &cfg);
     audit_cache_destroy(&lk.audits);
+    term_freq_destroy(&lk.tf);
     return rc;
 }

@@ -97,6 +97,68 @@ int patient_index_load_params(PGconn *db, link_params_t *p, char *err, size_t er
     return 0;
 }
 
+int patient_index_store_term_freqs(PGconn *db, const term_freq_t *tf, char *err, size_t errlen)
+{
+    assert(tf);
+    pg_columns_t a;
+    pg_columns_open(&a, 3);
+    for (size_t k = 0; k < term_freq_size(tf); k++) {
+        size_t f;
+        const char *value;
+        double freq;
+        term_freq_entry(tf, k, &f, &value, &freq);
+        char fr[32];
+        snprintf(fr, sizeof fr, "%.17g", freq);
+        const char *v[3] = {link_field_name(f), value, fr};
+        pg_columns_row(&a, v);
+    }
+    int rc = -1;
+    if (pg_columns_close(&a) != 0)
+        snprintf(err, errlen, "out of memory");
+    else if (db_exec(db, "DELETE FROM linkage.match_term_freq", err, errlen) == 0)
+        rc = db_execp(db,
+                      "INSERT INTO linkage.match_term_freq (field, value, frequency)"
+                      " SELECT * FROM unnest($1::text[], $2::text[], $3::float8[])",
+                      3, a.params, err, errlen);
+    pg_columns_free(&a);
+    return rc;
+}
+
+int patient_index_load_term_freqs(PGconn *db, term_freq_t **tf, char *err, size_t errlen)
+{
+    *tf = NULL;
+    PGresult *r = db_query(db, "SELECT field, value, frequency FROM linkage.match_term_freq", 0,
+                           NULL, err, errlen);
+    if (!r)
+        return -1;
+    int rc = (*tf = term_freq_new()) ? 0 : -1;
+    for (int i = 0; rc == 0 && i < PQntuples(r); i++) {
+        const char *name = PQgetvalue(r, i, 0);
+        for (size_t f = 0; f < LI_NFIELDS && rc == 0; f++)
+            if (link_field_tf(f) && strcmp(name, link_field_name(f)) == 0)
+                rc = term_freq_add(*tf, f, PQgetvalue(r, i, 1), strtod(PQgetvalue(r, i, 2), NULL));
+    }
+    PQclear(r);
+    if (rc != 0) {
+        term_freq_destroy(tf);
+        snprintf(err, errlen, "out of memory");
+    }
+    return rc;
+}
+
+int patient_index_load_model(PGconn *db, link_params_t *p, term_freq_t **tf, char *err,
+                             size_t errlen)
+{
+    assert(p && tf);
+    link_params_t loaded;
+    if (patient_index_load_params(db, &loaded, err, errlen) != 0 ||
+        patient_index_load_term_freqs(db, tf, err, errlen) != 0)
+        return -1;
+    *p = loaded;
+    p->tf = term_freq_size(*tf) > 0 ? *tf : NULL;
+    return 0;
+}
+
 /* A patient already held, as one set of identifiers seen for it, and the blocking key it was
  * found by. */
 typedef struct {

@@ -35,6 +35,19 @@ int patient_index_load_params(PGconn *db, link_params_t *p, char *err, size_t er
  * it must load them again. Returns 0, or -1 with err. */
 int patient_index_store_params(PGconn *db, const link_params_t *p, bool replace, char *err,
                                size_t errlen);
+/* Replaces the term frequencies in linkage.match_term_freq with those of tf (link_field_tf's
+ * fields), to be committed with the parameters they were learned with. Returns 0, or -1 with err.
+ */
+int patient_index_store_term_freqs(PGconn *db, const term_freq_t *tf, char *err, size_t errlen);
+/* Reads linkage.match_term_freq into *tf, a new table (empty when none is stored), for
+ * link_params_t.tf. Returns 0, or -1 with err. */
+int patient_index_load_term_freqs(PGconn *db, term_freq_t **tf, char *err, size_t errlen);
+/* What ncap-linkd scores with, loaded at start and whenever params_version changes: the
+ * parameters into *p and the term frequencies into *tf, a new table that p->tf points to (p->tf
+ * NULL when none is stored: nothing to look up). Leaves *p as it was on failure. Returns 0, or -1
+ * with err. */
+int patient_index_load_model(PGconn *db, link_params_t *p, term_freq_t **tf, char *err,
+                             size_t errlen);
 /* The setting params_version into *version (0 when none is stored). Returns 0, or -1 with err. */
 int patient_index_params_version(PGconn *db, double *version, char *err, size_t errlen);
 

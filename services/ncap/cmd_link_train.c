@@ -18,16 +18,20 @@ static void usage(void)
            "Learns the parameters ncap-linkd scores with, without labels, from the identifiers\n"
            "held in the patient index (linkage.block): u from random pairs, m by\n"
            "expectation-maximisation over the blocking passes, the prior from the data, as\n"
-           "`ncap link` does. Prints the learned m and u per field and level and the prior\n"
-           "beside the current ones, then stores them (linkage.match_param, match_setting) in\n"
-           "one transaction; every ncap-linkd instance loads them at its next batch.\n\n"
+           "`ncap link` does; and the term frequencies: each forename, surname and postcode\n"
+           "held by at least %d patients and more common than its field's u at exact\n"
+           "agreement, with its share of the patients, so that agreeing on it weighs less\n"
+           "(\"smith\", a care home's postcode). Prints the learned m and u per field and\n"
+           "level and the prior beside the current ones and the most common values, then\n"
+           "stores them all (linkage.match_param, match_setting, match_term_freq) in one\n"
+           "transaction; every ncap-linkd instance loads them at its next batch.\n\n"
            "  --sample N  train on N patients chosen by the seed (default: all)\n"
            "  --seed S    seed of the sample and of the random pairs (default 1); the same\n"
            "              index and seed give the same parameters\n"
            "  --dry-run   print, store nothing\n\n"
            "Refuses when the sample holds fewer than %d patients or the fit is degenerate.\n"
            "Reads and writes PostgreSQL through $NCAP_PG.\n",
-           LINK_TRAIN_MIN_PATIENTS);
+           LINK_TRAIN_TF_MIN_PATIENTS, LINK_TRAIN_MIN_PATIENTS);
 }
 
 static int parse_count(const char *s, unsigned long long *out)
@@ -39,11 +43,12 @@ static int parse_count(const char *s, unsigned long long *out)
     return *end ? -1 : 0;
 }
 
-/* The sample's identifiers (distinct sets per patient, in a fixed order) into *ids, the
- * patients sampled into *npatients and all patients held into *total. */
+/* The sample's identifiers (distinct sets per patient, in a fixed order) into *ids and their
+ * patients into *patient, the patients sampled into *npatients and all patients held into
+ * *total. */
 static int read_sample(PGconn *db, unsigned long long sample, unsigned long long seed,
-                       link_ident_t **ids, size_t *n, size_t *npatients, size_t *total, char *err,
-                       size_t errlen)
+                       link_ident_t **ids, int64_t **patient, size_t *n, size_t *npatients,
+                       size_t *total, char *err, size_t errlen)
 {
     char lim[32], sd[32];
     snprintf(lim, sizeof lim, "%llu", sample);
@@ -62,13 +67,15 @@ static int read_sample(PGconn *db, unsigned long long sample, unsigned long long
         return -1;
     size_t rows = (size_t)PQntuples(r);
     *ids = calloc(rows + 1, sizeof **ids);
-    if (!*ids) {
+    *patient = calloc(rows + 1, sizeof **patient);
+    if (!*ids || !*patient) {
         PQclear(r);
         snprintf(err, errlen, "out of memory");
         return -1;
     }
     for (size_t i = 0; i < rows; i++) {
         int k = (int)i;
+        (*patient)[i] = strtoll(PQgetvalue(r, k, 0), NULL, 10);
         link_ident_from_values(PQgetvalue(r, k, 1), PQgetvalue(r, k, 2), PQgetvalue(r, k, 3),
                                PQgetvalue(r, k, 4), PQgetvalue(r, k, 5), PQgetvalue(r, k, 6),
                                &(*ids)[i]);
@@ -88,6 +95,35 @@ static void print_params(const link_params_t *cur, const link_params_t *learned)
             printf("%-11s %5zu %12.6g %12.6g %12.6g %12.6g\n", link_field_name(f), l,
                    learned->m[f][l], learned->u[f][l], cur->m[f][l], cur->u[f][l]);
     printf("log2_prior_odds %.4f (current %.4f)\n", learned->log2_prior_odds, cur->log2_prior_odds);
+}
+
+/* Per field: how many values are more common than u, and the most common of them. */
+static void print_term_freqs(const link_params_t *learned, const term_freq_t *tf)
+{
+    for (size_t f = 0; f < LI_NFIELDS; f++) {
+        if (!link_field_tf(f))
+            continue;
+        size_t count = 0;
+        const char *top = NULL;
+        double top_freq = 0;
+        for (size_t k = 0; k < term_freq_size(tf); k++) {
+            size_t field;
+            const char *v;
+            double freq;
+            term_freq_entry(tf, k, &field, &v, &freq);
+            if (field != f)
+                continue;
+            count++;
+            if (freq > top_freq || (freq == top_freq && strcmp(v, top) < 0))
+                top = v, top_freq = freq;
+        }
+        printf("term frequencies: %-8s %zu values more common than u %.6g", link_field_name(f),
+               count, learned->u[f][1]);
+        if (top)
+            printf(", the most common \"%s\" at %.6g (weight %.2f instead of %.2f)", top, top_freq,
+                   fs_tf_weight(learned->m[f][1], top_freq, learned->u[f][1]), learned->w[f][1]);
+        printf("\n");
+    }
 }
 
 int cmd_link_train(int argc, char **argv)
@@ -131,13 +167,16 @@ int cmd_link_train(int argc, char **argv)
         return 2;
     }
     link_ident_t *ids = NULL;
+    int64_t *patient = NULL;
+    term_freq_t *tf = NULL;
     size_t n = 0, npatients = 0, total = 0;
     link_params_t cur, learned;
     int rc = 2;
     /* one snapshot for reading, one transaction for writing */
     if (db_exec(db, "BEGIN ISOLATION LEVEL REPEATABLE READ", err, sizeof err) != 0 ||
         patient_index_load_params(db, &cur, err, sizeof err) != 0 ||
-        read_sample(db, sample, seed, &ids, &n, &npatients, &total, err, sizeof err) != 0) {
+        read_sample(db, sample, seed, &ids, &patient, &n, &npatients, &total, err, sizeof err) !=
+            0) {
         fprintf(stderr, "ncap " CMD ": %s\n", err);
         goto done;
     }
@@ -151,17 +190,20 @@ int cmd_link_train(int argc, char **argv)
     }
     printf("trained on %zu identifier sets of %zu patients (of %zu held), seed %llu\n", n,
            npatients, total, seed);
-    if (link_train(ids, n, total, seed, &cur, &learned, err, sizeof err) != 0) {
+    if (link_train(ids, n, total, seed, &cur, &learned, err, sizeof err) != 0 ||
+        link_train_term_freqs(ids, patient, n, &learned, &tf, err, sizeof err) != 0) {
         fprintf(stderr, "ncap " CMD ": %s; parameters left unchanged\n", err);
         goto done;
     }
     print_params(&cur, &learned);
+    print_term_freqs(&learned, tf);
     if (dry_run) {
         printf("dry run: nothing stored\n");
         rc = 0;
         goto done;
     }
-    if (patient_index_store_params(db, &learned, true, err, sizeof err) != 0 ||
+    if (patient_index_store_term_freqs(db, tf, err, sizeof err) != 0 ||
+        patient_index_store_params(db, &learned, true, err, sizeof err) != 0 ||
         db_exec(db, "COMMIT", err, sizeof err) != 0) {
         fprintf(stderr, "ncap " CMD ": could not store the parameters: %s\n", err);
         rc = 2;
@@ -171,6 +213,8 @@ int cmd_link_train(int argc, char **argv)
     rc = 0;
 done:
     free(ids);
+    free(patient);
+    term_freq_destroy(&tf);
     PQfinish(db); /* rolls back whatever was not committed */
     return rc;
 }

@@ -1,5 +1,6 @@
 /* test_link_incremental.c - linking one record at a time: identifiers and blocking keys, scores
- * with the default parameters on worked examples, and (with $NCAP_TEST_PG) the patient index in
+ * with the default parameters on worked examples, common names and postcodes weighing less with
+ * term frequencies, and (with $NCAP_TEST_PG) the patient index in
  * PostgreSQL, deaths linked one to one, and the parameters every instance shares. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -7,6 +8,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <math.h>
 #include <string.h>
 
 #include "death_link.h"
@@ -101,6 +103,53 @@ static void test_scores_on_worked_examples(void **state)
     link_ident_t g = ident("4857773457", "Mary", "Robert", "1951-02-03", "F", "");
     link_score(&p, &a, &g, &prob);
     assert_true(prob < 0.01);
+}
+
+/* Term frequencies with the default parameters: u at exact agreement is 0.006 for forenames,
+ * 0.002 for surnames, 2e-5 for full postcodes; m 0.88, 0.90, 0.73. */
+static void test_common_values_weigh_less(void **state)
+{
+    (void)state;
+    link_params_t p;
+    link_params_default(&p);
+    link_ident_t smith = ident("", "Mary", "Smith", "1940-05-12", "F", "ZZ99 3VZ");
+    link_ident_t rare = ident("", "Edith", "Quartermaine", "1940-05-12", "F", "LS1 4AP");
+    link_ident_t lowe = ident("", "Edith", "Lowe", "1940-05-12", "F", "LS1 4AP");
+    double w_smith = link_score(&p, &smith, &smith, NULL);
+    double w_rare = link_score(&p, &rare, &rare, NULL);
+    double w_lowe = link_score(&p, &lowe, &lowe, NULL);
+    /* without a table every exact agreement weighs log2(m / u) */
+    assert_true(fabs(w_smith - w_rare) < 1e-12);
+    assert_true(fabs(link_exact_weight(&p, LI_SURNAME, "smith") - log2(0.90 / 0.002)) < 1e-12);
+
+    term_freq_t *tf = term_freq_new();
+    assert_non_null(tf);
+    assert_int_equal(term_freq_add(tf, LI_SURNAME, "smith", 0.0126), 0); /* about 1 in 80 */
+    assert_int_equal(term_freq_add(tf, LI_FORENAME, "mary", 0.03), 0);
+    assert_int_equal(term_freq_add(tf, LI_POSTCODE, "ZZ99 3VZ", 0.004), 0); /* no fixed abode */
+    assert_int_equal(term_freq_add(tf, LI_SURNAME, "lowe", 0.001), 0);      /* rarer than u 0.002 */
+    assert_int_equal(term_freq_add(tf, LI_DOB, "19400512", 0.5), 0); /* no term-frequency field */
+    p.tf = tf;
+    /* smith: log2(0.90 / 0.0126) = 6.16 bits instead of log2(0.90 / 0.002) = 8.81 */
+    assert_true(fabs(link_exact_weight(&p, LI_SURNAME, "smith") - 6.1584) < 1e-4);
+    assert_true(fabs(link_exact_weight(&p, LI_SURNAME, "smith") -
+                     fs_tf_weight(0.90, 0.0126, 0.002)) < 1e-12);
+    /* each common value takes log2(frequency / u) off: mary log2(5), smith log2(6.3), the
+     * postcode of no fixed abode log2(200) */
+    double w = link_score(&p, &smith, &smith, NULL);
+    assert_true(fabs((w_smith - w) - (log2(5) + log2(6.3) + log2(200))) < 1e-9);
+    /* a common surname agreeing gives less weight than a rare one */
+    link_ident_t smith2 = ident("", "Edith", "Smith", "1940-05-12", "F", "LS1 4AP");
+    assert_true(link_score(&p, &smith2, &smith2, NULL) < link_score(&p, &rare, &rare, NULL) - 2.6);
+    /* rare values, values rarer than u and fields without term frequencies keep their weight */
+    assert_true(fabs(link_score(&p, &rare, &rare, NULL) - w_rare) < 1e-12);
+    assert_true(fabs(link_score(&p, &lowe, &lowe, NULL) - w_lowe) < 1e-12);
+    /* only exact agreement is adjusted: a typo of smith weighs as before */
+    link_ident_t typo = ident("", "Edith", "Smtih", "1940-05-12", "F", "LS1 4AP");
+    double w_typo = link_score(&p, &smith2, &typo, NULL);
+    p.tf = NULL;
+    assert_true(fabs(link_score(&p, &smith2, &typo, NULL) - w_typo) < 1e-12);
+    term_freq_destroy(&tf);
 }
 
 /* ---------------------------------------------------------------- PostgreSQL */
@@ -218,6 +267,7 @@ int main(void)
         cmocka_unit_test(test_identifiers_are_normalised),
         cmocka_unit_test(test_blocking_keys),
         cmocka_unit_test(test_scores_on_worked_examples),
+        cmocka_unit_test(test_common_values_weigh_less),
         cmocka_unit_test(test_records_join_held_patients),
         cmocka_unit_test(test_deaths_link_one_to_one),
     };

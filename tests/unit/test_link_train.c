@@ -2,7 +2,8 @@
  * compare with the same levels as the fs_model kinds they are mapped to; on a worked population
  * (1,500 people, 30 % of them seen a second time with errors) training gives the same parameters
  * for the same seed, agreement weighs for a match in every field, the prior is that of a record
- * and one held patient (about 900 / 1,950 / 1,500 here), and a degenerate fit is refused. */
+ * and one held patient (about 900 / 1,950 / 1,500 here), and a degenerate fit is refused; term
+ * frequencies count each patient once per value and keep the values more common than u. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -165,12 +166,53 @@ static void degenerate_fits_are_refused(void **state)
     assert_int_equal(link_train(ids, 1, 1, 1, &cur, &p, err, sizeof err), -1);
 }
 
+static void term_frequencies_count_patients_and_keep_common_values(void **state)
+{
+    (void)state;
+    /* 100 patients: 7 named smith (patient 3 seen twice, after a move), 5 named jones, one
+     * without surname, the others each with a surname of their own; all named mary; 10 living
+     * at one care home (LS1 4AP, patient 3 also at B1 1AA), the others' postcodes unknown */
+    link_ident_t ids[101];
+    int64_t patient[101];
+    size_t n = 0;
+    for (int p = 1; p <= 100; p++) {
+        char sn[16];
+        snprintf(sn, sizeof sn, "rare%03d", p);
+        if (p <= 12 || p == 100)
+            snprintf(sn, sizeof sn, "%s", p <= 7 ? "smith" : p <= 12 ? "jones" : "");
+        link_ident_from_values("", "Mary", sn, "19400512", "F", p <= 10 ? "LS1 4AP" : "", &ids[n]);
+        patient[n++] = p;
+        if (p == 3) {
+            link_ident_from_values("", "Mary", sn, "19400512", "F", "B1 1AA", &ids[n]);
+            patient[n++] = p;
+        }
+    }
+    link_params_t learned;
+    link_params_default(&learned);
+    learned.u[LI_SURNAME][1] = 0.06; /* jones, at 5 in 99, is rarer */
+    term_freq_t *tf = NULL;
+    char err[256];
+    assert_int_equal(link_train_term_freqs(ids, patient, n, &learned, &tf, err, sizeof err), 0);
+    assert_non_null(tf);
+    assert_true(term_freq_get(tf, LI_SURNAME, "smith") == 7.0 / 99); /* 99 with a surname */
+    assert_true(term_freq_get(tf, LI_SURNAME, "jones") == 0);
+    assert_true(term_freq_get(tf, LI_SURNAME, "rare050") == 0);
+    assert_true(term_freq_get(tf, LI_FORENAME, "mary") == 1.0);
+    assert_true(term_freq_get(tf, LI_POSTCODE, "LS1 4AP") == 1.0); /* 10 with a postcode */
+    /* held by one patient: too few to tell its frequency, whatever its share */
+    assert_true(term_freq_get(tf, LI_POSTCODE, "B1 1AA") == 0);
+    assert_true(term_freq_get(tf, LI_DOB, "19400512") == 0); /* no term-frequency field */
+    assert_int_equal(term_freq_size(tf), 3);
+    term_freq_destroy(&tf);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(fields_map_to_kinds_with_the_same_levels),
         cmocka_unit_test(learned_parameters_favour_agreement_and_repeat_by_seed),
         cmocka_unit_test(degenerate_fits_are_refused),
+        cmocka_unit_test(term_frequencies_count_patients_and_keep_common_values),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
