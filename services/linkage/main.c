@@ -15,6 +15,7 @@
 #include "patient_index.h"
 #include "pseudonym.h"
 #include "death_link.h"
+#include "death_sweep.h"
 #include "stage.h"
 #include "strbuf.h"
 
@@ -199,6 +200,24 @@ done:
     return rc;
 }
 
+/* Parameters replaced (`ncap link-train`) are loaded again at the next batch, so that every
+ * instance scores alike: one primary-key lookup per batch. Returns 0, or -1 with err. */
+static int load_params(linkage_t *lk, PGconn *db, char *err, size_t errlen)
+{
+    double version;
+    if (patient_index_params_version(db, &version, err, errlen) != 0)
+        return -1;
+    if (!lk->params_loaded || version != lk->params_version) {
+        if (patient_index_load_params(db, &lk->params, err, errlen) != 0)
+            return -1;
+        if (lk->params_loaded)
+            ncap_log(LOG_INFO, "linkage parameters loaded again", NULL);
+        lk->params_loaded = 1;
+        lk->params_version = version;
+    }
+    return 0;
+}
+
 static int process(void *state, PGconn *db, const stage_batch_t *in, stage_batch_t *out, char *err,
                    size_t errlen)
 {
@@ -238,20 +257,8 @@ static int process(void *state, PGconn *db, const stage_batch_t *in, stage_batch
         rc = 0;
         goto done;
     }
-    /* Parameters replaced (`ncap link-train`) are loaded again at the next batch, so that every
-     * instance scores alike: one primary-key lookup per batch. */
-    double version;
-    if (patient_index_params_version(db, &version, err, errlen) != 0)
-        goto done;
-    if (!lk->params_loaded || version != lk->params_version) {
-        if (patient_index_load_params(db, &lk->params, err, errlen) != 0)
-            goto done;
-        if (lk->params_loaded)
-            ncap_log(LOG_INFO, "linkage parameters loaded again", NULL);
-        lk->params_loaded = 1;
-        lk->params_version = version;
-    }
-    if (skip_processed(db, items, n, err, errlen) != 0 ||
+    if (load_params(lk, db, err, errlen) != 0 ||
+        skip_processed(db, items, n, err, errlen) != 0 ||
         apply_optout(db, items, n, err, errlen) != 0 ||
         link_items(lk, db, items, &n, err, errlen) != 0)
         goto done;
@@ -427,6 +434,29 @@ static int backlog(void *state, PGconn *db, int limit, int grace_ms, stage_batch
     return 0;
 }
 
+/* The death sweep (death_sweep.h): deaths loaded after the records of their patients. */
+static int revise(void *state, PGconn *db, int limit, stage_batch_t *out, char *err,
+                  size_t errlen)
+{
+    linkage_t *lk = state;
+    death_sweep_counts_t c = {0};
+    if (load_params(lk, db, err, errlen) != 0 ||
+        death_sweep_link(db, &lk->params, limit, &c, err, errlen) != 0 ||
+        death_sweep_revise(db, lk->audits, limit, out, &c, err, errlen) != 0)
+        return -1;
+    if (c.links > 0 || c.revised > 0) {
+        char deaths[24], links[24], patients[24], revised[24];
+        snprintf(deaths, sizeof deaths, "%zu", c.deaths);
+        snprintf(links, sizeof links, "%zu", c.links);
+        snprintf(patients, sizeof patients, "%zu", c.patients);
+        snprintf(revised, sizeof revised, "%zu", c.revised);
+        ncap_log(LOG_INFO, "death sweep revised records passed on before", "deaths_considered",
+                 deaths, "links_changed", links, "patients", patients, "records_revised", revised,
+                 NULL);
+    }
+    return (int)(c.deaths > c.patients ? c.deaths : c.patients);
+}
+
 int main(int argc, char **argv)
 {
     daemon_config_t cfg;
@@ -456,6 +486,7 @@ int main(int argc, char **argv)
                        .state = &lk,
                        .process = process,
                        .backlog = backlog,
+                       .revise = revise,
                        .gather_ms = 5};
     rc = stage_run(&ops, &cfg);
     audit_cache_destroy(&lk.audits);
