@@ -200,8 +200,8 @@ static unsigned long long sweep(loop_t *loop, long long deadline_ms)
     while (loop->ops->revise && !daemon_shutdown && daemon_now_ms() < deadline_ms) {
         int n = revise(loop, err, sizeof err);
         if (n < 0) {
-            ncap_log(LOG_ERROR, "revision sweep failed and was rolled back; it is retried",
-                     "error", err, NULL);
+            ncap_log(LOG_ERROR, "revision sweep failed and was rolled back; it is retried", "error",
+                     err, NULL);
             break;
         }
         found += (unsigned long long)n;

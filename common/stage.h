@@ -53,8 +53,7 @@ typedef struct {
      * by the instance holding the stage's sweep lock, inside a transaction of its own; appends
      * messages for the next stage to out (sent only after commit). Returns how many items it
      * handled (called again while it returns limit or more), or -1 with err (rolled back). */
-    int (*revise)(void *state, PGconn *db, int limit, stage_batch_t *out, char *err,
-                  size_t errlen);
+    int (*revise)(void *state, PGconn *db, int limit, stage_batch_t *out, char *err, size_t errlen);
     /* Called after each commit (e.g. to write files for what was committed), or NULL. */
     void (*after_commit)(void *state, PGconn *db);
     /* Extra wait after the first message of a batch, for more to arrive (ms). */

@@ -76,7 +76,8 @@ static long score_candidates(PGconn *db, const link_params_t *p, const link_iden
             continue;
         death_pair_t c = {death_ids[i], strtoll(PQgetvalue(r, k, 1), NULL, 10), w};
         size_t j = 0; /* a patient found by two keys or with several identifier sets: best */
-        while (j < n && ((*cand)[j].death_id != c.death_id || (*cand)[j].patient_id != c.patient_id))
+        while (j < n &&
+               ((*cand)[j].death_id != c.death_id || (*cand)[j].patient_id != c.patient_id))
             j++;
         if (j == n)
             (*cand)[n++] = c;
@@ -199,9 +200,8 @@ int death_sweep_link(PGconn *db, const link_params_t *p, int limit, death_sweep_
      * commits second sees the other's patient or death. */
     if (keys.nrows > 0 && patient_index_lock_keys(db, keys.params[1], err, errlen) != 0)
         goto done;
-    long ncand = keys.nrows > 0
-                     ? score_candidates(db, p, deaths, death_ids, &keys, &cand, err, errlen)
-                     : 0;
+    long ncand =
+        keys.nrows > 0 ? score_candidates(db, p, deaths, death_ids, &keys, &cand, err, errlen) : 0;
     if (ncand < 0)
         goto done;
     long nlinked = ncand > 0 ? current_links(db, cand, (size_t)ncand, &linked, err, errlen) : 0;
@@ -416,8 +416,8 @@ int death_sweep_revise(PGconn *db, audit_cache_t *audits, int limit, stage_batch
         snprintf(err, errlen, "out of memory");
         goto done;
     }
-    if (changed > 0 && (!(u = store_revisions(db, r, recs, err, errlen)) ||
-                        pass_on(r, recs, u, out) != 0)) {
+    if (changed > 0 &&
+        (!(u = store_revisions(db, r, recs, err, errlen)) || pass_on(r, recs, u, out) != 0)) {
         if (u)
             snprintf(err, errlen, "out of memory");
         goto done;

@@ -257,8 +257,7 @@ static int process(void *state, PGconn *db, const stage_batch_t *in, stage_batch
         rc = 0;
         goto done;
     }
-    if (load_params(lk, db, err, errlen) != 0 ||
-        skip_processed(db, items, n, err, errlen) != 0 ||
+    if (load_params(lk, db, err, errlen) != 0 || skip_processed(db, items, n, err, errlen) != 0 ||
         apply_optout(db, items, n, err, errlen) != 0 ||
         link_items(lk, db, items, &n, err, errlen) != 0)
         goto done;
@@ -435,8 +434,7 @@ static int backlog(void *state, PGconn *db, int limit, int grace_ms, stage_batch
 }
 
 /* The death sweep (death_sweep.h): deaths loaded after the records of their patients. */
-static int revise(void *state, PGconn *db, int limit, stage_batch_t *out, char *err,
-                  size_t errlen)
+static int revise(void *state, PGconn *db, int limit, stage_batch_t *out, char *err, size_t errlen)
 {
     linkage_t *lk = state;
     death_sweep_counts_t c = {0};
