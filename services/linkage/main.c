@@ -467,7 +467,10 @@ int main(int argc, char **argv)
                                  "withholds records under the opt-out, adds deprivation, checks "
                                  "identifiers,\nderives the audit's derived fields, and passes "
                                  "the record to validation with a keyed\npseudonym in place of "
-                                 "every identifier.",
+                                 "every identifier. On the backlog timer, one instance links "
+                                 "deaths\nloaded since to the patients already held and passes "
+                                 "on again, as link revisions, the records\nwhose date of death "
+                                 "changed.",
                                  argc, argv);
     if (rc != 0)
         return rc == 1 ? 0 : 2;

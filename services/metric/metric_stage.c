@@ -21,7 +21,7 @@ typedef struct {
     int n_contrib;
 } item_t;
 
-enum { S_RID, S_VER, S_AUDIT, S_TRUST, S_PERIOD, S_VALID, NS };
+enum { S_RID, S_VER, S_AUDIT, S_TRUST, S_PERIOD, S_VALID, S_LREV, NS };
 enum { K_RID, K_METRIC, K_AUDIT, K_TRUST, K_SITE, K_PERIOD, K_NUM, K_DEN, NK };
 
 int metric_process(void *state, PGconn *db, const stage_batch_t *in, stage_batch_t *out, char *err,
@@ -74,11 +74,13 @@ int metric_process(void *state, PGconn *db, const stage_batch_t *in, stage_batch
         it->n_contrib = m->valid && it->period[0] ? nc : 0;
         it->msg = m;
         const Ncap__V1__Envelope *e = m->envelope;
-        char rid[32], ver[16];
+        char rid[32], ver[16], lrev[16];
         snprintf(rid, sizeof rid, "%lld", (long long)e->record_id);
         snprintf(ver, sizeof ver, "%d", e->version);
+        snprintf(lrev, sizeof lrev, "%d", e->link_revision);
         const char *sv[NS] = {
-            rid, ver, e->audit, e->trust, it->period[0] ? it->period : NULL, m->valid ? "t" : "f"};
+            rid, ver, e->audit, e->trust, it->period[0] ? it->period : NULL, m->valid ? "t" : "f",
+            lrev};
         for (int j = 0; j < NS; j++)
             strbuf_pg_array_elem(&s[j], sv[j]);
         n++;
@@ -89,23 +91,30 @@ int metric_process(void *state, PGconn *db, const stage_batch_t *in, stage_batch
         rc = 0;
         goto done;
     }
-    /* Take in every version; apply a version only if it is the newest seen for its record. */
+    /* Take in every version; apply a version (at a link revision) only if it is the newest seen
+     * for its record: a higher version, or the same version at a higher link revision. */
     const char *ps[NS];
     for (int j = 0; j < NS; j++)
         ps[j] = s[j].s;
     applied = db_query(
         db,
         "WITH src AS (SELECT * FROM unnest($1::bigint[], $2::int[], $3::text[], $4::text[],"
-        "   $5::text[], $6::bool[]) AS s(record_id, version, audit, trust, period, valid)),"
-        " pr AS (INSERT INTO metric.processed (record_id, version)"
-        "   SELECT DISTINCT record_id, version FROM src ON CONFLICT DO NOTHING)"
-        " INSERT INTO metric.record_state AS st (record_id, version, audit, trust, period, valid)"
-        " SELECT DISTINCT ON (record_id) record_id, version, audit, trust, period, valid FROM src"
-        " ORDER BY record_id, version DESC"
+        "   $5::text[], $6::bool[], $7::int[]) AS s(record_id, version, audit, trust, period,"
+        "   valid, link_revision)),"
+        " pr AS (INSERT INTO metric.processed AS m (record_id, version, link_revision)"
+        "   SELECT DISTINCT ON (record_id, version) record_id, version, link_revision FROM src"
+        "   ORDER BY record_id, version, link_revision DESC"
+        "   ON CONFLICT (record_id, version) DO UPDATE SET link_revision = EXCLUDED.link_revision,"
+        "   processed_at = now() WHERE m.link_revision < EXCLUDED.link_revision)"
+        " INSERT INTO metric.record_state AS st (record_id, version, audit, trust, period, valid,"
+        "   link_revision)"
+        " SELECT DISTINCT ON (record_id) record_id, version, audit, trust, period, valid,"
+        "   link_revision FROM src ORDER BY record_id, version DESC, link_revision DESC"
         " ON CONFLICT (record_id) DO UPDATE SET version = EXCLUDED.version,"
         "   trust = EXCLUDED.trust, period = EXCLUDED.period, valid = EXCLUDED.valid,"
-        "   updated_at = now() WHERE st.version < EXCLUDED.version"
-        " RETURNING record_id, version",
+        "   link_revision = EXCLUDED.link_revision, updated_at = now()"
+        "   WHERE (st.version, st.link_revision) < (EXCLUDED.version, EXCLUDED.link_revision)"
+        " RETURNING record_id, version, link_revision",
         NS, ps, err, errlen);
     if (!applied)
         goto done;
@@ -115,10 +124,11 @@ int metric_process(void *state, PGconn *db, const stage_batch_t *in, stage_batch
     for (int r = 0; r < PQntuples(applied); r++) {
         int64_t rid = strtoll(PQgetvalue(applied, r, 0), NULL, 10);
         int ver = atoi(PQgetvalue(applied, r, 1));
+        int lrev = atoi(PQgetvalue(applied, r, 2));
         strbuf_pg_array_elem(&ids, PQgetvalue(applied, r, 0));
         for (size_t i = 0; i < n; i++) {
             const Ncap__V1__Envelope *e = items[i].msg->envelope;
-            if (e->record_id != rid || e->version != ver)
+            if (e->record_id != rid || e->version != ver || e->link_revision != lrev)
                 continue;
             for (int c = 0; c < items[i].n_contrib; c++) {
                 char num[4], den[4];
@@ -199,10 +209,11 @@ int metric_backlog(void *state, PGconn *db, int limit, int grace_ms, stage_batch
     PGresult *r = db_query(
         db,
         "SELECT v.record_id, v.version, v.audit, v.trust, v.site, v.local_id, v.submission_id,"
-        " v.row_number, v.pseudonym, v.valid, v.payload::text FROM validation.record v"
+        " v.row_number, v.pseudonym, v.valid, v.payload::text, v.link_revision"
+        " FROM validation.record v"
         " WHERE v.validated_at < now() - make_interval(secs => $2::double precision / 1000)"
-        " AND NOT EXISTS (SELECT 1 FROM metric.processed m"
-        "   WHERE m.record_id = v.record_id AND m.version = v.version)"
+        " AND NOT EXISTS (SELECT 1 FROM metric.processed m WHERE m.record_id = v.record_id"
+        "   AND m.version = v.version AND m.link_revision >= v.link_revision)"
         " ORDER BY v.validated_at, v.record_id LIMIT $1::int",
         2, p, err, errlen);
     if (!r)
@@ -212,6 +223,7 @@ int metric_backlog(void *state, PGconn *db, int limit, int grace_ms, stage_batch
         Ncap__V1__Envelope env;
         char id[33];
         stage_envelope_from_row(r, i, &env, id);
+        env.link_revision = atoi(PQgetvalue(r, i, 11));
         if (message_record_from_json(PQgetvalue(r, i, 10), rec) != 0)
             continue;
         Ncap__V1__ValidatedRecord m = NCAP__V1__VALIDATED_RECORD__INIT;

@@ -11,6 +11,7 @@
 #include "log.h"
 #include "message.h"
 #include "ncap/v1/records.pb-c.h"
+#include "pg_columns.h"
 #include "stage.h"
 #include "strbuf.h"
 #include "history_rule.h"
@@ -29,17 +30,22 @@ enum {
     C_PSEUD,
     C_VALID,
     C_PAYLOAD,
+    C_LREV,
     NCOL
 };
-enum { P_RID, P_VER, P_FIELD, P_RULE, P_SEV, P_VALUE, P_MSG, NPCOL };
+/* P_LREV: the link revision of the message whose own problem it is; -1 for a problem a history
+ * rule finds in another record of the patient. */
+enum { P_RID, P_VER, P_LREV, P_FIELD, P_RULE, P_SEV, P_VALUE, P_MSG, NPCOL };
 
-static void push_problem(strbuf_t *p, int64_t record_id, int version,
+static void push_problem(strbuf_t *p, int64_t record_id, int version, int link_revision,
                          const validation_problem_t *vp)
 {
-    char rid[32], ver[16];
+    char rid[32], ver[16], lrev[16];
     snprintf(rid, sizeof rid, "%lld", (long long)record_id);
     snprintf(ver, sizeof ver, "%d", version);
-    const char *pv[NPCOL] = {rid, ver, vp->field, vp->rule, vp->severity, vp->value, vp->message};
+    snprintf(lrev, sizeof lrev, "%d", link_revision);
+    const char *pv[NPCOL] = {rid,      ver,          lrev,      vp->field,
+                             vp->rule, vp->severity, vp->value, vp->message};
     for (int k = 0; k < NPCOL; k++)
         strbuf_pg_array_elem(&p[k], pv[k]);
 }
@@ -89,7 +95,7 @@ static int check_history(PGconn *db, const audit_def_t *def, Ncap__V1__PseudoRec
         validation_result_t theirs = {.valid = 1};
         rc = validate_history(def, &others[i], &me, 1, &theirs);
         for (size_t j = 0; rc == 0 && j < theirs.n; j++)
-            push_problem(p, others[i].order, versions[i], &theirs.problems[j]);
+            push_problem(p, others[i].order, versions[i], -1, &theirs.problems[j]);
         validation_result_free(&theirs);
     }
     if (rc != 0)
@@ -199,8 +205,9 @@ int validation_process(void *state, PGconn *db, const stage_batch_t *in, stage_b
             goto done;
         }
         const Ncap__V1__Envelope *e = m->envelope;
-        char rid[32], ver[16], sid[32], row[16];
+        char rid[32], ver[16], sid[32], row[16], lrev[16];
         snprintf(rid, sizeof rid, "%lld", (long long)e->record_id);
+        snprintf(lrev, sizeof lrev, "%d", e->link_revision);
         snprintf(ver, sizeof ver, "%d", e->version);
         snprintf(sid, sizeof sid, "%lld", (long long)e->submission_id);
         snprintf(row, sizeof row, "%d", e->row_number);
@@ -215,12 +222,13 @@ int validation_process(void *state, PGconn *db, const stage_batch_t *in, stage_b
                                   row,
                                   m->pseudonym,
                                   res.valid ? "t" : "f",
-                                  json ? json : "{}"};
+                                  json ? json : "{}",
+                                  lrev};
         for (int k = 0; k < NCOL; k++)
             strbuf_pg_array_elem(&c[k], vals[k]);
         free(json);
         for (size_t j = 0; j < res.n; j++)
-            push_problem(p, e->record_id, e->version, &res.problems[j]);
+            push_problem(p, e->record_id, e->version, e->link_revision, &res.problems[j]);
         valid[n] = res.valid;
         recs[n] = rec;
         msgs[n++] = m;
@@ -237,43 +245,76 @@ int validation_process(void *state, PGconn *db, const stage_batch_t *in, stage_b
     const char *pr[NCOL];
     for (int k = 0; k < NCOL; k++)
         pr[k] = c[k].s;
+    /* A record version is taken when validation holds none of it, or an older link revision of
+     * it: then its row is replaced and its own problems with it (DESIGN.md invariant 3: the same
+     * revision twice is taken once). */
     PGresult *ins = db_query(
         db,
-        "INSERT INTO validation.record (record_id, version, audit, trust, site, local_id,"
-        " submission_id, row_number, pseudonym, valid, payload)"
+        "INSERT INTO validation.record AS v (record_id, version, audit, trust, site, local_id,"
+        " submission_id, row_number, pseudonym, valid, payload, link_revision)"
         " SELECT DISTINCT ON (record_id, version) * FROM unnest($1::bigint[], $2::int[],"
         " $3::text[], $4::text[], $5::text[], $6::text[], $7::bigint[], $8::int[], $9::text[],"
-        " $10::bool[], $11::jsonb[]) AS s(record_id, version, audit, trust, site, local_id,"
-        " submission_id, row_number, pseudonym, valid, payload)"
-        " ON CONFLICT DO NOTHING RETURNING record_id, version",
+        " $10::bool[], $11::jsonb[], $12::int[]) AS s(record_id, version, audit, trust, site,"
+        " local_id, submission_id, row_number, pseudonym, valid, payload, link_revision)"
+        " ORDER BY record_id, version, link_revision DESC"
+        " ON CONFLICT (record_id, version) DO UPDATE SET pseudonym = EXCLUDED.pseudonym,"
+        "   valid = EXCLUDED.valid, payload = EXCLUDED.payload,"
+        "   link_revision = EXCLUDED.link_revision, validated_at = now()"
+        "   WHERE v.link_revision < EXCLUDED.link_revision"
+        " RETURNING record_id, version, link_revision",
         NCOL, pr, err, errlen);
     if (!ins)
         goto done;
-    if (p[0].len > 2) {
-        const char *pp[NPCOL];
+    pg_columns_t taken;
+    pg_columns_open(&taken, 3);
+    for (int r = 0; r < PQntuples(ins); r++) {
+        const char *v[3] = {PQgetvalue(ins, r, 0), PQgetvalue(ins, r, 1), PQgetvalue(ins, r, 2)};
+        pg_columns_row(&taken, v);
+    }
+    int ok = pg_columns_close(&taken) == 0;
+    if (!ok)
+        snprintf(err, errlen, "out of memory");
+    if (ok && PQntuples(ins) > 0)
+        ok = db_execp(db,
+                      "DELETE FROM validation.problem p USING unnest($1::bigint[], $2::int[])"
+                      " AS t(record_id, version)"
+                      " WHERE p.record_id = t.record_id AND p.version = t.version",
+                      2, taken.params, err, errlen) == 0;
+    /* A record's own problems only from the revision taken; those a history rule finds in the
+     * patient's other records (link revision -1) whenever that record is held. */
+    if (ok && p[0].len > 2) {
+        const char *pp[NPCOL + 3];
         for (int k = 0; k < NPCOL; k++)
             pp[k] = p[k].s;
-        if (db_execp(
-                db,
-                "INSERT INTO validation.problem (record_id, version, submission_id, row_number,"
-                " field, rule, severity, value, message)"
-                " SELECT u.record_id, u.version, r.submission_id, r.row_number, u.field,"
-                " u.rule, u.severity, u.value, u.message FROM unnest($1::bigint[], $2::int[],"
-                " $3::text[], $4::text[], $5::text[], $6::text[], $7::text[]) AS u(record_id,"
-                " version, field, rule, severity, value, message)"
-                " JOIN validation.record r USING (record_id, version) ON CONFLICT DO NOTHING",
-                NPCOL, pp, err, errlen) != 0) {
-            PQclear(ins);
-            goto done;
-        }
+        for (int k = 0; k < 3; k++)
+            pp[NPCOL + k] = taken.params[k];
+        ok = db_execp(
+                 db,
+                 "INSERT INTO validation.problem (record_id, version, submission_id, row_number,"
+                 " field, rule, severity, value, message)"
+                 " SELECT u.record_id, u.version, r.submission_id, r.row_number, u.field,"
+                 " u.rule, u.severity, u.value, u.message FROM unnest($1::bigint[], $2::int[],"
+                 " $3::int[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[])"
+                 " AS u(record_id, version, link_revision, field, rule, severity, value, message)"
+                 " JOIN validation.record r USING (record_id, version)"
+                 " WHERE u.link_revision < 0 OR (u.record_id, u.version, u.link_revision) IN"
+                 "   (SELECT * FROM unnest($9::bigint[], $10::int[], $11::int[]))"
+                 " ON CONFLICT DO NOTHING",
+                 NPCOL + 3, pp, err, errlen) == 0;
+    }
+    pg_columns_free(&taken);
+    if (!ok) {
+        PQclear(ins);
+        goto done;
     }
     long long now = daemon_wall_us();
     for (int r = 0; r < PQntuples(ins); r++) {
         int64_t rid = strtoll(PQgetvalue(ins, r, 0), NULL, 10);
         int ver = atoi(PQgetvalue(ins, r, 1));
+        int lrev = atoi(PQgetvalue(ins, r, 2));
         for (size_t i = 0; i < n; i++) {
             if (!msgs[i] || msgs[i]->envelope->record_id != rid ||
-                msgs[i]->envelope->version != ver)
+                msgs[i]->envelope->version != ver || msgs[i]->envelope->link_revision != lrev)
                 continue;
             Ncap__V1__ValidatedRecord vm = NCAP__V1__VALIDATED_RECORD__INIT;
             Ncap__V1__Envelope env = *msgs[i]->envelope;
@@ -323,10 +364,10 @@ int validation_backlog(void *state, PGconn *db, int limit, int grace_ms, stage_b
     PGresult *r = db_query(
         db,
         "SELECT l.record_id, l.version, l.audit, l.trust, l.site, l.local_id, l.submission_id,"
-        " l.row_number, l.pseudonym, l.payload::text FROM linkage.pseudo_record l"
+        " l.row_number, l.pseudonym, l.payload::text, l.revision FROM linkage.pseudo_record l"
         " WHERE l.linked_at < now() - make_interval(secs => $2::double precision / 1000)"
-        " AND NOT EXISTS (SELECT 1 FROM validation.record v"
-        "   WHERE v.record_id = l.record_id AND v.version = l.version)"
+        " AND NOT EXISTS (SELECT 1 FROM validation.record v WHERE v.record_id = l.record_id"
+        "   AND v.version = l.version AND v.link_revision >= l.revision)"
         " ORDER BY l.linked_at, l.record_id LIMIT $1::int",
         2, p, err, errlen);
     if (!r)
@@ -336,6 +377,7 @@ int validation_backlog(void *state, PGconn *db, int limit, int grace_ms, stage_b
         Ncap__V1__Envelope env;
         char id[33];
         stage_envelope_from_row(r, i, &env, id);
+        env.link_revision = atoi(PQgetvalue(r, i, 10));
         if (message_record_from_json(PQgetvalue(r, i, 9), rec) != 0)
             continue;
         Ncap__V1__PseudoRecord m = NCAP__V1__PSEUDO_RECORD__INIT;
