@@ -8,6 +8,7 @@
 #include "daemon.h"
 #include "db.h"
 #include "death_assign.h"
+#include "death_link.h"
 #include "link_record.h"
 #include "message.h"
 #include "patient_index.h"
@@ -124,34 +125,6 @@ static long current_links(PGconn *db, const death_pair_t *cand, size_t n, death_
     return (long)m;
 }
 
-/* Each chosen link replaces the link of its death; the trigger on linkage.death_link queues the
- * patients that gain or lose a death. */
-static int store_links(PGconn *db, const death_pair_t *links, size_t n, char *err, size_t errlen)
-{
-    pg_columns_t cols;
-    pg_columns_open(&cols, 3);
-    for (size_t i = 0; i < n; i++) {
-        char d[24], p[24], w[32];
-        snprintf(d, sizeof d, "%lld", (long long)links[i].death_id);
-        snprintf(p, sizeof p, "%lld", (long long)links[i].patient_id);
-        snprintf(w, sizeof w, "%.17g", links[i].weight);
-        const char *v[] = {d, p, w};
-        pg_columns_row(&cols, v);
-    }
-    pg_columns_close(&cols);
-    int rc = db_execp(db, "DELETE FROM linkage.death_link WHERE death_id = ANY($1::bigint[])", 1,
-                      cols.params, err, errlen) == 0 &&
-                     db_execp(db,
-                              "INSERT INTO linkage.death_link (death_id, patient_id, weight)"
-                              " SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::float8[])"
-                              " ON CONFLICT DO NOTHING",
-                              3, cols.params, err, errlen) == 0
-                 ? 0
-                 : -1;
-    pg_columns_free(&cols);
-    return rc;
-}
-
 int death_sweep_link(PGconn *db, const link_params_t *p, int limit, death_sweep_counts_t *c,
                      char *err, size_t errlen)
 {
@@ -215,7 +188,8 @@ int death_sweep_link(PGconn *db, const link_params_t *p, int limit, death_sweep_
         }
         nchosen = death_assign(cand, (size_t)ncand, linked, (size_t)nlinked, chosen);
     }
-    if ((nchosen > 0 && store_links(db, chosen, nchosen, err, errlen) != 0) ||
+    /* the trigger on linkage.death_link queues the patients that gain or lose a death */
+    if (death_link_replace(db, chosen, nchosen, err, errlen) != 0 ||
         db_execp(db,
                  "UPDATE linkage.death SET considered_at = now()"
                  " WHERE death_id = ANY($1::bigint[])",
