@@ -205,7 +205,7 @@ static unsigned long long sweep(loop_t *loop, long long deadline_ms)
             break;
         }
         found += (unsigned long long)n;
-        if (n < loop->cfg->batch_max)
+        if (n == 0)
             break;
     }
     snprintf(lock, sizeof lock, "SELECT pg_advisory_unlock(hashtext('ncap.sweep.%s'))",

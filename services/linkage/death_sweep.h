@@ -1,7 +1,9 @@
 /* death_sweep.h - deaths that arrive after a patient's records were passed on. The register of
  * deaths is reloaded at any time (`ncap refdata load deaths`), while a record links to a death
  * only when it is linked itself (death_link.h). The sweep, run by one ncap-linkd instance at a
- * time, closes that gap in two steps, each inside the caller's transaction:
+ * time, closes that gap in two steps, each inside a transaction of the caller's (one each: both
+ * take advisory locks on blocking keys, and two sets in one transaction could deadlock with a
+ * record being linked):
  *
  *   1. death_sweep_link compares the deaths no sweep has considered yet with the patients already
  *      held (candidates by blocking keys "n:<NHS number>" and "d:<date of birth>", scored with

@@ -105,7 +105,7 @@ static void load_deaths(const char *text)
     result_free(&r);
 }
 
-/* One sweep as the stage loop runs it: in a transaction of its own. */
+/* One sweep as ncap-linkd runs it: each step in a transaction of its own. */
 static death_sweep_counts_t sweep(PGconn *db, audit_cache_t *audits, const link_params_t *p,
                                   stage_batch_t *out)
 {
@@ -113,8 +113,11 @@ static death_sweep_counts_t sweep(PGconn *db, audit_cache_t *audits, const link_
     death_sweep_counts_t c = {0};
     stage_batch_clear(out);
     link_pg_exec(db, "BEGIN");
-    if (death_sweep_link(db, p, 500, &c, err, sizeof err) != 0 ||
-        death_sweep_revise(db, audits, 500, out, &c, err, sizeof err) != 0)
+    if (death_sweep_link(db, p, 500, &c, err, sizeof err) != 0)
+        fail_msg("death sweep: %s", err);
+    link_pg_exec(db, "COMMIT");
+    link_pg_exec(db, "BEGIN");
+    if (death_sweep_revise(db, audits, 500, out, &c, err, sizeof err) != 0)
         fail_msg("death sweep: %s", err);
     link_pg_exec(db, "COMMIT");
     return c;
