@@ -105,18 +105,18 @@ static void load_deaths(const char *text)
     result_free(&r);
 }
 
-/* One sweep as ncap-linkd runs it: each step in a transaction of its own. */
+/* One sweep as ncap-linkd runs it: each step in a transaction of its own, as its role. */
 static death_sweep_counts_t sweep(PGconn *db, audit_cache_t *audits, const link_params_t *p,
                                   stage_batch_t *out)
 {
     char err[1024];
     death_sweep_counts_t c = {0};
     stage_batch_clear(out);
-    link_pg_exec(db, "BEGIN");
+    link_pg_exec(db, "BEGIN; SET LOCAL ROLE ncap_linkage");
     if (death_sweep_link(db, p, 500, &c, err, sizeof err) != 0)
         fail_msg("death sweep: %s", err);
     link_pg_exec(db, "COMMIT");
-    link_pg_exec(db, "BEGIN");
+    link_pg_exec(db, "BEGIN; SET LOCAL ROLE ncap_linkage");
     if (death_sweep_revise(db, audits, 500, out, &c, err, sizeof err) != 0)
         fail_msg("death sweep: %s", err);
     link_pg_exec(db, "COMMIT");
@@ -126,12 +126,14 @@ static death_sweep_counts_t sweep(PGconn *db, audit_cache_t *audits, const link_
 typedef int (*process_fn)(void *, PGconn *, const stage_batch_t *, stage_batch_t *, char *, size_t);
 typedef int (*backlog_fn)(void *, PGconn *, int, int, stage_batch_t *, char *, size_t);
 
+/* One batch through a stage's process, as the stage's role (validation or metric). */
 static void run_stage(PGconn *db, process_fn process, void *state, const stage_batch_t *in,
                       stage_batch_t *out)
 {
     char err[1024];
     stage_batch_clear(out);
-    link_pg_exec(db, "BEGIN");
+    link_pg_exec(db, process == validation_process ? "BEGIN; SET LOCAL ROLE ncap_validation"
+                                                   : "BEGIN; SET LOCAL ROLE ncap_metric");
     if (process(state, db, in, out, err, sizeof err) != 0)
         fail_msg("%s", err);
     link_pg_exec(db, "COMMIT");
