@@ -11,7 +11,7 @@
 
 /* Drops and creates database name, applies the migrations, and returns a connection to it as the
  * cluster's superuser; NULL when NCAP_TEST_PG is unset (skip) and a failed test on trouble. */
-static PGconn *pg_fixture_open(const char *name)
+static inline PGconn *pg_fixture_open(const char *name)
 {
     char err[2048], conninfo[1024];
     if (pg_test_db_create_migrated(name, conninfo, sizeof conninfo) != 0)
@@ -25,7 +25,7 @@ static PGconn *pg_fixture_open(const char *name)
 }
 
 /* Runs sql, failing the test with the server's message. */
-static void pg_fixture_exec(PGconn *db, const char *sql)
+static inline void pg_fixture_exec(PGconn *db, const char *sql)
 {
     char err[2048];
     if (db_exec(db, sql, err, sizeof err) != 0)

@@ -18,6 +18,7 @@
 #include "link_pg_fixture.h"
 #include "metric_stage.h"
 #include "patient_index.h"
+#include "pg_fixture.h"
 #include "validation_stage.h"
 
 static char conninfo[1024];
@@ -62,7 +63,7 @@ static int64_t link_record(PGconn *db, const link_params_t *p, int record_id, co
     link_ident_t id;
     link_ident_from_values(nhs, forename, surname, dob, "2", "EX3 1SG", &id);
     patient_match_t m;
-    link_pg_exec(db, "BEGIN");
+    pg_fixture_exec(db, "BEGIN");
     if (patient_index_assign(db, p, &id, 1, &m, err, sizeof err) != 0)
         fail_msg("%s", err);
     char rid[16], pid[24], pseud[32], payload[1024];
@@ -80,7 +81,7 @@ static int64_t link_record(PGconn *db, const link_params_t *p, int record_id, co
                  " $4::jsonb, now() - interval '1 minute')",
                  4, pv, err, sizeof err) != 0)
         fail_msg("%s", err);
-    link_pg_exec(db, "COMMIT");
+    pg_fixture_exec(db, "COMMIT");
     return m.patient_id;
 }
 
@@ -112,14 +113,14 @@ static death_sweep_counts_t sweep(PGconn *db, audit_cache_t *audits, const link_
     char err[1024];
     death_sweep_counts_t c = {0};
     stage_batch_clear(out);
-    link_pg_exec(db, "BEGIN; SET LOCAL ROLE ncap_linkage");
+    pg_fixture_exec(db, "BEGIN; SET LOCAL ROLE ncap_linkage");
     if (death_sweep_link(db, p, 500, &c, err, sizeof err) != 0)
         fail_msg("death sweep: %s", err);
-    link_pg_exec(db, "COMMIT");
-    link_pg_exec(db, "BEGIN; SET LOCAL ROLE ncap_linkage");
+    pg_fixture_exec(db, "COMMIT");
+    pg_fixture_exec(db, "BEGIN; SET LOCAL ROLE ncap_linkage");
     if (death_sweep_revise(db, audits, 500, out, &c, err, sizeof err) != 0)
         fail_msg("death sweep: %s", err);
-    link_pg_exec(db, "COMMIT");
+    pg_fixture_exec(db, "COMMIT");
     return c;
 }
 
@@ -132,11 +133,11 @@ static void run_stage(PGconn *db, process_fn process, void *state, const stage_b
 {
     char err[1024];
     stage_batch_clear(out);
-    link_pg_exec(db, process == validation_process ? "BEGIN; SET LOCAL ROLE ncap_validation"
-                                                   : "BEGIN; SET LOCAL ROLE ncap_metric");
+    pg_fixture_exec(db, process == validation_process ? "BEGIN; SET LOCAL ROLE ncap_validation"
+                                                      : "BEGIN; SET LOCAL ROLE ncap_metric");
     if (process(state, db, in, out, err, sizeof err) != 0)
         fail_msg("%s", err);
-    link_pg_exec(db, "COMMIT");
+    pg_fixture_exec(db, "COMMIT");
 }
 
 /* What the stage's backlog finds (grace 0). */
@@ -180,9 +181,9 @@ static void test_deaths_loaded_after_records_reach_them_as_revisions(void **stat
     assert_non_null(db);
     audit_cache_t *audits = audit_cache_new(NCAP_SOURCE_DIR "/deploy/audits");
     link_params_t params;
-    link_pg_exec(db, "BEGIN");
+    pg_fixture_exec(db, "BEGIN");
     assert_int_equal(patient_index_load_params(db, &params, err, sizeof err), 0);
-    link_pg_exec(db, "COMMIT");
+    pg_fixture_exec(db, "COMMIT");
     validation_t vs = {audits};
     metric_t ms = {audits};
     stage_batch_t in = {0}, out = {0}, rev1 = {0}, validated = {0};
