@@ -146,6 +146,26 @@ static int run_batch(loop_t *loop)
     return done;
 }
 
+/* Runs the stage's revise hook in a transaction of its own and, after commit, passes its output
+ * on. Returns how many items it handled, or -1 with err (rolled back). */
+static int revise(loop_t *loop, char *err, size_t errlen)
+{
+    stage_batch_clear(&loop->out);
+    int n = -1;
+    if (db_exec(loop->db, "BEGIN", err, errlen) != 0 ||
+        (n = loop->ops->revise(loop->ops->state, loop->db, loop->cfg->batch_max, &loop->out, err,
+                               errlen)) < 0 ||
+        db_exec(loop->db, "COMMIT", err, errlen) != 0) {
+        db_exec(loop->db, "ROLLBACK", NULL, 0);
+        stage_batch_clear(&loop->out);
+        return -1;
+    }
+    for (size_t i = 0; loop->pusher && i < loop->out.n; i++)
+        pusher_send(loop->pusher, loop->out.items[i].data, loop->out.items[i].len);
+    stage_batch_clear(&loop->out);
+    return n;
+}
+
 /* Works off the backlog in PostgreSQL; only one instance of a stage sweeps at a time.
  * Returns the number of records found. */
 static unsigned long long sweep(loop_t *loop, long long deadline_ms)
@@ -175,6 +195,17 @@ static unsigned long long sweep(loop_t *loop, long long deadline_ms)
             break;
         found += n;
         if (run_batch(loop) < 0 || n < (size_t)loop->cfg->batch_max)
+            break;
+    }
+    while (loop->ops->revise && !daemon_shutdown && daemon_now_ms() < deadline_ms) {
+        int n = revise(loop, err, sizeof err);
+        if (n < 0) {
+            ncap_log(LOG_ERROR, "revision sweep failed and was rolled back; it is retried", "error",
+                     err, NULL);
+            break;
+        }
+        found += (unsigned long long)n;
+        if (n == 0)
             break;
     }
     snprintf(lock, sizeof lock, "SELECT pg_advisory_unlock(hashtext('ncap.sweep.%s'))",

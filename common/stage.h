@@ -48,6 +48,13 @@ typedef struct {
     /* Loads up to limit backlog items older than grace_ms as encoded input messages. */
     int (*backlog)(void *state, PGconn *db, int limit, int grace_ms, stage_batch_t *in, char *err,
                    size_t errlen);
+    /* Optional (NULL when none): work that only one instance of the stage may do at a time, such
+     * as re-deriving records already passed on whose inputs changed. Called on the backlog timer
+     * by the instance holding the stage's sweep lock, inside a transaction of its own; appends
+     * messages for the next stage to out (sent only after commit). Returns how many items it
+     * handled, at most limit (it is called again, in a new transaction, while it returns more
+     * than 0 and the sweep's time lasts), or -1 with err (rolled back). */
+    int (*revise)(void *state, PGconn *db, int limit, stage_batch_t *out, char *err, size_t errlen);
     /* Called after each commit (e.g. to write files for what was committed), or NULL. */
     void (*after_commit)(void *state, PGconn *db);
     /* Extra wait after the first message of a batch, for more to arrive (ms). */

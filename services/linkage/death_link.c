@@ -114,33 +114,48 @@ static void choose(const link_params_t *p, const link_ident_t *ids, const int64_
     }
 }
 
-static int apply(PGconn *db, const death_t *deaths, size_t ndeaths, char *err, size_t errlen)
+int death_link_replace(PGconn *db, const death_pair_t *links, size_t n, char *err, size_t errlen)
 {
+    if (n == 0)
+        return 0;
     pg_columns_t cols;
     pg_columns_open(&cols, 3);
-    for (size_t d = 0; d < ndeaths; d++) {
-        if (!deaths[d].changed)
-            continue;
+    for (size_t i = 0; i < n; i++) {
         char a[24], b[24], c[32];
-        snprintf(a, sizeof a, "%lld", (long long)deaths[d].death_id);
-        snprintf(b, sizeof b, "%lld", (long long)deaths[d].patient_id);
-        snprintf(c, sizeof c, "%.17g", deaths[d].weight);
+        snprintf(a, sizeof a, "%lld", (long long)links[i].death_id);
+        snprintf(b, sizeof b, "%lld", (long long)links[i].patient_id);
+        snprintf(c, sizeof c, "%.17g", links[i].weight);
         const char *v[3] = {a, b, c};
         pg_columns_row(&cols, v);
     }
-    pg_columns_close(&cols);
     int rc =
-        cols.nrows == 0 ||
-                (db_execp(db, "DELETE FROM linkage.death_link WHERE death_id = ANY($1::bigint[])",
-                          1, cols.params, err, errlen) == 0 &&
-                 db_execp(db,
-                          "INSERT INTO linkage.death_link (death_id, patient_id, weight)"
-                          " SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::float8[])"
-                          " ON CONFLICT DO NOTHING",
-                          3, cols.params, err, errlen) == 0)
+        pg_columns_close(&cols) == 0 &&
+                db_execp(db, "DELETE FROM linkage.death_link WHERE death_id = ANY($1::bigint[])", 1,
+                         cols.params, err, errlen) == 0 &&
+                db_execp(db,
+                         "INSERT INTO linkage.death_link (death_id, patient_id, weight)"
+                         " SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::float8[])"
+                         " ON CONFLICT DO NOTHING",
+                         3, cols.params, err, errlen) == 0
             ? 0
             : -1;
     pg_columns_free(&cols);
+    return rc;
+}
+
+static int apply(PGconn *db, const death_t *deaths, size_t ndeaths, char *err, size_t errlen)
+{
+    death_pair_t *links = calloc(ndeaths + 1, sizeof *links);
+    if (!links) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    size_t n = 0;
+    for (size_t d = 0; d < ndeaths; d++)
+        if (deaths[d].changed)
+            links[n++] = (death_pair_t){deaths[d].death_id, deaths[d].patient_id, deaths[d].weight};
+    int rc = death_link_replace(db, links, n, err, errlen);
+    free(links);
     return rc;
 }
 

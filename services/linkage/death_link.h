@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "death_assign.h"
 #include "link_incremental.h"
 
 /* Links the patients of n records (ids[i] belongs to patient_ids[i]) to deaths where they have
@@ -18,5 +19,9 @@
 int death_link_patients(PGconn *db, const link_params_t *p, const link_ident_t *ids,
                         const int64_t *patient_ids, size_t n, char (*date_of_death)[11], char *err,
                         size_t errlen);
+
+/* Stores links[0..n), each in place of any link its death has now, inside the caller's
+ * transaction (a patient linked to another death meanwhile keeps it). Returns 0, or -1 with err. */
+int death_link_replace(PGconn *db, const death_pair_t *links, size_t n, char *err, size_t errlen);
 
 #endif

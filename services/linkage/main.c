@@ -15,6 +15,7 @@
 #include "patient_index.h"
 #include "pseudonym.h"
 #include "death_link.h"
+#include "death_sweep.h"
 #include "stage.h"
 #include "strbuf.h"
 
@@ -200,6 +201,29 @@ done:
     return rc;
 }
 
+/* Parameters and term frequencies replaced (`ncap link-train`) are loaded again at the next batch, so that every
+ * instance scores alike: one primary-key lookup per batch. Returns 0, or -1 with err. */
+static int load_params(linkage_t *lk, PGconn *db, char *err, size_t errlen)
+{
+    double version;
+    if (patient_index_params_version(db, &version, err, errlen) != 0)
+        return -1;
+    if (!lk->params_loaded || version != lk->params_version) {
+        link_params_t params;
+        term_freq_t *tf;
+        if (patient_index_load_model(db, &params, &tf, err, errlen) != 0)
+            return -1;
+        term_freq_destroy(&lk->tf);
+        lk->tf = tf;
+        lk->params = params;
+        if (lk->params_loaded)
+            ncap_log(LOG_INFO, "linkage parameters loaded again", NULL);
+        lk->params_loaded = 1;
+        lk->params_version = version;
+    }
+    return 0;
+}
+
 static int process(void *state, PGconn *db, const stage_batch_t *in, stage_batch_t *out, char *err,
                    size_t errlen)
 {
@@ -239,25 +263,7 @@ static int process(void *state, PGconn *db, const stage_batch_t *in, stage_batch
         rc = 0;
         goto done;
     }
-    /* Parameters and term frequencies replaced (`ncap link-train`) are loaded again at the next
-     * batch, so that every instance scores alike: one primary-key lookup per batch. */
-    double version;
-    if (patient_index_params_version(db, &version, err, errlen) != 0)
-        goto done;
-    if (!lk->params_loaded || version != lk->params_version) {
-        link_params_t params;
-        term_freq_t *tf;
-        if (patient_index_load_model(db, &params, &tf, err, errlen) != 0)
-            goto done;
-        term_freq_destroy(&lk->tf);
-        lk->tf = tf;
-        lk->params = params;
-        if (lk->params_loaded)
-            ncap_log(LOG_INFO, "linkage parameters loaded again", NULL);
-        lk->params_loaded = 1;
-        lk->params_version = version;
-    }
-    if (skip_processed(db, items, n, err, errlen) != 0 ||
+    if (load_params(lk, db, err, errlen) != 0 || skip_processed(db, items, n, err, errlen) != 0 ||
         apply_optout(db, items, n, err, errlen) != 0 ||
         link_items(lk, db, items, &n, err, errlen) != 0)
         goto done;
@@ -433,6 +439,34 @@ static int backlog(void *state, PGconn *db, int limit, int grace_ms, stage_batch
     return 0;
 }
 
+/* The death sweep (death_sweep.h): deaths loaded after the records of their patients. */
+static int revise(void *state, PGconn *db, int limit, stage_batch_t *out, char *err, size_t errlen)
+{
+    linkage_t *lk = state;
+    death_sweep_counts_t c = {0};
+    /* The two steps in transactions of their own: each takes advisory locks on blocking keys
+     * (sorted, as patient_index does), and two sets in one transaction could deadlock with a
+     * record being linked. */
+    if (load_params(lk, db, err, errlen) != 0 ||
+        death_sweep_link(db, &lk->params, limit, &c, err, errlen) != 0 ||
+        (c.deaths == 0 && death_sweep_revise(db, lk->audits, limit, out, &c, err, errlen) != 0))
+        return -1;
+    char a[24], b[24];
+    if (c.links > 0) {
+        snprintf(a, sizeof a, "%zu", c.deaths);
+        snprintf(b, sizeof b, "%zu", c.links);
+        ncap_log(LOG_INFO, "death sweep linked deaths to patients already held", "deaths", a,
+                 "links", b, NULL);
+    }
+    if (c.revised > 0) {
+        snprintf(a, sizeof a, "%zu", c.patients);
+        snprintf(b, sizeof b, "%zu", c.revised);
+        ncap_log(LOG_INFO, "death sweep passed on revisions of records whose date of death changed",
+                 "patients", a, "records", b, NULL);
+    }
+    return (int)(c.deaths + c.patients);
+}
+
 int main(int argc, char **argv)
 {
     daemon_config_t cfg;
@@ -445,7 +479,10 @@ int main(int argc, char **argv)
                                  "withholds records under the opt-out, adds deprivation, checks "
                                  "identifiers,\nderives the audit's derived fields, and passes "
                                  "the record to validation with a keyed\npseudonym in place of "
-                                 "every identifier.",
+                                 "every identifier. On the backlog timer, one instance links "
+                                 "deaths\nloaded since to the patients already held and passes "
+                                 "on again, as link revisions, the records\nwhose date of death "
+                                 "changed.",
                                  argc, argv);
     if (rc != 0)
         return rc == 1 ? 0 : 2;
@@ -462,6 +499,7 @@ int main(int argc, char **argv)
                        .state = &lk,
                        .process = process,
                        .backlog = backlog,
+                       .revise = revise,
                        .gather_ms = 5};
     rc = stage_run(&ops, &cfg);
     audit_cache_destroy(&lk.audits);

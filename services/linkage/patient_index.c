@@ -284,15 +284,18 @@ static void decide(const link_params_t *p, const link_ident_t *ids, size_t n,
     }
 }
 
-static int lock_keys(PGconn *db, const batch_keys_t *bk, char *err, size_t errlen)
+int patient_index_lock_keys(PGconn *db, const char *keys, char *err, size_t errlen)
 {
-    if (bk->nsorted == 0)
-        return 0;
-    const char *pk[] = {bk->literal.s};
+    const char *pk[] = {keys};
     return db_execp(db,
                     "SELECT pg_advisory_xact_lock(h) FROM (SELECT DISTINCT"
                     " hashtextextended(k, 4) AS h FROM unnest($1::text[]) k) s ORDER BY h",
                     1, pk, err, errlen);
+}
+
+static int lock_keys(PGconn *db, const batch_keys_t *bk, char *err, size_t errlen)
+{
+    return bk->nsorted == 0 ? 0 : patient_index_lock_keys(db, bk->literal.s, err, errlen);
 }
 
 static PGresult *find_candidates(PGconn *db, const batch_keys_t *bk, char *err, size_t errlen)

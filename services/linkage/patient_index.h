@@ -27,6 +27,11 @@ typedef struct {
     double probability; /* of the match taken; 0 for a new patient */
 } patient_match_t;
 
+/* Takes the transaction-scoped advisory lock of each blocking key in keys (a PostgreSQL text[]
+ * literal, e.g. "{n:4010232137,d:19400101}"), in the order every linkage instance takes them:
+ * whoever else links a record with one of these keys waits for the caller's transaction. Returns
+ * 0, or -1 with err. */
+int patient_index_lock_keys(PGconn *db, const char *keys, char *err, size_t errlen);
 /* Reads the parameters from linkage.match_param and linkage.match_setting, first storing the
  * defaults (link_params_default) where none are stored. Returns 0, or -1 with err. */
 int patient_index_load_params(PGconn *db, link_params_t *p, char *err, size_t errlen);

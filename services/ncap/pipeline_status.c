@@ -6,7 +6,9 @@
 
 #include "db.h"
 
-/* One statement: processed, backlog and last-minute count for each stage. */
+/* One statement: processed, backlog and last-minute count for each stage. A stage's backlog counts
+ * link revisions it has not taken yet like records; linkage's also counts what its death sweep
+ * has still to look at (deaths not yet considered, patients whose death link changed). */
 static const char *status_sql =
     "SELECT"
     " (SELECT count(*) FROM ingest.raw_record),"
@@ -16,19 +18,24 @@ static const char *status_sql =
     " (SELECT count(*) FROM ingest.raw_record r WHERE NOT EXISTS (SELECT 1 FROM linkage.link l"
     "   WHERE l.record_id = r.record_id AND l.version = r.version) AND NOT EXISTS (SELECT 1"
     "   FROM linkage.optout_withheld w WHERE w.record_id = r.record_id"
-    "   AND w.version = r.version)),"
+    "   AND w.version = r.version))"
+    " + (SELECT count(*) FROM linkage.death WHERE considered_at IS NULL)"
+    " + (SELECT count(*) FROM linkage.death_recheck),"
     " (SELECT count(*) FROM linkage.link WHERE linked_at > now() - interval '60 s'),"
     " (SELECT count(*) FROM validation.record),"
     " (SELECT count(*) FROM linkage.pseudo_record p WHERE NOT EXISTS (SELECT 1 FROM"
-    "   validation.record v WHERE v.record_id = p.record_id AND v.version = p.version)),"
+    "   validation.record v WHERE v.record_id = p.record_id AND v.version = p.version"
+    "   AND v.link_revision >= p.revision)),"
     " (SELECT count(*) FROM validation.record WHERE validated_at > now() - interval '60 s'),"
     " (SELECT count(*) FROM metric.processed),"
     " (SELECT count(*) FROM validation.record v WHERE NOT EXISTS (SELECT 1 FROM metric.processed"
-    "   m WHERE m.record_id = v.record_id AND m.version = v.version)),"
+    "   m WHERE m.record_id = v.record_id AND m.version = v.version"
+    "   AND m.link_revision >= v.link_revision)),"
     " (SELECT count(*) FROM metric.processed WHERE processed_at > now() - interval '60 s'),"
     " (SELECT count(*) FROM publish.seen),"
     " (SELECT count(*) FROM metric.record_state r LEFT JOIN publish.seen s USING (record_id)"
-    "   WHERE s.record_id IS NULL OR s.version <> r.version),"
+    "   WHERE s.record_id IS NULL OR s.version <> r.version"
+    "   OR s.link_revision <> r.link_revision),"
     " (SELECT count(*) FROM publish.seen WHERE published_at > now() - interval '60 s')";
 
 int pipeline_status_read(PGconn *db, stage_status_t out[PIPELINE_STAGES], char *err, size_t errlen)

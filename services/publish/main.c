@@ -171,13 +171,15 @@ static int process(void *state, PGconn *db, const stage_batch_t *in, stage_batch
         return -1;
     PGresult *changed = db_query(
         db,
-        "WITH changed AS (SELECT r.record_id, r.version, r.audit, r.period, s.period AS old_period"
-        "   FROM metric.record_state r LEFT JOIN publish.seen s USING (record_id)"
-        "   WHERE s.record_id IS NULL OR s.version <> r.version),"
-        " up AS (INSERT INTO publish.seen (record_id, version, audit, period)"
-        "   SELECT record_id, version, audit, period FROM changed"
+        "WITH changed AS (SELECT r.record_id, r.version, r.link_revision, r.audit, r.period,"
+        "   s.period AS old_period FROM metric.record_state r LEFT JOIN publish.seen s"
+        "   USING (record_id) WHERE s.record_id IS NULL OR s.version <> r.version"
+        "   OR s.link_revision <> r.link_revision),"
+        " up AS (INSERT INTO publish.seen (record_id, version, link_revision, audit, period)"
+        "   SELECT record_id, version, link_revision, audit, period FROM changed"
         "   ON CONFLICT (record_id) DO UPDATE SET version = EXCLUDED.version,"
-        "   period = EXCLUDED.period, published_at = now())"
+        "   link_revision = EXCLUDED.link_revision, period = EXCLUDED.period,"
+        "   published_at = now())"
         " SELECT DISTINCT audit, p FROM (SELECT audit, period AS p FROM changed UNION ALL"
         "   SELECT audit, old_period FROM changed) x WHERE p IS NOT NULL ORDER BY 1, 2",
         0, NULL, err, errlen);
@@ -208,7 +210,8 @@ static void after_commit(void *state, PGconn *db)
     ps->n_pending = 0;
 }
 
-/* Backlog for publish is any record whose latest version no release reflects yet: one nudge is
+/* Backlog for publish is any record whose latest version (or link revision) no release reflects
+ * yet: one nudge is
  * enough, since process works out everything that changed. */
 static int backlog(void *state, PGconn *db, int limit, int grace_ms, stage_batch_t *in, char *err,
                    size_t errlen)
@@ -219,7 +222,7 @@ static int backlog(void *state, PGconn *db, int limit, int grace_ms, stage_batch
     PGresult *r = db_query(db,
                            "SELECT EXISTS (SELECT 1 FROM metric.record_state r LEFT JOIN"
                            " publish.seen s USING (record_id) WHERE s.record_id IS NULL OR"
-                           " s.version <> r.version)",
+                           " s.version <> r.version OR s.link_revision <> r.link_revision)",
                            0, NULL, err, errlen);
     if (!r)
         return -1;

@@ -190,7 +190,7 @@ static void test_nhfd_loads_with_its_fields_in_order(void **state)
     assert_int_equal(def->derived[1].type, FT_CODE);
     assert_non_null(def->derived[1].expr);
 
-    assert_int_equal(def->n_metrics, 2);
+    assert_int_equal(def->n_metrics, 3);
     assert_string_equal(def->metrics[0].id, "surgery_36h");
     assert_string_equal(def->metrics[0].label, "Surgery within 36 hours of arrival");
     assert_string_equal(def->metrics[0].unit, "trust");
@@ -203,6 +203,8 @@ static void test_nhfd_loads_with_its_fields_in_order(void **state)
     assert_true(def->metrics[1].higher_is_better);
     assert_non_null(def->metrics[1].numerator);
     assert_non_null(def->metrics[1].denominator);
+    assert_string_equal(def->metrics[2].id, "mortality_30d");
+    assert_false(def->metrics[2].higher_is_better);
 
     audit_def_destroy(&def);
     assert_null(def);
@@ -1034,6 +1036,14 @@ static void test_metrics_on_a_sample_record(void **state)
     ncap_record_set(rec, "orthogeriatric_assessment_datetime", "2026-03-04T10:01");
     assert_int_equal(contribution(def, rec, "surgery_36h"), -1); /* no surgery: not counted */
     assert_int_equal(contribution(def, rec, "ortho_72h"), 0);
+
+    /* 30-day mortality from the linked date of death: none known, day 30, day 31 */
+    assert_int_equal(contribution(def, rec, "mortality_30d"), 0);
+    ncap_record_set(rec, "date_of_death", "2026-03-31");
+    assert_int_equal(contribution(def, rec, "mortality_30d"), 1);
+    ncap_record_set(rec, "date_of_death", "2026-04-01");
+    assert_int_equal(contribution(def, rec, "mortality_30d"), 0);
+    ncap_record_remove(rec, "date_of_death");
 
     /* typed lookups */
     audit_eval_ctx_t ctx = {.def = def, .rec = rec};

@@ -1,0 +1,42 @@
+/* death_sweep.h - deaths that arrive after a patient's records were passed on. The register of
+ * deaths is reloaded at any time (`ncap refdata load deaths`), while a record links to a death
+ * only when it is linked itself (death_link.h). The sweep, run by one ncap-linkd instance at a
+ * time, closes that gap in two steps, each inside a transaction of the caller's (one each: both
+ * take advisory locks on blocking keys, and two sets in one transaction could deadlock with a
+ * record being linked):
+ *
+ *   1. death_sweep_link compares the deaths no sweep has considered yet with the patients already
+ *      held (candidates by blocking keys "n:<NHS number>" and "d:<date of birth>", scored with
+ *      link_score, chosen one to one by death_assign);
+ *   2. death_sweep_revise takes the patients whose death link changed (linkage.death_recheck,
+ *      filled by a trigger on linkage.death_link: linked, taken over, or removed with its death by
+ *      a reload) and re-derives date_of_death of the latest version of each of their records whose
+ *      audit lists it. A record whose value changed is updated in linkage.pseudo_record with its
+ *      revision counted up, and passed on again as a link revision. */
+#ifndef NCAP_DEATH_SWEEP_H
+#define NCAP_DEATH_SWEEP_H
+
+#include <libpq-fe.h>
+#include <stddef.h>
+
+#include "audit_cache.h"
+#include "link_incremental.h"
+#include "stage.h"
+
+typedef struct {
+    size_t deaths;   /* deaths considered (step 1) */
+    size_t links;    /* death links made or moved (step 1) */
+    size_t patients; /* patients re-derived (step 2) */
+    size_t revised;  /* records revised (step 2) */
+} death_sweep_counts_t;
+
+/* Step 1 for up to limit deaths not yet considered; adds to c. Returns 0, or -1 with err. */
+int death_sweep_link(PGconn *db, const link_params_t *p, int limit, death_sweep_counts_t *c,
+                     char *err, size_t errlen);
+
+/* Step 2 for up to limit queued patients: appends an ncap.v1.PseudoRecord (envelope.link_revision
+ * the new revision) to out for each record revised; adds to c. Returns 0, or -1 with err. */
+int death_sweep_revise(PGconn *db, audit_cache_t *audits, int limit, stage_batch_t *out,
+                       death_sweep_counts_t *c, char *err, size_t errlen);
+
+#endif
