@@ -84,7 +84,8 @@ static int skip_processed(PGconn *db, item_t *items, size_t n, char *err, size_t
     return 0;
 }
 
-/* The national data opt-out (optout.h). */
+/* The national data opt-out (optout.h), after linking: a record is withheld when its patient is
+ * opted out, by the NHS number it carries or by one another record of the patient gave. */
 static int apply_optout(PGconn *db, item_t *items, size_t n, char *err, size_t errlen)
 {
     optout_record_t *recs = calloc(n + 1, sizeof *recs);
@@ -106,6 +107,7 @@ static int apply_optout(PGconn *db, item_t *items, size_t n, char *err, size_t e
                               e->trust,
                               e->submission_id,
                               items[i].outcome.ident.nhs_valid ? items[i].outcome.ident.nhs : "",
+                              items[i].match.patient_id,
                               items[i].def->opt_out_applies};
     }
     if (optout_withhold(db, recs, m, withheld, err, errlen) != 0)
@@ -149,8 +151,8 @@ static int lookup_imd(PGconn *db, item_t *items, size_t n, int (*imd)[2], char *
     return 0;
 }
 
-/* Patients, deaths and deprivation for the records not skipped; compacts items to them. */
-static int link_items(linkage_t *lk, PGconn *db, item_t *items, size_t *n, char *err, size_t errlen)
+/* Drops the items skipped (freeing them), keeping the others in order. */
+static void drop_skipped(item_t *items, size_t *n)
 {
     size_t m = 0;
     for (size_t i = 0; i < *n; i++) {
@@ -162,6 +164,13 @@ static int link_items(linkage_t *lk, PGconn *db, item_t *items, size_t *n, char 
         items[m++] = items[i];
     }
     *n = m;
+}
+
+/* Patients, deaths and deprivation for the records not skipped; compacts items to them. */
+static int link_items(linkage_t *lk, PGconn *db, item_t *items, size_t *n, char *err, size_t errlen)
+{
+    drop_skipped(items, n);
+    size_t m = *n;
     if (m == 0)
         return 0;
     int rc = -1;
@@ -201,8 +210,9 @@ done:
     return rc;
 }
 
-/* Parameters and term frequencies replaced (`ncap link-train`) are loaded again at the next batch, so that every
- * instance scores alike: one primary-key lookup per batch. Returns 0, or -1 with err. */
+/* Parameters and term frequencies replaced (`ncap link-train`) are loaded again at the next batch,
+ * so that every instance scores alike: one primary-key lookup per batch. Returns 0, or -1 with err.
+ */
 static int load_params(linkage_t *lk, PGconn *db, char *err, size_t errlen)
 {
     double version;
@@ -264,9 +274,10 @@ static int process(void *state, PGconn *db, const stage_batch_t *in, stage_batch
         goto done;
     }
     if (load_params(lk, db, err, errlen) != 0 || skip_processed(db, items, n, err, errlen) != 0 ||
-        apply_optout(db, items, n, err, errlen) != 0 ||
-        link_items(lk, db, items, &n, err, errlen) != 0)
+        link_items(lk, db, items, &n, err, errlen) != 0 ||
+        apply_optout(db, items, n, err, errlen) != 0)
         goto done;
+    drop_skipped(items, &n);
     if (n == 0) {
         rc = 0;
         goto done;

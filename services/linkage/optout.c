@@ -2,57 +2,69 @@
 #include "optout.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "db.h"
 #include "pg_columns.h"
 #include "strbuf.h"
 
+static bool asked(const optout_record_t *r)
+{
+    return r->applies && ((r->nhs_number && r->nhs_number[0]) || r->patient_id > 0);
+}
+
 int optout_withhold(PGconn *db, const optout_record_t *recs, size_t n, bool *withheld, char *err,
                     size_t errlen)
 {
-    strbuf_t nhs;
-    strbuf_init(&nhs);
-    strbuf_pg_array_open(&nhs);
-    size_t asked = 0;
     memset(withheld, 0, n * sizeof *withheld);
+    pg_columns_t q;
+    pg_columns_open(&q, 3);
     for (size_t i = 0; i < n; i++)
-        if (recs[i].applies && recs[i].nhs_number && recs[i].nhs_number[0]) {
-            strbuf_pg_array_elem(&nhs, recs[i].nhs_number);
-            asked++;
+        if (asked(&recs[i])) {
+            char idx[24], pid[24];
+            snprintf(idx, sizeof idx, "%zu", i);
+            snprintf(pid, sizeof pid, "%lld", (long long)recs[i].patient_id);
+            const char *v[3] = {idx, recs[i].nhs_number ? recs[i].nhs_number : "", pid};
+            pg_columns_row(&q, v);
         }
-    strbuf_pg_array_close(&nhs);
-    if (asked == 0) {
-        strbuf_free(&nhs);
+    pg_columns_close(&q);
+    if (q.nrows == 0) {
+        pg_columns_free(&q);
         return 0;
     }
-    const char *pn[] = {nhs.s};
-    PGresult *r =
-        db_query(db, "SELECT nhs_number FROM linkage.optout WHERE nhs_number = ANY($1::text[])", 1,
-                 pn, err, errlen);
-    strbuf_free(&nhs);
+    /* The record's own number, or any number seen for its patient. */
+    PGresult *r = db_query(db,
+                           "SELECT u.i FROM unnest($1::bigint[], $2::text[], $3::bigint[])"
+                           " AS u(i, nhs, pid) WHERE (u.nhs <> '' AND EXISTS (SELECT 1 FROM"
+                           " linkage.optout o WHERE o.nhs_number = u.nhs))"
+                           " OR (u.pid > 0 AND EXISTS (SELECT 1 FROM linkage.block b"
+                           " JOIN linkage.optout o ON o.nhs_number = b.nhs_number"
+                           " WHERE b.patient_id = u.pid AND b.nhs_number <> ''))",
+                           3, q.params, err, errlen);
+    pg_columns_free(&q);
     if (!r)
         return -1;
+    for (int k = 0; k < PQntuples(r); k++) {
+        size_t i = (size_t)strtoull(PQgetvalue(r, k, 0), NULL, 10);
+        if (i < n)
+            withheld[i] = true;
+    }
+    PQclear(r);
     pg_columns_t a;
     pg_columns_open(&a, 5);
     size_t nwithheld = 0;
     for (size_t i = 0; i < n; i++) {
-        if (!recs[i].applies || !recs[i].nhs_number || !recs[i].nhs_number[0])
+        if (!withheld[i])
             continue;
-        for (int k = 0; k < PQntuples(r); k++)
-            if (strcmp(PQgetvalue(r, k, 0), recs[i].nhs_number) == 0) {
-                char rid[24], ver[16], sid[24];
-                snprintf(rid, sizeof rid, "%lld", (long long)recs[i].record_id);
-                snprintf(ver, sizeof ver, "%d", recs[i].version);
-                snprintf(sid, sizeof sid, "%lld", (long long)recs[i].submission_id);
-                const char *v[5] = {rid, ver, recs[i].audit, recs[i].trust, sid};
-                pg_columns_row(&a, v);
-                withheld[i] = true;
-                nwithheld++;
-                break;
-            }
+        char rid[24], ver[16], sid[24];
+        snprintf(rid, sizeof rid, "%lld", (long long)recs[i].record_id);
+        snprintf(ver, sizeof ver, "%d", recs[i].version);
+        snprintf(sid, sizeof sid, "%lld", (long long)recs[i].submission_id);
+        const char *v[5] = {rid, ver, recs[i].audit, recs[i].trust, sid};
+        pg_columns_row(&a, v);
+        nwithheld++;
     }
-    PQclear(r);
     pg_columns_close(&a);
     int rc =
         nwithheld == 0

@@ -1,8 +1,10 @@
-/* optout.h - the national data opt-out: a record of an audit the opt-out applies to, whose valid
- * NHS number is in linkage.optout, goes no further. Only counts are kept (linkage.optout_count,
- * per audit, trust and submission) and the record version is marked processed
- * (linkage.optout_withheld, so that it is not taken again); nothing says which patient, and none
- * of it leaves linkage. */
+/* optout.h - the national data opt-out: a record of an audit the opt-out applies to goes no
+ * further when its patient is opted out: its own valid NHS number, or one given in any record
+ * linked to the same patient (linkage.block), is in linkage.optout. So a record that came without
+ * its NHS number is withheld once it links to an opted-out patient. Only counts are kept
+ * (linkage.optout_count, per audit, trust and submission) and the record version is marked
+ * processed (linkage.optout_withheld, so that it is not taken again); nothing says which patient,
+ * and none of it leaves linkage. */
 #ifndef NCAP_OPTOUT_H
 #define NCAP_OPTOUT_H
 
@@ -18,6 +20,7 @@ typedef struct {
     const char *trust;
     int64_t submission_id;
     const char *nhs_number; /* valid, 10 digits; "" when none */
+    int64_t patient_id;     /* the patient linked to (linkage.patient), or 0 */
     bool applies;           /* the record's audit definition has opt_out_applies: true */
 } optout_record_t;
 

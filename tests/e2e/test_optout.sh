@@ -3,8 +3,10 @@
 # simulator's opt-out list, through the daemons with a copy of the audit definitions in which NHFD
 # says opt_out_applies: true. A record of an opted-out patient that carries the patient's NHS number
 # goes no further than linkage: it is in no linkage hand-off, validation, metric or publish table,
-# and in no release file; every other record (those of opted-out patients whose NHS number was
-# mistyped or left out included: the opt-out is checked by NHS number) reaches validation;
+# and in no release file. A record of such a patient whose NHS number was mistyped or left out is
+# withheld too when it links to the patient after a record that gave the number (the opt-out follows
+# the linked patient), and no record of any other patient is withheld; every record not withheld
+# reaches validation;
 # linkage.optout_count holds the withheld records of each submission, `ncap feedback` says how many
 # were withheld, and the trust-level denominators count only the records that went on. The same
 # files with the shipped definitions (opt_out_applies: false) lose nothing. Run through tests/run.
@@ -29,6 +31,7 @@ truth_rows() {
     cond == "kept" && !(c["opted_out"] == "1" && c["nhs_number_issue"] == "") { print c["trust_code"] "," c["local_record_id"] }
     cond == "kept_valid" && c["invalid"] == "0" && !(c["opted_out"] == "1" && c["nhs_number_issue"] == "") { print c["trust_code"] "," c["local_record_id"] }
     cond == "unchecked" && c["opted_out"] == "1" && c["nhs_number_issue"] != "" { print c["trust_code"] "," c["local_record_id"] }
+    cond == "opted" && c["opted_out"] == "1" { print c["trust_code"] "," c["local_record_id"] }
   ' "$truth" | LC_ALL=C sort
 }
 truth_rows withheld >"$E2E_DIR/withheld.csv"
@@ -102,6 +105,25 @@ sed -i 's/^opt_out_applies: false$/opt_out_applies: true/' "$CTX_AUDITS/$E2E_AUD
 grep -qx 'opt_out_applies: true' "$CTX_AUDITS/$E2E_AUDIT.yaml" ||
   fail "could not set opt_out_applies: true in the copy ${CTX_AUDITS#"$NCAP_ROOT"/}/$E2E_AUDIT.yaml"
 run_deployment applies
+
+# Withheld: every record carrying an opted-out NHS number, and only records of opted-out patients.
+# Those without a valid number are withheld when their patient's number was known by then; from
+# here on the checks take the records withheld as the ones that went no further.
+in_table linkage.optout_withheld >"$E2E_DIR/withheld_actual.csv"
+truth_rows opted >"$E2E_DIR/opted.csv"
+missed=$(LC_ALL=C comm -23 "$E2E_DIR/withheld.csv" "$E2E_DIR/withheld_actual.csv" | head -n 5 | tr "\n" " ")
+[ -z "$missed" ] || fail "records carrying an opted-out NHS number were not withheld: $missed"
+extra=$(LC_ALL=C comm -23 "$E2E_DIR/withheld_actual.csv" "$E2E_DIR/opted.csv" | head -n 5 | tr "\n" " ")
+[ -z "$extra" ] || fail "records of patients who did not opt out were withheld: $extra"
+by_patient=$(($(wc -l <"$E2E_DIR/withheld_actual.csv") - withheld))
+e2e_say "withheld: the $withheld records carrying an opted-out NHS number, and $by_patient of the $unchecked without a valid one, through their linked patient"
+for list in kept kept_valid; do
+  LC_ALL=C comm -23 "$E2E_DIR/$list.csv" "$E2E_DIR/withheld_actual.csv" >"$E2E_DIR/$list.next"
+  mv "$E2E_DIR/$list.next" "$E2E_DIR/$list.csv"
+done
+cp "$E2E_DIR/withheld_actual.csv" "$E2E_DIR/withheld.csv"
+withheld=$(wc -l <"$E2E_DIR/withheld.csv")
+kept=$(wc -l <"$E2E_DIR/kept.csv")
 
 e2e_status
 e2e_expect ingest processed "$records"

@@ -1,5 +1,6 @@
 /* test_link_optout.c - the national data opt-out on a real PostgreSQL ($NCAP_TEST_PG): records of
- * opted-out patients are withheld only for audits the opt-out applies to, counted once per record
+ * opted-out patients (by their own NHS number or one linked to the same patient) are withheld only
+ * for audits the opt-out applies to, counted once per record
  * version per audit, trust and submission, and nothing kept names the patient. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -39,11 +40,11 @@ static void test_opted_out_records_go_no_further_and_are_counted(void **state)
     assert_non_null(db);
     pg_fixture_exec(db, "INSERT INTO linkage.optout (nhs_number) VALUES ('4010232137')");
     optout_record_t recs[] = {
-        {1, 1, "nela", "RH8", 10, "4010232137", true},  /* opted out, audit applies: withheld */
-        {2, 1, "nela", "RH8", 10, "4505577104", true},  /* not opted out */
-        {3, 1, "nhfd", "RH8", 11, "4010232137", false}, /* the opt-out does not apply to nhfd */
-        {4, 1, "nela", "RH8", 10, "", true},            /* no valid NHS number */
-        {5, 1, "nela", "RTH", 12, "4010232137", true},  /* withheld, another trust */
+        {1, 1, "nela", "RH8", 10, "4010232137", 0, true},  /* opted out, audit applies: withheld */
+        {2, 1, "nela", "RH8", 10, "4505577104", 0, true},  /* not opted out */
+        {3, 1, "nhfd", "RH8", 11, "4010232137", 0, false}, /* the opt-out does not apply to nhfd */
+        {4, 1, "nela", "RH8", 10, "", 0, true},            /* no valid NHS number */
+        {5, 1, "nela", "RTH", 12, "4010232137", 0, true},  /* withheld, another trust */
     };
     bool withheld[5];
     withhold(db, recs, 5, withheld);
@@ -52,15 +53,31 @@ static void test_opted_out_records_go_no_further_and_are_counted(void **state)
     assert_false(withheld[2]);
     assert_false(withheld[3]);
     assert_true(withheld[4]);
+    /* a record without its NHS number, linked to a patient whose other record gave an opted-out
+     * one, is withheld too; a patient with only numbers not opted out is not */
+    pg_fixture_exec(db, "INSERT INTO linkage.patient (patient_id) VALUES (77), (78)");
+    pg_fixture_exec(db, "INSERT INTO linkage.block (key, patient_id, nhs_number, surname) VALUES"
+                        " ('n:4010232137', 77, '4010232137', 'ada'), ('d:19400101', 77, '', 'ada'),"
+                        " ('n:4505577104', 78, '4505577104', 'bo')");
+    optout_record_t linked[] = {
+        {6, 1, "nela", "RH8", 12, "", 77, true},
+        {7, 1, "nela", "RH8", 12, "", 78, true},
+        {8, 1, "nhfd", "RH8", 13, "", 77, false},
+    };
+    bool w3[3];
+    withhold(db, linked, 3, w3);
+    assert_true(w3[0]);
+    assert_false(w3[1]);
+    assert_false(w3[2]);
     /* the same record again, and a new version of it: counted once per version */
-    optout_record_t again[] = {recs[0], {1, 2, "nela", "RH8", 10, "4010232137", true}};
+    optout_record_t again[] = {recs[0], {1, 2, "nela", "RH8", 10, "4010232137", 0, true}};
     withhold(db, again, 2, withheld);
     assert_true(withheld[0] && withheld[1]);
     assert_int_equal(link_pg_count(db, "SELECT records FROM linkage.optout_count"
                                        " WHERE audit = 'nela' AND trust = 'RH8'"
                                        " AND submission_id = 10"),
                      2);
-    assert_int_equal(link_pg_count(db, "SELECT sum(records) FROM linkage.optout_count"), 3);
+    assert_int_equal(link_pg_count(db, "SELECT sum(records) FROM linkage.optout_count"), 4);
     /* what is kept has no column that could name the patient */
     assert_int_equal(link_pg_count(db, "SELECT count(*) FROM information_schema.columns"
                                        " WHERE table_schema = 'linkage' AND table_name IN"
