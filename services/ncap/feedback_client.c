@@ -12,7 +12,8 @@
 
 #define FEEDBACK_REQUEST_TYPE "ncap.v1.FeedbackRequest"
 
-static int send_request(void *sock, const Ncap__V1__FeedbackRequest *req, char *err, size_t errlen)
+static int send_request(void *sock, const Ncap__V1__FeedbackRequest *req, int timeout_s, char *err,
+                        size_t errlen)
 {
     size_t len = ncap__v1__feedback_request__get_packed_size(req);
     uint8_t *buf = malloc(len ? len : 1);
@@ -28,7 +29,7 @@ static int send_request(void *sock, const Ncap__V1__FeedbackRequest *req, char *
             : 0;
     free(buf);
     if (rc != 0)
-        snprintf(err, errlen, "could not send to ingest: %s", zmq_strerror(zmq_errno()));
+        ingest_send_error(zmq_errno(), timeout_s, err, errlen);
     return rc;
 }
 
@@ -56,13 +57,15 @@ int feedback_fetch(const char *endpoint, const char *trust, int64_t submission_i
                    int timeout_s, const feedback_sink_t *sink, char *err, size_t errlen)
 {
     void *ctx = zmq_ctx_new();
-    void *sock = zmq_socket(ctx, ZMQ_DEALER);
-    int linger = 0;
-    zmq_setsockopt(sock, ZMQ_LINGER, &linger, sizeof linger);
+    void *sock = ingest_socket_new(ctx, timeout_s);
     int rc = -1;
     Ncap__V1__FeedbackReply *rep = NULL;
     Ncap__V1__FeedbackCursor cursor = NCAP__V1__FEEDBACK_CURSOR__INIT;
     char *cur_field = NULL, *cur_rule = NULL, *cur_stage = NULL, *cur_message = NULL;
+    if (!sock) {
+        snprintf(err, errlen, "could not open a socket: %s", zmq_strerror(zmq_errno()));
+        goto out;
+    }
     if (curve_client_setup(sock, err, errlen) != 0)
         goto out;
     if (zmq_connect(sock, endpoint) != 0) {
@@ -76,7 +79,7 @@ int feedback_fetch(const char *endpoint, const char *trust, int64_t submission_i
         req.submission_id = submission_id;
         req.max_problems = page;
         req.after = first ? NULL : &cursor;
-        if (send_request(sock, &req, err, errlen) != 0)
+        if (send_request(sock, &req, timeout_s, err, errlen) != 0)
             goto out;
         rep = await_reply(sock, timeout_s, err, errlen);
         if (!rep)
@@ -134,7 +137,8 @@ out:
     free(cur_rule);
     free(cur_stage);
     free(cur_message);
-    zmq_close(sock);
+    if (sock)
+        zmq_close(sock);
     zmq_ctx_term(ctx);
     return rc;
 }

@@ -31,3 +31,25 @@ ingest_reply_status_t ingest_reply_await(void *sock, int timeout_s,
     }
     return INGEST_REPLY_OK;
 }
+
+void *ingest_socket_new(void *ctx, int timeout_s)
+{
+    void *sock = zmq_socket(ctx, ZMQ_DEALER);
+    if (!sock)
+        return NULL;
+    int linger = 0, sndtimeo = timeout_s > 0 ? timeout_s * 1000 : -1;
+    zmq_setsockopt(sock, ZMQ_LINGER, &linger, sizeof linger);
+    zmq_setsockopt(sock, ZMQ_SNDTIMEO, &sndtimeo, sizeof sndtimeo);
+    return sock;
+}
+
+void ingest_send_error(int errnum, int timeout_s, char *err, size_t errlen)
+{
+    if (errnum == EAGAIN)
+        snprintf(err, errlen,
+                 "could not send to ingest within %d s: is ncap-ingestd running, and does it"
+                 " accept this client's key?",
+                 timeout_s);
+    else
+        snprintf(err, errlen, "could not send to ingest: %s", zmq_strerror(errnum));
+}

@@ -13,6 +13,13 @@ typedef enum {
     INGEST_REPLY_BROKEN       /* could not receive, or not a desc message: err says which */
 } ingest_reply_status_t;
 
+/* A DEALER socket in ctx for ingest's endpoint: closes at once, and a send waits at most timeout_s
+ * (a send can block for good when no connection completes, e.g. a CurveZMQ handshake refused).
+ * NULL when ZeroMQ could not make one. */
+void *ingest_socket_new(void *ctx, int timeout_s);
+/* Describes in err a send to ingest that failed (errno from zmq_errno()). */
+void ingest_send_error(int errnum, int timeout_s, char *err, size_t errlen);
+
 /* Waits up to timeout_s for one message on sock and decodes it as a desc message. On
  * INGEST_REPLY_OK *out is the message (free with protobuf_c_message_free_unpacked). */
 ingest_reply_status_t ingest_reply_await(void *sock, int timeout_s,

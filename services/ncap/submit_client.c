@@ -83,10 +83,12 @@ int submit_buffer(const char *endpoint, const char *audit, const char *trust, co
 {
     memset(receipt, 0, sizeof *receipt);
     void *ctx = zmq_ctx_new();
-    void *sock = zmq_socket(ctx, ZMQ_DEALER);
-    int linger = 0;
-    zmq_setsockopt(sock, ZMQ_LINGER, &linger, sizeof linger);
+    void *sock = ingest_socket_new(ctx, timeout_s);
     int rc = -1;
+    if (!sock) {
+        snprintf(err, errlen, "could not open a socket: %s", zmq_strerror(zmq_errno()));
+        goto out;
+    }
     if (curve_client_setup(sock, err, errlen) != 0)
         goto out;
     if (zmq_connect(sock, endpoint) != 0) {
@@ -122,7 +124,7 @@ int submit_buffer(const char *endpoint, const char *audit, const char *trust, co
         int s = zmq_send(sock, buf, plen, 0);
         free(buf);
         if (s < 0) {
-            snprintf(err, errlen, "could not send to ingest: %s", zmq_strerror(zmq_errno()));
+            ingest_send_error(zmq_errno(), timeout_s, err, errlen);
             goto out;
         }
         sent += n;
@@ -162,7 +164,8 @@ int submit_buffer(const char *endpoint, const char *audit, const char *trust, co
         break;
     } while (sent < len || rc != 0);
 out:
-    zmq_close(sock);
+    if (sock)
+        zmq_close(sock);
     zmq_ctx_term(ctx);
     return rc;
 }
