@@ -71,6 +71,16 @@ static bool contains(const int64_t *v, size_t n, int64_t x)
     return false;
 }
 
+bool death_link_weight(const link_params_t *p, const link_ident_t *a, const link_ident_t *d,
+                       double *weight)
+{
+    double prob;
+    *weight = link_score(p, a, d, &prob);
+    if (prob >= 1.0)
+        *weight += 1000; /* a deterministic link outranks any probabilistic one */
+    return prob >= p->threshold;
+}
+
 /* Chooses deaths for the records' patients that have none; marks the deaths that change. */
 static void choose(const link_params_t *p, const link_ident_t *ids, const int64_t *patient_ids,
                    size_t n, death_t *deaths, size_t ndeaths, int64_t *linked, size_t *nlinked)
@@ -86,11 +96,8 @@ static void choose(const link_params_t *p, const link_ident_t *ids, const int64_
             bool same_dob = ids[i].dob[0] && strcmp(ids[i].dob, dt->id.dob) == 0;
             if (!same_nhs && !same_dob)
                 continue;
-            double prob;
-            double w = link_score(p, &ids[i], &dt->id, &prob);
-            if (prob >= 1.0)
-                w += 1000; /* a deterministic link outranks any probabilistic one */
-            if (prob < p->threshold)
+            double w;
+            if (!death_link_weight(p, &ids[i], &dt->id, &w))
                 continue;
             if (dt->patient_id != 0 && dt->patient_id != patient_ids[i] && dt->weight >= w)
                 continue;

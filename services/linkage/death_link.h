@@ -7,6 +7,7 @@
 #define NCAP_DEATH_LINK_H
 
 #include <libpq-fe.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -19,6 +20,12 @@
 int death_link_patients(PGconn *db, const link_params_t *p, const link_ident_t *ids,
                         const int64_t *patient_ids, size_t n, char (*date_of_death)[11], char *err,
                         size_t errlen);
+
+/* The weight of linking a patient's identifiers a to a death's d, into *weight, and whether it
+ * reaches the threshold: link_score, with a deterministic link (same valid NHS number and date of
+ * birth) raised above any probabilistic one. Used by every path that links deaths. */
+bool death_link_weight(const link_params_t *p, const link_ident_t *a, const link_ident_t *d,
+                       double *weight);
 
 /* Stores links[0..n), each in place of any link its death has now, inside the caller's
  * transaction (a patient linked to another death meanwhile keeps it). Returns 0, or -1 with err. */

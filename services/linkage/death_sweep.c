@@ -15,15 +15,6 @@
 #include "pg_columns.h"
 #include "strbuf.h"
 
-/* "YYYYMMDD" as "YYYY-MM-DD" (or "" when not 8 characters). */
-static void dashed_date(const char *compact, char out[11])
-{
-    if (strlen(compact) == 8)
-        snprintf(out, 11, "%.4s-%.2s-%.2s", compact, compact + 4, compact + 6);
-    else
-        out[0] = '\0';
-}
-
 /* Up to limit deaths not considered yet: death_id and identifiers. */
 static PGresult *unconsidered_deaths(PGconn *db, int limit, char *err, size_t errlen)
 {
@@ -64,16 +55,13 @@ static long score_candidates(PGconn *db, const link_params_t *p, const link_iden
     for (size_t row = 0; row < nrows; row++) {
         int k = (int)row;
         size_t i = (size_t)atoi(PQgetvalue(r, k, 0));
-        char dob[11];
-        dashed_date(PQgetvalue(r, k, 5), dob);
+        /* stored values are already normalised; normalising again keeps them */
         link_ident_t patient;
-        link_ident_from_values(PQgetvalue(r, k, 2), PQgetvalue(r, k, 3), PQgetvalue(r, k, 4), dob,
-                               PQgetvalue(r, k, 6), PQgetvalue(r, k, 7), &patient);
-        double prob;
-        double w = link_score(p, &deaths[i], &patient, &prob);
-        if (prob >= 1.0)
-            w += 1000; /* a deterministic link outranks any probabilistic one, as death_link.c */
-        if (prob < p->threshold)
+        link_ident_from_values(PQgetvalue(r, k, 2), PQgetvalue(r, k, 3), PQgetvalue(r, k, 4),
+                               PQgetvalue(r, k, 5), PQgetvalue(r, k, 6), PQgetvalue(r, k, 7),
+                               &patient);
+        double w;
+        if (!death_link_weight(p, &patient, &deaths[i], &w))
             continue;
         death_pair_t c = {death_ids[i], strtoll(PQgetvalue(r, k, 1), NULL, 10), w};
         size_t j = 0; /* a patient found by two keys or with several identifier sets: best */

@@ -7,7 +7,6 @@
 
 #include "db.h"
 #include "pg_columns.h"
-#include "strbuf.h"
 
 static bool asked(const optout_record_t *r)
 {
