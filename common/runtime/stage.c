@@ -1,219 +1,431 @@
-/* stage.c - fast path from ZeroMQ, backlog from PostgreSQL, batches in one transaction */
+/* stage.c - the stage contract's runtime: nudges in, rows from PostgreSQL, one transaction a batch,
+ * retries and the quarantine, nudges out, the backlog sweep and periodic work. */
 #include "stage.h"
 
+#include <assert.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 #include <zmq.h>
 
 #include "db.h"
 #include "log.h"
-#include "message.h"
+#include "nudge.h"
+#include "pg_columns.h"
+#include "presence.h"
 #include "pusher.h"
 #include "registry.h"
+#include "strbuf.h"
 
-int stage_batch_push(stage_batch_t *b, const void *data, size_t len)
+/* Attempts of a batch whose transaction failed in a way worth retrying as it is (a deadlock, a
+ * serialization failure), before its records are left to the next sweep. */
+#define RETRIES 3
+
+const char *stage_error_name(stage_error_t e)
 {
-    if (b->n == b->cap) {
-        size_t cap = b->cap ? b->cap * 2 : 64;
-        stage_msg_t *items = realloc(b->items, cap * sizeof *items);
-        if (!items)
-            return -1;
-        b->items = items;
-        b->cap = cap;
+    switch (e) {
+    case STAGE_OK:
+        return "ok";
+    case STAGE_ERR_INPUT:
+        return "input";
+    case STAGE_ERR_DEFINITION:
+        return "definition";
+    case STAGE_ERR_EVALUATION:
+        return "evaluation";
+    case STAGE_ERR_DATA:
+        return "data";
     }
-    uint8_t *copy = malloc(len ? len : 1);
-    if (!copy)
-        return -1;
-    memcpy(copy, data, len);
-    b->items[b->n].data = copy;
-    b->items[b->n].len = len;
-    b->n++;
+    return "unknown";
+}
+
+void stage_item_fail(stage_item_t *item, stage_error_t e, const char *fmt, ...)
+{
+    if (item->error != STAGE_OK)
+        return;
+    item->error = e;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(item->message, sizeof item->message, fmt, ap);
+    va_end(ap);
+}
+
+int stage_keys_push(stage_keys_t *k, stage_key_t key)
+{
+    if (k->n == k->cap) {
+        size_t cap = k->cap ? k->cap * 2 : 64;
+        stage_key_t *keys = realloc(k->keys, cap * sizeof *keys);
+        if (!keys)
+            return -1;
+        k->keys = keys;
+        k->cap = cap;
+    }
+    k->keys[k->n++] = key;
     return 0;
 }
 
-int stage_batch_push_msg(stage_batch_t *b, const ProtobufCMessage *msg)
+void stage_keys_free(stage_keys_t *k)
 {
-    size_t len = protobuf_c_message_get_packed_size(msg);
-    uint8_t *buf = malloc(len ? len : 1);
-    if (!buf)
-        return -1;
-    protobuf_c_message_pack(msg, buf);
-    int rc = stage_batch_push(b, buf, len);
-    free(buf);
-    return rc;
+    free(k->keys);
+    memset(k, 0, sizeof *k);
 }
 
-void stage_envelope_from_row(const PGresult *r, int row, Ncap__V1__Envelope *env, char id[33])
-{
-    ncap__v1__envelope__init(env);
-    message_new_id(id);
-    env->message_id = id;
-    env->record_id = strtoll(PQgetvalue(r, row, 0), NULL, 10);
-    env->version = atoi(PQgetvalue(r, row, 1));
-    env->audit = PQgetvalue(r, row, 2);
-    env->trust = PQgetvalue(r, row, 3);
-    env->site = PQgetvalue(r, row, 4);
-    env->local_record_id = PQgetvalue(r, row, 5);
-    env->submission_id = strtoll(PQgetvalue(r, row, 6), NULL, 10);
-    env->row_number = atoi(PQgetvalue(r, row, 7));
-}
-
-void stage_batch_clear(stage_batch_t *b)
+static void batch_free(const stage_ops_t *ops, stage_batch_t *b)
 {
     for (size_t i = 0; i < b->n; i++)
-        free(b->items[i].data);
-    b->n = 0;
-}
-
-void stage_batch_free(stage_batch_t *b)
-{
-    stage_batch_clear(b);
+        if (b->items[i].input && ops->free_input)
+            ops->free_input(ops->state, b->items[i].input);
     free(b->items);
     memset(b, 0, sizeof *b);
 }
 
-typedef struct {
-    const stage_ops_t *ops;
-    const daemon_config_t *cfg;
-    PGconn *db;
-    pusher_t *pusher;
-    stage_batch_t in, out;
-    unsigned long long processed, batches, failures;
-} loop_t;
-
-/* Processes in in one transaction and, after commit, passes the results on.
- * Returns 0, or -1 with err when the transaction failed (rolled back). */
-static int commit_batch(loop_t *loop, const stage_batch_t *in, char *err, size_t errlen)
+/* The quarantine rows of the failed items of b, and the release of the stored ones, inside the
+ * transaction of their batch. Returns 0, or -1 with err. */
+static int quarantine_write(const char *stage, PGconn *db, const stage_batch_t *b, char *err,
+                            size_t errlen)
 {
-    stage_batch_clear(&loop->out);
-    if (db_exec(loop->db, "BEGIN", err, errlen) != 0 ||
-        loop->ops->process(loop->ops->state, loop->db, in, &loop->out, err, errlen) != 0 ||
-        db_exec(loop->db, "COMMIT", err, errlen) != 0) {
-        db_exec(loop->db, "ROLLBACK", NULL, 0);
-        stage_batch_clear(&loop->out);
+    pg_columns_t q, ok;
+    pg_columns_open(&q, 6);
+    pg_columns_open(&ok, 2);
+    for (size_t i = 0; i < b->n; i++) {
+        const stage_item_t *it = &b->items[i];
+        char rid[24], ver[16], lrev[16];
+        snprintf(rid, sizeof rid, "%lld", (long long)it->key.record_id);
+        snprintf(ver, sizeof ver, "%d", it->key.version);
+        snprintf(lrev, sizeof lrev, "%d", it->key.link_revision);
+        if (it->error != STAGE_OK) {
+            const char *v[6] = {rid, ver, lrev, stage_error_name(it->error),
+                                it->sqlstate[0] ? it->sqlstate : NULL, it->message};
+            pg_columns_row(&q, v);
+        } else {
+            const char *v[2] = {rid, ver};
+            pg_columns_row(&ok, v);
+        }
+    }
+    int rc = pg_columns_close(&q) == 0 && pg_columns_close(&ok) == 0 ? 0 : -1;
+    if (rc != 0)
+        snprintf(err, errlen, "out of memory");
+    char sql[1024];
+    if (rc == 0 && q.nrows > 0) {
+        snprintf(sql, sizeof sql,
+                 "INSERT INTO %s.quarantine AS q (record_id, version, link_revision, stage,"
+                 " error_class, sqlstate, message)"
+                 " SELECT DISTINCT ON (record_id, version, link_revision) record_id, version,"
+                 " link_revision, '%s', error_class, sqlstate, message FROM unnest($1::bigint[],"
+                 " $2::int[], $3::int[], $4::text[], $5::text[], $6::text[]) AS u(record_id,"
+                 " version, link_revision, error_class, sqlstate, message)"
+                 " ON CONFLICT (record_id, version, link_revision) DO UPDATE SET held = true,"
+                 " error_class = EXCLUDED.error_class, sqlstate = EXCLUDED.sqlstate,"
+                 " message = EXCLUDED.message, attempts = q.attempts + 1, last_seen = now()",
+                 stage, stage);
+        rc = db_execp(db, sql, 6, q.params, err, errlen);
+    }
+    if (rc == 0 && ok.nrows > 0) {
+        /* A record taken after `ncap quarantine retry` leaves the quarantine: one index probe per
+         * record on a table that is empty in a healthy pipeline. */
+        snprintf(sql, sizeof sql,
+                 "DELETE FROM %s.quarantine q USING unnest($1::bigint[], $2::int[]) AS"
+                 " u(record_id, version) WHERE q.record_id = u.record_id AND"
+                 " q.version = u.version",
+                 stage);
+        rc = db_execp(db, sql, 2, ok.params, err, errlen);
+    }
+    pg_columns_free(&q);
+    pg_columns_free(&ok);
+    return rc;
+}
+
+/* One transaction over b: store, quarantine, commit; then the keys to pass on go to out.
+ * Returns 0, or -1 with err and the SQLSTATE in sqlstate (rolled back). */
+static int commit_batch(const stage_ops_t *ops, const char *stage, PGconn *db, stage_batch_t *b,
+                        stage_keys_t *out, char *err, size_t errlen, char sqlstate[6])
+{
+    size_t n_ok = 0;
+    for (size_t i = 0; i < b->n; i++) {
+        b->items[i].forward = false;
+        n_ok += b->items[i].error == STAGE_OK;
+    }
+    sqlstate[0] = '\0';
+    if (db_exec(db, "BEGIN", err, errlen) != 0 ||
+        (n_ok > 0 && ops->store(ops->state, db, b, err, errlen) != 0) ||
+        quarantine_write(stage, db, b, err, errlen) != 0 ||
+        db_exec(db, "COMMIT", err, errlen) != 0) {
+        snprintf(sqlstate, 6, "%s", db_last_sqlstate());
+        db_exec(db, "ROLLBACK", NULL, 0);
         return -1;
     }
-    if (loop->ops->after_commit)
-        loop->ops->after_commit(loop->ops->state, loop->db);
-    for (size_t i = 0; loop->pusher && i < loop->out.n; i++)
-        pusher_send(loop->pusher, loop->out.items[i].data, loop->out.items[i].len);
-    stage_batch_clear(&loop->out);
-    loop->processed += in->n;
-    loop->batches++;
+    for (size_t i = 0; i < b->n; i++)
+        if (b->items[i].forward && b->items[i].error == STAGE_OK)
+            stage_keys_push(out, b->items[i].out_key);
     return 0;
 }
 
-/* Processes loop->in. When the batch fails, each message is retried in a transaction of its own,
- * so that one bad record cannot hold back the others; what still fails stays in the backlog.
- * Returns the number of messages committed, or -1 when none could be. */
-static int run_batch(loop_t *loop)
+static void log_quarantined(const char *stage, const stage_batch_t *b)
 {
-    char err[2048] = "";
-    size_t n = loop->in.n;
-    int done = -1;
-    if (commit_batch(loop, &loop->in, err, sizeof err) == 0) {
-        done = (int)n;
-    } else if (n > 1 && db_alive(loop->db)) {
-        char first[2048];
-        snprintf(first, sizeof first, "%s", err);
-        size_t ok = 0;
-        for (size_t i = 0; i < n && db_alive(loop->db); i++) {
-            stage_batch_t one = {&loop->in.items[i], 1, 1};
-            if (commit_batch(loop, &one, err, sizeof err) == 0)
-                ok++;
-            else
-                ncap_log(LOG_ERROR, "a record failed on its own; it stays in the backlog", "error",
-                         err, NULL);
-        }
-        done = ok > 0 ? (int)ok : -1;
-        if (ok < n) {
-            char counts[64];
-            snprintf(counts, sizeof counts, "%zu of %zu", n - ok, n);
-            ncap_log(LOG_ERROR, "batch failed; retried record by record", "failed", counts, "error",
-                     first, NULL);
-        }
+    for (size_t i = 0; i < b->n; i++) {
+        const stage_item_t *it = &b->items[i];
+        if (it->error == STAGE_OK)
+            continue;
+        char rid[24], ver[16], lrev[16];
+        snprintf(rid, sizeof rid, "%lld", (long long)it->key.record_id);
+        snprintf(ver, sizeof ver, "%d", it->key.version);
+        snprintf(lrev, sizeof lrev, "%d", it->key.link_revision);
+        ncap_log(LOG_ERROR, "record quarantined: see ncap quarantine list", "stage", stage,
+                 "record_id", rid, "version", ver, "link_revision", lrev, "class",
+                 stage_error_name(it->error), "sqlstate", it->sqlstate, "error", it->message,
+                 NULL);
     }
-    if (done < 0) {
-        loop->failures++;
-        char count[32];
-        snprintf(count, sizeof count, "%zu", n);
-        ncap_log(LOG_ERROR, "batch failed and was rolled back; its records stay in the backlog",
-                 "records", count, "error", err, NULL);
+}
+
+/* Commits b: as a whole (retrying what is worth retrying), else record by record, quarantining
+ * a record that fails on its own for its data. Returns the records committed, or -1. */
+static int commit_items(const stage_ops_t *ops, const char *stage, PGconn *db, stage_batch_t *b,
+                        stage_keys_t *out)
+{
+    char err[2048], sqlstate[6];
+    for (int attempt = 0; attempt < RETRIES; attempt++) {
+        if (commit_batch(ops, stage, db, b, out, err, sizeof err, sqlstate) == 0) {
+            log_quarantined(stage, b);
+            return (int)b->n;
+        }
+        if (!db_alive(db)) {
+            ncap_log(LOG_WARN, "lost the connection during a batch; its records stay in the backlog",
+                     "error", err, NULL);
+            return -1;
+        }
+        if (!db_retryable(db, sqlstate))
+            break;
+        ncap_log(LOG_WARN, "batch failed and is retried", "sqlstate", sqlstate, "error", err,
+                 NULL);
     }
-    stage_batch_clear(&loop->in);
+    if (b->n == 1 && b->items[0].error == STAGE_OK) {
+        if (db_retryable(db, sqlstate)) {
+            ncap_log(LOG_WARN, "a record kept failing; it stays in the backlog", "sqlstate",
+                     sqlstate, "error", err, NULL);
+            return -1;
+        }
+        /* Its own data fails: quarantined, in a transaction of its own. */
+        stage_item_t *it = &b->items[0];
+        it->error = STAGE_ERR_DATA;
+        snprintf(it->sqlstate, sizeof it->sqlstate, "%s", sqlstate);
+        snprintf(it->message, sizeof it->message, "%.500s", err);
+        if (commit_batch(ops, stage, db, b, out, err, sizeof err, sqlstate) == 0) {
+            log_quarantined(stage, b);
+            return 1;
+        }
+        ncap_log(LOG_ERROR, "could not quarantine a record; it stays in the backlog", "error", err,
+                 NULL);
+        return -1;
+    }
+    if (b->n == 1) {
+        ncap_log(LOG_ERROR, "could not quarantine a record; it stays in the backlog", "error", err,
+                 NULL);
+        return -1;
+    }
+    char count[32];
+    snprintf(count, sizeof count, "%zu", b->n);
+    ncap_log(LOG_WARN, "batch failed; retried record by record", "records", count, "sqlstate",
+             sqlstate, "error", err, NULL);
+    int done = 0;
+    for (size_t i = 0; i < b->n && db_alive(db); i++) {
+        stage_batch_t one = {&b->items[i], 1, 1};
+        if (commit_items(ops, stage, db, &one, out) == 1)
+            done++;
+    }
+    return done > 0 ? done : -1;
+}
+
+/* Rows of load_sql or backlog_sql -> a batch -> decide -> commit. Returns the rows committed, 0
+ * when there were none, -1 when none could be committed. */
+static int run_rows(const stage_ops_t *ops, const char *stage, PGconn *db, PGresult *r,
+                    stage_keys_t *out)
+{
+    int rows = PQntuples(r);
+    if (rows == 0)
+        return 0;
+    stage_batch_t b = {calloc((size_t)rows, sizeof *b.items), 0, (size_t)rows};
+    if (!b.items) {
+        ncap_log(LOG_ERROR, "out of memory reading a batch; its records stay in the backlog", NULL);
+        return -1;
+    }
+    for (int i = 0; i < rows; i++) {
+        stage_item_t *it = &b.items[b.n++];
+        it->key.record_id = strtoll(PQgetvalue(r, i, 0), NULL, 10);
+        it->key.version = atoi(PQgetvalue(r, i, 1));
+        it->key.link_revision = atoi(PQgetvalue(r, i, 2));
+        it->out_key = it->key;
+        stage_error_t cls = STAGE_ERR_INPUT;
+        char err[512] = "";
+        it->input = ops->read_row(ops->state, r, i, &cls, err, sizeof err);
+        if (!it->input)
+            stage_item_fail(it, cls, "%s", err[0] ? err : "could not read the record");
+    }
+    if (ops->decide)
+        ops->decide(ops->state, &b);
+    int done = commit_items(ops, stage, db, &b, out);
+    batch_free(ops, &b);
+    return done < 0 ? -1 : rows;
+}
+
+static int cmp_key(const void *a, const void *b)
+{
+    const stage_key_t *x = a, *y = b;
+    if (x->record_id != y->record_id)
+        return x->record_id < y->record_id ? -1 : 1;
+    if (x->version != y->version)
+        return x->version < y->version ? -1 : 1;
+    return 0;
+}
+
+int stage_run_keys(const stage_ops_t *ops, const char *stage, PGconn *db, const stage_key_t *keys,
+                   size_t n, stage_keys_t *out)
+{
+    assert(ops && ops->load_sql);
+    if (n == 0)
+        return 0;
+    /* One row per record version, whatever the revisions nudged: the query reads the newest. */
+    stage_key_t *sorted = malloc(n * sizeof *sorted);
+    if (!sorted)
+        return -1;
+    memcpy(sorted, keys, n * sizeof *sorted);
+    qsort(sorted, n, sizeof *sorted, cmp_key);
+    pg_columns_t k;
+    pg_columns_open(&k, 2);
+    for (size_t i = 0; i < n; i++) {
+        if (i > 0 && cmp_key(&sorted[i], &sorted[i - 1]) == 0)
+            continue;
+        char rid[24], ver[16];
+        snprintf(rid, sizeof rid, "%lld", (long long)sorted[i].record_id);
+        snprintf(ver, sizeof ver, "%d", sorted[i].version);
+        const char *v[2] = {rid, ver};
+        pg_columns_row(&k, v);
+    }
+    free(sorted);
+    char err[1024];
+    PGresult *r = NULL;
+    if (pg_columns_close(&k) == 0)
+        r = db_query(db, ops->load_sql, 2, k.params, err, sizeof err);
+    else
+        snprintf(err, sizeof err, "out of memory");
+    pg_columns_free(&k);
+    if (!r) {
+        ncap_log(LOG_ERROR, "could not read the records nudged; the backlog will find them",
+                 "error", err, NULL);
+        return -1;
+    }
+    int done = run_rows(ops, stage, db, r, out);
+    PQclear(r);
     return done;
 }
 
-/* Runs the stage's revise hook in a transaction of its own and, after commit, passes its output
- * on. Returns how many items it handled, or -1 with err (rolled back). */
-static int revise(loop_t *loop, char *err, size_t errlen)
+int stage_run_backlog(const stage_ops_t *ops, const char *stage, PGconn *db, int limit,
+                      int grace_ms, stage_keys_t *out)
 {
-    stage_batch_clear(&loop->out);
-    int n = -1;
-    if (db_exec(loop->db, "BEGIN", err, errlen) != 0 ||
-        (n = loop->ops->revise(loop->ops->state, loop->db, loop->cfg->batch_max, &loop->out, err,
-                               errlen)) < 0 ||
-        db_exec(loop->db, "COMMIT", err, errlen) != 0) {
-        db_exec(loop->db, "ROLLBACK", NULL, 0);
-        stage_batch_clear(&loop->out);
+    assert(ops && ops->backlog_sql);
+    char lim[16], grace[16], err[1024];
+    snprintf(lim, sizeof lim, "%d", limit);
+    snprintf(grace, sizeof grace, "%d", grace_ms);
+    const char *p[] = {lim, grace};
+    PGresult *r = db_query(db, ops->backlog_sql, 2, p, err, sizeof err);
+    if (!r) {
+        ncap_log(LOG_ERROR, "could not read the backlog", "error", err, NULL);
         return -1;
     }
-    for (size_t i = 0; loop->pusher && i < loop->out.n; i++)
-        pusher_send(loop->pusher, loop->out.items[i].data, loop->out.items[i].len);
-    stage_batch_clear(&loop->out);
+    int rows = PQntuples(r);
+    int done = run_rows(ops, stage, db, r, out);
+    PQclear(r);
+    return done < 0 ? -1 : rows;
+}
+
+int stage_run_periodic(const stage_ops_t *ops, PGconn *db, int limit, stage_keys_t *out, char *err,
+                       size_t errlen)
+{
+    assert(ops && ops->periodic);
+    size_t before = out->n;
+    int n = -1;
+    if (db_exec(db, "BEGIN", err, errlen) != 0 ||
+        (n = ops->periodic(ops->state, db, limit, out, err, errlen)) < 0 ||
+        db_exec(db, "COMMIT", err, errlen) != 0) {
+        db_exec(db, "ROLLBACK", NULL, 0);
+        out->n = before;
+        return -1;
+    }
+    if (ops->after_commit)
+        ops->after_commit(ops->state, db);
     return n;
 }
 
-/* Works off the backlog in PostgreSQL; only one instance of a stage sweeps at a time.
- * Returns the number of records found. */
-static unsigned long long sweep(loop_t *loop, long long deadline_ms)
+/* --- the daemon ---------------------------------------------------------------------------- */
+
+typedef struct {
+    const stage_ops_t *ops;
+    const daemon_config_t *cfg;
+    presence_t *presence;
+    pusher_t *pusher;
+    stage_keys_t out;
+    unsigned long long processed;
+} loop_t;
+
+/* Passes the keys gathered in loop->out on to the next stage. */
+static void pass_on(loop_t *loop)
 {
-    char err[1024];
-    char lock[160];
-    snprintf(lock, sizeof lock, "SELECT pg_try_advisory_lock(hashtext('ncap.sweep.%s'))",
-             loop->cfg->stage);
-    PGresult *r = db_query(loop->db, lock, 0, NULL, err, sizeof err);
+    if (loop->pusher && loop->out.n > 0)
+        nudge_send(loop->pusher, loop->out.keys, loop->out.n);
+    loop->out.n = 0;
+}
+
+static int sweep_lock(PGconn *db, const char *stage, int take)
+{
+    char sql[160];
+    snprintf(sql, sizeof sql, "SELECT %s(hashtext('ncap.sweep.%s'))",
+             take ? "pg_try_advisory_lock" : "pg_advisory_unlock", stage);
+    char err[512];
+    PGresult *r = db_query(db, sql, 0, NULL, err, sizeof err);
     if (!r)
         return 0;
     int got = PQgetvalue(r, 0, 0)[0] == 't';
     PQclear(r);
-    if (!got)
-        return 0;
-    unsigned long long found = 0;
-    while (!daemon_shutdown && daemon_now_ms() < deadline_ms) {
-        stage_batch_clear(&loop->in);
-        if (loop->ops->backlog(loop->ops->state, loop->db, loop->cfg->batch_max,
-                               loop->cfg->sweep_grace_ms, &loop->in, err, sizeof err) != 0) {
-            ncap_log(LOG_ERROR, "could not read the backlog", "error", err, NULL);
-            stage_batch_clear(&loop->in);
-            break;
-        }
-        size_t n = loop->in.n;
-        if (n == 0)
+    return got;
+}
+
+/* Works off the backlog, then the periodic work, under the stage's sweep lock (one instance of a
+ * stage at a time) until deadline_ms. Returns the items found, or -1 when another instance holds
+ * the lock. */
+static long long sweep(loop_t *loop, PGconn *db, long long deadline_ms)
+{
+    const stage_ops_t *ops = loop->ops;
+    const daemon_config_t *cfg = loop->cfg;
+    if (!sweep_lock(db, cfg->stage, 1))
+        return -1;
+    long long found = 0;
+    while (ops->backlog_sql && !daemon_shutdown && daemon_now_ms() < deadline_ms) {
+        int n = stage_run_backlog(ops, cfg->stage, db, cfg->batch_max, cfg->sweep_grace_ms,
+                                  &loop->out);
+        pass_on(loop);
+        if (n <= 0)
             break;
         found += n;
-        if (run_batch(loop) < 0 || n < (size_t)loop->cfg->batch_max)
+        loop->processed += (unsigned long long)n;
+        if (n < cfg->batch_max)
             break;
     }
-    while (loop->ops->revise && !daemon_shutdown && daemon_now_ms() < deadline_ms) {
-        int n = revise(loop, err, sizeof err);
+    while (ops->periodic && !daemon_shutdown && daemon_now_ms() < deadline_ms) {
+        char err[1024];
+        int n = stage_run_periodic(ops, db, cfg->batch_max, &loop->out, err, sizeof err);
+        pass_on(loop);
         if (n < 0) {
-            ncap_log(LOG_ERROR, "revision sweep failed and was rolled back; it is retried", "error",
+            ncap_log(LOG_ERROR, "periodic work failed and was rolled back; it is retried", "error",
                      err, NULL);
             break;
         }
-        found += (unsigned long long)n;
+        found += n;
         if (n == 0)
             break;
     }
-    snprintf(lock, sizeof lock, "SELECT pg_advisory_unlock(hashtext('ncap.sweep.%s'))",
-             loop->cfg->stage);
-    db_exec(loop->db, lock, NULL, 0);
-    if (found > 0) {
+    sweep_lock(db, cfg->stage, 0);
+    if (found > 0 && ops->backlog_sql) {
         char n[32];
-        snprintf(n, sizeof n, "%llu", found);
+        snprintf(n, sizeof n, "%lld", found);
         ncap_log(LOG_INFO, "worked off backlog found in PostgreSQL", "records", n, NULL);
     }
     return found;
@@ -224,8 +436,10 @@ static void *bind_inbox(void *ctx, const daemon_config_t *cfg, char *endpoint, s
 {
     void *sock = zmq_socket(ctx, ZMQ_PULL);
     int hwm = 200000, linger = 0;
+    int64_t max = NUDGE_MAX_BYTES;
     zmq_setsockopt(sock, ZMQ_RCVHWM, &hwm, sizeof hwm);
     zmq_setsockopt(sock, ZMQ_LINGER, &linger, sizeof linger);
+    zmq_setsockopt(sock, ZMQ_MAXMSGSIZE, &max, sizeof max);
     char bind[300];
     snprintf(bind, sizeof bind, "tcp://%s:*", cfg->bind_host);
     if (zmq_bind(sock, bind) != 0) {
@@ -236,6 +450,32 @@ static void *bind_inbox(void *ctx, const daemon_config_t *cfg, char *endpoint, s
     }
     registry_advertised_endpoint(sock, cfg->advertise_host, endpoint, len);
     return sock;
+}
+
+/* Reads the nudges waiting, and those that arrive within gather_ms, into keys (at most
+ * batch_max keys). Returns the number of messages read. */
+static int gather(loop_t *loop, void *inbox, stage_keys_t *keys)
+{
+    zmq_pollitem_t items[] = {{inbox, 0, ZMQ_POLLIN, 0}};
+    long long until = daemon_now_ms() + loop->ops->gather_ms;
+    int messages = 0;
+    while (keys->n < (size_t)loop->cfg->batch_max) {
+        zmq_msg_t msg;
+        zmq_msg_init(&msg);
+        if (zmq_msg_recv(&msg, inbox, ZMQ_DONTWAIT) < 0) {
+            zmq_msg_close(&msg);
+            long long left = until - daemon_now_ms();
+            if (left <= 0 || daemon_shutdown || zmq_poll(items, 1, (long)left) <= 0)
+                break;
+            continue;
+        }
+        messages++;
+        if (nudge_read(zmq_msg_data(&msg), zmq_msg_size(&msg),
+                       (size_t)loop->cfg->batch_max - keys->n, keys) < 0)
+            ncap_log(LOG_WARN, "ignored a message that is not an ncap.v1.Nudge", NULL);
+        zmq_msg_close(&msg);
+    }
+    return messages;
 }
 
 int stage_run(const stage_ops_t *ops, const daemon_config_t *cfg)
@@ -251,99 +491,75 @@ int stage_run(const stage_ops_t *ops, const daemon_config_t *cfg)
     }
     if (ops->downstream)
         loop.pusher = pusher_new(ctx, ops->downstream);
-    char instance[300];
-    registry_make_instance_id(instance, sizeof instance);
-    ncap_log(LOG_INFO, "starting", "stage", cfg->stage, "instance", instance, "endpoint", endpoint,
-             NULL);
+    loop.presence = presence_new(cfg, endpoint, loop.pusher);
+    if (!loop.presence || (ops->downstream && !loop.pusher)) {
+        ncap_log(LOG_ERROR, "out of memory at start-up", NULL);
+        pusher_destroy(&loop.pusher);
+        presence_destroy(&loop.presence);
+        zmq_close(inbox);
+        zmq_ctx_term(ctx);
+        return 1;
+    }
+    ncap_log(LOG_INFO, "starting", "stage", cfg->stage, "instance",
+             presence_instance(loop.presence), "endpoint", endpoint, NULL);
 
-    int registered = 0;
-    long long next_tick = 0, next_sweep = 0, last_msg = 0;
+    long long next_sweep = 0, last_msg = 0, periodic_due = -1;
     /* An idle stage sweeps less and less often (up to every 10 s) while it finds nothing; the
      * first sweep that finds work brings the interval back to --sweep-interval-ms. */
     long long sweep_every = cfg->sweep_interval_ms;
     zmq_pollitem_t items[] = {{inbox, 0, ZMQ_POLLIN, 0}};
-    uint8_t *buf = malloc(16 << 20);
-    const size_t bufsz = 16 << 20;
-    while (!daemon_shutdown && buf) {
-        if (!db_alive(loop.db)) {
-            if (loop.db) {
-                ncap_log(LOG_WARN, "lost the PostgreSQL connection, reconnecting", NULL);
-                PQfinish(loop.db);
-            }
-            loop.db = daemon_connect(cfg);
-            registered = 0;
-            if (!loop.db)
-                break;
-        }
+    stage_keys_t keys = {0};
+    while (!daemon_shutdown) {
+        PGconn *db = presence_tick(loop.presence);
+        if (!db)
+            break;
         long long now = daemon_now_ms();
-        char err[1024];
-        if (now >= next_tick) {
-            int rc = registered ? registry_heartbeat(loop.db, instance, err, sizeof err)
-                                : registry_register(loop.db, instance, cfg->stage, endpoint, err,
-                                                    sizeof err);
-            if (rc != 0)
-                ncap_log(LOG_WARN, "could not update the instance registry", "error", err, NULL);
-            else
-                registered = 1;
-            if (loop.pusher && pusher_refresh(loop.pusher, loop.db, err, sizeof err) != 0)
-                ncap_log(LOG_WARN, "could not look up the next stage", "error", err, NULL);
-            next_tick = now + 1000;
+        /* A stage with only periodic work runs it soon after a nudge; when another instance holds
+         * the lock, it looks again shortly, so a nudge is never lost between two instances. */
+        if (periodic_due >= 0 && now >= periodic_due) {
+            long long found = sweep(&loop, db, now + 2000);
+            periodic_due = found < 0 ? now + 100 : -1;
+            continue;
         }
         /* Sweep when idle, and at least every few intervals even when busy. */
         if (now >= next_sweep && (now - last_msg >= cfg->sweep_interval_ms ||
                                   now >= next_sweep + 5LL * cfg->sweep_interval_ms)) {
-            if (sweep(&loop, now + 2000) > 0)
+            if (sweep(&loop, db, now + 2000) > 0)
                 sweep_every = cfg->sweep_interval_ms;
             else if (sweep_every < 10000)
                 sweep_every *= 2;
             next_sweep = daemon_now_ms() + sweep_every;
             continue;
         }
-        long long wait = next_tick - now;
+        long wait = periodic_due >= 0 ? (long)(periodic_due - now) : 200;
         if (wait > 200)
             wait = 200;
-        if (wait < 1)
-            wait = 1;
-        int rc = zmq_poll(items, 1, (long)wait);
-        if (rc <= 0)
+        if (zmq_poll(items, 1, wait < 1 ? 1 : wait) <= 0)
             continue;
-        /* Gather a batch: everything waiting, and what arrives within gather_ms. */
-        long long gather_until = daemon_now_ms() + ops->gather_ms;
-        while (loop.in.n < (size_t)cfg->batch_max) {
-            int n = zmq_recv(inbox, buf, bufsz, ZMQ_DONTWAIT);
-            if (n < 0) {
-                long long left = gather_until - daemon_now_ms();
-                if (left <= 0 || daemon_shutdown)
-                    break;
-                if (zmq_poll(items, 1, (long)left) <= 0)
-                    break;
-                continue;
-            }
-            if ((size_t)n > bufsz) {
-                ncap_log(LOG_ERROR, "dropped an oversized message; the backlog sweep will find it",
-                         NULL);
-                continue;
-            }
-            stage_batch_push(&loop.in, buf, (size_t)n);
-        }
+        keys.n = 0;
+        if (gather(&loop, inbox, &keys) == 0)
+            continue;
         last_msg = daemon_now_ms();
-        if (loop.in.n > 0)
-            run_batch(&loop);
+        if (!ops->load_sql) {
+            if (periodic_due < 0)
+                periodic_due = last_msg;
+            continue;
+        }
+        int n = stage_run_keys(ops, cfg->stage, db, keys.keys, keys.n, &loop.out);
+        pass_on(&loop);
+        if (n > 0)
+            loop.processed += (unsigned long long)n;
     }
-    /* Drain: the batch in hand was committed above; messages still queued are found again in
+    /* Drain: the batch in hand was committed above; nudges still queued are found again in
      * PostgreSQL by whichever instance sweeps next. */
     char n[32];
     snprintf(n, sizeof n, "%llu", loop.processed);
-    if (loop.db) {
-        registry_remove(loop.db, instance, NULL, 0);
-        PQfinish(loop.db);
-    }
-    free(buf);
+    presence_destroy(&loop.presence);
     pusher_destroy(&loop.pusher);
     zmq_close(inbox);
     zmq_ctx_term(ctx);
-    stage_batch_free(&loop.in);
-    stage_batch_free(&loop.out);
+    stage_keys_free(&keys);
+    stage_keys_free(&loop.out);
     ncap_log(LOG_INFO, "stopped cleanly", "processed", n, NULL);
     return 0;
 }
