@@ -15,8 +15,8 @@
 #include "pg_columns.h"
 #include "presence.h"
 #include "pusher.h"
+#include "quarantine.h"
 #include "registry.h"
-#include "strbuf.h"
 
 /* Attempts of a batch whose transaction failed in a way worth retrying as it is (a deadlock, a
  * serialization failure), before its records are left to the next sweep. */
@@ -79,62 +79,6 @@ static void batch_free(const stage_ops_t *ops, stage_batch_t *b)
     memset(b, 0, sizeof *b);
 }
 
-/* The quarantine rows of the failed items of b, and the release of the stored ones, inside the
- * transaction of their batch. Returns 0, or -1 with err. */
-static int quarantine_write(const char *stage, PGconn *db, const stage_batch_t *b, char *err,
-                            size_t errlen)
-{
-    pg_columns_t q, ok;
-    pg_columns_open(&q, 6);
-    pg_columns_open(&ok, 2);
-    for (size_t i = 0; i < b->n; i++) {
-        const stage_item_t *it = &b->items[i];
-        char rid[24], ver[16], lrev[16];
-        snprintf(rid, sizeof rid, "%lld", (long long)it->key.record_id);
-        snprintf(ver, sizeof ver, "%d", it->key.version);
-        snprintf(lrev, sizeof lrev, "%d", it->key.link_revision);
-        if (it->error != STAGE_OK) {
-            const char *v[6] = {rid, ver, lrev, stage_error_name(it->error),
-                                it->sqlstate[0] ? it->sqlstate : NULL, it->message};
-            pg_columns_row(&q, v);
-        } else {
-            const char *v[2] = {rid, ver};
-            pg_columns_row(&ok, v);
-        }
-    }
-    int rc = pg_columns_close(&q) == 0 && pg_columns_close(&ok) == 0 ? 0 : -1;
-    if (rc != 0)
-        snprintf(err, errlen, "out of memory");
-    char sql[1024];
-    if (rc == 0 && q.nrows > 0) {
-        snprintf(sql, sizeof sql,
-                 "INSERT INTO %s.quarantine AS q (record_id, version, link_revision, stage,"
-                 " error_class, sqlstate, message)"
-                 " SELECT DISTINCT ON (record_id, version, link_revision) record_id, version,"
-                 " link_revision, '%s', error_class, sqlstate, message FROM unnest($1::bigint[],"
-                 " $2::int[], $3::int[], $4::text[], $5::text[], $6::text[]) AS u(record_id,"
-                 " version, link_revision, error_class, sqlstate, message)"
-                 " ON CONFLICT (record_id, version, link_revision) DO UPDATE SET held = true,"
-                 " error_class = EXCLUDED.error_class, sqlstate = EXCLUDED.sqlstate,"
-                 " message = EXCLUDED.message, attempts = q.attempts + 1, last_seen = now()",
-                 stage, stage);
-        rc = db_execp(db, sql, 6, q.params, err, errlen);
-    }
-    if (rc == 0 && ok.nrows > 0) {
-        /* A record taken after `ncap quarantine retry` leaves the quarantine: one index probe per
-         * record on a table that is empty in a healthy pipeline. */
-        snprintf(sql, sizeof sql,
-                 "DELETE FROM %s.quarantine q USING unnest($1::bigint[], $2::int[]) AS"
-                 " u(record_id, version) WHERE q.record_id = u.record_id AND"
-                 " q.version = u.version",
-                 stage);
-        rc = db_execp(db, sql, 2, ok.params, err, errlen);
-    }
-    pg_columns_free(&q);
-    pg_columns_free(&ok);
-    return rc;
-}
-
 /* One transaction over b: store, quarantine, commit; then the keys to pass on go to out.
  * Returns 0, or -1 with err and the SQLSTATE in sqlstate (rolled back). */
 static int commit_batch(const stage_ops_t *ops, const char *stage, PGconn *db, stage_batch_t *b,
@@ -148,7 +92,7 @@ static int commit_batch(const stage_ops_t *ops, const char *stage, PGconn *db, s
     sqlstate[0] = '\0';
     if (db_exec(db, "BEGIN", err, errlen) != 0 ||
         (n_ok > 0 && ops->store(ops->state, db, b, err, errlen) != 0) ||
-        quarantine_write(stage, db, b, err, errlen) != 0 ||
+        quarantine_write(db, stage, b, err, errlen) != 0 ||
         db_exec(db, "COMMIT", err, errlen) != 0) {
         snprintf(sqlstate, 6, "%s", db_last_sqlstate());
         db_exec(db, "ROLLBACK", NULL, 0);
