@@ -23,9 +23,12 @@ size_t nudge_send(pusher_t *pusher, const stage_key_t *keys, size_t n)
         Ncap__V1__Nudge msg = NCAP__V1__NUDGE__INIT;
         msg.keys = ptrs;
         msg.n_keys = m;
-        size_t len = ncap__v1__nudge__pack(&msg, buf); /* at most 28 bytes a key */
-        if (pusher_send(pusher, buf, len) != 0)
+        size_t len = ncap__v1__nudge__get_packed_size(&msg);
+        uint8_t *out = len <= sizeof buf ? buf : malloc(len); /* negative numbers take 10 bytes */
+        if (!out || pusher_send(pusher, out, ncap__v1__nudge__pack(&msg, out)) != 0)
             dropped++;
+        if (out != buf)
+            free(out);
     }
     return dropped;
 }
