@@ -25,8 +25,8 @@ static void copy_error(const char *msg, char *err, size_t errlen)
         err[--n] = '\0';
 }
 
-/* The SQLSTATE of the last failure on this thread: kept beside the message so that a caller can tell
- * "retry" from "this record is bad" (db_retryable) without parsing text. */
+/* The SQLSTATE of the last failure on this thread: kept beside the message so that a caller can
+ * tell "retry" from "this record is bad" (db_retryable) without parsing text. */
 static _Thread_local char last_sqlstate[6];
 
 static void note_failure(const PGresult *r)

@@ -65,10 +65,9 @@ PGconn *presence_tick(presence_t *self)
     if (now < self->next_tick)
         return self->db;
     char err[1024];
-    int rc = self->registered
-                 ? registry_heartbeat(self->db, self->instance, err, sizeof err)
-                 : registry_register(self->db, self->instance, self->cfg->stage, self->endpoint,
-                                     err, sizeof err);
+    int rc = self->registered ? registry_heartbeat(self->db, self->instance, err, sizeof err)
+                              : registry_register(self->db, self->instance, self->cfg->stage,
+                                                  self->endpoint, err, sizeof err);
     if (rc != 0)
         ncap_log(LOG_WARN, "could not update the instance registry", "error", err, NULL);
     else

@@ -32,8 +32,12 @@ int quarantine_write(PGconn *db, const char *stage, const stage_batch_t *b, char
         snprintf(ver, sizeof ver, "%d", it->key.version);
         snprintf(lrev, sizeof lrev, "%d", it->key.link_revision);
         if (it->error != STAGE_OK) {
-            const char *v[6] = {rid, ver, lrev, stage_error_name(it->error),
-                                it->sqlstate[0] ? it->sqlstate : NULL, it->message};
+            const char *v[6] = {rid,
+                                ver,
+                                lrev,
+                                stage_error_name(it->error),
+                                it->sqlstate[0] ? it->sqlstate : NULL,
+                                it->message};
             pg_columns_row(&q, v);
         } else {
             const char *v[2] = {rid, ver};
@@ -92,15 +96,16 @@ int quarantine_list(PGconn *db, const char *stage, const char *audit, quarantine
             continue;
         if (sql.len > 0)
             strbuf_append(&sql, " UNION ALL ");
-        strbuf_appendf(&sql,
-                       "SELECT '%s', q.record_id, q.version, q.link_revision, u.audit, u.trust,"
-                       " q.error_class, coalesce(q.sqlstate, ''), q.message,"
-                       " to_char(q.first_seen AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),"
-                       " to_char(q.last_seen AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),"
-                       " q.attempts, q.held, q.first_seen, %d AS stage_order"
-                       " FROM %s.quarantine q LEFT JOIN LATERAL (%s) u ON true"
-                       " WHERE $1::text IS NULL OR u.audit = $1",
-                       quarantine_stages[i], i, quarantine_stages[i], upstream_sql[i]);
+        strbuf_appendf(
+            &sql,
+            "SELECT '%s', q.record_id, q.version, q.link_revision, u.audit, u.trust,"
+            " q.error_class, coalesce(q.sqlstate, ''), q.message,"
+            " to_char(q.first_seen AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),"
+            " to_char(q.last_seen AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),"
+            " q.attempts, q.held, q.first_seen, %d AS stage_order"
+            " FROM %s.quarantine q LEFT JOIN LATERAL (%s) u ON true"
+            " WHERE $1::text IS NULL OR u.audit = $1",
+            quarantine_stages[i], i, quarantine_stages[i], upstream_sql[i]);
     }
     strbuf_append(&sql, " ORDER BY stage_order, first_seen, record_id, version, link_revision");
     if (!sql.s) {

@@ -116,8 +116,7 @@ static void log_quarantined(const char *stage, const stage_batch_t *b)
         snprintf(lrev, sizeof lrev, "%d", it->key.link_revision);
         ncap_log(LOG_ERROR, "record quarantined: see ncap quarantine list", "stage", stage,
                  "record_id", rid, "version", ver, "link_revision", lrev, "class",
-                 stage_error_name(it->error), "sqlstate", it->sqlstate, "error", it->message,
-                 NULL);
+                 stage_error_name(it->error), "sqlstate", it->sqlstate, "error", it->message, NULL);
     }
 }
 
@@ -133,14 +132,14 @@ static int commit_items(const stage_ops_t *ops, const char *stage, PGconn *db, s
             return (int)b->n;
         }
         if (!db_alive(db)) {
-            ncap_log(LOG_WARN, "lost the connection during a batch; its records stay in the backlog",
-                     "error", err, NULL);
+            ncap_log(LOG_WARN,
+                     "lost the connection during a batch; its records stay in the backlog", "error",
+                     err, NULL);
             return -1;
         }
         if (!db_retryable(db, sqlstate))
             break;
-        ncap_log(LOG_WARN, "batch failed and is retried", "sqlstate", sqlstate, "error", err,
-                 NULL);
+        ncap_log(LOG_WARN, "batch failed and is retried", "sqlstate", sqlstate, "error", err, NULL);
     }
     if (b->n == 1 && b->items[0].error == STAGE_OK) {
         if (db_retryable(db, sqlstate)) {
@@ -343,8 +342,8 @@ static long long sweep(loop_t *loop, PGconn *db, long long deadline_ms)
         return -1;
     long long found = 0;
     while (ops->backlog_sql && !daemon_shutdown && daemon_now_ms() < deadline_ms) {
-        int n = stage_run_backlog(ops, cfg->stage, db, cfg->batch_max, cfg->sweep_grace_ms,
-                                  &loop->out);
+        int n =
+            stage_run_backlog(ops, cfg->stage, db, cfg->batch_max, cfg->sweep_grace_ms, &loop->out);
         pass_on(loop);
         if (n <= 0)
             break;

@@ -16,7 +16,8 @@
  * A batch, step by step:
  *   1. keys arrive in nudges (gathered for gather_ms), or the sweep runs backlog_sql;
  *   2. one query reads the rows (load_sql with the keys as two arrays $1 bigint[], $2 int[]);
- *   3. read_row makes each row an input; a row that cannot be read is quarantined (STAGE_ERR_INPUT);
+ *   3. read_row makes each row an input; a row that cannot be read is quarantined
+ * (STAGE_ERR_INPUT);
  *   4. decide (no SQL) marks the items it cannot process with an error class and a message;
  *   5. BEGIN; store writes the decisions of the items without error and marks those to pass on;
  *      the runtime writes the quarantine rows of the failed items and clears the quarantine of the

@@ -36,16 +36,16 @@ typedef struct {
 
 /* Columns of load_sql and backlog_sql: the key first (a raw record has link revision 0). */
 #define SOURCE_COLUMNS                                                                             \
-    "SELECT r.record_id, r.version, 0, rec.audit, rec.trust, r.site, rec.local_id,"               \
+    "SELECT r.record_id, r.version, 0, rec.audit, rec.trust, r.site, rec.local_id,"                \
     " r.submission_id, r.row_number, r.payload::text"                                              \
     " FROM ingest.raw_record r JOIN ingest.record rec USING (record_id)"
 /* Not yet linked or withheld, and not quarantined. */
 #define NOT_TAKEN                                                                                  \
     " NOT EXISTS (SELECT 1 FROM linkage.link l"                                                    \
-    "   WHERE l.record_id = r.record_id AND l.version = r.version)"                               \
+    "   WHERE l.record_id = r.record_id AND l.version = r.version)"                                \
     " AND NOT EXISTS (SELECT 1 FROM linkage.optout_withheld w"                                     \
-    "   WHERE w.record_id = r.record_id AND w.version = r.version)"                               \
-    " AND NOT EXISTS (SELECT 1 FROM linkage.quarantine q WHERE q.record_id = r.record_id"         \
+    "   WHERE w.record_id = r.record_id AND w.version = r.version)"                                \
+    " AND NOT EXISTS (SELECT 1 FROM linkage.quarantine q WHERE q.record_id = r.record_id"          \
     "   AND q.version = r.version AND q.held)"
 
 static const char load_sql[] =
@@ -53,8 +53,7 @@ static const char load_sql[] =
                    " ON k.record_id = r.record_id AND k.version = r.version WHERE" NOT_TAKEN;
 
 /* O(backlog) over ingest.raw_record's index on ingested_at. */
-static const char backlog_sql[] =
-    SOURCE_COLUMNS
+static const char backlog_sql[] = SOURCE_COLUMNS
     " WHERE r.ingested_at < now() - make_interval(secs => $2::double precision / 1000)"
     " AND" NOT_TAKEN " ORDER BY r.ingested_at, r.record_id LIMIT $1::int";
 
@@ -179,15 +178,14 @@ static int apply_optout(PGconn *db, work_t *items, size_t n, char *err, size_t e
         if (items[i].skip)
             continue;
         const input_t *in = items[i].in;
-        recs[m++] =
-            (optout_record_t){items[i].it->key.record_id,
-                              items[i].it->key.version,
-                              in->audit,
-                              in->trust,
-                              strtoll(in->submission_id, NULL, 10),
-                              in->outcome.ident.nhs_valid ? in->outcome.ident.nhs : "",
-                              items[i].match.patient_id,
-                              in->def->opt_out_applies};
+        recs[m++] = (optout_record_t){items[i].it->key.record_id,
+                                      items[i].it->key.version,
+                                      in->audit,
+                                      in->trust,
+                                      strtoll(in->submission_id, NULL, 10),
+                                      in->outcome.ident.nhs_valid ? in->outcome.ident.nhs : "",
+                                      items[i].match.patient_id,
+                                      in->def->opt_out_applies};
     }
     if (optout_withhold(db, recs, m, withheld, err, errlen) != 0)
         goto done;
@@ -202,7 +200,8 @@ done:
 }
 
 /* Deprivation of each record's LSOA, where the definition lists it and linkage.imd knows it. */
-static int lookup_imd(PGconn *db, const work_t *items, size_t n, int (*imd)[2], char *err, size_t errlen)
+static int lookup_imd(PGconn *db, const work_t *items, size_t n, int (*imd)[2], char *err,
+                      size_t errlen)
 {
     strbuf_t arr;
     strbuf_init(&arr);
@@ -350,9 +349,10 @@ static int store(void *state, PGconn *db, stage_batch_t *b, char *err, size_t er
         snprintf(ver, sizeof ver, "%d", items[i].it->key.version);
         snprintf(pid, sizeof pid, "%lld", (long long)items[i].match.patient_id);
         pseudonym_of(lk->key, items[i].match.patient_id, pseud);
-        const char *vals[11] = {rid,       ver,       pid,          items[i].match.method,
-                                in->audit, in->trust, in->site,     in->local_id,
-                                in->submission_id,    in->row_number, pseud};
+        const char *vals[11] = {
+            rid,       ver,      pid,          items[i].match.method, in->audit,
+            in->trust, in->site, in->local_id, in->submission_id,     in->row_number,
+            pseud};
         for (int k = 0; k < 11; k++)
             strbuf_pg_array_elem(&a[k], vals[k]);
         for (int p = 0; p < in->outcome.n_problems; p++) {
@@ -437,8 +437,7 @@ done:
 }
 
 /* The death sweep (death_sweep.h): deaths loaded after the records of their patients. */
-static int periodic(void *state, PGconn *db, int limit, stage_keys_t *out, char *err,
-                    size_t errlen)
+static int periodic(void *state, PGconn *db, int limit, stage_keys_t *out, char *err, size_t errlen)
 {
     linkage_t *lk = state;
     death_sweep_counts_t c = {0};

@@ -24,13 +24,13 @@ typedef struct {
 
 /* Columns of load_sql and backlog_sql: the key first, as the contract asks. */
 #define SOURCE_COLUMNS                                                                             \
-    "SELECT v.record_id, v.version, v.link_revision, v.audit, v.trust, v.site, v.valid,"          \
+    "SELECT v.record_id, v.version, v.link_revision, v.audit, v.trust, v.site, v.valid,"           \
     " v.payload::text FROM validation.record v"
 /* Not yet taken in at this link revision, and not quarantined. */
 #define NOT_TAKEN                                                                                  \
-    " NOT EXISTS (SELECT 1 FROM metric.processed m WHERE m.record_id = v.record_id"               \
-    "   AND m.version = v.version AND m.link_revision >= v.link_revision)"                        \
-    " AND NOT EXISTS (SELECT 1 FROM metric.quarantine q WHERE q.record_id = v.record_id"          \
+    " NOT EXISTS (SELECT 1 FROM metric.processed m WHERE m.record_id = v.record_id"                \
+    "   AND m.version = v.version AND m.link_revision >= v.link_revision)"                         \
+    " AND NOT EXISTS (SELECT 1 FROM metric.quarantine q WHERE q.record_id = v.record_id"           \
     "   AND q.version = v.version AND q.link_revision >= v.link_revision AND q.held)"
 
 static const char load_sql[] =
@@ -38,8 +38,7 @@ static const char load_sql[] =
                    " ON k.record_id = v.record_id AND k.version = v.version WHERE" NOT_TAKEN;
 
 /* O(backlog) over validation.record's index on validated_at. */
-static const char backlog_sql[] =
-    SOURCE_COLUMNS
+static const char backlog_sql[] = SOURCE_COLUMNS
     " WHERE v.validated_at < now() - make_interval(secs => $2::double precision / 1000)"
     " AND" NOT_TAKEN " ORDER BY v.validated_at, v.record_id LIMIT $1::int";
 
@@ -129,8 +128,13 @@ static int store(void *state, PGconn *db, stage_batch_t *b, char *err, size_t er
         snprintf(rid, sizeof rid, "%lld", (long long)it->key.record_id);
         snprintf(ver, sizeof ver, "%d", it->key.version);
         snprintf(lrev, sizeof lrev, "%d", it->key.link_revision);
-        const char *sv[NS] = {rid, ver, in->audit, in->trust, in->period[0] ? in->period : NULL,
-                              in->valid ? "t" : "f", lrev};
+        const char *sv[NS] = {rid,
+                              ver,
+                              in->audit,
+                              in->trust,
+                              in->period[0] ? in->period : NULL,
+                              in->valid ? "t" : "f",
+                              lrev};
         pg_columns_row(&s, sv);
     }
     if (pg_columns_close(&s) != 0) {
@@ -176,8 +180,14 @@ static int store(void *state, PGconn *db, stage_batch_t *b, char *err, size_t er
                 char num[4], den[4];
                 snprintf(num, sizeof num, "%d", in->contrib[c].numerator);
                 snprintf(den, sizeof den, "%d", in->contrib[c].denominator);
-                const char *kv[NK] = {PQgetvalue(applied, r, 0), in->contrib[c].metric_id,
-                                      in->audit, in->trust, in->site, in->period, num, den};
+                const char *kv[NK] = {PQgetvalue(applied, r, 0),
+                                      in->contrib[c].metric_id,
+                                      in->audit,
+                                      in->trust,
+                                      in->site,
+                                      in->period,
+                                      num,
+                                      den};
                 pg_columns_row(&k, kv);
             }
             break;

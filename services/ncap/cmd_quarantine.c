@@ -12,34 +12,35 @@
 
 static void usage(FILE *out)
 {
-    fputs("usage: ncap quarantine list [--stage S] [--audit A] [--csv]\n"
-          "       ncap quarantine retry [--stage S] (--all | RECORD_ID...)\n"
-          "\n"
-          "A record a stage cannot process (its audit definition does not load, a metric fails\n"
-          "on it, PostgreSQL refuses what it makes) is quarantined in that stage's schema: kept,\n"
-          "left out of the stage's backlog, counted in `ncap status`, never dropped and never\n"
-          "counted as zero in a published figure.\n"
-          "\n"
-          "list    prints each quarantined record: stage, record id, version, link revision,\n"
-          "        audit, trust, error class (input, definition, evaluation, data), SQLSTATE\n"
-          "        where PostgreSQL gave one, when first and last seen, attempts, and the error.\n"
-          "        --csv prints CSV with the header\n"
-          "        stage,record_id,version,link_revision,audit,trust,error_class,sqlstate,\n"
-          "        first_seen,last_seen,attempts,held,message\n"
-          "retry   releases quarantined records (all of them with --all, else those with the\n"
-          "        record ids given) after the cause was fixed: the stage takes them again within\n"
-          "        its backlog interval; one that fails again is quarantined again (attempts + 1).\n"
-          "\n"
-          "options:\n"
-          "  --stage S   only this stage: linkage, validation or metric\n"
-          "  --audit A   list: only records of this audit\n"
-          "  --csv       list: CSV instead of a table\n"
-          "  --all       retry: every quarantined record (of --stage, if given)\n"
-          "  --help      show this help\n"
-          "\n"
-          "Reads and writes PostgreSQL through $NCAP_PG. Exit status: 0 done, 1 database trouble,\n"
-          "2 usage.\n",
-          out);
+    fputs(
+        "usage: ncap quarantine list [--stage S] [--audit A] [--csv]\n"
+        "       ncap quarantine retry [--stage S] (--all | RECORD_ID...)\n"
+        "\n"
+        "A record a stage cannot process (its audit definition does not load, a metric fails\n"
+        "on it, PostgreSQL refuses what it makes) is quarantined in that stage's schema: kept,\n"
+        "left out of the stage's backlog, counted in `ncap status`, never dropped and never\n"
+        "counted as zero in a published figure.\n"
+        "\n"
+        "list    prints each quarantined record: stage, record id, version, link revision,\n"
+        "        audit, trust, error class (input, definition, evaluation, data), SQLSTATE\n"
+        "        where PostgreSQL gave one, when first and last seen, attempts, and the error.\n"
+        "        --csv prints CSV with the header\n"
+        "        stage,record_id,version,link_revision,audit,trust,error_class,sqlstate,\n"
+        "        first_seen,last_seen,attempts,held,message\n"
+        "retry   releases quarantined records (all of them with --all, else those with the\n"
+        "        record ids given) after the cause was fixed: the stage takes them again within\n"
+        "        its backlog interval; one that fails again is quarantined again (attempts + 1).\n"
+        "\n"
+        "options:\n"
+        "  --stage S   only this stage: linkage, validation or metric\n"
+        "  --audit A   list: only records of this audit\n"
+        "  --csv       list: CSV instead of a table\n"
+        "  --all       retry: every quarantined record (of --stage, if given)\n"
+        "  --help      show this help\n"
+        "\n"
+        "Reads and writes PostgreSQL through $NCAP_PG. Exit status: 0 done, 1 database trouble,\n"
+        "2 usage.\n",
+        out);
 }
 
 static void print_csv(const quarantine_list_t *l)
@@ -81,12 +82,10 @@ int cmd_quarantine(int argc, char **argv)
 {
     const char *stage = NULL, *audit = NULL;
     int csv = 0, all = 0;
-    static const struct option opts[] = {{"stage", required_argument, 0, 's'},
-                                         {"audit", required_argument, 0, 'a'},
-                                         {"csv", no_argument, 0, 'c'},
-                                         {"all", no_argument, 0, 'A'},
-                                         {"help", no_argument, 0, 'h'},
-                                         {0, 0, 0, 0}};
+    static const struct option opts[] = {
+        {"stage", required_argument, 0, 's'}, {"audit", required_argument, 0, 'a'},
+        {"csv", no_argument, 0, 'c'},         {"all", no_argument, 0, 'A'},
+        {"help", no_argument, 0, 'h'},        {0, 0, 0, 0}};
     optind = 1;
     int c;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {

@@ -151,8 +151,7 @@ static int rebuild(publish_t *ps, PGconn *db, const char *audit, const char *per
 /* Marks what the releases will reflect first, then aggregates: every record version marked seen
  * is then in the figures (a newer one only triggers another rebuild). Returns the periods
  * rebuilt, or -1 with err. */
-static int periodic(void *state, PGconn *db, int limit, stage_keys_t *out, char *err,
-                    size_t errlen)
+static int periodic(void *state, PGconn *db, int limit, stage_keys_t *out, char *err, size_t errlen)
 {
     (void)limit;
     (void)out;
@@ -189,8 +188,7 @@ static void after_commit(void *state, PGconn *db)
     publish_t *ps = state;
     for (size_t i = 0; i < ps->n_pending; i++) {
         char err[1024];
-        if (release_files_export(db, ps->audits, ps->out_dir, ps->pending[i], err,
-                                 sizeof err) != 0)
+        if (release_files_export(db, ps->audits, ps->out_dir, ps->pending[i], err, sizeof err) != 0)
             ncap_log(LOG_ERROR, "could not write release files; will retry at start-up", "error",
                      err, NULL);
     }
@@ -204,10 +202,8 @@ static void after_commit(void *state, PGconn *db)
 
 stage_ops_t publish_stage_ops(publish_t *ps)
 {
-    return (stage_ops_t){.state = ps,
-                         .periodic = periodic,
-                         .after_commit = after_commit,
-                         .gather_ms = 300};
+    return (stage_ops_t){
+        .state = ps, .periodic = periodic, .after_commit = after_commit, .gather_ms = 300};
 }
 
 void publish_stage_clear(publish_t *ps)

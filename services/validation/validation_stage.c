@@ -25,13 +25,13 @@ typedef struct {
 
 /* Columns of load_sql and backlog_sql: the key first, as the contract asks. */
 #define SOURCE_COLUMNS                                                                             \
-    "SELECT l.record_id, l.version, l.revision, l.audit, l.trust, l.site, l.local_id,"            \
+    "SELECT l.record_id, l.version, l.revision, l.audit, l.trust, l.site, l.local_id,"             \
     " l.submission_id, l.row_number, l.pseudonym, l.payload::text FROM linkage.pseudo_record l"
 /* Not yet validated at this link revision, and not quarantined. */
 #define NOT_TAKEN                                                                                  \
-    " NOT EXISTS (SELECT 1 FROM validation.record v WHERE v.record_id = l.record_id"              \
-    "   AND v.version = l.version AND v.link_revision >= l.revision)"                             \
-    " AND NOT EXISTS (SELECT 1 FROM validation.quarantine q WHERE q.record_id = l.record_id"      \
+    " NOT EXISTS (SELECT 1 FROM validation.record v WHERE v.record_id = l.record_id"               \
+    "   AND v.version = l.version AND v.link_revision >= l.revision)"                              \
+    " AND NOT EXISTS (SELECT 1 FROM validation.quarantine q WHERE q.record_id = l.record_id"       \
     "   AND q.version = l.version AND q.link_revision >= l.revision AND q.held)"
 
 static const char load_sql[] =
@@ -140,8 +140,8 @@ static int check_history(PGconn *db, const stage_batch_t *b, size_t at, validati
     const stage_item_t *me_item = &b->items[at];
     const input_t *m = me_item->input;
     stored_records_t st;
-    if (history_store_load(db, m->audit, m->pseudonym, me_item->key.record_id, &st, err,
-                           errlen) != 0)
+    if (history_store_load(db, m->audit, m->pseudonym, me_item->key.record_id, &st, err, errlen) !=
+        0)
         return -1;
     history_record_t *others = calloc(st.n + b->n + 1, sizeof *others);
     int *versions = calloc(st.n + b->n + 1, sizeof *versions);
@@ -211,8 +211,21 @@ static int lock_patients(PGconn *db, const stage_batch_t *b, char *err, size_t e
     return rc;
 }
 
-enum { C_RID, C_VER, C_AUDIT, C_TRUST, C_SITE, C_LOCAL, C_SUB, C_ROW, C_PSEUD, C_VALID, C_PAYLOAD,
-       C_LREV, NCOL };
+enum {
+    C_RID,
+    C_VER,
+    C_AUDIT,
+    C_TRUST,
+    C_SITE,
+    C_LOCAL,
+    C_SUB,
+    C_ROW,
+    C_PSEUD,
+    C_VALID,
+    C_PAYLOAD,
+    C_LREV,
+    NCOL
+};
 
 /* Stores the outcome and problems of each record taken (history rules first, under the patients'
  * locks); marks those to pass on to metric. */
@@ -249,20 +262,25 @@ static int store(void *state, PGconn *db, stage_batch_t *b, char *err, size_t er
         snprintf(rid, sizeof rid, "%lld", (long long)key->record_id);
         snprintf(ver, sizeof ver, "%d", key->version);
         snprintf(lrev, sizeof lrev, "%d", key->link_revision);
-        const char *vals[NCOL] = {rid,          ver,
-                                  in->audit,    in->trust,
-                                  in->site,     in->local_id,
-                                  in->submission_id, in->row_number,
-                                  in->pseudonym,     in->res.valid ? "t" : "f",
-                                  json,         lrev};
+        const char *vals[NCOL] = {rid,
+                                  ver,
+                                  in->audit,
+                                  in->trust,
+                                  in->site,
+                                  in->local_id,
+                                  in->submission_id,
+                                  in->row_number,
+                                  in->pseudonym,
+                                  in->res.valid ? "t" : "f",
+                                  json,
+                                  lrev};
         pg_columns_row(&c, vals);
         free(json);
         for (size_t j = 0; j < in->res.n; j++)
             push_problem(&p, key->record_id, key->version, key->link_revision,
                          &in->res.problems[j]);
         for (size_t j = 0; j < hist.n; j++)
-            push_problem(&p, key->record_id, key->version, key->link_revision,
-                         &hist.problems[j]);
+            push_problem(&p, key->record_id, key->version, key->link_revision, &hist.problems[j]);
         validation_result_free(&hist);
     }
     if (pg_columns_close(&c) != 0 || pg_columns_close(&p) != 0) {
