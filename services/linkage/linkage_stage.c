@@ -14,14 +14,14 @@
 #include "message.h"
 #include "optout.h"
 #include "patient_index.h"
+#include "stage_record.h"
 #include "strbuf.h"
 
 /* A row of ingest.raw_record as linkage takes it, and what decide makes of it. */
 typedef struct {
-    char *audit, *trust, *site, *local_id;
+    stage_record_t r; /* audit, trust, site, the record as received, definition */
+    char *local_id;
     char submission_id[24], row_number[16];
-    ncap_record_t *raw;
-    const audit_def_t *def;
     link_outcome_t outcome;
 } input_t;
 
@@ -36,8 +36,8 @@ typedef struct {
 
 /* Columns of load_sql and backlog_sql: the key first (a raw record has link revision 0). */
 #define SOURCE_COLUMNS                                                                             \
-    "SELECT r.record_id, r.version, 0, rec.audit, rec.trust, r.site, rec.local_id,"                \
-    " r.submission_id, r.row_number, r.payload::text"                                              \
+    "SELECT r.record_id, r.version, 0, rec.audit, rec.trust, r.site, r.payload::text,"             \
+    " rec.local_id, r.submission_id, r.row_number"                                                 \
     " FROM ingest.raw_record r JOIN ingest.record rec USING (record_id)"
 /* Not yet linked or withheld, and not quarantined. */
 #define NOT_TAKEN                                                                                  \
@@ -63,11 +63,8 @@ static void free_input(void *state, void *p)
     input_t *in = p;
     if (!in)
         return;
-    free(in->audit);
-    free(in->trust);
-    free(in->site);
+    stage_record_clear(&in->r);
     free(in->local_id);
-    ncap_record_destroy(&in->raw);
     link_outcome_clear(&in->outcome);
     free(in);
 }
@@ -77,26 +74,22 @@ static void *read_row(void *state, const PGresult *r, int row, stage_error_t *cl
 {
     linkage_t *lk = state;
     input_t *in = calloc(1, sizeof *in);
-    if (!in || !(in->audit = strdup(PQgetvalue(r, row, 3))) ||
-        !(in->trust = strdup(PQgetvalue(r, row, 4))) ||
-        !(in->site = strdup(PQgetvalue(r, row, 5))) ||
-        !(in->local_id = strdup(PQgetvalue(r, row, 6))) || !(in->raw = ncap_record_new())) {
+    if (!in) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    if (stage_record_read(&in->r, lk->audits, r, row, class_out, err, errlen) != 0) {
+        free_input(state, in);
+        return NULL;
+    }
+    const int c = STAGE_RECORD_COLUMNS;
+    if (!(in->local_id = strdup(PQgetvalue(r, row, c)))) {
         snprintf(err, errlen, "out of memory");
         free_input(state, in);
         return NULL;
     }
-    snprintf(in->submission_id, sizeof in->submission_id, "%s", PQgetvalue(r, row, 7));
-    snprintf(in->row_number, sizeof in->row_number, "%s", PQgetvalue(r, row, 8));
-    if (message_record_from_json(PQgetvalue(r, row, 9), in->raw) != 0) {
-        snprintf(err, errlen, "the stored payload is not a record (a JSON object of strings)");
-        free_input(state, in);
-        return NULL;
-    }
-    if (!(in->def = audit_cache_get(lk->audits, in->audit, err, errlen))) {
-        *class_out = STAGE_ERR_DEFINITION;
-        free_input(state, in);
-        return NULL;
-    }
+    snprintf(in->submission_id, sizeof in->submission_id, "%s", PQgetvalue(r, row, c + 1));
+    snprintf(in->row_number, sizeof in->row_number, "%s", PQgetvalue(r, row, c + 2));
     return in;
 }
 
@@ -110,7 +103,7 @@ static void decide(void *state, stage_batch_t *b)
         input_t *in = it->input;
         if (it->error != STAGE_OK)
             continue;
-        if (link_record_prepare(in->def, it->key.record_id, in->raw, &in->outcome) != 0)
+        if (link_record_prepare(in->r.def, it->key.record_id, in->r.rec, &in->outcome) != 0)
             stage_item_fail(it, STAGE_ERR_EVALUATION, "out of memory preparing the record");
     }
 }
@@ -180,12 +173,12 @@ static int apply_optout(PGconn *db, work_t *items, size_t n, char *err, size_t e
         const input_t *in = items[i].in;
         recs[m++] = (optout_record_t){items[i].it->key.record_id,
                                       items[i].it->key.version,
-                                      in->audit,
-                                      in->trust,
+                                      in->r.audit,
+                                      in->r.trust,
                                       strtoll(in->submission_id, NULL, 10),
                                       in->outcome.ident.nhs_valid ? in->outcome.ident.nhs : "",
                                       items[i].match.patient_id,
-                                      in->def->opt_out_applies};
+                                      in->r.def->opt_out_applies};
     }
     if (optout_withhold(db, recs, m, withheld, err, errlen) != 0)
         goto done;
@@ -268,7 +261,7 @@ static int link_items(linkage_t *lk, PGconn *db, work_t *items, size_t *n, char 
         lookup_imd(db, items, m, imd, err, errlen) != 0)
         goto done;
     for (size_t i = 0; i < m; i++)
-        if (link_record_add_linked(items[i].in->def, &items[i].in->outcome, dod[i], imd[i][0],
+        if (link_record_add_linked(items[i].in->r.def, &items[i].in->outcome, dod[i], imd[i][0],
                                    imd[i][1]) != 0) {
             snprintf(err, errlen, "out of memory");
             goto done;
@@ -350,8 +343,8 @@ static int store(void *state, PGconn *db, stage_batch_t *b, char *err, size_t er
         snprintf(pid, sizeof pid, "%lld", (long long)items[i].match.patient_id);
         pseudonym_of(lk->key, items[i].match.patient_id, pseud);
         const char *vals[11] = {
-            rid,       ver,      pid,          items[i].match.method, in->audit,
-            in->trust, in->site, in->local_id, in->submission_id,     in->row_number,
+            rid,         ver,        pid,          items[i].match.method, in->r.audit,
+            in->r.trust, in->r.site, in->local_id, in->submission_id,     in->row_number,
             pseud};
         for (int k = 0; k < 11; k++)
             strbuf_pg_array_elem(&a[k], vals[k]);

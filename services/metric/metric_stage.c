@@ -8,15 +8,13 @@
 
 #include "contribution.h"
 #include "db.h"
-#include "message.h"
+#include "stage_record.h"
 #include "pg_columns.h"
 
 /* A row of validation.record as metric takes it, and the decision on it. */
 typedef struct {
-    char *audit, *trust, *site;
+    stage_record_t r; /* audit, trust, site, payload, definition */
     bool valid;
-    ncap_record_t *rec;
-    const audit_def_t *def;
     char period[8];
     contribution_t *contrib; /* def->n_metrics of them */
     int n_contrib;
@@ -24,8 +22,8 @@ typedef struct {
 
 /* Columns of load_sql and backlog_sql: the key first, as the contract asks. */
 #define SOURCE_COLUMNS                                                                             \
-    "SELECT v.record_id, v.version, v.link_revision, v.audit, v.trust, v.site, v.valid,"           \
-    " v.payload::text FROM validation.record v"
+    "SELECT v.record_id, v.version, v.link_revision, v.audit, v.trust, v.site, v.payload::text,"   \
+    " v.valid FROM validation.record v"
 /* Not yet taken in at this link revision, and not quarantined. */
 #define NOT_TAKEN                                                                                  \
     " NOT EXISTS (SELECT 1 FROM metric.processed m WHERE m.record_id = v.record_id"                \
@@ -48,11 +46,8 @@ static void free_input(void *state, void *p)
     input_t *in = p;
     if (!in)
         return;
-    free(in->audit);
-    free(in->trust);
-    free(in->site);
+    stage_record_clear(&in->r);
     free(in->contrib);
-    ncap_record_destroy(&in->rec);
     free(in);
 }
 
@@ -61,25 +56,16 @@ static void *read_row(void *state, const PGresult *r, int row, stage_error_t *cl
 {
     metric_t *ms = state;
     input_t *in = calloc(1, sizeof *in);
-    if (!in || !(in->audit = strdup(PQgetvalue(r, row, 3))) ||
-        !(in->trust = strdup(PQgetvalue(r, row, 4))) ||
-        !(in->site = strdup(PQgetvalue(r, row, 5))) || !(in->rec = ncap_record_new())) {
+    if (!in) {
         snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    if (stage_record_read(&in->r, ms->audits, r, row, class_out, err, errlen) != 0) {
         free_input(state, in);
         return NULL;
     }
-    in->valid = PQgetvalue(r, row, 6)[0] == 't';
-    if (message_record_from_json(PQgetvalue(r, row, 7), in->rec) != 0) {
-        snprintf(err, errlen, "the stored payload is not a record (a JSON object of strings)");
-        free_input(state, in);
-        return NULL;
-    }
-    if (!(in->def = audit_cache_get(ms->audits, in->audit, err, errlen))) {
-        *class_out = STAGE_ERR_DEFINITION;
-        free_input(state, in);
-        return NULL;
-    }
-    if (!(in->contrib = calloc(in->def->n_metrics + 1, sizeof *in->contrib))) {
+    in->valid = PQgetvalue(r, row, STAGE_RECORD_COLUMNS)[0] == 't';
+    if (!(in->contrib = calloc(in->r.def->n_metrics + 1, sizeof *in->contrib))) {
         snprintf(err, errlen, "out of memory");
         free_input(state, in);
         return NULL;
@@ -98,7 +84,8 @@ static void decide(void *state, stage_batch_t *b)
         if (it->error != STAGE_OK)
             continue;
         char err[400];
-        int nc = contribution_compute(in->def, in->rec, in->period, in->contrib, err, sizeof err);
+        int nc =
+            contribution_compute(in->r.def, in->r.rec, in->period, in->contrib, err, sizeof err);
         if (nc < 0 && in->valid)
             stage_item_fail(it, STAGE_ERR_EVALUATION, "%s", err);
         in->n_contrib = in->valid && in->period[0] && nc > 0 ? nc : 0;
@@ -130,8 +117,8 @@ static int store(void *state, PGconn *db, stage_batch_t *b, char *err, size_t er
         snprintf(lrev, sizeof lrev, "%d", it->key.link_revision);
         const char *sv[NS] = {rid,
                               ver,
-                              in->audit,
-                              in->trust,
+                              in->r.audit,
+                              in->r.trust,
                               in->period[0] ? in->period : NULL,
                               in->valid ? "t" : "f",
                               lrev};
@@ -182,9 +169,9 @@ static int store(void *state, PGconn *db, stage_batch_t *b, char *err, size_t er
                 snprintf(den, sizeof den, "%d", in->contrib[c].denominator);
                 const char *kv[NK] = {PQgetvalue(applied, r, 0),
                                       in->contrib[c].metric_id,
-                                      in->audit,
-                                      in->trust,
-                                      in->site,
+                                      in->r.audit,
+                                      in->r.trust,
+                                      in->r.site,
                                       in->period,
                                       num,
                                       den};

@@ -11,22 +11,22 @@
 #include "history_store.h"
 #include "message.h"
 #include "pg_columns.h"
+#include "stage_record.h"
 #include "strbuf.h"
 #include "validate_record.h"
 
 /* A row of linkage.pseudo_record as validation takes it, and the decision on it. */
 typedef struct {
-    char *audit, *trust, *site, *local_id, *pseudonym;
+    stage_record_t r; /* audit, trust, site, payload, definition */
+    char *local_id, *pseudonym;
     char submission_id[24], row_number[16];
-    ncap_record_t *rec;
-    const audit_def_t *def;
     validation_result_t res;
 } input_t;
 
 /* Columns of load_sql and backlog_sql: the key first, as the contract asks. */
 #define SOURCE_COLUMNS                                                                             \
-    "SELECT l.record_id, l.version, l.revision, l.audit, l.trust, l.site, l.local_id,"             \
-    " l.submission_id, l.row_number, l.pseudonym, l.payload::text FROM linkage.pseudo_record l"
+    "SELECT l.record_id, l.version, l.revision, l.audit, l.trust, l.site, l.payload::text,"        \
+    " l.local_id, l.submission_id, l.row_number, l.pseudonym FROM linkage.pseudo_record l"
 /* Not yet validated at this link revision, and not quarantined. */
 #define NOT_TAKEN                                                                                  \
     " NOT EXISTS (SELECT 1 FROM validation.record v WHERE v.record_id = l.record_id"               \
@@ -49,12 +49,9 @@ static void free_input(void *state, void *p)
     input_t *in = p;
     if (!in)
         return;
-    free(in->audit);
-    free(in->trust);
-    free(in->site);
+    stage_record_clear(&in->r);
     free(in->local_id);
     free(in->pseudonym);
-    ncap_record_destroy(&in->rec);
     validation_result_free(&in->res);
     free(in);
 }
@@ -64,27 +61,23 @@ static void *read_row(void *state, const PGresult *r, int row, stage_error_t *cl
 {
     validation_t *vs = state;
     input_t *in = calloc(1, sizeof *in);
-    if (!in || !(in->audit = strdup(PQgetvalue(r, row, 3))) ||
-        !(in->trust = strdup(PQgetvalue(r, row, 4))) ||
-        !(in->site = strdup(PQgetvalue(r, row, 5))) ||
-        !(in->local_id = strdup(PQgetvalue(r, row, 6))) ||
-        !(in->pseudonym = strdup(PQgetvalue(r, row, 9))) || !(in->rec = ncap_record_new())) {
+    if (!in) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    if (stage_record_read(&in->r, vs->audits, r, row, class_out, err, errlen) != 0) {
+        free_input(state, in);
+        return NULL;
+    }
+    const int c = STAGE_RECORD_COLUMNS;
+    if (!(in->local_id = strdup(PQgetvalue(r, row, c))) ||
+        !(in->pseudonym = strdup(PQgetvalue(r, row, c + 3)))) {
         snprintf(err, errlen, "out of memory");
         free_input(state, in);
         return NULL;
     }
-    snprintf(in->submission_id, sizeof in->submission_id, "%s", PQgetvalue(r, row, 7));
-    snprintf(in->row_number, sizeof in->row_number, "%s", PQgetvalue(r, row, 8));
-    if (message_record_from_json(PQgetvalue(r, row, 10), in->rec) != 0) {
-        snprintf(err, errlen, "the stored payload is not a record (a JSON object of strings)");
-        free_input(state, in);
-        return NULL;
-    }
-    if (!(in->def = audit_cache_get(vs->audits, in->audit, err, errlen))) {
-        *class_out = STAGE_ERR_DEFINITION;
-        free_input(state, in);
-        return NULL;
-    }
+    snprintf(in->submission_id, sizeof in->submission_id, "%s", PQgetvalue(r, row, c + 1));
+    snprintf(in->row_number, sizeof in->row_number, "%s", PQgetvalue(r, row, c + 2));
     in->res.valid = 1;
     return in;
 }
@@ -99,7 +92,7 @@ static void decide(void *state, stage_batch_t *b)
         if (it->error != STAGE_OK)
             continue;
         validation_result_reset(&in->res);
-        if (validate_record(in->def, in->rec, &in->res) != 0)
+        if (validate_record(in->r.def, in->r.rec, &in->res) != 0)
             stage_item_fail(it, STAGE_ERR_EVALUATION, "out of memory validating the record");
     }
 }
@@ -127,7 +120,7 @@ static const input_t *ok_input(const stage_batch_t *b, size_t i)
 
 static bool same_patient(const input_t *a, const input_t *b)
 {
-    return strcmp(a->audit, b->audit) == 0 && strcmp(a->pseudonym, b->pseudonym) == 0;
+    return strcmp(a->r.audit, b->r.audit) == 0 && strcmp(a->pseudonym, b->pseudonym) == 0;
 }
 
 /* History rules for item `at` of b: its own warnings go to mine; a record of the patient that it
@@ -140,8 +133,8 @@ static int check_history(PGconn *db, const stage_batch_t *b, size_t at, validati
     const stage_item_t *me_item = &b->items[at];
     const input_t *m = me_item->input;
     stored_records_t st;
-    if (history_store_load(db, m->audit, m->pseudonym, me_item->key.record_id, &st, err, errlen) !=
-        0)
+    if (history_store_load(db, m->r.audit, m->pseudonym, me_item->key.record_id, &st, err,
+                           errlen) != 0)
         return -1;
     history_record_t *others = calloc(st.n + b->n + 1, sizeof *others);
     int *versions = calloc(st.n + b->n + 1, sizeof *versions);
@@ -160,15 +153,15 @@ static int check_history(PGconn *db, const stage_batch_t *b, size_t at, validati
         const input_t *o = ok_input(b, j);
         if (!o || !same_patient(o, m) || b->items[j].key.record_id == me_item->key.record_id)
             continue;
-        others[k] = (history_record_t){o->rec, b->items[j].key.record_id};
+        others[k] = (history_record_t){o->r.rec, b->items[j].key.record_id};
         versions[k++] = b->items[j].key.version;
     }
-    history_record_t me = {m->rec, me_item->key.record_id};
+    history_record_t me = {m->r.rec, me_item->key.record_id};
     if (rc == 0 && k > 0)
-        rc = validate_history(m->def, &me, others, k, mine);
+        rc = validate_history(m->r.def, &me, others, k, mine);
     for (size_t i = 0; rc == 0 && i < k; i++) {
         validation_result_t theirs = {.valid = 1};
-        rc = validate_history(m->def, &others[i], &me, 1, &theirs);
+        rc = validate_history(m->r.def, &others[i], &me, 1, &theirs);
         for (size_t j = 0; rc == 0 && j < theirs.n; j++)
             push_problem(p, others[i].order, versions[i], -1, &theirs.problems[j]);
         validation_result_free(&theirs);
@@ -193,15 +186,15 @@ static int lock_patients(PGconn *db, const stage_batch_t *b, char *err, size_t e
     int rc = 0;
     for (size_t i = 0; i < b->n && rc == 0; i++) {
         const input_t *in = ok_input(b, i);
-        if (!in || !audit_has_history_rules(in->def))
+        if (!in || !audit_has_history_rules(in->r.def))
             continue;
-        size_t len = strlen(in->audit) + strlen(in->pseudonym) + 2;
+        size_t len = strlen(in->r.audit) + strlen(in->pseudonym) + 2;
         if (!(keys[k] = malloc(len))) {
             snprintf(err, errlen, "out of memory");
             rc = -1;
             break;
         }
-        snprintf(keys[k++], len, "%s:%s", in->audit, in->pseudonym);
+        snprintf(keys[k++], len, "%s:%s", in->r.audit, in->pseudonym);
     }
     if (rc == 0)
         rc = history_store_lock(db, (const char **)keys, k, err, errlen);
@@ -247,12 +240,12 @@ static int store(void *state, PGconn *db, stage_batch_t *b, char *err, size_t er
             continue;
         const stage_key_t *key = &b->items[i].key;
         validation_result_t hist = {.valid = 1};
-        if (audit_has_history_rules(in->def) &&
+        if (audit_has_history_rules(in->r.def) &&
             check_history(db, b, i, &hist, &p, err, errlen) != 0) {
             validation_result_free(&hist);
             goto done;
         }
-        char *json = message_record_to_json(in->rec);
+        char *json = message_record_to_json(in->r.rec);
         if (!json) {
             validation_result_free(&hist);
             snprintf(err, errlen, "out of memory");
@@ -264,9 +257,9 @@ static int store(void *state, PGconn *db, stage_batch_t *b, char *err, size_t er
         snprintf(lrev, sizeof lrev, "%d", key->link_revision);
         const char *vals[NCOL] = {rid,
                                   ver,
-                                  in->audit,
-                                  in->trust,
-                                  in->site,
+                                  in->r.audit,
+                                  in->r.trust,
+                                  in->r.site,
                                   in->local_id,
                                   in->submission_id,
                                   in->row_number,
