@@ -17,7 +17,7 @@
 typedef struct {
     Ncap__V1__ValidatedRecord *msg;
     char period[8];
-    contribution_t contrib[64];
+    contribution_t contrib[AUDIT_MAX_METRICS];
     int n_contrib;
 } item_t;
 
@@ -58,7 +58,7 @@ int metric_process(void *state, PGconn *db, const stage_batch_t *in, stage_batch
         char aerr[512];
         const audit_def_t *def = audit_cache_get(ms->audits, m->envelope->audit, aerr, sizeof aerr);
         item_t *it = &items[n];
-        if (!def || def->n_metrics > 64 ||
+        if (!def || def->n_metrics > AUDIT_MAX_METRICS ||
             message_fields_to_record(m->fields, m->n_fields, rec) != 0) {
             ncap_log(LOG_ERROR, "could not compute contributions", "error",
                      def ? "bad record" : aerr, NULL);
