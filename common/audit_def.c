@@ -239,21 +239,34 @@ static int column_of(const yaml_node_t *n)
     return (int)n->start_mark.column + 1;
 }
 
-/* Records a problem at line and column (0: none); returns -1. */
-static int add_problem(loader_t *L, int line, int column, const char *msg)
+/* items (room for *cap of size bytes each) with room for item n, doubled when full: the array
+ * to use from now on, or NULL when out of memory (items is then left as it was). */
+static void *grow(void *items, size_t n, size_t *cap, size_t size)
+{
+    if (n < *cap)
+        return items;
+    size_t more = *cap ? *cap * 2 : 8;
+    void *bigger = realloc(items, more * size);
+    if (bigger)
+        *cap = more;
+    return bigger;
+}
+
+/* Records a problem at line and column (0: none), message fmt; returns -1. */
+static int vlfail(loader_t *L, int line, int column, const char *fmt, va_list ap)
+    __attribute__((format(printf, 4, 0)));
+static int vlfail(loader_t *L, int line, int column, const char *fmt, va_list ap)
 {
     if (L->n_problems == AUDIT_MAX_PROBLEMS) {
         L->n_dropped++;
         return -1;
     }
-    if (L->n_problems == L->cap_problems) {
-        size_t cap = L->cap_problems ? L->cap_problems * 2 : 8;
-        problem_t *more = realloc(L->problems, cap * sizeof *more);
-        if (!more)
-            return -1;
-        L->problems = more;
-        L->cap_problems = cap;
-    }
+    problem_t *problems = grow(L->problems, L->n_problems, &L->cap_problems, sizeof *problems);
+    if (!problems)
+        return -1;
+    L->problems = problems;
+    char msg[512];
+    vsnprintf(msg, sizeof msg, fmt, ap);
     char where[40];
     if (column > 0)
         snprintf(where, sizeof where, "%d:%d", line, column);
@@ -273,23 +286,21 @@ static int lfail_at(loader_t *L, int line, int column, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 static int lfail_at(loader_t *L, int line, int column, const char *fmt, ...)
 {
-    char msg[512];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    vlfail(L, line, column, fmt, ap);
     va_end(ap);
-    return add_problem(L, line, column, msg);
+    return -1;
 }
 
 static int lfail(loader_t *L, int line, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static int lfail(loader_t *L, int line, const char *fmt, ...)
 {
-    char msg[512];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    vlfail(L, line, 0, fmt, ap);
     va_end(ap);
-    return add_problem(L, line, 0, msg);
+    return -1;
 }
 
 /* Notes that the declaration of name was refused (name stays owned by the definition). */
@@ -297,14 +308,10 @@ static void mark_broken(loader_t *L, const char *name)
 {
     if (!name)
         return;
-    if (L->n_broken == L->cap_broken) {
-        size_t cap = L->cap_broken ? L->cap_broken * 2 : 8;
-        const char **more = realloc(L->broken, cap * sizeof *more);
-        if (!more)
-            return; /* then it is blamed once more: harmless */
-        L->broken = more;
-        L->cap_broken = cap;
-    }
+    const char **broken = grow(L->broken, L->n_broken, &L->cap_broken, sizeof *broken);
+    if (!broken)
+        return; /* out of memory: what uses it is blamed too, which is harmless */
+    L->broken = broken;
     L->broken[L->n_broken++] = name;
 }
 
@@ -1294,14 +1301,10 @@ static int add_slot(void *ctx, int slot)
     for (size_t i = 0; i < u->n; i++)
         if (u->slots[i] == slot)
             return 0;
-    if (u->n == u->cap) {
-        size_t cap = u->cap ? u->cap * 2 : 8;
-        int *more = realloc(u->slots, cap * sizeof *more);
-        if (!more)
-            return -1;
-        u->slots = more;
-        u->cap = cap;
-    }
+    int *slots = grow(u->slots, u->n, &u->cap, sizeof *slots);
+    if (!slots)
+        return -1;
+    u->slots = slots;
     u->slots[u->n++] = slot;
     return 0;
 }
@@ -1356,8 +1359,9 @@ static int load_root(loader_t *L, const yaml_node_t *root)
           get_bool(L, root, "opt_out_applies", true, false, &def->opt_out_applies);
     /* in this order: each list may use the names of those before it */
     L->derived = get(L, root, "derived");
-    rc |= load_list(L, root, "fields", true, (void **)&def->fields, sizeof *def->fields,
-                    &def->n_fields, load_field);
+    int fields_rc = load_list(L, root, "fields", true, (void **)&def->fields, sizeof *def->fields,
+                              &def->n_fields, load_field);
+    rc |= fields_rc;
     rc |= load_list(L, root, "linked", false, (void **)&def->linked, sizeof *def->linked,
                     &def->n_linked, load_linked);
     rc |= load_list(L, root, "derived", false, (void **)&def->derived, sizeof *def->derived,
@@ -1366,6 +1370,8 @@ static int load_root(loader_t *L, const yaml_node_t *root)
                     &def->n_metrics, load_metric);
     rc |= load_list(L, root, "rules", false, (void **)&def->rules, sizeof *def->rules,
                     &def->n_rules, load_rule);
+    if (fields_rc && def->n_fields == 0)
+        return -1; /* no fields at all: said once, not again for each key naming one */
     rc |= check_field_ref(L, root, "record_key", def->record_key_field) |
           check_field_ref(L, root, "trust_field", def->trust_field) |
           check_field_ref(L, root, "site_field", def->site_field) |

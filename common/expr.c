@@ -1362,6 +1362,8 @@ static type_t ty(int kind)
     return t;
 }
 
+/* The words of the definition file's types (string, boolean), where kind_name has those of a
+ * value in a record's run-time messages, which stay as they were. */
 static const char *type_name(int kind)
 {
     switch (kind) {

@@ -1231,43 +1231,39 @@ static void test_columns_in_quoted_and_block_scalars(void **state)
         "number, 'text', a field, a call or a bracket)");
 }
 
+/* A rule r on field seen with the given check, or when and require, lines (37 on). */
+static void refused_typed_rule(const char *lines, int line, int column, const char *what)
+{
+    char extra[2048];
+    snprintf(extra, sizeof extra,
+             "    denominator: true\n"
+             "    numerator: true\n"
+             "rules:\n"
+             "  - id: r\n"
+             "    severity: warning\n"
+             "    field: seen\n"
+             "    message: m\n" /* 36 */
+             "%s",
+             lines);
+    refused_metric(extra, line, column, what);
+}
+
 static void test_rules_and_derived_fields_are_typed(void **state)
 {
     (void)state;
-    refused_metric("    denominator: true\n"
-                   "    numerator: true\n"
-                   "rules:\n"
-                   "  - id: r\n"
-                   "    severity: error\n"
-                   "    field: seen\n"
-                   "    message: m\n"
-                   "    check: hours_between(arrived, seen)\n", /* 37 */
-                   37, 12, "rule \"r\": check gives a number, expected a boolean");
-    refused_metric("    denominator: true\n"
-                   "    numerator: true\n"
-                   "rules:\n"
-                   "  - id: r\n"
-                   "    severity: error\n"
-                   "    field: seen\n"
-                   "    message: m\n"
-                   "    when: present(seen)\n"
-                   "    require: seen - arrived < 3\n", /* 38 */
-                   38, 19,
-                   "rule \"r\": require: \"-\" has a date/time (seen) on the left and a date/time "
-                   "(arrived) on the right, expected two numbers (hours_between or days_between "
-                   "gives the time between)");
-    refused_metric("    denominator: true\n"
-                   "    numerator: true\n"
-                   "rules:\n"
-                   "  - id: r\n"
-                   "    severity: warning\n"
-                   "    field: seen\n"
-                   "    message: m\n"
-                   "    check: age_years(dob, arrived) < 110\n", /* 37 */
-                   37, 22,
-                   "rule \"r\": check: found \"dob\", an identifier, expected a field that is not "
-                   "one: identifiers are removed before validation (use a derived field such as "
-                   "age_at_arrival)");
+    refused_typed_rule("    check: hours_between(arrived, seen)\n", /* 37 */
+                       37, 12, "rule \"r\": check gives a number, expected a boolean");
+    refused_typed_rule("    when: present(seen)\n"
+                       "    require: seen - arrived < 3\n", /* 38 */
+                       38, 19,
+                       "rule \"r\": require: \"-\" has a date/time (seen) on the left and a "
+                       "date/time (arrived) on the right, expected two numbers (hours_between or "
+                       "days_between gives the time between)");
+    refused_typed_rule("    check: age_years(dob, arrived) < 110\n", /* 37 */
+                       37, 22,
+                       "rule \"r\": check: found \"dob\", an identifier, expected a field that is "
+                       "not one: identifiers are removed before validation (use a derived field "
+                       "such as age_at_arrival)");
     /* a derived field's value is stored and read back as its declared type */
     refused_at("derived:\n"
                "  - name: wait\n"
