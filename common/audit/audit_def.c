@@ -13,6 +13,7 @@
 #include <yaml.h>
 
 #include "datetime.h"
+#include "file_read.h"
 #include "nhs_number.h"
 #include "ods_code.h"
 #include "postcode.h"
@@ -206,11 +207,25 @@ static const audit_derived_t *find_derived(const audit_def_t *self, const char *
 /* ---------------------------------------------------------------- YAML reading */
 
 typedef struct {
+    int line, column; /* column 0: the problem has none */
+    size_t seq;       /* the order it was found in */
+    char *text;       /* "FILE:LINE[:COLUMN]: message" */
+} problem_t;
+
+/* The loader goes on after a problem, to report every problem of the file at once: an item of a
+ * list (a field, a metric, ...) stops at its first problem but the next item is read, and each
+ * expression is checked whole. */
+typedef struct {
     const char *path;
+    const char *text; /* the file itself, for the columns of expressions */
     yaml_document_t *doc;
     audit_def_t *def;
-    char *err;
-    size_t errlen;
+    problem_t *problems;
+    size_t n_problems, cap_problems;
+    size_t n_dropped;           /* problems beyond AUDIT_MAX_PROBLEMS */
+    const yaml_node_t *derived; /* the list of derived fields, or NULL */
+    const char **broken; /* names whose declaration was refused: what uses them is not blamed */
+    size_t n_broken, cap_broken;
     char ctx[120]; /* what is being read, e.g. "field \"asa_grade\": " */
 } loader_t;
 
@@ -219,18 +234,93 @@ static int line_of(const yaml_node_t *n)
     return (int)n->start_mark.line + 1;
 }
 
+static int column_of(const yaml_node_t *n)
+{
+    return (int)n->start_mark.column + 1;
+}
+
+/* items (room for *cap of size bytes each) with room for item n, doubled when full: the array
+ * to use from now on, or NULL when out of memory (items is then left as it was). */
+static void *grow(void *items, size_t n, size_t *cap, size_t size)
+{
+    if (n < *cap)
+        return items;
+    size_t more = *cap ? *cap * 2 : 8;
+    void *bigger = realloc(items, more * size);
+    if (bigger)
+        *cap = more;
+    return bigger;
+}
+
+/* Records a problem at line and column (0: none), message fmt; returns -1. */
+static int vlfail(loader_t *L, int line, int column, const char *fmt, va_list ap)
+    __attribute__((format(printf, 4, 0)));
+static int vlfail(loader_t *L, int line, int column, const char *fmt, va_list ap)
+{
+    if (L->n_problems == AUDIT_MAX_PROBLEMS) {
+        L->n_dropped++;
+        return -1;
+    }
+    problem_t *problems = grow(L->problems, L->n_problems, &L->cap_problems, sizeof *problems);
+    if (!problems)
+        return -1;
+    L->problems = problems;
+    char msg[512];
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    char where[40];
+    if (column > 0)
+        snprintf(where, sizeof where, "%d:%d", line, column);
+    else
+        snprintf(where, sizeof where, "%d", line);
+    size_t len = strlen(L->path) + strlen(where) + strlen(L->ctx) + strlen(msg) + 5;
+    char *text = malloc(len);
+    if (!text)
+        return -1;
+    snprintf(text, len, "%s:%s: %s%s", L->path, where, L->ctx, msg);
+    L->problems[L->n_problems] = (problem_t){line, column, L->n_problems, text};
+    L->n_problems++;
+    return -1;
+}
+
+static int lfail_at(loader_t *L, int line, int column, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static int lfail_at(loader_t *L, int line, int column, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vlfail(L, line, column, fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
 static int lfail(loader_t *L, int line, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static int lfail(loader_t *L, int line, const char *fmt, ...)
 {
-    if (L->err && L->errlen) {
-        char msg[512];
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(msg, sizeof msg, fmt, ap);
-        va_end(ap);
-        snprintf(L->err, L->errlen, "%s:%d: %s%s", L->path, line, L->ctx, msg);
-    }
+    va_list ap;
+    va_start(ap, fmt);
+    vlfail(L, line, 0, fmt, ap);
+    va_end(ap);
     return -1;
+}
+
+/* Notes that the declaration of name was refused (name stays owned by the definition). */
+static void mark_broken(loader_t *L, const char *name)
+{
+    if (!name)
+        return;
+    const char **broken = grow(L->broken, L->n_broken, &L->cap_broken, sizeof *broken);
+    if (!broken)
+        return; /* out of memory: what uses it is blamed too, which is harmless */
+    L->broken = broken;
+    L->broken[L->n_broken++] = name;
+}
+
+static bool is_broken(const loader_t *L, const char *name)
+{
+    for (size_t i = 0; i < L->n_broken; i++)
+        if (strcmp(L->broken[i], name) == 0)
+            return true;
+    return false;
 }
 
 static yaml_node_t *node(loader_t *L, int id)
@@ -258,11 +348,14 @@ static int check_keys(loader_t *L, const yaml_node_t *map, const char *what,
 {
     if (map->type != YAML_MAPPING_NODE)
         return lfail(L, line_of(map), "%s must be a mapping of keys to values", what);
+    int rc = 0;
     for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top;
          p++) {
         yaml_node_t *k = node(L, p->key);
-        if (k->type != YAML_SCALAR_NODE)
-            return lfail(L, line_of(k), "keys must be plain names");
+        if (k->type != YAML_SCALAR_NODE) {
+            rc = lfail(L, line_of(k), "keys must be plain names");
+            continue;
+        }
         bool known = false;
         for (size_t i = 0; i < n_allowed && !known; i++)
             known = strcmp(scalar(k), allowed[i]) == 0;
@@ -272,14 +365,19 @@ static int check_keys(loader_t *L, const yaml_node_t *map, const char *what,
                 size_t used = strlen(list);
                 snprintf(list + used, sizeof list - used, "%s%s", i ? ", " : "", allowed[i]);
             }
-            return lfail(L, line_of(k), "unknown key \"%.60s\" (expected one of: %s)", scalar(k),
-                         list);
+            rc = lfail(L, line_of(k), "unknown key \"%.60s\" (expected one of: %s)", scalar(k),
+                       list);
+            continue;
         }
-        for (yaml_node_pair_t *q = map->data.mapping.pairs.start; q < p; q++)
-            if (strcmp(scalar(node(L, q->key)), scalar(k)) == 0)
-                return lfail(L, line_of(k), "duplicate key \"%s\"", scalar(k));
+        for (yaml_node_pair_t *q = map->data.mapping.pairs.start; q < p; q++) {
+            const yaml_node_t *qk = node(L, q->key);
+            if (qk->type == YAML_SCALAR_NODE && strcmp(scalar(qk), scalar(k)) == 0) {
+                rc = lfail(L, line_of(k), "duplicate key \"%s\"", scalar(k));
+                break;
+            }
+        }
     }
-    return 0;
+    return rc;
 }
 
 static yaml_node_t *get(loader_t *L, const yaml_node_t *map, const char *key)
@@ -526,7 +624,7 @@ static int check_pattern(loader_t *L, const yaml_node_t *at, audit_field_t *f)
 /* A field trusts send (list = def->fields), or a linked value linkage supplies from reference data
  * (list = def->linked: name, label, type, min and max only). */
 static int load_field_in(loader_t *L, audit_field_t *list, size_t index, const yaml_node_t *map,
-                         bool linked)
+                         bool linked, bool *typed)
 {
     static const char *keys[] = {"name",  "label", "type", "required", "identifier", "link_as",
                                  "codes", "min",   "max",  "pattern",  "standard"};
@@ -542,13 +640,13 @@ static int load_field_in(loader_t *L, audit_field_t *list, size_t index, const y
     if (get_string(L, map, "name", true, &f->name))
         return -1;
     snprintf(L->ctx, sizeof L->ctx, "%s \"%.60s\": ", what, f->name);
-    if ((linked ? check_keys(L, map, "a linked field", linked_keys,
-                             sizeof linked_keys / sizeof linked_keys[0])
-                : check_keys(L, map, "a field", keys, sizeof keys / sizeof keys[0])) ||
-        check_name(L, map, "name", f->name))
+    if (check_name(L, map, "name", f->name))
         return -1;
+    int rc = linked ? check_keys(L, map, "a linked field", linked_keys,
+                                 sizeof linked_keys / sizeof linked_keys[0])
+                    : check_keys(L, map, "a field", keys, sizeof keys / sizeof keys[0]);
     for (size_t i = 0; i < index; i++)
-        if (strcmp(list[i].name, f->name) == 0)
+        if (list[i].name && strcmp(list[i].name, f->name) == 0)
             return lfail(L, line_of(get(L, map, "name")),
                          "duplicate field name (first declared on line %d)", list[i].line);
     const audit_field_t *sent = linked ? audit_def_field(def, f->name) : NULL;
@@ -570,6 +668,7 @@ static int load_field_in(loader_t *L, audit_field_t *list, size_t index, const y
         return -1;
     }
     free(type);
+    *typed = true;
     if (!f->label && !(f->label = strdup(f->name)))
         return lfail(L, f->line, "out of memory");
     if (get_bool(L, map, "required", false, false, &f->required) ||
@@ -627,59 +726,255 @@ static int load_field_in(loader_t *L, audit_field_t *list, size_t index, const y
         if (check_pattern(L, get(L, map, "pattern"), f))
             return -1;
     }
-    return 0;
+    return rc;
+}
+
+/* Loads item index of list; a field whose type is not known is marked broken, so that what
+ * uses it is not blamed as well. */
+static int load_field_of(loader_t *L, audit_field_t *list, size_t index, const yaml_node_t *map,
+                         bool linked)
+{
+    bool typed = false;
+    int rc = load_field_in(L, list, index, map, linked, &typed);
+    if (!typed)
+        mark_broken(L, list[index].name);
+    return rc;
 }
 
 static int load_field(loader_t *L, size_t index, const yaml_node_t *map)
 {
-    return load_field_in(L, L->def->fields, index, map, false);
+    return load_field_of(L, L->def->fields, index, map, false);
 }
 
 static int load_linked(loader_t *L, size_t index, const yaml_node_t *map)
 {
-    return load_field_in(L, L->def->linked, index, map, true);
+    return load_field_of(L, L->def->linked, index, map, true);
 }
 
 /* ---------------------------------------------------------------- expressions */
 
-typedef struct {
-    const audit_def_t *def;
-    size_t n_derived_known; /* derived fields declared before this expression */
-    const char *unknown;    /* the first name that is not declared */
-} refs_t;
-
-static int check_ref(void *ctx, const char *name)
+/* The kind of value expressions see for a field of type t (audit_typed_value gives it). */
+static expr_kind_t kind_of_type(audit_field_type_t t)
 {
-    refs_t *r = ctx;
-    if (audit_def_field(r->def, name) || audit_def_linked(r->def, name))
-        return 0;
-    for (size_t i = 0; i < r->n_derived_known; i++)
-        if (strcmp(r->def->derived[i].name, name) == 0)
-            return 0;
-    r->unknown = name;
-    return 1;
+    switch (t) {
+    case FT_DATE:
+    case FT_DATETIME:
+        return EXPR_TIME;
+    case FT_INTEGER:
+    case FT_DECIMAL:
+        return EXPR_NUMBER;
+    case FT_BOOLEAN:
+        return EXPR_BOOL;
+    default:
+        return EXPR_STRING;
+    }
 }
 
-/* Parses map[key] into *expr (source copied to *src) and checks its field names. */
-static int load_expr(loader_t *L, const yaml_node_t *map, const char *key, size_t n_derived_known,
-                     char **src, expr_t **expr)
+typedef enum { NAME_OK, NAME_BROKEN, NAME_UNKNOWN, NAME_IDENTIFIER, NAME_NOT_YET } name_use_t;
+
+/* Whether name may be used: in a rule (rule: identifiers are removed before validation), or in a
+ * derived field or metric (only the first n_known derived fields are computed before it). */
+static name_use_t name_use(loader_t *L, const char *name, bool rule, size_t n_known,
+                           audit_field_type_t *type)
+{
+    const audit_field_t *f = audit_def_field(L->def, name);
+    if (!f)
+        f = audit_def_linked(L->def, name);
+    if (f && rule && f->identifier)
+        return NAME_IDENTIFIER;
+    if (f) {
+        *type = f->type;
+        return is_broken(L, name) ? NAME_BROKEN : NAME_OK;
+    }
+    for (size_t i = 0; i < L->def->n_derived; i++) {
+        const audit_derived_t *d = &L->def->derived[i];
+        if (!d->name || strcmp(d->name, name) != 0)
+            continue;
+        if (!rule && i >= n_known)
+            return NAME_NOT_YET;
+        *type = d->type;
+        return is_broken(L, name) ? NAME_BROKEN : NAME_OK;
+    }
+    /* a derived field not read yet, further down the list */
+    const yaml_node_t *list = L->derived;
+    for (size_t i = n_known;
+         !rule && list && list->type == YAML_SEQUENCE_NODE &&
+         i < (size_t)(list->data.sequence.items.top - list->data.sequence.items.start);
+         i++) {
+        const yaml_node_t *item = node(L, list->data.sequence.items.start[i]);
+        const yaml_node_t *n = item->type == YAML_MAPPING_NODE ? get(L, item, "name") : NULL;
+        if (n && n->type == YAML_SCALAR_NODE && strcmp(scalar(n), name) == 0)
+            return NAME_NOT_YET;
+    }
+    return is_broken(L, name) ? NAME_BROKEN : NAME_UNKNOWN;
+}
+
+/* One expression of the definition being checked: where it is and what it may use. */
+typedef struct {
+    loader_t *L;
+    const yaml_node_t *at;  /* its scalar */
+    const char *key;        /* "numerator" */
+    bool rule;              /* a rule's: no identifiers */
+    size_t n_derived_known; /* otherwise: the derived fields declared before it */
+} expr_site_t;
+
+static int site_field(void *ctx, const char *name, expr_kind_t *kind, char *why, size_t whylen)
+{
+    const expr_site_t *site = ctx;
+    audit_field_type_t type = FT_STRING;
+    switch (name_use(site->L, name, site->rule, site->n_derived_known, &type)) {
+    case NAME_OK:
+        *kind = kind_of_type(type);
+        return 0;
+    case NAME_BROKEN:
+        return 1;
+    case NAME_IDENTIFIER:
+        snprintf(why, whylen,
+                 "found \"%.60s\", an identifier, expected a field that is not one: identifiers "
+                 "are removed before validation (use a derived field such as age_at_arrival)",
+                 name);
+        return -1;
+    case NAME_NOT_YET:
+        snprintf(why, whylen,
+                 "found \"%.60s\", a derived field computed after this expression, expected a "
+                 "field or a derived field declared before it",
+                 name);
+        return -1;
+    case NAME_UNKNOWN:
+        break;
+    }
+    snprintf(why, whylen, "found \"%.60s\", expected a field, linked field or derived field%s",
+             name, site->rule ? "" : " declared before this expression");
+    return -1;
+}
+
+/* A place in the file, advanced a byte at a time; columns count characters, as libyaml's do. */
+typedef struct {
+    const char *text;
+    size_t pos;
+    int line, column;
+} cursor_t;
+
+static void cursor_step(cursor_t *c)
+{
+    if (!c->text[c->pos])
+        return;
+    bool newline = c->text[c->pos++] == '\n';
+    if (newline) {
+        c->line++;
+        c->column = 1;
+    } else if (((unsigned char)c->text[c->pos] & 0xC0) != 0x80)
+        c->column++;
+}
+
+static bool cursor_blank(const cursor_t *c, bool double_quoted)
+{
+    const char *r = c->text + c->pos;
+    if (*r == ' ' || *r == '\t' || *r == '\n' || *r == '\r')
+        return true;
+    /* an escaped line break, tab or space of a double-quoted scalar */
+    return double_quoted && r[0] == '\\' && r[1] && strchr("\n\r \tntr", r[1]);
+}
+
+/* The line and column in the file of byte offset of scalar n's value (the value's length: just
+ * after its end), for plain, quoted and block scalars, over several lines too: the value's
+ * characters are found again, in order, in the file, blanks and line breaks aside. Returns false
+ * where that fails (a double-quoted escape other than \" \\ \/ or a blank one). */
+static bool find_position(const loader_t *L, const yaml_node_t *n, size_t offset, int *line,
+                          int *column)
+{
+    const char *v = scalar(n);
+    size_t len = strlen(v);
+    if (offset > 0 && offset == len) {
+        if (!find_position(L, n, offset - 1, line, column))
+            return false;
+        ++*column;
+        return true;
+    }
+    if (!L->text || offset >= len)
+        return false;
+    cursor_t c = {L->text, 0, 1, 1};
+    while (c.text[c.pos] && c.line < line_of(n))
+        cursor_step(&c);
+    while (c.text[c.pos] && c.text[c.pos] != '\n' && c.column < column_of(n))
+        cursor_step(&c);
+    yaml_scalar_style_t style = n->data.scalar.style;
+    bool sq = style == YAML_SINGLE_QUOTED_SCALAR_STYLE,
+         dq = style == YAML_DOUBLE_QUOTED_SCALAR_STYLE;
+    if (sq || dq)
+        cursor_step(&c); /* the opening quote */
+    else if (style == YAML_LITERAL_SCALAR_STYLE || style == YAML_FOLDED_SCALAR_STYLE) {
+        while (c.text[c.pos] && c.text[c.pos] != '\n') /* the > or | line */
+            cursor_step(&c);
+    }
+    for (size_t i = 0; i <= offset; i++) {
+        char ch = v[i];
+        if (ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r')
+            continue;
+        while (cursor_blank(&c, dq))
+            cursor_step(&c);
+        const char *r = c.text + c.pos;
+        bool escaped = dq && r[0] == '\\' && r[1] == ch && strchr("\"\\/", ch);
+        if (!escaped && r[0] != ch)
+            return false;
+        if (i == offset) {
+            *line = c.line;
+            *column = c.column;
+            return true;
+        }
+        cursor_step(&c);
+        if (escaped || (sq && ch == '\''))
+            cursor_step(&c); /* \" in double quotes, '' in single quotes */
+    }
+    return false; /* offset is at a blank */
+}
+
+/* As find_position; where it fails, the scalar's own start (its quote, or its > or |). */
+static void value_position(const loader_t *L, const yaml_node_t *n, size_t offset, int *line,
+                           int *column)
+{
+    if (!find_position(L, n, offset, line, column)) {
+        *line = line_of(n);
+        *column = column_of(n);
+    }
+}
+
+static void site_problem(void *ctx, const expr_problem_t *problem)
+{
+    const expr_site_t *site = ctx;
+    int line = line_of(site->at), column = 0;
+    if (problem->column > 0)
+        value_position(site->L, site->at, (size_t)problem->column - 1, &line, &column);
+    /* "numerator: found ...", but "numerator gives a number, ..." as it is */
+    size_t klen = strlen(site->key);
+    bool named = strncmp(problem->message, site->key, klen) == 0 && problem->message[klen] == ' ';
+    lfail_at(site->L, line, column, "%s%s%s", named ? "" : site->key, named ? "" : ": ",
+             problem->message);
+}
+
+/* Parses map[key] into *expr (its source copied to *src) and checks its names and types; the
+ * whole must give want (EXPR_NULL: any kind). Every problem in it is reported. */
+static int load_expr(loader_t *L, const yaml_node_t *map, const char *key, expr_site_t site,
+                     expr_kind_t want, char **src, expr_t **expr)
 {
     if (get_string(L, map, key, true, src))
         return -1;
-    yaml_node_t *at = get(L, map, key);
-    char why[200];
-    *expr = expr_parse(*src, why, sizeof why);
-    if (!*expr)
-        return lfail(L, line_of(at), "%s \"%.80s\" does not parse: %s", key, *src, why);
-    refs_t refs = {.def = L->def, .n_derived_known = n_derived_known};
-    if (expr_each_field(*expr, check_ref, &refs))
-        return lfail(L, line_of(at),
-                     "%s refers to \"%.60s\", which is not a field declared before it", key,
-                     refs.unknown);
-    return 0;
+    site.L = L;
+    site.at = get(L, map, key);
+    site.key = key;
+    expr_problem_t problem;
+    *expr = expr_parse_problem(*src, &problem);
+    if (!*expr) {
+        site_problem(&site, &problem);
+        return -1;
+    }
+    expr_check_t env = {
+        .field = site_field, .problem = site_problem, .ctx = &site, .want = want, .what = key};
+    return expr_check(*expr, &env, NULL) ? -1 : 0;
 }
 
-static int load_derived(loader_t *L, size_t index, const yaml_node_t *map)
+/* A derived field; *typed is set once its type is known (else what uses it is not blamed). */
+static int load_derived_item(loader_t *L, size_t index, const yaml_node_t *map, bool *typed)
 {
     static const char *keys[] = {"name", "type", "expr"};
     audit_def_t *def = L->def;
@@ -691,9 +986,9 @@ static int load_derived(loader_t *L, size_t index, const yaml_node_t *map)
     if (get_string(L, map, "name", true, &d->name))
         return -1;
     snprintf(L->ctx, sizeof L->ctx, "derived field \"%.60s\": ", d->name);
-    if (check_keys(L, map, "a derived field", keys, sizeof keys / sizeof keys[0]) ||
-        check_name(L, map, "name", d->name))
+    if (check_name(L, map, "name", d->name))
         return -1;
+    int rc = check_keys(L, map, "a derived field", keys, sizeof keys / sizeof keys[0]);
     const audit_field_t *clash = audit_def_field(def, d->name);
     if (!clash)
         clash = audit_def_linked(def, d->name);
@@ -701,19 +996,31 @@ static int load_derived(loader_t *L, size_t index, const yaml_node_t *map)
         return lfail(L, line_of(get(L, map, "name")),
                      "duplicate field name (declared as a field on line %d)", clash->line);
     for (size_t i = 0; i < index; i++)
-        if (strcmp(def->derived[i].name, d->name) == 0)
+        if (def->derived[i].name && strcmp(def->derived[i].name, d->name) == 0)
             return lfail(L, line_of(get(L, map, "name")),
                          "duplicate field name (first declared on line %d)", def->derived[i].line);
     char *type = NULL;
     if (get_string(L, map, "type", true, &type))
-        return -1;
-    int bad_type = type_from_name(type, &d->type);
-    if (bad_type)
-        lfail(L, line_of(get(L, map, "type")), "unknown type \"%.40s\"", type);
+        rc = -1;
+    else if (type_from_name(type, &d->type) == 0)
+        *typed = true;
+    else
+        rc = lfail(L, line_of(get(L, map, "type")), "unknown type \"%.40s\"", type);
     free(type);
-    if (bad_type)
-        return -1;
-    return load_expr(L, map, "expr", index, &d->expr_src, &d->expr);
+    /* its value is stored as text and read back as its type: the expression must give that */
+    expr_site_t site = {.n_derived_known = index};
+    return load_expr(L, map, "expr", site, *typed ? kind_of_type(d->type) : EXPR_NULL, &d->expr_src,
+                     &d->expr) |
+           rc;
+}
+
+static int load_derived(loader_t *L, size_t index, const yaml_node_t *map)
+{
+    bool typed = false;
+    int rc = load_derived_item(L, index, map, &typed);
+    if (!typed)
+        mark_broken(L, L->def->derived[index].name);
+    return rc;
 }
 
 static int load_metric(loader_t *L, size_t index, const yaml_node_t *map)
@@ -729,76 +1036,56 @@ static int load_metric(loader_t *L, size_t index, const yaml_node_t *map)
     if (get_string(L, map, "id", true, &m->id))
         return -1;
     snprintf(L->ctx, sizeof L->ctx, "metric \"%.60s\": ", m->id);
-    if (check_keys(L, map, "a metric", keys, sizeof keys / sizeof keys[0]) ||
-        check_name(L, map, "id", m->id))
+    if (check_name(L, map, "id", m->id))
         return -1;
+    int rc = check_keys(L, map, "a metric", keys, sizeof keys / sizeof keys[0]);
+    if (index == AUDIT_MAX_METRICS)
+        rc = lfail_at(L, m->line, column_of(map),
+                      "found metric %zu, expected at most %d metrics in an audit", index + 1,
+                      AUDIT_MAX_METRICS);
     for (size_t i = 0; i < index; i++)
-        if (strcmp(def->metrics[i].id, m->id) == 0)
-            return lfail(L, line_of(get(L, map, "id")),
-                         "duplicate metric id (first declared on line %d)", def->metrics[i].line);
-    if (get_string(L, map, "label", true, &m->label) ||
-        get_string(L, map, "unit", false, &m->unit) ||
-        get_string(L, map, "period", false, &m->period) ||
+        if (def->metrics[i].id && strcmp(def->metrics[i].id, m->id) == 0)
+            rc = lfail(L, line_of(get(L, map, "id")),
+                       "duplicate metric id (first declared on line %d)", def->metrics[i].line);
+    if (get_string(L, map, "label", true, &m->label) | get_string(L, map, "unit", false, &m->unit) |
+        get_string(L, map, "period", false, &m->period) |
         get_bool(L, map, "higher_is_better", true, true, &m->higher_is_better))
-        return -1;
+        rc = -1;
     if (!m->unit && !(m->unit = strdup("trust")))
         return lfail(L, m->line, "out of memory");
     if (!m->period && !(m->period = strdup("quarter")))
         return lfail(L, m->line, "out of memory");
     if (strcmp(m->unit, "trust") != 0 && strcmp(m->unit, "site") != 0)
-        return lfail(L, line_of(get(L, map, "unit")),
-                     "unknown unit \"%.40s\" (expected trust or site)", m->unit);
+        rc = lfail(L, line_of(get(L, map, "unit")),
+                   "unknown unit \"%.40s\" (expected trust or site)", m->unit);
     if (strcmp(m->period, "quarter") != 0)
-        return lfail(L, line_of(get(L, map, "period")),
-                     "unknown period \"%.40s\" (expected quarter)", m->period);
-    return load_expr(L, map, "denominator", def->n_derived, &m->denominator_src, &m->denominator) ||
-                   load_expr(L, map, "numerator", def->n_derived, &m->numerator_src, &m->numerator)
-               ? -1
-               : 0;
+        rc = lfail(L, line_of(get(L, map, "period")), "unknown period \"%.40s\" (expected quarter)",
+                   m->period);
+    /* a record counts where an expression is true; null counts as false */
+    expr_site_t site = {.n_derived_known = def->n_derived};
+    return load_expr(L, map, "denominator", site, EXPR_BOOL, &m->denominator_src, &m->denominator) |
+           load_expr(L, map, "numerator", site, EXPR_BOOL, &m->numerator_src, &m->numerator) | rc;
 }
 
 /* ---------------------------------------------------------------- rules */
 
-/* A name a rule may use: a non-identifier field, or any derived field. */
+/* A name a rule may use: a non-identifier field, or any linked or derived field. */
 static int rule_name_ok(loader_t *L, int line, const char *what, const char *name)
 {
-    const audit_field_t *f = audit_def_field(L->def, name);
-    if (f && f->identifier)
+    audit_field_type_t type;
+    switch (name_use(L, name, true, 0, &type)) {
+    case NAME_IDENTIFIER:
         return lfail(L, line,
                      "%s names \"%.60s\", an identifier: identifiers are removed before "
                      "validation (use a derived field such as age_at_arrival)",
                      what, name);
-    if (!f && !find_derived(L->def, name) && !audit_def_linked(L->def, name))
+    case NAME_UNKNOWN:
         return lfail(L, line,
                      "%s names \"%.60s\", which is not a field, linked field or derived field",
                      what, name);
-    return 0;
-}
-
-typedef struct {
-    loader_t *L;
-    int line;
-    const char *key;
-} rule_refs_t;
-
-static int check_rule_ref(void *ctx, const char *name)
-{
-    rule_refs_t *r = ctx;
-    return rule_name_ok(r->L, r->line, r->key, name) ? 1 : 0;
-}
-
-static int load_rule_expr(loader_t *L, const yaml_node_t *map, const char *key, char **src,
-                          expr_t **expr)
-{
-    if (get_string(L, map, key, true, src))
-        return -1;
-    yaml_node_t *at = get(L, map, key);
-    char why[200];
-    *expr = expr_parse(*src, why, sizeof why);
-    if (!*expr)
-        return lfail(L, line_of(at), "%s \"%.80s\" does not parse: %s", key, *src, why);
-    rule_refs_t refs = {L, line_of(at), key};
-    return expr_each_field(*expr, check_rule_ref, &refs) ? -1 : 0;
+    default:
+        return 0;
+    }
 }
 
 /* Each {name} in the template must be a field a rule may use; braces must pair. */
@@ -852,7 +1139,7 @@ static int load_history(loader_t *L, audit_rule_t *r, const yaml_node_t *map)
     if (!df)
         df = audit_def_linked(L->def, hist->date);
     const audit_derived_t *dd = df ? NULL : find_derived(L->def, hist->date);
-    if (!is_time_type(df ? df->type : dd->type))
+    if ((df || dd) && !is_broken(L, hist->date) && !is_time_type(df ? df->type : dd->type))
         return lfail(L, line_of(get(L, h, "date")),
                      "history date \"%s\" must be a date or datetime field", hist->date);
     bool has_days = false;
@@ -896,31 +1183,33 @@ static int load_rule(loader_t *L, size_t index, const yaml_node_t *map)
     if (get_string(L, map, "id", true, &r->id))
         return -1;
     snprintf(L->ctx, sizeof L->ctx, "rule \"%.60s\": ", r->id);
-    if (check_keys(L, map, "a rule", keys, sizeof keys / sizeof keys[0]) ||
-        check_name(L, map, "id", r->id))
+    if (check_name(L, map, "id", r->id))
         return -1;
+    int rc = check_keys(L, map, "a rule", keys, sizeof keys / sizeof keys[0]);
     if (strlen(r->id) > 31)
-        return lfail(L, line_of(get(L, map, "id")), "id is longer than 31 characters");
+        rc = lfail(L, line_of(get(L, map, "id")), "id is longer than 31 characters");
     for (size_t i = 0; i < index; i++)
-        if (strcmp(def->rules[i].id, r->id) == 0)
-            return lfail(L, line_of(get(L, map, "id")),
-                         "duplicate rule id (first declared on line %d)", def->rules[i].line);
+        if (def->rules[i].id && strcmp(def->rules[i].id, r->id) == 0)
+            rc = lfail(L, line_of(get(L, map, "id")),
+                       "duplicate rule id (first declared on line %d)", def->rules[i].line);
     char *severity = NULL;
-    if (get_string(L, map, "severity", true, &severity))
-        return -1;
-    bool known = strcmp(severity, "error") == 0 || strcmp(severity, "warning") == 0;
-    r->severity = strcmp(severity, "error") == 0 ? RULE_ERROR : RULE_WARNING;
+    bool known = false;
+    if (get_string(L, map, "severity", true, &severity) == 0) {
+        known = strcmp(severity, "error") == 0 || strcmp(severity, "warning") == 0;
+        r->severity = strcmp(severity, "error") == 0 ? RULE_ERROR : RULE_WARNING;
+        if (!known)
+            lfail(L, line_of(get(L, map, "severity")),
+                  "unknown severity \"%.40s\" (expected error or warning)", severity);
+        free(severity);
+    }
     if (!known)
-        lfail(L, line_of(get(L, map, "severity")),
-              "unknown severity \"%.40s\" (expected error or warning)", severity);
-    free(severity);
-    if (!known)
-        return -1;
+        rc = -1;
     if (get_string(L, map, "message", true, &r->message) ||
-        check_template(L, line_of(get(L, map, "message")), r->message) ||
-        get_string(L, map, "field", true, &r->field) ||
+        check_template(L, line_of(get(L, map, "message")), r->message))
+        rc = -1;
+    if (get_string(L, map, "field", true, &r->field) ||
         rule_name_ok(L, line_of(get(L, map, "field")), "field", r->field))
-        return -1;
+        rc = -1;
     bool has_check = get(L, map, "check") != NULL, has_when = get(L, map, "when") != NULL,
          has_require = get(L, map, "require") != NULL;
     if (get(L, map, "history")) {
@@ -928,26 +1217,26 @@ static int load_rule(loader_t *L, size_t index, const yaml_node_t *map)
             return lfail(L, r->line,
                          "give either \"history\" or \"check\" (or \"when\" with "
                          "\"require\"), not both");
-        if (r->severity != RULE_WARNING)
-            return lfail(L, line_of(get(L, map, "severity")),
-                         "a history rule must have severity warning: a record is never "
-                         "rejected for what another record says");
-        return load_history(L, r, map);
+        if (known && r->severity != RULE_WARNING)
+            rc = lfail(L, line_of(get(L, map, "severity")),
+                       "a history rule must have severity warning: a record is never "
+                       "rejected for what another record says");
+        return load_history(L, r, map) | rc;
     }
     if (has_check && (has_when || has_require))
         return lfail(L, r->line, "give either \"check\" or \"when\" with \"require\", not both");
+    /* broken where an expression is false; true and null are fine */
+    expr_site_t site = {.rule = true};
     if (has_check)
-        return load_rule_expr(L, map, "check", &r->check_src, &r->check);
+        return load_expr(L, map, "check", site, EXPR_BOOL, &r->check_src, &r->check) | rc;
     if (!has_when || !has_require)
         return lfail(L, r->line,
                      "missing key \"%s\" (a rule has \"check\", or \"when\" with \"require\")",
                      has_when      ? "require"
                      : has_require ? "when"
                                    : "check");
-    return load_rule_expr(L, map, "when", &r->when_src, &r->when) ||
-                   load_rule_expr(L, map, "require", &r->require_src, &r->require)
-               ? -1
-               : 0;
+    return load_expr(L, map, "when", site, EXPR_BOOL, &r->when_src, &r->when) |
+           load_expr(L, map, "require", site, EXPR_BOOL, &r->require_src, &r->require) | rc;
 }
 
 /* Runs load(L, i, item) for each item of the list map[key]; *n is set to the list's length
@@ -971,16 +1260,18 @@ static int load_list(loader_t *L, const yaml_node_t *root, const char *key, bool
     if (!*items)
         return lfail(L, line_of(list), "out of memory");
     *n = count;
+    int rc = 0;
     for (size_t i = 0; i < count; i++)
-        if (load(L, i, node(L, list->data.sequence.items.start[i])))
-            return -1;
+        rc |= load(L, i, node(L, list->data.sequence.items.start[i]));
     L->ctx[0] = '\0';
-    return 0;
+    return rc;
 }
 
 /* A top-level key naming a declared field (not a derived one). */
 static int check_field_ref(loader_t *L, const yaml_node_t *root, const char *key, const char *name)
 {
+    if (!name || is_broken(L, name))
+        return name ? 0 : -1; /* both reported already */
     const audit_field_t *f = audit_def_field(L->def, name);
     if (!f)
         return lfail(L, line_of(get(L, root, key)), "\"%s\" names \"%.60s\", which is not a field",
@@ -1010,14 +1301,10 @@ static int add_slot(void *ctx, int slot)
     for (size_t i = 0; i < u->n; i++)
         if (u->slots[i] == slot)
             return 0;
-    if (u->n == u->cap) {
-        size_t cap = u->cap ? u->cap * 2 : 8;
-        int *more = realloc(u->slots, cap * sizeof *more);
-        if (!more)
-            return -1;
-        u->slots = more;
-        u->cap = cap;
-    }
+    int *slots = grow(u->slots, u->n, &u->cap, sizeof *slots);
+    if (!slots)
+        return -1;
+    u->slots = slots;
     u->slots[u->n++] = slot;
     return 0;
 }
@@ -1056,34 +1343,127 @@ static int load_root(loader_t *L, const yaml_node_t *root)
                                  "fields",      "linked",     "derived",         "metrics",
                                  "rules"};
     audit_def_t *def = L->def;
-    if (check_keys(L, root, "the definition", keys, sizeof keys / sizeof keys[0]))
-        return -1;
-    if (get_string(L, root, "audit", true, &def->audit) ||
-        check_name(L, root, "audit", def->audit) || get_string(L, root, "name", true, &def->name) ||
-        get_string(L, root, "dataset_version", true, &def->dataset_version) ||
-        get_string(L, root, "record_key", true, &def->record_key_field) ||
-        get_string(L, root, "trust_field", true, &def->trust_field) ||
-        get_string(L, root, "site_field", true, &def->site_field) ||
-        get_string(L, root, "period_field", true, &def->period_field) ||
-        get_bool(L, root, "opt_out_applies", true, false, &def->opt_out_applies))
-        return -1;
-    if (load_list(L, root, "fields", true, (void **)&def->fields, sizeof *def->fields,
-                  &def->n_fields, load_field) ||
-        load_list(L, root, "linked", false, (void **)&def->linked, sizeof *def->linked,
-                  &def->n_linked, load_linked) ||
-        load_list(L, root, "derived", false, (void **)&def->derived, sizeof *def->derived,
-                  &def->n_derived, load_derived) ||
-        load_list(L, root, "metrics", false, (void **)&def->metrics, sizeof *def->metrics,
-                  &def->n_metrics, load_metric) ||
-        load_list(L, root, "rules", false, (void **)&def->rules, sizeof *def->rules, &def->n_rules,
-                  load_rule))
-        return -1;
-    if (check_field_ref(L, root, "record_key", def->record_key_field) ||
-        check_field_ref(L, root, "trust_field", def->trust_field) ||
-        check_field_ref(L, root, "site_field", def->site_field) ||
-        check_field_ref(L, root, "period_field", def->period_field))
-        return -1;
-    return bind_all(L);
+    if (root->type != YAML_MAPPING_NODE)
+        return check_keys(L, root, "the definition", keys, sizeof keys / sizeof keys[0]);
+    int rc = check_keys(L, root, "the definition", keys, sizeof keys / sizeof keys[0]);
+    if (get_string(L, root, "audit", true, &def->audit) == 0)
+        rc |= check_name(L, root, "audit", def->audit);
+    else
+        rc = -1;
+    rc |= get_string(L, root, "name", true, &def->name) |
+          get_string(L, root, "dataset_version", true, &def->dataset_version) |
+          get_string(L, root, "record_key", true, &def->record_key_field) |
+          get_string(L, root, "trust_field", true, &def->trust_field) |
+          get_string(L, root, "site_field", true, &def->site_field) |
+          get_string(L, root, "period_field", true, &def->period_field) |
+          get_bool(L, root, "opt_out_applies", true, false, &def->opt_out_applies);
+    /* in this order: each list may use the names of those before it */
+    L->derived = get(L, root, "derived");
+    int fields_rc = load_list(L, root, "fields", true, (void **)&def->fields, sizeof *def->fields,
+                              &def->n_fields, load_field);
+    rc |= fields_rc;
+    rc |= load_list(L, root, "linked", false, (void **)&def->linked, sizeof *def->linked,
+                    &def->n_linked, load_linked);
+    rc |= load_list(L, root, "derived", false, (void **)&def->derived, sizeof *def->derived,
+                    &def->n_derived, load_derived);
+    rc |= load_list(L, root, "metrics", false, (void **)&def->metrics, sizeof *def->metrics,
+                    &def->n_metrics, load_metric);
+    rc |= load_list(L, root, "rules", false, (void **)&def->rules, sizeof *def->rules,
+                    &def->n_rules, load_rule);
+    if (fields_rc && def->n_fields == 0)
+        return -1; /* no fields at all: said once, not again for each key naming one */
+    rc |= check_field_ref(L, root, "record_key", def->record_key_field) |
+          check_field_ref(L, root, "trust_field", def->trust_field) |
+          check_field_ref(L, root, "site_field", def->site_field) |
+          check_field_ref(L, root, "period_field", def->period_field);
+    return rc ? -1 : bind_all(L);
+}
+
+static int problem_order(const void *a, const void *b)
+{
+    const problem_t *x = a, *y = b;
+    if (x->line != y->line)
+        return x->line < y->line ? -1 : 1;
+    if (x->column != y->column)
+        return x->column < y->column ? -1 : 1;
+    return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+/* Loads path with L (path, problems) set; returns the definition, or NULL with the problems in
+ * L, in the order of the file. *unreadable is set when the file could not be read. */
+static audit_def_t *load_file(loader_t *L, bool *unreadable)
+{
+    char *text = NULL;
+    size_t len = 0;
+    *unreadable = false;
+    if (file_read_all(L->path, &text, &len) != 0) {
+        char msg[600];
+        snprintf(msg, sizeof msg, "could not open audit definition \"%s\": %s", L->path,
+                 strerror(errno));
+        problem_t *one = calloc(1, sizeof *one);
+        if (one && (one->text = strdup(msg))) {
+            L->problems = one;
+            L->n_problems = L->cap_problems = 1;
+        } else
+            free(one);
+        *unreadable = true;
+        return NULL;
+    }
+    L->text = text;
+    yaml_parser_t parser;
+    yaml_document_t doc;
+    if (!yaml_parser_initialize(&parser)) {
+        free(text);
+        lfail(L, 1, "out of memory");
+        return NULL;
+    }
+    yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
+    if (!yaml_parser_load(&parser, &doc)) {
+        char context[120] = "";
+        if (parser.context)
+            snprintf(context, sizeof context, " %s started on line %d", parser.context,
+                     (int)parser.context_mark.line + 1);
+        lfail_at(L, (int)parser.problem_mark.line + 1, (int)parser.problem_mark.column + 1,
+                 "syntax error: %s%s", parser.problem ? parser.problem : "unreadable YAML",
+                 context);
+        yaml_parser_delete(&parser);
+        free(text);
+        return NULL;
+    }
+    yaml_parser_delete(&parser);
+
+    audit_def_t *def = calloc(1, sizeof *def);
+    L->doc = &doc;
+    L->def = def;
+    yaml_node_t *root = yaml_document_get_root_node(&doc);
+    int rc;
+    if (!def)
+        rc = lfail(L, 1, "out of memory");
+    else if (!(def->path = strdup(L->path)))
+        rc = lfail(L, 1, "out of memory");
+    else if (!root)
+        rc = lfail(L, 1, "the definition is empty");
+    else
+        rc = load_root(L, root);
+    yaml_document_delete(&doc);
+    free(text);
+    L->text = NULL;
+    free(L->broken);
+    if (rc || L->n_problems) {
+        if (L->n_problems == 0) /* a failure must say why */
+            lfail(L, 1, "out of memory");
+        audit_def_destroy(&def);
+    }
+    if (L->n_problems > 1)
+        qsort(L->problems, L->n_problems, sizeof *L->problems, problem_order);
+    return def;
+}
+
+static void problems_free(loader_t *L)
+{
+    for (size_t i = 0; i < L->n_problems; i++)
+        free(L->problems[i].text);
+    free(L->problems);
 }
 
 audit_def_t *audit_def_load(const char *path, char *err, size_t errlen)
@@ -1091,55 +1471,49 @@ audit_def_t *audit_def_load(const char *path, char *err, size_t errlen)
     assert(path);
     if (err && errlen)
         err[0] = '\0';
-    FILE *in = fopen(path, "rb");
-    if (!in) {
-        if (err && errlen)
-            snprintf(err, errlen, "could not open audit definition \"%s\": %s", path,
-                     strerror(errno));
-        return NULL;
+    loader_t L = {.path = path};
+    bool unreadable;
+    audit_def_t *def = load_file(&L, &unreadable);
+    if (!def && err && errlen) {
+        const char *first = L.n_problems ? L.problems[0].text : "out of memory";
+        size_t more = L.n_problems + L.n_dropped > 1 ? L.n_problems + L.n_dropped - 1 : 0;
+        if (more)
+            snprintf(err, errlen, "%s (and %zu more problem%s: \"ncap audit check\" lists them)",
+                     first, more, more == 1 ? "" : "s");
+        else
+            snprintf(err, errlen, "%s", first);
     }
-    yaml_parser_t parser;
-    yaml_document_t doc;
-    if (!yaml_parser_initialize(&parser)) {
-        fclose(in);
-        if (err && errlen)
-            snprintf(err, errlen, "%s: out of memory", path);
-        return NULL;
-    }
-    yaml_parser_set_input_file(&parser, in);
-    int loaded = yaml_parser_load(&parser, &doc);
-    fclose(in);
-    if (!loaded) {
-        if (err && errlen) {
-            char context[120] = "";
-            if (parser.context)
-                snprintf(context, sizeof context, " %s started on line %d", parser.context,
-                         (int)parser.context_mark.line + 1);
-            snprintf(err, errlen, "%s:%d: syntax error: %s%s", path,
-                     (int)parser.problem_mark.line + 1,
-                     parser.problem ? parser.problem : "unreadable YAML", context);
-        }
-        yaml_parser_delete(&parser);
-        return NULL;
-    }
-    yaml_parser_delete(&parser);
-
-    audit_def_t *def = calloc(1, sizeof *def);
-    loader_t L = {.path = path, .doc = &doc, .def = def, .err = err, .errlen = errlen};
-    yaml_node_t *root = yaml_document_get_root_node(&doc);
-    int rc;
-    if (!def)
-        rc = lfail(&L, 1, "out of memory");
-    else if (!(def->path = strdup(path)))
-        rc = lfail(&L, 1, "out of memory");
-    else if (!root)
-        rc = lfail(&L, 1, "the definition is empty");
-    else
-        rc = load_root(&L, root);
-    yaml_document_delete(&doc);
-    if (rc)
-        audit_def_destroy(&def);
+    problems_free(&L);
     return def;
+}
+
+audit_def_t *audit_def_load_problems(const char *path, audit_problems_t *problems)
+{
+    assert(path);
+    assert(problems);
+    memset(problems, 0, sizeof *problems);
+    loader_t L = {.path = path};
+    audit_def_t *def = load_file(&L, &problems->unreadable);
+    problems->lines = calloc(L.n_problems ? L.n_problems : 1, sizeof *problems->lines);
+    for (size_t i = 0; i < L.n_problems; i++) {
+        if (problems->lines)
+            problems->lines[problems->n++] = L.problems[i].text;
+        else
+            free(L.problems[i].text);
+    }
+    problems->n_more = L.n_dropped + (problems->lines ? 0 : L.n_problems);
+    free(L.problems);
+    return def;
+}
+
+void audit_problems_free(audit_problems_t *problems)
+{
+    if (!problems)
+        return;
+    for (size_t i = 0; i < problems->n; i++)
+        free(problems->lines[i]);
+    free(problems->lines);
+    memset(problems, 0, sizeof *problems);
 }
 
 audit_def_t *audit_def_load_named(const char *dir, const char *audit, char *err, size_t errlen)

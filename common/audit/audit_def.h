@@ -128,9 +128,35 @@ typedef struct {
     size_t n_rules;
 } audit_def_t;
 
-/* Loads and checks a definition. On error returns NULL and writes to err a message naming the
- * file and line, e.g. "nhfd.yaml:42: field \"asa_grade\": unknown type \"int\"". */
+/* Limits of a definition, checked at load. */
+#define AUDIT_MAX_METRICS 64   /* the metric stage keeps a contribution per metric per record */
+#define AUDIT_MAX_PROBLEMS 100 /* problems listed for one file; more are only counted */
+
+/* Every problem of a definition file, one line each, in the order of the file:
+ * "FILE:LINE:COLUMN: message" where the problem is at a token (a YAML syntax error, a metric past
+ * AUDIT_MAX_METRICS, anything in an expression), "FILE:LINE: message" where it is a whole value,
+ * key or item. Columns count characters from 1, a tab as one, as libyaml does. In an expression
+ * the position is that of the token at fault in the file, over several lines too (> and |
+ * scalars); where a double-quoted scalar's escapes lose the trail, that of its opening quote. */
+typedef struct {
+    char **lines;
+    size_t n;
+    size_t n_more;   /* problems past AUDIT_MAX_PROBLEMS, not listed */
+    bool unreadable; /* the file could not be read: lines[0] says why, with no FILE:LINE */
+} audit_problems_t;
+
+/* Loads and checks a definition: its structure, the names, types and limits of every expression
+ * (see expr.h; metrics' numerator and denominator and rules' check, when and require must give
+ * booleans, a derived field's expression its declared type), and the limits above. On error
+ * returns NULL and writes the first problem to err, e.g.
+ * "nhfd.yaml:42: field \"asa_grade\": unknown type \"int\"", followed by
+ * " (and 3 more problems: ...)" when there are more. */
 audit_def_t *audit_def_load(const char *path, char *err, size_t errlen);
+/* The same check, listing every problem (as audit_def_load, it does not stop at the first) in
+ * problems, which the caller empties with audit_problems_free whatever the result. Returns the
+ * definition, or NULL when there is any problem. */
+audit_def_t *audit_def_load_problems(const char *path, audit_problems_t *problems);
+void audit_problems_free(audit_problems_t *problems);
 /* Loads <dir>/<audit>.yaml. */
 audit_def_t *audit_def_load_named(const char *dir, const char *audit, char *err, size_t errlen);
 void audit_def_destroy(audit_def_t **self_p);

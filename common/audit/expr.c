@@ -1,5 +1,6 @@
 /* expr.c - the expression language of audit definitions: a tokenizer, a recursive-descent parser
- * building a tree, and an evaluator over typed values with SQL-like null.
+ * building a tree, a static type checker run once at load, and an evaluator over typed values
+ * with SQL-like null.
  *
  * Precedence, loosest first: or, and, not, comparison (not chained), + -, * /, unary minus, then
  * calls and atoms. Division by zero gives null (a data fault, not a definition fault). */
@@ -70,7 +71,9 @@ static const struct {
 typedef struct node node_t;
 struct node {
     node_kind_t kind;
-    int column;
+    int column;       /* 1-based column of the node's own token (operator, name, literal) */
+    int start, end;   /* the node's text in the source: bytes [start, end) */
+    int depth;        /* 1 for a leaf, 1 + the deepest operand otherwise */
     expr_value_t lit; /* N_LIT */
     char *text;       /* N_FIELD: the name; N_LIT string: the text (lit.str points here) */
     int slot;         /* N_FIELD: the slot expr_bind gave it, or -1 */
@@ -83,6 +86,7 @@ struct node {
 
 struct expr_t {
     node_t *root;
+    char *src; /* the source, for the type checker's messages */
 };
 
 static void node_free(node_t *n)
@@ -107,6 +111,9 @@ static node_t *node_new(node_kind_t kind, int column)
     if (n) {
         n->kind = kind;
         n->column = column;
+        n->start = column - 1;
+        n->end = column - 1;
+        n->depth = 1;
         n->slot = -1;
     }
     return n;
@@ -119,6 +126,12 @@ static int node_add_arg(node_t *n, node_t *arg)
         return -1;
     n->args = args;
     n->args[n->n_args++] = arg;
+    if (arg->depth + 1 > n->depth)
+        n->depth = arg->depth + 1;
+    if (arg->start < n->start)
+        n->start = arg->start;
+    if (arg->end > n->end)
+        n->end = arg->end;
     return 0;
 }
 
@@ -138,23 +151,24 @@ typedef struct {
     const char *src;
     size_t pos;
     token_t tok; /* current token */
-    char *err;
-    size_t errlen;
+    int level;   /* brackets, calls and prefix operators being parsed, one inside another */
+    expr_problem_t *problem;
     bool failed;
 } parser_t;
 
-static void fail(parser_t *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void fail(parser_t *p, const char *fmt, ...)
+/* Records the first problem: column (1-based) and what was found, what was expected. */
+static void fail(parser_t *p, int column, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void fail(parser_t *p, int column, const char *fmt, ...)
 {
     if (p->failed)
         return;
     p->failed = true;
-    if (p->err && p->errlen) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(p->err, p->errlen, fmt, ap);
-        va_end(ap);
-    }
+    p->problem->column = column;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(p->problem->message, sizeof p->problem->message, fmt, ap);
+    va_end(ap);
 }
 
 static bool is_ident_start(char c)
@@ -170,6 +184,24 @@ static bool is_ident_char(char c)
 static bool is_digit(char c)
 {
     return c >= '0' && c <= '9';
+}
+
+/* What a character the language does not use was probably meant to be. */
+static void bad_character(parser_t *p, char c, int column)
+{
+    if (c == '=')
+        fail(p, column, "found '=', expected '==' to compare");
+    else if (c == '!')
+        fail(p, column, "found '!', expected '!=' or not");
+    else if (c == '"')
+        fail(p, column, "found '\"', expected text in single quotes such as 'NOP'");
+    else if (c >= 'A' && c <= 'Z')
+        fail(p, column, "found the capital letter '%c', expected lower-case names", c);
+    else if (c > ' ' && c < 0x7f)
+        fail(p, column, "found the character '%c', expected a value, an operator or a bracket", c);
+    else
+        fail(p, column, "found the byte 0x%02x, expected a value, an operator or a bracket",
+             (unsigned)(unsigned char)c);
 }
 
 /* Reads the next token into p->tok. */
@@ -191,17 +223,20 @@ static void next(parser_t *p)
     if (is_digit(c) || (c == '.' && is_digit(s[i + 1]))) {
         while (is_digit(s[i]))
             i++;
+        bool ok = true;
         if (s[i] == '.') {
             i++;
-            if (!is_digit(s[i])) {
-                fail(p, "malformed number at column %d", t->column);
-                return;
-            }
+            ok = is_digit(s[i]);
             while (is_digit(s[i]))
                 i++;
         }
-        if (is_ident_char(s[i]) || s[i] == '.') {
-            fail(p, "malformed number at column %d", t->column);
+        if (!ok || is_ident_char(s[i]) || s[i] == '.') {
+            while (is_ident_char(s[i]) || s[i] == '.')
+                i++;
+            fail(p, t->column,
+                 "found the malformed number '%.*s', expected digits with at most "
+                 "one decimal point",
+                 (int)(i - p->pos > 40 ? 40 : i - p->pos), t->start);
             return;
         }
         t->kind = T_NUMBER;
@@ -214,7 +249,7 @@ static void next(parser_t *p)
         i++;
         for (;;) {
             if (s[i] == '\0') {
-                fail(p, "unterminated string starting at column %d", t->column);
+                fail(p, t->column, "found text without its closing quote, expected ' at its end");
                 return;
             }
             if (s[i] == '\'') {
@@ -235,10 +270,7 @@ static void next(parser_t *p)
         else if (strchr("<>+-*/(),", c))
             i++;
         else {
-            if (c >= ' ' && c < 0x7f)
-                fail(p, "unexpected character '%c' at column %d", c, t->column);
-            else
-                fail(p, "unexpected character at column %d", t->column);
+            bad_character(p, c, t->column);
             return;
         }
     }
@@ -252,26 +284,23 @@ static bool tok_is(const parser_t *p, const char *text)
            strncmp(p->tok.start, text, p->tok.len) == 0;
 }
 
-static void unexpected(parser_t *p)
+/* Fails with "found <the current token>, expected <expected>". */
+static void unexpected(parser_t *p, const char *expected)
 {
     if (p->tok.kind == T_END)
-        fail(p, "unexpected end of expression at column %d", p->tok.column);
+        fail(p, p->tok.column, "found the end of the expression, expected %s", expected);
     else
-        fail(p, "unexpected '%.*s' at column %d", (int)(p->tok.len > 40 ? 40 : p->tok.len),
-             p->tok.start, p->tok.column);
+        fail(p, p->tok.column, "found '%.*s', expected %s",
+             (int)(p->tok.len > 40 ? 40 : p->tok.len), p->tok.start, expected);
 }
 
-static bool expect(parser_t *p, const char *text)
+/* Takes the token text, or fails saying expected (e.g. "')'"). */
+static bool expect(parser_t *p, const char *text, const char *expected)
 {
     if (p->failed)
         return false;
     if (!tok_is(p, text)) {
-        if (p->tok.kind == T_END)
-            fail(p, "expected '%s' at column %d, found the end of the expression", text,
-                 p->tok.column);
-        else
-            fail(p, "expected '%s' at column %d, found '%.*s'", text, p->tok.column,
-                 (int)(p->tok.len > 40 ? 40 : p->tok.len), p->tok.start);
+        unexpected(p, expected);
         return false;
     }
     next(p);
@@ -284,8 +313,21 @@ static node_t *parse_or(parser_t *p);
 
 static node_t *oom(parser_t *p)
 {
-    fail(p, "out of memory");
+    fail(p, 0, "out of memory");
     return NULL;
+}
+
+/* Refuses trees deeper than EXPR_MAX_DEPTH (evaluation recurses once a level) and nesting that
+ * would take the parser deeper (it recurses too). */
+static bool too_deep(parser_t *p, int depth, int column)
+{
+    if (depth <= EXPR_MAX_DEPTH)
+        return false;
+    fail(p, column,
+         "found operators, calls and brackets nested more than %d deep, expected at most %d "
+         "(a derived field can hold a part)",
+         EXPR_MAX_DEPTH, EXPR_MAX_DEPTH);
+    return true;
 }
 
 static node_t *binary(parser_t *p, node_kind_t kind, int column, node_t *left, node_t *right)
@@ -298,6 +340,10 @@ static node_t *binary(parser_t *p, node_kind_t kind, int column, node_t *left, n
         node_free(left);
         node_free(right);
         return oom(p);
+    }
+    if (too_deep(p, n->depth, column)) {
+        node_free(n);
+        return NULL;
     }
     return n;
 }
@@ -325,6 +371,8 @@ static int prepare_band(parser_t *p, node_t *call)
     }
     for (size_t i = 0; i < k; i++) {
         const node_t *a = call->args[i + 1];
+        int len = a->end - a->start > 40 ? 40 : a->end - a->start;
+        const char *text = p->src + a->start;
         double v;
         if (a->kind == N_LIT && a->lit.kind == EXPR_NUMBER)
             v = a->lit.num;
@@ -332,16 +380,22 @@ static int prepare_band(parser_t *p, node_t *call)
                  a->args[0]->lit.kind == EXPR_NUMBER)
             v = -a->args[0]->lit.num;
         else {
-            fail(p, "band() cut points must be numbers written in the expression, at column %d",
-                 a->column);
+            fail(p, a->start + 1,
+                 "argument %zu of band() is %.*s, expected a whole number written in the "
+                 "expression",
+                 i + 2, len, text);
             return -1;
         }
         if (v != (double)(long long)v || v > 1e15 || v < -1e15) {
-            fail(p, "band() cut points must be whole numbers, at column %d", a->column);
+            fail(p, a->start + 1, "argument %zu of band() is %.*s, expected a whole number", i + 2,
+                 len, text);
             return -1;
         }
         if (i > 0 && v <= call->cuts[i - 1]) {
-            fail(p, "band() cut points must be in ascending order, at column %d", a->column);
+            fail(p, a->start + 1,
+                 "argument %zu of band() is %.*s, expected a number greater than %.0f (cut "
+                 "points ascend)",
+                 i + 2, len, text, call->cuts[i - 1]);
             return -1;
         }
         call->cuts[i] = v;
@@ -370,7 +424,7 @@ static node_t *parse_call(parser_t *p, size_t fn_index, int column)
         return oom(p);
     call->fn_index = fn_index;
     next(p); /* the name */
-    if (!expect(p, "(")) {
+    if (!expect(p, "(", "'('")) {
         node_free(call);
         return NULL;
     }
@@ -395,19 +449,16 @@ static node_t *parse_call(parser_t *p, size_t fn_index, int column)
             }
         }
     }
-    if (!expect(p, ")")) {
+    call->end = (int)(p->tok.start - p->src + p->tok.len);
+    if (!expect(p, ")", call->n_args ? "',' or ')'" : "')'") || too_deep(p, call->depth, column)) {
         node_free(call);
         return NULL;
     }
     const char *name = functions[fn_index].name;
     size_t lo = functions[fn_index].min_args, hi = functions[fn_index].max_args;
     if (call->n_args < lo || (hi && call->n_args > hi)) {
-        if (lo == hi)
-            fail(p, "%s() takes %zu argument%s, not %zu, at column %d", name, lo,
-                 lo == 1 ? "" : "s", call->n_args, column);
-        else
-            fail(p, "%s() takes at least %zu argument%s, not %zu, at column %d", name, lo,
-                 lo == 1 ? "" : "s", call->n_args, column);
+        fail(p, column, "%s() has %zu argument%s, expected %s%zu", name, call->n_args,
+             call->n_args == 1 ? "" : "s", lo == hi ? "" : "at least ", lo);
         node_free(call);
         return NULL;
     }
@@ -418,22 +469,32 @@ static node_t *parse_call(parser_t *p, size_t fn_index, int column)
     return call;
 }
 
+static void unknown_function(parser_t *p, const token_t *t)
+{
+    char list[200] = "";
+    for (size_t i = 0, used = 0; i < N_FUNCTIONS && used < sizeof list; i++) {
+        int w = snprintf(list + used, sizeof list - used, "%s%s", i ? ", " : "", functions[i].name);
+        used += w > 0 ? (size_t)w : 0;
+    }
+    fail(p, t->column, "found the unknown function \"%.*s\", expected one of: %s",
+         (int)(t->len > 40 ? 40 : t->len), t->start, list);
+}
+
+static const char value_expected[] = "a value (a number, 'text', a field, a call or a bracket)";
+
 static node_t *parse_primary(parser_t *p)
 {
     if (p->failed)
         return NULL;
     token_t t = p->tok;
+    node_t *n = NULL;
     if (t.kind == T_NUMBER) {
-        node_t *n = node_new(N_LIT, t.column);
-        if (!n)
+        if (!(n = node_new(N_LIT, t.column)))
             return oom(p);
         n->lit.kind = EXPR_NUMBER;
         n->lit.num = t.num;
-        next(p);
-        return n;
-    }
-    if (t.kind == T_STRING) {
-        node_t *n = node_new(N_LIT, t.column);
+    } else if (t.kind == T_STRING) {
+        n = node_new(N_LIT, t.column);
         char *text = malloc(t.len);
         if (!n || !text) {
             free(text);
@@ -450,25 +511,19 @@ static node_t *parse_primary(parser_t *p)
         n->text = text;
         n->lit.kind = EXPR_STRING;
         n->lit.str = text;
-        next(p);
-        return n;
-    }
-    if (t.kind == T_IDENT) {
-        if (tok_is(p, "true") || tok_is(p, "false") || tok_is(p, "null")) {
-            node_t *n = node_new(N_LIT, t.column);
-            if (!n)
-                return oom(p);
-            if (tok_is(p, "null"))
-                n->lit.kind = EXPR_NULL;
-            else {
-                n->lit.kind = EXPR_BOOL;
-                n->lit.b = tok_is(p, "true");
-            }
-            next(p);
-            return n;
+    } else if (t.kind == T_IDENT &&
+               (tok_is(p, "true") || tok_is(p, "false") || tok_is(p, "null"))) {
+        if (!(n = node_new(N_LIT, t.column)))
+            return oom(p);
+        if (tok_is(p, "null"))
+            n->lit.kind = EXPR_NULL;
+        else {
+            n->lit.kind = EXPR_BOOL;
+            n->lit.b = tok_is(p, "true");
         }
+    } else if (t.kind == T_IDENT) {
         if (tok_is(p, "and") || tok_is(p, "or") || tok_is(p, "not")) {
-            unexpected(p);
+            unexpected(p, value_expected);
             return NULL;
         }
         /* a name followed by '(' is a call */
@@ -479,31 +534,43 @@ static node_t *parse_primary(parser_t *p)
             for (size_t i = 0; i < N_FUNCTIONS; i++)
                 if (tok_is(p, functions[i].name))
                     return parse_call(p, i, t.column);
-            fail(p, "unknown function \"%.*s\" at column %d", (int)(t.len > 40 ? 40 : t.len),
-                 t.start, t.column);
+            unknown_function(p, &t);
             return NULL;
         }
-        node_t *n = node_new(N_FIELD, t.column);
+        n = node_new(N_FIELD, t.column);
         if (!n || !(n->text = strndup(t.start, t.len))) {
             node_free(n);
             return oom(p);
         }
-        next(p);
-        return n;
-    }
-    if (tok_is(p, "(")) {
+    } else if (tok_is(p, "(")) {
         next(p);
         node_t *inner = parse_or(p);
         if (!inner)
             return NULL;
-        if (!expect(p, ")")) {
+        int end = (int)(p->tok.start - p->src + p->tok.len);
+        if (!expect(p, ")", "')'")) {
             node_free(inner);
             return NULL;
         }
+        inner->start = t.column - 1; /* the node's text takes in its brackets */
+        inner->end = end;
         return inner;
+    } else {
+        unexpected(p, value_expected);
+        return NULL;
     }
-    unexpected(p);
-    return NULL;
+    n->end = n->start + (int)t.len;
+    next(p);
+    return n;
+}
+
+/* Enters a level of nesting (a bracket, a call's arguments, a prefix operator). */
+static bool enter(parser_t *p)
+{
+    if (p->failed)
+        return false;
+    p->level++;
+    return !too_deep(p, p->level, p->tok.column);
 }
 
 static node_t *parse_unary(parser_t *p)
@@ -513,7 +580,10 @@ static node_t *parse_unary(parser_t *p)
     if (tok_is(p, "-")) {
         int column = p->tok.column;
         next(p);
+        if (!enter(p))
+            return NULL;
         node_t *operand = parse_unary(p);
+        p->level--;
         return operand ? unary(p, N_NEG, column, operand) : NULL;
     }
     return parse_primary(p);
@@ -553,17 +623,20 @@ static node_t *parse_add(parser_t *p)
     return left;
 }
 
+static const struct {
+    const char *op;
+    node_kind_t kind;
+} comparisons[] = {{"==", N_EQ}, {"!=", N_NE}, {"<=", N_LE},
+                   {">=", N_GE}, {"<", N_LT},  {">", N_GT}};
+#define N_COMPARISONS (sizeof comparisons / sizeof comparisons[0])
+
 static node_t *parse_cmp(parser_t *p)
 {
     node_t *left = parse_add(p);
     if (!left)
         return NULL;
-    static const struct {
-        const char *op;
-        node_kind_t kind;
-    } ops[] = {{"==", N_EQ}, {"!=", N_NE}, {"<=", N_LE}, {">=", N_GE}, {"<", N_LT}, {">", N_GT}};
-    for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++) {
-        if (tok_is(p, ops[i].op)) {
+    for (size_t i = 0; i < N_COMPARISONS; i++) {
+        if (tok_is(p, comparisons[i].op)) {
             int column = p->tok.column;
             next(p);
             node_t *right = parse_add(p);
@@ -571,7 +644,7 @@ static node_t *parse_cmp(parser_t *p)
                 node_free(left);
                 return NULL;
             }
-            return binary(p, ops[i].kind, column, left, right);
+            return binary(p, comparisons[i].kind, column, left, right);
         }
     }
     return left;
@@ -584,7 +657,10 @@ static node_t *parse_not(parser_t *p)
     if (tok_is(p, "not")) {
         int column = p->tok.column;
         next(p);
+        if (!enter(p))
+            return NULL;
         node_t *operand = parse_not(p);
+        p->level--;
         return operand ? unary(p, N_NOT, column, operand) : NULL;
     }
     return parse_cmp(p);
@@ -608,6 +684,8 @@ static node_t *parse_and(parser_t *p)
 
 static node_t *parse_or(parser_t *p)
 {
+    if (!enter(p))
+        return NULL;
     node_t *left = parse_and(p);
     while (left && tok_is(p, "or")) {
         int column = p->tok.column;
@@ -619,29 +697,68 @@ static node_t *parse_or(parser_t *p)
         }
         left = binary(p, N_OR, column, left, right);
     }
+    p->level--;
     return left;
+}
+
+/* What the token after a whole expression was probably meant to be. */
+static void trailing(parser_t *p)
+{
+    for (size_t i = 0; i < N_COMPARISONS; i++)
+        if (tok_is(p, comparisons[i].op)) {
+            unexpected(p, "the end of the expression (comparisons do not chain: join them "
+                          "with and)");
+            return;
+        }
+    unexpected(p, "an operator or the end of the expression");
+}
+
+expr_t *expr_parse_problem(const char *src, expr_problem_t *problem)
+{
+    expr_problem_t ignored;
+    if (!problem)
+        problem = &ignored;
+    problem->column = 0;
+    problem->message[0] = '\0';
+    parser_t p = {.src = src ? src : "", .problem = problem};
+    size_t len = strlen(p.src);
+    if (len > EXPR_MAX_LENGTH) {
+        fail(&p, 1,
+             "found an expression of %zu characters, expected at most %d (a derived "
+             "field can hold a part)",
+             len, EXPR_MAX_LENGTH);
+        return NULL;
+    }
+    next(&p);
+    node_t *root = p.failed ? NULL : parse_or(&p);
+    if (root && !p.failed && p.tok.kind != T_END)
+        trailing(&p);
+    expr_t *self = p.failed ? NULL : calloc(1, sizeof *self);
+    if (self && !(self->src = strdup(p.src))) {
+        free(self);
+        self = NULL;
+    }
+    if (!self) {
+        node_free(root);
+        oom(&p); /* says nothing when the parse failed first */
+        return NULL;
+    }
+    self->root = root;
+    return self;
 }
 
 expr_t *expr_parse(const char *src, char *err, size_t errlen)
 {
-    if (err && errlen)
-        err[0] = '\0';
-    parser_t p = {.src = src ? src : "", .err = err, .errlen = errlen};
-    next(&p);
-    node_t *root = p.failed ? NULL : parse_or(&p);
-    if (root && !p.failed && p.tok.kind != T_END)
-        unexpected(&p);
-    if (p.failed) {
-        node_free(root);
-        return NULL;
+    expr_problem_t problem;
+    expr_t *self = expr_parse_problem(src, &problem);
+    if (err && errlen) {
+        if (self)
+            err[0] = '\0';
+        else if (problem.column > 0)
+            snprintf(err, errlen, "column %d: %s", problem.column, problem.message);
+        else
+            snprintf(err, errlen, "%s", problem.message);
     }
-    expr_t *self = calloc(1, sizeof *self);
-    if (!self) {
-        node_free(root);
-        fail(&p, "out of memory");
-        return NULL;
-    }
-    self->root = root;
     return self;
 }
 
@@ -650,6 +767,7 @@ void expr_destroy(expr_t **self_p)
     if (!self_p || !*self_p)
         return;
     node_free((*self_p)->root);
+    free((*self_p)->src);
     free(*self_p);
     *self_p = NULL;
 }
@@ -1199,4 +1317,317 @@ void expr_value_format(const expr_value_t *v, char *out, size_t outlen)
         snprintf(out, outlen, "%s", buf);
         return;
     }
+}
+
+/* ---------------------------------------------------------------- static types
+ *
+ * A static type is the kind every non-null value of an expression has, for every record: fields
+ * have their declared kind and may always be null. T_UNKNOWN stands for a part already found
+ * wrong (or a field whose declaration was refused): nothing more is said about what uses it, so
+ * that one mistake gives one message. Each rule below refuses exactly the operands expr_eval
+ * refuses for every non-null value, except that text compared with or converted to a date/time
+ * must be a literal that reads as one ('2026-03-01'): a text field holding dates is declared
+ * date or datetime. */
+
+#define T_UNKNOWN (-1)
+
+typedef struct {
+    int kind;       /* an expr_kind_t (EXPR_NULL: always null), or T_UNKNOWN */
+    bool time_text; /* EXPR_STRING only: every value reads as a date/time */
+} type_t;
+
+typedef struct {
+    const expr_t *expr;
+    const expr_check_t *env;
+    int problems;
+} checker_t;
+
+static void problem(checker_t *c, int column, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void problem(checker_t *c, int column, const char *fmt, ...)
+{
+    expr_problem_t pr = {.column = column};
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(pr.message, sizeof pr.message, fmt, ap);
+    va_end(ap);
+    c->problems++;
+    if (c->env->problem)
+        c->env->problem(c->env->ctx, &pr);
+}
+
+static type_t ty(int kind)
+{
+    type_t t = {.kind = kind};
+    return t;
+}
+
+/* The words of the definition file's types (string, boolean), where kind_name has those of a
+ * value in a record's run-time messages, which stay as they were. */
+static const char *type_name(int kind)
+{
+    switch (kind) {
+    case EXPR_NULL:
+        return "null";
+    case EXPR_BOOL:
+        return "a boolean";
+    case EXPR_NUMBER:
+        return "a number";
+    case EXPR_STRING:
+        return "a string";
+    case EXPR_TIME:
+        return "a date/time";
+    }
+    return "a value";
+}
+
+/* "a number", with the text of a literal or field after it: "a string ('x')", "a number (age)" */
+static const char *describe(const checker_t *c, const node_t *n, type_t t, char *buf, size_t len)
+{
+    if (n->kind != N_LIT && n->kind != N_FIELD) {
+        snprintf(buf, len, "%s", type_name(t.kind));
+        return buf;
+    }
+    if (n->kind == N_LIT && n->lit.kind == EXPR_NULL) {
+        snprintf(buf, len, "null");
+        return buf;
+    }
+    int w = n->end - n->start;
+    snprintf(buf, len, "%s (%.*s%s)", type_name(t.kind), w > 40 ? 40 : w, c->expr->src + n->start,
+             w > 40 ? "..." : "");
+    return buf;
+}
+
+/* Whether the value is usable where a date/time is (null counts: it propagates). */
+static bool time_like(type_t t)
+{
+    return t.kind == EXPR_TIME || t.kind == EXPR_NULL || t.kind == T_UNKNOWN ||
+           (t.kind == EXPR_STRING && t.time_text);
+}
+
+/* Whether compare() accepts two non-null values of these types for every record. */
+static bool comparable(node_kind_t op, type_t a, type_t b)
+{
+    bool ordered = op != N_EQ && op != N_NE;
+    if (a.kind == b.kind && a.kind != EXPR_TIME)
+        return a.kind != EXPR_BOOL || !ordered;
+    if (a.kind == EXPR_TIME || b.kind == EXPR_TIME)
+        return time_like(a) && time_like(b);
+    return !ordered && ((a.kind == EXPR_NUMBER && b.kind == EXPR_STRING) ||
+                        (a.kind == EXPR_STRING && b.kind == EXPR_NUMBER));
+}
+
+static const char *compare_expected(node_kind_t op, type_t a, type_t b)
+{
+    if (a.kind == EXPR_TIME || b.kind == EXPR_TIME)
+        return "two dates/times (text compared with a date/time must be written as one, such "
+               "as '2026-03-01')";
+    if (op == N_EQ || op == N_NE)
+        return "two values of one type (or a number and a code)";
+    return "two numbers, two strings or two dates/times";
+}
+
+static type_t check_node(checker_t *c, const node_t *n);
+
+/* Both operands of an arithmetic or logical operator must be of kind want (or null). */
+static type_t check_pair(checker_t *c, const node_t *n, int want, const char *expected,
+                         const char *hint)
+{
+    type_t a = check_node(c, n->args[0]), b = check_node(c, n->args[1]);
+    bool a_ok = a.kind == want || a.kind == EXPR_NULL || a.kind == T_UNKNOWN;
+    bool b_ok = b.kind == want || b.kind == EXPR_NULL || b.kind == T_UNKNOWN;
+    if (!a_ok || !b_ok) {
+        char da[80], db[80];
+        problem(c, n->column, "\"%s\" has %s on the left and %s on the right, expected %s%s",
+                op_name(n->kind), describe(c, n->args[0], a, da, sizeof da),
+                describe(c, n->args[1], b, db, sizeof db), expected,
+                a.kind == EXPR_TIME && b.kind == EXPR_TIME ? hint : "");
+        return ty(T_UNKNOWN);
+    }
+    if (n->kind == N_AND || n->kind == N_OR)
+        return ty(a.kind == EXPR_NULL && b.kind == EXPR_NULL ? EXPR_NULL : EXPR_BOOL);
+    return ty(a.kind == EXPR_NULL || b.kind == EXPR_NULL ? EXPR_NULL : want);
+}
+
+static type_t check_compare(checker_t *c, const node_t *n)
+{
+    type_t a = check_node(c, n->args[0]), b = check_node(c, n->args[1]);
+    if (a.kind == EXPR_NULL || b.kind == EXPR_NULL)
+        return ty(EXPR_NULL);
+    if (a.kind == T_UNKNOWN || b.kind == T_UNKNOWN)
+        return ty(EXPR_BOOL);
+    if (!comparable(n->kind, a, b)) {
+        char da[80], db[80];
+        problem(c, n->column, "\"%s\" has %s on the left and %s on the right, expected %s",
+                op_name(n->kind), describe(c, n->args[0], a, da, sizeof da),
+                describe(c, n->args[1], b, db, sizeof db), compare_expected(n->kind, a, b));
+        return ty(T_UNKNOWN);
+    }
+    return ty(EXPR_BOOL);
+}
+
+/* Argument i (0-based) of call n must be of kind want, or a date/time when want is EXPR_TIME. */
+static bool check_arg(checker_t *c, const node_t *n, size_t i, type_t t, int want)
+{
+    if (want == EXPR_TIME ? time_like(t)
+                          : t.kind == want || t.kind == EXPR_NULL || t.kind == T_UNKNOWN)
+        return true;
+    char d[80];
+    problem(c, n->args[i]->start + 1, "argument %zu of %s() is %s, expected %s", i + 1,
+            functions[n->fn_index].name, describe(c, n->args[i], t, d, sizeof d),
+            want == EXPR_TIME ? "a date/time (text must be written as one, such as "
+                                "'2026-03-01')"
+                              : type_name(want));
+    return false;
+}
+
+static type_t check_call(checker_t *c, const node_t *n)
+{
+    type_t first = check_node(c, n->args[0]);
+    bool any_null = first.kind == EXPR_NULL, ok = true;
+    switch (functions[n->fn_index].fn) {
+    case F_PRESENT:
+    case F_EMPTY:
+        return ty(EXPR_BOOL);
+
+    case F_HOURS_BETWEEN:
+    case F_DAYS_BETWEEN:
+    case F_AGE_YEARS:
+    case F_YEAR:
+    case F_MONTH:
+        ok = check_arg(c, n, 0, first, EXPR_TIME);
+        for (size_t i = 1; i < n->n_args; i++) {
+            type_t t = check_node(c, n->args[i]);
+            any_null |= t.kind == EXPR_NULL;
+            ok &= check_arg(c, n, i, t, EXPR_TIME);
+        }
+        return ty(!ok ? T_UNKNOWN : any_null ? EXPR_NULL : EXPR_NUMBER);
+
+    case F_BAND: /* the cut points are number literals (the parser saw to it) */
+        if (!check_arg(c, n, 0, first, EXPR_NUMBER))
+            return ty(T_UNKNOWN);
+        return ty(any_null ? EXPR_NULL : EXPR_STRING);
+
+    case F_IN:
+        for (size_t i = 1; i < n->n_args; i++) {
+            type_t t = check_node(c, n->args[i]);
+            /* with a null first argument the list is never looked at */
+            if (first.kind == EXPR_NULL || first.kind == T_UNKNOWN || t.kind == T_UNKNOWN ||
+                t.kind == EXPR_NULL || comparable(N_EQ, first, t))
+                continue;
+            char da[80], db[80];
+            problem(c, n->args[i]->start + 1,
+                    "argument %zu of in() is %s and argument 1 %s, expected %s", i + 1,
+                    describe(c, n->args[i], t, db, sizeof db),
+                    describe(c, n->args[0], first, da, sizeof da),
+                    compare_expected(N_EQ, first, t));
+            ok = false;
+        }
+        return ty(!ok ? T_UNKNOWN : any_null ? EXPR_NULL : EXPR_BOOL);
+
+    case F_COALESCE: {
+        /* the first value that is not null or '': every argument must be of one kind */
+        type_t common = first;
+        size_t at = 0; /* the argument common comes from */
+        for (size_t i = 1; i < n->n_args; i++) {
+            type_t t = check_node(c, n->args[i]);
+            if (t.kind == EXPR_NULL || common.kind == T_UNKNOWN)
+                continue;
+            if (t.kind == T_UNKNOWN || common.kind == EXPR_NULL) {
+                common = t;
+                at = i;
+            } else if (time_like(common) && time_like(t) &&
+                       (common.kind == EXPR_TIME || t.kind == EXPR_TIME))
+                common = ty(EXPR_TIME);
+            else if (t.kind == common.kind)
+                common.time_text &= t.time_text;
+            else {
+                char da[80], db[80];
+                problem(c, n->args[i]->start + 1,
+                        "argument %zu of coalesce() is %s and argument %zu %s, expected "
+                        "arguments of one type",
+                        i + 1, describe(c, n->args[i], t, db, sizeof db), at + 1,
+                        describe(c, n->args[at], common, da, sizeof da));
+                common = ty(T_UNKNOWN);
+            }
+        }
+        return common;
+    }
+    }
+    return ty(T_UNKNOWN);
+}
+
+static type_t check_node(checker_t *c, const node_t *n)
+{
+    switch (n->kind) {
+    case N_LIT: {
+        type_t t = ty(n->lit.kind);
+        int64_t when;
+        t.time_text =
+            n->lit.kind == EXPR_STRING && ncap_datetime_parse(n->lit.str, &when, NULL) == 0;
+        return t;
+    }
+
+    case N_FIELD: {
+        expr_kind_t kind = EXPR_NULL;
+        char why[256] = "";
+        int rc = c->env->field ? c->env->field(c->env->ctx, n->text, &kind, why, sizeof why) : 1;
+        if (rc < 0)
+            problem(c, n->column, "%s", why[0] ? why : "unknown field");
+        return rc == 0 ? ty(kind) : ty(T_UNKNOWN);
+    }
+
+    case N_NOT:
+    case N_NEG: {
+        int want = n->kind == N_NOT ? EXPR_BOOL : EXPR_NUMBER;
+        type_t a = check_node(c, n->args[0]);
+        if (a.kind == want || a.kind == EXPR_NULL || a.kind == T_UNKNOWN)
+            return a.kind == T_UNKNOWN ? ty(want) : a;
+        char d[80];
+        problem(c, n->column, "\"%s\" has %s, expected %s", op_name(n->kind),
+                describe(c, n->args[0], a, d, sizeof d), type_name(want));
+        return ty(T_UNKNOWN);
+    }
+
+    case N_AND:
+    case N_OR:
+        return check_pair(c, n, EXPR_BOOL, "two booleans", "");
+
+    case N_EQ:
+    case N_NE:
+    case N_LT:
+    case N_LE:
+    case N_GT:
+    case N_GE:
+        return check_compare(c, n);
+
+    case N_ADD:
+    case N_SUB:
+    case N_MUL:
+    case N_DIV:
+        return check_pair(c, n, EXPR_NUMBER, "two numbers",
+                          " (hours_between or days_between gives the time between)");
+
+    case N_CALL:
+        return check_call(c, n);
+    }
+    return ty(T_UNKNOWN);
+}
+
+int expr_check(const expr_t *self, const expr_check_t *env, expr_kind_t *type)
+{
+    assert(self);
+    assert(env);
+    checker_t c = {.expr = self, .env = env};
+    type_t t = check_node(&c, self->root);
+    if (type)
+        *type = t.kind == T_UNKNOWN ? EXPR_NULL : (expr_kind_t)t.kind;
+    if (env->want != EXPR_NULL && t.kind != T_UNKNOWN && t.kind != EXPR_NULL &&
+        t.kind != (int)env->want && !(env->want == EXPR_TIME && time_like(t))) {
+        char d[80];
+        problem(&c, self->root->start + 1, "%s gives %s, expected %s",
+                env->what ? env->what : "the expression", describe(&c, self->root, t, d, sizeof d),
+                type_name(env->want));
+    }
+    return c.problems;
 }

@@ -20,5 +20,6 @@ int cmd_feedback(int argc, char **argv);
 int cmd_report(int argc, char **argv);
 int cmd_refdata(int argc, char **argv);
 int cmd_keys(int argc, char **argv);
+int cmd_audit(int argc, char **argv);
 
 #endif

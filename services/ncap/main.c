@@ -27,6 +27,7 @@ static const command_t commands[] = {
     {"report", cmd_report, "data-quality reports: completeness per field, trust and month"},
     {"refdata", cmd_refdata, "load the register of deaths, the opt-outs and deprivation (IMD)"},
     {"keys", cmd_keys, "make a CurveZMQ key pair for ingest or for a trust"},
+    {"audit", cmd_audit, "check audit definitions as the pipeline loads them (audit check)"},
     {NULL, NULL, NULL}};
 
 static void usage(FILE *f)

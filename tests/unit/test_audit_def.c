@@ -76,6 +76,22 @@ static void refused(const char *extra, int line, const char *what)
         fail_msg("expected \"%s...%s\", got \"%s\"", where, what, err);
 }
 
+/* base_def followed by extra must be refused with exactly "FILE:line:column: what" (the only
+ * problem in the file). */
+static void refused_at(const char *extra, int line, int column, const char *what)
+{
+    char text[16384], err[1024] = "";
+    snprintf(text, sizeof text, "%s%s", base_def, extra);
+    audit_def_t *def = load_text(text, err, sizeof err);
+    if (def) {
+        audit_def_destroy(&def);
+        fail_msg("accepted a broken definition (expected %d:%d: %s)", line, column, what);
+    }
+    char want[1024];
+    snprintf(want, sizeof want, "%s:%d:%d: %s", tmp_path, line, column, what);
+    assert_string_equal(err, want);
+}
+
 /* base_def with the line starting with `old` replaced by `repl` must be refused likewise. */
 static void refused_edit(const char *old, const char *repl, int line, const char *what)
 {
@@ -247,11 +263,13 @@ static void test_minimal_definition_loads(void **state)
 static void test_syntax_errors_are_refused_with_their_line(void **state)
 {
     (void)state;
-    refused("derived:\n"            /* 19 */
-            "  - name: x\n"         /* 20 */
-            "     type: integer\n", /* 21 */
-            21, "syntax error: mapping values are not allowed");
-    refused("derived: [oops\n", 20, "syntax error");
+    refused_at("derived:\n"            /* 19 */
+               "  - name: x\n"         /* 20 */
+               "     type: integer\n", /* 21 */
+               21, 10, "syntax error: mapping values are not allowed in this context");
+    refused_at("derived: [oops\n", 20, 1,
+               "syntax error: did not find expected ',' or ']' while parsing a flow sequence "
+               "started on line 19");
 }
 
 static void test_unknown_keys_are_refused(void **state)
@@ -345,47 +363,54 @@ static void test_bad_ranges_and_patterns_are_refused(void **state)
 static void test_bad_expressions_are_refused(void **state)
 {
     (void)state;
-    refused("derived:\n"
-            "  - name: age\n"
-            "    type: integer\n"
-            "    expr: age_years(dob, arrived))\n", /* 22 */
-            22,
-            "derived field \"age\": expr \"age_years(dob, arrived))\" does not parse: "
-            "unexpected ')' at column 24");
-    refused("derived:\n"
-            "  - name: wait\n"
-            "    type: decimal\n"
-            "    expr: hours_between(arrived, operated)\n", /* 22 */
-            22,
-            "derived field \"wait\": expr refers to \"operated\", which is not a field "
-            "declared before it");
+    refused_at("derived:\n"
+               "  - name: age\n"
+               "    type: integer\n"
+               "    expr: age_years(arrived, arrived))\n", /* 22 */
+               22, 38,
+               "derived field \"age\": expr: found ')', expected an operator or the end of the "
+               "expression");
+    refused_at("derived:\n"
+               "  - name: wait\n"
+               "    type: decimal\n"
+               "    expr: hours_between(arrived, operated)\n", /* 22 */
+               22, 34,
+               "derived field \"wait\": expr: found \"operated\", expected a field, linked "
+               "field or derived field declared before this expression");
     /* a derived field may use those declared before it, not after */
-    refused("derived:\n"
-            "  - name: a\n"
-            "    type: integer\n"
-            "    expr: b + 1\n" /* 22 */
-            "  - name: b\n"
-            "    type: integer\n"
-            "    expr: 1\n",
-            22, "refers to \"b\"");
+    refused_at("derived:\n"
+               "  - name: a\n"
+               "    type: integer\n"
+               "    expr: b + 1\n" /* 22 */
+               "  - name: b\n"
+               "    type: integer\n"
+               "    expr: 1\n",
+               22, 11,
+               "derived field \"a\": expr: found \"b\", a derived field computed after this "
+               "expression, expected a field or a derived field declared before it");
     refused("derived:\n"
             "  - name: id\n" /* 20 */
             "    type: integer\n"
             "    expr: 1\n",
             20, "duplicate field name (declared as a field on line 10)");
-    refused("metrics:\n"
-            "  - id: m\n"
-            "    label: M\n"
-            "    higher_is_better: true\n"
-            "    denominator: present(arrived)\n"
-            "    numerator: hours_between(arrived, surgery) <= 36\n", /* 24 */
-            24, "metric \"m\": numerator refers to \"surgery\"");
-    refused("metrics:\n"
-            "  - id: m\n"
-            "    label: M\n"
-            "    higher_is_better: true\n"
-            "    denominator: present(arrived\n", /* 23 */
-            23, "denominator \"present(arrived\" does not parse: expected ')' at column 16");
+    refused_at("metrics:\n"
+               "  - id: m\n"
+               "    label: M\n"
+               "    higher_is_better: true\n"
+               "    denominator: present(arrived)\n"
+               "    numerator: hours_between(arrived, surgery) <= 36\n", /* 24 */
+               24, 39,
+               "metric \"m\": numerator: found \"surgery\", expected a field, linked field or "
+               "derived field declared before this expression");
+    refused_at("metrics:\n"
+               "  - id: m\n"
+               "    label: M\n"
+               "    higher_is_better: true\n"
+               "    denominator: present(arrived\n" /* 23 */
+               "    numerator: true\n",
+               23, 33,
+               "metric \"m\": denominator: found the end of the expression, expected ',' or "
+               "')'");
     refused("metrics:\n"
             "  - id: m\n"
             "    label: M\n"
@@ -844,6 +869,13 @@ static void refused_rule(const char *rule, int line, const char *what)
     refused(extra, line, what);
 }
 
+static void refused_rule_at(const char *rule, int line, int column, const char *what)
+{
+    char extra[2048];
+    snprintf(extra, sizeof extra, "%srules:\n%s", rule_field_id, rule); /* rules: is line 21 */
+    refused_at(extra, line, column, what);
+}
+
 static void test_bad_rules_are_refused(void **state)
 {
     (void)state;
@@ -860,19 +892,22 @@ static void test_bad_rules_are_refused(void **state)
                  "    check: seen >= arrived\n"
                  "    hint: h\n", /* 27 */
                  27, "rule \"r\": unknown key \"hint\"");
-    refused_rule("  - id: r\n"
-                 "    severity: error\n"
-                 "    field: seen\n"
-                 "    message: m\n"
-                 "    check: seen >=\n", /* 26 */
-                 26, "rule \"r\": check \"seen >=\" does not parse: unexpected end of expression");
-    refused_rule("  - id: r\n"
-                 "    severity: error\n"
-                 "    field: seen\n"
-                 "    message: m\n"
-                 "    check: seen >= operated\n", /* 26 */
-                 26,
-                 "check names \"operated\", which is not a field, linked field or derived field");
+    refused_rule_at("  - id: r\n"
+                    "    severity: error\n"
+                    "    field: seen\n"
+                    "    message: m\n"
+                    "    check: seen >=\n", /* 26 */
+                    26, 19,
+                    "rule \"r\": check: found the end of the expression, expected a value (a "
+                    "number, 'text', a field, a call or a bracket)");
+    refused_rule_at("  - id: r\n"
+                    "    severity: error\n"
+                    "    field: seen\n"
+                    "    message: m\n"
+                    "    check: seen >= operated\n", /* 26 */
+                    26, 20,
+                    "rule \"r\": check: found \"operated\", expected a field, linked field or "
+                    "derived field");
     refused_rule("  - id: r\n" /* 22 */
                  "    severity: error\n"
                  "    field: seen\n"
@@ -1081,6 +1116,299 @@ static void test_metrics_on_a_sample_record(void **state)
     audit_def_destroy(&def);
 }
 
+/* ---------------------------------------------------------------- types, at load */
+
+/* Fields the type tests use, after base_def's. */
+static const char *typed_fields = "  - name: asa\n"               /* 19 */
+                                  "    type: integer\n"           /* 20 */
+                                  "  - name: seen\n"              /* 21 */
+                                  "    type: datetime\n"          /* 22 */
+                                  "  - name: dob\n"               /* 23 */
+                                  "    type: date\n"              /* 24 */
+                                  "    identifier: true\n"        /* 25 */
+                                  "metrics:\n"                    /* 26 */
+                                  "  - id: m\n"                   /* 27 */
+                                  "    label: M\n"                /* 28 */
+                                  "    higher_is_better: true\n"; /* 29 */
+
+/* A metric m with the given denominator and numerator lines (30 and 31 on). */
+static void refused_metric(const char *lines, int line, int column, const char *what)
+{
+    char extra[8192];
+    snprintf(extra, sizeof extra, "%s%s", typed_fields, lines);
+    refused_at(extra, line, column, what);
+}
+
+static void test_type_errors_are_refused_with_line_and_column(void **state)
+{
+    (void)state;
+    refused_metric("    denominator: present(seen)\n"
+                   "    numerator: hours_between(arrived, seen) + 'x' <= 36\n", /* 31 */
+                   31, 45,
+                   "metric \"m\": numerator: \"+\" has a number on the left and a string ('x') on "
+                   "the right, expected two numbers");
+    refused_metric("    denominator: arrived > 'last tuesday'\n" /* 30 */
+                   "    numerator: true\n",
+                   30, 26,
+                   "metric \"m\": denominator: \">\" has a date/time (arrived) on the left and a "
+                   "string ('last tuesday') on the right, expected two dates/times (text compared "
+                   "with a date/time must be written as one, such as '2026-03-01')");
+    refused_metric(
+        "    denominator: asa and present(seen)\n" /* 30 */
+        "    numerator: true\n",
+        30, 22,
+        "metric \"m\": denominator: \"and\" has a number (asa) on the left and a boolean "
+        "on the right, expected two booleans");
+    refused_metric("    denominator: true\n"
+                   "    numerator: median(asa) > 3\n", /* 31 */
+                   31, 16,
+                   "metric \"m\": numerator: found the unknown function \"median\", expected one "
+                   "of: present, empty, hours_between, days_between, in, age_years, band, "
+                   "coalesce, year, month");
+    refused_metric("    denominator: true\n"
+                   "    numerator: present(asa, seen)\n", /* 31 */
+                   31, 16, "metric \"m\": numerator: present() has 2 arguments, expected 1");
+    refused_metric("    denominator: true\n"
+                   "    numerator: days_between(arrived) < 3\n", /* 31 */
+                   31, 16, "metric \"m\": numerator: days_between() has 1 argument, expected 2");
+    /* a metric counts records where its expressions are true */
+    refused_metric("    denominator: true\n"
+                   "    numerator: hours_between(arrived, seen)\n", /* 31 */
+                   31, 16, "metric \"m\": numerator gives a number, expected a boolean");
+    refused_metric("    denominator: asa\n" /* 30 */
+                   "    numerator: true\n",
+                   30, 18, "metric \"m\": denominator gives a number (asa), expected a boolean");
+}
+
+/* Columns are those of the file, whatever the scalar's style. */
+static void test_columns_in_quoted_and_block_scalars(void **state)
+{
+    (void)state;
+    refused_metric("    denominator: true\n"
+                   "    numerator: >-\n"                              /* 31 */
+                   "      present(seen)\n"                            /* 32 */
+                   "      and hours_between(arrived, seen) <= 'x'\n", /* 33 */
+                   33, 40,
+                   "metric \"m\": numerator: \"<=\" has a number on the left and a string ('x') on "
+                   "the right, expected two numbers, two strings or two dates/times");
+    refused_metric(
+        "    denominator: |\n"      /* 30 */
+        "      present(seen) and\n" /* 31 */
+        "        nowhere > 1\n"     /* 32 */
+        "    numerator: true\n",
+        32, 9,
+        "metric \"m\": denominator: found \"nowhere\", expected a field, linked field or "
+        "derived field declared before this expression");
+    refused_metric("    denominator: \"asa + 'x' > 1\"\n" /* 30 */
+                   "    numerator: true\n",
+                   30, 23,
+                   "metric \"m\": denominator: \"+\" has a number (asa) on the left and a string "
+                   "('x') on the right, expected two numbers");
+    /* '' is one quote in a single-quoted scalar */
+    refused_metric(
+        "    denominator: 'asa == ''x'' + 1'\n" /* 30 */
+        "    numerator: true\n",
+        30, 32,
+        "metric \"m\": denominator: \"+\" has a string ('x') on the left and a number (1) "
+        "on the right, expected two numbers");
+    /* \" in a double-quoted scalar is followed; other escapes give the opening quote */
+    refused_metric("    denominator: \"asa == \\\"x\\\"\"\n" /* 30 */
+                   "    numerator: true\n",
+                   30, 26,
+                   "metric \"m\": denominator: found '\"', expected text in single quotes such as "
+                   "'NOP'");
+    refused_metric("    denominator: \"\\x41sa > 1\"\n" /* 30 */
+                   "    numerator: true\n",
+                   30, 18,
+                   "metric \"m\": denominator: found the capital letter 'A', expected lower-case "
+                   "names");
+    /* a problem at the end of a plain scalar: just after its last character */
+    refused_metric(
+        "    denominator: asa >\n" /* 30 */
+        "    numerator: true\n",
+        30, 23,
+        "metric \"m\": denominator: found the end of the expression, expected a value (a "
+        "number, 'text', a field, a call or a bracket)");
+}
+
+/* A rule r on field seen with the given check, or when and require, lines (37 on). */
+static void refused_typed_rule(const char *lines, int line, int column, const char *what)
+{
+    char extra[2048];
+    snprintf(extra, sizeof extra,
+             "    denominator: true\n"
+             "    numerator: true\n"
+             "rules:\n"
+             "  - id: r\n"
+             "    severity: warning\n"
+             "    field: seen\n"
+             "    message: m\n" /* 36 */
+             "%s",
+             lines);
+    refused_metric(extra, line, column, what);
+}
+
+static void test_rules_and_derived_fields_are_typed(void **state)
+{
+    (void)state;
+    refused_typed_rule("    check: hours_between(arrived, seen)\n", /* 37 */
+                       37, 12, "rule \"r\": check gives a number, expected a boolean");
+    refused_typed_rule("    when: present(seen)\n"
+                       "    require: seen - arrived < 3\n", /* 38 */
+                       38, 19,
+                       "rule \"r\": require: \"-\" has a date/time (seen) on the left and a "
+                       "date/time (arrived) on the right, expected two numbers (hours_between or "
+                       "days_between gives the time between)");
+    refused_typed_rule("    check: age_years(dob, arrived) < 110\n", /* 37 */
+                       37, 22,
+                       "rule \"r\": check: found \"dob\", an identifier, expected a field that is "
+                       "not one: identifiers are removed before validation (use a derived field "
+                       "such as age_at_arrival)");
+    /* a derived field's value is stored and read back as its declared type */
+    refused_at("derived:\n"
+               "  - name: wait\n"
+               "    type: string\n"
+               "    expr: hours_between(arrived, arrived)\n", /* 22 */
+               22, 11, "derived field \"wait\": expr gives a number, expected a string");
+    refused_at("derived:\n"
+               "  - name: band\n"
+               "    type: integer\n"
+               "    expr: band(hours_between(arrived, arrived), 24, 36)\n", /* 22 */
+               22, 11, "derived field \"band\": expr gives a string, expected a number");
+}
+
+static void test_limits_are_refused_at_load(void **state)
+{
+    (void)state;
+    /* AUDIT_MAX_METRICS metrics load; one more does not */
+    static char extra[65536];
+    int n = snprintf(extra, sizeof extra, "metrics:\n"); /* 19 */
+    for (int i = 1; i <= AUDIT_MAX_METRICS + 1; i++)     /* metric i on line 20 + 5 (i - 1) */
+        n += snprintf(extra + n, sizeof extra - (size_t)n,
+                      "  - id: m%d\n"
+                      "    label: M\n"
+                      "    higher_is_better: true\n"
+                      "    denominator: true\n"
+                      "    numerator: present(arrived)\n",
+                      i);
+    char want[200];
+    snprintf(want, sizeof want,
+             "metric \"m%d\": found metric %d, expected at most %d metrics in "
+             "an audit",
+             AUDIT_MAX_METRICS + 1, AUDIT_MAX_METRICS + 1, AUDIT_MAX_METRICS);
+    refused_at(extra, 20 + 5 * AUDIT_MAX_METRICS, 5, want);
+
+    char text[65536 + 1024], err[512];
+    snprintf(text, sizeof text, "%s%.*s", base_def, (int)(strstr(extra, "  - id: m65\n") - extra),
+             extra);
+    audit_def_t *def = load_text(text, err, sizeof err);
+    if (!def)
+        fail_msg("%d metrics refused: %s", AUDIT_MAX_METRICS, err);
+    assert_int_equal(def->n_metrics, AUDIT_MAX_METRICS);
+    audit_def_destroy(&def);
+
+    /* an expression nested past EXPR_MAX_DEPTH, refused where it passes it */
+    n = snprintf(extra, sizeof extra, "%s    denominator: ", typed_fields);
+    for (int i = 0; i <= EXPR_MAX_DEPTH; i++)
+        extra[n++] = '(';
+    n += snprintf(extra + n, sizeof extra - (size_t)n, "asa > 1");
+    for (int i = 0; i <= EXPR_MAX_DEPTH; i++)
+        extra[n++] = ')';
+    snprintf(extra + n, sizeof extra - (size_t)n, "\n    numerator: true\n");
+    snprintf(want, sizeof want,
+             "metric \"m\": denominator: found operators, calls and brackets nested more than %d "
+             "deep, expected at most %d (a derived field can hold a part)",
+             EXPR_MAX_DEPTH, EXPR_MAX_DEPTH);
+    refused_at(extra, 30, 18 + EXPR_MAX_DEPTH, want);
+}
+
+/* Every problem of a file is listed, in the order of the file; audit_def_load gives the first. */
+static void test_every_problem_is_listed(void **state)
+{
+    (void)state;
+    char text[4096];
+    snprintf(text, sizeof text,
+             "%s"
+             "  - name: asa\n"              /* 19 */
+             "    type: int\n"              /* 20 */
+             "derived:\n"                   /* 21 */
+             "  - name: late\n"             /* 22 */
+             "    type: integer\n"          /* 23 */
+             "    expr: asa + 1\n"          /* 24: asa's type was refused: not blamed again */
+             "metrics:\n"                   /* 25 */
+             "  - id: m\n"                  /* 26 */
+             "    label: M\n"               /* 27 */
+             "    unit: ward\n"             /* 28 */
+             "    higher_is_better: true\n" /* 29 */
+             "    denominator: arrived + 1 > 2 or not 'x'\n" /* 30 */
+             "    numerator: true\n"
+             "rules:\n"
+             "  - id: r\n"
+             "    severity: fatal\n" /* 34 */
+             "    field: arrived\n"
+             "    message: m\n"
+             "    check: seen > arrived\n", /* 37 */
+             base_def);
+    const char *path = write_def(text);
+    audit_problems_t problems;
+    audit_def_t *def = audit_def_load_problems(path, &problems);
+    assert_null(def);
+    assert_false(problems.unreadable);
+    assert_int_equal(problems.n_more, 0);
+    const char *want[] = {
+        "20: field \"asa\": unknown type \"int\" (expected one of: string, integer, decimal, date, "
+        "datetime, code, boolean, nhs_number, postcode, ods_code, lsoa)",
+        "28: metric \"m\": unknown unit \"ward\" (expected trust or site)",
+        "30:26: metric \"m\": denominator: \"+\" has a date/time (arrived) on the left and a "
+        "number "
+        "(1) on the right, expected two numbers",
+        "30:37: metric \"m\": denominator: \"not\" has a string ('x'), expected a boolean",
+        "34: rule \"r\": unknown severity \"fatal\" (expected error or warning)",
+        "37:12: rule \"r\": check: found \"seen\", expected a field, linked field or derived field",
+    };
+    assert_int_equal(problems.n, sizeof want / sizeof want[0]);
+    for (size_t i = 0; i < problems.n; i++) {
+        char line[600];
+        snprintf(line, sizeof line, "%s:%s", path, want[i]);
+        assert_string_equal(problems.lines[i], line);
+    }
+    audit_problems_free(&problems);
+    assert_int_equal(problems.n, 0);
+
+    char err[1024], first[1024];
+    assert_null(audit_def_load(path, err, sizeof err));
+    snprintf(first, sizeof first, "%s:%s (and 5 more problems: \"ncap audit check\" lists them)",
+             path, want[0]);
+    assert_string_equal(err, first);
+    unlink(path);
+
+    def = audit_def_load_problems("/nonexistent/x.yaml", &problems);
+    assert_null(def);
+    assert_true(problems.unreadable);
+    assert_int_equal(problems.n, 1);
+    assert_string_equal(problems.lines[0], "could not open audit definition "
+                                           "\"/nonexistent/x.yaml\": No such file or directory");
+    audit_problems_free(&problems);
+}
+
+/* The shipped definitions pass every check, with nothing to report. */
+static void test_shipped_definitions_are_clean(void **state)
+{
+    (void)state;
+    static const char *files[] = {NCAP_SOURCE_DIR "/deploy/audits/nhfd.yaml",
+                                  NCAP_SOURCE_DIR "/deploy/audits/nela.yaml"};
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+        audit_problems_t problems;
+        audit_def_t *def = audit_def_load_problems(files[i], &problems);
+        if (!def)
+            fail_msg("%s: %s", files[i], problems.n ? problems.lines[0] : "?");
+        assert_int_equal(problems.n, 0);
+        assert_true(def->n_metrics > 0 && def->n_metrics <= AUDIT_MAX_METRICS);
+        audit_problems_free(&problems);
+        audit_def_destroy(&def);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1111,6 +1439,12 @@ int main(void)
         cmocka_unit_test(test_linked_fields),
         cmocka_unit_test(test_history_rules_load),
         cmocka_unit_test(test_simple_patterns_agree_with_regex),
+        cmocka_unit_test(test_type_errors_are_refused_with_line_and_column),
+        cmocka_unit_test(test_columns_in_quoted_and_block_scalars),
+        cmocka_unit_test(test_rules_and_derived_fields_are_typed),
+        cmocka_unit_test(test_limits_are_refused_at_load),
+        cmocka_unit_test(test_every_problem_is_listed),
+        cmocka_unit_test(test_shipped_definitions_are_clean),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

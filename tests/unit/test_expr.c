@@ -272,33 +272,116 @@ static void test_type_errors_are_reported(void **state)
 static void test_parse_errors_name_the_column(void **state)
 {
     (void)state;
-    assert_string_equal(parse_error("present(surgery_datetime))"), "unexpected ')' at column 26");
-    assert_string_equal(parse_error("1 +"), "unexpected end of expression at column 4");
-    assert_string_equal(parse_error(""), "unexpected end of expression at column 1");
+    assert_string_equal(parse_error("present(surgery_datetime))"),
+                        "column 26: found ')', expected an operator or the end of the expression");
+    assert_string_equal(parse_error("1 +"),
+                        "column 4: found the end of the expression, expected a value (a number, "
+                        "'text', a field, a call or a bracket)");
+    assert_string_equal(parse_error(""), "column 1: found the end of the expression, expected a "
+                                         "value (a number, 'text', a field, a call or a bracket)");
     assert_string_equal(parse_error("(1 + 2"),
-                        "expected ')' at column 7, found the end of the expression");
-    assert_string_equal(parse_error("1 < 2 < 3"), "unexpected '<' at column 7");
-    assert_string_equal(parse_error("asa_grade = 1"), "unexpected character '=' at column 11");
-    assert_string_equal(parse_error("sex == \"1\""), "unexpected character '\"' at column 8");
-    assert_string_equal(parse_error("sex == 'abc"), "unterminated string starting at column 8");
+                        "column 7: found the end of the expression, expected ')'");
+    assert_string_equal(parse_error("1 < 2 < 3"),
+                        "column 7: found '<', expected the end of the expression (comparisons do "
+                        "not chain: join them with and)");
+    assert_string_equal(parse_error("asa_grade = 1"), "column 11: found '=', expected '==' to "
+                                                      "compare");
+    assert_string_equal(parse_error("sex == \"1\""),
+                        "column 8: found '\"', expected text in single quotes such as 'NOP'");
+    assert_string_equal(parse_error("sex == 'abc"),
+                        "column 8: found text without its closing quote, expected ' at its end");
     assert_string_equal(parse_error("median(asa_grade)"),
-                        "unknown function \"median\" at column 1");
+                        "column 1: found the unknown function \"median\", expected one of: "
+                        "present, empty, hours_between, days_between, in, age_years, band, "
+                        "coalesce, year, month");
     assert_string_equal(parse_error("present(a, b)"),
-                        "present() takes 1 argument, not 2, at column 1");
+                        "column 1: present() has 2 arguments, expected 1");
     assert_string_equal(parse_error("in(sex)"),
-                        "in() takes at least 2 arguments, not 1, at column 1");
+                        "column 1: in() has 1 argument, expected at least 2");
+    assert_string_equal(parse_error("hours_between()"),
+                        "column 1: hours_between() has 0 arguments, expected 2");
     assert_string_equal(parse_error("band(age, 70, 60)"),
-                        "band() cut points must be in ascending order, at column 15");
+                        "column 15: argument 3 of band() is 60, expected a number greater than "
+                        "70 (cut points ascend)");
     assert_string_equal(
         parse_error("band(age, x)"),
-        "band() cut points must be numbers written in the expression, at column 11");
+        "column 11: argument 2 of band() is x, expected a whole number written in the expression");
     assert_string_equal(parse_error("band(age, 60.5)"),
-                        "band() cut points must be whole numbers, at column 11");
-    assert_string_equal(parse_error("Asa_grade > 1"), "unexpected character 'A' at column 1");
-    assert_string_equal(parse_error("1 and or 2"), "unexpected 'or' at column 7");
-    assert_string_equal(parse_error("1.5.2"), "malformed number at column 1");
-    assert_string_equal(parse_error("f(1,)"), "unknown function \"f\" at column 1");
-    assert_string_equal(parse_error("in(sex, 1,)"), "unexpected ')' at column 11");
+                        "column 11: argument 2 of band() is 60.5, expected a whole number");
+    assert_string_equal(parse_error("Asa_grade > 1"),
+                        "column 1: found the capital letter 'A', expected lower-case names");
+    assert_string_equal(parse_error("1 and or 2"),
+                        "column 7: found 'or', expected a value (a number, 'text', a field, a "
+                        "call or a bracket)");
+    assert_string_equal(parse_error("1.5.2 > 1"), "column 1: found the malformed number '1.5.2', "
+                                                  "expected digits with at most one decimal point");
+    assert_string_equal(parse_error("f(1,)"),
+                        "column 1: found the unknown function \"f\", expected one of: present, "
+                        "empty, hours_between, days_between, in, age_years, band, coalesce, "
+                        "year, month");
+    assert_string_equal(parse_error("in(sex, 1,)"),
+                        "column 11: found ')', expected a value (a number, 'text', a field, a "
+                        "call or a bracket)");
+    assert_string_equal(parse_error("in(sex, 1 2)"), "column 11: found '2', expected ',' or ')'");
+    assert_string_equal(parse_error("a # b"), "column 3: found the character '#', expected a "
+                                              "value, an operator or a bracket");
+}
+
+/* Expressions past EXPR_MAX_LENGTH or EXPR_MAX_DEPTH are refused, where they pass it. */
+static void test_limits(void **state)
+{
+    (void)state;
+    char src[EXPR_MAX_LENGTH + 8];
+    char want[200];
+
+    /* brackets: 64 levels parse, 65 do not */
+    int n = 0;
+    for (int i = 0; i < EXPR_MAX_DEPTH - 1; i++)
+        src[n++] = '(';
+    src[n++] = '1';
+    for (int i = 0; i < EXPR_MAX_DEPTH - 1; i++)
+        src[n++] = ')';
+    src[n] = '\0';
+    assert_string_equal(run(src), "1");
+    memmove(src + 1, src, (size_t)n + 1);
+    src[0] = '(';
+    strcat(src, ")");
+    snprintf(want, sizeof want,
+             "column %d: found operators, calls and brackets nested more than %d deep, expected "
+             "at most %d (a derived field can hold a part)",
+             EXPR_MAX_DEPTH + 1, EXPR_MAX_DEPTH, EXPR_MAX_DEPTH);
+    assert_string_equal(parse_error(src), want);
+
+    /* a chain of operators is as deep as it is long: 1 + 1 + ... */
+    n = 0;
+    src[n++] = '1';
+    for (int i = 0; i < EXPR_MAX_DEPTH; i++)
+        n += snprintf(src + n, sizeof src - (size_t)n, "+1");
+    snprintf(want, sizeof want,
+             "column %d: found operators, calls and brackets nested more than %d deep, expected "
+             "at most %d (a derived field can hold a part)",
+             n - 1, EXPR_MAX_DEPTH, EXPR_MAX_DEPTH);
+    assert_string_equal(parse_error(src), want);
+    src[n - 2] = '\0';
+    assert_string_equal(run(src), "64");
+
+    /* not not not ... */
+    n = 0;
+    for (int i = 0; i < 100; i++)
+        n += snprintf(src + n, sizeof src - (size_t)n, "not ");
+    strcat(src, "true");
+    assert_non_null(strstr(parse_error(src), "nested more than 64 deep"));
+
+    memset(src, ' ', EXPR_MAX_LENGTH);
+    src[0] = '1';
+    src[EXPR_MAX_LENGTH] = '\0';
+    assert_string_equal(run(src), "1");
+    strcat(src, " ");
+    snprintf(want, sizeof want,
+             "column 1: found an expression of %d characters, expected at most %d (a derived "
+             "field can hold a part)",
+             EXPR_MAX_LENGTH + 1, EXPR_MAX_LENGTH);
+    assert_string_equal(parse_error(src), want);
 }
 
 static int collect(void *ctx, const char *name)
@@ -366,6 +449,7 @@ int main(void)
         cmocka_unit_test_setup(test_band, setup),
         cmocka_unit_test_setup(test_type_errors_are_reported, setup),
         cmocka_unit_test_setup(test_parse_errors_name_the_column, setup),
+        cmocka_unit_test_setup(test_limits, setup),
         cmocka_unit_test_setup(test_each_field, setup),
         cmocka_unit_test_setup(test_value_format, setup),
     };
