@@ -17,6 +17,7 @@
 #include "ncap/v1/feedback.pb-c.h"
 #include "ncap/v1/records.pb-c.h"
 #include "ncap/v1/submission.pb-c.h"
+#include "nudge.h"
 #include "ods_code.h"
 #include "pusher.h"
 #include "registry.h"
@@ -127,39 +128,14 @@ static void drop_pending(pending_t *p)
     memset(p, 0, sizeof *p);
 }
 
-/* Passes the stored versions on to linkage (after commit). */
-static void pass_on(ingest_t *in, const char *audit, const char *trust, const submission_t *sub,
-                    const ingest_result_t *res)
+/* Nudges linkage with the keys of the stored versions (after commit). */
+static void pass_on(ingest_t *in, const ingest_result_t *res)
 {
-    long long now = daemon_wall_us();
-    for (size_t i = 0; i < res->n_stored; i++) {
-        const submission_row_t *row = &sub->rows[res->stored[i].row_index];
-        char id[33];
-        message_new_id(id);
-        Ncap__V1__Envelope env = NCAP__V1__ENVELOPE__INIT;
-        env.message_id = id;
-        env.record_id = res->stored[i].record_id;
-        env.version = res->stored[i].version;
-        env.audit = (char *)audit;
-        env.trust = (char *)trust;
-        env.site = row->site;
-        env.submission_id = res->submission_id;
-        env.row_number = row->row;
-        env.local_record_id = row->local_id;
-        env.ingested_at_us = now;
-        Ncap__V1__RawRecord msg = NCAP__V1__RAW_RECORD__INIT;
-        msg.envelope = &env;
-        if (message_fields_from_record(row->rec, &msg.fields, &msg.n_fields) != 0)
-            continue;
-        size_t len = ncap__v1__raw_record__get_packed_size(&msg);
-        uint8_t *buf = malloc(len ? len : 1);
-        if (buf) {
-            ncap__v1__raw_record__pack(&msg, buf);
-            pusher_send(in->pusher, buf, len);
-            free(buf);
-        }
-        message_fields_free(msg.fields, msg.n_fields);
-    }
+    stage_keys_t keys = {0};
+    for (size_t i = 0; i < res->n_stored; i++)
+        stage_keys_push(&keys, (stage_key_t){res->stored[i].record_id, res->stored[i].version, 0});
+    nudge_send(in->pusher, keys.keys, keys.n);
+    stage_keys_free(&keys);
 }
 
 static void finish(ingest_t *in, zmq_msg_t *identity, pending_t *p)
@@ -250,7 +226,7 @@ static void finish(ingest_t *in, zmq_msg_t *identity, pending_t *p)
     ncap_log(LOG_INFO, "submission stored", "submission", sid, "trust", p->trust, "audit", p->audit,
              "accepted", acc, "rejected", rej, "store_ms", ms, NULL);
     in->records += res.accepted;
-    pass_on(in, p->audit, p->trust, sub, &res);
+    pass_on(in, &res);
     ingest_result_free(&res);
     submission_destroy(&sub);
 }

@@ -238,8 +238,8 @@ static int dequeue_patients(PGconn *db, int limit, strbuf_t *ids, size_t *n, cha
     return rc;
 }
 
-/* Columns 0-7 as stage_envelope_from_row reads them, then pseudonym, payload, revision and the
- * patient's date of death now ("" when none). */
+/* Columns: record_id, version, audit, trust, site, local_id, submission_id, row_number, then
+ * pseudonym, payload, revision and the patient's date of death now ("" when none). */
 enum { R_PSEUD = 8, R_PAYLOAD, R_REVISION, R_DOD };
 
 static PGresult *latest_records(PGconn *db, const char *patient_ids, char *err, size_t errlen)
@@ -324,38 +324,19 @@ static PGresult *store_revisions(PGconn *db, const PGresult *r, ncap_record_t *c
     return u;
 }
 
-/* Appends the PseudoRecord of each revision stored (u) to out. */
-static int pass_on(const PGresult *r, ncap_record_t *const *recs, const PGresult *u,
-                   stage_batch_t *out)
+/* Appends the key of each revision stored (u) to out, for validation to take. */
+static int pass_on(const PGresult *u, stage_keys_t *out)
 {
-    long long now = daemon_wall_us();
     for (int k = 0; k < PQntuples(u); k++) {
-        int row = 0;
-        while (row < PQntuples(r) &&
-               (!recs[row] || strcmp(PQgetvalue(r, row, 0), PQgetvalue(u, k, 0)) != 0 ||
-                strcmp(PQgetvalue(r, row, 1), PQgetvalue(u, k, 1)) != 0))
-            row++;
-        if (row == PQntuples(r))
-            continue;
-        Ncap__V1__Envelope env;
-        char id[33];
-        stage_envelope_from_row(r, row, &env, id);
-        env.link_revision = atoi(PQgetvalue(u, k, 2));
-        env.linked_at_us = now;
-        Ncap__V1__PseudoRecord pm = NCAP__V1__PSEUDO_RECORD__INIT;
-        pm.envelope = &env;
-        pm.pseudonym = PQgetvalue(r, row, R_PSEUD);
-        if (message_fields_from_record(recs[row], &pm.fields, &pm.n_fields) != 0)
-            return -1;
-        int rc = stage_batch_push_msg(out, &pm.base);
-        message_fields_free(pm.fields, pm.n_fields);
-        if (rc != 0)
+        stage_key_t key = {strtoll(PQgetvalue(u, k, 0), NULL, 10), atoi(PQgetvalue(u, k, 1)),
+                           atoi(PQgetvalue(u, k, 2))};
+        if (stage_keys_push(out, key) != 0)
             return -1;
     }
     return 0;
 }
 
-int death_sweep_revise(PGconn *db, audit_cache_t *audits, int limit, stage_batch_t *out,
+int death_sweep_revise(PGconn *db, audit_cache_t *audits, int limit, stage_keys_t *out,
                        death_sweep_counts_t *c, char *err, size_t errlen)
 {
     strbuf_t ids;
@@ -378,8 +359,7 @@ int death_sweep_revise(PGconn *db, audit_cache_t *audits, int limit, stage_batch
         snprintf(err, errlen, "out of memory");
         goto done;
     }
-    if (changed > 0 &&
-        (!(u = store_revisions(db, r, recs, err, errlen)) || pass_on(r, recs, u, out) != 0)) {
+    if (changed > 0 && (!(u = store_revisions(db, r, recs, err, errlen)) || pass_on(u, out) != 0)) {
         if (u)
             snprintf(err, errlen, "out of memory");
         goto done;

@@ -34,9 +34,9 @@ typedef struct {
 int death_sweep_link(PGconn *db, const link_params_t *p, int limit, death_sweep_counts_t *c,
                      char *err, size_t errlen);
 
-/* Step 2 for up to limit queued patients: appends an ncap.v1.PseudoRecord (envelope.link_revision
- * the new revision) to out for each record revised; adds to c. Returns 0, or -1 with err. */
-int death_sweep_revise(PGconn *db, audit_cache_t *audits, int limit, stage_batch_t *out,
+/* Step 2 for up to limit queued patients: appends the key (with the new link revision) of each
+ * record revised to out; adds to c. Returns 0, or -1 with err. */
+int death_sweep_revise(PGconn *db, audit_cache_t *audits, int limit, stage_keys_t *out,
                        death_sweep_counts_t *c, char *err, size_t errlen);
 
 #endif

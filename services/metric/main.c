@@ -18,11 +18,7 @@ int main(int argc, char **argv)
         return rc == 1 ? 0 : 2;
     ncap_log_init(cfg.service);
     metric_t ms = {audit_cache_new(cfg.audit_dir)};
-    stage_ops_t ops = {.downstream = "publish",
-                       .state = &ms,
-                       .process = metric_process,
-                       .backlog = metric_backlog,
-                       .gather_ms = 5};
+    stage_ops_t ops = metric_stage_ops(&ms);
     rc = stage_run(&ops, &cfg);
     audit_cache_destroy(&ms.audits);
     return rc;

@@ -1,101 +1,133 @@
 /* metric_stage.c - ncap-metricd's work on a batch: contributions of the latest versions */
 #include "metric_stage.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "contribution.h"
-#include "daemon.h"
 #include "db.h"
-#include "log.h"
-#include "message.h"
-#include "ncap/v1/records.pb-c.h"
-#include "stage.h"
-#include "strbuf.h"
+#include "stage_record.h"
+#include "pg_columns.h"
 
+/* A row of validation.record as metric takes it, and the decision on it. */
 typedef struct {
-    Ncap__V1__ValidatedRecord *msg;
+    stage_record_t r; /* audit, trust, site, payload, definition */
+    bool valid;
     char period[8];
-    contribution_t contrib[64];
+    contribution_t *contrib; /* def->n_metrics of them */
     int n_contrib;
-} item_t;
+} input_t;
+
+/* Columns of load_sql and backlog_sql: the key first, as the contract asks. */
+#define SOURCE_COLUMNS                                                                             \
+    "SELECT v.record_id, v.version, v.link_revision, v.audit, v.trust, v.site, v.payload::text,"   \
+    " v.valid FROM validation.record v"
+/* Not yet taken in at this link revision, and not quarantined. */
+#define NOT_TAKEN                                                                                  \
+    " NOT EXISTS (SELECT 1 FROM metric.processed m WHERE m.record_id = v.record_id"                \
+    "   AND m.version = v.version AND m.link_revision >= v.link_revision)"                         \
+    " AND NOT EXISTS (SELECT 1 FROM metric.quarantine q WHERE q.record_id = v.record_id"           \
+    "   AND q.version = v.version AND q.link_revision >= v.link_revision AND q.held)"
+
+static const char load_sql[] =
+    SOURCE_COLUMNS " JOIN unnest($1::bigint[], $2::int[]) AS k(record_id, version)"
+                   " ON k.record_id = v.record_id AND k.version = v.version WHERE" NOT_TAKEN;
+
+/* O(backlog) over validation.record's index on validated_at. */
+static const char backlog_sql[] = SOURCE_COLUMNS
+    " WHERE v.validated_at < now() - make_interval(secs => $2::double precision / 1000)"
+    " AND" NOT_TAKEN " ORDER BY v.validated_at, v.record_id LIMIT $1::int";
+
+static void free_input(void *state, void *p)
+{
+    (void)state;
+    input_t *in = p;
+    if (!in)
+        return;
+    stage_record_clear(&in->r);
+    free(in->contrib);
+    free(in);
+}
+
+static void *read_row(void *state, const PGresult *r, int row, stage_error_t *class_out, char *err,
+                      size_t errlen)
+{
+    metric_t *ms = state;
+    input_t *in = calloc(1, sizeof *in);
+    if (!in) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    if (stage_record_read(&in->r, ms->audits, r, row, class_out, err, errlen) != 0) {
+        free_input(state, in);
+        return NULL;
+    }
+    in->valid = PQgetvalue(r, row, STAGE_RECORD_COLUMNS)[0] == 't';
+    if (!(in->contrib = calloc(in->r.def->n_metrics + 1, sizeof *in->contrib))) {
+        snprintf(err, errlen, "out of memory");
+        free_input(state, in);
+        return NULL;
+    }
+    return in;
+}
+
+/* Each record's period and contributions (pure). An invalid record contributes nothing; a valid
+ * one whose metric fails is quarantined. */
+static void decide(void *state, stage_batch_t *b)
+{
+    (void)state;
+    for (size_t i = 0; i < b->n; i++) {
+        stage_item_t *it = &b->items[i];
+        input_t *in = it->input;
+        if (it->error != STAGE_OK)
+            continue;
+        char err[400];
+        int nc =
+            contribution_compute(in->r.def, in->r.rec, in->period, in->contrib, err, sizeof err);
+        if (nc < 0 && in->valid)
+            stage_item_fail(it, STAGE_ERR_EVALUATION, "%s", err);
+        in->n_contrib = in->valid && in->period[0] && nc > 0 ? nc : 0;
+    }
+}
 
 enum { S_RID, S_VER, S_AUDIT, S_TRUST, S_PERIOD, S_VALID, S_LREV, NS };
 enum { K_RID, K_METRIC, K_AUDIT, K_TRUST, K_SITE, K_PERIOD, K_NUM, K_DEN, NK };
 
-int metric_process(void *state, PGconn *db, const stage_batch_t *in, stage_batch_t *out, char *err,
-                   size_t errlen)
+/* Takes in every version; applies a version (at a link revision) only if it is the newest seen for
+ * its record, replacing the record's contributions; marks those applied to pass on to publish. */
+static int store(void *state, PGconn *db, stage_batch_t *b, char *err, size_t errlen)
 {
-    metric_t *ms = state;
-    item_t *items = calloc(in->n + 1, sizeof *items);
-    ncap_record_t *rec = ncap_record_new();
-    strbuf_t s[NS], k[NK];
-    for (int j = 0; j < NS; j++) {
-        strbuf_init(&s[j]);
-        strbuf_pg_array_open(&s[j]);
-    }
-    for (int j = 0; j < NK; j++) {
-        strbuf_init(&k[j]);
-        strbuf_pg_array_open(&k[j]);
-    }
-    size_t n = 0;
-    int rc = -1;
+    (void)state;
+    pg_columns_t s, k, ids;
+    pg_columns_open(&s, NS);
+    pg_columns_open(&k, NK);
+    pg_columns_open(&ids, 1);
     PGresult *applied = NULL;
-    if (!items || !rec) {
+    int rc = -1;
+    for (size_t i = 0; i < b->n; i++) {
+        const stage_item_t *it = &b->items[i];
+        const input_t *in = it->input;
+        if (it->error != STAGE_OK)
+            continue;
+        char rid[32], ver[16], lrev[16];
+        snprintf(rid, sizeof rid, "%lld", (long long)it->key.record_id);
+        snprintf(ver, sizeof ver, "%d", it->key.version);
+        snprintf(lrev, sizeof lrev, "%d", it->key.link_revision);
+        const char *sv[NS] = {rid,
+                              ver,
+                              in->r.audit,
+                              in->r.trust,
+                              in->period[0] ? in->period : NULL,
+                              in->valid ? "t" : "f",
+                              lrev};
+        pg_columns_row(&s, sv);
+    }
+    if (pg_columns_close(&s) != 0) {
         snprintf(err, errlen, "out of memory");
         goto done;
     }
-    for (size_t i = 0; i < in->n; i++) {
-        Ncap__V1__ValidatedRecord *m =
-            ncap__v1__validated_record__unpack(NULL, in->items[i].len, in->items[i].data);
-        if (!m || !m->envelope) {
-            ncap_log(LOG_ERROR, "dropped a message that is not an ncap.v1.ValidatedRecord", NULL);
-            if (m)
-                ncap__v1__validated_record__free_unpacked(m, NULL);
-            continue;
-        }
-        char aerr[512];
-        const audit_def_t *def = audit_cache_get(ms->audits, m->envelope->audit, aerr, sizeof aerr);
-        item_t *it = &items[n];
-        if (!def || def->n_metrics > 64 ||
-            message_fields_to_record(m->fields, m->n_fields, rec) != 0) {
-            ncap_log(LOG_ERROR, "could not compute contributions", "error",
-                     def ? "bad record" : aerr, NULL);
-            ncap__v1__validated_record__free_unpacked(m, NULL);
-            continue;
-        }
-        int nc = contribution_compute(def, rec, it->period, it->contrib, aerr, sizeof aerr);
-        if (nc < 0) {
-            ncap_log(LOG_ERROR, "a metric of the audit definition failed on a record", "audit",
-                     def->audit, "error", aerr, NULL);
-            nc = 0;
-        }
-        it->n_contrib = m->valid && it->period[0] ? nc : 0;
-        it->msg = m;
-        const Ncap__V1__Envelope *e = m->envelope;
-        char rid[32], ver[16], lrev[16];
-        snprintf(rid, sizeof rid, "%lld", (long long)e->record_id);
-        snprintf(ver, sizeof ver, "%d", e->version);
-        snprintf(lrev, sizeof lrev, "%d", e->link_revision);
-        const char *sv[NS] = {
-            rid, ver, e->audit, e->trust, it->period[0] ? it->period : NULL, m->valid ? "t" : "f",
-            lrev};
-        for (int j = 0; j < NS; j++)
-            strbuf_pg_array_elem(&s[j], sv[j]);
-        n++;
-    }
-    for (int j = 0; j < NS; j++)
-        strbuf_pg_array_close(&s[j]);
-    if (n == 0) {
-        rc = 0;
-        goto done;
-    }
-    /* Take in every version; apply a version (at a link revision) only if it is the newest seen
-     * for its record: a higher version, or the same version at a higher link revision. */
-    const char *ps[NS];
-    for (int j = 0; j < NS; j++)
-        ps[j] = s[j].s;
     applied = db_query(
         db,
         "WITH src AS (SELECT * FROM unnest($1::bigint[], $2::int[], $3::text[], $4::text[],"
@@ -115,127 +147,73 @@ int metric_process(void *state, PGconn *db, const stage_batch_t *in, stage_batch
         "   link_revision = EXCLUDED.link_revision, updated_at = now()"
         "   WHERE (st.version, st.link_revision) < (EXCLUDED.version, EXCLUDED.link_revision)"
         " RETURNING record_id, version, link_revision",
-        NS, ps, err, errlen);
+        NS, s.params, err, errlen);
     if (!applied)
         goto done;
-    strbuf_t ids;
-    strbuf_init(&ids);
-    strbuf_pg_array_open(&ids);
     for (int r = 0; r < PQntuples(applied); r++) {
-        int64_t rid = strtoll(PQgetvalue(applied, r, 0), NULL, 10);
-        int ver = atoi(PQgetvalue(applied, r, 1));
-        int lrev = atoi(PQgetvalue(applied, r, 2));
-        strbuf_pg_array_elem(&ids, PQgetvalue(applied, r, 0));
-        for (size_t i = 0; i < n; i++) {
-            const Ncap__V1__Envelope *e = items[i].msg->envelope;
-            if (e->record_id != rid || e->version != ver || e->link_revision != lrev)
+        stage_key_t key = {strtoll(PQgetvalue(applied, r, 0), NULL, 10),
+                           atoi(PQgetvalue(applied, r, 1)), atoi(PQgetvalue(applied, r, 2))};
+        const char *idv[1] = {PQgetvalue(applied, r, 0)};
+        pg_columns_row(&ids, idv);
+        for (size_t i = 0; i < b->n; i++) {
+            stage_item_t *it = &b->items[i];
+            const input_t *in = it->input;
+            if (it->error != STAGE_OK || it->key.record_id != key.record_id ||
+                it->key.version != key.version || it->key.link_revision != key.link_revision)
                 continue;
-            for (int c = 0; c < items[i].n_contrib; c++) {
+            it->forward = true;
+            it->out_key = key;
+            for (int c = 0; c < in->n_contrib; c++) {
                 char num[4], den[4];
-                snprintf(num, sizeof num, "%d", items[i].contrib[c].numerator);
-                snprintf(den, sizeof den, "%d", items[i].contrib[c].denominator);
+                snprintf(num, sizeof num, "%d", in->contrib[c].numerator);
+                snprintf(den, sizeof den, "%d", in->contrib[c].denominator);
                 const char *kv[NK] = {PQgetvalue(applied, r, 0),
-                                      items[i].contrib[c].metric_id,
-                                      e->audit,
-                                      e->trust,
-                                      e->site,
-                                      items[i].period,
+                                      in->contrib[c].metric_id,
+                                      in->r.audit,
+                                      in->r.trust,
+                                      in->r.site,
+                                      in->period,
                                       num,
                                       den};
-                for (int j = 0; j < NK; j++)
-                    strbuf_pg_array_elem(&k[j], kv[j]);
+                pg_columns_row(&k, kv);
             }
             break;
         }
     }
-    strbuf_pg_array_close(&ids);
-    for (int j = 0; j < NK; j++)
-        strbuf_pg_array_close(&k[j]);
-    int ok = 1;
-    if (PQntuples(applied) > 0) {
-        const char *pd[] = {ids.s};
-        ok = db_execp(db, "DELETE FROM metric.contribution WHERE record_id = ANY($1::bigint[])", 1,
-                      pd, err, errlen) == 0;
-        if (ok && k[0].len > 2) {
-            const char *pk[NK];
-            for (int j = 0; j < NK; j++)
-                pk[j] = k[j].s;
-            ok = db_execp(
-                     db,
-                     "INSERT INTO metric.contribution (record_id, metric_id, audit, trust, site,"
-                     " period, numerator, denominator) SELECT * FROM unnest($1::bigint[],"
-                     " $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::int[],"
-                     " $8::int[])",
-                     NK, pk, err, errlen) == 0;
-        }
-    }
-    strbuf_free(&ids);
-    if (!ok)
+    if (pg_columns_close(&k) != 0 || pg_columns_close(&ids) != 0) {
+        snprintf(err, errlen, "out of memory");
         goto done;
-    if (PQntuples(applied) > 0) {
-        /* One nudge per batch: publish works out what changed from PostgreSQL. */
-        Ncap__V1__MetricChange mc = NCAP__V1__METRIC_CHANGE__INIT;
-        Ncap__V1__Envelope env = NCAP__V1__ENVELOPE__INIT;
-        char id[33];
-        message_new_id(id);
-        env.message_id = id;
-        env.audit = items[0].msg->envelope->audit;
-        env.metric_at_us = daemon_wall_us();
-        mc.envelope = &env;
-        stage_batch_push_msg(out, &mc.base);
     }
+    if (ids.nrows > 0 &&
+        db_execp(db, "DELETE FROM metric.contribution WHERE record_id = ANY($1::bigint[])", 1,
+                 ids.params, err, errlen) != 0)
+        goto done;
+    if (k.nrows > 0 &&
+        db_execp(db,
+                 "INSERT INTO metric.contribution (record_id, metric_id, audit, trust, site,"
+                 " period, numerator, denominator) SELECT * FROM unnest($1::bigint[],"
+                 " $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::int[],"
+                 " $8::int[])",
+                 NK, k.params, err, errlen) != 0)
+        goto done;
     rc = 0;
 done:
     PQclear(applied);
-    for (size_t i = 0; items && i < n; i++)
-        ncap__v1__validated_record__free_unpacked(items[i].msg, NULL);
-    free(items);
-    ncap_record_destroy(&rec);
-    for (int j = 0; j < NS; j++)
-        strbuf_free(&s[j]);
-    for (int j = 0; j < NK; j++)
-        strbuf_free(&k[j]);
+    pg_columns_free(&s);
+    pg_columns_free(&k);
+    pg_columns_free(&ids);
     return rc;
 }
 
-int metric_backlog(void *state, PGconn *db, int limit, int grace_ms, stage_batch_t *in, char *err,
-                   size_t errlen)
+stage_ops_t metric_stage_ops(metric_t *ms)
 {
-    (void)state;
-    char lim[16], grace[16];
-    snprintf(lim, sizeof lim, "%d", limit);
-    snprintf(grace, sizeof grace, "%d", grace_ms);
-    const char *p[] = {lim, grace};
-    PGresult *r = db_query(
-        db,
-        "SELECT v.record_id, v.version, v.audit, v.trust, v.site, v.local_id, v.submission_id,"
-        " v.row_number, v.pseudonym, v.valid, v.payload::text, v.link_revision"
-        " FROM validation.record v"
-        " WHERE v.validated_at < now() - make_interval(secs => $2::double precision / 1000)"
-        " AND NOT EXISTS (SELECT 1 FROM metric.processed m WHERE m.record_id = v.record_id"
-        "   AND m.version = v.version AND m.link_revision >= v.link_revision)"
-        " ORDER BY v.validated_at, v.record_id LIMIT $1::int",
-        2, p, err, errlen);
-    if (!r)
-        return -1;
-    ncap_record_t *rec = ncap_record_new();
-    for (int i = 0; rec && i < PQntuples(r); i++) {
-        Ncap__V1__Envelope env;
-        char id[33];
-        stage_envelope_from_row(r, i, &env, id);
-        env.link_revision = atoi(PQgetvalue(r, i, 11));
-        if (message_record_from_json(PQgetvalue(r, i, 10), rec) != 0)
-            continue;
-        Ncap__V1__ValidatedRecord m = NCAP__V1__VALIDATED_RECORD__INIT;
-        m.envelope = &env;
-        m.pseudonym = PQgetvalue(r, i, 8);
-        m.valid = PQgetvalue(r, i, 9)[0] == 't';
-        if (message_fields_from_record(rec, &m.fields, &m.n_fields) != 0)
-            continue;
-        stage_batch_push_msg(in, &m.base);
-        message_fields_free(m.fields, m.n_fields);
-    }
-    ncap_record_destroy(&rec);
-    PQclear(r);
-    return 0;
+    return (stage_ops_t){.downstream = "publish",
+                         .state = ms,
+                         .load_sql = load_sql,
+                         .backlog_sql = backlog_sql,
+                         .read_row = read_row,
+                         .free_input = free_input,
+                         .decide = decide,
+                         .store = store,
+                         .gather_ms = 5};
 }

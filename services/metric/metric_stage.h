@@ -1,11 +1,10 @@
-/* metric_stage.h - what ncap-metricd does with a batch of ncap.v1.ValidatedRecord messages
- * (stage.h's process and backlog), apart from the daemon around it, so that tests drive it on a
- * real PostgreSQL. A record's contributions follow its newest (version, link revision). */
+/* metric_stage.h - ncap-metricd's side of the stage contract (stage.h): validation's outcomes in,
+ * each key metric's contribution of the record computed and stored, apart from the daemon around
+ * it so that tests drive it on a real PostgreSQL (stage_run_keys). A record's contributions follow
+ * its newest (version, link revision). A valid record whose metric cannot be evaluated is
+ * quarantined, never counted as contributing nothing. */
 #ifndef NCAP_METRIC_STAGE_H
 #define NCAP_METRIC_STAGE_H
-
-#include <libpq-fe.h>
-#include <stddef.h>
 
 #include "audit_cache.h"
 #include "stage.h"
@@ -14,11 +13,7 @@ typedef struct {
     audit_cache_t *audits;
 } metric_t;
 
-/* stage_ops_t.process: state is a metric_t. */
-int metric_process(void *state, PGconn *db, const stage_batch_t *in, stage_batch_t *out, char *err,
-                   size_t errlen);
-/* stage_ops_t.backlog: validation's records (or link revisions) metric has not taken in. */
-int metric_backlog(void *state, PGconn *db, int limit, int grace_ms, stage_batch_t *in, char *err,
-                   size_t errlen);
+/* The hooks, with state a metric_t the caller keeps alive; downstream is "publish". */
+stage_ops_t metric_stage_ops(metric_t *ms);
 
 #endif

@@ -34,10 +34,11 @@ int cmd_status(int argc, char **argv)
         else if (c == 'h') {
             printf("usage: ncap status [--json]\n\n"
                    "Prints, per stage: live instances (heartbeat in the last 5 s), records\n"
-                   "processed, backlog (records upstream holds that the stage has not processed)\n"
-                   "and the rate over the last minute. --json prints one object:\n"
+                   "processed, backlog (records upstream holds that the stage has not processed),\n"
+                   "the rate over the last minute, and records quarantined (ones the stage could\n"
+                   "not process: see ncap quarantine list). --json prints one object:\n"
                    "{\"stages\":[{\"name\":\"ingest\",\"instances\":1,\"processed\":N,"
-                   "\"backlog\":N,\"rate\":R},...]}\n"
+                   "\"backlog\":N,\"rate\":R,\"quarantined\":N},...]}\n"
                    "Reads PostgreSQL through $NCAP_PG.\n");
             return 0;
         } else {
@@ -69,6 +70,7 @@ int cmd_status(int argc, char **argv)
             json_object_set_new(x, "processed", json_integer(st[s].processed));
             json_object_set_new(x, "backlog", json_integer(st[s].backlog));
             json_object_set_new(x, "rate", json_real(st[s].rate));
+            json_object_set_new(x, "quarantined", json_integer(st[s].quarantined));
             json_array_append_new(arr, x);
         }
         json_object_set_new(o, "stages", arr);
@@ -78,10 +80,11 @@ int cmd_status(int argc, char **argv)
         json_decref(o);
         return 0;
     }
-    printf("%-11s %9s %12s %10s %12s\n", "stage", "instances", "processed", "backlog", "rate/s");
+    printf("%-11s %9s %12s %10s %12s %12s\n", "stage", "instances", "processed", "backlog",
+           "rate/s", "quarantined");
     for (int s = 0; s < PIPELINE_STAGES; s++)
-        printf("%-11s %9lld %12lld %10lld %12.1f\n", st[s].name, st[s].instances, st[s].processed,
-               st[s].backlog, st[s].rate);
+        printf("%-11s %9lld %12lld %10lld %12.1f %12lld\n", st[s].name, st[s].instances,
+               st[s].processed, st[s].backlog, st[s].rate, st[s].quarantined);
     return 0;
 }
 

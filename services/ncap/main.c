@@ -15,6 +15,7 @@ static const command_t commands[] = {
     {"submit", cmd_submit, "send a file to ingest and print the receipt once it is committed"},
     {"status", cmd_status, "each stage's live instances, records processed, backlog and rate"},
     {"wait", cmd_wait, "wait until every stage has worked off its backlog"},
+    {"quarantine", cmd_quarantine, "records a stage could not process: list, retry after a fix"},
     {"migrate", cmd_migrate, "create or update the database schemas (safe to repeat)"},
     {"ci", cmd_ci, "confidence intervals for proportions and observed/expected ratios"},
     {"funnel", cmd_funnel, "funnel plot limits and outlier flags, with overdispersion"},
@@ -34,7 +35,7 @@ static void usage(FILE *f)
                "The National Clinical Audit Pipeline: trusts' audit records in, benchmarked\n"
                "quarterly outputs out.\n\ncommands:\n");
     for (const command_t *c = commands; c->name; c++)
-        fprintf(f, "  %-10s %s\n", c->name, c->summary);
+        fprintf(f, "  %-11s %s\n", c->name, c->summary);
     fprintf(f, "\nenvironment: NCAP_PG (PostgreSQL connection string), NCAP_AUDIT_DIR (audit\n"
                "definitions), NCAP_INGEST (ingest endpoint for submit, else found via NCAP_PG)\n");
 }

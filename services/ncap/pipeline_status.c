@@ -6,37 +6,48 @@
 
 #include "db.h"
 
-/* One statement: processed, backlog and last-minute count for each stage. A stage's backlog counts
- * link revisions it has not taken yet like records; linkage's also counts what its death sweep
- * has still to look at (deaths not yet considered, patients whose death link changed). */
+/* One statement: processed, backlog, last-minute count and quarantined records for each stage. A
+ * stage's backlog counts link revisions it has not taken yet like records, and leaves out what it
+ * holds in quarantine; linkage's also counts what its death sweep has still to look at (deaths not
+ * yet considered, patients whose death link changed). */
 static const char *status_sql =
     "SELECT"
     " (SELECT count(*) FROM ingest.raw_record),"
     " 0,"
     " (SELECT count(*) FROM ingest.raw_record WHERE ingested_at > now() - interval '60 s'),"
+    " 0,"
     " (SELECT count(*) FROM linkage.link) + (SELECT count(*) FROM linkage.optout_withheld),"
     " (SELECT count(*) FROM ingest.raw_record r WHERE NOT EXISTS (SELECT 1 FROM linkage.link l"
     "   WHERE l.record_id = r.record_id AND l.version = r.version) AND NOT EXISTS (SELECT 1"
     "   FROM linkage.optout_withheld w WHERE w.record_id = r.record_id"
-    "   AND w.version = r.version))"
+    "   AND w.version = r.version) AND NOT EXISTS (SELECT 1 FROM linkage.quarantine q"
+    "   WHERE q.record_id = r.record_id AND q.version = r.version AND q.held))"
     " + (SELECT count(*) FROM linkage.death WHERE considered_at IS NULL)"
     " + (SELECT count(*) FROM linkage.death_recheck),"
     " (SELECT count(*) FROM linkage.link WHERE linked_at > now() - interval '60 s'),"
+    " (SELECT count(*) FROM linkage.quarantine WHERE held),"
     " (SELECT count(*) FROM validation.record),"
     " (SELECT count(*) FROM linkage.pseudo_record p WHERE NOT EXISTS (SELECT 1 FROM"
     "   validation.record v WHERE v.record_id = p.record_id AND v.version = p.version"
-    "   AND v.link_revision >= p.revision)),"
+    "   AND v.link_revision >= p.revision) AND NOT EXISTS (SELECT 1 FROM validation.quarantine q"
+    "   WHERE q.record_id = p.record_id AND q.version = p.version"
+    "   AND q.link_revision >= p.revision AND q.held)),"
     " (SELECT count(*) FROM validation.record WHERE validated_at > now() - interval '60 s'),"
+    " (SELECT count(*) FROM validation.quarantine WHERE held),"
     " (SELECT count(*) FROM metric.processed),"
     " (SELECT count(*) FROM validation.record v WHERE NOT EXISTS (SELECT 1 FROM metric.processed"
     "   m WHERE m.record_id = v.record_id AND m.version = v.version"
-    "   AND m.link_revision >= v.link_revision)),"
+    "   AND m.link_revision >= v.link_revision) AND NOT EXISTS (SELECT 1 FROM metric.quarantine q"
+    "   WHERE q.record_id = v.record_id AND q.version = v.version"
+    "   AND q.link_revision >= v.link_revision AND q.held)),"
     " (SELECT count(*) FROM metric.processed WHERE processed_at > now() - interval '60 s'),"
+    " (SELECT count(*) FROM metric.quarantine WHERE held),"
     " (SELECT count(*) FROM publish.seen),"
     " (SELECT count(*) FROM metric.record_state r LEFT JOIN publish.seen s USING (record_id)"
     "   WHERE s.record_id IS NULL OR s.version <> r.version"
     "   OR s.link_revision <> r.link_revision),"
-    " (SELECT count(*) FROM publish.seen WHERE published_at > now() - interval '60 s')";
+    " (SELECT count(*) FROM publish.seen WHERE published_at > now() - interval '60 s'),"
+    " 0";
 
 int pipeline_status_read(PGconn *db, stage_status_t out[PIPELINE_STAGES], char *err, size_t errlen)
 {
@@ -47,9 +58,10 @@ int pipeline_status_read(PGconn *db, stage_status_t out[PIPELINE_STAGES], char *
         return -1;
     for (int s = 0; s < PIPELINE_STAGES; s++) {
         out[s].name = names[s];
-        out[s].processed = strtoll(PQgetvalue(r, 0, 3 * s), NULL, 10);
-        out[s].backlog = strtoll(PQgetvalue(r, 0, 3 * s + 1), NULL, 10);
-        out[s].rate = (double)strtoll(PQgetvalue(r, 0, 3 * s + 2), NULL, 10) / 60.0;
+        out[s].processed = strtoll(PQgetvalue(r, 0, 4 * s), NULL, 10);
+        out[s].backlog = strtoll(PQgetvalue(r, 0, 4 * s + 1), NULL, 10);
+        out[s].rate = (double)strtoll(PQgetvalue(r, 0, 4 * s + 2), NULL, 10) / 60.0;
+        out[s].quarantined = strtoll(PQgetvalue(r, 0, 4 * s + 3), NULL, 10);
         out[s].instances = 0;
     }
     PQclear(r);

@@ -12,8 +12,9 @@ typedef struct {
     const char *name;
     long long instances;
     long long processed;
-    long long backlog;
-    double rate; /* records per second over the last minute */
+    long long backlog;     /* what upstream holds that the stage has not taken, but quarantined */
+    long long quarantined; /* held in the stage's quarantine (ncap quarantine list) */
+    double rate;           /* records per second over the last minute */
 } stage_status_t;
 
 /* Fills the five stages in flow order. Returns 0 or -1 with err. */

@@ -19,11 +19,7 @@ int main(int argc, char **argv)
         return rc == 1 ? 0 : 2;
     ncap_log_init(cfg.service);
     validation_t vs = {audit_cache_new(cfg.audit_dir)};
-    stage_ops_t ops = {.downstream = "metric",
-                       .state = &vs,
-                       .process = validation_process,
-                       .backlog = validation_backlog,
-                       .gather_ms = 5};
+    stage_ops_t ops = validation_stage_ops(&vs);
     rc = stage_run(&ops, &cfg);
     audit_cache_destroy(&vs.audits);
     return rc;

@@ -109,11 +109,11 @@ static void load_deaths(const char *text)
 
 /* One sweep as ncap-linkd runs it: each step in a transaction of its own, as its role. */
 static death_sweep_counts_t sweep(PGconn *db, audit_cache_t *audits, const link_params_t *p,
-                                  stage_batch_t *out)
+                                  stage_keys_t *out)
 {
     char err[1024];
     death_sweep_counts_t c = {0};
-    stage_batch_clear(out);
+    out->n = 0;
     pg_fixture_exec(db, "BEGIN; SET LOCAL ROLE ncap_linkage");
     if (death_sweep_link(db, p, 500, &c, err, sizeof err) != 0)
         fail_msg("death sweep: %s", err);
@@ -125,30 +125,42 @@ static death_sweep_counts_t sweep(PGconn *db, audit_cache_t *audits, const link_
     return c;
 }
 
-typedef int (*process_fn)(void *, PGconn *, const stage_batch_t *, stage_batch_t *, char *, size_t);
-typedef int (*backlog_fn)(void *, PGconn *, int, int, stage_batch_t *, char *, size_t);
-
-/* One batch through a stage's process, as the stage's role (validation or metric). */
-static void run_stage(PGconn *db, process_fn process, void *state, const stage_batch_t *in,
-                      stage_batch_t *out)
+/* The keys in nudges through a stage, as the stage's role (the stage contract's batch). */
+static void run_stage(PGconn *db, const stage_ops_t *ops, const char *stage, const stage_keys_t *in,
+                      stage_keys_t *out)
 {
-    char err[1024];
-    stage_batch_clear(out);
-    pg_fixture_exec(db, process == validation_process ? "BEGIN; SET LOCAL ROLE ncap_validation"
-                                                      : "BEGIN; SET LOCAL ROLE ncap_metric");
-    if (process(state, db, in, out, err, sizeof err) != 0)
-        fail_msg("%s", err);
-    pg_fixture_exec(db, "COMMIT");
+    char sql[64];
+    snprintf(sql, sizeof sql, "SET ROLE ncap_%s", stage);
+    pg_fixture_exec(db, sql);
+    out->n = 0;
+    if (stage_run_keys(ops, stage, db, in->keys, in->n, out) < 0)
+        fail_msg("a batch of %s failed", stage);
+    pg_fixture_exec(db, "RESET ROLE");
 }
 
-/* What the stage's backlog finds (grace 0). */
-static size_t backlog_of(PGconn *db, backlog_fn backlog, void *state, stage_batch_t *in)
+/* How many records the stage's backlog finds (grace 0), without taking them. */
+static size_t backlog_of(PGconn *db, const stage_ops_t *ops)
 {
     char err[1024];
-    stage_batch_clear(in);
-    if (backlog(state, db, 1000, 0, in, err, sizeof err) != 0)
+    const char *p[] = {"1000", "0"};
+    PGresult *r = db_query(db, ops->backlog_sql, 2, p, err, sizeof err);
+    if (!r)
         fail_msg("%s", err);
-    return in->n;
+    size_t n = (size_t)PQntuples(r);
+    PQclear(r);
+    return n;
+}
+
+/* The backlog's records through the stage (grace 0). */
+static void run_backlog(PGconn *db, const stage_ops_t *ops, const char *stage, stage_keys_t *out)
+{
+    char sql[64];
+    snprintf(sql, sizeof sql, "SET ROLE ncap_%s", stage);
+    pg_fixture_exec(db, sql);
+    out->n = 0;
+    if (stage_run_backlog(ops, stage, db, 1000, 0, out) < 0)
+        fail_msg("the backlog of %s failed", stage);
+    pg_fixture_exec(db, "RESET ROLE");
 }
 
 /* The text of the first value of sql, or "" when there is no row. */
@@ -186,17 +198,18 @@ static void test_deaths_loaded_after_records_reach_them_as_revisions(void **stat
     pg_fixture_exec(db, "COMMIT");
     validation_t vs = {audits};
     metric_t ms = {audits};
-    stage_batch_t in = {0}, out = {0}, rev1 = {0}, validated = {0};
+    stage_ops_t vops = validation_stage_ops(&vs), mops = metric_stage_ops(&ms);
+    stage_keys_t out = {0}, rev1 = {0}, validated = {0};
 
     /* Ada's two records (the second arrives after her death), Bea's, and Cy's, who lives */
     link_record(db, &params, 1, "4010232137", "Ada", "Morgan", "1940-02-04", "2025-03");
     link_record(db, &params, 2, "4010232137", "Ada", "Morgan", "1940-02-04", "2025-05");
     link_record(db, &params, 3, "", "Bea", "Quinn", "1936-07-19", "2025-06");
     link_record(db, &params, 4, "", "Cy", "Reyes", "1938-01-01", "2025-06");
-    assert_int_equal(backlog_of(db, validation_backlog, &vs, &in), 4);
-    run_stage(db, validation_process, &vs, &in, &validated);
+    assert_int_equal(backlog_of(db, &vops), 4);
+    run_backlog(db, &vops, "validation", &validated);
     assert_int_equal(validated.n, 4);
-    run_stage(db, metric_process, &ms, &validated, &out);
+    run_stage(db, &mops, "metric", &validated, &out);
     assert_string_equal(
         text_of(db,
                 "SELECT coalesce(string_agg(DISTINCT rule || ' ' || message, '; '), '')"
@@ -224,13 +237,13 @@ static void test_deaths_loaded_after_records_reach_them_as_revisions(void **stat
                      2);
 
     /* validation's backlog finds the revisions too, should the messages be lost */
-    assert_int_equal(backlog_of(db, validation_backlog, &vs, &in), 3);
-    /* the revisions as messages, twice: taken once */
-    run_stage(db, validation_process, &vs, &rev1, &validated);
+    assert_int_equal(backlog_of(db, &vops), 3);
+    /* the revisions as nudges, twice: taken once */
+    run_stage(db, &vops, "validation", &rev1, &validated);
     assert_int_equal(validated.n, 3);
-    run_stage(db, validation_process, &vs, &rev1, &out);
+    run_stage(db, &vops, "validation", &rev1, &out);
     assert_int_equal(out.n, 0);
-    assert_int_equal(backlog_of(db, validation_backlog, &vs, &in), 0);
+    assert_int_equal(backlog_of(db, &vops), 0);
     assert_string_equal(text_of(db,
                                 "SELECT string_agg(record_id || ':' || link_revision || ':' ||"
                                 " coalesce(payload->>'date_of_death', '-') || ':' || valid, ' '"
@@ -241,12 +254,12 @@ static void test_deaths_loaded_after_records_reach_them_as_revisions(void **stat
                                        " WHERE rule = 'admission_after_death' AND record_id = 2"),
                      1);
     /* metric: the backlog and the messages, each taken once */
-    assert_int_equal(backlog_of(db, metric_backlog, &ms, &in), 3);
-    run_stage(db, metric_process, &ms, &validated, &out);
-    assert_int_equal(out.n, 1); /* one nudge to publish */
-    run_stage(db, metric_process, &ms, &validated, &out);
+    assert_int_equal(backlog_of(db, &mops), 3);
+    run_stage(db, &mops, "metric", &validated, &out);
+    assert_int_equal(out.n, 3); /* publish is nudged with the three */
+    run_stage(db, &mops, "metric", &validated, &out);
     assert_int_equal(out.n, 0);
-    assert_int_equal(backlog_of(db, metric_backlog, &ms, &in), 0);
+    assert_int_equal(backlog_of(db, &mops), 0);
     assert_string_equal(text_of(db,
                                 "SELECT string_agg(record_id || ':' || link_revision || ':' ||"
                                 " valid, ' ' ORDER BY record_id) FROM metric.record_state",
@@ -271,10 +284,10 @@ static void test_deaths_loaded_after_records_reach_them_as_revisions(void **stat
                                 " record_id) FROM linkage.pseudo_record",
                                 buf, sizeof buf),
                         "1:2:- 2:2:- 3:1:2025-06-20 4:0:-");
-    run_stage(db, validation_process, &vs, &out, &validated);
+    run_stage(db, &vops, "validation", &out, &validated);
     assert_int_equal(validated.n, 2);
     /* revision 1, late: older than what validation holds, so nothing changes */
-    run_stage(db, validation_process, &vs, &rev1, &out);
+    run_stage(db, &vops, "validation", &rev1, &out);
     assert_int_equal(out.n, 0);
     assert_int_equal(link_pg_count(db, "SELECT count(*) FROM validation.record WHERE"
                                        " payload ? 'date_of_death' AND record_id IN (1, 2)"),
@@ -282,17 +295,16 @@ static void test_deaths_loaded_after_records_reach_them_as_revisions(void **stat
     assert_int_equal(link_pg_count(db, "SELECT count(*) FROM validation.problem"
                                        " WHERE rule = 'admission_after_death'"),
                      0);
-    run_stage(db, metric_process, &ms, &validated, &out);
+    run_stage(db, &mops, "metric", &validated, &out);
     assert_string_equal(text_of(db,
                                 "SELECT string_agg(record_id || ':' || link_revision || ':' ||"
                                 " valid, ' ' ORDER BY record_id) FROM metric.record_state",
                                 buf, sizeof buf),
                         "1:2:true 2:2:true 3:1:true 4:0:true");
 
-    stage_batch_free(&in);
-    stage_batch_free(&out);
-    stage_batch_free(&rev1);
-    stage_batch_free(&validated);
+    stage_keys_free(&out);
+    stage_keys_free(&rev1);
+    stage_keys_free(&validated);
     audit_cache_destroy(&audits);
     PQfinish(db);
 }

@@ -1,5 +1,5 @@
-/* test_message.c - a record as it travels and as it is stored: JSON text with sorted keys (so the
- * same record always gives the same text and hash), and repeated protobuf Fields between stages */
+/* test_message.c - a record as every stage stores it: JSON text with sorted keys (so the same
+ * record always gives the same text and hash) */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -129,88 +129,6 @@ static void test_json_keeps_or_refuses_text_that_is_not_utf8(void **state)
     assert_true(kept_or_refused);
 }
 
-static void test_protobuf_fields_round_trip(void **state)
-{
-    (void)state;
-    ncap_record_t *rec = sample();
-    Ncap__V1__Field **fields = NULL;
-    size_t n = 0;
-    assert_int_equal(message_fields_from_record(rec, &fields, &n), 0);
-    assert_int_equal(n, rec->n);
-    /* in the record's order */
-    assert_string_equal(fields[0]->name, "trust_code");
-    assert_string_equal(fields[0]->value, "RR8");
-    assert_string_equal(fields[4]->name, "discharge_date");
-    assert_string_equal(fields[4]->value, "");
-
-    /* packed into a RawRecord and read back, as linkage receives it from ingest */
-    Ncap__V1__Envelope env = NCAP__V1__ENVELOPE__INIT;
-    env.record_id = 12345;
-    env.version = 2;
-    env.audit = "nhfd";
-    env.trust = "RR8";
-    env.site = "RR801";
-    env.row_number = 7;
-    env.local_record_id = "HF-0001";
-    Ncap__V1__RawRecord raw = NCAP__V1__RAW_RECORD__INIT;
-    raw.envelope = &env;
-    raw.fields = fields;
-    raw.n_fields = n;
-    size_t len = ncap__v1__raw_record__get_packed_size(&raw);
-    uint8_t *buf = malloc(len);
-    assert_non_null(buf);
-    assert_int_equal(ncap__v1__raw_record__pack(&raw, buf), len);
-    message_fields_free(fields, n);
-
-    Ncap__V1__RawRecord *got = ncap__v1__raw_record__unpack(NULL, len, buf);
-    free(buf);
-    assert_non_null(got);
-    assert_int_equal(got->envelope->record_id, 12345);
-    assert_int_equal(got->envelope->version, 2);
-    assert_int_equal(got->envelope->row_number, 7);
-    assert_string_equal(got->envelope->local_record_id, "HF-0001");
-    assert_int_equal(got->n_fields, rec->n);
-    ncap_record_t *back = ncap_record_new();
-    ncap_record_set(back, "stale", "x");
-    assert_int_equal(message_fields_to_record(got->fields, got->n_fields, back), 0);
-    ncap__v1__raw_record__free_unpacked(got, NULL);
-    assert_null(ncap_record_get(back, "stale"));
-    assert_same_record(rec, back); /* copies: valid after the message is freed */
-    for (size_t i = 0; i < rec->n; i++)
-        assert_string_equal(back->fields[i].name, rec->fields[i].name);
-
-    ncap_record_destroy(&rec);
-    ncap_record_destroy(&back);
-}
-
-static void test_protobuf_fields_of_empty_record(void **state)
-{
-    (void)state;
-    ncap_record_t *rec = ncap_record_new();
-    Ncap__V1__Field **fields = (Ncap__V1__Field **)1;
-    size_t n = 99;
-    assert_int_equal(message_fields_from_record(rec, &fields, &n), 0);
-    assert_null(fields);
-    assert_int_equal(n, 0);
-    message_fields_free(fields, n);
-    ncap_record_t *back = ncap_record_new();
-    assert_int_equal(message_fields_to_record(NULL, 0, back), 0);
-    assert_int_equal(back->n, 0);
-    ncap_record_destroy(&rec);
-    ncap_record_destroy(&back);
-}
-
-static void test_message_ids_are_32_hex_and_differ(void **state)
-{
-    (void)state;
-    char a[33], b[33];
-    message_new_id(a);
-    message_new_id(b);
-    assert_int_equal(strlen(a), 32);
-    assert_int_equal(strspn(a, "0123456789abcdef"), 32);
-    assert_string_not_equal(a, b);
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -220,9 +138,6 @@ int main(void)
         cmocka_unit_test(test_json_round_trip),
         cmocka_unit_test(test_json_refuses_what_is_not_an_object),
         cmocka_unit_test(test_json_keeps_or_refuses_text_that_is_not_utf8),
-        cmocka_unit_test(test_protobuf_fields_round_trip),
-        cmocka_unit_test(test_protobuf_fields_of_empty_record),
-        cmocka_unit_test(test_message_ids_are_32_hex_and_differ),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,6 +1,7 @@
 /* db.c - thin helpers over libpq */
 #include "db.h"
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +23,30 @@ static void copy_error(const char *msg, char *err, size_t errlen)
     size_t n = strlen(err);
     while (n > 0 && (err[n - 1] == '\n' || err[n - 1] == ' '))
         err[--n] = '\0';
+}
+
+/* The SQLSTATE of the last failure on this thread: kept beside the message so that a caller can
+ * tell "retry" from "this record is bad" (db_retryable) without parsing text. */
+static _Thread_local char last_sqlstate[6];
+
+static void note_failure(const PGresult *r)
+{
+    const char *s = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
+    snprintf(last_sqlstate, sizeof last_sqlstate, "%s", s ? s : "");
+}
+
+const char *db_last_sqlstate(void)
+{
+    return last_sqlstate;
+}
+
+bool db_retryable(PGconn *db, const char *sqlstate)
+{
+    if (!db_alive(db) || !sqlstate || !*sqlstate)
+        return true; /* lost connection, or no answer from the server at all */
+    return strcmp(sqlstate, "40001") == 0 || strcmp(sqlstate, "40P01") == 0 ||
+           strncmp(sqlstate, "08", 2) == 0 || strncmp(sqlstate, "57P", 3) == 0 ||
+           strcmp(sqlstate, "55P03") == 0 || strcmp(sqlstate, "53300") == 0;
 }
 
 static void ignore_notice(void *arg, const char *message)
@@ -59,6 +84,7 @@ int db_exec(PGconn *db, const char *sql, char *err, size_t errlen)
     PGresult *r = PQexec(db, sql);
     ExecStatusType st = PQresultStatus(r);
     if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
+        note_failure(r);
         copy_error(PQerrorMessage(db), err, errlen);
         PQclear(r);
         return -1;
@@ -73,6 +99,7 @@ PGresult *db_query(PGconn *db, const char *sql, int nparams, const char *const *
     PGresult *r = PQexecParams(db, sql, nparams, NULL, params, NULL, NULL, 0);
     ExecStatusType st = PQresultStatus(r);
     if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
+        note_failure(r);
         copy_error(PQerrorMessage(db), err, errlen);
         PQclear(r);
         return NULL;

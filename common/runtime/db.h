@@ -3,6 +3,7 @@
 #define NCAP_DB_H
 
 #include <libpq-fe.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 /* Connects with conninfo (NULL: $NCAP_PG, then libpq's defaults) naming the application.
@@ -17,6 +18,15 @@ PGresult *db_query(PGconn *db, const char *sql, int nparams, const char *const *
 /* The same, for a statement whose rows are not wanted. */
 int db_execp(PGconn *db, const char *sql, int nparams, const char *const *params, char *err,
              size_t errlen);
+/* The SQLSTATE (5 characters) of the last statement that failed through db_exec, db_query or
+ * db_execp on this thread, or "" when the server gave none (a lost connection). */
+const char *db_last_sqlstate(void);
+/* True when a statement that failed with sqlstate is worth running again as it is, on db (after a
+ * reconnect when db is dead): serialization failure 40001, deadlock 40P01, lock timeout 55P03,
+ * too many connections 53300, connection exceptions 08xxx, operator intervention 57Pxx, or no
+ * SQLSTATE at all. False for a failure the data causes (22xxx data exceptions, 23xxx integrity
+ * violations, ...), which the same statement would meet again. */
+bool db_retryable(PGconn *db, const char *sqlstate);
 /* True when the connection is still usable. */
 int db_alive(PGconn *db);
 /* The conninfo to use: explicit if given, else $NCAP_PG, else "" (libpq defaults). */

@@ -1,0 +1,197 @@
+/* quarantine.c - records a stage could not process: written, listed, released */
+#include "quarantine.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "db.h"
+#include "pg_columns.h"
+#include "strbuf.h"
+
+const char *const quarantine_stages[QUARANTINE_STAGES] = {"linkage", "validation", "metric"};
+
+bool quarantine_stage_known(const char *name)
+{
+    for (int i = 0; i < QUARANTINE_STAGES; i++)
+        if (strcmp(name, quarantine_stages[i]) == 0)
+            return true;
+    return false;
+}
+
+int quarantine_write(PGconn *db, const char *stage, const stage_batch_t *b, char *err,
+                     size_t errlen)
+{
+    pg_columns_t q, ok;
+    pg_columns_open(&q, 6);
+    pg_columns_open(&ok, 2);
+    for (size_t i = 0; i < b->n; i++) {
+        const stage_item_t *it = &b->items[i];
+        char rid[24], ver[16], lrev[16];
+        snprintf(rid, sizeof rid, "%lld", (long long)it->key.record_id);
+        snprintf(ver, sizeof ver, "%d", it->key.version);
+        snprintf(lrev, sizeof lrev, "%d", it->key.link_revision);
+        if (it->error != STAGE_OK) {
+            const char *v[6] = {rid,
+                                ver,
+                                lrev,
+                                stage_error_name(it->error),
+                                it->sqlstate[0] ? it->sqlstate : NULL,
+                                it->message};
+            pg_columns_row(&q, v);
+        } else {
+            const char *v[2] = {rid, ver};
+            pg_columns_row(&ok, v);
+        }
+    }
+    int rc = pg_columns_close(&q) == 0 && pg_columns_close(&ok) == 0 ? 0 : -1;
+    if (rc != 0)
+        snprintf(err, errlen, "out of memory");
+    char sql[1024];
+    if (rc == 0 && q.nrows > 0) {
+        snprintf(sql, sizeof sql,
+                 "INSERT INTO %s.quarantine AS q (record_id, version, link_revision, stage,"
+                 " error_class, sqlstate, message)"
+                 " SELECT DISTINCT ON (record_id, version, link_revision) record_id, version,"
+                 " link_revision, '%s', error_class, sqlstate, message FROM unnest($1::bigint[],"
+                 " $2::int[], $3::int[], $4::text[], $5::text[], $6::text[]) AS u(record_id,"
+                 " version, link_revision, error_class, sqlstate, message)"
+                 " ON CONFLICT (record_id, version, link_revision) DO UPDATE SET held = true,"
+                 " error_class = EXCLUDED.error_class, sqlstate = EXCLUDED.sqlstate,"
+                 " message = EXCLUDED.message, attempts = q.attempts + 1, last_seen = now()",
+                 stage, stage);
+        rc = db_execp(db, sql, 6, q.params, err, errlen);
+    }
+    if (rc == 0 && ok.nrows > 0) {
+        /* A record taken after `ncap quarantine retry` leaves the quarantine: one index probe per
+         * record on a table that is empty in a healthy pipeline. */
+        snprintf(sql, sizeof sql,
+                 "DELETE FROM %s.quarantine q USING unnest($1::bigint[], $2::int[]) AS"
+                 " u(record_id, version) WHERE q.record_id = u.record_id AND"
+                 " q.version = u.version",
+                 stage);
+        rc = db_execp(db, sql, 2, ok.params, err, errlen);
+    }
+    pg_columns_free(&q);
+    pg_columns_free(&ok);
+    return rc;
+}
+
+/* Where each stage's quarantined records come from, for their audit and trust. */
+static const char *const upstream_sql[QUARANTINE_STAGES] = {
+    "SELECT rec.audit, rec.trust FROM ingest.record rec WHERE rec.record_id = q.record_id",
+    "SELECT l.audit, l.trust FROM linkage.pseudo_record l WHERE l.record_id = q.record_id"
+    " AND l.version = q.version",
+    "SELECT v.audit, v.trust FROM validation.record v WHERE v.record_id = q.record_id"
+    " AND v.version = q.version"};
+
+int quarantine_list(PGconn *db, const char *stage, const char *audit, quarantine_list_t *out,
+                    char *err, size_t errlen)
+{
+    memset(out, 0, sizeof *out);
+    strbuf_t sql;
+    strbuf_init(&sql);
+    for (int i = 0; i < QUARANTINE_STAGES; i++) {
+        if (stage && strcmp(stage, quarantine_stages[i]) != 0)
+            continue;
+        if (sql.len > 0)
+            strbuf_append(&sql, " UNION ALL ");
+        strbuf_appendf(
+            &sql,
+            "SELECT '%s', q.record_id, q.version, q.link_revision, u.audit, u.trust,"
+            " q.error_class, coalesce(q.sqlstate, ''), q.message,"
+            " to_char(q.first_seen AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),"
+            " to_char(q.last_seen AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),"
+            " q.attempts, q.held, q.first_seen, %d AS stage_order"
+            " FROM %s.quarantine q LEFT JOIN LATERAL (%s) u ON true"
+            " WHERE $1::text IS NULL OR u.audit = $1",
+            quarantine_stages[i], i, quarantine_stages[i], upstream_sql[i]);
+    }
+    strbuf_append(&sql, " ORDER BY stage_order, first_seen, record_id, version, link_revision");
+    if (!sql.s) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    const char *p[] = {audit};
+    PGresult *r = db_query(db, sql.s, 1, p, err, errlen);
+    strbuf_free(&sql);
+    if (!r)
+        return -1;
+    int n = PQntuples(r);
+    out->rows = calloc((size_t)n + 1, sizeof *out->rows);
+    if (!out->rows) {
+        PQclear(r);
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    for (int i = 0; i < n; i++) {
+        quarantine_row_t *q = &out->rows[out->n];
+        snprintf(q->stage, sizeof q->stage, "%s", PQgetvalue(r, i, 0));
+        q->record_id = strtoll(PQgetvalue(r, i, 1), NULL, 10);
+        q->version = atoi(PQgetvalue(r, i, 2));
+        q->link_revision = atoi(PQgetvalue(r, i, 3));
+        snprintf(q->audit, sizeof q->audit, "%s", PQgetvalue(r, i, 4));
+        snprintf(q->trust, sizeof q->trust, "%s", PQgetvalue(r, i, 5));
+        snprintf(q->error_class, sizeof q->error_class, "%s", PQgetvalue(r, i, 6));
+        snprintf(q->sqlstate, sizeof q->sqlstate, "%s", PQgetvalue(r, i, 7));
+        if (!(q->message = strdup(PQgetvalue(r, i, 8)))) {
+            PQclear(r);
+            quarantine_list_free(out);
+            snprintf(err, errlen, "out of memory");
+            return -1;
+        }
+        snprintf(q->first_seen, sizeof q->first_seen, "%s", PQgetvalue(r, i, 9));
+        snprintf(q->last_seen, sizeof q->last_seen, "%s", PQgetvalue(r, i, 10));
+        q->attempts = atoi(PQgetvalue(r, i, 11));
+        q->held = PQgetvalue(r, i, 12)[0] == 't';
+        out->n++;
+    }
+    PQclear(r);
+    return 0;
+}
+
+void quarantine_list_free(quarantine_list_t *l)
+{
+    for (size_t i = 0; l->rows && i < l->n; i++)
+        free(l->rows[i].message);
+    free(l->rows);
+    memset(l, 0, sizeof *l);
+}
+
+long long quarantine_retry(PGconn *db, const char *stage, const long long *record_ids, size_t n,
+                           bool all, char *err, size_t errlen)
+{
+    strbuf_t ids;
+    strbuf_init(&ids);
+    strbuf_pg_array_open(&ids);
+    for (size_t i = 0; i < n; i++) {
+        char id[24];
+        snprintf(id, sizeof id, "%lld", record_ids[i]);
+        strbuf_pg_array_elem(&ids, id);
+    }
+    strbuf_pg_array_close(&ids);
+    if (!ids.s) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    long long released = 0;
+    for (int i = 0; i < QUARANTINE_STAGES; i++) {
+        if (stage && strcmp(stage, quarantine_stages[i]) != 0)
+            continue;
+        char sql[256];
+        snprintf(sql, sizeof sql,
+                 "UPDATE %s.quarantine SET held = false WHERE held AND"
+                 " ($1::bool OR record_id = ANY($2::bigint[]))",
+                 quarantine_stages[i]);
+        const char *p[] = {all ? "t" : "f", ids.s};
+        PGresult *r = db_query(db, sql, 2, p, err, errlen);
+        if (!r) {
+            strbuf_free(&ids);
+            return -1;
+        }
+        released += strtoll(PQcmdTuples(r), NULL, 10);
+        PQclear(r);
+    }
+    strbuf_free(&ids);
+    return released;
+}

@@ -1,0 +1,55 @@
+/* quarantine.h - records a stage could not process (DESIGN.md invariant 6): kept in
+ * <stage>.quarantine of the stage's own schema, left out of its backlog while held, counted in
+ * `ncap status`, listed and released by `ncap quarantine`. The runtime writes them (stage.h); the
+ * stages' load and backlog queries leave out what is held. */
+#ifndef NCAP_QUARANTINE_H
+#define NCAP_QUARANTINE_H
+
+#include <libpq-fe.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "stage.h"
+
+/* The stages that quarantine, in flow order. */
+#define QUARANTINE_STAGES 3
+extern const char *const quarantine_stages[QUARANTINE_STAGES];
+/* True when name is one of them. */
+bool quarantine_stage_known(const char *name);
+
+/* Inside the transaction of batch b of stage: a row for each failed item (a second failure counts
+ * an attempt and holds it again), and the release of each stored one. Returns 0, or -1 with err. */
+int quarantine_write(PGconn *db, const char *stage, const stage_batch_t *b, char *err,
+                     size_t errlen);
+
+/* One quarantined record, as listed. */
+typedef struct {
+    char stage[16];
+    long long record_id;
+    int version, link_revision;
+    char audit[40], trust[16];
+    char error_class[16], sqlstate[6];
+    char *message; /* owned */
+    char first_seen[32], last_seen[32];
+    int attempts;
+    bool held;
+} quarantine_row_t;
+
+typedef struct {
+    quarantine_row_t *rows;
+    size_t n;
+} quarantine_list_t;
+
+/* The quarantined records of stage (NULL: every stage) and audit (NULL: every audit), by stage
+ * then first seen. Returns 0, or -1 with err. */
+int quarantine_list(PGconn *db, const char *stage, const char *audit, quarantine_list_t *out,
+                    char *err, size_t errlen);
+void quarantine_list_free(quarantine_list_t *l);
+
+/* Releases the quarantined records of stage (NULL: every stage): all of them, or those whose record
+ * ids are given, so that the stage takes them again. Returns how many were released, or -1 with
+ * err. */
+long long quarantine_retry(PGconn *db, const char *stage, const long long *record_ids, size_t n,
+                           bool all, char *err, size_t errlen);
+
+#endif

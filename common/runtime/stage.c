@@ -1,0 +1,508 @@
+/* stage.c - the stage contract's runtime: nudges in, rows from PostgreSQL, one transaction a batch,
+ * retries and the quarantine, nudges out, the backlog sweep and periodic work. */
+#include "stage.h"
+
+#include <assert.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zmq.h>
+
+#include "db.h"
+#include "log.h"
+#include "nudge.h"
+#include "pg_columns.h"
+#include "presence.h"
+#include "pusher.h"
+#include "quarantine.h"
+#include "registry.h"
+
+/* Attempts of a batch whose transaction failed in a way worth retrying as it is (a deadlock, a
+ * serialization failure), before its records are left to the next sweep. */
+#define RETRIES 3
+
+const char *stage_error_name(stage_error_t e)
+{
+    switch (e) {
+    case STAGE_OK:
+        return "ok";
+    case STAGE_ERR_INPUT:
+        return "input";
+    case STAGE_ERR_DEFINITION:
+        return "definition";
+    case STAGE_ERR_EVALUATION:
+        return "evaluation";
+    case STAGE_ERR_DATA:
+        return "data";
+    }
+    return "unknown";
+}
+
+void stage_item_fail(stage_item_t *item, stage_error_t e, const char *fmt, ...)
+{
+    if (item->error != STAGE_OK)
+        return;
+    item->error = e;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(item->message, sizeof item->message, fmt, ap);
+    va_end(ap);
+}
+
+int stage_keys_push(stage_keys_t *k, stage_key_t key)
+{
+    if (k->n == k->cap) {
+        size_t cap = k->cap ? k->cap * 2 : 64;
+        stage_key_t *keys = realloc(k->keys, cap * sizeof *keys);
+        if (!keys)
+            return -1;
+        k->keys = keys;
+        k->cap = cap;
+    }
+    k->keys[k->n++] = key;
+    return 0;
+}
+
+void stage_keys_free(stage_keys_t *k)
+{
+    free(k->keys);
+    memset(k, 0, sizeof *k);
+}
+
+static void batch_free(const stage_ops_t *ops, stage_batch_t *b)
+{
+    for (size_t i = 0; i < b->n; i++)
+        if (b->items[i].input && ops->free_input)
+            ops->free_input(ops->state, b->items[i].input);
+    free(b->items);
+    memset(b, 0, sizeof *b);
+}
+
+/* One transaction over b: store, quarantine, commit; then the keys to pass on go to out.
+ * Returns 0, or -1 with err and the SQLSTATE in sqlstate (rolled back). */
+static int commit_batch(const stage_ops_t *ops, const char *stage, PGconn *db, stage_batch_t *b,
+                        stage_keys_t *out, char *err, size_t errlen, char sqlstate[6])
+{
+    size_t n_ok = 0;
+    for (size_t i = 0; i < b->n; i++) {
+        b->items[i].forward = false;
+        n_ok += b->items[i].error == STAGE_OK;
+    }
+    sqlstate[0] = '\0';
+    if (db_exec(db, "BEGIN", err, errlen) != 0 ||
+        (n_ok > 0 && ops->store(ops->state, db, b, err, errlen) != 0) ||
+        quarantine_write(db, stage, b, err, errlen) != 0 ||
+        db_exec(db, "COMMIT", err, errlen) != 0) {
+        snprintf(sqlstate, 6, "%s", db_last_sqlstate());
+        db_exec(db, "ROLLBACK", NULL, 0);
+        return -1;
+    }
+    for (size_t i = 0; i < b->n; i++)
+        if (b->items[i].forward && b->items[i].error == STAGE_OK)
+            stage_keys_push(out, b->items[i].out_key);
+    return 0;
+}
+
+static void log_quarantined(const char *stage, const stage_batch_t *b)
+{
+    for (size_t i = 0; i < b->n; i++) {
+        const stage_item_t *it = &b->items[i];
+        if (it->error == STAGE_OK)
+            continue;
+        char rid[24], ver[16], lrev[16];
+        snprintf(rid, sizeof rid, "%lld", (long long)it->key.record_id);
+        snprintf(ver, sizeof ver, "%d", it->key.version);
+        snprintf(lrev, sizeof lrev, "%d", it->key.link_revision);
+        ncap_log(LOG_ERROR, "record quarantined: see ncap quarantine list", "stage", stage,
+                 "record_id", rid, "version", ver, "link_revision", lrev, "class",
+                 stage_error_name(it->error), "sqlstate", it->sqlstate, "error", it->message, NULL);
+    }
+}
+
+/* Commits b: as a whole (retrying what is worth retrying), else record by record, quarantining
+ * a record that fails on its own for its data. Returns the records committed, or -1. */
+static int commit_items(const stage_ops_t *ops, const char *stage, PGconn *db, stage_batch_t *b,
+                        stage_keys_t *out)
+{
+    char err[2048], sqlstate[6];
+    for (int attempt = 0; attempt < RETRIES; attempt++) {
+        if (commit_batch(ops, stage, db, b, out, err, sizeof err, sqlstate) == 0) {
+            log_quarantined(stage, b);
+            return (int)b->n;
+        }
+        if (!db_alive(db)) {
+            ncap_log(LOG_WARN,
+                     "lost the connection during a batch; its records stay in the backlog", "error",
+                     err, NULL);
+            return -1;
+        }
+        if (!db_retryable(db, sqlstate))
+            break;
+        ncap_log(LOG_WARN, "batch failed and is retried", "sqlstate", sqlstate, "error", err, NULL);
+    }
+    if (b->n == 1 && b->items[0].error == STAGE_OK) {
+        if (db_retryable(db, sqlstate)) {
+            ncap_log(LOG_WARN, "a record kept failing; it stays in the backlog", "sqlstate",
+                     sqlstate, "error", err, NULL);
+            return -1;
+        }
+        /* Its own data fails: quarantined, in a transaction of its own. */
+        stage_item_t *it = &b->items[0];
+        it->error = STAGE_ERR_DATA;
+        snprintf(it->sqlstate, sizeof it->sqlstate, "%s", sqlstate);
+        snprintf(it->message, sizeof it->message, "%.500s", err);
+        if (commit_batch(ops, stage, db, b, out, err, sizeof err, sqlstate) == 0) {
+            log_quarantined(stage, b);
+            return 1;
+        }
+        ncap_log(LOG_ERROR, "could not quarantine a record; it stays in the backlog", "error", err,
+                 NULL);
+        return -1;
+    }
+    if (b->n == 1) {
+        ncap_log(LOG_ERROR, "could not quarantine a record; it stays in the backlog", "error", err,
+                 NULL);
+        return -1;
+    }
+    char count[32];
+    snprintf(count, sizeof count, "%zu", b->n);
+    ncap_log(LOG_WARN, "batch failed; retried record by record", "records", count, "sqlstate",
+             sqlstate, "error", err, NULL);
+    int done = 0;
+    for (size_t i = 0; i < b->n && db_alive(db); i++) {
+        stage_batch_t one = {&b->items[i], 1, 1};
+        if (commit_items(ops, stage, db, &one, out) == 1)
+            done++;
+    }
+    return done > 0 ? done : -1;
+}
+
+/* Rows of load_sql or backlog_sql -> a batch -> decide -> commit. Returns the rows committed, 0
+ * when there were none, -1 when none could be committed. */
+static int run_rows(const stage_ops_t *ops, const char *stage, PGconn *db, PGresult *r,
+                    stage_keys_t *out)
+{
+    int rows = PQntuples(r);
+    if (rows == 0)
+        return 0;
+    stage_batch_t b = {calloc((size_t)rows, sizeof *b.items), 0, (size_t)rows};
+    if (!b.items) {
+        ncap_log(LOG_ERROR, "out of memory reading a batch; its records stay in the backlog", NULL);
+        return -1;
+    }
+    for (int i = 0; i < rows; i++) {
+        stage_item_t *it = &b.items[b.n++];
+        it->key.record_id = strtoll(PQgetvalue(r, i, 0), NULL, 10);
+        it->key.version = atoi(PQgetvalue(r, i, 1));
+        it->key.link_revision = atoi(PQgetvalue(r, i, 2));
+        it->out_key = it->key;
+        stage_error_t cls = STAGE_ERR_INPUT;
+        char err[512] = "";
+        it->input = ops->read_row(ops->state, r, i, &cls, err, sizeof err);
+        if (!it->input)
+            stage_item_fail(it, cls, "%s", err[0] ? err : "could not read the record");
+    }
+    if (ops->decide)
+        ops->decide(ops->state, &b);
+    int done = commit_items(ops, stage, db, &b, out);
+    batch_free(ops, &b);
+    return done < 0 ? -1 : rows;
+}
+
+static int cmp_key(const void *a, const void *b)
+{
+    const stage_key_t *x = a, *y = b;
+    if (x->record_id != y->record_id)
+        return x->record_id < y->record_id ? -1 : 1;
+    if (x->version != y->version)
+        return x->version < y->version ? -1 : 1;
+    return 0;
+}
+
+int stage_run_keys(const stage_ops_t *ops, const char *stage, PGconn *db, const stage_key_t *keys,
+                   size_t n, stage_keys_t *out)
+{
+    assert(ops && ops->load_sql);
+    if (n == 0)
+        return 0;
+    /* One row per record version, whatever the revisions nudged: the query reads the newest. */
+    stage_key_t *sorted = malloc(n * sizeof *sorted);
+    if (!sorted)
+        return -1;
+    memcpy(sorted, keys, n * sizeof *sorted);
+    qsort(sorted, n, sizeof *sorted, cmp_key);
+    pg_columns_t k;
+    pg_columns_open(&k, 2);
+    for (size_t i = 0; i < n; i++) {
+        if (i > 0 && cmp_key(&sorted[i], &sorted[i - 1]) == 0)
+            continue;
+        char rid[24], ver[16];
+        snprintf(rid, sizeof rid, "%lld", (long long)sorted[i].record_id);
+        snprintf(ver, sizeof ver, "%d", sorted[i].version);
+        const char *v[2] = {rid, ver};
+        pg_columns_row(&k, v);
+    }
+    free(sorted);
+    char err[1024];
+    PGresult *r = NULL;
+    if (pg_columns_close(&k) == 0)
+        r = db_query(db, ops->load_sql, 2, k.params, err, sizeof err);
+    else
+        snprintf(err, sizeof err, "out of memory");
+    pg_columns_free(&k);
+    if (!r) {
+        ncap_log(LOG_ERROR, "could not read the records nudged; the backlog will find them",
+                 "error", err, NULL);
+        return -1;
+    }
+    int done = run_rows(ops, stage, db, r, out);
+    PQclear(r);
+    return done;
+}
+
+int stage_run_backlog(const stage_ops_t *ops, const char *stage, PGconn *db, int limit,
+                      int grace_ms, stage_keys_t *out)
+{
+    assert(ops && ops->backlog_sql);
+    char lim[16], grace[16], err[1024];
+    snprintf(lim, sizeof lim, "%d", limit);
+    snprintf(grace, sizeof grace, "%d", grace_ms);
+    const char *p[] = {lim, grace};
+    PGresult *r = db_query(db, ops->backlog_sql, 2, p, err, sizeof err);
+    if (!r) {
+        ncap_log(LOG_ERROR, "could not read the backlog", "error", err, NULL);
+        return -1;
+    }
+    int rows = PQntuples(r);
+    int done = run_rows(ops, stage, db, r, out);
+    PQclear(r);
+    return done < 0 ? -1 : rows;
+}
+
+int stage_run_periodic(const stage_ops_t *ops, PGconn *db, int limit, stage_keys_t *out, char *err,
+                       size_t errlen)
+{
+    assert(ops && ops->periodic);
+    size_t before = out->n;
+    int n = -1;
+    if (db_exec(db, "BEGIN", err, errlen) != 0 ||
+        (n = ops->periodic(ops->state, db, limit, out, err, errlen)) < 0 ||
+        db_exec(db, "COMMIT", err, errlen) != 0) {
+        db_exec(db, "ROLLBACK", NULL, 0);
+        out->n = before;
+        return -1;
+    }
+    if (ops->after_commit)
+        ops->after_commit(ops->state, db);
+    return n;
+}
+
+/* --- the daemon ---------------------------------------------------------------------------- */
+
+typedef struct {
+    const stage_ops_t *ops;
+    const daemon_config_t *cfg;
+    presence_t *presence;
+    pusher_t *pusher;
+    stage_keys_t out;
+    unsigned long long processed;
+} loop_t;
+
+/* Passes the keys gathered in loop->out on to the next stage. */
+static void pass_on(loop_t *loop)
+{
+    if (loop->pusher && loop->out.n > 0)
+        nudge_send(loop->pusher, loop->out.keys, loop->out.n);
+    loop->out.n = 0;
+}
+
+static int sweep_lock(PGconn *db, const char *stage, int take)
+{
+    char sql[160];
+    snprintf(sql, sizeof sql, "SELECT %s(hashtext('ncap.sweep.%s'))",
+             take ? "pg_try_advisory_lock" : "pg_advisory_unlock", stage);
+    char err[512];
+    PGresult *r = db_query(db, sql, 0, NULL, err, sizeof err);
+    if (!r)
+        return 0;
+    int got = PQgetvalue(r, 0, 0)[0] == 't';
+    PQclear(r);
+    return got;
+}
+
+/* Works off the backlog, then the periodic work, under the stage's sweep lock (one instance of a
+ * stage at a time) until deadline_ms. Returns the items found, or -1 when another instance holds
+ * the lock. */
+static long long sweep(loop_t *loop, PGconn *db, long long deadline_ms)
+{
+    const stage_ops_t *ops = loop->ops;
+    const daemon_config_t *cfg = loop->cfg;
+    if (!sweep_lock(db, cfg->stage, 1))
+        return -1;
+    long long found = 0;
+    while (ops->backlog_sql && !daemon_shutdown && daemon_now_ms() < deadline_ms) {
+        int n =
+            stage_run_backlog(ops, cfg->stage, db, cfg->batch_max, cfg->sweep_grace_ms, &loop->out);
+        pass_on(loop);
+        if (n <= 0)
+            break;
+        found += n;
+        loop->processed += (unsigned long long)n;
+        if (n < cfg->batch_max)
+            break;
+    }
+    while (ops->periodic && !daemon_shutdown && daemon_now_ms() < deadline_ms) {
+        char err[1024];
+        int n = stage_run_periodic(ops, db, cfg->batch_max, &loop->out, err, sizeof err);
+        pass_on(loop);
+        if (n < 0) {
+            ncap_log(LOG_ERROR, "periodic work failed and was rolled back; it is retried", "error",
+                     err, NULL);
+            break;
+        }
+        found += n;
+        if (n == 0)
+            break;
+    }
+    sweep_lock(db, cfg->stage, 0);
+    if (found > 0 && ops->backlog_sql) {
+        char n[32];
+        snprintf(n, sizeof n, "%lld", found);
+        ncap_log(LOG_INFO, "worked off backlog found in PostgreSQL", "records", n, NULL);
+    }
+    return found;
+}
+
+/* Binds the PULL socket on an ephemeral port and works out the endpoint others should use. */
+static void *bind_inbox(void *ctx, const daemon_config_t *cfg, char *endpoint, size_t len)
+{
+    void *sock = zmq_socket(ctx, ZMQ_PULL);
+    int hwm = 200000, linger = 0;
+    int64_t max = NUDGE_MAX_BYTES;
+    zmq_setsockopt(sock, ZMQ_RCVHWM, &hwm, sizeof hwm);
+    zmq_setsockopt(sock, ZMQ_LINGER, &linger, sizeof linger);
+    zmq_setsockopt(sock, ZMQ_MAXMSGSIZE, &max, sizeof max);
+    char bind[300];
+    snprintf(bind, sizeof bind, "tcp://%s:*", cfg->bind_host);
+    if (zmq_bind(sock, bind) != 0) {
+        ncap_log(LOG_ERROR, "could not bind", "endpoint", bind, "error", zmq_strerror(zmq_errno()),
+                 NULL);
+        zmq_close(sock);
+        return NULL;
+    }
+    registry_advertised_endpoint(sock, cfg->advertise_host, endpoint, len);
+    return sock;
+}
+
+/* Reads the nudges waiting, and those that arrive within gather_ms, into keys (at most
+ * batch_max keys). Returns the number of messages read. */
+static int gather(loop_t *loop, void *inbox, stage_keys_t *keys)
+{
+    zmq_pollitem_t items[] = {{inbox, 0, ZMQ_POLLIN, 0}};
+    long long until = daemon_now_ms() + loop->ops->gather_ms;
+    int messages = 0;
+    while (keys->n < (size_t)loop->cfg->batch_max) {
+        zmq_msg_t msg;
+        zmq_msg_init(&msg);
+        if (zmq_msg_recv(&msg, inbox, ZMQ_DONTWAIT) < 0) {
+            zmq_msg_close(&msg);
+            long long left = until - daemon_now_ms();
+            if (left <= 0 || daemon_shutdown || zmq_poll(items, 1, (long)left) <= 0)
+                break;
+            continue;
+        }
+        messages++;
+        if (nudge_read(zmq_msg_data(&msg), zmq_msg_size(&msg),
+                       (size_t)loop->cfg->batch_max - keys->n, keys) < 0)
+            ncap_log(LOG_WARN, "ignored a message that is not an ncap.v1.Nudge", NULL);
+        zmq_msg_close(&msg);
+    }
+    return messages;
+}
+
+int stage_run(const stage_ops_t *ops, const daemon_config_t *cfg)
+{
+    loop_t loop = {.ops = ops, .cfg = cfg};
+    daemon_install_signals();
+    void *ctx = zmq_ctx_new();
+    char endpoint[320];
+    void *inbox = bind_inbox(ctx, cfg, endpoint, sizeof endpoint);
+    if (!inbox) {
+        zmq_ctx_term(ctx);
+        return 1;
+    }
+    if (ops->downstream)
+        loop.pusher = pusher_new(ctx, ops->downstream);
+    loop.presence = presence_new(cfg, endpoint, loop.pusher);
+    if (!loop.presence || (ops->downstream && !loop.pusher)) {
+        ncap_log(LOG_ERROR, "out of memory at start-up", NULL);
+        pusher_destroy(&loop.pusher);
+        presence_destroy(&loop.presence);
+        zmq_close(inbox);
+        zmq_ctx_term(ctx);
+        return 1;
+    }
+    ncap_log(LOG_INFO, "starting", "stage", cfg->stage, "instance",
+             presence_instance(loop.presence), "endpoint", endpoint, NULL);
+
+    long long next_sweep = 0, last_msg = 0, periodic_due = -1;
+    /* An idle stage sweeps less and less often (up to every 10 s) while it finds nothing; the
+     * first sweep that finds work brings the interval back to --sweep-interval-ms. */
+    long long sweep_every = cfg->sweep_interval_ms;
+    zmq_pollitem_t items[] = {{inbox, 0, ZMQ_POLLIN, 0}};
+    stage_keys_t keys = {0};
+    while (!daemon_shutdown) {
+        PGconn *db = presence_tick(loop.presence);
+        if (!db)
+            break;
+        long long now = daemon_now_ms();
+        /* A stage with only periodic work runs it soon after a nudge; when another instance holds
+         * the lock, it looks again shortly, so a nudge is never lost between two instances. */
+        if (periodic_due >= 0 && now >= periodic_due) {
+            long long found = sweep(&loop, db, now + 2000);
+            periodic_due = found < 0 ? now + 100 : -1;
+            continue;
+        }
+        /* Sweep when idle, and at least every few intervals even when busy. */
+        if (now >= next_sweep && (now - last_msg >= cfg->sweep_interval_ms ||
+                                  now >= next_sweep + 5LL * cfg->sweep_interval_ms)) {
+            if (sweep(&loop, db, now + 2000) > 0)
+                sweep_every = cfg->sweep_interval_ms;
+            else if (sweep_every < 10000)
+                sweep_every *= 2;
+            next_sweep = daemon_now_ms() + sweep_every;
+            continue;
+        }
+        long wait = periodic_due >= 0 ? (long)(periodic_due - now) : 200;
+        if (wait > 200)
+            wait = 200;
+        if (zmq_poll(items, 1, wait < 1 ? 1 : wait) <= 0)
+            continue;
+        keys.n = 0;
+        if (gather(&loop, inbox, &keys) == 0)
+            continue;
+        last_msg = daemon_now_ms();
+        if (!ops->load_sql) {
+            if (periodic_due < 0)
+                periodic_due = last_msg;
+            continue;
+        }
+        int n = stage_run_keys(ops, cfg->stage, db, keys.keys, keys.n, &loop.out);
+        pass_on(&loop);
+        if (n > 0)
+            loop.processed += (unsigned long long)n;
+    }
+    /* Drain: the batch in hand was committed above; nudges still queued are found again in
+     * PostgreSQL by whichever instance sweeps next. */
+    char n[32];
+    snprintf(n, sizeof n, "%llu", loop.processed);
+    presence_destroy(&loop.presence);
+    pusher_destroy(&loop.pusher);
+    zmq_close(inbox);
+    zmq_ctx_term(ctx);
+    stage_keys_free(&keys);
+    stage_keys_free(&loop.out);
+    ncap_log(LOG_INFO, "stopped cleanly", "processed", n, NULL);
+    return 0;
+}

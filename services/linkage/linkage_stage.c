@@ -1,0 +1,478 @@
+/* linkage_stage.c - ncap-linkd's work on a batch: patients, deaths, deprivation, the opt-out and
+ * the pseudonymised records; the death sweep */
+#include "linkage_stage.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "db.h"
+#include "death_link.h"
+#include "death_sweep.h"
+#include "link_record.h"
+#include "log.h"
+#include "message.h"
+#include "optout.h"
+#include "patient_index.h"
+#include "stage_record.h"
+#include "strbuf.h"
+
+/* A row of ingest.raw_record as linkage takes it, and what decide makes of it. */
+typedef struct {
+    stage_record_t r; /* audit, trust, site, the record as received, definition */
+    char *local_id;
+    char submission_id[24], row_number[16];
+    link_outcome_t outcome;
+} input_t;
+
+/* One record in store's hands: its own working state, so that a second call for a sub-batch
+ * starts afresh. */
+typedef struct {
+    stage_item_t *it;
+    input_t *in;
+    patient_match_t match;
+    int skip; /* already processed, or withheld under the opt-out */
+} work_t;
+
+/* Columns of load_sql and backlog_sql: the key first (a raw record has link revision 0). */
+#define SOURCE_COLUMNS                                                                             \
+    "SELECT r.record_id, r.version, 0, rec.audit, rec.trust, r.site, r.payload::text,"             \
+    " rec.local_id, r.submission_id, r.row_number"                                                 \
+    " FROM ingest.raw_record r JOIN ingest.record rec USING (record_id)"
+/* Not yet linked or withheld, and not quarantined. */
+#define NOT_TAKEN                                                                                  \
+    " NOT EXISTS (SELECT 1 FROM linkage.link l"                                                    \
+    "   WHERE l.record_id = r.record_id AND l.version = r.version)"                                \
+    " AND NOT EXISTS (SELECT 1 FROM linkage.optout_withheld w"                                     \
+    "   WHERE w.record_id = r.record_id AND w.version = r.version)"                                \
+    " AND NOT EXISTS (SELECT 1 FROM linkage.quarantine q WHERE q.record_id = r.record_id"          \
+    "   AND q.version = r.version AND q.held)"
+
+static const char load_sql[] =
+    SOURCE_COLUMNS " JOIN unnest($1::bigint[], $2::int[]) AS k(record_id, version)"
+                   " ON k.record_id = r.record_id AND k.version = r.version WHERE" NOT_TAKEN;
+
+/* O(backlog) over ingest.raw_record's index on ingested_at. */
+static const char backlog_sql[] = SOURCE_COLUMNS
+    " WHERE r.ingested_at < now() - make_interval(secs => $2::double precision / 1000)"
+    " AND" NOT_TAKEN " ORDER BY r.ingested_at, r.record_id LIMIT $1::int";
+
+static void free_input(void *state, void *p)
+{
+    (void)state;
+    input_t *in = p;
+    if (!in)
+        return;
+    stage_record_clear(&in->r);
+    free(in->local_id);
+    link_outcome_clear(&in->outcome);
+    free(in);
+}
+
+static void *read_row(void *state, const PGresult *r, int row, stage_error_t *class_out, char *err,
+                      size_t errlen)
+{
+    linkage_t *lk = state;
+    input_t *in = calloc(1, sizeof *in);
+    if (!in) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    if (stage_record_read(&in->r, lk->audits, r, row, class_out, err, errlen) != 0) {
+        free_input(state, in);
+        return NULL;
+    }
+    const int c = STAGE_RECORD_COLUMNS;
+    if (!(in->local_id = strdup(PQgetvalue(r, row, c)))) {
+        snprintf(err, errlen, "out of memory");
+        free_input(state, in);
+        return NULL;
+    }
+    snprintf(in->submission_id, sizeof in->submission_id, "%s", PQgetvalue(r, row, c + 1));
+    snprintf(in->row_number, sizeof in->row_number, "%s", PQgetvalue(r, row, c + 2));
+    return in;
+}
+
+/* Each record's identifiers checked and normalised, derived fields, the record without its
+ * identifiers (pure: link_record.h). */
+static void decide(void *state, stage_batch_t *b)
+{
+    (void)state;
+    for (size_t i = 0; i < b->n; i++) {
+        stage_item_t *it = &b->items[i];
+        input_t *in = it->input;
+        if (it->error != STAGE_OK)
+            continue;
+        if (link_record_prepare(in->r.def, it->key.record_id, in->r.rec, &in->outcome) != 0)
+            stage_item_fail(it, STAGE_ERR_EVALUATION, "out of memory preparing the record");
+    }
+}
+
+/* Columns of a linkage problem: record_id, version, field, rule, severity, message. */
+#define NPROB 6
+
+static void ids_array(strbuf_t *rid, strbuf_t *ver, const work_t *items, size_t n)
+{
+    strbuf_init(rid);
+    strbuf_init(ver);
+    strbuf_pg_array_open(rid);
+    strbuf_pg_array_open(ver);
+    for (size_t i = 0; i < n; i++) {
+        char a[24], b[16];
+        snprintf(a, sizeof a, "%lld", (long long)items[i].it->key.record_id);
+        snprintf(b, sizeof b, "%d", items[i].it->key.version);
+        strbuf_pg_array_elem(rid, a);
+        strbuf_pg_array_elem(ver, b);
+    }
+    strbuf_pg_array_close(rid);
+    strbuf_pg_array_close(ver);
+}
+
+/* Marks the records processed before (linked, or withheld), so that a message seen twice has the
+ * effect of one. */
+static int skip_processed(PGconn *db, work_t *items, size_t n, char *err, size_t errlen)
+{
+    strbuf_t rid, ver;
+    ids_array(&rid, &ver, items, n);
+    const char *pv[] = {rid.s, ver.s};
+    PGresult *r = db_query(db,
+                           "SELECT u.i FROM unnest($1::bigint[], $2::int[]) WITH ORDINALITY"
+                           " AS u(record_id, version, i) WHERE EXISTS (SELECT 1 FROM linkage.link l"
+                           " WHERE l.record_id = u.record_id AND l.version = u.version)"
+                           " OR EXISTS (SELECT 1 FROM linkage.optout_withheld w"
+                           " WHERE w.record_id = u.record_id AND w.version = u.version)",
+                           2, pv, err, errlen);
+    strbuf_free(&rid);
+    strbuf_free(&ver);
+    if (!r)
+        return -1;
+    for (int k = 0; k < PQntuples(r); k++) {
+        long i = strtol(PQgetvalue(r, k, 0), NULL, 10) - 1;
+        if (i >= 0 && (size_t)i < n)
+            items[i].skip = 1;
+    }
+    PQclear(r);
+    return 0;
+}
+
+/* The national data opt-out (optout.h), after linking: a record is withheld when its patient is
+ * opted out, by the NHS number it carries or by one another record of the patient gave. */
+static int apply_optout(PGconn *db, work_t *items, size_t n, char *err, size_t errlen)
+{
+    optout_record_t *recs = calloc(n + 1, sizeof *recs);
+    bool *withheld = calloc(n + 1, sizeof *withheld);
+    int rc = -1;
+    if (!recs || !withheld) {
+        snprintf(err, errlen, "out of memory");
+        goto done;
+    }
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (items[i].skip)
+            continue;
+        const input_t *in = items[i].in;
+        recs[m++] = (optout_record_t){items[i].it->key.record_id,
+                                      items[i].it->key.version,
+                                      in->r.audit,
+                                      in->r.trust,
+                                      strtoll(in->submission_id, NULL, 10),
+                                      in->outcome.ident.nhs_valid ? in->outcome.ident.nhs : "",
+                                      items[i].match.patient_id,
+                                      in->r.def->opt_out_applies};
+    }
+    if (optout_withhold(db, recs, m, withheld, err, errlen) != 0)
+        goto done;
+    for (size_t i = 0, k = 0; i < n; i++)
+        if (!items[i].skip)
+            items[i].skip = withheld[k++];
+    rc = 0;
+done:
+    free(recs);
+    free(withheld);
+    return rc;
+}
+
+/* Deprivation of each record's LSOA, where the definition lists it and linkage.imd knows it. */
+static int lookup_imd(PGconn *db, const work_t *items, size_t n, int (*imd)[2], char *err,
+                      size_t errlen)
+{
+    strbuf_t arr;
+    strbuf_init(&arr);
+    strbuf_pg_array_open(&arr);
+    for (size_t i = 0; i < n; i++)
+        strbuf_pg_array_elem(&arr, items[i].in->outcome.lsoa);
+    strbuf_pg_array_close(&arr);
+    const char *pv[] = {arr.s};
+    PGresult *r = db_query(db,
+                           "SELECT lsoa, imd_decile, imd_quintile FROM linkage.imd"
+                           " WHERE lsoa = ANY($1::text[])",
+                           1, pv, err, errlen);
+    strbuf_free(&arr);
+    if (!r)
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        imd[i][0] = imd[i][1] = 0;
+        for (int k = 0; k < PQntuples(r) && items[i].in->outcome.lsoa[0]; k++)
+            if (strcmp(PQgetvalue(r, k, 0), items[i].in->outcome.lsoa) == 0) {
+                imd[i][0] = atoi(PQgetvalue(r, k, 1));
+                imd[i][1] = atoi(PQgetvalue(r, k, 2));
+            }
+    }
+    PQclear(r);
+    return 0;
+}
+
+/* Keeps the items not skipped, in order. */
+static void drop_skipped(work_t *items, size_t *n)
+{
+    size_t m = 0;
+    for (size_t i = 0; i < *n; i++)
+        if (!items[i].skip)
+            items[m++] = items[i];
+    *n = m;
+}
+
+/* Patients, deaths and deprivation for the records not skipped; compacts items to them. */
+static int link_items(linkage_t *lk, PGconn *db, work_t *items, size_t *n, char *err, size_t errlen)
+{
+    drop_skipped(items, n);
+    size_t m = *n;
+    if (m == 0)
+        return 0;
+    int rc = -1;
+    link_ident_t *ids = calloc(m, sizeof *ids);
+    patient_match_t *match = calloc(m, sizeof *match);
+    int64_t *pids = calloc(m, sizeof *pids);
+    char(*dod)[11] = calloc(m, sizeof *dod);
+    int(*imd)[2] = calloc(m, sizeof *imd);
+    if (!ids || !match || !pids || !dod || !imd) {
+        snprintf(err, errlen, "out of memory");
+        goto done;
+    }
+    for (size_t i = 0; i < m; i++)
+        ids[i] = items[i].in->outcome.ident;
+    if (patient_index_assign(db, &lk->params, ids, m, match, err, errlen) != 0)
+        goto done;
+    for (size_t i = 0; i < m; i++) {
+        items[i].match = match[i];
+        pids[i] = match[i].patient_id;
+    }
+    if (death_link_patients(db, &lk->params, ids, pids, m, dod, err, errlen) != 0 ||
+        lookup_imd(db, items, m, imd, err, errlen) != 0)
+        goto done;
+    for (size_t i = 0; i < m; i++)
+        if (link_record_add_linked(items[i].in->r.def, &items[i].in->outcome, dod[i], imd[i][0],
+                                   imd[i][1]) != 0) {
+            snprintf(err, errlen, "out of memory");
+            goto done;
+        }
+    rc = 0;
+done:
+    free(ids);
+    free(match);
+    free(pids);
+    free(dod);
+    free(imd);
+    return rc;
+}
+
+/* Parameters and term frequencies replaced (`ncap link-train`) are loaded again at the next batch,
+ * so that every instance scores alike: one primary-key lookup per batch. Returns 0, or -1 with err.
+ */
+static int load_params(linkage_t *lk, PGconn *db, char *err, size_t errlen)
+{
+    double version;
+    if (patient_index_params_version(db, &version, err, errlen) != 0)
+        return -1;
+    if (!lk->params_loaded || version != lk->params_version) {
+        link_params_t params;
+        term_freq_t *tf;
+        if (patient_index_load_model(db, &params, &tf, err, errlen) != 0)
+            return -1;
+        term_freq_destroy(&lk->tf);
+        lk->tf = tf;
+        lk->params = params;
+        if (lk->params_loaded)
+            ncap_log(LOG_INFO, "linkage parameters loaded again", NULL);
+        lk->params_loaded = true;
+        lk->params_version = version;
+    }
+    return 0;
+}
+
+/* Links the records of the batch not linked before, applies the opt-out, and stores links,
+ * pseudonymised records and identifier problems; marks the records stored to pass on. */
+static int store(void *state, PGconn *db, stage_batch_t *b, char *err, size_t errlen)
+{
+    linkage_t *lk = state;
+    work_t *items = calloc(b->n + 1, sizeof *items);
+    if (!items) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    size_t n = 0;
+    for (size_t i = 0; i < b->n; i++)
+        if (b->items[i].error == STAGE_OK)
+            items[n++] = (work_t){.it = &b->items[i], .in = b->items[i].input};
+    int rc = -1;
+    if (load_params(lk, db, err, errlen) != 0 || skip_processed(db, items, n, err, errlen) != 0 ||
+        link_items(lk, db, items, &n, err, errlen) != 0 ||
+        apply_optout(db, items, n, err, errlen) != 0)
+        goto done;
+    drop_skipped(items, &n);
+    if (n == 0) {
+        rc = 0;
+        goto done;
+    }
+    /* Links and the pseudonymised records, idempotently. */
+    strbuf_t a[11];
+    for (int k = 0; k < 11; k++) {
+        strbuf_init(&a[k]);
+        strbuf_pg_array_open(&a[k]);
+    }
+    strbuf_t pr[NPROB];
+    for (int k = 0; k < NPROB; k++) {
+        strbuf_init(&pr[k]);
+        strbuf_pg_array_open(&pr[k]);
+    }
+    for (size_t i = 0; i < n; i++) {
+        const input_t *in = items[i].in;
+        char rid[32], ver[16], pid[32], pseud[65];
+        snprintf(rid, sizeof rid, "%lld", (long long)items[i].it->key.record_id);
+        snprintf(ver, sizeof ver, "%d", items[i].it->key.version);
+        snprintf(pid, sizeof pid, "%lld", (long long)items[i].match.patient_id);
+        pseudonym_of(lk->key, items[i].match.patient_id, pseud);
+        const char *vals[11] = {
+            rid,         ver,        pid,          items[i].match.method, in->r.audit,
+            in->r.trust, in->r.site, in->local_id, in->submission_id,     in->row_number,
+            pseud};
+        for (int k = 0; k < 11; k++)
+            strbuf_pg_array_elem(&a[k], vals[k]);
+        for (int p = 0; p < in->outcome.n_problems; p++) {
+            const link_problem_t *lp = &in->outcome.problems[p];
+            const char *pv[NPROB] = {rid, ver, lp->field, lp->rule, lp->severity, lp->message};
+            for (int k = 0; k < NPROB; k++)
+                strbuf_pg_array_elem(&pr[k], pv[k]);
+        }
+    }
+    strbuf_t payloads;
+    strbuf_init(&payloads);
+    strbuf_pg_array_open(&payloads);
+    for (size_t i = 0; i < n; i++) {
+        char *json = message_record_to_json(items[i].in->outcome.pseudo);
+        strbuf_pg_array_elem(&payloads, json ? json : "{}");
+        free(json);
+    }
+    strbuf_pg_array_close(&payloads);
+    for (int k = 0; k < 11; k++)
+        strbuf_pg_array_close(&a[k]);
+    for (int k = 0; k < NPROB; k++)
+        strbuf_pg_array_close(&pr[k]);
+    const char *pl[] = {a[0].s, a[1].s, a[2].s, a[3].s, a[4].s,  a[5].s,
+                        a[6].s, a[7].s, a[8].s, a[9].s, a[10].s, payloads.s};
+    PGresult *ins = db_query(
+        db,
+        "WITH src AS (SELECT * FROM unnest($1::bigint[], $2::int[], $3::bigint[], $4::text[],"
+        "   $5::text[], $6::text[], $7::text[], $8::text[], $9::bigint[], $10::int[], $11::text[],"
+        "   $12::jsonb[]) AS s(record_id, version, patient_id, method, audit, trust, site, "
+        "local_id,"
+        "   submission_id, row_number, pseudonym, payload)),"
+        " l AS (INSERT INTO linkage.link (record_id, version, patient_id, method)"
+        "   SELECT DISTINCT ON (record_id, version) record_id, version, patient_id, method FROM src"
+        "   ON CONFLICT DO NOTHING RETURNING record_id, version),"
+        " p AS (INSERT INTO linkage.pseudo_record (record_id, version, audit, trust, site,"
+        "   local_id, submission_id, row_number, pseudonym, payload)"
+        "   SELECT DISTINCT ON (record_id, version) s.record_id, s.version, audit, trust, site,"
+        "   local_id, submission_id, row_number, pseudonym, payload FROM src s"
+        "   JOIN l USING (record_id, version) ON CONFLICT DO NOTHING RETURNING record_id, version)"
+        " SELECT record_id, version FROM p",
+        12, pl, err, errlen);
+    int ok = ins != NULL;
+    if (ok && pr[0].len > 2) {
+        const char *pp[] = {pr[0].s, pr[1].s, pr[2].s, pr[3].s, pr[4].s, pr[5].s};
+        ok = db_execp(db,
+                      "INSERT INTO linkage.problem (record_id, version, submission_id, row_number,"
+                      " field, rule, severity, message)"
+                      " SELECT u.record_id, u.version, p.submission_id, p.row_number, u.field,"
+                      " u.rule, u.severity, u.message FROM unnest($1::bigint[], $2::int[],"
+                      " $3::text[], $4::text[], $5::text[], $6::text[]) AS u(record_id, version,"
+                      " field, rule, severity, message)"
+                      " JOIN linkage.pseudo_record p USING (record_id, version)"
+                      " ON CONFLICT DO NOTHING",
+                      6, pp, err, errlen) == 0;
+    }
+    for (int k = 0; k < 11; k++)
+        strbuf_free(&a[k]);
+    for (int k = 0; k < NPROB; k++)
+        strbuf_free(&pr[k]);
+    strbuf_free(&payloads);
+    if (!ok) {
+        PQclear(ins);
+        goto done;
+    }
+    /* Those newly stored go on to validation, at link revision 0. */
+    for (int r = 0; r < PQntuples(ins); r++) {
+        int64_t rid = strtoll(PQgetvalue(ins, r, 0), NULL, 10);
+        int ver = atoi(PQgetvalue(ins, r, 1));
+        for (size_t i = 0; i < n; i++)
+            if (items[i].it->key.record_id == rid && items[i].it->key.version == ver) {
+                items[i].it->forward = true;
+                items[i].it->out_key = (stage_key_t){rid, ver, 0};
+                break;
+            }
+    }
+    PQclear(ins);
+
+    rc = 0;
+done:
+    free(items);
+    return rc;
+}
+
+/* The death sweep (death_sweep.h): deaths loaded after the records of their patients. */
+static int periodic(void *state, PGconn *db, int limit, stage_keys_t *out, char *err, size_t errlen)
+{
+    linkage_t *lk = state;
+    death_sweep_counts_t c = {0};
+    /* The two steps in transactions of their own: each takes advisory locks on blocking keys
+     * (sorted, as patient_index does), and two sets in one transaction could deadlock with a
+     * record being linked. */
+    if (load_params(lk, db, err, errlen) != 0 ||
+        death_sweep_link(db, &lk->params, limit, &c, err, errlen) != 0 ||
+        (c.deaths == 0 && death_sweep_revise(db, lk->audits, limit, out, &c, err, errlen) != 0))
+        return -1;
+    char a[24], d[24];
+    if (c.links > 0) {
+        snprintf(a, sizeof a, "%zu", c.deaths);
+        snprintf(d, sizeof d, "%zu", c.links);
+        ncap_log(LOG_INFO, "death sweep linked deaths to patients already held", "deaths", a,
+                 "links", d, NULL);
+    }
+    if (c.revised > 0) {
+        snprintf(a, sizeof a, "%zu", c.patients);
+        snprintf(d, sizeof d, "%zu", c.revised);
+        ncap_log(LOG_INFO, "death sweep passed on revisions of records whose date of death changed",
+                 "patients", a, "records", d, NULL);
+    }
+    return (int)(c.deaths + c.patients);
+}
+
+stage_ops_t linkage_stage_ops(linkage_t *lk)
+{
+    return (stage_ops_t){.downstream = "validation",
+                         .state = lk,
+                         .load_sql = load_sql,
+                         .backlog_sql = backlog_sql,
+                         .read_row = read_row,
+                         .free_input = free_input,
+                         .decide = decide,
+                         .store = store,
+                         .periodic = periodic,
+                         .gather_ms = 5};
+}
+
+void linkage_stage_clear(linkage_t *lk)
+{
+    term_freq_destroy(&lk->tf);
+    lk->params_loaded = false;
+}

@@ -1,0 +1,31 @@
+/* linkage_stage.h - ncap-linkd's side of the stage contract (stage.h): ingest's raw records in,
+ * each linked to its patient (patient index, deaths, deprivation), the opt-out applied, and the
+ * pseudonymised record stored for validation; the death sweep as its periodic work. Apart from
+ * the daemon around it, so that tests drive it on a real PostgreSQL (stage_run_keys). */
+#ifndef NCAP_LINKAGE_STAGE_H
+#define NCAP_LINKAGE_STAGE_H
+
+#include <stdbool.h>
+
+#include "audit_cache.h"
+#include "link_incremental.h"
+#include "pseudonym.h"
+#include "stage.h"
+#include "term_freq.h"
+
+typedef struct {
+    audit_cache_t *audits;
+    unsigned char key[PSEUDONYM_KEY_BYTES];
+    link_params_t params;
+    term_freq_t *tf; /* params.tf */
+    bool params_loaded;
+    double params_version; /* the setting params_version when params were loaded */
+} linkage_t;
+
+/* The hooks, with state a linkage_t the caller keeps alive (audits and key set); downstream is
+ * "validation". */
+stage_ops_t linkage_stage_ops(linkage_t *lk);
+/* Frees what the stage loaded (the term frequencies); not audits. */
+void linkage_stage_clear(linkage_t *lk);
+
+#endif

@@ -1,0 +1,27 @@
+/* publish_stage.h - ncap-publishd's periodic work under the stage contract (stage.h): rebuild the
+ * quarterly release of every audit period whose metrics changed (values and 95% confidence
+ * intervals per trust and nationally), a new immutable revision only when the content changed, and
+ * write the files after commit. Apart from the daemon around it, so that tests drive it on a real
+ * PostgreSQL (stage_run_periodic). */
+#ifndef NCAP_PUBLISH_STAGE_H
+#define NCAP_PUBLISH_STAGE_H
+
+#include <stddef.h>
+
+#include "audit_cache.h"
+#include "stage.h"
+
+typedef struct {
+    const char *out_dir;
+    audit_cache_t *audits;
+    long long *pending; /* releases committed in this batch, to write out after commit */
+    size_t n_pending, cap_pending;
+} publish_t;
+
+/* The hooks (periodic and after_commit only: publish takes no records of its own), with state a
+ * publish_t the caller keeps alive. */
+stage_ops_t publish_stage_ops(publish_t *ps);
+/* Frees what the stage holds; not audits. */
+void publish_stage_clear(publish_t *ps);
+
+#endif
