@@ -102,7 +102,7 @@ static void learned_parameters_are_stored_and_link_as_well(void **state)
 {
     (void)state;
     (void)temp_file;
-    ncap_require_pg(conninfo);
+    ncap_require_pg();
     setenv("NCAP_PG", conninfo, 1);
     sim_records_t s;
     load_sim(&s);

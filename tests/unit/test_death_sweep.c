@@ -187,7 +187,7 @@ static char *text_of(PGconn *db, const char *sql, char *out, size_t len)
 static void test_deaths_loaded_after_records_reach_them_as_revisions(void **state)
 {
     (void)state;
-    ncap_require_pg(conninfo);
+    ncap_require_pg();
     char err[1024], buf[2048];
     PGconn *db = db_connect(conninfo, "test_death_sweep", err, sizeof err);
     assert_non_null(db);

@@ -97,7 +97,7 @@ static int instance(int reverse, int start_fd)
 static void test_two_instances_one_patient_per_person(void **state)
 {
     (void)state;
-    ncap_require_pg(conninfo);
+    ncap_require_pg();
     char err[1024];
     PGconn *db = db_connect(conninfo, "test_link_concurrency", err, sizeof err);
     assert_non_null(db);

@@ -183,7 +183,7 @@ static void assign(PGconn *db, const link_params_t *p, const link_ident_t *ids, 
 static void test_records_join_held_patients(void **state)
 {
     (void)state;
-    ncap_require_pg(conninfo);
+    ncap_require_pg();
     PGconn *db = connect_test();
     link_params_t p;
     char err[1024];
@@ -224,7 +224,7 @@ static void test_records_join_held_patients(void **state)
 static void test_deaths_link_one_to_one(void **state)
 {
     (void)state;
-    ncap_require_pg(conninfo);
+    ncap_require_pg();
     PGconn *db = connect_test();
     link_params_t p;
     link_params_default(&p);

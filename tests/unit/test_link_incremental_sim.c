@@ -153,7 +153,7 @@ static void check_deaths(PGconn *db, const sim_records_t *s, const int64_t *pati
 /* Pairwise F1 of s linked with the defaults, and with term frequencies of the people when tf. */
 static double run(bool noise, double min_f1, bool tf)
 {
-    ncap_require_pg(conninfo);
+    ncap_require_pg();
     sim_records_t s;
     load_sim(&s);
     rng_state = 0x243F6A8885A308D3u;

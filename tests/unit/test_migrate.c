@@ -41,7 +41,7 @@ static int migrate_once(int *applied)
 static void test_two_processes_at_once_then_again(void **state)
 {
     (void)state;
-    ncap_require_pg(conninfo);
+    ncap_require_pg();
     int total = 0;
     while (ncap_migrations[total].name)
         total++;

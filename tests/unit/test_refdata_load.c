@@ -86,7 +86,7 @@ static void death_ids(char *out, size_t outlen)
 static void test_deaths_load_reload_and_bad_rows(void **state)
 {
     (void)state;
-    ncap_require_pg(conninfo);
+    ncap_require_pg();
     result_t r = load_deaths(HEADER "4010232137,Ann,Lee,1935-02-03,F,LS1 4AP,2024-01-05\n"
                                     "4857773457,Bob,Ray,19400101,M,,2024-02-01\n"
                                     "4857773458,Bad,Number,,,,2024-02-01\n"
@@ -165,7 +165,7 @@ static void test_deaths_load_reload_and_bad_rows(void **state)
 static void test_optouts_replace(void **state)
 {
     (void)state;
-    ncap_require_pg(conninfo);
+    ncap_require_pg();
     char path[64], v[256];
     temp_file(path, "nhs_number\r\n401 023 2137\r\n4857773457\r\n4857773458\r\n4857773457\r\n");
     result_t r = refdata("load", "optouts", path, NULL);
@@ -190,7 +190,7 @@ static void test_optouts_replace(void **state)
 static void test_imd_real_file(void **state)
 {
     (void)state;
-    ncap_require_pg(conninfo);
+    ncap_require_pg();
     ncap_require_shared_file(IMD_FILE);
     result_t r = refdata("load", "imd", IMD_FILE, NULL);
     assert_int_equal(r.rc, 0);
