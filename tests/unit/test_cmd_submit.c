@@ -120,9 +120,13 @@ static Ncap__V1__RowProblem problem(uint32_t row, const char *field, const char 
     return p;
 }
 
-/* A receipt for 3 rows, 2 of them rejected, with the two problems. */
-static Ncap__V1__SubmitReply receipt(Ncap__V1__RowProblem **problems)
+/* Submits to a stand-in for ingest whose receipt says 3 rows, 1 accepted, 2 rejected, with the
+ * two rows' problems (one of them not about a field). */
+static result_t submit_two_rejected(bool quiet)
 {
+    Ncap__V1__RowProblem p1 = problem(2, "asa_grade", "range", "has value \"7\", expected 1-5"),
+                         p2 = problem(3, "", "columns", "has 3 fields, the header has 2");
+    Ncap__V1__RowProblem *ps[] = {&p1, &p2};
     Ncap__V1__SubmitReply rep = NCAP__V1__SUBMIT_REPLY__INIT;
     rep.kind = NCAP__V1__SUBMIT_REPLY__KIND__RECEIPT;
     rep.submission_id = 84;
@@ -130,20 +134,16 @@ static Ncap__V1__SubmitReply receipt(Ncap__V1__RowProblem **problems)
     rep.accepted = 1;
     rep.unchanged = 0;
     rep.rejected = 2;
-    rep.problems = problems;
+    rep.problems = ps;
     rep.n_problems = 2;
-    return rep;
+    return submit(&rep, quiet);
 }
 
 /* The summary line ends in a newline, and each problem follows on a line of its own, in the order
  * a reader wants them: what happened to the file, then why rows were refused. */
 static void test_receipt_then_one_line_per_problem(void **state)
 {
-    Ncap__V1__RowProblem p1 = problem(2, "asa_grade", "range", "has value \"7\", expected 1-5"),
-                         p2 = problem(3, "", "columns", "has 3 fields, the header has 2");
-    Ncap__V1__RowProblem *ps[] = {&p1, &p2};
-    Ncap__V1__SubmitReply rep = receipt(ps);
-    result_t r = submit(&rep, false);
+    result_t r = submit_two_rejected(false);
     assert_int_equal(r.rc, 0);
     assert_string_equal(r.out, "submission 84: 3 rows, 1 accepted, 0 unchanged, 2 rejected\n"
                                "row 2: asa_grade: has value \"7\", expected 1-5 (error, range)\n"
@@ -154,11 +154,7 @@ static void test_receipt_then_one_line_per_problem(void **state)
 
 static void test_quiet_prints_the_receipt_line_only(void **state)
 {
-    Ncap__V1__RowProblem p1 = problem(2, "asa_grade", "range", "has value \"7\", expected 1-5"),
-                         p2 = problem(3, "", "columns", "has 3 fields, the header has 2");
-    Ncap__V1__RowProblem *ps[] = {&p1, &p2};
-    Ncap__V1__SubmitReply rep = receipt(ps);
-    result_t r = submit(&rep, true);
+    result_t r = submit_two_rejected(true);
     assert_int_equal(r.rc, 0);
     assert_string_equal(r.out, "submission 84: 3 rows, 1 accepted, 0 unchanged, 2 rejected\n");
     assert_string_equal(r.err, "");
