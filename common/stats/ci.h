@@ -2,8 +2,13 @@
 #ifndef NCAP_CI_H
 #define NCAP_CI_H
 
-#define NCAP_Z95 1.959964
-#define NCAP_Z998 3.090232
+/* The z of the two levels every interval and funnel limit is drawn at, 95% and 99.8% two-sided:
+ * Phi^-1(0.975) = 1.95996398454005423552... and Phi^-1(0.999) = 3.09023230616781354154..., to
+ * the nearest double, so that the tail P(Z > z) an exact limit is drawn from is 0.025 or 0.001 to
+ * ~1e-15. (z rounded to 7 digits, 1.959964 and 3.090232, moved the tail by 4e-8 and 1e-6
+ * relative, and exact Poisson limits with it.) */
+#define NCAP_Z95 1.9599639845400542
+#define NCAP_Z998 3.0902323061678136
 
 /* Wilson score interval for x successes out of n:
  * (2x + z^2 -+ z*sqrt(z^2 + 4x(1 - x/n))) / (2(n + z^2)). Returns 0, or -1 when n <= 0 or x is

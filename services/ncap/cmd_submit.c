@@ -44,7 +44,9 @@ int cmd_submit(int argc, char **argv)
                 "Sends FILE (CSV with a header; - for standard input) to ingest as trust ODS and\n"
                 "prints the receipt, which ingest sends only once the records are committed:\n"
                 "submission id, rows, accepted (new record versions), unchanged (identical to\n"
-                "what ingest already holds) and rejected (with each row's problem).\n\n"
+                "what ingest already holds) and rejected, then each row's problem on a line of\n"
+                "its own (the first 200; 'ncap feedback' lists them all). Progress goes to\n"
+                "standard error.\n\n"
                 "options:\n"
                 "  --audit AUDIT       audit, e.g. nhfd\n"
                 "  --trust ODS         submitting trust's ODS code, e.g. RH8\n"
@@ -88,7 +90,7 @@ int cmd_submit(int argc, char **argv)
         fprintf(stderr, "ncap submit: %s\n", err);
         return 1;
     }
-    printf("submission %lld: %u rows, %u accepted, %u unchanged, %u rejected\n",
-           (long long)rec.submission_id, rec.rows, rec.accepted, rec.unchanged, rec.rejected);
+    submit_receipt_print(stdout, &rec, !quiet);
+    submit_receipt_free(&rec);
     return 0;
 }

@@ -12,6 +12,7 @@
 #include "ingest_reply.h"
 #include "ncap/v1/submission.pb-c.h"
 #include "registry.h"
+#include "strbuf.h"
 
 #define CHUNK_BYTES (1u << 20)
 
@@ -85,6 +86,7 @@ int submit_buffer(const char *endpoint, const char *audit, const char *trust, co
     void *ctx = zmq_ctx_new();
     void *sock = ingest_socket_new(ctx, timeout_s);
     int rc = -1;
+    bool progress_line = false; /* a "\rsent ..." line on stderr waits for its newline */
     if (!sock) {
         snprintf(err, errlen, "could not open a socket: %s", zmq_strerror(zmq_errno()));
         goto out;
@@ -137,35 +139,61 @@ int submit_buffer(const char *endpoint, const char *audit, const char *trust, co
             goto out;
         }
         if (rep->kind == NCAP__V1__SUBMIT_REPLY__KIND__PROGRESS) {
-            if (progress)
+            if (progress) {
                 fprintf(stderr, "\rsent %.1f of %.1f MB (%3.0f%%)", (double)sent / 1048576.0,
                         (double)len / 1048576.0, 100.0 * (double)sent / (double)len);
+                progress_line = true;
+            }
             ncap__v1__submit_reply__free_unpacked(rep, NULL);
             continue;
         }
-        if (progress && len > CHUNK_BYTES)
+        if (progress_line) {
             fprintf(stderr, "\rsent %.1f MB; ingest committed it              \n",
                     (double)len / 1048576.0);
+            progress_line = false;
+        }
         receipt->submission_id = rep->submission_id;
         receipt->rows = rep->rows;
         receipt->accepted = rep->accepted;
         receipt->unchanged = rep->unchanged;
         receipt->rejected = rep->rejected;
-        if (progress) {
-            for (size_t i = 0; i < rep->n_problems; i++) {
-                const Ncap__V1__RowProblem *p = rep->problems[i];
-                fprintf(stderr, "row %u: %s%s%s (%s, %s)\n", p->row, p->field,
-                        p->field[0] ? ": " : "", p->message, p->severity, p->rule);
-                receipt->n_problems_shown++;
-            }
+        strbuf_t lines;
+        strbuf_init(&lines);
+        for (size_t i = 0; i < rep->n_problems; i++) {
+            const Ncap__V1__RowProblem *p = rep->problems[i];
+            strbuf_appendf(&lines, "row %u: %s%s%s (%s, %s)\n", p->row, p->field,
+                           p->field[0] ? ": " : "", p->message, p->severity, p->rule);
         }
         ncap__v1__submit_reply__free_unpacked(rep, NULL);
+        if (lines.oom) {
+            strbuf_free(&lines);
+            snprintf(err, errlen, "out of memory");
+            goto out;
+        }
+        receipt->problem_lines = lines.s;
         rc = 0;
         break;
     } while (sent < len || rc != 0);
 out:
+    if (progress_line)
+        fputc('\n', stderr); /* the error that follows starts a line of its own */
     if (sock)
         zmq_close(sock);
     zmq_ctx_term(ctx);
     return rc;
+}
+
+void submit_receipt_print(FILE *out, const submit_receipt_t *receipt, bool with_problems)
+{
+    fprintf(out, "submission %lld: %u rows, %u accepted, %u unchanged, %u rejected\n",
+            (long long)receipt->submission_id, receipt->rows, receipt->accepted, receipt->unchanged,
+            receipt->rejected);
+    if (with_problems && receipt->problem_lines)
+        fputs(receipt->problem_lines, out);
+}
+
+void submit_receipt_free(submit_receipt_t *receipt)
+{
+    free(receipt->problem_lines);
+    receipt->problem_lines = NULL;
 }

@@ -6,11 +6,14 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 typedef struct {
     int64_t submission_id;
     unsigned rows, accepted, unchanged, rejected;
-    unsigned n_problems_shown; /* row problems printed by the client */
+    char *problem_lines; /* the row problems ingest sent with the receipt (the first 200), one
+                            "row N: field: message (severity, rule)\n" each; NULL when none;
+                            owned by the receipt */
 } submit_receipt_t;
 
 /* Finds a live ingest endpoint: $NCAP_INGEST if set, else a live ingest instance registered in
@@ -19,9 +22,17 @@ int submit_resolve_endpoint(char *out, size_t outlen, char *err, size_t errlen);
 
 /* Sends data[0..len) as one submission. progress: print progress lines to stderr.
  * timeout_s: give up waiting for a reply after this long without one.
- * Returns 0 with *receipt filled, or -1 with a message in err. */
+ * Returns 0 with *receipt filled (release with submit_receipt_free), or -1 with a message in err
+ * and nothing to release. */
 int submit_buffer(const char *endpoint, const char *audit, const char *trust, const char *filename,
                   const char *data, size_t len, bool progress, int timeout_s,
                   submit_receipt_t *receipt, char *err, size_t errlen);
+
+/* Prints the receipt to out: the summary line, then, when with_problems, one line per row problem.
+ * Every line ends in a newline. */
+void submit_receipt_print(FILE *out, const submit_receipt_t *receipt, bool with_problems);
+
+/* Frees what the receipt owns; harmless to repeat. */
+void submit_receipt_free(submit_receipt_t *receipt);
 
 #endif

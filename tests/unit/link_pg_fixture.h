@@ -1,6 +1,6 @@
 /* link_pg_fixture.h - a fresh, migrated database on $NCAP_TEST_PG for the linkage tests that
- * need PostgreSQL (they skip when it is unset); statements run through pg_fixture_exec
- * (pg_fixture.h). Include after <cmocka.h>. */
+ * need PostgreSQL (when it is unset they leave themselves out with ncap_require_pg, test_skip.h);
+ * statements run through pg_fixture_exec (pg_fixture.h). Include after <cmocka.h>. */
 #ifndef NCAP_TEST_LINK_PG_FIXTURE_H
 #define NCAP_TEST_LINK_PG_FIXTURE_H
 

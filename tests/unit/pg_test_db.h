@@ -1,5 +1,6 @@
 /* pg_test_db.h - a fresh database for a test that needs PostgreSQL ($NCAP_TEST_PG, the superuser
- * conninfo of a throwaway cluster; tests skip when it is unset). */
+ * conninfo of a throwaway cluster; when it is unset the tests leave themselves out with
+ * ncap_require_pg, test_skip.h). */
 #ifndef NCAP_TEST_PG_TEST_DB_H
 #define NCAP_TEST_PG_TEST_DB_H
 
@@ -10,7 +11,8 @@
 #include "migrate.h"
 
 /* Drops and creates database name and writes its conninfo to conninfo. Returns 0 (conninfo "" when
- * $NCAP_TEST_PG is unset: the test skips), or -1 with the reason on stderr. */
+ * $NCAP_TEST_PG is unset: ncap_require_pg then leaves the test out), or -1 with the reason on
+ * stderr. */
 static int pg_test_db_create(const char *name, char *conninfo, size_t len)
 {
     conninfo[0] = '\0';

@@ -23,6 +23,7 @@
 
 #include "cmd_run.h"
 #include "link_sim_fixture.h"
+#include "test_skip.h"
 
 static char conninfo[1024];
 
@@ -101,8 +102,7 @@ static void learned_parameters_are_stored_and_link_as_well(void **state)
 {
     (void)state;
     (void)temp_file;
-    if (!conninfo[0])
-        skip();
+    ncap_require_pg();
     setenv("NCAP_PG", conninfo, 1);
     sim_records_t s;
     load_sim(&s);

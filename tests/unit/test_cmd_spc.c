@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "assert_double.h"
 #include "commands.h"
 #include "spc.h"
 
@@ -90,9 +91,9 @@ static void test_worked_example(void **state)
     for (size_t i = 1; i <= 20; i++) {
         line(r.out, i, buf, sizeof buf);
         assert_true(buf[0] == ','); /* no series column in the input: empty */
-        assert_float_equal(field_number(buf, 3), 0.6694159, 1e-6);
-        assert_float_equal(field_number(buf, 4), -2.383666, 1e-6);
-        assert_float_equal(field_number(buf, 5), 3.722497, 1e-6);
+        assert_near(field_number(buf, 3), 0.6694159, 1e-6);
+        assert_near(field_number(buf, 4), -2.383666, 1e-6);
+        assert_near(field_number(buf, 5), 3.722497, 1e-6);
         if (i == 15)
             assert_non_null(strstr(buf, ",2025-03,10,"));
         const char *tail = i == 15 ? ",outside_limits,special_cause_improvement" : ",,common_cause";
@@ -113,9 +114,9 @@ static void test_worked_example(void **state)
     assert_int_equal(count_lines(r.out), 21);
     for (size_t i = 1; i <= 20; i++) {
         line(r.out, i, buf, sizeof buf);
-        assert_float_equal(field_number(buf, 3), 0.1416238, 1e-6);
-        assert_float_equal(field_number(buf, 4), -3.01138, 1e-6);
-        assert_float_equal(field_number(buf, 5), 3.294627, 1e-6);
+        assert_near(field_number(buf, 3), 0.1416238, 1e-6);
+        assert_near(field_number(buf, 4), -3.01138, 1e-6);
+        assert_near(field_number(buf, 5), 3.294627, 1e-6);
         assert_non_null(strstr(buf, ",,common_cause"));
     }
     /* every number with 17 significant digits, so it reads back as the same double */
@@ -228,7 +229,7 @@ static void test_screening_switch(void **state)
     result_t r = run("--no-screen", path, NULL);
     assert_int_equal(r.rc, 0);
     line(r.out, 1, buf, sizeof buf);
-    assert_float_equal(field_number(buf, 5), 5.935457, 1e-6);
+    assert_near(field_number(buf, 5), 5.935457, 1e-6);
     result_free(&r);
     unlink(path);
 }

@@ -8,6 +8,7 @@
 
 #include <string.h>
 
+#include "assert_double.h"
 #include "completeness.h"
 #include "nhfd_fixture.h"
 
@@ -123,9 +124,9 @@ static void test_counts_and_rates(void **state)
         assert_int_equal(rows[i].missing, want[i].missing);
         assert_int_equal(rows[i].invalid, want[i].invalid);
     }
-    assert_float_equal(rows[3].missing_rate, 0.25, 1e-12);
-    assert_float_equal(rows[3].invalid_rate, 0.25, 1e-12);
-    assert_float_equal(rows[4].invalid_rate, 1.0, 1e-12);
+    assert_near(rows[3].missing_rate, 0.25, 1e-12);
+    assert_near(rows[3].invalid_rate, 0.25, 1e-12);
+    assert_near(rows[4].invalid_rate, 1.0, 1e-12);
     completeness_destroy(&t);
     assert_null(t);
     completeness_destroy(&t); /* harmless twice */

@@ -20,6 +20,7 @@
 #include "patient_index.h"
 #include "pg_fixture.h"
 #include "validation_stage.h"
+#include "test_skip.h"
 
 static char conninfo[1024];
 
@@ -186,8 +187,7 @@ static char *text_of(PGconn *db, const char *sql, char *out, size_t len)
 static void test_deaths_loaded_after_records_reach_them_as_revisions(void **state)
 {
     (void)state;
-    if (!conninfo[0])
-        skip();
+    ncap_require_pg();
     char err[1024], buf[2048];
     PGconn *db = db_connect(conninfo, "test_death_sweep", err, sizeof err);
     assert_non_null(db);

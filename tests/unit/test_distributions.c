@@ -281,6 +281,25 @@ static void test_gamma_quantile_round_trip(void **state)
         }
 }
 
+/* Far tails, against quantiles found independently for whole shapes a: bisection on
+ * P(a, x) = e^-x sum_{k >= a} x^k / k! or Q(a, x) = e^-x sum_{k < a} x^k / k! in 80-digit decimal
+ * arithmetic (the first two agree with mpmath's incomplete gamma to 20 digits); and
+ * Q(1, x) = e^-x = 2^-40 at x = 40 log 2. Newton on P - p itself once sent a = 10, p = 1e-20 to
+ * x = 8e117. */
+static void test_gamma_quantile_far_tails(void **state)
+{
+    (void)state;
+    assert_close(dist_gamma_quantile(1e-20, 10), 4.54748631612471673435e-2, 1e-14, "a 10 p 1e-20");
+    assert_close(dist_gamma_quantile(1e-100, 100), 3.95079880854006436489, 1e-14, "a 100 1e-100");
+    assert_close(dist_gamma_quantile(1e-300, 3), 1.81712059283213965889e-100, 1e-14, "a 3 1e-300");
+    assert_close(dist_gamma_quantile(1 - 0x1p-40, 5), 3.93411238088887367180e+1, 1e-14,
+                 "a 5 Q 2^-40");
+    assert_close(dist_gamma_quantile(1 - 0x1p-40, 1), 2.77258872223978123767e+1, 1e-14,
+                 "a 1 Q 2^-40");
+    /* a quantile below the smallest double: P(0.01, x) = 1e-10 at x ~ 1e-1000 */
+    assert_true(dist_gamma_quantile(1e-10, 0.01) == 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -294,6 +313,7 @@ int main(void)
         cmocka_unit_test(test_gamma_matches_poisson),
         cmocka_unit_test(test_chisq_quantile_closed_forms),
         cmocka_unit_test(test_gamma_quantile_round_trip),
+        cmocka_unit_test(test_gamma_quantile_far_tails),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -61,8 +61,7 @@ static const char *const want[] = {
 static PGconn *open_seeded(void)
 {
     PGconn *db = pg_fixture_open("ncap_test_feedback_store");
-    if (db)
-        pg_fixture_exec(db, seed_sql);
+    pg_fixture_exec(db, seed_sql);
     return db;
 }
 
@@ -70,8 +69,6 @@ static void test_only_the_owner_finds_it(void **state)
 {
     (void)state;
     PGconn *db = open_seeded();
-    if (!db)
-        skip();
     char err[1024];
     feedback_summary_t s;
     assert_int_equal(feedback_store_find(db, 1, "RH8", 1, &s, err, sizeof err), 1);
@@ -98,8 +95,6 @@ static void test_every_problem_once_in_order_by_pages(void **state)
 {
     const audit_def_t *def = *state;
     PGconn *db = open_seeded();
-    if (!db)
-        skip();
     char err[1024];
     for (unsigned limit = 1; limit <= 8; limit++) {
         size_t got = 0;

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "assert_double.h"
 #include "ci.h"
 #include "funnel.h"
 
@@ -94,16 +95,18 @@ static void test_exact_limits_very_large_n(void **state)
     funnel_summary_t s;
     run(&o, &u, 1, &p, &s);
     double sd = sqrt(0.3 * 0.7 / 1e7);
-    assert_float_equal(p.lower95, 0.3 - NCAP_Z95 * sd, 1e-6);
-    assert_float_equal(p.upper998, 0.3 + NCAP_Z998 * sd, 1e-6);
+    assert_near(p.lower95, 0.3 - NCAP_Z95 * sd, 1e-6);
+    assert_near(p.upper998, 0.3 + NCAP_Z998 * sd, 1e-6);
     assert_true(p.lower998 < p.lower95 && p.lower95 < 0.3 && 0.3 < p.upper95 &&
                 p.upper95 < p.upper998);
     assert_int_equal(p.flag, FUNNEL_IN_CONTROL);
 }
 
-/* Normal limits, theta = 0.2, n = 100: sd = sqrt(0.2 * 0.8 / 100) = 0.04, so
- * 0.2 -+ 1.959964 * 0.04 = 0.12160144, 0.27839856 and 0.2 -+ 3.090232 * 0.04 = 0.07639072,
- * 0.32360928. Ratio, theta 1, E = 25: 1 -+ z / 5 = 0.6080072, 1.3919928, 0.3819536, 1.6180464. */
+/* Normal limits, theta = 0.2, n = 100: sd = sqrt(0.2 * 0.8 / 100) = 0.04, so with
+ * z = 1.95996398454005423552 and 3.09023230616781354154 (Phi^-1 of 0.975 and 0.999)
+ * 0.2 -+ 0.04 z = 0.12160144061839783058, 0.27839855938160216942, 0.07639070775328745834,
+ * 0.32360929224671254166. Ratio, theta 1, E = 25: 1 -+ z / 5 = 0.60800720309198915290,
+ * 1.3919927969080108471, 0.38195353876643729169, 1.6180464612335627083. */
 static void test_normal_limits_worked(void **state)
 {
     (void)state;
@@ -114,10 +117,10 @@ static void test_normal_limits_worked(void **state)
     funnel_point_t p;
     funnel_summary_t s;
     run(&o, &u, 1, &p, &s);
-    assert_float_equal(p.lower95, 0.12160144, 1e-14);
-    assert_float_equal(p.upper95, 0.27839856, 1e-14);
-    assert_float_equal(p.lower998, 0.07639072, 1e-14);
-    assert_float_equal(p.upper998, 0.32360928, 1e-14);
+    assert_near(p.lower95, 0.12160144061839783058, 1e-15);
+    assert_near(p.upper95, 0.27839855938160216942, 1e-15);
+    assert_near(p.lower998, 0.07639070775328745834, 1e-15);
+    assert_near(p.upper998, 0.32360929224671254166, 1e-15);
     assert_int_equal(p.flag, FUNNEL_ALERT_HIGH); /* 0.3: beyond 95%, within 99.8% */
     assert_int_equal(s.alerts, 1);
     assert_int_equal(s.alarms, 0);
@@ -126,16 +129,16 @@ static void test_normal_limits_worked(void **state)
     o.limits = FUNNEL_LIMITS_NORMAL;
     funnel_unit_t r = {5, 25};
     run(&o, &r, 1, &p, &s);
-    assert_float_equal(p.lower95, 0.6080072, 1e-14);
-    assert_float_equal(p.upper95, 1.3919928, 1e-14);
-    assert_float_equal(p.lower998, 0.3819536, 1e-14);
-    assert_float_equal(p.upper998, 1.6180464, 1e-14);
+    assert_near(p.lower95, 0.60800720309198915290, 1e-15);
+    assert_near(p.upper95, 1.3919927969080108471, 1e-15);
+    assert_near(p.lower998, 0.38195353876643729169, 1e-15);
+    assert_near(p.upper998, 1.6180464612335627083, 1e-15);
     assert_int_equal(p.flag, FUNNEL_ALARM_LOW); /* 0.2 */
     assert_int_equal(s.alarms, 1);
     assert_true(s.target == 1);
 }
 
-/* Normal limits for n = 4 at theta 0.5: 0.5 -+ 3.090232 * 0.25 goes past 0 and 1: truncated. */
+/* Normal limits for n = 4 at theta 0.5: 0.5 -+ 3.0902 * 0.25 goes past 0 and 1: truncated. */
 static void test_normal_limits_truncated(void **state)
 {
     (void)state;
@@ -177,19 +180,19 @@ static void test_phi_worked_shmi(void **state)
     funnel_point_t p[6];
     funnel_summary_t s;
     run(&o, worked, 6, p, &s);
-    assert_float_equal(s.phi, 2.948033, 1e-6);
-    assert_float_equal(s.phi, 2.9480331751023592, 1e-12);
-    assert_float_equal(s.tau2, 0.019477530578021584, 1e-14);
+    assert_near(s.phi, 2.948033, 1e-6);
+    assert_near(s.phi, 2.9480331751023592, 1e-12);
+    assert_near(s.tau2, 0.019477530578021584, 1e-14);
     assert_true(s.adjusted);
     /* additive limits of unit 1 (E = 108): exp(0 -+ z sqrt(1/108 + tau2)) */
     double sd = sqrt(1.0 / 108 + s.tau2);
-    assert_float_equal(p[0].upper95, exp(NCAP_Z95 * sd), 1e-14);
-    assert_float_equal(p[0].lower998, exp(-NCAP_Z998 * sd), 1e-14);
+    assert_near(p[0].upper95, exp(NCAP_Z95 * sd), 1e-14);
+    assert_near(p[0].lower998, exp(-NCAP_Z998 * sd), 1e-14);
     /* multiplicative: exp(-+ z sqrt(phi) / sqrt(E)) */
     o.overdispersion = FUNNEL_OD_MULTIPLICATIVE;
     run(&o, worked, 6, p, &s);
-    assert_float_equal(p[1].upper95, exp(NCAP_Z95 * sqrt(s.phi / 112)), 1e-14);
-    /* 150/112 = 1.339 is inside exp(1.959964 sqrt(2.948033 / 112)) = 1.374, though outside the
+    assert_near(p[1].upper95, exp(NCAP_Z95 * sqrt(s.phi / 112)), 1e-14);
+    /* 150/112 = 1.339 is inside exp(1.95996 sqrt(2.948033 / 112)) = 1.374, though outside the
      * unadjusted exact 95% limit */
     assert_int_equal(p[1].flag, FUNNEL_IN_CONTROL);
 }
@@ -208,11 +211,11 @@ static void test_phi_worked_cqc(void **state)
     funnel_point_t p[6];
     funnel_summary_t s;
     run(&o, worked, 6, p, &s);
-    assert_float_equal(s.phi, 2.3271782575941194, 1e-12);
-    assert_float_equal(s.tau2, 0.0034397801541862743, 1e-14);
+    assert_near(s.phi, 2.3271782575941194, 1e-12);
+    assert_near(s.tau2, 0.0034397801541862743, 1e-14);
     double sd = sqrt(1.0 / (4 * 95) + s.tau2);
     double y = 1 - NCAP_Z998 * sd;
-    assert_float_equal(p[3].lower998, y * y, 1e-14);
+    assert_near(p[3].lower998, y * y, 1e-14);
 }
 
 /* Truncation drops floor(0.1 * 20) = 2 units at each end of the ranked z and averages z^2 over
@@ -240,7 +243,7 @@ static void test_truncation_twenty_units(void **state)
     funnel_point_t p[20];
     funnel_summary_t s;
     run(&o, u, 20, p, &s);
-    assert_float_equal(s.phi, sum / 16, 1e-12);
+    assert_near(s.phi, sum / 16, 1e-12);
     assert_int_equal(s.units, 20);
 }
 
@@ -256,7 +259,7 @@ static void test_proportion_overdispersion(void **state)
     funnel_summary_t s;
     run(&o, u, 5, p, &s);
     double theta = 185.0 / 780;
-    assert_float_equal(s.target, theta, 1e-15);
+    assert_near(s.target, theta, 1e-15);
     double y0 = asin(sqrt(theta)), zz[5];
     for (int i = 0; i < 5; i++)
         zz[i] = (asin(sqrt(u[i].numerator / u[i].denominator)) - y0) * 2 * sqrt(u[i].denominator);
@@ -273,10 +276,10 @@ static void test_proportion_overdispersion(void **state)
         double c = fmin(fmax(zz[i], lo), hi);
         sum += c * c;
     }
-    assert_float_equal(s.phi, sum / 5, 1e-12);
+    assert_near(s.phi, sum / 5, 1e-12);
     assert_true(s.phi > 1 && s.adjusted);
     double y = y0 + NCAP_Z95 * sqrt(s.phi) / (2 * sqrt(200.0));
-    assert_float_equal(p[2].upper95, sin(y) * sin(y), 1e-14);
+    assert_near(p[2].upper95, sin(y) * sin(y), 1e-14);
 }
 
 /* All units alike: every z is 0, phi = 0, no adjustment: the limits are the exact ones. */
@@ -289,7 +292,7 @@ static void test_all_equal_no_adjustment(void **state)
     funnel_point_t p[4], q[4];
     funnel_summary_t s, t;
     run(&o, u, 4, p, &s);
-    assert_float_equal(s.phi, 0, 1e-24);
+    assert_near(s.phi, 0, 1e-24);
     assert_true(s.tau2 == 0 && !s.adjusted);
     o.overdispersion = FUNNEL_OD_NONE;
     run(&o, u, 4, q, &t);
@@ -310,7 +313,7 @@ static void test_single_unit(void **state)
     funnel_point_t p;
     funnel_summary_t s;
     run(&o, &u, 1, &p, &s);
-    assert_float_equal(s.phi, 100 * log(1.5) * log(1.5), 1e-12);
+    assert_near(s.phi, 100 * log(1.5) * log(1.5), 1e-12);
     assert_true(s.tau2 == 0);
     assert_int_equal(s.units, 1);
 }
@@ -329,7 +332,7 @@ static void test_zero_denominator(void **state)
     assert_true(isnan(p[0].value) && isnan(p[0].upper95));
     assert_string_equal(funnel_flag_name(p[0].flag), "");
     assert_int_equal(s.units, 2);
-    assert_float_equal(s.target, 0.3, 1e-15);
+    assert_near(s.target, 0.3, 1e-15);
     assert_false(isnan(s.phi));
 
     o = funnel_opts_default(FUNNEL_RATIO);

@@ -14,6 +14,7 @@
 #include "db.h"
 #include "history_store.h"
 #include "pg_test_db.h"
+#include "test_skip.h"
 
 static char conninfo[1024];
 
@@ -49,8 +50,7 @@ static int setup(void **state)
 static void test_other_records_of_the_patient(void **state)
 {
     (void)state;
-    if (!conninfo[0])
-        skip();
+    ncap_require_pg();
     char err[512] = "";
     PGconn *db = db_connect(conninfo, "test_history_store", err, sizeof err);
     assert_non_null(db);
@@ -82,8 +82,7 @@ static void test_other_records_of_the_patient(void **state)
 static void test_patient_lock_serialises_instances(void **state)
 {
     (void)state;
-    if (!conninfo[0])
-        skip();
+    ncap_require_pg();
     char err[512] = "";
     PGconn *a = db_connect(conninfo, "test_history_store_a", err, sizeof err);
     PGconn *b = db_connect(conninfo, "test_history_store_b", err, sizeof err);

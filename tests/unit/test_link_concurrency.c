@@ -16,6 +16,7 @@
 #include "link_pg_fixture.h"
 #include "nhs_number.h"
 #include "patient_index.h"
+#include "test_skip.h"
 
 #define PEOPLE 60
 #define COPIES 3 /* records per person: exact, no NHS number, surname typo */
@@ -96,8 +97,7 @@ static int instance(int reverse, int start_fd)
 static void test_two_instances_one_patient_per_person(void **state)
 {
     (void)state;
-    if (!conninfo[0])
-        skip();
+    ncap_require_pg();
     char err[1024];
     PGconn *db = db_connect(conninfo, "test_link_concurrency", err, sizeof err);
     assert_non_null(db);

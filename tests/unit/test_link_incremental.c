@@ -15,6 +15,7 @@
 #include "link_incremental.h"
 #include "link_pg_fixture.h"
 #include "patient_index.h"
+#include "test_skip.h"
 
 static char conninfo[1024];
 
@@ -182,8 +183,7 @@ static void assign(PGconn *db, const link_params_t *p, const link_ident_t *ids, 
 static void test_records_join_held_patients(void **state)
 {
     (void)state;
-    if (!conninfo[0])
-        skip();
+    ncap_require_pg();
     PGconn *db = connect_test();
     link_params_t p;
     char err[1024];
@@ -224,8 +224,7 @@ static void test_records_join_held_patients(void **state)
 static void test_deaths_link_one_to_one(void **state)
 {
     (void)state;
-    if (!conninfo[0])
-        skip();
+    ncap_require_pg();
     PGconn *db = connect_test();
     link_params_t p;
     link_params_default(&p);

@@ -30,6 +30,7 @@
 #define BATCH 64
 
 #include "link_sim_fixture.h"
+#include "test_skip.h"
 
 static char conninfo[1024];
 
@@ -152,8 +153,7 @@ static void check_deaths(PGconn *db, const sim_records_t *s, const int64_t *pati
 /* Pairwise F1 of s linked with the defaults, and with term frequencies of the people when tf. */
 static double run(bool noise, double min_f1, bool tf)
 {
-    if (!conninfo[0])
-        skip();
+    ncap_require_pg();
     sim_records_t s;
     load_sim(&s);
     rng_state = 0x243F6A8885A308D3u;

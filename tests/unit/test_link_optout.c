@@ -10,6 +10,7 @@
 
 #include "link_pg_fixture.h"
 #include "optout.h"
+#include "test_skip.h"
 
 static char conninfo[1024];
 
@@ -33,8 +34,7 @@ static void withhold(PGconn *db, const optout_record_t *recs, size_t n, bool *wi
 static void test_opted_out_records_go_no_further_and_are_counted(void **state)
 {
     (void)state;
-    if (!conninfo[0])
-        skip();
+    ncap_require_pg();
     char err[1024];
     PGconn *db = db_connect(conninfo, "test_link_optout", err, sizeof err);
     assert_non_null(db);

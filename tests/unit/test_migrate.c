@@ -15,6 +15,7 @@
 #include "db.h"
 #include "pg_test_db.h"
 #include "migrate.h"
+#include "test_skip.h"
 
 static char conninfo[1024];
 
@@ -40,8 +41,7 @@ static int migrate_once(int *applied)
 static void test_two_processes_at_once_then_again(void **state)
 {
     (void)state;
-    if (!conninfo[0])
-        skip();
+    ncap_require_pg();
     int total = 0;
     while (ncap_migrations[total].name)
         total++;

@@ -17,6 +17,7 @@
 #include "commands.h"
 #include "db.h"
 #include "pg_test_db.h"
+#include "test_skip.h"
 
 #define IMD_FILE NCAP_SHARED_DATA "/refdata/imd2019_lsoa11_england.csv"
 
@@ -85,8 +86,7 @@ static void death_ids(char *out, size_t outlen)
 static void test_deaths_load_reload_and_bad_rows(void **state)
 {
     (void)state;
-    if (!conninfo[0])
-        skip();
+    ncap_require_pg();
     result_t r = load_deaths(HEADER "4010232137,Ann,Lee,1935-02-03,F,LS1 4AP,2024-01-05\n"
                                     "4857773457,Bob,Ray,19400101,M,,2024-02-01\n"
                                     "4857773458,Bad,Number,,,,2024-02-01\n"
@@ -165,8 +165,7 @@ static void test_deaths_load_reload_and_bad_rows(void **state)
 static void test_optouts_replace(void **state)
 {
     (void)state;
-    if (!conninfo[0])
-        skip();
+    ncap_require_pg();
     char path[64], v[256];
     temp_file(path, "nhs_number\r\n401 023 2137\r\n4857773457\r\n4857773458\r\n4857773457\r\n");
     result_t r = refdata("load", "optouts", path, NULL);
@@ -191,8 +190,8 @@ static void test_optouts_replace(void **state)
 static void test_imd_real_file(void **state)
 {
     (void)state;
-    if (!conninfo[0] || access(IMD_FILE, R_OK) != 0)
-        skip();
+    ncap_require_pg();
+    ncap_require_shared_file(IMD_FILE);
     result_t r = refdata("load", "imd", IMD_FILE, NULL);
     assert_int_equal(r.rc, 0);
     assert_summary(&r, "rows read:  32844\n");

@@ -52,7 +52,8 @@ static void assert_row(const release_row_t *r, const char *level, const char *un
 }
 
 /* The figures as published (6 decimal places), Wilson 95% computed independently with
- * (2x + z^2 -+ z*sqrt(z^2 + 4x(1 - x/n))) / (2(n + z^2)), z = 1.959964. */
+ * (2x + z^2 -+ z*sqrt(z^2 + 4x(1 - x/n))) / (2(n + z^2)), z = Phi^-1(0.975) = 1.9599639845...
+ * (in 60-digit decimal arithmetic; z rounded to 1.959964 gives the same six decimals). */
 static void assert_figures(const release_row_t *r, const char *value, const char *lo,
                            const char *hi)
 {

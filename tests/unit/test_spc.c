@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "assert_double.h"
 #include "spc.h"
 
 #define MAXN 64
@@ -67,10 +68,10 @@ static void points_equal(const spc_point_t *a, const spc_point_t *b, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
         assert_int_equal(a[i].group, b[i].group);
-        assert_float_equal(a[i].mean, b[i].mean, 0);
+        assert_near(a[i].mean, b[i].mean, 0);
         assert_int_equal(a[i].has_limits, b[i].has_limits);
-        assert_float_equal(a[i].lpl, b[i].lpl, 0);
-        assert_float_equal(a[i].upl, b[i].upl, 0);
+        assert_near(a[i].lpl, b[i].lpl, 0);
+        assert_near(a[i].upl, b[i].upl, 0);
         assert_int_equal(a[i].cause, b[i].cause);
         assert_int_equal(a[i].type, b[i].type);
     }
@@ -85,15 +86,15 @@ static void test_worked_example(void **state)
     spc_options_init(&o);
     chart_t c;
     chart(rnorm20, 20, &o, &c);
-    assert_float_equal(c.s.mean, 0.1416238, 1e-6);
-    assert_float_equal(c.s.lpl, -3.01138, 1e-6);
-    assert_float_equal(c.s.upl, 3.294627, 1e-6);
+    assert_near(c.s.mean, 0.1416238, 1e-6);
+    assert_near(c.s.lpl, -3.01138, 1e-6);
+    assert_near(c.s.upl, 3.294627, 1e-6);
     assert_true(c.s.has_limits);
     assert_int_equal(c.s.n, 20);
     for (size_t i = 0; i < 20; i++) {
-        assert_float_equal(c.p[i].mean, c.s.mean, 0);
-        assert_float_equal(c.p[i].lpl, c.s.lpl, 0);
-        assert_float_equal(c.p[i].upl, c.s.upl, 0);
+        assert_near(c.p[i].mean, c.s.mean, 0);
+        assert_near(c.p[i].lpl, c.s.lpl, 0);
+        assert_near(c.p[i].upl, c.s.upl, 0);
         assert_int_equal(c.p[i].group, 0);
     }
     causes_are(&c, 20, "....................");
@@ -111,9 +112,9 @@ static void test_worked_example_outlier_screened(void **state)
     spc_options_init(&o);
     chart_t c;
     chart(y, 20, &o, &c);
-    assert_float_equal(c.s.mean, 0.6694159, 1e-6);
-    assert_float_equal(c.s.lpl, -2.383666, 1e-6);
-    assert_float_equal(c.s.upl, 3.722497, 1e-6);
+    assert_near(c.s.mean, 0.6694159, 1e-6);
+    assert_near(c.s.lpl, -2.383666, 1e-6);
+    assert_near(c.s.upl, 3.722497, 1e-6);
     causes_are(&c, 20, "..............O.....");
     types_are(&c, 20, "ccccccccccccccIccccc");
 }
@@ -133,11 +134,11 @@ static void test_screening_off_keeps_every_moving_range(void **state)
     o.screen = false;
     chart_t c;
     chart(y, 20, &o, &c);
-    assert_float_equal(c.s.mean, 0.6694159, 1e-6);
-    assert_float_equal(c.s.lpl, c.s.mean - 2.66 * mr, 1e-12);
-    assert_float_equal(c.s.upl, c.s.mean + 2.66 * mr, 1e-12);
+    assert_near(c.s.mean, 0.6694159, 1e-6);
+    assert_near(c.s.lpl, c.s.mean - 2.66 * mr, 1e-12);
+    assert_near(c.s.upl, c.s.mean + 2.66 * mr, 1e-12);
     /* the two moving ranges around 10 (10.56 and 8.21) are kept: upper limit 5.94, not 3.72 */
-    assert_float_equal(c.s.upl, 5.935457, 1e-6);
+    assert_near(c.s.upl, 5.935457, 1e-6);
     causes_are(&c, 20, "..............O.....");
 
     /* screening on for the plain example changes nothing: no moving range is that large */
@@ -146,7 +147,7 @@ static void test_screening_off_keeps_every_moving_range(void **state)
     chart(rnorm20, 20, &o, &on);
     o.screen = false;
     chart(rnorm20, 20, &o, &off);
-    assert_float_equal(on.s.upl, off.s.upl, 0);
+    assert_near(on.s.upl, off.s.upl, 0);
 }
 
 /* ---------- each rule alone ---------- */
@@ -160,9 +161,9 @@ static void test_outside_limits(void **state)
     spc_options_init(&o);
     chart_t c;
     chart(y, N(y), &o, &c);
-    assert_float_equal(c.s.mean, 2.85, 1e-12);
-    assert_float_equal(c.s.lpl, 2.85 - 2.66 * 2, 1e-12);
-    assert_float_equal(c.s.upl, 2.85 + 2.66 * 2, 1e-12);
+    assert_near(c.s.mean, 2.85, 1e-12);
+    assert_near(c.s.lpl, 2.85 - 2.66 * 2, 1e-12);
+    assert_near(c.s.upl, 2.85 + 2.66 * 2, 1e-12);
     causes_are(&c, N(y), "...................O");
     types_are(&c, N(y), "cccccccccccccccccccI");
     assert_int_equal(c.s.variation, SPC_SPECIAL_CAUSE_IMPROVEMENT);
@@ -181,8 +182,8 @@ static void test_outside_limits_is_strict(void **state)
     o.fix_after = 4;
     chart_t c;
     chart(y, N(y), &o, &c);
-    assert_float_equal(c.s.upl, upl, 0);
-    assert_float_equal(c.s.lpl, lpl, 0);
+    assert_near(c.s.upl, upl, 0);
+    assert_near(c.s.lpl, lpl, 0);
     causes_are(&c, N(y), "........O.O");
 }
 
@@ -285,7 +286,7 @@ static void test_shift(void **state)
     spc_options_init(&o);
     chart_t c;
     chart(y, N(y), &o, &c);
-    assert_float_equal(c.s.mean, 10, 0);
+    assert_near(c.s.mean, 10, 0);
     causes_are(&c, N(y), "....SSSSSSS....SSSSSSS");
     types_are(&c, N(y), "ccccIIIIIIIccccCCCCCCC");
 }
@@ -299,7 +300,7 @@ static void test_point_on_the_mean_breaks_a_shift(void **state)
     spc_options_init(&o);
     chart_t c;
     chart(y, N(y), &o, &c);
-    assert_float_equal(c.s.mean, 10, 0);
+    assert_near(c.s.mean, 10, 0);
     causes_are(&c, N(y), "......................");
 }
 
@@ -429,7 +430,7 @@ static void test_rebase(void **state)
     spc_options_init(&o);
     chart_t c;
     chart(y, N(y), &o, &c);
-    assert_float_equal(c.s.mean, 15, 1e-12);
+    assert_near(c.s.mean, 15, 1e-12);
     for (size_t i = 0; i < N(y); i++)
         assert_int_not_equal(c.p[i].cause, SPC_CAUSE_NONE);
 
@@ -439,12 +440,12 @@ static void test_rebase(void **state)
     chart(y, N(y), &o, &c);
     for (size_t i = 0; i < N(y); i++) {
         assert_int_equal(c.p[i].group, i >= 8);
-        assert_float_equal(c.p[i].mean, i < 8 ? 10 : 20, 1e-12);
-        assert_float_equal(c.p[i].upl, (i < 8 ? 10 : 20) + 2.66 * 2, 1e-12);
+        assert_near(c.p[i].mean, i < 8 ? 10 : 20, 1e-12);
+        assert_near(c.p[i].upl, (i < 8 ? 10 : 20) + 2.66 * 2, 1e-12);
     }
     causes_are(&c, N(y), "................");
-    assert_float_equal(c.s.mean, 20, 1e-12);
-    assert_float_equal(c.s.lpl, 20 - 5.32, 1e-12);
+    assert_near(c.s.mean, 20, 1e-12);
+    assert_near(c.s.lpl, 20 - 5.32, 1e-12);
 
     /* rebasing at the first point, or twice at one point, changes nothing */
     const size_t twice[] = {8, 0, 8};
@@ -484,9 +485,9 @@ static void test_fix_after(void **state)
     chart_t c;
     chart(y, N(y), &o, &c);
     for (size_t i = 0; i < N(y); i++) {
-        assert_float_equal(c.p[i].mean, 10, 1e-12);
-        assert_float_equal(c.p[i].lpl, 10 - 5.32, 1e-12);
-        assert_float_equal(c.p[i].upl, 10 + 5.32, 1e-12);
+        assert_near(c.p[i].mean, 10, 1e-12);
+        assert_near(c.p[i].lpl, 10 - 5.32, 1e-12);
+        assert_near(c.p[i].upl, 10 + 5.32, 1e-12);
     }
     causes_are(&c, N(y), "........O...");
 
@@ -506,9 +507,9 @@ static void test_fix_after(void **state)
     o.rebase = rebase;
     o.nrebase = 1;
     chart(z, N(z), &o, &c);
-    assert_float_equal(c.p[4].mean, 10, 1e-12);
-    assert_float_equal(c.p[9].mean, 20, 1e-12);
-    assert_float_equal(c.p[9].upl, 25.32, 1e-12);
+    assert_near(c.p[4].mean, 10, 1e-12);
+    assert_near(c.p[9].mean, 20, 1e-12);
+    assert_near(c.p[9].upl, 25.32, 1e-12);
     causes_are(&c, N(z), "....O....O");
     types_are(&c, N(z), "ccccIccccC");
 }
@@ -526,15 +527,15 @@ static void test_all_values_equal(void **state)
     chart_t c;
     chart(y, N(y), &o, &c);
     assert_true(c.s.has_limits);
-    assert_float_equal(c.s.mean, 4, 0);
-    assert_float_equal(c.s.lpl, 4, 0);
-    assert_float_equal(c.s.upl, 4, 0);
+    assert_near(c.s.mean, 4, 0);
+    assert_near(c.s.lpl, 4, 0);
+    assert_near(c.s.upl, 4, 0);
     causes_are(&c, N(y), "............");
     types_are(&c, N(y), "cccccccccccc");
     assert_int_equal(c.s.assurance, SPC_ASSURANCE_CONSISTENT_FAIL);
     o.screen = false;
     chart(y, N(y), &o, &c);
-    assert_float_equal(c.s.upl, 4, 0);
+    assert_near(c.s.upl, 4, 0);
 }
 
 static void test_one_and_two_points(void **state)
@@ -549,7 +550,7 @@ static void test_one_and_two_points(void **state)
     chart(one, 1, &o, &c);
     assert_false(c.s.has_limits);
     assert_false(c.p[0].has_limits);
-    assert_float_equal(c.s.mean, 7, 0);
+    assert_near(c.s.mean, 7, 0);
     assert_int_equal(c.p[0].type, SPC_COMMON_CAUSE);
     assert_int_equal(c.s.assurance, SPC_ASSURANCE_NONE);
     assert_int_equal(c.s.n, 1);
@@ -557,8 +558,8 @@ static void test_one_and_two_points(void **state)
     const double two[] = {7, 9};
     chart(two, 2, &o, &c);
     assert_true(c.s.has_limits);
-    assert_float_equal(c.s.mean, 8, 0);
-    assert_float_equal(c.s.upl, 8 + 2.66 * 2, 1e-12);
+    assert_near(c.s.mean, 8, 0);
+    assert_near(c.s.upl, 8 + 2.66 * 2, 1e-12);
     causes_are(&c, 2, "..");
     assert_int_equal(c.s.assurance, SPC_ASSURANCE_CONSISTENT_FAIL);
 
@@ -570,7 +571,7 @@ static void test_one_and_two_points(void **state)
     chart(three, 3, &o, &c);
     assert_true(c.p[1].has_limits);
     assert_false(c.p[2].has_limits);
-    assert_float_equal(c.p[2].mean, 20, 0);
+    assert_near(c.p[2].mean, 20, 0);
     assert_false(c.s.has_limits);
 }
 
