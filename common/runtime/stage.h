@@ -46,6 +46,19 @@ typedef struct {
     int32_t link_revision;
 } stage_key_t;
 
+/* The two queries of a stage that reads one upstream table, from its parts: select_from is
+ * "SELECT <key columns, then the stage's> FROM <upstream table> <alias> [JOIN ...]", alias.at the
+ * column that says when upstream committed the row (indexed), not_taken the condition (starting
+ * with a space) that leaves out what the stage holds and what it holds in quarantine. */
+#define STAGE_LOAD_SQL(select_from, alias, not_taken)                                              \
+    select_from " JOIN unnest($1::bigint[], $2::int[]) AS k(record_id, version)"                   \
+                " ON k.record_id = " alias ".record_id AND k.version = " alias ".version"          \
+                " WHERE" not_taken
+#define STAGE_BACKLOG_SQL(select_from, alias, at, not_taken)                                       \
+    select_from " WHERE " alias "." at                                                             \
+                " < now() - make_interval(secs => $2::double precision / 1000) AND" not_taken      \
+                " ORDER BY " alias "." at ", " alias ".record_id LIMIT $1::int"
+
 /* Why a record was quarantined: its class, as `ncap quarantine list` shows it. */
 typedef enum {
     STAGE_OK = 0,

@@ -48,14 +48,9 @@ typedef struct {
     " AND NOT EXISTS (SELECT 1 FROM linkage.quarantine q WHERE q.record_id = r.record_id"          \
     "   AND q.version = r.version AND q.held)"
 
-static const char load_sql[] =
-    SOURCE_COLUMNS " JOIN unnest($1::bigint[], $2::int[]) AS k(record_id, version)"
-                   " ON k.record_id = r.record_id AND k.version = r.version WHERE" NOT_TAKEN;
-
+static const char load_sql[] = STAGE_LOAD_SQL(SOURCE_COLUMNS, "r", NOT_TAKEN);
 /* O(backlog) over ingest.raw_record's index on ingested_at. */
-static const char backlog_sql[] = SOURCE_COLUMNS
-    " WHERE r.ingested_at < now() - make_interval(secs => $2::double precision / 1000)"
-    " AND" NOT_TAKEN " ORDER BY r.ingested_at, r.record_id LIMIT $1::int";
+static const char backlog_sql[] = STAGE_BACKLOG_SQL(SOURCE_COLUMNS, "r", "ingested_at", NOT_TAKEN);
 
 static void free_input(void *state, void *p)
 {

@@ -31,14 +31,9 @@ typedef struct {
     " AND NOT EXISTS (SELECT 1 FROM metric.quarantine q WHERE q.record_id = v.record_id"           \
     "   AND q.version = v.version AND q.link_revision >= v.link_revision AND q.held)"
 
-static const char load_sql[] =
-    SOURCE_COLUMNS " JOIN unnest($1::bigint[], $2::int[]) AS k(record_id, version)"
-                   " ON k.record_id = v.record_id AND k.version = v.version WHERE" NOT_TAKEN;
-
+static const char load_sql[] = STAGE_LOAD_SQL(SOURCE_COLUMNS, "v", NOT_TAKEN);
 /* O(backlog) over validation.record's index on validated_at. */
-static const char backlog_sql[] = SOURCE_COLUMNS
-    " WHERE v.validated_at < now() - make_interval(secs => $2::double precision / 1000)"
-    " AND" NOT_TAKEN " ORDER BY v.validated_at, v.record_id LIMIT $1::int";
+static const char backlog_sql[] = STAGE_BACKLOG_SQL(SOURCE_COLUMNS, "v", "validated_at", NOT_TAKEN);
 
 static void free_input(void *state, void *p)
 {

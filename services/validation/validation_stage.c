@@ -34,14 +34,9 @@ typedef struct {
     " AND NOT EXISTS (SELECT 1 FROM validation.quarantine q WHERE q.record_id = l.record_id"       \
     "   AND q.version = l.version AND q.link_revision >= l.revision AND q.held)"
 
-static const char load_sql[] =
-    SOURCE_COLUMNS " JOIN unnest($1::bigint[], $2::int[]) AS k(record_id, version)"
-                   " ON k.record_id = l.record_id AND k.version = l.version WHERE" NOT_TAKEN;
-
+static const char load_sql[] = STAGE_LOAD_SQL(SOURCE_COLUMNS, "l", NOT_TAKEN);
 /* O(backlog) over linkage.pseudo_record's index on linked_at. */
-static const char backlog_sql[] =
-    SOURCE_COLUMNS " WHERE l.linked_at < now() - make_interval(secs => $2::double precision / 1000)"
-                   " AND" NOT_TAKEN " ORDER BY l.linked_at, l.record_id LIMIT $1::int";
+static const char backlog_sql[] = STAGE_BACKLOG_SQL(SOURCE_COLUMNS, "l", "linked_at", NOT_TAKEN);
 
 static void free_input(void *state, void *p)
 {
