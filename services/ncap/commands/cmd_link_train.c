@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "command_db.h"
 #include "commands.h"
 #include "db.h"
 #include "link_train.h"
@@ -157,15 +158,10 @@ int cmd_link_train(int argc, char **argv)
     if (optind != argc)
         return usage_error(CMD, "unexpected argument \"%s\"", argv[optind]);
 
-    char err[1024];
-    PGconn *db = db_connect(NULL, "ncap " CMD, err, sizeof err);
-    if (!db) {
-        fprintf(stderr,
-                "ncap " CMD ": %s\n(set NCAP_PG, or use deploy/local/ncap for the local"
-                " deployment)\n",
-                err);
+    PGconn *db = command_db_connect(CMD);
+    if (!db)
         return 2;
-    }
+    char err[1024];
     link_ident_t *ids = NULL;
     int64_t *patient = NULL;
     term_freq_t *tf = NULL;
