@@ -11,10 +11,9 @@
 
 #include "commands.h"
 #include "usage_error.h"
-#include "file_read.h"
 #include "number_text.h"
 #include "csv.h"
-#include "funnel.h"
+#include "funnel_file.h"
 
 static void usage(FILE *out)
 {
@@ -79,25 +78,14 @@ static int write_summary(const char *path, const funnel_summary_t *s)
 
 static int run(const funnel_opts_t *opts, const char *path, const char *summary_path)
 {
-    size_t len;
-    char *data = NULL;
-    if (file_read_all(path, &data, &len) != 0)
-        data = NULL;
-    if (!data) {
-        fprintf(stderr, "ncap funnel: could not read file \"%s\": %s\n", path, strerror(errno));
+    funnel_input_t *in = funnel_file_read("funnel", path, opts->type);
+    if (!in)
         return 2;
-    }
-    char err[512];
-    funnel_input_t *in = funnel_input_parse(data, len, opts->type, err, sizeof err);
-    free(data);
-    if (!in) {
-        fprintf(stderr, "ncap funnel: could not read file \"%s\": %s\n", path, err);
-        return 2;
-    }
     size_t n = funnel_input_size(in);
     const funnel_unit_t *units = funnel_input_units(in);
     funnel_point_t *points = malloc((n ? n : 1) * sizeof *points);
     funnel_summary_t summary;
+    char err[512];
     if (!points || funnel_compute(opts, units, n, points, &summary, err, sizeof err) != 0) {
         fprintf(stderr, "ncap funnel: %s\n", points ? err : "out of memory");
         free(points);
@@ -215,10 +203,8 @@ int cmd_funnel(int argc, char **argv)
         case 's':
             summary_path = optarg;
             break;
-        case ':':
-            return usage_error("funnel", "option \"%s\" needs a value", argv[optind - 1]);
-        default:
-            return usage_error("funnel", "unknown option \"%s\"", argv[optind - 1]);
+        default: /* ':' or '?' */
+            return usage_error_option("funnel", c, argv);
         }
     }
     if (!have_type)

@@ -273,10 +273,8 @@ int cmd_sim(int argc, char **argv)
         case 'h':
             usage(stdout);
             return 0;
-        case ':':
-            return usage_error("sim", "option \"%s\" needs a value", argv[optind - 1]);
-        default:
-            return usage_error("sim", "unknown option \"%s\"", argv[optind - 1]);
+        default: /* ':' or '?' */
+            return usage_error_option("sim", c, argv);
         }
     }
     if (optind < argc)

@@ -468,11 +468,8 @@ int cmd_spc(int argc, char **argv)
             usage(stdout);
             rc = 0;
             break;
-        case ':':
-            rc = usage_error("spc", "option \"%s\" needs a value", argv[optind - 1]);
-            break;
-        default:
-            rc = usage_error("spc", "unknown option \"%s\"", argv[optind - 1]);
+        default: /* ':' or '?' */
+            rc = usage_error_option("spc", c, argv);
             break;
         }
     }
