@@ -1,9 +1,9 @@
 /* cmd_ci.c - `ncap ci`: 95% and 99.8% confidence intervals for each unit of a file. */
 #include <getopt.h>
 #include <math.h>
+#include <stdbool.h>
 #include <stdarg.h>
 #include <stdio.h>
-#include <string.h>
 
 #include "ci.h"
 #include "commands.h"
@@ -77,7 +77,8 @@ int cmd_ci(int argc, char **argv)
 {
     static const struct option longopts[] = {
         {"type", required_argument, 0, 'T'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
-    int type = -1;
+    funnel_type_t type = FUNNEL_PROPORTION;
+    bool have_type = false;
     optind = 0; /* glibc: start afresh, whatever parsed argv before */
     int c;
     while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
@@ -86,22 +87,19 @@ int cmd_ci(int argc, char **argv)
             usage(stdout);
             return 0;
         case 'T':
-            if (strcmp(optarg, "proportion") == 0)
-                type = FUNNEL_PROPORTION;
-            else if (strcmp(optarg, "ratio") == 0)
-                type = FUNNEL_RATIO;
-            else
+            if (funnel_file_type(optarg, &type) != 0)
                 return usage_error("ci", "--type is \"%s\", expected proportion or ratio", optarg);
+            have_type = true;
             break;
         default: /* ':' or '?' */
             return usage_error_option("ci", c, argv);
         }
     }
-    if (type < 0)
+    if (!have_type)
         return usage_error("ci", "--type is required: proportion or ratio");
     if (optind == argc)
         return usage_error("ci", "expected an input file");
     if (optind != argc - 1)
         return usage_error("ci", "expected one input file, got %d", argc - optind);
-    return run((funnel_type_t)type, argv[optind]);
+    return run(type, argv[optind]);
 }

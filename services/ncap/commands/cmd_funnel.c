@@ -10,6 +10,7 @@
 #include <jansson.h>
 
 #include "commands.h"
+#include "number_arg.h"
 #include "usage_error.h"
 #include "number_text.h"
 #include "csv.h"
@@ -119,17 +120,6 @@ static int run(const funnel_opts_t *opts, const char *path, const char *summary_
     return summary_path ? write_summary(summary_path, &summary) : 0;
 }
 
-static int parse_double(const char *s, double *out)
-{
-    char *end;
-    errno = 0;
-    double v = strtod(s, &end);
-    if (!*s || *end || errno || !isfinite(v))
-        return -1;
-    *out = v;
-    return 0;
-}
-
 int cmd_funnel(int argc, char **argv)
 {
     static const struct option longopts[] = {{"type", required_argument, 0, 'T'},
@@ -152,11 +142,7 @@ int cmd_funnel(int argc, char **argv)
             usage(stdout);
             return 0;
         case 'T':
-            if (strcmp(optarg, "proportion") == 0)
-                opts.type = FUNNEL_PROPORTION;
-            else if (strcmp(optarg, "ratio") == 0)
-                opts.type = FUNNEL_RATIO;
-            else
+            if (funnel_file_type(optarg, &opts.type) != 0)
                 return usage_error("funnel", "--type is \"%s\", expected proportion or ratio",
                                    optarg);
             have_type = 1;
@@ -192,12 +178,12 @@ int cmd_funnel(int argc, char **argv)
                 return usage_error("funnel", "--method is \"%s\", expected shmi or cqc", optarg);
             break;
         case 'r':
-            if (parse_double(optarg, &opts.trim) != 0 || !(opts.trim >= 0 && opts.trim < 0.5))
+            if (number_arg(optarg, &opts.trim) != 0 || !(opts.trim >= 0 && opts.trim < 0.5))
                 return usage_error("funnel", "--trim is \"%s\", expected a number 0 <= F < 0.5",
                                    optarg);
             break;
         case 't':
-            if (parse_double(optarg, &opts.target) != 0 || !(opts.target >= 0))
+            if (number_arg(optarg, &opts.target) != 0 || !(opts.target >= 0))
                 return usage_error("funnel", "--target is \"%s\", expected a number >= 0", optarg);
             break;
         case 's':

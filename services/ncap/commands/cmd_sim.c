@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "commands.h"
+#include "number_arg.h"
 #include "usage_error.h"
 #include "datetime.h"
 #include "sim_files.h"
@@ -96,32 +97,6 @@ static void usage(FILE *out)
         out);
 }
 
-static int parse_uint(const char *s, unsigned long long max, unsigned long long *out)
-{
-    char *end;
-    if (!s || !*s || *s == '-' || *s == '+')
-        return -1;
-    errno = 0;
-    unsigned long long v = strtoull(s, &end, 10);
-    if (errno || *end || v > max)
-        return -1;
-    *out = v;
-    return 0;
-}
-
-static int parse_double(const char *s, double *out)
-{
-    char *end;
-    if (!s || !*s)
-        return -1;
-    errno = 0;
-    double v = strtod(s, &end);
-    if (errno || *end || v != v)
-        return -1;
-    *out = v;
-    return 0;
-}
-
 int cmd_sim(int argc, char **argv)
 {
     enum {
@@ -184,19 +159,19 @@ int cmd_sim(int argc, char **argv)
             audit = arg;
             break;
         case O_TRUSTS:
-            if (parse_uint(arg, SIM_MAX_TRUSTS, &v) != 0 || v < 1)
+            if (number_arg_whole(arg, SIM_MAX_TRUSTS, &v) != 0 || v < 1)
                 return usage_error("sim", "invalid value \"%s\" for --trusts, expected 1-500", arg);
             opts.trusts = (unsigned)v;
             break;
         case O_RECORDS:
-            if (parse_uint(arg, SIM_MAX_RECORDS, &v) != 0)
+            if (number_arg_whole(arg, SIM_MAX_RECORDS, &v) != 0)
                 return usage_error("sim", "invalid value \"%s\" for --records, expected 0-5000000",
                                    arg);
             opts.records = (unsigned)v;
             records_given = true;
             break;
         case O_SEED:
-            if (parse_uint(arg, UINT64_MAX, &v) != 0)
+            if (number_arg_whole(arg, UINT64_MAX, &v) != 0)
                 return usage_error("sim",
                                    "invalid value \"%s\" for --seed, expected a whole number", arg);
             opts.seed = v;
@@ -208,7 +183,7 @@ int cmd_sim(int argc, char **argv)
             truth = arg;
             break;
         case O_INVALID_RATE:
-            if (parse_double(arg, &opts.invalid_rate) != 0 || opts.invalid_rate < 0 ||
+            if (number_arg(arg, &opts.invalid_rate) != 0 || opts.invalid_rate < 0 ||
                 opts.invalid_rate > 1)
                 return usage_error("sim", "invalid value \"%s\" for --invalid-rate, expected 0-1",
                                    arg);
@@ -220,7 +195,7 @@ int cmd_sim(int argc, char **argv)
             opts.start_day = ncap_days_from_civil(y, m, d);
             break;
         case O_DAYS:
-            if (parse_uint(arg, 36600, &v) != 0 || v < 1)
+            if (number_arg_whole(arg, 36600, &v) != 0 || v < 1)
                 return usage_error("sim", "invalid value \"%s\" for --days, expected 1-36600", arg);
             opts.days = (unsigned)v;
             break;
@@ -228,13 +203,13 @@ int cmd_sim(int argc, char **argv)
             submit = true;
             break;
         case O_INTERVAL:
-            if (parse_double(arg, &interval) != 0 || interval < 0 || interval > 86400)
+            if (number_arg(arg, &interval) != 0 || interval < 0 || interval > 86400)
                 return usage_error(
                     "sim", "invalid value \"%s\" for --interval, expected 0-86400 seconds", arg);
             interval_given = true;
             break;
         case O_ROUNDS:
-            if (parse_uint(arg, UINT_MAX, &v) != 0)
+            if (number_arg_whole(arg, UINT_MAX, &v) != 0)
                 return usage_error("sim", "invalid value \"%s\" for --rounds, expected 0 or more",
                                    arg);
             rounds = v;
@@ -248,7 +223,7 @@ int cmd_sim(int argc, char **argv)
             if (eq && k == SIM_P_NONE)
                 return usage_error(
                     "sim", "unknown kind of problem \"%s\" for --problems (see --help)", kind);
-            if (parse_uint(eq ? eq + 1 : arg, 1000000, &v) != 0)
+            if (number_arg_whole(eq ? eq + 1 : arg, 1000000, &v) != 0)
                 return usage_error(
                     "sim",
                     "invalid value \"%s\" for --problems, expected N or KIND=N (N 0-1000000)", arg);

@@ -8,6 +8,17 @@
 
 #include "file_read.h"
 
+int funnel_file_type(const char *name, funnel_type_t *type)
+{
+    if (strcmp(name, "proportion") == 0)
+        *type = FUNNEL_PROPORTION;
+    else if (strcmp(name, "ratio") == 0)
+        *type = FUNNEL_RATIO;
+    else
+        return -1;
+    return 0;
+}
+
 funnel_input_t *funnel_file_read(const char *command, const char *path, funnel_type_t type)
 {
     size_t len;

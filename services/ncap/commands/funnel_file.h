@@ -4,6 +4,9 @@
 
 #include "funnel.h"
 
+/* The type named "proportion" or "ratio" into *type. Returns 0, or -1 for another name. */
+int funnel_file_type(const char *name, funnel_type_t *type);
+
 /* Reads path and parses it as units of type. Returns the input (funnel_input_destroy frees it),
  * or NULL after "ncap COMMAND: could not read file "PATH": REASON" on stderr. */
 funnel_input_t *funnel_file_read(const char *command, const char *path, funnel_type_t type);
