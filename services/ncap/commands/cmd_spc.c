@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "commands.h"
+#include "number_arg.h"
 #include "usage_error.h"
 #include "file_read.h"
 #include "number_text.h"
@@ -70,27 +71,10 @@ static int fail(const char *fmt, ...)
     return 2;
 }
 
-static int parse_number(const char *s, double *out)
-{
-    char *end;
-    if (!s || !*s)
-        return -1;
-    errno = 0;
-    double v = strtod(s, &end);
-    if (*end || !isfinite(v) || (errno == ERANGE && fabs(v) > 1))
-        return -1;
-    *out = v;
-    return 0;
-}
-
 static int parse_count(const char *s, size_t min, size_t *out)
 {
-    char *end;
-    if (!s || *s < '0' || *s > '9')
-        return -1;
-    errno = 0;
-    unsigned long long v = strtoull(s, &end, 10);
-    if (errno || *end || v < min || v > SIZE_MAX / 2)
+    unsigned long long v;
+    if (number_arg_whole(s, SIZE_MAX / 2, &v) != 0 || v < min)
         return -1;
     *out = (size_t)v;
     return 0;
@@ -281,7 +265,7 @@ static int read_input(const char *path, const char *data, size_t len, input_t *i
         }
         const char *text = csv_reader_field(r, (size_t)col_value);
         double value;
-        if (parse_number(text, &value) != 0) {
+        if (number_arg(text, &value) != 0) {
             rc = fail("row %zu: \"value\" is \"%s\", expected a number", row, text);
             break;
         }
@@ -442,7 +426,7 @@ int cmd_spc(int argc, char **argv)
                                  optarg);
             break;
         case 't':
-            if (parse_number(optarg, &opts.target) != 0)
+            if (number_arg(optarg, &opts.target) != 0)
                 rc = usage_error("spc", "--target is \"%s\", expected a number", optarg);
             opts.has_target = true;
             break;
@@ -468,11 +452,8 @@ int cmd_spc(int argc, char **argv)
             usage(stdout);
             rc = 0;
             break;
-        case ':':
-            rc = usage_error("spc", "option \"%s\" needs a value", argv[optind - 1]);
-            break;
-        default:
-            rc = usage_error("spc", "unknown option \"%s\"", argv[optind - 1]);
+        default: /* ':' or '?' */
+            rc = usage_error_option("spc", c, argv);
             break;
         }
     }

@@ -2,28 +2,17 @@
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
-#include <signal.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <time.h>
 
 #include "commands.h"
+#include "number_arg.h"
 #include "usage_error.h"
 #include "datetime.h"
-#include "sim.h"
-#include "submit_client.h"
-
-static volatile sig_atomic_t stop_asap;
-
-static void on_stop_signal(int sig)
-{
-    (void)sig;
-    stop_asap = 1;
-}
+#include "sim_files.h"
+#include "sim_submit.h"
 
 static void usage(FILE *out)
 {
@@ -108,198 +97,6 @@ static void usage(FILE *out)
         out);
 }
 
-static int parse_uint(const char *s, unsigned long long max, unsigned long long *out)
-{
-    char *end;
-    if (!s || !*s || *s == '-' || *s == '+')
-        return -1;
-    errno = 0;
-    unsigned long long v = strtoull(s, &end, 10);
-    if (errno || *end || v > max)
-        return -1;
-    *out = v;
-    return 0;
-}
-
-static int parse_double(const char *s, double *out)
-{
-    char *end;
-    if (!s || !*s)
-        return -1;
-    errno = 0;
-    double v = strtod(s, &end);
-    if (errno || *end || v != v)
-        return -1;
-    *out = v;
-    return 0;
-}
-
-typedef struct {
-    const char *out_dir, *truth, *problems_truth, *deaths, *deaths_truth, *optouts;
-} sim_outputs_t;
-
-/* Opens path, lets write fill it, closes it. Returns 0, or 2 with a message. */
-static int write_one(const sim_t *sim, const char *path, bool one_file,
-                     int (*write)(const sim_t *, FILE *, bool))
-{
-    if (!path)
-        return 0;
-    FILE *f = fopen(path, "w");
-    if (!f) {
-        fprintf(stderr, "ncap sim: could not open file \"%s\": %s\n", path, strerror(errno));
-        return 2;
-    }
-    int rc = write(sim, f, one_file);
-    if (fclose(f) != 0 || rc != 0) {
-        fprintf(stderr, "ncap sim: could not write file \"%s\"\n", path);
-        return 2;
-    }
-    return 0;
-}
-
-static int write_deaths(const sim_t *sim, FILE *f, bool truth)
-{
-    return truth ? sim_write_deaths(sim, NULL, f) : sim_write_deaths(sim, f, NULL);
-}
-
-static int write_optouts(const sim_t *sim, FILE *f, bool unused)
-{
-    (void)unused;
-    return sim_write_optouts(sim, f);
-}
-
-static int write_files(const sim_t *sim, const sim_outputs_t *outs)
-{
-    const char *out_dir = outs->out_dir;
-    if (out_dir) {
-        if (mkdir(out_dir, 0777) != 0 && errno != EEXIST) {
-            fprintf(stderr, "ncap sim: could not create directory \"%s\": %s\n", out_dir,
-                    strerror(errno));
-            return 2;
-        }
-        for (size_t t = 0; t < sim_ntrusts(sim); t++) {
-            char path[PATH_MAX];
-            snprintf(path, sizeof path, "%s/%s.csv", out_dir, sim_trust_code(sim, t));
-            FILE *f = fopen(path, "w");
-            if (!f) {
-                fprintf(stderr, "ncap sim: could not open file \"%s\": %s\n", path,
-                        strerror(errno));
-                return 2;
-            }
-            int rc = sim_write_header(f);
-            if (rc == 0)
-                rc = sim_write_trust(sim, t, f);
-            if (fclose(f) != 0 || rc != 0) {
-                fprintf(stderr, "ncap sim: could not write file \"%s\"\n", path);
-                return 2;
-            }
-        }
-    } else {
-        int rc = sim_write_header(stdout);
-        for (size_t t = 0; rc == 0 && t < sim_ntrusts(sim); t++)
-            rc = sim_write_trust(sim, t, stdout);
-        if (fflush(stdout) != 0 || rc != 0) {
-            fprintf(stderr, "ncap sim: could not write to standard output\n");
-            return 2;
-        }
-    }
-    bool one_file = out_dir == NULL;
-    if (write_one(sim, outs->truth, one_file, sim_write_truth) != 0 ||
-        write_one(sim, outs->problems_truth, one_file, sim_write_problems_truth) != 0 ||
-        write_one(sim, outs->deaths, false, write_deaths) != 0 ||
-        write_one(sim, outs->deaths_truth, true, write_deaths) != 0 ||
-        write_one(sim, outs->optouts, false, write_optouts) != 0)
-        return 2;
-    sim_write_summary(sim, stderr);
-    return 0;
-}
-
-/* Sleeps up to seconds, waking early when asked to stop. */
-static void pause_between_rounds(double seconds)
-{
-    struct timespec left = {(time_t)seconds, (long)((seconds - (double)(time_t)seconds) * 1e9)};
-    while (!stop_asap && nanosleep(&left, &left) != 0 && errno == EINTR)
-        ;
-}
-
-/* One round: a fresh set of records, one submission per trust. Returns 0, or 1 when the
- * records could not be made at all. */
-static int submit_round(const sim_opts_t *base, unsigned round)
-{
-    sim_opts_t opts = *base;
-    opts.round = round;
-    char err[512];
-    sim_t *sim = sim_new(&opts, err, sizeof err);
-    if (!sim) {
-        fprintf(stderr, "ncap sim: round %u: %s\n", round, err);
-        return 1;
-    }
-    unsigned files = 0, rows = 0, accepted = 0, rejected = 0, failed = 0;
-    for (size_t t = 0; t < sim_ntrusts(sim) && !stop_asap; t++) {
-        if (sim_trust_nrecords(sim, t) == 0)
-            continue;
-        const char *code = sim_trust_code(sim, t);
-        char *buf;
-        size_t len;
-        if (sim_trust_buffer(sim, t, &buf, &len) != 0) {
-            fprintf(stderr, "ncap sim: round %u: could not write the file of trust \"%s\"\n", round,
-                    code);
-            failed++;
-            continue;
-        }
-        char endpoint[512];
-        if (submit_resolve_endpoint(endpoint, sizeof endpoint, err, sizeof err) != 0) {
-            fprintf(stderr, "ncap sim: round %u: could not find ingest: %s\n", round, err);
-            free(buf);
-            failed++;
-            break; /* no ingest to send the other trusts' files to either */
-        }
-        char filename[64];
-        snprintf(filename, sizeof filename, "%s-round%u.csv", code, round);
-        submit_receipt_t receipt;
-        memset(&receipt, 0, sizeof receipt);
-        if (submit_buffer(endpoint, "nhfd", code, filename, buf, len, false, 60, &receipt, err,
-                          sizeof err) != 0) {
-            fprintf(stderr, "ncap sim: round %u: could not submit \"%s\": %s\n", round, filename,
-                    err);
-            failed++;
-        } else {
-            files++;
-            rows += receipt.rows;
-            accepted += receipt.accepted;
-            rejected += receipt.rejected;
-        }
-        free(buf);
-    }
-    printf("round %u: %u files, %u rows, %u accepted, %u rejected", round, files, rows, accepted,
-           rejected);
-    if (failed)
-        printf(", %u failed", failed);
-    putchar('\n');
-    fflush(stdout);
-    sim_destroy(&sim);
-    return 0;
-}
-
-static int run_submit(const sim_opts_t *opts, double interval, unsigned long long rounds)
-{
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_stop_signal;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-    stop_asap = 0;
-    for (unsigned long long round = 1; !stop_asap && (rounds == 0 || round <= rounds); round++) {
-        if (submit_round(opts, (unsigned)round) != 0)
-            return 1;
-        if (rounds != 0 && round == rounds)
-            break;
-        pause_between_rounds(interval);
-    }
-    return 0;
-}
-
 int cmd_sim(int argc, char **argv)
 {
     enum {
@@ -362,19 +159,19 @@ int cmd_sim(int argc, char **argv)
             audit = arg;
             break;
         case O_TRUSTS:
-            if (parse_uint(arg, SIM_MAX_TRUSTS, &v) != 0 || v < 1)
+            if (number_arg_whole(arg, SIM_MAX_TRUSTS, &v) != 0 || v < 1)
                 return usage_error("sim", "invalid value \"%s\" for --trusts, expected 1-500", arg);
             opts.trusts = (unsigned)v;
             break;
         case O_RECORDS:
-            if (parse_uint(arg, SIM_MAX_RECORDS, &v) != 0)
+            if (number_arg_whole(arg, SIM_MAX_RECORDS, &v) != 0)
                 return usage_error("sim", "invalid value \"%s\" for --records, expected 0-5000000",
                                    arg);
             opts.records = (unsigned)v;
             records_given = true;
             break;
         case O_SEED:
-            if (parse_uint(arg, UINT64_MAX, &v) != 0)
+            if (number_arg_whole(arg, UINT64_MAX, &v) != 0)
                 return usage_error("sim",
                                    "invalid value \"%s\" for --seed, expected a whole number", arg);
             opts.seed = v;
@@ -386,7 +183,7 @@ int cmd_sim(int argc, char **argv)
             truth = arg;
             break;
         case O_INVALID_RATE:
-            if (parse_double(arg, &opts.invalid_rate) != 0 || opts.invalid_rate < 0 ||
+            if (number_arg(arg, &opts.invalid_rate) != 0 || opts.invalid_rate < 0 ||
                 opts.invalid_rate > 1)
                 return usage_error("sim", "invalid value \"%s\" for --invalid-rate, expected 0-1",
                                    arg);
@@ -398,7 +195,7 @@ int cmd_sim(int argc, char **argv)
             opts.start_day = ncap_days_from_civil(y, m, d);
             break;
         case O_DAYS:
-            if (parse_uint(arg, 36600, &v) != 0 || v < 1)
+            if (number_arg_whole(arg, 36600, &v) != 0 || v < 1)
                 return usage_error("sim", "invalid value \"%s\" for --days, expected 1-36600", arg);
             opts.days = (unsigned)v;
             break;
@@ -406,13 +203,13 @@ int cmd_sim(int argc, char **argv)
             submit = true;
             break;
         case O_INTERVAL:
-            if (parse_double(arg, &interval) != 0 || interval < 0 || interval > 86400)
+            if (number_arg(arg, &interval) != 0 || interval < 0 || interval > 86400)
                 return usage_error(
                     "sim", "invalid value \"%s\" for --interval, expected 0-86400 seconds", arg);
             interval_given = true;
             break;
         case O_ROUNDS:
-            if (parse_uint(arg, UINT_MAX, &v) != 0)
+            if (number_arg_whole(arg, UINT_MAX, &v) != 0)
                 return usage_error("sim", "invalid value \"%s\" for --rounds, expected 0 or more",
                                    arg);
             rounds = v;
@@ -426,7 +223,7 @@ int cmd_sim(int argc, char **argv)
             if (eq && k == SIM_P_NONE)
                 return usage_error(
                     "sim", "unknown kind of problem \"%s\" for --problems (see --help)", kind);
-            if (parse_uint(eq ? eq + 1 : arg, 1000000, &v) != 0)
+            if (number_arg_whole(eq ? eq + 1 : arg, 1000000, &v) != 0)
                 return usage_error(
                     "sim",
                     "invalid value \"%s\" for --problems, expected N or KIND=N (N 0-1000000)", arg);
@@ -451,10 +248,8 @@ int cmd_sim(int argc, char **argv)
         case 'h':
             usage(stdout);
             return 0;
-        case ':':
-            return usage_error("sim", "option \"%s\" needs a value", argv[optind - 1]);
-        default:
-            return usage_error("sim", "unknown option \"%s\"", argv[optind - 1]);
+        default: /* ':' or '?' */
+            return usage_error_option("sim", c, argv);
         }
     }
     if (optind < argc)
@@ -482,7 +277,7 @@ int cmd_sim(int argc, char **argv)
         return usage_error("sim", "%s", "--interval and --rounds need --submit");
 
     if (submit)
-        return run_submit(&opts, interval, rounds);
+        return sim_submit_rounds(&opts, interval, rounds);
 
     char err[512];
     sim_t *sim = sim_new(&opts, err, sizeof err);
@@ -492,7 +287,7 @@ int cmd_sim(int argc, char **argv)
     }
     outs.out_dir = out_dir;
     outs.truth = truth;
-    int rc = write_files(sim, &outs);
+    int rc = sim_write_files(sim, &outs);
     sim_destroy(&sim);
     return rc;
 }

@@ -5,11 +5,11 @@
 #include <string.h>
 
 #include "audit_def.h"
+#include "command_db.h"
 #include "commands.h"
 #include "completeness.h"
 #include "completeness_query.h"
 #include "csv.h"
-#include "db.h"
 #include "ods_code.h"
 #include "usage_error.h"
 
@@ -177,14 +177,9 @@ static int report_completeness(int argc, char **argv)
         fprintf(stderr, "ncap report completeness: out of memory\n");
         goto out;
     }
-    PGconn *db = db_connect(NULL, "ncap report", err, sizeof err);
-    if (!db) {
-        fprintf(stderr,
-                "ncap report completeness: %s\n(set NCAP_PG, or use deploy/local/ncap for the "
-                "local deployment)\n",
-                err);
+    PGconn *db = command_db_connect("report completeness");
+    if (!db)
         goto out;
-    }
     completeness_query_t q = {
         def, fields, nf, trust, period ? (const char(*)[8])months : NULL, period ? 3 : 0};
     int qrc = completeness_read(db, &q, table, err, sizeof err);

@@ -1,19 +1,16 @@
 /* cmd_ci.c - `ncap ci`: 95% and 99.8% confidence intervals for each unit of a file. */
-#include <errno.h>
 #include <getopt.h>
 #include <math.h>
+#include <stdbool.h>
 #include <stdarg.h>
 #include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 
 #include "ci.h"
 #include "commands.h"
 #include "usage_error.h"
-#include "file_read.h"
 #include "number_text.h"
 #include "csv.h"
-#include "funnel.h"
+#include "funnel_file.h"
 
 static void usage(FILE *out)
 {
@@ -39,21 +36,9 @@ static void usage(FILE *out)
 
 static int run(funnel_type_t type, const char *path)
 {
-    size_t len;
-    char *data = NULL;
-    if (file_read_all(path, &data, &len) != 0)
-        data = NULL;
-    if (!data) {
-        fprintf(stderr, "ncap ci: could not read file \"%s\": %s\n", path, strerror(errno));
+    funnel_input_t *in = funnel_file_read("ci", path, type);
+    if (!in)
         return 2;
-    }
-    char err[512];
-    funnel_input_t *in = funnel_input_parse(data, len, type, err, sizeof err);
-    free(data);
-    if (!in) {
-        fprintf(stderr, "ncap ci: could not read file \"%s\": %s\n", path, err);
-        return 2;
-    }
     static const char *const header[] = {"unit",    "numerator", "denominator", "value",
                                          "lower95", "upper95",   "lower998",    "upper998"};
     csv_write_row(stdout, header, 8);
@@ -92,7 +77,8 @@ int cmd_ci(int argc, char **argv)
 {
     static const struct option longopts[] = {
         {"type", required_argument, 0, 'T'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
-    int type = -1;
+    funnel_type_t type = FUNNEL_PROPORTION;
+    bool have_type = false;
     optind = 0; /* glibc: start afresh, whatever parsed argv before */
     int c;
     while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
@@ -101,24 +87,19 @@ int cmd_ci(int argc, char **argv)
             usage(stdout);
             return 0;
         case 'T':
-            if (strcmp(optarg, "proportion") == 0)
-                type = FUNNEL_PROPORTION;
-            else if (strcmp(optarg, "ratio") == 0)
-                type = FUNNEL_RATIO;
-            else
+            if (funnel_file_type(optarg, &type) != 0)
                 return usage_error("ci", "--type is \"%s\", expected proportion or ratio", optarg);
+            have_type = true;
             break;
-        case ':':
-            return usage_error("ci", "option \"%s\" needs a value", argv[optind - 1]);
-        default:
-            return usage_error("ci", "unknown option \"%s\"", argv[optind - 1]);
+        default: /* ':' or '?' */
+            return usage_error_option("ci", c, argv);
         }
     }
-    if (type < 0)
+    if (!have_type)
         return usage_error("ci", "--type is required: proportion or ratio");
     if (optind == argc)
         return usage_error("ci", "expected an input file");
     if (optind != argc - 1)
         return usage_error("ci", "expected one input file, got %d", argc - optind);
-    return run((funnel_type_t)type, argv[optind]);
+    return run(type, argv[optind]);
 }

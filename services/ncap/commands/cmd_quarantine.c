@@ -4,9 +4,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "command_db.h"
 #include "commands.h"
 #include "csv.h"
-#include "db.h"
 #include "quarantine.h"
 #include "usage_error.h"
 
@@ -146,12 +146,8 @@ int cmd_quarantine(int argc, char **argv)
         return usage_error("quarantine", "retry takes no --audit");
     }
     char err[1024];
-    PGconn *db = db_connect(NULL, "ncap quarantine", err, sizeof err);
+    PGconn *db = command_db_connect("quarantine");
     if (!db) {
-        fprintf(stderr,
-                "ncap quarantine: %s\n(set NCAP_PG, or use deploy/local/ncap for the local "
-                "deployment)\n",
-                err);
         free(ids);
         return 1;
     }

@@ -106,10 +106,8 @@ int cmd_validate(int argc, char **argv)
         case 'h':
             usage(stdout);
             return 0;
-        case ':':
-            return usage_error("validate", "option \"%s\" needs a value", argv[optind - 1]);
-        default:
-            return usage_error("validate", "unknown option \"%s\"", argv[optind - 1]);
+        default: /* ':' or '?' */
+            return usage_error_option("validate", c, argv);
         }
     }
     if (!audit)

@@ -2,8 +2,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "command_db.h"
 #include "commands.h"
-#include "db.h"
 #include "migrate.h"
 
 int cmd_migrate(int argc, char **argv)
@@ -22,11 +22,9 @@ int cmd_migrate(int argc, char **argv)
         return 2;
     }
     char err[2048];
-    PGconn *db = db_connect(NULL, "ncap migrate", err, sizeof err);
-    if (!db) {
-        fprintf(stderr, "ncap migrate: %s\n", err);
+    PGconn *db = command_db_connect("migrate");
+    if (!db)
         return 1;
-    }
     int applied = 0;
     int rc = migrate_run(db, &applied, err, sizeof err);
     PQfinish(db);

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "command_db.h"
 #include "commands.h"
 #include "db.h"
 #include "file_read.h"
@@ -43,18 +44,6 @@ static void usage(FILE *out)
           "Exit status: 0 loaded (bad rows skipped), 1 nothing loaded (wrong header, database\n"
           "trouble), 2 usage or a file that cannot be read.\n",
           out);
-}
-
-static PGconn *connect_or_say(void)
-{
-    char err[1024];
-    PGconn *db = db_connect(NULL, "ncap refdata", err, sizeof err);
-    if (!db)
-        fprintf(stderr,
-                "ncap refdata: %s\n(set NCAP_PG, or use deploy/local/ncap for the local "
-                "deployment)\n",
-                err);
-    return db;
 }
 
 /* ---------------------------------------------------------------- SQL per kind */
@@ -278,7 +267,7 @@ static int load(refdata_kind_t kind, const char *path)
     }
     char *abs = realpath(path, NULL);
     const char *file = abs ? abs : path;
-    PGconn *db = connect_or_say();
+    PGconn *db = command_db_connect("refdata");
     int rc = 1;
     if (db) {
         load_counts_t c = {0};
@@ -302,7 +291,7 @@ static int load(refdata_kind_t kind, const char *path)
 
 static int status(void)
 {
-    PGconn *db = connect_or_say();
+    PGconn *db = command_db_connect("refdata");
     if (!db)
         return 1;
     char err[1024];

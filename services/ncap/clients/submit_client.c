@@ -7,7 +7,6 @@
 #include <string.h>
 #include <zmq.h>
 
-#include "curve_auth.h"
 #include "db.h"
 #include "ingest_reply.h"
 #include "ncap/v1/submission.pb-c.h"
@@ -84,20 +83,11 @@ int submit_buffer(const char *endpoint, const char *audit, const char *trust, co
 {
     memset(receipt, 0, sizeof *receipt);
     void *ctx = zmq_ctx_new();
-    void *sock = ingest_socket_new(ctx, timeout_s);
+    void *sock = ingest_connect(ctx, endpoint, timeout_s, err, errlen);
     int rc = -1;
     bool progress_line = false; /* a "\rsent ..." line on stderr waits for its newline */
-    if (!sock) {
-        snprintf(err, errlen, "could not open a socket: %s", zmq_strerror(zmq_errno()));
+    if (!sock)
         goto out;
-    }
-    if (curve_client_setup(sock, err, errlen) != 0)
-        goto out;
-    if (zmq_connect(sock, endpoint) != 0) {
-        snprintf(err, errlen, "could not connect to ingest at \"%s\": %s", endpoint,
-                 zmq_strerror(zmq_errno()));
-        goto out;
-    }
     unsigned char raw[16];
     char token[33];
     randombytes_buf(raw, sizeof raw);

@@ -10,11 +10,11 @@
 #include <jansson.h>
 
 #include "commands.h"
+#include "number_arg.h"
 #include "usage_error.h"
-#include "file_read.h"
 #include "number_text.h"
 #include "csv.h"
-#include "funnel.h"
+#include "funnel_file.h"
 
 static void usage(FILE *out)
 {
@@ -79,25 +79,14 @@ static int write_summary(const char *path, const funnel_summary_t *s)
 
 static int run(const funnel_opts_t *opts, const char *path, const char *summary_path)
 {
-    size_t len;
-    char *data = NULL;
-    if (file_read_all(path, &data, &len) != 0)
-        data = NULL;
-    if (!data) {
-        fprintf(stderr, "ncap funnel: could not read file \"%s\": %s\n", path, strerror(errno));
+    funnel_input_t *in = funnel_file_read("funnel", path, opts->type);
+    if (!in)
         return 2;
-    }
-    char err[512];
-    funnel_input_t *in = funnel_input_parse(data, len, opts->type, err, sizeof err);
-    free(data);
-    if (!in) {
-        fprintf(stderr, "ncap funnel: could not read file \"%s\": %s\n", path, err);
-        return 2;
-    }
     size_t n = funnel_input_size(in);
     const funnel_unit_t *units = funnel_input_units(in);
     funnel_point_t *points = malloc((n ? n : 1) * sizeof *points);
     funnel_summary_t summary;
+    char err[512];
     if (!points || funnel_compute(opts, units, n, points, &summary, err, sizeof err) != 0) {
         fprintf(stderr, "ncap funnel: %s\n", points ? err : "out of memory");
         free(points);
@@ -131,17 +120,6 @@ static int run(const funnel_opts_t *opts, const char *path, const char *summary_
     return summary_path ? write_summary(summary_path, &summary) : 0;
 }
 
-static int parse_double(const char *s, double *out)
-{
-    char *end;
-    errno = 0;
-    double v = strtod(s, &end);
-    if (!*s || *end || errno || !isfinite(v))
-        return -1;
-    *out = v;
-    return 0;
-}
-
 int cmd_funnel(int argc, char **argv)
 {
     static const struct option longopts[] = {{"type", required_argument, 0, 'T'},
@@ -164,11 +142,7 @@ int cmd_funnel(int argc, char **argv)
             usage(stdout);
             return 0;
         case 'T':
-            if (strcmp(optarg, "proportion") == 0)
-                opts.type = FUNNEL_PROPORTION;
-            else if (strcmp(optarg, "ratio") == 0)
-                opts.type = FUNNEL_RATIO;
-            else
+            if (funnel_file_type(optarg, &opts.type) != 0)
                 return usage_error("funnel", "--type is \"%s\", expected proportion or ratio",
                                    optarg);
             have_type = 1;
@@ -204,21 +178,19 @@ int cmd_funnel(int argc, char **argv)
                 return usage_error("funnel", "--method is \"%s\", expected shmi or cqc", optarg);
             break;
         case 'r':
-            if (parse_double(optarg, &opts.trim) != 0 || !(opts.trim >= 0 && opts.trim < 0.5))
+            if (number_arg(optarg, &opts.trim) != 0 || !(opts.trim >= 0 && opts.trim < 0.5))
                 return usage_error("funnel", "--trim is \"%s\", expected a number 0 <= F < 0.5",
                                    optarg);
             break;
         case 't':
-            if (parse_double(optarg, &opts.target) != 0 || !(opts.target >= 0))
+            if (number_arg(optarg, &opts.target) != 0 || !(opts.target >= 0))
                 return usage_error("funnel", "--target is \"%s\", expected a number >= 0", optarg);
             break;
         case 's':
             summary_path = optarg;
             break;
-        case ':':
-            return usage_error("funnel", "option \"%s\" needs a value", argv[optind - 1]);
-        default:
-            return usage_error("funnel", "unknown option \"%s\"", argv[optind - 1]);
+        default: /* ':' or '?' */
+            return usage_error_option("funnel", c, argv);
         }
     }
     if (!have_type)

@@ -1,10 +1,13 @@
 /* ncap link-train - learns ncap-linkd's linkage parameters from the patient index */
 #include <getopt.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "command_db.h"
 #include "commands.h"
+#include "number_arg.h"
 #include "db.h"
 #include "link_train.h"
 #include "patient_index.h"
@@ -32,15 +35,6 @@ static void usage(void)
            "Refuses when the sample holds fewer than %d patients or the fit is degenerate.\n"
            "Reads and writes PostgreSQL through $NCAP_PG.\n",
            LINK_TRAIN_TF_MIN_PATIENTS, LINK_TRAIN_MIN_PATIENTS);
-}
-
-static int parse_count(const char *s, unsigned long long *out)
-{
-    char *end;
-    if (!s[0] || s[0] == '-')
-        return -1;
-    *out = strtoull(s, &end, 10);
-    return *end ? -1 : 0;
 }
 
 /* The sample's identifiers (distinct sets per patient, in a fixed order) into *ids and their
@@ -142,11 +136,11 @@ int cmd_link_train(int argc, char **argv)
             usage();
             return 0;
         } else if (c == 'n') {
-            if (parse_count(optarg, &sample) != 0 || sample == 0)
+            if (number_arg_whole(optarg, ULLONG_MAX, &sample) != 0 || sample == 0)
                 return usage_error(CMD, "--sample has value \"%s\", expected a positive integer",
                                    optarg);
         } else if (c == 's') {
-            if (parse_count(optarg, &seed) != 0)
+            if (number_arg_whole(optarg, ULLONG_MAX, &seed) != 0)
                 return usage_error(CMD, "--seed has value \"%s\", expected an integer >= 0",
                                    optarg);
         } else if (c == 'd')
@@ -157,15 +151,10 @@ int cmd_link_train(int argc, char **argv)
     if (optind != argc)
         return usage_error(CMD, "unexpected argument \"%s\"", argv[optind]);
 
-    char err[1024];
-    PGconn *db = db_connect(NULL, "ncap " CMD, err, sizeof err);
-    if (!db) {
-        fprintf(stderr,
-                "ncap " CMD ": %s\n(set NCAP_PG, or use deploy/local/ncap for the local"
-                " deployment)\n",
-                err);
+    PGconn *db = command_db_connect(CMD);
+    if (!db)
         return 2;
-    }
+    char err[1024];
     link_ident_t *ids = NULL;
     int64_t *patient = NULL;
     term_freq_t *tf = NULL;

@@ -1,5 +1,6 @@
-/* ingest_reply.h - waiting for ingest's next reply on a DEALER socket, for every client of ingest's
- * endpoint (submit, feedback); each caller says in its own words what a timeout means to it. */
+/* ingest_reply.h - the DEALER socket every client of ingest's endpoint (submit, feedback) talks on:
+ * connecting, saying why a send failed, and waiting for ingest's next reply; each caller says in
+ * its own words what a timeout means to it. */
 #ifndef NCAP_INGEST_REPLY_H
 #define NCAP_INGEST_REPLY_H
 
@@ -13,10 +14,11 @@ typedef enum {
     INGEST_REPLY_BROKEN       /* could not receive, or not a desc message: err says which */
 } ingest_reply_status_t;
 
-/* A DEALER socket in ctx for ingest's endpoint: closes at once, and a send waits at most timeout_s
+/* A DEALER socket in ctx connected to ingest's endpoint, as a CurveZMQ client when the
+ * environment says so (curve_client_setup): it closes at once, and a send waits at most timeout_s
  * (a send can block for good when no connection completes, e.g. a CurveZMQ handshake refused).
- * NULL when ZeroMQ could not make one. */
-void *ingest_socket_new(void *ctx, int timeout_s);
+ * NULL with a message in err when it could not be made; the caller closes it (zmq_close). */
+void *ingest_connect(void *ctx, const char *endpoint, int timeout_s, char *err, size_t errlen);
 /* Describes in err a send to ingest that failed (errno from zmq_errno()). */
 void ingest_send_error(int errnum, int timeout_s, char *err, size_t errlen);
 

@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <zmq.h>
 
+#include "curve_auth.h"
+
 ingest_reply_status_t ingest_reply_await(void *sock, int timeout_s,
                                          const ProtobufCMessageDescriptor *desc,
                                          ProtobufCMessage **out, char *err, size_t errlen)
@@ -32,14 +34,26 @@ ingest_reply_status_t ingest_reply_await(void *sock, int timeout_s,
     return INGEST_REPLY_OK;
 }
 
-void *ingest_socket_new(void *ctx, int timeout_s)
+void *ingest_connect(void *ctx, const char *endpoint, int timeout_s, char *err, size_t errlen)
 {
     void *sock = zmq_socket(ctx, ZMQ_DEALER);
-    if (!sock)
+    if (!sock) {
+        snprintf(err, errlen, "could not open a socket: %s", zmq_strerror(zmq_errno()));
         return NULL;
+    }
     int linger = 0, sndtimeo = timeout_s > 0 ? timeout_s * 1000 : -1;
     zmq_setsockopt(sock, ZMQ_LINGER, &linger, sizeof linger);
     zmq_setsockopt(sock, ZMQ_SNDTIMEO, &sndtimeo, sizeof sndtimeo);
+    if (curve_client_setup(sock, err, errlen) != 0) {
+        zmq_close(sock);
+        return NULL;
+    }
+    if (zmq_connect(sock, endpoint) != 0) {
+        snprintf(err, errlen, "could not connect to ingest at \"%s\": %s", endpoint,
+                 zmq_strerror(zmq_errno()));
+        zmq_close(sock);
+        return NULL;
+    }
     return sock;
 }
 

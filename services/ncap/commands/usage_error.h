@@ -5,4 +5,9 @@
 /* Prints "ncap COMMAND: MESSAGE" and a pointer to --help on stderr; returns 2 (usage error). */
 int usage_error(const char *command, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* The usage error that getopt_long's return c stands for, in a loop with opterr 0 and ':' leading
+ * the optstring: ':' an option without its value, anything else an unknown option, named by
+ * argv[optind - 1]. Returns 2. */
+int usage_error_option(const char *command, int c, char *const argv[]);
+
 #endif

@@ -47,7 +47,7 @@ typedef enum {
 } sim_col_t;
 
 /* Problems the simulator can inject on purpose, one per chosen row, each reported by `ncap
- * validate` with the field, rule and severity sim_problem_kind_expected gives (see sim.c). */
+ * validate` with the field, rule and severity problem_kinds.c gives. */
 typedef enum {
     SIM_P_NONE = 0,
     SIM_P_REQUIRED,          /* a required field left empty (the field varies) */

@@ -6,7 +6,6 @@
 #include <string.h>
 #include <zmq.h>
 
-#include "curve_auth.h"
 #include "ingest_reply.h"
 #include "ncap/v1/feedback.pb-c.h"
 
@@ -57,22 +56,13 @@ int feedback_fetch(const char *endpoint, const char *trust, int64_t submission_i
                    int timeout_s, const feedback_sink_t *sink, char *err, size_t errlen)
 {
     void *ctx = zmq_ctx_new();
-    void *sock = ingest_socket_new(ctx, timeout_s);
+    void *sock = ingest_connect(ctx, endpoint, timeout_s, err, errlen);
     int rc = -1;
     Ncap__V1__FeedbackReply *rep = NULL;
     Ncap__V1__FeedbackCursor cursor = NCAP__V1__FEEDBACK_CURSOR__INIT;
     char *cur_field = NULL, *cur_rule = NULL, *cur_stage = NULL, *cur_message = NULL;
-    if (!sock) {
-        snprintf(err, errlen, "could not open a socket: %s", zmq_strerror(zmq_errno()));
+    if (!sock)
         goto out;
-    }
-    if (curve_client_setup(sock, err, errlen) != 0)
-        goto out;
-    if (zmq_connect(sock, endpoint) != 0) {
-        snprintf(err, errlen, "could not connect to ingest at \"%s\": %s", endpoint,
-                 zmq_strerror(zmq_errno()));
-        goto out;
-    }
     for (int first = 1;; first = 0) {
         Ncap__V1__FeedbackRequest req = NCAP__V1__FEEDBACK_REQUEST__INIT;
         req.trust = (char *)trust;

@@ -1,0 +1,73 @@
+/* cmd_wait.c - `ncap wait`: until every stage has worked off its backlog */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "command_db.h"
+#include "commands.h"
+#include "pipeline_status.h"
+
+int cmd_wait(int argc, char **argv)
+{
+    int timeout = 300, settle = 2;
+    static const struct option opts[] = {{"timeout", required_argument, 0, 't'},
+                                         {"settle", required_argument, 0, 's'},
+                                         {"help", no_argument, 0, 'h'},
+                                         {0, 0, 0, 0}};
+    optind = 1;
+    int c;
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        if (c == 't')
+            timeout = atoi(optarg);
+        else if (c == 's')
+            settle = atoi(optarg);
+        else if (c == 'h') {
+            printf("usage: ncap wait [--timeout SECONDS] [--settle SECONDS]\n\n"
+                   "Waits until every stage has backlog 0 and nothing new has arrived for\n"
+                   "--settle seconds (2), i.e. publish reflects everything ingest holds.\n"
+                   "Exit 0 when idle, 1 on timeout (300 s) with the last status on stderr.\n");
+            return 0;
+        } else {
+            fprintf(stderr, "try 'ncap wait --help'\n");
+            return 2;
+        }
+    }
+    if (timeout <= 0 || settle < 0) {
+        fprintf(stderr, "ncap wait: --timeout must be positive and --settle not negative\n");
+        return 2;
+    }
+    PGconn *db = command_db_connect("wait");
+    if (!db)
+        return 1;
+    stage_status_t st[PIPELINE_STAGES];
+    long long last_ingested = -1;
+    int idle_for = 0;
+    for (int waited = 0; waited <= timeout; waited++) {
+        char err[1024];
+        if (pipeline_status_read(db, st, err, sizeof err) != 0) {
+            fprintf(stderr, "ncap wait: %s\n", err);
+            PQfinish(db);
+            return 1;
+        }
+        long long backlog = 0;
+        for (int s = 0; s < PIPELINE_STAGES; s++)
+            backlog += st[s].backlog;
+        if (backlog == 0 && st[0].processed == last_ingested)
+            idle_for++;
+        else
+            idle_for = 0;
+        last_ingested = st[0].processed;
+        if (idle_for > settle) {
+            PQfinish(db);
+            return 0;
+        }
+        sleep(1);
+    }
+    PQfinish(db);
+    fprintf(stderr, "ncap wait: still busy after %d s:", timeout);
+    for (int s = 0; s < PIPELINE_STAGES; s++)
+        fprintf(stderr, " %s backlog %lld;", st[s].name, st[s].backlog);
+    fprintf(stderr, "\n");
+    return 1;
+}

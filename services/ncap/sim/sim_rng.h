@@ -1,0 +1,98 @@
+/* sim_rng.h - the simulator's seeded generator: xoshiro256** seeded through splitmix64. Each step
+ * of the simulation seeds its own stream (rng_seed's stream), so that one step drawing more or
+ * fewer numbers leaves the others' draws as they were. Header-only: the draws are in the innermost
+ * loops.
+ */
+#ifndef NCAP_SIM_RNG_H
+#define NCAP_SIM_RNG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct {
+    uint64_t s[4];
+} rng_t;
+
+static inline uint64_t splitmix64(uint64_t *x)
+{
+    uint64_t z = (*x += 0x9e3779b97f4a7c15u);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9u;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebu;
+    return z ^ (z >> 31);
+}
+
+static inline void rng_seed(rng_t *r, uint64_t seed, uint64_t stream)
+{
+    uint64_t x = seed ^ (stream * 0xd1342543de82ef95u);
+    for (int i = 0; i < 4; i++)
+        r->s[i] = splitmix64(&x);
+}
+
+static inline uint64_t rotl(uint64_t x, int k)
+{
+    return (x << k) | (x >> (64 - k));
+}
+
+static inline uint64_t rng_next(rng_t *r)
+{
+    uint64_t *s = r->s;
+    uint64_t result = rotl(s[1] * 5, 7) * 9;
+    uint64_t t = s[1] << 17;
+    s[2] ^= s[0];
+    s[3] ^= s[1];
+    s[1] ^= s[2];
+    s[0] ^= s[3];
+    s[2] ^= t;
+    s[3] = rotl(s[3], 45);
+    return result;
+}
+
+/* 0..n-1 (n > 0) */
+static inline uint32_t rng_below(rng_t *r, uint32_t n)
+{
+    return (uint32_t)(((rng_next(r) >> 32) * (uint64_t)n) >> 32);
+}
+
+/* lo..hi inclusive */
+static inline int rng_range(rng_t *r, int lo, int hi)
+{
+    return lo + (int)rng_below(r, (uint32_t)(hi - lo + 1));
+}
+
+static inline bool rng_per_mille(rng_t *r, unsigned p)
+{
+    return rng_below(r, 1000) < p;
+}
+
+static inline size_t rng_pick(rng_t *r, const unsigned *w, size_t n)
+{
+    unsigned total = 0;
+    for (size_t i = 0; i < n; i++)
+        total += w[i];
+    unsigned x = rng_below(r, total);
+    for (size_t i = 0; i < n; i++) {
+        if (x < w[i])
+            return i;
+        x -= w[i];
+    }
+    return n - 1;
+}
+
+/* An index of w (n weights), drawn in proportion to the weights. */
+#define PICK(r, w) rng_pick((r), (w), sizeof(w) / sizeof((w)[0]))
+
+/* Puts k distinct indices of 0..n-1 in the first k slots of perm (n slots). */
+static inline void rng_choose(rng_t *r, uint32_t *perm, size_t n, size_t k)
+{
+    for (size_t i = 0; i < n; i++)
+        perm[i] = (uint32_t)i;
+    for (size_t i = 0; i < k && i < n; i++) {
+        size_t j = i + rng_below(r, (uint32_t)(n - i));
+        uint32_t tmp = perm[i];
+        perm[i] = perm[j];
+        perm[j] = tmp;
+    }
+}
+
+#endif

@@ -1,0 +1,16 @@
+/* sim_submit.h - `ncap sim --submit`: simulated trusts sending their files to ingest, round after
+ * round, as a live load on the pipeline. */
+#ifndef NCAP_SIM_SUBMIT_H
+#define NCAP_SIM_SUBMIT_H
+
+#include "sim.h"
+
+/* Round R = 1, 2, ... makes opts' records afresh (opts with round R: seed + R, the same trusts) and
+ * submits one file per trust to ingest ($NCAP_INGEST, else a live ingest registered in $NCAP_PG),
+ * printing one line per round on stdout ("round R: F files, N rows, A accepted, J rejected[, X
+ * failed]") and each failure on stderr; then waits interval seconds. Stops after rounds rounds
+ * (0: never) or at SIGINT or SIGTERM, which it handles from the call on. Returns 0, or 1 when a
+ * round's records could not be made (the message on stderr). */
+int sim_submit_rounds(const sim_opts_t *opts, double interval, unsigned long long rounds);
+
+#endif
