@@ -27,12 +27,16 @@ typedef struct {
     char lsoa[16];      /* the record's LSOA as sent, or "" */
 } link_outcome_t;
 
-/* Fills out from raw (record_id is not used any more: the patient index links records by their
- * identifiers). Returns 0, or -1 when out of memory. */
+/* Normalises the identifiers of raw, found by the fields' link_as roles in def (the names of
+ * link_field_name); values that do not parse are null. */
+void link_record_ident(const audit_def_t *def, const ncap_record_t *raw, link_ident_t *out);
+
 /* Linkage's checks of the identifiers alone (NHS number, date of birth), appended to
  * out->problems: the same problems link_record_prepare reports, for the offline `ncap validate`. */
 void link_record_check_identifiers(const audit_def_t *def, const ncap_record_t *raw,
                                    link_outcome_t *out);
+/* Fills out from raw (record_id is not used any more: the patient index links records by their
+ * identifiers). Returns 0, or -1 when out of memory. */
 int link_record_prepare(const audit_def_t *def, int64_t record_id, const ncap_record_t *raw,
                         link_outcome_t *out);
 void link_outcome_clear(link_outcome_t *out);

@@ -25,9 +25,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "audit_def.h"
 #include "fs_model.h"
-#include "record.h"
 #include "term_freq.h"
 
 /* The identifiers compared, in this order; "" for null. */
@@ -43,7 +41,8 @@ typedef struct {
     char postcode[10]; /* "SW1A 1AA" */
 } link_ident_t;
 
-/* The comparison field names as stored in linkage.match_param ("nhs_number", "forename", ...). */
+/* The comparison field names as stored in linkage.match_param ("nhs_number", "forename", ...),
+ * which are also the link_as roles that name the fields in an audit definition. */
 const char *link_field_name(size_t field);
 size_t link_field_levels(size_t field); /* levels of fs_model, null level included */
 /* True for the fields whose exact agreement is adjusted for term frequency: forename, surname and
@@ -66,10 +65,8 @@ void link_params_default(link_params_t *p);
 /* Recomputes w from m and u after they were changed. */
 void link_params_update(link_params_t *p);
 
-/* Normalises the identifiers of raw, found by the fields' link_as roles in def. Values that do not
- * parse are null. */
-void link_ident_from_record(const audit_def_t *def, const ncap_record_t *raw, link_ident_t *out);
-/* Normalises separate raw values (any may be NULL): for reference data such as deaths. */
+/* Normalises separate raw values (any may be NULL; values that do not parse are null): a
+ * record's identifiers (link_record_prepare) or reference data such as deaths. */
 void link_ident_from_values(const char *nhs, const char *forename, const char *surname,
                             const char *dob, const char *sex, const char *postcode,
                             link_ident_t *out);
