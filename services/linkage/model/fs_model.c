@@ -12,6 +12,7 @@
 #include "blocking.h"
 #include "clustering.h"
 #include "nhs_number.h"
+#include "str_map.h"
 #include "string_compare.h"
 
 #define U_RANDOM_PAIRS 300000
@@ -228,7 +229,7 @@ int fs_value_normalise(fs_kind_t kind, const char *raw, char *out, size_t outsz)
  * at hand. Built once per record and field in a model, or on the fly by fs_compare. */
 typedef struct {
     const char *s; /* NULL for null */
-    uint32_t id;   /* interned in a model (equal ids iff equal strings), else a hash */
+    uint32_t id;   /* interned in a model (equal ids iff equal strings), else 0 */
     uint16_t len;
     uint16_t aux; /* postcode: outward length | area letters << 8; NHS number: 1 when valid */
 } cell_t;
@@ -258,14 +259,6 @@ static void layout_init(layout_t *L, const fs_data_t *data)
                                                          : -1;
 }
 
-static uint32_t hash32(const char *s, size_t n)
-{
-    uint32_t h = 2166136261u;
-    for (size_t i = 0; i < n; i++)
-        h = (h ^ (unsigned char)s[i]) * 16777619u;
-    return h;
-}
-
 static void cell_init(cell_t *c, fs_kind_t kind, const char *s)
 {
     memset(c, 0, sizeof *c);
@@ -274,7 +267,6 @@ static void cell_init(cell_t *c, fs_kind_t kind, const char *s)
         return;
     size_t n = strlen(s);
     c->len = (uint16_t)(n > UINT16_MAX ? UINT16_MAX : n);
-    c->id = hash32(s, c->len);
     if (kind == FS_KIND_POSTCODE) {
         size_t out = 0, area = 0;
         while (out < c->len && s[out] != ' ')
@@ -411,35 +403,24 @@ struct fs_model_t {
 static int intern_values(fs_model_t *self)
 {
     const fs_data_t *d = self->data;
-    size_t ncells = d->nrecords * d->nfields, nslots = 16;
-    while (nslots < ncells * 2)
-        nslots *= 2;
-    uint32_t *slots = calloc(nslots, sizeof *slots); /* cell index + 1 of the value's first */
+    size_t ncells = d->nrecords * d->nfields;
+    str_map_t *values = str_map_new(0);
     uint32_t *count = calloc(ncells + 1, sizeof *count);
-    if (!slots || !count) {
-        free(slots);
-        free(count);
-        return -1;
-    }
-    uint32_t nids = 0;
-    for (size_t c = 0; c < ncells; c++) {
+    int rc = values && count ? 0 : -1;
+    for (size_t c = 0; c < ncells && rc == 0; c++) {
         cell_t *cell = &self->cells[c];
+        size_t id;
         if (!cell->s)
             continue;
-        size_t h = cell->id & (nslots - 1);
-        for (;; h = (h + 1) & (nslots - 1)) {
-            if (!slots[h]) {
-                slots[h] = (uint32_t)(c + 1);
-                cell->id = nids++;
-                break;
-            }
-            const cell_t *first = &self->cells[slots[h] - 1];
-            if (first->len == cell->len && memcmp(first->s, cell->s, cell->len) == 0 &&
-                (cell->len < UINT16_MAX || strcmp(first->s, cell->s) == 0)) {
-                cell->id = first->id;
-                break;
-            }
-        }
+        if (str_map_put(values, cell->s, &id) < 0)
+            rc = -1;
+        cell->id = (uint32_t)id;
+    }
+    size_t nids = values ? str_map_size(values) : 0;
+    str_map_destroy(&values);
+    if (rc != 0) {
+        free(count);
+        return -1;
     }
     self->layout.interned = true;
     for (size_t f = 0; f < d->nfields; f++) {
@@ -456,7 +437,6 @@ static int intern_values(fs_model_t *self)
                     (float)log2((double)count[cell->id] / (double)d->nrecords);
         }
     }
-    free(slots);
     free(count);
     return 0;
 }
@@ -625,12 +605,11 @@ static long em_per_rule(fs_model_t *self, const uint64_t *pairs, size_t npairs,
     size_t nf = d->nfields;
     blocking_rule_t rules[BLOCKING_MAX_RULES];
     size_t nrules = blocking_rules(d, rules);
-    uint64_t *key = malloc((d->nrecords + 1) * sizeof *key);
-    bool *has = malloc(d->nrecords + 1);
+    uint32_t *block = malloc((d->nrecords + 1) * sizeof *block);
     uint32_t *member = malloc((npairs + 1) * sizeof *member); /* pair index */
     uint32_t *pattern = malloc((npairs + 1) * sizeof *pattern);
     long used = 0;
-    if (!key || !has || !member || !pattern)
+    if (!block || !member || !pattern)
         used = -1;
     for (size_t r = 0; r < nrules && used >= 0; r++) {
         bool left_out[FS_MAX_FIELDS] = {false};
@@ -641,13 +620,15 @@ static long em_per_rule(fs_model_t *self, const uint64_t *pairs, size_t npairs,
             kept += !left_out[f];
         if (kept == 0)
             continue;
-        for (size_t i = 0; i < d->nrecords; i++)
-            has[i] = blocking_rule_key(d, &rules[r], i, &key[i]);
+        if (blocking_rule_blocks(d, &rules[r], block) < 0) {
+            used = -1;
+            break;
+        }
         fs_patterns_t pt = {.nfields = nf};
         size_t nm = 0;
         for (size_t p = 0; p < npairs && used >= 0; p++) {
             size_t i = FS_PAIR_LEFT(pairs[p]), j = FS_PAIR_RIGHT(pairs[p]);
-            if (!has[i] || !has[j] || key[i] != key[j])
+            if (block[i] == BLOCKING_NONE || block[i] != block[j])
                 continue;
             uint8_t g[FS_MAX_FIELDS];
             for (size_t f = 0; f < nf; f++)
@@ -686,8 +667,7 @@ static long em_per_rule(fs_model_t *self, const uint64_t *pairs, size_t npairs,
         }
         fs_patterns_free(&pt);
     }
-    free(key);
-    free(has);
+    free(block);
     free(member);
     free(pattern);
     return used;

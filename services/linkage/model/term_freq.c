@@ -1,38 +1,33 @@
-/* term_freq.c - an open-addressing hash table of values' frequencies */
+/* term_freq.c - values' frequencies: a string map of values per field, frequencies by index */
 #include "term_freq.h"
 
 #include <assert.h>
-#include <stdint.h>
 #include <stdlib.h>
-#include <string.h>
 
-#include "str_hash.h"
+#include "str_map.h"
 
+/* The values of one field and their frequencies, freq[i] that of str_map_key(values, i). */
 typedef struct {
-    char *value;
-    size_t field;
-    double frequency;
+    str_map_t *values; /* NULL until the field gets a value */
+    double *freq;
+    size_t cap;
+} field_t;
+
+/* A value, as added: its field and its index there. */
+typedef struct {
+    size_t field, index;
 } entry_t;
 
 struct term_freq_t {
+    field_t *fields;
+    size_t nfields;
     entry_t *entries; /* in the order added */
     size_t n, cap;
-    uint32_t *slots; /* index + 1 into entries, 0 for empty; nslots a power of two */
-    size_t nslots;
 };
 
 term_freq_t *term_freq_new(void)
 {
-    term_freq_t *self = calloc(1, sizeof *self);
-    if (!self)
-        return NULL;
-    self->nslots = 64;
-    self->slots = calloc(self->nslots, sizeof *self->slots);
-    if (!self->slots) {
-        free(self);
-        return NULL;
-    }
-    return self;
+    return calloc(1, sizeof(term_freq_t));
 }
 
 void term_freq_destroy(term_freq_t **self_p)
@@ -41,66 +36,56 @@ void term_freq_destroy(term_freq_t **self_p)
     term_freq_t *self = *self_p;
     if (!self)
         return;
-    for (size_t i = 0; i < self->n; i++)
-        free(self->entries[i].value);
+    for (size_t f = 0; f < self->nfields; f++) {
+        str_map_destroy(&self->fields[f].values);
+        free(self->fields[f].freq);
+    }
+    free(self->fields);
     free(self->entries);
-    free(self->slots);
     free(self);
     *self_p = NULL;
 }
 
-static size_t slot_of(size_t field, const char *value, size_t nslots)
+/* Field f, made when it is new; NULL when out of memory. */
+static field_t *field_of(term_freq_t *self, size_t field)
 {
-    return (str_hash(value) ^ (field * (size_t)0x9E3779B97F4A7C15ULL)) & (nslots - 1);
-}
-
-/* The slot holding (field, value), or the empty slot where it would go. */
-static size_t find(const term_freq_t *self, size_t field, const char *value)
-{
-    size_t h = slot_of(field, value, self->nslots);
-    for (;; h = (h + 1) & (self->nslots - 1)) {
-        uint32_t s = self->slots[h];
-        if (!s)
-            return h;
-        const entry_t *e = &self->entries[s - 1];
-        if (e->field == field && strcmp(e->value, value) == 0)
-            return h;
+    if (field >= self->nfields) {
+        if (field >= SIZE_MAX / sizeof(field_t) - 1)
+            return NULL;
+        field_t *more = realloc(self->fields, (field + 1) * sizeof *more);
+        if (!more)
+            return NULL;
+        for (size_t f = self->nfields; f <= field; f++)
+            more[f] = (field_t){0};
+        self->fields = more;
+        self->nfields = field + 1;
     }
-}
-
-static int grow(term_freq_t *self)
-{
-    size_t nslots = self->nslots * 2;
-    uint32_t *slots = calloc(nslots, sizeof *slots);
-    if (!slots)
-        return -1;
-    for (size_t i = 0; i < self->n; i++) {
-        size_t h = slot_of(self->entries[i].field, self->entries[i].value, nslots);
-        while (slots[h])
-            h = (h + 1) & (nslots - 1);
-        slots[h] = (uint32_t)(i + 1);
-    }
-    free(self->slots);
-    self->slots = slots;
-    self->nslots = nslots;
-    return 0;
+    field_t *fd = &self->fields[field];
+    if (!fd->values && !(fd->values = str_map_new(0)))
+        return NULL;
+    return fd;
 }
 
 int term_freq_add(term_freq_t *self, size_t field, const char *value, double amount)
 {
     assert(self && value);
-    size_t h = find(self, field, value);
-    if (self->slots[h]) {
-        self->entries[self->slots[h] - 1].frequency += amount;
+    field_t *fd = field_of(self, field);
+    if (!fd)
+        return -1;
+    size_t i = str_map_get(fd->values, value);
+    if (i != STR_MAP_MISSING) {
+        fd->freq[i] += amount;
         return 0;
     }
-    if (self->n >= UINT32_MAX - 1)
-        return -1;
-    /* at most half full, so that a miss ends soon */
-    if ((self->n + 1) * 2 > self->nslots) {
-        if (grow(self) != 0)
+    /* room first, so that a value is never held without its frequency */
+    size_t n = str_map_size(fd->values);
+    if (n == fd->cap) {
+        size_t cap = fd->cap ? fd->cap * 2 : 16;
+        double *freq = realloc(fd->freq, cap * sizeof *freq);
+        if (!freq)
             return -1;
-        h = find(self, field, value);
+        fd->freq = freq;
+        fd->cap = cap;
     }
     if (self->n == self->cap) {
         size_t cap = self->cap ? self->cap * 2 : 64;
@@ -110,19 +95,20 @@ int term_freq_add(term_freq_t *self, size_t field, const char *value, double amo
         self->entries = e;
         self->cap = cap;
     }
-    char *copy = strdup(value);
-    if (!copy)
+    if (str_map_put(fd->values, value, &i) != 1)
         return -1;
-    self->entries[self->n] = (entry_t){.value = copy, .field = field, .frequency = amount};
-    self->slots[h] = (uint32_t)++self->n;
+    fd->freq[i] = amount;
+    self->entries[self->n++] = (entry_t){field, i};
     return 0;
 }
 
 double term_freq_get(const term_freq_t *self, size_t field, const char *value)
 {
     assert(self && value);
-    uint32_t s = self->slots[find(self, field, value)];
-    return s ? self->entries[s - 1].frequency : 0;
+    if (field >= self->nfields || !self->fields[field].values)
+        return 0;
+    size_t i = str_map_get(self->fields[field].values, value);
+    return i != STR_MAP_MISSING ? self->fields[field].freq[i] : 0;
 }
 
 size_t term_freq_size(const term_freq_t *self)
@@ -135,7 +121,9 @@ void term_freq_entry(const term_freq_t *self, size_t i, size_t *field, const cha
                      double *frequency)
 {
     assert(self && i < self->n);
-    *field = self->entries[i].field;
-    *value = self->entries[i].value;
-    *frequency = self->entries[i].frequency;
+    const entry_t *e = &self->entries[i];
+    const field_t *fd = &self->fields[e->field];
+    *field = e->field;
+    *value = str_map_key(fd->values, e->index);
+    *frequency = fd->freq[e->index];
 }
