@@ -11,7 +11,9 @@
 
 #include "blocking.h"
 #include "clustering.h"
+#include "datetime.h"
 #include "nhs_number.h"
+#include "postcode.h"
 #include "str_map.h"
 #include "string_compare.h"
 
@@ -65,23 +67,6 @@ size_t fs_kind_levels(fs_kind_t kind)
 
 /* ---------- normalising values ---------- */
 
-static bool valid_date(int y, int m, int d)
-{
-    static const int mdays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    if (y < 1800 || y > 2999 || m < 1 || m > 12 || d < 1)
-        return false;
-    int max = mdays[m - 1] + (m == 2 && ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0));
-    return d <= max;
-}
-
-static bool all_digits(const char *s, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        if (!isdigit((unsigned char)s[i]))
-            return false;
-    return true;
-}
-
 static int atoin(const char *s, size_t n)
 {
     int v = 0;
@@ -90,22 +75,27 @@ static int atoin(const char *s, size_t n)
     return v;
 }
 
+int fs_date_parse(const char *s, int *y, int *m, int *d)
+{
+    char iso[11];
+    if (strlen(s) == 8 && strspn(s, "0123456789") == 8) {
+        memcpy(iso, s, 4);
+        iso[4] = '-';
+        memcpy(iso + 5, s + 4, 2);
+        iso[7] = '-';
+        memcpy(iso + 8, s + 6, 2);
+        iso[10] = '\0';
+        s = iso;
+    }
+    if (ncap_date_parse(s, y, m, d) != 0 || *y < 1800 || *y > 2999)
+        return -1;
+    return 0;
+}
+
 static int normalise_dob(const char *raw, char *out, size_t outsz)
 {
-    size_t n = strlen(raw);
     int y, m, d;
-    if (n == 8 && all_digits(raw, 8)) {
-        y = atoin(raw, 4), m = atoin(raw + 4, 2), d = atoin(raw + 6, 2);
-    } else if (n == 10 && raw[4] == '-' && raw[7] == '-' && all_digits(raw, 4) &&
-               all_digits(raw + 5, 2) && all_digits(raw + 8, 2)) {
-        y = atoin(raw, 4), m = atoin(raw + 5, 2), d = atoin(raw + 8, 2);
-    } else if (n == 10 && raw[2] == '/' && raw[5] == '/' && all_digits(raw, 2) &&
-               all_digits(raw + 3, 2) && all_digits(raw + 6, 4)) {
-        d = atoin(raw, 2), m = atoin(raw + 3, 2), y = atoin(raw + 6, 4);
-    } else {
-        return -1;
-    }
-    if (!valid_date(y, m, d) || outsz < 9)
+    if (fs_date_parse(raw, &y, &m, &d) != 0 || outsz < 9)
         return -1;
     snprintf(out, outsz, "%04d%02d%02d", y, m, d);
     return 1;
@@ -130,35 +120,17 @@ static int normalise_text(const char *raw, char *out, size_t outsz)
     return n > 0 ? 1 : 0;
 }
 
+/* A UK postcode by postcode_check's grammar; the NHS pseudo-postcodes (ZZ99 3VZ no fixed abode
+ * ...) are values too: many records share them, which term frequencies weigh. */
 static int normalise_postcode(const char *raw, char *out, size_t outsz)
 {
-    char c[16];
-    size_t n = 0;
-    for (const char *p = raw; *p; p++) {
-        if (*p == ' ')
-            continue;
-        if (!isalnum((unsigned char)*p) || n >= 8)
-            return -1;
-        c[n++] = (char)toupper((unsigned char)*p);
-    }
-    if (n == 0)
+    char pc[9];
+    postcode_status_t st = postcode_check(raw, pc);
+    if (st == POSTCODE_EMPTY)
         return 0;
-    /* outward: letter(s) then a digit, 2-4 characters; inward: digit letter letter */
-    if (n < 5 || n > 7 || outsz < n + 2)
+    if (st == POSTCODE_FORMAT || strlen(pc) >= outsz)
         return -1;
-    const char *in = c + n - 3;
-    if (!isdigit((unsigned char)in[0]) || !isalpha((unsigned char)in[1]) ||
-        !isalpha((unsigned char)in[2]) || !isalpha((unsigned char)c[0]))
-        return -1;
-    size_t k = 1;
-    while (k < n - 3 && isalpha((unsigned char)c[k]))
-        k++;
-    if (k > 2 || k == n - 3 || !isdigit((unsigned char)c[k]))
-        return -1;
-    memcpy(out, c, n - 3);
-    out[n - 3] = ' ';
-    memcpy(out + n - 2, in, 3);
-    out[n + 1] = '\0';
+    memcpy(out, pc, strlen(pc) + 1);
     return 1;
 }
 
@@ -285,16 +257,6 @@ static bool same(const layout_t *L, const cell_t *a, const cell_t *b)
     return a->id == b->id && (L->interned || (a->len == b->len && memcmp(a->s, b->s, a->len) == 0));
 }
 
-static long days_from_civil(int y, int m, int d)
-{
-    y -= m <= 2;
-    long era = (y >= 0 ? y : y - 399) / 400;
-    long yoe = y - era * 400;
-    long doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    long doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
-}
-
 static uint8_t compare_dob(const cell_t *ca, const cell_t *cb)
 {
     const char *a = ca->s, *b = cb->s;
@@ -307,7 +269,7 @@ static uint8_t compare_dob(const cell_t *ca, const cell_t *cb)
     int agree = (ya == yb) + (ma == mb) + (da == db);
     if (agree == 2 || string_damerau_levenshtein_bounded(a, 8, b, 8, 1) == 1)
         return 3;
-    long diff = days_from_civil(ya, ma, da) - days_from_civil(yb, mb, db);
+    int64_t diff = ncap_days_from_civil(ya, ma, da) - ncap_days_from_civil(yb, mb, db);
     return diff >= -365 && diff <= 365 ? 4 : 5;
 }
 
