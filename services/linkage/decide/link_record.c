@@ -157,3 +157,15 @@ int link_record_add_linked(const audit_def_t *def, link_outcome_t *out, const ch
     }
     return rc ? -1 : 0;
 }
+
+int link_record_revise_date_of_death(ncap_record_t *pseudo, const char *date_of_death)
+{
+    const char *was = ncap_record_get(pseudo, "date_of_death");
+    if (strcmp(was ? was : "", date_of_death) == 0)
+        return 0;
+    if (!date_of_death[0]) {
+        ncap_record_remove(pseudo, "date_of_death");
+        return 1;
+    }
+    return ncap_record_set(pseudo, "date_of_death", date_of_death) == 0 ? 1 : -1;
+}

@@ -49,4 +49,9 @@ bool link_record_wants_linked(const audit_def_t *def, const char *name);
 int link_record_add_linked(const audit_def_t *def, link_outcome_t *out, const char *date_of_death,
                            int imd_decile, int imd_quintile);
 
+/* Sets the date of death of a pseudonymised record passed on before (its payload) to
+ * date_of_death, YYYY-MM-DD, or "" for none (the field removed): the death sweep's revision.
+ * Returns 1 when the record changed, 0 when it had that already, -1 when out of memory. */
+int link_record_revise_date_of_death(ncap_record_t *pseudo, const char *date_of_death);
+
 #endif
