@@ -2,93 +2,92 @@
 #include "blocking.h"
 
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "str_map.h"
 #include "string_compare.h"
 
-/* A record's key under a rule, as text: each part as its length, ':' and its bytes, so that no
- * two keys of different parts run together alike. */
+/* Room for a record's key under a rule, as text. */
 typedef struct {
     char *s;
-    size_t len, cap;
+    size_t cap;
 } keybuf_t;
 
-static int key_part(keybuf_t *k, const char *v, size_t n)
+/* Record r's key under rule into *key: a one-part key is the part's text; a two-part key the
+ * first part's length (one byte 1-254 for 0-253, else 255, decimal digits and ':'), the first
+ * part and the second, so that no two pairs of parts give one key. Points into the data when a
+ * value is the key as it stands, else into k. Returns 1, 0 when a part of it is null, -1 when out
+ * of memory. */
+static int rule_key(const fs_data_t *d, const blocking_rule_t *rule, size_t r, keybuf_t *k,
+                    const char **key)
 {
-    char num[24];
-    size_t d = sizeof num;
-    size_t x = n;
-    do
-        num[--d] = (char)('0' + x % 10);
-    while ((x /= 10) > 0);
-    size_t need = k->len + (sizeof num - d) + 1 + n + 1;
-    if (need > k->cap) {
-        size_t cap = need * 2;
-        char *s = realloc(k->s, cap);
-        if (!s)
-            return -1;
-        k->s = s;
-        k->cap = cap;
-    }
-    memcpy(k->s + k->len, num + d, sizeof num - d);
-    k->len += sizeof num - d;
-    k->s[k->len++] = ':';
-    memcpy(k->s + k->len, v, n);
-    k->len += n;
-    k->s[k->len] = '\0';
-    return 0;
-}
-
-/* Record r's key under rule into k: 1, 0 when a part of it is null, -1 when out of memory. */
-static int rule_key(const fs_data_t *d, const blocking_rule_t *rule, size_t r, keybuf_t *k)
-{
-    k->len = 0;
-    if (rule->part[0] == BLOCKING_PART_SOUNDEX_EITHER_ORDER) {
-        const char *v0 = d->values[r * d->nfields + rule->field[0]];
-        const char *v1 = d->values[r * d->nfields + rule->field[1]];
-        char c0[5], c1[5];
-        if (!v0 || !v1)
-            return 0;
-        string_soundex(v0, c0);
-        string_soundex(v1, c1);
-        if (!c0[0] || !c1[0])
-            return 0;
-        bool swap = strcmp(c0, c1) > 0;
-        const char *a = swap ? c1 : c0, *b = swap ? c0 : c1;
-        return key_part(k, a, strlen(a)) == 0 && key_part(k, b, strlen(b)) == 0 ? 1 : -1;
-    }
+    const char *part[2] = {"", ""};
+    size_t len[2] = {0, 0};
+    char code[2][5];
     for (size_t p = 0; p < rule->nparts; p++) {
         const char *v = d->values[r * d->nfields + rule->field[p]];
         if (!v || !*v)
             return 0;
-        char code[5];
-        size_t n = strlen(v);
+        part[p] = v;
+        len[p] = strlen(v);
         switch (rule->part[p]) {
         case BLOCKING_PART_VALUE:
             break;
         case BLOCKING_PART_SOUNDEX:
-            string_soundex(v, code);
-            if (!code[0])
+        case BLOCKING_PART_SOUNDEX_EITHER_ORDER:
+            string_soundex(v, code[p]);
+            if (!code[p][0])
                 return 0;
-            v = code;
-            n = strlen(code);
+            part[p] = code[p];
+            len[p] = strlen(code[p]);
             break;
         case BLOCKING_PART_YEAR:
-            n = n < 4 ? n : 4;
+            len[p] = len[p] < 4 ? len[p] : 4;
             break;
-        case BLOCKING_PART_SOUNDEX_EITHER_ORDER:
-            return 0; /* handled above */
         case BLOCKING_PART_DISTRICT: {
             const char *sp = strchr(v, ' ');
-            n = sp ? (size_t)(sp - v) : n;
+            len[p] = sp ? (size_t)(sp - v) : len[p];
             break;
         }
         }
-        if (key_part(k, v, n) != 0)
-            return -1;
     }
+    if (rule->nparts == 1 && part[0][len[0]] == '\0' && part[0] != code[0]) {
+        *key = part[0];
+        return 1;
+    }
+    /* forename and surname swapped give one key: the sound codes in sorted order */
+    if (rule->nparts == 2 && rule->part[0] == BLOCKING_PART_SOUNDEX_EITHER_ORDER &&
+        strcmp(part[0], part[1]) > 0) {
+        const char *t = part[0];
+        part[0] = part[1], part[1] = t;
+        size_t tl = len[0];
+        len[0] = len[1], len[1] = tl;
+    }
+    size_t need = 24 + len[0] + (rule->nparts == 2 ? len[1] : 0) + 1;
+    if (need > k->cap) {
+        char *more = realloc(k->s, need * 2);
+        if (!more)
+            return -1;
+        k->s = more;
+        k->cap = need * 2;
+    }
+    size_t n = 0;
+    if (rule->nparts == 2) {
+        if (len[0] < 254)
+            k->s[n++] = (char)(len[0] + 1);
+        else
+            n += (size_t)snprintf(k->s, 24, "\xff%zu:", len[0]);
+    }
+    memcpy(k->s + n, part[0], len[0]);
+    n += len[0];
+    if (rule->nparts == 2) {
+        memcpy(k->s + n, part[1], len[1]);
+        n += len[1];
+    }
+    k->s[n] = '\0';
+    *key = k->s;
     return 1;
 }
 
@@ -99,8 +98,9 @@ long blocking_rule_blocks(const fs_data_t *d, const blocking_rule_t *rule, uint3
     long rc = keys ? 0 : -1;
     for (size_t r = 0; r < d->nrecords && rc == 0; r++) {
         size_t b;
-        int has = rule_key(d, rule, r, &k);
-        if (has < 0 || (has && str_map_put(keys, k.s, &b) < 0))
+        const char *key;
+        int has = rule_key(d, rule, r, &k, &key);
+        if (has < 0 || (has && str_map_put(keys, key, &b) < 0))
             rc = -1;
         else
             block[r] = has ? (uint32_t)b : BLOCKING_NONE;
