@@ -2,7 +2,8 @@
  * SQL). A record's identifiers are normalised into a link_ident_t; its blocking keys name the
  * groups of held patients worth comparing it with; it is scored against each candidate with the
  * comparison levels of fs_model (Fellegi-Sunter) and joins the best one at or above the threshold,
- * or becomes a new patient. A valid NHS number with an agreeing date of birth links at once.
+ * or becomes a new patient (link_assign.h). A valid NHS number with an agreeing date of birth
+ * links at once.
  *
  * Parameters: documented defaults (link_params_default), not learned per instance. Why: records
  * arrive one by one, so early on there is too little data for EM to be stable, and every linkage
