@@ -11,7 +11,7 @@
 #include "csv.h"
 #include "message.h"
 #include "ods_code.h"
-#include "str_hash.h"
+#include "str_map.h"
 #include "utf8.h"
 
 static void problem(submission_t *s, int row, const char *field, const char *rule,
@@ -35,72 +35,6 @@ static void problem(submission_t *s, int row, const char *field, const char *rul
     va_start(ap, fmt);
     vsnprintf(p->message, sizeof p->message, fmt, ap);
     va_end(ap);
-}
-
-/* Local ids seen so far, for duplicates within one file: a small open-addressing set. */
-typedef struct {
-    const char **keys;
-    int *rows;
-    size_t cap;
-} idset_t;
-
-/* Points the entry equal to key at key (a copy that outlives the row). */
-static void idset_add_replace(idset_t *set, const char *key)
-{
-    size_t i = str_hash(key) & (set->cap - 1);
-    while (set->keys[i] && strcmp(set->keys[i], key) != 0)
-        i = (i + 1) & (set->cap - 1);
-    set->keys[i] = key;
-}
-
-/* Returns the row where key was first seen, or 0 after adding it. */
-static int idset_add(idset_t *set, const char *key, int row)
-{
-    size_t i = str_hash(key) & (set->cap - 1);
-    while (set->keys[i]) {
-        if (strcmp(set->keys[i], key) == 0)
-            return set->rows[i];
-        i = (i + 1) & (set->cap - 1);
-    }
-    set->keys[i] = key;
-    set->rows[i] = row;
-    return 0;
-}
-
-/* Copies of the local ids seen, for the duplicate check: blocks that never move. */
-typedef struct id_block {
-    struct id_block *next;
-    size_t used, cap;
-    char data[];
-} id_block_t;
-
-static const char *keep_id(id_block_t **blocks, const char *id)
-{
-    size_t len = strlen(id) + 1;
-    id_block_t *b = *blocks;
-    if (!b || b->cap - b->used < len) {
-        size_t cap = len > 65536 ? len : 65536;
-        id_block_t *nb = malloc(sizeof *nb + cap);
-        if (!nb)
-            return NULL;
-        nb->next = b;
-        nb->used = 0;
-        nb->cap = cap;
-        *blocks = b = nb;
-    }
-    char *copy = b->data + b->used;
-    memcpy(copy, id, len);
-    b->used += len;
-    return copy;
-}
-
-static void free_ids(id_block_t *b)
-{
-    while (b) {
-        id_block_t *next = b->next;
-        free(b);
-        b = next;
-    }
 }
 
 static int build_row(submission_row_t *r, int row, const char *local_id, const char *site,
@@ -180,11 +114,12 @@ static int scan(const audit_def_t *def, const char *trust, const char *data, siz
         csv_reader_destroy(&csv);
         return col ? 0 : -1;
     }
-    idset_t ids = {0};
-    id_block_t *kept = NULL;
-    size_t n_ids = 0;
-    int rc_out = 0;
-    while ((rc = csv_reader_next(csv)) != 0) {
+    /* local ids seen so far, for duplicates within the file, and the row each was first at */
+    str_map_t *ids = str_map_new(0);
+    int *first_row = NULL;
+    size_t cap_ids = 0;
+    int rc_out = ids ? 0 : -1;
+    while (rc_out == 0 && (rc = csv_reader_next(csv)) != 0) {
         int row = (int)csv_reader_line(csv);
         s->data_rows++;
         if (rc < 0) {
@@ -224,21 +159,15 @@ static int scan(const audit_def_t *def, const char *trust, const char *data, siz
                     site, trust, trust);
             continue;
         }
-        if (ids.cap < 2 * (n_ids + 1)) {
-            size_t cap = ids.cap ? ids.cap * 2 : 1024;
-            idset_t bigger = {calloc(cap, sizeof(char *)), calloc(cap, sizeof(int)), cap};
-            if (!bigger.keys || !bigger.rows) {
-                free(bigger.keys);
-                free(bigger.rows);
+        if (str_map_size(ids) == cap_ids) {
+            size_t cap = cap_ids ? cap_ids * 2 : 1024;
+            int *more = realloc(first_row, cap * sizeof *more);
+            if (!more) {
                 rc_out = -1;
                 break;
             }
-            for (size_t i = 0; i < ids.cap; i++)
-                if (ids.keys[i])
-                    idset_add(&bigger, ids.keys[i], ids.rows[i]);
-            free(ids.keys);
-            free(ids.rows);
-            ids = bigger;
+            first_row = more;
+            cap_ids = cap;
         }
         size_t bad_col = 0, bad_at = 0;
         for (size_t i = 0; i < ncols && !bad_at; i++)
@@ -251,31 +180,28 @@ static int scan(const audit_def_t *def, const char *trust, const char *data, siz
                     col[bad_col]->name, bad_at);
             continue;
         }
-        int first = idset_add(&ids, local_id, row);
-        if (first) {
+        size_t at;
+        int added = str_map_put(ids, local_id, &at);
+        if (added < 0) {
+            rc_out = -1;
+            break;
+        }
+        if (!added) {
             s->rejected++;
             problem(s, row, def->record_key_field, "duplicate", "error",
                     "record \"%s\" appears twice in this file (first at row %d); send each record "
                     "once",
-                    local_id, first);
+                    local_id, first_row[at]);
             continue;
         }
-        /* the set holds local_id itself until it is replaced by a copy that stays */
-        const char *copy = keep_id(&kept, local_id);
-        if (!copy) {
-            rc_out = -1;
-            break;
-        }
-        idset_add_replace(&ids, copy);
-        n_ids++;
+        first_row[at] = row;
         if (on_row(ctx, s, row, csv, col) != 0) {
             rc_out = -1;
             break;
         }
     }
-    free(ids.keys);
-    free(ids.rows);
-    free_ids(kept);
+    str_map_destroy(&ids);
+    free(first_row);
     free(col);
     csv_reader_destroy(&csv);
     return rc_out;

@@ -1,7 +1,8 @@
-/* bench_refdata.c - how fast reference data rows are read and checked (services/linkage/refdata.c):
- * a register-of-deaths extract of N rows (default 1,000,000; 1 in 100 bad) generated in memory,
- * and the real 2019 IMD file when given. Prints figures; asserts no limits. The load into
- * PostgreSQL is timed with `time ncap refdata load deaths FILE` (--write FILE writes the file).
+/* bench_refdata.c - how fast reference data rows are read and checked
+ * (services/linkage/decide/refdata.c): a register-of-deaths extract of N rows (default 1,000,000;
+ * 1 in 100 bad) generated in memory, and the real 2019 IMD file when given. Prints figures;
+ * asserts no limits. The load into PostgreSQL is timed with `time ncap refdata load deaths FILE`
+ * (--write FILE writes the file).
  *
  *   bench_refdata [--rows N] [--write FILE] [IMD_FILE] */
 #include <stdint.h>

@@ -12,6 +12,7 @@
 #include "audit_def.h"
 #include "csv.h"
 #include "death_link.h"
+#include "link_record.h"
 #include "patient_index.h"
 #include "sim.h"
 
@@ -63,7 +64,7 @@ static void load_sim(sim_records_t *out)
         assert_non_null(rec);
         for (size_t f = 0; f < nf && f < csv_reader_nfields(rd); f++)
             assert_int_equal(ncap_record_set(rec, head[f], csv_reader_field(rd, f)), 0);
-        link_ident_from_record(def, rec, &out->ids[n]);
+        link_record_ident(def, rec, &out->ids[n]);
         out->truth[n] = strtol(csv_reader_field(rt, 3), NULL, 10);
         ncap_record_destroy(&rec);
         n++;

@@ -45,6 +45,13 @@ static void values_normalised_per_kind(void **state)
     normalise(FS_KIND_POSTCODE, "sw1a1aa", 1, "SW1A 1AA");
     normalise(FS_KIND_POSTCODE, "M1 1AE", 1, "M1 1AE");
     normalise(FS_KIND_POSTCODE, "4011", -1, NULL);
+    /* dates and postcodes as the rest of the pipeline reads them (common/datetime.c, postcode.c) */
+    normalise(FS_KIND_DOB, " 1955-11-19", 1, "19551119");
+    normalise(FS_KIND_DOB, "1799-12-31", -1, NULL);
+    normalise(FS_KIND_POSTCODE, "ZZ99 3VZ", 1, "ZZ99 3VZ"); /* no fixed abode: a shared value */
+    normalise(FS_KIND_POSTCODE, "GIR 0AA", 1, "GIR 0AA");
+    normalise(FS_KIND_POSTCODE, "QA1 1AA", -1, NULL); /* no postcode begins with Q */
+    normalise(FS_KIND_POSTCODE, "S W1A 1AA", -1, NULL);
     normalise(FS_KIND_SEX, "Female", 1, "f");
     normalise(FS_KIND_SEX, "1", 1, "m");
     normalise(FS_KIND_SEX, "9", 0, NULL);

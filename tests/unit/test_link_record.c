@@ -257,6 +257,22 @@ static void test_no_arrival_no_age(void **state)
     assert_age(state, "1940-05-12", "", "", "");
 }
 
+static void test_a_revised_date_of_death_replaces_the_one_passed_on(void **state)
+{
+    (void)state;
+    ncap_record_t *rec = ncap_record_new();
+    assert_non_null(rec);
+    assert_int_equal(ncap_record_set(rec, "asa_grade", "3"), 0);
+    assert_int_equal(link_record_revise_date_of_death(rec, ""), 0);
+    assert_int_equal(link_record_revise_date_of_death(rec, "2024-03-01"), 1);
+    assert_string_equal(ncap_record_get(rec, "date_of_death"), "2024-03-01");
+    assert_int_equal(link_record_revise_date_of_death(rec, "2024-03-01"), 0);
+    assert_int_equal(link_record_revise_date_of_death(rec, ""), 1); /* its death removed */
+    assert_null(ncap_record_get(rec, "date_of_death"));
+    assert_string_equal(ncap_record_get(rec, "asa_grade"), "3");
+    ncap_record_destroy(&rec);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -271,6 +287,7 @@ int main(void)
         cmocka_unit_test(test_identifiers_removed_the_rest_passed_on),
         cmocka_unit_test(test_age_at_arrival_and_band),
         cmocka_unit_test(test_no_arrival_no_age),
+        cmocka_unit_test(test_a_revised_date_of_death_replaces_the_one_passed_on),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -1,6 +1,6 @@
-/* test_refdata.c - reference data rows read and checked (services/linkage/refdata.c): the register
- * of deaths, opt-outs and IMD, with worked vectors for good rows, each kind of bad row, wrong
- * headers, CRLF and quoted fields */
+/* test_refdata.c - reference data rows read and checked (services/linkage/decide/refdata.c): the
+ * register of deaths, opt-outs and IMD, with worked vectors for good rows, each kind of bad row,
+ * wrong headers, CRLF and quoted fields */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

@@ -21,8 +21,8 @@
 #include "link_record.h"
 #include "nhs_number.h"
 #include "record_view.h"
+#include "str_map.h"
 #include "submission.h"
-#include "str_hash.h"
 #include "validate_record.h"
 
 typedef struct {
@@ -276,40 +276,34 @@ static int on_row(void *ctx, const submission_t *s, int row, const csv_reader_t 
 /* ---------------------------------------------------------------- history */
 
 typedef struct {
-    size_t first; /* index in keys of the patient's first row, or SIZE_MAX when empty */
     size_t count;
     size_t group; /* SIZE_MAX until the patient is found to have more than one row */
 } patient_t;
 
-/* After PASS_KEYS: the rows of patients with more than one row, grouped by patient (a hash table
+/* After PASS_KEYS: the rows of patients with more than one row, grouped by patient (a string map
  * of the keys; the keys are in row order, and so are the linked rows). */
 static int group_patients(engine_t *e)
 {
-    size_t cap = 16;
-    while (cap < 2 * e->n_keys)
-        cap *= 2;
-    patient_t *table = malloc(cap * sizeof *table);
-    size_t *of = malloc((e->n_keys ? e->n_keys : 1) * sizeof *of); /* each key's entry */
-    if (!table || !of) {
-        free(table);
-        free(of);
-        return -1;
-    }
-    for (size_t i = 0; i < cap; i++)
-        table[i] = (patient_t){SIZE_MAX, 0, SIZE_MAX};
+    str_map_t *keys = str_map_new(e->n_keys);
+    patient_t *patients = malloc((e->n_keys ? e->n_keys : 1) * sizeof *patients);
+    size_t *of = malloc((e->n_keys ? e->n_keys : 1) * sizeof *of); /* each key's patient */
+    int rc = keys && patients && of ? 0 : -1;
     size_t n = 0, groups = 0;
-    for (size_t i = 0; i < e->n_keys; i++) {
-        size_t at = str_hash(e->keys[i].key) & (cap - 1);
-        while (table[at].first != SIZE_MAX && strcmp(e->keys[table[at].first].key, e->keys[i].key))
-            at = (at + 1) & (cap - 1);
-        if (table[at].first == SIZE_MAX)
-            table[at].first = i;
-        n += ++table[at].count == 2 ? 2 : table[at].count > 2;
+    for (size_t i = 0; rc == 0 && i < e->n_keys; i++) {
+        size_t at;
+        int added = str_map_put(keys, e->keys[i].key, &at);
+        if (added < 0) {
+            rc = -1;
+            break;
+        }
+        if (added)
+            patients[at] = (patient_t){0, SIZE_MAX};
+        n += ++patients[at].count == 2 ? 2 : patients[at].count > 2;
         of[i] = at;
     }
-    e->linked = calloc(n ? n : 1, sizeof *e->linked);
+    e->linked = rc == 0 ? calloc(n ? n : 1, sizeof *e->linked) : NULL;
     for (size_t i = 0; e->linked && i < e->n_keys; i++) {
-        patient_t *p = &table[of[i]];
+        patient_t *p = &patients[of[i]];
         if (p->count < 2)
             continue;
         if (p->group == SIZE_MAX)
@@ -317,7 +311,8 @@ static int group_patients(engine_t *e)
         e->linked[e->n_linked++] =
             (linked_row_t){.row = e->keys[i].row, .group = p->group, .texts = e->keys[i].texts};
     }
-    free(table);
+    str_map_destroy(&keys);
+    free(patients);
     free(of);
     return e->linked ? 0 : -1;
 }

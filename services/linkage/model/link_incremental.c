@@ -10,16 +10,15 @@
 #include "string_compare.h"
 
 static const struct {
-    const char *name;
+    const char *name; /* also link_as in an audit definition */
     fs_kind_t kind;
-    const char *role; /* link_as in an audit definition */
 } fields[LI_NFIELDS] = {
-    {"nhs_number", FS_KIND_NHS_NUMBER, "nhs_number"},
-    {"forename", FS_KIND_FORENAME, "forename"},
-    {"surname", FS_KIND_SURNAME, "surname"},
-    {"dob", FS_KIND_DOB, "dob"},
-    {"sex", FS_KIND_SEX, "sex"},
-    {"postcode", FS_KIND_POSTCODE, "postcode"},
+    {"nhs_number", FS_KIND_NHS_NUMBER},
+    {"forename", FS_KIND_FORENAME},
+    {"surname", FS_KIND_SURNAME},
+    {"dob", FS_KIND_DOB},
+    {"sex", FS_KIND_SEX},
+    {"postcode", FS_KIND_POSTCODE},
 };
 
 const char *link_field_name(size_t field)
@@ -110,23 +109,6 @@ void link_ident_from_values(const char *nhs, const char *forename, const char *s
     normalise(LI_DOB, dob, out->dob, sizeof out->dob);
     normalise(LI_SEX, sex, out->sex, sizeof out->sex);
     normalise(LI_POSTCODE, postcode, out->postcode, sizeof out->postcode);
-}
-
-static const char *role_value(const audit_def_t *def, const ncap_record_t *raw, const char *role)
-{
-    for (size_t i = 0; i < def->n_fields; i++)
-        if (def->fields[i].link_as && strcmp(def->fields[i].link_as, role) == 0)
-            return ncap_record_get(raw, def->fields[i].name);
-    return NULL;
-}
-
-void link_ident_from_record(const audit_def_t *def, const ncap_record_t *raw, link_ident_t *out)
-{
-    const char *v[LI_NFIELDS];
-    for (size_t f = 0; f < LI_NFIELDS; f++)
-        v[f] = role_value(def, raw, fields[f].role);
-    link_ident_from_values(v[LI_NHS], v[LI_FORENAME], v[LI_SURNAME], v[LI_DOB], v[LI_SEX],
-                           v[LI_POSTCODE], out);
 }
 
 bool link_ident_empty(const link_ident_t *id)

@@ -11,7 +11,10 @@
 
 #include "blocking.h"
 #include "clustering.h"
+#include "datetime.h"
 #include "nhs_number.h"
+#include "postcode.h"
+#include "str_map.h"
 #include "string_compare.h"
 
 #define U_RANDOM_PAIRS 300000
@@ -64,23 +67,6 @@ size_t fs_kind_levels(fs_kind_t kind)
 
 /* ---------- normalising values ---------- */
 
-static bool valid_date(int y, int m, int d)
-{
-    static const int mdays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    if (y < 1800 || y > 2999 || m < 1 || m > 12 || d < 1)
-        return false;
-    int max = mdays[m - 1] + (m == 2 && ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0));
-    return d <= max;
-}
-
-static bool all_digits(const char *s, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        if (!isdigit((unsigned char)s[i]))
-            return false;
-    return true;
-}
-
 static int atoin(const char *s, size_t n)
 {
     int v = 0;
@@ -89,22 +75,27 @@ static int atoin(const char *s, size_t n)
     return v;
 }
 
+int fs_date_parse(const char *s, int *y, int *m, int *d)
+{
+    char iso[11];
+    if (strlen(s) == 8 && strspn(s, "0123456789") == 8) {
+        memcpy(iso, s, 4);
+        iso[4] = '-';
+        memcpy(iso + 5, s + 4, 2);
+        iso[7] = '-';
+        memcpy(iso + 8, s + 6, 2);
+        iso[10] = '\0';
+        s = iso;
+    }
+    if (ncap_date_parse(s, y, m, d) != 0 || *y < 1800 || *y > 2999)
+        return -1;
+    return 0;
+}
+
 static int normalise_dob(const char *raw, char *out, size_t outsz)
 {
-    size_t n = strlen(raw);
     int y, m, d;
-    if (n == 8 && all_digits(raw, 8)) {
-        y = atoin(raw, 4), m = atoin(raw + 4, 2), d = atoin(raw + 6, 2);
-    } else if (n == 10 && raw[4] == '-' && raw[7] == '-' && all_digits(raw, 4) &&
-               all_digits(raw + 5, 2) && all_digits(raw + 8, 2)) {
-        y = atoin(raw, 4), m = atoin(raw + 5, 2), d = atoin(raw + 8, 2);
-    } else if (n == 10 && raw[2] == '/' && raw[5] == '/' && all_digits(raw, 2) &&
-               all_digits(raw + 3, 2) && all_digits(raw + 6, 4)) {
-        d = atoin(raw, 2), m = atoin(raw + 3, 2), y = atoin(raw + 6, 4);
-    } else {
-        return -1;
-    }
-    if (!valid_date(y, m, d) || outsz < 9)
+    if (fs_date_parse(raw, &y, &m, &d) != 0 || outsz < 9)
         return -1;
     snprintf(out, outsz, "%04d%02d%02d", y, m, d);
     return 1;
@@ -129,35 +120,17 @@ static int normalise_text(const char *raw, char *out, size_t outsz)
     return n > 0 ? 1 : 0;
 }
 
+/* A UK postcode by postcode_check's grammar; the NHS pseudo-postcodes (ZZ99 3VZ no fixed abode
+ * ...) are values too: many records share them, which term frequencies weigh. */
 static int normalise_postcode(const char *raw, char *out, size_t outsz)
 {
-    char c[16];
-    size_t n = 0;
-    for (const char *p = raw; *p; p++) {
-        if (*p == ' ')
-            continue;
-        if (!isalnum((unsigned char)*p) || n >= 8)
-            return -1;
-        c[n++] = (char)toupper((unsigned char)*p);
-    }
-    if (n == 0)
+    char pc[9];
+    postcode_status_t st = postcode_check(raw, pc);
+    if (st == POSTCODE_EMPTY)
         return 0;
-    /* outward: letter(s) then a digit, 2-4 characters; inward: digit letter letter */
-    if (n < 5 || n > 7 || outsz < n + 2)
+    if (st == POSTCODE_FORMAT || strlen(pc) >= outsz)
         return -1;
-    const char *in = c + n - 3;
-    if (!isdigit((unsigned char)in[0]) || !isalpha((unsigned char)in[1]) ||
-        !isalpha((unsigned char)in[2]) || !isalpha((unsigned char)c[0]))
-        return -1;
-    size_t k = 1;
-    while (k < n - 3 && isalpha((unsigned char)c[k]))
-        k++;
-    if (k > 2 || k == n - 3 || !isdigit((unsigned char)c[k]))
-        return -1;
-    memcpy(out, c, n - 3);
-    out[n - 3] = ' ';
-    memcpy(out + n - 2, in, 3);
-    out[n + 1] = '\0';
+    memcpy(out, pc, strlen(pc) + 1);
     return 1;
 }
 
@@ -228,7 +201,7 @@ int fs_value_normalise(fs_kind_t kind, const char *raw, char *out, size_t outsz)
  * at hand. Built once per record and field in a model, or on the fly by fs_compare. */
 typedef struct {
     const char *s; /* NULL for null */
-    uint32_t id;   /* interned in a model (equal ids iff equal strings), else a hash */
+    uint32_t id;   /* interned in a model (equal ids iff equal strings), else 0 */
     uint16_t len;
     uint16_t aux; /* postcode: outward length | area letters << 8; NHS number: 1 when valid */
 } cell_t;
@@ -258,14 +231,6 @@ static void layout_init(layout_t *L, const fs_data_t *data)
                                                          : -1;
 }
 
-static uint32_t hash32(const char *s, size_t n)
-{
-    uint32_t h = 2166136261u;
-    for (size_t i = 0; i < n; i++)
-        h = (h ^ (unsigned char)s[i]) * 16777619u;
-    return h;
-}
-
 static void cell_init(cell_t *c, fs_kind_t kind, const char *s)
 {
     memset(c, 0, sizeof *c);
@@ -274,7 +239,6 @@ static void cell_init(cell_t *c, fs_kind_t kind, const char *s)
         return;
     size_t n = strlen(s);
     c->len = (uint16_t)(n > UINT16_MAX ? UINT16_MAX : n);
-    c->id = hash32(s, c->len);
     if (kind == FS_KIND_POSTCODE) {
         size_t out = 0, area = 0;
         while (out < c->len && s[out] != ' ')
@@ -293,16 +257,6 @@ static bool same(const layout_t *L, const cell_t *a, const cell_t *b)
     return a->id == b->id && (L->interned || (a->len == b->len && memcmp(a->s, b->s, a->len) == 0));
 }
 
-static long days_from_civil(int y, int m, int d)
-{
-    y -= m <= 2;
-    long era = (y >= 0 ? y : y - 399) / 400;
-    long yoe = y - era * 400;
-    long doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    long doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
-}
-
 static uint8_t compare_dob(const cell_t *ca, const cell_t *cb)
 {
     const char *a = ca->s, *b = cb->s;
@@ -315,7 +269,7 @@ static uint8_t compare_dob(const cell_t *ca, const cell_t *cb)
     int agree = (ya == yb) + (ma == mb) + (da == db);
     if (agree == 2 || string_damerau_levenshtein_bounded(a, 8, b, 8, 1) == 1)
         return 3;
-    long diff = days_from_civil(ya, ma, da) - days_from_civil(yb, mb, db);
+    int64_t diff = ncap_days_from_civil(ya, ma, da) - ncap_days_from_civil(yb, mb, db);
     return diff >= -365 && diff <= 365 ? 4 : 5;
 }
 
@@ -411,35 +365,24 @@ struct fs_model_t {
 static int intern_values(fs_model_t *self)
 {
     const fs_data_t *d = self->data;
-    size_t ncells = d->nrecords * d->nfields, nslots = 16;
-    while (nslots < ncells * 2)
-        nslots *= 2;
-    uint32_t *slots = calloc(nslots, sizeof *slots); /* cell index + 1 of the value's first */
+    size_t ncells = d->nrecords * d->nfields;
+    str_map_t *values = str_map_new(0);
     uint32_t *count = calloc(ncells + 1, sizeof *count);
-    if (!slots || !count) {
-        free(slots);
-        free(count);
-        return -1;
-    }
-    uint32_t nids = 0;
-    for (size_t c = 0; c < ncells; c++) {
+    int rc = values && count ? 0 : -1;
+    for (size_t c = 0; c < ncells && rc == 0; c++) {
         cell_t *cell = &self->cells[c];
+        size_t id;
         if (!cell->s)
             continue;
-        size_t h = cell->id & (nslots - 1);
-        for (;; h = (h + 1) & (nslots - 1)) {
-            if (!slots[h]) {
-                slots[h] = (uint32_t)(c + 1);
-                cell->id = nids++;
-                break;
-            }
-            const cell_t *first = &self->cells[slots[h] - 1];
-            if (first->len == cell->len && memcmp(first->s, cell->s, cell->len) == 0 &&
-                (cell->len < UINT16_MAX || strcmp(first->s, cell->s) == 0)) {
-                cell->id = first->id;
-                break;
-            }
-        }
+        if (str_map_put(values, cell->s, &id) < 0)
+            rc = -1;
+        cell->id = (uint32_t)id;
+    }
+    size_t nids = values ? str_map_size(values) : 0;
+    str_map_destroy(&values);
+    if (rc != 0) {
+        free(count);
+        return -1;
     }
     self->layout.interned = true;
     for (size_t f = 0; f < d->nfields; f++) {
@@ -456,7 +399,6 @@ static int intern_values(fs_model_t *self)
                     (float)log2((double)count[cell->id] / (double)d->nrecords);
         }
     }
-    free(slots);
     free(count);
     return 0;
 }
@@ -625,12 +567,11 @@ static long em_per_rule(fs_model_t *self, const uint64_t *pairs, size_t npairs,
     size_t nf = d->nfields;
     blocking_rule_t rules[BLOCKING_MAX_RULES];
     size_t nrules = blocking_rules(d, rules);
-    uint64_t *key = malloc((d->nrecords + 1) * sizeof *key);
-    bool *has = malloc(d->nrecords + 1);
+    uint32_t *block = malloc((d->nrecords + 1) * sizeof *block);
     uint32_t *member = malloc((npairs + 1) * sizeof *member); /* pair index */
     uint32_t *pattern = malloc((npairs + 1) * sizeof *pattern);
     long used = 0;
-    if (!key || !has || !member || !pattern)
+    if (!block || !member || !pattern)
         used = -1;
     for (size_t r = 0; r < nrules && used >= 0; r++) {
         bool left_out[FS_MAX_FIELDS] = {false};
@@ -641,13 +582,15 @@ static long em_per_rule(fs_model_t *self, const uint64_t *pairs, size_t npairs,
             kept += !left_out[f];
         if (kept == 0)
             continue;
-        for (size_t i = 0; i < d->nrecords; i++)
-            has[i] = blocking_rule_key(d, &rules[r], i, &key[i]);
+        if (blocking_rule_blocks(d, &rules[r], block) < 0) {
+            used = -1;
+            break;
+        }
         fs_patterns_t pt = {.nfields = nf};
         size_t nm = 0;
         for (size_t p = 0; p < npairs && used >= 0; p++) {
             size_t i = FS_PAIR_LEFT(pairs[p]), j = FS_PAIR_RIGHT(pairs[p]);
-            if (!has[i] || !has[j] || key[i] != key[j])
+            if (block[i] == BLOCKING_NONE || block[i] != block[j])
                 continue;
             uint8_t g[FS_MAX_FIELDS];
             for (size_t f = 0; f < nf; f++)
@@ -686,8 +629,7 @@ static long em_per_rule(fs_model_t *self, const uint64_t *pairs, size_t npairs,
         }
         fs_patterns_free(&pt);
     }
-    free(key);
-    free(has);
+    free(block);
     free(member);
     free(pattern);
     return used;

@@ -39,9 +39,14 @@ typedef struct {
 
 /* The rules for data's kinds of field into rules[BLOCKING_MAX_RULES]; returns how many. */
 size_t blocking_rules(const fs_data_t *data, blocking_rule_t *rules);
-/* A hash of record's key under rule into *key; false when a part of it is null. */
-bool blocking_rule_key(const fs_data_t *data, const blocking_rule_t *rule, size_t record,
-                       uint64_t *key);
+/* A record in no block of a rule (a part of its key is null). */
+#define BLOCKING_NONE UINT32_MAX
+
+/* The blocks of rule: block[r] (room for data's records) receives record r's, a number shared by
+ * the records whose key under rule agrees, from 0 in order of each block's first record, or
+ * BLOCKING_NONE. Keys are compared as text (str_map), never by a hash alone. Returns the number
+ * of blocks, or -1 when out of memory. */
+long blocking_rule_blocks(const fs_data_t *data, const blocking_rule_t *rule, uint32_t *block);
 
 /* Candidate pairs of data, sorted, each FS_PAIR(i, j) with i < j (across the files when data has
  * two). *pairs is malloc'ed; the caller frees it. *nrules receives the number of rules used (may

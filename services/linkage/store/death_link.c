@@ -10,14 +10,6 @@
 #include "pg_columns.h"
 #include "strbuf.h"
 
-typedef struct {
-    int64_t death_id;
-    link_ident_t id;
-    int64_t patient_id; /* linked to, or 0 */
-    double weight;
-    bool changed;
-} death_t;
-
 static void array_of_ids(strbuf_t *b, const int64_t *v, size_t n)
 {
     strbuf_init(b);
@@ -63,64 +55,6 @@ static PGresult *find_deaths(PGconn *db, const link_ident_t *ids, size_t n, char
     return r;
 }
 
-static bool contains(const int64_t *v, size_t n, int64_t x)
-{
-    for (size_t i = 0; i < n; i++)
-        if (v[i] == x)
-            return true;
-    return false;
-}
-
-bool death_link_weight(const link_params_t *p, const link_ident_t *a, const link_ident_t *d,
-                       double *weight)
-{
-    double prob;
-    *weight = link_score(p, a, d, &prob);
-    if (prob >= 1.0)
-        *weight += 1000; /* a deterministic link outranks any probabilistic one */
-    return prob >= p->threshold;
-}
-
-/* Chooses deaths for the records' patients that have none; marks the deaths that change. */
-static void choose(const link_params_t *p, const link_ident_t *ids, const int64_t *patient_ids,
-                   size_t n, death_t *deaths, size_t ndeaths, int64_t *linked, size_t *nlinked)
-{
-    for (size_t i = 0; i < n; i++) {
-        if (contains(linked, *nlinked, patient_ids[i]))
-            continue;
-        death_t *best = NULL;
-        double best_w = 0;
-        for (size_t d = 0; d < ndeaths; d++) {
-            death_t *dt = &deaths[d];
-            bool same_nhs = ids[i].nhs[0] && strcmp(ids[i].nhs, dt->id.nhs) == 0;
-            bool same_dob = ids[i].dob[0] && strcmp(ids[i].dob, dt->id.dob) == 0;
-            if (!same_nhs && !same_dob)
-                continue;
-            double w;
-            if (!death_link_weight(p, &ids[i], &dt->id, &w))
-                continue;
-            if (dt->patient_id != 0 && dt->patient_id != patient_ids[i] && dt->weight >= w)
-                continue;
-            if (!best || w > best_w) {
-                best = dt;
-                best_w = w;
-            }
-        }
-        if (best) {
-            if (best->patient_id != 0) {
-                /* taken over: the other patient no longer has this death */
-                for (size_t k = 0; k < *nlinked; k++)
-                    if (linked[k] == best->patient_id)
-                        linked[k] = 0;
-            }
-            best->patient_id = patient_ids[i];
-            best->weight = best_w;
-            best->changed = true;
-            linked[(*nlinked)++] = patient_ids[i];
-        }
-    }
-}
-
 int death_link_replace(PGconn *db, const death_pair_t *links, size_t n, char *err, size_t errlen)
 {
     if (n == 0)
@@ -150,7 +84,7 @@ int death_link_replace(PGconn *db, const death_pair_t *links, size_t n, char *er
     return rc;
 }
 
-static int apply(PGconn *db, const death_t *deaths, size_t ndeaths, char *err, size_t errlen)
+static int apply(PGconn *db, const death_held_t *deaths, size_t ndeaths, char *err, size_t errlen)
 {
     death_pair_t *links = calloc(ndeaths + 1, sizeof *links);
     if (!links) {
@@ -201,7 +135,7 @@ int death_link_patients(PGconn *db, const link_params_t *p, const link_ident_t *
         return -1;
     size_t ndeaths = (size_t)PQntuples(r);
     int rc = -1;
-    death_t *deaths = calloc(ndeaths + 1, sizeof *deaths);
+    death_held_t *deaths = calloc(ndeaths + 1, sizeof *deaths);
     int64_t *linked = calloc(2 * n + 1, sizeof *linked);
     PGresult *have = NULL;
     if (!deaths || !linked) {
@@ -231,7 +165,7 @@ int death_link_patients(PGconn *db, const link_params_t *p, const link_ident_t *
             goto done;
         for (int k = 0; k < PQntuples(have) && nlinked < n; k++)
             linked[nlinked++] = strtoll(PQgetvalue(have, k, 0), NULL, 10);
-        choose(p, ids, patient_ids, n, deaths, ndeaths, linked, &nlinked);
+        death_choose(p, ids, patient_ids, n, deaths, ndeaths, linked, &nlinked);
         if (apply(db, deaths, ndeaths, err, errlen) != 0)
             goto done;
     }

@@ -2,71 +2,114 @@
 #include "blocking.h"
 
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "str_map.h"
 #include "string_compare.h"
 
+/* Room for a record's key under a rule, as text. */
 typedef struct {
-    uint64_t hash;
-    size_t record;
-} entry_t;
+    char *s;
+    size_t cap;
+} keybuf_t;
 
-static uint64_t fnv(uint64_t h, const char *s, size_t n)
+/* Record r's key under rule into *key: a one-part key is the part's text; a two-part key the
+ * first part's length (one byte 1-254 for 0-253, else 255, decimal digits and ':'), the first
+ * part and the second, so that no two pairs of parts give one key. Points into the data when a
+ * value is the key as it stands, else into k. Returns 1, 0 when a part of it is null, -1 when out
+ * of memory. */
+static int rule_key(const fs_data_t *d, const blocking_rule_t *rule, size_t r, keybuf_t *k,
+                    const char **key)
 {
-    for (size_t i = 0; i < n; i++)
-        h = (h ^ (unsigned char)s[i]) * 1099511628211u;
-    return (h ^ 0xff) * 1099511628211u; /* separator between parts */
-}
-
-bool blocking_rule_key(const fs_data_t *d, const blocking_rule_t *rule, size_t r, uint64_t *hash)
-{
-    uint64_t h = 1469598103934665603u;
-    if (rule->part[0] == BLOCKING_PART_SOUNDEX_EITHER_ORDER) {
-        const char *v0 = d->values[r * d->nfields + rule->field[0]];
-        const char *v1 = d->values[r * d->nfields + rule->field[1]];
-        char c0[5], c1[5];
-        if (!v0 || !v1)
-            return false;
-        string_soundex(v0, c0);
-        string_soundex(v1, c1);
-        if (!c0[0] || !c1[0])
-            return false;
-        bool swap = strcmp(c0, c1) > 0;
-        h = fnv(h, swap ? c1 : c0, strlen(c0));
-        *hash = fnv(h, swap ? c0 : c1, strlen(c1));
-        return true;
-    }
+    const char *part[2] = {"", ""};
+    size_t len[2] = {0, 0};
+    char code[2][5];
     for (size_t p = 0; p < rule->nparts; p++) {
         const char *v = d->values[r * d->nfields + rule->field[p]];
         if (!v || !*v)
-            return false;
+            return 0;
+        part[p] = v;
+        len[p] = strlen(v);
         switch (rule->part[p]) {
         case BLOCKING_PART_VALUE:
-            h = fnv(h, v, strlen(v));
             break;
-        case BLOCKING_PART_SOUNDEX: {
-            char code[5];
-            string_soundex(v, code);
-            if (!code[0])
-                return false;
-            h = fnv(h, code, strlen(code));
-            break;
-        }
-        case BLOCKING_PART_YEAR:
-            h = fnv(h, v, 4);
-            break;
+        case BLOCKING_PART_SOUNDEX:
         case BLOCKING_PART_SOUNDEX_EITHER_ORDER:
-            return false; /* handled above */
+            string_soundex(v, code[p]);
+            if (!code[p][0])
+                return 0;
+            part[p] = code[p];
+            len[p] = strlen(code[p]);
+            break;
+        case BLOCKING_PART_YEAR:
+            len[p] = len[p] < 4 ? len[p] : 4;
+            break;
         case BLOCKING_PART_DISTRICT: {
             const char *sp = strchr(v, ' ');
-            h = fnv(h, v, sp ? (size_t)(sp - v) : strlen(v));
+            len[p] = sp ? (size_t)(sp - v) : len[p];
             break;
         }
         }
     }
-    *hash = h;
-    return true;
+    if (rule->nparts == 1 && part[0][len[0]] == '\0' && part[0] != code[0]) {
+        *key = part[0];
+        return 1;
+    }
+    /* forename and surname swapped give one key: the sound codes in sorted order */
+    if (rule->nparts == 2 && rule->part[0] == BLOCKING_PART_SOUNDEX_EITHER_ORDER &&
+        strcmp(part[0], part[1]) > 0) {
+        const char *t = part[0];
+        part[0] = part[1], part[1] = t;
+        size_t tl = len[0];
+        len[0] = len[1], len[1] = tl;
+    }
+    size_t need = 24 + len[0] + (rule->nparts == 2 ? len[1] : 0) + 1;
+    if (need > k->cap) {
+        char *more = realloc(k->s, need * 2);
+        if (!more)
+            return -1;
+        k->s = more;
+        k->cap = need * 2;
+    }
+    size_t n = 0;
+    if (rule->nparts == 2) {
+        if (len[0] < 254)
+            k->s[n++] = (char)(len[0] + 1);
+        else
+            n += (size_t)snprintf(k->s, 24, "\xff%zu:", len[0]);
+    }
+    memcpy(k->s + n, part[0], len[0]);
+    n += len[0];
+    if (rule->nparts == 2) {
+        memcpy(k->s + n, part[1], len[1]);
+        n += len[1];
+    }
+    k->s[n] = '\0';
+    *key = k->s;
+    return 1;
+}
+
+long blocking_rule_blocks(const fs_data_t *d, const blocking_rule_t *rule, uint32_t *block)
+{
+    str_map_t *keys = str_map_new(d->nrecords);
+    keybuf_t k = {0};
+    long rc = keys ? 0 : -1;
+    for (size_t r = 0; r < d->nrecords && rc == 0; r++) {
+        size_t b;
+        const char *key;
+        int has = rule_key(d, rule, r, &k, &key);
+        if (has < 0 || (has && str_map_put(keys, key, &b) < 0))
+            rc = -1;
+        else
+            block[r] = has ? (uint32_t)b : BLOCKING_NONE;
+    }
+    if (rc == 0)
+        rc = (long)str_map_size(keys);
+    str_map_destroy(&keys);
+    free(k.s);
+    return rc;
 }
 
 static void add_rule(blocking_rule_t *rules, size_t *n, size_t f1, blocking_part_t p1, long f2,
@@ -140,14 +183,6 @@ size_t blocking_rules(const fs_data_t *d, blocking_rule_t *rules)
     return n;
 }
 
-static int by_hash(const void *x, const void *y)
-{
-    const entry_t *a = x, *b = y;
-    if (a->hash != b->hash)
-        return a->hash < b->hash ? -1 : 1;
-    return (a->record > b->record) - (a->record < b->record);
-}
-
 static int by_pair(const void *x, const void *y)
 {
     uint64_t a = *(const uint64_t *)x, b = *(const uint64_t *)y;
@@ -174,37 +209,51 @@ int blocking_candidates(const fs_data_t *data, uint64_t **pairs, size_t *npairs,
     size_t nr = blocking_rules(data, rules);
     size_t n = data->nrecords;
     size_t nl = data->nleft > 0 && data->nleft < n ? data->nleft : 0;
-    entry_t *entries = malloc((n + 1) * sizeof *entries);
+    uint32_t *block = malloc((n + 1) * sizeof *block);
+    size_t *member = malloc((n + 1) * sizeof *member); /* records by block */
+    size_t *start = malloc((n + 2) * sizeof *start);   /* block b's in member[start[b]..) */
     uint64_t *out = NULL;
     size_t nout = 0, cap = 0;
-    if (!entries)
-        return -1;
-    for (size_t r = 0; r < nr; r++) {
-        size_t ne = 0;
+    int rc = block && member && start ? 0 : -1;
+    for (size_t r = 0; r < nr && rc == 0; r++) {
+        long nb = blocking_rule_blocks(data, &rules[r], block);
+        if (nb < 0) {
+            rc = -1;
+            break;
+        }
+        /* counting sort: each block's records in member, in record order */
+        memset(start, 0, ((size_t)nb + 2) * sizeof *start);
         for (size_t i = 0; i < n; i++)
-            if (blocking_rule_key(data, &rules[r], i, &entries[ne].hash))
-                entries[ne++].record = i;
-        qsort(entries, ne, sizeof *entries, by_hash);
-        for (size_t s = 0; s < ne;) {
-            size_t e = s + 1;
-            while (e < ne && entries[e].hash == entries[s].hash)
-                e++;
-            if (e - s <= BLOCKING_MAX_BLOCK)
-                for (size_t a = s; a < e; a++)
-                    for (size_t b = a + 1; b < e; b++) {
-                        size_t i = entries[a].record, j = entries[b].record;
-                        if (nl && !(i < nl && j >= nl))
-                            continue;
-                        if (push(&out, &nout, &cap, FS_PAIR(i, j)) != 0) {
-                            free(entries);
-                            free(out);
-                            return -1;
-                        }
+            if (block[i] != BLOCKING_NONE)
+                start[block[i] + 2]++;
+        for (size_t b = 2; b < (size_t)nb + 2; b++)
+            start[b] += start[b - 1];
+        for (size_t i = 0; i < n; i++)
+            if (block[i] != BLOCKING_NONE)
+                member[start[block[i] + 1]++] = i;
+        for (size_t b = 0; b < (size_t)nb && rc == 0; b++) {
+            size_t s = start[b], e = start[b + 1];
+            if (e - s > BLOCKING_MAX_BLOCK)
+                continue;
+            for (size_t a = s; a < e && rc == 0; a++)
+                for (size_t c = a + 1; c < e; c++) {
+                    size_t i = member[a], j = member[c];
+                    if (nl && !(i < nl && j >= nl))
+                        continue;
+                    if (push(&out, &nout, &cap, FS_PAIR(i, j)) != 0) {
+                        rc = -1;
+                        break;
                     }
-            s = e;
+                }
         }
     }
-    free(entries);
+    free(block);
+    free(member);
+    free(start);
+    if (rc != 0) {
+        free(out);
+        return -1;
+    }
     if (nout > 0)
         qsort(out, nout, sizeof *out, by_pair);
     size_t u = 0;

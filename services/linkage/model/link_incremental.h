@@ -2,7 +2,8 @@
  * SQL). A record's identifiers are normalised into a link_ident_t; its blocking keys name the
  * groups of held patients worth comparing it with; it is scored against each candidate with the
  * comparison levels of fs_model (Fellegi-Sunter) and joins the best one at or above the threshold,
- * or becomes a new patient. A valid NHS number with an agreeing date of birth links at once.
+ * or becomes a new patient (link_assign.h). A valid NHS number with an agreeing date of birth
+ * links at once.
  *
  * Parameters: documented defaults (link_params_default), not learned per instance. Why: records
  * arrive one by one, so early on there is too little data for EM to be stable, and every linkage
@@ -25,9 +26,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "audit_def.h"
 #include "fs_model.h"
-#include "record.h"
 #include "term_freq.h"
 
 /* The identifiers compared, in this order; "" for null. */
@@ -43,7 +42,8 @@ typedef struct {
     char postcode[10]; /* "SW1A 1AA" */
 } link_ident_t;
 
-/* The comparison field names as stored in linkage.match_param ("nhs_number", "forename", ...). */
+/* The comparison field names as stored in linkage.match_param ("nhs_number", "forename", ...),
+ * which are also the link_as roles that name the fields in an audit definition. */
 const char *link_field_name(size_t field);
 size_t link_field_levels(size_t field); /* levels of fs_model, null level included */
 /* True for the fields whose exact agreement is adjusted for term frequency: forename, surname and
@@ -66,10 +66,8 @@ void link_params_default(link_params_t *p);
 /* Recomputes w from m and u after they were changed. */
 void link_params_update(link_params_t *p);
 
-/* Normalises the identifiers of raw, found by the fields' link_as roles in def. Values that do not
- * parse are null. */
-void link_ident_from_record(const audit_def_t *def, const ncap_record_t *raw, link_ident_t *out);
-/* Normalises separate raw values (any may be NULL): for reference data such as deaths. */
+/* Normalises separate raw values (any may be NULL; values that do not parse are null): a
+ * record's identifiers (link_record_prepare) or reference data such as deaths. */
 void link_ident_from_values(const char *nhs, const char *forename, const char *surname,
                             const char *dob, const char *sex, const char *postcode,
                             link_ident_t *out);

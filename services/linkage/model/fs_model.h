@@ -35,9 +35,15 @@ const char *fs_kind_name(fs_kind_t kind);
 /* Number of levels of a kind, null level included. */
 size_t fs_kind_levels(fs_kind_t kind);
 
+/* A date as linkage reads them, years 1800-2999: YYYY-MM-DD or DD/MM/YYYY as ncap_date_parse
+ * (common/datetime.h) reads them, blanks around allowed, or YYYYMMDD (8 digits). Returns 0, or -1
+ * when s is no such date. */
+int fs_date_parse(const char *s, int *y, int *m, int *d);
+
 /* Normalises raw (already trimmed) into out (outsz bytes): lower case and single spaces for
- * names and text, YYYYMMDD for dates (from YYYY-MM-DD, YYYYMMDD or DD/MM/YYYY, checked against
- * the calendar), "m"/"f" for sex, upper case "OUT IN" for postcodes, digits for numbers.
+ * names and text, YYYYMMDD for dates (fs_date_parse), "m"/"f" for sex, upper case "OUT IN" for
+ * postcodes (postcode_check of common/postcode.h: a UK postcode, or an NHS pseudo-postcode such
+ * as ZZ99 3VZ), digits for numbers.
  * Returns 1 with a value, 0 for null (empty, an unknown sex, or an NHS number that is one digit
  * repeated, a placeholder for "not known"), -1 when the kind cannot parse it (to be compared as
  * null and counted). */

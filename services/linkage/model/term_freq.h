@@ -2,9 +2,9 @@
  * term-frequency adjustment of ncap-linkd's scores (link_score), learned by `ncap link-train`
  * (link_train_term_freqs) and stored in linkage.match_term_freq.
  *
- * An in-memory hash table from (field, value) to a frequency in (0, 1]: the share of patients
- * holding the value among those with one. It is filled once per parameter load and only read
- * while scoring, so a lookup is one FNV hash of the value and, most often, one probe. */
+ * An in-memory table from (field, value) to a frequency in (0, 1]: the share of patients holding
+ * the value among those with one. It is filled once per parameter load and only read while
+ * scoring: a lookup is one string map lookup (str_map.h) among the field's values. */
 #ifndef NCAP_TERM_FREQ_H
 #define NCAP_TERM_FREQ_H
 
@@ -21,7 +21,7 @@ void term_freq_destroy(term_freq_t **self_p);
 int term_freq_add(term_freq_t *self, size_t field, const char *value, double amount);
 /* The frequency of value in field; 0 when the table does not hold it. */
 double term_freq_get(const term_freq_t *self, size_t field, const char *value);
-/* How many values the table holds, and the i-th of them (0 <= i < size, in no order). */
+/* How many values the table holds, and the i-th of them (0 <= i < size, in the order added). */
 size_t term_freq_size(const term_freq_t *self);
 void term_freq_entry(const term_freq_t *self, size_t i, size_t *field, const char **value,
                      double *frequency);

@@ -57,8 +57,8 @@ int refdata_reader_next(refdata_reader_t *self, refdata_row_t *row, refdata_prob
 /* Line of the row last read, from 1 (the header is line 1). */
 size_t refdata_reader_line(const refdata_reader_t *self);
 
-/* A date as YYYY-MM-DD, YYYYMMDD or DD/MM/YYYY, checked against the calendar, written as
- * YYYY-MM-DD to out. Returns 0 or -1. */
+/* A date as linkage reads them (fs_date_parse: YYYY-MM-DD, YYYYMMDD or DD/MM/YYYY, checked
+ * against the calendar, years 1800-2999), written as YYYY-MM-DD to out. Returns 0 or -1. */
 int refdata_date_normalise(const char *s, char out[11]);
 
 #endif

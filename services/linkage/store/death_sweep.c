@@ -63,15 +63,8 @@ static long score_candidates(PGconn *db, const link_params_t *p, const link_iden
         double w;
         if (!death_link_weight(p, &patient, &deaths[i], &w))
             continue;
-        death_pair_t c = {death_ids[i], strtoll(PQgetvalue(r, k, 1), NULL, 10), w};
-        size_t j = 0; /* a patient found by two keys or with several identifier sets: best */
-        while (j < n &&
-               ((*cand)[j].death_id != c.death_id || (*cand)[j].patient_id != c.patient_id))
-            j++;
-        if (j == n)
-            (*cand)[n++] = c;
-        else if (w > (*cand)[j].weight)
-            (*cand)[j].weight = w;
+        death_pair_keep_best(
+            *cand, &n, (death_pair_t){death_ids[i], strtoll(PQgetvalue(r, k, 1), NULL, 10), w});
     }
     PQclear(r);
     return (long)n;
@@ -275,18 +268,13 @@ static long rederive(audit_cache_t *audits, const PGresult *r, ncap_record_t **r
             ncap_record_destroy(&rec);
             return -1;
         }
-        const char *was = ncap_record_get(rec, "date_of_death");
-        const char *now = PQgetvalue(r, row, R_DOD);
-        if (strcmp(was ? was : "", now) == 0) {
+        int rc = link_record_revise_date_of_death(rec, PQgetvalue(r, row, R_DOD));
+        if (rc <= 0) {
             ncap_record_destroy(&rec);
+            if (rc < 0)
+                return -1;
             continue;
         }
-        if (now[0] && ncap_record_set(rec, "date_of_death", now) != 0) {
-            ncap_record_destroy(&rec);
-            return -1;
-        }
-        if (!now[0])
-            ncap_record_remove(rec, "date_of_death");
         recs[row] = rec;
         changed++;
     }

@@ -1,8 +1,9 @@
 /* death_link.h - patients to the register of deaths (linkage.death), one to one: a death links to
  * at most one patient and a patient to at most one death (linkage.death_link). A record's
- * identifiers are scored (link_score) against the deaths sharing its NHS number or date of birth;
- * the best at or above the threshold is taken, unless the death is already linked to another
- * patient with an equal or higher weight (best score wins: a higher one takes it over). */
+ * identifiers are scored (death_link_weight) against the deaths sharing its NHS number or date of
+ * birth; the best at or above the threshold is taken, unless the death is already linked to
+ * another patient with an equal or higher weight (best score wins: a higher one takes it over):
+ * death_choose decides, this module does the SQL. */
 #ifndef NCAP_DEATH_LINK_H
 #define NCAP_DEATH_LINK_H
 
@@ -20,12 +21,6 @@
 int death_link_patients(PGconn *db, const link_params_t *p, const link_ident_t *ids,
                         const int64_t *patient_ids, size_t n, char (*date_of_death)[11], char *err,
                         size_t errlen);
-
-/* The weight of linking a patient's identifiers a to a death's d, into *weight, and whether it
- * reaches the threshold: link_score, with a deterministic link (same valid NHS number and date of
- * birth) raised above any probabilistic one. Used by every path that links deaths. */
-bool death_link_weight(const link_params_t *p, const link_ident_t *a, const link_ident_t *d,
-                       double *weight);
 
 /* Stores links[0..n), each in place of any link its death has now, inside the caller's
  * transaction (a patient linked to another death meanwhile keeps it). Returns 0, or -1 with err. */

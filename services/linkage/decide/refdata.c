@@ -12,7 +12,7 @@
 #include <strings.h>
 
 #include "csv.h"
-#include "datetime.h"
+#include "fs_model.h"
 #include "nhs_number.h"
 #include "postcode.h"
 
@@ -166,18 +166,8 @@ static void digits(char *out, int v, int width)
 
 int refdata_date_normalise(const char *s, char out[11])
 {
-    char iso[11];
-    if (strlen(s) == 8 && strspn(s, "0123456789") == 8) {
-        memcpy(iso, s, 4);
-        iso[4] = '-';
-        memcpy(iso + 5, s + 4, 2);
-        iso[7] = '-';
-        memcpy(iso + 8, s + 6, 2);
-        iso[10] = '\0';
-        s = iso;
-    }
     int y, m, d;
-    if (ncap_date_parse(s, &y, &m, &d) != 0 || y < 1800 || y > 2999)
+    if (fs_date_parse(s, &y, &m, &d) != 0)
         return -1;
     digits(out, y, 4);
     out[4] = '-';

@@ -28,6 +28,17 @@ static const audit_field_t *field_linked_as(const audit_def_t *def, const char *
     return NULL;
 }
 
+void link_record_ident(const audit_def_t *def, const ncap_record_t *raw, link_ident_t *out)
+{
+    const char *v[LI_NFIELDS];
+    for (size_t f = 0; f < LI_NFIELDS; f++) {
+        const audit_field_t *af = field_linked_as(def, link_field_name(f));
+        v[f] = af ? ncap_record_get(raw, af->name) : NULL;
+    }
+    link_ident_from_values(v[LI_NHS], v[LI_FORENAME], v[LI_SURNAME], v[LI_DOB], v[LI_SEX],
+                           v[LI_POSTCODE], out);
+}
+
 void link_record_check_identifiers(const audit_def_t *def, const ncap_record_t *raw,
                                    link_outcome_t *out)
 {
@@ -86,7 +97,7 @@ int link_record_prepare(const audit_def_t *def, int64_t record_id, const ncap_re
     if (!out->pseudo)
         return -1;
     link_record_check_identifiers(def, raw, out);
-    link_ident_from_record(def, raw, &out->ident);
+    link_record_ident(def, raw, &out->ident);
     const audit_field_t *lf = field_linked_as(def, "lsoa");
     const char *lsoa = lf ? ncap_record_get(raw, lf->name) : NULL;
     snprintf(out->lsoa, sizeof out->lsoa, "%s", lsoa ? lsoa : "");
@@ -145,4 +156,16 @@ int link_record_add_linked(const audit_def_t *def, link_outcome_t *out, const ch
         rc |= ncap_record_set(out->pseudo, "imd_quintile", v);
     }
     return rc ? -1 : 0;
+}
+
+int link_record_revise_date_of_death(ncap_record_t *pseudo, const char *date_of_death)
+{
+    const char *was = ncap_record_get(pseudo, "date_of_death");
+    if (strcmp(was ? was : "", date_of_death) == 0)
+        return 0;
+    if (!date_of_death[0]) {
+        ncap_record_remove(pseudo, "date_of_death");
+        return 1;
+    }
+    return ncap_record_set(pseudo, "date_of_death", date_of_death) == 0 ? 1 : -1;
 }

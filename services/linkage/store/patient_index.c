@@ -159,129 +159,15 @@ int patient_index_load_model(PGconn *db, link_params_t *p, term_freq_t **tf, cha
     return 0;
 }
 
-/* A patient already held, as one set of identifiers seen for it, and the blocking key it was
- * found by. */
-typedef struct {
-    int64_t patient_id;
-    link_ident_t id;
-    const char *key; /* the blocking key it was found by, points into the result */
-} candidate_t;
-
-static int by_string(const void *a, const void *b)
+/* The batch's keys sorted as a PostgreSQL array literal into lit. Returns 0, or -1 when out of
+ * memory. */
+static int keys_literal(const link_batch_keys_t *bk, strbuf_t *lit)
 {
-    return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
-typedef struct {
-    char (*keys)[LINK_MAX_KEYS][LINK_KEY_LEN]; /* per record */
-    size_t *nkeys;
-    const char **sorted; /* every key of the batch, sorted, distinct */
-    size_t nsorted;
-    strbuf_t literal; /* sorted as a PostgreSQL array literal */
-} batch_keys_t;
-
-static int batch_keys_build(const link_ident_t *ids, size_t n, batch_keys_t *bk)
-{
-    bk->keys = calloc(n + 1, sizeof *bk->keys);
-    bk->nkeys = calloc(n + 1, sizeof *bk->nkeys);
-    bk->sorted = calloc(n * LINK_MAX_KEYS + 1, sizeof *bk->sorted);
-    if (!bk->keys || !bk->nkeys || !bk->sorted)
-        return -1;
-    size_t total = 0;
-    for (size_t i = 0; i < n; i++) {
-        bk->nkeys[i] = link_ident_keys(&ids[i], bk->keys[i]);
-        for (size_t k = 0; k < bk->nkeys[i]; k++)
-            bk->sorted[total++] = bk->keys[i][k];
-    }
-    qsort(bk->sorted, total, sizeof *bk->sorted, by_string);
-    size_t d = 0;
-    for (size_t k = 0; k < total; k++)
-        if (d == 0 || strcmp(bk->sorted[d - 1], bk->sorted[k]) != 0)
-            bk->sorted[d++] = bk->sorted[k];
-    bk->nsorted = d;
-    strbuf_init(&bk->literal);
-    strbuf_pg_array_open(&bk->literal);
-    for (size_t k = 0; k < d; k++)
-        strbuf_pg_array_elem(&bk->literal, bk->sorted[k]);
-    strbuf_pg_array_close(&bk->literal);
-    return bk->literal.oom ? -1 : 0;
-}
-
-static void batch_keys_free(batch_keys_t *bk)
-{
-    free(bk->keys);
-    free(bk->nkeys);
-    free(bk->sorted);
-    strbuf_free(&bk->literal);
-}
-
-static bool shares_key(const batch_keys_t *bk, size_t i, size_t j)
-{
-    for (size_t a = 0; a < bk->nkeys[i]; a++)
-        for (size_t b = 0; b < bk->nkeys[j]; b++)
-            if (strcmp(bk->keys[i][a], bk->keys[j][b]) == 0)
-                return true;
-    return false;
-}
-
-/* The better of two matches: higher probability, then the lower patient id (held patients have
- * positive ids, patients new in this batch negative ones, so held patients come first). */
-static bool better(double p, int64_t id, double best_p, int64_t best_id)
-{
-    if (p != best_p)
-        return p > best_p;
-    if ((id > 0) != (best_id > 0))
-        return id > 0;
-    return id > 0 ? id < best_id : id > best_id;
-}
-
-/* Decides each record's patient: a held one (> 0), a new one of the batch (-1, -2, ...). */
-static void decide(const link_params_t *p, const link_ident_t *ids, size_t n,
-                   const batch_keys_t *bk, const candidate_t *cand, size_t ncand,
-                   patient_match_t *out)
-{
-    int64_t next_new = -1;
-    for (size_t i = 0; i < n; i++) {
-        double best_p = -1;
-        int64_t best = 0;
-        bool det = false;
-        if (bk->nkeys[i] > 0) {
-            for (size_t c = 0; c < ncand; c++) {
-                bool found = false;
-                for (size_t k = 0; k < bk->nkeys[i] && !found; k++)
-                    found = strcmp(cand[c].key, bk->keys[i][k]) == 0;
-                if (!found)
-                    continue;
-                double prob;
-                link_score(p, &ids[i], &cand[c].id, &prob);
-                if (prob >= p->threshold && better(prob, cand[c].patient_id, best_p, best)) {
-                    best_p = prob, best = cand[c].patient_id;
-                    det = link_ident_deterministic(&ids[i], &cand[c].id);
-                }
-            }
-            for (size_t j = 0; j < i; j++) {
-                if (!shares_key(bk, i, j))
-                    continue;
-                double prob;
-                link_score(p, &ids[i], &ids[j], &prob);
-                if (prob >= p->threshold && better(prob, out[j].patient_id, best_p, best)) {
-                    best_p = prob, best = out[j].patient_id;
-                    det = link_ident_deterministic(&ids[i], &ids[j]);
-                }
-            }
-        }
-        patient_match_t *m = &out[i];
-        if (best != 0) {
-            m->patient_id = best;
-            m->probability = best_p;
-            snprintf(m->method, sizeof m->method, "%s", det ? "nhs_dob" : "probabilistic");
-        } else {
-            m->patient_id = next_new--;
-            m->probability = 0;
-            snprintf(m->method, sizeof m->method, "%s",
-                     link_ident_empty(&ids[i]) ? "unlinked" : "new");
-        }
-    }
+    strbuf_pg_array_open(lit);
+    for (size_t k = 0; k < bk->nsorted; k++)
+        strbuf_pg_array_elem(lit, bk->sorted[k]);
+    strbuf_pg_array_close(lit);
+    return lit->oom ? -1 : 0;
 }
 
 int patient_index_lock_keys(PGconn *db, const char *keys, char *err, size_t errlen)
@@ -293,16 +179,11 @@ int patient_index_lock_keys(PGconn *db, const char *keys, char *err, size_t errl
                     1, pk, err, errlen);
 }
 
-static int lock_keys(PGconn *db, const batch_keys_t *bk, char *err, size_t errlen)
-{
-    return bk->nsorted == 0 ? 0 : patient_index_lock_keys(db, bk->literal.s, err, errlen);
-}
-
-static PGresult *find_candidates(PGconn *db, const batch_keys_t *bk, char *err, size_t errlen)
+static PGresult *find_candidates(PGconn *db, const char *keys, char *err, size_t errlen)
 {
     char lim[16];
     snprintf(lim, sizeof lim, "%d", PATIENT_INDEX_MAX_BLOCK);
-    const char *pk[] = {bk->literal.s, lim};
+    const char *pk[] = {keys, lim};
     /* One row per key and candidate (a patient found by two keys comes twice): grouping here
      * would sort text, which costs more than scoring a few rows twice. */
     PGresult *r =
@@ -317,8 +198,8 @@ static PGresult *find_candidates(PGconn *db, const batch_keys_t *bk, char *err, 
 /* In one statement: creates the batch's new patients, stores every record's blocking keys with
  * its identifiers (under the new patient's id for the placeholders -1, -2, ...), and returns the
  * new ids by placeholder, which then replace the placeholders in out. */
-static int store(PGconn *db, const link_ident_t *ids, const batch_keys_t *bk, patient_match_t *out,
-                 size_t n, char *err, size_t errlen)
+static int store(PGconn *db, const link_ident_t *ids, const link_batch_keys_t *bk,
+                 patient_match_t *out, size_t n, char *err, size_t errlen)
 {
     int64_t nnew = 0;
     for (size_t i = 0; i < n; i++)
@@ -374,19 +255,21 @@ int patient_index_assign(PGconn *db, const link_params_t *p, const link_ident_t 
     memset(out, 0, n * sizeof *out);
     if (n == 0)
         return 0;
-    batch_keys_t bk = {0};
-    candidate_t *cand = NULL;
+    link_batch_keys_t bk;
+    strbuf_t keys;
+    strbuf_init(&keys);
+    link_candidate_t *cand = NULL;
     PGresult *r = NULL;
     int rc = -1;
-    if (batch_keys_build(ids, n, &bk) != 0) {
+    if (link_batch_keys_build(ids, n, &bk) != 0 || keys_literal(&bk, &keys) != 0) {
         snprintf(err, errlen, "out of memory");
         goto done;
     }
-    if (lock_keys(db, &bk, err, errlen) != 0)
+    if (bk.nsorted > 0 && patient_index_lock_keys(db, keys.s, err, errlen) != 0)
         goto done;
     size_t ncand = 0;
     if (bk.nsorted > 0) {
-        r = find_candidates(db, &bk, err, errlen);
+        r = find_candidates(db, keys.s, err, errlen);
         if (!r)
             goto done;
         ncand = (size_t)PQntuples(r);
@@ -405,13 +288,14 @@ int patient_index_assign(PGconn *db, const link_params_t *p, const link_ident_t 
                                    PQgetvalue(r, row, 6), PQgetvalue(r, row, 7), &cand[c].id);
         }
     }
-    decide(p, ids, n, &bk, cand, ncand, out);
+    link_assign(p, ids, n, &bk, cand, ncand, out);
     if (store(db, ids, &bk, out, n, err, errlen) != 0)
         goto done;
     rc = 0;
 done:
     PQclear(r);
     free(cand);
-    batch_keys_free(&bk);
+    link_batch_keys_free(&bk);
+    strbuf_free(&keys);
     return rc;
 }

@@ -1,6 +1,6 @@
 /* patient_index.h - the patients already held, in PostgreSQL (linkage.block: blocking keys with
- * the identifiers seen with them),
- * and the assignment of records to them (link_incremental scores; this module does the SQL).
+ * the identifiers seen with them), and the assignment of records to them (link_assign decides;
+ * this module does the SQL).
  *
  * Two linkage instances never create two patients for one person (DESIGN.md invariant 4): before
  * looking up candidates, patient_index_assign takes a transaction-scoped advisory lock on every
@@ -15,17 +15,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "link_assign.h"
 #include "link_incremental.h"
 
 /* Patients compared per blocking key at most (the lowest ids): a key shared by more is coarse. */
 #define PATIENT_INDEX_MAX_BLOCK 200
-
-typedef struct {
-    int64_t patient_id;
-    char method[16];    /* "nhs_dob", "probabilistic", "new" (no match) or "unlinked" (nothing to
-                           link on) */
-    double probability; /* of the match taken; 0 for a new patient */
-} patient_match_t;
 
 /* Takes the transaction-scoped advisory lock of each blocking key in keys (a PostgreSQL text[]
  * literal, e.g. "{n:4010232137,d:19400101}"), in the order every linkage instance takes them:

@@ -1,0 +1,50 @@
+/* link_assign.h - which patient each record of a batch joins (pure: no SQL; patient_index does
+ * the SQL around it). Each record is scored (link_score) against the held patients found by its
+ * blocking keys (link_ident_keys) and against the records before it in the batch that share a
+ * key; it joins the most probable at or above the threshold, or becomes a new patient. */
+#ifndef NCAP_LINK_ASSIGN_H
+#define NCAP_LINK_ASSIGN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "link_incremental.h"
+
+typedef struct {
+    int64_t patient_id;
+    char method[16];    /* "nhs_dob", "probabilistic", "new" (no match) or "unlinked" (nothing to
+                           link on) */
+    double probability; /* of the match taken; 0 for a new patient */
+} patient_match_t;
+
+/* The blocking keys of a batch: each record's, and all of them sorted and distinct (the order in
+ * which every linkage instance locks them). */
+typedef struct {
+    char (*keys)[LINK_MAX_KEYS][LINK_KEY_LEN]; /* per record */
+    size_t *nkeys;
+    const char **sorted; /* point into keys */
+    size_t nsorted;
+} link_batch_keys_t;
+
+/* The keys of the n records ids into *bk (zeroed first; link_batch_keys_free releases it, also
+ * after a failure). Returns 0, or -1 when out of memory. */
+int link_batch_keys_build(const link_ident_t *ids, size_t n, link_batch_keys_t *bk);
+void link_batch_keys_free(link_batch_keys_t *bk);
+
+/* A patient already held, as one set of identifiers seen for it, and the blocking key it was
+ * found by (a patient found by two keys comes twice). */
+typedef struct {
+    int64_t patient_id; /* > 0 */
+    link_ident_t id;
+    const char *key; /* not owned */
+} link_candidate_t;
+
+/* Decides the patient of each of the n records ids (keys bk) into out[0..n): a held candidate
+ * (patient_id > 0) sharing one of its keys, or a record before it in the batch sharing a key, the
+ * most probable at or above p's threshold (ties: a held patient, then the lower id); else a new
+ * patient, numbered -1, -2, ... in record order, for the caller to create. */
+void link_assign(const link_params_t *p, const link_ident_t *ids, size_t n,
+                 const link_batch_keys_t *bk, const link_candidate_t *cand, size_t ncand,
+                 patient_match_t *out);
+
+#endif
