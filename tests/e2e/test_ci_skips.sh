@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # A skip never passes CI: a unit test that needs PostgreSQL, run without NCAP_TEST_PG, is skipped
 # (exit 0, saying why) on a developer's machine and fails (non-zero) when CI=true, as every unit
-# test does through tests/unit/test_skip.h. Run through tests/run.
+# test does through tests/fixtures/test_skip.h. Run through tests/run.
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
