@@ -1,5 +1,5 @@
 /* cmd_refdata.c - `ncap refdata load deaths|optouts|imd FILE` and `ncap refdata status`: the
- * reference data linkage joins records to, checked row by row (services/linkage/refdata.c) and
+ * reference data linkage joins records to, checked row by row (services/linkage/decide/refdata.c) and
  * loaded in one transaction that replaces the set of its kind. */
 #include <errno.h>
 #include <getopt.h>

@@ -13,9 +13,6 @@
 #include "ods_code.h"
 #include "usage_error.h"
 
-#ifndef NCAP_DEFAULT_AUDIT_DIR
-#define NCAP_DEFAULT_AUDIT_DIR "deploy/audits"
-#endif
 
 static void usage(FILE *out)
 {
@@ -56,8 +53,8 @@ static void usage_completeness(FILE *out)
           "  --period YYYYQn   one calendar quarter only, e.g. 2026Q3 (July to September)\n"
           "  --csv             CSV: field,trust,month,records,missing,invalid,missing_rate,\n"
           "                    invalid_rate (rates are fractions of records, 6 decimals)\n"
-          "  --audit-dir DIR   where definitions are ($NCAP_AUDIT_DIR, else the source tree's\n"
-          "                    deploy/audits)\n"
+          "  --audit-dir DIR   where definitions are ($NCAP_AUDIT_DIR, else the\n"
+          "                    installed ones: " NCAP_DEFAULT_AUDIT_DIR ")\n"
           "  --help            show this help\n"
           "\n"
           "exit status: 0 printed, 1 database trouble, 2 usage or definition trouble\n",

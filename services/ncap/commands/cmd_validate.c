@@ -16,9 +16,6 @@
 #include "file_read.h"
 #include "validate_file.h"
 
-#ifndef NCAP_DEFAULT_AUDIT_DIR
-#define NCAP_DEFAULT_AUDIT_DIR "deploy/audits"
-#endif
 
 static void usage(FILE *out)
 {
@@ -37,8 +34,8 @@ static void usage(FILE *out)
           "its first data row; rows of another trust are refused as ingest would refuse them.\n"
           "\n"
           "  --audit A        the audit, e.g. nhfd (its definition is DIR/A.yaml)\n"
-          "  --audit-dir DIR  where definitions are ($NCAP_AUDIT_DIR, else the source tree's\n"
-          "                   deploy/audits)\n"
+          "  --audit-dir DIR  where definitions are ($NCAP_AUDIT_DIR, else the\n"
+          "                   installed ones: " NCAP_DEFAULT_AUDIT_DIR ")\n"
           "  --help           show this help\n"
           "\n"
           "Exit status: 0 no errors (warnings allowed), 1 at least one error, 2 usage, I/O or\n"
