@@ -49,6 +49,11 @@ bool db_retryable(PGconn *db, const char *sqlstate)
            strcmp(sqlstate, "55P03") == 0 || strcmp(sqlstate, "53300") == 0;
 }
 
+bool db_data_error(const char *sqlstate)
+{
+    return sqlstate && (strncmp(sqlstate, "22", 2) == 0 || strncmp(sqlstate, "23", 2) == 0);
+}
+
 static void ignore_notice(void *arg, const char *message)
 {
     (void)arg;

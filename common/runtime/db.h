@@ -27,6 +27,11 @@ const char *db_last_sqlstate(void);
  * SQLSTATE at all. False for a failure the data causes (22xxx data exceptions, 23xxx integrity
  * violations, ...), which the same statement would meet again. */
 bool db_retryable(PGconn *db, const char *sqlstate);
+/* True when sqlstate says the statement failed for the data it was given: 22xxx data exceptions
+ * (a value out of range, bad text) and 23xxx integrity constraint violations. Anything else (a
+ * missing grant or table, resources, an internal error) is the deployment's trouble, not one
+ * record's. */
+bool db_data_error(const char *sqlstate);
 /* True when the connection is still usable. */
 int db_alive(PGconn *db);
 /* The conninfo to use: explicit if given, else $NCAP_PG, else "" (libpq defaults). */

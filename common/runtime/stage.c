@@ -120,8 +120,9 @@ static void log_quarantined(const char *stage, const stage_batch_t *b)
     }
 }
 
-/* Commits b: as a whole (retrying what is worth retrying), else record by record, quarantining
- * a record that fails on its own for its data. Returns the records committed, or -1. */
+/* Commits b: as a whole (retrying what is worth retrying); when PostgreSQL refused data, record by
+ * record, quarantining a record that fails on its own. Returns the records committed, or -1 when
+ * none could be (they stay in the backlog). */
 static int commit_items(const stage_ops_t *ops, const char *stage, PGconn *db, stage_batch_t *b,
                         stage_keys_t *out)
 {
@@ -141,14 +142,29 @@ static int commit_items(const stage_ops_t *ops, const char *stage, PGconn *db, s
             break;
         ncap_log(LOG_WARN, "batch failed and is retried", "sqlstate", sqlstate, "error", err, NULL);
     }
-    if (b->n == 1 && b->items[0].error == STAGE_OK) {
-        if (db_retryable(db, sqlstate)) {
-            ncap_log(LOG_WARN, "a record kept failing; it stays in the backlog", "sqlstate",
-                     sqlstate, "error", err, NULL);
-            return -1;
+    char count[32];
+    snprintf(count, sizeof count, "%zu", b->n);
+    if (!db_data_error(sqlstate)) {
+        /* Not what a record holds (a retry that kept failing, a missing grant or table): the
+         * records wait in the backlog for the next sweep, none is blamed. */
+        ncap_log(LOG_ERROR, "batch failed; its records stay in the backlog", "records", count,
+                 "sqlstate", sqlstate, "error", err, NULL);
+        return -1;
+    }
+    if (b->n > 1) {
+        ncap_log(LOG_WARN, "batch failed on its data; retried record by record", "records", count,
+                 "sqlstate", sqlstate, "error", err, NULL);
+        int done = 0;
+        for (size_t i = 0; i < b->n && db_alive(db); i++) {
+            stage_batch_t one = {&b->items[i], 1, 1};
+            if (commit_items(ops, stage, db, &one, out) == 1)
+                done++;
         }
+        return done > 0 ? done : -1;
+    }
+    stage_item_t *it = &b->items[0];
+    if (it->error == STAGE_OK) {
         /* Its own data fails: quarantined, in a transaction of its own. */
-        stage_item_t *it = &b->items[0];
         it->error = STAGE_ERR_DATA;
         snprintf(it->sqlstate, sizeof it->sqlstate, "%s", sqlstate);
         snprintf(it->message, sizeof it->message, "%.500s", err);
@@ -156,26 +172,10 @@ static int commit_items(const stage_ops_t *ops, const char *stage, PGconn *db, s
             log_quarantined(stage, b);
             return 1;
         }
-        ncap_log(LOG_ERROR, "could not quarantine a record; it stays in the backlog", "error", err,
-                 NULL);
-        return -1;
     }
-    if (b->n == 1) {
-        ncap_log(LOG_ERROR, "could not quarantine a record; it stays in the backlog", "error", err,
-                 NULL);
-        return -1;
-    }
-    char count[32];
-    snprintf(count, sizeof count, "%zu", b->n);
-    ncap_log(LOG_WARN, "batch failed; retried record by record", "records", count, "sqlstate",
-             sqlstate, "error", err, NULL);
-    int done = 0;
-    for (size_t i = 0; i < b->n && db_alive(db); i++) {
-        stage_batch_t one = {&b->items[i], 1, 1};
-        if (commit_items(ops, stage, db, &one, out) == 1)
-            done++;
-    }
-    return done > 0 ? done : -1;
+    ncap_log(LOG_ERROR, "could not quarantine a record; it stays in the backlog", "error", err,
+             NULL);
+    return -1;
 }
 
 /* Rows of load_sql or backlog_sql -> a batch -> decide -> commit. Returns the rows committed, 0

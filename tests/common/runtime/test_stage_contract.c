@@ -100,11 +100,13 @@ static int setup(void **state)
                     "CREATE TABLE ct.out (id bigint PRIMARY KEY,"
                     "  v text NOT NULL CHECK (v <> 'bad-data'));"
                     /* store fails its first n calls: a sequence, which no rollback undoes */
-                    "CREATE TABLE ct.failures (n int NOT NULL); INSERT INTO ct.failures VALUES (0);"
+                    "CREATE TABLE ct.failures (n int NOT NULL, code text NOT NULL DEFAULT '40001');"
+                    "INSERT INTO ct.failures VALUES (0);"
                     "CREATE SEQUENCE ct.calls;"
                     "CREATE FUNCTION ct.flaky() RETURNS void LANGUAGE plpgsql AS $$"
                     " BEGIN IF nextval('ct.calls') <= (SELECT n FROM ct.failures) THEN"
-                    "   RAISE EXCEPTION 'could not serialize access' USING ERRCODE = '40001';"
+                    "   RAISE EXCEPTION 'failure %', (SELECT code FROM ct.failures)"
+                    "     USING ERRCODE = (SELECT code FROM ct.failures);"
                     " END IF; END $$;");
     return 0;
 }
@@ -221,11 +223,33 @@ static void test_a_serialization_failure_is_retried_not_quarantined(void **state
     stage_keys_free(&out);
 }
 
+static void test_a_failure_not_of_the_data_quarantines_nothing(void **state)
+{
+    (void)state;
+    ncap_require_pg();
+    /* e.g. a grant missing after a bad deployment: every record would fail alike */
+    pg_fixture_exec(db, "TRUNCATE ct.src, ct.out, validation.quarantine;"
+                        "INSERT INTO ct.src VALUES (1, 'a'), (2, 'b');"
+                        "UPDATE ct.failures SET n = 1000000, code = '42501';"
+                        "ALTER SEQUENCE ct.calls RESTART");
+    stage_key_t keys[] = {{1, 1, 0}, {2, 1, 0}};
+    stage_keys_t out = {0};
+    store_calls = 0;
+    assert_int_equal(stage_run_keys(&ops, "validation", db, keys, 2, &out), -1);
+    assert_int_equal(store_calls, 1); /* neither retried as it is nor record by record */
+    assert_int_equal(count("SELECT count(*) FROM validation.quarantine"), 0);
+    pg_fixture_exec(db, "UPDATE ct.failures SET n = 0, code = '40001'");
+    assert_int_equal(stage_run_backlog(&ops, "validation", db, 100, 0, &out), 2);
+    assert_int_equal(count("SELECT count(*) FROM ct.out"), 2);
+    stage_keys_free(&out);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_bad_records_are_quarantined_and_the_others_stored),
         cmocka_unit_test(test_a_serialization_failure_is_retried_not_quarantined),
+        cmocka_unit_test(test_a_failure_not_of_the_data_quarantines_nothing),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
