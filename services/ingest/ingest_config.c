@@ -11,13 +11,14 @@
 #define SERVICE "ncap-ingestd"
 #define OPTION "--store-workers"
 
-static int parse_workers(const char *s, int *out)
+/* where: the option or variable the value came from, for the message. */
+static int parse_workers(const char *where, const char *s, int *out)
 {
     char *end;
     long v = strtol(s, &end, 10);
     if (*s == '\0' || *end != '\0' || v < 1 || v > STORE_POOL_MAX_WORKERS) {
         fprintf(stderr, "invalid value \"%s\" for %s: expected a whole number from 1 to %d\n", s,
-                OPTION, STORE_POOL_MAX_WORKERS);
+                where, STORE_POOL_MAX_WORKERS);
         return -1;
     }
     *out = (int)v;
@@ -28,7 +29,7 @@ int ingest_config_parse(daemon_config_t *cfg, int *store_workers, int argc, char
 {
     *store_workers = INGEST_STORE_WORKERS_DEFAULT;
     const char *env = getenv("NCAP_STORE_WORKERS");
-    if (env && *env && parse_workers(env, store_workers) != 0)
+    if (env && *env && parse_workers("$NCAP_STORE_WORKERS", env, store_workers) != 0)
         return 2;
     char **rest = calloc((size_t)argc + 1, sizeof *rest);
     if (!rest) {
@@ -42,9 +43,9 @@ int ingest_config_parse(daemon_config_t *cfg, int *store_workers, int argc, char
         if (i == 0 || strncmp(a, OPTION, len) != 0 || (a[len] != '\0' && a[len] != '=')) {
             rest[n++] = argv[i];
         } else if (a[len] == '=') {
-            rc = parse_workers(a + len + 1, store_workers) != 0 ? 2 : 0;
+            rc = parse_workers(OPTION, a + len + 1, store_workers) != 0 ? 2 : 0;
         } else if (i + 1 < argc) {
-            rc = parse_workers(argv[++i], store_workers) != 0 ? 2 : 0;
+            rc = parse_workers(OPTION, argv[++i], store_workers) != 0 ? 2 : 0;
         } else {
             fprintf(stderr, "option \"%s\" needs a value; try '" SERVICE " --help'\n", OPTION);
             rc = 2;
