@@ -22,6 +22,7 @@
 typedef struct passing {
     struct passing *next;
     store_job_t *job;
+    uint64_t dropped_before; /* the pusher's count when the first slice went */
 } passing_t;
 
 struct ingest_server_t {
@@ -52,10 +53,12 @@ ingest_server_t *ingest_server_new(const ingest_server_parts_t *parts)
     return self;
 }
 
+/* Done with a job: destroyed by the pool's workers, off the loop. */
 static void job_done(ingest_server_t *self, store_job_t **job_p)
 {
     self->held_bytes -= (*job_p)->bytes;
-    store_job_destroy(job_p);
+    store_pool_dispose(self->parts.pool, *job_p);
+    *job_p = NULL;
 }
 
 void ingest_server_destroy(ingest_server_t **self_p)
@@ -207,10 +210,19 @@ static void pass_on_slice(ingest_server_t *self)
     if (!p)
         return;
     store_job_t *job = p->job;
+    if (job->passed_on == 0)
+        p->dropped_before = pusher_dropped(self->parts.pusher);
     job->passed_on = pass_on(self->parts.pusher, job->audit, job->trust, job->sub, &job->res,
                              job->committed_at_us, job->passed_on, INGEST_PASS_ON_SLICE);
     if (job->passed_on < job->res.n_stored)
         return;
+    char sid[32], n[32], dropped[32];
+    snprintf(sid, sizeof sid, "%lld", (long long)job->res.submission_id);
+    snprintf(n, sizeof n, "%zu", job->res.n_stored);
+    snprintf(dropped, sizeof dropped, "%llu",
+             (unsigned long long)(pusher_dropped(self->parts.pusher) - p->dropped_before));
+    ncap_log(LOG_INFO, "submission passed on to linkage", "submission", sid, "versions", n,
+             "dropped", dropped, NULL);
     self->passing = p->next;
     if (!self->passing)
         self->passing_tail = NULL;

@@ -24,10 +24,11 @@ typedef struct slot {
 struct store_pool_t {
     const daemon_config_t *cfg;
     pthread_mutex_t lock;
-    pthread_cond_t work; /* a job may be takeable, or stopping */
+    pthread_cond_t work; /* a job may be takeable, one to destroy, or stopping */
     store_queue_t *queue;
     slot_t *done, *done_tail;
     size_t n_done;
+    slot_t *trash; /* answered jobs for the workers to destroy */
     int stopping;
     int wake[2]; /* pipe: read end polled by the loop, write end by the workers */
     pthread_t *threads;
@@ -52,9 +53,17 @@ static void *worker(void *arg)
     PGconn *db = db_connect(self->cfg->pg, self->cfg->service, err, sizeof err);
     pthread_mutex_lock(&self->lock);
     for (;;) {
-        slot_t *slot = NULL;
-        while (!self->stopping && !(slot = store_queue_take(self->queue)))
+        slot_t *slot = NULL, *trash;
+        while (!(trash = self->trash) && !self->stopping && !(slot = store_queue_take(self->queue)))
             pthread_cond_wait(&self->work, &self->lock);
+        if (trash) { /* first, also when stopping: nothing is left to destroy on exit */
+            self->trash = trash->next;
+            pthread_mutex_unlock(&self->lock);
+            store_job_destroy(&trash->job);
+            free(trash);
+            pthread_mutex_lock(&self->lock);
+            continue;
+        }
         if (!slot)
             break;
         pthread_mutex_unlock(&self->lock);
@@ -133,6 +142,12 @@ void store_pool_destroy(store_pool_t **self_p)
     pthread_mutex_unlock(&self->lock);
     for (int i = 0; i < self->nthreads; i++)
         pthread_join(self->threads[i], NULL);
+    while (self->trash) { /* only when no worker ever started */
+        slot_t *t = self->trash;
+        self->trash = t->next;
+        store_job_destroy(&t->job);
+        free(t);
+    }
     store_job_t *job;
     while ((job = store_pool_take_back(self)) || (job = store_pool_finished(self)))
         store_job_destroy(&job);
@@ -154,6 +169,22 @@ static store_job_t *unwrap(slot_t *slot)
     store_job_t *job = slot->job;
     free(slot);
     return job;
+}
+
+void store_pool_dispose(store_pool_t *self, store_job_t *job)
+{
+    assert(self);
+    slot_t *slot = calloc(1, sizeof *slot);
+    if (!slot) {
+        store_job_destroy(&job); /* here, then */
+        return;
+    }
+    slot->job = job;
+    pthread_mutex_lock(&self->lock);
+    slot->next = self->trash;
+    self->trash = slot;
+    pthread_cond_signal(&self->work);
+    pthread_mutex_unlock(&self->lock);
 }
 
 int store_pool_submit(store_pool_t *self, store_job_t *job)

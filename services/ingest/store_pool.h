@@ -25,8 +25,9 @@ typedef struct store_pool_t store_pool_t;
  * nworkers is out of range or a thread, pipe or allocation could not be made. */
 store_pool_t *store_pool_new(const daemon_config_t *cfg, int nworkers);
 /* Waits for the jobs being stored to finish (they are committed or rolled back, never cut
- * short), joins the workers and destroys every job still in the pool, answered or not: call
- * store_pool_take_back and store_pool_finished first to answer them. */
+ * short) and those given to store_pool_dispose to be destroyed, joins the workers and destroys
+ * every job still in the pool, answered or not: call store_pool_take_back and
+ * store_pool_finished first to answer them. */
 void store_pool_destroy(store_pool_t **self_p);
 
 /* Queues job (the pool owns it from now on) behind the earlier jobs of its audit and trust.
@@ -39,6 +40,10 @@ store_job_t *store_pool_take_back(store_pool_t *self);
  * finished; the caller owns it. NULL when none is waiting. Call it until NULL whenever the fd
  * is readable: it is cleared here. */
 store_job_t *store_pool_finished(store_pool_t *self);
+/* Destroys job in a worker (the pool owns it from now on), between the jobs they store: freeing
+ * a million parsed rows takes seconds, never to be spent on the loop. The workers destroy every
+ * such job before they stop. */
+void store_pool_dispose(store_pool_t *self, store_job_t *job);
 /* Readable (poll POLLIN) when a finished job may be waiting. */
 int store_pool_fd(const store_pool_t *self);
 /* Jobs in the pool: waiting, being stored, or finished and not collected. */
