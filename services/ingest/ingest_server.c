@@ -15,6 +15,7 @@
 #include "ncap/v1/submission.pb-c.h"
 #include "ods_code.h"
 #include "pass_on.h"
+#include "registry.h"
 #include "store_job.h"
 #include "upload.h"
 
@@ -31,6 +32,7 @@ struct ingest_server_t {
     size_t held_bytes; /* files of the jobs not yet destroyed: in the pool or being passed on */
     passing_t *passing, *passing_tail;
     unsigned long long records;
+    long long next_tick_ms;
     bool stopping;
 };
 
@@ -514,10 +516,21 @@ int ingest_server_poll(ingest_server_t *self, int timeout_ms)
     return 0;
 }
 
-void ingest_server_expire(ingest_server_t *self, long long now_ms)
+void ingest_server_tick(ingest_server_t *self, long long now_ms)
 {
     assert(self);
+    PGconn *db;
+    if (self->stopping || now_ms < self->next_tick_ms || !(db = ingest_server_db(self)))
+        return;
+    char err[1024];
+    /* an upsert: also a heartbeat, and a registration again after the row was lost */
+    if (registry_register(db, self->parts.instance, "ingest", self->parts.endpoint, err,
+                          sizeof err) != 0)
+        ncap_log(LOG_WARN, "could not update the instance registry", "error", err, NULL);
+    if (pusher_refresh(self->parts.pusher, db, err, sizeof err) != 0)
+        ncap_log(LOG_WARN, "could not look up linkage instances", "error", err, NULL);
     uploads_expire(self->uploads, now_ms);
+    self->next_tick_ms = now_ms + 1000;
 }
 
 void ingest_server_stop(ingest_server_t *self)
@@ -526,6 +539,9 @@ void ingest_server_stop(ingest_server_t *self)
     if (self->stopping)
         return;
     self->stopping = true;
+    PGconn *db = ingest_server_db(self);
+    if (db)
+        registry_remove(db, self->parts.instance, NULL, 0);
     size_t dropped = uploads_clear(self->uploads), refused = 0;
     store_job_t *job;
     while ((job = store_pool_take_back(self->parts.pool))) {

@@ -35,7 +35,9 @@ typedef struct {
     pusher_t *pusher;           /* to linkage */
     audit_cache_t *audits;
     store_pool_t *pool;
-    PGconn *db; /* the loop's own connection (feedback, registry); may be NULL */
+    PGconn *db;           /* the loop's own connection (feedback, registry); may be NULL */
+    const char *instance; /* this process in ops.instance (registry_make_instance_id) */
+    const char *endpoint; /* where other processes reach router (registry_advertised_endpoint) */
 } ingest_server_parts_t;
 
 typedef struct ingest_server_t ingest_server_t;
@@ -50,12 +52,14 @@ void ingest_server_destroy(ingest_server_t **self_p);
  * finished job, then answers one request, sends the receipts of every finished job and passes on
  * one slice. Returns 0, or -1 when polling failed (other than by a signal). */
 int ingest_server_poll(ingest_server_t *self, int timeout_ms);
-/* Drops uploads that sent nothing for UPLOAD_EXPIRY_MS; call about once a second. */
-void ingest_server_expire(ingest_server_t *self, long long now_ms);
-/* Stops taking uploads (at shutdown): uploads in progress are dropped, finished ones the pool has
- * not begun are refused (the client is told nothing was kept), and every later chunk is refused;
- * feedback is still answered. The jobs being stored go on: poll until ingest_server_finished.
- * Calling it again does nothing. */
+/* Once a second (at most; call it as often as you like): the instance's heartbeat in the
+ * registry (registered again if its row went), the linkage instances to pass on to, and the
+ * uploads that sent nothing for UPLOAD_EXPIRY_MS dropped. Nothing once stopped. */
+void ingest_server_tick(ingest_server_t *self, long long now_ms);
+/* Stops taking uploads (at shutdown): the instance leaves the registry, so clients go to another;
+ * uploads in progress are dropped, finished ones the pool has not begun are refused (the client
+ * is told nothing was kept), and every later chunk is refused; feedback is still answered. The
+ * jobs being stored go on: poll until ingest_server_finished. Calling it again does nothing. */
 void ingest_server_stop(ingest_server_t *self);
 /* True once stopped and every job of the pool has been answered. */
 bool ingest_server_finished(ingest_server_t *self);

@@ -1,6 +1,5 @@
 /* ncap-ingestd - takes trusts' submissions over ZeroMQ, stores every record as received, answers
  * with a receipt only after commit, and passes the new record versions on to linkage. */
-#include <stdbool.h>
 #include <stdio.h>
 #include <zmq.h>
 
@@ -49,12 +48,14 @@ int main(int argc, char **argv)
     ingest_server_parts_t parts = {.cfg = &cfg, .audits = audit_cache_new(cfg.audit_dir)};
     if (!(parts.router = bind_router(ctx, &cfg, &parts.auth)))
         return 1;
-    char endpoint[320], instance[300], err[1024], n[32];
+    char endpoint[320], instance[300], n[32];
     registry_advertised_endpoint(parts.router, cfg.advertise_host, endpoint, sizeof endpoint);
     registry_make_instance_id(instance, sizeof instance);
     snprintf(n, sizeof n, "%d", workers);
     ncap_log(LOG_INFO, "starting", "stage", "ingest", "instance", instance, "endpoint", endpoint,
              "store_workers", n, NULL);
+    parts.instance = instance;
+    parts.endpoint = endpoint;
     parts.pusher = pusher_new(ctx, "linkage");
     if (!(parts.pool = store_pool_new(&cfg, workers))) {
         ncap_log(LOG_ERROR, "could not start the store workers", "store_workers", n, NULL);
@@ -62,24 +63,10 @@ int main(int argc, char **argv)
     }
     parts.db = daemon_connect(&cfg);
     ingest_server_t *srv = parts.db ? ingest_server_new(&parts) : NULL;
-    long long next_tick = 0;
-    bool stopping = false;
     while (srv && !ingest_server_finished(srv)) {
-        PGconn *db = NULL;
-        if (daemon_shutdown && !stopping) {
-            stopping = true;
-            ingest_server_stop(srv); /* drained below; new clients go to other instances */
-            if ((db = ingest_server_db(srv)))
-                registry_remove(db, instance, NULL, 0);
-        }
-        if (!stopping && daemon_now_ms() >= next_tick && (db = ingest_server_db(srv))) {
-            if (registry_register(db, instance, "ingest", endpoint, err, sizeof err) != 0)
-                ncap_log(LOG_WARN, "could not update the instance registry", "error", err, NULL);
-            if (pusher_refresh(parts.pusher, db, err, sizeof err) != 0)
-                ncap_log(LOG_WARN, "could not look up linkage instances", "error", err, NULL);
-            ingest_server_expire(srv, daemon_now_ms());
-            next_tick = daemon_now_ms() + 1000;
-        }
+        if (daemon_shutdown)
+            ingest_server_stop(srv); /* then polled until the files being stored are answered */
+        ingest_server_tick(srv, daemon_now_ms());
         ingest_server_poll(srv, 200);
     }
     snprintf(n, sizeof n, "%llu", srv ? ingest_server_records(srv) : 0);

@@ -2,7 +2,8 @@
  * PostgreSQL ($NCAP_TEST_PG): a client sends a file in chunks and gets progress, then a receipt
  * whose records are already committed, then linkage gets each new version; requests are refused
  * with their reason; feedback answers only the owner; another trust is answered while one trust's
- * file is held up; and a stop refuses what has not begun but finishes what has. */
+ * file is held up; and a stop leaves the registry, refuses what has not begun but finishes what
+ * has. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -20,6 +21,7 @@
 #include "ncap/v1/records.pb-c.h"
 #include "ncap/v1/submission.pb-c.h"
 #include "pg_fixture.h"
+#include "ingest_hold_fixture.h"
 #include "registry.h"
 
 #define DB_NAME "ncap_test_ingest_server"
@@ -77,6 +79,8 @@ static int setup(void **state)
     f.parts.audits = audit_cache_new(NCAP_SOURCE_DIR "/deploy/audits");
     f.parts.pool = store_pool_new(&f.cfg, 2);
     f.parts.db = db_connect(f.conninfo, "test_ingest_server", err, sizeof err);
+    f.parts.instance = "test-ingest";
+    f.parts.endpoint = "inproc://ingest";
     f.srv = ingest_server_new(&f.parts);
     return f.srv ? 0 : -1;
 }
@@ -168,6 +172,11 @@ test_chunks_get_progress_then_a_receipt_after_commit_then_linkage_the_versions(v
     fixture_t *f = *state;
     if (!f->db)
         skip();
+    ingest_server_tick(f->srv, 0);
+    assert_int_equal(
+        count(f, "SELECT count(*) FROM ops.instance WHERE stage = 'ingest' AND "
+                 "endpoint = 'inproc://ingest' AND heartbeat_at > now() - interval '5 s'"),
+        1);
     send_chunk(f, "tok-1", "RH8", 0, false, HEADER ROW("HF-1", "RH8"));
     Ncap__V1__SubmitReply *rep = await_submit_reply(f);
     assert_int_equal(rep->kind, NCAP__V1__SUBMIT_REPLY__KIND__PROGRESS);
@@ -284,17 +293,10 @@ static void test_a_stop_refuses_what_has_not_begun_and_finishes_what_has(void **
     fixture_t *f = *state;
     if (!f->db)
         skip();
-    /* RX1's record HF-7 is being inserted by another transaction: RX1's file is held up. */
-    pg_fixture_exec(f->db, "BEGIN; INSERT INTO ingest.record (audit, trust, local_id) VALUES "
-                           "('nhfd', 'RX1', 'HF-7')");
+    ingest_hold_record(f->db, "RX1", "HF-7"); /* RX1's file is held up */
     send_chunk(f, "held", "RX1", 0, true, HEADER ROW("HF-7", "RX1"));
-    for (;;) { /* until a store worker waits for that transaction */
-        ingest_server_poll(f->srv, 5);
-        pg_fixture_exec(f->db, "SELECT pg_stat_clear_snapshot()");
-        if (count(f, "SELECT count(*) FROM pg_stat_activity WHERE application_name = "
-                     "'test_ingest_server' AND wait_event_type = 'Lock'") == 1)
-            break;
-    }
+    while (ingest_lock_waiters(f->db, "test_ingest_server") != 1)
+        ingest_server_poll(f->srv, 5); /* until a store worker waits for that transaction */
     /* Another trust is answered meanwhile. */
     send_chunk(f, "other", "RY1", 0, true, HEADER ROW("HF-1", "RY1"));
     Ncap__V1__SubmitReply *rep = await_submit_reply(f);
@@ -310,6 +312,7 @@ static void test_a_stop_refuses_what_has_not_begun_and_finishes_what_has(void **
 
     ingest_server_stop(f->srv);
     ingest_server_stop(f->srv); /* again: nothing more */
+    assert_int_equal(count(f, "SELECT count(*) FROM ops.instance WHERE stage = 'ingest'"), 0);
     expect_error(f, "ingest is stopping: nothing of this file was kept; send it again in a minute");
     assert_false(ingest_server_finished(f->srv));
     send_chunk(f, "partial", "RZ1", 1, true, ROW("HF-1", "RZ1"));

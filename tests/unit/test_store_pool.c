@@ -15,6 +15,7 @@
 
 #include "audit_def.h"
 #include "pg_fixture.h"
+#include "ingest_hold_fixture.h"
 #include "store_pool.h"
 
 #define NHFD_PATH NCAP_SOURCE_DIR "/deploy/audits/nhfd.yaml"
@@ -128,9 +129,7 @@ test_a_trust_is_stored_while_another_is_held_up_and_one_trusts_files_keep_order(
     fixture_t *f = *state;
     if (!f->db)
         skip();
-    /* RA1's record HF-1 is being inserted by another transaction: RA1's files cannot finish. */
-    pg_fixture_exec(f->db, "BEGIN; INSERT INTO ingest.record (audit, trust, local_id) VALUES "
-                           "('nhfd', 'RA1', 'HF-1')");
+    ingest_hold_record(f->db, "RA1", "HF-1"); /* RA1's files cannot finish */
     store_pool_t *pool = store_pool_new(&f->cfg, 2);
     assert_non_null(pool);
     assert_int_equal(store_pool_submit(pool, job_for(f, "RA1", "HF-1 HF-2", 1)), 0);
@@ -207,37 +206,16 @@ static void test_a_refused_file_keeps_nothing_and_an_unchanged_one_adds_no_versi
     store_pool_destroy(&pool);
 }
 
-/* Waits until n store workers wait for a lock held by the test's transaction. */
-static void await_blocked_workers(const fixture_t *f, int n)
-{
-    char want[16], err[1024];
-    snprintf(want, sizeof want, "%d", n);
-    for (;;) {
-        /* inside the test's transaction, pg_stat_activity would show the same picture each time */
-        pg_fixture_exec(f->db, "SELECT pg_stat_clear_snapshot()");
-        PGresult *r = db_query(f->db,
-                               "SELECT count(*) FROM pg_stat_activity WHERE application_name = "
-                               "'test_store_pool' AND wait_event_type = 'Lock'",
-                               0, NULL, err, sizeof err);
-        assert_non_null(r);
-        int done = strcmp(PQgetvalue(r, 0, 0), want) == 0;
-        PQclear(r);
-        if (done)
-            return;
-        poll(NULL, 0, 10);
-    }
-}
-
 static void test_jobs_not_begun_are_taken_back_in_order_and_destroy_frees_the_rest(void **state)
 {
     fixture_t *f = *state;
     if (!f->db)
         skip();
-    pg_fixture_exec(f->db, "BEGIN; INSERT INTO ingest.record (audit, trust, local_id) VALUES "
-                           "('nhfd', 'RY1', 'HF-1')");
+    ingest_hold_record(f->db, "RY1", "HF-1");
     store_pool_t *pool = store_pool_new(&f->cfg, 1);
     store_pool_submit(pool, job_for(f, "RY1", "HF-1", 1));
-    await_blocked_workers(f, 1); /* RY1-1 is being stored, held up */
+    while (ingest_lock_waiters(f->db, "test_store_pool") != 1)
+        poll(NULL, 0, 10); /* until RY1-1 is being stored, held up */
     store_pool_submit(pool, job_for(f, "RY1", "HF-1", 2));
     store_pool_submit(pool, job_for(f, "RZ1", "HF-1", 3));
     store_job_t *job = store_pool_take_back(pool);
