@@ -45,7 +45,8 @@ typedef struct ingest_server_t ingest_server_t;
 /* The server, owning parts->db from now on; NULL when out of memory (db closed all the same). */
 ingest_server_t *ingest_server_new(const ingest_server_parts_t *parts);
 /* Drops uploads in progress and the versions not yet passed on (linkage finds them in its
- * backlog), closes db. The store pool must have no job left (ingest_server_finished). */
+ * backlog), handing their jobs to the pool to destroy, and closes db. Call it when
+ * ingest_server_finished, and before store_pool_destroy. */
 void ingest_server_destroy(ingest_server_t **self_p);
 
 /* Waits up to timeout_ms (0 while versions remain to pass on) for a request, a ZAP request or a
