@@ -15,6 +15,7 @@ struct presence_t {
     pusher_t *pusher;
     PGconn *db;
     int registered;
+    int left; /* presence_leave: no more registering */
     long long next_tick;
     char instance[300];
 };
@@ -39,7 +40,7 @@ void presence_destroy(presence_t **self_p)
     if (!self_p || !*self_p)
         return;
     presence_t *self = *self_p;
-    if (db_alive(self->db))
+    if (!self->left && db_alive(self->db))
         registry_remove(self->db, self->instance, NULL, 0);
     PQfinish(self->db);
     free(self->endpoint);
@@ -62,7 +63,7 @@ PGconn *presence_tick(presence_t *self)
             return NULL;
     }
     long long now = daemon_now_ms();
-    if (now < self->next_tick)
+    if (now < self->next_tick || self->left)
         return self->db;
     char err[1024];
     int rc = self->registered ? registry_heartbeat(self->db, self->instance, err, sizeof err)
@@ -76,6 +77,14 @@ PGconn *presence_tick(presence_t *self)
         ncap_log(LOG_WARN, "could not look up the next stage", "error", err, NULL);
     self->next_tick = now + 1000;
     return self->db;
+}
+
+void presence_leave(presence_t *self)
+{
+    assert(self);
+    if (!self->left && db_alive(self->db))
+        registry_remove(self->db, self->instance, NULL, 0);
+    self->left = 1;
 }
 
 PGconn *presence_db(presence_t *self)

@@ -20,6 +20,9 @@ void presence_destroy(presence_t **self_p);
  * until shutdown is asked), and at most once a second registers or heartbeats this instance and
  * refreshes the pusher. Returns the connection, or NULL only on shutdown. */
 PGconn *presence_tick(presence_t *self);
+/* Removes this instance from the registry now (so that no upstream sends it more work) and keeps
+ * the connection: later ticks reconnect but no longer register. */
+void presence_leave(presence_t *self);
 /* The connection as it stands (NULL before the first tick). */
 PGconn *presence_db(presence_t *self);
 /* host:pid:random, as registered. */

@@ -1,0 +1,16 @@
+/* ingest_config.h - ncap-ingestd's configuration: every daemon's (daemon.h), plus its own
+ * --store-workers N ($NCAP_STORE_WORKERS): how many threads parse and store finished uploads, each
+ * with its own PostgreSQL connection (default INGEST_STORE_WORKERS_DEFAULT). */
+#ifndef NCAP_INGEST_CONFIG_H
+#define NCAP_INGEST_CONFIG_H
+
+#include "daemon.h"
+
+#define INGEST_STORE_WORKERS_DEFAULT 4
+
+/* Fills cfg and *store_workers from the environment, then argv. Returns as daemon_config_parse
+ * does: 0 to run, 1 when --help was printed (exit 0), 2 on a usage error (printed). cfg's strings
+ * point into argv and the environment. */
+int ingest_config_parse(daemon_config_t *cfg, int *store_workers, int argc, char **argv);
+
+#endif

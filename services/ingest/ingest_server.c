@@ -1,0 +1,556 @@
+/* ingest_server.c - requests in, replies out, on the loop's thread */
+#include "ingest_server.h"
+
+#include <assert.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zmq.h>
+
+#include "db.h"
+#include "feedback_store.h"
+#include "log.h"
+#include "ncap/v1/feedback.pb-c.h"
+#include "ncap/v1/submission.pb-c.h"
+#include "ods_code.h"
+#include "pass_on.h"
+#include "store_job.h"
+#include "upload.h"
+
+/* A committed job whose versions are still being passed on. */
+typedef struct passing {
+    struct passing *next;
+    store_job_t *job;
+    uint64_t dropped_before; /* the pusher's count when the first slice went */
+} passing_t;
+
+struct ingest_server_t {
+    ingest_server_parts_t parts;
+    uploads_t *uploads;
+    size_t held_bytes; /* files of the jobs not yet destroyed: in the pool or being passed on */
+    passing_t *passing, *passing_tail;
+    unsigned long long records;
+    long long next_tick_ms;
+    bool stopping;
+};
+
+/* The client a request came from: its ROUTER routing id. */
+typedef struct {
+    const void *id;
+    size_t len;
+} client_t;
+
+ingest_server_t *ingest_server_new(const ingest_server_parts_t *parts)
+{
+    ingest_server_t *self = calloc(1, sizeof *self);
+    if (self)
+        self->parts = *parts;
+    if (!self || !(self->uploads = uploads_new())) {
+        presence_t *presence = parts->presence;
+        presence_destroy(&presence);
+        free(self);
+        return NULL;
+    }
+    return self;
+}
+
+/* Done with a job: destroyed by the pool's workers, off the loop. */
+static void job_done(ingest_server_t *self, store_job_t **job_p)
+{
+    self->held_bytes -= (*job_p)->bytes;
+    store_pool_dispose(self->parts.pool, *job_p);
+    *job_p = NULL;
+}
+
+void ingest_server_destroy(ingest_server_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    ingest_server_t *self = *self_p;
+    size_t left = 0;
+    while (self->passing) {
+        passing_t *p = self->passing;
+        self->passing = p->next;
+        left += p->job->res.n_stored - p->job->passed_on;
+        job_done(self, &p->job);
+        free(p);
+    }
+    if (left) {
+        char n[32];
+        snprintf(n, sizeof n, "%zu", left);
+        ncap_log(LOG_INFO,
+                 "stopped before passing every stored version on; linkage finds them "
+                 "in PostgreSQL",
+                 "versions", n, NULL);
+    }
+    uploads_destroy(&self->uploads);
+    presence_destroy(&self->parts.presence);
+    free(self);
+    *self_p = NULL;
+}
+
+/* The trust a request speaks for: the one place that decides it, for submissions and feedback
+ * alike. With CurveZMQ on (NCAP_CURVE_SECRET_FILE), it is the trust whose key the ZAP handler
+ * accepted (the message's User-Id), and a request stating another trust gets NULL: refused. Without
+ * it, the trust the client states (a deployment where the network is the only protection). */
+static const char *caller_trust(const ingest_server_t *self, zmq_msg_t *body, const char *stated)
+{
+    if (!self->parts.auth)
+        return stated;
+    const char *user = zmq_msg_gets(body, "User-Id");
+    if (!user || !*user || strcmp(user, stated) != 0)
+        return NULL;
+    return user;
+}
+
+/* Sends a packed reply (any message type) to client. */
+static void reply_packed(ingest_server_t *self, client_t client, const ProtobufCMessage *rep)
+{
+    size_t len = protobuf_c_message_get_packed_size(rep);
+    uint8_t *buf = malloc(len ? len : 1);
+    if (!buf)
+        return;
+    protobuf_c_message_pack(rep, buf);
+    if (zmq_send(self->parts.router, client.id, client.len, ZMQ_SNDMORE) >= 0)
+        zmq_send(self->parts.router, buf, len, 0);
+    free(buf);
+}
+
+static void reply_error(ingest_server_t *self, client_t client, const char *token, const char *msg)
+{
+    Ncap__V1__SubmitReply rep = NCAP__V1__SUBMIT_REPLY__INIT;
+    rep.kind = NCAP__V1__SUBMIT_REPLY__KIND__ERROR;
+    rep.client_token = (char *)token;
+    rep.error = (char *)msg;
+    reply_packed(self, client, &rep.base);
+}
+
+/* The receipt of a committed job, with its first INGEST_MAX_PROBLEMS_IN_RECEIPT problems. */
+static void reply_receipt(ingest_server_t *self, const store_job_t *job)
+{
+    const submission_t *sub = job->sub;
+    Ncap__V1__SubmitReply rep = NCAP__V1__SUBMIT_REPLY__INIT;
+    rep.kind = NCAP__V1__SUBMIT_REPLY__KIND__RECEIPT;
+    rep.client_token = (char *)job->token;
+    rep.bytes_received = job->bytes;
+    rep.submission_id = job->res.submission_id;
+    rep.rows = sub->data_rows;
+    rep.accepted = job->res.accepted;
+    rep.unchanged = job->res.unchanged;
+    rep.rejected = sub->rejected;
+    size_t np = sub->n_problems < INGEST_MAX_PROBLEMS_IN_RECEIPT ? sub->n_problems
+                                                                 : INGEST_MAX_PROBLEMS_IN_RECEIPT;
+    Ncap__V1__RowProblem *cells = calloc(np + 1, sizeof *cells);
+    Ncap__V1__RowProblem **ptrs = calloc(np + 1, sizeof *ptrs);
+    for (size_t i = 0; cells && ptrs && i < np; i++) {
+        ncap__v1__row_problem__init(&cells[i]);
+        cells[i].row = (uint32_t)sub->problems[i].row;
+        cells[i].field = (char *)sub->problems[i].field;
+        cells[i].rule = (char *)sub->problems[i].rule;
+        cells[i].severity = (char *)sub->problems[i].severity;
+        cells[i].message = (char *)sub->problems[i].message;
+        ptrs[i] = &cells[i];
+    }
+    if (cells && ptrs) {
+        rep.problems = ptrs;
+        rep.n_problems = np;
+    }
+    reply_packed(self, (client_t){job->client, job->client_len}, &rep.base);
+    free(cells);
+    free(ptrs);
+}
+
+/* Answers a job the pool handed back; a committed one goes on to be passed on. */
+static void answer(ingest_server_t *self, store_job_t *job)
+{
+    client_t client = {job->client, job->client_len};
+    if (job->state == STORE_JOB_REFUSED) {
+        ncap_log(LOG_WARN, "submission refused", "trust", job->trust, "audit", job->audit, "file",
+                 job->filename, "error", job->sub->file_error, NULL);
+        reply_error(self, client, job->token, job->error);
+        job_done(self, &job);
+        return;
+    }
+    if (job->state != STORE_JOB_STORED) {
+        ncap_log(LOG_ERROR, "could not store submission", "trust", job->trust, "error", job->error,
+                 NULL);
+        reply_error(self, client, job->token, job->error);
+        job_done(self, &job);
+        return;
+    }
+    /* Committed: now, and only now, the receipt. */
+    reply_receipt(self, job);
+    char sid[32], acc[16], rej[16], parse_ms[32], store_ms[32];
+    snprintf(sid, sizeof sid, "%lld", (long long)job->res.submission_id);
+    snprintf(acc, sizeof acc, "%u", job->res.accepted);
+    snprintf(rej, sizeof rej, "%u", job->sub->rejected);
+    snprintf(parse_ms, sizeof parse_ms, "%lld", job->parse_ms);
+    snprintf(store_ms, sizeof store_ms, "%lld", job->store_ms);
+    ncap_log(LOG_INFO, "submission stored", "submission", sid, "trust", job->trust, "audit",
+             job->audit, "accepted", acc, "rejected", rej, "parse_ms", parse_ms, "store_ms",
+             store_ms, NULL);
+    self->records += job->res.accepted;
+    passing_t *p = job->res.n_stored ? malloc(sizeof *p) : NULL;
+    if (!p) {
+        job_done(self, &job); /* nothing to pass on, or no memory: linkage's backlog has them */
+        return;
+    }
+    p->next = NULL;
+    p->job = job;
+    if (self->passing_tail)
+        self->passing_tail->next = p;
+    else
+        self->passing = p;
+    self->passing_tail = p;
+}
+
+/* One slice of the earliest committed job's versions to linkage. */
+static void pass_on_slice(ingest_server_t *self)
+{
+    passing_t *p = self->passing;
+    if (!p)
+        return;
+    store_job_t *job = p->job;
+    if (job->passed_on == 0)
+        p->dropped_before = pusher_dropped(self->parts.pusher);
+    job->passed_on = pass_on(self->parts.pusher, &job->res, job->passed_on, INGEST_PASS_ON_SLICE);
+    if (job->passed_on < job->res.n_stored)
+        return;
+    char sid[32], n[32], dropped[32];
+    snprintf(sid, sizeof sid, "%lld", (long long)job->res.submission_id);
+    snprintf(n, sizeof n, "%zu", job->res.n_stored);
+    snprintf(dropped, sizeof dropped, "%llu",
+             (unsigned long long)(pusher_dropped(self->parts.pusher) - p->dropped_before));
+    ncap_log(LOG_INFO, "submission passed on to linkage", "submission", sid, "versions", n,
+             "dropped", dropped, NULL);
+    self->passing = p->next;
+    if (!self->passing)
+        self->passing_tail = NULL;
+    job_done(self, &job);
+    free(p);
+}
+
+/* A finished upload to the store pool; it is answered when the pool hands it back. */
+static void submit_upload(ingest_server_t *self, client_t client, upload_t *up)
+{
+    char err[1024];
+    const audit_def_t *def = audit_cache_get(self->parts.audits, up->audit, err, sizeof err);
+    store_job_t *job = NULL;
+    if (!def) {
+        reply_error(self, client, up->token, err);
+    } else if (store_pool_jobs(self->parts.pool) >= INGEST_MAX_STORE_JOBS) {
+        reply_error(self, client, up->token,
+                    "ingest has too many files waiting to be stored; send the file again in a "
+                    "minute");
+    } else if (!(job = store_job_new(up, def, client.id, client.len))) {
+        reply_error(self, client, up->token, "out of memory receiving the file");
+    } else {
+        size_t bytes = job->bytes;
+        if (store_pool_submit(self->parts.pool, job) != 0) {
+            reply_error(self, client, job->token, "out of memory receiving the file");
+            store_job_destroy(&job);
+        } else {
+            self->held_bytes += bytes;
+        }
+    }
+    free(up->data); /* NULL when it went into the job */
+}
+
+static void handle_submit(ingest_server_t *self, client_t client, zmq_msg_t *body)
+{
+    Ncap__V1__SubmitRequest *req =
+        ncap__v1__submit_request__unpack(NULL, zmq_msg_size(body), zmq_msg_data(body));
+    if (!req) {
+        reply_error(self, client, "", "could not decode the request: not an ncap.v1.SubmitRequest");
+        return;
+    }
+    upload_t done;
+    char msg[1024];
+    if (!req->client_token[0] || strlen(req->client_token) >= sizeof done.token ||
+        strlen(req->audit) >= sizeof done.audit) {
+        reply_error(self, client, "",
+                    "request refused: missing or over-long client token or audit");
+        goto out;
+    }
+    const char *trust = caller_trust(self, body, req->trust);
+    if (!trust) {
+        snprintf(msg, sizeof msg,
+                 "request refused: this connection is not authenticated as trust \"%.20s\"",
+                 req->trust);
+        reply_error(self, client, req->client_token, msg);
+        goto out;
+    }
+    if (ods_code_kind(trust) == ODS_CODE_INVALID) {
+        snprintf(msg, sizeof msg, "request refused: trust \"%.20s\" is not an ODS trust code",
+                 trust);
+        reply_error(self, client, req->client_token, msg);
+        goto out;
+    }
+    if (self->stopping) {
+        reply_error(self, client, req->client_token,
+                    "ingest is stopping: nothing of this file was kept; send it again in a "
+                    "minute");
+        goto out;
+    }
+    upload_chunk_t chunk = {req->client_token, req->audit, trust,           req->filename,
+                            req->seq,          req->last,  req->chunk.data, req->chunk.len};
+    size_t progress = 0;
+    switch (uploads_add(self->uploads, &chunk, self->held_bytes, daemon_now_ms(), &progress, &done,
+                        msg, sizeof msg)) {
+    case UPLOAD_REFUSED:
+        reply_error(self, client, req->client_token, msg);
+        break;
+    case UPLOAD_MORE: {
+        Ncap__V1__SubmitReply rep = NCAP__V1__SUBMIT_REPLY__INIT;
+        rep.kind = NCAP__V1__SUBMIT_REPLY__KIND__PROGRESS;
+        rep.client_token = req->client_token;
+        rep.bytes_received = progress;
+        reply_packed(self, client, &rep.base);
+        break;
+    }
+    case UPLOAD_COMPLETE:
+        submit_upload(self, client, &done);
+        break;
+    }
+out:
+    ncap__v1__submit_request__free_unpacked(req, NULL);
+}
+
+PGconn *ingest_server_db(ingest_server_t *self)
+{
+    assert(self);
+    return presence_tick(self->parts.presence);
+}
+
+static void reply_feedback_error(ingest_server_t *self, client_t client,
+                                 Ncap__V1__FeedbackReply__Kind kind, const char *msg)
+{
+    Ncap__V1__FeedbackReply rep = NCAP__V1__FEEDBACK_REPLY__INIT;
+    rep.kind = kind;
+    rep.error = (char *)msg;
+    reply_packed(self, client, &rep.base);
+}
+
+/* One page of problems as a reply: the summary with the first page. */
+static void reply_feedback_page(ingest_server_t *self, client_t client,
+                                const feedback_summary_t *sum, const feedback_page_t *page)
+{
+    Ncap__V1__FeedbackReply rep = NCAP__V1__FEEDBACK_REPLY__INIT;
+    Ncap__V1__FeedbackSummary s;
+    if (sum) {
+        feedback_summary_to_message(sum, &s);
+        rep.summary = &s;
+    }
+    Ncap__V1__FeedbackProblem *cells = calloc(page->n + 1, sizeof *cells);
+    Ncap__V1__FeedbackProblem **ptrs = calloc(page->n + 1, sizeof *ptrs);
+    if (!cells || !ptrs) {
+        reply_feedback_error(self, client, NCAP__V1__FEEDBACK_REPLY__KIND__ERROR,
+                             "out of memory while reading the feedback");
+    } else {
+        for (size_t i = 0; i < page->n; i++) {
+            const feedback_problem_t *fp = &page->problems[i];
+            ncap__v1__feedback_problem__init(&cells[i]);
+            cells[i].row = fp->row;
+            cells[i].field = (char *)fp->field;
+            cells[i].rule = (char *)fp->rule;
+            cells[i].severity = (char *)fp->severity;
+            cells[i].value = (char *)fp->value;
+            cells[i].message = (char *)fp->message;
+            cells[i].stage = (char *)fp->stage;
+            ptrs[i] = &cells[i];
+        }
+        rep.kind = NCAP__V1__FEEDBACK_REPLY__KIND__PAGE;
+        rep.problems = ptrs;
+        rep.n_problems = page->n;
+        rep.more = page->more;
+        reply_packed(self, client, &rep.base);
+    }
+    free(cells);
+    free(ptrs);
+}
+
+/* One page of a trust's feedback on one of its submissions (the summary with the first). */
+static void handle_feedback(ingest_server_t *self, client_t client, zmq_msg_t *body)
+{
+    Ncap__V1__FeedbackRequest *req =
+        ncap__v1__feedback_request__unpack(NULL, zmq_msg_size(body), zmq_msg_data(body));
+    if (!req) {
+        reply_feedback_error(self, client, NCAP__V1__FEEDBACK_REPLY__KIND__ERROR,
+                             "could not decode the request: not an ncap.v1.FeedbackRequest");
+        return;
+    }
+    const char *trust = caller_trust(self, body, req->trust);
+    char err[1024], msg[1200];
+    feedback_summary_t sum;
+    int found = 0;
+    if (!trust) {
+        snprintf(msg, sizeof msg,
+                 "request refused: this connection is not authenticated as trust \"%.20s\"",
+                 req->trust);
+        reply_feedback_error(self, client, NCAP__V1__FEEDBACK_REPLY__KIND__ERROR, msg);
+        goto out;
+    }
+    if (ods_code_kind(trust) == ODS_CODE_INVALID) {
+        snprintf(msg, sizeof msg, "request refused: trust \"%.20s\" is not an ODS trust code",
+                 trust);
+        reply_feedback_error(self, client, NCAP__V1__FEEDBACK_REPLY__KIND__ERROR, msg);
+        goto out;
+    }
+    PGconn *db = NULL;
+    if (req->submission_id > 0) {
+        for (int attempt = 0; attempt < 2; attempt++) {
+            if (!(db = ingest_server_db(self))) {
+                snprintf(err, sizeof err, "no database connection");
+                found = -1;
+                break;
+            }
+            found = feedback_store_find(db, req->submission_id, trust, req->after == NULL, &sum,
+                                        err, sizeof err);
+            if (found >= 0 || db_alive(db))
+                break;
+        }
+    }
+    if (found < 0) {
+        ncap_log(LOG_ERROR, "could not read feedback", "error", err, NULL);
+        snprintf(msg, sizeof msg, "could not read the feedback: %s", err);
+        reply_feedback_error(self, client, NCAP__V1__FEEDBACK_REPLY__KIND__ERROR, msg);
+        goto out;
+    }
+    if (found == 0) {
+        /* The same answer whether it does not exist or is another trust's: no leak. */
+        snprintf(msg, sizeof msg, "no submission %lld for trust %s", (long long)req->submission_id,
+                 trust);
+        reply_feedback_error(self, client, NCAP__V1__FEEDBACK_REPLY__KIND__NOT_FOUND, msg);
+        goto out;
+    }
+    const audit_def_t *def = audit_cache_get(self->parts.audits, sum.audit, err, sizeof err);
+    feedback_cursor_t cur, *after = NULL;
+    if (req->after) {
+        cur = (feedback_cursor_t){req->after->row, req->after->field, req->after->rule,
+                                  req->after->stage, req->after->message};
+        after = &cur;
+    }
+    unsigned limit = req->max_problems && req->max_problems < INGEST_FEEDBACK_PAGE
+                         ? req->max_problems
+                         : INGEST_FEEDBACK_PAGE;
+    feedback_page_t page;
+    if (feedback_store_page(db, req->submission_id, def, after, limit, &page, err, sizeof err) !=
+        0) {
+        ncap_log(LOG_ERROR, "could not read feedback", "error", err, NULL);
+        snprintf(msg, sizeof msg, "could not read the feedback: %s", err);
+        reply_feedback_error(self, client, NCAP__V1__FEEDBACK_REPLY__KIND__ERROR, msg);
+        goto out;
+    }
+    reply_feedback_page(self, client, after ? NULL : &sum, &page);
+    feedback_page_clear(&page);
+out:
+    ncap__v1__feedback_request__free_unpacked(req, NULL);
+}
+
+/* Receives one request from the ROUTER (if one is waiting) and answers it. */
+static void handle_request(ingest_server_t *self)
+{
+    void *router = self->parts.router;
+    zmq_msg_t identity, body;
+    zmq_msg_init(&identity);
+    zmq_msg_init(&body);
+    if (zmq_msg_recv(&identity, router, ZMQ_DONTWAIT) < 0)
+        goto out;
+    if (!zmq_msg_more(&identity) || zmq_msg_recv(&body, router, 0) < 0)
+        goto out;
+    /* A typed request: the first frame names it, the next is the body. */
+    size_t tlen = strlen(INGEST_FEEDBACK_REQUEST_TYPE);
+    int feedback = zmq_msg_more(&body) && zmq_msg_size(&body) == tlen &&
+                   memcmp(zmq_msg_data(&body), INGEST_FEEDBACK_REQUEST_TYPE, tlen) == 0;
+    if (feedback) {
+        zmq_msg_close(&body);
+        zmq_msg_init(&body);
+        if (zmq_msg_recv(&body, router, 0) < 0)
+            feedback = 0;
+    }
+    /* Anything after the body is not ours: drain it. */
+    while (zmq_msg_more(&body)) {
+        zmq_msg_t extra;
+        zmq_msg_init(&extra);
+        zmq_msg_recv(&extra, router, 0);
+        int m = zmq_msg_more(&extra);
+        zmq_msg_close(&extra);
+        if (!m)
+            break;
+    }
+    client_t client = {zmq_msg_data(&identity), zmq_msg_size(&identity)};
+    if (feedback)
+        handle_feedback(self, client, &body);
+    else
+        handle_submit(self, client, &body);
+out:
+    zmq_msg_close(&identity);
+    zmq_msg_close(&body);
+}
+
+int ingest_server_poll(ingest_server_t *self, int timeout_ms)
+{
+    assert(self);
+    void *zap = self->parts.auth ? curve_auth_socket(self->parts.auth) : NULL;
+    zmq_pollitem_t items[] = {{self->parts.router, 0, ZMQ_POLLIN, 0},
+                              {NULL, store_pool_fd(self->parts.pool), ZMQ_POLLIN, 0},
+                              {zap, 0, ZMQ_POLLIN, 0}};
+    int rc = zmq_poll(items, zap ? 3 : 2, self->passing ? 0 : timeout_ms);
+    if (rc < 0)
+        return zmq_errno() == EINTR ? 0 : -1;
+    if (zap && (items[2].revents & ZMQ_POLLIN))
+        while (curve_auth_handle(self->parts.auth) > 0)
+            ;
+    if (items[0].revents & ZMQ_POLLIN)
+        handle_request(self);
+    store_job_t *job;
+    while ((job = store_pool_finished(self->parts.pool)))
+        answer(self, job);
+    pass_on_slice(self);
+    return 0;
+}
+
+void ingest_server_tick(ingest_server_t *self, long long now_ms)
+{
+    assert(self);
+    if (self->stopping || now_ms < self->next_tick_ms || !ingest_server_db(self))
+        return;
+    uploads_expire(self->uploads, now_ms);
+    self->next_tick_ms = now_ms + 1000;
+}
+
+void ingest_server_stop(ingest_server_t *self)
+{
+    assert(self);
+    if (self->stopping)
+        return;
+    self->stopping = true;
+    presence_leave(self->parts.presence);
+    size_t dropped = uploads_clear(self->uploads), refused = 0;
+    store_job_t *job;
+    while ((job = store_pool_take_back(self->parts.pool))) {
+        reply_error(self, (client_t){job->client, job->client_len}, job->token,
+                    "ingest is stopping: nothing of this file was kept; send it again in a "
+                    "minute");
+        job_done(self, &job);
+        refused++;
+    }
+    char d[32], r[32], s[32];
+    snprintf(d, sizeof d, "%zu", dropped);
+    snprintf(r, sizeof r, "%zu", refused);
+    snprintf(s, sizeof s, "%zu", store_pool_jobs(self->parts.pool));
+    ncap_log(LOG_INFO, "stopping: no new uploads; finishing the files being stored",
+             "uploads_dropped", d, "files_refused", r, "files_being_stored", s, NULL);
+}
+
+bool ingest_server_finished(ingest_server_t *self)
+{
+    assert(self);
+    return self->stopping && store_pool_jobs(self->parts.pool) == 0;
+}
+
+unsigned long long ingest_server_records(const ingest_server_t *self)
+{
+    return self->records;
+}
