@@ -59,6 +59,13 @@ typedef struct {
                 " < now() - make_interval(secs => $2::double precision / 1000) AND" not_taken      \
                 " ORDER BY " alias "." at ", " alias ".record_id LIMIT $1::int"
 
+/* The part of not_taken that leaves out what stage holds in quarantine: rows of alias whose
+ * record version is held there at this link revision (the SQL expression revision) or a newer one.
+ */
+#define STAGE_NOT_QUARANTINED(stage, alias, revision)                                              \
+    " AND NOT EXISTS (SELECT 1 FROM " stage ".quarantine q WHERE q.record_id = " alias             \
+    ".record_id AND q.version = " alias ".version AND q.link_revision >= " revision " AND q.held)"
+
 /* Why a record was quarantined: its class, as `ncap quarantine list` shows it. */
 typedef enum {
     STAGE_OK = 0,

@@ -44,9 +44,8 @@ typedef struct {
     " NOT EXISTS (SELECT 1 FROM linkage.link l"                                                    \
     "   WHERE l.record_id = r.record_id AND l.version = r.version)"                                \
     " AND NOT EXISTS (SELECT 1 FROM linkage.optout_withheld w"                                     \
-    "   WHERE w.record_id = r.record_id AND w.version = r.version)"                                \
-    " AND NOT EXISTS (SELECT 1 FROM linkage.quarantine q WHERE q.record_id = r.record_id"          \
-    "   AND q.version = r.version AND q.held)"
+    "   WHERE w.record_id = r.record_id AND w.version = r.version)" STAGE_NOT_QUARANTINED(         \
+        "linkage", "r", "0")
 
 static const char load_sql[] = STAGE_LOAD_SQL(SOURCE_COLUMNS, "r", NOT_TAKEN);
 /* O(backlog) over ingest.raw_record's index on ingested_at. */

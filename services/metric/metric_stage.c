@@ -27,9 +27,8 @@ typedef struct {
 /* Not yet taken in at this link revision, and not quarantined. */
 #define NOT_TAKEN                                                                                  \
     " NOT EXISTS (SELECT 1 FROM metric.processed m WHERE m.record_id = v.record_id"                \
-    "   AND m.version = v.version AND m.link_revision >= v.link_revision)"                         \
-    " AND NOT EXISTS (SELECT 1 FROM metric.quarantine q WHERE q.record_id = v.record_id"           \
-    "   AND q.version = v.version AND q.link_revision >= v.link_revision AND q.held)"
+    "   AND m.version = v.version AND m.link_revision >= v.link_revision)" STAGE_NOT_QUARANTINED(  \
+        "metric", "v", "v.link_revision")
 
 static const char load_sql[] = STAGE_LOAD_SQL(SOURCE_COLUMNS, "v", NOT_TAKEN);
 /* O(backlog) over validation.record's index on validated_at. */

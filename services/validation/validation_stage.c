@@ -30,9 +30,8 @@ typedef struct {
 /* Not yet validated at this link revision, and not quarantined. */
 #define NOT_TAKEN                                                                                  \
     " NOT EXISTS (SELECT 1 FROM validation.record v WHERE v.record_id = l.record_id"               \
-    "   AND v.version = l.version AND v.link_revision >= l.revision)"                              \
-    " AND NOT EXISTS (SELECT 1 FROM validation.quarantine q WHERE q.record_id = l.record_id"       \
-    "   AND q.version = l.version AND q.link_revision >= l.revision AND q.held)"
+    "   AND v.version = l.version AND v.link_revision >= l.revision)" STAGE_NOT_QUARANTINED(       \
+        "validation", "l", "l.revision")
 
 static const char load_sql[] = STAGE_LOAD_SQL(SOURCE_COLUMNS, "l", NOT_TAKEN);
 /* O(backlog) over linkage.pseudo_record's index on linked_at. */
