@@ -17,6 +17,7 @@
 #include "audit_cache.h"
 #include "curve_auth.h"
 #include "daemon.h"
+#include "ncap/v1/feedback.pb-c.h"
 #include "presence.h"
 #include "pusher.h"
 #include "store_pool.h"
@@ -25,8 +26,10 @@
 #define INGEST_PASS_ON_SLICE 500  /* versions passed on per poll */
 #define INGEST_MAX_PROBLEMS_IN_RECEIPT 200
 #define INGEST_FEEDBACK_PAGE 1000 /* problems per feedback reply: at most ~1 MB */
-/* First frame of a multi-frame request naming its type; a bare frame is a SubmitRequest. */
-#define INGEST_FEEDBACK_REQUEST_TYPE "ncap.v1.FeedbackRequest"
+/* The first frame of a two-frame request names its type, the message's full protobuf name (for
+ * feedback ncap__v1__feedback_request__descriptor.name, "ncap.v1.FeedbackRequest", as the clients
+ * send it); a bare frame is a SubmitRequest. */
+#define INGEST_FEEDBACK_REQUEST_TYPE (ncap__v1__feedback_request__descriptor.name)
 
 /* What the server works with. It borrows all but db, which it owns from ingest_server_new on. */
 typedef struct {

@@ -9,7 +9,8 @@
 #include "ingest_reply.h"
 #include "ncap/v1/feedback.pb-c.h"
 
-#define FEEDBACK_REQUEST_TYPE "ncap.v1.FeedbackRequest"
+/* The first frame names the request: its full protobuf name, as ingest expects it. */
+#define FEEDBACK_REQUEST_TYPE (ncap__v1__feedback_request__descriptor.name)
 
 static int send_request(void *sock, const Ncap__V1__FeedbackRequest *req, int timeout_s, char *err,
                         size_t errlen)
