@@ -35,7 +35,5 @@ void daemon_install_signals(void);
 PGconn *daemon_connect(const daemon_config_t *cfg);
 /* Monotonic milliseconds. */
 long long daemon_now_ms(void);
-/* Wall-clock microseconds since the epoch, for envelope timestamps. */
-long long daemon_wall_us(void);
 
 #endif

@@ -100,6 +100,5 @@ void store_job_run(store_job_t *self, PGconn **db, const daemon_config_t *cfg)
                  "could not store the submission, nothing was kept: %s", err);
         return;
     }
-    self->committed_at_us = daemon_wall_us();
     self->state = STORE_JOB_STORED;
 }

@@ -39,7 +39,6 @@ typedef struct {
     submission_t *sub;
     ingest_result_t res;
     long long parse_ms, store_ms;
-    long long committed_at_us; /* wall clock, when STORED */
     /* the loop's: versions passed on to linkage so far */
     size_t passed_on;
 } store_job_t;

@@ -5,7 +5,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "daemon.h"
 #include "db.h"
 #include "death_assign.h"
 #include "death_link.h"
@@ -231,17 +230,16 @@ static int dequeue_patients(PGconn *db, int limit, strbuf_t *ids, size_t *n, cha
     return rc;
 }
 
-/* Columns: record_id, version, audit, trust, site, local_id, submission_id, row_number, then
- * pseudonym, payload, revision and the patient's date of death now ("" when none). */
-enum { R_PSEUD = 8, R_PAYLOAD, R_REVISION, R_DOD };
+/* Columns: record_id, version, audit, payload and the patient's date of death now ("" when
+ * none). */
+enum { R_AUDIT = 2, R_PAYLOAD, R_DOD };
 
 static PGresult *latest_records(PGconn *db, const char *patient_ids, char *err, size_t errlen)
 {
     const char *pv[] = {patient_ids};
     return db_query(
         db,
-        "SELECT p.record_id, p.version, p.audit, p.trust, p.site, p.local_id, p.submission_id,"
-        " p.row_number, p.pseudonym, p.payload::text, p.revision,"
+        "SELECT p.record_id, p.version, p.audit, p.payload::text,"
         " coalesce((SELECT d.date_of_death::text FROM linkage.death_link dl JOIN linkage.death d"
         "   USING (death_id) WHERE dl.patient_id = q.patient_id), '')"
         " FROM unnest($1::bigint[]) AS q(patient_id)"
@@ -260,7 +258,8 @@ static long rederive(audit_cache_t *audits, const PGresult *r, ncap_record_t **r
     long changed = 0;
     for (int row = 0; row < PQntuples(r); row++) {
         char aerr[256];
-        const audit_def_t *def = audit_cache_get(audits, PQgetvalue(r, row, 2), aerr, sizeof aerr);
+        const audit_def_t *def =
+            audit_cache_get(audits, PQgetvalue(r, row, R_AUDIT), aerr, sizeof aerr);
         if (!def || !link_record_wants_linked(def, "date_of_death"))
             continue;
         ncap_record_t *rec = ncap_record_new();
