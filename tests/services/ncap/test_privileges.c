@@ -26,8 +26,10 @@ static const char *const stage_roles[] = {"ncap_ingest", "ncap_linkage", "ncap_v
 /* Every privilege any role other than an object's owner holds on the database, on each schema
  * other than PostgreSQL's own, and on each table, view, sequence and function in them (table-level,
  * and column-level as PRIVILEGE(columns)); a grant with grant option ends in "WITH GRANT OPTION".
- * Then each daemon role's attributes and memberships ("role"). Superusers are not listed: they
- * hold everything. Composite types (one per table, USAGE for PUBLIC by default) are left out. */
+ * Then the tables under row-level security (role "ALL") and their policies (one line each, its
+ * roles joined by commas), and each daemon role's attributes and memberships ("role").
+ * Superusers are not listed: they hold everything. Composite types (one per table, USAGE for
+ * PUBLIC by default) are left out. */
 static const char matrix_sql[] =
     "WITH sch AS (SELECT oid, nspname FROM pg_namespace"
     "   WHERE nspname NOT LIKE 'pg\\_%' AND nspname <> 'information_schema'),"
@@ -67,14 +69,28 @@ static const char matrix_sql[] =
     "     'EXECUTE'], kind), word)"
     " FROM priv WHERE NOT (SELECT rolsuper FROM pg_roles WHERE oid = grantee) IS TRUE"
     " GROUP BY 1, 2"
+    " UNION ALL SELECT 'ALL', 'table ' || format('%I.%I', s.nspname, c.relname),"
+    "   'ROW LEVEL SECURITY' || CASE WHEN c.relforcerowsecurity THEN ' FORCED' ELSE '' END"
+    " FROM pg_class c JOIN sch s ON s.oid = c.relnamespace WHERE c.relrowsecurity"
+    " UNION ALL SELECT (SELECT string_agg(x, ',' ORDER BY x) FROM (SELECT CASE r WHEN 0 THEN"
+    "     'PUBLIC' ELSE r::regrole::text END FROM unnest(p.polroles) AS r) AS u(x)),"
+    "   format('policy %I.%I.%I', s.nspname, c.relname, p.polname),"
+    "   concat_ws(' ', CASE p.polcmd WHEN 'r' THEN 'SELECT' WHEN 'a' THEN 'INSERT' WHEN 'w' THEN"
+    "     'UPDATE' WHEN 'd' THEN 'DELETE' ELSE 'ALL' END,"
+    "     CASE WHEN NOT p.polpermissive THEN 'RESTRICTIVE' END,"
+    "     'USING ' || pg_get_expr(p.polqual, p.polrelid),"
+    "     'WITH CHECK ' || pg_get_expr(p.polwithcheck, p.polrelid))"
+    " FROM pg_policy p JOIN pg_class c ON c.oid = p.polrelid JOIN sch s ON s.oid = c.relnamespace"
     " UNION ALL SELECT r.rolname, 'role', concat_ws(' ', CASE WHEN r.rolsuper THEN 'SUPERUSER' END,"
-    "   CASE WHEN r.rolcreatedb THEN 'CREATEDB' END, CASE WHEN r.rolcreaterole THEN 'CREATEROLE' "
-    "END,"
+    "   CASE WHEN r.rolcreatedb THEN 'CREATEDB' END,"
+    "   CASE WHEN r.rolcreaterole THEN 'CREATEROLE' END,"
     "   CASE WHEN r.rolreplication THEN 'REPLICATION' END,"
     "   CASE WHEN r.rolbypassrls THEN 'BYPASSRLS' END, CASE WHEN r.rolcanlogin THEN 'LOGIN' END,"
-    "   (SELECT 'MEMBER OF ' || string_agg(m.roleid::regrole::text, ', ' ORDER BY 1)"
+    "   (SELECT 'MEMBER OF ' || string_agg(m.roleid::regrole::text, ', '"
+    "     ORDER BY m.roleid::regrole::text)"
     "     FROM pg_auth_members m WHERE m.member = r.oid),"
-    "   (SELECT 'GRANTED TO ' || string_agg(m.member::regrole::text, ', ' ORDER BY 1)"
+    "   (SELECT 'GRANTED TO ' || string_agg(m.member::regrole::text, ', '"
+    "     ORDER BY m.member::regrole::text)"
     "     FROM pg_auth_members m WHERE m.roleid = r.oid))"
     " FROM pg_roles r WHERE r.rolname = ANY($1::text[])";
 
