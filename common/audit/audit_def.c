@@ -1983,6 +1983,36 @@ int audit_field_check(const audit_field_t *f, const char *value, char *rule, siz
     return 0;
 }
 
+/* ---------------------------------------------------------------- records */
+
+int audit_def_check_record(const audit_def_t *def, const ncap_record_t *rec, char *err,
+                           size_t errlen)
+{
+    assert(def);
+    assert(rec);
+    size_t n = audit_def_n_slots(def);
+    if (rec->n > n) {
+        snprintf(err, errlen,
+                 "the record has %zu fields, expected at most %zu (the fields, linked fields and "
+                 "derived fields of audit %s)",
+                 rec->n, n, def->audit ? def->audit : "?");
+        return -1;
+    }
+    for (size_t i = 0; i < rec->n; i++)
+        if (audit_def_slot(def, rec->fields[i].name) < 0) {
+            const char *name = rec->fields[i].name;
+            size_t len = strlen(name), shown = len > 60 ? 60 : len;
+            while (shown > 0 && shown < len && ((unsigned char)name[shown] & 0xC0) == 0x80)
+                shown--; /* not in the middle of a UTF-8 character: the message is stored */
+            snprintf(err, errlen,
+                     "the record has the field \"%.*s%s\", expected only fields, linked fields "
+                     "and derived fields of audit %s",
+                     (int)shown, name, shown < len ? "..." : "", def->audit ? def->audit : "?");
+            return -1;
+        }
+    return 0;
+}
+
 /* ---------------------------------------------------------------- evaluation context */
 
 void audit_typed_value(audit_field_type_t type, const char *v, expr_value_t *out)

@@ -193,6 +193,14 @@ audit_field_type_t audit_def_slot_type(const audit_def_t *self, int slot);
 /* The field or linked field of a slot, or NULL for a derived one. */
 const audit_field_t *audit_def_slot_field(const audit_def_t *self, int slot);
 
+/* Checks that rec is a record of the audit: at most audit_def_n_slots fields, each a field, linked
+ * field or derived field of def. A stage checks every payload it reads with it, so that a record
+ * with fields the definition does not have (100,000 of them, say) is refused before any work is
+ * done on it. Returns 0, or -1 with err, e.g. "the record has 100000 fields, expected at most 32
+ * (the fields, linked fields and derived fields of audit nhfd)". O(fields of rec). */
+int audit_def_check_record(const audit_def_t *def, const ncap_record_t *rec, char *err,
+                           size_t errlen);
+
 /* A value as expressions see it: text of a field of type typed (date/datetime -> EXPR_TIME,
  * integer/decimal -> EXPR_NUMBER, boolean -> EXPR_BOOL, others EXPR_STRING; unparseable ->
  * EXPR_NULL). The text must not be empty (empty is null, the caller's business). */
