@@ -1742,6 +1742,13 @@ audit_def_t *audit_def_load_named(const char *dir, const char *audit, char *err,
     }
     snprintf(path, len, "%s/%s.yaml", dir, audit);
     audit_def_t *def = audit_def_load(path, err, errlen);
+    /* the cache finds a definition again by its audit: another name would load it once a use */
+    if (def && strcmp(def->audit, audit) != 0) {
+        if (err && errlen)
+            snprintf(err, errlen, "%s:1: \"audit\" is \"%s\", expected \"%s\" as the file is named",
+                     path, def->audit, audit);
+        audit_def_destroy(&def);
+    }
     free(path);
     return def;
 }

@@ -174,7 +174,7 @@ audit_def_t *audit_def_load(const char *path, char *err, size_t errlen);
  * definition, or NULL when there is any problem. */
 audit_def_t *audit_def_load_problems(const char *path, audit_problems_t *problems);
 void audit_problems_free(audit_problems_t *problems);
-/* Loads <dir>/<audit>.yaml. */
+/* Loads <dir>/<audit>.yaml, whose "audit" must be audit. */
 audit_def_t *audit_def_load_named(const char *dir, const char *audit, char *err, size_t errlen);
 void audit_def_destroy(audit_def_t **self_p);
 /* A field trusts send, by name (never a linked one), or NULL. */

@@ -241,6 +241,21 @@ static void test_load_named(void **state)
     assert_non_null(strstr(err, "could not open audit definition"));
     assert_null(audit_def_load_named("/tmp", "../etc/passwd", err, sizeof err));
     assert_string_equal(err, "invalid audit name \"../etc/passwd\"");
+    /* a file named for another audit than its own (the cache would load it for every use) */
+    char dir[] = "/tmp/ncap_test_named_XXXXXX", path[64];
+    assert_non_null(mkdtemp(dir));
+    snprintf(path, sizeof path, "%s/other.yaml", dir);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs(base_def, f);
+    fclose(f);
+    assert_null(audit_def_load_named(dir, "other", err, sizeof err));
+    char want[200];
+    snprintf(want, sizeof want,
+             "%s:1: \"audit\" is \"demo\", expected \"other\" as the file is named", path);
+    assert_string_equal(err, want);
+    unlink(path);
+    rmdir(dir);
 }
 
 static void test_minimal_definition_loads(void **state)
