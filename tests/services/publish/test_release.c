@@ -164,18 +164,26 @@ static void test_national_row_sums_every_trust(void **state)
     free(rows);
 }
 
+/* The release CSV of rows (freed) as text of *len bytes, which the caller frees. */
+static char *csv_text(const char *audit, const char *period, release_row_t *rows, int n,
+                      size_t *len)
+{
+    char *text = NULL;
+    FILE *f = open_memstream(&text, len);
+    assert_non_null(f);
+    release_write_csv(f, audit, period, rows, n);
+    fclose(f);
+    free(rows);
+    return text;
+}
+
 static void test_csv_text_exact(void **state)
 {
     (void)state;
     release_row_t *rows = NULL;
     int n = build(&rows);
-    char *text = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream(&text, &len);
-    assert_non_null(f);
-    release_write_csv(f, "nhfd", "2026Q1", rows, n);
-    fclose(f);
-    free(rows);
+    size_t len;
+    char *text = csv_text("nhfd", "2026Q1", rows, n, &len);
     assert_string_equal(
         text, "audit,period,unit_level,unit,metric,numerator,denominator,value,lower95,upper95\n"
               "nhfd,2026Q1,trust,RAA,ortho_72h,3,4,0.750000,0.300642,0.954413\n"
@@ -196,13 +204,8 @@ static void test_csv_fields_are_quoted_where_needed(void **state)
     release_row_t *rows = NULL;
     int n = release_build(in, 2, &rows);
     assert_int_equal(n, 4);
-    char *text = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream(&text, &len);
-    assert_non_null(f);
-    release_write_csv(f, "a\"udit", "2026,Q1", rows, n);
-    fclose(f);
-    free(rows);
+    size_t len;
+    char *text = csv_text("a\"udit", "2026,Q1", rows, n, &len);
     assert_string_equal(
         text, "audit,period,unit_level,unit,metric,numerator,denominator,value,lower95,upper95\n"
               "\"a\"\"udit\",\"2026,Q1\",trust,\"A,B\",\"m\"\"x\",1,2,0.500000,0.094531,0.905469\n"
