@@ -126,8 +126,14 @@ static void reply_error(ingest_server_t *self, client_t client, const char *toke
     reply_packed(self, client, &rep.base);
 }
 
-/* The receipt of a committed job, with its first INGEST_MAX_PROBLEMS_IN_RECEIPT problems. */
-static void reply_receipt(ingest_server_t *self, const store_job_t *job)
+static int by_row(const void *a, const void *b)
+{
+    const store_job_problem_t *x = a, *y = b;
+    return (x->row > y->row) - (x->row < y->row);
+}
+
+/* The receipt of a committed job, with the problems the job kept for it, by row. */
+static void reply_receipt(ingest_server_t *self, store_job_t *job)
 {
     const submission_t *sub = job->sub;
     Ncap__V1__SubmitReply rep = NCAP__V1__SUBMIT_REPLY__INIT;
@@ -139,26 +145,37 @@ static void reply_receipt(ingest_server_t *self, const store_job_t *job)
     rep.accepted = job->res.accepted;
     rep.unchanged = job->res.unchanged;
     rep.rejected = sub->rejected;
-    size_t np = sub->n_problems < INGEST_MAX_PROBLEMS_IN_RECEIPT ? sub->n_problems
-                                                                 : INGEST_MAX_PROBLEMS_IN_RECEIPT;
+    size_t np = job->n_receipt, nrows = 0;
+    if (np)
+        qsort(job->receipt, np, sizeof *job->receipt, by_row);
+    for (size_t i = 0; i < np; i++)
+        nrows += job->receipt[i].n_rows;
     Ncap__V1__RowProblem *cells = calloc(np + 1, sizeof *cells);
     Ncap__V1__RowProblem **ptrs = calloc(np + 1, sizeof *ptrs);
-    for (size_t i = 0; cells && ptrs && i < np; i++) {
+    uint32_t *rows = calloc(nrows + 1, sizeof *rows), *next = rows;
+    for (size_t i = 0; cells && ptrs && rows && i < np; i++) {
+        const store_job_problem_t *p = &job->receipt[i];
         ncap__v1__row_problem__init(&cells[i]);
-        cells[i].row = (uint32_t)sub->problems[i].row;
-        cells[i].field = (char *)sub->problems[i].field;
-        cells[i].rule = (char *)sub->problems[i].rule;
-        cells[i].severity = (char *)sub->problems[i].severity;
-        cells[i].message = (char *)sub->problems[i].message;
+        cells[i].row = (uint32_t)p->row;
+        cells[i].field = (char *)p->field;
+        cells[i].rule = (char *)p->rule;
+        cells[i].severity = (char *)p->severity;
+        cells[i].message = (char *)p->message;
+        cells[i].count = p->count;
+        cells[i].rows = next;
+        cells[i].n_rows = p->n_rows;
+        for (size_t k = 0; k < p->n_rows; k++)
+            *next++ = (uint32_t)p->rows[k];
         ptrs[i] = &cells[i];
     }
-    if (cells && ptrs) {
+    if (cells && ptrs && rows) {
         rep.problems = ptrs;
         rep.n_problems = np;
     }
     reply_packed(self, (client_t){job->client, job->client_len}, &rep.base);
     free(cells);
     free(ptrs);
+    free(rows);
 }
 
 /* Answers a job the pool handed back; a committed one goes on to be passed on. */
@@ -358,6 +375,9 @@ static void reply_feedback_page(ingest_server_t *self, client_t client,
             cells[i].value = (char *)fp->value;
             cells[i].message = (char *)fp->message;
             cells[i].stage = (char *)fp->stage;
+            cells[i].count = fp->count;
+            cells[i].rows = (uint32_t *)fp->rows;
+            cells[i].n_rows = fp->n_rows;
             ptrs[i] = &cells[i];
         }
         rep.kind = NCAP__V1__FEEDBACK_REPLY__KIND__PAGE;

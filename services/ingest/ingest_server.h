@@ -24,7 +24,6 @@
 
 #define INGEST_MAX_STORE_JOBS 256 /* finished uploads waiting for, or in, the store pool */
 #define INGEST_PASS_ON_SLICE 500  /* versions passed on per poll */
-#define INGEST_MAX_PROBLEMS_IN_RECEIPT 200
 #define INGEST_FEEDBACK_PAGE 1000 /* problems per feedback reply: at most ~1 MB */
 /* The first frame of a two-frame request names its type, the message's full protobuf name (for
  * feedback ncap__v1__feedback_request__descriptor.name, "ncap.v1.FeedbackRequest", as the clients

@@ -102,6 +102,27 @@ static int teardown(void **state)
     return 0;
 }
 
+/* Sends one chunk of file token as trust: len bytes of data. */
+static void send_chunk_n(fixture_t *f, const char *token, const char *trust, uint32_t seq,
+                         bool last, const char *data, size_t len)
+{
+    Ncap__V1__SubmitRequest req = NCAP__V1__SUBMIT_REQUEST__INIT;
+    req.client_token = (char *)token;
+    req.audit = "nhfd";
+    req.trust = (char *)trust;
+    req.filename = "file.csv";
+    req.seq = seq;
+    req.last = last;
+    req.chunk.data = (uint8_t *)data;
+    req.chunk.len = len;
+    size_t n = ncap__v1__submit_request__get_packed_size(&req);
+    uint8_t *buf = malloc(n);
+    assert_non_null(buf);
+    ncap__v1__submit_request__pack(&req, buf);
+    assert_int_equal(zmq_send(f->client, buf, n, 0), (int)n);
+    free(buf);
+}
+
 /* Sends one chunk of file token as trust. */
 static void send_chunk(fixture_t *f, const char *token, const char *trust, uint32_t seq, bool last,
                        const char *data)
@@ -252,6 +273,83 @@ static void test_requests_are_refused_with_their_reason(void **state)
     ncap__v1__submit_reply__free_unpacked(rep, NULL);
 }
 
+/* Asks for the first page of feedback on sid as trust; the reply (the caller frees it). */
+static Ncap__V1__FeedbackReply *ask_feedback(fixture_t *f, const char *trust, int64_t sid)
+{
+    Ncap__V1__FeedbackRequest req = NCAP__V1__FEEDBACK_REQUEST__INIT;
+    req.trust = (char *)trust;
+    req.submission_id = sid;
+    uint8_t buf[256];
+    size_t len = ncap__v1__feedback_request__pack(&req, buf);
+    const char *type = INGEST_FEEDBACK_REQUEST_TYPE;
+    zmq_send(f->client, type, strlen(type), ZMQ_SNDMORE);
+    zmq_send(f->client, buf, len, 0);
+    zmq_msg_t *m = await_reply(f);
+    Ncap__V1__FeedbackReply *fb =
+        ncap__v1__feedback_reply__unpack(NULL, zmq_msg_size(m), zmq_msg_data(m));
+    zmq_msg_close(m);
+    assert_non_null(fb);
+    return fb;
+}
+
+static void test_a_problem_on_every_row_is_stored_once_and_record_problems_all(void **state)
+{
+    fixture_t *f = *state;
+    if (!f->db)
+        skip();
+    /* 20,000 lines of one column (each a wrong column count), then 1,500 rows of another trust */
+    size_t cap = 20000 * 2 + 1500 * 160 + 1024, len = 0;
+    char *csv = malloc(cap);
+    assert_non_null(csv);
+    len += (size_t)snprintf(csv, cap, HEADER);
+    for (int i = 0; i < 20000; i++)
+        len += (size_t)snprintf(csv + len, cap - len, "x\n");
+    for (int i = 0; i < 1500; i++)
+        len += (size_t)snprintf(csv + len, cap - len, ROW("O%d", "RX9"), i);
+    send_chunk_n(f, "tok-many", "RB1", 0, true, csv, len);
+    free(csv);
+    Ncap__V1__SubmitReply *rep = await_submit_reply(f);
+    assert_int_equal(rep->kind, NCAP__V1__SUBMIT_REPLY__KIND__RECEIPT);
+    assert_int_equal(rep->rows, 21500);
+    assert_int_equal(rep->rejected, 21500);
+    /* the receipt: 200 problems by row, the one kept once per rule first */
+    assert_int_equal(rep->n_problems, 200);
+    assert_int_equal(rep->problems[0]->row, 2);
+    assert_string_equal(rep->problems[0]->rule, "columns");
+    assert_int_equal(rep->problems[0]->count, 20000);
+    assert_int_equal(rep->problems[0]->n_rows, 1000);
+    assert_int_equal(rep->problems[0]->rows[999], 1001);
+    assert_int_equal(rep->problems[1]->row, 20002);
+    assert_string_equal(rep->problems[1]->rule, "trust_mismatch");
+    int64_t sid = rep->submission_id;
+    ncap__v1__submit_reply__free_unpacked(rep, NULL);
+    char sql[300];
+    snprintf(sql, sizeof sql,
+             "SELECT count(*) FROM ingest.problem WHERE submission_id = %lld AND rule = "
+             "'trust_mismatch' AND occurrences = 1 AND first_rows IS NULL",
+             (long long)sid);
+    assert_int_equal(count(f, sql), 1500);
+    snprintf(sql, sizeof sql,
+             "SELECT count(*) FROM ingest.problem WHERE submission_id = %lld AND rule = "
+             "'columns' AND row_number = 2 AND occurrences = 20000 AND "
+             "first_rows = (SELECT array_agg(g) FROM generate_series(2, 1001) g)",
+             (long long)sid);
+    assert_int_equal(count(f, sql), 1);
+    /* feedback: the summary counts each row's, the first page lists the kept one with its rows */
+    Ncap__V1__FeedbackReply *fb = ask_feedback(f, "RB1", sid);
+    assert_int_equal(fb->kind, NCAP__V1__FEEDBACK_REPLY__KIND__PAGE);
+    assert_int_equal(fb->summary->errors, 21500);
+    assert_int_equal(fb->n_problems, 1000);
+    assert_true(fb->more);
+    assert_string_equal(fb->problems[0]->rule, "columns");
+    assert_int_equal(fb->problems[0]->count, 20000);
+    assert_int_equal(fb->problems[0]->n_rows, 1000);
+    assert_int_equal(fb->problems[0]->rows[0], 2);
+    assert_int_equal(fb->problems[1]->count, 1);
+    assert_int_equal(fb->problems[1]->n_rows, 0);
+    ncap__v1__feedback_reply__free_unpacked(fb, NULL);
+}
+
 static void test_feedback_answers_the_owner_only(void **state)
 {
     fixture_t *f = *state;
@@ -339,6 +437,7 @@ int main(void)
             test_chunks_get_progress_then_a_receipt_after_commit_then_linkage_the_versions),
         cmocka_unit_test(test_requests_are_refused_with_their_reason),
         cmocka_unit_test(test_feedback_answers_the_owner_only),
+        cmocka_unit_test(test_a_problem_on_every_row_is_stored_once_and_record_problems_all),
         /* last: it stops the server */
         cmocka_unit_test(test_a_stop_refuses_what_has_not_begun_and_finishes_what_has),
     };
