@@ -41,6 +41,9 @@ typedef struct {
     /* the loop's own connection (feedback), this instance in the registry and the pusher's
      * refresh: the daemon tick every daemon runs (presence.h) */
     presence_t *presence;
+    /* at most rate_limit submissions begun per trust per rate_window_s seconds (trust_rate.h;
+     * rate_limit 0: no limit) */
+    unsigned rate_limit, rate_window_s;
 } ingest_server_parts_t;
 
 typedef struct ingest_server_t ingest_server_t;

@@ -1,9 +1,11 @@
 /* test_ingest_server.c - ncap-ingestd's request handling over real ZeroMQ sockets and a real
  * PostgreSQL ($NCAP_TEST_PG): a client sends a file in chunks and gets progress, then a receipt
  * whose records are already committed, then linkage gets each new version; requests are refused
- * with their reason; feedback answers only the owner; another trust is answered while one trust's
- * file is held up; and a stop leaves the registry, refuses what has not begun but finishes what
- * has. */
+ * with their reason; feedback answers only the owner; a file with a problem on every row is
+ * stored with that problem once; an upload is its connection's (a second client with its token is
+ * refused) and a trust past its submission rate is told when to retry; another trust is answered
+ * while one trust's file is held up; and a stop leaves the registry, refuses what has not begun
+ * but finishes what has. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -79,6 +81,8 @@ static int setup(void **state)
     f.parts.router = f.router;
     f.parts.audits = audit_cache_new(NCAP_SOURCE_DIR "/deploy/audits");
     f.parts.pool = store_pool_new(&f.cfg, 2);
+    f.parts.rate_limit = 20; /* per trust per minute: test_rate_limit */
+    f.parts.rate_window_s = 60;
     f.cfg.stage = "ingest";
     f.parts.presence = presence_new(&f.cfg, "inproc://ingest", f.parts.pusher);
     f.srv = ingest_server_new(&f.parts);
@@ -350,6 +354,67 @@ static void test_a_problem_on_every_row_is_stored_once_and_record_problems_all(v
     ncap__v1__feedback_reply__free_unpacked(fb, NULL);
 }
 
+static void test_an_upload_is_its_connections_and_a_trust_has_a_rate(void **state)
+{
+    fixture_t *f = *state;
+    if (!f->db)
+        skip();
+    /* the first client begins a file */
+    send_chunk(f, "tok-own", "RC1", 0, false, HEADER);
+    Ncap__V1__SubmitReply *rep = await_submit_reply(f);
+    assert_int_equal(rep->kind, NCAP__V1__SUBMIT_REPLY__KIND__PROGRESS);
+    ncap__v1__submit_reply__free_unpacked(rep, NULL);
+    /* a second client with its token cannot finish it */
+    void *first = f->client;
+    f->client = zmq_socket(f->ctx, ZMQ_DEALER);
+    assert_int_equal(zmq_connect(f->client, "inproc://ingest"), 0);
+    send_chunk(f, "tok-own", "RC1", 1, true, ROW("EVIL", "RC1"));
+    expect_error(f, "chunk refused: upload \"tok-own\" was begun by another connection, and only "
+                    "the connection that began an upload may continue it: send the file again "
+                    "under a new token");
+    zmq_close(f->client);
+    f->client = first;
+    /* the owner finishes it, as sent */
+    send_chunk(f, "tok-own", "RC1", 1, true, ROW("HF-1", "RC1"));
+    rep = await_submit_reply(f);
+    assert_int_equal(rep->kind, NCAP__V1__SUBMIT_REPLY__KIND__RECEIPT);
+    assert_int_equal(rep->accepted, 1);
+    ncap__v1__submit_reply__free_unpacked(rep, NULL);
+    assert_int_equal(count(f, "SELECT count(*) FROM ingest.record WHERE local_id = 'EVIL'"), 0);
+
+    /* RC2 begins 20 uploads (4 in progress at most, the others refused), then one more: past
+     * its rate */
+    char token[32];
+    for (int i = 0; i < 20; i++) {
+        snprintf(token, sizeof token, "rate-%d", i);
+        send_chunk(f, token, "RC2", 0, false, HEADER);
+        rep = await_submit_reply(f);
+        assert_int_equal(rep->kind, i < 4 ? NCAP__V1__SUBMIT_REPLY__KIND__PROGRESS
+                                          : NCAP__V1__SUBMIT_REPLY__KIND__ERROR);
+        if (i >= 4)
+            assert_non_null(strstr(rep->error, "too many uploads in progress for trust RC2: 4"));
+        ncap__v1__submit_reply__free_unpacked(rep, NULL);
+    }
+    send_chunk(f, "rate-more", "RC2", 0, true, HEADER);
+    rep = await_submit_reply(f);
+    assert_int_equal(rep->kind, NCAP__V1__SUBMIT_REPLY__KIND__ERROR);
+    /* one back every 3 s: the wait is 3 s less the time the 20 took, rounded up */
+    const char *want = "too many submissions from trust RC2: 20 in the last 60 s, the most one "
+                       "trust may begin; retry after ";
+    assert_int_equal(strncmp(rep->error, want, strlen(want)), 0);
+    int wait_s = 0;
+    char unit[4] = "";
+    assert_int_equal(sscanf(rep->error + strlen(want), "%d %3s", &wait_s, unit), 2);
+    assert_true(wait_s >= 1 && wait_s <= 3);
+    assert_string_equal(unit, "s");
+    ncap__v1__submit_reply__free_unpacked(rep, NULL);
+    /* another trust is not held back */
+    send_chunk(f, "rate-other", "RC3", 0, true, HEADER ROW("HF-1", "RC3"));
+    rep = await_submit_reply(f);
+    assert_int_equal(rep->kind, NCAP__V1__SUBMIT_REPLY__KIND__RECEIPT);
+    ncap__v1__submit_reply__free_unpacked(rep, NULL);
+}
+
 static void test_feedback_answers_the_owner_only(void **state)
 {
     fixture_t *f = *state;
@@ -438,6 +503,7 @@ int main(void)
         cmocka_unit_test(test_requests_are_refused_with_their_reason),
         cmocka_unit_test(test_feedback_answers_the_owner_only),
         cmocka_unit_test(test_a_problem_on_every_row_is_stored_once_and_record_problems_all),
+        cmocka_unit_test(test_an_upload_is_its_connections_and_a_trust_has_a_rate),
         /* last: it stops the server */
         cmocka_unit_test(test_a_stop_refuses_what_has_not_begun_and_finishes_what_has),
     };
