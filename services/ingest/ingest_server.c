@@ -323,6 +323,11 @@ static void handle_submit(ingest_server_t *self, client_t client, zmq_msg_t *bod
                     "request refused: the connection's routing id is longer than 256 bytes");
         goto out;
     }
+    /* An unknown audit is refused at the first chunk, not after the whole file has come. */
+    if (req->seq == 0 && !audit_cache_get(self->parts.audits, req->audit, msg, sizeof msg)) {
+        reply_error(self, client, req->client_token, msg);
+        goto out;
+    }
     long long now = daemon_now_ms(), wait_ms;
     if (req->seq == 0 && (wait_ms = trust_rate_take(self->rate, trust, now)) > 0) {
         snprintf(msg, sizeof msg,
