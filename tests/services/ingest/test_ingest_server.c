@@ -131,19 +131,7 @@ static void send_chunk_n(fixture_t *f, const char *token, const char *trust, uin
 static void send_chunk(fixture_t *f, const char *token, const char *trust, uint32_t seq, bool last,
                        const char *data)
 {
-    Ncap__V1__SubmitRequest req = NCAP__V1__SUBMIT_REQUEST__INIT;
-    req.client_token = (char *)token;
-    req.audit = "nhfd";
-    req.trust = (char *)trust;
-    req.filename = "file.csv";
-    req.seq = seq;
-    req.last = last;
-    req.chunk.data = (uint8_t *)data;
-    req.chunk.len = strlen(data);
-    uint8_t buf[8192];
-    size_t len = ncap__v1__submit_request__pack(&req, buf);
-    assert_true(len < sizeof buf);
-    assert_int_equal(zmq_send(f->client, buf, len, 0), (int)len);
+    send_chunk_n(f, token, trust, seq, last, data, strlen(data));
 }
 
 /* Runs the server until the client has a reply, and returns it (the caller frees it). */
@@ -427,19 +415,7 @@ static void test_feedback_answers_the_owner_only(void **state)
     ncap__v1__submit_reply__free_unpacked(rep, NULL);
     const char *askers[] = {"RA1", "RH8"};
     for (int i = 0; i < 2; i++) {
-        Ncap__V1__FeedbackRequest req = NCAP__V1__FEEDBACK_REQUEST__INIT;
-        req.trust = (char *)askers[i];
-        req.submission_id = sid;
-        uint8_t buf[256];
-        size_t len = ncap__v1__feedback_request__pack(&req, buf);
-        const char *type = INGEST_FEEDBACK_REQUEST_TYPE;
-        zmq_send(f->client, type, strlen(type), ZMQ_SNDMORE);
-        zmq_send(f->client, buf, len, 0);
-        zmq_msg_t *m = await_reply(f);
-        Ncap__V1__FeedbackReply *fb =
-            ncap__v1__feedback_reply__unpack(NULL, zmq_msg_size(m), zmq_msg_data(m));
-        zmq_msg_close(m);
-        assert_non_null(fb);
+        Ncap__V1__FeedbackReply *fb = ask_feedback(f, askers[i], sid);
         if (i == 0) {
             assert_int_equal(fb->kind, NCAP__V1__FEEDBACK_REPLY__KIND__PAGE);
             assert_non_null(fb->summary);
