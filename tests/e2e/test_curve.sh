@@ -32,6 +32,7 @@ e2e_say "keys: secret files 600, never overwritten ($out)"
 # --- a daemon without a choice of keys refuses to start ----------------------------------------
 e2e_deploy main
 linkd() { # linkd ENV...: ncap-linkd with only ENV's keys settings; prints its stderr, returns its status
+  # shellcheck disable=SC2069 # its standard error only
   env -u NCAP_KEYS_DIR -u NCAP_INSECURE_PLAIN "$@" NCAP_PG="$(ncap_admin_pg)" \
     NCAP_PSEUDONYM_KEY_FILE="$CTX_KEY" timeout 20 "$CTX_BUILD/ncap-linkd" 2>&1 >/dev/null
 }
@@ -87,13 +88,13 @@ e2e_say "trust $a submitting as $b: refused ($out)"
 status=0
 out=$(as "$E2E_DIR/stranger.key" submit --quiet --timeout 20 --audit "$E2E_AUDIT" --trust "$a" \
   "${files[0]}" 2>&1) || status=$?
-[ "$status" -ne 0 ] && grep -q "refused the key of trust \"$a\"" <<<"$out" ||
+[ "$status" -ne 0 ] && grep -q "refused this client's key, speaking for trust \"$a\"" <<<"$out" ||
   fail "a client with an unknown key: $status $out"
 e2e_say "unknown key: $out"
 status=0
 out=$(e2e_ncap_plain "$CTX_BUILD/ncap" submit --quiet --timeout 20 --audit "$E2E_AUDIT" --trust "$a" \
   "${files[0]}" 2>&1) || status=$?
-[ "$status" -ne 0 ] && grep -q "requires CurveZMQ" <<<"$out" || fail "a plain client: $status $out"
+[ "$status" -ne 0 ] && grep -q "refused a plain connection: it requires CurveZMQ" <<<"$out" || fail "a plain client: $status $out"
 e2e_say "plain client: $out"
 mkdir -p "$E2E_DIR/only-a"
 cp "$trusts/$a.key" "$E2E_DIR/only-a/"

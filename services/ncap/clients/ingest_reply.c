@@ -114,25 +114,23 @@ static int handshake(void *ctx, void *sock, const char *endpoint, bool keys, con
         rc = 0;
     else if (ev.result == CURVE_HANDSHAKE_REFUSED) {
         snprintf(err, errlen,
-                 "ingest at %s refused the key of trust \"%s\" (ZAP status %u): ingest does not "
-                 "hold its public key",
+                 "ingest at %s refused this client's key, speaking for trust \"%s\" (ZAP status "
+                 "%u): ingest does not hold its public key",
                  endpoint, trust, ev.value);
         rc = 1;
-    } else if (ev.result == CURVE_HANDSHAKE_MISMATCH && !keys)
+    } else if (!keys)
+        /* a CurveZMQ server breaks off a plain handshake (seen as a mismatch, or as a
+         * connection closed before the mismatch is read) */
         snprintf(err, errlen,
-                 "%s requires CurveZMQ: set NCAP_CURVE_SERVER_KEY (ingest.pub) and "
-                 "NCAP_CLIENT_KEYS (a folder of <ODS>.key) or NCAP_CURVE_CLIENT_SECRET_FILE",
-                 endpoint);
-    else if (ev.result == CURVE_HANDSHAKE_MISMATCH)
-        snprintf(err, errlen,
-                 "%s does not speak CurveZMQ: it is not a secure ingest (an --insecure-plain one, "
-                 "or not ingest at all); nothing was sent",
+                 "%s refused a plain connection: it requires CurveZMQ; set NCAP_CURVE_SERVER_KEY "
+                 "(ingest.pub) and NCAP_CLIENT_KEYS (a folder of <ODS>.key) or "
+                 "NCAP_CURVE_CLIENT_SECRET_FILE",
                  endpoint);
     else
         snprintf(err, errlen,
                  "%s did not prove ingest's key (NCAP_CURVE_SERVER_KEY): it is not ingest, or not "
-                 "the ingest that key is for; nothing was sent",
-                 endpoint);
+                 "the ingest that key is for (%s); nothing was sent",
+                 endpoint, curve_event_text(&ev));
     curve_monitor_close(sock, &mon);
     return rc;
 }
