@@ -1,6 +1,6 @@
-/* ncap_forge - an attacker on the network, for the end-to-end tests (tests/e2e/test_attack_network.sh):
- * sends a forged nudge to a stage inbox, or listens where a fake registry row points, and says
- * what it got. Never part of a deployment.
+/* ncap_forge - an attacker on the network, for the end-to-end tests
+ * (tests/e2e/test_attack_network.sh): sends a forged nudge to a stage inbox, or listens where a
+ * fake registry row points, and says what it got. Never part of a deployment.
  *
  *   ncap_forge send ENDPOINT [--server-key PUB --secret KEY] [--garbage] [--key ID:VERSION:REV]...
  *       [--wait-ms MS]
