@@ -18,7 +18,7 @@
 #include "ods_code.h"
 
 #define ZAP_ENDPOINT "inproc://zeromq.zap.01"
-/* A ZAP request is a few short frames (RFC 27): anything larger is not one. */
+/* A ZAP request is a few short frames (RFC 27), a monitor event two: anything larger is not one. */
 #define ZAP_MAX_BYTES 1024
 /* Refused keys are logged at most this often (an attacker retrying would fill the log). */
 #define REFUSAL_LOG_SECONDS 10
@@ -343,7 +343,9 @@ void *curve_monitor_open(void *ctx, void *sock, char *err, size_t errlen)
     }
     void *mon = zmq_socket(ctx, ZMQ_PAIR);
     int linger = 0;
+    int64_t max = ZAP_MAX_BYTES; /* an event: 6 bytes, then an endpoint */
     if (!mon || zmq_setsockopt(mon, ZMQ_LINGER, &linger, sizeof linger) != 0 ||
+        zmq_setsockopt(mon, ZMQ_MAXMSGSIZE, &max, sizeof max) != 0 ||
         zmq_connect(mon, endpoint) != 0) {
         snprintf(err, errlen, "could not watch a socket's handshakes: %s",
                  zmq_strerror(zmq_errno()));
