@@ -154,7 +154,7 @@ int daemon_config_parse(daemon_config_t *cfg, const char *service, const char *s
                 "./releases)\n"
                 "  --key-file FILE          linkage: secret pseudonymisation key "
                 "($NCAP_PSEUDONYM_KEY_FILE,\n"
-                "                           or the key itself in $NCAP_PSEUDONYM_KEY)\n"
+                "                           mode 0600; never taken from the environment)\n"
                 "  --keys DIR               CurveZMQ keys ($NCAP_KEYS_DIR): DIR/<stage>.key, this "
                 "stage's secret\n"
                 "                           key, and DIR/<stage>.pub of its upstream (the only "

@@ -7,6 +7,7 @@
 #include "ingest_server.h"
 #include "log.h"
 #include "registry.h"
+#include "upload.h"
 
 /* With keys, the trusts' side of CurveZMQ: ingest's secret key and the trusts' public keys
  * (--trust-keys). *auth stays NULL in plain mode. Returns 0, or -1 with err set. */
@@ -49,9 +50,9 @@ static void *bind_router(void *ctx, const daemon_config_t *cfg, curve_auth_t *au
 {
     void *router = zmq_socket(ctx, ZMQ_ROUTER);
     int linger = 1000;
-    int64_t max = INGEST_REQUEST_MAX_BYTES;
+    int64_t max_message = UPLOAD_MAX_MESSAGE_BYTES;
     zmq_setsockopt(router, ZMQ_LINGER, &linger, sizeof linger);
-    zmq_setsockopt(router, ZMQ_MAXMSGSIZE, &max, sizeof max);
+    zmq_setsockopt(router, ZMQ_MAXMSGSIZE, &max_message, sizeof max_message);
     char err[1024], listen[300];
     if (auth && curve_auth_server_setup(auth, router, err, sizeof err) != 0) {
         ncap_log(LOG_ERROR, "could not set up CurveZMQ", "error", err, NULL);
@@ -74,13 +75,15 @@ static void *bind_router(void *ctx, const daemon_config_t *cfg, curve_auth_t *au
 int main(int argc, char **argv)
 {
     daemon_config_t cfg;
-    int workers, rc = ingest_config_parse(&cfg, &workers, argc, argv);
+    ingest_options_t opts;
+    int rc = ingest_config_parse(&cfg, &opts, argc, argv);
     if (rc != 0)
         return rc == 1 ? 0 : 2;
     ncap_log_init(cfg.service);
     daemon_install_signals();
     void *ctx = zmq_ctx_new();
-    ingest_server_parts_t parts = {.cfg = &cfg};
+    ingest_server_parts_t parts = {
+        .cfg = &cfg, .rate_limit = opts.rate_limit, .rate_window_s = opts.rate_window_s};
     char err[1024];
     if (trust_auth(ctx, &cfg, &parts.auth, err, sizeof err) != 0 ||
         !(parts.pusher = pusher_new(ctx, &cfg, "linkage", err, sizeof err))) {
@@ -96,11 +99,11 @@ int main(int argc, char **argv)
     char endpoint[320], n[32];
     registry_advertised_endpoint(parts.router, cfg.advertise_host, endpoint, sizeof endpoint);
     parts.presence = presence_new(&cfg, endpoint, parts.pusher);
-    snprintf(n, sizeof n, "%d", workers);
+    snprintf(n, sizeof n, "%d", opts.store_workers);
     ncap_log(LOG_INFO, "starting", "stage", "ingest", "instance",
              parts.presence ? presence_instance(parts.presence) : "", "endpoint", endpoint,
              "store_workers", n, NULL);
-    if (!(parts.pool = store_pool_new(&cfg, workers))) {
+    if (!(parts.pool = store_pool_new(&cfg, opts.store_workers))) {
         ncap_log(LOG_ERROR, "could not start the store workers", "store_workers", n, NULL);
         return 1;
     }

@@ -7,11 +7,13 @@
 #include <string.h>
 #include <zmq.h>
 
+#include "feedback_report.h"
 #include "ingest_reply.h"
 #include "ncap/v1/submission.pb-c.h"
 #include "strbuf.h"
 
 #define CHUNK_BYTES (1u << 20)
+#define RECEIPT_ROWS_LISTED 10 /* rows shown of a problem kept once per rule; feedback has more */
 
 /* Waits for one reply. Returns it (caller frees) or NULL on timeout or a bad reply. */
 static Ncap__V1__SubmitReply *await_reply(void *sock, int timeout_s, char *err, size_t errlen)
@@ -114,8 +116,13 @@ int submit_buffer(const char *endpoint, const char *audit, const char *trust, co
         strbuf_init(&lines);
         for (size_t i = 0; i < rep->n_problems; i++) {
             const Ncap__V1__RowProblem *p = rep->problems[i];
-            strbuf_appendf(&lines, "row %u: %s%s%s (%s, %s)\n", p->row, p->field,
+            strbuf_appendf(&lines, "row %u: %s%s%s (%s, %s)", p->row, p->field,
                            p->field[0] ? ": " : "", p->message, p->severity, p->rule);
+            if (p->count > 1) { /* kept once per rule: its rows, the first few */
+                strbuf_append(&lines, ": ");
+                feedback_report_rows(&lines, p->count, p->rows, p->n_rows, RECEIPT_ROWS_LISTED);
+            }
+            strbuf_append(&lines, "\n");
         }
         ncap__v1__submit_reply__free_unpacked(rep, NULL);
         if (lines.oom) {
