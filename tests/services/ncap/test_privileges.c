@@ -2,7 +2,8 @@
  * PostgreSQL, $NCAP_TEST_PG): the whole privilege matrix, role by object, exactly as written below,
  * so that a grant added or dropped by any migration must change this file too; then, as each
  * daemon's role, that it creates nothing anywhere, that the columns and writes held back are
- * refused, and that its stage still reads what it needs; and that PUBLIC may do nothing. */
+ * refused, and that its stage still reads what it needs; that PUBLIC may do nothing; and that in
+ * the registry (ops.instance) a role writes only its own stage's instances. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -10,6 +11,7 @@
 #include <cmocka.h>
 
 #include <ctype.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +19,7 @@
 #include "linkage_stage.h"
 #include "metric_stage.h"
 #include "pg_fixture.h"
+#include "registry.h"
 #include "validation_stage.h"
 
 static const char *const stage_roles[] = {"ncap_ingest", "ncap_linkage", "ncap_validation",
@@ -97,7 +100,16 @@ static const char matrix_sql[] =
 /* The matrix: one line per role and object it holds anything on (role, object, privileges;
  * spacing is free). Nothing for PUBLIC. Why each line is so: deploy/migrations, 0012 above all. */
 /* clang-format off */
+#define DAEMONS "ncap_ingest,ncap_linkage,ncap_metric,ncap_publish,ncap_validation"
+#define OWN_STAGE "(CURRENT_USER = ('ncap_'::text || stage))"
 static const char *const expected[] = {
+    /* the registry (0011): every daemon reads every instance, and writes its own stage's only */
+    "ALL              table ops.instance                           ROW LEVEL SECURITY",
+    DAEMONS " policy ops.instance.instance_read       SELECT USING true",
+    DAEMONS " policy ops.instance.instance_register   INSERT WITH CHECK " OWN_STAGE,
+    DAEMONS " policy ops.instance.instance_refresh    UPDATE USING " OWN_STAGE " WITH CHECK " OWN_STAGE,
+    DAEMONS " policy ops.instance.instance_remove     DELETE USING " OWN_STAGE,
+
     /* ingest: stores submissions; reads every stage's problems and validation's progress for
      * `ncap feedback` (0004, 0006); registers in ops.instance */
     "ncap_ingest      role                                         LOGIN",
@@ -401,6 +413,85 @@ static void test_public_has_nothing(void **state)
     PQfinish(db);
 }
 
+/* Runs sql as the role set on db; true when it was refused for want of a privilege (or by a
+ * row-level security policy) or changed no row. */
+static bool changed_nothing(PGconn *db, const char *sql)
+{
+    char err[1024];
+    PGresult *r = db_query(db, sql, 0, NULL, err, sizeof err);
+    if (!r)
+        return strcmp(db_last_sqlstate(), "42501") == 0;
+    bool none = strcmp(PQcmdTuples(r), "0") == 0;
+    PQclear(r);
+    return none;
+}
+
+/* ops.instance, the registry: as each daemon's role, instances of its own stage are registered,
+ * refreshed and removed as the daemon does it (registry.c); another stage's can be neither added
+ * nor changed nor removed, whatever the SQL (issue 11: a fake linkage row drew identifiable
+ * records). */
+static void test_registry_rows_of_own_stage_only(void **state)
+{
+    (void)state;
+    static const char *const stages[] = {"ingest", "linkage", "validation", "metric", "publish"};
+    const size_t n = sizeof stages / sizeof *stages;
+    PGconn *db = pg_fixture_open("ncap_test_privileges_registry");
+    char err[1024], id[64], endpoint[64], sql[512];
+    for (size_t j = 0; j < n; j++) {
+        snprintf(id, sizeof id, "real-%s", stages[j]);
+        snprintf(endpoint, sizeof endpoint, "tcp://real-%s:1", stages[j]);
+        if (registry_register(db, id, stages[j], endpoint, err, sizeof err) != 0)
+            fail_msg("%s", err);
+    }
+    for (size_t i = 0; i < n; i++) {
+        snprintf(sql, sizeof sql, "SET ROLE ncap_%s", stages[i]);
+        pg_fixture_exec(db, sql);
+        snprintf(id, sizeof id, "own-%s", stages[i]);
+        if (registry_register(db, id, stages[i], "tcp://own:1", err, sizeof err) != 0 ||
+            registry_heartbeat(db, id, err, sizeof err) != 0)
+            fail_msg("ncap_%s on its own instance: %s", stages[i], err);
+        for (size_t j = 0; j < n; j++) {
+            if (j == i)
+                continue;
+            snprintf(id, sizeof id, "fake-%s-%s", stages[i], stages[j]);
+            if (registry_register(db, id, stages[j], "tcp://evil:1", err, sizeof err) == 0)
+                fail_msg("ncap_%s registered an instance of %s", stages[i], stages[j]);
+            snprintf(sql, sizeof sql,
+                     "UPDATE ops.instance SET endpoint = 'tcp://evil:1', heartbeat_at = now()"
+                     " WHERE stage = '%s'",
+                     stages[j]);
+            if (!changed_nothing(db, sql))
+                fail_msg("ncap_%s changed an instance of %s", stages[i], stages[j]);
+            snprintf(sql, sizeof sql, "DELETE FROM ops.instance WHERE stage = '%s'", stages[j]);
+            if (!changed_nothing(db, sql))
+                fail_msg("ncap_%s removed an instance of %s", stages[i], stages[j]);
+            snprintf(sql, sizeof sql,
+                     "UPDATE ops.instance SET stage = '%s' WHERE instance_id = 'own-%s'", stages[j],
+                     stages[i]);
+            if (!changed_nothing(db, sql))
+                fail_msg("ncap_%s made its own instance one of %s", stages[i], stages[j]);
+        }
+        snprintf(id, sizeof id, "own-%s", stages[i]);
+        if (registry_remove(db, id, err, sizeof err) != 0)
+            fail_msg("ncap_%s could not remove its own instance: %s", stages[i], err);
+        pg_fixture_exec(db, "RESET ROLE");
+    }
+    /* as the administrator: the real instances as they were, and nothing else */
+    PGresult *r = db_query(db,
+                           "SELECT string_agg(instance_id || ' ' || stage || ' ' || endpoint, ', '"
+                           " ORDER BY instance_id) FROM ops.instance",
+                           0, NULL, err, sizeof err);
+    if (!r)
+        fail_msg("%s", err);
+    assert_string_equal(PQgetvalue(r, 0, 0), "real-ingest ingest tcp://real-ingest:1, "
+                                             "real-linkage linkage tcp://real-linkage:1, "
+                                             "real-metric metric tcp://real-metric:1, "
+                                             "real-publish publish tcp://real-publish:1, "
+                                             "real-validation validation tcp://real-validation:1");
+    PQclear(r);
+    PQfinish(db);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -408,6 +499,7 @@ int main(void)
         cmocka_unit_test(test_no_stage_role_creates_anything),
         cmocka_unit_test(test_held_back_refused_and_stage_reads_allowed),
         cmocka_unit_test(test_public_has_nothing),
+        cmocka_unit_test(test_registry_rows_of_own_stage_only),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
