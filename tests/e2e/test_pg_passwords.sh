@@ -85,13 +85,13 @@ CTX_RUN=$E2E_DIR/run
 rm -rf "$CTX_RUN"
 registered() { [ "$(admin_psql "SELECT count(*) FROM ops.instance WHERE stage = 'metric'")" -gt 0 ]; }
 ncap_spawn metric-wrong env NCAP_PG="$(conninfo ncap_metric)" NCAP_PG_PASSWORD_FILE="$secrets/ncap_publish" \
-  NCAP_AUDIT_DIR="$NCAP_ROOT/deploy/audits" "$CTX_BUILD/ncap-metricd"
+  NCAP_KEYS_DIR="$CTX_KEYS/stages" NCAP_AUDIT_DIR="$NCAP_ROOT/deploy/audits" "$CTX_BUILD/ncap-metricd"
 ncap_wait_until 30 grep -qs 'password authentication failed for user' "$CTX_RUN/logs/metric-wrong.log" ||
   fail "ncap-metricd with ncap_publish's password: no authentication failure logged"
 registered && fail "ncap-metricd registered with another role's password"
 ncap_stop "$CTX_RUN/pids/metric-wrong.pid"
 ncap_spawn metric env NCAP_PG="$(conninfo ncap_metric)" NCAP_PG_PASSWORD_FILE="$secrets/ncap_metric" \
-  NCAP_AUDIT_DIR="$NCAP_ROOT/deploy/audits" "$CTX_BUILD/ncap-metricd"
+  NCAP_KEYS_DIR="$CTX_KEYS/stages" NCAP_AUDIT_DIR="$NCAP_ROOT/deploy/audits" "$CTX_BUILD/ncap-metricd"
 ncap_wait_until 30 registered || fail "ncap-metricd did not register with its own password file"
 ncap_stop "$CTX_RUN/pids/metric.pid"
 e2e_say "ncap-metricd connects with NCAP_PG_PASSWORD_FILE of its own role, not with another's"
