@@ -8,7 +8,8 @@
 #   (b) the same with the key of a stage that is not the inbox's upstream (and a trust's key): the
 #       ZAP handler refuses it and logs the key. A control shows the check would see a message that
 #       got in: the real upstream's key gets a non-nudge message in (logged as ignored), and a
-#       forged nudge sent with it changes nothing either (nudges carry keys only);
+#       forged nudge sent with it changes nothing either (nudges carry keys only), and a 256 MB
+#       frame sent with it is dropped at its header (ZMQ_MAXMSGSIZE): no stage's peak memory grows;
 #   (c) as every stage role, INSERT, UPDATE, DELETE and upsert of another stage's row of
 #       ops.instance fail and leave it as it was; a fake row of one's own stage (ncap_linkage
 #       registering listeners that lack linkage's key, plain and CurveZMQ) receives no message
@@ -144,6 +145,23 @@ sleep 3
 e2e_drain
 snapshot after_control
 expect_unchanged before after_control "forged nudges with the upstream's own key (control)"
+
+# A frame far past the inbox's ZMQ_MAXMSGSIZE (a 400 MB one once reached metric before its own size
+# check), sent with the upstream's own key: the connection is dropped at the frame's header, the
+# stage neither allocates it nor stops.
+hwm_kb() { awk '/^VmHWM:/ { print $2 }' "/proc/$(<"$CTX_RUN/pids/$1-1.pid")/status"; }
+for stage in linkage validation metric publish; do
+  ep=$(psql_admin "SELECT endpoint FROM ops.instance WHERE stage = '$stage'")
+  up=$(upstream_of "$stage")
+  hwm_before=$(hwm_kb "$stage")
+  "$forge" send "$ep" --server-key "$stages/$stage.pub" --secret "$stages/$up.key" \
+    --bytes $((256 * 1024 * 1024)) >/dev/null || true
+  hwm_after=$(hwm_kb "$stage")
+  ncap_pid_alive "$CTX_RUN/pids/$stage-1.pid" || fail "$stage stopped after a 256 MB frame"
+  [ $((hwm_after - hwm_before)) -lt $((64 * 1024)) ] ||
+    fail "$stage's peak memory grew by $(((hwm_after - hwm_before) / 1024)) MB on a 256 MB frame"
+  e2e_say "$stage: a 256 MB frame from its upstream's key dropped; peak memory ${hwm_before} kB -> ${hwm_after} kB"
+done
 
 # --- (c) the registry --------------------------------------------------------------------------
 registry() { psql_admin "SELECT instance_id, stage, endpoint FROM ops.instance ORDER BY 1"; }

@@ -2,13 +2,14 @@
  * (tests/e2e/test_attack_network.sh): sends a forged nudge to a stage inbox, or listens where a
  * fake registry row points, and says what it got. Never part of a deployment.
  *
- *   ncap_forge send ENDPOINT [--server-key PUB --secret KEY] [--garbage] [--key ID:VERSION:REV]...
- *       [--wait-ms MS]
+ *   ncap_forge send ENDPOINT [--server-key PUB --secret KEY] [--garbage | --bytes N]
+ *       [--key ID:VERSION:REV]... [--wait-ms MS]
  *     A PUSH socket (a CurveZMQ client with KEY, expecting the server to prove PUB, when both are
  *     given; plain otherwise) connects to ENDPOINT, waits up to MS (default 3000) for the
  *     handshake and, when it succeeded, sends one ncap.v1.Nudge with the keys given (default
- *     1:99:0), or with --garbage bytes that are not one. Prints "handshake: ok|refused|mismatch|
- *     failed|none" and "sent" or "not sent". Exit 0 when sent, 3 when not, 2 on usage.
+ *     1:99:0), or with --garbage bytes that are not one, or with --bytes one frame of N bytes.
+ * Prints "handshake: ok|refused|mismatch| failed|none" and "sent" or "not sent". Exit 0 when sent,
+ * 3 when not, 2 on usage.
  *
  *   ncap_forge listen pull|router [--bind ENDPOINT] [--secret KEY] [--endpoint-file FILE]
  *       [--seconds S]
@@ -38,8 +39,8 @@ static void on_signal(int sig)
 
 static int usage(void)
 {
-    fputs("usage: ncap_forge send ENDPOINT [--server-key PUB --secret KEY] [--garbage]\n"
-          "                  [--key ID:VERSION:REV]... [--wait-ms MS]\n"
+    fputs("usage: ncap_forge send ENDPOINT [--server-key PUB --secret KEY]\n"
+          "                  [--garbage | --bytes N] [--key ID:VERSION:REV]... [--wait-ms MS]\n"
           "       ncap_forge listen pull|router [--bind ENDPOINT] [--secret KEY]\n"
           "                  [--endpoint-file FILE] [--seconds S]\n",
           stderr);
@@ -65,6 +66,7 @@ static int do_send(int argc, char **argv)
 {
     const char *endpoint = argv[2], *server = NULL, *secret = NULL;
     int garbage = 0, wait_ms = 3000;
+    size_t big = 0;
     Ncap__V1__RecordKey cells[MAX_KEYS], *ptrs[MAX_KEYS];
     size_t n = 0;
     for (int i = 3; i < argc; i++) {
@@ -76,6 +78,8 @@ static int do_send(int argc, char **argv)
             server = argv[++i];
         else if (strcmp(argv[i], "--secret") == 0)
             secret = argv[++i];
+        else if (strcmp(argv[i], "--bytes") == 0)
+            big = strtoull(argv[++i], NULL, 10);
         else if (strcmp(argv[i], "--wait-ms") == 0)
             wait_ms = atoi(argv[++i]);
         else if (strcmp(argv[i], "--key") == 0 && n < MAX_KEYS) {
@@ -123,7 +127,17 @@ static int do_send(int argc, char **argv)
     if (seen && ev.result == CURVE_HANDSHAKE_OK) {
         uint8_t buf[MAX_KEYS * 40 + 16];
         size_t len;
-        if (garbage) {
+        if (big) {
+            uint8_t *huge = malloc(big);
+            if (huge) {
+                memset(huge, 0xff, big);
+                sent = zmq_send(sock, huge, big, ZMQ_DONTWAIT) == (int)big;
+                zmq_pollitem_t none = {NULL, -1, 0, 0};
+                zmq_poll(&none, 0, 2000);
+                free(huge);
+            }
+            len = 0;
+        } else if (garbage) {
             memset(buf, 0xff, 64); /* not a protobuf message */
             len = 64;
         } else {
@@ -132,7 +146,8 @@ static int do_send(int argc, char **argv)
             msg.n_keys = n;
             len = ncap__v1__nudge__pack(&msg, buf);
         }
-        sent = zmq_send(sock, buf, len, ZMQ_DONTWAIT) == (int)len;
+        if (!big)
+            sent = zmq_send(sock, buf, len, ZMQ_DONTWAIT) == (int)len;
         /* give ZeroMQ's I/O thread the time to write it before the socket goes */
         zmq_pollitem_t none = {NULL, -1, 0, 0};
         zmq_poll(&none, 0, 300);
