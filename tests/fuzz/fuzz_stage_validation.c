@@ -1,0 +1,80 @@
+/* fuzz_stage_validation.c - ncap-validated's read_row and decide
+ * (services/validation/validation_stage.c) on rows of linkage.pseudo_record as load_sql gives
+ * them, built from the fuzzer's text (harness.h: audit TAB trust TAB site TAB payload [TAB
+ * local_id TAB submission_id TAB row_number TAB pseudonym], one row a line): the dataset rules.
+ * History rules and storing need PostgreSQL (store).
+ *
+ * Checked: the batch (harness_check_batch); and for each record that reads, the decision
+ * (validate_record): valid exactly when no problem is an error, every problem of a known
+ * severity, rule and field, and the same decision twice over. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "harness.h"
+#include "message.h"
+#include "validate_record.h"
+#include "validation_stage.h"
+
+static validation_t vs;
+static stage_ops_t ops;
+
+static const char *const names[] = {"record_id", "version",       "revision",   "audit",
+                                    "trust",     "site",          "payload",    "local_id",
+                                    "submission_id", "row_number", "pseudonym"};
+static const char *const defaults[] = {NULL, NULL, NULL, "nhfd", "RH8", "RH801", "{}",
+                                       "L1", "1",  "2",  "p1"};
+#define NCOLS ((int)(sizeof names / sizeof names[0]))
+
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+    (void)argc;
+    (void)argv;
+    vs.audits = harness_audits();
+    ops = validation_stage_ops(&vs);
+    return 0;
+}
+
+static void check_decision(const stage_batch_t *b, const PGresult *r)
+{
+    char err[512];
+    for (size_t i = 0; i < b->n; i++) {
+        if (b->items[i].error != STAGE_OK)
+            continue;
+        const audit_def_t *def =
+            audit_cache_get(harness_audits(), PQgetvalue(r, (int)i, 3), err, sizeof err);
+        ncap_record_t *rec = ncap_record_new();
+        validation_result_t res = {.valid = 1}, again = {.valid = 1};
+        if (!def || !rec || message_record_from_json(PQgetvalue(r, (int)i, 6), rec) != 0 ||
+            validate_record(def, rec, &res) != 0 || validate_record(def, rec, &again) != 0)
+            abort(); /* read_row took it: it is a record of a known audit */
+        int errors = 0;
+        for (size_t k = 0; k < res.n; k++) {
+            const validation_problem_t *p = &res.problems[k];
+            errors += strcmp(p->severity, "error") == 0;
+            HARNESS_CHECK(strcmp(p->severity, "error") == 0 || strcmp(p->severity, "warning") == 0,
+                          "severity \"%s\"", p->severity);
+            HARNESS_CHECK(p->rule[0] && p->message[0], "problem %zu without rule or message", k);
+        }
+        HARNESS_CHECK(res.valid == (errors == 0), "valid %d with %d errors", res.valid, errors);
+        HARNESS_CHECK(again.n == res.n && again.valid == res.valid &&
+                          (res.n == 0 ||
+                           memcmp(again.problems, res.problems, res.n * sizeof *res.problems) == 0),
+                      "the same record validated twice differs");
+        validation_result_free(&res);
+        validation_result_free(&again);
+        ncap_record_destroy(&rec);
+    }
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    PGresult *r = harness_stage_result(data, size, NCOLS, names, defaults);
+    stage_batch_t b;
+    if (!r || stage_batch_read(&ops, r, &b) != 0)
+        abort();
+    harness_check_batch(&b, r);
+    check_decision(&b, r);
+    stage_batch_free(&ops, &b);
+    PQclear(r);
+    return 0;
+}
