@@ -386,7 +386,7 @@ static int prepare_band(parser_t *p, node_t *call)
                  i + 2, len, text);
             return -1;
         }
-        if (v != (double)(long long)v || v > 1e15 || v < -1e15) {
+        if (!(v >= -1e15 && v <= 1e15) || v != (double)(long long)v) { /* range first */
             fail(p, a->start + 1, "argument %zu of band() is %.*s, expected a whole number", i + 2,
                  len, text);
             return -1;

@@ -56,10 +56,16 @@ static void check_decision(const stage_batch_t *b, const PGresult *r)
             HARNESS_CHECK(p->rule[0] && p->message[0], "problem %zu without rule or message", k);
         }
         HARNESS_CHECK(res.valid == (errors == 0), "valid %d with %d errors", res.valid, errors);
-        HARNESS_CHECK(again.n == res.n && again.valid == res.valid &&
-                          (res.n == 0 ||
-                           memcmp(again.problems, res.problems, res.n * sizeof *res.problems) == 0),
-                      "the same record validated twice differs");
+        HARNESS_CHECK(again.n == res.n && again.valid == res.valid,
+                      "the same record validated twice: %zu problems, then %zu", res.n, again.n);
+        for (size_t k = 0; k < res.n; k++) {
+            const validation_problem_t *p = &res.problems[k], *q = &again.problems[k];
+            HARNESS_CHECK(strcmp(p->field, q->field) == 0 && strcmp(p->rule, q->rule) == 0 &&
+                              strcmp(p->severity, q->severity) == 0 &&
+                              strcmp(p->value, q->value) == 0 && strcmp(p->message, q->message) == 0,
+                          "the same record validated twice: \"%s\", then \"%s\"", p->message,
+                          q->message);
+        }
         validation_result_free(&res);
         validation_result_free(&again);
         ncap_record_destroy(&rec);
