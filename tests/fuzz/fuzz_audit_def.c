@@ -37,9 +37,9 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 }
 
 /* Values a record of any definition may hold: text, numbers, dates, times, codes, bad ones. */
-static const char *const samples[] = {"",           "1",          "0",     "Y",
-                                      "2025-04-01", "2025-04-01T10:30", "-7.5", "99999999999",
-                                      "ZZ",         "01/02/1930", "N",     "2"};
+static const char *const samples[] = {
+    "",     "1",           "0",  "Y",          "2025-04-01", "2025-04-01T10:30",
+    "-7.5", "99999999999", "ZZ", "01/02/1930", "N",          "2"};
 #define N_SAMPLES (sizeof samples / sizeof samples[0])
 
 static void use(const audit_def_t *def)

@@ -145,8 +145,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
 
     problems_t pr = {0, strlen(src)};
-    expr_check_t env = {.field = check_field, .problem = on_problem, .ctx = &pr,
-                        .want = EXPR_NULL, .what = "expression"};
+    expr_check_t env = {.field = check_field,
+                        .problem = on_problem,
+                        .ctx = &pr,
+                        .want = EXPR_NULL,
+                        .what = "expression"};
     expr_kind_t type = EXPR_NULL;
     int n_problems = expr_check(e, &env, &type);
     HARNESS_CHECK(n_problems == pr.n, "expr_check returned %d, reported %d", n_problems, pr.n);

@@ -37,8 +37,9 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 
 static void finished(upload_t *done)
 {
-    HARNESS_CHECK(done->data && done->data[done->len] == '\0', "a finished file of %zu bytes is "
-                                                               "not NUL-terminated",
+    HARNESS_CHECK(done->data && done->data[done->len] == '\0',
+                  "a finished file of %zu bytes is "
+                  "not NUL-terminated",
                   done->len);
     char err[1024];
     const audit_def_t *def = audit_cache_get(harness_audits(), done->audit, err, sizeof err);
@@ -67,7 +68,7 @@ static void submit(uploads_t *uploads, const uint8_t *body, size_t len, long lon
         ncap__v1__submit_request__free_unpacked(req, NULL);
         return; /* refused before the upload table */
     }
-    upload_chunk_t chunk = {req->client_token, req->audit, req->trust,     req->filename,
+    upload_chunk_t chunk = {req->client_token, req->audit, req->trust,      req->filename,
                             req->seq,          req->last,  req->chunk.data, req->chunk.len};
     size_t progress = 0, before = uploads_bytes(uploads);
     char err[1024];

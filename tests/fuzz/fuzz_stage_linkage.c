@@ -17,11 +17,11 @@
 static linkage_t lk;
 static stage_ops_t ops;
 
-static const char *const names[] = {"record_id", "version",  "link_revision", "audit",
-                                    "trust",     "site",     "payload",       "local_id",
+static const char *const names[] = {"record_id",     "version",   "link_revision", "audit",
+                                    "trust",         "site",      "payload",       "local_id",
                                     "submission_id", "row_number"};
-static const char *const defaults[] = {NULL, NULL, NULL, "nhfd", "RH8", "RH801", "{}",
-                                       "L1", "1",  "2"};
+static const char *const defaults[] = {NULL,    NULL, NULL, "nhfd", "RH8",
+                                       "RH801", "{}", "L1", "1",    "2"};
 #define NCOLS ((int)(sizeof names / sizeof names[0]))
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)

@@ -35,10 +35,10 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 
 static bool is_period(const char *p)
 {
-    return p[0] == '\0' || (strlen(p) == 6 && isdigit((unsigned char)p[0]) &&
-                            isdigit((unsigned char)p[1]) && isdigit((unsigned char)p[2]) &&
-                            isdigit((unsigned char)p[3]) && p[4] == 'Q' && p[5] >= '1' &&
-                            p[5] <= '4');
+    return p[0] == '\0' ||
+           (strlen(p) == 6 && isdigit((unsigned char)p[0]) && isdigit((unsigned char)p[1]) &&
+            isdigit((unsigned char)p[2]) && isdigit((unsigned char)p[3]) && p[4] == 'Q' &&
+            p[5] >= '1' && p[5] <= '4');
 }
 
 static void check_decision(const stage_batch_t *b, const PGresult *r)

@@ -52,12 +52,11 @@ static void check_rows(const release_row_t *in, int n, const release_row_t *rows
         bool national = i >= first_national;
         HARNESS_CHECK(strcmp(r->unit_level, national ? "national" : "trust") == 0,
                       "row %d of level \"%s\"", i, r->unit_level);
-        HARNESS_CHECK(r->has_value == (r->denominator > 0), "row %d: value %s, denominator %lld",
-                      i, r->has_value ? "present" : "absent", r->denominator);
+        HARNESS_CHECK(r->has_value == (r->denominator > 0), "row %d: value %s, denominator %lld", i,
+                      r->has_value ? "present" : "absent", r->denominator);
         if (r->has_value)
             HARNESS_CHECK(r->lower95 >= 0 && r->lower95 <= r->value + 1e-12 &&
-                              r->value <= r->upper95 + 1e-12 && r->upper95 <= 1 &&
-                              !isnan(r->value),
+                              r->value <= r->upper95 + 1e-12 && r->upper95 <= 1 && !isnan(r->value),
                           "row %d: %lld/%lld gives %g [%g, %g]", i, r->numerator, r->denominator,
                           r->value, r->lower95, r->upper95);
         if (i > 0 && i != first_national) {

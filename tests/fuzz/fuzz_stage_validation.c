@@ -18,11 +18,11 @@
 static validation_t vs;
 static stage_ops_t ops;
 
-static const char *const names[] = {"record_id", "version",       "revision",   "audit",
-                                    "trust",     "site",          "payload",    "local_id",
+static const char *const names[] = {"record_id",     "version",    "revision", "audit",
+                                    "trust",         "site",       "payload",  "local_id",
                                     "submission_id", "row_number", "pseudonym"};
-static const char *const defaults[] = {NULL, NULL, NULL, "nhfd", "RH8", "RH801", "{}",
-                                       "L1", "1",  "2",  "p1"};
+static const char *const defaults[] = {NULL, NULL, NULL, "nhfd", "RH8", "RH801",
+                                       "{}", "L1", "1",  "2",    "p1"};
 #define NCOLS ((int)(sizeof names / sizeof names[0]))
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
@@ -60,11 +60,11 @@ static void check_decision(const stage_batch_t *b, const PGresult *r)
                       "the same record validated twice: %zu problems, then %zu", res.n, again.n);
         for (size_t k = 0; k < res.n; k++) {
             const validation_problem_t *p = &res.problems[k], *q = &again.problems[k];
-            HARNESS_CHECK(strcmp(p->field, q->field) == 0 && strcmp(p->rule, q->rule) == 0 &&
-                              strcmp(p->severity, q->severity) == 0 &&
-                              strcmp(p->value, q->value) == 0 && strcmp(p->message, q->message) == 0,
-                          "the same record validated twice: \"%s\", then \"%s\"", p->message,
-                          q->message);
+            HARNESS_CHECK(
+                strcmp(p->field, q->field) == 0 && strcmp(p->rule, q->rule) == 0 &&
+                    strcmp(p->severity, q->severity) == 0 && strcmp(p->value, q->value) == 0 &&
+                    strcmp(p->message, q->message) == 0,
+                "the same record validated twice: \"%s\", then \"%s\"", p->message, q->message);
         }
         validation_result_free(&res);
         validation_result_free(&again);

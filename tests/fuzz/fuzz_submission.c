@@ -106,8 +106,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     submission_t *parsed = submission_parse_csv(def, trust, file, len);
     HARNESS_CHECK(parsed, "out of memory");
-    HARNESS_CHECK(parsed->rejected <= parsed->data_rows, "%u rejected of %u rows",
-                  parsed->rejected, parsed->data_rows);
+    HARNESS_CHECK(parsed->rejected <= parsed->data_rows, "%u rejected of %u rows", parsed->rejected,
+                  parsed->data_rows);
     HARNESS_CHECK(parsed->n_rows + parsed->rejected == parsed->data_rows || parsed->file_error[0],
                   "%zu kept + %u rejected != %u rows", parsed->n_rows, parsed->rejected,
                   parsed->data_rows);
@@ -118,17 +118,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     HARNESS_CHECK(scanned, "out of memory");
     HARNESS_CHECK(ctx.seen == parsed->n_rows, "scan passed on %zu rows, parse kept %zu", ctx.seen,
                   parsed->n_rows);
-    HARNESS_CHECK(scanned->n_problems == parsed->n_problems && scanned->rejected == parsed->rejected &&
-                      scanned->data_rows == parsed->data_rows &&
-                      strcmp(scanned->file_error, parsed->file_error) == 0,
-                  "scan and parse disagree: problems %zu/%zu, rejected %u/%u, file error \"%s\"/\"%s\"",
-                  scanned->n_problems, parsed->n_problems, scanned->rejected, parsed->rejected,
-                  scanned->file_error, parsed->file_error);
+    HARNESS_CHECK(
+        scanned->n_problems == parsed->n_problems && scanned->rejected == parsed->rejected &&
+            scanned->data_rows == parsed->data_rows &&
+            strcmp(scanned->file_error, parsed->file_error) == 0,
+        "scan and parse disagree: problems %zu/%zu, rejected %u/%u, file error \"%s\"/\"%s\"",
+        scanned->n_problems, parsed->n_problems, scanned->rejected, parsed->rejected,
+        scanned->file_error, parsed->file_error);
     for (size_t i = 0; i < parsed->n_problems; i++)
-        HARNESS_CHECK(memcmp(&scanned->problems[i], &parsed->problems[i],
-                             sizeof parsed->problems[i]) == 0,
-                      "problem %zu differs: \"%s\" / \"%s\"", i, scanned->problems[i].message,
-                      parsed->problems[i].message);
+        HARNESS_CHECK(
+            memcmp(&scanned->problems[i], &parsed->problems[i], sizeof parsed->problems[i]) == 0,
+            "problem %zu differs: \"%s\" / \"%s\"", i, scanned->problems[i].message,
+            parsed->problems[i].message);
     submission_destroy(&scanned);
     submission_destroy(&parsed);
     free(file);

@@ -71,8 +71,8 @@ PGresult *harness_result_new(int ncols, const char *const *names)
         return NULL;
     }
     for (int i = 0; i < ncols; i++)
-        att[i] = (PGresAttDesc){.name = (char *)names[i], .typid = 25 /* text */, .typlen = -1,
-                                .atttypmod = -1};
+        att[i] = (PGresAttDesc){
+            .name = (char *)names[i], .typid = 25 /* text */, .typlen = -1, .atttypmod = -1};
     int ok = PQsetResultAttrs(r, ncols, att);
     free(att);
     if (!ok) {
