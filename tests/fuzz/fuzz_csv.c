@@ -9,13 +9,6 @@
 #include "csv.h"
 #include "harness.h"
 
-int LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-    (void)argc;
-    (void)argv;
-    return 0;
-}
-
 /* Writes the current row of csv and reads it back. */
 static void round_trip(const csv_reader_t *csv)
 {

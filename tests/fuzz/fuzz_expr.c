@@ -32,13 +32,6 @@ static const struct {
 
 static expr_value_t values[N_FIELDS];
 
-int LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-    (void)argc;
-    (void)argv;
-    return 0;
-}
-
 static int field_index(const char *name)
 {
     for (int i = 0; i < N_FIELDS; i++)

@@ -14,13 +14,6 @@
 
 #define BATCH_MAX 500 /* daemon_config's default --batch */
 
-int LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-    (void)argc;
-    (void)argv;
-    return 0;
-}
-
 static bool holdable(const Ncap__V1__RecordKey *k)
 {
     return k->record_id > 0 && k->version > 0 && k->link_revision >= 0;

@@ -3,7 +3,7 @@
  * audit TAB trust TAB site TAB payload [TAB local_id TAB submission_id TAB row_number], one row a
  * line). Everything before the patient index, which needs PostgreSQL.
  *
- * Checked: the batch (harness_check_batch); and for each record that reads, what decide made of
+ * Checked: the batch (harness_stage_run); and for each record that reads, what decide made of
  * it (link_record_prepare): the pseudonymised record holds no identifier field and no name that
  * is not a field of the audit or a derived field, and at most LINK_MAX_PROBLEMS problems. */
 #include <stdlib.h>
@@ -12,7 +12,6 @@
 #include "harness.h"
 #include "link_record.h"
 #include "linkage_stage.h"
-#include "message.h"
 
 static linkage_t lk;
 static stage_ops_t ops;
@@ -43,17 +42,16 @@ static bool is_derived(const audit_def_t *def, const char *name)
 
 static void check_decision(const stage_batch_t *b, const PGresult *r)
 {
-    char err[512];
+    ncap_record_t *raw = ncap_record_new();
+    if (!raw)
+        abort();
     for (size_t i = 0; i < b->n; i++) {
         if (b->items[i].error != STAGE_OK)
             continue;
-        const audit_def_t *def =
-            audit_cache_get(harness_audits(), PQgetvalue(r, (int)i, 3), err, sizeof err);
-        ncap_record_t *raw = ncap_record_new();
+        const audit_def_t *def = harness_row_record(r, (int)i, raw);
         link_outcome_t out;
-        if (!def || !raw || message_record_from_json(PQgetvalue(r, (int)i, 6), raw) != 0 ||
-            link_record_prepare(def, b->items[i].key.record_id, raw, &out) != 0)
-            abort(); /* read_row took it: it is a record of a known audit */
+        if (link_record_prepare(def, b->items[i].key.record_id, raw, &out) != 0)
+            abort();
         HARNESS_CHECK(out.n_problems >= 0 && out.n_problems <= LINK_MAX_PROBLEMS, "%d problems",
                       out.n_problems);
         for (size_t k = 0; k < out.pseudo->n; k++) {
@@ -63,19 +61,12 @@ static void check_decision(const stage_batch_t *b, const PGresult *r)
             HARNESS_CHECK(f || is_derived(def, name), "\"%s\", not a field, passed on", name);
         }
         link_outcome_clear(&out);
-        ncap_record_destroy(&raw);
     }
+    ncap_record_destroy(&raw);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    PGresult *r = harness_stage_result(data, size, NCOLS, names, defaults);
-    stage_batch_t b;
-    if (!r || stage_batch_read(&ops, r, &b) != 0)
-        abort();
-    harness_check_batch(&b, r);
-    check_decision(&b, r);
-    stage_batch_free(&ops, &b);
-    PQclear(r);
+    harness_stage_run(&ops, data, size, NCOLS, names, defaults, check_decision);
     return 0;
 }

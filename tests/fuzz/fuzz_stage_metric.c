@@ -3,7 +3,7 @@
  * audit TAB trust TAB site TAB payload [TAB valid], one row a line, valid "t" or "f"): each key
  * metric's contribution. Storing needs PostgreSQL (store).
  *
- * Checked: the batch (harness_check_batch); a valid record whose metric cannot be evaluated is
+ * Checked: the batch (harness_stage_run); a valid record whose metric cannot be evaluated is
  * failed as STAGE_ERR_EVALUATION, never counted; and for each record that reads, the
  * contributions (contribution_compute): at most one per metric, each of a metric of the audit,
  * 0 or 1 with the numerator never above the denominator, and a period "YYYYQn" or none. */
@@ -13,7 +13,6 @@
 
 #include "contribution.h"
 #include "harness.h"
-#include "message.h"
 #include "metric_stage.h"
 
 static metric_t ms;
@@ -44,16 +43,17 @@ static bool is_period(const char *p)
 static void check_decision(const stage_batch_t *b, const PGresult *r)
 {
     char err[512];
+    ncap_record_t *rec = ncap_record_new();
+    if (!rec)
+        abort();
     for (size_t i = 0; i < b->n; i++) {
         const stage_item_t *it = &b->items[i];
         if (!it->input)
             continue;
-        const audit_def_t *def =
-            audit_cache_get(harness_audits(), PQgetvalue(r, (int)i, 3), err, sizeof err);
-        ncap_record_t *rec = ncap_record_new();
-        contribution_t *c = def ? calloc(def->n_metrics + 1, sizeof *c) : NULL;
-        if (!def || !rec || !c || message_record_from_json(PQgetvalue(r, (int)i, 6), rec) != 0)
-            abort(); /* read_row took it: it is a record of a known audit */
+        const audit_def_t *def = harness_row_record(r, (int)i, rec);
+        contribution_t *c = calloc(def->n_metrics + 1, sizeof *c);
+        if (!c)
+            abort();
         char period[8] = "";
         int nc = contribution_compute(def, rec, period, c, err, sizeof err);
         bool valid = PQgetvalue(r, (int)i, 7)[0] == 't';
@@ -76,19 +76,12 @@ static void check_decision(const stage_batch_t *b, const PGresult *r)
             HARNESS_CHECK(known, "contribution to metric \"%s\", not the audit's", c[k].metric_id);
         }
         free(c);
-        ncap_record_destroy(&rec);
     }
+    ncap_record_destroy(&rec);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    PGresult *r = harness_stage_result(data, size, NCOLS, names, defaults);
-    stage_batch_t b;
-    if (!r || stage_batch_read(&ops, r, &b) != 0)
-        abort();
-    harness_check_batch(&b, r);
-    check_decision(&b, r);
-    stage_batch_free(&ops, &b);
-    PQclear(r);
+    harness_stage_run(&ops, data, size, NCOLS, names, defaults, check_decision);
     return 0;
 }

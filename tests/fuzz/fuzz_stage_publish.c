@@ -22,13 +22,6 @@
 #define MAX_SUMS 64
 #define MAX_FIGURE (1LL << 40)
 
-int LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-    (void)argc;
-    (void)argv;
-    return 0;
-}
-
 static long long figure(const char *s)
 {
     long long v = llabs(strtoll(s, NULL, 10) % MAX_FIGURE);

@@ -4,14 +4,13 @@
  * local_id TAB submission_id TAB row_number TAB pseudonym], one row a line): the dataset rules.
  * History rules and storing need PostgreSQL (store).
  *
- * Checked: the batch (harness_check_batch); and for each record that reads, the decision
+ * Checked: the batch (harness_stage_run); and for each record that reads, the decision
  * (validate_record): valid exactly when no problem is an error, every problem of a known
  * severity, rule and field, and the same decision twice over. */
 #include <stdlib.h>
 #include <string.h>
 
 #include "harness.h"
-#include "message.h"
 #include "validate_record.h"
 #include "validation_stage.h"
 
@@ -36,17 +35,16 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 
 static void check_decision(const stage_batch_t *b, const PGresult *r)
 {
-    char err[512];
+    ncap_record_t *rec = ncap_record_new();
+    if (!rec)
+        abort();
     for (size_t i = 0; i < b->n; i++) {
         if (b->items[i].error != STAGE_OK)
             continue;
-        const audit_def_t *def =
-            audit_cache_get(harness_audits(), PQgetvalue(r, (int)i, 3), err, sizeof err);
-        ncap_record_t *rec = ncap_record_new();
+        const audit_def_t *def = harness_row_record(r, (int)i, rec);
         validation_result_t res = {.valid = 1}, again = {.valid = 1};
-        if (!def || !rec || message_record_from_json(PQgetvalue(r, (int)i, 6), rec) != 0 ||
-            validate_record(def, rec, &res) != 0 || validate_record(def, rec, &again) != 0)
-            abort(); /* read_row took it: it is a record of a known audit */
+        if (validate_record(def, rec, &res) != 0 || validate_record(def, rec, &again) != 0)
+            abort();
         int errors = 0;
         for (size_t k = 0; k < res.n; k++) {
             const validation_problem_t *p = &res.problems[k];
@@ -68,19 +66,12 @@ static void check_decision(const stage_batch_t *b, const PGresult *r)
         }
         validation_result_free(&res);
         validation_result_free(&again);
-        ncap_record_destroy(&rec);
     }
+    ncap_record_destroy(&rec);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    PGresult *r = harness_stage_result(data, size, NCOLS, names, defaults);
-    stage_batch_t b;
-    if (!r || stage_batch_read(&ops, r, &b) != 0)
-        abort();
-    harness_check_batch(&b, r);
-    check_decision(&b, r);
-    stage_batch_free(&ops, &b);
-    PQclear(r);
+    harness_stage_run(&ops, data, size, NCOLS, names, defaults, check_decision);
     return 0;
 }

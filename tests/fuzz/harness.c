@@ -115,7 +115,7 @@ PGresult *harness_stage_result(const uint8_t *data, size_t size, int ncols,
     return r;
 }
 
-void harness_check_batch(const stage_batch_t *b, const PGresult *r)
+static void check_batch(const stage_batch_t *b, const PGresult *r)
 {
     HARNESS_CHECK(b->n == (size_t)PQntuples(r), "%zu items of %d rows", b->n, PQntuples(r));
     char err[512];
@@ -143,4 +143,28 @@ void harness_check_batch(const stage_batch_t *b, const PGresult *r)
                           PQgetvalue(r, row, 3), stage_error_name(it->error));
         ncap_record_destroy(&rec);
     }
+}
+
+void harness_stage_run(const stage_ops_t *ops, const uint8_t *data, size_t size, int ncols,
+                       const char *const *names, const char *const *defaults,
+                       void (*check)(const stage_batch_t *b, const PGresult *r))
+{
+    PGresult *r = harness_stage_result(data, size, ncols, names, defaults);
+    stage_batch_t b;
+    if (!r || stage_batch_read(ops, r, &b) != 0)
+        abort();
+    check_batch(&b, r);
+    check(&b, r);
+    stage_batch_free(ops, &b);
+    PQclear(r);
+}
+
+const audit_def_t *harness_row_record(const PGresult *r, int row, ncap_record_t *rec)
+{
+    char err[512];
+    const audit_def_t *def =
+        audit_cache_get(harness_audits(), PQgetvalue(r, row, 3), err, sizeof err);
+    HARNESS_CHECK(def && message_record_from_json(PQgetvalue(r, row, 6), rec) == 0,
+                  "row %d was taken, but it is not a record of a known audit", row);
+    return def;
 }

@@ -56,10 +56,19 @@ int harness_result_set(PGresult *r, int row, const char *const *values);
  * has fewer. At most HARNESS_MAX_ROWS rows; NULL when out of memory. */
 PGresult *harness_stage_result(const uint8_t *data, size_t size, int ncols,
                                const char *const *names, const char *const *defaults);
-/* What any stage's batch must be after stage_batch_read of r: one item per row, with the row's
- * key; a failed item has a class and a message, an item without input has failed, and an item
- * whose payload is not a JSON object or whose audit has no definition failed as
- * STAGE_ERR_INPUT or STAGE_ERR_DEFINITION. */
-void harness_check_batch(const stage_batch_t *b, const PGresult *r);
+/* Runs the rows of the fuzzer's text (harness_stage_result) through a record stage's read_row and
+ * decide (stage_batch_read), checks what any stage's batch must then be, and hands the batch and
+ * its rows to check, the target's own look at each decision. What any batch must be: one item per
+ * row, with the row's key; a failed item has a class and a message, an item without input has
+ * failed, and an item whose payload is not a JSON object or whose audit has no definition failed
+ * as STAGE_ERR_INPUT or STAGE_ERR_DEFINITION. */
+void harness_stage_run(const stage_ops_t *ops, const uint8_t *data, size_t size, int ncols,
+                       const char *const *names, const char *const *defaults,
+                       void (*check)(const stage_batch_t *b, const PGresult *r));
+
+/* The definition and record of row `row` of a stage's rows (columns 3 and 6), for a row read_row
+ * took: rec (cleared first) gets the payload. Aborts when the row is not a record of a known
+ * audit (read_row should not have taken it). */
+const audit_def_t *harness_row_record(const PGresult *r, int row, ncap_record_t *rec);
 
 #endif
