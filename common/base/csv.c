@@ -2,7 +2,9 @@
  *
  * The reader makes one pass over the data. A row's fields are copied, each followed by a NUL,
  * into one buffer that grows as needed and is reused for every row; fields[] holds offsets into
- * it, so nothing is allocated per field or, once the buffers have grown, per row. */
+ * it, so nothing is allocated per field or, once the buffers have grown, per row. With limits
+ * (csv_reader_limit), a row over them is still read to its end, to find where the next row
+ * starts, but nothing past a limit is copied: the buffers never exceed the limits. */
 #include "csv.h"
 
 #include <assert.h>
@@ -23,6 +25,11 @@ struct csv_reader_t {
     size_t *fields; /* offset of each field in buf */
     size_t nfields;
     size_t fields_cap;
+    size_t max_fields, max_field_bytes; /* 0: no limit */
+    size_t field_start;                 /* offset in buf of the field being read */
+    csv_error_t over;                   /* the first limit the current row went over */
+    size_t over_field;                  /* 1-based field that went over max_field_bytes */
+    csv_error_t error_kind;
     char error[160];
 };
 
@@ -56,6 +63,13 @@ csv_reader_t *csv_reader_new(const char *data, size_t len, bool trim)
     if (len >= 3 && memcmp(data, "\xEF\xBB\xBF", 3) == 0)
         self->pos = 3;
     return self;
+}
+
+void csv_reader_limit(csv_reader_t *self, size_t max_fields, size_t max_field_bytes)
+{
+    assert(self);
+    self->max_fields = max_fields;
+    self->max_field_bytes = max_field_bytes;
 }
 
 void csv_reader_destroy(csv_reader_t **self_p)
@@ -106,9 +120,31 @@ static int buf_putc(csv_reader_t *self, char c)
     return 0;
 }
 
-/* Starts a new field at the end of buf. */
+/* Appends n bytes of the current field's text, short of max_field_bytes (noting the row as over
+ * the limit when they do not fit). */
+static int field_add(csv_reader_t *self, const char *s, size_t n)
+{
+    size_t have = self->buf_len - self->field_start;
+    if (self->max_field_bytes && have + n > self->max_field_bytes) {
+        if (!self->over) {
+            self->over = CSV_ERROR_FIELD_TOO_LONG;
+            self->over_field = self->nfields;
+        }
+        n = have < self->max_field_bytes ? self->max_field_bytes - have : 0;
+    }
+    return n ? buf_append(self, s, n) : 0;
+}
+
+/* Starts a new field at the end of buf; past max_fields, the last field is read again in place
+ * (the row is over the limit). */
 static int field_open(csv_reader_t *self)
 {
+    if (self->max_fields && self->nfields == self->max_fields) {
+        if (!self->over)
+            self->over = CSV_ERROR_TOO_MANY_FIELDS;
+        self->buf_len = self->field_start = self->fields[self->nfields - 1];
+        return 0;
+    }
     if (self->nfields == self->fields_cap) {
         size_t cap = self->fields_cap ? self->fields_cap * 2 : 32;
         size_t *fields = realloc(self->fields, cap * sizeof *fields);
@@ -117,7 +153,7 @@ static int field_open(csv_reader_t *self)
         self->fields = fields;
         self->fields_cap = cap;
     }
-    self->fields[self->nfields++] = self->buf_len;
+    self->fields[self->nfields++] = self->field_start = self->buf_len;
     return 0;
 }
 
@@ -136,6 +172,8 @@ static void skip_line(csv_reader_t *self, size_t from)
 /* Fails the current row: no fields, and the message in error. */
 static int fail(csv_reader_t *self)
 {
+    if (!self->error_kind)
+        self->error_kind = CSV_ERROR_SYNTAX;
     self->nfields = 0;
     self->buf_len = 0;
     return -1;
@@ -145,6 +183,7 @@ static int fail_oom(csv_reader_t *self)
 {
     snprintf(self->error, sizeof self->error, "line %zu: out of memory reading row",
              self->row_line);
+    self->error_kind = CSV_ERROR_NO_MEMORY;
     self->pos = self->len;
     return fail(self);
 }
@@ -200,6 +239,8 @@ int csv_reader_next(csv_reader_t *self)
     self->nfields = 0;
     self->buf_len = 0;
     self->error[0] = '\0';
+    self->error_kind = CSV_ERROR_NONE;
+    self->over = CSV_ERROR_NONE;
     if (!skip_empty_lines(self))
         return 0;
     self->row_line = self->line;
@@ -223,7 +264,7 @@ int csv_reader_next(csv_reader_t *self)
                 size_t run = p;
                 while (p < len && !quoted_special[(unsigned char)d[p]])
                     p++;
-                if (p > run && buf_append(self, d + run, p - run) != 0)
+                if (p > run && field_add(self, d + run, p - run) != 0)
                     return fail_oom(self);
                 if (p == len) {
                     snprintf(self->error, sizeof self->error, "line %zu: unterminated quoted field",
@@ -237,7 +278,7 @@ int csv_reader_next(csv_reader_t *self)
                 char c = d[p];
                 if (c == '"') {
                     if (p + 1 < len && d[p + 1] == '"') {
-                        if (buf_putc(self, '"') != 0)
+                        if (field_add(self, "\"", 1) != 0)
                             return fail_oom(self);
                         p += 2;
                         continue;
@@ -246,7 +287,7 @@ int csv_reader_next(csv_reader_t *self)
                     break;
                 }
                 if (c == '\n') {
-                    if (buf_putc(self, '\n') != 0)
+                    if (field_add(self, "\n", 1) != 0)
                         return fail_oom(self);
                     self->line++;
                 } else if (nul_field == 0) { /* NUL */
@@ -283,14 +324,14 @@ int csv_reader_next(csv_reader_t *self)
                 size_t run = p;
                 while (p < len && !unquoted_special[(unsigned char)d[p]])
                     p++;
-                if (p > run && buf_append(self, d + run, p - run) != 0)
+                if (p > run && field_add(self, d + run, p - run) != 0)
                     return fail_oom(self);
                 if (p == len || d[p] == ',' || at_row_end(self, p))
                     break;
                 if (d[p] == '\0') {
                     if (nul_field == 0)
                         nul_field = self->nfields;
-                } else if (buf_putc(self, d[p]) != 0) { /* a quote, or a CR inside a line */
+                } else if (field_add(self, d + p, 1) != 0) { /* a quote, or a CR inside a line */
                     return fail_oom(self);
                 }
                 p++;
@@ -320,6 +361,16 @@ int csv_reader_next(csv_reader_t *self)
                  self->row_line, nul_field);
         return fail(self);
     }
+    if (self->over == CSV_ERROR_TOO_MANY_FIELDS)
+        snprintf(self->error, sizeof self->error, "line %zu: more than %zu fields", self->row_line,
+                 self->max_fields);
+    else if (self->over == CSV_ERROR_FIELD_TOO_LONG)
+        snprintf(self->error, sizeof self->error, "line %zu: field %zu is longer than %zu bytes",
+                 self->row_line, self->over_field, self->max_field_bytes);
+    if (self->over) {
+        self->error_kind = self->over;
+        return fail(self);
+    }
     return 1;
 }
 
@@ -346,6 +397,18 @@ const char *csv_reader_error(const csv_reader_t *self)
 {
     assert(self);
     return self->error;
+}
+
+csv_error_t csv_reader_error_kind(const csv_reader_t *self)
+{
+    assert(self);
+    return self->error_kind;
+}
+
+size_t csv_reader_error_field(const csv_reader_t *self)
+{
+    assert(self);
+    return self->error_kind == CSV_ERROR_FIELD_TOO_LONG ? self->over_field : 0;
 }
 
 static bool needs_quotes(const char *value, size_t n)

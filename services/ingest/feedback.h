@@ -4,6 +4,9 @@
 #ifndef NCAP_FEEDBACK_H
 #define NCAP_FEEDBACK_H
 
+#include <stddef.h>
+#include <stdint.h>
+
 #include "ncap/v1/feedback.pb-c.h"
 
 typedef struct {
@@ -18,10 +21,13 @@ typedef struct {
     unsigned long long errors, warnings;
 } feedback_summary_t;
 
-/* One problem. The strings belong to whoever filled it in (a query result, a reply). */
+/* One problem. The strings and rows belong to whoever filled it in (a query result, a reply). */
 typedef struct {
-    unsigned row;
+    unsigned row; /* for a problem ingest kept once per rule, its first row */
     const char *field, *rule, *severity, *value, *message, *stage;
+    unsigned count;       /* rows with it: 0 or 1 for one row, more for one kept once per rule */
+    const uint32_t *rows; /* count > 1: its first n_rows rows (at most 1,000), ascending */
+    size_t n_rows;
 } feedback_problem_t;
 
 /* The summary as sent (m's strings point into s) and as received (copied). */

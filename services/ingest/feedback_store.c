@@ -25,14 +25,16 @@ int feedback_store_find(PGconn *db, int64_t submission_id, const char *trust, in
         "  SELECT count(*) AS validated, count(*) FILTER (WHERE NOT valid) AS rejected_validation"
         "  FROM validation.record WHERE submission_id = s.submission_id) v ON $3::bool"
         " LEFT JOIN LATERAL ("
-        "  SELECT count(*) FILTER (WHERE severity = 'error') AS errors,"
-        "         count(*) FILTER (WHERE severity <> 'error') AS warnings,"
+        "  SELECT coalesce(sum(n) FILTER (WHERE severity = 'error'), 0) AS errors,"
+        "         coalesce(sum(n) FILTER (WHERE severity <> 'error'), 0) AS warnings,"
         "         (SELECT coalesce(sum(o.records), 0) FROM linkage.optout_count o"
         "           WHERE o.submission_id = s.submission_id) AS withheld"
-        "  FROM (SELECT severity FROM ingest.problem WHERE submission_id = s.submission_id"
-        "        UNION ALL SELECT severity FROM linkage.problem"
+        /* a problem ingest kept once per rule counts for each row it was found at */
+        "  FROM (SELECT severity, occurrences AS n FROM ingest.problem"
         "          WHERE submission_id = s.submission_id"
-        "        UNION ALL SELECT severity FROM validation.problem"
+        "        UNION ALL SELECT severity, 1 FROM linkage.problem"
+        "          WHERE submission_id = s.submission_id"
+        "        UNION ALL SELECT severity, 1 FROM validation.problem"
         "          WHERE submission_id = s.submission_id) pr) c ON $3::bool"
         " WHERE s.submission_id = $1::bigint AND s.trust = $2",
         3, p, err, errlen);
@@ -84,13 +86,15 @@ int feedback_store_page(PGconn *db, int64_t submission_id, const audit_def_t *de
     PGresult *r = db_query(
         db,
         "WITH p AS ("
-        "  SELECT row_number, field, rule, severity, '' AS value, message, 'ingest' AS stage"
+        "  SELECT row_number, field, rule, severity, '' AS value, message, 'ingest' AS stage,"
+        "   occurrences, array_to_string(first_rows, ',') AS first_rows"
         "  FROM ingest.problem WHERE submission_id = $1::bigint"
-        "  UNION ALL SELECT row_number, field, rule, severity, '', message, 'linkage'"
+        "  UNION ALL SELECT row_number, field, rule, severity, '', message, 'linkage', 1, NULL"
         "  FROM linkage.problem WHERE submission_id = $1::bigint"
-        "  UNION ALL SELECT row_number, field, rule, severity, value, message, 'validation'"
-        "  FROM validation.problem WHERE submission_id = $1::bigint)"
-        " SELECT row_number, field, rule, severity, value, message, stage FROM p"
+        "  UNION ALL SELECT row_number, field, rule, severity, value, message, 'validation', 1,"
+        "   NULL FROM validation.problem WHERE submission_id = $1::bigint)"
+        " SELECT row_number, field, rule, severity, value, message, stage, occurrences,"
+        "  first_rows FROM p"
         " WHERE $2::bool OR (row_number, field COLLATE \"C\", rule COLLATE \"C\","
         "   stage COLLATE \"C\", message COLLATE \"C\") > ($3::int, $4, $5, $6, $7)"
         " ORDER BY row_number, field COLLATE \"C\", rule COLLATE \"C\", stage COLLATE \"C\","
@@ -110,6 +114,16 @@ int feedback_store_page(PGconn *db, int64_t submission_id, const audit_def_t *de
         return -1;
     }
     page->result = r;
+    size_t nrows = 0;
+    for (int i = 0; i < n; i++)
+        if (!PQgetisnull(r, i, 8))
+            nrows += strlen(PQgetvalue(r, i, 8)) / 2 + 1; /* at least "N," per row */
+    uint32_t *next = page->rows = calloc(nrows + 1, sizeof *page->rows);
+    if (!page->rows) {
+        feedback_page_clear(page);
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
     for (int i = 0; i < n; i++) {
         feedback_problem_t *fp = &page->problems[i];
         fp->row = (unsigned)strtoul(PQgetvalue(r, i, 0), NULL, 10);
@@ -119,6 +133,17 @@ int feedback_store_page(PGconn *db, int64_t submission_id, const audit_def_t *de
         fp->value = PQgetvalue(r, i, 4);
         fp->message = PQgetvalue(r, i, 5);
         fp->stage = PQgetvalue(r, i, 6);
+        fp->count = (unsigned)strtoul(PQgetvalue(r, i, 7), NULL, 10);
+        fp->rows = next;
+        for (const char *t = PQgetvalue(r, i, 8); *t; t += *t == ',') {
+            char *end;
+            unsigned long v = strtoul(t, &end, 10);
+            if (end == t)
+                break;
+            *next++ = (uint32_t)v;
+            fp->n_rows++;
+            t = end;
+        }
         const audit_field_t *f = def ? audit_def_field(def, fp->field) : NULL;
         if (f && f->identifier)
             fp->value = "";
@@ -130,6 +155,7 @@ int feedback_store_page(PGconn *db, int64_t submission_id, const audit_def_t *de
 void feedback_page_clear(feedback_page_t *page)
 {
     PQclear(page->result);
+    free(page->rows);
     free(page->problems);
     memset(page, 0, sizeof *page);
 }

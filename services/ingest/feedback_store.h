@@ -19,6 +19,7 @@ typedef struct {
 
 typedef struct {
     PGresult *result; /* owns the strings */
+    uint32_t *rows;   /* owns the problems' rows */
     feedback_problem_t *problems;
     size_t n;
     int more; /* problems follow the last of this page */

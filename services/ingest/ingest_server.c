@@ -16,6 +16,7 @@
 #include "ods_code.h"
 #include "pass_on.h"
 #include "store_job.h"
+#include "trust_rate.h"
 #include "upload.h"
 
 /* A committed job whose versions are still being passed on. */
@@ -27,8 +28,8 @@ typedef struct passing {
 
 struct ingest_server_t {
     ingest_server_parts_t parts;
-    uploads_t *uploads;
-    size_t held_bytes; /* files of the jobs not yet destroyed: in the pool or being passed on */
+    uploads_t *uploads; /* and the bytes of the jobs not yet destroyed (held), per trust */
+    trust_rate_t *rate;
     passing_t *passing, *passing_tail;
     unsigned long long records;
     long long next_tick_ms;
@@ -46,9 +47,12 @@ ingest_server_t *ingest_server_new(const ingest_server_parts_t *parts)
     ingest_server_t *self = calloc(1, sizeof *self);
     if (self)
         self->parts = *parts;
-    if (!self || !(self->uploads = uploads_new())) {
+    if (!self || !(self->uploads = uploads_new()) ||
+        !(self->rate = trust_rate_new(parts->rate_limit, parts->rate_window_s))) {
         presence_t *presence = parts->presence;
         presence_destroy(&presence);
+        if (self)
+            uploads_destroy(&self->uploads);
         free(self);
         return NULL;
     }
@@ -58,7 +62,7 @@ ingest_server_t *ingest_server_new(const ingest_server_parts_t *parts)
 /* Done with a job: destroyed by the pool's workers, off the loop. */
 static void job_done(ingest_server_t *self, store_job_t **job_p)
 {
-    self->held_bytes -= (*job_p)->bytes;
+    uploads_release(self->uploads, (*job_p)->trust, (*job_p)->bytes);
     store_pool_dispose(self->parts.pool, *job_p);
     *job_p = NULL;
 }
@@ -85,6 +89,7 @@ void ingest_server_destroy(ingest_server_t **self_p)
                  "versions", n, NULL);
     }
     uploads_destroy(&self->uploads);
+    trust_rate_destroy(&self->rate);
     presence_destroy(&self->parts.presence);
     free(self);
     *self_p = NULL;
@@ -126,8 +131,14 @@ static void reply_error(ingest_server_t *self, client_t client, const char *toke
     reply_packed(self, client, &rep.base);
 }
 
-/* The receipt of a committed job, with its first INGEST_MAX_PROBLEMS_IN_RECEIPT problems. */
-static void reply_receipt(ingest_server_t *self, const store_job_t *job)
+static int by_row(const void *a, const void *b)
+{
+    const store_job_problem_t *x = a, *y = b;
+    return (x->row > y->row) - (x->row < y->row);
+}
+
+/* The receipt of a committed job, with the problems the job kept for it, by row. */
+static void reply_receipt(ingest_server_t *self, store_job_t *job)
 {
     const submission_t *sub = job->sub;
     Ncap__V1__SubmitReply rep = NCAP__V1__SUBMIT_REPLY__INIT;
@@ -139,26 +150,37 @@ static void reply_receipt(ingest_server_t *self, const store_job_t *job)
     rep.accepted = job->res.accepted;
     rep.unchanged = job->res.unchanged;
     rep.rejected = sub->rejected;
-    size_t np = sub->n_problems < INGEST_MAX_PROBLEMS_IN_RECEIPT ? sub->n_problems
-                                                                 : INGEST_MAX_PROBLEMS_IN_RECEIPT;
+    size_t np = job->n_receipt, nrows = 0;
+    if (np)
+        qsort(job->receipt, np, sizeof *job->receipt, by_row);
+    for (size_t i = 0; i < np; i++)
+        nrows += job->receipt[i].n_rows;
     Ncap__V1__RowProblem *cells = calloc(np + 1, sizeof *cells);
     Ncap__V1__RowProblem **ptrs = calloc(np + 1, sizeof *ptrs);
-    for (size_t i = 0; cells && ptrs && i < np; i++) {
+    uint32_t *rows = calloc(nrows + 1, sizeof *rows), *next = rows;
+    for (size_t i = 0; cells && ptrs && rows && i < np; i++) {
+        const store_job_problem_t *p = &job->receipt[i];
         ncap__v1__row_problem__init(&cells[i]);
-        cells[i].row = (uint32_t)sub->problems[i].row;
-        cells[i].field = (char *)sub->problems[i].field;
-        cells[i].rule = (char *)sub->problems[i].rule;
-        cells[i].severity = (char *)sub->problems[i].severity;
-        cells[i].message = (char *)sub->problems[i].message;
+        cells[i].row = (uint32_t)p->row;
+        cells[i].field = (char *)p->field;
+        cells[i].rule = (char *)p->rule;
+        cells[i].severity = (char *)p->severity;
+        cells[i].message = (char *)p->message;
+        cells[i].count = p->count;
+        cells[i].rows = next;
+        cells[i].n_rows = p->n_rows;
+        for (size_t k = 0; k < p->n_rows; k++)
+            *next++ = (uint32_t)p->rows[k];
         ptrs[i] = &cells[i];
     }
-    if (cells && ptrs) {
+    if (cells && ptrs && rows) {
         rep.problems = ptrs;
         rep.n_problems = np;
     }
     reply_packed(self, (client_t){job->client, job->client_len}, &rep.base);
     free(cells);
     free(ptrs);
+    free(rows);
 }
 
 /* Answers a job the pool handed back; a committed one goes on to be passed on. */
@@ -246,12 +268,15 @@ static void submit_upload(ingest_server_t *self, client_t client, upload_t *up)
     } else if (!(job = store_job_new(up, def, client.id, client.len))) {
         reply_error(self, client, up->token, "out of memory receiving the file");
     } else {
+        const char *trust = up->trust;
         size_t bytes = job->bytes;
-        if (store_pool_submit(self->parts.pool, job) != 0) {
+        if (uploads_hold(self->uploads, trust, bytes) != 0) {
             reply_error(self, client, job->token, "out of memory receiving the file");
             store_job_destroy(&job);
-        } else {
-            self->held_bytes += bytes;
+        } else if (store_pool_submit(self->parts.pool, job) != 0) {
+            uploads_release(self->uploads, trust, bytes);
+            reply_error(self, client, up->token, "out of memory receiving the file");
+            store_job_destroy(&job);
         }
     }
     free(up->data); /* NULL when it went into the job */
@@ -293,11 +318,31 @@ static void handle_submit(ingest_server_t *self, client_t client, zmq_msg_t *bod
                     "minute");
         goto out;
     }
+    if (client.len > UPLOAD_CLIENT_MAX) {
+        reply_error(self, client, req->client_token,
+                    "request refused: the connection's routing id is longer than 256 bytes");
+        goto out;
+    }
+    /* An unknown audit is refused at the first chunk, not after the whole file has come. */
+    if (req->seq == 0 && !audit_cache_get(self->parts.audits, req->audit, msg, sizeof msg)) {
+        reply_error(self, client, req->client_token, msg);
+        goto out;
+    }
+    long long now = daemon_now_ms(), wait_ms;
+    if (req->seq == 0 && (wait_ms = trust_rate_take(self->rate, trust, now)) > 0) {
+        snprintf(msg, sizeof msg,
+                 "too many submissions from trust %s: %u in the last %u s, the most one trust "
+                 "may begin; retry after %lld s",
+                 trust, trust_rate_limit(self->rate), trust_rate_window(self->rate),
+                 (wait_ms + 999) / 1000);
+        reply_error(self, client, req->client_token, msg);
+        goto out;
+    }
     upload_chunk_t chunk = {req->client_token, req->audit, trust,           req->filename,
-                            req->seq,          req->last,  req->chunk.data, req->chunk.len};
+                            req->seq,          req->last,  req->chunk.data, req->chunk.len,
+                            client.id,         client.len};
     size_t progress = 0;
-    switch (uploads_add(self->uploads, &chunk, self->held_bytes, daemon_now_ms(), &progress, &done,
-                        msg, sizeof msg)) {
+    switch (uploads_add(self->uploads, &chunk, now, &progress, &done, msg, sizeof msg)) {
     case UPLOAD_REFUSED:
         reply_error(self, client, req->client_token, msg);
         break;
@@ -358,6 +403,9 @@ static void reply_feedback_page(ingest_server_t *self, client_t client,
             cells[i].value = (char *)fp->value;
             cells[i].message = (char *)fp->message;
             cells[i].stage = (char *)fp->stage;
+            cells[i].count = fp->count;
+            cells[i].rows = (uint32_t *)fp->rows;
+            cells[i].n_rows = fp->n_rows;
             ptrs[i] = &cells[i];
         }
         rep.kind = NCAP__V1__FEEDBACK_REPLY__KIND__PAGE;

@@ -24,7 +24,6 @@
 
 #define INGEST_MAX_STORE_JOBS 256 /* finished uploads waiting for, or in, the store pool */
 #define INGEST_PASS_ON_SLICE 500  /* versions passed on per poll */
-#define INGEST_MAX_PROBLEMS_IN_RECEIPT 200
 #define INGEST_FEEDBACK_PAGE 1000 /* problems per feedback reply: at most ~1 MB */
 /* The first frame of a two-frame request names its type, the message's full protobuf name (for
  * feedback ncap__v1__feedback_request__descriptor.name, "ncap.v1.FeedbackRequest", as the clients
@@ -42,6 +41,9 @@ typedef struct {
     /* the loop's own connection (feedback), this instance in the registry and the pusher's
      * refresh: the daemon tick every daemon runs (presence.h) */
     presence_t *presence;
+    /* at most rate_limit submissions begun per trust per rate_window_s seconds (trust_rate.h;
+     * rate_limit 0: no limit) */
+    unsigned rate_limit, rate_window_s;
 } ingest_server_parts_t;
 
 typedef struct ingest_server_t ingest_server_t;

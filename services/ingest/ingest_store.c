@@ -39,43 +39,6 @@ static int copy_rows(PGconn *db, const submission_t *sub, char *err, size_t errl
     return db_copy_end(db, rc == 0, err, errlen);
 }
 
-static int store_problems(PGconn *db, int64_t submission_id, const submission_t *sub, char *err,
-                          size_t errlen)
-{
-    if (sub->n_problems == 0)
-        return 0;
-    strbuf_t rows, fields, rules, sev, msgs;
-    strbuf_t *all[] = {&rows, &fields, &rules, &sev, &msgs};
-    for (int k = 0; k < 5; k++) {
-        strbuf_init(all[k]);
-        strbuf_pg_array_open(all[k]);
-    }
-    for (size_t i = 0; i < sub->n_problems; i++) {
-        const submission_problem_t *p = &sub->problems[i];
-        char row[16];
-        snprintf(row, sizeof row, "%d", p->row);
-        strbuf_pg_array_elem(&rows, row);
-        strbuf_pg_array_elem(&fields, p->field);
-        strbuf_pg_array_elem(&rules, p->rule);
-        strbuf_pg_array_elem(&sev, p->severity);
-        strbuf_pg_array_elem(&msgs, p->message);
-    }
-    for (int k = 0; k < 5; k++)
-        strbuf_pg_array_close(all[k]);
-    char sid[32];
-    snprintf(sid, sizeof sid, "%lld", (long long)submission_id);
-    const char *p[] = {sid, rows.s, fields.s, rules.s, sev.s, msgs.s};
-    int rc =
-        db_execp(db,
-                 "INSERT INTO ingest.problem (submission_id, row_number, field, rule, severity, "
-                 "message) SELECT $1::bigint, * FROM unnest($2::int[], $3::text[], $4::text[], "
-                 "$5::text[], $6::text[])",
-                 6, p, err, errlen);
-    for (int k = 0; k < 5; k++)
-        strbuf_free(all[k]);
-    return rc;
-}
-
 /* Rows are in file order and their line numbers are unique: binary search. */
 static size_t row_index_of(const submission_t *sub, int row)
 {
@@ -90,27 +53,31 @@ static size_t row_index_of(const submission_t *sub, int row)
     return lo;
 }
 
-int ingest_store(PGconn *db, const char *audit, const char *trust, const char *filename,
-                 size_t bytes, const submission_t *sub, ingest_result_t *out, char *err,
-                 size_t errlen)
+int ingest_store_begin(PGconn *db, const char *audit, const char *trust, const char *filename,
+                       size_t bytes, int64_t *submission_id, char *err, size_t errlen)
 {
-    memset(out, 0, sizeof *out);
-    char nbytes[32], nrows[32];
+    char nbytes[32];
     snprintf(nbytes, sizeof nbytes, "%zu", bytes);
-    snprintf(nrows, sizeof nrows, "%u", sub->data_rows);
-    const char *p1[] = {audit, trust, filename, nbytes, nrows};
+    const char *p[] = {audit, trust, filename, nbytes};
     PGresult *r = db_query(db,
-                           "INSERT INTO ingest.submission (audit, trust, filename, bytes, rows) "
-                           "VALUES ($1, $2, $3, $4::bigint, $5::int) RETURNING submission_id",
-                           5, p1, err, errlen);
+                           "INSERT INTO ingest.submission (audit, trust, filename, bytes) "
+                           "VALUES ($1, $2, $3, $4::bigint) RETURNING submission_id",
+                           4, p, err, errlen);
     if (!r)
         return -1;
-    out->submission_id = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+    *submission_id = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
     PQclear(r);
+    return 0;
+}
+
+int ingest_store(PGconn *db, int64_t submission_id, const char *audit, const char *trust,
+                 const submission_t *sub, ingest_result_t *out, char *err, size_t errlen)
+{
+    memset(out, 0, sizeof *out);
+    out->submission_id = submission_id;
+    PGresult *r;
     char sid[32];
-    snprintf(sid, sizeof sid, "%lld", (long long)out->submission_id);
-    if (store_problems(db, out->submission_id, sub, err, errlen) != 0)
-        return -1;
+    snprintf(sid, sizeof sid, "%lld", (long long)submission_id);
     if (sub->n_rows > 0) {
         if (copy_rows(db, sub, err, errlen) != 0)
             return -1;
@@ -176,15 +143,16 @@ int ingest_store(PGconn *db, const char *audit, const char *trust, const char *f
     }
     out->accepted = (unsigned)out->n_stored;
     out->unchanged = (unsigned)(sub->n_rows - out->n_stored);
-    char acc[16], unch[16], rej[16];
+    char rows[16], acc[16], unch[16], rej[16];
+    snprintf(rows, sizeof rows, "%u", sub->data_rows);
     snprintf(acc, sizeof acc, "%u", out->accepted);
     snprintf(unch, sizeof unch, "%u", out->unchanged);
     snprintf(rej, sizeof rej, "%u", sub->rejected);
-    const char *p4[] = {sid, acc, unch, rej};
+    const char *p4[] = {sid, rows, acc, unch, rej};
     return db_execp(db,
-                    "UPDATE ingest.submission SET accepted = $2::int, unchanged = $3::int, "
-                    "rejected = $4::int WHERE submission_id = $1::bigint",
-                    4, p4, err, errlen);
+                    "UPDATE ingest.submission SET rows = $2::int, accepted = $3::int, "
+                    "unchanged = $4::int, rejected = $5::int WHERE submission_id = $1::bigint",
+                    5, p4, err, errlen);
 }
 
 void ingest_result_free(ingest_result_t *r)

@@ -8,6 +8,7 @@
 
 #include "db.h"
 #include "log.h"
+#include "problem_stream.h"
 
 store_job_t *store_job_new(upload_t *upload, const audit_def_t *def, const void *client,
                            size_t client_len)
@@ -39,6 +40,9 @@ void store_job_destroy(store_job_t **self_p)
     free(self->data);
     submission_destroy(&self->sub);
     ingest_result_free(&self->res);
+    for (size_t i = 0; i < self->n_receipt; i++)
+        free(self->receipt[i].rows);
+    free(self->receipt);
     free(self);
     *self_p = NULL;
 }
@@ -48,6 +52,100 @@ void store_job_key(const store_job_t *self, char *out, size_t outlen)
     snprintf(out, outlen, "%s/%s", self->audit, self->trust);
 }
 
+/* Forgets what an attempt made, before the next. */
+static void reset(store_job_t *self)
+{
+    submission_destroy(&self->sub);
+    ingest_result_free(&self->res);
+    for (size_t i = 0; i < self->n_receipt; i++)
+        free(self->receipt[i].rows);
+    self->n_receipt = 0;
+}
+
+/* Keeps p for the receipt: the first STORE_JOB_RECEIPT_PROBLEMS in the order found, except that
+ * one kept once per rule (they come last, at most three) takes the place of the last record-level
+ * one when the receipt is full. Nothing when out of memory: the receipt is a courtesy,
+ * ingest.problem has them all. */
+static void keep_for_receipt(store_job_t *self, const submission_problem_t *p)
+{
+    size_t at = self->n_receipt;
+    if (at == STORE_JOB_RECEIPT_PROBLEMS) {
+        size_t once = 0; /* kept once per rule so far: at the end */
+        while (once < at && self->receipt[at - 1 - once].count > 1)
+            once++;
+        if (p->count <= 1 || once == at)
+            return;
+        at -= once + 1;
+        free(self->receipt[at].rows);
+    } else if (!self->receipt &&
+               !(self->receipt = calloc(STORE_JOB_RECEIPT_PROBLEMS, sizeof *self->receipt))) {
+        return;
+    } else {
+        self->n_receipt++;
+    }
+    store_job_problem_t *k = &self->receipt[at];
+    memset(k, 0, sizeof *k);
+    if (p->n_rows && (k->rows = malloc(p->n_rows * sizeof *k->rows)) != NULL) {
+        memcpy(k->rows, p->rows, p->n_rows * sizeof *k->rows);
+        k->n_rows = p->n_rows;
+    }
+    k->row = p->row;
+    snprintf(k->field, sizeof k->field, "%s", p->field);
+    snprintf(k->rule, sizeof k->rule, "%s", p->rule);
+    snprintf(k->severity, sizeof k->severity, "%s", p->severity);
+    snprintf(k->message, sizeof k->message, "%s", p->message);
+    k->count = p->count;
+}
+
+typedef struct {
+    store_job_t *job;
+    problem_stream_t stream;
+} sink_t;
+
+static int on_problem(void *ctx, const submission_problem_t *p)
+{
+    sink_t *sk = ctx;
+    if (problem_stream_put(&sk->stream, p) != 0)
+        return -1;
+    keep_for_receipt(sk->job, p);
+    return 0;
+}
+
+/* One attempt in one transaction: the submission's row, the parse streaming its problems, the
+ * rows. Returns 0 committed, 1 refused (rolled back), -1 failed (err; the caller rolls back). */
+static int attempt(store_job_t *self, PGconn *db, char *err, size_t errlen)
+{
+    int64_t sid;
+    sink_t sk = {self, {0}};
+    if (db_exec(db, "BEGIN", err, errlen) != 0 ||
+        ingest_store_begin(db, self->audit, self->trust, self->filename, self->bytes, &sid, err,
+                           errlen) != 0 ||
+        problem_stream_begin(&sk.stream, db, sid, err, errlen) != 0)
+        return -1;
+    long long t0 = daemon_now_ms();
+    submission_sink_t sink = {on_problem, &sk, true};
+    self->sub = submission_parse_csv(self->def, self->trust, self->data ? self->data : "",
+                                     self->bytes, &sink);
+    int streamed = problem_stream_end(&sk.stream, self->sub != NULL, err, errlen);
+    self->parse_ms = daemon_now_ms() - t0;
+    if (!self->sub && !sk.stream.failed)
+        snprintf(err, errlen, "out of memory while parsing the file");
+    if (streamed != 0)
+        return -1;
+    if (self->sub->file_error[0]) {
+        db_exec(db, "ROLLBACK", NULL, 0);
+        return 1;
+    }
+    t0 = daemon_now_ms();
+    int rc =
+        ingest_store(db, sid, self->audit, self->trust, self->sub, &self->res, err, errlen) == 0 &&
+                db_exec(db, "COMMIT", err, errlen) == 0
+            ? 0
+            : -1;
+    self->store_ms = daemon_now_ms() - t0;
+    return rc;
+}
+
 void store_job_run(store_job_t *self, PGconn **db, const daemon_config_t *cfg)
 {
     assert(self);
@@ -55,50 +153,32 @@ void store_job_run(store_job_t *self, PGconn **db, const daemon_config_t *cfg)
     snprintf(bytes, sizeof bytes, "%zu", self->bytes);
     ncap_log(LOG_INFO, "storing submission", "trust", self->trust, "audit", self->audit, "file",
              self->filename, "bytes", bytes, NULL);
-    long long t0 = daemon_now_ms();
-    self->sub =
-        submission_parse_csv(self->def, self->trust, self->data ? self->data : "", self->bytes);
-    free(self->data);
-    self->data = NULL;
-    self->parse_ms = daemon_now_ms() - t0;
-    if (!self->sub) {
-        self->state = STORE_JOB_FAILED;
-        snprintf(self->error, sizeof self->error, "out of memory while parsing the file");
-        return;
-    }
-    if (self->sub->file_error[0]) {
-        self->state = STORE_JOB_REFUSED;
-        snprintf(self->error, sizeof self->error, "file refused: %s", self->sub->file_error);
-        return;
-    }
     char err[1024] = "no database connection";
-    int ok = 0;
-    t0 = daemon_now_ms();
-    for (int attempt = 0; attempt < 2 && !ok; attempt++) {
+    int rc = -1;
+    for (int n = 0; n < 2 && rc < 0; n++) {
         if (!*db || !db_alive(*db)) {
             PQfinish(*db);
             *db = daemon_connect(cfg);
             if (!*db)
                 break;
         }
-        if (db_exec(*db, "BEGIN", err, sizeof err) == 0 &&
-            ingest_store(*db, self->audit, self->trust, self->filename, self->bytes, self->sub,
-                         &self->res, err, sizeof err) == 0 &&
-            db_exec(*db, "COMMIT", err, sizeof err) == 0) {
-            ok = 1;
-        } else {
+        reset(self);
+        if ((rc = attempt(self, *db, err, sizeof err)) < 0) {
             db_exec(*db, "ROLLBACK", NULL, 0);
-            ingest_result_free(&self->res);
             if (db_alive(*db))
-                break; /* the server refused it: the same again would be refused again */
+                break; /* the server refused it (or memory ran out): the same again would fail */
         }
     }
-    self->store_ms = daemon_now_ms() - t0;
-    if (!ok) {
+    free(self->data);
+    self->data = NULL;
+    if (rc == 1) {
+        self->state = STORE_JOB_REFUSED;
+        snprintf(self->error, sizeof self->error, "file refused: %s", self->sub->file_error);
+    } else if (rc != 0) {
         self->state = STORE_JOB_FAILED;
         snprintf(self->error, sizeof self->error,
                  "could not store the submission, nothing was kept: %s", err);
-        return;
+    } else {
+        self->state = STORE_JOB_STORED;
     }
-    self->state = STORE_JOB_STORED;
 }

@@ -13,11 +13,21 @@
 #include "submission.h"
 #include "upload.h"
 
-#define STORE_JOB_CLIENT_MAX 256 /* bytes of a ZeroMQ routing id */
+#define STORE_JOB_CLIENT_MAX 256       /* bytes of a ZeroMQ routing id */
+#define STORE_JOB_RECEIPT_PROBLEMS 200 /* problems sent with the receipt; ncap feedback has all */
+
+/* A problem kept for the receipt (as submission_problem_t, owning its strings and rows). */
+typedef struct {
+    int row;
+    char field[64], rule[32], severity[8], message[640];
+    unsigned count;
+    int *rows;
+    size_t n_rows;
+} store_job_problem_t;
 
 typedef enum {
     STORE_JOB_WAITING, /* not run yet */
-    STORE_JOB_STORED,  /* committed: sub and res hold what the receipt and linkage need */
+    STORE_JOB_STORED,  /* committed: sub, res and receipt hold what the receipt and linkage need */
     STORE_JOB_REFUSED, /* the file's shape was refused (sub->file_error): nothing kept */
     STORE_JOB_FAILED,  /* could not parse or store it: nothing kept, the reason in error */
 } store_job_state_t;
@@ -28,7 +38,7 @@ typedef struct {
     char audit[40];
     char trust[16];
     char filename[256];
-    char *data; /* the file, NUL-terminated; freed once parsed */
+    char *data; /* the file, NUL-terminated; freed once stored (a retry parses it again) */
     size_t bytes;
     const audit_def_t *def; /* the audit's definition (not owned; outlives the job) */
     unsigned char client[STORE_JOB_CLIENT_MAX]; /* who to answer: opaque here */
@@ -38,6 +48,10 @@ typedef struct {
     char error[1100]; /* REFUSED, FAILED: the message for the client */
     submission_t *sub;
     ingest_result_t res;
+    /* the first STORE_JOB_RECEIPT_PROBLEMS problems in the order found, those kept once per rule
+     * (found last) always among them; every problem is in ingest.problem */
+    store_job_problem_t *receipt;
+    size_t n_receipt;
     long long parse_ms, store_ms;
     /* the loop's: versions passed on to linkage so far */
     size_t passed_on;
@@ -54,9 +68,11 @@ void store_job_destroy(store_job_t **self_p);
 void store_job_key(const store_job_t *self, char *out, size_t outlen);
 
 /* Parses the file and stores it in one transaction on *db, which it (re)connects through
- * daemon_connect(cfg) when there is none or it was lost (one retry after a lost connection); the
- * file's bytes are freed once parsed. Sets state, and error unless STORED. Never sends anything:
- * the caller answers only after this has returned, so a receipt always follows the commit. */
+ * daemon_connect(cfg) when there is none or it was lost (one retry after a lost connection): the
+ * submission's row, its problems streamed into ingest.problem as the parse finds them (file-level
+ * ones kept once per rule), then its rows. The file's bytes are freed at the end. Sets state, and
+ * error unless STORED. Never sends anything: the caller answers only after this has returned, so
+ * a receipt always follows the commit. */
 void store_job_run(store_job_t *self, PGconn **db, const daemon_config_t *cfg);
 
 #endif

@@ -14,27 +14,96 @@
 #include "str_map.h"
 #include "utf8.h"
 
-static void problem(submission_t *s, int row, const char *field, const char *rule,
-                    const char *severity, const char *fmt, ...)
-    __attribute__((format(printf, 6, 7)));
+/* The rules whose problems are kept once per rule with a count (sink.aggregate): the file's
+ * shape, which a broken export repeats on every row; the label heads the kept problem's message. */
+static const struct {
+    const char *rule, *label;
+} file_rules[] = {
+    {"columns", "wrong number of columns"},
+    {"csv", "rows that could not be read as CSV"},
+    {"encoding", "text that is not UTF-8"},
+};
+#define N_FILE_RULES (sizeof file_rules / sizeof *file_rules)
 
-static void problem(submission_t *s, int row, const char *field, const char *rule,
-                    const char *severity, const char *fmt, ...)
+typedef struct {
+    unsigned count;
+    int first_row;
+    char field[64];
+    char severity[8];
+    char message[512]; /* the first's */
+    int rows[SUBMISSION_LISTED_ROWS];
+    size_t n_rows;
+} kept_t;
+
+/* A scan's state: where problems go, and the file-level ones kept so far. */
+typedef struct {
+    submission_t *s;
+    submission_sink_t sink;
+    kept_t kept[N_FILE_RULES];
+} scan_t;
+
+static int emit(scan_t *sc, const submission_problem_t *p)
 {
-    submission_problem_t *p = realloc(s->problems, (s->n_problems + 1) * sizeof *p);
-    if (!p)
-        return;
-    s->problems = p;
-    p = &s->problems[s->n_problems++];
-    memset(p, 0, sizeof *p);
-    p->row = row;
-    snprintf(p->field, sizeof p->field, "%s", field);
-    snprintf(p->rule, sizeof p->rule, "%s", rule);
-    snprintf(p->severity, sizeof p->severity, "%s", severity);
+    sc->s->n_problems++;
+    return sc->sink.problem ? sc->sink.problem(sc->sink.ctx, p) : 0;
+}
+
+static int problem(scan_t *sc, int row, const char *field, const char *rule, const char *severity,
+                   const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+
+/* A problem at row: to the sink, or kept with its rule's. Returns 0, or -1 when the sink stopped.
+ */
+static int problem(scan_t *sc, int row, const char *field, const char *rule, const char *severity,
+                   const char *fmt, ...)
+{
+    char message[512];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(p->message, sizeof p->message, fmt, ap);
+    vsnprintf(message, sizeof message, fmt, ap);
     va_end(ap);
+    for (size_t k = 0; sc->sink.aggregate && k < N_FILE_RULES; k++) {
+        if (strcmp(rule, file_rules[k].rule) != 0)
+            continue;
+        kept_t *kp = &sc->kept[k];
+        if (kp->count++ == 0) {
+            kp->first_row = row;
+            snprintf(kp->field, sizeof kp->field, "%s", field);
+            snprintf(kp->severity, sizeof kp->severity, "%s", severity);
+            snprintf(kp->message, sizeof kp->message, "%s", message);
+        }
+        if (kp->n_rows < SUBMISSION_LISTED_ROWS)
+            kp->rows[kp->n_rows++] = row;
+        return 0;
+    }
+    submission_problem_t p = {row, field, rule, severity, message, 1, NULL, 0};
+    return emit(sc, &p);
+}
+
+/* The kept file-level problems to the sink, once per rule: one that happened once as it was. */
+static int emit_kept(scan_t *sc)
+{
+    for (size_t k = 0; k < N_FILE_RULES; k++) {
+        const kept_t *kp = &sc->kept[k];
+        if (kp->count == 0)
+            continue;
+        char message[640];
+        if (kp->count > 1)
+            snprintf(message, sizeof message, "%s (the first: %s)", file_rules[k].label,
+                     kp->message);
+        else
+            snprintf(message, sizeof message, "%s", kp->message);
+        submission_problem_t p = {kp->first_row,
+                                  kp->field,
+                                  file_rules[k].rule,
+                                  kp->severity,
+                                  message,
+                                  kp->count,
+                                  kp->count > 1 ? kp->rows : NULL,
+                                  kp->count > 1 ? kp->n_rows : 0};
+        if (emit(sc, &p) != 0)
+            return -1;
+    }
+    return 0;
 }
 
 static int build_row(submission_row_t *r, int row, const char *local_id, const char *site,
@@ -53,67 +122,142 @@ static int build_row(submission_row_t *r, int row, const char *local_id, const c
     return 0;
 }
 
-/* The shape checks; each row fit to store goes to on_row. Returns 0, or -1 when out of memory. */
-static int scan(const audit_def_t *def, const char *trust, const char *data, size_t len,
-                submission_t *s, submission_row_fn on_row, void *ctx)
+/* The byte offset (from 1) of the first control character of s (C0 or DEL), or 0 when none. */
+static size_t control_char_at(const char *s)
 {
+    for (size_t i = 0; s[i]; i++)
+        if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+            return i + 1;
+    return 0;
+}
+
+/* The header: col[i] the field of column i (NULL: ignored, with a warning), the key, trust and
+ * site columns. Linear in the columns: each name is looked up in a keyed map of the definition's
+ * fields, and a field's first column is kept by its index. Returns 0 (s->file_error set when the
+ * header is refused), or -1 when out of memory or the sink stopped. */
+static int read_header(scan_t *sc, const audit_def_t *def, const csv_reader_t *csv,
+                       const audit_field_t **col, int *key_col, int *trust_col, int *site_col)
+{
+    submission_t *s = sc->s;
+    size_t ncols = csv_reader_nfields(csv);
+    str_map_t *names = str_map_new(def->n_fields);
+    long *first_col = malloc((def->n_fields + 1) * sizeof *first_col);
+    size_t *field_at = malloc((def->n_fields + 1) * sizeof *field_at); /* map index -> field */
+    int rc = names && first_col && field_at ? 0 : -1;
+    for (size_t k = 0; rc == 0 && k < def->n_fields; k++) {
+        first_col[k] = -1;
+        size_t at;
+        int added = def->fields[k].name ? str_map_put(names, def->fields[k].name, &at) : 0;
+        if (added < 0)
+            rc = -1;
+        else if (added)
+            field_at[at] = k;
+    }
+    for (size_t i = 0; rc == 0 && !s->file_error[0] && i < ncols; i++) {
+        const char *name = csv_reader_field(csv, i);
+        size_t at = str_map_get(names, name);
+        size_t k = at == STR_MAP_MISSING ? 0 : field_at[at];
+        const audit_field_t *f = at == STR_MAP_MISSING ? NULL : &def->fields[k];
+        col[i] = f;
+        if (!f) {
+            rc = problem(sc, 1, name, "unknown_column", "warning",
+                         "column \"%.60s\" is not a field of the %s dataset %s and was ignored",
+                         name, def->audit, def->dataset_version);
+            continue;
+        }
+        if (first_col[k] >= 0) {
+            snprintf(s->file_error, sizeof s->file_error,
+                     "column \"%s\" appears twice in the header (columns %ld and %zu)", name,
+                     first_col[k] + 1, i + 1);
+            break;
+        }
+        first_col[k] = (long)i;
+        if (strcmp(f->name, def->record_key_field) == 0)
+            *key_col = (int)i;
+        if (strcmp(f->name, def->trust_field) == 0)
+            *trust_col = (int)i;
+        if (strcmp(f->name, def->site_field) == 0)
+            *site_col = (int)i;
+    }
+    for (size_t k = 0; rc == 0 && !s->file_error[0] && k < def->n_fields; k++)
+        if (first_col[k] < 0 && def->fields[k].required)
+            snprintf(s->file_error, sizeof s->file_error,
+                     "the header has no column \"%s\", a required field of the %s dataset %s",
+                     def->fields[k].name, def->audit, def->dataset_version);
+    if (rc == 0 && !s->file_error[0] && (*key_col < 0 || *trust_col < 0 || *site_col < 0))
+        snprintf(s->file_error, sizeof s->file_error,
+                 "the header must name the columns \"%s\", \"%s\" and \"%s\"",
+                 def->record_key_field, def->trust_field, def->site_field);
+    str_map_destroy(&names);
+    free(first_col);
+    free(field_at);
+    return rc;
+}
+
+/* A row csv_reader_next refused: its problem. */
+static int refused_row(scan_t *sc, const csv_reader_t *csv, int row,
+                       const audit_field_t *const *col, size_t ncols)
+{
+    switch (csv_reader_error_kind(csv)) {
+    case CSV_ERROR_TOO_MANY_FIELDS:
+        return problem(sc, row, "", "columns", "error",
+                       "row has more than %zu fields but the header has %zu columns", ncols + 1,
+                       ncols);
+    case CSV_ERROR_FIELD_TOO_LONG: {
+        size_t i = csv_reader_error_field(csv) - 1;
+        const char *name = i < ncols && col[i] ? col[i]->name : "";
+        return problem(sc, row, name, "field_length", "error",
+                       "column %zu%s%s%s is longer than %d bytes, the most a value may have: "
+                       "shorten it",
+                       i + 1, *name ? " (\"" : "", name, *name ? "\")" : "",
+                       SUBMISSION_MAX_FIELD_BYTES);
+    }
+    default:
+        return problem(sc, row, "", "csv", "error", "could not read row: %s",
+                       csv_reader_error(csv));
+    }
+}
+
+/* The shape checks; each row fit to store goes to on_row. Returns 0, or -1 when out of memory or
+ * the sink or on_row stopped. */
+static int scan(const audit_def_t *def, const char *trust, const char *data, size_t len, scan_t *sc,
+                submission_row_fn on_row, void *ctx)
+{
+    submission_t *s = sc->s;
     csv_reader_t *csv = csv_reader_new(data, len, true);
     if (!csv)
         return -1;
+    csv_reader_limit(csv, SUBMISSION_MAX_COLUMNS, SUBMISSION_MAX_FIELD_BYTES);
     int rc = csv_reader_next(csv);
     if (rc <= 0) {
-        snprintf(s->file_error, sizeof s->file_error,
-                 rc == 0 ? "the file is empty: expected a header row naming the audit's fields"
-                         : "could not read the header row: %s",
-                 csv_reader_error(csv));
+        if (rc < 0 && csv_reader_error_kind(csv) == CSV_ERROR_NO_MEMORY) {
+            csv_reader_destroy(&csv);
+            return -1;
+        }
+        if (rc < 0 && csv_reader_error_kind(csv) == CSV_ERROR_TOO_MANY_FIELDS)
+            snprintf(s->file_error, sizeof s->file_error,
+                     "the header has more than %d columns, the most a file may have: send only "
+                     "the columns of the %s dataset %s",
+                     SUBMISSION_MAX_COLUMNS, def->audit, def->dataset_version);
+        else
+            snprintf(s->file_error, sizeof s->file_error,
+                     rc == 0 ? "the file is empty: expected a header row naming the audit's fields"
+                             : "could not read the header row: %s",
+                     csv_reader_error(csv));
         csv_reader_destroy(&csv);
         return 0;
     }
     size_t ncols = csv_reader_nfields(csv);
-    /* Map each column to a definition field; unknown columns are ignored, with a warning. */
     const audit_field_t **col = calloc(ncols, sizeof *col);
     int key_col = -1, trust_col = -1, site_col = -1;
-    for (size_t i = 0; col && i < ncols; i++) {
-        const char *name = csv_reader_field(csv, i);
-        const audit_field_t *f = audit_def_field(def, name);
-        for (size_t j = 0; f && j < i; j++)
-            if (col[j] == f) {
-                snprintf(s->file_error, sizeof s->file_error,
-                         "column \"%s\" appears twice in the header (columns %zu and %zu)", name,
-                         j + 1, i + 1);
-                f = NULL;
-            }
-        if (!f && !s->file_error[0])
-            problem(s, 1, name, "unknown_column", "warning",
-                    "column \"%s\" is not a field of the %s dataset %s and was ignored", name,
-                    def->audit, def->dataset_version);
-        col[i] = f;
-        if (f && strcmp(f->name, def->record_key_field) == 0)
-            key_col = (int)i;
-        if (f && strcmp(f->name, def->trust_field) == 0)
-            trust_col = (int)i;
-        if (f && strcmp(f->name, def->site_field) == 0)
-            site_col = (int)i;
-    }
-    for (size_t k = 0; col && !s->file_error[0] && k < def->n_fields; k++) {
-        const audit_field_t *f = &def->fields[k];
-        int present = 0;
-        for (size_t i = 0; i < ncols; i++)
-            present |= col[i] == f;
-        if (!present && f->required)
-            snprintf(s->file_error, sizeof s->file_error,
-                     "the header has no column \"%s\", a required field of the %s dataset %s",
-                     f->name, def->audit, def->dataset_version);
-    }
-    if (!col || s->file_error[0] || key_col < 0 || trust_col < 0 || site_col < 0) {
-        if (!s->file_error[0])
-            snprintf(s->file_error, sizeof s->file_error,
-                     "the header must name the columns \"%s\", \"%s\" and \"%s\"",
-                     def->record_key_field, def->trust_field, def->site_field);
+    if (!col || read_header(sc, def, csv, col, &key_col, &trust_col, &site_col) != 0 ||
+        s->file_error[0]) {
         free(col);
         csv_reader_destroy(&csv);
-        return col ? 0 : -1;
+        return col && s->file_error[0] ? 0 : -1;
     }
+    /* A data row never needs more fields than the header has: one more tells it is too long. */
+    csv_reader_limit(csv, ncols + 1, SUBMISSION_MAX_FIELD_BYTES);
     /* local ids seen so far, for duplicates within the file, and the row each was first at */
     str_map_t *ids = str_map_new(0);
     int *first_row = NULL;
@@ -121,42 +265,71 @@ static int scan(const audit_def_t *def, const char *trust, const char *data, siz
     int rc_out = ids ? 0 : -1;
     while (rc_out == 0 && (rc = csv_reader_next(csv)) != 0) {
         int row = (int)csv_reader_line(csv);
+        if (s->data_rows == SUBMISSION_MAX_ROWS) {
+            snprintf(s->file_error, sizeof s->file_error,
+                     "the file has more than %d data rows, the most one file may have: split it "
+                     "into files of at most %d rows",
+                     SUBMISSION_MAX_ROWS, SUBMISSION_MAX_ROWS);
+            break;
+        }
         s->data_rows++;
+        if (rc < 0 && csv_reader_error_kind(csv) == CSV_ERROR_NO_MEMORY) {
+            rc_out = -1;
+            break;
+        }
         if (rc < 0) {
             s->rejected++;
-            problem(s, row, "", "csv", "error", "could not read row: %s", csv_reader_error(csv));
+            rc_out = refused_row(sc, csv, row, col, ncols);
             continue;
         }
         if (csv_reader_nfields(csv) != ncols) {
             s->rejected++;
-            problem(s, row, "", "columns", "error",
-                    "row has %zu fields but the header has %zu columns", csv_reader_nfields(csv),
-                    ncols);
+            rc_out = problem(sc, row, "", "columns", "error",
+                             "row has %zu fields but the header has %zu columns",
+                             csv_reader_nfields(csv), ncols);
             continue;
         }
         const char *local_id = csv_reader_field(csv, (size_t)key_col);
         const char *row_trust = csv_reader_field(csv, (size_t)trust_col);
         const char *site = csv_reader_field(csv, (size_t)site_col);
+        const char *key = def->record_key_field;
+        size_t id_len = strlen(local_id), ctl;
         if (!*local_id) {
             s->rejected++;
-            problem(s, row, def->record_key_field, "required", "error",
-                    "\"%s\" is empty: every row needs the trust's own record identifier",
-                    def->record_key_field);
+            rc_out =
+                problem(sc, row, key, "required", "error",
+                        "\"%s\" is empty: every row needs the trust's own record identifier", key);
+            continue;
+        }
+        if (id_len > SUBMISSION_MAX_LOCAL_ID_BYTES) {
+            s->rejected++;
+            rc_out = problem(sc, row, key, "key_length", "error",
+                             "\"%s\" is %zu bytes long, longer than %d, the most a record "
+                             "identifier may have: use the trust's own short record identifier",
+                             key, id_len, SUBMISSION_MAX_LOCAL_ID_BYTES);
+            continue;
+        }
+        if ((ctl = control_char_at(local_id)) != 0) {
+            s->rejected++;
+            rc_out = problem(sc, row, key, "key_characters", "error",
+                             "\"%s\" has a control character (byte %zu, 0x%02x): a record "
+                             "identifier is printable text",
+                             key, ctl, (unsigned char)local_id[ctl - 1]);
             continue;
         }
         if (strcmp(row_trust, trust) != 0) {
             s->rejected++;
-            problem(s, row, def->trust_field, "trust_mismatch", "error",
-                    "\"%s\" is \"%s\" but the file was submitted by trust \"%s\"", def->trust_field,
-                    row_trust, trust);
+            rc_out = problem(sc, row, def->trust_field, "trust_mismatch", "error",
+                             "\"%s\" is \"%.40s\" but the file was submitted by trust \"%s\"",
+                             def->trust_field, row_trust, trust);
             continue;
         }
         if (*site && !ods_code_site_of(site, trust)) {
             s->rejected++;
-            problem(s, row, def->site_field, "site_trust", "error",
-                    "site \"%s\" is not a site of trust \"%s\": a site code is the trust's code "
-                    "and two more characters, e.g. \"%s01\"",
-                    site, trust, trust);
+            rc_out = problem(sc, row, def->site_field, "site_trust", "error",
+                             "site \"%.40s\" is not a site of trust \"%s\": a site code is the "
+                             "trust's code and two more characters, e.g. \"%s01\"",
+                             site, trust, trust);
             continue;
         }
         if (str_map_size(ids) == cap_ids) {
@@ -175,9 +348,10 @@ static int scan(const audit_def_t *def, const char *trust, const char *data, siz
                 bad_col = i;
         if (bad_at) {
             s->rejected++;
-            problem(s, row, col[bad_col]->name, "encoding", "error",
-                    "\"%s\" is not UTF-8 text (byte %zu): save the file as UTF-8 and send it again",
-                    col[bad_col]->name, bad_at);
+            rc_out = problem(
+                sc, row, col[bad_col]->name, "encoding", "error",
+                "\"%s\" is not UTF-8 text (byte %zu): save the file as UTF-8 and send it again",
+                col[bad_col]->name, bad_at);
             continue;
         }
         size_t at;
@@ -188,10 +362,10 @@ static int scan(const audit_def_t *def, const char *trust, const char *data, siz
         }
         if (!added) {
             s->rejected++;
-            problem(s, row, def->record_key_field, "duplicate", "error",
-                    "record \"%s\" appears twice in this file (first at row %d); send each record "
-                    "once",
-                    local_id, first_row[at]);
+            rc_out = problem(sc, row, key, "duplicate", "error",
+                             "record \"%s\" appears twice in this file (first at row %d); send "
+                             "each record once",
+                             local_id, first_row[at]);
             continue;
         }
         first_row[at] = row;
@@ -200,6 +374,8 @@ static int scan(const audit_def_t *def, const char *trust, const char *data, siz
             break;
         }
     }
+    if (rc_out == 0)
+        rc_out = emit_kept(sc);
     str_map_destroy(&ids);
     free(first_row);
     free(col);
@@ -207,15 +383,30 @@ static int scan(const audit_def_t *def, const char *trust, const char *data, siz
     return rc_out;
 }
 
+/* Runs scan with sink; the submission, or NULL when it stopped. */
+static submission_t *run(const audit_def_t *def, const char *trust, const char *data, size_t len,
+                         submission_row_fn on_row, void *ctx, const submission_sink_t *sink,
+                         submission_t *s)
+{
+    scan_t *sc = s ? calloc(1, sizeof *sc) : NULL;
+    if (sc) {
+        sc->s = s;
+        if (sink)
+            sc->sink = *sink;
+    }
+    if (!sc || scan(def, trust, data, len, sc, on_row, ctx) != 0)
+        submission_destroy(&s);
+    free(sc);
+    return s;
+}
+
 submission_t *submission_scan_csv(const audit_def_t *def, const char *trust, const char *data,
-                                  size_t len, submission_row_fn on_row, void *ctx)
+                                  size_t len, submission_row_fn on_row, void *ctx,
+                                  const submission_sink_t *sink)
 {
     assert(def);
     assert(on_row);
-    submission_t *s = calloc(1, sizeof *s);
-    if (s && scan(def, trust, data, len, s, on_row, ctx) != 0)
-        submission_destroy(&s);
-    return s;
+    return run(def, trust, data, len, on_row, ctx, sink, calloc(1, sizeof(submission_t)));
 }
 
 typedef struct {
@@ -265,16 +456,12 @@ static int build(void *ctx, const submission_t *scanned, int row, const csv_read
 }
 
 submission_t *submission_parse_csv(const audit_def_t *def, const char *trust, const char *data,
-                                   size_t len)
+                                   size_t len, const submission_sink_t *sink)
 {
     assert(def);
     submission_t *s = calloc(1, sizeof *s);
-    if (!s)
-        return NULL;
     builder_t b = {def, s, 0};
-    if (scan(def, trust, data, len, s, build, &b) != 0)
-        submission_destroy(&s);
-    return s;
+    return run(def, trust, data, len, build, &b, sink, s);
 }
 
 void submission_destroy(submission_t **self_p)
@@ -289,7 +476,6 @@ void submission_destroy(submission_t **self_p)
         free(s->rows[i].json);
     }
     free(s->rows);
-    free(s->problems);
     free(s);
     *self_p = NULL;
 }

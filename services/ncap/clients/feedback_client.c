@@ -92,8 +92,8 @@ int feedback_fetch(const char *endpoint, const char *trust, int64_t submission_i
         }
         for (size_t i = 0; i < rep->n_problems; i++) {
             const Ncap__V1__FeedbackProblem *m = rep->problems[i];
-            feedback_problem_t p = {m->row,   m->field,   m->rule, m->severity,
-                                    m->value, m->message, m->stage};
+            feedback_problem_t p = {m->row,     m->field, m->rule,  m->severity, m->value,
+                                    m->message, m->stage, m->count, m->rows,     m->n_rows};
             sink->problem(sink->arg, &p);
         }
         if (!rep->more || rep->n_problems == 0)

@@ -1,7 +1,41 @@
 /* feedback_report.c - a submission's feedback as CSV or readable text */
 #include "feedback_report.h"
 
+#include <stdlib.h>
+
 #include "csv.h"
+
+/* n with thousands separators: 999998 -> "999,998" */
+static void group_digits(char *out, size_t outlen, unsigned long long n)
+{
+    char digits[32];
+    int len = snprintf(digits, sizeof digits, "%llu", n);
+    size_t o = 0;
+    for (int i = 0; i < len && o + 2 < outlen; i++) {
+        if (i > 0 && (len - i) % 3 == 0)
+            out[o++] = ',';
+        out[o++] = digits[i];
+    }
+    out[o] = '\0';
+}
+
+void feedback_report_rows(strbuf_t *b, unsigned count, const uint32_t *rows, size_t n_rows,
+                          size_t max_listed)
+{
+    if (count <= 1)
+        return;
+    size_t listed = n_rows < max_listed ? n_rows : max_listed;
+    char n[32], l[32];
+    group_digits(n, sizeof n, count);
+    group_digits(l, sizeof l, listed);
+    if (listed < count)
+        strbuf_appendf(b, "%s rows (first %s listed: ", n, l);
+    else
+        strbuf_appendf(b, "%s rows: ", n);
+    for (size_t i = 0; i < listed; i++)
+        strbuf_appendf(b, i ? ", %u" : "%u", rows[i]);
+    strbuf_append(b, listed < count ? ", ...)" : "");
+}
 
 void feedback_report_csv_header(FILE *out)
 {
@@ -15,8 +49,16 @@ void feedback_report_csv_row(FILE *out, int64_t submission_id, const feedback_pr
     char sid[24], row[16];
     snprintf(sid, sizeof sid, "%lld", (long long)submission_id);
     snprintf(row, sizeof row, "%u", p->row);
-    const char *cols[] = {sid, row, p->field, p->rule, p->severity, p->value, p->message};
+    strbuf_t msg;
+    strbuf_init(&msg);
+    strbuf_append(&msg, p->message);
+    if (p->count > 1) {
+        strbuf_append(&msg, "; ");
+        feedback_report_rows(&msg, p->count, p->rows, p->n_rows, p->n_rows);
+    }
+    const char *cols[] = {sid, row, p->field, p->rule, p->severity, p->value, msg.s};
     csv_write_row(out, cols, sizeof cols / sizeof *cols);
+    strbuf_free(&msg);
 }
 
 unsigned feedback_accepted(const feedback_summary_t *s)
@@ -59,7 +101,15 @@ void feedback_report_text_row(FILE *out, const feedback_problem_t *p)
     fprintf(out, "%s (%s, %s", p->message, p->severity, p->rule);
     if (p->value[0])
         fprintf(out, ", value \"%s\"", p->value);
-    fputs(")\n", out);
+    fputs(")", out);
+    if (p->count > 1) {
+        strbuf_t rows;
+        strbuf_init(&rows);
+        feedback_report_rows(&rows, p->count, p->rows, p->n_rows, p->n_rows);
+        fprintf(out, ": %s", rows.s ? rows.s : "");
+        strbuf_free(&rows);
+    }
+    fputs("\n", out);
 }
 
 int feedback_exit_status(const feedback_summary_t *s)

@@ -8,12 +8,14 @@
 #include <zmq.h>
 
 #include "db.h"
+#include "feedback_report.h"
 #include "ingest_reply.h"
 #include "ncap/v1/submission.pb-c.h"
 #include "registry.h"
 #include "strbuf.h"
 
 #define CHUNK_BYTES (1u << 20)
+#define RECEIPT_ROWS_LISTED 10 /* rows shown of a problem kept once per rule; feedback has more */
 
 int submit_resolve_endpoint(char *out, size_t outlen, char *err, size_t errlen)
 {
@@ -151,8 +153,13 @@ int submit_buffer(const char *endpoint, const char *audit, const char *trust, co
         strbuf_init(&lines);
         for (size_t i = 0; i < rep->n_problems; i++) {
             const Ncap__V1__RowProblem *p = rep->problems[i];
-            strbuf_appendf(&lines, "row %u: %s%s%s (%s, %s)\n", p->row, p->field,
+            strbuf_appendf(&lines, "row %u: %s%s%s (%s, %s)", p->row, p->field,
                            p->field[0] ? ": " : "", p->message, p->severity, p->rule);
+            if (p->count > 1) { /* kept once per rule: its rows, the first few */
+                strbuf_append(&lines, ": ");
+                feedback_report_rows(&lines, p->count, p->rows, p->n_rows, RECEIPT_ROWS_LISTED);
+            }
+            strbuf_append(&lines, "\n");
         }
         ncap__v1__submit_reply__free_unpacked(rep, NULL);
         if (lines.oom) {

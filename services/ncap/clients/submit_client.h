@@ -12,8 +12,9 @@ typedef struct {
     int64_t submission_id;
     unsigned rows, accepted, unchanged, rejected;
     char *problem_lines; /* the row problems ingest sent with the receipt (the first 200), one
-                            "row N: field: message (severity, rule)\n" each; NULL when none;
-                            owned by the receipt */
+                            "row N: field: message (severity, rule)\n" each (a problem kept once
+                            per rule ends with ": 999,998 rows (first 10 listed: 2, 3, ...)");
+                            NULL when none; owned by the receipt */
 } submit_receipt_t;
 
 /* Finds a live ingest endpoint: $NCAP_INGEST if set, else a live ingest instance registered in

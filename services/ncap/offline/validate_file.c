@@ -95,8 +95,7 @@ typedef struct {
     int nhs_slot, dob_slot;
     ncap_record_t *raw; /* the identifiers linkage checks */
     validation_result_t res;
-    size_t next_problem; /* shape problems reported so far */
-    keyed_t *keys;       /* PASS_KEYS */
+    keyed_t *keys; /* PASS_KEYS */
     size_t n_keys, cap_keys;
     int *history_slots; /* what history rules read: their fields and message names */
     size_t n_history_slots;
@@ -202,13 +201,13 @@ static int keep_key(engine_t *e, int row)
     return 0;
 }
 
-static void report_shape_problems(engine_t *e, const submission_t *s, int up_to_row)
+/* A shape problem, as ingest's checks find it (in row order, each one: not kept once per rule). */
+static int report_shape_problem(void *ctx, const submission_problem_t *p)
 {
-    for (; e->next_problem < s->n_problems && s->problems[e->next_problem].row <= up_to_row;
-         e->next_problem++) {
-        const submission_problem_t *p = &s->problems[e->next_problem];
+    engine_t *e = ctx;
+    if (e->pass == PASS_CHECK)
         report(e->o, p->row, p->field, p->rule, p->severity, "", p->message);
-    }
+    return 0;
 }
 
 /* Linkage's checks of the identifiers, exactly as linkage makes them. */
@@ -266,8 +265,7 @@ static int on_row(void *ctx, const submission_t *s, int row, const csv_reader_t 
                   const audit_field_t *const *col)
 {
     engine_t *e = ctx;
-    if (e->pass == PASS_CHECK)
-        report_shape_problems(e, s, row);
+    (void)s;
     if (load_row(e, csv, col) != 0)
         return -1;
     return e->pass == PASS_KEYS ? keep_key(e, row) : check_row(e, row);
@@ -417,8 +415,8 @@ static int run_pass(engine_t *e, pass_t pass, const char *trust, const char *dat
                     submission_t **s)
 {
     e->pass = pass;
-    e->next_problem = 0;
-    *s = submission_scan_csv(e->def, trust, data, len, on_row, e);
+    submission_sink_t sink = {report_shape_problem, e, false};
+    *s = submission_scan_csv(e->def, trust, data, len, on_row, e, &sink);
     return *s ? 0 : -1;
 }
 
@@ -451,7 +449,6 @@ int validate_file(const audit_def_t *def, const char *trust, const char *data, s
         summary->data_rows = s->data_rows;
         if (s->file_error[0])
             report(&o, 1, "", "file", "error", "", s->file_error);
-        report_shape_problems(&e, s, INT_MAX); /* those after the last row kept */
     }
     submission_destroy(&s);
     for (size_t i = 0; i < e.n_linked; i++) {

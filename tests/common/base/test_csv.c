@@ -254,6 +254,62 @@ static void test_wide_and_long_rows(void **state)
     free(data);
 }
 
+/* Reads data with limits; the transcript, with the kind and field of each error. */
+static char *limited(const char *data, size_t max_fields, size_t max_bytes)
+{
+    char *out = NULL;
+    size_t out_len = 0;
+    FILE *f = open_memstream(&out, &out_len);
+    assert_non_null(f);
+    csv_reader_t *r = csv_reader_new(data, strlen(data), true);
+    assert_non_null(r);
+    csv_reader_limit(r, max_fields, max_bytes);
+    int rc;
+    while ((rc = csv_reader_next(r)) != 0) {
+        if (rc < 0) {
+            fprintf(f, "! %s (kind %d, field %zu)\n", csv_reader_error(r),
+                    (int)csv_reader_error_kind(r), csv_reader_error_field(r));
+            continue;
+        }
+        assert_int_equal(csv_reader_error_kind(r), CSV_ERROR_NONE);
+        fprintf(f, "%zu:", csv_reader_line(r));
+        for (size_t i = 0; i < csv_reader_nfields(r); i++)
+            fprintf(f, " [%s]", csv_reader_field(r, i));
+        fputc('\n', f);
+    }
+    csv_reader_destroy(&r);
+    fclose(f);
+    return out;
+}
+
+static void test_limits_refuse_the_row_and_go_on_after_it(void **state)
+{
+    (void)state;
+    /* at the limits: read */
+    char *got = limited("a,b,c\nabcd,,x\n", 3, 4);
+    assert_string_equal(got, "1: [a] [b] [c]\n2: [abcd] [] [x]\n");
+    free(got);
+    /* one field too many, one byte too long (unquoted, quoted over lines, with "" escapes): each
+     * row refused, and reading goes on at the next row, not the next line */
+    got = limited("a,b,c,d\n"
+                  "abcde,x\n"
+                  "ok,\"ab\ncde\nfgh\",z\n"
+                  "\"ab\"\"\"\"\"\"\",y\n"
+                  "last,1\n",
+                  3, 4);
+    assert_string_equal(got, "! line 1: more than 3 fields (kind 2, field 0)\n"
+                             "! line 2: field 1 is longer than 4 bytes (kind 3, field 1)\n"
+                             "! line 3: field 2 is longer than 4 bytes (kind 3, field 2)\n"
+                             "! line 6: field 1 is longer than 4 bytes (kind 3, field 1)\n"
+                             "7: [last] [1]\n");
+    free(got);
+    /* a syntax error is still one */
+    got = limited("\"a\"b\nc\n", 3, 4);
+    assert_string_equal(got, "! line 1: unexpected character 'b' after closing quote in field 1 "
+                             "(kind 1, field 0)\n2: [c]\n");
+    free(got);
+}
+
 /* Writes rows with csv_write_row; returns the text (caller frees). */
 static char *write_rows(const char *const *const *rows, const size_t *widths, size_t nrows)
 {
@@ -326,6 +382,7 @@ int main(void)
         cmocka_unit_test(test_text_after_closing_quote),
         cmocka_unit_test(test_nul_byte_is_an_error_for_its_row),
         cmocka_unit_test(test_wide_and_long_rows),
+        cmocka_unit_test(test_limits_refuse_the_row_and_go_on_after_it),
         cmocka_unit_test(test_writer_quotes_only_when_needed),
         cmocka_unit_test(test_round_trip),
     };

@@ -1,9 +1,11 @@
 /* test_ingest_server.c - ncap-ingestd's request handling over real ZeroMQ sockets and a real
  * PostgreSQL ($NCAP_TEST_PG): a client sends a file in chunks and gets progress, then a receipt
  * whose records are already committed, then linkage gets each new version; requests are refused
- * with their reason; feedback answers only the owner; another trust is answered while one trust's
- * file is held up; and a stop leaves the registry, refuses what has not begun but finishes what
- * has. */
+ * with their reason; feedback answers only the owner; a file with a problem on every row is
+ * stored with that problem once; an upload is its connection's (a second client with its token is
+ * refused) and a trust past its submission rate is told when to retry; another trust is answered
+ * while one trust's file is held up; and a stop leaves the registry, refuses what has not begun
+ * but finishes what has. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -79,6 +81,8 @@ static int setup(void **state)
     f.parts.router = f.router;
     f.parts.audits = audit_cache_new(NCAP_SOURCE_DIR "/deploy/audits");
     f.parts.pool = store_pool_new(&f.cfg, 2);
+    f.parts.rate_limit = 20; /* per trust per minute: test_rate_limit */
+    f.parts.rate_window_s = 60;
     f.cfg.stage = "ingest";
     f.parts.presence = presence_new(&f.cfg, "inproc://ingest", f.parts.pusher);
     f.srv = ingest_server_new(&f.parts);
@@ -102,9 +106,9 @@ static int teardown(void **state)
     return 0;
 }
 
-/* Sends one chunk of file token as trust. */
-static void send_chunk(fixture_t *f, const char *token, const char *trust, uint32_t seq, bool last,
-                       const char *data)
+/* Sends one chunk of file token as trust: len bytes of data. */
+static void send_chunk_n(fixture_t *f, const char *token, const char *trust, uint32_t seq,
+                         bool last, const char *data, size_t len)
 {
     Ncap__V1__SubmitRequest req = NCAP__V1__SUBMIT_REQUEST__INIT;
     req.client_token = (char *)token;
@@ -114,11 +118,20 @@ static void send_chunk(fixture_t *f, const char *token, const char *trust, uint3
     req.seq = seq;
     req.last = last;
     req.chunk.data = (uint8_t *)data;
-    req.chunk.len = strlen(data);
-    uint8_t buf[8192];
-    size_t len = ncap__v1__submit_request__pack(&req, buf);
-    assert_true(len < sizeof buf);
-    assert_int_equal(zmq_send(f->client, buf, len, 0), (int)len);
+    req.chunk.len = len;
+    size_t n = ncap__v1__submit_request__get_packed_size(&req);
+    uint8_t *buf = malloc(n);
+    assert_non_null(buf);
+    ncap__v1__submit_request__pack(&req, buf);
+    assert_int_equal(zmq_send(f->client, buf, n, 0), (int)n);
+    free(buf);
+}
+
+/* Sends one chunk of file token as trust. */
+static void send_chunk(fixture_t *f, const char *token, const char *trust, uint32_t seq, bool last,
+                       const char *data)
+{
+    send_chunk_n(f, token, trust, seq, last, data, strlen(data));
 }
 
 /* Runs the server until the client has a reply, and returns it (the caller frees it). */
@@ -252,6 +265,144 @@ static void test_requests_are_refused_with_their_reason(void **state)
     ncap__v1__submit_reply__free_unpacked(rep, NULL);
 }
 
+/* Asks for the first page of feedback on sid as trust; the reply (the caller frees it). */
+static Ncap__V1__FeedbackReply *ask_feedback(fixture_t *f, const char *trust, int64_t sid)
+{
+    Ncap__V1__FeedbackRequest req = NCAP__V1__FEEDBACK_REQUEST__INIT;
+    req.trust = (char *)trust;
+    req.submission_id = sid;
+    uint8_t buf[256];
+    size_t len = ncap__v1__feedback_request__pack(&req, buf);
+    const char *type = INGEST_FEEDBACK_REQUEST_TYPE;
+    zmq_send(f->client, type, strlen(type), ZMQ_SNDMORE);
+    zmq_send(f->client, buf, len, 0);
+    zmq_msg_t *m = await_reply(f);
+    Ncap__V1__FeedbackReply *fb =
+        ncap__v1__feedback_reply__unpack(NULL, zmq_msg_size(m), zmq_msg_data(m));
+    zmq_msg_close(m);
+    assert_non_null(fb);
+    return fb;
+}
+
+static void test_a_problem_on_every_row_is_stored_once_and_record_problems_all(void **state)
+{
+    fixture_t *f = *state;
+    if (!f->db)
+        skip();
+    /* 20,000 lines of one column (each a wrong column count), then 1,500 rows of another trust */
+    size_t cap = 20000 * 2 + 1500 * 160 + 1024, len = 0;
+    char *csv = malloc(cap);
+    assert_non_null(csv);
+    len += (size_t)snprintf(csv, cap, HEADER);
+    for (int i = 0; i < 20000; i++)
+        len += (size_t)snprintf(csv + len, cap - len, "x\n");
+    for (int i = 0; i < 1500; i++)
+        len += (size_t)snprintf(csv + len, cap - len, ROW("O%d", "RX9"), i);
+    send_chunk_n(f, "tok-many", "RB1", 0, true, csv, len);
+    free(csv);
+    Ncap__V1__SubmitReply *rep = await_submit_reply(f);
+    assert_int_equal(rep->kind, NCAP__V1__SUBMIT_REPLY__KIND__RECEIPT);
+    assert_int_equal(rep->rows, 21500);
+    assert_int_equal(rep->rejected, 21500);
+    /* the receipt: 200 problems by row, the one kept once per rule first */
+    assert_int_equal(rep->n_problems, 200);
+    assert_int_equal(rep->problems[0]->row, 2);
+    assert_string_equal(rep->problems[0]->rule, "columns");
+    assert_int_equal(rep->problems[0]->count, 20000);
+    assert_int_equal(rep->problems[0]->n_rows, 1000);
+    assert_int_equal(rep->problems[0]->rows[999], 1001);
+    assert_int_equal(rep->problems[1]->row, 20002);
+    assert_string_equal(rep->problems[1]->rule, "trust_mismatch");
+    int64_t sid = rep->submission_id;
+    ncap__v1__submit_reply__free_unpacked(rep, NULL);
+    char sql[300];
+    snprintf(sql, sizeof sql,
+             "SELECT count(*) FROM ingest.problem WHERE submission_id = %lld AND rule = "
+             "'trust_mismatch' AND occurrences = 1 AND first_rows IS NULL",
+             (long long)sid);
+    assert_int_equal(count(f, sql), 1500);
+    snprintf(sql, sizeof sql,
+             "SELECT count(*) FROM ingest.problem WHERE submission_id = %lld AND rule = "
+             "'columns' AND row_number = 2 AND occurrences = 20000 AND "
+             "first_rows = (SELECT array_agg(g) FROM generate_series(2, 1001) g)",
+             (long long)sid);
+    assert_int_equal(count(f, sql), 1);
+    /* feedback: the summary counts each row's, the first page lists the kept one with its rows */
+    Ncap__V1__FeedbackReply *fb = ask_feedback(f, "RB1", sid);
+    assert_int_equal(fb->kind, NCAP__V1__FEEDBACK_REPLY__KIND__PAGE);
+    assert_int_equal(fb->summary->errors, 21500);
+    assert_int_equal(fb->n_problems, 1000);
+    assert_true(fb->more);
+    assert_string_equal(fb->problems[0]->rule, "columns");
+    assert_int_equal(fb->problems[0]->count, 20000);
+    assert_int_equal(fb->problems[0]->n_rows, 1000);
+    assert_int_equal(fb->problems[0]->rows[0], 2);
+    assert_int_equal(fb->problems[1]->count, 1);
+    assert_int_equal(fb->problems[1]->n_rows, 0);
+    ncap__v1__feedback_reply__free_unpacked(fb, NULL);
+}
+
+static void test_an_upload_is_its_connections_and_a_trust_has_a_rate(void **state)
+{
+    fixture_t *f = *state;
+    if (!f->db)
+        skip();
+    /* the first client begins a file */
+    send_chunk(f, "tok-own", "RC1", 0, false, HEADER);
+    Ncap__V1__SubmitReply *rep = await_submit_reply(f);
+    assert_int_equal(rep->kind, NCAP__V1__SUBMIT_REPLY__KIND__PROGRESS);
+    ncap__v1__submit_reply__free_unpacked(rep, NULL);
+    /* a second client with its token cannot finish it */
+    void *first = f->client;
+    f->client = zmq_socket(f->ctx, ZMQ_DEALER);
+    assert_int_equal(zmq_connect(f->client, "inproc://ingest"), 0);
+    send_chunk(f, "tok-own", "RC1", 1, true, ROW("EVIL", "RC1"));
+    expect_error(f, "chunk refused: upload \"tok-own\" was begun by another connection, and only "
+                    "the connection that began an upload may continue it: send the file again "
+                    "under a new token");
+    zmq_close(f->client);
+    f->client = first;
+    /* the owner finishes it, as sent */
+    send_chunk(f, "tok-own", "RC1", 1, true, ROW("HF-1", "RC1"));
+    rep = await_submit_reply(f);
+    assert_int_equal(rep->kind, NCAP__V1__SUBMIT_REPLY__KIND__RECEIPT);
+    assert_int_equal(rep->accepted, 1);
+    ncap__v1__submit_reply__free_unpacked(rep, NULL);
+    assert_int_equal(count(f, "SELECT count(*) FROM ingest.record WHERE local_id = 'EVIL'"), 0);
+
+    /* RC2 begins 20 uploads (4 in progress at most, the others refused), then one more: past
+     * its rate */
+    char token[32];
+    for (int i = 0; i < 20; i++) {
+        snprintf(token, sizeof token, "rate-%d", i);
+        send_chunk(f, token, "RC2", 0, false, HEADER);
+        rep = await_submit_reply(f);
+        assert_int_equal(rep->kind, i < 4 ? NCAP__V1__SUBMIT_REPLY__KIND__PROGRESS
+                                          : NCAP__V1__SUBMIT_REPLY__KIND__ERROR);
+        if (i >= 4)
+            assert_non_null(strstr(rep->error, "too many uploads in progress for trust RC2: 4"));
+        ncap__v1__submit_reply__free_unpacked(rep, NULL);
+    }
+    send_chunk(f, "rate-more", "RC2", 0, true, HEADER);
+    rep = await_submit_reply(f);
+    assert_int_equal(rep->kind, NCAP__V1__SUBMIT_REPLY__KIND__ERROR);
+    /* one back every 3 s: the wait is 3 s less the time the 20 took, rounded up */
+    const char *want = "too many submissions from trust RC2: 20 in the last 60 s, the most one "
+                       "trust may begin; retry after ";
+    assert_int_equal(strncmp(rep->error, want, strlen(want)), 0);
+    int wait_s = 0;
+    char unit[4] = "";
+    assert_int_equal(sscanf(rep->error + strlen(want), "%d %3s", &wait_s, unit), 2);
+    assert_true(wait_s >= 1 && wait_s <= 3);
+    assert_string_equal(unit, "s");
+    ncap__v1__submit_reply__free_unpacked(rep, NULL);
+    /* another trust is not held back */
+    send_chunk(f, "rate-other", "RC3", 0, true, HEADER ROW("HF-1", "RC3"));
+    rep = await_submit_reply(f);
+    assert_int_equal(rep->kind, NCAP__V1__SUBMIT_REPLY__KIND__RECEIPT);
+    ncap__v1__submit_reply__free_unpacked(rep, NULL);
+}
+
 static void test_feedback_answers_the_owner_only(void **state)
 {
     fixture_t *f = *state;
@@ -264,19 +415,7 @@ static void test_feedback_answers_the_owner_only(void **state)
     ncap__v1__submit_reply__free_unpacked(rep, NULL);
     const char *askers[] = {"RA1", "RH8"};
     for (int i = 0; i < 2; i++) {
-        Ncap__V1__FeedbackRequest req = NCAP__V1__FEEDBACK_REQUEST__INIT;
-        req.trust = (char *)askers[i];
-        req.submission_id = sid;
-        uint8_t buf[256];
-        size_t len = ncap__v1__feedback_request__pack(&req, buf);
-        const char *type = INGEST_FEEDBACK_REQUEST_TYPE;
-        zmq_send(f->client, type, strlen(type), ZMQ_SNDMORE);
-        zmq_send(f->client, buf, len, 0);
-        zmq_msg_t *m = await_reply(f);
-        Ncap__V1__FeedbackReply *fb =
-            ncap__v1__feedback_reply__unpack(NULL, zmq_msg_size(m), zmq_msg_data(m));
-        zmq_msg_close(m);
-        assert_non_null(fb);
+        Ncap__V1__FeedbackReply *fb = ask_feedback(f, askers[i], sid);
         if (i == 0) {
             assert_int_equal(fb->kind, NCAP__V1__FEEDBACK_REPLY__KIND__PAGE);
             assert_non_null(fb->summary);
@@ -339,6 +478,8 @@ int main(void)
             test_chunks_get_progress_then_a_receipt_after_commit_then_linkage_the_versions),
         cmocka_unit_test(test_requests_are_refused_with_their_reason),
         cmocka_unit_test(test_feedback_answers_the_owner_only),
+        cmocka_unit_test(test_a_problem_on_every_row_is_stored_once_and_record_problems_all),
+        cmocka_unit_test(test_an_upload_is_its_connections_and_a_trust_has_a_rate),
         /* last: it stops the server */
         cmocka_unit_test(test_a_stop_refuses_what_has_not_begun_and_finishes_what_has),
     };

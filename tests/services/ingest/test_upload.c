@@ -1,5 +1,7 @@
 /* test_upload.c - a file arriving in chunks: what completes it, what is refused with which
- * message, and the limits (file size, bytes held at once, uploads at once, idle time). */
+ * message, and the limits: file size, bytes held per trust and in all, uploads per trust and in
+ * all (never one trust's upload dropped to make room for another's), an upload bound to the
+ * connection and trust that began it, and idle time. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -30,53 +32,63 @@ typedef struct {
     upload_status_t status;
     size_t progress;
     upload_t done;
-    char err[256];
+    char err[512];
 } outcome_t;
 
-static outcome_t add(uploads_t *u, const char *token, uint32_t seq, bool last, const char *data,
-                     size_t held_elsewhere, long long now_ms)
+/* Adds a chunk of token from connection client for trust. */
+static outcome_t add_as(uploads_t *u, const char *client, const char *trust, const char *token,
+                        uint32_t seq, bool last, const char *data, long long now_ms)
 {
     outcome_t o;
     memset(&o, 0, sizeof o);
-    upload_chunk_t c = {token, "nhfd", "RH8", "RH8.csv", seq, last, data, strlen(data)};
-    o.status =
-        uploads_add(u, &c, held_elsewhere, now_ms, &o.progress, &o.done, o.err, sizeof o.err);
+    upload_chunk_t c = {token, "nhfd", trust,        "file.csv", seq,
+                        last,  data,   strlen(data), client,     strlen(client)};
+    o.status = uploads_add(u, &c, now_ms, &o.progress, &o.done, o.err, sizeof o.err);
     return o;
+}
+
+/* A chunk of trust RH8 from connection "c1". */
+static outcome_t add(uploads_t *u, const char *token, uint32_t seq, bool last, const char *data,
+                     long long now_ms)
+{
+    return add_as(u, "c1", "RH8", token, seq, last, data, now_ms);
 }
 
 static void test_chunks_in_order_make_the_file(void **state)
 {
     uploads_t *u = *state;
-    outcome_t o = add(u, "t1", 0, false, "a,b\n", 0, 1);
+    outcome_t o = add(u, "t1", 0, false, "a,b\n", 1);
     assert_int_equal(o.status, UPLOAD_MORE);
     assert_int_equal(o.progress, 4);
-    o = add(u, "t1", 1, false, "1,2\n", 0, 2);
+    o = add(u, "t1", 1, false, "1,2\n", 2);
     assert_int_equal(o.status, UPLOAD_MORE);
     assert_int_equal(o.progress, 8);
     assert_int_equal(uploads_bytes(u), 8);
-    o = add(u, "t1", 2, true, "3,4\n", 0, 3);
+    o = add(u, "t1", 2, true, "3,4\n", 3);
     assert_int_equal(o.status, UPLOAD_COMPLETE);
     assert_string_equal(o.done.token, "t1");
     assert_string_equal(o.done.audit, "nhfd");
     assert_string_equal(o.done.trust, "RH8");
-    assert_string_equal(o.done.filename, "RH8.csv");
+    assert_string_equal(o.done.filename, "file.csv");
+    assert_int_equal(o.done.client_len, 2);
+    assert_memory_equal(o.done.client, "c1", 2);
     assert_int_equal(o.done.len, 12);
     assert_string_equal(o.done.data, "a,b\n1,2\n3,4\n"); /* NUL-terminated */
     free(o.done.data);
     /* It has left the table: the token is free again, and a next chunk is unknown. */
     assert_int_equal(uploads_bytes(u), 0);
-    o = add(u, "t1", 3, true, "x", 0, 4);
+    o = add(u, "t1", 3, true, "x", 4);
     assert_int_equal(o.status, UPLOAD_REFUSED);
 }
 
 static void test_a_one_chunk_file_and_an_empty_one(void **state)
 {
     uploads_t *u = *state;
-    outcome_t o = add(u, "t1", 0, true, "a,b\n", 0, 1);
+    outcome_t o = add(u, "t1", 0, true, "a,b\n", 1);
     assert_int_equal(o.status, UPLOAD_COMPLETE);
     assert_string_equal(o.done.data, "a,b\n");
     free(o.done.data);
-    o = add(u, "t2", 0, true, "", 0, 1);
+    o = add(u, "t2", 0, true, "", 1);
     assert_int_equal(o.status, UPLOAD_COMPLETE);
     assert_int_equal(o.done.len, 0);
     assert_non_null(o.done.data);
@@ -89,110 +101,180 @@ static void test_a_chunk_out_of_order_or_unknown_is_refused_and_the_upload_dropp
     uploads_t *u = *state;
     const char *want = "chunk out of order or submission unknown (ingest may have restarted): "
                        "send the file again";
-    outcome_t o = add(u, "never-begun", 1, false, "x", 0, 1);
+    outcome_t o = add(u, "never-begun", 1, false, "x", 1);
     assert_int_equal(o.status, UPLOAD_REFUSED);
     assert_string_equal(o.err, want);
-    add(u, "t1", 0, false, "a", 0, 1);
-    o = add(u, "t1", 2, false, "c", 0, 2); /* chunk 1 is missing */
+    add(u, "t1", 0, false, "a", 1);
+    o = add(u, "t1", 2, false, "c", 2); /* chunk 1 is missing */
     assert_int_equal(o.status, UPLOAD_REFUSED);
     assert_string_equal(o.err, want);
     assert_int_equal(uploads_bytes(u), 0);
-    o = add(u, "t1", 1, false, "b", 0, 3); /* dropped: even the right chunk is unknown now */
+    o = add(u, "t1", 1, false, "b", 3); /* dropped: even the right chunk is unknown now */
     assert_int_equal(o.status, UPLOAD_REFUSED);
 }
 
 static void test_chunk_zero_again_restarts_the_upload(void **state)
 {
     uploads_t *u = *state;
-    add(u, "t1", 0, false, "old", 0, 1);
-    add(u, "t1", 1, false, "old", 0, 2);
-    outcome_t o = add(u, "t1", 0, false, "new", 0, 3);
+    add(u, "t1", 0, false, "old", 1);
+    add(u, "t1", 1, false, "old", 2);
+    outcome_t o = add(u, "t1", 0, false, "new", 3);
     assert_int_equal(o.status, UPLOAD_MORE);
     assert_int_equal(o.progress, 3);
-    o = add(u, "t1", 1, true, "!", 0, 4);
+    o = add(u, "t1", 1, true, "!", 4);
     assert_int_equal(o.status, UPLOAD_COMPLETE);
     assert_string_equal(o.done.data, "new!");
     free(o.done.data);
 }
 
-static void test_what_is_held_elsewhere_counts_against_the_limit(void **state)
+static void test_another_connection_cannot_continue_restart_or_finish_an_upload(void **state)
 {
     uploads_t *u = *state;
-    add(u, "t1", 0, false, "abcd", 0, 1);
-    outcome_t o = add(u, "t2", 0, false, "efgh", UPLOAD_MAX_HELD_BYTES - 8, 2);
-    assert_int_equal(o.status, UPLOAD_MORE); /* exactly at the limit */
-    o = add(u, "t2", 1, false, "i", UPLOAD_MAX_HELD_BYTES - 8, 3);
+    assert_int_equal(add_as(u, "c1", "RH8", "tok", 0, false, "mine,", 1).status, UPLOAD_MORE);
+    /* a second client with the token (the attack of issue 11: it once finished the upload) */
+    const char *want = "chunk refused: upload \"tok\" was begun by another connection, and only "
+                       "the connection that began an upload may continue it: send the file "
+                       "again under a new token";
+    outcome_t o = add_as(u, "c2", "RH8", "tok", 1, true, "theirs", 2);
     assert_int_equal(o.status, UPLOAD_REFUSED);
-    assert_string_equal(o.err, "ingest is receiving too much at once (1 GB in progress); send "
-                               "the file again in a minute");
-    /* t2 was dropped; t1 goes on. */
-    assert_int_equal(uploads_bytes(u), 4);
-    o = add(u, "t1", 1, true, "e", 0, 4);
+    assert_string_equal(o.err, want);
+    o = add_as(u, "c2", "RH8", "tok", 0, true, "theirs", 3); /* nor restart it */
+    assert_int_equal(o.status, UPLOAD_REFUSED);
+    assert_string_equal(o.err, want);
+    /* nor, on the same connection, as another trust */
+    o = add_as(u, "c1", "RX1", "tok", 1, false, "x", 4);
+    assert_int_equal(o.status, UPLOAD_REFUSED);
+    assert_string_equal(o.err, "chunk refused: upload \"tok\" is trust RH8's, not trust RX1's: "
+                               "send the file again under a new token");
+    /* the owner's upload went on untouched */
+    o = add_as(u, "c1", "RH8", "tok", 1, true, "done", 5);
+    assert_int_equal(o.status, UPLOAD_COMPLETE);
+    assert_string_equal(o.done.data, "mine,done");
+    free(o.done.data);
+}
+
+static void test_a_trust_has_at_most_its_uploads_and_never_takes_another_trusts(void **state)
+{
+    uploads_t *u = *state;
+    char token[32];
+    for (int i = 0; i < UPLOAD_MAX_PER_TRUST; i++) {
+        snprintf(token, sizeof token, "a%d", i);
+        assert_int_equal(add_as(u, "ca", "RA1", token, 0, false, "x", 1).status, UPLOAD_MORE);
+    }
+    assert_int_equal(add_as(u, "cb", "RB1", "b0", 0, false, "y", 2).status, UPLOAD_MORE);
+    /* trust A's next, from any connection: refused; none of its own or B's is dropped */
+    outcome_t o = add_as(u, "ca2", "RA1", "a-more", 0, false, "x", 3);
+    assert_int_equal(o.status, UPLOAD_REFUSED);
+    assert_string_equal(o.err, "too many uploads in progress for trust RA1: 4, the most one trust "
+                               "may have at once; send this file once one of them has finished "
+                               "(an upload that sends nothing for 10 minutes is dropped)");
+    assert_int_equal(uploads_bytes(u), UPLOAD_MAX_PER_TRUST + 1);
+    o = add_as(u, "cb", "RB1", "b0", 1, true, "!", 4);
     assert_int_equal(o.status, UPLOAD_COMPLETE);
     free(o.done.data);
+    /* one of A's finishes: A may begin another */
+    o = add_as(u, "ca", "RA1", "a0", 1, true, "!", 5);
+    assert_int_equal(o.status, UPLOAD_COMPLETE);
+    free(o.done.data);
+    assert_int_equal(add_as(u, "ca2", "RA1", "a-more", 0, false, "x", 6).status, UPLOAD_MORE);
+}
+
+static void test_when_every_slot_is_taken_a_new_upload_waits_and_none_is_dropped(void **state)
+{
+    uploads_t *u = *state;
+    char token[32], trust[8];
+    for (int i = 0; i < UPLOAD_MAX_PENDING; i++) {
+        snprintf(token, sizeof token, "t%d", i);
+        snprintf(trust, sizeof trust, "R%02d", i / UPLOAD_MAX_PER_TRUST);
+        assert_int_equal(add_as(u, "c", trust, token, 0, false, "x", 100 + i).status, UPLOAD_MORE);
+    }
+    outcome_t o = add_as(u, "c", "RZZ", "newcomer", 0, false, "y", 500);
+    assert_int_equal(o.status, UPLOAD_REFUSED);
+    assert_string_equal(o.err, "ingest has 256 uploads in progress, the most it takes at once; "
+                               "send the file again in a minute");
+    /* every upload in progress, the longest idle included, goes on */
+    assert_int_equal(uploads_bytes(u), UPLOAD_MAX_PENDING);
+    assert_int_equal(add_as(u, "c", "R00", "t0", 1, false, "x", 501).status, UPLOAD_MORE);
+}
+
+static void test_bytes_held_count_against_the_trust_and_ingest(void **state)
+{
+    uploads_t *u = *state;
+    /* trust RA1 has a file almost at its limit waiting to be stored */
+    assert_int_equal(uploads_hold(u, "RA1", UPLOAD_MAX_TRUST_BYTES - 8), 0);
+    assert_int_equal(uploads_held(u), UPLOAD_MAX_TRUST_BYTES - 8);
+    assert_int_equal(add_as(u, "ca", "RA1", "a", 0, false, "abcd", 1).status, UPLOAD_MORE);
+    assert_int_equal(add_as(u, "ca", "RA1", "a", 1, false, "efgh", 2).status, UPLOAD_MORE);
+    outcome_t o = add_as(u, "ca", "RA1", "a", 2, false, "i", 3);
+    assert_int_equal(o.status, UPLOAD_REFUSED);
+    assert_string_equal(o.err, "trust RA1 has 512 MB received and not yet stored, and this "
+                               "chunk would take it past 512 MB, the most one trust may have at "
+                               "once; send the file again once the receipts of its earlier files "
+                               "have come back");
+    assert_int_equal(uploads_bytes(u), 0); /* dropped */
+    /* another trust is not held back by RA1's bytes */
+    assert_int_equal(add_as(u, "cb", "RB1", "b", 0, false, "efgh", 4).status, UPLOAD_MORE);
+    /* RA1's file stored: RA1 may send again */
+    uploads_release(u, "RA1", UPLOAD_MAX_TRUST_BYTES - 8);
+    assert_int_equal(uploads_held(u), 0);
+    assert_int_equal(add_as(u, "ca", "RA1", "a2", 0, false, "abcd", 5).status, UPLOAD_MORE);
+    /* ingest's total: two trusts' held files fill it */
+    assert_int_equal(uploads_hold(u, "RC1", UPLOAD_MAX_TRUST_BYTES), 0);
+    assert_int_equal(uploads_hold(u, "RD1", UPLOAD_MAX_HELD_BYTES - UPLOAD_MAX_TRUST_BYTES - 8), 0);
+    o = add_as(u, "cb", "RB1", "b", 1, false, "i", 6);
+    assert_int_equal(o.status, UPLOAD_REFUSED);
+    assert_string_equal(o.err, "ingest is receiving too much at once (1024 MB in progress); "
+                               "send the file again in a minute");
+    /* a release of an unknown trust, or of more than held, changes nothing it should not */
+    uploads_release(u, "RZZ", 5);
+    uploads_release(u, "RC1", UPLOAD_MAX_HELD_BYTES);
+    assert_int_equal(uploads_held(u), UPLOAD_MAX_HELD_BYTES - UPLOAD_MAX_TRUST_BYTES - 8);
 }
 
 static void test_a_file_over_512_mb_is_refused(void **state)
 {
     uploads_t *u = *state;
-    add(u, "t1", 0, false, "abc", 0, 1);
+    add(u, "t1", 0, false, "abc", 1);
     /* A chunk that would take the file one byte past the limit: refused before it is read. */
     static const char small[1];
-    upload_chunk_t c = {"t1", "nhfd", "RH8", "RH8.csv", 1, true, small, UPLOAD_MAX_FILE_BYTES - 2};
+    upload_chunk_t c = {"t1", "nhfd", "RH8", "RH8.csv", 1, true, small, UPLOAD_MAX_FILE_BYTES - 2,
+                        "c1", 2};
     size_t progress;
     upload_t done;
     char err[256];
-    assert_int_equal(uploads_add(u, &c, 0, 2, &progress, &done, err, sizeof err), UPLOAD_REFUSED);
+    assert_int_equal(uploads_add(u, &c, 2, &progress, &done, err, sizeof err), UPLOAD_REFUSED);
     assert_string_equal(err, "file refused: larger than 512 MB; split it");
     assert_int_equal(uploads_bytes(u), 0);
-}
-
-static void test_a_new_upload_replaces_the_longest_idle_when_all_slots_are_taken(void **state)
-{
-    uploads_t *u = *state;
-    char token[16];
-    for (int i = 0; i < UPLOAD_MAX_PENDING; i++) {
-        snprintf(token, sizeof token, "t%d", i);
-        /* t7 has waited longest */
-        assert_int_equal(add(u, token, 0, false, "x", 0, i == 7 ? 1 : 100 + i).status, UPLOAD_MORE);
-    }
-    assert_int_equal(add(u, "newcomer", 0, false, "y", 0, 500).status, UPLOAD_MORE);
-    assert_int_equal(uploads_bytes(u), UPLOAD_MAX_PENDING);
-    assert_int_equal(add(u, "t7", 1, false, "x", 0, 501).status, UPLOAD_REFUSED);
-    assert_int_equal(add(u, "t8", 1, false, "x", 0, 501).status, UPLOAD_MORE);
 }
 
 static void test_idle_uploads_expire_and_clear_drops_all(void **state)
 {
     uploads_t *u = *state;
-    add(u, "old", 0, false, "abc", 0, 1000);
-    add(u, "new", 0, false, "de", 0, 1000 + UPLOAD_EXPIRY_MS);
+    add(u, "old", 0, false, "abc", 1000);
+    add(u, "new", 0, false, "de", 1000 + UPLOAD_EXPIRY_MS);
     assert_int_equal(uploads_expire(u, 1000 + UPLOAD_EXPIRY_MS), 0); /* not yet: exactly 10 min */
     assert_int_equal(uploads_expire(u, 1001 + UPLOAD_EXPIRY_MS), 1);
     assert_int_equal(uploads_bytes(u), 2);
-    assert_int_equal(add(u, "old", 1, true, "x", 0, 2000 + UPLOAD_EXPIRY_MS).status,
-                     UPLOAD_REFUSED);
-    add(u, "third", 0, false, "f", 0, 2000 + UPLOAD_EXPIRY_MS);
+    assert_int_equal(add(u, "old", 1, true, "x", 2000 + UPLOAD_EXPIRY_MS).status, UPLOAD_REFUSED);
+    add(u, "third", 0, false, "f", 2000 + UPLOAD_EXPIRY_MS);
     assert_int_equal(uploads_clear(u), 2);
     assert_int_equal(uploads_bytes(u), 0);
 }
 
 int main(void)
 {
+#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_chunks_in_order_make_the_file, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_a_one_chunk_file_and_an_empty_one, setup, teardown),
-        cmocka_unit_test_setup_teardown(
-            test_a_chunk_out_of_order_or_unknown_is_refused_and_the_upload_dropped, setup,
-            teardown),
-        cmocka_unit_test_setup_teardown(test_chunk_zero_again_restarts_the_upload, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_what_is_held_elsewhere_counts_against_the_limit, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_a_file_over_512_mb_is_refused, setup, teardown),
-        cmocka_unit_test_setup_teardown(
-            test_a_new_upload_replaces_the_longest_idle_when_all_slots_are_taken, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_idle_uploads_expire_and_clear_drops_all, setup,
-                                        teardown),
+        T(test_chunks_in_order_make_the_file),
+        T(test_a_one_chunk_file_and_an_empty_one),
+        T(test_a_chunk_out_of_order_or_unknown_is_refused_and_the_upload_dropped),
+        T(test_chunk_zero_again_restarts_the_upload),
+        T(test_another_connection_cannot_continue_restart_or_finish_an_upload),
+        T(test_a_trust_has_at_most_its_uploads_and_never_takes_another_trusts),
+        T(test_when_every_slot_is_taken_a_new_upload_waits_and_none_is_dropped),
+        T(test_bytes_held_count_against_the_trust_and_ingest),
+        T(test_a_file_over_512_mb_is_refused),
+        T(test_idle_uploads_expire_and_clear_drops_all),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,5 +1,6 @@
 /* test_feedback_report.c - what a trust reads from `ncap feedback`: the CSV (quoted as RFC 4180
- * wants), the readable lines, the summary and the exit status. */
+ * wants), the readable lines (a problem ingest kept once per rule with its count and rows), the
+ * summary and the exit status. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -24,7 +25,8 @@ static char *captured(FILE *f)
 }
 
 static const feedback_problem_t range = {
-    12, "asa_grade", "range", "error", "7", "\"asa_grade\" is \"7\", expected 1-5", "validation"};
+    12,           "asa_grade", "range", "error", "7", "\"asa_grade\" is \"7\", expected 1-5",
+    "validation", 0,           NULL,    0};
 static const feedback_problem_t nhs = {
     14,
     "nhs_number",
@@ -32,9 +34,28 @@ static const feedback_problem_t nhs = {
     "warning",
     "",
     "\"nhs_number\" is not a valid NHS number (checksum): the record cannot be linked by it",
-    "linkage"};
+    "linkage",
+    1,
+    NULL,
+    0};
 static const feedback_problem_t columns = {
-    3, "", "columns", "error", "", "row has 3 fields but the header has 30 columns", "ingest"};
+    3,        "", "columns", "error", "", "row has 3 fields but the header has 30 columns",
+    "ingest", 1,  NULL,      0};
+static const uint32_t first_rows[] = {2, 3, 4};
+/* kept once per rule: 999,998 rows, the first three listed (ingest lists up to 1,000) */
+static const feedback_problem_t many = {2,
+                                        "",
+                                        "columns",
+                                        "error",
+                                        "",
+                                        "wrong number of columns (the first: row has 1 fields but "
+                                        "the header has 30 columns)",
+                                        "ingest",
+                                        999998,
+                                        first_rows,
+                                        3};
+static const feedback_problem_t all_listed = {
+    2, "", "csv", "error", "", "rows that could not be read as CSV", "ingest", 3, first_rows, 3};
 
 static void test_csv(void **state)
 {
@@ -44,13 +65,16 @@ static void test_csv(void **state)
     feedback_report_csv_row(f, 42, &columns);
     feedback_report_csv_row(f, 42, &range);
     feedback_report_csv_row(f, 42, &nhs);
+    feedback_report_csv_row(f, 42, &many);
     char *s = captured(f);
     assert_string_equal(
         s, "submission_id,row,field,rule,severity,value,message\n"
            "42,3,,columns,error,,row has 3 fields but the header has 30 columns\n"
            "42,12,asa_grade,range,error,7,\"\"\"asa_grade\"\" is \"\"7\"\", expected 1-5\"\n"
            "42,14,nhs_number,nhs_number_invalid,warning,,\"\"\"nhs_number\"\" is not a valid NHS "
-           "number (checksum): the record cannot be linked by it\"\n");
+           "number (checksum): the record cannot be linked by it\"\n"
+           "42,2,,columns,error,,\"wrong number of columns (the first: row has 1 fields but the "
+           "header has 30 columns); 999,998 rows (first 3 listed: 2, 3, 4, ...)\"\n");
     free(s);
 }
 
@@ -60,11 +84,18 @@ static void test_text_rows(void **state)
     FILE *f = tmpfile();
     feedback_report_text_row(f, &columns);
     feedback_report_text_row(f, &range);
+    feedback_report_text_row(f, &many);
+    feedback_report_text_row(f, &all_listed);
     char *s = captured(f);
     assert_string_equal(s, "row 3: row has 3 fields but the header has 30 columns (error, "
                            "columns)\n"
                            "row 12: asa_grade: \"asa_grade\" is \"7\", expected 1-5 (error, "
-                           "range, value \"7\")\n");
+                           "range, value \"7\")\n"
+                           "row 2: wrong number of columns (the first: row has 1 fields but the "
+                           "header has 30 columns) (error, columns): 999,998 rows (first 3 "
+                           "listed: 2, 3, 4, ...)\n"
+                           "row 2: rows that could not be read as CSV (error, csv): 3 rows: 2, 3, "
+                           "4\n");
     free(s);
 }
 
