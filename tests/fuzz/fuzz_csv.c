@@ -1,7 +1,10 @@
 /* fuzz_csv.c - the CSV reader (common/base/csv.c) over any bytes, trimming and not, and the
  * writer read back: every row the reader gives, written with csv_write_row and read again
  * without trimming, gives the same fields. Also: line numbers never go back and never pass the
- * lines of the data; a failed row has no fields and a message. */
+ * lines of the data; a failed row has no fields and a message; and under limits (fields per row,
+ * bytes per field, from the input's first two bytes) the reader gives, row for row up to the
+ * first malformed one, what it gives without them, but for the rows over a limit, each refused
+ * with that limit's kind, and goes on after them in step. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -72,6 +75,58 @@ static void read_all(const char *data, size_t size, bool trim)
     csv_reader_destroy(&csv);
 }
 
+static bool within(const csv_reader_t *csv, size_t max_fields, size_t max_bytes, csv_error_t *over)
+{
+    if (csv_reader_nfields(csv) > max_fields) {
+        *over = CSV_ERROR_TOO_MANY_FIELDS;
+        return false;
+    }
+    for (size_t i = 0; i < csv_reader_nfields(csv); i++)
+        if (strlen(csv_reader_field(csv, i)) > max_bytes) {
+            *over = CSV_ERROR_FIELD_TOO_LONG;
+            return false;
+        }
+    return true;
+}
+
+static void read_limited(const char *data, size_t size, size_t max_fields, size_t max_bytes)
+{
+    csv_reader_t *all = csv_reader_new(data, size, false), *lim = csv_reader_new(data, size, false);
+    if (!all || !lim)
+        abort();
+    csv_reader_limit(lim, max_fields, max_bytes);
+    for (;;) {
+        int a = csv_reader_next(all), l = csv_reader_next(lim);
+        if (a < 0)
+            break; /* after a malformed row the two may resume in different places */
+        HARNESS_CHECK(a != 0 || l == 0, "the limited reader goes on past the end (%d)", l);
+        if (a == 0)
+            break;
+        HARNESS_CHECK(csv_reader_line(all) == csv_reader_line(lim),
+                      "limited reader at line %zu, unlimited at line %zu", csv_reader_line(lim),
+                      csv_reader_line(all));
+        csv_error_t over = CSV_ERROR_NONE;
+        if (within(all, max_fields, max_bytes, &over)) {
+            HARNESS_CHECK(l == 1 && csv_reader_nfields(lim) == csv_reader_nfields(all),
+                          "line %zu within the limits (%zu fields, %zu bytes) gives %d: %s",
+                          csv_reader_line(all), max_fields, max_bytes, l, csv_reader_error(lim));
+            for (size_t i = 0; i < csv_reader_nfields(all); i++)
+                HARNESS_CHECK(strcmp(csv_reader_field(all, i), csv_reader_field(lim, i)) == 0,
+                              "line %zu field %zu differs under limits", csv_reader_line(all), i);
+        } else {
+            csv_error_t kind = csv_reader_error_kind(lim);
+            HARNESS_CHECK(
+                l == -1 &&
+                    (kind == CSV_ERROR_TOO_MANY_FIELDS || kind == CSV_ERROR_FIELD_TOO_LONG) &&
+                    csv_reader_error(lim)[0],
+                "line %zu over the limits (%zu fields, %zu bytes: %d) gives %d, kind %d",
+                csv_reader_line(all), max_fields, max_bytes, over, l, kind);
+        }
+    }
+    csv_reader_destroy(&all);
+    csv_reader_destroy(&lim);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     /* an exact-size copy: ASan sees any read past the end of the data */
@@ -82,6 +137,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         memcpy(copy, data, size);
     read_all(copy, size, false);
     read_all(copy, size, true);
+    read_limited(copy, size, 1 + (size > 0 ? data[0] % 8 : 0), 1 + (size > 1 ? data[1] % 32 : 0));
     free(copy);
     return 0;
 }

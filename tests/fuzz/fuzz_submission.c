@@ -2,9 +2,13 @@
  * real audit definition of deploy/audits. The input's first line names the audit and the trust
  * submitting ("nhfd RH8"); the rest is the file as sent.
  *
- * Checked: submission_parse_csv and submission_scan_csv (what `ncap validate` streams) agree on
- * every count, problem and row; each kept row has a unique, non-empty local id, rows in file
- * order, canonical JSON that reads back as the same record, and the SHA-256 of that JSON. */
+ * Checked: submission_parse_csv (as ncap-ingestd's store worker runs it: problems to a sink, the
+ * file-level ones kept once per rule) and submission_scan_csv (what `ncap validate` streams) agree
+ * on every count, problem and row; every problem is well formed (a row, a rule, a severity, a
+ * message; one kept once per rule lists min(count, SUBMISSION_LISTED_ROWS) rows, ascending, the
+ * first its own); without aggregation there are at least as many; each kept row has a unique,
+ * non-empty local id of at most SUBMISSION_MAX_LOCAL_ID_BYTES, rows in file order, canonical JSON
+ * that reads back as the same record, and the SHA-256 of that JSON. */
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +18,52 @@
 #include "message.h"
 #include "str_map.h"
 #include "submission.h"
+
+/* The problems a sink was given, as text, to compare two runs. */
+typedef struct {
+    char *text;
+    size_t len;
+    FILE *out;
+    unsigned long long n;
+} problems_t;
+
+static void problems_open(problems_t *p)
+{
+    memset(p, 0, sizeof *p);
+    if (!(p->out = open_memstream(&p->text, &p->len)))
+        abort();
+}
+
+static void problems_close(problems_t *p)
+{
+    fclose(p->out);
+    free(p->text);
+}
+
+static int on_problem(void *ctx, const submission_problem_t *p)
+{
+    problems_t *ps = ctx;
+    ps->n++;
+    HARNESS_CHECK(p->row >= 1 && p->field && p->rule[0] && p->message[0] &&
+                      (strcmp(p->severity, "error") == 0 || strcmp(p->severity, "warning") == 0),
+                  "problem at row %d, rule \"%s\", severity \"%s\": \"%s\"", p->row, p->rule,
+                  p->severity, p->message);
+    HARNESS_CHECK(p->count >= 1, "problem \"%s\" with count 0", p->message);
+    if (p->count == 1) {
+        HARNESS_CHECK(!p->rows && p->n_rows == 0, "a single problem with %zu rows", p->n_rows);
+    } else {
+        size_t want = p->count < SUBMISSION_LISTED_ROWS ? p->count : SUBMISSION_LISTED_ROWS;
+        HARNESS_CHECK(p->rows && p->n_rows == want && p->rows[0] == p->row,
+                      "rule %s kept %u times lists %zu rows, from row %d", p->rule, p->count,
+                      p->n_rows, p->rows ? p->rows[0] : -1);
+        for (size_t i = 1; i < p->n_rows; i++)
+            HARNESS_CHECK(p->rows[i] > p->rows[i - 1], "rule %s lists row %d after row %d", p->rule,
+                          p->rows[i], p->rows[i - 1]);
+    }
+    fprintf(ps->out, "%d\t%s\t%s\t%s\t%s\t%u\n", p->row, p->field, p->rule, p->severity, p->message,
+            p->count);
+    return 0;
+}
 
 typedef struct {
     const submission_t *parsed;
@@ -41,6 +91,13 @@ static int on_row(void *ctx, const submission_t *s, int row, const csv_reader_t 
     return 0;
 }
 
+static int on_row_count(void *ctx, const submission_t *s, int row, const csv_reader_t *csv,
+                        const audit_field_t *const *col)
+{
+    (void)ctx, (void)s, (void)row, (void)csv, (void)col;
+    return 0;
+}
+
 static void check_rows(const audit_def_t *def, const submission_t *s)
 {
     str_map_t *ids = str_map_new(0);
@@ -52,7 +109,8 @@ static void check_rows(const audit_def_t *def, const submission_t *s)
         const submission_row_t *r = &s->rows[i];
         HARNESS_CHECK(r->row > last_row, "row %d kept after row %d", r->row, last_row);
         last_row = r->row;
-        HARNESS_CHECK(r->local_id[0], "row %d kept without a local id", r->row);
+        HARNESS_CHECK(r->local_id[0] && strlen(r->local_id) <= SUBMISSION_MAX_LOCAL_ID_BYTES,
+                      "row %d kept with a local id of %zu bytes", r->row, strlen(r->local_id));
         HARNESS_CHECK(strcmp(r->local_id, ncap_record_get(r->rec, def->record_key_field)) == 0,
                       "row %d: local id \"%s\" is not the record's", r->row, r->local_id);
         size_t at;
@@ -97,33 +155,53 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         abort();
     memcpy(file, nl + 1, len);
 
-    submission_t *parsed = submission_parse_csv(def, trust, file, len);
+    problems_t pp, sp, all;
+    problems_open(&pp);
+    problems_open(&sp);
+    problems_open(&all);
+    submission_sink_t psink = {on_problem, &pp, true}, ssink = {on_problem, &sp, true},
+                      asink = {on_problem, &all, false};
+    submission_t *parsed = submission_parse_csv(def, trust, file, len, &psink);
     HARNESS_CHECK(parsed, "out of memory");
     HARNESS_CHECK(parsed->rejected <= parsed->data_rows, "%u rejected of %u rows", parsed->rejected,
                   parsed->data_rows);
     HARNESS_CHECK(parsed->n_rows + parsed->rejected == parsed->data_rows || parsed->file_error[0],
                   "%zu kept + %u rejected != %u rows", parsed->n_rows, parsed->rejected,
                   parsed->data_rows);
+    HARNESS_CHECK(parsed->n_problems == pp.n, "%llu problems counted, %llu given",
+                  parsed->n_problems, pp.n);
     check_rows(def, parsed);
 
     scan_ctx_t ctx = {parsed, 0};
-    submission_t *scanned = submission_scan_csv(def, trust, file, len, on_row, &ctx);
+    submission_t *scanned = submission_scan_csv(def, trust, file, len, on_row, &ctx, &ssink);
     HARNESS_CHECK(scanned, "out of memory");
     HARNESS_CHECK(ctx.seen == parsed->n_rows, "scan passed on %zu rows, parse kept %zu", ctx.seen,
                   parsed->n_rows);
-    HARNESS_CHECK(
-        scanned->n_problems == parsed->n_problems && scanned->rejected == parsed->rejected &&
-            scanned->data_rows == parsed->data_rows &&
-            strcmp(scanned->file_error, parsed->file_error) == 0,
-        "scan and parse disagree: problems %zu/%zu, rejected %u/%u, file error \"%s\"/\"%s\"",
-        scanned->n_problems, parsed->n_problems, scanned->rejected, parsed->rejected,
-        scanned->file_error, parsed->file_error);
-    for (size_t i = 0; i < parsed->n_problems; i++)
-        HARNESS_CHECK(
-            memcmp(&scanned->problems[i], &parsed->problems[i], sizeof parsed->problems[i]) == 0,
-            "problem %zu differs: \"%s\" / \"%s\"", i, scanned->problems[i].message,
-            parsed->problems[i].message);
+    HARNESS_CHECK(scanned->n_problems == parsed->n_problems &&
+                      scanned->rejected == parsed->rejected &&
+                      scanned->data_rows == parsed->data_rows &&
+                      strcmp(scanned->file_error, parsed->file_error) == 0,
+                  "scan and parse disagree: problems %llu/%llu, rejected %u/%u, file error "
+                  "\"%s\"/\"%s\"",
+                  scanned->n_problems, parsed->n_problems, scanned->rejected, parsed->rejected,
+                  scanned->file_error, parsed->file_error);
+    fflush(pp.out);
+    fflush(sp.out);
+    HARNESS_CHECK(pp.len == sp.len && memcmp(pp.text, sp.text, pp.len) == 0,
+                  "scan and parse gave different problems:\n%s\n---\n%s", pp.text, sp.text);
     submission_destroy(&scanned);
+
+    /* every problem in full: at least as many, the same rows refused */
+    submission_t *each = submission_scan_csv(def, trust, file, len, on_row_count, NULL, &asink);
+    HARNESS_CHECK(each && each->n_problems >= parsed->n_problems &&
+                      each->rejected == parsed->rejected,
+                  "without aggregation: %llu problems (%llu with), %u rejected (%u with)",
+                  each ? each->n_problems : 0, parsed->n_problems, each ? each->rejected : 0,
+                  parsed->rejected);
+    submission_destroy(&each);
+    problems_close(&pp);
+    problems_close(&sp);
+    problems_close(&all);
     submission_destroy(&parsed);
     free(file);
     return 0;
