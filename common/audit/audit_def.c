@@ -5,6 +5,7 @@
 #include <assert.h>
 #include <ctype.h>
 #include <errno.h>
+#include <math.h>
 #include <regex.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -124,13 +125,28 @@ void audit_def_destroy(audit_def_t **self_p)
     free(self->trust_field);
     free(self->site_field);
     free(self->period_field);
+    str_map_destroy(&self->slot_index);
     free(self);
     *self_p = NULL;
+}
+
+/* The slot of name through the index, which must cover slots [0, upto): -1 when the name is not
+ * one of its slots, -2 when it does not cover them (a definition put together by hand, or one
+ * being loaded: the fields are indexed once they have loaded, then the linked ones, ...). */
+static int indexed_slot(const audit_def_t *self, const char *name, size_t upto)
+{
+    if (!self->slot_index || str_map_size(self->slot_index) < upto)
+        return -2;
+    size_t i = str_map_get(self->slot_index, name);
+    return i == STR_MAP_MISSING ? -1 : (int)i;
 }
 
 const audit_field_t *audit_def_field(const audit_def_t *self, const char *name)
 {
     assert(self);
+    int slot = indexed_slot(self, name, self->n_fields);
+    if (slot != -2)
+        return slot >= 0 && (size_t)slot < self->n_fields ? &self->fields[slot] : NULL;
     for (size_t i = 0; i < self->n_fields; i++)
         if (self->fields[i].name && strcmp(self->fields[i].name, name) == 0)
             return &self->fields[i];
@@ -140,6 +156,12 @@ const audit_field_t *audit_def_field(const audit_def_t *self, const char *name)
 const audit_field_t *audit_def_linked(const audit_def_t *self, const char *name)
 {
     assert(self);
+    int slot = indexed_slot(self, name, self->n_fields + self->n_linked);
+    if (slot != -2) {
+        size_t i = (size_t)slot - self->n_fields;
+        return slot >= 0 && (size_t)slot >= self->n_fields && i < self->n_linked ? &self->linked[i]
+                                                                                 : NULL;
+    }
     for (size_t i = 0; i < self->n_linked; i++)
         if (self->linked[i].name && strcmp(self->linked[i].name, name) == 0)
             return &self->linked[i];
@@ -155,6 +177,9 @@ size_t audit_def_n_slots(const audit_def_t *self)
 int audit_def_slot(const audit_def_t *self, const char *name)
 {
     assert(self);
+    int slot = indexed_slot(self, name, audit_def_n_slots(self));
+    if (slot != -2)
+        return slot;
     for (size_t i = 0; i < audit_def_n_slots(self); i++) {
         const char *n = audit_def_slot_name(self, (int)i);
         if (n && strcmp(n, name) == 0)
@@ -198,6 +223,13 @@ audit_field_type_t audit_def_slot_type(const audit_def_t *self, int slot)
 
 static const audit_derived_t *find_derived(const audit_def_t *self, const char *name)
 {
+    int slot = indexed_slot(self, name, audit_def_n_slots(self));
+    if (slot != -2) {
+        size_t i = (size_t)slot - self->n_fields - self->n_linked;
+        return slot >= 0 && (size_t)slot >= self->n_fields + self->n_linked && i < self->n_derived
+                   ? &self->derived[i]
+                   : NULL;
+    }
     for (size_t i = 0; i < self->n_derived; i++)
         if (self->derived[i].name && strcmp(self->derived[i].name, name) == 0)
             return &self->derived[i];
@@ -217,7 +249,9 @@ typedef struct {
  * expression is checked whole. */
 typedef struct {
     const char *path;
-    const char *text; /* the file itself, for the columns of expressions */
+    const char *text;   /* the file itself, for the columns of expressions */
+    size_t *line_start; /* byte offset of each line of text (line i + 1 at [i]) */
+    size_t n_lines;
     yaml_document_t *doc;
     audit_def_t *def;
     problem_t *problems;
@@ -349,6 +383,9 @@ static int check_keys(loader_t *L, const yaml_node_t *map, const char *what,
     if (map->type != YAML_MAPPING_NODE)
         return lfail(L, line_of(map), "%s must be a mapping of keys to values", what);
     int rc = 0;
+    bool seen[32] = {false}; /* by index in allowed: a key seen, so that a second is refused in
+                                O(keys), however many keys the mapping has */
+    assert(n_allowed <= sizeof seen / sizeof seen[0]);
     for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top;
          p++) {
         yaml_node_t *k = node(L, p->key);
@@ -356,10 +393,11 @@ static int check_keys(loader_t *L, const yaml_node_t *map, const char *what,
             rc = lfail(L, line_of(k), "keys must be plain names");
             continue;
         }
-        bool known = false;
-        for (size_t i = 0; i < n_allowed && !known; i++)
-            known = strcmp(scalar(k), allowed[i]) == 0;
-        if (!known) {
+        size_t known = n_allowed;
+        for (size_t i = 0; i < n_allowed && known == n_allowed; i++)
+            if (strcmp(scalar(k), allowed[i]) == 0)
+                known = i;
+        if (known == n_allowed) {
             char list[300] = "";
             for (size_t i = 0; i < n_allowed; i++) {
                 size_t used = strlen(list);
@@ -369,13 +407,9 @@ static int check_keys(loader_t *L, const yaml_node_t *map, const char *what,
                        list);
             continue;
         }
-        for (yaml_node_pair_t *q = map->data.mapping.pairs.start; q < p; q++) {
-            const yaml_node_t *qk = node(L, q->key);
-            if (qk->type == YAML_SCALAR_NODE && strcmp(scalar(qk), scalar(k)) == 0) {
-                rc = lfail(L, line_of(k), "duplicate key \"%s\"", scalar(k));
-                break;
-            }
-        }
+        if (seen[known])
+            rc = lfail(L, line_of(k), "duplicate key \"%s\"", scalar(k));
+        seen[known] = true;
     }
     return rc;
 }
@@ -443,8 +477,11 @@ static int get_number(loader_t *L, const yaml_node_t *map, const char *key, bool
         errno = 0;
         *out = strtod(scalar(v), &end);
     }
-    if (v->type != YAML_SCALAR_NODE || end == scalar(v) || *end != '\0' || errno)
-        return lfail(L, line_of(v), "\"%s\" must be a number", key);
+    /* strtod also reads nan, inf and hexadecimal: a bound must be a finite decimal number */
+    if (v->type != YAML_SCALAR_NODE || end == scalar(v) || *end != '\0' || errno ||
+        !isfinite(*out) || strpbrk(scalar(v), "xXnN"))
+        return lfail(L, line_of(v), "\"%s\" is \"%.40s\", expected a number", key,
+                     v->type == YAML_SCALAR_NODE ? scalar(v) : "a list or mapping");
     *has = true;
     return 0;
 }
@@ -485,26 +522,39 @@ static int load_codes(loader_t *L, audit_field_t *f, const yaml_node_t *codes)
     size_t n = (size_t)(codes->data.mapping.pairs.top - codes->data.mapping.pairs.start);
     if (n == 0)
         return lfail(L, line_of(codes), "\"codes\" is empty");
+    if (n > AUDIT_MAX_CODES) {
+        const yaml_node_t *past = node(L, codes->data.mapping.pairs.start[AUDIT_MAX_CODES].key);
+        return lfail_at(L, line_of(past), column_of(past),
+                        "found code %d, expected at most %d codes in a field", AUDIT_MAX_CODES + 1,
+                        AUDIT_MAX_CODES);
+    }
     f->codes = calloc(n, sizeof *f->codes);
-    if (!f->codes)
-        return lfail(L, line_of(codes), "out of memory");
-    for (size_t i = 0; i < n; i++) {
+    str_map_t *seen = str_map_new(n); /* duplicates found in O(n) */
+    int rc = 0;
+    if (!f->codes || !seen)
+        rc = lfail(L, line_of(codes), "out of memory");
+    for (size_t i = 0; rc == 0 && i < n; i++) {
         yaml_node_pair_t *p = &codes->data.mapping.pairs.start[i];
         yaml_node_t *k = node(L, p->key), *v = node(L, p->value);
+        size_t first = 0;
         if (k->type != YAML_SCALAR_NODE || scalar(k)[0] == '\0')
-            return lfail(L, line_of(k), "a code must be a single non-empty value");
-        if (v->type != YAML_SCALAR_NODE || is_null(v))
-            return lfail(L, line_of(v), "code \"%s\" has no label", scalar(k));
-        for (size_t j = 0; j < i; j++)
-            if (strcmp(f->codes[j].code, scalar(k)) == 0)
-                return lfail(L, line_of(k), "duplicate code \"%s\"", scalar(k));
-        f->codes[i].code = strdup(scalar(k));
-        f->codes[i].label = strdup(scalar(v));
+            rc = lfail(L, line_of(k), "a code must be a single non-empty value");
+        else if (v->type != YAML_SCALAR_NODE || is_null(v))
+            rc = lfail(L, line_of(v), "code \"%s\" has no label", scalar(k));
+        else if ((rc = str_map_put(seen, scalar(k), &first)) <= 0)
+            rc = rc < 0
+                     ? lfail(L, line_of(k), "out of memory")
+                     : lfail(L, line_of(k), "duplicate code \"%s\" (first on line %d)", scalar(k),
+                             line_of(node(L, codes->data.mapping.pairs.start[first].key)));
+        else if (!(f->codes[i].code = strdup(scalar(k))) ||
+                 !(f->codes[i].label = strdup(scalar(v))))
+            rc = lfail(L, line_of(k), "out of memory");
+        else
+            rc = 0;
         f->n_codes = i + 1;
-        if (!f->codes[i].code || !f->codes[i].label)
-            return lfail(L, line_of(k), "out of memory");
     }
-    return 0;
+    str_map_destroy(&seen);
+    return rc;
 }
 
 /* `standard: ethnic_category`: a code field whose list, labels and check are the NHS Data
@@ -894,6 +944,8 @@ static bool find_position(const loader_t *L, const yaml_node_t *n, size_t offset
     if (!L->text || offset >= len)
         return false;
     cursor_t c = {L->text, 0, 1, 1};
+    if (L->line_start && (size_t)line_of(n) <= L->n_lines) /* else step from the first line */
+        c = (cursor_t){L->text, L->line_start[line_of(n) - 1], line_of(n), 1};
     while (c.text[c.pos] && c.line < line_of(n))
         cursor_step(&c);
     while (c.text[c.pos] && c.text[c.pos] != '\n' && c.column < column_of(n))
@@ -943,7 +995,7 @@ static void site_problem(void *ctx, const expr_problem_t *problem)
 {
     const expr_site_t *site = ctx;
     int line = line_of(site->at), column = 0;
-    if (problem->column > 0)
+    if (problem->column > 0 && site->L->n_problems < AUDIT_MAX_PROBLEMS) /* else only counted */
         value_position(site->L, site->at, (size_t)problem->column - 1, &line, &column);
     /* "numerator: found ...", but "numerator gives a number, ..." as it is */
     size_t klen = strlen(site->key);
@@ -1039,10 +1091,6 @@ static int load_metric(loader_t *L, size_t index, const yaml_node_t *map)
     if (check_name(L, map, "id", m->id))
         return -1;
     int rc = check_keys(L, map, "a metric", keys, sizeof keys / sizeof keys[0]);
-    if (index == AUDIT_MAX_METRICS)
-        rc = lfail_at(L, m->line, column_of(map),
-                      "found metric %zu, expected at most %d metrics in an audit", index + 1,
-                      AUDIT_MAX_METRICS);
     for (size_t i = 0; i < index; i++)
         if (def->metrics[i].id && strcmp(def->metrics[i].id, m->id) == 0)
             rc = lfail(L, line_of(get(L, map, "id")),
@@ -1154,6 +1202,9 @@ static int load_history(loader_t *L, audit_rule_t *r, const yaml_node_t *map)
     if (same->type != YAML_SEQUENCE_NODE)
         return lfail(L, line_of(same), "\"same\" must be a list of fields, e.g. [fracture_side]");
     size_t n = (size_t)(same->data.sequence.items.top - same->data.sequence.items.start);
+    if (n > AUDIT_MAX_FIELDS)
+        return lfail(L, line_of(same), "\"same\" lists %zu fields, expected at most %d", n,
+                     AUDIT_MAX_FIELDS);
     hist->same = calloc(n ? n : 1, sizeof *hist->same);
     if (!hist->same)
         return lfail(L, line_of(same), "out of memory");
@@ -1239,12 +1290,23 @@ static int load_rule(loader_t *L, size_t index, const yaml_node_t *map)
            load_expr(L, map, "require", site, EXPR_BOOL, &r->require_src, &r->require) | rc;
 }
 
-/* Runs load(L, i, item) for each item of the list map[key]; *n is set to the list's length
- * before loading so that destroy frees partly loaded items. */
-static int load_list(loader_t *L, const yaml_node_t *root, const char *key, bool required,
-                     void **items, size_t item_size, size_t *n,
+/* What a list of the definition holds: its key, what one item is called, at most how many. */
+typedef struct {
+    const char *key;  /* "fields" */
+    const char *item; /* "field" */
+    size_t max;
+    bool required;
+} list_spec_t;
+
+/* Runs load(L, i, item) for each item of the list map[spec.key]; *n is set to the list's length
+ * before loading so that destroy frees partly loaded items. Past spec.max items, the first
+ * spec.max are loaded and the next is refused where it starts. */
+static int load_list(loader_t *L, const yaml_node_t *root, list_spec_t spec, void **items,
+                     size_t item_size, size_t *n,
                      int (*load)(loader_t *, size_t, const yaml_node_t *))
 {
+    const char *key = spec.key;
+    bool required = spec.required;
     yaml_node_t *list = get(L, root, key);
     if (!list || is_null(list)) {
         if (required)
@@ -1256,11 +1318,18 @@ static int load_list(loader_t *L, const yaml_node_t *root, const char *key, bool
     size_t count = (size_t)(list->data.sequence.items.top - list->data.sequence.items.start);
     if (count == 0)
         return 0;
+    int rc = 0;
+    if (count > spec.max) {
+        const yaml_node_t *past = node(L, list->data.sequence.items.start[spec.max]);
+        rc = lfail_at(L, line_of(past), column_of(past),
+                      "found %s %zu, expected at most %zu %ss in an audit", spec.item, spec.max + 1,
+                      spec.max, spec.item);
+        count = spec.max;
+    }
     *items = calloc(count, item_size);
     if (!*items)
         return lfail(L, line_of(list), "out of memory");
     *n = count;
-    int rc = 0;
     for (size_t i = 0; i < count; i++)
         rc |= load(L, i, node(L, list->data.sequence.items.start[i]));
     L->ctx[0] = '\0';
@@ -1336,6 +1405,32 @@ static int bind_all(loader_t *L)
     return rc ? lfail(L, 1, "could not bind the expressions: out of memory") : 0;
 }
 
+/* Indexes slots [from, to) by name (index i is slot i) once they have loaded without a problem,
+ * so each name is there and distinct: the names of the lists loaded after them are then looked up
+ * in O(1). The index stays partial (lookups go through the lists) once a list has a problem. */
+static void index_slots(loader_t *L, size_t from, size_t to)
+{
+    audit_def_t *def = L->def;
+    if (from == 0 && !def->slot_index)
+        def->slot_index = str_map_new(to);
+    if (!def->slot_index || str_map_size(def->slot_index) != from)
+        return;
+    for (size_t i = from; i < to && def->slot_index; i++) {
+        const char *name = audit_def_slot_name(def, (int)i);
+        if (!name || str_map_put(def->slot_index, name, NULL) != 1)
+            str_map_destroy(&def->slot_index); /* out of memory */
+    }
+}
+
+/* Every slot indexed (see index_slots), or -1. */
+static int slots_indexed(loader_t *L)
+{
+    const audit_def_t *def = L->def;
+    if (def->slot_index && str_map_size(def->slot_index) == audit_def_n_slots(def))
+        return 0;
+    return lfail(L, 1, "could not index the fields: out of memory");
+}
+
 static int load_root(loader_t *L, const yaml_node_t *root)
 {
     static const char *keys[] = {"audit",       "name",       "dataset_version", "record_key",
@@ -1359,24 +1454,31 @@ static int load_root(loader_t *L, const yaml_node_t *root)
           get_bool(L, root, "opt_out_applies", true, false, &def->opt_out_applies);
     /* in this order: each list may use the names of those before it */
     L->derived = get(L, root, "derived");
-    int fields_rc = load_list(L, root, "fields", true, (void **)&def->fields, sizeof *def->fields,
-                              &def->n_fields, load_field);
+    int fields_rc =
+        load_list(L, root, (list_spec_t){"fields", "field", AUDIT_MAX_FIELDS, true},
+                  (void **)&def->fields, sizeof *def->fields, &def->n_fields, load_field);
     rc |= fields_rc;
-    rc |= load_list(L, root, "linked", false, (void **)&def->linked, sizeof *def->linked,
-                    &def->n_linked, load_linked);
-    rc |= load_list(L, root, "derived", false, (void **)&def->derived, sizeof *def->derived,
-                    &def->n_derived, load_derived);
-    rc |= load_list(L, root, "metrics", false, (void **)&def->metrics, sizeof *def->metrics,
-                    &def->n_metrics, load_metric);
-    rc |= load_list(L, root, "rules", false, (void **)&def->rules, sizeof *def->rules,
-                    &def->n_rules, load_rule);
+    if (rc == 0)
+        index_slots(L, 0, def->n_fields);
+    rc |= load_list(L, root, (list_spec_t){"linked", "linked field", AUDIT_MAX_LINKED, false},
+                    (void **)&def->linked, sizeof *def->linked, &def->n_linked, load_linked);
+    if (rc == 0)
+        index_slots(L, def->n_fields, def->n_fields + def->n_linked);
+    rc |= load_list(L, root, (list_spec_t){"derived", "derived field", AUDIT_MAX_DERIVED, false},
+                    (void **)&def->derived, sizeof *def->derived, &def->n_derived, load_derived);
+    if (rc == 0)
+        index_slots(L, def->n_fields + def->n_linked, audit_def_n_slots(def));
+    rc |= load_list(L, root, (list_spec_t){"metrics", "metric", AUDIT_MAX_METRICS, false},
+                    (void **)&def->metrics, sizeof *def->metrics, &def->n_metrics, load_metric);
+    rc |= load_list(L, root, (list_spec_t){"rules", "rule", AUDIT_MAX_RULES, false},
+                    (void **)&def->rules, sizeof *def->rules, &def->n_rules, load_rule);
     if (fields_rc && def->n_fields == 0)
         return -1; /* no fields at all: said once, not again for each key naming one */
     rc |= check_field_ref(L, root, "record_key", def->record_key_field) |
           check_field_ref(L, root, "trust_field", def->trust_field) |
           check_field_ref(L, root, "site_field", def->site_field) |
           check_field_ref(L, root, "period_field", def->period_field);
-    return rc ? -1 : bind_all(L);
+    return rc ? -1 : slots_indexed(L) | bind_all(L);
 }
 
 static int problem_order(const void *a, const void *b)
@@ -1391,43 +1493,117 @@ static int problem_order(const void *a, const void *b)
 
 /* Loads path with L (path, problems) set; returns the definition, or NULL with the problems in
  * L, in the order of the file. *unreadable is set when the file could not be read. */
-static audit_def_t *load_file(loader_t *L, bool *unreadable)
+/* Records parser's syntax error. */
+static void syntax_error(loader_t *L, const yaml_parser_t *parser)
 {
-    char *text = NULL;
-    size_t len = 0;
-    *unreadable = false;
-    if (file_read_all(L->path, &text, &len) != 0) {
-        char msg[600];
-        snprintf(msg, sizeof msg, "could not open audit definition \"%s\": %s", L->path,
-                 strerror(errno));
-        problem_t *one = calloc(1, sizeof *one);
-        if (one && (one->text = strdup(msg))) {
-            L->problems = one;
-            L->n_problems = L->cap_problems = 1;
-        } else
-            free(one);
-        *unreadable = true;
-        return NULL;
+    char context[120] = "";
+    if (parser->context)
+        snprintf(context, sizeof context, " %s started on line %d", parser->context,
+                 (int)parser->context_mark.line + 1);
+    lfail_at(L, (int)parser->problem_mark.line + 1, (int)parser->problem_mark.column + 1,
+             "syntax error: %s%s", parser->problem ? parser->problem : "unreadable YAML", context);
+}
+
+/* Goes over the file's YAML events before it is loaded, and stops at the first thing past the
+ * limits: nesting (libyaml's scanner takes time quadratic in the depth of [[[...]]], so it is
+ * stopped near AUDIT_MAX_NESTING), a key or value longer than AUDIT_MAX_VALUE, or an alias (*a
+ * repeats a part without writing it: what reads the definition would do the work again for each).
+ * AUDIT_MAX_NODES bounds the memory of the tree loaded next. Returns 0, or -1 with the problem
+ * recorded. */
+static int check_shape(loader_t *L, const char *text, size_t len)
+{
+    yaml_parser_t parser;
+    if (!yaml_parser_initialize(&parser))
+        return lfail(L, 1, "out of memory");
+    yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
+    int depth = 0, rc = 0;
+    size_t nodes = 0;
+    for (bool done = false; !done && rc == 0;) {
+        yaml_event_t ev;
+        if (!yaml_parser_parse(&parser, &ev)) {
+            syntax_error(L, &parser);
+            rc = -1;
+            break;
+        }
+        int line = (int)ev.start_mark.line + 1, column = (int)ev.start_mark.column + 1;
+        bool node = ev.type == YAML_SCALAR_EVENT || ev.type == YAML_SEQUENCE_START_EVENT ||
+                    ev.type == YAML_MAPPING_START_EVENT;
+        if (node && ++nodes > AUDIT_MAX_NODES) {
+            rc = lfail_at(L, line, column,
+                          "found more than %d keys, values, lists and mappings, expected at most "
+                          "%d",
+                          AUDIT_MAX_NODES, AUDIT_MAX_NODES);
+            yaml_event_delete(&ev);
+            break;
+        }
+        switch (ev.type) {
+        case YAML_SEQUENCE_START_EVENT:
+        case YAML_MAPPING_START_EVENT:
+            if (++depth > AUDIT_MAX_NESTING)
+                rc = lfail_at(L, line, column,
+                              "found lists and mappings nested more than %d deep, expected at "
+                              "most %d",
+                              AUDIT_MAX_NESTING, AUDIT_MAX_NESTING);
+            break;
+        case YAML_SEQUENCE_END_EVENT:
+        case YAML_MAPPING_END_EVENT:
+            depth--;
+            break;
+        case YAML_SCALAR_EVENT:
+            if (ev.data.scalar.length > AUDIT_MAX_VALUE)
+                rc = lfail_at(L, line, column,
+                              "found a value of %zu characters, expected at most %d",
+                              ev.data.scalar.length, AUDIT_MAX_VALUE);
+            break;
+        case YAML_ALIAS_EVENT:
+            rc = lfail_at(L, line, column,
+                          "found the alias *%.40s, expected no aliases: write the value out",
+                          (const char *)ev.data.alias.anchor);
+            break;
+        case YAML_STREAM_END_EVENT:
+            done = true;
+            break;
+        default:
+            break;
+        }
+        yaml_event_delete(&ev);
     }
-    L->text = text;
+    yaml_parser_delete(&parser);
+    return rc;
+}
+
+/* Notes where each line starts, so that finding a place in the file for a problem does not go
+ * over the file from its start each time (without it, it does). */
+static void index_lines(loader_t *L, size_t len)
+{
+    size_t n = 1;
+    for (size_t i = 0; i < len; i++)
+        n += L->text[i] == '\n';
+    L->line_start = malloc(n * sizeof *L->line_start);
+    if (!L->line_start)
+        return;
+    L->line_start[0] = 0;
+    L->n_lines = 1;
+    for (size_t i = 0; i < len; i++)
+        if (L->text[i] == '\n')
+            L->line_start[L->n_lines++] = i + 1;
+}
+
+/* Loads the definition in L->text (len bytes); NULL when it has any problem (in L). */
+static audit_def_t *load_text(loader_t *L, size_t len)
+{
+    if (check_shape(L, L->text, len) != 0)
+        return NULL;
     yaml_parser_t parser;
     yaml_document_t doc;
     if (!yaml_parser_initialize(&parser)) {
-        free(text);
         lfail(L, 1, "out of memory");
         return NULL;
     }
-    yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
+    yaml_parser_set_input_string(&parser, (const unsigned char *)L->text, len);
     if (!yaml_parser_load(&parser, &doc)) {
-        char context[120] = "";
-        if (parser.context)
-            snprintf(context, sizeof context, " %s started on line %d", parser.context,
-                     (int)parser.context_mark.line + 1);
-        lfail_at(L, (int)parser.problem_mark.line + 1, (int)parser.problem_mark.column + 1,
-                 "syntax error: %s%s", parser.problem ? parser.problem : "unreadable YAML",
-                 context);
+        syntax_error(L, &parser);
         yaml_parser_delete(&parser);
-        free(text);
         return NULL;
     }
     yaml_parser_delete(&parser);
@@ -1446,14 +1622,46 @@ static audit_def_t *load_file(loader_t *L, bool *unreadable)
     else
         rc = load_root(L, root);
     yaml_document_delete(&doc);
+    L->doc = NULL;
+    if (rc || L->n_problems)
+        audit_def_destroy(&def);
+    return def;
+}
+
+static audit_def_t *load_file(loader_t *L, bool *unreadable)
+{
+    char *text = NULL;
+    size_t len = 0;
+    *unreadable = false;
+    if (file_read_max(L->path, AUDIT_MAX_FILE_BYTES, &text, &len) != 0) {
+        char msg[600];
+        if (errno == EFBIG)
+            snprintf(msg, sizeof msg,
+                     "could not load audit definition \"%s\": found more than %d bytes, "
+                     "expected at most %d",
+                     L->path, AUDIT_MAX_FILE_BYTES, AUDIT_MAX_FILE_BYTES);
+        else
+            snprintf(msg, sizeof msg, "could not open audit definition \"%s\": %s", L->path,
+                     strerror(errno));
+        problem_t *one = calloc(1, sizeof *one);
+        if (one && (one->text = strdup(msg))) {
+            L->problems = one;
+            L->n_problems = L->cap_problems = 1;
+        } else
+            free(one);
+        *unreadable = true;
+        return NULL;
+    }
+    L->text = text;
+    index_lines(L, len);
+    audit_def_t *def = load_text(L, len);
+    free(L->line_start);
     free(text);
     L->text = NULL;
+    L->line_start = NULL;
     free(L->broken);
-    if (rc || L->n_problems) {
-        if (L->n_problems == 0) /* a failure must say why */
-            lfail(L, 1, "out of memory");
-        audit_def_destroy(&def);
-    }
+    if (!def && L->n_problems == 0) /* a failure must say why */
+        lfail(L, 1, "out of memory");
     if (L->n_problems > 1)
         qsort(L->problems, L->n_problems, sizeof *L->problems, problem_order);
     return def;
@@ -1534,6 +1742,13 @@ audit_def_t *audit_def_load_named(const char *dir, const char *audit, char *err,
     }
     snprintf(path, len, "%s/%s.yaml", dir, audit);
     audit_def_t *def = audit_def_load(path, err, errlen);
+    /* the cache finds a definition again by its audit: another name would load it once a use */
+    if (def && strcmp(def->audit, audit) != 0) {
+        if (err && errlen)
+            snprintf(err, errlen, "%s:1: \"audit\" is \"%s\", expected \"%s\" as the file is named",
+                     path, def->audit, audit);
+        audit_def_destroy(&def);
+    }
     free(path);
     return def;
 }
@@ -1772,6 +1987,36 @@ int audit_field_check(const audit_field_t *f, const char *value, char *rule, siz
     if (f->pattern && !matches(f, f->type == FT_STRING ? value : v))
         return REJECT("pattern", "a value matching %.100s", f->pattern);
 #undef REJECT
+    return 0;
+}
+
+/* ---------------------------------------------------------------- records */
+
+int audit_def_check_record(const audit_def_t *def, const ncap_record_t *rec, char *err,
+                           size_t errlen)
+{
+    assert(def);
+    assert(rec);
+    size_t n = audit_def_n_slots(def);
+    if (rec->n > n) {
+        snprintf(err, errlen,
+                 "the record has %zu fields, expected at most %zu (the fields, linked fields and "
+                 "derived fields of audit %s)",
+                 rec->n, n, def->audit ? def->audit : "?");
+        return -1;
+    }
+    for (size_t i = 0; i < rec->n; i++)
+        if (audit_def_slot(def, rec->fields[i].name) < 0) {
+            const char *name = rec->fields[i].name;
+            size_t len = strlen(name), shown = len > 60 ? 60 : len;
+            while (shown > 0 && shown < len && ((unsigned char)name[shown] & 0xC0) == 0x80)
+                shown--; /* not in the middle of a UTF-8 character: the message is stored */
+            snprintf(err, errlen,
+                     "the record has the field \"%.*s%s\", expected only fields, linked fields "
+                     "and derived fields of audit %s",
+                     (int)shown, name, shown < len ? "..." : "", def->audit ? def->audit : "?");
+            return -1;
+        }
     return 0;
 }
 

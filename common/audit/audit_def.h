@@ -9,6 +9,7 @@
 #include "expr.h"
 #include "nhs_code_list.h"
 #include "record.h"
+#include "str_map.h"
 
 typedef enum {
     FT_STRING,
@@ -126,10 +127,26 @@ typedef struct {
     size_t n_metrics;
     audit_rule_t *rules;
     size_t n_rules;
+    /* The slots by name (index i is slot i), built once a definition has loaded: a name is
+     * looked up in O(1) whatever the number of fields. NULL in a definition put together by hand,
+     * whose names are then looked up one by one. */
+    str_map_t *slot_index;
 } audit_def_t;
 
-/* Limits of a definition, checked at load. */
+/* Limits of a definition, checked at load, each refused with where it is passed: every daemon
+ * reads the definition, so nothing in it may make loading it, or a record, cost without bound.
+ * Loading is O(size of the file) but for checks that compare each field, rule or code with those
+ * before it: O(n^2) within these limits. */
+#define AUDIT_MAX_FILE_BYTES (4 * 1024 * 1024) /* the shipped ones are ~20 KB */
+#define AUDIT_MAX_NODES 200000 /* keys, values, lists and mappings: what the YAML tree costs */
+#define AUDIT_MAX_NESTING 16   /* mappings and lists one inside another; a definition needs 5 */
+#define AUDIT_MAX_VALUE 8192   /* bytes of one key or value (an expression: EXPR_MAX_LENGTH) */
+#define AUDIT_MAX_FIELDS 1000  /* fields trusts send */
+#define AUDIT_MAX_LINKED 64    /* linked fields */
+#define AUDIT_MAX_DERIVED 256  /* derived fields */
 #define AUDIT_MAX_METRICS 64   /* the metric stage keeps a contribution per metric per record */
+#define AUDIT_MAX_RULES 1000   /* rules */
+#define AUDIT_MAX_CODES 10000  /* codes of one code field */
 #define AUDIT_MAX_PROBLEMS 100 /* problems listed for one file; more are only counted */
 
 /* Every problem of a definition file, one line each, in the order of the file:
@@ -157,7 +174,7 @@ audit_def_t *audit_def_load(const char *path, char *err, size_t errlen);
  * definition, or NULL when there is any problem. */
 audit_def_t *audit_def_load_problems(const char *path, audit_problems_t *problems);
 void audit_problems_free(audit_problems_t *problems);
-/* Loads <dir>/<audit>.yaml. */
+/* Loads <dir>/<audit>.yaml, whose "audit" must be audit. */
 audit_def_t *audit_def_load_named(const char *dir, const char *audit, char *err, size_t errlen);
 void audit_def_destroy(audit_def_t **self_p);
 /* A field trusts send, by name (never a linked one), or NULL. */
@@ -175,6 +192,14 @@ const char *audit_def_slot_name(const audit_def_t *self, int slot);
 audit_field_type_t audit_def_slot_type(const audit_def_t *self, int slot);
 /* The field or linked field of a slot, or NULL for a derived one. */
 const audit_field_t *audit_def_slot_field(const audit_def_t *self, int slot);
+
+/* Checks that rec is a record of the audit: at most audit_def_n_slots fields, each a field, linked
+ * field or derived field of def. A stage checks every payload it reads with it, so that a record
+ * with fields the definition does not have (100,000 of them, say) is refused before any work is
+ * done on it. Returns 0, or -1 with err, e.g. "the record has 100000 fields, expected at most 32
+ * (the fields, linked fields and derived fields of audit nhfd)". O(fields of rec). */
+int audit_def_check_record(const audit_def_t *def, const ncap_record_t *rec, char *err,
+                           size_t errlen);
 
 /* A value as expressions see it: text of a field of type typed (date/datetime -> EXPR_TIME,
  * integer/decimal -> EXPR_NUMBER, boolean -> EXPR_BOOL, others EXPR_STRING; unparseable ->

@@ -3,10 +3,12 @@
  * with SQL-like null.
  *
  * Precedence, loosest first: or, and, not, comparison (not chained), + -, * /, unary minus, then
- * calls and atoms. Division by zero gives null (a data fault, not a definition fault). */
+ * calls and atoms. Division by zero, and any arithmetic whose result is not finite, gives null (a
+ * data fault, not a definition fault). */
 #include "expr.h"
 
 #include <assert.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -241,6 +243,12 @@ static void next(parser_t *p)
         }
         t->kind = T_NUMBER;
         t->num = strtod(t->start, NULL);
+        if (!(t->num <= EXPR_MAX_NUMBER)) { /* digits only: never negative, inf when huge */
+            size_t len = i - p->pos;
+            fail(p, t->column, "found the number '%.*s%s' (%zu characters), expected at most %.0f",
+                 (int)(len > 20 ? 20 : len), t->start, len > 20 ? "..." : "", len, EXPR_MAX_NUMBER);
+            return;
+        }
     } else if (is_ident_start(c)) {
         while (is_ident_char(s[i]))
             i++;
@@ -356,6 +364,10 @@ static node_t *unary(parser_t *p, node_kind_t kind, int column, node_t *operand)
         node_free(operand);
         return oom(p);
     }
+    if (too_deep(p, n->depth, column)) {
+        node_free(n);
+        return NULL;
+    }
     return n;
 }
 
@@ -386,7 +398,8 @@ static int prepare_band(parser_t *p, node_t *call)
                  i + 2, len, text);
             return -1;
         }
-        if (!(v >= -1e15 && v <= 1e15) || v != (double)(long long)v) { /* range first */
+        /* the range first: converting a double out of long long's range (or NaN) is undefined */
+        if (!(v >= -EXPR_MAX_NUMBER && v <= EXPR_MAX_NUMBER) || v != (double)(long long)v) {
             fail(p, a->start + 1, "argument %zu of band() is %.*s, expected a whole number", i + 2,
                  len, text);
             return -1;
@@ -859,9 +872,14 @@ static expr_value_t v_bool(bool b)
     return v;
 }
 
+/* A number, or null when num is not finite: arithmetic that overflows (1e200 * 1e200) or has no
+ * value (inf - inf) is a data fault, as division by zero is, and NaN would compare equal to
+ * everything (compare() orders by < and >) and fall in band()'s lowest band. */
 static expr_value_t v_number(double num)
 {
     expr_value_t v = {.kind = EXPR_NUMBER, .num = num};
+    if (!isfinite(num))
+        v.kind = EXPR_NULL;
     return v;
 }
 
@@ -1095,14 +1113,12 @@ static int eval(const node_t *n, eval_t *ev, expr_value_t *out)
 
     case N_FIELD:
         memset(&a, 0, sizeof a);
-        if (ev->slot_fn && n->slot >= 0) {
+        if (ev->slot_fn && n->slot >= 0)
             ev->slot_fn(ev->ctx, n->slot, &a);
-            *out = a;
-            return 0;
-        }
-        if (!ev->lookup || ev->lookup(ev->ctx, n->text, &a) != 0)
+        else if (!ev->lookup || ev->lookup(ev->ctx, n->text, &a) != 0)
             return eval_fail(ev, "unknown field \"%s\"", n->text);
-        *out = a;
+        /* a lookup may give any double: only finite numbers go further (see v_number) */
+        *out = a.kind == EXPR_NUMBER ? v_number(a.num) : a;
         return 0;
 
     case N_NOT:

@@ -8,6 +8,7 @@
  *              coalesce(a, b, ...) year(t) month(t)
  *
  * Null propagates through arithmetic and comparison (SQL-like); in a boolean context null is false.
+ * Arithmetic whose result is not a finite number (division by zero, overflow) gives null.
  * band(x, 60, 70, 80, 90) gives "<60", "60-69", "70-79", "80-89", "90+" (null for null x).
  *
  * Types (expr_check, once at load; expr_eval checks the values again on every record):
@@ -46,6 +47,10 @@ typedef struct expr_t expr_t;
 /* Limits, so that a definition cannot make parsing or evaluation (both recursive) run away. */
 #define EXPR_MAX_LENGTH 4000 /* bytes of source */
 #define EXPR_MAX_DEPTH 64    /* operators, calls and brackets one inside another */
+/* The largest number written in an expression (and band()'s cut points): whole numbers up to it
+ * are exact in a double. Values computed from records are numbers while finite, null beyond
+ * (an overflow is a data fault, as division by zero is). */
+#define EXPR_MAX_NUMBER 1e15
 
 /* A problem in an expression: the 1-based byte column in its source of the token at fault (0
  * when none, e.g. out of memory), and what was found and what was expected, e.g.

@@ -1,4 +1,4 @@
-/* record.c - one record as named text values */
+/* record.c - one record as named text values, found by a scan or an index (record.h) */
 #include "record.h"
 
 #include <assert.h>
@@ -23,10 +23,24 @@ void ncap_record_destroy(ncap_record_t **self_p)
 
 static ncap_field_t *find(const ncap_record_t *self, const char *name)
 {
+    if (self->index) {
+        size_t i = str_map_get(self->index, name);
+        return i == STR_MAP_MISSING ? NULL : &self->fields[i];
+    }
     for (size_t i = 0; i < self->n; i++)
         if (strcmp(self->fields[i].name, name) == 0)
             return &self->fields[i];
     return NULL;
+}
+
+/* Indexes every field (position i is index i: names are distinct); out of memory, none. */
+static void index_all(ncap_record_t *self)
+{
+    str_map_destroy(&self->index);
+    self->index = str_map_new(self->n);
+    for (size_t i = 0; self->index && i < self->n; i++)
+        if (str_map_put(self->index, self->fields[i].name, NULL) != 1)
+            str_map_destroy(&self->index);
 }
 
 int ncap_record_set(ncap_record_t *self, const char *name, const char *value)
@@ -52,13 +66,17 @@ int ncap_record_set(ncap_record_t *self, const char *name, const char *value)
         self->cap = cap;
     }
     char *n = strdup(name);
-    if (!n) {
+    if (!n || (self->index && str_map_put(self->index, name, NULL) != 1)) {
+        free(n);
         free(v);
+        str_map_destroy(&self->index); /* it may lack name now: without it, the record is scanned */
         return -1;
     }
     self->fields[self->n].name = n;
     self->fields[self->n].value = v;
     self->n++;
+    if (!self->index && self->n > RECORD_SCAN_MAX)
+        index_all(self); /* out of memory: scanned, slower but right */
     return 0;
 }
 
@@ -91,6 +109,9 @@ void ncap_record_remove(ncap_record_t *self, const char *name)
     size_t i = (size_t)(f - self->fields);
     memmove(&self->fields[i], &self->fields[i + 1], (self->n - i - 1) * sizeof *f);
     self->n--;
+    str_map_destroy(&self->index);
+    if (self->n > RECORD_SCAN_MAX)
+        index_all(self);
 }
 
 void ncap_record_clear(ncap_record_t *self)
@@ -101,4 +122,5 @@ void ncap_record_clear(ncap_record_t *self)
         free(self->fields[i].value);
     }
     self->n = 0;
+    str_map_destroy(&self->index);
 }

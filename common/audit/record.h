@@ -1,8 +1,19 @@
-/* record.h - one record as named text values (types come from the audit definition) */
+/* record.h - one record as named text values (types come from the audit definition).
+ *
+ * A name is found in O(1) whatever the number of fields: up to RECORD_SCAN_MAX fields by going
+ * over them (as fast as hashing at that size, and nothing to allocate), past it through an index
+ * (str_map.h: keyed SipHash, so names chosen to collide cost no more), built once when the record
+ * grows past RECORD_SCAN_MAX and kept as fields are added. So setting n fields costs O(n), where a
+ * scan per field made it O(n^2): 100,000 fields took 16 s. Removing a field rebuilds the index
+ * (O(n)): it is rare (linkage revising a date of death). */
 #ifndef NCAP_RECORD_H
 #define NCAP_RECORD_H
 
 #include <stddef.h>
+
+#include "str_map.h"
+
+#define RECORD_SCAN_MAX 32
 
 typedef struct {
     char *name;
@@ -10,9 +21,10 @@ typedef struct {
 } ncap_field_t;
 
 typedef struct {
-    ncap_field_t *fields;
+    ncap_field_t *fields; /* in the order they were first set */
     size_t n;
     size_t cap;
+    str_map_t *index; /* name -> position in fields, past RECORD_SCAN_MAX fields; else NULL */
 } ncap_record_t;
 
 ncap_record_t *ncap_record_new(void);
@@ -24,6 +36,7 @@ const char *ncap_record_get(const ncap_record_t *self, const char *name);
 /* True when the field is absent or empty after trimming spaces. */
 int ncap_record_missing(const ncap_record_t *self, const char *name);
 void ncap_record_remove(ncap_record_t *self, const char *name);
+/* Forgets every field (the room for them is kept, for the next record). */
 void ncap_record_clear(ncap_record_t *self);
 
 #endif

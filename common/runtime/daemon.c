@@ -132,7 +132,7 @@ int daemon_config_parse(daemon_config_t *cfg, const char *service, const char *s
                 "./releases)\n"
                 "  --key-file FILE          linkage: secret pseudonymisation key "
                 "($NCAP_PSEUDONYM_KEY_FILE,\n"
-                "                           or the key itself in $NCAP_PSEUDONYM_KEY)\n"
+                "                           mode 0600; never taken from the environment)\n"
                 "  --batch N                records per transaction (default 500)\n"
                 "  --sweep-interval-ms MS   how often to look for backlog in PostgreSQL (1000)\n"
                 "  --sweep-grace-ms MS      backlog younger than this is taken as in flight "

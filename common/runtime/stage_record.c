@@ -29,6 +29,10 @@ int stage_record_read(stage_record_t *out, audit_cache_t *audits, const PGresult
         stage_record_clear(out);
         return -1;
     }
+    if (audit_def_check_record(out->def, out->rec, err, errlen) != 0) {
+        stage_record_clear(out);
+        return -1;
+    }
     return 0;
 }
 

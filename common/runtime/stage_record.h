@@ -22,8 +22,8 @@ typedef struct {
 
 /* Reads columns 3-6 of row of r into out (zeroed first). Returns 0, or -1 with err and the class
  * to quarantine the record under in *class_out: STAGE_ERR_INPUT for a payload that is not a
- * record, STAGE_ERR_DEFINITION when the audit's definition does not load. out is cleared on
- * failure. */
+ * record of its audit (audit_def_check_record: no field the definition does not have),
+ * STAGE_ERR_DEFINITION when the audit's definition does not load. out is cleared on failure. */
 int stage_record_read(stage_record_t *out, audit_cache_t *audits, const PGresult *r, int row,
                       stage_error_t *class_out, char *err, size_t errlen);
 void stage_record_clear(stage_record_t *rec);

@@ -92,7 +92,13 @@ double dist_normal_quantile(double p)
 
 static int binom_args_ok(double n, double theta)
 {
-    return is_whole(n) && n >= 0 && theta >= 0 && theta <= 1;
+    return is_whole(n) && n >= 0 && n <= DIST_MAX_COUNT && theta >= 0 && theta <= 1;
+}
+
+/* lambda within what the sums and steps over counts handle (see DIST_MAX_COUNT) */
+static int pois_args_ok(double lambda)
+{
+    return lambda >= 0 && lambda <= DIST_MAX_COUNT;
 }
 
 double dist_binom_pmf(double k, double n, double theta)
@@ -268,7 +274,7 @@ double dist_pois_pmf(double k, double lambda)
 
 int dist_pois_cdf(double k, double lambda, double *lower, double *upper)
 {
-    if (!(lambda >= 0) || !isfinite(lambda) || isnan(k)) {
+    if (!pois_args_ok(lambda) || isnan(k)) {
         *lower = *upper = NAN;
         return -1;
     }
@@ -304,7 +310,7 @@ int dist_pois_cdf(double k, double lambda, double *lower, double *upper)
 
 int dist_pois_quantile(double p, double lambda, double *r, double *cdf_r, double *cdf_r_minus_1)
 {
-    if (!(lambda >= 0) || !isfinite(lambda) || !(p > 0 && p < 1)) {
+    if (!pois_args_ok(lambda) || !(p > 0 && p < 1)) {
         *r = *cdf_r = *cdf_r_minus_1 = NAN;
         return -1;
     }

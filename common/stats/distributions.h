@@ -7,6 +7,12 @@
 #ifndef NCAP_DISTRIBUTIONS_H
 #define NCAP_DISTRIBUTIONS_H
 
+/* The largest count (binomial n, Poisson lambda) the functions below take: 2^53, up to which
+ * every whole number is a double. Past it a step of one is lost (r - 1 == r), and the sums and
+ * steps over counts would never end: those arguments are out of range (-1, NaN). Up to it, the
+ * cost grows as the square root of the count (about a second at 2^53). */
+#define DIST_MAX_COUNT 9007199254740992.0
+
 /* Standard normal: P(Z <= x), and its inverse for 0 < p < 1 (-inf at 0, +inf at 1, NaN outside). */
 double dist_normal_cdf(double x);
 double dist_normal_quantile(double p);

@@ -110,9 +110,11 @@ static int cmp_z(const void *a, const void *b)
 static double quantile7(const zscore_t *x, size_t n, double f)
 {
     double h = (double)(n - 1) * f;
-    size_t j = (size_t)floor(h);
-    if (j + 1 >= n)
+    if (!(h > 0)) /* f is 0 (or NaN, which check() refuses): converted, it would be undefined */
+        return x[0].z;
+    if (h >= (double)(n - 1))
         return x[n - 1].z;
+    size_t j = (size_t)floor(h); /* 0 <= j < n - 1 */
     return x[j].z + (h - (double)j) * (x[j + 1].z - x[j].z);
 }
 
@@ -131,7 +133,8 @@ static void estimate_dispersion(const funnel_opts_t *o, zscore_t *z, size_t n, d
     size_t from = 0, to = n;
     double zlo = -INFINITY, zhi = INFINITY;
     if (truncates(o)) {
-        size_t k = (size_t)floor(o->trim * (double)n + 1e-9);
+        double drop = floor(o->trim * (double)n + 1e-9); /* check(): 0 <= trim < 0.5 */
+        size_t k = drop > 0 && drop <= (double)n / 2 ? (size_t)drop : 0;
         from = k;
         to = n - k;
     } else if (o->trim > 0) {
@@ -229,6 +232,16 @@ static int check(const funnel_opts_t *o, const funnel_unit_t *units, size_t n, c
                             "needed for exact limits",
                             i + 1, den);
         }
+        /* the binomial's n, or the Poisson's mean: counts the distributions take */
+        double count = o->type == FUNNEL_RATIO && !isnan(o->target) ? den * o->target : den;
+        if (o->limits == FUNNEL_LIMITS_EXACT && count > FUNNEL_MAX_EXACT_COUNT)
+            return fail(err, errlen,
+                        "unit %zu: %s %g, expected at most %.0f for exact limits (normal limits "
+                        "take any)",
+                        i + 1,
+                        o->type == FUNNEL_RATIO ? "expected count (expected times the target)"
+                                                : "denominator",
+                        count, FUNNEL_MAX_EXACT_COUNT);
     }
     return 0;
 }

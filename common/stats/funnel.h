@@ -14,6 +14,9 @@ typedef enum {
 } funnel_type_t;
 
 typedef enum { FUNNEL_LIMITS_EXACT, FUNNEL_LIMITS_NORMAL } funnel_limits_t;
+/* The largest denominator (for ratios, expected times the target) exact limits take: well within
+ * the distributions' DIST_MAX_COUNT, and about a second of work per unit there. */
+#define FUNNEL_MAX_EXACT_COUNT 562949953421312.0 /* 2^49 */
 typedef enum { FUNNEL_OD_NONE, FUNNEL_OD_MULTIPLICATIVE, FUNNEL_OD_ADDITIVE } funnel_od_t;
 /* How ratios are transformed and trimmed to estimate overdispersion: shmi, log(O/E) truncated;
  * cqc, sqrt(O/E) Winsorised. Proportions are always asin(sqrt(p)), Winsorised. */

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "ci.h"
+#include "csv.h"
 
 static void figures(release_row_t *r)
 {
@@ -68,14 +69,20 @@ void release_format(char *out, size_t outlen, int has, double v)
 void release_write_csv(FILE *f, const char *audit, const char *period, const release_row_t *rows,
                        int n)
 {
-    fprintf(f, "audit,period,unit_level,unit,metric,numerator,denominator,value,lower95,upper95\n");
+    static const char *const head[] = {"audit",   "period",    "unit_level",  "unit",
+                                       "metric",  "numerator", "denominator", "value",
+                                       "lower95", "upper95"};
+    csv_write_row(f, head, sizeof head / sizeof *head);
     for (int i = 0; i < n; i++) {
         const release_row_t *r = &rows[i];
-        char v[32], lo[32], hi[32];
+        char num[24], den[24], v[32], lo[32], hi[32];
+        snprintf(num, sizeof num, "%lld", r->numerator);
+        snprintf(den, sizeof den, "%lld", r->denominator);
         release_format(v, sizeof v, r->has_value, r->value);
         release_format(lo, sizeof lo, r->has_value, r->lower95);
         release_format(hi, sizeof hi, r->has_value, r->upper95);
-        fprintf(f, "%s,%s,%s,%s,%s,%lld,%lld,%s,%s,%s\n", audit, period, r->unit_level, r->unit,
-                r->metric, r->numerator, r->denominator, v, lo, hi);
+        const char *cols[] = {audit, period, r->unit_level, r->unit, r->metric, num, den, v,
+                              lo,    hi};
+        csv_write_row(f, cols, sizeof cols / sizeof *cols);
     }
 }

@@ -19,8 +19,9 @@ typedef struct {
  * national row per metric; sorted trust rows (unit, metric) then national rows (metric).
  * Returns the number of rows written to *out (caller frees), or -1 when out of memory. */
 int release_build(const release_row_t *trust_sums, int n, release_row_t **out);
-/* CSV with header audit,period,unit_level,unit,metric,numerator,denominator,value,lower95,upper95.
- */
+/* CSV with header audit,period,unit_level,unit,metric,numerator,denominator,value,lower95,upper95
+ * (RFC 4180, csv.h: a field holding a comma, a quote, CR or LF, or with a space at either end, is
+ * quoted, its quotes doubled; the others are written as they are). */
 void release_write_csv(FILE *f, const char *audit, const char *period, const release_row_t *rows,
                        int n);
 /* Formats a figure as printed in releases (6 decimal places; empty when absent). */

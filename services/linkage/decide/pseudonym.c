@@ -1,13 +1,17 @@
-/* pseudonym.c - keyed HMAC pseudonyms */
+/* pseudonym.c - keyed HMAC pseudonyms, and their key read from its file (pseudonym.h) */
 #include "pseudonym.h"
 
 #include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
-static int parse_hex_key(const char *text, unsigned char key[PSEUDONYM_KEY_BYTES])
+int pseudonym_parse_key(const char *text, unsigned char key[PSEUDONYM_KEY_BYTES])
 {
     char hex[129];
     size_t n = 0;
@@ -16,49 +20,65 @@ static int parse_hex_key(const char *text, unsigned char key[PSEUDONYM_KEY_BYTES
             hex[n++] = *p;
     hex[n] = '\0';
     size_t bin_len = 0;
-    if (n != 2 * PSEUDONYM_KEY_BYTES ||
-        sodium_hex2bin(key, PSEUDONYM_KEY_BYTES, hex, n, NULL, &bin_len, NULL) != 0 ||
-        bin_len != PSEUDONYM_KEY_BYTES)
-        return -1;
+    int rc = n != 2 * PSEUDONYM_KEY_BYTES ||
+                     sodium_hex2bin(key, PSEUDONYM_KEY_BYTES, hex, n, NULL, &bin_len, NULL) != 0 ||
+                     bin_len != PSEUDONYM_KEY_BYTES
+                 ? -1
+                 : 0;
     sodium_memzero(hex, sizeof hex);
-    return 0;
+    return rc;
 }
 
 int pseudonym_load_key(const char *key_file, unsigned char key[PSEUDONYM_KEY_BYTES], char *err,
                        size_t errlen)
 {
-    char text[256] = "";
-    if (key_file && *key_file) {
-        FILE *f = fopen(key_file, "r");
-        if (!f) {
-            snprintf(err, errlen, "could not open the pseudonymisation key file \"%s\"", key_file);
-            return -1;
-        }
-        size_t n = fread(text, 1, sizeof text - 1, f);
-        text[n] = '\0';
-        fclose(f);
-        if (parse_hex_key(text, key) != 0) {
-            sodium_memzero(text, sizeof text);
-            snprintf(err, errlen,
-                     "the pseudonymisation key file \"%s\" must hold 64 hexadecimal characters",
-                     key_file);
-            return -1;
-        }
-        sodium_memzero(text, sizeof text);
-        return 0;
-    }
     const char *env = getenv("NCAP_PSEUDONYM_KEY");
-    if (!env || !*env) {
+    if (env && *env) {
         snprintf(err, errlen,
-                 "no pseudonymisation key: give --key-file, $NCAP_PSEUDONYM_KEY_FILE "
-                 "or $NCAP_PSEUDONYM_KEY");
+                 "$NCAP_PSEUDONYM_KEY is set, expected the key in a file only (--key-file or "
+                 "$NCAP_PSEUDONYM_KEY_FILE, mode 0600): other processes can read the "
+                 "environment; unset it");
         return -1;
     }
-    if (parse_hex_key(env, key) != 0) {
-        snprintf(err, errlen, "$NCAP_PSEUDONYM_KEY must hold 64 hexadecimal characters");
+    if (!key_file || !*key_file) {
+        snprintf(err, errlen,
+                 "no pseudonymisation key: give --key-file or $NCAP_PSEUDONYM_KEY_FILE (a file "
+                 "of 64 hexadecimal characters, mode 0600)");
         return -1;
     }
-    return 0;
+    /* the mode of the file opened, not of the path looked at before: nothing can swap it */
+    int fd = open(key_file, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        snprintf(err, errlen, "could not open the pseudonymisation key file \"%s\": %s", key_file,
+                 strerror(errno));
+        return -1;
+    }
+    struct stat st;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        snprintf(err, errlen, "the pseudonymisation key file \"%s\" is not a regular file",
+                 key_file);
+        close(fd);
+        return -1;
+    }
+    if (st.st_mode & (S_IRWXG | S_IRWXO)) {
+        snprintf(err, errlen,
+                 "the pseudonymisation key file \"%s\" has mode %04o, expected no access for "
+                 "group or others (chmod 600 \"%s\")",
+                 key_file, (unsigned)(st.st_mode & 07777), key_file);
+        close(fd);
+        return -1;
+    }
+    char text[256];
+    ssize_t n = read(fd, text, sizeof text - 1);
+    close(fd);
+    text[n > 0 ? n : 0] = '\0';
+    int rc = n < 0 ? -1 : pseudonym_parse_key(text, key);
+    sodium_memzero(text, sizeof text);
+    if (rc != 0)
+        snprintf(err, errlen,
+                 "the pseudonymisation key file \"%s\" must hold 64 hexadecimal characters",
+                 key_file);
+    return rc;
 }
 
 void pseudonym_of(const unsigned char key[PSEUDONYM_KEY_BYTES], int64_t patient_id, char out[65])

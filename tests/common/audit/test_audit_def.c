@@ -241,6 +241,21 @@ static void test_load_named(void **state)
     assert_non_null(strstr(err, "could not open audit definition"));
     assert_null(audit_def_load_named("/tmp", "../etc/passwd", err, sizeof err));
     assert_string_equal(err, "invalid audit name \"../etc/passwd\"");
+    /* a file named for another audit than its own (the cache would load it for every use) */
+    char dir[] = "/tmp/ncap_test_named_XXXXXX", path[64];
+    assert_non_null(mkdtemp(dir));
+    snprintf(path, sizeof path, "%s/other.yaml", dir);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs(base_def, f);
+    fclose(f);
+    assert_null(audit_def_load_named(dir, "other", err, sizeof err));
+    char want[200];
+    snprintf(want, sizeof want,
+             "%s:1: \"audit\" is \"demo\", expected \"other\" as the file is named", path);
+    assert_string_equal(err, want);
+    unlink(path);
+    rmdir(dir);
 }
 
 static void test_minimal_definition_loads(void **state)
@@ -349,7 +364,19 @@ static void test_bad_ranges_and_patterns_are_refused(void **state)
     refused("  - name: asa\n"
             "    type: integer\n"
             "    max: five\n", /* 21 */
-            21, "\"max\" must be a number");
+            21, "\"max\" is \"five\", expected a number");
+    /* strtod reads these, but they are no bounds */
+    const char *not_numbers[] = {"nan", "-inf", "1e999", "0x10", "infinity", "NAN"};
+    for (size_t i = 0; i < sizeof not_numbers / sizeof not_numbers[0]; i++) {
+        char extra[200], want[100];
+        snprintf(extra, sizeof extra,
+                 "  - name: asa\n"
+                 "    type: integer\n"
+                 "    min: %s\n", /* 21 */
+                 not_numbers[i]);
+        snprintf(want, sizeof want, "\"min\" is \"%s\", expected a number", not_numbers[i]);
+        refused(extra, 21, want);
+    }
     refused("  - name: code\n"
             "    type: string\n"
             "    min: 1\n", /* 21 */
@@ -658,7 +685,7 @@ static void test_linked_fields(void **state)
             "    type: integer\n"
             "    min: 1\n"
             "    max: ten\n", /* 23 */
-            23, "\"max\" must be a number");
+            23, "\"max\" is \"ten\", expected a number");
 }
 
 static void test_history_rules_load(void **state)
@@ -1292,10 +1319,8 @@ static void test_limits_are_refused_at_load(void **state)
                       "    numerator: present(arrived)\n",
                       i);
     char want[200];
-    snprintf(want, sizeof want,
-             "metric \"m%d\": found metric %d, expected at most %d metrics in "
-             "an audit",
-             AUDIT_MAX_METRICS + 1, AUDIT_MAX_METRICS + 1, AUDIT_MAX_METRICS);
+    snprintf(want, sizeof want, "found metric %d, expected at most %d metrics in an audit",
+             AUDIT_MAX_METRICS + 1, AUDIT_MAX_METRICS);
     refused_at(extra, 20 + 5 * AUDIT_MAX_METRICS, 5, want);
 
     char text[65536 + 1024], err[512];
@@ -1320,6 +1345,219 @@ static void test_limits_are_refused_at_load(void **state)
              "deep, expected at most %d (a derived field can hold a part)",
              EXPR_MAX_DEPTH, EXPR_MAX_DEPTH);
     refused_at(extra, 30, 18 + EXPR_MAX_DEPTH, want);
+}
+
+/* ---------------------------------------------------------------- limits of the file itself */
+
+/* A growing text, on the heap: definitions past the limits are megabytes long. */
+typedef struct {
+    char *text;
+    size_t len, cap;
+} big_t;
+
+static void big_add(big_t *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void big_add(big_t *b, const char *fmt, ...)
+{
+    for (;;) {
+        va_list ap;
+        va_start(ap, fmt);
+        int n =
+            vsnprintf(b->text ? b->text + b->len : NULL, b->text ? b->cap - b->len : 0, fmt, ap);
+        va_end(ap);
+        assert_true(n >= 0);
+        if (b->text && b->len + (size_t)n < b->cap) {
+            b->len += (size_t)n;
+            return;
+        }
+        b->cap = (b->cap + (size_t)n + 1) * 2;
+        b->text = realloc(b->text, b->cap);
+        assert_non_null(b->text);
+    }
+}
+
+static void big_repeat(big_t *b, char c, size_t n)
+{
+    if (b->len + n + 1 > b->cap) {
+        b->cap = (b->len + n + 1) * 2;
+        b->text = realloc(b->text, b->cap);
+        assert_non_null(b->text);
+    }
+    memset(b->text + b->len, c, n);
+    b->len += n;
+    b->text[b->len] = '\0';
+}
+
+/* b's text must be refused with exactly "FILE:line:column: what" (its only problem), or, when
+ * line is 0, with "could not load audit definition \"FILE\": what"; b is emptied. */
+static void big_refused(big_t *b, int line, int column, const char *what)
+{
+    char err[1024] = "";
+    audit_def_t *def = load_text(b->text, err, sizeof err);
+    if (def) {
+        audit_def_destroy(&def);
+        fail_msg("accepted a definition past a limit (expected %d:%d: %s)", line, column, what);
+    }
+    char want[1024];
+    if (line)
+        snprintf(want, sizeof want, "%s:%d:%d: %s", tmp_path, line, column, what);
+    else
+        snprintf(want, sizeof want, "could not load audit definition \"%s\": %s", tmp_path, what);
+    assert_string_equal(err, want);
+    free(b->text);
+    memset(b, 0, sizeof *b);
+}
+
+/* Whatever the file, loading it ends with a message saying where and what: 1,000,000 nested
+ * brackets in an expression or in the YAML itself, a file past AUDIT_MAX_FILE_BYTES, a value
+ * past AUDIT_MAX_VALUE, too many YAML nodes, and aliases. */
+static void test_the_file_is_bounded(void **state)
+{
+    (void)state;
+    big_t b = {0};
+    char want[300];
+
+    /* an expression of 1,000,000 nested brackets: refused as a value too long, where it starts */
+    big_add(&b, "%s    derived: x\nderived:\n  - name: d\n    type: integer\n    expr: ", base_def);
+    big_repeat(&b, '(', 1000000);
+    big_add(&b, "1");
+    big_repeat(&b, ')', 1000000);
+    big_add(&b, "\n");
+    snprintf(want, sizeof want, "found a value of %d characters, expected at most %d", 2000001,
+             AUDIT_MAX_VALUE);
+    /* line 19 is the stray "derived: x" under the last field: replace it by a valid key */
+    b.text[strstr(b.text, "    derived: x\n") - b.text + 4] = '#';
+    big_refused(&b, 23, 11, want);
+
+    /* within AUDIT_MAX_VALUE but past EXPR_MAX_LENGTH: the expression's own limit */
+    big_add(&b, "%sderived:\n  - name: d\n    type: integer\n    expr: ", base_def);
+    big_repeat(&b, '(', 3000);
+    big_add(&b, "1");
+    big_repeat(&b, ')', 3000);
+    big_add(&b, "\n");
+    snprintf(want, sizeof want,
+             "derived field \"d\": expr: found an expression of 6001 characters, expected at most "
+             "%d (a derived field can hold a part)",
+             EXPR_MAX_LENGTH);
+    big_refused(&b, 22, 11, want);
+
+    /* YAML nested 1,000,000 deep (libyaml's scanner is quadratic in the depth): refused at the
+     * list that passes AUDIT_MAX_NESTING, without reading on */
+    big_add(&b, "%sx: ", base_def);
+    big_repeat(&b, '[', 1000000);
+    big_repeat(&b, ']', 1000000);
+    big_add(&b, "\n");
+    snprintf(want, sizeof want,
+             "found lists and mappings nested more than %d deep, expected at most %d",
+             AUDIT_MAX_NESTING, AUDIT_MAX_NESTING);
+    big_refused(&b, 19, 4 + AUDIT_MAX_NESTING - 1, want);
+
+    /* a file past AUDIT_MAX_FILE_BYTES, whatever it holds */
+    big_add(&b, "%s", base_def);
+    big_repeat(&b, '#', AUDIT_MAX_FILE_BYTES);
+    snprintf(want, sizeof want, "found more than %d bytes, expected at most %d",
+             AUDIT_MAX_FILE_BYTES, AUDIT_MAX_FILE_BYTES);
+    big_refused(&b, 0, 0, want);
+
+    /* a label past AUDIT_MAX_VALUE */
+    big_add(&b, "%s    label: ", base_def);
+    big_repeat(&b, 'x', AUDIT_MAX_VALUE + 1);
+    big_add(&b, "\n");
+    snprintf(want, sizeof want, "found a value of %d characters, expected at most %d",
+             AUDIT_MAX_VALUE + 1, AUDIT_MAX_VALUE);
+    big_refused(&b, 19, 12, want);
+
+    /* more nodes than AUDIT_MAX_NODES: one list of small values */
+    big_add(&b, "%sx:\n", base_def);
+    for (int i = 0; i < AUDIT_MAX_NODES; i++)
+        big_add(&b, "- 1\n");
+    snprintf(want, sizeof want,
+             "found more than %d keys, values, lists and mappings, expected at most %d",
+             AUDIT_MAX_NODES, AUDIT_MAX_NODES);
+    /* nodes before the list: 1 mapping, 8 keys and values, fields (1 + 4 mappings of 2 or 3
+     * pairs), the key x and its list */
+    int before = 1 + 8 * 2 + 2 + 4 + 2 * (2 + 2 + 2 + 3) + 2;
+    big_refused(&b, 20 + (AUDIT_MAX_NODES - before), 3, want);
+
+    /* an alias repeats a part without writing it */
+    big_add(&b, "%s  - &f {name: a, type: string}\n  - *f\n", base_def);
+    big_refused(&b, 20, 5, "found the alias *f, expected no aliases: write the value out");
+}
+
+/* Lists past their limit are refused at the first item past it, the others still checked; at the
+ * limit they load. */
+static void test_lists_are_bounded(void **state)
+{
+    (void)state;
+    big_t b = {0};
+    char want[300];
+
+    /* AUDIT_MAX_FIELDS fields load (the base has 4), one more does not */
+    big_add(&b, "%s", base_def);
+    for (int i = 4; i < AUDIT_MAX_FIELDS; i++)
+        big_add(&b, "  - name: f%d\n    type: string\n", i);
+    char err[512] = "";
+    audit_def_t *def = load_text(b.text, err, sizeof err);
+    if (!def)
+        fail_msg("%d fields refused: %s", AUDIT_MAX_FIELDS, err);
+    assert_int_equal(def->n_fields, AUDIT_MAX_FIELDS);
+    /* the index finds the first and the last */
+    assert_int_equal(audit_def_slot(def, "id"), 0);
+    assert_int_equal(audit_def_slot(def, "f999"), AUDIT_MAX_FIELDS - 1);
+    assert_ptr_equal(audit_def_field(def, "f999"), &def->fields[AUDIT_MAX_FIELDS - 1]);
+    assert_null(audit_def_linked(def, "f999"));
+    assert_int_equal(audit_def_slot(def, "f1000"), -1);
+    audit_def_destroy(&def);
+    big_add(&b, "  - name: f%d\n    type: string\n", AUDIT_MAX_FIELDS);
+    snprintf(want, sizeof want, "found field %d, expected at most %d fields in an audit",
+             AUDIT_MAX_FIELDS + 1, AUDIT_MAX_FIELDS);
+    big_refused(&b, 19 + 2 * (AUDIT_MAX_FIELDS - 4), 5, want);
+
+    /* rules */
+    big_add(&b, "%srules:\n", base_def);
+    for (int i = 0; i <= AUDIT_MAX_RULES; i++)
+        big_add(&b,
+                "  - id: r%d\n    severity: warning\n    message: m\n    field: arrived\n"
+                "    check: present(arrived)\n",
+                i);
+    snprintf(want, sizeof want, "found rule %d, expected at most %d rules in an audit",
+             AUDIT_MAX_RULES + 1, AUDIT_MAX_RULES);
+    big_refused(&b, 20 + 5 * AUDIT_MAX_RULES, 5, want);
+
+    /* derived fields */
+    big_add(&b, "%sderived:\n", base_def);
+    for (int i = 0; i <= AUDIT_MAX_DERIVED; i++)
+        big_add(&b, "  - {name: d%d, type: integer, expr: '1'}\n", i);
+    snprintf(want, sizeof want,
+             "found derived field %d, expected at most %d derived fields in an audit",
+             AUDIT_MAX_DERIVED + 1, AUDIT_MAX_DERIVED);
+    big_refused(&b, 20 + AUDIT_MAX_DERIVED, 5, want);
+
+    /* codes of one field: AUDIT_MAX_CODES load, one more does not; a duplicate names the first */
+    big_add(&b, "%s  - name: c\n    type: code\n    codes:\n", base_def);
+    for (int i = 0; i < AUDIT_MAX_CODES; i++)
+        big_add(&b, "      \"%d\": L\n", i);
+    def = load_text(b.text, err, sizeof err);
+    if (!def)
+        fail_msg("%d codes refused: %s", AUDIT_MAX_CODES, err);
+    assert_int_equal(audit_def_field(def, "c")->n_codes, AUDIT_MAX_CODES);
+    audit_def_destroy(&def);
+    size_t at_limit = b.len;
+    big_add(&b, "      \"x\": L\n");
+    snprintf(want, sizeof want, "field \"c\": found code %d, expected at most %d codes in a field",
+             AUDIT_MAX_CODES + 1, AUDIT_MAX_CODES);
+    char *copy = strdup(b.text);
+    assert_non_null(copy);
+    big_refused(&b, 22 + AUDIT_MAX_CODES, 7, want);
+    copy[at_limit] = '\0';
+    big_add(&b, "%s", copy);
+    free(copy);
+    strcpy(strstr(b.text, "\"9999\": L\n"), "\"17\": L\n");
+    b.len = strlen(b.text);
+    char err2[512] = "";
+    def = load_text(b.text, err2, sizeof err2);
+    assert_null(def);
+    assert_non_null(strstr(err2, ": field \"c\": duplicate code \"17\" (first on line 39)"));
+    free(b.text);
 }
 
 /* Every problem of a file is listed, in the order of the file; audit_def_load gives the first. */
@@ -1443,6 +1681,8 @@ int main(void)
         cmocka_unit_test(test_columns_in_quoted_and_block_scalars),
         cmocka_unit_test(test_rules_and_derived_fields_are_typed),
         cmocka_unit_test(test_limits_are_refused_at_load),
+        cmocka_unit_test(test_the_file_is_bounded),
+        cmocka_unit_test(test_lists_are_bounded),
         cmocka_unit_test(test_every_problem_is_listed),
         cmocka_unit_test(test_shipped_definitions_are_clean),
     };

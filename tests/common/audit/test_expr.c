@@ -5,7 +5,9 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "datetime.h"
@@ -384,6 +386,101 @@ static void test_limits(void **state)
     assert_string_equal(parse_error(src), want);
 }
 
+/* Numbers that do not fit: band()'s cut points and literals are range-checked before anything
+ * converts them (a double out of long long's range, or NaN, converted to it is undefined
+ * behaviour), and arithmetic or field values that are not finite are null, never NaN. */
+static void test_numbers_out_of_range(void **state)
+{
+    (void)state;
+    /* cut points: 1e300, a number past the largest double (inf), and the largest allowed */
+    char src[600];
+    snprintf(src, sizeof src, "band(asa_grade, 1%0300d)", 0);
+    assert_string_equal(parse_error(src),
+                        "column 17: found the number '10000000000000000000...' (301 characters), "
+                        "expected at most 1000000000000000");
+    snprintf(src, sizeof src, "band(asa_grade, -1%0400d)", 0);
+    assert_string_equal(parse_error(src),
+                        "column 18: found the number '10000000000000000000...' (401 characters), "
+                        "expected at most 1000000000000000");
+    assert_string_equal(parse_error("band(asa_grade, 1000000000000001)"),
+                        "column 17: found the number '1000000000000001' (16 characters), expected "
+                        "at most 1000000000000000");
+    assert_string_equal(run("band(asa_grade, -1000000000000000, 1000000000000000)"),
+                        "-1000000000000000-999999999999999");
+    assert_string_equal(parse_error("band(asa_grade, 999999999999999.5)"),
+                        "column 17: argument 2 of band() is 999999999999999.5, expected a whole "
+                        "number");
+    /* a literal anywhere */
+    snprintf(src, sizeof src, "asa_grade * 9%0400d", 0);
+    assert_non_null(strstr(parse_error(src), "column 13: found the number '9000"));
+
+    /* overflow and no-value arithmetic give null, as division by zero does */
+    set_number("big", 1e300);
+    assert_string_equal(run("big * big"), "null");
+    assert_string_equal(run("big * big - big * big"), "null");
+    assert_string_equal(run("-big * big < 0"), "null");
+    assert_string_equal(run("band(big * big, 60, 70)"), "null");
+    assert_string_equal(run("big > 1"), "true");
+    assert_string_equal(run("band(big, 60, 70)"), "70+");
+
+    /* a field value that is not finite (a lookup may give any double) is null */
+    set_number("nan", NAN);
+    set_number("inf", INFINITY);
+    set_number("minus_inf", -INFINITY);
+    assert_string_equal(run("nan"), "null");
+    assert_string_equal(run("nan == 5"), "null");
+    assert_string_equal(run("band(nan, 60, 70)"), "null");
+    assert_string_equal(run("band(inf, 60, 70)"), "null");
+    assert_string_equal(run("band(minus_inf, 60, 70)"), "null");
+    assert_string_equal(run("coalesce(inf, 7)"), "7");
+    assert_string_equal(run("in(nan, 1, 2)"), "null");
+}
+
+/* 1,000,000 nested brackets are refused with a message, not a crash (the length is checked
+ * first); within the length, past EXPR_MAX_DEPTH at the bracket that passes it, whatever mix of
+ * brackets, unary operators and calls does it. */
+static void test_deep_nesting_is_refused(void **state)
+{
+    (void)state;
+    size_t n = 1000000;
+    char *src = malloc(2 * n + 2);
+    assert_non_null(src);
+    memset(src, '(', n);
+    src[n] = '1';
+    memset(src + n + 1, ')', n);
+    src[2 * n + 1] = '\0';
+    char want[200];
+    snprintf(want, sizeof want,
+             "column 1: found an expression of %zu characters, expected at most %d (a derived "
+             "field can hold a part)",
+             2 * n + 1, EXPR_MAX_LENGTH);
+    assert_string_equal(parse_error(src), want);
+
+    /* "-(" repeated: each level is two deep for the parser, one for the tree */
+    size_t k = 0;
+    for (int i = 0; i < 1000 && k + 3 < EXPR_MAX_LENGTH; i++) {
+        src[k++] = '-';
+        src[k++] = '(';
+    }
+    src[k] = '\0';
+    assert_non_null(strstr(parse_error(src), "nested more than 64 deep"));
+    /* calls inside calls */
+    k = 0;
+    for (int i = 0; i < 300; i++)
+        k += (size_t)snprintf(src + k, 20, "coalesce(");
+    src[k] = '\0';
+    assert_non_null(strstr(parse_error(src), "nested more than 64 deep"));
+    /* a unary minus over a chain already EXPR_MAX_DEPTH deep */
+    k = (size_t)snprintf(src, 20, "-(1");
+    for (int i = 1; i < EXPR_MAX_DEPTH; i++)
+        k += (size_t)snprintf(src + k, 20, "+1");
+    snprintf(src + k, 20, ")");
+    assert_string_equal(parse_error(src),
+                        "column 1: found operators, calls and brackets nested more than 64 deep, "
+                        "expected at most 64 (a derived field can hold a part)");
+    free(src);
+}
+
 static int collect(void *ctx, const char *name)
 {
     char *buf = ctx;
@@ -450,6 +547,8 @@ int main(void)
         cmocka_unit_test_setup(test_type_errors_are_reported, setup),
         cmocka_unit_test_setup(test_parse_errors_name_the_column, setup),
         cmocka_unit_test_setup(test_limits, setup),
+        cmocka_unit_test_setup(test_numbers_out_of_range, setup),
+        cmocka_unit_test_setup(test_deep_nesting_is_refused, setup),
         cmocka_unit_test_setup(test_each_field, setup),
         cmocka_unit_test_setup(test_value_format, setup),
     };

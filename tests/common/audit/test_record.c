@@ -7,8 +7,10 @@
 #include <cmocka.h>
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "audit_def.h"
 #include "record.h"
 
 static void test_set_and_get_keep_the_values_as_sent(void **state)
@@ -143,6 +145,106 @@ static void test_many_fields_grow(void **state)
     ncap_record_destroy(&rec);
 }
 
+/* 100,000 fields (a payload issue 11 sent to every stage): each is found, replaced and removed as
+ * in a small record, the order kept, across the size where the index takes over from the scan. */
+static void test_a_record_of_100000_fields(void **state)
+{
+    (void)state;
+    const int n = 100000;
+    ncap_record_t *rec = ncap_record_new();
+    char name[32], value[32];
+    for (int i = 0; i < n; i++) {
+        snprintf(name, sizeof name, "f%d", i);
+        snprintf(value, sizeof value, "%d", i * 3);
+        assert_int_equal(ncap_record_set(rec, name, value), 0);
+        if (i == RECORD_SCAN_MAX - 1 || i == RECORD_SCAN_MAX)
+            assert_string_equal(ncap_record_get(rec, "f0"), "0"); /* on both sides of the switch */
+    }
+    assert_int_equal(rec->n, (size_t)n);
+    for (int i = 0; i < n; i += 997) {
+        snprintf(name, sizeof name, "f%d", i);
+        snprintf(value, sizeof value, "%d", i * 3);
+        assert_string_equal(ncap_record_get(rec, name), value);
+    }
+    assert_null(ncap_record_get(rec, "f100000"));
+    /* replaced in place */
+    assert_int_equal(ncap_record_set(rec, "f99999", "new"), 0);
+    assert_int_equal(rec->n, (size_t)n);
+    assert_string_equal(rec->fields[n - 1].value, "new");
+    /* removed: the others still found, at their new places */
+    ncap_record_remove(rec, "f5");
+    assert_int_equal(rec->n, (size_t)n - 1);
+    assert_null(ncap_record_get(rec, "f5"));
+    assert_string_equal(ncap_record_get(rec, "f6"), "18");
+    assert_string_equal(rec->fields[5].name, "f6");
+    assert_string_equal(ncap_record_get(rec, "f99999"), "new");
+    /* cleared, then filled past the scan and removed down below it (each remove is O(n)) */
+    ncap_record_clear(rec);
+    assert_null(ncap_record_get(rec, "f4"));
+    for (int i = 0; i <= RECORD_SCAN_MAX; i++) {
+        snprintf(name, sizeof name, "f%d", i);
+        assert_int_equal(ncap_record_set(rec, name, "again"), 0);
+    }
+    ncap_record_remove(rec, "f0");
+    ncap_record_remove(rec, "f1");
+    assert_int_equal(rec->n, RECORD_SCAN_MAX - 1);
+    assert_null(ncap_record_get(rec, "f1"));
+    assert_string_equal(ncap_record_get(rec, "f2"), "again");
+    snprintf(name, sizeof name, "f%d", RECORD_SCAN_MAX);
+    assert_string_equal(ncap_record_get(rec, name), "again");
+    ncap_record_destroy(&rec);
+}
+
+/* A record is checked against its definition as every stage reads one: fields of the audit only,
+ * at most as many as it has. */
+static void test_a_record_is_checked_against_its_definition(void **state)
+{
+    (void)state;
+    char err[512] = "";
+    audit_def_t *def =
+        audit_def_load_named(NCAP_SOURCE_DIR "/deploy/audits", "nhfd", err, sizeof err);
+    if (!def)
+        fail_msg("%s", err);
+    ncap_record_t *rec = ncap_record_new();
+    /* every slot: fields, linked fields (date_of_death) and derived fields (age_band) */
+    for (size_t i = 0; i < audit_def_n_slots(def); i++)
+        assert_int_equal(ncap_record_set(rec, audit_def_slot_name(def, (int)i), "1"), 0);
+    assert_int_equal(audit_def_check_record(def, rec, err, sizeof err), 0);
+    /* one field the audit does not have */
+    ncap_record_remove(rec, "asa_grade");
+    assert_int_equal(ncap_record_set(rec, "asa_grad", "3"), 0);
+    assert_int_equal(audit_def_check_record(def, rec, err, sizeof err), -1);
+    assert_string_equal(err, "the record has the field \"asa_grad\", expected only fields, linked "
+                             "fields and derived fields of audit nhfd");
+    /* a long name is cut, never in the middle of a UTF-8 character (the message is stored) */
+    ncap_record_clear(rec);
+    char name[200];
+    memset(name, 'a', 59);
+    strcpy(name + 59, "\xc3\xa9 and more");
+    assert_int_equal(ncap_record_set(rec, name, "1"), 0);
+    assert_int_equal(audit_def_check_record(def, rec, err, sizeof err), -1);
+    char want[300];
+    snprintf(want, sizeof want,
+             "the record has the field \"%.59s...\", expected only fields, linked fields and "
+             "derived fields of audit nhfd",
+             name);
+    assert_string_equal(err, want);
+    /* more fields than the audit has: refused on the count */
+    ncap_record_clear(rec);
+    for (int i = 0; i < 100000; i++) {
+        snprintf(name, sizeof name, "extra_%d", i);
+        assert_int_equal(ncap_record_set(rec, name, "x"), 0);
+    }
+    assert_int_equal(audit_def_check_record(def, rec, err, sizeof err), -1);
+    snprintf(want, sizeof want,
+             "the record has 100000 fields, expected at most %zu (the fields, linked fields and "
+             "derived fields of audit nhfd)",
+             audit_def_n_slots(def));
+    assert_string_equal(err, want);
+    ncap_record_destroy(&rec);
+    audit_def_destroy(&def);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -154,6 +256,8 @@ int main(void)
         cmocka_unit_test(test_remove_keeps_the_others_in_order),
         cmocka_unit_test(test_clear_then_reuse),
         cmocka_unit_test(test_many_fields_grow),
+        cmocka_unit_test(test_a_record_of_100000_fields),
+        cmocka_unit_test(test_a_record_is_checked_against_its_definition),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -300,6 +300,39 @@ static void test_gamma_quantile_far_tails(void **state)
     assert_true(dist_gamma_quantile(1e-10, 0.01) == 0);
 }
 
+/* Counts past DIST_MAX_COUNT, NaN and infinities are out of range (-1 and NaN), at once: past 2^53
+ * a step of one is lost, and a sum or step over counts would never end. */
+static void test_counts_out_of_range(void **state)
+{
+    (void)state;
+    static const double bad[] = {NAN, INFINITY, -INFINITY, 1e300, 1e18, DIST_MAX_COUNT * 2, -1};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        double r, f, f1, lo, up;
+        assert_int_equal(dist_binom_quantile(0.5, bad[i], 0.5, &r, &f, &f1), -1);
+        assert_true(isnan(r) && isnan(f) && isnan(f1));
+        assert_int_equal(dist_binom_cdf(10, bad[i], 0.5, &lo, &up), -1);
+        assert_true(isnan(lo) && isnan(up));
+        assert_true(isnan(dist_binom_pmf(10, bad[i], 0.5)));
+        assert_int_equal(dist_pois_quantile(0.5, bad[i], &r, &f, &f1), -1);
+        assert_true(isnan(r));
+        assert_int_equal(dist_pois_cdf(10, bad[i], &lo, &up), -1);
+        assert_true(isnan(lo) && isnan(up));
+    }
+    /* k itself may be anything: a count far past the mean, or a NaN */
+    double lo, up;
+    assert_int_equal(dist_pois_cdf(1e300, 10, &lo, &up), 0);
+    assert_true(lo == 1 && up == 0);
+    assert_int_equal(dist_pois_cdf(INFINITY, 10, &lo, &up), 0);
+    assert_true(lo == 1 && up == 0);
+    assert_int_equal(dist_pois_cdf(NAN, 10, &lo, &up), -1);
+    assert_int_equal(dist_binom_cdf(1e300, 100, 0.5, &lo, &up), 0);
+    assert_true(lo == 1 && up == 0);
+    /* DIST_MAX_COUNT itself is taken */
+    double r, f, f1;
+    assert_int_equal(dist_binom_quantile(0.5, DIST_MAX_COUNT, 0.5, &r, &f, &f1), 0);
+    assert_true(fabs(r - DIST_MAX_COUNT / 2) < 10);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -314,6 +347,7 @@ int main(void)
         cmocka_unit_test(test_chisq_quantile_closed_forms),
         cmocka_unit_test(test_gamma_quantile_round_trip),
         cmocka_unit_test(test_gamma_quantile_far_tails),
+        cmocka_unit_test(test_counts_out_of_range),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

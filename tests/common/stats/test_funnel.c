@@ -361,6 +361,33 @@ static void test_rejects_bad_units_and_options(void **state)
     funnel_unit_t ok = {1, 10};
     assert_int_equal(funnel_compute(&o, &ok, 1, p, &s, err, sizeof err), -1);
     assert_string_equal(err, "trim 0.5 is out of range, expected 0 <= trim < 0.5");
+    o.trim = NAN;
+    assert_int_equal(funnel_compute(&o, &ok, 1, p, &s, err, sizeof err), -1);
+    assert_string_equal(err, "trim nan is out of range, expected 0 <= trim < 0.5");
+    o.trim = 0.1;
+    /* NaN, infinities and counts past what exact limits take (their sums would not end) */
+    funnel_unit_t nan_den = {1, NAN}, inf_num = {INFINITY, INFINITY};
+    assert_int_equal(funnel_compute(&o, &nan_den, 1, p, &s, err, sizeof err), -1);
+    assert_string_equal(err, "unit 1: numerator 1 and denominator nan, expected numbers >= 0");
+    assert_int_equal(funnel_compute(&o, &inf_num, 1, p, &s, err, sizeof err), -1);
+    funnel_unit_t huge = {5e17, 1e18};
+    assert_int_equal(funnel_compute(&o, &huge, 1, p, &s, err, sizeof err), -1);
+    assert_string_equal(err, "unit 1: denominator 1e+18, expected at most 562949953421312 for "
+                             "exact limits (normal limits take any)");
+    funnel_opts_t ratio = funnel_opts_default(FUNNEL_RATIO);
+    funnel_unit_t huge_ratio = {5e300, 1e300};
+    assert_int_equal(funnel_compute(&ratio, &huge_ratio, 1, p, &s, err, sizeof err), -1);
+    assert_string_equal(err, "unit 1: expected count (expected times the target) 1e+300, "
+                             "expected at most 562949953421312 for exact limits (normal limits "
+                             "take any)");
+    ratio.target = 1e6; /* the Poisson mean is expected times the target */
+    funnel_unit_t big_mean = {1e10, 1e10};
+    assert_int_equal(funnel_compute(&ratio, &big_mean, 1, p, &s, err, sizeof err), -1);
+    assert_non_null(strstr(err, "expected count (expected times the target) 1e+16"));
+    /* normal limits take them */
+    o.limits = FUNNEL_LIMITS_NORMAL;
+    run(&o, &huge, 1, p, &s);
+    assert_true(p[0].value == 0.5 && p[0].flag == FUNNEL_IN_CONTROL);
 }
 
 /* ---- the units file ---- */

@@ -1,5 +1,6 @@
 /* test_pseudonym.c - the patient pseudonym: HMAC-SHA-256 under the deployment's secret key, read
- * from a file or the environment; a bad key is refused without ever being printed */
+ * from a file only its owner may read, never from the environment; a bad key is refused without
+ * ever being printed */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -9,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "pseudonym.h"
@@ -110,63 +112,6 @@ static void test_key_from_file_in_capitals(void **state)
     unlink(path);
 }
 
-static void test_file_wins_over_environment(void **state)
-{
-    (void)state;
-    setenv("NCAP_PSEUDONYM_KEY", KEY2_HEX, 1);
-    const char *path = write_key_file(KEY_HEX "\n");
-    unsigned char key[PSEUDONYM_KEY_BYTES];
-    char err[256] = "", out[65];
-    assert_int_equal(pseudonym_load_key(path, key, err, sizeof err), 0);
-    pseudonym_of(key, 42, out);
-    assert_string_equal(out, HMAC_KEY_42);
-    unlink(path);
-    unsetenv("NCAP_PSEUDONYM_KEY");
-}
-
-static void test_key_from_environment(void **state)
-{
-    (void)state;
-    setenv("NCAP_PSEUDONYM_KEY", KEY2_HEX, 1);
-    unsigned char key[PSEUDONYM_KEY_BYTES];
-    char err[256] = "", out[65];
-    assert_int_equal(pseudonym_load_key(NULL, key, err, sizeof err), 0);
-    pseudonym_of(key, 42, out);
-    assert_string_equal(out, HMAC_KEY2_42);
-    /* an empty file name means: no file given */
-    assert_int_equal(pseudonym_load_key("", key, err, sizeof err), 0);
-    pseudonym_of(key, 42, out);
-    assert_string_equal(out, HMAC_KEY2_42);
-    unsetenv("NCAP_PSEUDONYM_KEY");
-}
-
-static void test_no_key_at_all(void **state)
-{
-    (void)state;
-    unsetenv("NCAP_PSEUDONYM_KEY");
-    unsigned char key[PSEUDONYM_KEY_BYTES];
-    char err[256] = "";
-    assert_int_equal(pseudonym_load_key(NULL, key, err, sizeof err), -1);
-    assert_non_null(strstr(err, "no pseudonymisation key"));
-    setenv("NCAP_PSEUDONYM_KEY", "", 1);
-    err[0] = '\0';
-    assert_int_equal(pseudonym_load_key(NULL, key, err, sizeof err), -1);
-    assert_non_null(strstr(err, "no pseudonymisation key"));
-    unsetenv("NCAP_PSEUDONYM_KEY");
-}
-
-static void test_missing_key_file(void **state)
-{
-    (void)state;
-    setenv("NCAP_PSEUDONYM_KEY", KEY_HEX, 1); /* not used as a fallback when a file is named */
-    unsigned char key[PSEUDONYM_KEY_BYTES];
-    char err[256] = "";
-    assert_int_equal(pseudonym_load_key("/nonexistent/ncap.key", key, err, sizeof err), -1);
-    assert_string_equal(err,
-                        "could not open the pseudonymisation key file \"/nonexistent/ncap.key\"");
-    unsetenv("NCAP_PSEUDONYM_KEY");
-}
-
 /* Bad keys: refused, and the message names where the key came from but never shows it. */
 static const char *bad_keys[] = {
     /* 62 characters: one byte short */
@@ -194,6 +139,117 @@ static void assert_secret_not_in(const char *err, const char *secret)
     }
 }
 
+/* The key is never taken from the environment: $NCAP_PSEUDONYM_KEY set is refused, with a file
+ * or without, and the message does not show it. */
+static void test_key_in_environment_is_refused(void **state)
+{
+    (void)state;
+    const char *want = "$NCAP_PSEUDONYM_KEY is set, expected the key in a file only (--key-file "
+                       "or $NCAP_PSEUDONYM_KEY_FILE, mode 0600): other processes can read the "
+                       "environment; unset it";
+    setenv("NCAP_PSEUDONYM_KEY", KEY2_HEX, 1);
+    const char *path = write_key_file(KEY_HEX "\n");
+    unsigned char key[PSEUDONYM_KEY_BYTES];
+    char err[256] = "";
+    assert_int_equal(pseudonym_load_key(path, key, err, sizeof err), -1);
+    assert_string_equal(err, want);
+    assert_secret_not_in(err, KEY2_HEX);
+    assert_int_equal(pseudonym_load_key(NULL, key, err, sizeof err), -1);
+    assert_string_equal(err, want);
+    assert_int_equal(pseudonym_load_key("", key, err, sizeof err), -1);
+    assert_string_equal(err, want);
+    /* a bad key there is refused the same way, never shown */
+    for (size_t i = 0; i < sizeof bad_keys / sizeof bad_keys[0]; i++) {
+        setenv("NCAP_PSEUDONYM_KEY", bad_keys[i], 1);
+        assert_int_equal(pseudonym_load_key(path, key, err, sizeof err), -1);
+        assert_string_equal(err, want);
+        assert_secret_not_in(err, bad_keys[i]);
+    }
+    /* unset: the file's key */
+    unsetenv("NCAP_PSEUDONYM_KEY");
+    char out[65];
+    assert_int_equal(pseudonym_load_key(path, key, err, sizeof err), 0);
+    pseudonym_of(key, 42, out);
+    assert_string_equal(out, HMAC_KEY_42);
+    unlink(path);
+}
+
+/* What tests use instead of the environment: the key from its text. */
+static void test_key_from_text(void **state)
+{
+    (void)state;
+    unsigned char key[PSEUDONYM_KEY_BYTES];
+    char out[65];
+    assert_int_equal(pseudonym_parse_key(" " KEY2_HEX "\n", key), 0);
+    pseudonym_of(key, 42, out);
+    assert_string_equal(out, HMAC_KEY2_42);
+    for (size_t i = 0; i < sizeof bad_keys / sizeof bad_keys[0]; i++)
+        assert_int_equal(pseudonym_parse_key(bad_keys[i], key), -1);
+    assert_int_equal(pseudonym_parse_key("", key), -1);
+}
+
+static void test_no_key_at_all(void **state)
+{
+    (void)state;
+    unsetenv("NCAP_PSEUDONYM_KEY");
+    unsigned char key[PSEUDONYM_KEY_BYTES];
+    char err[256] = "";
+    const char *want = "no pseudonymisation key: give --key-file or $NCAP_PSEUDONYM_KEY_FILE (a "
+                       "file of 64 hexadecimal characters, mode 0600)";
+    assert_int_equal(pseudonym_load_key(NULL, key, err, sizeof err), -1);
+    assert_string_equal(err, want);
+    /* an empty file name means: no file given; an empty variable, none set */
+    setenv("NCAP_PSEUDONYM_KEY", "", 1);
+    err[0] = '\0';
+    assert_int_equal(pseudonym_load_key("", key, err, sizeof err), -1);
+    assert_string_equal(err, want);
+    unsetenv("NCAP_PSEUDONYM_KEY");
+}
+
+static void test_missing_key_file(void **state)
+{
+    (void)state;
+    unsetenv("NCAP_PSEUDONYM_KEY");
+    unsigned char key[PSEUDONYM_KEY_BYTES];
+    char err[256] = "";
+    assert_int_equal(pseudonym_load_key("/nonexistent/ncap.key", key, err, sizeof err), -1);
+    assert_string_equal(err, "could not open the pseudonymisation key file "
+                             "\"/nonexistent/ncap.key\": No such file or directory");
+}
+
+/* A key file group or others may read or write is refused, saying its mode and the fix; 0600
+ * and 0400 are taken. So is anything but a regular file. */
+static void test_key_file_open_to_others_is_refused(void **state)
+{
+    (void)state;
+    unsetenv("NCAP_PSEUDONYM_KEY");
+    const char *path = write_key_file(KEY_HEX "\n");
+    unsigned char key[PSEUDONYM_KEY_BYTES];
+    char err[512], want[512];
+    static const mode_t ok[] = {0600, 0400, 0700};
+    for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
+        assert_int_equal(chmod(path, ok[i]), 0);
+        if (pseudonym_load_key(path, key, err, sizeof err) != 0)
+            fail_msg("mode %04o refused: %s", (unsigned)ok[i], err);
+    }
+    static const mode_t open_to_others[] = {0644, 0640, 0604, 0620, 0602, 0610, 0601, 0660, 0666};
+    for (size_t i = 0; i < sizeof open_to_others / sizeof open_to_others[0]; i++) {
+        assert_int_equal(chmod(path, open_to_others[i]), 0);
+        assert_int_equal(pseudonym_load_key(path, key, err, sizeof err), -1);
+        snprintf(want, sizeof want,
+                 "the pseudonymisation key file \"%s\" has mode %04o, expected no access for "
+                 "group or others (chmod 600 \"%s\")",
+                 path, (unsigned)open_to_others[i], path);
+        assert_string_equal(err, want);
+        assert_secret_not_in(err, KEY_HEX);
+    }
+    unlink(path);
+    assert_int_equal(pseudonym_load_key("/tmp", key, err, sizeof err), -1);
+    assert_string_equal(err, "the pseudonymisation key file \"/tmp\" is not a regular file");
+    assert_int_equal(pseudonym_load_key("/dev/null", key, err, sizeof err), -1);
+    assert_string_equal(err, "the pseudonymisation key file \"/dev/null\" is not a regular file");
+}
+
 static void test_bad_key_in_file_refused_without_printing_it(void **state)
 {
     (void)state;
@@ -210,20 +266,6 @@ static void test_bad_key_in_file_refused_without_printing_it(void **state)
         assert_secret_not_in(err, bad_keys[i]);
         unlink(path);
     }
-}
-
-static void test_bad_key_in_environment_refused_without_printing_it(void **state)
-{
-    (void)state;
-    for (size_t i = 0; i < sizeof bad_keys / sizeof bad_keys[0]; i++) {
-        setenv("NCAP_PSEUDONYM_KEY", bad_keys[i], 1);
-        unsigned char key[PSEUDONYM_KEY_BYTES];
-        char err[256] = "";
-        assert_int_equal(pseudonym_load_key(NULL, key, err, sizeof err), -1);
-        assert_string_equal(err, "$NCAP_PSEUDONYM_KEY must hold 64 hexadecimal characters");
-        assert_secret_not_in(err, bad_keys[i]);
-    }
-    unsetenv("NCAP_PSEUDONYM_KEY");
 }
 
 static void test_empty_key_file_refused(void **state)
@@ -244,12 +286,12 @@ int main(void)
         cmocka_unit_test(test_deterministic_and_distinct),
         cmocka_unit_test(test_key_from_file),
         cmocka_unit_test(test_key_from_file_in_capitals),
-        cmocka_unit_test(test_file_wins_over_environment),
-        cmocka_unit_test(test_key_from_environment),
+        cmocka_unit_test(test_key_in_environment_is_refused),
+        cmocka_unit_test(test_key_from_text),
         cmocka_unit_test(test_no_key_at_all),
         cmocka_unit_test(test_missing_key_file),
+        cmocka_unit_test(test_key_file_open_to_others_is_refused),
         cmocka_unit_test(test_bad_key_in_file_refused_without_printing_it),
-        cmocka_unit_test(test_bad_key_in_environment_refused_without_printing_it),
         cmocka_unit_test(test_empty_key_file_refused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "csv.h"
 #include "release.h"
 
 static release_row_t sum(const char *unit, const char *metric, long long num, long long den)
@@ -163,18 +164,26 @@ static void test_national_row_sums_every_trust(void **state)
     free(rows);
 }
 
+/* The release CSV of rows (freed) as text of *len bytes, which the caller frees. */
+static char *csv_text(const char *audit, const char *period, release_row_t *rows, int n,
+                      size_t *len)
+{
+    char *text = NULL;
+    FILE *f = open_memstream(&text, len);
+    assert_non_null(f);
+    release_write_csv(f, audit, period, rows, n);
+    fclose(f);
+    free(rows);
+    return text;
+}
+
 static void test_csv_text_exact(void **state)
 {
     (void)state;
     release_row_t *rows = NULL;
     int n = build(&rows);
-    char *text = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream(&text, &len);
-    assert_non_null(f);
-    release_write_csv(f, "nhfd", "2026Q1", rows, n);
-    fclose(f);
-    free(rows);
+    size_t len;
+    char *text = csv_text("nhfd", "2026Q1", rows, n, &len);
     assert_string_equal(
         text, "audit,period,unit_level,unit,metric,numerator,denominator,value,lower95,upper95\n"
               "nhfd,2026Q1,trust,RAA,ortho_72h,3,4,0.750000,0.300642,0.954413\n"
@@ -183,6 +192,41 @@ static void test_csv_text_exact(void **state)
               "nhfd,2026Q1,trust,RBB,surgery_36h,30,40,0.750000,0.598060,0.858129\n"
               "nhfd,2026Q1,national,ENGLAND,ortho_72h,3,4,0.750000,0.300642,0.954413\n"
               "nhfd,2026Q1,national,ENGLAND,surgery_36h,38,50,0.760000,0.625873,0.857026\n");
+    free(text);
+}
+
+/* A unit or metric holding a comma, a quote, CR or LF is quoted, its quotes doubled (RFC 4180):
+ * the expected text is written out by hand, and read back with csv.h's reader field by field. */
+static void test_csv_fields_are_quoted_where_needed(void **state)
+{
+    (void)state;
+    release_row_t in[] = {sum("A,B", "m\"x", 1, 2), sum("C\r\nD", "plain", 2, 2)};
+    release_row_t *rows = NULL;
+    int n = release_build(in, 2, &rows);
+    assert_int_equal(n, 4);
+    size_t len;
+    char *text = csv_text("a\"udit", "2026,Q1", rows, n, &len);
+    assert_string_equal(
+        text, "audit,period,unit_level,unit,metric,numerator,denominator,value,lower95,upper95\n"
+              "\"a\"\"udit\",\"2026,Q1\",trust,\"A,B\",\"m\"\"x\",1,2,0.500000,0.094531,0.905469\n"
+              "\"a\"\"udit\",\"2026,Q1\",trust,\"C\r\nD\",plain,2,2,1.000000,0.342380,1.000000\n"
+              "\"a\"\"udit\",\"2026,Q1\",national,ENGLAND,\"m\"\"x\",1,2,0.500000,0.094531,"
+              "0.905469\n"
+              "\"a\"\"udit\",\"2026,Q1\",national,ENGLAND,plain,2,2,1.000000,0.342380,1.000000\n");
+
+    csv_reader_t *csv = csv_reader_new(text, len, true);
+    assert_non_null(csv);
+    assert_int_equal(csv_reader_next(csv), 1); /* the header */
+    assert_int_equal(csv_reader_next(csv), 1);
+    assert_int_equal(csv_reader_nfields(csv), 10);
+    assert_string_equal(csv_reader_field(csv, 0), "a\"udit");
+    assert_string_equal(csv_reader_field(csv, 1), "2026,Q1");
+    assert_string_equal(csv_reader_field(csv, 3), "A,B");
+    assert_string_equal(csv_reader_field(csv, 4), "m\"x");
+    assert_int_equal(csv_reader_next(csv), 1);
+    assert_int_equal(csv_reader_nfields(csv), 10);
+    assert_string_equal(csv_reader_field(csv, 3), "C\r\nD");
+    csv_reader_destroy(&csv);
     free(text);
 }
 
@@ -196,6 +240,7 @@ int main(void)
         cmocka_unit_test(test_no_trusts_no_rows),
         cmocka_unit_test(test_national_row_sums_every_trust),
         cmocka_unit_test(test_csv_text_exact),
+        cmocka_unit_test(test_csv_fields_are_quoted_where_needed),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
