@@ -1,16 +1,23 @@
 /* fuzz_nudge.c - the one message between stages (ncap.v1.Nudge, common/runtime/nudge.c) as a
- * stage inbox receives it, from any bytes up to the inbox's size limit (NUDGE_MAX_BYTES).
+ * stage inbox receives it, from any bytes up to the inbox's size limit (NUDGE_MAX_BYTES), and its
+ * keys handed on to each record stage's reading of its rows.
  *
  * Checked: nudge_read refuses exactly what protobuf-c cannot decode; it takes, in order, the keys
  * any stage can hold (record id and version > 0, link revision >= 0) and no other, never more than
  * asked; a batch gathered from the same message again and again (the runtime's gather, up to its
- * batch of 500) stops at the batch; and the keys taken, packed again, read back the same. */
+ * batch of 500) stops at the batch; the keys taken, packed again, read back the same; and rows of
+ * the first keys taken, as load_sql would give them for a stored record, become items with those
+ * keys in linkage, validation and metric (stage_batch_read). Which rows exist for the keys is
+ * PostgreSQL's answer to load_sql: not here. */
 #include <stdlib.h>
 #include <string.h>
 
 #include "harness.h"
+#include "linkage_stage.h"
+#include "metric_stage.h"
 #include "ncap/v1/records.pb-c.h"
 #include "nudge.h"
+#include "validation_stage.h"
 
 #define BATCH_MAX 500 /* daemon_config's default --batch */
 
@@ -70,6 +77,48 @@ static void repack(const stage_keys_t *keys)
     free(buf);
 }
 
+/* A stored record, as each stage's load_sql gives it: validation's columns, which hold linkage's
+ * (local id, submission, row) and put metric's valid column (7) to "L1": not valid. */
+static const char row[] = "nhfd\tRH8\tRH801\t{\"local_record_id\":\"RH8-1\",\"trust_code\":\"RH8\","
+                          "\"site_code\":\"RH801\",\"arrival_datetime\":\"2025-05-30T02:20\"}\n";
+static const char *const names[] = {"record_id",     "version",    "revision", "audit",
+                                    "trust",         "site",       "payload",  "local_id",
+                                    "submission_id", "row_number", "pseudonym"};
+static const char *const defaults[] = {NULL, NULL, NULL, "nhfd", "RH8", "RH801",
+                                       "{}", "L1", "1",  "2",    "p1"};
+static const harness_columns_t cols = {(int)(sizeof names / sizeof names[0]), names, defaults};
+#define ROWS 4 /* keys handed on: what a stage does with a key does not depend on how many */
+
+static linkage_t lk;
+static validation_t vs;
+static metric_t ms;
+static stage_ops_t stages[3];
+
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+    (void)argc;
+    (void)argv;
+    lk.audits = vs.audits = ms.audits = harness_audits();
+    stages[0] = linkage_stage_ops(&lk);
+    stages[1] = validation_stage_ops(&vs);
+    stages[2] = metric_stage_ops(&ms);
+    return 0;
+}
+
+/* The first ROWS keys taken, each a row of the stored record, through each stage. */
+static void hand_on(const stage_keys_t *keys)
+{
+    char text[ROWS * sizeof row];
+    size_t n = keys->n < ROWS ? keys->n : ROWS;
+    if (n == 0)
+        return;
+    text[0] = '\0';
+    for (size_t i = 0; i < n; i++)
+        strcat(text, row);
+    for (size_t s = 0; s < sizeof stages / sizeof stages[0]; s++)
+        harness_stage_run(&stages[s], (const uint8_t *)text, strlen(text), &cols, keys, NULL);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size > NUDGE_MAX_BYTES) /* ZeroMQ drops the peer that sends more (ZMQ_MAXMSGSIZE) */
@@ -87,6 +136,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (m) {
         check_taken(m, &keys, 0, taken, NUDGE_MAX_KEYS);
         repack(&keys);
+        hand_on(&keys);
         /* a few keys only: the rest is left to the backlog */
         stage_keys_t few = {0};
         check_taken(m, &few, 0, nudge_read(msg, size, 3, &few), 3);

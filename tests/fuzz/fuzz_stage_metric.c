@@ -21,7 +21,7 @@ static stage_ops_t ops;
 static const char *const names[] = {"record_id", "version", "link_revision", "audit",
                                     "trust",     "site",    "payload",       "valid"};
 static const char *const defaults[] = {NULL, NULL, NULL, "nhfd", "RH8", "RH801", "{}", "t"};
-#define NCOLS ((int)(sizeof names / sizeof names[0]))
+static const harness_columns_t cols = {(int)(sizeof names / sizeof names[0]), names, defaults};
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
@@ -82,6 +82,6 @@ static void check_decision(const stage_batch_t *b, const PGresult *r)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    harness_stage_run(&ops, data, size, NCOLS, names, defaults, check_decision);
+    harness_stage_run(&ops, data, size, &cols, NULL, check_decision);
     return 0;
 }

@@ -90,21 +90,27 @@ int harness_result_set(PGresult *r, int row, const char *const *values)
     return 0;
 }
 
-PGresult *harness_stage_result(const uint8_t *data, size_t size, int ncols,
-                               const char *const *names, const char *const *defaults)
+PGresult *harness_stage_result(const uint8_t *data, size_t size, const harness_columns_t *cols,
+                               const stage_keys_t *keys)
 {
-    PGresult *r = harness_result_new(ncols, names);
+    int ncols = cols->ncols;
+    PGresult *r = harness_result_new(ncols, cols->names);
     char *text = harness_text(data, size);
     char *lines[HARNESS_MAX_ROWS];
     size_t n = r ? harness_split(text, '\n', lines, HARNESS_MAX_ROWS) : 0;
     for (size_t i = 0; i < n; i++) {
         char *cells[32];
         size_t nc = harness_split(lines[i], '\t', cells, ncols - 3 < 32 ? (size_t)ncols - 3 : 32);
-        char rid[24];
-        snprintf(rid, sizeof rid, "%zu", i + 1);
-        const char *values[64] = {rid, "1", "0"};
+        stage_key_t key = {(int64_t)i + 1, 1, 0};
+        if (keys && i < keys->n)
+            key = keys->keys[i];
+        char rid[24], ver[16], lrev[16];
+        snprintf(rid, sizeof rid, "%lld", (long long)key.record_id);
+        snprintf(ver, sizeof ver, "%d", key.version);
+        snprintf(lrev, sizeof lrev, "%d", key.link_revision);
+        const char *values[64] = {rid, ver, lrev};
         for (int c = 3; c < ncols && c < 64; c++)
-            values[c] = (size_t)(c - 3) < nc ? cells[c - 3] : defaults[c];
+            values[c] = (size_t)(c - 3) < nc ? cells[c - 3] : cols->defaults[c];
         if (harness_result_set(r, (int)i, values) != 0) {
             PQclear(r);
             r = NULL;
@@ -123,7 +129,8 @@ static void check_batch(const stage_batch_t *b, const PGresult *r)
         const stage_item_t *it = &b->items[i];
         int row = (int)i;
         HARNESS_CHECK(it->key.record_id == strtoll(PQgetvalue(r, row, 0), NULL, 10) &&
-                          it->key.version == 1 && it->key.link_revision == 0,
+                          it->key.version == atoi(PQgetvalue(r, row, 1)) &&
+                          it->key.link_revision == atoi(PQgetvalue(r, row, 2)),
                       "item %zu has key (%lld, %d, %d)", i, (long long)it->key.record_id,
                       it->key.version, it->key.link_revision);
         HARNESS_CHECK(it->error == STAGE_OK || it->message[0], "item %zu failed as %s, no message",
@@ -145,16 +152,17 @@ static void check_batch(const stage_batch_t *b, const PGresult *r)
     }
 }
 
-void harness_stage_run(const stage_ops_t *ops, const uint8_t *data, size_t size, int ncols,
-                       const char *const *names, const char *const *defaults,
+void harness_stage_run(const stage_ops_t *ops, const uint8_t *data, size_t size,
+                       const harness_columns_t *cols, const stage_keys_t *keys,
                        void (*check)(const stage_batch_t *b, const PGresult *r))
 {
-    PGresult *r = harness_stage_result(data, size, ncols, names, defaults);
+    PGresult *r = harness_stage_result(data, size, cols, keys);
     stage_batch_t b;
     if (!r || stage_batch_read(ops, r, &b) != 0)
         abort();
     check_batch(&b, r);
-    check(&b, r);
+    if (check)
+        check(&b, r);
     stage_batch_free(ops, &b);
     PQclear(r);
 }

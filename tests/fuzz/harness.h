@@ -48,22 +48,30 @@ int harness_result_set(PGresult *r, int row, const char *const *values);
 /* Rows at most: a batch of a few records is what decide sees of anything a fuzzer can find. */
 #define HARNESS_MAX_ROWS 16
 
+/* The columns of a record stage's rows: names[0..ncols), the key first, then those of
+ * stage_record.h (3-6), then the stage's own; defaults[] for what a line does not give. */
+typedef struct {
+    int ncols;
+    const char *const *names;
+    const char *const *defaults;
+} harness_columns_t;
+
 /* The rows load_sql would give a record stage, from the fuzzer's text: one a line,
  *   audit TAB trust TAB site TAB payload [TAB extra ...]
  * where payload is the record's JSON text as PostgreSQL gives it (payload::text). Columns 0-2 are
- * the key (record id = the line's number, version 1, link revision 0), 3-6 those of
- * stage_record.h, and columns 7 on (names[7..ncols)) the line's extra fields, defaults[] where it
+ * the key: keys->keys[i] for row i when keys has one, else (the line's number, version 1, link
+ * revision 0); 3-6 those of stage_record.h; 7 on the line's extra fields, the defaults where it
  * has fewer. At most HARNESS_MAX_ROWS rows; NULL when out of memory. */
-PGresult *harness_stage_result(const uint8_t *data, size_t size, int ncols,
-                               const char *const *names, const char *const *defaults);
-/* Runs the rows of the fuzzer's text (harness_stage_result) through a record stage's read_row and
- * decide (stage_batch_read), checks what any stage's batch must then be, and hands the batch and
- * its rows to check, the target's own look at each decision. What any batch must be: one item per
- * row, with the row's key; a failed item has a class and a message, an item without input has
- * failed, and an item whose payload is not a JSON object or whose audit has no definition failed
- * as STAGE_ERR_INPUT or STAGE_ERR_DEFINITION. */
-void harness_stage_run(const stage_ops_t *ops, const uint8_t *data, size_t size, int ncols,
-                       const char *const *names, const char *const *defaults,
+PGresult *harness_stage_result(const uint8_t *data, size_t size, const harness_columns_t *cols,
+                               const stage_keys_t *keys);
+/* Runs those rows through a record stage's read_row and decide (stage_batch_read), checks what
+ * any stage's batch must then be, and hands the batch and its rows to check (or NULL), the
+ * target's own look at each decision. What any batch must be: one item per row, with the row's
+ * key; a failed item has a class and a message, an item without input has failed, and an item
+ * whose payload is not a JSON object or whose audit has no definition failed as
+ * STAGE_ERR_INPUT or STAGE_ERR_DEFINITION. */
+void harness_stage_run(const stage_ops_t *ops, const uint8_t *data, size_t size,
+                       const harness_columns_t *cols, const stage_keys_t *keys,
                        void (*check)(const stage_batch_t *b, const PGresult *r));
 
 /* The definition and record of row `row` of a stage's rows (columns 3 and 6), for a row read_row
