@@ -2,6 +2,7 @@
 #include "daemon.h"
 
 #include <getopt.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -62,6 +63,14 @@ int daemon_config_parse(daemon_config_t *cfg, const char *service, const char *s
     cfg->listen = env_or("NCAP_LISTEN", NULL);
     cfg->out_dir = env_or("NCAP_OUT", "releases");
     cfg->key_file = env_or("NCAP_PSEUDONYM_KEY_FILE", NULL);
+    cfg->keys_dir = env_or("NCAP_KEYS_DIR", NULL);
+    cfg->trust_keys_dir = env_or("NCAP_TRUST_KEYS", NULL);
+    const char *plain = env_or("NCAP_INSECURE_PLAIN", "0");
+    if (strcmp(plain, "0") != 0 && strcmp(plain, "1") != 0) {
+        fprintf(stderr, "invalid value \"%s\" for $NCAP_INSECURE_PLAIN: expected 1 or 0\n", plain);
+        return 2;
+    }
+    cfg->insecure_plain = plain[0] == '1';
     cfg->batch_max = 500;
     cfg->sweep_interval_ms = 1000;
     cfg->sweep_grace_ms = 3000;
@@ -73,6 +82,9 @@ int daemon_config_parse(daemon_config_t *cfg, const char *service, const char *s
                                          {"listen", required_argument, 0, 'l'},
                                          {"out", required_argument, 0, 'o'},
                                          {"key-file", required_argument, 0, 'k'},
+                                         {"keys", required_argument, 0, 'K'},
+                                         {"trust-keys", required_argument, 0, 'T'},
+                                         {"insecure-plain", no_argument, 0, 'P'},
                                          {"batch", required_argument, 0, 'B'},
                                          {"sweep-interval-ms", required_argument, 0, 'S'},
                                          {"sweep-grace-ms", required_argument, 0, 'G'},
@@ -103,6 +115,15 @@ int daemon_config_parse(daemon_config_t *cfg, const char *service, const char *s
         case 'k':
             cfg->key_file = optarg;
             break;
+        case 'K':
+            cfg->keys_dir = optarg;
+            break;
+        case 'T':
+            cfg->trust_keys_dir = optarg;
+            break;
+        case 'P':
+            cfg->insecure_plain = 1;
+            break;
         case 'B':
             if (parse_int("--batch", optarg, 1, &cfg->batch_max) != 0)
                 return 2;
@@ -121,8 +142,9 @@ int daemon_config_parse(daemon_config_t *cfg, const char *service, const char *s
                 "options (each also read from the environment variable shown):\n"
                 "  --pg CONNINFO            PostgreSQL connection string ($NCAP_PG)\n"
                 "  --audit-dir DIR          audit definitions ($NCAP_AUDIT_DIR, default %s)\n"
-                "  --bind-host HOST         address to take work on ($NCAP_BIND_HOST, default "
-                "127.0.0.1)\n"
+                "  --bind-host HOST         address or interface name (e.g. eth0) to take work on\n"
+                "                           ($NCAP_BIND_HOST, default 127.0.0.1; never all "
+                "interfaces unless asked)\n"
                 "  --advertise-host HOST    address other stages reach this one by\n"
                 "                           ($NCAP_ADVERTISE_HOST, default the bind host, or the "
                 "hostname when binding all)\n"
@@ -133,6 +155,18 @@ int daemon_config_parse(daemon_config_t *cfg, const char *service, const char *s
                 "  --key-file FILE          linkage: secret pseudonymisation key "
                 "($NCAP_PSEUDONYM_KEY_FILE,\n"
                 "                           mode 0600; never taken from the environment)\n"
+                "  --keys DIR               CurveZMQ keys ($NCAP_KEYS_DIR): DIR/<stage>.key, this "
+                "stage's secret\n"
+                "                           key, and DIR/<stage>.pub of its upstream (the only "
+                "stage it takes\n"
+                "                           nudges from) and its downstream (the only one it "
+                "sends to)\n"
+                "  --trust-keys DIR         ingest: one <ODS>.pub per trust allowed to submit "
+                "($NCAP_TRUST_KEYS)\n"
+                "  --insecure-plain         no keys: plain connections, the trust a client states "
+                "believed\n"
+                "                           ($NCAP_INSECURE_PLAIN=1; for a closed test network "
+                "only)\n"
                 "  --batch N                records per transaction (default 500)\n"
                 "  --sweep-interval-ms MS   how often to look for backlog in PostgreSQL (1000)\n"
                 "  --sweep-grace-ms MS      backlog younger than this is taken as in flight "
@@ -153,6 +187,39 @@ int daemon_config_parse(daemon_config_t *cfg, const char *service, const char *s
         return 2;
     }
     return 0;
+}
+
+int daemon_check_keys(const daemon_config_t *cfg, char *err, size_t errlen)
+{
+    bool keys = cfg->keys_dir && *cfg->keys_dir;
+    if (keys && cfg->insecure_plain) {
+        snprintf(err, errlen,
+                 "both --keys (\"%s\") and --insecure-plain were given: choose one (is "
+                 "NCAP_KEYS_DIR or NCAP_INSECURE_PLAIN set in the environment?)",
+                 cfg->keys_dir);
+        return -1;
+    }
+    if (!keys && !cfg->insecure_plain) {
+        snprintf(err, errlen,
+                 "no keys: pass --keys DIR (or set NCAP_KEYS_DIR) with DIR/%s.key and the .pub of "
+                 "the stages it talks to (ncap keys stages DIR makes them), or --insecure-plain "
+                 "(NCAP_INSECURE_PLAIN=1) to run without authentication on a closed test network",
+                 cfg->stage);
+        return -1;
+    }
+    if (cfg->insecure_plain)
+        ncap_log(LOG_WARN,
+                 "INSECURE: running without CurveZMQ (--insecure-plain): anyone who can reach "
+                 "this daemon's sockets can send it work, and ingest believes the trust a client "
+                 "states",
+                 NULL);
+    return 0;
+}
+
+void daemon_key_file(const daemon_config_t *cfg, const char *name, const char *ext, char *out,
+                     size_t outlen)
+{
+    snprintf(out, outlen, "%s/%s.%s", cfg->keys_dir ? cfg->keys_dir : ".", name, ext);
 }
 
 PGconn *daemon_connect(const daemon_config_t *cfg)

@@ -2,52 +2,25 @@
 #include "pusher.h"
 
 #include <assert.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <zmq.h>
 
+#include "curve_auth.h"
 #include "log.h"
+#include "nudge.h"
 #include "registry.h"
 
 struct pusher_t {
     void *sock;
+    void *monitor; /* its handshakes */
     char *stage;
     char **connected; /* NULL-terminated */
     size_t n_connected;
+    char **refused; /* connected endpoints whose handshake failed (logged), NULL-terminated */
     uint64_t dropped;
 };
-
-pusher_t *pusher_new(void *zmq_ctx, const char *stage)
-{
-    pusher_t *self = calloc(1, sizeof *self);
-    if (!self)
-        return NULL;
-    self->stage = strdup(stage);
-    self->sock = zmq_socket(zmq_ctx, ZMQ_PUSH);
-    self->connected = calloc(1, sizeof(char *));
-    if (!self->stage || !self->sock || !self->connected) {
-        pusher_destroy(&self);
-        return NULL;
-    }
-    int one = 1, hwm = 200000, linger = 2000;
-    zmq_setsockopt(self->sock, ZMQ_IMMEDIATE, &one, sizeof one);
-    zmq_setsockopt(self->sock, ZMQ_SNDHWM, &hwm, sizeof hwm);
-    zmq_setsockopt(self->sock, ZMQ_LINGER, &linger, sizeof linger);
-    return self;
-}
-
-void pusher_destroy(pusher_t **self_p)
-{
-    if (!self_p || !*self_p)
-        return;
-    pusher_t *self = *self_p;
-    if (self->sock)
-        zmq_close(self->sock);
-    registry_free_list(&self->connected);
-    free(self->stage);
-    free(self);
-    *self_p = NULL;
-}
 
 static int in_list(char **list, const char *s)
 {
@@ -57,9 +30,103 @@ static int in_list(char **list, const char *s)
     return 0;
 }
 
+pusher_t *pusher_new(void *zmq_ctx, const daemon_config_t *cfg, const char *stage, char *err,
+                     size_t errlen)
+{
+    pusher_t *self = calloc(1, sizeof *self);
+    if (!self) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    self->stage = strdup(stage);
+    self->sock = zmq_socket(zmq_ctx, ZMQ_PUSH);
+    self->connected = calloc(1, sizeof(char *));
+    self->refused = calloc(1, sizeof(char *));
+    if (!self->stage || !self->sock || !self->connected || !self->refused) {
+        snprintf(err, errlen, "out of memory");
+        pusher_destroy(&self);
+        return NULL;
+    }
+    /* A failed handshake (a listener without the next stage's key) is retried with backoff, up
+     * to every 10 s, not every 100 ms. */
+    int one = 1, hwm = 200000, linger = 2000, backoff = 10000;
+    int64_t max = NUDGE_MAX_BYTES;
+    zmq_setsockopt(self->sock, ZMQ_IMMEDIATE, &one, sizeof one);
+    zmq_setsockopt(self->sock, ZMQ_SNDHWM, &hwm, sizeof hwm);
+    zmq_setsockopt(self->sock, ZMQ_LINGER, &linger, sizeof linger);
+    zmq_setsockopt(self->sock, ZMQ_MAXMSGSIZE, &max, sizeof max);
+    zmq_setsockopt(self->sock, ZMQ_RECONNECT_IVL_MAX, &backoff, sizeof backoff);
+    if (cfg->keys_dir) {
+        char secret[4096], server[4096];
+        daemon_key_file(cfg, cfg->stage, "key", secret, sizeof secret);
+        daemon_key_file(cfg, stage, "pub", server, sizeof server);
+        if (curve_client_setup(self->sock, server, secret, err, errlen) != 0) {
+            pusher_destroy(&self);
+            return NULL;
+        }
+    }
+    if (!(self->monitor = curve_monitor_open(zmq_ctx, self->sock, err, errlen))) {
+        pusher_destroy(&self);
+        return NULL;
+    }
+    return self;
+}
+
+void pusher_destroy(pusher_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    pusher_t *self = *self_p;
+    curve_monitor_close(self->sock, &self->monitor);
+    if (self->sock)
+        zmq_close(self->sock);
+    registry_free_list(&self->connected);
+    registry_free_list(&self->refused);
+    free(self->stage);
+    free(self);
+    *self_p = NULL;
+}
+
+/* Logs each connected endpoint whose handshake failed, once until it succeeds or goes. */
+static void watch_handshakes(pusher_t *self)
+{
+    curve_event_t ev;
+    while (curve_monitor_next(self->monitor, 0, &ev) == 1) {
+        size_t n = 0;
+        while (self->refused[n] && strcmp(self->refused[n], ev.endpoint) != 0)
+            n++;
+        if (ev.result == CURVE_HANDSHAKE_OK) {
+            if (self->refused[n]) { /* it proved its key after all */
+                free(self->refused[n]);
+                for (; self->refused[n]; n++)
+                    self->refused[n] = self->refused[n + 1];
+            }
+            continue;
+        }
+        if (self->refused[n] || !in_list(self->connected, ev.endpoint))
+            continue;
+        char **grown = realloc(self->refused, (n + 2) * sizeof *grown);
+        char *copy = strdup(ev.endpoint);
+        if (grown)
+            self->refused = grown;
+        if (!grown || !copy) {
+            free(copy);
+            continue;
+        }
+        self->refused[n] = copy;
+        self->refused[n + 1] = NULL;
+        ncap_log(LOG_WARN,
+                 "a registered instance failed the handshake: it is sent nothing (is it an "
+                 "impostor, or does it hold another stage's key?)",
+                 "stage", self->stage, "endpoint", ev.endpoint, "error", curve_event_text(&ev),
+                 NULL);
+    }
+}
+
 int pusher_refresh(pusher_t *self, PGconn *db, char *err, size_t errlen)
 {
     assert(self);
+    watch_handshakes(self);
     char **live = registry_live_endpoints(db, self->stage, err, errlen);
     if (!live)
         return -1;
@@ -87,6 +154,15 @@ int pusher_refresh(pusher_t *self, PGconn *db, char *err, size_t errlen)
     registry_free_list(&self->connected);
     self->connected = live;
     self->n_connected = n;
+    /* forget the refusals of endpoints gone */
+    size_t kept = 0;
+    for (size_t i = 0; self->refused[i]; i++) {
+        if (in_list(self->connected, self->refused[i]))
+            self->refused[kept++] = self->refused[i];
+        else
+            free(self->refused[i]);
+    }
+    self->refused[kept] = NULL;
     return 0;
 }
 

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <zmq.h>
 
+#include "curve_auth.h"
 #include "db.h"
 #include "log.h"
 #include "nudge.h"
@@ -383,8 +384,10 @@ static long long sweep(loop_t *loop, PGconn *db, long long deadline_ms)
     return found;
 }
 
-/* Binds the PULL socket on an ephemeral port and works out the endpoint others should use. */
-static void *bind_inbox(void *ctx, const daemon_config_t *cfg, char *endpoint, size_t len)
+/* Binds the PULL socket on an ephemeral port of the bind host (an address or an interface name)
+ * and works out the endpoint others should use. With auth, a CurveZMQ server. */
+static void *bind_inbox(void *ctx, const daemon_config_t *cfg, curve_auth_t *auth, char *endpoint,
+                        size_t len)
 {
     void *sock = zmq_socket(ctx, ZMQ_PULL);
     int hwm = 200000, linger = 0;
@@ -392,7 +395,12 @@ static void *bind_inbox(void *ctx, const daemon_config_t *cfg, char *endpoint, s
     zmq_setsockopt(sock, ZMQ_RCVHWM, &hwm, sizeof hwm);
     zmq_setsockopt(sock, ZMQ_LINGER, &linger, sizeof linger);
     zmq_setsockopt(sock, ZMQ_MAXMSGSIZE, &max, sizeof max);
-    char bind[300];
+    char bind[300], err[1024];
+    if (auth && curve_auth_server_setup(auth, sock, err, sizeof err) != 0) {
+        ncap_log(LOG_ERROR, "could not set up the inbox", "error", err, NULL);
+        zmq_close(sock);
+        return NULL;
+    }
     snprintf(bind, sizeof bind, "tcp://%s:*", cfg->bind_host);
     if (zmq_bind(sock, bind) != 0) {
         ncap_log(LOG_ERROR, "could not bind", "endpoint", bind, "error", zmq_strerror(zmq_errno()),
@@ -402,6 +410,38 @@ static void *bind_inbox(void *ctx, const daemon_config_t *cfg, char *endpoint, s
     }
     registry_advertised_endpoint(sock, cfg->advertise_host, endpoint, len);
     return sock;
+}
+
+/* With keys, the inbox's ZAP handler: this stage's secret key, admitting the upstream stage's
+ * public key only. *out stays NULL in plain mode. Returns 0, or -1 (logged). */
+static int inbox_auth(void *ctx, const stage_ops_t *ops, const daemon_config_t *cfg,
+                      curve_auth_t **out)
+{
+    char err[1024], secret[4096], upstream[4096];
+    *out = NULL;
+    if (daemon_check_keys(cfg, err, sizeof err) != 0) {
+        ncap_log(LOG_ERROR, "cannot start", "error", err, NULL);
+        fprintf(stderr, "%s: %s\n", cfg->service, err);
+        return -1;
+    }
+    if (cfg->insecure_plain)
+        return 0;
+    if (!ops->upstream) {
+        ncap_log(LOG_ERROR, "cannot start: the stage names no upstream to admit", NULL);
+        return -1;
+    }
+    daemon_key_file(cfg, cfg->stage, "key", secret, sizeof secret);
+    daemon_key_file(cfg, ops->upstream, "pub", upstream, sizeof upstream);
+    if (!(*out = curve_auth_new(ctx, secret, err, sizeof err)) ||
+        curve_auth_allow(*out, upstream, ops->upstream, err, sizeof err) != 0) {
+        curve_auth_destroy(out);
+        ncap_log(LOG_ERROR, "cannot start: could not load the stage's keys", "error", err, NULL);
+        fprintf(stderr, "%s: %s\n", cfg->service, err);
+        return -1;
+    }
+    ncap_log(LOG_INFO, "CurveZMQ on: the inbox admits only the upstream stage's key", "upstream",
+             ops->upstream, NULL);
+    return 0;
 }
 
 /* Reads the nudges waiting, and those that arrive within gather_ms, into keys (at most
@@ -435,20 +475,33 @@ int stage_run(const stage_ops_t *ops, const daemon_config_t *cfg)
     loop_t loop = {.ops = ops, .cfg = cfg};
     daemon_install_signals();
     void *ctx = zmq_ctx_new();
-    char endpoint[320];
-    void *inbox = bind_inbox(ctx, cfg, endpoint, sizeof endpoint);
-    if (!inbox) {
+    char endpoint[320], err[1024];
+    curve_auth_t *auth = NULL;
+    void *inbox = NULL;
+    if (inbox_auth(ctx, ops, cfg, &auth) != 0) {
+        zmq_ctx_term(ctx);
+        return 2; /* the configuration: what to pass was said */
+    }
+    if (!(inbox = bind_inbox(ctx, cfg, auth, endpoint, sizeof endpoint))) {
+        curve_auth_destroy(&auth);
         zmq_ctx_term(ctx);
         return 1;
     }
-    if (ops->downstream)
-        loop.pusher = pusher_new(ctx, ops->downstream);
+    if (ops->downstream &&
+        !(loop.pusher = pusher_new(ctx, cfg, ops->downstream, err, sizeof err))) {
+        ncap_log(LOG_ERROR, "cannot start: could not set up the pusher", "error", err, NULL);
+        fprintf(stderr, "%s: %s\n", cfg->service, err);
+        zmq_close(inbox);
+        curve_auth_destroy(&auth);
+        zmq_ctx_term(ctx);
+        return 2;
+    }
     loop.presence = presence_new(cfg, endpoint, loop.pusher);
-    if (!loop.presence || (ops->downstream && !loop.pusher)) {
+    if (!loop.presence) {
         ncap_log(LOG_ERROR, "out of memory at start-up", NULL);
         pusher_destroy(&loop.pusher);
-        presence_destroy(&loop.presence);
         zmq_close(inbox);
+        curve_auth_destroy(&auth);
         zmq_ctx_term(ctx);
         return 1;
     }
@@ -459,7 +512,10 @@ int stage_run(const stage_ops_t *ops, const daemon_config_t *cfg)
     /* An idle stage sweeps less and less often (up to every 10 s) while it finds nothing; the
      * first sweep that finds work brings the interval back to --sweep-interval-ms. */
     long long sweep_every = cfg->sweep_interval_ms;
-    zmq_pollitem_t items[] = {{inbox, 0, ZMQ_POLLIN, 0}};
+    /* the inbox, and its ZAP handler (a handshake waits for its answer) */
+    zmq_pollitem_t items[] = {{inbox, 0, ZMQ_POLLIN, 0},
+                              {auth ? curve_auth_socket(auth) : NULL, 0, ZMQ_POLLIN, 0}};
+    int nitems = auth ? 2 : 1;
     stage_keys_t keys = {0};
     while (!daemon_shutdown) {
         PGconn *db = presence_tick(loop.presence);
@@ -486,7 +542,12 @@ int stage_run(const stage_ops_t *ops, const daemon_config_t *cfg)
         long wait = periodic_due >= 0 ? (long)(periodic_due - now) : 200;
         if (wait > 200)
             wait = 200;
-        if (zmq_poll(items, 1, wait < 1 ? 1 : wait) <= 0)
+        if (zmq_poll(items, nitems, wait < 1 ? 1 : wait) <= 0)
+            continue;
+        if (auth && (items[1].revents & ZMQ_POLLIN))
+            while (curve_auth_handle(auth) > 0)
+                ;
+        if (!(items[0].revents & ZMQ_POLLIN))
             continue;
         keys.n = 0;
         if (gather(&loop, inbox, &keys) == 0)
@@ -509,6 +570,7 @@ int stage_run(const stage_ops_t *ops, const daemon_config_t *cfg)
     presence_destroy(&loop.presence);
     pusher_destroy(&loop.pusher);
     zmq_close(inbox);
+    curve_auth_destroy(&auth);
     zmq_ctx_term(ctx);
     stage_keys_free(&keys);
     stage_keys_free(&loop.out);

@@ -7,7 +7,8 @@
  *     backlog_sql for what it finds on its timer;
  *   - how a row becomes its input (read_row), a pure decision over a batch of inputs (decide),
  *     and how the decisions are stored (store).
- * The runtime owns everything else: the ZeroMQ inbox and the nudges to the next stage, the
+ * The runtime owns everything else: the ZeroMQ inbox (with keys, a CurveZMQ server admitting only
+ * the upstream stage's key) and the nudges to the next stage, the
  * transaction, retries, the quarantine, the backlog sweep and the daemon tick (reconnect,
  * registry heartbeat, downstream refresh).
  *
@@ -109,6 +110,8 @@ int stage_keys_push(stage_keys_t *k, stage_key_t key);
 void stage_keys_free(stage_keys_t *k);
 
 typedef struct {
+    const char *upstream;   /* the only stage whose nudges the inbox admits (with keys, its
+                               CurveZMQ key is the only one the inbox's ZAP handler accepts) */
     const char *downstream; /* the stage nudged after commit, or NULL */
     void *state;
 

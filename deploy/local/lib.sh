@@ -9,6 +9,9 @@
 #   CTX_PGHOST     socket directory of the cluster (port NCAP_PGPORT), CTX_DB the database
 #   CTX_KEY        pseudonym key file (linkage only), CTX_OUT releases folder (publish only)
 #   CTX_AUDITS     audit definitions folder (deploy/audits when unset or empty)
+#   CTX_KEYS       CurveZMQ keys (ncap_ensure_keys): stages/<stage>.key|.pub, every daemon's
+#                  --keys, and trusts/<ODS>.key|.pub, ingest's --trust-keys and the clients'
+#                  NCAP_CLIENT_KEYS; empty: every daemon runs --insecure-plain (a test that asks)
 
 NCAP_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 NCAP_PG_BIN=/usr/lib/postgresql/15/bin
@@ -220,6 +223,28 @@ ncap_ensure_key() {
   )
 }
 
+# ncap_ensure_keys DIR: the CurveZMQ keys of a deployment, made once (existing keys are kept):
+# DIR/stages/<stage>.key|.pub for the five stages and DIR/trusts/<ODS>.key|.pub for every trust
+# code the simulator can produce (`ncap sim --trusts K` for any K). Secret keys are mode 600.
+ncap_ensure_keys() {
+  local dir=$1
+  mkdir -p "$dir"
+  chmod 700 "$dir"
+  "$CTX_BUILD/ncap" keys stages "$dir/stages" >/dev/null &&
+    "$CTX_BUILD/ncap" keys trusts "$dir/trusts" >/dev/null ||
+    ncap_die "could not make the CurveZMQ keys in \"$dir\""
+}
+
+# ncap_client_env: sets the array NCAP_CLIENT_ENV to the environment of a client of ingest that
+# speaks for any trust with that trust's key (NCAP_CURVE_SERVER_KEY, NCAP_CLIENT_KEYS) from
+# CTX_KEYS; empty when CTX_KEYS is (a plain client). Use as: env "${NCAP_CLIENT_ENV[@]}" CMD.
+ncap_client_env() {
+  NCAP_CLIENT_ENV=()
+  [ -n "${CTX_KEYS:-}" ] || return 0
+  # shellcheck disable=SC2034 # used by the callers
+  NCAP_CLIENT_ENV=(NCAP_CURVE_SERVER_KEY="$CTX_KEYS/stages/ingest.pub" NCAP_CLIENT_KEYS="$CTX_KEYS/trusts")
+}
+
 # --- daemons --------------------------------------------------------------------------------------
 
 ncap_stage_bin() {
@@ -272,14 +297,21 @@ ncap_spawn() {
   echo $! >"$pidfile"
 }
 
-# ncap_stage_start STAGE INDEX: starts instance INDEX of STAGE connected as the stage's own role.
-# Only linkage gets the pseudonym key and only publish the releases folder.
+# ncap_stage_start STAGE INDEX: starts instance INDEX of STAGE connected as the stage's own role,
+# with the stage keys of CTX_KEYS (ingest also the trusts' public keys), or --insecure-plain when
+# CTX_KEYS is empty. Only linkage gets the pseudonym key and only publish the releases folder.
 ncap_stage_start() {
   local stage=$1 index=$2 bin role
   bin=$(ncap_stage_bin "$stage")
   role=$(ncap_stage_role "$stage")
   local env=(NCAP_PG="$(ncap_pg_conninfo "$CTX_PGHOST" "$CTX_DB" "$role")"
     NCAP_AUDIT_DIR="${CTX_AUDITS:-$NCAP_ROOT/deploy/audits}" NCAP_LOG_LEVEL="${NCAP_LOG_LEVEL:-info}")
+  if [ -n "${CTX_KEYS:-}" ]; then
+    env+=(NCAP_KEYS_DIR="$CTX_KEYS/stages")
+    [ "$stage" != ingest ] || env+=(NCAP_TRUST_KEYS="$CTX_KEYS/trusts")
+  else
+    env+=(NCAP_INSECURE_PLAIN=1)
+  fi
   case $stage in
     linkage) env+=(NCAP_PSEUDONYM_KEY_FILE="$CTX_KEY") ;;
     publish) env+=(NCAP_OUT="$CTX_OUT") ;;
@@ -328,7 +360,7 @@ ncap_wait_until() {
 # --- the local deployment (deploy/local) ----------------------------------------------------------
 
 # Sets the globals of the local deployment: build/ for binaries, deploy/local/data for the cluster,
-# the key and the releases, deploy/local/run for logs and pidfiles.
+# the keys and the releases, deploy/local/run for logs and pidfiles.
 ncap_local_ctx() {
   LOCAL_DATA=$NCAP_ROOT/deploy/local/data
   CTX_BUILD=$NCAP_ROOT/build
@@ -336,6 +368,7 @@ ncap_local_ctx() {
   CTX_PGHOST=$(ncap_pg_sockdir "$(ncap_pg_dir "$LOCAL_DATA/pg")")
   CTX_DB=ncap
   CTX_KEY=$LOCAL_DATA/pseudonym.key
+  CTX_KEYS=$LOCAL_DATA/keys
   CTX_OUT=$LOCAL_DATA/releases
   NCAP_BUILT_STAMP=$CTX_BUILD/.ncap-local-built
 }

@@ -96,9 +96,9 @@ void ingest_server_destroy(ingest_server_t **self_p)
 }
 
 /* The trust a request speaks for: the one place that decides it, for submissions and feedback
- * alike. With CurveZMQ on (NCAP_CURVE_SECRET_FILE), it is the trust whose key the ZAP handler
- * accepted (the message's User-Id), and a request stating another trust gets NULL: refused. Without
- * it, the trust the client states (a deployment where the network is the only protection). */
+ * alike. With keys (--keys, --trust-keys), it is the trust whose key the ZAP handler accepted
+ * (the message's User-Id), and a request stating another trust gets NULL: refused. Only with
+ * --insecure-plain, the trust the client states (a closed test network, the only protection). */
 static const char *caller_trust(const ingest_server_t *self, zmq_msg_t *body, const char *stated)
 {
     if (!self->parts.auth)

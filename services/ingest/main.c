@@ -9,23 +9,55 @@
 #include "registry.h"
 #include "upload.h"
 
-/* The ROUTER socket trusts submit to, with CurveZMQ when configured, bound. NULL on failure. */
-static void *bind_router(void *ctx, const daemon_config_t *cfg, curve_auth_t **auth)
+/* With keys, the trusts' side of CurveZMQ: ingest's secret key and the trusts' public keys
+ * (--trust-keys). *auth stays NULL in plain mode. Returns 0, or -1 with err set. */
+static int trust_auth(void *ctx, const daemon_config_t *cfg, curve_auth_t **auth, char *err,
+                      size_t errlen)
+{
+    *auth = NULL;
+    if (daemon_check_keys(cfg, err, errlen) != 0)
+        return -1;
+    if (cfg->insecure_plain) {
+        ncap_log(LOG_WARN,
+                 "INSECURE: no trust is authenticated; ingest believes the trust each "
+                 "request states",
+                 NULL);
+        return 0;
+    }
+    if (!cfg->trust_keys_dir || !*cfg->trust_keys_dir) {
+        snprintf(err, errlen,
+                 "--keys is given but not --trust-keys DIR (NCAP_TRUST_KEYS): the folder of "
+                 "<ODS>.pub of the trusts allowed to submit (ncap keys trusts DIR makes them)");
+        return -1;
+    }
+    char secret[4096], n[24];
+    daemon_key_file(cfg, cfg->stage, "key", secret, sizeof secret);
+    if (!(*auth = curve_auth_new(ctx, secret, err, errlen)) ||
+        curve_auth_allow_trusts(*auth, cfg->trust_keys_dir, err, errlen) != 0) {
+        curve_auth_destroy(auth);
+        return -1;
+    }
+    snprintf(n, sizeof n, "%zu", curve_auth_nkeys(*auth));
+    ncap_log(curve_auth_nkeys(*auth) ? LOG_INFO : LOG_WARN,
+             "CurveZMQ on: trusts authenticated by their keys", "trusts", n, "folder",
+             cfg->trust_keys_dir, NULL);
+    return 0;
+}
+
+/* The ROUTER socket trusts submit to, a CurveZMQ server when auth is set, bound. NULL on failure
+ * (logged). */
+static void *bind_router(void *ctx, const daemon_config_t *cfg, curve_auth_t *auth)
 {
     void *router = zmq_socket(ctx, ZMQ_ROUTER);
     int linger = 1000;
     int64_t max_message = UPLOAD_MAX_MESSAGE_BYTES;
     zmq_setsockopt(router, ZMQ_LINGER, &linger, sizeof linger);
     zmq_setsockopt(router, ZMQ_MAXMSGSIZE, &max_message, sizeof max_message);
-    char err[1024], listen[300], n[24];
-    if (curve_auth_new(ctx, auth, err, sizeof err) != 0 ||
-        (*auth && curve_auth_server_setup(*auth, router, err, sizeof err) != 0)) {
+    char err[1024], listen[300];
+    if (auth && curve_auth_server_setup(auth, router, err, sizeof err) != 0) {
         ncap_log(LOG_ERROR, "could not set up CurveZMQ", "error", err, NULL);
+        zmq_close(router);
         return NULL;
-    }
-    if (*auth) {
-        snprintf(n, sizeof n, "%zu", curve_auth_ntrusts(*auth));
-        ncap_log(LOG_INFO, "CurveZMQ on: trusts authenticated by their keys", "trusts", n, NULL);
     }
     if (cfg->listen)
         snprintf(listen, sizeof listen, "%s", cfg->listen);
@@ -34,6 +66,7 @@ static void *bind_router(void *ctx, const daemon_config_t *cfg, curve_auth_t **a
     if (zmq_bind(router, listen) != 0) {
         ncap_log(LOG_ERROR, "could not bind the submission endpoint", "endpoint", listen, "error",
                  zmq_strerror(zmq_errno()), NULL);
+        zmq_close(router);
         return NULL;
     }
     return router;
@@ -49,15 +82,22 @@ int main(int argc, char **argv)
     ncap_log_init(cfg.service);
     daemon_install_signals();
     void *ctx = zmq_ctx_new();
-    ingest_server_parts_t parts = {.cfg = &cfg,
-                                   .audits = audit_cache_new(cfg.audit_dir),
-                                   .rate_limit = opts.rate_limit,
-                                   .rate_window_s = opts.rate_window_s};
-    if (!(parts.router = bind_router(ctx, &cfg, &parts.auth)))
+    ingest_server_parts_t parts = {
+        .cfg = &cfg, .rate_limit = opts.rate_limit, .rate_window_s = opts.rate_window_s};
+    char err[1024];
+    if (trust_auth(ctx, &cfg, &parts.auth, err, sizeof err) != 0 ||
+        !(parts.pusher = pusher_new(ctx, &cfg, "linkage", err, sizeof err))) {
+        ncap_log(LOG_ERROR, "cannot start", "error", err, NULL);
+        fprintf(stderr, "%s: %s\n", cfg.service, err);
+        curve_auth_destroy(&parts.auth);
+        zmq_ctx_term(ctx);
+        return 2;
+    }
+    if (!(parts.router = bind_router(ctx, &cfg, parts.auth)))
         return 1;
+    parts.audits = audit_cache_new(cfg.audit_dir);
     char endpoint[320], n[32];
     registry_advertised_endpoint(parts.router, cfg.advertise_host, endpoint, sizeof endpoint);
-    parts.pusher = pusher_new(ctx, "linkage");
     parts.presence = presence_new(&cfg, endpoint, parts.pusher);
     snprintf(n, sizeof n, "%d", opts.store_workers);
     ncap_log(LOG_INFO, "starting", "stage", "ingest", "instance",

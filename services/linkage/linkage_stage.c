@@ -453,7 +453,8 @@ static int periodic(void *state, PGconn *db, int limit, stage_keys_t *out, char 
 
 stage_ops_t linkage_stage_ops(linkage_t *lk)
 {
-    return (stage_ops_t){.downstream = "validation",
+    return (stage_ops_t){.upstream = "ingest",
+                         .downstream = "validation",
                          .state = lk,
                          .load_sql = load_sql,
                          .backlog_sql = backlog_sql,

@@ -201,7 +201,8 @@ done:
 
 stage_ops_t metric_stage_ops(metric_t *ms)
 {
-    return (stage_ops_t){.downstream = "publish",
+    return (stage_ops_t){.upstream = "validation",
+                         .downstream = "publish",
                          .state = ms,
                          .load_sql = load_sql,
                          .backlog_sql = backlog_sql,

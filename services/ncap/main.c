@@ -26,7 +26,8 @@ static const command_t commands[] = {
     {"feedback", cmd_feedback, "every problem the pipeline found in one of a trust's submissions"},
     {"report", cmd_report, "data-quality reports: completeness per field, trust and month"},
     {"refdata", cmd_refdata, "load the register of deaths, the opt-outs and deprivation (IMD)"},
-    {"keys", cmd_keys, "make a CurveZMQ key pair for ingest or for a trust"},
+    {"keys", cmd_keys,
+     "make CurveZMQ key pairs: one, the five stages', or every simulated trust's"},
     {"audit", cmd_audit, "check audit definitions as the pipeline loads them (audit check)"},
     {NULL, NULL, NULL}};
 

@@ -202,8 +202,11 @@ static void after_commit(void *state, PGconn *db)
 
 stage_ops_t publish_stage_ops(publish_t *ps)
 {
-    return (stage_ops_t){
-        .state = ps, .periodic = periodic, .after_commit = after_commit, .gather_ms = 300};
+    return (stage_ops_t){.upstream = "metric",
+                         .state = ps,
+                         .periodic = periodic,
+                         .after_commit = after_commit,
+                         .gather_ms = 300};
 }
 
 void publish_stage_clear(publish_t *ps)

@@ -356,7 +356,8 @@ done:
 
 stage_ops_t validation_stage_ops(validation_t *vs)
 {
-    return (stage_ops_t){.downstream = "metric",
+    return (stage_ops_t){.upstream = "linkage",
+                         .downstream = "metric",
                          .state = vs,
                          .load_sql = load_sql,
                          .backlog_sql = backlog_sql,

@@ -29,6 +29,7 @@ CTX_BUILD=$NCAP_ROOT/build
 CTX_RUN=$WORK/run
 CTX_OUT=$WORK/releases
 CTX_KEY=$WORK/pseudonym.key
+CTX_KEYS=$WORK/keys # CurveZMQ, as deployed
 CTX_DB=bench
 
 cleanup() {
@@ -47,6 +48,8 @@ ncap_pg_up "$WORK/pg"
 CTX_PGHOST=$PG_SOCK
 ncap_pg_recreate_db "$CTX_PGHOST" "$CTX_DB"
 ncap_ensure_key "$CTX_KEY"
+ncap_ensure_keys "$CTX_KEYS"
+ncap_client_env
 export NCAP_PG
 NCAP_PG=$(ncap_admin_pg)
 "$CTX_BUILD/ncap" migrate >/dev/null
@@ -61,7 +64,7 @@ ncap_wait_until 30 bash -c '[ "$("$0/ncap" status --json | jq ".stages[0].instan
 
 start=$(date +%s.%N)
 for f in "$WORK"/sim/*.csv; do
-  "$CTX_BUILD/ncap" submit --quiet --audit nhfd --trust "$(basename "$f" .csv)" "$f" >/dev/null
+  env "${NCAP_CLIENT_ENV[@]}" "$CTX_BUILD/ncap" submit --quiet --audit nhfd --trust "$(basename "$f" .csv)" "$f" >/dev/null
 done
 submitted=$(date +%s.%N)
 "$CTX_BUILD/ncap" wait --timeout 600 --settle 0 >/dev/null

@@ -4,7 +4,10 @@
 #
 # A test works in E2E_DIR (tests/.work/<test>/). Each deployment inside it (e2e_deploy NAME) has its
 # own database, run folder (logs/, pids/) and releases folder; the pseudonym key is shared by the
-# test's deployments, so that two runs of the same submission can be compared.
+# test's deployments, so that two runs of the same submission can be compared. So are the CurveZMQ
+# keys (CTX_KEYS, E2E_DIR/keys): every deployment runs as deployed, each daemon with its stage key
+# and ingest with every simulated trust's public key, and e2e_ncap speaks for a trust with that
+# trust's key. A test that wants plain sockets empties CTX_KEYS before starting anything.
 
 # shellcheck source-path=SCRIPTDIR source=../../deploy/local/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../../deploy/local/lib.sh"
@@ -29,12 +32,14 @@ E2E_SANITIZER_ERRORS='ERROR: AddressSanitizer|ERROR: LeakSanitizer|runtime error
 CTX_BUILD=$NCAP_TEST_BUILD
 CTX_PGHOST=$NCAP_TEST_PGHOST
 CTX_KEY=$E2E_DIR/pseudonym.key
+CTX_KEYS=$E2E_DIR/keys
 CTX_DB=
 CTX_RUN=
 CTX_OUT=
 CTX_AUDITS= # audit definitions of the daemons and the CLI; deploy/audits when empty
 mkdir -p "$E2E_DIR"
 ncap_ensure_key "$CTX_KEY"
+ncap_ensure_keys "$CTX_KEYS"
 
 e2e_say() { printf '[%s] %s\n' "$E2E_NAME" "$*"; }
 
@@ -63,9 +68,18 @@ e2e_cleanup() {
 }
 trap e2e_cleanup EXIT
 
-# e2e_ncap ARGS...: the ncap command as the cluster superuser on the current deployment.
+# e2e_ncap ARGS...: the ncap command as the cluster superuser on the current deployment, as a
+# client of ingest holding every trust's key (e2e_with_keys).
 e2e_ncap() {
-  NCAP_PG=$(ncap_admin_pg) NCAP_AUDIT_DIR="${CTX_AUDITS:-$NCAP_ROOT/deploy/audits}" "$CTX_BUILD/ncap" "$@"
+  e2e_with_keys env NCAP_PG="$(ncap_admin_pg)" NCAP_AUDIT_DIR="${CTX_AUDITS:-$NCAP_ROOT/deploy/audits}" \
+    "$CTX_BUILD/ncap" "$@"
+}
+
+# e2e_with_keys CMD...: CMD as a client of ingest that speaks for each trust with its key
+# (NCAP_CURVE_SERVER_KEY, NCAP_CLIENT_KEYS of CTX_KEYS; nothing when CTX_KEYS is empty).
+e2e_with_keys() {
+  ncap_client_env
+  env "${NCAP_CLIENT_ENV[@]}" "$@"
 }
 
 # e2e_deploy NAME: a fresh deployment: database <test>_<NAME> dropped, created and migrated;

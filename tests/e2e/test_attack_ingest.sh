@@ -18,8 +18,9 @@
 # The attack files' records carry no audit values, so validation refuses them and nothing of them
 # is published: every latest.csv must be byte-identical after the attacks.
 #
-# Trusts state who they are (plain mode), or, with E2E_TRUST_KEYS=1, prove it with CurveZMQ keys
-# (ingest started with NCAP_CURVE_SECRET_FILE and NCAP_CURVE_TRUST_KEYS, as test_curve.sh does).
+# Trusts prove who they are with CurveZMQ keys, as deployed (tests/e2e/lib.sh: the deployment's
+# trust keys, with a pair made for each attacking trust before ingest starts), or, with
+# E2E_TRUST_KEYS=0, state it (every daemon --insecure-plain).
 # The raw client (a second connection, a flood, an oversized message) is Python's ctypes over
 # libzmq, as no ncap command sends such requests. Run through tests/run.
 set -euo pipefail
@@ -29,7 +30,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 started=$SECONDS
 rss_bound_mb=${E2E_RSS_BOUND_MB:-200}
 rate_limit=20 rate_window=60
-keys_on=${E2E_TRUST_KEYS:-0}
+keys_on=${E2E_TRUST_KEYS:-1}
 command -v python3 >/dev/null || fail "python3 is needed for the raw ZeroMQ client"
 
 e2e_sim "$E2E_DIR/sim" 300 1 31
@@ -37,33 +38,25 @@ good_file=$(ls "$E2E_DIR"/sim/*.csv)
 g=$(basename "$good_file" .csv)
 attackers=(ZA1 ZB1 ZC1 ZD1 ZE1 ZF1 ZR1 ZT1 ZX1)
 
-keys=$E2E_DIR/keys
+keys=$CTX_KEYS
 if [ "$keys_on" = 1 ]; then
-  rm -rf "$keys"
-  mkdir -p "$keys/trusts"
-  e2e_ncap keys new "$keys/ingest" >/dev/null
-  for t in "$g" "${attackers[@]}"; do e2e_ncap keys new "$keys/trusts/$t" >/dev/null; done
+  for t in "${attackers[@]}"; do
+    [ -f "$keys/trusts/$t.key" ] || e2e_ncap keys new "$keys/trusts/$t" >/dev/null
+  done
+else
+  CTX_KEYS= # every daemon --insecure-plain, every client plain
 fi
 key_of() { if [ "$keys_on" = 1 ]; then echo "$keys/trusts/$1.key"; else echo -; fi; }
-# as_trust T CMD...: CMD as a client of trust T (with T's key when trusts are authenticated).
+# as_trust T CMD...: CMD as a client of trust T (e2e_ncap takes T's key from NCAP_CLIENT_KEYS when
+# trusts are authenticated).
 as_trust() {
-  local t=$1
   shift
-  if [ "$keys_on" = 1 ]; then
-    NCAP_CURVE_SERVER_KEY=$keys/ingest.pub NCAP_CURVE_CLIENT_SECRET_FILE=$keys/trusts/$t.key "$@"
-  else
-    "$@"
-  fi
+  "$@"
 }
-raw() { NCAP_CURVE_SERVER_KEY=$keys/ingest.pub python3 "$E2E_DIR/raw_client.py" "$@"; }
+raw() { NCAP_CURVE_SERVER_KEY=$keys/stages/ingest.pub python3 "$E2E_DIR/raw_client.py" "$@"; }
 
 e2e_deploy main
-if [ "$keys_on" = 1 ]; then
-  NCAP_SUBMISSION_RATE=$rate_limit/$rate_window NCAP_CURVE_SECRET_FILE=$keys/ingest.key \
-    NCAP_CURVE_TRUST_KEYS=$keys/trusts e2e_start ingest 1
-else
-  NCAP_SUBMISSION_RATE=$rate_limit/$rate_window e2e_start ingest 1
-fi
+NCAP_SUBMISSION_RATE=$rate_limit/$rate_window e2e_start ingest 1
 for stage in linkage validation metric publish; do e2e_start "$stage" 1; done
 e2e_wait_registered ingest 1
 e2e_say "pipeline up ($([ "$keys_on" = 1 ] && echo "trusts authenticated by CurveZMQ keys" || echo "trusts state who they are")); submission rate $rate_limit/$rate_window s"

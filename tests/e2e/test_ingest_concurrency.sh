@@ -78,7 +78,7 @@ best=
 for k in $(seq 1 "$attempts"); do
   f=$(small_file "$k")
   t0=$(date +%s%N)
-  out=$("$client" submit --quiet --timeout 60 --endpoint "$endpoint" --audit "$E2E_AUDIT" \
+  out=$(e2e_with_keys "$client" submit --quiet --timeout 60 --endpoint "$endpoint" --audit "$E2E_AUDIT" \
     --trust "$b" "$f" 2>&1) || fail "submission of $b was not accepted: $out"
   t1=$(date +%s%N)
   big_running ||

@@ -57,7 +57,7 @@ int feedback_fetch(const char *endpoint, const char *trust, int64_t submission_i
                    int timeout_s, const feedback_sink_t *sink, char *err, size_t errlen)
 {
     void *ctx = zmq_ctx_new();
-    void *sock = ingest_connect(ctx, endpoint, timeout_s, err, errlen);
+    void *sock = ingest_connect(ctx, endpoint, trust, timeout_s, err, errlen);
     int rc = -1;
     Ncap__V1__FeedbackReply *rep = NULL;
     Ncap__V1__FeedbackCursor cursor = NCAP__V1__FEEDBACK_CURSOR__INIT;

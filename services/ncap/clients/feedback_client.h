@@ -19,8 +19,9 @@ typedef struct {
 
 #define FEEDBACK_NOT_FOUND 1
 
-/* Fetches the feedback on submission_id as trust from ingest at endpoint. page: problems per
- * reply (0: ingest's default). timeout_s: give up after this long without a reply. Returns 0;
+/* Fetches the feedback on submission_id as trust from ingest at endpoint (NULL: where
+ * ingest_connect finds it), with the trust's keys when the environment names them. page: problems
+ * per reply (0: ingest's default). timeout_s: give up after this long without a reply. Returns 0;
  * FEEDBACK_NOT_FOUND when ingest holds no such submission for trust (err holds its answer); or -1
  * with a message in err. */
 int feedback_fetch(const char *endpoint, const char *trust, int64_t submission_id, unsigned page,

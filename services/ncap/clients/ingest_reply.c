@@ -2,10 +2,19 @@
 #include "ingest_reply.h"
 
 #include <errno.h>
+#include <sodium.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <zmq.h>
 
+#include "client_keys.h"
 #include "curve_auth.h"
+#include "db.h"
+#include "registry.h"
+#include "strbuf.h"
 
 ingest_reply_status_t ingest_reply_await(void *sock, int timeout_s,
                                          const ProtobufCMessageDescriptor *desc,
@@ -34,7 +43,100 @@ ingest_reply_status_t ingest_reply_await(void *sock, int timeout_s,
     return INGEST_REPLY_OK;
 }
 
-void *ingest_connect(void *ctx, const char *endpoint, int timeout_s, char *err, size_t errlen)
+/* Where to look for ingest: endpoint, $NCAP_INGEST, or the live registered instances in random
+ * order. A NULL-terminated list (registry_free_list), or NULL with err set. */
+static char **ingest_endpoints(const char *endpoint, char *err, size_t errlen)
+{
+    const char *env = getenv("NCAP_INGEST");
+    const char *one = endpoint ? endpoint : env && *env ? env : NULL;
+    if (one) {
+        char **list = calloc(2, sizeof *list);
+        if (!list || !(list[0] = strdup(one))) {
+            free(list);
+            snprintf(err, errlen, "out of memory");
+            return NULL;
+        }
+        return list;
+    }
+    char cerr[1024];
+    PGconn *db = db_connect(NULL, "ncap client", cerr, sizeof cerr);
+    if (!db) {
+        snprintf(err, errlen,
+                 "no ingest endpoint: set NCAP_INGEST, or NCAP_PG so that a live ingest instance "
+                 "can be found (%s)",
+                 cerr);
+        return NULL;
+    }
+    char **live = registry_live_endpoints(db, "ingest", cerr, sizeof cerr);
+    PQfinish(db);
+    if (!live) {
+        snprintf(err, errlen, "could not look up ingest instances: %s", cerr);
+        return NULL;
+    }
+    size_t n = 0;
+    while (live[n])
+        n++;
+    if (n == 0) {
+        registry_free_list(&live);
+        snprintf(err, errlen, "no live ingest instance is registered: is ncap-ingestd running?");
+        return NULL;
+    }
+    for (size_t i = n - 1; i > 0; i--) { /* Fisher-Yates: spread clients over the instances */
+        size_t j = randombytes_uniform((uint32_t)(i + 1));
+        char *t = live[i];
+        live[i] = live[j];
+        live[j] = t;
+    }
+    return live;
+}
+
+/* Connects sock to endpoint and waits up to timeout_s for the handshake. Returns 0 when it
+ * succeeded; 1 when ingest refused the key (no other instance will take it either); -1
+ * otherwise; err says why. */
+static int handshake(void *ctx, void *sock, const char *endpoint, bool keys, const char *trust,
+                     int timeout_s, char *err, size_t errlen)
+{
+    void *mon = curve_monitor_open(ctx, sock, err, errlen);
+    if (!mon)
+        return -1;
+    if (zmq_connect(sock, endpoint) != 0) {
+        snprintf(err, errlen, "could not connect to \"%s\": %s", endpoint,
+                 zmq_strerror(zmq_errno()));
+        curve_monitor_close(sock, &mon);
+        return -1;
+    }
+    curve_event_t ev;
+    int rc = -1;
+    if (curve_monitor_next(mon, timeout_s * 1000, &ev) != 1)
+        snprintf(err, errlen, "%s: no handshake within %d s: is ncap-ingestd running there?",
+                 endpoint, timeout_s);
+    else if (ev.result == CURVE_HANDSHAKE_OK)
+        rc = 0;
+    else if (ev.result == CURVE_HANDSHAKE_REFUSED) {
+        snprintf(err, errlen,
+                 "ingest at %s refused this client's key, speaking for trust \"%s\" (ZAP status "
+                 "%u): ingest does not hold its public key",
+                 endpoint, trust, ev.value);
+        rc = 1;
+    } else if (!keys)
+        /* a CurveZMQ server breaks off a plain handshake (seen as a mismatch, or as a
+         * connection closed before the mismatch is read) */
+        snprintf(err, errlen,
+                 "%s refused a plain connection: it requires CurveZMQ; set NCAP_CURVE_SERVER_KEY "
+                 "(ingest.pub) and NCAP_CLIENT_KEYS (a folder of <ODS>.key) or "
+                 "NCAP_CURVE_CLIENT_SECRET_FILE",
+                 endpoint);
+    else
+        snprintf(err, errlen,
+                 "%s did not prove ingest's key (NCAP_CURVE_SERVER_KEY): it is not ingest, or not "
+                 "the ingest that key is for (%s); nothing was sent",
+                 endpoint, curve_event_text(&ev));
+    curve_monitor_close(sock, &mon);
+    return rc;
+}
+
+/* A DEALER socket set up to speak for trust (keys or plain), not connected. */
+static void *dealer(void *ctx, const client_keys_t *keys, int timeout_s, char *err, size_t errlen)
 {
     void *sock = zmq_socket(ctx, ZMQ_DEALER);
     if (!sock) {
@@ -42,18 +144,54 @@ void *ingest_connect(void *ctx, const char *endpoint, int timeout_s, char *err, 
         return NULL;
     }
     int linger = 0, sndtimeo = timeout_s > 0 ? timeout_s * 1000 : -1;
+    int64_t max = INGEST_REPLY_MAX_BYTES;
     zmq_setsockopt(sock, ZMQ_LINGER, &linger, sizeof linger);
     zmq_setsockopt(sock, ZMQ_SNDTIMEO, &sndtimeo, sizeof sndtimeo);
-    if (curve_client_setup(sock, err, errlen) != 0) {
+    zmq_setsockopt(sock, ZMQ_MAXMSGSIZE, &max, sizeof max);
+    if (keys && curve_client_setup(sock, keys->server, keys->secret, err, errlen) != 0) {
         zmq_close(sock);
         return NULL;
     }
-    if (zmq_connect(sock, endpoint) != 0) {
-        snprintf(err, errlen, "could not connect to ingest at \"%s\": %s", endpoint,
-                 zmq_strerror(zmq_errno()));
-        zmq_close(sock);
+    return sock;
+}
+
+/* Per endpoint tried, when there are others to try after it: what is wasted on one that does not
+ * answer. */
+#define HANDSHAKE_EACH_S 10
+
+void *ingest_connect(void *ctx, const char *endpoint, const char *trust, int timeout_s, char *err,
+                     size_t errlen)
+{
+    client_keys_t keys;
+    int has_keys = client_keys_for(trust, &keys, err, errlen);
+    if (has_keys < 0)
         return NULL;
+    char **list = ingest_endpoints(endpoint, err, errlen);
+    if (!list)
+        return NULL;
+    strbuf_t why;
+    strbuf_init(&why);
+    void *sock = NULL;
+    for (char **p = list; *p; p++) {
+        char one[1024];
+        int wait = p[1] && timeout_s > HANDSHAKE_EACH_S ? HANDSHAKE_EACH_S : timeout_s;
+        if (!(sock = dealer(ctx, has_keys ? &keys : NULL, timeout_s, one, sizeof one))) {
+            strbuf_appendf(&why, "%s%s", why.len ? "; " : "", one);
+            break;
+        }
+        int rc = handshake(ctx, sock, *p, has_keys, trust, wait, one, sizeof one);
+        if (rc == 0)
+            break;
+        zmq_close(sock);
+        sock = NULL;
+        strbuf_appendf(&why, "%s%s", why.len ? "; " : "", one);
+        if (rc == 1)
+            break;
     }
+    if (!sock)
+        snprintf(err, errlen, "could not reach ingest: %s", why.oom ? "out of memory" : why.s);
+    strbuf_free(&why);
+    registry_free_list(&list);
     return sock;
 }
 

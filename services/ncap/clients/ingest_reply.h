@@ -7,6 +7,10 @@
 #include <protobuf-c/protobuf-c.h>
 #include <stddef.h>
 
+/* The largest reply a client takes: a feedback page (INGEST_FEEDBACK_PAGE problems, about 1 MB)
+ * with room to spare. */
+#define INGEST_REPLY_MAX_BYTES (16 * 1024 * 1024)
+
 typedef enum {
     INGEST_REPLY_OK,
     INGEST_REPLY_TIMEOUT,     /* nothing within timeout_s */
@@ -14,11 +18,17 @@ typedef enum {
     INGEST_REPLY_BROKEN       /* could not receive, or not a desc message: err says which */
 } ingest_reply_status_t;
 
-/* A DEALER socket in ctx connected to ingest's endpoint, as a CurveZMQ client when the
- * environment says so (curve_client_setup): it closes at once, and a send waits at most timeout_s
- * (a send can block for good when no connection completes, e.g. a CurveZMQ handshake refused).
- * NULL with a message in err when it could not be made; the caller closes it (zmq_close). */
-void *ingest_connect(void *ctx, const char *endpoint, int timeout_s, char *err, size_t errlen);
+/* A DEALER socket in ctx connected to ingest, speaking for trust, whose handshake has succeeded,
+ * with the trust's keys from the environment (client_keys.h) or plain. Where: endpoint when given
+ * (not NULL), else $NCAP_INGEST, else the live ingest instances registered in PostgreSQL
+ * ($NCAP_PG), tried in random order until one completes the handshake. With keys, a listener that
+ * cannot prove ingest's public key (say, a registry row pointing elsewhere) fails the handshake
+ * and is sent nothing. A send then waits at most timeout_s; the socket closes at once; replies
+ * over INGEST_REPLY_MAX_BYTES are refused by ZeroMQ. NULL with a message in err saying why each
+ * endpoint failed (no key for the trust, the key refused, not ingest, no answer within
+ * timeout_s); the caller closes the socket (zmq_close). */
+void *ingest_connect(void *ctx, const char *endpoint, const char *trust, int timeout_s, char *err,
+                     size_t errlen);
 /* Describes in err a send to ingest that failed (errno from zmq_errno()). */
 void ingest_send_error(int errnum, int timeout_s, char *err, size_t errlen);
 

@@ -49,10 +49,12 @@ static const char *status_sql =
     " (SELECT count(*) FROM publish.seen WHERE published_at > now() - interval '60 s'),"
     " 0";
 
+const char *const pipeline_stage_names[PIPELINE_STAGES] = {"ingest", "linkage", "validation",
+                                                           "metric", "publish"};
+
 int pipeline_status_read(PGconn *db, stage_status_t out[PIPELINE_STAGES], char *err, size_t errlen)
 {
-    static const char *names[PIPELINE_STAGES] = {"ingest", "linkage", "validation", "metric",
-                                                 "publish"};
+    const char *const *names = pipeline_stage_names;
     PGresult *r = db_query(db, status_sql, 0, NULL, err, errlen);
     if (!r)
         return -1;

@@ -8,6 +8,9 @@
 
 #define PIPELINE_STAGES 5
 
+/* The stages in flow order: ingest, linkage, validation, metric, publish. */
+extern const char *const pipeline_stage_names[PIPELINE_STAGES];
+
 typedef struct {
     const char *name;
     long long instances;

@@ -7,50 +7,13 @@
 #include <string.h>
 #include <zmq.h>
 
-#include "db.h"
 #include "feedback_report.h"
 #include "ingest_reply.h"
 #include "ncap/v1/submission.pb-c.h"
-#include "registry.h"
 #include "strbuf.h"
 
 #define CHUNK_BYTES (1u << 20)
 #define RECEIPT_ROWS_LISTED 10 /* rows shown of a problem kept once per rule; feedback has more */
-
-int submit_resolve_endpoint(char *out, size_t outlen, char *err, size_t errlen)
-{
-    const char *env = getenv("NCAP_INGEST");
-    if (env && *env) {
-        snprintf(out, outlen, "%s", env);
-        return 0;
-    }
-    char cerr[1024];
-    PGconn *db = db_connect(NULL, "ncap submit", cerr, sizeof cerr);
-    if (!db) {
-        snprintf(err, errlen,
-                 "no ingest endpoint: set NCAP_INGEST, or NCAP_PG so that a live "
-                 "ingest instance can be found (%s)",
-                 cerr);
-        return -1;
-    }
-    char **live = registry_live_endpoints(db, "ingest", cerr, sizeof cerr);
-    PQfinish(db);
-    if (!live) {
-        snprintf(err, errlen, "could not look up ingest instances: %s", cerr);
-        return -1;
-    }
-    size_t n = 0;
-    while (live[n])
-        n++;
-    if (n == 0) {
-        registry_free_list(&live);
-        snprintf(err, errlen, "no live ingest instance is registered: is ncap-ingestd running?");
-        return -1;
-    }
-    snprintf(out, outlen, "%s", live[randombytes_uniform((uint32_t)n)]);
-    registry_free_list(&live);
-    return 0;
-}
 
 /* Waits for one reply. Returns it (caller frees) or NULL on timeout or a bad reply. */
 static Ncap__V1__SubmitReply *await_reply(void *sock, int timeout_s, char *err, size_t errlen)
@@ -85,7 +48,7 @@ int submit_buffer(const char *endpoint, const char *audit, const char *trust, co
 {
     memset(receipt, 0, sizeof *receipt);
     void *ctx = zmq_ctx_new();
-    void *sock = ingest_connect(ctx, endpoint, timeout_s, err, errlen);
+    void *sock = ingest_connect(ctx, endpoint, trust, timeout_s, err, errlen);
     int rc = -1;
     bool progress_line = false; /* a "\rsent ..." line on stderr waits for its newline */
     if (!sock)

@@ -17,11 +17,9 @@ typedef struct {
                             NULL when none; owned by the receipt */
 } submit_receipt_t;
 
-/* Finds a live ingest endpoint: $NCAP_INGEST if set, else a live ingest instance registered in
- * PostgreSQL ($NCAP_PG). Returns 0, or -1 with a message in err. */
-int submit_resolve_endpoint(char *out, size_t outlen, char *err, size_t errlen);
-
-/* Sends data[0..len) as one submission. progress: print progress lines to stderr.
+/* Sends data[0..len) as one submission of trust, to ingest at endpoint, or when NULL where
+ * ingest_connect finds it ($NCAP_INGEST, else the registry); with the trust's keys when the
+ * environment names them (client_keys.h). progress: print progress lines to stderr.
  * timeout_s: give up waiting for a reply after this long without one.
  * Returns 0 with *receipt filled (release with submit_receipt_free), or -1 with a message in err
  * and nothing to release. */

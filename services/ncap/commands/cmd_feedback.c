@@ -7,7 +7,6 @@
 #include "commands.h"
 #include "feedback_client.h"
 #include "feedback_report.h"
-#include "submit_client.h"
 #include "usage_error.h"
 
 static void usage(FILE *out)
@@ -35,10 +34,14 @@ static void usage(FILE *out)
           "  --trust ODS         the asking trust's ODS code, e.g. RH8\n"
           "  --csv               CSV instead of text (the summary's last line goes to stderr\n"
           "                      when records are still in flight)\n"
-          "  --endpoint URL      ingest endpoint (default $NCAP_INGEST, else a live instance\n"
-          "                      found through $NCAP_PG)\n"
+          "  --endpoint URL      ingest endpoint (default $NCAP_INGEST, else the live\n"
+          "                      instances found through $NCAP_PG)\n"
           "  --timeout SECONDS   give up waiting for ingest after this long (60)\n"
           "  --help              show this help\n"
+          "\n"
+          "keys: as for ncap submit (NCAP_CURVE_SERVER_KEY, and NCAP_CLIENT_KEYS/<ODS>.key or\n"
+          "NCAP_CURVE_CLIENT_SECRET_FILE): with keys, a connection reads its own trust's\n"
+          "feedback only.\n"
           "\n"
           "exit status: 0 no errors (warnings allowed), 1 the submission has errors, 2 usage,\n"
           "connection trouble or no such submission\n",
@@ -126,16 +129,10 @@ int cmd_feedback(int argc, char **argv)
     long long sid = strtoll(arg, &end, 10);
     if (!*arg || *end || sid <= 0)
         return usage_error("feedback", "submission id \"%s\" is not a positive whole number", arg);
-    char ep[512], err[2048];
-    if (endpoint)
-        snprintf(ep, sizeof ep, "%s", endpoint);
-    else if (submit_resolve_endpoint(ep, sizeof ep, err, sizeof err) != 0) {
-        fprintf(stderr, "ncap feedback: %s\n", err);
-        return 2;
-    }
+    char err[4096];
     printer_t pr = {.csv = csv, .submission_id = sid};
     feedback_sink_t sink = {on_summary, on_problem, &pr};
-    int rc = feedback_fetch(ep, trust, sid, 0, timeout, &sink, err, sizeof err);
+    int rc = feedback_fetch(endpoint, trust, sid, 0, timeout, &sink, err, sizeof err);
     fflush(stdout);
     if (rc != 0) {
         fprintf(stderr, "ncap feedback: %s\n", err);

@@ -50,10 +50,15 @@ int cmd_submit(int argc, char **argv)
                 "options:\n"
                 "  --audit AUDIT       audit, e.g. nhfd\n"
                 "  --trust ODS         submitting trust's ODS code, e.g. RH8\n"
-                "  --endpoint URL      ingest endpoint (default $NCAP_INGEST, else a live\n"
-                "                      instance found through $NCAP_PG)\n"
+                "  --endpoint URL      ingest endpoint (default $NCAP_INGEST, else the live\n"
+                "                      instances found through $NCAP_PG, tried until one proves\n"
+                "                      ingest's key)\n"
                 "  --timeout SECONDS   give up waiting for ingest after this long (120)\n"
                 "  --quiet             print only the receipt line\n\n"
+                "keys (CurveZMQ): NCAP_CURVE_SERVER_KEY is ingest's public key file (ingest.pub);\n"
+                "NCAP_CLIENT_KEYS a folder of <ODS>.key, of which ODS.key is used (or\n"
+                "NCAP_CURVE_CLIENT_SECRET_FILE, one trust's key). None set: a plain connection,\n"
+                "which only an ingest started with --insecure-plain answers.\n\n"
                 "exit status: 0 stored (even with rejected rows), 1 refused or failed, 2 usage\n");
             return 0;
         default:
@@ -73,18 +78,11 @@ int cmd_submit(int argc, char **argv)
         fprintf(stderr, "ncap submit: could not read \"%s\"\n", path);
         return 2;
     }
-    char ep[512], err[2048];
-    if (endpoint)
-        snprintf(ep, sizeof ep, "%s", endpoint);
-    else if (submit_resolve_endpoint(ep, sizeof ep, err, sizeof err) != 0) {
-        fprintf(stderr, "ncap submit: %s\n", err);
-        free(data);
-        return 1;
-    }
+    char err[4096];
     const char *base = strrchr(path, '/');
     submit_receipt_t rec;
-    int rc = submit_buffer(ep, audit, trust, base ? base + 1 : path, data, len, !quiet, timeout,
-                           &rec, err, sizeof err);
+    int rc = submit_buffer(endpoint, audit, trust, base ? base + 1 : path, data, len, !quiet,
+                           timeout, &rec, err, sizeof err);
     free(data);
     if (rc != 0) {
         fprintf(stderr, "ncap submit: %s\n", err);

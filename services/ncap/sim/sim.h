@@ -141,6 +141,10 @@ const char *sim_column(size_t i);
 
 size_t sim_ntrusts(const sim_t *self);
 const char *sim_trust_code(const sim_t *self, size_t t);
+/* The codes of the first k trusts (k <= SIM_MAX_TRUSTS) into out[0..k): the same whatever the
+ * seed, so these are every trust code `ncap sim --trusts k` can produce (`ncap keys trusts`
+ * issues their keys). */
+void sim_trust_codes(size_t k, char (*out)[8]);
 size_t sim_trust_nsites(const sim_t *self, size_t t);
 size_t sim_trust_nrecords(const sim_t *self, size_t t);
 /* The trust writes DD/MM/YYYY and "DD/MM/YYYY HH:MM" instead of ISO 8601. */

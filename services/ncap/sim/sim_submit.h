@@ -7,6 +7,7 @@
 
 /* Round R = 1, 2, ... makes opts' records afresh (opts with round R: seed + R, the same trusts) and
  * submits one file per trust to ingest ($NCAP_INGEST, else a live ingest registered in $NCAP_PG),
+ * each with its own key when the environment names a folder of them (NCAP_CLIENT_KEYS/<ODS>.key),
  * printing one line per round on stdout ("round R: F files, N rows, A accepted, J rejected[, X
  * failed]") and each failure on stderr; then waits interval seconds. Stops after rounds rounds
  * (0: never) or at SIGINT or SIGTERM, which it handles from the call on. Returns 0, or 1 when a

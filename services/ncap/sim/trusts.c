@@ -84,6 +84,13 @@ static void trust_code(size_t i, size_t *next_generated, char out[8])
     }
 }
 
+void sim_trust_codes(size_t k, char (*out)[8])
+{
+    size_t next_generated = 0;
+    for (size_t i = 0; i < k; i++)
+        trust_code(i, &next_generated, out[i]);
+}
+
 void sim_build_trusts(sim_t *self, uint32_t *perm)
 {
     rng_t r;

@@ -70,8 +70,11 @@ static int setup(void **state)
     /* A linkage instance in the registry, for the pusher to find: the test's PULL socket. */
     char endpoint[300];
     registry_advertised_endpoint(f.linkage, NULL, endpoint, sizeof endpoint);
-    f.parts.pusher = pusher_new(f.ctx, "linkage");
-    if (registry_register(f.db, "test-linkage", "linkage", endpoint, err, sizeof err) != 0 ||
+    f.cfg.stage = "ingest";
+    f.cfg.insecure_plain = 1; /* the test's sockets are plain */
+    f.parts.pusher = pusher_new(f.ctx, &f.cfg, "linkage", err, sizeof err);
+    if (!f.parts.pusher ||
+        registry_register(f.db, "test-linkage", "linkage", endpoint, err, sizeof err) != 0 ||
         pusher_refresh(f.parts.pusher, f.db, err, sizeof err) != 0 ||
         pusher_peers(f.parts.pusher) != 1) {
         fprintf(stderr, "%s\n", err);
