@@ -77,16 +77,10 @@ static void repack(const stage_keys_t *keys)
     free(buf);
 }
 
-/* A stored record, as each stage's load_sql gives it: validation's columns, which hold linkage's
+/* A stored record, as each stage's load_sql gives it, in validation's columns: they hold linkage's
  * (local id, submission, row) and put metric's valid column (7) to "L1": not valid. */
 static const char row[] = "nhfd\tRH8\tRH801\t{\"local_record_id\":\"RH8-1\",\"trust_code\":\"RH8\","
                           "\"site_code\":\"RH801\",\"arrival_datetime\":\"2025-05-30T02:20\"}\n";
-static const char *const names[] = {"record_id",     "version",    "revision", "audit",
-                                    "trust",         "site",       "payload",  "local_id",
-                                    "submission_id", "row_number", "pseudonym"};
-static const char *const defaults[] = {NULL, NULL, NULL, "nhfd", "RH8", "RH801",
-                                       "{}", "L1", "1",  "2",    "p1"};
-static const harness_columns_t cols = {(int)(sizeof names / sizeof names[0]), names, defaults};
 #define ROWS 4 /* keys handed on: what a stage does with a key does not depend on how many */
 
 static linkage_t lk;
@@ -116,7 +110,8 @@ static void hand_on(const stage_keys_t *keys)
     for (size_t i = 0; i < n; i++)
         strcat(text, row);
     for (size_t s = 0; s < sizeof stages / sizeof stages[0]; s++)
-        harness_stage_run(&stages[s], (const uint8_t *)text, strlen(text), &cols, keys, NULL);
+        harness_stage_run(&stages[s], (const uint8_t *)text, strlen(text),
+                          &harness_validation_columns, keys, NULL);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

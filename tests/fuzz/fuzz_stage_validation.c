@@ -17,13 +17,6 @@
 static validation_t vs;
 static stage_ops_t ops;
 
-static const char *const names[] = {"record_id",     "version",    "revision", "audit",
-                                    "trust",         "site",       "payload",  "local_id",
-                                    "submission_id", "row_number", "pseudonym"};
-static const char *const defaults[] = {NULL, NULL, NULL, "nhfd", "RH8", "RH801",
-                                       "{}", "L1", "1",  "2",    "p1"};
-static const harness_columns_t cols = {(int)(sizeof names / sizeof names[0]), names, defaults};
-
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
     (void)argc;
@@ -72,6 +65,6 @@ static void check_decision(const stage_batch_t *b, const PGresult *r)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    harness_stage_run(&ops, data, size, &cols, NULL, check_decision);
+    harness_stage_run(&ops, data, size, &harness_validation_columns, NULL, check_decision);
     return 0;
 }

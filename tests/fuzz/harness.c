@@ -90,6 +90,15 @@ int harness_result_set(PGresult *r, int row, const char *const *values)
     return 0;
 }
 
+static const char *const validation_names[] = {
+    "record_id", "version",  "revision",      "audit",      "trust",    "site",
+    "payload",   "local_id", "submission_id", "row_number", "pseudonym"};
+static const char *const validation_defaults[] = {NULL, NULL, NULL, "nhfd", "RH8", "RH801",
+                                                  "{}", "L1", "1",  "2",    "p1"};
+const harness_columns_t harness_validation_columns = {
+    (int)(sizeof validation_names / sizeof validation_names[0]), validation_names,
+    validation_defaults};
+
 PGresult *harness_stage_result(const uint8_t *data, size_t size, const harness_columns_t *cols,
                                const stage_keys_t *keys)
 {

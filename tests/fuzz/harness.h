@@ -56,6 +56,9 @@ typedef struct {
     const char *const *defaults;
 } harness_columns_t;
 
+/* The columns of validation's load_sql (linkage.pseudo_record). */
+extern const harness_columns_t harness_validation_columns;
+
 /* The rows load_sql would give a record stage, from the fuzzer's text: one a line,
  *   audit TAB trust TAB site TAB payload [TAB extra ...]
  * where payload is the record's JSON text as PostgreSQL gives it (payload::text). Columns 0-2 are
