@@ -140,7 +140,8 @@ int daemon_config_parse(daemon_config_t *cfg, const char *service, const char *s
             printf(
                 "usage: %s [options]\n\n%s\n\n"
                 "options (each also read from the environment variable shown):\n"
-                "  --pg CONNINFO            PostgreSQL connection string ($NCAP_PG)\n"
+                "  --pg CONNINFO            PostgreSQL connection string ($NCAP_PG; the password\n"
+                "                           from the file $NCAP_PG_PASSWORD_FILE names)\n"
                 "  --audit-dir DIR          audit definitions ($NCAP_AUDIT_DIR, default %s)\n"
                 "  --bind-host HOST         address or interface name (e.g. eth0) to take work on\n"
                 "                           ($NCAP_BIND_HOST, default 127.0.0.1; never all "

@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "pg_password.h"
+
 const char *db_conninfo(const char *explicit_conninfo)
 {
     if (explicit_conninfo && *explicit_conninfo)
@@ -62,9 +64,24 @@ static void ignore_notice(void *arg, const char *message)
 
 PGconn *db_connect(const char *conninfo, const char *application, char *err, size_t errlen)
 {
-    const char *keys[] = {"dbname", "application_name", "client_encoding", NULL};
-    const char *vals[] = {db_conninfo(conninfo), application, "UTF8", NULL};
+    /* The password, when there is one, from its file; after the conninfo, so it wins. */
+    char password[PG_PASSWORD_MAX] = "";
+    const char *pwfile = getenv("NCAP_PG_PASSWORD_FILE");
+    if (pwfile && *pwfile) {
+        char msg[1024];
+        if (pg_password_read(pwfile, password, msg, sizeof msg) != 0) {
+            char full[1200];
+            snprintf(full, sizeof full, "%s ($NCAP_PG_PASSWORD_FILE)", msg);
+            copy_error(full, err, errlen);
+            return NULL;
+        }
+    }
+    const char *keys[] = {"dbname", "application_name", "client_encoding", "password", NULL};
+    const char *vals[] = {db_conninfo(conninfo), application, "UTF8", password, NULL};
+    if (!password[0])
+        keys[3] = NULL;
     PGconn *db = PQconnectdbParams(keys, vals, 1);
+    explicit_bzero(password, sizeof password);
     if (!db) {
         copy_error("out of memory", err, errlen);
         return NULL;

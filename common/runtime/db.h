@@ -6,8 +6,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-/* Connects with conninfo (NULL: $NCAP_PG, then libpq's defaults) naming the application.
- * Returns NULL with a message in err. */
+/* Connects with conninfo (NULL: $NCAP_PG, then libpq's defaults) naming the application, with
+ * the password in the file $NCAP_PG_PASSWORD_FILE names when it is set (pg_password.h; it
+ * overrides one in conninfo). Returns NULL with a message in err. */
 PGconn *db_connect(const char *conninfo, const char *application, char *err, size_t errlen);
 /* Runs a statement that returns no rows of interest. Returns 0 or -1 with the server's message. */
 int db_exec(PGconn *db, const char *sql, char *err, size_t errlen);

@@ -2,9 +2,11 @@
 #include "migrate.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "db.h"
+#include "pg_password.h"
 
 /* Any constant will do; it only has to be the same in every ncap process. */
 #define MIGRATE_LOCK_KEY "7412093000001"
@@ -51,5 +53,68 @@ int migrate_run(PGconn *db, int *applied, char *err, size_t errlen)
         (*applied)++;
     }
     db_exec(db, "SELECT pg_advisory_unlock(" MIGRATE_LOCK_KEY ")", NULL, 0);
+    return rc;
+}
+
+const char *const migrate_daemon_roles[] = {"ncap_ingest", "ncap_linkage", "ncap_validation",
+                                            "ncap_metric", "ncap_publish", NULL};
+#define N_DAEMON_ROLES 5
+
+/* The statement that sets role's password to the one in dir/role, carrying its SCRAM verifier;
+ * NULL with err on failure. The caller frees it. */
+static char *alter_role_sql(PGconn *db, const char *dir, const char *role, char *err, size_t errlen)
+{
+    char path[4096], password[PG_PASSWORD_MAX], msg[1024];
+    snprintf(path, sizeof path, "%s/%s", dir, role);
+    if (pg_password_read(path, password, msg, sizeof msg) != 0) {
+        snprintf(err, errlen, "no password for role %s: %s", role, msg);
+        return NULL;
+    }
+    char *verifier = PQencryptPasswordConn(db, password, role, "scram-sha-256");
+    explicit_bzero(password, sizeof password);
+    char *ident = PQescapeIdentifier(db, role, strlen(role));
+    char *lit = verifier ? PQescapeLiteral(db, verifier, strlen(verifier)) : NULL;
+    char *sql = NULL;
+    if (ident && lit) {
+        size_t len = strlen(ident) + strlen(lit) + sizeof "ALTER ROLE  PASSWORD ";
+        if ((sql = malloc(len)))
+            snprintf(sql, len, "ALTER ROLE %s PASSWORD %s", ident, lit);
+    }
+    if (!sql)
+        snprintf(err, errlen, "could not make the password verifier of role %s: %s", role,
+                 PQerrorMessage(db));
+    PQfreemem(verifier);
+    PQfreemem(ident);
+    PQfreemem(lit);
+    return sql;
+}
+
+int migrate_set_passwords(PGconn *db, const char *dir, char *err, size_t errlen)
+{
+    char *sql[N_DAEMON_ROLES] = {NULL};
+    int rc = 0;
+    for (int i = 0; rc == 0 && i < N_DAEMON_ROLES; i++)
+        if (!(sql[i] = alter_role_sql(db, dir, migrate_daemon_roles[i], err, errlen)))
+            rc = -1;
+    char msg[1024];
+    if (rc == 0 && db_exec(db, "BEGIN", msg, sizeof msg) != 0) {
+        snprintf(err, errlen, "could not set the passwords: %s", msg);
+        rc = -1;
+    } else if (rc == 0) {
+        for (int i = 0; rc == 0 && i < N_DAEMON_ROLES; i++)
+            if (db_exec(db, sql[i], msg, sizeof msg) != 0) {
+                snprintf(err, errlen, "could not set the password of role %s: %s",
+                         migrate_daemon_roles[i], msg);
+                rc = -1;
+            }
+        if (rc == 0 && db_exec(db, "COMMIT", msg, sizeof msg) != 0) {
+            snprintf(err, errlen, "could not set the passwords: %s", msg);
+            rc = -1;
+        }
+        if (rc != 0)
+            db_exec(db, "ROLLBACK", NULL, 0);
+    }
+    for (int i = 0; i < N_DAEMON_ROLES; i++)
+        free(sql[i]);
     return rc;
 }

@@ -17,4 +17,15 @@ extern const ncap_migration_t ncap_migrations[];
  * now. Returns 0, or -1 with a message naming the migration in err. */
 int migrate_run(PGconn *db, int *applied, char *err, size_t errlen);
 
+/* The login roles of the daemons, as 0001 creates them; NULL ends the list. */
+extern const char *const migrate_daemon_roles[];
+
+/* Sets the password of every daemon role (migrate_daemon_roles) to the one in dir/<role> (e.g. the
+ * Compose secrets in /run/secrets), all in one transaction, after reading every file: a missing or
+ * bad one changes nothing. Only the SCRAM-SHA-256 verifier computed here (PQencryptPasswordConn)
+ * reaches the server, so no password is sent, logged or stored in clear. Setting them again is
+ * harmless (a new salt, the same password). Returns 0, or -1 with a message naming the role and
+ * file, never a password, in err. */
+int migrate_set_passwords(PGconn *db, const char *dir, char *err, size_t errlen);
+
 #endif

@@ -38,8 +38,9 @@ static void usage(FILE *f)
                "quarterly outputs out.\n\ncommands:\n");
     for (const command_t *c = commands; c->name; c++)
         fprintf(f, "  %-11s %s\n", c->name, c->summary);
-    fprintf(f, "\nenvironment: NCAP_PG (PostgreSQL connection string), NCAP_AUDIT_DIR (audit\n"
-               "definitions), NCAP_INGEST (ingest endpoint for submit, else found via NCAP_PG)\n");
+    fprintf(f, "\nenvironment: NCAP_PG (PostgreSQL connection string), NCAP_PG_PASSWORD_FILE\n"
+               "(a file holding its password), NCAP_AUDIT_DIR (audit definitions), NCAP_INGEST\n"
+               "(ingest endpoint for submit, else found via NCAP_PG)\n");
 }
 
 int main(int argc, char **argv)

@@ -3,8 +3,10 @@
 # stage service fixes a container name or a host port, while each listens on its container's
 # interface, never all interfaces (so `docker-compose up --scale linkage=3` works). Each stage runs
 # with its CurveZMQ keys and mounts only the key volumes it needs: its own stage keys; ingest the
-# trusts' public keys; linkage the pseudonymisation key; the simulator the trusts' keys. Run
-# through tests/run.
+# trusts' public keys; linkage the pseudonymisation key; the simulator the trusts' keys. PostgreSQL
+# authenticates every connection with a SCRAM-SHA-256 password, no service uses trust, and each
+# daemon gets its own role's password and no other (Compose secrets that deploy/docker/new-secrets
+# makes, kept out of git and the image). Run through tests/run.
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -50,4 +52,87 @@ PY
 )
 [ -z "$report" ] || fail "docker-compose.yml: $report"
 e2e_say "stage services scale: no container_name, no host ports, bound to eth0; each with its own keys only; they start after migrate"
+
+# PostgreSQL's authentication and who gets which password.
+report=$(python3 - "$E2E_DIR/config.yml" <<'PY'
+import re, sys, yaml
+config = yaml.safe_load(open(sys.argv[1]))
+services = config["services"]
+stages = ["ingest", "linkage", "validation", "metric", "publish"]
+roles = ["ncap_admin"] + ["ncap_" + s for s in stages]
+problems = []
+def secrets_of(svc):
+    return sorted(s["source"] if isinstance(s, dict) else s for s in svc.get("secrets", []))
+for name, svc in services.items():
+    env = svc.get("environment", {}) or {}
+    for key, value in env.items():
+        value = str(value)
+        if key == "POSTGRES_HOST_AUTH_METHOD" and value != "scram-sha-256":
+            problems.append(f'service "{name}": POSTGRES_HOST_AUTH_METHOD is "{value}", expected scram-sha-256')
+        if key == "POSTGRES_INITDB_ARGS":
+            for method in re.findall(r"--auth[a-z-]*=(\S+)", value):
+                if method != "scram-sha-256":
+                    problems.append(f'service "{name}": POSTGRES_INITDB_ARGS authenticates with "{method}"')
+        if key in ("POSTGRES_PASSWORD", "PGPASSWORD") or "password=" in value:
+            problems.append(f'service "{name}": a password in clear in its environment ({key})')
+pg_env = services.get("postgres", {}).get("environment", {}) or {}
+if "POSTGRES_HOST_AUTH_METHOD" not in pg_env:
+    problems.append("postgres does not set POSTGRES_HOST_AUTH_METHOD (expected scram-sha-256)")
+initdb = pg_env.get("POSTGRES_INITDB_ARGS", "")
+for opt in ["--auth-local=scram-sha-256", "--auth-host=scram-sha-256"]:
+    if opt not in initdb:
+        problems.append(f'postgres: POSTGRES_INITDB_ARGS lacks {opt} (initdb would trust the local socket)')
+if pg_env.get("POSTGRES_PASSWORD_FILE") != "/run/secrets/ncap_admin":
+    problems.append("postgres: POSTGRES_PASSWORD_FILE is not /run/secrets/ncap_admin")
+for name, want in [("postgres", ["ncap_admin"]), ("migrate", sorted(roles)), ("sim", ["ncap_admin"])]:
+    if secrets_of(services.get(name, {})) != want:
+        problems.append(f'service "{name}" gets secrets {secrets_of(services.get(name, {}))}, expected {want}')
+migrate = services.get("migrate", {})
+if "--role-passwords" not in migrate.get("command", []):
+    problems.append("migrate does not set the daemon roles' passwords (ncap migrate --role-passwords)")
+for stage in stages:
+    svc, role = services.get(stage, {}), "ncap_" + stage
+    env = svc.get("environment", {}) or {}
+    if secrets_of(svc) != [role]:
+        problems.append(f'service "{stage}" gets secrets {secrets_of(svc)}, expected only [{role!r}]')
+    if env.get("NCAP_PG_PASSWORD_FILE") != "/run/secrets/" + role:
+        problems.append(f'service "{stage}": NCAP_PG_PASSWORD_FILE is not /run/secrets/{role}')
+    if f"user={role}" not in str(env.get("NCAP_PG", "")).split():
+        problems.append(f'service "{stage}": NCAP_PG does not connect as {role}')
+    for v in svc.get("volumes", []):
+        if "secrets" in str(v):
+            problems.append(f'service "{stage}" mounts the secrets folder: {v}')
+top = config.get("secrets", {})
+if sorted(top) != sorted(roles):
+    problems.append(f"top-level secrets {sorted(top)}, expected {sorted(roles)}")
+for name, spec in top.items():
+    if not str(spec.get("file", "")).endswith("/deploy/docker/secrets/" + name):
+        problems.append(f'secret "{name}" is not the file deploy/docker/secrets/{name}')
+print("\n".join(problems))
+PY
+)
+[ -z "$report" ] || fail "docker-compose.yml: $report"
+e2e_say "PostgreSQL: SCRAM-SHA-256 for every connection, no trust; each daemon gets only its own role's password"
+
+# The secrets: out of git and out of the image's build context.
+git -C "$NCAP_ROOT" check-ignore -q deploy/docker/secrets/ncap_admin ||
+  fail "git does not ignore deploy/docker/secrets/"
+grep -qxF 'deploy/docker/secrets/' .dockerignore ||
+  fail ".dockerignore does not leave out deploy/docker/secrets/: the passwords would be copied into the build"
+
+# The generator: six passwords, made once, never printed.
+secrets=$E2E_DIR/secrets
+rm -rf "$secrets"
+out=$(deploy/docker/new-secrets "$secrets") || fail "deploy/docker/new-secrets failed"
+[ "$(stat -c %a "$secrets")" = 700 ] || fail "the secrets folder is not 700"
+for role in ncap_admin ncap_ingest ncap_linkage ncap_validation ncap_metric ncap_publish; do
+  grep -qxE '[0-9a-f]{64}' "$secrets/$role" || fail "secret $role is not 64 hexadecimal characters"
+  [ "$(stat -c %a "$secrets/$role")" = 644 ] || fail "secret $role is not 644 (containers could not read it)"
+  case $out in *"$(cat "$secrets/$role")"*) fail "deploy/docker/new-secrets printed a password" ;; esac
+done
+sum=$(cat "$secrets"/* | md5sum)
+deploy/docker/new-secrets "$secrets" >/dev/null
+[ "$(cat "$secrets"/* | md5sum)" = "$sum" ] || fail "a second deploy/docker/new-secrets changed the passwords"
+[ "$(find "$secrets" -type f | wc -l)" -eq 6 ] || fail "deploy/docker/new-secrets left other files"
+e2e_say "deploy/docker/new-secrets makes the six passwords once (folder 700, never printed)"
 e2e_say "PASS"

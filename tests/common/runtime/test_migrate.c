@@ -1,5 +1,6 @@
 /* test_migrate.c - migrations on a real PostgreSQL ($NCAP_TEST_PG): applied once, safe to repeat,
- * safe from two processes at once, and they leave one schema and one role per stage. */
+ * safe from two processes at once, and they leave one schema per stage; the daemon roles'
+ * passwords set from their files. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -85,21 +86,64 @@ static void test_two_processes_at_once_then_again(void **state)
     assert_non_null(r);
     assert_string_equal(PQgetvalue(r, 0, 0), "t");
     PQclear(r);
-    /* each daemon's role may read its upstream's output but not what lies further up */
-    r = db_query(db,
-                 "SELECT has_table_privilege('ncap_validation', 'linkage.pseudo_record', 'SELECT'),"
-                 " has_table_privilege('ncap_validation', 'linkage.patient_key', 'SELECT'),"
-                 " has_table_privilege('ncap_validation', 'ingest.raw_record', 'SELECT'),"
-                 " has_table_privilege('ncap_metric', 'validation.record', 'SELECT'),"
-                 " has_table_privilege('ncap_publish', 'linkage.pseudo_record', 'SELECT')",
-                 0, NULL, err, sizeof err);
-    assert_non_null(r);
-    assert_string_equal(PQgetvalue(r, 0, 0), "t");
-    assert_string_equal(PQgetvalue(r, 0, 1), "f");
-    assert_string_equal(PQgetvalue(r, 0, 2), "f");
-    assert_string_equal(PQgetvalue(r, 0, 3), "t");
-    assert_string_equal(PQgetvalue(r, 0, 4), "f");
+    /* what each role may do: tests/services/ncap/test_privileges.c */
+    PQfinish(db);
+}
+
+/* The role's password verifier as the server keeps it ("" for none). */
+static void verifier_of(PGconn *db, const char *role, char *out, size_t len)
+{
+    char err[1024];
+    const char *p[] = {role};
+    PGresult *r = db_query(db, "SELECT coalesce(rolpassword, '') FROM pg_authid WHERE rolname = $1",
+                           1, p, err, sizeof err);
+    if (!r)
+        fail_msg("%s", err);
+    snprintf(out, len, "%s", PQntuples(r) ? PQgetvalue(r, 0, 0) : "");
     PQclear(r);
+}
+
+/* `ncap migrate --role-passwords DIR`: every daemon role gets a SCRAM-SHA-256 verifier of its own
+ * file's password, all or none. */
+static void test_role_passwords_all_or_none(void **state)
+{
+    (void)state;
+    ncap_require_pg();
+    int applied;
+    assert_int_equal(migrate_once(&applied), 0);
+    char dir[] = "/tmp/ncap_role_passwords_XXXXXX", path[128], err[1024];
+    assert_non_null(mkdtemp(dir));
+    for (int i = 0; migrate_daemon_roles[i]; i++) {
+        snprintf(path, sizeof path, "%s/%s", dir, migrate_daemon_roles[i]);
+        FILE *f = fopen(path, "w");
+        assert_non_null(f);
+        fprintf(f, "password of %s\n", migrate_daemon_roles[i]);
+        fclose(f);
+    }
+    PGconn *db = db_connect(conninfo, "test_migrate", err, sizeof err);
+    assert_non_null(db);
+    assert_int_equal(migrate_set_passwords(db, dir, err, sizeof err), 0);
+    char before[5][256], now[256];
+    for (int i = 0; migrate_daemon_roles[i]; i++) {
+        verifier_of(db, migrate_daemon_roles[i], before[i], sizeof before[i]);
+        assert_int_equal(strncmp(before[i], "SCRAM-SHA-256$4096:", 19), 0);
+        assert_null(strstr(before[i], "password of"));
+    }
+    /* one file missing: an error naming role and file, and no password changed */
+    snprintf(path, sizeof path, "%s/ncap_publish", dir);
+    unlink(path);
+    assert_int_equal(migrate_set_passwords(db, dir, err, sizeof err), -1);
+    assert_non_null(strstr(err, "no password for role ncap_publish"));
+    assert_non_null(strstr(err, path));
+    for (int i = 0; migrate_daemon_roles[i]; i++) {
+        verifier_of(db, migrate_daemon_roles[i], now, sizeof now);
+        assert_string_equal(now, before[i]);
+    }
+    for (int i = 0; migrate_daemon_roles[i]; i++) {
+        snprintf(path, sizeof path, "%s/%s", dir, migrate_daemon_roles[i]);
+        unlink(path);
+    }
+    rmdir(dir);
     PQfinish(db);
 }
 
@@ -107,6 +151,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_two_processes_at_once_then_again),
+        cmocka_unit_test(test_role_passwords_all_or_none),
     };
     return cmocka_run_group_tests(tests, setup, NULL);
 }
