@@ -734,11 +734,11 @@ static int load_field_in(loader_t *L, audit_field_t *list, size_t index, const y
                          "unknown link_as \"%.40s\" (expected one of: nhs_number, forename, "
                          "surname, dob, sex, postcode, lsoa)",
                          f->link_as);
-        for (size_t i = 0; i < index; i++)
-            if (def->fields[i].link_as && strcmp(def->fields[i].link_as, f->link_as) == 0)
+        for (size_t i = 0; i < index; i++) /* the items before this one, of its own list */
+            if (list[i].link_as && strcmp(list[i].link_as, f->link_as) == 0)
                 return lfail(L, line_of(get(L, map, "link_as")),
                              "link_as \"%s\" is already given to field \"%s\"", f->link_as,
-                             def->fields[i].name);
+                             list[i].name);
     }
 
     yaml_node_t *codes = get(L, map, "codes");

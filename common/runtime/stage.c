@@ -71,7 +71,7 @@ void stage_keys_free(stage_keys_t *k)
     memset(k, 0, sizeof *k);
 }
 
-static void batch_free(const stage_ops_t *ops, stage_batch_t *b)
+void stage_batch_free(const stage_ops_t *ops, stage_batch_t *b)
 {
     for (size_t i = 0; i < b->n; i++)
         if (b->items[i].input && ops->free_input)
@@ -179,21 +179,14 @@ static int commit_items(const stage_ops_t *ops, const char *stage, PGconn *db, s
     return -1;
 }
 
-/* Rows of load_sql or backlog_sql -> a batch -> decide -> commit. Returns the rows committed, 0
- * when there were none, -1 when none could be committed. */
-static int run_rows(const stage_ops_t *ops, const char *stage, PGconn *db, PGresult *r,
-                    stage_keys_t *out)
+int stage_batch_read(const stage_ops_t *ops, const PGresult *r, stage_batch_t *out)
 {
     int rows = PQntuples(r);
-    if (rows == 0)
-        return 0;
-    stage_batch_t b = {calloc((size_t)rows, sizeof *b.items), 0, (size_t)rows};
-    if (!b.items) {
-        ncap_log(LOG_ERROR, "out of memory reading a batch; its records stay in the backlog", NULL);
+    *out = (stage_batch_t){calloc((size_t)rows + 1, sizeof *out->items), 0, (size_t)rows};
+    if (!out->items)
         return -1;
-    }
     for (int i = 0; i < rows; i++) {
-        stage_item_t *it = &b.items[b.n++];
+        stage_item_t *it = &out->items[out->n++];
         it->key.record_id = strtoll(PQgetvalue(r, i, 0), NULL, 10);
         it->key.version = atoi(PQgetvalue(r, i, 1));
         it->key.link_revision = atoi(PQgetvalue(r, i, 2));
@@ -205,9 +198,25 @@ static int run_rows(const stage_ops_t *ops, const char *stage, PGconn *db, PGres
             stage_item_fail(it, cls, "%s", err[0] ? err : "could not read the record");
     }
     if (ops->decide)
-        ops->decide(ops->state, &b);
+        ops->decide(ops->state, out);
+    return 0;
+}
+
+/* Rows of load_sql or backlog_sql -> a batch -> decide -> commit. Returns the rows committed, 0
+ * when there were none, -1 when none could be committed. */
+static int run_rows(const stage_ops_t *ops, const char *stage, PGconn *db, PGresult *r,
+                    stage_keys_t *out)
+{
+    int rows = PQntuples(r);
+    if (rows == 0)
+        return 0;
+    stage_batch_t b;
+    if (stage_batch_read(ops, r, &b) != 0) {
+        ncap_log(LOG_ERROR, "out of memory reading a batch; its records stay in the backlog", NULL);
+        return -1;
+    }
     int done = commit_items(ops, stage, db, &b, out);
-    batch_free(ops, &b);
+    stage_batch_free(ops, &b);
     return done < 0 ? -1 : rows;
 }
 

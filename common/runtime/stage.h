@@ -152,6 +152,14 @@ typedef struct {
     int gather_ms;
 } stage_ops_t;
 
+/* Steps 3-4 of a batch, without a database: the batch of the rows of r (the columns of load_sql
+ * and backlog_sql), read_row on each (a row it cannot read is failed with its class), then
+ * decide. What stage_run_keys does between its query and its transaction; the fuzz targets of
+ * tests/fuzz drive the stages' hooks through it. Returns 0, or -1 when out of memory. Free the
+ * batch with stage_batch_free. */
+int stage_batch_read(const stage_ops_t *ops, const PGresult *r, stage_batch_t *out);
+void stage_batch_free(const stage_ops_t *ops, stage_batch_t *b);
+
 /* Runs one batch of keys through the contract on db (steps 2-6 above, without the nudges out):
  * what stage_run does for each batch, exposed so that tests drive a stage against a real
  * PostgreSQL without sockets. Appends the keys to nudge downstream to out. Returns the number of
