@@ -7,6 +7,7 @@
 #include "commands.h"
 #include "feedback_client.h"
 #include "feedback_report.h"
+#include "number_arg.h"
 #include "usage_error.h"
 
 static void usage(FILE *out)
@@ -103,9 +104,8 @@ int cmd_feedback(int argc, char **argv)
             endpoint = optarg;
             break;
         case 'T': {
-            char *end;
-            long v = strtol(optarg, &end, 10);
-            if (*end || v <= 0 || v > 86400)
+            unsigned long long v;
+            if (number_arg_whole(optarg, 86400, &v) != 0 || v == 0)
                 return usage_error("feedback", "--timeout must be 1-86400 seconds, not \"%s\"",
                                    optarg);
             timeout = (int)v;

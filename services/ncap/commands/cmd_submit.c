@@ -6,7 +6,9 @@
 
 #include "commands.h"
 #include "file_read.h"
+#include "number_arg.h"
 #include "submit_client.h"
+#include "usage_error.h"
 
 int cmd_submit(int argc, char **argv)
 {
@@ -32,9 +34,14 @@ int cmd_submit(int argc, char **argv)
         case 'e':
             endpoint = optarg;
             break;
-        case 'T':
-            timeout = atoi(optarg);
+        case 'T': {
+            unsigned long long v;
+            if (number_arg_whole(optarg, 86400, &v) != 0 || v == 0)
+                return usage_error("submit", "--timeout must be 1-86400 seconds, not \"%s\"",
+                                   optarg);
+            timeout = (int)v;
             break;
+        }
         case 'q':
             quiet = 1;
             break;

@@ -6,7 +6,9 @@
 
 #include "command_db.h"
 #include "commands.h"
+#include "number_arg.h"
 #include "pipeline_status.h"
+#include "usage_error.h"
 
 int cmd_wait(int argc, char **argv)
 {
@@ -18,11 +20,16 @@ int cmd_wait(int argc, char **argv)
     optind = 1;
     int c;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-        if (c == 't')
-            timeout = atoi(optarg);
-        else if (c == 's')
-            settle = atoi(optarg);
-        else if (c == 'h') {
+        unsigned long long v;
+        if (c == 't' || c == 's') {
+            if (number_arg_whole(optarg, 86400, &v) != 0 || (c == 't' && v == 0))
+                return usage_error("wait", "--%s must be %s-86400 seconds, not \"%s\"",
+                                   c == 't' ? "timeout" : "settle", c == 't' ? "1" : "0", optarg);
+            if (c == 't')
+                timeout = (int)v;
+            else
+                settle = (int)v;
+        } else if (c == 'h') {
             printf("usage: ncap wait [--timeout SECONDS] [--settle SECONDS]\n\n"
                    "Waits until every stage has backlog 0 and nothing new has arrived for\n"
                    "--settle seconds (2), i.e. publish reflects everything ingest holds.\n"

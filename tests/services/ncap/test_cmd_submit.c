@@ -173,12 +173,31 @@ static void test_refusal_is_an_error_line(void **state)
     result_free(&r);
 }
 
+/* A timeout that is not a whole number of seconds in range is a usage error, not 0 or garbage. */
+static void test_bad_timeout_is_a_usage_error(void **state)
+{
+    (void)state;
+    const char *bad[] = {"5x", "", "-1", "0", "86401", "99999999999999999999"};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        result_t r =
+            run("--audit", "nhfd", "--trust", "RH8", "--timeout", bad[i], "file.csv", NULL);
+        assert_int_equal(r.rc, 2);
+        assert_string_equal(r.out, "");
+        char want[128];
+        snprintf(want, sizeof want, "ncap submit: --timeout must be 1-86400 seconds, not \"%s\"\n",
+                 bad[i]);
+        assert_non_null(strstr(r.err, want));
+        result_free(&r);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_receipt_then_one_line_per_problem),
         cmocka_unit_test(test_quiet_prints_the_receipt_line_only),
         cmocka_unit_test(test_refusal_is_an_error_line),
+        cmocka_unit_test(test_bad_timeout_is_a_usage_error),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
