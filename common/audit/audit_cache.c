@@ -63,7 +63,10 @@ const audit_def_t *audit_cache_get(audit_cache_t *self, const char *audit, char 
     char path[1024];
     snprintf(path, sizeof path, "%s/%s.yaml", self->dir, audit);
     if (access(path, F_OK) != 0) {
-        snprintf(err, errlen, "unknown audit \"%s\": there is no definition %s", audit, path);
+        /* No path: the message may go to a trust, who has no business knowing the server's. */
+        snprintf(err, errlen,
+                 "unknown audit \"%s\": there is no %s.yaml among the audit definitions", audit,
+                 audit);
         return NULL;
     }
     audit_def_t *def = audit_def_load_named(self->dir, audit, err, errlen);

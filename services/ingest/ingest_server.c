@@ -253,11 +253,34 @@ static void pass_on_slice(ingest_server_t *self)
     free(p);
 }
 
+/* The definition of audit for a request; NULL with a message fit for the client in msg. An audit
+ * that is not there says so; a definition that does not load is logged for the operators in full,
+ * and the client is told only that the audit cannot be taken now (no path or line of the server).
+ */
+static const audit_def_t *request_audit(ingest_server_t *self, const char *audit, char *msg,
+                                        size_t msglen)
+{
+    char err[1024];
+    const audit_def_t *def = audit_cache_get(self->parts.audits, audit, err, sizeof err);
+    if (def)
+        return def;
+    if (strncmp(err, "unknown audit", 13) == 0) {
+        snprintf(msg, msglen, "%s", err);
+        return NULL;
+    }
+    ncap_log(LOG_ERROR, "an audit definition does not load", "audit", audit, "error", err, NULL);
+    snprintf(msg, msglen,
+             "audit \"%.40s\" cannot take submissions now: its definition on this ingest does not "
+             "load (the operators can see why in its log); send the file again later",
+             audit);
+    return NULL;
+}
+
 /* A finished upload to the store pool; it is answered when the pool hands it back. */
 static void submit_upload(ingest_server_t *self, client_t client, upload_t *up)
 {
     char err[1024];
-    const audit_def_t *def = audit_cache_get(self->parts.audits, up->audit, err, sizeof err);
+    const audit_def_t *def = request_audit(self, up->audit, err, sizeof err);
     store_job_t *job = NULL;
     if (!def) {
         reply_error(self, client, up->token, err);
@@ -324,7 +347,7 @@ static void handle_submit(ingest_server_t *self, client_t client, zmq_msg_t *bod
         goto out;
     }
     /* An unknown audit is refused at the first chunk, not after the whole file has come. */
-    if (req->seq == 0 && !audit_cache_get(self->parts.audits, req->audit, msg, sizeof msg)) {
+    if (req->seq == 0 && !request_audit(self, req->audit, msg, sizeof msg)) {
         reply_error(self, client, req->client_token, msg);
         goto out;
     }
@@ -418,6 +441,14 @@ static void reply_feedback_page(ingest_server_t *self, client_t client,
     free(ptrs);
 }
 
+/* Feedback could not be read: the cause (a database error) is logged, not sent to the trust. */
+static void feedback_failed(ingest_server_t *self, client_t client, const char *err)
+{
+    ncap_log(LOG_ERROR, "could not read feedback", "error", err, NULL);
+    reply_feedback_error(self, client, NCAP__V1__FEEDBACK_REPLY__KIND__ERROR,
+                         "could not read the feedback now; ask again later (ingest logged why)");
+}
+
 /* One page of a trust's feedback on one of its submissions (the summary with the first). */
 static void handle_feedback(ingest_server_t *self, client_t client, zmq_msg_t *body)
 {
@@ -460,9 +491,7 @@ static void handle_feedback(ingest_server_t *self, client_t client, zmq_msg_t *b
         }
     }
     if (found < 0) {
-        ncap_log(LOG_ERROR, "could not read feedback", "error", err, NULL);
-        snprintf(msg, sizeof msg, "could not read the feedback: %s", err);
-        reply_feedback_error(self, client, NCAP__V1__FEEDBACK_REPLY__KIND__ERROR, msg);
+        feedback_failed(self, client, err);
         goto out;
     }
     if (found == 0) {
@@ -485,9 +514,7 @@ static void handle_feedback(ingest_server_t *self, client_t client, zmq_msg_t *b
     feedback_page_t page;
     if (feedback_store_page(db, req->submission_id, def, after, limit, &page, err, sizeof err) !=
         0) {
-        ncap_log(LOG_ERROR, "could not read feedback", "error", err, NULL);
-        snprintf(msg, sizeof msg, "could not read the feedback: %s", err);
-        reply_feedback_error(self, client, NCAP__V1__FEEDBACK_REPLY__KIND__ERROR, msg);
+        feedback_failed(self, client, err);
         goto out;
     }
     reply_feedback_page(self, client, after ? NULL : &sum, &page);

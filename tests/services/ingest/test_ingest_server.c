@@ -43,6 +43,7 @@ typedef struct {
     void *ctx, *router, *client, *linkage;
     ingest_server_parts_t parts;
     ingest_server_t *srv;
+    const char *audit; /* of the chunks sent (nhfd when NULL) */
 } fixture_t;
 
 static int setup(void **state)
@@ -115,7 +116,7 @@ static void send_chunk_n(fixture_t *f, const char *token, const char *trust, uin
 {
     Ncap__V1__SubmitRequest req = NCAP__V1__SUBMIT_REQUEST__INIT;
     req.client_token = (char *)token;
-    req.audit = "nhfd";
+    req.audit = (char *)(f->audit ? f->audit : "nhfd");
     req.trust = (char *)trust;
     req.filename = "file.csv";
     req.seq = seq;
@@ -261,6 +262,12 @@ static void test_requests_are_refused_with_their_reason(void **state)
     send_chunk(f, "tok-3", "RH8", 4, true, HEADER);
     expect_error(f, "chunk out of order or submission unknown (ingest may have restarted): send "
                     "the file again");
+    /* An audit the ingest has no definition of: said, without any path of the server. */
+    f->audit = "nosuchaudit";
+    send_chunk(f, "tok-5", "RH8", 0, true, HEADER);
+    expect_error(f, "unknown audit \"nosuchaudit\": there is no nosuchaudit.yaml among the audit "
+                    "definitions");
+    f->audit = NULL;
     send_chunk(f, "tok-4", "RH8", 0, true, "");
     Ncap__V1__SubmitReply *rep = await_submit_reply(f);
     assert_int_equal(rep->kind, NCAP__V1__SUBMIT_REPLY__KIND__ERROR);
