@@ -13,8 +13,8 @@
 #include "log.h"
 #include "ncap/v1/feedback.pb-c.h"
 #include "ncap/v1/submission.pb-c.h"
-#include "ods_code.h"
 #include "pass_on.h"
+#include "request_gate.h"
 #include "store_job.h"
 #include "trust_rate.h"
 #include "upload.h"
@@ -253,38 +253,13 @@ static void pass_on_slice(ingest_server_t *self)
     free(p);
 }
 
-/* The definition of audit for a request; NULL with a message fit for the client in msg. An audit
- * that is not there says so; a definition that does not load is logged for the operators in full,
- * and the client is told only that the audit cannot be taken now (no path or line of the server).
- */
-static const audit_def_t *request_audit(ingest_server_t *self, const char *audit, char *msg,
-                                        size_t msglen)
+/* A finished upload, of an audit whose definition is def, to the store pool; it is answered
+ * when the pool hands it back. */
+static void submit_upload(ingest_server_t *self, client_t client, upload_t *up,
+                          const audit_def_t *def)
 {
-    char err[1024];
-    const audit_def_t *def = audit_cache_get(self->parts.audits, audit, err, sizeof err);
-    if (def)
-        return def;
-    if (strncmp(err, "unknown audit", 13) == 0) {
-        snprintf(msg, msglen, "%s", err);
-        return NULL;
-    }
-    ncap_log(LOG_ERROR, "an audit definition does not load", "audit", audit, "error", err, NULL);
-    snprintf(msg, msglen,
-             "audit \"%.40s\" cannot take submissions now: its definition on this ingest does not "
-             "load (the operators can see why in its log); send the file again later",
-             audit);
-    return NULL;
-}
-
-/* A finished upload to the store pool; it is answered when the pool hands it back. */
-static void submit_upload(ingest_server_t *self, client_t client, upload_t *up)
-{
-    char err[1024];
-    const audit_def_t *def = request_audit(self, up->audit, err, sizeof err);
     store_job_t *job = NULL;
-    if (!def) {
-        reply_error(self, client, up->token, err);
-    } else if (store_pool_jobs(self->parts.pool) >= INGEST_MAX_STORE_JOBS) {
+    if (store_pool_jobs(self->parts.pool) >= INGEST_MAX_STORE_JOBS) {
         reply_error(self, client, up->token,
                     "ingest has too many files waiting to be stored; send the file again in a "
                     "minute");
@@ -305,6 +280,7 @@ static void submit_upload(ingest_server_t *self, client_t client, upload_t *up)
     free(up->data); /* NULL when it went into the job */
 }
 
+/* A chunk of a file: whether it is taken is the gate's (request_gate.h), the reply is ours. */
 static void handle_submit(ingest_server_t *self, client_t client, zmq_msg_t *body)
 {
     Ncap__V1__SubmitRequest *req =
@@ -313,75 +289,28 @@ static void handle_submit(ingest_server_t *self, client_t client, zmq_msg_t *bod
         reply_error(self, client, "", "could not decode the request: not an ncap.v1.SubmitRequest");
         return;
     }
-    upload_t done;
-    char msg[1024];
-    if (!req->client_token[0] || strlen(req->client_token) >= sizeof done.token ||
-        strlen(req->audit) >= sizeof done.audit) {
-        reply_error(self, client, "",
-                    "request refused: missing or over-long client token or audit");
-        goto out;
-    }
-    const char *trust = caller_trust(self, body, req->trust);
-    if (!trust) {
-        snprintf(msg, sizeof msg,
-                 "request refused: this connection is not authenticated as trust \"%.20s\"",
-                 req->trust);
-        reply_error(self, client, req->client_token, msg);
-        goto out;
-    }
-    if (ods_code_kind(trust) == ODS_CODE_INVALID) {
-        snprintf(msg, sizeof msg, "request refused: trust \"%.20s\" is not an ODS trust code",
-                 trust);
-        reply_error(self, client, req->client_token, msg);
-        goto out;
-    }
-    if (self->stopping) {
-        reply_error(self, client, req->client_token,
-                    "ingest is stopping: nothing of this file was kept; send it again in a "
-                    "minute");
-        goto out;
-    }
-    if (client.len > UPLOAD_CLIENT_MAX) {
-        reply_error(self, client, req->client_token,
-                    "request refused: the connection's routing id is longer than 256 bytes");
-        goto out;
-    }
-    /* An unknown audit is refused at the first chunk, not after the whole file has come. */
-    if (req->seq == 0 && !request_audit(self, req->audit, msg, sizeof msg)) {
-        reply_error(self, client, req->client_token, msg);
-        goto out;
-    }
-    long long now = daemon_now_ms(), wait_ms;
-    if (req->seq == 0 && (wait_ms = trust_rate_take(self->rate, trust, now)) > 0) {
-        snprintf(msg, sizeof msg,
-                 "too many submissions from trust %s: %u in the last %u s, the most one trust "
-                 "may begin; retry after %lld s",
-                 trust, trust_rate_limit(self->rate), trust_rate_window(self->rate),
-                 (wait_ms + 999) / 1000);
-        reply_error(self, client, req->client_token, msg);
-        goto out;
-    }
-    upload_chunk_t chunk = {req->client_token, req->audit, trust,           req->filename,
-                            req->seq,          req->last,  req->chunk.data, req->chunk.len,
-                            client.id,         client.len};
-    size_t progress = 0;
-    switch (uploads_add(self->uploads, &chunk, now, &progress, &done, msg, sizeof msg)) {
-    case UPLOAD_REFUSED:
-        reply_error(self, client, req->client_token, msg);
+    request_gate_t gate = {self->uploads, self->rate, self->parts.audits, self->stopping};
+    request_gate_answer_t a;
+    switch (request_gate_submit(&gate, req, caller_trust(self, body, req->trust), client.id,
+                                client.len, daemon_now_ms(), &a)) {
+    case REQUEST_GATE_REFUSED:
+        if (a.audit_error[0])
+            ncap_log(LOG_ERROR, "an audit definition does not load", "audit", req->audit, "error",
+                     a.audit_error, NULL);
+        reply_error(self, client, a.token, a.msg);
         break;
-    case UPLOAD_MORE: {
+    case REQUEST_GATE_MORE: {
         Ncap__V1__SubmitReply rep = NCAP__V1__SUBMIT_REPLY__INIT;
         rep.kind = NCAP__V1__SUBMIT_REPLY__KIND__PROGRESS;
         rep.client_token = req->client_token;
-        rep.bytes_received = progress;
+        rep.bytes_received = a.progress;
         reply_packed(self, client, &rep.base);
         break;
     }
-    case UPLOAD_COMPLETE:
-        submit_upload(self, client, &done);
+    case REQUEST_GATE_COMPLETE:
+        submit_upload(self, client, &a.done, a.def);
         break;
     }
-out:
     ncap__v1__submit_request__free_unpacked(req, NULL);
 }
 
@@ -460,24 +389,17 @@ static void handle_feedback(ingest_server_t *self, client_t client, zmq_msg_t *b
         return;
     }
     const char *trust = caller_trust(self, body, req->trust);
-    char err[1024], msg[1200];
+    char err[1024], msg[1024];
     feedback_summary_t sum;
     int found = 0;
-    if (!trust) {
-        snprintf(msg, sizeof msg,
-                 "request refused: this connection is not authenticated as trust \"%.20s\"",
-                 req->trust);
-        reply_feedback_error(self, client, NCAP__V1__FEEDBACK_REPLY__KIND__ERROR, msg);
-        goto out;
-    }
-    if (ods_code_kind(trust) == ODS_CODE_INVALID) {
-        snprintf(msg, sizeof msg, "request refused: trust \"%.20s\" is not an ODS trust code",
-                 trust);
-        reply_feedback_error(self, client, NCAP__V1__FEEDBACK_REPLY__KIND__ERROR, msg);
-        goto out;
-    }
     PGconn *db = NULL;
-    if (req->submission_id > 0) {
+    switch (request_gate_feedback(req, trust, msg, sizeof msg)) {
+    case REQUEST_GATE_FEEDBACK_REFUSED:
+        reply_feedback_error(self, client, NCAP__V1__FEEDBACK_REPLY__KIND__ERROR, msg);
+        goto out;
+    case REQUEST_GATE_FEEDBACK_NOT_FOUND:
+        break;
+    case REQUEST_GATE_FEEDBACK_READ:
         for (int attempt = 0; attempt < 2; attempt++) {
             if (!(db = ingest_server_db(self))) {
                 snprintf(err, sizeof err, "no database connection");
@@ -489,6 +411,7 @@ static void handle_feedback(ingest_server_t *self, client_t client, zmq_msg_t *b
             if (found >= 0 || db_alive(db))
                 break;
         }
+        break;
     }
     if (found < 0) {
         feedback_failed(self, client, err);
@@ -496,8 +419,6 @@ static void handle_feedback(ingest_server_t *self, client_t client, zmq_msg_t *b
     }
     if (found == 0) {
         /* The same answer whether it does not exist or is another trust's: no leak. */
-        snprintf(msg, sizeof msg, "no submission %lld for trust %s", (long long)req->submission_id,
-                 trust);
         reply_feedback_error(self, client, NCAP__V1__FEEDBACK_REPLY__KIND__NOT_FOUND, msg);
         goto out;
     }
