@@ -527,8 +527,7 @@ void ingest_server_stop(ingest_server_t *self)
     store_job_t *job;
     while ((job = store_pool_take_back(self->parts.pool))) {
         reply_error(self, (client_t){job->client, job->client_len}, job->token,
-                    "ingest is stopping: nothing of this file was kept; send it again in a "
-                    "minute");
+                    REQUEST_GATE_STOPPING);
         job_done(self, &job);
         refused++;
     }

@@ -17,7 +17,7 @@ static int check_trust(const char *stated, const char *trust, char *msg, size_t 
                  stated);
         return -1;
     }
-    if (ods_code_kind(trust) == ODS_CODE_INVALID) {
+    if (ods_code_kind(trust) != ODS_CODE_TRUST) { /* a site code (5 characters) is no trust */
         snprintf(msg, msglen, "request refused: trust \"%.20s\" is not an ODS trust code", trust);
         return -1;
     }
@@ -62,8 +62,7 @@ static int check_request(request_gate_t *gate, const Ncap__V1__SubmitRequest *re
     if (check_trust(req->trust, trust, out->msg, sizeof out->msg) != 0)
         return -1;
     if (gate->stopping) {
-        snprintf(out->msg, sizeof out->msg,
-                 "ingest is stopping: nothing of this file was kept; send it again in a minute");
+        snprintf(out->msg, sizeof out->msg, "%s", REQUEST_GATE_STOPPING);
         return -1;
     }
     if (client_len > UPLOAD_CLIENT_MAX) {

@@ -35,6 +35,11 @@
 #include "trust_rate.h"
 #include "upload.h"
 
+/* The answer to every file ingest drops because it is stopping: a chunk refused, a job not stored.
+ */
+#define REQUEST_GATE_STOPPING                                                                      \
+    "ingest is stopping: nothing of this file was kept; send it again in a minute"
+
 /* What the gate reads and changes, borrowed from the server that owns it. */
 typedef struct {
     uploads_t *uploads;    /* the uploads in progress (check 8) */

@@ -359,6 +359,10 @@ static void test_a_feedback_request(void **state)
     assert_int_equal(request_gate_feedback(&req, "NHS TRUST", msg, sizeof msg),
                      REQUEST_GATE_FEEDBACK_REFUSED);
     assert_string_equal(msg, "request refused: trust \"NHS TRUST\" is not an ODS trust code");
+    req.trust = "RH801"; /* a site's code, not its trust's */
+    assert_int_equal(request_gate_feedback(&req, "RH801", msg, sizeof msg),
+                     REQUEST_GATE_FEEDBACK_REFUSED);
+    assert_string_equal(msg, "request refused: trust \"RH801\" is not an ODS trust code");
     req.trust = "RH8";
     assert_int_equal(request_gate_feedback(&req, "RH8", msg, sizeof msg),
                      REQUEST_GATE_FEEDBACK_READ);
