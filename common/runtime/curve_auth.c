@@ -5,6 +5,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <sodium.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +17,7 @@
 
 #include "log.h"
 #include "ods_code.h"
+#include "secret_file.h"
 
 #define ZAP_ENDPOINT "inproc://zeromq.zap.01"
 /* A ZAP request is a few short frames (RFC 27), a monitor event two: anything larger is not one. */
@@ -26,44 +28,24 @@
 int curve_key_read(const char *path, curve_key_kind_t kind, char out[CURVE_KEY_Z85 + 1], char *err,
                    size_t errlen)
 {
-    int fd = open(path, O_RDONLY);
-    if (fd < 0) {
-        snprintf(err, errlen, "could not read key file \"%s\": %s", path, strerror(errno));
-        return -1;
-    }
-    struct stat st;
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-        snprintf(err, errlen, "key file \"%s\" is not a regular file", path);
-        close(fd);
-        return -1;
-    }
-    if (kind == CURVE_KEY_SECRET && (st.st_mode & 077) != 0) {
-        snprintf(err, errlen,
-                 "secret key file \"%s\" has mode %04o: it must be readable and writable by its "
-                 "owner only (chmod 600 \"%s\")",
-                 path, (unsigned)(st.st_mode & 07777), path);
-        close(fd);
-        return -1;
-    }
     char buf[128];
-    ssize_t n = read(fd, buf, sizeof buf - 1);
-    close(fd);
-    if (n < 0) {
-        snprintf(err, errlen, "could not read key file \"%s\": %s", path, strerror(errno));
+    bool secret = kind == CURVE_KEY_SECRET;
+    if (secret_file_read(path, secret ? "secret key file" : "public key file", secret, buf,
+                         sizeof buf, err, errlen) < 0)
         return -1;
-    }
-    buf[n] = '\0';
     char *s = buf;
     while (*s == ' ' || *s == '\n' || *s == '\r' || *s == '\t')
         s++;
     size_t len = strcspn(s, " \r\n\t");
     uint8_t bin[32];
-    if (len != CURVE_KEY_Z85 || !zmq_z85_decode(bin, (s[len] = '\0', s))) {
+    int ok = len == CURVE_KEY_Z85 && zmq_z85_decode(bin, (s[len] = '\0', s));
+    if (ok)
+        memcpy(out, s, CURVE_KEY_Z85 + 1);
+    else
         snprintf(err, errlen, "key file \"%s\" does not hold a 40-character Z85 key", path);
-        return -1;
-    }
-    memcpy(out, s, CURVE_KEY_Z85 + 1);
-    return 0;
+    sodium_memzero(buf, sizeof buf);
+    sodium_memzero(bin, sizeof bin);
+    return ok ? 0 : -1;
 }
 
 static int write_text(const char *path, const char *text, mode_t mode, char *err, size_t errlen)

@@ -2,14 +2,12 @@
 #include "pseudonym.h"
 
 #include <ctype.h>
-#include <errno.h>
-#include <fcntl.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
+
+#include "secret_file.h"
 
 int pseudonym_parse_key(const char *text, unsigned char key[PSEUDONYM_KEY_BYTES])
 {
@@ -46,33 +44,12 @@ int pseudonym_load_key(const char *key_file, unsigned char key[PSEUDONYM_KEY_BYT
                  "of 64 hexadecimal characters, mode 0600)");
         return -1;
     }
-    /* the mode of the file opened, not of the path looked at before: nothing can swap it */
-    int fd = open(key_file, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        snprintf(err, errlen, "could not open the pseudonymisation key file \"%s\": %s", key_file,
-                 strerror(errno));
-        return -1;
-    }
-    struct stat st;
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-        snprintf(err, errlen, "the pseudonymisation key file \"%s\" is not a regular file",
-                 key_file);
-        close(fd);
-        return -1;
-    }
-    if (st.st_mode & (S_IRWXG | S_IRWXO)) {
-        snprintf(err, errlen,
-                 "the pseudonymisation key file \"%s\" has mode %04o, expected no access for "
-                 "group or others (chmod 600 \"%s\")",
-                 key_file, (unsigned)(st.st_mode & 07777), key_file);
-        close(fd);
-        return -1;
-    }
     char text[256];
-    ssize_t n = read(fd, text, sizeof text - 1);
-    close(fd);
-    text[n > 0 ? n : 0] = '\0';
-    int rc = n < 0 ? -1 : pseudonym_parse_key(text, key);
+    long n = secret_file_read(key_file, "pseudonymisation key file", true, text, sizeof text, err,
+                              errlen);
+    if (n < 0)
+        return -1;
+    int rc = pseudonym_parse_key(text, key);
     sodium_memzero(text, sizeof text);
     if (rc != 0)
         snprintf(err, errlen,
