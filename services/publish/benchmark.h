@@ -1,0 +1,108 @@
+/* benchmark.h - what a release holds, from aggregates (pure: no SQL, no files).
+ *
+ * In: the sums the metric stage keeps per trust, site, metric and breakdown category (never a
+ * record), the organisations (trust → name, region) and each metric's settings from the audit's
+ * definition. Out: the release's rows at four levels (england, region, trust, site), each with its
+ * intervals, the comparison with England, funnel limits and outlier flag, the inequality breakdowns,
+ * the slope index of inequality and disclosure control. The publish daemon and `ncap release build`
+ * both call benchmark_build, so a deployment and an analyst get the same bytes. */
+#ifndef NCAP_BENCHMARK_H
+#define NCAP_BENCHMARK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#include "funnel.h"
+
+/* England's area code in every release. */
+#define BENCHMARK_ENGLAND_CODE "E92000001"
+/* A trust's breakdown category is published only from this denominator up. */
+#define BENCHMARK_TRUST_BREAKDOWN_MIN 30
+
+/* One aggregate cell, as metric.aggregate keeps it. breakdown: "all" (category ""),
+ * "imd_decile" ("1".."10", "unknown"), "ethnicity" ("white", "mixed", "asian", "black", "other",
+ * "not_stated", "unknown"), "sex" ("male", "female", "indeterminate", "unknown"), "age" (the
+ * definition's band labels, "unknown"). */
+typedef struct {
+    const char *trust; /* ODS trust code */
+    const char *site;  /* the record's site code */
+    const char *metric;
+    const char *breakdown;
+    const char *category;
+    long long numerator;
+    long long denominator;
+} benchmark_cell_t;
+
+/* A trust of the reference data. A trust of the cells not given here keeps its code as its name
+ * and the region "unknown". */
+typedef struct {
+    const char *code;
+    const char *name;
+    const char *region;      /* national grouping code, e.g. Y56 */
+    const char *region_name; /* e.g. London; NULL: the code */
+} benchmark_org_t;
+
+typedef enum { POLARITY_NONE = 0, POLARITY_HIGHER_BETTER, POLARITY_LOWER_BETTER } benchmark_polarity_t;
+
+/* A metric's settings, from its definition. */
+typedef struct {
+    const char *id;
+    const char *label;
+    benchmark_polarity_t polarity;
+    funnel_od_t overdispersion;
+} benchmark_metric_t;
+
+typedef struct {
+    const char *audit;
+    const char *period; /* e.g. 2026Q1 */
+    const benchmark_metric_t *metrics;
+    size_t n_metrics;
+    long long min_count; /* disclosure: {min_count: N}; <= 1 none */
+    const benchmark_cell_t *cells;
+    size_t n_cells;
+    const benchmark_org_t *orgs;
+    size_t n_orgs;
+} benchmark_input_t;
+
+/* One row of latest.csv. Text fields are owned by the release. has_* false: the field is empty. */
+typedef struct {
+    const char *level; /* england, region, trust, site */
+    char *area_code, *area_name, *parent_code;
+    const char *metric;
+    const char *breakdown; /* all, imd_quintile, ethnicity, sex, age, sii */
+    char *category;
+    bool has_numerator, has_denominator, has_value;
+    long long numerator, denominator;
+    double value, lower95, upper95, lower998, upper998;
+    bool has_england;
+    double england_value;
+    const char *compared; /* better, similar, worse, higher, lower, or "" */
+    bool has_funnel;
+    double funnel_lower95, funnel_upper95, funnel_lower998, funnel_upper998;
+    const char *outlier; /* in_control, alert_high, ... or "" */
+    const char *note;    /* suppressed, ... or "" */
+} benchmark_row_t;
+
+typedef struct {
+    benchmark_row_t *rows;
+    size_t n_rows;
+    /* strings the rows point into */
+    void *arena;
+} benchmark_release_t;
+
+/* Builds the release (rows in a fixed order: metric as defined, then level, area code, breakdown,
+ * category). Returns 0, or -1 with err (out of memory, a cell of an unknown metric or breakdown,
+ * a numerator above its denominator). */
+int benchmark_build(const benchmark_input_t *in, benchmark_release_t *out, char *err, size_t errlen);
+void benchmark_release_free(benchmark_release_t *r);
+
+/* latest.csv: the header audit,period,level,area_code,area_name,parent_code,metric,breakdown,
+ * category,numerator,denominator,value,lower95,upper95,lower998,upper998,england_value,
+ * compared_to_england,funnel_lower95,funnel_upper95,funnel_lower998,funnel_upper998,outlier,note
+ * and one line per row (RFC 4180, csv.h). */
+void benchmark_write_csv(FILE *f, const char *audit, const char *period, const benchmark_release_t *r);
+/* fingertips.csv: the same figures in OHID Fingertips' column layout. */
+void benchmark_write_fingertips(FILE *f, const benchmark_input_t *in, const benchmark_release_t *r);
+
+#endif
