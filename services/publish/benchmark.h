@@ -139,8 +139,8 @@ void benchmark_release_free(benchmark_release_t *r);
  * and one line per row (RFC 4180, csv.h). */
 void benchmark_write_csv(FILE *f, const char *audit, const char *period,
                          const benchmark_release_t *r);
-/* fingertips.csv: the same figures in OHID Fingertips' column layout (benchmark_files.c says how
- * each column is filled). */
+/* fingertips.csv: the same figures in OHID Fingertips' column layout, values and limits as
+ * percentages (x 100); benchmark_files.c says how each column is filled. */
 void benchmark_write_fingertips(FILE *f, const benchmark_input_t *in, const benchmark_release_t *r);
 
 struct json_t; /* jansson's */
