@@ -18,15 +18,15 @@
  * with the inverse logit, and fits the same regression to the draws. The limits are the order
  * statistics round(reps * 0.025) and round(reps * 0.975) (1-based, R's round: half to even) of
  * the sorted simulated slopes. With k_i fixed, one repetition costs n normal draws, n exp and n
- * multiply-adds; 100,000 repetitions over 10 deciles take ~20 ms, the sort ~10 ms.
+ * multiply-adds; 100,000 repetitions over 10 deciles take ~35 ms on one core, sort included.
  *
- * The random numbers are this file's own, so that a release is the same on every run: xoshiro256**
- * (Blackman & Vigna 2018, "Scrambled linear pseudorandom number generators") seeded through
- * splitmix64 of the seed, as its authors recommend; a uniform in [-1, 1) from the top 53 bits;
- * normals by Marsaglia's polar method (Marsaglia & Bray 1964), both of each pair used, group after
- * group within a repetition (R's rnorm fills its quantile-by-repetition matrix in the same order,
- * though from another generator). Only log, sqrt and exp of libm are involved: the same seed gives
- * the same bits with the same libm, and at most a last-digit difference with another. */
+ * The random numbers come from the seed alone, so that a release is the same on every run: the
+ * project's generator (rng.h: xoshiro256**, Blackman & Vigna 2018, its state from splitmix64 of
+ * the seed, stream 0), a uniform on [-1, 1) from its top 53 bits, and normals by Marsaglia's
+ * polar method (Marsaglia & Bray 1964), both of each pair used, group after group within a
+ * repetition (R's rnorm fills its quantile-by-repetition matrix in the same order, from another
+ * generator). Of libm only log, sqrt and exp are involved: the same seed gives the same bits on one
+ * platform; another libm may differ in a last digit. */
 #include "sii.h"
 
 #include <assert.h>
@@ -36,6 +36,7 @@
 #include <stdlib.h>
 
 #include "ci.h"
+#include "rng.h"
 
 static int fail(char *err, size_t errlen, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -49,74 +50,45 @@ static int fail(char *err, size_t errlen, const char *fmt, ...)
     return -1;
 }
 
-/* ---- the generator ---- */
+/* ---- normal draws from the project's generator (rng.h) ---- */
 
 typedef struct {
-    uint64_t s[4];
+    rng_t rng;
     int has_spare;
     double spare;
-} rng_t;
+} normal_gen_t;
 
-static uint64_t splitmix64(uint64_t *x)
+static void normal_seed(normal_gen_t *g, uint64_t seed)
 {
-    uint64_t z = (*x += 0x9e3779b97f4a7c15u);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9u;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebu;
-    return z ^ (z >> 31);
-}
-
-static uint64_t rotl(uint64_t x, int k)
-{
-    return (x << k) | (x >> (64 - k));
-}
-
-static uint64_t xoshiro256ss(rng_t *r)
-{
-    uint64_t *s = r->s;
-    uint64_t result = rotl(s[1] * 5, 7) * 9;
-    uint64_t t = s[1] << 17;
-    s[2] ^= s[0];
-    s[3] ^= s[1];
-    s[1] ^= s[2];
-    s[0] ^= s[3];
-    s[2] ^= t;
-    s[3] = rotl(s[3], 45);
-    return result;
-}
-
-static void rng_seed(rng_t *r, uint64_t seed)
-{
-    /* splitmix64 never gives four zero words in a row, so the state is never all zero */
-    for (int i = 0; i < 4; i++)
-        r->s[i] = splitmix64(&seed);
-    r->has_spare = 0;
-    r->spare = 0;
+    rng_seed(&g->rng, seed, 0);
+    g->has_spare = 0;
+    g->spare = 0;
 }
 
 /* uniform on [-1, 1) in steps of 2^-52 */
-static double rng_symmetric(rng_t *r)
+static double symmetric_uniform(rng_t *r)
 {
-    return (double)(xoshiro256ss(r) >> 11) * 0x1p-52 - 1.0;
+    return (double)(rng_next(r) >> 11) * 0x1p-52 - 1.0;
 }
 
 /* standard normal, Marsaglia's polar method: (v1, v2) uniform in the unit disc (the square's
  * points outside, or the centre, redrawn: 21.5% of pairs), then v * sqrt(-2 ln s / s), s = |v|^2,
  * are two independent normals. */
-static double rng_normal(rng_t *r)
+static double normal_next(normal_gen_t *g)
 {
-    if (r->has_spare) {
-        r->has_spare = 0;
-        return r->spare;
+    if (g->has_spare) {
+        g->has_spare = 0;
+        return g->spare;
     }
     double v1, v2, s;
     do {
-        v1 = rng_symmetric(r);
-        v2 = rng_symmetric(r);
+        v1 = symmetric_uniform(&g->rng);
+        v2 = symmetric_uniform(&g->rng);
         s = v1 * v1 + v2 * v2;
     } while (s >= 1 || s == 0);
     double f = sqrt(-2 * log(s) / s);
-    r->spare = v2 * f;
-    r->has_spare = 1;
+    g->spare = v2 * f;
+    g->has_spare = 1;
     return v1 * f;
 }
 
@@ -221,12 +193,12 @@ int sii_compute(const sii_group_t *groups, size_t n, unsigned reps, uint64_t see
         se[i] = (logit(groups[i].upper95) - logit(groups[i].lower95)) / (2 * NCAP_Z95);
     }
 
-    rng_t rng;
-    rng_seed(&rng, seed);
+    normal_gen_t gen;
+    normal_seed(&gen, seed);
     for (unsigned r = 0; r < reps; r++) {
         double b = 0;
         for (size_t i = 0; i < n; i++)
-            b += k[i] * inv_logit(mu[i] + se[i] * rng_normal(&rng));
+            b += k[i] * inv_logit(mu[i] + se[i] * normal_next(&gen));
         slopes[r] = b;
     }
     qsort(slopes, reps, sizeof *slopes, cmp_double);

@@ -7,9 +7,9 @@
  * simulation: each group's value drawn on the logit scale, normal around logit(value) with the
  * standard error (logit(upper95) - logit(lower95)) / (2 * 1.959964), mapped back, the regression
  * refitted, and the 2.5th and 97.5th percentiles of the simulated slopes taken (phe_sii's order
- * statistics round(0.025 reps) and round(0.975 reps)). The draws come from a generator of our
- * own (xoshiro256** seeded by splitmix64, Marsaglia's polar method), so the same groups, reps and
- * seed give the same interval, bit for bit with the same libm. Pure; sii.c says more. */
+ * statistics round(0.025 reps) and round(0.975 reps)). The draws come from the project's seeded
+ * generator (rng.h, xoshiro256**; normals by Marsaglia's polar method), so the same groups, reps
+ * and seed give the same interval, bit for bit on one platform. Pure; sii.c says more. */
 #ifndef NCAP_SII_H
 #define NCAP_SII_H
 
@@ -33,7 +33,7 @@ typedef struct {
 } sii_result_t;
 
 /* groups[0..n) ordered from most to least deprived (IMD decile 1 first). reps simulations, at least
- * SII_REPS_MIN as phe_sii requires (SII_REPS_DEFAULT, phe_sii's default: ~30 ms for 10 groups),
+ * SII_REPS_MIN as phe_sii requires (SII_REPS_DEFAULT, phe_sii's default: ~35 ms for 10 groups),
  * drawn from seed. Returns 0, or -1 with err: fewer than 2 groups, reps < 1000, a population <= 0
  * or not finite, a value or limit not finite, lower95 > value or upper95 < value, or a limit at 0
  * or 1 (lower95 <= 0 or upper95 >= 1: the logit scale has no such proportion, so a group whose
