@@ -31,24 +31,11 @@
 
 #include <assert.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 
 #include "ci.h"
 #include "rng.h"
-
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    if (err && errlen)
-        vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-    return -1;
-}
 
 /* ---- normal draws from the project's generator (rng.h) ---- */
 
@@ -116,35 +103,49 @@ static int cmp_double(const void *a, const void *b)
 
 static int check(const sii_group_t *groups, size_t n, unsigned reps, char *err, size_t errlen)
 {
-    if (!groups && n > 0)
-        return fail(err, errlen, "no groups given for %zu", n);
-    if (n < 2)
-        return fail(err, errlen, "%zu group%s, expected at least 2 ordered groups", n,
-                    n == 1 ? "" : "s");
-    if (reps < SII_REPS_MIN)
-        return fail(err, errlen, "%u repetitions, expected at least %u (as phe_sii)", reps,
-                    SII_REPS_MIN);
+    if (!groups && n > 0) {
+        snprintf(err, errlen, "no groups given for %zu", n);
+        return -1;
+    }
+    if (n < 2) {
+        snprintf(err, errlen, "%zu group%s, expected at least 2 ordered groups", n,
+                 n == 1 ? "" : "s");
+        return -1;
+    }
+    if (reps < SII_REPS_MIN) {
+        snprintf(err, errlen, "%u repetitions, expected at least %u (as phe_sii)", reps,
+                 SII_REPS_MIN);
+        return -1;
+    }
     for (size_t i = 0; i < n; i++) {
         const sii_group_t *g = &groups[i];
-        if (!(g->population > 0) || !isfinite(g->population))
-            return fail(err, errlen, "group %zu: population %g, expected a finite number > 0",
-                        i + 1, g->population);
-        if (!isfinite(g->value) || !isfinite(g->lower95) || !isfinite(g->upper95))
-            return fail(err, errlen,
-                        "group %zu: value %g, 95%% interval %g-%g, expected finite numbers", i + 1,
-                        g->value, g->lower95, g->upper95);
-        if (!(g->lower95 <= g->value && g->value <= g->upper95))
-            return fail(err, errlen,
-                        "group %zu: value %g lies outside its 95%% interval %g-%g, expected "
-                        "lower95 <= value <= upper95",
-                        i + 1, g->value, g->lower95, g->upper95);
-        if (!(g->lower95 > 0 && g->upper95 < 1))
-            return fail(err, errlen,
-                        "group %zu: value %g with 95%% interval %g-%g, expected 0 < lower95 and "
-                        "upper95 < 1: the interval is simulated on the logit scale, which a "
-                        "proportion of 0 or 1 (a numerator of 0 or of the whole denominator) "
-                        "does not have",
-                        i + 1, g->value, g->lower95, g->upper95);
+        if (!(g->population > 0) || !isfinite(g->population)) {
+            snprintf(err, errlen, "group %zu: population %g, expected a finite number > 0", i + 1,
+                     g->population);
+            return -1;
+        }
+        if (!isfinite(g->value) || !isfinite(g->lower95) || !isfinite(g->upper95)) {
+            snprintf(err, errlen,
+                     "group %zu: value %g, 95%% interval %g-%g, expected finite numbers", i + 1,
+                     g->value, g->lower95, g->upper95);
+            return -1;
+        }
+        if (!(g->lower95 <= g->value && g->value <= g->upper95)) {
+            snprintf(err, errlen,
+                     "group %zu: value %g lies outside its 95%% interval %g-%g, expected "
+                     "lower95 <= value <= upper95",
+                     i + 1, g->value, g->lower95, g->upper95);
+            return -1;
+        }
+        if (!(g->lower95 > 0 && g->upper95 < 1)) {
+            snprintf(err, errlen,
+                     "group %zu: value %g with 95%% interval %g-%g, expected 0 < lower95 and "
+                     "upper95 < 1: the interval is simulated on the logit scale, which a "
+                     "proportion of 0 or 1 (a numerator of 0 or of the whole denominator) "
+                     "does not have",
+                     i + 1, g->value, g->lower95, g->upper95);
+            return -1;
+        }
     }
     return 0;
 }
@@ -165,7 +166,8 @@ int sii_compute(const sii_group_t *groups, size_t n, unsigned reps, uint64_t see
         free(mu);
         free(se);
         free(slopes);
-        return fail(err, errlen, "out of memory");
+        snprintf(err, errlen, "out of memory");
+        return -1;
     }
 
     /* shares, ranks (kept in k until the weights replace them) and the weighted mean rank */
