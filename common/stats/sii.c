@@ -30,6 +30,7 @@
 #include "sii.h"
 
 #include <assert.h>
+#include <float.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -117,11 +118,17 @@ static int check(const sii_group_t *groups, size_t n, unsigned reps, char *err, 
                  SII_REPS_MIN);
         return -1;
     }
+    double total = 0;
     for (size_t i = 0; i < n; i++) {
         const sii_group_t *g = &groups[i];
         if (!(g->population > 0) || !isfinite(g->population)) {
             snprintf(err, errlen, "group %zu: population %g, expected a finite number > 0", i + 1,
                      g->population);
+            return -1;
+        }
+        total += g->population;
+        if (!isfinite(total)) {
+            snprintf(err, errlen, "groups 1-%zu: the populations add up past %g", i + 1, DBL_MAX);
             return -1;
         }
         if (!isfinite(g->value) || !isfinite(g->lower95) || !isfinite(g->upper95)) {

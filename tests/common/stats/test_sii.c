@@ -307,6 +307,8 @@ static void test_bad_input(void **state)
     expect_error(g, 5, SII_REPS_DEFAULT, "group 3: population nan");
     g[2].population = INFINITY;
     expect_error(g, 5, SII_REPS_DEFAULT, "group 3: population inf");
+    g[1].population = g[2].population = 1e308;
+    expect_error(g, 5, SII_REPS_DEFAULT, "groups 1-3: the populations add up past");
 
     memcpy(g, good, sizeof g);
     g[4].value = NAN;
