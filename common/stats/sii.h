@@ -35,10 +35,10 @@ typedef struct {
 /* groups[0..n) ordered from most to least deprived (IMD decile 1 first). reps simulations, at least
  * SII_REPS_MIN as phe_sii requires (SII_REPS_DEFAULT, phe_sii's default: ~35 ms for 10 groups),
  * drawn from seed. Returns 0, or -1 with err: fewer than 2 groups, reps < 1000, a population <= 0
- * or not finite, a value or limit not finite, lower95 > value or upper95 < value, or a limit at 0
- * or 1 (lower95 <= 0 or upper95 >= 1: the logit scale has no such proportion, so a group whose
- * numerator is 0 or its whole denominator has no interval; phe_sii gives NA there), or out of
- * memory. out is written only on success. */
+ * or not finite (or all of them adding up past DBL_MAX), a value or limit not finite, lower95 >
+ * value or upper95 < value, or a limit at 0 or 1 (lower95 <= 0 or upper95 >= 1: the logit scale has
+ * no such proportion, so a group whose numerator is 0 or its whole denominator has no interval;
+ * phe_sii gives NA there), or out of memory. out is written only on success. */
 int sii_compute(const sii_group_t *groups, size_t n, unsigned reps, uint64_t seed,
                 sii_result_t *out, char *err, size_t errlen);
 
