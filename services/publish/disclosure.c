@@ -13,8 +13,8 @@ typedef struct {
     disclosure_cell_t *cells;
     const disclosure_group_t *groups;
     size_t n_cells, n_groups;
-    size_t
-        *member_start; /* n_cells + 1: cell c is in groups member_group[start[c] .. start[c+1]) */
+    /* the groups cell c is in: member_group[member_start[c] .. member_start[c + 1]) */
+    size_t *member_start;
     size_t *member_group;
     size_t *hidden; /* per group: its members suppressed (published ones; others never are) */
     size_t *rank;   /* per group: its place in the canonical order */
@@ -117,7 +117,8 @@ static int canonical_ranks(work_t *w)
         for (size_t i = 0; i < gr->n_children; i++)
             sorted[at + i] = gr->children[i];
         qsort(sorted + at, gr->n_children, sizeof *sorted, cmp_size);
-        keys[g] = (group_key_t){depth[gr->parent], gr->parent, gr->n_children, sorted + at, g};
+        size_t d = gr->n_children ? depth[gr->parent] : NONE; /* left out: never queued */
+        keys[g] = (group_key_t){d, gr->parent, gr->n_children, sorted + at, g};
         at += gr->n_children;
     }
     qsort(keys, w->n_groups, sizeof *keys, cmp_key);
@@ -170,9 +171,9 @@ static size_t heap_pop(work_t *w)
 /* Hides cell c and notes it in each of its groups; a group that now has one hidden member waits
  * in the heap. A group reaches one hidden member at most once (the counts only grow), so each
  * group enters the heap at most once. */
-static void hide(work_t *w, size_t c, disclosure_state_t why)
+static void hide(work_t *w, size_t c)
 {
-    w->cells[c].state = why;
+    w->cells[c].state = DISCLOSURE_SECONDARY;
     for (size_t m = w->member_start[c]; m < w->member_start[c + 1]; m++) {
         size_t g = w->member_group[m];
         if (++w->hidden[g] == 1)
@@ -180,38 +181,59 @@ static void hide(work_t *w, size_t c, disclosure_state_t why)
     }
 }
 
-/* True when candidate a is the better cell to hide: a child before the parent, then the smaller
- * numerator, then the lower index. */
-static bool better(const work_t *w, size_t a, bool a_parent, size_t b, bool b_parent)
+/* What hiding cell c costs, as a sort key: a child before the parent (a total is worth more than
+ * its parts, and hiding it spreads to every group it heads), then the fewest groups it would leave
+ * with a lone hidden member less those it protects besides g (each such group costs one more cell
+ * later, each protected one saves one), then the smaller numerator, then the lower index. */
+typedef struct {
+    bool parent;
+    long spread;
+    long long numerator;
+    size_t cell;
+} cost_t;
+
+static cost_t cost(const work_t *w, size_t c, bool is_parent, size_t g)
 {
-    if (b == NONE)
-        return true;
-    if (a_parent != b_parent)
-        return !a_parent;
-    long long na = w->cells[a].numerator, nb = w->cells[b].numerator;
-    if (na != nb)
-        return na < nb;
-    return a < b;
+    cost_t k = {is_parent, 0, w->cells[c].numerator, c};
+    for (size_t m = w->member_start[c]; m < w->member_start[c + 1]; m++) {
+        size_t h = w->member_group[m];
+        if (h != g)
+            k.spread += w->hidden[h] == 0 ? 1 : w->hidden[h] == 1 ? -1 : 0;
+    }
+    return k;
+}
+
+static bool cheaper(const cost_t *a, const cost_t *b)
+{
+    if (a->parent != b->parent)
+        return !a->parent;
+    if (a->spread != b->spread)
+        return a->spread < b->spread;
+    if (a->numerator != b->numerator)
+        return a->numerator < b->numerator;
+    return a->cell < b->cell;
 }
 
 /* The published, shown member of group g to hide beside its lone hidden one; NONE when every
- * other member is unpublished. O(size of g). */
+ * other member is unpublished. O(memberships of g's members): the size of g times the most
+ * groups a cell is in (six for a trust with four breakdowns). */
 static size_t choose(const work_t *w, size_t g)
 {
     const disclosure_group_t *gr = &w->groups[g];
-    size_t best = NONE;
-    bool best_parent = false;
+    cost_t best = {0};
+    bool any = false;
     for (size_t i = 0; i <= gr->n_children; i++) {
         bool is_parent = i == gr->n_children;
         size_t c = is_parent ? gr->parent : gr->children[i];
         if (!w->cells[c].published || w->cells[c].state != DISCLOSURE_SHOWN)
             continue;
-        if (better(w, c, is_parent, best, best_parent)) {
-            best = c;
-            best_parent = is_parent;
+        cost_t k = cost(w, c, is_parent, g);
+        if (!any || cheaper(&k, &best)) {
+            best = k;
+            any = true;
         }
     }
-    return best;
+    return any ? best.cell : NONE;
 }
 
 /* Memberships: cell -> its groups, counting sort by cell. O(cells + memberships). A group without
@@ -277,7 +299,7 @@ static int secondary(work_t *w)
             continue; /* protected since it was queued */
         size_t c = choose(w, g);
         if (c != NONE)
-            hide(w, c, DISCLOSURE_SECONDARY);
+            hide(w, c);
     }
     return 0;
 }
