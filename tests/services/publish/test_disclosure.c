@@ -154,6 +154,10 @@ static void test_no_candidate_left(void **state)
     disclosure_group_t groups[] = {{0, cats, 2}};
     int want[] = {P, S, S};
     check(cells, 3, groups, 1, 8, want);
+
+    /* a group without children relates nothing */
+    disclosure_group_t empty[] = {{0, NULL, 0}};
+    check(cells, 3, empty, 1, 8, want);
 }
 
 /* Unpublished cells are never suppressed, however small, and never chosen. */
