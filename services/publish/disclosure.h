@@ -47,8 +47,8 @@
  * to absorb a change. What the rule does not stop is narrowing: two hidden cells that sum to 5 each
  * lie in 0..5. The definition asks that no count be recovered, and none is.
  *
- * A group's members are distinct cells below n_cells (asserted); a group without children relates
- * nothing and is left out. */
+ * A group's members are distinct cells (indexes below n_cells, asserted); a group without
+ * children relates nothing and is left out. */
 #ifndef NCAP_DISCLOSURE_H
 #define NCAP_DISCLOSURE_H
 
