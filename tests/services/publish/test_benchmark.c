@@ -526,6 +526,79 @@ static void test_suppression(void **state)
     benchmark_release_free(&r);
 }
 
+/* An attacker with the published rows tries every subtraction the release offers: a parent and
+ * its children (sites of a trust, trusts of a region, regions of England, in the all rows and in
+ * each breakdown category) and an area's all row and the categories of each breakdown. A
+ * category a trust does not publish is taken as known (as disclosure.h does). No relation may
+ * have exactly one hidden numerator. */
+static void test_no_subtraction_recovers(void **state)
+{
+    (void)state;
+    size_t hidden_total = 0;
+    for (uint64_t seed = 20; seed < 24; seed++) {
+        bsim_t s;
+        bsim_init(&s, seed, 15, 35, 2, 1);
+        for (size_t i = 0; i < s.n_cells; i++) /* small counts, so that much is suppressed */
+            if (s.cells[i].denominator > 40) {
+                s.cells[i].numerator /= 8;
+                s.cells[i].denominator /= 8;
+            }
+        benchmark_input_t in = bsim_input(&s, 8);
+        benchmark_release_t r;
+        build(&in, &r);
+        for (size_t p = 0; p < r.n_rows; p++) {
+            const benchmark_row_t *x = &r.rows[p];
+            if (strcmp(x->level, "site") == 0 || strcmp(x->breakdown, "sii") == 0)
+                continue;
+            hidden_total += !x->has_numerator;
+            const char *below = strcmp(x->level, "england") == 0  ? "region"
+                                : strcmp(x->level, "region") == 0 ? "trust"
+                                                                  : "site";
+            size_t hidden = !x->has_numerator, members = 1;
+            for (size_t c = 0; c < r.n_rows; c++) {
+                const benchmark_row_t *y = &r.rows[c];
+                if (strcmp(y->metric, x->metric) == 0 && strcmp(y->level, below) == 0 &&
+                    strcmp(y->parent_code, x->area_code) == 0 &&
+                    strcmp(y->breakdown, x->breakdown) == 0 &&
+                    strcmp(y->category, x->category) == 0) {
+                    hidden += !y->has_numerator;
+                    members++;
+                }
+            }
+            if (members > 1 && hidden == 1) {
+                print_error("seed %llu: %s %s %s %s %s recovered from its %ss\n",
+                            (unsigned long long)seed, x->metric, x->level, x->area_code,
+                            x->breakdown, x->category, below);
+                fail();
+            }
+            if (strcmp(x->breakdown, "all") != 0)
+                continue;
+            static const char *const bds[] = {"imd_quintile", "ethnicity", "sex", "age"};
+            for (int b = 0; b < 4; b++) {
+                hidden = !x->has_numerator, members = 1;
+                for (size_t c = 0; c < r.n_rows; c++) {
+                    const benchmark_row_t *y = &r.rows[c];
+                    if (strcmp(y->metric, x->metric) == 0 && strcmp(y->level, x->level) == 0 &&
+                        strcmp(y->area_code, x->area_code) == 0 &&
+                        strcmp(y->breakdown, bds[b]) == 0) {
+                        hidden += !y->has_numerator;
+                        members++;
+                    }
+                }
+                if (members > 1 && hidden == 1) {
+                    print_error("seed %llu: %s %s %s recovered from its %s categories\n",
+                                (unsigned long long)seed, x->metric, x->level, x->area_code,
+                                bds[b]);
+                    fail();
+                }
+            }
+        }
+        benchmark_release_free(&r);
+        bsim_free(&s);
+    }
+    assert_true(hidden_total > 20); /* the attack had something to find */
+}
+
 static void test_sii_row(void **state)
 {
     (void)state;
@@ -833,6 +906,7 @@ int main(void)
         cmocka_unit_test(test_order),
         cmocka_unit_test(test_cells_without_site),
         cmocka_unit_test(test_suppression),
+        cmocka_unit_test(test_no_subtraction_recovers),
         cmocka_unit_test(test_sii_row),
         cmocka_unit_test(test_refused_cells),
         cmocka_unit_test(test_csv_exact),
