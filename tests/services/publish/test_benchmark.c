@@ -674,6 +674,20 @@ static void test_refused_cells(void **state)
     }
 }
 
+/* No cells: England's all row of each metric, empty figures, nothing else. */
+static void test_no_cells(void **state)
+{
+    (void)state;
+    benchmark_input_t in = {"nhfd", "2026Q1", one_metric, 1, 8, NULL, 0, NULL, 0};
+    benchmark_release_t r;
+    build(&in, &r);
+    assert_int_equal(r.n_rows, 1);
+    assert_counts(&r.rows[0], 0, 0);
+    assert_false(r.rows[0].has_value || r.rows[0].has_england || r.rows[0].has_funnel);
+    benchmark_release_free(&r);
+    benchmark_release_free(&r); /* harmless twice */
+}
+
 /* ---- files ---- */
 
 __attribute__((noinline)) static char *
@@ -909,6 +923,7 @@ int main(void)
         cmocka_unit_test(test_no_subtraction_recovers),
         cmocka_unit_test(test_sii_row),
         cmocka_unit_test(test_refused_cells),
+        cmocka_unit_test(test_no_cells),
         cmocka_unit_test(test_csv_exact),
         cmocka_unit_test(test_fingertips_exact),
         cmocka_unit_test(test_json),
