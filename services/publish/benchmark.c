@@ -163,9 +163,12 @@ static int check_cell(bench_t *b, size_t i, const benchmark_cell_t *c, char *err
 {
     if (!c->trust || !*c->trust)
         return bench_fail(err, errlen, "cell %zu: the trust is empty, expected an ODS code", i + 1);
-    if (strlen(c->trust) > BENCH_CODE_MAX || strlen(cell_site(c)) > BENCH_CODE_MAX)
-        return bench_fail(err, errlen, "cell %zu: a trust or site code of more than %d characters",
-                          i + 1, BENCH_CODE_MAX);
+    if (strlen(c->trust) > BENCH_CODE_MAX || strlen(cell_site(c)) > BENCH_CODE_MAX ||
+        strchr(c->trust, '\x1f') || strchr(cell_site(c), '\x1f'))
+        return bench_fail(err, errlen,
+                          "cell %zu: trust \"%.40s\" or site \"%.40s\", expected codes of at most "
+                          "%d characters without a unit separator",
+                          i + 1, c->trust, cell_site(c), BENCH_CODE_MAX);
     if (!c->metric || str_map_get(b->metric_ids, c->metric) == STR_MAP_MISSING)
         return bench_fail(err, errlen, "cell %zu: metric \"%s\" is not one of the definition's",
                           i + 1, c->metric ? c->metric : "");
@@ -259,7 +262,7 @@ static int add_area(bench_t *b, bench_level_t level, const char *code, const cha
     return 0;
 }
 
-/* The area of each code in areas[from, to) (sorted by code), through map → index. */
+/* The area of a code in areas[from, to), sorted by code; SIZE_MAX when none. */
 static size_t find_area(const bench_t *b, size_t from, size_t to, const char *code)
 {
     size_t lo = from, hi = to;
