@@ -20,7 +20,7 @@
 /* A trust's breakdown category is published only from this denominator up. */
 #define BENCHMARK_TRUST_BREAKDOWN_MIN 30
 /* The slope index of inequality's interval: simulations, and the seed they are drawn from (fixed,
- * so that a release is reproducible; the digits of "ncap sii"). */
+ * so that a release is reproducible: the ASCII bytes of "ncap sii"). */
 #define BENCHMARK_SII_REPS 100000u
 #define BENCHMARK_SII_SEED 0x6e63617020736969ull
 
@@ -81,7 +81,8 @@ typedef struct {
     size_t n_orgs;
 } benchmark_input_t;
 
-/* One row of latest.csv. Text fields are owned by the release. has_* false: the field is empty. */
+/* One row of latest.csv. Text fields are owned by the release. has_* false: the field is empty;
+ * so is a figure that is NaN (the SII row's 99.8% limits). */
 typedef struct {
     const char *level; /* england, region, trust, site */
     char *area_code, *area_name, *parent_code;
@@ -126,7 +127,10 @@ typedef struct {
  * has an all row in every metric. A cell with an empty site counts in its trust; it makes a site
  * row "unknown" only when its trust has cells of named sites too. Returns 0, or -1 with err (out
  * of memory, a cell of an unknown metric, breakdown or category, a negative count or a numerator
- * above its denominator). Cost: O(cells + rows), plus the funnel's exact limits (about the square
+ * above its denominator). Disclosure control (min_count > 1) treats every sum the release shows as
+ * a group, benchmark_suppress.c lists them; when England's or a region's all row is suppressed,
+ * the rows drawn from its value (comparisons, funnel limits, flags) leave them empty too. Cost:
+ * O(cells + rows), plus the funnel's exact limits (about the square
  * root of a denominator each) and the SII's simulations (BENCHMARK_SII_REPS per metric), never a
  * record. */
 int benchmark_build(const benchmark_input_t *in, benchmark_release_t *out, char *err,
@@ -145,7 +149,8 @@ void benchmark_write_fingertips(FILE *f, const benchmark_input_t *in, const benc
 
 struct json_t; /* jansson's */
 /* latest.json: {audit, period, provenance, methods, metrics (id, label, polarity, overdispersion,
- * the expressions, the trusts' funnel), columns, rows (the CSV's columns, null where empty)}.
+ * the expressions, the trusts' funnel: target, phi, tau2), columns (the CSV's), rows (one array
+ * per row in the columns' order, figures as the CSV rounds them, null where the CSV is empty)}.
  * provenance (borrowed; NULL: null) is what the caller knows of where the release comes from.
  * Returns a malloc'd string, or NULL when out of memory. */
 char *benchmark_json(const benchmark_input_t *in, const benchmark_release_t *r,
