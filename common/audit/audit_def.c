@@ -593,8 +593,8 @@ static int load_standard(loader_t *L, audit_field_t *f, const yaml_node_t *map,
     free(name);
     if (unknown)
         return lfail(L, line,
-                     "unknown standard \"%.40s\" (expected ethnic_category or "
-                     "stated_gender)",
+                     "unknown standard \"%.40s\" (expected ethnic_category, stated_gender "
+                     "or national_grouping)",
                      scalar(get(L, map, "standard")));
     if (f->type != FT_CODE)
         return lfail(L, line, "\"standard\" applies only to type code, not %s",

@@ -635,8 +635,8 @@ static void test_standard_code_lists(void **state)
             "    type: code\n"
             "    standard: ethnicity\n", /* 21 */
             21,
-            "field \"eth\": unknown standard \"ethnicity\" (expected ethnic_category or "
-            "stated_gender)");
+            "field \"eth\": unknown standard \"ethnicity\" (expected ethnic_category, "
+            "stated_gender or national_grouping)");
     refused("  - name: eth\n"
             "    type: string\n"
             "    standard: ethnic_category\n", /* 21 */
