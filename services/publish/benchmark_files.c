@@ -37,7 +37,6 @@
 
 #include "benchmark.h"
 #include "csv.h"
-#include "release.h"
 
 static const char *const csv_head[] = {"audit",           "period",         "level",
                                        "area_code",       "area_name",      "parent_code",
@@ -49,11 +48,14 @@ static const char *const csv_head[] = {"audit",           "period",         "lev
                                        "funnel_upper998", "outlier",        "note"};
 #define N_CSV (sizeof csv_head / sizeof *csv_head)
 
-/* A figure as printed (release_format: 6 decimal places), empty when absent or not finite, and
- * never "-0.000000". */
+/* A figure as printed: 6 decimal places, empty when absent or not finite, and never
+ * "-0.000000". */
 static void figure(char *out, size_t len, bool has, double v)
 {
-    release_format(out, len, has && isfinite(v), v);
+    if (has && isfinite(v))
+        snprintf(out, len, "%.6f", v);
+    else
+        out[0] = '\0';
     if (strcmp(out, "-0.000000") == 0)
         memmove(out, out + 1, strlen(out));
 }
