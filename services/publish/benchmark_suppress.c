@@ -4,8 +4,11 @@
  *     (the sites of a trust, the trusts of a region, the regions of England; a category at region
  *     level over the trusts' rows of that category that are published, and so on up);
  *   - an area's all row over the categories of each breakdown it publishes.
- * A child not published (a trust's category under BENCHMARK_TRUST_BREAKDOWN_MIN) is left out of
- * its groups, as if its count were known: that can only hide more, never less.
+ * A trust's category with patients that the release leaves out (its denominator under
+ * BENCHMARK_TRUST_BREAKDOWN_MIN) is a cell too, unpublished, in the trust's breakdown and its
+ * region's category: an attacker does not know it, so it protects like a hidden cell, unless the
+ * attacker can derive it (disclosure.h). A site's categories, never published, are left out: they
+ * add one unknown per site and category and no relation between the other cells.
  * A suppressed row loses its numerator, value, intervals, comparisons, funnel limits and flag;
  * its denominator stays. When England's all row of a metric is suppressed, no row of the metric
  * shows England's value or anything drawn from it (comparisons with England, funnel limits,
@@ -92,29 +95,36 @@ static int area_children(const bench_t *b, size_t **kid_start, size_t **kids)
     return 0;
 }
 
-static int metric_groups(const bench_t *b, size_t m, const size_t *kid_start, const size_t *kids,
-                         groups_t *g)
+/* cell[(m * n_areas + a) * n_slots + k]: metric m, area a, slot k's cell (its row, or after the
+ * rows one unpublished trust category), SIZE_MAX when there is none. */
+static size_t cell_at(const bench_t *b, const size_t *cell, size_t m, size_t a, size_t k)
+{
+    return cell[(m * b->n_areas + a) * b->n_slots + k];
+}
+
+static int metric_groups(const bench_t *b, const size_t *cell, size_t m, const size_t *kid_start,
+                         const size_t *kids, groups_t *g)
 {
     for (size_t a = 0; a < b->first[BENCH_SITE]; a++) {
         for (size_t k = 0; k < b->n_slots; k++) {
-            size_t parent = bench_row(b, m, a, k);
+            size_t parent = cell_at(b, cell, m, a, k);
             if (parent == SIZE_MAX)
                 continue;
             if (open_group(g, parent) != 0)
                 return -1;
             for (size_t i = kid_start[a]; i < kid_start[a + 1]; i++) {
-                size_t child = bench_row(b, m, kids[i], k);
+                size_t child = cell_at(b, cell, m, kids[i], k);
                 if (child != SIZE_MAX && push_child(g, child) != 0)
                     return -1;
             }
             close_group(g);
         }
-        size_t all = bench_row(b, m, a, 0);
+        size_t all = cell_at(b, cell, m, a, 0);
         for (bench_breakdown_t bd = BENCH_IMD; bd < BENCH_SII; bd++) {
             if (open_group(g, all) != 0)
                 return -1;
             for (size_t k = 1; k < b->n_slots; k++) {
-                size_t child = bench_row(b, m, a, k);
+                size_t child = cell_at(b, cell, m, a, k);
                 if (b->slots[k].breakdown == bd && child != SIZE_MAX && push_child(g, child) != 0)
                     return -1;
             }
@@ -122,6 +132,43 @@ static int metric_groups(const bench_t *b, size_t m, const size_t *kid_start, co
         }
     }
     return 0;
+}
+
+/* The cells: every row, then each trust category with patients that has no row. */
+static disclosure_cell_t *make_cells(const bench_t *b, const benchmark_release_t *out,
+                                     size_t **cell_out, size_t *n_cells)
+{
+    size_t n_index = b->in->n_metrics * b->n_areas * b->n_slots, n = out->n_rows;
+    size_t *cell = malloc((n_index ? n_index : 1) * sizeof *cell);
+    if (!cell)
+        return NULL;
+    for (size_t m = 0; m < b->in->n_metrics; m++)
+        for (size_t a = 0; a < b->n_areas; a++)
+            for (size_t k = 0; k < b->n_slots; k++) {
+                size_t i = (m * b->n_areas + a) * b->n_slots + k;
+                cell[i] = b->row_of[i];
+                if (cell[i] == SIZE_MAX && k > 0 && b->areas[a].level == BENCH_TRUST &&
+                    b->areas[a].emit && bench_sum(b, m, a, k)->den > 0)
+                    cell[i] = n++;
+            }
+    disclosure_cell_t *cells = calloc(n ? n : 1, sizeof *cells);
+    if (!cells) {
+        free(cell);
+        return NULL;
+    }
+    for (size_t r = 0; r < out->n_rows; r++) {
+        cells[r].numerator = out->rows[r].numerator;
+        cells[r].denominator = out->rows[r].denominator;
+        cells[r].published = b->slot_of[r] != SIZE_MAX; /* the SII row has no count */
+    }
+    for (size_t i = 0; i < n_index; i++)
+        if (cell[i] != SIZE_MAX && cell[i] >= out->n_rows) {
+            const bench_sum_t *sum = &b->sums[i];
+            cells[cell[i]] = (disclosure_cell_t){sum->num, sum->den, false, DISCLOSURE_SHOWN};
+        }
+    *cell_out = cell;
+    *n_cells = n;
+    return cells;
 }
 
 static void hide(benchmark_row_t *row)
@@ -156,24 +203,20 @@ int bench_suppress(bench_t *b, benchmark_release_t *out, char *err, size_t errle
 {
     if (b->in->min_count <= 1)
         return 0;
-    disclosure_cell_t *cells = calloc(out->n_rows ? out->n_rows : 1, sizeof *cells);
-    size_t *kid_start = NULL, *kids = NULL;
+    disclosure_cell_t *cells = NULL;
+    size_t *cell = NULL, n_cells = 0, *kid_start = NULL, *kids = NULL;
     groups_t g;
     memset(&g, 0, sizeof g);
     int rc = -1;
+    cells = make_cells(b, out, &cell, &n_cells);
     if (!cells || area_children(b, &kid_start, &kids) != 0)
         goto out;
-    for (size_t r = 0; r < out->n_rows; r++) {
-        cells[r].numerator = out->rows[r].numerator;
-        cells[r].denominator = out->rows[r].denominator;
-        cells[r].published = b->slot_of[r] != SIZE_MAX; /* the SII row has no count */
-    }
     for (size_t m = 0; m < b->in->n_metrics; m++)
-        if (metric_groups(b, m, kid_start, kids, &g) != 0)
+        if (metric_groups(b, cell, m, kid_start, kids, &g) != 0)
             goto out;
     for (size_t i = 0; i < g.n; i++)
         g.groups[i].children = g.children + g.first[i];
-    disclosure_apply(cells, out->n_rows, g.groups, g.n, b->in->min_count);
+    disclosure_apply(cells, n_cells, g.groups, g.n, b->in->min_count);
     for (size_t r = 0; r < out->n_rows; r++)
         if (cells[r].published && cells[r].state != DISCLOSURE_SHOWN)
             hide(&out->rows[r]);
@@ -183,6 +226,7 @@ out:
     if (rc != 0)
         bench_fail(err, errlen, "out of memory");
     free(cells);
+    free(cell);
     free(kid_start);
     free(kids);
     free(g.groups);
