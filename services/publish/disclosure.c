@@ -265,12 +265,11 @@ static bool hideable(const disclosure_cell_t *c)
 }
 
 /* The cheapest hideable member of group g (children only, or the parent too) into best (any:
- * whether best holds one yet); whether it was found here. Costs O(memberships of g's members):
+ * whether best holds one yet). Costs O(memberships of g's members):
  * the size of g times the most groups a cell is in (six for a trust with four breakdowns). */
-static bool cheapest(const work_t *w, size_t g, bool parent_too, cost_t *best, bool *any)
+static void cheapest(const work_t *w, size_t g, bool parent_too, cost_t *best, bool *any)
 {
     const disclosure_group_t *gr = &w->groups[g];
-    bool found = false;
     for (size_t i = 0; i < gr->n_children + parent_too; i++) {
         bool is_parent = i == gr->n_children;
         size_t c = is_parent ? gr->parent : gr->children[i];
@@ -279,10 +278,9 @@ static bool cheapest(const work_t *w, size_t g, bool parent_too, cost_t *best, b
         cost_t k = cost(w, c, is_parent, g);
         if (!*any || cheaper(&k, best)) {
             *best = k;
-            *any = found = true;
+            *any = true;
         }
     }
-    return found;
 }
 
 /* The member of group g to hide beside its lone unknown one; NONE when none can be. */
@@ -329,8 +327,17 @@ static bool undo(work_t *w, size_t g, bool deep)
                 w->stuck = true;
                 return true;
             }
-            if (cheapest(w, from, deep, &best, &any))
+            cost_t k = {0};
+            bool found = false;
+            cheapest(w, from, deep, &k, &found);
+            /* the same cell through two groups: the group first in rank, whatever g's order */
+            if (found &&
+                (!any || cheaper(&k, &best) ||
+                 (k.cell == best.cell && !cheaper(&best, &k) && w->rank[from] < w->rank[at]))) {
+                best = k;
                 at = from;
+                any = true;
+            }
             back = d < back ? d : back;
         }
         if (any) {

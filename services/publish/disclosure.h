@@ -1,51 +1,59 @@
 /* disclosure.h - statistical disclosure control of a release's counts (pure).
  *
  * A release is a table of cells, each a numerator out of a denominator; some cells are the sums of
- * others (a trust of its sites, a region of its trusts, England of its regions, an area's row of
- * the categories of one breakdown): each such relation is a group, one parent and its children.
- * Denominators are always published; a suppressed cell hides its numerator (and so its value, its
- * intervals and its flag).
+ * others (a trust of its sites, a region of its trusts, England of its regions, each category of
+ * an area of the same category of the areas below, an area's row of the categories of one
+ * breakdown): each such relation is a group, one parent and its children. A published cell shows
+ * its denominator always and its numerator unless suppressed; an unpublished cell (e.g. a trust's
+ * category under 30) is not in the release at all.
  *
  * Primary suppression: a published cell whose numerator, or denominator minus numerator, lies
- * between 1 and min_count - 1 (0 of any, and all of any, are shown). Secondary suppression: as few
- * further cells as needed so that no group has exactly one suppressed member (a lone hidden
- * numerator would be the parent minus the published children, or a child the parent minus its
- * published siblings).
+ * between 1 and min_count - 1 (0 of any, and all of any, are shown). Secondary suppression: as
+ * few further cells as it takes for no suppressed numerator to be worked out from the rest.
  *
- * Secondary suppression, to a fixpoint. A group's hidden members are its suppressed ones; its
- * unpublished members count as known (an attacker may learn them elsewhere), so they never
- * protect, and are never hidden. While some group has exactly one hidden member, one more of its
- * published, shown members is hidden: a child rather than the parent (a total is worth more than
- * a part, and hiding it spreads to every group it heads); among those, the one whose hiding leaves
- * the fewest of its other groups with a lone hidden member, less those it protects besides (each
- * costs, or saves, one more cell later); then the smallest numerator; then the lowest index.
- * Hiding a cell can leave its other groups with a lone hidden member (a hidden trust in its
- * region, its sites and each of its breakdowns), which are then treated the same way. The groups
- * waiting are taken top first (by the depth of their parent below the cells that are no group's
- * child), then by parent index, then by children: an order that depends only on what the groups
- * are, so the result does not depend on the order the groups or their children are given in, and
- * a choice at the top (a trust hidden beside a small one of its region) can protect the groups it
- * heads before they choose. A group whose other members are all unpublished cannot be helped and
- * is left so (see below).
+ * The attacker. It knows every shown numerator, every published denominator and every group. It
+ * does not know an unpublished cell, save one of denominator 0 (its numerator can only be 0; a
+ * release may let that be worked out). It solves any group with one unknown member, again and
+ * again with what it learns, unpublished and suppressed cells alike, and, beyond that, combines
+ * the groups' sums in any way (Gaussian elimination). An unpublished cell it cannot derive
+ * protects a suppressed one as a hidden cell would: a trust's small category beside a suppressed
+ * White keeps the trust's row shown.
+ *
+ * Secondary suppression, in passes. A pass works out what the attacker derives while it protects:
+ * the groups with one unknown member are taken in a canonical order (top first: by the depth of
+ * their parent below the cells that are no group's child, then by parent index, then by children,
+ * an order that depends only on what the groups are, so the result does not depend on the order
+ * the groups or their children are given in). A lone unpublished member is derived (known from
+ * then on in this pass: conservative, as cells hidden later may take that ground away). A lone
+ * suppressed member gets one more published, shown cell of the group hidden (never an empty one:
+ * that hides nothing): a child rather than the parent (a total is worth more than a part, and
+ * hiding it spreads to every group it heads); among those, the one whose hiding leaves the
+ * fewest of its other groups with a lone unknown member, less those it protects besides (each
+ * costs, or saves, one more cell later); then the smallest numerator; then the lowest index. When
+ * only the parent could be hidden, or nothing, the group is given away by a derivation: it is
+ * undone where it came from instead, the cheapest child of the group a derived member was derived
+ * from being hidden (with nothing else to hide, any member there, or one derivation further
+ * back), and the pass is followed by another that derives afresh; so is one that finds such a
+ * derivation lost its ground already. Then the linear check (disclosure_audit.h) finds the
+ * suppressed cells the sums still determine together (e.g. a small trust whose two unpublished
+ * categories sum to its region's less another trust's row); each gets the cheapest hideable cell
+ * nearest to it hidden (in its groups, else in the groups of their unknown members, and so on
+ * out), and passes and check run again until the check finds nothing. Each pass or round that
+ * starts another hides a cell, so this ends.
  *
  * Cost: O(memberships x log) to index and order the groups (a membership is a cell in a group);
- * then a group waits at most once (its count of hidden members only grows, so it reaches one
- * once) and its choice costs its size times the most groups a member is in (six for a trust with
- * four breakdowns); a cell is hidden at most once, so the loop ends. 62,000 cells (200 trusts,
- * 1,000 sites, 10 metrics, four breakdowns) take a few milliseconds (tests/bench/bench_disclosure).
- * If memory runs out, every published cell is hidden: never a release that gives a count away.
+ * a pass is O(memberships x the most groups a cell is in), heap aside; the linear check costs the
+ * most: a sparse elimination whose equations fill within a region. 62,000 cells (200 trusts,
+ * 1,000 sites, 10 metrics, four breakdowns) take about 15 ms (tests/bench/bench_disclosure), ten
+ * times as many about 0.25 s. If memory runs out, every published cell is hidden: never a release
+ * that gives a count away.
  *
- * Guarantee. Afterwards every group has no hidden member or at least two, save a group whose only
- * published member is its one hidden cell. So an attacker who knows every shown numerator (even
- * every unpublished one), every denominator and every group, and solves any group with one
- * unknown numerator, again and again with what it learns, has no group to start from and recovers
- * nothing (save, in a group of that exception, a hidden cell whose unpublished companions it has
- * learnt, which a release never allows: there they are categories, in no other group). When each
- * cell is the child of at most one group and no cell is its own ancestor, as in a release, the
- * groups and cells form a forest, and then no linear combination of the groups' sums determines a
- * hidden numerator either: walking the tree out from it, each group met has another hidden member
- * to absorb a change. What the rule does not stop is narrowing: two hidden cells that sum to 5 each
- * lie in 0..5. The definition asks that no count be recovered, and none is.
+ * Guarantee. Afterwards no suppressed numerator is determined by the groups' sums, by the check
+ * (save a cell whose companions are all empty: its counts do not add up, nothing can be hidden;
+ * and, with probability 2^-31 a cell, one the check's random draw takes as determined, which is
+ * only hidden the more). What the rule does not stop is narrowing: two hidden cells that sum to 5
+ * each lie in 0..5, and bounds (0 <= numerator <= denominator) can pin a cell at an extreme. The
+ * definition asks that no count be recovered by subtraction, and none is, by any sum.
  *
  * A group's members are distinct cells (indexes below n_cells, asserted); a group without
  * children relates nothing and is left out. */
@@ -61,7 +69,7 @@ typedef struct {
     long long numerator;
     long long denominator;
     bool published; /* false: not in the release at all (e.g. a trust's category under 30), so
-                       never suppressed, and never counted on to hide another cell */
+                       never suppressed; unknown to the attacker unless it can derive it */
     disclosure_state_t state; /* out */
 } disclosure_cell_t;
 

@@ -1,7 +1,10 @@
 /* test_disclosure.c - disclosure control of a release: which cells are suppressed first (a count
  * or its complement of 1 to min_count - 1), which further cells secondary suppression hides in
- * small hand-made hierarchies, and, on simulated releases, that an attacker who subtracts within
- * every group over and over recovers no suppressed count */
+ * small hand-made hierarchies (unpublished cells protecting, or derivable and not, sums that give
+ * a count away only together), and, there and on simulated releases, that neither an attacker who
+ * subtracts within every group over and over nor one who combines every sum (Gaussian
+ * elimination) recovers a suppressed count. Neither knows an unpublished cell, save an empty one.
+ */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -38,10 +41,11 @@ static void assert_states(const disclosure_cell_t *cells, const int *want, size_
 
 /* --- the attackers --- */
 
-/* An attacker who knows every published numerator, every denominator and every group, and
- * solves any group with exactly one unknown numerator, again and again, using what it recovered.
- * Returns the suppressed cells it recovered (report: prints each); checks each recovered value
- * against the truth (so the simulated counts do add up). */
+/* An attacker who knows every shown numerator, every published denominator and every group, but
+ * no unpublished cell (save one of denominator 0: its numerator can only be 0), and solves any
+ * group with exactly one unknown numerator, again and again, learning unpublished and suppressed
+ * cells alike. Returns the suppressed cells it recovered (report: prints each); checks each
+ * recovered value against the truth (so the counts do add up). */
 static size_t attack(const disclosure_cell_t *cells, size_t n_cells,
                      const disclosure_group_t *groups, size_t n_groups, bool report)
 {
@@ -84,11 +88,11 @@ static size_t attack(const disclosure_cell_t *cells, size_t n_cells,
     return recovered;
 }
 
-/* A stronger attacker: any linear combination of the groups' sums. A hidden cell x is recovered
- * exactly when the unit vector of x lies in the span of the groups' equations over the unknowns,
- * i.e. when the reduced row echelon form has a row that is that unit vector. Exact arithmetic
- * modulo the prime 2^31 - 1 (the coefficients are 0 and +-1). Returns the published cells
- * determined. */
+/* A stronger attacker, with the same knowledge: any linear combination of the groups' sums. A
+ * cell x is recovered exactly when the unit vector of x lies in the span of the groups' equations
+ * over the unknowns, i.e. when the reduced row echelon form has a row that is that unit vector.
+ * Exact arithmetic modulo the prime 2^31 - 1 (the coefficients are 0 and +-1), dense: an
+ * independent check of disclosure_audit's sparse one. Returns the published cells determined. */
 #define PRIME 2147483647u
 
 static uint64_t mod_inverse(uint64_t a)
@@ -450,7 +454,8 @@ static void test_attacker_recovers_nothing_on_simulated_releases(void **state)
 {
     (void)state;
     const long long min_count = 8;
-    size_t all_cells = 0, all_primary = 0, all_secondary = 0, all_exposed = 0;
+    size_t all_cells = 0, all_primary = 0, all_secondary = 0, all_exposed = 0, all_trusts = 0,
+           all_trusts_hidden = 0;
     for (uint64_t seed = 1; seed <= 12; seed++) {
         dsim_t s;
         dsim_t rng = {.rng = seed * 7919 + 13};
@@ -515,19 +520,25 @@ static void test_attacker_recovers_nothing_on_simulated_releases(void **state)
             assert_int_equal(s.cells[c].state, first[c]);
         free(first);
 
+        size_t trusts_hidden = 0;
+        for (size_t i = 0; i < s.n_trust_rows; i++)
+            trusts_hidden += s.cells[s.trust_rows[i]].state == DISCLOSURE_SECONDARY;
         printf("seed %2llu: %zu regions, %zu trusts, %zu sites, %zu metrics: %zu cells (%zu "
-               "published), %zu primary, %zu secondary (without: %zu recovered)\n",
+               "published), %zu primary, %zu secondary (%zu trust rows; without: %zu "
+               "recovered)\n",
                (unsigned long long)seed, o.regions, o.trusts, o.sites, o.metrics, s.n_cells,
-               n_published, n_primary, n_secondary, exposed);
+               n_published, n_primary, n_secondary, trusts_hidden, exposed);
+        all_trusts += s.n_trust_rows;
+        all_trusts_hidden += trusts_hidden;
         all_cells += n_published;
         all_primary += n_primary;
         all_secondary += n_secondary;
         dsim_free(&s);
     }
     printf("in all: %zu published cells, %zu suppressed first, %zu hidden by secondary "
-           "suppression (%.1f%% of published)\n",
-           all_cells, all_primary, all_secondary,
-           100.0 * (double)all_secondary / (double)all_cells);
+           "suppression (%.1f%% of published); of %zu trust rows, %zu hidden by it\n",
+           all_cells, all_primary, all_secondary, 100.0 * (double)all_secondary / (double)all_cells,
+           all_trusts, all_trusts_hidden);
 }
 
 int main(void)
