@@ -122,17 +122,27 @@ static size_t heap_pop(audit_t *a)
 
 /* --- elimination --- */
 
+/* p with room for need items of size bytes (its capacity *cap), at least doubling; NULL when
+ * memory runs out (p is then still the caller's to free). */
+static void *grow(void *p, size_t *cap, size_t need, size_t size)
+{
+    if (need <= *cap)
+        return p;
+    size_t c = *cap ? 2 * *cap : 8;
+    c = c < need ? need : c;
+    void *q = realloc(p, c * size);
+    if (q)
+        *cap = c;
+    return q;
+}
+
 static int use(audit_t *a, size_t col, size_t eq)
 {
     uses_t *u = &a->uses[col];
-    if (u->n == u->cap) {
-        size_t cap = u->cap ? 2 * u->cap : 4;
-        size_t *e = realloc(u->eq, cap * sizeof *e);
-        if (!e)
-            return -1;
-        u->eq = e;
-        u->cap = cap;
-    }
+    size_t *e = grow(u->eq, &u->cap, u->n + 1, sizeof *e);
+    if (!e)
+        return -1;
+    u->eq = e;
     u->eq[u->n++] = eq;
     return 0;
 }
@@ -170,14 +180,10 @@ static int equations(audit_t *a, const disclosure_group_t *groups, const bool *u
             size_t c = i == gr->n_children ? gr->parent : gr->children[i];
             if (!unknown[c])
                 continue;
-            if (q->n == q->cap) {
-                size_t cap = q->cap ? 2 * q->cap : 8;
-                entry_t *e = realloc(q->e, cap * sizeof *e);
-                if (!e)
-                    return -1;
-                q->e = e;
-                q->cap = cap;
-            }
+            entry_t *e = grow(q->e, &q->cap, q->n + 1, sizeof *e);
+            if (!e)
+                return -1;
+            q->e = e;
             q->e[q->n++] = (entry_t){c, c == gr->parent ? 1 : PRIME - 1};
         }
         qsort(q->e, q->n, sizeof *q->e, cmp_entry);
@@ -195,14 +201,10 @@ static int equations(audit_t *a, const disclosure_group_t *groups, const bool *u
 static int subtract(audit_t *a, size_t qi, const equation_t *p, uint64_t f)
 {
     equation_t *q = &a->eqs[qi];
-    size_t need = q->n + p->n;
-    if (need > a->tmp_cap) {
-        entry_t *t = realloc(a->tmp, need * sizeof *t);
-        if (!t)
-            return -1;
-        a->tmp = t;
-        a->tmp_cap = need;
-    }
+    entry_t *t = grow(a->tmp, &a->tmp_cap, q->n + p->n, sizeof *t);
+    if (!t)
+        return -1;
+    a->tmp = t;
     size_t i = 0, j = 0, k = 0;
     while (i < q->n || j < p->n) {
         if (j == p->n || (i < q->n && q->e[i].col < p->e[j].col)) {
@@ -228,13 +230,10 @@ static int subtract(audit_t *a, size_t qi, const equation_t *p, uint64_t f)
         }
         j++;
     }
-    if (k > q->cap) {
-        entry_t *e = realloc(q->e, k * sizeof *e);
-        if (!e)
-            return -1;
-        q->e = e;
-        q->cap = k;
-    }
+    entry_t *e = grow(q->e, &q->cap, k, sizeof *e);
+    if (!e)
+        return -1;
+    q->e = e;
     memcpy(q->e, a->tmp, k * sizeof *q->e);
     q->n = k;
     return 0;
