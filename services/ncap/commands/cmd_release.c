@@ -1,0 +1,410 @@
+/* cmd_release.c - `ncap release build`: the release a deployment would publish, built offline from
+ * trust files with the daemons' own code (services/ncap/offline/release_build.h) and the publish
+ * daemon's benchmarking (services/publish/benchmark.h). */
+#include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "audit_def.h"
+#include "benchmark.h"
+#include "commands.h"
+#include "file_read.h"
+#include "link_memory.h"
+#include "ods_code.h"
+#include "release_build.h"
+#include "usage_error.h"
+
+static void usage(FILE *out)
+{
+    fputs(
+        "usage: ncap release build --audit A --out DIR [--deaths FILE] [--optouts FILE]\n"
+        "                          [--ods FILE] [--imd FILE] [--audit-dir DIR] FILE...\n"
+        "\n"
+        "Builds, from trusts' files, the release a deployment would publish for them: the same\n"
+        "files, figure for figure, that ncap-publishd writes once the pipeline has taken every\n"
+        "file in. Each FILE is one submission of the trust its name gives (DIR/<ODS>.csv, as\n"
+        "`ncap sim --out` writes them), taken in the order given; a later file of the same trust\n"
+        "replaces the records it sends again, as a resubmission does. Every record goes through\n"
+        "the daemons' own code: ingest's checks of the file, linkage (patients, the register of\n"
+        "deaths, deprivation, the national data opt-out), validation, the metrics and their\n"
+        "breakdowns, then the benchmarking of the publish stage. Try a change to a definition on\n"
+        "last year's files with it, without a deployment.\n"
+        "\n"
+        "Writes, for each period a record falls in:\n"
+        "  DIR/<audit>/<period>/latest.csv      every level, breakdown and comparison\n"
+        "  DIR/<audit>/<period>/latest.json     the same rows, the metrics and the provenance\n"
+        "  DIR/<audit>/<period>/fingertips.csv  the figures in OHID Fingertips' layout\n"
+        "\n"
+        "  --audit A        the audit, e.g. nhfd (its definition is DIR/A.yaml)\n"
+        "  --out DIR        where the release files go (created)\n"
+        "  --deaths FILE    the register of deaths    } the files `ncap refdata load`\n"
+        "  --optouts FILE   the national data opt-out } takes, checked the same way: a bad\n"
+        "  --imd FILE       deprivation by LSOA       } row is reported with its line and\n"
+        "  --ods FILE       NHS trusts (ODS etr)      } skipped, a wrong header is an error\n"
+        "  --audit-dir DIR  where definitions are ($NCAP_AUDIT_DIR, else the\n"
+        "                   installed ones: " NCAP_DEFAULT_AUDIT_DIR ")\n"
+        "  --help           show this help\n"
+        "\n"
+        "Without --deaths no record has a date of death, without --imd none a deprivation\n"
+        "decile, without --ods every trust is named by its code in region \"unknown\". Linkage\n"
+        "scores with its documented default parameters (a deployment's `ncap link-train` is not\n"
+        "seen). Progress and a summary go to standard error.\n"
+        "\n"
+        "Exit status: 0 written (bad reference rows skipped), 1 a file ingest would refuse as a\n"
+        "whole or a reference file with a wrong header, 2 usage, a file that cannot be read or\n"
+        "written, or definition trouble.\n",
+        out);
+}
+
+static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void say(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("ncap release: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+}
+
+static void note(void *ctx, const char *message)
+{
+    (void)ctx;
+    say("%s", message);
+}
+
+/* ---------------------------------------------------------------- reference data */
+
+typedef struct {
+    const char *path;
+    const char *kind;
+} bad_row_ctx_t;
+
+static void bad_row(void *ctx, size_t line, const refdata_problem_t *problem)
+{
+    const bad_row_ctx_t *c = ctx;
+    say("%s:%zu: %s (row skipped, as `ncap refdata load %s` skips it)", c->path, line,
+        problem->reason, c->kind);
+}
+
+/* Loads one reference file into lm. Returns 0, 1 (a wrong header) or 2 (unreadable). */
+static int load_refdata(link_memory_t *lm, refdata_kind_t kind, const char *path)
+{
+    char *data = NULL;
+    size_t len = 0;
+    if (file_read_all(path, &data, &len) != 0) {
+        say("could not read \"%s\": %s", path, strerror(errno));
+        return 2;
+    }
+    char err[1024];
+    bad_row_ctx_t ctx = {path, refdata_kind_name(kind)};
+    link_memory_load_counts_t c;
+    int rc = link_memory_load(lm, kind, data, len, bad_row, &ctx, &c, err, sizeof err);
+    free(data);
+    if (rc != 0) {
+        say("%s:1: %s", path, err);
+        return 1;
+    }
+    say("%s: %lld %s rows, %lld taken, %lld duplicates, %lld skipped", path, c.read,
+        refdata_kind_name(kind), c.added, c.duplicates, c.skipped);
+    return 0;
+}
+
+/* ---------------------------------------------------------------- the files */
+
+/* The trust a file is named by: its base name without ".csv", an ODS trust code. Returns 0, or 2
+ * after saying why not. */
+static int trust_of(const char *path, char trust[8])
+{
+    const char *base = strrchr(path, '/');
+    base = base ? base + 1 : path;
+    size_t len = strlen(base);
+    if (len > 4 && strcmp(base + len - 4, ".csv") == 0 && len - 4 < 8) {
+        snprintf(trust, 8, "%.*s", (int)(len - 4), base);
+        if (ods_code_kind(trust) == ODS_CODE_TRUST)
+            return 0;
+    }
+    return usage_error("release build",
+                       "\"%s\": a trust's file is named by its ODS trust code, e.g. RR8.csv (as "
+                       "`ncap sim --out` writes them)",
+                       path);
+}
+
+static int mkdirs(const char *path)
+{
+    char tmp[4096];
+    snprintf(tmp, sizeof tmp, "%s", path);
+    for (char *p = tmp + 1; *p; p++) {
+        if (*p != '/')
+            continue;
+        *p = '\0';
+        if (mkdir(tmp, 0755) != 0 && errno != EEXIST)
+            return -1;
+        *p = '/';
+    }
+    return mkdir(tmp, 0755) != 0 && errno != EEXIST ? -1 : 0;
+}
+
+/* Writes len bytes to path through a temporary file renamed over it. Returns 0 or -1 (errno). */
+static int write_file(const char *path, const char *data, size_t len)
+{
+    char tmp[4210];
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    FILE *f = fopen(tmp, "w");
+    if (!f)
+        return -1;
+    int rc = fwrite(data, 1, len, f) == len && fflush(f) == 0 ? 0 : -1;
+    if (fclose(f) != 0)
+        rc = -1;
+    if (rc == 0 && rename(tmp, path) != 0)
+        rc = -1;
+    if (rc != 0)
+        remove(tmp);
+    return rc;
+}
+
+/* The metrics' settings from the definition. */
+static benchmark_metric_t *metrics_of(const audit_def_t *def)
+{
+    benchmark_metric_t *m = calloc(def->n_metrics + 1, sizeof *m);
+    for (size_t i = 0; m && i < def->n_metrics; i++) {
+        const audit_metric_t *am = &def->metrics[i];
+        m[i] = (benchmark_metric_t){.id = am->id,
+                                    .label = am->label,
+                                    .polarity = am->higher_is_better ? POLARITY_HIGHER_BETTER
+                                                                     : POLARITY_LOWER_BETTER,
+                                    .overdispersion = FUNNEL_OD_NONE};
+    }
+    return m;
+}
+
+/* One period's release into out/<audit>/<period>/. Returns 0, or 2 after saying why. */
+static int write_period(const release_build_t *rb, size_t p, const audit_def_t *def,
+                        const benchmark_metric_t *metrics, const char *out)
+{
+    const char *period = release_build_period(rb, p);
+    benchmark_cell_t *cells = NULL;
+    size_t n_cells = 0;
+    if (release_build_cells(rb, p, &cells, &n_cells) != 0) {
+        say("out of memory");
+        return 2;
+    }
+    benchmark_input_t in = {.audit = def->audit,
+                            .period = period,
+                            .metrics = metrics,
+                            .n_metrics = def->n_metrics,
+                            .min_count = 0,
+                            .cells = cells,
+                            .n_cells = n_cells};
+    benchmark_release_t r = {0};
+    char err[1024];
+    if (benchmark_build(&in, &r, err, sizeof err) != 0) {
+        say("could not build the release of %s: %s", period, err);
+        free(cells);
+        return 2;
+    }
+    char dir[4096], path[4200];
+    snprintf(dir, sizeof dir, "%s/%s/%s", out, def->audit, period);
+    char *csv = NULL, *tips = NULL;
+    size_t csv_len = 0, tips_len = 0;
+    FILE *m1 = open_memstream(&csv, &csv_len), *m2 = open_memstream(&tips, &tips_len);
+    if (m1) {
+        benchmark_write_csv(m1, def->audit, period, &r);
+        fclose(m1);
+    }
+    if (m2) {
+        benchmark_write_fingertips(m2, &in, &r);
+        fclose(m2);
+    }
+    int rc = 0;
+    if (!csv || !tips) {
+        say("out of memory");
+        rc = 2;
+    } else if (mkdirs(dir) != 0) {
+        say("could not create \"%s\": %s", dir, strerror(errno));
+        rc = 2;
+    } else {
+        const struct {
+            const char *name, *data;
+            size_t len;
+        } files[] = {{"latest.csv", csv, csv_len}, {"fingertips.csv", tips, tips_len}};
+        for (size_t f = 0; rc == 0 && f < sizeof files / sizeof files[0]; f++) {
+            snprintf(path, sizeof path, "%s/%s", dir, files[f].name);
+            if (write_file(path, files[f].data, files[f].len) != 0) {
+                say("could not write \"%s\": %s", path, strerror(errno));
+                rc = 2;
+            }
+        }
+    }
+    if (rc == 0)
+        say("%s: %zu rows from %zu cells of %lld valid records", dir, r.n_rows, n_cells,
+            release_build_period_records(rb, p));
+    free(csv);
+    free(tips);
+    benchmark_release_free(&r);
+    free(cells);
+    return rc;
+}
+
+/* ---------------------------------------------------------------- build */
+
+typedef struct {
+    const char *audit, *out, *dir;
+    const char *refdata[3]; /* deaths, optouts, imd */
+    const char *ods;
+} build_opts_t;
+
+static int build_release(const build_opts_t *o, char **paths, size_t n)
+{
+    release_source_t *files = calloc(n + 1, sizeof *files);
+    char(*trusts)[8] = calloc(n + 1, sizeof *trusts);
+    release_file_counts_t *counts = calloc(n + 1, sizeof *counts);
+    if (!files || !trusts || !counts) {
+        free(files);
+        free(trusts);
+        free(counts);
+        say("out of memory");
+        return 2;
+    }
+    int rc = 0;
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        rc = trust_of(paths[i], trusts[i]);
+        files[i] = (release_source_t){paths[i], trusts[i]};
+    }
+    char err[1024];
+    audit_def_t *def = NULL;
+    if (rc == 0 && !(def = audit_def_load_named(o->dir, o->audit, err, sizeof err))) {
+        say("%s", err);
+        rc = 2;
+    }
+    link_params_t params;
+    link_params_default(&params);
+    link_memory_t *lm = rc == 0 ? link_memory_new(&params) : NULL;
+    if (rc == 0 && !lm) {
+        say("out of memory");
+        rc = 2;
+    }
+    static const refdata_kind_t kinds[3] = {REFDATA_DEATHS, REFDATA_OPTOUTS, REFDATA_IMD};
+    for (size_t k = 0; rc == 0 && k < 3; k++)
+        if (o->refdata[k])
+            rc = load_refdata(lm, kinds[k], o->refdata[k]);
+    release_build_t *rb = rc == 0 ? release_build_new(def, lm, note, NULL) : NULL;
+    if (rc == 0 && !rb) {
+        say("out of memory");
+        rc = 2;
+    }
+    if (rc == 0 && release_build_run(rb, files, n, counts, err, sizeof err) != 0) {
+        say("%s", err);
+        rc = strstr(err, "would be refused by ingest") ? 1 : 2;
+    }
+    for (size_t i = 0; rc == 0 && i < n; i++)
+        say("%s: %u data rows: %u refused by ingest's checks, %u unchanged, %u record versions "
+            "linked, %u of them withheld under the opt-out",
+            paths[i], counts[i].data_rows, counts[i].refused, counts[i].unchanged,
+            counts[i].versions, counts[i].withheld);
+    benchmark_metric_t *metrics = rc == 0 ? metrics_of(def) : NULL;
+    if (rc == 0 && !metrics) {
+        say("out of memory");
+        rc = 2;
+    }
+    if (rc == 0 && mkdirs(o->out) != 0) {
+        say("could not create \"%s\": %s", o->out, strerror(errno));
+        rc = 2;
+    }
+    for (size_t p = 0; rc == 0 && p < release_build_n_periods(rb); p++)
+        rc = write_period(rb, p, def, metrics, o->out);
+    if (rc == 0) {
+        release_totals_t t;
+        release_build_totals(rb, &t);
+        say("%lld records (%lld valid, %lld without a period, %lld left out as the metric stage "
+            "would quarantine them) of %lld patients, %lld linked to a death; %zu periods",
+            t.records, t.valid, t.no_period, t.quarantined, t.patients, t.with_death,
+            release_build_n_periods(rb));
+    }
+    free(metrics);
+    release_build_destroy(&rb);
+    link_memory_destroy(&lm);
+    audit_def_destroy(&def);
+    free(files);
+    free(trusts);
+    free(counts);
+    return rc;
+}
+
+static int build(int argc, char **argv)
+{
+    enum { O_AUDIT = 1000, O_OUT, O_DEATHS, O_OPTOUTS, O_IMD, O_ODS, O_AUDIT_DIR, O_HELP };
+    static const struct option longopts[] = {
+        {"audit", required_argument, NULL, O_AUDIT},
+        {"out", required_argument, NULL, O_OUT},
+        {"deaths", required_argument, NULL, O_DEATHS},
+        {"optouts", required_argument, NULL, O_OPTOUTS},
+        {"imd", required_argument, NULL, O_IMD},
+        {"ods", required_argument, NULL, O_ODS},
+        {"audit-dir", required_argument, NULL, O_AUDIT_DIR},
+        {"help", no_argument, NULL, O_HELP},
+        {NULL, 0, NULL, 0},
+    };
+    build_opts_t o = {.dir = getenv("NCAP_AUDIT_DIR")};
+    if (!o.dir || !*o.dir)
+        o.dir = NCAP_DEFAULT_AUDIT_DIR;
+    optind = 0; /* glibc: start afresh, whatever parsed argv before */
+    opterr = 0;
+    int c;
+    while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
+        switch (c) {
+        case O_AUDIT:
+            o.audit = optarg;
+            break;
+        case O_OUT:
+            o.out = optarg;
+            break;
+        case O_DEATHS:
+            o.refdata[0] = optarg;
+            break;
+        case O_OPTOUTS:
+            o.refdata[1] = optarg;
+            break;
+        case O_IMD:
+            o.refdata[2] = optarg;
+            break;
+        case O_ODS:
+            o.ods = optarg;
+            break;
+        case O_AUDIT_DIR:
+            o.dir = optarg;
+            break;
+        case O_HELP:
+        case 'h':
+            usage(stdout);
+            return 0;
+        default: /* ':' or '?' */
+            return usage_error_option("release build", c, argv);
+        }
+    }
+    if (!o.audit)
+        return usage_error("release build", "missing --audit");
+    if (!o.out)
+        return usage_error("release build", "missing --out");
+    if (optind == argc)
+        return usage_error("release build", "missing FILE: give one file per trust");
+    return build_release(&o, argv + optind, (size_t)(argc - optind));
+}
+
+int cmd_release(int argc, char **argv)
+{
+    if (argc < 2)
+        return usage_error("release", "expected \"build\"");
+    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+        usage(stdout);
+        return 0;
+    }
+    if (strcmp(argv[1], "build") == 0)
+        return build(argc - 1, argv + 1);
+    return usage_error("release", "unknown action \"%s\", expected \"build\"", argv[1]);
+}
