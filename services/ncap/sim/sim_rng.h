@@ -1,7 +1,7 @@
-/* sim_rng.h - the simulator's seeded generator: xoshiro256** seeded through splitmix64. Each step
- * of the simulation seeds its own stream (rng_seed's stream), so that one step drawing more or
- * fewer numbers leaves the others' draws as they were. Header-only: the draws are in the innermost
- * loops.
+/* sim_rng.h - the simulator's draws from the project's seeded generator (rng.h: xoshiro256**
+ * seeded through splitmix64). Each step of the simulation seeds its own stream (rng_seed's stream),
+ * so that one step drawing more or fewer numbers leaves the others' draws as they were.
+ * Header-only: the draws are in the innermost loops.
  */
 #ifndef NCAP_SIM_RNG_H
 #define NCAP_SIM_RNG_H
@@ -10,43 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-typedef struct {
-    uint64_t s[4];
-} rng_t;
-
-static inline uint64_t splitmix64(uint64_t *x)
-{
-    uint64_t z = (*x += 0x9e3779b97f4a7c15u);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9u;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebu;
-    return z ^ (z >> 31);
-}
-
-static inline void rng_seed(rng_t *r, uint64_t seed, uint64_t stream)
-{
-    uint64_t x = seed ^ (stream * 0xd1342543de82ef95u);
-    for (int i = 0; i < 4; i++)
-        r->s[i] = splitmix64(&x);
-}
-
-static inline uint64_t rotl(uint64_t x, int k)
-{
-    return (x << k) | (x >> (64 - k));
-}
-
-static inline uint64_t rng_next(rng_t *r)
-{
-    uint64_t *s = r->s;
-    uint64_t result = rotl(s[1] * 5, 7) * 9;
-    uint64_t t = s[1] << 17;
-    s[2] ^= s[0];
-    s[3] ^= s[1];
-    s[1] ^= s[2];
-    s[0] ^= s[3];
-    s[2] ^= t;
-    s[3] = rotl(s[3], 45);
-    return result;
-}
+#include "rng.h"
 
 /* 0..n-1 (n > 0) */
 static inline uint32_t rng_below(rng_t *r, uint32_t n)
