@@ -167,7 +167,7 @@ static int grow(void **v, size_t *cap, size_t need, size_t sz)
 {
     if (need <= *cap)
         return 0;
-    size_t cap_new = *cap ? *cap : 16;
+    size_t cap_new = *cap ? *cap : 1; /* most blocking keys hold one row */
     while (cap_new < need)
         cap_new *= 2;
     void *p = realloc(*v, cap_new * sz);

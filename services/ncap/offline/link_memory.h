@@ -10,10 +10,14 @@
  * the IMD of the record's LSOA, link_record_add_linked, and optout_withholds after the batch is
  * linked. What is not the same: the parameters are the documented defaults
  * (link_params_default: a deployment's `ncap link-train` is not seen), and a deployment's batches
- * are whatever its nudges gathered, where here they are the caller's.
+ * are whatever its nudges gathered, where here they are the caller's: the opt-out, decided after
+ * a batch is linked, withholds a record without its NHS number whose patient's number comes later
+ * in the same batch.
  *
- * Memory: each distinct set of identifiers of a patient once (about 140 bytes), 16 bytes per
- * blocking key of it, and the reference data. */
+ * Cost: each record is scored against the held patients of its blocking keys, as in the daemon;
+ * 200,000 simulated records with a register of 109,000 deaths link at about 12,000 records a
+ * second on one core in 170 MB (each distinct set of identifiers of a patient once, its blocking
+ * keys, the deaths). */
 #ifndef NCAP_LINK_MEMORY_H
 #define NCAP_LINK_MEMORY_H
 
