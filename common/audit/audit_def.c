@@ -117,6 +117,11 @@ void audit_def_destroy(audit_def_t **self_p)
         }
     }
     free(self->rules);
+    free(self->breakdowns.deprivation);
+    free(self->breakdowns.ethnicity);
+    free(self->breakdowns.sex);
+    free(self->breakdowns.age);
+    free(self->breakdowns.age_bands);
     free(self->path);
     free(self->audit);
     free(self->name);
@@ -486,6 +491,22 @@ static int get_number(loader_t *L, const yaml_node_t *map, const char *key, bool
     return 0;
 }
 
+/* The whole number of scalar v, from lo to hi, in *out; else a problem at v's line saying what
+ * was found and what is expected. */
+static int whole_number(loader_t *L, const yaml_node_t *v, const char *key, long lo, long hi,
+                        long *out)
+{
+    const char *s = v->type == YAML_SCALAR_NODE ? scalar(v) : "a list or mapping";
+    char *end = NULL;
+    errno = 0;
+    long x = v->type == YAML_SCALAR_NODE && isdigit((unsigned char)s[0]) ? strtol(s, &end, 10) : 0;
+    if (!end || *end != '\0' || errno || x < lo || x > hi)
+        return lfail(L, line_of(v), "\"%s\" is \"%.40s\", expected a whole number from %ld to %ld",
+                     key, s, lo, hi);
+    *out = x;
+    return 0;
+}
+
 /* Names usable in expressions: [a-z_][a-z0-9_]*, not a word of the language. */
 static bool valid_name(const char *s)
 {
@@ -572,8 +593,8 @@ static int load_standard(loader_t *L, audit_field_t *f, const yaml_node_t *map,
     free(name);
     if (unknown)
         return lfail(L, line,
-                     "unknown standard \"%.40s\" (expected ethnic_category or "
-                     "stated_gender)",
+                     "unknown standard \"%.40s\" (expected ethnic_category, stated_gender "
+                     "or national_grouping)",
                      scalar(get(L, map, "standard")));
     if (f->type != FT_CODE)
         return lfail(L, line, "\"standard\" applies only to type code, not %s",
@@ -1075,10 +1096,45 @@ static int load_derived(loader_t *L, size_t index, const yaml_node_t *map)
     return rc;
 }
 
+/* funnel: {overdispersion: none | multiplicative | additive} */
+static int load_funnel(loader_t *L, audit_metric_t *m, const yaml_node_t *map)
+{
+    static const char *keys[] = {"overdispersion"};
+    static const char *methods[] = {[AUDIT_OVERDISPERSION_NONE] = "none",
+                                    [AUDIT_OVERDISPERSION_MULTIPLICATIVE] = "multiplicative",
+                                    [AUDIT_OVERDISPERSION_ADDITIVE] = "additive"};
+    m->overdispersion = AUDIT_OVERDISPERSION_NONE;
+    const yaml_node_t *f = get(L, map, "funnel");
+    if (!f || is_null(f))
+        return 0;
+    if (f->type != YAML_MAPPING_NODE)
+        return lfail(L, line_of(f),
+                     "\"funnel\" must be a mapping, e.g. {overdispersion: multiplicative}");
+    if (check_keys(L, f, "\"funnel\"", keys, sizeof keys / sizeof keys[0]))
+        return -1;
+    char *method = NULL;
+    if (get_string(L, f, "overdispersion", false, &method))
+        return -1;
+    if (!method)
+        return 0;
+    size_t i = 0;
+    while (i < sizeof methods / sizeof methods[0] && strcmp(method, methods[i]) != 0)
+        i++;
+    int rc = 0;
+    if (i < sizeof methods / sizeof methods[0])
+        m->overdispersion = (audit_overdispersion_t)i;
+    else
+        rc = lfail(L, line_of(get(L, f, "overdispersion")),
+                   "unknown overdispersion \"%.40s\" (expected none, multiplicative or additive)",
+                   method);
+    free(method);
+    return rc;
+}
+
 static int load_metric(loader_t *L, size_t index, const yaml_node_t *map)
 {
-    static const char *keys[] = {"id",          "label",    "unit", "period", "higher_is_better",
-                                 "denominator", "numerator"};
+    static const char *keys[] = {"id",     "label",       "unit",     "period", "higher_is_better",
+                                 "funnel", "denominator", "numerator"};
     audit_def_t *def = L->def;
     audit_metric_t *m = &def->metrics[index];
     snprintf(L->ctx, sizeof L->ctx, "metric %zu: ", index + 1);
@@ -1095,10 +1151,16 @@ static int load_metric(loader_t *L, size_t index, const yaml_node_t *map)
         if (def->metrics[i].id && strcmp(def->metrics[i].id, m->id) == 0)
             rc = lfail(L, line_of(get(L, map, "id")),
                        "duplicate metric id (first declared on line %d)", def->metrics[i].line);
+    bool higher = false;
     if (get_string(L, map, "label", true, &m->label) | get_string(L, map, "unit", false, &m->unit) |
         get_string(L, map, "period", false, &m->period) |
-        get_bool(L, map, "higher_is_better", true, true, &m->higher_is_better))
+        get_bool(L, map, "higher_is_better", false, false, &higher) | load_funnel(L, m, map))
         rc = -1;
+    /* absent (or null): no polarity */
+    const yaml_node_t *hib = get(L, map, "higher_is_better");
+    m->polarity = !hib || is_null(hib) ? AUDIT_POLARITY_NONE
+                  : higher             ? AUDIT_POLARITY_HIGHER_BETTER
+                                       : AUDIT_POLARITY_LOWER_BETTER;
     if (!m->unit && !(m->unit = strdup("trust")))
         return lfail(L, m->line, "out of memory");
     if (!m->period && !(m->period = strdup("quarter")))
@@ -1352,6 +1414,188 @@ static int check_field_ref(loader_t *L, const yaml_node_t *root, const char *key
     return 0;
 }
 
+/* ---------------------------------------------------------------- breakdowns, disclosure */
+
+static void describe_range(const audit_field_t *f, char *out, size_t outlen);
+
+/* "an integer field from 1 to 5", "a code field with standard stated_gender", "a derived code
+ * field": what name is, for a message saying it is not what a key needs. */
+static void describe_field(loader_t *L, const char *name, char *out, size_t outlen)
+{
+    const audit_field_t *f = audit_def_field(L->def, name);
+    if (!f)
+        f = audit_def_linked(L->def, name);
+    const audit_derived_t *d = f ? NULL : find_derived(L->def, name);
+    const char *type = type_names[f ? f->type : d ? d->type : FT_STRING];
+    const char *derived = d ? "derived " : "";
+    bool vowel = strchr("aeiou", (d ? derived : type)[0]) != NULL;
+    char more[80] = "";
+    if (f && f->type == FT_CODE)
+        snprintf(more, sizeof more,
+                 f->standard != NHS_CODE_LIST_NONE ? " with standard %s" : " with its own codes",
+                 nhs_code_list_name(f->standard));
+    else if (f)
+        describe_range(f, more, sizeof more);
+    snprintf(out, outlen, "a%s %s%s field%s", vowel ? "n" : "", derived, type, more);
+}
+
+/* breakdowns[key] names a field (not an identifier) that ok() accepts, else a problem saying
+ * what it is and what is expected. */
+static int check_breakdown(loader_t *L, const yaml_node_t *map, const char *key, const char *name,
+                           bool (*ok)(const audit_field_t *f, audit_field_type_t type),
+                           const char *expected)
+{
+    int line = line_of(get(L, map, key));
+    audit_field_type_t type = FT_STRING;
+    switch (name_use(L, name, true, 0, &type)) {
+    case NAME_BROKEN:
+        return -1; /* said already */
+    case NAME_IDENTIFIER:
+        return lfail(L, line,
+                     "\"%s\" names \"%.60s\", an identifier, expected %s: identifiers are "
+                     "removed before validation",
+                     key, name, expected);
+    case NAME_OK: {
+        const audit_field_t *f = audit_def_field(L->def, name);
+        if (ok(f ? f : audit_def_linked(L->def, name), type))
+            return 0;
+        char what[160];
+        describe_field(L, name, what, sizeof what);
+        return lfail(L, line, "\"%s\" names \"%.60s\", %s, expected %s", key, name, what, expected);
+    }
+    default:
+        return lfail(L, line,
+                     "\"%s\" names \"%.60s\", which is not a field, linked field or derived "
+                     "field",
+                     key, name);
+    }
+}
+
+/* A decile: an integer from 1 to 10 (a derived integer has no range: a value outside it falls in
+ * "unknown"). */
+static bool is_decile(const audit_field_t *f, audit_field_type_t type)
+{
+    return type == FT_INTEGER && (!f || (f->has_min && f->min == 1 && f->has_max && f->max == 10));
+}
+
+static bool is_ethnic_category(const audit_field_t *f, audit_field_type_t type)
+{
+    return type == FT_CODE && f && f->standard == NHS_CODE_LIST_ETHNIC_CATEGORY;
+}
+
+static bool is_stated_gender(const audit_field_t *f, audit_field_type_t type)
+{
+    return type == FT_CODE && f && f->standard == NHS_CODE_LIST_STATED_GENDER;
+}
+
+static bool is_number(const audit_field_t *f, audit_field_type_t type)
+{
+    (void)f;
+    return type == FT_INTEGER || type == FT_DECIMAL;
+}
+
+/* age_bands: [60, 70, 80, 90], ascending whole numbers */
+static int load_age_bands(loader_t *L, audit_breakdowns_t *b, const yaml_node_t *list)
+{
+    if (list->type != YAML_SEQUENCE_NODE)
+        return lfail(L, line_of(list),
+                     "\"age_bands\" must be a list of the ages each band after the first starts "
+                     "at, e.g. [60, 70, 80, 90]");
+    size_t n = (size_t)(list->data.sequence.items.top - list->data.sequence.items.start);
+    if (n == 0)
+        return lfail(L, line_of(list),
+                     "\"age_bands\" is empty, expected the ages each band "
+                     "after the first starts at, e.g. [60, 70, 80, 90]");
+    if (n > AUDIT_MAX_AGE_BANDS) {
+        const yaml_node_t *past = node(L, list->data.sequence.items.start[AUDIT_MAX_AGE_BANDS]);
+        return lfail_at(L, line_of(past), column_of(past),
+                        "found age band start %d, expected at most %d in \"age_bands\"",
+                        AUDIT_MAX_AGE_BANDS + 1, AUDIT_MAX_AGE_BANDS);
+    }
+    if (!(b->age_bands = calloc(n, sizeof *b->age_bands)))
+        return lfail(L, line_of(list), "out of memory");
+    for (size_t i = 0; i < n; i++) {
+        const yaml_node_t *item = node(L, list->data.sequence.items.start[i]);
+        long age;
+        if (whole_number(L, item, "age_bands", 1, AUDIT_MAX_AGE, &age))
+            return -1;
+        if (i > 0 && age <= b->age_bands[i - 1])
+            return lfail(L, line_of(item),
+                         "\"age_bands\" has %ld after %d, expected each age greater than the one "
+                         "before",
+                         age, b->age_bands[i - 1]);
+        b->age_bands[i] = (int)age;
+        b->n_age_bands = i + 1;
+    }
+    return 0;
+}
+
+/* breakdowns: {deprivation: F, ethnicity: F, sex: F, age: F, age_bands: [...]}, each optional */
+static int load_breakdowns(loader_t *L, const yaml_node_t *root)
+{
+    static const char *keys[] = {"deprivation", "ethnicity", "sex", "age", "age_bands"};
+    audit_breakdowns_t *b = &L->def->breakdowns;
+    const yaml_node_t *map = get(L, root, "breakdowns");
+    if (!map || is_null(map))
+        return 0;
+    b->line = line_of(map);
+    snprintf(L->ctx, sizeof L->ctx, "breakdowns: ");
+    int rc = 0;
+    if (map->type != YAML_MAPPING_NODE)
+        rc = lfail(L, line_of(map),
+                   "\"breakdowns\" must be a mapping, e.g. {deprivation: imd_decile, ethnicity: "
+                   "ethnic_category, sex: sex, age: age_at_arrival, age_bands: [60, 70, 80, 90]}");
+    else if (check_keys(L, map, "\"breakdowns\"", keys, sizeof keys / sizeof keys[0]) |
+             get_string(L, map, "deprivation", false, &b->deprivation) |
+             get_string(L, map, "ethnicity", false, &b->ethnicity) |
+             get_string(L, map, "sex", false, &b->sex) | get_string(L, map, "age", false, &b->age))
+        rc = -1;
+    else {
+        const yaml_node_t *bands = get(L, map, "age_bands");
+        bool has_bands = bands && !is_null(bands);
+        rc = (b->deprivation &&
+              check_breakdown(L, map, "deprivation", b->deprivation, is_decile,
+                              "an integer field from 1 to 10 (a decile, 1 most deprived), such as "
+                              "the linked imd_decile")) |
+             (b->ethnicity && check_breakdown(L, map, "ethnicity", b->ethnicity, is_ethnic_category,
+                                              "a code field with standard ethnic_category")) |
+             (b->sex && check_breakdown(L, map, "sex", b->sex, is_stated_gender,
+                                        "a code field with standard stated_gender")) |
+             (b->age && check_breakdown(L, map, "age", b->age, is_number,
+                                        "an integer or decimal field, such as age_at_arrival")) |
+             (has_bands && load_age_bands(L, b, bands));
+        if (b->age && !has_bands)
+            rc = lfail(L, line_of(get(L, map, "age")),
+                       "\"age\" needs \"age_bands\", the ages each band after the first starts "
+                       "at, e.g. [60, 70, 80, 90]");
+        else if (!b->age && has_bands)
+            rc = lfail(L, line_of(bands), "\"age_bands\" needs \"age\", the field they band");
+    }
+    L->ctx[0] = '\0';
+    return rc ? -1 : 0;
+}
+
+/* disclosure: {min_count: N} */
+static int load_disclosure(loader_t *L, const yaml_node_t *root)
+{
+    static const char *keys[] = {"min_count"};
+    const yaml_node_t *map = get(L, root, "disclosure");
+    if (!map || is_null(map))
+        return 0;
+    if (map->type != YAML_MAPPING_NODE)
+        return lfail(L, line_of(map), "\"disclosure\" must be a mapping, e.g. {min_count: 8}");
+    snprintf(L->ctx, sizeof L->ctx, "disclosure: ");
+    const yaml_node_t *v = get(L, map, "min_count");
+    long n = 0;
+    int rc = check_keys(L, map, "\"disclosure\"", keys, sizeof keys / sizeof keys[0]);
+    if (rc == 0)
+        rc = !v || is_null(v) ? lfail(L, line_of(v ? v : map), "missing key \"min_count\"")
+                              : whole_number(L, v, "min_count", 1, AUDIT_MAX_MIN_COUNT, &n);
+    L->ctx[0] = '\0';
+    L->def->disclosure_min_count = (int)n;
+    return rc;
+}
+
 /* ---------------------------------------------------------------- binding to slots */
 
 static int resolve_slot(void *ctx, const char *name)
@@ -1436,7 +1680,7 @@ static int load_root(loader_t *L, const yaml_node_t *root)
     static const char *keys[] = {"audit",       "name",       "dataset_version", "record_key",
                                  "trust_field", "site_field", "period_field",    "opt_out_applies",
                                  "fields",      "linked",     "derived",         "metrics",
-                                 "rules"};
+                                 "rules",       "breakdowns", "disclosure"};
     audit_def_t *def = L->def;
     if (root->type != YAML_MAPPING_NODE)
         return check_keys(L, root, "the definition", keys, sizeof keys / sizeof keys[0]);
@@ -1474,6 +1718,7 @@ static int load_root(loader_t *L, const yaml_node_t *root)
                     (void **)&def->rules, sizeof *def->rules, &def->n_rules, load_rule);
     if (fields_rc && def->n_fields == 0)
         return -1; /* no fields at all: said once, not again for each key naming one */
+    rc |= load_breakdowns(L, root) | load_disclosure(L, root);
     rc |= check_field_ref(L, root, "record_key", def->record_key_field) |
           check_field_ref(L, root, "trust_field", def->trust_field) |
           check_field_ref(L, root, "site_field", def->site_field) |

@@ -61,6 +61,24 @@ typedef struct {
     int line;
 } audit_derived_t;
 
+/* Which way a metric is better (`higher_is_better`), or neither when the key is absent (a measure
+ * of activity, say, compared with England as higher, similar or lower). The order is that of
+ * benchmark_polarity_t (services/publish/benchmark.h). */
+typedef enum {
+    AUDIT_POLARITY_NONE = 0,      /* no higher_is_better */
+    AUDIT_POLARITY_HIGHER_BETTER, /* higher_is_better: true */
+    AUDIT_POLARITY_LOWER_BETTER   /* higher_is_better: false */
+} audit_polarity_t;
+
+/* How a metric's funnel limits allow for overdispersion (`funnel: {overdispersion: ...}`), the
+ * methods of `ncap funnel`, estimated over the trusts of a period. The order is that of
+ * funnel_od_t (common/stats/funnel.h). */
+typedef enum {
+    AUDIT_OVERDISPERSION_NONE = 0,
+    AUDIT_OVERDISPERSION_MULTIPLICATIVE,
+    AUDIT_OVERDISPERSION_ADDITIVE
+} audit_overdispersion_t;
+
 typedef struct {
     char *id;
     char *label;
@@ -70,9 +88,24 @@ typedef struct {
     expr_t *denominator; /* which records count */
     char *unit;          /* "trust" */
     char *period;        /* "quarter" */
-    bool higher_is_better;
+    audit_polarity_t polarity;
+    audit_overdispersion_t overdispersion;
     int line;
 } audit_metric_t;
+
+/* `breakdowns:` the fields a record's inequality categories come from (services/metric/
+ * breakdown.h), each NULL when the definition does not declare it. Each is a field, linked field
+ * or derived field, never an identifier (identifiers are removed before validation). */
+typedef struct {
+    char *deprivation; /* an integer field from 1 to 10, 1 most deprived: the linked imd_decile */
+    char *ethnicity;   /* a code field with standard ethnic_category */
+    char *sex;         /* a code field with standard stated_gender */
+    char *age;         /* an integer or decimal field, e.g. the derived age_at_arrival */
+    int *age_bands;    /* with age: where each band after the first starts, ascending, e.g.
+                          60 70 80 90 for 0-59, 60-69, 70-79, 80-89, 90+ */
+    size_t n_age_bands;
+    int line;
+} audit_breakdowns_t;
 
 typedef enum { RULE_ERROR, RULE_WARNING } audit_severity_t;
 
@@ -127,6 +160,10 @@ typedef struct {
     size_t n_metrics;
     audit_rule_t *rules;
     size_t n_rules;
+    audit_breakdowns_t breakdowns;
+    /* `disclosure: {min_count: N}`: a published count from 1 to N - 1 is suppressed; 0 when the
+     * definition has no disclosure (nothing suppressed) */
+    int disclosure_min_count;
     /* The slots by name (index i is slot i), built once a definition has loaded: a name is
      * looked up in O(1) whatever the number of fields. NULL in a definition put together by hand,
      * whose names are then looked up one by one. */
@@ -148,6 +185,10 @@ typedef struct {
 #define AUDIT_MAX_RULES 1000   /* rules */
 #define AUDIT_MAX_CODES 10000  /* codes of one code field */
 #define AUDIT_MAX_PROBLEMS 100 /* problems listed for one file; more are only counted */
+/* publication settings */
+#define AUDIT_MAX_AGE_BANDS 20   /* breakdowns' age_bands: 21 bands, each a category published */
+#define AUDIT_MAX_AGE 999        /* the greatest age a band starts at, in the age field's unit */
+#define AUDIT_MAX_MIN_COUNT 1000 /* disclosure's min_count */
 
 /* Every problem of a definition file, one line each, in the order of the file:
  * "FILE:LINE:COLUMN: message" where the problem is at a token (a YAML syntax error, a metric past

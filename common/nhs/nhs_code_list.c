@@ -1,4 +1,5 @@
-/* nhs_code_list.c - the NHS Data Dictionary's ethnic category and person stated gender codes */
+/* nhs_code_list.c - the NHS Data Dictionary's ethnic category and person stated gender codes, and
+ * ODS's national groupings */
 #include "nhs_code_list.h"
 
 #include <string.h>
@@ -31,6 +32,22 @@ static const nhs_code_t stated_gender[] = {
     {"X", "Not known"},
 };
 
+/* ODS national groupings: NHS England's commissioning regions (Y58-Y63 and Y56 since 2018; Y54,
+ * Y55 and Y57 before), and Wales for the Welsh trusts in the etr extract. */
+static const nhs_code_t national_grouping[] = {
+    {"Y54", "North of England"},
+    {"Y55", "Midlands and East of England"},
+    {"Y56", "London"},
+    {"Y57", "South of England"},
+    {"Y58", "South West"},
+    {"Y59", "South East"},
+    {"Y60", "Midlands"},
+    {"Y61", "East of England"},
+    {"Y62", "North West"},
+    {"Y63", "North East and Yorkshire"},
+    {"W00", "Wales"},
+};
+
 static const struct {
     const char *name;
     const nhs_code_t *codes;
@@ -41,6 +58,8 @@ static const struct {
                                        sizeof ethnic_category / sizeof ethnic_category[0]},
     [NHS_CODE_LIST_STATED_GENDER] = {"stated_gender", stated_gender,
                                      sizeof stated_gender / sizeof stated_gender[0]},
+    [NHS_CODE_LIST_NATIONAL_GROUPING] = {"national_grouping", national_grouping,
+                                         sizeof national_grouping / sizeof national_grouping[0]},
 };
 #define N_LISTS (sizeof lists / sizeof lists[0])
 
@@ -75,4 +94,9 @@ const char *nhs_code_list_label(nhs_code_list_t list, const char *code)
         if (codes[i].code[0] == code[0] && strcmp(codes[i].code, code) == 0)
             return codes[i].label;
     return NULL;
+}
+
+const char *nhs_national_grouping_name(const char *code)
+{
+    return nhs_code_list_label(NHS_CODE_LIST_NATIONAL_GROUPING, code);
 }

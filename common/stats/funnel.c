@@ -204,6 +204,39 @@ static funnel_flag_t classify(const funnel_point_t *pt)
     return FUNNEL_IN_CONTROL;
 }
 
+/* One unit's value, limits and flag around theta, widened by phi or tau2 when adjust. */
+static void unit_point(const funnel_opts_t *opts, double theta, double phi, double tau2, int adjust,
+                       const funnel_unit_t *unit, funnel_point_t *pt)
+{
+    double den = unit->denominator;
+    if (!(den > 0) || isnan(theta)) {
+        pt->value = pt->lower95 = pt->upper95 = pt->lower998 = pt->upper998 = NAN;
+        pt->flag = FUNNEL_NO_DATA;
+        return;
+    }
+    pt->value = unit->numerator / den;
+    double y0 = transform(opts, theta);
+    double lim[4];
+    for (int j = 0; j < 4; j++) {
+        if (adjust) {
+            double s = transformed_se(opts, den);
+            double sd = opts->overdispersion == FUNNEL_OD_MULTIPLICATIVE ? sqrt(phi) * s
+                                                                         : sqrt(s * s + tau2);
+            lim[j] = untransform(opts, y0 + limit_z[j] * sd);
+        } else if (opts->limits == FUNNEL_LIMITS_EXACT) {
+            lim[j] = exact_limit(opts, limit_p[j], theta, den);
+        } else {
+            lim[j] = normal_limit(opts, limit_z[j], theta, den);
+        }
+        lim[j] = clamp_limit(opts, lim[j]);
+    }
+    pt->lower998 = lim[0];
+    pt->lower95 = lim[1];
+    pt->upper95 = lim[2];
+    pt->upper998 = lim[3];
+    pt->flag = classify(pt);
+}
+
 static int check(const funnel_opts_t *o, const funnel_unit_t *units, size_t n, char *err,
                  size_t errlen)
 {
@@ -297,37 +330,26 @@ int funnel_compute(const funnel_opts_t *opts, const funnel_unit_t *units, size_t
 
     for (size_t i = 0; i < n; i++) {
         funnel_point_t *pt = &points[i];
-        double den = units[i].denominator;
-        if (!(den > 0) || isnan(theta)) {
-            pt->value = pt->lower95 = pt->upper95 = pt->lower998 = pt->upper998 = NAN;
-            pt->flag = FUNNEL_NO_DATA;
-            continue;
-        }
-        pt->value = units[i].numerator / den;
-        double lim[4];
-        for (int j = 0; j < 4; j++) {
-            if (adjust) {
-                double s = transformed_se(opts, den);
-                double sd = opts->overdispersion == FUNNEL_OD_MULTIPLICATIVE ? sqrt(phi) * s
-                                                                             : sqrt(s * s + tau2);
-                lim[j] = untransform(opts, y0 + limit_z[j] * sd);
-            } else if (opts->limits == FUNNEL_LIMITS_EXACT) {
-                lim[j] = exact_limit(opts, limit_p[j], theta, den);
-            } else {
-                lim[j] = normal_limit(opts, limit_z[j], theta, den);
-            }
-            lim[j] = clamp_limit(opts, lim[j]);
-        }
-        pt->lower998 = lim[0];
-        pt->lower95 = lim[1];
-        pt->upper95 = lim[2];
-        pt->upper998 = lim[3];
-        pt->flag = classify(pt);
+        unit_point(opts, theta, phi, tau2, adjust, &units[i], pt);
         if (pt->flag == FUNNEL_ALERT_HIGH || pt->flag == FUNNEL_ALERT_LOW)
             summary->alerts++;
         else if (pt->flag == FUNNEL_ALARM_HIGH || pt->flag == FUNNEL_ALARM_LOW)
             summary->alarms++;
     }
+    return 0;
+}
+
+int funnel_point(const funnel_opts_t *opts, const funnel_summary_t *summary,
+                 const funnel_unit_t *unit, funnel_point_t *point, char *err, size_t errlen)
+{
+    assert(opts);
+    assert(summary);
+    assert(unit);
+    assert(point);
+    if (check(opts, unit, 1, err, errlen) != 0)
+        return -1;
+    int adjust = opts->overdispersion != FUNNEL_OD_NONE && summary->adjusted;
+    unit_point(opts, summary->target, summary->phi, summary->tau2, adjust, unit, point);
     return 0;
 }
 

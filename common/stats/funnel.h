@@ -71,6 +71,14 @@ typedef struct {
 int funnel_compute(const funnel_opts_t *opts, const funnel_unit_t *units, size_t n,
                    funnel_point_t *points, funnel_summary_t *summary, char *err, size_t errlen);
 
+/* One more unit against the limits of a summary funnel_compute gave (its target, phi, tau2 and
+ * whether it adjusted), e.g. a hospital site against the trusts' funnel: the value, limits and flag
+ * funnel_compute gives a unit of these counts in the set it summarised. opts as given to
+ * funnel_compute. Returns 0, or -1 with err when the unit is out of range as funnel_compute
+ * says. */
+int funnel_point(const funnel_opts_t *opts, const funnel_summary_t *summary,
+                 const funnel_unit_t *unit, funnel_point_t *point, char *err, size_t errlen);
+
 /* "in_control", "alert_high", ...; "" for no data. */
 const char *funnel_flag_name(funnel_flag_t flag);
 

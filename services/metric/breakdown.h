@@ -5,6 +5,8 @@
 #ifndef NCAP_BREAKDOWN_H
 #define NCAP_BREAKDOWN_H
 
+#include <stddef.h>
+
 #include "audit_def.h"
 #include "record.h"
 
@@ -15,19 +17,39 @@ typedef enum {
                              "not_stated" (Z), "unknown" (99, missing, anything else) */
     BREAKDOWN_SEX,        /* stated gender: "male" (1), "female" (2), "indeterminate" (9),
                              "unknown" (X, missing) */
-    BREAKDOWN_AGE,        /* the definition's bands, e.g. "0-59", "60-69", ..., "90+"; "unknown" */
+    BREAKDOWN_AGE,        /* the definition's bands, e.g. "0-59", "60-69", ..., "90+"; "unknown"
+                             (missing, or below 0) */
     BREAKDOWN_COUNT
 } breakdown_t;
 
+/* Bytes of a category with its NUL: "not_stated", an age band such as "998-998" or "999+". */
 #define BREAKDOWN_CATEGORY_MAX 16
+/* Categories of one breakdown at most: the age bands (AUDIT_MAX_AGE_BANDS + 1) and "unknown". */
+#define BREAKDOWN_MAX_CATEGORIES (AUDIT_MAX_AGE_BANDS + 2)
 
-/* "imd_decile", "ethnicity", "sex", "age": the names metric.aggregate stores. */
+/* "imd_decile", "ethnicity", "sex", "age": the names metric.aggregate stores (and the columns of
+ * metric.contribution that hold a record's category). */
 const char *breakdown_name(breakdown_t b);
 
+/* The field of the definition breakdown b is taken from, or NULL when the definition does not
+ * declare it. */
+const char *breakdown_field(const audit_def_t *def, breakdown_t b);
+
+/* Every category of breakdown b, in the order a release lists them, "unknown" last (the deciles
+ * 1..10; the ethnic groups as above; male, female, indeterminate; the age bands from the
+ * definition's age_bands, each "FROM-TO" but the last "FROM+", the first from 0). Returns how many
+ * were written to out (room for max), 0 when the definition does not declare b. */
+size_t breakdown_category_list(const audit_def_t *def, breakdown_t b,
+                               char out[][BREAKDOWN_CATEGORY_MAX], size_t max);
+
 /* The record's category in each breakdown its definition declares; a breakdown the definition
- * does not declare is "" (and is not aggregated). Returns 0, or -1 with err when a declared
- * field cannot be read. */
+ * does not declare is "" (and is not aggregated). A missing value is "unknown", as is a value
+ * outside its breakdown's categories (an ethnic category of 99, a decile of 11). Returns 0, or -1
+ * with err when a declared field holds text that is not of its type (an age of "abc": the record
+ * cannot be placed, and the stage quarantines it rather than count it as unknown).
+ * O(breakdowns + age bands). */
 int breakdown_categories(const audit_def_t *def, const ncap_record_t *rec,
-                         char out[BREAKDOWN_COUNT][BREAKDOWN_CATEGORY_MAX], char *err, size_t errlen);
+                         char out[BREAKDOWN_COUNT][BREAKDOWN_CATEGORY_MAX], char *err,
+                         size_t errlen);
 
 #endif

@@ -3,9 +3,9 @@
  * In: the sums the metric stage keeps per trust, site, metric and breakdown category (never a
  * record), the organisations (trust → name, region) and each metric's settings from the audit's
  * definition. Out: the release's rows at four levels (england, region, trust, site), each with its
- * intervals, the comparison with England, funnel limits and outlier flag, the inequality breakdowns,
- * the slope index of inequality and disclosure control. The publish daemon and `ncap release build`
- * both call benchmark_build, so a deployment and an analyst get the same bytes. */
+ * intervals, the comparison with England, funnel limits and outlier flag, the inequality
+ * breakdowns, the slope index of inequality and disclosure control. The publish daemon and `ncap
+ * release build` both call benchmark_build, so a deployment and an analyst get the same bytes. */
 #ifndef NCAP_BENCHMARK_H
 #define NCAP_BENCHMARK_H
 
@@ -19,6 +19,15 @@
 #define BENCHMARK_ENGLAND_CODE "E92000001"
 /* A trust's breakdown category is published only from this denominator up. */
 #define BENCHMARK_TRUST_BREAKDOWN_MIN 30
+/* The slope index of inequality's interval: simulations, and the seed they are drawn from (fixed,
+ * so that a release is reproducible: the ASCII bytes of "ncap sii"). */
+#define BENCHMARK_SII_REPS 100000u
+#define BENCHMARK_SII_SEED 0x6e63617020736969ull
+
+/* The notes of a row. */
+#define BENCHMARK_NOTE_SUPPRESSED "suppressed"
+/* an SII row without a value: a decile at 0% or 100% has no interval to simulate from */
+#define BENCHMARK_NOTE_SII_UNDEFINED "not computed: an IMD decile at 0% or 100%"
 
 /* One aggregate cell, as metric.aggregate keeps it. breakdown: "all" (category ""),
  * "imd_decile" ("1".."10", "unknown"), "ethnicity" ("white", "mixed", "asian", "black", "other",
@@ -43,7 +52,11 @@ typedef struct {
     const char *region_name; /* e.g. London; NULL: the code */
 } benchmark_org_t;
 
-typedef enum { POLARITY_NONE = 0, POLARITY_HIGHER_BETTER, POLARITY_LOWER_BETTER } benchmark_polarity_t;
+typedef enum {
+    POLARITY_NONE = 0,
+    POLARITY_HIGHER_BETTER,
+    POLARITY_LOWER_BETTER
+} benchmark_polarity_t;
 
 /* A metric's settings, from its definition. */
 typedef struct {
@@ -51,6 +64,9 @@ typedef struct {
     const char *label;
     benchmark_polarity_t polarity;
     funnel_od_t overdispersion;
+    /* the definition's expressions, for latest.json; NULL: left out */
+    const char *numerator_expr;
+    const char *denominator_expr;
 } benchmark_metric_t;
 
 typedef struct {
@@ -65,10 +81,12 @@ typedef struct {
     size_t n_orgs;
 } benchmark_input_t;
 
-/* One row of latest.csv. Text fields are owned by the release. has_* false: the field is empty. */
+/* One row of latest.csv. Text fields are owned by the release. has_* false: the field is empty;
+ * so is a figure that is NaN (the SII row's 99.8% limits). */
 typedef struct {
     const char *level; /* england, region, trust, site */
     char *area_code, *area_name, *parent_code;
+    char *parent_name; /* for fingertips.csv; "" for England */
     const char *metric;
     const char *breakdown; /* all, imd_quintile, ethnicity, sex, age, sii */
     char *category;
@@ -82,27 +100,60 @@ typedef struct {
     double funnel_lower95, funnel_upper95, funnel_lower998, funnel_upper998;
     const char *outlier; /* in_control, alert_high, ... or "" */
     const char *note;    /* suppressed, ... or "" */
+    /* the same comparison against the value of the row's region (its all row), for trust and
+     * site rows and their breakdowns (fingertips.csv): has_region false when the region's value
+     * is not published */
+    bool has_region;
+    double region_value;
+    const char *compared_region;
 } benchmark_row_t;
 
 typedef struct {
     benchmark_row_t *rows;
     size_t n_rows;
+    /* per metric of the input, in its order: the trusts' funnel (target the England value; phi
+     * and tau2 over the trusts with a denominator) that trust and site rows are flagged against */
+    funnel_summary_t *funnel;
+    size_t n_metrics;
     /* strings the rows point into */
     void *arena;
 } benchmark_release_t;
 
-/* Builds the release (rows in a fixed order: metric as defined, then level, area code, breakdown,
- * category). Returns 0, or -1 with err (out of memory, a cell of an unknown metric or breakdown,
- * a numerator above its denominator). */
-int benchmark_build(const benchmark_input_t *in, benchmark_release_t *out, char *err, size_t errlen);
+/* Builds the release (rows in a fixed order: metric as defined, then level (england, region,
+ * trust, site), area code (then parent code), breakdown (all, imd_quintile, ethnicity, sex, age,
+ * sii), category (imd_quintile 1..5, unknown; ethnicity white, mixed, asian, black, other,
+ * not_stated, unknown; sex male, female, indeterminate, unknown; age by the band's lower bound,
+ * "<60" first, other labels by name after them, unknown last)). Every trust and site of the cells
+ * has an all row in every metric. A cell with an empty site counts in its trust; it makes a site
+ * row "unknown" only when its trust has cells of named sites too. Returns 0, or -1 with err (out
+ * of memory, a cell of an unknown metric, breakdown or category, a negative count or a numerator
+ * above its denominator). Disclosure control (min_count > 1) treats every sum the release shows as
+ * a group, benchmark_suppress.c lists them; when England's or a region's all row is suppressed,
+ * the rows drawn from its value (comparisons, funnel limits, flags) leave them empty too. Cost:
+ * O(cells + rows), plus the funnel's exact limits (about the square
+ * root of a denominator each) and the SII's simulations (BENCHMARK_SII_REPS per metric), never a
+ * record. */
+int benchmark_build(const benchmark_input_t *in, benchmark_release_t *out, char *err,
+                    size_t errlen);
 void benchmark_release_free(benchmark_release_t *r);
 
 /* latest.csv: the header audit,period,level,area_code,area_name,parent_code,metric,breakdown,
  * category,numerator,denominator,value,lower95,upper95,lower998,upper998,england_value,
  * compared_to_england,funnel_lower95,funnel_upper95,funnel_lower998,funnel_upper998,outlier,note
  * and one line per row (RFC 4180, csv.h). */
-void benchmark_write_csv(FILE *f, const char *audit, const char *period, const benchmark_release_t *r);
-/* fingertips.csv: the same figures in OHID Fingertips' column layout. */
+void benchmark_write_csv(FILE *f, const char *audit, const char *period,
+                         const benchmark_release_t *r);
+/* fingertips.csv: the same figures in OHID Fingertips' column layout, values and limits as
+ * percentages (x 100); benchmark_files.c says how each column is filled. */
 void benchmark_write_fingertips(FILE *f, const benchmark_input_t *in, const benchmark_release_t *r);
+
+struct json_t; /* jansson's */
+/* latest.json: {audit, period, provenance, methods, metrics (id, label, polarity, overdispersion,
+ * the expressions, the trusts' funnel: target, phi, tau2), columns (the CSV's), rows (one array
+ * per row in the columns' order, figures as the CSV rounds them, null where the CSV is empty)}.
+ * provenance (borrowed; NULL: null) is what the caller knows of where the release comes from.
+ * Returns a malloc'd string, or NULL when out of memory. */
+char *benchmark_json(const benchmark_input_t *in, const benchmark_release_t *r,
+                     struct json_t *provenance);
 
 #endif

@@ -23,7 +23,7 @@ int main(int argc, char **argv)
     PGconn *db = daemon_connect(&cfg);
     if (db) {
         char err[1024];
-        if (release_files_export_missing(db, ps.audits, cfg.out_dir, err, sizeof err) < 0)
+        if (release_files_export_missing(db, cfg.out_dir, err, sizeof err) < 0)
             ncap_log(LOG_WARN, "could not check release files", "error", err, NULL);
         PQfinish(db);
     }

@@ -1,6 +1,7 @@
 /* publish_stage.c - ncap-publishd's work: rebuild what changed, one release revision per change */
 #include "publish_stage.h"
 
+#include <jansson.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,144 +9,264 @@
 
 #include "db.h"
 #include "log.h"
-#include "release.h"
+#include "nhs_code_list.h"
+#include "benchmark.h"
 #include "release_files.h"
-#include "strbuf.h"
+#include "release_input.h"
 
-/* Rebuilds one audit period; inserts a new revision only when its content changed. */
-static int rebuild(publish_t *ps, PGconn *db, const char *audit, const char *period, char *err,
-                   size_t errlen)
+/* The organisations of the reference data (`ncap refdata load ods`), read once per rebuild round. */
+typedef struct {
+    PGresult *res;
+    benchmark_org_t *orgs;
+    size_t n;
+} orgs_t;
+
+static int orgs_load(PGconn *db, orgs_t *o, char *err, size_t errlen)
+{
+    o->res = db_query(db, "SELECT code, name, region FROM publish.organisation ORDER BY code", 0,
+                      NULL, err, errlen);
+    if (!o->res)
+        return -1;
+    o->n = (size_t)PQntuples(o->res);
+    o->orgs = calloc(o->n + 1, sizeof *o->orgs);
+    if (!o->orgs) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    for (size_t i = 0; i < o->n; i++)
+        o->orgs[i] = (benchmark_org_t){.code = PQgetvalue(o->res, (int)i, 0),
+                                       .name = PQgetvalue(o->res, (int)i, 1),
+                                       .region = PQgetvalue(o->res, (int)i, 2),
+                                       .region_name = nhs_national_grouping_name(
+                                           PQgetvalue(o->res, (int)i, 2))};
+    return 0;
+}
+
+static void orgs_clear(orgs_t *o)
+{
+    free(o->orgs);
+    PQclear(o->res);
+    *o = (orgs_t){0};
+}
+
+/* The stored release's files, written out after commit (release_files.h). */
+static int store_files(PGconn *db, const char *relid, const char *csv, const char *json,
+                       const char *fingertips, char *err, size_t errlen)
+{
+    const char *p[] = {relid, csv, json, fingertips};
+    return db_execp(db,
+                    "INSERT INTO publish.release_file (release_id, name, content) VALUES"
+                    " ($1::bigint, 'latest.csv', $2), ($1::bigint, 'latest.json', $3),"
+                    " ($1::bigint, 'fingertips.csv', $4)",
+                    4, p, err, errlen);
+}
+
+/* The release's rows, queryable (one per line of latest.csv), from its JSON (rows as arrays in
+ * the order of latest.csv's columns). */
+static int store_rows(PGconn *db, const char *relid, const char *json, char *err, size_t errlen)
+{
+    const char *p[] = {relid, json};
+    return db_execp(
+        db,
+        "INSERT INTO publish.output SELECT $1::bigint, e.n::int, r->>2, r->>3, r->>4,"
+        " coalesce(r->>5, ''), r->>6, r->>7, coalesce(r->>8, ''), (r->>9)::bigint,"
+        " (r->>10)::bigint, (r->>11)::float8, (r->>12)::float8, (r->>13)::float8,"
+        " (r->>14)::float8, (r->>15)::float8, (r->>16)::float8, coalesce(r->>17, ''),"
+        " (r->>18)::float8, (r->>19)::float8, (r->>20)::float8, (r->>21)::float8,"
+        " coalesce(r->>22, ''), coalesce(r->>23, '')"
+        " FROM json_array_elements($2::json -> 'rows') WITH ORDINALITY AS e(r, n)",
+        2, p, err, errlen);
+}
+
+static char *memstream_text(void (*write)(FILE *, const void *), const void *arg)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *mem = open_memstream(&buf, &len);
+    if (!mem)
+        return NULL;
+    write(mem, arg);
+    if (fclose(mem) != 0) {
+        free(buf);
+        return NULL;
+    }
+    return buf;
+}
+
+typedef struct {
+    const benchmark_input_t *in;
+    const benchmark_release_t *rel;
+} write_args_t;
+
+static void write_csv(FILE *f, const void *arg)
+{
+    const write_args_t *a = arg;
+    benchmark_write_csv(f, a->in->audit, a->in->period, a->rel);
+}
+
+static void write_fingertips(FILE *f, const void *arg)
+{
+    const write_args_t *a = arg;
+    benchmark_write_fingertips(f, a->in, a->rel);
+}
+
+/* Reads the period's aggregate cells into in (cells point into *res). */
+static int load_cells(PGconn *db, const char *audit, const char *period, PGresult **res,
+                      benchmark_cell_t **cells, size_t *n, char *err, size_t errlen)
 {
     const char *p[] = {audit, period};
-    PGresult *sums = db_query(db,
-                              "SELECT trust, metric_id, sum(numerator), sum(denominator)"
-                              " FROM metric.contribution WHERE audit = $1 AND period = $2"
-                              " GROUP BY trust, metric_id",
-                              2, p, err, errlen);
-    if (!sums)
+    *res = db_query(db,
+                    "SELECT trust, site, metric_id, breakdown, category, numerator, denominator"
+                    " FROM metric.aggregate WHERE audit = $1 AND period = $2 AND denominator > 0"
+                    " ORDER BY trust, site, metric_id, breakdown, category",
+                    2, p, err, errlen);
+    if (!*res)
         return -1;
-    int n = PQntuples(sums);
-    release_row_t *in = calloc((size_t)n + 1, sizeof *in);
-    for (int i = 0; in && i < n; i++) {
-        snprintf(in[i].unit, sizeof in[i].unit, "%s", PQgetvalue(sums, i, 0));
-        snprintf(in[i].metric, sizeof in[i].metric, "%s", PQgetvalue(sums, i, 1));
-        in[i].numerator = strtoll(PQgetvalue(sums, i, 2), NULL, 10);
-        in[i].denominator = strtoll(PQgetvalue(sums, i, 3), NULL, 10);
-    }
-    PQclear(sums);
-    release_row_t *rows = NULL;
-    int m = in ? release_build(in, n, &rows) : -1;
-    free(in);
-    if (m < 0) {
+    *n = (size_t)PQntuples(*res);
+    *cells = calloc(*n + 1, sizeof **cells);
+    if (!*cells) {
         snprintf(err, errlen, "out of memory");
         return -1;
     }
-    PGresult *cnt = db_query(db,
-                             "SELECT count(*) FROM metric.record_state WHERE audit = $1 AND"
-                             " period = $2 AND valid",
-                             2, p, err, errlen);
-    if (!cnt) {
-        free(rows);
+    for (size_t i = 0; i < *n; i++) {
+        int r = (int)i;
+        (*cells)[i] = (benchmark_cell_t){.trust = PQgetvalue(*res, r, 0),
+                                         .site = PQgetvalue(*res, r, 1),
+                                         .metric = PQgetvalue(*res, r, 2),
+                                         .breakdown = PQgetvalue(*res, r, 3),
+                                         .category = PQgetvalue(*res, r, 4),
+                                         .numerator = strtoll(PQgetvalue(*res, r, 5), NULL, 10),
+                                         .denominator = strtoll(PQgetvalue(*res, r, 6), NULL, 10)};
+    }
+    return 0;
+}
+
+/* Rebuilds one audit period from the aggregates; inserts a new revision only when its content
+ * changed. */
+static int rebuild(publish_t *ps, PGconn *db, const orgs_t *orgs, const char *audit,
+                   const char *period, char *err, size_t errlen)
+{
+    char derr[512];
+    const audit_def_t *def = audit_cache_get(ps->audits, audit, derr, sizeof derr);
+    if (!def) {
+        snprintf(err, errlen, "cannot publish audit \"%s\": %s", audit, derr);
         return -1;
     }
-    char records[32];
-    snprintf(records, sizeof records, "%s", PQgetvalue(cnt, 0, 0));
-    PQclear(cnt);
+    benchmark_metric_t *metrics = release_input_metrics(def);
+    if (!metrics) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    PGresult *cres = NULL;
+    benchmark_cell_t *cells = NULL;
+    size_t n_cells = 0;
+    benchmark_release_t rel = {0};
+    char *csv = NULL, *json = NULL, *fingertips = NULL;
+    PGresult *cnt = NULL, *last = NULL, *ins = NULL;
+    int rc = -1;
+    if (load_cells(db, audit, period, &cres, &cells, &n_cells, err, errlen) != 0)
+        goto done;
+    benchmark_input_t in = {.audit = audit,
+                            .period = period,
+                            .metrics = metrics,
+                            .n_metrics = def->n_metrics,
+                            .min_count = release_input_min_count(def),
+                            .cells = cells,
+                            .n_cells = n_cells,
+                            .orgs = orgs->orgs,
+                            .n_orgs = orgs->n};
+    if (benchmark_build(&in, &rel, err, errlen) != 0)
+        goto done;
+    write_args_t wa = {&in, &rel};
+    csv = memstream_text(write_csv, &wa);
+    const char *p[] = {audit, period};
+    cnt = db_query(db,
+                   "SELECT count(*) FROM metric.record_state WHERE audit = $1 AND period = $2"
+                   " AND valid",
+                   2, p, err, errlen);
+    if (!csv || !cnt) {
+        if (!csv)
+            snprintf(err, errlen, "out of memory");
+        goto done;
+    }
+    const char *records = PQgetvalue(cnt, 0, 0);
     /* Content hash over the CSV as published, plus the record count. */
-    char *csv = NULL;
-    size_t csv_len = 0;
-    FILE *mem = open_memstream(&csv, &csv_len);
-    if (!mem) {
-        free(rows);
-        snprintf(err, errlen, "out of memory");
-        return -1;
-    }
-    release_write_csv(mem, audit, period, rows, m);
-    fprintf(mem, "records=%s\n", records);
-    fclose(mem);
+    crypto_hash_sha256_state hs;
     unsigned char h[crypto_hash_sha256_BYTES];
     char hash[65];
-    crypto_hash_sha256(h, (const unsigned char *)csv, csv_len);
+    crypto_hash_sha256_init(&hs);
+    crypto_hash_sha256_update(&hs, (const unsigned char *)csv, strlen(csv));
+    crypto_hash_sha256_update(&hs, (const unsigned char *)"records=", 8);
+    crypto_hash_sha256_update(&hs, (const unsigned char *)records, strlen(records));
+    crypto_hash_sha256_final(&hs, h);
     sodium_bin2hex(hash, sizeof hash, h, sizeof h);
-    free(csv);
-    PGresult *last = db_query(db,
-                              "SELECT revision, content_hash FROM publish.release WHERE audit = $1"
-                              " AND period = $2 ORDER BY revision DESC LIMIT 1",
-                              2, p, err, errlen);
-    if (!last) {
-        free(rows);
-        return -1;
-    }
+    last = db_query(db,
+                    "SELECT revision, content_hash FROM publish.release WHERE audit = $1"
+                    " AND period = $2 ORDER BY revision DESC LIMIT 1",
+                    2, p, err, errlen);
+    if (!last)
+        goto done;
     int revision = 1;
     if (PQntuples(last) == 1) {
         if (strcmp(PQgetvalue(last, 0, 1), hash) == 0) {
-            PQclear(last);
-            free(rows);
-            return 0; /* nothing new to publish */
+            rc = 0; /* nothing new to publish */
+            goto done;
         }
         revision = atoi(PQgetvalue(last, 0, 0)) + 1;
     }
-    PQclear(last);
     char rev[16];
     snprintf(rev, sizeof rev, "%d", revision);
     const char *pi[] = {audit, period, rev, records, hash};
-    PGresult *rel = db_query(db,
-                             "INSERT INTO publish.release (audit, period, revision, records,"
-                             " content_hash) VALUES ($1, $2, $3::int, $4::int, $5)"
-                             " RETURNING release_id",
-                             5, pi, err, errlen);
-    if (!rel) {
-        free(rows);
-        return -1;
+    ins = db_query(db,
+                   "INSERT INTO publish.release (audit, period, revision, records, content_hash)"
+                   " VALUES ($1, $2, $3::int, $4::int, $5) RETURNING release_id, status,"
+                   " to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')",
+                   5, pi, err, errlen);
+    if (!ins)
+        goto done;
+    const char *relid = PQgetvalue(ins, 0, 0);
+    json_t *prov = json_object();
+    json_object_set_new(prov, "audit_name", json_string(def->name));
+    json_object_set_new(prov, "dataset_version", json_string(def->dataset_version));
+    json_object_set_new(prov, "revision", json_integer(revision));
+    json_object_set_new(prov, "status", json_string(PQgetvalue(ins, 0, 1)));
+    json_object_set_new(prov, "records", json_integer(atoll(records)));
+    json_object_set_new(prov, "created_at", json_string(PQgetvalue(ins, 0, 2)));
+    json_object_set_new(prov, "built_by", json_string("ncap-publishd " NCAP_VERSION));
+    json = benchmark_json(&in, &rel, prov);
+    json_decref(prov);
+    fingertips = memstream_text(write_fingertips, &wa);
+    if (!json || !fingertips) {
+        snprintf(err, errlen, "out of memory");
+        goto done;
     }
-    long long release_id = strtoll(PQgetvalue(rel, 0, 0), NULL, 10);
-    PQclear(rel);
-    strbuf_t a[8];
-    for (int k = 0; k < 8; k++) {
-        strbuf_init(&a[k]);
-        strbuf_pg_array_open(&a[k]);
-    }
-    for (int i = 0; i < m; i++) {
-        char num[32], den[32], v[40], lo[40], hi[40];
-        snprintf(num, sizeof num, "%lld", rows[i].numerator);
-        snprintf(den, sizeof den, "%lld", rows[i].denominator);
-        snprintf(v, sizeof v, "%.17g", rows[i].value);
-        snprintf(lo, sizeof lo, "%.17g", rows[i].lower95);
-        snprintf(hi, sizeof hi, "%.17g", rows[i].upper95);
-        int has = rows[i].has_value;
-        const char *vals[8] = {rows[i].unit_level, rows[i].unit,    rows[i].metric, num, den,
-                               has ? v : NULL,     has ? lo : NULL, has ? hi : NULL};
-        for (int k = 0; k < 8; k++)
-            strbuf_pg_array_elem(&a[k], vals[k]);
-    }
-    for (int k = 0; k < 8; k++)
-        strbuf_pg_array_close(&a[k]);
-    char relid[32];
-    snprintf(relid, sizeof relid, "%lld", release_id);
-    const char *po[] = {relid, a[0].s, a[1].s, a[2].s, a[3].s, a[4].s, a[5].s, a[6].s, a[7].s};
-    int rc = db_execp(db,
-                      "INSERT INTO publish.output (release_id, unit_level, unit, metric_id,"
-                      " numerator, denominator, value, lower95, upper95) SELECT $1::bigint, * FROM"
-                      " unnest($2::text[], $3::text[], $4::text[], $5::bigint[], $6::bigint[],"
-                      " $7::float8[], $8::float8[], $9::float8[])",
-                      9, po, err, errlen);
-    for (int k = 0; k < 8; k++)
-        strbuf_free(&a[k]);
-    free(rows);
-    if (rc != 0)
-        return -1;
+    if (store_files(db, relid, csv, json, fingertips, err, errlen) != 0 ||
+        store_rows(db, relid, json, err, errlen) != 0)
+        goto done;
     if (ps->n_pending == ps->cap_pending) {
         size_t cap = ps->cap_pending ? ps->cap_pending * 2 : 16;
         long long *np = realloc(ps->pending, cap * sizeof *np);
         if (!np) {
             snprintf(err, errlen, "out of memory");
-            return -1;
+            goto done;
         }
         ps->pending = np;
         ps->cap_pending = cap;
     }
-    ps->pending[ps->n_pending++] = release_id;
-    return 0;
+    ps->pending[ps->n_pending++] = strtoll(relid, NULL, 10);
+    rc = 0;
+done:
+    free(csv);
+    free(json);
+    free(fingertips);
+    PQclear(cnt);
+    PQclear(last);
+    PQclear(ins);
+    benchmark_release_free(&rel);
+    free(cells);
+    PQclear(cres);
+    free(metrics);
+    return rc;
 }
 
 /* Marks what the releases will reflect first, then aggregates: every record version marked seen
@@ -177,8 +298,13 @@ static int periodic(void *state, PGconn *db, int limit, stage_keys_t *out, char 
     if (!changed)
         return -1;
     int rc = 0, n = PQntuples(changed);
+    orgs_t orgs = {0};
+    if (n > 0)
+        rc = orgs_load(db, &orgs, err, errlen);
     for (int i = 0; rc == 0 && i < n; i++)
-        rc = rebuild(ps, db, PQgetvalue(changed, i, 0), PQgetvalue(changed, i, 1), err, errlen);
+        rc = rebuild(ps, db, &orgs, PQgetvalue(changed, i, 0), PQgetvalue(changed, i, 1), err,
+                     errlen);
+    orgs_clear(&orgs);
     PQclear(changed);
     return rc == 0 ? n : -1;
 }
@@ -188,7 +314,7 @@ static void after_commit(void *state, PGconn *db)
     publish_t *ps = state;
     for (size_t i = 0; i < ps->n_pending; i++) {
         char err[1024];
-        if (release_files_export(db, ps->audits, ps->out_dir, ps->pending[i], err, sizeof err) != 0)
+        if (release_files_export(db, ps->out_dir, ps->pending[i], err, sizeof err) != 0)
             ncap_log(LOG_ERROR, "could not write release files; will retry at start-up", "error",
                      err, NULL);
     }

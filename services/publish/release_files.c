@@ -2,7 +2,6 @@
 #include "release_files.h"
 
 #include <errno.h>
-#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,7 +9,6 @@
 #include <unistd.h>
 
 #include "db.h"
-#include "release.h"
 
 static int mkdirs(const char *path)
 {
@@ -45,131 +43,60 @@ static int write_file(const char *path, const char *data, size_t len)
     return rc;
 }
 
-static json_t *figure(int has, double v)
-{
-    return has ? json_real(v) : json_null();
-}
+/* The files of a release, as publish stored them with it. */
+static const char *const FILES[] = {"latest.csv", "latest.json", "fingertips.csv"};
+/* The name each has in the release's own folder r<revision>/. */
+static const char *const REVISION_NAMES[] = {"release.csv", "release.json", "fingertips.csv"};
 
-int release_files_export(PGconn *db, audit_cache_t *audits, const char *out_dir,
-                         long long release_id, char *err, size_t errlen)
+int release_files_export(PGconn *db, const char *out_dir, long long release_id, char *err,
+                         size_t errlen)
 {
     char rid[32];
     snprintf(rid, sizeof rid, "%lld", release_id);
     const char *p[] = {rid};
-    PGresult *rel =
-        db_query(db,
-                 "SELECT audit, period, revision, status, records,"
-                 " to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
-                 " FROM publish.release WHERE release_id = $1::bigint",
-                 1, p, err, errlen);
-    if (!rel)
+    PGresult *r = db_query(db,
+                           "SELECT r.audit, r.period, r.revision, f.name, f.content FROM"
+                           " publish.release r JOIN publish.release_file f USING (release_id)"
+                           " WHERE release_id = $1::bigint",
+                           1, p, err, errlen);
+    if (!r)
         return -1;
-    if (PQntuples(rel) != 1) {
-        snprintf(err, errlen, "release %s not found", rid);
-        PQclear(rel);
-        return -1;
-    }
-    PGresult *out = db_query(db,
-                             "SELECT unit_level, unit, metric_id, numerator, denominator, value,"
-                             " lower95, upper95 FROM publish.output WHERE release_id = $1::bigint"
-                             " ORDER BY unit_level = 'national', unit, metric_id",
-                             1, p, err, errlen);
-    if (!out) {
-        PQclear(rel);
+    if (PQntuples(r) == 0) {
+        snprintf(err, errlen, "release %s has no files", rid);
+        PQclear(r);
         return -1;
     }
-    const char *audit = PQgetvalue(rel, 0, 0), *period = PQgetvalue(rel, 0, 1);
-    int revision = atoi(PQgetvalue(rel, 0, 2));
-    int n = PQntuples(out);
-    release_row_t *rows = calloc((size_t)n + 1, sizeof *rows);
-    for (int i = 0; rows && i < n; i++) {
-        snprintf(rows[i].unit_level, sizeof rows[i].unit_level, "%s", PQgetvalue(out, i, 0));
-        snprintf(rows[i].unit, sizeof rows[i].unit, "%s", PQgetvalue(out, i, 1));
-        snprintf(rows[i].metric, sizeof rows[i].metric, "%s", PQgetvalue(out, i, 2));
-        rows[i].numerator = strtoll(PQgetvalue(out, i, 3), NULL, 10);
-        rows[i].denominator = strtoll(PQgetvalue(out, i, 4), NULL, 10);
-        rows[i].has_value = !PQgetisnull(out, i, 5);
-        rows[i].value = atof(PQgetvalue(out, i, 5));
-        rows[i].lower95 = atof(PQgetvalue(out, i, 6));
-        rows[i].upper95 = atof(PQgetvalue(out, i, 7));
-    }
-    int rc = -1;
-    char *csv = NULL, *json = NULL;
-    size_t csv_len = 0;
-    FILE *mem = rows ? open_memstream(&csv, &csv_len) : NULL;
-    if (mem) {
-        release_write_csv(mem, audit, period, rows, n);
-        fclose(mem);
-    }
-    char aerr[256];
-    const audit_def_t *def = audit_cache_get(audits, audit, aerr, sizeof aerr);
-    json_t *o = json_object();
-    json_object_set_new(o, "audit", json_string(audit));
-    json_object_set_new(o, "audit_name", json_string(def ? def->name : audit));
-    json_object_set_new(o, "dataset_version", json_string(def ? def->dataset_version : ""));
-    json_object_set_new(o, "period", json_string(period));
-    json_object_set_new(o, "revision", json_integer(revision));
-    json_object_set_new(o, "status", json_string(PQgetvalue(rel, 0, 3)));
-    json_object_set_new(o, "records", json_integer(atoi(PQgetvalue(rel, 0, 4))));
-    json_object_set_new(o, "created_at", json_string(PQgetvalue(rel, 0, 5)));
-    json_object_set_new(o, "interval", json_string("Wilson score, 95%"));
-    json_t *metrics = json_array();
-    for (size_t i = 0; def && i < def->n_metrics; i++) {
-        json_t *m = json_object();
-        json_object_set_new(m, "id", json_string(def->metrics[i].id));
-        json_object_set_new(m, "label", json_string(def->metrics[i].label));
-        json_object_set_new(m, "numerator", json_string(def->metrics[i].numerator_src));
-        json_object_set_new(m, "denominator", json_string(def->metrics[i].denominator_src));
-        json_array_append_new(metrics, m);
-    }
-    json_object_set_new(o, "metrics", metrics);
-    json_t *arr = json_array();
-    for (int i = 0; rows && i < n; i++) {
-        json_t *r = json_object();
-        json_object_set_new(r, "unit_level", json_string(rows[i].unit_level));
-        json_object_set_new(r, "unit", json_string(rows[i].unit));
-        json_object_set_new(r, "metric", json_string(rows[i].metric));
-        json_object_set_new(r, "numerator", json_integer(rows[i].numerator));
-        json_object_set_new(r, "denominator", json_integer(rows[i].denominator));
-        json_object_set_new(r, "value", figure(rows[i].has_value, rows[i].value));
-        json_object_set_new(r, "lower95", figure(rows[i].has_value, rows[i].lower95));
-        json_object_set_new(r, "upper95", figure(rows[i].has_value, rows[i].upper95));
-        json_array_append_new(arr, r);
-    }
-    json_object_set_new(o, "rows", arr);
-    json = json_dumps(o, JSON_INDENT(1) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10));
-    json_decref(o);
-
-    char dir[1024], path[1100];
+    const char *audit = PQgetvalue(r, 0, 0), *period = PQgetvalue(r, 0, 1);
+    int revision = atoi(PQgetvalue(r, 0, 2));
+    char dir[1024], path[1200];
     snprintf(dir, sizeof dir, "%s/%s/%s/r%04d", out_dir, audit, period, revision);
-    if (csv && json && mkdirs(dir) == 0) {
-        snprintf(path, sizeof path, "%s/release.csv", dir);
-        int ok = write_file(path, csv, csv_len) == 0;
-        snprintf(path, sizeof path, "%s/release.json", dir);
-        ok = ok && write_file(path, json, strlen(json)) == 0;
-        snprintf(path, sizeof path, "%s/%s/%s/latest.csv", out_dir, audit, period);
-        ok = ok && write_file(path, csv, csv_len) == 0;
-        snprintf(path, sizeof path, "%s/%s/%s/latest.json", out_dir, audit, period);
-        ok = ok && write_file(path, json, strlen(json)) == 0;
-        rc = ok ? 0 : -1;
-    }
+    int rc = mkdirs(dir);
+    /* The revision's own folder first, latest.* last: a reader of latest.* sees a whole release. */
+    for (int pass = 0; rc == 0 && pass < 2; pass++)
+        for (int i = 0; rc == 0 && i < PQntuples(r); i++)
+            for (size_t k = 0; rc == 0 && k < sizeof FILES / sizeof FILES[0]; k++) {
+                if (strcmp(PQgetvalue(r, i, 3), FILES[k]) != 0)
+                    continue;
+                if (pass == 0)
+                    snprintf(path, sizeof path, "%s/%s", dir, REVISION_NAMES[k]);
+                else
+                    snprintf(path, sizeof path, "%s/%s/%s/%s", out_dir, audit, period, FILES[k]);
+                rc = write_file(path, PQgetvalue(r, i, 4), (size_t)PQgetlength(r, i, 4));
+            }
     if (rc != 0)
         snprintf(err, errlen, "could not write release files under \"%s\": %s", dir,
                  strerror(errno));
-    free(csv);
-    free(json);
-    free(rows);
-    PQclear(out);
-    PQclear(rel);
+    PQclear(r);
     return rc;
 }
 
-int release_files_export_missing(PGconn *db, audit_cache_t *audits, const char *out_dir, char *err,
-                                 size_t errlen)
+int release_files_export_missing(PGconn *db, const char *out_dir, char *err, size_t errlen)
 {
     PGresult *r = db_query(db,
                            "SELECT DISTINCT ON (audit, period) release_id, audit, period, revision"
-                           " FROM publish.release ORDER BY audit, period, revision DESC",
+                           " FROM publish.release r WHERE EXISTS (SELECT 1 FROM"
+                           " publish.release_file f WHERE f.release_id = r.release_id)"
+                           " ORDER BY audit, period, revision DESC",
                            0, NULL, err, errlen);
     if (!r)
         return -1;
@@ -180,7 +107,7 @@ int release_files_export_missing(PGconn *db, audit_cache_t *audits, const char *
                  PQgetvalue(r, i, 2), atoi(PQgetvalue(r, i, 3)));
         if (access(path, F_OK) == 0)
             continue;
-        if (release_files_export(db, audits, out_dir, strtoll(PQgetvalue(r, i, 0), NULL, 10), err,
+        if (release_files_export(db, out_dir, strtoll(PQgetvalue(r, i, 0), NULL, 10), err,
                                  errlen) != 0) {
             PQclear(r);
             return -1;

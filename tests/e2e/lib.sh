@@ -275,45 +275,59 @@ e2e_releases() {
   find "$CTX_OUT/$E2E_AUDIT" -name latest.csv 2>/dev/null | sort
 }
 
-# e2e_release_rows: every row of every latest.csv (without headers), checked to have 10 fields.
+# The columns of latest.csv, in order (README.md, "Releases").
+E2E_RELEASE_HEADER='audit,period,level,area_code,area_name,parent_code,metric,breakdown,category,numerator,denominator,value,lower95,upper95,lower998,upper998,england_value,compared_to_england,funnel_lower95,funnel_upper95,funnel_lower998,funnel_upper998,outlier,note'
+
+# e2e_release_rows: every row of every latest.csv (without headers), each checked to have the 24
+# columns of the header, printed with TAB between fields (names may hold commas) for awk -F'\t':
+# $3 level, $4 area_code, $7 metric, $8 breakdown, $9 category, $10 numerator, $11 denominator.
 e2e_release_rows() {
   local files
   mapfile -t files < <(e2e_releases)
   [ "${#files[@]}" -gt 0 ] || fail "no release: nothing under ${CTX_OUT#"$NCAP_ROOT"/}/$E2E_AUDIT/*/latest.csv"
-  local f want='audit,period,unit_level,unit,metric,numerator,denominator,value,lower95,upper95'
-  for f in "${files[@]}"; do
-    [ "$(head -n 1 "$f")" = "$want" ] || fail "${f#"$NCAP_ROOT"/} header is \"$(head -n 1 "$f")\", expected \"$want\""
-  done
-  awk -F, 'FNR == 1 { next }
-           NF != 10 { printf "%s:%d has %d fields, expected 10\n", FILENAME, FNR, NF > "/dev/stderr"; exit 1 }
-           { print }' "${files[@]}" || fail "malformed release rows"
+  python3 - "$E2E_RELEASE_HEADER" "${files[@]}" <<'PY' || fail "malformed release rows"
+import csv, sys
+want = sys.argv[1].split(",")
+for path in sys.argv[2:]:
+    with open(path, newline="") as f:
+        rows = list(csv.reader(f))
+    if not rows or rows[0] != want:
+        sys.exit(f"{path}: header is {','.join(rows[0]) if rows else '(empty)'}, expected {sys.argv[1]}")
+    for i, r in enumerate(rows[1:], start=2):
+        if len(r) != len(want) or any("\t" in v or "\n" in v for v in r):
+            sys.exit(f"{path}:{i}: {len(r)} fields, expected {len(want)} without TAB or newline")
+        print("\t".join(r))
+PY
 }
 
 # e2e_expect_denominators METRIC COUNT: the trust-level denominators of METRIC, over all periods,
 # add up to COUNT.
 e2e_expect_denominators() {
   local sum
-  sum=$(e2e_release_rows | awk -F, -v m="$1" '$3 == "trust" && $5 == m { s += $7 } END { print s + 0 }')
+  sum=$(e2e_release_rows | awk -F'\t' -v m="$1" '$3 == "trust" && $7 == m && $8 == "all" { s += $11 }
+                                              END { print s + 0 }')
   [ "$sum" = "$2" ] || fail "trust-level $1 denominators add up to $sum, expected $2 (valid records)"
   e2e_say "trust-level $1 denominators add up to $2, the number of valid records"
 }
 
-# e2e_expect_national: for every period and metric, the national numerator and denominator are the
-# sums over the trusts, with exactly one national row.
+# e2e_expect_national: for every period and metric, exactly one England row, whose denominator is
+# the sum over the trusts and whose numerator is too where no trust's is suppressed.
 e2e_expect_national() {
   local report
-  report=$(e2e_release_rows | awk -F, '
-    $3 == "trust"    { tn[$2 "," $5] += $6; td[$2 "," $5] += $7; seen[$2 "," $5] = 1 }
-    $3 == "national" { nn[$2 "," $5] = $6; nd[$2 "," $5] = $7; nc[$2 "," $5]++; seen[$2 "," $5] = 1 }
+  report=$(e2e_release_rows | awk -F'\t' '
+    $8 != "all" { next }
+    { k = $2 "," $7; seen[k] = 1 }
+    $3 == "trust"   { tn[k] += $10; td[k] += $11; if ($10 == "") hidden[k] = 1 }
+    $3 == "england" { nn[k] = $10; nd[k] = $11; nc[k]++ }
     END {
       for (k in seen) {
-        if (nc[k] != 1) print "period,metric " k ": " nc[k] + 0 " national rows, expected 1"
-        else if (nn[k] != tn[k] || nd[k] != td[k])
-          print "period,metric " k ": national " nn[k] "/" nd[k] ", trusts add up to " tn[k] "/" td[k]
+        if (nc[k] != 1) print "period,metric " k ": " nc[k] + 0 " England rows, expected 1"
+        else if (nd[k] != td[k] || (!hidden[k] && nn[k] != tn[k]))
+          print "period,metric " k ": England " nn[k] "/" nd[k] ", trusts add up to " tn[k] "/" td[k]
       }
     }')
-  [ -z "$report" ] || fail "national rows do not match the trusts: $report"
-  e2e_say "national rows equal the sums of the trust rows"
+  [ -z "$report" ] || fail "England rows do not match the trusts: $report"
+  e2e_say "England rows equal the sums of the trust rows"
 }
 
 # e2e_keep_releases DEST: copies every latest.csv, keeping its <period>/ path, into DEST.
@@ -340,7 +354,7 @@ e2e_expect_same_releases() {
 }
 
 # e2e_check_full_run RECORDS VALID: after e2e_drain, every stage processed RECORDS with backlog 0,
-# the trust-level ortho_72h denominators add up to VALID and the national rows to the trusts'.
+# the trust-level ortho_72h denominators add up to VALID and the England rows to the trusts'.
 e2e_check_full_run() {
   e2e_expect_drained "$1"
   e2e_expect_denominators ortho_72h "$2"

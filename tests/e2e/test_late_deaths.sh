@@ -30,9 +30,10 @@ load_deaths() {
     fail "ncap refdata load deaths failed: $(tail -n 5 "$CTX_RUN/logs/refdata.log")"
 }
 
-# deaths_published: national mortality_30d numerators over all periods of the latest releases.
+# deaths_published: England's mortality_30d numerators over all periods of the latest releases.
 deaths_published() {
-  e2e_release_rows | awk -F, '$3 == "national" && $5 == "mortality_30d" { s += $6 } END { print s + 0 }'
+  e2e_release_rows | awk -F'\t' '$3 == "england" && $7 == "mortality_30d" && $8 == "all" { s += $10 }
+                                END { print s + 0 }'
 }
 
 # outcome: validated records with a date of death, records rejected as admitted after death.

@@ -91,7 +91,7 @@ expect_feedback_withheld() {
 expect_trust_denominators() {
   local diffs
   diffs=$(diff <(cut -d, -f1 "$1" | sort | uniq -c | awk '{ print $2 "," $1 }') \
-    <(e2e_release_rows | awk -F, '$3 == "trust" && $5 == "ortho_72h" { s[$4] += $7 }
+    <(e2e_release_rows | awk -F'\t' '$3 == "trust" && $7 == "ortho_72h" && $8 == "all" { s[$4] += $11 }
                                   END { for (t in s) print t "," s[t] }' | sort)) ||
     fail "trust-level ortho_72h denominators (>) are not the valid records that went on (<): $diffs"
   e2e_expect_national

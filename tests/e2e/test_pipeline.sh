@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # 20,000 simulated records from 20 trusts through one instance of each stage: every stage processes
 # all of them, every backlog ends at 0, the release's denominators add up to the valid records of
-# the simulator's truth and the national rows to the trusts'. Run through tests/run.
+# the simulator's truth and the England rows to the trusts'. Run through tests/run.
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"

@@ -1,31 +1,33 @@
-/* fuzz_stage_publish.c - ncap-publishd's decision (services/publish/release.c, what its periodic
- * hook computes between reading metric's sums and storing the release): figures, the national
- * rows and the CSV of one audit quarter, from per-trust sums built from the fuzzer's text, one
- * line each: trust,metric,numerator,denominator. As in metric.contribution, a sum is of 0/1
- * contributions: 0 <= numerator <= denominator (the two are swapped when the line has them the
- * other way), below 2^40; trust and metric as PostgreSQL gives them, cut to the release's sizes.
+/* fuzz_stage_publish.c - ncap-publishd's decision (services/publish/benchmark.c, what its periodic
+ * hook computes between reading metric.aggregate and storing the release): every level, the
+ * intervals, the comparisons, the funnels, the breakdowns, the SII and disclosure control of one
+ * audit quarter, and the CSV, from aggregate cells built from the fuzzer's text. The first line
+ * sets the release: min_count,overdispersion of metric a (0 none, 1 multiplicative, 2 additive),
+ * polarity of metric b (0 none, 1 higher, 2 lower). Then one cell a line:
+ * trust,site,metric,breakdown,category,numerator,denominator (numerator and denominator swapped
+ * when the line has them the other way, below 2^40), as PostgreSQL would give them. Trust RAA is
+ * in region Y56; the others are not in the reference data.
  *
- * Checked: one national row per metric whose sums are those of the trusts; every value and 95%
- * interval in [0, 1] with lower <= value <= upper (absent exactly when the denominator is 0);
- * trust rows sorted by (unit, metric), then national rows by metric; and the CSV reads back as
- * the header and one row of 10 fields per release row, whenever no trust or metric holds a byte
+ * Checked: benchmark_build refuses a cell only with a message; otherwise every row with a value
+ * has it and its intervals in [0, 1] in order (but the SII, a difference), a suppressed row shows
+ * no numerator, England's all row of each metric adds up its sites' denominators, and the CSV
+ * reads back as the header and one row of 24 fields per release row whenever no text holds a byte
  * that CSV must quote. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "benchmark.h"
 #include "csv.h"
 #include "harness.h"
-#include "release.h"
 
-#define MAX_SUMS 64
+#define MAX_CELLS 96
 #define MAX_FIGURE (1LL << 40)
 
 static long long figure(const char *s)
 {
-    long long v = llabs(strtoll(s, NULL, 10) % MAX_FIGURE);
-    return v;
+    return llabs(strtoll(s, NULL, 10) % MAX_FIGURE);
 }
 
 static bool plain(const char *s)
@@ -34,72 +36,55 @@ static bool plain(const char *s)
            !(s[0] && (s[strlen(s) - 1] == ' ' || s[strlen(s) - 1] == '\t'));
 }
 
-static void check_rows(const release_row_t *in, int n, const release_row_t *rows, int m)
+static void check_rows(const benchmark_cell_t *cells, size_t n, const benchmark_release_t *r)
 {
-    int first_national = 0;
-    while (first_national < m && strcmp(rows[first_national].unit_level, "trust") == 0)
-        first_national++;
-    HARNESS_CHECK(first_national == n, "%d trust rows of %d sums", first_national, n);
-    for (int i = 0; i < m; i++) {
-        const release_row_t *r = &rows[i];
-        bool national = i >= first_national;
-        HARNESS_CHECK(strcmp(r->unit_level, national ? "national" : "trust") == 0,
-                      "row %d of level \"%s\"", i, r->unit_level);
-        HARNESS_CHECK(r->has_value == (r->denominator > 0), "row %d: value %s, denominator %lld", i,
-                      r->has_value ? "present" : "absent", r->denominator);
-        if (r->has_value)
-            HARNESS_CHECK(r->lower95 >= 0 && r->lower95 <= r->value + 1e-12 &&
-                              r->value <= r->upper95 + 1e-12 && r->upper95 <= 1 && !isnan(r->value),
-                          "row %d: %lld/%lld gives %g [%g, %g]", i, r->numerator, r->denominator,
-                          r->value, r->lower95, r->upper95);
-        if (i > 0 && i != first_national) {
-            const release_row_t *p = &rows[i - 1];
-            int c = national ? 0 : strcmp(p->unit, r->unit);
-            HARNESS_CHECK(c < 0 || (c == 0 && strcmp(p->metric, r->metric) <= 0),
-                          "rows %d and %d out of order", i - 1, i);
-        }
-        if (!national)
+    for (size_t i = 0; i < r->n_rows; i++) {
+        const benchmark_row_t *x = &r->rows[i];
+        if (strcmp(x->note, BENCHMARK_NOTE_SUPPRESSED) == 0)
+            HARNESS_CHECK(!x->has_numerator && !x->has_value, "row %zu suppressed but shown", i);
+        if (!x->has_value || strcmp(x->breakdown, "sii") == 0)
             continue;
-        long long num = 0, den = 0;
-        for (int k = 0; k < n; k++)
-            if (strcmp(rows[k].metric, r->metric) == 0) {
-                num += rows[k].numerator;
-                den += rows[k].denominator;
-            }
-        HARNESS_CHECK(num == r->numerator && den == r->denominator,
-                      "national %s is %lld/%lld, the trusts add up to %lld/%lld", r->metric,
-                      r->numerator, r->denominator, num, den);
-        for (int k = first_national; k < i; k++)
-            HARNESS_CHECK(strcmp(rows[k].metric, r->metric) != 0, "two national rows for %s",
-                          r->metric);
+        HARNESS_CHECK(!isnan(x->value) && x->lower95 >= 0 && x->lower95 <= x->value + 1e-12 &&
+                          x->value <= x->upper95 + 1e-12 && x->upper95 <= 1 &&
+                          x->lower998 <= x->lower95 + 1e-12 && x->upper998 >= x->upper95 - 1e-12,
+                      "row %zu: %lld/%lld gives %g [%g, %g] [%g, %g]", i, x->numerator,
+                      x->denominator, x->value, x->lower95, x->upper95, x->lower998, x->upper998);
     }
-    for (int k = 0; k < n; k++) {
-        bool found = false;
-        for (int i = first_national; i < m && !found; i++)
-            found = strcmp(rows[i].metric, in[k].metric) == 0;
-        HARNESS_CHECK(found, "no national row for metric %s", in[k].metric);
+    for (size_t i = 0; i < r->n_rows; i++) {
+        const benchmark_row_t *x = &r->rows[i];
+        if (strcmp(x->level, "england") != 0 || strcmp(x->breakdown, "all") != 0)
+            continue;
+        long long den = 0;
+        for (size_t k = 0; k < n; k++)
+            if (strcmp(cells[k].metric, x->metric) == 0 && strcmp(cells[k].breakdown, "all") == 0)
+                den += cells[k].denominator;
+        HARNESS_CHECK(x->has_denominator && x->denominator == den,
+                      "England %s has denominator %lld, the cells add up to %lld", x->metric,
+                      x->denominator, den);
     }
 }
 
-static void check_csv(const release_row_t *rows, int m, bool all_plain)
+static void check_csv(const benchmark_release_t *r, bool all_plain)
 {
     char *out = NULL;
     size_t len = 0;
     FILE *mem = open_memstream(&out, &len);
     if (!mem)
         abort();
-    release_write_csv(mem, "nhfd", "2025Q3", rows, m);
+    benchmark_write_csv(mem, "nhfd", "2025Q3", r);
     fclose(mem);
     if (all_plain) {
         csv_reader_t *csv = csv_reader_new(out, len, false);
-        int lines = 0, rc;
+        size_t lines = 0;
+        int rc;
         while ((rc = csv_reader_next(csv)) != 0) {
-            HARNESS_CHECK(rc == 1 && csv_reader_nfields(csv) == 10,
+            HARNESS_CHECK(rc == 1 && csv_reader_nfields(csv) == 24,
                           "release CSV line %zu has %zu fields: %s", csv_reader_line(csv),
                           csv_reader_nfields(csv), csv_reader_error(csv));
             lines++;
         }
-        HARNESS_CHECK(lines == m + 1, "release CSV of %d rows has %d lines", m, lines);
+        HARNESS_CHECK(lines == r->n_rows + 1, "release CSV of %zu rows has %zu lines", r->n_rows,
+                      lines);
         csv_reader_destroy(&csv);
     }
     free(out);
@@ -108,30 +93,62 @@ static void check_csv(const release_row_t *rows, int m, bool all_plain)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     char *text = harness_text(data, size);
-    char *lines[MAX_SUMS];
-    size_t nl = harness_split(text, '\n', lines, MAX_SUMS);
-    release_row_t in[MAX_SUMS];
-    int n = 0;
-    bool all_plain = true;
-    for (size_t i = 0; i < nl; i++) {
-        char *f[5];
-        if (harness_split(lines[i], ',', f, 5) < 4)
-            continue;
-        release_row_t *r = &in[n++];
-        memset(r, 0, sizeof *r);
-        snprintf(r->unit, sizeof r->unit, "%s", f[0]);
-        snprintf(r->metric, sizeof r->metric, "%s", f[1]);
-        long long a = figure(f[2]), b = figure(f[3]);
-        r->numerator = a < b ? a : b;
-        r->denominator = a < b ? b : a;
-        all_plain &= plain(r->unit) && plain(r->metric);
+    char *lines[MAX_CELLS + 1];
+    size_t nl = harness_split(text, '\n', lines, MAX_CELLS + 1);
+    long long min_count = 0;
+    int od = 0, pol = 0;
+    if (nl > 0) {
+        char *f[3];
+        if (harness_split(lines[0], ',', f, 3) == 3) {
+            min_count = figure(f[0]) % 20;
+            od = (int)(figure(f[1]) % 3);
+            pol = (int)(figure(f[2]) % 3);
+        }
     }
-    release_row_t *rows = NULL;
-    int m = release_build(in, n, &rows);
-    HARNESS_CHECK(m >= n, "release_build gave %d rows of %d sums", m, n);
-    check_rows(in, n, rows, m);
-    check_csv(rows, m, all_plain);
-    free(rows);
+    benchmark_cell_t cells[MAX_CELLS];
+    size_t n = 0;
+    bool all_plain = true;
+    for (size_t i = 1; i < nl; i++) {
+        char *f[8];
+        if (harness_split(lines[i], ',', f, 8) < 7)
+            continue;
+        long long a = figure(f[5]), b = figure(f[6]);
+        cells[n++] = (benchmark_cell_t){.trust = f[0],
+                                        .site = f[1],
+                                        .metric = f[2],
+                                        .breakdown = f[3],
+                                        .category = f[4],
+                                        .numerator = a < b ? a : b,
+                                        .denominator = a < b ? b : a};
+        for (int k = 0; k < 5; k++)
+            all_plain &= plain(f[k]);
+    }
+    static const funnel_od_t ods[] = {FUNNEL_OD_NONE, FUNNEL_OD_MULTIPLICATIVE,
+                                      FUNNEL_OD_ADDITIVE};
+    static const benchmark_polarity_t pols[] = {POLARITY_NONE, POLARITY_HIGHER_BETTER,
+                                                POLARITY_LOWER_BETTER};
+    benchmark_metric_t metrics[] = {
+        {.id = "a", .label = "A", .polarity = POLARITY_HIGHER_BETTER, .overdispersion = ods[od]},
+        {.id = "b", .label = "B", .polarity = pols[pol], .overdispersion = FUNNEL_OD_NONE}};
+    benchmark_org_t orgs[] = {{.code = "RAA", .name = "A, Trust", .region = "Y56"}};
+    benchmark_input_t in = {.audit = "nhfd",
+                            .period = "2025Q3",
+                            .metrics = metrics,
+                            .n_metrics = 2,
+                            .min_count = min_count,
+                            .cells = cells,
+                            .n_cells = n,
+                            .orgs = orgs,
+                            .n_orgs = 1};
+    benchmark_release_t r = {0};
+    char err[512] = "";
+    if (benchmark_build(&in, &r, err, sizeof err) == 0) {
+        check_rows(cells, n, &r);
+        check_csv(&r, all_plain);
+    } else {
+        HARNESS_CHECK(err[0] != '\0', "benchmark_build refused %zu cells without a message", n);
+    }
+    benchmark_release_free(&r);
     free(text);
     return 0;
 }

@@ -1,6 +1,7 @@
-/* cmd_refdata.c - `ncap refdata load deaths|optouts|imd FILE` and `ncap refdata status`: the
- * reference data linkage joins records to, checked row by row (services/linkage/decide/refdata.c) and
- * loaded in one transaction that replaces the set of its kind. */
+/* cmd_refdata.c - `ncap refdata load deaths|optouts|imd|ods FILE` and `ncap refdata status`: the
+ * reference data linkage joins records to (services/linkage/decide/refdata.c) and the organisations
+ * releases name (services/publish/ods_etr.c), checked row by row and loaded in one transaction that
+ * replaces the set of its kind. */
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -11,6 +12,8 @@
 #include "commands.h"
 #include "db.h"
 #include "file_read.h"
+#include "nhs_code_list.h"
+#include "ods_etr.h"
 #include "refdata.h"
 #include "strbuf.h"
 
@@ -18,10 +21,11 @@
 
 static void usage(FILE *out)
 {
-    fputs("usage: ncap refdata load deaths|optouts|imd FILE\n"
+    fputs("usage: ncap refdata load deaths|optouts|imd|ods FILE\n"
           "       ncap refdata status\n"
           "\n"
-          "Loads the reference data that linkage joins records to, into the linkage schema:\n"
+          "Loads the reference data that linkage joins records to, into the linkage schema, and\n"
+          "the organisations releases name, into the publish schema:\n"
           "\n"
           "  deaths   a register-of-deaths extract, CSV with the header\n"
           "           nhs_number,forename,surname,date_of_birth,sex,postcode,date_of_death\n"
@@ -29,24 +33,57 @@ static void usage(FILE *out)
           "  optouts  NHS numbers of patients under the national data opt-out: header nhs_number\n"
           "  imd      the index of multiple deprivation by LSOA, e.g. the 2019 English index:\n"
           "           header lsoa11cd,imd2019_rank,imd2019_decile,imd2019_quintile\n"
+          "  ods      NHS trusts, the Organisation Data Service's etr extract: CSV without a\n"
+          "           header, a trust a line: code, name, national grouping (its region, e.g.\n"
+          "           Y56 London), high-level health geography, address, postcode, open and\n"
+          "           close dates, ... (only the first three are read). A trust releases name\n"
+          "           that is not in it is published under its code, in region unknown\n"
           "\n"
           "Dates may be YYYY-MM-DD, YYYYMMDD or DD/MM/YYYY; sex 1, 2, 9, X, M, F or U. Every row\n"
-          "is checked (NHS number Modulus 11, dates, postcode, ranges): a bad row is reported on\n"
-          "standard error with its line and reason and skipped. A wrong header loads nothing.\n"
+          "is checked (NHS number Modulus 11, dates, postcode, ranges; a trust's 3-character\n"
+          "code, its name, the shape of its national grouping): a bad row is reported on\n"
+          "standard error with its line and reason and skipped. A wrong header, or an ods file\n"
+          "without one good row, loads nothing.\n"
           "A load is one transaction that replaces the whole set of its kind: deaths whose row\n"
           "is unchanged keep their id (so links to them survive), new rows are added and rows\n"
           "no longer in the file removed; loading the same file twice changes nothing. A summary\n"
-          "is printed at the end: rows read, loaded, added, removed, skipped and why.\n"
+          "is printed at the end: rows read, loaded, added, removed, skipped and why (for ods,\n"
+          "the trusts of each region too).\n"
           "\n"
           "status prints, per kind, the rows held and the last load.\n"
           "\n"
           "Connects to PostgreSQL through $NCAP_PG as the operator (run `ncap migrate` first).\n"
-          "Exit status: 0 loaded (bad rows skipped), 1 nothing loaded (wrong header, database\n"
-          "trouble), 2 usage or a file that cannot be read.\n",
+          "Exit status: 0 loaded (bad rows skipped), 1 nothing loaded (wrong header, no good\n"
+          "row of ods, database trouble), 2 usage or a file that cannot be read.\n",
           out);
 }
 
 /* ---------------------------------------------------------------- SQL per kind */
+
+/* What can be loaded: linkage's kinds (refdata_kind_t, the same numbers) and the organisations. */
+typedef enum { KIND_DEATHS, KIND_OPTOUTS, KIND_IMD, KIND_ODS, N_KINDS } load_kind_t;
+
+_Static_assert((int)KIND_DEATHS == (int)REFDATA_DEATHS &&
+                   (int)KIND_OPTOUTS == (int)REFDATA_OPTOUTS && (int)KIND_IMD == (int)REFDATA_IMD,
+               "linkage's kinds keep their numbers");
+
+static const char *kind_name(load_kind_t kind)
+{
+    return kind == KIND_ODS ? "ods" : refdata_kind_name((refdata_kind_t)kind);
+}
+
+/* "deaths", "optouts", "imd" or "ods" to a kind: 0, or -1 for another name. */
+static int kind_parse(const char *name, load_kind_t *kind)
+{
+    refdata_kind_t k;
+    if (strcmp(name, "ods") == 0)
+        *kind = KIND_ODS;
+    else if (refdata_kind_parse(name, &k) == 0)
+        *kind = (load_kind_t)k;
+    else
+        return -1;
+    return 0;
+}
 
 typedef struct {
     const char *table;
@@ -56,8 +93,8 @@ typedef struct {
     const char *insert;       /* rows new to the set (the first line of duplicates) */
 } kind_sql_t;
 
-static const kind_sql_t kind_sql[] = {
-    [REFDATA_DEATHS] =
+static const kind_sql_t kind_sql[N_KINDS] = {
+    [KIND_DEATHS] =
         {"linkage.death",
          "line integer, nhs_number text, forename text, surname text, date_of_birth date, "
          "sex text, postcode text, date_of_death date, row_hash text",
@@ -69,15 +106,14 @@ static const kind_sql_t kind_sql[] = {
          "postcode, date_of_death, row_hash FROM refdata_in i WHERE NOT EXISTS (SELECT 1 FROM "
          "linkage.death d WHERE d.row_hash = i.row_hash) ORDER BY line "
          "ON CONFLICT (row_hash) DO NOTHING"},
-    [REFDATA_OPTOUTS] =
-        {"linkage.optout", "line integer, nhs_number text",
-         "DELETE FROM linkage.optout o WHERE NOT EXISTS "
-         "(SELECT 1 FROM refdata_in i WHERE i.nhs_number = o.nhs_number)",
-         NULL,
-         "INSERT INTO linkage.optout (nhs_number) SELECT nhs_number FROM refdata_in i "
-         "WHERE NOT EXISTS (SELECT 1 FROM linkage.optout o WHERE o.nhs_number = "
-         "i.nhs_number) ORDER BY line ON CONFLICT (nhs_number) DO NOTHING"},
-    [REFDATA_IMD] =
+    [KIND_OPTOUTS] = {"linkage.optout", "line integer, nhs_number text",
+                      "DELETE FROM linkage.optout o WHERE NOT EXISTS "
+                      "(SELECT 1 FROM refdata_in i WHERE i.nhs_number = o.nhs_number)",
+                      NULL,
+                      "INSERT INTO linkage.optout (nhs_number) SELECT nhs_number FROM refdata_in i "
+                      "WHERE NOT EXISTS (SELECT 1 FROM linkage.optout o WHERE o.nhs_number = "
+                      "i.nhs_number) ORDER BY line ON CONFLICT (nhs_number) DO NOTHING"},
+    [KIND_IMD] =
         {"linkage.imd",
          "line integer, lsoa text, imd_rank integer, imd_decile smallint, "
          "imd_quintile smallint",
@@ -90,14 +126,30 @@ static const kind_sql_t kind_sql[] = {
          "INSERT INTO linkage.imd (lsoa, imd_rank, imd_decile, imd_quintile) SELECT lsoa, "
          "imd_rank, imd_decile, imd_quintile FROM (SELECT DISTINCT ON (lsoa) * FROM refdata_in "
          "ORDER BY lsoa, line) i ON CONFLICT (lsoa) DO NOTHING"},
+    [KIND_ODS] =
+        {"publish.organisation", "line integer, code text, name text, region text",
+         "DELETE FROM publish.organisation o WHERE NOT EXISTS "
+         "(SELECT 1 FROM refdata_in i WHERE i.code = o.code)",
+         "UPDATE publish.organisation o SET name = i.name, region = i.region, loaded_at = now() "
+         "FROM (SELECT DISTINCT ON (code) * FROM refdata_in ORDER BY code, line) i "
+         "WHERE i.code = o.code AND (o.name, o.region) IS DISTINCT FROM (i.name, i.region)",
+         "INSERT INTO publish.organisation (code, name, region) SELECT code, name, region FROM "
+         "(SELECT DISTINCT ON (code) * FROM refdata_in ORDER BY code, line) i "
+         "ON CONFLICT (code) DO NOTHING"},
 };
 
-/* One good row as a line of COPY text. */
-static void copy_line(strbuf_t *b, refdata_kind_t kind, size_t line, const refdata_row_t *r)
+/* The file being loaded, read by the reader of its kind. */
+typedef struct {
+    load_kind_t kind;
+    refdata_reader_t *refdata; /* deaths, optouts, imd */
+    ods_etr_reader_t *ods;     /* ods */
+} source_t;
+
+/* One good row of linkage's reference data as a line of COPY text. */
+static void refdata_copy_line(strbuf_t *b, load_kind_t kind, const refdata_row_t *r)
 {
-    strbuf_appendf(b, "%zu", line);
     switch (kind) {
-    case REFDATA_DEATHS: {
+    case KIND_DEATHS: {
         const char *cols[] = {r->nhs_number,    r->forename,
                               r->surname,       r->date_of_birth[0] ? r->date_of_birth : NULL,
                               r->sex,           r->postcode,
@@ -108,14 +160,59 @@ static void copy_line(strbuf_t *b, refdata_kind_t kind, size_t line, const refda
         }
         break;
     }
-    case REFDATA_OPTOUTS:
+    case KIND_OPTOUTS:
         strbuf_appendf(b, "\t%s", r->nhs_number);
         break;
-    case REFDATA_IMD:
+    case KIND_IMD:
         strbuf_appendf(b, "\t%s\t%d\t%d\t%d", r->lsoa, r->imd_rank, r->imd_decile, r->imd_quintile);
         break;
+    default:
+        break;
     }
-    strbuf_append(b, "\n");
+}
+
+/* Reads the next row of src: 1 with the good row appended to b as a line of COPY text (its line
+ * number first), 0 at the end, -1 for a bad row, with the field at fault and why. */
+static int source_next(source_t *src, strbuf_t *b, char field[32], char reason[256])
+{
+    int got;
+    size_t line;
+    if (src->kind == KIND_ODS) {
+        ods_etr_row_t row;
+        ods_etr_problem_t problem;
+        got = ods_etr_reader_next(src->ods, &row, &problem);
+        line = ods_etr_reader_line(src->ods);
+        if (got > 0) {
+            strbuf_appendf(b, "%zu\t", line);
+            strbuf_copy_field(b, row.code);
+            strbuf_append(b, "\t");
+            strbuf_copy_field(b, row.name);
+            strbuf_append(b, "\t");
+            strbuf_copy_field(b, row.region[0] ? row.region : "unknown");
+            strbuf_append(b, "\n");
+        }
+        snprintf(field, 32, "%s", problem.field);
+        snprintf(reason, 256, "%s", problem.reason);
+        return got;
+    }
+    refdata_row_t row;
+    refdata_problem_t problem;
+    got = refdata_reader_next(src->refdata, &row, &problem);
+    line = refdata_reader_line(src->refdata);
+    if (got > 0) {
+        strbuf_appendf(b, "%zu", line);
+        refdata_copy_line(b, src->kind, &row);
+        strbuf_append(b, "\n");
+    }
+    snprintf(field, 32, "%s", got < 0 ? problem.field : "");
+    snprintf(reason, 256, "%s", got < 0 ? problem.reason : "");
+    return got;
+}
+
+static size_t source_line(const source_t *src)
+{
+    return src->kind == KIND_ODS ? ods_etr_reader_line(src->ods)
+                                 : refdata_reader_line(src->refdata);
 }
 
 /* ---------------------------------------------------------------- the load */
@@ -153,25 +250,21 @@ static int put(PGconn *db, strbuf_t *b)
 
 /* Reads the file's rows, reports the bad ones, and copies the good ones into refdata_in.
  * Returns 0, or -1 with err when the database failed. */
-static int copy_rows(PGconn *db, refdata_reader_t *reader, refdata_kind_t kind, load_counts_t *c,
-                     char *err, size_t errlen)
+static int copy_rows(PGconn *db, source_t *src, load_counts_t *c, char *err, size_t errlen)
 {
     if (db_copy_begin(db, "COPY refdata_in FROM STDIN", err, errlen) != 0)
         return -1;
     strbuf_t b;
     strbuf_init(&b);
     int rc = 0, got;
-    refdata_row_t row;
-    refdata_problem_t problem;
-    while (rc == 0 && (got = refdata_reader_next(reader, &row, &problem)) != 0) {
+    char field[32], reason[256];
+    while (rc == 0 && (got = source_next(src, &b, field, reason)) != 0) {
         c->read++;
         if (got < 0) {
-            fprintf(stderr, "ncap refdata: skipped line %zu: %s\n", refdata_reader_line(reader),
-                    problem.reason);
-            count_skip(c, problem.field[0] ? problem.field : "row");
+            fprintf(stderr, "ncap refdata: skipped line %zu: %s\n", source_line(src), reason);
+            count_skip(c, field[0] ? field : "row");
         } else {
             c->good++;
-            copy_line(&b, kind, refdata_reader_line(reader), &row);
             if (b.len > (1 << 20))
                 rc = put(db, &b);
         }
@@ -197,21 +290,29 @@ static int exec_count(PGconn *db, const char *sql, long long *n, char *err, size
 }
 
 /* The load inside its transaction: lock, copy, replace, record. Returns 0 or -1 with err. */
-static int load_in_transaction(PGconn *db, refdata_reader_t *reader, refdata_kind_t kind,
-                               const char *file, load_counts_t *c, char *err, size_t errlen)
+static int load_in_transaction(PGconn *db, source_t *src, const char *file, load_counts_t *c,
+                               char *err, size_t errlen)
 {
-    const kind_sql_t *k = &kind_sql[kind];
+    const kind_sql_t *k = &kind_sql[src->kind];
     char sql[512];
-    /* one load of a kind at a time; readers (ncap-linkd) are not blocked. Memory enough to join
+    /* one load of a kind at a time; readers (the daemons) are not blocked. Memory enough to join
      * a million rows by hash rather than by sorting on disk. */
     snprintf(sql, sizeof sql, "LOCK TABLE %s IN SHARE ROW EXCLUSIVE MODE", k->table);
     if (db_exec(db, sql, err, errlen) != 0 ||
         db_exec(db, "SET LOCAL work_mem = '256MB'", err, errlen) != 0)
         return -1;
     snprintf(sql, sizeof sql, "CREATE TEMP TABLE refdata_in (%s) ON COMMIT DROP", k->temp_columns);
-    if (db_exec(db, sql, err, errlen) != 0 || copy_rows(db, reader, kind, c, err, errlen) != 0 ||
+    if (db_exec(db, sql, err, errlen) != 0 || copy_rows(db, src, c, err, errlen) != 0 ||
         db_exec(db, "ANALYZE refdata_in", err, errlen) != 0)
         return -1;
+    /* a file of another kind, or cut short, would empty the organisations releases name */
+    if (src->kind == KIND_ODS && c->good == 0) {
+        snprintf(err, errlen,
+                 "no trust in the file (%lld row%s, none good): expected the ODS etr layout, a "
+                 "trust a line: code, name, national grouping, ...",
+                 c->read, c->read == 1 ? "" : "s");
+        return -1;
+    }
     if (c->read >= PROGRESS_EVERY)
         fprintf(stderr, "ncap refdata: %lld rows read; replacing %s\n", c->read, k->table);
     if (exec_count(db, k->remove, &c->removed, err, errlen) != 0 ||
@@ -227,21 +328,43 @@ static int load_in_transaction(PGconn *db, refdata_reader_t *reader, refdata_kin
     snprintf(rows, sizeof rows, "%lld", c->held);
     snprintf(added, sizeof added, "%lld", c->added);
     snprintf(removed, sizeof removed, "%lld", c->removed);
-    const char *params[] = {refdata_kind_name(kind), file, rows, added, removed};
+    const char *params[] = {kind_name(src->kind), file, rows, added, removed};
     return db_execp(db,
                     "INSERT INTO linkage.refdata_load (kind, file, rows, added, removed) "
                     "VALUES ($1, $2, $3::integer, $4::integer, $5::integer)",
                     5, params, err, errlen);
 }
 
-static void print_summary(refdata_kind_t kind, const char *file, const load_counts_t *c)
+/* The trusts of each region now held: "Y56 London 36", ..., "unknown 2". */
+static void print_regions(PGconn *db)
 {
-    printf("loaded %s from %s\n", refdata_kind_name(kind), file);
+    char err[1024];
+    PGresult *r = db_query(db,
+                           "SELECT region, count(*) FROM publish.organisation GROUP BY region"
+                           " ORDER BY region = 'unknown', region",
+                           0, NULL, err, sizeof err);
+    if (!r) {
+        fprintf(stderr, "ncap refdata: could not count the trusts of each region: %s\n", err);
+        return;
+    }
+    printf("  regions:   ");
+    for (int i = 0; i < PQntuples(r); i++) {
+        const char *code = PQgetvalue(r, i, 0), *name = nhs_national_grouping_name(code);
+        printf("%s %s%s%s %s", i ? "," : "", code, name ? " " : "", name ? name : "",
+               PQgetvalue(r, i, 1));
+    }
+    printf("\n");
+    PQclear(r);
+}
+
+static void print_summary(load_kind_t kind, const char *file, const load_counts_t *c)
+{
+    printf("loaded %s from %s\n", kind_name(kind), file);
     printf("  rows read:  %lld\n", c->read);
     printf("  loaded:     %lld (now held)\n", c->held);
     printf("  added:      %lld\n", c->added);
     printf("  removed:    %lld\n", c->removed);
-    if (kind == REFDATA_IMD)
+    if (kind_sql[kind].update)
         printf("  changed:    %lld\n", c->changed);
     printf("  duplicates: %lld (kept once)\n", c->duplicates);
     printf("  skipped:    %lld", c->skipped);
@@ -250,7 +373,7 @@ static void print_summary(refdata_kind_t kind, const char *file, const load_coun
     printf("%s\n", c->n_why ? ")" : "");
 }
 
-static int load(refdata_kind_t kind, const char *path)
+static int load(load_kind_t kind, const char *path)
 {
     char *data;
     size_t len;
@@ -259,8 +382,14 @@ static int load(refdata_kind_t kind, const char *path)
         return 2;
     }
     char err[1024];
-    refdata_reader_t *reader = refdata_reader_new(kind, data, len, err, sizeof err);
-    if (!reader) {
+    source_t src = {.kind = kind};
+    if (kind == KIND_ODS) {
+        if (!(src.ods = ods_etr_reader_new(data, len)))
+            snprintf(err, sizeof err, "out of memory");
+    } else {
+        src.refdata = refdata_reader_new((refdata_kind_t)kind, data, len, err, sizeof err);
+    }
+    if (!src.ods && !src.refdata) {
         fprintf(stderr, "ncap refdata: nothing loaded from \"%s\": %s\n", path, err);
         free(data);
         return 1;
@@ -272,9 +401,11 @@ static int load(refdata_kind_t kind, const char *path)
     if (db) {
         load_counts_t c = {0};
         if (db_exec(db, "BEGIN", err, sizeof err) == 0 &&
-            load_in_transaction(db, reader, kind, file, &c, err, sizeof err) == 0 &&
+            load_in_transaction(db, &src, file, &c, err, sizeof err) == 0 &&
             db_exec(db, "COMMIT", err, sizeof err) == 0) {
             print_summary(kind, file, &c);
+            if (kind == KIND_ODS)
+                print_regions(db);
             rc = 0;
         } else {
             fprintf(stderr, "ncap refdata: nothing loaded from \"%s\": %s\n", path, err);
@@ -282,7 +413,8 @@ static int load(refdata_kind_t kind, const char *path)
         PQfinish(db);
     }
     free(abs);
-    refdata_reader_destroy(&reader);
+    refdata_reader_destroy(&src.refdata);
+    ods_etr_reader_destroy(&src.ods);
     free(data);
     return rc;
 }
@@ -300,7 +432,8 @@ static int status(void)
         "SELECT k.kind, k.held, l.loaded_at, l.added, l.removed, l.file FROM (VALUES "
         "('deaths', (SELECT count(*) FROM linkage.death)), "
         "('optouts', (SELECT count(*) FROM linkage.optout)), "
-        "('imd', (SELECT count(*) FROM linkage.imd))) k (kind, held) "
+        "('imd', (SELECT count(*) FROM linkage.imd)), "
+        "('ods', (SELECT count(*) FROM publish.organisation))) k (kind, held) "
         "LEFT JOIN LATERAL (SELECT to_char(loaded_at AT TIME ZONE 'UTC', "
         "'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') AS loaded_at, added, removed, file "
         "FROM linkage.refdata_load WHERE kind = k.kind ORDER BY load_id DESC LIMIT 1) l ON true",
@@ -345,9 +478,9 @@ int cmd_refdata(int argc, char **argv)
     if (n == 1 && strcmp(a[0], "status") == 0)
         return status();
     if (n >= 1 && strcmp(a[0], "load") == 0) {
-        refdata_kind_t kind;
-        if (n != 3 || refdata_kind_parse(a[1], &kind) != 0) {
-            fprintf(stderr, "ncap refdata: expected \"load deaths|optouts|imd FILE\"\n"
+        load_kind_t kind;
+        if (n != 3 || kind_parse(a[1], &kind) != 0) {
+            fprintf(stderr, "ncap refdata: expected \"load deaths|optouts|imd|ods FILE\"\n"
                             "try 'ncap refdata --help'\n");
             return 2;
         }

@@ -211,16 +211,29 @@ static void test_nhfd_loads_with_its_fields_in_order(void **state)
     assert_string_equal(def->metrics[0].label, "Surgery within 36 hours of arrival");
     assert_string_equal(def->metrics[0].unit, "trust");
     assert_string_equal(def->metrics[0].period, "quarter");
-    assert_true(def->metrics[0].higher_is_better);
+    assert_int_equal(def->metrics[0].polarity, AUDIT_POLARITY_HIGHER_BETTER);
+    assert_int_equal(def->metrics[0].overdispersion, AUDIT_OVERDISPERSION_ADDITIVE);
     assert_string_equal(def->metrics[0].denominator_src, "present(surgery_datetime)");
     assert_string_equal(def->metrics[1].id, "ortho_72h");
     assert_string_equal(def->metrics[1].label,
                         "Orthogeriatric assessment within 72 hours of arrival");
-    assert_true(def->metrics[1].higher_is_better);
+    assert_int_equal(def->metrics[1].polarity, AUDIT_POLARITY_HIGHER_BETTER);
+    assert_int_equal(def->metrics[1].overdispersion, AUDIT_OVERDISPERSION_MULTIPLICATIVE);
     assert_non_null(def->metrics[1].numerator);
     assert_non_null(def->metrics[1].denominator);
     assert_string_equal(def->metrics[2].id, "mortality_30d");
-    assert_false(def->metrics[2].higher_is_better);
+    assert_int_equal(def->metrics[2].polarity, AUDIT_POLARITY_LOWER_BETTER);
+    assert_int_equal(def->metrics[2].overdispersion, AUDIT_OVERDISPERSION_NONE);
+
+    /* publication settings */
+    assert_int_equal(def->disclosure_min_count, 8);
+    assert_string_equal(def->breakdowns.deprivation, "imd_decile");
+    assert_string_equal(def->breakdowns.ethnicity, "ethnic_category");
+    assert_string_equal(def->breakdowns.sex, "sex");
+    assert_string_equal(def->breakdowns.age, "age_at_arrival");
+    assert_int_equal(def->breakdowns.n_age_bands, 4);
+    assert_int_equal(def->breakdowns.age_bands[0], 60);
+    assert_int_equal(def->breakdowns.age_bands[3], 90);
 
     audit_def_destroy(&def);
     assert_null(def);
@@ -315,10 +328,9 @@ static void test_missing_keys_are_refused(void **state)
     refused_edit("audit: demo", "audit:", 1, "missing key \"audit\"");
     refused("metrics:\n"
             "  - id: m\n" /* 20 */
-            "    label: M\n"
             "    denominator: true\n"
             "    numerator: true\n",
-            20, "metric \"m\": missing key \"higher_is_better\"");
+            20, "metric \"m\": missing key \"label\"");
 }
 
 static void test_bad_types_and_values_are_refused(void **state)
@@ -468,7 +480,7 @@ static void test_derived_fields_count_as_fields_in_later_expressions(void **stat
     audit_def_t *def = load_text(text, err, sizeof err);
     if (!def)
         fail_msg("%s", err);
-    assert_false(def->metrics[0].higher_is_better);
+    assert_int_equal(def->metrics[0].polarity, AUDIT_POLARITY_LOWER_BETTER);
     audit_def_destroy(&def);
 }
 
@@ -623,8 +635,8 @@ static void test_standard_code_lists(void **state)
             "    type: code\n"
             "    standard: ethnicity\n", /* 21 */
             21,
-            "field \"eth\": unknown standard \"ethnicity\" (expected ethnic_category or "
-            "stated_gender)");
+            "field \"eth\": unknown standard \"ethnicity\" (expected ethnic_category, "
+            "stated_gender or national_grouping)");
     refused("  - name: eth\n"
             "    type: string\n"
             "    standard: ethnic_category\n", /* 21 */
@@ -1347,6 +1359,242 @@ static void test_limits_are_refused_at_load(void **state)
     refused_at(extra, 30, 18 + EXPR_MAX_DEPTH, want);
 }
 
+/* ---------------------------------------------------------------- publication settings */
+
+/* base_def's fields continued (line 19 on), a linked decile and quintile, a derived number and two
+ * metrics, for breakdowns and disclosure to name (from line 55). */
+static const char *publication_fields = "  - name: eth\n"                             /* 19 */
+                                        "    type: code\n"                            /* 20 */
+                                        "    standard: ethnic_category\n"             /* 21 */
+                                        "  - name: gender\n"                          /* 22 */
+                                        "    type: code\n"                            /* 23 */
+                                        "    standard: stated_gender\n"               /* 24 */
+                                        "  - name: grade\n"                           /* 25 */
+                                        "    type: code\n"                            /* 26 */
+                                        "    codes: {\"1\": One}\n"                   /* 27 */
+                                        "  - name: secret\n"                          /* 28 */
+                                        "    type: integer\n"                         /* 29 */
+                                        "    identifier: true\n"                      /* 30 */
+                                        "linked:\n"                                   /* 31 */
+                                        "  - name: imd_decile\n"                      /* 32 */
+                                        "    type: integer\n"                         /* 33 */
+                                        "    min: 1\n"                                /* 34 */
+                                        "    max: 10\n"                               /* 35 */
+                                        "  - name: imd_quintile\n"                    /* 36 */
+                                        "    type: integer\n"                         /* 37 */
+                                        "    min: 1\n"                                /* 38 */
+                                        "    max: 5\n"                                /* 39 */
+                                        "derived:\n"                                  /* 40 */
+                                        "  - name: age\n"                             /* 41 */
+                                        "    type: integer\n"                         /* 42 */
+                                        "    expr: hours_between(arrived, arrived)\n" /* 43 */
+                                        "metrics:\n"                                  /* 44 */
+                                        "  - id: plain\n"                             /* 45 */
+                                        "    label: No polarity\n"                    /* 46 */
+                                        "    denominator: \"true\"\n"                 /* 47 */
+                                        "    numerator: present(arrived)\n"           /* 48 */
+                                        "  - id: wide\n"                              /* 49 */
+                                        "    label: Widened\n"                        /* 50 */
+                                        "    higher_is_better: true\n"                /* 51 */
+                                        "    funnel: {overdispersion: additive}\n"    /* 52 */
+                                        "    denominator: \"true\"\n"                 /* 53 */
+                                        "    numerator: present(arrived)\n";          /* 54 */
+
+/* publication_fields and then extra (from line 55) must be refused at line with what. */
+static void publication_refused(const char *extra, int line, const char *what)
+{
+    char text[2048];
+    snprintf(text, sizeof text, "%s%s", publication_fields, extra);
+    refused(text, line, what);
+}
+
+static void test_publication_settings_load(void **state)
+{
+    (void)state;
+    char text[8192], err[512] = "";
+    snprintf(text, sizeof text,
+             "%s%s"
+             "breakdowns:\n"
+             "  deprivation: imd_decile\n"
+             "  ethnicity: eth\n"
+             "  sex: gender\n"
+             "  age: age\n"
+             "  age_bands: [18, 65, 85]\n"
+             "disclosure: {min_count: 5}\n",
+             base_def, publication_fields);
+    audit_def_t *def = load_text(text, err, sizeof err);
+    if (!def)
+        fail_msg("%s", err);
+    assert_int_equal(def->metrics[0].polarity, AUDIT_POLARITY_NONE);
+    assert_int_equal(def->metrics[0].overdispersion, AUDIT_OVERDISPERSION_NONE);
+    assert_int_equal(def->metrics[1].polarity, AUDIT_POLARITY_HIGHER_BETTER);
+    assert_int_equal(def->metrics[1].overdispersion, AUDIT_OVERDISPERSION_ADDITIVE);
+    assert_string_equal(def->breakdowns.deprivation, "imd_decile");
+    assert_string_equal(def->breakdowns.ethnicity, "eth");
+    assert_string_equal(def->breakdowns.sex, "gender");
+    assert_string_equal(def->breakdowns.age, "age");
+    assert_int_equal(def->breakdowns.n_age_bands, 3);
+    assert_int_equal(def->breakdowns.age_bands[1], 65);
+    assert_int_equal(def->disclosure_min_count, 5);
+    audit_def_destroy(&def);
+
+    /* each key optional: none at all, or only some */
+    def = load_text(base_def, err, sizeof err);
+    assert_non_null(def);
+    assert_null(def->breakdowns.deprivation);
+    assert_null(def->breakdowns.age);
+    assert_int_equal(def->breakdowns.n_age_bands, 0);
+    assert_int_equal(def->disclosure_min_count, 0);
+    audit_def_destroy(&def);
+    snprintf(text, sizeof text, "%s%sbreakdowns: {sex: gender}\n", base_def, publication_fields);
+    def = load_text(text, err, sizeof err);
+    if (!def)
+        fail_msg("%s", err);
+    assert_string_equal(def->breakdowns.sex, "gender");
+    assert_null(def->breakdowns.ethnicity);
+    audit_def_destroy(&def);
+}
+
+static void test_bad_publication_settings_are_refused(void **state)
+{
+    (void)state;
+    /* each breakdown names a field of its kind */
+    publication_refused("breakdowns:\n"
+                        "  deprivation: imd_quintile\n", /* 56 */
+                        56,
+                        "breakdowns: \"deprivation\" names \"imd_quintile\", an integer field "
+                        "from 1 to 5, expected an integer field from 1 to 10 (a decile, 1 most "
+                        "deprived), such as the linked imd_decile");
+    publication_refused("breakdowns:\n"
+                        "  ethnicity: gender\n", /* 56 */
+                        56,
+                        "breakdowns: \"ethnicity\" names \"gender\", a code field with standard "
+                        "stated_gender, expected a code field with standard ethnic_category");
+    publication_refused("breakdowns:\n"
+                        "  sex: grade\n", /* 56 */
+                        56,
+                        "breakdowns: \"sex\" names \"grade\", a code field with its own codes, "
+                        "expected a code field with standard stated_gender");
+    publication_refused("breakdowns:\n"
+                        "  ethnicity: age\n", /* 56 */
+                        56, "\"ethnicity\" names \"age\", a derived integer field, expected");
+    publication_refused("breakdowns:\n"
+                        "  age: eth\n"             /* 56 */
+                        "  age_bands: [60, 70]\n", /* 57 */
+                        56,
+                        "breakdowns: \"age\" names \"eth\", a code field with standard "
+                        "ethnic_category, expected an integer or decimal field");
+    publication_refused("breakdowns:\n"
+                        "  age: secret\n" /* 56 */
+                        "  age_bands: [60, 70]\n",
+                        56,
+                        "breakdowns: \"age\" names \"secret\", an identifier, expected an integer "
+                        "or decimal field, such as age_at_arrival: identifiers are removed before "
+                        "validation");
+    publication_refused("breakdowns:\n"
+                        "  deprivation: imd\n", /* 56 */
+                        56,
+                        "breakdowns: \"deprivation\" names \"imd\", which is not a field, linked "
+                        "field or derived field");
+    publication_refused("breakdowns:\n"
+                        "  region: eth\n", /* 56 */
+                        56, "breakdowns: unknown key \"region\" (expected one of: deprivation,");
+    publication_refused("breakdowns: [eth]\n", 55, "\"breakdowns\" must be a mapping");
+    /* age and its bands */
+    publication_refused("breakdowns:\n"
+                        "  age: age\n", /* 56 */
+                        56, "breakdowns: \"age\" needs \"age_bands\"");
+    publication_refused("breakdowns:\n"
+                        "  age_bands: [60]\n", /* 56 */
+                        56, "breakdowns: \"age_bands\" needs \"age\"");
+    publication_refused("breakdowns:\n"
+                        "  age: age\n"
+                        "  age_bands: [60, 50]\n", /* 57 */
+                        57,
+                        "breakdowns: \"age_bands\" has 50 after 60, expected each age greater "
+                        "than the one before");
+    publication_refused("breakdowns:\n"
+                        "  age: age\n"
+                        "  age_bands:\n"
+                        "    - 60\n"
+                        "    - 60.5\n", /* 59 */
+                        59,
+                        "breakdowns: \"age_bands\" is \"60.5\", expected a whole number from 1 to "
+                        "999");
+    publication_refused("breakdowns: {age: age, age_bands: [0]}\n", 55,
+                        "\"age_bands\" is \"0\", expected a whole number from 1 to 999");
+    publication_refused("breakdowns: {age: age, age_bands: []}\n", 55,
+                        "breakdowns: \"age_bands\" is empty");
+    publication_refused("breakdowns: {age: age, age_bands: 60}\n", 55,
+                        "breakdowns: \"age_bands\" must be a list");
+    /* past AUDIT_MAX_AGE_BANDS, refused where the one too many starts */
+    char extra[4096];
+    int n =
+        snprintf(extra, sizeof extra, "%sbreakdowns: {age: age, age_bands: [", publication_fields);
+    for (int i = 1; i <= AUDIT_MAX_AGE_BANDS + 1; i++)
+        n += snprintf(extra + n, sizeof extra - (size_t)n, "%s%d", i > 1 ? ", " : "", i * 10);
+    assert_true(n + 4 < (int)sizeof extra);
+    snprintf(extra + n, sizeof extra - (size_t)n, "]}\n");
+    char want[200];
+    snprintf(want, sizeof want,
+             "breakdowns: found age band start %d, expected at most %d in \"age_bands\"",
+             AUDIT_MAX_AGE_BANDS + 1, AUDIT_MAX_AGE_BANDS);
+    /* the column of band 21: after "breakdowns: {age: age, age_bands: [" and "10, 20, ..." */
+    int column = (int)strlen("breakdowns: {age: age, age_bands: [") + 1;
+    for (int i = 1; i <= AUDIT_MAX_AGE_BANDS; i++)
+        column += snprintf(NULL, 0, "%d, ", i * 10);
+    char text[8192], err[512] = "";
+    snprintf(text, sizeof text, "%s%s", base_def, extra);
+    audit_def_t *def = load_text(text, err, sizeof err);
+    assert_null(def);
+    char where[600];
+    snprintf(where, sizeof where, "%s:55:%d: %s", tmp_path, column, want);
+    assert_string_equal(err, where);
+
+    /* disclosure */
+    publication_refused(
+        "disclosure: {min_count: 0}\n", 55,
+        "disclosure: \"min_count\" is \"0\", expected a whole number from 1 to 1000");
+    publication_refused("disclosure: {min_count: 8.5}\n", 55,
+                        "disclosure: \"min_count\" is \"8.5\", expected a whole number");
+    publication_refused("disclosure: {min_count: 99999999999999999999}\n", 55,
+                        "expected a whole number from 1 to 1000");
+    publication_refused("disclosure: {}\n", 55, "disclosure: missing key \"min_count\"");
+    publication_refused("disclosure: 8\n", 55,
+                        "\"disclosure\" must be a mapping, e.g. {min_count: 8}");
+    publication_refused("disclosure: {min: 8}\n", 55,
+                        "disclosure: unknown key \"min\" (expected one of: min_count)");
+
+    /* a metric's funnel and polarity */
+    publication_refused("  - id: m\n"
+                        "    label: M\n"
+                        "    funnel: {overdispersion: huge}\n" /* 57 */
+                        "    denominator: \"true\"\n"
+                        "    numerator: \"true\"\n",
+                        57,
+                        "metric \"m\": unknown overdispersion \"huge\" (expected none, "
+                        "multiplicative or additive)");
+    publication_refused("  - id: m\n"
+                        "    label: M\n"
+                        "    funnel: additive\n" /* 57 */
+                        "    denominator: \"true\"\n"
+                        "    numerator: \"true\"\n",
+                        57, "metric \"m\": \"funnel\" must be a mapping");
+    publication_refused("  - id: m\n"
+                        "    label: M\n"
+                        "    funnel: {limits: wide}\n" /* 57 */
+                        "    denominator: \"true\"\n"
+                        "    numerator: \"true\"\n",
+                        57,
+                        "metric \"m\": unknown key \"limits\" (expected one of: overdispersion)");
+    publication_refused("  - id: m\n"
+                        "    label: M\n"
+                        "    higher_is_better: maybe\n" /* 57 */
+                        "    denominator: \"true\"\n"
+                        "    numerator: \"true\"\n",
+                        57, "metric \"m\": \"higher_is_better\" must be true or false");
+}
+
 /* ---------------------------------------------------------------- limits of the file itself */
 
 /* A growing text, on the heap: definitions past the limits are megabytes long. */
@@ -1685,6 +1933,8 @@ int main(void)
         cmocka_unit_test(test_lists_are_bounded),
         cmocka_unit_test(test_every_problem_is_listed),
         cmocka_unit_test(test_shipped_definitions_are_clean),
+        cmocka_unit_test(test_publication_settings_load),
+        cmocka_unit_test(test_bad_publication_settings_are_refused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

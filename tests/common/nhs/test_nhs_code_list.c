@@ -1,4 +1,5 @@
-/* test_nhs_code_list.c - the NHS Data Dictionary's ethnic category and person stated gender */
+/* test_nhs_code_list.c - the NHS Data Dictionary's ethnic category and person stated gender, and
+ * the ODS national groupings (regions) */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -57,6 +58,28 @@ static void test_stated_gender(void **state)
             fail_msg("\"%s\" accepted as a stated gender", bad[i]);
 }
 
+static void test_national_grouping(void **state)
+{
+    (void)state;
+    nhs_code_list_t l;
+    assert_int_equal(nhs_code_list_from_name("national_grouping", &l), 0);
+    assert_int_equal(l, NHS_CODE_LIST_NATIONAL_GROUPING);
+    size_t n = 0;
+    nhs_code_list_codes(l, &n);
+    assert_int_equal(n, 11); /* Y54-Y63, W00 */
+    assert_string_equal(nhs_national_grouping_name("Y56"), "London");
+    assert_string_equal(nhs_national_grouping_name("Y54"), "North of England");
+    assert_string_equal(nhs_national_grouping_name("Y55"), "Midlands and East of England");
+    assert_string_equal(nhs_national_grouping_name("Y57"), "South of England");
+    assert_string_equal(nhs_national_grouping_name("Y63"), "North East and Yorkshire");
+    assert_string_equal(nhs_national_grouping_name("W00"), "Wales");
+    static const char *bad[] = {"Y53", "Y64", "y56", "Y5", "Y560", "", "Q71", "unknown"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        if (nhs_national_grouping_name(bad[i]))
+            fail_msg("\"%s\" named as a national grouping", bad[i]);
+    assert_null(nhs_national_grouping_name(NULL));
+}
+
 static void test_names(void **state)
 {
     (void)state;
@@ -75,6 +98,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_ethnic_category),
         cmocka_unit_test(test_stated_gender),
+        cmocka_unit_test(test_national_grouping),
         cmocka_unit_test(test_names),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -282,6 +282,48 @@ static void test_proportion_overdispersion(void **state)
     assert_near(p[2].upper95, sin(y) * sin(y), 1e-14);
 }
 
+/* funnel_point against a summary gives what funnel_compute gave each unit of the set it
+ * summarised, for every overdispersion setting, and a unit outside the set its own limits: widened
+ * by the set's phi (or tau2) when the set's were, exact otherwise. */
+static void test_point_from_summary(void **state)
+{
+    (void)state;
+    funnel_unit_t u[5] = {{10, 100}, {30, 100}, {50, 200}, {5, 80}, {90, 300}};
+    for (int od = 0; od < 3; od++) {
+        funnel_opts_t o = funnel_opts_default(FUNNEL_PROPORTION);
+        o.overdispersion = (funnel_od_t)od;
+        o.target = 0.2;
+        funnel_point_t p[5];
+        funnel_summary_t s;
+        run(&o, u, 5, p, &s);
+        for (int i = 0; i < 5; i++) {
+            funnel_point_t q;
+            char err[256] = "";
+            assert_int_equal(funnel_point(&o, &s, &u[i], &q, err, sizeof err), 0);
+            assert_true(q.value == p[i].value && q.lower95 == p[i].lower95 &&
+                        q.upper95 == p[i].upper95 && q.lower998 == p[i].lower998 &&
+                        q.upper998 == p[i].upper998 && q.flag == p[i].flag);
+        }
+        funnel_unit_t site = {3, 40};
+        funnel_point_t q;
+        assert_int_equal(funnel_point(&o, &s, &site, &q, NULL, 0), 0);
+        assert_near(q.value, 0.075, 1e-15);
+        if (od != FUNNEL_OD_NONE) {
+            assert_true(s.adjusted);
+            double y0 = asin(sqrt(0.2)), se = 1 / (2 * sqrt(40.0));
+            double sd = od == FUNNEL_OD_MULTIPLICATIVE ? sqrt(s.phi) * se : sqrt(se * se + s.tau2);
+            assert_near(q.lower95, sin(y0 - NCAP_Z95 * sd) * sin(y0 - NCAP_Z95 * sd), 1e-14);
+        }
+        funnel_unit_t bad = {41, 40};
+        char err[256] = "";
+        assert_int_equal(funnel_point(&o, &s, &bad, &q, err, sizeof err), -1);
+        assert_string_equal(err, "unit 1: numerator 41 is more than denominator 40");
+        funnel_unit_t none = {0, 0};
+        assert_int_equal(funnel_point(&o, &s, &none, &q, NULL, 0), 0);
+        assert_int_equal(q.flag, FUNNEL_NO_DATA);
+    }
+}
+
 /* All units alike: every z is 0, phi = 0, no adjustment: the limits are the exact ones. */
 static void test_all_equal_no_adjustment(void **state)
 {
@@ -453,6 +495,7 @@ int main(void)
         cmocka_unit_test(test_phi_worked_cqc),
         cmocka_unit_test(test_truncation_twenty_units),
         cmocka_unit_test(test_proportion_overdispersion),
+        cmocka_unit_test(test_point_from_summary),
         cmocka_unit_test(test_all_equal_no_adjustment),
         cmocka_unit_test(test_single_unit),
         cmocka_unit_test(test_zero_denominator),

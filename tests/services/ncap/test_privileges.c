@@ -183,9 +183,11 @@ static const char *const expected[] = {
     "ncap_metric      table metric.processed                       SELECT INSERT UPDATE",
     "ncap_metric      table metric.record_state                    SELECT INSERT UPDATE",
     "ncap_metric      table metric.contribution                    SELECT INSERT DELETE",
+    "ncap_metric      table metric.aggregate                       SELECT INSERT UPDATE DELETE",
     "ncap_metric      table metric.quarantine                      SELECT INSERT UPDATE DELETE",
 
-    /* publish: sums contributions per trust and metric, never one record's; releases immutable */
+    /* publish: reads the sums per cell (0014) and contributions per trust and metric, never one
+     * record's; reads the organisations the operator loads; releases immutable */
     "ncap_publish     role                                         LOGIN",
     "ncap_publish     database                                     CONNECT",
     "ncap_publish     schema ops                                   USAGE",
@@ -196,6 +198,8 @@ static const char *const expected[] = {
                                                                    " record_id, valid, version)",
     "ncap_publish     table metric.contribution                    SELECT(audit, denominator, metric_id,"
                                                                    " numerator, period, trust)",
+    "ncap_publish     table metric.aggregate                       SELECT",
+    "ncap_publish     table publish.organisation                   SELECT",
     "ncap_publish     table publish.seen                           SELECT INSERT UPDATE",
     "ncap_publish     table publish.release                        SELECT INSERT",
     "ncap_publish     sequence publish.release_release_id_seq      USAGE",
@@ -350,6 +354,12 @@ static void test_held_back_refused_and_stage_reads_allowed(void **state)
     /* publish: no record's own contribution */
     assert_refused(db, "ncap_publish", "SELECT record_id, numerator FROM metric.contribution");
     assert_refused(db, "ncap_publish", "SELECT site FROM metric.contribution");
+    assert_refused(db, "ncap_publish", "SELECT record_id, sex, age FROM metric.contribution");
+    assert_allowed(db, "ncap_publish", "SELECT * FROM metric.aggregate");
+    assert_refused(db, "ncap_publish", "UPDATE metric.aggregate SET numerator = 0");
+    assert_allowed(db, "ncap_publish", "SELECT code, name, region FROM publish.organisation");
+    assert_refused(db, "ncap_publish", "DELETE FROM publish.organisation");
+    assert_refused(db, "ncap_metric", "SELECT * FROM publish.organisation");
     assert_refused(db, "ncap_publish", "UPDATE publish.release SET status = 'final'");
     assert_refused(db, "ncap_publish", "DELETE FROM publish.output");
     /* linkage: the register of deaths and the opt-outs are the operator's */

@@ -1,0 +1,91 @@
+/* benchmark_build.h - the state benchmark_build works in, shared by its files (benchmark.c: areas,
+ * sums, rows; benchmark_figures.c: intervals, comparisons, funnel, SII; benchmark_suppress.c:
+ * disclosure control). Not for use outside benchmark_build. */
+#ifndef NCAP_BENCHMARK_BUILD_H
+#define NCAP_BENCHMARK_BUILD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "benchmark.h"
+#include "str_map.h"
+
+/* A trust or site code's longest length in a cell. */
+#define BENCH_CODE_MAX 200
+
+typedef enum { BENCH_ENGLAND, BENCH_REGION, BENCH_TRUST, BENCH_SITE, BENCH_LEVELS } bench_level_t;
+/* The published breakdowns, in their order; the cells' imd_decile is published as imd_quintile. */
+typedef enum {
+    BENCH_ALL,
+    BENCH_IMD,
+    BENCH_ETHNICITY,
+    BENCH_SEX,
+    BENCH_AGE,
+    BENCH_SII,
+    BENCH_BREAKDOWNS
+} bench_breakdown_t;
+
+extern const char *const bench_level_name[BENCH_LEVELS];
+extern const char *const bench_breakdown_name[BENCH_BREAKDOWNS];
+
+typedef struct {
+    bench_level_t level;
+    char *code, *name, *parent_code; /* in the release's arena */
+    size_t parent;                   /* index of the parent area; SIZE_MAX for England */
+    size_t n_children;
+    size_t source; /* a site: its index in the sites map */
+    bool unnamed;  /* a site: the cells without a site code */
+    bool emit;     /* has rows (false: a trust's only site, unnamed) */
+} bench_area_t;
+
+typedef struct {
+    bench_breakdown_t breakdown;
+    char *category; /* in the release's arena */
+} bench_slot_t;
+
+typedef struct {
+    long long num, den;
+    bool present; /* some cell was added */
+} bench_sum_t;
+
+typedef struct {
+    const benchmark_input_t *in;
+    str_map_t *metric_ids, *trust_ids, *site_ids, *age_ids;
+    void *arena;
+    /* areas: England, then regions, trusts and sites, each level sorted by code; first[l] is the
+     * first area of level l, first[BENCH_LEVELS] the count */
+    bench_area_t *areas;
+    size_t n_areas;
+    size_t first[BENCH_LEVELS + 1];
+    /* slots: the all row (0), then the categories of each breakdown in their order */
+    bench_slot_t *slots;
+    size_t n_slots;
+    size_t *age_slot;     /* age map index → slot */
+    bench_sum_t *sums;    /* [metric][area][slot] */
+    bench_sum_t *deciles; /* [metric][decile - 1], England's IMD deciles 1..10 */
+    size_t *row_of;       /* [metric][area][slot] → row, SIZE_MAX when not published */
+    size_t *metric_of, *area_of, *slot_of; /* per row; slot SIZE_MAX for the SII row */
+    size_t *sii_row;                       /* per metric; SIZE_MAX when none */
+} bench_t;
+
+static inline bench_sum_t *bench_sum(const bench_t *b, size_t m, size_t a, size_t k)
+{
+    return &b->sums[(m * b->n_areas + a) * b->n_slots + k];
+}
+
+static inline size_t bench_row(const bench_t *b, size_t m, size_t a, size_t k)
+{
+    return b->row_of[(m * b->n_areas + a) * b->n_slots + k];
+}
+
+int bench_fail(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* Whether metric m has an SII row: at least 2 of England's deciles with a denominator. */
+bool bench_sii_wanted(const bench_t *b, size_t m);
+/* Values, intervals, England and region values and comparisons, funnel limits and flags, SII. */
+int bench_figures(bench_t *b, benchmark_release_t *out, char *err, size_t errlen);
+/* Disclosure control: suppressed rows emptied; then what a hidden England or region value
+ * would give away. */
+int bench_suppress(bench_t *b, benchmark_release_t *out, char *err, size_t errlen);
+
+#endif
