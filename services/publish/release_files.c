@@ -27,7 +27,7 @@ static int mkdirs(const char *path)
 
 static int write_file(const char *path, const char *data, size_t len)
 {
-    char tmp[1200];
+    char tmp[1300];
     snprintf(tmp, sizeof tmp, "%s.tmp.%d", path, (int)getpid());
     FILE *f = fopen(tmp, "w");
     if (!f)

@@ -9,6 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
+
+#include <jansson.h>
 
 #include "audit_def.h"
 #include "benchmark.h"
@@ -16,7 +19,9 @@
 #include "file_read.h"
 #include "link_memory.h"
 #include "ods_code.h"
+#include "ods_etr.h"
 #include "release_build.h"
+#include "release_input.h"
 #include "usage_error.h"
 
 static void usage(FILE *out)
@@ -115,6 +120,80 @@ static int load_refdata(link_memory_t *lm, refdata_kind_t kind, const char *path
     return 0;
 }
 
+/* The trusts of an ODS etr extract, as `ncap refdata load ods` keeps them in
+ * publish.organisation: a code's first row, the region "unknown" where none is given. */
+typedef struct {
+    ods_etr_row_t *rows;
+    benchmark_org_t *orgs;
+    size_t n;
+} orgs_t;
+
+static void orgs_free(orgs_t *o)
+{
+    free(o->rows);
+    free(o->orgs);
+    *o = (orgs_t){0};
+}
+
+/* Returns 0, 1 (no trust in the file) or 2 (unreadable, out of memory). */
+static int load_ods(orgs_t *o, const char *path)
+{
+    char *data = NULL;
+    size_t len = 0;
+    if (file_read_all(path, &data, &len) != 0) {
+        say("could not read \"%s\": %s", path, strerror(errno));
+        return 2;
+    }
+    ods_etr_reader_t *rd = ods_etr_reader_new(data, len);
+    size_t cap = 0, read = 0, skipped = 0;
+    int rc = rd ? 0 : 2, got;
+    ods_etr_row_t row;
+    ods_etr_problem_t problem;
+    while (rc == 0 && (got = ods_etr_reader_next(rd, &row, &problem)) != 0) {
+        read++;
+        if (got < 0) {
+            skipped++;
+            say("%s:%zu: %s (row skipped, as `ncap refdata load ods` skips it)", path,
+                ods_etr_reader_line(rd), problem.reason);
+            continue;
+        }
+        bool seen = false;
+        for (size_t i = 0; i < o->n && !seen; i++)
+            seen = strcmp(o->rows[i].code, row.code) == 0;
+        if (seen)
+            continue;
+        if (o->n == cap) {
+            cap = cap ? cap * 2 : 256;
+            ods_etr_row_t *more = realloc(o->rows, cap * sizeof *more);
+            if (!more) {
+                rc = 2;
+                break;
+            }
+            o->rows = more;
+        }
+        o->rows[o->n++] = row;
+    }
+    ods_etr_reader_destroy(&rd);
+    free(data);
+    if (rc == 0 && !(o->orgs = calloc(o->n + 1, sizeof *o->orgs)))
+        rc = 2;
+    if (rc != 0) {
+        say("out of memory");
+        return rc;
+    }
+    if (o->n == 0) {
+        say("%s: no trust in the file (%zu rows, none good): expected the ODS etr layout, a trust "
+            "a line: code, name, national grouping, ...",
+            path, read);
+        return 1;
+    }
+    for (size_t i = 0; i < o->n; i++)
+        o->orgs[i] =
+            release_input_org(o->rows[i].code, o->rows[i].name, ods_etr_region(&o->rows[i]));
+    say("%s: %zu trusts (%zu rows skipped)", path, o->n, skipped);
+    return 0;
+}
+
 /* ---------------------------------------------------------------- the files */
 
 /* The trust a file is named by: its base name without ".csv", an ODS trust code. Returns 0, or 2
@@ -168,24 +247,9 @@ static int write_file(const char *path, const char *data, size_t len)
     return rc;
 }
 
-/* The metrics' settings from the definition. */
-static benchmark_metric_t *metrics_of(const audit_def_t *def)
-{
-    benchmark_metric_t *m = calloc(def->n_metrics + 1, sizeof *m);
-    for (size_t i = 0; m && i < def->n_metrics; i++) {
-        const audit_metric_t *am = &def->metrics[i];
-        m[i] = (benchmark_metric_t){.id = am->id,
-                                    .label = am->label,
-                                    .polarity = am->higher_is_better ? POLARITY_HIGHER_BETTER
-                                                                     : POLARITY_LOWER_BETTER,
-                                    .overdispersion = FUNNEL_OD_NONE};
-    }
-    return m;
-}
-
 /* One period's release into out/<audit>/<period>/. Returns 0, or 2 after saying why. */
 static int write_period(const release_build_t *rb, size_t p, const audit_def_t *def,
-                        const benchmark_metric_t *metrics, const char *out)
+                        const benchmark_metric_t *metrics, const orgs_t *orgs, const char *out)
 {
     const char *period = release_build_period(rb, p);
     benchmark_cell_t *cells = NULL;
@@ -198,9 +262,11 @@ static int write_period(const release_build_t *rb, size_t p, const audit_def_t *
                             .period = period,
                             .metrics = metrics,
                             .n_metrics = def->n_metrics,
-                            .min_count = 0,
+                            .min_count = release_input_min_count(def),
                             .cells = cells,
-                            .n_cells = n_cells};
+                            .n_cells = n_cells,
+                            .orgs = orgs->orgs,
+                            .n_orgs = orgs->n};
     benchmark_release_t r = {0};
     char err[1024];
     if (benchmark_build(&in, &r, err, sizeof err) != 0) {
@@ -210,7 +276,7 @@ static int write_period(const release_build_t *rb, size_t p, const audit_def_t *
     }
     char dir[4096], path[4200];
     snprintf(dir, sizeof dir, "%s/%s/%s", out, def->audit, period);
-    char *csv = NULL, *tips = NULL;
+    char *csv = NULL, *tips = NULL, *json = NULL;
     size_t csv_len = 0, tips_len = 0;
     FILE *m1 = open_memstream(&csv, &csv_len), *m2 = open_memstream(&tips, &tips_len);
     if (m1) {
@@ -221,8 +287,15 @@ static int write_period(const release_build_t *rb, size_t p, const audit_def_t *
         benchmark_write_fingertips(m2, &in, &r);
         fclose(m2);
     }
+    char now[32];
+    time_t t = time(NULL);
+    strftime(now, sizeof now, "%Y-%m-%dT%H:%M:%SZ", gmtime(&t));
+    json_t *prov = release_input_provenance(def, 0, "offline", release_build_period_records(rb, p),
+                                            now, "ncap release build " NCAP_VERSION);
+    json = prov ? benchmark_json(&in, &r, prov) : NULL;
+    json_decref(prov);
     int rc = 0;
-    if (!csv || !tips) {
+    if (!csv || !tips || !json) {
         say("out of memory");
         rc = 2;
     } else if (mkdirs(dir) != 0) {
@@ -232,7 +305,9 @@ static int write_period(const release_build_t *rb, size_t p, const audit_def_t *
         const struct {
             const char *name, *data;
             size_t len;
-        } files[] = {{"latest.csv", csv, csv_len}, {"fingertips.csv", tips, tips_len}};
+        } files[] = {{"latest.csv", csv, csv_len},
+                     {"latest.json", json, json ? strlen(json) : 0},
+                     {"fingertips.csv", tips, tips_len}};
         for (size_t f = 0; rc == 0 && f < sizeof files / sizeof files[0]; f++) {
             snprintf(path, sizeof path, "%s/%s", dir, files[f].name);
             if (write_file(path, files[f].data, files[f].len) != 0) {
@@ -246,6 +321,7 @@ static int write_period(const release_build_t *rb, size_t p, const audit_def_t *
             release_build_period_records(rb, p));
     free(csv);
     free(tips);
+    free(json);
     benchmark_release_free(&r);
     free(cells);
     return rc;
@@ -293,6 +369,9 @@ static int build_release(const build_opts_t *o, char **paths, size_t n)
     for (size_t k = 0; rc == 0 && k < 3; k++)
         if (o->refdata[k])
             rc = load_refdata(lm, kinds[k], o->refdata[k]);
+    orgs_t orgs = {0};
+    if (rc == 0 && o->ods)
+        rc = load_ods(&orgs, o->ods);
     release_build_t *rb = rc == 0 ? release_build_new(def, lm, note, NULL) : NULL;
     if (rc == 0 && !rb) {
         say("out of memory");
@@ -307,7 +386,7 @@ static int build_release(const build_opts_t *o, char **paths, size_t n)
             "linked, %u of them withheld under the opt-out",
             paths[i], counts[i].data_rows, counts[i].refused, counts[i].unchanged,
             counts[i].versions, counts[i].withheld);
-    benchmark_metric_t *metrics = rc == 0 ? metrics_of(def) : NULL;
+    benchmark_metric_t *metrics = rc == 0 ? release_input_metrics(def) : NULL;
     if (rc == 0 && !metrics) {
         say("out of memory");
         rc = 2;
@@ -317,7 +396,7 @@ static int build_release(const build_opts_t *o, char **paths, size_t n)
         rc = 2;
     }
     for (size_t p = 0; rc == 0 && p < release_build_n_periods(rb); p++)
-        rc = write_period(rb, p, def, metrics, o->out);
+        rc = write_period(rb, p, def, metrics, &orgs, o->out);
     if (rc == 0) {
         release_totals_t t;
         release_build_totals(rb, &t);
@@ -327,6 +406,7 @@ static int build_release(const build_opts_t *o, char **paths, size_t n)
             release_build_n_periods(rb));
     }
     free(metrics);
+    orgs_free(&orgs);
     release_build_destroy(&rb);
     link_memory_destroy(&lm);
     audit_def_destroy(&def);

@@ -189,7 +189,7 @@ static rec_t *record_of(release_build_t *self, const char *trust, const char *lo
 
 typedef struct {
     link_memory_item_t items[RELEASE_BUILD_BATCH];
-    rec_t *recs[RELEASE_BUILD_BATCH];
+    size_t recs[RELEASE_BUILD_BATCH]; /* indexes: self->recs moves as it grows */
     int rows[RELEASE_BUILD_BATCH];
     size_t n;
 } batch_t;
@@ -202,9 +202,13 @@ static int flush(release_build_t *self, batch_t *b, uint32_t file, release_file_
             c->versions++;
             if (b->items[i].withheld)
                 c->withheld++;
-            else
-                *b->recs[i] = (rec_t){
-                    .file = file + 1, .row = b->rows[i], .patient_id = b->items[i].patient_id};
+            else {
+                /* the hash stays: it is the latest version's */
+                rec_t *rec = &self->recs[b->recs[i]];
+                rec->file = file + 1;
+                rec->row = b->rows[i];
+                rec->patient_id = b->items[i].patient_id;
+            }
         }
         link_memory_item_clear(&b->items[i]);
     }
@@ -238,7 +242,7 @@ static int link_file(release_build_t *self, uint32_t file, const release_source_
          * linked */
         snprintf(rec->hash, sizeof rec->hash, "%s", row->hash);
         b->items[b->n] = (link_memory_item_t){.def = self->def, .raw = row->rec};
-        b->recs[b->n] = rec;
+        b->recs[b->n] = (size_t)(rec - self->recs);
         b->rows[b->n++] = row->row;
         if (b->n == RELEASE_BUILD_BATCH)
             rc = flush(self, b, file, c);
