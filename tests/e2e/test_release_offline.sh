@@ -4,8 +4,9 @@
 # (reference data loaded with `ncap refdata load`, every file submitted, the pipeline drained) and
 # once through `ncap release build` on the same files and reference data. For every period the
 # deployment publishes, the offline build writes a byte-for-byte identical latest.csv and
-# fingertips.csv, and a latest.json equal but for its timestamps; and it writes no period the
-# deployment does not. Then again with a copy of the definitions in which NHFD says
+# fingertips.csv, and a latest.json equal but for its timestamps and what only a deployment's
+# release has (its revision and status, and what built it); and it writes no period the deployment
+# does not. Then again with a copy of the definitions in which NHFD says
 # opt_out_applies: true, so that records of opted-out patients are withheld on both sides. Run
 # through tests/run.
 set -euo pipefail
@@ -33,9 +34,12 @@ refdata_file() {
 imd=$(refdata_file imd2019_lsoa11_england.csv)
 ods=$(refdata_file ods_etr.csv)
 
-# json_sans_timestamps FILE: the JSON with every string that looks like a time stamp blanked.
-json_sans_timestamps() {
-  jq -S 'walk(if type == "string" and test("^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]+Z?$") then "<time>" else . end)' "$1"
+# json_comparable FILE: the JSON with every string that looks like a time stamp blanked, and
+# without the provenance only a deployment's release has: its revision and status (an offline
+# build has neither), and what built it.
+json_comparable() {
+  jq -S 'del(.provenance.revision, .provenance.status, .provenance.built_by)
+         | walk(if type == "string" and test("^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]+Z?$") then "<time>" else . end)' "$1"
 }
 
 # compare NAME: a deployment NAME (with CTX_AUDITS as set) and an offline build of the same files;
@@ -53,8 +57,8 @@ compare() {
   e2e_drain
   e2e_stop_all
 
-  local offline=$CTX_RUN/offline files
-  mapfile -t files < <(find "$sim" -name '*.csv' | LC_ALL=C sort)
+  # the files in the order e2e_submit_each submitted them
+  local offline=$CTX_RUN/offline files=("$sim"/*.csv)
   local start=$SECONDS
   env NCAP_AUDIT_DIR="${CTX_AUDITS:-$NCAP_ROOT/deploy/audits}" "$CTX_BUILD/ncap" release build \
     --audit "$E2E_AUDIT" --out "$offline" --deaths "$deaths" --optouts "$optouts" --imd "$imd" \
@@ -81,17 +85,26 @@ compare() {
       diff "$CTX_OUT/$dir/fingertips.csv" "$offline/$dir/fingertips.csv" | head -n 20 >&2
       fail "$dir/fingertips.csv differs between the deployment (<) and ncap release build (>)"
     }
-    diff <(json_sans_timestamps "$CTX_OUT/$dir/latest.json") \
-      <(json_sans_timestamps "$offline/$dir/latest.json") >"$CTX_RUN/json.diff" || {
+    diff <(json_comparable "$CTX_OUT/$dir/latest.json") \
+      <(json_comparable "$offline/$dir/latest.json") >"$CTX_RUN/json.diff" || {
       head -n 30 "$CTX_RUN/json.diff" >&2
-      fail "$dir/latest.json differs beyond its timestamps between the deployment (<) and ncap release build (>)"
+      fail "$dir/latest.json differs beyond its timestamps and a deployment's provenance between the deployment (<) and ncap release build (>)"
     }
     rows=$((rows + $(wc -l <"$CTX_OUT/$f") - 1))
   done <<<"$deployed"
-  e2e_say "$name: $(wc -l <<<"$deployed") periods, $rows rows: latest.csv and fingertips.csv byte-identical, latest.json equal but for timestamps"
+  e2e_say "$name: $(wc -l <<<"$deployed") periods, $rows rows: latest.csv and fingertips.csv byte-identical, latest.json equal but for timestamps, revision, status and builder"
 }
 
 compare shipped
+# What the comparison rests on: deaths linked from the register, and deprivation found for the
+# records' LSOAs (else a difference in linkage could go unseen).
+died=$(cat "$CTX_OUT/$E2E_AUDIT"/*/latest.csv |
+  awk -F, '$3 == "england" && $7 == "mortality_30d" && $8 == "all" { s += $10 } END { print s + 0 }')
+[ "$died" -gt 0 ] || fail "no death within 30 days published: the register of deaths was not linked"
+deprived=$(cat "$CTX_OUT/$E2E_AUDIT"/*/latest.csv |
+  awk -F, '$3 == "england" && $8 == "imd_quintile" && $9 != "unknown" { s += $11 } END { print s + 0 }')
+[ "$deprived" -gt 0 ] || fail "no record with a known IMD quintile published"
+e2e_say "the releases compared hold $died deaths within 30 days and $deprived records in known IMD quintiles (over the metrics)"
 
 # The opt-out applies: records of opted-out patients are withheld on both sides.
 CTX_AUDITS=$E2E_DIR/audits
