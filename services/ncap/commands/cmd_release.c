@@ -339,11 +339,9 @@ static int build_release(const build_opts_t *o, char **paths, size_t n)
 {
     release_source_t *files = calloc(n + 1, sizeof *files);
     char(*trusts)[8] = calloc(n + 1, sizeof *trusts);
-    release_file_counts_t *counts = calloc(n + 1, sizeof *counts);
-    if (!files || !trusts || !counts) {
+    if (!files || !trusts) {
         free(files);
         free(trusts);
-        free(counts);
         say("out of memory");
         return 2;
     }
@@ -377,15 +375,10 @@ static int build_release(const build_opts_t *o, char **paths, size_t n)
         say("out of memory");
         rc = 2;
     }
-    if (rc == 0 && release_build_run(rb, files, n, counts, err, sizeof err) != 0) {
+    if (rc == 0 && release_build_run(rb, files, n, NULL, err, sizeof err) != 0) {
         say("%s", err);
         rc = strstr(err, "would be refused by ingest") ? 1 : 2;
     }
-    for (size_t i = 0; rc == 0 && i < n; i++)
-        say("%s: %u data rows: %u refused by ingest's checks, %u unchanged, %u record versions "
-            "linked, %u of them withheld under the opt-out",
-            paths[i], counts[i].data_rows, counts[i].refused, counts[i].unchanged,
-            counts[i].versions, counts[i].withheld);
     benchmark_metric_t *metrics = rc == 0 ? release_input_metrics(def) : NULL;
     if (rc == 0 && !metrics) {
         say("out of memory");
@@ -412,7 +405,6 @@ static int build_release(const build_opts_t *o, char **paths, size_t n)
     audit_def_destroy(&def);
     free(files);
     free(trusts);
-    free(counts);
     return rc;
 }
 

@@ -16,7 +16,7 @@
 #include "submission.h"
 #include "validate_record.h"
 
-/* Progress every so many rows linked or counted. */
+/* Progress every so many rows linked or counted (and after each file linked). */
 #define NOTE_EVERY 100000
 
 /* A record (audit, trust, local id), as ingest and metric hold it. */
@@ -407,6 +407,11 @@ int release_build_run(release_build_t *self, const release_source_t *files, size
         rc = link_file(self, (uint32_t)f, &files[f], &c, b, err, errlen);
         if (counts)
             counts[f] = c;
+        if (rc == 0)
+            note(self,
+                 "%s: %u data rows: %u refused by ingest's checks, %u unchanged, %u record "
+                 "versions linked, %u of them withheld under the opt-out",
+                 files[f].path, c.data_rows, c.refused, c.unchanged, c.versions, c.withheld);
     }
     free(b);
     self->rows_done = 0;

@@ -47,7 +47,8 @@ typedef struct {
     long long patients;
 } release_totals_t;
 
-/* Tells the user how it goes (progress on stderr); NULL for silence. */
+/* Tells the user how it goes (progress on stderr): each file's counts once it is linked, and every
+ * 100,000 rows linked or counted; NULL for silence. */
 typedef void (*release_note_fn)(void *ctx, const char *message);
 
 typedef struct release_build_t release_build_t;
