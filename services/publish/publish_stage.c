@@ -162,15 +162,8 @@ static int rebuild(publish_t *ps, PGconn *db, const orgs_t *orgs, const char *au
     int rc = -1;
     if (load_cells(db, audit, period, &cres, &cells, &n_cells, err, errlen) != 0)
         goto done;
-    benchmark_input_t in = {.audit = audit,
-                            .period = period,
-                            .metrics = metrics,
-                            .n_metrics = def->n_metrics,
-                            .min_count = release_input_min_count(def),
-                            .cells = cells,
-                            .n_cells = n_cells,
-                            .orgs = orgs->orgs,
-                            .n_orgs = orgs->n};
+    benchmark_input_t in =
+        release_input_of(def, period, metrics, cells, n_cells, orgs->orgs, orgs->n);
     if (benchmark_build(&in, &rel, err, errlen) != 0)
         goto done;
     write_args_t wa = {&in, &rel};

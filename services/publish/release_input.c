@@ -38,6 +38,21 @@ long long release_input_min_count(const audit_def_t *def)
     return def->disclosure_min_count;
 }
 
+benchmark_input_t release_input_of(const audit_def_t *def, const char *period,
+                                   const benchmark_metric_t *metrics, const benchmark_cell_t *cells,
+                                   size_t n_cells, const benchmark_org_t *orgs, size_t n_orgs)
+{
+    return (benchmark_input_t){.audit = def->audit,
+                               .period = period,
+                               .metrics = metrics,
+                               .n_metrics = def->n_metrics,
+                               .min_count = release_input_min_count(def),
+                               .cells = cells,
+                               .n_cells = n_cells,
+                               .orgs = orgs,
+                               .n_orgs = n_orgs};
+}
+
 benchmark_org_t release_input_org(const char *code, const char *name, const char *region)
 {
     return (benchmark_org_t){.code = code,

@@ -8,7 +8,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 
 #include <jansson.h>
@@ -21,6 +20,7 @@
 #include "ods_code.h"
 #include "ods_etr.h"
 #include "release_build.h"
+#include "release_files.h"
 #include "release_input.h"
 #include "usage_error.h"
 
@@ -214,39 +214,6 @@ static int trust_of(const char *path, char trust[8])
                        path);
 }
 
-static int mkdirs(const char *path)
-{
-    char tmp[4096];
-    snprintf(tmp, sizeof tmp, "%s", path);
-    for (char *p = tmp + 1; *p; p++) {
-        if (*p != '/')
-            continue;
-        *p = '\0';
-        if (mkdir(tmp, 0755) != 0 && errno != EEXIST)
-            return -1;
-        *p = '/';
-    }
-    return mkdir(tmp, 0755) != 0 && errno != EEXIST ? -1 : 0;
-}
-
-/* Writes len bytes to path through a temporary file renamed over it. Returns 0 or -1 (errno). */
-static int write_file(const char *path, const char *data, size_t len)
-{
-    char tmp[4210];
-    snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    FILE *f = fopen(tmp, "w");
-    if (!f)
-        return -1;
-    int rc = fwrite(data, 1, len, f) == len && fflush(f) == 0 ? 0 : -1;
-    if (fclose(f) != 0)
-        rc = -1;
-    if (rc == 0 && rename(tmp, path) != 0)
-        rc = -1;
-    if (rc != 0)
-        remove(tmp);
-    return rc;
-}
-
 /* One period's release into out/<audit>/<period>/. Returns 0, or 2 after saying why. */
 static int write_period(const release_build_t *rb, size_t p, const audit_def_t *def,
                         const benchmark_metric_t *metrics, const orgs_t *orgs, const char *out)
@@ -258,15 +225,8 @@ static int write_period(const release_build_t *rb, size_t p, const audit_def_t *
         say("out of memory");
         return 2;
     }
-    benchmark_input_t in = {.audit = def->audit,
-                            .period = period,
-                            .metrics = metrics,
-                            .n_metrics = def->n_metrics,
-                            .min_count = release_input_min_count(def),
-                            .cells = cells,
-                            .n_cells = n_cells,
-                            .orgs = orgs->orgs,
-                            .n_orgs = orgs->n};
+    benchmark_input_t in =
+        release_input_of(def, period, metrics, cells, n_cells, orgs->orgs, orgs->n);
     benchmark_release_t r = {0};
     char err[1024];
     if (benchmark_build(&in, &r, err, sizeof err) != 0) {
@@ -274,8 +234,6 @@ static int write_period(const release_build_t *rb, size_t p, const audit_def_t *
         free(cells);
         return 2;
     }
-    char dir[4096], path[4200];
-    snprintf(dir, sizeof dir, "%s/%s/%s", out, def->audit, period);
     char *csv = NULL, *tips = NULL, *json = NULL;
     size_t csv_len = 0, tips_len = 0;
     FILE *m1 = open_memstream(&csv, &csv_len), *m2 = open_memstream(&tips, &tips_len);
@@ -298,27 +256,17 @@ static int write_period(const release_build_t *rb, size_t p, const audit_def_t *
     if (!csv || !tips || !json) {
         say("out of memory");
         rc = 2;
-    } else if (mkdirs(dir) != 0) {
-        say("could not create \"%s\": %s", dir, strerror(errno));
-        rc = 2;
     } else {
-        const struct {
-            const char *name, *data;
-            size_t len;
-        } files[] = {{"latest.csv", csv, csv_len},
-                     {"latest.json", json, json ? strlen(json) : 0},
-                     {"fingertips.csv", tips, tips_len}};
-        for (size_t f = 0; rc == 0 && f < sizeof files / sizeof files[0]; f++) {
-            snprintf(path, sizeof path, "%s/%s", dir, files[f].name);
-            if (write_file(path, files[f].data, files[f].len) != 0) {
-                say("could not write \"%s\": %s", path, strerror(errno));
-                rc = 2;
-            }
+        const char *content[RELEASE_N_FILES] = {csv, json, tips};
+        const size_t len[RELEASE_N_FILES] = {csv_len, strlen(json), tips_len};
+        if (release_files_write(out, def->audit, period, 0, content, len, err, sizeof err) != 0) {
+            say("%s", err);
+            rc = 2;
         }
     }
     if (rc == 0)
-        say("%s: %zu rows from %zu cells of %lld valid records", dir, r.n_rows, n_cells,
-            release_build_period_records(rb, p));
+        say("%s/%s/%s: %zu rows from %zu cells of %lld valid records", out, def->audit, period,
+            r.n_rows, n_cells, release_build_period_records(rb, p));
     free(csv);
     free(tips);
     free(json);
@@ -382,10 +330,6 @@ static int build_release(const build_opts_t *o, char **paths, size_t n)
     benchmark_metric_t *metrics = rc == 0 ? release_input_metrics(def) : NULL;
     if (rc == 0 && !metrics) {
         say("out of memory");
-        rc = 2;
-    }
-    if (rc == 0 && mkdirs(o->out) != 0) {
-        say("could not create \"%s\": %s", o->out, strerror(errno));
         rc = 2;
     }
     for (size_t p = 0; rc == 0 && p < release_build_n_periods(rb); p++)

@@ -10,6 +10,7 @@
 #include "link_assign.h"
 #include "optout_rule.h"
 #include "patient_index.h"
+#include "array_grow.h"
 #include "str_map.h"
 
 /* A growing array of indexes. */
@@ -20,14 +21,8 @@ typedef struct {
 
 static int index_list_push(index_list_t *l, size_t x)
 {
-    if (l->n == l->cap) {
-        size_t cap = l->cap ? l->cap * 2 : 4;
-        size_t *v = realloc(l->v, cap * sizeof *v);
-        if (!v)
-            return -1;
-        l->v = v;
-        l->cap = cap;
-    }
+    if (array_grow((void **)&l->v, &l->cap, l->n + 1, sizeof *l->v) != 0)
+        return -1;
     l->v[l->n++] = x;
     return 0;
 }
@@ -42,17 +37,9 @@ typedef struct {
 static int multi_map_add(multi_map_t *m, const char *key, size_t x)
 {
     size_t at;
-    if (str_map_put(m->map, key, &at) < 0)
+    if (str_map_put(m->map, key, &at) < 0 ||
+        array_grow((void **)&m->lists, &m->cap, at + 1, sizeof *m->lists) != 0)
         return -1;
-    if (at >= m->cap) {
-        size_t cap = m->cap ? m->cap * 2 : 64;
-        index_list_t *l = realloc(m->lists, cap * sizeof *l);
-        if (!l)
-            return -1;
-        memset(l + m->cap, 0, (cap - m->cap) * sizeof *l);
-        m->lists = l;
-        m->cap = cap;
-    }
     return index_list_push(&m->lists[at], x);
 }
 
@@ -162,23 +149,6 @@ void link_memory_destroy(link_memory_t **self_p)
     *self_p = NULL;
 }
 
-/* Grows an array *v of *cap elements of size sz to hold at least need. Returns 0 or -1. */
-static int grow(void **v, size_t *cap, size_t need, size_t sz)
-{
-    if (need <= *cap)
-        return 0;
-    size_t cap_new = *cap ? *cap : 1; /* most blocking keys hold one row */
-    while (cap_new < need)
-        cap_new *= 2;
-    void *p = realloc(*v, cap_new * sz);
-    if (!p)
-        return -1;
-    memset((char *)p + *cap * sz, 0, (cap_new - *cap) * sz);
-    *v = p;
-    *cap = cap_new;
-    return 0;
-}
-
 /* ---------------------------------------------------------------- reference data */
 
 int link_memory_add_death(link_memory_t *self, const refdata_row_t *row)
@@ -187,7 +157,8 @@ int link_memory_add_death(link_memory_t *self, const refdata_row_t *row)
     int added = str_map_put(self->death_hashes, row->row_hash, NULL);
     if (added <= 0)
         return added;
-    if (grow((void **)&self->deaths, &self->cap_deaths, self->n_deaths + 1, sizeof *self->deaths))
+    if (array_grow((void **)&self->deaths, &self->cap_deaths, self->n_deaths + 1,
+                   sizeof *self->deaths))
         return -1;
     size_t d = self->n_deaths++;
     death_t *dt = &self->deaths[d];
@@ -217,7 +188,7 @@ int link_memory_add_imd(link_memory_t *self, const char *lsoa, int decile, int q
     int added = str_map_put(self->imd, lsoa, &at);
     if (added <= 0)
         return added;
-    if (grow((void **)&self->imd_values, &self->cap_imd, at + 1, sizeof *self->imd_values))
+    if (array_grow((void **)&self->imd_values, &self->cap_imd, at + 1, sizeof *self->imd_values))
         return -1;
     self->imd_values[at][0] = decile;
     self->imd_values[at][1] = quintile;
@@ -299,7 +270,8 @@ static int patient_ident(link_memory_t *self, int64_t patient_id, const link_ide
             *out = i - 1;
             return 0;
         }
-    if (grow((void **)&self->idents, &self->cap_idents, self->n_idents + 1, sizeof *self->idents))
+    if (array_grow((void **)&self->idents, &self->cap_idents, self->n_idents + 1,
+                   sizeof *self->idents))
         return -1;
     size_t i = self->n_idents++;
     self->idents[i] = (ident_t){*id, pt->first_ident};
@@ -313,7 +285,7 @@ static int block_add(link_memory_t *self, const char *key, int64_t patient_id, s
 {
     size_t k;
     if (str_map_put(self->keys, key, &k) < 0 ||
-        grow((void **)&self->blocks, &self->cap_blocks, k + 1, sizeof *self->blocks))
+        array_grow((void **)&self->blocks, &self->cap_blocks, k + 1, sizeof *self->blocks))
         return -1;
     block_list_t *b = &self->blocks[k];
     size_t at = b->n;
@@ -322,7 +294,7 @@ static int block_add(link_memory_t *self, const char *key, int64_t patient_id, s
     for (size_t j = at; j > 0 && b->rows[j - 1].patient_id == patient_id; j--)
         if (b->rows[j - 1].ident == ident)
             return 0;
-    if (grow((void **)&b->rows, &b->cap, b->n + 1, sizeof *b->rows))
+    if (array_grow((void **)&b->rows, &b->cap, b->n + 1, sizeof *b->rows))
         return -1;
     memmove(b->rows + at + 1, b->rows + at, (b->n - at) * sizeof *b->rows);
     b->rows[at] = (block_row_t){patient_id, ident};
@@ -380,8 +352,8 @@ static int assign(link_memory_t *self, const link_ident_t *id, patient_match_t *
         goto done;
     link_assign(&self->params, id, 1, &bk, cand, (size_t)ncand, match);
     if (match->patient_id < 0) {
-        if (grow((void **)&self->patients, &self->cap_patients, (size_t)self->n_patients + 1,
-                 sizeof *self->patients))
+        if (array_grow((void **)&self->patients, &self->cap_patients, (size_t)self->n_patients + 1,
+                       sizeof *self->patients))
             goto done;
         match->patient_id = ++self->n_patients;
     }

@@ -12,6 +12,7 @@
 #include "breakdown.h"
 #include "contribution.h"
 #include "file_read.h"
+#include "array_grow.h"
 #include "str_map.h"
 #include "submission.h"
 #include "validate_record.h"
@@ -67,23 +68,6 @@ static void note(release_build_t *self, const char *fmt, ...)
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
     self->note(self->note_ctx, msg);
-}
-
-/* Grows *v (*cap elements of sz) to hold need, zeroing the new part. Returns 0 or -1. */
-static int grow(void **v, size_t *cap, size_t need, size_t sz)
-{
-    if (need <= *cap)
-        return 0;
-    size_t c = *cap ? *cap : 64;
-    while (c < need)
-        c *= 2;
-    void *p = realloc(*v, c * sz);
-    if (!p)
-        return -1;
-    memset((char *)p + *cap * sz, 0, (c - *cap) * sz);
-    *v = p;
-    *cap = c;
-    return 0;
 }
 
 release_build_t *release_build_new(const audit_def_t *def, link_memory_t *lm, release_note_fn fn,
@@ -179,7 +163,7 @@ static rec_t *record_of(release_build_t *self, const char *trust, const char *lo
     int added = str_map_put(self->records, key, &at);
     if (key != stack)
         free(key);
-    if (added < 0 || grow((void **)&self->recs, &self->cap_recs, at + 1, sizeof *self->recs))
+    if (added < 0 || array_grow((void **)&self->recs, &self->cap_recs, at + 1, sizeof *self->recs))
         return NULL;
     *is_new = added == 1;
     return &self->recs[at];
@@ -271,7 +255,8 @@ static int add_cell(release_build_t *self, size_t period, const char *trust, con
         return -1;
     size_t at;
     int added = str_map_put(self->cell_keys, key, &at);
-    int rc = added < 0 || grow((void **)&self->cells, &self->cap_cells, at + 1, sizeof *self->cells)
+    int rc = added < 0 || array_grow((void **)&self->cells, &self->cap_cells, at + 1,
+                                     sizeof *self->cells)
                  ? -1
                  : 0;
     cell_t *cell = rc == 0 ? &self->cells[at] : NULL;
@@ -337,8 +322,8 @@ static int count_record(release_build_t *self, const char *trust, const submissi
     }
     size_t p;
     int added = str_map_put(self->periods, period, &p);
-    if (added < 0 ||
-        grow((void **)&self->period_valid, &self->cap_periods, p + 1, sizeof *self->period_valid))
+    if (added < 0 || array_grow((void **)&self->period_valid, &self->cap_periods, p + 1,
+                                sizeof *self->period_valid))
         goto done;
     if (res.valid)
         self->period_valid[p]++;
