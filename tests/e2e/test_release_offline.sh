@@ -107,12 +107,7 @@ deprived=$(cat "$CTX_OUT/$E2E_AUDIT"/*/latest.csv |
 e2e_say "the releases compared hold $died deaths within 30 days and $deprived records in known IMD quintiles (over the metrics)"
 
 # The opt-out applies: records of opted-out patients are withheld on both sides.
-CTX_AUDITS=$E2E_DIR/audits
-rm -rf "$CTX_AUDITS"
-cp -r "$NCAP_ROOT/deploy/audits" "$CTX_AUDITS"
-sed -i 's/^opt_out_applies: false$/opt_out_applies: true/' "$CTX_AUDITS/$E2E_AUDIT.yaml"
-grep -qx 'opt_out_applies: true' "$CTX_AUDITS/$E2E_AUDIT.yaml" ||
-  fail "could not set opt_out_applies: true in the copy ${CTX_AUDITS#"$NCAP_ROOT"/}/$E2E_AUDIT.yaml"
+e2e_audits_optout_applies
 compare optout
 withheld=$(ncap_pg_psql "$CTX_PGHOST" "$CTX_DB" "SELECT count(*) FROM linkage.optout_withheld")
 [ "$withheld" -gt 0 ] || fail "no record was withheld with opt_out_applies: true: the second part tests nothing"

@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <glob.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +23,7 @@
 #include "commands.h"
 #include "csv.h"
 #include "file_read.h"
+#include "mini_audit.h"
 #include "test_skip.h"
 
 #define AUDITS NCAP_SOURCE_DIR "/deploy/audits"
@@ -311,36 +313,15 @@ static long long truth_valid(void)
     return n;
 }
 
-/* The files of dir/sim, sorted, into files (room for 8). */
-static size_t sim_files(char files[8][256])
+/* The paths matching pattern, sorted (glob: the C locale's order), into paths (room for max). */
+static size_t paths_of(const char *pattern, char paths[][256], size_t max)
 {
-    char cmd[512], sim[256];
-    in_dir(sim, sizeof sim, "sim");
-    snprintf(cmd, sizeof cmd, "ls %s/*.csv | LC_ALL=C sort", sim);
-    FILE *p = popen(cmd, "r");
-    assert_non_null(p);
+    glob_t g;
     size_t n = 0;
-    while (n < 8 && fgets(files[n], 256, p)) {
-        files[n][strcspn(files[n], "\n")] = '\0';
-        n++;
-    }
-    pclose(p);
-    return n;
-}
-
-/* The periods written under out/nhfd, sorted, into periods (room for 16). */
-static size_t periods_of(const char *out, char periods[16][16])
-{
-    char cmd[512];
-    snprintf(cmd, sizeof cmd, "ls %s/nhfd | LC_ALL=C sort", out);
-    FILE *p = popen(cmd, "r");
-    assert_non_null(p);
-    size_t n = 0;
-    while (n < 16 && fgets(periods[n], 16, p)) {
-        periods[n][strcspn(periods[n], "\n")] = '\0';
-        n++;
-    }
-    pclose(p);
+    if (glob(pattern, 0, NULL, &g) == 0)
+        for (; n < max && n < g.gl_pathc; n++)
+            snprintf(paths[n], 256, "%s", g.gl_pathv[n]);
+    globfree(&g);
     return n;
 }
 
@@ -351,8 +332,7 @@ static void test_levels_and_breakdowns(void **state)
     ncap_require_shared_file(ODS);
     simulate();
     char files[8][256], out[256], deaths[256];
-    size_t nf = sim_files(files);
-    assert_int_equal(nf, 3);
+    assert_int_equal(paths_of(in_dir(out, sizeof out, "sim/*.csv"), files, 8), 3);
     in_dir(out, sizeof out, "out-release");
     in_dir(deaths, sizeof deaths, "deaths.csv");
     result_t r =
@@ -364,13 +344,14 @@ static void test_levels_and_breakdowns(void **state)
     assert_non_null(strstr(r.err, "records ("));
     result_free(&r);
 
-    char periods[16][16];
-    size_t np = periods_of(out, periods);
+    char periods[16][256], pattern[300];
+    snprintf(pattern, sizeof pattern, "%s/nhfd/*", out);
+    size_t np = paths_of(pattern, periods, 16);
     assert_true(np >= 4); /* a year of arrivals */
     long long valid = 0, deaths_30d = 0;
     for (size_t p = 0; p < np; p++) {
-        char path[1024];
-        snprintf(path, sizeof path, "%s/nhfd/%s/latest.csv", out, periods[p]);
+        char path[4400];
+        snprintf(path, sizeof path, "%s/latest.csv", periods[p]);
         table_t t = read_table(path);
         for (size_t k = 0; k < 3; k++) {
             static const char *const metrics[] = {"surgery_36h", "ortho_72h", "mortality_30d"};
@@ -415,9 +396,9 @@ static void test_levels_and_breakdowns(void **state)
         }
         table_free(&t);
         /* the other files of the period */
-        snprintf(path, sizeof path, "%s/nhfd/%s/latest.json", out, periods[p]);
+        snprintf(path, sizeof path, "%s/latest.json", periods[p]);
         assert_int_equal(access(path, R_OK), 0);
-        snprintf(path, sizeof path, "%s/nhfd/%s/fingertips.csv", out, periods[p]);
+        snprintf(path, sizeof path, "%s/fingertips.csv", periods[p]);
         char *tips = read_text(path);
         assert_int_equal(strncmp(tips, "Indicator ID,Indicator Name,", 28), 0);
         free(tips);
@@ -433,8 +414,7 @@ static void test_bad_reference_rows(void **state)
     (void)state;
     simulate();
     char files[8][256], out[256], deaths[256];
-    size_t nf = sim_files(files);
-    assert_int_equal(nf, 3);
+    assert_int_equal(paths_of(in_dir(out, sizeof out, "sim/*.csv"), files, 8), 3);
     in_dir(out, sizeof out, "out-bad-rows");
     in_dir(deaths, sizeof deaths, "deaths-some-bad.csv");
     write_text(deaths, "nhs_number,forename,surname,date_of_birth,sex,postcode,date_of_death\n"
@@ -453,36 +433,13 @@ static void test_bad_reference_rows(void **state)
 
 /* ---------------------------------------------------------------- no identifiers */
 
-static const char mini_yaml[] = "audit: mini\n"
-                                "name: A small audit without patient identifiers\n"
-                                "dataset_version: \"1\"\n"
-                                "record_key: id\n"
-                                "trust_field: trust\n"
-                                "site_field: site\n"
-                                "period_field: seen\n"
-                                "opt_out_applies: true\n"
-                                "fields:\n"
-                                "  - {name: id, label: Record, type: string, required: true}\n"
-                                "  - {name: trust, label: Trust, type: ods_code, required: true}\n"
-                                "  - {name: site, label: Site, type: ods_code, required: true}\n"
-                                "  - {name: seen, label: Seen on, type: date, required: true}\n"
-                                "  - {name: done, label: Done, type: boolean}\n"
-                                "metrics:\n"
-                                "  - id: done\n"
-                                "    label: Done\n"
-                                "    unit: trust\n"
-                                "    period: quarter\n"
-                                "    higher_is_better: true\n"
-                                "    denominator: \"true\"\n"
-                                "    numerator: done\n";
-
 static void mini_setup(char *audits, size_t len)
 {
     in_dir(audits, len, "mini-audits");
     mkdir(audits, 0755);
     char path[512];
     snprintf(path, sizeof path, "%s/mini.yaml", audits);
-    write_text(path, mini_yaml);
+    write_text(path, MINI_AUDIT_YAML);
 }
 
 static void test_definition_without_identifiers(void **state)

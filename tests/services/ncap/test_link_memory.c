@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "link_memory.h"
+#include "mini_audit.h"
 #include "refdata.h"
 
 /* 4010232137 and 4857773457 pass the Modulus 11 check; 4010232138 does not. */
@@ -59,32 +60,11 @@ static ncap_record_t *raw_record(const char *id, const char *nhs, const char *do
 /* A definition without identifier fields, written to a temporary file named in path[64]. */
 static void temp_yaml(char *path)
 {
-    static const char yaml[] = "audit: mini\n"
-                               "name: A small audit without patient identifiers\n"
-                               "dataset_version: \"1\"\n"
-                               "record_key: id\n"
-                               "trust_field: trust\n"
-                               "site_field: site\n"
-                               "period_field: seen\n"
-                               "opt_out_applies: true\n"
-                               "fields:\n"
-                               "  - {name: id, label: Record, type: string, required: true}\n"
-                               "  - {name: trust, label: Trust, type: ods_code, required: true}\n"
-                               "  - {name: site, label: Site, type: ods_code, required: true}\n"
-                               "  - {name: seen, label: Seen on, type: date, required: true}\n"
-                               "  - {name: done, label: Done, type: boolean}\n"
-                               "metrics:\n"
-                               "  - id: done\n"
-                               "    label: Done\n"
-                               "    unit: trust\n"
-                               "    period: quarter\n"
-                               "    higher_is_better: true\n"
-                               "    denominator: \"true\"\n"
-                               "    numerator: done\n";
     snprintf(path, 64, "/tmp/ncap_test_link_memory_XXXXXX");
     int fd = mkstemp(path);
     assert_true(fd >= 0);
-    assert_int_equal(write(fd, yaml, sizeof yaml - 1), (ssize_t)(sizeof yaml - 1));
+    size_t n = sizeof MINI_AUDIT_YAML - 1;
+    assert_int_equal(write(fd, MINI_AUDIT_YAML, n), (ssize_t)n);
     close(fd);
 }
 
@@ -295,14 +275,7 @@ static int group_setup(void **state)
 /* The simulator's register of deaths for the records of load_sim. */
 static char *sim_deaths(size_t *len)
 {
-    char err[256];
-    sim_opts_t o;
-    sim_opts_default(&o);
-    o.records = RECORDS;
-    o.trusts = 12;
-    o.seed = 11;
-    sim_t *sim = sim_new(&o, err, sizeof err);
-    assert_non_null(sim);
+    sim_t *sim = fixture_sim_new();
     char *data = NULL;
     FILE *f = open_memstream(&data, len);
     assert_int_equal(sim_write_deaths(sim, f, NULL), 0);
