@@ -45,12 +45,13 @@ static void usage(FILE *out)
         "  DIR/<audit>/<period>/latest.json     the same rows, the metrics and the provenance\n"
         "  DIR/<audit>/<period>/fingertips.csv  the figures in OHID Fingertips' layout\n"
         "\n"
-        "  --audit A        the audit, e.g. nhfd (its definition is DIR/A.yaml)\n"
+        "  --audit A        the audit, e.g. nhfd (its definition is A.yaml, see --audit-dir)\n"
         "  --out DIR        where the release files go (created)\n"
         "  --deaths FILE    the register of deaths    } the files `ncap refdata load`\n"
         "  --optouts FILE   the national data opt-out } takes, checked the same way: a bad\n"
-        "  --imd FILE       deprivation by LSOA       } row is reported with its line and\n"
-        "  --ods FILE       NHS trusts (ODS etr)      } skipped, a wrong header is an error\n"
+        "  --imd FILE       deprivation by LSOA       } row is reported with its line (the\n"
+        "  --ods FILE       NHS trusts (ODS etr)      } first 20 of a file) and skipped; a wrong\n"
+        "                                               header, or no trust in --ods, is an error\n"
         "  --audit-dir DIR  where definitions are ($NCAP_AUDIT_DIR, else the\n"
         "                   installed ones: " NCAP_DEFAULT_AUDIT_DIR ")\n"
         "  --help           show this help\n"
@@ -61,8 +62,8 @@ static void usage(FILE *out)
         "seen). Progress and a summary go to standard error.\n"
         "\n"
         "Exit status: 0 written (bad reference rows skipped), 1 a file ingest would refuse as a\n"
-        "whole or a reference file with a wrong header, 2 usage, a file that cannot be read or\n"
-        "written, or definition trouble.\n",
+        "whole, a reference file with a wrong header or an --ods file without a trust, 2 usage,\n"
+        "a file that cannot be read or written, or definition trouble.\n",
         out);
 }
 
@@ -85,16 +86,28 @@ static void note(void *ctx, const char *message)
 
 /* ---------------------------------------------------------------- reference data */
 
+/* Bad rows of a reference file said at most this often each; the rest only counted. */
+#define BAD_ROWS_SAID 20
+
 typedef struct {
     const char *path;
     const char *kind;
+    size_t said;
 } bad_row_ctx_t;
+
+/* One bad row of a reference file, said with its line, unless BAD_ROWS_SAID were already. */
+static void say_bad_row(bad_row_ctx_t *c, size_t line, const char *reason)
+{
+    if (c->said++ < BAD_ROWS_SAID)
+        say("%s:%zu: %s (row skipped, as `ncap refdata load %s` skips it)", c->path, line, reason,
+            c->kind);
+    else if (c->said == BAD_ROWS_SAID + 1)
+        say("%s: more bad rows skipped, not listed (the count follows)", c->path);
+}
 
 static void bad_row(void *ctx, size_t line, const refdata_problem_t *problem)
 {
-    const bad_row_ctx_t *c = ctx;
-    say("%s:%zu: %s (row skipped, as `ncap refdata load %s` skips it)", c->path, line,
-        problem->reason, c->kind);
+    say_bad_row(ctx, line, problem->reason);
 }
 
 /* Loads one reference file into lm. Returns 0, 1 (a wrong header) or 2 (unreadable). */
@@ -107,7 +120,7 @@ static int load_refdata(link_memory_t *lm, refdata_kind_t kind, const char *path
         return 2;
     }
     char err[1024];
-    bad_row_ctx_t ctx = {path, refdata_kind_name(kind)};
+    bad_row_ctx_t ctx = {path, refdata_kind_name(kind), 0};
     link_memory_load_counts_t c;
     int rc = link_memory_load(lm, kind, data, len, bad_row, &ctx, &c, err, sizeof err);
     free(data);
@@ -145,6 +158,7 @@ static int load_ods(orgs_t *o, const char *path)
         return 2;
     }
     ods_etr_reader_t *rd = ods_etr_reader_new(data, len);
+    bad_row_ctx_t said = {path, "ods", 0};
     size_t cap = 0, read = 0, skipped = 0;
     int rc = rd ? 0 : 2, got;
     ods_etr_row_t row;
@@ -153,8 +167,7 @@ static int load_ods(orgs_t *o, const char *path)
         read++;
         if (got < 0) {
             skipped++;
-            say("%s:%zu: %s (row skipped, as `ncap refdata load ods` skips it)", path,
-                ods_etr_reader_line(rd), problem.reason);
+            say_bad_row(&said, ods_etr_reader_line(rd), problem.reason);
             continue;
         }
         bool seen = false;
