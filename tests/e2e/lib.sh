@@ -75,6 +75,17 @@ e2e_ncap() {
     "$CTX_BUILD/ncap" "$@"
 }
 
+# e2e_load_refdata: the reference data shipped in deploy/refdata (deprivation by LSOA, NHS trusts
+# and their regions) into the current deployment, as deploy/local/up loads it.
+e2e_load_refdata() {
+  local kind_file
+  for kind_file in imd:imd2019_lsoa11_england.csv ods:ods_etr.csv; do
+    e2e_ncap refdata load "${kind_file%%:*}" "$NCAP_ROOT/deploy/refdata/${kind_file#*:}" \
+      >>"$CTX_RUN/logs/refdata.log" 2>&1 ||
+      fail "ncap refdata load ${kind_file%%:*} failed: $(tail -n 5 "$CTX_RUN/logs/refdata.log")"
+  done
+}
+
 # e2e_with_keys CMD...: CMD as a client of ingest that speaks for each trust with its key
 # (NCAP_CURVE_SERVER_KEY, NCAP_CLIENT_KEYS of CTX_KEYS; nothing when CTX_KEYS is empty).
 e2e_with_keys() {
@@ -365,11 +376,25 @@ e2e_expect_same_releases() {
 }
 
 # e2e_check_full_run RECORDS VALID: after e2e_drain, every stage processed RECORDS with backlog 0,
-# the trust-level ortho_72h denominators add up to VALID and the England rows to the trusts'.
+# the trust-level ortho_72h denominators add up to VALID, the England rows to the trusts', and
+# release_check.py agrees with every release.
 e2e_check_full_run() {
   e2e_expect_drained "$1"
   e2e_expect_denominators ortho_72h "$2"
   e2e_expect_national
+  e2e_expect_release_check
+}
+
+# e2e_expect_release_check: tests/tools/release_check.py, a computation independent of the C code,
+# agrees with every latest.csv of the audit (intervals, funnel limits, flags, comparisons, sums
+# between levels and categories, suppression).
+e2e_expect_release_check() {
+  local f out
+  while read -r f; do
+    out=$(python3 "$NCAP_ROOT/tests/tools/release_check.py" "$f" 2>&1) ||
+      fail "release_check disagrees with ${f#"$NCAP_ROOT"/}: $(printf '%s\n' "$out" | head -n 10)"
+  done < <(e2e_releases)
+  e2e_say "release_check.py recomputes every release and agrees"
 }
 
 # e2e_valid_count RECORDS: the valid rows of the simulator's truth in E2E_DIR/sim.truth.csv, which

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Golden releases: a fixed simulated NHFD stream (4,000 records from 8 trusts, seed 7, every kind of
-# problem ncap validate reports, the register of deaths loaded first) through the whole pipeline must
-# publish releases byte-identical to those kept in tests/fixtures/golden/ (latest.csv as it is;
-# latest.json without its created_at and revision, which depend on when publish ran). A change that
+# problem ncap validate reports, the register of deaths and deploy/refdata's IMD and trusts loaded
+# first) through the whole pipeline must publish releases byte-identical to those kept in
+# tests/fixtures/golden/ (latest.csv and fingertips.csv as they are; latest.json without its
+# created_at and revision, which depend on when publish ran). A change that
 # moves a published figure fails here; when a change of figures is intended, regenerate the files
 # with NCAP_GOLDEN_UPDATE=1 tests/run -k test_golden and say why in the commit. Run through tests/run.
 set -euo pipefail
@@ -22,14 +23,16 @@ e2e_ncap sim --audit "$E2E_AUDIT" --records 4000 --trusts 8 --seed 7 --problems 
 e2e_deploy main
 e2e_ncap refdata load deaths "$E2E_DIR/deaths.csv" >"$CTX_RUN/logs/refdata.log" 2>&1 ||
   fail "ncap refdata load deaths failed: $(tail -n 5 "$CTX_RUN/logs/refdata.log")"
+e2e_load_refdata
 e2e_start_pipeline
 e2e_wait_registered ingest 1
 e2e_submit_all "$sim"
 e2e_drain
 e2e_stop_all
+e2e_expect_release_check
 
-# normalise DEST: the published latest.csv and latest.json of every period, the JSON without the
-# fields that depend on timing, into DEST/<audit>/<period>/.
+# normalise DEST: the published latest.csv, fingertips.csv and latest.json of every period, the JSON
+# without the fields that depend on timing, into DEST/<audit>/<period>/.
 normalise() {
   local f rel
   rm -rf "$1"
@@ -37,8 +40,10 @@ normalise() {
     rel=${f#"$CTX_OUT/"}
     mkdir -p "$1/$(dirname "$rel")"
     cp "$f" "$1/$rel"
-    jq -S 'del(.created_at, .revision)' "${f%.csv}.json" >"$1/${rel%.csv}.json" ||
-      fail "${f%.csv}.json is not JSON"
+    cp "$(dirname "$f")/fingertips.csv" "$1/$(dirname "$rel")/fingertips.csv" ||
+      fail "no fingertips.csv beside ${f#"$NCAP_ROOT"/}"
+    jq -S 'del(.provenance.created_at, .provenance.revision)' "${f%.csv}.json" \
+      >"$1/${rel%.csv}.json" || fail "${f%.csv}.json is not JSON"
   done < <(e2e_releases)
 }
 normalise "$CTX_RUN/got"

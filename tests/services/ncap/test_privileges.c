@@ -186,8 +186,8 @@ static const char *const expected[] = {
     "ncap_metric      table metric.aggregate                       SELECT INSERT UPDATE DELETE",
     "ncap_metric      table metric.quarantine                      SELECT INSERT UPDATE DELETE",
 
-    /* publish: reads the sums per cell (0014) and contributions per trust and metric, never one
-     * record's; reads the organisations the operator loads; releases immutable */
+    /* publish: reads the sums per cell (0014), never a contribution (0015); reads the
+     * organisations the operator loads; releases and their files immutable */
     "ncap_publish     role                                         LOGIN",
     "ncap_publish     database                                     CONNECT",
     "ncap_publish     schema ops                                   USAGE",
@@ -196,14 +196,13 @@ static const char *const expected[] = {
     "ncap_publish     table ops.instance                           SELECT INSERT UPDATE DELETE",
     "ncap_publish     table metric.record_state                    SELECT(audit, link_revision, period,"
                                                                    " record_id, valid, version)",
-    "ncap_publish     table metric.contribution                    SELECT(audit, denominator, metric_id,"
-                                                                   " numerator, period, trust)",
     "ncap_publish     table metric.aggregate                       SELECT",
     "ncap_publish     table publish.organisation                   SELECT",
     "ncap_publish     table publish.seen                           SELECT INSERT UPDATE",
     "ncap_publish     table publish.release                        SELECT INSERT",
     "ncap_publish     sequence publish.release_release_id_seq      USAGE",
     "ncap_publish     table publish.output                         SELECT INSERT",
+    "ncap_publish     table publish.release_file                   SELECT INSERT",
 };
 /* clang-format on */
 #define N_EXPECTED (sizeof expected / sizeof *expected)
@@ -354,6 +353,7 @@ static void test_held_back_refused_and_stage_reads_allowed(void **state)
     /* publish: no record's own contribution */
     assert_refused(db, "ncap_publish", "SELECT record_id, numerator FROM metric.contribution");
     assert_refused(db, "ncap_publish", "SELECT site FROM metric.contribution");
+    assert_refused(db, "ncap_publish", "SELECT sum(numerator) FROM metric.contribution");
     assert_refused(db, "ncap_publish", "SELECT record_id, sex, age FROM metric.contribution");
     assert_allowed(db, "ncap_publish", "SELECT * FROM metric.aggregate");
     assert_refused(db, "ncap_publish", "UPDATE metric.aggregate SET numerator = 0");
