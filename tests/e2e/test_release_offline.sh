@@ -19,20 +19,9 @@ deaths=$E2E_DIR/deaths.csv
 optouts=$E2E_DIR/optouts.csv
 e2e_sim "$sim" "$records" 8 31 --deaths "$deaths" --optouts "$optouts"
 
-# The reference data a deployment ships (deploy/refdata/), else the public data beside the
-# repository.
-refdata_file() {
-  local f
-  for f in "$NCAP_ROOT/deploy/refdata/$1" "${NCAP_SHARED_DATA:-$NCAP_ROOT/../shared/data}/refdata/$1"; do
-    [ -f "$f" ] && {
-      echo "$f"
-      return 0
-    }
-  done
-  fail "no reference file $1 under deploy/refdata/ or the shared data"
-}
-imd=$(refdata_file imd2019_lsoa11_england.csv)
-ods=$(refdata_file ods_etr.csv)
+# The reference data a deployment ships, which e2e_load_refdata loads.
+imd=$NCAP_ROOT/deploy/refdata/imd2019_lsoa11_england.csv
+ods=$NCAP_ROOT/deploy/refdata/ods_etr.csv
 
 # json_comparable FILE: the JSON with every string that looks like a time stamp blanked, and
 # without the provenance only a deployment's release has: its revision and status (an offline
@@ -47,7 +36,8 @@ json_comparable() {
 compare() {
   local name=$1 kind
   e2e_deploy "$name"
-  for kind in deaths:"$deaths" optouts:"$optouts" imd:"$imd" ods:"$ods"; do
+  e2e_load_refdata
+  for kind in deaths:"$deaths" optouts:"$optouts"; do
     e2e_ncap refdata load "${kind%%:*}" "${kind#*:}" >>"$CTX_RUN/logs/refdata.log" 2>&1 ||
       fail "ncap refdata load ${kind%%:*} failed: $(tail -n 5 "$CTX_RUN/logs/refdata.log")"
   done

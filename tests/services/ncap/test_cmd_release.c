@@ -24,11 +24,11 @@
 #include "csv.h"
 #include "file_read.h"
 #include "mini_audit.h"
-#include "test_skip.h"
 
 #define AUDITS NCAP_SOURCE_DIR "/deploy/audits"
-#define IMD NCAP_SHARED_DATA "/refdata/imd2019_lsoa11_england.csv"
-#define ODS NCAP_SHARED_DATA "/refdata/ods_etr.csv"
+/* the reference data a deployment ships */
+#define IMD NCAP_SOURCE_DIR "/deploy/refdata/imd2019_lsoa11_england.csv"
+#define ODS NCAP_SOURCE_DIR "/deploy/refdata/ods_etr.csv"
 #define CSV_HEADER                                                                                 \
     "audit,period,level,area_code,area_name,parent_code,metric,breakdown,category,numerator,"      \
     "denominator,value,lower95,upper95,lower998,upper998,england_value,compared_to_england,"       \
@@ -328,8 +328,6 @@ static size_t paths_of(const char *pattern, char paths[][256], size_t max)
 static void test_levels_and_breakdowns(void **state)
 {
     (void)state;
-    ncap_require_shared_file(IMD);
-    ncap_require_shared_file(ODS);
     simulate();
     char files[8][256], out[256], deaths[256];
     assert_int_equal(paths_of(in_dir(out, sizeof out, "sim/*.csv"), files, 8), 3);
