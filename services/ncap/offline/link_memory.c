@@ -403,7 +403,8 @@ static int link_deaths(link_memory_t *self, const link_ident_t *ids, const int64
                 if (index_list_push(&found, l[s]->v[j]) != 0)
                     goto done;
     }
-    qsort(found.v, found.n, sizeof *found.v, by_size);
+    if (found.n > 1)
+        qsort(found.v, found.n, sizeof *found.v, by_size);
     size_t nheld = 0;
     held = calloc(found.n + 1, sizeof *held);
     if (!held)
