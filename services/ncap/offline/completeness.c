@@ -9,8 +9,7 @@
 
 #include "datetime.h"
 
-/* Identifier roles whose checks linkage reports as problems
- * (services/linkage/decide/link_record.c). */
+/* Identifier roles whose checks linkage reports as problems (services/linkage/decide/link_record.c). */
 static const char *const linkage_checked[] = {"nhs_number", "dob"};
 
 bool completeness_reported(const audit_def_t *def, const audit_field_t *f)
