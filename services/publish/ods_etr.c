@@ -125,3 +125,8 @@ int ods_etr_reader_next(ods_etr_reader_t *self, ods_etr_row_t *row, ods_etr_prob
         return check_row(self, row, problem);
     }
 }
+
+const char *ods_etr_region(const ods_etr_row_t *row)
+{
+    return row->region[0] ? row->region : "unknown";
+}

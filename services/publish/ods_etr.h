@@ -42,4 +42,8 @@ int ods_etr_reader_next(ods_etr_reader_t *self, ods_etr_row_t *row, ods_etr_prob
 /* The line (from 1) of the row last read. */
 size_t ods_etr_reader_line(const ods_etr_reader_t *self);
 
+/* The region a release publishes row's trust under: its national grouping, or "unknown" when the
+ * extract gives none (publish.organisation's region). */
+const char *ods_etr_region(const ods_etr_row_t *row);
+
 #endif

@@ -9,7 +9,6 @@
 
 #include "db.h"
 #include "log.h"
-#include "nhs_code_list.h"
 #include "benchmark.h"
 #include "release_files.h"
 #include "release_input.h"
@@ -34,11 +33,8 @@ static int orgs_load(PGconn *db, orgs_t *o, char *err, size_t errlen)
         return -1;
     }
     for (size_t i = 0; i < o->n; i++)
-        o->orgs[i] = (benchmark_org_t){.code = PQgetvalue(o->res, (int)i, 0),
-                                       .name = PQgetvalue(o->res, (int)i, 1),
-                                       .region = PQgetvalue(o->res, (int)i, 2),
-                                       .region_name = nhs_national_grouping_name(
-                                           PQgetvalue(o->res, (int)i, 2))};
+        o->orgs[i] = release_input_org(PQgetvalue(o->res, (int)i, 0), PQgetvalue(o->res, (int)i, 1),
+                                       PQgetvalue(o->res, (int)i, 2));
     return 0;
 }
 
@@ -166,15 +162,8 @@ static int rebuild(publish_t *ps, PGconn *db, const orgs_t *orgs, const char *au
     int rc = -1;
     if (load_cells(db, audit, period, &cres, &cells, &n_cells, err, errlen) != 0)
         goto done;
-    benchmark_input_t in = {.audit = audit,
-                            .period = period,
-                            .metrics = metrics,
-                            .n_metrics = def->n_metrics,
-                            .min_count = release_input_min_count(def),
-                            .cells = cells,
-                            .n_cells = n_cells,
-                            .orgs = orgs->orgs,
-                            .n_orgs = orgs->n};
+    benchmark_input_t in =
+        release_input_of(def, period, metrics, cells, n_cells, orgs->orgs, orgs->n);
     if (benchmark_build(&in, &rel, err, errlen) != 0)
         goto done;
     write_args_t wa = {&in, &rel};
@@ -225,15 +214,9 @@ static int rebuild(publish_t *ps, PGconn *db, const orgs_t *orgs, const char *au
     if (!ins)
         goto done;
     const char *relid = PQgetvalue(ins, 0, 0);
-    json_t *prov = json_object();
-    json_object_set_new(prov, "audit_name", json_string(def->name));
-    json_object_set_new(prov, "dataset_version", json_string(def->dataset_version));
-    json_object_set_new(prov, "revision", json_integer(revision));
-    json_object_set_new(prov, "status", json_string(PQgetvalue(ins, 0, 1)));
-    json_object_set_new(prov, "records", json_integer(atoll(records)));
-    json_object_set_new(prov, "created_at", json_string(PQgetvalue(ins, 0, 2)));
-    json_object_set_new(prov, "built_by", json_string("ncap-publishd " NCAP_VERSION));
-    json = benchmark_json(&in, &rel, prov);
+    json_t *prov = release_input_provenance(def, revision, PQgetvalue(ins, 0, 1), atoll(records),
+                                            PQgetvalue(ins, 0, 2), "ncap-publishd " NCAP_VERSION);
+    json = prov ? benchmark_json(&in, &rel, prov) : NULL;
     json_decref(prov);
     fingertips = memstream_text(write_fingertips, &wa);
     if (!json || !fingertips) {

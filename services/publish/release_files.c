@@ -43,10 +43,37 @@ static int write_file(const char *path, const char *data, size_t len)
     return rc;
 }
 
-/* The files of a release, as publish stored them with it. */
-static const char *const FILES[] = {"latest.csv", "latest.json", "fingertips.csv"};
-/* The name each has in the release's own folder r<revision>/. */
-static const char *const REVISION_NAMES[] = {"release.csv", "release.json", "fingertips.csv"};
+/* The name each file has in the release's own folder r<revision>/. */
+static const char *const REVISION_NAMES[RELEASE_N_FILES] = {"release.csv", "release.json",
+                                                            "fingertips.csv"};
+
+const char *const RELEASE_FILE_NAMES[RELEASE_N_FILES] = {"latest.csv", "latest.json",
+                                                         "fingertips.csv"};
+
+int release_files_write(const char *out_dir, const char *audit, const char *period, int revision,
+                        const char *const content[RELEASE_N_FILES],
+                        const size_t len[RELEASE_N_FILES], char *err, size_t errlen)
+{
+    char dir[1024], path[1200];
+    snprintf(dir, sizeof dir, "%s/%s/%s", out_dir, audit, period);
+    if (revision > 0)
+        snprintf(dir, sizeof dir, "%s/%s/%s/r%04d", out_dir, audit, period, revision);
+    int rc = mkdirs(dir);
+    /* The revision's own folder first, latest.* last: a reader of latest.* sees a whole release. */
+    for (int pass = revision > 0 ? 0 : 1; rc == 0 && pass < 2; pass++)
+        for (size_t k = 0; rc == 0 && k < RELEASE_N_FILES; k++) {
+            if (pass == 0)
+                snprintf(path, sizeof path, "%s/%s", dir, REVISION_NAMES[k]);
+            else
+                snprintf(path, sizeof path, "%s/%s/%s/%s", out_dir, audit, period,
+                         RELEASE_FILE_NAMES[k]);
+            rc = write_file(path, content[k], len[k]);
+        }
+    if (rc != 0)
+        snprintf(err, errlen, "could not write release files under \"%s\": %s", dir,
+                 strerror(errno));
+    return rc;
+}
 
 int release_files_export(PGconn *db, const char *out_dir, long long release_id, char *err,
                          size_t errlen)
@@ -61,31 +88,22 @@ int release_files_export(PGconn *db, const char *out_dir, long long release_id, 
                            1, p, err, errlen);
     if (!r)
         return -1;
-    if (PQntuples(r) == 0) {
-        snprintf(err, errlen, "release %s has no files", rid);
-        PQclear(r);
-        return -1;
-    }
-    const char *audit = PQgetvalue(r, 0, 0), *period = PQgetvalue(r, 0, 1);
-    int revision = atoi(PQgetvalue(r, 0, 2));
-    char dir[1024], path[1200];
-    snprintf(dir, sizeof dir, "%s/%s/%s/r%04d", out_dir, audit, period, revision);
-    int rc = mkdirs(dir);
-    /* The revision's own folder first, latest.* last: a reader of latest.* sees a whole release. */
-    for (int pass = 0; rc == 0 && pass < 2; pass++)
-        for (int i = 0; rc == 0 && i < PQntuples(r); i++)
-            for (size_t k = 0; rc == 0 && k < sizeof FILES / sizeof FILES[0]; k++) {
-                if (strcmp(PQgetvalue(r, i, 3), FILES[k]) != 0)
-                    continue;
-                if (pass == 0)
-                    snprintf(path, sizeof path, "%s/%s", dir, REVISION_NAMES[k]);
-                else
-                    snprintf(path, sizeof path, "%s/%s/%s/%s", out_dir, audit, period, FILES[k]);
-                rc = write_file(path, PQgetvalue(r, i, 4), (size_t)PQgetlength(r, i, 4));
+    const char *content[RELEASE_N_FILES] = {NULL};
+    size_t len[RELEASE_N_FILES] = {0};
+    for (int i = 0; i < PQntuples(r); i++)
+        for (size_t k = 0; k < RELEASE_N_FILES; k++)
+            if (strcmp(PQgetvalue(r, i, 3), RELEASE_FILE_NAMES[k]) == 0) {
+                content[k] = PQgetvalue(r, i, 4);
+                len[k] = (size_t)PQgetlength(r, i, 4);
             }
-    if (rc != 0)
-        snprintf(err, errlen, "could not write release files under \"%s\": %s", dir,
-                 strerror(errno));
+    for (size_t k = 0; k < RELEASE_N_FILES; k++)
+        if (!content[k]) {
+            snprintf(err, errlen, "release %s has no file %s", rid, RELEASE_FILE_NAMES[k]);
+            PQclear(r);
+            return -1;
+        }
+    int rc = release_files_write(out_dir, PQgetvalue(r, 0, 0), PQgetvalue(r, 0, 1),
+                                 atoi(PQgetvalue(r, 0, 2)), content, len, err, errlen);
     PQclear(r);
     return rc;
 }

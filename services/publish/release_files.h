@@ -8,6 +8,17 @@
 #include <libpq-fe.h>
 #include <stddef.h>
 
+/* A release's files, in this order: latest.csv, latest.json, fingertips.csv. */
+#define RELEASE_N_FILES 3
+extern const char *const RELEASE_FILE_NAMES[RELEASE_N_FILES];
+
+/* Writes a release's files, content[k] (len[k] bytes) named RELEASE_FILE_NAMES[k], in the layout
+ * above: when revision > 0 first into its own folder r<NNNN>/, then latest.*, each replaced
+ * atomically (a temporary file, fsync, rename), so that a reader of latest.* sees a whole
+ * release. `ncap release build` writes latest.* alone (revision 0). Returns 0 or -1 with err. */
+int release_files_write(const char *out_dir, const char *audit, const char *period, int revision,
+                        const char *const content[RELEASE_N_FILES],
+                        const size_t len[RELEASE_N_FILES], char *err, size_t errlen);
 /* Loads release release_id from PostgreSQL and writes its files. Returns 0 or -1 with err. */
 int release_files_export(PGconn *db, const char *out_dir, long long release_id, char *err,
                          size_t errlen);

@@ -1,7 +1,10 @@
 /* release_input.c - a release's settings from its audit's definition */
 #include "release_input.h"
 
+#include <jansson.h>
 #include <stdlib.h>
+
+#include "nhs_code_list.h"
 
 benchmark_metric_t *release_input_metrics(const audit_def_t *def)
 {
@@ -33,4 +36,45 @@ benchmark_metric_t *release_input_metrics(const audit_def_t *def)
 long long release_input_min_count(const audit_def_t *def)
 {
     return def->disclosure_min_count;
+}
+
+benchmark_input_t release_input_of(const audit_def_t *def, const char *period,
+                                   const benchmark_metric_t *metrics, const benchmark_cell_t *cells,
+                                   size_t n_cells, const benchmark_org_t *orgs, size_t n_orgs)
+{
+    return (benchmark_input_t){.audit = def->audit,
+                               .period = period,
+                               .metrics = metrics,
+                               .n_metrics = def->n_metrics,
+                               .min_count = release_input_min_count(def),
+                               .cells = cells,
+                               .n_cells = n_cells,
+                               .orgs = orgs,
+                               .n_orgs = n_orgs};
+}
+
+benchmark_org_t release_input_org(const char *code, const char *name, const char *region)
+{
+    return (benchmark_org_t){.code = code,
+                             .name = name,
+                             .region = region,
+                             .region_name = nhs_national_grouping_name(region)};
+}
+
+json_t *release_input_provenance(const audit_def_t *def, int revision, const char *status,
+                                 long long records, const char *created_at, const char *built_by)
+{
+    json_t *p = json_object();
+    if (!p)
+        return NULL;
+    int rc = json_object_set_new(p, "audit_name", json_string(def->name));
+    rc |= json_object_set_new(p, "dataset_version", json_string(def->dataset_version));
+    rc |= json_object_set_new(p, "revision", revision > 0 ? json_integer(revision) : json_null());
+    rc |= json_object_set_new(p, "status", status ? json_string(status) : json_null());
+    rc |= json_object_set_new(p, "records", json_integer(records));
+    rc |= json_object_set_new(p, "created_at", json_string(created_at));
+    rc |= json_object_set_new(p, "built_by", json_string(built_by));
+    if (rc != 0)
+        json_decref(p);
+    return rc == 0 ? p : NULL;
 }

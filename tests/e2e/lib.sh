@@ -93,6 +93,17 @@ e2e_with_keys() {
   env "${NCAP_CLIENT_ENV[@]}" "$@"
 }
 
+# e2e_audits_optout_applies: CTX_AUDITS becomes a copy of the shipped definitions in which the
+# test's audit says opt_out_applies: true.
+e2e_audits_optout_applies() {
+  CTX_AUDITS=$E2E_DIR/audits
+  rm -rf "$CTX_AUDITS"
+  cp -r "$NCAP_ROOT/deploy/audits" "$CTX_AUDITS"
+  sed -i 's/^opt_out_applies: false$/opt_out_applies: true/' "$CTX_AUDITS/$E2E_AUDIT.yaml"
+  grep -qx 'opt_out_applies: true' "$CTX_AUDITS/$E2E_AUDIT.yaml" ||
+    fail "could not set opt_out_applies: true in the copy ${CTX_AUDITS#"$NCAP_ROOT"/}/$E2E_AUDIT.yaml"
+}
+
 # e2e_deploy NAME: a fresh deployment: database <test>_<NAME> dropped, created and migrated;
 # empty run and releases folders.
 e2e_deploy() {

@@ -98,12 +98,7 @@ expect_trust_denominators() {
 }
 
 # --- the opt-out applies ---------------------------------------------------------------------------
-CTX_AUDITS=$E2E_DIR/audits
-rm -rf "$CTX_AUDITS"
-cp -r "$NCAP_ROOT/deploy/audits" "$CTX_AUDITS"
-sed -i 's/^opt_out_applies: false$/opt_out_applies: true/' "$CTX_AUDITS/$E2E_AUDIT.yaml"
-grep -qx 'opt_out_applies: true' "$CTX_AUDITS/$E2E_AUDIT.yaml" ||
-  fail "could not set opt_out_applies: true in the copy ${CTX_AUDITS#"$NCAP_ROOT"/}/$E2E_AUDIT.yaml"
+e2e_audits_optout_applies
 run_deployment applies
 
 # Withheld: every record carrying an opted-out NHS number, and only records of opted-out patients.

@@ -8,11 +8,6 @@
 #include "db.h"
 #include "pg_columns.h"
 
-static bool asked(const optout_record_t *r)
-{
-    return r->applies && ((r->nhs_number && r->nhs_number[0]) || r->patient_id > 0);
-}
-
 int optout_withhold(PGconn *db, const optout_record_t *recs, size_t n, bool *withheld, char *err,
                     size_t errlen)
 {
@@ -20,7 +15,7 @@ int optout_withhold(PGconn *db, const optout_record_t *recs, size_t n, bool *wit
     pg_columns_t q;
     pg_columns_open(&q, 3);
     for (size_t i = 0; i < n; i++)
-        if (asked(&recs[i])) {
+        if (optout_asked(&recs[i])) {
             char idx[24], pid[24];
             snprintf(idx, sizeof idx, "%zu", i);
             snprintf(pid, sizeof pid, "%lld", (long long)recs[i].patient_id);
@@ -32,14 +27,15 @@ int optout_withhold(PGconn *db, const optout_record_t *recs, size_t n, bool *wit
         pg_columns_free(&q);
         return 0;
     }
-    /* The record's own number, or any number seen for its patient. */
+    /* Whether the record's own number is listed, and whether any number seen for its patient
+     * is; optout_withholds decides. */
     PGresult *r = db_query(db,
-                           "SELECT u.i FROM unnest($1::bigint[], $2::text[], $3::bigint[])"
-                           " AS u(i, nhs, pid) WHERE (u.nhs <> '' AND EXISTS (SELECT 1 FROM"
-                           " linkage.optout o WHERE o.nhs_number = u.nhs))"
-                           " OR (u.pid > 0 AND EXISTS (SELECT 1 FROM linkage.block b"
+                           "SELECT u.i, EXISTS (SELECT 1 FROM linkage.optout o"
+                           " WHERE o.nhs_number = u.nhs AND u.nhs <> ''),"
+                           " EXISTS (SELECT 1 FROM linkage.block b"
                            " JOIN linkage.optout o ON o.nhs_number = b.nhs_number"
-                           " WHERE b.patient_id = u.pid AND b.nhs_number <> ''))",
+                           " WHERE b.patient_id = u.pid AND u.pid > 0 AND b.nhs_number <> '')"
+                           " FROM unnest($1::bigint[], $2::text[], $3::bigint[]) AS u(i, nhs, pid)",
                            3, q.params, err, errlen);
     pg_columns_free(&q);
     if (!r)
@@ -47,7 +43,8 @@ int optout_withhold(PGconn *db, const optout_record_t *recs, size_t n, bool *wit
     for (int k = 0; k < PQntuples(r); k++) {
         size_t i = (size_t)strtoull(PQgetvalue(r, k, 0), NULL, 10);
         if (i < n)
-            withheld[i] = true;
+            withheld[i] = optout_withholds(&recs[i], PQgetvalue(r, k, 1)[0] == 't',
+                                           PQgetvalue(r, k, 2)[0] == 't');
     }
     PQclear(r);
     pg_columns_t a;

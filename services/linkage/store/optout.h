@@ -11,20 +11,11 @@
 #include <libpq-fe.h>
 #include <stdbool.h>
 #include <stddef.h>
-#include <stdint.h>
 
-typedef struct {
-    int64_t record_id;
-    int version;
-    const char *audit;
-    const char *trust;
-    int64_t submission_id;
-    const char *nhs_number; /* valid, 10 digits; "" when none */
-    int64_t patient_id;     /* the patient linked to (linkage.patient), or 0 */
-    bool applies;           /* the record's audit definition has opt_out_applies: true */
-} optout_record_t;
+#include "optout_rule.h"
 
-/* Sets withheld[i] for each record to withhold and records them (counts once per record version,
+/* Sets withheld[i] for each record optout_withholds withholds, looking the numbers up in
+ * linkage.optout and linkage.block, and records them (counts once per record version,
  * however often it is seen), inside the caller's transaction. Returns 0, or -1 with err. */
 int optout_withhold(PGconn *db, const optout_record_t *recs, size_t n, bool *withheld, char *err,
                     size_t errlen);

@@ -188,7 +188,7 @@ static int source_next(source_t *src, strbuf_t *b, char field[32], char reason[2
             strbuf_append(b, "\t");
             strbuf_copy_field(b, row.name);
             strbuf_append(b, "\t");
-            strbuf_copy_field(b, row.region[0] ? row.region : "unknown");
+            strbuf_copy_field(b, ods_etr_region(&row));
             strbuf_append(b, "\n");
         }
         snprintf(field, 32, "%s", problem.field);

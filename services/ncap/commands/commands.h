@@ -21,5 +21,6 @@ int cmd_report(int argc, char **argv);
 int cmd_refdata(int argc, char **argv);
 int cmd_keys(int argc, char **argv);
 int cmd_audit(int argc, char **argv);
+int cmd_release(int argc, char **argv);
 
 #endif

@@ -1,0 +1,439 @@
+/* cmd_release.c - `ncap release build`: the release a deployment would publish, built offline from
+ * trust files with the daemons' own code (services/ncap/offline/release_build.h) and the publish
+ * daemon's benchmarking (services/publish/benchmark.h). */
+#include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <jansson.h>
+
+#include "audit_def.h"
+#include "benchmark.h"
+#include "commands.h"
+#include "file_read.h"
+#include "link_memory.h"
+#include "ods_code.h"
+#include "ods_etr.h"
+#include "release_build.h"
+#include "release_files.h"
+#include "release_input.h"
+#include "usage_error.h"
+
+static void usage(FILE *out)
+{
+    fputs(
+        "usage: ncap release build --audit A --out DIR [--deaths FILE] [--optouts FILE]\n"
+        "                          [--ods FILE] [--imd FILE] [--audit-dir DIR] FILE...\n"
+        "\n"
+        "Builds, from trusts' files, the release a deployment would publish for them: the same\n"
+        "files, figure for figure, that ncap-publishd writes once the pipeline has taken every\n"
+        "file in. Each FILE is one submission of the trust its name gives (DIR/<ODS>.csv, as\n"
+        "`ncap sim --out` writes them), taken in the order given; a later file of the same trust\n"
+        "replaces the records it sends again, as a resubmission does. Every record goes through\n"
+        "the daemons' own code: ingest's checks of the file, linkage (patients, the register of\n"
+        "deaths, deprivation, the national data opt-out), validation, the metrics and their\n"
+        "breakdowns, then the benchmarking of the publish stage. Try a change to a definition on\n"
+        "last year's files with it, without a deployment.\n"
+        "\n"
+        "Writes, for each period a record falls in:\n"
+        "  DIR/<audit>/<period>/latest.csv      every level, breakdown and comparison\n"
+        "  DIR/<audit>/<period>/latest.json     the same rows, the metrics and the provenance\n"
+        "  DIR/<audit>/<period>/fingertips.csv  the figures in OHID Fingertips' layout\n"
+        "\n"
+        "  --audit A        the audit, e.g. nhfd (its definition is A.yaml, see --audit-dir)\n"
+        "  --out DIR        where the release files go (created)\n"
+        "  --deaths FILE    the register of deaths    } the files `ncap refdata load`\n"
+        "  --optouts FILE   the national data opt-out } takes, checked the same way: a bad\n"
+        "  --imd FILE       deprivation by LSOA       } row is reported with its line (the\n"
+        "  --ods FILE       NHS trusts (ODS etr)      } first 20 of a file) and skipped; a wrong\n"
+        "                                               header, or no trust in --ods, is an error\n"
+        "  --audit-dir DIR  where definitions are ($NCAP_AUDIT_DIR, else the\n"
+        "                   installed ones: " NCAP_DEFAULT_AUDIT_DIR ")\n"
+        "  --help           show this help\n"
+        "\n"
+        "Without --deaths no record has a date of death, without --imd none a deprivation\n"
+        "decile, without --ods every trust is named by its code in region \"unknown\". Linkage\n"
+        "scores with its documented default parameters (a deployment's `ncap link-train` is not\n"
+        "seen). Progress and a summary go to standard error.\n"
+        "\n"
+        "Exit status: 0 written (bad reference rows skipped), 1 a file ingest would refuse as a\n"
+        "whole, a reference file with a wrong header or an --ods file without a trust, 2 usage,\n"
+        "a file that cannot be read or written, or definition trouble.\n",
+        out);
+}
+
+static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void say(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("ncap release: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+}
+
+static void note(void *ctx, const char *message)
+{
+    (void)ctx;
+    say("%s", message);
+}
+
+/* ---------------------------------------------------------------- reference data */
+
+/* Bad rows of a reference file said at most this often each; the rest only counted. */
+#define BAD_ROWS_SAID 20
+
+typedef struct {
+    const char *path;
+    const char *kind;
+    size_t said;
+} bad_row_ctx_t;
+
+/* One bad row of a reference file, said with its line, unless BAD_ROWS_SAID were already. */
+static void say_bad_row(bad_row_ctx_t *c, size_t line, const char *reason)
+{
+    if (c->said++ < BAD_ROWS_SAID)
+        say("%s:%zu: %s (row skipped, as `ncap refdata load %s` skips it)", c->path, line, reason,
+            c->kind);
+    else if (c->said == BAD_ROWS_SAID + 1)
+        say("%s: more bad rows skipped, not listed (the count follows)", c->path);
+}
+
+static void bad_row(void *ctx, size_t line, const refdata_problem_t *problem)
+{
+    say_bad_row(ctx, line, problem->reason);
+}
+
+/* Loads one reference file into lm. Returns 0, 1 (a wrong header) or 2 (unreadable). */
+static int load_refdata(link_memory_t *lm, refdata_kind_t kind, const char *path)
+{
+    char *data = NULL;
+    size_t len = 0;
+    if (file_read_all(path, &data, &len) != 0) {
+        say("could not read \"%s\": %s", path, strerror(errno));
+        return 2;
+    }
+    char err[1024];
+    bad_row_ctx_t ctx = {path, refdata_kind_name(kind), 0};
+    link_memory_load_counts_t c;
+    int rc = link_memory_load(lm, kind, data, len, bad_row, &ctx, &c, err, sizeof err);
+    free(data);
+    if (rc != 0) {
+        say("%s:1: %s", path, err);
+        return 1;
+    }
+    say("%s: %lld %s rows, %lld taken, %lld duplicates, %lld skipped", path, c.read,
+        refdata_kind_name(kind), c.added, c.duplicates, c.skipped);
+    return 0;
+}
+
+/* The trusts of an ODS etr extract, as `ncap refdata load ods` keeps them in
+ * publish.organisation: a code's first row, the region "unknown" where none is given. */
+typedef struct {
+    ods_etr_row_t *rows;
+    benchmark_org_t *orgs;
+    size_t n;
+} orgs_t;
+
+static void orgs_free(orgs_t *o)
+{
+    free(o->rows);
+    free(o->orgs);
+    *o = (orgs_t){0};
+}
+
+/* Returns 0, 1 (no trust in the file) or 2 (unreadable, out of memory). */
+static int load_ods(orgs_t *o, const char *path)
+{
+    char *data = NULL;
+    size_t len = 0;
+    if (file_read_all(path, &data, &len) != 0) {
+        say("could not read \"%s\": %s", path, strerror(errno));
+        return 2;
+    }
+    ods_etr_reader_t *rd = ods_etr_reader_new(data, len);
+    bad_row_ctx_t said = {path, "ods", 0};
+    size_t cap = 0, read = 0, skipped = 0;
+    int rc = rd ? 0 : 2, got;
+    ods_etr_row_t row;
+    ods_etr_problem_t problem;
+    while (rc == 0 && (got = ods_etr_reader_next(rd, &row, &problem)) != 0) {
+        read++;
+        if (got < 0) {
+            skipped++;
+            say_bad_row(&said, ods_etr_reader_line(rd), problem.reason);
+            continue;
+        }
+        bool seen = false;
+        for (size_t i = 0; i < o->n && !seen; i++)
+            seen = strcmp(o->rows[i].code, row.code) == 0;
+        if (seen)
+            continue;
+        if (o->n == cap) {
+            cap = cap ? cap * 2 : 256;
+            ods_etr_row_t *more = realloc(o->rows, cap * sizeof *more);
+            if (!more) {
+                rc = 2;
+                break;
+            }
+            o->rows = more;
+        }
+        o->rows[o->n++] = row;
+    }
+    ods_etr_reader_destroy(&rd);
+    free(data);
+    if (rc == 0 && !(o->orgs = calloc(o->n + 1, sizeof *o->orgs)))
+        rc = 2;
+    if (rc != 0) {
+        say("out of memory");
+        return rc;
+    }
+    if (o->n == 0) {
+        say("%s: no trust in the file (%zu rows, none good): expected the ODS etr layout, a trust "
+            "a line: code, name, national grouping, ...",
+            path, read);
+        return 1;
+    }
+    for (size_t i = 0; i < o->n; i++)
+        o->orgs[i] =
+            release_input_org(o->rows[i].code, o->rows[i].name, ods_etr_region(&o->rows[i]));
+    say("%s: %zu trusts (%zu rows skipped)", path, o->n, skipped);
+    return 0;
+}
+
+/* ---------------------------------------------------------------- the files */
+
+/* The trust a file is named by: its base name without ".csv", an ODS trust code. Returns 0, or 2
+ * after saying why not. */
+static int trust_of(const char *path, char trust[8])
+{
+    const char *base = strrchr(path, '/');
+    base = base ? base + 1 : path;
+    size_t len = strlen(base);
+    if (len > 4 && strcmp(base + len - 4, ".csv") == 0 && len - 4 < 8) {
+        snprintf(trust, 8, "%.*s", (int)(len - 4), base);
+        if (ods_code_kind(trust) == ODS_CODE_TRUST)
+            return 0;
+    }
+    return usage_error("release build",
+                       "\"%s\": a trust's file is named by its ODS trust code, e.g. RR8.csv (as "
+                       "`ncap sim --out` writes them)",
+                       path);
+}
+
+/* One period's release into out/<audit>/<period>/. Returns 0, or 2 after saying why. */
+static int write_period(const release_build_t *rb, size_t p, const audit_def_t *def,
+                        const benchmark_metric_t *metrics, const orgs_t *orgs, const char *out)
+{
+    const char *period = release_build_period(rb, p);
+    benchmark_cell_t *cells = NULL;
+    size_t n_cells = 0;
+    if (release_build_cells(rb, p, &cells, &n_cells) != 0) {
+        say("out of memory");
+        return 2;
+    }
+    benchmark_input_t in =
+        release_input_of(def, period, metrics, cells, n_cells, orgs->orgs, orgs->n);
+    benchmark_release_t r = {0};
+    char err[1024];
+    if (benchmark_build(&in, &r, err, sizeof err) != 0) {
+        say("could not build the release of %s: %s", period, err);
+        free(cells);
+        return 2;
+    }
+    char *csv = NULL, *tips = NULL, *json = NULL;
+    size_t csv_len = 0, tips_len = 0;
+    FILE *m1 = open_memstream(&csv, &csv_len), *m2 = open_memstream(&tips, &tips_len);
+    if (m1) {
+        benchmark_write_csv(m1, def->audit, period, &r);
+        fclose(m1);
+    }
+    if (m2) {
+        benchmark_write_fingertips(m2, &in, &r);
+        fclose(m2);
+    }
+    char now[32];
+    time_t t = time(NULL);
+    strftime(now, sizeof now, "%Y-%m-%dT%H:%M:%SZ", gmtime(&t));
+    json_t *prov = release_input_provenance(def, 0, "offline", release_build_period_records(rb, p),
+                                            now, "ncap release build " NCAP_VERSION);
+    json = prov ? benchmark_json(&in, &r, prov) : NULL;
+    json_decref(prov);
+    int rc = 0;
+    if (!csv || !tips || !json) {
+        say("out of memory");
+        rc = 2;
+    } else {
+        const char *content[RELEASE_N_FILES] = {csv, json, tips};
+        const size_t len[RELEASE_N_FILES] = {csv_len, strlen(json), tips_len};
+        if (release_files_write(out, def->audit, period, 0, content, len, err, sizeof err) != 0) {
+            say("%s", err);
+            rc = 2;
+        }
+    }
+    if (rc == 0)
+        say("%s/%s/%s: %zu rows from %zu cells of %lld valid records", out, def->audit, period,
+            r.n_rows, n_cells, release_build_period_records(rb, p));
+    free(csv);
+    free(tips);
+    free(json);
+    benchmark_release_free(&r);
+    free(cells);
+    return rc;
+}
+
+/* ---------------------------------------------------------------- build */
+
+typedef struct {
+    const char *audit, *out, *dir;
+    const char *refdata[3]; /* deaths, optouts, imd */
+    const char *ods;
+} build_opts_t;
+
+static int build_release(const build_opts_t *o, char **paths, size_t n)
+{
+    release_source_t *files = calloc(n + 1, sizeof *files);
+    char(*trusts)[8] = calloc(n + 1, sizeof *trusts);
+    if (!files || !trusts) {
+        free(files);
+        free(trusts);
+        say("out of memory");
+        return 2;
+    }
+    int rc = 0;
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        rc = trust_of(paths[i], trusts[i]);
+        files[i] = (release_source_t){paths[i], trusts[i]};
+    }
+    char err[1024];
+    audit_def_t *def = NULL;
+    if (rc == 0 && !(def = audit_def_load_named(o->dir, o->audit, err, sizeof err))) {
+        say("%s", err);
+        rc = 2;
+    }
+    link_params_t params;
+    link_params_default(&params);
+    link_memory_t *lm = rc == 0 ? link_memory_new(&params) : NULL;
+    if (rc == 0 && !lm) {
+        say("out of memory");
+        rc = 2;
+    }
+    static const refdata_kind_t kinds[3] = {REFDATA_DEATHS, REFDATA_OPTOUTS, REFDATA_IMD};
+    for (size_t k = 0; rc == 0 && k < 3; k++)
+        if (o->refdata[k])
+            rc = load_refdata(lm, kinds[k], o->refdata[k]);
+    orgs_t orgs = {0};
+    if (rc == 0 && o->ods)
+        rc = load_ods(&orgs, o->ods);
+    release_build_t *rb = rc == 0 ? release_build_new(def, lm, note, NULL) : NULL;
+    if (rc == 0 && !rb) {
+        say("out of memory");
+        rc = 2;
+    }
+    if (rc == 0 && release_build_run(rb, files, n, NULL, err, sizeof err) != 0) {
+        say("%s", err);
+        rc = strstr(err, "would be refused by ingest") ? 1 : 2;
+    }
+    benchmark_metric_t *metrics = rc == 0 ? release_input_metrics(def) : NULL;
+    if (rc == 0 && !metrics) {
+        say("out of memory");
+        rc = 2;
+    }
+    for (size_t p = 0; rc == 0 && p < release_build_n_periods(rb); p++)
+        rc = write_period(rb, p, def, metrics, &orgs, o->out);
+    if (rc == 0) {
+        release_totals_t t;
+        release_build_totals(rb, &t);
+        say("%lld records (%lld valid, %lld without a period, %lld left out as the metric stage "
+            "would quarantine them) of %lld patients, %lld linked to a death; %zu periods",
+            t.records, t.valid, t.no_period, t.quarantined, t.patients, t.with_death,
+            release_build_n_periods(rb));
+    }
+    free(metrics);
+    orgs_free(&orgs);
+    release_build_destroy(&rb);
+    link_memory_destroy(&lm);
+    audit_def_destroy(&def);
+    free(files);
+    free(trusts);
+    return rc;
+}
+
+static int build(int argc, char **argv)
+{
+    enum { O_AUDIT = 1000, O_OUT, O_DEATHS, O_OPTOUTS, O_IMD, O_ODS, O_AUDIT_DIR, O_HELP };
+    static const struct option longopts[] = {
+        {"audit", required_argument, NULL, O_AUDIT},
+        {"out", required_argument, NULL, O_OUT},
+        {"deaths", required_argument, NULL, O_DEATHS},
+        {"optouts", required_argument, NULL, O_OPTOUTS},
+        {"imd", required_argument, NULL, O_IMD},
+        {"ods", required_argument, NULL, O_ODS},
+        {"audit-dir", required_argument, NULL, O_AUDIT_DIR},
+        {"help", no_argument, NULL, O_HELP},
+        {NULL, 0, NULL, 0},
+    };
+    build_opts_t o = {.dir = getenv("NCAP_AUDIT_DIR")};
+    if (!o.dir || !*o.dir)
+        o.dir = NCAP_DEFAULT_AUDIT_DIR;
+    optind = 0; /* glibc: start afresh, whatever parsed argv before */
+    opterr = 0;
+    int c;
+    while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
+        switch (c) {
+        case O_AUDIT:
+            o.audit = optarg;
+            break;
+        case O_OUT:
+            o.out = optarg;
+            break;
+        case O_DEATHS:
+            o.refdata[0] = optarg;
+            break;
+        case O_OPTOUTS:
+            o.refdata[1] = optarg;
+            break;
+        case O_IMD:
+            o.refdata[2] = optarg;
+            break;
+        case O_ODS:
+            o.ods = optarg;
+            break;
+        case O_AUDIT_DIR:
+            o.dir = optarg;
+            break;
+        case O_HELP:
+        case 'h':
+            usage(stdout);
+            return 0;
+        default: /* ':' or '?' */
+            return usage_error_option("release build", c, argv);
+        }
+    }
+    if (!o.audit)
+        return usage_error("release build", "missing --audit");
+    if (!o.out)
+        return usage_error("release build", "missing --out");
+    if (optind == argc)
+        return usage_error("release build", "missing FILE: give one file per trust");
+    return build_release(&o, argv + optind, (size_t)(argc - optind));
+}
+
+int cmd_release(int argc, char **argv)
+{
+    if (argc < 2)
+        return usage_error("release", "expected \"build\"");
+    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+        usage(stdout);
+        return 0;
+    }
+    if (strcmp(argv[1], "build") == 0)
+        return build(argc - 1, argv + 1);
+    return usage_error("release", "unknown action \"%s\", expected \"build\"", argv[1]);
+}
