@@ -265,8 +265,8 @@ static bool hideable(const disclosure_cell_t *c)
 }
 
 /* The cheapest hideable member of group g (children only, or the parent too) into best (any:
- * whether best holds one yet). Costs O(memberships of g's members):
- * the size of g times the most groups a cell is in (six for a trust with four breakdowns). */
+ * whether best holds one yet). Costs O(memberships of g's members): the size of g times the most
+ * groups a cell is in (six for a trust with four breakdowns). */
 static void cheapest(const work_t *w, size_t g, bool parent_too, cost_t *best, bool *any)
 {
     const disclosure_group_t *gr = &w->groups[g];

@@ -186,7 +186,8 @@ static int equations(audit_t *a, const disclosure_group_t *groups, const bool *u
             q->e = e;
             q->e[q->n++] = (entry_t){c, c == gr->parent ? 1 : PRIME - 1};
         }
-        qsort(q->e, q->n, sizeof *q->e, cmp_entry);
+        if (q->n > 1)
+            qsort(q->e, q->n, sizeof *q->e, cmp_entry);
         for (size_t i = 0; i < q->n; i++) {
             if (use(a, q->e[i].col, g) != 0)
                 return -1;
@@ -234,7 +235,8 @@ static int subtract(audit_t *a, size_t qi, const equation_t *p, uint64_t f)
     if (!e)
         return -1;
     q->e = e;
-    memcpy(q->e, a->tmp, k * sizeof *q->e);
+    if (k > 0)
+        memcpy(q->e, a->tmp, k * sizeof *q->e);
     q->n = k;
     return 0;
 }
