@@ -1,6 +1,8 @@
 /* benchmark.c - a release's rows from aggregates: the areas of the four levels and their sums,
  * the breakdown categories, the rows in their published order, then their figures
- * (benchmark_figures.c) and disclosure control (benchmark_suppress.c).
+ * (benchmark_figures.c) and disclosure control (benchmark_suppress.c): which rows are hidden is
+ * decided from the counts before the figures, so that the trusts' funnel is estimated over the
+ * published trusts only, and the hidden rows are emptied after.
  *
  * The sums are dense arrays indexed [metric][area][slot], a slot being the all row or one
  * breakdown category: every site's cells are added to its slots, then sites roll up into their
@@ -605,6 +607,7 @@ static void bench_free(bench_t *b)
     free(b->area_of);
     free(b->slot_of);
     free(b->sii_row);
+    free(b->suppressed);
 }
 
 int benchmark_build(const benchmark_input_t *in, benchmark_release_t *out, char *err, size_t errlen)
@@ -624,9 +627,10 @@ int benchmark_build(const benchmark_input_t *in, benchmark_release_t *out, char 
     }
     if (index_input(&b, err, errlen) != 0 || build_areas(&b, err, errlen) != 0 ||
         build_slots(&b, err, errlen) != 0 || add_sums(&b, err, errlen) != 0 ||
-        build_rows(&b, out, err, errlen) != 0 || bench_figures(&b, out, err, errlen) != 0 ||
-        bench_suppress(&b, out, err, errlen) != 0)
+        build_rows(&b, out, err, errlen) != 0 || bench_suppress(&b, out, err, errlen) != 0 ||
+        bench_figures(&b, out, err, errlen) != 0)
         goto out;
+    bench_hide(&b, out);
     rc = 0;
 out:
     bench_free(&b);

@@ -112,7 +112,8 @@ typedef struct {
     benchmark_row_t *rows;
     size_t n_rows;
     /* per metric of the input, in its order: the trusts' funnel (target the England value; phi
-     * and tau2 over the trusts with a denominator) that trust and site rows are flagged against */
+     * and tau2 over the trusts with a denominator whose all row is not suppressed, so that they
+     * give nothing of a hidden numerator away) that trust and site rows are flagged against */
     funnel_summary_t *funnel;
     size_t n_metrics;
     /* strings the rows point into */

@@ -66,6 +66,7 @@ typedef struct {
     size_t *row_of;       /* [metric][area][slot] → row, SIZE_MAX when not published */
     size_t *metric_of, *area_of, *slot_of; /* per row; slot SIZE_MAX for the SII row */
     size_t *sii_row;                       /* per metric; SIZE_MAX when none */
+    bool *suppressed; /* per row: disclosure control hides its numerator; NULL: none hidden */
 } bench_t;
 
 static inline bench_sum_t *bench_sum(const bench_t *b, size_t m, size_t a, size_t k)
@@ -82,10 +83,14 @@ int bench_fail(char *err, size_t errlen, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 /* Whether metric m has an SII row: at least 2 of England's deciles with a denominator. */
 bool bench_sii_wanted(const bench_t *b, size_t m);
-/* Values, intervals, England and region values and comparisons, funnel limits and flags, SII. */
+/* Disclosure control, decided from the rows' counts alone (before their figures): sets
+ * b->suppressed. */
+int bench_suppress(bench_t *b, const benchmark_release_t *out, char *err, size_t errlen);
+/* Values, intervals, England and region values and comparisons, funnel limits and flags, SII; the
+ * trusts' funnel (phi, tau2) over the trusts not suppressed only, so that phi gives away nothing
+ * of a hidden numerator. */
 int bench_figures(bench_t *b, benchmark_release_t *out, char *err, size_t errlen);
-/* Disclosure control: suppressed rows emptied; then what a hidden England or region value
- * would give away. */
-int bench_suppress(bench_t *b, benchmark_release_t *out, char *err, size_t errlen);
+/* The suppressed rows emptied; then what a hidden England or region value would give away. */
+void bench_hide(const bench_t *b, benchmark_release_t *out);
 
 #endif

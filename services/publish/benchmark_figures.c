@@ -61,36 +61,44 @@ static void set_funnel(benchmark_row_t *row, const funnel_point_t *p)
     row->outlier = funnel_flag_name(p->flag);
 }
 
-/* Trust rows against the funnel of every trust of the metric, target England's value, with the
- * metric's overdispersion: the numbers `ncap funnel` gives for these units and target. Site rows
- * against the same target, phi and tau2 (funnel_point). */
+/* Trust rows against the funnel of the trusts of the metric whose all row is not suppressed,
+ * target England's value, with the metric's overdispersion: the numbers `ncap funnel` gives for
+ * these units and target. phi and tau2 leave a suppressed trust out: estimated with it, they
+ * would give its z-score, and so its numerator, away to anyone with the other trusts' figures. A
+ * suppressed trust's row has no limits. Site rows against the same target, phi and tau2
+ * (funnel_point). */
 static int funnel_rows(bench_t *b, benchmark_release_t *out, size_t m, double target, char *err,
                        size_t errlen)
 {
     const benchmark_metric_t *metric = &b->in->metrics[m];
-    size_t t0 = b->first[BENCH_TRUST], nt = b->first[BENCH_SITE] - t0;
+    size_t t0 = b->first[BENCH_TRUST], nt = b->first[BENCH_SITE] - t0, n = 0;
     funnel_unit_t *units = calloc(nt ? nt : 1, sizeof *units);
     funnel_point_t *points = calloc(nt ? nt : 1, sizeof *points);
+    size_t *row = calloc(nt ? nt : 1, sizeof *row);
     int rc = -1;
-    if (!units || !points) {
+    if (!units || !points || !row) {
         bench_fail(err, errlen, "out of memory");
         goto out;
     }
     for (size_t i = 0; i < nt; i++) {
+        row[n] = bench_row(b, m, t0 + i, 0);
+        if (b->suppressed && b->suppressed[row[n]])
+            continue;
         const bench_sum_t *s = bench_sum(b, m, t0 + i, 0);
-        units[i].numerator = (double)s->num;
-        units[i].denominator = (double)s->den;
+        units[n].numerator = (double)s->num;
+        units[n].denominator = (double)s->den;
+        n++;
     }
     funnel_opts_t opts = funnel_opts_default(FUNNEL_PROPORTION);
     opts.overdispersion = metric->overdispersion;
     opts.target = target;
     char why[256];
-    if (funnel_compute(&opts, units, nt, points, &out->funnel[m], why, sizeof why) != 0) {
+    if (funnel_compute(&opts, units, n, points, &out->funnel[m], why, sizeof why) != 0) {
         bench_fail(err, errlen, "metric %s: funnel of the trusts: %s", metric->id, why);
         goto out;
     }
-    for (size_t i = 0; i < nt; i++)
-        set_funnel(&out->rows[bench_row(b, m, t0 + i, 0)], &points[i]);
+    for (size_t i = 0; i < n; i++)
+        set_funnel(&out->rows[row[i]], &points[i]);
     for (size_t a = b->first[BENCH_SITE]; a < b->n_areas; a++) {
         if (!b->areas[a].emit)
             continue;
@@ -108,6 +116,7 @@ static int funnel_rows(bench_t *b, benchmark_release_t *out, size_t m, double ta
 out:
     free(units);
     free(points);
+    free(row);
     return rc;
 }
 

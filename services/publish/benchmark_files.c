@@ -290,9 +290,10 @@ static json_t *methods(const benchmark_input_t *in)
                     "alert beyond 95%, alarm beyond 99.8% (as `ncap funnel`)"));
     json_object_set_new(
         o, "overdispersion",
-        json_string("per metric (its funnel setting), estimated over the trusts of the period as "
-                    "Spiegelhalter et al. (2012), JRSS A 175:1: z-scores on the arcsine square "
-                    "root scale, Winsorised at 10% each end; phi their mean square; "
+        json_string("per metric (its funnel setting), estimated over the trusts of the period "
+                    "whose figures are published (a suppressed trust left out) as Spiegelhalter "
+                    "et al. (2012), JRSS A 175:1: z-scores on the arcsine square root scale, "
+                    "Winsorised at 10% each end; phi their mean square; "
                     "multiplicative: limits widened by sqrt(phi); additive: random effects with "
                     "tau2 = (I phi - (I - 1)) / (sum w - sum w^2 / sum w); no widening unless "
                     "phi > 1; sites use the trusts' phi and tau2"));

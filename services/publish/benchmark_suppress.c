@@ -9,7 +9,9 @@
  * region's category: an attacker does not know it, so it protects like a hidden cell, unless the
  * attacker can derive it (disclosure.h). A site's categories, never published, are left out: they
  * add one unknown per site and category and no relation between the other cells.
- * A suppressed row loses its numerator, value, intervals, comparisons, funnel limits and flag;
+ * Which rows are hidden depends on the counts alone, so it is decided before the figures (the
+ * trusts' funnel is estimated over the trusts not hidden); after them, a suppressed row loses its
+ * numerator, value, intervals, comparisons, funnel limits and flag;
  * its denominator stays. When England's all row of a metric is suppressed, no row of the metric
  * shows England's value or anything drawn from it (comparisons with England, funnel limits,
  * flags); when a region's is, no row compares itself with that region. */
@@ -199,7 +201,7 @@ static void hide_references(const bench_t *b, benchmark_release_t *out)
     }
 }
 
-int bench_suppress(bench_t *b, benchmark_release_t *out, char *err, size_t errlen)
+int bench_suppress(bench_t *b, const benchmark_release_t *out, char *err, size_t errlen)
 {
     if (b->in->min_count <= 1)
         return 0;
@@ -208,8 +210,9 @@ int bench_suppress(bench_t *b, benchmark_release_t *out, char *err, size_t errle
     groups_t g;
     memset(&g, 0, sizeof g);
     int rc = -1;
+    b->suppressed = calloc(out->n_rows ? out->n_rows : 1, sizeof *b->suppressed);
     cells = make_cells(b, out, &cell, &n_cells);
-    if (!cells || area_children(b, &kid_start, &kids) != 0)
+    if (!b->suppressed || !cells || area_children(b, &kid_start, &kids) != 0)
         goto out;
     for (size_t m = 0; m < b->in->n_metrics; m++)
         if (metric_groups(b, cell, m, kid_start, kids, &g) != 0)
@@ -218,9 +221,7 @@ int bench_suppress(bench_t *b, benchmark_release_t *out, char *err, size_t errle
         g.groups[i].children = g.children + g.first[i];
     disclosure_apply(cells, n_cells, g.groups, g.n, b->in->min_count);
     for (size_t r = 0; r < out->n_rows; r++)
-        if (cells[r].published && cells[r].state != DISCLOSURE_SHOWN)
-            hide(&out->rows[r]);
-    hide_references(b, out);
+        b->suppressed[r] = cells[r].published && cells[r].state != DISCLOSURE_SHOWN;
     rc = 0;
 out:
     if (rc != 0)
@@ -233,4 +234,14 @@ out:
     free(g.children);
     free(g.first);
     return rc;
+}
+
+void bench_hide(const bench_t *b, benchmark_release_t *out)
+{
+    if (!b->suppressed)
+        return;
+    for (size_t r = 0; r < out->n_rows; r++)
+        if (b->suppressed[r])
+            hide(&out->rows[r]);
+    hide_references(b, out);
 }
