@@ -12,15 +12,16 @@ the C code), it recomputes and compares, within 1e-6 (the CSV prints 6 decimal p
     value, exact binomial quantiles from the binomial distribution summed term by term (log
     probabilities from math.lgamma), interpolated as Spiegelhalter (2005) appendix A.1; widened
     for overdispersion (multiplicative or additive, the metric's setting) with phi and tau2
-    estimated over the trusts as Spiegelhalter et al. (2012): z-scores on the arcsine square root
-    scale, Winsorised at the trim quantiles (R's type 7); and the outlier flag;
+    estimated over the trusts whose figures are published (a suppressed trust left out) as
+    Spiegelhalter et al. (2012): z-scores on the arcsine square root scale, Winsorised at the trim
+    quantiles (R's type 7); and the outlier flag; phi, tau2 and the number of trusts latest.json
+    states must be those recomputed;
   - the sums: every trust the sum of its sites, region of its trusts, England of its regions (in
     every breakdown category too, where the level below publishes it), and at England and region
     level each breakdown's categories summing to the all row (at trust level to no more);
   - disclosure: no shown count within 1..min_count-1 (of the numerator or its complement), and a
     suppressed row shows no numerator, value, interval, comparison, limit or flag.
-Suppressed numerators are left out of what needs them; when a trust of a metric is suppressed,
-its phi and tau2 cannot be recomputed and the values latest.json states are used instead.
+Suppressed numerators are left out of what needs them.
 
 The metrics' polarity and overdispersion, and min_count, come from latest.json (beside the CSV
 unless --json says). Exit 0 when everything agrees; otherwise each disagreement is printed and the
@@ -128,7 +129,9 @@ class Checker:
 
     def check_funnels(self, metric, england):
         rows = [r for r in self.rows if r["metric"] == metric and r["breakdown"] == "all"]
-        trusts = [r for r in rows if r["level"] == "trust" and count(r["denominator"])]
+        # phi and tau2 over the trusts whose figures are published: never a suppressed one
+        trusts = [r for r in rows if r["level"] == "trust" and count(r["denominator"]) and
+                  r["note"] != "suppressed"]
         units = [r for r in rows if r["level"] in ("trust", "site")]
         unit_ids = set(id(r) for r in units)
         others = [r for r in self.rows if r["metric"] == metric and id(r) not in unit_ids]
@@ -137,19 +140,9 @@ class Checker:
         if england is None:
             return
         od = self.metrics[metric]["overdispersion"]
-        stated = self.metrics[metric].get("funnel") or {}
-        if any(r["note"] == "suppressed" for r in trusts):
-            phi, tau2 = stated.get("phi"), stated.get("tau2", 0)
-            if od != "none" and phi is None:
-                self.error(trusts[0], "a trust suppressed and latest.json states no phi")
-                return
-        else:
-            phi, tau2 = dispersion([(count(r["numerator"]), count(r["denominator"]))
-                                    for r in trusts], england, self.trim)
-            if stated.get("phi") is not None and phi is not None and \
-                    abs(stated["phi"] - phi) > 1e-9 * max(1, abs(phi)):
-                self.error(trusts[0], "latest.json states phi %r, recomputed %r" %
-                           (stated["phi"], phi))
+        phi, tau2 = dispersion([(count(r["numerator"]), count(r["denominator"])) for r in trusts],
+                               england, self.trim)
+        self.check_stated(metric, phi, tau2, len(trusts))
         adjust = od != "none" and phi is not None and phi > 1
         for r in units:
             den = count(r["denominator"])
@@ -164,6 +157,22 @@ class Checker:
             if flag is not None and r["outlier"] != flag:
                 self.error(r, "outlier %r, recomputed %r" % (r["outlier"], flag))
             self.checked["funnel"] += 1
+
+    def check_stated(self, metric, phi, tau2, trusts):
+        """latest.json's funnel of the metric against the recomputed phi, tau2 and trusts."""
+        stated = self.metrics[metric].get("funnel")
+        where = "latest.json metric %s funnel: " % metric
+        if not stated:
+            self.errors.append(where + "none stated, though England's value is published")
+            return
+        if stated.get("trusts") != trusts:
+            self.errors.append(where + "trusts %r, recomputed %d (the published trusts with a "
+                               "denominator)" % (stated.get("trusts"), trusts))
+        if (stated.get("phi") is None) != (phi is None) or (
+                phi is not None and abs(stated["phi"] - phi) > 1e-9 * max(1, abs(phi))):
+            self.errors.append(where + "phi %r, recomputed %r" % (stated.get("phi"), phi))
+        if abs((stated.get("tau2") or 0) - tau2) > 1e-9 * max(1e-6, abs(tau2)):
+            self.errors.append(where + "tau2 %r, recomputed %r" % (stated.get("tau2"), tau2))
 
     # ---- sums ----
 

@@ -2,9 +2,10 @@
  * categories, Wilson intervals against published worked values, trust rows exactly as
  * funnel_compute gives them (sites as funnel_point), the comparison rules with and without a
  * polarity, the trusts' breakdown threshold, a trust missing from the organisations, the order of
- * rows, suppression, the SII row, refused input, the CSV and Fingertips headers exactly, the JSON;
- * and tests/tools/release_check.py, an independent recomputation in Python, run over simulated
- * releases (and shown to catch a wrong figure). */
+ * rows, suppression (and the trusts' phi over the published trusts only), the SII row, refused
+ * input, the CSV and Fingertips headers exactly, the JSON; and tests/tools/release_check.py, an
+ * independent recomputation in Python, run over simulated releases (and shown to catch a wrong
+ * figure). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -523,6 +524,107 @@ static void test_suppression(void **state)
     in.min_count = 0;
     build(&in, &r);
     assert_true(must(&r, "m1", "site", "RAA01", "all", "")->has_numerator);
+    benchmark_release_free(&r);
+}
+
+/* Issue 12: phi and tau2 published beside a suppressed trust's neighbours would give its z-score
+ * (and so its numerator) away, so the trusts' funnel is estimated over the trusts whose figures
+ * are published only. Ten trusts, one site each, in two regions, overdispersed; RA4 and RA5 (3 and
+ * 4 of 1000) are suppressed. */
+static const benchmark_org_t od_orgs[] = {
+    {"RA1", "A1", "Y56", "London"}, {"RA2", "A2", "Y56", "London"}, {"RA3", "A3", "Y56", "London"},
+    {"RA4", "A4", "Y56", "London"}, {"RA5", "A5", "Y56", "London"}, {"RB1", "B1", "Y58", NULL},
+    {"RB2", "B2", "Y58", NULL},     {"RB3", "B3", "Y58", NULL},     {"RB4", "B4", "Y58", NULL},
+    {"RB5", "B5", "Y58", NULL}};
+static const benchmark_metric_t od_metric[] = {
+    {"m1", "Metric one", POLARITY_HIGHER_BETTER, FUNNEL_OD_MULTIPLICATIVE, NULL, NULL}};
+
+/* The release's latest.csv and latest.json, concatenated (malloc'd). */
+static char *release_text(const benchmark_input_t *in, const benchmark_release_t *r)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    assert_non_null(f);
+    benchmark_write_csv(f, in->audit, in->period, r);
+    char *json = benchmark_json(in, r, NULL);
+    assert_non_null(json);
+    fputs(json, f);
+    free(json);
+    fclose(f);
+    return buf;
+}
+
+static void test_phi_without_suppressed(void **state)
+{
+    (void)state;
+    benchmark_cell_t cells[] = {
+        CELL("RA1", "RA101", "m1", "all", "", 200, 1000),
+        CELL("RA2", "RA201", "m1", "all", "", 350, 1000),
+        CELL("RA3", "RA301", "m1", "all", "", 500, 1000),
+        CELL("RA4", "RA401", "m1", "all", "", 3, 1000),
+        CELL("RA5", "RA501", "m1", "all", "", 4, 1000),
+        CELL("RB1", "RB101", "m1", "all", "", 250, 1000),
+        CELL("RB2", "RB201", "m1", "all", "", 420, 1000),
+        CELL("RB3", "RB301", "m1", "all", "", 600, 1000),
+        CELL("RB4", "RB401", "m1", "all", "", 300, 1000),
+        CELL("RB5", "RB501", "m1", "all", "", 480, 1000),
+    };
+    benchmark_input_t in = {"nhfd", "2026Q1", od_metric, 1, 8, cells, 10, od_orgs, 10};
+    benchmark_release_t r;
+    build(&in, &r);
+    assert_false(must(&r, "m1", "trust", "RA4", "all", "")->has_numerator);
+    assert_false(must(&r, "m1", "trust", "RA5", "all", "")->has_numerator);
+    const benchmark_row_t *e = must(&r, "m1", "england", BENCHMARK_ENGLAND_CODE, "all", "");
+    assert_true(e->has_numerator && e->has_value);
+    /* phi, tau2 and every published trust's limits: funnel_compute over the published trusts */
+    funnel_opts_t o = funnel_opts_default(FUNNEL_PROPORTION);
+    o.overdispersion = FUNNEL_OD_MULTIPLICATIVE;
+    o.target = e->value;
+    funnel_unit_t units[10], all[10];
+    const benchmark_row_t *trow[10];
+    size_t n = 0, n_all = 0;
+    for (size_t i = 0; i < r.n_rows; i++) {
+        const benchmark_row_t *x = &r.rows[i];
+        if (strcmp(x->level, "trust") != 0 || strcmp(x->breakdown, "all") != 0)
+            continue;
+        all[n_all++] = (funnel_unit_t){(double)cells[n_all].numerator, 1000};
+        if (!x->has_numerator) {
+            assert_false(x->has_funnel);
+            continue;
+        }
+        trow[n] = x;
+        units[n++] = (funnel_unit_t){(double)x->numerator, (double)x->denominator};
+    }
+    assert_int_equal(n_all, 10);
+    assert_true(n < 10);
+    funnel_point_t pts[10];
+    funnel_summary_t sum, with_hidden;
+    assert_int_equal(funnel_compute(&o, units, n, pts, &sum, NULL, 0), 0);
+    assert_true(sum.adjusted);
+    assert_true(sum.phi == r.funnel[0].phi && sum.tau2 == r.funnel[0].tau2);
+    assert_int_equal(r.funnel[0].units, n);
+    for (size_t i = 0; i < n; i++) {
+        assert_true(trow[i]->has_funnel);
+        assert_true(trow[i]->funnel_lower95 == pts[i].lower95);
+        assert_true(trow[i]->funnel_upper998 == pts[i].upper998);
+        assert_string_equal(trow[i]->outlier, funnel_flag_name(pts[i].flag));
+    }
+    /* the trusts are in the order of their codes, as the cells: with the hidden ones phi differs */
+    assert_int_equal(funnel_compute(&o, all, n_all, pts, &with_hidden, NULL, 0), 0);
+    assert_true(with_hidden.phi != r.funnel[0].phi);
+    char *before = release_text(&in, &r);
+    benchmark_release_free(&r);
+    /* RA4's numerator changed, still suppressed (RA5 takes the difference, so that the published
+     * region and England totals stay as they are): not a byte of the release changes */
+    cells[3].numerator = 6;
+    cells[4].numerator = 1;
+    build(&in, &r);
+    assert_false(must(&r, "m1", "trust", "RA4", "all", "")->has_numerator);
+    char *after = release_text(&in, &r);
+    assert_string_equal(before, after);
+    free(before);
+    free(after);
     benchmark_release_free(&r);
 }
 
@@ -1094,6 +1196,7 @@ int main(void)
         cmocka_unit_test(test_order),
         cmocka_unit_test(test_cells_without_site),
         cmocka_unit_test(test_suppression),
+        cmocka_unit_test(test_phi_without_suppressed),
         cmocka_unit_test(test_no_subtraction_recovers),
         cmocka_unit_test(test_sii_row),
         cmocka_unit_test(test_refused_cells),
