@@ -1553,17 +1553,24 @@ static int load_breakdowns(loader_t *L, const yaml_node_t *root)
     else {
         const yaml_node_t *bands = get(L, map, "age_bands");
         bool has_bands = bands && !is_null(bands);
-        rc = (b->deprivation &&
-              check_breakdown(L, map, "deprivation", b->deprivation, is_decile,
-                              "an integer field from 1 to 10 (a decile, 1 most deprived), such as "
-                              "the linked imd_decile")) |
-             (b->ethnicity && check_breakdown(L, map, "ethnicity", b->ethnicity, is_ethnic_category,
-                                              "a code field with standard ethnic_category")) |
-             (b->sex && check_breakdown(L, map, "sex", b->sex, is_stated_gender,
-                                        "a code field with standard stated_gender")) |
-             (b->age && check_breakdown(L, map, "age", b->age, is_number,
-                                        "an integer or decimal field, such as age_at_arrival")) |
-             (has_bands && load_age_bands(L, b, bands));
+        /* every check runs, so that one load reports every mistake */
+        rc = 0;
+        if (b->deprivation &&
+            check_breakdown(L, map, "deprivation", b->deprivation, is_decile,
+                            "an integer field from 1 to 10 (a decile, 1 most deprived), such as "
+                            "the linked imd_decile") != 0)
+            rc = -1;
+        if (b->ethnicity && check_breakdown(L, map, "ethnicity", b->ethnicity, is_ethnic_category,
+                                            "a code field with standard ethnic_category") != 0)
+            rc = -1;
+        if (b->sex && check_breakdown(L, map, "sex", b->sex, is_stated_gender,
+                                      "a code field with standard stated_gender") != 0)
+            rc = -1;
+        if (b->age && check_breakdown(L, map, "age", b->age, is_number,
+                                      "an integer or decimal field, such as age_at_arrival") != 0)
+            rc = -1;
+        if (has_bands && load_age_bands(L, b, bands) != 0)
+            rc = -1;
         if (b->age && !has_bands)
             rc = lfail(L, line_of(get(L, map, "age")),
                        "\"age\" needs \"age_bands\", the ages each band after the first starts "
