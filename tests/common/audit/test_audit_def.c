@@ -212,13 +212,13 @@ static void test_nhfd_loads_with_its_fields_in_order(void **state)
     assert_string_equal(def->metrics[0].unit, "trust");
     assert_string_equal(def->metrics[0].period, "quarter");
     assert_int_equal(def->metrics[0].polarity, AUDIT_POLARITY_HIGHER_BETTER);
-    assert_int_equal(def->metrics[0].overdispersion, AUDIT_OVERDISPERSION_ADDITIVE);
+    assert_int_equal(def->metrics[0].overdispersion, AUDIT_OVERDISPERSION_NONE);
     assert_string_equal(def->metrics[0].denominator_src, "present(surgery_datetime)");
     assert_string_equal(def->metrics[1].id, "ortho_72h");
     assert_string_equal(def->metrics[1].label,
                         "Orthogeriatric assessment within 72 hours of arrival");
     assert_int_equal(def->metrics[1].polarity, AUDIT_POLARITY_HIGHER_BETTER);
-    assert_int_equal(def->metrics[1].overdispersion, AUDIT_OVERDISPERSION_MULTIPLICATIVE);
+    assert_int_equal(def->metrics[1].overdispersion, AUDIT_OVERDISPERSION_NONE);
     assert_non_null(def->metrics[1].numerator);
     assert_non_null(def->metrics[1].denominator);
     assert_string_equal(def->metrics[2].id, "mortality_30d");
