@@ -588,7 +588,8 @@ static void test_phi_without_suppressed(void **state)
         const benchmark_row_t *x = &r.rows[i];
         if (strcmp(x->level, "trust") != 0 || strcmp(x->breakdown, "all") != 0)
             continue;
-        all[n_all++] = (funnel_unit_t){(double)cells[n_all].numerator, 1000};
+        all[n_all] = (funnel_unit_t){(double)cells[n_all].numerator, 1000};
+        n_all++;
         if (!x->has_numerator) {
             assert_false(x->has_funnel);
             continue;

@@ -536,9 +536,10 @@ static void test_attacker_recovers_nothing_on_simulated_releases(void **state)
         dsim_free(&s);
     }
     printf("in all: %zu published cells, %zu suppressed first, %zu hidden by secondary "
-           "suppression (%.1f%% of published); of %zu trust rows, %zu hidden by it\n",
+           "suppression (%.1f%% of published); of %zu trust rows, %zu hidden by it; without "
+           "secondary suppression an attacker would recover %zu\n",
            all_cells, all_primary, all_secondary, 100.0 * (double)all_secondary / (double)all_cells,
-           all_trusts, all_trusts_hidden);
+           all_trusts, all_trusts_hidden, all_exposed);
 }
 
 int main(void)
