@@ -13,7 +13,8 @@
 #include "release_files.h"
 #include "release_input.h"
 
-/* The organisations of the reference data (`ncap refdata load ods`), read once per rebuild round. */
+/* The organisations of the reference data (`ncap refdata load ods`), read once per rebuild round.
+ */
 typedef struct {
     PGresult *res;
     benchmark_org_t *orgs;
@@ -62,16 +63,15 @@ static int store_files(PGconn *db, const char *relid, const char *csv, const cha
 static int store_rows(PGconn *db, const char *relid, const char *json, char *err, size_t errlen)
 {
     const char *p[] = {relid, json};
-    return db_execp(
-        db,
-        "INSERT INTO publish.output SELECT $1::bigint, e.n::int, r->>2, r->>3, r->>4,"
-        " coalesce(r->>5, ''), r->>6, r->>7, coalesce(r->>8, ''), (r->>9)::bigint,"
-        " (r->>10)::bigint, (r->>11)::float8, (r->>12)::float8, (r->>13)::float8,"
-        " (r->>14)::float8, (r->>15)::float8, (r->>16)::float8, coalesce(r->>17, ''),"
-        " (r->>18)::float8, (r->>19)::float8, (r->>20)::float8, (r->>21)::float8,"
-        " coalesce(r->>22, ''), coalesce(r->>23, '')"
-        " FROM json_array_elements($2::json -> 'rows') WITH ORDINALITY AS e(r, n)",
-        2, p, err, errlen);
+    return db_execp(db,
+                    "INSERT INTO publish.output SELECT $1::bigint, e.n::int, r->>2, r->>3, r->>4,"
+                    " coalesce(r->>5, ''), r->>6, r->>7, coalesce(r->>8, ''), (r->>9)::bigint,"
+                    " (r->>10)::bigint, (r->>11)::float8, (r->>12)::float8, (r->>13)::float8,"
+                    " (r->>14)::float8, (r->>15)::float8, (r->>16)::float8, coalesce(r->>17, ''),"
+                    " (r->>18)::float8, (r->>19)::float8, (r->>20)::float8, (r->>21)::float8,"
+                    " coalesce(r->>22, ''), coalesce(r->>23, '')"
+                    " FROM json_array_elements($2::json -> 'rows') WITH ORDINALITY AS e(r, n)",
+                    2, p, err, errlen);
 }
 
 static char *memstream_text(void (*write)(FILE *, const void *), const void *arg)

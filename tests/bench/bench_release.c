@@ -22,8 +22,7 @@ static double now(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static void sink(FILE *f, const benchmark_input_t *in, const benchmark_release_t *r,
-                 size_t *bytes)
+static void sink(FILE *f, const benchmark_input_t *in, const benchmark_release_t *r, size_t *bytes)
 {
     benchmark_write_csv(f, in->audit, in->period, r);
     benchmark_write_fingertips(f, in, r);
@@ -81,8 +80,8 @@ static void run(long long scale)
     }
     printf("  counts x%-4lld %zu cells, %lld metric denominators (records x metrics): build %7.1f "
            "ms, write %6.1f ms (%zu rows, %.1f MB of files), %zu trust alarms\n",
-           scale, s.n_cells, records, best_build * 1e3, best_write * 1e3, rows,
-           (double)bytes / 1e6, alarms);
+           scale, s.n_cells, records, best_build * 1e3, best_write * 1e3, rows, (double)bytes / 1e6,
+           alarms);
     bsim_free(&s);
 }
 

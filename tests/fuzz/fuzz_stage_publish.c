@@ -123,8 +123,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         for (int k = 0; k < 5; k++)
             all_plain &= plain(f[k]);
     }
-    static const funnel_od_t ods[] = {FUNNEL_OD_NONE, FUNNEL_OD_MULTIPLICATIVE,
-                                      FUNNEL_OD_ADDITIVE};
+    static const funnel_od_t ods[] = {FUNNEL_OD_NONE, FUNNEL_OD_MULTIPLICATIVE, FUNNEL_OD_ADDITIVE};
     static const benchmark_polarity_t pols[] = {POLARITY_NONE, POLARITY_HIGHER_BETTER,
                                                 POLARITY_LOWER_BETTER};
     benchmark_metric_t metrics[] = {
