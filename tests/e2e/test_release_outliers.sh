@@ -21,7 +21,9 @@ for seed in "${seeds[@]}"; do
   sim=$E2E_DIR/sim-$seed
   e2e_sim "$sim" "$records" 20 "$seed" --deaths "$sim.deaths.csv"
   poor=$(sed -n 's/^sim: poorer-performing trusts: *//p' "$sim.log")
-  [ -n "$poor" ] && [ "$poor" != none ] || fail "seed $seed: ncap sim named no poorer-performing trust"
+  if [ -z "$poor" ] || [ "$poor" = none ]; then
+    fail "seed $seed: ncap sim named no poorer-performing trust"
+  fi
   out=$E2E_DIR/release-$seed
   rm -rf "$out"
   e2e_ncap release build --audit "$E2E_AUDIT" --out "$out" --deaths "$sim.deaths.csv" \
