@@ -48,7 +48,15 @@ CREATE TABLE metric.aggregate (
 -- then a release's breakdowns cover only the records already taken again. This was chosen over
 -- clearing metric's state (whose figures would be partial while it recomputes) and over a
 -- backfill in SQL (the categories depend on each audit's definition, which SQL does not see).
--- On a new database all three statements do nothing.
+-- Each valid record with a period is also counted once under metric id '' (numerator 0,
+-- denominator 1: CONTRIBUTION_RECORDS in services/metric/contribution.h), the record count a release
+-- states, kept as a sum rather than recounted; an existing deployment gets that row for every
+-- record with a contribution now (a valid record in no metric's denominator gets it when taken
+-- again). On a new database all four statements do nothing.
+INSERT INTO metric.contribution (record_id, metric_id, audit, trust, site, period, numerator,
+                                 denominator)
+  SELECT DISTINCT ON (record_id) record_id, '', audit, trust, site, period, 0, 1
+  FROM metric.contribution ORDER BY record_id;
 INSERT INTO metric.aggregate (audit, period, trust, site, metric_id, breakdown, category,
                               numerator, denominator)
   SELECT audit, period, trust, site, metric_id, 'all', '', sum(numerator), sum(denominator)

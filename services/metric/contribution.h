@@ -7,6 +7,11 @@
 #include "audit_def.h"
 #include "record.h"
 
+/* The metric id under which metric.contribution and metric.aggregate count a valid record with a
+ * period once, whatever its metrics (numerator 0, denominator 1): a release's record count, kept
+ * as a sum rather than recounted. No metric of a definition has an empty id. */
+#define CONTRIBUTION_RECORDS ""
+
 typedef struct {
     const char *metric_id; /* borrowed from the definition */
     int numerator;         /* 0 or 1 */

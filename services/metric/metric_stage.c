@@ -86,9 +86,13 @@ static void decide(void *state, stage_batch_t *b)
         if (nc < 0 && in->valid)
             stage_item_fail(it, STAGE_ERR_EVALUATION, "%s", err);
         in->n_contrib = in->valid && in->period[0] && nc > 0 ? nc : 0;
-        if (in->n_contrib > 0 &&
-            breakdown_categories(in->r.def, in->r.rec, in->categories, err, sizeof err) != 0)
-            stage_item_fail(it, STAGE_ERR_EVALUATION, "%s", err);
+        /* a valid record with a period counts once (CONTRIBUTION_RECORDS) in its categories */
+        if (in->valid && in->period[0] && nc >= 0) {
+            in->contrib[in->n_contrib++] =
+                (contribution_t){.metric_id = CONTRIBUTION_RECORDS, .numerator = 0, .denominator = 1};
+            if (breakdown_categories(in->r.def, in->r.rec, in->categories, err, sizeof err) != 0)
+                stage_item_fail(it, STAGE_ERR_EVALUATION, "%s", err);
+        }
     }
 }
 

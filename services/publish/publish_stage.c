@@ -114,6 +114,7 @@ static int load_cells(PGconn *db, const char *audit, const char *period, PGresul
     *res = db_query(db,
                     "SELECT trust, site, metric_id, breakdown, category, numerator, denominator"
                     " FROM metric.aggregate WHERE audit = $1 AND period = $2 AND denominator > 0"
+                    " AND metric_id <> ''"
                     " ORDER BY trust, site, metric_id, breakdown, category",
                     2, p, err, errlen);
     if (!*res)
@@ -169,9 +170,10 @@ static int rebuild(publish_t *ps, PGconn *db, const orgs_t *orgs, const char *au
     write_args_t wa = {&in, &rel};
     csv = memstream_text(write_csv, &wa);
     const char *p[] = {audit, period};
+    /* the valid records of the period, as metric keeps their count (CONTRIBUTION_RECORDS) */
     cnt = db_query(db,
-                   "SELECT count(*) FROM metric.record_state WHERE audit = $1 AND period = $2"
-                   " AND valid",
+                   "SELECT coalesce(sum(denominator), 0) FROM metric.aggregate WHERE audit = $1"
+                   " AND period = $2 AND metric_id = '' AND breakdown = 'all'",
                    2, p, err, errlen);
     if (!csv || !cnt) {
         if (!csv)

@@ -155,6 +155,8 @@ static char **expected_cells(const audit_def_t *def, size_t *n)
         char period[8], err[256];
         int k = contribution_compute(def, v->rec, period, c, err, sizeof err);
         assert_true(k >= 0);
+        /* and the record itself, counted once under CONTRIBUTION_RECORDS */
+        c[k++] = (contribution_t){.metric_id = CONTRIBUTION_RECORDS, .denominator = 1};
         for (int j = 0; j < k && period[0]; j++) {
             char key[64];
             snprintf(key, sizeof key, "%s %s %s %s", period, v->trust, v->site, c[j].metric_id);
