@@ -147,6 +147,10 @@ void benchmark_write_csv(FILE *f, const char *audit, const char *period,
 /* fingertips.csv: the same figures in OHID Fingertips' column layout, values and limits as
  * percentages (x 100); benchmark_files.c says how each column is filled. */
 void benchmark_write_fingertips(FILE *f, const benchmark_input_t *in, const benchmark_release_t *r);
+/* The same two files as malloc'd strings (what a release keeps and writes out), or NULL when out
+ * of memory. */
+char *benchmark_csv_text(const benchmark_input_t *in, const benchmark_release_t *r);
+char *benchmark_fingertips_text(const benchmark_input_t *in, const benchmark_release_t *r);
 
 struct json_t; /* jansson's */
 /* latest.json: {audit, period, provenance, methods, metrics (id, label, polarity, overdispersion,

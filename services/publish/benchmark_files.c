@@ -391,6 +391,38 @@ static json_t *row_json(const benchmark_row_t *x, const char *audit, const char 
     return a;
 }
 
+/* What f received, as a string: the text of a file written by one of the writers above. */
+static char *closed_text(FILE *f, char **buf)
+{
+    if (!f)
+        return NULL;
+    if (fclose(f) != 0) {
+        free(*buf);
+        return NULL;
+    }
+    return *buf;
+}
+
+char *benchmark_csv_text(const benchmark_input_t *in, const benchmark_release_t *r)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    if (f)
+        benchmark_write_csv(f, in->audit, in->period, r);
+    return closed_text(f, &buf);
+}
+
+char *benchmark_fingertips_text(const benchmark_input_t *in, const benchmark_release_t *r)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    if (f)
+        benchmark_write_fingertips(f, in, r);
+    return closed_text(f, &buf);
+}
+
 char *benchmark_json(const benchmark_input_t *in, const benchmark_release_t *r,
                      struct json_t *provenance)
 {

@@ -74,66 +74,44 @@ static int store_rows(PGconn *db, const char *relid, const char *json, char *err
                     2, p, err, errlen);
 }
 
-static char *memstream_text(void (*write)(FILE *, const void *), const void *arg)
-{
-    char *buf = NULL;
-    size_t len = 0;
-    FILE *mem = open_memstream(&buf, &len);
-    if (!mem)
-        return NULL;
-    write(mem, arg);
-    if (fclose(mem) != 0) {
-        free(buf);
-        return NULL;
-    }
-    return buf;
-}
-
-typedef struct {
-    const benchmark_input_t *in;
-    const benchmark_release_t *rel;
-} write_args_t;
-
-static void write_csv(FILE *f, const void *arg)
-{
-    const write_args_t *a = arg;
-    benchmark_write_csv(f, a->in->audit, a->in->period, a->rel);
-}
-
-static void write_fingertips(FILE *f, const void *arg)
-{
-    const write_args_t *a = arg;
-    benchmark_write_fingertips(f, a->in, a->rel);
-}
-
-/* Reads the period's aggregate cells into in (cells point into *res). */
+/* Reads the period's aggregate cells (pointing into *res) and its valid records, the cells the
+ * metric stage keeps under CONTRIBUTION_RECORDS (metric id ''), which are not a metric's. */
 static int load_cells(PGconn *db, const char *audit, const char *period, PGresult **res,
-                      benchmark_cell_t **cells, size_t *n, char *err, size_t errlen)
+                      benchmark_cell_t **cells, size_t *n, long long *records, char *err,
+                      size_t errlen)
 {
     const char *p[] = {audit, period};
     *res = db_query(db,
                     "SELECT trust, site, metric_id, breakdown, category, numerator, denominator"
                     " FROM metric.aggregate WHERE audit = $1 AND period = $2 AND denominator > 0"
-                    " AND metric_id <> ''"
                     " ORDER BY trust, site, metric_id, breakdown, category",
                     2, p, err, errlen);
     if (!*res)
         return -1;
-    *n = (size_t)PQntuples(*res);
-    *cells = calloc(*n + 1, sizeof **cells);
+    int rows = PQntuples(*res);
+    *cells = calloc((size_t)rows + 1, sizeof **cells);
     if (!*cells) {
         snprintf(err, errlen, "out of memory");
         return -1;
     }
-    for (size_t i = 0; i < *n; i++) {
-        int r = (int)i;
-        (*cells)[i] = (benchmark_cell_t){.trust = PQgetvalue(*res, r, 0),
-                                         .site = PQgetvalue(*res, r, 1),
-                                         .metric = PQgetvalue(*res, r, 2),
-                                         .breakdown = PQgetvalue(*res, r, 3),
-                                         .category = PQgetvalue(*res, r, 4),
-                                         .numerator = strtoll(PQgetvalue(*res, r, 5), NULL, 10),
-                                         .denominator = strtoll(PQgetvalue(*res, r, 6), NULL, 10)};
+    *n = 0;
+    *records = 0;
+    for (int r = 0; r < rows; r++) {
+        const char *metric = PQgetvalue(*res, r, 2), *breakdown = PQgetvalue(*res, r, 3);
+        long long den = strtoll(PQgetvalue(*res, r, 6), NULL, 10);
+        if (metric[0] == '\0') {
+            if (strcmp(breakdown, "all") == 0)
+                *records += den;
+            continue;
+        }
+        (*cells)[(*n)++] =
+            (benchmark_cell_t){.trust = PQgetvalue(*res, r, 0),
+                               .site = PQgetvalue(*res, r, 1),
+                               .metric = metric,
+                               .breakdown = breakdown,
+                               .category = PQgetvalue(*res, r, 4),
+                               .numerator = strtoll(PQgetvalue(*res, r, 5), NULL, 10),
+                               .denominator = den};
     }
     return 0;
 }
@@ -159,28 +137,22 @@ static int rebuild(publish_t *ps, PGconn *db, const orgs_t *orgs, const char *au
     size_t n_cells = 0;
     benchmark_release_t rel = {0};
     char *csv = NULL, *json = NULL, *fingertips = NULL;
-    PGresult *cnt = NULL, *last = NULL, *ins = NULL;
+    PGresult *last = NULL, *ins = NULL;
     int rc = -1;
-    if (load_cells(db, audit, period, &cres, &cells, &n_cells, err, errlen) != 0)
+    long long n_records = 0;
+    if (load_cells(db, audit, period, &cres, &cells, &n_cells, &n_records, err, errlen) != 0)
         goto done;
     benchmark_input_t in =
         release_input_of(def, period, metrics, cells, n_cells, orgs->orgs, orgs->n);
     if (benchmark_build(&in, &rel, err, errlen) != 0)
         goto done;
-    write_args_t wa = {&in, &rel};
-    csv = memstream_text(write_csv, &wa);
-    const char *p[] = {audit, period};
-    /* the valid records of the period, as metric keeps their count (CONTRIBUTION_RECORDS) */
-    cnt = db_query(db,
-                   "SELECT coalesce(sum(denominator), 0) FROM metric.aggregate WHERE audit = $1"
-                   " AND period = $2 AND metric_id = '' AND breakdown = 'all'",
-                   2, p, err, errlen);
-    if (!csv || !cnt) {
-        if (!csv)
-            snprintf(err, errlen, "out of memory");
+    if (!(csv = benchmark_csv_text(&in, &rel))) {
+        snprintf(err, errlen, "out of memory");
         goto done;
     }
-    const char *records = PQgetvalue(cnt, 0, 0);
+    const char *p[] = {audit, period};
+    char records[32];
+    snprintf(records, sizeof records, "%lld", n_records);
     /* Content hash over the CSV as published, plus the record count. */
     crypto_hash_sha256_state hs;
     unsigned char h[crypto_hash_sha256_BYTES];
@@ -216,11 +188,11 @@ static int rebuild(publish_t *ps, PGconn *db, const orgs_t *orgs, const char *au
     if (!ins)
         goto done;
     const char *relid = PQgetvalue(ins, 0, 0);
-    json_t *prov = release_input_provenance(def, revision, PQgetvalue(ins, 0, 1), atoll(records),
+    json_t *prov = release_input_provenance(def, revision, PQgetvalue(ins, 0, 1), n_records,
                                             PQgetvalue(ins, 0, 2), "ncap-publishd " NCAP_VERSION);
     json = prov ? benchmark_json(&in, &rel, prov) : NULL;
     json_decref(prov);
-    fingertips = memstream_text(write_fingertips, &wa);
+    fingertips = benchmark_fingertips_text(&in, &rel);
     if (!json || !fingertips) {
         snprintf(err, errlen, "out of memory");
         goto done;
@@ -244,7 +216,6 @@ done:
     free(csv);
     free(json);
     free(fingertips);
-    PQclear(cnt);
     PQclear(last);
     PQclear(ins);
     benchmark_release_free(&rel);

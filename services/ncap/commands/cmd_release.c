@@ -247,17 +247,7 @@ static int write_period(const release_build_t *rb, size_t p, const audit_def_t *
         free(cells);
         return 2;
     }
-    char *csv = NULL, *tips = NULL, *json = NULL;
-    size_t csv_len = 0, tips_len = 0;
-    FILE *m1 = open_memstream(&csv, &csv_len), *m2 = open_memstream(&tips, &tips_len);
-    if (m1) {
-        benchmark_write_csv(m1, def->audit, period, &r);
-        fclose(m1);
-    }
-    if (m2) {
-        benchmark_write_fingertips(m2, &in, &r);
-        fclose(m2);
-    }
+    char *csv = benchmark_csv_text(&in, &r), *tips = benchmark_fingertips_text(&in, &r), *json;
     char now[32];
     time_t t = time(NULL);
     strftime(now, sizeof now, "%Y-%m-%dT%H:%M:%SZ", gmtime(&t));
@@ -271,7 +261,7 @@ static int write_period(const release_build_t *rb, size_t p, const audit_def_t *
         rc = 2;
     } else {
         const char *content[RELEASE_N_FILES] = {csv, json, tips};
-        const size_t len[RELEASE_N_FILES] = {csv_len, strlen(json), tips_len};
+        const size_t len[RELEASE_N_FILES] = {strlen(csv), strlen(json), strlen(tips)};
         if (release_files_write(out, def->audit, period, 0, content, len, err, sizeof err) != 0) {
             say("%s", err);
             rc = 2;
