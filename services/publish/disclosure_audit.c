@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "array_grow.h"
+
 #define PRIME 2147483647u /* 2^31 - 1: the product of two residues fits in 64 bits */
 #define NONE SIZE_MAX
 
@@ -122,27 +124,11 @@ static size_t heap_pop(audit_t *a)
 
 /* --- elimination --- */
 
-/* p with room for need items of size bytes (its capacity *cap), at least doubling; NULL when
- * memory runs out (p is then still the caller's to free). */
-static void *grow(void *p, size_t *cap, size_t need, size_t size)
-{
-    if (need <= *cap)
-        return p;
-    size_t c = *cap ? 2 * *cap : 8;
-    c = c < need ? need : c;
-    void *q = realloc(p, c * size);
-    if (q)
-        *cap = c;
-    return q;
-}
-
 static int use(audit_t *a, size_t col, size_t eq)
 {
     uses_t *u = &a->uses[col];
-    size_t *e = grow(u->eq, &u->cap, u->n + 1, sizeof *e);
-    if (!e)
+    if (array_grow((void **)&u->eq, &u->cap, u->n + 1, sizeof *u->eq) != 0)
         return -1;
-    u->eq = e;
     u->eq[u->n++] = eq;
     return 0;
 }
@@ -180,10 +166,8 @@ static int equations(audit_t *a, const disclosure_group_t *groups, const bool *u
             size_t c = i == gr->n_children ? gr->parent : gr->children[i];
             if (!unknown[c])
                 continue;
-            entry_t *e = grow(q->e, &q->cap, q->n + 1, sizeof *e);
-            if (!e)
+            if (array_grow((void **)&q->e, &q->cap, q->n + 1, sizeof *q->e) != 0)
                 return -1;
-            q->e = e;
             q->e[q->n++] = (entry_t){c, c == gr->parent ? 1 : PRIME - 1};
         }
         if (q->n > 1)
@@ -202,10 +186,8 @@ static int equations(audit_t *a, const disclosure_group_t *groups, const bool *u
 static int subtract(audit_t *a, size_t qi, const equation_t *p, uint64_t f)
 {
     equation_t *q = &a->eqs[qi];
-    entry_t *t = grow(a->tmp, &a->tmp_cap, q->n + p->n, sizeof *t);
-    if (!t)
+    if (array_grow((void **)&a->tmp, &a->tmp_cap, q->n + p->n, sizeof *a->tmp) != 0)
         return -1;
-    a->tmp = t;
     size_t i = 0, j = 0, k = 0;
     while (i < q->n || j < p->n) {
         if (j == p->n || (i < q->n && q->e[i].col < p->e[j].col)) {
@@ -231,10 +213,8 @@ static int subtract(audit_t *a, size_t qi, const equation_t *p, uint64_t f)
         }
         j++;
     }
-    entry_t *e = grow(q->e, &q->cap, k, sizeof *e);
-    if (!e)
+    if (array_grow((void **)&q->e, &q->cap, k, sizeof *q->e) != 0)
         return -1;
-    q->e = e;
     if (k > 0)
         memcpy(q->e, a->tmp, k * sizeof *q->e);
     q->n = k;
