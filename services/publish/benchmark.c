@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "array_grow.h"
 #include "benchmark_build.h"
 #include "str_map.h"
 
@@ -50,14 +51,8 @@ typedef struct {
 
 static char *arena_dup(arena_t *a, const char *s)
 {
-    if (a->n == a->cap) {
-        size_t cap = a->cap ? a->cap * 2 : 256;
-        char **strs = realloc(a->strs, cap * sizeof *strs);
-        if (!strs)
-            return NULL;
-        a->strs = strs;
-        a->cap = cap;
-    }
+    if (array_grow((void **)&a->strs, &a->cap, a->n + 1, sizeof *a->strs) != 0)
+        return NULL;
     char *copy = strdup(s ? s : "");
     if (copy)
         a->strs[a->n++] = copy;

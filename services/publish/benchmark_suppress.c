@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "array_grow.h"
 #include "benchmark_build.h"
 #include "disclosure.h"
 
@@ -31,14 +32,9 @@ typedef struct {
 
 static int push_child(groups_t *g, size_t row)
 {
-    if (g->n_children == g->cap_children) {
-        size_t cap = g->cap_children ? 2 * g->cap_children : 1024;
-        size_t *c = realloc(g->children, cap * sizeof *c);
-        if (!c)
-            return -1;
-        g->children = c;
-        g->cap_children = cap;
-    }
+    if (array_grow((void **)&g->children, &g->cap_children, g->n_children + 1,
+                   sizeof *g->children) != 0)
+        return -1;
     g->children[g->n_children++] = row;
     return 0;
 }

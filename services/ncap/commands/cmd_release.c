@@ -12,6 +12,7 @@
 
 #include <jansson.h>
 
+#include "array_grow.h"
 #include "audit_def.h"
 #include "benchmark.h"
 #include "commands.h"
@@ -175,14 +176,9 @@ static int load_ods(orgs_t *o, const char *path)
             seen = strcmp(o->rows[i].code, row.code) == 0;
         if (seen)
             continue;
-        if (o->n == cap) {
-            cap = cap ? cap * 2 : 256;
-            ods_etr_row_t *more = realloc(o->rows, cap * sizeof *more);
-            if (!more) {
-                rc = 2;
-                break;
-            }
-            o->rows = more;
+        if (array_grow((void **)&o->rows, &cap, o->n + 1, sizeof *o->rows) != 0) {
+            rc = 2;
+            break;
         }
         o->rows[o->n++] = row;
     }
