@@ -79,9 +79,44 @@ typedef enum {
     AUDIT_OVERDISPERSION_ADDITIVE
 } audit_overdispersion_t;
 
+/* What a metric measures (`kind:`, default proportion). */
+typedef enum {
+    AUDIT_METRIC_PROPORTION = 0, /* numerator / denominator, each a boolean per record */
+    AUDIT_METRIC_RATIO,          /* observed / expected: sums of `observed:` and of
+                                    `expected: risk(MODEL)` over the denominator's records */
+    AUDIT_METRIC_MEDIAN,         /* the median of `value:` over the denominator's records */
+    AUDIT_METRIC_MEAN            /* the mean of `value:` over the denominator's records */
+} audit_metric_kind_t;
+
+/* A risk model (`risk_models:`): a record's expected value from its linear predictor
+ * eta = intercept + sum of coefficient x term: 1 / (1 + exp(-eta)) (logistic, a probability) or
+ * exp(eta) (poisson, an expected count). A term is any numeric or boolean (1/0) expression. */
+typedef enum { AUDIT_RISK_LOGISTIC = 0, AUDIT_RISK_POISSON } audit_risk_kind_t;
+
+typedef struct {
+    char *src; /* the term's expression */
+    expr_t *expr;
+    double coefficient;
+    bool has_default; /* `default:` the term's value when its inputs are missing (imputed) */
+    double default_value;
+    int line;
+} audit_risk_term_t;
+
 typedef struct {
     char *id;
     char *label;
+    char *source; /* where the coefficients come from (`source:`), or NULL */
+    audit_risk_kind_t kind;
+    double intercept;
+    audit_risk_term_t *terms;
+    size_t n_terms;
+    int line;
+} audit_risk_model_t;
+
+typedef struct {
+    char *id;
+    char *label;
+    audit_metric_kind_t kind;
     char *numerator_src;
     char *denominator_src;
     expr_t *numerator;   /* evaluated only where the denominator holds */
@@ -90,6 +125,21 @@ typedef struct {
     char *period;        /* "quarter" */
     audit_polarity_t polarity;
     audit_overdispersion_t overdispersion;
+    /* ratio: `observed:` (a boolean, 1/0, or an integer count) and `expected: risk(ID)` */
+    char *observed_src;
+    expr_t *observed;
+    char *expected_model_id;
+    const audit_risk_model_t *expected_model; /* resolved at load; an element of risk_models */
+    /* median and mean: `value:` a numeric expression (e.g. hours_between(a, b)); a record whose
+     * value is null is counted as missing */
+    char *value_src;
+    expr_t *value;
+    /* `follow_up_days: N`: the outcome is known only N days after the record's period date, and
+     * only once the register of deaths covers that day (the linked deaths_covered_to); 0: none */
+    int follow_up_days;
+    /* `target: X`: the run chart's target (spc.csv), in the metric's unit */
+    bool has_target;
+    double target;
     int line;
 } audit_metric_t;
 
@@ -158,6 +208,8 @@ typedef struct {
     size_t n_derived;
     audit_metric_t *metrics;
     size_t n_metrics;
+    audit_risk_model_t *risk_models;
+    size_t n_risk_models;
     audit_rule_t *rules;
     size_t n_rules;
     audit_breakdowns_t breakdowns;

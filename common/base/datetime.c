@@ -214,6 +214,16 @@ void ncap_quarter_label(int64_t epoch_s, char out[8])
     *o = '\0';
 }
 
+void ncap_month_label(int64_t epoch_s, char out[8])
+{
+    int y, m, d;
+    ncap_civil_from_days(floor_div(epoch_s, 86400), &y, &m, &d);
+    char *o = put_digits(out, y, 4);
+    *o++ = '-';
+    o = put_digits(o, m, 2);
+    *o = '\0';
+}
+
 int ncap_age_years(int64_t dob_epoch_s, int64_t at_epoch_s)
 {
     int by, bm, bd, ay, am, ad;

@@ -18,6 +18,8 @@ int64_t ncap_days_from_civil(int y, int m, int d);
 void ncap_civil_from_days(int64_t days, int *y, int *m, int *d);
 /* Calendar quarter of a time as "YYYYQn" (out needs 7 bytes). */
 void ncap_quarter_label(int64_t epoch_s, char out[8]);
+/* Calendar month of a time as "YYYY-MM" (out needs 8 bytes). */
+void ncap_month_label(int64_t epoch_s, char out[8]);
 /* Whole years from date of birth to a time (birthdays counted on the day; 29 Feb on 1 Mar). */
 int ncap_age_years(int64_t dob_epoch_s, int64_t at_epoch_s);
 /* Formats as YYYY-MM-DDTHH:MM:SSZ (out needs 21 bytes). */

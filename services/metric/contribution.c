@@ -8,15 +8,17 @@
 #include "datetime.h"
 
 int contribution_compute(const audit_def_t *def, const ncap_record_t *rec, char period[8],
-                         contribution_t *out, char *err, size_t errlen)
+                         char month[8], contribution_t *out, char *err, size_t errlen)
 {
     period[0] = '\0';
+    month[0] = '\0';
     const char *pv = ncap_record_get(rec, def->period_field);
     int64_t t;
     bool has_time;
     if (!pv || ncap_datetime_parse(pv, &t, &has_time) != 0)
         return 0;
     ncap_quarter_label(t, period);
+    ncap_month_label(t, month);
     audit_eval_ctx_t ctx = {def, rec};
     int n = 0;
     for (size_t i = 0; i < def->n_metrics; i++) {
@@ -33,9 +35,8 @@ int contribution_compute(const audit_def_t *def, const ncap_record_t *rec, char 
             snprintf(err, errlen, "metric \"%s\": numerator: %s", m->id, e);
             return -1;
         }
-        out[n].metric_id = m->id;
-        out[n].denominator = 1;
-        out[n].numerator = expr_truthy(&v) ? 1 : 0;
+        out[n] = (contribution_t){
+            .metric_id = m->id, .denominator = 1, .numerator = expr_truthy(&v) ? 1 : 0};
         n++;
     }
     return n;

@@ -17,6 +17,7 @@ typedef struct {
     stage_record_t r; /* audit, trust, site, payload, definition */
     bool valid;
     char period[8];
+    char month[8];           /* "YYYY-MM" */
     contribution_t *contrib; /* def->n_metrics of them */
     int n_contrib;
     char categories[BREAKDOWN_COUNT][BREAKDOWN_CATEGORY_MAX]; /* where it has contributions */
@@ -81,15 +82,15 @@ static void decide(void *state, stage_batch_t *b)
         if (it->error != STAGE_OK)
             continue;
         char err[400];
-        int nc =
-            contribution_compute(in->r.def, in->r.rec, in->period, in->contrib, err, sizeof err);
+        int nc = contribution_compute(in->r.def, in->r.rec, in->period, in->month, in->contrib, err,
+                                      sizeof err);
         if (nc < 0 && in->valid)
             stage_item_fail(it, STAGE_ERR_EVALUATION, "%s", err);
         in->n_contrib = in->valid && in->period[0] && nc > 0 ? nc : 0;
         /* a valid record with a period counts once (CONTRIBUTION_RECORDS) in its categories */
         if (in->valid && in->period[0] && nc >= 0) {
-            in->contrib[in->n_contrib++] =
-                (contribution_t){.metric_id = CONTRIBUTION_RECORDS, .numerator = 0, .denominator = 1};
+            in->contrib[in->n_contrib++] = (contribution_t){
+                .metric_id = CONTRIBUTION_RECORDS, .numerator = 0, .denominator = 1};
             if (breakdown_categories(in->r.def, in->r.rec, in->categories, err, sizeof err) != 0)
                 stage_item_fail(it, STAGE_ERR_EVALUATION, "%s", err);
         }
@@ -301,8 +302,8 @@ static int store(void *state, PGconn *db, stage_batch_t *b, char *err, size_t er
             it->forward = true;
             it->out_key = key;
             for (int c = 0; c < in->n_contrib; c++) {
-                char num[4], den[4];
-                snprintf(num, sizeof num, "%d", in->contrib[c].numerator);
+                char num[24], den[4];
+                snprintf(num, sizeof num, "%lld", in->contrib[c].numerator);
                 snprintf(den, sizeof den, "%d", in->contrib[c].denominator);
                 const char *kv[NK] = {PQgetvalue(applied, r, 0),
                                       in->contrib[c].metric_id,

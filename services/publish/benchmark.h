@@ -39,9 +39,33 @@ typedef struct {
     const char *metric;
     const char *breakdown;
     const char *category;
+    /* the cell's month, "YYYY-MM" (metric.aggregate keeps cells per month; a period's figures are
+     * the sums of its months); NULL or "": the cell stands for the whole period */
+    const char *month;
+    /* proportion: the records in the numerator; ratio: the observed count */
     long long numerator;
+    /* the records in the figures */
     long long denominator;
+    /* ratio: the sum of the records' expected values x CONTRIBUTION_EXPECTED_SCALE (1e9) */
+    long long expected_e9;
+    /* records of the denominator left out of the figures: their follow-up not complete yet
+     * (note follow_up_incomplete), a risk input or the value null (note missing_risk_inputs) */
+    long long held;
+    long long missing;
 } benchmark_cell_t;
+
+/* For median and mean metrics: how many records of a cell have one value (metric.measure keeps a
+ * cell's values so, never a record's). The cell's key is benchmark_cell_t's. */
+typedef struct {
+    const char *trust;
+    const char *site;
+    const char *metric;
+    const char *breakdown;
+    const char *category;
+    const char *month;
+    double value;
+    long long count;
+} benchmark_measure_t;
 
 /* A trust of the reference data. A trust of the cells not given here keeps its code as its name
  * and the region "unknown". */
@@ -59,6 +83,14 @@ typedef enum {
 } benchmark_polarity_t;
 
 /* A metric's settings, from its definition. */
+/* What a metric measures; the order is that of audit_metric_kind_t (common/audit/audit_def.h). */
+typedef enum {
+    BENCHMARK_PROPORTION = 0,
+    BENCHMARK_RATIO,
+    BENCHMARK_MEDIAN,
+    BENCHMARK_MEAN
+} benchmark_kind_t;
+
 typedef struct {
     const char *id;
     const char *label;
@@ -67,6 +99,14 @@ typedef struct {
     /* the definition's expressions, for latest.json; NULL: left out */
     const char *numerator_expr;
     const char *denominator_expr;
+    benchmark_kind_t kind;
+    /* ratio: the observed expression and the model's id; median, mean: the value expression */
+    const char *observed_expr;
+    const char *expected_model;
+    const char *value_expr;
+    int follow_up_days; /* 0: none */
+    bool has_target;    /* the run chart's target */
+    double target;
 } benchmark_metric_t;
 
 typedef struct {
@@ -79,6 +119,8 @@ typedef struct {
     size_t n_cells;
     const benchmark_org_t *orgs;
     size_t n_orgs;
+    const benchmark_measure_t *measures; /* median and mean metrics' values */
+    size_t n_measures;
 } benchmark_input_t;
 
 /* One row of latest.csv. Text fields are owned by the release. has_* false: the field is empty;

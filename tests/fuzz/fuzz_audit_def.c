@@ -66,8 +66,8 @@ static void use(const audit_def_t *def)
         if (validate_view(view, &res) != 0)
             abort();
         validation_result_free(&res);
-        char period[8], err[512];
-        int nc = contribution_compute(def, rec, period, c, err, sizeof err);
+        char period[8], month[8], err[512];
+        int nc = contribution_compute(def, rec, period, month, c, err, sizeof err);
         HARNESS_CHECK(nc <= (int)def->n_metrics, "%d contributions of %zu metrics", nc,
                       def->n_metrics);
     }

@@ -54,8 +54,8 @@ static void check_decision(const stage_batch_t *b, const PGresult *r)
         contribution_t *c = calloc(def->n_metrics + 1, sizeof *c);
         if (!c)
             abort();
-        char period[8] = "";
-        int nc = contribution_compute(def, rec, period, c, err, sizeof err);
+        char period[8] = "", month[8] = "";
+        int nc = contribution_compute(def, rec, period, month, c, err, sizeof err);
         bool valid = PQgetvalue(r, (int)i, 7)[0] == 't';
         if (nc < 0 && valid)
             HARNESS_CHECK(it->error == STAGE_ERR_EVALUATION,

@@ -297,8 +297,8 @@ static int count_record(release_build_t *self, const char *trust, const submissi
     if (link_memory_final(self->lm, def, row->rec, rec->patient_id, &out) != 0 ||
         validate_record(def, out.pseudo, &res) != 0)
         goto done;
-    char period[8], err[400];
-    int nc = contribution_compute(def, out.pseudo, period, contrib, err, sizeof err);
+    char period[8], month[8], err[400];
+    int nc = contribution_compute(def, out.pseudo, period, month, contrib, err, sizeof err);
     char cats[BREAKDOWN_COUNT][BREAKDOWN_CATEGORY_MAX];
     if (res.valid && nc > 0 && breakdown_categories(def, out.pseudo, cats, err, sizeof err) != 0)
         nc = -1;
@@ -468,9 +468,13 @@ int release_build_cells(const release_build_t *self, size_t i, benchmark_cell_t 
     for (size_t k = 0; k < total; k++) {
         const cell_t *c = &self->cells[k];
         if (c->period == p)
-            (*cells)[m++] =
-                (benchmark_cell_t){c->trust,    c->site,      c->metric,     c->breakdown,
-                                   c->category, c->numerator, c->denominator};
+            (*cells)[m++] = (benchmark_cell_t){.trust = c->trust,
+                                               .site = c->site,
+                                               .metric = c->metric,
+                                               .breakdown = c->breakdown,
+                                               .category = c->category,
+                                               .numerator = c->numerator,
+                                               .denominator = c->denominator};
     }
     *n = m;
     return 0;

@@ -205,8 +205,8 @@ static ncap_record_t *episode(const char *urgency, const char *theatre, const ch
 static void metrics_of(const audit_def_t *def, ncap_record_t *rec, char *out, size_t outlen)
 {
     contribution_t c[8];
-    char period[8], err[256];
-    int n = contribution_compute(def, rec, period, c, err, sizeof err);
+    char period[8], month[8], err[256];
+    int n = contribution_compute(def, rec, period, month, c, err, sizeof err);
     if (n < 0)
         fail_msg("%s", err);
     assert_string_equal(period, "2026Q1");

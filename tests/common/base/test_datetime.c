@@ -232,6 +232,15 @@ static void test_quarter_labels(void **state)
     assert_string_equal(q, "2026Q2");
     ncap_quarter_label(-1, q);
     assert_string_equal(q, "1969Q4");
+    /* and the month of each */
+    ncap_month_label(parse("2026-03-31T23:59:59", NULL), q);
+    assert_string_equal(q, "2026-03");
+    ncap_month_label(parse("2026-04-01T00:30+01:00", NULL), q);
+    assert_string_equal(q, "2026-04");
+    ncap_month_label(parse("2025-12-31T23:59", NULL), q);
+    assert_string_equal(q, "2025-12");
+    ncap_month_label(-1, q);
+    assert_string_equal(q, "1969-12");
 }
 
 static void test_age_in_whole_years(void **state)

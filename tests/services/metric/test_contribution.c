@@ -35,6 +35,7 @@ static ncap_record_t *record(const char *arrival, const char *surgery, const cha
 
 typedef struct {
     char period[8];
+    char month[8];
     int n;
     contribution_t c[8];
 } result_t;
@@ -45,7 +46,7 @@ static void compute(void **state, const ncap_record_t *rec, result_t *res)
     assert_true(def->n_metrics <= 8);
     char err[256] = "";
     memset(res, 0, sizeof *res);
-    res->n = contribution_compute(def, rec, res->period, res->c, err, sizeof err);
+    res->n = contribution_compute(def, rec, res->period, res->month, res->c, err, sizeof err);
     if (res->n < 0)
         fail_msg("contribution_compute failed: %s", err);
 }

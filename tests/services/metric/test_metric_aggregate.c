@@ -152,8 +152,8 @@ static char **expected_cells(const audit_def_t *def, size_t *n)
         if (!v->rec || !v->valid)
             continue;
         contribution_t c[8];
-        char period[8], err[256];
-        int k = contribution_compute(def, v->rec, period, c, err, sizeof err);
+        char period[8], month[8], err[256];
+        int k = contribution_compute(def, v->rec, period, month, c, err, sizeof err);
         assert_true(k >= 0);
         /* and the record itself, counted once under CONTRIBUTION_RECORDS */
         c[k++] = (contribution_t){.metric_id = CONTRIBUTION_RECORDS, .denominator = 1};
@@ -487,10 +487,10 @@ static void test_existing_deployment_is_taken_again(void **state)
         v[i] = make_version((long long)i + 1, 1, 0, (unsigned)i * 7u + 3);
         insert_version(db, &v[i]);
         keep_latest(&v[i]);
-        char id[32], period[8], num[4], den[4];
+        char id[32], period[8], month[8], num[24], den[4];
         snprintf(id, sizeof id, "%lld", v[i].record_id);
         contribution_t c[8];
-        int k = contribution_compute(def, v[i].rec, period, c, err, sizeof err);
+        int k = contribution_compute(def, v[i].rec, period, month, c, err, sizeof err);
         const char *ps[] = {id, v[i].trust, period, v[i].valid ? "t" : "f"};
         if (db_execp(db, "INSERT INTO metric.processed (record_id, version) VALUES ($1::bigint, 1)",
                      1, ps, err, sizeof err) != 0 ||
@@ -500,7 +500,7 @@ static void test_existing_deployment_is_taken_again(void **state)
                      4, ps, err, sizeof err) != 0)
             fail_msg("%s", err);
         for (int j = 0; v[i].valid && j < k; j++) {
-            snprintf(num, sizeof num, "%d", c[j].numerator);
+            snprintf(num, sizeof num, "%lld", c[j].numerator);
             snprintf(den, sizeof den, "%d", c[j].denominator);
             const char *pc[] = {id, c[j].metric_id, v[i].trust, v[i].site, period, num, den};
             if (db_execp(db,

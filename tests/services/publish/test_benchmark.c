@@ -29,15 +29,20 @@
 
 #define CELL(t, s, m, b, c, n, d)                                                                  \
     {                                                                                              \
-        t, s, m, b, c, n, d                                                                        \
+        .trust = t, .site = s, .metric = m, .breakdown = b, .category = c, .numerator = n,         \
+        .denominator = d                                                                           \
     }
 
 static const benchmark_org_t orgs[] = {{"RAA", "Alpha Hospitals", "Y56", "London"},
                                        {"RBB", "Beta Hospitals", "Y56", "London"},
                                        {"RCC", "Gamma Hospitals", "Y58", NULL}};
 
-static const benchmark_metric_t one_metric[] = {
-    {"m1", "Metric one", POLARITY_HIGHER_BETTER, FUNNEL_OD_NONE, NULL, NULL}};
+static const benchmark_metric_t one_metric[] = {{.id = "m1",
+                                                 .label = "Metric one",
+                                                 .polarity = POLARITY_HIGHER_BETTER,
+                                                 .overdispersion = FUNNEL_OD_NONE,
+                                                 .numerator_expr = NULL,
+                                                 .denominator_expr = NULL}};
 
 static void build(const benchmark_input_t *in, benchmark_release_t *r)
 {
@@ -97,7 +102,15 @@ static void test_levels_and_names(void **state)
         CELL("RCC", "RCC01", "m1", "all", "", 7, 9),
         CELL("RZZ", "RZZ01", "m1", "all", "", 3, 3),
     };
-    benchmark_input_t in = {"nhfd", "2026Q1", one_metric, 1, 0, cells, 9, orgs, 3};
+    benchmark_input_t in = {.audit = "nhfd",
+                            .period = "2026Q1",
+                            .metrics = one_metric,
+                            .n_metrics = 1,
+                            .min_count = 0,
+                            .cells = cells,
+                            .n_cells = 9,
+                            .orgs = orgs,
+                            .n_orgs = 3};
     benchmark_release_t r;
     build(&in, &r);
     assert_counts(must(&r, "m1", "site", "RAA01", "all", ""), 10, 20);
@@ -225,7 +238,15 @@ static void test_wilson_worked(void **state)
     for (size_t i = 0; i < 4; i++) {
         benchmark_cell_t cells[] = {
             CELL("RAA", "RAA01", "m1", "all", "", worked[i].x, worked[i].n)};
-        benchmark_input_t in = {"nhfd", "2026Q1", one_metric, 1, 0, cells, 1, orgs, 3};
+        benchmark_input_t in = {.audit = "nhfd",
+                                .period = "2026Q1",
+                                .metrics = one_metric,
+                                .n_metrics = 1,
+                                .min_count = 0,
+                                .cells = cells,
+                                .n_cells = 1,
+                                .orgs = orgs,
+                                .n_orgs = 3};
         benchmark_release_t r;
         build(&in, &r);
         const benchmark_row_t *t = must(&r, "m1", "trust", "RAA", "all", "");
@@ -241,7 +262,15 @@ static void test_wilson_worked(void **state)
     }
     /* no denominator, no value */
     benchmark_cell_t cells[] = {CELL("RAA", "RAA01", "m1", "all", "", 0, 0)};
-    benchmark_input_t in = {"nhfd", "2026Q1", one_metric, 1, 0, cells, 1, orgs, 3};
+    benchmark_input_t in = {.audit = "nhfd",
+                            .period = "2026Q1",
+                            .metrics = one_metric,
+                            .n_metrics = 1,
+                            .min_count = 0,
+                            .cells = cells,
+                            .n_cells = 1,
+                            .orgs = orgs,
+                            .n_orgs = 3};
     benchmark_release_t r;
     build(&in, &r);
     const benchmark_row_t *t = must(&r, "m1", "trust", "RAA", "all", "");
@@ -325,10 +354,24 @@ static void test_funnel_as_ncap_funnel(void **state)
 static void test_compared_rules(void **state)
 {
     (void)state;
-    const benchmark_metric_t metrics[] = {
-        {"hi", "Higher is better", POLARITY_HIGHER_BETTER, FUNNEL_OD_NONE, NULL, NULL},
-        {"lo", "Lower is better", POLARITY_LOWER_BETTER, FUNNEL_OD_NONE, NULL, NULL},
-        {"none", "No polarity", POLARITY_NONE, FUNNEL_OD_NONE, NULL, NULL}};
+    const benchmark_metric_t metrics[] = {{.id = "hi",
+                                           .label = "Higher is better",
+                                           .polarity = POLARITY_HIGHER_BETTER,
+                                           .overdispersion = FUNNEL_OD_NONE,
+                                           .numerator_expr = NULL,
+                                           .denominator_expr = NULL},
+                                          {.id = "lo",
+                                           .label = "Lower is better",
+                                           .polarity = POLARITY_LOWER_BETTER,
+                                           .overdispersion = FUNNEL_OD_NONE,
+                                           .numerator_expr = NULL,
+                                           .denominator_expr = NULL},
+                                          {.id = "none",
+                                           .label = "No polarity",
+                                           .polarity = POLARITY_NONE,
+                                           .overdispersion = FUNNEL_OD_NONE,
+                                           .numerator_expr = NULL,
+                                           .denominator_expr = NULL}};
     benchmark_cell_t cells[12];
     size_t n = 0;
     for (int m = 0; m < 3; m++) {
@@ -337,7 +380,15 @@ static void test_compared_rules(void **state)
         cells[n++] = (benchmark_cell_t)CELL("RCC", "RCC01", metrics[m].id, "all", "", 50, 100);
         cells[n++] = (benchmark_cell_t)CELL("RDD", "RDD01", metrics[m].id, "all", "", 500, 1000);
     }
-    benchmark_input_t in = {"nhfd", "2026Q1", metrics, 3, 0, cells, n, orgs, 3};
+    benchmark_input_t in = {.audit = "nhfd",
+                            .period = "2026Q1",
+                            .metrics = metrics,
+                            .n_metrics = 3,
+                            .min_count = 0,
+                            .cells = cells,
+                            .n_cells = n,
+                            .orgs = orgs,
+                            .n_orgs = 3};
     benchmark_release_t r;
     build(&in, &r);
     static const char *const want[3][3] = {{"better", "worse", "similar"},
@@ -372,7 +423,15 @@ static void test_trust_breakdown_threshold(void **state)
         CELL("RAA", "RAA01", "m1", "sex", "male", 20, 29),
         CELL("RAA", "RAA01", "m1", "sex", "female", 20, 30),
     };
-    benchmark_input_t in = {"nhfd", "2026Q1", one_metric, 1, 0, cells, 3, orgs, 3};
+    benchmark_input_t in = {.audit = "nhfd",
+                            .period = "2026Q1",
+                            .metrics = one_metric,
+                            .n_metrics = 1,
+                            .min_count = 0,
+                            .cells = cells,
+                            .n_cells = 3,
+                            .orgs = orgs,
+                            .n_orgs = 3};
     benchmark_release_t r;
     build(&in, &r);
     assert_null(find(&r, "m1", "trust", "RAA", "sex", "male"));
@@ -387,9 +446,18 @@ static void test_trust_breakdown_threshold(void **state)
 static void test_order(void **state)
 {
     (void)state;
-    const benchmark_metric_t metrics[] = {
-        {"zeta", "Defined first", POLARITY_NONE, FUNNEL_OD_NONE, NULL, NULL},
-        {"alpha", "Defined second", POLARITY_NONE, FUNNEL_OD_NONE, NULL, NULL}};
+    const benchmark_metric_t metrics[] = {{.id = "zeta",
+                                           .label = "Defined first",
+                                           .polarity = POLARITY_NONE,
+                                           .overdispersion = FUNNEL_OD_NONE,
+                                           .numerator_expr = NULL,
+                                           .denominator_expr = NULL},
+                                          {.id = "alpha",
+                                           .label = "Defined second",
+                                           .polarity = POLARITY_NONE,
+                                           .overdispersion = FUNNEL_OD_NONE,
+                                           .numerator_expr = NULL,
+                                           .denominator_expr = NULL}};
     const benchmark_cell_t cells[] = {
         CELL("RBB", "RBB02", "alpha", "all", "", 1, 2),
         CELL("RBB", "RBB01", "alpha", "all", "", 1, 2),
@@ -409,7 +477,15 @@ static void test_order(void **state)
         CELL("RAA", "RAA01", "zeta", "all", "", 5, 9),
         CELL("RZZ", "RZZ01", "zeta", "all", "", 1, 2),
     };
-    benchmark_input_t in = {"nhfd", "2026Q1", metrics, 2, 0, cells, 17, orgs, 3};
+    benchmark_input_t in = {.audit = "nhfd",
+                            .period = "2026Q1",
+                            .metrics = metrics,
+                            .n_metrics = 2,
+                            .min_count = 0,
+                            .cells = cells,
+                            .n_cells = 17,
+                            .orgs = orgs,
+                            .n_orgs = 3};
     benchmark_release_t r;
     build(&in, &r);
     static const char *const want[] = {
@@ -475,7 +551,15 @@ static void test_cells_without_site(void **state)
         CELL("RBB", "", "m1", "all", "", 1, 2),
         CELL("RBB", "RBB01", "m1", "all", "", 3, 4),
     };
-    benchmark_input_t in = {"nhfd", "2026Q1", one_metric, 1, 0, cells, 3, orgs, 3};
+    benchmark_input_t in = {.audit = "nhfd",
+                            .period = "2026Q1",
+                            .metrics = one_metric,
+                            .n_metrics = 1,
+                            .min_count = 0,
+                            .cells = cells,
+                            .n_cells = 3,
+                            .orgs = orgs,
+                            .n_orgs = 3};
     benchmark_release_t r;
     build(&in, &r);
     assert_counts(must(&r, "m1", "trust", "RAA", "all", ""), 1, 2);
@@ -501,7 +585,15 @@ static void test_suppression(void **state)
         CELL("RBB", "RBB01", "m1", "all", "", 50, 100),
         CELL("RCC", "RCC01", "m1", "all", "", 60, 100),
     };
-    benchmark_input_t in = {"nhfd", "2026Q1", one_metric, 1, 8, cells, 4, orgs, 3};
+    benchmark_input_t in = {.audit = "nhfd",
+                            .period = "2026Q1",
+                            .metrics = one_metric,
+                            .n_metrics = 1,
+                            .min_count = 8,
+                            .cells = cells,
+                            .n_cells = 4,
+                            .orgs = orgs,
+                            .n_orgs = 3};
     benchmark_release_t r;
     build(&in, &r);
     const benchmark_row_t *x = must(&r, "m1", "site", "RAA01", "all", "");
@@ -536,8 +628,12 @@ static const benchmark_org_t od_orgs[] = {
     {"RA4", "A4", "Y56", "London"}, {"RA5", "A5", "Y56", "London"}, {"RB1", "B1", "Y58", NULL},
     {"RB2", "B2", "Y58", NULL},     {"RB3", "B3", "Y58", NULL},     {"RB4", "B4", "Y58", NULL},
     {"RB5", "B5", "Y58", NULL}};
-static const benchmark_metric_t od_metric[] = {
-    {"m1", "Metric one", POLARITY_HIGHER_BETTER, FUNNEL_OD_MULTIPLICATIVE, NULL, NULL}};
+static const benchmark_metric_t od_metric[] = {{.id = "m1",
+                                                .label = "Metric one",
+                                                .polarity = POLARITY_HIGHER_BETTER,
+                                                .overdispersion = FUNNEL_OD_MULTIPLICATIVE,
+                                                .numerator_expr = NULL,
+                                                .denominator_expr = NULL}};
 
 /* The release's latest.csv and latest.json, concatenated (malloc'd). */
 static char *release_text(const benchmark_input_t *in, const benchmark_release_t *r)
@@ -570,7 +666,15 @@ static void test_phi_without_suppressed(void **state)
         CELL("RB4", "RB401", "m1", "all", "", 300, 1000),
         CELL("RB5", "RB501", "m1", "all", "", 480, 1000),
     };
-    benchmark_input_t in = {"nhfd", "2026Q1", od_metric, 1, 8, cells, 10, od_orgs, 10};
+    benchmark_input_t in = {.audit = "nhfd",
+                            .period = "2026Q1",
+                            .metrics = od_metric,
+                            .n_metrics = 1,
+                            .min_count = 8,
+                            .cells = cells,
+                            .n_cells = 10,
+                            .orgs = od_orgs,
+                            .n_orgs = 10};
     benchmark_release_t r;
     build(&in, &r);
     assert_false(must(&r, "m1", "trust", "RA4", "all", "")->has_numerator);
@@ -889,7 +993,15 @@ static void test_sii_row(void **state)
         den_all += den;
     }
     cells[10] = (benchmark_cell_t)CELL("RAA", "RAA01", "m1", "all", "", num_all, den_all);
-    benchmark_input_t in = {"nhfd", "2026Q1", one_metric, 1, 0, cells, 11, orgs, 3};
+    benchmark_input_t in = {.audit = "nhfd",
+                            .period = "2026Q1",
+                            .metrics = one_metric,
+                            .n_metrics = 1,
+                            .min_count = 0,
+                            .cells = cells,
+                            .n_cells = 11,
+                            .orgs = orgs,
+                            .n_orgs = 3};
     benchmark_release_t r;
     build(&in, &r);
     sii_group_t g[10];
@@ -942,7 +1054,15 @@ static void test_refused_cells(void **state)
          "cell 1: the trust is empty, expected an ODS code"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
-        benchmark_input_t in = {"nhfd", "2026Q1", one_metric, 1, 0, &cases[i].cell, 1, orgs, 3};
+        benchmark_input_t in = {.audit = "nhfd",
+                                .period = "2026Q1",
+                                .metrics = one_metric,
+                                .n_metrics = 1,
+                                .min_count = 0,
+                                .cells = &cases[i].cell,
+                                .n_cells = 1,
+                                .orgs = orgs,
+                                .n_orgs = 3};
         benchmark_release_t r;
         char err[256] = "";
         assert_int_equal(benchmark_build(&in, &r, err, sizeof err), -1);
@@ -955,7 +1075,15 @@ static void test_refused_cells(void **state)
 static void test_no_cells(void **state)
 {
     (void)state;
-    benchmark_input_t in = {"nhfd", "2026Q1", one_metric, 1, 8, NULL, 0, NULL, 0};
+    benchmark_input_t in = {.audit = "nhfd",
+                            .period = "2026Q1",
+                            .metrics = one_metric,
+                            .n_metrics = 1,
+                            .min_count = 8,
+                            .cells = NULL,
+                            .n_cells = 0,
+                            .orgs = NULL,
+                            .n_orgs = 0};
     benchmark_release_t r;
     build(&in, &r);
     assert_int_equal(r.n_rows, 1);
@@ -989,7 +1117,15 @@ static void test_csv_exact(void **state)
 {
     (void)state;
     const benchmark_cell_t cells[] = {CELL("RAA", "RAA01", "m1", "all", "", 8, 10)};
-    benchmark_input_t in = {"nhfd", "2026Q1", one_metric, 1, 0, cells, 1, orgs, 3};
+    benchmark_input_t in = {.audit = "nhfd",
+                            .period = "2026Q1",
+                            .metrics = one_metric,
+                            .n_metrics = 1,
+                            .min_count = 0,
+                            .cells = cells,
+                            .n_cells = 1,
+                            .orgs = orgs,
+                            .n_orgs = 3};
     benchmark_release_t r;
     build(&in, &r);
     char *text = write_to_string(csv_writer, &in, &r);
@@ -1027,7 +1163,15 @@ static void test_fingertips_exact(void **state)
     (void)state;
     const benchmark_cell_t cells[] = {CELL("RAA", "RAA01", "m1", "all", "", 8, 10),
                                       CELL("RAA", "RAA01", "m1", "sex", "female", 8, 10)};
-    benchmark_input_t in = {"nhfd", "2026Q1", one_metric, 1, 0, cells, 2, orgs, 3};
+    benchmark_input_t in = {.audit = "nhfd",
+                            .period = "2026Q1",
+                            .metrics = one_metric,
+                            .n_metrics = 1,
+                            .min_count = 0,
+                            .cells = cells,
+                            .n_cells = 2,
+                            .orgs = orgs,
+                            .n_orgs = 3};
     benchmark_release_t r;
     build(&in, &r);
     char *text = write_to_string(benchmark_write_fingertips, &in, &r);
