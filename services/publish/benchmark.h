@@ -121,6 +121,12 @@ typedef struct {
     size_t n_orgs;
     const benchmark_measure_t *measures; /* median and mean metrics' values */
     size_t n_measures;
+    /* the run charts (spc.csv): breakdown "all" cells and measures of every month held up to the
+     * end of the period, month set (earlier periods' months too) */
+    const benchmark_cell_t *series;
+    size_t n_series;
+    const benchmark_measure_t *series_measures;
+    size_t n_series_measures;
 } benchmark_input_t;
 
 /* One row of latest.csv. Text fields are owned by the release. has_* false: the field is empty;
