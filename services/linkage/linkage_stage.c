@@ -7,8 +7,10 @@
 #include <string.h>
 
 #include "db.h"
+#include "death_coverage.h"
 #include "death_link.h"
 #include "death_sweep.h"
+#include "follow_up.h"
 #include "link_record.h"
 #include "log.h"
 #include "message.h"
@@ -23,6 +25,7 @@ typedef struct {
     char *local_id;
     char submission_id[24], row_number[16];
     link_outcome_t outcome;
+    char follow_up_due[11]; /* linkage.pseudo_record.follow_up_due, "" for none (follow_up.h) */
 } input_t;
 
 /* One record in store's hands: its own working state, so that a second call for a sub-batch
@@ -226,13 +229,18 @@ static void drop_skipped(work_t *items, size_t *n)
     *n = m;
 }
 
-/* Patients, deaths and deprivation for the records not skipped; compacts items to them. */
+/* Patients, deaths, deprivation and the register's coverage for the records not skipped;
+ * compacts items to them. */
 static int link_items(linkage_t *lk, PGconn *db, work_t *items, size_t *n, char *err, size_t errlen)
 {
     drop_skipped(items, n);
     size_t m = *n;
     if (m == 0)
         return 0;
+    /* the coverage before the deaths: they are at least those it covers (death_coverage.h) */
+    char covers_to[11];
+    if (death_coverage_read(db, covers_to, err, errlen) != 0)
+        return -1;
     int rc = -1;
     link_ident_t *ids = calloc(m, sizeof *ids);
     patient_match_t *match = calloc(m, sizeof *match);
@@ -254,12 +262,16 @@ static int link_items(linkage_t *lk, PGconn *db, work_t *items, size_t *n, char 
     if (death_link_patients(db, &lk->params, ids, pids, m, dod, err, errlen) != 0 ||
         lookup_imd(db, items, m, imd, err, errlen) != 0)
         goto done;
-    for (size_t i = 0; i < m; i++)
-        if (link_record_add_linked(items[i].in->r.def, &items[i].in->outcome, dod[i], imd[i][0],
-                                   imd[i][1]) != 0) {
+    for (size_t i = 0; i < m; i++) {
+        input_t *in = items[i].in;
+        if (link_record_add_linked(in->r.def, &in->outcome, dod[i], imd[i][0], imd[i][1]) != 0 ||
+            follow_up_stamp(in->r.def, in->outcome.pseudo, covers_to) < 0) {
             snprintf(err, errlen, "out of memory");
             goto done;
         }
+        if (!follow_up_due(in->r.def, in->outcome.pseudo, covers_to, in->follow_up_due))
+            in->follow_up_due[0] = '\0';
+    }
     rc = 0;
 done:
     free(ids);
@@ -349,38 +361,42 @@ static int store(void *state, PGconn *db, stage_batch_t *b, char *err, size_t er
                 strbuf_pg_array_elem(&pr[k], pv[k]);
         }
     }
-    strbuf_t payloads;
+    strbuf_t payloads, due;
     strbuf_init(&payloads);
+    strbuf_init(&due);
     strbuf_pg_array_open(&payloads);
+    strbuf_pg_array_open(&due);
     for (size_t i = 0; i < n; i++) {
         char *json = message_record_to_json(items[i].in->outcome.pseudo);
         strbuf_pg_array_elem(&payloads, json ? json : "{}");
         free(json);
+        const char *d = items[i].in->follow_up_due;
+        strbuf_pg_array_elem(&due, d[0] ? d : NULL);
     }
     strbuf_pg_array_close(&payloads);
+    strbuf_pg_array_close(&due);
     for (int k = 0; k < 11; k++)
         strbuf_pg_array_close(&a[k]);
     for (int k = 0; k < NPROB; k++)
         strbuf_pg_array_close(&pr[k]);
-    const char *pl[] = {a[0].s, a[1].s, a[2].s, a[3].s, a[4].s,  a[5].s,
-                        a[6].s, a[7].s, a[8].s, a[9].s, a[10].s, payloads.s};
+    const char *pl[] = {a[0].s, a[1].s, a[2].s, a[3].s,  a[4].s,     a[5].s, a[6].s,
+                        a[7].s, a[8].s, a[9].s, a[10].s, payloads.s, due.s};
     PGresult *ins = db_query(
         db,
         "WITH src AS (SELECT * FROM unnest($1::bigint[], $2::int[], $3::bigint[], $4::text[],"
         "   $5::text[], $6::text[], $7::text[], $8::text[], $9::bigint[], $10::int[], $11::text[],"
-        "   $12::jsonb[]) AS s(record_id, version, patient_id, method, audit, trust, site, "
-        "local_id,"
-        "   submission_id, row_number, pseudonym, payload)),"
+        "   $12::jsonb[], $13::date[]) AS s(record_id, version, patient_id, method, audit, trust,"
+        "   site, local_id, submission_id, row_number, pseudonym, payload, follow_up_due)),"
         " l AS (INSERT INTO linkage.link (record_id, version, patient_id, method)"
         "   SELECT DISTINCT ON (record_id, version) record_id, version, patient_id, method FROM src"
         "   ON CONFLICT DO NOTHING RETURNING record_id, version),"
         " p AS (INSERT INTO linkage.pseudo_record (record_id, version, audit, trust, site,"
-        "   local_id, submission_id, row_number, pseudonym, payload)"
+        "   local_id, submission_id, row_number, pseudonym, payload, follow_up_due)"
         "   SELECT DISTINCT ON (record_id, version) s.record_id, s.version, audit, trust, site,"
-        "   local_id, submission_id, row_number, pseudonym, payload FROM src s"
+        "   local_id, submission_id, row_number, pseudonym, payload, follow_up_due FROM src s"
         "   JOIN l USING (record_id, version) ON CONFLICT DO NOTHING RETURNING record_id, version)"
         " SELECT record_id, version FROM p",
-        12, pl, err, errlen);
+        13, pl, err, errlen);
     int ok = ins != NULL;
     if (ok && pr[0].len > 2) {
         const char *pp[] = {pr[0].s, pr[1].s, pr[2].s, pr[3].s, pr[4].s, pr[5].s};
@@ -400,6 +416,7 @@ static int store(void *state, PGconn *db, stage_batch_t *b, char *err, size_t er
     for (int k = 0; k < NPROB; k++)
         strbuf_free(&pr[k]);
     strbuf_free(&payloads);
+    strbuf_free(&due);
     if (!ok) {
         PQclear(ins);
         goto done;
@@ -433,7 +450,9 @@ static int periodic(void *state, PGconn *db, int limit, stage_keys_t *out, char 
      * record being linked. */
     if (load_params(lk, db, err, errlen) != 0 ||
         death_sweep_link(db, &lk->params, limit, &c, err, errlen) != 0 ||
-        (c.deaths == 0 && death_sweep_revise(db, lk->audits, limit, out, &c, err, errlen) != 0))
+        (c.deaths == 0 && death_sweep_revise(db, lk->audits, limit, out, &c, err, errlen) != 0) ||
+        (c.deaths + c.patients == 0 &&
+         death_sweep_coverage(db, lk->audits, limit, out, &c, err, errlen) != 0))
         return -1;
     char a[24], d[24];
     if (c.links > 0) {
@@ -448,7 +467,15 @@ static int periodic(void *state, PGconn *db, int limit, stage_keys_t *out, char 
         ncap_log(LOG_INFO, "death sweep passed on revisions of records whose date of death changed",
                  "patients", a, "records", d, NULL);
     }
-    return (int)(c.deaths + c.patients);
+    if (c.covered > 0) {
+        snprintf(a, sizeof a, "%zu", c.due);
+        snprintf(d, sizeof d, "%zu", c.covered);
+        ncap_log(LOG_INFO,
+                 "death sweep passed on revisions of records whose follow-up the register of deaths"
+                 " now covers",
+                 "due", a, "records", d, NULL);
+    }
+    return (int)(c.deaths + c.patients + c.due);
 }
 
 stage_ops_t linkage_stage_ops(linkage_t *lk)

@@ -8,6 +8,7 @@
 #include "db.h"
 #include "death_assign.h"
 #include "death_link.h"
+#include "follow_up.h"
 #include "link_record.h"
 #include "message.h"
 #include "patient_index.h"
@@ -361,5 +362,115 @@ done:
     PQclear(r);
     PQclear(u);
     strbuf_free(&ids);
+    return rc;
+}
+
+/* Columns: record_id, version, audit, payload, the patient's date of death now ("" when none), the
+ * coverage now, and whether the row is its record's latest version. */
+enum { C_AUDIT = 2, C_PAYLOAD, C_DOD, C_COVERS_TO, C_LATEST };
+
+/* Up to limit record versions whose follow-up the register now covers, the earliest due first:
+ * an index range scan over linkage.pseudo_record's follow_up_due (migration 0017). */
+static PGresult *due_records(PGconn *db, int limit, char *err, size_t errlen)
+{
+    char lim[16];
+    snprintf(lim, sizeof lim, "%d", limit);
+    const char *pv[] = {lim};
+    return db_query(
+        db,
+        "SELECT p.record_id, p.version, p.audit, p.payload::text,"
+        " coalesce((SELECT to_char(d.date_of_death, 'YYYY-MM-DD') FROM linkage.link l"
+        "   JOIN linkage.death_link dl USING (patient_id) JOIN linkage.death d USING (death_id)"
+        "   WHERE l.record_id = p.record_id AND l.version = p.version), ''),"
+        " to_char(c.covers_to, 'YYYY-MM-DD'),"
+        " NOT EXISTS (SELECT 1 FROM linkage.pseudo_record x"
+        "   WHERE x.record_id = p.record_id AND x.version > p.version)"
+        " FROM linkage.death_coverage c JOIN linkage.pseudo_record p"
+        "   ON p.follow_up_due <= c.covers_to"
+        " ORDER BY p.follow_up_due, p.record_id, p.version LIMIT $1::int",
+        1, pv, err, errlen);
+}
+
+/* Row row of r derived again under the coverage now: its new payload into cols' third column
+ * (NULL when unchanged) and its next due date into the fourth (NULL for none). Returns 1 when the
+ * row is to be updated, 0 when its definition cannot be had (it stays due), -1 when out of
+ * memory. */
+static int rederive_coverage(audit_cache_t *audits, const PGresult *r, int row, pg_columns_t *cols)
+{
+    const char *v[4] = {PQgetvalue(r, row, 0), PQgetvalue(r, row, 1), NULL, NULL};
+    if (strcmp(PQgetvalue(r, row, C_LATEST), "t") != 0) { /* superseded: nothing waits for it */
+        pg_columns_row(cols, v);
+        return 1;
+    }
+    char aerr[256];
+    const audit_def_t *def =
+        audit_cache_get(audits, PQgetvalue(r, row, C_AUDIT), aerr, sizeof aerr);
+    if (!def)
+        return 0;
+    ncap_record_t *rec = ncap_record_new();
+    if (!rec || message_record_from_json(PQgetvalue(r, row, C_PAYLOAD), rec) != 0) {
+        ncap_record_destroy(&rec);
+        return -1;
+    }
+    const char *covers_to = PQgetvalue(r, row, C_COVERS_TO);
+    int dod = link_record_wants_linked(def, "date_of_death")
+                  ? link_record_revise_date_of_death(rec, PQgetvalue(r, row, C_DOD))
+                  : 0;
+    int stamp = dod < 0 ? -1 : follow_up_stamp(def, rec, covers_to);
+    char due[11], *json = NULL;
+    if (stamp >= 0 && (dod > 0 || stamp > 0) && !(json = message_record_to_json(rec)))
+        stamp = -1;
+    if (stamp >= 0) {
+        v[2] = json;
+        v[3] = follow_up_due(def, rec, covers_to, due) ? due : NULL;
+        pg_columns_row(cols, v);
+    }
+    free(json);
+    ncap_record_destroy(&rec);
+    return stamp < 0 ? -1 : 1;
+}
+
+int death_sweep_coverage(PGconn *db, audit_cache_t *audits, int limit, stage_keys_t *out,
+                         death_sweep_counts_t *c, char *err, size_t errlen)
+{
+    PGresult *r = due_records(db, limit, err, errlen), *u = NULL;
+    if (!r)
+        return -1;
+    pg_columns_t cols;
+    pg_columns_open(&cols, 4);
+    int rc = 0;
+    for (int row = 0; rc == 0 && row < PQntuples(r); row++)
+        if (rederive_coverage(audits, r, row, &cols) < 0)
+            rc = -1;
+    if (rc == 0 && pg_columns_close(&cols) != 0)
+        rc = -1;
+    if (rc != 0)
+        snprintf(err, errlen, "out of memory");
+    else if (cols.nrows > 0 &&
+             !(u = db_query(db,
+                            "WITH u AS (UPDATE linkage.pseudo_record p SET follow_up_due = u.due,"
+                            "   payload = coalesce(u.payload, p.payload),"
+                            "   revision = p.revision + (u.payload IS NOT NULL)::int,"
+                            "   linked_at = CASE WHEN u.payload IS NULL THEN p.linked_at"
+                            "     ELSE now() END"
+                            "   FROM unnest($1::bigint[], $2::int[], $3::jsonb[], $4::date[])"
+                            "   AS u(record_id, version, payload, due)"
+                            "   WHERE p.record_id = u.record_id AND p.version = u.version"
+                            "   RETURNING p.record_id, p.version, p.revision,"
+                            "   u.payload IS NOT NULL AS revised)"
+                            " SELECT record_id, version, revision FROM u WHERE revised",
+                            4, cols.params, err, errlen)))
+        rc = -1;
+    if (rc == 0 && u && pass_on(u, out) != 0) {
+        snprintf(err, errlen, "out of memory");
+        rc = -1;
+    }
+    if (rc == 0) {
+        c->due += cols.nrows;
+        c->covered += u ? (size_t)PQntuples(u) : 0;
+    }
+    pg_columns_free(&cols);
+    PQclear(r);
+    PQclear(u);
     return rc;
 }

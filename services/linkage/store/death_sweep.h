@@ -12,7 +12,19 @@
  *      filled by a trigger on linkage.death_link: linked, taken over, or removed with its death by
  *      a reload) and re-derives date_of_death of the latest version of each of their records whose
  *      audit lists it. A record whose value changed is updated in linkage.pseudo_record with its
- *      revision counted up, and passed on again as a link revision. */
+ *      revision counted up, and passed on again as a link revision.
+ *
+ * And a third, for the register's coverage (`ncap refdata load deaths --covers-to`, follow_up.h),
+ * run once the first two have nothing to do, so that a record is derived again with the deaths
+ * loaded with the coverage linked already:
+ *
+ *   3. death_sweep_coverage takes the record versions whose follow_up_due the coverage has reached
+ *      (linkage.pseudo_record.follow_up_due <= linkage.death_coverage.covers_to) and stamps the
+ *      coverage now on the latest of them (deaths_covered_to, with date_of_death as the patient has
+ *      it now), as the next link revision, and their next due date; a superseded version's due
+ *      date is cleared. The choice is by state, not by event: a kill at any point leaves the
+ *      records due, and a record stamped with an older coverage by a batch that raced a load is
+ *      taken at the next sweep. */
 #ifndef NCAP_DEATH_SWEEP_H
 #define NCAP_DEATH_SWEEP_H
 
@@ -28,6 +40,8 @@ typedef struct {
     size_t links;    /* death links made or moved (step 1) */
     size_t patients; /* patients re-derived (step 2) */
     size_t revised;  /* records revised (step 2) */
+    size_t due;      /* record versions whose follow-up the coverage reached (step 3) */
+    size_t covered;  /* of those, revised (step 3) */
 } death_sweep_counts_t;
 
 /* Step 1 for up to limit deaths not yet considered; adds to c. Returns 0, or -1 with err. */
@@ -38,5 +52,11 @@ int death_sweep_link(PGconn *db, const link_params_t *p, int limit, death_sweep_
  * record revised to out; adds to c. Returns 0, or -1 with err. */
 int death_sweep_revise(PGconn *db, audit_cache_t *audits, int limit, stage_keys_t *out,
                        death_sweep_counts_t *c, char *err, size_t errlen);
+
+/* Step 3 for up to limit record versions due: appends the key (with the new link revision) of
+ * each record revised to out; adds to c. A version whose audit definition cannot be loaded stays
+ * due (and is not counted). Returns 0, or -1 with err. */
+int death_sweep_coverage(PGconn *db, audit_cache_t *audits, int limit, stage_keys_t *out,
+                         death_sweep_counts_t *c, char *err, size_t errlen);
 
 #endif

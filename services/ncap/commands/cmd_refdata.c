@@ -1,7 +1,8 @@
 /* cmd_refdata.c - `ncap refdata load deaths|optouts|imd|ods FILE` and `ncap refdata status`: the
  * reference data linkage joins records to (services/linkage/decide/refdata.c) and the organisations
  * releases name (services/publish/ods_etr.c), checked row by row and loaded in one transaction that
- * replaces the set of its kind. */
+ * replaces the set of its kind; with the deaths, how far the register reaches (--covers-to,
+ * linkage.death_coverage: services/linkage/decide/follow_up.h). */
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -16,12 +17,14 @@
 #include "ods_etr.h"
 #include "refdata.h"
 #include "strbuf.h"
+#include "usage_error.h"
 
 #define PROGRESS_EVERY 100000
 
 static void usage(FILE *out)
 {
     fputs("usage: ncap refdata load deaths|optouts|imd|ods FILE\n"
+          "       ncap refdata load deaths FILE [--covers-to DATE]\n"
           "       ncap refdata status\n"
           "\n"
           "Loads the reference data that linkage joins records to, into the linkage schema, and\n"
@@ -50,7 +53,20 @@ static void usage(FILE *out)
           "is printed at the end: rows read, loaded, added, removed, skipped and why (for ods,\n"
           "the trusts of each region too).\n"
           "\n"
-          "status prints, per kind, the rows held and the last load.\n"
+          "  --covers-to DATE  (deaths) the last day the extract covers: every death registered\n"
+          "           up to and including DATE is in it. An outcome within N days of a record's\n"
+          "           date (a metric's follow_up_days, e.g. death within 30 days of arrival) is\n"
+          "           counted only once the register covers that day; until then the record is\n"
+          "           held back, and a later load that covers it releases it (linkage derives\n"
+          "           the record again as a link revision). Without --covers-to the extract is\n"
+          "           taken to cover its latest date of death (an extract of deaths to the end\n"
+          "           of a month with none on its last days is taken to cover less: say so with\n"
+          "           --covers-to). Coverage never goes back: an earlier --covers-to than the\n"
+          "           register's now is refused and nothing is loaded; an extract whose latest\n"
+          "           death is earlier, without --covers-to, keeps the coverage as it is.\n"
+          "\n"
+          "status prints, per kind, the rows held and the last load, and the day the register\n"
+          "of deaths covers to.\n"
           "\n"
           "Connects to PostgreSQL through $NCAP_PG as the operator (run `ncap migrate` first).\n"
           "Exit status: 0 loaded (bad rows skipped), 1 nothing loaded (wrong header, no good\n"
@@ -219,6 +235,11 @@ static size_t source_line(const source_t *src)
 
 typedef struct {
     long long read, good, skipped, duplicates, added, removed, changed, held;
+    /* deaths: the register's coverage after the load ("" none), how it was chosen, the deaths of
+     * the file dated after it, and the file's latest date of death */
+    char covers_to[11], latest[11];
+    enum { COVERS_NONE, COVERS_GIVEN, COVERS_LATEST, COVERS_KEPT } covers_how;
+    long long after;
     /* skipped rows per field at fault ("" for the row as a whole) */
     struct {
         char field[32];
@@ -289,9 +310,66 @@ static int exec_count(PGconn *db, const char *sql, long long *n, char *err, size
     return 0;
 }
 
-/* The load inside its transaction: lock, copy, replace, record. Returns 0 or -1 with err. */
-static int load_in_transaction(PGconn *db, source_t *src, const char *file, load_counts_t *c,
-                               char *err, size_t errlen)
+/* The register's coverage once the deaths of refdata_in are loaded (--covers-to): given ("" when
+ * not), else the file's latest date of death, never before the coverage held; recorded in
+ * linkage.death_coverage, in the load's transaction. Returns 0, or -1 with err (given is before
+ * the coverage held: coverage never goes back). */
+static int record_coverage(PGconn *db, const char *given, load_counts_t *c, char *err,
+                           size_t errlen)
+{
+    PGresult *r =
+        db_query(db,
+                 "SELECT coalesce((SELECT to_char(covers_to, 'YYYY-MM-DD')"
+                 " FROM linkage.death_coverage), ''),"
+                 " coalesce(to_char(max(date_of_death), 'YYYY-MM-DD'), '') FROM refdata_in",
+                 0, NULL, err, errlen);
+    if (!r)
+        return -1;
+    char held[11];
+    snprintf(held, sizeof held, "%s", PQgetvalue(r, 0, 0));
+    snprintf(c->latest, sizeof c->latest, "%s", PQgetvalue(r, 0, 1));
+    PQclear(r);
+    /* ISO dates compare as text */
+    if (given[0] && held[0] && strcmp(given, held) < 0) {
+        snprintf(
+            err, errlen,
+            "--covers-to %s is before %s, the day the register of deaths loaded already covers "
+            "to: coverage never goes back (give --covers-to %s or later)",
+            given, held, held);
+        return -1;
+    }
+    if (given[0])
+        c->covers_how = COVERS_GIVEN;
+    else if (c->latest[0] && strcmp(c->latest, held) >= 0)
+        c->covers_how = COVERS_LATEST;
+    else
+        c->covers_how = held[0] ? COVERS_KEPT : COVERS_NONE;
+    const char *covers = c->covers_how == COVERS_GIVEN    ? given
+                         : c->covers_how == COVERS_LATEST ? c->latest
+                                                          : held;
+    snprintf(c->covers_to, sizeof c->covers_to, "%s", covers);
+    if (!covers[0])
+        return 0;
+    const char *pv[] = {covers};
+    if (db_execp(
+            db,
+            "INSERT INTO linkage.death_coverage (covers_to) VALUES ($1::date)"
+            " ON CONFLICT (one) DO UPDATE SET covers_to = EXCLUDED.covers_to, updated_at = now()"
+            " WHERE death_coverage.covers_to <> EXCLUDED.covers_to",
+            1, pv, err, errlen) != 0)
+        return -1;
+    if (!(r = db_query(db, "SELECT count(*) FROM linkage.death WHERE date_of_death > $1::date", 1,
+                       pv, err, errlen)))
+        return -1;
+    c->after = atoll(PQgetvalue(r, 0, 0));
+    PQclear(r);
+    return 0;
+}
+
+/* The load inside its transaction: lock, copy, replace, record (covers_to: --covers-to of deaths,
+ * or ""). Returns 0 or -1 with err. */
+static int load_in_transaction(PGconn *db, source_t *src, const char *file, const char *covers_to,
+                               load_counts_t *c, char *err, size_t errlen)
 {
     const kind_sql_t *k = &kind_sql[src->kind];
     char sql[512];
@@ -320,7 +398,8 @@ static int load_in_transaction(PGconn *db, source_t *src, const char *file, load
         exec_count(db, k->insert, &c->added, err, errlen) != 0)
         return -1;
     snprintf(sql, sizeof sql, "SELECT count(*) FROM %s", k->table);
-    if (exec_count(db, sql, &c->held, err, errlen) != 0)
+    if (exec_count(db, sql, &c->held, err, errlen) != 0 ||
+        (src->kind == KIND_DEATHS && record_coverage(db, covers_to, c, err, errlen) != 0))
         return -1;
     /* the set is now exactly the file's distinct keys */
     c->duplicates = c->good - c->held;
@@ -328,11 +407,12 @@ static int load_in_transaction(PGconn *db, source_t *src, const char *file, load
     snprintf(rows, sizeof rows, "%lld", c->held);
     snprintf(added, sizeof added, "%lld", c->added);
     snprintf(removed, sizeof removed, "%lld", c->removed);
-    const char *params[] = {kind_name(src->kind), file, rows, added, removed};
-    return db_execp(db,
-                    "INSERT INTO linkage.refdata_load (kind, file, rows, added, removed) "
-                    "VALUES ($1, $2, $3::integer, $4::integer, $5::integer)",
-                    5, params, err, errlen);
+    const char *params[] = {kind_name(src->kind), file, rows, added, removed, c->covers_to};
+    return db_execp(
+        db,
+        "INSERT INTO linkage.refdata_load (kind, file, rows, added, removed, covers_to) "
+        "VALUES ($1, $2, $3::integer, $4::integer, $5::integer, NULLIF($6, '')::date)",
+        6, params, err, errlen);
 }
 
 /* The trusts of each region now held: "Y56 London 36", ..., "unknown 2". */
@@ -371,9 +451,30 @@ static void print_summary(load_kind_t kind, const char *file, const load_counts_
     for (size_t i = 0; i < c->n_why; i++)
         printf("%s%s %lld", i ? ", " : " (", c->why[i].field, c->why[i].n);
     printf("%s\n", c->n_why ? ")" : "");
+    if (kind != KIND_DEATHS)
+        return;
+    switch (c->covers_how) {
+    case COVERS_NONE:
+        printf("  covers to:  no day (no death in the register; give --covers-to)\n");
+        return;
+    case COVERS_GIVEN:
+        printf("  covers to:  %s (--covers-to)\n", c->covers_to);
+        break;
+    case COVERS_LATEST:
+        printf("  covers to:  %s (the latest date of death; --covers-to to say otherwise)\n",
+               c->covers_to);
+        break;
+    case COVERS_KEPT:
+        printf("  covers to:  %s (kept: the latest date of death, %s, is earlier)\n", c->covers_to,
+               c->latest[0] ? c->latest : "none");
+        break;
+    }
+    if (c->after > 0)
+        printf("  after it:   %lld death%s dated after the day it covers to\n", c->after,
+               c->after == 1 ? "" : "s");
 }
 
-static int load(load_kind_t kind, const char *path)
+static int load(load_kind_t kind, const char *path, const char *covers_to)
 {
     char *data;
     size_t len;
@@ -401,7 +502,7 @@ static int load(load_kind_t kind, const char *path)
     if (db) {
         load_counts_t c = {0};
         if (db_exec(db, "BEGIN", err, sizeof err) == 0 &&
-            load_in_transaction(db, &src, file, &c, err, sizeof err) == 0 &&
+            load_in_transaction(db, &src, file, covers_to, &c, err, sizeof err) == 0 &&
             db_exec(db, "COMMIT", err, sizeof err) == 0) {
             print_summary(kind, file, &c);
             if (kind == KIND_ODS)
@@ -429,7 +530,9 @@ static int status(void)
     char err[1024];
     PGresult *r = db_query(
         db,
-        "SELECT k.kind, k.held, l.loaded_at, l.added, l.removed, l.file FROM (VALUES "
+        "SELECT k.kind, k.held, l.loaded_at, l.added, l.removed, l.file, CASE k.kind WHEN 'deaths'"
+        " THEN coalesce((SELECT to_char(covers_to, 'YYYY-MM-DD') FROM linkage.death_coverage),"
+        " 'no day') ELSE '-' END FROM (VALUES "
         "('deaths', (SELECT count(*) FROM linkage.death)), "
         "('optouts', (SELECT count(*) FROM linkage.optout)), "
         "('imd', (SELECT count(*) FROM linkage.imd)), "
@@ -443,13 +546,14 @@ static int status(void)
         fprintf(stderr, "ncap refdata status: %s\n", err);
         return 1;
     }
-    printf("%-8s %9s  %-20s %9s %9s  %s\n", "kind", "rows", "last load", "added", "removed",
-           "file");
+    printf("%-8s %9s  %-20s %9s %9s  %-10s  %s\n", "kind", "rows", "last load", "added", "removed",
+           "covers to", "file");
     for (int i = 0; i < PQntuples(r); i++) {
         int never = PQgetisnull(r, i, 2);
-        printf("%-8s %9s  %-20s %9s %9s  %s\n", PQgetvalue(r, i, 0), PQgetvalue(r, i, 1),
+        printf("%-8s %9s  %-20s %9s %9s  %-10s  %s\n", PQgetvalue(r, i, 0), PQgetvalue(r, i, 1),
                never ? "never" : PQgetvalue(r, i, 2), never ? "-" : PQgetvalue(r, i, 3),
-               never ? "-" : PQgetvalue(r, i, 4), never ? "-" : PQgetvalue(r, i, 5));
+               never ? "-" : PQgetvalue(r, i, 4), PQgetvalue(r, i, 6),
+               never ? "-" : PQgetvalue(r, i, 5));
     }
     PQclear(r);
     return 0;
@@ -457,25 +561,28 @@ static int status(void)
 
 int cmd_refdata(int argc, char **argv)
 {
-    static const struct option opts[] = {{"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
-    optind = 1;
+    enum { O_COVERS_TO = 1000 };
+    static const struct option opts[] = {{"help", no_argument, 0, 'h'},
+                                         {"covers-to", required_argument, 0, O_COVERS_TO},
+                                         {0, 0, 0, 0}};
+    optind = 0; /* glibc: start afresh, whatever parsed argv before */
+    opterr = 0;
+    const char *covers_arg = NULL;
     int c;
-    while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
         if (c == 'h') {
             usage(stdout);
             return 0;
         }
-        fprintf(stderr, "try 'ncap refdata --help'\n");
-        return 2;
+        if (c == O_COVERS_TO) {
+            covers_arg = optarg;
+            continue;
+        }
+        return usage_error_option("refdata", c, argv);
     }
     int n = argc - optind;
     char **a = argv + optind;
-    for (int i = 0; i < n; i++)
-        if (strcmp(a[i], "--help") == 0 || strcmp(a[i], "-h") == 0) {
-            usage(stdout);
-            return 0;
-        }
-    if (n == 1 && strcmp(a[0], "status") == 0)
+    if (n == 1 && strcmp(a[0], "status") == 0 && !covers_arg)
         return status();
     if (n >= 1 && strcmp(a[0], "load") == 0) {
         load_kind_t kind;
@@ -484,8 +591,21 @@ int cmd_refdata(int argc, char **argv)
                             "try 'ncap refdata --help'\n");
             return 2;
         }
-        return load(kind, a[2]);
+        char covers_to[11] = "";
+        if (covers_arg && kind != KIND_DEATHS)
+            return usage_error("refdata",
+                               "--covers-to goes with \"load deaths\" (how far the register of "
+                               "deaths reaches), not with \"load %s\"",
+                               kind_name(kind));
+        if (covers_arg && refdata_date_normalise(covers_arg, covers_to) != 0)
+            return usage_error("refdata",
+                               "invalid value \"%s\" for --covers-to, expected a date "
+                               "(YYYY-MM-DD, YYYYMMDD or DD/MM/YYYY)",
+                               covers_arg);
+        return load(kind, a[2], covers_to);
     }
+    if (covers_arg)
+        return usage_error("refdata", "--covers-to goes with \"load deaths FILE\"");
     if (n == 0)
         fprintf(stderr, "ncap refdata: expected \"load\" or \"status\"\n");
     else

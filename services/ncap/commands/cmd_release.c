@@ -28,8 +28,9 @@
 static void usage(FILE *out)
 {
     fputs(
-        "usage: ncap release build --audit A --out DIR [--deaths FILE] [--optouts FILE]\n"
-        "                          [--ods FILE] [--imd FILE] [--audit-dir DIR] FILE...\n"
+        "usage: ncap release build --audit A --out DIR [--deaths FILE [--covers-to DATE]]\n"
+        "                          [--optouts FILE] [--ods FILE] [--imd FILE]\n"
+        "                          [--audit-dir DIR] FILE...\n"
         "\n"
         "Builds, from trusts' files, the release a deployment would publish for them: the same\n"
         "files, figure for figure, that ncap-publishd writes once the pipeline has taken every\n"
@@ -53,11 +54,15 @@ static void usage(FILE *out)
         "  --imd FILE       deprivation by LSOA       } row is reported with its line (the\n"
         "  --ods FILE       NHS trusts (ODS etr)      } first 20 of a file) and skipped; a wrong\n"
         "                                               header, or no trust in --ods, is an error\n"
+        "  --covers-to DATE the last day the --deaths register covers, as `ncap refdata load\n"
+        "                   deaths --covers-to` records it (default: its latest date of death):\n"
+        "                   a metric's follow-up past it is not complete, and the record held\n"
         "  --audit-dir DIR  where definitions are ($NCAP_AUDIT_DIR, else the\n"
         "                   installed ones: " NCAP_DEFAULT_AUDIT_DIR ")\n"
         "  --help           show this help\n"
         "\n"
-        "Without --deaths no record has a date of death, without --imd none a deprivation\n"
+        "Without --deaths no record has a date of death (and no follow-up is complete: a\n"
+        "deployment without a register holds them too), without --imd none a deprivation\n"
         "decile, without --ods every trust is named by its code in region \"unknown\". Linkage\n"
         "scores with its documented default parameters (a deployment's `ncap link-train` is not\n"
         "seen). Progress and a summary go to standard error.\n"
@@ -280,6 +285,7 @@ typedef struct {
     const char *audit, *out, *dir;
     const char *refdata[3]; /* deaths, optouts, imd */
     const char *ods;
+    char covers_to[11]; /* --covers-to, YYYY-MM-DD, or "" */
 } build_opts_t;
 
 static int build_release(const build_opts_t *o, char **paths, size_t n)
@@ -314,6 +320,13 @@ static int build_release(const build_opts_t *o, char **paths, size_t n)
     for (size_t k = 0; rc == 0 && k < 3; k++)
         if (o->refdata[k])
             rc = load_refdata(lm, kinds[k], o->refdata[k]);
+    if (rc == 0 && o->refdata[0]) {
+        /* the register's coverage, as `ncap refdata load deaths` records it */
+        const char *covers_to = o->covers_to[0] ? o->covers_to : link_memory_latest_death(lm);
+        link_memory_set_coverage(lm, covers_to);
+        say("%s: the register of deaths covers deaths to %s", o->refdata[0],
+            covers_to[0] ? covers_to : "no day (no death in it)");
+    }
     orgs_t orgs = {0};
     if (rc == 0 && o->ods)
         rc = load_ods(&orgs, o->ods);
@@ -353,11 +366,22 @@ static int build_release(const build_opts_t *o, char **paths, size_t n)
 
 static int build(int argc, char **argv)
 {
-    enum { O_AUDIT = 1000, O_OUT, O_DEATHS, O_OPTOUTS, O_IMD, O_ODS, O_AUDIT_DIR, O_HELP };
+    enum {
+        O_AUDIT = 1000,
+        O_OUT,
+        O_DEATHS,
+        O_COVERS_TO,
+        O_OPTOUTS,
+        O_IMD,
+        O_ODS,
+        O_AUDIT_DIR,
+        O_HELP
+    };
     static const struct option longopts[] = {
         {"audit", required_argument, NULL, O_AUDIT},
         {"out", required_argument, NULL, O_OUT},
         {"deaths", required_argument, NULL, O_DEATHS},
+        {"covers-to", required_argument, NULL, O_COVERS_TO},
         {"optouts", required_argument, NULL, O_OPTOUTS},
         {"imd", required_argument, NULL, O_IMD},
         {"ods", required_argument, NULL, O_ODS},
@@ -381,6 +405,13 @@ static int build(int argc, char **argv)
             break;
         case O_DEATHS:
             o.refdata[0] = optarg;
+            break;
+        case O_COVERS_TO:
+            if (refdata_date_normalise(optarg, o.covers_to) != 0)
+                return usage_error("release build",
+                                   "invalid value \"%s\" for --covers-to, expected a date "
+                                   "(YYYY-MM-DD, YYYYMMDD or DD/MM/YYYY)",
+                                   optarg);
             break;
         case O_OPTOUTS:
             o.refdata[1] = optarg;
@@ -408,6 +439,8 @@ static int build(int argc, char **argv)
         return usage_error("release build", "missing --out");
     if (optind == argc)
         return usage_error("release build", "missing FILE: give one file per trust");
+    if (o.covers_to[0] && !o.refdata[0])
+        return usage_error("release build", "--covers-to needs --deaths: it is the register's");
     return build_release(&o, argv + optind, (size_t)(argc - optind));
 }
 

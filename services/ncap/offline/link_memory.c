@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "death_assign.h"
+#include "follow_up.h"
 #include "link_assign.h"
 #include "optout_rule.h"
 #include "patient_index.h"
@@ -102,6 +103,8 @@ struct link_memory_t {
     size_t n_deaths, cap_deaths;
     str_map_t *death_hashes;
     multi_map_t deaths_by_nhs, deaths_by_dob;
+    char latest_death[11]; /* the latest date of death held, or "" */
+    char covers_to[11];    /* the register's coverage (link_memory_set_coverage), or "" */
     str_map_t *optouts;
     str_map_t *imd;
     int (*imd_values)[2];
@@ -166,6 +169,8 @@ int link_memory_add_death(link_memory_t *self, const refdata_row_t *row)
     link_ident_from_values(row->nhs_number, row->forename, row->surname, row->date_of_birth,
                            row->sex, row->postcode, &dt->id);
     snprintf(dt->date_of_death, sizeof dt->date_of_death, "%s", row->date_of_death);
+    if (strcmp(row->date_of_death, self->latest_death) > 0) /* ISO dates compare as text */
+        snprintf(self->latest_death, sizeof self->latest_death, "%s", row->date_of_death);
     /* looked up by the columns as stored, as find_deaths does */
     char dob[9] = "";
     if (row->date_of_birth[0])
@@ -235,6 +240,16 @@ int link_memory_load(link_memory_t *self, refdata_kind_t kind, const char *data,
 size_t link_memory_deaths(const link_memory_t *self)
 {
     return self->n_deaths;
+}
+
+const char *link_memory_latest_death(const link_memory_t *self)
+{
+    return self->latest_death;
+}
+
+void link_memory_set_coverage(link_memory_t *self, const char *covers_to)
+{
+    snprintf(self->covers_to, sizeof self->covers_to, "%s", covers_to);
 }
 
 int64_t link_memory_patients(const link_memory_t *self)
@@ -460,7 +475,8 @@ done:
 
 /* ---------------------------------------------------------------- a batch */
 
-/* The date of death given and the deprivation of the record's LSOA, where def lists them. */
+/* The date of death given, the deprivation of the record's LSOA and the register's coverage,
+ * where def lists them. */
 static int add_linked(const link_memory_t *self, const audit_def_t *def, link_outcome_t *out,
                       const char *date_of_death)
 {
@@ -470,7 +486,9 @@ static int add_linked(const link_memory_t *self, const audit_def_t *def, link_ou
         decile = self->imd_values[at][0];
         quintile = self->imd_values[at][1];
     }
-    return link_record_add_linked(def, out, date_of_death, decile, quintile);
+    if (link_record_add_linked(def, out, date_of_death, decile, quintile) != 0)
+        return -1;
+    return follow_up_stamp(def, out->pseudo, self->covers_to) < 0 ? -1 : 0;
 }
 
 int link_memory_final(const link_memory_t *self, const audit_def_t *def, const ncap_record_t *raw,

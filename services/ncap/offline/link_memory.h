@@ -7,12 +7,12 @@
  * link_assign (the patient: the held patients of the record's blocking keys, at most
  * PATIENT_INDEX_MAX_BLOCK per key, lowest ids first, as patient_index.c finds them), death_choose
  * (a death for a patient without one, among the deaths sharing its NHS number or date of birth),
- * the IMD of the record's LSOA, link_record_add_linked, and optout_withholds after the batch is
- * linked. What is not the same: the parameters are the documented defaults
- * (link_params_default: a deployment's `ncap link-train` is not seen), and a deployment's batches
- * are whatever its nudges gathered, where here they are the caller's: the opt-out, decided after
- * a batch is linked, withholds a record without its NHS number whose patient's number comes later
- * in the same batch.
+ * the IMD of the record's LSOA, link_record_add_linked, the register's coverage (follow_up_stamp),
+ * and optout_withholds after the batch is linked. What is not the same: the parameters are the
+ * documented defaults (link_params_default: a deployment's `ncap link-train` is not seen), and a
+ * deployment's batches are whatever its nudges gathered, where here they are the caller's: the
+ * opt-out, decided after a batch is linked, withholds a record without its NHS number whose
+ * patient's number comes later in the same batch.
  *
  * Cost: each record is scored against the held patients of its blocking keys, as in the daemon;
  * 200,000 simulated records with a register of 109,000 deaths link at about 12,000 records a
@@ -46,6 +46,13 @@ int link_memory_add_death(link_memory_t *self, const refdata_row_t *row);
 int link_memory_add_optout(link_memory_t *self, const char *nhs_number);
 int link_memory_add_imd(link_memory_t *self, const char *lsoa, int decile, int quintile);
 size_t link_memory_deaths(const link_memory_t *self);
+/* The latest date of death of the register held (YYYY-MM-DD), or "" when it holds none: what
+ * `ncap refdata load deaths` takes the register to cover when not told. */
+const char *link_memory_latest_death(const link_memory_t *self);
+/* How far the register reaches (YYYY-MM-DD, or "" for no register): stamped on every record as
+ * the linked deaths_covered_to where its definition lists it (follow_up.h), as ncap-linkd stamps
+ * the coverage `ncap refdata load deaths` recorded. Set it before linking. */
+void link_memory_set_coverage(link_memory_t *self, const char *covers_to);
 
 typedef struct {
     long long read, added, duplicates, skipped;

@@ -652,7 +652,7 @@ static void test_linked_fields(void **state)
 {
     (void)state;
     audit_def_t *def = load_nhfd();
-    assert_int_equal(def->n_linked, 3);
+    assert_int_equal(def->n_linked, 4);
     const audit_field_t *dod = audit_def_linked(def, "date_of_death");
     assert_non_null(dod);
     assert_int_equal(dod->type, FT_DATE);

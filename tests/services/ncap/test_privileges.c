@@ -150,6 +150,7 @@ static const char *const expected[] = {
     "ncap_linkage     table linkage.death                          SELECT UPDATE(considered_at)",
     "ncap_linkage     table linkage.death_link                     SELECT INSERT DELETE",
     "ncap_linkage     table linkage.death_recheck                  SELECT INSERT DELETE",
+    "ncap_linkage     table linkage.death_coverage                 SELECT",
     "ncap_linkage     table linkage.optout                         SELECT",
     "ncap_linkage     table linkage.optout_withheld                SELECT INSERT",
     "ncap_linkage     table linkage.optout_count                   SELECT INSERT UPDATE",
@@ -371,6 +372,10 @@ static void test_held_back_refused_and_stage_reads_allowed(void **state)
     assert_refused(db, "ncap_linkage", "DELETE FROM linkage.block");
     assert_refused(db, "ncap_linkage", "SELECT setval('linkage.patient_patient_id_seq', 1)");
     assert_allowed(db, "ncap_linkage", "UPDATE linkage.death SET considered_at = now()");
+    /* ... and so is how far the register reaches (0017): linkage reads it */
+    assert_refused(db, "ncap_linkage",
+                   "INSERT INTO linkage.death_coverage (covers_to) VALUES ('2030-01-01')");
+    assert_allowed(db, "ncap_linkage", "SELECT covers_to FROM linkage.death_coverage");
     /* ingest: a stored raw version is never rewritten */
     assert_refused(db, "ncap_ingest", "UPDATE ingest.raw_record SET payload = '{}'");
     assert_refused(db, "ncap_ingest", "DELETE FROM ingest.record");
