@@ -23,6 +23,7 @@ static void usage(FILE *out)
         "                [--deaths FILE] [--deaths-truth FILE] [--optouts FILE]\n"
         "       ncap sim --audit nhfd [--trusts K] [--records N] [--seed S] --submit\n"
         "                [--interval SECONDS] [--rounds R] [--invalid-rate R] [--start ...]\n"
+        "                [--deaths FILE [--deaths-step DAYS]]\n"
         "\n"
         "Writes realistic, entirely synthetic audit records the way trusts send them, with a "
         "known\n"
@@ -63,6 +64,18 @@ static void usage(FILE *out)
         "                      ncap keys --help); prints one line per round\n"
         "  --interval SECONDS  pause between rounds with --submit (default 5)\n"
         "  --rounds R          stop after R rounds with --submit (default 0: until SIGTERM)\n"
+        "  --deaths FILE       with --submit: a register of deaths that follows the rounds.\n"
+        "                      The simulated date advances --deaths-step days a round (default\n"
+        "                      14) from --start: after round R the register covers deaths to\n"
+        "                      start + R x step, and holds the deaths of the patients of rounds\n"
+        "                      1..R (and of people not in the audit) dated up to then; later\n"
+        "                      ones wait for their round. Each round rewrites FILE whole, then\n"
+        "                      FILE.covers-to (the day it covers to, YYYY-MM-DD): load it with\n"
+        "                      ncap refdata load deaths FILE --covers-to \"$(cat "
+        "FILE.covers-to)\"\n"
+        "                      (read FILE.covers-to first). A FILE of an earlier run is added\n"
+        "                      to, and its coverage never goes back\n"
+        "  --deaths-step DAYS  days the register's date advances a round, 1-3660 (default 14)\n"
         "  --help              show this help\n"
         "\n"
         "About 9% of rows are a patient seen in another row (a transfer to another trust a few\n"
@@ -119,6 +132,7 @@ int cmd_sim(int argc, char **argv)
         O_DEATHS,
         O_DEATHS_TRUTH,
         O_OPTOUTS,
+        O_DEATHS_STEP,
         O_HELP
     };
     static const struct option longopts[] = {
@@ -139,6 +153,7 @@ int cmd_sim(int argc, char **argv)
         {"deaths", required_argument, NULL, O_DEATHS},
         {"deaths-truth", required_argument, NULL, O_DEATHS_TRUTH},
         {"optouts", required_argument, NULL, O_OPTOUTS},
+        {"deaths-step", required_argument, NULL, O_DEATHS_STEP},
         {"help", no_argument, NULL, O_HELP},
         {NULL, 0, NULL, 0},
     };
@@ -147,6 +162,7 @@ int cmd_sim(int argc, char **argv)
     const char *audit = NULL, *out_dir = NULL, *truth = NULL;
     sim_outputs_t outs = {0};
     bool submit = false, interval_given = false, rounds_given = false, records_given = false;
+    unsigned deaths_step = 0; /* --deaths-step, 0 when not given */
     double interval = 5.0;
     unsigned long long rounds = 0, v;
     int y, m, d;
@@ -246,6 +262,12 @@ int cmd_sim(int argc, char **argv)
         case O_OPTOUTS:
             outs.optouts = arg;
             break;
+        case O_DEATHS_STEP:
+            if (number_arg_whole(arg, 3660, &v) != 0 || v < 1)
+                return usage_error("sim", "invalid value \"%s\" for --deaths-step, expected 1-3660",
+                                   arg);
+            deaths_step = (unsigned)v;
+            break;
         case O_HELP:
         case 'h':
             usage(stdout);
@@ -264,11 +286,12 @@ int cmd_sim(int argc, char **argv)
             "audit \"%s\" cannot be simulated yet: only \"nhfd\" (hip fracture) is supported",
             audit);
     opts.audit = audit;
-    if (submit && (out_dir || truth || outs.problems_truth || outs.deaths || outs.deaths_truth ||
-                   outs.optouts))
+    if (submit && (out_dir || truth || outs.problems_truth || outs.deaths_truth || outs.optouts))
         return usage_error("sim", "%s",
-                           "--out and the files of truth, deaths and opt-outs cannot be used with "
+                           "--out and the files of truth and opt-outs cannot be used with "
                            "--submit");
+    if (deaths_step && !(submit && outs.deaths))
+        return usage_error("sim", "%s", "--deaths-step needs --submit and --deaths");
     if (!records_given && sim_min_records(&opts) > opts.records) {
         size_t need = sim_min_records(&opts);
         if (need > SIM_MAX_RECORDS)
@@ -278,8 +301,19 @@ int cmd_sim(int argc, char **argv)
     if (!submit && (interval_given || rounds_given))
         return usage_error("sim", "%s", "--interval and --rounds need --submit");
 
-    if (submit)
-        return sim_submit_rounds(&opts, interval, rounds);
+    if (submit) {
+        char err[512];
+        sim_register_t *reg = NULL;
+        if (outs.deaths &&
+            !(reg = sim_register_open(outs.deaths, opts.start_day, deaths_step ? deaths_step : 14,
+                                      err, sizeof err))) {
+            fprintf(stderr, "ncap sim: %s\n", err);
+            return 2;
+        }
+        int rc = sim_submit_rounds(&opts, interval, rounds, reg);
+        sim_register_destroy(&reg);
+        return rc;
+    }
 
     char err[512];
     sim_t *sim = sim_new(&opts, err, sizeof err);

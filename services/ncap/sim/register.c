@@ -125,10 +125,22 @@ int sim_add_deaths(sim_t *self)
     return rc;
 }
 
+size_t sim_ndeaths(const sim_t *self)
+{
+    return self->ndeaths;
+}
+
+int64_t sim_death_day(const sim_t *self, size_t k)
+{
+    assert(k < self->ndeaths);
+    return self->deaths[k].day;
+}
+
 /* One death row: an audit patient as the register holds them, with the noise of a different
  * source (rates in the usage of `ncap sim`), or someone else. */
-static void write_death(const sim_t *self, size_t k, FILE *out)
+int sim_write_death(const sim_t *self, size_t k, FILE *out)
 {
+    assert(self && k < self->ndeaths);
     const death_t *d = &self->deaths[k];
     const patient_t *p = d->other ? &self->others[d->person] : &self->patients[d->person];
     rng_t r;
@@ -164,21 +176,28 @@ static void write_death(const sim_t *self, size_t k, FILE *out)
     const char sex[2] = {p->sex == '1' || p->sex == '2' ? p->sex : '\0', '\0'};
     const char *f[] = {nhs, forename, surname, dob, sex, postcode, died};
     csv_write_row(out, f, NELEMS(f));
+    return ferror(out) ? -1 : 0;
+}
+
+int sim_write_deaths_header(FILE *out)
+{
+    static const char *const head[] = {"nhs_number", "forename", "surname",      "date_of_birth",
+                                       "sex",        "postcode", "date_of_death"};
+    csv_write_row(out, head, NELEMS(head));
+    return ferror(out) ? -1 : 0;
 }
 
 int sim_write_deaths(const sim_t *self, FILE *deaths, FILE *truth)
 {
     assert(self);
-    static const char *const head[] = {"nhs_number", "forename", "surname",      "date_of_birth",
-                                       "sex",        "postcode", "date_of_death"};
     static const char *const truth_head[] = {"row", "patient_id"};
     if (deaths)
-        csv_write_row(deaths, head, NELEMS(head));
+        sim_write_deaths_header(deaths);
     if (truth)
         csv_write_row(truth, truth_head, NELEMS(truth_head));
     for (size_t k = 0; k < self->ndeaths; k++) {
         if (deaths)
-            write_death(self, k, deaths);
+            sim_write_death(self, k, deaths);
         if (truth) {
             const death_t *d = &self->deaths[k];
             char row[24], patient[16] = "";

@@ -175,6 +175,13 @@ int sim_write_problems_truth(const sim_t *self, FILE *out, bool one_file);
  * line in the deaths file, header line 1; patient_id empty for people not in the audit). Either
  * may be NULL. Returns 0, or -1 on a write error or when out of memory. */
 int sim_write_deaths(const sim_t *self, FILE *deaths, FILE *truth);
+/* The same register row by row, for a register that grows round after round (sim_register.h):
+ * its header line; how many rows; the date of death of row k (days since 1970-01-01); row k alone.
+ * The writers return 0, or -1 on a write error. */
+int sim_write_deaths_header(FILE *out);
+size_t sim_ndeaths(const sim_t *self);
+int64_t sim_death_day(const sim_t *self, size_t k);
+int sim_write_death(const sim_t *self, size_t k, FILE *out);
 /* Writes the national data opt-out list (header nhs_number): opted-out patients of the audit
  * and people not in it. Returns 0, or -1 on a write error or when out of memory. */
 int sim_write_optouts(const sim_t *self, FILE *out);

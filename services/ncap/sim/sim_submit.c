@@ -27,9 +27,9 @@ static void pause_between_rounds(double seconds)
         ;
 }
 
-/* One round: a fresh set of records, one submission per trust. Returns 0, or 1 when the
- * records could not be made at all. */
-static int submit_round(const sim_opts_t *base, unsigned round)
+/* One round: a fresh set of records, one submission per trust, then their deaths to the register
+ * (when there is one). Returns 0, or 1 when the records could not be made at all. */
+static int submit_round(const sim_opts_t *base, unsigned round, sim_register_t *deaths)
 {
     sim_opts_t opts = *base;
     opts.round = round;
@@ -74,13 +74,22 @@ static int submit_round(const sim_opts_t *base, unsigned round)
            rejected);
     if (failed)
         printf(", %u failed", failed);
+    char covers_to[11];
+    size_t added;
+    if (deaths) {
+        if (sim_register_round(deaths, sim, round, covers_to, &added, err, sizeof err) == 0)
+            printf(", deaths to %s (%zu new)", covers_to, added);
+        else
+            fprintf(stderr, "ncap sim: round %u: %s\n", round, err);
+    }
     putchar('\n');
     fflush(stdout);
     sim_destroy(&sim);
     return 0;
 }
 
-int sim_submit_rounds(const sim_opts_t *opts, double interval, unsigned long long rounds)
+int sim_submit_rounds(const sim_opts_t *opts, double interval, unsigned long long rounds,
+                      sim_register_t *deaths)
 {
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
@@ -90,7 +99,7 @@ int sim_submit_rounds(const sim_opts_t *opts, double interval, unsigned long lon
     sigaction(SIGTERM, &sa, NULL);
     stop_asap = 0;
     for (unsigned long long round = 1; !stop_asap && (rounds == 0 || round <= rounds); round++) {
-        if (submit_round(opts, (unsigned)round) != 0)
+        if (submit_round(opts, (unsigned)round, deaths) != 0)
             return 1;
         if (rounds != 0 && round == rounds)
             break;
