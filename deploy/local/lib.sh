@@ -297,11 +297,13 @@ ncap_spawn() {
   echo $! >"$pidfile"
 }
 
-# ncap_stage_start STAGE INDEX: starts instance INDEX of STAGE connected as the stage's own role,
-# with the stage keys of CTX_KEYS (ingest also the trusts' public keys), or --insecure-plain when
-# CTX_KEYS is empty. Only linkage gets the pseudonym key and only publish the releases folder.
+# ncap_stage_start STAGE INDEX [ARG...]: starts instance INDEX of STAGE connected as the stage's own
+# role, with the stage keys of CTX_KEYS (ingest also the trusts' public keys), or --insecure-plain
+# when CTX_KEYS is empty, and the daemon's flags ARG... (e.g. --batch 10). Only linkage gets the
+# pseudonym key and only publish the releases folder.
 ncap_stage_start() {
   local stage=$1 index=$2 bin role
+  shift 2
   bin=$(ncap_stage_bin "$stage")
   role=$(ncap_stage_role "$stage")
   local env=(NCAP_PG="$(ncap_pg_conninfo "$CTX_PGHOST" "$CTX_DB" "$role")"
@@ -316,7 +318,7 @@ ncap_stage_start() {
     linkage) env+=(NCAP_PSEUDONYM_KEY_FILE="$CTX_KEY") ;;
     publish) env+=(NCAP_OUT="$CTX_OUT") ;;
   esac
-  ncap_spawn "$stage-$index" env "${env[@]}" "$CTX_BUILD/$bin"
+  ncap_spawn "$stage-$index" env "${env[@]}" "$CTX_BUILD/$bin" "$@"
 }
 
 # ncap_stop PIDFILE...: SIGTERM to each running process, then SIGKILL to those still alive after

@@ -4,11 +4,11 @@
 # covers its latest death). The other loads it covering deaths to 30 June 2025 only, takes every
 # record in (those arriving after 31 May wait for their 30 days), then loads it covering to 30
 # September with linkage stopped, starts linkage and kills it with SIGKILL while its death sweep
-# derives the records that coverage completes (or just after, as the race falls), starts it again,
-# and at last loads the register covering its latest death. Then no record is left waiting for a
-# coverage already loaded, every record carries the last coverage or one its window was complete
-# under, and the published latest.csv files are byte-identical to loading the whole register
-# first. Run through tests/run.
+# derives the records that coverage completes, ten a transaction (or just after, as the race
+# falls), starts it again, and at last loads the register covering its latest death. Then no
+# record is left waiting for a coverage already loaded, every record carries the last coverage or
+# one its window was complete under, and the published latest.csv files are byte-identical to
+# loading the whole register first. Run through tests/run.
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -70,7 +70,8 @@ ncap_stop "$CTX_RUN/pids/linkage-1.pid"
 load_deaths --covers-to 2025-09-30
 completes=$(due)
 [ "$completes" -gt 0 ] || fail "the register to 2025-09-30 completes no record's follow-up"
-e2e_start linkage
+# small batches (a transaction each), so that the kill falls in the middle of the sweep
+ncap_stage_start linkage 1 --batch 10 || fail "linkage-1 is already running"
 # kill linkage as soon as its sweep has committed part of the work, or when it is done
 left=$completes deadline=$((SECONDS + 60))
 while [ "$SECONDS" -lt "$deadline" ]; do
