@@ -127,12 +127,12 @@ int cmd_sim(int argc, char **argv)
         O_SUBMIT,
         O_INTERVAL,
         O_ROUNDS,
+        O_DEATHS_STEP,
         O_PROBLEMS,
         O_PROBLEMS_TRUTH,
         O_DEATHS,
         O_DEATHS_TRUTH,
         O_OPTOUTS,
-        O_DEATHS_STEP,
         O_HELP
     };
     static const struct option longopts[] = {
@@ -148,12 +148,12 @@ int cmd_sim(int argc, char **argv)
         {"submit", no_argument, NULL, O_SUBMIT},
         {"interval", required_argument, NULL, O_INTERVAL},
         {"rounds", required_argument, NULL, O_ROUNDS},
+        {"deaths-step", required_argument, NULL, O_DEATHS_STEP},
         {"problems", required_argument, NULL, O_PROBLEMS},
         {"problems-truth", required_argument, NULL, O_PROBLEMS_TRUTH},
         {"deaths", required_argument, NULL, O_DEATHS},
         {"deaths-truth", required_argument, NULL, O_DEATHS_TRUTH},
         {"optouts", required_argument, NULL, O_OPTOUTS},
-        {"deaths-step", required_argument, NULL, O_DEATHS_STEP},
         {"help", no_argument, NULL, O_HELP},
         {NULL, 0, NULL, 0},
     };
@@ -233,6 +233,12 @@ int cmd_sim(int argc, char **argv)
             rounds = v;
             rounds_given = true;
             break;
+        case O_DEATHS_STEP:
+            if (number_arg_whole(arg, 3660, &v) != 0 || v < 1)
+                return usage_error("sim", "invalid value \"%s\" for --deaths-step, expected 1-3660",
+                                   arg);
+            deaths_step = (unsigned)v;
+            break;
         case O_PROBLEMS: {
             const char *eq = strchr(arg, '=');
             char kind[64];
@@ -261,12 +267,6 @@ int cmd_sim(int argc, char **argv)
             break;
         case O_OPTOUTS:
             outs.optouts = arg;
-            break;
-        case O_DEATHS_STEP:
-            if (number_arg_whole(arg, 3660, &v) != 0 || v < 1)
-                return usage_error("sim", "invalid value \"%s\" for --deaths-step, expected 1-3660",
-                                   arg);
-            deaths_step = (unsigned)v;
             break;
         case O_HELP:
         case 'h':

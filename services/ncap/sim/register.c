@@ -125,17 +125,6 @@ int sim_add_deaths(sim_t *self)
     return rc;
 }
 
-size_t sim_ndeaths(const sim_t *self)
-{
-    return self->ndeaths;
-}
-
-int64_t sim_death_day(const sim_t *self, size_t k)
-{
-    assert(k < self->ndeaths);
-    return self->deaths[k].day;
-}
-
 /* One death row: an audit patient as the register holds them, with the noise of a different
  * source (rates in the usage of `ncap sim`), or someone else. */
 int sim_write_death(const sim_t *self, size_t k, FILE *out)
@@ -236,4 +225,15 @@ int sim_write_optouts(const sim_t *self, FILE *out)
         fprintf(out, "%010llu\n", (unsigned long long)list[i]);
     free(list);
     return ferror(out) ? -1 : 0;
+}
+
+size_t sim_ndeaths(const sim_t *self)
+{
+    return self->ndeaths;
+}
+
+int64_t sim_death_day(const sim_t *self, size_t k)
+{
+    assert(k < self->ndeaths);
+    return self->deaths[k].day;
 }
