@@ -55,7 +55,8 @@ typedef enum {
     F_POW,
     F_CLAMP,
     F_MIN,
-    F_MAX
+    F_MAX,
+    F_IF
 } fn_t;
 
 static const struct {
@@ -81,6 +82,7 @@ static const struct {
     {"clamp", F_CLAMP, 3, 3},
     {"min", F_MIN, 2, 0},
     {"max", F_MAX, 2, 0},
+    {"if", F_IF, 3, 3},
 };
 #define N_FUNCTIONS (sizeof functions / sizeof functions[0])
 
@@ -1171,6 +1173,17 @@ static int eval_call(const node_t *n, eval_t *ev, expr_value_t *out)
     case F_MIN:
     case F_MAX:
         return eval_math(n, ev, fn, out);
+
+    case F_IF: /* only the branch taken is evaluated */
+        if (eval(n->args[0], ev, &a))
+            return -1;
+        if (a.kind == EXPR_NULL) {
+            *out = v_null();
+            return 0;
+        }
+        if (a.kind != EXPR_BOOL)
+            return eval_fail(ev, "if() needs true/false first, got %s", kind_name(a.kind));
+        return eval(n->args[a.b ? 1 : 2], ev, out);
     }
     return eval_fail(ev, "unknown function %s()", name);
 }
@@ -1606,6 +1619,23 @@ static type_t check_call(checker_t *c, const node_t *n)
             ok &= check_arg(c, n, i, t, EXPR_NUMBER);
         }
         return ty(!ok ? T_UNKNOWN : any_null ? EXPR_NULL : EXPR_NUMBER);
+
+    case F_IF: {
+        ok = check_arg(c, n, 0, first, EXPR_BOOL);
+        type_t a = check_node(c, n->args[1]), b = check_node(c, n->args[2]);
+        if (a.kind == T_UNKNOWN || b.kind == T_UNKNOWN || !ok)
+            return ty(T_UNKNOWN);
+        if (a.kind == EXPR_NULL)
+            return b;
+        if (b.kind == EXPR_NULL || a.kind == b.kind)
+            return a.kind == b.kind ? ty(a.kind) : a;
+        char da[80], db[80];
+        problem(c, n->args[2]->start + 1,
+                "argument 3 of if() is %s and argument 2 %s, expected arguments of one type",
+                describe(c, n->args[2], b, db, sizeof db),
+                describe(c, n->args[1], a, da, sizeof da));
+        return ty(T_UNKNOWN);
+    }
 
     case F_BAND: /* the cut points are number literals (the parser saw to it) */
         if (!check_arg(c, n, 0, first, EXPR_NUMBER))

@@ -7,6 +7,7 @@
  *              in(x, 'a', 'b', ...) age_years(dob, at) band(x, 60, 70, 80, 90)
  *              coalesce(a, b, ...) year(t) month(t)
  *              ln(x) exp(x) sqrt(x) pow(x, k) clamp(x, lo, hi) min(a, b, ...) max(a, b, ...)
+ *              if(c, a, b)
  *
  * Null propagates through arithmetic and comparison (SQL-like); in a boolean context null is false.
  * Arithmetic whose result is not a finite number (division by zero, overflow) gives null.
@@ -26,6 +27,9 @@
  *   in(x, v, ...)         each v as x == v allows     -> a boolean
  *   band(x, cuts...)      a number                   -> a string
  *   ln exp sqrt pow clamp min max: numbers (never booleans or text) -> a number
+ *   if(c, a, b)           c a boolean, a and b of one type -> that type: a when c is true, b
+ *                         when false, null when c is null (an interaction: if(asa_grade >= 3,
+ *                         age_at_arrival - 64, 0))
  *   present empty (any)   -> a boolean;  coalesce(a, b, ...): all of one type -> that type
  * Wherever a date/time goes, text must be a literal that reads as one ('2026-03-01'). null fits
  * everywhere (a nullable field too): it propagates. */
