@@ -206,7 +206,7 @@ static void test_nhfd_loads_with_its_fields_in_order(void **state)
     assert_int_equal(def->derived[1].type, FT_CODE);
     assert_non_null(def->derived[1].expr);
 
-    assert_int_equal(def->n_metrics, 3);
+    assert_int_equal(def->n_metrics, 5);
     assert_string_equal(def->metrics[0].id, "surgery_36h");
     assert_string_equal(def->metrics[0].label, "Surgery within 36 hours of arrival");
     assert_string_equal(def->metrics[0].unit, "trust");
@@ -652,7 +652,7 @@ static void test_linked_fields(void **state)
 {
     (void)state;
     audit_def_t *def = load_nhfd();
-    assert_int_equal(def->n_linked, 3);
+    assert_int_equal(def->n_linked, 4);
     const audit_field_t *dod = audit_def_linked(def, "date_of_death");
     assert_non_null(dod);
     assert_int_equal(dod->type, FT_DATE);
@@ -1203,7 +1203,7 @@ static void test_type_errors_are_refused_with_line_and_column(void **state)
                    31, 16,
                    "metric \"m\": numerator: found the unknown function \"median\", expected one "
                    "of: present, empty, hours_between, days_between, in, age_years, band, "
-                   "coalesce, year, month");
+                   "coalesce, year, month, ln, exp, sqrt, pow, clamp, min, max, if");
     refused_metric("    denominator: true\n"
                    "    numerator: present(asa, seen)\n", /* 31 */
                    31, 16, "metric \"m\": numerator: present() has 2 arguments, expected 1");

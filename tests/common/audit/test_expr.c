@@ -295,7 +295,7 @@ static void test_parse_errors_name_the_column(void **state)
     assert_string_equal(parse_error("median(asa_grade)"),
                         "column 1: found the unknown function \"median\", expected one of: "
                         "present, empty, hours_between, days_between, in, age_years, band, "
-                        "coalesce, year, month");
+                        "coalesce, year, month, ln, exp, sqrt, pow, clamp, min, max, if");
     assert_string_equal(parse_error("present(a, b)"),
                         "column 1: present() has 2 arguments, expected 1");
     assert_string_equal(parse_error("in(sex)"),
@@ -320,7 +320,7 @@ static void test_parse_errors_name_the_column(void **state)
     assert_string_equal(parse_error("f(1,)"),
                         "column 1: found the unknown function \"f\", expected one of: present, "
                         "empty, hours_between, days_between, in, age_years, band, coalesce, "
-                        "year, month");
+                        "year, month, ln, exp, sqrt, pow, clamp, min, max, if");
     assert_string_equal(parse_error("in(sex, 1,)"),
                         "column 11: found ')', expected a value (a number, 'text', a field, a "
                         "call or a bracket)");
