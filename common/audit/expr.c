@@ -1592,33 +1592,31 @@ static type_t check_call(checker_t *c, const node_t *n)
     case F_EMPTY:
         return ty(EXPR_BOOL);
 
-    case F_HOURS_BETWEEN:
+    case F_HOURS_BETWEEN: /* dates/times in, a number out */
     case F_DAYS_BETWEEN:
     case F_AGE_YEARS:
     case F_YEAR:
     case F_MONTH:
-        ok = check_arg(c, n, 0, first, EXPR_TIME);
-        for (size_t i = 1; i < n->n_args; i++) {
-            type_t t = check_node(c, n->args[i]);
-            any_null |= t.kind == EXPR_NULL;
-            ok &= check_arg(c, n, i, t, EXPR_TIME);
-        }
-        return ty(!ok ? T_UNKNOWN : any_null ? EXPR_NULL : EXPR_NUMBER);
-
-    case F_LN:
+    case F_LN: /* numbers in, a number out */
     case F_EXP:
     case F_SQRT:
     case F_POW:
     case F_CLAMP:
     case F_MIN:
-    case F_MAX:
-        ok = check_arg(c, n, 0, first, EXPR_NUMBER);
+    case F_MAX: {
+        fn_t fn = functions[n->fn_index].fn;
+        int want = fn == F_HOURS_BETWEEN || fn == F_DAYS_BETWEEN || fn == F_AGE_YEARS ||
+                           fn == F_YEAR || fn == F_MONTH
+                       ? EXPR_TIME
+                       : EXPR_NUMBER;
+        ok = check_arg(c, n, 0, first, want);
         for (size_t i = 1; i < n->n_args; i++) {
             type_t t = check_node(c, n->args[i]);
             any_null |= t.kind == EXPR_NULL;
-            ok &= check_arg(c, n, i, t, EXPR_NUMBER);
+            ok &= check_arg(c, n, i, t, want);
         }
         return ty(!ok ? T_UNKNOWN : any_null ? EXPR_NULL : EXPR_NUMBER);
+    }
 
     case F_IF: {
         ok = check_arg(c, n, 0, first, EXPR_BOOL);

@@ -10,9 +10,9 @@
 
 #include "audit_def.h"
 #include "commands.h"
-#include "file_read.h"
 #include "record_view.h"
 #include "risk_model.h"
+#include "trust_file.h"
 #include "usage_error.h"
 #include "validate_file.h"
 
@@ -103,6 +103,19 @@ static int run(const audit_def_t *def, const audit_risk_model_t *model, const ch
     return r.errors ? 1 : 0;
 }
 
+static int unknown_model(const audit_def_t *def, const char *audit, const char *model_id)
+{
+    char list[300] = "";
+    for (size_t i = 0, used = 0; i < def->n_risk_models && used < sizeof list; i++) {
+        int w = snprintf(list + used, sizeof list - used, "%s%s", i ? ", " : "",
+                         def->risk_models[i].id);
+        used += w > 0 ? (size_t)w : 0;
+    }
+    fprintf(stderr, "ncap risk: audit %s has no risk model \"%s\" (its models: %s)\n", audit,
+            model_id, list[0] ? list : "none");
+    return 2;
+}
+
 int cmd_risk(int argc, char **argv)
 {
     enum { O_AUDIT = 1000, O_MODEL, O_AUDIT_DIR, O_HELP };
@@ -146,34 +159,11 @@ int cmd_risk(int argc, char **argv)
         return usage_error("risk", optind == argc ? "missing FILE" : "expected one FILE, got %d",
                            argc - optind);
     const char *path = argv[optind];
-    char err[512];
-    audit_def_t *def = audit_def_load_named(dir, audit, err, sizeof err);
-    if (!def) {
-        fprintf(stderr, "ncap risk: %s\n", err);
+    trust_file_t f;
+    if (trust_file_open("risk", dir, audit, path, &f) != 0)
         return 2;
-    }
-    const audit_risk_model_t *model = audit_def_risk_model(def, model_id);
-    if (!model) {
-        char list[300] = "";
-        for (size_t i = 0, used = 0; i < def->n_risk_models && used < sizeof list; i++) {
-            int w = snprintf(list + used, sizeof list - used, "%s%s", i ? ", " : "",
-                             def->risk_models[i].id);
-            used += w > 0 ? (size_t)w : 0;
-        }
-        fprintf(stderr, "ncap risk: audit %s has no risk model \"%s\" (its models: %s)\n", audit,
-                model_id, list[0] ? list : "none");
-        audit_def_destroy(&def);
-        return 2;
-    }
-    char *data = NULL;
-    size_t len = 0;
-    if (file_read_all(path, &data, &len) != 0) {
-        fprintf(stderr, "ncap risk: could not read \"%s\": %s\n", path, strerror(errno));
-        audit_def_destroy(&def);
-        return 2;
-    }
-    int rc = run(def, model, path, data, len);
-    free(data);
-    audit_def_destroy(&def);
+    const audit_risk_model_t *model = audit_def_risk_model(f.def, model_id);
+    int rc = model ? run(f.def, model, path, f.data, f.len) : unknown_model(f.def, audit, model_id);
+    trust_file_close(&f);
     return rc;
 }
