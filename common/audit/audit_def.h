@@ -231,20 +231,16 @@ typedef struct {
  * Loading is O(size of the file) but for checks that compare each field, rule or code with those
  * before it: O(n^2) within these limits. */
 #define AUDIT_MAX_FILE_BYTES (4 * 1024 * 1024) /* the shipped ones are ~20 KB */
-#define AUDIT_MAX_NODES 200000   /* keys, values, lists and mappings: what the YAML tree costs */
-#define AUDIT_MAX_NESTING 16     /* mappings and lists one inside another; a definition needs 5 */
-#define AUDIT_MAX_VALUE 8192     /* bytes of one key or value (an expression: EXPR_MAX_LENGTH) */
-#define AUDIT_MAX_FIELDS 1000    /* fields trusts send */
-#define AUDIT_MAX_LINKED 64      /* linked fields */
-#define AUDIT_MAX_DERIVED 256    /* derived fields */
-#define AUDIT_MAX_METRICS 64     /* the metric stage keeps a contribution per metric per record */
-#define AUDIT_MAX_RISK_MODELS 16 /* risk models (each evaluated once a record per ratio using it)  \
-                                  */
-#define AUDIT_MAX_RISK_TERMS 200 /* terms of one risk model (NELA's needs ~50) */
-#define AUDIT_MAX_FOLLOW_UP_DAYS 3650 /* a metric's follow_up_days: ten years */
-#define AUDIT_MAX_RULES 1000          /* rules */
-#define AUDIT_MAX_CODES 10000         /* codes of one code field */
-#define AUDIT_MAX_PROBLEMS 100        /* problems listed for one file; more are only counted */
+#define AUDIT_MAX_NODES 200000 /* keys, values, lists and mappings: what the YAML tree costs */
+#define AUDIT_MAX_NESTING 16   /* mappings and lists one inside another; a definition needs 5 */
+#define AUDIT_MAX_VALUE 8192   /* bytes of one key or value (an expression: EXPR_MAX_LENGTH) */
+#define AUDIT_MAX_FIELDS 1000  /* fields trusts send */
+#define AUDIT_MAX_LINKED 64    /* linked fields */
+#define AUDIT_MAX_DERIVED 256  /* derived fields */
+#define AUDIT_MAX_METRICS 64   /* the metric stage keeps a contribution per metric per record */
+#define AUDIT_MAX_RULES 1000   /* rules */
+#define AUDIT_MAX_CODES 10000  /* codes of one code field */
+#define AUDIT_MAX_PROBLEMS 100 /* problems listed for one file; more are only counted */
 /* publication settings */
 #define AUDIT_MAX_AGE_BANDS 20   /* breakdowns' age_bands: 21 bands, each a category published */
 #define AUDIT_MAX_AGE 999        /* the greatest age a band starts at, in the age field's unit */
