@@ -241,6 +241,10 @@ typedef struct {
 #define AUDIT_MAX_RULES 1000   /* rules */
 #define AUDIT_MAX_CODES 10000  /* codes of one code field */
 #define AUDIT_MAX_PROBLEMS 100 /* problems listed for one file; more are only counted */
+/* risk models: each term is evaluated once a record for each ratio using its model */
+#define AUDIT_MAX_RISK_MODELS 16
+#define AUDIT_MAX_RISK_TERMS 200      /* of one model (NELA's has 53) */
+#define AUDIT_MAX_FOLLOW_UP_DAYS 3650 /* a metric's follow_up_days: ten years */
 /* publication settings */
 #define AUDIT_MAX_AGE_BANDS 20   /* breakdowns' age_bands: 21 bands, each a category published */
 #define AUDIT_MAX_AGE 999        /* the greatest age a band starts at, in the age field's unit */
