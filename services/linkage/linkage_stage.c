@@ -445,9 +445,10 @@ static int periodic(void *state, PGconn *db, int limit, stage_keys_t *out, char 
 {
     linkage_t *lk = state;
     death_sweep_counts_t c = {0};
-    /* The two steps in transactions of their own: each takes advisory locks on blocking keys
-     * (sorted, as patient_index does), and two sets in one transaction could deadlock with a
-     * record being linked. */
+    /* The first two steps in transactions of their own: each takes advisory locks on blocking
+     * keys (sorted, as patient_index does), and two sets in one transaction could deadlock with a
+     * record being linked. The third (the register's coverage) only once they have nothing left,
+     * so that a record is derived again with the deaths loaded with the coverage. */
     if (load_params(lk, db, err, errlen) != 0 ||
         death_sweep_link(db, &lk->params, limit, &c, err, errlen) != 0 ||
         (c.deaths == 0 && death_sweep_revise(db, lk->audits, limit, out, &c, err, errlen) != 0) ||
