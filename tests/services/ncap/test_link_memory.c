@@ -116,6 +116,9 @@ static void test_patients_deaths_and_deprivation(void **state)
          "4010232137,Ann,Example,1940-05-12,2,LS1 4AP,2026-01-20\n"
          "4010232137,Ann,Example,1940-05-12,2,LS1 4AP,2026-01-20\n");
     assert_int_equal(link_memory_deaths(lm), 1); /* a duplicate row is kept once */
+    /* the register covers its latest death unless told otherwise, as `ncap refdata load` */
+    assert_string_equal(link_memory_latest_death(lm), "2026-01-20");
+    link_memory_set_coverage(lm, "2026-01-31");
     load(lm, REFDATA_IMD,
          "lsoa11cd,imd2019_rank,imd2019_decile,imd2019_quintile\n"
          "E01011365,1234,2,1\n");
@@ -137,6 +140,7 @@ static void test_patients_deaths_and_deprivation(void **state)
         assert_null(ncap_record_get(p, "lsoa"));
         assert_string_equal(ncap_record_get(p, "imd_decile"), "2");
         assert_string_equal(ncap_record_get(p, "imd_quintile"), "1");
+        assert_string_equal(ncap_record_get(p, "deaths_covered_to"), "2026-01-31");
         assert_false(items[i].withheld);
     }
     assert_string_equal(ncap_record_get(items[0].outcome.pseudo, "date_of_death"), "2026-01-20");
@@ -149,6 +153,7 @@ static void test_patients_deaths_and_deprivation(void **state)
     assert_int_equal(link_memory_final(lm, def, recs[1], 1, &out), 0);
     assert_string_equal(ncap_record_get(out.pseudo, "date_of_death"), "2026-01-20");
     assert_string_equal(ncap_record_get(out.pseudo, "age_at_arrival"), "85");
+    assert_string_equal(ncap_record_get(out.pseudo, "deaths_covered_to"), "2026-01-31");
     link_outcome_clear(&out);
     for (size_t i = 0; i < 3; i++) {
         link_memory_item_clear(&items[i]);
