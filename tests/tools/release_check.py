@@ -43,7 +43,7 @@ EDGE = 1e-9  # a value this close to a limit or reference may fall either side
 COLUMNS = ("audit,period,level,area_code,area_name,parent_code,metric,breakdown,category,"
            "numerator,denominator,value,lower95,upper95,lower998,upper998,england_value,"
            "compared_to_england,funnel_lower95,funnel_upper95,funnel_lower998,funnel_upper998,"
-           "outlier,note").split(",")
+           "outlier,note,expected,held,missing").split(",")
 FIGURES = ("value", "lower95", "upper95", "lower998", "upper998")
 FUNNEL = ("funnel_lower95", "funnel_upper95", "funnel_lower998", "funnel_upper998")
 LEVELS = ("england", "region", "trust", "site")
@@ -80,7 +80,7 @@ class Checker:
     # ---- each row on its own ----
 
     def check_row(self, row, england):
-        sup = row["note"] == "suppressed"
+        sup = suppressed(row)
         den = count(row["denominator"])
         if row["breakdown"] == "sii":
             if row["level"] != "england":
@@ -131,7 +131,7 @@ class Checker:
         rows = [r for r in self.rows if r["metric"] == metric and r["breakdown"] == "all"]
         # phi and tau2 over the trusts whose figures are published: never a suppressed one
         trusts = [r for r in rows if r["level"] == "trust" and count(r["denominator"]) and
-                  r["note"] != "suppressed"]
+                  not suppressed(r)]
         units = [r for r in rows if r["level"] in ("trust", "site")]
         unit_ids = set(id(r) for r in units)
         others = [r for r in self.rows if r["metric"] == metric and id(r) not in unit_ids]
@@ -146,7 +146,7 @@ class Checker:
         adjust = od != "none" and phi is not None and phi > 1
         for r in units:
             den = count(r["denominator"])
-            if r["note"] == "suppressed" or not den:
+            if suppressed(r) or not den:
                 self.empty(r, FUNNEL + ("outlier",), "suppressed or no denominator")
                 continue
             n = count(r["numerator"])
@@ -242,6 +242,10 @@ class Checker:
 
 
 PARENT = {"region": "england", "trust": "region", "site": "trust"}
+
+
+def suppressed(row):
+    return "suppressed" in row["note"].split(";")
 
 
 def num(s):
