@@ -486,24 +486,6 @@ static size_t slot_of(const bench_t *b, const benchmark_cell_t *c, int *decile)
 
 /* ---- the sums ---- */
 
-static int bucket_add(bench_bucket_t *k, double value, long long count)
-{
-    if (k->n > 0 && k->v[k->n - 1].value == value) {
-        k->v[k->n - 1].count += count;
-        return 0;
-    }
-    if (array_grow((void **)&k->v, &k->cap, k->n + 1, sizeof *k->v) != 0)
-        return -1;
-    k->v[k->n++] = (bench_value_t){value, count};
-    return 0;
-}
-
-static int cmp_value(const void *a, const void *b)
-{
-    double x = ((const bench_value_t *)a)->value, y = ((const bench_value_t *)b)->value;
-    return (x > y) - (x < y);
-}
-
 /* The measures into the buckets of their site and every area above it, each bucket sorted by
  * value then (equal values merged). Frees site_area. Cost: O(measures x levels x log). */
 static int add_measures(bench_t *b, size_t *site_area, char *err, size_t errlen)
@@ -529,24 +511,12 @@ static int add_measures(bench_t *b, size_t *site_area, char *err, size_t errlen)
         size_t k = slot_of(b, &c, &decile);
         for (size_t a = site_area[str_map_get(b->site_ids, site_key(&c, key, sizeof key))];
              a != SIZE_MAX; a = b->areas[a].parent)
-            if (bucket_add(&b->buckets[(m * b->n_areas + a) * b->n_slots + k], x->value,
+            if (bench_bucket_add(&b->buckets[(m * b->n_areas + a) * b->n_slots + k], x->value,
                            x->count) != 0)
                 goto out;
     }
-    for (size_t i = 0; i < n; i++) {
-        bench_bucket_t *k = &b->buckets[i];
-        if (k->n < 2)
-            continue;
-        qsort(k->v, k->n, sizeof *k->v, cmp_value);
-        size_t w = 0;
-        for (size_t r = 1; r < k->n; r++) {
-            if (k->v[r].value == k->v[w].value)
-                k->v[w].count += k->v[r].count;
-            else
-                k->v[++w] = k->v[r];
-        }
-        k->n = w + 1;
-    }
+    for (size_t i = 0; i < n; i++)
+        bench_bucket_sort(&b->buckets[i]);
     rc = 0;
 out:
     free(site_area);

@@ -220,6 +220,20 @@ void benchmark_write_fingertips(FILE *f, const benchmark_input_t *in, const benc
 char *benchmark_csv_text(const benchmark_input_t *in, const benchmark_release_t *r);
 char *benchmark_fingertips_text(const benchmark_input_t *in, const benchmark_release_t *r);
 
+/* spc.csv and spc_summary.csv (benchmark_spc.c says how they are computed and what disclosure
+ * control hides), from in's series and series_measures (months "YYYY-MM" of breakdown "all"; other
+ * cells are ignored), metrics and orgs (a trust's region), as malloc'd strings:
+ *   spc.csv: audit,metric,level,area_code,month,numerator,denominator,value,mean,lpl,upl,
+ *            special_cause,point_type - one line per metric (definition order), unit (england,
+ *            the regions, the trusts, each by code) and month with records, in month order
+ *   spc_summary.csv: audit,metric,level,area_code,mean,lpl,upl,n,variation,assurance - one line
+ *            per metric and unit of spc.csv, n the months charted
+ * Figures with 6 decimal places; the names of spc.h (spc_cause_name, ...). Returns 0, or -1 with
+ * err (a series cell of an unknown metric, a month not YYYY-MM, a negative count, out of
+ * memory). */
+int benchmark_spc_text(const benchmark_input_t *in, char **spc_csv, char **summary_csv, char *err,
+                       size_t errlen);
+
 struct json_t; /* jansson's */
 /* latest.json: {audit, period, provenance, methods, metrics (id, label, polarity, overdispersion,
  * the expressions, the trusts' funnel: target, phi, tau2), columns (the CSV's), rows (one array

@@ -105,6 +105,18 @@ static inline size_t bench_row(const bench_t *b, size_t m, size_t a, size_t k)
     return b->row_of[(m * b->n_areas + a) * b->n_slots + k];
 }
 
+/* A bucket's values: one more (merged with the last when equal); sorted by value, equal values
+ * merged; how many records; the i-th smallest (1-based, 1 <= i <= the count); the median (the
+ * mean of the two middle values for an even count) or mean, NaN for none. */
+int bench_bucket_add(bench_bucket_t *k, double value, long long count);
+void bench_bucket_sort(bench_bucket_t *k);
+long long bench_bucket_count(const bench_bucket_t *k);
+double bench_order_stat(const bench_bucket_t *k, long long i);
+double bench_bucket_value(const bench_bucket_t *k, benchmark_kind_t kind);
+/* A figure as the files print it: 6 decimal places, empty when !has or not finite, never
+ * "-0.000000". */
+void bench_figure(char *out, size_t len, bool has, double v);
+
 int bench_fail(char *err, size_t errlen, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 /* Whether metric m has an SII row: a proportion with at least 2 of England's deciles with a

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "array_grow.h"
 #include "benchmark_build.h"
 #include "ci.h"
 #include "distributions.h"
@@ -36,18 +37,6 @@ static void ratio(benchmark_row_t *row)
     ci_ratio(o, e, NCAP_Z998, &row->lower998, &row->upper998);
 }
 
-/* The k-th smallest value (1-based, 1 <= k <= the bucket's count) of a sorted bucket. */
-static double order_stat(const bench_bucket_t *k, long long i)
-{
-    long long seen = 0;
-    for (size_t j = 0; j < k->n; j++) {
-        seen += k->v[j].count;
-        if (seen >= i)
-            return k->v[j].value;
-    }
-    return NAN;
-}
-
 /* The distribution-free interval of a median of n values at the two-sided level of z: the order
  * statistics x(l) and x(n - l + 1), l the tail-quantile of Binomial(n, 1/2) (the smallest l with
  * P(B <= l) >= tail, R's qbinom), so that P(x(l) <= median <= x(n - l + 1)) =
@@ -59,8 +48,8 @@ static void median_interval(const bench_bucket_t *k, long long n, double z, doub
     *lo = *hi = NAN;
     if (dist_binom_quantile(dist_normal_cdf(-z), (double)n, 0.5, &l, &f, &f1) != 0 || l < 1)
         return;
-    *lo = order_stat(k, (long long)l);
-    *hi = order_stat(k, n - (long long)l + 1);
+    *lo = bench_order_stat(k, (long long)l);
+    *hi = bench_order_stat(k, n - (long long)l + 1);
 }
 
 /* The t interval of a mean of n values: mean -+ t(n - 1) s / sqrt(n); NaN for n < 2. */
@@ -82,9 +71,7 @@ static int continuous(const bench_t *b, benchmark_row_t *row, size_t m, size_t a
     const bench_bucket_t empty = {0}, *bk = b->buckets
                                                 ? &b->buckets[(m * b->n_areas + a) * b->n_slots + k]
                                                 : &empty;
-    long long n = 0;
-    for (size_t j = 0; j < bk->n; j++)
-        n += bk->v[j].count;
+    long long n = bench_bucket_count(bk);
     if (n != row->denominator)
         return bench_fail(err, errlen,
                           "metric %s, %s %s, %s %s: the cells count %lld records with a value, "
@@ -94,22 +81,17 @@ static int continuous(const bench_t *b, benchmark_row_t *row, size_t m, size_t a
     row->has_value = n > 0;
     if (!row->has_value)
         return 0;
+    row->value = bench_bucket_value(bk, bench_kind(b, m));
     if (bench_kind(b, m) == BENCHMARK_MEDIAN) {
-        row->value = n % 2 ? order_stat(bk, (n + 1) / 2)
-                           : (order_stat(bk, n / 2) + order_stat(bk, n / 2 + 1)) / 2;
         median_interval(bk, n, NCAP_Z95, &row->lower95, &row->upper95);
         median_interval(bk, n, NCAP_Z998, &row->lower998, &row->upper998);
         return 0;
     }
-    /* two passes: the mean, then the squares about it (no cancellation) */
-    double sum = 0, ss = 0;
-    for (size_t j = 0; j < bk->n; j++)
-        sum += bk->v[j].value * (double)bk->v[j].count;
-    double mean = sum / (double)n;
+    /* the squares about the mean (no cancellation) */
+    double mean = row->value, ss = 0;
     for (size_t j = 0; j < bk->n; j++)
         ss += (bk->v[j].value - mean) * (bk->v[j].value - mean) * (double)bk->v[j].count;
     double sd = n > 1 ? sqrt(ss / (double)(n - 1)) : NAN;
-    row->value = mean;
     mean_interval(mean, sd, n, NCAP_Z95, &row->lower95, &row->upper95);
     mean_interval(mean, sd, n, NCAP_Z998, &row->lower998, &row->upper998);
     return 0;
@@ -319,4 +301,72 @@ int bench_figures(bench_t *b, benchmark_release_t *out, char *err, size_t errlen
             return -1;
     }
     return 0;
+}
+
+/* ---- the values of a median or mean metric (buckets) ---- */
+
+int bench_bucket_add(bench_bucket_t *k, double value, long long count)
+{
+    if (k->n > 0 && k->v[k->n - 1].value == value) {
+        k->v[k->n - 1].count += count;
+        return 0;
+    }
+    if (array_grow((void **)&k->v, &k->cap, k->n + 1, sizeof *k->v) != 0)
+        return -1;
+    k->v[k->n++] = (bench_value_t){value, count};
+    return 0;
+}
+
+static int cmp_value(const void *a, const void *b)
+{
+    double x = ((const bench_value_t *)a)->value, y = ((const bench_value_t *)b)->value;
+    return (x > y) - (x < y);
+}
+
+void bench_bucket_sort(bench_bucket_t *k)
+{
+    if (k->n < 2)
+        return;
+    qsort(k->v, k->n, sizeof *k->v, cmp_value);
+    size_t w = 0;
+    for (size_t r = 1; r < k->n; r++) {
+        if (k->v[r].value == k->v[w].value)
+            k->v[w].count += k->v[r].count;
+        else
+            k->v[++w] = k->v[r];
+    }
+    k->n = w + 1;
+}
+
+long long bench_bucket_count(const bench_bucket_t *k)
+{
+    long long n = 0;
+    for (size_t j = 0; j < k->n; j++)
+        n += k->v[j].count;
+    return n;
+}
+
+double bench_order_stat(const bench_bucket_t *k, long long i)
+{
+    long long seen = 0;
+    for (size_t j = 0; j < k->n; j++) {
+        seen += k->v[j].count;
+        if (seen >= i)
+            return k->v[j].value;
+    }
+    return NAN;
+}
+
+double bench_bucket_value(const bench_bucket_t *k, benchmark_kind_t kind)
+{
+    long long n = bench_bucket_count(k);
+    if (n <= 0)
+        return NAN;
+    if (kind == BENCHMARK_MEDIAN)
+        return n % 2 ? bench_order_stat(k, (n + 1) / 2)
+                     : (bench_order_stat(k, n / 2) + bench_order_stat(k, n / 2 + 1)) / 2;
+    double sum = 0;
+    for (size_t j = 0; j < k->n; j++)
+        sum += k->v[j].value * (double)k->v[j].count;
+    return sum / (double)n;
 }

@@ -41,6 +41,7 @@
 #include <string.h>
 
 #include "benchmark.h"
+#include "benchmark_build.h"
 #include "csv.h"
 
 static const char *const csv_head[] = {"audit",           "period",         "level",
@@ -54,9 +55,7 @@ static const char *const csv_head[] = {"audit",           "period",         "lev
                                        "expected",        "held",           "missing"};
 #define N_CSV (sizeof csv_head / sizeof *csv_head)
 
-/* A figure as printed: 6 decimal places, empty when absent or not finite, and never
- * "-0.000000". */
-static void figure(char *out, size_t len, bool has, double v)
+void bench_figure(char *out, size_t len, bool has, double v)
 {
     if (has && isfinite(v))
         snprintf(out, len, "%.6f", v);
@@ -86,14 +85,14 @@ static void row_text(const benchmark_row_t *r, double scale, row_text_t *t)
     count(t->den, sizeof t->den, r->has_denominator, r->denominator);
     count(t->held, sizeof t->held, r->has_denominator, r->held);
     count(t->missing, sizeof t->missing, r->has_denominator, r->missing);
-    figure(t->fig[10], sizeof t->fig[10], r->has_expected, r->expected);
+    bench_figure(t->fig[10], sizeof t->fig[10], r->has_expected, r->expected);
     const double v[10] = {r->value,          r->lower95,        r->upper95,
                           r->lower998,       r->upper998,       r->england_value,
                           r->funnel_lower95, r->funnel_upper95, r->funnel_lower998,
                           r->funnel_upper998};
     for (int i = 0; i < 10; i++) {
         bool has = i < 5 ? r->has_value : i == 5 ? r->has_england : r->has_funnel;
-        figure(t->fig[i], sizeof t->fig[i], has, v[i] * scale);
+        bench_figure(t->fig[i], sizeof t->fig[i], has, v[i] * scale);
     }
 }
 
@@ -286,7 +285,7 @@ void benchmark_write_fingertips(FILE *f, const benchmark_input_t *in, const benc
 static json_t *json_figure(bool has, double v)
 {
     char buf[40];
-    figure(buf, sizeof buf, has, v);
+    bench_figure(buf, sizeof buf, has, v);
     return buf[0] ? json_real(strtod(buf, NULL)) : json_null();
 }
 
