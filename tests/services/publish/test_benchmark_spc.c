@@ -1,0 +1,362 @@
+/* test_benchmark_spc.c - a release's run charts (spc.csv, spc_summary.csv): the headers exactly;
+ * a trust's monthly proportions charted with the Making Data Count rules recomputed here from the
+ * definitions (mean, moving ranges screened at 3.267 x their mean, limits mean -+ 2.66 x the mean
+ * moving range, a point beyond them), and every row as spc_compute gives it (`ncap spc`);
+ * improvement and assurance from the metric's polarity and target; regions and England summing
+ * their trusts' months; a ratio's month O/E and a median's month median; disclosure control: a
+ * small month hidden with what would give it away (its region's other trust, another month of its
+ * quarter), the chart drawn from the shown months only, and no shown count under min_count. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "assert_double.h"
+#include "benchmark.h"
+#include "spc.h"
+
+static const benchmark_org_t orgs[] = {{"RAA", "Alpha Hospitals", "Y56", "London"},
+                                       {"RBB", "Beta Hospitals", "Y56", "London"},
+                                       {"RCC", "Gamma Hospitals", "Y58", NULL}};
+
+static const benchmark_metric_t metrics[] = {
+    {.id = "m1",
+     .label = "Proportion",
+     .polarity = POLARITY_HIGHER_BETTER,
+     .kind = BENCHMARK_PROPORTION,
+     .has_target = true,
+     .target = 0.4},
+    {.id = "smr", .label = "O/E", .polarity = POLARITY_LOWER_BETTER, .kind = BENCHMARK_RATIO},
+    {.id = "hours", .label = "Median hours", .polarity = POLARITY_NONE, .kind = BENCHMARK_MEDIAN},
+};
+
+#define MCELL(t_, m_, month_, n_, d_, e9_)                                                         \
+    (benchmark_cell_t)                                                                             \
+    {                                                                                              \
+        .trust = t_, .site = t_ "01", .metric = m_, .breakdown = "all", .category = "",            \
+        .month = month_, .numerator = n_, .denominator = d_, .expected_e9 = e9_                    \
+    }
+
+typedef struct {
+    benchmark_cell_t cells[200];
+    size_t n;
+    char months[24][8];
+} series_t;
+
+static const char *month(series_t *s, int i)
+{
+    snprintf(s->months[i], sizeof s->months[i], "%04d-%02d", 2025 + i / 12, i % 12 + 1);
+    return s->months[i];
+}
+
+static benchmark_input_t input(const series_t *s, const benchmark_measure_t *ms, size_t n_ms,
+                               long long min_count)
+{
+    return (benchmark_input_t){.audit = "nhfd",
+                               .period = "2025Q4",
+                               .metrics = metrics,
+                               .n_metrics = 3,
+                               .min_count = min_count,
+                               .orgs = orgs,
+                               .n_orgs = 3,
+                               .series = s->cells,
+                               .n_series = s->n,
+                               .series_measures = ms,
+                               .n_series_measures = n_ms};
+}
+
+static void spc_text(const benchmark_input_t *in, char **spc, char **summary)
+{
+    char err[256] = "";
+    if (benchmark_spc_text(in, spc, summary, err, sizeof err) != 0) {
+        print_error("benchmark_spc_text: %s\n", err);
+        fail();
+    }
+}
+
+/* The line of spc.csv (or the summary) that starts with prefix, copied into line. */
+static bool line_of(const char *text, const char *prefix, char *line, size_t len)
+{
+    for (const char *p = text; p && *p;) {
+        const char *end = strchr(p, '\n');
+        size_t n = end ? (size_t)(end - p) : strlen(p);
+        if (strncmp(p, prefix, strlen(prefix)) == 0) {
+            snprintf(line, len, "%.*s", (int)n, p);
+            return true;
+        }
+        p = end ? end + 1 : NULL;
+    }
+    return false;
+}
+
+/* Field i (0-based) of a CSV line without quotes. */
+static void field(const char *line, int i, char *out, size_t len)
+{
+    const char *p = line;
+    for (int k = 0; k < i && p; k++) {
+        p = strchr(p, ',');
+        p = p ? p + 1 : NULL;
+    }
+    size_t n = p ? strcspn(p, ",") : 0;
+    snprintf(out, len, "%.*s", (int)n, p ? p : "");
+}
+
+static void test_headers(void **state)
+{
+    (void)state;
+    series_t s = {.n = 0};
+    benchmark_input_t in = input(&s, NULL, 0, 0);
+    char *spc, *summary;
+    spc_text(&in, &spc, &summary);
+    assert_string_equal(spc, "audit,metric,level,area_code,month,numerator,denominator,value,mean,"
+                             "lpl,upl,special_cause,point_type\n");
+    assert_string_equal(summary,
+                        "audit,metric,level,area_code,mean,lpl,upl,n,variation,assurance\n");
+    free(spc);
+    free(summary);
+}
+
+static void test_proportion_chart(void **state)
+{
+    (void)state;
+    static const int nums[12] = {50, 52, 48, 51, 49, 50, 53, 47, 50, 51, 49, 80};
+    series_t s = {.n = 0};
+    for (int i = 0; i < 12; i++) {
+        s.cells[s.n++] = MCELL("RAA", "m1", month(&s, i), nums[i], 100, 0);
+        s.cells[s.n++] = MCELL("RCC", "m1", s.months[i], 30, 60, 0);
+    }
+    /* a cell of another breakdown is no part of the run charts */
+    s.cells[s.n++] = (benchmark_cell_t){.trust = "RAA",
+                                        .site = "RAA01",
+                                        .metric = "m1",
+                                        .breakdown = "sex",
+                                        .category = "male",
+                                        .month = "2025-01",
+                                        .numerator = 1,
+                                        .denominator = 1};
+    benchmark_input_t in = input(&s, NULL, 0, 0);
+    char *spc, *summary;
+    spc_text(&in, &spc, &summary);
+
+    /* Making Data Count by hand: mean, moving ranges, screening, limits */
+    double v[12], mr[11], mean = 0, mrbar = 0;
+    for (int i = 0; i < 12; i++)
+        mean += (v[i] = nums[i] / 100.0) / 12;
+    for (int i = 0; i < 11; i++)
+        mrbar += (mr[i] = fabs(v[i + 1] - v[i])) / 11;
+    double kept = 0, n_kept = 0;
+    for (int i = 0; i < 11; i++)
+        if (mr[i] < 3.267 * mrbar)
+            kept += mr[i], n_kept++;
+    assert_true(n_kept == 10); /* the jump to 80 screened out */
+    double amr = kept / n_kept, lpl = mean - 2.66 * amr, upl = mean + 2.66 * amr;
+    assert_near(mean, 0.525, 1e-12);
+    assert_true(v[11] > upl);
+
+    char want[256], line[256];
+    snprintf(want, sizeof want,
+             "nhfd,m1,trust,RAA,2025-12,80,100,0.800000,%.6f,%.6f,%.6f,outside_limits,"
+             "special_cause_improvement",
+             mean, lpl, upl);
+    assert_true(line_of(spc, "nhfd,m1,trust,RAA,2025-12,", line, sizeof line));
+    assert_string_equal(line, want);
+    /* every row of RAA as spc_compute gives it (increase, target 0.4) */
+    spc_options_t opts;
+    spc_options_init(&opts);
+    opts.has_target = true;
+    opts.target = 0.4;
+    spc_point_t pts[12];
+    spc_summary_t sum;
+    char err[128];
+    assert_int_equal(spc_compute(v, 12, &opts, pts, &sum, err, sizeof err), 0);
+    for (int i = 0; i < 12; i++) {
+        char prefix[64];
+        snprintf(prefix, sizeof prefix, "nhfd,m1,trust,RAA,%s,", s.months[i]);
+        assert_true(line_of(spc, prefix, line, sizeof line));
+        snprintf(want, sizeof want, "%s%d,100,%.6f,%.6f,%.6f,%.6f,%s,%s", prefix, nums[i], v[i],
+                 pts[i].mean, pts[i].lpl, pts[i].upl, spc_cause_name(pts[i].cause),
+                 spc_point_type_name(pts[i].type));
+        assert_string_equal(line, want);
+    }
+    /* the summary: the last point's variation; the target below the lower limit: pass */
+    assert_true(0.4 < lpl);
+    snprintf(want, sizeof want,
+             "nhfd,m1,trust,RAA,%.6f,%.6f,%.6f,12,special_cause_improvement,consistent_pass", mean,
+             lpl, upl);
+    assert_true(line_of(summary, "nhfd,m1,trust,RAA,", line, sizeof line));
+    assert_string_equal(line, want);
+    /* London is RAA alone; England the sum of both trusts' months */
+    assert_true(line_of(spc, "nhfd,m1,region,Y56,2025-12,80,100,0.800000,", line, sizeof line));
+    assert_true(
+        line_of(spc, "nhfd,m1,england,E92000001,2025-12,110,160,0.687500,", line, sizeof line));
+    assert_true(line_of(spc,
+                        "nhfd,m1,region,Y58,2025-01,30,60,0.500000,0.500000,0.500000,"
+                        "0.500000,,common_cause",
+                        line, sizeof line));
+    /* England first, then the regions, then the trusts; months in order */
+    assert_true(strstr(spc, "nhfd,m1,england,E92000001,2025-01,") <
+                strstr(spc, "nhfd,m1,region,Y56,2025-01,"));
+    assert_true(strstr(spc, "nhfd,m1,region,Y58,2025-12,") <
+                strstr(spc, "nhfd,m1,trust,RAA,2025-01,"));
+    assert_null(strstr(spc, ",smr,")); /* no series, no chart */
+    free(spc);
+    free(summary);
+}
+
+static void test_ratio_and_median_months(void **state)
+{
+    (void)state;
+    series_t s = {.n = 0};
+    s.cells[s.n++] = MCELL("RAA", "smr", month(&s, 0), 3, 0, 2000000000LL);
+    s.cells[s.n++] = MCELL("RAA", "smr", month(&s, 1), 6, 0, 4000000000LL);
+    s.cells[s.n - 1].denominator = s.cells[s.n - 2].denominator = 50;
+    benchmark_measure_t ms[] = {
+        {.trust = "RAA",
+         .site = "RAA01",
+         .metric = "hours",
+         .breakdown = "all",
+         .category = "",
+         .month = "2025-01",
+         .value = 20,
+         .count = 2},
+        {.trust = "RAA",
+         .site = "RAA01",
+         .metric = "hours",
+         .breakdown = "all",
+         .category = "",
+         .month = "2025-01",
+         .value = 30,
+         .count = 1},
+        {.trust = "RAA",
+         .site = "RAA01",
+         .metric = "hours",
+         .breakdown = "all",
+         .category = "",
+         .month = "2025-02",
+         .value = 10,
+         .count = 2},
+    };
+    benchmark_input_t in = input(&s, ms, 3, 0);
+    char *spc, *summary;
+    spc_text(&in, &spc, &summary);
+    char line[256];
+    /* O/E of the month: 3 / 2, 6 / 4 */
+    assert_true(
+        line_of(spc, "nhfd,smr,trust,RAA,2025-01,3,50,1.500000,1.500000,", line, sizeof line));
+    assert_true(line_of(spc, "nhfd,smr,trust,RAA,2025-02,6,50,1.500000,", line, sizeof line));
+    /* the month's median: 20, 20, 30 → 20; 10, 10 → 10; no numerator, the records counted */
+    assert_true(
+        line_of(spc, "nhfd,hours,trust,RAA,2025-01,,3,20.000000,15.000000,", line, sizeof line));
+    assert_true(line_of(spc, "nhfd,hours,trust,RAA,2025-02,,2,10.000000,", line, sizeof line));
+    /* neutral: no assurance without a target */
+    assert_true(line_of(summary, "nhfd,hours,trust,RAA,15.000000,", line, sizeof line));
+    char f[64];
+    field(line, 7, f, sizeof f);
+    assert_string_equal(f, "2");
+    field(line, 9, f, sizeof f);
+    assert_string_equal(f, "");
+    free(spc);
+    free(summary);
+}
+
+/* No shown count in 1..min_count-1 (numerator or complement) in spc.csv. */
+static void assert_no_small_count(const char *spc, long long min_count)
+{
+    const char *p = strchr(spc, '\n') + 1;
+    while (*p) {
+        const char *end = strchr(p, '\n');
+        char line[256], num[32], den[32], value[32];
+        snprintf(line, sizeof line, "%.*s", (int)(end - p), p);
+        field(line, 5, num, sizeof num);
+        field(line, 6, den, sizeof den);
+        field(line, 7, value, sizeof value);
+        if (*num) {
+            long long n = atoll(num), d = atoll(den);
+            if ((n > 0 && n < min_count) || (d - n > 0 && d - n < min_count)) {
+                print_error("a small count shown: %s\n", line);
+                fail();
+            }
+        }
+        if (!*num && *value && strstr(line, ",m1,")) {
+            print_error("a value without its numerator: %s\n", line);
+            fail();
+        }
+        p = end + 1;
+    }
+}
+
+static void test_disclosure(void **state)
+{
+    (void)state;
+    /* 2025-10..12 (the release's quarter 2025Q4): RAA's October has 2 of 50, under min_count 5 */
+    series_t s = {.n = 0};
+    for (int i = 9; i < 12; i++) {
+        s.cells[s.n++] = MCELL("RAA", "m1", month(&s, i), i == 9 ? 2 : 20, 50, 0);
+        s.cells[s.n++] = MCELL("RBB", "m1", s.months[i], 30, 80, 0);
+        s.cells[s.n++] = MCELL("RCC", "m1", s.months[i], 40, 90, 0);
+    }
+    benchmark_input_t in = input(&s, NULL, 0, 5);
+    char *spc, *summary;
+    spc_text(&in, &spc, &summary);
+    char line[256], f[32];
+    /* the small month: its denominator only */
+    assert_true(line_of(spc, "nhfd,m1,trust,RAA,2025-10,", line, sizeof line));
+    assert_string_equal(line, "nhfd,m1,trust,RAA,2025-10,,50,,,,,,");
+    /* London's October less RBB's would give it: RBB's October is hidden too */
+    assert_true(line_of(spc, "nhfd,m1,trust,RBB,2025-10,,80,", line, sizeof line));
+    /* RAA's quarter (latest.csv's row) less its other months would give it: one more hidden */
+    int hidden = 0;
+    for (int i = 9; i < 12; i++) {
+        char prefix[64];
+        snprintf(prefix, sizeof prefix, "nhfd,m1,trust,RAA,%s,", s.months[i]);
+        assert_true(line_of(spc, prefix, line, sizeof line));
+        field(line, 5, f, sizeof f);
+        hidden += *f == '\0';
+    }
+    assert_true(hidden >= 2);
+    /* the chart of the shown months only */
+    assert_true(line_of(summary, "nhfd,m1,trust,RAA,", line, sizeof line));
+    field(line, 7, f, sizeof f);
+    assert_int_equal(atoi(f), 3 - hidden);
+    assert_no_small_count(spc, 5);
+    /* min_count 0: everything shown */
+    in.min_count = 0;
+    free(spc);
+    free(summary);
+    spc_text(&in, &spc, &summary);
+    assert_true(line_of(spc, "nhfd,m1,trust,RAA,2025-10,2,50,0.040000,", line, sizeof line));
+    free(spc);
+    free(summary);
+}
+
+static void test_refused(void **state)
+{
+    (void)state;
+    series_t s = {.n = 0};
+    s.cells[s.n++] = MCELL("RAA", "nope", "2025-01", 1, 2, 0);
+    benchmark_input_t in = input(&s, NULL, 0, 0);
+    char *spc, *summary, err[256];
+    assert_int_equal(benchmark_spc_text(&in, &spc, &summary, err, sizeof err), -1);
+    assert_string_equal(err, "series: metric \"nope\" is not one of the definition's");
+    s.cells[0] = MCELL("RAA", "m1", "2025-1", 1, 2, 0);
+    assert_int_equal(benchmark_spc_text(&in, &spc, &summary, err, sizeof err), -1);
+    assert_string_equal(err, "series: month \"2025-1\", expected YYYY-MM");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_headers),
+        cmocka_unit_test(test_proportion_chart),
+        cmocka_unit_test(test_ratio_and_median_months),
+        cmocka_unit_test(test_disclosure),
+        cmocka_unit_test(test_refused),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
