@@ -99,7 +99,7 @@ enum {
     C_NUM,
     C_DEN,
     C_VALUE,
-    NCOLS = 24
+    NCOLS = 27
 };
 
 typedef struct {
