@@ -85,7 +85,11 @@ static void row_text(const benchmark_row_t *r, double scale, row_text_t *t)
     count(t->den, sizeof t->den, r->has_denominator, r->denominator);
     count(t->held, sizeof t->held, r->has_denominator, r->held);
     count(t->missing, sizeof t->missing, r->has_denominator, r->missing);
+    /* the expected sum exactly: it is a whole number of 1e-9 (fixed point), so that a reader
+     * recomputes O/E and its limits from the same expected count */
     bench_figure(t->fig[10], sizeof t->fig[10], r->has_expected, r->expected);
+    if (t->fig[10][0])
+        snprintf(t->fig[10], sizeof t->fig[10], "%.9f", r->expected);
     const double v[10] = {r->value,          r->lower95,        r->upper95,
                           r->lower998,       r->upper998,       r->england_value,
                           r->funnel_lower95, r->funnel_upper95, r->funnel_lower998,
@@ -465,7 +469,8 @@ static json_t *row_json(const benchmark_row_t *x, const char *audit, const char 
     json_array_append_new(a, json_figure(x->has_funnel, x->funnel_upper998));
     json_array_append_new(a, json_text(x->outlier));
     json_array_append_new(a, json_text(x->note));
-    json_array_append_new(a, json_figure(x->has_expected, x->expected));
+    json_array_append_new(a, x->has_expected && isfinite(x->expected) ? json_real(x->expected)
+                                                                        : json_null());
     json_array_append_new(a, x->has_denominator ? json_integer(x->held) : json_null());
     json_array_append_new(a, x->has_denominator ? json_integer(x->missing) : json_null());
     return a;

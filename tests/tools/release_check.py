@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """release_check.py - recomputes a release's latest.csv independently of ncap's C code.
 
-Usage: release_check.py [--json latest.json] latest.csv
+Usage: release_check.py [--json latest.json] [--spc spc.csv] latest.csv
 
 From each row's numerator and denominator alone (Python's standard library, nothing shared with
 the C code), it recomputes and compares, within 1e-6 (the CSV prints 6 decimal places):
@@ -22,6 +22,22 @@ the C code), it recomputes and compares, within 1e-6 (the CSV prints 6 decimal p
   - disclosure: no shown count within 1..min_count-1 (of the numerator or its complement), and a
     suppressed row shows no numerator, value, interval, comparison, limit or flag.
 Suppressed numerators are left out of what needs them.
+
+Ratio metrics (latest.json kind "ratio"): value observed / expected, exact Poisson limits below 10
+observed (found by bisection on the Poisson probabilities summed term by term) and Byar's formula
+from 10, divided by the expected; funnel limits around 1 from Poisson quantiles (Spiegelhalter
+(2005) A.1) or, adjusted, on the log scale with phi and tau2 from log(O/E) z-scores truncated at
+10% each end; the observed count as the numerator for disclosure. Median and mean metrics: no
+numerator, no funnel, a value inside its intervals, the comparison with England by the published
+interval, and no shown value of fewer than min_count records. Every row: the notes
+missing_risk_inputs and follow_up_incomplete exactly where missing and held are above 0, and held,
+missing (and a ratio's expected, within rounding) summing between levels like the counts.
+
+With --spc (spc.csv; spc_summary.csv beside it), the run charts too: each unit's points recomputed
+with the Making Data Count rules (mean, moving ranges screened at 3.267 x their mean, limits mean
+-+ 2.66 x the mean moving range, outside_limits, trend, two_in_three, shift, point types from the
+metric's polarity, the summary's variation and assurance from its target), the value from the
+counts for proportions, and no shown count under min_count.
 
 The metrics' polarity and overdispersion, and min_count, come from latest.json (beside the CSV
 unless --json says). Exit 0 when everything agrees; otherwise each disagreement is printed and the
@@ -58,7 +74,10 @@ class Checker:
         self.min_count = min_count
         self.trim = trim
         self.errors = []
-        self.checked = {"wilson": 0, "funnel": 0, "sums": 0}
+        self.checked = {"wilson": 0, "funnel": 0, "sums": 0, "ratio": 0, "continuous": 0}
+
+    def kind(self, row):
+        return self.metrics[row["metric"]].get("kind", "proportion")
 
     def error(self, row, what):
         where = "row %d (%s %s %s %s %s)" % (row["_line"], row["metric"], row["level"],
@@ -79,28 +98,49 @@ class Checker:
 
     # ---- each row on its own ----
 
+    def check_notes(self, row):
+        notes = row["note"].split(";") if row["note"] else []
+        for col, note in (("missing", "missing_risk_inputs"), ("held", "follow_up_incomplete")):
+            n = count(row[col])
+            if n is None:
+                self.error(row, "%s %r, expected a count" % (col, row[col]))
+            elif (n > 0) != (note in notes):
+                self.error(row, "%s %d but note %r" % (col, n, row["note"]))
+
     def check_row(self, row, england):
         sup = suppressed(row)
         den = count(row["denominator"])
+        kind = self.kind(row)
         if row["breakdown"] == "sii":
             if row["level"] != "england":
                 self.error(row, "an SII row below England level")
+            if kind != "proportion":
+                self.error(row, "an SII row of a %s" % kind)
             self.empty(row, ("numerator", "denominator") + FUNNEL + ("outlier",), "an SII row")
             return
         if den is None:
             self.error(row, "denominator %r, expected a count" % row["denominator"])
+            return
+        self.check_notes(row)
+        if kind != "ratio":
+            self.empty(row, ("expected",), "not a ratio")
+        if kind in ("median", "mean"):
+            self.check_continuous(row, den, sup, england)
             return
         if sup:
             self.empty(row, ("numerator",) + FIGURES + FUNNEL +
                        ("outlier", "compared_to_england"), "suppressed")
             return
         n = count(row["numerator"])
-        if n is None or n > den:
+        if n is None or (n > den and kind == "proportion"):
             self.error(row, "numerator %r, expected a count of at most %d" % (row["numerator"],
                                                                             den))
             return
         if self.min_count > 1 and (0 < n < self.min_count or 0 < den - n < self.min_count):
             self.error(row, "%d of %d shown, under min_count %d" % (n, den, self.min_count))
+        if kind == "ratio":
+            self.check_ratio(row, n, england)
+            return
         if den == 0:
             self.empty(row, FIGURES + ("compared_to_england",), "no denominator")
         else:
@@ -125,9 +165,67 @@ class Checker:
             self.error(row, "compared_to_england %r, recomputed %r" %
                        (row["compared_to_england"], want))
 
+    def check_ratio(self, row, o, england):
+        e = num(row["expected"])
+        if e is None:
+            self.error(row, "expected %r, expected a number" % row["expected"])
+            return
+        if e <= 0:
+            self.empty(row, FIGURES + ("compared_to_england",), "no expected count")
+            interval = None
+        else:
+            interval = ratio_interval(o, e, Z95)
+            lo998, hi998 = ratio_interval(o, e, Z998)
+            for f, want in zip(FIGURES, (o / e,) + interval + (lo998, hi998)):
+                self.near(row, f, want)
+            self.checked["ratio"] += 1
+        self.check_england(row, england, interval)
+
+    def check_continuous(self, row, den, sup, england):
+        self.empty(row, ("numerator",) + FUNNEL + ("outlier",), "a median or mean")
+        if sup:
+            self.empty(row, FIGURES + ("compared_to_england",), "suppressed")
+            return
+        if self.min_count > 1 and 0 < den < self.min_count:
+            self.error(row, "a value of %d records shown, under min_count %d" %
+                       (den, self.min_count))
+        if den == 0:
+            self.empty(row, FIGURES + ("compared_to_england",), "no records")
+            return
+        v, lo, hi, lo2, hi2 = (num(row[f]) for f in FIGURES)
+        if v is None:
+            self.error(row, "value is empty, expected the %s of %d records" % (self.kind(row), den))
+            return
+        for a, b, what in ((lo, v, "lower95"), (v, hi, "upper95"), (lo2, lo, "lower998"),
+                           (hi, hi2, "upper998")):
+            if a is not None and b is not None and a > b + TOL:
+                self.error(row, "%s out of order: %s > %s" % (what, a, b))
+        self.checked["continuous"] += 1
+        self.check_england(row, england, (lo, hi) if lo is not None and hi is not None else None)
+
+    def check_england(self, row, england, interval):
+        if england is None:
+            self.empty(row, ("england_value", "compared_to_england") + FUNNEL + ("outlier",),
+                       "England's value not published")
+            return
+        self.near(row, "england_value", england)
+        want = ""
+        if row["level"] != "england" and interval is not None:
+            want = compare(interval, england, self.metrics[row["metric"]]["polarity"])
+        if want is None:
+            return
+        if row["compared_to_england"] != want:
+            self.error(row, "compared_to_england %r, recomputed %r" %
+                       (row["compared_to_england"], want))
+
     # ---- funnels ----
 
     def check_funnels(self, metric, england):
+        kind = self.metrics[metric].get("kind", "proportion")
+        if kind in ("median", "mean"):
+            return  # check_continuous: no funnel
+        if kind == "ratio":
+            england = 1.0 if england is not None else None  # around 1, England's value published
         rows = [r for r in self.rows if r["metric"] == metric and r["breakdown"] == "all"]
         # phi and tau2 over the trusts whose figures are published: never a suppressed one
         trusts = [r for r in rows if r["level"] == "trust" and count(r["denominator"]) and
@@ -140,17 +238,27 @@ class Checker:
         if england is None:
             return
         od = self.metrics[metric]["overdispersion"]
-        phi, tau2 = dispersion([(count(r["numerator"]), count(r["denominator"])) for r in trusts],
-                               england, self.trim)
+        if kind == "ratio":
+            trusts = [r for r in trusts if (num(r["expected"]) or 0) > 0]
+            phi, tau2 = dispersion_log([(count(r["numerator"]), num(r["expected"]))
+                                        for r in trusts], self.trim)
+        else:
+            phi, tau2 = dispersion([(count(r["numerator"]), count(r["denominator"]))
+                                    for r in trusts], england, self.trim)
         self.check_stated(metric, phi, tau2, len(trusts))
         adjust = od != "none" and phi is not None and phi > 1
         for r in units:
             den = count(r["denominator"])
+            if kind == "ratio":
+                den = num(r["expected"]) or 0
             if suppressed(r) or not den:
                 self.empty(r, FUNNEL + ("outlier",), "suppressed or no denominator")
                 continue
             n = count(r["numerator"])
-            lims = funnel_limits(den, england, od if adjust else "none", phi, tau2)
+            if kind == "ratio":
+                lims = ratio_funnel_limits(den, od if adjust else "none", phi, tau2)
+            else:
+                lims = funnel_limits(den, england, od if adjust else "none", phi, tau2)
             for f, want in zip(FUNNEL, lims):
                 self.near(r, f, want)
             flag = classify(n / den, lims)
@@ -211,6 +319,15 @@ class Checker:
         sden = sum(d for d in dens if d is not None)
         if (exact and sden != pden) or (not exact and sden > pden):
             self.error(parent, "denominator %s, %s sum to %d" % (pden, what, sden))
+        for col in ("held", "missing"):
+            got, parts = count(parent[col]), [count(k[col]) for k in kids]
+            if got is not None and None not in parts and (
+                    (exact and sum(parts) != got) or (not exact and sum(parts) > got)):
+                self.error(parent, "%s %s, %s sum to %d" % (col, got, what, sum(parts)))
+        pe, es = num(parent["expected"]), [num(k["expected"]) for k in kids]
+        if exact and pe is not None and None not in es and \
+                abs(math.fsum(es) - pe) > 1e-6 * (len(es) + 1):
+            self.error(parent, "expected %s, %s sum to %.6f" % (pe, what, math.fsum(es)))
         if pnum is not None and all(n is not None for n in nums):
             snum = sum(nums)
             if (exact and snum != pnum) or (not exact and snum > pnum):
@@ -233,7 +350,14 @@ class Checker:
                 return
             if r["level"] == "england" and r["breakdown"] == "all":
                 n, d = count(r["numerator"]), count(r["denominator"])
-                englands[r["metric"]] = n / d if n is not None and d else None
+                kind = self.kind(r)
+                if kind == "ratio":
+                    e = num(r["expected"])
+                    englands[r["metric"]] = n / e if n is not None and e else None
+                elif kind in ("median", "mean"):
+                    englands[r["metric"]] = None if suppressed(r) else num(r["value"])
+                else:
+                    englands[r["metric"]] = n / d if n is not None and d else None
         for r in self.rows:
             self.check_row(r, englands.get(r["metric"]))
         for metric in self.metrics:
@@ -276,6 +400,95 @@ def compare(interval, ref, polarity):
     if polarity == "none":
         return "higher" if d > 0 else "lower"
     return "better" if d > 0 else "worse"
+
+
+def pois_cdf(k, mu):
+    """P(X <= k), X ~ Poisson(mu), summed term by term in logs."""
+    if k < 0:
+        return 0.0
+    if mu <= 0:
+        return 1.0
+    lmu = math.log(mu)
+    return min(1.0, math.fsum(math.exp(i * lmu - mu - math.lgamma(i + 1)) for i in range(k + 1)))
+
+
+def bisect(f, lo, hi):
+    """x in [lo, hi] with f(x) = 0, f decreasing."""
+    for _ in range(200):
+        mid = (lo + hi) / 2
+        if f(mid) > 0:
+            lo = mid
+        else:
+            hi = mid
+    return (lo + hi) / 2
+
+
+def count_interval(o, z):
+    """Exact Poisson limits for o < 10 (each tail P(Z > z)), Byar's approximation from 10."""
+    tail = 0.5 * math.erfc(z / math.sqrt(2))
+    if o >= 10:
+        lo = o * (1 - 1 / (9 * o) - z / (3 * math.sqrt(o))) ** 3
+        hi = (o + 1) * (1 - 1 / (9 * (o + 1)) + z / (3 * math.sqrt(o + 1))) ** 3
+        return lo, hi
+    lo = 0.0 if o == 0 else bisect(lambda m: (1 - pois_cdf(o - 1, m)) - tail, 100.0, 0.0)
+    hi = bisect(lambda m: pois_cdf(o, m) - tail, 0.0, 100.0)
+    return lo, hi
+
+
+def ratio_interval(o, e, z):
+    lo, hi = count_interval(o, z)
+    return lo / e, hi / e
+
+
+def pois_quantiles(mu, ps):
+    """As binom_quantiles, for Poisson(mu)."""
+    sd = math.sqrt(mu)
+    lo, hi = max(0, int(mu - 12 * sd) - 30), int(mu + 12 * sd) + 30
+    lmu = math.log(mu)
+    pmf = [math.exp(k * lmu - mu - math.lgamma(k + 1)) for k in range(lo, hi + 1)]
+    total = math.fsum(pmf)
+    pmf = [x / total for x in pmf]
+    out = []
+    for p in ps:
+        f = 0.0
+        for i, x in enumerate(pmf):
+            f += x
+            if f >= p:
+                out.append((lo + i, f - p, x))
+                break
+    return out
+
+
+def ratio_funnel_limits(e, od, phi, tau2):
+    """lower95, upper95, lower998, upper998 around 1 for an expected count e."""
+    order = (0.025, 0.975, 0.001, 0.999)
+    zs = (-Z95, Z95, -Z998, Z998)
+    if od == "none":
+        return [max(0.0, exact_limit(r, excess, pr, e)) for r, excess, pr in
+                pois_quantiles(e, order)]
+    s = 1 / math.sqrt(e)
+    sd = math.sqrt(phi) * s if od == "multiplicative" else math.sqrt(s * s + tau2)
+    return [math.exp(z * sd) for z in zs]
+
+
+def dispersion_log(units, trim):
+    """phi and tau2 of ratios (observed, expected > 0) around 1: z = log(O/E) sqrt(E), weights
+    E, floor(trim n) truncated at each end, a z that is not finite left out."""
+    zs = sorted(((math.log(o / e) if o > 0 else -math.inf) * math.sqrt(e), e) for o, e in units)
+    if not zs:
+        return None, 0.0
+    n = len(zs)
+    k = int(math.floor(trim * n + 1e-9))
+    k = k if 0 < k <= n / 2 else 0
+    kept = [(z, w) for z, w in zs[k:n - k] if math.isfinite(z)]
+    if not kept:
+        return None, 0.0
+    m = len(kept)
+    phi = math.fsum(z * z for z, _ in kept) / m
+    sw, sw2 = math.fsum(w for _, w in kept), math.fsum(w * w for _, w in kept)
+    denom = sw - sw2 / sw
+    tau2 = max(0.0, (m * phi - (m - 1)) / denom) if phi > 1 and m > 1 and denom > 0 else 0.0
+    return phi, tau2
 
 
 def binom_quantiles(n, theta, ps):
@@ -419,8 +632,10 @@ def main():
     if c.errors:
         print("release_check: %d disagreements in %s" % (len(c.errors), a.csv))
         return 1
-    print("release_check: %s agrees: %d rows, %d intervals, %d funnel rows, %d sums recomputed"
-          % (a.csv, len(rows), c.checked["wilson"], c.checked["funnel"], c.checked["sums"]))
+    print("release_check: %s agrees: %d rows, %d intervals, %d ratios, %d medians or means, "
+          "%d funnel rows, %d sums recomputed"
+          % (a.csv, len(rows), c.checked["wilson"], c.checked["ratio"], c.checked["continuous"],
+             c.checked["funnel"], c.checked["sums"]))
     return 0
 
 

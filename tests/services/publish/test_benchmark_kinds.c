@@ -18,10 +18,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "assert_double.h"
 #include "benchmark.h"
 #include "distributions.h"
+#include "test_skip.h"
 
 #define Z95 1.9599639845400542
 #define Z998 3.0902323061678136
@@ -257,13 +260,13 @@ static void test_ratio_files(void **state)
     snprintf(want, sizeof want, "nela,2026Q1,trust,RAA,Alpha Hospitals,Y56,smr,all,,12,100,%.6f,",
              12.0 / 7);
     assert_non_null(strstr(csv, want));
-    assert_non_null(strstr(csv, ",follow_up_incomplete,7.000000,3,0\n"));
+    assert_non_null(strstr(csv, ",follow_up_incomplete,7.000000000,3,0\n"));
     /* Fingertips: O/E x 100, Count the observed, Denominator the expected */
     snprintf(want, sizeof want, "RAA,Alpha Hospitals,NHS trust,Persons,All ages,,,2026Q1,%.6f,",
              1200.0 / 7);
     assert_non_null(strstr(tips, want));
     assert_non_null(
-        strstr(tips, ",12,7.000000,Records whose follow-up is not complete yet left out,"));
+        strstr(tips, ",12,7.000000000,Records whose follow-up is not complete yet left out,"));
     free(csv);
     free(tips);
     benchmark_release_free(&r);
@@ -467,6 +470,183 @@ static void test_t_quantile(void **state)
     assert_true(isnan(dist_t_quantile(0.5, 0)));
 }
 
+/* ---- tests/tools/release_check.py over simulated releases of every kind ---- */
+
+static const benchmark_metric_t sim_metrics[] = {
+    {.id = "smr_mult",
+     .label = "O/E, multiplicative",
+     .polarity = POLARITY_LOWER_BETTER,
+     .overdispersion = FUNNEL_OD_MULTIPLICATIVE,
+     .kind = BENCHMARK_RATIO},
+    {.id = "smr_add",
+     .label = "O/E, additive",
+     .polarity = POLARITY_LOWER_BETTER,
+     .overdispersion = FUNNEL_OD_ADDITIVE,
+     .kind = BENCHMARK_RATIO},
+    {.id = "hours", .label = "Median", .polarity = POLARITY_LOWER_BETTER, .kind = BENCHMARK_MEDIAN},
+    {.id = "los", .label = "Mean", .polarity = POLARITY_NONE, .kind = BENCHMARK_MEAN},
+};
+#define SIM_TRUSTS 40
+#define SIM_SITES 2
+
+typedef struct {
+    char trust[SIM_TRUSTS][8], site[SIM_TRUSTS * SIM_SITES][8];
+    benchmark_org_t orgs[SIM_TRUSTS];
+    benchmark_cell_t cells[SIM_TRUSTS * SIM_SITES * 4 * 6];
+    benchmark_measure_t measures[SIM_TRUSTS * SIM_SITES * 2 * 6 * 40];
+    size_t n_cells, n_measures;
+    uint64_t rng;
+} sim_t;
+
+static double sim_uniform(sim_t *s)
+{
+    s->rng = s->rng * 6364136223846793005ULL + 1442695040888963407ULL;
+    return (double)(s->rng >> 11) / 9007199254740992.0;
+}
+
+/* Trusts of 2 sites in 3 regions; per site, metric and sex (male, female: breakdown cells and
+ * the all cell their sum) a month's cells: ratios with a trust effect (some trusts twice the
+ * risk), medians and means of a few dozen values; some held and missing. */
+static void sim_init(sim_t *s, uint64_t seed)
+{
+    static const char *const regions[] = {"Y56", "Y58", "Y60"};
+    static const char *const sexes[] = {"male", "female"};
+    memset(s, 0, sizeof *s);
+    s->rng = seed;
+    for (int t = 0; t < SIM_TRUSTS; t++) {
+        snprintf(s->trust[t], sizeof s->trust[t], "R%02d", t);
+        s->orgs[t] = (benchmark_org_t){s->trust[t], s->trust[t], regions[t % 3], NULL};
+        double effect = t % 9 == 4 ? 2 : 0.7 + 0.6 * sim_uniform(s);
+        for (int k = 0; k < SIM_SITES; k++) {
+            char *site = s->site[t * SIM_SITES + k];
+            snprintf(site, 8, "R%02d%02d", t, k);
+            for (size_t m = 0; m < 4; m++) {
+                long long all_n = 0, all_d = 0, all_e9 = 0, all_held = 0, all_missing = 0;
+                for (int x = 0; x < 2; x++) {
+                    long long d = 2 + (long long)(sim_uniform(s) * (t < 3 ? 6 : 60)), n = 0,
+                              e9 = 0;
+                    long long held = sim_uniform(s) < 0.2 ? 1 + (long long)(sim_uniform(s) * 5) : 0;
+                    long long missing = sim_uniform(s) < 0.1 ? 1 : 0;
+                    if (m < 2) {
+                        for (long long i = 0; i < d; i++) {
+                            double p = 0.02 + 0.2 * sim_uniform(s);
+                            e9 += (long long)llround(p * BENCHMARK_EXPECTED_SCALE);
+                            n += sim_uniform(s) < p * effect;
+                        }
+                    } else {
+                        for (long long i = 0; i < d; i++) {
+                            double v = floor(10 * (5 + 40 * sim_uniform(s) * sim_uniform(s))) / 10;
+                            s->measures[s->n_measures++] = (benchmark_measure_t){
+                                .trust = s->trust[t],
+                                .site = site,
+                                .metric = sim_metrics[m].id,
+                                .breakdown = "sex",
+                                .category = sexes[x],
+                                .month = "2026-01",
+                                .value = v,
+                                .count = 1};
+                            s->measures[s->n_measures] = s->measures[s->n_measures - 1];
+                            s->measures[s->n_measures].breakdown = "all";
+                            s->measures[s->n_measures++].category = "";
+                        }
+                    }
+                    s->cells[s->n_cells++] = (benchmark_cell_t){.trust = s->trust[t],
+                                                                .site = site,
+                                                                .metric = sim_metrics[m].id,
+                                                                .breakdown = "sex",
+                                                                .category = sexes[x],
+                                                                .month = "2026-01",
+                                                                .numerator = n,
+                                                                .denominator = d,
+                                                                .expected_e9 = e9,
+                                                                .held = held,
+                                                                .missing = missing};
+                    all_n += n;
+                    all_d += d;
+                    all_e9 += e9;
+                    all_held += held;
+                    all_missing += missing;
+                }
+                s->cells[s->n_cells++] = (benchmark_cell_t){.trust = s->trust[t],
+                                                            .site = site,
+                                                            .metric = sim_metrics[m].id,
+                                                            .breakdown = "all",
+                                                            .category = "",
+                                                            .month = "2026-01",
+                                                            .numerator = all_n,
+                                                            .denominator = all_d,
+                                                            .expected_e9 = all_e9,
+                                                            .held = all_held,
+                                                            .missing = all_missing};
+            }
+        }
+    }
+}
+
+static int run_checker(const benchmark_input_t *in, const benchmark_release_t *r, bool spoil)
+{
+    char dir[] = "/tmp/ncap_release_check_kinds_XXXXXX", path[512], cmd[1024];
+    assert_non_null(mkdtemp(dir));
+    char *csv = benchmark_csv_text(in, r), *json = benchmark_json(in, r, NULL);
+    assert_non_null(csv);
+    assert_non_null(json);
+    if (spoil) { /* a ratio's upper 95% limit moved in its last printed digit */
+        char *row = strstr(csv, ",trust,R05,");
+        assert_non_null(row);
+        char *field = row;
+        for (int i = 0; i < 12; i++) /* to upper95: the 14th column, 12 commas on */
+            field = strchr(field + 1, ',');
+        field[7] = field[7] == '9' ? '0' : (char)(field[7] + 1);
+    }
+    const char *names[2] = {"latest.csv", "latest.json"}, *texts[2] = {csv, json};
+    for (int i = 0; i < 2; i++) {
+        snprintf(path, sizeof path, "%s/%s", dir, names[i]);
+        FILE *f = fopen(path, "w");
+        assert_non_null(f);
+        fputs(texts[i], f);
+        fclose(f);
+    }
+    snprintf(cmd, sizeof cmd, "python3 %s/tests/tools/release_check.py %s/latest.csv",
+             NCAP_SOURCE_DIR, dir);
+    int rc = system(cmd);
+    for (int i = 0; i < 2; i++) {
+        snprintf(path, sizeof path, "%s/%s", dir, names[i]);
+        unlink(path);
+    }
+    rmdir(dir);
+    free(csv);
+    free(json);
+    return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
+}
+
+static void test_independent_check(void **state)
+{
+    (void)state;
+    if (system("command -v python3 >/dev/null 2>&1") != 0)
+        ncap_skip_or_fail("python3 not found: tests/tools/release_check.py needs it");
+    static sim_t s;
+    for (uint64_t seed = 1; seed <= 3; seed++) {
+        sim_init(&s, seed);
+        benchmark_input_t in = {.audit = "nela",
+                                .period = "2026Q1",
+                                .metrics = sim_metrics,
+                                .n_metrics = 4,
+                                .min_count = seed == 2 ? 0 : 8,
+                                .cells = s.cells,
+                                .n_cells = s.n_cells,
+                                .orgs = s.orgs,
+                                .n_orgs = SIM_TRUSTS,
+                                .measures = s.measures,
+                                .n_measures = s.n_measures};
+        benchmark_release_t r;
+        build(&in, &r);
+        assert_int_equal(run_checker(&in, &r, false), 0);
+        if (seed == 2) /* and it is not blind */
+            assert_int_equal(run_checker(&in, &r, true), 1);
+        benchmark_release_free(&r);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -478,6 +658,7 @@ int main(void)
         cmocka_unit_test(test_median_suppressed),
         cmocka_unit_test(test_mean_t_interval),
         cmocka_unit_test(test_t_quantile),
+        cmocka_unit_test(test_independent_check),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
