@@ -512,7 +512,7 @@ static int add_measures(bench_t *b, size_t *site_area, char *err, size_t errlen)
         for (size_t a = site_area[str_map_get(b->site_ids, site_key(&c, key, sizeof key))];
              a != SIZE_MAX; a = b->areas[a].parent)
             if (bench_bucket_add(&b->buckets[(m * b->n_areas + a) * b->n_slots + k], x->value,
-                           x->count) != 0)
+                                 x->count) != 0)
                 goto out;
     }
     for (size_t i = 0; i < n; i++)

@@ -470,7 +470,7 @@ static json_t *row_json(const benchmark_row_t *x, const char *audit, const char 
     json_array_append_new(a, json_text(x->outlier));
     json_array_append_new(a, json_text(x->note));
     json_array_append_new(a, x->has_expected && isfinite(x->expected) ? json_real(x->expected)
-                                                                        : json_null());
+                                                                      : json_null());
     json_array_append_new(a, x->has_denominator ? json_integer(x->held) : json_null());
     json_array_append_new(a, x->has_denominator ? json_integer(x->missing) : json_null());
     return a;

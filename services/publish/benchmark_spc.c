@@ -16,9 +16,10 @@
  * sums a reader can form are groups, as in latest.csv: each month of a region is the sum of its
  * trusts' months, each month of England of its regions' months, and each unit's months within
  * one of the release's periods sum to the unit's row of that period in latest.csv (known to a
- * reader as shown, the most it can be); disclosure_apply hides as few further months as it takes
- * for no hidden month to be worked out. Should that ever hide a period's total itself (which
- * latest.csv may show), the metric's whole chart is withheld instead. A hidden month shows only
+ * reader as shown unless the primary rule hides it there too: a fixed cell, never hidden to
+ * protect another); disclosure_apply hides as few further months as it takes for no hidden month
+ * to be worked out. Should a period's total ever end hidden all the same (which latest.csv may
+ * show), the metric's whole chart is withheld instead. A hidden month shows only
  * its denominator (the records, as latest.csv always shows them): no numerator, value, limits
  * or signal. A unit's chart is drawn from its shown months only, so that its mean and limits
  * give nothing of a hidden month away; its summary counts those months (n).
@@ -273,7 +274,7 @@ static int dc_cell(spc_dc_t *d, long long num, long long den, size_t *index)
 {
     if (array_grow((void **)&d->cells, &d->cap, d->n + 1, sizeof *d->cells) != 0)
         return -1;
-    d->cells[d->n] = (disclosure_cell_t){num, den, true, DISCLOSURE_SHOWN};
+    d->cells[d->n] = (disclosure_cell_t){num, den, true, DISCLOSURE_SHOWN, false};
     *index = d->n++;
     return 0;
 }
@@ -363,11 +364,16 @@ static int disclose_metric(spc_t *s, size_t m, char *err, size_t errlen)
             size_t total;
             if (n > 0 && (dc_cell(&d, num, den, &total) != 0 || dc_group(&d, total, kids, n) != 0))
                 goto out;
+            /* latest.csv shows it unless the primary rule hides it there too */
+            if (n > 0)
+                d.cells[total].fixed = !((num >= 1 && num < s->in->min_count) ||
+                                         (den > num && den - num < s->in->min_count));
         }
     for (size_t g = 0; g < d.n_groups; g++)
         d.groups[g].children = d.kids + d.kid_start[g];
     disclosure_apply(d.cells, d.n, d.groups, d.n_groups, s->in->min_count);
-    /* a period's total hidden beyond what latest.csv hides by the same rule: withhold it all */
+    /* a period's total hidden beyond what latest.csv hides by the same rule (never: it is fixed;
+     * kept as a guard): withhold it all */
     bool withhold = false;
     for (size_t c = first_period; c < d.n; c++)
         withhold |= d.cells[c].state == DISCLOSURE_SECONDARY;

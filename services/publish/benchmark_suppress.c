@@ -170,7 +170,7 @@ static disclosure_cell_t *make_cells(const bench_t *b, const benchmark_release_t
             const bench_sum_t *sum = &b->sums[i];
             size_t m = i / (b->n_areas * b->n_slots);
             cells[cell[i]] = (disclosure_cell_t){bench_continuous(b, m) ? sum->den : sum->num,
-                                                 sum->den, false, DISCLOSURE_SHOWN};
+                                                 sum->den, false, DISCLOSURE_SHOWN, false};
         }
     *cell_out = cell;
     *n_cells = n;

@@ -387,11 +387,13 @@ e2e_check_full_run() {
 
 # e2e_expect_release_check: tests/tools/release_check.py, a computation independent of the C code,
 # agrees with every latest.csv of the audit (intervals, funnel limits, flags, comparisons, sums
-# between levels and categories, suppression).
+# between levels and categories, suppression) and the run charts beside it (spc.csv).
 e2e_expect_release_check() {
-  local f out
+  local f out spc
   while read -r f; do
-    out=$(python3 "$NCAP_ROOT/tests/tools/release_check.py" "$f" 2>&1) ||
+    spc=()
+    [ -f "$(dirname "$f")/spc.csv" ] && spc=(--spc "$(dirname "$f")/spc.csv")
+    out=$(python3 "$NCAP_ROOT/tests/tools/release_check.py" "${spc[@]}" "$f" 2>&1) ||
       fail "release_check disagrees with ${f#"$NCAP_ROOT"/}: $(printf '%s\n' "$out" | head -n 10)"
   done < <(e2e_releases)
   e2e_say "release_check.py recomputes every release and agrees"

@@ -367,6 +367,164 @@ class Checker:
 
 PARENT = {"region": "england", "trust": "region", "site": "trust"}
 
+SPC_COLUMNS = ("audit,metric,level,area_code,month,numerator,denominator,value,mean,lpl,upl,"
+               "special_cause,point_type").split(",")
+SPC_SUMMARY_COLUMNS = "audit,metric,level,area_code,mean,lpl,upl,n,variation,assurance".split(",")
+
+
+def xmr(y, improvement, tol):
+    """Making Data Count on values y: (mean, lpl, upl, has_limits, [(cause, type)], ties) where
+    ties says a value sits within tol of the mean, a limit, a near limit or its neighbour, so that
+    values rounded to 6 places may fall either side."""
+    n = len(y)
+    mean = math.fsum(y) / n
+    mrs = [abs(y[i] - y[i - 1]) for i in range(1, n)]
+    has_limits = bool(mrs)
+    amr = math.fsum(mrs) / len(mrs) if mrs else 0.0
+    if amr > 0:
+        kept = [m for m in mrs if m < 3.267 * amr]
+        amr = math.fsum(kept) / len(kept) if kept else 0.0
+    lpl, upl = mean - 2.66 * amr, mean + 2.66 * amr
+    nlpl, nupl = mean - 2 * (2.66 / 3) * amr, mean + 2 * (2.66 / 3) * amr
+    edges = [mean] + ([lpl, upl, nlpl, nupl] if has_limits else [])
+    ties = any(abs(v - e) < tol for v in y for e in edges) or any(m < tol for m in mrs)
+
+    def sign(d):
+        return (d > 0) - (d < 0)
+
+    def kind(direction):
+        if improvement == "neutral":
+            return "special_cause_neutral_high" if direction > 0 else "special_cause_neutral_low"
+        if improvement == "decrease":
+            direction = -direction
+        return "special_cause_improvement" if direction > 0 else "special_cause_concern"
+
+    pts = [("", "common_cause")] * n
+    run = 0
+    for i in range(n):
+        side = sign(y[i] - mean)
+        run = run + 1 if side != 0 and i > 0 and side == sign(y[i - 1] - mean) else int(side != 0)
+        if run >= 7:
+            for j in range(i - 6, i + 1):
+                pts[j] = ("shift", kind(side))
+    if has_limits:
+        for i in range(n - 2):
+            side = sign(y[i] - mean)
+            if side == 0 or sign(y[i + 1] - mean) != side or sign(y[i + 2] - mean) != side:
+                continue
+            near = [lpl <= v <= upl and (v < nlpl or v > nupl) for v in y[i:i + 3]]
+            if sum(near) >= 2:
+                for k in range(3):
+                    if near[k]:
+                        pts[i + k] = ("two_in_three", kind(side))
+    run = 0
+    for i in range(1, n):
+        d = sign(y[i] - y[i - 1])
+        run = run + 1 if d != 0 and i > 1 and d == sign(y[i - 1] - y[i - 2]) else int(d != 0)
+        if run >= 6:
+            for j in range(i - 6, i + 1):
+                pts[j] = ("trend", kind(d))
+    if has_limits:
+        for i in range(n):
+            if y[i] > upl or y[i] < lpl:
+                pts[i] = ("outside_limits", kind(1 if y[i] > mean else -1))
+    return mean, lpl, upl, has_limits, pts, ties
+
+
+def check_spc(path, metrics, min_count):
+    """The run charts of spc.csv (and spc_summary.csv beside it) recomputed; errors."""
+    errors, summary_path = [], os.path.join(os.path.dirname(path) or ".", "spc_summary.csv")
+    tables = []
+    for p, cols in ((path, SPC_COLUMNS), (summary_path, SPC_SUMMARY_COLUMNS)):
+        with open(p, newline="", encoding="utf-8") as f:
+            rows = list(csv.reader(f))
+        if not rows or rows[0] != cols:
+            return ["%s: header %r, expected %s" % (p, rows[0] if rows else None, ",".join(cols))]
+        tables.append([dict(zip(cols, r), _line=i) for i, r in enumerate(rows[1:], start=2)])
+    series = {}
+    for r in tables[0]:
+        series.setdefault((r["metric"], r["level"], r["area_code"]), []).append(r)
+    summaries = {(r["metric"], r["level"], r["area_code"]): r for r in tables[1]}
+    improvement = {"higher_is_better": "increase", "lower_is_better": "decrease"}
+    checked = 0
+    for key, rows in series.items():
+        where = "spc.csv %s %s %s" % key
+        m = metrics.get(key[0])
+        if m is None:
+            errors.append("%s: metric not in latest.json" % where)
+            continue
+        months = [r["month"] for r in rows]
+        if months != sorted(months) or len(set(months)) != len(months):
+            errors.append("%s: months out of order" % where)
+        y, shown = [], []
+        for r in rows:
+            n, d = count(r["numerator"]), count(r["denominator"])
+            if d is None:
+                errors.append("%s %s: denominator %r" % (where, r["month"], r["denominator"]))
+                continue
+            if n is not None and min_count > 1 and (0 < n < min_count or
+                                                   0 < d - n < min_count):
+                errors.append("%s %s: %d of %d shown, under min_count %d" %
+                              (where, r["month"], n, d, min_count))
+            if m.get("kind", "proportion") in ("median", "mean") and min_count > 1 and \
+                    r["value"] and 0 < d < min_count:
+                errors.append("%s %s: a value of %d records shown" % (where, r["month"], d))
+            if r["value"] == "":  # hidden, or nothing to divide by: not charted
+                for f in ("mean", "lpl", "upl", "special_cause", "point_type"):
+                    if r[f]:
+                        errors.append("%s %s: %s %r without a value" %
+                                      (where, r["month"], f, r[f]))
+                continue
+            v = num(r["value"])
+            if m.get("kind", "proportion") == "proportion" and n is not None and d:
+                if abs(v - n / d) > TOL:
+                    errors.append("%s %s: value %s, %d / %d" % (where, r["month"], v, n, d))
+                v = n / d
+            y.append(v)
+            shown.append(r)
+        summary = summaries.get(key)
+        if summary is None:
+            errors.append("%s: no line in spc_summary.csv" % where)
+            continue
+        if count(summary["n"]) != len(y):
+            errors.append("%s: summary n %s, %d months charted" % (where, summary["n"], len(y)))
+        if not y:
+            continue
+        # values of a ratio, median or mean are read as printed (6 places): the limits, 2.66
+        # mean moving ranges out, carry up to about 3e-6 of their rounding
+        tol = TOL if m.get("kind", "proportion") == "proportion" else 5e-6
+        mean, lpl, upl, has_limits, pts, ties = xmr(y, improvement.get(m["polarity"], "neutral"),
+                                                    tol)
+        for r, (cause, kind) in zip(shown, pts):
+            for f, want in (("mean", mean), ("lpl", lpl if has_limits else None),
+                            ("upl", upl if has_limits else None)):
+                got = num(r[f])
+                if (got is None) != (want is None) or (want is not None and
+                                                       abs(got - want) > tol):
+                    errors.append("%s %s: %s %r, recomputed %r" % (where, r["month"], f, r[f],
+                                                                   want))
+            if not ties and (r["special_cause"], r["point_type"]) != (cause, kind):
+                errors.append("%s %s: %s %s, recomputed %s %s" %
+                              (where, r["month"], r["special_cause"], r["point_type"], cause,
+                               kind))
+        want_assurance = ""
+        target = m.get("target")
+        imp = improvement.get(m["polarity"], "neutral")
+        if target is not None and imp != "neutral" and has_limits:
+            if target > upl:
+                want_assurance = "consistent_fail" if imp == "increase" else "consistent_pass"
+            elif target < lpl:
+                want_assurance = "consistent_pass" if imp == "increase" else "consistent_fail"
+            else:
+                want_assurance = "inconsistent"
+        if not ties and (summary["variation"], summary["assurance"]) != (pts[-1][1],
+                                                                         want_assurance):
+            errors.append("spc_summary.csv %s %s %s: %s %s, recomputed %s %s" %
+                          (key + (summary["variation"], summary["assurance"], pts[-1][1],
+                                  want_assurance)))
+        checked += 1
+    return errors, checked
+
 
 def suppressed(row):
     return "suppressed" in row["note"].split(";")
@@ -599,6 +757,7 @@ def main():
     ap = argparse.ArgumentParser(description="recompute a release's latest.csv independently")
     ap.add_argument("csv")
     ap.add_argument("--json", help="latest.json (default: beside the CSV)")
+    ap.add_argument("--spc", help="spc.csv to check too (spc_summary.csv beside it)")
     a = ap.parse_args()
     jpath = a.json or os.path.join(os.path.dirname(a.csv) or ".", "latest.json")
     try:
@@ -627,15 +786,27 @@ def main():
     methods = meta.get("methods", {})
     c = Checker(rows, metrics, methods.get("min_count") or 0, methods.get("trim", 0.1))
     c.run()
+    charts = 0
+    if a.spc:
+        try:
+            got = check_spc(a.spc, metrics, methods.get("min_count") or 0)
+        except (OSError, ValueError) as e:
+            print("release_check: %s" % e)
+            return 2
+        if isinstance(got, list):  # a bad header
+            print("release_check: %s" % got[0])
+            return 2
+        spc_errors, charts = got
+        c.errors.extend(spc_errors)
     for e in c.errors:
         print(e)
     if c.errors:
         print("release_check: %d disagreements in %s" % (len(c.errors), a.csv))
         return 1
     print("release_check: %s agrees: %d rows, %d intervals, %d ratios, %d medians or means, "
-          "%d funnel rows, %d sums recomputed"
+          "%d funnel rows, %d sums, %d run charts recomputed"
           % (a.csv, len(rows), c.checked["wilson"], c.checked["ratio"], c.checked["continuous"],
-             c.checked["funnel"], c.checked["sums"]))
+             c.checked["funnel"], c.checked["sums"], charts))
     return 0
 
 

@@ -523,8 +523,7 @@ static void sim_init(sim_t *s, uint64_t seed)
             for (size_t m = 0; m < 4; m++) {
                 long long all_n = 0, all_d = 0, all_e9 = 0, all_held = 0, all_missing = 0;
                 for (int x = 0; x < 2; x++) {
-                    long long d = 2 + (long long)(sim_uniform(s) * (t < 3 ? 6 : 60)), n = 0,
-                              e9 = 0;
+                    long long d = 2 + (long long)(sim_uniform(s) * (t < 3 ? 6 : 60)), n = 0, e9 = 0;
                     long long held = sim_uniform(s) < 0.2 ? 1 + (long long)(sim_uniform(s) * 5) : 0;
                     long long missing = sim_uniform(s) < 0.1 ? 1 : 0;
                     if (m < 2) {
@@ -536,15 +535,15 @@ static void sim_init(sim_t *s, uint64_t seed)
                     } else {
                         for (long long i = 0; i < d; i++) {
                             double v = floor(10 * (5 + 40 * sim_uniform(s) * sim_uniform(s))) / 10;
-                            s->measures[s->n_measures++] = (benchmark_measure_t){
-                                .trust = s->trust[t],
-                                .site = site,
-                                .metric = sim_metrics[m].id,
-                                .breakdown = "sex",
-                                .category = sexes[x],
-                                .month = "2026-01",
-                                .value = v,
-                                .count = 1};
+                            s->measures[s->n_measures++] =
+                                (benchmark_measure_t){.trust = s->trust[t],
+                                                      .site = site,
+                                                      .metric = sim_metrics[m].id,
+                                                      .breakdown = "sex",
+                                                      .category = sexes[x],
+                                                      .month = "2026-01",
+                                                      .value = v,
+                                                      .count = 1};
                             s->measures[s->n_measures] = s->measures[s->n_measures - 1];
                             s->measures[s->n_measures].breakdown = "all";
                             s->measures[s->n_measures++].category = "";

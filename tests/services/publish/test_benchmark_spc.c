@@ -16,10 +16,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "assert_double.h"
 #include "benchmark.h"
 #include "spc.h"
+#include "test_skip.h"
 
 static const benchmark_org_t orgs[] = {{"RAA", "Alpha Hospitals", "Y56", "London"},
                                        {"RBB", "Beta Hospitals", "Y56", "London"},
@@ -349,6 +352,177 @@ static void test_refused(void **state)
     assert_string_equal(err, "series: month \"2025-1\", expected YYYY-MM");
 }
 
+/* ---- tests/tools/release_check.py --spc over simulated series ---- */
+
+#define SIM_TRUSTS 12
+#define SIM_MONTHS 18
+
+typedef struct {
+    char trust[SIM_TRUSTS][8], site[SIM_TRUSTS][8], months[SIM_MONTHS][8];
+    benchmark_org_t orgs[SIM_TRUSTS];
+    benchmark_cell_t series[SIM_TRUSTS * SIM_MONTHS * 3], cells[SIM_TRUSTS * 3 * 3];
+    benchmark_measure_t smeasures[SIM_TRUSTS * SIM_MONTHS * 30], measures[SIM_TRUSTS * 3 * 30];
+    size_t n_series, n_cells, n_smeasures, n_measures;
+    uint64_t rng;
+} sim_t;
+
+static double sim_uniform(sim_t *s)
+{
+    s->rng = s->rng * 6364136223846793005ULL + 1442695040888963407ULL;
+    return (double)(s->rng >> 11) / 9007199254740992.0;
+}
+
+/* 18 months (2024-07 .. 2025-12) of 12 trusts in 3 regions: a proportion (a step up half way in
+ * some trusts), a ratio, a median; the release's period 2025Q4 (its cells: the last 3 months). */
+static void sim_init(sim_t *s, uint64_t seed)
+{
+    static const char *const regions[] = {"Y56", "Y58", "Y60"};
+    memset(s, 0, sizeof *s);
+    s->rng = seed;
+    for (int i = 0; i < SIM_MONTHS; i++)
+        snprintf(s->months[i], 8, "%04d-%02d", 2024 + (i + 6) / 12, (i + 6) % 12 + 1);
+    for (int t = 0; t < SIM_TRUSTS; t++) {
+        snprintf(s->trust[t], 8, "R%02d", t);
+        snprintf(s->site[t], 8, "R%02d01", t);
+        s->orgs[t] = (benchmark_org_t){s->trust[t], s->trust[t], regions[t % 3], NULL};
+        for (int i = 0; i < SIM_MONTHS; i++) {
+            bool in_period = i >= SIM_MONTHS - 3;
+            long long d = (t < 2 ? 3 : 20) + (long long)(sim_uniform(s) * 30), n = 0, e9 = 0, o = 0;
+            double p = 0.4 + (t % 4 == 1 && i > 9 ? 0.3 : 0);
+            for (long long k = 0; k < d; k++) {
+                n += sim_uniform(s) < p;
+                double risk = 0.05 + 0.2 * sim_uniform(s);
+                e9 += llround(risk * BENCHMARK_EXPECTED_SCALE);
+                o += sim_uniform(s) < risk;
+            }
+            const benchmark_cell_t c[2] = {{.trust = s->trust[t],
+                                            .site = s->site[t],
+                                            .metric = "m1",
+                                            .breakdown = "all",
+                                            .category = "",
+                                            .month = s->months[i],
+                                            .numerator = n,
+                                            .denominator = d},
+                                           {.trust = s->trust[t],
+                                            .site = s->site[t],
+                                            .metric = "smr",
+                                            .breakdown = "all",
+                                            .category = "",
+                                            .month = s->months[i],
+                                            .numerator = o,
+                                            .denominator = d,
+                                            .expected_e9 = e9}};
+            long long k_values = 1 + (long long)(sim_uniform(s) * (t < 2 ? 4 : 25));
+            benchmark_cell_t h = {.trust = s->trust[t],
+                                  .site = s->site[t],
+                                  .metric = "hours",
+                                  .breakdown = "all",
+                                  .category = "",
+                                  .month = s->months[i],
+                                  .denominator = k_values};
+            for (int k = 0; k < 2; k++) {
+                s->series[s->n_series++] = c[k];
+                if (in_period)
+                    s->cells[s->n_cells++] = c[k];
+            }
+            s->series[s->n_series++] = h;
+            if (in_period)
+                s->cells[s->n_cells++] = h;
+            for (long long k = 0; k < k_values; k++) {
+                benchmark_measure_t x = {.trust = s->trust[t],
+                                         .site = s->site[t],
+                                         .metric = "hours",
+                                         .breakdown = "all",
+                                         .category = "",
+                                         .month = s->months[i],
+                                         .value = floor(10 * 40 * sim_uniform(s)) / 10,
+                                         .count = 1};
+                s->smeasures[s->n_smeasures++] = x;
+                if (in_period)
+                    s->measures[s->n_measures++] = x;
+            }
+        }
+    }
+}
+
+static void write_text(const char *dir, const char *name, const char *text)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+}
+
+static int run_checker(const benchmark_input_t *in, bool spoil)
+{
+    char dir[] = "/tmp/ncap_release_check_spc_XXXXXX", cmd[1024], path[512];
+    assert_non_null(mkdtemp(dir));
+    benchmark_release_t r;
+    char err[256] = "";
+    if (benchmark_build(in, &r, err, sizeof err) != 0) {
+        print_error("benchmark_build: %s\n", err);
+        fail();
+    }
+    char *csv = benchmark_csv_text(in, &r), *json = benchmark_json(in, &r, NULL), *spc, *summary;
+    spc_text(in, &spc, &summary);
+    if (spoil) { /* the mean of R05's first month moved by 1e-5 */
+        char *mean = strstr(spc, ",trust,R05,");
+        assert_non_null(mean);
+        for (int i = 0; i < 6; i++) /* the 9th column: 6 commas on from ",trust" */
+            mean = strchr(mean + 1, ',');
+        assert_true(mean[1] >= '0' && mean[1] <= '9');
+        char *digit = mean + strcspn(mean + 1, ",") - 1;
+        *digit = *digit == '9' ? '0' : (char)(*digit + 1);
+    }
+    const char *names[4] = {"latest.csv", "latest.json", "spc.csv", "spc_summary.csv"};
+    const char *texts[4] = {csv, json, spc, summary};
+    for (int i = 0; i < 4; i++)
+        write_text(dir, names[i], texts[i]);
+    snprintf(cmd, sizeof cmd,
+             "python3 %s/tests/tools/release_check.py --spc %s/spc.csv %s/latest.csv",
+             NCAP_SOURCE_DIR, dir, dir);
+    int rc = system(cmd);
+    for (int i = 0; i < 4; i++) {
+        snprintf(path, sizeof path, "%s/%s", dir, names[i]);
+        unlink(path);
+        free((char *)texts[i]);
+    }
+    rmdir(dir);
+    benchmark_release_free(&r);
+    return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
+}
+
+static void test_independent_check(void **state)
+{
+    (void)state;
+    if (system("command -v python3 >/dev/null 2>&1") != 0)
+        ncap_skip_or_fail("python3 not found: tests/tools/release_check.py needs it");
+    static sim_t s;
+    for (uint64_t seed = 1; seed <= 3; seed++) {
+        sim_init(&s, seed);
+        benchmark_input_t in = {.audit = "nhfd",
+                                .period = "2025Q4",
+                                .metrics = metrics,
+                                .n_metrics = 3,
+                                .min_count = seed == 2 ? 0 : 5,
+                                .cells = s.cells,
+                                .n_cells = s.n_cells,
+                                .orgs = s.orgs,
+                                .n_orgs = SIM_TRUSTS,
+                                .measures = s.measures,
+                                .n_measures = s.n_measures,
+                                .series = s.series,
+                                .n_series = s.n_series,
+                                .series_measures = s.smeasures,
+                                .n_series_measures = s.n_smeasures};
+        assert_int_equal(run_checker(&in, false), 0);
+        if (seed == 2)
+            assert_int_equal(run_checker(&in, true), 1);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -357,6 +531,7 @@ int main(void)
         cmocka_unit_test(test_ratio_and_median_months),
         cmocka_unit_test(test_disclosure),
         cmocka_unit_test(test_refused),
+        cmocka_unit_test(test_independent_check),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
