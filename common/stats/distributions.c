@@ -502,31 +502,31 @@ double dist_chisq_quantile(double p, double df)
 
 /* ---- Student's t ---- */
 
+/* One step of the modified Lentz method on c and d for the partial numerator num (denominator
+ * 1): the factor the fraction's value is multiplied by. */
+static double lentz_step(double num, double *c, double *d)
+{
+    const double tiny = 1e-300;
+    *d = 1 + num * *d;
+    *d = fabs(*d) < tiny ? tiny : *d;
+    *c = 1 + num / *c;
+    *c = fabs(*c) < tiny ? tiny : *c;
+    *d = 1 / *d;
+    return *d * *c;
+}
+
 /* The continued fraction of the incomplete beta function I_x(a, b) (Numerical Recipes' betacf,
  * modified Lentz), which converges fast for x < (a + 1) / (a + b + 2). */
 static double beta_fraction(double a, double b, double x)
 {
-    const double tiny = 1e-300;
     double c = 1, d = 1 - (a + b) * x / (a + 1);
-    d = fabs(d) < tiny ? tiny : d;
+    d = fabs(d) < 1e-300 ? 1e-300 : d;
     d = 1 / d;
     double h = d;
     for (int m = 1; m < 10000; m++) {
         double m2 = 2.0 * m;
-        double num = m * (b - m) * x / ((a + m2 - 1) * (a + m2));
-        d = 1 + num * d;
-        d = fabs(d) < tiny ? tiny : d;
-        c = 1 + num / c;
-        c = fabs(c) < tiny ? tiny : c;
-        d = 1 / d;
-        h *= d * c;
-        num = -(a + m) * (a + b + m) * x / ((a + m2) * (a + m2 + 1));
-        d = 1 + num * d;
-        d = fabs(d) < tiny ? tiny : d;
-        c = 1 + num / c;
-        c = fabs(c) < tiny ? tiny : c;
-        d = 1 / d;
-        double del = d * c;
+        h *= lentz_step(m * (b - m) * x / ((a + m2 - 1) * (a + m2)), &c, &d);
+        double del = lentz_step(-(a + m) * (a + b + m) * x / ((a + m2) * (a + m2 + 1)), &c, &d);
         h *= del;
         if (fabs(del - 1) < 1e-16)
             break;

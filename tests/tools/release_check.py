@@ -603,18 +603,8 @@ def pois_quantiles(mu, ps):
     sd = math.sqrt(mu)
     lo, hi = max(0, int(mu - 12 * sd) - 30), int(mu + 12 * sd) + 30
     lmu = math.log(mu)
-    pmf = [math.exp(k * lmu - mu - math.lgamma(k + 1)) for k in range(lo, hi + 1)]
-    total = math.fsum(pmf)
-    pmf = [x / total for x in pmf]
-    out = []
-    for p in ps:
-        f = 0.0
-        for i, x in enumerate(pmf):
-            f += x
-            if f >= p:
-                out.append((lo + i, f - p, x))
-                break
-    return out
+    return window_quantiles(lo, [math.exp(k * lmu - mu - math.lgamma(k + 1))
+                                 for k in range(lo, hi + 1)], ps)
 
 
 def ratio_funnel_limits(e, od, phi, tau2):
@@ -662,6 +652,11 @@ def binom_quantiles(n, theta, ps):
     lt, l1t = math.log(theta), math.log1p(-theta)
     pmf = [math.exp(base - math.lgamma(k + 1) - math.lgamma(n - k + 1) + k * lt + (n - k) * l1t)
            for k in range(lo, hi + 1)]
+    return window_quantiles(lo, pmf, ps)
+
+
+def window_quantiles(lo, pmf, ps):
+    """binom_quantiles' answer from the probabilities pmf of lo, lo + 1, ... (normalised here)."""
     total = math.fsum(pmf)
     pmf = [x / total for x in pmf]
     out = []
@@ -669,7 +664,7 @@ def binom_quantiles(n, theta, ps):
         if p < 0.5:  # from below: F(k) summed up from lo
             f = 0.0
             for i, x in enumerate(pmf):
-                f1, f = f, f + x
+                f += x
                 if f >= p:
                     out.append((lo + i, f - p, x))
                     break

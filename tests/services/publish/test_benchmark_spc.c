@@ -16,11 +16,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include "assert_double.h"
 #include "benchmark.h"
+#include "release_checker.h"
 #include "spc.h"
 #include "test_skip.h"
 
@@ -212,6 +211,14 @@ static void test_proportion_chart(void **state)
     free(summary);
 }
 
+/* RAA's values of metric hours in a month */
+#define HOURS(month_, v_, n_)                                                                      \
+    (benchmark_measure_t)                                                                          \
+    {                                                                                              \
+        .trust = "RAA", .site = "RAA01", .metric = "hours", .breakdown = "all", .category = "",    \
+        .month = month_, .value = v_, .count = n_                                                  \
+    }
+
 static void test_ratio_and_median_months(void **state)
 {
     (void)state;
@@ -220,30 +227,9 @@ static void test_ratio_and_median_months(void **state)
     s.cells[s.n++] = MCELL("RAA", "smr", month(&s, 1), 6, 0, 4000000000LL);
     s.cells[s.n - 1].denominator = s.cells[s.n - 2].denominator = 50;
     benchmark_measure_t ms[] = {
-        {.trust = "RAA",
-         .site = "RAA01",
-         .metric = "hours",
-         .breakdown = "all",
-         .category = "",
-         .month = "2025-01",
-         .value = 20,
-         .count = 2},
-        {.trust = "RAA",
-         .site = "RAA01",
-         .metric = "hours",
-         .breakdown = "all",
-         .category = "",
-         .month = "2025-01",
-         .value = 30,
-         .count = 1},
-        {.trust = "RAA",
-         .site = "RAA01",
-         .metric = "hours",
-         .breakdown = "all",
-         .category = "",
-         .month = "2025-02",
-         .value = 10,
-         .count = 2},
+        HOURS("2025-01", 20, 2),
+        HOURS("2025-01", 30, 1),
+        HOURS("2025-02", 10, 2),
     };
     benchmark_input_t in = input(&s, ms, 3, 0);
     char *spc, *summary;
@@ -445,20 +431,8 @@ static void sim_init(sim_t *s, uint64_t seed)
     }
 }
 
-static void write_text(const char *dir, const char *name, const char *text)
-{
-    char path[512];
-    snprintf(path, sizeof path, "%s/%s", dir, name);
-    FILE *f = fopen(path, "w");
-    assert_non_null(f);
-    fputs(text, f);
-    fclose(f);
-}
-
 static int run_checker(const benchmark_input_t *in, bool spoil)
 {
-    char dir[] = "/tmp/ncap_release_check_spc_XXXXXX", cmd[1024], path[512];
-    assert_non_null(mkdtemp(dir));
     benchmark_release_t r;
     char err[256] = "";
     if (benchmark_build(in, &r, err, sizeof err) != 0) {
@@ -476,28 +450,19 @@ static int run_checker(const benchmark_input_t *in, bool spoil)
         char *digit = mean + strcspn(mean + 1, ",") - 1;
         *digit = *digit == '9' ? '0' : (char)(*digit + 1);
     }
-    const char *names[4] = {"latest.csv", "latest.json", "spc.csv", "spc_summary.csv"};
-    const char *texts[4] = {csv, json, spc, summary};
+    const char *names[] = {"latest.csv", "latest.json", "spc.csv", "spc_summary.csv"};
+    const char *texts[] = {csv, json, spc, summary};
+    int rc = release_checker_run(names, texts, 4);
     for (int i = 0; i < 4; i++)
-        write_text(dir, names[i], texts[i]);
-    snprintf(cmd, sizeof cmd,
-             "python3 %s/tests/tools/release_check.py --spc %s/spc.csv %s/latest.csv",
-             NCAP_SOURCE_DIR, dir, dir);
-    int rc = system(cmd);
-    for (int i = 0; i < 4; i++) {
-        snprintf(path, sizeof path, "%s/%s", dir, names[i]);
-        unlink(path);
         free((char *)texts[i]);
-    }
-    rmdir(dir);
     benchmark_release_free(&r);
-    return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
+    return rc;
 }
 
 static void test_independent_check(void **state)
 {
     (void)state;
-    if (system("command -v python3 >/dev/null 2>&1") != 0)
+    if (!release_checker_available())
         ncap_skip_or_fail("python3 not found: tests/tools/release_check.py needs it");
     static sim_t s;
     for (uint64_t seed = 1; seed <= 3; seed++) {
