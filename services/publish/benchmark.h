@@ -221,8 +221,9 @@ char *benchmark_csv_text(const benchmark_input_t *in, const benchmark_release_t 
 char *benchmark_fingertips_text(const benchmark_input_t *in, const benchmark_release_t *r);
 
 /* spc.csv and spc_summary.csv (benchmark_spc.c says how they are computed and what disclosure
- * control hides), from in's series and series_measures (months "YYYY-MM" of breakdown "all"; other
- * cells are ignored), metrics and orgs (a trust's region), as malloc'd strings:
+ * control hides), from in's series and series_measures (months "YYYY-MM" of breakdown "all" up to
+ * the end of in->period, a quarter YYYYQn or a year YYYY; other cells are ignored), metrics and
+ * orgs (a trust's region), as malloc'd strings:
  *   spc.csv: audit,metric,level,area_code,month,numerator,denominator,value,mean,lpl,upl,
  *            special_cause,point_type - one line per metric (definition order), unit (england,
  *            the regions, the trusts, each by code) and month with records, in month order

@@ -59,6 +59,7 @@ typedef struct {
     const char **month_sorted; /* months in order */
     size_t *month_rank;        /* month map index → place in month_sorted */
     spc_cell_t *cells;         /* [metric][unit][month rank] */
+    char last_month[8];        /* the period's last month; "" none */
     bench_bucket_t *buckets;   /* likewise; NULL without measures */
 } spc_t;
 
@@ -80,10 +81,25 @@ static const char *region_of_org(const benchmark_input_t *in, const char *trust)
     return "unknown";
 }
 
-/* The series' keys: metrics, trusts, regions, months. Only breakdown "all" and a month count. */
-static bool in_series(const char *breakdown, const char *month)
+/* The last month of a release period, "YYYY-MM": 2026Q1 → 2026-03, 2026 → 2026-12; "" (no
+ * bound) for another form. */
+static void period_end(const char *period, char out[8])
 {
-    return breakdown && strcmp(breakdown, "all") == 0 && month && *month;
+    out[0] = '\0';
+    if (!period || strlen(period) < 4 || strspn(period, "0123456789") < 4)
+        return;
+    if (period[4] == '\0')
+        snprintf(out, 8, "%.4s-12", period);
+    else if (period[4] == 'Q' && period[5] >= '1' && period[5] <= '4' && period[6] == '\0')
+        snprintf(out, 8, "%.4s-%02d", period, 3 * (period[5] - '0'));
+}
+
+/* Whether a cell or measure is in the run charts: breakdown "all", a month, and that month not
+ * after the release's period (a series given with later months charts none of them). */
+static bool in_series(const spc_t *s, const char *breakdown, const char *month)
+{
+    return breakdown && strcmp(breakdown, "all") == 0 && month && *month &&
+           (!s->last_month[0] || strcmp(month, s->last_month) <= 0);
 }
 
 static int add_key(spc_t *s, const char *metric, const char *trust, const char *month, char *err,
@@ -137,13 +153,13 @@ static int index_series(spc_t *s, char *err, size_t errlen)
             return bench_fail(err, errlen, "out of memory");
     for (size_t i = 0; i < in->n_series; i++) {
         const benchmark_cell_t *c = &in->series[i];
-        if (in_series(c->breakdown, c->month) &&
+        if (in_series(s, c->breakdown, c->month) &&
             add_key(s, c->metric, c->trust, c->month, err, errlen) != 0)
             return -1;
     }
     for (size_t i = 0; i < in->n_series_measures; i++) {
         const benchmark_measure_t *x = &in->series_measures[i];
-        if (in_series(x->breakdown, x->month) &&
+        if (in_series(s, x->breakdown, x->month) &&
             add_key(s, x->metric, x->trust, x->month, err, errlen) != 0)
             return -1;
     }
@@ -184,7 +200,7 @@ static int add_series(spc_t *s, char *err, size_t errlen)
     const benchmark_input_t *in = s->in;
     for (size_t i = 0; i < in->n_series; i++) {
         const benchmark_cell_t *c = &in->series[i];
-        if (!in_series(c->breakdown, c->month))
+        if (!in_series(s, c->breakdown, c->month))
             continue;
         if (c->numerator < 0 || c->denominator < 0 || c->expected_e9 < 0)
             return bench_fail(err, errlen,
@@ -204,7 +220,7 @@ static int add_series(spc_t *s, char *err, size_t errlen)
     }
     for (size_t i = 0; i < in->n_series_measures; i++) {
         const benchmark_measure_t *x = &in->series_measures[i];
-        if (!in_series(x->breakdown, x->month) || x->count == 0)
+        if (!in_series(s, x->breakdown, x->month) || x->count == 0)
             continue;
         if (!isfinite(x->value) || x->count < 0)
             return bench_fail(err, errlen,
@@ -551,6 +567,7 @@ int benchmark_spc_text(const benchmark_input_t *in, char **spc_csv, char **summa
                        size_t errlen)
 {
     spc_t s = {.in = in};
+    period_end(in->period, s.last_month);
     char *a = NULL, *b = NULL;
     size_t la = 0, lb = 0;
     FILE *fa = NULL, *fb = NULL;

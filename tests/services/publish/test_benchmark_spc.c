@@ -133,7 +133,8 @@ static void test_proportion_chart(void **state)
         s.cells[s.n++] = MCELL("RAA", "m1", month(&s, i), nums[i], 100, 0);
         s.cells[s.n++] = MCELL("RCC", "m1", s.months[i], 30, 60, 0);
     }
-    /* a cell of another breakdown is no part of the run charts */
+    /* a cell of another breakdown is no part of the run charts, nor one after the period */
+    s.cells[s.n++] = MCELL("RAA", "m1", "2026-01", 1, 2, 0);
     s.cells[s.n++] = (benchmark_cell_t){.trust = "RAA",
                                         .site = "RAA01",
                                         .metric = "m1",
@@ -207,6 +208,7 @@ static void test_proportion_chart(void **state)
     assert_true(strstr(spc, "nhfd,m1,region,Y58,2025-12,") <
                 strstr(spc, "nhfd,m1,trust,RAA,2025-01,"));
     assert_null(strstr(spc, ",smr,")); /* no series, no chart */
+    assert_null(strstr(spc, ",2026-01,"));
     free(spc);
     free(summary);
 }
