@@ -150,20 +150,7 @@ class Checker:
             for f, want in zip(FIGURES, (v, lo95, hi95, lo998, hi998)):
                 self.near(row, f, want)
             self.checked["wilson"] += 1
-        # England's value and the comparison with it
-        if england is None:
-            self.empty(row, ("england_value", "compared_to_england") + FUNNEL + ("outlier",),
-                       "England's value not published")
-            return
-        self.near(row, "england_value", england)
-        want = ""
-        if row["level"] != "england" and den > 0:
-            want = compare(wilson(n, den, Z95), england, self.metrics[row["metric"]]["polarity"])
-        if want is None:
-            return  # on the edge: either answer is right
-        if row["compared_to_england"] != want:
-            self.error(row, "compared_to_england %r, recomputed %r" %
-                       (row["compared_to_england"], want))
+        self.check_england(row, england, wilson(n, den, Z95) if den > 0 else None)
 
     def check_ratio(self, row, o, england):
         e = num(row["expected"])
@@ -204,6 +191,7 @@ class Checker:
         self.check_england(row, england, (lo, hi) if lo is not None and hi is not None else None)
 
     def check_england(self, row, england, interval):
+        """England's value and the comparison of the row's 95% interval with it."""
         if england is None:
             self.empty(row, ("england_value", "compared_to_england") + FUNNEL + ("outlier",),
                        "England's value not published")
@@ -213,7 +201,7 @@ class Checker:
         if row["level"] != "england" and interval is not None:
             want = compare(interval, england, self.metrics[row["metric"]]["polarity"])
         if want is None:
-            return
+            return  # on the edge: either answer is right
         if row["compared_to_england"] != want:
             self.error(row, "compared_to_england %r, recomputed %r" %
                        (row["compared_to_england"], want))
