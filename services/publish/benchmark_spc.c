@@ -18,8 +18,11 @@
  * one of the release's periods sum to the unit's row of that period in latest.csv (known to a
  * reader as shown unless the primary rule hides it there too: a fixed cell, never hidden to
  * protect another); disclosure_apply hides as few further months as it takes for no hidden month
- * to be worked out. Should a period's total ever end hidden all the same (which latest.csv may
- * show), the metric's whole chart is withheld instead. A hidden month shows only
+ * to be worked out. Each period's months are decided alone (no sum relates them to another
+ * period's), so that every release whose chart shows them hides the same ones: two releases
+ * hiding different complements would together give a month away. Should a period's total ever
+ * end hidden all the same (which latest.csv may show), the metric's months of that period are
+ * withheld instead. A hidden month shows only
  * its denominator (the records, as latest.csv always shows them): no numerator, value, limits
  * or signal. A unit's chart is drawn from its shown months only, so that its mean and limits
  * give nothing of a hidden month away; its summary counts those months (n).
@@ -317,87 +320,83 @@ static int dc_group(spc_dc_t *d, size_t parent, const size_t *kids, size_t n)
     return 0;
 }
 
-/* Metric m's cells and groups; hides its months (spc_cell_t.hidden). */
-static int disclose_metric(spc_t *s, size_t m, char *err, size_t errlen)
+/* Metric m's months [i0, i1) (one period of the release) as cells and groups; hides them
+ * (spc_cell_t.hidden). The months of one period relate to no other period's, so each period is
+ * decided alone: the same months give the same decision in this period's release and in every
+ * later one whose chart shows them (a hidden month shown by another release would give it away). */
+static int disclose_period(spc_t *s, size_t m, size_t i0, size_t i1, char *err, size_t errlen)
 {
     spc_dc_t d = {0};
-    size_t nc = s->n_units * s->n_months, *index = malloc((nc ? nc : 1) * sizeof *index);
-    size_t *kids = malloc((s->n_units + s->n_months + 1) * sizeof *kids);
+    size_t nm = i1 - i0, nc = s->n_units * nm, *index = malloc((nc ? nc : 1) * sizeof *index);
+    size_t *kids = malloc((s->n_units + nm + 1) * sizeof *kids);
     size_t first_period = 0;
     int rc = -1;
     if (!index || !kids)
         goto out;
-    /* the months: every one with records */
+    /* the months: every one with records; index[u * nm + (i - i0)] */
     for (size_t u = 0; u < s->n_units; u++)
-        for (size_t i = 0; i < s->n_months; i++) {
+        for (size_t i = i0; i < i1; i++) {
             spc_cell_t *x = cell_at(s, m, u, i);
-            index[u * s->n_months + i] = SIZE_MAX;
-            if (x->present && x->den > 0 &&
-                dc_cell(&d, x->num, x->den, &index[u * s->n_months + i]) != 0)
+            size_t *at = &index[u * nm + (i - i0)];
+            *at = SIZE_MAX;
+            if (x->present && x->den > 0 && dc_cell(&d, x->num, x->den, at) != 0)
                 goto out;
         }
     /* each month: England over its regions, a region over its trusts */
-    for (size_t i = 0; i < s->n_months; i++)
+    for (size_t i = 0; i < nm; i++)
         for (size_t up = 0; up <= s->n_regions; up++) {
-            size_t parent = index[(up == 0 ? 0 : 1 + (up - 1)) * s->n_months + i], n = 0;
+            size_t parent = index[up * nm + i], n = 0; /* unit up: England, then the regions */
             if (parent == SIZE_MAX)
                 continue;
             if (up == 0) {
                 for (size_t r = 0; r < s->n_regions; r++)
-                    if (index[(1 + r) * s->n_months + i] != SIZE_MAX)
-                        kids[n++] = index[(1 + r) * s->n_months + i];
+                    if (index[(1 + r) * nm + i] != SIZE_MAX)
+                        kids[n++] = index[(1 + r) * nm + i];
             } else {
                 for (size_t t = 0; t < s->n_trusts; t++) {
                     size_t ut = 1 + s->n_regions + s->trust_order[t];
                     if (1 + s->region_order[s->trust_region[t]] == up &&
-                        index[ut * s->n_months + i] != SIZE_MAX)
-                        kids[n++] = index[ut * s->n_months + i];
+                        index[ut * nm + i] != SIZE_MAX)
+                        kids[n++] = index[ut * nm + i];
                 }
             }
             if (dc_group(&d, parent, kids, n) != 0)
                 goto out;
         }
-    /* each unit's period (its row of latest.csv) over its months in the period */
+    /* each unit's period (its row of latest.csv) over its months: shown there unless the primary
+     * rule hides it there too, so fixed */
     first_period = d.n;
-    const char *release_period = s->in->period ? s->in->period : "";
-    for (size_t u = 0; u < s->n_units; u++)
-        for (size_t i = 0; i < s->n_months;) {
-            char p[8], q[8];
-            period_of(release_period, s->month_sorted[i], p);
-            long long num = 0, den = 0;
-            size_t n = 0;
-            for (; i < s->n_months; i++) {
-                period_of(release_period, s->month_sorted[i], q);
-                if (strcmp(p, q) != 0)
-                    break;
-                size_t c = index[u * s->n_months + i];
-                if (c == SIZE_MAX)
-                    continue;
-                num += d.cells[c].numerator;
-                den += d.cells[c].denominator;
-                kids[n++] = c;
-            }
-            size_t total;
-            if (n > 0 && (dc_cell(&d, num, den, &total) != 0 || dc_group(&d, total, kids, n) != 0))
-                goto out;
-            /* latest.csv shows it unless the primary rule hides it there too */
-            if (n > 0)
-                d.cells[total].fixed = !((num >= 1 && num < s->in->min_count) ||
-                                         (den > num && den - num < s->in->min_count));
+    for (size_t u = 0; u < s->n_units; u++) {
+        long long num = 0, den = 0;
+        size_t n = 0, total;
+        for (size_t i = 0; i < nm; i++) {
+            size_t c = index[u * nm + i];
+            if (c == SIZE_MAX)
+                continue;
+            num += d.cells[c].numerator;
+            den += d.cells[c].denominator;
+            kids[n++] = c;
         }
+        if (n == 0)
+            continue;
+        if (dc_cell(&d, num, den, &total) != 0 || dc_group(&d, total, kids, n) != 0)
+            goto out;
+        d.cells[total].fixed =
+            !((num >= 1 && num < s->in->min_count) || (den > num && den - num < s->in->min_count));
+    }
     for (size_t g = 0; g < d.n_groups; g++)
         d.groups[g].children = d.kids + d.kid_start[g];
     disclosure_apply(d.cells, d.n, d.groups, d.n_groups, s->in->min_count);
     /* a period's total hidden beyond what latest.csv hides by the same rule (never: it is fixed;
-     * kept as a guard): withhold it all */
+     * kept as a guard): withhold the period's months */
     bool withhold = false;
     for (size_t c = first_period; c < d.n; c++)
         withhold |= d.cells[c].state == DISCLOSURE_SECONDARY;
     for (size_t u = 0; u < s->n_units; u++)
-        for (size_t i = 0; i < s->n_months; i++) {
-            size_t c = index[u * s->n_months + i];
+        for (size_t i = 0; i < nm; i++) {
+            size_t c = index[u * nm + i];
             if (c != SIZE_MAX)
-                cell_at(s, m, u, i)->hidden = withhold || d.cells[c].state != DISCLOSURE_SHOWN;
+                cell_at(s, m, u, i0 + i)->hidden = withhold || d.cells[c].state != DISCLOSURE_SHOWN;
         }
     rc = 0;
 out:
@@ -410,6 +409,24 @@ out:
     free(d.kids);
     free(d.kid_start);
     return rc;
+}
+
+/* Metric m's months, a period of the release at a time. */
+static int disclose_metric(spc_t *s, size_t m, char *err, size_t errlen)
+{
+    const char *release_period = s->in->period ? s->in->period : "";
+    for (size_t i0 = 0, i1; i0 < s->n_months; i0 = i1) {
+        char p[8], q[8];
+        period_of(release_period, s->month_sorted[i0], p);
+        for (i1 = i0 + 1; i1 < s->n_months; i1++) {
+            period_of(release_period, s->month_sorted[i1], q);
+            if (strcmp(p, q) != 0)
+                break;
+        }
+        if (disclose_period(s, m, i0, i1, err, errlen) != 0)
+            return -1;
+    }
+    return 0;
 }
 
 /* ---- the files ---- */

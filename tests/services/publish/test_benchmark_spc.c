@@ -316,6 +316,34 @@ static void test_disclosure(void **state)
     field(line, 7, f, sizeof f);
     assert_int_equal(atoi(f), 3 - hidden);
     assert_no_small_count(spc, 5);
+    /* the next quarter's release shows the same months of 2025Q4 hidden, whatever its own months
+     * (a small one of RBB's among them) */
+    series_t later = s; /* its cells of 2025Q4 name s's months */
+    for (int i = 12; i < 15; i++) {
+        later.cells[later.n++] = MCELL("RAA", "m1", month(&later, i), 25, 50, 0);
+        later.cells[later.n++] = MCELL("RBB", "m1", later.months[i], i == 13 ? 3 : 30, 80, 0);
+        later.cells[later.n++] = MCELL("RCC", "m1", later.months[i], 40, 90, 0);
+    }
+    benchmark_input_t next = input(&later, NULL, 0, 5);
+    next.period = "2026Q1";
+    char *spc2, *summary2;
+    spc_text(&next, &spc2, &summary2);
+    const char *const units[] = {"trust,RAA",  "trust,RBB",  "trust,RCC",
+                                 "region,Y56", "region,Y58", "england,E92000001"};
+    for (size_t u = 0; u < 6; u++)
+        for (int i = 9; i < 12; i++) {
+            char prefix[64], a[256], b[256], fa[32], fb[32];
+            snprintf(prefix, sizeof prefix, "nhfd,m1,%s,%s,", units[u], s.months[i]);
+            assert_true(line_of(spc, prefix, a, sizeof a));
+            assert_true(line_of(spc2, prefix, b, sizeof b));
+            field(a, 5, fa, sizeof fa);
+            field(b, 5, fb, sizeof fb);
+            assert_string_equal(fa, fb);
+        }
+    assert_true(line_of(spc2, "nhfd,m1,trust,RBB,2026-02,,80,", line, sizeof line));
+    assert_no_small_count(spc2, 5);
+    free(spc2);
+    free(summary2);
     /* min_count 0: everything shown */
     in.min_count = 0;
     free(spc);
