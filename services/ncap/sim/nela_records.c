@@ -214,7 +214,8 @@ static void new_record(sim_t *self, uint32_t trust, rec_t *rec, nela_rec_t *n)
     rec->site = (uint8_t)rng_pick(r, t->site_w, t->nsites);
     rec->arrival = sim_random_arrival(r, &self->opts);
     traits_t tr = {rng_normal(r), rng_normal(r), rng_normal(r), nt->frailty_shift};
-    int age = (int)lround(clampd(64 + 16 * (0.55 * (tr.z1 + tr.shift) + 0.835 * tr.z3), 18, 98));
+    /* 19 and over: a date of birth 18 years and some days back may fall short of 18 years */
+    int age = (int)lround(clampd(64 + 16 * (0.55 * (tr.z1 + tr.shift) + 0.835 * tr.z3), 19, 98));
     rec->patient = sim_new_patient_aged(self, t, rec->arrival / 1440, age, nela_sex_w);
     sim_copy_identity(self, rec);
     /* the age the definition computes (age_years of date of birth and arrival) */
