@@ -1,0 +1,152 @@
+#!/usr/bin/env bash
+# Risk-adjusted outliers where they are, and only there: for several seeds, `ncap sim --audit nela`
+# writes 20,000 NELA records of 20 trusts over one quarter, deaths within 30 days of surgery drawn
+# from the simulator's true risk model, a few trusts with a true excess risk (odds ratio 2.5 on top
+# of the model) and one trust with sicker patients but ordinary care, and names them
+# (--trusts-truth). First tests/tools/nela_sim_check.py checks that truth without the simulator's
+# code (the model restated, the deaths read back from the register, O/E per trust). Then
+# `ncap release build` benchmarks the files as a deployment would, and on every risk-adjusted
+# metric of nela.yaml (kind: ratio, observed over expected deaths):
+#   - every trust with excess risk is flagged beyond 99.8% as worse (alarm_high);
+#   - the trust with sicker patients is not flagged beyond 99.8% either way, though its crude
+#     mortality is far above England's;
+#   - the other trusts are flagged beyond 99.8% either way no more often than chance allows: at
+#     most the 99.9th centile of Binomial(n, 0.001) over their n trust-metric tails.
+# Last, one seed goes through the daemons, and the published release must flag the same trusts.
+# Run through tests/run.
+set -euo pipefail
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+E2E_AUDIT=nela
+
+seeds=(31 32 33 34 35)
+records=20000
+trusts=20
+audits=${CTX_AUDITS:-$NCAP_ROOT/deploy/audits}
+
+# flags FILE SEED TRUSTS_TRUTH LATEST...: appends seed, trust, role, metric, period, outlier flag
+# (or the note) of every trust's all row of the risk-adjusted metrics.
+flags() {
+  local out=$1
+  shift
+  python3 - "${ratio_metrics[*]}" "$@" >>"$out" <<'PY'
+import csv, sys
+metrics, seed, truth = set(sys.argv[1].split()), sys.argv[2], sys.argv[3]
+role = {r["trust_code"]: r["role"] for r in csv.DictReader(open(truth, newline=""))}
+for path in sys.argv[4:]:
+    for r in csv.DictReader(open(path, newline="")):
+        if r["level"] == "trust" and r["breakdown"] == "all" and r["metric"] in metrics:
+            print("\t".join([seed, r["area_code"], role[r["area_code"]], r["metric"], r["period"],
+                             r["outlier"] or r["note"] or "none", r["value"]]))
+PY
+}
+
+# judge FLAGS: fails unless the flags are as the header says; prints a summary.
+judge() {
+  local report
+  report=$(python3 - "$1" <<'PY'
+import math, sys
+rows = [l.rstrip("\n").split("\t") for l in open(sys.argv[1])]
+bad = []
+for seed, trust, role, metric, period, flag, value in rows:
+    if role == "excess_risk" and flag != "alarm_high":
+        bad.append(f"trust {trust} with excess risk (seed {seed}) {metric} {period}: {flag} "
+                   f"(O/E {value}), expected alarm_high")
+    if role == "sicker_patients" and flag.startswith("alarm"):
+        bad.append(f"trust {trust} with sicker patients, ordinary care (seed {seed}) {metric} "
+                   f"{period}: {flag} (O/E {value}), expected no alarm")
+for b in bad:
+    print(b)
+ordinary = [r for r in rows if r[2] == "ordinary"]
+n = 2 * len(ordinary)  # two tails each
+alarms = [r for r in ordinary if r[5].startswith("alarm")]
+p, k, cdf = 0.001, 0, 0.0
+while True:  # the 99.9th centile of Binomial(n, p)
+    cdf += math.comb(n, k) * p**k * (1 - p) ** (n - k)
+    if cdf >= 0.999:
+        break
+    k += 1
+if len(alarms) > k:
+    print(f"{len(alarms)} alarms among {n} tails of ordinary trusts, chance allows at most {k}: "
+          + ", ".join(f"{r[1]} {r[3]} {r[4]} {r[5]} (seed {r[0]})" for r in alarms))
+excess = sum(1 for r in rows if r[2] == "excess_risk")
+sicker = sum(1 for r in rows if r[2] == "sicker_patients")
+if not bad and len(alarms) <= k:
+    print(f"SUMMARY {excess} rows of trusts with excess risk all alarm_high; {sicker} rows of the "
+          f"trust with sicker patients without alarm; ordinary trusts: {len(alarms)} alarms in "
+          f"{n} tails (chance allows {k})")
+PY
+)
+  case $report in
+    SUMMARY*) e2e_say "${report#SUMMARY }" ;;
+    *) fail "$report" ;;
+  esac
+}
+
+# sim SEED: the seed's files, truth and register of deaths in E2E_DIR/sim-SEED*, checked.
+sim() {
+  local dir=$E2E_DIR/sim-$1 out
+  e2e_sim "$dir" "$records" "$trusts" "$1" --days 91 --trusts-truth "$dir.trusts.csv" \
+    --deaths "$dir.deaths.csv" --deaths-truth "$dir.deaths-truth.csv"
+  out=$(python3 "$NCAP_ROOT/tests/tools/nela_sim_check.py" "$dir" "$dir.truth.csv" \
+    "$dir.trusts.csv" "$dir.deaths.csv" "$dir.deaths-truth.csv" 2>&1) ||
+    fail "seed $1: the simulator's truth does not hold: $(grep -E 'FAIL|Error' <<<"$out" | head -n 10)"
+  e2e_say "seed $1: $(sed -n 's/^SUMMARY //p' <<<"$out")"
+}
+
+for seed in "${seeds[@]}"; do
+  sim "$seed"
+done
+
+# the risk-adjusted metrics of the definition
+mapfile -t ratio_metrics < <(python3 - "$audits/$E2E_AUDIT.yaml" <<'PY'
+import sys, yaml
+for m in yaml.safe_load(open(sys.argv[1]))["metrics"]:
+    if m.get("kind") == "ratio":
+        print(m["id"])
+PY
+)
+[ "${#ratio_metrics[@]}" -gt 0 ] || fail "no metric of kind ratio (risk-adjusted) in $E2E_AUDIT.yaml"
+e2e_say "risk-adjusted metrics: ${ratio_metrics[*]}"
+
+offline=$E2E_DIR/flags-offline.tsv
+: >"$offline"
+for seed in "${seeds[@]}"; do
+  dir=$E2E_DIR/sim-$seed
+  out=$E2E_DIR/release-$seed
+  rm -rf "$out"
+  e2e_ncap release build --audit "$E2E_AUDIT" --out "$out" --deaths "$dir.deaths.csv" \
+    --imd "$NCAP_ROOT/deploy/refdata/imd2019_lsoa11_england.csv" \
+    --ods "$NCAP_ROOT/deploy/refdata/ods_etr.csv" "$dir"/*.csv >"$out.log" 2>&1 || {
+    tail -n 20 "$out.log" >&2
+    fail "seed $seed: ncap release build failed"
+  }
+  mapfile -t latest < <(find "$out/$E2E_AUDIT" -name latest.csv | sort)
+  [ "${#latest[@]}" -gt 0 ] || fail "seed $seed: ncap release build wrote no latest.csv"
+  flags "$offline" "$seed" "$dir.trusts.csv" "${latest[@]}"
+done
+[ -s "$offline" ] || fail "no trust row of ${ratio_metrics[*]} in the releases"
+e2e_say "ncap release build, seeds ${seeds[*]}:"
+judge "$offline"
+
+# once through the daemons: the first seed's files submitted, the register of deaths loaded first
+seed=${seeds[0]}
+dir=$E2E_DIR/sim-$seed
+e2e_deploy main
+e2e_ncap refdata load deaths "$dir.deaths.csv" >"$CTX_RUN/logs/refdata.log" 2>&1 ||
+  fail "ncap refdata load deaths failed: $(tail -n 5 "$CTX_RUN/logs/refdata.log")"
+e2e_load_refdata
+e2e_start_pipeline
+e2e_wait_registered ingest 1
+e2e_submit_all "$dir"
+e2e_drain
+e2e_stop_all
+mapfile -t latest < <(e2e_releases)
+[ "${#latest[@]}" -gt 0 ] || fail "the pipeline published no release of $E2E_AUDIT"
+daemons=$E2E_DIR/flags-daemons.tsv
+: >"$daemons"
+flags "$daemons" "$seed" "$dir.trusts.csv" "${latest[@]}"
+[ -s "$daemons" ] || fail "no trust row of ${ratio_metrics[*]} in the published release"
+e2e_say "through the daemons, seed $seed:"
+judge "$daemons"
+e2e_say "PASS"
