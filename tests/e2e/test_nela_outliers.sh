@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Risk-adjusted outliers where they are, and only there: for several seeds, `ncap sim --audit nela`
-# writes 20,000 NELA records of 20 trusts over one quarter, deaths within 30 days of surgery drawn
-# from the simulator's true risk model, a few trusts with a true excess risk (odds ratio 2.5 on top
-# of the model) and one trust with sicker patients but ordinary care, and names them
-# (--trusts-truth). First tests/tools/nela_sim_check.py checks that truth without the simulator's
-# code (the model restated, the deaths read back from the register, O/E per trust). Then
-# `ncap release build` benchmarks the files as a deployment would, and on every risk-adjusted
-# metric of nela.yaml (kind: ratio, observed over expected deaths):
+# writes 20,000 NELA records of 20 trusts over one quarter, deaths within 30 days of arrival drawn
+# from the true risk model (nela.yaml's, which the simulator restates), a few trusts with a true
+# excess risk (odds ratio 2.5 on top of the model) and one trust with sicker patients but ordinary
+# care, and names them (--trusts-truth). First tests/tools/nela_sim_check.py checks that truth
+# without the simulator's code (the definition's model evaluated in Python, the deaths read back
+# from the register, O/E per trust). Then `ncap release build` benchmarks the files as a
+# deployment would, and on every risk-adjusted metric of nela.yaml (kind: ratio, observed over
+# expected deaths):
 #   - every trust with excess risk is flagged beyond 99.8% as worse (alarm_high);
 #   - the trust with sicker patients is not flagged beyond 99.8% either way, though its crude
 #     mortality is far above England's;
@@ -88,8 +89,8 @@ sim() {
   local dir=$E2E_DIR/sim-$1 out
   e2e_sim "$dir" "$records" "$trusts" "$1" --days 91 --trusts-truth "$dir.trusts.csv" \
     --deaths "$dir.deaths.csv" --deaths-truth "$dir.deaths-truth.csv"
-  out=$(python3 "$NCAP_ROOT/tests/tools/nela_sim_check.py" "$dir" "$dir.truth.csv" \
-    "$dir.trusts.csv" "$dir.deaths.csv" "$dir.deaths-truth.csv" 2>&1) ||
+  out=$(python3 "$NCAP_ROOT/tests/tools/nela_sim_check.py" "$audits/$E2E_AUDIT.yaml" "$dir" \
+    "$dir.truth.csv" "$dir.trusts.csv" "$dir.deaths.csv" "$dir.deaths-truth.csv" 2>&1) ||
     fail "seed $1: the simulator's truth does not hold: $(grep -E 'FAIL|Error' <<<"$out" | head -n 10)"
   e2e_say "seed $1: $(sed -n 's/^SUMMARY //p' <<<"$out")"
 }

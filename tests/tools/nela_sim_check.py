@@ -1,16 +1,17 @@
 #!/usr/bin/env python3
 """nela_sim_check.py - checks `ncap sim --audit nela`'s statistical truth independently of its C code.
 
-Usage: nela_sim_check.py DIR TRUTH TRUSTS_TRUTH DEATHS DEATHS_TRUTH
+Usage: nela_sim_check.py NELA_YAML DIR TRUTH TRUSTS_TRUTH DEATHS DEATHS_TRUTH
 
-DIR holds the trusts' files (--out), TRUTH is --truth, TRUSTS_TRUTH --trusts-truth, DEATHS --deaths
-and DEATHS_TRUTH --deaths-truth of one run. With Python's standard library alone it checks:
-  - the true model: each record's risk, recomputed here from the risk factors as written in the
-    trust's file (the model's terms restated below from services/ncap/sim/nela_model.c), equals
-    the risk the truth gives within 1e-12;
-  - the deaths: a record's patient dies within 30 days of the day of surgery (days 0-30) in the
+NELA_YAML is the definition (deploy/audits/nela.yaml); DIR holds the trusts' files (--out), TRUTH
+is --truth, TRUSTS_TRUTH --trusts-truth, DEATHS --deaths and DEATHS_TRUTH --deaths-truth of one run.
+With Python's standard library and PyYAML alone it checks:
+  - the true model is the definition's: each record's risk, the definition's risk model (the one
+    its ratio metric expects, its terms' expressions evaluated here by Python) on the risk factors
+    as written in the trust's file, equals the risk the truth gives within 1e-12;
+  - the deaths: a record's patient dies within 30 days of the day of arrival (days 0-30) in the
     register of deaths (its row mapped to the patient by DEATHS_TRUTH) exactly when the truth says
-    died_30d, and nobody dies before surgery;
+    died_30d, and nobody dies before the day of surgery;
   - the trusts: per trust, over its valid rows, observed deaths O, expected E (the sum of the
     recomputed risks) and O/E; the O/E each trust's odds ratio implies (the sum of true_risk over
     the sum of risk) is what TRUSTS_TRUTH's role says (1 but for excess_risk, whose implied O/E is
@@ -27,7 +28,10 @@ import datetime
 import glob
 import math
 import os
+import re
 import sys
+
+import yaml
 
 
 def clamp(x, lo, hi):
@@ -56,32 +60,90 @@ def parse_datetime(text):
     return datetime.datetime.fromisoformat(text)
 
 
-def eta(row):
-    """The true model's log odds, restated from nela_model.c term by term."""
-    arrival = parse_datetime(row["arrival_datetime"])
-    age = age_years(parse_date(row["date_of_birth"]), arrival.date())
-    a = (age - 65) / 10
-    e = -4.55 + 0.29 * a + 0.03 * a * a
-    e += {1: 0, 2: 0.32, 3: 0.77, 4: 1.26, 5: 1.75}[int(row["asa_grade"])]
-    e += {"1": 0.42, "2A": 0.14}.get(row["ncepod_urgency"], 0)
-    e += {"2": 0.07, "4": 0.18, "8": 0.32}.get(row["cardiac_signs"], 0)
-    e += {"2": 0.11, "4": 0.25, "8": 0.42}.get(row["respiratory_signs"], 0)
-    e += {"4": 0.11, "8": 0.18}.get(row["ecg"], 0)
-    gcs = int(row["glasgow_coma_score"])
-    e += 0.84 if gcs <= 8 else 0.56 if gcs <= 12 else 0.28 if gcs <= 14 else 0
-    e += 0.70 * math.log(clamp(int(row["pulse_rate"]), 40, 180) / 80)
-    sbp = int(row["systolic_bp"])
-    e += 0.35 if sbp < 90 else 0.14 if sbp < 100 else 0
-    e += 0.25 * math.log(clamp(float(row["white_cell_count"]), 1, 40) / 8) ** 2
-    e += 0.08 * ((clamp(int(row["sodium"]), 115, 160) - 138) / 5) ** 2
-    e += 0.11 * ((clamp(float(row["potassium"]), 2, 8) - 4.2) / 0.8) ** 2
-    e += 0.32 * math.log(clamp(float(row["urea"]), 1, 50) / 6)
-    e += 0.14 * math.log(clamp(int(row["creatinine"]), 30, 800) / 80)
-    e += 0.14 if row["operative_severity"] == "8" else 0
-    e += {"4": 0.21, "8": 0.42}.get(row["number_of_procedures"], 0)
-    e += {"2": 0.07, "4": 0.21, "8": 0.46}.get(row["peritoneal_soiling"], 0)
-    e += {"2": 0.04, "4": 0.14, "8": 0.32}.get(row["blood_loss"], 0)
-    e += {"2": 0.07, "4": 0.25, "8": 0.63}.get(row["malignancy"], 0)
+TOKEN = re.compile(r"\s*('[^']*'|[A-Za-z_][A-Za-z0-9_]*|[0-9]+(?:\.[0-9]+)?|<=|>=|==|!=|[-+*/(),<>])")
+FUNCTIONS = {"if": "_if", "in": "_in", "ln": "math.log", "exp": "math.exp", "sqrt": "math.sqrt",
+             "pow": "pow", "clamp": "_clamp", "min": "min", "max": "max"}
+
+
+def _if(c, a, b):
+    return a if c else b
+
+
+def _in(x, *values):
+    return x in values
+
+
+def _clamp(x, lo, hi):
+    return clamp(x, lo, hi)
+
+
+def compile_expr(text):
+    """A Python expression over F (the record's values) for an expression of the definition's
+    language, as far as risk models use it (no nulls: the simulator writes every risk field)."""
+    out, pos = [], 0
+    while pos < len(text):
+        m = TOKEN.match(text, pos)
+        if not m:
+            if text[pos:].strip():
+                raise ValueError(f"cannot read {text[pos:]!r} in {text!r}")
+            break
+        tok, pos = m.group(1), m.end()
+        if tok in FUNCTIONS and text[pos:].lstrip().startswith("("):
+            out.append(FUNCTIONS[tok])
+        elif tok in ("and", "or", "not"):
+            out.append(f" {tok} ")
+        elif tok in ("true", "false"):
+            out.append(tok.capitalize())
+        elif re.match(r"[A-Za-z_]", tok):
+            out.append(f"F[{tok!r}]")
+        else:
+            out.append(tok)
+    return compile("".join(out), text, "eval")
+
+
+def load_model(path):
+    """The risk model the definition's ratio metric expects: (kind, intercept, [(code, coef)])."""
+    d = yaml.safe_load(open(path))
+    models = {m["id"]: m for m in d.get("risk_models") or []}
+    wanted = [m["expected"] for m in d["metrics"] if m.get("kind") == "ratio"]
+    ids = [re.fullmatch(r"\s*risk\((\w+)\)\s*", w).group(1) for w in wanted]
+    if not ids or ids[0] not in models:
+        raise SystemExit(f"{path}: no ratio metric with expected: risk(MODEL) of a declared model")
+    m = models[ids[0]]
+    if m.get("kind", "logistic") != "logistic":
+        raise SystemExit(f"{path}: model {ids[0]} is {m['kind']}, expected logistic")
+    terms = [(compile_expr(t["expr"]), float(t["coefficient"])) for t in m["terms"]]
+    fields = {f["name"]: f["type"] for f in d["fields"]}
+    return ids[0], float(m["intercept"]), terms, fields
+
+
+def values(row, fields):
+    """The record's values as the definition types them, with age_at_arrival."""
+    F = {}
+    for name, kind in fields.items():
+        v = row.get(name, "")
+        if v == "":
+            F[name] = None
+        elif kind == "integer":
+            F[name] = int(v)
+        elif kind == "decimal":
+            F[name] = float(v)
+        else:
+            F[name] = v
+    F["age_at_arrival"] = age_years(parse_date(row["date_of_birth"]),
+                                    parse_datetime(row["arrival_datetime"]).date())
+    return F
+
+
+def eta(row, model):
+    """The model's log odds for the record: intercept plus each term's value times its
+    coefficient, booleans counting 1/0."""
+    _, intercept, terms, fields = model
+    F = values(row, fields)
+    e = intercept
+    for code, coef in terms:
+        e += coef * float(eval(code, {"F": F, "math": math, "_if": _if, "_in": _in,
+                                      "_clamp": _clamp}))
     return e
 
 
@@ -117,10 +179,11 @@ def spearman(xs, ys):
 
 
 def main():
-    if len(sys.argv) != 6:
+    if len(sys.argv) != 7:
         print(__doc__.split("\n\n")[1], file=sys.stderr)
         return 2
-    out_dir, truth_path, trusts_path, deaths_path, deaths_truth_path = sys.argv[1:]
+    model = load_model(sys.argv[1])
+    out_dir, truth_path, trusts_path, deaths_path, deaths_truth_path = sys.argv[2:]
     failures = []
     truth = {}
     for r in csv.DictReader(open(truth_path, newline="")):
@@ -142,14 +205,15 @@ def main():
             t = truth[(row["trust_code"], str(line))]
             if t["invalid"] == "1":
                 continue
-            e = eta(row)
+            e = eta(row, model)
             risk = 1 / (1 + math.exp(-e))
             worst_diff = max(worst_diff, abs(risk - float(t["risk"])))
+            arrival = parse_datetime(row["arrival_datetime"]).date()
             surgery = parse_datetime(row["theatre_arrival_datetime"]).date()
             death = died_on.get(t["patient_id"])
             if death is not None and death < surgery:
                 failures.append(f"{t['local_record_id']}: died {death}, before surgery {surgery}")
-            died = death is not None and (death - surgery).days <= 30
+            died = death is not None and (death - arrival).days <= 30
             if died != (t["died_30d"] == "1"):
                 failures.append(f"{t['local_record_id']}: the register says died within 30 days "
                                 f"{died}, the truth {t['died_30d']}")
@@ -164,7 +228,8 @@ def main():
             urg.append(urgency_rank[row["ncepod_urgency"]])
             soil.append(int(row["peritoneal_soiling"]))
     if worst_diff > 1e-12:
-        failures.append(f"the model recomputed differs from the truth's risk by up to {worst_diff:g}")
+        failures.append(f"the definition's model {model[0]} differs from the simulator's truth by up "
+                        f"to {worst_diff:g}: services/ncap/sim/nela_model.c must restate it")
 
     ordinary_deaths = sum(s[0] for c, s in per_trust.items() if trusts[c]["role"] == "ordinary")
     ordinary_n = sum(s[3] for c, s in per_trust.items() if trusts[c]["role"] == "ordinary")
@@ -202,7 +267,8 @@ def main():
                         f"urgency-soiling {rho_urg_soil:.2f}, expected 0.15 or more")
     for f in failures:
         print("FAIL", f)
-    print(f"SUMMARY model within {worst_diff:.1e}; ordinary crude mortality {ordinary_crude:.3f}; "
+    print(f"SUMMARY truth is {model[0]} within {worst_diff:.1e}; ordinary crude mortality "
+          f"{ordinary_crude:.3f}; "
           f"Spearman age-ASA {rho_age_asa:.2f}, urgency-soiling {rho_urg_soil:.2f}; "
           f"{len(failures)} failures")
     return 1 if failures else 0

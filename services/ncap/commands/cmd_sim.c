@@ -111,15 +111,15 @@ static void usage(FILE *out)
         "--problems is nhfd only). The risk factors are drawn jointly through latent frailty,\n"
         "acute severity and age (older patients have higher ASA grades and worse cardiac and\n"
         "respiratory signs; the acutely ill a faster pulse, lower pressure, more soiling, a more\n"
-        "urgent operation). Death within 30 days of the day of surgery is drawn from the\n"
-        "simulator's true logistic model over those factors (services/ncap/sim/nela_model.c,\n"
-        "about 10% die), its odds multiplied by 2.5 at the trusts with excess risk (about 3 in\n"
-        "20, at least 1 of 3 or more trusts); one other trust sees sicker patients (frailty +0.8\n"
-        "SD) with ordinary care. Trusts' roles depend on the seed only. The register of deaths\n"
-        "holds those deaths, 7% of the others dying 31-365 days after surgery, and as many\n"
-        "people not in the audit. --truth gives each record's risk; --trusts-truth and the\n"
-        "summary name the trusts. Poorer-performing trusts take longer to theatre and\n"
-        "document the risk less often.\n",
+        "urgent operation). Death within 30 days of the day of arrival (never before surgery)\n"
+        "is drawn from the true logistic model, nela.yaml's nela_mortality_30d (restated in\n"
+        "services/ncap/sim/nela_model.c), its odds multiplied by 2.5 at the trusts with excess\n"
+        "risk (about 3 in 20, at least 1 of 3 or more trusts); one other trust sees sicker\n"
+        "patients (frailty +0.8 SD) with ordinary care. Trusts' roles depend on the seed only.\n"
+        "The register of deaths holds those deaths, 7% of the others dying within the year,\n"
+        "and as many people not in the audit. --truth gives each record's risk;\n"
+        "--trusts-truth and the summary name the trusts. Poorer-performing trusts take longer\n"
+        "to theatre and document the risk less often.\n",
         out);
 }
 

@@ -3,10 +3,10 @@
  * is the one sim_internal.h describes; NELA adds each record's clinical values and outcome, and
  * each trust's true quality of care and case mix.
  *
- * The truth: every record's risk of death within 30 days of surgery comes from one logistic model
- * (nela_model.c) over the risk factors the record carries; a trust with excess risk multiplies the
- * odds by its odds ratio, and a trust with sicker patients draws them from a population shifted
- * towards frailty but cares for them as everyone else does. */
+ * The truth: every record's risk of death within 30 days of arrival comes from one logistic model
+ * (nela_model.c, nela.yaml's) over the risk factors the record carries; a trust with excess risk
+ * multiplies the odds by its odds ratio, and a trust with sicker patients draws them from a
+ * population shifted towards frailty but cares for them as everyone else does. */
 #ifndef NCAP_SIM_NELA_INTERNAL_H
 #define NCAP_SIM_NELA_INTERNAL_H
 
@@ -70,9 +70,10 @@ enum { DEST_WARD, DEST_XR, DEST_L2, DEST_L3, DEST_DIED };
 /* A record's risk factors, as written (the model reads these, not the latent traits behind
  * them). The P-POSSUM categories hold their points: 1, 2, 4 or 8. */
 typedef struct {
-    int age; /* whole years at arrival */
-    uint8_t asa, urgency, cardiac, respiratory, ecg, gcs, severity, procedures, soiling,
-        blood_loss, malignancy;
+    int age;  /* whole years at arrival */
+    char sex; /* as sim_sex_codes */
+    uint8_t asa, urgency, cardiac, respiratory, ecg, gcs, severity, procedures, soiling, blood_loss,
+        malignancy;
     int pulse, systolic, sodium, creatinine, haemoglobin; /* haemoglobin 0: not measured */
     double white_cells, potassium, urea;                  /* one decimal */
 } nela_risk_t;
@@ -84,7 +85,7 @@ typedef struct nela_rec {
     int32_t decision, theatre; /* minutes after arrival */
     int32_t discharge;         /* days from the day of surgery to discharge */
     int32_t death;             /* days from the day of surgery to death, or NELA_ALIVE */
-    bool died_30d;             /* death within 30 days of the day of surgery (0..30) */
+    bool died_30d; /* death within 30 days of the day of arrival (0..30), never before surgery */
     bool risk_documented, surgeon, anaesthetist;
     uint16_t documented_risk; /* tenths of a percent */
     uint8_t destination;
@@ -114,7 +115,7 @@ extern const char *const nela_destination_codes[5];
 
 /* ---------- nela_model.c: the true risk model ---------- */
 
-/* The linear predictor of death within 30 days of surgery (log odds) for risk factors x. */
+/* The linear predictor of death within 30 days of arrival (log odds) for risk factors x. */
 double nela_model_eta(const nela_risk_t *x);
 /* 1 / (1 + exp(-eta)) */
 double nela_logistic(double eta);

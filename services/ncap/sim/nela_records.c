@@ -95,8 +95,7 @@ static void draw_risk(rng_t *r, const traits_t *t, nela_risk_t *x)
     x->potassium = tenth(clampd(4.2 + 0.55 * score(r, t, 0.25, 0.25, 0.2), 2.5, 7.0));
     double renal = score(r, t, 0.4, 0.4, 0.25); /* kidney function, behind urea and creatinine */
     x->urea = tenth(clampd(exp(log(6.5) + 0.6 * renal), 1.5, 60));
-    x->creatinine =
-        (int)lround(clampd(exp(log(85) + 0.45 * renal + 0.2 * rng_normal(r)), 35, 900));
+    x->creatinine = (int)lround(clampd(exp(log(85) + 0.45 * renal + 0.2 * rng_normal(r)), 35, 900));
     static const unsigned severity_w[] = {650, 350};
     x->severity = CATEGORY(score(r, t, 0, 0.3, 0), severity_w) ? 8 : 4;
     static const unsigned procedures_w[] = {880, 90, 30};
@@ -135,10 +134,11 @@ static void draw_times(rng_t *r, nela_rec_t *n, bool poor)
     n->theatre = n->decision + wait;
 }
 
-/* The outcome: death within 30 days of the day of surgery drawn with the trust's risk (early
- * deaths likelier; 1 in 25 in theatre), else a death within the year for 7%; where the patient
- * went after theatre, and discharge (on the day of death when they died in hospital). */
-static void draw_outcome(rng_t *r, nela_rec_t *n, const nela_trust_t *trust)
+/* The outcome: death within 30 days of the day of arrival, never before surgery (gap days after
+ * arrival), drawn with the trust's risk (early deaths likelier; 1 in 25 in theatre), else a death
+ * within the year for 7%; where the patient went after theatre, and discharge (on the day of death
+ * when they died in hospital). */
+static void draw_outcome(rng_t *r, nela_rec_t *n, const nela_trust_t *trust, int32_t gap)
 {
     double eta = nela_model_eta(&n->x);
     n->risk = nela_logistic(eta);
@@ -149,9 +149,9 @@ static void draw_outcome(rng_t *r, nela_rec_t *n, const nela_trust_t *trust)
         n->death = 0;
     } else if (n->died_30d) {
         double u = rng_uniform(r);
-        n->death = (int32_t)(31 * u * u); /* 0..30, early days likelier */
+        n->death = (int32_t)((31 - gap) * u * u); /* 0..30 days after arrival, early likelier */
     } else {
-        n->death = rng_per_mille(r, 70) ? rng_range(r, 31, 365) : NELA_ALIVE;
+        n->death = rng_per_mille(r, 70) ? rng_range(r, 31 - gap, 365) : NELA_ALIVE;
     }
     static const unsigned dest_high[] = {150, 100, 400, 350}, dest_low[] = {500, 200, 220, 80};
     n->destination =
@@ -220,9 +220,11 @@ static void new_record(sim_t *self, uint32_t trust, rec_t *rec, nela_rec_t *n)
     sim_copy_identity(self, rec);
     /* the age the definition computes (age_years of date of birth and arrival) */
     n->x.age = ncap_age_years((int64_t)rec->dob * 86400, rec->arrival * 60);
+    n->x.sex = self->patients[rec->patient].sex;
     draw_risk(r, &tr, &n->x);
     draw_times(r, n, t->poor);
-    draw_outcome(r, n, nt);
+    int32_t gap = (int32_t)((rec->arrival + n->theatre) / 1440 - rec->arrival / 1440);
+    draw_outcome(r, n, nt, gap);
     draw_care(r, n, t->poor);
 }
 

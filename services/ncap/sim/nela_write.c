@@ -145,8 +145,8 @@ int nela_write_trust(const sim_t *self, size_t t, FILE *out)
 int nela_write_truth(const sim_t *self, FILE *out, bool one_file)
 {
     static const char *const head[] = {
-        "local_record_id", "trust_code", "row",        "patient_id", "invalid",  "reason",
-        "nhs_number_issue", "opted_out", "risk", "true_risk",  "died_30d", "date_of_death"};
+        "local_record_id",  "trust_code", "row",  "patient_id", "invalid",  "reason",
+        "nhs_number_issue", "opted_out",  "risk", "true_risk",  "died_30d", "date_of_death"};
     csv_write_row(out, head, NELEMS(head));
     for (size_t i = 0; i < self->nrecs; i++) {
         const rec_t *rec = &self->recs[self->order[i]];
@@ -194,8 +194,8 @@ static const char *role_text(nela_role_t role)
 
 int nela_write_trusts_truth(const sim_t *self, FILE *out)
 {
-    static const char *const head[] = {"trust_code",    "role",        "odds_ratio",
-                                       "frailty_shift", "poor_times",  "records",
+    static const char *const head[] = {"trust_code",    "role",         "odds_ratio",
+                                       "frailty_shift", "poor_times",   "records",
                                        "valid_records", "expected_30d", "deaths_30d"};
     csv_write_row(out, head, NELEMS(head));
     for (size_t t = 0; t < self->ntrusts; t++) {
@@ -218,8 +218,9 @@ int nela_write_trusts_truth(const sim_t *self, FILE *out)
         snprintf(nvalid, sizeof nvalid, "%zu", valid);
         snprintf(e, sizeof e, "%.6f", expected);
         snprintf(o, sizeof o, "%zu", deaths);
-        const char *f[] = {tr->code, role_text(nt->role), odds,   shift, tr->poor ? "1" : "0",
-                           records,  nvalid,              e,      o};
+        const char *f[] = {
+            tr->code, role_text(nt->role), odds, shift, tr->poor ? "1" : "0", records, nvalid, e,
+            o};
         csv_write_row(out, f, NELEMS(f));
     }
     return ferror(out) ? -1 : 0;
@@ -246,11 +247,11 @@ void nela_write_summary(const sim_t *self, FILE *out)
         deaths += self->nela[i].died_30d;
         expected += self->nela[i].risk;
     }
-    fprintf(out, "sim: deaths within 30 days of surgery: %zu (%.1f%%), the model expects %.1f\n",
+    fprintf(out, "sim: deaths within 30 days of arrival: %zu (%.1f%%), the model expects %.1f\n",
             deaths, self->nrecs ? 100.0 * (double)deaths / (double)self->nrecs : 0.0, expected);
     fprintf(out, "sim: trusts with excess risk (odds ratio %g):", NELA_EXCESS_OR);
     write_role_list(self, out, NELA_EXCESS);
-    fprintf(out, "sim: trust with sicker patients, ordinary care (frailty +%g SD):",
-            NELA_CASEMIX_SHIFT);
+    fprintf(out,
+            "sim: trust with sicker patients, ordinary care (frailty +%g SD):", NELA_CASEMIX_SHIFT);
     write_role_list(self, out, NELA_CASEMIX);
 }

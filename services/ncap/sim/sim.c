@@ -1,5 +1,5 @@
-/* sim.c - simulated trusts submitting NHFD-like or NELA-like records, with a known truth: the options, the
- * steps that build the world in order, and what the caller may ask of it. */
+/* sim.c - simulated trusts submitting NHFD-like or NELA-like records, with a known truth: the
+ * options, the steps that build the world in order, and what the caller may ask of it. */
 #include "sim.h"
 
 #include <assert.h>

@@ -168,7 +168,7 @@ int sim_trust_buffer(const sim_t *self, size_t t, char **buf, size_t *len);
 /* Writes the truth CSV: local_record_id,trust_code,row,patient_id,invalid,reason,
  * nhs_number_issue,opted_out, one row per record (invalid 1 when the row has an error, reason
  * the kind of its injected problem) in the order written; for nela also risk (the true model's
- * probability of death within 30 days of the day of surgery), true_risk (with the trust's odds
+ * probability of death within 30 days of the day of arrival), true_risk (with the trust's odds
  * ratio: what the death was drawn from), died_30d (1/0) and date_of_death (empty while alive a
  * year after surgery). row is the line in the file the
  * record went to (header is line 1): one_file when every trust's rows follow one header in trust
