@@ -13,7 +13,8 @@
 #     mortality is far above England's;
 #   - the other trusts are flagged beyond 99.8% either way no more often than chance allows: at
 #     most the 99.9th centile of Binomial(n, 0.001) over their n trust-metric tails.
-# Last, one seed goes through the daemons, and the published release must flag the same trusts.
+# Last, one seed goes through the daemons: the published release must flag the same trusts with
+# the same O/E as ncap release build, and tests/tools/release_check.py agree with it.
 # Run through tests/run.
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib.sh
@@ -182,4 +183,8 @@ flags "$daemons" "$seed" "$dir.trusts.csv" "${latest[@]}"
 [ -s "$daemons" ] || fail "no trust row of ${ratio_metrics[*]} in the published release"
 e2e_say "through the daemons, seed $seed:"
 judge "$daemons"
+grep "^$seed	" "$offline" | diff - "$daemons" >"$E2E_DIR/flags.diff" ||
+  fail "the daemons' release differs from ncap release build's on ${ratio_metrics[*]}: $(head -n 6 "$E2E_DIR/flags.diff")"
+e2e_say "the daemons flag each trust as ncap release build does, with the same O/E"
+e2e_expect_release_check
 e2e_say "PASS"
