@@ -183,7 +183,7 @@ flags "$daemons" "$seed" "$dir.trusts.csv" "${latest[@]}"
 [ -s "$daemons" ] || fail "no trust row of ${ratio_metrics[*]} in the published release"
 e2e_say "through the daemons, seed $seed:"
 judge "$daemons"
-grep "^$seed	" "$offline" | diff - "$daemons" >"$E2E_DIR/flags.diff" ||
+grep "^$seed"$'\t' "$offline" | diff - "$daemons" >"$E2E_DIR/flags.diff" ||
   fail "the daemons' release differs from ncap release build's on ${ratio_metrics[*]}: $(head -n 6 "$E2E_DIR/flags.diff")"
 e2e_say "the daemons flag each trust as ncap release build does, with the same O/E"
 e2e_expect_release_check
