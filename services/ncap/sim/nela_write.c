@@ -2,6 +2,7 @@
  * risk and outcome) and about every trust (its true odds ratio and case mix), and the summary. */
 #include <assert.h>
 #include <ctype.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -10,13 +11,37 @@
 
 /* An invalid row's error (sim_add_invalid), by its variant: the column left empty when a
  * required field is missing, and the column given a bad code with the code written. */
-static const int missing_cols[] = {NELA_C_ARRIVAL, NELA_C_ASA, NELA_C_URGENCY};
-static const int bad_code_cols[] = {NELA_C_URGENCY, NELA_C_ASA, NELA_C_SOILING};
-static const char *const bad_code_values[] = {"4", "7", "3"};
+static const sim_invalid_cols_t nela_invalid = {
+    {NELA_C_ARRIVAL, NELA_C_ASA, NELA_C_URGENCY},
+    {NELA_C_URGENCY, NELA_C_ASA, NELA_C_SOILING},
+    {"4", "7", "3"},
+};
 
 static const char *yes_no(bool b)
 {
     return b ? "Y" : "N";
+}
+
+/* Room for a row's numbers as text. */
+typedef struct {
+    char buf[512];
+    size_t used;
+} texts_t;
+
+static const char *text(texts_t *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* The formatted text, kept in t (a row's numbers fit with room to spare). */
+static const char *text(texts_t *t, const char *fmt, ...)
+{
+    char *out = t->buf + t->used;
+    size_t room = sizeof t->buf - t->used;
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(out, room, fmt, ap);
+    va_end(ap);
+    assert(n >= 0 && (size_t)n < room);
+    t->used += (size_t)n + 1;
+    return out;
 }
 
 static void write_record(const sim_t *self, size_t i, FILE *out)
@@ -27,45 +52,19 @@ static void write_record(const sim_t *self, size_t i, FILE *out)
     const trust_t *t = &self->trusts[rec->trust];
     const patient_t *p = &self->patients[rec->patient];
     bool uk = t->uk_dates;
-    char id[64], site[16], nhs[16], surname[32], dob[16], lsoa[16], arrival[24], decision[24],
-        theatre[24], asa[4], risk[16], cardiac[4], respiratory[4], ecg[4], gcs[4], pulse[8],
-        systolic[8], hb[8], wcc[16], sodium[8], potassium[16], urea[16], creatinine[8], severity[4],
-        procedures[4], soiling[4], blood[4], malignancy[4], discharge[16];
+    char id[64], nhs[16], surname[32], dob[16], arrival[24], decision[24], theatre[24],
+        discharge[16];
+    texts_t tx = {.used = 0};
     sim_local_record_id(self, rec, id, sizeof id);
-    snprintf(site, sizeof site, "%s%02u", t->code, rec->site + 1u);
     sim_format_nhs(nhs, sizeof nhs, rec->nhs, t->nhs_style);
     snprintf(surname, sizeof surname, "%s", rec->surname);
     if (t->upper_surname)
         for (char *c = surname; *c; c++)
             *c = (char)toupper((unsigned char)*c);
     sim_format_date(dob, sizeof dob, rec->dob, uk);
-    snprintf(lsoa, sizeof lsoa, "E01%06u", rec->lsoa);
     sim_format_datetime(arrival, sizeof arrival, rec->arrival, uk);
     sim_format_datetime(decision, sizeof decision, rec->arrival + n->decision, uk);
     sim_format_datetime(theatre, sizeof theatre, rec->arrival + n->theatre, uk);
-    snprintf(asa, sizeof asa, "%u", x->asa);
-    risk[0] = '\0';
-    if (n->risk_documented)
-        snprintf(risk, sizeof risk, "%u.%u", n->documented_risk / 10u, n->documented_risk % 10u);
-    snprintf(cardiac, sizeof cardiac, "%u", x->cardiac);
-    snprintf(respiratory, sizeof respiratory, "%u", x->respiratory);
-    snprintf(ecg, sizeof ecg, "%u", x->ecg);
-    snprintf(gcs, sizeof gcs, "%u", x->gcs);
-    snprintf(pulse, sizeof pulse, "%d", x->pulse);
-    snprintf(systolic, sizeof systolic, "%d", x->systolic);
-    hb[0] = '\0';
-    if (x->haemoglobin)
-        snprintf(hb, sizeof hb, "%d", x->haemoglobin);
-    snprintf(wcc, sizeof wcc, "%.1f", x->white_cells);
-    snprintf(sodium, sizeof sodium, "%d", x->sodium);
-    snprintf(potassium, sizeof potassium, "%.1f", x->potassium);
-    snprintf(urea, sizeof urea, "%.1f", x->urea);
-    snprintf(creatinine, sizeof creatinine, "%d", x->creatinine);
-    snprintf(severity, sizeof severity, "%u", x->severity);
-    snprintf(procedures, sizeof procedures, "%u", x->procedures);
-    snprintf(soiling, sizeof soiling, "%u", x->soiling);
-    snprintf(blood, sizeof blood, "%u", x->blood_loss);
-    snprintf(malignancy, sizeof malignancy, "%u", x->malignancy);
     int64_t surgery_day = (rec->arrival + n->theatre) / 1440;
     sim_format_date(discharge, sizeof discharge, surgery_day + n->discharge, uk);
     bool died_in_hospital = n->death == n->discharge;
@@ -73,58 +72,47 @@ static void write_record(const sim_t *self, size_t i, FILE *out)
     const char *f[NELA_NCOLUMNS] = {
         id,
         t->code,
-        site,
+        text(&tx, "%s%02u", t->code, rec->site + 1u),
         nhs,
         rec->forename,
         surname,
         dob,
-        (char[]){p->sex, '\0'},
+        text(&tx, "%c", p->sex),
         rec->postcode,
-        lsoa,
+        text(&tx, "E01%06u", rec->lsoa),
         sim_ethnic_codes[p->ethnic],
         arrival,
         decision,
         nela_urgency_codes[x->urgency],
         theatre,
-        asa,
+        text(&tx, "%u", x->asa),
         yes_no(n->risk_documented),
-        risk,
-        cardiac,
-        respiratory,
-        ecg,
-        gcs,
-        pulse,
-        systolic,
-        hb,
-        wcc,
-        sodium,
-        potassium,
-        urea,
-        creatinine,
-        severity,
-        procedures,
-        soiling,
-        blood,
-        malignancy,
+        n->risk_documented ? text(&tx, "%u.%u", n->documented_risk / 10u, n->documented_risk % 10u)
+                           : "",
+        text(&tx, "%u", x->cardiac),
+        text(&tx, "%u", x->respiratory),
+        text(&tx, "%u", x->ecg),
+        text(&tx, "%u", x->gcs),
+        text(&tx, "%d", x->pulse),
+        text(&tx, "%d", x->systolic),
+        x->haemoglobin ? text(&tx, "%d", x->haemoglobin) : "",
+        text(&tx, "%.1f", x->white_cells),
+        text(&tx, "%d", x->sodium),
+        text(&tx, "%.1f", x->potassium),
+        text(&tx, "%.1f", x->urea),
+        text(&tx, "%d", x->creatinine),
+        text(&tx, "%u", x->severity),
+        text(&tx, "%u", x->procedures),
+        text(&tx, "%u", x->soiling),
+        text(&tx, "%u", x->blood_loss),
+        text(&tx, "%u", x->malignancy),
         yes_no(n->surgeon),
         yes_no(n->anaesthetist),
         nela_destination_codes[n->destination],
         discharge,
         died_in_hospital ? "D" : "A",
     };
-    switch ((sim_invalid_t)rec->invalid) {
-    case SIM_VALID:
-        break;
-    case SIM_MISSING_REQUIRED:
-        f[missing_cols[rec->invalid_variant % 3]] = "";
-        break;
-    case SIM_BAD_DATETIME:
-        sim_format_bad_datetime(arrival, sizeof arrival, rec->arrival, rec->invalid_variant, uk);
-        break;
-    case SIM_BAD_CODE:
-        f[bad_code_cols[rec->invalid_variant % 3]] = bad_code_values[rec->invalid_variant % 3];
-        break;
-    }
+    sim_write_invalid(rec, &nela_invalid, f, arrival, sizeof arrival, uk);
     csv_write_row(out, f, NELA_NCOLUMNS);
 }
 

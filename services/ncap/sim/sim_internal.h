@@ -236,6 +236,17 @@ void sim_format_datetime(char *out, size_t size, int64_t minutes, bool uk);
 void sim_format_bad_datetime(char *out, size_t size, int64_t minutes, int variant, bool uk);
 /* The NHS number in the trust's style: 0 "9434765919", 1 "943 476 5919", 2 "943-476-5919". */
 void sim_format_nhs(char *out, size_t size, const char *nhs, int style);
+/* The columns an invalid row's error (sim_add_invalid) goes to, by its variant (0-2): the column
+ * left empty when a required field is missing, the column given a bad code and the code. */
+typedef struct {
+    int missing[3];
+    int bad_code[3];
+    const char *bad_value[3];
+} sim_invalid_cols_t;
+/* Writes rec's invalid-row error over the row's fields f; arrival (size bytes) is the buffer the
+ * arrival field points to, rewritten as a day that does not exist. */
+void sim_write_invalid(const rec_t *rec, const sim_invalid_cols_t *cols, const char **f,
+                       char *arrival, size_t size, bool uk);
 /* rec's local_record_id as written (with its injected problem, if any). */
 void sim_local_record_id(const sim_t *self, const rec_t *rec, char *out, size_t size);
 

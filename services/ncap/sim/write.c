@@ -14,9 +14,11 @@
 
 /* An invalid row's error (sim_add_invalid), by its variant: the column left empty when a
  * required field is missing, and the column given a bad code with the code written. */
-static const int missing_cols[] = {SIM_C_ARRIVAL, SIM_C_FTYPE, SIM_C_RESIDENCE};
-static const int bad_code_cols[] = {SIM_C_FTYPE, SIM_C_ASA, SIM_C_MOBILITY};
-static const char *const bad_code_values[] = {"XX", "7", "8"};
+static const sim_invalid_cols_t nhfd_invalid = {
+    {SIM_C_ARRIVAL, SIM_C_FTYPE, SIM_C_RESIDENCE},
+    {SIM_C_FTYPE, SIM_C_ASA, SIM_C_MOBILITY},
+    {"XX", "7", "8"},
+};
 
 void sim_date_text(char *out, size_t size, int y, int m, int d, bool uk)
 {
@@ -159,20 +161,26 @@ static void write_record(const sim_t *self, const rec_t *rec, FILE *out)
     };
     char bad[48];
     sim_write_problem(self, rec, f, bad, sizeof bad);
+    sim_write_invalid(rec, &nhfd_invalid, f, arrival, sizeof arrival, uk);
+    csv_write_row(out, f, SIM_NCOLUMNS);
+}
+
+void sim_write_invalid(const rec_t *rec, const sim_invalid_cols_t *cols, const char **f,
+                       char *arrival, size_t size, bool uk)
+{
     switch ((sim_invalid_t)rec->invalid) {
     case SIM_VALID:
         break;
     case SIM_MISSING_REQUIRED:
-        f[missing_cols[rec->invalid_variant % 3]] = "";
+        f[cols->missing[rec->invalid_variant % 3]] = "";
         break;
     case SIM_BAD_DATETIME:
-        sim_format_bad_datetime(arrival, sizeof arrival, rec->arrival, rec->invalid_variant, uk);
+        sim_format_bad_datetime(arrival, size, rec->arrival, rec->invalid_variant, uk);
         break;
     case SIM_BAD_CODE:
-        f[bad_code_cols[rec->invalid_variant % 3]] = bad_code_values[rec->invalid_variant % 3];
+        f[cols->bad_code[rec->invalid_variant % 3]] = cols->bad_value[rec->invalid_variant % 3];
         break;
     }
-    csv_write_row(out, f, SIM_NCOLUMNS);
 }
 
 int sim_write_header(FILE *out)
@@ -247,14 +255,14 @@ static size_t row_problems(const rec_t *rec, truth_problem_t *out)
     case SIM_VALID:
         break;
     case SIM_MISSING_REQUIRED:
-        out[n++] = (truth_problem_t){sim_columns[missing_cols[rec->invalid_variant % 3]],
+        out[n++] = (truth_problem_t){sim_columns[nhfd_invalid.missing[rec->invalid_variant % 3]],
                                      "required", "error"};
         break;
     case SIM_BAD_DATETIME:
         out[n++] = (truth_problem_t){"arrival_datetime", "type", "error"};
         break;
     case SIM_BAD_CODE: {
-        int col = bad_code_cols[rec->invalid_variant % 3];
+        int col = nhfd_invalid.bad_code[rec->invalid_variant % 3];
         out[n++] =
             (truth_problem_t){sim_columns[col], col == SIM_C_ASA ? "range" : "code", "error"};
         break;
