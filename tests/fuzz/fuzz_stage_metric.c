@@ -7,7 +7,8 @@
  * cannot be placed in a declared breakdown (an age that is not a number), is failed as
  * STAGE_ERR_EVALUATION, never counted, and any other record is not failed; and for each record that
  * reads, the contributions (contribution_compute): at most one per metric, each of a metric of the
- * audit, 0 or 1 with the numerator never above the denominator, and a period "YYYYQn" or none. */
+ * audit, a denominator of 0 or 1 (0 only when held or missing, with nothing observed), the
+ * numerator never negative, and a period "YYYYQn" or none. */
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
@@ -73,7 +74,10 @@ static void check_decision(const stage_batch_t *b, const PGresult *r)
         HARNESS_CHECK(nc <= (int)def->n_metrics, "%d contributions of %zu metrics", nc,
                       def->n_metrics);
         for (int k = 0; k < nc; k++) {
-            HARNESS_CHECK(c[k].denominator == 1 && c[k].numerator >= 0 && c[k].numerator <= 1,
+            /* counted (1), or held or missing (0, nothing observed); a ratio observes counts */
+            HARNESS_CHECK((c[k].denominator == 1 || (c[k].denominator == 0 && c[k].numerator == 0 &&
+                                                     (c[k].held || c[k].missing))) &&
+                              c[k].numerator >= 0,
                           "metric %s contributes %lld/%d", c[k].metric_id, c[k].numerator,
                           c[k].denominator);
             bool known = false;
