@@ -5,8 +5,9 @@
 # excess risk (odds ratio 2.5 on top of the model) and one trust with sicker patients but ordinary
 # care, and names them (--trusts-truth). First tests/tools/nela_sim_check.py checks that truth
 # without the simulator's code (the definition's model evaluated in Python, the deaths read back
-# from the register, O/E per trust). Then `ncap release build` benchmarks the files as a
-# deployment would, and on every risk-adjusted metric of nela.yaml (kind: ratio, observed over
+# from the register, O/E per trust); on the first seed, ncap validate and ncap risk (the metric
+# stage's evaluation of the model) agree with it. Then `ncap release build` benchmarks the files as
+# a deployment would, and on every risk-adjusted metric of nela.yaml (kind: ratio, observed over
 # expected deaths):
 #   - every trust with excess risk is flagged beyond 99.8% as worse (alarm_high);
 #   - the trust with sicker patients is not flagged beyond 99.8% either way, though its crude
@@ -125,6 +126,37 @@ if errors != invalid or warned != nhs or any(p[2] != "nhs_number" for p in probl
 else:
     print(f"SUMMARY ncap validate: errors in the {len(invalid)} invalid rows only, warnings only "
           f"of the {len(nhs)} NHS number issues")
+PY
+)
+case $report in
+  SUMMARY*) e2e_say "seed ${seeds[0]}: ${report#SUMMARY }" ;;
+  *) fail "seed ${seeds[0]}: $report" ;;
+esac
+
+# the metric stage's own evaluation of the definition's model (ncap risk) is the simulator's truth
+# on every valid row of the first seed (within 1e-12)
+: >"$dir.risk.csv"
+for f in "$dir"/*.csv; do
+  e2e_ncap risk --audit "$E2E_AUDIT" --model nela_mortality_30d "$f" 2>"$dir.risk.err" |
+    tail -n +2 | sed "s/^/$(basename "$f" .csv),/" >>"$dir.risk.csv" ||
+    fail "ncap risk ${f#"$NCAP_ROOT"/} failed: $(tail -n 5 "$dir.risk.err")"
+done
+report=$(python3 - "$dir.risk.csv" "$dir.truth.csv" <<'PY'
+import csv, sys
+got = {(r[0], r[1]): r[2] for r in csv.reader(open(sys.argv[1], newline=""))}
+worst, n, bad = 0.0, 0, []
+for t in csv.DictReader(open(sys.argv[2], newline="")):
+    if t["invalid"] == "1":
+        continue
+    e = got.get((t["trust_code"], t["row"]), "")
+    if e == "":
+        bad.append(f"{t['trust_code']} row {t['row']}: no expected value")
+        continue
+    worst, n = max(worst, abs(float(e) - float(t["risk"]))), n + 1
+if bad or worst > 1e-12:
+    print(f"ncap risk differs from the truth by up to {worst:g}; " + "; ".join(bad[:5]))
+else:
+    print(f"SUMMARY ncap risk gives the truth's risk on {n} valid rows within {worst:.1e}")
 PY
 )
 case $report in
