@@ -62,43 +62,33 @@ def num(row, name):
 
 
 def nela_features(row):
-    """Eugene et al. 2018's form (see nela.yaml): the terms in the definition's order."""
+    """The NELA risk model (Eugene et al. 2018, as the NELA calculator applies it; see nela.yaml):
+    the terms in the definition's order, None for a term whose optional input is absent (the
+    definition's default then stands in)."""
     age = age_years(parse_date(need(row, "date_of_birth")), parse_date(need(row, "arrival_datetime")))
     asa = int(need(row, "asa_grade"))
     a = age - 64.0
-    groups = [asa <= 2, asa == 3, asa == 4, asa == 5]
-    f = []
-    for g in groups:
-        f += [a if g else 0.0, a * a if g else 0.0]
-    resp = need(row, "respiratory_signs")
-    for g in groups:
-        f += [float(resp == "2" and g), float(resp in ("4", "8") and g)]
+    f = [a, float(asa == 3), float(asa == 4), float(asa == 5)]
+    f += [a if asa == g else 0.0 for g in (3, 4, 5)]
+    albumin = row.get("albumin", "").strip()
+    f.append(clamp(float(albumin), 10, 55) if albumin else None)
+    pulse = clamp(num(row, "pulse_rate"), 55, 145) - 91
+    sbp = clamp(num(row, "systolic_bp"), 70, 190) - 127
+    f += [pulse, pulse * pulse, sbp, sbp * sbp]
+    f.append(clamp(math.log(num(row, "urea")), 0.5, 3.7) - 1.9)
+    wcc = clamp(math.log(num(row, "white_cell_count")), 0.8, 3.6) - 2.4
+    f += [wcc, wcc * wcc]
     gcs = int(need(row, "glasgow_coma_score"))
-    f += [float(gcs <= 8), float(9 <= gcs <= 12)]
+    f += [float(gcs < 14), float(gcs == 14)]
+    malignancy = need(row, "malignancy")
+    f += [float(malignancy == c) for c in ("2", "4", "8")]
+    resp = need(row, "respiratory_signs")
+    f += [float(resp == "2"), float(resp in ("4", "8"))]
     urgency = need(row, "ncepod_urgency")
-    f += [float(urgency == u) for u in ("2B", "2A", "1")]
-    ecg = need(row, "ecg")
-    f += [float(ecg == c) for c in ("4", "8")]
-    cardiac = need(row, "cardiac_signs")
-    f += [float(cardiac == c) for c in ("2", "4", "8")]
-    procedures = need(row, "number_of_procedures")
-    f += [float(procedures == c) for c in ("4", "8")]
-    for field in ("peritoneal_soiling", "blood_loss", "malignancy"):
-        v = need(row, field)
-        f += [float(v == c) for c in ("2", "4", "8")]
-    f.append(float(need(row, "operative_severity") == "8"))
-    f.append(float(need(row, "sex") == "1"))
-    for x in (
-        clamp(num(row, "pulse_rate"), 55, 145) - 91,
-        clamp(num(row, "systolic_bp"), 70, 190) - 127,
-        clamp(num(row, "white_cell_count"), 1, 42.7) - 13,
-        clamp(num(row, "potassium"), 2.8, 5.9) - 4,
-        clamp(math.log(num(row, "urea")), 0, 3.7) - 1.9,
-        clamp(math.log(num(row, "creatinine")), 3.3, 6.0) - 4,
-    ):
-        f += [x, x * x]
-    s = clamp(num(row, "sodium"), 124, 148) - 123
-    f += [s ** 3, s ** 3 * math.log(s)]
+    f += [float(urgency == u) for u in ("1", "2A", "2B")]
+    indication = row.get("indication", "").strip()
+    f += [float(indication == c) if indication else None for c in ("sepsis", "ischaemia", "bleeding")]
+    f.append(float(need(row, "peritoneal_soiling") in ("4", "8")))
     return f
 
 
@@ -133,9 +123,6 @@ def main(argv):
     model = models[model_id]
     coefficients = [float(t["coefficient"]) for t in model["terms"]]
     defaults = [t.get("default") for t in model["terms"]]
-    if any(x is not None for x in defaults):
-        print("risk_check: defaults are not handled here", file=sys.stderr)
-        return 2
     with open(data_path, newline="", encoding="utf-8") as f:
         rows = {i + 2: r for i, r in enumerate(csv.DictReader(f))}
     with open(output_path, newline="", encoding="utf-8") as f:
@@ -152,6 +139,13 @@ def main(argv):
                 print("model %s has %d terms, its published form %d features"
                       % (model_id, len(coefficients), len(x)))
                 return 1
+            # a term without its (optional) input takes the definition's default, or the record
+            # has no expected value
+            for k, v in enumerate(x):
+                if v is None:
+                    if defaults[k] is None:
+                        raise Missing("term %d" % (k + 1))
+                    x[k] = float(defaults[k])
             eta = float(model["intercept"]) + sum(c * v for c, v in zip(coefficients, x))
             want = 1.0 / (1.0 + math.exp(-eta)) if model["kind"] == "logistic" else math.exp(eta)
         except Missing:
