@@ -79,8 +79,9 @@ def _clamp(x, lo, hi):
 
 def compile_expr(text):
     """A Python expression over F (the record's values) for an expression of the definition's
-    language, as far as risk models use it (no nulls: the simulator writes every risk field)."""
-    out, pos = [], 0
+    language, as far as risk models use it, and the fields it reads (null propagates through every
+    operator and function risk models use, so the term is null when any of them is)."""
+    out, names, pos = [], set(), 0
     while pos < len(text):
         m = TOKEN.match(text, pos)
         if not m:
@@ -96,9 +97,10 @@ def compile_expr(text):
             out.append(tok.capitalize())
         elif re.match(r"[A-Za-z_]", tok):
             out.append(f"F[{tok!r}]")
+            names.add(tok)
         else:
             out.append(tok)
-    return compile("".join(out), text, "eval")
+    return compile("".join(out), text, "eval"), names
 
 
 def load_model(path):
@@ -112,7 +114,8 @@ def load_model(path):
     m = models[ids[0]]
     if m.get("kind", "logistic") != "logistic":
         raise SystemExit(f"{path}: model {ids[0]} is {m['kind']}, expected logistic")
-    terms = [(compile_expr(t["expr"]), float(t["coefficient"])) for t in m["terms"]]
+    terms = [(*compile_expr(t["expr"]), float(t["coefficient"]), t.get("default"))
+             for t in m["terms"]]
     fields = {f["name"]: f["type"] for f in d["fields"]}
     return ids[0], float(m["intercept"]), terms, fields
 
@@ -137,13 +140,19 @@ def values(row, fields):
 
 def eta(row, model):
     """The model's log odds for the record: intercept plus each term's value times its
-    coefficient, booleans counting 1/0."""
+    coefficient, booleans counting 1/0, a term of a null field its default (None when it has
+    none: the record has no expected value)."""
     _, intercept, terms, fields = model
     F = values(row, fields)
     e = intercept
-    for code, coef in terms:
-        e += coef * float(eval(code, {"F": F, "math": math, "_if": _if, "_in": _in,
-                                      "_clamp": _clamp}))
+    for code, names, coef, default in terms:
+        if any(F[n] is None for n in names):
+            if default is None:
+                return None
+            v = default
+        else:
+            v = eval(code, {"F": F, "math": math, "_if": _if, "_in": _in, "_clamp": _clamp})
+        e += coef * float(v)
     return e
 
 
@@ -206,6 +215,9 @@ def main():
             if t["invalid"] == "1":
                 continue
             e = eta(row, model)
+            if e is None:
+                failures.append(f"{t['local_record_id']}: a risk input is missing")
+                continue
             risk = 1 / (1 + math.exp(-e))
             worst_diff = max(worst_diff, abs(risk - float(t["risk"])))
             arrival = parse_datetime(row["arrival_datetime"]).date()

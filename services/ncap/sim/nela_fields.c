@@ -33,6 +33,8 @@ const char *const nela_columns[NELA_NCOLUMNS] = {
     "potassium",
     "urea",
     "creatinine",
+    "albumin",
+    "indication",
     "operative_severity",
     "number_of_procedures",
     "peritoneal_soiling",
@@ -47,3 +49,5 @@ const char *const nela_columns[NELA_NCOLUMNS] = {
 
 const char *const nela_urgency_codes[4] = {"1", "2A", "2B", "3"};
 const char *const nela_destination_codes[5] = {"W", "XR", "L2", "L3", "D"};
+const char *const nela_indication_codes[IND_N] = {"",         "sepsis",      "ischaemia",
+                                                  "bleeding", "obstruction", "other"};

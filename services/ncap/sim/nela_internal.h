@@ -49,6 +49,8 @@ typedef enum {
     NELA_C_POTASSIUM,
     NELA_C_UREA,
     NELA_C_CREATININE,
+    NELA_C_ALBUMIN,
+    NELA_C_INDICATION,
     NELA_C_SEVERITY,
     NELA_C_PROCEDURES,
     NELA_C_SOILING,
@@ -64,6 +66,8 @@ typedef enum {
 
 /* NCEPOD urgency, by index of nela_urgency_codes: 1, 2A, 2B, 3 */
 enum { URG_1, URG_2A, URG_2B, URG_3 };
+/* indication for surgery, by index of nela_indication_codes ("" when not recorded) */
+enum { IND_NONE, IND_SEPSIS, IND_ISCHAEMIA, IND_BLEEDING, IND_OBSTRUCTION, IND_OTHER, IND_N };
 /* destination after surgery, by index of nela_destination_codes: W, XR, L2, L3, D */
 enum { DEST_WARD, DEST_XR, DEST_L2, DEST_L3, DEST_DIED };
 
@@ -76,6 +80,8 @@ typedef struct {
         malignancy;
     int pulse, systolic, sodium, creatinine, haemoglobin; /* haemoglobin 0: not measured */
     double white_cells, potassium, urea;                  /* one decimal */
+    int albumin;                                          /* g/L; 0: not measured */
+    uint8_t indication;                                   /* IND_... */
 } nela_risk_t;
 
 typedef struct nela_rec {
@@ -112,6 +118,7 @@ typedef struct nela_trust {
 extern const char *const nela_columns[NELA_NCOLUMNS];
 extern const char *const nela_urgency_codes[4];
 extern const char *const nela_destination_codes[5];
+extern const char *const nela_indication_codes[IND_N];
 
 /* ---------- nela_model.c: the true risk model ---------- */
 

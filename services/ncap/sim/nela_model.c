@@ -2,12 +2,13 @@
  * laparotomy: the one place in the simulator its form and coefficients live.
  *
  * It is the model deploy/audits/nela.yaml declares (risk_models: nela_mortality_30d), term for
- * term: the form of the published NELA risk model (Eugene et al., BJA 2018;121:739-748) with that
- * file's illustrative coefficients, each term's expression from the definition in the comment
- * beside it. So the expected deaths a release computes from the definition are the truth's, and a
- * trust's observed over expected is 1 but for chance unless its care differs. When the
- * definition's model changes, change this to match: tests/tools/nela_sim_check.py evaluates the
- * definition's model on the simulator's files and fails when it differs from the truth written. */
+ * term: the published NELA risk model (Eugene et al., BJA 2018;121:739-748) as that file gives
+ * it, each term's expression from the definition in the comment beside it, its imputed defaults
+ * (albumin 35 g/L, no indication the baseline) included. So the expected deaths a release computes
+ * from the definition are the truth's, and a trust's observed over expected is 1 but for chance
+ * unless its care differs. When the definition's model changes, change this to match:
+ * tests/tools/nela_sim_check.py evaluates the definition's model on the simulator's files and fails
+ * when it differs from the truth written. */
 #include <math.h>
 
 #include "nela_internal.h"
@@ -22,58 +23,41 @@ double nela_logistic(double eta)
     return 1.0 / (1.0 + exp(-eta));
 }
 
-/* if(c, v, 0) */
-static double when(bool c, double v)
-{
-    return c ? v : 0.0;
-}
-
 double nela_model_eta(const nela_risk_t *x)
 {
-    double eta = -3.9; /* intercept */
-    /* age by ASA group: if(asa_grade <= 2, age_at_arrival - 64, 0), its square, and so on */
-    double a = x->age - 64;
+    double eta = -3.04678; /* intercept */
+    double age = x->age - 64;
     int asa = x->asa;
-    eta += when(asa <= 2, 0.03 * a + 0.0002 * a * a);
-    eta += when(asa == 3, 0.04 * a + 0.0002 * a * a);
-    eta += when(asa == 4, 0.05 * a + 0.0002 * a * a);
-    eta += when(asa == 5, 0.05 * a + 0.0002 * a * a);
-    /* respiratory_signs == '2' and asa_grade <= 2; in(respiratory_signs, '4', '8') and ... */
-    bool resp2 = x->respiratory == 2, resp48 = x->respiratory == 4 || x->respiratory == 8;
-    static const double resp2_by_asa[6] = {0, 0.2, 0.2, 0.2, 0.1, 0.1};
-    static const double resp48_by_asa[6] = {0, 0.4, 0.4, 0.4, 0.3, 0.2};
-    eta += when(resp2, resp2_by_asa[asa]) + when(resp48, resp48_by_asa[asa]);
-    /* glasgow_coma_score <= 8; glasgow_coma_score >= 9 and glasgow_coma_score <= 12 */
-    eta += when(x->gcs <= 8, 0.9) + when(x->gcs >= 9 && x->gcs <= 12, 0.5);
-    /* ncepod_urgency == '2B', '2A', '1' (3 the baseline) */
-    static const double urgency[4] = {[URG_1] = 0.6, [URG_2A] = 0.15, [URG_2B] = 0.05};
+    eta += 0.0666 * age; /* age_at_arrival - 64 */
+    /* asa_grade == 3, 4, 5 (1 and 2 the baseline), and each times age_at_arrival - 64 */
+    static const double asa_main[6] = {0, 0, 0, 1.13007, 1.76293, 2.55345};
+    static const double asa_age[6] = {0, 0, 0, -0.03021, -0.03356, -0.04676};
+    eta += asa_main[asa] + asa_age[asa] * age;
+    /* clamp(albumin, 10, 55), default 35 when not measured */
+    eta += -0.04323 * (x->albumin > 0 ? clampd(x->albumin, 10, 55) : 35.0);
+    double p = clampd(x->pulse, 55, 145) - 91; /* clamp(pulse_rate, 55, 145) - 91, its square */
+    eta += 0.01265 * p - 0.00012 * pow(p, 2);
+    double s = clampd(x->systolic, 70, 190) - 127; /* clamp(systolic_bp, 70, 190) - 127, ... */
+    eta += -0.00683 * s + 0.00011 * pow(s, 2);
+    eta += 0.38002 * (clampd(log(x->urea), 0.5, 3.7) - 1.9); /* clamp(ln(urea), 0.5, 3.7) - 1.9 */
+    double w = clampd(log(x->white_cells), 0.8, 3.6) - 2.4;  /* clamp(ln(white_cell_count), ...) */
+    eta += 0.02041 * w + 0.24153 * pow(w, 2);
+    /* glasgow_coma_score < 14; glasgow_coma_score == 14 */
+    eta += x->gcs < 14 ? 0.6448 : x->gcs == 14 ? 0.41557 : 0.0;
+    /* malignancy == '2', '4', '8' */
+    eta += x->malignancy == 2   ? 0.19201
+           : x->malignancy == 4 ? 0.5061
+           : x->malignancy == 8 ? 0.94309
+                                : 0.0;
+    /* respiratory_signs == '2'; in(respiratory_signs, '4', '8') */
+    eta += x->respiratory == 2 ? 0.35378 : x->respiratory >= 4 ? 0.607 : 0.0;
+    /* ncepod_urgency == '1', '2A', '2B' (3 the baseline) */
+    static const double urgency[4] = {[URG_1] = 0.5731, [URG_2A] = 0.14779, [URG_2B] = 0.03782};
     eta += urgency[x->urgency];
-    /* the categories coded by their points, 1 the baseline: ecg == '4', ... */
-    eta += when(x->ecg == 4, 0.2) + when(x->ecg == 8, 0.3);
-    eta += when(x->cardiac == 2, 0.1) + when(x->cardiac == 4, 0.3) + when(x->cardiac == 8, 0.4);
-    eta += when(x->procedures == 4, 0.2) + when(x->procedures == 8, 0.3);
-    eta += when(x->soiling == 2, 0.1) + when(x->soiling == 4, 0.2) + when(x->soiling == 8, 0.3);
-    eta += when(x->blood_loss == 2, 0.1) + when(x->blood_loss == 4, 0.3) +
-           when(x->blood_loss == 8, 0.5);
-    eta += when(x->malignancy == 2, 0.2) + when(x->malignancy == 4, 0.5) +
-           when(x->malignancy == 8, 0.9);
-    eta += when(x->severity == 8, 0.2); /* operative_severity == '8' */
-    eta += when(x->sex == '1', 0.1);    /* sex == '1' */
-    /* physiology winsorised, centred, with the square: clamp(pulse_rate, 55, 145) - 91, ... */
-    double p = clampd(x->pulse, 55, 145) - 91;
-    eta += 0.01 * p - 0.0001 * p * p;
-    double s = clampd(x->systolic, 70, 190) - 127;
-    eta += -0.007 * s + 0.0001 * s * s;
-    double w = clampd(x->white_cells, 1, 42.7) - 13;
-    eta += 0.01 * w + 0.001 * w * w;
-    double k = clampd(x->potassium, 2.8, 5.9) - 4;
-    eta += 0.1 * k + 0.1 * k * k;
-    double u = clampd(log(x->urea), 0, 3.7) - 1.9; /* clamp(ln(urea), 0, 3.7) - 1.9 */
-    eta += 0.4 * u + 0.05 * u * u;
-    double c = clampd(log(x->creatinine), 3.3, 6.0) - 4;
-    eta += 0.2 * c + 0.05 * c * c;
-    /* pow(clamp(sodium, 124, 148) - 123, 3), and times ln(clamp(sodium, 124, 148) - 123) */
-    double na = clampd(x->sodium, 124, 148) - 123;
-    eta += 0.0001 * pow(na, 3) - 0.00003 * pow(na, 3) * log(na);
+    /* indication == 'sepsis', 'ischaemia', 'bleeding', default 0 when not recorded */
+    static const double indication[IND_N] = {
+        [IND_SEPSIS] = 0.02812, [IND_ISCHAEMIA] = 0.56948, [IND_BLEEDING] = -0.40615};
+    eta += indication[x->indication];
+    eta += x->soiling >= 4 ? 0.29453 : 0.0; /* in(peritoneal_soiling, '4', '8') */
     return eta;
 }

@@ -96,6 +96,10 @@ static void draw_risk(rng_t *r, const traits_t *t, nela_risk_t *x)
     double renal = score(r, t, 0.4, 0.4, 0.25); /* kidney function, behind urea and creatinine */
     x->urea = tenth(clampd(exp(log(6.5) + 0.6 * renal), 1.5, 60));
     x->creatinine = (int)lround(clampd(exp(log(85) + 0.45 * renal + 0.2 * rng_normal(r)), 35, 900));
+    /* albumin falls with chronic and acute illness; not measured for 8% */
+    x->albumin = rng_per_mille(r, 80)
+                     ? 0
+                     : (int)lround(clampd(35 - 6 * score(r, t, 0.35, 0.45, 0.1), 12, 52));
     static const unsigned severity_w[] = {650, 350};
     x->severity = CATEGORY(score(r, t, 0, 0.3, 0), severity_w) ? 8 : 4;
     static const unsigned procedures_w[] = {880, 90, 30};
@@ -107,6 +111,13 @@ static void draw_risk(rng_t *r, const traits_t *t, nela_risk_t *x)
     x->blood_loss = points4[CATEGORY(score(r, t, 0, 0.4, 0), blood_w)];
     static const unsigned malignancy_w[] = {750, 120, 60, 70};
     x->malignancy = points4[CATEGORY(score(r, t, 0.35, 0, 0.25), malignancy_w)];
+    /* the indication: mostly sepsis where there is pus or bowel content, mostly obstruction
+     * where there is not; not recorded for 5% */
+    static const unsigned ind_soiled_w[] = {0, 700, 120, 20, 80, 80};
+    static const unsigned ind_clean_w[] = {0, 120, 70, 80, 560, 170};
+    x->indication = rng_per_mille(r, 50)
+                        ? IND_NONE
+                        : (uint8_t)rng_pick(r, x->soiling >= 4 ? ind_soiled_w : ind_clean_w, IND_N);
 }
 
 /* Minutes in [lo, hi] hours. */

@@ -101,6 +101,8 @@ static void write_record(const sim_t *self, size_t i, FILE *out)
         text(&tx, "%.1f", x->potassium),
         text(&tx, "%.1f", x->urea),
         text(&tx, "%d", x->creatinine),
+        x->albumin ? text(&tx, "%d", x->albumin) : "",
+        nela_indication_codes[x->indication],
         text(&tx, "%u", x->severity),
         text(&tx, "%u", x->procedures),
         text(&tx, "%u", x->soiling),
