@@ -293,14 +293,14 @@ int cmd_sim(int argc, char **argv)
                            "audit \"%s\" cannot be simulated: only \"nhfd\" (hip fracture) and "
                            "\"nela\" (emergency laparotomy) are supported",
                            audit);
-    opts.audit = audit;
     if (nela && (sim_min_records(&opts) > 0 || outs.problems_truth))
         return usage_error("sim", "%s",
                            "--problems and --problems-truth are for --audit nhfd only");
     if (!nela && outs.trusts_truth)
         return usage_error("sim", "%s", "--trusts-truth is for --audit nela only");
+    opts.audit = audit;
     if (submit && (out_dir || truth || outs.problems_truth || outs.deaths || outs.deaths_truth ||
-                   outs.optouts || outs.trusts_truth))
+                   outs.optouts))
         return usage_error("sim", "%s",
                            "--out and the files of truth, deaths and opt-outs cannot be used with "
                            "--submit");
@@ -310,6 +310,8 @@ int cmd_sim(int argc, char **argv)
             return usage_error("sim", "%s", "too many problems asked for: at most 5000000 records");
         opts.records = (unsigned)need;
     }
+    if (submit && outs.trusts_truth)
+        return usage_error("sim", "%s", "--trusts-truth cannot be used with --submit");
     if (!submit && (interval_given || rounds_given))
         return usage_error("sim", "%s", "--interval and --rounds need --submit");
 
