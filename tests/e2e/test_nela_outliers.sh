@@ -2,7 +2,7 @@
 # Risk-adjusted outliers where they are, and only there: for several seeds, `ncap sim --audit nela`
 # writes 20,000 NELA records of 20 trusts over one quarter, deaths within 30 days of arrival drawn
 # from the true risk model (nela.yaml's, which the simulator restates), a few trusts with a true
-# excess risk (odds ratio 2.5 on top of the model) and one trust with sicker patients but ordinary
+# excess risk (odds ratio 3 on top of the model) and one trust with sicker patients but ordinary
 # care, and names them (--trusts-truth). First tests/tools/nela_sim_check.py checks that truth
 # without the simulator's code (the definition's model evaluated in Python, the deaths read back
 # from the register, O/E per trust); on the first seed, ncap validate and ncap risk (the metric

@@ -113,7 +113,7 @@ static void usage(FILE *out)
         "respiratory signs; the acutely ill a faster pulse, lower pressure, more soiling, a more\n"
         "urgent operation). Death within 30 days of the day of arrival (never before surgery)\n"
         "is drawn from the true logistic model, nela.yaml's nela_mortality_30d (restated in\n"
-        "services/ncap/sim/nela_model.c), its odds multiplied by 2.5 at the trusts with excess\n"
+        "services/ncap/sim/nela_model.c), its odds multiplied by 3 at the trusts with excess\n"
         "risk (about 3 in 20, at least 1 of 3 or more trusts); one other trust sees sicker\n"
         "patients (frailty +0.8 SD) with ordinary care. Trusts' roles depend on the seed only.\n"
         "The register of deaths holds those deaths, 7% of the others dying within the year,\n"
