@@ -1,12 +1,16 @@
-/* test_metric_aggregate.c - the metric stage's sums per cell (metric.aggregate) on a real
- * PostgreSQL ($NCAP_TEST_PG), run as the ncap_metric role: after simulated NHFD records, after
- * changed versions (another trust, site, quarter, category or outcome; valid turned invalid),
- * a new link revision, versions taken out of order and nudges repeated, and after two processes
- * working the same cells at once, metric.aggregate equals the GROUP BY over metric.contribution
- * for every cell and breakdown, each breakdown's categories sum to the row without breakdown, no
- * cell is left at zero, and the 'all' rows equal the sums worked out here from the records
- * themselves. Then an existing deployment (its contributions stored before 0014): migrating keeps
- * every figure and metric takes every record again to fill in the breakdowns. */
+/* test_metric_aggregate.c - the metric stage's sums per cell and month (metric.aggregate) and
+ * values per cell (metric.measure) on a real PostgreSQL ($NCAP_TEST_PG), run as the ncap_metric
+ * role: after simulated NHFD records, after changed versions (another trust, site, month,
+ * category or outcome; valid turned invalid), a new link revision, versions taken out of order and
+ * nudges repeated, and after two processes working the same cells at once, metric.aggregate
+ * equals the GROUP BY over metric.contribution for every cell and breakdown, each breakdown's
+ * categories sum to the row without breakdown, no cell is left at zero, and the 'all' rows equal
+ * the sums worked out here from the records themselves. metric_store.c alone, with hand-made
+ * contributions of every kind (observed counts above the denominator, expected values in fixed
+ * point, held, missing, values), superseded at random and applied in three orders: the same
+ * sums, exact, the same bytes. Then an existing deployment (its contributions stored before 0014):
+ * migrating keeps every period's figures and metric takes every record again to fill in the
+ * breakdowns and months. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
