@@ -94,8 +94,25 @@ void audit_def_destroy(audit_def_t **self_p)
         expr_destroy(&m->denominator);
         free(m->unit);
         free(m->period);
+        free(m->observed_src);
+        expr_destroy(&m->observed);
+        free(m->expected_model_id);
+        free(m->value_src);
+        expr_destroy(&m->value);
     }
     free(self->metrics);
+    for (size_t i = 0; i < self->n_risk_models; i++) {
+        audit_risk_model_t *rm = &self->risk_models[i];
+        free(rm->id);
+        free(rm->label);
+        free(rm->source);
+        for (size_t j = 0; j < rm->n_terms; j++) {
+            free(rm->terms[j].src);
+            expr_destroy(&rm->terms[j].expr);
+        }
+        free(rm->terms);
+    }
+    free(self->risk_models);
     for (size_t i = 0; i < self->n_rules; i++) {
         audit_rule_t *r = &self->rules[i];
         free(r->id);
@@ -170,6 +187,15 @@ const audit_field_t *audit_def_linked(const audit_def_t *self, const char *name)
     for (size_t i = 0; i < self->n_linked; i++)
         if (self->linked[i].name && strcmp(self->linked[i].name, name) == 0)
             return &self->linked[i];
+    return NULL;
+}
+
+const audit_risk_model_t *audit_def_risk_model(const audit_def_t *self, const char *id)
+{
+    assert(self);
+    for (size_t i = 0; i < self->n_risk_models; i++)
+        if (self->risk_models[i].id && id && strcmp(self->risk_models[i].id, id) == 0)
+            return &self->risk_models[i];
     return NULL;
 }
 
@@ -1131,10 +1157,223 @@ static int load_funnel(loader_t *L, audit_metric_t *m, const yaml_node_t *map)
     return rc;
 }
 
+/* ---------------------------------------------------------------- risk models */
+
+/* An expression that must give a number or a boolean (counted 1/0): a risk model's term, a
+ * ratio's observed. */
+static int load_numeric_expr(loader_t *L, const yaml_node_t *map, const char *key, char **src,
+                             expr_t **expr)
+{
+    if (get_string(L, map, key, true, src))
+        return -1;
+    expr_site_t site = {
+        .L = L, .at = get(L, map, key), .key = key, .n_derived_known = L->def->n_derived};
+    expr_problem_t problem;
+    *expr = expr_parse_problem(*src, &problem);
+    if (!*expr) {
+        site_problem(&site, &problem);
+        return -1;
+    }
+    expr_check_t env = {.field = site_field, .problem = site_problem, .ctx = &site, .what = key};
+    expr_kind_t type = EXPR_NULL;
+    if (expr_check(*expr, &env, &type))
+        return -1;
+    if (type == EXPR_STRING || type == EXPR_TIME)
+        return lfail(L, line_of(site.at), "%s gives %s, expected a number or a boolean (1/0)", key,
+                     type == EXPR_STRING ? "a string" : "a date/time");
+    return 0;
+}
+
+/* A required finite number map[key]. */
+static int required_number(loader_t *L, const yaml_node_t *map, const char *key, double *out)
+{
+    bool has = false;
+    if (get_number(L, map, key, &has, out))
+        return -1;
+    return has ? 0 : lfail(L, line_of(map), "missing key \"%s\"", key);
+}
+
+/* terms: [{expr, coefficient, default?}, ...] */
+static int load_risk_terms(loader_t *L, audit_risk_model_t *rm, const yaml_node_t *map)
+{
+    static const char *keys[] = {"expr", "coefficient", "default"};
+    const yaml_node_t *list = get(L, map, "terms");
+    if (!list || is_null(list))
+        return lfail(L, line_of(map), "missing key \"terms\" (a list of {expr, coefficient})");
+    if (list->type != YAML_SEQUENCE_NODE)
+        return lfail(L, line_of(list), "\"terms\" must be a list (items starting with -)");
+    size_t count = (size_t)(list->data.sequence.items.top - list->data.sequence.items.start);
+    int rc = 0;
+    if (count > AUDIT_MAX_RISK_TERMS) {
+        const yaml_node_t *past = node(L, list->data.sequence.items.start[AUDIT_MAX_RISK_TERMS]);
+        rc = lfail_at(L, line_of(past), column_of(past),
+                      "found term %d, expected at most %d terms in a risk model",
+                      AUDIT_MAX_RISK_TERMS + 1, AUDIT_MAX_RISK_TERMS);
+        count = AUDIT_MAX_RISK_TERMS;
+    }
+    if (count == 0)
+        return lfail(L, line_of(list), "\"terms\" is empty, expected at least one term");
+    if (!(rm->terms = calloc(count, sizeof *rm->terms)))
+        return lfail(L, line_of(list), "out of memory");
+    rm->n_terms = count;
+    size_t ctx_len = strlen(L->ctx);
+    for (size_t i = 0; i < count; i++) {
+        const yaml_node_t *item = node(L, list->data.sequence.items.start[i]);
+        audit_risk_term_t *t = &rm->terms[i];
+        t->line = line_of(item);
+        snprintf(L->ctx + ctx_len, sizeof L->ctx - ctx_len, "term %zu: ", i + 1);
+        if (item->type != YAML_MAPPING_NODE) {
+            rc = lfail(L, line_of(item), "each term must be a mapping with expr and coefficient");
+            continue;
+        }
+        if (check_keys(L, item, "a term", keys, sizeof keys / sizeof keys[0]) |
+            load_numeric_expr(L, item, "expr", &t->src, &t->expr) |
+            required_number(L, item, "coefficient", &t->coefficient) |
+            get_number(L, item, "default", &t->has_default, &t->default_value))
+            rc = -1;
+    }
+    L->ctx[ctx_len] = '\0';
+    return rc;
+}
+
+static int load_risk_model(loader_t *L, size_t index, const yaml_node_t *map)
+{
+    static const char *keys[] = {"id", "label", "kind", "intercept", "source", "terms"};
+    audit_def_t *def = L->def;
+    audit_risk_model_t *rm = &def->risk_models[index];
+    snprintf(L->ctx, sizeof L->ctx, "risk model %zu: ", index + 1);
+    if (map->type != YAML_MAPPING_NODE)
+        return lfail(L, line_of(map),
+                     "each risk model must be a mapping with id, kind, terms, ...");
+    rm->line = line_of(map);
+    if (get_string(L, map, "id", true, &rm->id))
+        return -1;
+    snprintf(L->ctx, sizeof L->ctx, "risk model \"%.60s\": ", rm->id);
+    if (check_name(L, map, "id", rm->id))
+        return -1;
+    int rc = check_keys(L, map, "a risk model", keys, sizeof keys / sizeof keys[0]);
+    for (size_t i = 0; i < index; i++)
+        if (def->risk_models[i].id && strcmp(def->risk_models[i].id, rm->id) == 0)
+            rc = lfail(L, line_of(get(L, map, "id")),
+                       "duplicate risk model id (first declared on line %d)",
+                       def->risk_models[i].line);
+    char *kind = NULL;
+    if (get_string(L, map, "label", true, &rm->label) |
+        get_string(L, map, "source", false, &rm->source) | get_string(L, map, "kind", true, &kind) |
+        required_number(L, map, "intercept", &rm->intercept))
+        rc = -1;
+    if (kind && strcmp(kind, "logistic") == 0)
+        rm->kind = AUDIT_RISK_LOGISTIC;
+    else if (kind && strcmp(kind, "poisson") == 0)
+        rm->kind = AUDIT_RISK_POISSON;
+    else if (kind)
+        rc = lfail(L, line_of(get(L, map, "kind")),
+                   "unknown kind \"%.40s\" (expected logistic or poisson)", kind);
+    free(kind);
+    return load_risk_terms(L, rm, map) | rc;
+}
+
+/* ---------------------------------------------------------------- metrics */
+
+static const char *metric_kinds[] = {[AUDIT_METRIC_PROPORTION] = "proportion",
+                                     [AUDIT_METRIC_RATIO] = "ratio",
+                                     [AUDIT_METRIC_MEDIAN] = "median",
+                                     [AUDIT_METRIC_MEAN] = "mean"};
+
+/* expected: risk(ID), ID a model of risk_models */
+static int load_expected(loader_t *L, audit_metric_t *m, const yaml_node_t *map)
+{
+    if (get_string(L, map, "expected", true, &m->expected_model_id))
+        return -1;
+    const yaml_node_t *v = get(L, map, "expected");
+    const char *s = m->expected_model_id;
+    while (*s == ' ')
+        s++;
+    size_t at = strncmp(s, "risk", 4) == 0 ? 4 : 0;
+    while (at && s[at] == ' ')
+        at++;
+    const char *open = at && s[at] == '(' ? s + at + 1 : NULL;
+    const char *close = open ? strchr(open, ')') : NULL;
+    const char *rest = close ? close + 1 : NULL;
+    while (rest && *rest == ' ')
+        rest++;
+    if (!open || !close || *rest != '\0')
+        return lfail(L, line_of(v), "\"expected\" is \"%.60s\", expected risk(MODEL_ID)",
+                     m->expected_model_id);
+    while (*open == ' ')
+        open++;
+    while (close > open && close[-1] == ' ')
+        close--;
+    char id[128];
+    snprintf(id, sizeof id, "%.*s", (int)(close - open < 127 ? close - open : 127), open);
+    m->expected_model = audit_def_risk_model(L->def, id);
+    if (m->expected_model) {
+        free(m->expected_model_id);
+        if (!(m->expected_model_id = strdup(id)))
+            return lfail(L, line_of(v), "out of memory");
+        return 0;
+    }
+    char list[200] = "";
+    for (size_t i = 0, used = 0; i < L->def->n_risk_models && used < sizeof list; i++) {
+        const char *rid = L->def->risk_models[i].id ? L->def->risk_models[i].id : "?";
+        int w = snprintf(list + used, sizeof list - used, "%s%s", i ? ", " : "", rid);
+        used += w > 0 ? (size_t)w : 0;
+    }
+    if (is_broken(L, id))
+        return -1;
+    return lfail(L, line_of(v),
+                 "\"expected\" names the risk model \"%.60s\", expected one of "
+                 "risk_models: %s",
+                 id, list[0] ? list : "(none declared)");
+}
+
+/* The keys of other kinds are refused: "numerator" on a ratio would be silently ignored. */
+static int refuse_keys(loader_t *L, const yaml_node_t *map, const char *kind,
+                       const char *const *keys, size_t n)
+{
+    int rc = 0;
+    for (size_t i = 0; i < n; i++) {
+        const yaml_node_t *v = get(L, map, keys[i]);
+        if (v)
+            rc = lfail(L, line_of(v), "\"%s\" is not a key of a metric of kind %s", keys[i], kind);
+    }
+    return rc;
+}
+
+/* follow_up_days and target */
+static int load_follow_up(loader_t *L, audit_metric_t *m, const yaml_node_t *map)
+{
+    int rc = 0;
+    const yaml_node_t *v = get(L, map, "follow_up_days");
+    if (v && !is_null(v)) {
+        long days = 0;
+        if (whole_number(L, v, "follow_up_days", 1, AUDIT_MAX_FOLLOW_UP_DAYS, &days))
+            rc = -1;
+        m->follow_up_days = (int)days;
+        const audit_field_t *f = audit_def_linked(L->def, AUDIT_FOLLOW_UP_FIELD);
+        if (!f && !is_broken(L, AUDIT_FOLLOW_UP_FIELD))
+            rc = lfail(L, line_of(v),
+                       "\"follow_up_days\" needs the linked field \"%s\" (type date: the last day "
+                       "the register of deaths covers), which the definition does not declare",
+                       AUDIT_FOLLOW_UP_FIELD);
+        else if (f && f->type != FT_DATE)
+            rc = lfail(L, line_of(v),
+                       "\"follow_up_days\" needs the linked field \"%s\" to be a date, it is %s",
+                       AUDIT_FOLLOW_UP_FIELD, type_names[f->type]);
+    }
+    if (get_number(L, map, "target", &m->has_target, &m->target))
+        rc = -1;
+    return rc;
+}
+
 static int load_metric(loader_t *L, size_t index, const yaml_node_t *map)
 {
-    static const char *keys[] = {"id",     "label",       "unit",     "period", "higher_is_better",
-                                 "funnel", "denominator", "numerator"};
+    static const char *keys[] = {
+        "id",          "label",     "unit",     "period",   "kind",  "higher_is_better", "funnel",
+        "denominator", "numerator", "observed", "expected", "value", "follow_up_days",   "target"};
+    static const char *proportion_only[] = {"numerator"};
+    static const char *ratio_only[] = {"observed", "expected"};
+    static const char *value_only[] = {"value"};
     audit_def_t *def = L->def;
     audit_metric_t *m = &def->metrics[index];
     snprintf(L->ctx, sizeof L->ctx, "metric %zu: ", index + 1);
@@ -1152,10 +1391,24 @@ static int load_metric(loader_t *L, size_t index, const yaml_node_t *map)
             rc = lfail(L, line_of(get(L, map, "id")),
                        "duplicate metric id (first declared on line %d)", def->metrics[i].line);
     bool higher = false;
+    char *kind = NULL;
     if (get_string(L, map, "label", true, &m->label) | get_string(L, map, "unit", false, &m->unit) |
-        get_string(L, map, "period", false, &m->period) |
-        get_bool(L, map, "higher_is_better", false, false, &higher) | load_funnel(L, m, map))
+        get_string(L, map, "period", false, &m->period) | get_string(L, map, "kind", false, &kind) |
+        get_bool(L, map, "higher_is_better", false, false, &higher) | load_funnel(L, m, map) |
+        load_follow_up(L, m, map))
         rc = -1;
+    m->kind = AUDIT_METRIC_PROPORTION;
+    if (kind) {
+        size_t k = 0;
+        while (k < sizeof metric_kinds / sizeof metric_kinds[0] && strcmp(kind, metric_kinds[k]))
+            k++;
+        if (k < sizeof metric_kinds / sizeof metric_kinds[0])
+            m->kind = (audit_metric_kind_t)k;
+        else
+            rc = lfail(L, line_of(get(L, map, "kind")),
+                       "unknown kind \"%.40s\" (expected proportion, ratio, median or mean)", kind);
+        free(kind);
+    }
     /* absent (or null): no polarity */
     const yaml_node_t *hib = get(L, map, "higher_is_better");
     m->polarity = !hib || is_null(hib) ? AUDIT_POLARITY_NONE
@@ -1173,8 +1426,27 @@ static int load_metric(loader_t *L, size_t index, const yaml_node_t *map)
                    m->period);
     /* a record counts where an expression is true; null counts as false */
     expr_site_t site = {.n_derived_known = def->n_derived};
-    return load_expr(L, map, "denominator", site, EXPR_BOOL, &m->denominator_src, &m->denominator) |
-           load_expr(L, map, "numerator", site, EXPR_BOOL, &m->numerator_src, &m->numerator) | rc;
+    rc |= load_expr(L, map, "denominator", site, EXPR_BOOL, &m->denominator_src, &m->denominator);
+    const char *kname = metric_kinds[m->kind];
+    switch (m->kind) {
+    case AUDIT_METRIC_PROPORTION:
+        rc |= refuse_keys(L, map, kname, ratio_only, 2) | refuse_keys(L, map, kname, value_only, 1);
+        rc |= load_expr(L, map, "numerator", site, EXPR_BOOL, &m->numerator_src, &m->numerator);
+        break;
+    case AUDIT_METRIC_RATIO:
+        rc |= refuse_keys(L, map, kname, proportion_only, 1) |
+              refuse_keys(L, map, kname, value_only, 1);
+        rc |= load_numeric_expr(L, map, "observed", &m->observed_src, &m->observed) |
+              load_expected(L, m, map);
+        break;
+    case AUDIT_METRIC_MEDIAN:
+    case AUDIT_METRIC_MEAN:
+        rc |= refuse_keys(L, map, kname, proportion_only, 1) |
+              refuse_keys(L, map, kname, ratio_only, 2);
+        rc |= load_expr(L, map, "value", site, EXPR_NUMBER, &m->value_src, &m->value);
+        break;
+    }
+    return rc;
 }
 
 /* ---------------------------------------------------------------- rules */
@@ -1637,9 +1909,16 @@ static int bind_all(loader_t *L)
     int rc = 0;
     for (size_t i = 0; i < def->n_derived; i++)
         rc |= expr_bind(def->derived[i].expr, resolve_slot, def);
-    for (size_t i = 0; i < def->n_metrics; i++)
-        rc |= expr_bind(def->metrics[i].numerator, resolve_slot, def) |
-              expr_bind(def->metrics[i].denominator, resolve_slot, def);
+    for (size_t i = 0; i < def->n_metrics; i++) {
+        audit_metric_t *m = &def->metrics[i];
+        expr_t *used[] = {m->numerator, m->denominator, m->observed, m->value};
+        for (size_t j = 0; j < sizeof used / sizeof used[0]; j++)
+            if (used[j])
+                rc |= expr_bind(used[j], resolve_slot, def);
+    }
+    for (size_t i = 0; i < def->n_risk_models; i++)
+        for (size_t j = 0; j < def->risk_models[i].n_terms; j++)
+            rc |= expr_bind(def->risk_models[i].terms[j].expr, resolve_slot, def);
     for (size_t i = 0; i < def->n_rules && rc == 0; i++) {
         audit_rule_t *r = &def->rules[i];
         const expr_t *used[] = {r->check, r->when, r->require};
@@ -1687,7 +1966,7 @@ static int load_root(loader_t *L, const yaml_node_t *root)
     static const char *keys[] = {"audit",       "name",       "dataset_version", "record_key",
                                  "trust_field", "site_field", "period_field",    "opt_out_applies",
                                  "fields",      "linked",     "derived",         "metrics",
-                                 "rules",       "breakdowns", "disclosure"};
+                                 "rules",       "breakdowns", "disclosure",      "risk_models"};
     audit_def_t *def = L->def;
     if (root->type != YAML_MAPPING_NODE)
         return check_keys(L, root, "the definition", keys, sizeof keys / sizeof keys[0]);
@@ -1719,6 +1998,9 @@ static int load_root(loader_t *L, const yaml_node_t *root)
                     (void **)&def->derived, sizeof *def->derived, &def->n_derived, load_derived);
     if (rc == 0)
         index_slots(L, def->n_fields + def->n_linked, audit_def_n_slots(def));
+    rc |= load_list(
+        L, root, (list_spec_t){"risk_models", "risk model", AUDIT_MAX_RISK_MODELS, false},
+        (void **)&def->risk_models, sizeof *def->risk_models, &def->n_risk_models, load_risk_model);
     rc |= load_list(L, root, (list_spec_t){"metrics", "metric", AUDIT_MAX_METRICS, false},
                     (void **)&def->metrics, sizeof *def->metrics, &def->n_metrics, load_metric);
     rc |= load_list(L, root, (list_spec_t){"rules", "rule", AUDIT_MAX_RULES, false},

@@ -143,6 +143,10 @@ typedef struct {
     int line;
 } audit_metric_t;
 
+/* The linked field a metric with follow_up_days needs: the last day the register of deaths covers
+ * (a date; linkage stamps it on every record, null when no register is loaded). */
+#define AUDIT_FOLLOW_UP_FIELD "deaths_covered_to"
+
 /* `breakdowns:` the fields a record's inequality categories come from (services/metric/
  * breakdown.h), each NULL when the definition does not declare it. Each is a field, linked field
  * or derived field, never an identifier (identifiers are removed before validation). */
@@ -237,6 +241,10 @@ typedef struct {
 #define AUDIT_MAX_RULES 1000   /* rules */
 #define AUDIT_MAX_CODES 10000  /* codes of one code field */
 #define AUDIT_MAX_PROBLEMS 100 /* problems listed for one file; more are only counted */
+/* risk models: each term is evaluated once a record for each ratio using its model */
+#define AUDIT_MAX_RISK_MODELS 16
+#define AUDIT_MAX_RISK_TERMS 200      /* of one model (NELA's has 53) */
+#define AUDIT_MAX_FOLLOW_UP_DAYS 3650 /* a metric's follow_up_days: ten years */
 /* publication settings */
 #define AUDIT_MAX_AGE_BANDS 20   /* breakdowns' age_bands: 21 bands, each a category published */
 #define AUDIT_MAX_AGE 999        /* the greatest age a band starts at, in the age field's unit */
@@ -257,10 +265,14 @@ typedef struct {
 
 /* Loads and checks a definition: its structure, the names, types and limits of every expression
  * (see expr.h; metrics' numerator and denominator and rules' check, when and require must give
- * booleans, a derived field's expression its declared type), and the limits above. On error
- * returns NULL and writes the first problem to err, e.g.
- * "nhfd.yaml:42: field \"asa_grade\": unknown type \"int\"", followed by
- * " (and 3 more problems: ...)" when there are more. */
+ * booleans, a ratio's observed and a risk model's terms a number or a boolean, a median's or
+ * mean's value a number, a derived field's expression its declared type), and the limits above.
+ * A metric's keys by kind: proportion (the default) needs numerator; ratio needs observed and
+ * expected: risk(ID), ID a model of risk_models; median and mean need value; each needs
+ * denominator, and has no key of another kind. follow_up_days needs the linked date field
+ * AUDIT_FOLLOW_UP_FIELD. Numbers (intercepts, coefficients, defaults, targets) must be finite. On
+ * error returns NULL and writes the first problem to err, e.g. "nhfd.yaml:42: field \"asa_grade\":
+ * unknown type \"int\"", followed by " (and 3 more problems: ...)" when there are more. */
 audit_def_t *audit_def_load(const char *path, char *err, size_t errlen);
 /* The same check, listing every problem (as audit_def_load, it does not stop at the first) in
  * problems, which the caller empties with audit_problems_free whatever the result. Returns the
@@ -274,6 +286,8 @@ void audit_def_destroy(audit_def_t **self_p);
 const audit_field_t *audit_def_field(const audit_def_t *self, const char *name);
 /* A linked field (`linked:`), by name, or NULL. */
 const audit_field_t *audit_def_linked(const audit_def_t *self, const char *name);
+/* A risk model (`risk_models:`), by id, or NULL. O(models). */
+const audit_risk_model_t *audit_def_risk_model(const audit_def_t *self, const char *id);
 const char *audit_field_type_name(audit_field_type_t t);
 
 /* Slots: each name a record of the audit can hold, numbered once at load: the fields (slot i is

@@ -48,7 +48,15 @@ typedef enum {
     F_BAND,
     F_COALESCE,
     F_YEAR,
-    F_MONTH
+    F_MONTH,
+    F_LN,
+    F_EXP,
+    F_SQRT,
+    F_POW,
+    F_CLAMP,
+    F_MIN,
+    F_MAX,
+    F_IF
 } fn_t;
 
 static const struct {
@@ -67,6 +75,14 @@ static const struct {
     {"coalesce", F_COALESCE, 1, 0},
     {"year", F_YEAR, 1, 1},
     {"month", F_MONTH, 1, 1},
+    {"ln", F_LN, 1, 1},
+    {"exp", F_EXP, 1, 1},
+    {"sqrt", F_SQRT, 1, 1},
+    {"pow", F_POW, 2, 2},
+    {"clamp", F_CLAMP, 3, 3},
+    {"min", F_MIN, 2, 0},
+    {"max", F_MAX, 2, 0},
+    {"if", F_IF, 3, 3},
 };
 #define N_FUNCTIONS (sizeof functions / sizeof functions[0])
 
@@ -484,7 +500,7 @@ static node_t *parse_call(parser_t *p, size_t fn_index, int column)
 
 static void unknown_function(parser_t *p, const token_t *t)
 {
-    char list[200] = "";
+    char list[240] = "";
     for (size_t i = 0, used = 0; i < N_FUNCTIONS && used < sizeof list; i++) {
         int w = snprintf(list + used, sizeof list - used, "%s%s", i ? ", " : "", functions[i].name);
         used += w > 0 ? (size_t)w : 0;
@@ -995,6 +1011,56 @@ static int eval_logic(const node_t *n, eval_t *ev, expr_value_t *out)
     return 0;
 }
 
+/* ln exp sqrt pow clamp min max: numbers in, a number out; null when any argument is null or
+ * the result has no finite value (ln of 0 or less, sqrt of a negative, pow(-8, 0.5), exp(1000),
+ * clamp with lo > hi), as division by zero is. */
+static int eval_math(const node_t *n, eval_t *ev, fn_t fn, expr_value_t *out)
+{
+    double x[3] = {0, 0, 0}, acc = 0;
+    bool any_null = false;
+    for (size_t i = 0; i < n->n_args; i++) {
+        expr_value_t a;
+        if (eval(n->args[i], ev, &a))
+            return -1;
+        if (a.kind == EXPR_NULL) {
+            any_null = true;
+            continue;
+        }
+        if (a.kind != EXPR_NUMBER)
+            return eval_fail(ev, "%s() needs numbers, got %s", functions[n->fn_index].name,
+                             kind_name(a.kind));
+        if (i < 3)
+            x[i] = a.num;
+        if (i == 0 || (fn == F_MIN && a.num < acc) || (fn == F_MAX && a.num > acc))
+            acc = a.num;
+    }
+    if (any_null) {
+        *out = v_null();
+        return 0;
+    }
+    switch (fn) {
+    case F_LN:
+        *out = x[0] > 0 ? v_number(log(x[0])) : v_null();
+        break;
+    case F_EXP:
+        *out = v_number(exp(x[0]));
+        break;
+    case F_SQRT:
+        *out = x[0] >= 0 ? v_number(sqrt(x[0])) : v_null();
+        break;
+    case F_POW:
+        *out = v_number(pow(x[0], x[1]));
+        break;
+    case F_CLAMP:
+        *out = x[1] <= x[2] ? v_number(x[0] < x[1] ? x[1] : x[0] > x[2] ? x[2] : x[0]) : v_null();
+        break;
+    default: /* min, max */
+        *out = v_number(acc);
+        break;
+    }
+    return 0;
+}
+
 static int eval_call(const node_t *n, eval_t *ev, expr_value_t *out)
 {
     fn_t fn = functions[n->fn_index].fn;
@@ -1098,6 +1164,26 @@ static int eval_call(const node_t *n, eval_t *ev, expr_value_t *out)
         }
         *out = v_null();
         return 0;
+
+    case F_LN:
+    case F_EXP:
+    case F_SQRT:
+    case F_POW:
+    case F_CLAMP:
+    case F_MIN:
+    case F_MAX:
+        return eval_math(n, ev, fn, out);
+
+    case F_IF: /* only the branch taken is evaluated */
+        if (eval(n->args[0], ev, &a))
+            return -1;
+        if (a.kind == EXPR_NULL) {
+            *out = v_null();
+            return 0;
+        }
+        if (a.kind != EXPR_BOOL)
+            return eval_fail(ev, "if() needs true/false first, got %s", kind_name(a.kind));
+        return eval(n->args[a.b ? 1 : 2], ev, out);
     }
     return eval_fail(ev, "unknown function %s()", name);
 }
@@ -1506,18 +1592,48 @@ static type_t check_call(checker_t *c, const node_t *n)
     case F_EMPTY:
         return ty(EXPR_BOOL);
 
-    case F_HOURS_BETWEEN:
+    case F_HOURS_BETWEEN: /* dates/times in, a number out */
     case F_DAYS_BETWEEN:
     case F_AGE_YEARS:
     case F_YEAR:
     case F_MONTH:
-        ok = check_arg(c, n, 0, first, EXPR_TIME);
+    case F_LN: /* numbers in, a number out */
+    case F_EXP:
+    case F_SQRT:
+    case F_POW:
+    case F_CLAMP:
+    case F_MIN:
+    case F_MAX: {
+        fn_t fn = functions[n->fn_index].fn;
+        int want = fn == F_HOURS_BETWEEN || fn == F_DAYS_BETWEEN || fn == F_AGE_YEARS ||
+                           fn == F_YEAR || fn == F_MONTH
+                       ? EXPR_TIME
+                       : EXPR_NUMBER;
+        ok = check_arg(c, n, 0, first, want);
         for (size_t i = 1; i < n->n_args; i++) {
             type_t t = check_node(c, n->args[i]);
             any_null |= t.kind == EXPR_NULL;
-            ok &= check_arg(c, n, i, t, EXPR_TIME);
+            ok &= check_arg(c, n, i, t, want);
         }
         return ty(!ok ? T_UNKNOWN : any_null ? EXPR_NULL : EXPR_NUMBER);
+    }
+
+    case F_IF: {
+        ok = check_arg(c, n, 0, first, EXPR_BOOL);
+        type_t a = check_node(c, n->args[1]), b = check_node(c, n->args[2]);
+        if (a.kind == T_UNKNOWN || b.kind == T_UNKNOWN || !ok)
+            return ty(T_UNKNOWN);
+        if (a.kind == EXPR_NULL)
+            return b;
+        if (b.kind == EXPR_NULL || a.kind == b.kind)
+            return a.kind == b.kind ? ty(a.kind) : a;
+        char da[80], db[80];
+        problem(c, n->args[2]->start + 1,
+                "argument 3 of if() is %s and argument 2 %s, expected arguments of one type",
+                describe(c, n->args[2], b, db, sizeof db),
+                describe(c, n->args[1], a, da, sizeof da));
+        return ty(T_UNKNOWN);
+    }
 
     case F_BAND: /* the cut points are number literals (the parser saw to it) */
         if (!check_arg(c, n, 0, first, EXPR_NUMBER))

@@ -6,10 +6,17 @@
  *   functions  present(f) empty(f) hours_between(a, b) days_between(a, b)
  *              in(x, 'a', 'b', ...) age_years(dob, at) band(x, 60, 70, 80, 90)
  *              coalesce(a, b, ...) year(t) month(t)
+ *              ln(x) exp(x) sqrt(x) pow(x, k) clamp(x, lo, hi) min(a, b, ...) max(a, b, ...)
+ *              if(c, a, b)
  *
  * Null propagates through arithmetic and comparison (SQL-like); in a boolean context null is false.
  * Arithmetic whose result is not a finite number (division by zero, overflow) gives null.
  * band(x, 60, 70, 80, 90) gives "<60", "60-69", "70-79", "80-89", "90+" (null for null x).
+ * The mathematical functions give null for a null argument (min and max too: a missing value is
+ * not skipped) and where the result has no finite value: ln of 0 or less, sqrt of a negative
+ * number, pow(-8, 0.5), exp(1000), clamp(x, lo, hi) with lo > hi. A domain fault is a data fault
+ * (null, as division by zero is), not an error. clamp(x, lo, hi) is x limited to [lo, hi]
+ * (winsorising: clamp(pulse_rate, 55, 145)).
  *
  * Types (expr_check, once at load; expr_eval checks the values again on every record):
  *   + - * / and unary -   numbers                    -> a number
@@ -19,6 +26,10 @@
  *   hours_between days_between age_years (a, b), year month (t): dates/times -> a number
  *   in(x, v, ...)         each v as x == v allows     -> a boolean
  *   band(x, cuts...)      a number                   -> a string
+ *   ln exp sqrt pow clamp min max: numbers (never booleans or text) -> a number
+ *   if(c, a, b)           c a boolean, a and b of one type -> that type: a when c is true, b
+ *                         when false, null when c is null (an interaction: if(asa_grade >= 3,
+ *                         age_at_arrival - 64, 0))
  *   present empty (any)   -> a boolean;  coalesce(a, b, ...): all of one type -> that type
  * Wherever a date/time goes, text must be a literal that reads as one ('2026-03-01'). null fits
  * everywhere (a nullable field too): it propagates. */

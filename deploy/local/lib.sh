@@ -20,7 +20,8 @@ NCAP_PG_SUPERUSER=ncap_admin
 NCAP_STAGES=(ingest linkage validation metric publish)
 NCAP_DEPS=(build-essential cmake pkg-config libzmq3-dev libprotobuf-c-dev protobuf-c-compiler libpq-dev
   libcmocka-dev libsodium-dev libjansson-dev libyaml-dev libmicrohttpd-dev postgresql-15
-  postgresql-client-15 docker-compose jq clang-format clang-14 libclang-rt-14-dev llvm-14 python3)
+  postgresql-client-15 docker-compose jq clang-format clang-14 libclang-rt-14-dev llvm-14 python3
+  python3-yaml)
 
 ncap_say() { printf '%s\n' "$*" >&2; }
 ncap_die() {

@@ -3,14 +3,17 @@
  * audit TAB trust TAB site TAB payload [TAB valid], one row a line, valid "t" or "f"): each key
  * metric's contribution. Storing needs PostgreSQL (store).
  *
- * Checked: the batch (harness_stage_run); a valid record whose metric cannot be evaluated is
- * failed as STAGE_ERR_EVALUATION, never counted; and for each record that reads, the
- * contributions (contribution_compute): at most one per metric, each of a metric of the audit,
- * 0 or 1 with the numerator never above the denominator, and a period "YYYYQn" or none. */
+ * Checked: the batch (harness_stage_run); a valid record whose metric cannot be evaluated, or that
+ * cannot be placed in a declared breakdown (an age that is not a number), is failed as
+ * STAGE_ERR_EVALUATION, never counted, and any other record is not failed; and for each record that
+ * reads, the contributions (contribution_compute): at most one per metric, each of a metric of the
+ * audit, a denominator of 0 or 1 (0 only when held or missing, with nothing observed), the
+ * numerator never negative, and a period "YYYYQn" or none. */
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "breakdown.h"
 #include "contribution.h"
 #include "harness.h"
 #include "metric_stage.h"
@@ -57,6 +60,10 @@ static void check_decision(const stage_batch_t *b, const PGresult *r)
         char period[8] = "", month[8] = "";
         int nc = contribution_compute(def, rec, period, month, c, err, sizeof err);
         bool valid = PQgetvalue(r, (int)i, 7)[0] == 't';
+        char cats[BREAKDOWN_COUNT][BREAKDOWN_CATEGORY_MAX];
+        if (nc >= 0 && valid && period[0] &&
+            breakdown_categories(def, rec, cats, err, sizeof err) != 0)
+            nc = -1; /* the same failure class: the record cannot be counted */
         if (nc < 0 && valid)
             HARNESS_CHECK(it->error == STAGE_ERR_EVALUATION,
                           "a valid record whose metric fails (%s) is %s", err,
@@ -67,8 +74,11 @@ static void check_decision(const stage_batch_t *b, const PGresult *r)
         HARNESS_CHECK(nc <= (int)def->n_metrics, "%d contributions of %zu metrics", nc,
                       def->n_metrics);
         for (int k = 0; k < nc; k++) {
-            HARNESS_CHECK(c[k].denominator == 1 && c[k].numerator >= 0 && c[k].numerator <= 1,
-                          "metric %s contributes %d/%d", c[k].metric_id, c[k].numerator,
+            /* counted (1), or held or missing (0, nothing observed); a ratio observes counts */
+            HARNESS_CHECK((c[k].denominator == 1 || (c[k].denominator == 0 && c[k].numerator == 0 &&
+                                                     (c[k].held || c[k].missing))) &&
+                              c[k].numerator >= 0,
+                          "metric %s contributes %lld/%d", c[k].metric_id, c[k].numerator,
                           c[k].denominator);
             bool known = false;
             for (size_t m = 0; m < def->n_metrics && !known; m++)

@@ -13,9 +13,8 @@
 #include "commands.h"
 #include "usage_error.h"
 #include "csv.h"
-#include "file_read.h"
+#include "trust_file.h"
 #include "validate_file.h"
-
 
 static void usage(FILE *out)
 {
@@ -114,21 +113,10 @@ int cmd_validate(int argc, char **argv)
                            optind == argc ? "missing FILE" : "expected one FILE, got %d",
                            argc - optind);
     const char *path = argv[optind];
-    char err[512];
-    audit_def_t *def = audit_def_load_named(dir, audit, err, sizeof err);
-    if (!def) {
-        fprintf(stderr, "ncap validate: %s\n", err);
+    trust_file_t f;
+    if (trust_file_open("validate", dir, audit, path, &f) != 0)
         return 2;
-    }
-    char *data = NULL;
-    size_t len = 0;
-    if (file_read_all(path, &data, &len) != 0) {
-        fprintf(stderr, "ncap validate: could not read \"%s\": %s\n", path, strerror(errno));
-        audit_def_destroy(&def);
-        return 2;
-    }
-    int rc = check_file(def, path, data, len);
-    free(data);
-    audit_def_destroy(&def);
+    int rc = check_file(f.def, path, f.data, f.len);
+    trust_file_close(&f);
     return rc;
 }

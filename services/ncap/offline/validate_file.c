@@ -465,3 +465,48 @@ int validate_file(const audit_def_t *def, const char *trust, const char *data, s
     record_view_destroy(&e.view);
     return rc;
 }
+
+/* ---------------------------------------------------------------- rows, for other commands */
+
+typedef struct {
+    engine_t e;
+    file_row_fn row_fn;
+    void *ctx;
+} rows_t;
+
+static int on_value_row(void *ctx, const submission_t *s, int row, const csv_reader_t *csv,
+                        const audit_field_t *const *col)
+{
+    rows_t *r = ctx;
+    (void)s;
+    if (load_row(&r->e, csv, col) != 0)
+        return -1;
+    record_view_derive(r->e.view);
+    return r->row_fn(r->ctx, row, r->e.view);
+}
+
+static int ignore_shape_problem(void *ctx, const submission_problem_t *p)
+{
+    (void)ctx;
+    (void)p;
+    return 0;
+}
+
+int validate_file_rows(const audit_def_t *def, const char *trust, const char *data, size_t len,
+                       file_row_fn row_fn, void *ctx, unsigned *data_rows)
+{
+    rows_t r = {.e = {.def = def, .view = record_view_new(def)}, .row_fn = row_fn, .ctx = ctx};
+    *data_rows = 0;
+    submission_t *s = NULL;
+    if (r.e.view) {
+        submission_sink_t sink = {ignore_shape_problem, NULL, false};
+        s = submission_scan_csv(def, trust, data, len, on_value_row, &r, &sink);
+    }
+    if (s)
+        *data_rows = s->data_rows;
+    int rc = s ? 0 : -1;
+    submission_destroy(&s);
+    free(r.e.slot_of_col);
+    record_view_destroy(&r.e.view);
+    return rc;
+}

@@ -206,7 +206,7 @@ static void test_nhfd_loads_with_its_fields_in_order(void **state)
     assert_int_equal(def->derived[1].type, FT_CODE);
     assert_non_null(def->derived[1].expr);
 
-    assert_int_equal(def->n_metrics, 3);
+    assert_int_equal(def->n_metrics, 5);
     assert_string_equal(def->metrics[0].id, "surgery_36h");
     assert_string_equal(def->metrics[0].label, "Surgery within 36 hours of arrival");
     assert_string_equal(def->metrics[0].unit, "trust");
@@ -652,7 +652,7 @@ static void test_linked_fields(void **state)
 {
     (void)state;
     audit_def_t *def = load_nhfd();
-    assert_int_equal(def->n_linked, 3);
+    assert_int_equal(def->n_linked, 4);
     const audit_field_t *dod = audit_def_linked(def, "date_of_death");
     assert_non_null(dod);
     assert_int_equal(dod->type, FT_DATE);
@@ -1203,7 +1203,7 @@ static void test_type_errors_are_refused_with_line_and_column(void **state)
                    31, 16,
                    "metric \"m\": numerator: found the unknown function \"median\", expected one "
                    "of: present, empty, hours_between, days_between, in, age_years, band, "
-                   "coalesce, year, month");
+                   "coalesce, year, month, ln, exp, sqrt, pow, clamp, min, max, if");
     refused_metric("    denominator: true\n"
                    "    numerator: present(asa, seen)\n", /* 31 */
                    31, 16, "metric \"m\": numerator: present() has 2 arguments, expected 1");
@@ -1895,6 +1895,83 @@ static void test_shipped_definitions_are_clean(void **state)
     }
 }
 
+static void test_risk_models_and_metric_kinds(void **state)
+{
+    (void)state;
+    const char *model = "risk_models:\n"       /* 19 */
+                        "  - id: r\n"          /* 20 */
+                        "    label: R\n"       /* 21 */
+                        "    kind: logistic\n" /* 22 */
+                        "    intercept: -2\n"  /* 23 */
+                        "    terms:\n"         /* 24 */
+                        "      - {expr: \"ln(hours_between(arrived, arrived) + 1)\", "
+                        "coefficient: 0.5, default: 0}\n"; /* 25 */
+    char text[4096], err[512] = "";
+    snprintf(text, sizeof text,
+             "%s%smetrics:\n  - {id: oe, label: O/E, kind: ratio, denominator: \"true\", "
+             "observed: \"true\", expected: \"risk( r )\", target: 1}\n"
+             "  - {id: med, label: M, kind: median, denominator: \"true\", value: \"1.5\"}\n",
+             base_def, model);
+    audit_def_t *def = load_text(text, err, sizeof err);
+    if (!def)
+        fail_msg("%s", err);
+    assert_int_equal(def->n_risk_models, 1);
+    assert_int_equal(def->risk_models[0].kind, AUDIT_RISK_LOGISTIC);
+    assert_true(def->risk_models[0].intercept == -2 && def->risk_models[0].n_terms == 1);
+    assert_true(def->risk_models[0].terms[0].has_default);
+    assert_int_equal(def->metrics[0].kind, AUDIT_METRIC_RATIO);
+    assert_ptr_equal(def->metrics[0].expected_model, &def->risk_models[0]);
+    assert_string_equal(def->metrics[0].expected_model_id, "r");
+    assert_true(def->metrics[0].has_target && def->metrics[0].target == 1);
+    assert_null(def->metrics[0].numerator);
+    assert_int_equal(def->metrics[1].kind, AUDIT_METRIC_MEDIAN);
+    assert_ptr_equal(audit_def_risk_model(def, "r"), &def->risk_models[0]);
+    audit_def_destroy(&def);
+
+    char extra[4096];
+#define METRIC(keys) "metrics:\n  - {id: m, label: M, denominator: \"true\", " keys "}\n"
+    snprintf(extra, sizeof extra, "%s" METRIC("kind: ratio, observed: \"true\", expected: risk(x)"),
+             model);
+    refused(extra, 27, "\"expected\" names the risk model \"x\", expected one of risk_models: r");
+    snprintf(extra, sizeof extra, "%s" METRIC("kind: ratio, observed: \"true\", expected: r"),
+             model);
+    refused(extra, 27, "\"expected\" is \"r\", expected risk(MODEL_ID)");
+    snprintf(extra, sizeof extra,
+             "%s" METRIC("kind: ratio, numerator: \"true\", observed: \"true\", expected: risk(r)"),
+             model);
+    refused(extra, 27, "\"numerator\" is not a key of a metric of kind ratio");
+    snprintf(extra, sizeof extra, "%s" METRIC("kind: ratio, observed: id, expected: risk(r)"),
+             model);
+    refused(extra, 27, "observed gives a string, expected a number or a boolean (1/0)");
+
+    refused(METRIC("kind: mode, numerator: \"true\""), 20, "unknown kind \"mode\"");
+    refused(METRIC("numerator: \"true\", follow_up_days: 30"), 20,
+            "\"follow_up_days\" needs the linked field \"deaths_covered_to\"");
+    refused("linked:\n  - {name: deaths_covered_to, type: integer}\n" METRIC(
+                "numerator: \"true\", follow_up_days: 30"),
+            22, "needs the linked field \"deaths_covered_to\" to be a date, it is integer");
+    refused("linked:\n  - {name: deaths_covered_to, type: date}\n" METRIC(
+                "numerator: \"true\", follow_up_days: 0"),
+            22, "\"follow_up_days\" is \"0\", expected a whole number from 1 to 3650");
+    refused(METRIC("numerator: \"true\", target: .nan"), 20,
+            "\"target\" is \".nan\", expected a number");
+#undef METRIC
+    snprintf(extra, sizeof extra,
+             "%s  - {id: r, label: R2, kind: poisson, intercept: 0, terms: "
+             "[{expr: \"1\", coefficient: 1}]}\n",
+             model);
+    refused(extra, 26, "duplicate risk model id (first declared on line 20)");
+    refused("risk_models:\n  - {id: q, label: Q, kind: probit, intercept: 0, terms: [{expr: \"1\", "
+            "coefficient: inf}]}\n",
+            20, "unknown kind \"probit\" (expected logistic or poisson)");
+    refused(
+        "risk_models:\n  - {id: q, label: Q, kind: poisson, intercept: 0, terms: [{expr: \"1\", "
+        "coefficient: inf}]}\n",
+        20, "risk model \"q\": term 1: \"coefficient\" is \"inf\", expected a number");
+    refused("risk_models:\n  - {id: q, label: Q, kind: poisson, intercept: 0, terms: []}\n", 20,
+            "\"terms\" is empty");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1935,6 +2012,7 @@ int main(void)
         cmocka_unit_test(test_shipped_definitions_are_clean),
         cmocka_unit_test(test_publication_settings_load),
         cmocka_unit_test(test_bad_publication_settings_are_refused),
+        cmocka_unit_test(test_risk_models_and_metric_kinds),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -253,6 +253,49 @@ static void test_band(void **state)
     assert_string_equal(run("band(asa_grade, 2, 4) == '2-3'"), "true");
 }
 
+static void test_mathematical_functions(void **state)
+{
+    (void)state;
+    assert_string_equal(run("ln(1)"), "0");
+    assert_string_equal(run("exp(0)"), "1");
+    assert_string_equal(run("sqrt(asa_grade * 3)"), "3");
+    assert_string_equal(run("pow(asa_grade, 2)"), "9");
+    assert_string_equal(run("pow(2, -1)"), "0.5");
+    assert_string_equal(run("clamp(asa_grade, 1, 2)"), "2");
+    assert_string_equal(run("clamp(asa_grade, 4, 5)"), "4");
+    assert_string_equal(run("clamp(asa_grade, 1, 5)"), "3");
+    assert_string_equal(run("min(asa_grade, 7, -1)"), "-1");
+    assert_string_equal(run("max(asa_grade, 2)"), "3");
+    assert_string_equal(run("ln(exp(2.5))"), "2.5");
+    assert_string_equal(run("if(asa_grade >= 3, asa_grade - 64, 0)"), "-61");
+    assert_string_equal(run("if(asa_grade > 3, 1, 0)"), "0");
+    assert_string_equal(run("if(sex == '2', 'f', 'm')"), "f");
+    /* null in, null out; no finite result, null (a data fault, as division by zero) */
+    assert_string_equal(run("ln(missing)"), "null");
+    assert_string_equal(run("min(1, missing)"), "null");
+    assert_string_equal(run("max(missing, 1)"), "null");
+    assert_string_equal(run("clamp(missing, 1, 2)"), "null");
+    assert_string_equal(run("if(missing > 1, 1, 0)"), "null");
+    assert_string_equal(run("ln(0)"), "null");
+    assert_string_equal(run("ln(-1)"), "null");
+    assert_string_equal(run("sqrt(-4)"), "null");
+    assert_string_equal(run("pow(-8, 0.5)"), "null");
+    assert_string_equal(run("exp(1000)"), "null");
+    assert_string_equal(run("pow(10, 400)"), "null");
+    assert_string_equal(run("clamp(3, 5, 1)"), "null");
+    /* numbers only */
+    assert_string_equal(run("ln(sex)"), "error: ln() needs numbers, got text");
+    assert_string_equal(run("max(1, never_admitted_to_ward)"),
+                        "error: max() needs numbers, got true/false");
+    assert_string_equal(run("if(asa_grade, 1, 0)"), "error: if() needs true/false first, got a "
+                                                    "number");
+    assert_string_equal(parse_error("pow(2)"), "column 1: pow() has 1 argument, expected 2");
+    assert_string_equal(parse_error("min(2)"),
+                        "column 1: min() has 1 argument, expected at least 2");
+    assert_string_equal(parse_error("clamp(1, 2)"),
+                        "column 1: clamp() has 2 arguments, expected 3");
+}
+
 static void test_type_errors_are_reported(void **state)
 {
     (void)state;
@@ -295,7 +338,7 @@ static void test_parse_errors_name_the_column(void **state)
     assert_string_equal(parse_error("median(asa_grade)"),
                         "column 1: found the unknown function \"median\", expected one of: "
                         "present, empty, hours_between, days_between, in, age_years, band, "
-                        "coalesce, year, month");
+                        "coalesce, year, month, ln, exp, sqrt, pow, clamp, min, max, if");
     assert_string_equal(parse_error("present(a, b)"),
                         "column 1: present() has 2 arguments, expected 1");
     assert_string_equal(parse_error("in(sex)"),
@@ -320,7 +363,7 @@ static void test_parse_errors_name_the_column(void **state)
     assert_string_equal(parse_error("f(1,)"),
                         "column 1: found the unknown function \"f\", expected one of: present, "
                         "empty, hours_between, days_between, in, age_years, band, coalesce, "
-                        "year, month");
+                        "year, month, ln, exp, sqrt, pow, clamp, min, max, if");
     assert_string_equal(parse_error("in(sex, 1,)"),
                         "column 11: found ')', expected a value (a number, 'text', a field, a "
                         "call or a bracket)");
@@ -550,6 +593,7 @@ int main(void)
         cmocka_unit_test_setup(test_numbers_out_of_range, setup),
         cmocka_unit_test_setup(test_deep_nesting_is_refused, setup),
         cmocka_unit_test_setup(test_each_field, setup),
+        cmocka_unit_test_setup(test_mathematical_functions, setup),
         cmocka_unit_test_setup(test_value_format, setup),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -206,6 +206,11 @@ static void test_types_given(void **state)
     assert_int_equal(type_of("null and null"), EXPR_NULL);
     assert_int_equal(type_of("null and ward"), EXPR_BOOL);
     assert_int_equal(type_of("present(null)"), EXPR_BOOL);
+    assert_int_equal(type_of("pow(clamp(age, 55, 145) - 91, 2)"), EXPR_NUMBER);
+    assert_int_equal(type_of("min(age, asa_grade, 3) + ln(age) * exp(1) - sqrt(4)"), EXPR_NUMBER);
+    assert_int_equal(type_of("ln(null)"), EXPR_NULL);
+    assert_int_equal(type_of("if(asa_grade >= 3, age - 64, 0)"), EXPR_NUMBER);
+    assert_int_equal(type_of("if(ward, null, 'x')"), EXPR_STRING);
 }
 
 /* ---- refused, each with the column of the token at fault */
@@ -298,6 +303,15 @@ static void test_functions_check_their_arguments(void **state)
     assert_string_equal(check("coalesce(age, sex)"),
                         "15: argument 2 of coalesce() is a string (sex) and argument 1 a number "
                         "(age), expected arguments of one type");
+    assert_string_equal(check("ln(sex) + pow(age, ward)"),
+                        "4: argument 1 of ln() is a string (sex), expected a number\n"
+                        "20: argument 2 of pow() is a boolean (ward), expected a number");
+    assert_string_equal(check("max(age, arrived) > 1"),
+                        "10: argument 2 of max() is a date/time (arrived), expected a number");
+    assert_string_equal(check("if(age, 1, 0) + if(ward, 1, 'x')"),
+                        "4: argument 1 of if() is a number (age), expected a boolean\n"
+                        "29: argument 3 of if() is a string ('x') and argument 2 a number (1), "
+                        "expected arguments of one type");
 }
 
 static void test_unknown_fields_are_refused_where_they_stand(void **state)

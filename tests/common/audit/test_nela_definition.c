@@ -113,7 +113,7 @@ static void test_definition_loads(void **state)
     if (!def)
         fail_msg("%s", err);
     assert_string_equal(def->audit, "nela");
-    assert_int_equal(def->n_metrics, 4);
+    assert_int_equal(def->n_metrics, 7);
     /* the identifiers are NHFD's, linked the same way */
     const char *identifiers[] = {"nhs_number",    "forename", "surname",
                                  "date_of_birth", "postcode", "lsoa"};
@@ -226,25 +226,33 @@ static void metrics_of(const audit_def_t *def, ncap_record_t *rec, char *out, si
 static void test_key_metrics(void **state)
 {
     (void)state;
-    char err[512] = "", got[256];
+    char err[512] = "", got[512];
     audit_def_t *def = audit_def_load(AUDIT_DIR "/nela.yaml", err, sizeof err);
     assert_non_null(def);
     /* high risk, both consultants, critical care, urgent 2A in theatre after 4.5 hours */
     metrics_of(def, episode("2A", "2026-01-10T16:30", "8.5", "Y", "L2"), got, sizeof got);
     assert_string_equal(got, "risk_documented 1/1, consultants_high_risk 1/1, theatre_in_time "
-                             "1/1, critical_care_high_risk 1/1");
+                             "1/1, critical_care_high_risk 1/1, "
+                             "mortality_30d_adjusted 0/0, mortality_30d 0/0, "
+                             "decision_to_theatre_hours 0/1");
     /* high risk without a consultant anaesthetist, to the ward; 2A after 7 hours is late */
     metrics_of(def, episode("2A", "2026-01-10T19:00", "12", "N", "W"), got, sizeof got);
     assert_string_equal(got, "risk_documented 1/1, consultants_high_risk 0/1, theatre_in_time "
-                             "0/1, critical_care_high_risk 0/1");
+                             "0/1, critical_care_high_risk 0/1, "
+                             "mortality_30d_adjusted 0/0, mortality_30d 0/0, "
+                             "decision_to_theatre_hours 0/1");
     /* low risk: not in the high-risk metrics; 2B within 18 hours */
     metrics_of(def, episode("2B", "2026-01-11T05:00", "3", "N", "W"), got, sizeof got);
     assert_string_equal(got, "risk_documented 1/1, consultants_high_risk 0/0, theatre_in_time "
-                             "1/1, critical_care_high_risk 0/0");
+                             "1/1, critical_care_high_risk 0/0, "
+                             "mortality_30d_adjusted 0/0, mortality_30d 0/0, "
+                             "decision_to_theatre_hours 0/1");
     /* risk not documented; expedited surgery has no target; died in theatre */
     metrics_of(def, episode("3", "2026-01-12T09:00", "", "Y", "D"), got, sizeof got);
     assert_string_equal(got, "risk_documented 0/1, consultants_high_risk 0/0, theatre_in_time "
-                             "0/0, critical_care_high_risk 0/0");
+                             "0/0, critical_care_high_risk 0/0, "
+                             "mortality_30d_adjusted 0/0, mortality_30d 0/0, "
+                             "decision_to_theatre_hours 0/1");
     /* immediate: 2 hours is in time, 2 hours 1 minute is not */
     metrics_of(def, episode("1", "2026-01-10T14:00", "30", "Y", "L3"), got, sizeof got);
     assert_non_null(strstr(got, "theatre_in_time 1/1"));
