@@ -799,12 +799,13 @@ static void test_hand_made_contributions(void **state)
 }
 
 /* Each period's 'all' sums per trust, site and metric (its months summed), as one string: what a
- * release of the period is built from, whatever the migrations have done to the months. */
+ * release of the period is built from, whatever the migrations have done to the months. (Cells of
+ * records held back, which the contributions made before 0016 here leave out, aside.) */
 #define PERIOD_SUMS                                                                                \
     "SELECT string_agg(concat_ws(' ', period, trust, site, metric_id, n, d), ','"                  \
     "   ORDER BY period, trust, site, metric_id) FROM (SELECT period, trust, site, metric_id,"     \
     "   sum(numerator) AS n, sum(denominator) AS d FROM metric.aggregate WHERE breakdown = 'all'"  \
-    "   GROUP BY 1, 2, 3, 4) x"
+    "   GROUP BY 1, 2, 3, 4 HAVING sum(denominator) > 0) x"
 
 /* Marks the migrations from `from` up to (not including) `to` as not applied ("" no bound), then
  * applies them. */
