@@ -4,11 +4,11 @@
 # (reference data loaded with `ncap refdata load`, every file submitted, the pipeline drained) and
 # once through `ncap release build` on the same files and reference data. For every period the
 # deployment publishes, the offline build writes a byte-for-byte identical latest.csv and
-# fingertips.csv (and spc.csv and spc_summary.csv, the run charts), and a latest.json equal but for
-# its timestamps and what only a deployment's release has (its revision and status, and what built
-# it); and it writes no period the deployment does not. Then again with a copy of the definitions
-# in which NHFD says opt_out_applies: true, so that records of opted-out patients are withheld on
-# both sides. Run through tests/run.
+# fingertips.csv, and a latest.json equal but for its timestamps and what only a deployment's
+# release has (its revision and status, and what built it); and it writes no period the deployment
+# does not. Then again with a copy of the definitions in which NHFD says
+# opt_out_applies: true, so that records of opted-out patients are withheld on both sides. Run
+# through tests/run.
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -64,7 +64,7 @@ compare() {
   [ "$deployed" = "$built" ] ||
     fail "periods differ: deployment $(tr '\n' ' ' <<<"$deployed"), offline $(tr '\n' ' ' <<<"$built")"
 
-  local f dir spc rows=0
+  local f dir rows=0
   while read -r f; do
     dir=$(dirname "$f")
     cmp -s "$CTX_OUT/$f" "$offline/$f" || {
@@ -75,14 +75,6 @@ compare() {
       diff "$CTX_OUT/$dir/fingertips.csv" "$offline/$dir/fingertips.csv" | head -n 20 >&2
       fail "$dir/fingertips.csv differs between the deployment (<) and ncap release build (>)"
     }
-    # the run charts, where the release has them
-    for spc in spc.csv spc_summary.csv; do
-      [ -e "$CTX_OUT/$dir/$spc" ] || [ -e "$offline/$dir/$spc" ] || continue
-      cmp -s "$CTX_OUT/$dir/$spc" "$offline/$dir/$spc" || {
-        diff "$CTX_OUT/$dir/$spc" "$offline/$dir/$spc" | head -n 20 >&2
-        fail "$dir/$spc differs between the deployment (<) and ncap release build (>)"
-      }
-    done
     diff <(json_comparable "$CTX_OUT/$dir/latest.json") \
       <(json_comparable "$offline/$dir/latest.json") >"$CTX_RUN/json.diff" || {
       head -n 30 "$CTX_RUN/json.diff" >&2
