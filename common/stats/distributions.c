@@ -499,3 +499,84 @@ double dist_chisq_quantile(double p, double df)
         return NAN;
     return 2 * dist_gamma_quantile(p, df / 2);
 }
+
+/* ---- Student's t ---- */
+
+/* One step of the modified Lentz method on c and d for the partial numerator num (denominator
+ * 1): the factor the fraction's value is multiplied by. */
+static double lentz_step(double num, double *c, double *d)
+{
+    const double tiny = 1e-300;
+    *d = 1 + num * *d;
+    *d = fabs(*d) < tiny ? tiny : *d;
+    *c = 1 + num / *c;
+    *c = fabs(*c) < tiny ? tiny : *c;
+    *d = 1 / *d;
+    return *d * *c;
+}
+
+/* The continued fraction of the incomplete beta function I_x(a, b) (Numerical Recipes' betacf,
+ * modified Lentz), which converges fast for x < (a + 1) / (a + b + 2). */
+static double beta_fraction(double a, double b, double x)
+{
+    double c = 1, d = 1 - (a + b) * x / (a + 1);
+    d = fabs(d) < 1e-300 ? 1e-300 : d;
+    d = 1 / d;
+    double h = d;
+    for (int m = 1; m < 10000; m++) {
+        double m2 = 2.0 * m;
+        h *= lentz_step(m * (b - m) * x / ((a + m2 - 1) * (a + m2)), &c, &d);
+        double del = lentz_step(-(a + m) * (a + b + m) * x / ((a + m2) * (a + m2 + 1)), &c, &d);
+        h *= del;
+        if (fabs(del - 1) < 1e-16)
+            break;
+    }
+    return h;
+}
+
+/* I_x(a, b), 0 <= x <= 1. */
+static double beta_regularised(double a, double b, double x)
+{
+    if (x <= 0)
+        return 0;
+    if (x >= 1)
+        return 1;
+    double front = exp(lgamma(a + b) - lgamma(a) - lgamma(b) + a * log(x) + b * log1p(-x));
+    if (x < (a + 1) / (a + b + 2))
+        return front * beta_fraction(a, b, x) / a;
+    return 1 - front * beta_fraction(b, a, 1 - x) / b;
+}
+
+double dist_t_cdf(double t, double df)
+{
+    if (!(df > 0) || isnan(t))
+        return NAN;
+    if (isinf(t))
+        return t > 0 ? 1 : 0;
+    /* P(|T| > |t|) = I_{df / (df + t^2)}(df / 2, 1 / 2) */
+    double tail = 0.5 * beta_regularised(df / 2, 0.5, df / (df + t * t));
+    return t > 0 ? 1 - tail : tail;
+}
+
+double dist_t_quantile(double p, double df)
+{
+    if (!(p > 0 && p < 1) || !(df > 0))
+        return NAN;
+    if (p == 0.5)
+        return 0;
+    if (p < 0.5)
+        return -dist_t_quantile(1 - p, df);
+    double lo = 0, hi = 1;
+    while (dist_t_cdf(hi, df) < p && hi < 1e300)
+        hi *= 2;
+    for (int i = 0; i < 2000; i++) {
+        double mid = lo + (hi - lo) / 2;
+        if (mid <= lo || mid >= hi)
+            break;
+        if (dist_t_cdf(mid, df) < p)
+            lo = mid;
+        else
+            hi = mid;
+    }
+    return hi;
+}

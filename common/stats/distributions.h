@@ -41,4 +41,10 @@ double dist_gamma_quantile(double p, double a);
 /* Quantile of the chi-square distribution with df > 0 degrees of freedom: 2 * gamma(p, df / 2). */
 double dist_chisq_quantile(double p, double df);
 
+/* Student's t with df > 0 degrees of freedom: P(T <= t) through the regularised incomplete beta
+ * function (continued fraction, Lentz's method), and the p-quantile, 0 < p < 1, by bisection on
+ * that (to the last bit). NaN when out of range. */
+double dist_t_cdf(double t, double df);
+double dist_t_quantile(double p, double df);
+
 #endif

@@ -196,13 +196,63 @@ static int check_cell(bench_t *b, size_t i, const benchmark_cell_t *c, char *err
         return bench_fail(err, errlen,
                           "cell %zu: numerator %lld and denominator %lld, expected counts >= 0",
                           i + 1, c->numerator, c->denominator);
-    if (c->numerator > c->denominator)
+    if (c->expected_e9 < 0 || c->held < 0 || c->missing < 0)
+        return bench_fail(err, errlen,
+                          "cell %zu: expected_e9 %lld, held %lld and missing %lld, expected "
+                          "counts >= 0",
+                          i + 1, c->expected_e9, c->held, c->missing);
+    /* a ratio's observed may be a count of events, more than its records */
+    size_t m = str_map_get(b->metric_ids, c->metric);
+    if (c->numerator > c->denominator && bench_kind(b, m) == BENCHMARK_PROPORTION)
         return bench_fail(err, errlen, "cell %zu: numerator %lld is more than denominator %lld",
                           i + 1, c->numerator, c->denominator);
     return 0;
 }
 
-/* Maps of the metrics, trusts, sites and age labels, every cell checked. */
+/* A measure's key as a cell's, so that it is checked and placed as one. */
+static benchmark_cell_t measure_key(const benchmark_measure_t *x)
+{
+    return (benchmark_cell_t){.trust = x->trust,
+                              .site = x->site,
+                              .metric = x->metric,
+                              .breakdown = x->breakdown,
+                              .category = x->category,
+                              .month = x->month};
+}
+
+static int check_measure(bench_t *b, size_t i, const benchmark_measure_t *x, char *err,
+                         size_t errlen)
+{
+    benchmark_cell_t c = measure_key(x);
+    char why[400];
+    if (check_cell(b, i, &c, why, sizeof why) != 0)
+        return bench_fail(err, errlen, "measure %s", why + strlen("cell "));
+    size_t m = str_map_get(b->metric_ids, x->metric);
+    if (!bench_continuous(b, m))
+        return bench_fail(err, errlen,
+                          "measure %zu: metric \"%s\" is not a median or mean, expected no "
+                          "values",
+                          i + 1, x->metric);
+    if (!isfinite(x->value) || x->count < 0)
+        return bench_fail(err, errlen,
+                          "measure %zu: value %g and count %lld, expected a finite value and a "
+                          "count >= 0",
+                          i + 1, x->value, x->count);
+    return 0;
+}
+
+/* A checked cell's trust, site and age label into the maps. */
+static int index_key(bench_t *b, const benchmark_cell_t *c, char *err, size_t errlen)
+{
+    char key[2 * BENCH_CODE_MAX + 2];
+    if (str_map_put(b->trust_ids, c->trust, NULL) < 0 ||
+        str_map_put(b->site_ids, site_key(c, key, sizeof key), NULL) < 0 ||
+        (strcmp(c->breakdown, "age") == 0 && str_map_put(b->age_ids, c->category, NULL) < 0))
+        return bench_fail(err, errlen, "out of memory");
+    return 0;
+}
+
+/* Maps of the metrics, trusts, sites and age labels, every cell and measure checked. */
 static int index_input(bench_t *b, char *err, size_t errlen)
 {
     const benchmark_input_t *in = b->in;
@@ -221,15 +271,15 @@ static int index_input(bench_t *b, char *err, size_t errlen)
             return bench_fail(err, errlen, "metric %zu: id \"%s\" is empty or given twice", m + 1,
                               id ? id : "");
     }
-    char key[2 * BENCH_CODE_MAX + 2];
-    for (size_t i = 0; i < in->n_cells; i++) {
-        const benchmark_cell_t *c = &in->cells[i];
-        if (check_cell(b, i, c, err, errlen) != 0)
+    for (size_t i = 0; i < in->n_cells; i++)
+        if (check_cell(b, i, &in->cells[i], err, errlen) != 0 ||
+            index_key(b, &in->cells[i], err, errlen) != 0)
             return -1;
-        if (str_map_put(b->trust_ids, c->trust, NULL) < 0 ||
-            str_map_put(b->site_ids, site_key(c, key, sizeof key), NULL) < 0 ||
-            (strcmp(c->breakdown, "age") == 0 && str_map_put(b->age_ids, c->category, NULL) < 0))
-            return bench_fail(err, errlen, "out of memory");
+    for (size_t i = 0; i < in->n_measures; i++) {
+        benchmark_cell_t c = measure_key(&in->measures[i]);
+        if (check_measure(b, i, &in->measures[i], err, errlen) != 0 ||
+            index_key(b, &c, err, errlen) != 0)
+            return -1;
     }
     return 0;
 }
@@ -436,6 +486,43 @@ static size_t slot_of(const bench_t *b, const benchmark_cell_t *c, int *decile)
 
 /* ---- the sums ---- */
 
+/* The measures into the buckets of their site and every area above it, each bucket sorted by
+ * value then (equal values merged). Frees site_area. Cost: O(measures x levels x log). */
+static int add_measures(bench_t *b, size_t *site_area, char *err, size_t errlen)
+{
+    const benchmark_input_t *in = b->in;
+    size_t n = in->n_metrics * b->n_areas * b->n_slots;
+    int rc = -1;
+    if (in->n_measures == 0) {
+        rc = 0;
+        goto out;
+    }
+    b->buckets = calloc(n ? n : 1, sizeof *b->buckets);
+    if (!b->buckets)
+        goto out;
+    char key[2 * BENCH_CODE_MAX + 2];
+    for (size_t i = 0; i < in->n_measures; i++) {
+        const benchmark_measure_t *x = &in->measures[i];
+        if (x->count == 0)
+            continue;
+        benchmark_cell_t c = measure_key(x);
+        size_t m = str_map_get(b->metric_ids, x->metric);
+        int decile;
+        size_t k = slot_of(b, &c, &decile);
+        for (size_t a = site_area[str_map_get(b->site_ids, site_key(&c, key, sizeof key))];
+             a != SIZE_MAX; a = b->areas[a].parent)
+            if (bench_bucket_add(&b->buckets[(m * b->n_areas + a) * b->n_slots + k], x->value,
+                                 x->count) != 0)
+                goto out;
+    }
+    for (size_t i = 0; i < n; i++)
+        bench_bucket_sort(&b->buckets[i]);
+    rc = 0;
+out:
+    free(site_area);
+    return rc == 0 ? 0 : bench_fail(err, errlen, "out of memory");
+}
+
 static int add_sums(bench_t *b, char *err, size_t errlen)
 {
     const benchmark_input_t *in = b->in;
@@ -460,13 +547,15 @@ static int add_sums(bench_t *b, char *err, size_t errlen)
         bench_sum_t *s = bench_sum(b, m, a, k);
         s->num += c->numerator;
         s->den += c->denominator;
+        s->e9 += c->expected_e9;
+        s->held += c->held;
+        s->missing += c->missing;
         s->present = true;
         if (decile > 0) {
             b->deciles[m * 10 + (size_t)(decile - 1)].num += c->numerator;
             b->deciles[m * 10 + (size_t)(decile - 1)].den += c->denominator;
         }
     }
-    free(site_area);
     /* sites into trusts, trusts into regions, regions into England: children sit after their
      * parents' level, so one pass from the last area back adds every level up */
     for (size_t m = 0; m < in->n_metrics; m++)
@@ -476,9 +565,12 @@ static int add_sums(bench_t *b, char *err, size_t errlen)
                 bench_sum_t *to = bench_sum(b, m, b->areas[a].parent, k);
                 to->num += from->num;
                 to->den += from->den;
+                to->e9 += from->e9;
+                to->held += from->held;
+                to->missing += from->missing;
                 to->present |= from->present;
             }
-    return 0;
+    return add_measures(b, site_area, err, errlen);
 }
 
 /* ---- the rows ---- */
@@ -546,9 +638,14 @@ static int build_rows(bench_t *b, benchmark_release_t *out, char *err, size_t er
                 row->metric = metric;
                 row->breakdown = bench_breakdown_name[b->slots[k].breakdown];
                 row->category = b->slots[k].category;
-                row->has_numerator = row->has_denominator = true;
+                row->has_numerator = !bench_continuous(b, m);
+                row->has_denominator = true;
                 row->numerator = s->num;
                 row->denominator = s->den;
+                row->has_expected = bench_kind(b, m) == BENCHMARK_RATIO;
+                row->expected = (double)s->e9 / BENCHMARK_EXPECTED_SCALE;
+                row->held = s->held;
+                row->missing = s->missing;
                 row->compared = row->compared_region = row->outlier = row->note = "";
                 b->row_of[(m * b->n_areas + a) * b->n_slots + k] = r;
                 b->metric_of[r] = m;
@@ -580,10 +677,31 @@ static int build_rows(bench_t *b, benchmark_release_t *out, char *err, size_t er
 
 bool bench_sii_wanted(const bench_t *b, size_t m)
 {
+    if (bench_kind(b, m) != BENCHMARK_PROPORTION)
+        return false;
     size_t n = 0;
     for (size_t d = 0; d < 10; d++)
         n += b->deciles[m * 10 + d].den > 0;
     return n >= 2;
+}
+
+/* Each row's note with missing_risk_inputs and follow_up_incomplete added where records were
+ * left out of its figures. */
+static int set_notes(bench_t *b, benchmark_release_t *out)
+{
+    for (size_t r = 0; r < out->n_rows; r++) {
+        benchmark_row_t *row = &out->rows[r];
+        if (b->slot_of[r] == SIZE_MAX || (row->missing == 0 && row->held == 0))
+            continue;
+        char note[256];
+        snprintf(note, sizeof note, "%s%s%s%s%s", row->note, *row->note && row->missing ? ";" : "",
+                 row->missing ? BENCHMARK_NOTE_MISSING : "",
+                 (*row->note || row->missing) && row->held ? ";" : "",
+                 row->held ? BENCHMARK_NOTE_HELD : "");
+        if (!(row->note = arena_dup(b->arena, note)))
+            return -1;
+    }
+    return 0;
 }
 
 static void bench_free(bench_t *b)
@@ -595,6 +713,10 @@ static void bench_free(bench_t *b)
     free(b->areas);
     free(b->slots);
     free(b->age_slot);
+    if (b->buckets)
+        for (size_t i = 0; i < b->in->n_metrics * b->n_areas * b->n_slots; i++)
+            free(b->buckets[i].v);
+    free(b->buckets);
     free(b->sums);
     free(b->deciles);
     free(b->row_of);
@@ -626,6 +748,10 @@ int benchmark_build(const benchmark_input_t *in, benchmark_release_t *out, char 
         bench_figures(&b, out, err, errlen) != 0)
         goto out;
     bench_hide(&b, out);
+    if (set_notes(&b, out) != 0) {
+        bench_fail(err, errlen, "out of memory");
+        goto out;
+    }
     rc = 0;
 out:
     bench_free(&b);

@@ -24,8 +24,17 @@
 #define BENCHMARK_SII_REPS 100000u
 #define BENCHMARK_SII_SEED 0x6e63617020736969ull
 
-/* The notes of a row. */
+/* A cell's expected_e9 is the expected sum x this (services/metric's CONTRIBUTION_EXPECTED_SCALE:
+ * fixed point, so that sums do not depend on the order they are added in). */
+#define BENCHMARK_EXPECTED_SCALE 1000000000.0
+
+/* The notes of a row; a row with more than one has them joined by ";" in this order:
+ * suppressed (or the SII's), missing_risk_inputs, follow_up_incomplete. */
 #define BENCHMARK_NOTE_SUPPRESSED "suppressed"
+/* records of the row's denominator left out: a risk model's input or the value was null */
+#define BENCHMARK_NOTE_MISSING "missing_risk_inputs"
+/* records of the row's denominator held back: their follow-up is not complete yet */
+#define BENCHMARK_NOTE_HELD "follow_up_incomplete"
 /* an SII row without a value: a decile at 0% or 100% has no interval to simulate from */
 #define BENCHMARK_NOTE_SII_UNDEFINED "not computed: an IMD decile at 0% or 100%"
 
@@ -141,8 +150,17 @@ typedef struct {
     const char *metric;
     const char *breakdown; /* all, imd_quintile, ethnicity, sex, age, sii */
     char *category;
+    /* proportion: numerator out of denominator; ratio: observed (numerator) and expected, the
+     * records with an expected value in denominator; median and mean: no numerator, the records
+     * with a value in denominator */
     bool has_numerator, has_denominator, has_value;
     long long numerator, denominator;
+    bool has_expected; /* ratio rows (the SII's aside) */
+    double expected;
+    /* the records of the denominator left out of the figures (benchmark_cell_t) */
+    long long held, missing;
+    /* the intervals are NaN (printed empty) where the value has none: a median of too few
+     * records for an order-statistic interval, a mean of one */
     double value, lower95, upper95, lower998, upper998;
     bool has_england;
     double england_value;
@@ -150,7 +168,7 @@ typedef struct {
     bool has_funnel;
     double funnel_lower95, funnel_upper95, funnel_lower998, funnel_upper998;
     const char *outlier; /* in_control, alert_high, ... or "" */
-    const char *note;    /* suppressed, ... or "" */
+    const char *note;    /* suppressed, ... or "" (BENCHMARK_NOTE_*, joined by ";") */
     /* the same comparison against the value of the row's region (its all row), for trust and
      * site rows and their breakdowns (fingertips.csv): has_region false when the region's value
      * is not published */
@@ -191,8 +209,10 @@ void benchmark_release_free(benchmark_release_t *r);
 
 /* latest.csv: the header audit,period,level,area_code,area_name,parent_code,metric,breakdown,
  * category,numerator,denominator,value,lower95,upper95,lower998,upper998,england_value,
- * compared_to_england,funnel_lower95,funnel_upper95,funnel_lower998,funnel_upper998,outlier,note
- * and one line per row (RFC 4180, csv.h). */
+ * compared_to_england,funnel_lower95,funnel_upper95,funnel_lower998,funnel_upper998,outlier,note,
+ * expected,held,missing and one line per row (RFC 4180, csv.h). The last three came with ratios
+ * and follow-up (after note, so that a reader by position finds the others where they were):
+ * expected a ratio row's expected count, held and missing the records left out of the figures. */
 void benchmark_write_csv(FILE *f, const char *audit, const char *period,
                          const benchmark_release_t *r);
 /* fingertips.csv: the same figures in OHID Fingertips' column layout, values and limits as
@@ -202,6 +222,21 @@ void benchmark_write_fingertips(FILE *f, const benchmark_input_t *in, const benc
  * of memory. */
 char *benchmark_csv_text(const benchmark_input_t *in, const benchmark_release_t *r);
 char *benchmark_fingertips_text(const benchmark_input_t *in, const benchmark_release_t *r);
+
+/* spc.csv and spc_summary.csv (benchmark_spc.c says how they are computed and what disclosure
+ * control hides), from in's series and series_measures (months "YYYY-MM" of breakdown "all" up to
+ * the end of in->period, a quarter YYYYQn or a year YYYY; other cells are ignored), metrics and
+ * orgs (a trust's region), as malloc'd strings:
+ *   spc.csv: audit,metric,level,area_code,month,numerator,denominator,value,mean,lpl,upl,
+ *            special_cause,point_type - one line per metric (definition order), unit (england,
+ *            the regions, the trusts, each by code) and month with records, in month order
+ *   spc_summary.csv: audit,metric,level,area_code,mean,lpl,upl,n,variation,assurance - one line
+ *            per metric and unit of spc.csv, n the months charted
+ * Figures with 6 decimal places; the names of spc.h (spc_cause_name, ...). Returns 0, or -1 with
+ * err (a series cell of an unknown metric, a month not YYYY-MM, a negative count, out of
+ * memory). */
+int benchmark_spc_text(const benchmark_input_t *in, char **spc_csv, char **summary_csv, char *err,
+                       size_t errlen);
 
 struct json_t; /* jansson's */
 /* latest.json: {audit, period, provenance, methods, metrics (id, label, polarity, overdispersion,

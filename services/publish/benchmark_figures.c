@@ -1,12 +1,17 @@
-/* benchmark_figures.c - the figures of a release's rows: value and Wilson intervals at 95% and
- * 99.8%, the comparisons with England and with the region, the funnel limits and outlier flags of
- * trust and site rows, and England's slope index of inequality. */
+/* benchmark_figures.c - the figures of a release's rows: the value and its intervals at 95% and
+ * 99.8% (a proportion's Wilson; a ratio's exact Poisson below 10 observed, Byar's from 10, as
+ * `ncap ci --type ratio`; a median's distribution-free order-statistic interval; a mean's t),
+ * the comparisons with England and with the region, the funnel limits and outlier flags of trust
+ * and site rows (proportions and ratios), and England's slope index of inequality
+ * (proportions). */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "array_grow.h"
 #include "benchmark_build.h"
 #include "ci.h"
+#include "distributions.h"
 #include "sii.h"
 
 static void wilson(benchmark_row_t *row)
@@ -20,11 +25,100 @@ static void wilson(benchmark_row_t *row)
     ci_wilson(x, n, NCAP_Z998, &row->lower998, &row->upper998);
 }
 
+/* O/E: observed over the expected sum, exact Poisson limits or Byar's (ci_ratio). */
+static void ratio(benchmark_row_t *row)
+{
+    row->has_value = row->expected > 0;
+    if (!row->has_value)
+        return;
+    double o = (double)row->numerator, e = row->expected;
+    row->value = o / e;
+    ci_ratio(o, e, NCAP_Z95, &row->lower95, &row->upper95);
+    ci_ratio(o, e, NCAP_Z998, &row->lower998, &row->upper998);
+}
+
+/* The distribution-free interval of a median of n values at the two-sided level of z: the order
+ * statistics x(l) and x(n - l + 1), l the tail-quantile of Binomial(n, 1/2) (the smallest l with
+ * P(B <= l) >= tail, R's qbinom), so that P(x(l) <= median <= x(n - l + 1)) =
+ * 1 - 2 P(B <= l - 1) >= 1 - 2 tail. NaN (no interval) when n is too small for that (l = 0: at
+ * 95% below 6 values, at 99.8% below 10). */
+static void median_interval(const bench_bucket_t *k, long long n, double z, double *lo, double *hi)
+{
+    double l, f, f1;
+    *lo = *hi = NAN;
+    if (dist_binom_quantile(dist_normal_cdf(-z), (double)n, 0.5, &l, &f, &f1) != 0 || l < 1)
+        return;
+    *lo = bench_order_stat(k, (long long)l);
+    *hi = bench_order_stat(k, n - (long long)l + 1);
+}
+
+/* The t interval of a mean of n values: mean -+ t(n - 1) s / sqrt(n); NaN for n < 2. */
+static void mean_interval(double mean, double sd, long long n, double z, double *lo, double *hi)
+{
+    *lo = *hi = NAN;
+    if (n < 2)
+        return;
+    double t = dist_t_quantile(dist_normal_cdf(z), (double)(n - 1));
+    double half = t * sd / sqrt((double)n);
+    *lo = mean - half;
+    *hi = mean + half;
+}
+
+/* A median's or mean's figures from the values of the row's bucket. */
+static int continuous(const bench_t *b, benchmark_row_t *row, size_t m, size_t a, size_t k,
+                      char *err, size_t errlen)
+{
+    const bench_bucket_t empty = {0}, *bk = b->buckets
+                                                ? &b->buckets[(m * b->n_areas + a) * b->n_slots + k]
+                                                : &empty;
+    long long n = bench_bucket_count(bk);
+    if (n != row->denominator)
+        return bench_fail(err, errlen,
+                          "metric %s, %s %s, %s %s: the cells count %lld records with a value, "
+                          "their measures %lld, expected the same",
+                          row->metric, row->level, row->area_code, row->breakdown,
+                          *row->category ? row->category : "(all)", row->denominator, n);
+    row->has_value = n > 0;
+    if (!row->has_value)
+        return 0;
+    row->value = bench_bucket_value(bk, bench_kind(b, m));
+    if (bench_kind(b, m) == BENCHMARK_MEDIAN) {
+        median_interval(bk, n, NCAP_Z95, &row->lower95, &row->upper95);
+        median_interval(bk, n, NCAP_Z998, &row->lower998, &row->upper998);
+        return 0;
+    }
+    /* the squares about the mean (no cancellation) */
+    double mean = row->value, ss = 0;
+    for (size_t j = 0; j < bk->n; j++)
+        ss += (bk->v[j].value - mean) * (bk->v[j].value - mean) * (double)bk->v[j].count;
+    double sd = n > 1 ? sqrt(ss / (double)(n - 1)) : NAN;
+    mean_interval(mean, sd, n, NCAP_Z95, &row->lower95, &row->upper95);
+    mean_interval(mean, sd, n, NCAP_Z998, &row->lower998, &row->upper998);
+    return 0;
+}
+
+/* The row's value and intervals, as its metric's kind has them. */
+static int row_figures(const bench_t *b, benchmark_row_t *row, size_t r, char *err, size_t errlen)
+{
+    size_t m = b->metric_of[r];
+    switch (bench_kind(b, m)) {
+    case BENCHMARK_RATIO:
+        ratio(row);
+        return 0;
+    case BENCHMARK_MEDIAN:
+    case BENCHMARK_MEAN:
+        return continuous(b, row, m, b->area_of[r], b->slot_of[r], err, errlen);
+    default:
+        wilson(row);
+        return 0;
+    }
+}
+
 /* better, similar, worse (with a polarity) or higher, similar, lower: whether the row's 95%
  * interval lies above, spans (or touches) or lies below ref. */
 static const char *compare(const benchmark_row_t *row, double ref, benchmark_polarity_t polarity)
 {
-    if (!row->has_value)
+    if (!row->has_value || isnan(row->lower95) || isnan(row->upper95))
         return "";
     int dir = row->lower95 > ref ? 1 : row->upper95 < ref ? -1 : 0;
     if (dir == 0)
@@ -61,9 +155,20 @@ static void set_funnel(benchmark_row_t *row, const funnel_point_t *p)
     row->outlier = funnel_flag_name(p->flag);
 }
 
+/* An area's all row as a unit of the funnel: numerator and denominator, or observed and
+ * expected. */
+static funnel_unit_t funnel_unit(const bench_t *b, size_t m, size_t a)
+{
+    const bench_sum_t *s = bench_sum(b, m, a, 0);
+    if (bench_kind(b, m) == BENCHMARK_RATIO)
+        return (funnel_unit_t){(double)s->num, (double)s->e9 / BENCHMARK_EXPECTED_SCALE};
+    return (funnel_unit_t){(double)s->num, (double)s->den};
+}
+
 /* Trust rows against the funnel of the trusts of the metric whose all row is not suppressed,
- * target England's value, with the metric's overdispersion: the numbers `ncap funnel` gives for
- * these units and target. phi and tau2 leave a suppressed trust out: estimated with it, they
+ * target England's value (a ratio's: 1, the model's expectation, `ncap funnel --type ratio`'s
+ * default), with the metric's overdispersion: the numbers `ncap funnel` gives for these units and
+ * target. phi and tau2 leave a suppressed trust out: estimated with it, they
  * would give its z-score, and so its numerator, away to anyone with the other trusts' figures. A
  * suppressed trust's row has no limits. Site rows against the same target, phi and tau2
  * (funnel_point). */
@@ -84,12 +189,11 @@ static int funnel_rows(bench_t *b, benchmark_release_t *out, size_t m, double ta
         row[n] = bench_row(b, m, t0 + i, 0);
         if (b->suppressed && b->suppressed[row[n]])
             continue;
-        const bench_sum_t *s = bench_sum(b, m, t0 + i, 0);
-        units[n].numerator = (double)s->num;
-        units[n].denominator = (double)s->den;
+        units[n] = funnel_unit(b, m, t0 + i);
         n++;
     }
-    funnel_opts_t opts = funnel_opts_default(FUNNEL_PROPORTION);
+    funnel_opts_t opts =
+        funnel_opts_default(bench_kind(b, m) == BENCHMARK_RATIO ? FUNNEL_RATIO : FUNNEL_PROPORTION);
     opts.overdispersion = metric->overdispersion;
     opts.target = target;
     char why[256];
@@ -102,8 +206,7 @@ static int funnel_rows(bench_t *b, benchmark_release_t *out, size_t m, double ta
     for (size_t a = b->first[BENCH_SITE]; a < b->n_areas; a++) {
         if (!b->areas[a].emit)
             continue;
-        const bench_sum_t *s = bench_sum(b, m, a, 0);
-        funnel_unit_t u = {(double)s->num, (double)s->den};
+        funnel_unit_t u = funnel_unit(b, m, a);
         funnel_point_t p;
         if (funnel_point(&opts, &out->funnel[m], &u, &p, why, sizeof why) != 0) {
             bench_fail(err, errlen, "metric %s: funnel of site %s: %s", metric->id,
@@ -162,8 +265,8 @@ int bench_figures(bench_t *b, benchmark_release_t *out, char *err, size_t errlen
     if (!out->funnel)
         return bench_fail(err, errlen, "out of memory");
     for (size_t r = 0; r < out->n_rows; r++)
-        if (b->slot_of[r] != SIZE_MAX)
-            wilson(&out->rows[r]);
+        if (b->slot_of[r] != SIZE_MAX && row_figures(b, &out->rows[r], r, err, errlen) != 0)
+            return -1;
     for (size_t r = 0; r < out->n_rows; r++) {
         benchmark_row_t *row = &out->rows[r];
         size_t m = b->metric_of[r], a = b->area_of[r];
@@ -189,10 +292,81 @@ int bench_figures(bench_t *b, benchmark_release_t *out, char *err, size_t errlen
     }
     for (size_t m = 0; m < in->n_metrics; m++) {
         const benchmark_row_t *england = &out->rows[bench_row(b, m, 0, 0)];
-        if (funnel_rows(b, out, m, england->has_value ? england->value : NAN, err, errlen) != 0)
+        double target = bench_kind(b, m) == BENCHMARK_RATIO ? NAN /* 1 */
+                        : england->has_value                ? england->value
+                                                            : NAN;
+        if (!bench_continuous(b, m) && funnel_rows(b, out, m, target, err, errlen) != 0)
             return -1;
         if (b->sii_row[m] != SIZE_MAX && sii_row(b, out, m, err, errlen) != 0)
             return -1;
     }
     return 0;
+}
+
+/* ---- the values of a median or mean metric (buckets) ---- */
+
+int bench_bucket_add(bench_bucket_t *k, double value, long long count)
+{
+    if (k->n > 0 && k->v[k->n - 1].value == value) {
+        k->v[k->n - 1].count += count;
+        return 0;
+    }
+    if (array_grow((void **)&k->v, &k->cap, k->n + 1, sizeof *k->v) != 0)
+        return -1;
+    k->v[k->n++] = (bench_value_t){value, count};
+    return 0;
+}
+
+static int cmp_value(const void *a, const void *b)
+{
+    double x = ((const bench_value_t *)a)->value, y = ((const bench_value_t *)b)->value;
+    return (x > y) - (x < y);
+}
+
+void bench_bucket_sort(bench_bucket_t *k)
+{
+    if (k->n < 2)
+        return;
+    qsort(k->v, k->n, sizeof *k->v, cmp_value);
+    size_t w = 0;
+    for (size_t r = 1; r < k->n; r++) {
+        if (k->v[r].value == k->v[w].value)
+            k->v[w].count += k->v[r].count;
+        else
+            k->v[++w] = k->v[r];
+    }
+    k->n = w + 1;
+}
+
+long long bench_bucket_count(const bench_bucket_t *k)
+{
+    long long n = 0;
+    for (size_t j = 0; j < k->n; j++)
+        n += k->v[j].count;
+    return n;
+}
+
+double bench_order_stat(const bench_bucket_t *k, long long i)
+{
+    long long seen = 0;
+    for (size_t j = 0; j < k->n; j++) {
+        seen += k->v[j].count;
+        if (seen >= i)
+            return k->v[j].value;
+    }
+    return NAN;
+}
+
+double bench_bucket_value(const bench_bucket_t *k, benchmark_kind_t kind)
+{
+    long long n = bench_bucket_count(k);
+    if (n <= 0)
+        return NAN;
+    if (kind == BENCHMARK_MEDIAN)
+        return n % 2 ? bench_order_stat(k, (n + 1) / 2)
+                     : (bench_order_stat(k, n / 2) + bench_order_stat(k, n / 2 + 1)) / 2;
+    double sum = 0;
+    for (size_t j = 0; j < k->n; j++)
+        sum += k->v[j].value * (double)k->v[j].count;
+    return sum / (double)n;
 }

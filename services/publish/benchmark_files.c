@@ -15,10 +15,15 @@
  *                                  index of inequality (IMD 2019 deciles)", Category empty
  *   Time period                    the release's period, e.g. 2026Q1
  *   Value and the four limits      percentages: the proportion x 100 (the SII in percentage
- *                                  points), 6 decimal places; the SII has no 99.8% limits
- *   Count, Denominator             numerator and denominator
- *   Value note                     why a value is missing (disclosure control, or an SII not
- *                                  computed)
+ *                                  points); a ratio x 100 (O/E per 100 expected, Fingertips'
+ *                                  indirectly standardised ratio: 100 is as expected); a median
+ *                                  or mean as it is; 6 decimal places; the SII has no 99.8% limits
+ *   Count, Denominator             numerator and denominator; a ratio's observed and expected;
+ *                                  a median's or mean's records with a value, Denominator empty
+ *   Value note                     why a value is missing or what it leaves out (disclosure
+ *                                  control, an SII not computed, records with a missing risk
+ *                                  input or value, records whose follow-up is not complete),
+ *                                  joined by "; "
  *   Compared to England value or percentiles
  *                                  Better 95%, Similar, Worse 95% (metrics with a polarity),
  *                                  Higher 95%, Similar, Lower 95% (without), Not compared
@@ -36,6 +41,7 @@
 #include <string.h>
 
 #include "benchmark.h"
+#include "benchmark_build.h"
 #include "csv.h"
 
 static const char *const csv_head[] = {"audit",           "period",         "level",
@@ -45,12 +51,11 @@ static const char *const csv_head[] = {"audit",           "period",         "lev
                                        "lower95",         "upper95",        "lower998",
                                        "upper998",        "england_value",  "compared_to_england",
                                        "funnel_lower95",  "funnel_upper95", "funnel_lower998",
-                                       "funnel_upper998", "outlier",        "note"};
+                                       "funnel_upper998", "outlier",        "note",
+                                       "expected",        "held",           "missing"};
 #define N_CSV (sizeof csv_head / sizeof *csv_head)
 
-/* A figure as printed: 6 decimal places, empty when absent or not finite, and never
- * "-0.000000". */
-static void figure(char *out, size_t len, bool has, double v)
+void bench_figure(char *out, size_t len, bool has, double v)
 {
     if (has && isfinite(v))
         snprintf(out, len, "%.6f", v);
@@ -69,21 +74,29 @@ static void count(char *out, size_t len, bool has, long long v)
 }
 
 typedef struct {
-    char num[24], den[24];
-    char fig[11][40]; /* value, 4 intervals, england value, 4 funnel limits, spare */
+    char num[24], den[24], held[24], missing[24];
+    char fig[11][40]; /* value, 4 intervals, england value, 4 funnel limits, expected */
 } row_text_t;
 
+/* The SII row has no counts at all: empty held and missing. */
 static void row_text(const benchmark_row_t *r, double scale, row_text_t *t)
 {
     count(t->num, sizeof t->num, r->has_numerator, r->numerator);
     count(t->den, sizeof t->den, r->has_denominator, r->denominator);
+    count(t->held, sizeof t->held, r->has_denominator, r->held);
+    count(t->missing, sizeof t->missing, r->has_denominator, r->missing);
+    /* the expected sum exactly: it is a whole number of 1e-9 (fixed point), so that a reader
+     * recomputes O/E and its limits from the same expected count */
+    bench_figure(t->fig[10], sizeof t->fig[10], r->has_expected, r->expected);
+    if (t->fig[10][0])
+        snprintf(t->fig[10], sizeof t->fig[10], "%.9f", r->expected);
     const double v[10] = {r->value,          r->lower95,        r->upper95,
                           r->lower998,       r->upper998,       r->england_value,
                           r->funnel_lower95, r->funnel_upper95, r->funnel_lower998,
                           r->funnel_upper998};
     for (int i = 0; i < 10; i++) {
         bool has = i < 5 ? r->has_value : i == 5 ? r->has_england : r->has_funnel;
-        figure(t->fig[i], sizeof t->fig[i], has, v[i] * scale);
+        bench_figure(t->fig[i], sizeof t->fig[i], has, v[i] * scale);
     }
 }
 
@@ -99,7 +112,8 @@ void benchmark_write_csv(FILE *f, const char *audit, const char *period,
             audit,     period,       x->level,    x->area_code, x->area_name, x->parent_code,
             x->metric, x->breakdown, x->category, t.num,        t.den,        t.fig[0],
             t.fig[1],  t.fig[2],     t.fig[3],    t.fig[4],     t.fig[5],     x->compared,
-            t.fig[6],  t.fig[7],     t.fig[8],    t.fig[9],     x->outlier,   x->note};
+            t.fig[6],  t.fig[7],     t.fig[8],    t.fig[9],     x->outlier,   x->note,
+            t.fig[10], t.held,       t.missing};
         csv_write_row(f, cols, N_CSV);
     }
 }
@@ -177,12 +191,32 @@ static void sortable(char *out, size_t len, const char *period)
         snprintf(out, len, "%.4s0%c00", period, period[5]);
 }
 
-static const char *metric_label(const benchmark_input_t *in, const char *id)
+static const benchmark_metric_t *metric_of(const benchmark_input_t *in, const char *id)
 {
     for (size_t m = 0; m < in->n_metrics; m++)
         if (strcmp(in->metrics[m].id, id) == 0)
-            return in->metrics[m].label ? in->metrics[m].label : id;
-    return id;
+            return &in->metrics[m];
+    return NULL;
+}
+
+static const char *const note_words[][2] = {
+    {BENCHMARK_NOTE_SUPPRESSED, "Value suppressed for disclosure control due to small numbers"},
+    {BENCHMARK_NOTE_MISSING, "Records with a missing risk model input or value left out"},
+    {BENCHMARK_NOTE_HELD, "Records whose follow-up is not complete yet left out"},
+    {NULL, NULL}};
+
+/* A row's note (notes joined by ";") in words, joined by "; ". */
+static void note_text(char *out, size_t len, const char *note)
+{
+    out[0] = '\0';
+    for (const char *p = note; *p;) {
+        size_t n = strcspn(p, ";");
+        char one[128];
+        snprintf(one, sizeof one, "%.*s", (int)n, p);
+        size_t used = strlen(out);
+        snprintf(out + used, len - used, "%s%s", used ? "; " : "", lookup(note_words, one, one));
+        p += n + (p[n] == ';');
+    }
 }
 
 void benchmark_write_fingertips(FILE *f, const benchmark_input_t *in, const benchmark_release_t *r)
@@ -192,8 +226,17 @@ void benchmark_write_fingertips(FILE *f, const benchmark_input_t *in, const benc
     sortable(sort, sizeof sort, in->period ? in->period : "");
     for (size_t i = 0; i < r->n_rows; i++) {
         const benchmark_row_t *x = &r->rows[i];
+        const benchmark_metric_t *metric = metric_of(in, x->metric);
+        benchmark_kind_t kind = metric ? metric->kind : BENCHMARK_PROPORTION;
         row_text_t t;
-        row_text(x, 100, &t);
+        /* percentages, ratios per 100 (an SMR of 100 is as expected), medians and means as they
+         * are */
+        row_text(x, kind == BENCHMARK_MEDIAN || kind == BENCHMARK_MEAN ? 1 : 100, &t);
+        const char *count_text = t.num, *den_text = t.den;
+        if (kind == BENCHMARK_RATIO) /* Count the observed, Denominator the expected */
+            den_text = t.fig[10];
+        else if (kind != BENCHMARK_PROPORTION) /* Count the records with a value */
+            count_text = t.den, den_text = "";
         const char *sex = "Persons", *age = "All ages", *ctype = "", *cat = "";
         if (strcmp(x->breakdown, "sex") == 0)
             sex = lookup(categories, x->category, x->category);
@@ -207,12 +250,11 @@ void benchmark_write_fingertips(FILE *f, const benchmark_input_t *in, const benc
             cat = lookup(categories, x->category, x->category);
         } else if (strcmp(x->breakdown, "sii") == 0)
             ctype = "Slope index of inequality (IMD 2019 deciles)";
-        const char *note = strcmp(x->note, BENCHMARK_NOTE_SUPPRESSED) == 0
-                               ? "Value suppressed for disclosure control due to small numbers"
-                               : x->note;
+        char note[400];
+        note_text(note, sizeof note, x->note);
         const char *cols[N_FINGERTIPS] = {
             x->metric,
-            metric_label(in, x->metric),
+            metric && metric->label ? metric->label : x->metric,
             x->parent_code,
             x->parent_name,
             x->area_code,
@@ -228,8 +270,8 @@ void benchmark_write_fingertips(FILE *f, const benchmark_input_t *in, const benc
             t.fig[2],
             t.fig[3],
             t.fig[4],
-            t.num,
-            t.den,
+            count_text,
+            den_text,
             note,
             "",
             lookup(compared_words, x->compared, "Not compared"),
@@ -247,7 +289,7 @@ void benchmark_write_fingertips(FILE *f, const benchmark_input_t *in, const benc
 static json_t *json_figure(bool has, double v)
 {
     char buf[40];
-    figure(buf, sizeof buf, has, v);
+    bench_figure(buf, sizeof buf, has, v);
     return buf[0] ? json_real(strtod(buf, NULL)) : json_null();
 }
 
@@ -277,6 +319,33 @@ static json_t *methods(const benchmark_input_t *in)
         o, "interval",
         json_string("Wilson score interval of the proportion at 95% (z = 1.959964) and 99.8% "
                     "(z = 3.090232)"));
+    json_object_set_new(
+        o, "ratio",
+        json_string("kind ratio: value observed / expected (the sum of the records' expected "
+                    "values from the metric's risk model), exact Poisson limits of the observed "
+                    "count (chi-square) below 10, Byar's approximation from 10, divided by the "
+                    "expected; funnel limits around 1 from Poisson quantiles (`ncap funnel --type "
+                    "ratio`), overdispersion on the log scale (shmi), 10% truncated each end; "
+                    "numerator the observed count, denominator the records with an expected value, "
+                    "expected the expected count"));
+    json_object_set_new(
+        o, "median",
+        json_string("kind median: the median of the records' values (the mean of the two middle "
+                    "values for an even count), distribution-free interval from the order "
+                    "statistics x(l), x(n - l + 1), l the 2.5% (0.1%) quantile of Binomial(n, "
+                    "1/2), empty below 6 (10) values; denominator the records with a value; no "
+                    "funnel, no SII"));
+    json_object_set_new(
+        o, "mean",
+        json_string("kind mean: the mean of the records' values, t interval mean -+ t(n - 1) s / "
+                    "sqrt(n), empty for one value; denominator the records with a value; no "
+                    "funnel, no SII"));
+    json_object_set_new(
+        o, "notes",
+        json_string("joined by ';': suppressed (disclosure control) or the SII's; "
+                    "missing_risk_inputs: the missing column's records of the denominator left "
+                    "out (a risk model's input or the value null); follow_up_incomplete: the held "
+                    "column's records left out until their follow-up is complete"));
     json_object_set_new(
         o, "comparison",
         json_string("compared_to_england: the row's 95% interval above, spanning (or touching) or "
@@ -343,8 +412,20 @@ static json_t *metric_json(const benchmark_metric_t *m, const benchmark_release_
     json_object_set_new(o, "label", json_text(m->label));
     json_object_set_new(o, "polarity", json_string(polarity_name(m->polarity)));
     json_object_set_new(o, "overdispersion", json_string(od_name(m->overdispersion)));
+    static const char *const kinds[] = {"proportion", "ratio", "median", "mean"};
+    json_object_set_new(o, "kind", json_string(kinds[m->kind <= BENCHMARK_MEAN ? m->kind : 0]));
     json_object_set_new(o, "numerator", json_text(m->numerator_expr));
     json_object_set_new(o, "denominator", json_text(m->denominator_expr));
+    if (m->kind == BENCHMARK_RATIO) {
+        json_object_set_new(o, "observed", json_text(m->observed_expr));
+        json_object_set_new(o, "expected", json_text(m->expected_model));
+    }
+    if (m->kind == BENCHMARK_MEDIAN || m->kind == BENCHMARK_MEAN)
+        json_object_set_new(o, "value", json_text(m->value_expr));
+    if (m->follow_up_days > 0)
+        json_object_set_new(o, "follow_up_days", json_integer(m->follow_up_days));
+    if (m->has_target)
+        json_object_set_new(o, "target", json_real(m->target));
     const benchmark_row_t *e = england_row(r, m->id);
     if (i < r->n_metrics && e && e->has_numerator && e->has_value) {
         const funnel_summary_t *s = &r->funnel[i];
@@ -388,6 +469,10 @@ static json_t *row_json(const benchmark_row_t *x, const char *audit, const char 
     json_array_append_new(a, json_figure(x->has_funnel, x->funnel_upper998));
     json_array_append_new(a, json_text(x->outlier));
     json_array_append_new(a, json_text(x->note));
+    json_array_append_new(a, x->has_expected && isfinite(x->expected) ? json_real(x->expected)
+                                                                      : json_null());
+    json_array_append_new(a, x->has_denominator ? json_integer(x->held) : json_null());
+    json_array_append_new(a, x->has_denominator ? json_integer(x->missing) : json_null());
     return a;
 }
 

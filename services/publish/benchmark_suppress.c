@@ -1,5 +1,9 @@
 /* benchmark_suppress.c - disclosure control of a release's rows (disclosure.h): every row with a
- * numerator is a cell, and every sum the release shows is a group, one parent and its children:
+ * count is a cell (a proportion's numerator; a ratio's observed count as its numerator, its
+ * records as the denominator; a median's or mean's count of records as both, so that a count of
+ * 1 to min_count - 1 is suppressed and, a mean's sum of values being additive like a numerator,
+ * no hidden mean can be worked out from its parent's and siblings'), and every sum the release
+ * shows is a group, one parent and its children:
  *   - an area's all row and each slot's category row over the same slot of the areas below it
  *     (the sites of a trust, the trusts of a region, the regions of England; a category at region
  *     level over the trusts' rows of that category that are published, and so on up);
@@ -12,9 +16,9 @@
  * Which rows are hidden depends on the counts alone, so it is decided before the figures (the
  * trusts' funnel is estimated over the trusts not hidden); after them, a suppressed row loses its
  * numerator, value, intervals, comparisons, funnel limits and flag;
- * its denominator stays. When England's all row of a metric is suppressed, no row of the metric
- * shows England's value or anything drawn from it (comparisons with England, funnel limits,
- * flags); when a region's is, no row compares itself with that region. */
+ * its denominator (and a ratio's expected) stays. When England's all row of a metric is suppressed,
+ * no row of the metric shows England's value or anything drawn from it (comparisons with England,
+ * funnel limits, flags); when a region's is, no row compares itself with that region. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -155,14 +159,18 @@ static disclosure_cell_t *make_cells(const bench_t *b, const benchmark_release_t
         return NULL;
     }
     for (size_t r = 0; r < out->n_rows; r++) {
-        cells[r].numerator = out->rows[r].numerator;
+        size_t m = b->metric_of[r];
+        cells[r].numerator =
+            bench_continuous(b, m) ? out->rows[r].denominator : out->rows[r].numerator;
         cells[r].denominator = out->rows[r].denominator;
         cells[r].published = b->slot_of[r] != SIZE_MAX; /* the SII row has no count */
     }
     for (size_t i = 0; i < n_index; i++)
         if (cell[i] != SIZE_MAX && cell[i] >= out->n_rows) {
             const bench_sum_t *sum = &b->sums[i];
-            cells[cell[i]] = (disclosure_cell_t){sum->num, sum->den, false, DISCLOSURE_SHOWN};
+            size_t m = i / (b->n_areas * b->n_slots);
+            cells[cell[i]] = (disclosure_cell_t){bench_continuous(b, m) ? sum->den : sum->num,
+                                                 sum->den, false, DISCLOSURE_SHOWN, false};
         }
     *cell_out = cell;
     *n_cells = n;
@@ -176,13 +184,14 @@ static void hide(benchmark_row_t *row)
     row->note = BENCHMARK_NOTE_SUPPRESSED;
 }
 
-/* What a suppressed England or region all row would give away through the other rows. */
+/* What a suppressed England or region all row would give away through the other rows (b has
+ * suppressed). */
 static void hide_references(const bench_t *b, benchmark_release_t *out)
 {
     for (size_t r = 0; r < out->n_rows; r++) {
         benchmark_row_t *row = &out->rows[r];
         size_t m = b->metric_of[r], a = b->area_of[r];
-        if (!out->rows[bench_row(b, m, 0, 0)].has_numerator) {
+        if (b->suppressed[bench_row(b, m, 0, 0)]) {
             row->has_england = row->has_funnel = false;
             row->compared = row->outlier = "";
         }
@@ -190,7 +199,7 @@ static void hide_references(const bench_t *b, benchmark_release_t *out)
         size_t region = area->level == BENCH_TRUST  ? area->parent
                         : area->level == BENCH_SITE ? b->areas[area->parent].parent
                                                     : SIZE_MAX;
-        if (region != SIZE_MAX && !out->rows[bench_row(b, m, region, 0)].has_numerator) {
+        if (region != SIZE_MAX && b->suppressed[bench_row(b, m, region, 0)]) {
             row->has_region = false;
             row->compared_region = "";
         }

@@ -261,7 +261,7 @@ static bool cheaper(const cost_t *a, const cost_t *b)
  * nothing: its numerator can only be 0). */
 static bool hideable(const disclosure_cell_t *c)
 {
-    return c->published && c->state == DISCLOSURE_SHOWN && c->denominator != 0;
+    return c->published && c->state == DISCLOSURE_SHOWN && c->denominator != 0 && !c->fixed;
 }
 
 /* The cheapest hideable member of group g (children only, or the parent too) into best (any:

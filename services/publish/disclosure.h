@@ -71,6 +71,10 @@ typedef struct {
     bool published; /* false: not in the release at all (e.g. a trust's category under 30), so
                        never suppressed; unknown to the attacker unless it can derive it */
     disclosure_state_t state; /* out */
+    /* true: a published cell another file shows whatever is decided here (spc.csv's months of a
+     * period sum to latest.csv's row of it): known to the attacker and never hidden to protect
+     * another; one that breaks the primary rule is suppressed like any other */
+    bool fixed;
 } disclosure_cell_t;
 
 typedef struct {

@@ -47,16 +47,20 @@ static void orgs_clear(orgs_t *o)
     *o = (orgs_t){0};
 }
 
-/* The stored release's files, written out after commit (release_files.h). */
-static int store_files(PGconn *db, const char *relid, const char *csv, const char *json,
-                       const char *fingertips, char *err, size_t errlen)
+/* The stored release's files (content in RELEASE_FILE_NAMES' order), written out after commit
+ * (release_files.h). */
+static int store_files(PGconn *db, const char *relid, const char *const content[RELEASE_N_FILES],
+                       char *err, size_t errlen)
 {
-    const char *p[] = {relid, csv, json, fingertips};
-    return db_execp(db,
-                    "INSERT INTO publish.release_file (release_id, name, content) VALUES"
-                    " ($1::bigint, 'latest.csv', $2), ($1::bigint, 'latest.json', $3),"
-                    " ($1::bigint, 'fingertips.csv', $4)",
-                    4, p, err, errlen);
+    for (size_t k = 0; k < RELEASE_N_FILES; k++) {
+        const char *p[] = {relid, RELEASE_FILE_NAMES[k], content[k]};
+        if (db_execp(db,
+                     "INSERT INTO publish.release_file (release_id, name, content) VALUES"
+                     " ($1::bigint, $2, $3)",
+                     3, p, err, errlen) != 0)
+            return -1;
+    }
+    return 0;
 }
 
 /* The release's rows, queryable (one per line of latest.csv), from its JSON (rows as arrays in
@@ -193,7 +197,7 @@ static int rebuild(publish_t *ps, PGconn *db, const orgs_t *orgs, const char *au
     PGresult *sres[N_SUMS_SQL] = {NULL};
     release_sums_t sums = {0};
     benchmark_release_t rel = {0};
-    char *csv = NULL, *json = NULL, *fingertips = NULL;
+    char *csv = NULL, *json = NULL, *fingertips = NULL, *spc = NULL, *spc_summary = NULL;
     PGresult *last = NULL, *ins = NULL;
     int rc = -1;
     long long n_records = 0;
@@ -208,15 +212,20 @@ static int rebuild(publish_t *ps, PGconn *db, const orgs_t *orgs, const char *au
         snprintf(err, errlen, "out of memory");
         goto done;
     }
+    if (benchmark_spc_text(&in, &spc, &spc_summary, err, errlen) != 0)
+        goto done;
     const char *p[] = {audit, period};
     char records[32];
     snprintf(records, sizeof records, "%lld", n_records);
-    /* Content hash over the CSV as published, plus the record count. */
+    /* Content hash over the CSVs as published (the run charts change with months of earlier
+     * periods), plus the record count. */
     crypto_hash_sha256_state hs;
     unsigned char h[crypto_hash_sha256_BYTES];
     char hash[65];
     crypto_hash_sha256_init(&hs);
     crypto_hash_sha256_update(&hs, (const unsigned char *)csv, strlen(csv));
+    crypto_hash_sha256_update(&hs, (const unsigned char *)spc, strlen(spc));
+    crypto_hash_sha256_update(&hs, (const unsigned char *)spc_summary, strlen(spc_summary));
     crypto_hash_sha256_update(&hs, (const unsigned char *)"records=", 8);
     crypto_hash_sha256_update(&hs, (const unsigned char *)records, strlen(records));
     crypto_hash_sha256_final(&hs, h);
@@ -255,7 +264,8 @@ static int rebuild(publish_t *ps, PGconn *db, const orgs_t *orgs, const char *au
         snprintf(err, errlen, "out of memory");
         goto done;
     }
-    if (store_files(db, relid, csv, json, fingertips, err, errlen) != 0 ||
+    const char *content[RELEASE_N_FILES] = {csv, json, fingertips, spc, spc_summary};
+    if (store_files(db, relid, content, err, errlen) != 0 ||
         store_rows(db, relid, json, err, errlen) != 0)
         goto done;
     if (ps->n_pending == ps->cap_pending) {
@@ -274,6 +284,8 @@ done:
     free(csv);
     free(json);
     free(fingertips);
+    free(spc);
+    free(spc_summary);
     PQclear(last);
     PQclear(ins);
     benchmark_release_free(&rel);

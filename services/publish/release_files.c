@@ -44,11 +44,11 @@ static int write_file(const char *path, const char *data, size_t len)
 }
 
 /* The name each file has in the release's own folder r<revision>/. */
-static const char *const REVISION_NAMES[RELEASE_N_FILES] = {"release.csv", "release.json",
-                                                            "fingertips.csv"};
+static const char *const REVISION_NAMES[RELEASE_N_FILES] = {
+    "release.csv", "release.json", "fingertips.csv", "spc.csv", "spc_summary.csv"};
 
-const char *const RELEASE_FILE_NAMES[RELEASE_N_FILES] = {"latest.csv", "latest.json",
-                                                         "fingertips.csv"};
+const char *const RELEASE_FILE_NAMES[RELEASE_N_FILES] = {
+    "latest.csv", "latest.json", "fingertips.csv", "spc.csv", "spc_summary.csv"};
 
 int release_files_write(const char *out_dir, const char *audit, const char *period, int revision,
                         const char *const content[RELEASE_N_FILES],
@@ -62,6 +62,8 @@ int release_files_write(const char *out_dir, const char *audit, const char *peri
     /* The revision's own folder first, latest.* last: a reader of latest.* sees a whole release. */
     for (int pass = revision > 0 ? 0 : 1; rc == 0 && pass < 2; pass++)
         for (size_t k = 0; rc == 0 && k < RELEASE_N_FILES; k++) {
+            if (!content[k]) /* a release stored before it had run charts */
+                continue;
             if (pass == 0)
                 snprintf(path, sizeof path, "%s/%s", dir, REVISION_NAMES[k]);
             else
@@ -96,7 +98,7 @@ int release_files_export(PGconn *db, const char *out_dir, long long release_id, 
                 content[k] = PQgetvalue(r, i, 4);
                 len[k] = (size_t)PQgetlength(r, i, 4);
             }
-    for (size_t k = 0; k < RELEASE_N_FILES; k++)
+    for (size_t k = 0; k < RELEASE_N_FILES_REQUIRED; k++)
         if (!content[k]) {
             snprintf(err, errlen, "release %s has no file %s", rid, RELEASE_FILE_NAMES[k]);
             PQclear(r);

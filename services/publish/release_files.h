@@ -1,18 +1,23 @@
 /* release_files.h - a committed release written out as files, the bytes publish stored with it
  * (publish.release_file):
- *   OUT/<audit>/<period>/r<NNNN>/release.csv|json, fingertips.csv   (immutable, one per revision)
- *   OUT/<audit>/<period>/latest.csv|json, fingertips.csv            (each replaced atomically) */
+ *   OUT/<audit>/<period>/r<NNNN>/release.csv|json, fingertips.csv, spc.csv, spc_summary.csv
+ *                                                      (immutable, one per revision)
+ *   OUT/<audit>/<period>/latest.csv|json, fingertips.csv, spc.csv, spc_summary.csv
+ *                                                      (each replaced atomically) */
 #ifndef NCAP_RELEASE_FILES_H
 #define NCAP_RELEASE_FILES_H
 
 #include <libpq-fe.h>
 #include <stddef.h>
 
-/* A release's files, in this order: latest.csv, latest.json, fingertips.csv. */
-#define RELEASE_N_FILES 3
+/* A release's files, in this order: latest.csv, latest.json, fingertips.csv, spc.csv,
+ * spc_summary.csv (the run charts: a release stored before them has the first three only). */
+#define RELEASE_N_FILES 5
+#define RELEASE_N_FILES_REQUIRED 3
 extern const char *const RELEASE_FILE_NAMES[RELEASE_N_FILES];
 
-/* Writes a release's files, content[k] (len[k] bytes) named RELEASE_FILE_NAMES[k], in the layout
+/* Writes a release's files, content[k] (len[k] bytes; NULL: none, for a run chart of an older
+ * release) named RELEASE_FILE_NAMES[k], in the layout
  * above: when revision > 0 first into its own folder r<NNNN>/, then latest.*, each replaced
  * atomically (a temporary file, fsync, rename), so that a reader of latest.* sees a whole
  * release. `ncap release build` writes latest.* alone (revision 0). Returns 0 or -1 with err. */

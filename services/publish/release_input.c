@@ -6,6 +6,12 @@
 
 #include "nhs_code_list.h"
 
+_Static_assert((int)AUDIT_METRIC_PROPORTION == (int)BENCHMARK_PROPORTION &&
+                   (int)AUDIT_METRIC_RATIO == (int)BENCHMARK_RATIO &&
+                   (int)AUDIT_METRIC_MEDIAN == (int)BENCHMARK_MEDIAN &&
+                   (int)AUDIT_METRIC_MEAN == (int)BENCHMARK_MEAN,
+               "benchmark_kind_t follows audit_metric_kind_t");
+
 benchmark_metric_t *release_input_metrics(const audit_def_t *def)
 {
     benchmark_metric_t *m = calloc(def->n_metrics + 1, sizeof *m);
@@ -28,7 +34,15 @@ benchmark_metric_t *release_input_metrics(const audit_def_t *def)
                                     .polarity = pol,
                                     .overdispersion = od,
                                     .numerator_expr = am->numerator_src,
-                                    .denominator_expr = am->denominator_src};
+                                    .denominator_expr = am->denominator_src,
+                                    /* the orders of the two enums are the same */
+                                    .kind = (benchmark_kind_t)am->kind,
+                                    .observed_expr = am->observed_src,
+                                    .expected_model = am->expected_model_id,
+                                    .value_expr = am->value_src,
+                                    .follow_up_days = am->follow_up_days,
+                                    .has_target = am->has_target,
+                                    .target = am->target};
     }
     return m;
 }

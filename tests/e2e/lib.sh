@@ -298,9 +298,9 @@ e2e_releases() {
 }
 
 # The columns of latest.csv, in order (README.md, "Releases").
-E2E_RELEASE_HEADER='audit,period,level,area_code,area_name,parent_code,metric,breakdown,category,numerator,denominator,value,lower95,upper95,lower998,upper998,england_value,compared_to_england,funnel_lower95,funnel_upper95,funnel_lower998,funnel_upper998,outlier,note'
+E2E_RELEASE_HEADER='audit,period,level,area_code,area_name,parent_code,metric,breakdown,category,numerator,denominator,value,lower95,upper95,lower998,upper998,england_value,compared_to_england,funnel_lower95,funnel_upper95,funnel_lower998,funnel_upper998,outlier,note,expected,held,missing'
 
-# e2e_release_rows: every row of every latest.csv (without headers), each checked to have the 24
+# e2e_release_rows: every row of every latest.csv (without headers), each checked to have the 27
 # columns of the header, printed with TAB between fields (names may hold commas) for awk -F'\t':
 # $3 level, $4 area_code, $7 metric, $8 breakdown, $9 category, $10 numerator, $11 denominator.
 e2e_release_rows() {
@@ -387,11 +387,13 @@ e2e_check_full_run() {
 
 # e2e_expect_release_check: tests/tools/release_check.py, a computation independent of the C code,
 # agrees with every latest.csv of the audit (intervals, funnel limits, flags, comparisons, sums
-# between levels and categories, suppression).
+# between levels and categories, suppression) and the run charts beside it (spc.csv).
 e2e_expect_release_check() {
-  local f out
+  local f out spc
   while read -r f; do
-    out=$(python3 "$NCAP_ROOT/tests/tools/release_check.py" "$f" 2>&1) ||
+    spc=()
+    [ -f "$(dirname "$f")/spc.csv" ] && spc=(--spc "$(dirname "$f")/spc.csv")
+    out=$(python3 "$NCAP_ROOT/tests/tools/release_check.py" "${spc[@]}" "$f" 2>&1) ||
       fail "release_check disagrees with ${f#"$NCAP_ROOT"/}: $(printf '%s\n' "$out" | head -n 10)"
   done < <(e2e_releases)
   e2e_say "release_check.py recomputes every release and agrees"

@@ -3,9 +3,9 @@
 # deaths and opt-out list, the deprivation index and the ODS extract, once through a deployment
 # (reference data loaded with `ncap refdata load`, every file submitted, the pipeline drained) and
 # once through `ncap release build` on the same files and reference data. For every period the
-# deployment publishes, the offline build writes a byte-for-byte identical latest.csv and
-# fingertips.csv, and a latest.json equal but for its timestamps and what only a deployment's
-# release has (its revision and status, and what built it); and it writes no period the deployment
+# deployment publishes, the offline build writes a byte-for-byte identical latest.csv,
+# fingertips.csv, spc.csv and spc_summary.csv, and a latest.json equal but for its timestamps and
+# what only a deployment's release has (its revision and status, and what built it); and it writes no period the deployment
 # does not. Then again with a copy of the definitions in which NHFD says
 # opt_out_applies: true, so that records of opted-out patients are withheld on both sides. Run
 # through tests/run.
@@ -71,10 +71,13 @@ compare() {
       diff "$CTX_OUT/$f" "$offline/$f" | head -n 20 >&2
       fail "$f differs between the deployment (<) and ncap release build (>)"
     }
-    cmp -s "$CTX_OUT/$dir/fingertips.csv" "$offline/$dir/fingertips.csv" || {
-      diff "$CTX_OUT/$dir/fingertips.csv" "$offline/$dir/fingertips.csv" | head -n 20 >&2
-      fail "$dir/fingertips.csv differs between the deployment (<) and ncap release build (>)"
-    }
+    local g
+    for g in fingertips.csv spc.csv spc_summary.csv; do
+      cmp -s "$CTX_OUT/$dir/$g" "$offline/$dir/$g" || {
+        diff "$CTX_OUT/$dir/$g" "$offline/$dir/$g" | head -n 20 >&2
+        fail "$dir/$g differs between the deployment (<) and ncap release build (>)"
+      }
+    done
     diff <(json_comparable "$CTX_OUT/$dir/latest.json") \
       <(json_comparable "$offline/$dir/latest.json") >"$CTX_RUN/json.diff" || {
       head -n 30 "$CTX_RUN/json.diff" >&2
@@ -82,7 +85,7 @@ compare() {
     }
     rows=$((rows + $(wc -l <"$CTX_OUT/$f") - 1))
   done <<<"$deployed"
-  e2e_say "$name: $(wc -l <<<"$deployed") periods, $rows rows: latest.csv and fingertips.csv byte-identical, latest.json equal but for timestamps, revision, status and builder"
+  e2e_say "$name: $(wc -l <<<"$deployed") periods, $rows rows: latest.csv, fingertips.csv, spc.csv and spc_summary.csv byte-identical, latest.json equal but for timestamps, revision, status and builder"
 }
 
 compare shipped

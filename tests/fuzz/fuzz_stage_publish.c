@@ -4,15 +4,17 @@
  * audit quarter, and the CSV, from aggregate cells built from the fuzzer's text. The first line
  * sets the release: min_count,overdispersion of metric a (0 none, 1 multiplicative, 2 additive),
  * polarity of metric b (0 none, 1 higher, 2 lower). Then one cell a line:
- * trust,site,metric,breakdown,category,numerator,denominator (numerator and denominator swapped
- * when the line has them the other way, below 2^40), as PostgreSQL would give them. Trust RAA is
- * in region Y56; the others are not in the reference data.
+ * trust,site,metric,breakdown,category,numerator,denominator[,month[,expected_e9]] (numerator and
+ * denominator swapped when the line has them the other way, below 2^40), as PostgreSQL would give
+ * them; metric c is a ratio (observed, expected_e9). Trust RAA is in region Y56; the others are
+ * not in the reference data. The cells are also the monthly series of the run charts.
  *
  * Checked: benchmark_build refuses a cell only with a message; otherwise every row with a value
  * has it and its intervals in [0, 1] in order (but the SII, a difference), a suppressed row shows
  * no numerator, England's all row of each metric adds up its sites' denominators, and the CSV
- * reads back as the header and one row of 24 fields per release row whenever no text holds a byte
- * that CSV must quote. */
+ * reads back as the header and one row of 27 fields per release row whenever no text holds a byte
+ * that CSV must quote; a ratio's value lies in its intervals (>= 0); benchmark_spc_text refuses
+ * the series only with a message. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,10 +42,18 @@ static void check_rows(const benchmark_cell_t *cells, size_t n, const benchmark_
 {
     for (size_t i = 0; i < r->n_rows; i++) {
         const benchmark_row_t *x = &r->rows[i];
-        if (strcmp(x->note, BENCHMARK_NOTE_SUPPRESSED) == 0)
+        if (strncmp(x->note, BENCHMARK_NOTE_SUPPRESSED, strlen(BENCHMARK_NOTE_SUPPRESSED)) == 0)
             HARNESS_CHECK(!x->has_numerator && !x->has_value, "row %zu suppressed but shown", i);
         if (!x->has_value || strcmp(x->breakdown, "sii") == 0)
             continue;
+        if (x->has_expected) {
+            HARNESS_CHECK(x->value >= 0 && x->lower998 <= x->lower95 + 1e-12 &&
+                              x->lower95 <= x->value + 1e-12 && x->value <= x->upper95 + 1e-12 &&
+                              x->upper95 <= x->upper998 + 1e-12 && x->lower998 >= 0,
+                          "ratio row %zu: %lld/%g gives %g [%g, %g] [%g, %g]", i, x->numerator,
+                          x->expected, x->value, x->lower95, x->upper95, x->lower998, x->upper998);
+            continue;
+        }
         HARNESS_CHECK(!isnan(x->value) && x->lower95 >= 0 && x->lower95 <= x->value + 1e-12 &&
                           x->value <= x->upper95 + 1e-12 && x->upper95 <= 1 &&
                           x->lower998 <= x->lower95 + 1e-12 && x->upper998 >= x->upper95 - 1e-12,
@@ -78,7 +88,7 @@ static void check_csv(const benchmark_release_t *r, bool all_plain)
         size_t lines = 0;
         int rc;
         while ((rc = csv_reader_next(csv)) != 0) {
-            HARNESS_CHECK(rc == 1 && csv_reader_nfields(csv) == 24,
+            HARNESS_CHECK(rc == 1 && csv_reader_nfields(csv) == 27,
                           "release CSV line %zu has %zu fields: %s", csv_reader_line(csv),
                           csv_reader_nfields(csv), csv_reader_error(csv));
             lines++;
@@ -109,8 +119,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     size_t n = 0;
     bool all_plain = true;
     for (size_t i = 1; i < nl; i++) {
-        char *f[8];
-        if (harness_split(lines[i], ',', f, 8) < 7)
+        char *f[10];
+        size_t nf = harness_split(lines[i], ',', f, 10);
+        if (nf < 7)
             continue;
         long long a = figure(f[5]), b = figure(f[6]);
         cells[n++] = (benchmark_cell_t){.trust = f[0],
@@ -119,7 +130,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                                         .breakdown = f[3],
                                         .category = f[4],
                                         .numerator = a < b ? a : b,
-                                        .denominator = a < b ? b : a};
+                                        .denominator = a < b ? b : a,
+                                        .month = nf > 7 ? f[7] : NULL,
+                                        .expected_e9 = nf > 8 ? figure(f[8]) : 0};
         for (int k = 0; k < 5; k++)
             all_plain &= plain(f[k]);
     }
@@ -128,17 +141,24 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                                                 POLARITY_LOWER_BETTER};
     benchmark_metric_t metrics[] = {
         {.id = "a", .label = "A", .polarity = POLARITY_HIGHER_BETTER, .overdispersion = ods[od]},
-        {.id = "b", .label = "B", .polarity = pols[pol], .overdispersion = FUNNEL_OD_NONE}};
+        {.id = "b", .label = "B", .polarity = pols[pol], .overdispersion = FUNNEL_OD_NONE},
+        {.id = "c",
+         .label = "C",
+         .polarity = POLARITY_LOWER_BETTER,
+         .overdispersion = ods[od],
+         .kind = BENCHMARK_RATIO}};
     benchmark_org_t orgs[] = {{.code = "RAA", .name = "A, Trust", .region = "Y56"}};
     benchmark_input_t in = {.audit = "nhfd",
                             .period = "2025Q3",
                             .metrics = metrics,
-                            .n_metrics = 2,
+                            .n_metrics = 3,
                             .min_count = min_count,
                             .cells = cells,
                             .n_cells = n,
                             .orgs = orgs,
-                            .n_orgs = 1};
+                            .n_orgs = 1,
+                            .series = cells,
+                            .n_series = n};
     benchmark_release_t r = {0};
     char err[512] = "";
     if (benchmark_build(&in, &r, err, sizeof err) == 0) {
@@ -147,6 +167,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     } else {
         HARNESS_CHECK(err[0] != '\0', "benchmark_build refused %zu cells without a message", n);
     }
+    char *spc = NULL, *summary = NULL;
+    err[0] = '\0';
+    if (benchmark_spc_text(&in, &spc, &summary, err, sizeof err) == 0)
+        HARNESS_CHECK(spc && summary, "benchmark_spc_text gave no text");
+    else
+        HARNESS_CHECK(err[0] != '\0', "benchmark_spc_text refused the series without a message");
+    free(spc);
+    free(summary);
     benchmark_release_free(&r);
     free(text);
     return 0;

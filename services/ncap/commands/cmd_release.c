@@ -250,13 +250,18 @@ static int write_period(const release_build_t *rb, size_t p, const audit_def_t *
                                             now, "ncap release build " NCAP_VERSION);
     json = prov ? benchmark_json(&in, &r, prov) : NULL;
     json_decref(prov);
+    char *spc = NULL, *spc_summary = NULL;
     int rc = 0;
     if (!csv || !tips || !json) {
         say("out of memory");
         rc = 2;
+    } else if (benchmark_spc_text(&in, &spc, &spc_summary, err, sizeof err) != 0) {
+        say("could not build the run charts of %s: %s", period, err);
+        rc = 2;
     } else {
-        const char *content[RELEASE_N_FILES] = {csv, json, tips};
-        const size_t len[RELEASE_N_FILES] = {strlen(csv), strlen(json), strlen(tips)};
+        const char *content[RELEASE_N_FILES] = {csv, json, tips, spc, spc_summary};
+        const size_t len[RELEASE_N_FILES] = {strlen(csv), strlen(json), strlen(tips), strlen(spc),
+                                             strlen(spc_summary)};
         if (release_files_write(out, def->audit, period, 0, content, len, err, sizeof err) != 0) {
             say("%s", err);
             rc = 2;
@@ -268,6 +273,8 @@ static int write_period(const release_build_t *rb, size_t p, const audit_def_t *
     free(csv);
     free(tips);
     free(json);
+    free(spc);
+    free(spc_summary);
     benchmark_release_free(&r);
     release_sums_free(&sums);
     return rc;

@@ -32,7 +32,8 @@
 #define CSV_HEADER                                                                                 \
     "audit,period,level,area_code,area_name,parent_code,metric,breakdown,category,numerator,"      \
     "denominator,value,lower95,upper95,lower998,upper998,england_value,compared_to_england,"       \
-    "funnel_lower95,funnel_upper95,funnel_lower998,funnel_upper998,outlier,note\n"
+    "funnel_lower95,funnel_upper95,funnel_lower998,funnel_upper998,outlier,note,expected,held,"    \
+    "missing\n"
 
 static char dir[] = "/tmp/test_cmd_release_XXXXXX";
 
@@ -98,7 +99,7 @@ enum {
     C_NUM,
     C_DEN,
     C_VALUE,
-    NCOLS = 24
+    NCOLS = 27
 };
 
 typedef struct {
@@ -400,6 +401,15 @@ static void test_levels_and_breakdowns(void **state)
         char *tips = read_text(path);
         assert_int_equal(strncmp(tips, "Indicator ID,Indicator Name,", 28), 0);
         free(tips);
+        /* the run charts */
+        snprintf(path, sizeof path, "%s/spc.csv", periods[p]);
+        char *spc = read_text(path);
+        assert_int_equal(strncmp(spc, "audit,metric,level,area_code,month,", 35), 0);
+        free(spc);
+        snprintf(path, sizeof path, "%s/spc_summary.csv", periods[p]);
+        spc = read_text(path);
+        assert_int_equal(strncmp(spc, "audit,metric,level,area_code,mean,", 34), 0);
+        free(spc);
     }
     /* every valid record counted once, in ortho_72h (every patient) */
     assert_int_equal(valid, truth_valid());

@@ -1132,7 +1132,8 @@ static void test_csv_exact(void **state)
     const char *head =
         "audit,period,level,area_code,area_name,parent_code,metric,breakdown,category,numerator,"
         "denominator,value,lower95,upper95,lower998,upper998,england_value,compared_to_england,"
-        "funnel_lower95,funnel_upper95,funnel_lower998,funnel_upper998,outlier,note\n";
+        "funnel_lower95,funnel_upper95,funnel_lower998,funnel_upper998,outlier,note,expected,"
+        "held,missing\n";
     assert_memory_equal(text, head, strlen(head));
     /* Wilson 8/10: 0.490162-0.943318 at 95%, 0.367431-0.971549 at 99.8% (the formula, z to 17
      * digits) */
@@ -1142,9 +1143,9 @@ static void test_csv_exact(void **state)
     char want[512];
     snprintf(want, sizeof want,
              "nhfd,2026Q1,england,E92000001,England,,m1,all,,8,10,0.800000,%.6f,%.6f,%.6f,%.6f,"
-             "0.800000,,,,,,,\n"
+             "0.800000,,,,,,,,,0,0\n"
              "nhfd,2026Q1,region,Y56,London,E92000001,m1,all,,8,10,0.800000,%.6f,%.6f,%.6f,%.6f,"
-             "0.800000,similar,,,,,,\n",
+             "0.800000,similar,,,,,,,,0,0\n",
              lo95, hi95, lo998, hi998, lo95, hi95, lo998, hi998);
     assert_memory_equal(text + strlen(head), want, strlen(want));
     assert_near(lo95, 0.490162, 1e-6);
@@ -1153,7 +1154,7 @@ static void test_csv_exact(void **state)
     const char *trust = strstr(text, "nhfd,2026Q1,trust,RAA,Alpha Hospitals,Y56,m1,all,,8,10,");
     assert_non_null(trust);
     assert_non_null(strstr(trust, ",similar,"));
-    assert_non_null(strstr(trust, ",in_control,\n"));
+    assert_non_null(strstr(trust, ",in_control,,,0,0\n"));
     free(text);
     benchmark_release_free(&r);
 }
@@ -1214,7 +1215,7 @@ static void test_json(void **state)
     assert_string_equal(json_string_value(json_object_get(o, "audit")), "nhfd");
     assert_string_equal(
         json_string_value(json_object_get(json_object_get(o, "provenance"), "source")), "test");
-    assert_int_equal(json_array_size(json_object_get(o, "columns")), 24);
+    assert_int_equal(json_array_size(json_object_get(o, "columns")), 27);
     assert_int_equal(json_array_size(json_object_get(o, "rows")), r.n_rows);
     json_t *metrics = json_object_get(o, "metrics");
     assert_int_equal(json_array_size(metrics), 3);

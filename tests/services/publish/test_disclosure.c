@@ -22,12 +22,12 @@ enum { S = DISCLOSURE_SHOWN, P = DISCLOSURE_PRIMARY, X = DISCLOSURE_SECONDARY };
 
 static disclosure_cell_t pub(long long n, long long d)
 {
-    return (disclosure_cell_t){n, d, true, DISCLOSURE_PRIMARY};
+    return (disclosure_cell_t){n, d, true, DISCLOSURE_PRIMARY, false};
 }
 
 static disclosure_cell_t unpub(long long n, long long d)
 {
-    return (disclosure_cell_t){n, d, false, DISCLOSURE_PRIMARY};
+    return (disclosure_cell_t){n, d, false, DISCLOSURE_PRIMARY, false};
 }
 
 static void assert_states(const disclosure_cell_t *cells, const int *want, size_t n)

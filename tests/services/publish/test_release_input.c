@@ -1,6 +1,6 @@
 /* test_release_input.c - what a release takes from its audit's definition and reference data, as
- * ncap-publishd and `ncap release build` both take it (release_input.h): each metric's polarity,
- * overdispersion and expressions, the disclosure rule, a trust's region named, and the provenance
+ * ncap-publishd and `ncap release build` both take it (release_input.h): each metric's kind,
+ * polarity, overdispersion, expressions, follow-up and target, the disclosure rule, a trust's region named, and the provenance
  * latest.json carries. */
 #include <stdarg.h>
 #include <stddef.h>
@@ -20,18 +20,34 @@ static void test_metrics_and_disclosure(void **state)
     benchmark_metric_t *m = release_input_metrics(def);
     assert_non_null(m);
     assert_true(def->n_metrics >= 3);
+    bool kinds[4] = {false};
     for (size_t i = 0; i < def->n_metrics; i++) {
-        assert_string_equal(m[i].id, def->metrics[i].id);
-        assert_string_equal(m[i].label, def->metrics[i].label);
-        assert_string_equal(m[i].numerator_expr, def->metrics[i].numerator_src);
-        assert_string_equal(m[i].denominator_expr, def->metrics[i].denominator_src);
-        /* NHFD: surgery and assessment in time are better higher, mortality lower */
-        if (strcmp(m[i].id, "mortality_30d") == 0)
+        const audit_metric_t *am = &def->metrics[i];
+        assert_string_equal(m[i].id, am->id);
+        assert_string_equal(m[i].label, am->label);
+        /* the expressions borrowed as they are (NULL where the kind has none) */
+        assert_ptr_equal(m[i].numerator_expr, am->numerator_src);
+        assert_ptr_equal(m[i].denominator_expr, am->denominator_src);
+        assert_ptr_equal(m[i].observed_expr, am->observed_src);
+        assert_ptr_equal(m[i].expected_model, am->expected_model_id);
+        assert_ptr_equal(m[i].value_expr, am->value_src);
+        assert_int_equal((int)m[i].kind, (int)am->kind);
+        assert_int_equal(m[i].follow_up_days, am->follow_up_days);
+        assert_int_equal(m[i].has_target, am->has_target);
+        kinds[m[i].kind] = true;
+        /* NHFD: surgery and assessment in time are better higher; mortality and hours lower */
+        if (strncmp(m[i].id, "mortality_30d", 13) == 0 ||
+            strcmp(m[i].id, "arrival_to_surgery_hours") == 0) {
             assert_int_equal(m[i].polarity, POLARITY_LOWER_BETTER);
-        else
+            assert_true(strcmp(m[i].id, "arrival_to_surgery_hours") == 0 ||
+                        m[i].follow_up_days == 30);
+        } else if (strstr(m[i].id, "before_arrival") == NULL) {
             assert_int_equal(m[i].polarity, POLARITY_HIGHER_BETTER);
-        assert_int_equal((int)m[i].overdispersion, (int)def->metrics[i].overdispersion);
+        }
+        assert_int_equal((int)m[i].overdispersion, (int)am->overdispersion);
     }
+    /* NHFD has a risk-adjusted ratio and a median */
+    assert_true(kinds[BENCHMARK_PROPORTION] && kinds[BENCHMARK_RATIO] && kinds[BENCHMARK_MEDIAN]);
     free(m);
     assert_int_equal(release_input_min_count(def), 8);
 }
