@@ -2,8 +2,9 @@
  * ncap_publish role, from sums the metric stage keeps (written here as it writes them): a
  * period's figures are its months' sums (cells of no month, left by a deployment migrated to 0016
  * while metric takes its records again, among them); a change to a record of an earlier period
- * rebuilds every later period too, whose run charts show that period's months, and a change to a
- * record of the last period rebuilds that period alone. */
+ * rebuilds every later period too, whose run charts show that period's months (a new revision
+ * with the same latest.csv), and a change to a record of the last period rebuilds that period
+ * alone. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -126,6 +127,14 @@ static void test_months_and_later_periods(void **state)
     assert_int_equal(count_of(db, "SELECT max(revision) FROM publish.release"
                                   " WHERE period = '2026Q1'"),
                      2);
+    /* 2026Q2's own figures are the same; its run charts show February's change */
+    assert_int_equal(count_of(db, "SELECT max(revision) FROM publish.release"
+                                  " WHERE period = '2026Q2'"),
+                     2);
+    assert_int_equal(count_of(db, "SELECT count(DISTINCT f.content) FROM publish.release_file f"
+                                  " JOIN publish.release r USING (release_id)"
+                                  " WHERE r.period = '2026Q2' AND f.name = 'latest.csv'"),
+                     1);
 
     /* a record of the last period: that period alone */
     pg_fixture_exec(db, "RESET ROLE");
