@@ -22,8 +22,9 @@ ALTER TABLE metric.contribution
 -- them per cell), a run chart's points are the months' own. The same rule keeps it: at all times
 -- exactly metric.contribution's GROUP BY (audit, period, month, trust, site, metric_id) per
 -- breakdown and category, a cell deleted when every sum is 0. ncap-metricd refuses a transaction
--- that would leave any sum negative, or the numerator of a metric its definition does not declare
--- a ratio above its denominator (a ratio's observed count may exceed the records counted).
+-- that would leave any sum negative, or the numerator of a metric its definition declares a
+-- proportion, median or mean above its denominator (a ratio's observed count may exceed the records
+-- counted; a metric the definition no longer has is not checked so, its kind unknown).
 ALTER TABLE metric.aggregate
   ADD COLUMN month       text NOT NULL DEFAULT '',
   ADD COLUMN expected_e9 bigint NOT NULL DEFAULT 0,

@@ -46,8 +46,8 @@ enum {
     NC
 };
 enum { M_VALUE = C_NUM, M_COUNT, NM };
-/* the rows delete_sql returns: a cell, a value (NULL: the cell's sums follow) and five sums */
-enum { D_VALUE = C_NUM, D_NUM, D_DEN, D_E9, D_HELD, D_MISSING, ND };
+/* the rows delete_sql returns: a cell, a value (NULL: the cell's sums follow), five sums */
+enum { D_VALUE = C_NUM, D_NUM };
 
 /* clang-format off */
 #define CELL_KEY "audit, period, month, trust, site, metric_id, breakdown, category"

@@ -31,8 +31,8 @@ typedef struct {
     int n_contrib;
 } metric_store_record_t;
 
-/* Whether metric_id of audit is a ratio, whose observed count (numerator) may exceed its
- * denominator; any other metric's numerator above its denominator is refused. */
+/* Whether metric_id of audit may have its numerator above its denominator (a ratio: the observed
+ * count); any other metric's numerator above its denominator is refused. */
 typedef bool (*metric_store_is_ratio_fn)(void *ctx, const char *audit, const char *metric_id);
 
 /* Replaces every contribution of each record of recs (each record once) with its new ones, in
