@@ -300,8 +300,9 @@ done:
  * is then in the figures (a newer one only triggers another rebuild). The periods rebuilt are
  * those of the changed records (before and after the change) and every later period of their
  * audit with a release: its run charts (spc.csv) show the months of earlier periods. A later
- * period whose files come out the same gets no new revision. Returns the periods rebuilt, or -1
- * with err. */
+ * period whose files come out the same gets no new revision. Cost: a late record of an old period
+ * rebuilds every period after it, each O(its cells and the months up to it) plus the SII's
+ * simulations. Returns the periods rebuilt, or -1 with err. */
 static int periodic(void *state, PGconn *db, int limit, stage_keys_t *out, char *err, size_t errlen)
 {
     (void)limit;
