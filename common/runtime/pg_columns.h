@@ -7,7 +7,7 @@
 
 #include "strbuf.h"
 
-#define PG_COLUMNS_MAX 16
+#define PG_COLUMNS_MAX 20
 
 typedef struct {
     strbuf_t col[PG_COLUMNS_MAX];

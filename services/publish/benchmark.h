@@ -124,6 +124,9 @@ typedef struct {
     const benchmark_metric_t *metrics;
     size_t n_metrics;
     long long min_count; /* disclosure: {min_count: N}; <= 1 none */
+    /* The period's cells and values. The publish daemon and `ncap release build` give them with
+     * the months summed (month "", release_sums.h), in one order; cells of the same key in
+     * several months would be summed here as well. */
     const benchmark_cell_t *cells;
     size_t n_cells;
     const benchmark_org_t *orgs;

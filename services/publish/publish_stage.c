@@ -12,6 +12,7 @@
 #include "benchmark.h"
 #include "release_files.h"
 #include "release_input.h"
+#include "release_sums.h"
 
 /* The organisations of the reference data (`ncap refdata load ods`), read once per rebuild round.
  */
@@ -78,45 +79,102 @@ static int store_rows(PGconn *db, const char *relid, const char *json, char *err
                     2, p, err, errlen);
 }
 
-/* Reads the period's aggregate cells (pointing into *res) and its valid records, the cells the
- * metric stage keeps under CONTRIBUTION_RECORDS (metric id ''), which are not a metric's. */
-static int load_cells(PGconn *db, const char *audit, const char *period, PGresult **res,
-                      benchmark_cell_t **cells, size_t *n, long long *records, char *err,
-                      size_t errlen)
+/* The queries of a period's sums (release_sums.h), each with $1 the audit and $2 the period. Cost:
+ * O(cells of the period), and O(breakdown 'all' cells of the audit up to the period) for the run
+ * charts, never a record. */
+static const char *const sums_sql[] = {
+    /* the period's cells, months summed; metric '' counts records */
+    "SELECT trust, site, metric_id, breakdown, category, sum(numerator), sum(denominator),"
+    " sum(expected_e9), sum(held), sum(missing) FROM metric.aggregate"
+    " WHERE audit = $1 AND period = $2 GROUP BY trust, site, metric_id, breakdown, category",
+    /* its values */
+    "SELECT trust, site, metric_id, breakdown, category, value, sum(count) FROM metric.measure"
+    " WHERE audit = $1 AND period = $2 GROUP BY trust, site, metric_id, breakdown, category, value",
+    /* the months up to its end */
+    "SELECT trust, site, metric_id, month, numerator, denominator, expected_e9, held, missing"
+    " FROM metric.aggregate WHERE audit = $1 AND period <= $2 AND breakdown = 'all'"
+    " AND month <> '' AND metric_id <> ''",
+    "SELECT trust, site, metric_id, month, value, count FROM metric.measure"
+    " WHERE audit = $1 AND period <= $2 AND breakdown = 'all'"};
+enum { Q_CELLS, Q_MEASURES, Q_SERIES, Q_SERIES_MEASURES, N_SUMS_SQL };
+
+static long long num_at(const PGresult *r, int row, int col)
+{
+    return strtoll(PQgetvalue(r, row, col), NULL, 10);
+}
+
+/* A cell of a row of sums_sql: key columns, then the five sums from column sum. */
+static benchmark_cell_t cell_at(const PGresult *r, int row, const char *breakdown,
+                                const char *category, const char *month, int sum)
+{
+    return (benchmark_cell_t){.trust = PQgetvalue(r, row, 0),
+                              .site = PQgetvalue(r, row, 1),
+                              .metric = PQgetvalue(r, row, 2),
+                              .breakdown = breakdown,
+                              .category = category,
+                              .month = month,
+                              .numerator = num_at(r, row, sum),
+                              .denominator = num_at(r, row, sum + 1),
+                              .expected_e9 = num_at(r, row, sum + 2),
+                              .held = num_at(r, row, sum + 3),
+                              .missing = num_at(r, row, sum + 4)};
+}
+
+static benchmark_measure_t measure_at(const PGresult *r, int row, const char *breakdown,
+                                      const char *category, const char *month, int value)
+{
+    return (benchmark_measure_t){.trust = PQgetvalue(r, row, 0),
+                                 .site = PQgetvalue(r, row, 1),
+                                 .metric = PQgetvalue(r, row, 2),
+                                 .breakdown = breakdown,
+                                 .category = category,
+                                 .month = month,
+                                 .value = strtod(PQgetvalue(r, row, value), NULL),
+                                 .count = num_at(r, row, value + 1)};
+}
+
+/* Reads the period's sums (pointing into res[N_SUMS_SQL]) into s, in release_sums_sort's order.
+ */
+static int load_sums(PGconn *db, const char *audit, const char *period, PGresult **res,
+                     release_sums_t *s, char *err, size_t errlen)
 {
     const char *p[] = {audit, period};
-    *res = db_query(db,
-                    "SELECT trust, site, metric_id, breakdown, category, numerator, denominator"
-                    " FROM metric.aggregate WHERE audit = $1 AND period = $2 AND denominator > 0"
-                    " ORDER BY trust, site, metric_id, breakdown, category",
-                    2, p, err, errlen);
-    if (!*res)
-        return -1;
-    int rows = PQntuples(*res);
-    *cells = calloc((size_t)rows + 1, sizeof **cells);
-    if (!*cells) {
+    for (int q = 0; q < N_SUMS_SQL; q++)
+        if (!(res[q] = db_query(db, sums_sql[q], 2, p, err, errlen)))
+            return -1;
+    int n[N_SUMS_SQL];
+    for (int q = 0; q < N_SUMS_SQL; q++)
+        n[q] = PQntuples(res[q]);
+    s->cells = calloc((size_t)n[Q_CELLS] + 1, sizeof *s->cells);
+    s->measures = calloc((size_t)n[Q_MEASURES] + 1, sizeof *s->measures);
+    s->series = calloc((size_t)n[Q_SERIES] + 1, sizeof *s->series);
+    s->series_measures = calloc((size_t)n[Q_SERIES_MEASURES] + 1, sizeof *s->series_measures);
+    if (!s->cells || !s->measures || !s->series || !s->series_measures) {
         snprintf(err, errlen, "out of memory");
         return -1;
     }
-    *n = 0;
-    *records = 0;
-    for (int r = 0; r < rows; r++) {
-        const char *metric = PQgetvalue(*res, r, 2), *breakdown = PQgetvalue(*res, r, 3);
-        long long den = strtoll(PQgetvalue(*res, r, 6), NULL, 10);
-        if (metric[0] == '\0') {
+    const PGresult *r = res[Q_CELLS];
+    for (int i = 0; i < n[Q_CELLS]; i++) {
+        const char *breakdown = PQgetvalue(r, i, 3);
+        if (PQgetvalue(r, i, 2)[0] == '\0') { /* CONTRIBUTION_RECORDS */
             if (strcmp(breakdown, "all") == 0)
-                *records += den;
+                s->records += num_at(r, i, 6);
             continue;
         }
-        (*cells)[(*n)++] =
-            (benchmark_cell_t){.trust = PQgetvalue(*res, r, 0),
-                               .site = PQgetvalue(*res, r, 1),
-                               .metric = metric,
-                               .breakdown = breakdown,
-                               .category = PQgetvalue(*res, r, 4),
-                               .numerator = strtoll(PQgetvalue(*res, r, 5), NULL, 10),
-                               .denominator = den};
+        s->cells[s->n_cells++] = cell_at(r, i, breakdown, PQgetvalue(r, i, 4), "", 5);
     }
+    r = res[Q_MEASURES];
+    for (int i = 0; i < n[Q_MEASURES]; i++)
+        s->measures[s->n_measures++] =
+            measure_at(r, i, PQgetvalue(r, i, 3), PQgetvalue(r, i, 4), "", 5);
+    r = res[Q_SERIES];
+    for (int i = 0; i < n[Q_SERIES]; i++)
+        s->series[s->n_series++] = cell_at(r, i, "all", "", PQgetvalue(r, i, 3), 4);
+    r = res[Q_SERIES_MEASURES];
+    for (int i = 0; i < n[Q_SERIES_MEASURES]; i++)
+        s->series_measures[s->n_series_measures++] =
+            measure_at(r, i, "all", "", PQgetvalue(r, i, 3), 4);
+    release_sums_sort(s);
     return 0;
 }
 
@@ -136,18 +194,18 @@ static int rebuild(publish_t *ps, PGconn *db, const orgs_t *orgs, const char *au
         snprintf(err, errlen, "out of memory");
         return -1;
     }
-    PGresult *cres = NULL;
-    benchmark_cell_t *cells = NULL;
-    size_t n_cells = 0;
+    PGresult *sres[N_SUMS_SQL] = {NULL};
+    release_sums_t sums = {0};
     benchmark_release_t rel = {0};
     char *csv = NULL, *json = NULL, *fingertips = NULL, *spc = NULL, *spc_summary = NULL;
     PGresult *last = NULL, *ins = NULL;
     int rc = -1;
     long long n_records = 0;
-    if (load_cells(db, audit, period, &cres, &cells, &n_cells, &n_records, err, errlen) != 0)
+    if (load_sums(db, audit, period, sres, &sums, err, errlen) != 0)
         goto done;
-    benchmark_input_t in =
-        release_input_of(def, period, metrics, cells, n_cells, orgs->orgs, orgs->n);
+    n_records = sums.records;
+    benchmark_input_t in = release_input_of(def, period, metrics, NULL, 0, orgs->orgs, orgs->n);
+    release_sums_input(&sums, &in);
     if (benchmark_build(&in, &rel, err, errlen) != 0)
         goto done;
     if (!(csv = benchmark_csv_text(&in, &rel))) {
@@ -231,15 +289,20 @@ done:
     PQclear(last);
     PQclear(ins);
     benchmark_release_free(&rel);
-    free(cells);
-    PQclear(cres);
+    release_sums_free(&sums);
+    for (int q = 0; q < N_SUMS_SQL; q++)
+        PQclear(sres[q]);
     free(metrics);
     return rc;
 }
 
 /* Marks what the releases will reflect first, then aggregates: every record version marked seen
- * is then in the figures (a newer one only triggers another rebuild). Returns the periods
- * rebuilt, or -1 with err. */
+ * is then in the figures (a newer one only triggers another rebuild). The periods rebuilt are
+ * those of the changed records (before and after the change) and every later period of their
+ * audit with a release: its run charts (spc.csv) show the months of earlier periods. A later
+ * period whose files come out the same gets no new revision. Cost: a late record of an old period
+ * rebuilds every period after it, each O(its cells and the months up to it) plus the SII's
+ * simulations. Returns the periods rebuilt, or -1 with err. */
 static int periodic(void *state, PGconn *db, int limit, stage_keys_t *out, char *err, size_t errlen)
 {
     (void)limit;
@@ -259,9 +322,14 @@ static int periodic(void *state, PGconn *db, int limit, stage_keys_t *out, char 
         "   SELECT record_id, version, link_revision, audit, period FROM changed"
         "   ON CONFLICT (record_id) DO UPDATE SET version = EXCLUDED.version,"
         "   link_revision = EXCLUDED.link_revision, period = EXCLUDED.period,"
-        "   published_at = now())"
-        " SELECT DISTINCT audit, p FROM (SELECT audit, period AS p FROM changed UNION ALL"
-        "   SELECT audit, old_period FROM changed) x WHERE p IS NOT NULL ORDER BY 1, 2",
+        "   published_at = now()),"
+        " periods AS (SELECT DISTINCT audit, p FROM (SELECT audit, period AS p FROM changed"
+        "   UNION ALL SELECT audit, old_period FROM changed) x WHERE p IS NOT NULL)"
+        /* a later period's run charts include the months of this one: rebuilt too */
+        " SELECT audit, p FROM periods UNION SELECT r.audit, r.period FROM publish.release r"
+        "   JOIN (SELECT audit, min(p) AS first FROM periods GROUP BY audit) f"
+        "   ON r.audit = f.audit AND r.period > f.first"
+        " ORDER BY 1, 2",
         0, NULL, err, errlen);
     if (!changed)
         return -1;

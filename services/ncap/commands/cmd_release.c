@@ -233,19 +233,18 @@ static int write_period(const release_build_t *rb, size_t p, const audit_def_t *
                         const benchmark_metric_t *metrics, const orgs_t *orgs, const char *out)
 {
     const char *period = release_build_period(rb, p);
-    benchmark_cell_t *cells = NULL;
-    size_t n_cells = 0;
-    if (release_build_cells(rb, p, &cells, &n_cells) != 0) {
+    release_sums_t sums;
+    if (release_build_sums(rb, p, &sums) != 0) {
         say("out of memory");
         return 2;
     }
-    benchmark_input_t in =
-        release_input_of(def, period, metrics, cells, n_cells, orgs->orgs, orgs->n);
+    benchmark_input_t in = release_input_of(def, period, metrics, NULL, 0, orgs->orgs, orgs->n);
+    release_sums_input(&sums, &in);
     benchmark_release_t r = {0};
     char err[1024];
     if (benchmark_build(&in, &r, err, sizeof err) != 0) {
         say("could not build the release of %s: %s", period, err);
-        free(cells);
+        release_sums_free(&sums);
         return 2;
     }
     char *csv = benchmark_csv_text(&in, &r), *tips = benchmark_fingertips_text(&in, &r), *json;
@@ -275,14 +274,14 @@ static int write_period(const release_build_t *rb, size_t p, const audit_def_t *
     }
     if (rc == 0)
         say("%s/%s/%s: %zu rows from %zu cells of %lld valid records", out, def->audit, period,
-            r.n_rows, n_cells, release_build_period_records(rb, p));
+            r.n_rows, sums.n_cells, sums.records);
     free(csv);
     free(tips);
     free(json);
     free(spc);
     free(spc_summary);
     benchmark_release_free(&r);
-    free(cells);
+    release_sums_free(&sums);
     return rc;
 }
 

@@ -21,7 +21,10 @@ static void usage(FILE *out)
         "                [--truth FILE] [--invalid-rate R] [--start YYYY-MM-DD] [--days D]\n"
         "                [--problems N | KIND=N ...] [--problems-truth FILE]\n"
         "                [--deaths FILE] [--deaths-truth FILE] [--optouts FILE]\n"
-        "       ncap sim --audit nhfd [--trusts K] [--records N] [--seed S] --submit\n"
+        "       ncap sim --audit nela [--trusts K] [--records N] [--seed S] [--out DIR]\n"
+        "                [--truth FILE] [--trusts-truth FILE] [--invalid-rate R] [--start ...]\n"
+        "                [--days D] [--deaths FILE] [--deaths-truth FILE] [--optouts FILE]\n"
+        "       ncap sim --audit nhfd|nela [--trusts K] [--records N] [--seed S] --submit\n"
         "                [--interval SECONDS] [--rounds R] [--invalid-rate R] [--start ...]\n"
         "                [--deaths FILE [--deaths-step DAYS]]\n"
         "\n"
@@ -29,7 +32,8 @@ static void usage(FILE *out)
         "known\n"
         "truth to score the pipeline against. The same options always give the same bytes.\n"
         "\n"
-        "  --audit NAME        audit to simulate; only nhfd (hip fracture) so far\n"
+        "  --audit NAME        audit to simulate: nhfd (hip fracture) or nela (emergency\n"
+        "                      laparotomy; see NELA below)\n"
         "  --trusts K          number of trusts, 1-500 (default 20); English acute trust codes\n"
         "  --records N         records in all, spread over the trusts by size (default 1000)\n"
         "  --seed S            seed of the generator, 0 or more (default 1)\n"
@@ -38,7 +42,13 @@ static void usage(FILE *out)
         "  --truth FILE        write the truth as CSV: local_record_id, trust_code, row (line\n"
         "                      in the file written, header is line 1), patient_id, invalid (1\n"
         "                      when the row has an error), reason (the kind of its problem),\n"
-        "                      nhs_number_issue, opted_out\n"
+        "                      nhs_number_issue, opted_out; for nela also risk, true_risk,\n"
+        "                      died_30d, date_of_death (see NELA below)\n"
+        "  --trusts-truth FILE nela: the truth about each trust: trust_code, role\n"
+        "                      (excess_risk, sicker_patients or ordinary), odds_ratio,\n"
+        "                      frailty_shift, poor_times, records, valid_records,\n"
+        "                      expected_30d (the true model's expected deaths within 30 days\n"
+        "                      over the valid records), deaths_30d\n"
         "  --invalid-rate R    share of rows, 0-1, with one error in a clinical field (default\n"
         "                      0.02; exactly round(R * N) rows): missing_required, bad_datetime\n"
         "                      or bad_code\n"
@@ -108,7 +118,21 @@ static void usage(FILE *out)
         "  30 days, in the same trust's file).\n"
         "\n"
         "About 3 in 20 trusts write dates as DD/MM/YYYY, and about 3 in 20 perform worse (longer\n"
-        "delays to surgery and orthogeriatric review); a summary on stderr names them.\n",
+        "delays to surgery and orthogeriatric review); a summary on stderr names them.\n"
+        "\n"
+        "NELA: every field of deploy/audits/nela.yaml, one record a patient (no repeat visits;\n"
+        "--problems is nhfd only). The risk factors are drawn jointly through latent frailty,\n"
+        "acute severity and age (older patients have higher ASA grades and worse cardiac and\n"
+        "respiratory signs; the acutely ill a faster pulse, lower pressure, more soiling, a more\n"
+        "urgent operation). Death within 30 days of the day of arrival (never before surgery)\n"
+        "is drawn from the true logistic model, nela.yaml's nela_mortality_30d (restated in\n"
+        "services/ncap/sim/nela_model.c), its odds multiplied by 3 at the trusts with excess\n"
+        "risk (about 3 in 20, at least 1 of 3 or more trusts); one other trust sees sicker\n"
+        "patients (frailty +0.8 SD) with ordinary care. Trusts' roles depend on the seed only.\n"
+        "The register of deaths holds those deaths, 7% of the others dying within the year,\n"
+        "and as many people not in the audit. --truth gives each record's risk;\n"
+        "--trusts-truth and the summary name the trusts. Poorer-performing trusts take longer\n"
+        "to theatre and document the risk less often.\n",
         out);
 }
 
@@ -133,6 +157,7 @@ int cmd_sim(int argc, char **argv)
         O_DEATHS,
         O_DEATHS_TRUTH,
         O_OPTOUTS,
+        O_TRUSTS_TRUTH,
         O_HELP
     };
     static const struct option longopts[] = {
@@ -154,6 +179,7 @@ int cmd_sim(int argc, char **argv)
         {"deaths", required_argument, NULL, O_DEATHS},
         {"deaths-truth", required_argument, NULL, O_DEATHS_TRUTH},
         {"optouts", required_argument, NULL, O_OPTOUTS},
+        {"trusts-truth", required_argument, NULL, O_TRUSTS_TRUTH},
         {"help", no_argument, NULL, O_HELP},
         {NULL, 0, NULL, 0},
     };
@@ -268,6 +294,9 @@ int cmd_sim(int argc, char **argv)
         case O_OPTOUTS:
             outs.optouts = arg;
             break;
+        case O_TRUSTS_TRUTH:
+            outs.trusts_truth = arg;
+            break;
         case O_HELP:
         case 'h':
             usage(stdout);
@@ -279,12 +308,18 @@ int cmd_sim(int argc, char **argv)
     if (optind < argc)
         return usage_error("sim", "unexpected argument \"%s\"", argv[optind]);
     if (!audit)
-        return usage_error("sim", "%s", "option --audit is required (only \"nhfd\" is supported)");
-    if (strcmp(audit, "nhfd") != 0)
-        return usage_error(
-            "sim",
-            "audit \"%s\" cannot be simulated yet: only \"nhfd\" (hip fracture) is supported",
-            audit);
+        return usage_error("sim", "%s", "option --audit is required (\"nhfd\" or \"nela\")");
+    bool nela = strcmp(audit, "nela") == 0;
+    if (!nela && strcmp(audit, "nhfd") != 0)
+        return usage_error("sim",
+                           "audit \"%s\" cannot be simulated: only \"nhfd\" (hip fracture) and "
+                           "\"nela\" (emergency laparotomy) are supported",
+                           audit);
+    if (nela && (sim_min_records(&opts) > 0 || outs.problems_truth))
+        return usage_error("sim", "%s",
+                           "--problems and --problems-truth are for --audit nhfd only");
+    if (!nela && outs.trusts_truth)
+        return usage_error("sim", "%s", "--trusts-truth is for --audit nela only");
     opts.audit = audit;
     if (submit && (out_dir || truth || outs.problems_truth || outs.deaths_truth || outs.optouts))
         return usage_error("sim", "%s",
@@ -298,6 +333,8 @@ int cmd_sim(int argc, char **argv)
             return usage_error("sim", "%s", "too many problems asked for: at most 5000000 records");
         opts.records = (unsigned)need;
     }
+    if (submit && outs.trusts_truth)
+        return usage_error("sim", "%s", "--trusts-truth cannot be used with --submit");
     if (!submit && (interval_given || rounds_given))
         return usage_error("sim", "%s", "--interval and --rounds need --submit");
 

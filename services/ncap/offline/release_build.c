@@ -2,6 +2,7 @@
 #include "release_build.h"
 
 #include <errno.h>
+#include <math.h>
 #include <sodium.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -28,14 +29,26 @@ typedef struct {
     int64_t patient_id; /* ... its patient */
 } rec_t;
 
-/* A sum of metric.aggregate: one key string "period\x1ftrust\x1fsite\x1fmetric\x1fbreakdown
- * \x1fcategory", split in place into the parts. */
+/* A cell of metric.aggregate, or a value of metric.measure: one key string "period\x1fmonth
+ * \x1ftrust\x1fsite\x1fmetric\x1fbreakdown\x1fcategory" (a measure's with "\x1f" and its value,
+ * "%a"), split in place into the parts. */
 typedef struct {
     size_t period;
     char *parts; /* owned: the key, its separators replaced by NULs */
-    const char *trust, *site, *metric, *breakdown, *category;
-    long long numerator, denominator;
+    const char *month, *trust, *site, *metric, *breakdown, *category;
+    long long numerator, denominator, expected_e9, held, missing; /* a cell's sums */
+    double value;                                                 /* a measure's value */
+    long long count;                                              /* ... and how many have it */
 } cell_t;
+
+/* The parts of a key before a measure's value. */
+#define CELL_PARTS 7
+
+typedef struct {
+    str_map_t *keys;
+    cell_t *at;
+    size_t cap;
+} cells_t;
 
 struct release_build_t {
     const audit_def_t *def;
@@ -50,9 +63,8 @@ struct release_build_t {
     long long *period_valid;
     size_t cap_periods;
     size_t *period_order; /* period indexes by label */
-    str_map_t *cell_keys;
-    cell_t *cells;
-    size_t cap_cells;
+    cells_t cells;        /* metric.aggregate's */
+    cells_t measures;     /* metric.measure's */
     release_totals_t totals;
     unsigned long long rows_done;
 };
@@ -82,8 +94,9 @@ release_build_t *release_build_new(const audit_def_t *def, link_memory_t *lm, re
     self->note_ctx = ctx;
     self->records = str_map_new(0);
     self->periods = str_map_new(0);
-    self->cell_keys = str_map_new(0);
-    if (!self->records || !self->periods || !self->cell_keys)
+    self->cells.keys = str_map_new(0);
+    self->measures.keys = str_map_new(0);
+    if (!self->records || !self->periods || !self->cells.keys || !self->measures.keys)
         release_build_destroy(&self);
     return self;
 }
@@ -93,10 +106,13 @@ void release_build_destroy(release_build_t **self_p)
     if (!self_p || !*self_p)
         return;
     release_build_t *self = *self_p;
-    for (size_t i = 0; self->cells && i < str_map_size(self->cell_keys); i++)
-        free(self->cells[i].parts);
-    free(self->cells);
-    str_map_destroy(&self->cell_keys);
+    cells_t *sets[] = {&self->cells, &self->measures};
+    for (size_t k = 0; k < 2; k++) {
+        for (size_t i = 0; sets[k]->at && i < str_map_size(sets[k]->keys); i++)
+            free(sets[k]->at[i].parts);
+        free(sets[k]->at);
+        str_map_destroy(&sets[k]->keys);
+    }
     str_map_destroy(&self->records);
     free(self->recs);
     free(self->file_hash);
@@ -244,30 +260,24 @@ static int link_file(release_build_t *self, uint32_t file, const release_source_
 
 /* ---------------------------------------------------------------- pass 2: validation, metric */
 
-static int add_cell(release_build_t *self, size_t period, const char *trust, const char *site,
-                    const char *metric, const char *breakdown, const char *category,
-                    const contribution_t *c)
+/* The entry of key parts[0..n) in set, added (sums 0) when new; NULL when out of memory. */
+static cell_t *cell_of(cells_t *set, size_t period, const char *const *parts, size_t n)
 {
-    const char *parts[] = {
-        str_map_key(self->periods, period), trust, site, metric, breakdown, category};
-    char stack[256], *key = join(stack, sizeof stack, parts, 6, '\x1f');
+    char stack[256], *key = join(stack, sizeof stack, parts, n, '\x1f');
     if (!key)
-        return -1;
+        return NULL;
     size_t at;
-    int added = str_map_put(self->cell_keys, key, &at);
-    int rc = added < 0 || array_grow((void **)&self->cells, &self->cap_cells, at + 1,
-                                     sizeof *self->cells)
-                 ? -1
-                 : 0;
-    cell_t *cell = rc == 0 ? &self->cells[at] : NULL;
+    int added = str_map_put(set->keys, key, &at);
+    cell_t *cell = added < 0 || array_grow((void **)&set->at, &set->cap, at + 1, sizeof *set->at)
+                       ? NULL
+                       : &set->at[at];
     if (cell && added) {
         cell->period = period;
-        if (!(cell->parts = strdup(key)))
-            rc = -1;
-        const char **part[] = {NULL,          &cell->trust,     &cell->site,
-                               &cell->metric, &cell->breakdown, &cell->category};
-        char *p = cell->parts;
-        for (size_t k = 0; rc == 0 && k < 6; k++) {
+        char *p = cell->parts = strdup(key);
+        const char **part[CELL_PARTS] = {NULL,           &cell->month,  &cell->trust,
+                                         &cell->site,    &cell->metric, &cell->breakdown,
+                                         &cell->category};
+        for (size_t k = 0; p && k < CELL_PARTS; k++) {
             char *end = strchr(p, '\x1f');
             if (end)
                 *end = '\0';
@@ -275,14 +285,43 @@ static int add_cell(release_build_t *self, size_t period, const char *trust, con
                 *part[k] = p;
             p = end ? end + 1 : p + strlen(p);
         }
-    }
-    if (cell && rc == 0) {
-        cell->numerator += c->numerator;
-        cell->denominator += c->denominator;
+        if (!cell->parts)
+            cell = NULL;
     }
     if (key != stack)
         free(key);
-    return rc;
+    return cell;
+}
+
+/* Adds contribution c of a record of period and month to its cell (breakdown, category) and, when
+ * it has a value, counts the value. Returns 0, or -1 when out of memory. */
+static int add_cell(release_build_t *self, size_t period, const char *month, const char *trust,
+                    const char *site, const char *breakdown, const char *category,
+                    const contribution_t *c)
+{
+    const char *parts[CELL_PARTS + 1] = {
+        str_map_key(self->periods, period), month, trust, site, c->metric_id, breakdown, category};
+    cell_t *cell = cell_of(&self->cells, period, parts, CELL_PARTS);
+    if (!cell)
+        return -1;
+    cell->numerator += c->numerator;
+    cell->denominator += c->denominator;
+    cell->expected_e9 += c->expected_e9;
+    cell->held += c->held;
+    cell->missing += c->missing;
+    if (!c->has_value)
+        return 0;
+    /* as metric.measure keeps it: -0 counts as 0 */
+    double value = c->value + 0.0;
+    char text[40];
+    snprintf(text, sizeof text, "%a", value);
+    parts[CELL_PARTS] = text;
+    cell_t *m = cell_of(&self->measures, period, parts, CELL_PARTS + 1);
+    if (!m)
+        return -1;
+    m->value = value;
+    m->count++;
+    return 0;
 }
 
 /* metric's decision on one record's latest version: its period, validity and the cells its
@@ -299,6 +338,13 @@ static int count_record(release_build_t *self, const char *trust, const submissi
         goto done;
     char period[8], month[8], err[400];
     int nc = contribution_compute(def, out.pseudo, period, month, contrib, err, sizeof err);
+    /* as the daemon's decide: a value must be finite to be counted */
+    for (int k = 0; k < nc && res.valid; k++)
+        if (contrib[k].has_value && !isfinite(contrib[k].value)) {
+            snprintf(err, sizeof err, "metric \"%s\": value is %g, expected a finite number",
+                     contrib[k].metric_id, contrib[k].value);
+            nc = -1;
+        }
     char cats[BREAKDOWN_COUNT][BREAKDOWN_CATEGORY_MAX];
     if (res.valid && nc > 0 && breakdown_categories(def, out.pseudo, cats, err, sizeof err) != 0)
         nc = -1;
@@ -329,10 +375,10 @@ static int count_record(release_build_t *self, const char *trust, const submissi
         self->period_valid[p]++;
     int n = res.valid && nc > 0 ? nc : 0;
     for (int k = 0; k < n; k++) {
-        if (add_cell(self, p, trust, row->site, contrib[k].metric_id, "all", "", &contrib[k]) != 0)
+        if (add_cell(self, p, month, trust, row->site, "all", "", &contrib[k]) != 0)
             goto done;
         for (int b = 0; b < BREAKDOWN_COUNT; b++)
-            if (cats[b][0] && add_cell(self, p, trust, row->site, contrib[k].metric_id,
+            if (cats[b][0] && add_cell(self, p, month, trust, row->site,
                                        breakdown_name((breakdown_t)b), cats[b], &contrib[k]) != 0)
                 goto done;
     }
@@ -458,24 +504,74 @@ long long release_build_period_records(const release_build_t *self, size_t i)
     return self->period_valid[period_at(self, i)];
 }
 
-int release_build_cells(const release_build_t *self, size_t i, benchmark_cell_t **cells, size_t *n)
+/* Whether a cell's sums are all 0: metric.aggregate keeps no such cell. */
+static bool cell_empty(const cell_t *c)
 {
-    size_t p = period_at(self, i), total = str_map_size(self->cell_keys), m = 0;
-    *cells = calloc(total + 1, sizeof **cells);
-    *n = 0;
-    if (!*cells)
+    return c->numerator == 0 && c->denominator == 0 && c->expected_e9 == 0 && c->held == 0 &&
+           c->missing == 0;
+}
+
+static benchmark_cell_t cell_out(const cell_t *c)
+{
+    return (benchmark_cell_t){.trust = c->trust,
+                              .site = c->site,
+                              .metric = c->metric,
+                              .breakdown = c->breakdown,
+                              .category = c->category,
+                              .month = c->month,
+                              .numerator = c->numerator,
+                              .denominator = c->denominator,
+                              .expected_e9 = c->expected_e9,
+                              .held = c->held,
+                              .missing = c->missing};
+}
+
+static benchmark_measure_t measure_out(const cell_t *c)
+{
+    return (benchmark_measure_t){.trust = c->trust,
+                                 .site = c->site,
+                                 .metric = c->metric,
+                                 .breakdown = c->breakdown,
+                                 .category = c->category,
+                                 .month = c->month,
+                                 .value = c->value,
+                                 .count = c->count};
+}
+
+int release_build_sums(const release_build_t *self, size_t i, release_sums_t *out)
+{
+    size_t p = period_at(self, i);
+    const char *label = str_map_key(self->periods, p);
+    size_t nc = str_map_size(self->cells.keys), nm = str_map_size(self->measures.keys);
+    *out = (release_sums_t){.records = self->period_valid[p]};
+    out->cells = calloc(nc + 1, sizeof *out->cells);
+    out->series = calloc(nc + 1, sizeof *out->series);
+    out->measures = calloc(nm + 1, sizeof *out->measures);
+    out->series_measures = calloc(nm + 1, sizeof *out->series_measures);
+    if (!out->cells || !out->series || !out->measures || !out->series_measures) {
+        release_sums_free(out);
         return -1;
-    for (size_t k = 0; k < total; k++) {
-        const cell_t *c = &self->cells[k];
-        if (c->period == p)
-            (*cells)[m++] = (benchmark_cell_t){.trust = c->trust,
-                                               .site = c->site,
-                                               .metric = c->metric,
-                                               .breakdown = c->breakdown,
-                                               .category = c->category,
-                                               .numerator = c->numerator,
-                                               .denominator = c->denominator};
     }
-    *n = m;
+    for (size_t k = 0; k < nc; k++) {
+        const cell_t *c = &self->cells.at[k];
+        if (cell_empty(c))
+            continue;
+        if (c->period == p)
+            out->cells[out->n_cells++] = cell_out(c);
+        if (strcmp(c->breakdown, "all") == 0 &&
+            strcmp(str_map_key(self->periods, c->period), label) <= 0)
+            out->series[out->n_series++] = cell_out(c);
+    }
+    for (size_t k = 0; k < nm; k++) {
+        const cell_t *c = &self->measures.at[k];
+        if (c->period == p)
+            out->measures[out->n_measures++] = measure_out(c);
+        if (strcmp(c->breakdown, "all") == 0 &&
+            strcmp(str_map_key(self->periods, c->period), label) <= 0)
+            out->series_measures[out->n_series_measures++] = measure_out(c);
+    }
+    /* as publish reads them: the period's months summed, everything in one order */
+    release_sums_merge_months(out);
+    release_sums_sort(out);
     return 0;
 }

@@ -4,7 +4,8 @@
  * versions (submission.c: a row whose content is unchanged is no new version), linkage
  * (link_memory.h), validation (validate_record.c; history rules only warn, so they change no
  * outcome and are not run), the metric contributions (contribution.c) and the breakdown
- * categories (breakdown.h), summed per period into the cells metric.aggregate holds.
+ * categories (breakdown.h), summed per period and month into the cells metric.aggregate holds
+ * and the values metric.measure counts.
  *
  * Two passes over the files: the first links every record, so that the second sees each
  * record's latest version with the date of death its patient has once all are linked, as the
@@ -19,6 +20,7 @@
 #include "audit_def.h"
 #include "benchmark.h"
 #include "link_memory.h"
+#include "release_sums.h"
 
 /* Rows linkage takes at once: the daemon's default --batch. */
 #define RELEASE_BUILD_BATCH 500
@@ -73,8 +75,10 @@ size_t release_build_n_periods(const release_build_t *self);
 const char *release_build_period(const release_build_t *self, size_t i);
 /* Valid records of period i (the release's "records"). */
 long long release_build_period_records(const release_build_t *self, size_t i);
-/* The cells of period i into *cells (allocated; strings owned by the build), *n of them.
+/* The sums of period i (release_sums.h: its cells and values, months summed, and the months up
+ * to its end for the run charts, as the publish daemon reads them from metric.aggregate and
+ * metric.measure) into out (arrays allocated, release_sums_free; strings owned by the build).
  * Returns 0, or -1 when out of memory. */
-int release_build_cells(const release_build_t *self, size_t i, benchmark_cell_t **cells, size_t *n);
+int release_build_sums(const release_build_t *self, size_t i, release_sums_t *out);
 
 #endif

@@ -126,22 +126,36 @@ static int age_at_arrival(rng_t *r)
     return rng_range(r, lo[b], hi[b]);
 }
 
-uint32_t sim_new_patient(sim_t *self, const trust_t *t, int64_t arrival_day)
+/* age < 0: a hip fracture patient's age, drawn after the names */
+static uint32_t new_patient(sim_t *self, const trust_t *t, int64_t arrival_day, int age,
+                            const unsigned sex_w[4])
 {
     rng_t *r = &self->rng;
     patient_t *p = &self->patients[self->npatients];
-    p->sex = sim_sex_codes[PICK(r, sim_sex_w)][0];
+    p->sex = sim_sex_codes[rng_pick(r, sex_w, 4)][0];
     p->male_name = p->sex == '1' || ((p->sex == '9' || p->sex == 'X') && rng_per_mille(r, 500));
     p->forename = (uint16_t)rng_below(r, p->male_name ? (uint32_t)NELEMS(male_names)
                                                       : (uint32_t)NELEMS(female_names));
     p->surname = (uint16_t)rng_below(r, (uint32_t)NELEMS(surnames));
-    int age = age_at_arrival(r);
+    if (age < 0)
+        age = age_at_arrival(r);
     p->dob = (int32_t)(arrival_day - (age * 365 + age / 4) - rng_below(r, 365));
     new_nhs_number(self, r, p->nhs);
     sim_new_postcode(r, rng_per_mille(r, 900) ? t->area : sim_random_area(r), p->postcode);
     p->lsoa = lsoa11_number(rng_below(r, LSOA11_COUNT));
     p->ethnic = (uint8_t)PICK(r, sim_ethnic_w);
     return (uint32_t)self->npatients++;
+}
+
+uint32_t sim_new_patient(sim_t *self, const trust_t *t, int64_t arrival_day)
+{
+    return new_patient(self, t, arrival_day, -1, sim_sex_w);
+}
+
+uint32_t sim_new_patient_aged(sim_t *self, const trust_t *t, int64_t arrival_day, int age,
+                              const unsigned sex_w[4])
+{
+    return new_patient(self, t, arrival_day, age, sex_w);
 }
 
 const char *sim_patient_forename(const patient_t *p)

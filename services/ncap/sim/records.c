@@ -58,7 +58,7 @@ void sim_gen_times(rng_t *r, rec_t *rec, bool poor)
     }
 }
 
-static int64_t random_arrival(rng_t *r, const sim_opts_t *o)
+int64_t sim_random_arrival(rng_t *r, const sim_opts_t *o)
 {
     static const unsigned hour_w[24] = {1, 1, 1, 1, 1, 1, 2, 2, 3, 3, 3, 3,
                                         3, 3, 3, 3, 3, 3, 3, 3, 2, 2, 2, 1};
@@ -78,15 +78,8 @@ static uint8_t amts_before(rng_t *r, uint8_t residence)
     return (uint8_t)rng_range(r, lo[b], hi[b]);
 }
 
-void sim_new_record(sim_t *self, uint32_t trust, rec_t *rec)
+void sim_copy_identity(const sim_t *self, rec_t *rec)
 {
-    rng_t *r = &self->rng;
-    const trust_t *t = &self->trusts[trust];
-    memset(rec, 0, sizeof *rec);
-    rec->trust = trust;
-    rec->site = (uint8_t)rng_pick(r, t->site_w, t->nsites);
-    rec->arrival = random_arrival(r, &self->opts);
-    rec->patient = sim_new_patient(self, t, rec->arrival / 1440);
     const patient_t *p = &self->patients[rec->patient];
     snprintf(rec->forename, sizeof rec->forename, "%s", sim_patient_forename(p));
     snprintf(rec->surname, sizeof rec->surname, "%s", sim_patient_surname(p));
@@ -94,6 +87,18 @@ void sim_new_record(sim_t *self, uint32_t trust, rec_t *rec)
     memcpy(rec->nhs, p->nhs, sizeof rec->nhs);
     rec->lsoa = p->lsoa;
     rec->dob = p->dob;
+}
+
+void sim_new_record(sim_t *self, uint32_t trust, rec_t *rec)
+{
+    rng_t *r = &self->rng;
+    const trust_t *t = &self->trusts[trust];
+    memset(rec, 0, sizeof *rec);
+    rec->trust = trust;
+    rec->site = (uint8_t)rng_pick(r, t->site_w, t->nsites);
+    rec->arrival = sim_random_arrival(r, &self->opts);
+    rec->patient = sim_new_patient(self, t, rec->arrival / 1440);
+    sim_copy_identity(self, rec);
 
     rec->ward = rng_per_mille(r, 15) ? -1 : 0;
     rec->residence = (uint8_t)PICK(r, sim_residence_w);
@@ -145,7 +150,7 @@ static void make_repeat(sim_t *self, rec_t *rec, const rec_t *src)
         rec->side = (uint8_t)(1 - src->side);
     }
     if (a < lo || a >= hi)
-        a = random_arrival(r, o);
+        a = sim_random_arrival(r, o);
     rec->arrival = a;
     sim_gen_times(r, rec, self->trusts[rec->trust].poor);
 

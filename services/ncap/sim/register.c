@@ -9,8 +9,7 @@
 
 #include "csv.h"
 
-/* The patients in order of id (first appearance), into list (npatients slots); returns how many. */
-static size_t patients_by_id(const sim_t *self, uint32_t *list)
+size_t sim_patients_by_id(const sim_t *self, uint32_t *list)
 {
     size_t n = 0;
     for (size_t i = 0; i < self->npatients; i++)
@@ -77,12 +76,11 @@ int sim_add_deaths(sim_t *self)
         if (rec->discharge == 5) /* "6": died in hospital */
             in_hospital[rec->patient] = true;
     }
-    size_t nids = patients_by_id(self, ids);
+    size_t nids = sim_patients_by_id(self, ids);
     rng_t r;
     rng_seed(&r, self->opts.seed + self->opts.round, 6);
     size_t cap = 2 * nids + 1, n = 0;
     self->deaths = calloc(cap, sizeof *self->deaths);
-    size_t ntwins = 0, nplain = 0;
     int rc = self->deaths ? 0 : -1;
     for (size_t k = 0; rc == 0 && k < nids; k++) {
         uint32_t i = ids[k];
@@ -96,33 +94,32 @@ int sim_add_deaths(sim_t *self)
             continue;
         self->deaths[n++] = (death_t){i, false, day};
     }
-    size_t naudit = n;
-    patient_t *more =
-        rc == 0 ? realloc(self->others, (self->nothers + naudit + 1) * sizeof *more) : NULL;
-    if (!more)
-        rc = -1;
-    else
-        self->others = more;
-    for (size_t k = 0; rc == 0 && k < naudit; k++) {
-        const patient_t *twin = NULL;
-        if (nids && rng_per_mille(&r, 200)) {
-            twin = &self->patients[ids[rng_below(&r, (uint32_t)nids)]];
-            ntwins++;
-        } else {
-            nplain++;
-        }
-        int32_t day = (int32_t)(self->opts.start_day + rng_below(&r, self->opts.days + 365));
-        sim_new_other(self, &r, &self->others[self->nothers], twin, day);
-        self->deaths[n++] = (death_t){(uint32_t)self->nothers++, true, day};
-    }
-    if (rc == 0) {
-        qsort(self->deaths, n, sizeof *self->deaths, cmp_death);
-        self->ndeaths = n;
-    }
+    if (rc == 0)
+        rc = sim_add_other_deaths(self, &r, ids, nids, n);
     free(last);
     free(in_hospital);
     free(ids);
     return rc;
+}
+
+int sim_add_other_deaths(sim_t *self, rng_t *r, const uint32_t *ids, size_t nids, size_t naudit)
+{
+    size_t n = naudit;
+    patient_t *more = realloc(self->others, (self->nothers + naudit + 1) * sizeof *more);
+    if (!more)
+        return -1;
+    self->others = more;
+    for (size_t k = 0; k < naudit; k++) {
+        const patient_t *twin = NULL;
+        if (nids && rng_per_mille(r, 200))
+            twin = &self->patients[ids[rng_below(r, (uint32_t)nids)]];
+        int32_t day = (int32_t)(self->opts.start_day + rng_below(r, self->opts.days + 365));
+        sim_new_other(self, r, &self->others[self->nothers], twin, day);
+        self->deaths[n++] = (death_t){(uint32_t)self->nothers++, true, day};
+    }
+    qsort(self->deaths, n, sizeof *self->deaths, cmp_death);
+    self->ndeaths = n;
+    return 0;
 }
 
 /* One death row: an audit patient as the register holds them, with the noise of a different

@@ -1,5 +1,5 @@
-/* sim.c - simulated trusts submitting NHFD-like records, with a known truth: the options, the
- * steps that build the world in order, and what the caller may ask of it. */
+/* sim.c - simulated trusts submitting NHFD-like or NELA-like records, with a known truth: the
+ * options, the steps that build the world in order, and what the caller may ask of it. */
 #include "sim.h"
 
 #include <assert.h>
@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "datetime.h"
+#include "nela_internal.h"
 #include "sim_internal.h"
 
 static void set_err(char *err, size_t errlen, const char *fmt, ...)
@@ -95,9 +96,15 @@ static void count_nhs_issues(sim_t *self)
 sim_t *sim_new(const sim_opts_t *opts, char *err, size_t errlen)
 {
     assert(opts);
-    if (!opts->audit || strcmp(opts->audit, "nhfd") != 0) {
-        set_err(err, errlen, "audit \"%s\" is not supported by the simulator, only \"nhfd\"",
+    bool nela = opts->audit && strcmp(opts->audit, "nela") == 0;
+    if (!opts->audit || (!nela && strcmp(opts->audit, "nhfd") != 0)) {
+        set_err(err, errlen,
+                "audit \"%s\" is not supported by the simulator, only \"nhfd\" and \"nela\"",
                 opts->audit ? opts->audit : "");
+        return NULL;
+    }
+    if (nela && sim_min_records(opts) > 0) {
+        set_err(err, errlen, "%s", "problems on purpose are simulated for nhfd only, not nela");
         return NULL;
     }
     if (opts->trusts < 1 || opts->trusts > SIM_MAX_TRUSTS) {
@@ -124,7 +131,7 @@ sim_t *sim_new(const sim_opts_t *opts, char *err, size_t errlen)
         return NULL;
     }
     self->opts = *opts;
-    self->opts.audit = "nhfd";
+    self->opts.audit = nela ? "nela" : "nhfd";
     self->ntrusts = opts->trusts;
     self->nrecs = opts->records;
     size_t nslots = self->nrecs ? self->nrecs : 1;
@@ -146,7 +153,21 @@ sim_t *sim_new(const sim_opts_t *opts, char *err, size_t errlen)
     bool ok = self->trusts && self->patients && self->recs && self->order && self->nhs_set &&
               count && rem && perm && role && keys;
     bool bad_opts = false;
-    if (ok) {
+    if (ok && nela) {
+        self->nela = calloc(nslots, sizeof *self->nela);
+        self->nela_trusts = calloc(self->ntrusts, sizeof *self->nela_trusts);
+        ok = self->nela && self->nela_trusts;
+        if (ok) { /* one record a patient: no repeat visits, no problems on purpose */
+            sim_build_trusts(self, perm);
+            sim_split_records(self, count, rem);
+            rng_seed(&self->rng, opts->seed + opts->round, 2);
+            ok = nela_new_records(self, count) == 0;
+        }
+        if (ok) {
+            sim_add_nhs_issues(self, perm);
+            sim_add_invalid(self, perm);
+        }
+    } else if (ok) {
         sim_build_trusts(self, perm);
         sim_split_records(self, count, rem);
         rng_seed(&self->rng, opts->seed + opts->round, 2);
@@ -169,7 +190,8 @@ sim_t *sim_new(const sim_opts_t *opts, char *err, size_t errlen)
     if (ok && !bad_opts) {
         put_in_order(self, keys);
         count_nhs_issues(self);
-        ok = sim_add_optouts(self) == 0 && sim_add_deaths(self) == 0;
+        ok = sim_add_optouts(self) == 0 &&
+             (nela ? nela_add_deaths(self) : sim_add_deaths(self)) == 0;
         self->stats.records = self->nrecs;
     }
     free(count);
@@ -198,6 +220,8 @@ void sim_destroy(sim_t **self_p)
     free(self->nhs_set);
     free(self->others);
     free(self->deaths);
+    free(self->nela);
+    free(self->nela_trusts);
     free(self);
     *self_p = NULL;
 }
@@ -302,7 +326,9 @@ void sim_write_summary(const sim_t *self, FILE *out)
             self->opts.round ? ", submit round" : "", s->patients);
     fprintf(out, "sim: invalid rows: %zu (%zu missing_required, %zu bad_datetime, %zu bad_code)\n",
             s->invalid, kinds[SIM_MISSING_REQUIRED], kinds[SIM_BAD_DATETIME], kinds[SIM_BAD_CODE]);
-    fprintf(out, "sim: repeat patients (rows of a patient seen in another row): %zu\n", s->repeats);
+    if (!self->nela)
+        fprintf(out, "sim: repeat patients (rows of a patient seen in another row): %zu\n",
+                s->repeats);
     fprintf(out, "sim: NHS numbers mistyped: %zu, missing: %zu\n", s->nhs_mistyped, s->nhs_missing);
     if (s->problems) {
         fprintf(out, "sim: rows with a problem on purpose: %zu (", s->problems);
@@ -319,8 +345,16 @@ void sim_write_summary(const sim_t *self, FILE *out)
     fprintf(out,
             "sim: deaths in the register: %zu (%zu not in the audit), opted out: %zu patients\n",
             self->ndeaths, self->nothers - self->noptout_others, s->opted_out);
+    if (self->nela)
+        nela_write_summary(self, out);
     fputs("sim: poorer-performing trusts:", out);
     write_trust_list(self, out, true);
     fputs("sim: trusts writing UK-style dates:", out);
     write_trust_list(self, out, false);
+}
+
+const char *sim_audit(const sim_t *self)
+{
+    assert(self);
+    return self->opts.audit;
 }

@@ -1,5 +1,7 @@
-/* sim.h - simulated trusts: realistic NHFD-like records as trusts would submit them, with a known
- * truth (who is who, which rows are invalid and why) to score the pipeline against.
+/* sim.h - simulated trusts: realistic NHFD-like (hip fracture) or NELA-like (emergency laparotomy)
+ * records as trusts would submit them, with a known truth (who is who, which rows are invalid and
+ * why; for NELA each record's true risk of death and each trust's true excess risk and case mix)
+ * to score the pipeline against.
  *
  * Generation is a pure function of the options: sim_new builds every record in memory from its
  * own seeded generator, and the writers only format them, so the same options always give the
@@ -14,7 +16,7 @@
 
 #define SIM_MAX_TRUSTS 500
 #define SIM_MAX_RECORDS 5000000u
-/* The columns by index, in the order written (sim_column names them). */
+/* The NHFD columns by index, in the order written (sim_column names them). */
 typedef enum {
     SIM_C_ID,
     SIM_C_TRUST,
@@ -82,7 +84,7 @@ typedef enum {
 } sim_problem_kind_t;
 
 typedef struct {
-    const char *audit;   /* only "nhfd" so far */
+    const char *audit;   /* "nhfd" or "nela" */
     unsigned trusts;     /* 1..SIM_MAX_TRUSTS */
     unsigned records;    /* 0..SIM_MAX_RECORDS, spread over the trusts by their size */
     uint64_t seed;       /* fixes the trusts (codes, sites, sizes, date style, performance) */
@@ -92,7 +94,7 @@ typedef struct {
     int64_t start_day;   /* first arrival day, days since 1970-01-01 */
     unsigned days;       /* arrivals fall in [start_day, start_day + days), 1..36600 */
     /* rows to give each kind of problem on purpose (0 for none), on top of invalid_rate; rows are
-     * drawn from the records, which must number at least sim_min_records */
+     * drawn from the records, which must number at least sim_min_records (nhfd only) */
     unsigned problems[SIM_NPROBLEM_KINDS];
 } sim_opts_t;
 
@@ -136,8 +138,10 @@ size_t sim_min_records(const sim_opts_t *opts);
 sim_t *sim_new(const sim_opts_t *opts, char *err, size_t errlen);
 void sim_destroy(sim_t **self_p);
 
-/* The columns, in the order written. */
+/* The NHFD columns, in the order written. */
 const char *sim_column(size_t i);
+/* "nhfd" or "nela" */
+const char *sim_audit(const sim_t *self);
 
 size_t sim_ntrusts(const sim_t *self);
 const char *sim_trust_code(const sim_t *self, size_t t);
@@ -153,19 +157,31 @@ bool sim_trust_uk_dates(const sim_t *self, size_t t);
 bool sim_trust_poor(const sim_t *self, size_t t);
 void sim_stats(const sim_t *self, sim_stats_t *stats);
 
-/* Writes the header line. Returns 0, or -1 on a write error. */
+/* Writes the NHFD header line. Returns 0, or -1 on a write error. */
 int sim_write_header(FILE *out);
+/* Writes the header line of the simulated audit's files. Returns 0, or -1 on a write error. */
+int sim_write_file_header(const sim_t *self, FILE *out);
 /* Writes trust t's rows (no header), in order of arrival. Returns 0, or -1 on a write error. */
 int sim_write_trust(const sim_t *self, size_t t, FILE *out);
 /* Writes trust t's file (header and rows) to a new buffer the caller frees. Returns 0, or -1. */
 int sim_trust_buffer(const sim_t *self, size_t t, char **buf, size_t *len);
 /* Writes the truth CSV: local_record_id,trust_code,row,patient_id,invalid,reason,
  * nhs_number_issue,opted_out, one row per record (invalid 1 when the row has an error, reason
- * the kind of its injected problem) in the order written. row is the line in the file the
+ * the kind of its injected problem) in the order written; for nela also risk (the true model's
+ * probability of death within 30 days of the day of arrival), true_risk (with the trust's odds
+ * ratio: what the death was drawn from), died_30d (1/0) and date_of_death (empty while alive a
+ * year after surgery). row is the line in the file the
  * record went to (header is line 1): one_file when every trust's rows follow one header in trust
  * order, else one file per trust. Returns 0, or -1 on a write error. */
 int sim_write_truth(const sim_t *self, FILE *out, bool one_file);
-/* Writes every problem `ncap validate` reports on the files written, one CSV line each:
+/* Writes the truth about each trust of a nela simulation: trust_code,role (excess_risk,
+ * sicker_patients or ordinary),odds_ratio (of death, on top of the model),frailty_shift (of its
+ * patients, in population SDs),poor_times (1: slower to theatre, fewer risks documented),records,
+ * valid_records (without an error),expected_30d (the model's sum of risk over the valid records),
+ * deaths_30d (of the valid records). Returns 0, or -1 on a write error or for nhfd. */
+int sim_write_trusts_truth(const sim_t *self, FILE *out);
+/* Writes every problem `ncap validate` reports on the files written (nhfd only: -1 for nela), one
+ * CSV line each:
  * row,field,rule,severity,trust_code (row as in sim_write_truth; one trust per file is what
  * `ncap validate` reads, so use one file per trust or one trust). Rows not listed are clean.
  * Returns 0, or -1 on a write error. */

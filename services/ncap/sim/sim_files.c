@@ -12,7 +12,7 @@ typedef int (*file_writer_t)(const sim_t *sim, FILE *f, size_t arg);
 
 static int trust_file(const sim_t *sim, FILE *f, size_t t)
 {
-    int rc = sim_write_header(f);
+    int rc = sim_write_file_header(sim, f);
     return rc == 0 ? sim_write_trust(sim, t, f) : rc;
 }
 
@@ -24,6 +24,12 @@ static int truth_file(const sim_t *sim, FILE *f, size_t one_file)
 static int problems_truth_file(const sim_t *sim, FILE *f, size_t one_file)
 {
     return sim_write_problems_truth(sim, f, one_file != 0);
+}
+
+static int trusts_truth_file(const sim_t *sim, FILE *f, size_t unused)
+{
+    (void)unused;
+    return sim_write_trusts_truth(sim, f);
 }
 
 static int deaths_file(const sim_t *sim, FILE *f, size_t truth)
@@ -72,7 +78,7 @@ int sim_write_files(const sim_t *sim, const sim_outputs_t *outs)
                 return 2;
         }
     } else {
-        int rc = sim_write_header(stdout);
+        int rc = sim_write_file_header(sim, stdout);
         for (size_t t = 0; rc == 0 && t < sim_ntrusts(sim); t++)
             rc = sim_write_trust(sim, t, stdout);
         if (fflush(stdout) != 0 || rc != 0) {
@@ -83,6 +89,7 @@ int sim_write_files(const sim_t *sim, const sim_outputs_t *outs)
     size_t one_file = out_dir == NULL;
     if (write_file(outs->truth, truth_file, sim, one_file) != 0 ||
         write_file(outs->problems_truth, problems_truth_file, sim, one_file) != 0 ||
+        write_file(outs->trusts_truth, trusts_truth_file, sim, 0) != 0 ||
         write_file(outs->deaths, deaths_file, sim, 0) != 0 ||
         write_file(outs->deaths_truth, deaths_file, sim, 1) != 0 ||
         write_file(outs->optouts, optouts_file, sim, 0) != 0)

@@ -9,8 +9,8 @@ typedef struct {
     const char *out_dir; /* one DIR/<ODS>.csv per trust (DIR is created); NULL: one header and
                           * every trust's rows on standard output */
     /* each NULL when not asked for: sim_write_truth, sim_write_problems_truth, sim_write_deaths'
-     * register and its truth, sim_write_optouts */
-    const char *truth, *problems_truth, *deaths, *deaths_truth, *optouts;
+     * register and its truth, sim_write_optouts, sim_write_trusts_truth */
+    const char *truth, *problems_truth, *deaths, *deaths_truth, *optouts, *trusts_truth;
 } sim_outputs_t;
 
 /* Writes what outs names, then sim_write_summary on stderr. The truth's rows count lines in the

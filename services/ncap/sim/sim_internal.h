@@ -94,6 +94,10 @@ struct sim_t {
     size_t ndeaths;
     size_t noptout_others; /* others[0 .. noptout_others) opted out, the rest died */
     sim_stats_t stats;
+    /* --audit nela (nela_internal.h): each record's clinical values and outcome, in recs' order,
+     * and each trust's truth; NULL for nhfd */
+    struct nela_rec *nela;
+    struct nela_trust *nela_trusts;
 };
 
 /* ---------- nhfd_fields.c: the NHFD columns and value sets, with the weights drawn with ----------
@@ -139,6 +143,9 @@ size_t sim_postcode_area(const char *postcode, size_t otherwise);
 
 /* A new patient of trust t arriving on arrival_day (self->rng); returns its index. */
 uint32_t sim_new_patient(sim_t *self, const trust_t *t, int64_t arrival_day);
+/* ... of the age given, with sex drawn by the weights of sim_sex_codes (NELA's patients). */
+uint32_t sim_new_patient_aged(sim_t *self, const trust_t *t, int64_t arrival_day, int age,
+                              const unsigned sex_w[4]);
 const char *sim_patient_forename(const patient_t *p);
 const char *sim_patient_surname(const patient_t *p);
 /* A unique valid NHS number in the test range (starting 9). */
@@ -161,6 +168,10 @@ void sim_new_other(sim_t *self, rng_t *r, patient_t *o, const patient_t *twin, i
 
 /* A new record of trust for a new patient (self->rng). */
 void sim_new_record(sim_t *self, uint32_t trust, rec_t *rec);
+/* An arrival time (minutes since 1970-01-01) in the days of o, more by day than by night. */
+int64_t sim_random_arrival(rng_t *r, const sim_opts_t *o);
+/* rec's names, date of birth, postcode, LSOA and NHS number: its patient's. */
+void sim_copy_identity(const sim_t *self, rec_t *rec);
 /* The record's ward, orthogeriatric, surgery times and length of stay, from its arrival. */
 void sim_gen_times(rng_t *r, rec_t *rec, bool poor);
 /* The record is operated on, with a surgery time the next day. */
@@ -202,6 +213,13 @@ int sim_add_problems(sim_t *self, uint32_t *perm, const uint8_t *role);
 /* Steps of sim_new once the records are in order. Return 0, or -1 when out of memory. */
 int sim_add_optouts(sim_t *self);
 int sim_add_deaths(sim_t *self);
+/* The patients in order of id (first appearance), into list (npatients slots); returns how many. */
+size_t sim_patients_by_id(const sim_t *self, uint32_t *list);
+/* Once self->deaths (room for 2 * naudit) holds naudit deaths of audit patients: as many
+ * people not in the audit die too, one in five with the name of an audit patient (ids: nids
+ * patients by id); then the register is put in order of the date of death. Draws from r. Returns
+ * 0, or -1 when out of memory. */
+int sim_add_other_deaths(sim_t *self, rng_t *r, const uint32_t *ids, size_t nids, size_t naudit);
 
 /* ---------- write.c: the files as trusts write them, and the truth ---------- */
 
@@ -211,5 +229,25 @@ void sim_date_text(char *out, size_t size, int y, int m, int d, bool uk);
 void sim_datetime_text(char *out, size_t size, int y, int m, int d, int hh, int mm, bool uk);
 /* The day (days since 1970-01-01) as sim_date_text writes it. */
 void sim_format_date(char *out, size_t size, int64_t day, bool uk);
+/* The time (minutes since 1970-01-01T00:00) as sim_datetime_text writes it. */
+void sim_format_datetime(char *out, size_t size, int64_t minutes, bool uk);
+/* minutes' year and time of day on a day that does not exist: 30 February or the 31st of a
+ * 30-day month (variant 0-4). */
+void sim_format_bad_datetime(char *out, size_t size, int64_t minutes, int variant, bool uk);
+/* The NHS number in the trust's style: 0 "9434765919", 1 "943 476 5919", 2 "943-476-5919". */
+void sim_format_nhs(char *out, size_t size, const char *nhs, int style);
+/* The columns an invalid row's error (sim_add_invalid) goes to, by its variant (0-2): the column
+ * left empty when a required field is missing, the column given a bad code and the code. */
+typedef struct {
+    int missing[3];
+    int bad_code[3];
+    const char *bad_value[3];
+} sim_invalid_cols_t;
+/* Writes rec's invalid-row error over the row's fields f; arrival (size bytes) is the buffer the
+ * arrival field points to, rewritten as a day that does not exist. */
+void sim_write_invalid(const rec_t *rec, const sim_invalid_cols_t *cols, const char **f,
+                       char *arrival, size_t size, bool uk);
+/* rec's local_record_id as written (with its injected problem, if any). */
+void sim_local_record_id(const sim_t *self, const rec_t *rec, char *out, size_t size);
 
 #endif

@@ -6,6 +6,7 @@
 #ifndef NCAP_SIM_RNG_H
 #define NCAP_SIM_RNG_H
 
+#include <math.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -41,6 +42,19 @@ static inline size_t rng_pick(rng_t *r, const unsigned *w, size_t n)
         x -= w[i];
     }
     return n - 1;
+}
+
+/* A uniform number in (0, 1), never 0 or 1. */
+static inline double rng_uniform(rng_t *r)
+{
+    return ((double)(rng_next(r) >> 11) + 0.5) * 0x1p-53;
+}
+
+/* A standard normal number (Box-Muller, one of the pair: two draws). */
+static inline double rng_normal(rng_t *r)
+{
+    double u = rng_uniform(r), v = rng_uniform(r);
+    return sqrt(-2.0 * log(u)) * cos(6.283185307179586 * v);
 }
 
 /* An index of w (n weights), drawn in proportion to the weights. */

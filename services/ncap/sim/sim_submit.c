@@ -57,7 +57,7 @@ static int submit_round(const sim_opts_t *base, unsigned round, sim_register_t *
         submit_receipt_t receipt;
         memset(&receipt, 0, sizeof receipt);
         /* each trust with its own key (NCAP_CLIENT_KEYS/<ODS>.key), to whichever ingest answers */
-        if (submit_buffer(NULL, "nhfd", code, filename, buf, len, false, 60, &receipt, err,
+        if (submit_buffer(NULL, opts.audit, code, filename, buf, len, false, 60, &receipt, err,
                           sizeof err) != 0) {
             fprintf(stderr, "ncap sim: round %u: could not submit \"%s\": %s\n", round, filename,
                     err);

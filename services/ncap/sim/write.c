@@ -10,12 +10,15 @@
 
 #include "csv.h"
 #include "datetime.h"
+#include "nela_internal.h"
 
 /* An invalid row's error (sim_add_invalid), by its variant: the column left empty when a
  * required field is missing, and the column given a bad code with the code written. */
-static const int missing_cols[] = {SIM_C_ARRIVAL, SIM_C_FTYPE, SIM_C_RESIDENCE};
-static const int bad_code_cols[] = {SIM_C_FTYPE, SIM_C_ASA, SIM_C_MOBILITY};
-static const char *const bad_code_values[] = {"XX", "7", "8"};
+static const sim_invalid_cols_t nhfd_invalid = {
+    {SIM_C_ARRIVAL, SIM_C_FTYPE, SIM_C_RESIDENCE},
+    {SIM_C_FTYPE, SIM_C_ASA, SIM_C_MOBILITY},
+    {"XX", "7", "8"},
+};
 
 void sim_date_text(char *out, size_t size, int y, int m, int d, bool uk)
 {
@@ -40,7 +43,7 @@ void sim_format_date(char *out, size_t size, int64_t day, bool uk)
     sim_date_text(out, size, y, m, d, uk);
 }
 
-static void format_datetime(char *out, size_t size, int64_t minutes, bool uk)
+void sim_format_datetime(char *out, size_t size, int64_t minutes, bool uk)
 {
     int y, m, d;
     int64_t day = minutes / 1440, minute = minutes % 1440;
@@ -49,7 +52,7 @@ static void format_datetime(char *out, size_t size, int64_t minutes, bool uk)
 }
 
 /* An arrival time on a day that does not exist: 30 February or the 31st of a 30-day month. */
-static void format_bad_datetime(char *out, size_t size, int64_t minutes, int variant, bool uk)
+void sim_format_bad_datetime(char *out, size_t size, int64_t minutes, int variant, bool uk)
 {
     static const int month[] = {2, 4, 6, 9, 11};
     int y, m, d;
@@ -60,7 +63,7 @@ static void format_bad_datetime(char *out, size_t size, int64_t minutes, int var
     sim_datetime_text(out, size, y, m, d, (int)(minute / 60), (int)(minute % 60), uk);
 }
 
-static void format_nhs(char *out, size_t size, const char *nhs, int style)
+void sim_format_nhs(char *out, size_t size, const char *nhs, int style)
 {
     if (!nhs[0] || style == 0)
         snprintf(out, size, "%s", nhs);
@@ -69,7 +72,7 @@ static void format_nhs(char *out, size_t size, const char *nhs, int style)
                  style == 1 ? ' ' : '-', nhs + 6);
 }
 
-static void local_record_id(const sim_t *self, const rec_t *rec, char *out, size_t size)
+void sim_local_record_id(const sim_t *self, const rec_t *rec, char *out, size_t size)
 {
     const char *code = self->trusts[rec->trust].code;
     unsigned long long seed = (unsigned long long)self->opts.seed;
@@ -108,23 +111,23 @@ static void write_record(const sim_t *self, const rec_t *rec, FILE *out)
     bool uk = t->uk_dates;
     char id[64], site[16], nhs[16], surname[32], dob[16], lsoa[16], arrival[24], ward[24],
         ortho[24], surgery[24], discharge[16], amts_pre[4], amts_post[4];
-    local_record_id(self, rec, id, sizeof id);
+    sim_local_record_id(self, rec, id, sizeof id);
     snprintf(site, sizeof site, "%s%02u", t->code, rec->site + 1u);
-    format_nhs(nhs, sizeof nhs, rec->nhs, t->nhs_style);
+    sim_format_nhs(nhs, sizeof nhs, rec->nhs, t->nhs_style);
     snprintf(surname, sizeof surname, "%s", rec->surname);
     if (t->upper_surname)
         for (char *c = surname; *c; c++)
             *c = (char)toupper((unsigned char)*c);
     sim_format_date(dob, sizeof dob, rec->dob, uk);
     snprintf(lsoa, sizeof lsoa, "E01%06u", rec->lsoa);
-    format_datetime(arrival, sizeof arrival, rec->arrival, uk);
+    sim_format_datetime(arrival, sizeof arrival, rec->arrival, uk);
     ward[0] = '\0';
     if (rec->ward >= 0)
-        format_datetime(ward, sizeof ward, rec->arrival + rec->ward, uk);
-    format_datetime(ortho, sizeof ortho, rec->arrival + rec->ortho, uk);
+        sim_format_datetime(ward, sizeof ward, rec->arrival + rec->ward, uk);
+    sim_format_datetime(ortho, sizeof ortho, rec->arrival + rec->ortho, uk);
     surgery[0] = '\0';
     if (rec->surgery != NO_SURGERY)
-        format_datetime(surgery, sizeof surgery, rec->arrival + rec->surgery, uk);
+        sim_format_datetime(surgery, sizeof surgery, rec->arrival + rec->surgery, uk);
     sim_format_date(discharge, sizeof discharge, rec->arrival / 1440 + rec->los, uk);
 
     const char *f[SIM_NCOLUMNS] = {
@@ -158,20 +161,26 @@ static void write_record(const sim_t *self, const rec_t *rec, FILE *out)
     };
     char bad[48];
     sim_write_problem(self, rec, f, bad, sizeof bad);
+    sim_write_invalid(rec, &nhfd_invalid, f, arrival, sizeof arrival, uk);
+    csv_write_row(out, f, SIM_NCOLUMNS);
+}
+
+void sim_write_invalid(const rec_t *rec, const sim_invalid_cols_t *cols, const char **f,
+                       char *arrival, size_t size, bool uk)
+{
     switch ((sim_invalid_t)rec->invalid) {
     case SIM_VALID:
         break;
     case SIM_MISSING_REQUIRED:
-        f[missing_cols[rec->invalid_variant % 3]] = "";
+        f[cols->missing[rec->invalid_variant % 3]] = "";
         break;
     case SIM_BAD_DATETIME:
-        format_bad_datetime(arrival, sizeof arrival, rec->arrival, rec->invalid_variant, uk);
+        sim_format_bad_datetime(arrival, size, rec->arrival, rec->invalid_variant, uk);
         break;
     case SIM_BAD_CODE:
-        f[bad_code_cols[rec->invalid_variant % 3]] = bad_code_values[rec->invalid_variant % 3];
+        f[cols->bad_code[rec->invalid_variant % 3]] = cols->bad_value[rec->invalid_variant % 3];
         break;
     }
-    csv_write_row(out, f, SIM_NCOLUMNS);
 }
 
 int sim_write_header(FILE *out)
@@ -180,11 +189,19 @@ int sim_write_header(FILE *out)
     return ferror(out) ? -1 : 0;
 }
 
+int sim_write_file_header(const sim_t *self, FILE *out)
+{
+    assert(self);
+    return self->nela ? nela_write_header(out) : sim_write_header(out);
+}
+
 int sim_write_trust(const sim_t *self, size_t t, FILE *out)
 {
     assert(self);
     if (t >= self->ntrusts)
         return -1;
+    if (self->nela)
+        return nela_write_trust(self, t, out);
     const trust_t *tr = &self->trusts[t];
     for (size_t i = 0; i < tr->n; i++)
         write_record(self, &self->recs[self->order[tr->first + i]], out);
@@ -199,7 +216,7 @@ int sim_trust_buffer(const sim_t *self, size_t t, char **buf, size_t *len)
     FILE *f = open_memstream(buf, len);
     if (!f)
         return -1;
-    int rc = sim_write_header(f);
+    int rc = sim_write_file_header(self, f);
     if (rc == 0)
         rc = sim_write_trust(self, t, f);
     if (fclose(f) != 0)
@@ -238,14 +255,14 @@ static size_t row_problems(const rec_t *rec, truth_problem_t *out)
     case SIM_VALID:
         break;
     case SIM_MISSING_REQUIRED:
-        out[n++] = (truth_problem_t){sim_columns[missing_cols[rec->invalid_variant % 3]],
+        out[n++] = (truth_problem_t){sim_columns[nhfd_invalid.missing[rec->invalid_variant % 3]],
                                      "required", "error"};
         break;
     case SIM_BAD_DATETIME:
         out[n++] = (truth_problem_t){"arrival_datetime", "type", "error"};
         break;
     case SIM_BAD_CODE: {
-        int col = bad_code_cols[rec->invalid_variant % 3];
+        int col = nhfd_invalid.bad_code[rec->invalid_variant % 3];
         out[n++] =
             (truth_problem_t){sim_columns[col], col == SIM_C_ASA ? "range" : "code", "error"};
         break;
@@ -284,6 +301,8 @@ static bool row_has_error(const rec_t *rec)
 int sim_write_truth(const sim_t *self, FILE *out, bool one_file)
 {
     assert(self);
+    if (self->nela)
+        return nela_write_truth(self, out, one_file);
     static const char *const head[] = {"local_record_id",  "trust_code", "row",
                                        "patient_id",       "invalid",    "reason",
                                        "nhs_number_issue", "opted_out"};
@@ -293,7 +312,7 @@ int sim_write_truth(const sim_t *self, FILE *out, bool one_file)
         const trust_t *t = &self->trusts[rec->trust];
         const patient_t *p = &self->patients[rec->patient];
         char id[64], row[24], patient[16];
-        local_record_id(self, rec, id, sizeof id);
+        sim_local_record_id(self, rec, id, sizeof id);
         snprintf(row, sizeof row, "%zu", 2 + (one_file ? i : i - t->first));
         snprintf(patient, sizeof patient, "%u", p->id);
         const char *f[] = {id,
@@ -310,9 +329,17 @@ int sim_write_truth(const sim_t *self, FILE *out, bool one_file)
     return ferror(out) ? -1 : 0;
 }
 
+int sim_write_trusts_truth(const sim_t *self, FILE *out)
+{
+    assert(self);
+    return self->nela ? nela_write_trusts_truth(self, out) : -1;
+}
+
 int sim_write_problems_truth(const sim_t *self, FILE *out, bool one_file)
 {
     assert(self);
+    if (self->nela)
+        return -1;
     static const char *const head[] = {"row", "field", "rule", "severity", "trust_code"};
     csv_write_row(out, head, NELEMS(head));
     for (size_t i = 0; i < self->nrecs; i++) {

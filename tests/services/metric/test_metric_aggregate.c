@@ -1,12 +1,16 @@
-/* test_metric_aggregate.c - the metric stage's sums per cell (metric.aggregate) on a real
- * PostgreSQL ($NCAP_TEST_PG), run as the ncap_metric role: after simulated NHFD records, after
- * changed versions (another trust, site, quarter, category or outcome; valid turned invalid),
- * a new link revision, versions taken out of order and nudges repeated, and after two processes
- * working the same cells at once, metric.aggregate equals the GROUP BY over metric.contribution
- * for every cell and breakdown, each breakdown's categories sum to the row without breakdown, no
- * cell is left at zero, and the 'all' rows equal the sums worked out here from the records
- * themselves. Then an existing deployment (its contributions stored before 0014): migrating keeps
- * every figure and metric takes every record again to fill in the breakdowns. */
+/* test_metric_aggregate.c - the metric stage's sums per cell and month (metric.aggregate) and
+ * values per cell (metric.measure) on a real PostgreSQL ($NCAP_TEST_PG), run as the ncap_metric
+ * role: after simulated NHFD records, after changed versions (another trust, site, month,
+ * category or outcome; valid turned invalid), a new link revision, versions taken out of order and
+ * nudges repeated, and after two processes working the same cells at once, metric.aggregate
+ * equals the GROUP BY over metric.contribution for every cell and breakdown, each breakdown's
+ * categories sum to the row without breakdown, no cell is left at zero, and the 'all' rows equal
+ * the sums worked out here from the records themselves. metric_store.c alone, with hand-made
+ * contributions of every kind (observed counts above the denominator, expected values in fixed
+ * point, held, missing, values), superseded at random and applied in three orders: the same
+ * sums, exact, the same bytes. Then an existing deployment (its contributions stored before 0014):
+ * migrating keeps every period's figures and metric takes every record again to fill in the
+ * breakdowns and months. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -23,6 +27,7 @@
 #include "contribution.h"
 #include "message.h"
 #include "metric_stage.h"
+#include "metric_store.h"
 #include "pg_fixture.h"
 
 #define AUDIT_DIR NCAP_SOURCE_DIR "/deploy/audits"
@@ -45,8 +50,8 @@ typedef struct {
     ncap_record_t *rec;
 } version_t;
 
-/* Version `version` of record id, drawn from seed: one of 3 trusts with 2 sites each, a quarter
- * of 2026, outcomes and categories (missing and odd values included). */
+/* Version `version` of record id, drawn from seed: one of 3 trusts with 2 sites each, a month of
+ * the first two quarters of 2026, outcomes and categories (missing and odd values included). */
 static version_t make_version(long long id, int version, int link_revision, unsigned seed)
 {
     version_t v = {.record_id = id, .version = version, .link_revision = link_revision};
@@ -57,7 +62,7 @@ static version_t make_version(long long id, int version, int link_revision, unsi
     v.valid = next_random(&s) % 10 != 0;
     ncap_record_t *r = ncap_record_new();
     char buf[64];
-    int month = 1 + (int)(next_random(&s) % 2) * 3, day = 1 + (int)(next_random(&s) % 28);
+    int month = 1 + (int)(next_random(&s) % 6), day = 1 + (int)(next_random(&s) % 28);
     snprintf(buf, sizeof buf, "2026-%02d-%02dT08:00", month, day);
     ncap_record_set(r, "arrival_datetime", buf);
     if (next_random(&s) % 5 != 0) { /* operated, within 36 hours or not */
@@ -138,12 +143,13 @@ static int by_text(const void *a, const void *b)
 }
 
 /* The 'all' cells worked out from the latest versions (contribution_compute alone), one line
- * each: "period trust site metric numerator denominator", sorted. */
+ * each: "period month trust site metric numerator denominator expected_e9 held missing", sorted;
+ * none whose sums are all 0. */
 static char **expected_cells(const audit_def_t *def, size_t *n)
 {
     typedef struct {
-        char key[64];
-        long long num, den;
+        char key[128];
+        long long sums[5];
     } cell_t;
     cell_t *cells = calloc(N_RECORDS * 8, sizeof *cells);
     size_t nc = 0;
@@ -158,25 +164,33 @@ static char **expected_cells(const audit_def_t *def, size_t *n)
         /* and the record itself, counted once under CONTRIBUTION_RECORDS */
         c[k++] = (contribution_t){.metric_id = CONTRIBUTION_RECORDS, .denominator = 1};
         for (int j = 0; j < k && period[0]; j++) {
-            char key[64];
-            snprintf(key, sizeof key, "%s %s %s %s", period, v->trust, v->site, c[j].metric_id);
+            char key[128];
+            snprintf(key, sizeof key, "%s %s %s %s %s", period, month, v->trust, v->site,
+                     c[j].metric_id);
             size_t at = 0;
             while (at < nc && strcmp(cells[at].key, key) != 0)
                 at++;
             if (at == nc)
                 snprintf(cells[nc++].key, sizeof cells[0].key, "%s", key);
-            cells[at].num += c[j].numerator;
-            cells[at].den += c[j].denominator;
+            long long add[5] = {c[j].numerator, c[j].denominator, c[j].expected_e9, c[j].held,
+                                c[j].missing};
+            for (int s = 0; s < 5; s++)
+                cells[at].sums[s] += add[s];
         }
     }
     char **lines = calloc(nc + 1, sizeof *lines);
+    size_t nl = 0;
     for (size_t i = 0; i < nc; i++) {
-        lines[i] = malloc(96);
-        snprintf(lines[i], 96, "%s %lld %lld", cells[i].key, cells[i].num, cells[i].den);
+        const long long *x = cells[i].sums;
+        if (x[0] == 0 && x[1] == 0 && x[2] == 0 && x[3] == 0 && x[4] == 0)
+            continue;
+        lines[nl] = malloc(200);
+        snprintf(lines[nl++], 200, "%s %lld %lld %lld %lld %lld", cells[i].key, x[0], x[1], x[2],
+                 x[3], x[4]);
     }
     free(cells);
-    qsort(lines, nc, sizeof *lines, by_text);
-    *n = nc;
+    qsort(lines, nl, sizeof *lines, by_text);
+    *n = nl;
     return lines;
 }
 
@@ -197,36 +211,70 @@ static long long count_of(PGconn *db, const char *sql)
     return n;
 }
 
-/* The cells of metric.contribution, as metric.aggregate must hold them. */
-#define CONTRIBUTION_CELLS                                                                         \
-    "SELECT c.audit, c.period, c.trust, c.site, c.metric_id, b.breakdown, b.category,"             \
-    "   sum(c.numerator)::bigint AS numerator, sum(c.denominator)::bigint AS denominator"          \
+/* The cells of metric.contribution (each contribution in breakdown 'all' and in its record's
+ * categories), the relation the two GROUP BYs below are over. */
+#define CONTRIBUTION_IN_CELLS                                                                      \
     " FROM metric.contribution c CROSS JOIN LATERAL (VALUES ('all', ''),"                          \
     "   ('imd_decile', c.imd_decile), ('ethnicity', c.ethnicity), ('sex', c.sex), ('age', c.age))" \
-    "   AS b(breakdown, category) WHERE b.breakdown = 'all' OR b.category <> ''"                   \
-    " GROUP BY 1, 2, 3, 4, 5, 6, 7"
+    "   AS b(breakdown, category) WHERE (b.breakdown = 'all' OR b.category <> '')"
+/* The sums of metric.contribution per cell, as metric.aggregate must hold them: cells whose sums
+ * are all 0 are not kept. */
+#define CONTRIBUTION_CELLS                                                                         \
+    "SELECT c.audit, c.period, c.month, c.trust, c.site, c.metric_id, b.breakdown, b.category,"    \
+    "   sum(c.numerator)::bigint AS numerator, sum(c.denominator)::bigint AS denominator,"         \
+    "   sum(c.expected_e9)::bigint AS expected_e9, count(*) FILTER (WHERE c.held) AS held,"        \
+    "   count(*) FILTER (WHERE c.missing) AS missing" CONTRIBUTION_IN_CELLS                        \
+    " GROUP BY 1, 2, 3, 4, 5, 6, 7, 8"                                                             \
+    " HAVING (sum(c.numerator), sum(c.denominator), sum(c.expected_e9),"                           \
+    "   count(*) FILTER (WHERE c.held), count(*) FILTER (WHERE c.missing)) <> (0, 0, 0, 0, 0)"
+/* The values of metric.contribution per cell, as metric.measure must count them. */
+#define CONTRIBUTION_VALUES                                                                        \
+    "SELECT c.audit, c.period, c.month, c.trust, c.site, c.metric_id, b.breakdown, b.category,"    \
+    "   c.value, count(*) AS count" CONTRIBUTION_IN_CELLS " AND c.value IS NOT NULL"               \
+    " GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9"
+#define AGGREGATE_COLUMNS                                                                          \
+    "audit, period, month, trust, site, metric_id, breakdown, category, numerator, denominator,"   \
+    " expected_e9, held, missing"
+#define MEASURE_COLUMNS                                                                            \
+    "audit, period, month, trust, site, metric_id, breakdown, category, value, count"
+
+/* metric.aggregate and metric.measure equal to the GROUP BYs over metric.contribution, both ways,
+ * and no cell or value left at 0. */
+static void assert_sums_match_contributions(PGconn *db)
+{
+    long long differ =
+        count_of(db, "WITH c AS (" CONTRIBUTION_CELLS "),"
+                     " a AS (SELECT " AGGREGATE_COLUMNS " FROM metric.aggregate)"
+                     " SELECT count(*) FROM ((SELECT * FROM c EXCEPT SELECT * FROM a)"
+                     "   UNION ALL (SELECT * FROM a EXCEPT SELECT * FROM c)) x");
+    if (differ)
+        fail_msg("%lld cells of metric.aggregate differ from the sums of metric.contribution",
+                 differ);
+    differ = count_of(db, "WITH c AS (" CONTRIBUTION_VALUES "),"
+                          " m AS (SELECT " MEASURE_COLUMNS " FROM metric.measure)"
+                          " SELECT count(*) FROM ((SELECT * FROM c EXCEPT SELECT * FROM m)"
+                          "   UNION ALL (SELECT * FROM m EXCEPT SELECT * FROM c)) x");
+    if (differ)
+        fail_msg("%lld values of metric.measure differ from the counts of metric.contribution",
+                 differ);
+    assert_int_equal(count_of(db, "SELECT count(*) FROM metric.aggregate WHERE (numerator,"
+                                  " denominator, expected_e9, held, missing) = (0, 0, 0, 0, 0)"),
+                     0);
+    assert_int_equal(count_of(db, "SELECT count(*) FROM metric.measure WHERE count <= 0"), 0);
+}
 
 /* Every invariant of metric.aggregate; breakdowns is how many each cell must have (4 for NHFD,
  * 0 before the records are taken again). */
 static void assert_aggregate_right(PGconn *db, const audit_def_t *def, int breakdowns)
 {
-    /* equal to the GROUP BY over the contributions, both ways */
-    long long differ = count_of(
-        db, "WITH c AS (" CONTRIBUTION_CELLS "),"
-            " a AS (SELECT audit, period, trust, site, metric_id, breakdown, category, numerator,"
-            "   denominator FROM metric.aggregate)"
-            " SELECT count(*) FROM ((SELECT * FROM c EXCEPT SELECT * FROM a)"
-            "   UNION ALL (SELECT * FROM a EXCEPT SELECT * FROM c)) x");
-    if (differ)
-        fail_msg("%lld cells of metric.aggregate differ from the sums of metric.contribution",
-                 differ);
+    assert_sums_match_contributions(db);
     /* each breakdown's categories sum to the row without breakdown */
     assert_int_equal(
         count_of(db,
-                 "SELECT count(*) FROM (SELECT audit, period, trust, site, metric_id,"
+                 "SELECT count(*) FROM (SELECT audit, period, month, trust, site, metric_id,"
                  "   breakdown, sum(numerator) AS n, sum(denominator) AS d"
-                 "   FROM metric.aggregate WHERE breakdown <> 'all' GROUP BY 1, 2, 3, 4, 5, 6) b"
-                 " JOIN metric.aggregate t USING (audit, period, trust, site, metric_id)"
+                 "   FROM metric.aggregate WHERE breakdown <> 'all' GROUP BY 1, 2, 3, 4, 5, 6, 7) b"
+                 " JOIN metric.aggregate t USING (audit, period, month, trust, site, metric_id)"
                  " WHERE t.breakdown = 'all' AND (b.n, b.d) <> (t.numerator, t.denominator)"),
         0);
     /* every cell in each declared breakdown, and none with a breakdown but no 'all' row */
@@ -234,24 +282,24 @@ static void assert_aggregate_right(PGconn *db, const audit_def_t *def, int break
     snprintf(sql, sizeof sql,
              "SELECT count(*) FROM metric.aggregate t WHERE t.breakdown = 'all' AND (SELECT"
              " count(DISTINCT breakdown) FROM metric.aggregate b WHERE (b.audit, b.period,"
-             " b.trust, b.site, b.metric_id) = (t.audit, t.period, t.trust, t.site, t.metric_id)"
+             " b.month, b.trust, b.site, b.metric_id) = (t.audit, t.period, t.month, t.trust,"
+             " t.site, t.metric_id)"
              " AND b.breakdown <> 'all') <> %d",
              breakdowns);
     assert_int_equal(count_of(db, sql), 0);
     assert_int_equal(count_of(db, "SELECT count(*) FROM metric.aggregate b WHERE NOT EXISTS"
                                   " (SELECT 1 FROM metric.aggregate t WHERE t.breakdown = 'all'"
-                                  " AND (t.audit, t.period, t.trust, t.site, t.metric_id) ="
-                                  " (b.audit, b.period, b.trust, b.site, b.metric_id))"),
+                                  " AND (t.audit, t.period, t.month, t.trust, t.site,"
+                                  " t.metric_id) = (b.audit, b.period, b.month, b.trust, b.site,"
+                                  " b.metric_id))"),
                      0);
     assert_int_equal(count_of(db, "SELECT count(*) FROM metric.quarantine"), 0);
-    /* no cell left at zero */
-    assert_int_equal(count_of(db, "SELECT count(*) FROM metric.aggregate WHERE denominator = 0"),
-                     0);
     /* the 'all' rows are the figures of the latest versions, worked out here */
     size_t n_want = 0;
     char **want = expected_cells(def, &n_want);
-    PGresult *r = query(db, "SELECT line FROM (SELECT period || ' ' || trust || ' ' || site"
-                            " || ' ' || metric_id || ' ' || numerator || ' ' || denominator"
+    PGresult *r = query(db, "SELECT line FROM (SELECT period || ' ' || month || ' ' || trust"
+                            " || ' ' || site || ' ' || metric_id || ' ' || numerator || ' ' ||"
+                            " denominator || ' ' || expected_e9 || ' ' || held || ' ' || missing"
                             " AS line FROM metric.aggregate WHERE breakdown = 'all') x"
                             " ORDER BY line COLLATE \"C\"");
     size_t n_got = (size_t)PQntuples(r);
@@ -448,9 +496,336 @@ static void test_two_processes_at_once(void **state)
     PQfinish(db);
 }
 
-/* A deployment migrated before 0014: its contributions are there, without categories and without
- * sums. 0014 puts their sums in as the 'all' rows and makes metric take every record again, which
- * fills in the breakdowns and changes no figure. */
+/* ---------------------------------------------------------------- hand-made contributions */
+
+/* metric_store.c directly, with contributions made here with every field the kinds use, whatever
+ * contribution_compute fills: "p" a proportion (held sometimes), "r" a ratio (observed counts
+ * above 1, expected values in fixed point, held or missing), "m" a median or mean (values, -0
+ * and 0.1 among them, or missing), and the record count (metric ""). */
+#define H_RECORDS 240
+#define H_VERSIONS 4
+
+typedef struct {
+    long long record_id;
+    char trust[4], site[6], period[8], month[8];
+    const char *categories[BREAKDOWN_COUNT];
+    contribution_t c[4];
+    int n;
+} hand_t;
+
+static hand_t hand_version(long long id, unsigned seed)
+{
+    hand_t h = {.record_id = id};
+    unsigned s = seed;
+    static const char *const trusts[] = {"RA1", "RB2", "RC3"};
+    snprintf(h.trust, sizeof h.trust, "%s", trusts[next_random(&s) % 3]);
+    snprintf(h.site, sizeof h.site, "%s0%u", h.trust, 1 + next_random(&s) % 2);
+    int month = 1 + (int)(next_random(&s) % 6);
+    snprintf(h.month, sizeof h.month, "2026-%02d", month);
+    snprintf(h.period, sizeof h.period, "2026Q%d", (month + 2) / 3);
+    static const char *const imd[] = {"", "3", "7", "unknown"};
+    static const char *const eth[] = {"white", "asian", "unknown"};
+    static const char *const sex[] = {"", "male", "female"};
+    static const char *const age[] = {"60-69", "90+", "unknown"};
+    h.categories[BREAKDOWN_IMD_DECILE] = imd[next_random(&s) % 4];
+    h.categories[BREAKDOWN_ETHNICITY] = eth[next_random(&s) % 3];
+    h.categories[BREAKDOWN_SEX] = sex[next_random(&s) % 3];
+    h.categories[BREAKDOWN_AGE] = age[next_random(&s) % 3];
+    if (next_random(&s) % 8 == 0)
+        return h; /* invalid, or no period: no contribution */
+    unsigned u = next_random(&s);
+    if (u % 4 != 0) { /* in the proportion's denominator */
+        contribution_t *c = &h.c[h.n++];
+        *c = (contribution_t){.metric_id = "p"};
+        if (u % 11 == 0)
+            c->held = true;
+        else
+            *c = (contribution_t){.metric_id = "p", .numerator = u % 3 == 0, .denominator = 1};
+    }
+    u = next_random(&s);
+    if (u % 5 != 0) { /* in the ratio's */
+        contribution_t *c = &h.c[h.n++];
+        *c = (contribution_t){.metric_id = "r"};
+        if (u % 9 == 0)
+            c->missing = true;
+        else if (u % 13 == 0)
+            c->held = true;
+        else {
+            c->numerator = (long long)(next_random(&s) % 4);
+            c->denominator = 1;
+            /* an expected value up to 3, to the last of its nine decimals */
+            c->expected_e9 = (long long)next_random(&s) * 91553 + next_random(&s) % 1000;
+        }
+    }
+    u = next_random(&s);
+    if (u % 3 != 0) { /* in the median's */
+        static const double values[] = {-0.0, 0.0, 0.1, 0.5, 1.25, 3, 7.75, 12, 1e-3, 36.5};
+        contribution_t *c = &h.c[h.n++];
+        *c = (contribution_t){.metric_id = "m"};
+        if (u % 10 == 0)
+            c->missing = true;
+        else
+            *c = (contribution_t){.metric_id = "m",
+                                  .denominator = 1,
+                                  .has_value = true,
+                                  .value = values[next_random(&s) % 10]};
+    }
+    h.c[h.n++] = (contribution_t){.metric_id = CONTRIBUTION_RECORDS, .denominator = 1};
+    return h;
+}
+
+static bool hand_is_ratio(void *ctx, const char *audit, const char *metric_id)
+{
+    (void)ctx;
+    return strcmp(audit, "test") == 0 && strcmp(metric_id, "r") == 0;
+}
+
+static metric_store_record_t hand_record(const hand_t *h)
+{
+    metric_store_record_t r = {.record_id = h->record_id,
+                               .audit = "test",
+                               .trust = h->trust,
+                               .site = h->site,
+                               .period = h->period,
+                               .month = h->month,
+                               .contrib = h->c,
+                               .n_contrib = h->n};
+    for (int b = 0; b < BREAKDOWN_COUNT; b++)
+        r.categories[b] = h->categories[b];
+    return r;
+}
+
+/* Applies the versions in the order given, in transactions of 1 to 40 records (a record at most
+ * once in each), as the ncap_metric role. */
+static void hand_apply(PGconn *db, const hand_t *const *order, size_t n, unsigned seed)
+{
+    char err[2048];
+    metric_store_record_t batch[40];
+    size_t i = 0;
+    while (i < n) {
+        size_t want = 1 + next_random(&seed) % 40, k = 0;
+        while (i < n && k < want) {
+            bool twice = false;
+            for (size_t j = 0; j < k && !twice; j++)
+                twice = batch[j].record_id == order[i]->record_id;
+            if (twice)
+                break;
+            batch[k++] = hand_record(order[i++]);
+        }
+        pg_fixture_exec(db, "BEGIN");
+        if (metric_store_replace(db, batch, k, hand_is_ratio, NULL, err, sizeof err) != 0)
+            fail_msg("%s", err);
+        pg_fixture_exec(db, "COMMIT");
+    }
+}
+
+static void shuffle(const hand_t **v, size_t n, unsigned *seed)
+{
+    for (size_t i = n; i > 1; i--) {
+        size_t j = ((size_t)next_random(seed) << 15 | next_random(seed)) % i;
+        const hand_t *t = v[i - 1];
+        v[i - 1] = v[j];
+        v[j] = t;
+    }
+}
+
+/* The 'all' cells of the last versions worked out here (integer sums in C), one line each as
+ * ALL_LINES gives them. */
+static char *hand_expected(const hand_t *last, size_t n)
+{
+    typedef struct {
+        char key[64];
+        long long sums[5];
+    } cell_t;
+    cell_t *cells = calloc(n * 4 + 1, sizeof *cells);
+    size_t nc = 0;
+    for (size_t i = 0; i < n; i++)
+        for (int j = 0; j < last[i].n; j++) {
+            const hand_t *h = &last[i];
+            const contribution_t *c = &h->c[j];
+            char key[64];
+            snprintf(key, sizeof key, "%s %s %s %s %s", h->period, h->month, h->trust, h->site,
+                     c->metric_id);
+            size_t at = 0;
+            while (at < nc && strcmp(cells[at].key, key) != 0)
+                at++;
+            if (at == nc)
+                snprintf(cells[nc++].key, sizeof cells[0].key, "%s", key);
+            long long add[5] = {c->numerator, c->denominator, c->expected_e9, c->held, c->missing};
+            for (int k = 0; k < 5; k++)
+                cells[at].sums[k] += add[k];
+        }
+    char **lines = calloc(nc + 1, sizeof *lines);
+    size_t nl = 0, len = 1;
+    for (size_t i = 0; i < nc; i++) {
+        const long long *x = cells[i].sums;
+        if (x[0] == 0 && x[1] == 0 && x[2] == 0 && x[3] == 0 && x[4] == 0)
+            continue;
+        lines[nl] = malloc(160);
+        snprintf(lines[nl], 160, "%s %lld %lld %lld %lld %lld", cells[i].key, x[0], x[1], x[2],
+                 x[3], x[4]);
+        len += strlen(lines[nl++]) + 1;
+    }
+    qsort(lines, nl, sizeof *lines, by_text);
+    char *out = calloc(len, 1);
+    for (size_t i = 0; i < nl; i++) {
+        strcat(out, lines[i]);
+        strcat(out, "\n");
+        free(lines[i]);
+    }
+    free(lines);
+    free(cells);
+    return out;
+}
+
+#define ALL_LINES                                                                                  \
+    "SELECT coalesce(string_agg(line || E'\\n', '' ORDER BY line COLLATE \"C\"), '') FROM"         \
+    " (SELECT concat_ws(' ', period, month, trust, site, metric_id, numerator, denominator,"       \
+    "   expected_e9, held, missing) AS line FROM metric.aggregate WHERE breakdown = 'all') x"
+/* Everything metric.aggregate and metric.measure hold, as text. */
+#define EVERYTHING                                                                                 \
+    "SELECT (SELECT string_agg(concat_ws(' ', " AGGREGATE_COLUMNS "), ','"                         \
+    "   ORDER BY " AGGREGATE_COLUMNS ") FROM metric.aggregate) || ' / ' ||"                        \
+    " (SELECT string_agg(concat_ws(' ', " MEASURE_COLUMNS "), ',' ORDER BY " MEASURE_COLUMNS ")"   \
+    "   FROM metric.measure)"
+
+static void test_hand_made_contributions(void **state)
+{
+    (void)state;
+    PGconn *db = pg_fixture_open("ncap_test_metric_aggregate_hand");
+    pg_fixture_exec(db, "SET ROLE ncap_metric");
+    static hand_t v[H_RECORDS][H_VERSIONS];
+    static hand_t last[H_RECORDS];
+    static const hand_t *earlier[H_RECORDS * (H_VERSIONS - 1)], *finals[H_RECORDS];
+    size_t ne = 0;
+    for (size_t i = 0; i < H_RECORDS; i++) {
+        unsigned versions = 1 + (unsigned)(i * 2654435761u >> 7) % H_VERSIONS;
+        for (unsigned k = 0; k < versions; k++) {
+            v[i][k] = hand_version((long long)i + 1, (unsigned)(i * 7919u + k * 104729u + 1));
+            if (k + 1 < versions)
+                earlier[ne++] = &v[i][k];
+        }
+        last[i] = v[i][versions - 1];
+        finals[i] = &v[i][versions - 1];
+    }
+    char *want = hand_expected(last, H_RECORDS);
+    char *first = NULL;
+    /* three runs, the versions in a different order each: a record's earlier versions in any
+     * order among the others', its last one after them */
+    for (unsigned run = 0; run < 3; run++) {
+        unsigned seed = 1234567u + run * 7777u;
+        pg_fixture_exec(db, "RESET ROLE");
+        pg_fixture_exec(db, "TRUNCATE metric.contribution, metric.aggregate, metric.measure");
+        pg_fixture_exec(db, "SET ROLE ncap_metric");
+        shuffle(earlier, ne, &seed);
+        shuffle(finals, H_RECORDS, &seed);
+        hand_apply(db, earlier, ne, seed);
+        if (run == 0) /* midway, too */
+            assert_sums_match_contributions(db);
+        hand_apply(db, finals, H_RECORDS, seed + 1);
+        assert_sums_match_contributions(db);
+        /* the sums, the expected values' to the last digit, are those of the last versions */
+        PGresult *r = query(db, ALL_LINES);
+        assert_string_equal(PQgetvalue(r, 0, 0), want);
+        PQclear(r);
+        /* values counted exactly: 0.1 as the double 0.1, -0 as 0 */
+        long long tenth = 0, zero = 0;
+        for (size_t i = 0; i < H_RECORDS; i++)
+            for (int j = 0; j < last[i].n; j++)
+                if (last[i].c[j].has_value) {
+                    tenth += last[i].c[j].value == 0.1;
+                    zero += last[i].c[j].value == 0.0;
+                }
+        assert_true(tenth > 0 && zero > 0);
+        assert_int_equal(count_of(db, "SELECT coalesce(sum(count), 0) FROM metric.measure"
+                                      " WHERE breakdown = 'all' AND value = 0.1::float8"),
+                         tenth);
+        assert_int_equal(count_of(db, "SELECT coalesce(sum(count), 0) FROM metric.measure"
+                                      " WHERE breakdown = 'all' AND value = 0"),
+                         zero);
+        assert_int_equal(count_of(db, "SELECT count(*) FROM metric.measure"
+                                      " WHERE value::text LIKE '-%'"),
+                         0);
+        /* a ratio's observed count above its denominator is kept */
+        assert_true(count_of(db, "SELECT count(*) FROM metric.aggregate WHERE metric_id = 'r'"
+                                 " AND numerator > denominator") > 0);
+        /* the same bytes whatever the order */
+        r = query(db, EVERYTHING);
+        if (!first)
+            first = strdup(PQgetvalue(r, 0, 0));
+        else
+            assert_string_equal(PQgetvalue(r, 0, 0), first);
+        PQclear(r);
+    }
+
+    /* a proportion's numerator above its denominator, and a value not finite, are refused and
+     * change nothing */
+    char err[2048];
+    hand_t bad = hand_version(H_RECORDS + 1, 99); /* in cells of its own */
+    snprintf(bad.trust, sizeof bad.trust, "RZ9");
+    snprintf(bad.site, sizeof bad.site, "RZ901");
+    bad.n = 0;
+    bad.c[bad.n++] = (contribution_t){.metric_id = "p", .numerator = 1, .held = true};
+    metric_store_record_t rec = hand_record(&bad);
+    pg_fixture_exec(db, "BEGIN");
+    assert_int_equal(metric_store_replace(db, &rec, 1, hand_is_ratio, NULL, err, sizeof err), -1);
+    assert_non_null(strstr(err, "numerator 1 of denominator 0"));
+    pg_fixture_exec(db, "ROLLBACK");
+    bad.c[0] = (contribution_t){.metric_id = "m", .denominator = 1, .has_value = true};
+    bad.c[0].value = strtod("inf", NULL);
+    pg_fixture_exec(db, "BEGIN");
+    assert_int_equal(metric_store_replace(db, &rec, 1, hand_is_ratio, NULL, err, sizeof err), -1);
+    assert_non_null(strstr(err, "not a finite number"));
+    pg_fixture_exec(db, "ROLLBACK");
+    PGresult *r = query(db, EVERYTHING);
+    assert_string_equal(PQgetvalue(r, 0, 0), first);
+    PQclear(r);
+
+    /* every record superseded by one without contributions: nothing left */
+    static metric_store_record_t none[H_RECORDS];
+    for (size_t i = 0; i < H_RECORDS; i++)
+        none[i] = (metric_store_record_t){.record_id = (long long)i + 1};
+    pg_fixture_exec(db, "BEGIN");
+    if (metric_store_replace(db, none, H_RECORDS, hand_is_ratio, NULL, err, sizeof err) != 0)
+        fail_msg("%s", err);
+    pg_fixture_exec(db, "COMMIT");
+    assert_int_equal(count_of(db, "SELECT (SELECT count(*) FROM metric.aggregate)"
+                                  " + (SELECT count(*) FROM metric.measure)"
+                                  " + (SELECT count(*) FROM metric.contribution)"),
+                     0);
+    free(first);
+    free(want);
+    PQfinish(db);
+}
+
+/* Each period's 'all' sums per trust, site and metric (its months summed), as one string: what a
+ * release of the period is built from, whatever the migrations have done to the months. (Cells of
+ * records held back, which the contributions made before 0016 here leave out, aside.) */
+#define PERIOD_SUMS                                                                                \
+    "SELECT string_agg(concat_ws(' ', period, trust, site, metric_id, n, d), ','"                  \
+    "   ORDER BY period, trust, site, metric_id) FROM (SELECT period, trust, site, metric_id,"     \
+    "   sum(numerator) AS n, sum(denominator) AS d FROM metric.aggregate WHERE breakdown = 'all'"  \
+    "   GROUP BY 1, 2, 3, 4 HAVING sum(denominator) > 0) x"
+
+/* Marks the migrations from `from` up to (not including) `to` as not applied ("" no bound), then
+ * applies them. */
+static void migrate_range(PGconn *db, const char *from, const char *to)
+{
+    char err[2048];
+    const char *p[] = {from, to};
+    int applied = 0;
+    if (db_execp(db,
+                 "DELETE FROM public.ncap_schema_migration WHERE name >= $1"
+                 " AND ($2 = '' OR name < $2)",
+                 2, p, err, sizeof err) != 0 ||
+        migrate_run(db, &applied, err, sizeof err) != 0)
+        fail_msg("%s", err);
+}
+
+/* A deployment migrated before 0014: its contributions are there, without categories, months or
+ * sums. 0014 puts their sums in as the 'all' rows; 0016 keeps them as cells of month '' and makes
+ * metric take every record again, which fills in the breakdowns and the months and changes no
+ * period's figures, at any point on the way. */
 static void test_existing_deployment_is_taken_again(void **state)
 {
     (void)state;
@@ -500,6 +875,8 @@ static void test_existing_deployment_is_taken_again(void **state)
                      4, ps, err, sizeof err) != 0)
             fail_msg("%s", err);
         for (int j = 0; v[i].valid && j < k; j++) {
+            if (c[j].denominator == 0)
+                continue; /* held or missing: not known before 0016 */
             snprintf(num, sizeof num, "%lld", c[j].numerator);
             snprintf(den, sizeof den, "%d", c[j].denominator);
             const char *pc[] = {id, c[j].metric_id, v[i].trust, v[i].site, period, num, den};
@@ -512,14 +889,18 @@ static void test_existing_deployment_is_taken_again(void **state)
         }
     }
 
-    /* 0014: the 'all' rows at once, every figure right; then metric takes every record again */
-    pg_fixture_exec(db, "DELETE FROM public.ncap_schema_migration WHERE name >= '0014'");
-    if (migrate_run(db, &applied, err, sizeof err) != 0)
-        fail_msg("%s", err);
-    assert_aggregate_right(db, def, 0);
-    PGresult *before = query(db, "SELECT string_agg(concat_ws(' ', period, trust, site, metric_id,"
-                                 " numerator, denominator), ',' ORDER BY period, trust, site,"
-                                 " metric_id) FROM metric.aggregate");
+    /* 0014 and 0015: the 'all' rows at once (no month yet) */
+    migrate_range(db, "0014", "0016");
+    PGresult *before = query(db, PERIOD_SUMS);
+    assert_true(PQgetlength(before, 0, 0) > 100);
+    /* 0016: the sums as cells of month '', every period's figures as they were */
+    migrate_range(db, "0016", "");
+    assert_sums_match_contributions(db);
+    assert_int_equal(count_of(db, "SELECT count(*) FROM metric.aggregate WHERE month <> ''"), 0);
+    PGresult *now = query(db, PERIOD_SUMS);
+    assert_string_equal(PQgetvalue(now, 0, 0), PQgetvalue(before, 0, 0));
+    PQclear(now);
+    /* metric takes every record again: part of the way, the periods' figures are still those */
     stage_close(&st);
     stage_open(&st, conninfo);
     def = nhfd(&st);
@@ -528,6 +909,15 @@ static void test_existing_deployment_is_taken_again(void **state)
         int got = stage_run_backlog(&st.ops, "metric", st.db, 64, 0, &out);
         stage_keys_free(&out);
         assert_true(got >= 0);
+        if (round == 1) {
+            assert_true(count_of(db, "SELECT count(*) FROM metric.aggregate WHERE month = ''") > 0);
+            assert_true(count_of(db, "SELECT count(*) FROM metric.aggregate WHERE month <> ''") >
+                        0);
+            assert_sums_match_contributions(db);
+            now = query(db, PERIOD_SUMS);
+            assert_string_equal(PQgetvalue(now, 0, 0), PQgetvalue(before, 0, 0));
+            PQclear(now);
+        }
         if (got == 0)
             break;
     }
@@ -535,12 +925,11 @@ static void test_existing_deployment_is_taken_again(void **state)
                                   " WHERE link_revision < 0"),
                      0);
     assert_aggregate_right(db, def, 4);
-    PGresult *after = query(db, "SELECT string_agg(concat_ws(' ', period, trust, site, metric_id,"
-                                " numerator, denominator), ',' ORDER BY period, trust, site,"
-                                " metric_id) FROM metric.aggregate WHERE breakdown = 'all'");
-    assert_string_equal(PQgetvalue(after, 0, 0), PQgetvalue(before, 0, 0));
+    assert_int_equal(count_of(db, "SELECT count(*) FROM metric.aggregate WHERE month = ''"), 0);
+    now = query(db, PERIOD_SUMS);
+    assert_string_equal(PQgetvalue(now, 0, 0), PQgetvalue(before, 0, 0));
+    PQclear(now);
     PQclear(before);
-    PQclear(after);
     free_versions(v, N_RECORDS);
     forget_latest();
     stage_close(&st);
@@ -553,6 +942,7 @@ int main(void)
         cmocka_unit_test(test_aggregate_follows_every_version),
         cmocka_unit_test(test_two_processes_at_once),
         cmocka_unit_test(test_existing_deployment_is_taken_again),
+        cmocka_unit_test(test_hand_made_contributions),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

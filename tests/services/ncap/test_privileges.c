@@ -185,10 +185,12 @@ static const char *const expected[] = {
     "ncap_metric      table metric.record_state                    SELECT INSERT UPDATE",
     "ncap_metric      table metric.contribution                    SELECT INSERT DELETE",
     "ncap_metric      table metric.aggregate                       SELECT INSERT UPDATE DELETE",
+    "ncap_metric      table metric.measure                         SELECT INSERT UPDATE DELETE",
     "ncap_metric      table metric.quarantine                      SELECT INSERT UPDATE DELETE",
 
-    /* publish: reads the sums per cell (0014), never a contribution (0015); reads the
-     * organisations the operator loads; releases and their files immutable */
+    /* publish: reads the sums per cell (0014) and the values per cell (0016), never a
+     * contribution (0015); reads the organisations the operator loads; releases and their files
+     * immutable */
     "ncap_publish     role                                         LOGIN",
     "ncap_publish     database                                     CONNECT",
     "ncap_publish     schema ops                                   USAGE",
@@ -198,6 +200,7 @@ static const char *const expected[] = {
     "ncap_publish     table metric.record_state                    SELECT(audit, link_revision, period,"
                                                                    " record_id, valid, version)",
     "ncap_publish     table metric.aggregate                       SELECT",
+    "ncap_publish     table metric.measure                         SELECT",
     "ncap_publish     table publish.organisation                   SELECT",
     "ncap_publish     table publish.seen                           SELECT INSERT UPDATE",
     "ncap_publish     table publish.release                        SELECT INSERT",
@@ -358,6 +361,10 @@ static void test_held_back_refused_and_stage_reads_allowed(void **state)
     assert_refused(db, "ncap_publish", "SELECT record_id, sex, age FROM metric.contribution");
     assert_allowed(db, "ncap_publish", "SELECT * FROM metric.aggregate");
     assert_refused(db, "ncap_publish", "UPDATE metric.aggregate SET numerator = 0");
+    assert_refused(db, "ncap_publish", "SELECT record_id, value FROM metric.contribution");
+    assert_refused(db, "ncap_publish", "SELECT value, month FROM metric.contribution");
+    assert_allowed(db, "ncap_publish", "SELECT * FROM metric.measure");
+    assert_refused(db, "ncap_publish", "DELETE FROM metric.measure");
     assert_allowed(db, "ncap_publish", "SELECT code, name, region FROM publish.organisation");
     assert_refused(db, "ncap_publish", "DELETE FROM publish.organisation");
     assert_refused(db, "ncap_metric", "SELECT * FROM publish.organisation");

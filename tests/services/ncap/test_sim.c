@@ -602,9 +602,10 @@ static void test_bad_options_are_refused(void **state)
     sim_opts_t o;
     sim_opts_default(&o);
     char err[256];
-    o.audit = "nela";
+    o.audit = "hes";
     assert_null(sim_new(&o, err, sizeof err));
-    assert_string_equal(err, "audit \"nela\" is not supported by the simulator, only \"nhfd\"");
+    assert_string_equal(
+        err, "audit \"hes\" is not supported by the simulator, only \"nhfd\" and \"nela\"");
     sim_opts_default(&o);
     o.trusts = 0;
     assert_null(sim_new(&o, err, sizeof err));

@@ -1,0 +1,50 @@
+/* metric_store.h - what ncap-metricd keeps of the records it applies: each record's contributions
+ * (metric.contribution), their sums per cell and month (metric.aggregate) and, for median and mean
+ * metrics, how many records of a cell have each value (metric.measure), all three changed in the
+ * caller's transaction so that publish never sees one without the others (migrations 0014, 0016).
+ *
+ * A cell is (audit, period, month, trust, site, metric_id, breakdown, category): each contribution
+ * counts in breakdown 'all' (category '') and in every breakdown its record has a category in.
+ * metric.aggregate is at all times metric.contribution's GROUP BY cell, the cells whose sums are
+ * all 0 left out; metric.measure is its GROUP BY (cell, value) over the contributions with a
+ * value, as counts. Sums of integers (the expected value in fixed point, x 1e9) are exact, so
+ * both are the same whatever order records were applied in. */
+#ifndef NCAP_METRIC_STORE_H
+#define NCAP_METRIC_STORE_H
+
+#include <libpq-fe.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "breakdown.h"
+#include "contribution.h"
+
+/* One record's new contributions (n_contrib may be 0: an invalid record, or one without a
+ * period, keeps none). Strings borrowed. */
+typedef struct {
+    long long record_id;
+    const char *audit, *trust, *site;
+    const char *period;                      /* "YYYYQn" */
+    const char *month;                       /* "YYYY-MM" */
+    const char *categories[BREAKDOWN_COUNT]; /* breakdown_t order; "" where it has none */
+    const contribution_t *contrib;
+    int n_contrib;
+} metric_store_record_t;
+
+/* Whether metric_id of audit may have its numerator above its denominator (a ratio: the observed
+ * count); any other metric's numerator above its denominator is refused. */
+typedef bool (*metric_store_is_ratio_fn)(void *ctx, const char *audit, const char *metric_id);
+
+/* Replaces every contribution of each record of recs (each record once) with its new ones, in
+ * the caller's transaction: subtracts from metric.aggregate and metric.measure what the old ones
+ * added, adds the new, each upserted in key order (two instances lock rows in the same order,
+ * which keeps deadlocks rare; 40P01 is retried by the caller), and deletes a cell whose sums are
+ * all 0 and a value whose count is 0. Returns 0, or -1 with err when a statement fails (its
+ * SQLSTATE kept, db.h) or when a sum would become impossible: negative, a count below 0, the
+ * numerator of a metric not a ratio above its denominator (the sums no longer match the
+ * contributions: the transaction must roll back), or a contribution's value not finite.
+ * Cost: O(contributions replaced), in three statements, up to six with values or emptied rows. */
+int metric_store_replace(PGconn *db, const metric_store_record_t *recs, size_t n,
+                         metric_store_is_ratio_fn is_ratio, void *ctx, char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,159 @@
+/* test_publish_stage.c - ncap-publishd's rebuilds on a real PostgreSQL ($NCAP_TEST_PG), run as the
+ * ncap_publish role, from sums the metric stage keeps (written here as it writes them): a
+ * period's figures are its months' sums (cells of no month, left by a deployment migrated to 0016
+ * while metric takes its records again, among them); a change to a record of an earlier period
+ * rebuilds every later period too, whose run charts show that period's months (a new revision
+ * with the same latest.csv), and a change to a record of the last period rebuilds that period
+ * alone. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "audit_cache.h"
+#include "pg_fixture.h"
+#include "publish_stage.h"
+
+#define AUDIT_DIR NCAP_SOURCE_DIR "/deploy/audits"
+
+static long long count_of(PGconn *db, const char *sql)
+{
+    char err[2048];
+    PGresult *r = db_query(db, sql, 0, NULL, err, sizeof err);
+    if (!r)
+        fail_msg("%s\nin: %s", err, sql);
+    long long n = atoll(PQgetvalue(r, 0, 0));
+    PQclear(r);
+    return n;
+}
+
+/* A record metric has applied: its state, and what it adds to the cells of surgery_36h and the
+ * record count in its month (breakdown 'all' only), as metric.aggregate sums them; each record
+ * here stands for 20, so that disclosure control hides none of the figures. */
+static void record(PGconn *db, int id, int version, const char *trust, const char *period,
+                   const char *month, int numerator)
+{
+    char sql[2048];
+    snprintf(sql, sizeof sql,
+             "INSERT INTO metric.record_state (record_id, version, audit, trust, period, valid)"
+             " VALUES (%d, %d, 'nhfd', '%s', '%s', true) ON CONFLICT (record_id) DO UPDATE SET"
+             " version = EXCLUDED.version;"
+             "INSERT INTO metric.aggregate AS a (audit, period, month, trust, site, metric_id,"
+             " breakdown, category, numerator, denominator) VALUES"
+             " ('nhfd', '%s', '%s', '%s', '%s01', 'surgery_36h', 'all', '', %d, 20),"
+             " ('nhfd', '%s', '%s', '%s', '%s01', '', 'all', '', 0, 20)"
+             " ON CONFLICT (audit, period, month, trust, site, metric_id, breakdown, category)"
+             " DO UPDATE SET numerator = a.numerator + EXCLUDED.numerator,"
+             " denominator = a.denominator + EXCLUDED.denominator",
+             id, version, trust, period, period, month, trust, trust, 10 * numerator, period, month,
+             trust, trust);
+    pg_fixture_exec(db, sql);
+}
+
+/* Runs publish's periodic work once; returns how many periods it rebuilt. */
+static int publish_once(PGconn *db, publish_t *ps)
+{
+    stage_ops_t ops = publish_stage_ops(ps);
+    char err[2048];
+    stage_keys_t out = {0};
+    int n = stage_run_periodic(&ops, db, 100, &out, err, sizeof err);
+    stage_keys_free(&out);
+    if (n < 0)
+        fail_msg("%s", err);
+    publish_stage_clear(ps);
+    return n;
+}
+
+/* surgery_36h's numerator and denominator on the trust row of the latest revision of period. */
+static void assert_trust_row(PGconn *db, const char *period, const char *trust, long long num,
+                             long long den)
+{
+    char sql[1024];
+    snprintf(sql, sizeof sql,
+             "SELECT o.numerator || '/' || o.denominator FROM publish.output o"
+             " JOIN publish.release r USING (release_id) WHERE r.audit = 'nhfd'"
+             " AND r.period = '%s' AND o.level = 'trust' AND o.area_code = '%s'"
+             " AND o.metric_id = 'surgery_36h' AND o.breakdown = 'all'"
+             " ORDER BY r.revision DESC LIMIT 1",
+             period, trust);
+    char err[2048], want[64];
+    PGresult *r = db_query(db, sql, 0, NULL, err, sizeof err);
+    if (!r)
+        fail_msg("%s", err);
+    assert_int_equal(PQntuples(r), 1);
+    snprintf(want, sizeof want, "%lld/%lld", num, den);
+    assert_string_equal(PQgetvalue(r, 0, 0), want);
+    PQclear(r);
+}
+
+static void test_months_and_later_periods(void **state)
+{
+    (void)state;
+    PGconn *db = pg_fixture_open("ncap_test_publish_stage");
+    char dir[] = "/tmp/ncap_test_publish_XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    publish_t ps = {.out_dir = dir, .audits = audit_cache_new(AUDIT_DIR)};
+
+    /* 2026Q1 over its three months and a cell of no month (before 0016); 2026Q2 */
+    record(db, 1, 1, "RA1", "2026Q1", "2026-01", 1);
+    record(db, 2, 1, "RA1", "2026Q1", "2026-02", 0);
+    record(db, 3, 1, "RA1", "2026Q1", "2026-03", 1);
+    record(db, 4, 1, "RA1", "2026Q1", "", 1);
+    record(db, 5, 1, "RA1", "2026Q2", "2026-04", 1);
+    record(db, 6, 1, "RB2", "2026Q2", "2026-05", 0);
+    pg_fixture_exec(db, "SET ROLE ncap_publish");
+    assert_int_equal(publish_once(db, &ps), 2);
+    assert_trust_row(db, "2026Q1", "RA1", 30, 80);
+    assert_trust_row(db, "2026Q2", "RA1", 10, 20);
+    assert_trust_row(db, "2026Q2", "RB2", 0, 20);
+    assert_int_equal(count_of(db, "SELECT records FROM publish.release WHERE period = '2026Q1'"),
+                     80);
+    assert_int_equal(publish_once(db, &ps), 0);
+
+    /* a record of February changes: 2026Q1 and the later 2026Q2 are rebuilt */
+    pg_fixture_exec(db, "RESET ROLE");
+    record(db, 2, 2, "RA1", "2026Q1", "2026-02", 1);
+    pg_fixture_exec(db, "UPDATE metric.aggregate SET denominator = denominator - 20"
+                        " WHERE month = '2026-02'"); /* version 1 subtracted */
+    pg_fixture_exec(db, "SET ROLE ncap_publish");
+    assert_int_equal(publish_once(db, &ps), 2);
+    assert_trust_row(db, "2026Q1", "RA1", 40, 80);
+    assert_int_equal(count_of(db, "SELECT max(revision) FROM publish.release"
+                                  " WHERE period = '2026Q1'"),
+                     2);
+    /* 2026Q2's own figures are the same; its run charts show February's change */
+    assert_int_equal(count_of(db, "SELECT max(revision) FROM publish.release"
+                                  " WHERE period = '2026Q2'"),
+                     2);
+    assert_int_equal(count_of(db, "SELECT count(DISTINCT f.content) FROM publish.release_file f"
+                                  " JOIN publish.release r USING (release_id)"
+                                  " WHERE r.period = '2026Q2' AND f.name = 'latest.csv'"),
+                     1);
+
+    /* a record of the last period: that period alone */
+    pg_fixture_exec(db, "RESET ROLE");
+    record(db, 7, 1, "RB2", "2026Q2", "2026-06", 1);
+    pg_fixture_exec(db, "SET ROLE ncap_publish");
+    assert_int_equal(publish_once(db, &ps), 1);
+    assert_trust_row(db, "2026Q2", "RB2", 10, 40);
+
+    audit_cache_destroy(&ps.audits);
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    assert_int_equal(system(cmd), 0);
+    PQfinish(db);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_months_and_later_periods),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
