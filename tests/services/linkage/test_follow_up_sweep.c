@@ -100,28 +100,16 @@ static void ingest_record(PGconn *db, int record_id, const char *nhs, const char
         fail_msg("%s", err);
 }
 
-/* The text of the first value of sql, or "" when there is no row. */
-static char *text_of(PGconn *db, const char *sql, char *out, size_t len)
-{
-    char err[1024];
-    PGresult *r = db_query(db, sql, 0, NULL, err, sizeof err);
-    if (!r)
-        fail_msg("%s: %s", sql, err);
-    snprintf(out, len, "%s", PQntuples(r) ? PQgetvalue(r, 0, 0) : "");
-    PQclear(r);
-    return out;
-}
-
 /* Each pseudonymised record: id:revision:deaths_covered_to:date_of_death:follow_up_due. */
 static char *records(PGconn *db, char *out, size_t len)
 {
-    return text_of(db,
-                   "SELECT string_agg(record_id || ':' || revision || ':' ||"
-                   " coalesce(payload->>'deaths_covered_to', '-') || ':' ||"
-                   " coalesce(payload->>'date_of_death', '-') || ':' ||"
-                   " coalesce(follow_up_due::text, '-'), ' ' ORDER BY record_id)"
-                   " FROM linkage.pseudo_record",
-                   out, len);
+    return link_pg_text(db,
+                        "SELECT string_agg(record_id || ':' || revision || ':' ||"
+                        " coalesce(payload->>'deaths_covered_to', '-') || ':' ||"
+                        " coalesce(payload->>'date_of_death', '-') || ':' ||"
+                        " coalesce(follow_up_due::text, '-'), ' ' ORDER BY record_id)"
+                        " FROM linkage.pseudo_record",
+                        out, len);
 }
 
 /* The linkage daemon's periodic work until it has none, as its role; the keys passed on. */
@@ -198,7 +186,7 @@ static void test_coverage_advancing_rederives_the_records_it_completes(void **st
     sweep(db, &ops, &out);
     assert_int_equal(out.n, 0);
     assert_string_equal(
-        text_of(db, "SELECT sum(revision) FROM linkage.pseudo_record", buf, sizeof buf), "0");
+        link_pg_text(db, "SELECT sum(revision) FROM linkage.pseudo_record", buf, sizeof buf), "0");
 
     /* coverage never goes back: refused, and nothing of the file is loaded */
     r = load_deaths(DEATHS_HEADER ADA_DEATH BEA_DEATH, "2025-03-30");
@@ -253,11 +241,12 @@ static void test_coverage_advancing_rederives_the_records_it_completes(void **st
     assert_int_equal(validated.n, 1);
     assert_int_equal(stage_run_keys(&vops, "validation", db, out.keys, out.n, &validated), 0);
     pg_fixture_exec(db, "RESET ROLE");
-    assert_string_equal(text_of(db,
-                                "SELECT link_revision || ':' || (payload->>'deaths_covered_to')"
-                                " FROM validation.record WHERE record_id = 2",
-                                buf, sizeof buf),
-                        "1:2025-04-30");
+    assert_string_equal(
+        link_pg_text(db,
+                     "SELECT link_revision || ':' || (payload->>'deaths_covered_to')"
+                     " FROM validation.record WHERE record_id = 2",
+                     buf, sizeof buf),
+        "1:2025-04-30");
     /* again: nothing due */
     sweep(db, &ops, &out);
     assert_int_equal(out.n, 0);
@@ -297,21 +286,22 @@ static void test_coverage_advancing_rederives_the_records_it_completes(void **st
     pg_fixture_exec(db, "SET ROLE ncap_linkage");
     assert_int_equal(stage_run_keys(&ops, "linkage", db, in5, 1, &out), 1);
     pg_fixture_exec(db, "RESET ROLE");
-    assert_string_equal(text_of(db,
-                                "SELECT (payload->>'deaths_covered_to') || ' ' || follow_up_due"
-                                " FROM linkage.pseudo_record WHERE record_id = 5",
-                                buf, sizeof buf),
-                        "2025-07-01 2025-07-20");
+    assert_string_equal(
+        link_pg_text(db,
+                     "SELECT (payload->>'deaths_covered_to') || ' ' || follow_up_due"
+                     " FROM linkage.pseudo_record WHERE record_id = 5",
+                     buf, sizeof buf),
+        "2025-07-01 2025-07-20");
 
     /* status shows the coverage and each load's is kept */
     r = refdata("status", NULL);
     assert_int_equal(r.rc, 0);
     assert_non_null(strstr(r.out, "2025-07-01"));
     result_free(&r);
-    assert_string_equal(text_of(db,
-                                "SELECT string_agg(coalesce(covers_to::text, '-'), ' '"
-                                " ORDER BY load_id) FROM linkage.refdata_load",
-                                buf, sizeof buf),
+    assert_string_equal(link_pg_text(db,
+                                     "SELECT string_agg(coalesce(covers_to::text, '-'), ' '"
+                                     " ORDER BY load_id) FROM linkage.refdata_load",
+                                     buf, sizeof buf),
                         "2025-03-31 2025-03-31 2025-04-30 2025-05-20 2025-05-20 2025-06-30 "
                         "2025-07-01");
 
