@@ -307,6 +307,7 @@ static void test_coverage_advancing_rederives_the_records_it_completes(void **st
 
     stage_keys_free(&out);
     stage_keys_free(&validated);
+    linkage_stage_clear(&lk);
     audit_cache_destroy(&audits);
     PQfinish(db);
 }
