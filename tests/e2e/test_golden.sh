@@ -2,9 +2,9 @@
 # Golden releases: a fixed simulated NHFD stream (4,000 records from 8 trusts, seed 7, every kind of
 # problem ncap validate reports, the register of deaths and deploy/refdata's IMD and trusts loaded
 # first) through the whole pipeline must publish releases byte-identical to those kept in
-# tests/fixtures/golden/ (latest.csv and fingertips.csv as they are; latest.json without its
-# created_at and revision, which depend on when publish ran). A change that
-# moves a published figure fails here; when a change of figures is intended, regenerate the files
+# tests/fixtures/golden/ (latest.csv, fingertips.csv, spc.csv and spc_summary.csv as they are;
+# latest.json without its created_at and revision, which depend on when publish ran). A change
+# that moves a published figure fails here; when a change of figures is intended, regenerate the files
 # with NCAP_GOLDEN_UPDATE=1 tests/run -k test_golden and say why in the commit. Run through tests/run.
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib.sh
@@ -40,8 +40,11 @@ normalise() {
     rel=${f#"$CTX_OUT/"}
     mkdir -p "$1/$(dirname "$rel")"
     cp "$f" "$1/$rel"
-    cp "$(dirname "$f")/fingertips.csv" "$1/$(dirname "$rel")/fingertips.csv" ||
-      fail "no fingertips.csv beside ${f#"$NCAP_ROOT"/}"
+    local other
+    for other in fingertips.csv spc.csv spc_summary.csv; do
+      cp "$(dirname "$f")/$other" "$1/$(dirname "$rel")/$other" ||
+        fail "no $other beside ${f#"$NCAP_ROOT"/}"
+    done
     jq -S 'del(.provenance.created_at, .provenance.revision)' "${f%.csv}.json" \
       >"$1/${rel%.csv}.json" || fail "${f%.csv}.json is not JSON"
   done < <(e2e_releases)
