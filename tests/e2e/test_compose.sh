@@ -3,7 +3,8 @@
 # stage service fixes a container name or a host port, while each listens on its container's
 # interface, never all interfaces (so `docker-compose up --scale linkage=3` works). Each stage runs
 # with its CurveZMQ keys and mounts only the key volumes it needs: its own stage keys; ingest the
-# trusts' public keys; linkage the pseudonymisation key; the simulator the trusts' keys. PostgreSQL
+# trusts' public keys; linkage the pseudonymisation key; the simulator the trusts' keys (and the
+# register of deaths it writes, which deaths-loader loads as it grows). PostgreSQL
 # authenticates every connection with a SCRAM-SHA-256 password, no service uses trust, and each
 # daemon gets its own role's password and no other (Compose secrets that deploy/docker/new-secrets
 # makes, kept out of git and the image). Run through tests/run.
@@ -44,9 +45,15 @@ for name in ["ingest", "linkage", "validation", "metric", "publish"]:
     if cond != "service_completed_successfully":
         problems.append(f'service "{name}" does not wait for migrate to complete (condition {cond})')
 sim = services.get("sim", {})
-if sorted(v.split(":")[0] for v in sim.get("volumes", [])) != ["sim-keys"] or \
+if sorted(v.split(":")[0] for v in sim.get("volumes", [])) != ["register", "sim-keys"] or \
         "NCAP_CLIENT_KEYS" not in sim.get("environment", {}):
-    problems.append('service "sim" does not submit with the trusts\' keys (sim-keys, NCAP_CLIENT_KEYS)')
+    problems.append('service "sim" does not submit with the trusts\' keys (sim-keys, NCAP_CLIENT_KEYS)'
+                    ' and write its register of deaths (register)')
+# the simulated register of deaths is loaded as it grows, so that mortality is followed up
+loader = services.get("deaths-loader", {})
+if "--deaths" not in sim.get("command", []) or \
+        sim["command"][sim["command"].index("--deaths") + 1] not in loader.get("command", []):
+    problems.append('service "deaths-loader" does not load the register of deaths "sim" writes')
 print("\n".join(problems))
 PY
 )
