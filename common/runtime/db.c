@@ -96,7 +96,11 @@ PGconn *db_connect(const char *conninfo, const char *application, char *err, siz
     /* Server notices ("relation already exists, skipping") are not errors and would break the
      * one-JSON-object-per-line log. */
     PQsetNoticeProcessor(db, ignore_notice, NULL);
-    PGresult *r = PQexec(db, "SET synchronous_commit = on; SET lock_timeout = '30s'");
+    /* No JIT: the stages' statements are short set-wise ones over unnest() whose estimated cost
+     * passes jit_above_cost, and compiling them with LLVM took longer than running them (a fifth
+     * of linkage's backend time in tests/bench/pipeline.sh). */
+    PGresult *r =
+        PQexec(db, "SET synchronous_commit = on; SET lock_timeout = '30s'; SET jit = off");
     PQclear(r);
     return db;
 }
