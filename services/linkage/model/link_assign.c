@@ -42,13 +42,58 @@ void link_batch_keys_free(link_batch_keys_t *bk)
     memset(bk, 0, sizeof *bk);
 }
 
-static bool shares_key(const link_batch_keys_t *bk, size_t i, size_t j)
+/* A blocking key and where it comes from: a candidate's index, or a record's in the batch. */
+typedef struct {
+    const char *key;
+    size_t at;
+} key_ref_t;
+
+static int by_key_then_at(const void *a, const void *b)
 {
-    for (size_t a = 0; a < bk->nkeys[i]; a++)
-        for (size_t b = 0; b < bk->nkeys[j]; b++)
-            if (strcmp(bk->keys[i][a], bk->keys[j][b]) == 0)
-                return true;
-    return false;
+    const key_ref_t *x = a, *y = b;
+    int c = strcmp(x->key, y->key);
+    if (c != 0)
+        return c;
+    return x->at < y->at ? -1 : x->at > y->at;
+}
+
+static int by_index(const void *a, const void *b)
+{
+    size_t x = *(const size_t *)a, y = *(const size_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* The first of refs[0..n) (sorted by key) whose key is not below key. */
+static size_t lower_bound(const key_ref_t *refs, size_t n, const char *key)
+{
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (strcmp(refs[mid].key, key) < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+/* Into out, ascending and distinct: the at of every ref sharing one of record i's keys, below
+ * limit. Returns how many. out has room for LINK_MAX_KEYS x n. */
+static size_t sharing(const key_ref_t *refs, size_t n, const link_batch_keys_t *bk, size_t i,
+                      size_t limit, size_t *out)
+{
+    size_t m = 0;
+    for (size_t k = 0; k < bk->nkeys[i]; k++)
+        for (size_t r = lower_bound(refs, n, bk->keys[i][k]);
+             r < n && refs[r].at < limit && strcmp(refs[r].key, bk->keys[i][k]) == 0; r++)
+            out[m++] = refs[r].at;
+    if (m > 1)
+        qsort(out, m, sizeof *out, by_index);
+    size_t d = 0;
+    for (size_t k = 0; k < m; k++)
+        if (d == 0 || out[d - 1] != out[k])
+            out[d++] = out[k];
+    return d;
 }
 
 /* The better of two matches: higher probability, then the lower patient id (held patients have
@@ -62,50 +107,72 @@ static bool better(double p, int64_t id, double best_p, int64_t best_id)
     return id > 0 ? id < best_id : id > best_id;
 }
 
-void link_assign(const link_params_t *p, const link_ident_t *ids, size_t n,
-                 const link_batch_keys_t *bk, const link_candidate_t *cand, size_t ncand,
-                 patient_match_t *out)
+int link_assign(const link_params_t *p, const link_ident_t *ids, size_t n,
+                const link_batch_keys_t *bk, const link_candidate_t *cand, size_t ncand,
+                patient_match_t *out)
 {
+    /* The candidates and the batch's records by key, so that a record meets only those sharing
+     * one of its keys: O(records x keys x log) instead of O(records x (candidates + records)). */
+    size_t nrec = 0;
+    for (size_t i = 0; i < n; i++)
+        nrec += bk->nkeys[i];
+    key_ref_t *by_cand = calloc(ncand + 1, sizeof *by_cand);
+    key_ref_t *by_rec = calloc(nrec + 1, sizeof *by_rec);
+    /* a record's keys each match at most all of one side's refs */
+    size_t *found = calloc(LINK_MAX_KEYS * (ncand > nrec ? ncand : nrec) + 1, sizeof *found);
+    if (!by_cand || !by_rec || !found) {
+        free(by_cand);
+        free(by_rec);
+        free(found);
+        return -1;
+    }
+    for (size_t c = 0; c < ncand; c++)
+        by_cand[c] = (key_ref_t){cand[c].key, c};
+    for (size_t i = 0, r = 0; i < n; i++)
+        for (size_t k = 0; k < bk->nkeys[i]; k++)
+            by_rec[r++] = (key_ref_t){bk->keys[i][k], i};
+    qsort(by_cand, ncand, sizeof *by_cand, by_key_then_at);
+    qsort(by_rec, nrec, sizeof *by_rec, by_key_then_at);
     int64_t next_new = -1;
     for (size_t i = 0; i < n; i++) {
         double best_p = -1;
         int64_t best = 0;
         bool det = false;
-        if (bk->nkeys[i] > 0) {
-            for (size_t c = 0; c < ncand; c++) {
-                bool found = false;
-                for (size_t k = 0; k < bk->nkeys[i] && !found; k++)
-                    found = strcmp(cand[c].key, bk->keys[i][k]) == 0;
-                if (!found)
-                    continue;
-                double prob;
-                link_score(p, &ids[i], &cand[c].id, &prob);
-                if (prob >= p->threshold && better(prob, cand[c].patient_id, best_p, best)) {
-                    best_p = prob, best = cand[c].patient_id;
-                    det = link_ident_deterministic(&ids[i], &cand[c].id);
-                }
-            }
-            for (size_t j = 0; j < i; j++) {
-                if (!shares_key(bk, i, j))
-                    continue;
-                double prob;
-                link_score(p, &ids[i], &ids[j], &prob);
-                if (prob >= p->threshold && better(prob, out[j].patient_id, best_p, best)) {
-                    best_p = prob, best = out[j].patient_id;
-                    det = link_ident_deterministic(&ids[i], &ids[j]);
-                }
+        /* candidates in their order, then the records before it in the batch in theirs */
+        size_t m = sharing(by_cand, ncand, bk, i, ncand, found);
+        for (size_t f = 0; f < m; f++) {
+            const link_candidate_t *c = &cand[found[f]];
+            double prob;
+            link_score(p, &ids[i], &c->id, &prob);
+            if (prob >= p->threshold && better(prob, c->patient_id, best_p, best)) {
+                best_p = prob, best = c->patient_id;
+                det = link_ident_deterministic(&ids[i], &c->id);
             }
         }
-        patient_match_t *m = &out[i];
+        m = sharing(by_rec, nrec, bk, i, i, found);
+        for (size_t f = 0; f < m; f++) {
+            size_t j = found[f];
+            double prob;
+            link_score(p, &ids[i], &ids[j], &prob);
+            if (prob >= p->threshold && better(prob, out[j].patient_id, best_p, best)) {
+                best_p = prob, best = out[j].patient_id;
+                det = link_ident_deterministic(&ids[i], &ids[j]);
+            }
+        }
+        patient_match_t *pm = &out[i];
         if (best != 0) {
-            m->patient_id = best;
-            m->probability = best_p;
-            snprintf(m->method, sizeof m->method, "%s", det ? "nhs_dob" : "probabilistic");
+            pm->patient_id = best;
+            pm->probability = best_p;
+            snprintf(pm->method, sizeof pm->method, "%s", det ? "nhs_dob" : "probabilistic");
         } else {
-            m->patient_id = next_new--;
-            m->probability = 0;
-            snprintf(m->method, sizeof m->method, "%s",
+            pm->patient_id = next_new--;
+            pm->probability = 0;
+            snprintf(pm->method, sizeof pm->method, "%s",
                      link_ident_empty(&ids[i]) ? "unlinked" : "new");
         }
     }
+    free(by_cand);
+    free(by_rec);
+    free(found);
+    return 0;
 }

@@ -42,9 +42,11 @@ typedef struct {
 /* Decides the patient of each of the n records ids (keys bk) into out[0..n): a held candidate
  * (patient_id > 0) sharing one of its keys, or a record before it in the batch sharing a key, the
  * most probable at or above p's threshold (ties: a held patient, then the lower id); else a new
- * patient, numbered -1, -2, ... in record order, for the caller to create. */
-void link_assign(const link_params_t *p, const link_ident_t *ids, size_t n,
-                 const link_batch_keys_t *bk, const link_candidate_t *cand, size_t ncand,
-                 patient_match_t *out);
+ * patient, numbered -1, -2, ... in record order, for the caller to create. Each record meets only
+ * the candidates and records sharing one of its keys (both sorted by key here): O(records x keys x
+ * log). Returns 0, or -1 when out of memory (out is then not set). */
+int link_assign(const link_params_t *p, const link_ident_t *ids, size_t n,
+                const link_batch_keys_t *bk, const link_candidate_t *cand, size_t ncand,
+                patient_match_t *out);
 
 #endif

@@ -288,7 +288,10 @@ int patient_index_assign(PGconn *db, const link_params_t *p, const link_ident_t 
                                    PQgetvalue(r, row, 6), PQgetvalue(r, row, 7), &cand[c].id);
         }
     }
-    link_assign(p, ids, n, &bk, cand, ncand, out);
+    if (link_assign(p, ids, n, &bk, cand, ncand, out) != 0) {
+        snprintf(err, errlen, "out of memory");
+        goto done;
+    }
     if (store(db, ids, &bk, out, n, err, errlen) != 0)
         goto done;
     rc = 0;

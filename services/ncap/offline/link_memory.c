@@ -353,8 +353,7 @@ static long find_candidates(const link_memory_t *self, const link_batch_keys_t *
  * that the next finds it among the held patients of their shared keys: that is how link_assign
  * compares a record with those before it in its batch (ties go to the lower patient id either
  * way). It differs only where a key holds more than PATIENT_INDEX_MAX_BLOCK rows, past which the
- * daemon still compares the batch's own records. Scoring a batch at once, as link_assign does,
- * costs O(records x candidates of the whole batch): five times slower at 500 records. */
+ * daemon still compares the batch's own records. */
 static int assign(link_memory_t *self, const link_ident_t *id, patient_match_t *match)
 {
     link_batch_keys_t bk;
@@ -365,7 +364,8 @@ static int assign(link_memory_t *self, const link_ident_t *id, patient_match_t *
     long ncand = find_candidates(self, &bk, &cand);
     if (ncand < 0)
         goto done;
-    link_assign(&self->params, id, 1, &bk, cand, (size_t)ncand, match);
+    if (link_assign(&self->params, id, 1, &bk, cand, (size_t)ncand, match) != 0)
+        goto done;
     if (match->patient_id < 0) {
         if (array_grow((void **)&self->patients, &self->cap_patients, (size_t)self->n_patients + 1,
                        sizeof *self->patients))

@@ -55,7 +55,7 @@ static void test_records_join_held_batch_or_new_patients(void **state)
         {43, ident("", "peter", "smith", "1940-05-12", "W1A 0AX"), "d:19400512"},
     };
     patient_match_t out[5];
-    link_assign(&p, ids, 5, &bk, cand, 2, out);
+    assert_int_equal(link_assign(&p, ids, 5, &bk, cand, 2, out), 0);
     assert_int_equal(out[0].patient_id, 42);
     assert_string_equal(out[0].method, "nhs_dob");
     assert_true(out[0].probability == 1.0);
