@@ -7,6 +7,7 @@
 
 #include "db.h"
 #include "message.h"
+#include "pg_columns.h"
 #include "strbuf.h"
 
 static int by_text(const void *a, const void *b)
@@ -38,29 +39,52 @@ int history_store_lock(PGconn *db, const char **keys, size_t n, char *err, size_
     return rc;
 }
 
-int history_store_load(PGconn *db, const char *audit, const char *pseudonym, int64_t record_id,
-                       stored_records_t *out, char *err, size_t errlen)
+int history_store_load(PGconn *db, const char *const *audits, const char *const *pseudonyms,
+                       const int64_t *record_ids, size_t n, stored_records_t *out, char *err,
+                       size_t errlen)
 {
     memset(out, 0, sizeof *out);
-    char rid[24];
-    snprintf(rid, sizeof rid, "%lld", (long long)record_id);
-    const char *p[] = {audit, pseudonym, rid};
+    pg_columns_t u;
+    pg_columns_open(&u, 4);
+    for (size_t i = 0; i < n; i++) {
+        if (!audits[i])
+            continue;
+        char at[24], rid[24];
+        snprintf(at, sizeof at, "%zu", i);
+        snprintf(rid, sizeof rid, "%lld", (long long)record_ids[i]);
+        const char *v[4] = {at, audits[i], pseudonyms[i], rid};
+        pg_columns_row(&u, v);
+    }
+    if (pg_columns_close(&u) != 0) {
+        pg_columns_free(&u);
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    if (u.nrows == 0) {
+        pg_columns_free(&u);
+        return 0;
+    }
     PGresult *r = db_query(db,
-                           "SELECT DISTINCT ON (record_id) record_id, version, payload::text"
-                           " FROM validation.record WHERE audit = $1 AND pseudonym = $2"
-                           " AND record_id <> $3::bigint ORDER BY record_id, version DESC",
-                           3, p, err, errlen);
+                           "SELECT DISTINCT ON (u.i, v.record_id) u.i, v.record_id, v.version,"
+                           " v.payload::text FROM unnest($1::bigint[], $2::text[], $3::text[],"
+                           " $4::bigint[]) AS u(i, audit, pseudonym, record_id)"
+                           " JOIN validation.record v ON v.audit = u.audit"
+                           " AND v.pseudonym = u.pseudonym AND v.record_id <> u.record_id"
+                           " ORDER BY u.i, v.record_id, v.version DESC",
+                           4, u.params, err, errlen);
+    pg_columns_free(&u);
     if (!r)
         return -1;
-    int n = PQntuples(r);
-    out->items = calloc(n ? (size_t)n : 1, sizeof *out->items);
+    int rows = PQntuples(r);
+    out->items = calloc((size_t)rows + 1, sizeof *out->items);
     int rc = out->items ? 0 : -1;
-    for (int i = 0; rc == 0 && i < n; i++) {
+    for (int i = 0; rc == 0 && i < rows; i++) {
         stored_record_t *s = &out->items[out->n];
-        s->record_id = strtoll(PQgetvalue(r, i, 0), NULL, 10);
-        s->version = atoi(PQgetvalue(r, i, 1));
+        s->of = (size_t)strtoull(PQgetvalue(r, i, 0), NULL, 10);
+        s->record_id = strtoll(PQgetvalue(r, i, 1), NULL, 10);
+        s->version = atoi(PQgetvalue(r, i, 2));
         s->rec = ncap_record_new();
-        if (!s->rec || message_record_from_json(PQgetvalue(r, i, 2), s->rec) != 0) {
+        if (!s->rec || message_record_from_json(PQgetvalue(r, i, 3), s->rec) != 0) {
             ncap_record_destroy(&s->rec);
             continue; /* an unreadable payload has no history to give */
         }

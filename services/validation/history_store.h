@@ -11,13 +11,14 @@
 #include "record.h"
 
 typedef struct {
+    size_t of; /* the index of the record (in history_store_load's arrays) whose history it is */
     int64_t record_id;
     int version; /* the latest stored */
     ncap_record_t *rec;
 } stored_record_t;
 
 typedef struct {
-    stored_record_t *items;
+    stored_record_t *items; /* by of, then record_id */
     size_t n;
 } stored_records_t;
 
@@ -26,10 +27,14 @@ typedef struct {
  * deduplicated in place. Returns 0, or -1 with err. */
 int history_store_lock(PGconn *db, const char **keys, size_t n, char *err, size_t errlen);
 
-/* Loads into out the latest version of every record of audit with pseudonym in
- * validation.record, except record_id itself. Returns 0, or -1 with err. */
-int history_store_load(PGconn *db, const char *audit, const char *pseudonym, int64_t record_id,
-                       stored_records_t *out, char *err, size_t errlen);
+/* Loads into out, for each i < n whose audits[i] is not NULL, the latest version of every record
+ * of audits[i] with pseudonyms[i] in validation.record except record_ids[i] itself, with of = i:
+ * a whole batch's histories in one query (an index range per patient, 0005), not one a record.
+ * A stored payload that is not a record is left out (it has no history to give). Returns 0, or -1
+ * with err. */
+int history_store_load(PGconn *db, const char *const *audits, const char *const *pseudonyms,
+                       const int64_t *record_ids, size_t n, stored_records_t *out, char *err,
+                       size_t errlen);
 void stored_records_clear(stored_records_t *r);
 
 #endif

@@ -119,29 +119,25 @@ static bool same_patient(const input_t *a, const input_t *b)
 
 /* History rules for item `at` of b: its own warnings go to mine; a record of the patient that it
  * makes a probable duplicate (it being the earlier) gets its warning added to p. The patient's
- * other records are those stored (unless a version of it is in this batch) and those earlier in
- * this batch. Returns 0, or -1 with err. */
-static int check_history(PGconn *db, const stage_batch_t *b, size_t at, validation_result_t *mine,
-                         pg_columns_t *p, char *err, size_t errlen)
+ * other records are those stored (st[0..nst), unless a version of it is in this batch) and those
+ * earlier in this batch. Returns 0, or -1 with err. */
+static int check_history(const stage_batch_t *b, size_t at, const stored_record_t *st, size_t nst,
+                         validation_result_t *mine, pg_columns_t *p, char *err, size_t errlen)
 {
     const stage_item_t *me_item = &b->items[at];
     const input_t *m = me_item->input;
-    stored_records_t st;
-    if (history_store_load(db, m->r.audit, m->pseudonym, me_item->key.record_id, &st, err,
-                           errlen) != 0)
-        return -1;
-    history_record_t *others = calloc(st.n + b->n + 1, sizeof *others);
-    int *versions = calloc(st.n + b->n + 1, sizeof *versions);
+    history_record_t *others = calloc(nst + b->n + 1, sizeof *others);
+    int *versions = calloc(nst + b->n + 1, sizeof *versions);
     int rc = others && versions ? 0 : -1;
     size_t k = 0;
-    for (size_t i = 0; rc == 0 && i < st.n; i++) {
+    for (size_t i = 0; rc == 0 && i < nst; i++) {
         bool in_batch = false; /* a version of it is in this batch */
         for (size_t j = 0; j < b->n && !in_batch; j++)
-            in_batch = ok_input(b, j) && b->items[j].key.record_id == st.items[i].record_id;
+            in_batch = ok_input(b, j) && b->items[j].key.record_id == st[i].record_id;
         if (in_batch)
             continue;
-        others[k] = (history_record_t){st.items[i].rec, st.items[i].record_id};
-        versions[k++] = st.items[i].version;
+        others[k] = (history_record_t){st[i].rec, st[i].record_id};
+        versions[k++] = st[i].version;
     }
     for (size_t j = 0; rc == 0 && j < at; j++) {
         const input_t *o = ok_input(b, j);
@@ -164,7 +160,36 @@ static int check_history(PGconn *db, const stage_batch_t *b, size_t at, validati
         snprintf(err, errlen, "out of memory");
     free(others);
     free(versions);
-    stored_records_clear(&st);
+    return rc;
+}
+
+/* The stored histories of the batch's records whose audit has history rules, in one query
+ * (history_store_load), under the patients' locks. Returns 0, or -1 with err. */
+static int load_histories(PGconn *db, const stage_batch_t *b, stored_records_t *st, char *err,
+                          size_t errlen)
+{
+    const char **audits = calloc(b->n + 1, sizeof *audits);
+    const char **pseudonyms = calloc(b->n + 1, sizeof *pseudonyms);
+    int64_t *ids = calloc(b->n + 1, sizeof *ids);
+    int rc = -1;
+    memset(st, 0, sizeof *st);
+    if (!audits || !pseudonyms || !ids) {
+        snprintf(err, errlen, "out of memory");
+        goto done;
+    }
+    for (size_t i = 0; i < b->n; i++) {
+        const input_t *in = ok_input(b, i);
+        if (!in || !audit_has_history_rules(in->r.def))
+            continue;
+        audits[i] = in->r.audit;
+        pseudonyms[i] = in->pseudonym;
+        ids[i] = b->items[i].key.record_id;
+    }
+    rc = history_store_load(db, audits, pseudonyms, ids, b->n, st, err, errlen);
+done:
+    free(audits);
+    free(pseudonyms);
+    free(ids);
     return rc;
 }
 
@@ -224,18 +249,24 @@ static int store(void *state, PGconn *db, stage_batch_t *b, char *err, size_t er
     pg_columns_open(&p, NPCOL);
     pg_columns_open(&taken, 3);
     PGresult *ins = NULL;
+    stored_records_t st = {0};
+    size_t next_st = 0; /* st's items are by batch index */
     int rc = -1;
     /* one instance at a time per patient: history rules must see each other's records */
-    if (lock_patients(db, b, err, errlen) != 0)
+    if (lock_patients(db, b, err, errlen) != 0 || load_histories(db, b, &st, err, errlen) != 0)
         goto done;
     for (size_t i = 0; i < b->n; i++) {
         const input_t *in = ok_input(b, i);
+        size_t first_st = next_st;
+        while (next_st < st.n && st.items[next_st].of == i)
+            next_st++;
         if (!in)
             continue;
         const stage_key_t *key = &b->items[i].key;
         validation_result_t hist = {.valid = 1};
         if (audit_has_history_rules(in->r.def) &&
-            check_history(db, b, i, &hist, &p, err, errlen) != 0) {
+            check_history(b, i, st.items ? st.items + first_st : NULL, next_st - first_st, &hist,
+                          &p, err, errlen) != 0) {
             validation_result_free(&hist);
             goto done;
         }
@@ -348,6 +379,7 @@ static int store(void *state, PGconn *db, stage_batch_t *b, char *err, size_t er
     rc = 0;
 done:
     PQclear(ins);
+    stored_records_clear(&st);
     pg_columns_free(&c);
     pg_columns_free(&p);
     pg_columns_free(&taken);

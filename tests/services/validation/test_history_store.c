@@ -55,25 +55,28 @@ static void test_other_records_of_the_patient(void **state)
     PGconn *db = db_connect(conninfo, "test_history_store", err, sizeof err);
     assert_non_null(db);
     stored_records_t st;
-    /* record 5 is new: patient p1 of nhfd has records 1 (latest version 2) and 2 */
-    assert_int_equal(history_store_load(db, "nhfd", "p1", 5, &st, err, sizeof err), 0);
-    assert_int_equal(st.n, 2);
+    /* record 5 is new: patient p1 of nhfd has records 1 (latest version 2) and 2; a record is not
+     * its own history (record 2); another patient, another audit, nobody; NULL: no history asked */
+    const char *audits[] = {"nhfd", NULL, "nhfd", "nhfd", "nela"};
+    const char *pseudonyms[] = {"p1", "p1", "p1", "p2", "p2"};
+    const int64_t ids[] = {5, 7, 2, 9, 9};
+    assert_int_equal(history_store_load(db, audits, pseudonyms, ids, 5, &st, err, sizeof err), 0);
+    assert_int_equal(st.n, 4);
+    assert_int_equal(st.items[0].of, 0);
     assert_int_equal(st.items[0].record_id, 1);
     assert_int_equal(st.items[0].version, 2);
     assert_string_equal(ncap_record_get(st.items[0].rec, "fracture_side"), "R");
+    assert_int_equal(st.items[1].of, 0);
     assert_int_equal(st.items[1].record_id, 2);
     assert_string_equal(ncap_record_get(st.items[1].rec, "arrival_datetime"), "2026-01-09T08:00");
+    assert_int_equal(st.items[2].of, 2);
+    assert_int_equal(st.items[2].record_id, 1);
+    assert_int_equal(st.items[3].of, 3);
+    assert_int_equal(st.items[3].record_id, 3);
     stored_records_clear(&st);
-    /* a record is not its own history */
-    assert_int_equal(history_store_load(db, "nhfd", "p1", 2, &st, err, sizeof err), 0);
-    assert_int_equal(st.n, 1);
-    assert_int_equal(st.items[0].record_id, 1);
-    stored_records_clear(&st);
-    /* another patient, another audit, nobody */
-    assert_int_equal(history_store_load(db, "nhfd", "p2", 9, &st, err, sizeof err), 0);
-    assert_int_equal(st.n, 1);
-    stored_records_clear(&st);
-    assert_int_equal(history_store_load(db, "nela", "p2", 9, &st, err, sizeof err), 0);
+    /* nothing asked, nothing loaded */
+    assert_int_equal(
+        history_store_load(db, audits + 1, pseudonyms + 1, ids + 1, 1, &st, err, sizeof err), 0);
     assert_int_equal(st.n, 0);
     stored_records_clear(&st);
     PQfinish(db);
