@@ -6,8 +6,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "array_grow.h"
 #include "db.h"
 #include "pg_columns.h"
+#include "str_map.h"
+#include "strbuf.h"
 
 /* a new contribution: the record's key, its cell, its sums, its value and its categories
  * (breakdown_t order) */
@@ -78,27 +81,20 @@ static const char delete_sql[] =
     "   WHERE value IS NOT NULL GROUP BY " CELL_KEY ", value";
 
 /* Inserts the new contributions ($1..$17) and applies to metric.aggregate, in one upsert in key
- * order, their sums less the old sums ($18..$30) per cell; returns the cells whose sums are now
- * all 0 (no contribution left) and any with a sum below 0 or a numerator above its denominator. */
+ * order, the net change of each cell ($18..$30: the new sums less the old, added up in C by
+ * cell_deltas, only cells that change); returns the cells whose sums are now all 0 (no
+ * contribution left) and any with a sum below 0 or a numerator above its denominator. */
 static const char insert_sql[] =
     "WITH new AS (INSERT INTO metric.contribution (record_id, metric_id, audit, trust, site,"
     "   period, month, numerator, denominator, expected_e9, value, held, missing, imd_decile,"
     "   ethnicity, sex, age)"
     "   SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[],"
     "   $6::text[], $7::text[], $8::bigint[], $9::int[], $10::bigint[], $11::float8[],"
-    "   $12::bool[], $13::bool[], $14::text[], $15::text[], $16::text[], $17::text[])"
-    "   RETURNING " CONTRIBUTION_COLUMNS "),"
-    " delta AS (SELECT " CELL_KEY ", " SUMS " FROM (" CELLS_OF("new") ") n"
-    "   UNION ALL SELECT " CELL_KEY ", -numerator, -denominator, -expected_e9, -held, -missing"
-    "   FROM unnest($18::text[], $19::text[], $20::text[], $21::text[], $22::text[],"
-    "   $23::text[], $24::text[], $25::text[], $26::bigint[], $27::bigint[], $28::bigint[],"
-    "   $29::bigint[], $30::bigint[]) AS o(" CELL_KEY ", " SUMS ")),"
-    " cells AS (SELECT " CELL_KEY ", sum(numerator)::bigint AS numerator,"
-    "   sum(denominator)::bigint AS denominator, sum(expected_e9)::bigint AS expected_e9,"
-    "   sum(held)::bigint AS held, sum(missing)::bigint AS missing FROM delta GROUP BY " CELL_KEY "),"
+    "   $12::bool[], $13::bool[], $14::text[], $15::text[], $16::text[], $17::text[])),"
     " up AS (INSERT INTO metric.aggregate AS a (" CELL_KEY ", " SUMS ")"
-    "   SELECT " CELL_KEY ", " SUMS " FROM cells"
-    "   WHERE (" SUMS ") <> (0, 0, 0, 0, 0) ORDER BY " CELL_KEY
+    "   SELECT * FROM unnest($18::text[], $19::text[], $20::text[], $21::text[], $22::text[],"
+    "   $23::text[], $24::text[], $25::text[], $26::bigint[], $27::bigint[], $28::bigint[],"
+    "   $29::bigint[], $30::bigint[]) AS d(" CELL_KEY ", " SUMS ") ORDER BY " CELL_KEY
     "   ON CONFLICT (" CELL_KEY ") DO UPDATE SET numerator = a.numerator + EXCLUDED.numerator,"
     "   denominator = a.denominator + EXCLUDED.denominator,"
     "   expected_e9 = a.expected_e9 + EXCLUDED.expected_e9, held = a.held + EXCLUDED.held,"
@@ -107,20 +103,14 @@ static const char insert_sql[] =
     " SELECT " CELL_KEY ", " SUMS " FROM up"
     " WHERE (" SUMS ") = (0, 0, 0, 0, 0) OR least(" SUMS ") < 0 OR numerator > denominator";
 
-/* Counts the values of the records $1's contributions (stored by insert_sql) on in
- * metric.measure, the old ones ($2..$11) off, in one upsert in key order; returns the values
- * whose count is now 0 or below. */
+/* Applies to metric.measure, in one upsert in key order, the net change of the count of each
+ * value of a cell ($1..$10: the new contributions' values counted on, the old ones' off, added up
+ * in C, only those that change); returns the values whose count is now 0 or below. */
 static const char measure_sql[] =
-    "WITH cur AS (SELECT " CONTRIBUTION_COLUMNS " FROM metric.contribution"
-    "   WHERE record_id = ANY($1::bigint[]) AND value IS NOT NULL),"
-    " delta AS (SELECT " CELL_KEY ", value, 1::bigint AS count FROM (" CELLS_OF("cur") ") n"
-    "   UNION ALL SELECT " CELL_KEY ", value, -count FROM unnest($2::text[], $3::text[],"
-    "   $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::float8[],"
-    "   $11::bigint[]) AS o(" CELL_KEY ", value, count)),"
-    " vals AS (SELECT " CELL_KEY ", value, sum(count)::bigint AS count FROM delta"
-    "   GROUP BY " CELL_KEY ", value),"
-    " up AS (INSERT INTO metric.measure AS m (" CELL_KEY ", value, count)"
-    "   SELECT " CELL_KEY ", value, count FROM vals WHERE count <> 0 ORDER BY " CELL_KEY ", value"
+    "WITH up AS (INSERT INTO metric.measure AS m (" CELL_KEY ", value, count)"
+    "   SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[],"
+    "   $6::text[], $7::text[], $8::text[], $9::float8[], $10::bigint[])"
+    "   AS d(" CELL_KEY ", value, count) ORDER BY " CELL_KEY ", value"
     "   ON CONFLICT (" CELL_KEY ", value) DO UPDATE SET count = m.count + EXCLUDED.count"
     "   RETURNING " CELL_KEY ", value, count)"
     " SELECT " CELL_KEY ", value, count FROM up WHERE count <= 0";
@@ -159,9 +149,187 @@ static void cell_text(const PGresult *r, int i, char *out, size_t cap)
              PQgetvalue(r, i, C_CATEGORY));
 }
 
-/* The new contributions of recs, as columns for insert_sql. Returns 0, or -1 with err. */
+/* The net change of a batch, added up here rather than by GROUP BY in PostgreSQL: per cell, its
+ * sums (the new contributions' less the old ones'); per cell and value, its count. A cell's key
+ * is its eight fields, each as its length and its bytes, so no text makes two cells one; a value
+ * is keyed by its cell's index and its bits (-0 taken as 0, so equal doubles are one key). Fields
+ * are borrowed from the records and from delete_sql's result, which outlive the deltas. */
+typedef struct {
+    const char *f[C_NUM];
+    long long sum[5];
+} cell_delta_t;
+
+typedef struct {
+    size_t cell;
+    double value;
+    long long count;
+} value_delta_t;
+
+typedef struct {
+    str_map_t *cell_index, *value_index;
+    cell_delta_t *cells;
+    value_delta_t *values;
+    size_t cap_cells, cap_values;
+    strbuf_t key;
+} deltas_t;
+
+static int deltas_open(deltas_t *d)
+{
+    memset(d, 0, sizeof *d);
+    strbuf_init(&d->key);
+    d->cell_index = str_map_new(1024);
+    d->value_index = str_map_new(256);
+    return d->cell_index && d->value_index ? 0 : -1;
+}
+
+static void deltas_free(deltas_t *d)
+{
+    str_map_destroy(&d->cell_index);
+    str_map_destroy(&d->value_index);
+    free(d->cells);
+    free(d->values);
+    strbuf_free(&d->key);
+}
+
+/* Adds sum (NULL: nothing, only the cell) to the cell f; its index in *at. Returns 0, or -1. */
+static int cell_add(deltas_t *d, const char *const f[C_NUM], const long long *sum, size_t *at)
+{
+    strbuf_reset(&d->key);
+    for (int c = 0; c < C_NUM; c++) {
+        size_t len = strlen(f[c]);
+        char digits[24];
+        int at_digit = (int)sizeof digits;
+        digits[--at_digit] = ':';
+        do
+            digits[--at_digit] = (char)('0' + len % 10);
+        while ((len /= 10) > 0);
+        strbuf_append_n(&d->key, digits + at_digit, sizeof digits - (size_t)at_digit);
+        strbuf_append(&d->key, f[c]);
+    }
+    if (d->key.oom)
+        return -1;
+    int added = str_map_put(d->cell_index, d->key.s, at);
+    if (added < 0)
+        return -1;
+    if (added == 1) {
+        if (array_grow((void **)&d->cells, &d->cap_cells, *at + 1, sizeof *d->cells) != 0)
+            return -1;
+        for (int c = 0; c < C_NUM; c++)
+            d->cells[*at].f[c] = f[c];
+    }
+    for (int c = 0; sum && c < 5; c++)
+        d->cells[*at].sum[c] += sum[c];
+    return 0;
+}
+
+/* Adds count to value of cell. Returns 0, or -1. */
+static int value_add(deltas_t *d, size_t cell, double value, long long count)
+{
+    /* the cell's index and the double's bytes, in hex: the same double, the same key */
+    value += 0.0;
+    unsigned char raw[sizeof cell + sizeof value];
+    memcpy(raw, &cell, sizeof cell);
+    memcpy(raw + sizeof cell, &value, sizeof value);
+    char hex[2 * sizeof raw + 1];
+    for (size_t i = 0; i < sizeof raw; i++) {
+        hex[2 * i] = "0123456789abcdef"[raw[i] >> 4];
+        hex[2 * i + 1] = "0123456789abcdef"[raw[i] & 15];
+    }
+    hex[2 * sizeof raw] = '\0';
+    size_t at;
+    int added = str_map_put(d->value_index, hex, &at);
+    if (added < 0)
+        return -1;
+    if (added == 1) {
+        if (array_grow((void **)&d->values, &d->cap_values, at + 1, sizeof *d->values) != 0)
+            return -1;
+        d->values[at] = (value_delta_t){cell, value, 0};
+    }
+    d->values[at].count += count;
+    return 0;
+}
+
+/* Adds a new contribution to every cell it counts in: breakdown 'all' (category ''), and each
+ * breakdown its record has a category in. Returns 0, or -1. */
+static int contribution_add(deltas_t *d, const metric_store_record_t *rec, const contribution_t *ct)
+{
+    const long long sum[5] = {ct->numerator, ct->denominator, ct->expected_e9, ct->held ? 1 : 0,
+                              ct->missing ? 1 : 0};
+    for (int b = -1; b < BREAKDOWN_COUNT; b++) {
+        const char *category = b < 0 ? "" : rec->categories[b] ? rec->categories[b] : "";
+        if (b >= 0 && !category[0])
+            continue;
+        const char *f[C_NUM] = {rec->audit,
+                                rec->period,
+                                rec->month,
+                                rec->trust,
+                                rec->site,
+                                ct->metric_id,
+                                b < 0 ? "all" : breakdown_name((breakdown_t)b),
+                                category};
+        size_t at;
+        if (cell_add(d, f, sum, &at) != 0 || (ct->has_value && value_add(d, at, ct->value, 1) != 0))
+            return -1;
+    }
+    return 0;
+}
+
+/* Takes away what the old contributions added (delete_sql's rows). Returns 0, or -1. */
+static int old_add(deltas_t *d, const PGresult *r)
+{
+    for (int i = 0; i < PQntuples(r); i++) {
+        const char *f[C_NUM];
+        for (int c = 0; c < C_NUM; c++)
+            f[c] = PQgetvalue(r, i, c);
+        long long sum[5];
+        bool sums = PQgetisnull(r, i, D_VALUE);
+        for (int c = 0; c < 5; c++)
+            sum[c] = -strtoll(PQgetvalue(r, i, D_NUM + c), NULL, 10);
+        size_t at;
+        if (cell_add(d, f, sums ? sum : NULL, &at) != 0 ||
+            (!sums && value_add(d, at, strtod(PQgetvalue(r, i, D_VALUE), NULL), sum[0]) != 0))
+            return -1;
+    }
+    return 0;
+}
+
+/* The deltas that change something, as columns for insert_sql ($18..$30) and measure_sql. */
+static void delta_columns(const deltas_t *d, pg_columns_t *cells, pg_columns_t *values)
+{
+    for (size_t i = 0; i < str_map_size(d->cell_index); i++) {
+        const cell_delta_t *c = &d->cells[i];
+        if (!c->sum[0] && !c->sum[1] && !c->sum[2] && !c->sum[3] && !c->sum[4])
+            continue;
+        char sum[5][24];
+        const char *v[NC];
+        for (int k = 0; k < C_NUM; k++)
+            v[k] = c->f[k];
+        for (int k = 0; k < 5; k++) {
+            snprintf(sum[k], sizeof sum[k], "%lld", c->sum[k]);
+            v[C_NUM + k] = sum[k];
+        }
+        pg_columns_row(cells, v);
+    }
+    for (size_t i = 0; i < str_map_size(d->value_index); i++) {
+        const value_delta_t *vd = &d->values[i];
+        if (vd->count == 0)
+            continue;
+        char value[32], count[24];
+        snprintf(value, sizeof value, "%.17g", vd->value);
+        snprintf(count, sizeof count, "%lld", vd->count);
+        const char *v[NM];
+        for (int k = 0; k < C_NUM; k++)
+            v[k] = d->cells[vd->cell].f[k];
+        v[M_VALUE] = value;
+        v[M_COUNT] = count;
+        pg_columns_row(values, v);
+    }
+}
+
+/* The new contributions of recs, as columns for insert_sql, and added to d. Returns 0, or -1 with
+ * err. */
 static int new_columns(const metric_store_record_t *recs, size_t n, pg_columns_t *k,
-                       pg_columns_t *ids, bool *any_value, char *err, size_t errlen)
+                       pg_columns_t *ids, deltas_t *d, char *err, size_t errlen)
 {
     for (size_t i = 0; i < n; i++) {
         const metric_store_record_t *rec = &recs[i];
@@ -184,7 +352,6 @@ static int new_columns(const metric_store_record_t *recs, size_t n, pg_columns_t
                 }
                 /* 17 significant digits: the same double back; -0 counts as 0 */
                 snprintf(value, sizeof value, "%.17g", ct->value + 0.0);
-                *any_value = true;
             }
             const char *kv[NK] = {rid,
                                   ct->metric_id,
@@ -202,6 +369,8 @@ static int new_columns(const metric_store_record_t *recs, size_t n, pg_columns_t
             for (int b = 0; b < BREAKDOWN_COUNT; b++)
                 kv[K_CATEGORY + b] = rec->categories[b] ? rec->categories[b] : "";
             pg_columns_row(k, kv);
+            if (contribution_add(d, rec, ct) != 0)
+                return fail(err, errlen, "out of memory");
         }
     }
     return 0;
@@ -241,18 +410,13 @@ static int check_cells(const PGresult *r, metric_store_is_ratio_fn is_ratio, voi
     return 0;
 }
 
-/* Counts the values on and off metric.measure, deleting those gone to 0. */
-static int replace_measures(PGconn *db, const pg_columns_t *ids, const pg_columns_t *old, char *err,
-                            size_t errlen)
+/* Applies the values' net counts to metric.measure, deleting those gone to 0. */
+static int replace_measures(PGconn *db, const pg_columns_t *values, char *err, size_t errlen)
 {
     pg_columns_t zero;
     pg_columns_open(&zero, NM - 1);
     int rc = -1;
-    const char *p[1 + NM];
-    p[0] = ids->params[0];
-    for (int c = 0; c < NM; c++)
-        p[1 + c] = old->params[c];
-    PGresult *r = db_query(db, measure_sql, 1 + NM, p, err, errlen);
+    PGresult *r = db_query(db, measure_sql, NM, values->params, err, errlen);
     if (!r)
         goto done;
     for (int i = 0; i < PQntuples(r); i++) {
@@ -286,51 +450,45 @@ done:
 int metric_store_replace(PGconn *db, const metric_store_record_t *recs, size_t n,
                          metric_store_is_ratio_fn is_ratio, void *ctx, char *err, size_t errlen)
 {
-    pg_columns_t k, ids, old, old_values, gone;
+    pg_columns_t k, ids, cells, values, gone;
     pg_columns_open(&k, NK);
     pg_columns_open(&ids, 1);
-    pg_columns_open(&old, NC);
-    pg_columns_open(&old_values, NM);
+    pg_columns_open(&cells, NC);
+    pg_columns_open(&values, NM);
     pg_columns_open(&gone, C_NUM);
-    PGresult *r = NULL;
+    deltas_t d;
+    PGresult *old = NULL, *r = NULL;
     int rc = -1;
-    bool any_value = false;
+    if (deltas_open(&d) != 0) {
+        fail(err, errlen, "out of memory");
+        goto done;
+    }
     if (n == 0)
         rc = 0;
-    if (n == 0 || new_columns(recs, n, &k, &ids, &any_value, err, errlen) != 0)
+    if (n == 0 || new_columns(recs, n, &k, &ids, &d, err, errlen) != 0)
         goto done;
     if (pg_columns_close(&k) != 0 || pg_columns_close(&ids) != 0) {
         fail(err, errlen, "out of memory");
         goto done;
     }
-    if (!(r = db_query(db, delete_sql, 1, ids.params, err, errlen)))
+    /* old stays until the end: the deltas borrow its cells' fields */
+    if (!(old = db_query(db, delete_sql, 1, ids.params, err, errlen)))
         goto done;
-    for (int i = 0; i < PQntuples(r); i++) {
-        const char *v[NC];
-        for (int c = 0; c < C_NUM; c++)
-            v[c] = PQgetvalue(r, i, c);
-        if (PQgetisnull(r, i, D_VALUE)) {
-            for (int c = 0; c < 5; c++)
-                v[C_NUM + c] = PQgetvalue(r, i, D_NUM + c);
-            pg_columns_row(&old, v);
-        } else {
-            v[M_VALUE] = PQgetvalue(r, i, D_VALUE);
-            v[M_COUNT] = PQgetvalue(r, i, D_NUM);
-            pg_columns_row(&old_values, v);
-        }
-    }
-    PQclear(r);
-    r = NULL;
-    if (pg_columns_close(&old) != 0 || pg_columns_close(&old_values) != 0) {
+    if (old_add(&d, old) != 0) {
         fail(err, errlen, "out of memory");
         goto done;
     }
-    if (k.nrows > 0 || old.nrows > 0) {
+    delta_columns(&d, &cells, &values);
+    if (pg_columns_close(&cells) != 0 || pg_columns_close(&values) != 0) {
+        fail(err, errlen, "out of memory");
+        goto done;
+    }
+    if (k.nrows > 0 || cells.nrows > 0) {
         const char *p[NK + NC];
         for (int c = 0; c < NK; c++)
             p[c] = k.params[c];
         for (int c = 0; c < NC; c++)
-            p[NK + c] = old.params[c];
+            p[NK + c] = cells.params[c];
         if (!(r = db_query(db, insert_sql, NK + NC, p, err, errlen)) ||
             check_cells(r, is_ratio, ctx, &gone, err, errlen) != 0)
             goto done;
@@ -341,16 +499,17 @@ int metric_store_replace(PGconn *db, const metric_store_record_t *recs, size_t n
     }
     if (gone.nrows > 0 && db_execp(db, delete_empty_sql, C_NUM, gone.params, err, errlen) != 0)
         goto done;
-    if ((any_value || old_values.nrows > 0) &&
-        replace_measures(db, &ids, &old_values, err, errlen) != 0)
+    if (values.nrows > 0 && replace_measures(db, &values, err, errlen) != 0)
         goto done;
     rc = 0;
 done:
     PQclear(r);
+    PQclear(old);
+    deltas_free(&d);
     pg_columns_free(&k);
     pg_columns_free(&ids);
-    pg_columns_free(&old);
-    pg_columns_free(&old_values);
+    pg_columns_free(&cells);
+    pg_columns_free(&values);
     pg_columns_free(&gone);
     return rc;
 }

@@ -43,7 +43,9 @@ typedef bool (*metric_store_is_ratio_fn)(void *ctx, const char *audit, const cha
  * SQLSTATE kept, db.h) or when a sum would become impossible: negative, a count below 0, the
  * numerator of a metric not a ratio above its denominator (the sums no longer match the
  * contributions: the transaction must roll back), or a contribution's value not finite.
- * Cost: O(contributions replaced), in three statements, up to six with values or emptied rows. */
+ * The net change per cell and per value (new less old) is added up here, in memory, and only the
+ * cells and values that change are sent. Cost: O(contributions replaced), in two statements, up to
+ * five with values or emptied rows. */
 int metric_store_replace(PGconn *db, const metric_store_record_t *recs, size_t n,
                          metric_store_is_ratio_fn is_ratio, void *ctx, char *err, size_t errlen);
 
