@@ -4,7 +4,8 @@
  *   - where its work comes from: two SELECTs over its upstream's table that return the same
  *     columns, the record key first (record_id, version, link_revision), and only rows the stage
  *     has not processed yet and has not quarantined: load_sql for the keys nudged to it, and
- *     backlog_sql for what it finds on its timer;
+ *     backlog_sql for what it finds on its timer after its watermark (a position in the upstream
+ *     table below which it has taken everything, moved by advance_sql: migration 0018);
  *   - how a row becomes its input (read_row), a pure decision over a batch of inputs (decide),
  *     and how the decisions are stored (store).
  * The runtime owns everything else: the ZeroMQ inbox (with keys, a CurveZMQ server admitting only
@@ -30,7 +31,9 @@
  *      transaction of its own. Nothing is ever dropped, and nothing that failed is counted.
  * Idempotency: the key is (record_id, version, link_revision). store must have the effect of one
  * call when called twice for the same key (ON CONFLICT), and load_sql/backlog_sql must leave out
- * what the stage already holds, so a duplicate nudge costs one query and nothing else. */
+ * what the stage already holds, so a duplicate nudge costs one query and nothing else. What a
+ * stage holds must stay held (its rows only move to newer keys, never back, never deleted): its
+ * watermark has passed them for good. */
 #ifndef NCAP_STAGE_H
 #define NCAP_STAGE_H
 
