@@ -38,53 +38,55 @@ static void exec_or_die(PGconn *db, const char *sql)
     }
 }
 
-/* Records from..to, each through the stages up to `upto` (1 ingest, 2 linkage, 3 validation, 4
- * metric and publish), in one transaction per table as a stage's batches would leave them. */
+/* The rows stage level (1 ingest, 2 linkage, 3 validation, 4 metric and publish) keeps for records
+ * from..to, as its batches would leave them. */
+static void put(PGconn *db, int level, long long from, long long to)
+{
+    static const char *const sql[] = {
+        "INSERT INTO ingest.record (record_id, audit, trust, local_id, latest_version)"
+        " SELECT g, 'bench', 'RA1', 'L' || g, 1 FROM generate_series($1::bigint, $2) g;"
+        "INSERT INTO ingest.raw_record (record_id, version, submission_id, row_number, site,"
+        " payload, content_hash) SELECT g, 1, 1, g, 'RA101',"
+        " jsonb_build_object('local_id', 'L' || g, 'notes', repeat('x', 400)), md5(g::text)"
+        " FROM generate_series($1::bigint, $2) g",
+        "INSERT INTO linkage.link (record_id, version, patient_id, method)"
+        " SELECT g, 1, 1, 'new' FROM generate_series($1::bigint, $2) g;"
+        "INSERT INTO linkage.pseudo_record (record_id, version, audit, trust, site, local_id,"
+        " submission_id, row_number, pseudonym, payload)"
+        " SELECT g, 1, 'bench', 'RA1', 'RA101', 'L' || g, 1, g, 'P' || g,"
+        " jsonb_build_object('notes', repeat('x', 400)) FROM generate_series($1::bigint, $2) g",
+        "INSERT INTO validation.record (record_id, version, audit, trust, site, local_id,"
+        " submission_id, row_number, pseudonym, valid, payload)"
+        " SELECT g, 1, 'bench', 'RA1', 'RA101', 'L' || g, 1, g, 'P' || g, true,"
+        " jsonb_build_object('notes', repeat('x', 400)) FROM generate_series($1::bigint, $2) g",
+        "INSERT INTO metric.processed (record_id, version)"
+        " SELECT g, 1 FROM generate_series($1::bigint, $2) g;"
+        "INSERT INTO metric.record_state (record_id, version, audit, trust, period, valid)"
+        " SELECT g, 1, 'bench', 'RA1', '2026Q1', true FROM generate_series($1::bigint, $2) g;"
+        "INSERT INTO publish.seen (record_id, version, audit, period)"
+        " SELECT g, 1, 'bench', '2026Q1' FROM generate_series($1::bigint, $2) g"};
+    /* a statement at a time: parameters go with one statement only */
+    char one[1024], err[1024], a[24], b[24];
+    snprintf(a, sizeof a, "%lld", from);
+    snprintf(b, sizeof b, "%lld", to);
+    const char *p[] = {a, b};
+    for (const char *q = sql[level - 1]; *q;) {
+        const char *semi = strchr(q, ';');
+        size_t len = semi ? (size_t)(semi - q) : strlen(q);
+        snprintf(one, sizeof one, "%.*s", (int)len, q);
+        if (db_execp(db, one, 2, p, err, sizeof err) != 0) {
+            fprintf(stderr, "bench_sweep: %s\nin: %.200s\n", err, one);
+            exit(1);
+        }
+        q += len + (semi != NULL);
+    }
+}
+
+/* Records from..to, each through the stages up to level upto. */
 static void fill(PGconn *db, long long from, long long to, int upto)
 {
-    char sql[2048];
-    snprintf(sql, sizeof sql,
-             "INSERT INTO ingest.record (record_id, audit, trust, local_id, latest_version)"
-             " SELECT g, 'bench', 'RA1', 'L' || g, 1 FROM generate_series(%lld, %lld) g;"
-             "INSERT INTO ingest.raw_record (record_id, version, submission_id, row_number, site,"
-             " payload, content_hash) SELECT g, 1, 1, g, 'RA101',"
-             " jsonb_build_object('local_id', 'L' || g, 'notes', repeat('x', 400)), md5(g::text)"
-             " FROM generate_series(%lld, %lld) g",
-             from, to, from, to);
-    exec_or_die(db, sql);
-    if (upto >= 2) {
-        snprintf(
-            sql, sizeof sql,
-            "INSERT INTO linkage.link (record_id, version, patient_id, method)"
-            " SELECT g, 1, 1, 'new' FROM generate_series(%lld, %lld) g;"
-            "INSERT INTO linkage.pseudo_record (record_id, version, audit, trust, site,"
-            " local_id, submission_id, row_number, pseudonym, payload)"
-            " SELECT g, 1, 'bench', 'RA1', 'RA101', 'L' || g, 1, g, 'P' || g,"
-            " jsonb_build_object('notes', repeat('x', 400)) FROM generate_series(%lld, %lld) g",
-            from, to, from, to);
-        exec_or_die(db, sql);
-    }
-    if (upto >= 3) {
-        snprintf(
-            sql, sizeof sql,
-            "INSERT INTO validation.record (record_id, version, audit, trust, site, local_id,"
-            " submission_id, row_number, pseudonym, valid, payload)"
-            " SELECT g, 1, 'bench', 'RA1', 'RA101', 'L' || g, 1, g, 'P' || g, true,"
-            " jsonb_build_object('notes', repeat('x', 400)) FROM generate_series(%lld, %lld) g",
-            from, to);
-        exec_or_die(db, sql);
-    }
-    if (upto >= 4) {
-        snprintf(sql, sizeof sql,
-                 "INSERT INTO metric.processed (record_id, version)"
-                 " SELECT g, 1 FROM generate_series(%lld, %lld) g;"
-                 "INSERT INTO metric.record_state (record_id, version, audit, trust, period, valid)"
-                 " SELECT g, 1, 'bench', 'RA1', '2026Q1', true FROM generate_series(%lld, %lld) g;"
-                 "INSERT INTO publish.seen (record_id, version, audit, period)"
-                 " SELECT g, 1, 'bench', '2026Q1' FROM generate_series(%lld, %lld) g",
-                 from, to, from, to, from, to);
-        exec_or_die(db, sql);
-    }
+    for (int level = 1; level <= upto; level++)
+        put(db, level, from, to);
 }
 
 /* The new work on top of the records 1..n taken: 100 records waiting at each record stage. */
@@ -98,32 +100,9 @@ static void add_new_work(PGconn *db, long long n)
 /* Takes the new work of add_new_work (as its stages would). */
 static void take_new_work(PGconn *db, long long n)
 {
-    char sql[1024];
-    snprintf(sql, sizeof sql,
-             "INSERT INTO linkage.link (record_id, version, patient_id, method)"
-             " SELECT g, 1, 1, 'new' FROM generate_series(%lld, %lld) g;"
-             "INSERT INTO linkage.pseudo_record (record_id, version, audit, trust, site,"
-             " local_id, submission_id, row_number, pseudonym, payload)"
-             " SELECT g, 1, 'bench', 'RA1', 'RA101', 'L' || g, 1, g, 'P' || g, '{}'"
-             " FROM generate_series(%lld, %lld) g",
-             n + 1, n + NEW_WORK, n + 1, n + NEW_WORK);
-    exec_or_die(db, sql);
-    snprintf(sql, sizeof sql,
-             "INSERT INTO validation.record (record_id, version, audit, trust, site, local_id,"
-             " submission_id, row_number, pseudonym, valid, payload)"
-             " SELECT g, 1, 'bench', 'RA1', 'RA101', 'L' || g, 1, g, 'P' || g, true, '{}'"
-             " FROM generate_series(%lld, %lld) g",
-             n + 1, n + 2 * NEW_WORK);
-    exec_or_die(db, sql);
-    snprintf(sql, sizeof sql,
-             "INSERT INTO metric.processed (record_id, version)"
-             " SELECT g, 1 FROM generate_series(%lld, %lld) g;"
-             "INSERT INTO metric.record_state (record_id, version, audit, trust, period, valid)"
-             " SELECT g, 1, 'bench', 'RA1', '2026Q1', true FROM generate_series(%lld, %lld) g;"
-             "INSERT INTO publish.seen (record_id, version, audit, period)"
-             " SELECT g, 1, 'bench', '2026Q1' FROM generate_series(%lld, %lld) g",
-             n + 1, n + 3 * NEW_WORK, n + 1, n + 3 * NEW_WORK, n + 1, n + 3 * NEW_WORK);
-    exec_or_die(db, sql);
+    put(db, 2, n + 1, n + NEW_WORK);
+    put(db, 3, n + 1, n + 2 * NEW_WORK);
+    put(db, 4, n + 1, n + 3 * NEW_WORK);
 }
 
 typedef struct {

@@ -127,13 +127,7 @@ static int teardown(void **state)
 
 static long long count(const char *sql)
 {
-    char err[1024];
-    PGresult *r = db_query(db, sql, 0, NULL, err, sizeof err);
-    if (!r)
-        fail_msg("%s: %s", sql, err);
-    long long n = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
-    PQclear(r);
-    return n;
+    return pg_fixture_count(db, sql);
 }
 
 static char *text_on(PGconn *conn, const char *sql, char *out, size_t len)

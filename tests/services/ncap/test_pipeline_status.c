@@ -57,13 +57,7 @@ static void as_role(const char *role, const char *sql)
 
 static long long count(const char *sql)
 {
-    char err[1024];
-    PGresult *r = db_query(db, sql, 0, NULL, err, sizeof err);
-    if (!r)
-        fail_msg("%s: %s", sql, err);
-    long long n = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
-    PQclear(r);
-    return n;
+    return pg_fixture_count(db, sql);
 }
 
 static void test_status_reads_what_the_stages_keep(void **state)
