@@ -323,8 +323,18 @@ int stage_run_advance(const stage_ops_t *ops, const char *stage, PGconn *db, int
     char lim[16], err[1024];
     snprintf(lim, sizeof lim, "%d", limit);
     const char *p[] = {lim};
-    PGresult *r = stage_wm_query(db, stage, ops->advance_sql, 1, p, err, sizeof err);
+    /* Walking a few thousand rows must cost a few thousand index probes: the planner would rather
+     * hash the whole table not_taken looks in (linkage.link, say) while it fits in work_mem, once
+     * per statement, O(table). A work_mem too small for that leaves it the probes. */
+    PGresult *r = NULL;
+    if (db_exec(db, "BEGIN; SET LOCAL work_mem = '64kB'", err, sizeof err) == 0 &&
+        (r = stage_wm_query(db, stage, ops->advance_sql, 1, p, err, sizeof err)) &&
+        db_exec(db, "COMMIT", err, sizeof err) != 0) {
+        PQclear(r);
+        r = NULL;
+    }
     if (!r) {
+        db_exec(db, "ROLLBACK", NULL, 0);
         ncap_log(LOG_ERROR, "could not move the watermark; the backlog is read from where it is",
                  "stage", stage, "error", err, NULL);
         return -1;
