@@ -40,6 +40,11 @@
 -- daemon's memory: after kill -9 the watermark is what was last committed, and the next sweep
 -- walks on from it.
 --
+-- write_xid is this cluster's transaction id: a physical backup or pg_upgrade keeps the counter,
+-- but a pg_dump restored into a new cluster starts it again, below the ids restored. After such a
+-- restore, before the daemons start: UPDATE each of the four tables SET write_xid = '0' (the
+-- trigger stamps the restoring transaction's id instead), and every watermark back to the start.
+--
 -- A later migration that makes a stage take rows again (as 0014 and 0016 emptied metric.processed,
 -- 0015 publish.seen) must also move that stage's watermark back to the start:
 -- UPDATE <stage>.watermark SET write_xid = '0', record_id = 0, version = 0.
