@@ -411,10 +411,12 @@ static long long sweep(loop_t *loop, PGconn *db, long long deadline_ms)
                  fold_err, NULL);
     long long found = 0;
     bool behind = false;
+    /* half the time at most, so that a long walk (after a migration) leaves the backlog its turn */
+    long long advance_until = daemon_now_ms() + (deadline_ms - daemon_now_ms()) / 2;
     while (ops->advance_sql && !daemon_shutdown) {
         if (stage_run_advance(ops, cfg->stage, db, ADVANCE_ROWS) < ADVANCE_ROWS)
             break;
-        if (daemon_now_ms() >= deadline_ms) {
+        if (daemon_now_ms() >= advance_until) {
             behind = true;
             break;
         }
