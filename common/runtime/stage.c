@@ -18,10 +18,13 @@
 #include "pusher.h"
 #include "quarantine.h"
 #include "registry.h"
+#include "tally.h"
 
 /* Attempts of a batch whose transaction failed in a way worth retrying as it is (a deadlock, a
  * serialization failure), before its records are left to the next sweep. */
 #define RETRIES 3
+/* Rows of its upstream a stage's watermark looks at per statement (stage_run_advance). */
+#define ADVANCE_ROWS 10000
 
 const char *stage_error_name(stage_error_t e)
 {
@@ -279,7 +282,7 @@ int stage_run_backlog(const stage_ops_t *ops, const char *stage, PGconn *db, int
     snprintf(lim, sizeof lim, "%d", limit);
     snprintf(grace, sizeof grace, "%d", grace_ms);
     const char *p[] = {lim, grace};
-    PGresult *r = db_query(db, ops->backlog_sql, 2, p, err, sizeof err);
+    PGresult *r = stage_wm_query(db, stage, ops->backlog_sql, 2, p, err, sizeof err);
     if (!r) {
         ncap_log(LOG_ERROR, "could not read the backlog", "error", err, NULL);
         return -1;
@@ -288,6 +291,57 @@ int stage_run_backlog(const stage_ops_t *ops, const char *stage, PGconn *db, int
     int done = run_rows(ops, stage, db, r, out);
     PQclear(r);
     return done < 0 ? -1 : rows;
+}
+
+PGresult *stage_wm_query(PGconn *db, const char *stage, const char *sql, int n,
+                         const char *const *p, char *err, size_t errlen)
+{
+    assert(db && stage && sql && n >= 0 && n <= 4);
+    char q[128];
+    snprintf(q, sizeof q, "SELECT write_xid, record_id, version FROM %s.watermark", stage);
+    PGresult *w = db_query(db, q, 0, NULL, err, errlen);
+    if (!w)
+        return NULL;
+    if (PQntuples(w) != 1) {
+        snprintf(err, errlen, "%s.watermark has %d rows, expected 1", stage, PQntuples(w));
+        PQclear(w);
+        return NULL;
+    }
+    const char *all[7];
+    for (int i = 0; i < 3; i++)
+        all[i] = PQgetvalue(w, 0, i);
+    for (int i = 0; i < n; i++)
+        all[3 + i] = p[i];
+    PGresult *r = db_query(db, sql, 3 + n, all, err, errlen);
+    PQclear(w);
+    return r;
+}
+
+int stage_run_advance(const stage_ops_t *ops, const char *stage, PGconn *db, int limit)
+{
+    assert(ops && ops->advance_sql);
+    char lim[16], err[1024];
+    snprintf(lim, sizeof lim, "%d", limit);
+    const char *p[] = {lim};
+    /* Walking a few thousand rows must cost a few thousand index probes: the planner would rather
+     * hash the whole table not_taken looks in (linkage.link, say) while it fits in work_mem, once
+     * per statement, O(table). A work_mem too small for that leaves it the probes. */
+    PGresult *r = NULL;
+    if (db_exec(db, "BEGIN; SET LOCAL work_mem = '64kB'", err, sizeof err) == 0 &&
+        (r = stage_wm_query(db, stage, ops->advance_sql, 1, p, err, sizeof err)) &&
+        db_exec(db, "COMMIT", err, sizeof err) != 0) {
+        PQclear(r);
+        r = NULL;
+    }
+    if (!r) {
+        db_exec(db, "ROLLBACK", NULL, 0);
+        ncap_log(LOG_ERROR, "could not move the watermark; the backlog is read from where it is",
+                 "stage", stage, "error", err, NULL);
+        return -1;
+    }
+    int n = PQntuples(r) > 0 ? atoi(PQgetvalue(r, 0, 0)) : 0;
+    PQclear(r);
+    return n;
 }
 
 int stage_run_periodic(const stage_ops_t *ops, PGconn *db, int limit, stage_keys_t *out, char *err,
@@ -341,16 +395,32 @@ static int sweep_lock(PGconn *db, const char *stage, int take)
     return got;
 }
 
-/* Works off the backlog, then the periodic work, under the stage's sweep lock (one instance of a
- * stage at a time) until deadline_ms. Returns the items found, or -1 when another instance holds
- * the lock. */
+/* Under the stage's sweep lock (one instance of a stage at a time) until deadline_ms: folds its
+ * tally, moves its watermark over what it has taken, works off the backlog, then the periodic
+ * work. Returns the items found (at least 1 when the watermark has more to pass), or -1 when
+ * another instance holds the lock. */
 static long long sweep(loop_t *loop, PGconn *db, long long deadline_ms)
 {
     const stage_ops_t *ops = loop->ops;
     const daemon_config_t *cfg = loop->cfg;
     if (!sweep_lock(db, cfg->stage, 1))
         return -1;
+    char fold_err[1024];
+    if (tally_fold(db, cfg->stage, fold_err, sizeof fold_err) != 0)
+        ncap_log(LOG_WARN, "could not fold the stage's counts; retried on the next sweep", "error",
+                 fold_err, NULL);
     long long found = 0;
+    bool behind = false;
+    /* half the time at most, so that a long walk (after a migration) leaves the backlog its turn */
+    long long advance_until = daemon_now_ms() + (deadline_ms - daemon_now_ms()) / 2;
+    while (ops->advance_sql && !daemon_shutdown) {
+        if (stage_run_advance(ops, cfg->stage, db, ADVANCE_ROWS) < ADVANCE_ROWS)
+            break;
+        if (daemon_now_ms() >= advance_until) {
+            behind = true;
+            break;
+        }
+    }
     while (ops->backlog_sql && !daemon_shutdown && daemon_now_ms() < deadline_ms) {
         int n =
             stage_run_backlog(ops, cfg->stage, db, cfg->batch_max, cfg->sweep_grace_ms, &loop->out);
@@ -381,7 +451,7 @@ static long long sweep(loop_t *loop, PGconn *db, long long deadline_ms)
         snprintf(n, sizeof n, "%lld", found);
         ncap_log(LOG_INFO, "worked off backlog found in PostgreSQL", "records", n, NULL);
     }
-    return found;
+    return found == 0 && behind ? 1 : found;
 }
 
 /* Binds the PULL socket on an ephemeral port of the bind host (an address or an interface name)

@@ -4,7 +4,8 @@
  *   - where its work comes from: two SELECTs over its upstream's table that return the same
  *     columns, the record key first (record_id, version, link_revision), and only rows the stage
  *     has not processed yet and has not quarantined: load_sql for the keys nudged to it, and
- *     backlog_sql for what it finds on its timer;
+ *     backlog_sql for what it finds on its timer after its watermark (a position in the upstream
+ *     table below which it has taken everything, moved by advance_sql: migration 0018);
  *   - how a row becomes its input (read_row), a pure decision over a batch of inputs (decide),
  *     and how the decisions are stored (store).
  * The runtime owns everything else: the ZeroMQ inbox (with keys, a CurveZMQ server admitting only
@@ -15,7 +16,8 @@
  * Periodic work (publish's rebuild, linkage's death sweep) is a second, separate kind of hook.
  *
  * A batch, step by step:
- *   1. keys arrive in nudges (gathered for gather_ms), or the sweep runs backlog_sql;
+ *   1. keys arrive in nudges (gathered for gather_ms), or the sweep runs backlog_sql (after
+ *      moving the stage's watermark over what it has taken: advance_sql);
  *   2. one query reads the rows (load_sql with the keys as two arrays $1 bigint[], $2 int[]);
  *   3. read_row makes each row an input; a row that cannot be read is quarantined
  * (STAGE_ERR_INPUT);
@@ -29,7 +31,9 @@
  *      transaction of its own. Nothing is ever dropped, and nothing that failed is counted.
  * Idempotency: the key is (record_id, version, link_revision). store must have the effect of one
  * call when called twice for the same key (ON CONFLICT), and load_sql/backlog_sql must leave out
- * what the stage already holds, so a duplicate nudge costs one query and nothing else. */
+ * what the stage already holds, so a duplicate nudge costs one query and nothing else. What a
+ * stage holds must stay held (its rows only move to newer keys, never back, never deleted): its
+ * watermark has passed them for good. */
 #ifndef NCAP_STAGE_H
 #define NCAP_STAGE_H
 
@@ -47,18 +51,71 @@ typedef struct {
     int32_t link_revision;
 } stage_key_t;
 
-/* The two queries of a stage that reads one upstream table, from its parts: select_from is
- * "SELECT <key columns, then the stage's> FROM <upstream table> <alias> [JOIN ...]", alias.at the
- * column that says when upstream committed the row (indexed), not_taken the condition (starting
- * with a space) that leaves out what the stage holds and what it holds in quarantine. */
+/* Where a stage's upstream rows stand (migration 0018): every table a stage reads has write_xid,
+ * the transaction that wrote the row's current version, and an index on (write_xid, record_id,
+ * version); <stage>.watermark is a position in that order below which the stage has taken (or holds
+ * in quarantine) every row, moved by stage_run_advance. A query that starts from the watermark
+ * takes it as its first three parameters ($1 write_xid, $2 record_id, $3 version: stage_wm_query
+ * reads and passes them), so that the planner knows how few rows lie after it. The condition that
+ * alias's row lies after the watermark: an index range scan from it. */
+#define STAGE_AFTER_WATERMARK(alias)                                                               \
+    "(" alias ".write_xid, " alias ".record_id, " alias ".version) > ($1::xid8, $2::bigint,"       \
+    " $3::int)"
+/* The condition that alias's record version is one the operator released from stage's quarantine
+ * (`ncap quarantine retry`): those behind the watermark are found by record id, O(released). */
+#define STAGE_RELEASED(stage, alias)                                                               \
+    alias ".record_id = ANY (ARRAY(SELECT record_id FROM " stage ".quarantine WHERE NOT held))"    \
+          " AND EXISTS (SELECT 1 FROM " stage ".quarantine rq WHERE rq.record_id = " alias         \
+          ".record_id AND rq.version = " alias ".version AND NOT rq.held)"
+
+/* The queries of a stage that reads one upstream table, from its parts: select_from is
+ * "SELECT <key columns, then the stage's> FROM <upstream table> <alias> [JOIN ...]", table the
+ * "<upstream table>" alone, alias.at the column that says when upstream committed the row,
+ * not_taken the condition (starting with a space, on alias's columns only) that leaves out what the
+ * stage holds and what it holds in quarantine.
+ * load_sql: the rows of the keys nudged ($1 bigint[] record ids, $2 int[] versions).
+ * backlog_sql: after the watermark ($1-$3), in order, the rows older than the grace ($5 ms), then
+ * those behind it released from the quarantine, at most $4 of each: O(rows after the watermark),
+ * never O(table). */
 #define STAGE_LOAD_SQL(select_from, alias, not_taken)                                              \
     select_from " JOIN unnest($1::bigint[], $2::int[]) AS k(record_id, version)"                   \
                 " ON k.record_id = " alias ".record_id AND k.version = " alias ".version"          \
                 " WHERE" not_taken
-#define STAGE_BACKLOG_SQL(select_from, alias, at, not_taken)                                       \
-    select_from " WHERE " alias "." at                                                             \
-                " < now() - make_interval(secs => $2::double precision / 1000) AND" not_taken      \
-                " ORDER BY " alias "." at ", " alias ".record_id LIMIT $1::int"
+#define STAGE_BACKLOG_SQL(stage, select_from, alias, at, not_taken)                                \
+    "(" select_from " WHERE " STAGE_AFTER_WATERMARK(                                               \
+        alias) " AND " alias "." at                                                                \
+               " < now() - make_interval(secs => $5::double precision / 1000) AND" not_taken       \
+               " ORDER BY " alias ".write_xid, " alias ".record_id, " alias                        \
+               ".version LIMIT $4::int)"                                                           \
+               " UNION ALL (" select_from " WHERE NOT " STAGE_AFTER_WATERMARK(                     \
+                   alias) " AND " STAGE_RELEASED(stage, alias) " AND" not_taken " LIMIT $4::int)"
+/* advance_sql: moves stage's watermark ($1-$3) over the rows after it, in order, while each is
+ * taken or held (not not_taken) and was written by a transaction below the horizon, the oldest
+ * still running when the statement's snapshot was taken, so that no transaction yet to commit can
+ * write behind it (migration 0018 has the whole argument). $4 the most rows to look at; returns
+ * one row, the rows passed, or none when it did not move. */
+#define STAGE_ADVANCE_SQL(stage, table, alias, not_taken)                                          \
+    "WITH w AS (SELECT " alias ".write_xid, " alias ".record_id, " alias ".version, " alias        \
+    ".write_xid < (SELECT pg_snapshot_xmin(pg_current_snapshot())) AND NOT (" not_taken            \
+    ") AS pass FROM " table " " alias " WHERE " STAGE_AFTER_WATERMARK(                             \
+        alias) " ORDER BY 1, 2, 3 LIMIT $4::int),"                                                 \
+               " p AS (SELECT *, bool_and(pass) OVER (ORDER BY write_xid, record_id, version"      \
+               "   ROWS UNBOUNDED PRECEDING) AS prefix FROM w),"                                   \
+               " last AS (SELECT write_xid, record_id, version, count(*) OVER () AS n FROM p "     \
+               "WHERE prefix"                                                                      \
+               "   ORDER BY write_xid DESC, record_id DESC, version DESC LIMIT 1)"                 \
+               " UPDATE " stage                                                                    \
+               ".watermark m SET write_xid = last.write_xid, record_id = last.record_id,"          \
+               " version = last.version, moved_at = now() FROM last WHERE (m.write_xid, "          \
+               "m.record_id,"                                                                      \
+               " m.version) < (last.write_xid, last.record_id, last.version) RETURNING last.n"
+/* backlog_count_sql: the stage's backlog as `ncap status` shows it, what backlog_sql would find
+ * with no grace and no limit, counted ($1-$3 the watermark). */
+#define STAGE_BACKLOG_COUNT_SQL(stage, table, alias, not_taken)                                    \
+    "SELECT (SELECT count(*) FROM " table " " alias " WHERE " STAGE_AFTER_WATERMARK(               \
+        alias) " AND" not_taken ") + (SELECT count(*) FROM " table " " alias                       \
+               " WHERE NOT " STAGE_AFTER_WATERMARK(alias) " AND " STAGE_RELEASED(                  \
+                   stage, alias) " AND" not_taken ")"
 
 /* The part of not_taken that leaves out what stage holds in quarantine: rows of alias whose
  * record version is held there at this link revision (the SQL expression revision) or a newer one.
@@ -118,9 +175,16 @@ typedef struct {
     /* --- record hooks: NULL for a stage that only has periodic work (publish) --- */
     /* $1 bigint[] record ids, $2 int[] versions: the rows of those keys still to process. */
     const char *load_sql;
-    /* $1 limit, $2 grace in milliseconds: the oldest rows still to process that are older than the
-     * grace (younger ones are in flight on the fast path). */
+    /* STAGE_BACKLOG_SQL: after the watermark ($1-$3), the rows still to process older than the
+     * grace ($5 ms; younger ones are in flight on the fast path), oldest first, at most $4; then
+     * those released from its quarantine behind it. */
     const char *backlog_sql;
+    /* STAGE_ADVANCE_SQL ($1-$3 the watermark, $4 the most rows to look at): moves the stage's
+     * watermark over what it has taken; NULL for a stage without one. */
+    const char *advance_sql;
+    /* STAGE_BACKLOG_COUNT_SQL ($1-$3 the watermark): the stage's backlog counted, one row and
+     * column, for `ncap status`; NULL when the stage counts none. */
+    const char *backlog_count_sql;
     /* Makes the input of row `row` of r (columns of load_sql/backlog_sql). Returns it, or NULL
      * with err: the record is quarantined as STAGE_ERR_INPUT (or the class set in *class_out). */
     void *(*read_row)(void *state, const PGresult *r, int row, stage_error_t *class_out, char *err,
@@ -171,6 +235,13 @@ int stage_run_keys(const stage_ops_t *ops, const char *stage, PGconn *db, const 
  * found (0 when none), or -1 when the backlog could not be read. */
 int stage_run_backlog(const stage_ops_t *ops, const char *stage, PGconn *db, int limit,
                       int grace_ms, stage_keys_t *out);
+/* Runs sql, a query of stage that starts from its watermark, with the watermark's position read
+ * first as $1-$3 and then the n parameters p ($4 ...). Returns the result, or NULL with err. */
+PGresult *stage_wm_query(PGconn *db, const char *stage, const char *sql, int n,
+                         const char *const *p, char *err, size_t errlen);
+/* Moves the stage's watermark (advance_sql) over at most limit rows, in autocommit. Returns the
+ * rows passed (limit: call again, there may be more), 0 when it did not move, or -1 (logged). */
+int stage_run_advance(const stage_ops_t *ops, const char *stage, PGconn *db, int limit);
 /* Runs the periodic hook once in a transaction of its own. Returns its result. */
 int stage_run_periodic(const stage_ops_t *ops, PGconn *db, int limit, stage_keys_t *out, char *err,
                        size_t errlen);

@@ -16,6 +16,7 @@
 #include "pass_on.h"
 #include "request_gate.h"
 #include "store_job.h"
+#include "tally.h"
 #include "trust_rate.h"
 #include "upload.h"
 
@@ -32,7 +33,7 @@ struct ingest_server_t {
     trust_rate_t *rate;
     passing_t *passing, *passing_tail;
     unsigned long long records;
-    long long next_tick_ms;
+    long long next_tick_ms, next_fold_ms;
     bool stopping;
 };
 
@@ -514,6 +515,14 @@ void ingest_server_tick(ingest_server_t *self, long long now_ms)
         return;
     uploads_expire(self->uploads, now_ms);
     self->next_tick_ms = now_ms + 1000;
+    if (now_ms >= self->next_fold_ms) {
+        /* ingest's counts (`ncap status`), folded as the other stages fold theirs on a sweep */
+        char err[1024];
+        if (tally_fold(ingest_server_db(self), "ingest", err, sizeof err) != 0)
+            ncap_log(LOG_WARN, "could not fold ingest's counts; retried shortly", "error", err,
+                     NULL);
+        self->next_fold_ms = now_ms + 10000;
+    }
 }
 
 void ingest_server_stop(ingest_server_t *self)

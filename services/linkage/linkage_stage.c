@@ -51,8 +51,13 @@ typedef struct {
         "linkage", "r", "0")
 
 static const char load_sql[] = STAGE_LOAD_SQL(SOURCE_COLUMNS, "r", NOT_TAKEN);
-/* O(backlog) over ingest.raw_record's index on ingested_at. */
-static const char backlog_sql[] = STAGE_BACKLOG_SQL(SOURCE_COLUMNS, "r", "ingested_at", NOT_TAKEN);
+/* After the watermark: O(rows after it) over ingest.raw_record's index on (write_xid, record_id,
+ * version), never O(table) (migration 0018). */
+static const char backlog_sql[] =
+    STAGE_BACKLOG_SQL("linkage", SOURCE_COLUMNS, "r", "ingested_at", NOT_TAKEN);
+static const char advance_sql[] = STAGE_ADVANCE_SQL("linkage", "ingest.raw_record", "r", NOT_TAKEN);
+static const char backlog_count_sql[] =
+    STAGE_BACKLOG_COUNT_SQL("linkage", "ingest.raw_record", "r", NOT_TAKEN);
 
 static void free_input(void *state, void *p)
 {
@@ -486,6 +491,8 @@ stage_ops_t linkage_stage_ops(linkage_t *lk)
                          .state = lk,
                          .load_sql = load_sql,
                          .backlog_sql = backlog_sql,
+                         .advance_sql = advance_sql,
+                         .backlog_count_sql = backlog_count_sql,
                          .read_row = read_row,
                          .free_input = free_input,
                          .decide = decide,

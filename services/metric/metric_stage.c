@@ -36,8 +36,13 @@ typedef struct {
         "metric", "v", "v.link_revision")
 
 static const char load_sql[] = STAGE_LOAD_SQL(SOURCE_COLUMNS, "v", NOT_TAKEN);
-/* O(backlog) over validation.record's index on validated_at. */
-static const char backlog_sql[] = STAGE_BACKLOG_SQL(SOURCE_COLUMNS, "v", "validated_at", NOT_TAKEN);
+/* After the watermark: O(rows after it) over validation.record's index on (write_xid, record_id,
+ * version), never O(table) (migration 0018). */
+static const char backlog_sql[] =
+    STAGE_BACKLOG_SQL("metric", SOURCE_COLUMNS, "v", "validated_at", NOT_TAKEN);
+static const char advance_sql[] = STAGE_ADVANCE_SQL("metric", "validation.record", "v", NOT_TAKEN);
+static const char backlog_count_sql[] =
+    STAGE_BACKLOG_COUNT_SQL("metric", "validation.record", "v", NOT_TAKEN);
 
 static void free_input(void *state, void *p)
 {
@@ -221,6 +226,8 @@ stage_ops_t metric_stage_ops(metric_t *ms)
                          .state = ms,
                          .load_sql = load_sql,
                          .backlog_sql = backlog_sql,
+                         .advance_sql = advance_sql,
+                         .backlog_count_sql = backlog_count_sql,
                          .read_row = read_row,
                          .free_input = free_input,
                          .decide = decide,

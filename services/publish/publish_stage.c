@@ -296,6 +296,18 @@ done:
     return rc;
 }
 
+/* The rows of metric.record_state after publish's watermark ($1-$3, migration 0018): what publish
+ * has not looked at since, an index range scan. */
+#define AFTER_WATERMARK STAGE_AFTER_WATERMARK("r")
+/* A record whose version or link revision the releases do not reflect yet (s: its publish.seen). */
+#define CHANGED                                                                                    \
+    "s.record_id IS NULL OR s.version <> r.version OR s.link_revision <> r.link_revision"
+
+/* Publish's backlog, for `ncap status`: records changed after its watermark ($1-$3). */
+static const char backlog_count_sql[] =
+    "SELECT count(*) FROM metric.record_state r LEFT JOIN publish.seen s USING (record_id)"
+    " WHERE " AFTER_WATERMARK " AND (" CHANGED ")";
+
 /* Marks what the releases will reflect first, then aggregates: every record version marked seen
  * is then in the figures (a newer one only triggers another rebuild). The periods rebuilt are
  * those of the changed records (before and after the change) and every later period of their
@@ -312,12 +324,20 @@ static int periodic(void *state, PGconn *db, int limit, stage_keys_t *out, char 
     /* One publisher at a time, also against an older instance without the sweep lock. */
     if (db_exec(db, "SELECT pg_advisory_xact_lock(hashtext('ncap.publish'))", err, errlen) != 0)
         return -1;
-    PGresult *changed = db_query(
-        db,
-        "WITH changed AS (SELECT r.record_id, r.version, r.link_revision, r.audit, r.period,"
-        "   s.period AS old_period FROM metric.record_state r LEFT JOIN publish.seen s"
-        "   USING (record_id) WHERE s.record_id IS NULL OR s.version <> r.version"
-        "   OR s.link_revision <> r.link_revision),"
+    PGresult *changed = stage_wm_query(
+        db, "publish",
+        "WITH tail AS (SELECT r.write_xid, r.record_id, r.version, r.link_revision, r.audit,"
+        "   r.period FROM metric.record_state r WHERE " AFTER_WATERMARK "),"
+        " changed AS (SELECT r.record_id, r.version, r.link_revision, r.audit, r.period,"
+        "   s.period AS old_period FROM tail r LEFT JOIN publish.seen s USING (record_id)"
+        "   WHERE " CHANGED "),"
+        /* every row of the tail is seen once this commits: the watermark passes those below the
+         * horizon (migration 0018) */
+        " mark AS (UPDATE publish.watermark w SET write_xid = t.write_xid,"
+        "   record_id = t.record_id, version = t.version, moved_at = now() FROM (SELECT"
+        "   write_xid, record_id, version FROM tail"
+        "   WHERE write_xid < (SELECT pg_snapshot_xmin(pg_current_snapshot()))"
+        "   ORDER BY write_xid DESC, record_id DESC, version DESC LIMIT 1) t),"
         " up AS (INSERT INTO publish.seen (record_id, version, link_revision, audit, period)"
         "   SELECT record_id, version, link_revision, audit, period FROM changed"
         "   ON CONFLICT (record_id) DO UPDATE SET version = EXCLUDED.version,"
@@ -366,6 +386,7 @@ stage_ops_t publish_stage_ops(publish_t *ps)
 {
     return (stage_ops_t){.upstream = "metric",
                          .state = ps,
+                         .backlog_count_sql = backlog_count_sql,
                          .periodic = periodic,
                          .after_commit = after_commit,
                          .gather_ms = 300};

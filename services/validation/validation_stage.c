@@ -34,8 +34,14 @@ typedef struct {
         "validation", "l", "l.revision")
 
 static const char load_sql[] = STAGE_LOAD_SQL(SOURCE_COLUMNS, "l", NOT_TAKEN);
-/* O(backlog) over linkage.pseudo_record's index on linked_at. */
-static const char backlog_sql[] = STAGE_BACKLOG_SQL(SOURCE_COLUMNS, "l", "linked_at", NOT_TAKEN);
+/* After the watermark: O(rows after it) over linkage.pseudo_record's index on (write_xid,
+ * record_id, version), never O(table) (migration 0018). */
+static const char backlog_sql[] =
+    STAGE_BACKLOG_SQL("validation", SOURCE_COLUMNS, "l", "linked_at", NOT_TAKEN);
+static const char advance_sql[] =
+    STAGE_ADVANCE_SQL("validation", "linkage.pseudo_record", "l", NOT_TAKEN);
+static const char backlog_count_sql[] =
+    STAGE_BACKLOG_COUNT_SQL("validation", "linkage.pseudo_record", "l", NOT_TAKEN);
 
 static void free_input(void *state, void *p)
 {
@@ -393,6 +399,8 @@ stage_ops_t validation_stage_ops(validation_t *vs)
                          .state = vs,
                          .load_sql = load_sql,
                          .backlog_sql = backlog_sql,
+                         .advance_sql = advance_sql,
+                         .backlog_count_sql = backlog_count_sql,
                          .read_row = read_row,
                          .free_input = free_input,
                          .decide = decide,

@@ -15,22 +15,21 @@
 #include "pg_fixture.h"
 #include "quarantine.h"
 #include "stage.h"
+#include "stage_watermark.h"
 #include "test_skip.h"
 
 static PGconn *db;
 
 /* The stage "validation" of this test: ct.src in, ct.out out, validation.quarantine for what it
- * cannot take (the runtime writes the quarantine of the stage it is told it runs). */
-static const char load_sql[] =
-    "SELECT s.id, 1, 0, s.v FROM ct.src s JOIN unnest($1::bigint[], $2::int[]) AS k(id, version)"
-    " USING (id) WHERE NOT EXISTS (SELECT 1 FROM ct.out o WHERE o.id = s.id)"
-    " AND NOT EXISTS (SELECT 1 FROM validation.quarantine q WHERE q.record_id = s.id AND q.held)"
-    " ORDER BY s.id";
-static const char backlog_sql[] =
-    "SELECT s.id, 1, 0, s.v FROM ct.src s WHERE $2::int >= 0"
-    " AND NOT EXISTS (SELECT 1 FROM ct.out o WHERE o.id = s.id)"
-    " AND NOT EXISTS (SELECT 1 FROM validation.quarantine q WHERE q.record_id = s.id AND q.held)"
-    " ORDER BY s.id LIMIT $1::int";
+ * cannot take and validation.watermark for how far it has taken ct.src (the runtime writes the
+ * quarantine of the stage it is told it runs). Its queries are built as the stages build theirs. */
+#define SOURCE "SELECT s.record_id, s.version, 0, s.v FROM ct.src s"
+#define NOT_TAKEN                                                                                  \
+    " NOT EXISTS (SELECT 1 FROM ct.out o WHERE o.id = s.record_id)" STAGE_NOT_QUARANTINED(         \
+        "validation", "s", "0")
+static const char load_sql[] = STAGE_LOAD_SQL(SOURCE, "s", NOT_TAKEN) " ORDER BY s.record_id";
+static const char backlog_sql[] = STAGE_BACKLOG_SQL("validation", SOURCE, "s", "at", NOT_TAKEN);
+static const char advance_sql[] = STAGE_ADVANCE_SQL("validation", "ct.src", "s", NOT_TAKEN);
 
 static void *read_row(void *state, const PGresult *r, int row, stage_error_t *class_out, char *err,
                       size_t errlen)
@@ -83,6 +82,7 @@ static int store(void *state, PGconn *conn, stage_batch_t *b, char *err, size_t 
 
 static const stage_ops_t ops = {.load_sql = load_sql,
                                 .backlog_sql = backlog_sql,
+                                .advance_sql = advance_sql,
                                 .read_row = read_row,
                                 .free_input = free_input,
                                 .decide = decide,
@@ -96,7 +96,14 @@ static int setup(void **state)
     db = pg_fixture_open("test_stage_contract");
     pg_fixture_exec(db,
                     "CREATE SCHEMA ct;"
-                    "CREATE TABLE ct.src (id bigint PRIMARY KEY, v text NOT NULL);"
+                    /* as the tables the stages read (migration 0018) */
+                    "CREATE TABLE ct.src (record_id bigint PRIMARY KEY,"
+                    "  version int NOT NULL DEFAULT 1, v text NOT NULL,"
+                    "  at timestamptz NOT NULL DEFAULT now(),"
+                    "  write_xid xid8 NOT NULL DEFAULT pg_current_xact_id());"
+                    "CREATE INDEX ON ct.src (write_xid, record_id, version);"
+                    "CREATE TRIGGER stamp_write_xid BEFORE UPDATE ON ct.src"
+                    "  FOR EACH ROW EXECUTE FUNCTION ops.stamp_write_xid();"
                     "CREATE TABLE ct.out (id bigint PRIMARY KEY,"
                     "  v text NOT NULL CHECK (v <> 'bad-data'));"
                     /* store fails its first n calls: a sequence, which no rollback undoes */
@@ -120,19 +127,13 @@ static int teardown(void **state)
 
 static long long count(const char *sql)
 {
-    char err[1024];
-    PGresult *r = db_query(db, sql, 0, NULL, err, sizeof err);
-    if (!r)
-        fail_msg("%s: %s", sql, err);
-    long long n = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
-    PQclear(r);
-    return n;
+    return pg_fixture_count(db, sql);
 }
 
-static char *text(const char *sql, char *out, size_t len)
+static char *text_on(PGconn *conn, const char *sql, char *out, size_t len)
 {
     char err[1024];
-    PGresult *r = db_query(db, sql, 0, NULL, err, sizeof err);
+    PGresult *r = db_query(conn, sql, 0, NULL, err, sizeof err);
     if (!r)
         fail_msg("%s: %s", sql, err);
     snprintf(out, len, "%s", PQntuples(r) ? PQgetvalue(r, 0, 0) : "");
@@ -140,14 +141,20 @@ static char *text(const char *sql, char *out, size_t len)
     return out;
 }
 
+static char *text(const char *sql, char *out, size_t len)
+{
+    return text_on(db, sql, out, len);
+}
+
 static void test_bad_records_are_quarantined_and_the_others_stored(void **state)
 {
     (void)state;
     ncap_require_pg();
     char buf[2048];
-    pg_fixture_exec(db, "TRUNCATE ct.src, ct.out, validation.quarantine;"
-                        "INSERT INTO ct.src VALUES (1, 'a'), (2, 'unreadable'), (3, 'b'),"
-                        " (4, 'bad-eval'), (5, 'bad-data'), (6, 'c')");
+    pg_fixture_exec(
+        db, "TRUNCATE ct.src, ct.out, validation.quarantine;"
+            "INSERT INTO ct.src (record_id, v) VALUES (1, 'a'), (2, 'unreadable'), (3, 'b'),"
+            " (4, 'bad-eval'), (5, 'bad-data'), (6, 'c')");
     stage_key_t keys[] = {{6, 1, 0}, {1, 1, 0}, {2, 1, 0}, {3, 1, 0},
                           {4, 1, 0}, {5, 1, 0}, {1, 1, 0}}; /* one twice */
     stage_keys_t out = {0};
@@ -168,11 +175,15 @@ static void test_bad_records_are_quarantined_and_the_others_stored(void **state)
     assert_non_null(strstr(
         text("SELECT message FROM validation.quarantine WHERE record_id = 5", buf, sizeof buf),
         "check constraint"));
-    /* the backlog leaves out what is stored and what is quarantined */
+    /* the backlog leaves out what is stored and what is quarantined, and the watermark passes
+     * both */
     out.n = 0;
     assert_int_equal(stage_run_backlog(&ops, "validation", db, 100, 0, &out), 0);
-    /* released after a fix: taken again, and out of the quarantine */
-    pg_fixture_exec(db, "UPDATE ct.src SET v = 'fixed' WHERE id IN (2, 5)");
+    assert_int_equal(stage_advance_expect(&ops, "validation", db, 6), 6);
+    assert_int_equal(stage_run_advance(&ops, "validation", db, 100), 0);
+    /* released after a fix: taken again, and out of the quarantine (2 and 5, rewritten, lie after
+     * the watermark again; 4 is released behind it) */
+    pg_fixture_exec(db, "UPDATE ct.src SET v = 'fixed' WHERE record_id IN (2, 5)");
     assert_int_equal(
         quarantine_retry(db, "validation", (long long[]){5}, 1, false, buf, sizeof buf), 1);
     assert_int_equal(stage_run_backlog(&ops, "validation", db, 100, 0, &out), 1);
@@ -202,7 +213,7 @@ static void test_a_serialization_failure_is_retried_not_quarantined(void **state
     (void)state;
     ncap_require_pg();
     pg_fixture_exec(db, "TRUNCATE ct.src, ct.out, validation.quarantine;"
-                        "INSERT INTO ct.src VALUES (1, 'a'), (2, 'b');"
+                        "INSERT INTO ct.src (record_id, v) VALUES (1, 'a'), (2, 'b');"
                         "UPDATE ct.failures SET n = 2; ALTER SEQUENCE ct.calls RESTART");
     stage_key_t keys[] = {{1, 1, 0}, {2, 1, 0}};
     stage_keys_t out = {0};
@@ -213,7 +224,9 @@ static void test_a_serialization_failure_is_retried_not_quarantined(void **state
     assert_int_equal(count("SELECT count(*) FROM ct.out"), 2);
     assert_int_equal(count("SELECT count(*) FROM validation.quarantine"), 0);
     /* failing every time: nothing is quarantined, the records stay in the backlog */
-    pg_fixture_exec(db, "INSERT INTO ct.src VALUES (3, 'c'); UPDATE ct.failures SET n = 1000000");
+    pg_fixture_exec(
+        db,
+        "INSERT INTO ct.src (record_id, v) VALUES (3, 'c'); UPDATE ct.failures SET n = 1000000");
     out.n = 0;
     assert_int_equal(stage_run_backlog(&ops, "validation", db, 100, 0, &out), -1);
     assert_int_equal(count("SELECT count(*) FROM validation.quarantine"), 0);
@@ -229,7 +242,7 @@ static void test_a_failure_not_of_the_data_quarantines_nothing(void **state)
     ncap_require_pg();
     /* e.g. a grant missing after a bad deployment: every record would fail alike */
     pg_fixture_exec(db, "TRUNCATE ct.src, ct.out, validation.quarantine;"
-                        "INSERT INTO ct.src VALUES (1, 'a'), (2, 'b');"
+                        "INSERT INTO ct.src (record_id, v) VALUES (1, 'a'), (2, 'b');"
                         "UPDATE ct.failures SET n = 1000000, code = '42501';"
                         "ALTER SEQUENCE ct.calls RESTART");
     stage_key_t keys[] = {{1, 1, 0}, {2, 1, 0}};
@@ -244,12 +257,69 @@ static void test_a_failure_not_of_the_data_quarantines_nothing(void **state)
     stage_keys_free(&out);
 }
 
+/* A second connection to the test's database. */
+static PGconn *second_connection(void)
+{
+    char conninfo[1024], err[1024];
+    snprintf(conninfo, sizeof conninfo, "host=%s port=%s dbname=%s user=%s", PQhost(db), PQport(db),
+             PQdb(db), PQuser(db));
+    PGconn *c = db_connect(conninfo, "test_stage_contract", err, sizeof err);
+    if (!c)
+        fail_msg("%s", err);
+    return c;
+}
+
+/* Transactions commit out of order: one that began writing first (a smaller write_xid) commits
+ * after one that began later. The later one's row is taken, but the watermark does not pass it
+ * while the earlier transaction is open, and the earlier one's row is found once it commits:
+ * nothing is skipped (migration 0018). The same after the watermark has passed everything. */
+static void test_the_watermark_never_passes_a_transaction_still_open(void **state)
+{
+    (void)state;
+    ncap_require_pg();
+    char buf[64];
+    PGconn *early = second_connection();
+    pg_fixture_exec(db, "TRUNCATE ct.src, ct.out, validation.quarantine;"
+                        "UPDATE ct.failures SET n = 0, code = '40001'");
+    stage_keys_t out = {0};
+    for (int round = 0; round < 2; round++) {
+        long long id = 10 + 2 * round;
+        char sql[160], xid[32];
+        snprintf(sql, sizeof sql, "BEGIN; INSERT INTO ct.src (record_id, v) VALUES (%lld, 'early')",
+                 id);
+        pg_fixture_exec(early, sql);
+        snprintf(xid, sizeof xid, "%s",
+                 text_on(early, "SELECT pg_current_xact_id()", buf, sizeof buf));
+        snprintf(sql, sizeof sql, "INSERT INTO ct.src (record_id, v) VALUES (%lld, 'late')",
+                 id + 1);
+        pg_fixture_exec(db, sql);
+        /* the later row is taken; the watermark stays below the open transaction */
+        out.n = 0;
+        assert_int_equal(stage_run_backlog(&ops, "validation", db, 100, 0, &out), 1);
+        assert_int_equal(out.keys[0].record_id, id + 1);
+        assert_int_equal(stage_run_advance(&ops, "validation", db, 100), 0);
+        snprintf(sql, sizeof sql, "SELECT write_xid < '%s'::xid8 FROM validation.watermark", xid);
+        assert_string_equal(text(sql, buf, sizeof buf), "t");
+        /* it commits: its row is found, then the watermark passes both */
+        pg_fixture_exec(early, "COMMIT");
+        out.n = 0;
+        assert_int_equal(stage_run_backlog(&ops, "validation", db, 100, 0, &out), 1);
+        assert_int_equal(out.keys[0].record_id, id);
+        assert_int_equal(stage_advance_expect(&ops, "validation", db, 2), 2);
+        assert_int_equal(stage_run_backlog(&ops, "validation", db, 100, 0, &out), 0);
+    }
+    assert_int_equal(count("SELECT count(*) FROM ct.out"), 4);
+    stage_keys_free(&out);
+    PQfinish(early);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_bad_records_are_quarantined_and_the_others_stored),
         cmocka_unit_test(test_a_serialization_failure_is_retried_not_quarantined),
         cmocka_unit_test(test_a_failure_not_of_the_data_quarantines_nothing),
+        cmocka_unit_test(test_the_watermark_never_passes_a_transaction_still_open),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

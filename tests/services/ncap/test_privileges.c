@@ -123,6 +123,7 @@ static const char *const expected[] = {
     "ncap_ingest      table ingest.record                          SELECT INSERT UPDATE",
     "ncap_ingest      table ingest.raw_record                      SELECT INSERT",
     "ncap_ingest      table ingest.problem                         SELECT INSERT",
+    "ncap_ingest      table ingest.tally                           SELECT INSERT DELETE",
     "ncap_ingest      sequence ingest.submission_submission_id_seq USAGE",
     "ncap_ingest      sequence ingest.record_record_id_seq         USAGE",
     "ncap_ingest      table linkage.problem                        SELECT",
@@ -158,6 +159,8 @@ static const char *const expected[] = {
     "ncap_linkage     table linkage.match_param                    SELECT INSERT",
     "ncap_linkage     table linkage.match_setting                  SELECT INSERT",
     "ncap_linkage     table linkage.match_term_freq                SELECT",
+    "ncap_linkage     table linkage.watermark                      SELECT UPDATE",
+    "ncap_linkage     table linkage.tally                          SELECT INSERT DELETE",
 
     /* validation: reads linkage's pseudonymised records; replaces outcomes and problems */
     "ncap_validation  role                                         LOGIN",
@@ -170,6 +173,8 @@ static const char *const expected[] = {
     "ncap_validation  table validation.record                      SELECT INSERT UPDATE",
     "ncap_validation  table validation.problem                     SELECT INSERT DELETE",
     "ncap_validation  table validation.quarantine                  SELECT INSERT UPDATE DELETE",
+    "ncap_validation  table validation.watermark                   SELECT UPDATE",
+    "ncap_validation  table validation.tally                       SELECT INSERT DELETE",
 
     /* metric: reads of validation's outcomes no pseudonym, local id, submission or row */
     "ncap_metric      role                                         LOGIN",
@@ -180,13 +185,15 @@ static const char *const expected[] = {
     "ncap_metric      table ops.instance                           SELECT INSERT UPDATE DELETE",
     "ncap_metric      table validation.record                      SELECT(audit, link_revision, payload,"
                                                                    " record_id, site, trust, valid,"
-                                                                   " validated_at, version)",
+                                                                   " validated_at, version, write_xid)",
     "ncap_metric      table metric.processed                       SELECT INSERT UPDATE",
     "ncap_metric      table metric.record_state                    SELECT INSERT UPDATE",
     "ncap_metric      table metric.contribution                    SELECT INSERT DELETE",
     "ncap_metric      table metric.aggregate                       SELECT INSERT UPDATE DELETE",
     "ncap_metric      table metric.measure                         SELECT INSERT UPDATE DELETE",
     "ncap_metric      table metric.quarantine                      SELECT INSERT UPDATE DELETE",
+    "ncap_metric      table metric.watermark                       SELECT UPDATE",
+    "ncap_metric      table metric.tally                           SELECT INSERT DELETE",
 
     /* publish: reads the sums per cell (0014) and the values per cell (0016), never a
      * contribution (0015); reads the organisations the operator loads; releases and their files
@@ -198,7 +205,8 @@ static const char *const expected[] = {
     "ncap_publish     schema publish                               USAGE",
     "ncap_publish     table ops.instance                           SELECT INSERT UPDATE DELETE",
     "ncap_publish     table metric.record_state                    SELECT(audit, link_revision, period,"
-                                                                   " record_id, valid, version)",
+                                                                   " record_id, valid, version,"
+                                                                   " write_xid)",
     "ncap_publish     table metric.aggregate                       SELECT",
     "ncap_publish     table metric.measure                         SELECT",
     "ncap_publish     table publish.organisation                   SELECT",
@@ -207,6 +215,8 @@ static const char *const expected[] = {
     "ncap_publish     sequence publish.release_release_id_seq      USAGE",
     "ncap_publish     table publish.output                         SELECT INSERT",
     "ncap_publish     table publish.release_file                   SELECT INSERT",
+    "ncap_publish     table publish.watermark                      SELECT UPDATE",
+    "ncap_publish     table publish.tally                          SELECT INSERT DELETE",
 };
 /* clang-format on */
 #define N_EXPECTED (sizeof expected / sizeof *expected)
@@ -401,8 +411,13 @@ static void test_held_back_refused_and_stage_reads_allowed(void **state)
                  stages[i].ops.load_sql);
         assert_allowed(db, stages[i].role, sql);
         snprintf(sql, sizeof sql,
-                 "DEALLOCATE ALL; PREPARE probe_backlog AS %s; EXECUTE probe_backlog(10, 0)",
+                 "DEALLOCATE ALL; PREPARE probe_backlog AS %s; EXECUTE probe_backlog('0', 0, 0, 10,"
+                 " 0)",
                  stages[i].ops.backlog_sql);
+        assert_allowed(db, stages[i].role, sql);
+        snprintf(sql, sizeof sql,
+                 "DEALLOCATE ALL; PREPARE probe_advance AS %s; EXECUTE probe_advance('0', 0, 0, 10)",
+                 stages[i].ops.advance_sql);
         assert_allowed(db, stages[i].role, sql);
     }
     PQfinish(db);

@@ -1,0 +1,156 @@
+/* test_pipeline_status.c - what `ncap status` reads (pipeline_status.c) on a real PostgreSQL
+ * ($NCAP_TEST_PG), from what the stages keep (migration 0018) rather than from counting their
+ * tables: records processed from each stage's tally, written by each role's own statements
+ * (inserted rows, not rows merely rewritten); each backlog counted after the stage's watermark,
+ * link revisions and records released from the quarantine behind it included, records held left
+ * out; the rate over the last minute; and the same counts after the tallies are folded. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <string.h>
+
+#include "linkage_stage.h"
+#include "pg_fixture.h"
+#include "pipeline_status.h"
+#include "stage_watermark.h"
+#include "tally.h"
+
+static PGconn *db;
+
+/* One line per stage: "name processed/backlog/quarantined", in flow order. */
+static const char *status(char *out, size_t len)
+{
+    stage_status_t st[PIPELINE_STAGES];
+    char err[1024];
+    if (pipeline_status_read(db, st, err, sizeof err) != 0)
+        fail_msg("%s", err);
+    size_t n = 0;
+    out[0] = '\0';
+    for (int i = 0; i < PIPELINE_STAGES; i++)
+        n += (size_t)snprintf(out + n, len - n, "%s%s %lld/%lld/%lld", i ? ", " : "", st[i].name,
+                              st[i].processed, st[i].backlog, st[i].quarantined);
+    return out;
+}
+
+static double rate_of(int stage)
+{
+    stage_status_t st[PIPELINE_STAGES];
+    char err[1024];
+    if (pipeline_status_read(db, st, err, sizeof err) != 0)
+        fail_msg("%s", err);
+    return st[stage].rate;
+}
+
+/* Runs sql as role (RESET after). */
+static void as_role(const char *role, const char *sql)
+{
+    char set[64];
+    snprintf(set, sizeof set, "SET ROLE %s", role);
+    pg_fixture_exec(db, set);
+    pg_fixture_exec(db, sql);
+    pg_fixture_exec(db, "RESET ROLE");
+}
+
+static long long count(const char *sql)
+{
+    return pg_fixture_count(db, sql);
+}
+
+static void test_status_reads_what_the_stages_keep(void **state)
+{
+    (void)state;
+    db = pg_fixture_open("ncap_test_pipeline_status");
+    char buf[512], err[1024];
+    pg_fixture_exec(db, "INSERT INTO ingest.submission (submission_id, audit, trust)"
+                        " VALUES (1, 'nhfd', 'RA1');"
+                        "INSERT INTO ingest.record (record_id, audit, trust, local_id)"
+                        " SELECT g, 'nhfd', 'RA1', 'L' || g FROM generate_series(1, 5) g;"
+                        "INSERT INTO linkage.patient (patient_id) VALUES (1)");
+    as_role("ncap_ingest", "INSERT INTO ingest.raw_record (record_id, version, submission_id,"
+                           " row_number, payload, content_hash)"
+                           " SELECT g, 1, 1, g, '{}', 'h' FROM generate_series(1, 5) g");
+    assert_string_equal(status(buf, sizeof buf), "ingest 5/0/0, linkage 0/5/0, validation 0/0/0,"
+                                                 " metric 0/0/0, publish 0/0/0");
+    assert_true(rate_of(0) > 0.08 && rate_of(0) < 0.09); /* 5 in the last minute */
+
+    /* linkage links 1-3 and withholds 4 under the opt-out; holds 5 in quarantine */
+    as_role("ncap_linkage",
+            "INSERT INTO linkage.link (record_id, version, patient_id, method)"
+            " SELECT g, 1, 1, 'new' FROM generate_series(1, 3) g;"
+            "INSERT INTO linkage.pseudo_record (record_id, version, audit, trust, site, local_id,"
+            " submission_id, row_number, pseudonym, payload)"
+            " SELECT g, 1, 'nhfd', 'RA1', '', 'L' || g, 1, g, 'P', '{}'"
+            " FROM generate_series(1, 3) g;"
+            "INSERT INTO linkage.optout_withheld VALUES (4, 1);"
+            "INSERT INTO linkage.quarantine (record_id, version, stage, error_class, message)"
+            " VALUES (5, 1, 'linkage', 'input', 'bad')");
+    assert_string_equal(status(buf, sizeof buf), "ingest 5/0/0, linkage 4/0/1, validation 0/3/0,"
+                                                 " metric 0/0/0, publish 0/0/0");
+    /* its watermark passes all five (taken, withheld, held) */
+    const stage_ops_t lops = linkage_stage_ops(NULL);
+    pg_fixture_exec(db, "SET ROLE ncap_linkage");
+    assert_int_equal(stage_advance_expect(&lops, "linkage", db, 5), 5);
+    pg_fixture_exec(db, "RESET ROLE");
+    assert_int_equal(count("SELECT record_id FROM linkage.watermark"), 5);
+    /* released behind the watermark: in the backlog again, out of the quarantined */
+    pg_fixture_exec(db, "UPDATE linkage.quarantine SET held = false");
+    assert_string_equal(status(buf, sizeof buf), "ingest 5/0/0, linkage 4/1/0, validation 0/3/0,"
+                                                 " metric 0/0/0, publish 0/0/0");
+
+    /* validation takes 1 and 2; then a death loaded late revises 1: in its backlog again */
+    as_role("ncap_validation",
+            "INSERT INTO validation.record (record_id, version, audit, trust, site, local_id,"
+            " submission_id, row_number, pseudonym, valid, payload)"
+            " SELECT g, 1, 'nhfd', 'RA1', '', 'L' || g, 1, g, 'P', true, '{}'"
+            " FROM generate_series(1, 2) g");
+    as_role("ncap_linkage", "UPDATE linkage.pseudo_record SET revision = 1 WHERE record_id = 1");
+    assert_string_equal(status(buf, sizeof buf), "ingest 5/0/0, linkage 4/1/0, validation 2/2/0,"
+                                                 " metric 0/2/0, publish 0/0/0");
+    /* taken at the new revision: rewritten, not one more record processed, but in its rate */
+    as_role("ncap_validation",
+            "UPDATE validation.record SET link_revision = 1 WHERE record_id = 1");
+    assert_string_equal(status(buf, sizeof buf), "ingest 5/0/0, linkage 4/1/0, validation 2/1/0,"
+                                                 " metric 0/2/0, publish 0/0/0");
+    assert_true(rate_of(2) > 0.049 && rate_of(2) < 0.051); /* 3 rows written */
+
+    /* metric takes 1 at its old revision (one still to take), publish is shown the record */
+    as_role("ncap_metric", "INSERT INTO metric.processed (record_id, version) VALUES (1, 1);"
+                           "INSERT INTO metric.record_state (record_id, version, audit, trust,"
+                           " period, valid) VALUES (1, 1, 'nhfd', 'RA1', '2026Q1', true)");
+    assert_string_equal(status(buf, sizeof buf), "ingest 5/0/0, linkage 4/1/0, validation 2/1/0,"
+                                                 " metric 1/2/0, publish 0/1/0");
+
+    /* folded a minute on: the same counts from one row per tally, and no rate */
+    static const char *const stages[] = {"ingest", "linkage", "validation", "metric", "publish"};
+    pg_fixture_exec(db, "UPDATE ingest.tally SET at = at - interval '2 min';"
+                        "UPDATE linkage.tally SET at = at - interval '2 min';"
+                        "UPDATE validation.tally SET at = at - interval '2 min';"
+                        "UPDATE metric.tally SET at = at - interval '2 min'");
+    for (int round = 0; round < 2; round++)
+        for (size_t i = 0; i < sizeof stages / sizeof *stages; i++) {
+            char role[32];
+            snprintf(role, sizeof role, "SET ROLE ncap_%s", stages[i]);
+            pg_fixture_exec(db, role);
+            if (tally_fold(db, stages[i], err, sizeof err) != 0)
+                fail_msg("%s: %s", stages[i], err);
+            pg_fixture_exec(db, "RESET ROLE");
+        }
+    assert_int_equal(count("SELECT count(*) FROM linkage.tally"), 1);
+    assert_int_equal(count("SELECT count(*) FROM validation.tally"), 1);
+    assert_string_equal(status(buf, sizeof buf), "ingest 5/0/0, linkage 4/1/0, validation 2/1/0,"
+                                                 " metric 1/2/0, publish 0/1/0");
+    assert_true(rate_of(0) == 0 && rate_of(2) == 0);
+    PQfinish(db);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_status_reads_what_the_stages_keep),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
