@@ -214,9 +214,11 @@ bench_perf_start() {
   mkdir -p "$dir"
   sleep 2 # every daemon connected
   daemons=$(cat "$CTX_RUN"/pids/*.pid | paste -sd,)
-  backends=$(bench_psql "SELECT string_agg(pid::text, ',') FROM pg_stat_activity
-    WHERE datname = current_database() AND usename LIKE 'ncap\_%'
-      AND backend_start < now() - interval '1 s'") # the daemons' own, not a passing client's
+  # the daemons' own backends, not a passing client's; DIR/backends.txt says whose each pid is
+  bench_psql "SELECT pid, usename FROM pg_stat_activity WHERE datname = current_database()
+    AND usename LIKE 'ncap\_%' AND backend_start < now() - interval '1 s'" | tr '|' ' ' \
+    >"$dir/backends.txt"
+  backends=$(cut -d' ' -f1 "$dir/backends.txt" | paste -sd,)
   perf record -q -F 499 --call-graph dwarf,16384 -p "$daemons" -o "$dir/daemons.data" \
     >"$dir/daemons.log" 2>&1 &
   BENCH_PERF_PIDS=$!
