@@ -16,7 +16,8 @@
 # usage: tests/bench/pipeline.sh [--records N] [--trusts K] [--linkage N] [--validation N]
 #                                [--perf DIR] [--idle SECONDS] [--top N]
 #   --perf DIR     also `perf record` the daemons and their PostgreSQL backends during the run
-#                  (DIR/daemons.data, DIR/postgres.data; see tests/bench/README or perf report)
+#                  (DIR/daemons.data with DWARF call graphs, DIR/postgres.data, DIR/backends.txt
+#                  whose backend each pid is), e.g. perf report -i DIR/daemons.data --no-children
 #   --idle S       how long to watch the idle sweeps at the end (default 20: an idle stage
 #                  sweeps at most every 16 s)
 #   --top N        statements listed at the end (default 12)
