@@ -10,17 +10,19 @@
 #   - each daemon's peak memory (VmHWM), the database size per schema and per record;
 #   - at the end, idle: one backlog sweep per stage (its statements' mean times, pg_stat_statements)
 #     and one `ncap status`; then the daemons' statements with the most total time in the run.
-# The simulator runs before the clock starts (in chunks of 200,000 records, one seed each, so
+# The simulator runs before the clock starts (in chunks of --chunk records, one seed each, so
 # 1,000,000 records need no more memory than 200,000).
 #
 # usage: tests/bench/pipeline.sh [--records N] [--trusts K] [--linkage N] [--validation N]
-#                                [--perf DIR] [--idle SECONDS] [--top N]
+#                                [--perf DIR] [--idle SECONDS] [--top N] [--chunk N]
 #   --perf DIR     also `perf record` the daemons and their PostgreSQL backends during the run
 #                  (DIR/daemons.data with DWARF call graphs, DIR/postgres.data, DIR/backends.txt
 #                  whose backend each pid is), e.g. perf report -i DIR/daemons.data --no-children
 #   --idle S       how long to watch the idle sweeps at the end (default 20: an idle stage
 #                  sweeps at most every 16 s)
 #   --top N        statements listed at the end (default 12)
+#   --chunk N      records the simulator makes at a time (default 200000), each chunk a file per
+#                  trust submitted in turn
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=bench_lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/bench_lib.sh"
@@ -35,6 +37,7 @@ while [ $# -gt 0 ]; do
     --perf) perf_dir=$(realpath -m "$2"); shift 2 ;;
     --idle) idle=$2; shift 2 ;;
     --top) top=$2; shift 2 ;;
+    --chunk) chunk=$2; shift 2 ;;
     -h | --help)
       awk 'NR > 1 && /^#/ { print substr($0, 3); next } NR > 1 { exit }' "$0"
       exit 0
