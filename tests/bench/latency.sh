@@ -27,10 +27,7 @@ while [ $# -gt 0 ]; do
     --seconds) seconds=$2; shift 2 ;;
     --linkage) n_linkage=$2; shift 2 ;;
     --validation) n_validation=$2; shift 2 ;;
-    -h | --help)
-      awk 'NR > 1 && /^#/ { print substr($0, 3); next } NR > 1 { exit }' "$0"
-      exit 0
-      ;;
+    -h | --help) bench_help "$0"; exit 0 ;;
     *) ncap_die "unknown option \"$1\"; try --help" ;;
   esac
 done

@@ -38,10 +38,7 @@ while [ $# -gt 0 ]; do
     --idle) idle=$2; shift 2 ;;
     --top) top=$2; shift 2 ;;
     --chunk) chunk=$2; shift 2 ;;
-    -h | --help)
-      awk 'NR > 1 && /^#/ { print substr($0, 3); next } NR > 1 { exit }' "$0"
-      exit 0
-      ;;
+    -h | --help) bench_help "$0"; exit 0 ;;
     *) ncap_die "unknown option \"$1\"; try --help" ;;
   esac
 done
