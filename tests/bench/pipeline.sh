@@ -1,87 +1,113 @@
 #!/usr/bin/env bash
 # Pipeline throughput benchmark: N simulated records from K trusts through the five daemons (an
-# optimised build, a private PostgreSQL under tests/.work/bench/), printing how long submission and
-# the whole pipeline took, records per second end to end, and each daemon's peak memory.
-# Issue 2's target: 20,000 records reach the release, every backlog 0, well within a minute.
+# optimised build, a private PostgreSQL under tests/.work/bench/), and, in the same run on the same
+# cluster, PostgreSQL's COPY of the same rows into one table with a primary key: the baseline the
+# pipeline's rate is a fraction of. Prints a table (markdown, for README.md's performance section):
+#   - COPY and end to end (first submission to the last release, every backlog 0): records/s and
+#     their ratio; the time the submissions took (receipts, i.e. committed);
+#   - per stage: records, when its first and last commit came (s after the first submission) and
+#     its rate over that span, from the commit timestamps of the rows it wrote;
+#   - each daemon's peak memory (VmHWM), the database size per schema and per record;
+#   - at the end, idle: one backlog sweep per stage (its statements' mean times, pg_stat_statements)
+#     and one `ncap status`; then the daemons' statements with the most total time in the run.
+# The simulator runs before the clock starts (in chunks of --chunk records, one seed each, so
+# 1,000,000 records need no more memory than 200,000).
 #
 # usage: tests/bench/pipeline.sh [--records N] [--trusts K] [--linkage N] [--validation N]
+#                                [--perf DIR] [--idle SECONDS] [--top N] [--chunk N]
+#   --perf DIR     also `perf record` the daemons and their PostgreSQL backends during the run
+#                  (DIR/daemons.data with DWARF call graphs, DIR/postgres.data, DIR/backends.txt
+#                  whose backend each pid is), e.g. perf report -i DIR/daemons.data --no-children
+#   --idle S       how long to watch the idle sweeps at the end (default 20: an idle stage
+#                  sweeps at most every 16 s)
+#   --top N        statements listed at the end (default 12)
+#   --chunk N      records the simulator makes at a time (default 200000), each chunk a file per
+#                  trust submitted in turn
 set -euo pipefail
-# shellcheck source-path=SCRIPTDIR source=../../deploy/local/lib.sh
-source "$(dirname "${BASH_SOURCE[0]}")/../../deploy/local/lib.sh"
+# shellcheck source-path=SCRIPTDIR source=bench_lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/bench_lib.sh"
 
-records=20000 trusts=20 n_linkage=1 n_validation=1
+records=20000 trusts=20 n_linkage=1 n_validation=1 perf_dir="" idle=20 top=12 chunk=200000
 while [ $# -gt 0 ]; do
   case $1 in
     --records) records=$2; shift 2 ;;
     --trusts) trusts=$2; shift 2 ;;
     --linkage) n_linkage=$2; shift 2 ;;
     --validation) n_validation=$2; shift 2 ;;
-    -h | --help)
-      awk 'NR > 1 && /^#/ { print substr($0, 3); next } NR > 1 { exit }' "$0"
-      exit 0
-      ;;
+    --perf) perf_dir=$(realpath -m "$2"); shift 2 ;;
+    --idle) idle=$2; shift 2 ;;
+    --top) top=$2; shift 2 ;;
+    --chunk) chunk=$2; shift 2 ;;
+    -h | --help) bench_help "$0"; exit 0 ;;
     *) ncap_die "unknown option \"$1\"; try --help" ;;
   esac
 done
 
-WORK=$NCAP_ROOT/tests/.work/bench
-CTX_BUILD=$NCAP_ROOT/build
-CTX_RUN=$WORK/run
-CTX_OUT=$WORK/releases
-CTX_KEY=$WORK/pseudonym.key
-CTX_KEYS=$WORK/keys # CurveZMQ, as deployed
-CTX_DB=bench
-
-cleanup() {
-  local pidfiles
-  mapfile -t pidfiles < <(find "$CTX_RUN/pids" -name '*.pid' 2>/dev/null)
-  [ "${#pidfiles[@]}" -eq 0 ] || ncap_stop "${pidfiles[@]}"
-  ncap_pg_down "$WORK/pg" || true
-}
-trap cleanup EXIT
-
-ncap_install_deps
-ncap_build "$CTX_BUILD" "$WORK/build.log" -DNCAP_SANITIZE=OFF
-rm -rf "$CTX_RUN" "$CTX_OUT" "$WORK/sim"
-mkdir -p "$CTX_RUN" "$CTX_OUT"
-ncap_pg_up "$WORK/pg"
-CTX_PGHOST=$PG_SOCK
-ncap_pg_recreate_db "$CTX_PGHOST" "$CTX_DB"
-ncap_ensure_key "$CTX_KEY"
-ncap_ensure_keys "$CTX_KEYS"
-ncap_client_env
-export NCAP_PG
-NCAP_PG=$(ncap_admin_pg)
-"$CTX_BUILD/ncap" migrate >/dev/null
-"$CTX_BUILD/ncap" sim --audit nhfd --trusts "$trusts" --records "$records" --seed 1 --out "$WORK/sim" 2>/dev/null
-
-for stage in ingest metric publish; do ncap_stage_start "$stage" 1; done
-for i in $(seq 1 "$n_linkage"); do ncap_stage_start linkage "$i"; done
-for i in $(seq 1 "$n_validation"); do ncap_stage_start validation "$i"; done
-# shellcheck disable=SC2016 # expanded by the inner shell
-ncap_wait_until 30 bash -c '[ "$("$0/ncap" status --json | jq ".stages[0].instances")" -ge 1 ]' "$CTX_BUILD" ||
-  ncap_die "ingest did not start"
-
-start=$(date +%s.%N)
-for f in "$WORK"/sim/*.csv; do
-  env "${NCAP_CLIENT_ENV[@]}" "$CTX_BUILD/ncap" submit --quiet --audit nhfd --trust "$(basename "$f" .csv)" "$f" >/dev/null
+bench_setup "$NCAP_ROOT/tests/.work/bench"
+WORK=$BENCH_WORK
+rm -rf "$WORK/sim"
+mkdir -p "$WORK/sim"
+left=$records seed=1
+while [ "$left" -gt 0 ]; do
+  n=$((left < chunk ? left : chunk))
+  "$CTX_BUILD/ncap" sim --audit nhfd --trusts "$trusts" --records "$n" --seed "$seed" \
+    --out "$WORK/sim/$seed" 2>/dev/null
+  left=$((left - n)) seed=$((seed + 1))
 done
-submitted=$(date +%s.%N)
+mapfile -t files < <(find "$WORK/sim" -name '*.csv' | sort -V)
+
+read -r copy_rows copy_s copy_text_s < <(bench_copy_baseline "${files[@]}")
+[ "$copy_rows" -eq "$records" ] || ncap_die "COPY took $copy_rows rows, expected $records"
+
+bench_start "$n_linkage" "$n_validation"
+bench_psql "SELECT pg_stat_statements_reset()" >/dev/null
+[ -z "$perf_dir" ] || bench_perf_start "$perf_dir"
+
+start=$(bench_now)
+for f in "${files[@]}"; do
+  env "${NCAP_CLIENT_ENV[@]}" "$CTX_BUILD/ncap" submit --quiet --audit nhfd \
+    --trust "$(basename "$f" .csv)" "$f" >/dev/null
+done
+submitted=$(bench_now)
+bench_wait_published "$records" 3600
+[ -z "$perf_dir" ] || bench_perf_stop
 "$CTX_BUILD/ncap" wait --timeout 600 --settle 0 >/dev/null
-done_at=$(date +%s.%N)
 
 status=$("$CTX_BUILD/ncap" status --json)
 published=$(jq '.stages[4].processed' <<<"$status")
 [ "$published" -eq "$records" ] || ncap_die "publish reflects $published records, expected $records"
+progress=$(bench_stage_progress "$start")
+sql_top=$(bench_sql_top "$top")
+memory=$(bench_peak_memory)
+sizes=$(bench_db_size)
+sweeps=$(bench_idle_sweep "$idle")
+status_s=$(bench_status_time)
 
-printf 'records              %d from %d trusts (linkage x%d, validation x%d)\n' "$records" "$trusts" \
-  "$n_linkage" "$n_validation"
-awk -v s="$start" -v m="$submitted" -v e="$done_at" -v n="$records" 'BEGIN {
-  printf "submitted (receipts)  %.1f s\n", m - s
-  printf "released, backlog 0   %.1f s after the first submission\n", e - s
-  printf "end-to-end rate       %.0f records/s\n", n / (e - s) }'
-for pidfile in "$CTX_RUN"/pids/*.pid; do
-  pid=$(<"$pidfile")
-  printf 'peak memory %-12s %s\n' "$(basename "$pidfile" .pid)" \
-    "$(awk '/VmHWM/ { printf "%.1f MB", $2 / 1024 }' "/proc/$pid/status")"
-done
+{
+  printf '%d records from %d trusts, linkage x%d, validation x%d, %d cores (%s), load average %s\n\n' \
+    "$records" "$trusts" "$n_linkage" "$n_validation" "$(nproc)" "$(uname -m)" \
+    "$(cut -d' ' -f1-3 /proc/loadavg)"
+  echo '| figure | value |'
+  echo '| --- | --- |'
+  end=$(awk '$1 == "publish" { print $4 }' <<<"$progress")
+  awk -v n="$records" -v cs="$copy_s" -v ct="$copy_text_s" -v sub_s="$(awk -v s="$start" -v e="$submitted" 'BEGIN { print e - s }')" \
+    -v e="$end" 'BEGIN {
+    printf "| COPY into one table, rows as jsonb (baseline) | %.0f records/s (%.2f s) |\n", n / cs, cs
+    printf "| COPY into one table, rows as text | %.0f records/s (%.2f s) |\n", n / ct, ct
+    printf "| end to end, first submission to last release | %.0f records/s (%.1f s) |\n", n / e, e
+    printf "| ratio end to end / COPY (jsonb; text) | %.4f; %.4f |\n", cs / e, ct / e
+    printf "| submissions (receipts, committed) | %.1f s, %.0f records/s |\n", sub_s, n / sub_s }'
+  awk '{ span = $4 - $3; printf "| stage %s | %d records, %.1f-%.1f s, %.0f records/s |\n", $1, $2, $3, $4,
+    (span > 0 ? $2 / span : 0) }' <<<"$progress"
+  awk '{ printf "| peak memory %s | %.1f MB |\n", $1, $2 }' <<<"$memory"
+  awk -v n="$records" '{ total += $2; printf "| database %s | %.1f MB, %.0f bytes/record |\n", $1,
+    $2 / 1048576, $2 / n } END { printf "| database, all schemas | %.1f MB, %.0f bytes/record |\n",
+    total / 1048576, total / n }' <<<"$sizes"
+  awk '{ printf "| one idle sweep, %s | %.2f ms (%d statements) |\n", $1, $2, $4 }' <<<"$sweeps"
+  awk -v s="$status_s" 'BEGIN { printf "| one ncap status | %.0f ms |\n", s * 1000 }'
+  echo
+  echo "the daemons' statements with the most time during the run (pg_stat_statements):"
+  echo '| role | total s | calls | mean ms | rows | statement |'
+  echo '| --- | --- | --- | --- | --- | --- |'
+  awk -F'|' '{ gsub(/\|/, "\\|", $6); printf "| %s | %s | %s | %s | %s | `%s` |\n", $1, $2, $3, $4, $5, $6 }' <<<"$sql_top"
+} | tee "$WORK/result.md"

@@ -1,0 +1,246 @@
+# shellcheck shell=bash
+# Functions shared by tests/bench/pipeline.sh and tests/bench/latency.sh: a private deployment for
+# one benchmark (an optimised build, a PostgreSQL cluster with pg_stat_statements and commit
+# timestamps), the daemons, and the figures read back from PostgreSQL and /proc. Sourced, not run.
+#
+# Times come from PostgreSQL's commit timestamps (track_commit_timestamp): a row's
+# pg_xact_commit_timestamp(xmin) is when the transaction that wrote it committed, so a stage's
+# progress is read from the rows it wrote, without a column for it or a clock in the daemons.
+# Each daemon connects as its own role, so pg_stat_statements tells the SQL of each stage apart.
+
+# shellcheck source-path=SCRIPTDIR source=../../deploy/local/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../../deploy/local/lib.sh"
+
+# bench_setup WORK: sets the CTX_* globals of a deployment under WORK, builds, starts the cluster
+# (restarting it once if it lacks the settings above), recreates the database, makes the keys and
+# migrates. The EXIT trap stops the daemons and the cluster.
+bench_setup() {
+  BENCH_WORK=$1
+  CTX_BUILD=$NCAP_ROOT/build
+  CTX_RUN=$BENCH_WORK/run
+  CTX_OUT=$BENCH_WORK/releases
+  CTX_KEY=$BENCH_WORK/pseudonym.key
+  CTX_KEYS=$BENCH_WORK/keys # CurveZMQ, as deployed
+  CTX_DB=bench
+  trap bench_cleanup EXIT
+  ncap_install_deps
+  ncap_build "$CTX_BUILD" "$BENCH_WORK/build.log" -DNCAP_SANITIZE=OFF
+  rm -rf "$CTX_RUN" "$CTX_OUT"
+  mkdir -p "$CTX_RUN" "$CTX_OUT"
+  ncap_pg_up "$BENCH_WORK/pg"
+  CTX_PGHOST=$PG_SOCK
+  if [ "$(bench_psql_db postgres 'SHOW track_commit_timestamp')" != on ] ||
+    [[ "$(bench_psql_db postgres 'SHOW shared_preload_libraries')" != *pg_stat_statements* ]]; then
+    bench_psql_db postgres "ALTER SYSTEM SET track_commit_timestamp = on"
+    bench_psql_db postgres "ALTER SYSTEM SET shared_preload_libraries = 'pg_stat_statements'"
+    ncap_pg_down "$BENCH_WORK/pg"
+    ncap_pg_up "$BENCH_WORK/pg"
+  fi
+  ncap_pg_recreate_db "$CTX_PGHOST" "$CTX_DB"
+  bench_psql "CREATE EXTENSION pg_stat_statements"
+  ncap_ensure_key "$CTX_KEY"
+  ncap_ensure_keys "$CTX_KEYS"
+  ncap_client_env
+  export NCAP_PG
+  NCAP_PG=$(ncap_admin_pg)
+  "$CTX_BUILD/ncap" migrate >/dev/null
+}
+
+bench_cleanup() {
+  local pidfiles
+  [ -z "${BENCH_PERF_PIDS:-}" ] || bench_perf_stop
+  mapfile -t pidfiles < <(find "$CTX_RUN/pids" -name '*.pid' 2>/dev/null)
+  [ "${#pidfiles[@]}" -eq 0 ] || ncap_stop "${pidfiles[@]}"
+  ncap_pg_down "$BENCH_WORK/pg" || true
+}
+
+# bench_psql_db DB SQL / bench_psql SQL: as the superuser, unaligned tuples, "|" between columns.
+bench_psql_db() { ncap_pg_psql "$CTX_PGHOST" "$1" "$2"; }
+bench_psql() { ncap_pg_psql "$CTX_PGHOST" "$CTX_DB" "$1"; }
+
+# bench_start N_LINKAGE N_VALIDATION [INGEST_ARG...]: the five stages, waiting until ingest is live.
+bench_start() {
+  local n_linkage=$1 n_validation=$2 i
+  shift 2
+  ncap_stage_start ingest 1 "$@"
+  for stage in metric publish; do ncap_stage_start "$stage" 1; done
+  for i in $(seq 1 "$n_linkage"); do ncap_stage_start linkage "$i"; done
+  for i in $(seq 1 "$n_validation"); do ncap_stage_start validation "$i"; done
+  # shellcheck disable=SC2016 # expanded by the inner shell
+  ncap_wait_until 30 bash -c '[ "$("$0/ncap" status --json | jq ".stages[0].instances")" -ge 1 ]' \
+    "$CTX_BUILD" || ncap_die "ingest did not start"
+}
+
+bench_now() { date +%s.%N; }
+
+# bench_help SCRIPT: prints the comment at the top of SCRIPT (its --help).
+bench_help() { awk 'NR > 1 && /^#/ { print substr($0, 3); next } NR > 1 { exit }' "$1"; }
+
+# bench_stage_progress START: one line per stage, "stage rows first last" (seconds after START,
+# an epoch time) from the commit timestamps of the table each stage writes per record version.
+bench_stage_progress() {
+  local start=$1 sql="" stage table i=0
+  for stage in ingest:ingest.raw_record linkage:linkage.pseudo_record validation:validation.record \
+    metric:metric.processed publish:publish.seen; do
+    table=${stage#*:} i=$((i + 1))
+    [ -z "$sql" ] || sql+=" UNION ALL "
+    sql+="SELECT $i AS i, '${stage%%:*}' AS stage, count(*) AS n,"
+    sql+=" coalesce(extract(epoch FROM min(pg_xact_commit_timestamp(xmin))) - $start, 0) AS first,"
+    sql+=" coalesce(extract(epoch FROM max(pg_xact_commit_timestamp(xmin))) - $start, 0) AS last"
+    sql+=" FROM $table"
+  done
+  bench_psql "SELECT stage, n, first, last FROM ($sql) x ORDER BY i" | tr '|' ' '
+}
+
+# bench_peak_memory: "name MB" per daemon, its peak resident set (VmHWM) so far.
+bench_peak_memory() {
+  local pidfile pid
+  for pidfile in "$CTX_RUN"/pids/*.pid; do
+    pid=$(<"$pidfile")
+    printf '%s %s\n' "$(basename "$pidfile" .pid)" \
+      "$(awk '/VmHWM/ { printf "%.1f", $2 / 1024 }' "/proc/$pid/status" 2>/dev/null || echo '?')"
+  done
+}
+
+# bench_db_size: "schema bytes" per schema of the stages (tables, indexes and TOAST).
+bench_db_size() {
+  bench_psql "SELECT n.nspname, coalesce(sum(pg_total_relation_size(c.oid)), 0)
+    FROM pg_namespace n LEFT JOIN pg_class c ON c.relnamespace = n.oid AND c.relkind IN ('r', 'm')
+    WHERE n.nspname IN ('ingest', 'linkage', 'validation', 'metric', 'publish', 'ops')
+    GROUP BY n.nspname ORDER BY array_position(ARRAY['ingest', 'linkage', 'validation', 'metric',
+    'publish', 'ops'], n.nspname::text)" | tr '|' ' '
+}
+
+# bench_status_time: seconds one `ncap status --json` takes (the best of 3).
+bench_status_time() {
+  local best="" t0 t1 i
+  for i in 1 2 3; do
+    t0=$(bench_now)
+    "$CTX_BUILD/ncap" status --json >/dev/null
+    t1=$(bench_now)
+    best=$(awk -v a="$best" -v d="$(awk -v s="$t0" -v e="$t1" 'BEGIN { print e - s }')" \
+      'BEGIN { print (a == "" || d < a) ? d : a }')
+  done
+  printf '%s\n' "$best"
+}
+
+# bench_idle_sweep SECONDS: what one sweep of each stage costs once the pipeline is idle. Resets
+# pg_stat_statements, lets the daemons sweep for SECONDS (an idle stage sweeps at most every 16 s),
+# then prints per daemon role "stage ms calls statements": the sum over the statements it ran of
+# their mean time (each statement of a sweep once: the backlog query, the periodic work, the
+# heartbeat), the calls and the distinct statements.
+bench_idle_sweep() {
+  bench_psql "SELECT pg_stat_statements_reset()" >/dev/null
+  sleep "$1"
+  bench_psql "SELECT substr(r.rolname, 6), round(sum(s.mean_exec_time)::numeric, 2), sum(s.calls),
+      count(*)
+    FROM pg_stat_statements s JOIN pg_roles r ON r.oid = s.userid
+    JOIN pg_database d ON d.oid = s.dbid AND d.datname = current_database()
+    WHERE r.rolname IN ('ncap_ingest', 'ncap_linkage', 'ncap_validation', 'ncap_metric',
+      'ncap_publish') GROUP BY r.rolname
+    ORDER BY array_position(ARRAY['ncap_ingest', 'ncap_linkage', 'ncap_validation', 'ncap_metric',
+      'ncap_publish'], r.rolname::text)" | tr '|' ' '
+}
+
+# bench_sql_top N: the N statements of the daemons' roles with the most total time since the last
+# reset: "role total_s calls mean_ms rows query" (query shortened to one line of 110 characters).
+bench_sql_top() {
+  bench_psql "SELECT substr(r.rolname, 6), round(s.total_exec_time::numeric / 1000, 2), s.calls,
+      round(s.mean_exec_time::numeric, 3), s.rows,
+      left(regexp_replace(s.query, '\s+', ' ', 'g'), 110)
+    FROM pg_stat_statements s JOIN pg_roles r ON r.oid = s.userid
+    JOIN pg_database d ON d.oid = s.dbid AND d.datname = current_database()
+    WHERE r.rolname LIKE 'ncap\_%' ORDER BY s.total_exec_time DESC LIMIT $1"
+}
+
+# bench_copy_baseline CSV...: PostgreSQL's own speed on the same rows, COPYed through the socket as
+# a client would into a table of a database of its own on the same cluster: each data row of the
+# files with a bigint primary key and its trust, the row as jsonb keyed by the header (as ingest
+# stores a payload), then again as the CSV line's text. The rows are turned into COPY's text format
+# first, outside the timing. Prints "rows jsonb_seconds text_seconds".
+bench_copy_baseline() {
+  local dir=$BENCH_WORK/copy kind t0 t1 secs=()
+  mkdir -p "$dir"
+  python3 - "$dir" "$@" <<'EOF'
+import csv, json, sys
+def esc(s):
+    return s.replace('\\', '\\\\').replace('\t', '\\t').replace('\n', '\\n').replace('\r', '\\r')
+n = 0
+with open(sys.argv[1] + '/jsonb.tsv', 'w') as js, open(sys.argv[1] + '/text.tsv', 'w') as tx:
+    for path in sys.argv[2:]:
+        with open(path, newline='') as f:
+            lines = f.read().splitlines()
+        head = next(csv.reader(lines[:1]))
+        for line, row in zip(lines[1:], csv.reader(lines[1:])):
+            n += 1
+            obj = dict(zip(head, row))
+            trust = esc(obj.get('trust_code', ''))
+            js.write('%d\t%s\t%s\n' % (n, trust, esc(json.dumps(obj, separators=(',', ':')))))
+            tx.write('%d\t%s\t%s\n' % (n, trust, esc(line)))
+EOF
+  ncap_pg_recreate_db "$CTX_PGHOST" bench_copy
+  for kind in jsonb text; do
+    bench_psql_db bench_copy "CREATE TABLE copy_$kind (id bigint PRIMARY KEY, trust text NOT NULL,
+      payload $kind NOT NULL)"
+    t0=$(bench_now)
+    psql -X -q -v ON_ERROR_STOP=1 -h "$CTX_PGHOST" -p "$NCAP_PGPORT" -U "$NCAP_PG_SUPERUSER" \
+      -d bench_copy -c "\\copy copy_$kind FROM '$dir/$kind.tsv'"
+    t1=$(bench_now)
+    secs+=("$(awk -v s="$t0" -v e="$t1" 'BEGIN { print e - s }')")
+  done
+  printf '%s %s %s\n' "$(bench_psql_db bench_copy 'SELECT count(*) FROM copy_jsonb')" "${secs[@]}"
+  PGOPTIONS="-c client_min_messages=warning" dropdb -h "$CTX_PGHOST" -p "$NCAP_PGPORT" \
+    -U "$NCAP_PG_SUPERUSER" --if-exists bench_copy
+  rm -rf "$dir"
+}
+
+# bench_wait_published N SECONDS: waits until publish has marked N record versions seen. Polls the
+# table's insert counter in the statistics every 0.5 s, which costs nothing, and counts the table
+# only when that says it may be done, or every 10 s (`ncap wait` counts every stage's tables and
+# backlogs, and a count(*) every 0.5 s took 63 s of the cluster's time at 300,000 records: both
+# would load the run they measure); without publish.seen, `ncap wait` alone.
+bench_wait_published() {
+  local n=$1 deadline=$((SECONDS + $2)) next_count=$((SECONDS + 10))
+  if [ -z "$(bench_psql "SELECT to_regclass('publish.seen')")" ]; then
+    "$CTX_BUILD/ncap" wait --timeout "$2" --settle 0 >/dev/null
+    return
+  fi
+  while :; do
+    if [ "$SECONDS" -ge "$next_count" ] || [ "$(bench_psql "SELECT n_tup_ins + n_tup_upd
+      FROM pg_stat_user_tables WHERE relid = 'publish.seen'::regclass")" -ge "$n" ]; then
+      [ "$(bench_psql 'SELECT count(*) FROM publish.seen')" -lt "$n" ] || return 0
+      next_count=$((SECONDS + 10))
+    fi
+    [ "$SECONDS" -lt "$deadline" ] || ncap_die "publish did not reach $n records in $2 s"
+    sleep 0.5
+  done
+}
+
+# bench_perf_start DIR: `perf record` of the daemons (DWARF call graphs) and of their PostgreSQL
+# backends (frame pointers) into DIR/daemons.data and DIR/postgres.data until bench_perf_stop.
+bench_perf_start() {
+  local dir=$1 daemons backends
+  command -v perf >/dev/null || ncap_die "perf is not installed (Debian: apt-get install linux-perf)"
+  mkdir -p "$dir"
+  sleep 2 # every daemon connected
+  daemons=$(cat "$CTX_RUN"/pids/*.pid | paste -sd,)
+  # the daemons' own backends, not a passing client's; DIR/backends.txt says whose each pid is
+  bench_psql "SELECT pid, usename FROM pg_stat_activity WHERE datname = current_database()
+    AND usename LIKE 'ncap\_%' AND backend_start < now() - interval '1 s'" | tr '|' ' ' \
+    >"$dir/backends.txt"
+  backends=$(cut -d' ' -f1 "$dir/backends.txt" | paste -sd,)
+  perf record -q -F 499 --call-graph dwarf,16384 -p "$daemons" -o "$dir/daemons.data" \
+    >"$dir/daemons.log" 2>&1 &
+  BENCH_PERF_PIDS=$!
+  [ -n "$backends" ] || ncap_die "no PostgreSQL backend of the daemons to profile"
+  perf record -q -F 499 -g -p "$backends" -o "$dir/postgres.data" >"$dir/postgres.log" 2>&1 &
+  BENCH_PERF_PIDS+=" $!"
+  sleep 1 # perf attaches
+}
+
+bench_perf_stop() {
+  local pid
+  for pid in $BENCH_PERF_PIDS; do kill -INT "$pid" 2>/dev/null || true; done
+  for pid in $BENCH_PERF_PIDS; do wait "$pid" 2>/dev/null || true; done
+  BENCH_PERF_PIDS=
+}

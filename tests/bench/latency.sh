@@ -1,0 +1,117 @@
+#!/usr/bin/env bash
+# Latency under a steady offered load: every second, RATE new simulated records from K trusts (one
+# file per trust, `ncap sim --submit --rounds 1`, started on the second whether or not the one
+# before has finished), for SECONDS, through the five daemons (an optimised build, a private
+# PostgreSQL under tests/.work/bench-latency/). Then, from PostgreSQL's commit timestamps:
+#   - receipt -> metric: from the commit of the record's ingest (its receipt) to the commit of its
+#     contribution in the metric stage (metric.processed), p50, p99 and max;
+#   - receipt -> release: to the commit of the first release that reflects it (the publish
+#     transaction that marks it in publish.seen and writes the release), p50, p99 and max;
+#   - each stage's backlog (rows its upstream had committed and it had not) every 10 s of the load,
+#     and its trend (least squares, records/s): "grew" when the records waiting anywhere in the
+#     pipeline rose by more than 2% of the offered rate a second.
+#
+# usage: tests/bench/latency.sh [--rate R] [--trusts K] [--seconds S] [--linkage N]
+#                               [--validation N]
+#   defaults: --rate 1000 --trusts 20 --seconds 120 (issue 14's goal: p99 receipt -> metric
+#   <= 1 s, receipt -> release <= the publish interval + 2 s, backlog never growing)
+set -euo pipefail
+# shellcheck source-path=SCRIPTDIR source=bench_lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/bench_lib.sh"
+
+rate=1000 trusts=20 seconds=120 n_linkage=1 n_validation=1
+while [ $# -gt 0 ]; do
+  case $1 in
+    --rate) rate=$2; shift 2 ;;
+    --trusts) trusts=$2; shift 2 ;;
+    --seconds) seconds=$2; shift 2 ;;
+    --linkage) n_linkage=$2; shift 2 ;;
+    --validation) n_validation=$2; shift 2 ;;
+    -h | --help) bench_help "$0"; exit 0 ;;
+    *) ncap_die "unknown option \"$1\"; try --help" ;;
+  esac
+done
+
+bench_setup "$NCAP_ROOT/tests/.work/bench-latency"
+WORK=$BENCH_WORK
+# the load is many submissions per trust a minute: no submission rate limit here
+bench_start "$n_linkage" "$n_validation" --submission-rate 0
+
+driver_log=$WORK/driver.log
+: >"$driver_log"
+drivers=()
+start=$(bench_now)
+for ((s = 0; s < seconds; s++)); do
+  sleep "$(awk -v t="$start" -v s="$s" -v now="$(bench_now)" 'BEGIN { d = t + s - now; print (d > 0 ? d : 0) }')"
+  env "${NCAP_CLIENT_ENV[@]}" "$CTX_BUILD/ncap" sim --audit nhfd --trusts "$trusts" \
+    --records "$rate" --seed "$((s + 1))" --submit --rounds 1 --interval 0 >>"$driver_log" 2>&1 &
+  drivers+=("$!")
+done
+wait "${drivers[@]}" || true # (not a bare wait: the daemons are this shell's children too)
+load_end=$(bench_now)
+received=$(bench_psql "SELECT count(*) FROM ingest.raw_record")
+bench_wait_published "$received" 600
+"$CTX_BUILD/ncap" wait --timeout 600 --settle 0 >/dev/null
+
+latency=$(bench_psql "
+  WITH r AS (SELECT record_id, version, pg_xact_commit_timestamp(xmin) AS t FROM ingest.raw_record),
+  m AS (SELECT record_id, version, pg_xact_commit_timestamp(xmin) AS t FROM metric.processed),
+  p AS (SELECT record_id, version, pg_xact_commit_timestamp(xmin) AS t FROM publish.seen),
+  d AS (SELECT extract(epoch FROM m.t - r.t) AS dm, extract(epoch FROM p.t - r.t) AS dp
+    FROM r JOIN m USING (record_id, version) LEFT JOIN p USING (record_id, version))
+  SELECT count(*), count(dp),
+    percentile_cont(0.5) WITHIN GROUP (ORDER BY dm), percentile_cont(0.99) WITHIN GROUP (ORDER BY dm),
+    max(dm), percentile_cont(0.5) WITHIN GROUP (ORDER BY dp),
+    percentile_cont(0.99) WITHIN GROUP (ORDER BY dp), max(dp) FROM d" | tr '|' ' ')
+
+# Backlog of each stage at t = 10, 20, ... s of the load: rows its upstream had committed by then
+# minus rows it had.
+backlog=$(bench_psql "
+  WITH c AS (
+    SELECT 0 AS i, extract(epoch FROM pg_xact_commit_timestamp(xmin)) - $start AS t FROM ingest.raw_record
+    UNION ALL SELECT 1, extract(epoch FROM pg_xact_commit_timestamp(xmin)) - $start FROM linkage.pseudo_record
+    UNION ALL SELECT 2, extract(epoch FROM pg_xact_commit_timestamp(xmin)) - $start FROM validation.record
+    UNION ALL SELECT 3, extract(epoch FROM pg_xact_commit_timestamp(xmin)) - $start FROM metric.processed
+    UNION ALL SELECT 4, extract(epoch FROM pg_xact_commit_timestamp(xmin)) - $start FROM publish.seen),
+  s AS (SELECT g AS t FROM generate_series(10, $seconds, 10) g)
+  SELECT s.t, count(*) FILTER (WHERE i = 0 AND c.t <= s.t), count(*) FILTER (WHERE i = 1 AND c.t <= s.t),
+    count(*) FILTER (WHERE i = 2 AND c.t <= s.t), count(*) FILTER (WHERE i = 3 AND c.t <= s.t),
+    count(*) FILTER (WHERE i = 4 AND c.t <= s.t)
+  FROM s CROSS JOIN c GROUP BY s.t ORDER BY s.t" | tr '|' ' ')
+
+failed=$(grep -c 'could not\|failed' "$driver_log" || true)
+memory=$(bench_peak_memory)
+{
+  printf 'offered %d records/s from %d trusts for %d s (linkage x%d, validation x%d), %d cores, load average %s\n\n' \
+    "$rate" "$trusts" "$seconds" "$n_linkage" "$n_validation" "$(nproc)" "$(cut -d' ' -f1-3 /proc/loadavg)"
+  echo '| figure | value |'
+  echo '| --- | --- |'
+  awk -v n="$received" -v s="$start" -v e="$load_end" -v f="$failed" 'BEGIN {
+    printf "| received (receipts) | %d records in %.1f s, %.0f records/s; %d submission failures |\n",
+      n, e - s, n / (e - s), f }'
+  read -r n_m n_p m50 m99 mmax p50 p99 pmax <<<"$latency"
+  printf '| receipt -> metric committed | p50 %.3f s, p99 %.3f s, max %.3f s (%d records) |\n' \
+    "$m50" "$m99" "$mmax" "$n_m"
+  printf '| receipt -> first release | p50 %.3f s, p99 %.3f s, max %.3f s (%d records) |\n' \
+    "${p50:-0}" "${p99:-0}" "${pmax:-0}" "$n_p"
+  awk '{ printf "| peak memory %s | %.1f MB |\n", $1, $2 }' <<<"$memory"
+  echo
+  echo 'backlog (records waiting) per stage during the load:'
+  echo '| s | linkage | validation | metric | publish | in all |'
+  echo '| --- | --- | --- | --- | --- | --- |'
+  awk '{ printf "| %d | %d | %d | %d | %d | %d |\n", $1, $2 - $3, $3 - $4, $4 - $5, $5 - $6, $2 - $6 }' <<<"$backlog"
+  awk -v rate="$rate" '
+    { t[NR] = $1; b[NR, 1] = $2 - $3; b[NR, 2] = $3 - $4; b[NR, 3] = $4 - $5; b[NR, 4] = $5 - $6
+      b[NR, 5] = $2 - $6 }
+    END {
+      split("linkage validation metric publish in_all", name)
+      for (k = 1; k <= 5; k++) {
+        st = sb = stt = stb = 0
+        for (i = 1; i <= NR; i++) { st += t[i]; sb += b[i, k]; stt += t[i] * t[i]; stb += t[i] * b[i, k] }
+        den = NR * stt - st * st
+        slope[k] = den > 0 ? (NR * stb - st * sb) / den : 0
+        line = line sprintf("%s %+.1f/s  ", name[k], slope[k])
+      }
+      printf "\nbacklog trend: %s\n", line
+      printf "backlog grew during the run: %s\n", (slope[5] > 0.02 * rate ? "yes" : "no") }' <<<"$backlog"
+} | tee "$WORK/result.md"
