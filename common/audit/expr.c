@@ -1106,9 +1106,8 @@ static int eval_call(const node_t *n, eval_t *ev, expr_value_t *out)
             *out = v_null();
             return 0;
         }
-        int64_t days = t / 86400 - (t % 86400 < 0);
         int y, m, d;
-        ncap_civil_from_days(days, &y, &m, &d);
+        ncap_civil_from_days(ncap_day_of(t), &y, &m, &d);
         *out = v_number(fn == F_YEAR ? y : m);
         return 0;
     }

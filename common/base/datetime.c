@@ -204,6 +204,11 @@ static char *put_digits(char *out, int64_t v, int n)
     return out + n;
 }
 
+int64_t ncap_day_of(int64_t epoch_s)
+{
+    return floor_div(epoch_s, 86400);
+}
+
 void ncap_quarter_label(int64_t epoch_s, char out[8])
 {
     int y, m, d;

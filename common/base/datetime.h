@@ -16,6 +16,8 @@ int ncap_datetime_parse(const char *s, int64_t *epoch_s, bool *has_time);
 int ncap_date_parse(const char *s, int *y, int *m, int *d);
 int64_t ncap_days_from_civil(int y, int m, int d);
 void ncap_civil_from_days(int64_t days, int *y, int *m, int *d);
+/* Days since 1970-01-01 of the day a time falls on (floor of epoch_s / 86400, before 1970 too). */
+int64_t ncap_day_of(int64_t epoch_s);
 /* Calendar quarter of a time as "YYYYQn" (out needs 7 bytes). */
 void ncap_quarter_label(int64_t epoch_s, char out[8]);
 /* Calendar month of a time as "YYYY-MM" (out needs 8 bytes). */

@@ -15,11 +15,6 @@
 /* The largest observed count one record may have. */
 #define OBSERVED_MAX 1e6
 
-static int64_t day_of(int64_t t)
-{
-    return t / 86400 - (t % 86400 < 0);
-}
-
 /* Whether the follow-up of a record placed at t is incomplete: its last day (t's day + days) is
  * after the last day the register of deaths covers, or no register covers anything. */
 static bool follow_up_held(audit_eval_ctx_t *ctx, int64_t t, int days)
@@ -27,7 +22,7 @@ static bool follow_up_held(audit_eval_ctx_t *ctx, int64_t t, int days)
     expr_value_t v;
     if (audit_eval_lookup(ctx, AUDIT_FOLLOW_UP_FIELD, &v) != 0 || v.kind != EXPR_TIME)
         return true;
-    return day_of(t) + days > day_of(v.time);
+    return ncap_day_of(t) + days > ncap_day_of(v.time);
 }
 
 /* The observed count of a ratio: a boolean 1/0, a whole number >= 0, null 0. */

@@ -43,8 +43,8 @@ bool follow_up_due(const audit_def_t *def, const ncap_record_t *rec, const char 
         return false;
     if (covers_to[0] && day_of(covers_to, &covered) != 0)
         covered = INT64_MIN;
-    /* the period day: the date part of the clock time, floor(t / 86400) */
-    int64_t period = t / 86400 - (t % 86400 < 0), first = INT64_MAX;
+    /* the period day: the date part of the clock time */
+    int64_t period = ncap_day_of(t), first = INT64_MAX;
     for (size_t i = 0; i < def->n_metrics; i++) {
         int n = def->metrics[i].follow_up_days;
         if (n > 0 && period + n > covered && period + n < first)

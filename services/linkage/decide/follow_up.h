@@ -19,8 +19,9 @@
 #include "audit_def.h"
 #include "record.h"
 
-/* The linked field that carries the register's coverage (a date, YYYY-MM-DD). */
-#define FOLLOW_UP_COVERAGE_FIELD "deaths_covered_to"
+/* The linked field that carries the register's coverage (a date, YYYY-MM-DD): the one the
+ * definition's follow_up_days needs. */
+#define FOLLOW_UP_COVERAGE_FIELD AUDIT_FOLLOW_UP_FIELD
 
 /* Sets the coverage of a pseudonymised record to covers_to (YYYY-MM-DD, or "" when no register is
  * loaded: the field removed), when def lists the linked field. Returns 1 when the record changed,

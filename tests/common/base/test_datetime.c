@@ -240,7 +240,11 @@ static void test_quarter_labels(void **state)
     ncap_month_label(parse("2025-12-31T23:59", NULL), q);
     assert_string_equal(q, "2025-12");
     ncap_month_label(-1, q);
-    assert_string_equal(q, "1969-12");
+    assert_string_equal(q, "1969-12"); /* and its day, counted from 1970-01-01, before 1970 too */
+    assert_int_equal(ncap_day_of(parse("1970-01-02T00:00", NULL)), 1);
+    assert_int_equal(ncap_day_of(-1), -1);
+    assert_int_equal(ncap_day_of(-86400), -1);
+    assert_int_equal(ncap_day_of(-86401), -2);
 }
 
 static void test_age_in_whole_years(void **state)
