@@ -18,8 +18,9 @@
 #       the fake ones nothing, and pointed at one says it is not ingest;
 #   (d) submission and feedback without a key, with an unknown key and as another trust are
 #       refused with a clear error.
-# Every table of the five stage schemas (row count and a checksum of its content) and every
-# release file are compared before and after (a), (b) and (d). Run through tests/run.
+# Every table of the five stage schemas (row count and a checksum of its content; not the
+# stages' watermark and tally, which the sweep timer moves by itself) and every release file are
+# compared before and after (a), (b) and (d). Run through tests/run.
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -63,6 +64,9 @@ SELECT format('SELECT %L || '' '' || count(*) || '' '' || coalesce(md5(string_ag
               n.nspname, c.relname)
 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
 WHERE c.relkind IN ('r', 'p') AND n.nspname IN ('ingest', 'linkage', 'validation', 'metric', 'publish')
+  -- a stage's watermark and tally are bookkeeping its sweep timer moves and folds on its own
+  -- (migration 0018), whatever arrives: the data they stand for is in the other tables
+  AND c.relname NOT IN ('watermark', 'tally')
 ORDER BY n.nspname, c.relname
 \gexec
 SQL
