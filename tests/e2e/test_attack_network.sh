@@ -202,11 +202,15 @@ listen() { # listen NAME TYPE [--secret KEY]: a listener in the background; its 
   echo $! >"$CTX_RUN/pids/$1.pid" # stopped by e2e_cleanup if the test fails
   ncap_wait_until 10 test -s "$CTX_RUN/$1.ep" || fail "listener $1 did not start"
 }
-stop_listener() { # stop_listener NAME: the number of messages it received
+# stop_listener NAME: the number of messages it received. Called as got=$(stop_listener ...), in a
+# subshell where `wait` cannot wait for the listener (not its child), so it waits for the line the
+# listener prints as it stops (reading before it was there made CI fail by timing).
+stop_listener() {
   local pid
   pid=$(<"$CTX_RUN/pids/$1.pid")
   kill -TERM "$pid" 2>/dev/null || true
-  wait "$pid" 2>/dev/null || true
+  ncap_wait_until 30 grep -q '^received [0-9]* messages$' "$CTX_RUN/$1.out" ||
+    { echo "listener $1 did not report on stopping: $(cat "$CTX_RUN/$1.out")" >&2; return 1; }
   rm -f "$CTX_RUN/pids/$1.pid"
   sed -n 's/^received \([0-9]*\) messages$/\1/p' "$CTX_RUN/$1.out"
 }

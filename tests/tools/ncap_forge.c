@@ -185,6 +185,9 @@ static int do_listen(int argc, char **argv)
     }
     if (argc % 2 == 0)
         return usage();
+    /* before the endpoint file is written: a test may stop the listener as soon as it sees it */
+    signal(SIGTERM, on_signal);
+    signal(SIGINT, on_signal);
     void *ctx = zmq_ctx_new();
     void *sock = zmq_socket(ctx, type);
     int linger = 0;
@@ -217,8 +220,6 @@ static int do_listen(int argc, char **argv)
             return 2;
         }
     }
-    signal(SIGTERM, on_signal);
-    signal(SIGINT, on_signal);
     unsigned long messages = 0;
     long long until = daemon_now_ms() + (long long)seconds * 1000;
     zmq_pollitem_t item = {sock, 0, ZMQ_POLLIN, 0};
