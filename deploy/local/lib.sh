@@ -21,7 +21,7 @@ NCAP_STAGES=(ingest linkage validation metric publish)
 NCAP_DEPS=(build-essential cmake pkg-config libzmq3-dev libprotobuf-c-dev protobuf-c-compiler libpq-dev
   libcmocka-dev libsodium-dev libjansson-dev libyaml-dev libmicrohttpd-dev postgresql-15
   postgresql-client-15 docker-compose jq clang-format clang-14 libclang-rt-14-dev llvm-14 python3
-  python3-yaml)
+  python3-yaml kubectl:kubernetes-client)
 
 ncap_say() { printf '%s\n' "$*" >&2; }
 ncap_die() {
@@ -54,10 +54,16 @@ ncap_as_pg() {
 
 # --- dependencies ---------------------------------------------------------------------------------
 
+# An entry COMMAND:PACKAGE is met by the command from anywhere (kubectl may come from Kubernetes'
+# own packages, which conflict with Debian's kubernetes-client), else installs PACKAGE.
 ncap_missing_deps() {
   local p
   for p in "${NCAP_DEPS[@]}"; do
-    [ "$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null)" = "install ok installed" ] || printf '%s\n' "$p"
+    if [[ $p == *:* ]]; then
+      command -v "${p%%:*}" >/dev/null || printf '%s\n' "${p#*:}"
+    elif [ "$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null)" != "install ok installed" ]; then
+      printf '%s\n' "$p"
+    fi
   done
 }
 
