@@ -135,9 +135,12 @@ ncap_pg_sockdir() {
   fi
 }
 
-# ncap_pg_conninfo SOCKDIR DB USER
+# ncap_pg_conninfo SOCKDIR DB USER: SOCKDIR may list several servers, "A,B" (a primary and its
+# standby): libpq then tries each in turn and keeps the one that takes writes.
 ncap_pg_conninfo() {
-  printf 'host=%s port=%s dbname=%s user=%s\n' "$1" "$NCAP_PGPORT" "$2" "$3"
+  local rw=
+  [[ $1 != *,* ]] || rw=' target_session_attrs=read-write'
+  printf 'host=%s port=%s dbname=%s user=%s%s\n' "$1" "$NCAP_PGPORT" "$2" "$3" "$rw"
 }
 
 ncap_pg_running() {
@@ -174,6 +177,56 @@ ncap_pg_up() {
   fi
   ncap_pg_wait_ready "$PG_SOCK" 30 || ncap_die "PostgreSQL in \"$PG_BASE/data\" does not accept connections"
   ncap_pg_create_db "$PG_SOCK" ncap
+}
+
+# ncap_pg_standby_up PRIMARY_BASE STANDBY_BASE: a streaming standby of the running cluster in
+# PRIMARY_BASE, made with pg_basebackup into STANDBY_BASE (kept when it exists) and started on its
+# own socket directory, and made the primary's synchronous standby (synchronous_standby_names,
+# synchronous_commit on): from then on a commit returns only once it is on both servers. The standby
+# itself names no synchronous standby, so once promoted it commits on its own. Sets STANDBY_SOCK.
+ncap_pg_standby_up() {
+  local primary standby psock name=ncap_standby
+  primary=$(ncap_pg_dir "$1")
+  psock=$(ncap_pg_sockdir "$primary")
+  standby=$(ncap_pg_dir "$2")
+  STANDBY_SOCK=$(ncap_pg_sockdir "$standby")
+  mkdir -p "$standby" "$STANDBY_SOCK"
+  [ "$(id -u)" -ne 0 ] || chown postgres:postgres "$standby" "$STANDBY_SOCK"
+  chmod 700 "$standby" "$STANDBY_SOCK"
+  if [ ! -f "$standby/data/PG_VERSION" ]; then
+    ncap_say "making a standby of \"$primary/data\" in \"$standby/data\""
+    ncap_as_pg pg_basebackup -h "$psock" -p "$NCAP_PGPORT" -U "$NCAP_PG_SUPERUSER" -D "$standby/data" \
+      -X stream -c fast >"$standby/basebackup.log" 2>&1 || {
+      cat "$standby/basebackup.log" >&2
+      ncap_die "pg_basebackup of \"$primary/data\" failed"
+    }
+    ncap_as_pg touch "$standby/data/standby.signal"
+    ncap_as_pg sh -c "cat >>'$standby/data/postgresql.auto.conf'" <<CONF
+primary_conninfo = 'host=$psock port=$NCAP_PGPORT user=$NCAP_PG_SUPERUSER application_name=$name'
+synchronous_standby_names = ''
+CONF
+  fi
+  if ! ncap_pg_running "$standby"; then
+    ncap_as_pg "$NCAP_PG_BIN/pg_ctl" -D "$standby/data" -l "$standby/postgres.log" -w -t 60 \
+      -o "-k '$STANDBY_SOCK' -p $NCAP_PGPORT -c listen_addresses=''" start >/dev/null || {
+      tail -n 20 "$standby/postgres.log" >&2
+      ncap_die "could not start the standby in \"$standby/data\""
+    }
+  fi
+  ncap_pg_psql "$psock" postgres "ALTER SYSTEM SET synchronous_standby_names = '\"$name\"'" >/dev/null
+  ncap_pg_psql "$psock" postgres "SELECT pg_reload_conf()" >/dev/null
+  ncap_wait_until 30 ncap_pg_is_sync "$psock" "$name" ||
+    ncap_die "the standby in \"$standby/data\" is not streaming synchronously after 30 s"
+}
+
+# ncap_pg_is_sync SOCKDIR NAME: true when the standby NAME streams synchronously from SOCKDIR's cluster.
+ncap_pg_is_sync() {
+  [ "$(ncap_pg_psql "$1" postgres "SELECT sync_state FROM pg_stat_replication WHERE application_name = '$2'")" = sync ]
+}
+
+# ncap_pg_promote BASE: promotes the standby in BASE to a primary (pg_ctl promote, waiting).
+ncap_pg_promote() {
+  ncap_as_pg "$NCAP_PG_BIN/pg_ctl" -D "$(ncap_pg_dir "$1")/data" -w -t 60 promote >/dev/null
 }
 
 # ncap_pg_down BASE: stops the cluster in BASE if it runs (fast shutdown: clean, no waiting for clients).

@@ -137,11 +137,12 @@ static int attempt(store_job_t *self, PGconn *db, char *err, size_t errlen)
         return 1;
     }
     t0 = daemon_now_ms();
-    int rc =
-        ingest_store(db, sid, self->audit, self->trust, self->sub, &self->res, err, errlen) == 0 &&
-                db_exec(db, "COMMIT", err, errlen) == 0
-            ? 0
-            : -1;
+    int rc = -1;
+    if (ingest_store(db, sid, self->audit, self->trust, self->sub, &self->res, err, errlen) == 0) {
+        rc = db_exec(db, "COMMIT", err, errlen) == 0 ? 0 : -1;
+        /* the connection broke with the COMMIT sent: it may have been carried out */
+        self->in_doubt |= rc != 0 && !db_alive(db);
+    }
     self->store_ms = daemon_now_ms() - t0;
     return rc;
 }
@@ -177,7 +178,11 @@ void store_job_run(store_job_t *self, PGconn **db, const daemon_config_t *cfg)
     } else if (rc != 0) {
         self->state = STORE_JOB_FAILED;
         snprintf(self->error, sizeof self->error,
-                 "could not store the submission, nothing was kept: %s", err);
+                 self->in_doubt ? "could not confirm that the submission was stored (the database "
+                                  "connection broke during its commit; send it again: identical "
+                                  "records are recognised and not duplicated): %s"
+                                : "could not store the submission, nothing was kept: %s",
+                 err);
     } else {
         self->state = STORE_JOB_STORED;
     }

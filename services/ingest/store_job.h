@@ -53,6 +53,7 @@ typedef struct {
     store_job_problem_t *receipt;
     size_t n_receipt;
     long long parse_ms, store_ms;
+    int in_doubt; /* a COMMIT was sent and its connection broke: it may have been carried out */
     /* the loop's: versions passed on to linkage so far */
     size_t passed_on;
 } store_job_t;
