@@ -428,6 +428,10 @@ ncap_local_ctx() {
   CTX_BUILD=$NCAP_ROOT/build
   CTX_RUN=$NCAP_ROOT/deploy/local/run
   CTX_PGHOST=$(ncap_pg_sockdir "$(ncap_pg_dir "$LOCAL_DATA/pg")")
+  # with a standby (deploy/local/up --standby), every connection names both servers
+  local standby
+  standby=$(ncap_pg_dir "$LOCAL_DATA/pg-standby")
+  [ ! -f "$standby/data/PG_VERSION" ] || CTX_PGHOST+=",$(ncap_pg_sockdir "$standby")"
   CTX_DB=ncap
   CTX_KEY=$LOCAL_DATA/pseudonym.key
   CTX_KEYS=$LOCAL_DATA/keys
