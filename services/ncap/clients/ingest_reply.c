@@ -195,6 +195,26 @@ void *ingest_connect(void *ctx, const char *endpoint, const char *trust, int tim
     return sock;
 }
 
+int ingest_request_send(void *sock, const ProtobufCMessage *req, int timeout_s, char *err,
+                        size_t errlen)
+{
+    const char *type = req->descriptor->name;
+    size_t len = protobuf_c_message_get_packed_size(req);
+    uint8_t *buf = malloc(len ? len : 1);
+    if (!buf) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    protobuf_c_message_pack(req, buf);
+    int rc = zmq_send(sock, type, strlen(type), ZMQ_SNDMORE) < 0 || zmq_send(sock, buf, len, 0) < 0
+                 ? -1
+                 : 0;
+    free(buf);
+    if (rc != 0)
+        ingest_send_error(zmq_errno(), timeout_s, err, errlen);
+    return rc;
+}
+
 void ingest_send_error(int errnum, int timeout_s, char *err, size_t errlen)
 {
     if (errnum == EAGAIN)
