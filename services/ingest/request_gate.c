@@ -155,8 +155,8 @@ static bool period_ok(const char *p)
     return true;
 }
 
-request_gate_results_t request_gate_results(const Ncap__V1__ResultsRequest *req,
-                                            const char *trust, char *msg, size_t msglen)
+request_gate_results_t request_gate_results(const Ncap__V1__ResultsRequest *req, const char *trust,
+                                            char *msg, size_t msglen)
 {
     assert(req && msg);
     if (check_trust(req->trust, trust, msg, msglen) != 0)
@@ -172,7 +172,8 @@ request_gate_results_t request_gate_results(const Ncap__V1__ResultsRequest *req,
                  req->period);
         return REQUEST_GATE_RESULTS_REFUSED;
     }
-    if (req->after && (strlen(req->after->metric_id) >= 256 || strlen(req->after->local_id) >= 256)) {
+    if (req->after &&
+        (strlen(req->after->metric_id) >= 256 || strlen(req->after->local_id) >= 256)) {
         snprintf(msg, msglen, "request refused: a cursor id longer than 255 bytes");
         return REQUEST_GATE_RESULTS_REFUSED;
     }

@@ -103,7 +103,7 @@ typedef enum {
 
 /* Checks a results request, req, from a connection speaking for trust (NULL as above). msg gets
  * the refusal, or else the answer for a trust without results in the audit (and period). */
-request_gate_results_t request_gate_results(const Ncap__V1__ResultsRequest *req,
-                                            const char *trust, char *msg, size_t msglen);
+request_gate_results_t request_gate_results(const Ncap__V1__ResultsRequest *req, const char *trust,
+                                            char *msg, size_t msglen);
 
 #endif

@@ -124,16 +124,15 @@ static int read_results(const results_source_t *src, const audit_def_t *def,
             return -1;
         }
         results_figures_clear(&a->figures);
-        int rc = req->after ? 0
-                            : results_store_figures(db, def, trust, req->period, &a->figures, err,
-                                                    errlen);
+        int rc = req->after
+                     ? 0
+                     : results_store_figures(db, def, trust, req->period, &a->figures, err, errlen);
         if (rc == 0 && !req->after && a->figures.n == 0)
             return 0;
         if (rc == 0)
-            rc = results_store_page(db, def, trust, req->period,
-                                    req->after ? req->after->metric_id : NULL,
-                                    req->after ? req->after->local_id : NULL, limit, &a->page, err,
-                                    errlen);
+            rc = results_store_page(
+                db, def, trust, req->period, req->after ? req->after->metric_id : NULL,
+                req->after ? req->after->local_id : NULL, limit, &a->page, err, errlen);
         if (rc == 0)
             return 1;
         if (db_alive(db))

@@ -21,8 +21,8 @@ static long long ll(const PGresult *r, int row, int col)
     return PQgetisnull(r, row, col) ? 0 : strtoll(PQgetvalue(r, row, col), NULL, 10);
 }
 
-int results_store_figures(PGconn *db, const audit_def_t *def, const char *trust,
-                          const char *period, results_figures_t *out, char *err, size_t errlen)
+int results_store_figures(PGconn *db, const audit_def_t *def, const char *trust, const char *period,
+                          results_figures_t *out, char *err, size_t errlen)
 {
     memset(out, 0, sizeof *out);
     const char *p[] = {def->audit, trust, period};
@@ -65,8 +65,9 @@ int results_store_figures(PGconn *db, const audit_def_t *def, const char *trust,
         f->held = ll(r, i, 7);
         f->missing = ll(r, i, 8);
         const audit_metric_t *m = metric_of(def, f->metric_id);
-        int col = m && m->kind == AUDIT_METRIC_MEDIAN ? 9 : m && m->kind == AUDIT_METRIC_MEAN ? 10
-                                                                                             : -1;
+        int col = m && m->kind == AUDIT_METRIC_MEDIAN ? 9
+                  : m && m->kind == AUDIT_METRIC_MEAN ? 10
+                                                      : -1;
         if (col >= 0 && !PQgetisnull(r, i, col)) {
             f->has_value = true;
             f->value = strtod(PQgetvalue(r, i, col), NULL);
@@ -90,13 +91,13 @@ static int by_id(const void *a, const void *b)
 
 /* Appends up to limit records of metric m after local id after ("" from its first). */
 static int read_metric(PGconn *db, const audit_def_t *def, const char *trust, const char *period,
-                       const audit_metric_t *m, const char *after, unsigned limit, results_page_t *page,
-                       char *err, size_t errlen)
+                       const audit_metric_t *m, const char *after, unsigned limit,
+                       results_page_t *page, char *err, size_t errlen)
 {
     char lim[16];
     snprintf(lim, sizeof lim, "%u", limit + 1); /* one more: is there a next page? */
-    const char *p[] = {def->audit, trust, m->id, period, after,
-                       def->period_field ? def->period_field : "", lim};
+    const char *p[] = {
+        def->audit, trust, m->id, period, after, def->period_field ? def->period_field : "", lim};
     /* The index of ingest.record (audit, trust, local_id "C") from the cursor, each record's
      * contribution by its key: the page's rows, not the trust's. */
     PGresult *r = db_query(
@@ -173,8 +174,8 @@ int results_store_page(PGconn *db, const audit_def_t *def, const char *trust, co
             if (c == 0)
                 after = after_local ? after_local : "";
         }
-        if ((rc = read_metric(db, def, trust, period, order[i], after,
-                              limit - (unsigned)page->n, page, err, errlen)) != 0)
+        if ((rc = read_metric(db, def, trust, period, order[i], after, limit - (unsigned)page->n,
+                              page, err, errlen)) != 0)
             break;
         /* a metric that filled the page exactly: more when any later metric has a record */
         if (!page->more && page->n == limit && i + 1 < def->n_metrics)

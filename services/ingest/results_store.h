@@ -52,8 +52,8 @@ typedef struct {
 /* The trust's figures in audit (def), in period ("" every period): by period, metric id (byte
  * order), the trust before its sites, sites by code. n is 0 when the trust has no results there.
  * Returns 0, or -1 with a message in err. */
-int results_store_figures(PGconn *db, const audit_def_t *def, const char *trust,
-                          const char *period, results_figures_t *out, char *err, size_t errlen);
+int results_store_figures(PGconn *db, const audit_def_t *def, const char *trust, const char *period,
+                          results_figures_t *out, char *err, size_t errlen);
 void results_figures_clear(results_figures_t *f);
 
 /* Up to limit of the trust's records after (after_metric, after_local) (NULL: from the start), in

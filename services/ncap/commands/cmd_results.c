@@ -41,7 +41,9 @@ static void usage(FILE *out)
           "(an input missing). A record's numerator is 1 when it met the standard (a ratio's:\n"
           "its observed count), its denominator 1 when it counts in the figures, its value a\n"
           "median's or mean's measurement, its expected the risk model's expected value, and\n"
-          "status met, not_met (proportions), counted (other kinds), held or missing.\n"
+          "status met or not_met (a proportion), observed or not_observed (a ratio's outcome,\n"
+          "e.g. a death), counted (a median's or mean's), held or missing. The header comes\n"
+          "with the first row: nothing is printed when ingest refuses or has no results.\n"
           "\n"
           "A trust sees only its own: a connection with another trust's key is refused, and a\n"
           "trust without records in the audit gets \"no results for trust T in audit A\".\n"
@@ -63,6 +65,10 @@ static void usage(FILE *out)
           out);
 }
 
+#define CSV_HEADER                                                                                 \
+    "row,period,metric,kind,level,site,local_id,date,numerator,denominator,value,lower95,upper95," \
+    "expected,held,missing,status\n"
+
 /* The kinds of the metrics seen in the figures, for the records that follow them. */
 typedef struct {
     char id[64];
@@ -70,7 +76,8 @@ typedef struct {
 } metric_kind_t;
 
 typedef struct {
-    bool csv;
+    bool csv, header_done;
+    const char *trust;
     metric_kind_t *kinds;
     size_t n_kinds, cap_kinds;
     char last_metric[64];
@@ -131,18 +138,21 @@ static void on_figure(void *arg, const Ncap__V1__ResultsFigure *f)
     snprintf(held, sizeof held, "%lld", (long long)f->held);
     snprintf(missing, sizeof missing, "%lld", (long long)f->missing);
     bool trust = strcmp(f->level, "trust") == 0;
+    if (pr->csv && !pr->header_done)
+        fputs(CSV_HEADER, stdout);
+    pr->header_done = true;
     bool counts = strcmp(f->kind, "proportion") == 0 || strcmp(f->kind, "ratio") == 0;
     if (pr->csv) {
-        const char *cells[] = {"figure", f->period, f->metric_id, f->kind,     f->level,
+        const char *cells[] = {"figure", f->period, f->metric_id, f->kind,           f->level,
                                f->site,  "",        "",           counts ? num : "", den,
-                               value,    lo,        hi,           expected,   held,
+                               value,    lo,        hi,           expected,          held,
                                missing,  ""};
         csv_write_row(stdout, cells, sizeof cells / sizeof *cells);
         return;
     }
     if (trust)
         printf("%s %s (%s)\n", f->period, f->metric_id, f->kind);
-    printf("  %-5s %-8s ", trust ? "trust" : "site", trust ? "" : f->site);
+    printf("  %-5s %-8s ", trust ? "trust" : "site", trust ? pr->trust : f->site);
     if (strcmp(f->kind, "ratio") == 0)
         printf("observed %s, expected %s: O/E %s", num, expected, value[0] ? value : "-");
     else if (counts)
@@ -164,6 +174,8 @@ static const char *record_status(const char *kind, const Ncap__V1__ResultsRecord
         return "missing";
     if (strcmp(kind, "proportion") == 0)
         return r->numerator > 0 ? "met" : "not_met";
+    if (strcmp(kind, "ratio") == 0)
+        return r->numerator > 0 ? "observed" : "not_observed";
     return "counted";
 }
 
@@ -181,9 +193,22 @@ static void on_record(void *arg, const Ncap__V1__ResultsRecord *r)
         snprintf(expected, sizeof expected, "%.9f",
                  (double)r->expected_e9 / CONTRIBUTION_EXPECTED_SCALE);
     if (pr->csv) {
-        const char *cells[] = {"record", r->period, r->metric_id, kind,     "record", r->site,
-                               r->local_id, r->date, num,         den,      value,    "",
-                               "",          expected, r->held ? "1" : "0", r->missing ? "1" : "0",
+        const char *cells[] = {"record",
+                               r->period,
+                               r->metric_id,
+                               kind,
+                               "record",
+                               r->site,
+                               r->local_id,
+                               r->date,
+                               num,
+                               den,
+                               value,
+                               "",
+                               "",
+                               expected,
+                               r->held ? "1" : "0",
+                               r->missing ? "1" : "0",
                                status};
         csv_write_row(stdout, cells, sizeof cells / sizeof *cells);
         return;
@@ -252,12 +277,9 @@ int cmd_results(int argc, char **argv)
     if (!audit)
         return usage_error("results", "%s", "need --audit, e.g. --audit nhfd");
     metric_kind_t kinds[256];
-    printer_t pr = {.csv = csv, .kinds = kinds, .cap_kinds = sizeof kinds / sizeof *kinds};
-    if (csv)
-        fputs("row,period,metric,kind,level,site,local_id,date,numerator,denominator,value,"
-              "lower95,upper95,expected,held,missing,status\n",
-              stdout);
-    else
+    printer_t pr = {
+        .csv = csv, .trust = trust, .kinds = kinds, .cap_kinds = sizeof kinds / sizeof *kinds};
+    if (!csv)
         printf("results of trust %s in audit %s%s%s (before disclosure control: not for "
                "publication)\n\n",
                trust, audit, period[0] ? ", period " : "", period);
