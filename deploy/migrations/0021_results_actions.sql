@@ -30,9 +30,14 @@ CREATE TABLE publish.action (
   metric_id   text NOT NULL CHECK (metric_id <> '' AND length(metric_id) < 64),
   action_date date NOT NULL,
   text        text NOT NULL CHECK (text <> '' AND length(text) <= 2000),
-  recorded_at timestamptz NOT NULL DEFAULT now()
+  recorded_at timestamptz NOT NULL DEFAULT now(),
+  -- publish has rebuilt the audit's releases since (release_actions_pending): an action registered
+  -- while no record changes still breaks the charts within seconds
+  published   boolean NOT NULL DEFAULT false
 );
 CREATE INDEX action_audit_idx ON publish.action (audit, trust, metric_id, action_date);
 
--- publish reads where the charts break, not what the trust wrote.
-GRANT SELECT (action_id, audit, trust, metric_id, action_date) ON publish.action TO ncap_publish;
+-- publish reads where the charts break, not what the trust wrote, and marks what it has rebuilt.
+GRANT SELECT (action_id, audit, trust, metric_id, action_date, published) ON publish.action
+  TO ncap_publish;
+GRANT UPDATE (published) ON publish.action TO ncap_publish;

@@ -224,7 +224,8 @@ static const char *const expected[] = {
     "ncap_publish     table publish.watermark                      SELECT UPDATE",
     "ncap_publish     table publish.tally                          SELECT INSERT DELETE",
     "ncap_publish     table publish.action                         SELECT(action_date, action_id, audit,"
-                                                                   " metric_id, trust)",
+                                                                   " metric_id, published, trust)"
+                                                                   " UPDATE(published)",
 };
 /* clang-format on */
 #define N_EXPECTED (sizeof expected / sizeof *expected)
