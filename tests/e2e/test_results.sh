@@ -6,8 +6,9 @@
 # not suppressed the same numerator and expected count, to the digit; its records add up exactly to
 # its figures (the records behind every numerator and denominator, more than one reply's worth,
 # none twice) and are all the trust's own local ids; a trust with another trust's key is refused
-# and shown nothing of it; a trust without records in an audit gets "no results". Run through
-# tests/run.
+# and shown nothing of it; a trust without records in an audit gets "no results". Then `ncap action
+# add` breaks that trust's run chart of the metric at the action within seconds, changing nothing
+# else, and `ncap action list` gives its verdict from the months shown. Run through tests/run.
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -168,6 +169,39 @@ text=$(e2e_ncap results --trust "$other" --audit "$E2E_AUDIT" --period 2025-07 2
 [ "$status" = 2 ] && grep -q 'period "2025-07" is not a quarter' <<<"$text" ||
   fail "results with a bad period: exit $status, \"$text\""
 e2e_say "a trust without records gets \"no results\"; a bad period is refused with its reason"
+
+# What was done about it: an action breaks the trust's run chart of its metric at the first month
+# after it, within seconds and without new records; nothing else of any release changes.
+latest=$(e2e_releases | tail -n 1)
+spc=$(dirname "$latest")/spc.csv
+cp "$spc" "$out/spc.before.csv"
+cp "$latest" "$out/latest.before.csv"
+mean_of() { awk -F, -v t="$owner" -v m="$1" '$2 == "surgery_36h" && $3 == "trust" && $4 == t && $5 == m { print $9 }' "$spc"; }
+text=$(e2e_ncap action add --trust "$owner" --audit "$E2E_AUDIT" --metric surgery_36h --date 2025-08-01 \
+  --text "a hip fracture pathway with a consultant orthogeriatrician on call" 2>&1) ||
+  fail "ncap action add failed: $text"
+grep -q "^action 1 recorded: trust $owner, $E2E_AUDIT surgery_36h from 2025-08-01; its run chart starts a new period at 2025-08$" <<<"$text" ||
+  fail "ncap action add said \"$text\""
+changed() { ! cmp -s "$spc" "$out/spc.before.csv"; }
+ncap_wait_until 30 changed || fail "spc.csv of ${latest#"$CTX_OUT"/} unchanged 30 s after the action"
+e2e_drain
+diff <(grep -v ",surgery_36h,trust,$owner," "$out/spc.before.csv") <(grep -v ",surgery_36h,trust,$owner," "$spc") >/dev/null ||
+  fail "an action for $owner's surgery_36h changed other rows of spc.csv"
+cmp -s "$latest" "$out/latest.before.csv" || fail "an action changed latest.csv"
+# the means of the shown months before and after differ (each period has its own)
+before=$(awk -F, -v t="$owner" '$2 == "surgery_36h" && $3 == "trust" && $4 == t && $5 < "2025-08" && $9 != "" { print $9 }' "$spc" | sort -u)
+after=$(awk -F, -v t="$owner" '$2 == "surgery_36h" && $3 == "trust" && $4 == t && $5 >= "2025-08" && $9 != "" { print $9 }' "$spc" | sort -u)
+[ "$(wc -l <<<"$before")" = 1 ] && [ "$(wc -l <<<"$after")" = 1 ] && [ -n "$before" ] && [ -n "$after" ] && [ "$before" != "$after" ] ||
+  fail "$owner's surgery_36h chart does not break at 2025-08: means before \"$before\", after \"$after\""
+e2e_say "an action broke $owner's surgery_36h run chart at 2025-08 (mean $before before, $after after); nothing else changed"
+e2e_ncap action list --csv >"$out/actions.csv" || fail "ncap action list failed"
+nb=$(awk -F, -v t="$owner" '$2 == "surgery_36h" && $3 == "trust" && $4 == t && $5 < "2025-08" && $8 != ""' "$spc" | wc -l)
+na=$(awk -F, -v t="$owner" '$2 == "surgery_36h" && $3 == "trust" && $4 == t && $5 >= "2025-08" && $8 != ""' "$spc" | wc -l)
+want=pending
+[ "$nb" -ge 6 ] && [ "$na" -ge 7 ] && want='(improved|no change|worse)'
+grep -Eq "^1,$E2E_AUDIT,$owner,surgery_36h,2025-08-01,[0-9T:Z-]+,$nb,$na,$want,[a-z_]*,a hip fracture pathway" "$out/actions.csv" ||
+  fail "ncap action list: $(cat "$out/actions.csv"), expected $nb months before, $na after, $want"
+e2e_say "ncap action list: $(tail -n 1 "$out/actions.csv" | cut -d, -f7-9)"
 
 e2e_stop_all
 e2e_check_sanitizers
