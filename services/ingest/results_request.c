@@ -26,10 +26,9 @@ static const char *kind_name(audit_metric_kind_t k)
 
 static const char *metric_kind(const audit_def_t *def, const char *id)
 {
-    for (size_t i = 0; i < def->n_metrics; i++)
-        if (strcmp(def->metrics[i].id, id) == 0)
-            return kind_name(def->metrics[i].kind);
-    return "proportion"; /* a metric the definition no longer has: its sums, as counts */
+    const audit_metric_t *m = audit_def_metric(def, id);
+    return m ? kind_name(m->kind)
+             : "proportion"; /* a metric the definition no longer has: its sums, as counts */
 }
 
 static void answer_error(results_answer_t *a, Ncap__V1__ResultsReply__Kind kind)

@@ -8,14 +8,6 @@
 #include "array_grow.h"
 #include "db.h"
 
-static const audit_metric_t *metric_of(const audit_def_t *def, const char *id)
-{
-    for (size_t i = 0; i < def->n_metrics; i++)
-        if (strcmp(def->metrics[i].id, id) == 0)
-            return &def->metrics[i];
-    return NULL;
-}
-
 static long long ll(const PGresult *r, int row, int col)
 {
     return PQgetisnull(r, row, col) ? 0 : strtoll(PQgetvalue(r, row, col), NULL, 10);
@@ -64,7 +56,7 @@ int results_store_figures(PGconn *db, const audit_def_t *def, const char *trust,
         f->expected_e9 = ll(r, i, 6);
         f->held = ll(r, i, 7);
         f->missing = ll(r, i, 8);
-        const audit_metric_t *m = metric_of(def, f->metric_id);
+        const audit_metric_t *m = audit_def_metric(def, f->metric_id);
         int col = m && m->kind == AUDIT_METRIC_MEDIAN ? 9
                   : m && m->kind == AUDIT_METRIC_MEAN ? 10
                                                       : -1;

@@ -9,26 +9,6 @@
 #include "ingest_reply.h"
 #include "ncap/v1/feedback.pb-c.h"
 
-static Ncap__V1__FeedbackReply *await_reply(void *sock, int timeout_s, char *err, size_t errlen)
-{
-    ProtobufCMessage *m;
-    switch (ingest_reply_await(sock, timeout_s, &ncap__v1__feedback_reply__descriptor, &m, err,
-                               errlen)) {
-    case INGEST_REPLY_OK:
-        return (Ncap__V1__FeedbackReply *)m;
-    case INGEST_REPLY_INTERRUPTED:
-        snprintf(err, errlen, "interrupted while waiting for ingest");
-        return NULL;
-    case INGEST_REPLY_TIMEOUT:
-        snprintf(err, errlen, "no reply from ingest within %d s: is ncap-ingestd running?",
-                 timeout_s);
-        return NULL;
-    case INGEST_REPLY_BROKEN:
-        break;
-    }
-    return NULL;
-}
-
 int feedback_fetch(const char *endpoint, const char *trust, int64_t submission_id, unsigned page,
                    int timeout_s, const feedback_sink_t *sink, char *err, size_t errlen)
 {
@@ -48,7 +28,8 @@ int feedback_fetch(const char *endpoint, const char *trust, int64_t submission_i
         req.after = first ? NULL : &cursor;
         if (ingest_request_send(sock, &req.base, timeout_s, err, errlen) != 0)
             goto out;
-        rep = await_reply(sock, timeout_s, err, errlen);
+        rep = (Ncap__V1__FeedbackReply *)ingest_reply_expect(
+            sock, timeout_s, &ncap__v1__feedback_reply__descriptor, err, errlen);
         if (!rep)
             goto out;
         if (rep->kind != NCAP__V1__FEEDBACK_REPLY__KIND__PAGE) {

@@ -195,6 +195,27 @@ void *ingest_connect(void *ctx, const char *endpoint, const char *trust, int tim
     return sock;
 }
 
+ProtobufCMessage *ingest_reply_expect(void *sock, int timeout_s,
+                                      const ProtobufCMessageDescriptor *desc, char *err,
+                                      size_t errlen)
+{
+    ProtobufCMessage *m = NULL;
+    switch (ingest_reply_await(sock, timeout_s, desc, &m, err, errlen)) {
+    case INGEST_REPLY_OK:
+        return m;
+    case INGEST_REPLY_INTERRUPTED:
+        snprintf(err, errlen, "interrupted while waiting for ingest");
+        break;
+    case INGEST_REPLY_TIMEOUT:
+        snprintf(err, errlen, "no reply from ingest within %d s: is ncap-ingestd running?",
+                 timeout_s);
+        break;
+    case INGEST_REPLY_BROKEN:
+        break;
+    }
+    return NULL;
+}
+
 int ingest_request_send(void *sock, const ProtobufCMessage *req, int timeout_s, char *err,
                         size_t errlen)
 {

@@ -42,4 +42,10 @@ ingest_reply_status_t ingest_reply_await(void *sock, int timeout_s,
                                          const ProtobufCMessageDescriptor *desc,
                                          ProtobufCMessage **out, char *err, size_t errlen);
 
+/* The same for a request whose reply is all there is to wait for: the message, or NULL with err
+ * saying why (a timeout as "is ncap-ingestd running?"). */
+ProtobufCMessage *ingest_reply_expect(void *sock, int timeout_s,
+                                      const ProtobufCMessageDescriptor *desc, char *err,
+                                      size_t errlen);
+
 #endif

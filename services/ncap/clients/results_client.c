@@ -8,26 +8,6 @@
 
 #include "ingest_reply.h"
 
-static Ncap__V1__ResultsReply *await_reply(void *sock, int timeout_s, char *err, size_t errlen)
-{
-    ProtobufCMessage *m;
-    switch (ingest_reply_await(sock, timeout_s, &ncap__v1__results_reply__descriptor, &m, err,
-                               errlen)) {
-    case INGEST_REPLY_OK:
-        return (Ncap__V1__ResultsReply *)m;
-    case INGEST_REPLY_INTERRUPTED:
-        snprintf(err, errlen, "interrupted while waiting for ingest");
-        return NULL;
-    case INGEST_REPLY_TIMEOUT:
-        snprintf(err, errlen, "no reply from ingest within %d s: is ncap-ingestd running?",
-                 timeout_s);
-        return NULL;
-    case INGEST_REPLY_BROKEN:
-        break;
-    }
-    return NULL;
-}
-
 int results_fetch(const char *endpoint, const char *trust, const char *audit, const char *period,
                   unsigned page, int timeout_s, const results_sink_t *sink, char *err,
                   size_t errlen)
@@ -49,7 +29,8 @@ int results_fetch(const char *endpoint, const char *trust, const char *audit, co
         req.after = first ? NULL : &cursor;
         if (ingest_request_send(sock, &req.base, timeout_s, err, errlen) != 0)
             goto out;
-        if (!(rep = await_reply(sock, timeout_s, err, errlen)))
+        if (!(rep = (Ncap__V1__ResultsReply *)ingest_reply_expect(
+                  sock, timeout_s, &ncap__v1__results_reply__descriptor, err, errlen)))
             goto out;
         if (rep->kind != NCAP__V1__RESULTS_REPLY__KIND__PAGE) {
             snprintf(err, errlen, "%s", rep->error[0] ? rep->error : "ingest refused the request");

@@ -61,14 +61,6 @@ typedef struct {
     int csv;
 } action_opts_t;
 
-static const audit_metric_t *metric_of(const audit_def_t *def, const char *id)
-{
-    for (size_t i = 0; i < def->n_metrics; i++)
-        if (strcmp(def->metrics[i].id, id) == 0)
-            return &def->metrics[i];
-    return NULL;
-}
-
 static int action_add(const action_opts_t *o)
 {
     if (!o->trust || !o->audit || !o->metric || !o->date || !o->text)
@@ -92,7 +84,7 @@ static int action_add(const action_opts_t *o)
         fprintf(stderr, "ncap action add: %s\n", err);
         return 2;
     }
-    int found = metric_of(def, o->metric) != NULL;
+    int found = audit_def_metric(def, o->metric) != NULL;
     audit_def_destroy(&def);
     if (!found)
         return usage_error("action add",
@@ -160,7 +152,7 @@ static int verdict_of(PGconn *db, const action_opts_t *o, PGresult *r, int i, ch
             return -1;
         *def = audit_def_load_named(o->dir, audit, err, errlen); /* NULL: polarity unknown */
     }
-    const audit_metric_t *m = *def ? metric_of(*def, PQgetvalue(r, i, 3)) : NULL;
+    const audit_metric_t *m = *def ? audit_def_metric(*def, PQgetvalue(r, i, 3)) : NULL;
     return action_verdict(*spc, PQgetvalue(r, i, 3), PQgetvalue(r, i, 2), PQgetvalue(r, i, 4),
                           improvement_of(m), out, err, errlen);
 }
