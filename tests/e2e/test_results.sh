@@ -203,5 +203,20 @@ grep -Eq "^1,$E2E_AUDIT,$owner,surgery_36h,2025-08-01,[0-9T:Z-]+,$nb,$na,$want,[
   fail "ncap action list: $(cat "$out/actions.csv"), expected $nb months before, $na after, $want"
 e2e_say "ncap action list: $(tail -n 1 "$out/actions.csv" | cut -d, -f7-9)"
 
+# The same action offline: ncap release build --actions writes the deployment's run charts.
+printf 'trust,metric,date\n%s,surgery_36h,2025-08-01\n' "$owner" >"$out/actions.in.csv"
+offline=$CTX_RUN/offline files=("$sim"/*.csv)
+env NCAP_AUDIT_DIR="$NCAP_ROOT/deploy/audits" "$CTX_BUILD/ncap" release build --audit "$E2E_AUDIT" \
+  --out "$offline" --deaths "$deaths" --imd "$NCAP_ROOT/deploy/refdata/imd2019_lsoa11_england.csv" \
+  --ods "$NCAP_ROOT/deploy/refdata/ods_etr.csv" --actions "$out/actions.in.csv" "${files[@]}" \
+  >"$CTX_RUN/logs/release_build.log" 2>&1 || fail "ncap release build --actions failed: $(tail -n 5 "$CTX_RUN/logs/release_build.log")"
+for f in $(cd "$CTX_OUT" && find . -name spc.csv -o -name spc_summary.csv -o -name latest.csv | grep -v '/r[0-9]' | LC_ALL=C sort); do
+  cmp -s "$CTX_OUT/$f" "$offline/$f" || {
+    diff "$CTX_OUT/$f" "$offline/$f" | head -n 10 >&2
+    fail "$f differs between the deployment with the action (<) and ncap release build --actions (>)"
+  }
+done
+e2e_say "ncap release build --actions: the deployment's latest.csv, spc.csv and spc_summary.csv byte for byte"
+
 e2e_stop_all
 e2e_check_sanitizers
