@@ -254,14 +254,10 @@ int cmd_results(int argc, char **argv)
         case 'e':
             endpoint = optarg;
             break;
-        case 'T': {
-            unsigned long long v;
-            if (number_arg_whole(optarg, 86400, &v) != 0 || v == 0)
-                return usage_error("results", "--timeout must be 1-86400 seconds, not \"%s\"",
-                                   optarg);
-            timeout = (int)v;
+        case 'T':
+            if (number_arg_timeout("results", optarg, &timeout) != 0)
+                return 2;
             break;
-        }
         case 'h':
             usage(stdout);
             return 0;
