@@ -199,6 +199,15 @@ const audit_risk_model_t *audit_def_risk_model(const audit_def_t *self, const ch
     return NULL;
 }
 
+const audit_metric_t *audit_def_metric(const audit_def_t *self, const char *id)
+{
+    assert(self);
+    for (size_t i = 0; i < self->n_metrics; i++)
+        if (self->metrics[i].id && id && strcmp(self->metrics[i].id, id) == 0)
+            return &self->metrics[i];
+    return NULL;
+}
+
 size_t audit_def_n_slots(const audit_def_t *self)
 {
     assert(self);

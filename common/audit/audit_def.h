@@ -288,6 +288,8 @@ const audit_field_t *audit_def_field(const audit_def_t *self, const char *name);
 const audit_field_t *audit_def_linked(const audit_def_t *self, const char *name);
 /* A risk model (`risk_models:`), by id, or NULL. O(models). */
 const audit_risk_model_t *audit_def_risk_model(const audit_def_t *self, const char *id);
+/* The metric whose id is id, or NULL. */
+const audit_metric_t *audit_def_metric(const audit_def_t *self, const char *id);
 const char *audit_field_type_name(audit_field_type_t t);
 
 /* Slots: each name a record of the audit can hold, numbered once at load: the fields (slot i is

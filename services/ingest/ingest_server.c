@@ -15,6 +15,7 @@
 #include "ncap/v1/submission.pb-c.h"
 #include "pass_on.h"
 #include "request_gate.h"
+#include "results_request.h"
 #include "store_job.h"
 #include "tally.h"
 #include "trust_rate.h"
@@ -445,6 +446,39 @@ out:
     ncap__v1__feedback_request__free_unpacked(req, NULL);
 }
 
+static PGconn *results_db(void *arg)
+{
+    return ingest_server_db(arg);
+}
+
+/* A page of a trust's own results (results_request.h). */
+static void handle_results(ingest_server_t *self, client_t client, zmq_msg_t *body)
+{
+    Ncap__V1__ResultsRequest *req =
+        ncap__v1__results_request__unpack(NULL, zmq_msg_size(body), zmq_msg_data(body));
+    if (!req) {
+        Ncap__V1__ResultsReply rep = NCAP__V1__RESULTS_REPLY__INIT;
+        rep.kind = NCAP__V1__RESULTS_REPLY__KIND__ERROR;
+        rep.error = "could not decode the request: not an ncap.v1.ResultsRequest";
+        reply_packed(self, client, &rep.base);
+        return;
+    }
+    results_source_t src = {results_db, self, self->parts.audits};
+    results_answer_t a;
+    results_request_answer(&src, req, caller_trust(self, body, req->trust), &a);
+    reply_packed(self, client, &a.reply.base);
+    results_answer_clear(&a);
+    ncap__v1__results_request__free_unpacked(req, NULL);
+}
+
+/* Whether body, with more frames after it, names the request type type. */
+static int names_type(zmq_msg_t *body, const char *type)
+{
+    size_t tlen = strlen(type);
+    return zmq_msg_more(body) && zmq_msg_size(body) == tlen &&
+           memcmp(zmq_msg_data(body), type, tlen) == 0;
+}
+
 /* Receives one request from the ROUTER (if one is waiting) and answers it. */
 static void handle_request(ingest_server_t *self)
 {
@@ -457,14 +491,13 @@ static void handle_request(ingest_server_t *self)
     if (!zmq_msg_more(&identity) || zmq_msg_recv(&body, router, 0) < 0)
         goto out;
     /* A typed request: the first frame names it, the next is the body. */
-    size_t tlen = strlen(INGEST_FEEDBACK_REQUEST_TYPE);
-    int feedback = zmq_msg_more(&body) && zmq_msg_size(&body) == tlen &&
-                   memcmp(zmq_msg_data(&body), INGEST_FEEDBACK_REQUEST_TYPE, tlen) == 0;
-    if (feedback) {
+    int feedback = names_type(&body, INGEST_FEEDBACK_REQUEST_TYPE);
+    int results = names_type(&body, INGEST_RESULTS_REQUEST_TYPE);
+    if (feedback || results) {
         zmq_msg_close(&body);
         zmq_msg_init(&body);
         if (zmq_msg_recv(&body, router, 0) < 0)
-            feedback = 0;
+            feedback = results = 0;
     }
     /* Anything after the body is not ours: drain it. */
     while (zmq_msg_more(&body)) {
@@ -479,6 +512,8 @@ static void handle_request(ingest_server_t *self)
     client_t client = {zmq_msg_data(&identity), zmq_msg_size(&identity)};
     if (feedback)
         handle_feedback(self, client, &body);
+    else if (results)
+        handle_results(self, client, &body);
     else
         handle_submit(self, client, &body);
 out:

@@ -129,3 +129,58 @@ request_gate_feedback_t request_gate_feedback(const Ncap__V1__FeedbackRequest *r
     snprintf(msg, msglen, "no submission %lld for trust %s", (long long)req->submission_id, trust);
     return req->submission_id > 0 ? REQUEST_GATE_FEEDBACK_READ : REQUEST_GATE_FEEDBACK_NOT_FOUND;
 }
+
+/* An audit's short name as definitions spell it (audit_def.h): 1-39 of a-z, 0-9, _. */
+static bool audit_name_ok(const char *a)
+{
+    size_t n = strlen(a);
+    if (n == 0 || n >= 40)
+        return false;
+    for (const char *c = a; *c; c++)
+        if (!((*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9') || *c == '_'))
+            return false;
+    return true;
+}
+
+/* "" or YYYYQn. */
+static bool period_ok(const char *p)
+{
+    if (!*p)
+        return true;
+    if (strlen(p) != 6 || p[4] != 'Q' || p[5] < '1' || p[5] > '4')
+        return false;
+    for (int i = 0; i < 4; i++)
+        if (p[i] < '0' || p[i] > '9')
+            return false;
+    return true;
+}
+
+request_gate_results_t request_gate_results(const Ncap__V1__ResultsRequest *req, const char *trust,
+                                            char *msg, size_t msglen)
+{
+    assert(req && msg);
+    if (check_trust(req->trust, trust, msg, msglen) != 0)
+        return REQUEST_GATE_RESULTS_REFUSED;
+    if (!audit_name_ok(req->audit)) {
+        snprintf(msg, msglen,
+                 "request refused: audit \"%.40s\" is not an audit's name (1-39 of a-z, 0-9, _)",
+                 req->audit);
+        return REQUEST_GATE_RESULTS_REFUSED;
+    }
+    if (!period_ok(req->period)) {
+        snprintf(msg, msglen, "request refused: period \"%.20s\" is not a quarter such as 2025Q3",
+                 req->period);
+        return REQUEST_GATE_RESULTS_REFUSED;
+    }
+    if (req->after &&
+        (strlen(req->after->metric_id) >= 256 || strlen(req->after->local_id) >= 256)) {
+        snprintf(msg, msglen, "request refused: a cursor id longer than 255 bytes");
+        return REQUEST_GATE_RESULTS_REFUSED;
+    }
+    if (req->period[0])
+        snprintf(msg, msglen, "no results for trust %s in audit %s, period %s", trust, req->audit,
+                 req->period);
+    else
+        snprintf(msg, msglen, "no results for trust %s in audit %s", trust, req->audit);
+    return REQUEST_GATE_RESULTS_READ;
+}

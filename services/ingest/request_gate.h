@@ -22,7 +22,11 @@
  *
  * A feedback request (ncap.v1.FeedbackRequest) gets checks 2 and 3, with the same messages, then
  * a submission id above 0 (an id no submission has is answered as one of another trust's). It is
- * answered while ingest is stopping. */
+ * answered while ingest is stopping.
+ *
+ * A results request (ncap.v1.ResultsRequest) gets checks 2 and 3, with the same messages, then an
+ * audit name of 1-39 lowercase letters, digits or underscores, a period empty or of the form
+ * 2025Q3, and a cursor's ids under 256 bytes. It is answered while ingest is stopping. */
 #ifndef NCAP_REQUEST_GATE_H
 #define NCAP_REQUEST_GATE_H
 
@@ -31,6 +35,7 @@
 
 #include "audit_cache.h"
 #include "ncap/v1/feedback.pb-c.h"
+#include "ncap/v1/results.pb-c.h"
 #include "ncap/v1/submission.pb-c.h"
 #include "trust_rate.h"
 #include "upload.h"
@@ -89,5 +94,16 @@ typedef enum {
  * does not exist or is another trust's, so that an answer tells no trust of another's. */
 request_gate_feedback_t request_gate_feedback(const Ncap__V1__FeedbackRequest *req,
                                               const char *trust, char *msg, size_t msglen);
+
+typedef enum {
+    REQUEST_GATE_RESULTS_REFUSED, /* answer an error: msg */
+    REQUEST_GATE_RESULTS_READ,    /* read trust's results; when it has none, answer not found:
+                                     msg */
+} request_gate_results_t;
+
+/* Checks a results request, req, from a connection speaking for trust (NULL as above). msg gets
+ * the refusal, or else the answer for a trust without results in the audit (and period). */
+request_gate_results_t request_gate_results(const Ncap__V1__ResultsRequest *req, const char *trust,
+                                            char *msg, size_t msglen);
 
 #endif

@@ -25,6 +25,8 @@ static const command_t commands[] = {
     {"validate", cmd_validate, "check a trust's file offline: every problem, row by row"},
     {"risk", cmd_risk, "each row's expected value under a risk model of the audit"},
     {"feedback", cmd_feedback, "every problem the pipeline found in one of a trust's submissions"},
+    {"results", cmd_results, "a trust's own figures and the records behind them, privately"},
+    {"action", cmd_action, "record what a trust changed; list the changes with their verdicts"},
     {"report", cmd_report, "data-quality reports: completeness per field, trust and month"},
     {"refdata", cmd_refdata, "load the register of deaths, the opt-outs and deprivation (IMD)"},
     {"keys", cmd_keys,

@@ -118,6 +118,18 @@ typedef struct {
     double target;
 } benchmark_metric_t;
 
+/* A change a trust made to one metric on a day (publish.action). */
+typedef struct {
+    const char *trust;
+    const char *metric;
+    const char *date; /* YYYY-MM-DD */
+} benchmark_action_t;
+
+/* The month whose point is the first after an action on date ("YYYY-MM-DD"): the action's own
+ * month when it falls on the 1st (every day of the month after it), else the next month (a month
+ * mixing days before and after the change stays with the old period). "" for a malformed date. */
+void benchmark_action_month(const char *date, char out[8]);
+
 typedef struct {
     const char *audit;
     const char *period; /* e.g. 2026Q1 */
@@ -139,6 +151,10 @@ typedef struct {
     size_t n_series;
     const benchmark_measure_t *series_measures;
     size_t n_series_measures;
+    /* changes trusts made (`ncap action add`): each starts a new period of its trust's run chart
+     * of its metric (benchmark_spc.c); none: the charts are as they were */
+    const benchmark_action_t *actions;
+    size_t n_actions;
 } benchmark_input_t;
 
 /* One row of latest.csv. Text fields are owned by the release. has_* false: the field is empty;

@@ -5,8 +5,11 @@
  * The month's value of a unit: a proportion's numerator / denominator, a ratio's observed /
  * expected, a median's or mean's of the month's values. Improvement from the metric's polarity
  * (higher is better: increase; lower: decrease; none: neutral), the target from its `target:`;
- * no rebase (the whole series is one period until the unit's registered changes give
- * recalculation points); the moving ranges screened, as `ncap spc` does by default.
+ * the moving ranges screened, as `ncap spc` does by default. A trust's chart of a metric starts a
+ * new period (its mean and limits recalculated, no rule looking across) at the first shown month
+ * after each change the trust registered for the metric (`ncap action add`, benchmark_input_t's
+ * actions; benchmark_action_month says which month); without actions every chart is one period,
+ * and the files are byte for byte what they were before actions existed.
  *
  * Disclosure control (min_count > 1). A month of a trust is a small group: a count of 1 to
  * min_count - 1 in it identifies patients as surely as one in a quarter does, and its value gives
@@ -429,6 +432,50 @@ static int disclose_metric(spc_t *s, size_t m, char *err, size_t errlen)
     return 0;
 }
 
+/* ---- actions: where a trust's chart starts a new period ---- */
+
+void benchmark_action_month(const char *date, char out[8])
+{
+    out[0] = '\0';
+    int y, m, d;
+    char extra;
+    if (!date || strlen(date) != 10 || strspn(date, "0123456789-") != 10 || date[4] != '-' ||
+        date[7] != '-' || sscanf(date, "%4d-%2d-%2d%c", &y, &m, &d, &extra) != 3 || m < 1 ||
+        m > 12 || d < 1 || d > 31)
+        return;
+    if (d > 1 && ++m > 12) {
+        m = 1;
+        y++;
+    }
+    snprintf(out, 8, "%04u-%02u", (unsigned)y % 10000u, (unsigned)m % 100u);
+}
+
+/* The points (indices into the shown series) where unit code's chart of metric starts a new
+ * period: for each of its actions, the first shown month at or after the action's month; 0 (the
+ * chart's start) and none are no rebase. months[k] is the k-th shown point's month. Returns how
+ * many, in rebase (room for in->n_actions). O(actions x points). */
+static size_t rebase_points(const benchmark_input_t *in, const char *metric, const char *code,
+                            const char *const *months, size_t n, size_t *rebase)
+{
+    size_t k = 0;
+    for (size_t a = 0; a < in->n_actions; a++) {
+        const benchmark_action_t *act = &in->actions[a];
+        char start[8];
+        if (!act->trust || !act->metric || strcmp(act->trust, code) != 0 ||
+            strcmp(act->metric, metric) != 0)
+            continue;
+        benchmark_action_month(act->date, start);
+        if (!start[0])
+            continue;
+        size_t i = 0;
+        while (i < n && strcmp(months[i], start) < 0)
+            i++;
+        if (i > 0 && i < n)
+            rebase[k++] = i;
+    }
+    return k;
+}
+
 /* ---- the files ---- */
 
 static const char *const spc_head[] = {
@@ -470,8 +517,10 @@ static int write_files(const spc_t *s, FILE *spc, FILE *summary, char *err, size
     double *values = malloc((s->n_months ? s->n_months : 1) * sizeof *values);
     size_t *at = malloc((s->n_months ? s->n_months : 1) * sizeof *at);
     spc_point_t *points = malloc((s->n_months ? s->n_months : 1) * sizeof *points);
+    const char **shown = malloc((s->n_months ? s->n_months : 1) * sizeof *shown);
+    size_t *rebase = malloc((in->n_actions ? in->n_actions : 1) * sizeof *rebase);
     int rc = -1;
-    if (!names || !values || !at || !points) {
+    if (!names || !values || !at || !points || !shown || !rebase) {
         bench_fail(err, errlen, "out of memory");
         goto out;
     }
@@ -492,6 +541,7 @@ static int write_files(const spc_t *s, FILE *spc, FILE *summary, char *err, size
                 const spc_cell_t *x = cell_at(s, m, u, i);
                 rows += x->present;
                 if (x->present && x->has_value && !x->hidden) {
+                    shown[n] = s->month_sorted[i];
                     values[n] = x->value;
                     at[i] = n++;
                 } else {
@@ -500,6 +550,10 @@ static int write_files(const spc_t *s, FILE *spc, FILE *summary, char *err, size
             }
             if (rows == 0)
                 continue;
+            opts.rebase = rebase;
+            opts.nrebase = in->n_actions && u > s->n_regions
+                               ? rebase_points(in, metric->id, names[u].code, shown, n, rebase)
+                               : 0;
             spc_summary_t sum = {0};
             char why[256];
             if (n > 0 && spc_compute(values, n, &opts, points, &sum, why, sizeof why) != 0) {
@@ -559,6 +613,8 @@ out:
     free(values);
     free(at);
     free(points);
+    free(shown);
+    free(rebase);
     return rc;
 }
 

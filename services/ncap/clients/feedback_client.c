@@ -9,50 +9,6 @@
 #include "ingest_reply.h"
 #include "ncap/v1/feedback.pb-c.h"
 
-/* The first frame names the request: its full protobuf name, as ingest expects it. */
-#define FEEDBACK_REQUEST_TYPE (ncap__v1__feedback_request__descriptor.name)
-
-static int send_request(void *sock, const Ncap__V1__FeedbackRequest *req, int timeout_s, char *err,
-                        size_t errlen)
-{
-    size_t len = ncap__v1__feedback_request__get_packed_size(req);
-    uint8_t *buf = malloc(len ? len : 1);
-    if (!buf) {
-        snprintf(err, errlen, "out of memory");
-        return -1;
-    }
-    ncap__v1__feedback_request__pack(req, buf);
-    int rc =
-        zmq_send(sock, FEEDBACK_REQUEST_TYPE, strlen(FEEDBACK_REQUEST_TYPE), ZMQ_SNDMORE) < 0 ||
-                zmq_send(sock, buf, len, 0) < 0
-            ? -1
-            : 0;
-    free(buf);
-    if (rc != 0)
-        ingest_send_error(zmq_errno(), timeout_s, err, errlen);
-    return rc;
-}
-
-static Ncap__V1__FeedbackReply *await_reply(void *sock, int timeout_s, char *err, size_t errlen)
-{
-    ProtobufCMessage *m;
-    switch (ingest_reply_await(sock, timeout_s, &ncap__v1__feedback_reply__descriptor, &m, err,
-                               errlen)) {
-    case INGEST_REPLY_OK:
-        return (Ncap__V1__FeedbackReply *)m;
-    case INGEST_REPLY_INTERRUPTED:
-        snprintf(err, errlen, "interrupted while waiting for ingest");
-        return NULL;
-    case INGEST_REPLY_TIMEOUT:
-        snprintf(err, errlen, "no reply from ingest within %d s: is ncap-ingestd running?",
-                 timeout_s);
-        return NULL;
-    case INGEST_REPLY_BROKEN:
-        break;
-    }
-    return NULL;
-}
-
 int feedback_fetch(const char *endpoint, const char *trust, int64_t submission_id, unsigned page,
                    int timeout_s, const feedback_sink_t *sink, char *err, size_t errlen)
 {
@@ -70,9 +26,10 @@ int feedback_fetch(const char *endpoint, const char *trust, int64_t submission_i
         req.submission_id = submission_id;
         req.max_problems = page;
         req.after = first ? NULL : &cursor;
-        if (send_request(sock, &req, timeout_s, err, errlen) != 0)
+        if (ingest_request_send(sock, &req.base, timeout_s, err, errlen) != 0)
             goto out;
-        rep = await_reply(sock, timeout_s, err, errlen);
+        rep = (Ncap__V1__FeedbackReply *)ingest_reply_expect(
+            sock, timeout_s, &ncap__v1__feedback_reply__descriptor, err, errlen);
         if (!rep)
             goto out;
         if (rep->kind != NCAP__V1__FEEDBACK_REPLY__KIND__PAGE) {

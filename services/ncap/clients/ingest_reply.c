@@ -195,6 +195,47 @@ void *ingest_connect(void *ctx, const char *endpoint, const char *trust, int tim
     return sock;
 }
 
+ProtobufCMessage *ingest_reply_expect(void *sock, int timeout_s,
+                                      const ProtobufCMessageDescriptor *desc, char *err,
+                                      size_t errlen)
+{
+    ProtobufCMessage *m = NULL;
+    switch (ingest_reply_await(sock, timeout_s, desc, &m, err, errlen)) {
+    case INGEST_REPLY_OK:
+        return m;
+    case INGEST_REPLY_INTERRUPTED:
+        snprintf(err, errlen, "interrupted while waiting for ingest");
+        break;
+    case INGEST_REPLY_TIMEOUT:
+        snprintf(err, errlen, "no reply from ingest within %d s: is ncap-ingestd running?",
+                 timeout_s);
+        break;
+    case INGEST_REPLY_BROKEN:
+        break;
+    }
+    return NULL;
+}
+
+int ingest_request_send(void *sock, const ProtobufCMessage *req, int timeout_s, char *err,
+                        size_t errlen)
+{
+    const char *type = req->descriptor->name;
+    size_t len = protobuf_c_message_get_packed_size(req);
+    uint8_t *buf = malloc(len ? len : 1);
+    if (!buf) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    protobuf_c_message_pack(req, buf);
+    int rc = zmq_send(sock, type, strlen(type), ZMQ_SNDMORE) < 0 || zmq_send(sock, buf, len, 0) < 0
+                 ? -1
+                 : 0;
+    free(buf);
+    if (rc != 0)
+        ingest_send_error(zmq_errno(), timeout_s, err, errlen);
+    return rc;
+}
+
 void ingest_send_error(int errnum, int timeout_s, char *err, size_t errlen)
 {
     if (errnum == EAGAIN)

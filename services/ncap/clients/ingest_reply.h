@@ -29,6 +29,10 @@ typedef enum {
  * timeout_s); the caller closes the socket (zmq_close). */
 void *ingest_connect(void *ctx, const char *endpoint, const char *trust, int timeout_s, char *err,
                      size_t errlen);
+/* Sends req as a typed request: a frame naming its type (its full protobuf name, e.g.
+ * "ncap.v1.FeedbackRequest"), then the encoded message. 0, or -1 with err (ingest_send_error). */
+int ingest_request_send(void *sock, const ProtobufCMessage *req, int timeout_s, char *err,
+                        size_t errlen);
 /* Describes in err a send to ingest that failed (errno from zmq_errno()). */
 void ingest_send_error(int errnum, int timeout_s, char *err, size_t errlen);
 
@@ -37,5 +41,11 @@ void ingest_send_error(int errnum, int timeout_s, char *err, size_t errlen);
 ingest_reply_status_t ingest_reply_await(void *sock, int timeout_s,
                                          const ProtobufCMessageDescriptor *desc,
                                          ProtobufCMessage **out, char *err, size_t errlen);
+
+/* The same for a request whose reply is all there is to wait for: the message, or NULL with err
+ * saying why (a timeout as "is ncap-ingestd running?"). */
+ProtobufCMessage *ingest_reply_expect(void *sock, int timeout_s,
+                                      const ProtobufCMessageDescriptor *desc, char *err,
+                                      size_t errlen);
 
 #endif

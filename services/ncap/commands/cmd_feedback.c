@@ -103,14 +103,10 @@ int cmd_feedback(int argc, char **argv)
         case 'e':
             endpoint = optarg;
             break;
-        case 'T': {
-            unsigned long long v;
-            if (number_arg_whole(optarg, 86400, &v) != 0 || v == 0)
-                return usage_error("feedback", "--timeout must be 1-86400 seconds, not \"%s\"",
-                                   optarg);
-            timeout = (int)v;
+        case 'T':
+            if (number_arg_timeout("feedback", optarg, &timeout) != 0)
+                return 2;
             break;
-        }
         case 'h':
             usage(stdout);
             return 0;

@@ -16,6 +16,7 @@
 #include "audit_def.h"
 #include "benchmark.h"
 #include "commands.h"
+#include "csv.h"
 #include "file_read.h"
 #include "link_memory.h"
 #include "ods_code.h"
@@ -30,7 +31,7 @@ static void usage(FILE *out)
     fputs(
         "usage: ncap release build --audit A --out DIR [--deaths FILE [--covers-to DATE]]\n"
         "                          [--optouts FILE] [--ods FILE] [--imd FILE]\n"
-        "                          [--audit-dir DIR] FILE...\n"
+        "                          [--actions FILE] [--audit-dir DIR] FILE...\n"
         "\n"
         "Builds, from trusts' files, the release a deployment would publish for them: the same\n"
         "files, figure for figure, that ncap-publishd writes once the pipeline has taken every\n"
@@ -57,6 +58,9 @@ static void usage(FILE *out)
         "  --covers-to DATE the last day the --deaths register covers, as `ncap refdata load\n"
         "                   deaths --covers-to` records it (default: its latest date of death):\n"
         "                   a metric's follow-up past it is not complete, and the record held\n"
+        "  --actions FILE   changes trusts made, as `ncap action add` records them: CSV with the\n"
+        "                   header trust,metric,date (YYYY-MM-DD); each starts a new period of\n"
+        "                   the trust's run chart of the metric, as in a deployment\n"
         "  --audit-dir DIR  where definitions are ($NCAP_AUDIT_DIR, else the\n"
         "                   installed ones: " NCAP_DEFAULT_AUDIT_DIR ")\n"
         "  --help           show this help\n"
@@ -228,9 +232,79 @@ static int trust_of(const char *path, char trust[8])
                        path);
 }
 
+/* The changes trusts made (--actions): rows of trust,metric,date, checked as `ncap action add`
+ * checks them; the strings are the file's, kept in data. */
+typedef struct {
+    char *data;
+    char (*cells)[3][64];
+    benchmark_action_t *actions;
+    size_t n, cap;
+} actions_t;
+
+static void actions_free(actions_t *a)
+{
+    free(a->data);
+    free(a->cells);
+    free(a->actions);
+    *a = (actions_t){0};
+}
+
+/* Returns 0, or 2 after saying why (the file's line). */
+static int load_actions(actions_t *a, const char *path, const audit_def_t *def)
+{
+    size_t len = 0;
+    if (file_read_all(path, &a->data, &len) != 0) {
+        say("could not read \"%s\": %s", path, strerror(errno));
+        return 2;
+    }
+    csv_reader_t *r = csv_reader_new(a->data, len, true);
+    int rc = r ? 0 : 2, got;
+    for (size_t row = 0; rc == 0 && (got = csv_reader_next(r)) != 0; row++) {
+        const char *t = got > 0 && csv_reader_nfields(r) == 3 ? csv_reader_field(r, 0) : NULL;
+        const char *m = t ? csv_reader_field(r, 1) : NULL, *d = t ? csv_reader_field(r, 2) : NULL;
+        if (row == 0) {
+            if (!t || strcmp(t, "trust") != 0 || strcmp(m, "metric") != 0 ||
+                strcmp(d, "date") != 0) {
+                say("%s: line 1 must be the header trust,metric,date", path);
+                rc = 2;
+            }
+            continue;
+        }
+        char start[8] = "";
+        if (d)
+            benchmark_action_month(d, start);
+        const char *why = !t                                   ? "expected 3 fields"
+                          : ods_code_kind(t) != ODS_CODE_TRUST ? "not an ODS trust code"
+                          : !audit_def_metric(def, m)          ? "not one of the audit's metrics"
+                          : !start[0] || strlen(m) >= 64       ? "not a date YYYY-MM-DD"
+                                                               : NULL;
+        if (why) {
+            say("%s: line %zu: %s", path, csv_reader_line(r), why);
+            rc = 2;
+        } else if (array_grow((void **)&a->cells, &a->cap, a->n + 1, sizeof *a->cells) != 0) {
+            say("out of memory");
+            rc = 2;
+        } else {
+            snprintf(a->cells[a->n][0], 64, "%s", t);
+            snprintf(a->cells[a->n][1], 64, "%s", m);
+            snprintf(a->cells[a->n][2], 64, "%s", d);
+            a->n++;
+        }
+    }
+    csv_reader_destroy(&r);
+    if (rc == 0 && !(a->actions = calloc(a->n + 1, sizeof *a->actions))) {
+        say("out of memory");
+        rc = 2;
+    }
+    for (size_t i = 0; rc == 0 && i < a->n; i++)
+        a->actions[i] = (benchmark_action_t){a->cells[i][0], a->cells[i][1], a->cells[i][2]};
+    return rc;
+}
+
 /* One period's release into out/<audit>/<period>/. Returns 0, or 2 after saying why. */
 static int write_period(const release_build_t *rb, size_t p, const audit_def_t *def,
-                        const benchmark_metric_t *metrics, const orgs_t *orgs, const char *out)
+                        const benchmark_metric_t *metrics, const orgs_t *orgs,
+                        const actions_t *actions, const char *out)
 {
     const char *period = release_build_period(rb, p);
     release_sums_t sums;
@@ -240,6 +314,8 @@ static int write_period(const release_build_t *rb, size_t p, const audit_def_t *
     }
     benchmark_input_t in = release_input_of(def, period, metrics, NULL, 0, orgs->orgs, orgs->n);
     release_sums_input(&sums, &in);
+    in.actions = actions->actions;
+    in.n_actions = actions->n;
     benchmark_release_t r = {0};
     char err[1024];
     if (benchmark_build(&in, &r, err, sizeof err) != 0) {
@@ -291,6 +367,7 @@ typedef struct {
     const char *audit, *out, *dir;
     const char *refdata[3]; /* deaths, optouts, imd */
     const char *ods;
+    const char *actions;
     char covers_to[11]; /* --covers-to, YYYY-MM-DD, or "" */
 } build_opts_t;
 
@@ -336,6 +413,9 @@ static int build_release(const build_opts_t *o, char **paths, size_t n)
     orgs_t orgs = {0};
     if (rc == 0 && o->ods)
         rc = load_ods(&orgs, o->ods);
+    actions_t actions = {0};
+    if (rc == 0 && o->actions)
+        rc = load_actions(&actions, o->actions, def);
     release_build_t *rb = rc == 0 ? release_build_new(def, lm, note, NULL) : NULL;
     if (rc == 0 && !rb) {
         say("out of memory");
@@ -351,7 +431,7 @@ static int build_release(const build_opts_t *o, char **paths, size_t n)
         rc = 2;
     }
     for (size_t p = 0; rc == 0 && p < release_build_n_periods(rb); p++)
-        rc = write_period(rb, p, def, metrics, &orgs, o->out);
+        rc = write_period(rb, p, def, metrics, &orgs, &actions, o->out);
     if (rc == 0) {
         release_totals_t t;
         release_build_totals(rb, &t);
@@ -362,6 +442,7 @@ static int build_release(const build_opts_t *o, char **paths, size_t n)
     }
     free(metrics);
     orgs_free(&orgs);
+    actions_free(&actions);
     release_build_destroy(&rb);
     link_memory_destroy(&lm);
     audit_def_destroy(&def);
@@ -380,6 +461,7 @@ static int build(int argc, char **argv)
         O_OPTOUTS,
         O_IMD,
         O_ODS,
+        O_ACTIONS,
         O_AUDIT_DIR,
         O_HELP
     };
@@ -391,6 +473,7 @@ static int build(int argc, char **argv)
         {"optouts", required_argument, NULL, O_OPTOUTS},
         {"imd", required_argument, NULL, O_IMD},
         {"ods", required_argument, NULL, O_ODS},
+        {"actions", required_argument, NULL, O_ACTIONS},
         {"audit-dir", required_argument, NULL, O_AUDIT_DIR},
         {"help", no_argument, NULL, O_HELP},
         {NULL, 0, NULL, 0},
@@ -427,6 +510,9 @@ static int build(int argc, char **argv)
             break;
         case O_ODS:
             o.ods = optarg;
+            break;
+        case O_ACTIONS:
+            o.actions = optarg;
             break;
         case O_AUDIT_DIR:
             o.dir = optarg;

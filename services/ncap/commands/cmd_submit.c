@@ -34,14 +34,10 @@ int cmd_submit(int argc, char **argv)
         case 'e':
             endpoint = optarg;
             break;
-        case 'T': {
-            unsigned long long v;
-            if (number_arg_whole(optarg, 86400, &v) != 0 || v == 0)
-                return usage_error("submit", "--timeout must be 1-86400 seconds, not \"%s\"",
-                                   optarg);
-            timeout = (int)v;
+        case 'T':
+            if (number_arg_timeout("submit", optarg, &timeout) != 0)
+                return 2;
             break;
-        }
         case 'q':
             quiet = 1;
             break;

@@ -18,6 +18,8 @@ int cmd_link_train(int argc, char **argv);
 int cmd_validate(int argc, char **argv);
 int cmd_risk(int argc, char **argv);
 int cmd_feedback(int argc, char **argv);
+int cmd_results(int argc, char **argv);
+int cmd_action(int argc, char **argv);
 int cmd_report(int argc, char **argv);
 int cmd_refdata(int argc, char **argv);
 int cmd_keys(int argc, char **argv);

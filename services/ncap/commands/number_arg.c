@@ -5,6 +5,8 @@
 #include <math.h>
 #include <stdlib.h>
 
+#include "usage_error.h"
+
 int number_arg(const char *s, double *out)
 {
     char *end;
@@ -28,5 +30,14 @@ int number_arg_whole(const char *s, unsigned long long max, unsigned long long *
     if (errno || *end || v > max)
         return -1;
     *out = v;
+    return 0;
+}
+
+int number_arg_timeout(const char *command, const char *s, int *out)
+{
+    unsigned long long v;
+    if (number_arg_whole(s, 86400, &v) != 0 || v == 0)
+        return usage_error(command, "--timeout must be 1-86400 seconds, not \"%s\"", s);
+    *out = (int)v;
     return 0;
 }

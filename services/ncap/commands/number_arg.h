@@ -11,4 +11,8 @@ int number_arg(const char *s, double *out);
  * -1. */
 int number_arg_whole(const char *s, unsigned long long max, unsigned long long *out);
 
+/* A client's --timeout: 1-86400 seconds. Returns 0 with *out set, or the usage error's status (2)
+ * after saying "ncap COMMAND: --timeout must be 1-86400 seconds, not ...". */
+int number_arg_timeout(const char *command, const char *s, int *out);
+
 #endif

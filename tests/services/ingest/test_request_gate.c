@@ -2,8 +2,8 @@
  * a chunk with its message for the client (a broken definition's cause kept for the log only),
  * the checks in their order (one failing check hides those after it, and takes nothing from the
  * rate), chunks taken then the finished file with its definition, a definition that breaks before
- * the last chunk, the rate and the upload slots through the gate, and a feedback request's checks.
- * Pure: no sockets, no database, the time passed in. */
+ * the last chunk, the rate and the upload slots through the gate, and a feedback and a results
+ * request's checks. Pure: no sockets, no database, the time passed in. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -376,6 +376,45 @@ static void test_a_feedback_request(void **state)
                      REQUEST_GATE_FEEDBACK_NOT_FOUND);
 }
 
+static void test_a_results_request(void **state)
+{
+    (void)state;
+    Ncap__V1__ResultsRequest req = NCAP__V1__RESULTS_REQUEST__INIT;
+    char msg[1024];
+    req.trust = "RH8";
+    req.audit = "nhfd";
+    /* another trust's key: the same refusal as feedback's */
+    assert_int_equal(request_gate_results(&req, NULL, msg, sizeof msg),
+                     REQUEST_GATE_RESULTS_REFUSED);
+    assert_string_equal(msg,
+                        "request refused: this connection is not authenticated as trust \"RH8\"");
+    req.trust = "RH801";
+    assert_int_equal(request_gate_results(&req, "RH801", msg, sizeof msg),
+                     REQUEST_GATE_RESULTS_REFUSED);
+    assert_string_equal(msg, "request refused: trust \"RH801\" is not an ODS trust code");
+    req.trust = "RH8";
+    assert_int_equal(request_gate_results(&req, "RH8", msg, sizeof msg), REQUEST_GATE_RESULTS_READ);
+    assert_string_equal(msg, "no results for trust RH8 in audit nhfd"); /* should it have none */
+    req.period = "2025Q3";
+    assert_int_equal(request_gate_results(&req, "RH8", msg, sizeof msg), REQUEST_GATE_RESULTS_READ);
+    assert_string_equal(msg, "no results for trust RH8 in audit nhfd, period 2025Q3");
+    const char *bad_periods[] = {"2025Q5", "2025-07", "25Q3", "2025Q3x"};
+    for (size_t i = 0; i < sizeof bad_periods / sizeof *bad_periods; i++) {
+        req.period = (char *)bad_periods[i];
+        assert_int_equal(request_gate_results(&req, "RH8", msg, sizeof msg),
+                         REQUEST_GATE_RESULTS_REFUSED);
+        assert_non_null(strstr(msg, "is not a quarter such as 2025Q3"));
+    }
+    req.period = "";
+    const char *bad_audits[] = {"", "NHFD", "../etc", "a-b"};
+    for (size_t i = 0; i < sizeof bad_audits / sizeof *bad_audits; i++) {
+        req.audit = (char *)bad_audits[i];
+        assert_int_equal(request_gate_results(&req, "RH8", msg, sizeof msg),
+                         REQUEST_GATE_RESULTS_REFUSED);
+        assert_non_null(strstr(msg, "is not an audit's name"));
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -387,6 +426,7 @@ int main(void)
                                reset),
         cmocka_unit_test_setup(test_the_rate_and_the_upload_slots, reset),
         cmocka_unit_test(test_a_feedback_request),
+        cmocka_unit_test(test_a_results_request),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -111,13 +111,15 @@ static const char *const expected[] = {
     DAEMONS " policy ops.instance.instance_remove     DELETE USING " OWN_STAGE,
 
     /* ingest: stores submissions; reads every stage's problems and validation's progress for
-     * `ncap feedback` (0004, 0006); registers in ops.instance */
+     * `ncap feedback` (0004, 0006), and for `ncap results` what each record contributes (no
+     * pseudonym, no category) and the version metric applied (0021); registers in ops.instance */
     "ncap_ingest      role                                         LOGIN",
     "ncap_ingest      database                                     CONNECT TEMPORARY",
     "ncap_ingest      schema ops                                   USAGE",
     "ncap_ingest      schema ingest                                USAGE",
     "ncap_ingest      schema linkage                               USAGE",
     "ncap_ingest      schema validation                            USAGE",
+    "ncap_ingest      schema metric                                USAGE",
     "ncap_ingest      table ops.instance                           SELECT INSERT UPDATE DELETE",
     "ncap_ingest      table ingest.submission                      SELECT INSERT UPDATE",
     "ncap_ingest      table ingest.record                          SELECT INSERT UPDATE",
@@ -130,6 +132,10 @@ static const char *const expected[] = {
     "ncap_ingest      table linkage.optout_count                   SELECT",
     "ncap_ingest      table validation.problem                     SELECT",
     "ncap_ingest      table validation.record                      SELECT(record_id, submission_id, valid, version)",
+    "ncap_ingest      table metric.contribution                    SELECT(denominator, expected_e9, held,"
+                                                                   " metric_id, missing, numerator,"
+                                                                   " period, record_id, site, value)",
+    "ncap_ingest      table metric.record_state                    SELECT(record_id, version)",
 
     /* linkage: reads ingest's records; adds patients, keys, links and pseudonymised records; reads
      * the operator's reference data and parameters, marking deaths considered */
@@ -217,6 +223,9 @@ static const char *const expected[] = {
     "ncap_publish     table publish.release_file                   SELECT INSERT",
     "ncap_publish     table publish.watermark                      SELECT UPDATE",
     "ncap_publish     table publish.tally                          SELECT INSERT DELETE",
+    "ncap_publish     table publish.action                         SELECT(action_date, action_id, audit,"
+                                                                   " metric_id, published, trust)"
+                                                                   " UPDATE(published)",
 };
 /* clang-format on */
 #define N_EXPECTED (sizeof expected / sizeof *expected)

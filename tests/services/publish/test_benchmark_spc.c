@@ -518,6 +518,92 @@ static void test_independent_check(void **state)
     }
 }
 
+/* text without its lines starting with prefix (a copy). */
+static char *without(const char *text, const char *prefix)
+{
+    char *out = malloc(strlen(text) + 1), *w = out;
+    assert_non_null(out);
+    for (const char *p = text; *p;) {
+        const char *end = strchr(p, '\n');
+        size_t n = end ? (size_t)(end - p) + 1 : strlen(p);
+        if (strncmp(p, prefix, strlen(prefix)) != 0) {
+            memcpy(w, p, n);
+            w += n;
+        }
+        p += n;
+    }
+    *w = '\0';
+    return out;
+}
+
+/* A change a trust registered starts a new period of its chart of that metric, and of nothing
+ * else: its months before keep the old mean, those from the first month after the action get
+ * their own; England's and the regions' charts, and other trusts', are as without it. */
+static void test_an_action_starts_a_new_period(void **state)
+{
+    (void)state;
+    char m[8];
+    benchmark_action_month("2025-06-15", m);
+    assert_string_equal(m, "2025-07");
+    benchmark_action_month("2025-07-01", m);
+    assert_string_equal(m, "2025-07");
+    benchmark_action_month("2025-12-02", m);
+    assert_string_equal(m, "2026-01");
+    benchmark_action_month("2025-13-01", m);
+    assert_string_equal(m, "");
+    benchmark_action_month("15/06/2025", m);
+    assert_string_equal(m, "");
+
+    series_t s = {.n = 0};
+    for (int i = 0; i < 12; i++) {
+        s.cells[s.n++] = MCELL("RAA", "m1", month(&s, i), i < 6 ? 50 : 70, 100, 0);
+        s.cells[s.n++] = MCELL("RCC", "m1", s.months[i], 30, 60, 0);
+    }
+    benchmark_input_t in = input(&s, NULL, 0, 0);
+    char *spc0, *sum0, *spc1, *sum1, line[256], f[40];
+    spc_text(&in, &spc0, &sum0);
+    const benchmark_action_t actions[] = {
+        {"RAA", "m1", "2025-06-15"},  /* a new pathway: the chart breaks before 2025-07 */
+        {"RCC", "smr", "2025-03-01"}, /* another metric: RCC's m1 chart unchanged */
+        {"RBB", "m1", "2025-02-01"},  /* a trust without months: nothing */
+        {"RAA", "m1", "2024-01-01"},  /* before the first month: no break */
+    };
+    in.actions = actions;
+    in.n_actions = sizeof actions / sizeof *actions;
+    spc_text(&in, &spc1, &sum1);
+    /* without the action: one period, mean 0.6 */
+    assert_true(line_of(spc0, "nhfd,m1,trust,RAA,2025-01,", line, sizeof line));
+    field(line, 8, f, sizeof f);
+    assert_string_equal(f, "0.600000");
+    /* with it: 0.5 before, 0.7 from 2025-07; no month outside its period's limits */
+    assert_true(line_of(spc1, "nhfd,m1,trust,RAA,2025-06,", line, sizeof line));
+    field(line, 8, f, sizeof f);
+    assert_string_equal(f, "0.500000");
+    assert_true(line_of(spc1, "nhfd,m1,trust,RAA,2025-07,", line, sizeof line));
+    field(line, 8, f, sizeof f);
+    assert_string_equal(f, "0.700000");
+    field(line, 12, f, sizeof f);
+    assert_string_equal(f, "common_cause");
+    assert_true(line_of(sum1, "nhfd,m1,trust,RAA,", line, sizeof line));
+    field(line, 4, f, sizeof f);
+    assert_string_equal(f, "0.700000");
+    /* everything but RAA's m1 rows is byte for byte the same */
+    char *rest0 = without(spc0, "nhfd,m1,trust,RAA,"), *rest1 = without(spc1, "nhfd,m1,trust,RAA,");
+    assert_string_equal(rest0, rest1);
+    assert_true(strlen(rest0) > 1000);
+    free(rest0);
+    free(rest1);
+    rest0 = without(sum0, "nhfd,m1,trust,RAA,");
+    rest1 = without(sum1, "nhfd,m1,trust,RAA,");
+    assert_string_equal(rest0, rest1);
+    free(rest0);
+    free(rest1);
+    free(spc0);
+    free(sum0);
+    free(spc1);
+    free(sum1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -526,6 +612,7 @@ int main(void)
         cmocka_unit_test(test_ratio_and_median_months),
         cmocka_unit_test(test_disclosure),
         cmocka_unit_test(test_refused),
+        cmocka_unit_test(test_an_action_starts_a_new_period),
         cmocka_unit_test(test_independent_check),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
