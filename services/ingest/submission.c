@@ -507,10 +507,9 @@ submission_t *submission_stream_csv(const audit_def_t *def, const char *trust, c
                                     size_t len, submission_built_fn on_row, void *ctx,
                                     const submission_sink_t *sink)
 {
-    assert(def);
     assert(on_row);
     streamer_t st = {def, on_row, ctx};
-    return run(def, trust, data, len, stream, &st, sink, calloc(1, sizeof(submission_t)));
+    return submission_scan_csv(def, trust, data, len, stream, &st, sink);
 }
 
 void submission_destroy(submission_t **self_p)
