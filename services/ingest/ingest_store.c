@@ -1,4 +1,5 @@
-/* ingest_store.c - COPY the rows into a temporary table, then version them set-wise */
+/* ingest_store.c - the rows COPYed into a temporary table as they are parsed, then versioned
+ * set-wise */
 #include "ingest_store.h"
 
 #include <stdio.h>
@@ -8,49 +9,36 @@
 #include "db.h"
 #include "strbuf.h"
 
-static int copy_rows(PGconn *db, const submission_t *sub, char *err, size_t errlen)
+int ingest_rows_begin(ingest_rows_t *rs, PGconn *db, char *err, size_t errlen)
 {
+    rs->n = 0;
     if (db_exec(db,
                 "CREATE TEMP TABLE IF NOT EXISTS sub_rows (idx integer, row_number integer, "
                 "local_id text, site text, payload jsonb, hash text) ON COMMIT DELETE ROWS",
                 err, errlen) != 0)
         return -1;
-    if (db_copy_begin(db, "COPY sub_rows FROM STDIN", err, errlen) != 0)
-        return -1;
-    strbuf_t b;
-    strbuf_init(&b);
-    int rc = 0;
-    for (size_t i = 0; i < sub->n_rows && rc == 0; i++) {
-        const submission_row_t *row = &sub->rows[i];
-        strbuf_appendf(&b, "%zu\t%d\t", i, row->row);
-        strbuf_copy_field(&b, row->local_id);
-        strbuf_append(&b, "\t");
-        strbuf_copy_field(&b, row->site);
-        strbuf_append(&b, "\t");
-        strbuf_copy_field(&b, row->json);
-        strbuf_appendf(&b, "\t%s\n", row->hash);
-        if (b.len > (1 << 20) || i + 1 == sub->n_rows) {
-            if (b.oom || db_copy_put(db, b.s, b.len) != 0)
-                rc = -1;
-            strbuf_reset(&b);
-        }
-    }
-    strbuf_free(&b);
-    return db_copy_end(db, rc == 0, err, errlen);
+    return store_copy_begin(&rs->copy, db, "COPY sub_rows FROM STDIN", err, errlen);
 }
 
-/* Rows are in file order and their line numbers are unique: binary search. */
-static size_t row_index_of(const submission_t *sub, int row)
+int ingest_rows_put(void *ctx, const submission_row_t *row)
 {
-    size_t lo = 0, hi = sub->n_rows;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (sub->rows[mid].row < row)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo;
+    ingest_rows_t *rs = ctx;
+    if (rs->copy.failed)
+        return -1;
+    strbuf_t *b = &rs->copy.buf;
+    strbuf_appendf(b, "%zu\t%d\t", rs->n++, row->row);
+    strbuf_copy_field(b, row->local_id);
+    strbuf_append(b, "\t");
+    strbuf_copy_field(b, row->site);
+    strbuf_append(b, "\t");
+    strbuf_copy_field(b, row->json);
+    strbuf_appendf(b, "\t%s\n", row->hash);
+    return store_copy_sent(&rs->copy);
+}
+
+int ingest_rows_end(ingest_rows_t *rs, int ok, char *err, size_t errlen)
+{
+    return store_copy_end(&rs->copy, ok, "rows", err, errlen);
 }
 
 int ingest_store_begin(PGconn *db, const char *audit, const char *trust, const char *filename,
@@ -71,16 +59,15 @@ int ingest_store_begin(PGconn *db, const char *audit, const char *trust, const c
 }
 
 int ingest_store(PGconn *db, int64_t submission_id, const char *audit, const char *trust,
-                 const submission_t *sub, ingest_result_t *out, char *err, size_t errlen)
+                 const submission_t *sub, size_t n_rows, ingest_result_t *out, char *err,
+                 size_t errlen)
 {
     memset(out, 0, sizeof *out);
     out->submission_id = submission_id;
     PGresult *r;
     char sid[32];
     snprintf(sid, sizeof sid, "%lld", (long long)submission_id);
-    if (sub->n_rows > 0) {
-        if (copy_rows(db, sub, err, errlen) != 0)
-            return -1;
+    if (n_rows > 0) {
         /* A fresh temporary table has no statistics: without them the planner may scan
          * ingest.record once per row. */
         if (db_exec(db, "ANALYZE sub_rows", err, errlen) != 0)
@@ -122,7 +109,7 @@ int ingest_store(PGconn *db, int64_t submission_id, const char *audit, const cha
             " upd AS ("
             "  UPDATE ingest.record r SET latest_version = ins.version FROM ins"
             "  WHERE r.record_id = ins.record_id)"
-            " SELECT row_number, record_id, version FROM ins ORDER BY row_number",
+            " SELECT record_id, version FROM ins ORDER BY row_number",
             3, p3, err, errlen);
         if (!r)
             return -1;
@@ -134,15 +121,14 @@ int ingest_store(PGconn *db, int64_t submission_id, const char *audit, const cha
             return -1;
         }
         for (int i = 0; i < n; i++) {
-            out->stored[i].row_index = row_index_of(sub, atoi(PQgetvalue(r, i, 0)));
-            out->stored[i].record_id = strtoll(PQgetvalue(r, i, 1), NULL, 10);
-            out->stored[i].version = atoi(PQgetvalue(r, i, 2));
+            out->stored[i].record_id = strtoll(PQgetvalue(r, i, 0), NULL, 10);
+            out->stored[i].version = atoi(PQgetvalue(r, i, 1));
         }
         out->n_stored = (size_t)n;
         PQclear(r);
     }
     out->accepted = (unsigned)out->n_stored;
-    out->unchanged = (unsigned)(sub->n_rows - out->n_stored);
+    out->unchanged = (unsigned)(n_rows - out->n_stored);
     char rows[16], acc[16], unch[16], rej[16];
     snprintf(rows, sizeof rows, "%u", sub->data_rows);
     snprintf(acc, sizeof acc, "%u", out->accepted);

@@ -1,6 +1,7 @@
 /* problem_stream.h - a submission's problems into ingest.problem as the parse finds them: COPY in
- * its transaction, sent 1 MB at a time, so that ingest holds at most that much of them whatever
- * their number (a million problems once took 777 MB held in an array until the parse ended).
+ * its transaction (store_copy.h), sent 1 MB at a time, so that ingest holds at most that much of
+ * them whatever their number (a million problems once took 777 MB held in an array until the
+ * parse ended).
  *
  * Use: problem_stream_begin after the submission's row is inserted, problem_stream_put as the
  * submission's sink (submission_sink_t.problem), problem_stream_end once the parse is over; no
@@ -11,23 +12,19 @@
 #include <libpq-fe.h>
 #include <stdint.h>
 
-#include "strbuf.h"
+#include "store_copy.h"
 #include "submission.h"
 
-#define PROBLEM_STREAM_FLUSH_BYTES (1u << 20) /* COPY text held before it is sent */
-
 typedef struct {
-    PGconn *db;
+    store_copy_t copy; /* copy.failed: a send failed, the COPY is aborted at the end */
     char sid[24];
-    strbuf_t buf;
-    int failed; /* a send failed: the COPY is aborted at the end */
 } problem_stream_t;
 
 /* Starts COPY into ingest.problem for submission_id on db, inside the caller's transaction.
  * Returns 0, or -1 with err (nothing to end then). */
 int problem_stream_begin(problem_stream_t *ps, PGconn *db, int64_t submission_id, char *err,
                          size_t errlen);
-/* One problem (ctx: the stream); sends what is buffered past PROBLEM_STREAM_FLUSH_BYTES. Returns 0,
+/* One problem (ctx: the stream); sends what is buffered past STORE_COPY_FLUSH_BYTES. Returns 0,
  * or -1 when the connection refused it (the parse should stop; problem_stream_end says why). */
 int problem_stream_put(void *ctx, const submission_problem_t *p);
 /* Sends the rest and ends the COPY, or aborts it when ok is 0. Returns 0 when every problem was

@@ -1,4 +1,5 @@
-/* store_job.c - parse, then BEGIN, ingest_store, COMMIT */
+/* store_job.c - BEGIN, the file read twice (its shape and problems, then its rows streamed),
+ * ingest_store, COMMIT */
 #include "store_job.h"
 
 #include <assert.h>
@@ -111,12 +112,54 @@ static int on_problem(void *ctx, const submission_problem_t *p)
     return 0;
 }
 
-/* One attempt in one transaction: the submission's row, the parse streaming its problems, the
- * rows. Returns 0 committed, 1 refused (rolled back), -1 failed (err; the caller rolls back). */
+static const char *file_of(const store_job_t *self)
+{
+    return self->data ? self->data : "";
+}
+
+/* A row fit to store, in the first pass: only counted (the scan counts it). */
+static int shape_only(void *ctx, const submission_t *s, int row, const csv_reader_t *csv,
+                      const audit_field_t *const *col)
+{
+    (void)ctx, (void)s, (void)row, (void)csv, (void)col;
+    return 0;
+}
+
+/* The rows fit to store, built and streamed into sub_rows (the second pass over the file: its
+ * problems went in with the first). Returns how many, or -1 with err. */
+static long stream_rows(store_job_t *self, PGconn *db, char *err, size_t errlen)
+{
+    ingest_rows_t rs;
+    if (ingest_rows_begin(&rs, db, err, errlen) != 0)
+        return -1;
+    submission_t *again = submission_stream_csv(self->def, self->trust, file_of(self), self->bytes,
+                                                ingest_rows_put, &rs, NULL);
+    if (ingest_rows_end(&rs, again != NULL, err, errlen) != 0) {
+        if (!again && !rs.copy.failed)
+            snprintf(err, errlen, "out of memory while parsing the file");
+        submission_destroy(&again);
+        return -1;
+    }
+    size_t expected = self->sub->data_rows - self->sub->rejected;
+    int same = again->data_rows == self->sub->data_rows && rs.n == expected;
+    submission_destroy(&again);
+    if (!same) { /* the same bytes scanned twice: never, unless memory is corrupt */
+        snprintf(err, errlen, "the file's second reading gave %zu rows to store, the first %zu",
+                 rs.n, expected);
+        return -1;
+    }
+    return (long)rs.n;
+}
+
+/* One attempt in one transaction: the submission's row; a first pass over the file for its shape,
+ * its problems streamed into ingest.problem; a second building the rows, streamed into sub_rows
+ * (one COPY at a time on a connection, and keeping the rows between the two would make memory
+ * follow the file's rows); then their versions. Returns 0 committed, 1 refused (rolled back), -1
+ * failed (err; the caller rolls back). */
 static int attempt(store_job_t *self, PGconn *db, char *err, size_t errlen)
 {
     int64_t sid;
-    sink_t sk = {self, {0}};
+    sink_t sk = {.job = self};
     if (db_exec(db, "BEGIN", err, errlen) != 0 ||
         ingest_store_begin(db, self->audit, self->trust, self->filename, self->bytes, &sid, err,
                            errlen) != 0 ||
@@ -124,11 +167,11 @@ static int attempt(store_job_t *self, PGconn *db, char *err, size_t errlen)
         return -1;
     long long t0 = daemon_now_ms();
     submission_sink_t sink = {on_problem, &sk, true};
-    self->sub = submission_parse_csv(self->def, self->trust, self->data ? self->data : "",
-                                     self->bytes, &sink);
+    self->sub = submission_scan_csv(self->def, self->trust, file_of(self), self->bytes, shape_only,
+                                    NULL, &sink);
     int streamed = problem_stream_end(&sk.stream, self->sub != NULL, err, errlen);
     self->parse_ms = daemon_now_ms() - t0;
-    if (!self->sub && !sk.stream.failed)
+    if (!self->sub && !sk.stream.copy.failed)
         snprintf(err, errlen, "out of memory while parsing the file");
     if (streamed != 0)
         return -1;
@@ -137,8 +180,10 @@ static int attempt(store_job_t *self, PGconn *db, char *err, size_t errlen)
         return 1;
     }
     t0 = daemon_now_ms();
+    long n_rows = stream_rows(self, db, err, errlen);
     int rc = -1;
-    if (ingest_store(db, sid, self->audit, self->trust, self->sub, &self->res, err, errlen) == 0) {
+    if (n_rows >= 0 && ingest_store(db, sid, self->audit, self->trust, self->sub, (size_t)n_rows,
+                                    &self->res, err, errlen) == 0) {
         rc = db_exec(db, "COMMIT", err, errlen) == 0 ? 0 : -1;
         /* the connection broke with the COMMIT sent: it may have been carried out */
         self->in_doubt |= rc != 0 && !db_alive(db);

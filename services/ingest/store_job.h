@@ -38,7 +38,7 @@ typedef struct {
     char audit[40];
     char trust[16];
     char filename[256];
-    char *data; /* the file, NUL-terminated; freed once stored (a retry parses it again) */
+    char *data; /* the file, NUL-terminated; freed once stored (a retry reads it again) */
     size_t bytes;
     const audit_def_t *def; /* the audit's definition (not owned; outlives the job) */
     unsigned char client[STORE_JOB_CLIENT_MAX]; /* who to answer: opaque here */
@@ -46,7 +46,7 @@ typedef struct {
     /* what storing it gave */
     store_job_state_t state;
     char error[1100]; /* REFUSED, FAILED: the message for the client */
-    submission_t *sub;
+    submission_t *sub; /* the file's counts and file_error; no rows (they were streamed) */
     ingest_result_t res;
     /* the first STORE_JOB_RECEIPT_PROBLEMS problems in the order found, those kept once per rule
      * (found last) always among them; every problem is in ingest.problem */
@@ -70,10 +70,12 @@ void store_job_key(const store_job_t *self, char *out, size_t outlen);
 
 /* Parses the file and stores it in one transaction on *db, which it (re)connects through
  * daemon_connect(cfg) when there is none or it was lost (one retry after a lost connection): the
- * submission's row, its problems streamed into ingest.problem as the parse finds them (file-level
- * ones kept once per rule), then its rows. The file's bytes are freed at the end. Sets state, and
- * error unless STORED. Never sends anything: the caller answers only after this has returned, so
- * a receipt always follows the commit. */
+ * submission's row, its problems streamed into ingest.problem as a first reading of the file finds
+ * them (file-level ones kept once per rule), then its rows, built and streamed into PostgreSQL by
+ * a second reading, one at a time. Memory beyond the file is a few megabytes whatever its rows:
+ * the local ids seen (for duplicates), two COPY buffers, the versions to pass on. The file's
+ * bytes are freed at the end. Sets state, and error unless STORED. Never sends anything: the
+ * caller answers only after this has returned, so a receipt always follows the commit. */
 void store_job_run(store_job_t *self, PGconn **db, const daemon_config_t *cfg);
 
 #endif

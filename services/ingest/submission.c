@@ -409,6 +409,44 @@ submission_t *submission_scan_csv(const audit_def_t *def, const char *trust, con
     return run(def, trust, data, len, on_row, ctx, sink, calloc(1, sizeof(submission_t)));
 }
 
+/* Builds row of csv into r (zeroed first): its record, canonical JSON and hash. Returns 0, or -1
+ * when out of memory (r left empty). */
+static int make_row(const audit_def_t *def, int row, const csv_reader_t *csv,
+                    const audit_field_t *const *col, submission_row_t *r)
+{
+    memset(r, 0, sizeof *r);
+    ncap_record_t *rec = ncap_record_new();
+    const char *local_id = "", *site = "";
+    for (size_t i = 0; rec && i < csv_reader_nfields(csv); i++) {
+        if (!col[i])
+            continue;
+        if (ncap_record_set(rec, col[i]->name, csv_reader_field(csv, i)) != 0)
+            ncap_record_destroy(&rec);
+    }
+    if (rec) {
+        local_id = ncap_record_get(rec, def->record_key_field);
+        site = ncap_record_get(rec, def->site_field);
+    }
+    if (!rec || build_row(r, row, local_id, site, rec) != 0) {
+        ncap_record_destroy(&rec);
+        free(r->local_id);
+        free(r->site);
+        free(r->json);
+        memset(r, 0, sizeof *r);
+        return -1;
+    }
+    return 0;
+}
+
+static void row_clear(submission_row_t *r)
+{
+    ncap_record_destroy(&r->rec);
+    free(r->local_id);
+    free(r->site);
+    free(r->json);
+    memset(r, 0, sizeof *r);
+}
+
 typedef struct {
     const audit_def_t *def;
     submission_t *s;
@@ -430,27 +468,8 @@ static int build(void *ctx, const submission_t *scanned, int row, const csv_read
         s->rows = rows;
         b->cap_rows = cap;
     }
-    ncap_record_t *rec = ncap_record_new();
-    const char *local_id = "", *site = "";
-    for (size_t i = 0; rec && i < csv_reader_nfields(csv); i++) {
-        if (!col[i])
-            continue;
-        if (ncap_record_set(rec, col[i]->name, csv_reader_field(csv, i)) != 0)
-            ncap_record_destroy(&rec);
-    }
-    if (rec) {
-        local_id = ncap_record_get(rec, b->def->record_key_field);
-        site = ncap_record_get(rec, b->def->site_field);
-    }
-    submission_row_t *r = &s->rows[s->n_rows];
-    memset(r, 0, sizeof *r);
-    if (!rec || build_row(r, row, local_id, site, rec) != 0) {
-        ncap_record_destroy(&rec);
-        free(r->local_id);
-        free(r->site);
-        free(r->json);
+    if (make_row(b->def, row, csv, col, &s->rows[s->n_rows]) != 0)
         return -1;
-    }
     s->n_rows++;
     return 0;
 }
@@ -464,17 +483,42 @@ submission_t *submission_parse_csv(const audit_def_t *def, const char *trust, co
     return run(def, trust, data, len, build, &b, sink, s);
 }
 
+typedef struct {
+    const audit_def_t *def;
+    submission_built_fn on_row;
+    void *ctx;
+} streamer_t;
+
+/* Builds a row, hands it on, and frees it. */
+static int stream(void *ctx, const submission_t *scanned, int row, const csv_reader_t *csv,
+                  const audit_field_t *const *col)
+{
+    (void)scanned;
+    streamer_t *st = ctx;
+    submission_row_t r;
+    if (make_row(st->def, row, csv, col, &r) != 0)
+        return -1;
+    int rc = st->on_row(st->ctx, &r);
+    row_clear(&r);
+    return rc;
+}
+
+submission_t *submission_stream_csv(const audit_def_t *def, const char *trust, const char *data,
+                                    size_t len, submission_built_fn on_row, void *ctx,
+                                    const submission_sink_t *sink)
+{
+    assert(on_row);
+    streamer_t st = {def, on_row, ctx};
+    return submission_scan_csv(def, trust, data, len, stream, &st, sink);
+}
+
 void submission_destroy(submission_t **self_p)
 {
     if (!self_p || !*self_p)
         return;
     submission_t *s = *self_p;
-    for (size_t i = 0; i < s->n_rows; i++) {
-        ncap_record_destroy(&s->rows[i].rec);
-        free(s->rows[i].local_id);
-        free(s->rows[i].site);
-        free(s->rows[i].json);
-    }
+    for (size_t i = 0; i < s->n_rows; i++)
+        row_clear(&s->rows[i]);
     free(s->rows);
     free(s);
     *self_p = NULL;

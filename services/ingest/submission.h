@@ -10,7 +10,9 @@
  *
  * Limits (each passing one is a specific problem or file error, never a crash or a stall). Memory
  * while scanning is the file, plus one row (at most SUBMISSION_MAX_COLUMNS x
- * SUBMISSION_MAX_FIELD_BYTES), plus the set of local ids seen, plus, when parsing, the rows kept.
+ * SUBMISSION_MAX_FIELD_BYTES), plus the set of local ids seen (about 60 bytes a row), plus, with
+ * submission_parse_csv only, the rows kept (a record, its JSON and hash: kilobytes a row);
+ * submission_stream_csv builds one row at a time.
  */
 #ifndef NCAP_SUBMISSION_H
 #define NCAP_SUBMISSION_H
@@ -85,6 +87,16 @@ typedef int (*submission_row_fn)(void *ctx, const submission_t *s, int row, cons
 submission_t *submission_scan_csv(const audit_def_t *def, const char *trust, const char *data,
                                   size_t len, submission_row_fn on_row, void *ctx,
                                   const submission_sink_t *sink);
+/* Takes one row built as submission_parse_csv builds it (valid during the call only: it is freed
+ * afterwards). Returns 0, or -1 to stop the scan. */
+typedef int (*submission_built_fn)(void *ctx, const submission_row_t *row);
+/* submission_parse_csv without keeping the rows: each row fit to store is built (record, JSON,
+ * hash), given to on_row (with ctx) and freed, so memory does not grow with the rows (ncap-ingestd
+ * streams them into its COPY). The result has counts and file_error but no rows; NULL when out of
+ * memory or when on_row or the sink stopped. */
+submission_t *submission_stream_csv(const audit_def_t *def, const char *trust, const char *data,
+                                    size_t len, submission_built_fn on_row, void *ctx,
+                                    const submission_sink_t *sink);
 void submission_destroy(submission_t **self_p);
 
 #endif

@@ -7,9 +7,9 @@
  * the per-trust submission rate, then the upload table: chunks in order, restarts, an upload
  * bound to its connection and trust, per-trust and overall limits, expiry as time passes), and a
  * finished file held against its trust's bytes and parsed as the store worker parses it
- * (store_job.c: submission_parse_csv, problems kept once per rule). Reading feedback and storing
- * the file need PostgreSQL: not here. ingest_server.c's part that is not fuzzed is thin: naming
- * the trust from the ZAP User-Id (caller_trust) and sending the replies.
+ * (store_job.c: submission_scan_csv, problems kept once per rule, then submission_stream_csv).
+ * Reading feedback and storing the file need PostgreSQL: not here. ingest_server.c's part that is
+ * not fuzzed is thin: naming the trust from the ZAP User-Id (caller_trust) and sending the replies.
  *
  * The input is a sequence of frames: 1 byte kind (bit 0: feedback; bits 1-2: which of four
  * connections sends it; bit 3: the connection is not authenticated as the trust the request
@@ -47,6 +47,20 @@ typedef struct {
     size_t n_held;
 } server_t;
 
+static int shape_only(void *ctx, const submission_t *s, int row, const csv_reader_t *csv,
+                      const audit_field_t *const *col)
+{
+    (void)ctx, (void)s, (void)row, (void)csv, (void)col;
+    return 0;
+}
+
+static int count_built(void *ctx, const submission_row_t *row)
+{
+    (void)row;
+    ++*(size_t *)ctx;
+    return 0;
+}
+
 static void finished(server_t *sv, upload_t *done, const audit_def_t *def, const char *client,
                      size_t client_len)
 {
@@ -66,8 +80,16 @@ static void finished(server_t *sv, upload_t *done, const audit_def_t *def, const
         sv->held[sv->n_held++].bytes = job->bytes;
     }
     submission_sink_t sink = {NULL, NULL, true};
-    submission_t *sub = submission_parse_csv(job->def, job->trust, job->data, job->bytes, &sink);
-    HARNESS_CHECK(sub, "out of memory parsing %zu bytes", job->bytes);
+    submission_t *sub =
+        submission_scan_csv(job->def, job->trust, job->data, job->bytes, shape_only, NULL, &sink);
+    HARNESS_CHECK(sub, "out of memory reading %zu bytes", job->bytes);
+    size_t built = 0;
+    submission_t *again = submission_stream_csv(job->def, job->trust, job->data, job->bytes,
+                                                count_built, &built, NULL);
+    HARNESS_CHECK((again && built + sub->rejected == sub->data_rows) || sub->file_error[0],
+                  "the second reading built %zu rows of %u, %u refused", built, sub->data_rows,
+                  sub->rejected);
+    submission_destroy(&again);
     submission_destroy(&sub);
     store_job_destroy(&job);
 }

@@ -2,13 +2,14 @@
  * real audit definition of deploy/audits. The input's first line names the audit and the trust
  * submitting ("nhfd RH8"); the rest is the file as sent.
  *
- * Checked: submission_parse_csv (as ncap-ingestd's store worker runs it: problems to a sink, the
- * file-level ones kept once per rule) and submission_scan_csv (what `ncap validate` streams) agree
- * on every count, problem and row; every problem is well formed (a row, a rule, a severity, a
- * message; one kept once per rule lists min(count, SUBMISSION_LISTED_ROWS) rows, ascending, the
- * first its own); without aggregation there are at least as many; each kept row has a unique,
- * non-empty local id of at most SUBMISSION_MAX_LOCAL_ID_BYTES, rows in file order, canonical JSON
- * that reads back as the same record, and the SHA-256 of that JSON. */
+ * Checked: submission_parse_csv (problems to a sink, the file-level ones kept once per rule, as
+ * ncap-ingestd's store worker has them), submission_scan_csv (what `ncap validate` streams, and the
+ * worker's first reading) and submission_stream_csv (the worker's second reading, its rows built
+ * one at a time) agree on every count, problem and row; every problem is well formed (a row, a
+ * rule, a severity, a message; one kept once per rule lists min(count, SUBMISSION_LISTED_ROWS)
+ * rows, ascending, the first its own); without aggregation there are at least as many; each kept
+ * row has a unique, non-empty local id of at most SUBMISSION_MAX_LOCAL_ID_BYTES, rows in file
+ * order, canonical JSON that reads back as the same record, and the SHA-256 of that JSON. */
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -95,6 +96,20 @@ static int on_row_count(void *ctx, const submission_t *s, int row, const csv_rea
                         const audit_field_t *const *col)
 {
     (void)ctx, (void)s, (void)row, (void)csv, (void)col;
+    return 0;
+}
+
+/* Each row stream_csv builds is the parsed row of the same index: the same JSON and hash. */
+static int on_built(void *ctx, const submission_row_t *b)
+{
+    scan_ctx_t *c = ctx;
+    HARNESS_CHECK(c->seen < c->parsed->n_rows, "stream builds more rows than parse keeps (%zu)",
+                  c->parsed->n_rows);
+    const submission_row_t *r = &c->parsed->rows[c->seen++];
+    HARNESS_CHECK(r->row == b->row && strcmp(r->local_id, b->local_id) == 0 &&
+                      strcmp(r->site, b->site) == 0 && strcmp(r->json, b->json) == 0 &&
+                      strcmp(r->hash, b->hash) == 0,
+                  "stream row %d (%s) is not parse row %d (%s)", b->row, b->json, r->row, r->json);
     return 0;
 }
 
@@ -199,6 +214,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                   each ? each->n_problems : 0, parsed->n_problems, each ? each->rejected : 0,
                   parsed->rejected);
     submission_destroy(&each);
+
+    /* built one at a time (what the store worker streams into its COPY): the parsed rows */
+    ctx = (scan_ctx_t){parsed, 0};
+    submission_t *streamed = submission_stream_csv(def, trust, file, len, on_built, &ctx, NULL);
+    HARNESS_CHECK(streamed && ctx.seen == parsed->n_rows && streamed->n_rows == 0 &&
+                      streamed->rejected == parsed->rejected,
+                  "stream built %zu rows, parse kept %zu", ctx.seen, parsed->n_rows);
+    submission_destroy(&streamed);
     problems_close(&pp);
     problems_close(&sp);
     problems_close(&all);

@@ -600,6 +600,54 @@ static void test_many_rows_with_a_late_duplicate(void **state)
     submission_destroy(&s);
 }
 
+/* What a stream gave: each row compared with the parse's row at the same place. */
+typedef struct {
+    const submission_t *parsed;
+    size_t n;
+    size_t stop_at; /* on_row stops at this row (0: never) */
+} streamed_t;
+
+static int compare_row(void *ctx, const submission_row_t *r)
+{
+    streamed_t *st = ctx;
+    if (st->stop_at && st->n == st->stop_at)
+        return -1;
+    assert_true(st->n < st->parsed->n_rows);
+    const submission_row_t *p = &st->parsed->rows[st->n++];
+    assert_int_equal(r->row, p->row);
+    assert_string_equal(r->local_id, p->local_id);
+    assert_string_equal(r->site, p->site);
+    assert_string_equal(r->json, p->json);
+    assert_string_equal(r->hash, p->hash);
+    return 0;
+}
+
+static void test_a_stream_gives_the_parsed_rows_one_at_a_time_and_keeps_none(void **state)
+{
+    const char *csv = HEADER ROW("A1", "RR8", "RR801") ROW("A2", "RX1", "RX101")
+        ROW("A3", "RR8", "RR802") ROW("A1", "RR8", "RR801") ROW("A4", "RR8", "");
+    submission_t *parsed = parse(state, "RR8", csv);
+    assert_int_equal(parsed->n_rows, 3);
+    size_t problems = got.n;
+    streamed_t st = {parsed, 0, 0};
+    got.n = 0;
+    submission_sink_t sink = {collect, NULL, true};
+    submission_t *s =
+        submission_stream_csv(*state, "RR8", csv, strlen(csv), compare_row, &st, &sink);
+    assert_non_null(s);
+    assert_int_equal(st.n, 3);
+    assert_int_equal(s->n_rows, 0);
+    assert_null(s->rows);
+    assert_int_equal(s->data_rows, parsed->data_rows);
+    assert_int_equal(s->rejected, parsed->rejected);
+    assert_int_equal(got.n, problems);
+    submission_destroy(&s);
+    /* a row the callee refuses stops the stream */
+    st = (streamed_t){parsed, 0, 1};
+    assert_null(submission_stream_csv(*state, "RR8", csv, strlen(csv), compare_row, &st, NULL));
+    submission_destroy(&parsed);
+}
+
 /* ---------------------------------------------------------------- line numbers */
 
 static void test_line_numbers_count_quoted_newlines(void **state)
@@ -724,6 +772,7 @@ int main(void)
         cmocka_unit_test(test_empty_local_id_is_refused),
         cmocka_unit_test(test_duplicate_local_id_refuses_the_second),
         cmocka_unit_test(test_many_rows_with_a_late_duplicate),
+        cmocka_unit_test(test_a_stream_gives_the_parsed_rows_one_at_a_time_and_keeps_none),
         cmocka_unit_test(test_line_numbers_count_quoted_newlines),
         cmocka_unit_test(test_malformed_quote_refuses_the_row_only),
         cmocka_unit_test(test_text_not_in_utf8_is_not_lost),
