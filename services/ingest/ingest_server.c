@@ -11,6 +11,7 @@
 #include "db.h"
 #include "feedback_store.h"
 #include "log.h"
+#include "metrics.h"
 #include "ncap/v1/feedback.pb-c.h"
 #include "ncap/v1/submission.pb-c.h"
 #include "pass_on.h"
@@ -214,6 +215,9 @@ static void answer(ingest_server_t *self, store_job_t *job)
              job->audit, "accepted", acc, "rejected", rej, "parse_ms", parse_ms, "store_ms",
              store_ms, NULL);
     self->records += job->res.accepted;
+    metrics_t *m = metrics_installed();
+    metrics_add(m, METRICS_RECORDS_PROCESSED, job->res.n_stored);
+    metrics_batch(m, job->res.n_stored, (uint64_t)job->store_ms * 1000);
     passing_t *p = job->res.n_stored ? malloc(sizeof *p) : NULL;
     if (!p) {
         job_done(self, &job); /* nothing to pass on, or no memory: linkage's backlog has them */
@@ -456,6 +460,7 @@ static void handle_request(ingest_server_t *self)
         goto out;
     if (!zmq_msg_more(&identity) || zmq_msg_recv(&body, router, 0) < 0)
         goto out;
+    metrics_add(metrics_installed(), METRICS_MESSAGES_RECEIVED, 1);
     /* A typed request: the first frame names it, the next is the body. */
     size_t tlen = strlen(INGEST_FEEDBACK_REQUEST_TYPE);
     int feedback = zmq_msg_more(&body) && zmq_msg_size(&body) == tlen &&
