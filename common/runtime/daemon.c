@@ -281,14 +281,13 @@ int daemon_metrics_start(const daemon_config_t *cfg, daemon_metrics_t *out, char
     metrics_install(out->metrics);
     if (!cfg->metrics_listen)
         return 0;
-    if (!(out->http =
-              metrics_http_start(out->metrics, cfg->metrics_listen, cfg->advertise_host, err,
-                                 errlen))) {
+    if (!(out->http = metrics_http_start(out->metrics, cfg->metrics_listen, cfg->advertise_host,
+                                         err, errlen))) {
         daemon_metrics_stop(out);
         return -1;
     }
-    ncap_log(LOG_INFO, "serving metrics and health", "url", metrics_http_url(out->http),
-             "paths", "/metrics /healthz /readyz", NULL);
+    ncap_log(LOG_INFO, "serving metrics and health", "url", metrics_http_url(out->http), "paths",
+             "/metrics /healthz /readyz", NULL);
     return 0;
 }
 

@@ -29,8 +29,7 @@ static const metric_name_t counter_names[METRICS_N_COUNTERS] = {
     {"ncap_messages_sent_total", "Nudges sent to the next stage."},
     {"ncap_messages_dropped_total",
      "Nudges not sent for want of room or a live next stage (the backlog finds their records)."},
-    {"ncap_db_reconnects_total",
-     "Times the loop's PostgreSQL connection was lost and made again."},
+    {"ncap_db_reconnects_total", "Times the loop's PostgreSQL connection was lost and made again."},
 };
 
 static const metric_name_t gauge_names[METRICS_N_GAUGES] = {
@@ -53,15 +52,13 @@ typedef struct {
 
 #define SIZE_BUCKETS 9
 static const uint64_t size_bound[SIZE_BUCKETS] = {1, 5, 10, 25, 50, 100, 250, 500, 1000};
-static const char *const size_le[SIZE_BUCKETS] = {"1",  "5",   "10",  "25",  "50",
+static const char *const size_le[SIZE_BUCKETS] = {"1",   "5",   "10",  "25",  "50",
                                                   "100", "250", "500", "1000"};
 #define TIME_BUCKETS 12
-static const uint64_t time_bound[TIME_BUCKETS] = {1000,   5000,    10000,   25000,
-                                                  50000,  100000,  250000,  500000,
-                                                  1000000, 2500000, 5000000, 10000000};
-static const char *const time_le[TIME_BUCKETS] = {"0.001", "0.005", "0.01", "0.025",
-                                                  "0.05",  "0.1",   "0.25", "0.5",
-                                                  "1",     "2.5",   "5",    "10"};
+static const uint64_t time_bound[TIME_BUCKETS] = {
+    1000, 5000, 10000, 25000, 50000, 100000, 250000, 500000, 1000000, 2500000, 5000000, 10000000};
+static const char *const time_le[TIME_BUCKETS] = {"0.001", "0.005", "0.01", "0.025", "0.05", "0.1",
+                                                  "0.25",  "0.5",   "1",    "2.5",   "5",    "10"};
 
 enum { HIST_SIZE, HIST_TIME, N_HIST };
 static const histogram_def_t hist_defs[N_HIST] = {

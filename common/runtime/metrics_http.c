@@ -87,9 +87,8 @@ static long long now_ms(void)
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
-                                  const char *method, const char *version,
-                                  const char *upload_data, size_t *upload_data_size,
-                                  void **con_cls)
+                                  const char *method, const char *version, const char *upload_data,
+                                  size_t *upload_data_size, void **con_cls)
 {
     (void)version;
     (void)upload_data;
@@ -140,9 +139,8 @@ static void url_host(const char *host, const char *advertise_host, const struct 
 {
     bool any = (sa->sa_family == AF_INET &&
                 ((const struct sockaddr_in *)sa)->sin_addr.s_addr == htonl(INADDR_ANY)) ||
-               (sa->sa_family == AF_INET6 &&
-                memcmp(&((const struct sockaddr_in6 *)sa)->sin6_addr, &in6addr_any,
-                       sizeof in6addr_any) == 0);
+               (sa->sa_family == AF_INET6 && memcmp(&((const struct sockaddr_in6 *)sa)->sin6_addr,
+                                                    &in6addr_any, sizeof in6addr_any) == 0);
     const char *h = host;
     char name[256] = "";
     if (advertise_host && *advertise_host) {
@@ -162,7 +160,8 @@ metrics_http_t *metrics_http_start(metrics_t *m, const char *listen, const char 
     int port;
     if (metrics_http_parse_listen(listen, host, sizeof host, &port, err, errlen) != 0)
         return NULL;
-    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
+    struct addrinfo hints = {.ai_family = AF_UNSPEC,
+                             .ai_socktype = SOCK_STREAM,
                              .ai_flags = AI_NUMERICSERV | AI_PASSIVE};
     struct addrinfo *ai = NULL;
     char service[16];
