@@ -33,6 +33,9 @@ static const metric_name_t counter_names[METRICS_N_COUNTERS] = {
 };
 
 static const metric_name_t gauge_names[METRICS_N_GAUGES] = {
+    {"ncap_stage_processed_records",
+     "Records the stage has processed, all instances together, as ncap status counts them (its "
+     "tally, read every few seconds)."},
     {"ncap_backlog_records",
      "Records upstream holds that the stage has not processed, as ncap status counts them (read "
      "every few seconds)."},

@@ -34,10 +34,11 @@ typedef enum {
 } metrics_counter_t;
 
 typedef enum {
-    METRICS_BACKLOG,      /* ncap_backlog_records: what `ncap status` shows as the backlog */
-    METRICS_QUARANTINE,   /* ncap_quarantine_records: held in <stage>.quarantine */
-    METRICS_DB_CONNECTED, /* ncap_db_connected: 1 while the loop's connection is up */
-    METRICS_REGISTERED,   /* ncap_registered: 1 while this instance is in ops.instance */
+    METRICS_STAGE_PROCESSED, /* ncap_stage_processed_records: `ncap status`'s processed */
+    METRICS_BACKLOG,         /* ncap_backlog_records: what `ncap status` shows as the backlog */
+    METRICS_QUARANTINE,      /* ncap_quarantine_records: held in <stage>.quarantine */
+    METRICS_DB_CONNECTED,    /* ncap_db_connected: 1 while the loop's connection is up */
+    METRICS_REGISTERED,      /* ncap_registered: 1 while this instance is in ops.instance */
     METRICS_N_GAUGES
 } metrics_gauge_t;
 

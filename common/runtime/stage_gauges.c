@@ -22,6 +22,10 @@ int stage_gauges_read(const stage_ops_t *ops, const char *stage, PGconn *db, met
         return 0;
     char err[1024], sql[128];
     PGresult *r = NULL;
+    snprintf(sql, sizeof sql, "SELECT coalesce(sum(added), 0) FROM %s.tally", stage);
+    if (!(r = db_query(db, sql, 0, NULL, err, sizeof err)))
+        goto failed;
+    metrics_set(m, METRICS_STAGE_PROCESSED, first_value(r));
     if (ops->backlog_count_sql) {
         if (!(r = stage_wm_query(db, stage, ops->backlog_count_sql, 0, NULL, err, sizeof err)))
             goto failed;

@@ -12,6 +12,8 @@
 #   CTX_KEYS       CurveZMQ keys (ncap_ensure_keys): stages/<stage>.key|.pub, every daemon's
 #                  --keys, and trusts/<ODS>.key|.pub, ingest's --trust-keys and the clients'
 #                  NCAP_CLIENT_KEYS; empty: every daemon runs --insecure-plain (a test that asks)
+#   CTX_METRICS_LISTEN  every daemon's --metrics-listen (unset: 127.0.0.1:0, a free port each,
+#                  registered in ops.instance.metrics: ncap_metrics_urls); empty: none
 
 NCAP_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 NCAP_PG_BIN=/usr/lib/postgresql/15/bin
@@ -309,6 +311,8 @@ ncap_stage_start() {
   role=$(ncap_stage_role "$stage")
   local env=(NCAP_PG="$(ncap_pg_conninfo "$CTX_PGHOST" "$CTX_DB" "$role")"
     NCAP_AUDIT_DIR="${CTX_AUDITS:-$NCAP_ROOT/deploy/audits}" NCAP_LOG_LEVEL="${NCAP_LOG_LEVEL:-info}")
+  local metrics=${CTX_METRICS_LISTEN-127.0.0.1:0}
+  [ -z "$metrics" ] || env+=(NCAP_METRICS_LISTEN="$metrics")
   if [ -n "${CTX_KEYS:-}" ]; then
     env+=(NCAP_KEYS_DIR="$CTX_KEYS/stages")
     [ "$stage" != ingest ] || env+=(NCAP_TRUST_KEYS="$CTX_KEYS/trusts")
@@ -320,6 +324,25 @@ ncap_stage_start() {
     publish) env+=(NCAP_OUT="$CTX_OUT") ;;
   esac
   ncap_spawn "$stage-$index" env "${env[@]}" "$CTX_BUILD/$bin" "$@"
+}
+
+# ncap_metrics_urls [STAGE]: prints "STAGE URL" for each live instance (of STAGE, or of every
+# stage in flow order) that serves metrics: /metrics, /healthz and /readyz under URL.
+ncap_metrics_urls() {
+  local where="metrics IS NOT NULL AND heartbeat_at > now() - interval '5 seconds'"
+  [ -z "${1:-}" ] || where+=" AND stage = '$1'"
+  ncap_pg_psql "$CTX_PGHOST" "$CTX_DB" "SELECT stage || ' ' || metrics FROM ops.instance
+    WHERE $where ORDER BY array_position(ARRAY['ingest', 'linkage', 'validation', 'metric',
+    'publish'], stage), metrics"
+}
+
+# ncap_metrics_targets FILE: writes the live instances' metrics listeners as a Prometheus file_sd
+# target list (deploy/monitoring/prometheus.yml reads deploy/local/run/prometheus-targets.json).
+ncap_metrics_targets() {
+  local file=$1
+  ncap_metrics_urls | jq -R -s 'split("\n") | map(select(. != "") | split(" ")
+    | {targets: [.[1] | sub("^http://"; "")]})' >"$file.tmp" &&
+    mv "$file.tmp" "$file"
 }
 
 # ncap_stop PIDFILE...: SIGTERM to each running process, then SIGKILL to those still alive after

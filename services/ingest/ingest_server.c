@@ -16,6 +16,7 @@
 #include "ncap/v1/submission.pb-c.h"
 #include "pass_on.h"
 #include "request_gate.h"
+#include "stage_gauges.h"
 #include "store_job.h"
 #include "tally.h"
 #include "trust_rate.h"
@@ -526,6 +527,7 @@ void ingest_server_tick(ingest_server_t *self, long long now_ms)
         if (tally_fold(ingest_server_db(self), "ingest", err, sizeof err) != 0)
             ncap_log(LOG_WARN, "could not fold ingest's counts; retried shortly", "error", err,
                      NULL);
+        stage_gauges_read(&(stage_ops_t){0}, "ingest", ingest_server_db(self), metrics_installed());
         self->next_fold_ms = now_ms + 10000;
     }
 }

@@ -34,6 +34,7 @@ static void test_exposition_text_is_exact(void **state)
     metrics_add(m, METRICS_MESSAGES_RECEIVED, 12);
     metrics_add(m, METRICS_MESSAGES_SENT, 13);
     metrics_add(m, METRICS_DB_RECONNECTS, 1);
+    metrics_set(m, METRICS_STAGE_PROCESSED, 5000);
     metrics_set(m, METRICS_BACKLOG, 42);
     metrics_set(m, METRICS_QUARANTINE, 3);
     metrics_set(m, METRICS_DB_CONNECTED, 1);
@@ -77,6 +78,10 @@ static void test_exposition_text_is_exact(void **state)
         "again.\n"
         "# TYPE ncap_db_reconnects_total counter\n"
         "ncap_db_reconnects_total{stage=\"linkage\"} 1\n"
+        "# HELP ncap_stage_processed_records Records the stage has processed, all instances "
+        "together, as ncap status counts them (its tally, read every few seconds).\n"
+        "# TYPE ncap_stage_processed_records gauge\n"
+        "ncap_stage_processed_records{stage=\"linkage\"} 5000\n"
         "# HELP ncap_backlog_records Records upstream holds that the stage has not processed, as "
         "ncap status counts them (read every few seconds).\n"
         "# TYPE ncap_backlog_records gauge\n"
