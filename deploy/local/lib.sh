@@ -24,6 +24,9 @@ NCAP_DEPS=(build-essential cmake pkg-config libzmq3-dev libprotobuf-c-dev protob
   libcmocka-dev libsodium-dev libjansson-dev libyaml-dev libmicrohttpd-dev postgresql-15
   postgresql-client-15 docker-compose jq clang-format clang-14 libclang-rt-14-dev llvm-14 python3
   python3-yaml)
+# What tests/run needs besides: promtool (tests/e2e/test_monitoring.sh checks deploy/monitoring).
+# shellcheck disable=SC2034 # used by tests/run
+NCAP_TEST_DEPS=(prometheus)
 
 ncap_say() { printf '%s\n' "$*" >&2; }
 ncap_die() {
@@ -56,18 +59,19 @@ ncap_as_pg() {
 
 # --- dependencies ---------------------------------------------------------------------------------
 
+# ncap_missing_deps [PKG...]: the packages of NCAP_DEPS and PKG... that are not installed.
 ncap_missing_deps() {
   local p
-  for p in "${NCAP_DEPS[@]}"; do
+  for p in "${NCAP_DEPS[@]}" "$@"; do
     [ "$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null)" = "install ok installed" ] || printf '%s\n' "$p"
   done
 }
 
-# Installs the Debian packages that are missing; updates the package lists only when a first
-# attempt fails (a fresh machine may have none).
+# ncap_install_deps [PKG...]: installs the Debian packages of NCAP_DEPS and PKG... that are missing;
+# updates the package lists only when a first attempt fails (a fresh machine may have none).
 ncap_install_deps() {
   local missing
-  mapfile -t missing < <(ncap_missing_deps)
+  mapfile -t missing < <(ncap_missing_deps "$@")
   [ "${#missing[@]}" -eq 0 ] && return 0
   ncap_say "installing missing packages: ${missing[*]}"
   local install=(env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}")
