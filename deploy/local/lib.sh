@@ -25,7 +25,6 @@ NCAP_DEPS=(build-essential cmake pkg-config libzmq3-dev libprotobuf-c-dev protob
   postgresql-client-15 docker-compose jq clang-format clang-14 libclang-rt-14-dev llvm-14 python3
   python3-yaml)
 # What tests/run needs besides: promtool (tests/e2e/test_monitoring.sh checks deploy/monitoring).
-# shellcheck disable=SC2034 # used by tests/run
 NCAP_TEST_DEPS=(prometheus)
 
 ncap_say() { printf '%s\n' "$*" >&2; }
@@ -59,19 +58,28 @@ ncap_as_pg() {
 
 # --- dependencies ---------------------------------------------------------------------------------
 
-# ncap_missing_deps [PKG...]: the packages of NCAP_DEPS and PKG... that are not installed.
-ncap_missing_deps() {
+# ncap_missing_packages PKG...: those of the packages that are not installed.
+ncap_missing_packages() {
   local p
-  for p in "${NCAP_DEPS[@]}" "$@"; do
+  for p in "$@"; do
     [ "$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null)" = "install ok installed" ] || printf '%s\n' "$p"
   done
 }
 
-# ncap_install_deps [PKG...]: installs the Debian packages of NCAP_DEPS and PKG... that are missing;
-# updates the package lists only when a first attempt fails (a fresh machine may have none).
+# Installs the Debian packages of NCAP_DEPS that are missing (ncap_install_test_deps: and those of
+# NCAP_TEST_DEPS).
 ncap_install_deps() {
+  ncap_install_packages "${NCAP_DEPS[@]}"
+}
+ncap_install_test_deps() {
+  ncap_install_packages "${NCAP_DEPS[@]}" "${NCAP_TEST_DEPS[@]}"
+}
+
+# ncap_install_packages PKG...: installs those that are missing; updates the package lists only
+# when a first attempt fails (a fresh machine may have none).
+ncap_install_packages() {
   local missing
-  mapfile -t missing < <(ncap_missing_deps "$@")
+  mapfile -t missing < <(ncap_missing_packages "$@")
   [ "${#missing[@]}" -eq 0 ] && return 0
   ncap_say "installing missing packages: ${missing[*]}"
   local install=(env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}")
@@ -330,14 +338,13 @@ ncap_stage_start() {
   ncap_spawn "$stage-$index" env "${env[@]}" "$CTX_BUILD/$bin" "$@"
 }
 
-# ncap_metrics_urls [STAGE]: prints "STAGE URL" for each live instance (of STAGE, or of every
-# stage in flow order) that serves metrics: /metrics, /healthz and /readyz under URL.
+# ncap_metrics_urls: prints "STAGE URL" for each live instance that serves metrics (/metrics,
+# /healthz and /readyz under URL), stages in flow order.
 ncap_metrics_urls() {
-  local where="metrics IS NOT NULL AND heartbeat_at > now() - interval '5 seconds'"
-  [ -z "${1:-}" ] || where+=" AND stage = '$1'"
   ncap_pg_psql "$CTX_PGHOST" "$CTX_DB" "SELECT stage || ' ' || metrics FROM ops.instance
-    WHERE $where ORDER BY array_position(ARRAY['ingest', 'linkage', 'validation', 'metric',
-    'publish'], stage), metrics"
+    WHERE metrics IS NOT NULL AND heartbeat_at > now() - interval '5 seconds'
+    ORDER BY array_position(ARRAY['ingest', 'linkage', 'validation', 'metric', 'publish'], stage),
+    metrics"
 }
 
 # ncap_metrics_targets FILE: writes the live instances' metrics listeners as a Prometheus file_sd
