@@ -273,14 +273,14 @@ int daemon_metrics_start(const daemon_config_t *cfg, daemon_metrics_t *out, char
                          size_t errlen)
 {
     memset(out, 0, sizeof *out);
+    if (!cfg->metrics_listen)
+        return 0; /* nothing counted, nothing read for it: the loop as without metrics */
     if (!(out->metrics = metrics_new(cfg->stage, cfg->service, NCAP_VERSION))) {
         snprintf(err, errlen, "out of memory");
         return -1;
     }
     metrics_beat(out->metrics, daemon_now_ms());
     metrics_install(out->metrics);
-    if (!cfg->metrics_listen)
-        return 0;
     if (!(out->http = metrics_http_start(out->metrics, cfg->metrics_listen, cfg->advertise_host,
                                          err, errlen))) {
         daemon_metrics_stop(out);

@@ -59,12 +59,13 @@ PGconn *daemon_connect(const daemon_config_t *cfg);
 /* Monotonic milliseconds. */
 long long daemon_now_ms(void);
 
-/* A daemon's metrics (metrics.h), installed as the process's, and their HTTP listener. */
+/* A daemon's metrics (metrics.h), installed as the process's, and their HTTP listener; both NULL
+ * without --metrics-listen (every hook then does nothing). */
 typedef struct {
     metrics_t *metrics;
-    metrics_http_t *http; /* NULL without --metrics-listen */
+    metrics_http_t *http;
 } daemon_metrics_t;
-/* Makes the daemon's metrics, installs them as the process's and, with --metrics-listen, serves
+/* With --metrics-listen: makes the daemon's metrics, installs them as the process's and serves
  * them (logging the URL). Returns 0, or -1 with err (the daemon should not start). */
 int daemon_metrics_start(const daemon_config_t *cfg, daemon_metrics_t *out, char *err,
                          size_t errlen);
