@@ -107,43 +107,48 @@ static int status_of(const char *rep)
     return strncmp(rep, "HTTP/1.", 7) == 0 ? atoi(rep + 9) : -1;
 }
 
+#define GET(path) "GET " path " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+
+/* The response to req, which must have status; the caller frees it. */
+static char *expect(int port, const char *req, int status)
+{
+    char *rep = request(port, req);
+    if (status_of(rep) != status)
+        fail_msg("expected status %d, got: %.200s", status, rep);
+    return rep;
+}
+
 static void test_scrape_and_probes(void **state)
 {
     fixture_t *f = *state;
     metrics_add(f->m, METRICS_RECORDS_PROCESSED, 77);
-    char *rep = request(f->port, "GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
-    assert_int_equal(status_of(rep), 200);
+    char *rep = expect(f->port, GET("/metrics"), 200);
     assert_non_null(strstr(rep, "Content-Type: text/plain; version=0.0.4; charset=utf-8\r\n"));
     assert_non_null(strstr(rep, "\r\n\r\n# HELP ncap_build_info "));
     assert_non_null(strstr(rep, "\nncap_records_processed_total{stage=\"validation\"} 77\n"));
     free(rep);
     /* HEAD: the same head, no body */
-    rep = request(f->port, "HEAD /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
-    assert_int_equal(status_of(rep), 200);
+    rep = expect(f->port, "HEAD /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", 200);
     assert_null(strstr(rep, "# HELP"));
     free(rep);
-    rep = request(f->port, "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
-    assert_int_equal(status_of(rep), 200);
+    rep = expect(f->port, GET("/healthz"), 200);
     free(rep);
-    rep = request(f->port, "GET /readyz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
-    assert_int_equal(status_of(rep), 503);
+    rep = expect(f->port, GET("/readyz"), 503);
     assert_non_null(strstr(rep, "not ready: not connected to PostgreSQL"));
     free(rep);
     metrics_set(f->m, METRICS_DB_CONNECTED, 1);
     metrics_set(f->m, METRICS_REGISTERED, 1);
-    rep = request(f->port, "GET /readyz?verbose=1 HTTP/1.0\r\n\r\n");
-    assert_int_equal(status_of(rep), 200);
+    rep = expect(f->port, "GET /readyz?verbose=1 HTTP/1.0\r\n\r\n", 200);
     free(rep);
-    rep = request(f->port, "DELETE /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
-    assert_int_equal(status_of(rep), 405);
+    rep = expect(f->port, "DELETE /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", 405);
     assert_non_null(strstr(rep, "Allow: GET, HEAD\r\n"));
     free(rep);
-    rep = request(f->port, "POST /metrics HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n"
-                           "Connection: close\r\n\r\nhello");
-    assert_int_equal(status_of(rep), 405);
+    rep = expect(f->port,
+                 "POST /metrics HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n"
+                 "Connection: close\r\n\r\nhello",
+                 405);
     free(rep);
-    rep = request(f->port, "GET /admin HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
-    assert_int_equal(status_of(rep), 404);
+    rep = expect(f->port, GET("/admin"), 404);
     free(rep);
 }
 
@@ -173,8 +178,7 @@ static void test_garbage_and_huge_requests_are_refused(void **state)
     free(rep);
     free(req);
     /* and it goes on serving */
-    rep = request(f->port, "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
-    assert_int_equal(status_of(rep), 200);
+    rep = expect(f->port, GET("/healthz"), 200);
     free(rep);
 }
 
@@ -200,8 +204,7 @@ static void test_slow_clients_are_cut_off(void **state)
         free(rest);
         close(slow[i]);
     }
-    char *rep = request(f->port, "GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
-    assert_int_equal(status_of(rep), 200);
+    char *rep = expect(f->port, GET("/metrics"), 200);
     assert_non_null(strstr(rep, "\nncap_messages_received_total{stage=\"validation\"} 1000\n"));
     free(rep);
 }
