@@ -4,6 +4,7 @@
 #include <arpa/inet.h>
 #include <assert.h>
 #include <errno.h>
+#include <ifaddrs.h>
 #include <microhttpd.h>
 #include <netdb.h>
 #include <pthread.h>
@@ -152,6 +153,21 @@ static void url_host(const char *host, const char *advertise_host, const struct 
     snprintf(out, outlen, "%s%s%s", v6 ? "[" : "", h, v6 ? "]" : "");
 }
 
+/* When name is a network interface (eth0, lo), its IPv4 address into out: true. */
+static bool interface_address(const char *name, char *out, size_t outlen)
+{
+    struct ifaddrs *all = NULL;
+    bool found = false;
+    if (getifaddrs(&all) != 0)
+        return false;
+    for (struct ifaddrs *i = all; i && !found; i = i->ifa_next)
+        if (i->ifa_addr && i->ifa_addr->sa_family == AF_INET && strcmp(i->ifa_name, name) == 0)
+            found = inet_ntop(AF_INET, &((struct sockaddr_in *)i->ifa_addr)->sin_addr, out,
+                              (socklen_t)outlen) != NULL;
+    freeifaddrs(all);
+    return found;
+}
+
 metrics_http_t *metrics_http_start(metrics_t *m, const char *listen, const char *advertise_host,
                                    char *err, size_t errlen)
 {
@@ -160,6 +176,9 @@ metrics_http_t *metrics_http_start(metrics_t *m, const char *listen, const char 
     int port;
     if (metrics_http_parse_listen(listen, host, sizeof host, &port, err, errlen) != 0)
         return NULL;
+    char ifaddr[INET_ADDRSTRLEN];
+    if (interface_address(host, ifaddr, sizeof ifaddr)) /* as --bind-host: eth0 in compose */
+        snprintf(host, sizeof host, "%s", ifaddr);
     struct addrinfo hints = {.ai_family = AF_UNSPEC,
                              .ai_socktype = SOCK_STREAM,
                              .ai_flags = AI_NUMERICSERV | AI_PASSIVE};

@@ -34,7 +34,8 @@ int metrics_http_parse_listen(const char *listen, char *host, size_t hostlen, in
 int metrics_http_answer(metrics_t *m, const char *method, const char *path, long long now_ms,
                         strbuf_t *body, const char **content_type);
 
-/* Starts serving m on listen ("HOST:PORT"). advertise_host: the host put in the URL (as for the
+/* Starts serving m on listen ("HOST:PORT", HOST an address, a name or, as --bind-host, a network
+ * interface's name: its IPv4 address). advertise_host: the host put in the URL (as for the
  * ZeroMQ endpoints: when NULL, the host listened on, or this machine's name when that is every
  * interface). Returns the listener, or NULL with err. */
 metrics_http_t *metrics_http_start(metrics_t *m, const char *listen, const char *advertise_host,

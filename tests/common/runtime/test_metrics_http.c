@@ -219,6 +219,11 @@ static void test_address_in_use_is_refused_with_its_reason(void **state)
     assert_non_null(strstr(err, "could not serve metrics on 127.0.0.1:"));
     assert_null(metrics_http_start(m, "no-such-host.invalid:0", NULL, err, sizeof err));
     assert_non_null(strstr(err, "could not resolve metrics listen host \"no-such-host.invalid\""));
+    /* an interface's name, as --bind-host takes it: its address */
+    metrics_http_t *lo = metrics_http_start(m, "lo:0", NULL, err, sizeof err);
+    assert_non_null(lo);
+    assert_true(strncmp(metrics_http_url(lo), "http://127.0.0.1:", 17) == 0);
+    metrics_http_stop(&lo);
     /* every interface: the URL names this machine, or what the operator advertises */
     metrics_http_t *h = metrics_http_start(m, "0.0.0.0:0", "metrics.example", err, sizeof err);
     assert_non_null(h);
