@@ -180,9 +180,10 @@ int daemon_config_parse(daemon_config_t *cfg, const char *service, const char *s
                 "  --metrics-listen HOST:PORT\n"
                 "                           serve /metrics (Prometheus), /healthz and /readyz "
                 "over HTTP\n"
-                "                           ($NCAP_METRICS_LISTEN; port 0: any free port, logged "
-                "and\n"
-                "                           registered in ops.instance; default: not served)\n"
+                "                           ($NCAP_METRICS_LISTEN; HOST an address or interface "
+                "name; port 0:\n"
+                "                           any free port, logged and registered in "
+                "ops.instance; default: none)\n"
                 "  --help                   this text\n\n"
                 "Logs one JSON object per line on standard error. SIGTERM finishes the batch in "
                 "hand,\ncommits and exits 0.\n",
