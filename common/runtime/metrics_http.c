@@ -123,6 +123,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 
 /* libmicrohttpd's own messages (a client's malformed request, say): debug lines, so that a
  * hostile client cannot fill the log. */
+static void on_log(void *cls, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 static void on_log(void *cls, const char *fmt, va_list ap)
 {
     (void)cls;
