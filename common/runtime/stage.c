@@ -394,8 +394,10 @@ int stage_run_periodic(const stage_ops_t *ops, PGconn *db, int limit, stage_keys
     }
     if (ops->after_commit)
         ops->after_commit(ops->state, db);
-    metrics_add(metrics_installed(), METRICS_RECORDS_PROCESSED, (uint64_t)n);
-    note_batch(n, since);
+    if (!ops->load_sql) { /* publish's rebuilds are its batches; linkage's death sweep is not */
+        metrics_add(metrics_installed(), METRICS_RECORDS_PROCESSED, (uint64_t)n);
+        note_batch(n, since);
+    }
     return n;
 }
 
