@@ -5,7 +5,10 @@ Usage:
   metrics_probe.py get URL [METHOD]
       one request; prints the status code on the first line, then the body (nothing for HEAD)
   metrics_probe.py status URL [METHOD]
-      one request; prints the status code only
+      one request; prints the status code only ("closed" when the server closed the connection)
+  metrics_probe.py status-from SOURCE URL
+      GET from the local address SOURCE (e.g. 127.0.0.2: another client than the attacker's
+      127.0.0.1); prints the status code only
   metrics_probe.py value URL SERIES
       the value of SERIES (e.g. 'ncap_backlog_records{stage="linkage"}') in URL/metrics; exit 1
       when the series is not there
@@ -17,6 +20,7 @@ Usage:
 Python's standard library only.
 """
 
+import http.client
 import os
 import socket
 import sys
@@ -32,6 +36,19 @@ def get(url, method="GET"):
             return rep.status, rep.read().decode("utf-8", "replace")
     except urllib.error.HTTPError as e:
         return e.code, e.read().decode("utf-8", "replace")
+
+
+def status_from(source, url):
+    host, port = host_port(url)
+    path = "/" + url.split("://", 1)[1].split("/", 1)[1] if url.count("/") > 2 else "/"
+    conn = http.client.HTTPConnection(host, port, timeout=30, source_address=(source, 0))
+    try:
+        conn.request("GET", path)
+        return conn.getresponse().status
+    except (OSError, http.client.HTTPException):
+        return "closed"
+    finally:
+        conn.close()
 
 
 def host_port(url):
@@ -86,9 +103,15 @@ def hostile(url, until):
 
 
 def main(argv):
+    if len(argv) == 4 and argv[1] == "status-from":
+        print(status_from(argv[2], argv[3]))
+        return 0
     if len(argv) >= 3 and argv[1] in ("get", "status"):
         method = argv[3] if len(argv) > 3 else "GET"
-        status, body = get(argv[2], method)
+        try:
+            status, body = get(argv[2], method)
+        except (OSError, http.client.HTTPException):
+            status, body = "closed", ""
         print(status)
         if argv[1] == "get":
             sys.stdout.write(body)
