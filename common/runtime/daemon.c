@@ -65,6 +65,7 @@ int daemon_config_parse(daemon_config_t *cfg, const char *service, const char *s
     cfg->key_file = env_or("NCAP_PSEUDONYM_KEY_FILE", NULL);
     cfg->keys_dir = env_or("NCAP_KEYS_DIR", NULL);
     cfg->trust_keys_dir = env_or("NCAP_TRUST_KEYS", NULL);
+    cfg->metrics_listen = env_or("NCAP_METRICS_LISTEN", NULL);
     const char *plain = env_or("NCAP_INSECURE_PLAIN", "0");
     if (strcmp(plain, "0") != 0 && strcmp(plain, "1") != 0) {
         fprintf(stderr, "invalid value \"%s\" for $NCAP_INSECURE_PLAIN: expected 1 or 0\n", plain);
@@ -88,6 +89,7 @@ int daemon_config_parse(daemon_config_t *cfg, const char *service, const char *s
                                          {"batch", required_argument, 0, 'B'},
                                          {"sweep-interval-ms", required_argument, 0, 'S'},
                                          {"sweep-grace-ms", required_argument, 0, 'G'},
+                                         {"metrics-listen", required_argument, 0, 'M'},
                                          {"help", no_argument, 0, 'h'},
                                          {0, 0, 0, 0}};
     optind = 1;
@@ -136,6 +138,9 @@ int daemon_config_parse(daemon_config_t *cfg, const char *service, const char *s
             if (parse_int("--sweep-grace-ms", optarg, 0, &cfg->sweep_grace_ms) != 0)
                 return 2;
             break;
+        case 'M':
+            cfg->metrics_listen = optarg;
+            break;
         case 'h':
             printf(
                 "usage: %s [options]\n\n%s\n\n"
@@ -172,6 +177,13 @@ int daemon_config_parse(daemon_config_t *cfg, const char *service, const char *s
                 "  --sweep-interval-ms MS   how often to look for backlog in PostgreSQL (1000)\n"
                 "  --sweep-grace-ms MS      backlog younger than this is taken as in flight "
                 "(3000)\n"
+                "  --metrics-listen HOST:PORT\n"
+                "                           serve /metrics (Prometheus), /healthz and /readyz "
+                "over HTTP\n"
+                "                           ($NCAP_METRICS_LISTEN; HOST an address or interface "
+                "name; port 0:\n"
+                "                           any free port, logged and registered in "
+                "ops.instance; default: none)\n"
                 "  --help                   this text\n\n"
                 "Logs one JSON object per line on standard error. SIGTERM finishes the batch in "
                 "hand,\ncommits and exits 0.\n",
@@ -186,6 +198,15 @@ int daemon_config_parse(daemon_config_t *cfg, const char *service, const char *s
         fprintf(stderr, "%s: unexpected argument \"%s\"; try '%s --help'\n", service, argv[optind],
                 service);
         return 2;
+    }
+    if (cfg->metrics_listen) {
+        char host[256], err[512];
+        int port;
+        if (metrics_http_parse_listen(cfg->metrics_listen, host, sizeof host, &port, err,
+                                      sizeof err) != 0) {
+            fprintf(stderr, "%s: %s (--metrics-listen or $NCAP_METRICS_LISTEN)\n", service, err);
+            return 2;
+        }
     }
     return 0;
 }
@@ -236,6 +257,7 @@ PGconn *daemon_connect(const daemon_config_t *cfg)
         }
         if (attempt++ % 10 == 0)
             ncap_log(LOG_WARN, "could not connect to PostgreSQL, retrying", "error", err, NULL);
+        metrics_beat(metrics_installed(), daemon_now_ms()); /* waiting is not stalling */
         sleep(1);
     }
     return NULL;
@@ -246,4 +268,39 @@ long long daemon_now_ms(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int daemon_metrics_start(const daemon_config_t *cfg, daemon_metrics_t *out, char *err,
+                         size_t errlen)
+{
+    memset(out, 0, sizeof *out);
+    if (!cfg->metrics_listen)
+        return 0; /* nothing counted, nothing read for it: the loop as without metrics */
+    if (!(out->metrics = metrics_new(cfg->stage, cfg->service, NCAP_VERSION))) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    metrics_beat(out->metrics, daemon_now_ms());
+    metrics_install(out->metrics);
+    if (!(out->http = metrics_http_start(out->metrics, cfg->metrics_listen, cfg->advertise_host,
+                                         err, errlen))) {
+        daemon_metrics_stop(out);
+        return -1;
+    }
+    ncap_log(LOG_INFO, "serving metrics and health", "url", metrics_http_url(out->http), "paths",
+             "/metrics /healthz /readyz", NULL);
+    return 0;
+}
+
+const char *daemon_metrics_url(const daemon_metrics_t *dm)
+{
+    return dm->http ? metrics_http_url(dm->http) : NULL;
+}
+
+void daemon_metrics_stop(daemon_metrics_t *dm)
+{
+    metrics_http_stop(&dm->http);
+    if (metrics_installed() == dm->metrics)
+        metrics_install(NULL);
+    metrics_destroy(&dm->metrics);
 }

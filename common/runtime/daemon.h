@@ -14,6 +14,9 @@
 #include <signal.h>
 #include <stddef.h>
 
+#include "metrics.h"
+#include "metrics_http.h"
+
 typedef struct {
     const char *service;   /* e.g. "ncap-linkd" */
     const char *stage;     /* e.g. "linkage" */
@@ -31,6 +34,8 @@ typedef struct {
     int batch_max;              /* --batch (500) */
     int sweep_interval_ms;      /* --sweep-interval-ms (1000) */
     int sweep_grace_ms; /* --sweep-grace-ms (3000): backlog younger than this is in flight */
+    const char *metrics_listen; /* --metrics-listen, $NCAP_METRICS_LISTEN: HOST:PORT of /metrics,
+                                   /healthz and /readyz (metrics_http.h), or NULL: none */
 } daemon_config_t;
 
 extern volatile sig_atomic_t daemon_shutdown;
@@ -53,5 +58,20 @@ void daemon_install_signals(void);
 PGconn *daemon_connect(const daemon_config_t *cfg);
 /* Monotonic milliseconds. */
 long long daemon_now_ms(void);
+
+/* A daemon's metrics (metrics.h), installed as the process's, and their HTTP listener; both NULL
+ * without --metrics-listen (every hook then does nothing). */
+typedef struct {
+    metrics_t *metrics;
+    metrics_http_t *http;
+} daemon_metrics_t;
+/* With --metrics-listen: makes the daemon's metrics, installs them as the process's and serves
+ * them (logging the URL). Returns 0, or -1 with err (the daemon should not start). */
+int daemon_metrics_start(const daemon_config_t *cfg, daemon_metrics_t *out, char *err,
+                         size_t errlen);
+/* The listener's URL ("http://HOST:PORT"), or NULL when there is none. */
+const char *daemon_metrics_url(const daemon_metrics_t *dm);
+/* Stops the listener, uninstalls and frees the metrics. */
+void daemon_metrics_stop(daemon_metrics_t *dm);
 
 #endif

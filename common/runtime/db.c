@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "metrics.h"
 #include "pg_password.h"
 
 const char *db_conninfo(const char *explicit_conninfo)
@@ -31,10 +32,17 @@ static void copy_error(const char *msg, char *err, size_t errlen)
  * tell "retry" from "this record is bad" (db_retryable) without parsing text. */
 static _Thread_local char last_sqlstate[6];
 
-static void note_failure(const PGresult *r)
+/* The SQLSTATE of a failed result, "" when there is none (a lost connection). */
+static const char *failure_sqlstate(const PGresult *r)
 {
     const char *s = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
-    snprintf(last_sqlstate, sizeof last_sqlstate, "%s", s ? s : "");
+    return s ? s : "";
+}
+
+static void note_failure(const PGresult *r)
+{
+    snprintf(last_sqlstate, sizeof last_sqlstate, "%s", failure_sqlstate(r));
+    metrics_db_error(metrics_installed(), last_sqlstate);
 }
 
 const char *db_last_sqlstate(void)
@@ -152,8 +160,10 @@ int db_copy_begin(PGconn *db, const char *sql, char *err, size_t errlen)
 {
     PGresult *r = PQexec(db, sql);
     int rc = PQresultStatus(r) == PGRES_COPY_IN ? 0 : -1;
-    if (rc != 0)
+    if (rc != 0) {
         snprintf(err, errlen, "could not start COPY: %s", PQerrorMessage(db));
+        metrics_db_error(metrics_installed(), failure_sqlstate(r));
+    }
     PQclear(r);
     return rc;
 }
@@ -169,6 +179,7 @@ int db_copy_end(PGconn *db, int ok, char *err, size_t errlen)
     PGresult *r = PQgetResult(db);
     if (PQresultStatus(r) != PGRES_COMMAND_OK) {
         snprintf(err, errlen, "could not copy the rows: %s", PQerrorMessage(db));
+        metrics_db_error(metrics_installed(), failure_sqlstate(r));
         rc = -1;
     } else if (rc != 0) {
         snprintf(err, errlen, "could not send the rows: %s", PQerrorMessage(db));

@@ -14,11 +14,15 @@ typedef struct presence_t presence_t;
 /* endpoint: where this instance takes work (registered for others to find); pusher: the fast path
  * to the next stage, refreshed on each tick, or NULL. Neither is owned. */
 presence_t *presence_new(const daemon_config_t *cfg, const char *endpoint, pusher_t *pusher);
+/* Where this instance serves its metrics and health (daemon_metrics_url), registered with it from
+ * the next registration on; NULL: none. Copied. */
+void presence_set_metrics(presence_t *self, const char *url);
 /* Removes this instance from the registry (when connected) and frees. */
 void presence_destroy(presence_t **self_p);
 /* Call as often as convenient: reconnects when the connection was lost (retrying each second
  * until shutdown is asked), and at most once a second registers or heartbeats this instance and
- * refreshes the pusher. Returns the connection, or NULL only on shutdown. */
+ * refreshes the pusher. Returns the connection, or NULL only on shutdown. It keeps the process's
+ * metrics (metrics_installed) of the loop: its beat, connected, registered, reconnections. */
 PGconn *presence_tick(presence_t *self);
 /* Removes this instance from the registry now (so that no upstream sends it more work) and keeps
  * the connection: later ticks reconnect but no longer register. */

@@ -9,6 +9,7 @@
 
 #include "curve_auth.h"
 #include "log.h"
+#include "metrics.h"
 #include "nudge.h"
 #include "registry.h"
 
@@ -171,8 +172,10 @@ int pusher_send(pusher_t *self, const void *data, size_t len)
     assert(self);
     if (zmq_send(self->sock, data, len, ZMQ_DONTWAIT) < 0) {
         self->dropped++;
+        metrics_add(metrics_installed(), METRICS_MESSAGES_DROPPED, 1);
         return -1;
     }
+    metrics_add(metrics_installed(), METRICS_MESSAGES_SENT, 1);
     return 0;
 }
 

@@ -25,6 +25,14 @@ int registry_register(PGconn *db, const char *instance_id, const char *stage, co
                     5, p, err, errlen);
 }
 
+int registry_set_metrics(PGconn *db, const char *instance_id, const char *url, char *err,
+                         size_t errlen)
+{
+    const char *p[] = {instance_id, url};
+    return db_execp(db, "UPDATE ops.instance SET metrics = $2 WHERE instance_id = $1", 2, p, err,
+                    errlen);
+}
+
 int registry_heartbeat(PGconn *db, const char *instance_id, char *err, size_t errlen)
 {
     const char *p[] = {instance_id};

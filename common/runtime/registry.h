@@ -12,6 +12,10 @@
 /* Records (or refreshes) this instance. Returns 0 or -1 with err. */
 int registry_register(PGconn *db, const char *instance_id, const char *stage, const char *endpoint,
                       char *err, size_t errlen);
+/* Records where this instance serves its metrics and health ("http://HOST:PORT", migration
+ * 0023), for operators and tests to find. Returns 0 or -1 with err. */
+int registry_set_metrics(PGconn *db, const char *instance_id, const char *url, char *err,
+                         size_t errlen);
 int registry_heartbeat(PGconn *db, const char *instance_id, char *err, size_t errlen);
 int registry_remove(PGconn *db, const char *instance_id, char *err, size_t errlen);
 /* Endpoints of live instances of a stage, as a NULL-terminated array the caller frees with

@@ -7,17 +7,20 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <zmq.h>
 
 #include "curve_auth.h"
 #include "db.h"
 #include "log.h"
+#include "metrics.h"
 #include "nudge.h"
 #include "pg_columns.h"
 #include "presence.h"
 #include "pusher.h"
 #include "quarantine.h"
 #include "registry.h"
+#include "stage_gauges.h"
 #include "tally.h"
 
 /* Attempts of a batch whose transaction failed in a way worth retrying as it is (a deadlock, a
@@ -124,6 +127,18 @@ static void log_quarantined(const char *stage, const stage_batch_t *b)
     }
 }
 
+/* After the commit of b: its records counted in the process's metrics, the quarantined logged. */
+static void note_committed(const char *stage, const stage_batch_t *b)
+{
+    uint64_t failed = 0;
+    for (size_t i = 0; i < b->n; i++)
+        failed += b->items[i].error != STAGE_OK;
+    metrics_t *m = metrics_installed();
+    metrics_add(m, METRICS_RECORDS_PROCESSED, b->n - failed);
+    metrics_add(m, METRICS_RECORDS_QUARANTINED, failed);
+    log_quarantined(stage, b);
+}
+
 /* Commits b: as a whole (retrying what is worth retrying); when PostgreSQL refused data, record by
  * record, quarantining a record that fails on its own. Returns the records committed, or -1 when
  * none could be (they stay in the backlog). */
@@ -133,7 +148,7 @@ static int commit_items(const stage_ops_t *ops, const char *stage, PGconn *db, s
     char err[2048], sqlstate[6];
     for (int attempt = 0; attempt < RETRIES; attempt++) {
         if (commit_batch(ops, stage, db, b, out, err, sizeof err, sqlstate) == 0) {
-            log_quarantined(stage, b);
+            note_committed(stage, b);
             return (int)b->n;
         }
         if (!db_alive(db)) {
@@ -173,7 +188,7 @@ static int commit_items(const stage_ops_t *ops, const char *stage, PGconn *db, s
         snprintf(it->sqlstate, sizeof it->sqlstate, "%s", sqlstate);
         snprintf(it->message, sizeof it->message, "%.500s", err);
         if (commit_batch(ops, stage, db, b, out, err, sizeof err, sqlstate) == 0) {
-            log_quarantined(stage, b);
+            note_committed(stage, b);
             return 1;
         }
     }
@@ -203,6 +218,21 @@ int stage_batch_read(const stage_ops_t *ops, const PGresult *r, stage_batch_t *o
     if (ops->decide)
         ops->decide(ops->state, out);
     return 0;
+}
+
+static unsigned long long now_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (unsigned long long)ts.tv_sec * 1000000ULL + (unsigned long long)ts.tv_nsec / 1000;
+}
+
+/* A batch begun at since (now_us) that committed n records (or periodic items), in the process's
+ * metrics. */
+static void note_batch(int n, unsigned long long since)
+{
+    if (n > 0)
+        metrics_batch(metrics_installed(), (uint64_t)n, now_us() - since);
 }
 
 /* Rows of load_sql or backlog_sql -> a batch -> decide -> commit. Returns the rows committed, 0
@@ -259,6 +289,7 @@ int stage_run_keys(const stage_ops_t *ops, const char *stage, PGconn *db, const 
     free(sorted);
     char err[1024];
     PGresult *r = NULL;
+    unsigned long long since = now_us();
     if (pg_columns_close(&k) == 0)
         r = db_query(db, ops->load_sql, 2, k.params, err, sizeof err);
     else
@@ -271,6 +302,7 @@ int stage_run_keys(const stage_ops_t *ops, const char *stage, PGconn *db, const 
     }
     int done = run_rows(ops, stage, db, r, out);
     PQclear(r);
+    note_batch(done, since);
     return done;
 }
 
@@ -282,6 +314,7 @@ int stage_run_backlog(const stage_ops_t *ops, const char *stage, PGconn *db, int
     snprintf(lim, sizeof lim, "%d", limit);
     snprintf(grace, sizeof grace, "%d", grace_ms);
     const char *p[] = {lim, grace};
+    unsigned long long since = now_us();
     PGresult *r = stage_wm_query(db, stage, ops->backlog_sql, 2, p, err, sizeof err);
     if (!r) {
         ncap_log(LOG_ERROR, "could not read the backlog", "error", err, NULL);
@@ -290,6 +323,7 @@ int stage_run_backlog(const stage_ops_t *ops, const char *stage, PGconn *db, int
     int rows = PQntuples(r);
     int done = run_rows(ops, stage, db, r, out);
     PQclear(r);
+    note_batch(done, since);
     return done < 0 ? -1 : rows;
 }
 
@@ -350,6 +384,7 @@ int stage_run_periodic(const stage_ops_t *ops, PGconn *db, int limit, stage_keys
     assert(ops && ops->periodic);
     size_t before = out->n;
     int n = -1;
+    unsigned long long since = now_us();
     if (db_exec(db, "BEGIN", err, errlen) != 0 ||
         (n = ops->periodic(ops->state, db, limit, out, err, errlen)) < 0 ||
         db_exec(db, "COMMIT", err, errlen) != 0) {
@@ -359,6 +394,10 @@ int stage_run_periodic(const stage_ops_t *ops, PGconn *db, int limit, stage_keys
     }
     if (ops->after_commit)
         ops->after_commit(ops->state, db);
+    if (!ops->load_sql) { /* publish's rebuilds are its batches; linkage's death sweep is not */
+        metrics_add(metrics_installed(), METRICS_RECORDS_PROCESSED, (uint64_t)n);
+        note_batch(n, since);
+    }
     return n;
 }
 
@@ -552,7 +591,16 @@ int stage_run(const stage_ops_t *ops, const daemon_config_t *cfg)
         zmq_ctx_term(ctx);
         return 2; /* the configuration: what to pass was said */
     }
+    daemon_metrics_t metrics;
+    if (daemon_metrics_start(cfg, &metrics, err, sizeof err) != 0) {
+        ncap_log(LOG_ERROR, "cannot start", "error", err, NULL);
+        fprintf(stderr, "%s: %s\n", cfg->service, err);
+        curve_auth_destroy(&auth);
+        zmq_ctx_term(ctx);
+        return 2;
+    }
     if (!(inbox = bind_inbox(ctx, cfg, auth, endpoint, sizeof endpoint))) {
+        daemon_metrics_stop(&metrics);
         curve_auth_destroy(&auth);
         zmq_ctx_term(ctx);
         return 1;
@@ -562,6 +610,7 @@ int stage_run(const stage_ops_t *ops, const daemon_config_t *cfg)
         ncap_log(LOG_ERROR, "cannot start: could not set up the pusher", "error", err, NULL);
         fprintf(stderr, "%s: %s\n", cfg->service, err);
         zmq_close(inbox);
+        daemon_metrics_stop(&metrics);
         curve_auth_destroy(&auth);
         zmq_ctx_term(ctx);
         return 2;
@@ -571,14 +620,16 @@ int stage_run(const stage_ops_t *ops, const daemon_config_t *cfg)
         ncap_log(LOG_ERROR, "out of memory at start-up", NULL);
         pusher_destroy(&loop.pusher);
         zmq_close(inbox);
+        daemon_metrics_stop(&metrics);
         curve_auth_destroy(&auth);
         zmq_ctx_term(ctx);
         return 1;
     }
+    presence_set_metrics(loop.presence, daemon_metrics_url(&metrics));
     ncap_log(LOG_INFO, "starting", "stage", cfg->stage, "instance",
              presence_instance(loop.presence), "endpoint", endpoint, NULL);
 
-    long long next_sweep = 0, last_msg = 0, periodic_due = -1;
+    long long next_sweep = 0, last_msg = 0, periodic_due = -1, next_gauges = 0;
     /* An idle stage sweeps less and less often (up to every 10 s) while it finds nothing; the
      * first sweep that finds work brings the interval back to --sweep-interval-ms. */
     long long sweep_every = cfg->sweep_interval_ms;
@@ -592,6 +643,10 @@ int stage_run(const stage_ops_t *ops, const daemon_config_t *cfg)
         if (!db)
             break;
         long long now = daemon_now_ms();
+        if (now >= next_gauges) {
+            stage_gauges_read(ops, cfg->stage, db, metrics.metrics);
+            next_gauges = now + STAGE_GAUGES_MS;
+        }
         /* A stage with only periodic work runs it soon after a nudge; when another instance holds
          * the lock, it looks again shortly, so a nudge is never lost between two instances. */
         if (periodic_due >= 0 && now >= periodic_due) {
@@ -620,7 +675,9 @@ int stage_run(const stage_ops_t *ops, const daemon_config_t *cfg)
         if (!(items[0].revents & ZMQ_POLLIN))
             continue;
         keys.n = 0;
-        if (gather(&loop, inbox, &keys) == 0)
+        int messages = gather(&loop, inbox, &keys);
+        metrics_add(metrics.metrics, METRICS_MESSAGES_RECEIVED, (uint64_t)messages);
+        if (messages == 0)
             continue;
         last_msg = daemon_now_ms();
         if (!ops->load_sql) {
@@ -640,6 +697,7 @@ int stage_run(const stage_ops_t *ops, const daemon_config_t *cfg)
     presence_destroy(&loop.presence);
     pusher_destroy(&loop.pusher);
     zmq_close(inbox);
+    daemon_metrics_stop(&metrics);
     curve_auth_destroy(&auth);
     zmq_ctx_term(ctx);
     stage_keys_free(&keys);

@@ -166,6 +166,14 @@ typedef struct {
 int stage_keys_push(stage_keys_t *k, stage_key_t key);
 void stage_keys_free(stage_keys_t *k);
 
+/* A gauge of a stage's own for its metrics (metrics.h), one series per value of label: sql
+ * returns rows (label value, number), read by each instance every few seconds (stage_gauges.h),
+ * e.g. publish's ncap_release_last_timestamp_seconds{audit}. name, help and label are string
+ * constants. All NULL: none. */
+typedef struct {
+    const char *name, *help, *label, *sql;
+} stage_gauge_t;
+
 typedef struct {
     const char *upstream;   /* the only stage whose nudges the inbox admits (with keys, its
                                CurveZMQ key is the only one the inbox's ZAP handler accepts) */
@@ -214,6 +222,8 @@ typedef struct {
 
     /* Extra wait after the first nudge of a batch, for more to arrive (ms). */
     int gather_ms;
+    /* The stage's own gauge for its metrics, or all NULL. */
+    stage_gauge_t gauge;
 } stage_ops_t;
 
 /* Steps 3-4 of a batch, without a database: the batch of the rows of r (the columns of load_sql

@@ -12,6 +12,8 @@
 #   CTX_KEYS       CurveZMQ keys (ncap_ensure_keys): stages/<stage>.key|.pub, every daemon's
 #                  --keys, and trusts/<ODS>.key|.pub, ingest's --trust-keys and the clients'
 #                  NCAP_CLIENT_KEYS; empty: every daemon runs --insecure-plain (a test that asks)
+#   CTX_METRICS_LISTEN  every daemon's --metrics-listen (unset: 127.0.0.1:0, a free port each,
+#                  registered in ops.instance.metrics: ncap_metrics_urls); empty: none
 
 NCAP_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 NCAP_PG_BIN=/usr/lib/postgresql/15/bin
@@ -21,7 +23,10 @@ NCAP_STAGES=(ingest linkage validation metric publish)
 NCAP_DEPS=(build-essential cmake pkg-config libzmq3-dev libprotobuf-c-dev protobuf-c-compiler libpq-dev
   libcmocka-dev libsodium-dev libjansson-dev libyaml-dev libmicrohttpd-dev postgresql-15
   postgresql-client-15 docker-compose jq clang-format clang-14 libclang-rt-14-dev llvm-14 python3
-  python3-yaml kubectl:kubernetes-client)
+  python3-yaml)
+# What tests/run needs besides: promtool (tests/e2e/test_monitoring.sh checks deploy/monitoring),
+# kubectl (test_k8s.sh renders deploy/k8s).
+NCAP_TEST_DEPS=(prometheus kubectl:kubernetes-client)
 
 ncap_say() { printf '%s\n' "$*" >&2; }
 ncap_die() {
@@ -54,11 +59,12 @@ ncap_as_pg() {
 
 # --- dependencies ---------------------------------------------------------------------------------
 
-# An entry COMMAND:PACKAGE is met by the command from anywhere (kubectl may come from Kubernetes'
-# own packages, which conflict with Debian's kubernetes-client), else installs PACKAGE.
-ncap_missing_deps() {
+# ncap_missing_packages PKG...: those of the packages that are not installed. An entry
+# COMMAND:PACKAGE is met by the command from anywhere (kubectl may come from Kubernetes' own
+# packages, which conflict with Debian's kubernetes-client), else needs PACKAGE.
+ncap_missing_packages() {
   local p
-  for p in "${NCAP_DEPS[@]}"; do
+  for p in "$@"; do
     if [[ $p == *:* ]]; then
       command -v "${p%%:*}" >/dev/null || printf '%s\n' "${p#*:}"
     elif [ "$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null)" != "install ok installed" ]; then
@@ -67,11 +73,20 @@ ncap_missing_deps() {
   done
 }
 
-# Installs the Debian packages that are missing; updates the package lists only when a first
-# attempt fails (a fresh machine may have none).
+# Installs the Debian packages of NCAP_DEPS that are missing (ncap_install_test_deps: and those of
+# NCAP_TEST_DEPS).
 ncap_install_deps() {
+  ncap_install_packages "${NCAP_DEPS[@]}"
+}
+ncap_install_test_deps() {
+  ncap_install_packages "${NCAP_DEPS[@]}" "${NCAP_TEST_DEPS[@]}"
+}
+
+# ncap_install_packages PKG...: installs those that are missing; updates the package lists only
+# when a first attempt fails (a fresh machine may have none).
+ncap_install_packages() {
   local missing
-  mapfile -t missing < <(ncap_missing_deps)
+  mapfile -t missing < <(ncap_missing_packages "$@")
   [ "${#missing[@]}" -eq 0 ] && return 0
   ncap_say "installing missing packages: ${missing[*]}"
   local install=(env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}")
@@ -368,6 +383,8 @@ ncap_stage_start() {
   role=$(ncap_stage_role "$stage")
   local env=(NCAP_PG="$(ncap_pg_conninfo "$CTX_PGHOST" "$CTX_DB" "$role")"
     NCAP_AUDIT_DIR="${CTX_AUDITS:-$NCAP_ROOT/deploy/audits}" NCAP_LOG_LEVEL="${NCAP_LOG_LEVEL:-info}")
+  local metrics=${CTX_METRICS_LISTEN-127.0.0.1:0}
+  [ -z "$metrics" ] || env+=(NCAP_METRICS_LISTEN="$metrics")
   if [ -n "${CTX_KEYS:-}" ]; then
     env+=(NCAP_KEYS_DIR="$CTX_KEYS/stages")
     [ "$stage" != ingest ] || env+=(NCAP_TRUST_KEYS="$CTX_KEYS/trusts")
@@ -379,6 +396,24 @@ ncap_stage_start() {
     publish) env+=(NCAP_OUT="$CTX_OUT") ;;
   esac
   ncap_spawn "$stage-$index" env "${env[@]}" "$CTX_BUILD/$bin" "$@"
+}
+
+# ncap_metrics_urls: prints "STAGE URL" for each live instance that serves metrics (/metrics,
+# /healthz and /readyz under URL), stages in flow order.
+ncap_metrics_urls() {
+  ncap_pg_psql "$CTX_PGHOST" "$CTX_DB" "SELECT stage || ' ' || metrics FROM ops.instance
+    WHERE metrics IS NOT NULL AND heartbeat_at > now() - interval '5 seconds'
+    ORDER BY array_position(ARRAY['ingest', 'linkage', 'validation', 'metric', 'publish'], stage),
+    metrics"
+}
+
+# ncap_metrics_targets FILE: writes the live instances' metrics listeners as a Prometheus file_sd
+# target list (deploy/monitoring/prometheus.yml reads deploy/local/run/prometheus-targets.json).
+ncap_metrics_targets() {
+  local file=$1
+  ncap_metrics_urls | jq -R -s 'split("\n") | map(select(. != "") | split(" ")
+    | {targets: [.[1] | sub("^http://"; "")]})' >"$file.tmp" &&
+    mv "$file.tmp" "$file"
 }
 
 # ncap_stop PIDFILE...: SIGTERM to each running process, then SIGKILL to those still alive after

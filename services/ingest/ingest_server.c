@@ -11,11 +11,13 @@
 #include "db.h"
 #include "feedback_store.h"
 #include "log.h"
+#include "metrics.h"
 #include "ncap/v1/feedback.pb-c.h"
 #include "ncap/v1/submission.pb-c.h"
 #include "pass_on.h"
 #include "request_gate.h"
 #include "results_request.h"
+#include "stage_gauges.h"
 #include "store_job.h"
 #include "tally.h"
 #include "trust_rate.h"
@@ -215,6 +217,9 @@ static void answer(ingest_server_t *self, store_job_t *job)
              job->audit, "accepted", acc, "rejected", rej, "parse_ms", parse_ms, "store_ms",
              store_ms, NULL);
     self->records += job->res.accepted;
+    metrics_t *m = metrics_installed();
+    metrics_add(m, METRICS_RECORDS_PROCESSED, job->res.n_stored);
+    metrics_batch(m, job->res.n_stored, (uint64_t)job->store_ms * 1000);
     passing_t *p = job->res.n_stored ? malloc(sizeof *p) : NULL;
     if (!p) {
         job_done(self, &job); /* nothing to pass on, or no memory: linkage's backlog has them */
@@ -490,6 +495,7 @@ static void handle_request(ingest_server_t *self)
         goto out;
     if (!zmq_msg_more(&identity) || zmq_msg_recv(&body, router, 0) < 0)
         goto out;
+    metrics_add(metrics_installed(), METRICS_MESSAGES_RECEIVED, 1);
     /* A typed request: the first frame names it, the next is the body. */
     int feedback = names_type(&body, INGEST_FEEDBACK_REQUEST_TYPE);
     int results = names_type(&body, INGEST_RESULTS_REQUEST_TYPE);
@@ -556,6 +562,7 @@ void ingest_server_tick(ingest_server_t *self, long long now_ms)
         if (tally_fold(ingest_server_db(self), "ingest", err, sizeof err) != 0)
             ncap_log(LOG_WARN, "could not fold ingest's counts; retried shortly", "error", err,
                      NULL);
+        stage_gauges_read(&(stage_ops_t){0}, "ingest", ingest_server_db(self), metrics_installed());
         self->next_fold_ms = now_ms + 10000;
     }
 }

@@ -95,10 +95,18 @@ int main(int argc, char **argv)
     }
     if (!(parts.router = bind_router(ctx, &cfg, parts.auth)))
         return 1;
+    daemon_metrics_t metrics;
+    if (daemon_metrics_start(&cfg, &metrics, err, sizeof err) != 0) {
+        ncap_log(LOG_ERROR, "cannot start", "error", err, NULL);
+        fprintf(stderr, "%s: %s\n", cfg.service, err);
+        return 2;
+    }
     parts.audits = audit_cache_new(cfg.audit_dir);
     char endpoint[320], n[32];
     registry_advertised_endpoint(parts.router, cfg.advertise_host, endpoint, sizeof endpoint);
     parts.presence = presence_new(&cfg, endpoint, parts.pusher);
+    if (parts.presence)
+        presence_set_metrics(parts.presence, daemon_metrics_url(&metrics));
     snprintf(n, sizeof n, "%d", opts.store_workers);
     ncap_log(LOG_INFO, "starting", "stage", "ingest", "instance",
              parts.presence ? presence_instance(parts.presence) : "", "endpoint", endpoint,
@@ -118,6 +126,7 @@ int main(int argc, char **argv)
     snprintf(n, sizeof n, "%llu", srv ? ingest_server_records(srv) : 0);
     ingest_server_destroy(&srv);
     store_pool_destroy(&parts.pool);
+    daemon_metrics_stop(&metrics); /* after the pool: its threads count database errors */
     pusher_destroy(&parts.pusher);
     zmq_close(parts.router);
     curve_auth_destroy(&parts.auth);

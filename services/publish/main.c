@@ -3,6 +3,7 @@
 #include "daemon.h"
 #include "db.h"
 #include "log.h"
+#include "publish_gauge.h"
 #include "publish_stage.h"
 #include "release_files.h"
 
@@ -28,6 +29,7 @@ int main(int argc, char **argv)
         PQfinish(db);
     }
     stage_ops_t ops = publish_stage_ops(&ps);
+    ops.gauge = PUBLISH_RELEASE_GAUGE;
     rc = stage_run(&ops, &cfg);
     publish_stage_clear(&ps);
     audit_cache_destroy(&ps.audits);

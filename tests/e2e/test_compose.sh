@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # docker-compose accepts docker-compose.yml, which has every service the deployment needs, and no
 # stage service fixes a container name or a host port, while each listens on its container's
-# interface, never all interfaces (so `docker-compose up --scale linkage=3` works). Each stage runs
+# interface, never all interfaces (so `docker-compose up --scale linkage=3` works), and serves its
+# metrics and health there (NCAP_METRICS_LISTEN eth0:9464). Each stage runs
 # with its CurveZMQ keys and mounts only the key volumes it needs: its own stage keys; ingest the
 # trusts' public keys; linkage the pseudonymisation key; the simulator the trusts' keys (and the
 # register of deaths it writes, which deaths-loader loads as it grows). PostgreSQL
@@ -34,6 +35,8 @@ for name in ["ingest", "linkage", "validation", "metric", "publish"]:
     env = svc.get("environment", {})
     if env.get("NCAP_BIND_HOST") != "eth0":
         problems.append(f'service "{name}" does not bind its container interface (NCAP_BIND_HOST eth0)')
+    if env.get("NCAP_METRICS_LISTEN") != "eth0:9464":
+        problems.append(f'service "{name}" serves no metrics on its container interface (NCAP_METRICS_LISTEN eth0:9464)')
     if env.get("NCAP_KEYS_DIR") != "/var/lib/ncap/stage-keys" or "NCAP_INSECURE_PLAIN" in env:
         problems.append(f'service "{name}" does not run with its stage keys (NCAP_KEYS_DIR)')
     vols = sorted(v.split(":")[0] for v in svc.get("volumes", []) if not v.startswith("/"))

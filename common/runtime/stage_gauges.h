@@ -1,0 +1,21 @@
+/* stage_gauges.h - the gauges a stage's daemon reads from PostgreSQL for its metrics (metrics.h),
+ * each as `ncap status` counts it: the records the stage has processed (its tally, tally.h), its
+ * backlog (the stage's backlog_count_sql, after its watermark), the records held in its quarantine,
+ * and the stage's own gauge (stage_ops_t.gauge, e.g. publish's latest release per audit). Every
+ * instance reads them on its own, every STAGE_GAUGES_MS: four short statements in autocommit, each
+ * O(what is new) like `ncap status` (the quarantine's count is O(records held)). */
+#ifndef NCAP_STAGE_GAUGES_H
+#define NCAP_STAGE_GAUGES_H
+
+#include <libpq-fe.h>
+
+#include "metrics.h"
+#include "stage.h"
+
+#define STAGE_GAUGES_MS 5000
+
+/* Reads the gauges of stage into m (nothing when m is NULL). Returns 0, or -1 when a statement
+ * failed (logged; the gauges keep their last values). */
+int stage_gauges_read(const stage_ops_t *ops, const char *stage, PGconn *db, metrics_t *m);
+
+#endif
