@@ -31,6 +31,8 @@ e2e_say "new-secrets made $(grep -c '^kind: Secret' "$E2E_DIR/secrets.yaml") Sec
 report=$(python3 "$NCAP_ROOT/tests/tools/k8s_check.py" "$E2E_DIR/rendered.yaml" "$E2E_DIR/secrets.yaml") ||
   fail "deploy/k8s: $report"
 e2e_say "every object passes its schema and the deployment's rules (tests/tools/k8s_check.py)"
+grep -q '"ncap_backlog_records"' "$NCAP_ROOT/common/runtime/metrics.c" ||
+  fail "the autoscalers follow ncap_backlog_records, which the daemons no longer export"
 
 # The checker finds what it is for: the same render, broken three ways.
 broken() { # broken NAME PYTHON EXPECTED: applies PYTHON (on docs) to the render; the checker must say EXPECTED

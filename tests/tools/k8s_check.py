@@ -118,6 +118,9 @@ def main(rendered, secrets_file):
                     get(main_c, f"{probe}.httpGet.port") not in ("metrics", ports.get("metrics")):
                 problem(f"ncap-{stage}: {probe} is not GET {path} on the metrics port")
         env = {e["name"]: e.get("value") for e in main_c.get("env", [])}
+        if (env.get("NCAP_METRICS_LISTEN") or "").rsplit(":", 1)[-1] != str(ports.get("metrics")):
+            problem(f"ncap-{stage}: NCAP_METRICS_LISTEN {env.get('NCAP_METRICS_LISTEN')} is not on "
+                    f"its metrics port {ports.get('metrics')}")
         if f"user=ncap_{stage}" not in (env.get("NCAP_PG") or "") or "host=ncap-pg-rw" not in env["NCAP_PG"]:
             problem(f"ncap-{stage}: NCAP_PG is not its own role on the read-write service")
         for v in spec.get("volumes", []):
@@ -151,8 +154,10 @@ def main(rendered, secrets_file):
         h = hpas.get(f"ncap-{stage}")
         if not h:
             problem(f"no HorizontalPodAutoscaler for ncap-{stage}")
-        elif "backlog" not in yaml.safe_dump(h["spec"]["metrics"]):
-            problem(f"ncap-{stage}'s autoscaler does not follow its backlog")
+        else:
+            names = [get(m, "external.metric.name") or get(m, "pods.metric.name") for m in h["spec"]["metrics"]]
+            if "ncap_backlog_records" not in names:
+                problem(f"ncap-{stage}'s autoscaler does not follow its backlog (ncap_backlog_records)")
     for name in hpas:
         if name not in deps:
             problem(f"an autoscaler targets {name}, which is not a Deployment")
