@@ -31,6 +31,10 @@ typedef struct {
     int batch_max;              /* --batch (500) */
     int sweep_interval_ms;      /* --sweep-interval-ms (1000) */
     int sweep_grace_ms; /* --sweep-grace-ms (3000): backlog younger than this is in flight */
+    int interval_s;     /* publish: --interval, $NCAP_PUBLISH_INTERVAL (60): seconds between an
+                           audit's rounds of new revisions (0: a round on every change) */
+    int keep;           /* publish: --keep, $NCAP_PUBLISH_KEEP (20): provisional revisions kept
+                           per period */
 } daemon_config_t;
 
 extern volatile sig_atomic_t daemon_shutdown;

@@ -214,6 +214,9 @@ typedef struct {
 
     /* Extra wait after the first nudge of a batch, for more to arrive (ms). */
     int gather_ms;
+    /* The longest an idle stage waits between sweeps (ms; 0: 10 s), for periodic work that comes
+     * due by time (publish's rounds every --interval) rather than by a nudge. */
+    int max_idle_ms;
 } stage_ops_t;
 
 /* Steps 3-4 of a batch, without a database: the batch of the rows of r (the columns of load_sql

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "array_grow.h"
 #include "db.h"
 #include "log.h"
 #include "benchmark.h"
@@ -79,24 +80,39 @@ static int store_rows(PGconn *db, const char *relid, const char *json, char *err
                     2, p, err, errlen);
 }
 
-/* The queries of a period's sums (release_sums.h), each with $1 the audit and $2 the period. Cost:
- * O(cells of the period), and O(breakdown 'all' cells of the audit up to the period) for the run
- * charts, never a record. */
+/* The text keys as C-collated columns: ORDER BY them is release_sums_sort's order (bytes, as
+ * strcmp), so the daemon sorts nothing itself. */
+#define C_KEY(col) col " COLLATE \"C\""
+#define CELL_KEYS                                                                                  \
+    C_KEY("trust") ", " C_KEY("site") ", " C_KEY("metric_id") ", " C_KEY("breakdown") ", "        \
+        C_KEY("category")
+
+/* The queries of a period's own sums (release_sums.h), each with $1 the audit and $2 the period,
+ * in release_sums_sort's order. Cost: O(cells of the period), never a record. */
 static const char *const sums_sql[] = {
     /* the period's cells, months summed; metric '' counts records */
-    "SELECT trust, site, metric_id, breakdown, category, sum(numerator), sum(denominator),"
-    " sum(expected_e9), sum(held), sum(missing) FROM metric.aggregate"
-    " WHERE audit = $1 AND period = $2 GROUP BY trust, site, metric_id, breakdown, category",
+    "SELECT " CELL_KEYS ", sum(numerator), sum(denominator), sum(expected_e9), sum(held),"
+    " sum(missing) FROM metric.aggregate WHERE audit = $1 AND period = $2"
+    " GROUP BY 1, 2, 3, 4, 5 ORDER BY 1, 2, 3, 4, 5",
     /* its values */
-    "SELECT trust, site, metric_id, breakdown, category, value, sum(count) FROM metric.measure"
-    " WHERE audit = $1 AND period = $2 GROUP BY trust, site, metric_id, breakdown, category, value",
-    /* the months up to its end */
-    "SELECT trust, site, metric_id, month, numerator, denominator, expected_e9, held, missing"
+    "SELECT " CELL_KEYS ", value, sum(count) FROM metric.measure WHERE audit = $1 AND period = $2"
+    " GROUP BY 1, 2, 3, 4, 5, 6 ORDER BY 1, 2, 3, 4, 5, 6"};
+enum { Q_CELLS, Q_MEASURES, N_SUMS_SQL };
+
+/* The run charts' months of an audit (breakdown 'all'), read once per round for every period the
+ * round rebuilds ($2: the last of them), in release_sums_sort's order, each row with its period
+ * last: a period's series are the rows of the periods up to its own. Cost: O(breakdown 'all' cells
+ * of the audit's months), once per round and audit, not once per period. */
+#define SERIES_KEYS C_KEY("trust") ", " C_KEY("site") ", " C_KEY("metric_id") ", " C_KEY("month")
+static const char *const series_sql[] = {
+    "SELECT " SERIES_KEYS ", numerator, denominator, expected_e9, held, missing, period"
     " FROM metric.aggregate WHERE audit = $1 AND period <= $2 AND breakdown = 'all'"
-    " AND month <> '' AND metric_id <> ''",
-    "SELECT trust, site, metric_id, month, value, count FROM metric.measure"
-    " WHERE audit = $1 AND period <= $2 AND breakdown = 'all'"};
-enum { Q_CELLS, Q_MEASURES, Q_SERIES, Q_SERIES_MEASURES, N_SUMS_SQL };
+    " AND month <> '' AND metric_id <> '' ORDER BY 1, 2, 3, 4",
+    "SELECT " SERIES_KEYS ", value, count, period FROM metric.measure"
+    " WHERE audit = $1 AND period <= $2 AND breakdown = 'all' ORDER BY 1, 2, 3, 4, 5"};
+enum { Q_SERIES, Q_SERIES_MEASURES, N_SERIES_SQL };
+/* the column of a series row's period */
+static const int series_period_col[N_SERIES_SQL] = {9, 6};
 
 static long long num_at(const PGresult *r, int row, int col)
 {
@@ -133,22 +149,26 @@ static benchmark_measure_t measure_at(const PGresult *r, int row, const char *br
                                  .count = num_at(r, row, value + 1)};
 }
 
-/* Reads the period's sums (pointing into res[N_SUMS_SQL]) into s, in release_sums_sort's order.
- */
-static int load_sums(PGconn *db, const char *audit, const char *period, PGresult **res,
-                     release_sums_t *s, char *err, size_t errlen)
+/* Reads the period's own sums (pointing into res[N_SUMS_SQL]) and takes its series from the
+ * audit's (series_sql's results, the rows of periods up to this one) into s, in
+ * release_sums_sort's order as read. */
+static int load_sums(PGconn *db, const char *audit, const char *period,
+                     PGresult *const series[N_SERIES_SQL], PGresult **res, release_sums_t *s,
+                     char *err, size_t errlen)
 {
     const char *p[] = {audit, period};
     for (int q = 0; q < N_SUMS_SQL; q++)
         if (!(res[q] = db_query(db, sums_sql[q], 2, p, err, errlen)))
             return -1;
-    int n[N_SUMS_SQL];
+    int n[N_SUMS_SQL], ns[N_SERIES_SQL];
     for (int q = 0; q < N_SUMS_SQL; q++)
         n[q] = PQntuples(res[q]);
+    for (int q = 0; q < N_SERIES_SQL; q++)
+        ns[q] = PQntuples(series[q]);
     s->cells = calloc((size_t)n[Q_CELLS] + 1, sizeof *s->cells);
     s->measures = calloc((size_t)n[Q_MEASURES] + 1, sizeof *s->measures);
-    s->series = calloc((size_t)n[Q_SERIES] + 1, sizeof *s->series);
-    s->series_measures = calloc((size_t)n[Q_SERIES_MEASURES] + 1, sizeof *s->series_measures);
+    s->series = calloc((size_t)ns[Q_SERIES] + 1, sizeof *s->series);
+    s->series_measures = calloc((size_t)ns[Q_SERIES_MEASURES] + 1, sizeof *s->series_measures);
     if (!s->cells || !s->measures || !s->series || !s->series_measures) {
         snprintf(err, errlen, "out of memory");
         return -1;
@@ -167,21 +187,72 @@ static int load_sums(PGconn *db, const char *audit, const char *period, PGresult
     for (int i = 0; i < n[Q_MEASURES]; i++)
         s->measures[s->n_measures++] =
             measure_at(r, i, PQgetvalue(r, i, 3), PQgetvalue(r, i, 4), "", 5);
-    r = res[Q_SERIES];
-    for (int i = 0; i < n[Q_SERIES]; i++)
-        s->series[s->n_series++] = cell_at(r, i, "all", "", PQgetvalue(r, i, 3), 4);
-    r = res[Q_SERIES_MEASURES];
-    for (int i = 0; i < n[Q_SERIES_MEASURES]; i++)
-        s->series_measures[s->n_series_measures++] =
-            measure_at(r, i, "all", "", PQgetvalue(r, i, 3), 4);
-    release_sums_sort(s);
+    /* the periods of one audit are of one form (YYYY, YYYYQn), ordered alike as bytes */
+    r = series[Q_SERIES];
+    for (int i = 0; i < ns[Q_SERIES]; i++)
+        if (strcmp(PQgetvalue(r, i, series_period_col[Q_SERIES]), period) <= 0)
+            s->series[s->n_series++] = cell_at(r, i, "all", "", PQgetvalue(r, i, 3), 4);
+    r = series[Q_SERIES_MEASURES];
+    for (int i = 0; i < ns[Q_SERIES_MEASURES]; i++)
+        if (strcmp(PQgetvalue(r, i, series_period_col[Q_SERIES_MEASURES]), period) <= 0)
+            s->series_measures[s->n_series_measures++] =
+                measure_at(r, i, "all", "", PQgetvalue(r, i, 3), 4);
     return 0;
+}
+
+/* Keeps the period's newest ps->keep provisional revisions and deletes the older ones' rows, files
+ * and release rows (a release of another status is never touched); their folders go after
+ * commit. */
+static int prune(publish_t *ps, PGconn *db, const char *audit, const char *period, char *err,
+                 size_t errlen)
+{
+    if (ps->keep <= 0)
+        return 0;
+    char keep[16];
+    snprintf(keep, sizeof keep, "%d", ps->keep);
+    const char *p[] = {audit, period, keep};
+    PGresult *r = db_query(
+        db,
+        "WITH gone AS (SELECT release_id, revision FROM publish.release WHERE audit = $1"
+        "   AND period = $2 AND status = 'provisional' AND revision < (SELECT min(revision) FROM"
+        "   (SELECT revision FROM publish.release WHERE audit = $1 AND period = $2"
+        "   AND status = 'provisional' ORDER BY revision DESC LIMIT $3::int) k)),"
+        " o AS (DELETE FROM publish.output WHERE release_id IN (SELECT release_id FROM gone)),"
+        " f AS (DELETE FROM publish.release_file WHERE release_id IN (SELECT release_id FROM gone)),"
+        " r AS (DELETE FROM publish.release WHERE release_id IN (SELECT release_id FROM gone))"
+        " SELECT revision FROM gone",
+        3, p, err, errlen);
+    if (!r)
+        return -1;
+    int rc = 0;
+    for (int i = 0; rc == 0 && i < PQntuples(r); i++) {
+        if (array_grow((void **)&ps->pruned, &ps->cap_pruned, ps->n_pruned + 1,
+                       sizeof *ps->pruned) != 0) {
+            rc = -1;
+            break;
+        }
+        publish_pruned_t *x = &ps->pruned[ps->n_pruned];
+        x->audit = strdup(audit);
+        x->period = strdup(period);
+        x->revision = atoi(PQgetvalue(r, i, 0));
+        if (!x->audit || !x->period) {
+            free(x->audit);
+            free(x->period);
+            rc = -1;
+            break;
+        }
+        ps->n_pruned++;
+    }
+    PQclear(r);
+    if (rc != 0)
+        snprintf(err, errlen, "out of memory");
+    return rc;
 }
 
 /* Rebuilds one audit period from the aggregates; inserts a new revision only when its content
  * changed. */
-static int rebuild(publish_t *ps, PGconn *db, const orgs_t *orgs, const char *audit,
-                   const char *period, char *err, size_t errlen)
+static int rebuild(publish_t *ps, PGconn *db, const orgs_t *orgs, PGresult *const series[N_SERIES_SQL],
+                   const char *audit, const char *period, char *err, size_t errlen)
 {
     char derr[512];
     const audit_def_t *def = audit_cache_get(ps->audits, audit, derr, sizeof derr);
@@ -201,7 +272,7 @@ static int rebuild(publish_t *ps, PGconn *db, const orgs_t *orgs, const char *au
     PGresult *last = NULL, *ins = NULL;
     int rc = -1;
     long long n_records = 0;
-    if (load_sums(db, audit, period, sres, &sums, err, errlen) != 0)
+    if (load_sums(db, audit, period, series, sres, &sums, err, errlen) != 0)
         goto done;
     n_records = sums.records;
     benchmark_input_t in = release_input_of(def, period, metrics, NULL, 0, orgs->orgs, orgs->n);
@@ -266,17 +337,13 @@ static int rebuild(publish_t *ps, PGconn *db, const orgs_t *orgs, const char *au
     }
     const char *content[RELEASE_N_FILES] = {csv, json, fingertips, spc, spc_summary};
     if (store_files(db, relid, content, err, errlen) != 0 ||
-        store_rows(db, relid, json, err, errlen) != 0)
+        store_rows(db, relid, json, err, errlen) != 0 ||
+        prune(ps, db, audit, period, err, errlen) != 0)
         goto done;
-    if (ps->n_pending == ps->cap_pending) {
-        size_t cap = ps->cap_pending ? ps->cap_pending * 2 : 16;
-        long long *np = realloc(ps->pending, cap * sizeof *np);
-        if (!np) {
-            snprintf(err, errlen, "out of memory");
-            goto done;
-        }
-        ps->pending = np;
-        ps->cap_pending = cap;
+    if (array_grow((void **)&ps->pending, &ps->cap_pending, ps->n_pending + 1,
+                   sizeof *ps->pending) != 0) {
+        snprintf(err, errlen, "out of memory");
+        goto done;
     }
     ps->pending[ps->n_pending++] = strtoll(relid, NULL, 10);
     rc = 0;
@@ -308,58 +375,110 @@ static const char backlog_count_sql[] =
     "SELECT count(*) FROM metric.record_state r LEFT JOIN publish.seen s USING (record_id)"
     " WHERE " AFTER_WATERMARK " AND (" CHANGED ")";
 
+static void pruned_clear(publish_t *ps)
+{
+    for (size_t i = 0; i < ps->n_pruned; i++) {
+        free(ps->pruned[i].audit);
+        free(ps->pruned[i].period);
+    }
+    ps->n_pruned = 0;
+}
+
+/* The changed records an audit's round takes now ($4: the interval in seconds): every one when
+ * the interval is 0, when `ncap release now` asked (publish.release_request: for the audit, or
+ * audit NULL for every one), or when none of the audit's provisional releases was made within the
+ * interval; otherwise they wait, after the watermark, for the audit's next round. */
+#define AUDIT_DUE(c)                                                                               \
+    "($4::int = 0 OR EXISTS (SELECT 1 FROM req WHERE req.audit IS NULL OR req.audit = " c          \
+    ".audit) OR NOT EXISTS (SELECT 1 FROM publish.release l WHERE l.audit = " c ".audit"          \
+    " AND l.status = 'provisional' AND l.created_at > now() - make_interval(secs => $4::int)))"
+
 /* Marks what the releases will reflect first, then aggregates: every record version marked seen
  * is then in the figures (a newer one only triggers another rebuild). The periods rebuilt are
- * those of the changed records (before and after the change) and every later period of their
- * audit with a release: its run charts (spc.csv) show the months of earlier periods. A later
- * period whose files come out the same gets no new revision. Cost: a late record of an old period
- * rebuilds every period after it, each O(its cells and the months up to it) plus the SII's
- * simulations. Returns the periods rebuilt, or -1 with err. */
+ * those of the changed records of the audits due a round (AUDIT_DUE; before and after the change)
+ * and every later period of their audit with a release: its run charts (spc.csv) show the months
+ * of earlier periods. A later period whose files come out the same gets no new revision. The
+ * watermark stops before the first changed record of an audit not due, so that the record is
+ * found again for the audit's next round (a kill -9 meanwhile loses nothing: nothing but the
+ * commit marks it). Cost: per rebuilt period O(its cells) plus the SII's simulations, and per
+ * audit O(its run charts' months) once. Returns the periods rebuilt, or -1 with err. */
 static int periodic(void *state, PGconn *db, int limit, stage_keys_t *out, char *err, size_t errlen)
 {
     (void)limit;
     (void)out;
     publish_t *ps = state;
     ps->n_pending = 0;
+    pruned_clear(ps); /* from a batch rolled back */
     /* One publisher at a time, also against an older instance without the sweep lock. */
     if (db_exec(db, "SELECT pg_advisory_xact_lock(hashtext('ncap.publish'))", err, errlen) != 0)
         return -1;
+    char interval[16];
+    snprintf(interval, sizeof interval, "%d", ps->interval_s > 0 ? ps->interval_s : 0);
+    const char *p[] = {interval};
     PGresult *changed = stage_wm_query(
         db, "publish",
         "WITH tail AS (SELECT r.write_xid, r.record_id, r.version, r.link_revision, r.audit,"
         "   r.period FROM metric.record_state r WHERE " AFTER_WATERMARK "),"
-        " changed AS (SELECT r.record_id, r.version, r.link_revision, r.audit, r.period,"
-        "   s.period AS old_period FROM tail r LEFT JOIN publish.seen s USING (record_id)"
-        "   WHERE " CHANGED "),"
-        /* every row of the tail is seen once this commits: the watermark passes those below the
-         * horizon (migration 0018) */
+        " changed AS (SELECT r.write_xid, r.record_id, r.version, r.link_revision, r.audit,"
+        "   r.period, s.period AS old_period FROM tail r LEFT JOIN publish.seen s"
+        "   USING (record_id) WHERE " CHANGED "),"
+        /* `ncap release now`: taken by this round */
+        " req AS (DELETE FROM publish.release_request RETURNING audit),"
+        " due_audit AS (SELECT a.audit, " AUDIT_DUE("a") " AS due FROM (SELECT DISTINCT audit"
+        "   FROM changed) a),"
+        " due AS (SELECT c.* FROM changed c JOIN due_audit d ON d.audit = c.audit AND d.due),"
+        " waiting AS (SELECT c.write_xid, c.record_id, c.version FROM changed c"
+        "   JOIN due_audit d ON d.audit = c.audit AND NOT d.due"
+        "   ORDER BY c.write_xid, c.record_id, c.version LIMIT 1),"
+        /* every row of the tail before the first waiting one is seen once this commits: the
+         * watermark passes those below the horizon (migration 0018) */
         " mark AS (UPDATE publish.watermark w SET write_xid = t.write_xid,"
         "   record_id = t.record_id, version = t.version, moved_at = now() FROM (SELECT"
-        "   write_xid, record_id, version FROM tail"
+        "   write_xid, record_id, version FROM tail x"
         "   WHERE write_xid < (SELECT pg_snapshot_xmin(pg_current_snapshot()))"
+        "   AND NOT EXISTS (SELECT 1 FROM waiting b WHERE (x.write_xid, x.record_id, x.version)"
+        "   >= (b.write_xid, b.record_id, b.version))"
         "   ORDER BY write_xid DESC, record_id DESC, version DESC LIMIT 1) t),"
         " up AS (INSERT INTO publish.seen (record_id, version, link_revision, audit, period)"
-        "   SELECT record_id, version, link_revision, audit, period FROM changed"
+        "   SELECT record_id, version, link_revision, audit, period FROM due"
         "   ON CONFLICT (record_id) DO UPDATE SET version = EXCLUDED.version,"
         "   link_revision = EXCLUDED.link_revision, period = EXCLUDED.period,"
         "   published_at = now()),"
-        " periods AS (SELECT DISTINCT audit, p FROM (SELECT audit, period AS p FROM changed"
-        "   UNION ALL SELECT audit, old_period FROM changed) x WHERE p IS NOT NULL)"
+        " periods AS (SELECT DISTINCT audit, p FROM (SELECT audit, period AS p FROM due"
+        "   UNION ALL SELECT audit, old_period FROM due) x WHERE p IS NOT NULL)"
         /* a later period's run charts include the months of this one: rebuilt too */
         " SELECT audit, p FROM periods UNION SELECT r.audit, r.period FROM publish.release r"
         "   JOIN (SELECT audit, min(p) AS first FROM periods GROUP BY audit) f"
         "   ON r.audit = f.audit AND r.period > f.first"
         " ORDER BY 1, 2",
-        0, NULL, err, errlen);
+        1, p, err, errlen);
     if (!changed)
         return -1;
     int rc = 0, n = PQntuples(changed);
     orgs_t orgs = {0};
     if (n > 0)
         rc = orgs_load(db, &orgs, err, errlen);
-    for (int i = 0; rc == 0 && i < n; i++)
-        rc = rebuild(ps, db, &orgs, PQgetvalue(changed, i, 0), PQgetvalue(changed, i, 1), err,
-                     errlen);
+    PGresult *series[N_SERIES_SQL] = {NULL};
+    for (int i = 0; rc == 0 && i < n; i++) {
+        const char *audit = PQgetvalue(changed, i, 0);
+        if (i == 0 || strcmp(audit, PQgetvalue(changed, i - 1, 0)) != 0) {
+            /* the audit's run charts up to its last period of this round */
+            int last = i;
+            while (last + 1 < n && strcmp(PQgetvalue(changed, last + 1, 0), audit) == 0)
+                last++;
+            const char *sp[] = {audit, PQgetvalue(changed, last, 1)};
+            for (int q = 0; q < N_SERIES_SQL; q++) {
+                PQclear(series[q]);
+                if (!(series[q] = db_query(db, series_sql[q], 2, sp, err, errlen)))
+                    rc = -1;
+            }
+            if (rc != 0)
+                break;
+        }
+        rc = rebuild(ps, db, &orgs, series, audit, PQgetvalue(changed, i, 1), err, errlen);
+    }
+    for (int q = 0; q < N_SERIES_SQL; q++)
+        PQclear(series[q]);
     orgs_clear(&orgs);
     PQclear(changed);
     return rc == 0 ? n : -1;
@@ -374,12 +493,22 @@ static void after_commit(void *state, PGconn *db)
             ncap_log(LOG_ERROR, "could not write release files; will retry at start-up", "error",
                      err, NULL);
     }
+    for (size_t i = 0; i < ps->n_pruned; i++) {
+        char err[1024];
+        const publish_pruned_t *x = &ps->pruned[i];
+        if (release_files_remove(ps->out_dir, x->audit, x->period, x->revision, err,
+                                 sizeof err) != 0)
+            ncap_log(LOG_WARN, "could not remove a pruned revision's files", "error", err, NULL);
+    }
     if (ps->n_pending > 0) {
-        char n[32];
+        char n[32], pruned[32];
         snprintf(n, sizeof n, "%zu", ps->n_pending);
-        ncap_log(LOG_INFO, "published releases", "releases", n, "out", ps->out_dir, NULL);
+        snprintf(pruned, sizeof pruned, "%zu", ps->n_pruned);
+        ncap_log(LOG_INFO, "published releases", "releases", n, "pruned", pruned, "out",
+                 ps->out_dir, NULL);
     }
     ps->n_pending = 0;
+    pruned_clear(ps);
 }
 
 stage_ops_t publish_stage_ops(publish_t *ps)
@@ -389,7 +518,9 @@ stage_ops_t publish_stage_ops(publish_t *ps)
                          .backlog_count_sql = backlog_count_sql,
                          .periodic = periodic,
                          .after_commit = after_commit,
-                         .gather_ms = 300};
+                         .gather_ms = 300,
+                         /* a round comes due by time: looked for every second */
+                         .max_idle_ms = ps->interval_s > 0 ? 1000 : 0};
 }
 
 void publish_stage_clear(publish_t *ps)
@@ -397,4 +528,8 @@ void publish_stage_clear(publish_t *ps)
     free(ps->pending);
     ps->pending = NULL;
     ps->n_pending = ps->cap_pending = 0;
+    pruned_clear(ps);
+    free(ps->pruned);
+    ps->pruned = NULL;
+    ps->cap_pruned = 0;
 }

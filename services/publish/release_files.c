@@ -1,6 +1,7 @@
 /* release_files.c - CSV and JSON files of releases */
 #include "release_files.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -136,4 +137,68 @@ int release_files_export_missing(PGconn *db, const char *out_dir, char *err, siz
     }
     PQclear(r);
     return exported;
+}
+
+int release_files_remove(const char *out_dir, const char *audit, const char *period, int revision,
+                         char *err, size_t errlen)
+{
+    char dir[1024], path[1300];
+    snprintf(dir, sizeof dir, "%s/%s/%s/r%04d", out_dir, audit, period, revision);
+    DIR *d = opendir(dir);
+    if (!d) {
+        if (errno == ENOENT)
+            return 0;
+        snprintf(err, errlen, "could not open \"%s\": %s", dir, strerror(errno));
+        return -1;
+    }
+    int rc = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+            continue;
+        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        if (unlink(path) != 0 && errno != ENOENT) {
+            snprintf(err, errlen, "could not remove \"%s\": %s", path, strerror(errno));
+            rc = -1;
+        }
+    }
+    closedir(d);
+    if (rc == 0 && rmdir(dir) != 0 && errno != ENOENT) {
+        snprintf(err, errlen, "could not remove \"%s\": %s", dir, strerror(errno));
+        rc = -1;
+    }
+    return rc;
+}
+
+int release_files_remove_pruned(PGconn *db, const char *out_dir, char *err, size_t errlen)
+{
+    PGresult *r = db_query(db,
+                           "SELECT audit, period, min(revision) FROM publish.release"
+                           " GROUP BY audit, period",
+                           0, NULL, err, errlen);
+    if (!r)
+        return -1;
+    int removed = 0, rc = 0;
+    for (int i = 0; rc == 0 && i < PQntuples(r); i++) {
+        const char *audit = PQgetvalue(r, i, 0), *period = PQgetvalue(r, i, 1);
+        int oldest = atoi(PQgetvalue(r, i, 2));
+        char dir[1024];
+        snprintf(dir, sizeof dir, "%s/%s/%s", out_dir, audit, period);
+        DIR *d = opendir(dir);
+        if (!d)
+            continue;
+        struct dirent *e;
+        while (rc == 0 && (e = readdir(d)) != NULL) {
+            int rev;
+            char tail;
+            if (e->d_name[0] != 'r' || strlen(e->d_name) != 5 ||
+                sscanf(e->d_name, "r%4d%c", &rev, &tail) != 1 || rev >= oldest)
+                continue;
+            rc = release_files_remove(out_dir, audit, period, rev, err, errlen);
+            removed += rc == 0;
+        }
+        closedir(d);
+    }
+    PQclear(r);
+    return rc == 0 ? removed : -1;
 }
