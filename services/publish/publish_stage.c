@@ -80,36 +80,30 @@ static int store_rows(PGconn *db, const char *relid, const char *json, char *err
                     2, p, err, errlen);
 }
 
-/* The text keys as C-collated columns: ORDER BY them is release_sums_sort's order (bytes, as
- * strcmp), so the daemon sorts nothing itself. */
-#define C_KEY(col) col " COLLATE \"C\""
-#define CELL_KEYS                                                                                  \
-    C_KEY("trust") ", " C_KEY("site") ", " C_KEY("metric_id") ", " C_KEY("breakdown") ", "        \
-        C_KEY("category")
-
-/* The queries of a period's own sums (release_sums.h), each with $1 the audit and $2 the period,
- * in release_sums_sort's order. Cost: O(cells of the period), never a record. */
+/* The queries of a period's own sums (release_sums.h), each with $1 the audit and $2 the period:
+ * its rows per month as stored, neither grouped nor sorted (release_sums_merge_months and
+ * release_sums_sort do both in C on ranked keys, as for `ncap release build`: a GROUP BY and
+ * ORDER BY of the same rows cost PostgreSQL several times the scan). Cost: O(cells of the
+ * period's months), never a record. */
 static const char *const sums_sql[] = {
-    /* the period's cells, months summed; metric '' counts records */
-    "SELECT " CELL_KEYS ", sum(numerator), sum(denominator), sum(expected_e9), sum(held),"
-    " sum(missing) FROM metric.aggregate WHERE audit = $1 AND period = $2"
-    " GROUP BY 1, 2, 3, 4, 5 ORDER BY 1, 2, 3, 4, 5",
+    /* the period's cells per month; metric '' counts records */
+    "SELECT trust, site, metric_id, breakdown, category, month, numerator, denominator,"
+    " expected_e9, held, missing FROM metric.aggregate WHERE audit = $1 AND period = $2",
     /* its values */
-    "SELECT " CELL_KEYS ", value, sum(count) FROM metric.measure WHERE audit = $1 AND period = $2"
-    " GROUP BY 1, 2, 3, 4, 5, 6 ORDER BY 1, 2, 3, 4, 5, 6"};
+    "SELECT trust, site, metric_id, breakdown, category, month, value, count FROM metric.measure"
+    " WHERE audit = $1 AND period = $2"};
 enum { Q_CELLS, Q_MEASURES, N_SUMS_SQL };
 
 /* The run charts' months of an audit (breakdown 'all'), read once per round for every period the
- * round rebuilds ($2: the last of them), in release_sums_sort's order, each row with its period
- * last: a period's series are the rows of the periods up to its own. Cost: O(breakdown 'all' cells
- * of the audit's months), once per round and audit, not once per period. */
-#define SERIES_KEYS C_KEY("trust") ", " C_KEY("site") ", " C_KEY("metric_id") ", " C_KEY("month")
+ * round rebuilds ($2: the last of them), each row with its period last: a period's series are the
+ * rows of the periods up to its own. Cost: O(breakdown 'all' cells of the audit's months), once
+ * per round and audit, not once per period. */
 static const char *const series_sql[] = {
-    "SELECT " SERIES_KEYS ", numerator, denominator, expected_e9, held, missing, period"
-    " FROM metric.aggregate WHERE audit = $1 AND period <= $2 AND breakdown = 'all'"
-    " AND month <> '' AND metric_id <> '' ORDER BY 1, 2, 3, 4",
-    "SELECT " SERIES_KEYS ", value, count, period FROM metric.measure"
-    " WHERE audit = $1 AND period <= $2 AND breakdown = 'all' ORDER BY 1, 2, 3, 4, 5"};
+    "SELECT trust, site, metric_id, month, numerator, denominator, expected_e9, held, missing,"
+    " period FROM metric.aggregate WHERE audit = $1 AND period <= $2 AND breakdown = 'all'"
+    " AND month <> '' AND metric_id <> ''",
+    "SELECT trust, site, metric_id, month, value, count, period FROM metric.measure"
+    " WHERE audit = $1 AND period <= $2 AND breakdown = 'all'"};
 enum { Q_SERIES, Q_SERIES_MEASURES, N_SERIES_SQL };
 /* the column of a series row's period */
 static const int series_period_col[N_SERIES_SQL] = {9, 6};
@@ -150,8 +144,8 @@ static benchmark_measure_t measure_at(const PGresult *r, int row, const char *br
 }
 
 /* Reads the period's own sums (pointing into res[N_SUMS_SQL]) and takes its series from the
- * audit's (series_sql's results, the rows of periods up to this one) into s, in
- * release_sums_sort's order as read. */
+ * audit's (series_sql's results, the rows of periods up to this one) into s, months summed, in
+ * release_sums_sort's order. */
 static int load_sums(PGconn *db, const char *audit, const char *period,
                      PGresult *const series[N_SERIES_SQL], PGresult **res, release_sums_t *s,
                      char *err, size_t errlen)
@@ -178,15 +172,16 @@ static int load_sums(PGconn *db, const char *audit, const char *period,
         const char *breakdown = PQgetvalue(r, i, 3);
         if (PQgetvalue(r, i, 2)[0] == '\0') { /* CONTRIBUTION_RECORDS */
             if (strcmp(breakdown, "all") == 0)
-                s->records += num_at(r, i, 6);
+                s->records += num_at(r, i, 7);
             continue;
         }
-        s->cells[s->n_cells++] = cell_at(r, i, breakdown, PQgetvalue(r, i, 4), "", 5);
+        s->cells[s->n_cells++] =
+            cell_at(r, i, breakdown, PQgetvalue(r, i, 4), PQgetvalue(r, i, 5), 6);
     }
     r = res[Q_MEASURES];
     for (int i = 0; i < n[Q_MEASURES]; i++)
         s->measures[s->n_measures++] =
-            measure_at(r, i, PQgetvalue(r, i, 3), PQgetvalue(r, i, 4), "", 5);
+            measure_at(r, i, PQgetvalue(r, i, 3), PQgetvalue(r, i, 4), PQgetvalue(r, i, 5), 6);
     /* the periods of one audit are of one form (YYYY, YYYYQn), ordered alike as bytes */
     r = series[Q_SERIES];
     for (int i = 0; i < ns[Q_SERIES]; i++)
@@ -197,6 +192,11 @@ static int load_sums(PGconn *db, const char *audit, const char *period,
         if (strcmp(PQgetvalue(r, i, series_period_col[Q_SERIES_MEASURES]), period) <= 0)
             s->series_measures[s->n_series_measures++] =
                 measure_at(r, i, "all", "", PQgetvalue(r, i, 3), 4);
+    /* as `ncap release build` has them: the months summed, everything in one order */
+    if (release_sums_merge_months(s) != 0 || release_sums_sort(s) != 0) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
     return 0;
 }
 

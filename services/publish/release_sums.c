@@ -1,37 +1,93 @@
 /* release_sums.c - a release's sums, in the one order both builders give them */
 #include "release_sums.h"
 
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-static int cmp_text(const char *a, const char *b)
+#include "str_map.h"
+
+/* The strings of the keys ranked once in strcmp's order, so that sorting compares integers:
+ * O(distinct strings) string comparisons (trusts, sites, metrics, categories, months: hundreds),
+ * not O(n log n). */
+typedef struct {
+    str_map_t *map;
+    uint32_t *rank; /* map index -> rank */
+} ranks_t;
+
+#define KEY_FIELDS 6 /* trust, site, metric, breakdown, category, month */
+
+static const char *text(const char *s)
 {
-    return strcmp(a ? a : "", b ? b : "");
+    return s ? s : "";
 }
 
-/* The key of a cell or measure without its month, then its month. */
-static int cmp_key(const char *const x[5], const char *const y[5])
+static int ranks_put(ranks_t *r, const char *const f[KEY_FIELDS])
 {
-    for (int k = 0; k < 5; k++) {
-        int c = cmp_text(x[k], y[k]);
-        if (c)
-            return c;
-    }
+    for (int k = 0; k < KEY_FIELDS; k++)
+        if (str_map_put(r->map, text(f[k]), NULL) < 0)
+            return -1;
     return 0;
 }
 
-static int cmp_cell_no_month(const benchmark_cell_t *a, const benchmark_cell_t *b)
+static int cmp_str(const void *a, const void *b)
 {
-    const char *x[5] = {a->trust, a->site, a->metric, a->breakdown, a->category};
-    const char *y[5] = {b->trust, b->site, b->metric, b->breakdown, b->category};
-    return cmp_key(x, y);
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
-static int cmp_measure_no_month(const benchmark_measure_t *a, const benchmark_measure_t *b)
+#define CELL_FIELDS(c) {(c)->trust, (c)->site, (c)->metric, (c)->breakdown, (c)->category, (c)->month}
+
+static int ranks_build(ranks_t *r, const release_sums_t *s)
 {
-    const char *x[5] = {a->trust, a->site, a->metric, a->breakdown, a->category};
-    const char *y[5] = {b->trust, b->site, b->metric, b->breakdown, b->category};
-    return cmp_key(x, y);
+    *r = (ranks_t){.map = str_map_new(256)};
+    if (!r->map)
+        return -1;
+    for (size_t i = 0; i < s->n_cells; i++)
+        if (ranks_put(r, (const char *[])CELL_FIELDS(&s->cells[i])) != 0)
+            return -1;
+    for (size_t i = 0; i < s->n_measures; i++)
+        if (ranks_put(r, (const char *[])CELL_FIELDS(&s->measures[i])) != 0)
+            return -1;
+    for (size_t i = 0; i < s->n_series; i++)
+        if (ranks_put(r, (const char *[])CELL_FIELDS(&s->series[i])) != 0)
+            return -1;
+    for (size_t i = 0; i < s->n_series_measures; i++)
+        if (ranks_put(r, (const char *[])CELL_FIELDS(&s->series_measures[i])) != 0)
+            return -1;
+    size_t n = str_map_size(r->map);
+    const char **keys = malloc((n ? n : 1) * sizeof *keys);
+    r->rank = malloc((n ? n : 1) * sizeof *r->rank);
+    if (!keys || !r->rank) {
+        free(keys);
+        return -1;
+    }
+    for (size_t i = 0; i < n; i++)
+        keys[i] = str_map_key(r->map, i);
+    qsort(keys, n, sizeof *keys, cmp_str);
+    for (size_t i = 0; i < n; i++)
+        r->rank[str_map_get(r->map, keys[i])] = (uint32_t)i;
+    free(keys);
+    return 0;
+}
+
+static void ranks_free(ranks_t *r)
+{
+    str_map_destroy(&r->map);
+    free(r->rank);
+    r->rank = NULL;
+}
+
+/* An element's key as ranks (month last), its value (0 for a cell) and where it was. */
+typedef struct {
+    uint32_t k[KEY_FIELDS];
+    double value;
+    size_t at;
+} entry_t;
+
+static int cmp_u32(uint32_t a, uint32_t b)
+{
+    return (a > b) - (a < b);
 }
 
 static int cmp_value(double a, double b)
@@ -39,52 +95,123 @@ static int cmp_value(double a, double b)
     return (a > b) - (a < b);
 }
 
-static int cmp_cell(const void *pa, const void *pb)
+/* By trust, site, metric, breakdown, category, month, then value. */
+static int cmp_entry(const void *pa, const void *pb)
 {
-    const benchmark_cell_t *a = pa, *b = pb;
-    int c = cmp_cell_no_month(a, b);
-    return c ? c : cmp_text(a->month, b->month);
+    const entry_t *a = pa, *b = pb;
+    for (int k = 0; k < KEY_FIELDS; k++) {
+        int c = cmp_u32(a->k[k], b->k[k]);
+        if (c)
+            return c;
+    }
+    int c = cmp_value(a->value, b->value);
+    return c ? c : (a->at > b->at) - (a->at < b->at);
 }
 
-static int cmp_measure(const void *pa, const void *pb)
+/* Months aside: by key, value, then month, so that measures to merge sit side by side. */
+static int cmp_entry_merge(const void *pa, const void *pb)
 {
-    const benchmark_measure_t *a = pa, *b = pb;
-    int c = cmp_measure_no_month(a, b);
+    const entry_t *a = pa, *b = pb;
+    for (int k = 0; k < KEY_FIELDS - 1; k++) {
+        int c = cmp_u32(a->k[k], b->k[k]);
+        if (c)
+            return c;
+    }
+    int c = cmp_value(a->value, b->value);
     if (!c)
-        c = cmp_text(a->month, b->month);
-    return c ? c : cmp_value(a->value, b->value);
+        c = cmp_u32(a->k[KEY_FIELDS - 1], b->k[KEY_FIELDS - 1]);
+    return c ? c : (a->at > b->at) - (a->at < b->at);
 }
 
-/* Measures by key and value, months aside: those to merge sit side by side. */
-static int cmp_measure_merge(const void *pa, const void *pb)
+static void entry_key(const ranks_t *r, entry_t *e, const char *const f[KEY_FIELDS])
 {
-    const benchmark_measure_t *a = pa, *b = pb;
-    int c = cmp_measure_no_month(a, b);
-    if (!c)
-        c = cmp_value(a->value, b->value);
-    return c ? c : cmp_text(a->month, b->month);
+    for (int k = 0; k < KEY_FIELDS; k++)
+        e->k[k] = r->rank[str_map_get(r->map, text(f[k]))];
 }
 
-void release_sums_sort(release_sums_t *s)
+/* Sorts n elements of size bytes at items, whose keys and values fill entries e, by cmp. */
+static int sort_by(void *items, size_t n, size_t size, entry_t *e,
+                   int (*cmp)(const void *, const void *))
 {
-    if (s->n_cells > 1)
-        qsort(s->cells, s->n_cells, sizeof *s->cells, cmp_cell);
-    if (s->n_measures > 1)
-        qsort(s->measures, s->n_measures, sizeof *s->measures, cmp_measure);
-    if (s->n_series > 1)
-        qsort(s->series, s->n_series, sizeof *s->series, cmp_cell);
-    if (s->n_series_measures > 1)
-        qsort(s->series_measures, s->n_series_measures, sizeof *s->series_measures, cmp_measure);
+    if (n < 2)
+        return 0;
+    char *tmp = malloc(n * size);
+    if (!tmp)
+        return -1;
+    qsort(e, n, sizeof *e, cmp);
+    for (size_t i = 0; i < n; i++)
+        memcpy(tmp + i * size, (char *)items + e[i].at * size, size);
+    memcpy(items, tmp, n * size);
+    free(tmp);
+    return 0;
 }
 
-void release_sums_merge_months(release_sums_t *s)
+static int sort_cells(const ranks_t *r, benchmark_cell_t *c, size_t n)
 {
-    if (s->n_cells > 1)
-        qsort(s->cells, s->n_cells, sizeof *s->cells, cmp_cell);
+    entry_t *e = malloc((n ? n : 1) * sizeof *e);
+    if (!e)
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        entry_key(r, &e[i], (const char *[])CELL_FIELDS(&c[i]));
+        e[i].value = 0;
+        e[i].at = i;
+    }
+    int rc = sort_by(c, n, sizeof *c, e, cmp_entry);
+    free(e);
+    return rc;
+}
+
+static int sort_measures(const ranks_t *r, benchmark_measure_t *m, size_t n,
+                         int (*cmp)(const void *, const void *))
+{
+    entry_t *e = malloc((n ? n : 1) * sizeof *e);
+    if (!e)
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        entry_key(r, &e[i], (const char *[])CELL_FIELDS(&m[i]));
+        e[i].value = m[i].value;
+        e[i].at = i;
+    }
+    int rc = sort_by(m, n, sizeof *m, e, cmp);
+    free(e);
+    return rc;
+}
+
+static bool same_key(const char *const x[KEY_FIELDS], const char *const y[KEY_FIELDS])
+{
+    for (int k = 0; k < KEY_FIELDS - 1; k++)
+        if (strcmp(text(x[k]), text(y[k])) != 0)
+            return false;
+    return true;
+}
+
+int release_sums_sort(release_sums_t *s)
+{
+    ranks_t r;
+    int rc = ranks_build(&r, s);
+    if (rc == 0)
+        rc = sort_cells(&r, s->cells, s->n_cells) | sort_measures(&r, s->measures, s->n_measures, cmp_entry) |
+             sort_cells(&r, s->series, s->n_series) |
+             sort_measures(&r, s->series_measures, s->n_series_measures, cmp_entry);
+    ranks_free(&r);
+    return rc == 0 ? 0 : -1;
+}
+
+int release_sums_merge_months(release_sums_t *s)
+{
+    ranks_t r;
+    int rc = ranks_build(&r, s);
+    if (rc == 0)
+        rc = sort_cells(&r, s->cells, s->n_cells) |
+             sort_measures(&r, s->measures, s->n_measures, cmp_entry_merge);
+    ranks_free(&r);
+    if (rc != 0)
+        return -1;
     size_t m = 0;
     for (size_t i = 0; i < s->n_cells; i++) {
         benchmark_cell_t *c = &s->cells[i];
-        if (m > 0 && cmp_cell_no_month(&s->cells[m - 1], c) == 0) {
+        if (m > 0 && same_key((const char *[])CELL_FIELDS(&s->cells[m - 1]),
+                              (const char *[])CELL_FIELDS(c))) {
             benchmark_cell_t *to = &s->cells[m - 1];
             to->numerator += c->numerator;
             to->denominator += c->denominator;
@@ -97,12 +224,11 @@ void release_sums_merge_months(release_sums_t *s)
         s->cells[m++].month = "";
     }
     s->n_cells = m;
-    if (s->n_measures > 1)
-        qsort(s->measures, s->n_measures, sizeof *s->measures, cmp_measure_merge);
     m = 0;
     for (size_t i = 0; i < s->n_measures; i++) {
         benchmark_measure_t *x = &s->measures[i];
-        if (m > 0 && cmp_measure_no_month(&s->measures[m - 1], x) == 0 &&
+        if (m > 0 && same_key((const char *[])CELL_FIELDS(&s->measures[m - 1]),
+                              (const char *[])CELL_FIELDS(x)) &&
             s->measures[m - 1].value == x->value) {
             s->measures[m - 1].count += x->count;
             continue;
@@ -111,6 +237,7 @@ void release_sums_merge_months(release_sums_t *s)
         s->measures[m++].month = "";
     }
     s->n_measures = m;
+    return 0;
 }
 
 void release_sums_input(const release_sums_t *s, benchmark_input_t *in)
