@@ -520,7 +520,7 @@ stage_ops_t publish_stage_ops(publish_t *ps)
                          .after_commit = after_commit,
                          .gather_ms = 300,
                          /* a round comes due by time: looked for every second */
-                         .max_idle_ms = ps->interval_s > 0 ? 1000 : 0};
+                         .max_idle_ms = ps && ps->interval_s > 0 ? 1000 : 0};
 }
 
 void publish_stage_clear(publish_t *ps)

@@ -32,7 +32,7 @@ typedef struct {
 } publish_t;
 
 /* The hooks (periodic and after_commit only: publish takes no records of its own), with state a
- * publish_t the caller keeps alive. */
+ * publish_t the caller keeps alive (NULL: the SQL alone, for `ncap status`). */
 stage_ops_t publish_stage_ops(publish_t *ps);
 /* Frees what the stage holds; not audits. */
 void publish_stage_clear(publish_t *ps);
