@@ -14,6 +14,7 @@
 #include "release_files.h"
 #include "release_input.h"
 #include "release_sums.h"
+#include "str_map.h"
 
 /* The organisations of the reference data (`ncap refdata load ods`), read once per rebuild round.
  */
@@ -105,93 +106,224 @@ static const char *const series_sql[] = {
     "SELECT trust, site, metric_id, month, value, count, period FROM metric.measure"
     " WHERE audit = $1 AND period <= $2 AND breakdown = 'all'"};
 enum { Q_SERIES, Q_SERIES_MEASURES, N_SERIES_SQL };
-/* the column of a series row's period */
-static const int series_period_col[N_SERIES_SQL] = {9, 6};
+
+/* Rows are read through a cursor this many at a time, so that publish holds one chunk of a
+ * query's result at once, never the whole of it: its memory follows the sums it keeps (compact,
+ * strings interned), not the size of PostgreSQL's answer. */
+#define ROWS_PER_FETCH 8192
+#define STR_(x) #x
+#define STR(x) STR_(x)
+
+/* Runs sql (n parameters p) through a cursor and hands each row to row(ctx, result, i). Returns 0,
+ * or -1 with err (a statement failed, or row() did: out of memory). */
+static int read_rows(PGconn *db, const char *sql, int n, const char *const *p,
+                     int (*row)(void *ctx, const PGresult *r, int i), void *ctx, char *err,
+                     size_t errlen)
+{
+    char decl[2048];
+    snprintf(decl, sizeof decl, "DECLARE publish_rows NO SCROLL CURSOR FOR %s", sql);
+    if (db_execp(db, decl, n, p, err, errlen) != 0)
+        return -1;
+    for (;;) {
+        PGresult *r = db_query(db, "FETCH " STR(ROWS_PER_FETCH) " FROM publish_rows", 0, NULL,
+                               err, errlen);
+        if (!r)
+            return -1;
+        int rows = PQntuples(r), rc = 0;
+        for (int i = 0; rc == 0 && i < rows; i++)
+            rc = row(ctx, r, i);
+        PQclear(r);
+        if (rc != 0) {
+            snprintf(err, errlen, "out of memory");
+            return -1;
+        }
+        if (rows < ROWS_PER_FETCH)
+            break;
+    }
+    return db_exec(db, "CLOSE publish_rows", err, errlen);
+}
 
 static long long num_at(const PGresult *r, int row, int col)
 {
     return strtoll(PQgetvalue(r, row, col), NULL, 10);
 }
 
-/* A cell of a row of sums_sql: key columns, then the five sums from column sum. */
-static benchmark_cell_t cell_at(const PGresult *r, int row, const char *breakdown,
-                                const char *category, const char *month, int sum)
+/* What a load keeps: its strings interned (every cell of a trust shares one copy of its code) and
+ * growing arrays of cells and measures. */
+typedef struct {
+    str_map_t *strings;
+    benchmark_cell_t *cells;
+    size_t n_cells, cap_cells;
+    benchmark_measure_t *measures;
+    size_t n_measures, cap_measures;
+    const char **cell_period, **measure_period; /* the series': each element's period */
+    size_t cap_cell_period, cap_measure_period;
+    long long records;  /* the period's: metric '' cells of breakdown 'all' */
+    const char *oom;    /* set when interning failed */
+} load_t;
+
+static const char *intern(load_t *l, const PGresult *r, int row, int col)
 {
-    return (benchmark_cell_t){.trust = PQgetvalue(r, row, 0),
-                              .site = PQgetvalue(r, row, 1),
-                              .metric = PQgetvalue(r, row, 2),
-                              .breakdown = breakdown,
-                              .category = category,
-                              .month = month,
-                              .numerator = num_at(r, row, sum),
-                              .denominator = num_at(r, row, sum + 1),
-                              .expected_e9 = num_at(r, row, sum + 2),
-                              .held = num_at(r, row, sum + 3),
-                              .missing = num_at(r, row, sum + 4)};
+    size_t i;
+    if (str_map_put(l->strings, PQgetvalue(r, row, col), &i) < 0) {
+        l->oom = "";
+        return "";
+    }
+    return str_map_key(l->strings, i);
 }
 
-static benchmark_measure_t measure_at(const PGresult *r, int row, const char *breakdown,
-                                      const char *category, const char *month, int value)
+/* A row of sums_sql's cells: trust, site, metric_id, breakdown, category, month, then the five
+ * sums. */
+static int cell_row(void *ctx, const PGresult *r, int i)
 {
-    return (benchmark_measure_t){.trust = PQgetvalue(r, row, 0),
-                                 .site = PQgetvalue(r, row, 1),
-                                 .metric = PQgetvalue(r, row, 2),
-                                 .breakdown = breakdown,
-                                 .category = category,
-                                 .month = month,
-                                 .value = strtod(PQgetvalue(r, row, value), NULL),
-                                 .count = num_at(r, row, value + 1)};
+    load_t *l = ctx;
+    if (PQgetvalue(r, i, 2)[0] == '\0') { /* CONTRIBUTION_RECORDS */
+        if (strcmp(PQgetvalue(r, i, 3), "all") == 0)
+            l->records += num_at(r, i, 7);
+        return 0;
+    }
+    if (array_grow((void **)&l->cells, &l->cap_cells, l->n_cells + 1, sizeof *l->cells) != 0)
+        return -1;
+    l->cells[l->n_cells++] = (benchmark_cell_t){.trust = intern(l, r, i, 0),
+                                                .site = intern(l, r, i, 1),
+                                                .metric = intern(l, r, i, 2),
+                                                .breakdown = intern(l, r, i, 3),
+                                                .category = intern(l, r, i, 4),
+                                                .month = intern(l, r, i, 5),
+                                                .numerator = num_at(r, i, 6),
+                                                .denominator = num_at(r, i, 7),
+                                                .expected_e9 = num_at(r, i, 8),
+                                                .held = num_at(r, i, 9),
+                                                .missing = num_at(r, i, 10)};
+    return l->oom ? -1 : 0;
 }
 
-/* Reads the period's own sums (pointing into res[N_SUMS_SQL]) and takes its series from the
- * audit's (series_sql's results, the rows of periods up to this one) into s, months summed, in
- * release_sums_sort's order. */
-static int load_sums(PGconn *db, const char *audit, const char *period,
-                     PGresult *const series[N_SERIES_SQL], PGresult **res, release_sums_t *s,
-                     char *err, size_t errlen)
+/* A row of sums_sql's measures: the six key columns, value, count. */
+static int measure_row(void *ctx, const PGresult *r, int i)
 {
-    const char *p[] = {audit, period};
-    for (int q = 0; q < N_SUMS_SQL; q++)
-        if (!(res[q] = db_query(db, sums_sql[q], 2, p, err, errlen)))
-            return -1;
-    int n[N_SUMS_SQL], ns[N_SERIES_SQL];
-    for (int q = 0; q < N_SUMS_SQL; q++)
-        n[q] = PQntuples(res[q]);
-    for (int q = 0; q < N_SERIES_SQL; q++)
-        ns[q] = PQntuples(series[q]);
-    s->cells = calloc((size_t)n[Q_CELLS] + 1, sizeof *s->cells);
-    s->measures = calloc((size_t)n[Q_MEASURES] + 1, sizeof *s->measures);
-    s->series = calloc((size_t)ns[Q_SERIES] + 1, sizeof *s->series);
-    s->series_measures = calloc((size_t)ns[Q_SERIES_MEASURES] + 1, sizeof *s->series_measures);
-    if (!s->cells || !s->measures || !s->series || !s->series_measures) {
+    load_t *l = ctx;
+    if (array_grow((void **)&l->measures, &l->cap_measures, l->n_measures + 1,
+                   sizeof *l->measures) != 0)
+        return -1;
+    l->measures[l->n_measures++] =
+        (benchmark_measure_t){.trust = intern(l, r, i, 0),
+                              .site = intern(l, r, i, 1),
+                              .metric = intern(l, r, i, 2),
+                              .breakdown = intern(l, r, i, 3),
+                              .category = intern(l, r, i, 4),
+                              .month = intern(l, r, i, 5),
+                              .value = strtod(PQgetvalue(r, i, 6), NULL),
+                              .count = num_at(r, i, 7)};
+    return l->oom ? -1 : 0;
+}
+
+/* A row of series_sql's cells: trust, site, metric_id, month, the five sums, period. */
+static int series_row(void *ctx, const PGresult *r, int i)
+{
+    load_t *l = ctx;
+    if (array_grow((void **)&l->cells, &l->cap_cells, l->n_cells + 1, sizeof *l->cells) != 0 ||
+        array_grow((void **)&l->cell_period, &l->cap_cell_period, l->n_cells + 1,
+                   sizeof *l->cell_period) != 0)
+        return -1;
+    l->cell_period[l->n_cells] = intern(l, r, i, 9);
+    l->cells[l->n_cells++] = (benchmark_cell_t){.trust = intern(l, r, i, 0),
+                                                .site = intern(l, r, i, 1),
+                                                .metric = intern(l, r, i, 2),
+                                                .breakdown = "all",
+                                                .category = "",
+                                                .month = intern(l, r, i, 3),
+                                                .numerator = num_at(r, i, 4),
+                                                .denominator = num_at(r, i, 5),
+                                                .expected_e9 = num_at(r, i, 6),
+                                                .held = num_at(r, i, 7),
+                                                .missing = num_at(r, i, 8)};
+    return l->oom ? -1 : 0;
+}
+
+/* A row of series_sql's measures: trust, site, metric_id, month, value, count, period. */
+static int series_measure_row(void *ctx, const PGresult *r, int i)
+{
+    load_t *l = ctx;
+    if (array_grow((void **)&l->measures, &l->cap_measures, l->n_measures + 1,
+                   sizeof *l->measures) != 0 ||
+        array_grow((void **)&l->measure_period, &l->cap_measure_period, l->n_measures + 1,
+                   sizeof *l->measure_period) != 0)
+        return -1;
+    l->measure_period[l->n_measures] = intern(l, r, i, 6);
+    l->measures[l->n_measures++] = (benchmark_measure_t){.trust = intern(l, r, i, 0),
+                                                         .site = intern(l, r, i, 1),
+                                                         .metric = intern(l, r, i, 2),
+                                                         .breakdown = "all",
+                                                         .category = "",
+                                                         .month = intern(l, r, i, 3),
+                                                         .value = strtod(PQgetvalue(r, i, 4), NULL),
+                                                         .count = num_at(r, i, 5)};
+    return l->oom ? -1 : 0;
+}
+
+static void load_free(load_t *l)
+{
+    str_map_destroy(&l->strings);
+    free(l->cells);
+    free(l->measures);
+    free(l->cell_period);
+    free(l->measure_period);
+    *l = (load_t){0};
+}
+
+/* Reads the run charts' months of an audit up to period last (series_sql) into l. */
+static int load_series(PGconn *db, const char *audit, const char *last, load_t *l, char *err,
+                       size_t errlen)
+{
+    *l = (load_t){.strings = str_map_new(1024)};
+    if (!l->strings) {
         snprintf(err, errlen, "out of memory");
         return -1;
     }
-    const PGresult *r = res[Q_CELLS];
-    for (int i = 0; i < n[Q_CELLS]; i++) {
-        const char *breakdown = PQgetvalue(r, i, 3);
-        if (PQgetvalue(r, i, 2)[0] == '\0') { /* CONTRIBUTION_RECORDS */
-            if (strcmp(breakdown, "all") == 0)
-                s->records += num_at(r, i, 7);
-            continue;
-        }
-        s->cells[s->n_cells++] =
-            cell_at(r, i, breakdown, PQgetvalue(r, i, 4), PQgetvalue(r, i, 5), 6);
+    const char *p[] = {audit, last};
+    if (read_rows(db, series_sql[Q_SERIES], 2, p, series_row, l, err, errlen) != 0 ||
+        read_rows(db, series_sql[Q_SERIES_MEASURES], 2, p, series_measure_row, l, err,
+                  errlen) != 0)
+        return -1;
+    return 0;
+}
+
+/* Reads the period's own sums into own (its strings; the arrays then s's) and takes its series
+ * from the audit's (the rows of periods up to this one) into s, months summed, in
+ * release_sums_sort's order. */
+static int load_sums(PGconn *db, const char *audit, const char *period, const load_t *series,
+                     load_t *own, release_sums_t *s, char *err, size_t errlen)
+{
+    *own = (load_t){.strings = str_map_new(1024)};
+    if (!own->strings) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
     }
-    r = res[Q_MEASURES];
-    for (int i = 0; i < n[Q_MEASURES]; i++)
-        s->measures[s->n_measures++] =
-            measure_at(r, i, PQgetvalue(r, i, 3), PQgetvalue(r, i, 4), PQgetvalue(r, i, 5), 6);
+    const char *p[] = {audit, period};
+    if (read_rows(db, sums_sql[Q_CELLS], 2, p, cell_row, own, err, errlen) != 0 ||
+        read_rows(db, sums_sql[Q_MEASURES], 2, p, measure_row, own, err, errlen) != 0)
+        return -1;
+    /* s takes the arrays */
+    s->cells = own->cells;
+    s->n_cells = own->n_cells;
+    s->measures = own->measures;
+    s->n_measures = own->n_measures;
+    s->records = own->records;
+    own->cells = NULL;
+    own->measures = NULL;
+    s->series = calloc(series->n_cells + 1, sizeof *s->series);
+    s->series_measures = calloc(series->n_measures + 1, sizeof *s->series_measures);
+    if (!s->series || !s->series_measures) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
     /* the periods of one audit are of one form (YYYY, YYYYQn), ordered alike as bytes */
-    r = series[Q_SERIES];
-    for (int i = 0; i < ns[Q_SERIES]; i++)
-        if (strcmp(PQgetvalue(r, i, series_period_col[Q_SERIES]), period) <= 0)
-            s->series[s->n_series++] = cell_at(r, i, "all", "", PQgetvalue(r, i, 3), 4);
-    r = series[Q_SERIES_MEASURES];
-    for (int i = 0; i < ns[Q_SERIES_MEASURES]; i++)
-        if (strcmp(PQgetvalue(r, i, series_period_col[Q_SERIES_MEASURES]), period) <= 0)
-            s->series_measures[s->n_series_measures++] =
-                measure_at(r, i, "all", "", PQgetvalue(r, i, 3), 4);
+    for (size_t i = 0; i < series->n_cells; i++)
+        if (strcmp(series->cell_period[i], period) <= 0)
+            s->series[s->n_series++] = series->cells[i];
+    for (size_t i = 0; i < series->n_measures; i++)
+        if (strcmp(series->measure_period[i], period) <= 0)
+            s->series_measures[s->n_series_measures++] = series->measures[i];
     /* as `ncap release build` has them: the months summed, everything in one order */
     if (release_sums_merge_months(s) != 0 || release_sums_sort(s) != 0) {
         snprintf(err, errlen, "out of memory");
@@ -251,7 +383,7 @@ static int prune(publish_t *ps, PGconn *db, const char *audit, const char *perio
 
 /* Rebuilds one audit period from the aggregates; inserts a new revision only when its content
  * changed. */
-static int rebuild(publish_t *ps, PGconn *db, const orgs_t *orgs, PGresult *const series[N_SERIES_SQL],
+static int rebuild(publish_t *ps, PGconn *db, const orgs_t *orgs, const load_t *series,
                    const char *audit, const char *period, char *err, size_t errlen)
 {
     char derr[512];
@@ -265,14 +397,14 @@ static int rebuild(publish_t *ps, PGconn *db, const orgs_t *orgs, PGresult *cons
         snprintf(err, errlen, "out of memory");
         return -1;
     }
-    PGresult *sres[N_SUMS_SQL] = {NULL};
+    load_t own = {0};
     release_sums_t sums = {0};
     benchmark_release_t rel = {0};
     char *csv = NULL, *json = NULL, *fingertips = NULL, *spc = NULL, *spc_summary = NULL;
     PGresult *last = NULL, *ins = NULL;
     int rc = -1;
     long long n_records = 0;
-    if (load_sums(db, audit, period, series, sres, &sums, err, errlen) != 0)
+    if (load_sums(db, audit, period, series, &own, &sums, err, errlen) != 0)
         goto done;
     n_records = sums.records;
     benchmark_input_t in = release_input_of(def, period, metrics, NULL, 0, orgs->orgs, orgs->n);
@@ -357,8 +489,7 @@ done:
     PQclear(ins);
     benchmark_release_free(&rel);
     release_sums_free(&sums);
-    for (int q = 0; q < N_SUMS_SQL; q++)
-        PQclear(sres[q]);
+    load_free(&own);
     free(metrics);
     return rc;
 }
@@ -458,7 +589,7 @@ static int periodic(void *state, PGconn *db, int limit, stage_keys_t *out, char 
     orgs_t orgs = {0};
     if (n > 0)
         rc = orgs_load(db, &orgs, err, errlen);
-    PGresult *series[N_SERIES_SQL] = {NULL};
+    load_t series = {0};
     for (int i = 0; rc == 0 && i < n; i++) {
         const char *audit = PQgetvalue(changed, i, 0);
         if (i == 0 || strcmp(audit, PQgetvalue(changed, i - 1, 0)) != 0) {
@@ -466,19 +597,14 @@ static int periodic(void *state, PGconn *db, int limit, stage_keys_t *out, char 
             int last = i;
             while (last + 1 < n && strcmp(PQgetvalue(changed, last + 1, 0), audit) == 0)
                 last++;
-            const char *sp[] = {audit, PQgetvalue(changed, last, 1)};
-            for (int q = 0; q < N_SERIES_SQL; q++) {
-                PQclear(series[q]);
-                if (!(series[q] = db_query(db, series_sql[q], 2, sp, err, errlen)))
-                    rc = -1;
-            }
-            if (rc != 0)
+            load_free(&series);
+            if ((rc = load_series(db, audit, PQgetvalue(changed, last, 1), &series, err,
+                                  errlen)) != 0)
                 break;
         }
-        rc = rebuild(ps, db, &orgs, series, audit, PQgetvalue(changed, i, 1), err, errlen);
+        rc = rebuild(ps, db, &orgs, &series, audit, PQgetvalue(changed, i, 1), err, errlen);
     }
-    for (int q = 0; q < N_SERIES_SQL; q++)
-        PQclear(series[q]);
+    load_free(&series);
     orgs_clear(&orgs);
     PQclear(changed);
     return rc == 0 ? n : -1;
