@@ -129,20 +129,35 @@ static void entry_key(const ranks_t *r, entry_t *e, const char *const f[KEY_FIEL
         e->k[k] = r->rank[str_map_get(r->map, text(f[k]))];
 }
 
-/* Sorts n elements of size bytes at items, whose keys and values fill entries e, by cmp. */
+/* The largest element sort_by moves (a cell or a measure). */
+#define ELEMENT_MAX (sizeof(benchmark_cell_t) > sizeof(benchmark_measure_t)                      \
+                         ? sizeof(benchmark_cell_t)                                               \
+                         : sizeof(benchmark_measure_t))
+
+/* Sorts n elements of size bytes at items, whose keys and values fill entries e, by cmp: the
+ * entries sorted, then the elements moved into place cycle by cycle (no second array). */
 static int sort_by(void *items, size_t n, size_t size, entry_t *e,
                    int (*cmp)(const void *, const void *))
 {
     if (n < 2)
         return 0;
-    char *tmp = malloc(n * size);
-    if (!tmp)
-        return -1;
     qsort(e, n, sizeof *e, cmp);
-    for (size_t i = 0; i < n; i++)
-        memcpy(tmp + i * size, (char *)items + e[i].at * size, size);
-    memcpy(items, tmp, n * size);
-    free(tmp);
+    char *at = items, hold[ELEMENT_MAX];
+    for (size_t i = 0; i < n; i++) {
+        if (e[i].at == i)
+            continue;
+        /* the cycle through i: position j takes the element from e[j].at */
+        memcpy(hold, at + i * size, size);
+        size_t j = i;
+        while (e[j].at != i) {
+            size_t from = e[j].at;
+            memcpy(at + j * size, at + from * size, size);
+            e[j].at = j; /* in place */
+            j = from;
+        }
+        memcpy(at + j * size, hold, size);
+        e[j].at = j;
+    }
     return 0;
 }
 
