@@ -3,6 +3,7 @@
 
 #include <jansson.h>
 #include <sodium.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -66,7 +67,9 @@ static int store_files(PGconn *db, const char *relid, const char *const content[
 }
 
 /* The release's rows, queryable (one per line of latest.csv), from its JSON (rows as arrays in
- * the order of latest.csv's columns). */
+ * the order of latest.csv's columns), parsed once as jsonb: each r->>N is then a lookup, where on
+ * json every one of the 22 re-scanned the row (4-5 times the statement's time). A number's text
+ * keeps its digits in jsonb, so each float8 is the one the JSON states. */
 static int store_rows(PGconn *db, const char *relid, const char *json, char *err, size_t errlen)
 {
     const char *p[] = {relid, json};
@@ -77,7 +80,7 @@ static int store_rows(PGconn *db, const char *relid, const char *json, char *err
                     " (r->>14)::float8, (r->>15)::float8, (r->>16)::float8, coalesce(r->>17, ''),"
                     " (r->>18)::float8, (r->>19)::float8, (r->>20)::float8, (r->>21)::float8,"
                     " coalesce(r->>22, ''), coalesce(r->>23, '')"
-                    " FROM json_array_elements($2::json -> 'rows') WITH ORDINALITY AS e(r, n)",
+                    " FROM jsonb_array_elements($2::jsonb -> 'rows') WITH ORDINALITY AS e(r, n)",
                     2, p, err, errlen);
 }
 
@@ -125,8 +128,8 @@ static int read_rows(PGconn *db, const char *sql, int n, const char *const *p,
     if (db_execp(db, decl, n, p, err, errlen) != 0)
         return -1;
     for (;;) {
-        PGresult *r = db_query(db, "FETCH " STR(ROWS_PER_FETCH) " FROM publish_rows", 0, NULL,
-                               err, errlen);
+        PGresult *r =
+            db_query(db, "FETCH " STR(ROWS_PER_FETCH) " FROM publish_rows", 0, NULL, err, errlen);
         if (!r)
             return -1;
         int rows = PQntuples(r), rc = 0;
@@ -158,15 +161,15 @@ typedef struct {
     size_t n_measures, cap_measures;
     const char **cell_period, **measure_period; /* the series': each element's period */
     size_t cap_cell_period, cap_measure_period;
-    long long records;  /* the period's: metric '' cells of breakdown 'all' */
-    const char *oom;    /* set when interning failed */
+    long long records; /* the period's: metric '' cells of breakdown 'all' */
+    bool oom;          /* interning failed */
 } load_t;
 
 static const char *intern(load_t *l, const PGresult *r, int row, int col)
 {
     size_t i;
     if (str_map_put(l->strings, PQgetvalue(r, row, col), &i) < 0) {
-        l->oom = "";
+        l->oom = true;
         return "";
     }
     return str_map_key(l->strings, i);
@@ -205,15 +208,14 @@ static int measure_row(void *ctx, const PGresult *r, int i)
     if (array_grow((void **)&l->measures, &l->cap_measures, l->n_measures + 1,
                    sizeof *l->measures) != 0)
         return -1;
-    l->measures[l->n_measures++] =
-        (benchmark_measure_t){.trust = intern(l, r, i, 0),
-                              .site = intern(l, r, i, 1),
-                              .metric = intern(l, r, i, 2),
-                              .breakdown = intern(l, r, i, 3),
-                              .category = intern(l, r, i, 4),
-                              .month = intern(l, r, i, 5),
-                              .value = strtod(PQgetvalue(r, i, 6), NULL),
-                              .count = num_at(r, i, 7)};
+    l->measures[l->n_measures++] = (benchmark_measure_t){.trust = intern(l, r, i, 0),
+                                                         .site = intern(l, r, i, 1),
+                                                         .metric = intern(l, r, i, 2),
+                                                         .breakdown = intern(l, r, i, 3),
+                                                         .category = intern(l, r, i, 4),
+                                                         .month = intern(l, r, i, 5),
+                                                         .value = strtod(PQgetvalue(r, i, 6), NULL),
+                                                         .count = num_at(r, i, 7)};
     return l->oom ? -1 : 0;
 }
 
@@ -282,8 +284,7 @@ static int load_series(PGconn *db, const char *audit, const char *last, load_t *
     }
     const char *p[] = {audit, last};
     if (read_rows(db, series_sql[Q_SERIES], 2, p, series_row, l, err, errlen) != 0 ||
-        read_rows(db, series_sql[Q_SERIES_MEASURES], 2, p, series_measure_row, l, err,
-                  errlen) != 0)
+        read_rows(db, series_sql[Q_SERIES_MEASURES], 2, p, series_measure_row, l, err, errlen) != 0)
         return -1;
     return 0;
 }
@@ -350,7 +351,8 @@ static int prune(publish_t *ps, PGconn *db, const char *audit, const char *perio
         "   (SELECT revision FROM publish.release WHERE audit = $1 AND period = $2"
         "   AND status = 'provisional' ORDER BY revision DESC LIMIT $3::int) k)),"
         " o AS (DELETE FROM publish.output WHERE release_id IN (SELECT release_id FROM gone)),"
-        " f AS (DELETE FROM publish.release_file WHERE release_id IN (SELECT release_id FROM gone)),"
+        " f AS (DELETE FROM publish.release_file WHERE release_id IN (SELECT release_id FROM "
+        "gone)),"
         " r AS (DELETE FROM publish.release WHERE release_id IN (SELECT release_id FROM gone))"
         " SELECT revision FROM gone",
         3, p, err, errlen);
@@ -521,7 +523,7 @@ static void pruned_clear(publish_t *ps)
  * interval; otherwise they wait, after the watermark, for the audit's next round. */
 #define AUDIT_DUE(c)                                                                               \
     "($4::int = 0 OR EXISTS (SELECT 1 FROM req WHERE req.audit IS NULL OR req.audit = " c          \
-    ".audit) OR NOT EXISTS (SELECT 1 FROM publish.release l WHERE l.audit = " c ".audit"          \
+    ".audit) OR NOT EXISTS (SELECT 1 FROM publish.release l WHERE l.audit = " c ".audit"           \
     " AND l.status = 'provisional' AND l.created_at > now() - make_interval(secs => $4::int)))"
 
 /* Marks what the releases will reflect first, then aggregates: every record version marked seen
@@ -555,33 +557,38 @@ static int periodic(void *state, PGconn *db, int limit, stage_keys_t *out, char 
         "   USING (record_id) WHERE " CHANGED "),"
         /* `ncap release now`: taken by this round */
         " req AS (DELETE FROM publish.release_request RETURNING audit),"
-        " due_audit AS (SELECT a.audit, " AUDIT_DUE("a") " AS due FROM (SELECT DISTINCT audit"
-        "   FROM changed) a),"
-        " due AS (SELECT c.* FROM changed c JOIN due_audit d ON d.audit = c.audit AND d.due),"
-        " waiting AS (SELECT c.write_xid, c.record_id, c.version FROM changed c"
-        "   JOIN due_audit d ON d.audit = c.audit AND NOT d.due"
-        "   ORDER BY c.write_xid, c.record_id, c.version LIMIT 1),"
-        /* every row of the tail before the first waiting one is seen once this commits: the
-         * watermark passes those below the horizon (migration 0018) */
-        " mark AS (UPDATE publish.watermark w SET write_xid = t.write_xid,"
-        "   record_id = t.record_id, version = t.version, moved_at = now() FROM (SELECT"
-        "   write_xid, record_id, version FROM tail x"
-        "   WHERE write_xid < (SELECT pg_snapshot_xmin(pg_current_snapshot()))"
-        "   AND NOT EXISTS (SELECT 1 FROM waiting b WHERE (x.write_xid, x.record_id, x.version)"
-        "   >= (b.write_xid, b.record_id, b.version))"
-        "   ORDER BY write_xid DESC, record_id DESC, version DESC LIMIT 1) t),"
-        " up AS (INSERT INTO publish.seen (record_id, version, link_revision, audit, period)"
-        "   SELECT record_id, version, link_revision, audit, period FROM due"
-        "   ON CONFLICT (record_id) DO UPDATE SET version = EXCLUDED.version,"
-        "   link_revision = EXCLUDED.link_revision, period = EXCLUDED.period,"
-        "   published_at = now()),"
-        " periods AS (SELECT DISTINCT audit, p FROM (SELECT audit, period AS p FROM due"
-        "   UNION ALL SELECT audit, old_period FROM due) x WHERE p IS NOT NULL)"
-        /* a later period's run charts include the months of this one: rebuilt too */
-        " SELECT audit, p FROM periods UNION SELECT r.audit, r.period FROM publish.release r"
-        "   JOIN (SELECT audit, min(p) AS first FROM periods GROUP BY audit) f"
-        "   ON r.audit = f.audit AND r.period > f.first"
-        " ORDER BY 1, 2",
+        " due_audit AS (SELECT a.audit, " AUDIT_DUE(
+            "a") " AS due FROM (SELECT DISTINCT audit"
+                 "   FROM changed) a),"
+                 " due AS (SELECT c.* FROM changed c JOIN due_audit d ON d.audit = c.audit AND "
+                 "d.due),"
+                 " waiting AS (SELECT c.write_xid, c.record_id, c.version FROM changed c"
+                 "   JOIN due_audit d ON d.audit = c.audit AND NOT d.due"
+                 "   ORDER BY c.write_xid, c.record_id, c.version LIMIT 1),"
+                 /* every row of the tail before the first waiting one is seen once this commits:
+                  * the watermark passes those below the horizon (migration 0018) */
+                 " mark AS (UPDATE publish.watermark w SET write_xid = t.write_xid,"
+                 "   record_id = t.record_id, version = t.version, moved_at = now() FROM (SELECT"
+                 "   write_xid, record_id, version FROM tail x"
+                 "   WHERE write_xid < (SELECT pg_snapshot_xmin(pg_current_snapshot()))"
+                 "   AND NOT EXISTS (SELECT 1 FROM waiting b WHERE (x.write_xid, x.record_id, "
+                 "x.version)"
+                 "   >= (b.write_xid, b.record_id, b.version))"
+                 "   ORDER BY write_xid DESC, record_id DESC, version DESC LIMIT 1) t),"
+                 " up AS (INSERT INTO publish.seen (record_id, version, link_revision, audit, "
+                 "period)"
+                 "   SELECT record_id, version, link_revision, audit, period FROM due"
+                 "   ON CONFLICT (record_id) DO UPDATE SET version = EXCLUDED.version,"
+                 "   link_revision = EXCLUDED.link_revision, period = EXCLUDED.period,"
+                 "   published_at = now()),"
+                 " periods AS (SELECT DISTINCT audit, p FROM (SELECT audit, period AS p FROM due"
+                 "   UNION ALL SELECT audit, old_period FROM due) x WHERE p IS NOT NULL)"
+                 /* a later period's run charts include the months of this one: rebuilt too */
+                 " SELECT audit, p FROM periods UNION SELECT r.audit, r.period FROM "
+                 "publish.release r"
+                 "   JOIN (SELECT audit, min(p) AS first FROM periods GROUP BY audit) f"
+                 "   ON r.audit = f.audit AND r.period > f.first"
+                 " ORDER BY 1, 2",
         1, p, err, errlen);
     if (!changed)
         return -1;
@@ -598,8 +605,8 @@ static int periodic(void *state, PGconn *db, int limit, stage_keys_t *out, char 
             while (last + 1 < n && strcmp(PQgetvalue(changed, last + 1, 0), audit) == 0)
                 last++;
             load_free(&series);
-            if ((rc = load_series(db, audit, PQgetvalue(changed, last, 1), &series, err,
-                                  errlen)) != 0)
+            if ((rc = load_series(db, audit, PQgetvalue(changed, last, 1), &series, err, errlen)) !=
+                0)
                 break;
         }
         rc = rebuild(ps, db, &orgs, &series, audit, PQgetvalue(changed, i, 1), err, errlen);
@@ -622,8 +629,8 @@ static void after_commit(void *state, PGconn *db)
     for (size_t i = 0; i < ps->n_pruned; i++) {
         char err[1024];
         const publish_pruned_t *x = &ps->pruned[i];
-        if (release_files_remove(ps->out_dir, x->audit, x->period, x->revision, err,
-                                 sizeof err) != 0)
+        if (release_files_remove(ps->out_dir, x->audit, x->period, x->revision, err, sizeof err) !=
+            0)
             ncap_log(LOG_WARN, "could not remove a pruned revision's files", "error", err, NULL);
     }
     if (ps->n_pending > 0) {

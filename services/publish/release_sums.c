@@ -36,7 +36,10 @@ static int cmp_str(const void *a, const void *b)
     return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
-#define CELL_FIELDS(c) {(c)->trust, (c)->site, (c)->metric, (c)->breakdown, (c)->category, (c)->month}
+#define CELL_FIELDS(c)                                                                             \
+    {                                                                                              \
+        (c)->trust, (c)->site, (c)->metric, (c)->breakdown, (c)->category, (c)->month              \
+    }
 
 static int ranks_build(ranks_t *r, const release_sums_t *s)
 {
@@ -130,9 +133,9 @@ static void entry_key(const ranks_t *r, entry_t *e, const char *const f[KEY_FIEL
 }
 
 /* The largest element sort_by moves (a cell or a measure). */
-#define ELEMENT_MAX (sizeof(benchmark_cell_t) > sizeof(benchmark_measure_t)                      \
-                         ? sizeof(benchmark_cell_t)                                               \
-                         : sizeof(benchmark_measure_t))
+#define ELEMENT_MAX                                                                                \
+    (sizeof(benchmark_cell_t) > sizeof(benchmark_measure_t) ? sizeof(benchmark_cell_t)             \
+                                                            : sizeof(benchmark_measure_t))
 
 /* Sorts n elements of size bytes at items, whose keys and values fill entries e, by cmp: the
  * entries sorted, then the elements moved into place cycle by cycle (no second array). */
@@ -205,7 +208,8 @@ int release_sums_sort(release_sums_t *s)
     ranks_t r;
     int rc = ranks_build(&r, s);
     if (rc == 0)
-        rc = sort_cells(&r, s->cells, s->n_cells) | sort_measures(&r, s->measures, s->n_measures, cmp_entry) |
+        rc = sort_cells(&r, s->cells, s->n_cells) |
+             sort_measures(&r, s->measures, s->n_measures, cmp_entry) |
              sort_cells(&r, s->series, s->n_series) |
              sort_measures(&r, s->series_measures, s->n_series_measures, cmp_entry);
     ranks_free(&r);
@@ -242,8 +246,9 @@ int release_sums_merge_months(release_sums_t *s)
     m = 0;
     for (size_t i = 0; i < s->n_measures; i++) {
         benchmark_measure_t *x = &s->measures[i];
-        if (m > 0 && same_key((const char *[])CELL_FIELDS(&s->measures[m - 1]),
-                              (const char *[])CELL_FIELDS(x)) &&
+        if (m > 0 &&
+            same_key((const char *[])CELL_FIELDS(&s->measures[m - 1]),
+                     (const char *[])CELL_FIELDS(x)) &&
             s->measures[m - 1].value == x->value) {
             s->measures[m - 1].count += x->count;
             continue;

@@ -528,6 +528,5 @@ int cmd_release(int argc, char **argv)
         return build(argc - 1, argv + 1);
     if (strcmp(argv[1], "now") == 0)
         return now(argc - 1, argv + 1);
-    return usage_error("release", "unknown action \"%s\", expected \"build\" or \"now\"",
-                       argv[1]);
+    return usage_error("release", "unknown action \"%s\", expected \"build\" or \"now\"", argv[1]);
 }
