@@ -151,6 +151,9 @@ static long long num_at(const PGresult *r, int row, int col)
     return strtoll(PQgetvalue(r, row, col), NULL, 10);
 }
 
+/* The columns of a row a load interns (sums_sql's and series_sql's rows have at most 11). */
+#define LOAD_COLS 12
+
 /* What a load keeps: its strings interned (every cell of a trust shares one copy of its code) and
  * growing arrays of cells and measures. */
 typedef struct {
@@ -161,18 +164,27 @@ typedef struct {
     size_t n_measures, cap_measures;
     const char **cell_period, **measure_period; /* the series': each element's period */
     size_t cap_cell_period, cap_measure_period;
-    long long records; /* the period's: metric '' cells of breakdown 'all' */
-    bool oom;          /* interning failed */
+    long long records;           /* the period's: metric '' cells of breakdown 'all' */
+    bool oom;                    /* interning failed */
+    const char *last[LOAD_COLS]; /* per column, the string interned last */
 } load_t;
 
+/* A column's value as the load's copy: the column's last one when equal (rows of one cell come
+ * together), else looked up (hashed) in the load's strings. */
 static const char *intern(load_t *l, const PGresult *r, int row, int col)
 {
+    const char *v = PQgetvalue(r, row, col);
+    if (col < LOAD_COLS && l->last[col] && strcmp(l->last[col], v) == 0)
+        return l->last[col];
     size_t i;
-    if (str_map_put(l->strings, PQgetvalue(r, row, col), &i) < 0) {
+    if (str_map_put(l->strings, v, &i) < 0) {
         l->oom = true;
         return "";
     }
-    return str_map_key(l->strings, i);
+    const char *k = str_map_key(l->strings, i);
+    if (col < LOAD_COLS)
+        l->last[col] = k;
+    return k;
 }
 
 /* A row of sums_sql's cells: trust, site, metric_id, breakdown, category, month, then the five

@@ -10,10 +10,14 @@
 
 /* The strings of the keys ranked once in strcmp's order, so that sorting compares integers:
  * O(distinct strings) string comparisons (trusts, sites, metrics, categories, months: hundreds),
- * not O(n log n). */
+ * not O(n log n). A string is found by its address first (the builders' strings are interned: a
+ * few hundred addresses), so an element's key costs pointer probes; only a new address is hashed
+ * by content. */
 typedef struct {
-    str_map_t *map;
-    uint32_t *rank; /* map index -> rank */
+    str_map_t *map;   /* the distinct strings, by content */
+    const char **ptr; /* open addressing over the addresses seen; NULL: a free slot */
+    size_t *index;    /* per slot: its string's map index, then (ranks_build) its rank */
+    size_t cap, n;
 } ranks_t;
 
 #define KEY_FIELDS 6 /* trust, site, metric, breakdown, category, month */
@@ -23,12 +27,66 @@ static const char *text(const char *s)
     return s ? s : "";
 }
 
+static size_t ptr_home(const char *p, size_t cap)
+{
+    uint64_t x = (uint64_t)(uintptr_t)p;
+    x ^= x >> 29;
+    x *= 0x9E3779B97F4A7C15ULL;
+    return (size_t)(x >> 32) & (cap - 1);
+}
+
+/* The slot of address p (cap a power of 2, never full). */
+static size_t ptr_find(const ranks_t *r, const char *p)
+{
+    size_t i = ptr_home(p, r->cap);
+    while (r->ptr[i] && r->ptr[i] != p)
+        i = (i + 1) & (r->cap - 1);
+    return i;
+}
+
+static int ptr_grow(ranks_t *r)
+{
+    size_t cap = r->cap ? r->cap * 2 : 1024;
+    const char **ptr = calloc(cap, sizeof *ptr);
+    size_t *index = malloc(cap * sizeof *index);
+    if (!ptr || !index) {
+        free(ptr);
+        free(index);
+        return -1;
+    }
+    ranks_t grown = {.map = r->map, .ptr = ptr, .index = index, .cap = cap, .n = r->n};
+    for (size_t i = 0; i < r->cap; i++)
+        if (r->ptr[i]) {
+            size_t j = ptr_find(&grown, r->ptr[i]);
+            ptr[j] = r->ptr[i];
+            index[j] = r->index[i];
+        }
+    free(r->ptr);
+    free(r->index);
+    *r = grown;
+    return 0;
+}
+
 static int ranks_put(ranks_t *r, const char *const f[KEY_FIELDS])
 {
-    for (int k = 0; k < KEY_FIELDS; k++)
-        if (str_map_put(r->map, text(f[k]), NULL) < 0)
+    for (int k = 0; k < KEY_FIELDS; k++) {
+        const char *p = text(f[k]);
+        if ((r->n + 1) * 2 > r->cap && ptr_grow(r) != 0)
             return -1;
+        size_t i = ptr_find(r, p);
+        if (r->ptr[i])
+            continue;
+        if (str_map_put(r->map, p, &r->index[i]) < 0)
+            return -1;
+        r->ptr[i] = p;
+        r->n++;
+    }
     return 0;
+}
+
+static uint32_t rank_of(const ranks_t *r, const char *s)
+{
+    return (uint32_t)r->index[ptr_find(r, text(s))];
 }
 
 static int cmp_str(const void *a, const void *b)
@@ -60,25 +118,31 @@ static int ranks_build(ranks_t *r, const release_sums_t *s)
             return -1;
     size_t n = str_map_size(r->map);
     const char **keys = malloc((n ? n : 1) * sizeof *keys);
-    r->rank = malloc((n ? n : 1) * sizeof *r->rank);
-    if (!keys || !r->rank) {
+    size_t *rank = malloc((n ? n : 1) * sizeof *rank);
+    if (!keys || !rank) {
         free(keys);
+        free(rank);
         return -1;
     }
     for (size_t i = 0; i < n; i++)
         keys[i] = str_map_key(r->map, i);
     qsort(keys, n, sizeof *keys, cmp_str);
     for (size_t i = 0; i < n; i++)
-        r->rank[str_map_get(r->map, keys[i])] = (uint32_t)i;
+        rank[str_map_get(r->map, keys[i])] = i;
+    for (size_t i = 0; i < r->cap; i++)
+        if (r->ptr[i])
+            r->index[i] = rank[r->index[i]];
     free(keys);
+    free(rank);
     return 0;
 }
 
 static void ranks_free(ranks_t *r)
 {
     str_map_destroy(&r->map);
-    free(r->rank);
-    r->rank = NULL;
+    free(r->ptr);
+    free(r->index);
+    *r = (ranks_t){0};
 }
 
 /* An element's key as ranks (month last), its value (0 for a cell) and where it was. */
@@ -129,7 +193,7 @@ static int cmp_entry_merge(const void *pa, const void *pb)
 static void entry_key(const ranks_t *r, entry_t *e, const char *const f[KEY_FIELDS])
 {
     for (int k = 0; k < KEY_FIELDS; k++)
-        e->k[k] = r->rank[str_map_get(r->map, text(f[k]))];
+        e->k[k] = rank_of(r, f[k]);
 }
 
 /* The largest element sort_by moves (a cell or a measure). */
