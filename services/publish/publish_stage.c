@@ -612,13 +612,14 @@ static int periodic(void *state, PGconn *db, int limit, stage_keys_t *out, char 
     for (int i = 0; rc == 0 && i < n; i++) {
         const char *audit = PQgetvalue(changed, i, 0);
         if (i == 0 || strcmp(audit, PQgetvalue(changed, i - 1, 0)) != 0) {
-            /* the audit's run charts up to its last period of this round */
-            int last = i;
-            while (last + 1 < n && strcmp(PQgetvalue(changed, last + 1, 0), audit) == 0)
-                last++;
+            /* the audit's run charts up to its last period of this round (rows of one audit
+             * together; the latest of them, whatever their order) */
+            const char *last = PQgetvalue(changed, i, 1);
+            for (int j = i + 1; j < n && strcmp(PQgetvalue(changed, j, 0), audit) == 0; j++)
+                if (strcmp(PQgetvalue(changed, j, 1), last) > 0)
+                    last = PQgetvalue(changed, j, 1);
             load_free(&series);
-            if ((rc = load_series(db, audit, PQgetvalue(changed, last, 1), &series, err, errlen)) !=
-                0)
+            if ((rc = load_series(db, audit, last, &series, err, errlen)) != 0)
                 break;
         }
         rc = rebuild(ps, db, &orgs, &series, audit, PQgetvalue(changed, i, 1), err, errlen);
