@@ -151,6 +151,8 @@ static long long num_at(const PGresult *r, int row, int col)
     return strtoll(PQgetvalue(r, row, col), NULL, 10);
 }
 
+typedef struct layout layout_t;
+
 /* The columns of a row a load interns (sums_sql's and series_sql's rows have at most 11). */
 #define LOAD_COLS 12
 
@@ -167,6 +169,7 @@ typedef struct {
     long long records;           /* the period's: metric '' cells of breakdown 'all' */
     bool oom;                    /* interning failed */
     const char *last[LOAD_COLS]; /* per column, the string interned last */
+    const layout_t *layout;      /* of the rows being read */
 } load_t;
 
 /* A column's value as the load's copy: the column's last one when equal (rows of one cell come
@@ -187,91 +190,90 @@ static const char *intern(load_t *l, const PGresult *r, int row, int col)
     return k;
 }
 
-/* A row of sums_sql's cells: trust, site, metric_id, breakdown, category, month, then the five
- * sums. */
+/* Where a row's key and data are: sums_sql's rows have every key column, series_sql's breakdown
+ * 'all' and category '' alone, and their period. */
+struct layout {
+    int breakdown, category; /* columns; -1: "all" and "" */
+    int month;
+    int data;   /* the five sums of a cell; a measure's value and count */
+    int period; /* -1: none (the period's own rows) */
+};
+static const layout_t OWN = {3, 4, 5, 6, -1};
+static const layout_t SERIES_CELLS = {-1, -1, 3, 4, 9};
+static const layout_t SERIES_MEASURES = {-1, -1, 3, 4, 6};
+
+/* The key of row i as the load's strings: trust, site, metric, breakdown, category, month. */
+static void key_of(load_t *l, const PGresult *r, int i, const char *k[6])
+{
+    const layout_t *y = l->layout;
+    for (int c = 0; c < 3; c++)
+        k[c] = intern(l, r, i, c);
+    k[3] = y->breakdown < 0 ? "all" : intern(l, r, i, y->breakdown);
+    k[4] = y->category < 0 ? "" : intern(l, r, i, y->category);
+    k[5] = intern(l, r, i, y->month);
+}
+
+/* Room for one more element (n held, cap) and, for the run charts' rows, its period. */
+static int grow(load_t *l, void **items, size_t *cap, size_t size, const char ***period,
+                size_t *cap_period, size_t n, const PGresult *r, int i)
+{
+    if (array_grow(items, cap, n + 1, size) != 0)
+        return -1;
+    if (l->layout->period < 0)
+        return 0;
+    if (array_grow((void **)period, cap_period, n + 1, sizeof **period) != 0)
+        return -1;
+    (*period)[n] = intern(l, r, i, l->layout->period);
+    return 0;
+}
+
+/* A row of cells; the record count (metric '') of the period's own rows added up instead. */
 static int cell_row(void *ctx, const PGresult *r, int i)
 {
     load_t *l = ctx;
+    int d = l->layout->data;
     if (PQgetvalue(r, i, 2)[0] == '\0') { /* CONTRIBUTION_RECORDS */
-        if (strcmp(PQgetvalue(r, i, 3), "all") == 0)
-            l->records += num_at(r, i, 7);
+        if (l->layout->breakdown >= 0 && strcmp(PQgetvalue(r, i, l->layout->breakdown), "all") == 0)
+            l->records += num_at(r, i, d + 1);
         return 0;
     }
-    if (array_grow((void **)&l->cells, &l->cap_cells, l->n_cells + 1, sizeof *l->cells) != 0)
+    if (grow(l, (void **)&l->cells, &l->cap_cells, sizeof *l->cells, &l->cell_period,
+             &l->cap_cell_period, l->n_cells, r, i) != 0)
         return -1;
-    l->cells[l->n_cells++] = (benchmark_cell_t){.trust = intern(l, r, i, 0),
-                                                .site = intern(l, r, i, 1),
-                                                .metric = intern(l, r, i, 2),
-                                                .breakdown = intern(l, r, i, 3),
-                                                .category = intern(l, r, i, 4),
-                                                .month = intern(l, r, i, 5),
-                                                .numerator = num_at(r, i, 6),
-                                                .denominator = num_at(r, i, 7),
-                                                .expected_e9 = num_at(r, i, 8),
-                                                .held = num_at(r, i, 9),
-                                                .missing = num_at(r, i, 10)};
+    const char *k[6];
+    key_of(l, r, i, k);
+    l->cells[l->n_cells++] = (benchmark_cell_t){.trust = k[0],
+                                                .site = k[1],
+                                                .metric = k[2],
+                                                .breakdown = k[3],
+                                                .category = k[4],
+                                                .month = k[5],
+                                                .numerator = num_at(r, i, d),
+                                                .denominator = num_at(r, i, d + 1),
+                                                .expected_e9 = num_at(r, i, d + 2),
+                                                .held = num_at(r, i, d + 3),
+                                                .missing = num_at(r, i, d + 4)};
     return l->oom ? -1 : 0;
 }
 
-/* A row of sums_sql's measures: the six key columns, value, count. */
+/* A row of measures: the key, then value and count. */
 static int measure_row(void *ctx, const PGresult *r, int i)
 {
     load_t *l = ctx;
-    if (array_grow((void **)&l->measures, &l->cap_measures, l->n_measures + 1,
-                   sizeof *l->measures) != 0)
+    int d = l->layout->data;
+    if (grow(l, (void **)&l->measures, &l->cap_measures, sizeof *l->measures, &l->measure_period,
+             &l->cap_measure_period, l->n_measures, r, i) != 0)
         return -1;
-    l->measures[l->n_measures++] = (benchmark_measure_t){.trust = intern(l, r, i, 0),
-                                                         .site = intern(l, r, i, 1),
-                                                         .metric = intern(l, r, i, 2),
-                                                         .breakdown = intern(l, r, i, 3),
-                                                         .category = intern(l, r, i, 4),
-                                                         .month = intern(l, r, i, 5),
-                                                         .value = strtod(PQgetvalue(r, i, 6), NULL),
-                                                         .count = num_at(r, i, 7)};
-    return l->oom ? -1 : 0;
-}
-
-/* A row of series_sql's cells: trust, site, metric_id, month, the five sums, period. */
-static int series_row(void *ctx, const PGresult *r, int i)
-{
-    load_t *l = ctx;
-    if (array_grow((void **)&l->cells, &l->cap_cells, l->n_cells + 1, sizeof *l->cells) != 0 ||
-        array_grow((void **)&l->cell_period, &l->cap_cell_period, l->n_cells + 1,
-                   sizeof *l->cell_period) != 0)
-        return -1;
-    l->cell_period[l->n_cells] = intern(l, r, i, 9);
-    l->cells[l->n_cells++] = (benchmark_cell_t){.trust = intern(l, r, i, 0),
-                                                .site = intern(l, r, i, 1),
-                                                .metric = intern(l, r, i, 2),
-                                                .breakdown = "all",
-                                                .category = "",
-                                                .month = intern(l, r, i, 3),
-                                                .numerator = num_at(r, i, 4),
-                                                .denominator = num_at(r, i, 5),
-                                                .expected_e9 = num_at(r, i, 6),
-                                                .held = num_at(r, i, 7),
-                                                .missing = num_at(r, i, 8)};
-    return l->oom ? -1 : 0;
-}
-
-/* A row of series_sql's measures: trust, site, metric_id, month, value, count, period. */
-static int series_measure_row(void *ctx, const PGresult *r, int i)
-{
-    load_t *l = ctx;
-    if (array_grow((void **)&l->measures, &l->cap_measures, l->n_measures + 1,
-                   sizeof *l->measures) != 0 ||
-        array_grow((void **)&l->measure_period, &l->cap_measure_period, l->n_measures + 1,
-                   sizeof *l->measure_period) != 0)
-        return -1;
-    l->measure_period[l->n_measures] = intern(l, r, i, 6);
-    l->measures[l->n_measures++] = (benchmark_measure_t){.trust = intern(l, r, i, 0),
-                                                         .site = intern(l, r, i, 1),
-                                                         .metric = intern(l, r, i, 2),
-                                                         .breakdown = "all",
-                                                         .category = "",
-                                                         .month = intern(l, r, i, 3),
-                                                         .value = strtod(PQgetvalue(r, i, 4), NULL),
-                                                         .count = num_at(r, i, 5)};
+    const char *k[6];
+    key_of(l, r, i, k);
+    l->measures[l->n_measures++] = (benchmark_measure_t){.trust = k[0],
+                                                         .site = k[1],
+                                                         .metric = k[2],
+                                                         .breakdown = k[3],
+                                                         .category = k[4],
+                                                         .month = k[5],
+                                                         .value = strtod(PQgetvalue(r, i, d), NULL),
+                                                         .count = num_at(r, i, d + 1)};
     return l->oom ? -1 : 0;
 }
 
@@ -295,10 +297,11 @@ static int load_series(PGconn *db, const char *audit, const char *last, load_t *
         return -1;
     }
     const char *p[] = {audit, last};
-    if (read_rows(db, series_sql[Q_SERIES], 2, p, series_row, l, err, errlen) != 0 ||
-        read_rows(db, series_sql[Q_SERIES_MEASURES], 2, p, series_measure_row, l, err, errlen) != 0)
+    l->layout = &SERIES_CELLS;
+    if (read_rows(db, series_sql[Q_SERIES], 2, p, cell_row, l, err, errlen) != 0)
         return -1;
-    return 0;
+    l->layout = &SERIES_MEASURES;
+    return read_rows(db, series_sql[Q_SERIES_MEASURES], 2, p, measure_row, l, err, errlen);
 }
 
 /* Reads the period's own sums into own (its strings; the arrays then s's) and takes its series
@@ -313,6 +316,7 @@ static int load_sums(PGconn *db, const char *audit, const char *period, const lo
         return -1;
     }
     const char *p[] = {audit, period};
+    own->layout = &OWN;
     if (read_rows(db, sums_sql[Q_CELLS], 2, p, cell_row, own, err, errlen) != 0 ||
         read_rows(db, sums_sql[Q_MEASURES], 2, p, measure_row, own, err, errlen) != 0)
         return -1;
