@@ -315,6 +315,21 @@ static int store(void *state, PGconn *db, stage_batch_t *b, char *err, size_t er
         rc = 0;
         goto done;
     }
+    /* A revision with another pseudonym than the one held for its version is the patient's under
+     * a rotated key (a link revision keeps the version's patient, rekey_sweep.h): the record's
+     * superseded versions of the same patient take it too, so that no old pseudonym is left. */
+    const char *rn[] = {c.params[C_RID], c.params[C_VER], c.params[C_PSEUD], c.params[C_LREV]};
+    if (db_execp(db,
+                 "UPDATE validation.record o SET pseudonym = s.pseudonym"
+                 " FROM unnest($1::bigint[], $2::int[], $3::text[], $4::int[])"
+                 " AS s(record_id, version, pseudonym, link_revision)"
+                 " JOIN validation.record cur ON cur.record_id = s.record_id"
+                 "   AND cur.version = s.version AND cur.link_revision < s.link_revision"
+                 "   AND cur.pseudonym <> s.pseudonym"
+                 " WHERE o.record_id = s.record_id AND o.version < s.version"
+                 " AND o.pseudonym = cur.pseudonym",
+                 4, rn, err, errlen) != 0)
+        goto done;
     /* A record version is taken when validation holds none of it, or an older link revision of
      * it: then its row is replaced and its own problems with it (DESIGN.md invariant 3: the same
      * revision twice is taken once). */
