@@ -7,7 +7,8 @@
  * second sweep changes nothing. Validation takes the revisions one at a time, the later record of
  * the patient first: its history problems end as they were, and no old pseudonym is left in
  * validation.record. A process heard with another key since the sweeper started stops the
- * re-keying; one heard before it started (the rotation itself) does not. */
+ * re-keying; one heard before it started (the rotation itself) does not. `ncap status` counts the
+ * versions still to re-key in linkage's backlog. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -16,6 +17,7 @@
 
 #include "link_pg_fixture.h"
 #include "linkage_stage.h"
+#include "pipeline_status.h"
 #include "rekey_sweep.h"
 #include "validation_stage.h"
 #include "test_skip.h"
@@ -118,6 +120,16 @@ static int wrong_pseudonyms(PGconn *db, const unsigned char *key)
     return wrong;
 }
 
+/* linkage's backlog as `ncap status` counts it. */
+static long long linkage_backlog(PGconn *db)
+{
+    char err[1024];
+    stage_status_t st[PIPELINE_STAGES];
+    if (pipeline_status_read(db, st, err, sizeof err) != 0)
+        fail_msg("%s", err);
+    return st[1].backlog;
+}
+
 static void test_rotated_key_reaches_every_record_once(void **state)
 {
     (void)state;
@@ -157,6 +169,8 @@ static void test_rotated_key_reaches_every_record_once(void **state)
      * rotation, not two keys at once */
     assert_int_equal(rekey_sweep_register(db, "old-host:1:0", ida, err, sizeof err), 0);
     assert_int_equal(rekey_sweep_remaining(db, idb, err, sizeof err), 6);
+    /* ncap status counts against the key heard last: A's, so only Cy's row without a key id */
+    assert_int_equal(linkage_backlog(db), 1);
 
     /* in batches of 2: six versions, three calls */
     stage_keys_t out = {0}, all = {0};
@@ -167,6 +181,7 @@ static void test_rotated_key_reaches_every_record_once(void **state)
         for (size_t i = 0; i < out.n; i++)
             assert_int_equal(stage_keys_push(&all, out.keys[i]), 0);
         assert_int_equal(rekey_sweep_remaining(db, idb, err, sizeof err), 6 - 2 * calls);
+        assert_int_equal(linkage_backlog(db), 6 - 2 * calls);
     }
     assert_int_equal(calls, 3);
     assert_int_equal(wrong_pseudonyms(db, lk.key), 0);
