@@ -405,8 +405,8 @@ static int store(void *state, PGconn *db, stage_batch_t *b, char *err, size_t er
         strbuf_pg_array_close(&a[k]);
     for (int k = 0; k < NPROB; k++)
         strbuf_pg_array_close(&pr[k]);
-    const char *pl[] = {a[0].s, a[1].s,  a[2].s,     a[3].s, a[4].s,    a[5].s, a[6].s,
-                        a[7].s, a[8].s, a[9].s, a[10].s, payloads.s, due.s, lk->key_id};
+    const char *pl[] = {a[0].s, a[1].s, a[2].s, a[3].s,  a[4].s,     a[5].s, a[6].s,
+                        a[7].s, a[8].s, a[9].s, a[10].s, payloads.s, due.s,  lk->key_id};
     PGresult *ins = db_query(
         db,
         "WITH src AS (SELECT * FROM unnest($1::bigint[], $2::int[], $3::bigint[], $4::text[],"
@@ -546,7 +546,8 @@ static int periodic(void *state, PGconn *db, int limit, stage_keys_t *out, char 
                  "due", a, "records", d, NULL);
     }
     size_t rekeyed = 0;
-    if (c.deaths + c.patients + c.due == 0 && rekey_step(lk, db, limit, out, &rekeyed, err, errlen) != 0)
+    if (c.deaths + c.patients + c.due == 0 &&
+        rekey_step(lk, db, limit, out, &rekeyed, err, errlen) != 0)
         return -1;
     return (int)(c.deaths + c.patients + c.due + rekeyed);
 }

@@ -70,7 +70,8 @@ void pseudonym_of(const unsigned char key[PSEUDONYM_KEY_BYTES], int64_t patient_
     sodium_bin2hex(out, 65, mac, sizeof mac);
 }
 
-void pseudonym_key_id(const unsigned char key[PSEUDONYM_KEY_BYTES], char out[PSEUDONYM_KEY_ID_LEN + 1])
+void pseudonym_key_id(const unsigned char key[PSEUDONYM_KEY_BYTES],
+                      char out[PSEUDONYM_KEY_ID_LEN + 1])
 {
     static const char label[] = "ncap pseudonym key id";
     unsigned char mac[crypto_auth_hmacsha256_BYTES];

@@ -346,7 +346,8 @@ int death_sweep_revise(PGconn *db, audit_cache_t *audits, int limit, stage_keys_
         snprintf(err, errlen, "out of memory");
         goto done;
     }
-    if (changed > 0 && (!(u = store_revisions(db, r, recs, err, errlen)) || death_sweep_pass_on(u, out) != 0)) {
+    if (changed > 0 &&
+        (!(u = store_revisions(db, r, recs, err, errlen)) || death_sweep_pass_on(u, out) != 0)) {
         if (u)
             snprintf(err, errlen, "out of memory");
         goto done;

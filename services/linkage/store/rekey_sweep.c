@@ -21,8 +21,8 @@ int rekey_sweep_register(PGconn *db, const char *holder, const char *key_id, cha
 }
 
 int rekey_sweep_conflict(PGconn *db, const char *holder, const char *key_id,
-                         char other[PSEUDONYM_KEY_ID_LEN + 1], char *other_holder,
-                         size_t holderlen, char *err, size_t errlen)
+                         char other[PSEUDONYM_KEY_ID_LEN + 1], char *other_holder, size_t holderlen,
+                         char *err, size_t errlen)
 {
     if (rekey_sweep_register(db, holder, key_id, err, errlen) != 0 ||
         db_execp(db, "DELETE FROM linkage.key_in_use WHERE heard_at < now() - interval '1 day'", 0,
@@ -93,8 +93,7 @@ static PGresult *other_key_records(PGconn *db, const char *key_id, int limit, ch
 }
 
 int rekey_sweep_run(PGconn *db, const unsigned char key[PSEUDONYM_KEY_BYTES], const char *key_id,
-                    int limit, stage_keys_t *out, rekey_sweep_counts_t *c, char *err,
-                    size_t errlen)
+                    int limit, stage_keys_t *out, rekey_sweep_counts_t *c, char *err, size_t errlen)
 {
     memset(c, 0, sizeof *c);
     PGresult *r = other_key_records(db, key_id, limit, err, errlen), *u = NULL;

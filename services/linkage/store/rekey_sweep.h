@@ -31,8 +31,8 @@
 #include "stage.h"
 
 typedef struct {
-    size_t taken;     /* record versions under another key id */
-    size_t revised;   /* of those, latest versions given a new pseudonym: passed on */
+    size_t taken;        /* record versions under another key id */
+    size_t revised;      /* of those, latest versions given a new pseudonym: passed on */
     long long remaining; /* record versions still under another key id after the batch */
 } rekey_sweep_counts_t;
 
@@ -45,8 +45,8 @@ int rekey_sweep_register(PGconn *db, const char *holder, const char *key_id, cha
  * minute from a process since holder started. Returns 1 with that key id in other (17 bytes) and
  * its holder in other_holder, 0 when there is none, -1 with err. Removes rows a day old. */
 int rekey_sweep_conflict(PGconn *db, const char *holder, const char *key_id,
-                         char other[PSEUDONYM_KEY_ID_LEN + 1], char *other_holder,
-                         size_t holderlen, char *err, size_t errlen);
+                         char other[PSEUDONYM_KEY_ID_LEN + 1], char *other_holder, size_t holderlen,
+                         char *err, size_t errlen);
 
 /* Step 4 for up to limit record versions under another key id than key's (key_id its id): appends
  * the key (with the new link revision) of each record revised to out; sets c. Returns 0, or -1

@@ -81,13 +81,13 @@ static int add_backlogs(PGconn *db, stage_status_t out[PIPELINE_STAGES], char *e
  * was rotated (rekey_sweep.h; two index ranges, nothing once done). Returns 0 or -1 with err. */
 static int add_rekey_backlog(PGconn *db, stage_status_t *linkage, char *err, size_t errlen)
 {
-    PGresult *r = db_query(db,
-                           "SELECT key_id FROM linkage.key_in_use ORDER BY heard_at DESC LIMIT 1",
-                           0, NULL, err, errlen);
+    PGresult *r =
+        db_query(db, "SELECT key_id FROM linkage.key_in_use ORDER BY heard_at DESC LIMIT 1", 0,
+                 NULL, err, errlen);
     if (!r)
         return -1;
-    long long n = PQntuples(r) > 0 ? rekey_sweep_remaining(db, PQgetvalue(r, 0, 0), err, errlen)
-                                   : 0;
+    long long n =
+        PQntuples(r) > 0 ? rekey_sweep_remaining(db, PQgetvalue(r, 0, 0), err, errlen) : 0;
     PQclear(r);
     if (n < 0)
         return -1;
