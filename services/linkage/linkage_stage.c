@@ -299,6 +299,21 @@ static void know_key(linkage_t *lk)
         registry_make_instance_id(lk->holder, sizeof lk->holder);
 }
 
+/* This process's key id in linkage.key_in_use, at most every 10 s: from every batch and sweep, so
+ * that the sweep of a process with another key does not re-key (rekey_sweep.h). Returns 0, or -1
+ * with err. */
+static int hear_key(linkage_t *lk, PGconn *db, char *err, size_t errlen)
+{
+    know_key(lk);
+    long long now = daemon_now_ms();
+    if (lk->key_heard_ms != 0 && now - lk->key_heard_ms < 10000)
+        return 0;
+    if (rekey_sweep_register(db, lk->holder, lk->key_id, err, errlen) != 0)
+        return -1;
+    lk->key_heard_ms = now;
+    return 0;
+}
+
 /* Parameters and term frequencies replaced (`ncap link-train`) are loaded again at the next batch,
  * so that every instance scores alike: one primary-key lookup per batch. Returns 0, or -1 with err.
  */
@@ -338,15 +353,8 @@ static int store(void *state, PGconn *db, stage_batch_t *b, char *err, size_t er
         if (b->items[i].error == STAGE_OK)
             items[n++] = (work_t){.it = &b->items[i], .in = b->items[i].input};
     int rc = -1;
-    know_key(lk);
-    /* this process's key id, heard at most every 10 s (a sweep of another process with another
-     * key then does not re-key: rekey_sweep.h) */
-    long long now = daemon_now_ms();
-    if (lk->key_heard_ms == 0 || now - lk->key_heard_ms >= 10000) {
-        if (rekey_sweep_register(db, lk->holder, lk->key_id, err, errlen) != 0)
-            goto done;
-        lk->key_heard_ms = now;
-    }
+    if (hear_key(lk, db, err, errlen) != 0)
+        goto done;
     if (load_params(lk, db, err, errlen) != 0 || skip_processed(db, items, n, err, errlen) != 0 ||
         link_items(lk, db, items, &n, err, errlen) != 0 ||
         apply_optout(db, items, n, err, errlen) != 0)
@@ -472,7 +480,8 @@ done:
 static int rekey_step(linkage_t *lk, PGconn *db, int limit, stage_keys_t *out, size_t *taken,
                       char *err, size_t errlen)
 {
-    know_key(lk);
+    if (hear_key(lk, db, err, errlen) != 0)
+        return -1;
     char other[PSEUDONYM_KEY_ID_LEN + 1], other_holder[160];
     int conflict = rekey_sweep_conflict(db, lk->holder, lk->key_id, other, other_holder,
                                         sizeof other_holder, err, errlen);

@@ -25,7 +25,7 @@ typedef struct {
      * as linkage.key_in_use knows it (host:pid:random); both set at the first batch or sweep. */
     char key_id[PSEUDONYM_KEY_ID_LEN + 1];
     char holder[160];
-    long long key_heard_ms;    /* when this process last registered its key id from a batch */
+    long long key_heard_ms;    /* when this process last registered its key id (daemon_now_ms) */
     long long conflict_log_ms; /* when it last logged a second key in use */
 } linkage_t;
 

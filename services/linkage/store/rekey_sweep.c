@@ -24,8 +24,7 @@ int rekey_sweep_conflict(PGconn *db, const char *holder, const char *key_id,
                          char other[PSEUDONYM_KEY_ID_LEN + 1], char *other_holder, size_t holderlen,
                          char *err, size_t errlen)
 {
-    if (rekey_sweep_register(db, holder, key_id, err, errlen) != 0 ||
-        db_execp(db, "DELETE FROM linkage.key_in_use WHERE heard_at < now() - interval '1 day'", 0,
+    if (db_execp(db, "DELETE FROM linkage.key_in_use WHERE heard_at < now() - interval '1 day'", 0,
                  NULL, err, errlen) != 0)
         return -1;
     /* Since this process started: one stopped before it (the key file replaced in between) is

@@ -41,9 +41,10 @@ typedef struct {
 int rekey_sweep_register(PGconn *db, const char *holder, const char *key_id, char *err,
                          size_t errlen);
 
-/* Registers holder as rekey_sweep_register does, then looks for another key id heard in the last
- * minute from a process since holder started. Returns 1 with that key id in other (17 bytes) and
- * its holder in other_holder, 0 when there is none, -1 with err. Removes rows a day old. */
+/* Looks for another key id than key_id heard in the last minute from a process since holder
+ * (registered before) started; none when holder is not registered. Returns 1 with that key id in
+ * other (17 bytes) and its holder in other_holder, 0 when there is none, -1 with err. Removes rows
+ * a day old. */
 int rekey_sweep_conflict(PGconn *db, const char *holder, const char *key_id,
                          char other[PSEUDONYM_KEY_ID_LEN + 1], char *other_holder, size_t holderlen,
                          char *err, size_t errlen);
