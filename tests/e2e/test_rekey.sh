@@ -103,8 +103,9 @@ e2e_drain
 e2e_expect_drained "$records"
 old_id=$(key_id "$CTX_KEY")
 read -r wrong rows <<<"$(wrong_pseudonyms validation.record "$CTX_KEY")"
-[ "$wrong" = 0 ] && [ "$rows" -gt 0 ] ||
+if [ "$wrong" != 0 ] || [ "$rows" = 0 ]; then
   fail "before the rotation $wrong of $rows validated pseudonyms are not HMAC(key, patient id)"
+fi
 [ "$(ncap_pg_psql "$CTX_PGHOST" "$CTX_DB" \
   "SELECT count(*) FROM linkage.pseudo_record WHERE key_id IS DISTINCT FROM '$old_id'")" = 0 ] ||
   fail "linkage stamped record versions with another key id than $old_id"
