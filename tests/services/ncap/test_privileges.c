@@ -167,6 +167,7 @@ static const char *const expected[] = {
     "ncap_linkage     table linkage.match_term_freq                SELECT",
     "ncap_linkage     table linkage.watermark                      SELECT UPDATE",
     "ncap_linkage     table linkage.tally                          SELECT INSERT DELETE",
+    "ncap_linkage     table linkage.key_in_use                     SELECT INSERT UPDATE DELETE",
 
     /* validation: reads linkage's pseudonymised records; replaces outcomes and problems */
     "ncap_validation  role                                         LOGIN",
