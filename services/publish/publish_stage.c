@@ -10,6 +10,7 @@
 #include "db.h"
 #include "log.h"
 #include "benchmark.h"
+#include "outlier_publish.h"
 #include "release_files.h"
 #include "release_input.h"
 #include "release_sums.h"
@@ -206,7 +207,8 @@ static int rebuild(publish_t *ps, PGconn *db, const orgs_t *orgs, const char *au
     n_records = sums.records;
     benchmark_input_t in = release_input_of(def, period, metrics, NULL, 0, orgs->orgs, orgs->n);
     release_sums_input(&sums, &in);
-    if (benchmark_build(&in, &rel, err, errlen) != 0)
+    if (benchmark_build(&in, &rel, err, errlen) != 0 ||
+        outlier_publish_release(db, def, audit, period, &rel, err, errlen) != 0)
         goto done;
     if (!(csv = benchmark_csv_text(&in, &rel))) {
         snprintf(err, errlen, "out of memory");
@@ -353,14 +355,24 @@ static int periodic(void *state, PGconn *db, int limit, stage_keys_t *out, char 
         0, NULL, err, errlen);
     if (!changed)
         return -1;
-    int rc = 0, n = PQntuples(changed);
+    /* outlier cases past their deadline move on: where one is published, its alarm shows */
+    PGresult *outliers = outlier_publish_tick(db, ps->audits, ps->out_dir, err, errlen);
+    if (!outliers) {
+        PQclear(changed);
+        return -1;
+    }
+    int rc = 0, n = PQntuples(changed), n_outliers = PQntuples(outliers);
     orgs_t orgs = {0};
-    if (n > 0)
+    if (n + n_outliers > 0)
         rc = orgs_load(db, &orgs, err, errlen);
-    for (int i = 0; rc == 0 && i < n; i++)
-        rc = rebuild(ps, db, &orgs, PQgetvalue(changed, i, 0), PQgetvalue(changed, i, 1), err,
-                     errlen);
+    for (int i = 0; rc == 0 && i < n + n_outliers; i++) {
+        PGresult *p = i < n ? changed : outliers;
+        int row = i < n ? i : i - n;
+        rc = rebuild(ps, db, &orgs, PQgetvalue(p, row, 0), PQgetvalue(p, row, 1), err, errlen);
+    }
+    n += n_outliers;
     orgs_clear(&orgs);
+    PQclear(outliers);
     PQclear(changed);
     return rc == 0 ? n : -1;
 }
