@@ -74,6 +74,8 @@ BEGIN
 END $$;
 CREATE TRIGGER outlier_transition_kept AFTER INSERT OR UPDATE OF state ON publish.outlier_case
   FOR EACH ROW EXECUTE FUNCTION publish.outlier_transition_kept();
+-- a trigger function runs whatever EXECUTE says: nothing for PUBLIC, as 0012 and 0018
+REVOKE EXECUTE ON FUNCTION publish.outlier_transition_kept() FROM PUBLIC;
 
 GRANT SELECT, INSERT, UPDATE ON publish.outlier_case TO ncap_publish;
 GRANT SELECT, INSERT ON publish.outlier_transition TO ncap_publish;
