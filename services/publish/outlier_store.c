@@ -176,8 +176,10 @@ PGresult *outlier_store_advance(PGconn *db, audit_cache_t *audits, long long day
 {
     *moved = 0;
     PGresult *open = db_query(db,
-                              "SELECT case_id, audit, state, extract(epoch FROM state_at)::bigint,"
-                              " extract(epoch FROM now())::bigint FROM publish.outlier_case"
+                              /* the start rounded up and now down: never early, at
+                               * most a second late */
+                              "SELECT case_id, audit, state, ceil(extract(epoch FROM state_at)),"
+                              " floor(extract(epoch FROM now())) FROM publish.outlier_case"
                               " WHERE state IN ('detected', 'trust_notified', 'trust_responded')"
                               " ORDER BY case_id",
                               0, NULL, err, errlen);
@@ -252,9 +254,9 @@ static void iso_time(char *out, size_t len, long long t)
 
 static const char list_sql[] =
     "SELECT c.case_id, c.audit, c.period, c.metric_id, c.level, c.area_code, c.trust, c.state,"
-    " extract(epoch FROM c.state_at)::bigint, c.flag, c.numerator, c.denominator, c.expected,"
+    " ceil(extract(epoch FROM c.state_at)), c.flag, c.numerator, c.denominator, c.expected,"
     " c.value, c.england_value, c.funnel_lower998, c.funnel_upper998,"
-    " coalesce(extract(epoch FROM c.notified_at)::bigint, -1),"
+    " coalesce(floor(extract(epoch FROM c.notified_at)), -1),"
     " (SELECT count(*) FROM publish.outlier_response r WHERE r.case_id = c.case_id)"
     " FROM publish.outlier_case c"
     " WHERE ($1::text IS NULL OR c.audit = $1) AND ($2::text IS NULL OR c.period = $2)"
