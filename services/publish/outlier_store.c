@@ -11,6 +11,7 @@
 
 #include "csv.h"
 #include "db.h"
+#include "log.h"
 #include "outlier_process.h"
 #include "release_files.h"
 
@@ -368,12 +369,18 @@ int outlier_store_export(PGconn *db, audit_cache_t *audits, long long day_second
         if (strcmp(hash, PQgetvalue(periods, i, 2)) != 0) {
             snprintf(dir, sizeof dir, "%s/%s/%s", team_dir, audit, period);
             const char *p[] = {audit, period, hash};
-            if (release_files_write_one(dir, "outliers.csv", csv, strlen(csv), err, errlen) != 0 ||
-                db_execp(db,
-                         "INSERT INTO publish.outlier_export (audit, period, content_hash)"
-                         " VALUES ($1, $2, $3) ON CONFLICT (audit, period) DO UPDATE SET"
-                         " content_hash = EXCLUDED.content_hash",
-                         3, p, err, errlen) != 0)
+            char ferr[1600];
+            /* a folder that cannot be written holds back the team's file, never a release: said
+             * in the log, tried again next round (the hash is not kept) */
+            if (release_files_write_one(dir, "outliers.csv", csv, strlen(csv), ferr,
+                                        sizeof ferr) != 0)
+                ncap_log(LOG_WARN, "could not write the audit team's outliers.csv", "error", ferr,
+                         NULL);
+            else if (db_execp(db,
+                              "INSERT INTO publish.outlier_export (audit, period, content_hash)"
+                              " VALUES ($1, $2, $3) ON CONFLICT (audit, period) DO UPDATE SET"
+                              " content_hash = EXCLUDED.content_hash",
+                              3, p, err, errlen) != 0)
                 written = -1;
             else
                 written++;

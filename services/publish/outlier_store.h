@@ -64,8 +64,10 @@ int outlier_store_csv(PGconn *db, audit_cache_t *audits, long long day_seconds,
 
 /* Writes the outliers.csv of every audit period with cases whose content changed since it was
  * last written, to team_dir/<audit>/<period>/outliers.csv. The file is written before the
- * transaction commits: after a rollback the next call writes it again. Cost: O(cases). Returns
- * the files written, or -1 with err. */
+ * transaction commits: after a rollback the next call writes it again. A file that cannot be
+ * written is logged and tried again on the next call, never failing the caller (a release is not
+ * held back by the team's folder). Cost: O(cases). Returns the files written, or -1 with err (a
+ * database error). */
 int outlier_store_export(PGconn *db, audit_cache_t *audits, long long day_seconds,
                          const char *team_dir, char *err, size_t errlen);
 
