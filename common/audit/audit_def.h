@@ -260,9 +260,9 @@ typedef struct {
 #define AUDIT_MAX_RISK_TERMS 200      /* of one model (NELA's has 53) */
 #define AUDIT_MAX_FOLLOW_UP_DAYS 3650 /* a metric's follow_up_days: ten years */
 /* publication settings */
-#define AUDIT_MAX_AGE_BANDS 20   /* breakdowns' age_bands: 21 bands, each a category published */
-#define AUDIT_MAX_AGE 999        /* the greatest age a band starts at, in the age field's unit */
-#define AUDIT_MAX_MIN_COUNT 1000 /* disclosure's min_count */
+#define AUDIT_MAX_AGE_BANDS 20     /* breakdowns' age_bands: 21 bands, each a category published */
+#define AUDIT_MAX_AGE 999          /* the greatest age a band starts at, in the age field's unit */
+#define AUDIT_MAX_MIN_COUNT 1000   /* disclosure's min_count */
 #define AUDIT_MAX_OUTLIER_DAYS 250 /* an outlier stage's deadline: a working year */
 
 /* Every problem of a definition file, one line each, in the order of the file:

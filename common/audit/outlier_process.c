@@ -3,8 +3,8 @@
 
 #include <string.h>
 
-static const char *const state_names[OUTLIER_N_STATES] = {
-    "detected", "trust_notified", "trust_responded", "published", "closed"};
+static const char *const state_names[OUTLIER_N_STATES] = {"detected", "trust_notified",
+                                                          "trust_responded", "published", "closed"};
 
 const char *outlier_state_name(outlier_state_t s)
 {

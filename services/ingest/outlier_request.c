@@ -59,12 +59,11 @@ static int fill_cases(Ncap__V1__OutlierReply *rep, outlier_answer_t *a)
         ncap__v1__outlier_case__init(c);
         const PGresult *r = a->cases;
         c->case_id = strtoll(PQgetvalue(r, i, 0), NULL, 10);
-        char **text[] = {&c->audit,         &c->period,        &c->metric,
-                         &c->level,         &c->area_code,     &c->state,
-                         &c->since,         &c->flag,          &c->numerator,
-                         &c->denominator,   &c->expected,      &c->value,
-                         &c->england_value, &c->funnel_lower998, &c->funnel_upper998,
-                         &c->notified_at};
+        char **text[] = {
+            &c->audit,         &c->period,          &c->metric,          &c->level,
+            &c->area_code,     &c->state,           &c->since,           &c->flag,
+            &c->numerator,     &c->denominator,     &c->expected,        &c->value,
+            &c->england_value, &c->funnel_lower998, &c->funnel_upper998, &c->notified_at};
         for (int k = 0; k < (int)(sizeof text / sizeof text[0]); k++)
             *text[k] = PQgetvalue(r, i, k + 1);
         c->responses = (uint32_t)strtoul(PQgetvalue(r, i, 17), NULL, 10);
@@ -76,14 +75,14 @@ static int fill_cases(Ncap__V1__OutlierReply *rep, outlier_answer_t *a)
 }
 
 int outlier_request_answer(PGconn *db, const Ncap__V1__OutlierRequest *req, const char *trust,
-                           const char *not_found, Ncap__V1__OutlierReply *rep,
-                           outlier_answer_t *a, char *err, size_t errlen)
+                           const char *not_found, Ncap__V1__OutlierReply *rep, outlier_answer_t *a,
+                           char *err, size_t errlen)
 {
     *a = (outlier_answer_t){0};
     char id[32];
     snprintf(id, sizeof id, "%lld",
              req->action == NCAP__V1__OUTLIER_REQUEST__ACTION__LIST ? 0LL
-                                                                     : (long long)req->case_id);
+                                                                    : (long long)req->case_id);
     if (req->action == NCAP__V1__OUTLIER_REQUEST__ACTION__RESPOND) {
         const char *p[] = {id, trust, req->text};
         PGresult *r = db_query(db, respond_sql, 3, p, err, errlen);

@@ -130,8 +130,8 @@ request_gate_feedback_t request_gate_feedback(const Ncap__V1__FeedbackRequest *r
     return req->submission_id > 0 ? REQUEST_GATE_FEEDBACK_READ : REQUEST_GATE_FEEDBACK_NOT_FOUND;
 }
 
-request_gate_feedback_t request_gate_outlier(const Ncap__V1__OutlierRequest *req,
-                                             const char *trust, char *msg, size_t msglen)
+request_gate_feedback_t request_gate_outlier(const Ncap__V1__OutlierRequest *req, const char *trust,
+                                             char *msg, size_t msglen)
 {
     assert(req && msg);
     if (check_trust(req->trust, trust, msg, msglen) != 0)
@@ -140,15 +140,17 @@ request_gate_feedback_t request_gate_outlier(const Ncap__V1__OutlierRequest *req
         return REQUEST_GATE_FEEDBACK_READ;
     if (req->action != NCAP__V1__OUTLIER_REQUEST__ACTION__SHOW &&
         req->action != NCAP__V1__OUTLIER_REQUEST__ACTION__RESPOND) {
-        snprintf(msg, msglen, "request refused: unknown outlier action %d, expected list (0), "
-                 "show (1) or respond (2)", (int)req->action);
+        snprintf(msg, msglen,
+                 "request refused: unknown outlier action %d, expected list (0), "
+                 "show (1) or respond (2)",
+                 (int)req->action);
         return REQUEST_GATE_FEEDBACK_REFUSED;
     }
     size_t len = req->text ? strlen(req->text) : 0;
     if (req->action == NCAP__V1__OUTLIER_REQUEST__ACTION__RESPOND &&
         (len == 0 || len > REQUEST_GATE_OUTLIER_TEXT_MAX)) {
-        snprintf(msg, msglen, "request refused: the response has %zu bytes, expected 1 to %d",
-                 len, REQUEST_GATE_OUTLIER_TEXT_MAX);
+        snprintf(msg, msglen, "request refused: the response has %zu bytes, expected 1 to %d", len,
+                 REQUEST_GATE_OUTLIER_TEXT_MAX);
         return REQUEST_GATE_FEEDBACK_REFUSED;
     }
     snprintf(msg, msglen, "no outlier case %lld for trust %s", (long long)req->case_id, trust);

@@ -102,7 +102,7 @@ request_gate_feedback_t request_gate_feedback(const Ncap__V1__FeedbackRequest *r
  * same answers as request_gate_feedback: REFUSED (msg the reason), NOT_FOUND (msg the answer for
  * a case the trust has not got, the same whether it does not exist or is another trust's) or
  * READ (msg that same answer, for when the database has no such case of trust's). */
-request_gate_feedback_t request_gate_outlier(const Ncap__V1__OutlierRequest *req,
-                                             const char *trust, char *msg, size_t msglen);
+request_gate_feedback_t request_gate_outlier(const Ncap__V1__OutlierRequest *req, const char *trust,
+                                             char *msg, size_t msglen);
 
 #endif

@@ -7,8 +7,7 @@
 #include "outlier_store.h"
 
 int outlier_publish_release(PGconn *db, const audit_def_t *def, const char *audit,
-                            const char *period, benchmark_release_t *rel, char *err,
-                            size_t errlen)
+                            const char *period, benchmark_release_t *rel, char *err, size_t errlen)
 {
     if (!def->outliers.enabled)
         return 0;

@@ -13,8 +13,7 @@
  * flagged units (outlier_store_release), then holds back the alarms of the units whose case is
  * not published yet (outlier_gate_release). Returns 0 or -1 with err. */
 int outlier_publish_release(PGconn *db, const audit_def_t *def, const char *audit,
-                            const char *period, benchmark_release_t *rel, char *err,
-                            size_t errlen);
+                            const char *period, benchmark_release_t *rel, char *err, size_t errlen);
 
 /* On each periodic round: moves the cases past their deadline on and writes the audit team's
  * outliers.csv that changed (outlier_store_export, under outlier_team_dir(out_dir)). Returns the

@@ -1,4 +1,5 @@
-/* outlier_store.c - outlier cases in PostgreSQL: from releases, past deadlines, to the audit team */
+/* outlier_store.c - outlier cases in PostgreSQL: from releases, past deadlines, to the audit team
+ */
 #include "outlier_store.h"
 
 #include <errno.h>
@@ -288,18 +289,27 @@ static void case_text(const PGresult *r, int i, audit_cache_t *audits, long long
     for (int k = 0; k < 5; k++)
         fig(t->f[k], sizeof t->f[k], r, i, 12 + k, k == 0 ? 9 : 6);
     const char *flag = PQgetvalue(r, i, 9);
-    const char *cols[N_COLS] = {
-        PQgetvalue(r, i, 0),  PQgetvalue(r, i, 1),
-        PQgetvalue(r, i, 2),  PQgetvalue(r, i, 3),
-        PQgetvalue(r, i, 4),  PQgetvalue(r, i, 5),
-        PQgetvalue(r, i, 6),  PQgetvalue(r, i, 7),
-        t->since,             t->due,
-        flag,                 outlier_public_flag(flag, state == OUTLIER_PUBLISHED),
-        PQgetvalue(r, i, 10), PQgetvalue(r, i, 11),
-        t->f[0],              t->f[1],
-        t->f[2],              t->f[3],
-        t->f[4],              t->notified,
-        PQgetvalue(r, i, 18)};
+    const char *cols[N_COLS] = {PQgetvalue(r, i, 0),
+                                PQgetvalue(r, i, 1),
+                                PQgetvalue(r, i, 2),
+                                PQgetvalue(r, i, 3),
+                                PQgetvalue(r, i, 4),
+                                PQgetvalue(r, i, 5),
+                                PQgetvalue(r, i, 6),
+                                PQgetvalue(r, i, 7),
+                                t->since,
+                                t->due,
+                                flag,
+                                outlier_public_flag(flag, state == OUTLIER_PUBLISHED),
+                                PQgetvalue(r, i, 10),
+                                PQgetvalue(r, i, 11),
+                                t->f[0],
+                                t->f[1],
+                                t->f[2],
+                                t->f[3],
+                                t->f[4],
+                                t->notified,
+                                PQgetvalue(r, i, 18)};
     memcpy(t->cols, cols, sizeof cols);
 }
 
@@ -372,8 +382,8 @@ int outlier_store_export(PGconn *db, audit_cache_t *audits, long long day_second
             char ferr[1600];
             /* a folder that cannot be written holds back the team's file, never a release: said
              * in the log, tried again next round (the hash is not kept) */
-            if (release_files_write_one(dir, "outliers.csv", csv, strlen(csv), ferr,
-                                        sizeof ferr) != 0)
+            if (release_files_write_one(dir, "outliers.csv", csv, strlen(csv), ferr, sizeof ferr) !=
+                0)
                 ncap_log(LOG_WARN, "could not write the audit team's outliers.csv", "error", ferr,
                          NULL);
             else if (db_execp(db,
@@ -404,10 +414,10 @@ int outlier_store_show(PGconn *db, audit_cache_t *audits, long long day_seconds,
         return 0;
     }
     static const char *const names[N_COLS] = {
-        "case",        "audit",      "period",        "metric",          "level",
-        "area_code",   "trust",      "state",         "since",           "due",
-        "flag",        "public_flag", "numerator",    "denominator",     "expected",
-        "value",       "england_value", "funnel_lower998", "funnel_upper998", "notified_at",
+        "case",      "audit",         "period",          "metric",          "level",
+        "area_code", "trust",         "state",           "since",           "due",
+        "flag",      "public_flag",   "numerator",       "denominator",     "expected",
+        "value",     "england_value", "funnel_lower998", "funnel_upper998", "notified_at",
         "responses"};
     case_text_t t;
     case_text(r, 0, audits, day_seconds, &t);

@@ -52,7 +52,7 @@ typedef struct {
 
 /* The header of outliers.csv and `ncap outliers list --csv`. */
 #define OUTLIER_CSV_HEADER                                                                         \
-    "case_id,audit,period,metric,level,area_code,trust,state,since,due,flag,public_flag,"        \
+    "case_id,audit,period,metric,level,area_code,trust,state,since,due,flag,public_flag,"          \
     "numerator,denominator,expected,value,england_value,funnel_lower998,funnel_upper998,"          \
     "notified_at,responses"
 

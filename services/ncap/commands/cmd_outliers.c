@@ -107,8 +107,8 @@ static int team_list(const opts_t *o)
             const char *v[11];
             for (int k = 0; k < 11; k++)
                 v[k] = csv_reader_field(r, (size_t)cols[k]);
-            printf("%-6s %-8s %-7s %-24s %-5s %-6s %-16s %-20s %-11s %-11s %s\n", v[0], v[1],
-                   v[2], v[3], v[4], v[5], v[6], v[7][0] ? v[7] : "-", v[8], v[9], v[10]);
+            printf("%-6s %-8s %-7s %-24s %-5s %-6s %-16s %-20s %-11s %-11s %s\n", v[0], v[1], v[2],
+                   v[3], v[4], v[5], v[6], v[7][0] ? v[7] : "-", v[8], v[9], v[10]);
         }
         csv_reader_destroy(&r);
         printf("%d case%s\n", n, n == 1 ? "" : "s");
@@ -150,11 +150,24 @@ static void trust_case(const Ncap__V1__OutlierCase *c, int csv)
     char id[32], responses[16];
     snprintf(id, sizeof id, "%lld", (long long)c->case_id);
     snprintf(responses, sizeof responses, "%u", c->responses);
-    const char *v[] = {id,           c->audit,          c->period,          c->metric,
-                       c->level,     c->area_code,      c->state,           c->since,
-                       c->flag,      c->numerator,      c->denominator,     c->expected,
-                       c->value,     c->england_value,  c->funnel_lower998, c->funnel_upper998,
-                       c->notified_at, responses};
+    const char *v[] = {id,
+                       c->audit,
+                       c->period,
+                       c->metric,
+                       c->level,
+                       c->area_code,
+                       c->state,
+                       c->since,
+                       c->flag,
+                       c->numerator,
+                       c->denominator,
+                       c->expected,
+                       c->value,
+                       c->england_value,
+                       c->funnel_lower998,
+                       c->funnel_upper998,
+                       c->notified_at,
+                       responses};
     if (csv) {
         csv_write_row(stdout, v, sizeof v / sizeof v[0]);
         return;
@@ -176,8 +189,8 @@ static int trust_call(const opts_t *o, Ncap__V1__OutlierRequest__Action action, 
     size_t len = 0;
     if (action == NCAP__V1__OUTLIER_REQUEST__ACTION__RESPOND) {
         if (file_read_max(o->text, REQUEST_GATE_OUTLIER_TEXT_MAX, &text, &len) != 0)
-            return usage_error("outliers", "could not read \"%s\", or it is over %d bytes",
-                               o->text, REQUEST_GATE_OUTLIER_TEXT_MAX);
+            return usage_error("outliers", "could not read \"%s\", or it is over %d bytes", o->text,
+                               REQUEST_GATE_OUTLIER_TEXT_MAX);
         if (len == 0 || strlen(text) != len) {
             free(text);
             return usage_error("outliers", "\"%s\" is empty or holds a NUL byte, expected text",
@@ -298,7 +311,8 @@ int cmd_outliers(int argc, char **argv)
     if (strcmp(verb, "list") == 0)
         return team_list(&o);
     if (strcmp(verb, "show") == 0)
-        return o.trust ? trust_call(&o, NCAP__V1__OUTLIER_REQUEST__ACTION__SHOW, id) : team_show(id);
+        return o.trust ? trust_call(&o, NCAP__V1__OUTLIER_REQUEST__ACTION__SHOW, id)
+                       : team_show(id);
     if (!o.trust)
         return usage_error("outliers", "%s needs --trust T (the trust speaking)", verb);
     if (strcmp(verb, "mine") == 0)

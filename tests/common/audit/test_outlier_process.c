@@ -170,7 +170,8 @@ static void test_definition(void **state)
             21,
             "outliers: \"respond_within_days\" is \"ten\", expected a whole number from 0 to 250");
     refused("outliers: {notify_within_days: 5, respond_within_days: 251, publish_within_days: 1}\n",
-            19, "outliers: \"respond_within_days\" is \"251\", expected a whole number from 0 to 250");
+            19,
+            "outliers: \"respond_within_days\" is \"251\", expected a whole number from 0 to 250");
     refused("outliers: {notify_within_days: 5, respond_within_days: 10}\n", 19,
             "outliers: missing key \"publish_within_days\"");
     refused("outliers: {notify_within_days: 5, respond_within_days: 10, publish_within_days: 1,"

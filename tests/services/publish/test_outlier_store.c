@@ -74,7 +74,8 @@ static void release(PGconn *db, benchmark_row_t *rows, size_t n)
 static int advance(PGconn *db, audit_cache_t *audits, int *moved)
 {
     char err[1024];
-    pg_fixture_exec(db, "UPDATE publish.outlier_case SET state_at = state_at - interval '61 seconds'");
+    pg_fixture_exec(db,
+                    "UPDATE publish.outlier_case SET state_at = state_at - interval '61 seconds'");
     pg_fixture_exec(db, "SET ROLE ncap_publish");
     PGresult *r = outlier_store_advance(db, audits, 60, moved, err, sizeof err);
     if (!r)
@@ -99,8 +100,8 @@ static const char *state_of(PGconn *db, const char *area)
 }
 
 /* A trust's request through ingest's answer, as ncap_ingest. Returns the reply's kind. */
-static int ask(PGconn *db, const char *trust, Ncap__V1__OutlierRequest__Action action,
-               long long id, const char *text, size_t *n_cases)
+static int ask(PGconn *db, const char *trust, Ncap__V1__OutlierRequest__Action action, long long id,
+               const char *text, size_t *n_cases)
 {
     Ncap__V1__OutlierRequest req = NCAP__V1__OUTLIER_REQUEST__INIT;
     req.trust = (char *)trust;
@@ -144,8 +145,8 @@ static void test_a_case_through_every_stage(void **state)
     assert_int_equal(ask(db, "RAA", NCAP__V1__OUTLIER_REQUEST__ACTION__LIST, 0, NULL, &n),
                      NCAP__V1__OUTLIER_REPLY__KIND__OK);
     assert_int_equal(n, 0); /* not notified yet */
-    long long raa = pg_fixture_count(
-        db, "SELECT case_id FROM publish.outlier_case WHERE area_code = 'RAA'");
+    long long raa =
+        pg_fixture_count(db, "SELECT case_id FROM publish.outlier_case WHERE area_code = 'RAA'");
 
     /* the same release again changes nothing: no transition */
     release(db, rows, 3);
@@ -207,10 +208,10 @@ static void test_a_case_through_every_stage(void **state)
              " 'closed')",
              raa);
     assert_int_equal(pg_fixture_count(db, sql), 6);
-    assert_int_equal(
-        pg_fixture_count(db, "SELECT count(*) FROM publish.outlier_transition"
-                             " WHERE from_state = 'trust_notified' AND by_what = 'trust'"),
-        1);
+    assert_int_equal(pg_fixture_count(db,
+                                      "SELECT count(*) FROM publish.outlier_transition"
+                                      " WHERE from_state = 'trust_notified' AND by_what = 'trust'"),
+                     1);
 
     /* the team's file: written once, then only after a change */
     snprintf(team, sizeof team, "%s/team", dir);
