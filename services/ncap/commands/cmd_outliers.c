@@ -71,17 +71,37 @@ typedef struct {
     int csv, timeout;
 } opts_t;
 
+/* What the team's commands work with: the database, the definitions (deadlines) and the day's
+ * length. */
+typedef struct {
+    PGconn *db;
+    audit_cache_t *audits;
+    long long day;
+} team_t;
+
+/* 0, or the exit status after saying why. */
+static int team_open(team_t *t)
+{
+    char err[512];
+    if ((t->day = outlier_day_seconds(err, sizeof err)) < 0)
+        return usage_error("outliers", "%s", err);
+    if (!(t->db = command_db_connect("outliers")))
+        return 1;
+    t->audits = audits_new();
+    return 0;
+}
+
 /* The team's list: CSV as outliers.csv, or a table of its main columns. */
 static int team_list(const opts_t *o)
 {
     char err[1024];
-    long long day = outlier_day_seconds(err, sizeof err);
-    if (day < 0)
-        return usage_error("outliers", "%s", err);
-    PGconn *db = command_db_connect("outliers");
-    if (!db)
-        return 1;
-    audit_cache_t *audits = audits_new();
+    team_t t;
+    int rc = team_open(&t);
+    if (rc != 0)
+        return rc;
+    PGconn *db = t.db;
+    audit_cache_t *audits = t.audits;
+    long long day = t.day;
     outlier_filter_t f = {o->audit, o->period, o->trust, o->state};
     char *csv = NULL;
     int n = outlier_store_csv(db, audits, day, &f, &csv, err, sizeof err);
@@ -100,10 +120,15 @@ static int team_list(const opts_t *o)
          * public_flag ... value */
         static const int cols[] = {0, 1, 2, 3, 4, 5, 7, 9, 10, 11, 15};
         csv_reader_t *r = csv_reader_new(csv, strlen(csv), false);
+        if (!r) {
+            free(csv);
+            fprintf(stderr, "ncap outliers: out of memory\n");
+            return 1;
+        }
         printf("%-6s %-8s %-7s %-24s %-5s %-6s %-16s %-20s %-11s %-11s %s\n", "case", "audit",
                "period", "metric", "level", "area", "state", "due", "flag", "public", "value");
         csv_reader_next(r); /* the header */
-        while (r && csv_reader_next(r) > 0) {
+        while (csv_reader_next(r) > 0) {
             const char *v[11];
             for (int k = 0; k < 11; k++)
                 v[k] = csv_reader_field(r, (size_t)cols[k]);
@@ -120,14 +145,13 @@ static int team_list(const opts_t *o)
 static int team_show(long long id)
 {
     char err[1024];
-    long long day = outlier_day_seconds(err, sizeof err);
-    if (day < 0)
-        return usage_error("outliers", "%s", err);
-    PGconn *db = command_db_connect("outliers");
-    if (!db)
-        return 1;
-    audit_cache_t *audits = audits_new();
-    int rc = outlier_store_show(db, audits, day, id, stdout, err, sizeof err);
+    team_t t;
+    int rc = team_open(&t);
+    if (rc != 0)
+        return rc;
+    PGconn *db = t.db;
+    audit_cache_t *audits = t.audits;
+    rc = outlier_store_show(db, audits, t.day, id, stdout, err, sizeof err);
     PQfinish(db);
     audit_cache_destroy(&audits);
     if (rc < 0) {

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "audit_def.h"
+#include "mini_audit.h"
 #include "outlier_process.h"
 
 /* 2026-01-05 was a Monday; 10:00 UTC */
@@ -97,24 +98,14 @@ static void test_public_flag(void **state)
 
 /* ---------------------------------------------------------------- the definition */
 
-static const char *base_def = "audit: demo\n"
-                              "name: Demo audit\n"
-                              "dataset_version: \"1\"\n"
-                              "record_key: id\n"
-                              "trust_field: trust\n"
-                              "site_field: site\n"
-                              "period_field: arrived\n"
-                              "opt_out_applies: false\n"
-                              "fields:\n"
-                              "  - name: id\n"
-                              "    type: string\n"
-                              "  - name: trust\n"
-                              "    type: ods_code\n"
-                              "  - name: site\n"
-                              "    type: ods_code\n"
-                              "  - name: arrived\n"
-                              "    type: datetime\n"
-                              "    required: true\n"; /* 18 lines */
+/* The line of the definition's text where what a test adds to MINI_AUDIT_YAML starts. */
+static int first_added_line(void)
+{
+    int n = 1;
+    for (const char *c = MINI_AUDIT_YAML; *c; c++)
+        n += *c == '\n';
+    return n;
+}
 
 static char tmp_path[64];
 
@@ -124,7 +115,7 @@ static audit_def_t *load_with(const char *extra, char *err, size_t errlen)
     int fd = mkstemps(tmp_path, 5);
     assert_true(fd >= 0);
     char text[4096];
-    int n = snprintf(text, sizeof text, "%s%s", base_def, extra);
+    int n = snprintf(text, sizeof text, "%s%s", MINI_AUDIT_YAML, extra);
     assert_int_equal(write(fd, text, (size_t)n), n);
     close(fd);
     audit_def_t *def = audit_def_load(tmp_path, err, errlen);
@@ -132,8 +123,10 @@ static audit_def_t *load_with(const char *extra, char *err, size_t errlen)
     return def;
 }
 
+/* MINI_AUDIT_YAML and extra must be refused at extra's line `line` (1: its first). */
 static void refused(const char *extra, int line, const char *what)
 {
+    line += first_added_line() - 1;
     char err[1024] = "", want[1200];
     audit_def_t *def = load_with(extra, err, sizeof err);
     assert_null(def);
@@ -162,21 +155,21 @@ static void test_definition(void **state)
     assert_int_equal(def->outliers.publish_within_days, 0);
     audit_def_destroy(&def);
 
-    refused("outliers: [5]\n", 19, "\"outliers\" must be a mapping");
+    refused("outliers: [5]\n", 1, "\"outliers\" must be a mapping");
     refused("outliers:\n"
             "  notify_within_days: 5\n"
-            "  respond_within_days: ten\n" /* 21 */
+            "  respond_within_days: ten\n" /* 3 */
             "  publish_within_days: 5\n",
-            21,
+            3,
             "outliers: \"respond_within_days\" is \"ten\", expected a whole number from 0 to 250");
     refused("outliers: {notify_within_days: 5, respond_within_days: 251, publish_within_days: 1}\n",
-            19,
+            1,
             "outliers: \"respond_within_days\" is \"251\", expected a whole number from 0 to 250");
-    refused("outliers: {notify_within_days: 5, respond_within_days: 10}\n", 19,
+    refused("outliers: {notify_within_days: 5, respond_within_days: 10}\n", 1,
             "outliers: missing key \"publish_within_days\"");
     refused("outliers: {notify_within_days: 5, respond_within_days: 10, publish_within_days: 1,"
             " remind: 2}\n",
-            19, "outliers: unknown key \"remind\"");
+            1, "outliers: unknown key \"remind\"");
 }
 
 int main(void)

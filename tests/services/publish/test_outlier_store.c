@@ -15,30 +15,14 @@
 #include <unistd.h>
 
 #include "audit_cache.h"
+#include "mini_audit.h"
 #include "outlier_request.h"
 #include "outlier_store.h"
 #include "pg_fixture.h"
 
-static const char *def_text = "audit: demo\n"
-                              "name: Demo audit\n"
-                              "dataset_version: \"1\"\n"
-                              "record_key: id\n"
-                              "trust_field: trust\n"
-                              "site_field: site\n"
-                              "period_field: arrived\n"
-                              "opt_out_applies: false\n"
-                              "fields:\n"
-                              "  - name: id\n"
-                              "    type: string\n"
-                              "  - name: trust\n"
-                              "    type: ods_code\n"
-                              "  - name: site\n"
-                              "    type: ods_code\n"
-                              "  - name: arrived\n"
-                              "    type: datetime\n"
-                              "    required: true\n"
-                              "outliers: {notify_within_days: 1, respond_within_days: 2,"
-                              " publish_within_days: 1}\n";
+/* MINI_AUDIT_YAML with an outlier process */
+static const char *outliers_yaml =
+    "outliers: {notify_within_days: 1, respond_within_days: 2, publish_within_days: 1}\n";
 
 static benchmark_row_t unit(const char *area, const char *flag, long long num)
 {
@@ -64,7 +48,7 @@ static void release(PGconn *db, benchmark_row_t *rows, size_t n)
     char err[1024];
     benchmark_release_t rel = {.rows = rows, .n_rows = n};
     pg_fixture_exec(db, "SET ROLE ncap_publish");
-    if (outlier_store_release(db, "demo", "2025Q2", &rel, err, sizeof err) != 0)
+    if (outlier_store_release(db, "mini", "2025Q2", &rel, err, sizeof err) != 0)
         fail_msg("%s", err);
     pg_fixture_exec(db, "RESET ROLE");
 }
@@ -127,10 +111,11 @@ static void test_a_case_through_every_stage(void **state)
     PGconn *db = pg_fixture_open("ncap_test_outlier_store");
     char dir[] = "/tmp/ncap_test_outliers_XXXXXX", path[512], team[128], err[1024];
     assert_non_null(mkdtemp(dir));
-    snprintf(path, sizeof path, "%s/demo.yaml", dir);
+    snprintf(path, sizeof path, "%s/mini.yaml", dir);
     FILE *f = fopen(path, "w");
     assert_non_null(f);
-    fputs(def_text, f);
+    fputs(MINI_AUDIT_YAML, f);
+    fputs(outliers_yaml, f);
     fclose(f);
     audit_cache_t *audits = audit_cache_new(dir);
 
@@ -177,7 +162,7 @@ static void test_a_case_through_every_stage(void **state)
     assert_int_equal(pg_fixture_count(db, "SELECT count(*) FROM publish.outlier_response"), 2);
 
     /* the deadlines: RAA published a day after its response; RBB (no response) waits its two */
-    assert_int_equal(advance(db, audits, &moved), 1); /* demo 2025Q2 to rebuild */
+    assert_int_equal(advance(db, audits, &moved), 1); /* mini 2025Q2 to rebuild */
     assert_int_equal(moved, 1);
     assert_string_equal(state_of(db, "RAA"), "published");
     assert_string_equal(state_of(db, "RBB"), "trust_notified");
@@ -188,7 +173,7 @@ static void test_a_case_through_every_stage(void **state)
 
     /* the gate's input: the published units */
     outlier_unit_t *units = NULL;
-    PGresult *pub = outlier_store_published(db, "demo", "2025Q2", &units, &n, err, sizeof err);
+    PGresult *pub = outlier_store_published(db, "mini", "2025Q2", &units, &n, err, sizeof err);
     assert_non_null(pub);
     assert_int_equal(n, 2);
     free(units);
@@ -219,7 +204,7 @@ static void test_a_case_through_every_stage(void **state)
     assert_int_equal(outlier_store_export(db, audits, 60, team, err, sizeof err), 1);
     assert_int_equal(outlier_store_export(db, audits, 60, team, err, sizeof err), 0);
     pg_fixture_exec(db, "RESET ROLE");
-    snprintf(path, sizeof path, "%s/demo/2025Q2/outliers.csv", team);
+    snprintf(path, sizeof path, "%s/mini/2025Q2/outliers.csv", team);
     char *csv = NULL;
     outlier_filter_t all = {0};
     assert_int_equal(outlier_store_csv(db, audits, 60, &all, &csv, err, sizeof err), 2);
@@ -235,12 +220,12 @@ static void test_a_case_through_every_stage(void **state)
     free(csv);
 
     unlink(path);
-    snprintf(path, sizeof path, "%s/demo/2025Q2", team);
+    snprintf(path, sizeof path, "%s/mini/2025Q2", team);
     rmdir(path);
-    snprintf(path, sizeof path, "%s/demo", team);
+    snprintf(path, sizeof path, "%s/mini", team);
     rmdir(path);
     rmdir(team);
-    snprintf(path, sizeof path, "%s/demo.yaml", dir);
+    snprintf(path, sizeof path, "%s/mini.yaml", dir);
     unlink(path);
     rmdir(dir);
     audit_cache_destroy(&audits);
