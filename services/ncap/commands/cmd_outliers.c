@@ -91,6 +91,12 @@ static int team_open(team_t *t)
     return 0;
 }
 
+static void team_close(team_t *t)
+{
+    PQfinish(t->db);
+    audit_cache_destroy(&t->audits);
+}
+
 /* The team's list: CSV as outliers.csv, or a table of its main columns. */
 static int team_list(const opts_t *o)
 {
@@ -99,14 +105,10 @@ static int team_list(const opts_t *o)
     int rc = team_open(&t);
     if (rc != 0)
         return rc;
-    PGconn *db = t.db;
-    audit_cache_t *audits = t.audits;
-    long long day = t.day;
     outlier_filter_t f = {o->audit, o->period, o->trust, o->state};
     char *csv = NULL;
-    int n = outlier_store_csv(db, audits, day, &f, &csv, err, sizeof err);
-    PQfinish(db);
-    audit_cache_destroy(&audits);
+    int n = outlier_store_csv(t.db, t.audits, t.day, &f, &csv, err, sizeof err);
+    team_close(&t);
     if (n < 0) {
         fprintf(stderr, "ncap outliers: could not list the cases: %s\n", err);
         return 1;
@@ -149,11 +151,8 @@ static int team_show(long long id)
     int rc = team_open(&t);
     if (rc != 0)
         return rc;
-    PGconn *db = t.db;
-    audit_cache_t *audits = t.audits;
-    rc = outlier_store_show(db, audits, t.day, id, stdout, err, sizeof err);
-    PQfinish(db);
-    audit_cache_destroy(&audits);
+    rc = outlier_store_show(t.db, t.audits, t.day, id, stdout, err, sizeof err);
+    team_close(&t);
     if (rc < 0) {
         fprintf(stderr, "ncap outliers: could not read case %lld: %s\n", id, err);
         return 1;
