@@ -113,6 +113,11 @@ int outlier_store_release(PGconn *db, const char *audit, const char *period,
         "   state = CASE WHEN c.state = 'closed' THEN 'detected' ELSE c.state END,"
         "   state_at = CASE WHEN c.state = 'closed' THEN now() ELSE c.state_at END,"
         "   state_by = CASE WHEN c.state = 'closed' THEN 'release' ELSE c.state_by END"
+        /* an unchanged case is not written again: a rebuild costs no row versions */
+        "   WHERE c.state = 'closed' OR c.flag IS DISTINCT FROM EXCLUDED.flag"
+        "   OR c.numerator IS DISTINCT FROM EXCLUDED.numerator"
+        "   OR c.denominator IS DISTINCT FROM EXCLUDED.denominator"
+        "   OR c.expected IS DISTINCT FROM EXCLUDED.expected"
         "   RETURNING 1)"
         " UPDATE publish.outlier_case c SET flag = u.flag, numerator = u.num,"
         "   denominator = u.den, expected = u.expected, value = u.value,"
