@@ -16,6 +16,9 @@
 #   trust_responded  after `ncap outliers respond`: the team and the trust see it; public unchanged
 #   published        by itself after the deadline: public latest.csv shows alarm_high with its
 #                    limits, the team's file says published; every transition kept, timestamped
+#   closed           another of its cases (an alert on critical care after high-risk surgery),
+#                    cleared by a corrected file: the public row in_control, the case closed for
+#                    the team and the trust
 # Run through tests/run.
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib.sh
@@ -69,6 +72,8 @@ team_case() {
     awk -F, -v m="$metric" -v t="$poor" '$4 == m && $5 == "trust" && $6 == t { print $1 "," $8 "," $12 }'
 }
 team_state_is() { [ "$(team_case | cut -d, -f2)" = "$1" ]; }
+# team_state_is_of METRIC STATE: the same for the poor performer's case of another metric.
+team_state_is_of() { [ "$(metric=$1 team_case | cut -d, -f2)" = "$2" ]; }
 
 # team_file_state_is STATE: the audit team's outliers.csv shows the case in STATE.
 team_file_state_is() {
@@ -183,6 +188,52 @@ for t in '- -> detected (release)' 'detected -> trust_notified (deadline)' \
 done
 grep -q "^response .* from $poor:" "$CTX_RUN/team-show.txt" || fail "the team does not see the response"
 e2e_say "published: the public sees alarm_high with its limits; every transition kept"
+
+# ---- closed: corrected data brings a unit in control. The poor performer's case on critical care
+# after high-risk surgery (an alert: the public saw it all along) is cleared by a corrected file
+# that records some of those patients as going to the ward, the trust's proportion then England's.
+cc=critical_care_high_risk
+cc_case=$(e2e_ncap outliers list --audit "$E2E_AUDIT" --trust "$poor" --csv |
+  awk -F, -v m="$cc" -v t="$poor" '$4 == m && $5 == "trust" && $6 == t { print $1 }')
+[ -n "$cc_case" ] || fail "no case of $poor $cc (the seed's release flags it alert_high)"
+mkdir -p "$E2E_DIR/corrected"
+python3 - "$sim/$poor.csv" "$E2E_DIR/corrected/$poor.csv" "$CTX_OUT/$E2E_AUDIT" "$poor" "$cc" <<'PY' ||
+import csv, glob, sys
+src, dst, out, trust, metric = sys.argv[1:]
+row = next(r for p in glob.glob(out + "/*/latest.csv") for r in csv.DictReader(open(p, newline=""))
+           if (r["level"], r["area_code"], r["metric"], r["breakdown"]) == ("trust", trust, metric, "all"))
+num, den, england = int(row["numerator"]), int(row["denominator"]), float(row["england_value"])
+flips = num - round(england * den)
+with open(src, newline="") as f:
+    rows = list(csv.reader(f))
+head = rows[0]
+risk, dest = head.index("preop_mortality_risk"), head.index("postop_destination")
+for r in rows[1:]:
+    if flips > 0 and r[dest] in ("L2", "L3"):
+        try:
+            high = float(r[risk]) >= 5
+        except ValueError:
+            high = False
+        if high:
+            r[dest], flips = "W", flips - 1
+if flips > 0:
+    sys.exit(f"could not correct {flips} more records")
+with open(dst, "w", newline="") as f:
+    csv.writer(f, lineterminator="\n").writerows(rows)
+PY
+  fail "could not write the corrected file of $poor"
+e2e_ncap submit --audit "$E2E_AUDIT" --trust "$poor" "$E2E_DIR/corrected/$poor.csv" \
+  >>"$CTX_RUN/logs/submit.log" 2>&1 || fail "the corrected file of $poor was not accepted"
+e2e_drain
+case_id=$cc_case
+wait_for 60 "case $cc_case ($poor $cc) is not closed after the correction" team_state_is_of "$cc" closed
+trust_state_is "$poor" closed || fail "$poor does not see case $cc_case closed"
+wait_for 60 "the team's outliers.csv does not show case $cc_case closed" team_file_state_is closed
+cc_row=$(metric=$cc public_row)
+[[ $cc_row == in_control,* ]] || fail "after the correction the public row of $poor $cc is \"$cc_row\""
+e2e_ncap outliers show "$cc_case" | grep -q '^  [0-9TZ:-]* [a-z_]* -> closed (release)$' ||
+  fail "case $cc_case has no transition to closed: $(e2e_ncap outliers show "$cc_case" 2>&1)"
+e2e_say "closed: a corrected file brings $poor's $cc in control; the case closes, the public sees in_control"
 
 e2e_stop_all
 e2e_say "PASS"
