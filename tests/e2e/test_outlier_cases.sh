@@ -174,8 +174,8 @@ e2e_say "trust_responded: the team and $poor see it; the public still alert_high
 
 # ---- published, by itself after publish_within_days
 wait_for 120 "case $case_id is not published: $(team_case)" team_state_is published
-wait_for 60 "the public row of $poor $metric does not show the alarm: $(public_row)" \
-  eval '[[ $(public_row) == alarm_high,?*,?*,* ]]'
+public_alarm() { [[ $(public_row) == alarm_high,?*,?*,* ]]; }
+wait_for 60 "the public row of $poor $metric does not show the alarm: $(public_row)" public_alarm
 trust_state_is "$poor" published || fail "$poor does not see case $case_id published"
 wait_for 60 "the team's outliers.csv does not show case $case_id published" team_file_state_is published
 [ "$(team_case | cut -d, -f3)" = alarm_high ] || fail "the team's list: $(team_case)"
