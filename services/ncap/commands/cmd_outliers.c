@@ -1,6 +1,7 @@
 /* ncap outliers - outlier cases: the audit team's list and view (over PostgreSQL), a trust's own
  * cases and its response (over ingest, authenticated as the trust) */
 #include <getopt.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -320,6 +321,13 @@ int cmd_outliers(int argc, char **argv)
     if (optind >= argc)
         return usage_error("outliers", "expected list, show, mine or respond");
     const char *verb = argv[optind++];
+    static const char *const verbs[] = {"list", "show", "mine", "respond"};
+    bool known = false;
+    for (size_t i = 0; i < sizeof verbs / sizeof verbs[0]; i++)
+        known |= strcmp(verb, verbs[i]) == 0;
+    if (!known)
+        return usage_error("outliers",
+                           "unknown action \"%s\": expected list, show, mine or respond", verb);
     long long id = 0;
     int takes_id = strcmp(verb, "show") == 0 || strcmp(verb, "respond") == 0;
     if (takes_id && (optind >= argc || parse_id(argv[optind++], &id) != 0))
@@ -340,11 +348,7 @@ int cmd_outliers(int argc, char **argv)
         return usage_error("outliers", "%s needs --trust T (the trust speaking)", verb);
     if (strcmp(verb, "mine") == 0)
         return trust_call(&o, NCAP__V1__OUTLIER_REQUEST__ACTION__LIST, 0);
-    if (strcmp(verb, "respond") == 0) {
-        if (!o.text)
-            return usage_error("outliers", "respond needs --text FILE");
-        return trust_call(&o, NCAP__V1__OUTLIER_REQUEST__ACTION__RESPOND, id);
-    }
-    return usage_error("outliers", "unknown action \"%s\": expected list, show, mine or respond",
-                       verb);
+    if (!o.text)
+        return usage_error("outliers", "respond needs --text FILE");
+    return trust_call(&o, NCAP__V1__OUTLIER_REQUEST__ACTION__RESPOND, id);
 }
