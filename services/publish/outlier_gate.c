@@ -25,12 +25,16 @@ void outlier_gate_release(const audit_def_t *def, benchmark_release_t *rel,
         benchmark_row_t *row = &rel->rows[i];
         if (strcmp(row->level, "trust") != 0 && strcmp(row->level, "site") != 0)
             continue;
-        if (!row->outlier || strncmp(row->outlier, "alarm_", 6) != 0 ||
-            is_published(row, published, n))
+        bool alarm = row->outlier && strncmp(row->outlier, "alarm_", 6) == 0;
+        if (alarm && is_published(row, published, n))
             continue;
-        row->outlier = outlier_public_flag(row->outlier, false);
-        row->funnel_lower998 = row->funnel_upper998 = NAN;
-        row->lower998 = row->upper998 = NAN;
+        if (alarm)
+            row->outlier = outlier_public_flag(row->outlier, false);
+        /* on every unit's all row, not only a held alarm's: empty limits must not mark one */
+        if (strcmp(row->breakdown, "all") == 0) {
+            row->funnel_lower998 = row->funnel_upper998 = NAN;
+            row->lower998 = row->upper998 = NAN;
+        }
     }
 }
 

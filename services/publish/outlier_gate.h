@@ -20,9 +20,11 @@ typedef struct {
 
 /* For an audit with an outlier process (def->outliers.enabled; else nothing changes): every trust
  * or site row flagged alarm_high or alarm_low whose unit is not among published (n of them) shows
- * the alert of the same direction (outlier_public_flag) and leaves its 99.8% limits empty (the
- * funnel's and the interval's: beside the value they would give the alarm away). Rows of a
- * published unit, and every other row, are left as they are. Cost: O(rows + alarms x n). */
+ * the alert of the same direction (outlier_public_flag); and every trust or site all row but a
+ * published alarm's leaves its 99.8% limits empty (the funnel's and the interval's: beside the
+ * value they would give the alarm away, and were they emptied on held alarms only, their absence
+ * would). A published alarm's row, and every other row, is left as it is. Cost: O(rows + alarms
+ * x n). */
 void outlier_gate_release(const audit_def_t *def, benchmark_release_t *rel,
                           const outlier_unit_t *published, size_t n);
 

@@ -6,8 +6,8 @@
 # respond_within_days: 10, publish_within_days: 3}`, and NCAP_OUTLIER_DAY_SECONDS makes a working
 # day last a day (while the records go through) and then 6 seconds (publish restarted). At each
 # stage the test checks what each party sees:
-#   detected         public latest.csv: alert_high, 99.8% limits empty (and ncap release build
-#                    gives the same row); the audit team (`ncap outliers list`, outliers.csv in
+#   detected         public latest.csv: alert_high, 99.8% limits empty as on a genuine alert's
+#                    row (and ncap release build gives the same row); the audit team (`ncap outliers list`, outliers.csv in
 #                    the team folder, never under the public releases): the case, detected; the
 #                    trust (`ncap outliers mine`, over its key): nothing yet
 #   trust_notified   the trust sees the case, its figures and the local ids of its records in the
@@ -110,6 +110,9 @@ row=$(public_row)
 [ "${row%%,*}" = alert_high ] && [[ $row == alert_high,,,* ]] ||
   fail "while detected, the public row of $poor $metric is \"$row\", expected alert_high with empty 99.8% limits"
 [ "$(team_case | cut -d, -f3)" = alert_high ] || fail "the team's list says the public sees $(team_case)"
+# a genuine alert has no 99.8% limits either: their absence does not mark a held alarm
+alert_row=$(metric=critical_care_high_risk public_row)
+[[ $alert_row == alert_high,,,* ]] || fail "the public row of an alert is \"$alert_row\", expected no 99.8% limits"
 trust_state_is "$poor" none || fail "$poor sees case $case_id before it is notified"
 wait_for 60 "the team's outliers.csv does not show case $case_id detected" team_file_state_is detected
 [ -z "$(find "$CTX_OUT" -name outliers.csv)" ] || fail "outliers.csv is among the public release files"

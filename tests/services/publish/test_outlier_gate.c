@@ -38,6 +38,7 @@ static void test_alarms_held_until_published(void **state)
         row("trust", "RBB", "m", "all", "alarm_high"), /* published */
         row("trust", "RCC", "m", "all", "alert_high"), /* an alert: shown */
         row("trust", "RBB", "n", "all", "alarm_high"), /* another metric's case: held back */
+        row("trust", "RAA", "m", "sex", ""),           /* a breakdown: left alone */
     };
     benchmark_release_t rel = {.rows = rows, .n_rows = sizeof rows / sizeof rows[0]};
     audit_def_t def = {.outliers = {true, 1, 10, 3}};
@@ -52,8 +53,11 @@ static void test_alarms_held_until_published(void **state)
     assert_string_equal(rows[3].outlier, "alarm_high");
     assert_true(rows[3].funnel_upper998 == 0.7 && rows[3].upper998 == 0.4);
     assert_string_equal(rows[4].outlier, "alert_high");
-    assert_true(rows[4].funnel_upper998 == 0.7);
+    /* a genuine alert has no 99.8% limits either: their absence does not mark a held alarm */
+    assert_true(isnan(rows[4].funnel_upper998) && isnan(rows[4].upper998));
+    assert_true(rows[0].funnel_upper998 == 0.7); /* England: no unit */
     assert_string_equal(rows[5].outlier, "alert_high");
+    assert_true(rows[6].funnel_upper998 == 0.7 && rows[6].upper998 == 0.4);
 
     /* no process: nothing changes */
     benchmark_row_t plain = row("trust", "RAA", "m", "all", "alarm_low");
