@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "ods_code.h"
+#include "utf8.h"
 
 /* Checks 2 and 3, for submissions and feedback alike: 0, or -1 with the refusal in msg. */
 static int check_trust(const char *stated, const char *trust, char *msg, size_t msglen)
@@ -151,6 +152,13 @@ request_gate_feedback_t request_gate_outlier(const Ncap__V1__OutlierRequest *req
         (len == 0 || len > REQUEST_GATE_OUTLIER_TEXT_MAX)) {
         snprintf(msg, msglen, "request refused: the response has %zu bytes, expected 1 to %d", len,
                  REQUEST_GATE_OUTLIER_TEXT_MAX);
+        return REQUEST_GATE_FEEDBACK_REFUSED;
+    }
+    size_t bad =
+        req->action == NCAP__V1__OUTLIER_REQUEST__ACTION__RESPOND ? utf8_invalid_at(req->text) : 0;
+    if (bad != 0) {
+        snprintf(msg, msglen,
+                 "request refused: the response is not UTF-8 text (byte %zu), expected text", bad);
         return REQUEST_GATE_FEEDBACK_REFUSED;
     }
     snprintf(msg, msglen, "no outlier case %lld for trust %s", (long long)req->case_id, trust);

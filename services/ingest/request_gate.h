@@ -26,7 +26,7 @@
  *
  * An outlier request (ncap.v1.OutlierRequest) gets checks 2 and 3, then: SHOW and RESPOND a case
  * id above 0 (else answered as a case the trust has not got), RESPOND a text of 1 to
- * REQUEST_GATE_OUTLIER_TEXT_MAX bytes. It is answered while ingest is stopping. */
+ * REQUEST_GATE_OUTLIER_TEXT_MAX bytes of UTF-8. It is answered while ingest is stopping. */
 #ifndef NCAP_REQUEST_GATE_H
 #define NCAP_REQUEST_GATE_H
 

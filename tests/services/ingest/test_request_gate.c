@@ -416,6 +416,11 @@ static void test_an_outlier_request(void **state)
     req.text = big;
     assert_int_equal(request_gate_outlier(&req, "RH8", msg, sizeof msg),
                      REQUEST_GATE_FEEDBACK_REFUSED);
+    req.text = "ok \xff";
+    assert_int_equal(request_gate_outlier(&req, "RH8", msg, sizeof msg),
+                     REQUEST_GATE_FEEDBACK_REFUSED);
+    assert_string_equal(msg,
+                        "request refused: the response is not UTF-8 text (byte 4), expected text");
     req.text = "We have looked at it.";
     assert_int_equal(request_gate_outlier(&req, "RH8", msg, sizeof msg),
                      REQUEST_GATE_FEEDBACK_READ);
