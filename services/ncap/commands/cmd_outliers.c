@@ -1,6 +1,7 @@
 /* ncap outliers - outlier cases: the audit team's list and view (over PostgreSQL), a trust's own
  * cases and its response (over ingest, authenticated as the trust) */
 #include <getopt.h>
+#include <limits.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +12,7 @@
 #include "commands.h"
 #include "csv.h"
 #include "file_read.h"
+#include "number_arg.h"
 #include "outlier_client.h"
 #include "outlier_process.h"
 #include "outlier_store.h"
@@ -263,9 +265,11 @@ static int trust_call(const opts_t *o, Ncap__V1__OutlierRequest__Action action, 
 
 static int parse_id(const char *s, long long *id)
 {
-    char *end;
-    *id = strtoll(s, &end, 10);
-    return *s && !*end && *id > 0 ? 0 : -1;
+    unsigned long long v;
+    if (number_arg_whole(s, LLONG_MAX, &v) != 0 || v == 0)
+        return -1;
+    *id = (long long)v;
+    return 0;
 }
 
 int cmd_outliers(int argc, char **argv)
@@ -303,9 +307,8 @@ int cmd_outliers(int argc, char **argv)
             o.endpoint = optarg;
             break;
         case 'T': {
-            char *end;
-            long v = strtol(optarg, &end, 10);
-            if (*end || v < 1 || v > 86400)
+            unsigned long long v;
+            if (number_arg_whole(optarg, 86400, &v) != 0 || v == 0)
                 return usage_error("outliers", "--timeout must be 1-86400 seconds, not \"%s\"",
                                    optarg);
             o.timeout = (int)v;
