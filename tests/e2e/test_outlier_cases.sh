@@ -127,6 +127,9 @@ e2e_ncap release build --audit "$E2E_AUDIT" --out "$E2E_DIR/offline" --deaths "$
 offline_row=$(CTX_OUT=$E2E_DIR/offline public_row)
 [ "$offline_row" = "$row" ] ||
   fail "ncap release build shows \"$offline_row\" for $poor $metric, the deployment \"$row\""
+jq -e '.provenance.outlier_process.respond_within_days == 10' \
+  "$(find "$CTX_OUT/$E2E_AUDIT" -name latest.json | head -n 1)" >/dev/null ||
+  fail "latest.json's provenance does not state the outlier process"
 e2e_say "detected: the public sees alert_high without 99.8% limits (ncap release build too); the team sees the case; $poor nothing yet"
 
 # ---- a working day lasts $day seconds: the case is notified after one
