@@ -19,6 +19,8 @@
 #   closed           another of its cases (an alert on critical care after high-risk surgery),
 #                    cleared by a corrected file: the public row in_control, the case closed for
 #                    the team and the trust
+# At the detected and published stages tests/tools/release_check.py recomputes the public release
+# (knowing the process from latest.json's provenance) and agrees.
 # Run through tests/run.
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib.sh
@@ -130,6 +132,7 @@ offline_row=$(CTX_OUT=$E2E_DIR/offline public_row)
 jq -e '.provenance.outlier_process.respond_within_days == 10' \
   "$(find "$CTX_OUT/$E2E_AUDIT" -name latest.json | head -n 1)" >/dev/null ||
   fail "latest.json's provenance does not state the outlier process"
+e2e_expect_release_check
 e2e_say "detected: the public sees alert_high without 99.8% limits (ncap release build too); the team sees the case; $poor nothing yet"
 
 # ---- a working day lasts $day seconds: the case is notified after one
@@ -193,6 +196,7 @@ for t in '- -> detected (release)' 'detected -> trust_notified (deadline)' \
     fail "case $case_id has no transition \"$t\": $(cat "$CTX_RUN/team-show.txt")"
 done
 grep -q "^response .* from $poor:" "$CTX_RUN/team-show.txt" || fail "the team does not see the response"
+e2e_expect_release_check
 e2e_say "published: the public sees alarm_high with its limits; every transition kept"
 
 # ---- closed: corrected data brings a unit in control. The poor performer's case on critical care
