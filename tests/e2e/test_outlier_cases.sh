@@ -2,14 +2,15 @@
 # An outlier case walked through every stage, end to end. `ncap sim --audit nela` writes 3,000
 # records of 6 trusts over one quarter, one of them (the trusts' truth names it) with a true excess
 # risk of death; its risk-adjusted 30-day mortality is flagged beyond 99.8% (alarm_high). The
-# definition is a copy of nela.yaml with an outlier process, `outliers: {notify_within_days: 1,
+# definition is a copy of nela.yaml whose outlier process has `outliers: {notify_within_days: 1,
 # respond_within_days: 10, publish_within_days: 3}`, and NCAP_OUTLIER_DAY_SECONDS makes a working
 # day last a day (while the records go through) and then 6 seconds (publish restarted). At each
 # stage the test checks what each party sees:
 #   detected         public latest.csv: alert_high, 99.8% limits empty as on a genuine alert's
-#                    row (and ncap release build gives the same row); the audit team (`ncap outliers list`, outliers.csv in
-#                    the team folder, never under the public releases): the case, detected; the
-#                    trust (`ncap outliers mine`, over its key): nothing yet
+#                    row (and ncap release build gives the same row); the audit team (`ncap
+#                    outliers list`, outliers.csv in the team folder, never under the public
+#                    releases): the case, detected; the trust (`ncap outliers mine`, over its
+#                    key): nothing yet
 #   trust_notified   the trust sees the case, its figures and the local ids of its records in the
 #                    denominator (as many as the denominator, every one of its file); another
 #                    trust's key sees nothing of it and cannot respond to it
@@ -29,14 +30,8 @@ E2E_AUDIT=nela
 metric=mortality_30d_adjusted
 day=6 # seconds per working day once the records are in
 
-# the definitions: the shipped ones, nela's with an outlier process
-CTX_AUDITS=$E2E_DIR/audits
-rm -rf "$CTX_AUDITS"
-cp -r "$NCAP_ROOT/deploy/audits" "$CTX_AUDITS"
-printf '\noutliers: {notify_within_days: 1, respond_within_days: 10, publish_within_days: 3}\n' \
-  >>"$CTX_AUDITS/nela.yaml"
-e2e_ncap audit check "$CTX_AUDITS/nela.yaml" >/dev/null 2>&1 ||
-  fail "the copy of nela.yaml with outliers: does not load: $(e2e_ncap audit check "$CTX_AUDITS/nela.yaml" 2>&1)"
+# the definitions: the shipped ones, nela's outlier process with the test's days
+e2e_audits_outliers "outliers: {notify_within_days: 1, respond_within_days: 10, publish_within_days: 3}"
 
 sim=$E2E_DIR/sim
 e2e_sim "$sim" 3000 6 31 --days 91 --trusts-truth "$sim.trusts.csv" --deaths "$sim.deaths.csv" \

@@ -80,12 +80,18 @@ static void test_the_team_lists_and_shows_cases(void **state)
     assert_int_equal(r.rc, 0);
     assert_non_null(strstr(r.out, "case_id,audit,period,metric,level,area_code,trust,state,since,"
                                   "due,flag,public_flag,"));
-    /* nela.yaml has no outlier process: no deadline */
+    /* notified now: due 10 working days on (nela.yaml's respond_within_days) */
     char want[200];
     snprintf(want, sizeof want,
              "%lld,nela,2025Q2,mortality_30d_adjusted,trust,RJ1,RJ1,trust_notified,", id);
-    assert_non_null(strstr(r.out, want));
-    assert_non_null(strstr(r.out, ",,alarm_high,alert_high,49,264,,1.819645,"));
+    const char *line = strstr(r.out, want);
+    assert_non_null(line);
+    int y1, m1, d1, y2, m2, d2;
+    assert_int_equal(sscanf(line + strlen(want), "%d-%d-%dT%*d:%*d:%*dZ,%d-%d-%dT", &y1, &m1, &d1,
+                            &y2, &m2, &d2),
+                     6);
+    assert_true(y2 * 10000 + m2 * 100 + d2 > y1 * 10000 + m1 * 100 + d1 + 10);
+    assert_non_null(strstr(line, ",alarm_high,alert_high,49,264,,1.819645,"));
     assert_non_null(strstr(r.out, ",RAL,RAL,detected,"));
     result_free(&r);
 
