@@ -394,10 +394,11 @@ static void test_held_back_refused_and_stage_reads_allowed(void **state)
     assert_refused(db, "ncap_metric", "SELECT local_id FROM validation.record");
     assert_refused(db, "ncap_metric", "SELECT submission_id, row_number FROM validation.record");
     assert_refused(db, "ncap_metric", "SELECT * FROM validation.record");
-    /* ingest: which records make up an outlier case's denominator, never what they contributed;
-     * a case's state and nothing else of it (0020) */
-    assert_allowed(db, "ncap_ingest", "SELECT record_id, site FROM metric.contribution");
-    assert_refused(db, "ncap_ingest", "SELECT numerator FROM metric.contribution");
+    /* ingest: a trust's records' contributions for its outlier cases (0020) and its results
+     * (0021), never their breakdown categories; a case's state and nothing else of it */
+    assert_allowed(db, "ncap_ingest", "SELECT record_id, site, numerator FROM metric.contribution");
+    assert_refused(db, "ncap_ingest", "SELECT ethnicity FROM metric.contribution");
+    assert_refused(db, "ncap_ingest", "SELECT imd_decile, sex, age FROM metric.contribution");
     assert_refused(db, "ncap_ingest", "UPDATE publish.outlier_case SET flag = 'in_control'");
     assert_refused(db, "ncap_ingest", "DELETE FROM publish.outlier_transition");
     assert_refused(db, "ncap_publish", "DELETE FROM publish.outlier_case");
