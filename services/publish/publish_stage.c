@@ -2,7 +2,6 @@
 #include "publish_stage.h"
 
 #include <jansson.h>
-#include <sodium.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -50,40 +49,6 @@ static void orgs_clear(orgs_t *o)
     free(o->orgs);
     PQclear(o->res);
     *o = (orgs_t){0};
-}
-
-/* The stored release's files (content in RELEASE_FILE_NAMES' order), written out after commit
- * (release_files.h). */
-static int store_files(PGconn *db, const char *relid, const char *const content[RELEASE_N_FILES],
-                       char *err, size_t errlen)
-{
-    for (size_t k = 0; k < RELEASE_N_FILES; k++) {
-        const char *p[] = {relid, RELEASE_FILE_NAMES[k], content[k]};
-        if (db_execp(db,
-                     "INSERT INTO publish.release_file (release_id, name, content) VALUES"
-                     " ($1::bigint, $2, $3)",
-                     3, p, err, errlen) != 0)
-            return -1;
-    }
-    return 0;
-}
-
-/* The release's rows, queryable (one per line of latest.csv), from its JSON (rows as arrays in
- * the order of latest.csv's columns), parsed once as jsonb: each r->>N is then a lookup, where on
- * json every one of the 22 re-scanned the row (4-5 times the statement's time). A number's text
- * keeps its digits in jsonb, so each float8 is the one the JSON states. */
-static int store_rows(PGconn *db, const char *relid, const char *json, char *err, size_t errlen)
-{
-    const char *p[] = {relid, json};
-    return db_execp(db,
-                    "INSERT INTO publish.output SELECT $1::bigint, e.n::int, r->>2, r->>3, r->>4,"
-                    " coalesce(r->>5, ''), r->>6, r->>7, coalesce(r->>8, ''), (r->>9)::bigint,"
-                    " (r->>10)::bigint, (r->>11)::float8, (r->>12)::float8, (r->>13)::float8,"
-                    " (r->>14)::float8, (r->>15)::float8, (r->>16)::float8, coalesce(r->>17, ''),"
-                    " (r->>18)::float8, (r->>19)::float8, (r->>20)::float8, (r->>21)::float8,"
-                    " coalesce(r->>22, ''), coalesce(r->>23, '')"
-                    " FROM jsonb_array_elements($2::jsonb -> 'rows') WITH ORDINALITY AS e(r, n)",
-                    2, p, err, errlen);
 }
 
 /* The queries of a period's own sums (release_sums.h), each with $1 the audit and $2 the period:
@@ -446,33 +411,23 @@ static int rebuild(publish_t *ps, PGconn *db, const orgs_t *orgs, const load_t *
     const char *p[] = {audit, period};
     char records[32];
     snprintf(records, sizeof records, "%lld", n_records);
-    /* Content hash over the CSVs as published (the run charts change with months of earlier
-     * periods), plus the record count. */
-    crypto_hash_sha256_state hs;
-    unsigned char h[crypto_hash_sha256_BYTES];
     char hash[65];
-    crypto_hash_sha256_init(&hs);
-    crypto_hash_sha256_update(&hs, (const unsigned char *)csv, strlen(csv));
-    crypto_hash_sha256_update(&hs, (const unsigned char *)spc, strlen(spc));
-    crypto_hash_sha256_update(&hs, (const unsigned char *)spc_summary, strlen(spc_summary));
-    crypto_hash_sha256_update(&hs, (const unsigned char *)"records=", 8);
-    crypto_hash_sha256_update(&hs, (const unsigned char *)records, strlen(records));
-    crypto_hash_sha256_final(&hs, h);
-    sodium_bin2hex(hash, sizeof hash, h, sizeof h);
+    release_files_hash(csv, spc, spc_summary, n_records, hash);
+    /* the newest provisional revision's hash; a final release (migration 0025) takes a number
+     * too, so the next revision comes after every one */
     last = db_query(db,
-                    "SELECT revision, content_hash FROM publish.release WHERE audit = $1"
-                    " AND period = $2 ORDER BY revision DESC LIMIT 1",
+                    "SELECT coalesce(max(revision), 0), (SELECT content_hash FROM publish.release"
+                    " WHERE audit = $1 AND period = $2 AND status = 'provisional'"
+                    " ORDER BY revision DESC LIMIT 1) FROM publish.release WHERE audit = $1"
+                    " AND period = $2",
                     2, p, err, errlen);
     if (!last)
         goto done;
-    int revision = 1;
-    if (PQntuples(last) == 1) {
-        if (strcmp(PQgetvalue(last, 0, 1), hash) == 0) {
-            rc = 0; /* nothing new to publish */
-            goto done;
-        }
-        revision = atoi(PQgetvalue(last, 0, 0)) + 1;
+    if (strcmp(PQgetvalue(last, 0, 1), hash) == 0) {
+        rc = 0; /* nothing new to publish */
+        goto done;
     }
+    int revision = atoi(PQgetvalue(last, 0, 0)) + 1;
     char rev[16];
     snprintf(rev, sizeof rev, "%d", revision);
     const char *pi[] = {audit, period, rev, records, hash};
@@ -494,8 +449,7 @@ static int rebuild(publish_t *ps, PGconn *db, const orgs_t *orgs, const load_t *
         goto done;
     }
     const char *content[RELEASE_N_FILES] = {csv, json, fingertips, spc, spc_summary};
-    if (store_files(db, relid, content, err, errlen) != 0 ||
-        store_rows(db, relid, json, err, errlen) != 0 ||
+    if (release_files_store(db, relid, content, err, errlen) != 0 ||
         prune(ps, db, audit, period, err, errlen) != 0)
         goto done;
     if (array_grow((void **)&ps->pending, &ps->cap_pending, ps->n_pending + 1,

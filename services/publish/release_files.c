@@ -10,6 +10,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <sodium.h>
+
 #include "db.h"
 
 static int mkdirs(const char *path)
@@ -45,12 +47,27 @@ static int write_file(const char *path, const char *data, size_t len)
     return rc;
 }
 
+const char *const RELEASE_FILE_NAMES[RELEASE_N_FILES] = {
+    "latest.csv", "latest.json", "fingertips.csv", "spc.csv", "spc_summary.csv"};
+
 /* The name each file has in the release's own folder r<revision>/. */
 static const char *const REVISION_NAMES[RELEASE_N_FILES] = {
     "release.csv", "release.json", "fingertips.csv", "spc.csv", "spc_summary.csv"};
 
-const char *const RELEASE_FILE_NAMES[RELEASE_N_FILES] = {
-    "latest.csv", "latest.json", "fingertips.csv", "spc.csv", "spc_summary.csv"};
+/* Writes the files of one release into dir, under their revision names (release.csv, ...). */
+static int write_dir(const char *dir, const char *const content[RELEASE_N_FILES],
+                     const size_t len[RELEASE_N_FILES])
+{
+    char path[1200];
+    int rc = mkdirs(dir);
+    for (size_t k = 0; rc == 0 && k < RELEASE_N_FILES; k++) {
+        if (!content[k])
+            continue;
+        snprintf(path, sizeof path, "%s/%s", dir, REVISION_NAMES[k]);
+        rc = write_file(path, content[k], len[k]);
+    }
+    return rc;
+}
 
 int release_files_write(const char *out_dir, const char *audit, const char *period, int revision,
                         const char *const content[RELEASE_N_FILES],
@@ -60,19 +77,14 @@ int release_files_write(const char *out_dir, const char *audit, const char *peri
     snprintf(dir, sizeof dir, "%s/%s/%s", out_dir, audit, period);
     if (revision > 0)
         snprintf(dir, sizeof dir, "%s/%s/%s/r%04d", out_dir, audit, period, revision);
-    int rc = mkdirs(dir);
     /* The revision's own folder first, latest.* last: a reader of latest.* sees a whole release. */
-    for (int pass = revision > 0 ? 0 : 1; rc == 0 && pass < 2; pass++)
-        for (size_t k = 0; rc == 0 && k < RELEASE_N_FILES; k++) {
-            if (!content[k]) /* a release stored before it had run charts */
-                continue;
-            if (pass == 0)
-                snprintf(path, sizeof path, "%s/%s", dir, REVISION_NAMES[k]);
-            else
-                snprintf(path, sizeof path, "%s/%s/%s/%s", out_dir, audit, period,
-                         RELEASE_FILE_NAMES[k]);
-            rc = write_file(path, content[k], len[k]);
-        }
+    int rc = revision > 0 ? write_dir(dir, content, len) : mkdirs(dir);
+    for (size_t k = 0; rc == 0 && k < RELEASE_N_FILES; k++) {
+        if (!content[k]) /* a release stored before it had run charts */
+            continue;
+        snprintf(path, sizeof path, "%s/%s/%s/%s", out_dir, audit, period, RELEASE_FILE_NAMES[k]);
+        rc = write_file(path, content[k], len[k]);
+    }
     if (rc != 0)
         snprintf(err, errlen, "could not write release files under \"%s\": %s", dir,
                  strerror(errno));
@@ -169,7 +181,7 @@ int release_files_export_missing(PGconn *db, const char *out_dir, char *err, siz
 {
     PGresult *r = db_query(db,
                            "SELECT DISTINCT ON (audit, period) release_id, audit, period, revision"
-                           " FROM publish.release r WHERE EXISTS (SELECT 1 FROM"
+                           " FROM publish.release r WHERE status = 'provisional' AND EXISTS (SELECT 1 FROM"
                            " publish.release_file f WHERE f.release_id = r.release_id)"
                            " ORDER BY audit, period, revision DESC",
                            0, NULL, err, errlen);
@@ -227,7 +239,7 @@ int release_files_remove_pruned(PGconn *db, const char *out_dir, char *err, size
 {
     PGresult *r = db_query(db,
                            "SELECT audit, period, min(revision) FROM publish.release"
-                           " GROUP BY audit, period",
+                           " WHERE status = 'provisional' GROUP BY audit, period",
                            0, NULL, err, errlen);
     if (!r)
         return -1;
@@ -254,4 +266,102 @@ int release_files_remove_pruned(PGconn *db, const char *out_dir, char *err, size
     }
     PQclear(r);
     return rc == 0 ? removed : -1;
+}
+
+void release_files_hash(const char *csv, const char *spc, const char *spc_summary, long long records,
+                        char hash[65])
+{
+    char n[32];
+    snprintf(n, sizeof n, "%lld", records);
+    crypto_hash_sha256_state hs;
+    unsigned char h[crypto_hash_sha256_BYTES];
+    crypto_hash_sha256_init(&hs);
+    crypto_hash_sha256_update(&hs, (const unsigned char *)csv, strlen(csv));
+    crypto_hash_sha256_update(&hs, (const unsigned char *)spc, strlen(spc));
+    crypto_hash_sha256_update(&hs, (const unsigned char *)spc_summary, strlen(spc_summary));
+    crypto_hash_sha256_update(&hs, (const unsigned char *)"records=", 8);
+    crypto_hash_sha256_update(&hs, (const unsigned char *)n, strlen(n));
+    crypto_hash_sha256_final(&hs, h);
+    sodium_bin2hex(hash, 65, h, sizeof h);
+}
+
+int release_files_store(PGconn *db, const char *release_id,
+                        const char *const content[RELEASE_N_FILES], char *err, size_t errlen)
+{
+    for (size_t k = 0; k < RELEASE_N_FILES; k++) {
+        const char *p[] = {release_id, RELEASE_FILE_NAMES[k], content[k]};
+        if (db_execp(db,
+                     "INSERT INTO publish.release_file (release_id, name, content) VALUES"
+                     " ($1::bigint, $2, $3)",
+                     3, p, err, errlen) != 0)
+            return -1;
+    }
+    /* The release's rows, queryable (one per line of latest.csv), from its JSON (rows as arrays
+     * in the order of latest.csv's columns), parsed once as jsonb: each r->>N is then a lookup,
+     * where on json every one of the 22 re-scanned the row (4-5 times the statement's time). A
+     * number's text keeps its digits in jsonb, so each float8 is the one the JSON states. */
+    const char *p[] = {release_id, content[1]};
+    return db_execp(db,
+                    "INSERT INTO publish.output SELECT $1::bigint, e.n::int, r->>2, r->>3, r->>4,"
+                    " coalesce(r->>5, ''), r->>6, r->>7, coalesce(r->>8, ''), (r->>9)::bigint,"
+                    " (r->>10)::bigint, (r->>11)::float8, (r->>12)::float8, (r->>13)::float8,"
+                    " (r->>14)::float8, (r->>15)::float8, (r->>16)::float8, coalesce(r->>17, ''),"
+                    " (r->>18)::float8, (r->>19)::float8, (r->>20)::float8, (r->>21)::float8,"
+                    " coalesce(r->>22, ''), coalesce(r->>23, '')"
+                    " FROM jsonb_array_elements($2::jsonb -> 'rows') WITH ORDINALITY AS e(r, n)",
+                    2, p, err, errlen);
+}
+
+void release_files_final_dir(const char *out_dir, const char *audit, int year, char *buf,
+                             size_t len)
+{
+    snprintf(buf, len, "%s/%s/final/%d", out_dir, audit, year);
+}
+
+int release_files_export_final(PGconn *db, const char *out_dir, const char *audit, int year,
+                               char *err, size_t errlen)
+{
+    char y[16], dir[1024], sub[1100];
+    snprintf(y, sizeof y, "%d", year);
+    release_files_final_dir(out_dir, audit, year, dir, sizeof dir);
+    const char *p[] = {audit, y};
+    PGresult *r = db_query(db,
+                           "SELECT r.period, f.name, f.content FROM publish.release r"
+                           " JOIN publish.release_file f USING (release_id)"
+                           " WHERE r.audit = $1 AND r.final_year = $2::int ORDER BY 1",
+                           2, p, err, errlen);
+    if (!r)
+        return -1;
+    int rc = 0, n = PQntuples(r);
+    for (int i = 0; rc == 0 && i < n; i++) {
+        const char *period = PQgetvalue(r, i, 0);
+        if (i > 0 && strcmp(period, PQgetvalue(r, i - 1, 0)) == 0)
+            continue;
+        const char *content[RELEASE_N_FILES] = {NULL};
+        size_t len[RELEASE_N_FILES] = {0};
+        for (int j = i; j < n && strcmp(PQgetvalue(r, j, 0), period) == 0; j++)
+            for (size_t k = 0; k < RELEASE_N_FILES; k++)
+                if (strcmp(PQgetvalue(r, j, 1), RELEASE_FILE_NAMES[k]) == 0) {
+                    content[k] = PQgetvalue(r, j, 2);
+                    len[k] = (size_t)PQgetlength(r, j, 2);
+                }
+        snprintf(sub, sizeof sub, "%s/%s", dir, period);
+        if (write_dir(sub, content, len) != 0) {
+            snprintf(err, errlen, "could not write release files under \"%s\": %s", sub,
+                     strerror(errno));
+            rc = -1;
+        }
+    }
+    PQclear(r);
+    if (rc != 0)
+        return -1;
+    r = db_query(db, "SELECT late_csv FROM publish.final WHERE audit = $1 AND year = $2::int", 2,
+                 p, err, errlen);
+    if (!r)
+        return -1;
+    if (PQntuples(r) == 1)
+        rc = release_files_write_one(dir, "late.csv", PQgetvalue(r, 0, 0),
+                                     (size_t)PQgetlength(r, 0, 0), err, errlen);
+    PQclear(r);
+    return rc;
 }

@@ -3,7 +3,9 @@
  *   OUT/<audit>/<period>/r<NNNN>/release.csv|json, fingertips.csv, spc.csv, spc_summary.csv
  *                                                      (immutable, one per revision)
  *   OUT/<audit>/<period>/latest.csv|json, fingertips.csv, spc.csv, spc_summary.csv
- *                                                      (each replaced atomically) */
+ *                                                      (each replaced atomically)
+ *   OUT/<audit>/final/<year>/<period>/release.csv|json, ...  a final release (migration 0025)
+ *   OUT/<audit>/final/<year>/late.csv                  its record of late record versions */
 #ifndef NCAP_RELEASE_FILES_H
 #define NCAP_RELEASE_FILES_H
 
@@ -44,5 +46,23 @@ int release_files_remove(const char *out_dir, const char *audit, const char *per
  * folders left by a crash between the commit and the removal). Returns the number removed, or
  * -1. */
 int release_files_remove_pruned(PGconn *db, const char *out_dir, char *err, size_t errlen);
+
+/* The content hash of a release: its CSVs as published (the run charts change with months of
+ * earlier periods) and its record count; hash gets 64 hex digits and a NUL. */
+void release_files_hash(const char *csv, const char *spc, const char *spc_summary, long long records,
+                        char hash[65]);
+/* Stores release release_id's files (content in RELEASE_FILE_NAMES' order) and its rows
+ * (publish.output, one per line of latest.csv, from the JSON content[1]), in the caller's
+ * transaction. Returns 0 or -1 with err. */
+int release_files_store(PGconn *db, const char *release_id,
+                        const char *const content[RELEASE_N_FILES], char *err, size_t errlen);
+/* The folder of audit's final release of financial year year. */
+void release_files_final_dir(const char *out_dir, const char *audit, int year, char *buf,
+                             size_t len);
+/* Writes the final release of audit's financial year year from PostgreSQL: each period's files
+ * and late.csv (each written atomically; nothing when there is no such final). Returns 0 or -1
+ * with err. */
+int release_files_export_final(PGconn *db, const char *out_dir, const char *audit, int year,
+                               char *err, size_t errlen);
 
 #endif

@@ -119,7 +119,8 @@ static char *latest_spc(PGconn *db, const char *audit, char *err, size_t errlen)
     PGresult *r = db_query(db,
                            "SELECT f.content FROM publish.release r JOIN publish.release_file f"
                            " ON f.release_id = r.release_id AND f.name = 'spc.csv'"
-                           " WHERE r.audit = $1 ORDER BY r.period DESC, r.revision DESC LIMIT 1",
+                           " WHERE r.audit = $1 AND r.status = 'provisional'"
+                           " ORDER BY r.period DESC, r.revision DESC LIMIT 1",
                            1, p, err, errlen);
     if (!r)
         return NULL;

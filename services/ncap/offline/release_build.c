@@ -67,6 +67,7 @@ struct release_build_t {
     cells_t measures;     /* metric.measure's */
     release_totals_t totals;
     unsigned long long rows_done;
+    contribution_t *contrib; /* release_build_add's */
 };
 
 static void note(release_build_t *self, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -119,6 +120,7 @@ void release_build_destroy(release_build_t **self_p)
     str_map_destroy(&self->periods);
     free(self->period_valid);
     free(self->period_order);
+    free(self->contrib);
     free(self);
     *self_p = NULL;
 }
@@ -258,6 +260,8 @@ static int link_file(release_build_t *self, uint32_t file, const release_source_
     return rc;
 }
 
+static int order_periods(release_build_t *self);
+
 /* ---------------------------------------------------------------- pass 2: validation, metric */
 
 /* The entry of key parts[0..n) in set, added (sums 0) when new; NULL when out of memory. */
@@ -324,8 +328,63 @@ static int add_cell(release_build_t *self, size_t period, const char *month, con
     return 0;
 }
 
-/* metric's decision on one record's latest version: its period, validity and the cells its
- * contributions go to. Returns 0, or -1 when out of memory. */
+/* metric's decision on one record's validated version (pseudo, valid as validation found it):
+ * its period, validity and the cells its contributions go to (contrib: room for def->n_metrics).
+ * Returns 0, or -1 when out of memory. */
+static int count_validated(release_build_t *self, const char *trust, const char *site,
+                           const char *local_id, const ncap_record_t *pseudo, bool valid,
+                           bool with_death, contribution_t *contrib)
+{
+    const audit_def_t *def = self->def;
+    char period[8], month[8], err[400];
+    int nc = contribution_compute(def, pseudo, period, month, contrib, err, sizeof err);
+    /* as the daemon's decide: a value must be finite to be counted */
+    for (int k = 0; k < nc && valid; k++)
+        if (contrib[k].has_value && !isfinite(contrib[k].value)) {
+            snprintf(err, sizeof err, "metric \"%s\": value is %g, expected a finite number",
+                     contrib[k].metric_id, contrib[k].value);
+            nc = -1;
+        }
+    char cats[BREAKDOWN_COUNT][BREAKDOWN_CATEGORY_MAX];
+    if (valid && nc > 0 && breakdown_categories(def, pseudo, cats, err, sizeof err) != 0)
+        nc = -1;
+    self->totals.records++;
+    if (nc < 0 && valid) {
+        /* the daemon quarantines it: no record state, no contribution */
+        self->totals.quarantined++;
+        note(self, "record \"%s\" of %s is left out as the metric stage would quarantine it: %s",
+             local_id, trust, err);
+        return 0;
+    }
+    if (with_death)
+        self->totals.with_death++;
+    if (valid)
+        self->totals.valid++;
+    if (!period[0]) {
+        self->totals.no_period++;
+        return 0;
+    }
+    size_t p;
+    int added = str_map_put(self->periods, period, &p);
+    if (added < 0 || array_grow((void **)&self->period_valid, &self->cap_periods, p + 1,
+                                sizeof *self->period_valid))
+        return -1;
+    if (valid)
+        self->period_valid[p]++;
+    int n = valid && nc > 0 ? nc : 0;
+    for (int k = 0; k < n; k++) {
+        if (add_cell(self, p, month, trust, site, "all", "", &contrib[k]) != 0)
+            return -1;
+        for (int b = 0; b < BREAKDOWN_COUNT; b++)
+            if (cats[b][0] && add_cell(self, p, month, trust, site, breakdown_name((breakdown_t)b),
+                                       cats[b], &contrib[k]) != 0)
+                return -1;
+    }
+    return 0;
+}
+
+/* metric's decision on one record's latest version, linked and validated in memory. Returns 0, or
+ * -1 when out of memory. */
 static int count_record(release_build_t *self, const char *trust, const submission_row_t *row,
                         const rec_t *rec, contribution_t *contrib)
 {
@@ -333,60 +392,27 @@ static int count_record(release_build_t *self, const char *trust, const submissi
     link_outcome_t out;
     validation_result_t res = {0};
     int rc = -1;
-    if (link_memory_final(self->lm, def, row->rec, rec->patient_id, &out) != 0 ||
-        validate_record(def, out.pseudo, &res) != 0)
-        goto done;
-    char period[8], month[8], err[400];
-    int nc = contribution_compute(def, out.pseudo, period, month, contrib, err, sizeof err);
-    /* as the daemon's decide: a value must be finite to be counted */
-    for (int k = 0; k < nc && res.valid; k++)
-        if (contrib[k].has_value && !isfinite(contrib[k].value)) {
-            snprintf(err, sizeof err, "metric \"%s\": value is %g, expected a finite number",
-                     contrib[k].metric_id, contrib[k].value);
-            nc = -1;
-        }
-    char cats[BREAKDOWN_COUNT][BREAKDOWN_CATEGORY_MAX];
-    if (res.valid && nc > 0 && breakdown_categories(def, out.pseudo, cats, err, sizeof err) != 0)
-        nc = -1;
-    self->totals.records++;
-    if (nc < 0 && res.valid) {
-        /* the daemon quarantines it: no record state, no contribution */
-        self->totals.quarantined++;
-        note(self, "record \"%s\" of %s is left out as the metric stage would quarantine it: %s",
-             row->local_id, trust, err);
-        rc = 0;
-        goto done;
-    }
-    if (link_memory_date_of_death(self->lm, rec->patient_id)[0])
-        self->totals.with_death++;
-    if (res.valid)
-        self->totals.valid++;
-    if (!period[0]) {
-        self->totals.no_period++;
-        rc = 0;
-        goto done;
-    }
-    size_t p;
-    int added = str_map_put(self->periods, period, &p);
-    if (added < 0 || array_grow((void **)&self->period_valid, &self->cap_periods, p + 1,
-                                sizeof *self->period_valid))
-        goto done;
-    if (res.valid)
-        self->period_valid[p]++;
-    int n = res.valid && nc > 0 ? nc : 0;
-    for (int k = 0; k < n; k++) {
-        if (add_cell(self, p, month, trust, row->site, "all", "", &contrib[k]) != 0)
-            goto done;
-        for (int b = 0; b < BREAKDOWN_COUNT; b++)
-            if (cats[b][0] && add_cell(self, p, month, trust, row->site,
-                                       breakdown_name((breakdown_t)b), cats[b], &contrib[k]) != 0)
-                goto done;
-    }
-    rc = 0;
-done:
+    if (link_memory_final(self->lm, def, row->rec, rec->patient_id, &out) == 0 &&
+        validate_record(def, out.pseudo, &res) == 0)
+        rc = count_validated(self, trust, row->site, row->local_id, out.pseudo, res.valid,
+                             link_memory_date_of_death(self->lm, rec->patient_id)[0] != '\0',
+                             contrib);
     link_outcome_clear(&out);
     validation_result_free(&res);
     return rc;
+}
+
+int release_build_add(release_build_t *self, const char *trust, const char *site,
+                      const char *local_id, const ncap_record_t *pseudo, bool valid)
+{
+    if (!self->contrib && !(self->contrib = calloc(self->def->n_metrics + 1, sizeof *self->contrib)))
+        return -1;
+    return count_validated(self, trust, site, local_id, pseudo, valid, false, self->contrib);
+}
+
+int release_build_finish(release_build_t *self)
+{
+    return order_periods(self);
 }
 
 static int count_file(release_build_t *self, uint32_t file, const release_source_t *src, char *err,
@@ -420,8 +446,6 @@ static int count_file(release_build_t *self, uint32_t file, const release_source
         snprintf(err, errlen, "out of memory counting \"%s\"", src->path);
     return rc;
 }
-
-static int order_periods(release_build_t *self);
 
 int release_build_run(release_build_t *self, const release_source_t *files, size_t n,
                       release_file_counts_t *counts, char *err, size_t errlen)

@@ -67,6 +67,15 @@ void release_build_destroy(release_build_t **self_p);
 int release_build_run(release_build_t *self, const release_source_t *files, size_t n,
                       release_file_counts_t *counts, char *err, size_t errlen);
 
+/* Without files: counts one record version already linked and validated (pseudo, its payload as
+ * validation.record keeps it, valid its outcome), as the metric stage would (a record it would
+ * quarantine is left out and noted). `ncap release finalise` feeds the versions received by its
+ * cutoff from PostgreSQL this way (lm may then be NULL); release_build_finish once after the last.
+ * Returns 0, or -1 when out of memory. */
+int release_build_add(release_build_t *self, const char *trust, const char *site,
+                      const char *local_id, const ncap_record_t *pseudo, bool valid);
+int release_build_finish(release_build_t *self);
+
 void release_build_totals(const release_build_t *self, release_totals_t *out);
 
 /* The periods with a record (valid or not), in order ("2025Q2" < "2025Q3"): each gets a release,

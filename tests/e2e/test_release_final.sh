@@ -1,0 +1,158 @@
+#!/usr/bin/env bash
+# The annual final release (issue 15), against a running deployment: three trusts' files are
+# received before the cutoff, then a fourth trust's file (records added) and a correction of 30
+# records of the first (new versions) after it. `ncap release finalise --year 2025 --cutoff T` is
+# killed with SIGKILL while its transaction waits to write the year's row (every quarter's release
+# already inserted): nothing of it is left. Run again, it makes one final release per quarter
+# whose files are byte for byte the provisional releases as they stood at the cutoff (the later
+# versions are not in it, the corrected records are there as first received), while the
+# provisional releases count the later records; late.csv counts them per trust and quarter. A
+# second finalise is refused (exit 1), publish restarted with --keep 1 and more revisions never
+# prunes it, and no role can delete or change it. Run through tests/run.
+set -euo pipefail
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+sim=$E2E_DIR/sim
+e2e_sim "$sim" 2000 5 23
+mapfile -t files < <(find "$sim" -name '*.csv' | sort)
+sql() { ncap_pg_psql "$CTX_PGHOST" "$CTX_DB" "$1"; }
+quarters="'2025Q2','2025Q3','2025Q4','2026Q1'"
+
+submit() {
+  local trust
+  trust=$(basename "$1" .csv)
+  e2e_ncap submit --quiet --audit "$E2E_AUDIT" --trust "$trust" "$1" >>"$CTX_RUN/logs/submit.log" 2>&1 ||
+    fail "submission of $trust was not accepted"
+}
+
+finalise() {
+  e2e_ncap release finalise --audit "$E2E_AUDIT" --year 2025 --out "$CTX_OUT" "$@"
+}
+
+e2e_deploy final
+e2e_start_pipeline
+e2e_wait_registered ingest 1
+
+for f in "${files[0]}" "${files[1]}" "${files[2]}"; do submit "$f"; done
+e2e_drain
+cutoff=$(sql "SELECT to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')")
+at_cutoff=$E2E_DIR/at_cutoff
+rm -rf "$at_cutoff"
+mkdir -p "$at_cutoff"
+for q in 2025Q2 2025Q3 2025Q4 2026Q1; do
+  [ -f "$CTX_OUT/$E2E_AUDIT/$q/latest.csv" ] || fail "no provisional release of $q before the cutoff"
+  cp "$CTX_OUT/$E2E_AUDIT/$q/latest.csv" "$at_cutoff/$q.csv"
+done
+e2e_say "3 trusts received by the cutoff $cutoff"
+sleep 1
+
+# after the cutoff: a fourth trust's records, and 30 records of the first corrected (surgery 3
+# days after arrival)
+submit "${files[3]}"
+corrected=$E2E_DIR/corrected/$(basename "${files[0]}")
+mkdir -p "$(dirname "$corrected")"
+python3 - "${files[0]}" "$corrected" <<'PY'
+import csv, sys
+rows = list(csv.reader(open(sys.argv[1], newline="")))
+head, body = rows[0], rows[1:31]
+a, s = head.index("arrival_datetime"), head.index("surgery_datetime")
+for r in body:
+    if r[a]:
+        r[s] = r[a][:10] + "T23:59"
+        r[s] = r[s] if r[s] != r[a] else r[a][:10] + "T23:58"
+csv.writer(open(sys.argv[2], "w", newline=""), lineterminator="\n").writerows([head] + body)
+PY
+submit "$corrected"
+e2e_drain
+late_trust=$(basename "${files[3]}" .csv)
+
+# a kill -9 of the finalising process in the middle: the year's row is written last, so with
+# publish.final locked the finalise has stored every quarter and waits there; killed, nothing is
+# left
+lock_log=$CTX_RUN/logs/final-lock.log
+psql -X -q -h "$CTX_PGHOST" -p "$NCAP_PGPORT" -U "$NCAP_PG_SUPERUSER" -d "$CTX_DB" \
+  -c "BEGIN; LOCK TABLE publish.final IN SHARE MODE; SELECT pg_sleep(120); COMMIT;" >"$lock_log" 2>&1 &
+locker=$!
+lock_held() {
+  [ -n "$(sql "SELECT 1 FROM pg_locks l JOIN pg_class c ON c.oid = l.relation
+    WHERE c.relname = 'final' AND l.mode = 'ShareLock' AND l.granted")" ]
+}
+ncap_wait_until 30 lock_held || fail "could not lock publish.final: $(cat "$lock_log")"
+finalise --cutoff "$cutoff" >"$CTX_RUN/logs/finalise-killed.log" 2>&1 &
+finaliser=$!
+waiting() {
+  [ -n "$(sql "SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock'
+    AND query LIKE 'INSERT INTO publish.final%'")" ]
+}
+ncap_wait_until 120 waiting || fail "the finalise never reached the year's row: $(cat "$CTX_RUN/logs/finalise-killed.log")"
+[ "$(sql "SELECT count(*) FROM publish.release WHERE status = 'final'")" = 0 ] ||
+  fail "an uncommitted final is visible"
+kill -KILL "$finaliser"
+wait "$finaliser" 2>/dev/null || true
+kill "$locker" 2>/dev/null || true
+wait "$locker" 2>/dev/null || true
+sql "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query LIKE '%pg_sleep(120)%'
+  AND pid <> pg_backend_pid()" >/dev/null
+gone() { [ -z "$(sql "SELECT 1 FROM pg_stat_activity WHERE query LIKE 'INSERT INTO publish.final%'")" ]; }
+ncap_wait_until 30 gone ||
+  fail "the killed finalise's transaction is still open"
+[ "$(sql "SELECT count(*) FROM publish.release WHERE status = 'final'") $(sql "SELECT count(*) FROM publish.final")" = "0 0" ] ||
+  fail "a finalise killed mid-way left part of a final release"
+[ ! -e "$CTX_OUT/$E2E_AUDIT/final" ] || fail "a finalise killed mid-way left files"
+e2e_say "finalise killed with SIGKILL mid-way: nothing of it left"
+
+# finalised: one release per quarter, the provisional ones as they stood at the cutoff
+out=$(finalise --cutoff "$cutoff" 2>&1) || fail "ncap release finalise failed: $out"
+e2e_say "$out"
+final=$CTX_OUT/$E2E_AUDIT/final/2025
+[ "$(sql "SELECT count(*) FROM publish.release WHERE status = 'final' AND final_year = 2025")" = 4 ] ||
+  fail "expected 4 final releases: $(sql "SELECT period, revision, status FROM publish.release ORDER BY 1, 2")"
+for q in 2025Q2 2025Q3 2025Q4 2026Q1; do
+  for f in release.csv release.json fingertips.csv spc.csv spc_summary.csv; do
+    [ -s "$final/$q/$f" ] || fail "final/2025/$q/$f is missing"
+  done
+  cmp -s "$final/$q/release.csv" "$at_cutoff/$q.csv" ||
+    fail "the final of $q is not the release as it stood at the cutoff: $(diff "$at_cutoff/$q.csv" "$final/$q/release.csv" | head -n 5)"
+  grep -q '"status": *"final"' "$final/$q/release.json" || fail "final/2025/$q/release.json has no status final"
+done
+# the provisional releases count what came later
+final_records=$(sql "SELECT sum(records) FROM publish.release WHERE status = 'final'")
+prov_records=$(sql "SELECT sum(records) FROM (SELECT DISTINCT ON (period) records FROM publish.release
+  WHERE status = 'provisional' ORDER BY period, revision DESC) x")
+[ "$prov_records" -gt "$final_records" ] ||
+  fail "the provisional releases ($prov_records records) do not count the late ones (final $final_records)"
+# late.csv: per trust and quarter, the added trust's records and the corrected ones
+[ "$(head -n 1 "$final/late.csv")" = "trust,period,records_added,records_corrected" ] ||
+  fail "late.csv's header: $(head -n 1 "$final/late.csv")"
+added=$(awk -F, -v t="$late_trust" 'NR > 1 && $1 == t { n += $3 } END { print n + 0 }' "$final/late.csv")
+expected=$(sql "SELECT count(*) FROM metric.record_state WHERE trust = '$late_trust' AND period IN ($quarters)")
+[ "$added" = "$expected" ] || fail "late.csv counts $added records added by $late_trust, expected $expected"
+ncorrected=$(awk -F, 'NR > 1 { n += $4 } END { print n + 0 }' "$final/late.csv")
+[ "$ncorrected" -gt 0 ] && [ "$ncorrected" -le 30 ] || fail "late.csv counts $ncorrected corrected records, expected 1-30"
+e2e_say "4 quarters final, each the release at the cutoff; late.csv: $added added, $ncorrected corrected"
+
+# made once
+second=$(finalise 2>&1) && fail "a second finalise of 2025 succeeded: $second"
+grep -q "exists" <<<"$second" || fail "a second finalise did not say the final exists: $second"
+
+# never pruned, never changed: publish keeps 1 provisional revision and makes more
+sum_before=$(cat "$final"/*/release.csv | md5sum)
+rows_before=$(sql "SELECT count(*) FROM publish.output o JOIN publish.release r USING (release_id) WHERE r.status = 'final'")
+ncap_stop "$CTX_RUN/pids/publish-1.pid"
+NCAP_PUBLISH_KEEP=1 e2e_start publish
+submit "${files[4]}"
+e2e_drain
+[ "$(sql "SELECT count(*) FROM publish.release WHERE status = 'final'")" = 4 ] || fail "a final release was pruned"
+[ "$(sql "SELECT count(*) FROM publish.output o JOIN publish.release r USING (release_id) WHERE r.status = 'final'")" = "$rows_before" ] ||
+  fail "a final release's rows changed"
+[ "$(sql "SELECT max(n) FROM (SELECT count(*) AS n FROM publish.release WHERE status = 'provisional' GROUP BY period) x")" = 1 ] ||
+  fail "publish --keep 1 kept more than one provisional revision"
+[ "$(cat "$final"/*/release.csv | md5sum)" = "$sum_before" ] || fail "a final release's files changed"
+refused=$(psql -X -q -tA -h "$CTX_PGHOST" -p "$NCAP_PGPORT" -U "$NCAP_PG_SUPERUSER" -d "$CTX_DB" \
+  -c "DELETE FROM publish.output WHERE release_id IN (SELECT release_id FROM publish.release WHERE status = 'final')" 2>&1) &&
+  fail "the administrator deleted a final release's rows: $refused"
+grep -q "is final" <<<"$refused" || fail "deleting a final's rows failed otherwise: $refused"
+e2e_say "the final is never pruned or changed (publish --keep 1, a delete refused)"
+e2e_stop_all
+e2e_say "PASS"
