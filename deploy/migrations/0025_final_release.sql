@@ -30,9 +30,13 @@ CREATE INDEX release_status_idx ON publish.release (audit, period, status, revis
 -- (publish's pruning touches only provisional revisions; this makes it a guarantee).
 CREATE FUNCTION publish.final_immutable() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-  IF (TG_TABLE_NAME = 'release' AND OLD.status = 'final') OR (TG_TABLE_NAME <> 'release' AND
-      EXISTS (SELECT 1 FROM publish.release r WHERE r.release_id = OLD.release_id
-              AND r.status = 'final')) THEN
+  IF TG_TABLE_NAME = 'release' THEN
+    IF OLD.status = 'final' THEN
+      RAISE EXCEPTION 'release % is final: it is never changed or deleted', OLD.release_id
+        USING ERRCODE = 'integrity_constraint_violation';
+    END IF;
+  ELSIF EXISTS (SELECT 1 FROM publish.release r WHERE r.release_id = OLD.release_id
+                AND r.status = 'final') THEN
     RAISE EXCEPTION 'release % is final: it is never changed or deleted', OLD.release_id
       USING ERRCODE = 'integrity_constraint_violation';
   END IF;
@@ -53,3 +57,35 @@ END $$;
 REVOKE ALL ON FUNCTION publish.final_row_immutable() FROM PUBLIC;
 CREATE TRIGGER final_immutable BEFORE UPDATE OR DELETE ON publish.final
   FOR EACH ROW EXECUTE FUNCTION publish.final_row_immutable();
+
+-- `ncap release diff`: why a revision's cells changed. In each round publish counts, per audit,
+-- period and trust, the records its releases take in that are new to the period (added, or moved
+-- in from another period), have a new version (corrected), a new link revision of the same
+-- version (relinked: a death loaded or removed, a new pseudonymisation key), or have left the
+-- period (withdrawn: their new version is in another period or has none); the counts wait in
+-- pending_change until the period's next revision, which takes them (release_change). No record
+-- id, only counts. publish reads the trust of a record's state for them (a trust's code is
+-- public in every release).
+CREATE TABLE publish.pending_change (
+  audit     text NOT NULL,
+  period    text NOT NULL,
+  trust     text NOT NULL,
+  added     integer NOT NULL,
+  corrected integer NOT NULL,
+  relinked  integer NOT NULL,
+  withdrawn integer NOT NULL,
+  PRIMARY KEY (audit, period, trust)
+);
+CREATE TABLE publish.release_change (
+  release_id bigint NOT NULL REFERENCES publish.release,
+  trust      text NOT NULL,
+  added      integer NOT NULL,
+  corrected  integer NOT NULL,
+  relinked   integer NOT NULL,
+  withdrawn  integer NOT NULL,
+  PRIMARY KEY (release_id, trust)
+);
+GRANT SELECT, INSERT, UPDATE, DELETE ON publish.pending_change TO ncap_publish;
+-- DELETE: a pruned revision's
+GRANT SELECT, INSERT, DELETE ON publish.release_change TO ncap_publish;
+GRANT SELECT (trust) ON metric.record_state TO ncap_publish;

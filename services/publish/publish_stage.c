@@ -334,6 +334,8 @@ static int prune(publish_t *ps, PGconn *db, const char *audit, const char *perio
         "   (SELECT revision FROM publish.release WHERE audit = $1 AND period = $2"
         "   AND status = 'provisional' ORDER BY revision DESC LIMIT $3::int) k)),"
         " o AS (DELETE FROM publish.output WHERE release_id IN (SELECT release_id FROM gone)),"
+        " c AS (DELETE FROM publish.release_change WHERE release_id IN (SELECT release_id FROM"
+        " gone)),"
         " f AS (DELETE FROM publish.release_file WHERE release_id IN (SELECT release_id FROM "
         "gone)),"
         " r AS (DELETE FROM publish.release WHERE release_id IN (SELECT release_id FROM gone))"
@@ -449,7 +451,13 @@ static int rebuild(publish_t *ps, PGconn *db, const orgs_t *orgs, const load_t *
         goto done;
     }
     const char *content[RELEASE_N_FILES] = {csv, json, fingertips, spc, spc_summary};
+    const char *pc[] = {audit, period, relid};
     if (release_files_store(db, relid, content, err, errlen) != 0 ||
+        db_execp(db,
+                 "WITH m AS (DELETE FROM publish.pending_change WHERE audit = $1 AND period = $2"
+                 " RETURNING trust, added, corrected, relinked, withdrawn)"
+                 " INSERT INTO publish.release_change SELECT $3::bigint, m.* FROM m",
+                 3, pc, err, errlen) != 0 ||
         prune(ps, db, audit, period, err, errlen) != 0)
         goto done;
     if (array_grow((void **)&ps->pending, &ps->cap_pending, ps->n_pending + 1,
@@ -556,10 +564,10 @@ static int periodic(void *state, PGconn *db, int limit, stage_keys_t *out, char 
     PGresult *changed = stage_wm_query(
         db, "publish",
         "WITH tail AS (SELECT r.write_xid, r.record_id, r.version, r.link_revision, r.audit,"
-        "   r.period FROM metric.record_state r WHERE " AFTER_WATERMARK "),"
+        "   r.period, r.trust FROM metric.record_state r WHERE " AFTER_WATERMARK "),"
         " changed AS (SELECT r.write_xid, r.record_id, r.version, r.link_revision, r.audit,"
-        "   r.period, s.period AS old_period FROM tail r LEFT JOIN publish.seen s"
-        "   USING (record_id) WHERE " CHANGED "),"
+        "   r.period, s.period AS old_period, r.trust, s.version AS old_version"
+        "   FROM tail r LEFT JOIN publish.seen s USING (record_id) WHERE " CHANGED "),"
         /* `ncap release now`: taken by this round */
         " req AS (DELETE FROM publish.release_request RETURNING audit),"
         " due_audit AS (SELECT a.audit, " AUDIT_DUE(
@@ -586,6 +594,18 @@ static int periodic(void *state, PGconn *db, int limit, stage_keys_t *out, char 
                  "   ON CONFLICT (record_id) DO UPDATE SET version = EXCLUDED.version,"
                  "   link_revision = EXCLUDED.link_revision, period = EXCLUDED.period,"
                  "   published_at = now()),"
+                 /* why the period's next revision changes (migration 0025): counts per trust */
+                 " chg AS (INSERT INTO publish.pending_change AS pc SELECT audit, p, trust,"
+                 "   sum(a), sum(c), sum(l), sum(w) FROM (SELECT audit, period AS p, trust,"
+                 "   (old_version IS NULL OR old_period IS DISTINCT FROM period)::int AS a,"
+                 "   (old_period = period AND version <> old_version)::int AS c,"
+                 "   (old_period = period AND version = old_version)::int AS l, 0 AS w FROM due"
+                 "   WHERE period IS NOT NULL UNION ALL SELECT audit, old_period, trust, 0, 0, 0, 1"
+                 "   FROM due WHERE old_period IS DISTINCT FROM period AND old_period IS NOT NULL)"
+                 "   x GROUP BY 1, 2, 3 ON CONFLICT (audit, period, trust) DO UPDATE SET"
+                 "   added = pc.added + EXCLUDED.added, corrected = pc.corrected +"
+                 "   EXCLUDED.corrected, relinked = pc.relinked + EXCLUDED.relinked,"
+                 "   withdrawn = pc.withdrawn + EXCLUDED.withdrawn),"
                  " periods AS (SELECT DISTINCT audit, p FROM (SELECT audit, period AS p FROM due"
                  "   UNION ALL SELECT audit, old_period FROM due) x WHERE p IS NOT NULL)"
                  /* a later period's run charts include the months of this one: rebuilt too */

@@ -88,7 +88,12 @@ waiting() {
 ncap_wait_until 120 waiting || fail "the finalise never reached the year's row: $(cat "$CTX_RUN/logs/finalise-killed.log")"
 [ "$(sql "SELECT count(*) FROM publish.release WHERE status = 'final'")" = 0 ] ||
   fail "an uncommitted final is visible"
-kill -KILL "$finaliser"
+kill_tree() {
+  local c
+  for c in $(pgrep -P "$1"); do kill_tree "$c"; done
+  kill -KILL "$1" 2>/dev/null || true
+}
+kill_tree "$finaliser" # the ncap process itself, not only the shell around it
 wait "$finaliser" 2>/dev/null || true
 kill "$locker" 2>/dev/null || true
 wait "$locker" 2>/dev/null || true

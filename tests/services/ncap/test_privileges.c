@@ -224,8 +224,8 @@ static const char *const expected[] = {
     "ncap_publish     schema publish                               USAGE",
     "ncap_publish     table ops.instance                           SELECT INSERT UPDATE DELETE",
     "ncap_publish     table metric.record_state                    SELECT(audit, link_revision, period,"
-                                                                   " record_id, valid, version,"
-                                                                   " write_xid)",
+                                                                   " record_id, trust, valid,"
+                                                                   " version, write_xid)",
     "ncap_publish     table metric.aggregate                       SELECT",
     "ncap_publish     table metric.measure                         SELECT",
     "ncap_publish     table publish.organisation                   SELECT",
@@ -235,6 +235,9 @@ static const char *const expected[] = {
     "ncap_publish     table publish.output                         SELECT INSERT DELETE",
     "ncap_publish     table publish.release_file                   SELECT INSERT DELETE",
     "ncap_publish     table publish.release_request                SELECT DELETE",
+    /* why cells changed, counts per trust (0025); final releases (0025) are the operator's */
+    "ncap_publish     table publish.pending_change                 SELECT INSERT UPDATE DELETE",
+    "ncap_publish     table publish.release_change                 SELECT INSERT DELETE",
     "ncap_publish     table publish.watermark                      SELECT UPDATE",
     "ncap_publish     table publish.tally                          SELECT INSERT DELETE",
     "ncap_publish     table publish.action                         SELECT(action_date, action_id, audit,"
