@@ -66,6 +66,27 @@ PY
 submit "$corrected"
 e2e_drain
 late_trust=$(basename "${files[3]}" .csv)
+fixed_trust=$(basename "${files[0]}" .csv)
+# the quarter with most of the corrected records, its revisions at the cutoff and now
+dq=$(sql "SELECT period FROM metric.record_state WHERE trust = '$fixed_trust' AND version > 1
+  GROUP BY period ORDER BY count(*) DESC, period LIMIT 1")
+rev_cutoff=$(sql "SELECT max(revision) FROM publish.release WHERE period = '$dq' AND created_at <= '$cutoff'")
+rev_late=$(sql "SELECT max(revision) FROM publish.release WHERE period = '$dq'")
+[ "$rev_late" -gt "$rev_cutoff" ] || fail "no new revision of $dq after the late records"
+
+# ncap release diff: the cells the late records changed, and why
+diff_csv=$CTX_RUN/diff.csv
+e2e_ncap release diff --audit "$E2E_AUDIT" --period "$dq" "r$rev_cutoff" "r$rev_late" >"$diff_csv" 2>"$CTX_RUN/logs/diff.log" ||
+  fail "ncap release diff failed: $(cat "$CTX_RUN/logs/diff.log")"
+[ "$(head -n 1 "$diff_csv")" = "level,area_code,metric,breakdown,category,old_numerator,old_denominator,old_value,old_outlier,old_note,new_numerator,new_denominator,new_value,new_outlier,new_note,why" ] ||
+  fail "ncap release diff's header: $(head -n 1 "$diff_csv")"
+grep -q "^trust,$late_trust,[^,]*,all,,,,,,,.*added records" "$diff_csv" ||
+  fail "the diff shows no cell of $late_trust as new with its records added: $(grep "^trust,$late_trust," "$diff_csv" | head -n 3)"
+grep -q "^trust,$fixed_trust,.*corrected records" "$diff_csv" ||
+  fail "the diff gives no cell of $fixed_trust changed by corrected records: $(grep "^trust,$fixed_trust," "$diff_csv" | head -n 3)"
+grep -q "^england,E92000001,[^,]*,all,.*added records.*corrected records" "$diff_csv" ||
+  fail "the diff gives England's changes without both reasons: $(grep "^england," "$diff_csv" | head -n 2)"
+e2e_say "ncap release diff $dq r$rev_cutoff r$rev_late: $(($(wc -l <"$diff_csv") - 1)) cells, $late_trust's added, $fixed_trust's corrected"
 
 # a kill -9 of the finalising process in the middle: the year's row is written last, so with
 # publish.final locked the finalise has stored every quarter and waits there; killed, nothing is
@@ -137,6 +158,12 @@ ncorrected=$(awk -F, 'NR > 1 { n += $4 } END { print n + 0 }' "$final/late.csv")
 [ "$ncorrected" -gt 0 ] && [ "$ncorrected" -le 30 ] || fail "late.csv counts $ncorrected corrected records, expected 1-30"
 e2e_say "4 quarters final, each the release at the cutoff; late.csv: $added added, $ncorrected corrected"
 
+# the final of the quarter against its release at the cutoff: no cell differs
+rev_final=$(sql "SELECT revision FROM publish.release WHERE period = '$dq' AND status = 'final'")
+e2e_ncap release diff --audit "$E2E_AUDIT" --period "$dq" "r$rev_cutoff" "r$rev_final" >"$diff_csv" 2>>"$CTX_RUN/logs/diff.log" ||
+  fail "ncap release diff against the final failed: $(cat "$CTX_RUN/logs/diff.log")"
+[ "$(wc -l <"$diff_csv")" = 1 ] || fail "the final differs from the release at the cutoff: $(head -n 3 "$diff_csv")"
+
 # made once
 second=$(finalise 2>&1) && fail "a second finalise of 2025 succeeded: $second"
 grep -q "exists" <<<"$second" || fail "a second finalise did not say the final exists: $second"
@@ -159,5 +186,8 @@ refused=$(psql -X -q -tA -h "$CTX_PGHOST" -p "$NCAP_PGPORT" -U "$NCAP_PG_SUPERUS
   fail "the administrator deleted a final release's rows: $refused"
 grep -q "is final" <<<"$refused" || fail "deleting a final's rows failed otherwise: $refused"
 e2e_say "the final is never pruned or changed (publish --keep 1, a delete refused)"
+e2e_ncap release diff --audit "$E2E_AUDIT" --period "$dq" "r$rev_cutoff" "r$rev_final" >/dev/null 2>"$CTX_RUN/logs/diff-pruned.log" &&
+  fail "ncap release diff of a pruned revision succeeded"
+grep -q "pruned" "$CTX_RUN/logs/diff-pruned.log" || fail "ncap release diff of a pruned revision: $(cat "$CTX_RUN/logs/diff-pruned.log")"
 e2e_stop_all
 e2e_say "PASS"

@@ -27,6 +27,7 @@
 #include "outlier_gate.h"
 #include "release_build.h"
 #include "release_files.h"
+#include "release_diff.h"
 #include "release_finalise.h"
 #include "release_input.h"
 #include "usage_error.h"
@@ -607,7 +608,7 @@ static int now(int argc, char **argv)
 int cmd_release(int argc, char **argv)
 {
     if (argc < 2)
-        return usage_error("release", "expected \"build\", \"now\" or \"finalise\"");
+        return usage_error("release", "expected \"build\", \"now\", \"finalise\" or \"diff\"");
     if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
         usage(stdout);
         fputc('\n', stdout);
@@ -620,6 +621,10 @@ int cmd_release(int argc, char **argv)
         return now(argc - 1, argv + 1);
     if (strcmp(argv[1], "finalise") == 0)
         return release_finalise(argc - 1, argv + 1);
-    return usage_error("release", "unknown action \"%s\", expected \"build\", \"now\" or \"finalise\"",
+    if (strcmp(argv[1], "diff") == 0)
+        return release_diff(argc - 1, argv + 1);
+    return usage_error("release",
+                       "unknown action \"%s\", expected \"build\", \"now\", \"finalise\" or "
+                       "\"diff\"",
                        argv[1]);
 }
