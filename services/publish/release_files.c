@@ -179,12 +179,13 @@ static int written(PGconn *db, const char *out_dir, const char *rid, const char 
 
 int release_files_export_missing(PGconn *db, const char *out_dir, char *err, size_t errlen)
 {
-    PGresult *r = db_query(db,
-                           "SELECT DISTINCT ON (audit, period) release_id, audit, period, revision"
-                           " FROM publish.release r WHERE status = 'provisional' AND EXISTS (SELECT 1 FROM"
-                           " publish.release_file f WHERE f.release_id = r.release_id)"
-                           " ORDER BY audit, period, revision DESC",
-                           0, NULL, err, errlen);
+    PGresult *r =
+        db_query(db,
+                 "SELECT DISTINCT ON (audit, period) release_id, audit, period, revision"
+                 " FROM publish.release r WHERE status = 'provisional' AND EXISTS (SELECT 1 FROM"
+                 " publish.release_file f WHERE f.release_id = r.release_id)"
+                 " ORDER BY audit, period, revision DESC",
+                 0, NULL, err, errlen);
     if (!r)
         return -1;
     int exported = 0;
@@ -268,8 +269,8 @@ int release_files_remove_pruned(PGconn *db, const char *out_dir, char *err, size
     return rc == 0 ? removed : -1;
 }
 
-void release_files_hash(const char *csv, const char *spc, const char *spc_summary, long long records,
-                        char hash[65])
+void release_files_hash(const char *csv, const char *spc, const char *spc_summary,
+                        long long records, char hash[65])
 {
     char n[32];
     snprintf(n, sizeof n, "%lld", records);
@@ -355,8 +356,8 @@ int release_files_export_final(PGconn *db, const char *out_dir, const char *audi
     PQclear(r);
     if (rc != 0)
         return -1;
-    r = db_query(db, "SELECT late_csv FROM publish.final WHERE audit = $1 AND year = $2::int", 2,
-                 p, err, errlen);
+    r = db_query(db, "SELECT late_csv FROM publish.final WHERE audit = $1 AND year = $2::int", 2, p,
+                 err, errlen);
     if (!r)
         return -1;
     if (PQntuples(r) == 1)

@@ -49,8 +49,8 @@ int release_files_remove_pruned(PGconn *db, const char *out_dir, char *err, size
 
 /* The content hash of a release: its CSVs as published (the run charts change with months of
  * earlier periods) and its record count; hash gets 64 hex digits and a NUL. */
-void release_files_hash(const char *csv, const char *spc, const char *spc_summary, long long records,
-                        char hash[65]);
+void release_files_hash(const char *csv, const char *spc, const char *spc_summary,
+                        long long records, char hash[65]);
 /* Stores release release_id's files (content in RELEASE_FILE_NAMES' order) and its rows
  * (publish.output, one per line of latest.csv, from the JSON content[1]), in the caller's
  * transaction. Returns 0 or -1 with err. */

@@ -106,8 +106,8 @@ static void why(const PGresult *r, int i, char *out, size_t len)
     for (int k = 0; k < 4; k++) {
         const char *n = PQgetvalue(r, i, 15 + k);
         if (strcmp(n, "0") != 0 && at < len)
-            at += (size_t)snprintf(out + at, len - at, "%s%s %s records", at ? "; " : "", n,
-                                   kind[k]);
+            at +=
+                (size_t)snprintf(out + at, len - at, "%s%s %s records", at ? "; " : "", n, kind[k]);
     }
     if (!out[0])
         snprintf(out, len, "%s",

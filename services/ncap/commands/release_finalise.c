@@ -24,41 +24,43 @@
 
 static void usage(FILE *out)
 {
-    fputs("usage: ncap release finalise --audit A --year YYYY [--cutoff DATE] [--out DIR]\n"
-          "                             [--audit-dir DIR]\n"
-          "\n"
-          "Makes the final release of financial year YYYY (1 April YYYY to 31 March YYYY+1: the\n"
-          "quarters YYYYQ2, YYYYQ3, YYYYQ4 and (YYYY+1)Q1) from the record versions ingest had\n"
-          "received by the cutoff: each record as its latest version received by then, linked and\n"
-          "validated as the pipeline holds it, counted by the metric stage's own code and\n"
-          "benchmarked by the publish stage's, with the outlier cases published so far. One\n"
-          "release per quarter with a record, status \"final\", never changed, pruned or made\n"
-          "again; record versions received after the cutoff stay in the provisional releases and\n"
-          "are counted per trust and quarter in the final's late.csv (those received before the\n"
-          "final was made). All of it commits in one transaction: stopped at any point, nothing\n"
-          "of it is left.\n"
-          "\n"
-          "  --audit A       the audit, e.g. nhfd\n"
-          "  --year YYYY     the financial year, by the year it starts in\n"
-          "  --cutoff DATE   the last day (YYYY-MM-DD, to its end, UTC) or instant (an ISO 8601\n"
-          "                  timestamp) of receipt that counts; default: now. Never in the future\n"
-          "  --out DIR       where the release folders are ($NCAP_OUT): the final goes to\n"
-          "                  DIR/<audit>/final/<YYYY>/<quarter>/ and DIR/<audit>/final/<YYYY>/late.csv\n"
-          "  --audit-dir DIR where definitions are ($NCAP_AUDIT_DIR)\n"
-          "\n"
-          "Connects through $NCAP_PG as the administrator. Refused while a record version received\n"
-          "by the cutoff has not been through linkage and validation yet (`ncap wait`, then again).\n"
-          "\n"
-          "Exit status: 0 made, 1 the year is already final (its files are written again where\n"
-          "missing), a record version still in the pipeline or PostgreSQL trouble, 2 usage or\n"
-          "definition trouble.\n",
-          out);
+    fputs(
+        "usage: ncap release finalise --audit A --year YYYY [--cutoff DATE] [--out DIR]\n"
+        "                             [--audit-dir DIR]\n"
+        "\n"
+        "Makes the final release of financial year YYYY (1 April YYYY to 31 March YYYY+1: the\n"
+        "quarters YYYYQ2, YYYYQ3, YYYYQ4 and (YYYY+1)Q1) from the record versions ingest had\n"
+        "received by the cutoff: each record as its latest version received by then, linked and\n"
+        "validated as the pipeline holds it, counted by the metric stage's own code and\n"
+        "benchmarked by the publish stage's, with the outlier cases published so far. One\n"
+        "release per quarter with a record, status \"final\", never changed, pruned or made\n"
+        "again; record versions received after the cutoff stay in the provisional releases and\n"
+        "are counted per trust and quarter in the final's late.csv (those received before the\n"
+        "final was made). All of it commits in one transaction: stopped at any point, nothing\n"
+        "of it is left.\n"
+        "\n"
+        "  --audit A       the audit, e.g. nhfd\n"
+        "  --year YYYY     the financial year, by the year it starts in\n"
+        "  --cutoff DATE   the last day (YYYY-MM-DD, to its end, UTC) or instant (an ISO 8601\n"
+        "                  timestamp) of receipt that counts; default: now. Never in the future\n"
+        "  --out DIR       where the release folders are ($NCAP_OUT): the final goes to\n"
+        "                  DIR/<audit>/final/<YYYY>/<quarter>/ and "
+        "DIR/<audit>/final/<YYYY>/late.csv\n"
+        "  --audit-dir DIR where definitions are ($NCAP_AUDIT_DIR)\n"
+        "\n"
+        "Connects through $NCAP_PG as the administrator. Refused while a record version received\n"
+        "by the cutoff has not been through linkage and validation yet (`ncap wait`, then again).\n"
+        "\n"
+        "Exit status: 0 made, 1 the year is already final (its files are written again where\n"
+        "missing), a record version still in the pipeline or PostgreSQL trouble, 2 usage or\n"
+        "definition trouble.\n",
+        out);
 }
 
 /* The record versions of the audit ($1) received by the cutoff ($2): each record's latest, as
  * ingest received it. O(the audit's record versions), once a year. */
 #define AT_CUTOFF                                                                                  \
-    "WITH v AS (SELECT DISTINCT ON (x.record_id) x.record_id, x.version FROM ingest.raw_record x" \
+    "WITH v AS (SELECT DISTINCT ON (x.record_id) x.record_id, x.version FROM ingest.raw_record x"  \
     " JOIN ingest.record r USING (record_id) WHERE r.audit = $1 AND x.ingested_at <= $2"           \
     " ORDER BY x.record_id, x.version DESC) "
 
@@ -75,9 +77,9 @@ static const char in_flight_sql[] =
               " WHERE q.record_id = v.record_id AND q.version = v.version AND q.held)";
 
 /* Those versions as validation keeps them (the columns of stage_record.h, then valid). */
-static const char snapshot_sql[] =
-    AT_CUTOFF "SELECT s.record_id, s.version, s.link_revision, s.audit, s.trust, s.site,"
-              " s.payload::text, s.valid FROM v JOIN validation.record s USING (record_id, version)";
+static const char snapshot_sql[] = AT_CUTOFF
+    "SELECT s.record_id, s.version, s.link_revision, s.audit, s.trust, s.site,"
+    " s.payload::text, s.valid FROM v JOIN validation.record s USING (record_id, version)";
 
 /* The record versions received after the cutoff and before now (the transaction's snapshot), per
  * trust and quarter of the year ($3: the quarters), as late.csv: a record with a version received
@@ -224,9 +226,9 @@ static int store_period(PGconn *db, final_t *f, size_t i, char *err, size_t errl
                    5, p, err, errlen);
     if (!ins)
         goto done;
-    json_t *prov = release_input_provenance(def, atoi(PQgetvalue(ins, 0, 1)), "final", records,
-                                            PQgetvalue(ins, 0, 2),
-                                            "ncap release finalise " NCAP_VERSION);
+    json_t *prov =
+        release_input_provenance(def, atoi(PQgetvalue(ins, 0, 1)), "final", records,
+                                 PQgetvalue(ins, 0, 2), "ncap release finalise " NCAP_VERSION);
     if (prov)
         json_object_set_new(prov, "cutoff", json_string(f->cutoff));
     json = prov ? benchmark_json(&in, &rel, prov) : NULL;
@@ -356,8 +358,7 @@ static int finalise(PGconn *db, const final_opts_t *o, final_t *f)
         snprintf(err, sizeof err, "out of memory");
         goto failed;
     }
-    if (load_snapshot(db, f, p, err, sizeof err) != 0 ||
-        load_orgs(db, f, err, sizeof err) != 0 ||
+    if (load_snapshot(db, f, p, err, sizeof err) != 0 || load_orgs(db, f, err, sizeof err) != 0 ||
         release_actions_load(db, o->audit, &f->actions, err, sizeof err) != 0)
         goto failed;
     printf("final release of %s %d (1 April %d to 31 March %d), record versions received by %s:\n",

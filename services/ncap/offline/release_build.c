@@ -405,7 +405,8 @@ static int count_record(release_build_t *self, const char *trust, const submissi
 int release_build_add(release_build_t *self, const char *trust, const char *site,
                       const char *local_id, const ncap_record_t *pseudo, bool valid)
 {
-    if (!self->contrib && !(self->contrib = calloc(self->def->n_metrics + 1, sizeof *self->contrib)))
+    if (!self->contrib &&
+        !(self->contrib = calloc(self->def->n_metrics + 1, sizeof *self->contrib)))
         return -1;
     return count_validated(self, trust, site, local_id, pseudo, valid, false, self->contrib);
 }

@@ -184,6 +184,23 @@ static void test_usage(void **state)
     assert_int_equal(r.rc, 2);
     assert_non_null(strstr(r.err, "unknown action \"publish\""));
     result_free(&r);
+    /* finalise and diff: their usage errors come before any connection */
+    r = release("finalise", "--audit", "nhfd", "--year", "25", NULL);
+    assert_int_equal(r.rc, 2);
+    assert_non_null(strstr(r.err, "invalid value \"25\" for --year"));
+    result_free(&r);
+    r = release("finalise", "--audit", "nhfd", NULL);
+    assert_int_equal(r.rc, 2);
+    assert_non_null(strstr(r.err, "missing --year"));
+    result_free(&r);
+    r = release("diff", "--audit", "nhfd", "--period", "2025Q3", "r2", NULL);
+    assert_int_equal(r.rc, 2);
+    assert_non_null(strstr(r.err, "expected two revisions"));
+    result_free(&r);
+    r = release("diff", "--audit", "nhfd", "--period", "2025Q3", "r2", "x", NULL);
+    assert_int_equal(r.rc, 2);
+    assert_non_null(strstr(r.err, "invalid revision \"x\""));
+    result_free(&r);
     r = release("--help", NULL);
     assert_int_equal(r.rc, 0);
     assert_non_null(strstr(r.out, "usage: ncap release build --audit A --out DIR"));
