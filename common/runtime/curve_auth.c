@@ -192,12 +192,22 @@ int curve_auth_allow_trusts(curve_auth_t *self, const char *dir, char *err, size
         size_t len = strlen(e->d_name);
         if (len < 5 || strcmp(e->d_name + len - 4, ".pub") != 0)
             continue;
+        /* <ODS>.pub, or <ODS>.<LABEL>.pub: a trust's second key while it changes keys */
+        size_t stem = len - 4, code = strcspn(e->d_name, ".");
         char trust[8] = "";
-        if (len - 4 < sizeof trust)
-            snprintf(trust, sizeof trust, "%.*s", (int)(len - 4), e->d_name);
-        if (ods_code_kind(trust) != ODS_CODE_TRUST) {
-            snprintf(err, errlen, "key file \"%s/%s\" is not named for an ODS trust code", dir,
-                     e->d_name);
+        if (code < sizeof trust)
+            snprintf(trust, sizeof trust, "%.*s", (int)code, e->d_name);
+        size_t label = code < stem ? stem - code - 1 : 0;
+        bool label_ok = code == stem || (label >= 1 && label <= CURVE_TRUST_LABEL_MAX &&
+                                         strspn(e->d_name + code + 1,
+                                                "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                                "0123456789_-") == label);
+        if (ods_code_kind(trust) != ODS_CODE_TRUST || !label_ok) {
+            snprintf(err, errlen,
+                     "key file \"%s/%s\" is not named for an ODS trust code (<ODS>.pub, or "
+                     "<ODS>.<LABEL>.pub for a second key, LABEL of at most %d letters, digits, _ "
+                     "or -)",
+                     dir, e->d_name, CURVE_TRUST_LABEL_MAX);
             rc = -1;
             break;
         }

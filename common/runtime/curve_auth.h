@@ -42,8 +42,11 @@ void curve_auth_destroy(curve_auth_t **self_p);
 /* Admits the public key in the file pub under name (a stage, a trust). Returns 0, or -1. */
 int curve_auth_allow(curve_auth_t *self, const char *pub, const char *name, char *err,
                      size_t errlen);
-/* Admits every DIR/<ODS>.pub under its trust code (other files are left alone; a .pub not named
- * for an ODS trust code is an error). Returns 0, or -1 with err set. */
+#define CURVE_TRUST_LABEL_MAX 32 /* characters of LABEL in <ODS>.<LABEL>.pub */
+/* Admits every DIR/<ODS>.pub under its trust code, and every DIR/<ODS>.<LABEL>.pub too (a
+ * trust's second key, so that it can change keys without a gap: both are admitted under the one
+ * code until the old file is removed and ingest restarted). Other files are left alone; a .pub not
+ * named so is an error. Returns 0, or -1 with err set. */
 int curve_auth_allow_trusts(curve_auth_t *self, const char *dir, char *err, size_t errlen);
 /* Makes sock (before bind) a CurveZMQ server with the secret key. Returns 0, or -1. */
 int curve_auth_server_setup(curve_auth_t *self, void *sock, char *err, size_t errlen);

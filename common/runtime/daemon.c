@@ -75,6 +75,10 @@ int daemon_config_parse(daemon_config_t *cfg, const char *service, const char *s
     cfg->batch_max = 500;
     cfg->sweep_interval_ms = 1000;
     cfg->sweep_grace_ms = 3000;
+    if (parse_int("$NCAP_PUBLISH_INTERVAL", env_or("NCAP_PUBLISH_INTERVAL", "60"), 0,
+                  &cfg->interval_s) != 0 ||
+        parse_int("$NCAP_PUBLISH_KEEP", env_or("NCAP_PUBLISH_KEEP", "20"), 1, &cfg->keep) != 0)
+        return 2;
 
     static const struct option opts[] = {{"pg", required_argument, 0, 'p'},
                                          {"audit-dir", required_argument, 0, 'a'},
@@ -90,6 +94,8 @@ int daemon_config_parse(daemon_config_t *cfg, const char *service, const char *s
                                          {"sweep-interval-ms", required_argument, 0, 'S'},
                                          {"sweep-grace-ms", required_argument, 0, 'G'},
                                          {"metrics-listen", required_argument, 0, 'M'},
+                                         {"interval", required_argument, 0, 'I'},
+                                         {"keep", required_argument, 0, 'N'},
                                          {"help", no_argument, 0, 'h'},
                                          {0, 0, 0, 0}};
     optind = 1;
@@ -141,6 +147,14 @@ int daemon_config_parse(daemon_config_t *cfg, const char *service, const char *s
         case 'M':
             cfg->metrics_listen = optarg;
             break;
+        case 'I':
+            if (parse_int("--interval", optarg, 0, &cfg->interval_s) != 0)
+                return 2;
+            break;
+        case 'N':
+            if (parse_int("--keep", optarg, 1, &cfg->keep) != 0)
+                return 2;
+            break;
         case 'h':
             printf(
                 "usage: %s [options]\n\n%s\n\n"
@@ -184,6 +198,15 @@ int daemon_config_parse(daemon_config_t *cfg, const char *service, const char *s
                 "name; port 0:\n"
                 "                           any free port, logged and registered in "
                 "ops.instance; default: none)\n"
+                "  --interval S             publish: at most one round of new revisions per audit "
+                "every S\n"
+                "                           seconds, at once on `ncap release now` "
+                "($NCAP_PUBLISH_INTERVAL,\n"
+                "                           default 60; 0: a round on every change)\n"
+                "  --keep N                 publish: provisional revisions kept per period, older "
+                "ones pruned\n"
+                "                           ($NCAP_PUBLISH_KEEP, default 20; final releases are "
+                "never pruned)\n"
                 "  --help                   this text\n\n"
                 "Logs one JSON object per line on standard error. SIGTERM finishes the batch in "
                 "hand,\ncommits and exits 0.\n",

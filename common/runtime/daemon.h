@@ -36,6 +36,10 @@ typedef struct {
     int sweep_grace_ms; /* --sweep-grace-ms (3000): backlog younger than this is in flight */
     const char *metrics_listen; /* --metrics-listen, $NCAP_METRICS_LISTEN: HOST:PORT of /metrics,
                                    /healthz and /readyz (metrics_http.h), or NULL: none */
+    int interval_s;     /* publish: --interval, $NCAP_PUBLISH_INTERVAL (60): seconds between an
+                           audit's rounds of new revisions (0: a round on every change) */
+    int keep;           /* publish: --keep, $NCAP_PUBLISH_KEEP (20): provisional revisions kept
+                           per period */
 } daemon_config_t;
 
 extern volatile sig_atomic_t daemon_shutdown;

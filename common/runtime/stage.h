@@ -224,6 +224,9 @@ typedef struct {
     int gather_ms;
     /* The stage's own gauge for its metrics, or all NULL. */
     stage_gauge_t gauge;
+    /* The longest an idle stage waits between sweeps (ms; 0: 10 s), for periodic work that comes
+     * due by time (publish's rounds every --interval) rather than by a nudge. */
+    int max_idle_ms;
 } stage_ops_t;
 
 /* Steps 3-4 of a batch, without a database: the batch of the rows of r (the columns of load_sql

@@ -375,7 +375,8 @@ ncap_spawn() {
 # ncap_stage_start STAGE INDEX [ARG...]: starts instance INDEX of STAGE connected as the stage's own
 # role, with the stage keys of CTX_KEYS (ingest also the trusts' public keys), or --insecure-plain
 # when CTX_KEYS is empty, and the daemon's flags ARG... (e.g. --batch 10). Only linkage gets the
-# pseudonym key and only publish the releases folder.
+# pseudonym key and only publish the releases folder and its interval ($NCAP_PUBLISH_INTERVAL, 2 s
+# unless set; --interval in ARG... wins).
 ncap_stage_start() {
   local stage=$1 index=$2 bin role
   shift 2
@@ -393,7 +394,8 @@ ncap_stage_start() {
   fi
   case $stage in
     linkage) env+=(NCAP_PSEUDONYM_KEY_FILE="$CTX_KEY") ;;
-    publish) env+=(NCAP_OUT="$CTX_OUT") ;;
+    # a local deployment publishes within a couple of seconds (a deployment's default: 60)
+    publish) env+=(NCAP_OUT="$CTX_OUT" NCAP_PUBLISH_INTERVAL="${NCAP_PUBLISH_INTERVAL:-2}") ;;
   esac
   ncap_spawn "$stage-$index" env "${env[@]}" "$CTX_BUILD/$bin" "$@"
 }

@@ -10,12 +10,15 @@
 #include "death_coverage.h"
 #include "death_link.h"
 #include "death_sweep.h"
+#include "daemon.h"
 #include "follow_up.h"
 #include "link_record.h"
 #include "log.h"
 #include "message.h"
 #include "optout.h"
 #include "patient_index.h"
+#include "rekey_sweep.h"
+#include "registry.h"
 #include "stage_record.h"
 #include "strbuf.h"
 
@@ -290,6 +293,30 @@ done:
     return rc;
 }
 
+/* The key's id and this process's name in linkage.key_in_use, the first time they are needed. */
+static void know_key(linkage_t *lk)
+{
+    if (!lk->key_id[0])
+        pseudonym_key_id(lk->key, lk->key_id);
+    if (!lk->holder[0])
+        registry_make_instance_id(lk->holder, sizeof lk->holder);
+}
+
+/* This process's key id in linkage.key_in_use, at most every 10 s: from every batch and sweep, so
+ * that the sweep of a process with another key does not re-key (rekey_sweep.h). Returns 0, or -1
+ * with err. */
+static int hear_key(linkage_t *lk, PGconn *db, char *err, size_t errlen)
+{
+    know_key(lk);
+    long long now = daemon_now_ms();
+    if (lk->key_heard_ms != 0 && now - lk->key_heard_ms < 10000)
+        return 0;
+    if (rekey_sweep_register(db, lk->holder, lk->key_id, err, errlen) != 0)
+        return -1;
+    lk->key_heard_ms = now;
+    return 0;
+}
+
 /* Parameters and term frequencies replaced (`ncap link-train`) are loaded again at the next batch,
  * so that every instance scores alike: one primary-key lookup per batch. Returns 0, or -1 with err.
  */
@@ -329,6 +356,8 @@ static int store(void *state, PGconn *db, stage_batch_t *b, char *err, size_t er
         if (b->items[i].error == STAGE_OK)
             items[n++] = (work_t){.it = &b->items[i], .in = b->items[i].input};
     int rc = -1;
+    if (hear_key(lk, db, err, errlen) != 0)
+        goto done;
     if (load_params(lk, db, err, errlen) != 0 || skip_processed(db, items, n, err, errlen) != 0 ||
         link_items(lk, db, items, &n, err, errlen) != 0 ||
         apply_optout(db, items, n, err, errlen) != 0)
@@ -388,7 +417,7 @@ static int store(void *state, PGconn *db, stage_batch_t *b, char *err, size_t er
     for (int k = 0; k < NPROB; k++)
         strbuf_pg_array_close(&pr[k]);
     const char *pl[] = {a[0].s, a[1].s, a[2].s, a[3].s,  a[4].s,     a[5].s, a[6].s,
-                        a[7].s, a[8].s, a[9].s, a[10].s, payloads.s, due.s};
+                        a[7].s, a[8].s, a[9].s, a[10].s, payloads.s, due.s,  lk->key_id};
     PGresult *ins = db_query(
         db,
         "WITH src AS (SELECT * FROM unnest($1::bigint[], $2::int[], $3::bigint[], $4::text[],"
@@ -399,12 +428,12 @@ static int store(void *state, PGconn *db, stage_batch_t *b, char *err, size_t er
         "   SELECT DISTINCT ON (record_id, version) record_id, version, patient_id, method FROM src"
         "   ON CONFLICT DO NOTHING RETURNING record_id, version),"
         " p AS (INSERT INTO linkage.pseudo_record (record_id, version, audit, trust, site,"
-        "   local_id, submission_id, row_number, pseudonym, payload, follow_up_due)"
+        "   local_id, submission_id, row_number, pseudonym, payload, follow_up_due, key_id)"
         "   SELECT DISTINCT ON (record_id, version) s.record_id, s.version, audit, trust, site,"
-        "   local_id, submission_id, row_number, pseudonym, payload, follow_up_due FROM src s"
+        "   local_id, submission_id, row_number, pseudonym, payload, follow_up_due, $14 FROM src s"
         "   JOIN l USING (record_id, version) ON CONFLICT DO NOTHING RETURNING record_id, version)"
         " SELECT record_id, version FROM p",
-        13, pl, err, errlen);
+        14, pl, err, errlen);
     int ok = ins != NULL;
     if (ok && pr[0].len > 2) {
         const char *pp[] = {pr[0].s, pr[1].s, pr[2].s, pr[3].s, pr[4].s, pr[5].s};
@@ -448,7 +477,51 @@ done:
     return rc;
 }
 
-/* The death sweep (death_sweep.h): deaths loaded after the records of their patients. */
+/* Step 4 (rekey_sweep.h), unless another key id is in use at the same time: the records
+ * pseudonymised under another key than this process's; how many it took into *taken. Returns 0,
+ * or -1 with err. */
+static int rekey_step(linkage_t *lk, PGconn *db, int limit, stage_keys_t *out, size_t *taken,
+                      char *err, size_t errlen)
+{
+    if (hear_key(lk, db, err, errlen) != 0)
+        return -1;
+    char other[PSEUDONYM_KEY_ID_LEN + 1], other_holder[160];
+    int conflict = rekey_sweep_conflict(db, lk->holder, lk->key_id, other, other_holder,
+                                        sizeof other_holder, err, errlen);
+    if (conflict < 0)
+        return -1;
+    if (conflict) {
+        long long now = daemon_now_ms();
+        if (lk->conflict_log_ms == 0 || now - lk->conflict_log_ms >= 60000) {
+            ncap_log(LOG_ERROR,
+                     "another ncap-linkd runs with another pseudonymisation key: records are not"
+                     " re-pseudonymised while two keys are in use (they would turn back and"
+                     " forth); give every linkage instance the same key file",
+                     "key_id", lk->key_id, "other_key_id", other, "other_instance", other_holder,
+                     NULL);
+            lk->conflict_log_ms = now;
+        }
+        return 0;
+    }
+    rekey_sweep_counts_t c;
+    if (rekey_sweep_run(db, lk->key, lk->key_id, limit, out, &c, err, errlen) != 0)
+        return -1;
+    if (c.taken > 0) {
+        char a[24], d[24], left[24];
+        snprintf(a, sizeof a, "%zu", c.taken);
+        snprintf(d, sizeof d, "%zu", c.revised);
+        snprintf(left, sizeof left, "%lld", c.remaining);
+        ncap_log(LOG_INFO,
+                 "rekey sweep pseudonymised again record versions made under another key; the"
+                 " latest of each record passed on as a link revision",
+                 "key_id", lk->key_id, "versions", a, "records", d, "remaining", left, NULL);
+    }
+    *taken = c.taken;
+    return 0;
+}
+
+/* The death sweep (death_sweep.h): deaths loaded after the records of their patients; then the
+ * re-keying sweep (rekey_sweep.h) once it has nothing left. */
 static int periodic(void *state, PGconn *db, int limit, stage_keys_t *out, char *err, size_t errlen)
 {
     linkage_t *lk = state;
@@ -484,7 +557,11 @@ static int periodic(void *state, PGconn *db, int limit, stage_keys_t *out, char 
                  " now covers",
                  "due", a, "records", d, NULL);
     }
-    return (int)(c.deaths + c.patients + c.due);
+    size_t rekeyed = 0;
+    if (c.deaths + c.patients + c.due == 0 &&
+        rekey_step(lk, db, limit, out, &rekeyed, err, errlen) != 0)
+        return -1;
+    return (int)(c.deaths + c.patients + c.due + rekeyed);
 }
 
 stage_ops_t linkage_stage_ops(linkage_t *lk)

@@ -1,6 +1,7 @@
 /* linkage_stage.h - ncap-linkd's side of the stage contract (stage.h): ingest's raw records in,
  * each linked to its patient (patient index, deaths, deprivation), the opt-out applied, and the
- * pseudonymised record stored for validation; the death sweep as its periodic work. Apart from
+ * pseudonymised record stored for validation; the death sweep and the re-keying sweep
+ * (rekey_sweep.h) as its periodic work. Apart from
  * the daemon around it, so that tests drive it on a real PostgreSQL (stage_run_keys). */
 #ifndef NCAP_LINKAGE_STAGE_H
 #define NCAP_LINKAGE_STAGE_H
@@ -20,6 +21,12 @@ typedef struct {
     term_freq_t *tf; /* params.tf */
     bool params_loaded;
     double params_version; /* the setting params_version when params were loaded */
+    /* The key's id (pseudonym_key_id), stamped on every pseudonymised record, and this process
+     * as linkage.key_in_use knows it (host:pid:random); both set at the first batch or sweep. */
+    char key_id[PSEUDONYM_KEY_ID_LEN + 1];
+    char holder[160];
+    long long key_heard_ms;    /* when this process last registered its key id (daemon_now_ms) */
+    long long conflict_log_ms; /* when it last logged a second key in use */
 } linkage_t;
 
 /* The hooks, with state a linkage_t the caller keeps alive (audits and key set); downstream is

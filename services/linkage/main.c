@@ -22,7 +22,9 @@ int main(int argc, char **argv)
                                  "every identifier. On the backlog timer, one instance links "
                                  "deaths\nloaded since to the patients already held and passes "
                                  "on again, as link revisions, the records\nwhose date of death "
-                                 "changed.",
+                                 "changed, and those pseudonymised under another key (after the "
+                                 "key\nfile was replaced: README.md, \"Rotating the "
+                                 "pseudonymisation key\").",
                                  argc, argv);
     if (rc != 0)
         return rc == 1 ? 0 : 2;

@@ -32,7 +32,8 @@ static const command_t commands[] = {
     {"keys", cmd_keys,
      "make CurveZMQ key pairs: one, the five stages', or every simulated trust's"},
     {"audit", cmd_audit, "check audit definitions as the pipeline loads them (audit check)"},
-    {"release", cmd_release, "build the release a deployment would publish, from trust files"},
+    {"release", cmd_release,
+     "build the release a deployment would publish, from trust files; or ask for one now"},
     {NULL, NULL, NULL}};
 
 static void usage(FILE *f)

@@ -19,13 +19,18 @@ int main(int argc, char **argv)
     if (rc != 0)
         return rc == 1 ? 0 : 2;
     ncap_log_init(cfg.service);
-    publish_t ps = {.out_dir = cfg.out_dir, .audits = audit_cache_new(cfg.audit_dir)};
+    publish_t ps = {.out_dir = cfg.out_dir,
+                    .audits = audit_cache_new(cfg.audit_dir),
+                    .interval_s = cfg.interval_s,
+                    .keep = cfg.keep};
     daemon_install_signals();
     PGconn *db = daemon_connect(&cfg);
     if (db) {
         char err[1024];
         if (release_files_export_missing(db, cfg.out_dir, err, sizeof err) < 0)
             ncap_log(LOG_WARN, "could not check release files", "error", err, NULL);
+        if (release_files_remove_pruned(db, cfg.out_dir, err, sizeof err) < 0)
+            ncap_log(LOG_WARN, "could not remove pruned revisions' files", "error", err, NULL);
         PQfinish(db);
     }
     stage_ops_t ops = publish_stage_ops(&ps);

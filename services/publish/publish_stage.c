@@ -3,10 +3,12 @@
 
 #include <jansson.h>
 #include <sodium.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "array_grow.h"
 #include "db.h"
 #include "log.h"
 #include "benchmark.h"
@@ -14,6 +16,7 @@
 #include "release_files.h"
 #include "release_input.h"
 #include "release_sums.h"
+#include "str_map.h"
 
 /* The organisations of the reference data (`ncap refdata load ods`), read once per rebuild round.
  */
@@ -65,7 +68,9 @@ static int store_files(PGconn *db, const char *relid, const char *const content[
 }
 
 /* The release's rows, queryable (one per line of latest.csv), from its JSON (rows as arrays in
- * the order of latest.csv's columns). */
+ * the order of latest.csv's columns), parsed once as jsonb: each r->>N is then a lookup, where on
+ * json every one of the 22 re-scanned the row (4-5 times the statement's time). A number's text
+ * keeps its digits in jsonb, so each float8 is the one the JSON states. */
 static int store_rows(PGconn *db, const char *relid, const char *json, char *err, size_t errlen)
 {
     const char *p[] = {relid, json};
@@ -76,113 +81,329 @@ static int store_rows(PGconn *db, const char *relid, const char *json, char *err
                     " (r->>14)::float8, (r->>15)::float8, (r->>16)::float8, coalesce(r->>17, ''),"
                     " (r->>18)::float8, (r->>19)::float8, (r->>20)::float8, (r->>21)::float8,"
                     " coalesce(r->>22, ''), coalesce(r->>23, '')"
-                    " FROM json_array_elements($2::json -> 'rows') WITH ORDINALITY AS e(r, n)",
+                    " FROM jsonb_array_elements($2::jsonb -> 'rows') WITH ORDINALITY AS e(r, n)",
                     2, p, err, errlen);
 }
 
-/* The queries of a period's sums (release_sums.h), each with $1 the audit and $2 the period. Cost:
- * O(cells of the period), and O(breakdown 'all' cells of the audit up to the period) for the run
- * charts, never a record. */
+/* The queries of a period's own sums (release_sums.h), each with $1 the audit and $2 the period:
+ * its rows per month as stored, neither grouped nor sorted (release_sums_merge_months and
+ * release_sums_sort do both in C on ranked keys, as for `ncap release build`: a GROUP BY and
+ * ORDER BY of the same rows cost PostgreSQL several times the scan). Cost: O(cells of the
+ * period's months), never a record. */
 static const char *const sums_sql[] = {
-    /* the period's cells, months summed; metric '' counts records */
-    "SELECT trust, site, metric_id, breakdown, category, sum(numerator), sum(denominator),"
-    " sum(expected_e9), sum(held), sum(missing) FROM metric.aggregate"
-    " WHERE audit = $1 AND period = $2 GROUP BY trust, site, metric_id, breakdown, category",
+    /* the period's cells per month; metric '' counts records */
+    "SELECT trust, site, metric_id, breakdown, category, month, numerator, denominator,"
+    " expected_e9, held, missing FROM metric.aggregate WHERE audit = $1 AND period = $2",
     /* its values */
-    "SELECT trust, site, metric_id, breakdown, category, value, sum(count) FROM metric.measure"
-    " WHERE audit = $1 AND period = $2 GROUP BY trust, site, metric_id, breakdown, category, value",
-    /* the months up to its end */
-    "SELECT trust, site, metric_id, month, numerator, denominator, expected_e9, held, missing"
-    " FROM metric.aggregate WHERE audit = $1 AND period <= $2 AND breakdown = 'all'"
+    "SELECT trust, site, metric_id, breakdown, category, month, value, count FROM metric.measure"
+    " WHERE audit = $1 AND period = $2"};
+enum { Q_CELLS, Q_MEASURES, N_SUMS_SQL };
+
+/* The run charts' months of an audit (breakdown 'all'), read once per round for every period the
+ * round rebuilds ($2: the last of them), each row with its period last: a period's series are the
+ * rows of the periods up to its own. Cost: O(breakdown 'all' cells of the audit's months), once
+ * per round and audit, not once per period. */
+static const char *const series_sql[] = {
+    "SELECT trust, site, metric_id, month, numerator, denominator, expected_e9, held, missing,"
+    " period FROM metric.aggregate WHERE audit = $1 AND period <= $2 AND breakdown = 'all'"
     " AND month <> '' AND metric_id <> ''",
-    "SELECT trust, site, metric_id, month, value, count FROM metric.measure"
+    "SELECT trust, site, metric_id, month, value, count, period FROM metric.measure"
     " WHERE audit = $1 AND period <= $2 AND breakdown = 'all'"};
-enum { Q_CELLS, Q_MEASURES, Q_SERIES, Q_SERIES_MEASURES, N_SUMS_SQL };
+enum { Q_SERIES, Q_SERIES_MEASURES, N_SERIES_SQL };
+
+/* Rows are read through a cursor this many at a time, so that publish holds one chunk of a
+ * query's result at once, never the whole of it: its memory follows the sums it keeps (compact,
+ * strings interned), not the size of PostgreSQL's answer. */
+#define ROWS_PER_FETCH 8192
+#define STR_(x) #x
+#define STR(x) STR_(x)
+
+/* Runs sql (n parameters p) through a cursor and hands each row to row(ctx, result, i). Returns 0,
+ * or -1 with err (a statement failed, or row() did: out of memory). */
+static int read_rows(PGconn *db, const char *sql, int n, const char *const *p,
+                     int (*row)(void *ctx, const PGresult *r, int i), void *ctx, char *err,
+                     size_t errlen)
+{
+    char decl[2048];
+    snprintf(decl, sizeof decl, "DECLARE publish_rows NO SCROLL CURSOR FOR %s", sql);
+    if (db_execp(db, decl, n, p, err, errlen) != 0)
+        return -1;
+    for (;;) {
+        PGresult *r =
+            db_query(db, "FETCH " STR(ROWS_PER_FETCH) " FROM publish_rows", 0, NULL, err, errlen);
+        if (!r)
+            return -1;
+        int rows = PQntuples(r), rc = 0;
+        for (int i = 0; rc == 0 && i < rows; i++)
+            rc = row(ctx, r, i);
+        PQclear(r);
+        if (rc != 0) {
+            snprintf(err, errlen, "out of memory");
+            return -1;
+        }
+        if (rows < ROWS_PER_FETCH)
+            break;
+    }
+    return db_exec(db, "CLOSE publish_rows", err, errlen);
+}
 
 static long long num_at(const PGresult *r, int row, int col)
 {
     return strtoll(PQgetvalue(r, row, col), NULL, 10);
 }
 
-/* A cell of a row of sums_sql: key columns, then the five sums from column sum. */
-static benchmark_cell_t cell_at(const PGresult *r, int row, const char *breakdown,
-                                const char *category, const char *month, int sum)
+typedef struct layout layout_t;
+
+/* The columns of a row a load interns (sums_sql's and series_sql's rows have at most 11). */
+#define LOAD_COLS 12
+
+/* What a load keeps: its strings interned (every cell of a trust shares one copy of its code) and
+ * growing arrays of cells and measures. */
+typedef struct {
+    str_map_t *strings;
+    benchmark_cell_t *cells;
+    size_t n_cells, cap_cells;
+    benchmark_measure_t *measures;
+    size_t n_measures, cap_measures;
+    const char **cell_period, **measure_period; /* the series': each element's period */
+    size_t cap_cell_period, cap_measure_period;
+    long long records;           /* the period's: metric '' cells of breakdown 'all' */
+    bool oom;                    /* interning failed */
+    const char *last[LOAD_COLS]; /* per column, the string interned last */
+    const layout_t *layout;      /* of the rows being read */
+} load_t;
+
+/* A column's value as the load's copy: the column's last one when equal (rows of one cell come
+ * together), else looked up (hashed) in the load's strings. */
+static const char *intern(load_t *l, const PGresult *r, int row, int col)
 {
-    return (benchmark_cell_t){.trust = PQgetvalue(r, row, 0),
-                              .site = PQgetvalue(r, row, 1),
-                              .metric = PQgetvalue(r, row, 2),
-                              .breakdown = breakdown,
-                              .category = category,
-                              .month = month,
-                              .numerator = num_at(r, row, sum),
-                              .denominator = num_at(r, row, sum + 1),
-                              .expected_e9 = num_at(r, row, sum + 2),
-                              .held = num_at(r, row, sum + 3),
-                              .missing = num_at(r, row, sum + 4)};
+    const char *v = PQgetvalue(r, row, col);
+    if (col < LOAD_COLS && l->last[col] && strcmp(l->last[col], v) == 0)
+        return l->last[col];
+    size_t i;
+    if (str_map_put(l->strings, v, &i) < 0) {
+        l->oom = true;
+        return "";
+    }
+    const char *k = str_map_key(l->strings, i);
+    if (col < LOAD_COLS)
+        l->last[col] = k;
+    return k;
 }
 
-static benchmark_measure_t measure_at(const PGresult *r, int row, const char *breakdown,
-                                      const char *category, const char *month, int value)
+/* Where a row's key and data are: sums_sql's rows have every key column, series_sql's breakdown
+ * 'all' and category '' alone, and their period. */
+struct layout {
+    int breakdown, category; /* columns; -1: "all" and "" */
+    int month;
+    int data;   /* the five sums of a cell; a measure's value and count */
+    int period; /* -1: none (the period's own rows) */
+};
+static const layout_t OWN = {3, 4, 5, 6, -1};
+static const layout_t SERIES_CELLS = {-1, -1, 3, 4, 9};
+static const layout_t SERIES_MEASURES = {-1, -1, 3, 4, 6};
+
+/* The key of row i as the load's strings: trust, site, metric, breakdown, category, month. */
+static void key_of(load_t *l, const PGresult *r, int i, const char *k[6])
 {
-    return (benchmark_measure_t){.trust = PQgetvalue(r, row, 0),
-                                 .site = PQgetvalue(r, row, 1),
-                                 .metric = PQgetvalue(r, row, 2),
-                                 .breakdown = breakdown,
-                                 .category = category,
-                                 .month = month,
-                                 .value = strtod(PQgetvalue(r, row, value), NULL),
-                                 .count = num_at(r, row, value + 1)};
+    const layout_t *y = l->layout;
+    for (int c = 0; c < 3; c++)
+        k[c] = intern(l, r, i, c);
+    k[3] = y->breakdown < 0 ? "all" : intern(l, r, i, y->breakdown);
+    k[4] = y->category < 0 ? "" : intern(l, r, i, y->category);
+    k[5] = intern(l, r, i, y->month);
 }
 
-/* Reads the period's sums (pointing into res[N_SUMS_SQL]) into s, in release_sums_sort's order.
- */
-static int load_sums(PGconn *db, const char *audit, const char *period, PGresult **res,
-                     release_sums_t *s, char *err, size_t errlen)
+/* Room for one more element (n held, cap) and, for the run charts' rows, its period. */
+static int grow(load_t *l, void **items, size_t *cap, size_t size, const char ***period,
+                size_t *cap_period, size_t n, const PGresult *r, int i)
 {
-    const char *p[] = {audit, period};
-    for (int q = 0; q < N_SUMS_SQL; q++)
-        if (!(res[q] = db_query(db, sums_sql[q], 2, p, err, errlen)))
-            return -1;
-    int n[N_SUMS_SQL];
-    for (int q = 0; q < N_SUMS_SQL; q++)
-        n[q] = PQntuples(res[q]);
-    s->cells = calloc((size_t)n[Q_CELLS] + 1, sizeof *s->cells);
-    s->measures = calloc((size_t)n[Q_MEASURES] + 1, sizeof *s->measures);
-    s->series = calloc((size_t)n[Q_SERIES] + 1, sizeof *s->series);
-    s->series_measures = calloc((size_t)n[Q_SERIES_MEASURES] + 1, sizeof *s->series_measures);
-    if (!s->cells || !s->measures || !s->series || !s->series_measures) {
+    if (array_grow(items, cap, n + 1, size) != 0)
+        return -1;
+    if (l->layout->period < 0)
+        return 0;
+    if (array_grow((void **)period, cap_period, n + 1, sizeof **period) != 0)
+        return -1;
+    (*period)[n] = intern(l, r, i, l->layout->period);
+    return 0;
+}
+
+/* A row of cells; the record count (metric '') of the period's own rows added up instead. */
+static int cell_row(void *ctx, const PGresult *r, int i)
+{
+    load_t *l = ctx;
+    int d = l->layout->data;
+    if (PQgetvalue(r, i, 2)[0] == '\0') { /* CONTRIBUTION_RECORDS */
+        if (l->layout->breakdown >= 0 && strcmp(PQgetvalue(r, i, l->layout->breakdown), "all") == 0)
+            l->records += num_at(r, i, d + 1);
+        return 0;
+    }
+    if (grow(l, (void **)&l->cells, &l->cap_cells, sizeof *l->cells, &l->cell_period,
+             &l->cap_cell_period, l->n_cells, r, i) != 0)
+        return -1;
+    const char *k[6];
+    key_of(l, r, i, k);
+    l->cells[l->n_cells++] = (benchmark_cell_t){.trust = k[0],
+                                                .site = k[1],
+                                                .metric = k[2],
+                                                .breakdown = k[3],
+                                                .category = k[4],
+                                                .month = k[5],
+                                                .numerator = num_at(r, i, d),
+                                                .denominator = num_at(r, i, d + 1),
+                                                .expected_e9 = num_at(r, i, d + 2),
+                                                .held = num_at(r, i, d + 3),
+                                                .missing = num_at(r, i, d + 4)};
+    return l->oom ? -1 : 0;
+}
+
+/* A row of measures: the key, then value and count. */
+static int measure_row(void *ctx, const PGresult *r, int i)
+{
+    load_t *l = ctx;
+    int d = l->layout->data;
+    if (grow(l, (void **)&l->measures, &l->cap_measures, sizeof *l->measures, &l->measure_period,
+             &l->cap_measure_period, l->n_measures, r, i) != 0)
+        return -1;
+    const char *k[6];
+    key_of(l, r, i, k);
+    l->measures[l->n_measures++] = (benchmark_measure_t){.trust = k[0],
+                                                         .site = k[1],
+                                                         .metric = k[2],
+                                                         .breakdown = k[3],
+                                                         .category = k[4],
+                                                         .month = k[5],
+                                                         .value = strtod(PQgetvalue(r, i, d), NULL),
+                                                         .count = num_at(r, i, d + 1)};
+    return l->oom ? -1 : 0;
+}
+
+static void load_free(load_t *l)
+{
+    str_map_destroy(&l->strings);
+    free(l->cells);
+    free(l->measures);
+    free(l->cell_period);
+    free(l->measure_period);
+    *l = (load_t){0};
+}
+
+/* Reads the run charts' months of an audit up to period last (series_sql) into l. */
+static int load_series(PGconn *db, const char *audit, const char *last, load_t *l, char *err,
+                       size_t errlen)
+{
+    *l = (load_t){.strings = str_map_new(1024)};
+    if (!l->strings) {
         snprintf(err, errlen, "out of memory");
         return -1;
     }
-    const PGresult *r = res[Q_CELLS];
-    for (int i = 0; i < n[Q_CELLS]; i++) {
-        const char *breakdown = PQgetvalue(r, i, 3);
-        if (PQgetvalue(r, i, 2)[0] == '\0') { /* CONTRIBUTION_RECORDS */
-            if (strcmp(breakdown, "all") == 0)
-                s->records += num_at(r, i, 6);
-            continue;
-        }
-        s->cells[s->n_cells++] = cell_at(r, i, breakdown, PQgetvalue(r, i, 4), "", 5);
+    const char *p[] = {audit, last};
+    l->layout = &SERIES_CELLS;
+    if (read_rows(db, series_sql[Q_SERIES], 2, p, cell_row, l, err, errlen) != 0)
+        return -1;
+    l->layout = &SERIES_MEASURES;
+    return read_rows(db, series_sql[Q_SERIES_MEASURES], 2, p, measure_row, l, err, errlen);
+}
+
+/* Reads the period's own sums into own (its strings; the arrays then s's) and takes its series
+ * from the audit's (the rows of periods up to this one) into s, months summed, in
+ * release_sums_sort's order. */
+static int load_sums(PGconn *db, const char *audit, const char *period, const load_t *series,
+                     load_t *own, release_sums_t *s, char *err, size_t errlen)
+{
+    *own = (load_t){.strings = str_map_new(1024)};
+    if (!own->strings) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
     }
-    r = res[Q_MEASURES];
-    for (int i = 0; i < n[Q_MEASURES]; i++)
-        s->measures[s->n_measures++] =
-            measure_at(r, i, PQgetvalue(r, i, 3), PQgetvalue(r, i, 4), "", 5);
-    r = res[Q_SERIES];
-    for (int i = 0; i < n[Q_SERIES]; i++)
-        s->series[s->n_series++] = cell_at(r, i, "all", "", PQgetvalue(r, i, 3), 4);
-    r = res[Q_SERIES_MEASURES];
-    for (int i = 0; i < n[Q_SERIES_MEASURES]; i++)
-        s->series_measures[s->n_series_measures++] =
-            measure_at(r, i, "all", "", PQgetvalue(r, i, 3), 4);
-    release_sums_sort(s);
+    const char *p[] = {audit, period};
+    own->layout = &OWN;
+    if (read_rows(db, sums_sql[Q_CELLS], 2, p, cell_row, own, err, errlen) != 0 ||
+        read_rows(db, sums_sql[Q_MEASURES], 2, p, measure_row, own, err, errlen) != 0)
+        return -1;
+    /* s takes the arrays */
+    s->cells = own->cells;
+    s->n_cells = own->n_cells;
+    s->measures = own->measures;
+    s->n_measures = own->n_measures;
+    s->records = own->records;
+    own->cells = NULL;
+    own->measures = NULL;
+    s->series = calloc(series->n_cells + 1, sizeof *s->series);
+    s->series_measures = calloc(series->n_measures + 1, sizeof *s->series_measures);
+    if (!s->series || !s->series_measures) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    /* the periods of one audit are of one form (YYYY, YYYYQn), ordered alike as bytes */
+    for (size_t i = 0; i < series->n_cells; i++)
+        if (strcmp(series->cell_period[i], period) <= 0)
+            s->series[s->n_series++] = series->cells[i];
+    for (size_t i = 0; i < series->n_measures; i++)
+        if (strcmp(series->measure_period[i], period) <= 0)
+            s->series_measures[s->n_series_measures++] = series->measures[i];
+    /* as `ncap release build` has them: the months summed, everything in one order */
+    if (release_sums_merge_months(s) != 0 || release_sums_sort(s) != 0) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
     return 0;
+}
+
+/* Keeps the period's newest ps->keep provisional revisions and deletes the older ones' rows, files
+ * and release rows (a release of another status is never touched); their folders go after
+ * commit. */
+static int prune(publish_t *ps, PGconn *db, const char *audit, const char *period, char *err,
+                 size_t errlen)
+{
+    if (ps->keep <= 0)
+        return 0;
+    char keep[16];
+    snprintf(keep, sizeof keep, "%d", ps->keep);
+    const char *p[] = {audit, period, keep};
+    PGresult *r = db_query(
+        db,
+        "WITH gone AS (SELECT release_id, revision FROM publish.release WHERE audit = $1"
+        "   AND period = $2 AND status = 'provisional' AND revision < (SELECT min(revision) FROM"
+        "   (SELECT revision FROM publish.release WHERE audit = $1 AND period = $2"
+        "   AND status = 'provisional' ORDER BY revision DESC LIMIT $3::int) k)),"
+        " o AS (DELETE FROM publish.output WHERE release_id IN (SELECT release_id FROM gone)),"
+        " f AS (DELETE FROM publish.release_file WHERE release_id IN (SELECT release_id FROM "
+        "gone)),"
+        " r AS (DELETE FROM publish.release WHERE release_id IN (SELECT release_id FROM gone))"
+        " SELECT revision FROM gone",
+        3, p, err, errlen);
+    if (!r)
+        return -1;
+    int rc = 0;
+    for (int i = 0; rc == 0 && i < PQntuples(r); i++) {
+        if (array_grow((void **)&ps->pruned, &ps->cap_pruned, ps->n_pruned + 1,
+                       sizeof *ps->pruned) != 0) {
+            rc = -1;
+            break;
+        }
+        publish_pruned_t *x = &ps->pruned[ps->n_pruned];
+        x->audit = strdup(audit);
+        x->period = strdup(period);
+        x->revision = atoi(PQgetvalue(r, i, 0));
+        if (!x->audit || !x->period) {
+            free(x->audit);
+            free(x->period);
+            rc = -1;
+            break;
+        }
+        ps->n_pruned++;
+    }
+    PQclear(r);
+    if (rc != 0)
+        snprintf(err, errlen, "out of memory");
+    return rc;
 }
 
 /* Rebuilds one audit period from the aggregates; inserts a new revision only when its content
  * changed. */
-static int rebuild(publish_t *ps, PGconn *db, const orgs_t *orgs, const char *audit,
-                   const char *period, char *err, size_t errlen)
+static int rebuild(publish_t *ps, PGconn *db, const orgs_t *orgs, const load_t *series,
+                   const char *audit, const char *period, char *err, size_t errlen)
 {
     char derr[512];
     const audit_def_t *def = audit_cache_get(ps->audits, audit, derr, sizeof derr);
@@ -195,7 +416,7 @@ static int rebuild(publish_t *ps, PGconn *db, const orgs_t *orgs, const char *au
         snprintf(err, errlen, "out of memory");
         return -1;
     }
-    PGresult *sres[N_SUMS_SQL] = {NULL};
+    load_t own = {0};
     release_sums_t sums = {0};
     release_actions_t actions = {0};
     benchmark_release_t rel = {0};
@@ -203,7 +424,7 @@ static int rebuild(publish_t *ps, PGconn *db, const orgs_t *orgs, const char *au
     PGresult *last = NULL, *ins = NULL;
     int rc = -1;
     long long n_records = 0;
-    if (load_sums(db, audit, period, sres, &sums, err, errlen) != 0)
+    if (load_sums(db, audit, period, series, &own, &sums, err, errlen) != 0)
         goto done;
     n_records = sums.records;
     benchmark_input_t in = release_input_of(def, period, metrics, NULL, 0, orgs->orgs, orgs->n);
@@ -272,17 +493,13 @@ static int rebuild(publish_t *ps, PGconn *db, const orgs_t *orgs, const char *au
     }
     const char *content[RELEASE_N_FILES] = {csv, json, fingertips, spc, spc_summary};
     if (store_files(db, relid, content, err, errlen) != 0 ||
-        store_rows(db, relid, json, err, errlen) != 0)
+        store_rows(db, relid, json, err, errlen) != 0 ||
+        prune(ps, db, audit, period, err, errlen) != 0)
         goto done;
-    if (ps->n_pending == ps->cap_pending) {
-        size_t cap = ps->cap_pending ? ps->cap_pending * 2 : 16;
-        long long *np = realloc(ps->pending, cap * sizeof *np);
-        if (!np) {
-            snprintf(err, errlen, "out of memory");
-            goto done;
-        }
-        ps->pending = np;
-        ps->cap_pending = cap;
+    if (array_grow((void **)&ps->pending, &ps->cap_pending, ps->n_pending + 1,
+                   sizeof *ps->pending) != 0) {
+        snprintf(err, errlen, "out of memory");
+        goto done;
     }
     ps->pending[ps->n_pending++] = strtoll(relid, NULL, 10);
     rc = 0;
@@ -296,8 +513,7 @@ done:
     PQclear(ins);
     benchmark_release_free(&rel);
     release_sums_free(&sums);
-    for (int q = 0; q < N_SUMS_SQL; q++)
-        PQclear(sres[q]);
+    load_free(&own);
     free(metrics);
     release_actions_clear(&actions);
     return rc;
@@ -315,66 +531,130 @@ static const char backlog_count_sql[] =
     "SELECT count(*) FROM metric.record_state r LEFT JOIN publish.seen s USING (record_id)"
     " WHERE " AFTER_WATERMARK " AND (" CHANGED ")";
 
+static void pruned_clear(publish_t *ps)
+{
+    for (size_t i = 0; i < ps->n_pruned; i++) {
+        free(ps->pruned[i].audit);
+        free(ps->pruned[i].period);
+    }
+    ps->n_pruned = 0;
+}
+
+/* The changed records an audit's round takes now ($4: the interval in seconds): every one when
+ * the interval is 0, when `ncap release now` asked (publish.release_request: for the audit, or
+ * audit NULL for every one), or when none of the audit's provisional releases was made within the
+ * interval; otherwise they wait, after the watermark, for the audit's next round. */
+#define AUDIT_DUE(c)                                                                               \
+    "($4::int = 0 OR EXISTS (SELECT 1 FROM req WHERE req.audit IS NULL OR req.audit = " c          \
+    ".audit) OR NOT EXISTS (SELECT 1 FROM publish.release l WHERE l.audit = " c ".audit"           \
+    " AND l.status = 'provisional' AND l.created_at > now() - make_interval(secs => $4::int)))"
+
+/* Rebuilds the (audit, period) rows of r, ordered by audit: each audit's run-chart months are
+ * loaded once, up to the latest of its periods in r. Returns 0, or -1 with err. */
+static int rebuild_rows(publish_t *ps, PGconn *db, const orgs_t *orgs, const PGresult *r,
+                        char *err, size_t errlen)
+{
+    int rc = 0, n = PQntuples(r);
+    load_t series = {0};
+    for (int i = 0; rc == 0 && i < n; i++) {
+        const char *audit = PQgetvalue(r, i, 0);
+        if (i == 0 || strcmp(audit, PQgetvalue(r, i - 1, 0)) != 0) {
+            /* the audit's run charts up to its last period of this round (rows of one audit
+             * together; the latest of them, whatever their order) */
+            const char *last = PQgetvalue(r, i, 1);
+            for (int j = i + 1; j < n && strcmp(PQgetvalue(r, j, 0), audit) == 0; j++)
+                if (strcmp(PQgetvalue(r, j, 1), last) > 0)
+                    last = PQgetvalue(r, j, 1);
+            load_free(&series);
+            if ((rc = load_series(db, audit, last, &series, err, errlen)) != 0)
+                break;
+        }
+        rc = rebuild(ps, db, orgs, &series, audit, PQgetvalue(r, i, 1), err, errlen);
+    }
+    load_free(&series);
+    return rc;
+}
+
 /* Marks what the releases will reflect first, then aggregates: every record version marked seen
  * is then in the figures (a newer one only triggers another rebuild). The periods rebuilt are
- * those of the changed records (before and after the change) and every later period of their
- * audit with a release: its run charts (spc.csv) show the months of earlier periods. A later
- * period whose files come out the same gets no new revision. Cost: a late record of an old period
- * rebuilds every period after it, each O(its cells and the months up to it) plus the SII's
- * simulations. Returns the periods rebuilt, or -1 with err. */
+ * those of the changed records of the audits due a round (AUDIT_DUE; before and after the change)
+ * and every later period of their audit with a release: its run charts (spc.csv) show the months
+ * of earlier periods. A later period whose files come out the same gets no new revision. The
+ * watermark stops before the first changed record of an audit not due, so that the record is
+ * found again for the audit's next round (a kill -9 meanwhile loses nothing: nothing but the
+ * commit marks it). Cost: per rebuilt period O(its cells) plus the SII's simulations, and per
+ * audit O(its run charts' months) once. Returns the periods rebuilt, or -1 with err. */
 static int periodic(void *state, PGconn *db, int limit, stage_keys_t *out, char *err, size_t errlen)
 {
     (void)limit;
     (void)out;
     publish_t *ps = state;
     ps->n_pending = 0;
+    pruned_clear(ps); /* from a batch rolled back */
     /* One publisher at a time, also against an older instance without the sweep lock. */
     if (db_exec(db, "SELECT pg_advisory_xact_lock(hashtext('ncap.publish'))", err, errlen) != 0)
         return -1;
+    char interval[16];
+    snprintf(interval, sizeof interval, "%d", ps->interval_s > 0 ? ps->interval_s : 0);
+    const char *p[] = {interval};
     PGresult *changed = stage_wm_query(
         db, "publish",
         "WITH tail AS (SELECT r.write_xid, r.record_id, r.version, r.link_revision, r.audit,"
         "   r.period FROM metric.record_state r WHERE " AFTER_WATERMARK "),"
-        " changed AS (SELECT r.record_id, r.version, r.link_revision, r.audit, r.period,"
-        "   s.period AS old_period FROM tail r LEFT JOIN publish.seen s USING (record_id)"
-        "   WHERE " CHANGED "),"
-        /* every row of the tail is seen once this commits: the watermark passes those below the
-         * horizon (migration 0018) */
-        " mark AS (UPDATE publish.watermark w SET write_xid = t.write_xid,"
-        "   record_id = t.record_id, version = t.version, moved_at = now() FROM (SELECT"
-        "   write_xid, record_id, version FROM tail"
-        "   WHERE write_xid < (SELECT pg_snapshot_xmin(pg_current_snapshot()))"
-        "   ORDER BY write_xid DESC, record_id DESC, version DESC LIMIT 1) t),"
-        " up AS (INSERT INTO publish.seen (record_id, version, link_revision, audit, period)"
-        "   SELECT record_id, version, link_revision, audit, period FROM changed"
-        "   ON CONFLICT (record_id) DO UPDATE SET version = EXCLUDED.version,"
-        "   link_revision = EXCLUDED.link_revision, period = EXCLUDED.period,"
-        "   published_at = now()),"
-        " periods AS (SELECT DISTINCT audit, p FROM (SELECT audit, period AS p FROM changed"
-        "   UNION ALL SELECT audit, old_period FROM changed) x WHERE p IS NOT NULL)"
-        /* a later period's run charts include the months of this one: rebuilt too */
-        " SELECT audit, p FROM periods UNION SELECT r.audit, r.period FROM publish.release r"
-        "   JOIN (SELECT audit, min(p) AS first FROM periods GROUP BY audit) f"
-        "   ON r.audit = f.audit AND r.period > f.first"
-        " ORDER BY 1, 2",
-        0, NULL, err, errlen);
+        " changed AS (SELECT r.write_xid, r.record_id, r.version, r.link_revision, r.audit,"
+        "   r.period, s.period AS old_period FROM tail r LEFT JOIN publish.seen s"
+        "   USING (record_id) WHERE " CHANGED "),"
+        /* `ncap release now`: taken by this round */
+        " req AS (DELETE FROM publish.release_request RETURNING audit),"
+        " due_audit AS (SELECT a.audit, " AUDIT_DUE(
+            "a") " AS due FROM (SELECT DISTINCT audit"
+                 "   FROM changed) a),"
+                 " due AS (SELECT c.* FROM changed c JOIN due_audit d ON d.audit = c.audit AND "
+                 "d.due),"
+                 " waiting AS (SELECT c.write_xid, c.record_id, c.version FROM changed c"
+                 "   JOIN due_audit d ON d.audit = c.audit AND NOT d.due"
+                 "   ORDER BY c.write_xid, c.record_id, c.version LIMIT 1),"
+                 /* every row of the tail before the first waiting one is seen once this commits:
+                  * the watermark passes those below the horizon (migration 0018) */
+                 " mark AS (UPDATE publish.watermark w SET write_xid = t.write_xid,"
+                 "   record_id = t.record_id, version = t.version, moved_at = now() FROM (SELECT"
+                 "   write_xid, record_id, version FROM tail x"
+                 "   WHERE write_xid < (SELECT pg_snapshot_xmin(pg_current_snapshot()))"
+                 "   AND NOT EXISTS (SELECT 1 FROM waiting b WHERE (x.write_xid, x.record_id, "
+                 "x.version)"
+                 "   >= (b.write_xid, b.record_id, b.version))"
+                 "   ORDER BY write_xid DESC, record_id DESC, version DESC LIMIT 1) t),"
+                 " up AS (INSERT INTO publish.seen (record_id, version, link_revision, audit, "
+                 "period)"
+                 "   SELECT record_id, version, link_revision, audit, period FROM due"
+                 "   ON CONFLICT (record_id) DO UPDATE SET version = EXCLUDED.version,"
+                 "   link_revision = EXCLUDED.link_revision, period = EXCLUDED.period,"
+                 "   published_at = now()),"
+                 " periods AS (SELECT DISTINCT audit, p FROM (SELECT audit, period AS p FROM due"
+                 "   UNION ALL SELECT audit, old_period FROM due) x WHERE p IS NOT NULL)"
+                 /* a later period's run charts include the months of this one: rebuilt too */
+                 " SELECT audit, p FROM periods UNION SELECT r.audit, r.period FROM "
+                 "publish.release r"
+                 "   JOIN (SELECT audit, min(p) AS first FROM periods GROUP BY audit) f"
+                 "   ON r.audit = f.audit AND r.period > f.first"
+                 " ORDER BY 1, 2",
+        1, p, err, errlen);
     if (!changed)
         return -1;
     int rc = 0, n = PQntuples(changed);
     orgs_t orgs = {0};
     if (n > 0)
         rc = orgs_load(db, &orgs, err, errlen);
-    for (int i = 0; rc == 0 && i < n; i++)
-        rc = rebuild(ps, db, &orgs, PQgetvalue(changed, i, 0), PQgetvalue(changed, i, 1), err,
-                     errlen);
+    if (rc == 0)
+        rc = rebuild_rows(ps, db, &orgs, changed, err, errlen);
     /* an action registered since (`ncap action add`): its audit's charts break at it */
     PGresult *acted = rc == 0 ? release_actions_pending(db, err, errlen) : NULL;
     int na = acted ? PQntuples(acted) : 0;
     rc = rc == 0 && !acted ? -1 : rc;
     if (rc == 0 && na > 0 && !orgs.orgs)
         rc = orgs_load(db, &orgs, err, errlen);
-    for (int i = 0; rc == 0 && i < na; i++)
-        rc = rebuild(ps, db, &orgs, PQgetvalue(acted, i, 0), PQgetvalue(acted, i, 1), err, errlen);
+    if (rc == 0 && na > 0)
+        rc = rebuild_rows(ps, db, &orgs, acted, err, errlen);
     PQclear(acted);
     orgs_clear(&orgs);
     PQclear(changed);
@@ -390,12 +670,22 @@ static void after_commit(void *state, PGconn *db)
             ncap_log(LOG_ERROR, "could not write release files; will retry at start-up", "error",
                      err, NULL);
     }
+    for (size_t i = 0; i < ps->n_pruned; i++) {
+        char err[1024];
+        const publish_pruned_t *x = &ps->pruned[i];
+        if (release_files_remove(ps->out_dir, x->audit, x->period, x->revision, err, sizeof err) !=
+            0)
+            ncap_log(LOG_WARN, "could not remove a pruned revision's files", "error", err, NULL);
+    }
     if (ps->n_pending > 0) {
-        char n[32];
+        char n[32], pruned[32];
         snprintf(n, sizeof n, "%zu", ps->n_pending);
-        ncap_log(LOG_INFO, "published releases", "releases", n, "out", ps->out_dir, NULL);
+        snprintf(pruned, sizeof pruned, "%zu", ps->n_pruned);
+        ncap_log(LOG_INFO, "published releases", "releases", n, "pruned", pruned, "out",
+                 ps->out_dir, NULL);
     }
     ps->n_pending = 0;
+    pruned_clear(ps);
 }
 
 stage_ops_t publish_stage_ops(publish_t *ps)
@@ -405,7 +695,9 @@ stage_ops_t publish_stage_ops(publish_t *ps)
                          .backlog_count_sql = backlog_count_sql,
                          .periodic = periodic,
                          .after_commit = after_commit,
-                         .gather_ms = 300};
+                         .gather_ms = 300,
+                         /* a round comes due by time: looked for every second */
+                         .max_idle_ms = ps && ps->interval_s > 0 ? 1000 : 0};
 }
 
 void publish_stage_clear(publish_t *ps)
@@ -413,4 +705,8 @@ void publish_stage_clear(publish_t *ps)
     free(ps->pending);
     ps->pending = NULL;
     ps->n_pending = ps->cap_pending = 0;
+    pruned_clear(ps);
+    free(ps->pruned);
+    ps->pruned = NULL;
+    ps->cap_pruned = 0;
 }

@@ -11,15 +11,28 @@
 #include "audit_cache.h"
 #include "stage.h"
 
+/* A provisional revision pruned in this batch, whose folder goes after commit. */
+typedef struct {
+    char *audit, *period;
+    int revision;
+} publish_pruned_t;
+
 typedef struct {
     const char *out_dir;
     audit_cache_t *audits;
+    /* The cadence (0 for either: a round on every change, every revision kept): an audit gets at
+     * most one round of new revisions every interval_s seconds, sooner on a row of
+     * publish.release_request (`ncap release now`); each period keeps its newest `keep`
+     * provisional revisions. */
+    int interval_s, keep;
     long long *pending; /* releases committed in this batch, to write out after commit */
     size_t n_pending, cap_pending;
+    publish_pruned_t *pruned; /* revisions pruned in this batch, their folders removed after it */
+    size_t n_pruned, cap_pruned;
 } publish_t;
 
 /* The hooks (periodic and after_commit only: publish takes no records of its own), with state a
- * publish_t the caller keeps alive. */
+ * publish_t the caller keeps alive (NULL: the SQL alone, for `ncap status`). */
 stage_ops_t publish_stage_ops(publish_t *ps);
 /* Frees what the stage holds; not audits. */
 void publish_stage_clear(publish_t *ps);

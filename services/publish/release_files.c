@@ -1,7 +1,9 @@
 /* release_files.c - CSV and JSON files of releases */
 #include "release_files.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -110,6 +112,48 @@ int release_files_export(PGconn *db, const char *out_dir, long long release_id, 
     return rc;
 }
 
+/* Whether the file at path holds exactly len bytes of data. */
+static bool same_file(const char *path, const char *data, size_t len)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return false;
+    bool same = true;
+    char buf[65536];
+    size_t off = 0, got;
+    while (same && (got = fread(buf, 1, sizeof buf, f)) > 0) {
+        same = off + got <= len && memcmp(buf, data + off, got) == 0;
+        off += got;
+    }
+    fclose(f);
+    return same && off == len;
+}
+
+/* Whether release release_id's files are all written: its folder's release.json, and latest.*
+ * holding its bytes (a crash between the two leaves latest.* at the revision before). */
+static int written(PGconn *db, const char *out_dir, const char *rid, const char *audit,
+                   const char *period, int revision, char *err, size_t errlen)
+{
+    char path[1100];
+    snprintf(path, sizeof path, "%s/%s/%s/r%04d/release.json", out_dir, audit, period, revision);
+    if (access(path, F_OK) != 0)
+        return 0;
+    const char *p[] = {rid};
+    PGresult *r = db_query(db,
+                           "SELECT name, content FROM publish.release_file"
+                           " WHERE release_id = $1::bigint",
+                           1, p, err, errlen);
+    if (!r)
+        return -1;
+    int all = 1;
+    for (int i = 0; all && i < PQntuples(r); i++) {
+        snprintf(path, sizeof path, "%s/%s/%s/%s", out_dir, audit, period, PQgetvalue(r, i, 0));
+        all = same_file(path, PQgetvalue(r, i, 1), (size_t)PQgetlength(r, i, 1));
+    }
+    PQclear(r);
+    return all;
+}
+
 int release_files_export_missing(PGconn *db, const char *out_dir, char *err, size_t errlen)
 {
     PGresult *r = db_query(db,
@@ -122,13 +166,12 @@ int release_files_export_missing(PGconn *db, const char *out_dir, char *err, siz
         return -1;
     int exported = 0;
     for (int i = 0; i < PQntuples(r); i++) {
-        char path[1100];
-        snprintf(path, sizeof path, "%s/%s/%s/r%04d/release.json", out_dir, PQgetvalue(r, i, 1),
-                 PQgetvalue(r, i, 2), atoi(PQgetvalue(r, i, 3)));
-        if (access(path, F_OK) == 0)
+        int done = written(db, out_dir, PQgetvalue(r, i, 0), PQgetvalue(r, i, 1),
+                           PQgetvalue(r, i, 2), atoi(PQgetvalue(r, i, 3)), err, errlen);
+        if (done == 1)
             continue;
-        if (release_files_export(db, out_dir, strtoll(PQgetvalue(r, i, 0), NULL, 10), err,
-                                 errlen) != 0) {
+        if (done < 0 || release_files_export(db, out_dir, strtoll(PQgetvalue(r, i, 0), NULL, 10),
+                                             err, errlen) != 0) {
             PQclear(r);
             return -1;
         }
@@ -136,4 +179,68 @@ int release_files_export_missing(PGconn *db, const char *out_dir, char *err, siz
     }
     PQclear(r);
     return exported;
+}
+
+int release_files_remove(const char *out_dir, const char *audit, const char *period, int revision,
+                         char *err, size_t errlen)
+{
+    char dir[1024], path[1300];
+    snprintf(dir, sizeof dir, "%s/%s/%s/r%04d", out_dir, audit, period, revision);
+    DIR *d = opendir(dir);
+    if (!d) {
+        if (errno == ENOENT)
+            return 0;
+        snprintf(err, errlen, "could not open \"%s\": %s", dir, strerror(errno));
+        return -1;
+    }
+    int rc = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+            continue;
+        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        if (unlink(path) != 0 && errno != ENOENT) {
+            snprintf(err, errlen, "could not remove \"%s\": %s", path, strerror(errno));
+            rc = -1;
+        }
+    }
+    closedir(d);
+    if (rc == 0 && rmdir(dir) != 0 && errno != ENOENT) {
+        snprintf(err, errlen, "could not remove \"%s\": %s", dir, strerror(errno));
+        rc = -1;
+    }
+    return rc;
+}
+
+int release_files_remove_pruned(PGconn *db, const char *out_dir, char *err, size_t errlen)
+{
+    PGresult *r = db_query(db,
+                           "SELECT audit, period, min(revision) FROM publish.release"
+                           " GROUP BY audit, period",
+                           0, NULL, err, errlen);
+    if (!r)
+        return -1;
+    int removed = 0, rc = 0;
+    for (int i = 0; rc == 0 && i < PQntuples(r); i++) {
+        const char *audit = PQgetvalue(r, i, 0), *period = PQgetvalue(r, i, 1);
+        int oldest = atoi(PQgetvalue(r, i, 2));
+        char dir[1024];
+        snprintf(dir, sizeof dir, "%s/%s/%s", out_dir, audit, period);
+        DIR *d = opendir(dir);
+        if (!d)
+            continue;
+        struct dirent *e;
+        while (rc == 0 && (e = readdir(d)) != NULL) {
+            int rev;
+            char tail;
+            if (e->d_name[0] != 'r' || strlen(e->d_name) != 5 ||
+                sscanf(e->d_name, "r%4d%c", &rev, &tail) != 1 || rev >= oldest)
+                continue;
+            rc = release_files_remove(out_dir, audit, period, rev, err, errlen);
+            removed += rc == 0;
+        }
+        closedir(d);
+    }
+    PQclear(r);
+    return rc == 0 ? removed : -1;
 }

@@ -27,8 +27,17 @@ int release_files_write(const char *out_dir, const char *audit, const char *peri
 /* Loads release release_id from PostgreSQL and writes its files. Returns 0 or -1 with err. */
 int release_files_export(PGconn *db, const char *out_dir, long long release_id, char *err,
                          size_t errlen);
-/* Exports the latest revision of each audit period whose files are missing (after a crash
- * between commit and writing). Returns the number exported, or -1. */
+/* Exports the latest revision of each audit period whose files are missing or whose latest.* do
+ * not hold its bytes (after a crash between commit and writing, or in the middle of it). Returns
+ * the number exported, or -1. */
 int release_files_export_missing(PGconn *db, const char *out_dir, char *err, size_t errlen);
+/* Removes the folder r<NNNN>/ of a pruned revision (its files, then the folder; none there: 0).
+ * latest.* are never touched. Returns 0 or -1 with err. */
+int release_files_remove(const char *out_dir, const char *audit, const char *period, int revision,
+                         char *err, size_t errlen);
+/* Removes the folders of revisions older than an audit period's oldest one stored (pruned, their
+ * folders left by a crash between the commit and the removal). Returns the number removed, or
+ * -1. */
+int release_files_remove_pruned(PGconn *db, const char *out_dir, char *err, size_t errlen);
 
 #endif

@@ -31,11 +31,14 @@ typedef struct {
 } release_sums_t;
 
 /* Sorts every array into the order both builders give benchmark_build: by trust, site, metric,
- * breakdown, category, month (bytes, as strcmp), then value. */
-void release_sums_sort(release_sums_t *s);
-/* Merges cells and measures that differ only in month into one of month "" (their sums added),
- * leaving them sorted (release_sums_sort). */
-void release_sums_merge_months(release_sums_t *s);
+ * breakdown, category, month (bytes, as strcmp), then value. The strings are ranked once, then
+ * the elements sorted on the ranks: O(n log n) integer comparisons. Returns 0, or -1 when out of
+ * memory (s left as it was or partly sorted, its content the same). */
+int release_sums_sort(release_sums_t *s);
+/* Merges cells and measures that differ only in month into one of month "" (their sums added;
+ * a measure's counts of one value), leaving them sorted (release_sums_sort). Returns 0, or -1
+ * when out of memory (nothing merged). */
+int release_sums_merge_months(release_sums_t *s);
 /* Points in's cells, measures and series at s's. */
 void release_sums_input(const release_sums_t *s, benchmark_input_t *in);
 /* Frees the four arrays (not the strings). */

@@ -70,6 +70,8 @@ int history_store_load(PGconn *db, const char *const *audits, const char *const 
                            " $4::bigint[]) AS u(i, audit, pseudonym, record_id)"
                            " JOIN validation.record v ON v.audit = u.audit"
                            " AND v.pseudonym = u.pseudonym AND v.record_id <> u.record_id"
+                           " AND NOT EXISTS (SELECT 1 FROM validation.record x"
+                           "   WHERE x.record_id = v.record_id AND x.version > v.version)"
                            " ORDER BY u.i, v.record_id, v.version DESC",
                            4, u.params, err, errlen);
     pg_columns_free(&u);

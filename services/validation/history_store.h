@@ -27,8 +27,11 @@ typedef struct {
  * deduplicated in place. Returns 0, or -1 with err. */
 int history_store_lock(PGconn *db, const char **keys, size_t n, char *err, size_t errlen);
 
-/* Loads into out, for each i < n whose audits[i] is not NULL, the latest version of every record
- * of audits[i] with pseudonyms[i] in validation.record except record_ids[i] itself, with of = i:
+/* Loads into out, for each i < n whose audits[i] is not NULL, every record of audits[i] whose
+ * latest version in validation.record has pseudonyms[i], except record_ids[i] itself, with of = i
+ * (a superseded version never speaks for its record: after the pseudonymisation key is rotated
+ * it may still carry the patient's old pseudonym, and a record re-linked in a later version
+ * belongs to the later version's patient only):
  * a whole batch's histories in one query (an index range per patient, 0005), not one a record.
  * A stored payload that is not a record is left out (it has no history to give). Returns 0, or -1
  * with err. */

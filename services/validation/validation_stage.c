@@ -254,6 +254,8 @@ static int store(void *state, PGconn *db, stage_batch_t *b, char *err, size_t er
     pg_columns_open(&c, NCOL);
     pg_columns_open(&p, NPCOL);
     pg_columns_open(&taken, 3);
+    pg_columns_t revs; /* the link revisions: record_id, version, pseudonym, link_revision */
+    pg_columns_open(&revs, 4);
     PGresult *ins = NULL;
     stored_records_t st = {0};
     size_t next_st = 0; /* st's items are by batch index */
@@ -299,6 +301,10 @@ static int store(void *state, PGconn *db, stage_batch_t *b, char *err, size_t er
                                   json,
                                   lrev};
         pg_columns_row(&c, vals);
+        if (key->link_revision > 0) {
+            const char *rv[4] = {rid, ver, in->pseudonym, lrev};
+            pg_columns_row(&revs, rv);
+        }
         free(json);
         for (size_t j = 0; j < in->res.n; j++)
             push_problem(&p, key->record_id, key->version, key->link_revision,
@@ -307,7 +313,7 @@ static int store(void *state, PGconn *db, stage_batch_t *b, char *err, size_t er
             push_problem(&p, key->record_id, key->version, key->link_revision, &hist.problems[j]);
         validation_result_free(&hist);
     }
-    if (pg_columns_close(&c) != 0 || pg_columns_close(&p) != 0) {
+    if (pg_columns_close(&c) != 0 || pg_columns_close(&p) != 0 || pg_columns_close(&revs) != 0) {
         snprintf(err, errlen, "out of memory");
         goto done;
     }
@@ -315,6 +321,21 @@ static int store(void *state, PGconn *db, stage_batch_t *b, char *err, size_t er
         rc = 0;
         goto done;
     }
+    /* A revision with another pseudonym than the one held for its version is the patient's under
+     * a rotated key (a link revision keeps the version's patient, rekey_sweep.h): the record's
+     * superseded versions of the same patient take it too, so that no old pseudonym is left. */
+    if (revs.nrows > 0 &&
+        db_execp(db,
+                 "UPDATE validation.record o SET pseudonym = s.pseudonym"
+                 " FROM unnest($1::bigint[], $2::int[], $3::text[], $4::int[])"
+                 " AS s(record_id, version, pseudonym, link_revision)"
+                 " JOIN validation.record cur ON cur.record_id = s.record_id"
+                 "   AND cur.version = s.version AND cur.link_revision < s.link_revision"
+                 "   AND cur.pseudonym <> s.pseudonym"
+                 " WHERE o.record_id = s.record_id AND o.version < s.version"
+                 " AND o.pseudonym = cur.pseudonym",
+                 4, revs.params, err, errlen) != 0)
+        goto done;
     /* A record version is taken when validation holds none of it, or an older link revision of
      * it: then its row is replaced and its own problems with it (DESIGN.md invariant 3: the same
      * revision twice is taken once). */
@@ -389,6 +410,7 @@ done:
     pg_columns_free(&c);
     pg_columns_free(&p);
     pg_columns_free(&taken);
+    pg_columns_free(&revs);
     return rc;
 }
 

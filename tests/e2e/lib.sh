@@ -37,6 +37,9 @@ CTX_DB=
 CTX_RUN=
 CTX_OUT=
 CTX_AUDITS= # audit definitions of the daemons and the CLI; deploy/audits when empty
+# publish's --interval: a round on every change, so that each test sees every revision at once (a
+# test of the cadence sets its own before starting publish)
+export NCAP_PUBLISH_INTERVAL=${NCAP_PUBLISH_INTERVAL:-0}
 mkdir -p "$E2E_DIR"
 ncap_ensure_key "$CTX_KEY"
 ncap_ensure_keys "$CTX_KEYS"

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# kill -9 of linkage, then separately of metric, while it works off its backlog; restarted, the
-# pipeline ends with latest.csv files byte-identical to a fault-free run of the same submission:
-# nothing lost, nothing counted twice. Run through tests/run.
+# kill -9 of linkage, then separately of metric and of publish, while it works off its backlog;
+# restarted, the pipeline ends with latest.csv files byte-identical to a fault-free run of the same
+# submission: nothing lost, nothing counted twice; after publish's, every revision folder holds a
+# whole release. Run through tests/run.
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -60,4 +61,10 @@ crash_run() {
 
 crash_run linkage
 crash_run metric
+crash_run publish
+for d in "$E2E_DIR"/kill_publish/releases/"$E2E_AUDIT"/*/r*; do
+  for f in release.csv release.json fingertips.csv spc.csv spc_summary.csv; do
+    [ -s "$d/$f" ] || fail "${d#"$E2E_DIR"/}/$f is missing or empty after publish's kill -9"
+  done
+done
 e2e_say "PASS"

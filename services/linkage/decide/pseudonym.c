@@ -69,3 +69,15 @@ void pseudonym_of(const unsigned char key[PSEUDONYM_KEY_BYTES], int64_t patient_
     crypto_auth_hmacsha256_final(&st, mac);
     sodium_bin2hex(out, 65, mac, sizeof mac);
 }
+
+void pseudonym_key_id(const unsigned char key[PSEUDONYM_KEY_BYTES],
+                      char out[PSEUDONYM_KEY_ID_LEN + 1])
+{
+    static const char label[] = "ncap pseudonym key id";
+    unsigned char mac[crypto_auth_hmacsha256_BYTES];
+    crypto_auth_hmacsha256_state st;
+    crypto_auth_hmacsha256_init(&st, key, PSEUDONYM_KEY_BYTES);
+    crypto_auth_hmacsha256_update(&st, (const unsigned char *)label, sizeof label - 1);
+    crypto_auth_hmacsha256_final(&st, mac);
+    sodium_bin2hex(out, PSEUDONYM_KEY_ID_LEN + 1, mac, PSEUDONYM_KEY_ID_LEN / 2);
+}

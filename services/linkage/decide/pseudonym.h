@@ -14,6 +14,8 @@
 #include <stdint.h>
 
 #define PSEUDONYM_KEY_BYTES 32
+/* Hex characters of a key id (pseudonym_key_id). */
+#define PSEUDONYM_KEY_ID_LEN 16
 
 /* Reads the key from key_file: 64 hex characters, surrounding whitespace ignored; the file must be
  * a regular file with no access for group or others. Returns 0, or -1 with a message in err (the
@@ -25,5 +27,10 @@ int pseudonym_load_key(const char *key_file, unsigned char key[PSEUDONYM_KEY_BYT
 int pseudonym_parse_key(const char *text, unsigned char key[PSEUDONYM_KEY_BYTES]);
 /* Writes the pseudonym of patient_id as 64 hex characters. */
 void pseudonym_of(const unsigned char key[PSEUDONYM_KEY_BYTES], int64_t patient_id, char out[65]);
+/* Writes the key's id: the first 16 hex characters of HMAC-SHA-256(key, "ncap pseudonym key id").
+ * Not a secret: it names which key made a pseudonym (linkage.pseudo_record.key_id) without
+ * helping anyone find the key, so that a rotated key can be told from the one before it. */
+void pseudonym_key_id(const unsigned char key[PSEUDONYM_KEY_BYTES],
+                      char out[PSEUDONYM_KEY_ID_LEN + 1]);
 
 #endif

@@ -312,8 +312,7 @@ static PGresult *store_revisions(PGconn *db, const PGresult *r, ncap_record_t *c
     return u;
 }
 
-/* Appends the key of each revision stored (u) to out, for validation to take. */
-static int pass_on(const PGresult *u, stage_keys_t *out)
+int death_sweep_pass_on(const PGresult *u, stage_keys_t *out)
 {
     for (int k = 0; k < PQntuples(u); k++) {
         stage_key_t key = {strtoll(PQgetvalue(u, k, 0), NULL, 10), atoi(PQgetvalue(u, k, 1)),
@@ -347,7 +346,8 @@ int death_sweep_revise(PGconn *db, audit_cache_t *audits, int limit, stage_keys_
         snprintf(err, errlen, "out of memory");
         goto done;
     }
-    if (changed > 0 && (!(u = store_revisions(db, r, recs, err, errlen)) || pass_on(u, out) != 0)) {
+    if (changed > 0 &&
+        (!(u = store_revisions(db, r, recs, err, errlen)) || death_sweep_pass_on(u, out) != 0)) {
         if (u)
             snprintf(err, errlen, "out of memory");
         goto done;
@@ -461,7 +461,7 @@ int death_sweep_coverage(PGconn *db, audit_cache_t *audits, int limit, stage_key
                             " SELECT record_id, version, revision FROM u WHERE revised",
                             4, cols.params, err, errlen)))
         rc = -1;
-    if (rc == 0 && u && pass_on(u, out) != 0) {
+    if (rc == 0 && u && death_sweep_pass_on(u, out) != 0) {
         snprintf(err, errlen, "out of memory");
         rc = -1;
     }

@@ -59,4 +59,8 @@ int death_sweep_revise(PGconn *db, audit_cache_t *audits, int limit, stage_keys_
 int death_sweep_coverage(PGconn *db, audit_cache_t *audits, int limit, stage_keys_t *out,
                          death_sweep_counts_t *c, char *err, size_t errlen);
 
+/* Appends the key of each revision stored (the rows of u: record_id, version, revision) to out,
+ * for validation to take. Returns 0, or -1 when out of memory. */
+int death_sweep_pass_on(const PGresult *u, stage_keys_t *out);
+
 #endif

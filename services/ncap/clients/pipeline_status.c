@@ -10,6 +10,7 @@
 #include "metric_stage.h"
 #include "publish_stage.h"
 #include "quarantine.h"
+#include "rekey_sweep.h"
 #include "strbuf.h"
 #include "validation_stage.h"
 
@@ -75,6 +76,25 @@ static int add_backlogs(PGconn *db, stage_status_t out[PIPELINE_STAGES], char *e
     return 0;
 }
 
+/* Adds to linkage's backlog the record versions under another key id than the one a linkage
+ * process said last that it runs (linkage.key_in_use): the re-keying still to do after the key
+ * was rotated (rekey_sweep.h; two index ranges, nothing once done). Returns 0 or -1 with err. */
+static int add_rekey_backlog(PGconn *db, stage_status_t *linkage, char *err, size_t errlen)
+{
+    PGresult *r =
+        db_query(db, "SELECT key_id FROM linkage.key_in_use ORDER BY heard_at DESC LIMIT 1", 0,
+                 NULL, err, errlen);
+    if (!r)
+        return -1;
+    long long n =
+        PQntuples(r) > 0 ? rekey_sweep_remaining(db, PQgetvalue(r, 0, 0), err, errlen) : 0;
+    PQclear(r);
+    if (n < 0)
+        return -1;
+    linkage->backlog += n;
+    return 0;
+}
+
 int pipeline_status_read(PGconn *db, stage_status_t out[PIPELINE_STAGES], char *err, size_t errlen)
 {
     const char *const *names = pipeline_stage_names;
@@ -96,7 +116,7 @@ int pipeline_status_read(PGconn *db, stage_status_t out[PIPELINE_STAGES], char *
         out[s].instances = 0;
     }
     PQclear(r);
-    if (add_backlogs(db, out, err, errlen) != 0)
+    if (add_backlogs(db, out, err, errlen) != 0 || add_rekey_backlog(db, &out[1], err, errlen) != 0)
         return -1;
     r = db_query(db,
                  "SELECT stage, count(*) FROM ops.instance WHERE heartbeat_at > now() - "

@@ -1,6 +1,7 @@
 /* cmd_release.c - `ncap release build`: the release a deployment would publish, built offline from
  * trust files with the daemons' own code (services/ncap/offline/release_build.h) and the publish
- * daemon's benchmarking (services/publish/benchmark.h). */
+ * daemon's benchmarking (services/publish/benchmark.h); `ncap release now`: a round of the
+ * running deployment's releases at once (a row of publish.release_request, migration 0019). */
 #include <errno.h>
 #include <getopt.h>
 #include <stdarg.h>
@@ -15,8 +16,10 @@
 #include "array_grow.h"
 #include "audit_def.h"
 #include "benchmark.h"
+#include "command_db.h"
 #include "commands.h"
 #include "csv.h"
+#include "db.h"
 #include "file_read.h"
 #include "link_memory.h"
 #include "ods_code.h"
@@ -536,15 +539,80 @@ static int build(int argc, char **argv)
     return build_release(&o, argv + optind, (size_t)(argc - optind));
 }
 
+/* ---------------------------------------------------------------- now */
+
+static void usage_now(FILE *out)
+{
+    fputs("usage: ncap release now [--audit A]\n"
+          "\n"
+          "Asks the running ncap-publishd for a round of releases at once, whatever its\n"
+          "--interval: every audit period with changes not yet in a release (of audit A only,\n"
+          "with --audit) gets its new provisional revision within about a second. A period\n"
+          "without such changes gets none. Connects through $NCAP_PG as the administrator;\n"
+          "`ncap wait` then waits until the releases are written.\n"
+          "\n"
+          "Exit status: 0 asked, 1 PostgreSQL could not be reached or refused, 2 usage.\n",
+          out);
+}
+
+static int now(int argc, char **argv)
+{
+    enum { O_AUDIT = 1, O_HELP };
+    static const struct option longopts[] = {
+        {"audit", required_argument, NULL, O_AUDIT},
+        {"help", no_argument, NULL, O_HELP},
+        {NULL, 0, NULL, 0},
+    };
+    const char *audit = NULL;
+    optind = 0;
+    opterr = 0;
+    int c;
+    while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
+        switch (c) {
+        case O_AUDIT:
+            audit = optarg;
+            break;
+        case O_HELP:
+        case 'h':
+            usage_now(stdout);
+            return 0;
+        default: /* ':' or '?' */
+            return usage_error_option("release now", c, argv);
+        }
+    }
+    if (optind < argc)
+        return usage_error("release now", "unexpected argument \"%s\"", argv[optind]);
+    if (audit && !*audit)
+        return usage_error("release now", "--audit needs an audit, e.g. --audit nhfd");
+    PGconn *db = command_db_connect("release now");
+    if (!db)
+        return 1;
+    char err[1024];
+    const char *p[] = {audit};
+    int rc = db_execp(db, "INSERT INTO publish.release_request (audit) VALUES ($1)", 1, p, err,
+                      sizeof err);
+    if (rc != 0)
+        fprintf(stderr, "ncap release now: could not ask publish: %s\n", err);
+    else
+        printf("asked ncap-publishd for a round of %s%s at once\n", audit ? "audit " : "",
+               audit ? audit : "every audit");
+    PQfinish(db);
+    return rc == 0 ? 0 : 1;
+}
+
 int cmd_release(int argc, char **argv)
 {
     if (argc < 2)
-        return usage_error("release", "expected \"build\"");
+        return usage_error("release", "expected \"build\" or \"now\"");
     if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
         usage(stdout);
+        fputc('\n', stdout);
+        usage_now(stdout);
         return 0;
     }
     if (strcmp(argv[1], "build") == 0)
         return build(argc - 1, argv + 1);
-    return usage_error("release", "unknown action \"%s\", expected \"build\"", argv[1]);
+    if (strcmp(argv[1], "now") == 0)
+        return now(argc - 1, argv + 1);
+    return usage_error("release", "unknown action \"%s\", expected \"build\" or \"now\"", argv[1]);
 }

@@ -571,7 +571,9 @@ int release_build_sums(const release_build_t *self, size_t i, release_sums_t *ou
             out->series_measures[out->n_series_measures++] = measure_out(c);
     }
     /* as publish reads them: the period's months summed, everything in one order */
-    release_sums_merge_months(out);
-    release_sums_sort(out);
+    if (release_sums_merge_months(out) != 0 || release_sums_sort(out) != 0) {
+        release_sums_free(out);
+        return -1;
+    }
     return 0;
 }

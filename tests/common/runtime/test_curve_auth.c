@@ -255,6 +255,7 @@ static void test_trust_folder_names_each_connection(void **state)
     keydir_new(&k);
     keydir_pair(&k, "ingest");
     keydir_pair(&k, "RH8");
+    keydir_pair(&k, "RH8.next"); /* RH8's second key, while it changes keys */
     keydir_pair(&k, "RTH");
     char err[512], got[64], user[32];
     /* ingest.pub is in the folder too: not a trust */
@@ -269,7 +270,7 @@ static void test_trust_folder_names_each_connection(void **state)
     server_t s;
     server_start(&s, keydir_file(&k, "ingest", "key"));
     assert_int_equal(curve_auth_allow_trusts(s.auth, k.dir, err, sizeof err), 0);
-    assert_int_equal(curve_auth_nkeys(s.auth), 2);
+    assert_int_equal(curve_auth_nkeys(s.auth), 3);
     /* the server's public key, derived from its secret, for the clients */
     char sec[CURVE_KEY_Z85 + 1], pub[CURVE_KEY_Z85 + 1], path[160];
     assert_int_equal(
@@ -288,7 +289,28 @@ static void test_trust_folder_names_each_connection(void **state)
     assert_int_equal(push_once(&s, path, keydir_file(&k, "RH8", "key"), got, user),
                      CURVE_HANDSHAKE_OK);
     assert_string_equal(user, "RH8");
+    assert_int_equal(push_once(&s, path, keydir_file(&k, "RH8.next", "key"), got, user),
+                     CURVE_HANDSHAKE_OK);
+    assert_string_equal(user, "RH8");
     server_stop(&s);
+    /* a label that is not one: refused, naming the file */
+    for (int i = 0; i < 2; i++) {
+        const char *bad = i == 0 ? "RH8..pub" : "RH8.new key.pub";
+        char path2[200];
+        snprintf(path2, sizeof path2, "%s/%s", k.dir, bad);
+        FILE *g = fopen(path2, "w");
+        assert_non_null(g);
+        fprintf(g, "%s\n", pub);
+        fclose(g);
+        ctx = zmq_ctx_new();
+        auth = curve_auth_new(ctx, keydir_file(&k, "ingest", "key"), err, sizeof err);
+        assert_non_null(auth);
+        assert_int_equal(curve_auth_allow_trusts(auth, k.dir, err, sizeof err), -1);
+        assert_non_null(strstr(err, bad));
+        curve_auth_destroy(&auth);
+        zmq_ctx_term(ctx);
+        assert_int_equal(unlink(path2), 0);
+    }
     keydir_remove(&k);
 }
 

@@ -24,6 +24,10 @@
 #define HMAC_KEY_MINUS_7 "1317677dce47dd0952776b87e680dd930371b4d65f3937e07d5c4724a80854bc"
 #define HMAC_KEY_INT64_MAX "ebd1cd14561f332aa759cb93085d2a15a567e08bb64c7b3cc3d88586a53b40e4"
 #define HMAC_KEY2_42 "c4acc5462b3d451403c31479a8a7d7e9e3672404cee0d895500c84fd0c132902"
+/* The key ids: the first 16 hex characters of
+ *   printf 'ncap pseudonym key id' | openssl dgst -sha256 -mac HMAC -macopt hexkey:<KEY_HEX> */
+#define KEY_ID "cad4892c7d3cf600"
+#define KEY2_ID "6b2e4527dc7127fc"
 
 static char key_path[64];
 
@@ -62,6 +66,20 @@ static void test_known_hmac_vectors(void **state)
     assert_string_equal(out, HMAC_KEY_INT64_MAX);
     pseudonym_of(key2, 42, out);
     assert_string_equal(out, HMAC_KEY2_42);
+}
+
+/* A key's id names it without being it (a rotated key is told from the one before) */
+static void test_key_id(void **state)
+{
+    (void)state;
+    unsigned char key[PSEUDONYM_KEY_BYTES], key2[PSEUDONYM_KEY_BYTES];
+    key_from_hex(KEY_HEX, key);
+    key_from_hex(KEY2_HEX, key2);
+    char id[PSEUDONYM_KEY_ID_LEN + 1];
+    pseudonym_key_id(key, id);
+    assert_string_equal(id, KEY_ID);
+    pseudonym_key_id(key2, id);
+    assert_string_equal(id, KEY2_ID);
 }
 
 static void test_deterministic_and_distinct(void **state)
@@ -283,6 +301,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_known_hmac_vectors),
+        cmocka_unit_test(test_key_id),
         cmocka_unit_test(test_deterministic_and_distinct),
         cmocka_unit_test(test_key_from_file),
         cmocka_unit_test(test_key_from_file_in_capitals),

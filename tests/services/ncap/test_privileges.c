@@ -167,6 +167,7 @@ static const char *const expected[] = {
     "ncap_linkage     table linkage.match_term_freq                SELECT",
     "ncap_linkage     table linkage.watermark                      SELECT UPDATE",
     "ncap_linkage     table linkage.tally                          SELECT INSERT DELETE",
+    "ncap_linkage     table linkage.key_in_use                     SELECT INSERT UPDATE DELETE",
 
     /* validation: reads linkage's pseudonymised records; replaces outcomes and problems */
     "ncap_validation  role                                         LOGIN",
@@ -203,7 +204,8 @@ static const char *const expected[] = {
 
     /* publish: reads the sums per cell (0014) and the values per cell (0016), never a
      * contribution (0015); reads the organisations the operator loads; releases and their files
-     * immutable */
+     * never changed, only provisional revisions pruned (0019), and `ncap release now`'s requests
+     * taken */
     "ncap_publish     role                                         LOGIN",
     "ncap_publish     database                                     CONNECT",
     "ncap_publish     schema ops                                   USAGE",
@@ -217,10 +219,11 @@ static const char *const expected[] = {
     "ncap_publish     table metric.measure                         SELECT",
     "ncap_publish     table publish.organisation                   SELECT",
     "ncap_publish     table publish.seen                           SELECT INSERT UPDATE",
-    "ncap_publish     table publish.release                        SELECT INSERT",
+    "ncap_publish     table publish.release                        SELECT INSERT DELETE",
     "ncap_publish     sequence publish.release_release_id_seq      USAGE",
-    "ncap_publish     table publish.output                         SELECT INSERT",
-    "ncap_publish     table publish.release_file                   SELECT INSERT",
+    "ncap_publish     table publish.output                         SELECT INSERT DELETE",
+    "ncap_publish     table publish.release_file                   SELECT INSERT DELETE",
+    "ncap_publish     table publish.release_request                SELECT DELETE",
     "ncap_publish     table publish.watermark                      SELECT UPDATE",
     "ncap_publish     table publish.tally                          SELECT INSERT DELETE",
     "ncap_publish     table publish.action                         SELECT(action_date, action_id, audit,"
@@ -388,7 +391,9 @@ static void test_held_back_refused_and_stage_reads_allowed(void **state)
     assert_refused(db, "ncap_publish", "DELETE FROM publish.organisation");
     assert_refused(db, "ncap_metric", "SELECT * FROM publish.organisation");
     assert_refused(db, "ncap_publish", "UPDATE publish.release SET status = 'final'");
-    assert_refused(db, "ncap_publish", "DELETE FROM publish.output");
+    /* pruning deletes whole provisional revisions (0019); no release row is ever changed */
+    assert_refused(db, "ncap_publish", "UPDATE publish.output SET note = ''");
+    assert_refused(db, "ncap_publish", "UPDATE publish.release_file SET content = ''");
     /* linkage: the register of deaths and the opt-outs are the operator's */
     assert_refused(db, "ncap_linkage", "UPDATE linkage.death SET date_of_death = '2020-01-01'");
     assert_refused(

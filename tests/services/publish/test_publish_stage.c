@@ -4,13 +4,14 @@
  * while metric takes its records again, among them); a change to a record of an earlier period
  * rebuilds every later period too, whose run charts show that period's months (a new revision
  * with the same latest.csv), and a change to a record of the last period rebuilds that period
- * alone. */
+ * alone. The cadence: rounds every interval unless asked, older provisional revisions pruned. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -150,10 +151,94 @@ static void test_months_and_later_periods(void **state)
     PQfinish(db);
 }
 
+static bool exists(const char *dir, const char *rel)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/%s", dir, rel);
+    return access(path, F_OK) == 0;
+}
+
+/* The cadence: an audit with a provisional release made within the interval waits (its changed
+ * records stay after the watermark, unseen) until `ncap release now` asks (a row of
+ * publish.release_request, taken by the round); each period keeps its newest `keep` provisional
+ * revisions (rows and folders), and a final release is never pruned. */
+static void test_cadence_and_prune(void **state)
+{
+    (void)state;
+    PGconn *db = pg_fixture_open("ncap_test_publish_cadence");
+    char dir[] = "/tmp/ncap_test_publish_XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    publish_t ps = {
+        .out_dir = dir, .audits = audit_cache_new(AUDIT_DIR), .interval_s = 3600, .keep = 2};
+
+    record(db, 1, 1, "RA1", "2026Q1", "2026-01", 1);
+    pg_fixture_exec(db, "SET ROLE ncap_publish");
+    assert_int_equal(publish_once(db, &ps), 1); /* the period's first release: at once */
+    assert_true(exists(dir, "nhfd/2026Q1/r0001/release.csv"));
+
+    /* a change within the interval waits, unseen */
+    pg_fixture_exec(db, "RESET ROLE");
+    record(db, 1, 2, "RA1", "2026Q1", "2026-01", 1);
+    pg_fixture_exec(db, "SET ROLE ncap_publish");
+    assert_int_equal(publish_once(db, &ps), 0);
+    assert_int_equal(count_of(db, "SELECT version FROM publish.seen WHERE record_id = 1"), 1);
+    assert_int_equal(publish_once(db, &ps), 0);
+
+    /* ncap release now: the round at once, the request taken */
+    pg_fixture_exec(db, "RESET ROLE");
+    pg_fixture_exec(db, "INSERT INTO publish.release_request (audit) VALUES ('nhfd')");
+    pg_fixture_exec(db, "SET ROLE ncap_publish");
+    assert_int_equal(publish_once(db, &ps), 1);
+    assert_int_equal(count_of(db, "SELECT version FROM publish.seen WHERE record_id = 1"), 2);
+    assert_int_equal(count_of(db, "SELECT count(*) FROM publish.release_request"), 0);
+    assert_trust_row(db, "2026Q1", "RA1", 20, 40);
+
+    /* a third revision: the first is pruned, rows and folder; latest.* stay */
+    pg_fixture_exec(db, "RESET ROLE");
+    record(db, 2, 1, "RA1", "2026Q1", "2026-02", 1);
+    pg_fixture_exec(db, "INSERT INTO publish.release_request (audit) VALUES (NULL)");
+    pg_fixture_exec(db, "SET ROLE ncap_publish");
+    assert_int_equal(publish_once(db, &ps), 1);
+    assert_int_equal(count_of(db, "SELECT string_agg(revision::text, '' ORDER BY revision)"
+                                  " FROM publish.release"),
+                     23);
+    assert_int_equal(count_of(db, "SELECT count(*) FROM publish.output o WHERE NOT EXISTS"
+                                  " (SELECT 1 FROM publish.release r"
+                                  " WHERE r.release_id = o.release_id)"),
+                     0);
+    assert_false(exists(dir, "nhfd/2026Q1/r0001"));
+    assert_true(exists(dir, "nhfd/2026Q1/r0002/release.csv"));
+    assert_true(exists(dir, "nhfd/2026Q1/r0003/release.csv"));
+    assert_true(exists(dir, "nhfd/2026Q1/latest.csv"));
+
+    /* revision 2 made final (as `ncap release finalise` will): never pruned */
+    pg_fixture_exec(db, "RESET ROLE");
+    pg_fixture_exec(db, "UPDATE publish.release SET status = 'final' WHERE revision = 2");
+    for (int v = 2; v <= 3; v++) {
+        pg_fixture_exec(db, "RESET ROLE");
+        record(db, 2, v, "RA1", "2026Q1", "2026-02", 1);
+        pg_fixture_exec(db, "INSERT INTO publish.release_request (audit) VALUES (NULL)");
+        pg_fixture_exec(db, "SET ROLE ncap_publish");
+        assert_int_equal(publish_once(db, &ps), 1);
+    }
+    assert_int_equal(count_of(db, "SELECT string_agg(revision::text, '' ORDER BY revision)"
+                                  " FROM publish.release"),
+                     245);
+    assert_true(exists(dir, "nhfd/2026Q1/r0002/release.csv"));
+    assert_false(exists(dir, "nhfd/2026Q1/r0003"));
+
+    audit_cache_destroy(&ps.audits);
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    assert_int_equal(system(cmd), 0);
+    PQfinish(db);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_months_and_later_periods),
+        cmocka_unit_test(test_cadence_and_prune),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
