@@ -2,11 +2,12 @@
 # deploy/monitoring/dashboard-snapshot (ncap-dashboard.json's panels drawn from Prometheus as one
 # HTML page, Grafana's stand-in) against a small fake of Prometheus's HTTP API
 # (tests/tools/fake_prometheus.py: canned series for the dashboard's expressions, real HTTP on
-# 127.0.0.1): the page has one panel per dashboard panel, each with its chart, number or table and
-# every series named as the dashboard's legendFormat says; a failing query is shown as an error
-# inside its panel (the others are drawn); nothing is loaded from outside the page; the window and
-# step asked of Prometheus follow --minutes. Also: --help, Prometheus unreachable, a dashboard
-# that is not JSON. No browser needed. Run through tests/run.
+# 127.0.0.1): the page has one panel per dashboard panel, each with its chart, numbers or table
+# and every series named as the dashboard's legendFormat says (stat panels too, on a copy of the
+# dashboard with two of its panels made stat panels); a failing query is shown as an error inside
+# its panel (the panel's other queries are drawn); nothing is loaded from outside the page; the
+# window and step asked of Prometheus follow --minutes. Also: --help, Prometheus unreachable, a
+# dashboard that is not JSON. No browser needed. Run through tests/run.
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -53,6 +54,16 @@ asked=$(jq -r .query "$E2E_DIR/queries.log" | sort -u | wc -l)
 want=$(jq '[.panels[].targets[]?.expr] | unique | length' "$dashboard")
 [ "$asked" -eq "$want" ] || fail "$asked distinct expressions asked of Prometheus, the dashboard has $want"
 e2e_say "every expression of the dashboard asked over the last 10 minutes, a point every 5 s"
+
+# stat panels: the same dashboard with its "Instances ready" and "Time since each audit's latest
+# release" panels as numbers
+stats=$E2E_DIR/stats-dashboard.json
+jq '.panels |= map(if .id == 4 or .id == 10 then .type = "stat" else . end)' "$dashboard" >"$stats"
+err=$("$tool" --prometheus "$url" --dashboard "$stats" --minutes 10 --end "$end" -o "$E2E_DIR/stats.html" 2>&1) ||
+  fail "dashboard-snapshot failed on stat panels: $err"
+out=$(python3 "$tools/dashboard_snapshot_check.py" "$E2E_DIR/stats.html" "$stats" "${failing[@]}") ||
+  fail "the page with stat panels is not as its dashboard says: $out"
+e2e_say "stat panels: $out"
 
 # Prometheus gone: a clear error, no page
 stop_fake

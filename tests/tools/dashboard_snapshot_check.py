@@ -66,6 +66,8 @@ class Page(HTMLParser):
                 self.capture = ("cells", [], len(self.stack))
             elif "stat-value" in classes:
                 self.capture = ("stats", [], len(self.stack))
+            elif "stat-name" in classes:
+                self.capture = ("legend", [], len(self.stack))
         if tag not in ("meta", "line", "rect", "circle", "polyline", "br", "img", "input"):
             self.stack.append(tag)
 
@@ -170,8 +172,13 @@ def main(argv):
             if missing:
                 problems.append(f"{where}: its table lacks the label values {sorted(missing)}")
         elif kind == "stat":
-            if not any(re.match(r"-?[0-9]", s) for s in got["stats"]):
-                problems.append(f"{where}: a stat panel without a number")
+            numbers = [v for v in got["stats"] if re.match(r"-?[0-9]", v)]
+            if len(numbers) != len(names):
+                problems.append(f"{where}: {len(numbers)} numbers for {len(names)} series")
+            missing = [n for n in names if n not in got["legend"]] if len(names) > 1 else []
+            if missing:
+                problems.append(f"{where}: its numbers are not named {missing} "
+                                f"(they are {got['legend']})")
         else:
             if got["svg"] != 1:
                 problems.append(f"{where}: {got['svg']} SVG charts, expected 1")
