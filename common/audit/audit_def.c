@@ -1884,6 +1884,32 @@ static int load_disclosure(loader_t *L, const yaml_node_t *root)
     return rc;
 }
 
+/* outliers: {notify_within_days: N, respond_within_days: N, publish_within_days: N}, each a
+ * whole number of working days from 0 to AUDIT_MAX_OUTLIER_DAYS, every key required. */
+static int load_outliers(loader_t *L, const yaml_node_t *root)
+{
+    static const char *keys[] = {"notify_within_days", "respond_within_days",
+                                 "publish_within_days"};
+    const yaml_node_t *map = get(L, root, "outliers");
+    if (!map || is_null(map))
+        return 0;
+    if (map->type != YAML_MAPPING_NODE)
+        return lfail(L, line_of(map),
+                     "\"outliers\" must be a mapping, e.g. {notify_within_days: 5, "
+                     "respond_within_days: 10, publish_within_days: 5}");
+    snprintf(L->ctx, sizeof L->ctx, "outliers: ");
+    int rc = check_keys(L, map, "\"outliers\"", keys, sizeof keys / sizeof keys[0]);
+    long days[3] = {0, 0, 0};
+    for (size_t i = 0; rc == 0 && i < sizeof keys / sizeof keys[0]; i++) {
+        const yaml_node_t *v = get(L, map, keys[i]);
+        rc |= !v || is_null(v) ? lfail(L, line_of(v ? v : map), "missing key \"%s\"", keys[i])
+                               : whole_number(L, v, keys[i], 0, AUDIT_MAX_OUTLIER_DAYS, &days[i]);
+    }
+    L->ctx[0] = '\0';
+    L->def->outliers = (audit_outliers_t){rc == 0, (int)days[0], (int)days[1], (int)days[2]};
+    return rc;
+}
+
 /* ---------------------------------------------------------------- binding to slots */
 
 static int resolve_slot(void *ctx, const char *name)
@@ -1975,7 +2001,8 @@ static int load_root(loader_t *L, const yaml_node_t *root)
     static const char *keys[] = {"audit",       "name",       "dataset_version", "record_key",
                                  "trust_field", "site_field", "period_field",    "opt_out_applies",
                                  "fields",      "linked",     "derived",         "metrics",
-                                 "rules",       "breakdowns", "disclosure",      "risk_models"};
+                                 "rules",       "breakdowns", "disclosure",      "risk_models",
+                                 "outliers"};
     audit_def_t *def = L->def;
     if (root->type != YAML_MAPPING_NODE)
         return check_keys(L, root, "the definition", keys, sizeof keys / sizeof keys[0]);
@@ -2016,7 +2043,7 @@ static int load_root(loader_t *L, const yaml_node_t *root)
                     (void **)&def->rules, sizeof *def->rules, &def->n_rules, load_rule);
     if (fields_rc && def->n_fields == 0)
         return -1; /* no fields at all: said once, not again for each key naming one */
-    rc |= load_breakdowns(L, root) | load_disclosure(L, root);
+    rc |= load_breakdowns(L, root) | load_disclosure(L, root) | load_outliers(L, root);
     rc |= check_field_ref(L, root, "record_key", def->record_key_field) |
           check_field_ref(L, root, "trust_field", def->trust_field) |
           check_field_ref(L, root, "site_field", def->site_field) |

@@ -161,6 +161,15 @@ typedef struct {
     int line;
 } audit_breakdowns_t;
 
+/* The outlier process's settings (`outliers:`): the working days each open stage may last before
+ * the case moves on by itself (common/audit/outlier_process.h), 0 meaning at the next check. */
+typedef struct {
+    bool enabled;
+    int notify_within_days;  /* detected -> trust_notified */
+    int respond_within_days; /* trust_notified -> published without a response */
+    int publish_within_days; /* trust_responded -> published */
+} audit_outliers_t;
+
 typedef enum { RULE_ERROR, RULE_WARNING } audit_severity_t;
 
 /* A history rule: broken when another record of the same patient, with equal `same` fields, has
@@ -220,6 +229,11 @@ typedef struct {
     /* `disclosure: {min_count: N}`: a published count from 1 to N - 1 is suppressed; 0 when the
      * definition has no disclosure (nothing suppressed) */
     int disclosure_min_count;
+    /* `outliers: {notify_within_days: N, respond_within_days: N, publish_within_days: N}`: the
+     * outlier process (common/audit/outlier_process.h), each stage's deadline in working days;
+     * enabled false when the definition has none (no cases: the release shows its funnel flags
+     * as they are) */
+    audit_outliers_t outliers;
     /* The slots by name (index i is slot i), built once a definition has loaded: a name is
      * looked up in O(1) whatever the number of fields. NULL in a definition put together by hand,
      * whose names are then looked up one by one. */
@@ -246,9 +260,10 @@ typedef struct {
 #define AUDIT_MAX_RISK_TERMS 200      /* of one model (NELA's has 53) */
 #define AUDIT_MAX_FOLLOW_UP_DAYS 3650 /* a metric's follow_up_days: ten years */
 /* publication settings */
-#define AUDIT_MAX_AGE_BANDS 20   /* breakdowns' age_bands: 21 bands, each a category published */
-#define AUDIT_MAX_AGE 999        /* the greatest age a band starts at, in the age field's unit */
-#define AUDIT_MAX_MIN_COUNT 1000 /* disclosure's min_count */
+#define AUDIT_MAX_AGE_BANDS 20     /* breakdowns' age_bands: 21 bands, each a category published */
+#define AUDIT_MAX_AGE 999          /* the greatest age a band starts at, in the age field's unit */
+#define AUDIT_MAX_MIN_COUNT 1000   /* disclosure's min_count */
+#define AUDIT_MAX_OUTLIER_DAYS 250 /* an outlier stage's deadline: a working year */
 
 /* Every problem of a definition file, one line each, in the order of the file:
  * "FILE:LINE:COLUMN: message" where the problem is at a token (a YAML syntax error, a metric past

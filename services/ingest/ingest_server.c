@@ -10,6 +10,7 @@
 
 #include "db.h"
 #include "feedback_store.h"
+#include "outlier_request.h"
 #include "log.h"
 #include "metrics.h"
 #include "ncap/v1/feedback.pb-c.h"
@@ -476,12 +477,49 @@ static void handle_results(ingest_server_t *self, client_t client, zmq_msg_t *bo
     ncap__v1__results_request__free_unpacked(req, NULL);
 }
 
-/* Whether body, with more frames after it, names the request type type. */
-static int names_type(zmq_msg_t *body, const char *type)
+/* A trust's outlier cases, one case, or its response (outlier_request.h). */
+static void handle_outlier(ingest_server_t *self, client_t client, zmq_msg_t *body)
+{
+    Ncap__V1__OutlierReply rep = NCAP__V1__OUTLIER_REPLY__INIT;
+    Ncap__V1__OutlierRequest *req =
+        ncap__v1__outlier_request__unpack(NULL, zmq_msg_size(body), zmq_msg_data(body));
+    char err[1024], msg[1024];
+    outlier_answer_t a = {0};
+    rep.kind = NCAP__V1__OUTLIER_REPLY__KIND__ERROR;
+    rep.error = msg;
+    snprintf(msg, sizeof msg, "could not decode the request: not an ncap.v1.OutlierRequest");
+    const char *trust = req ? caller_trust(self, body, req->trust) : NULL;
+    switch (req ? request_gate_outlier(req, trust, msg, sizeof msg)
+                : REQUEST_GATE_FEEDBACK_REFUSED) {
+    case REQUEST_GATE_FEEDBACK_REFUSED:
+        break;
+    case REQUEST_GATE_FEEDBACK_NOT_FOUND:
+        rep.kind = NCAP__V1__OUTLIER_REPLY__KIND__NOT_FOUND;
+        break;
+    case REQUEST_GATE_FEEDBACK_READ: {
+        PGconn *db = ingest_server_db(self);
+        if (!db || outlier_request_answer(db, req, trust, msg, &rep, &a, err, sizeof err) != 0) {
+            ncap_log(LOG_ERROR, "could not answer an outlier request", "error",
+                     db ? err : "no database connection", NULL);
+            rep.kind = NCAP__V1__OUTLIER_REPLY__KIND__ERROR;
+            rep.error = "could not read the outlier cases now; ask again later (ingest logged why)";
+            rep.n_cases = rep.n_local_ids = 0;
+        }
+        break;
+    }
+    }
+    reply_packed(self, client, &rep.base);
+    outlier_answer_clear(&a);
+    if (req)
+        ncap__v1__outlier_request__free_unpacked(req, NULL);
+}
+
+/* Whether the frame names the request type `type` (the first of a typed request's two). */
+static int names_type(zmq_msg_t *frame, const char *type)
 {
     size_t tlen = strlen(type);
-    return zmq_msg_more(body) && zmq_msg_size(body) == tlen &&
-           memcmp(zmq_msg_data(body), type, tlen) == 0;
+    return zmq_msg_more(frame) && zmq_msg_size(frame) == tlen &&
+           memcmp(zmq_msg_data(frame), type, tlen) == 0;
 }
 
 /* Receives one request from the ROUTER (if one is waiting) and answers it. */
@@ -499,11 +537,12 @@ static void handle_request(ingest_server_t *self)
     /* A typed request: the first frame names it, the next is the body. */
     int feedback = names_type(&body, INGEST_FEEDBACK_REQUEST_TYPE);
     int results = names_type(&body, INGEST_RESULTS_REQUEST_TYPE);
-    if (feedback || results) {
+    int outlier = names_type(&body, INGEST_OUTLIER_REQUEST_TYPE);
+    if (feedback || results || outlier) {
         zmq_msg_close(&body);
         zmq_msg_init(&body);
         if (zmq_msg_recv(&body, router, 0) < 0)
-            feedback = results = 0;
+            feedback = results = outlier = 0;
     }
     /* Anything after the body is not ours: drain it. */
     while (zmq_msg_more(&body)) {
@@ -520,6 +559,8 @@ static void handle_request(ingest_server_t *self)
         handle_feedback(self, client, &body);
     else if (results)
         handle_results(self, client, &body);
+    else if (outlier)
+        handle_outlier(self, client, &body);
     else
         handle_submit(self, client, &body);
 out:

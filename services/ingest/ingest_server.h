@@ -18,6 +18,7 @@
 #include "curve_auth.h"
 #include "daemon.h"
 #include "ncap/v1/feedback.pb-c.h"
+#include "ncap/v1/outlier.pb-c.h"
 #include "presence.h"
 #include "pusher.h"
 #include "store_pool.h"
@@ -29,6 +30,8 @@
  * feedback ncap__v1__feedback_request__descriptor.name, "ncap.v1.FeedbackRequest", as the clients
  * send it); a bare frame is a SubmitRequest. */
 #define INGEST_FEEDBACK_REQUEST_TYPE (ncap__v1__feedback_request__descriptor.name)
+/* an outlier request (outlier_request.h): "ncap.v1.OutlierRequest" */
+#define INGEST_OUTLIER_REQUEST_TYPE (ncap__v1__outlier_request__descriptor.name)
 
 /* What the server works with. It borrows all but db, which it owns from ingest_server_new on. */
 typedef struct {

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "ods_code.h"
+#include "utf8.h"
 
 /* Checks 2 and 3, for submissions and feedback alike: 0, or -1 with the refusal in msg. */
 static int check_trust(const char *stated, const char *trust, char *msg, size_t msglen)
@@ -183,4 +184,38 @@ request_gate_results_t request_gate_results(const Ncap__V1__ResultsRequest *req,
     else
         snprintf(msg, msglen, "no results for trust %s in audit %s", trust, req->audit);
     return REQUEST_GATE_RESULTS_READ;
+}
+
+request_gate_feedback_t request_gate_outlier(const Ncap__V1__OutlierRequest *req, const char *trust,
+                                             char *msg, size_t msglen)
+{
+    assert(req && msg);
+    if (check_trust(req->trust, trust, msg, msglen) != 0)
+        return REQUEST_GATE_FEEDBACK_REFUSED;
+    if (req->action == NCAP__V1__OUTLIER_REQUEST__ACTION__LIST)
+        return REQUEST_GATE_FEEDBACK_READ;
+    if (req->action != NCAP__V1__OUTLIER_REQUEST__ACTION__SHOW &&
+        req->action != NCAP__V1__OUTLIER_REQUEST__ACTION__RESPOND) {
+        snprintf(msg, msglen,
+                 "request refused: unknown outlier action %d, expected list (0), "
+                 "show (1) or respond (2)",
+                 (int)req->action);
+        return REQUEST_GATE_FEEDBACK_REFUSED;
+    }
+    size_t len = req->text ? strlen(req->text) : 0;
+    if (req->action == NCAP__V1__OUTLIER_REQUEST__ACTION__RESPOND &&
+        (len == 0 || len > REQUEST_GATE_OUTLIER_TEXT_MAX)) {
+        snprintf(msg, msglen, "request refused: the response has %zu bytes, expected 1 to %d", len,
+                 REQUEST_GATE_OUTLIER_TEXT_MAX);
+        return REQUEST_GATE_FEEDBACK_REFUSED;
+    }
+    size_t bad =
+        req->action == NCAP__V1__OUTLIER_REQUEST__ACTION__RESPOND ? utf8_invalid_at(req->text) : 0;
+    if (bad != 0) {
+        snprintf(msg, msglen,
+                 "request refused: the response is not UTF-8 text (byte %zu), expected text", bad);
+        return REQUEST_GATE_FEEDBACK_REFUSED;
+    }
+    snprintf(msg, msglen, "no outlier case %lld for trust %s", (long long)req->case_id, trust);
+    return req->case_id > 0 ? REQUEST_GATE_FEEDBACK_READ : REQUEST_GATE_FEEDBACK_NOT_FOUND;
 }

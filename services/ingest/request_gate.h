@@ -26,7 +26,10 @@
  *
  * A results request (ncap.v1.ResultsRequest) gets checks 2 and 3, with the same messages, then an
  * audit name of 1-39 lowercase letters, digits or underscores, a period empty or of the form
- * 2025Q3, and a cursor's ids under 256 bytes. It is answered while ingest is stopping. */
+ * 2025Q3, and a cursor's ids under 256 bytes. It is answered while ingest is stopping.
+ * An outlier request (ncap.v1.OutlierRequest) gets checks 2 and 3, then: SHOW and RESPOND a case
+ * id above 0 (else answered as a case the trust has not got), RESPOND a text of 1 to
+ * REQUEST_GATE_OUTLIER_TEXT_MAX bytes of UTF-8. It is answered while ingest is stopping. */
 #ifndef NCAP_REQUEST_GATE_H
 #define NCAP_REQUEST_GATE_H
 
@@ -36,6 +39,7 @@
 #include "audit_cache.h"
 #include "ncap/v1/feedback.pb-c.h"
 #include "ncap/v1/results.pb-c.h"
+#include "ncap/v1/outlier.pb-c.h"
 #include "ncap/v1/submission.pb-c.h"
 #include "trust_rate.h"
 #include "upload.h"
@@ -105,5 +109,15 @@ typedef enum {
  * the refusal, or else the answer for a trust without results in the audit (and period). */
 request_gate_results_t request_gate_results(const Ncap__V1__ResultsRequest *req, const char *trust,
                                             char *msg, size_t msglen);
+
+/* The longest response a trust may send to an outlier case (publish.outlier_response's CHECK). */
+#define REQUEST_GATE_OUTLIER_TEXT_MAX 65536
+
+/* Checks an outlier request, req, from a connection speaking for trust (NULL as above), with the
+ * same answers as request_gate_feedback: REFUSED (msg the reason), NOT_FOUND (msg the answer for
+ * a case the trust has not got, the same whether it does not exist or is another trust's) or
+ * READ (msg that same answer, for when the database has no such case of trust's). */
+request_gate_feedback_t request_gate_outlier(const Ncap__V1__OutlierRequest *req, const char *trust,
+                                             char *msg, size_t msglen);
 
 #endif

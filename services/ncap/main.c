@@ -24,6 +24,7 @@ static const command_t commands[] = {
     {"link-train", cmd_link_train, "learn ncap-linkd's linkage parameters from its patient index"},
     {"validate", cmd_validate, "check a trust's file offline: every problem, row by row"},
     {"risk", cmd_risk, "each row's expected value under a risk model of the audit"},
+    {"outliers", cmd_outliers, "outlier cases: the team's view, a trust's own and its response"},
     {"feedback", cmd_feedback, "every problem the pipeline found in one of a trust's submissions"},
     {"results", cmd_results, "a trust's own figures and the records behind them, privately"},
     {"action", cmd_action, "record what a trust changed; list the changes with their verdicts"},

@@ -12,6 +12,7 @@
 #include "db.h"
 #include "log.h"
 #include "benchmark.h"
+#include "outlier_publish.h"
 #include "release_actions.h"
 #include "release_files.h"
 #include "release_input.h"
@@ -433,7 +434,8 @@ static int rebuild(publish_t *ps, PGconn *db, const orgs_t *orgs, const load_t *
         goto done;
     in.actions = actions.actions;
     in.n_actions = actions.n;
-    if (benchmark_build(&in, &rel, err, errlen) != 0)
+    if (benchmark_build(&in, &rel, err, errlen) != 0 ||
+        outlier_publish_release(db, def, audit, period, &rel, err, errlen) != 0)
         goto done;
     if (!(csv = benchmark_csv_text(&in, &rel))) {
         snprintf(err, errlen, "out of memory");
@@ -641,12 +643,21 @@ static int periodic(void *state, PGconn *db, int limit, stage_keys_t *out, char 
         1, p, err, errlen);
     if (!changed)
         return -1;
-    int rc = 0, n = PQntuples(changed);
+    /* outlier cases past their deadline move on: where one is published, its alarm shows */
+    PGresult *outliers = outlier_publish_tick(db, ps->audits, ps->out_dir, err, errlen);
+    if (!outliers) {
+        PQclear(changed);
+        return -1;
+    }
+    int rc = 0, n = PQntuples(changed), n_outliers = PQntuples(outliers);
     orgs_t orgs = {0};
-    if (n > 0)
+    if (n + n_outliers > 0)
         rc = orgs_load(db, &orgs, err, errlen);
     if (rc == 0)
         rc = rebuild_rows(ps, db, &orgs, changed, err, errlen);
+    if (rc == 0 && n_outliers > 0)
+        rc = rebuild_rows(ps, db, &orgs, outliers, err, errlen);
+    n += n_outliers;
     /* an action registered since (`ncap action add`): its audit's charts break at it */
     PGresult *acted = rc == 0 ? release_actions_pending(db, err, errlen) : NULL;
     int na = acted ? PQntuples(acted) : 0;
@@ -657,6 +668,7 @@ static int periodic(void *state, PGconn *db, int limit, stage_keys_t *out, char 
         rc = rebuild_rows(ps, db, &orgs, acted, err, errlen);
     PQclear(acted);
     orgs_clear(&orgs);
+    PQclear(outliers);
     PQclear(changed);
     return rc == 0 ? n + na : -1;
 }

@@ -79,6 +79,17 @@ int release_files_write(const char *out_dir, const char *audit, const char *peri
     return rc;
 }
 
+int release_files_write_one(const char *dir, const char *name, const char *data, size_t len,
+                            char *err, size_t errlen)
+{
+    char path[1200];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    if (mkdirs(dir) == 0 && write_file(path, data, len) == 0)
+        return 0;
+    snprintf(err, errlen, "could not write \"%s\": %s", path, strerror(errno));
+    return -1;
+}
+
 int release_files_export(PGconn *db, const char *out_dir, long long release_id, char *err,
                          size_t errlen)
 {

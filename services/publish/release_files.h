@@ -27,6 +27,11 @@ int release_files_write(const char *out_dir, const char *audit, const char *peri
 /* Loads release release_id from PostgreSQL and writes its files. Returns 0 or -1 with err. */
 int release_files_export(PGconn *db, const char *out_dir, long long release_id, char *err,
                          size_t errlen);
+/* Writes data (len bytes) to dir/name atomically (a temporary file, fsync, rename), dir created
+ * as needed: a file of publish's beside the release's own, e.g. the audit team's outliers.csv.
+ * Returns 0 or -1 with err. */
+int release_files_write_one(const char *dir, const char *name, const char *data, size_t len,
+                            char *err, size_t errlen);
 /* Exports the latest revision of each audit period whose files are missing or whose latest.* do
  * not hold its bytes (after a crash between commit and writing, or in the middle of it). Returns
  * the number exported, or -1. */

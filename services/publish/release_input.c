@@ -88,6 +88,16 @@ json_t *release_input_provenance(const audit_def_t *def, int revision, const cha
     rc |= json_object_set_new(p, "records", json_integer(records));
     rc |= json_object_set_new(p, "created_at", json_string(created_at));
     rc |= json_object_set_new(p, "built_by", json_string(built_by));
+    if (def->outliers.enabled) /* what the outlier column and the 99.8% limits mean here */
+        rc |= json_object_set_new(
+            p, "outlier_process",
+            json_pack("{s:i, s:i, s:i, s:s}", "notify_within_days",
+                      def->outliers.notify_within_days, "respond_within_days",
+                      def->outliers.respond_within_days, "publish_within_days",
+                      def->outliers.publish_within_days, "public",
+                      "an alarm is shown once its outlier case is published, the alert of its "
+                      "direction until then; a trust's or site's 99.8% limits only with a "
+                      "published alarm"));
     if (rc != 0)
         json_decref(p);
     return rc == 0 ? p : NULL;

@@ -27,8 +27,9 @@ benchmark_org_t release_input_org(const char *code, const char *name, const char
 struct json_t; /* jansson's */
 /* The provenance latest.json carries (benchmark_json): the audit's name and dataset version, the
  * release's revision (0: none, as `ncap release build` has, written null) and status (NULL: null),
- * its valid records, when it was built (YYYY-MM-DDTHH:MM:SSZ) and by what. A new object, or NULL
- * when out of memory. */
+ * its valid records, when it was built (YYYY-MM-DDTHH:MM:SSZ) and by what; for an audit with an
+ * outlier process, outlier_process: its days and what the public files show of alarms
+ * (outlier_gate.h). A new object, or NULL when out of memory. */
 struct json_t *release_input_provenance(const audit_def_t *def, int revision, const char *status,
                                         long long records, const char *created_at,
                                         const char *built_by);

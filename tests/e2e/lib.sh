@@ -107,6 +107,27 @@ e2e_audits_optout_applies() {
     fail "could not set opt_out_applies: true in the copy ${CTX_AUDITS#"$NCAP_ROOT"/}/$E2E_AUDIT.yaml"
 }
 
+# e2e_audits_outliers [LINE]: CTX_AUDITS becomes a copy of the shipped definitions in which the
+# test's audit's `outliers:` block is replaced by LINE (e.g. "outliers: {notify_within_days: 1,
+# respond_within_days: 2, publish_within_days: 1}"), or removed without one: its releases then
+# show the funnel flags as computed.
+e2e_audits_outliers() {
+  CTX_AUDITS=$E2E_DIR/audits
+  rm -rf "$CTX_AUDITS"
+  cp -r "$NCAP_ROOT/deploy/audits" "$CTX_AUDITS"
+  python3 - "$CTX_AUDITS/$E2E_AUDIT.yaml" "${1:-}" <<'PY' ||
+import re, sys
+text = open(sys.argv[1]).read()
+block = re.compile(r"^outliers:(?: \{.*\})?\n(?:  .*\n)*", re.M)
+if not block.search(text):
+    sys.exit(1)
+open(sys.argv[1], "w").write(block.sub(sys.argv[2] + "\n" if sys.argv[2] else "", text))
+PY
+    fail "no outliers: block in the copy ${CTX_AUDITS#"$NCAP_ROOT"/}/$E2E_AUDIT.yaml"
+  e2e_ncap audit check "$CTX_AUDITS/$E2E_AUDIT.yaml" >/dev/null 2>&1 ||
+    fail "the copy of $E2E_AUDIT.yaml does not load: $(e2e_ncap audit check "$CTX_AUDITS/$E2E_AUDIT.yaml" 2>&1)"
+}
+
 # e2e_deploy NAME: a fresh deployment: database <test>_<NAME> dropped, created and migrated;
 # empty run and releases folders.
 e2e_deploy() {

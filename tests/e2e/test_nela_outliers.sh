@@ -21,6 +21,10 @@ set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 E2E_AUDIT=nela
+# What this test judges is the funnel flags as computed: nela.yaml's outlier process would hold the
+# alarms back from the public files until their cases are published (test_outlier_cases.sh tests
+# that), so the definitions here are a copy without it.
+e2e_audits_outliers
 
 seeds=(31 32 33 34 35)
 records=20000

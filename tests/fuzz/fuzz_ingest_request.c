@@ -1,7 +1,7 @@
 /* fuzz_ingest_request.c - what ncap-ingestd does with trusts' requests before it needs
  * PostgreSQL: a sequence of requests from a few connections, each decoded as ingest_server.c
- * decodes it (a ncap.v1.SubmitRequest, or a ncap.v1.FeedbackRequest or ResultsRequest after its
- * type frame) and
+ * decodes it (a ncap.v1.SubmitRequest, or a ncap.v1.FeedbackRequest, ResultsRequest or
+ * OutlierRequest after its type frame) and
  * put to the same gate (request_gate.c: token and audit sizes, the trust the connection speaks
  * for, an ODS trust code, the routing id, an unknown or broken audit refused at the first chunk,
  * the per-trust submission rate, then the upload table: chunks in order, restarts, an upload
@@ -11,7 +11,8 @@
  * Reading feedback and storing the file need PostgreSQL: not here. ingest_server.c's part that is
  * not fuzzed is thin: naming the trust from the ZAP User-Id (caller_trust) and sending the replies.
  *
- * The input is a sequence of frames: 1 byte kind (bit 0: feedback; bits 1-2: which of four
+ * The input is a sequence of frames: 1 byte kind (bit 0: feedback, or with bit 4 an outlier
+ * request; bits 1-2: which of four
  * connections sends it; bit 3: the connection is not authenticated as the trust the request
  * states; bit 4: a results request), 1 byte of minutes that pass before it, 2 bytes big-endian
  * length, then the request's bytes. Ingest is not stopping. Finished files stay held until the
@@ -22,7 +23,8 @@
  * upload's progress is the bytes taken; a finished file is NUL-terminated at its length and comes
  * with its audit's definition; what the table holds never passes UPLOAD_MAX_HELD_BYTES; a
  * feedback request let through to the database has a whole cursor; a results request let through
- * names an audit and a period as definitions and releases spell them. */
+ * names an audit and a period as definitions and releases spell them; an outlier response let
+ * through has a text of 1 to REQUEST_GATE_OUTLIER_TEXT_MAX bytes. */
 #include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +32,7 @@
 #include "harness.h"
 #include "ncap/v1/feedback.pb-c.h"
 #include "ncap/v1/results.pb-c.h"
+#include "ncap/v1/outlier.pb-c.h"
 #include "ncap/v1/submission.pb-c.h"
 #include "request_gate.h"
 #include "store_job.h"
@@ -176,6 +179,25 @@ static void results(bool authenticated, const uint8_t *body, size_t len)
     ncap__v1__results_request__free_unpacked(req, NULL);
 }
 
+static void outlier(bool authenticated, const uint8_t *body, size_t len)
+{
+    Ncap__V1__OutlierRequest *req = ncap__v1__outlier_request__unpack(NULL, len, body);
+    if (!req)
+        return; /* "could not decode the request" */
+    const char *trust = authenticated ? req->trust : NULL;
+    char msg[1024];
+    request_gate_feedback_t st = request_gate_outlier(req, trust, msg, sizeof msg);
+    HARNESS_CHECK(msg[0], "an outlier answer without a message");
+    HARNESS_CHECK(trust || st == REQUEST_GATE_FEEDBACK_REFUSED,
+                  "a connection not authenticated as trust \"%s\" was let through", req->trust);
+    if (st == REQUEST_GATE_FEEDBACK_READ &&
+        req->action == NCAP__V1__OUTLIER_REQUEST__ACTION__RESPOND)
+        HARNESS_CHECK(req->text && req->text[0] &&
+                          strlen(req->text) <= REQUEST_GATE_OUTLIER_TEXT_MAX,
+                      "a response of %zu bytes let through", req->text ? strlen(req->text) : 0);
+    ncap__v1__outlier_request__free_unpacked(req, NULL);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (sodium_init() < 0) /* once: later calls return at once */
@@ -203,8 +225,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         memcpy(body, data, len);
         uploads_expire(sv.gate.uploads, now_ms); /* the server's tick */
         bool authenticated = !(kind & 8);
-        if (kind & 16)
+        if ((kind & 48) == 16)
             results(authenticated, body, len);
+        else if ((kind & 48) == 32)
+            outlier(authenticated, body, len);
         else if (kind & 1)
             feedback(authenticated, body, len);
         else

@@ -21,7 +21,10 @@ the C code), it recomputes and compares, within 1e-6 (the CSV prints 6 decimal p
     level each breakdown's categories summing to the all row (at trust level to no more);
   - disclosure: no shown count within 1..min_count-1 (of the numerator or its complement), and a
     suppressed row shows no numerator, value, interval, comparison, limit or flag.
-Suppressed numerators are left out of what needs them.
+Suppressed numerators are left out of what needs them. For an audit with an outlier process
+(latest.json's provenance.outlier_process), a trust's or site's all row shows its 99.8% limits only
+with an alarm, and where the recomputed flag is an alarm the row may show the alert of its direction
+instead (its case not published yet; README.md, "Outlier cases").
 
 Ratio metrics (latest.json kind "ratio"): value observed / expected, exact Poisson limits below 10
 observed (found by bisection on the Poisson probabilities summed term by term) and Byar's formula
@@ -67,12 +70,18 @@ CHILD = {"england": "region", "region": "trust", "trust": "site"}
 ENGLAND = "E92000001"
 
 
+LIMITS998 = ("lower998", "upper998", "funnel_lower998", "funnel_upper998")
+
+
 class Checker:
-    def __init__(self, rows, metrics, min_count, trim):
+    def __init__(self, rows, metrics, min_count, trim, gated=False):
         self.rows = rows
         self.metrics = metrics
         self.min_count = min_count
         self.trim = trim
+        # an audit with an outlier process (latest.json provenance.outlier_process): a trust's or
+        # site's all row shows an alarm and its 99.8% limits only once its case is published
+        self.gated = gated
         self.errors = []
         self.checked = {"wilson": 0, "funnel": 0, "sums": 0, "ratio": 0, "continuous": 0}
 
@@ -84,7 +93,16 @@ class Checker:
                                              row["area_code"], row["breakdown"], row["category"])
         self.errors.append("%s: %s" % (where, what))
 
+    def held(self, row):
+        """Whether the outlier process holds the row's 99.8% limits back (all but a published
+        alarm's, on a trust's or site's all row)."""
+        return (self.gated and row["level"] in ("trust", "site") and row["breakdown"] == "all"
+                and not row["outlier"].startswith("alarm"))
+
     def near(self, row, field, want):
+        if field in LIMITS998 and self.held(row):
+            self.empty(row, (field,), "held back until an alarm is published")
+            return
         got = num(row[field])
         if got is None:
             self.error(row, "%s is empty, recomputed %.9f" % (field, want))
@@ -179,6 +197,8 @@ class Checker:
         if den == 0:
             self.empty(row, FIGURES + ("compared_to_england",), "no records")
             return
+        if self.held(row):
+            self.empty(row, ("lower998", "upper998"), "held back until an alarm is published")
         v, lo, hi, lo2, hi2 = (num(row[f]) for f in FIGURES)
         if v is None:
             self.error(row, "value is empty, expected the %s of %d records" % (self.kind(row), den))
@@ -250,6 +270,8 @@ class Checker:
             for f, want in zip(FUNNEL, lims):
                 self.near(r, f, want)
             flag = classify(n / den, lims)
+            if flag is not None and flag.startswith("alarm") and self.held(r):
+                flag = flag.replace("alarm", "alert")  # its case not published yet
             if flag is not None and r["outlier"] != flag:
                 self.error(r, "outlier %r, recomputed %r" % (r["outlier"], flag))
             self.checked["funnel"] += 1
@@ -767,7 +789,8 @@ def main():
         return 2
     metrics = {m["id"]: m for m in meta.get("metrics", [])}
     methods = meta.get("methods", {})
-    c = Checker(rows, metrics, methods.get("min_count") or 0, methods.get("trim", 0.1))
+    gated = bool((meta.get("provenance") or {}).get("outlier_process"))
+    c = Checker(rows, metrics, methods.get("min_count") or 0, methods.get("trim", 0.1), gated)
     c.run()
     charts = 0
     if a.spc:

@@ -24,6 +24,7 @@
 #include "link_memory.h"
 #include "ods_code.h"
 #include "ods_etr.h"
+#include "outlier_gate.h"
 #include "release_build.h"
 #include "release_files.h"
 #include "release_input.h"
@@ -326,6 +327,8 @@ static int write_period(const release_build_t *rb, size_t p, const audit_def_t *
         release_sums_free(&sums);
         return 2;
     }
+    /* as a fresh deployment would: no outlier case published yet (outlier_gate.h) */
+    outlier_gate_release(def, &r, NULL, 0);
     char *csv = benchmark_csv_text(&in, &r), *tips = benchmark_fingertips_text(&in, &r), *json;
     char now[32];
     time_t t = time(NULL);

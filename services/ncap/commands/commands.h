@@ -9,6 +9,7 @@ int cmd_submit(int argc, char **argv);
 int cmd_status(int argc, char **argv);
 int cmd_wait(int argc, char **argv);
 int cmd_quarantine(int argc, char **argv);
+int cmd_outliers(int argc, char **argv);
 int cmd_migrate(int argc, char **argv);
 int cmd_ci(int argc, char **argv);
 int cmd_funnel(int argc, char **argv);

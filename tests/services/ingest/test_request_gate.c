@@ -415,6 +415,60 @@ static void test_a_results_request(void **state)
     }
 }
 
+static void test_an_outlier_request(void **state)
+{
+    (void)state;
+    Ncap__V1__OutlierRequest req = NCAP__V1__OUTLIER_REQUEST__INIT;
+    char msg[1024];
+    req.trust = "RH8";
+    req.action = NCAP__V1__OUTLIER_REQUEST__ACTION__SHOW;
+    req.case_id = 12;
+    /* the trust's checks, as for feedback */
+    assert_int_equal(request_gate_outlier(&req, NULL, msg, sizeof msg),
+                     REQUEST_GATE_FEEDBACK_REFUSED);
+    assert_string_equal(msg,
+                        "request refused: this connection is not authenticated as trust \"RH8\"");
+    req.trust = "RH801";
+    assert_int_equal(request_gate_outlier(&req, "RH801", msg, sizeof msg),
+                     REQUEST_GATE_FEEDBACK_REFUSED);
+    req.trust = "RH8";
+    assert_int_equal(request_gate_outlier(&req, "RH8", msg, sizeof msg),
+                     REQUEST_GATE_FEEDBACK_READ);
+    assert_string_equal(msg, "no outlier case 12 for trust RH8");
+    req.case_id = 0;
+    assert_int_equal(request_gate_outlier(&req, "RH8", msg, sizeof msg),
+                     REQUEST_GATE_FEEDBACK_NOT_FOUND);
+    assert_string_equal(msg, "no outlier case 0 for trust RH8");
+    /* a list needs no case */
+    req.action = NCAP__V1__OUTLIER_REQUEST__ACTION__LIST;
+    assert_int_equal(request_gate_outlier(&req, "RH8", msg, sizeof msg),
+                     REQUEST_GATE_FEEDBACK_READ);
+    /* a response: 1 to REQUEST_GATE_OUTLIER_TEXT_MAX bytes */
+    req.action = NCAP__V1__OUTLIER_REQUEST__ACTION__RESPOND;
+    req.case_id = 12;
+    req.text = "";
+    assert_int_equal(request_gate_outlier(&req, "RH8", msg, sizeof msg),
+                     REQUEST_GATE_FEEDBACK_REFUSED);
+    assert_string_equal(msg, "request refused: the response has 0 bytes, expected 1 to 65536");
+    static char big[REQUEST_GATE_OUTLIER_TEXT_MAX + 2];
+    memset(big, 'x', REQUEST_GATE_OUTLIER_TEXT_MAX + 1);
+    req.text = big;
+    assert_int_equal(request_gate_outlier(&req, "RH8", msg, sizeof msg),
+                     REQUEST_GATE_FEEDBACK_REFUSED);
+    req.text = "ok \xff";
+    assert_int_equal(request_gate_outlier(&req, "RH8", msg, sizeof msg),
+                     REQUEST_GATE_FEEDBACK_REFUSED);
+    assert_string_equal(msg,
+                        "request refused: the response is not UTF-8 text (byte 4), expected text");
+    req.text = "We have looked at it.";
+    assert_int_equal(request_gate_outlier(&req, "RH8", msg, sizeof msg),
+                     REQUEST_GATE_FEEDBACK_READ);
+    req.action = 7; /* what no client sends */
+    assert_int_equal(request_gate_outlier(&req, "RH8", msg, sizeof msg),
+                     REQUEST_GATE_FEEDBACK_REFUSED);
+    assert_non_null(strstr(msg, "unknown outlier action 7"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -427,6 +481,7 @@ int main(void)
         cmocka_unit_test_setup(test_the_rate_and_the_upload_slots, reset),
         cmocka_unit_test(test_a_feedback_request),
         cmocka_unit_test(test_a_results_request),
+        cmocka_unit_test(test_an_outlier_request),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -132,10 +132,21 @@ static const char *const expected[] = {
     "ncap_ingest      table linkage.optout_count                   SELECT",
     "ncap_ingest      table validation.problem                     SELECT",
     "ncap_ingest      table validation.record                      SELECT(record_id, submission_id, valid, version)",
-    "ncap_ingest      table metric.contribution                    SELECT(denominator, expected_e9, held,"
-                                                                   " metric_id, missing, numerator,"
-                                                                   " period, record_id, site, value)",
+    /* ncap results (0021) and outlier cases (0020): a trust's records' contributions, no
+     * pseudonym, no category */
+    "ncap_ingest      table metric.contribution                    SELECT(audit, denominator,"
+                                                                   " expected_e9, held, metric_id,"
+                                                                   " missing, numerator, period,"
+                                                                   " record_id, site, trust, value)",
     "ncap_ingest      table metric.record_state                    SELECT(record_id, version)",
+    /* outlier cases (0020): a trust's own cases, its response moving a case to trust_responded */
+    "ncap_ingest      schema publish                               USAGE",
+    "ncap_ingest      table publish.outlier_case                   SELECT UPDATE(state, state_at, state_by,"
+                                                                   " updated_at)",
+    "ncap_ingest      table publish.outlier_transition             INSERT",
+    "ncap_ingest      table publish.outlier_response               SELECT INSERT",
+    "ncap_ingest      sequence publish.outlier_transition_transition_id_seq USAGE",
+    "ncap_ingest      sequence publish.outlier_response_response_id_seq USAGE",
 
     /* linkage: reads ingest's records; adds patients, keys, links and pseudonymised records; reads
      * the operator's reference data and parameters, marking deaths considered */
@@ -229,6 +240,13 @@ static const char *const expected[] = {
     "ncap_publish     table publish.action                         SELECT(action_date, action_id, audit,"
                                                                    " metric_id, published, trust)"
                                                                    " UPDATE(published)",
+    /* outlier cases (0020): opened, updated, moved on; their transitions kept; the team's file */
+    "ncap_publish     table publish.outlier_case                   SELECT INSERT UPDATE",
+    "ncap_publish     sequence publish.outlier_case_case_id_seq    USAGE",
+    "ncap_publish     table publish.outlier_transition             SELECT INSERT",
+    "ncap_publish     sequence publish.outlier_transition_transition_id_seq USAGE",
+    "ncap_publish     table publish.outlier_response               SELECT",
+    "ncap_publish     table publish.outlier_export                 SELECT INSERT UPDATE",
 };
 /* clang-format on */
 #define N_EXPECTED (sizeof expected / sizeof *expected)
@@ -376,6 +394,14 @@ static void test_held_back_refused_and_stage_reads_allowed(void **state)
     assert_refused(db, "ncap_metric", "SELECT local_id FROM validation.record");
     assert_refused(db, "ncap_metric", "SELECT submission_id, row_number FROM validation.record");
     assert_refused(db, "ncap_metric", "SELECT * FROM validation.record");
+    /* ingest: a trust's records' contributions for its outlier cases (0020) and its results
+     * (0021), never their breakdown categories; a case's state and nothing else of it */
+    assert_allowed(db, "ncap_ingest", "SELECT record_id, site, numerator FROM metric.contribution");
+    assert_refused(db, "ncap_ingest", "SELECT ethnicity FROM metric.contribution");
+    assert_refused(db, "ncap_ingest", "SELECT imd_decile, sex, age FROM metric.contribution");
+    assert_refused(db, "ncap_ingest", "UPDATE publish.outlier_case SET flag = 'in_control'");
+    assert_refused(db, "ncap_ingest", "DELETE FROM publish.outlier_transition");
+    assert_refused(db, "ncap_publish", "DELETE FROM publish.outlier_case");
     /* publish: no record's own contribution */
     assert_refused(db, "ncap_publish", "SELECT record_id, numerator FROM metric.contribution");
     assert_refused(db, "ncap_publish", "SELECT site FROM metric.contribution");

@@ -1,0 +1,17 @@
+/* outlier_client.h - a trust's outlier requests to ingest (ncap.v1.OutlierRequest, over the same
+ * authenticated channel as `ncap feedback`): its cases, one case with its records' local ids, its
+ * response to a case. */
+#ifndef NCAP_OUTLIER_CLIENT_H
+#define NCAP_OUTLIER_CLIENT_H
+
+#include <stddef.h>
+
+#include "ncap/v1/outlier.pb-c.h"
+
+/* Sends req (its trust speaking, with the trust's keys when the environment names them) to ingest
+ * at endpoint (NULL: where ingest_connect finds it) and waits up to timeout_s for the reply, in
+ * *rep (free with ncap__v1__outlier_reply__free_unpacked). Returns 0, or -1 with err. */
+int outlier_client_call(const char *endpoint, const Ncap__V1__OutlierRequest *req, int timeout_s,
+                        Ncap__V1__OutlierReply **rep, char *err, size_t errlen);
+
+#endif
