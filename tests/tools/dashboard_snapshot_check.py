@@ -24,6 +24,7 @@ import re
 import sys
 from html.parser import HTMLParser
 
+sys.dont_write_bytecode = True  # no __pycache__ left in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from fake_prometheus import canned_labels, dashboard_targets, legend_name  # noqa: E402
 
