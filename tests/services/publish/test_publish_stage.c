@@ -211,9 +211,13 @@ static void test_cadence_and_prune(void **state)
     assert_true(exists(dir, "nhfd/2026Q1/r0003/release.csv"));
     assert_true(exists(dir, "nhfd/2026Q1/latest.csv"));
 
-    /* revision 2 made final (as `ncap release finalise` will): never pruned */
+    /* revision 2 made final (as `ncap release finalise` marks its releases, migration 0025):
+     * never pruned */
     pg_fixture_exec(db, "RESET ROLE");
-    pg_fixture_exec(db, "UPDATE publish.release SET status = 'final' WHERE revision = 2");
+    pg_fixture_exec(db, "INSERT INTO publish.final (audit, year, cutoff, records, late_csv)"
+                        " VALUES ('nhfd', 2025, now(), 0, '')");
+    pg_fixture_exec(db, "UPDATE publish.release SET status = 'final', final_year = 2025"
+                        " WHERE revision = 2");
     for (int v = 2; v <= 3; v++) {
         pg_fixture_exec(db, "RESET ROLE");
         record(db, 2, v, "RA1", "2026Q1", "2026-02", 1);
