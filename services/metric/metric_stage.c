@@ -77,8 +77,8 @@ static void *read_row(void *state, const PGresult *r, int row, stage_error_t *cl
     return in;
 }
 
-/* Each record's period, contributions and categories (pure). An invalid record contributes
- * nothing; a valid one whose metric fails, or that cannot be placed in a declared breakdown, is
+/* Each record's period, contributions and categories (pure). An invalid record with a period
+ * counts once as rejected (CONTRIBUTION_REJECTED, no category) and in no metric; a valid one whose metric fails, or that cannot be placed in a declared breakdown, is
  * quarantined. */
 static void decide(void *state, stage_batch_t *b)
 {
@@ -100,6 +100,12 @@ static void decide(void *state, stage_batch_t *b)
                                 "metric \"%s\": value is %g, expected a finite number",
                                 in->contrib[c].metric_id, in->contrib[c].value);
         in->n_contrib = in->valid && in->period[0] && nc > 0 ? nc : 0;
+        if (!in->valid && in->period[0]) {
+            in->contrib[0] = (contribution_t){
+                .metric_id = CONTRIBUTION_REJECTED, .numerator = 0, .denominator = 1};
+            in->n_contrib = 1;
+            continue;
+        }
         /* a valid record with a period counts once (CONTRIBUTION_RECORDS) in its categories */
         if (in->valid && in->period[0] && nc >= 0 && it->error == STAGE_OK) {
             in->contrib[in->n_contrib++] = (contribution_t){
@@ -123,7 +129,8 @@ static bool is_ratio(void *ctx, const char *audit, const char *metric_id)
     for (size_t i = 0; def && i < def->n_metrics; i++)
         if (strcmp(def->metrics[i].id, metric_id) == 0)
             return def->metrics[i].kind == AUDIT_METRIC_RATIO;
-    return metric_id[0] != '\0'; /* CONTRIBUTION_RECORDS counts records: its numerator is 0 */
+    /* CONTRIBUTION_RECORDS and CONTRIBUTION_REJECTED count records: their numerator is 0 */
+    return metric_id[0] != '\0' && strcmp(metric_id, CONTRIBUTION_REJECTED) != 0;
 }
 
 /* Takes in every version; applies a version (at a link revision) only if it is the newest seen for

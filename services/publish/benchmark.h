@@ -38,6 +38,12 @@
 /* an SII row without a value: a decile at 0% or 100% has no interval to simulate from */
 #define BENCHMARK_NOTE_SII_UNDEFINED "not computed: an IMD decile at 0% or 100%"
 
+/* The metric id of a cell that counts records left out before any metric: their validation failed
+ * (metric's CONTRIBUTION_REJECTED: metric.aggregate keeps them per trust, site and month, breakdown
+ * "all", the records in denominator, numerator 0). They count in every metric's ledger (the row's
+ * rejected) and in no figure. No metric of a definition has this id: ids are identifiers. */
+#define BENCHMARK_REJECTED "!rejected"
+
 /* One aggregate cell, as metric.aggregate keeps it. breakdown: "all" (category ""),
  * "imd_decile" ("1".."10", "unknown"), "ethnicity" ("white", "mixed", "asian", "black", "other",
  * "not_stated", "unknown"), "sex" ("male", "female", "indeterminate", "unknown"), "age" (the
@@ -175,6 +181,15 @@ typedef struct {
     double expected;
     /* the records of the denominator left out of the figures (benchmark_cell_t) */
     long long held, missing;
+    /* the selection ledger (empty, has_ledger false, on the SII row and on a suppressed row):
+     * rejected, the records of the area and period whose validation failed (breakdown "all"
+     * rows; 0 on a category's, which a rejected record has none of); left_out, rejected + held +
+     * missing; a proportion's bounds had they been included (has_bounds): bound_lower
+     * numerator / (denominator + left_out), bound_upper (numerator + left_out) / (denominator +
+     * left_out) */
+    bool has_ledger, has_bounds;
+    long long rejected, left_out;
+    double bound_lower, bound_upper;
     /* the intervals are NaN (printed empty) where the value has none: a median of too few
      * records for an order-statistic interval, a mean of one */
     double value, lower95, upper95, lower998, upper998;

@@ -373,7 +373,13 @@ static int count_record(release_build_t *self, const char *trust, const submissi
         goto done;
     if (res.valid)
         self->period_valid[p]++;
-    int n = res.valid && nc > 0 ? nc : 0;
+    if (!res.valid) { /* as the daemon's decide: counted once as rejected, in no metric */
+        const contribution_t rejected = {
+            .metric_id = CONTRIBUTION_REJECTED, .numerator = 0, .denominator = 1};
+        rc = add_cell(self, p, month, trust, row->site, "all", "", &rejected);
+        goto done;
+    }
+    int n = nc > 0 ? nc : 0;
     for (int k = 0; k < n; k++) {
         if (add_cell(self, p, month, trust, row->site, "all", "", &contrib[k]) != 0)
             goto done;
