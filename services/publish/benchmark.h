@@ -241,9 +241,10 @@ void benchmark_release_free(benchmark_release_t *r);
 /* latest.csv: the header audit,period,level,area_code,area_name,parent_code,metric,breakdown,
  * category,numerator,denominator,value,lower95,upper95,lower998,upper998,england_value,
  * compared_to_england,funnel_lower95,funnel_upper95,funnel_lower998,funnel_upper998,outlier,note,
- * expected,held,missing and one line per row (RFC 4180, csv.h). The last three came with ratios
- * and follow-up (after note, so that a reader by position finds the others where they were):
- * expected a ratio row's expected count, held and missing the records left out of the figures. */
+ * expected,held,missing,rejected,left_out,bound_lower,bound_upper and one line per row (RFC 4180,
+ * csv.h). The last seven came later (after note, so that a reader by position finds the others
+ * where they were): expected a ratio row's expected count, held and missing the records left out
+ * of the figures, then the selection ledger (benchmark_row_t). */
 void benchmark_write_csv(FILE *f, const char *audit, const char *period,
                          const benchmark_release_t *r);
 /* fingertips.csv: the same figures in OHID Fingertips' column layout, values and limits as
