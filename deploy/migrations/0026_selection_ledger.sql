@@ -14,3 +14,76 @@ DELETE FROM metric.processed p USING metric.record_state s
   WHERE s.record_id = p.record_id AND s.version = p.version AND NOT s.valid;
 UPDATE metric.record_state SET link_revision = -1 WHERE NOT valid;
 UPDATE metric.watermark SET write_xid = '0', record_id = 0, version = 0;
+
+-- The delay ledger (issue 15): per audit, period and trust, how long records take from the
+-- clinical event (the definition's period field) to submission (ingest's receipt of the record
+-- version), and from submission to publication (the round whose releases first include that
+-- version: publish.seen's published_at). Kept as histograms, never per record: publish reads the
+-- counts per delay and writes delays.csv (median and 90th percentile) beside each period's latest
+-- release. metric states each record's event time (it reads the period field already); a trigger on
+-- publish.seen, in publish's own transaction, adds each newly published record version to the
+-- histograms. The trigger's function runs with its owner's rights (SECURITY DEFINER) to look up the
+-- version's receipt time (ingest.raw_record) and its event time and trust (metric.record_state) by
+-- key: publish itself gets no right on either and sees only the counts. Cost: two index lookups and
+-- two upserts per record version published. A version published before this migration is in no
+-- histogram; a new link revision of a version already published (a death loaded later) counts
+-- nothing again.
+ALTER TABLE metric.record_state ADD COLUMN event_at timestamptz;
+
+-- delay_s, the delay rounded down to its bucket (seconds): event to submission in whole days
+-- (86400 s); submission to publication in whole seconds below an hour, whole minutes below a day,
+-- whole hours beyond. records: how many record versions had that delay.
+CREATE TABLE publish.delay (
+  audit   text NOT NULL,
+  period  text NOT NULL,
+  trust   text NOT NULL,
+  stage   text NOT NULL CHECK (stage IN ('event_to_submission', 'submission_to_publication')),
+  delay_s bigint NOT NULL,
+  records bigint NOT NULL CHECK (records > 0),
+  PRIMARY KEY (audit, period, trust, stage, delay_s)
+);
+
+-- The hash of each period's delays.csv as last written: written again only when it changes.
+CREATE TABLE publish.delay_export (
+  audit        text NOT NULL,
+  period       text NOT NULL,
+  content_hash text NOT NULL,
+  PRIMARY KEY (audit, period)
+);
+
+CREATE FUNCTION publish.delay_count() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+  received timestamptz;
+  event    timestamptz;
+  unit     text;
+  s        bigint;
+BEGIN
+  IF NEW.period IS NULL OR (TG_OP = 'UPDATE' AND OLD.version = NEW.version) THEN
+    RETURN NULL;
+  END IF;
+  SELECT r.ingested_at INTO received FROM ingest.raw_record r
+    WHERE r.record_id = NEW.record_id AND r.version = NEW.version;
+  SELECT m.event_at, m.trust INTO event, unit FROM metric.record_state m
+    WHERE m.record_id = NEW.record_id AND m.version = NEW.version;
+  IF received IS NULL OR unit IS NULL THEN
+    RETURN NULL;
+  END IF;
+  IF event IS NOT NULL THEN
+    s := floor(extract(epoch FROM received - event) / 86400) * 86400;
+    INSERT INTO publish.delay AS d VALUES (NEW.audit, NEW.period, unit, 'event_to_submission', s, 1)
+      ON CONFLICT (audit, period, trust, stage, delay_s) DO UPDATE SET records = d.records + 1;
+  END IF;
+  s := greatest(floor(extract(epoch FROM NEW.published_at - received)), 0);
+  s := CASE WHEN s < 3600 THEN s WHEN s < 86400 THEN s / 60 * 60 ELSE s / 3600 * 3600 END;
+  INSERT INTO publish.delay AS d
+    VALUES (NEW.audit, NEW.period, unit, 'submission_to_publication', s, 1)
+    ON CONFLICT (audit, period, trust, stage, delay_s) DO UPDATE SET records = d.records + 1;
+  RETURN NULL;
+END $$;
+REVOKE ALL ON FUNCTION publish.delay_count() FROM PUBLIC;
+CREATE TRIGGER seen_delay AFTER INSERT OR UPDATE ON publish.seen
+  FOR EACH ROW EXECUTE FUNCTION publish.delay_count();
+
+GRANT SELECT ON publish.delay TO ncap_publish;
+GRANT SELECT, INSERT, UPDATE ON publish.delay_export TO ncap_publish;

@@ -2,6 +2,7 @@
 #include "metric_stage.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,6 +10,7 @@
 
 #include "breakdown.h"
 #include "contribution.h"
+#include "datetime.h"
 #include "db.h"
 #include "metric_store.h"
 #include "stage_record.h"
@@ -20,6 +22,7 @@ typedef struct {
     bool valid;
     char period[8];
     char month[8];           /* "YYYY-MM" */
+    char event_at[24];       /* the period field's time, seconds since 1970 ("" none) */
     contribution_t *contrib; /* def->n_metrics of them */
     int n_contrib;
     char categories[BREAKDOWN_COUNT][BREAKDOWN_CATEGORY_MAX]; /* where it has contributions */
@@ -91,6 +94,12 @@ static void decide(void *state, stage_batch_t *b)
         char err[400];
         int nc = contribution_compute(in->r.def, in->r.rec, in->period, in->month, in->contrib, err,
                                       sizeof err);
+        /* the clinical event's time, for the delay ledger (publish.delay, migration 0026) */
+        const char *pv = ncap_record_get(in->r.rec, in->r.def->period_field);
+        int64_t t;
+        bool has_time;
+        if (in->period[0] && pv && ncap_datetime_parse(pv, &t, &has_time) == 0)
+            snprintf(in->event_at, sizeof in->event_at, "%lld", (long long)t);
         if (nc < 0 && in->valid)
             stage_item_fail(it, STAGE_ERR_EVALUATION, "%s", err);
         /* metric.measure counts values: an infinity or NaN has no place in a median or mean */
@@ -116,7 +125,7 @@ static void decide(void *state, stage_batch_t *b)
     }
 }
 
-enum { S_RID, S_VER, S_AUDIT, S_TRUST, S_PERIOD, S_VALID, S_LREV, NS };
+enum { S_RID, S_VER, S_AUDIT, S_TRUST, S_PERIOD, S_VALID, S_LREV, S_EVENT, NS };
 
 /* metric_store_is_ratio_fn over the audits' definitions: a metric the current definition does not
  * have (any more) is taken as a ratio, whose numerator is not checked against its denominator,
@@ -158,7 +167,8 @@ static int store(void *state, PGconn *db, stage_batch_t *b, char *err, size_t er
                               in->r.trust,
                               in->period[0] ? in->period : NULL,
                               in->valid ? "t" : "f",
-                              lrev};
+                              lrev,
+                              in->event_at[0] ? in->event_at : NULL};
         pg_columns_row(&s, sv);
     }
     if (pg_columns_close(&s) != 0) {
@@ -168,19 +178,21 @@ static int store(void *state, PGconn *db, stage_batch_t *b, char *err, size_t er
     applied = db_query(
         db,
         "WITH src AS (SELECT * FROM unnest($1::bigint[], $2::int[], $3::text[], $4::text[],"
-        "   $5::text[], $6::bool[], $7::int[]) AS s(record_id, version, audit, trust, period,"
-        "   valid, link_revision)),"
+        "   $5::text[], $6::bool[], $7::int[], $8::bigint[]) AS s(record_id, version, audit, trust,"
+        "   period, valid, link_revision, event_s)),"
         " pr AS (INSERT INTO metric.processed AS m (record_id, version, link_revision)"
         "   SELECT DISTINCT ON (record_id, version) record_id, version, link_revision FROM src"
         "   ORDER BY record_id, version, link_revision DESC"
         "   ON CONFLICT (record_id, version) DO UPDATE SET link_revision = EXCLUDED.link_revision,"
         "   processed_at = now() WHERE m.link_revision < EXCLUDED.link_revision)"
         " INSERT INTO metric.record_state AS st (record_id, version, audit, trust, period, valid,"
-        "   link_revision)"
+        "   link_revision, event_at)"
         " SELECT DISTINCT ON (record_id) record_id, version, audit, trust, period, valid,"
-        "   link_revision FROM src ORDER BY record_id, version DESC, link_revision DESC"
+        "   link_revision, to_timestamp(event_s) FROM src"
+        "   ORDER BY record_id, version DESC, link_revision DESC"
         " ON CONFLICT (record_id) DO UPDATE SET version = EXCLUDED.version,"
         "   trust = EXCLUDED.trust, period = EXCLUDED.period, valid = EXCLUDED.valid,"
+        "   event_at = EXCLUDED.event_at,"
         "   link_revision = EXCLUDED.link_revision, updated_at = now()"
         "   WHERE (st.version, st.link_revision) < (EXCLUDED.version, EXCLUDED.link_revision)"
         " RETURNING record_id, version, link_revision",

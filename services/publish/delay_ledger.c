@@ -1,0 +1,128 @@
+/* delay_ledger.c - delays.csv from publish.delay's histograms */
+#include "delay_ledger.h"
+
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "benchmark.h"
+#include "csv.h"
+#include "db.h"
+#include "log.h"
+#include "release_files.h"
+
+/* Per area ('' England) and stage: the record versions, and the smallest delay whose cumulative
+ * count reaches half of them and 90% of them (nearest rank). O(histogram rows of the period). */
+static const char percentile_sql[] =
+    "WITH h AS (SELECT trust, stage, delay_s, records FROM publish.delay"
+    "   WHERE audit = $1 AND period = $2"
+    "  UNION ALL SELECT '', stage, delay_s, sum(records) FROM publish.delay"
+    "   WHERE audit = $1 AND period = $2 GROUP BY stage, delay_s),"
+    " c AS (SELECT trust, stage, delay_s, sum(records) OVER (PARTITION BY trust, stage"
+    "   ORDER BY delay_s) AS cum, sum(records) OVER (PARTITION BY trust, stage) AS n FROM h)"
+    " SELECT trust, stage, n, min(delay_s) FILTER (WHERE cum >= ceil(0.5 * n)),"
+    "   min(delay_s) FILTER (WHERE cum >= ceil(0.9 * n)) FROM c GROUP BY trust, stage, n"
+    " ORDER BY trust <> '', trust COLLATE \"C\", stage COLLATE \"C\"";
+
+int delay_ledger_csv(PGconn *db, const char *audit, const char *period, long long min_count,
+                     char **out, char *err, size_t errlen)
+{
+    *out = NULL;
+    const char *p[] = {audit, period};
+    PGresult *r = db_query(db, percentile_sql, 2, p, err, errlen);
+    if (!r)
+        return -1;
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    if (!f) {
+        PQclear(r);
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    fputs(DELAY_LEDGER_HEADER "\n", f);
+    int n = PQntuples(r);
+    for (int i = 0; i < n; i++) {
+        const char *trust = PQgetvalue(r, i, 0), *stage = PQgetvalue(r, i, 1);
+        long long records = strtoll(PQgetvalue(r, i, 2), NULL, 10);
+        bool days = strcmp(stage, "event_to_submission") == 0;
+        /* a delay of a few records could single them out: as a count under min_count */
+        bool shown = records >= (min_count > 1 ? min_count : 1);
+        char med[32] = "", p90[32] = "", rec[32];
+        snprintf(rec, sizeof rec, "%lld", records);
+        if (shown) {
+            long long m = strtoll(PQgetvalue(r, i, 3), NULL, 10);
+            long long q = strtoll(PQgetvalue(r, i, 4), NULL, 10);
+            snprintf(med, sizeof med, "%lld", days ? m / 86400 : m);
+            snprintf(p90, sizeof p90, "%lld", days ? q / 86400 : q);
+        }
+        const char *cols[] = {audit,
+                              period,
+                              *trust ? "trust" : "england",
+                              *trust ? trust : BENCHMARK_ENGLAND_CODE,
+                              stage,
+                              rec,
+                              med,
+                              p90,
+                              days ? "days" : "seconds"};
+        csv_write_row(f, cols, sizeof cols / sizeof *cols);
+    }
+    PQclear(r);
+    if (fclose(f) != 0) {
+        free(buf);
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    *out = buf;
+    return n;
+}
+
+int delay_ledger_export(PGconn *db, audit_cache_t *audits, const char *out_dir, char *err,
+                        size_t errlen)
+{
+    PGresult *periods =
+        db_query(db,
+                 "SELECT d.audit, d.period, coalesce(e.content_hash, '') FROM (SELECT DISTINCT"
+                 " audit, period FROM publish.delay) d LEFT JOIN publish.delay_export e"
+                 " USING (audit, period) ORDER BY 1, 2",
+                 0, NULL, err, errlen);
+    if (!periods)
+        return -1;
+    int written = 0;
+    for (int i = 0; written >= 0 && i < PQntuples(periods); i++) {
+        const char *audit = PQgetvalue(periods, i, 0), *period = PQgetvalue(periods, i, 1);
+        char derr[400];
+        const audit_def_t *def = audit_cache_get(audits, audit, derr, sizeof derr);
+        if (!def)
+            continue; /* an audit no longer defined: its releases are not rebuilt either */
+        char *csv = NULL;
+        if (delay_ledger_csv(db, audit, period, def->disclosure_min_count, &csv, err, errlen) <
+            0) {
+            written = -1;
+            break;
+        }
+        unsigned char h[crypto_hash_sha256_BYTES];
+        char hash[65], dir[1400], ferr[1600];
+        crypto_hash_sha256(h, (const unsigned char *)csv, strlen(csv));
+        sodium_bin2hex(hash, sizeof hash, h, sizeof h);
+        if (strcmp(hash, PQgetvalue(periods, i, 2)) != 0) {
+            snprintf(dir, sizeof dir, "%s/%s/%s", out_dir, audit, period);
+            const char *p[] = {audit, period, hash};
+            if (release_files_write_one(dir, "delays.csv", csv, strlen(csv), ferr, sizeof ferr) !=
+                0)
+                ncap_log(LOG_WARN, "could not write delays.csv", "error", ferr, NULL);
+            else if (db_execp(db,
+                              "INSERT INTO publish.delay_export (audit, period, content_hash)"
+                              " VALUES ($1, $2, $3) ON CONFLICT (audit, period) DO UPDATE SET"
+                              " content_hash = EXCLUDED.content_hash",
+                              3, p, err, errlen) != 0)
+                written = -1;
+            else
+                written++;
+        }
+        free(csv);
+    }
+    PQclear(periods);
+    return written;
+}
