@@ -264,15 +264,23 @@ static const char list_sql[] =
     " ceil(extract(epoch FROM c.state_at)), c.flag, c.numerator, c.denominator, c.expected,"
     " c.value, c.england_value, c.funnel_lower998, c.funnel_upper998,"
     " coalesce(floor(extract(epoch FROM c.notified_at)), -1),"
-    " (SELECT count(*) FROM publish.outlier_response r WHERE r.case_id = c.case_id)"
-    " FROM publish.outlier_case c"
+    " (SELECT count(*) FROM publish.outlier_response r WHERE r.case_id = c.case_id),"
+    /* the delay ledger: the seconds spent in each stage left, from its transitions */
+    " t.detected, t.notified, t.responded"
+    " FROM publish.outlier_case c LEFT JOIN LATERAL (SELECT"
+    "   sum(s) FILTER (WHERE to_state = 'detected') AS detected,"
+    "   sum(s) FILTER (WHERE to_state = 'trust_notified') AS notified,"
+    "   sum(s) FILTER (WHERE to_state = 'trust_responded') AS responded"
+    "   FROM (SELECT to_state, floor(extract(epoch FROM lead(at) OVER (ORDER BY transition_id)"
+    "     - at))::bigint AS s FROM publish.outlier_transition x WHERE x.case_id = c.case_id) y"
+    "   ) t ON true"
     " WHERE ($1::text IS NULL OR c.audit = $1) AND ($2::text IS NULL OR c.period = $2)"
     " AND ($3::text IS NULL OR c.trust = $3) AND ($4::text IS NULL OR c.state = $4)"
     " AND ($5::bigint IS NULL OR c.case_id = $5)"
     " ORDER BY c.audit, c.period, c.metric_id, c.level, c.area_code";
 
 /* One case of list_sql's result as outliers.csv's fields (into buf). */
-enum { N_COLS = 21 };
+enum { N_COLS = 24 };
 typedef struct {
     char since[32], due[32], notified[32], f[7][40];
     const char *cols[N_COLS];
@@ -314,7 +322,10 @@ static void case_text(const PGresult *r, int i, audit_cache_t *audits, long long
                                 t->f[3],
                                 t->f[4],
                                 t->notified,
-                                PQgetvalue(r, i, 18)};
+                                PQgetvalue(r, i, 18),
+                                PQgetvalue(r, i, 19),
+                                PQgetvalue(r, i, 20),
+                                PQgetvalue(r, i, 21)};
     memcpy(t->cols, cols, sizeof cols);
 }
 
@@ -423,7 +434,7 @@ int outlier_store_show(PGconn *db, audit_cache_t *audits, long long day_seconds,
         "area_code", "trust",         "state",           "since",           "due",
         "flag",      "public_flag",   "numerator",       "denominator",     "expected",
         "value",     "england_value", "funnel_lower998", "funnel_upper998", "notified_at",
-        "responses"};
+        "responses", "detected_seconds", "trust_notified_seconds", "trust_responded_seconds"};
     case_text_t t;
     case_text(r, 0, audits, day_seconds, &t);
     for (int k = 0; k < N_COLS; k++)
