@@ -41,7 +41,7 @@ for name in ["ingest", "linkage", "validation", "metric", "publish"]:
         problems.append(f'service "{name}" does not run with its stage keys (NCAP_KEYS_DIR)')
     vols = sorted(v.split(":")[0] for v in svc.get("volumes", []) if not v.startswith("/"))
     want = sorted([f"stage-keys-{name}"] + {"ingest": ["trust-pub"], "linkage": ["keys"],
-                                            "publish": ["releases"]}.get(name, []))
+                                            "publish": ["releases", "team"]}.get(name, []))
     if vols != want:
         problems.append(f'service "{name}" mounts {vols}, expected only {want}')
     cond = svc.get("depends_on", {}).get("migrate", {}).get("condition")
