@@ -1,7 +1,6 @@
 /* delay_ledger.c - delays.csv from publish.delay's histograms */
 #include "delay_ledger.h"
 
-#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,8 +8,7 @@
 #include "benchmark.h"
 #include "csv.h"
 #include "db.h"
-#include "log.h"
-#include "release_files.h"
+#include "period_export.h"
 
 /* Per area ('' England) and stage: the record versions, and the smallest delay whose cumulative
  * count reaches half of them and 90% of them (nearest rank). O(histogram rows of the period). */
@@ -78,51 +76,26 @@ int delay_ledger_csv(PGconn *db, const char *audit, const char *period, long lon
     return n;
 }
 
+/* delay_ledger_export's text of a period: its audit's min_count from the definition. */
+static int export_text(void *ctx, PGconn *db, const char *audit, const char *period, char **text,
+                       char *err, size_t errlen)
+{
+    char derr[400];
+    const audit_def_t *def = audit_cache_get(ctx, audit, derr, sizeof derr);
+    if (!def)
+        return 1; /* an audit no longer defined: its releases are not rebuilt either */
+    return delay_ledger_csv(db, audit, period, def->disclosure_min_count, text, err, errlen) < 0
+               ? -1
+               : 0;
+}
+
 int delay_ledger_export(PGconn *db, audit_cache_t *audits, const char *out_dir, char *err,
                         size_t errlen)
 {
-    PGresult *periods =
-        db_query(db,
-                 "SELECT d.audit, d.period, coalesce(e.content_hash, '') FROM (SELECT DISTINCT"
-                 " audit, period FROM publish.delay) d LEFT JOIN publish.delay_export e"
-                 " USING (audit, period) ORDER BY 1, 2",
-                 0, NULL, err, errlen);
-    if (!periods)
-        return -1;
-    int written = 0;
-    for (int i = 0; written >= 0 && i < PQntuples(periods); i++) {
-        const char *audit = PQgetvalue(periods, i, 0), *period = PQgetvalue(periods, i, 1);
-        char derr[400];
-        const audit_def_t *def = audit_cache_get(audits, audit, derr, sizeof derr);
-        if (!def)
-            continue; /* an audit no longer defined: its releases are not rebuilt either */
-        char *csv = NULL;
-        if (delay_ledger_csv(db, audit, period, def->disclosure_min_count, &csv, err, errlen) <
-            0) {
-            written = -1;
-            break;
-        }
-        unsigned char h[crypto_hash_sha256_BYTES];
-        char hash[65], dir[1400], ferr[1600];
-        crypto_hash_sha256(h, (const unsigned char *)csv, strlen(csv));
-        sodium_bin2hex(hash, sizeof hash, h, sizeof h);
-        if (strcmp(hash, PQgetvalue(periods, i, 2)) != 0) {
-            snprintf(dir, sizeof dir, "%s/%s/%s", out_dir, audit, period);
-            const char *p[] = {audit, period, hash};
-            if (release_files_write_one(dir, "delays.csv", csv, strlen(csv), ferr, sizeof ferr) !=
-                0)
-                ncap_log(LOG_WARN, "could not write delays.csv", "error", ferr, NULL);
-            else if (db_execp(db,
-                              "INSERT INTO publish.delay_export (audit, period, content_hash)"
-                              " VALUES ($1, $2, $3) ON CONFLICT (audit, period) DO UPDATE SET"
-                              " content_hash = EXCLUDED.content_hash",
-                              3, p, err, errlen) != 0)
-                written = -1;
-            else
-                written++;
-        }
-        free(csv);
-    }
-    PQclear(periods);
-    return written;
+    return period_export(db,
+                         "SELECT d.audit, d.period, e.content_hash FROM (SELECT DISTINCT audit,"
+                         " period FROM publish.delay) d LEFT JOIN publish.delay_export e"
+                         " USING (audit, period) ORDER BY 1, 2",
+                         "publish.delay_export", out_dir, "delays.csv", export_text, audits, err,
+                         errlen);
 }

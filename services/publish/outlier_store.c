@@ -5,16 +5,14 @@
 #include <errno.h>
 #include <jansson.h>
 #include <math.h>
-#include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "csv.h"
 #include "db.h"
-#include "log.h"
 #include "outlier_process.h"
-#include "release_files.h"
+#include "period_export.h"
 
 long long outlier_day_seconds(char *err, size_t errlen)
 {
@@ -368,53 +366,30 @@ int outlier_store_csv(PGconn *db, audit_cache_t *audits, long long day_seconds,
     return n;
 }
 
+/* The context of outlier_store_export's files. */
+typedef struct {
+    audit_cache_t *audits;
+    long long day_seconds;
+} export_ctx_t;
+
+static int export_text(void *ctx, PGconn *db, const char *audit, const char *period, char **text,
+                       char *err, size_t errlen)
+{
+    const export_ctx_t *x = ctx;
+    outlier_filter_t f = {audit, period, NULL, NULL};
+    return outlier_store_csv(db, x->audits, x->day_seconds, &f, text, err, errlen) < 0 ? -1 : 0;
+}
+
 int outlier_store_export(PGconn *db, audit_cache_t *audits, long long day_seconds,
                          const char *team_dir, char *err, size_t errlen)
 {
-    PGresult *periods =
-        db_query(db,
-                 "SELECT c.audit, c.period, e.content_hash FROM (SELECT DISTINCT audit, period"
-                 " FROM publish.outlier_case) c LEFT JOIN publish.outlier_export e"
-                 " USING (audit, period) ORDER BY 1, 2",
-                 0, NULL, err, errlen);
-    if (!periods)
-        return -1;
-    int written = 0;
-    for (int i = 0; written >= 0 && i < PQntuples(periods); i++) {
-        const char *audit = PQgetvalue(periods, i, 0), *period = PQgetvalue(periods, i, 1);
-        outlier_filter_t f = {audit, period, NULL, NULL};
-        char *csv = NULL;
-        if (outlier_store_csv(db, audits, day_seconds, &f, &csv, err, errlen) < 0) {
-            written = -1;
-            break;
-        }
-        unsigned char h[crypto_hash_sha256_BYTES];
-        char hash[65], dir[1400];
-        crypto_hash_sha256(h, (const unsigned char *)csv, strlen(csv));
-        sodium_bin2hex(hash, sizeof hash, h, sizeof h);
-        if (strcmp(hash, PQgetvalue(periods, i, 2)) != 0) {
-            snprintf(dir, sizeof dir, "%s/%s/%s", team_dir, audit, period);
-            const char *p[] = {audit, period, hash};
-            char ferr[1600];
-            /* a folder that cannot be written holds back the team's file, never a release: said
-             * in the log, tried again next round (the hash is not kept) */
-            if (release_files_write_one(dir, "outliers.csv", csv, strlen(csv), ferr, sizeof ferr) !=
-                0)
-                ncap_log(LOG_WARN, "could not write the audit team's outliers.csv", "error", ferr,
-                         NULL);
-            else if (db_execp(db,
-                              "INSERT INTO publish.outlier_export (audit, period, content_hash)"
-                              " VALUES ($1, $2, $3) ON CONFLICT (audit, period) DO UPDATE SET"
-                              " content_hash = EXCLUDED.content_hash",
-                              3, p, err, errlen) != 0)
-                written = -1;
-            else
-                written++;
-        }
-        free(csv);
-    }
-    PQclear(periods);
-    return written;
+    export_ctx_t x = {audits, day_seconds};
+    return period_export(db,
+                         "SELECT c.audit, c.period, e.content_hash FROM (SELECT DISTINCT audit,"
+                         " period FROM publish.outlier_case) c LEFT JOIN publish.outlier_export e"
+                         " USING (audit, period) ORDER BY 1, 2",
+                         "publish.outlier_export", team_dir, "outliers.csv", export_text, &x, err,
+                         errlen);
 }
 
 int outlier_store_show(PGconn *db, audit_cache_t *audits, long long day_seconds, long long case_id,
