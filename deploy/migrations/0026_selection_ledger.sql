@@ -87,3 +87,28 @@ CREATE TRIGGER seen_delay AFTER INSERT OR UPDATE ON publish.seen
 
 GRANT SELECT ON publish.delay TO ncap_publish;
 GRANT SELECT, INSERT, UPDATE ON publish.delay_export TO ncap_publish;
+
+-- Case ascertainment (issue 15): the cases each trust was expected to submit per period, from
+-- another source (e.g. hospital episode statistics), loaded by the operator with `ncap refdata
+-- load expected --audit A FILE` (which replaces the audit's rows in one transaction). Publish
+-- reads them beside its record counts (metric.aggregate's metric '') and writes ascertainment.csv
+-- (records / expected, rated against the definition's ascertainment_threshold) with the releases.
+CREATE TABLE publish.expected_cases (
+  audit     text NOT NULL,
+  trust     text NOT NULL CHECK (trust ~ '^[A-Z0-9]{3}$'),
+  period    text NOT NULL CHECK (period ~ '^[0-9]{4}(Q[1-4])?$'),
+  expected  bigint NOT NULL CHECK (expected >= 0),
+  loaded_at timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (audit, trust, period)
+);
+CREATE TABLE publish.ascertainment_export (
+  audit        text NOT NULL,
+  period       text NOT NULL,
+  content_hash text NOT NULL,
+  PRIMARY KEY (audit, period)
+);
+ALTER TABLE linkage.refdata_load DROP CONSTRAINT refdata_load_kind_check,
+  ADD CONSTRAINT refdata_load_kind_check
+  CHECK (kind IN ('deaths', 'optouts', 'imd', 'ods', 'expected'));
+GRANT SELECT ON publish.expected_cases TO ncap_publish;
+GRANT SELECT, INSERT, UPDATE ON publish.ascertainment_export TO ncap_publish;

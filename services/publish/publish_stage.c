@@ -10,6 +10,7 @@
 
 #include "array_grow.h"
 #include "db.h"
+#include "ascertainment.h"
 #include "delay_ledger.h"
 #include "log.h"
 #include "benchmark.h"
@@ -692,9 +693,12 @@ static void after_commit(void *state, PGconn *db)
     }
     if (ps->n_pending > 0) {
         char err[1024];
-        /* the delay ledger of the periods published (delay_ledger.h) */
-        if (delay_ledger_export(db, ps->audits, ps->out_dir, err, sizeof err) < 0)
-            ncap_log(LOG_WARN, "could not write delays.csv; will retry after the next release",
+        /* the delay ledger and case ascertainment of the periods published */
+        if (delay_ledger_export(db, ps->audits, ps->out_dir, err, sizeof err) < 0 ||
+            ascertainment_export(db, ps->audits, ps->out_dir, err, sizeof err) < 0)
+            ncap_log(LOG_WARN,
+                     "could not write delays.csv or ascertainment.csv; will retry after the "
+                     "next release",
                      "error", err, NULL);
     }
     if (ps->n_pending > 0) {

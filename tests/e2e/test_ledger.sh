@@ -10,6 +10,9 @@
 #   - delays.csv has England and each trust, both stages, England's records the sum of its trusts',
 #     a median at most its 90th percentile, both shown exactly where records reach min_count;
 #   - the median delay from submission to publication is under the time the run took.
+#   - ascertainment.csv: each trust's records (adding up to the release's) over the cases
+#     `ncap refdata load expected` gave (bad rows skipped with their reasons), rated against
+#     nhfd.yaml's ascertainment_threshold 0.8: the trust expected far more cases is below it.
 # Run through tests/run.
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib.sh
@@ -22,6 +25,28 @@ e2e_sim "$sim" "$records" 6 11
 start=$SECONDS
 e2e_deploy main
 e2e_load_refdata
+
+# case ascertainment: every trust expected 40 cases a quarter but the first, expected 5000 (so
+# below the definition's 0.8); three bad rows skipped with their reasons
+expected=$E2E_DIR/expected.csv
+mapfile -t trusts < <(cd "$sim" && ls -- *.csv | sed 's/\.csv$//' | sort)
+{
+  echo trust,period,expected
+  for t in "${trusts[@]}"; do
+    for p in 2024Q1 2024Q2 2024Q3 2024Q4 2025Q1 2025Q2 2025Q3 2025Q4 2026Q1 2026Q2 2026Q3 2026Q4; do
+      [ "$t" = "${trusts[0]}" ] && echo "$t,$p,5000" || echo "$t,$p,40"
+    done
+  done
+  echo "rgt,2025Q3,10"
+  echo "${trusts[1]},2025Q5,10"
+  echo "${trusts[1]},2025Q3,-1"
+} >"$expected"
+e2e_ncap refdata load expected --audit "$E2E_AUDIT" "$expected" >"$CTX_RUN/logs/expected.log" 2>&1 ||
+  fail "ncap refdata load expected failed: $(tail -n 5 "$CTX_RUN/logs/expected.log")"
+grep -q "skipped: *3" "$CTX_RUN/logs/expected.log" &&
+  grep -q "line $((${#trusts[@]} * 12 + 2)): trust \"rgt\"" "$CTX_RUN/logs/expected.log" &&
+  grep -q "period \"2025Q5\"" "$CTX_RUN/logs/expected.log" ||
+  fail "ncap refdata load expected did not skip the three bad rows with their reasons: $(cat "$CTX_RUN/logs/expected.log")"
 e2e_start_pipeline
 e2e_wait_registered ingest 1
 e2e_submit_all "$sim"
@@ -33,12 +58,12 @@ e2e_expect_release_check
 delays_ready() {
   local f
   while read -r f; do
-    [ -s "$(dirname "$f")/delays.csv" ] || return 1
+    [ -s "$(dirname "$f")/delays.csv" ] && [ -s "$(dirname "$f")/ascertainment.csv" ] || return 1
   done < <(e2e_releases)
 }
 deadline=$((SECONDS + 60))
 until delays_ready; do
-  [ $SECONDS -lt $deadline ] || fail "no delays.csv beside every latest.csv after 60 s"
+  [ $SECONDS -lt $deadline ] || fail "no delays.csv and ascertainment.csv beside every latest.csv after 60 s"
   sleep 1
 done
 e2e_stop_all
@@ -48,9 +73,10 @@ n=0
 while read -r f; do
   dir=$(dirname "$f")
   period=$(basename "$dir")
-  python3 - "$f" "${f%.csv}.json" "$dir/delays.csv" "$min_count" "$took" <<'PY' ||
+  python3 - "$f" "${f%.csv}.json" "$dir/delays.csv" "$min_count" "$took" "${trusts[0]}" <<'PY' ||
 import csv, json, sys
-latest, meta_path, delays_path, min_count, took = sys.argv[1:4] + [int(sys.argv[4]), int(sys.argv[5])]
+latest, meta_path, delays_path, min_count, took, low = (sys.argv[1:4] + [int(sys.argv[4]), int(sys.argv[5])]
+                                                        + [sys.argv[6]])
 meta = json.load(open(meta_path))
 rows = list(csv.DictReader(open(latest, newline="")))
 first = meta["metrics"][0]["id"]
@@ -91,6 +117,18 @@ for stage, unit in (("event_to_submission", "days"), ("submission_to_publication
     if stage == "submission_to_publication" and int(eng[0]["median"]) > took:
         sys.exit(f"{delays_path}: median {eng[0]['median']} s from submission to publication, "
                  f"longer than the whole run ({took} s)")
+asc_path = delays_path.replace("delays.csv", "ascertainment.csv")
+a = list(csv.DictReader(open(asc_path, newline="")))
+if sum(int(x["records"]) for x in a) != valid:
+    sys.exit(f"{asc_path}: the trusts' records add up to {sum(int(x['records']) for x in a)}, "
+             f"the release counts {valid}")
+for x in a:
+    want = int(x["records"]) / int(x["expected"])
+    rating = "meets" if want >= 0.8 else "below"
+    if abs(float(x["ascertainment"]) - want) > 1e-6 or x["threshold"] != "0.8" or x["rating"] != rating:
+        sys.exit(f"{asc_path}: {x}, expected ascertainment {want:.6f} rated {rating} against 0.8")
+    if (x["trust"] == low) != (x["rating"] == "below"):
+        sys.exit(f"{asc_path}: {x['trust']} rated {x['rating']}")
 print(f"{total} record versions = {valid} counted + {rejected} rejected; "
       f"median {eng[0]['median']} s to publication")
 PY

@@ -251,6 +251,9 @@ static const char *const expected[] = {
      * owner's rights (publish reads no record's receipt or event time), and delays.csv's hash */
     "ncap_publish     table publish.delay                          SELECT",
     "ncap_publish     table publish.delay_export                   SELECT INSERT UPDATE",
+    /* case ascertainment (0026): the expected cases the operator loads, ascertainment.csv's hash */
+    "ncap_publish     table publish.expected_cases                 SELECT",
+    "ncap_publish     table publish.ascertainment_export           SELECT INSERT UPDATE",
 };
 /* clang-format on */
 #define N_EXPECTED (sizeof expected / sizeof *expected)
