@@ -81,8 +81,8 @@ static void *read_row(void *state, const PGresult *r, int row, stage_error_t *cl
 }
 
 /* Each record's period, contributions and categories (pure). An invalid record with a period
- * counts once as rejected (CONTRIBUTION_REJECTED, no category) and in no metric; a valid one whose metric fails, or that cannot be placed in a declared breakdown, is
- * quarantined. */
+ * counts once as rejected (CONTRIBUTION_REJECTED, no category) and in no metric; a valid one whose
+ * metric fails, or that cannot be placed in a declared breakdown, is quarantined. */
 static void decide(void *state, stage_batch_t *b)
 {
     (void)state;

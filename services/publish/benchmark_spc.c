@@ -106,7 +106,8 @@ static void period_end(const char *period, char out[8])
  * (BENCHMARK_REJECTED: records in no metric). */
 static bool in_series(const spc_t *s, const char *metric, const char *breakdown, const char *month)
 {
-    return !(metric && strcmp(metric, BENCHMARK_REJECTED) == 0) && breakdown && strcmp(breakdown, "all") == 0 && month && *month &&
+    return !(metric && strcmp(metric, BENCHMARK_REJECTED) == 0) && breakdown &&
+           strcmp(breakdown, "all") == 0 && month && *month &&
            (!s->last_month[0] || strcmp(month, s->last_month) <= 0);
 }
 

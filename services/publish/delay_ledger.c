@@ -31,17 +31,11 @@ int delay_ledger_csv(PGconn *db, const char *audit, const char *period, long lon
     PGresult *r = db_query(db, percentile_sql, 2, p, err, errlen);
     if (!r)
         return -1;
-    char *buf = NULL;
+    char *buf;
     size_t len = 0;
-    FILE *f = open_memstream(&buf, &len);
-    if (!f) {
-        PQclear(r);
-        snprintf(err, errlen, "out of memory");
-        return -1;
-    }
-    fputs(DELAY_LEDGER_HEADER "\n", f);
+    FILE *f = period_text_open(&buf, &len, DELAY_LEDGER_HEADER);
     int n = PQntuples(r);
-    for (int i = 0; i < n; i++) {
+    for (int i = 0; f && i < n; i++) {
         const char *trust = PQgetvalue(r, i, 0), *stage = PQgetvalue(r, i, 1);
         long long records = strtoll(PQgetvalue(r, i, 2), NULL, 10);
         bool days = strcmp(stage, "event_to_submission") == 0;
@@ -67,21 +61,14 @@ int delay_ledger_csv(PGconn *db, const char *audit, const char *period, long lon
         csv_write_row(f, cols, sizeof cols / sizeof *cols);
     }
     PQclear(r);
-    if (fclose(f) != 0) {
-        free(buf);
-        snprintf(err, errlen, "out of memory");
-        return -1;
-    }
-    *out = buf;
-    return n;
+    return (*out = period_text_close(f, &buf, err, errlen)) ? n : -1;
 }
 
 /* delay_ledger_export's text of a period: its audit's min_count from the definition. */
-static int export_text(void *ctx, PGconn *db, const char *audit, const char *period, char **text,
-                       char *err, size_t errlen)
+static int export_text(void *ctx, PGconn *db, const audit_def_t *def, const char *audit,
+                       const char *period, char **text, char *err, size_t errlen)
 {
-    char derr[400];
-    const audit_def_t *def = audit_cache_get(ctx, audit, derr, sizeof derr);
+    (void)ctx;
     if (!def)
         return 1; /* an audit no longer defined: its releases are not rebuilt either */
     return delay_ledger_csv(db, audit, period, def->disclosure_min_count, text, err, errlen) < 0
@@ -92,10 +79,10 @@ static int export_text(void *ctx, PGconn *db, const char *audit, const char *per
 int delay_ledger_export(PGconn *db, audit_cache_t *audits, const char *out_dir, char *err,
                         size_t errlen)
 {
-    return period_export(db,
+    return period_export(db, audits,
                          "SELECT d.audit, d.period, e.content_hash FROM (SELECT DISTINCT audit,"
                          " period FROM publish.delay) d LEFT JOIN publish.delay_export e"
                          " USING (audit, period) ORDER BY 1, 2",
-                         "publish.delay_export", out_dir, "delays.csv", export_text, audits, err,
+                         "publish.delay_export", out_dir, "delays.csv", export_text, NULL, err,
                          errlen);
 }

@@ -372,9 +372,10 @@ typedef struct {
     long long day_seconds;
 } export_ctx_t;
 
-static int export_text(void *ctx, PGconn *db, const char *audit, const char *period, char **text,
-                       char *err, size_t errlen)
+static int export_text(void *ctx, PGconn *db, const audit_def_t *def, const char *audit,
+                       const char *period, char **text, char *err, size_t errlen)
 {
+    (void)def; /* outlier_store_csv finds the deadlines by audit (none without a definition) */
     const export_ctx_t *x = ctx;
     outlier_filter_t f = {audit, period, NULL, NULL};
     return outlier_store_csv(db, x->audits, x->day_seconds, &f, text, err, errlen) < 0 ? -1 : 0;
@@ -384,7 +385,7 @@ int outlier_store_export(PGconn *db, audit_cache_t *audits, long long day_second
                          const char *team_dir, char *err, size_t errlen)
 {
     export_ctx_t x = {audits, day_seconds};
-    return period_export(db,
+    return period_export(db, audits,
                          "SELECT c.audit, c.period, e.content_hash FROM (SELECT DISTINCT audit,"
                          " period FROM publish.outlier_case) c LEFT JOIN publish.outlier_export e"
                          " USING (audit, period) ORDER BY 1, 2",
@@ -404,12 +405,30 @@ int outlier_store_show(PGconn *db, audit_cache_t *audits, long long day_seconds,
         PQclear(r);
         return 0;
     }
-    static const char *const names[N_COLS] = {
-        "case",      "audit",         "period",          "metric",          "level",
-        "area_code", "trust",         "state",           "since",           "due",
-        "flag",      "public_flag",   "numerator",       "denominator",     "expected",
-        "value",     "england_value", "funnel_lower998", "funnel_upper998", "notified_at",
-        "responses", "detected_seconds", "trust_notified_seconds", "trust_responded_seconds"};
+    static const char *const names[N_COLS] = {"case",
+                                              "audit",
+                                              "period",
+                                              "metric",
+                                              "level",
+                                              "area_code",
+                                              "trust",
+                                              "state",
+                                              "since",
+                                              "due",
+                                              "flag",
+                                              "public_flag",
+                                              "numerator",
+                                              "denominator",
+                                              "expected",
+                                              "value",
+                                              "england_value",
+                                              "funnel_lower998",
+                                              "funnel_upper998",
+                                              "notified_at",
+                                              "responses",
+                                              "detected_seconds",
+                                              "trust_notified_seconds",
+                                              "trust_responded_seconds"};
     case_text_t t;
     case_text(r, 0, audits, day_seconds, &t);
     for (int k = 0; k < N_COLS; k++)

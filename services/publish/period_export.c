@@ -10,9 +10,29 @@
 #include "log.h"
 #include "release_files.h"
 
-int period_export(PGconn *db, const char *periods_sql, const char *hash_table, const char *root,
-                  const char *name, period_export_text_fn text, void *ctx, char *err,
-                  size_t errlen)
+FILE *period_text_open(char **buf, size_t *len, const char *header)
+{
+    *buf = NULL;
+    FILE *f = open_memstream(buf, len);
+    if (f)
+        fprintf(f, "%s\n", header);
+    return f;
+}
+
+char *period_text_close(FILE *f, char **buf, char *err, size_t errlen)
+{
+    if (!f || fclose(f) != 0) {
+        free(*buf);
+        *buf = NULL;
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    return *buf;
+}
+
+int period_export(PGconn *db, audit_cache_t *audits, const char *periods_sql,
+                  const char *hash_table, const char *root, const char *name,
+                  period_export_text_fn text, void *ctx, char *err, size_t errlen)
 {
     PGresult *periods = db_query(db, periods_sql, 0, NULL, err, errlen);
     if (!periods)
@@ -25,8 +45,9 @@ int period_export(PGconn *db, const char *periods_sql, const char *hash_table, c
     int written = 0;
     for (int i = 0; written >= 0 && i < PQntuples(periods); i++) {
         const char *audit = PQgetvalue(periods, i, 0), *period = PQgetvalue(periods, i, 1);
-        char *body = NULL;
-        int got = text(ctx, db, audit, period, &body, err, errlen);
+        char *body = NULL, derr[400];
+        const audit_def_t *def = audit_cache_get(audits, audit, derr, sizeof derr);
+        int got = text(ctx, db, def, audit, period, &body, err, errlen);
         if (got < 0) {
             written = -1;
             break;

@@ -47,8 +47,8 @@ static void check_row(const char *trust, const char *period, const char *expecte
 }
 
 int refdata_expected_parse(const char *data, size_t len, char ***trusts, char ***periods,
-                           char ***expected, char **strings, size_t *n, size_t *skipped,
-                           char *err, size_t errlen)
+                           char ***expected, char **strings, size_t *n, size_t *skipped, char *err,
+                           size_t errlen)
 {
     *trusts = *periods = *expected = NULL;
     *strings = NULL;
@@ -67,8 +67,9 @@ int refdata_expected_parse(const char *data, size_t len, char ***trusts, char **
         strcmp(csv_reader_field(csv, 0), "trust") != 0 ||
         strcmp(csv_reader_field(csv, 1), "period") != 0 ||
         strcmp(csv_reader_field(csv, 2), "expected") != 0) {
-        snprintf(err, errlen, "the header is not \"trust,period,expected\": expected a trust's ODS "
-                              "code, a period and its expected cases a line");
+        snprintf(err, errlen,
+                 "the header is not \"trust,period,expected\": expected a trust's ODS "
+                 "code, a period and its expected cases a line");
         goto done;
     }
     int got;
@@ -78,8 +79,8 @@ int refdata_expected_parse(const char *data, size_t len, char ***trusts, char **
         if (got < 0 || csv_reader_nfields(csv) != 3)
             snprintf(why, sizeof why, "expected 3 fields: trust,period,expected");
         else
-            check_row(csv_reader_field(csv, 0), csv_reader_field(csv, 1),
-                      csv_reader_field(csv, 2), why, sizeof why);
+            check_row(csv_reader_field(csv, 0), csv_reader_field(csv, 1), csv_reader_field(csv, 2),
+                      why, sizeof why);
         char key[64];
         if (!why[0]) {
             snprintf(key, sizeof key, "%s %s", csv_reader_field(csv, 0), csv_reader_field(csv, 1));

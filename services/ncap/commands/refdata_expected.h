@@ -13,8 +13,8 @@
  * periods point into *strings), their count in *n, the rows skipped in *skipped; -1 with err for a
  * wrong header or out of memory. */
 int refdata_expected_parse(const char *data, size_t len, char ***trusts, char ***periods,
-                           char ***expected, char **strings, size_t *n, size_t *skipped,
-                           char *err, size_t errlen);
+                           char ***expected, char **strings, size_t *n, size_t *skipped, char *err,
+                           size_t errlen);
 /* Loads FILE as the audit's expected cases, replacing the audit's whole set in one transaction.
  * Returns 0 loaded, 1 nothing loaded, 2 a file that cannot be read. */
 int refdata_load_expected(const char *audit, const char *path);

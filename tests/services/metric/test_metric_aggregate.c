@@ -810,7 +810,7 @@ static void test_hand_made_contributions(void **state)
     "SELECT string_agg(concat_ws(' ', period, trust, site, metric_id, n, d), ','"                  \
     "   ORDER BY period, trust, site, metric_id) FROM (SELECT period, trust, site, metric_id,"     \
     "   sum(numerator) AS n, sum(denominator) AS d FROM metric.aggregate WHERE breakdown = 'all'"  \
-    "   AND metric_id <> '" CONTRIBUTION_REJECTED "'"                                             \
+    "   AND metric_id <> '" CONTRIBUTION_REJECTED "'"                                              \
     "   GROUP BY 1, 2, 3, 4 HAVING sum(denominator) > 0) x"
 
 /* Marks the migrations from `from` up to (not including) `to` as not applied ("" no bound), then
