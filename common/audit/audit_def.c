@@ -1884,6 +1884,22 @@ static int load_disclosure(loader_t *L, const yaml_node_t *root)
     return rc;
 }
 
+/* ascertainment_threshold: a share of expected cases, above 0 and at most 1 (e.g. 0.8) */
+static int load_ascertainment(loader_t *L, const yaml_node_t *root)
+{
+    audit_def_t *def = L->def;
+    if (get_number(L, root, "ascertainment_threshold", &def->has_ascertainment_threshold,
+                   &def->ascertainment_threshold) != 0)
+        return -1;
+    if (def->has_ascertainment_threshold &&
+        !(def->ascertainment_threshold > 0 && def->ascertainment_threshold <= 1))
+        return lfail(L, line_of(get(L, root, "ascertainment_threshold")),
+                     "\"ascertainment_threshold\" is %g, expected a share of the expected cases "
+                     "above 0 and at most 1 (e.g. 0.8)",
+                     def->ascertainment_threshold);
+    return 0;
+}
+
 /* outliers: {notify_within_days: N, respond_within_days: N, publish_within_days: N}, each a
  * whole number of working days from 0 to AUDIT_MAX_OUTLIER_DAYS, every key required. */
 static int load_outliers(loader_t *L, const yaml_node_t *root)
@@ -2002,7 +2018,7 @@ static int load_root(loader_t *L, const yaml_node_t *root)
                                  "trust_field", "site_field", "period_field",    "opt_out_applies",
                                  "fields",      "linked",     "derived",         "metrics",
                                  "rules",       "breakdowns", "disclosure",      "risk_models",
-                                 "outliers"};
+                                 "outliers",    "ascertainment_threshold"};
     audit_def_t *def = L->def;
     if (root->type != YAML_MAPPING_NODE)
         return check_keys(L, root, "the definition", keys, sizeof keys / sizeof keys[0]);
@@ -2043,7 +2059,8 @@ static int load_root(loader_t *L, const yaml_node_t *root)
                     (void **)&def->rules, sizeof *def->rules, &def->n_rules, load_rule);
     if (fields_rc && def->n_fields == 0)
         return -1; /* no fields at all: said once, not again for each key naming one */
-    rc |= load_breakdowns(L, root) | load_disclosure(L, root) | load_outliers(L, root);
+    rc |= load_breakdowns(L, root) | load_disclosure(L, root) | load_outliers(L, root) |
+          load_ascertainment(L, root);
     rc |= check_field_ref(L, root, "record_key", def->record_key_field) |
           check_field_ref(L, root, "trust_field", def->trust_field) |
           check_field_ref(L, root, "site_field", def->site_field) |

@@ -229,6 +229,10 @@ typedef struct {
     /* `disclosure: {min_count: N}`: a published count from 1 to N - 1 is suppressed; 0 when the
      * definition has no disclosure (nothing suppressed) */
     int disclosure_min_count;
+    /* `ascertainment_threshold: 0.8`: the share of a trust's expected cases (`ncap refdata load
+     * expected`) its records must reach; has_ false when the definition sets none */
+    bool has_ascertainment_threshold;
+    double ascertainment_threshold;
     /* `outliers: {notify_within_days: N, respond_within_days: N, publish_within_days: N}`: the
      * outlier process (common/audit/outlier_process.h), each stage's deadline in working days;
      * enabled false when the definition has none (no cases: the release shows its funnel flags

@@ -30,6 +30,7 @@ int results_store_figures(PGconn *db, const audit_def_t *def, const char *trust,
         " avg(c.value) FILTER (WHERE c.denominator = 1 AND c.value IS NOT NULL)"
         " FROM ingest.record r JOIN metric.contribution c ON c.record_id = r.record_id"
         " WHERE r.audit = $1 AND r.trust = $2 AND c.metric_id <> ''"
+        " AND c.metric_id <> '!rejected'" /* metric's CONTRIBUTION_REJECTED: no metric's */
         "  AND ($3 = '' OR c.period = $3)"
         " GROUP BY GROUPING SETS ((c.period, c.metric_id), (c.period, c.metric_id, c.site))"
         " ORDER BY c.period COLLATE \"C\", c.metric_id COLLATE \"C\", GROUPING(c.site) DESC,"

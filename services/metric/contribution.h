@@ -13,6 +13,11 @@
  * as a sum rather than recounted. No metric of a definition has an empty id. */
 #define CONTRIBUTION_RECORDS ""
 
+/* The metric id under which metric counts a record whose validation failed, once, when it has a
+ * period (numerator 0, denominator 1, breakdown "all" only): the selection ledger's rejected
+ * count of a release (services/publish's BENCHMARK_REJECTED, the same id). */
+#define CONTRIBUTION_REJECTED "!rejected"
+
 /* Fixed point for expected values: a record's expected value is kept as llround(e x 1e9), so that
  * sums are exact and the same whatever the order they are added in (a release is byte-identical
  * however its records arrived). */

@@ -2,6 +2,7 @@
 #include "metric_stage.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,6 +10,7 @@
 
 #include "breakdown.h"
 #include "contribution.h"
+#include "datetime.h"
 #include "db.h"
 #include "metric_store.h"
 #include "stage_record.h"
@@ -20,6 +22,7 @@ typedef struct {
     bool valid;
     char period[8];
     char month[8];           /* "YYYY-MM" */
+    char event_at[24];       /* the period field's time, seconds since 1970 ("" none) */
     contribution_t *contrib; /* def->n_metrics of them */
     int n_contrib;
     char categories[BREAKDOWN_COUNT][BREAKDOWN_CATEGORY_MAX]; /* where it has contributions */
@@ -77,9 +80,9 @@ static void *read_row(void *state, const PGresult *r, int row, stage_error_t *cl
     return in;
 }
 
-/* Each record's period, contributions and categories (pure). An invalid record contributes
- * nothing; a valid one whose metric fails, or that cannot be placed in a declared breakdown, is
- * quarantined. */
+/* Each record's period, contributions and categories (pure). An invalid record with a period
+ * counts once as rejected (CONTRIBUTION_REJECTED, no category) and in no metric; a valid one whose
+ * metric fails, or that cannot be placed in a declared breakdown, is quarantined. */
 static void decide(void *state, stage_batch_t *b)
 {
     (void)state;
@@ -91,6 +94,12 @@ static void decide(void *state, stage_batch_t *b)
         char err[400];
         int nc = contribution_compute(in->r.def, in->r.rec, in->period, in->month, in->contrib, err,
                                       sizeof err);
+        /* the clinical event's time, for the delay ledger (publish.delay, migration 0026) */
+        const char *pv = ncap_record_get(in->r.rec, in->r.def->period_field);
+        int64_t t;
+        bool has_time;
+        if (in->period[0] && pv && ncap_datetime_parse(pv, &t, &has_time) == 0)
+            snprintf(in->event_at, sizeof in->event_at, "%lld", (long long)t);
         if (nc < 0 && in->valid)
             stage_item_fail(it, STAGE_ERR_EVALUATION, "%s", err);
         /* metric.measure counts values: an infinity or NaN has no place in a median or mean */
@@ -100,6 +109,12 @@ static void decide(void *state, stage_batch_t *b)
                                 "metric \"%s\": value is %g, expected a finite number",
                                 in->contrib[c].metric_id, in->contrib[c].value);
         in->n_contrib = in->valid && in->period[0] && nc > 0 ? nc : 0;
+        if (!in->valid && in->period[0]) {
+            in->contrib[0] = (contribution_t){
+                .metric_id = CONTRIBUTION_REJECTED, .numerator = 0, .denominator = 1};
+            in->n_contrib = 1;
+            continue;
+        }
         /* a valid record with a period counts once (CONTRIBUTION_RECORDS) in its categories */
         if (in->valid && in->period[0] && nc >= 0 && it->error == STAGE_OK) {
             in->contrib[in->n_contrib++] = (contribution_t){
@@ -110,7 +125,7 @@ static void decide(void *state, stage_batch_t *b)
     }
 }
 
-enum { S_RID, S_VER, S_AUDIT, S_TRUST, S_PERIOD, S_VALID, S_LREV, NS };
+enum { S_RID, S_VER, S_AUDIT, S_TRUST, S_PERIOD, S_VALID, S_LREV, S_EVENT, NS };
 
 /* metric_store_is_ratio_fn over the audits' definitions: a metric the current definition does not
  * have (any more) is taken as a ratio, whose numerator is not checked against its denominator,
@@ -123,7 +138,8 @@ static bool is_ratio(void *ctx, const char *audit, const char *metric_id)
     for (size_t i = 0; def && i < def->n_metrics; i++)
         if (strcmp(def->metrics[i].id, metric_id) == 0)
             return def->metrics[i].kind == AUDIT_METRIC_RATIO;
-    return metric_id[0] != '\0'; /* CONTRIBUTION_RECORDS counts records: its numerator is 0 */
+    /* CONTRIBUTION_RECORDS and CONTRIBUTION_REJECTED count records: their numerator is 0 */
+    return metric_id[0] != '\0' && strcmp(metric_id, CONTRIBUTION_REJECTED) != 0;
 }
 
 /* Takes in every version; applies a version (at a link revision) only if it is the newest seen for
@@ -151,7 +167,8 @@ static int store(void *state, PGconn *db, stage_batch_t *b, char *err, size_t er
                               in->r.trust,
                               in->period[0] ? in->period : NULL,
                               in->valid ? "t" : "f",
-                              lrev};
+                              lrev,
+                              in->event_at[0] ? in->event_at : NULL};
         pg_columns_row(&s, sv);
     }
     if (pg_columns_close(&s) != 0) {
@@ -161,19 +178,21 @@ static int store(void *state, PGconn *db, stage_batch_t *b, char *err, size_t er
     applied = db_query(
         db,
         "WITH src AS (SELECT * FROM unnest($1::bigint[], $2::int[], $3::text[], $4::text[],"
-        "   $5::text[], $6::bool[], $7::int[]) AS s(record_id, version, audit, trust, period,"
-        "   valid, link_revision)),"
+        "   $5::text[], $6::bool[], $7::int[], $8::bigint[]) AS s(record_id, version, audit, trust,"
+        "   period, valid, link_revision, event_s)),"
         " pr AS (INSERT INTO metric.processed AS m (record_id, version, link_revision)"
         "   SELECT DISTINCT ON (record_id, version) record_id, version, link_revision FROM src"
         "   ORDER BY record_id, version, link_revision DESC"
         "   ON CONFLICT (record_id, version) DO UPDATE SET link_revision = EXCLUDED.link_revision,"
         "   processed_at = now() WHERE m.link_revision < EXCLUDED.link_revision)"
         " INSERT INTO metric.record_state AS st (record_id, version, audit, trust, period, valid,"
-        "   link_revision)"
+        "   link_revision, event_at)"
         " SELECT DISTINCT ON (record_id) record_id, version, audit, trust, period, valid,"
-        "   link_revision FROM src ORDER BY record_id, version DESC, link_revision DESC"
+        "   link_revision, to_timestamp(event_s) FROM src"
+        "   ORDER BY record_id, version DESC, link_revision DESC"
         " ON CONFLICT (record_id) DO UPDATE SET version = EXCLUDED.version,"
         "   trust = EXCLUDED.trust, period = EXCLUDED.period, valid = EXCLUDED.valid,"
+        "   event_at = EXCLUDED.event_at,"
         "   link_revision = EXCLUDED.link_revision, updated_at = now()"
         "   WHERE (st.version, st.link_revision) < (EXCLUDED.version, EXCLUDED.link_revision)"
         " RETURNING record_id, version, link_revision",

@@ -166,6 +166,18 @@ static int check_cell(bench_t *b, size_t i, const benchmark_cell_t *c, char *err
                           "cell %zu: trust \"%.40s\" or site \"%.40s\", expected codes of at most "
                           "%d characters without a unit separator",
                           i + 1, c->trust, cell_site(c), BENCH_CODE_MAX);
+    if (c->metric && strcmp(c->metric, BENCHMARK_REJECTED) == 0) {
+        if (!c->breakdown || strcmp(c->breakdown, "all") != 0 || (c->category && *c->category) ||
+            c->numerator != 0 || c->denominator < 0 || c->expected_e9 != 0 || c->held != 0 ||
+            c->missing != 0)
+            return bench_fail(err, errlen,
+                              "cell %zu: metric \"%s\" (records rejected) with breakdown \"%s\", "
+                              "numerator %lld and denominator %lld, expected breakdown all and "
+                              "only a denominator >= 0",
+                              i + 1, c->metric, c->breakdown ? c->breakdown : "", c->numerator,
+                              c->denominator);
+        return 0;
+    }
     if (!c->metric || str_map_get(b->metric_ids, c->metric) == STR_MAP_MISSING)
         return bench_fail(err, errlen, "cell %zu: metric \"%s\" is not one of the definition's",
                           i + 1, c->metric ? c->metric : "");
@@ -529,9 +541,10 @@ static int add_sums(bench_t *b, char *err, size_t errlen)
     size_t n = b->in->n_metrics * b->n_areas * b->n_slots;
     b->sums = calloc(n ? n : 1, sizeof *b->sums);
     b->deciles = calloc(in->n_metrics * 10 + 1, sizeof *b->deciles);
+    b->rejected = calloc(b->n_areas + 1, sizeof *b->rejected);
     size_t n_sites = str_map_size(b->site_ids);
     size_t *site_area = calloc(n_sites + 1, sizeof *site_area);
-    if (!b->sums || !b->deciles || !site_area) {
+    if (!b->sums || !b->deciles || !b->rejected || !site_area) {
         free(site_area);
         return bench_fail(err, errlen, "out of memory");
     }
@@ -540,8 +553,12 @@ static int add_sums(bench_t *b, char *err, size_t errlen)
     char key[2 * BENCH_CODE_MAX + 2];
     for (size_t i = 0; i < in->n_cells; i++) {
         const benchmark_cell_t *c = &in->cells[i];
-        size_t m = str_map_get(b->metric_ids, c->metric);
         size_t a = site_area[str_map_get(b->site_ids, site_key(c, key, sizeof key))];
+        if (strcmp(c->metric, BENCHMARK_REJECTED) == 0) {
+            b->rejected[a] += c->denominator;
+            continue;
+        }
+        size_t m = str_map_get(b->metric_ids, c->metric);
         int decile;
         size_t k = slot_of(b, c, &decile);
         bench_sum_t *s = bench_sum(b, m, a, k);
@@ -558,6 +575,8 @@ static int add_sums(bench_t *b, char *err, size_t errlen)
     }
     /* sites into trusts, trusts into regions, regions into England: children sit after their
      * parents' level, so one pass from the last area back adds every level up */
+    for (size_t a = b->n_areas; a-- > 1;)
+        b->rejected[b->areas[a].parent] += b->rejected[a];
     for (size_t m = 0; m < in->n_metrics; m++)
         for (size_t a = b->n_areas; a-- > 1;)
             for (size_t k = 0; k < b->n_slots; k++) {
@@ -646,6 +665,7 @@ static int build_rows(bench_t *b, benchmark_release_t *out, char *err, size_t er
                 row->expected = (double)s->e9 / BENCHMARK_EXPECTED_SCALE;
                 row->held = s->held;
                 row->missing = s->missing;
+                row->rejected = k == 0 ? b->rejected[a] : 0;
                 row->compared = row->compared_region = row->outlier = row->note = "";
                 b->row_of[(m * b->n_areas + a) * b->n_slots + k] = r;
                 b->metric_of[r] = m;
@@ -704,6 +724,27 @@ static int set_notes(bench_t *b, benchmark_release_t *out)
     return 0;
 }
 
+/* The selection ledger of each row but the SII's, left empty on a suppressed row: what its
+ * figures leave out and, for a proportion whose numerator is shown, the bounds its value could
+ * take had they been included (none of them in the numerator; all of them). */
+static void set_ledger(const bench_t *b, benchmark_release_t *out)
+{
+    for (size_t r = 0; r < out->n_rows; r++) {
+        benchmark_row_t *row = &out->rows[r];
+        if (b->slot_of[r] == SIZE_MAX || (b->suppressed && b->suppressed[r]))
+            continue;
+        row->has_ledger = true;
+        row->left_out = row->rejected + row->held + row->missing;
+        long long all = row->denominator + row->left_out;
+        if (bench_kind(b, b->metric_of[r]) != BENCHMARK_PROPORTION || !row->has_numerator ||
+            all == 0)
+            continue;
+        row->has_bounds = true;
+        row->bound_lower = (double)row->numerator / (double)all;
+        row->bound_upper = (double)(row->numerator + row->left_out) / (double)all;
+    }
+}
+
 static void bench_free(bench_t *b)
 {
     str_map_destroy(&b->metric_ids);
@@ -719,6 +760,7 @@ static void bench_free(bench_t *b)
     free(b->buckets);
     free(b->sums);
     free(b->deciles);
+    free(b->rejected);
     free(b->row_of);
     free(b->metric_of);
     free(b->area_of);
@@ -748,6 +790,7 @@ int benchmark_build(const benchmark_input_t *in, benchmark_release_t *out, char 
         bench_figures(&b, out, err, errlen) != 0)
         goto out;
     bench_hide(&b, out);
+    set_ledger(&b, out);
     if (set_notes(&b, out) != 0) {
         bench_fail(err, errlen, "out of memory");
         goto out;

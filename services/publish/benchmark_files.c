@@ -52,7 +52,9 @@ static const char *const csv_head[] = {"audit",           "period",         "lev
                                        "upper998",        "england_value",  "compared_to_england",
                                        "funnel_lower95",  "funnel_upper95", "funnel_lower998",
                                        "funnel_upper998", "outlier",        "note",
-                                       "expected",        "held",           "missing"};
+                                       "expected",        "held",           "missing",
+                                       "rejected",        "left_out",       "bound_lower",
+                                       "bound_upper"};
 #define N_CSV (sizeof csv_head / sizeof *csv_head)
 
 void bench_figure(char *out, size_t len, bool has, double v)
@@ -74,8 +76,9 @@ static void count(char *out, size_t len, bool has, long long v)
 }
 
 typedef struct {
-    char num[24], den[24], held[24], missing[24];
+    char num[24], den[24], held[24], missing[24], rejected[24], left_out[24];
     char fig[11][40]; /* value, 4 intervals, england value, 4 funnel limits, expected */
+    char bound[2][40];
 } row_text_t;
 
 /* The SII row has no counts at all: empty held and missing. */
@@ -85,6 +88,10 @@ static void row_text(const benchmark_row_t *r, double scale, row_text_t *t)
     count(t->den, sizeof t->den, r->has_denominator, r->denominator);
     count(t->held, sizeof t->held, r->has_denominator, r->held);
     count(t->missing, sizeof t->missing, r->has_denominator, r->missing);
+    count(t->rejected, sizeof t->rejected, r->has_ledger, r->rejected);
+    count(t->left_out, sizeof t->left_out, r->has_ledger, r->left_out);
+    bench_figure(t->bound[0], sizeof t->bound[0], r->has_bounds, r->bound_lower * scale);
+    bench_figure(t->bound[1], sizeof t->bound[1], r->has_bounds, r->bound_upper * scale);
     /* the expected sum exactly: it is a whole number of 1e-9 (fixed point), so that a reader
      * recomputes O/E and its limits from the same expected count */
     bench_figure(t->fig[10], sizeof t->fig[10], r->has_expected, r->expected);
@@ -113,7 +120,8 @@ void benchmark_write_csv(FILE *f, const char *audit, const char *period,
             x->metric, x->breakdown, x->category, t.num,        t.den,        t.fig[0],
             t.fig[1],  t.fig[2],     t.fig[3],    t.fig[4],     t.fig[5],     x->compared,
             t.fig[6],  t.fig[7],     t.fig[8],    t.fig[9],     x->outlier,   x->note,
-            t.fig[10], t.held,       t.missing};
+            t.fig[10], t.held,       t.missing,   t.rejected,   t.left_out,   t.bound[0],
+            t.bound[1]};
         csv_write_row(f, cols, N_CSV);
     }
 }
@@ -347,6 +355,15 @@ static json_t *methods(const benchmark_input_t *in)
                     "out (a risk model's input or the value null); follow_up_incomplete: the held "
                     "column's records left out until their follow-up is complete"));
     json_object_set_new(
+        o, "ledger",
+        json_string("what each row's figures leave out: rejected, the records of the area and "
+                    "period whose validation failed (breakdown all rows; 0 on a category's); "
+                    "left_out, rejected + held + missing; a proportion's bound_lower numerator / "
+                    "(denominator + left_out) and bound_upper (numerator + left_out) / "
+                    "(denominator + left_out), the value had every record left out been counted "
+                    "outside or inside the numerator; empty on the SII row and on a suppressed "
+                    "row, the bounds empty for ratios, medians and means"));
+    json_object_set_new(
         o, "comparison",
         json_string("compared_to_england: the row's 95% interval above, spanning (or touching) or "
                     "below England's value: better, similar, worse for a metric with a polarity "
@@ -473,6 +490,10 @@ static json_t *row_json(const benchmark_row_t *x, const char *audit, const char 
                                                                       : json_null());
     json_array_append_new(a, x->has_denominator ? json_integer(x->held) : json_null());
     json_array_append_new(a, x->has_denominator ? json_integer(x->missing) : json_null());
+    json_array_append_new(a, x->has_ledger ? json_integer(x->rejected) : json_null());
+    json_array_append_new(a, x->has_ledger ? json_integer(x->left_out) : json_null());
+    json_array_append_new(a, json_figure(x->has_bounds, x->bound_lower));
+    json_array_append_new(a, json_figure(x->has_bounds, x->bound_upper));
     return a;
 }
 

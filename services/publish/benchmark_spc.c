@@ -102,9 +102,12 @@ static void period_end(const char *period, char out[8])
 
 /* Whether a cell or measure is in the run charts: breakdown "all", a month, and that month not
  * after the release's period (a series given with later months charts none of them). */
-static bool in_series(const spc_t *s, const char *breakdown, const char *month)
+/* The run charts take breakdown "all" cells of a month up to the period's end, never the ledger's
+ * (BENCHMARK_REJECTED: records in no metric). */
+static bool in_series(const spc_t *s, const char *metric, const char *breakdown, const char *month)
 {
-    return breakdown && strcmp(breakdown, "all") == 0 && month && *month &&
+    return !(metric && strcmp(metric, BENCHMARK_REJECTED) == 0) && breakdown &&
+           strcmp(breakdown, "all") == 0 && month && *month &&
            (!s->last_month[0] || strcmp(month, s->last_month) <= 0);
 }
 
@@ -159,13 +162,13 @@ static int index_series(spc_t *s, char *err, size_t errlen)
             return bench_fail(err, errlen, "out of memory");
     for (size_t i = 0; i < in->n_series; i++) {
         const benchmark_cell_t *c = &in->series[i];
-        if (in_series(s, c->breakdown, c->month) &&
+        if (in_series(s, c->metric, c->breakdown, c->month) &&
             add_key(s, c->metric, c->trust, c->month, err, errlen) != 0)
             return -1;
     }
     for (size_t i = 0; i < in->n_series_measures; i++) {
         const benchmark_measure_t *x = &in->series_measures[i];
-        if (in_series(s, x->breakdown, x->month) &&
+        if (in_series(s, x->metric, x->breakdown, x->month) &&
             add_key(s, x->metric, x->trust, x->month, err, errlen) != 0)
             return -1;
     }
@@ -206,7 +209,7 @@ static int add_series(spc_t *s, char *err, size_t errlen)
     const benchmark_input_t *in = s->in;
     for (size_t i = 0; i < in->n_series; i++) {
         const benchmark_cell_t *c = &in->series[i];
-        if (!in_series(s, c->breakdown, c->month))
+        if (!in_series(s, c->metric, c->breakdown, c->month))
             continue;
         if (c->numerator < 0 || c->denominator < 0 || c->expected_e9 < 0)
             return bench_fail(err, errlen,
@@ -226,7 +229,7 @@ static int add_series(spc_t *s, char *err, size_t errlen)
     }
     for (size_t i = 0; i < in->n_series_measures; i++) {
         const benchmark_measure_t *x = &in->series_measures[i];
-        if (!in_series(s, x->breakdown, x->month) || x->count == 0)
+        if (!in_series(s, x->metric, x->breakdown, x->month) || x->count == 0)
             continue;
         if (!isfinite(x->value) || x->count < 0)
             return bench_fail(err, errlen,

@@ -5,16 +5,14 @@
 #include <errno.h>
 #include <jansson.h>
 #include <math.h>
-#include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "csv.h"
 #include "db.h"
-#include "log.h"
 #include "outlier_process.h"
-#include "release_files.h"
+#include "period_export.h"
 
 long long outlier_day_seconds(char *err, size_t errlen)
 {
@@ -264,15 +262,23 @@ static const char list_sql[] =
     " ceil(extract(epoch FROM c.state_at)), c.flag, c.numerator, c.denominator, c.expected,"
     " c.value, c.england_value, c.funnel_lower998, c.funnel_upper998,"
     " coalesce(floor(extract(epoch FROM c.notified_at)), -1),"
-    " (SELECT count(*) FROM publish.outlier_response r WHERE r.case_id = c.case_id)"
-    " FROM publish.outlier_case c"
+    " (SELECT count(*) FROM publish.outlier_response r WHERE r.case_id = c.case_id),"
+    /* the delay ledger: the seconds spent in each stage left, from its transitions */
+    " t.detected, t.notified, t.responded"
+    " FROM publish.outlier_case c LEFT JOIN LATERAL (SELECT"
+    "   sum(s) FILTER (WHERE to_state = 'detected') AS detected,"
+    "   sum(s) FILTER (WHERE to_state = 'trust_notified') AS notified,"
+    "   sum(s) FILTER (WHERE to_state = 'trust_responded') AS responded"
+    "   FROM (SELECT to_state, floor(extract(epoch FROM lead(at) OVER (ORDER BY transition_id)"
+    "     - at))::bigint AS s FROM publish.outlier_transition x WHERE x.case_id = c.case_id) y"
+    "   ) t ON true"
     " WHERE ($1::text IS NULL OR c.audit = $1) AND ($2::text IS NULL OR c.period = $2)"
     " AND ($3::text IS NULL OR c.trust = $3) AND ($4::text IS NULL OR c.state = $4)"
     " AND ($5::bigint IS NULL OR c.case_id = $5)"
     " ORDER BY c.audit, c.period, c.metric_id, c.level, c.area_code";
 
 /* One case of list_sql's result as outliers.csv's fields (into buf). */
-enum { N_COLS = 21 };
+enum { N_COLS = 24 };
 typedef struct {
     char since[32], due[32], notified[32], f[7][40];
     const char *cols[N_COLS];
@@ -314,7 +320,10 @@ static void case_text(const PGresult *r, int i, audit_cache_t *audits, long long
                                 t->f[3],
                                 t->f[4],
                                 t->notified,
-                                PQgetvalue(r, i, 18)};
+                                PQgetvalue(r, i, 18),
+                                PQgetvalue(r, i, 19),
+                                PQgetvalue(r, i, 20),
+                                PQgetvalue(r, i, 21)};
     memcpy(t->cols, cols, sizeof cols);
 }
 
@@ -357,53 +366,31 @@ int outlier_store_csv(PGconn *db, audit_cache_t *audits, long long day_seconds,
     return n;
 }
 
+/* The context of outlier_store_export's files. */
+typedef struct {
+    audit_cache_t *audits;
+    long long day_seconds;
+} export_ctx_t;
+
+static int export_text(void *ctx, PGconn *db, const audit_def_t *def, const char *audit,
+                       const char *period, char **text, char *err, size_t errlen)
+{
+    (void)def; /* outlier_store_csv finds the deadlines by audit (none without a definition) */
+    const export_ctx_t *x = ctx;
+    outlier_filter_t f = {audit, period, NULL, NULL};
+    return outlier_store_csv(db, x->audits, x->day_seconds, &f, text, err, errlen) < 0 ? -1 : 0;
+}
+
 int outlier_store_export(PGconn *db, audit_cache_t *audits, long long day_seconds,
                          const char *team_dir, char *err, size_t errlen)
 {
-    PGresult *periods =
-        db_query(db,
-                 "SELECT c.audit, c.period, e.content_hash FROM (SELECT DISTINCT audit, period"
-                 " FROM publish.outlier_case) c LEFT JOIN publish.outlier_export e"
-                 " USING (audit, period) ORDER BY 1, 2",
-                 0, NULL, err, errlen);
-    if (!periods)
-        return -1;
-    int written = 0;
-    for (int i = 0; written >= 0 && i < PQntuples(periods); i++) {
-        const char *audit = PQgetvalue(periods, i, 0), *period = PQgetvalue(periods, i, 1);
-        outlier_filter_t f = {audit, period, NULL, NULL};
-        char *csv = NULL;
-        if (outlier_store_csv(db, audits, day_seconds, &f, &csv, err, errlen) < 0) {
-            written = -1;
-            break;
-        }
-        unsigned char h[crypto_hash_sha256_BYTES];
-        char hash[65], dir[1400];
-        crypto_hash_sha256(h, (const unsigned char *)csv, strlen(csv));
-        sodium_bin2hex(hash, sizeof hash, h, sizeof h);
-        if (strcmp(hash, PQgetvalue(periods, i, 2)) != 0) {
-            snprintf(dir, sizeof dir, "%s/%s/%s", team_dir, audit, period);
-            const char *p[] = {audit, period, hash};
-            char ferr[1600];
-            /* a folder that cannot be written holds back the team's file, never a release: said
-             * in the log, tried again next round (the hash is not kept) */
-            if (release_files_write_one(dir, "outliers.csv", csv, strlen(csv), ferr, sizeof ferr) !=
-                0)
-                ncap_log(LOG_WARN, "could not write the audit team's outliers.csv", "error", ferr,
-                         NULL);
-            else if (db_execp(db,
-                              "INSERT INTO publish.outlier_export (audit, period, content_hash)"
-                              " VALUES ($1, $2, $3) ON CONFLICT (audit, period) DO UPDATE SET"
-                              " content_hash = EXCLUDED.content_hash",
-                              3, p, err, errlen) != 0)
-                written = -1;
-            else
-                written++;
-        }
-        free(csv);
-    }
-    PQclear(periods);
-    return written;
+    export_ctx_t x = {audits, day_seconds};
+    return period_export(db, audits,
+                         "SELECT c.audit, c.period, e.content_hash FROM (SELECT DISTINCT audit,"
+                         " period FROM publish.outlier_case) c LEFT JOIN publish.outlier_export e"
+                         " USING (audit, period) ORDER BY 1, 2",
+                         "publish.outlier_export", team_dir, "outliers.csv", export_text, &x, err,
+                         errlen);
 }
 
 int outlier_store_show(PGconn *db, audit_cache_t *audits, long long day_seconds, long long case_id,
@@ -418,12 +405,30 @@ int outlier_store_show(PGconn *db, audit_cache_t *audits, long long day_seconds,
         PQclear(r);
         return 0;
     }
-    static const char *const names[N_COLS] = {
-        "case",      "audit",         "period",          "metric",          "level",
-        "area_code", "trust",         "state",           "since",           "due",
-        "flag",      "public_flag",   "numerator",       "denominator",     "expected",
-        "value",     "england_value", "funnel_lower998", "funnel_upper998", "notified_at",
-        "responses"};
+    static const char *const names[N_COLS] = {"case",
+                                              "audit",
+                                              "period",
+                                              "metric",
+                                              "level",
+                                              "area_code",
+                                              "trust",
+                                              "state",
+                                              "since",
+                                              "due",
+                                              "flag",
+                                              "public_flag",
+                                              "numerator",
+                                              "denominator",
+                                              "expected",
+                                              "value",
+                                              "england_value",
+                                              "funnel_lower998",
+                                              "funnel_upper998",
+                                              "notified_at",
+                                              "responses",
+                                              "detected_seconds",
+                                              "trust_notified_seconds",
+                                              "trust_responded_seconds"};
     case_text_t t;
     case_text(r, 0, audits, day_seconds, &t);
     for (int k = 0; k < N_COLS; k++)

@@ -54,11 +54,13 @@ typedef struct {
 #define OUTLIER_CSV_HEADER                                                                         \
     "case_id,audit,period,metric,level,area_code,trust,state,since,due,flag,public_flag,"          \
     "numerator,denominator,expected,value,england_value,funnel_lower998,funnel_upper998,"          \
-    "notified_at,responses"
+    "notified_at,responses,detected_seconds,trust_notified_seconds,trust_responded_seconds"
 
 /* The cases matching f as CSV (OUTLIER_CSV_HEADER, one line per case by audit, period, metric,
  * level, area; times ISO 8601 UTC, `due` empty for a case without a deadline or of an audit whose
- * definition does not load), in *csv (malloc'd). Returns the cases, or -1 with err. */
+ * definition does not load; the last three the seconds the case spent in each stage it has left,
+ * from publish.outlier_transition, empty for a stage it has not left (its time so far is `since`'s)
+ * or never entered), in *csv (malloc'd). Returns the cases, or -1 with err. */
 int outlier_store_csv(PGconn *db, audit_cache_t *audits, long long day_seconds,
                       const outlier_filter_t *f, char **csv, char *err, size_t errlen);
 

@@ -9,6 +9,8 @@
 
 #include "array_grow.h"
 #include "db.h"
+#include "ascertainment.h"
+#include "delay_ledger.h"
 #include "log.h"
 #include "benchmark.h"
 #include "outlier_publish.h"
@@ -664,6 +666,16 @@ static void after_commit(void *state, PGconn *db)
         if (release_files_remove(ps->out_dir, x->audit, x->period, x->revision, err, sizeof err) !=
             0)
             ncap_log(LOG_WARN, "could not remove a pruned revision's files", "error", err, NULL);
+    }
+    if (ps->n_pending > 0) {
+        char err[1024];
+        /* the delay ledger and case ascertainment of the periods published */
+        if (delay_ledger_export(db, ps->audits, ps->out_dir, err, sizeof err) < 0 ||
+            ascertainment_export(db, ps->audits, ps->out_dir, err, sizeof err) < 0)
+            ncap_log(LOG_WARN,
+                     "could not write delays.csv or ascertainment.csv; will retry after the "
+                     "next release",
+                     "error", err, NULL);
     }
     if (ps->n_pending > 0) {
         char n[32], pruned[32];

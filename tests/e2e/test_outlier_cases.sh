@@ -114,7 +114,7 @@ trust_state_is "$poor" none || fail "$poor sees case $case_id before it is notif
 wait_for 60 "the team's outliers.csv does not show case $case_id detected" team_file_state_is detected
 [ -z "$(find "$CTX_OUT" -name outliers.csv)" ] || fail "outliers.csv is among the public release files"
 head -n 1 "$(find "$CTX_RUN/team/$E2E_AUDIT" -name outliers.csv | head -n 1)" | grep -qx \
-  'case_id,audit,period,metric,level,area_code,trust,state,since,due,flag,public_flag,numerator,denominator,expected,value,england_value,funnel_lower998,funnel_upper998,notified_at,responses' ||
+  'case_id,audit,period,metric,level,area_code,trust,state,since,due,flag,public_flag,numerator,denominator,expected,value,england_value,funnel_lower998,funnel_upper998,notified_at,responses,detected_seconds,trust_notified_seconds,trust_responded_seconds' ||
   fail "outliers.csv has another header"
 # ncap release build applies the same gate, as a deployment with no case published yet
 e2e_ncap release build --audit "$E2E_AUDIT" --out "$E2E_DIR/offline" --deaths "$sim.deaths.csv" \

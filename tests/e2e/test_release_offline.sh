@@ -97,7 +97,11 @@ died=$(cat "$CTX_OUT/$E2E_AUDIT"/*/latest.csv |
 deprived=$(cat "$CTX_OUT/$E2E_AUDIT"/*/latest.csv |
   awk -F, '$3 == "england" && $8 == "imd_quintile" && $9 != "unknown" { s += $11 } END { print s + 0 }')
 [ "$deprived" -gt 0 ] || fail "no record with a known IMD quintile published"
-e2e_say "the releases compared hold $died deaths within 30 days and $deprived records in known IMD quintiles (over the metrics)"
+# and records rejected by validation, counted in the selection ledger (column 28, rejected)
+rejected=$(cat "$CTX_OUT/$E2E_AUDIT"/*/latest.csv |
+  awk -F, '$3 == "england" && $8 == "all" { s += $28 } END { print s + 0 }')
+[ "$rejected" -gt 0 ] || fail "no rejected record in the selection ledger: the comparison does not cover it"
+e2e_say "the releases compared hold $died deaths within 30 days, $deprived records in known IMD quintiles and $rejected records rejected by validation (over the metrics)"
 
 # The opt-out applies: records of opted-out patients are withheld on both sides.
 e2e_audits_optout_applies

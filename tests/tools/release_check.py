@@ -36,6 +36,13 @@ interval, and no shown value of fewer than min_count records. Every row: the not
 missing_risk_inputs and follow_up_incomplete exactly where missing and held are above 0, and held,
 missing (and a ratio's expected, within rounding) summing between levels like the counts.
 
+The selection ledger (the last four columns): empty on the SII row and on a suppressed row;
+elsewhere rejected a count (0 on a breakdown category's row), summing between levels like held and
+missing (on breakdown all rows), left_out exactly rejected + held + missing, and for a proportion
+with its numerator shown the bounds recomputed from the counts: bound_lower numerator /
+(denominator + left_out), bound_upper (numerator + left_out) / (denominator + left_out), the value
+between them; empty bounds for ratios, medians and means.
+
 With --spc (spc.csv; spc_summary.csv beside it), the run charts too: each unit's points recomputed
 with the Making Data Count rules (mean, moving ranges screened at 3.267 x their mean, limits mean
 -+ 2.66 x the mean moving range, outside_limits, trend, two_in_three, shift, point types from the
@@ -62,7 +69,9 @@ EDGE = 1e-9  # a value this close to a limit or reference may fall either side
 COLUMNS = ("audit,period,level,area_code,area_name,parent_code,metric,breakdown,category,"
            "numerator,denominator,value,lower95,upper95,lower998,upper998,england_value,"
            "compared_to_england,funnel_lower95,funnel_upper95,funnel_lower998,funnel_upper998,"
-           "outlier,note,expected,held,missing").split(",")
+           "outlier,note,expected,held,missing,rejected,left_out,bound_lower,bound_upper"
+           ).split(",")
+LEDGER = ("rejected", "left_out", "bound_lower", "bound_upper")
 FIGURES = ("value", "lower95", "upper95", "lower998", "upper998")
 FUNNEL = ("funnel_lower95", "funnel_upper95", "funnel_lower998", "funnel_upper998")
 LEVELS = ("england", "region", "trust", "site")
@@ -83,7 +92,8 @@ class Checker:
         # site's all row shows an alarm and its 99.8% limits only once its case is published
         self.gated = gated
         self.errors = []
-        self.checked = {"wilson": 0, "funnel": 0, "sums": 0, "ratio": 0, "continuous": 0}
+        self.checked = {"wilson": 0, "funnel": 0, "sums": 0, "ratio": 0, "continuous": 0,
+                        "ledger": 0}
 
     def kind(self, row):
         return self.metrics[row["metric"]].get("kind", "proportion")
@@ -125,7 +135,37 @@ class Checker:
             elif (n > 0) != (note in notes):
                 self.error(row, "%s %d but note %r" % (col, n, row["note"]))
 
+    def check_ledger(self, row):
+        if row["breakdown"] == "sii" or suppressed(row):
+            self.empty(row, LEDGER, "the SII row" if row["breakdown"] == "sii"
+                       else "a suppressed row's ledger is suppressed too")
+            return
+        rejected, held, missing = (count(row[c]) for c in ("rejected", "held", "missing"))
+        left_out, den = count(row["left_out"]), count(row["denominator"])
+        if None in (rejected, held, missing, left_out, den):
+            self.error(row, "rejected %r, held %r, missing %r, left_out %r, denominator %r: "
+                       "expected counts" % (row["rejected"], row["held"], row["missing"],
+                                            row["left_out"], row["denominator"]))
+            return
+        if row["breakdown"] != "all" and rejected != 0:
+            self.error(row, "rejected %d on a category's row, expected 0" % rejected)
+        if left_out != rejected + held + missing:
+            self.error(row, "left_out %d, expected rejected + held + missing = %d"
+                       % (left_out, rejected + held + missing))
+        n, total = count(row["numerator"]), den + left_out
+        if self.kind(row) != "proportion" or n is None or total == 0:
+            self.empty(row, ("bound_lower", "bound_upper"), "no bounds for this row")
+            return
+        lo, hi = n / total, (n + left_out) / total
+        self.near(row, "bound_lower", lo)
+        self.near(row, "bound_upper", hi)
+        v = num(row["value"])
+        if v is not None and not (lo - TOL <= v <= hi + TOL):
+            self.error(row, "value %s outside its bounds [%.6f, %.6f]" % (row["value"], lo, hi))
+        self.checked["ledger"] += 1
+
     def check_row(self, row, england):
+        self.check_ledger(row)
         sup = suppressed(row)
         den = count(row["denominator"])
         kind = self.kind(row)
@@ -320,16 +360,17 @@ class Checker:
                 for b in ("imd_quintile", "ethnicity", "sex", "age"):
                     rows = self.categories.get((metric, level, code, b), [])
                     if rows:
-                        self.sum_check(p, rows, level != "trust", "its %s categories" % b)
+                        self.sum_check(p, rows, level != "trust", "its %s categories" % b,
+                                       ("held", "missing"))
 
-    def sum_check(self, parent, kids, exact, what):
+    def sum_check(self, parent, kids, exact, what, cols=("held", "missing", "rejected")):
         dens = [count(k["denominator"]) for k in kids]
         nums = [count(k["numerator"]) for k in kids]
         pden, pnum = count(parent["denominator"]), count(parent["numerator"])
         sden = sum(d for d in dens if d is not None)
         if (exact and sden != pden) or (not exact and sden > pden):
             self.error(parent, "denominator %s, %s sum to %d" % (pden, what, sden))
-        for col in ("held", "missing"):
+        for col in cols:
             got, parts = count(parent[col]), [count(k[col]) for k in kids]
             if got is not None and None not in parts and (
                     (exact and sum(parts) != got) or (not exact and sum(parts) > got)):
@@ -810,9 +851,9 @@ def main():
         print("release_check: %d disagreements in %s" % (len(c.errors), a.csv))
         return 1
     print("release_check: %s agrees: %d rows, %d intervals, %d ratios, %d medians or means, "
-          "%d funnel rows, %d sums, %d run charts recomputed"
+          "%d funnel rows, %d sums, %d ledger bounds, %d run charts recomputed"
           % (a.csv, len(rows), c.checked["wilson"], c.checked["ratio"], c.checked["continuous"],
-             c.checked["funnel"], c.checked["sums"], charts))
+             c.checked["funnel"], c.checked["sums"], c.checked["ledger"], charts))
     return 0
 
 

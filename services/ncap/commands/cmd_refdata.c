@@ -16,6 +16,7 @@
 #include "nhs_code_list.h"
 #include "ods_etr.h"
 #include "refdata.h"
+#include "refdata_expected.h"
 #include "strbuf.h"
 #include "usage_error.h"
 
@@ -25,6 +26,7 @@ static void usage(FILE *out)
 {
     fputs("usage: ncap refdata load deaths|optouts|imd|ods FILE\n"
           "       ncap refdata load deaths FILE [--covers-to DATE]\n"
+          "       ncap refdata load expected --audit A FILE\n"
           "       ncap refdata status\n"
           "\n"
           "Loads the reference data that linkage joins records to, into the linkage schema, and\n"
@@ -52,6 +54,12 @@ static void usage(FILE *out)
           "no longer in the file removed; loading the same file twice changes nothing. A summary\n"
           "is printed at the end: rows read, loaded, added, removed, skipped and why (for ods,\n"
           "the trusts of each region too).\n"
+          "\n"
+          "  expected the cases each trust was expected to submit per period, from another\n"
+          "           source (e.g. hospital episode statistics), for the audit --audit A: CSV\n"
+          "           with the header trust,period,expected (an ODS code, a quarter YYYYQn or a\n"
+          "           year, a whole number). Replaces the audit's rows; publish writes each\n"
+          "           trust's ascertainment (records / expected) with the next releases\n"
           "\n"
           "  --covers-to DATE  (deaths) the last day the extract covers: every death registered\n"
           "           up to and including DATE is in it. An outcome within N days of a record's\n"
@@ -536,7 +544,8 @@ static int status(void)
         "('deaths', (SELECT count(*) FROM linkage.death)), "
         "('optouts', (SELECT count(*) FROM linkage.optout)), "
         "('imd', (SELECT count(*) FROM linkage.imd)), "
-        "('ods', (SELECT count(*) FROM publish.organisation))) k (kind, held) "
+        "('ods', (SELECT count(*) FROM publish.organisation)), "
+        "('expected', (SELECT count(*) FROM publish.expected_cases))) k (kind, held) "
         "LEFT JOIN LATERAL (SELECT to_char(loaded_at AT TIME ZONE 'UTC', "
         "'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') AS loaded_at, added, removed, file "
         "FROM linkage.refdata_load WHERE kind = k.kind ORDER BY load_id DESC LIMIT 1) l ON true",
@@ -561,13 +570,14 @@ static int status(void)
 
 int cmd_refdata(int argc, char **argv)
 {
-    enum { O_COVERS_TO = 1000 };
+    enum { O_COVERS_TO = 1000, O_AUDIT };
     static const struct option opts[] = {{"help", no_argument, 0, 'h'},
                                          {"covers-to", required_argument, 0, O_COVERS_TO},
+                                         {"audit", required_argument, 0, O_AUDIT},
                                          {0, 0, 0, 0}};
     optind = 0; /* glibc: start afresh, whatever parsed argv before */
     opterr = 0;
-    const char *covers_arg = NULL;
+    const char *covers_arg = NULL, *audit_arg = NULL;
     int c;
     while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
         if (c == 'h') {
@@ -578,12 +588,24 @@ int cmd_refdata(int argc, char **argv)
             covers_arg = optarg;
             continue;
         }
+        if (c == O_AUDIT) {
+            audit_arg = optarg;
+            continue;
+        }
         return usage_error_option("refdata", c, argv);
     }
     int n = argc - optind;
     char **a = argv + optind;
     if (n == 1 && strcmp(a[0], "status") == 0 && !covers_arg)
         return status();
+    if (n == 3 && strcmp(a[0], "load") == 0 && strcmp(a[1], "expected") == 0 && !covers_arg) {
+        if (!audit_arg || !*audit_arg)
+            return usage_error("refdata", "\"load expected\" needs --audit A: the audit whose "
+                                          "trusts' expected cases FILE gives");
+        return refdata_load_expected(audit_arg, a[2]);
+    }
+    if (audit_arg)
+        return usage_error("refdata", "--audit goes with \"load expected FILE\"");
     if (n >= 1 && strcmp(a[0], "load") == 0) {
         load_kind_t kind;
         if (n != 3 || kind_parse(a[1], &kind) != 0) {

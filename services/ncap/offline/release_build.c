@@ -371,7 +371,12 @@ static int count_validated(release_build_t *self, const char *trust, const char 
         return -1;
     if (valid)
         self->period_valid[p]++;
-    int n = valid && nc > 0 ? nc : 0;
+    if (!valid) { /* as the daemon's decide: counted once as rejected, in no metric */
+        const contribution_t rejected = {
+            .metric_id = CONTRIBUTION_REJECTED, .numerator = 0, .denominator = 1};
+        return add_cell(self, p, month, trust, site, "all", "", &rejected);
+    }
+    int n = nc > 0 ? nc : 0;
     for (int k = 0; k < n; k++) {
         if (add_cell(self, p, month, trust, site, "all", "", &contrib[k]) != 0)
             return -1;

@@ -227,6 +227,8 @@ static void test_nhfd_loads_with_its_fields_in_order(void **state)
 
     /* publication settings */
     assert_int_equal(def->disclosure_min_count, 8);
+    assert_true(def->has_ascertainment_threshold);
+    assert_true(def->ascertainment_threshold == 0.8);
     assert_string_equal(def->breakdowns.deprivation, "imd_decile");
     assert_string_equal(def->breakdowns.ethnicity, "ethnic_category");
     assert_string_equal(def->breakdowns.sex, "sex");
@@ -1445,7 +1447,22 @@ static void test_publication_settings_load(void **state)
     assert_null(def->breakdowns.age);
     assert_int_equal(def->breakdowns.n_age_bands, 0);
     assert_int_equal(def->disclosure_min_count, 0);
+    assert_false(def->has_ascertainment_threshold);
     audit_def_destroy(&def);
+    /* ascertainment_threshold: a share above 0 and at most 1 */
+    snprintf(text, sizeof text, "%sascertainment_threshold: 0.75\n", base_def);
+    def = load_text(text, err, sizeof err);
+    if (!def)
+        fail_msg("%s", err);
+    assert_true(def->has_ascertainment_threshold && def->ascertainment_threshold == 0.75);
+    audit_def_destroy(&def);
+    static const char *const bad[] = {"80", "0", "-0.5", "high"};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        snprintf(text, sizeof text, "%sascertainment_threshold: %s\n", base_def, bad[i]);
+        err[0] = '\0';
+        assert_null(load_text(text, err, sizeof err));
+        assert_non_null(strstr(err, "ascertainment_threshold"));
+    }
     snprintf(text, sizeof text, "%s%sbreakdowns: {sex: gender}\n", base_def, publication_fields);
     def = load_text(text, err, sizeof err);
     if (!def)

@@ -142,7 +142,8 @@ static int by_text(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* The 'all' cells worked out from the latest versions (contribution_compute alone), one line
+/* The 'all' cells worked out from the latest versions (contribution_compute alone; an invalid
+ * version counted once as rejected), one line
  * each: "period month trust site metric numerator denominator expected_e9 held missing", sorted;
  * none whose sums are all 0. */
 static char **expected_cells(const audit_def_t *def, size_t *n)
@@ -155,14 +156,17 @@ static char **expected_cells(const audit_def_t *def, size_t *n)
     size_t nc = 0;
     for (size_t i = 0; i < N_RECORDS; i++) {
         const version_t *v = &latest[i];
-        if (!v->rec || !v->valid)
+        if (!v->rec)
             continue;
         contribution_t c[8];
         char period[8], month[8], err[256];
         int k = contribution_compute(def, v->rec, period, month, c, err, sizeof err);
+        if (!v->valid) /* an invalid record: counted once as rejected, in no metric */
+            k = 0;
         assert_true(k >= 0);
-        /* and the record itself, counted once under CONTRIBUTION_RECORDS */
-        c[k++] = (contribution_t){.metric_id = CONTRIBUTION_RECORDS, .denominator = 1};
+        /* and the record itself, counted once under CONTRIBUTION_RECORDS (or as rejected) */
+        c[k++] = (contribution_t){
+            .metric_id = v->valid ? CONTRIBUTION_RECORDS : CONTRIBUTION_REJECTED, .denominator = 1};
         for (int j = 0; j < k && period[0]; j++) {
             char key[128];
             snprintf(key, sizeof key, "%s %s %s %s %s", period, month, v->trust, v->site,
@@ -280,7 +284,8 @@ static void assert_aggregate_right(PGconn *db, const audit_def_t *def, int break
     /* every cell in each declared breakdown, and none with a breakdown but no 'all' row */
     char sql[1024];
     snprintf(sql, sizeof sql,
-             "SELECT count(*) FROM metric.aggregate t WHERE t.breakdown = 'all' AND (SELECT"
+             "SELECT count(*) FROM metric.aggregate t WHERE t.breakdown = 'all'"
+             " AND t.metric_id <> '" CONTRIBUTION_REJECTED "' AND (SELECT"
              " count(DISTINCT breakdown) FROM metric.aggregate b WHERE (b.audit, b.period,"
              " b.month, b.trust, b.site, b.metric_id) = (t.audit, t.period, t.month, t.trust,"
              " t.site, t.metric_id)"
@@ -805,6 +810,7 @@ static void test_hand_made_contributions(void **state)
     "SELECT string_agg(concat_ws(' ', period, trust, site, metric_id, n, d), ','"                  \
     "   ORDER BY period, trust, site, metric_id) FROM (SELECT period, trust, site, metric_id,"     \
     "   sum(numerator) AS n, sum(denominator) AS d FROM metric.aggregate WHERE breakdown = 'all'"  \
+    "   AND metric_id <> '" CONTRIBUTION_REJECTED "'"                                              \
     "   GROUP BY 1, 2, 3, 4 HAVING sum(denominator) > 0) x"
 
 /* Marks the migrations from `from` up to (not including) `to` as not applied ("" no bound), then
@@ -926,6 +932,13 @@ static void test_existing_deployment_is_taken_again(void **state)
                      0);
     assert_aggregate_right(db, def, 4);
     assert_int_equal(count_of(db, "SELECT count(*) FROM metric.aggregate WHERE month = ''"), 0);
+    /* 0026: the invalid records taken again count once each as rejected */
+    assert_true(count_of(db, "SELECT count(*) FROM metric.record_state"
+                             " WHERE NOT valid AND period IS NOT NULL") > 0);
+    assert_int_equal(count_of(db, "SELECT coalesce(sum(denominator), 0) FROM metric.aggregate"
+                                  " WHERE metric_id = '" CONTRIBUTION_REJECTED "'"),
+                     count_of(db, "SELECT count(*) FROM metric.record_state"
+                                  " WHERE NOT valid AND period IS NOT NULL"));
     now = query(db, PERIOD_SUMS);
     assert_string_equal(PQgetvalue(now, 0, 0), PQgetvalue(before, 0, 0));
     PQclear(now);

@@ -250,6 +250,13 @@ static const char *const expected[] = {
     "ncap_publish     sequence publish.outlier_transition_transition_id_seq USAGE",
     "ncap_publish     table publish.outlier_response               SELECT",
     "ncap_publish     table publish.outlier_export                 SELECT INSERT UPDATE",
+    /* the delay ledger (0026): the histograms, which a trigger on publish.seen keeps with its
+     * owner's rights (publish reads no record's receipt or event time), and delays.csv's hash */
+    "ncap_publish     table publish.delay                          SELECT",
+    "ncap_publish     table publish.delay_export                   SELECT INSERT UPDATE",
+    /* case ascertainment (0026): the expected cases the operator loads, ascertainment.csv's hash */
+    "ncap_publish     table publish.expected_cases                 SELECT",
+    "ncap_publish     table publish.ascertainment_export           SELECT INSERT UPDATE",
 };
 /* clang-format on */
 #define N_EXPECTED (sizeof expected / sizeof *expected)

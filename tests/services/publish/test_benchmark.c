@@ -1113,6 +1113,75 @@ static void csv_writer(FILE *f, const benchmark_input_t *in, const benchmark_rel
     benchmark_write_csv(f, in->audit, in->period, r);
 }
 
+/* The selection ledger: records whose validation failed (BENCHMARK_REJECTED cells) count in the
+ * all rows of every metric of their site, trust, region and England, never in a category's or a
+ * figure; left_out adds held and missing; a proportion's bounds are its value with every record
+ * left out outside or inside the numerator; a suppressed row's ledger is empty. */
+static void test_selection_ledger(void **state)
+{
+    (void)state;
+    benchmark_cell_t cells[] = {
+        CELL("RAA", "RAA01", "!rejected", "all", "", 0, 3),
+        CELL("RAA", "RAA01", "m1", "all", "", 40, 80),
+        CELL("RAA", "RAA01", "m1", "sex", "male", 20, 40),
+        CELL("RAA", "RAA01", "m1", "sex", "female", 20, 40),
+        CELL("RAA", "RAA02", "!rejected", "all", "", 0, 1),
+        CELL("RAA", "RAA02", "m1", "all", "", 3, 20),
+        CELL("RBB", "RBB01", "m1", "all", "", 50, 100),
+        CELL("RCC", "RCC01", "m1", "all", "", 60, 100),
+    };
+    cells[1].held = 2; /* RAA01: 3 rejected + 2 held left out */
+    benchmark_input_t in = {.audit = "nhfd",
+                            .period = "2026Q1",
+                            .metrics = one_metric,
+                            .n_metrics = 1,
+                            .min_count = 0,
+                            .cells = cells,
+                            .n_cells = sizeof cells / sizeof *cells,
+                            .orgs = orgs,
+                            .n_orgs = 3};
+    benchmark_release_t r;
+    build(&in, &r);
+    const benchmark_row_t *site = must(&r, "m1", "site", "RAA01", "all", "");
+    assert_true(site->has_ledger);
+    assert_int_equal(site->rejected, 3);
+    assert_int_equal(site->left_out, 5);
+    assert_true(site->has_bounds);
+    assert_true(fabs(site->bound_lower - 40.0 / 85) < 1e-12);
+    assert_true(fabs(site->bound_upper - 45.0 / 85) < 1e-12);
+    const benchmark_row_t *trust = must(&r, "m1", "trust", "RAA", "all", "");
+    assert_int_equal(trust->rejected, 4);
+    const benchmark_row_t *england = must(&r, "m1", "england", BENCHMARK_ENGLAND_CODE, "all", "");
+    assert_int_equal(england->rejected, 4);
+    assert_int_equal(england->denominator, 300);
+    const benchmark_row_t *male = must(&r, "m1", "england", BENCHMARK_ENGLAND_CODE, "sex", "male");
+    assert_int_equal(male->rejected, 0);
+    char *text = write_to_string(csv_writer, &in, &r);
+    char want[200];
+    snprintf(want, sizeof want, ",2,0,3,5,%.6f,%.6f\n", 40.0 / 85, 45.0 / 85);
+    assert_non_null(strstr(text, want));
+    free(text);
+    benchmark_release_free(&r);
+    /* with min_count 5, RAA02's 3 of 20 is suppressed, and so is its ledger: every row's (but
+     * the SII's) is shown exactly when its numerator is */
+    in.min_count = 5;
+    build(&in, &r);
+    const benchmark_row_t *hidden = must(&r, "m1", "site", "RAA02", "all", "");
+    assert_false(hidden->has_numerator);
+    assert_false(hidden->has_ledger);
+    assert_false(hidden->has_bounds);
+    for (size_t i = 0; i < r.n_rows; i++)
+        if (strcmp(r.rows[i].breakdown, "sii") != 0)
+            assert_int_equal(r.rows[i].has_ledger, r.rows[i].has_numerator);
+    benchmark_release_free(&r);
+    /* a rejected cell of a category, or with a numerator, is refused */
+    cells[0].breakdown = "sex";
+    cells[0].category = "male";
+    char err[256] = "";
+    assert_int_not_equal(benchmark_build(&in, &r, err, sizeof err), 0);
+    assert_non_null(strstr(err, "records rejected"));
+}
+
 static void test_csv_exact(void **state)
 {
     (void)state;
@@ -1133,7 +1202,7 @@ static void test_csv_exact(void **state)
         "audit,period,level,area_code,area_name,parent_code,metric,breakdown,category,numerator,"
         "denominator,value,lower95,upper95,lower998,upper998,england_value,compared_to_england,"
         "funnel_lower95,funnel_upper95,funnel_lower998,funnel_upper998,outlier,note,expected,"
-        "held,missing\n";
+        "held,missing,rejected,left_out,bound_lower,bound_upper\n";
     assert_memory_equal(text, head, strlen(head));
     /* Wilson 8/10: 0.490162-0.943318 at 95%, 0.367431-0.971549 at 99.8% (the formula, z to 17
      * digits) */
@@ -1143,9 +1212,9 @@ static void test_csv_exact(void **state)
     char want[512];
     snprintf(want, sizeof want,
              "nhfd,2026Q1,england,E92000001,England,,m1,all,,8,10,0.800000,%.6f,%.6f,%.6f,%.6f,"
-             "0.800000,,,,,,,,,0,0\n"
+             "0.800000,,,,,,,,,0,0,0,0,0.800000,0.800000\n"
              "nhfd,2026Q1,region,Y56,London,E92000001,m1,all,,8,10,0.800000,%.6f,%.6f,%.6f,%.6f,"
-             "0.800000,similar,,,,,,,,0,0\n",
+             "0.800000,similar,,,,,,,,0,0,0,0,0.800000,0.800000\n",
              lo95, hi95, lo998, hi998, lo95, hi95, lo998, hi998);
     assert_memory_equal(text + strlen(head), want, strlen(want));
     assert_near(lo95, 0.490162, 1e-6);
@@ -1154,7 +1223,7 @@ static void test_csv_exact(void **state)
     const char *trust = strstr(text, "nhfd,2026Q1,trust,RAA,Alpha Hospitals,Y56,m1,all,,8,10,");
     assert_non_null(trust);
     assert_non_null(strstr(trust, ",similar,"));
-    assert_non_null(strstr(trust, ",in_control,,,0,0\n"));
+    assert_non_null(strstr(trust, ",in_control,,,0,0,0,0,0.800000,0.800000\n"));
     free(text);
     benchmark_release_free(&r);
 }
@@ -1215,7 +1284,7 @@ static void test_json(void **state)
     assert_string_equal(json_string_value(json_object_get(o, "audit")), "nhfd");
     assert_string_equal(
         json_string_value(json_object_get(json_object_get(o, "provenance"), "source")), "test");
-    assert_int_equal(json_array_size(json_object_get(o, "columns")), 27);
+    assert_int_equal(json_array_size(json_object_get(o, "columns")), 31);
     assert_int_equal(json_array_size(json_object_get(o, "rows")), r.n_rows);
     json_t *metrics = json_object_get(o, "metrics");
     assert_int_equal(json_array_size(metrics), 3);
@@ -1347,6 +1416,7 @@ int main(void)
         cmocka_unit_test(test_sii_row),
         cmocka_unit_test(test_refused_cells),
         cmocka_unit_test(test_no_cells),
+        cmocka_unit_test(test_selection_ledger),
         cmocka_unit_test(test_csv_exact),
         cmocka_unit_test(test_fingertips_exact),
         cmocka_unit_test(test_json),

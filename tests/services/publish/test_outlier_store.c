@@ -217,6 +217,20 @@ static void test_a_case_through_every_stage(void **state)
     assert_string_equal(got, csv);
     assert_non_null(strstr(csv, ",RAA,RAA,detected,"));
     assert_non_null(strstr(csv, ",alarm_high,alert_high,75,100,"));
+    /* the delay ledger: RAA's case left detected, trust_notified and trust_responded once each
+     * (then published, closed, detected again): the seconds in each, whole numbers */
+    const char *line = strstr(csv, ",RAA,RAA,detected,");
+    assert_non_null(line);
+    const char *end = strchr(line, '\n');
+    assert_non_null(end);
+    int commas = 0;
+    const char *p = end;
+    while (p > line && commas < 3)
+        if (*--p == ',')
+            commas++;
+    long long det = -1, notified = -1, responded = -1;
+    assert_int_equal(sscanf(p, ",%lld,%lld,%lld\n", &det, &notified, &responded), 3);
+    assert_true(det >= 0 && notified >= 0 && responded >= 0);
     free(csv);
 
     unlink(path);
