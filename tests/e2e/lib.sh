@@ -399,6 +399,20 @@ e2e_expect_same_releases() {
   e2e_say "latest.csv files are byte-identical to the fault-free run"
 }
 
+# e2e_fault_free_run DIR RECORDS VALID REFERENCE: the reference a fault test compares with: a
+# deployment "fault_free" given every file of DIR, drained and checked (e2e_check_full_run), its
+# latest.csv files kept in REFERENCE, then stopped.
+e2e_fault_free_run() {
+  e2e_deploy fault_free
+  e2e_start_pipeline
+  e2e_wait_registered ingest 1
+  e2e_submit_all "$1"
+  e2e_drain
+  e2e_check_full_run "$2" "$3"
+  e2e_keep_releases "$4"
+  e2e_stop_all
+}
+
 # e2e_check_full_run RECORDS VALID: after e2e_drain, every stage processed RECORDS with backlog 0,
 # the trust-level ortho_72h denominators add up to VALID, the England rows to the trusts', and
 # release_check.py agrees with every release.

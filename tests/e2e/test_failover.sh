@@ -16,14 +16,7 @@ e2e_sim "$E2E_DIR/sim" "$records" 20 11
 valid=$(e2e_valid_count "$records")
 reference=$E2E_DIR/reference-releases
 
-e2e_deploy fault_free
-e2e_start_pipeline
-e2e_wait_registered ingest 1
-e2e_submit_all "$E2E_DIR/sim"
-e2e_drain
-e2e_check_full_run "$records" "$valid"
-e2e_keep_releases "$reference"
-e2e_stop_all
+e2e_fault_free_run "$E2E_DIR/sim" "$records" "$valid" "$reference"
 
 # The test's own pair of servers.
 primary=$E2E_DIR/pg-primary standby=$E2E_DIR/pg-standby
