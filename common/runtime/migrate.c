@@ -57,8 +57,8 @@ int migrate_run(PGconn *db, int *applied, char *err, size_t errlen)
 }
 
 const char *const migrate_daemon_roles[] = {"ncap_ingest", "ncap_linkage", "ncap_validation",
-                                            "ncap_metric", "ncap_publish", NULL};
-#define N_DAEMON_ROLES 5
+                                            "ncap_metric", "ncap_publish", "ncap_web", NULL};
+#define N_DAEMON_ROLES 6
 
 /* The statement that sets role's password to the one in dir/role, carrying its SCRAM verifier;
  * NULL with err on failure. The caller frees it. */

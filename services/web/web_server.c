@@ -32,8 +32,15 @@ struct web_server_t {
 typedef struct {
     bool body_wanted; /* the headers passed: its body is being read */
     bool answered;    /* a response is queued: the rest of the body is dropped */
+    bool over;        /* the body passed --max-body: the rest is read and dropped, then 413 */
+    size_t dropped;   /* bytes dropped since */
     strbuf_t body;
 } request_state_t;
+
+/* A chunked body past --max-body is read on (and dropped) for at most this many bytes so that
+ * the client, still sending, reads the 413 after its last chunk; beyond, the 413 is sent at once
+ * and the connection closed (a client still sending may then see a reset instead). */
+#define WEB_DRAIN_MAX (4 * 1024 * 1024)
 
 /* The query's values and the path are left percent-encoded: web_path.h and web_query.h decode
  * them once, seeing every escape (an encoded NUL or slash is refused there, not hidden here). */
@@ -148,7 +155,7 @@ static enum MHD_Result problem(struct MHD_Connection *conn, int status, const ch
 {
     web_reply_t rep;
     web_reply_init(&rep);
-    rep.instance = strlen(url) <= WEB_PATH_MAX ? url : NULL;
+    rep.instance = url && strlen(url) <= WEB_PATH_MAX ? url : NULL;
     web_reply_problem(&rep, status, slug, detail, NULL);
     return send_reply(conn, &rep, tls);
 }
@@ -180,7 +187,7 @@ static bool refuse_early(web_server_t *self, struct MHD_Connection *conn, const 
     if (strlen(url) > WEB_PATH_MAX) {
         snprintf(detail, sizeof detail, "request path of %zu bytes: at most %d", strlen(url),
                  WEB_PATH_MAX);
-        *rc = problem(conn, 414, NULL, detail, "", self->tls);
+        *rc = problem(conn, 414, NULL, detail, NULL, self->tls);
         return true;
     }
     size_t header_bytes = 0;
@@ -248,20 +255,30 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         *upload_data_size = 0;
         return MHD_YES;
     }
+    char detail[160];
+    snprintf(detail, sizeof detail,
+             "request body over %lld bytes: refused (what came after the limit was not kept)",
+             self->max_body);
     if (*upload_data_size) {
-        if ((long long)(st->body.len + *upload_data_size) > self->max_body) {
-            char detail[160];
-            snprintf(detail, sizeof detail,
-                     "request body over %lld bytes: refused (reading stopped at the limit)",
-                     self->max_body);
+        if (!st->over && (long long)(st->body.len + *upload_data_size) > self->max_body) {
             strbuf_free(&st->body);
-            st->answered = true;
+            st->over = true;
+        }
+        if (st->over) {
+            st->dropped += *upload_data_size;
             *upload_data_size = 0;
+            if (st->dropped <= WEB_DRAIN_MAX)
+                return MHD_YES;
+            st->answered = true;
             return problem(conn, 413, NULL, detail, url, self->tls);
         }
         strbuf_append_n(&st->body, upload_data, *upload_data_size);
         *upload_data_size = 0;
         return st->body.oom ? MHD_NO : MHD_YES;
+    }
+    if (st->over) {
+        st->answered = true;
+        return problem(conn, 413, NULL, detail, url, self->tls);
     }
     /* the whole body is in */
     query_acc_t q = {.n = 0};

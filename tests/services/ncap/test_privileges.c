@@ -23,7 +23,7 @@
 #include "validation_stage.h"
 
 static const char *const stage_roles[] = {"ncap_ingest", "ncap_linkage", "ncap_validation",
-                                          "ncap_metric", "ncap_publish"};
+                                          "ncap_metric", "ncap_publish", "ncap_web"};
 #define N_STAGE_ROLES (sizeof stage_roles / sizeof *stage_roles)
 
 /* Every privilege any role other than an object's owner holds on the database, on each schema
@@ -257,6 +257,14 @@ static const char *const expected[] = {
     /* case ascertainment (0026): the expected cases the operator loads, ascertainment.csv's hash */
     "ncap_publish     table publish.expected_cases                 SELECT",
     "ncap_publish     table publish.ascertainment_export           SELECT INSERT UPDATE",
+
+    /* the web server (0027): what publish has released, read only; nothing else of publish's */
+    "ncap_web         role                                         LOGIN",
+    "ncap_web         database                                     CONNECT",
+    "ncap_web         schema publish                               USAGE",
+    "ncap_web         table publish.release                        SELECT",
+    "ncap_web         table publish.output                         SELECT",
+    "ncap_web         table publish.release_file                   SELECT",
 };
 /* clang-format on */
 #define N_EXPECTED (sizeof expected / sizeof *expected)
@@ -325,7 +333,8 @@ static void test_the_whole_matrix(void **state)
     (void)state;
     PGconn *db = pg_fixture_open("ncap_test_privileges_matrix");
     char err[2048];
-    const char *p[] = {"{ncap_ingest,ncap_linkage,ncap_validation,ncap_metric,ncap_publish}"};
+    const char *p[] = {
+        "{ncap_ingest,ncap_linkage,ncap_validation,ncap_metric,ncap_publish,ncap_web}"};
     PGresult *r = db_query(db, matrix_sql, 1, p, err, sizeof err);
     if (!r)
         fail_msg("%s", err);
@@ -430,6 +439,14 @@ static void test_held_back_refused_and_stage_reads_allowed(void **state)
     /* pruning deletes whole provisional revisions (0019); no release row is ever changed */
     assert_refused(db, "ncap_publish", "UPDATE publish.output SET note = ''");
     assert_refused(db, "ncap_publish", "UPDATE publish.release_file SET content = ''");
+    /* the web server: releases read, nothing written, nothing private read */
+    assert_allowed(db, "ncap_web", "SELECT audit, period, revision FROM publish.release");
+    assert_allowed(db, "ncap_web", "SELECT * FROM publish.output");
+    assert_refused(db, "ncap_web", "DELETE FROM publish.output");
+    assert_refused(db, "ncap_web", "SELECT * FROM publish.outlier_case");
+    assert_refused(db, "ncap_web", "SELECT * FROM publish.action");
+    assert_refused(db, "ncap_web", "SELECT * FROM metric.aggregate");
+    assert_refused(db, "ncap_web", "SELECT * FROM ops.instance");
     /* linkage: the register of deaths and the opt-outs are the operator's */
     assert_refused(db, "ncap_linkage", "UPDATE linkage.death SET date_of_death = '2020-01-01'");
     assert_refused(
