@@ -400,6 +400,41 @@ ncap_stage_start() {
   ncap_spawn "$stage-$index" env "${env[@]}" "$CTX_BUILD/$bin" "$@"
 }
 
+# ncap_web_start INDEX [ARG...]: starts instance INDEX of ncap-webd (services/web) as role ncap_web,
+# serving CTX_OUT (the portal at /site/, the release files, the read API) on CTX_WEB_LISTEN (unset:
+# 127.0.0.1:0, a free port: ncap_web_url says which), and the trusts' API into the live ingest
+# registered in ops.instance, with the stage keys of CTX_KEYS (--insecure-plain when it is empty).
+ncap_web_start() {
+  local index=$1 ingest
+  shift
+  local env=(NCAP_PG="$(ncap_pg_conninfo "$CTX_PGHOST" "$CTX_DB" ncap_web)" NCAP_RELEASES="$CTX_OUT"
+    NCAP_WEB_LISTEN="${CTX_WEB_LISTEN:-127.0.0.1:0}" NCAP_LOG_LEVEL="${NCAP_LOG_LEVEL:-info}")
+  local metrics=${CTX_METRICS_LISTEN-127.0.0.1:0}
+  [ -z "$metrics" ] || env+=(NCAP_METRICS_LISTEN="$metrics")
+  if [ -n "${CTX_KEYS:-}" ]; then
+    env+=(NCAP_KEYS_DIR="$CTX_KEYS/stages")
+  else
+    env+=(NCAP_INSECURE_PLAIN=1)
+  fi
+  ingest=$(ncap_pg_psql "$CTX_PGHOST" "$CTX_DB" "SELECT endpoint FROM ops.instance WHERE stage = 'ingest'
+    AND endpoint IS NOT NULL AND heartbeat_at > now() - interval '5 seconds' ORDER BY started_at DESC LIMIT 1" 2>/dev/null || true)
+  [ -z "$ingest" ] || env+=(NCAP_INGEST="$ingest")
+  ncap_spawn "web-$index" env "${env[@]}" "$CTX_BUILD/ncap-webd" "$@"
+}
+
+# ncap_web_url INDEX: prints the URL instance INDEX of ncap-webd serves (from its log), waiting up
+# to 15 s for it to say; 1 when it does not.
+ncap_web_url() {
+  local log="$CTX_RUN/logs/web-$1.log" url= deadline=$((SECONDS + 15))
+  while [ -z "$url" ]; do
+    url=$(jq -r 'select(.msg == "serving the portal and the API") | .url' "$log" 2>/dev/null | tail -n 1)
+    [ -n "$url" ] && break
+    [ "$SECONDS" -lt "$deadline" ] || return 1
+    sleep 0.2
+  done
+  printf '%s\n' "$url"
+}
+
 # ncap_metrics_urls: prints "STAGE URL" for each live instance that serves metrics (/metrics,
 # /healthz and /readyz under URL), stages in flow order.
 ncap_metrics_urls() {

@@ -1,0 +1,139 @@
+#!/usr/bin/env bash
+# ncap-webd on a real pipeline and a real socket: a simulated submission through every stage to a
+# release, then the server (as role ncap_web) serves the releases folder (/ redirects to /site/,
+# the release files byte for byte with their ETag, HEAD, 304), and the read API's rows equal the
+# release files: latest.json's rows in JSON and latest.csv's in CSV, every page followed, whole
+# and filtered by level, area, metric and breakdown. Then hostile input to every endpoint
+# (malformed queries, wrong methods, traversal plain and encoded, a symbolic link out of the
+# folder, 20 KB and 1 MB of headers, a body over the limit refused before it is read, a chunked
+# one stopped at it, idle and trickling half-requests) each gets its status and problem type while
+# a normal request is served after each and meanwhile; with PostgreSQL stopped the API answers 503
+# problem+json and the files are still served, and the API answers again once it is back.
+# Run through tests/run.
+set -euo pipefail
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+probe() { python3 "$NCAP_ROOT/tests/tools/web_probe.py" "$@"; }
+
+# The test's own cluster, which it stops and starts again.
+pg_base=$E2E_DIR/pg
+ncap_pg_down "$pg_base" 2>/dev/null || true
+ncap_pg_up "$pg_base" 2>>"$E2E_DIR/pg.log"
+CTX_PGHOST=$PG_SOCK
+stop_everything() {
+  e2e_cleanup
+  ncap_pg_down "$pg_base" || true
+}
+trap stop_everything EXIT
+
+e2e_sim "$E2E_DIR/sim" 3000 8 61
+e2e_deploy web
+e2e_load_refdata
+e2e_start_pipeline
+e2e_wait_registered ingest 1
+e2e_submit_all "$E2E_DIR/sim"
+e2e_drain
+mapfile -t releases < <(e2e_releases)
+[ "${#releases[@]}" -gt 0 ] || fail "no release written"
+release_dir=$(dirname "${releases[0]}")
+period=$(basename "$release_dir")
+e2e_say "released: ${releases[*]#"$CTX_OUT"/}"
+
+# a symbolic link out of the releases folder and a hidden folder, which must never be served
+echo "not public" >"$E2E_DIR/secret.txt"
+ln -sfn "$E2E_DIR/secret.txt" "$CTX_OUT/nhfd/leak.csv"
+mkdir -p "$CTX_OUT/.site.tmp-x" && echo hidden >"$CTX_OUT/.site.tmp-x/index.html"
+
+ncap_web_start 1 --timeout 3 --per-ip 64 --max-body 1000000 || fail "ncap-webd is already running"
+url=$(ncap_web_url 1) || fail "ncap-webd did not say where it serves: $(tail -n 5 "$CTX_RUN/logs/web-1.log")"
+e2e_say "ncap-webd at $url"
+code() { curl -s -o /dev/null -w '%{http_code}' "$@"; }
+
+# --- the releases folder ---------------------------------------------------------------------
+[ "$(curl -s -o /dev/null -w '%{http_code} %{redirect_url}' "$url/")" = "302 $url/site/" ] ||
+  fail "/ does not redirect to /site/"
+for f in latest.csv latest.json fingertips.csv spc.csv; do
+  curl -sf "$url/nhfd/$period/$f" -o "$E2E_DIR/got.$f" || fail "GET /nhfd/$period/$f failed"
+  cmp -s "$E2E_DIR/got.$f" "$release_dir/$f" || fail "/nhfd/$period/$f differs from the file"
+done
+rev=$(find "$release_dir" -maxdepth 1 -name 'r0*' | sort | tail -n 1)
+cmp -s <(curl -sf "$url/nhfd/$period/$(basename "$rev")/release.csv") "$rev/release.csv" ||
+  fail "the revision folder's release.csv is not served as it is"
+headers=$(curl -sI "$url/nhfd/$period/latest.csv")
+grep -qi '^content-type: text/csv' <<<"$headers" || fail "latest.csv's type: $headers"
+grep -qi "^content-length: $(stat -c %s "$release_dir/latest.csv")" <<<"$headers" || fail "HEAD latest.csv: $headers"
+etag=$(sed -n 's/^[Ee][Tt][Aa][Gg]: *//p' <<<"$headers" | tr -d '\r')
+[ -n "$etag" ] || fail "no ETag: $headers"
+[ "$(code -H "If-None-Match: $etag" "$url/nhfd/$period/latest.csv")" = 304 ] || fail "If-None-Match did not answer 304"
+if [ -f "$CTX_OUT/site/index.html" ]; then
+  cmp -s <(curl -sf "$url/site/") "$CTX_OUT/site/index.html" || fail "/site/ is not site/index.html"
+  e2e_say "the portal /site/ served"
+else
+  [ "$(code "$url/site/")" = 404 ] || fail "/site/ without a site: expected 404"
+  e2e_say "no portal written by publish yet: /site/ 404"
+fi
+[ "$(code "$url/nhfd/leak.csv")" = 404 ] || fail "a symbolic link out of the releases folder was served"
+e2e_say "files: redirect, bytes, revision folder, type, length, ETag and 304; a link out refused"
+
+# --- the API equals the release files ----------------------------------------------------------
+curl -sf "$url/api/v1/audits" | jq -e --arg p "$period" '.audits[] | select(.audit == "nhfd") | .periods >= 1' >/dev/null ||
+  fail "/api/v1/audits does not list nhfd: $(curl -s "$url/api/v1/audits")"
+curl -sf "$url/api/v1/audits/nhfd" | jq -e --arg p "$period" '.periods | map(.period) | index($p) != null' >/dev/null ||
+  fail "/api/v1/audits/nhfd does not list $period"
+curl -sf "$url/api/v1/audits/nhfd/releases?period=$period" | jq -e '.releases | length >= 1' >/dev/null ||
+  fail "/api/v1/audits/nhfd/releases lists nothing"
+metrics=$(curl -sf "$url/api/v1/audits/nhfd/metrics?period=$period" | jq -c '.metrics | map(.id)')
+[ "$metrics" = "$(jq -c '.metrics | map(.id)' "$release_dir/latest.json")" ] || fail "metrics $metrics differ from latest.json's"
+area=$(jq -r '[.rows[] | select(.[2] == "trust")][0][3]' "$release_dir/latest.json")
+metric=$(jq -r '.rows[0][6]' "$release_dir/latest.json")
+for query in "" "level=trust" "level=england&breakdown=all" "area=$area" "metric=$metric&level=trust&breakdown=all"; do
+  out=$(probe rows-json "$url" "$release_dir/latest.json" "$query") || fail "JSON rows ($query): $out"
+  e2e_say "JSON ${query:-all}: $out"
+  out=$(probe rows-csv "$url" "$release_dir/latest.csv" "$query") || fail "CSV rows ($query): $out"
+  e2e_say "CSV  ${query:-all}: $out"
+done
+[ "$(curl -s -H 'Accept: text/csv' "$url/api/v1/audits/nhfd/rows?period=$period&limit=3" | head -n 1)" = \
+  "$(head -n 1 "$release_dir/latest.csv" | cut -d, -f1-24)" ] || fail "Accept: text/csv did not answer CSV"
+
+# --- hostile input, a normal request answered after each ----------------------------------------
+out=$(probe hostile "$url") || fail "hostile requests not refused as they should be:
+$out"
+e2e_say "hostile: $(wc -l <<<"$out") requests refused with their status and problem type"
+# a chunked body stopped at --max-body: 413 after the limit, the rest not kept
+head -c 3000000 /dev/zero | tr '\0' a >"$E2E_DIR/big.csv"
+got=$(curl -s -o "$E2E_DIR/chunked.out" -w '%{http_code}' -X POST -H 'Authorization: Bearer abc' \
+  -H 'Content-Type: text/csv' -H 'Transfer-Encoding: chunked' --data-binary @"$E2E_DIR/big.csv" \
+  "$url/api/v1/submissions?audit=nhfd&trust=RX1")
+[ "$got" = 413 ] && jq -e '.type == "urn:ncap:problem:body-too-large"' "$E2E_DIR/chunked.out" >/dev/null ||
+  fail "a chunked body over --max-body: $got $(cat "$E2E_DIR/chunked.out")"
+# slowloris: 20 half-requests, idle or trickling, while others are served
+probe slow "$url" 20 10 >"$E2E_DIR/slow.out" &
+slow=$!
+ncap_wait_until 10 grep -q '^slow 20 opened' "$E2E_DIR/slow.out" || fail "the slow client did not connect"
+for i in 1 2 3; do
+  [ "$(code "$url/api/v1/audits")" = 200 ] || fail "the API did not answer while 20 half-requests were held"
+  [ "$(code "$url/nhfd/$period/latest.csv")" = 200 ] || fail "a file was not served while 20 half-requests were held"
+  sleep 1
+done
+wait "$slow"
+grep -q '^slow 20 idle-closed 10 of 10 ' "$E2E_DIR/slow.out" || fail "idle half-requests not closed after --timeout: $(cat "$E2E_DIR/slow.out")"
+e2e_say "slowloris: $(tail -n 1 "$E2E_DIR/slow.out"); normal requests served meanwhile"
+
+# --- PostgreSQL stopped: 503 problem from the API, files still served; then back --------------
+ncap_pg_down "$pg_base"
+e2e_say "PostgreSQL stopped"
+body=$(curl -s -w '\n%{http_code}' "$url/api/v1/audits/nhfd/rows?period=$period&limit=5")
+[ "$(tail -n 1 <<<"$body")" = 503 ] || fail "the API with PostgreSQL stopped: $body"
+head -n 1 <<<"$body" | jq -e '.type == "urn:ncap:problem:database-unavailable" and .status == 503' >/dev/null ||
+  fail "not a database-unavailable problem: $body"
+[ "$(code "$url/nhfd/$period/latest.csv")" = 200 ] || fail "files not served with PostgreSQL stopped"
+ncap_pg_up "$pg_base" 2>>"$E2E_DIR/pg.log"
+api_back() { [ "$(code "$url/api/v1/audits/nhfd/rows?period=$period&limit=5")" = 200 ]; }
+ncap_wait_until 30 api_back || fail "the API did not answer 30 s after PostgreSQL came back"
+out=$(probe rows-json "$url" "$release_dir/latest.json") || fail "JSON rows after PostgreSQL came back: $out"
+e2e_say "PostgreSQL stopped: 503 problem, files served; back: the API answers again ($out)"
+
+kill -0 "$(cat "$CTX_RUN/pids/web-1.pid")" || fail "ncap-webd died"
+e2e_stop_all
+e2e_say "PASS"
