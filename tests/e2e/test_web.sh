@@ -135,5 +135,40 @@ out=$(probe rows-json "$url" "$release_dir/latest.json") || fail "JSON rows afte
 e2e_say "PostgreSQL stopped: 503 problem, files served; back: the API answers again ($out)"
 
 kill -0 "$(cat "$CTX_RUN/pids/web-1.pid")" || fail "ncap-webd died"
+
+# --- HTTPS, and client certificates for the trusts' API ------------------------------------------
+tls=$E2E_DIR/tls
+rm -rf "$tls" && mkdir -p "$tls"
+cert() { # cert NAME CN [CA]: a key and a certificate, self-signed or signed by CA
+  openssl req -new -newkey rsa:2048 -nodes -keyout "$tls/$1.key" -subj "/CN=$2" \
+    -addext "subjectAltName=IP:127.0.0.1" -out "$tls/$1.csr" 2>/dev/null
+  if [ -z "${3:-}" ]; then
+    openssl x509 -req -in "$tls/$1.csr" -signkey "$tls/$1.key" -days 2 -out "$tls/$1.pem" \
+      -extfile <(printf 'basicConstraints=critical,CA:TRUE\nkeyUsage=keyCertSign,cRLSign\n') 2>/dev/null
+  else
+    openssl x509 -req -in "$tls/$1.csr" -CA "$tls/$3.pem" -CAkey "$tls/$3.key" -CAcreateserial \
+      -days 2 -out "$tls/$1.pem" -extfile <(printf 'subjectAltName=IP:127.0.0.1\n') 2>/dev/null
+  fi
+}
+cert ca "ncap test CA" && cert server 127.0.0.1 ca && cert client "trust RX1" ca && cert other "not ours"
+chmod 600 "$tls"/*.key
+ncap_web_start 2 --tls-cert "$tls/server.pem" --tls-key "$tls/server.key" --tls-client-ca "$tls/ca.pem" ||
+  fail "ncap-webd 2 is already running"
+surl=$(ncap_web_url 2) || fail "ncap-webd with TLS did not start: $(tail -n 5 "$CTX_RUN/logs/web-2.log")"
+[[ $surl == https://* ]] || fail "ncap-webd with TLS serves $surl"
+cmp -s <(curl -sf --cacert "$tls/ca.pem" "$surl/nhfd/$period/latest.csv") "$release_dir/latest.csv" ||
+  fail "latest.csv over HTTPS differs"
+[ "$(code --cacert "$tls/ca.pem" "$surl/api/v1/audits")" = 200 ] || fail "the read API over HTTPS without a client certificate"
+curl -s --cacert "$tls/ca.pem" "$surl/api/v1/results?audit=nhfd" |
+  jq -e '.status == 403 and .type == "urn:ncap:problem:client-certificate-required"' >/dev/null ||
+  fail "the trusts' API over HTTPS without a client certificate was not refused 403"
+# another authority's certificate: the handshake refused (000), or the request 403
+got=$(code --cacert "$tls/ca.pem" --cert "$tls/other.pem" --key "$tls/other.key" "$surl/api/v1/results?audit=nhfd") || true
+[ "$got" = 000 ] || [ "$got" = 403 ] || fail "a client certificate of another authority was taken: $got"
+curl -s --cacert "$tls/ca.pem" --cert "$tls/client.pem" --key "$tls/client.key" "$surl/api/v1/results?audit=nhfd" |
+  jq -e '.status == 401 and .type == "urn:ncap:problem:unauthorized"' >/dev/null ||
+  fail "with the authority's client certificate the trusts' API did not go on to the token (401)"
+[ "$(code "http://${surl#https://}/api/v1/audits")" = 000 ] || fail "plain HTTP answered on the HTTPS port"
+e2e_say "HTTPS: files and read API served; trusts' API: no certificate 403, another authority's refused, the authority's on to the token"
 e2e_stop_all
 e2e_say "PASS"
