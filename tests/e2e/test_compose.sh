@@ -24,7 +24,7 @@ report=$(python3 - "$E2E_DIR/config.yml" <<'PY'
 import sys, yaml
 services = yaml.safe_load(open(sys.argv[1]))["services"]
 problems = []
-for name in ["postgres", "migrate", "ingest", "linkage", "validation", "metric", "publish", "sim"]:
+for name in ["postgres", "migrate", "ingest", "linkage", "validation", "metric", "publish", "web", "sim"]:
     if name not in services:
         problems.append(f'no service "{name}"')
 for name in ["ingest", "linkage", "validation", "metric", "publish"]:
@@ -57,6 +57,14 @@ loader = services.get("deaths-loader", {})
 if "--deaths" not in sim.get("command", []) or \
         sim["command"][sim["command"].index("--deaths") + 1] not in loader.get("command", []):
     problems.append('service "deaths-loader" does not load the register of deaths "sim" writes')
+# the web server: the releases read-only, PostgreSQL as ncap_web, its port published
+web = services.get("web", {})
+if [v for v in web.get("volumes", []) if not v.startswith("/")] != ["releases:/var/lib/ncap/releases:ro"]:
+    problems.append(f'service "web" mounts {web.get("volumes")}, expected only the releases, read-only')
+if "user=ncap_web" not in str(web.get("environment", {}).get("NCAP_PG", "")).split():
+    problems.append('service "web" does not connect as ncap_web')
+if not web.get("ports"):
+    problems.append('service "web" publishes no port: the portal would not be reachable')
 print("\n".join(problems))
 PY
 )
@@ -69,7 +77,7 @@ import re, sys, yaml
 config = yaml.safe_load(open(sys.argv[1]))
 services = config["services"]
 stages = ["ingest", "linkage", "validation", "metric", "publish"]
-roles = ["ncap_admin"] + ["ncap_" + s for s in stages]
+roles = ["ncap_admin"] + ["ncap_" + s for s in stages + ["web"]]
 problems = []
 def secrets_of(svc):
     return sorted(s["source"] if isinstance(s, dict) else s for s in svc.get("secrets", []))
@@ -100,7 +108,7 @@ for name, want in [("postgres", ["ncap_admin"]), ("migrate", sorted(roles)), ("s
 migrate = services.get("migrate", {})
 if "--role-passwords" not in migrate.get("command", []):
     problems.append("migrate does not set the daemon roles' passwords (ncap migrate --role-passwords)")
-for stage in stages:
+for stage in stages + ["web"]:
     svc, role = services.get(stage, {}), "ncap_" + stage
     env = svc.get("environment", {}) or {}
     if secrets_of(svc) != [role]:
@@ -130,12 +138,12 @@ git -C "$NCAP_ROOT" check-ignore -q deploy/docker/secrets/ncap_admin ||
 grep -qxF 'deploy/docker/secrets/' .dockerignore ||
   fail ".dockerignore does not leave out deploy/docker/secrets/: the passwords would be copied into the build"
 
-# The generator: six passwords, made once, never printed.
+# The generator: seven passwords, made once, never printed.
 secrets=$E2E_DIR/secrets
 rm -rf "$secrets"
 out=$(deploy/docker/new-secrets "$secrets") || fail "deploy/docker/new-secrets failed"
 [ "$(stat -c %a "$secrets")" = 700 ] || fail "the secrets folder is not 700"
-for role in ncap_admin ncap_ingest ncap_linkage ncap_validation ncap_metric ncap_publish; do
+for role in ncap_admin ncap_ingest ncap_linkage ncap_validation ncap_metric ncap_publish ncap_web; do
   grep -qxE '[0-9a-f]{64}' "$secrets/$role" || fail "secret $role is not 64 hexadecimal characters"
   [ "$(stat -c %a "$secrets/$role")" = 644 ] || fail "secret $role is not 644 (containers could not read it)"
   case $out in *"$(cat "$secrets/$role")"*) fail "deploy/docker/new-secrets printed a password" ;; esac
@@ -143,6 +151,6 @@ done
 sum=$(cat "$secrets"/* | md5sum)
 deploy/docker/new-secrets "$secrets" >/dev/null
 [ "$(cat "$secrets"/* | md5sum)" = "$sum" ] || fail "a second deploy/docker/new-secrets changed the passwords"
-[ "$(find "$secrets" -type f | wc -l)" -eq 6 ] || fail "deploy/docker/new-secrets left other files"
-e2e_say "deploy/docker/new-secrets makes the six passwords once (folder 700, never printed)"
+[ "$(find "$secrets" -type f | wc -l)" -eq 7 ] || fail "deploy/docker/new-secrets left other files"
+e2e_say "deploy/docker/new-secrets makes the seven passwords once (folder 700, never printed)"
 e2e_say "PASS"

@@ -10,7 +10,7 @@ set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-roles=(ncap_ingest ncap_linkage ncap_validation ncap_metric ncap_publish)
+roles=(ncap_ingest ncap_linkage ncap_validation ncap_metric ncap_publish ncap_web)
 secrets=$E2E_DIR/secrets
 rm -rf "$secrets"
 "$NCAP_ROOT/deploy/docker/new-secrets" "$secrets" >/dev/null
@@ -55,7 +55,7 @@ other=$(admin_psql "SELECT count(*) FROM pg_hba_file_rules WHERE auth_method <> 
 login "$NCAP_PG_SUPERUSER" /dev/null && fail "ncap_admin logged in without its password"
 e2e_say "every rule of pg_hba.conf is scram-sha-256 (POSTGRES_INITDB_ARGS \"$initdb_args\"); no password, no login"
 
-# ncap migrate: refused without the admin's password; with it, sets the five roles' passwords.
+# ncap migrate: refused without the admin's password; with it, sets the six roles' passwords.
 NCAP_PG=$(conninfo "$NCAP_PG_SUPERUSER") "$CTX_BUILD/ncap" migrate >"$E2E_DIR/migrate0.out" 2>&1 &&
   fail "ncap migrate connected without a password"
 grep -q "password" "$E2E_DIR/migrate0.out" || fail "ncap migrate without a password: $(cat "$E2E_DIR/migrate0.out")"
@@ -73,7 +73,7 @@ for run in 1 2; do
 done
 stored=$(admin_psql "SELECT count(*) FROM pg_authid WHERE rolname LIKE 'ncap\_%'
   AND rolname <> '$NCAP_PG_SUPERUSER' AND rolpassword LIKE 'SCRAM-SHA-256\$4096:%'")
-[ "$stored" = 5 ] || fail "$stored of the 5 daemon roles hold a SCRAM-SHA-256 verifier"
+[ "$stored" = "${#roles[@]}" ] || fail "$stored of the ${#roles[@]} daemon roles hold a SCRAM-SHA-256 verifier"
 for i in "${!roles[@]}"; do
   wrong=${roles[$(((i + 1) % ${#roles[@]}))]}
   login "${roles[$i]}" "$secrets/$wrong" && fail "${roles[$i]} logged in with $wrong's password"

@@ -15,7 +15,8 @@ int cmd_migrate(int argc, char **argv)
                "Safe to run twice, and by two processes at once. Connect as a role that may\n"
                "create schemas and roles.\n\n"
                "  --role-passwords DIR  then set the password of each daemon role (ncap_ingest,\n"
-               "                        ncap_linkage, ncap_validation, ncap_metric, ncap_publish)\n"
+               "                        ncap_linkage, ncap_validation, ncap_metric, ncap_publish,\n"
+               "                        ncap_web)\n"
                "                        to the first line of DIR/<role>, e.g. Compose secrets in\n"
                "                        /run/secrets; only its SCRAM-SHA-256 verifier is sent\n");
         return 0;

@@ -123,7 +123,7 @@ static void test_role_passwords_all_or_none(void **state)
     PGconn *db = db_connect(conninfo, "test_migrate", err, sizeof err);
     assert_non_null(db);
     assert_int_equal(migrate_set_passwords(db, dir, err, sizeof err), 0);
-    char before[5][256], now[256];
+    char before[8][256], now[256];
     for (int i = 0; migrate_daemon_roles[i]; i++) {
         verifier_of(db, migrate_daemon_roles[i], before[i], sizeof before[i]);
         assert_int_equal(strncmp(before[i], "SCRAM-SHA-256$4096:", 19), 0);
