@@ -4,7 +4,8 @@ a schema check of every object (its apiVersion and kind known, the fields its ki
 and of the right type) and the deployment's own rules: a Deployment per stage, non-root and
 read-only with no privilege, memory requests and limits, probes on the metrics port; each Secret it
 names made by deploy/k8s/new-secrets (SECRETS, its --print output) with the keys it reads; a
-PodDisruptionBudget per stage; the autoscalers of linkage and validation; PostgreSQL by the
+PodDisruptionBudget per stage; the web server (read-only, its own role, the releases read-only, a
+Service); the autoscalers of linkage and validation; PostgreSQL by the
 CloudNativePG operator with a synchronous standby; the migrations as a Job; and the network: each
 stage reachable only from its upstream (ingest from anywhere on its submissions port), reaching only
 its downstream and PostgreSQL. Prints one line per problem; exits 1 if any."""
@@ -175,10 +176,41 @@ def main(rendered, secrets_file):
                for j in jobs.values()):
         problem("no Job runs ncap migrate")
 
+    check_web(deps.get("ncap-web"), by_kind, secrets)
     check_network(by_kind.get("NetworkPolicy", {}).values(), pods)
     for p in problems:
         print(p)
     return 1 if problems else 0
+
+
+def check_web(d, by_kind, secrets):
+    """The web server: non-root and read-only, PostgreSQL as ncap_web, the releases PVC mounted
+    read-only, a Service and a PodDisruptionBudget, its Secret made by new-secrets."""
+    if not d:
+        problem("no Deployment ncap-web")
+        return
+    spec = d["spec"]["template"]["spec"]
+    labels = d["spec"]["template"]["metadata"]["labels"]
+    if not spec.get("securityContext", {}).get("runAsNonRoot"):
+        problem("ncap-web: does not run as a non-root user")
+    c = spec["containers"][0]
+    csc = c.get("securityContext", {})
+    if csc.get("allowPrivilegeEscalation") is not False or not csc.get("readOnlyRootFilesystem"):
+        problem("ncap-web: may escalate or write its root")
+    env = {e["name"]: e.get("value") for e in c.get("env", [])}
+    if "user=ncap_web" not in (env.get("NCAP_PG") or ""):
+        problem("ncap-web: NCAP_PG is not role ncap_web")
+    vols = {v["name"]: v for v in spec.get("volumes", [])}
+    for m in c.get("volumeMounts", []):
+        claim = get(vols.get(m["name"], {}), "persistentVolumeClaim")
+        if claim and (not m.get("readOnly") or not claim.get("readOnly")):
+            problem(f"ncap-web: the volume {m['name']} is not mounted read-only")
+    if "ncap-pg-web" not in secrets:
+        problem("Secret ncap-pg-web is not made by deploy/k8s/new-secrets")
+    for kind in ("Service", "PodDisruptionBudget"):
+        sel = lambda o: o["spec"]["selector"] if kind == "Service" else o["spec"]["selector"]["matchLabels"]
+        if not any(labels_match(sel(o), labels) for o in by_kind.get(kind, {}).values()):
+            problem(f"no {kind} for ncap-web")
 
 
 def neighbours(stage):
