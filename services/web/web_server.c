@@ -215,6 +215,37 @@ static bool refuse_early(web_server_t *self, struct MHD_Connection *conn, const 
     return false;
 }
 
+static bool has_body(struct MHD_Connection *conn)
+{
+    const char *cl =
+        MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+    return (cl && strcmp(cl, "0") != 0) ||
+           MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_TRANSFER_ENCODING);
+}
+
+/* Answers a request from its request line and headers, or marks its body as wanted. */
+static enum MHD_Result answer_headers(web_server_t *self, struct MHD_Connection *conn,
+                                      const char *url, const char *method, request_state_t *st)
+{
+    query_acc_t q = {.n = 0};
+    MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, collect_query, &q);
+    if (q.too_many) {
+        st->answered = true;
+        return problem(conn, 400, "bad-query", "more than 32 query parameters", url, self->tls);
+    }
+    web_request_t req;
+    fill_request(conn, url, method, &q, &req, self->client_ca);
+    web_reply_t rep;
+    web_reply_init(&rep);
+    if (web_handle_headers(&self->ctx, &req, &rep)) {
+        st->answered = true;
+        return send_reply(conn, &rep, self->tls);
+    }
+    web_reply_free(&rep);
+    st->body_wanted = true;
+    return MHD_YES;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
                                   const char *method, const char *version,
                                   const char *upload_data, size_t *upload_data_size,
@@ -232,25 +263,15 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
             st->answered = true;
             return rc;
         }
-        query_acc_t q = {.n = 0};
-        MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, collect_query, &q);
-        if (q.too_many) {
-            st->answered = true;
-            return problem(conn, 400, "bad-query", "more than 32 query parameters", url,
-                           self->tls);
-        }
-        web_request_t req;
-        fill_request(conn, url, method, &q, &req, self->client_ca);
-        web_reply_t rep;
-        web_reply_init(&rep);
-        if (web_handle_headers(&self->ctx, &req, &rep)) {
-            st->answered = true;
-            return send_reply(conn, &rep, self->tls);
-        }
-        web_reply_free(&rep);
-        st->body_wanted = true;
-        return MHD_YES;
+        /* a request without a body is answered on the next call, once libmicrohttpd has it
+         * whole, so that the connection is kept alive; one with a body is checked now, before
+         * its body is read (a refusal then closes the connection, the body unread) */
+        if (!has_body(conn))
+            return MHD_YES;
+        return answer_headers(self, conn, url, method, st);
     }
+    if (!st->body_wanted && !st->answered) /* the second call of a request without a body */
+        return answer_headers(self, conn, url, method, st);
     if (st->answered) { /* the body of a request already refused: dropped unread */
         *upload_data_size = 0;
         return MHD_YES;
