@@ -28,8 +28,7 @@ static int open_releases(const char *dir)
             return -1;
         }
         if (attempt % 30 == 0)
-            ncap_log(LOG_WARN, "the releases folder does not exist yet, waiting", "dir", dir,
-                     NULL);
+            ncap_log(LOG_WARN, "the releases folder does not exist yet, waiting", "dir", dir, NULL);
         metrics_beat(metrics_installed(), daemon_now_ms());
         sleep(1);
     }

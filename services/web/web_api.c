@@ -11,9 +11,9 @@
 /* The release a request names (audit $1, period $2 or '' for the latest, revision $3 or 0 for
  * the period's latest provisional one). */
 #define RELEASE_CTE                                                                                \
-    "WITH rel AS (SELECT release_id, audit, period, revision, status, records, created_at"        \
-    "   FROM publish.release WHERE audit = $1 AND ($2 = '' OR period = $2)"                       \
-    "   AND CASE WHEN $3::int = 0 THEN status = 'provisional' ELSE revision = $3::int END"       \
+    "WITH rel AS (SELECT release_id, audit, period, revision, status, records, created_at"         \
+    "   FROM publish.release WHERE audit = $1 AND ($2 = '' OR period = $2)"                        \
+    "   AND CASE WHEN $3::int = 0 THEN status = 'provisional' ELSE revision = $3::int END"         \
     "   ORDER BY period DESC, revision DESC LIMIT 1)"
 
 static const char audits_sql[] =
@@ -25,9 +25,9 @@ static const char audits_sql[] =
     "   WHERE x.audit = a.audit AND x.period = a.latest ORDER BY revision DESC LIMIT 1) l"
     " ORDER BY a.audit";
 static const web_col_t audits_cols[] = {
-    {"audit", WEB_COL_TEXT, 0},           {"periods", WEB_COL_INT, 1},
-    {"latest_period", WEB_COL_TEXT, 2},   {"latest_revision", WEB_COL_INT, 3},
-    {"status", WEB_COL_TEXT, 4},          {"updated_at", WEB_COL_TEXT, 5},
+    {"audit", WEB_COL_TEXT, 0},         {"periods", WEB_COL_INT, 1},
+    {"latest_period", WEB_COL_TEXT, 2}, {"latest_revision", WEB_COL_INT, 3},
+    {"status", WEB_COL_TEXT, 4},        {"updated_at", WEB_COL_TEXT, 5},
 };
 
 static const char audit_sql[] =
@@ -36,9 +36,8 @@ static const char audit_sql[] =
     "  to_char(max(created_at) AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
     " FROM publish.release WHERE audit = $1 GROUP BY period ORDER BY period";
 static const web_col_t audit_cols[] = {
-    {"period", WEB_COL_TEXT, 0}, {"latest_revision", WEB_COL_INT, 1},
-    {"revisions", WEB_COL_INT, 2}, {"final", WEB_COL_BOOL, 3},
-    {"updated_at", WEB_COL_TEXT, 4},
+    {"period", WEB_COL_TEXT, 0}, {"latest_revision", WEB_COL_INT, 1}, {"revisions", WEB_COL_INT, 2},
+    {"final", WEB_COL_BOOL, 3},  {"updated_at", WEB_COL_TEXT, 4},
 };
 
 static const char releases_sql[] =
@@ -47,16 +46,16 @@ static const char releases_sql[] =
     " FROM publish.release WHERE audit = $1 AND ($2 = '' OR period = $2)"
     "   AND release_id > $3::bigint ORDER BY release_id LIMIT $4::int";
 static const web_col_t releases_cols[] = {
-    {"period", WEB_COL_TEXT, 0},       {"revision", WEB_COL_INT, 1},
-    {"status", WEB_COL_TEXT, 2},       {"records", WEB_COL_INT, 3},
-    {"final_year", WEB_COL_INT, 4},    {"content_hash", WEB_COL_TEXT, 5},
+    {"period", WEB_COL_TEXT, 0},     {"revision", WEB_COL_INT, 1},
+    {"status", WEB_COL_TEXT, 2},     {"records", WEB_COL_INT, 3},
+    {"final_year", WEB_COL_INT, 4},  {"content_hash", WEB_COL_TEXT, 5},
     {"created_at", WEB_COL_TEXT, 6},
 };
 
-static const char metrics_sql[] = RELEASE_CTE
-    " SELECT rel.period, rel.revision, rel.status, (f.content::json -> 'metrics')::text"
-    " FROM rel LEFT JOIN publish.release_file f"
-    "   ON f.release_id = rel.release_id AND f.name = 'latest.json'";
+static const char metrics_sql[] =
+    RELEASE_CTE " SELECT rel.period, rel.revision, rel.status, (f.content::json -> 'metrics')::text"
+                " FROM rel LEFT JOIN publish.release_file f"
+                "   ON f.release_id = rel.release_id AND f.name = 'latest.json'";
 
 /* $4 the cursor, $5 level, $6 area, $7 metric, $8 breakdown, $9 the page's size + 1 */
 static const char rows_sql[] = RELEASE_CTE
@@ -98,12 +97,14 @@ static const web_col_t rows_cols[] = {
 };
 #define N_ROWS_COLS (sizeof rows_cols / sizeof *rows_cols)
 
-const char *const WEB_ROW_COLUMNS[] = {
-    "audit",          "period",          "level",          "area_code",       "area_name",
-    "parent_code",    "metric",          "breakdown",      "category",        "numerator",
-    "denominator",    "value",           "lower95",        "upper95",         "lower998",
-    "upper998",       "england_value",   "compared_to_england", "funnel_lower95", "funnel_upper95",
-    "funnel_lower998", "funnel_upper998", "outlier",       "note"};
+const char *const WEB_ROW_COLUMNS[] = {"audit",           "period",         "level",
+                                       "area_code",       "area_name",      "parent_code",
+                                       "metric",          "breakdown",      "category",
+                                       "numerator",       "denominator",    "value",
+                                       "lower95",         "upper95",        "lower998",
+                                       "upper998",        "england_value",  "compared_to_england",
+                                       "funnel_lower95",  "funnel_upper95", "funnel_lower998",
+                                       "funnel_upper998", "outlier",        "note"};
 const size_t WEB_N_ROW_COLUMNS = sizeof WEB_ROW_COLUMNS / sizeof *WEB_ROW_COLUMNS;
 
 #define N(a) (sizeof a / sizeof *a)
@@ -138,8 +139,7 @@ static void next_link(web_reply_t *rep, const web_request_t *req, long long curs
     size_t n = (size_t)snprintf(rep->link, sizeof rep->link, "<%s?", req->path);
     for (size_t i = 0; i < req->n_query && n < sizeof rep->link; i++)
         if (strcmp(req->query[i].key, "after") != 0)
-            n += (size_t)snprintf(rep->link + n, sizeof rep->link - n, "%s=%s&",
-                                  req->query[i].key,
+            n += (size_t)snprintf(rep->link + n, sizeof rep->link - n, "%s=%s&", req->query[i].key,
                                   req->query[i].value ? req->query[i].value : "");
     if (n < sizeof rep->link)
         snprintf(rep->link + n, sizeof rep->link - n, "after=%lld>; rel=\"next\"", cursor);
@@ -165,8 +165,7 @@ static PGresult *query(web_db_t *db, const char *sql, int n, const char *const *
     return r;
 }
 
-static void no_release(web_reply_t *rep, const char *audit, const web_query_t *q,
-                       const char *path)
+static void no_release(web_reply_t *rep, const char *audit, const web_query_t *q, const char *path)
 {
     char detail[400];
     snprintf(detail, sizeof detail, "no release of audit \"%s\"%s%s%s%s", audit,
@@ -178,8 +177,8 @@ static void no_release(web_reply_t *rep, const char *audit, const web_query_t *q
 
 static void answer_list(web_db_t *db, const char *sql, int n, const char *const *p,
                         const web_col_t *cols, size_t ncols, const char *key,
-                        const web_request_t *req, web_format_t fmt, json_t *extra,
-                        web_reply_t *rep, bool not_found_when_empty, const char *audit)
+                        const web_request_t *req, web_format_t fmt, json_t *extra, web_reply_t *rep,
+                        bool not_found_when_empty, const char *audit)
 {
     PGresult *r = query(db, sql, n, p, req, rep);
     if (!r) {
@@ -222,9 +221,8 @@ static void answer_releases(web_db_t *db, const char *audit, const web_request_t
         json_object_set_new(o, "audit", json_string(audit));
         json_object_set_new(o, "releases",
                             web_table_json(r, 0, shown, releases_cols, N(releases_cols), false));
-        json_object_set_new(o, "next", rows > q->limit
-                                           ? json_string(PQgetvalue(r, shown - 1, 7))
-                                           : json_null());
+        json_object_set_new(
+            o, "next", rows > q->limit ? json_string(PQgetvalue(r, shown - 1, 7)) : json_null());
         set_json(rep, o);
     }
     PQclear(r);
@@ -261,8 +259,8 @@ static void answer_rows(web_db_t *db, const char *audit, const web_request_t *re
     snprintf(rev, sizeof rev, "%d", q->revision);
     snprintf(after, sizeof after, "%lld", q->after);
     snprintf(limit, sizeof limit, "%ld", q->limit + 1);
-    const char *p[] = {audit, q->period, rev, after, q->level, q->area, q->metric, q->breakdown,
-                       limit};
+    const char *p[] = {audit,   q->period, rev,          after, q->level,
+                       q->area, q->metric, q->breakdown, limit};
     PGresult *r = query(db, rows_sql, 9, p, req, rep);
     if (!r)
         return;
@@ -327,8 +325,8 @@ void web_api_answer(web_db_t *db, const web_route_t *route, const char *param,
         return;
     }
     case ROUTE_AUDITS:
-        answer_list(db, audits_sql, 0, NULL, audits_cols, N(audits_cols), "audits", req, fmt,
-                    NULL, rep, false, NULL);
+        answer_list(db, audits_sql, 0, NULL, audits_cols, N(audits_cols), "audits", req, fmt, NULL,
+                    rep, false, NULL);
         return;
     case ROUTE_AUDIT: {
         const char *p[] = {param};

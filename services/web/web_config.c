@@ -17,8 +17,9 @@ static int number(const char *opt, const char *s, long long min, long long max, 
     char *end;
     long long v = strtoll(s, &end, 10);
     if (!*s || *end || v < min || v > max) {
-        fprintf(stderr, "ncap-webd: invalid value \"%s\" for %s: expected a whole number from %lld "
-                        "to %lld\n",
+        fprintf(stderr,
+                "ncap-webd: invalid value \"%s\" for %s: expected a whole number from %lld "
+                "to %lld\n",
                 s, opt, min, max);
         return -1;
     }
@@ -118,25 +119,63 @@ int web_config_parse(web_config_t *cfg, int argc, char **argv)
     int c, rc = 0;
     while (rc == 0 && (c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (c) {
-        case 'l': cfg->listen = optarg; break;
-        case 'r': cfg->releases = optarg; break;
-        case 'p': d->pg = optarg; break;
-        case 'm': rc = number("--max-body", optarg, 0, 1LL << 40, &cfg->max_body); break;
-        case 't': rc = small("--threads", optarg, 1, 256, &cfg->threads); break;
-        case 'c': rc = small("--connections", optarg, 1, 100000, &cfg->connections); break;
-        case 'i': rc = small("--per-ip", optarg, 1, 100000, &cfg->per_ip); break;
-        case 'T': rc = small("--timeout", optarg, 1, 3600, &cfg->timeout_s); break;
-        case 'C': cfg->tls_cert = optarg; break;
-        case 'K': cfg->tls_key = optarg; break;
-        case 'A': cfg->tls_client_ca = optarg; break;
-        case 'g': cfg->ingest = optarg; break;
-        case 'k': d->keys_dir = optarg; break;
-        case 'P': d->insecure_plain = 1; break;
-        case 'G': rc = small("--gateway-timeout", optarg, 1, 3600, &cfg->gateway_timeout_s); break;
-        case 'M': d->metrics_listen = optarg; break;
-        case 'H': d->advertise_host = optarg; break;
-        case 'h': usage(); return 1;
-        default: fprintf(stderr, "try 'ncap-webd --help'\n"); return 2;
+        case 'l':
+            cfg->listen = optarg;
+            break;
+        case 'r':
+            cfg->releases = optarg;
+            break;
+        case 'p':
+            d->pg = optarg;
+            break;
+        case 'm':
+            rc = number("--max-body", optarg, 0, 1LL << 40, &cfg->max_body);
+            break;
+        case 't':
+            rc = small("--threads", optarg, 1, 256, &cfg->threads);
+            break;
+        case 'c':
+            rc = small("--connections", optarg, 1, 100000, &cfg->connections);
+            break;
+        case 'i':
+            rc = small("--per-ip", optarg, 1, 100000, &cfg->per_ip);
+            break;
+        case 'T':
+            rc = small("--timeout", optarg, 1, 3600, &cfg->timeout_s);
+            break;
+        case 'C':
+            cfg->tls_cert = optarg;
+            break;
+        case 'K':
+            cfg->tls_key = optarg;
+            break;
+        case 'A':
+            cfg->tls_client_ca = optarg;
+            break;
+        case 'g':
+            cfg->ingest = optarg;
+            break;
+        case 'k':
+            d->keys_dir = optarg;
+            break;
+        case 'P':
+            d->insecure_plain = 1;
+            break;
+        case 'G':
+            rc = small("--gateway-timeout", optarg, 1, 3600, &cfg->gateway_timeout_s);
+            break;
+        case 'M':
+            d->metrics_listen = optarg;
+            break;
+        case 'H':
+            d->advertise_host = optarg;
+            break;
+        case 'h':
+            usage();
+            return 1;
+        default:
+            fprintf(stderr, "try 'ncap-webd --help'\n");
+            return 2;
         }
     }
     if (rc != 0)
@@ -157,8 +196,8 @@ int web_config_parse(web_config_t *cfg, int argc, char **argv)
     char host[256], err[512];
     int port;
     if (metrics_http_parse_listen(cfg->listen, host, sizeof host, &port, err, sizeof err) != 0 ||
-        (d->metrics_listen && metrics_http_parse_listen(d->metrics_listen, host, sizeof host,
-                                                        &port, err, sizeof err) != 0)) {
+        (d->metrics_listen && metrics_http_parse_listen(d->metrics_listen, host, sizeof host, &port,
+                                                        err, sizeof err) != 0)) {
         fprintf(stderr, "ncap-webd: %s\n", err);
         return 2;
     }

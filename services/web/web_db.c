@@ -14,7 +14,7 @@
 
 struct web_db_t {
     char *conninfo;
-    size_t size, out;   /* out: connections taken */
+    size_t size, out; /* out: connections taken */
     PGconn **idle;
     size_t n_idle;
     pthread_mutex_t lock;

@@ -51,13 +51,12 @@ static bool api(const web_context_t *ctx, const web_request_t *req, web_reply_t 
     web_format_t fmt;
     bool csv_ok = m.route->id != ROUTE_METRICS && m.route->id != ROUTE_HEALTH;
     if (web_query_format(&q, req->accept, csv_ok, &fmt, err, sizeof err) != 0) {
-        web_reply_problem(rep, q.format_given ? 400 : 406, q.format_given ? "bad-query" : NULL,
-                          err, NULL);
+        web_reply_problem(rep, q.format_given ? 400 : 406, q.format_given ? "bad-query" : NULL, err,
+                          NULL);
         return true;
     }
     if (!ctx->db) {
-        web_reply_problem(rep, 503, "database-unavailable", "no database configured (--pg)",
-                          NULL);
+        web_reply_problem(rep, 503, "database-unavailable", "no database configured (--pg)", NULL);
         return true;
     }
     web_api_answer(ctx->db, m.route, m.param, req, &q, fmt, rep);

@@ -28,8 +28,10 @@ long web_url_decode(const char *s, size_t len, bool plus_is_space, char *out, si
             int hi = i + 1 < len ? hex(s[i + 1]) : -1;
             int lo = i + 2 < len ? hex(s[i + 2]) : -1;
             if (hi < 0 || lo < 0) {
-                snprintf(err, errlen, "malformed percent escape \"%.*s\": expected %% and two hex "
-                         "digits", (int)(len - i < 3 ? len - i : 3), s + i);
+                snprintf(err, errlen,
+                         "malformed percent escape \"%.*s\": expected %% and two hex "
+                         "digits",
+                         (int)(len - i < 3 ? len - i : 3), s + i);
                 return -1;
             }
             c = (char)(hi * 16 + lo);
@@ -52,8 +54,8 @@ long web_url_decode(const char *s, size_t len, bool plus_is_space, char *out, si
 }
 
 /* Checks one raw segment [s, e) and appends its decoded form to out at *n. */
-static web_path_status_t segment(const char *s, const char *e, char *out, size_t outlen,
-                                 size_t *n, char *err, size_t errlen)
+static web_path_status_t segment(const char *s, const char *e, char *out, size_t outlen, size_t *n,
+                                 char *err, size_t errlen)
 {
     for (const char *p = s; p + 2 < e; p++)
         if (p[0] == '%') {

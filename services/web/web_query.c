@@ -62,8 +62,8 @@ static bool valid(grammar_t g, const char *v, long long *num)
     case G_PERIOD:
         return all_of(v, 1, 16, "-", true);
     case G_LEVEL:
-        return strcmp(v, "england") == 0 || strcmp(v, "region") == 0 ||
-               strcmp(v, "trust") == 0 || strcmp(v, "site") == 0;
+        return strcmp(v, "england") == 0 || strcmp(v, "region") == 0 || strcmp(v, "trust") == 0 ||
+               strcmp(v, "site") == 0;
     case G_CODE:
         return all_of(v, 1, 16, NULL, true);
     case G_IDENT:
@@ -139,8 +139,8 @@ int web_query_parse(const web_kv_t *kv, size_t n, unsigned allowed, web_query_t 
     for (size_t i = 0; i < n; i++) {
         char names[200];
         list_allowed(allowed, names, sizeof names);
-        if (web_url_decode(kv[i].key, strlen(kv[i].key), true, key, sizeof key, msg,
-                           sizeof msg) < 0) {
+        if (web_url_decode(kv[i].key, strlen(kv[i].key), true, key, sizeof key, msg, sizeof msg) <
+            0) {
             snprintf(err, errlen, "malformed query parameter name: %s", msg);
             return -1;
         }

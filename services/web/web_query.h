@@ -30,9 +30,9 @@ enum {
     WQ_AREA = 1 << 3,
     WQ_METRIC = 1 << 4,
     WQ_BREAKDOWN = 1 << 5,
-    WQ_LIMIT = 1 << 6,   /* limit and after */
-    WQ_FORMAT = 1 << 7,  /* format */
-    WQ_AUDIT = 1 << 8,   /* the trusts' routes: audit (and trust for a submission) */
+    WQ_LIMIT = 1 << 6,  /* limit and after */
+    WQ_FORMAT = 1 << 7, /* format */
+    WQ_AUDIT = 1 << 8,  /* the trusts' routes: audit (and trust for a submission) */
     WQ_TRUST = 1 << 9,
 };
 
@@ -40,10 +40,10 @@ typedef struct {
     char period[WEB_QUERY_VALUE_MAX + 1], level[16], area[WEB_QUERY_VALUE_MAX + 1],
         metric[WEB_QUERY_VALUE_MAX + 1], breakdown[WEB_QUERY_VALUE_MAX + 1],
         audit[WEB_QUERY_VALUE_MAX + 1], trust[WEB_QUERY_VALUE_MAX + 1];
-    int revision;         /* 0: the period's latest provisional revision */
-    long limit;           /* WEB_QUERY_LIMIT_DEFAULT unless given */
-    long long after;      /* the cursor: rows after this ordinal (0: from the first) */
-    bool format_given;    /* ?format= was given (it wins over Accept) */
+    int revision;      /* 0: the period's latest provisional revision */
+    long limit;        /* WEB_QUERY_LIMIT_DEFAULT unless given */
+    long long after;   /* the cursor: rows after this ordinal (0: from the first) */
+    bool format_given; /* ?format= was given (it wins over Accept) */
     web_format_t format;
 } web_query_t;
 
@@ -54,8 +54,8 @@ int web_query_parse(const web_kv_t *kv, size_t n, unsigned allowed, web_query_t 
 
 /* The representation for a request: q->format when ?format= was given, else the first media
  * range of accept (NULL or empty: JSON) that one of them satisfies (application/json,
- * application/any, any/any: JSON; text/csv, text/any: CSV), csv_ok false leaving CSV out. Returns 0,
- * or -1 (406) with err listing what is offered. */
+ * application/any, any/any: JSON; text/csv, text/any: CSV), csv_ok false leaving CSV out. Returns
+ * 0, or -1 (406) with err listing what is offered. */
 int web_query_format(const web_query_t *q, const char *accept, bool csv_ok, web_format_t *out,
                      char *err, size_t errlen);
 

@@ -27,7 +27,7 @@ typedef struct {
     int status;
     strbuf_t body;
     const char *content_type;
-    int fd;         /* >= 0: the body is this file's fd_size bytes (the reply owns the fd) */
+    int fd; /* >= 0: the body is this file's fd_size bytes (the reply owns the fd) */
     uint64_t fd_size;
     char etag[64], last_modified[40], location[WEB_PATH_MAX + 8], allow[64];
     char link[WEB_QUERY_VALUE_MAX * 8 + 128]; /* the next page: <URL>; rel="next" */

@@ -11,16 +11,16 @@
 #include <stddef.h>
 
 typedef enum {
-    ROUTE_AUDITS,         /* GET /api/v1/audits */
-    ROUTE_AUDIT,          /* GET /api/v1/audits/{audit} */
-    ROUTE_METRICS,        /* GET /api/v1/audits/{audit}/metrics */
-    ROUTE_RELEASES,       /* GET /api/v1/audits/{audit}/releases */
-    ROUTE_ROWS,           /* GET /api/v1/audits/{audit}/rows */
-    ROUTE_SUBMIT,         /* POST /api/v1/submissions (trusts) */
-    ROUTE_FEEDBACK,       /* GET /api/v1/submissions/{id}/feedback (trusts) */
-    ROUTE_RESULTS,        /* GET /api/v1/results (trusts) */
-    ROUTE_OUTLIERS,       /* GET /api/v1/outliers (trusts) */
-    ROUTE_HEALTH,         /* GET /api/v1/health */
+    ROUTE_AUDITS,   /* GET /api/v1/audits */
+    ROUTE_AUDIT,    /* GET /api/v1/audits/{audit} */
+    ROUTE_METRICS,  /* GET /api/v1/audits/{audit}/metrics */
+    ROUTE_RELEASES, /* GET /api/v1/audits/{audit}/releases */
+    ROUTE_ROWS,     /* GET /api/v1/audits/{audit}/rows */
+    ROUTE_SUBMIT,   /* POST /api/v1/submissions (trusts) */
+    ROUTE_FEEDBACK, /* GET /api/v1/submissions/{id}/feedback (trusts) */
+    ROUTE_RESULTS,  /* GET /api/v1/results (trusts) */
+    ROUTE_OUTLIERS, /* GET /api/v1/outliers (trusts) */
+    ROUTE_HEALTH,   /* GET /api/v1/health */
     ROUTE_NONE,
 } web_route_id_t;
 
@@ -28,8 +28,8 @@ typedef struct {
     web_route_id_t id;
     const char *method; /* GET routes also answer HEAD */
     const char *pattern;
-    unsigned query;     /* the web_query.h parameters it takes */
-    int trust;          /* a trusts' route: bearer token, client certificate when configured */
+    unsigned query; /* the web_query.h parameters it takes */
+    int trust;      /* a trusts' route: bearer token, client certificate when configured */
 } web_route_t;
 
 extern const web_route_t web_routes[];
@@ -39,7 +39,8 @@ extern const size_t web_n_routes;
 
 typedef struct {
     const web_route_t *route; /* NULL: no route (see allow) */
-    char param[WEB_ROUTE_PARAM_MAX + 1]; /* the one {parameter}'s raw text, when the pattern has one */
+    char param[WEB_ROUTE_PARAM_MAX +
+               1];  /* the one {parameter}'s raw text, when the pattern has one */
     char allow[64]; /* when the path matches but not the method: "GET, HEAD" or "POST" */
 } web_route_match_t;
 

@@ -247,9 +247,8 @@ static enum MHD_Result answer_headers(web_server_t *self, struct MHD_Connection 
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
-                                  const char *method, const char *version,
-                                  const char *upload_data, size_t *upload_data_size,
-                                  void **con_cls)
+                                  const char *method, const char *version, const char *upload_data,
+                                  size_t *upload_data_size, void **con_cls)
 {
     (void)version;
     web_server_t *self = cls;
@@ -382,8 +381,8 @@ web_server_t *web_server_start(const web_config_t *cfg, const web_context_t *ctx
     self->client_ca = cfg->tls_client_ca != NULL;
     if (self->tls && (!(self->cert = read_pem(cfg->tls_cert, "TLS certificate", err, errlen)) ||
                       !(self->key = read_pem(cfg->tls_key, "TLS key", err, errlen)) ||
-                      (self->client_ca && !(self->ca = read_pem(cfg->tls_client_ca,
-                                                                "client CA", err, errlen))))) {
+                      (self->client_ca &&
+                       !(self->ca = read_pem(cfg->tls_client_ca, "client CA", err, errlen))))) {
         free_self(self);
         return NULL;
     }
@@ -433,12 +432,12 @@ web_server_t *web_server_start(const web_config_t *cfg, const web_context_t *ctx
     self->daemon = MHD_start_daemon(
         flags, 0, NULL, NULL, on_request, self, MHD_OPTION_EXTERNAL_LOGGER, on_log, NULL,
         MHD_OPTION_SOCK_ADDR, ai->ai_addr, MHD_OPTION_THREAD_POOL_SIZE, (unsigned)cfg->threads,
-        MHD_OPTION_CONNECTION_LIMIT, (unsigned)cfg->connections,
-        MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)cfg->per_ip, MHD_OPTION_CONNECTION_TIMEOUT,
-        (unsigned)cfg->timeout_s, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-        (size_t)WEB_CONNECTION_MEMORY, MHD_OPTION_UNESCAPE_CALLBACK, keep_escaped, NULL,
-        MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL, MHD_OPTION_LISTEN_BACKLOG_SIZE,
-        (unsigned)128, MHD_OPTION_ARRAY, tls_list, MHD_OPTION_END);
+        MHD_OPTION_CONNECTION_LIMIT, (unsigned)cfg->connections, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+        (unsigned)cfg->per_ip, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)cfg->timeout_s,
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)WEB_CONNECTION_MEMORY,
+        MHD_OPTION_UNESCAPE_CALLBACK, keep_escaped, NULL, MHD_OPTION_NOTIFY_COMPLETED, on_completed,
+        NULL, MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)128, MHD_OPTION_ARRAY, tls_list,
+        MHD_OPTION_END);
     int saved = errno;
     pthread_sigmask(SIG_SETMASK, &old, NULL);
     if (!self->daemon) {

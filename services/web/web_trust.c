@@ -7,12 +7,12 @@
 
 #define TOKEN_MAX 256
 
-int web_trust_bearer(const char *authorization, char *out, size_t outlen, char *err,
-                     size_t errlen)
+int web_trust_bearer(const char *authorization, char *out, size_t outlen, char *err, size_t errlen)
 {
     if (!authorization || !*authorization) {
-        snprintf(err, errlen, "no Authorization header: expected \"Authorization: Bearer "
-                              "<token>\" with the trust's token (ncap keys token --trust T)");
+        snprintf(err, errlen,
+                 "no Authorization header: expected \"Authorization: Bearer "
+                 "<token>\" with the trust's token (ncap keys token --trust T)");
         return -1;
     }
     if (strncasecmp(authorization, "Bearer ", 7) != 0) {

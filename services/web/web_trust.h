@@ -30,7 +30,6 @@ void web_trust_answer(trust_gateway *gw, bool require_client_cert, const web_rou
 
 /* The token of an Authorization header "Bearer <token>" into out; -1 when there is none or it
  * is malformed (err says which). */
-int web_trust_bearer(const char *authorization, char *out, size_t outlen, char *err,
-                     size_t errlen);
+int web_trust_bearer(const char *authorization, char *out, size_t outlen, char *err, size_t errlen);
 
 #endif

@@ -102,9 +102,8 @@ static void test_url_decode(void **state)
     assert_int_equal(web_url_decode("a%2", 3, false, out, sizeof out, err, sizeof err), -1);
     assert_non_null(strstr(err, "malformed percent escape"));
     assert_int_equal(web_url_decode("%00", 3, false, out, sizeof out, err, sizeof err), -1);
-    assert_int_equal(web_url_decode("0123456789abcdefXYZ", 19, false, out, sizeof out, err,
-                                    sizeof err),
-                     -1);
+    assert_int_equal(
+        web_url_decode("0123456789abcdefXYZ", 19, false, out, sizeof out, err, sizeof err), -1);
 }
 
 /* A releases folder: site/index.html, a release file, a dot folder, a link out of the folder and
@@ -113,7 +112,8 @@ static char root[256], outside[300];
 
 static void make_tree(void)
 {
-    snprintf(root, sizeof root, "%s/ncap-test-web-path-XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+    snprintf(root, sizeof root, "%s/ncap-test-web-path-XXXXXX",
+             getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
     assert_non_null(mkdtemp(root));
     char p[512];
     snprintf(p, sizeof p, "%s/releases", root);
@@ -184,8 +184,8 @@ static void test_files_only_inside_never_through_links(void **state)
     assert_string_equal(rep.content_type, "text/csv; charset=utf-8");
     web_reply_free(&rep);
     /* links: out of the folder, to its parent, and even inside it: never followed */
-    const char *const refused[] = {"/site/out.html", "/site/up/secret.txt", "/site/up/",
-                                   "/site/in.csv", "/.site.tmp-x/index.html", "/nhfd/",
+    const char *const refused[] = {"/site/out.html",        "/site/up/secret.txt",     "/site/up/",
+                                   "/site/in.csv",          "/.site.tmp-x/index.html", "/nhfd/",
                                    "/nhfd/2026Q1/none.csv", "/site/index.html/x"};
     for (size_t i = 0; i < sizeof refused / sizeof *refused; i++) {
         int st = serve(fd, refused[i], &rep);

@@ -29,21 +29,22 @@ static void test_members(void **state)
     strbuf_t b = {0};
     assert_int_equal(web_problem_json(&b, 404, NULL, "no such file", "/x"), 0);
     json_t *o = parsed(&b);
-    assert_string_equal(json_string_value(json_object_get(o, "type")), "urn:ncap:problem:not-found");
+    assert_string_equal(json_string_value(json_object_get(o, "type")),
+                        "urn:ncap:problem:not-found");
     assert_string_equal(json_string_value(json_object_get(o, "title")), "Not Found");
     assert_int_equal(json_integer_value(json_object_get(o, "status")), 404);
     assert_string_equal(json_string_value(json_object_get(o, "detail")), "no such file");
     assert_string_equal(json_string_value(json_object_get(o, "instance")), "/x");
     json_decref(o);
     strbuf_reset(&b);
-    assert_int_equal(web_problem_json(&b, 503, "database-unavailable", "down\n\"quoted\"\x01",
-                                      "/\xff\xfe"),
-                     0);
+    assert_int_equal(
+        web_problem_json(&b, 503, "database-unavailable", "down\n\"quoted\"\x01", "/\xff\xfe"), 0);
     o = parsed(&b);
     assert_string_equal(json_string_value(json_object_get(o, "type")),
                         "urn:ncap:problem:database-unavailable");
     assert_string_equal(json_string_value(json_object_get(o, "detail")), "down\n\"quoted\"\x01");
-    assert_string_equal(json_string_value(json_object_get(o, "instance")), "(path not valid UTF-8)");
+    assert_string_equal(json_string_value(json_object_get(o, "instance")),
+                        "(path not valid UTF-8)");
     json_decref(o);
     strbuf_reset(&b);
     assert_int_equal(web_problem_json(&b, 418, NULL, NULL, NULL), 0);
@@ -58,8 +59,8 @@ static void test_members(void **state)
 static void expect(const web_context_t *ctx, const char *method, const char *path,
                    const web_kv_t *q, size_t nq, const char *accept, int status, const char *slug)
 {
-    web_request_t req = {.method = method, .path = path, .query = q, .n_query = nq,
-                         .accept = accept};
+    web_request_t req = {
+        .method = method, .path = path, .query = q, .n_query = nq, .accept = accept};
     web_reply_t rep;
     web_reply_init(&rep);
     web_handle(ctx, &req, &rep);

@@ -25,9 +25,15 @@ static int parse1(const char *k, const char *v, unsigned allowed, web_query_t *q
 static void test_values_parsed(void **state)
 {
     (void)state;
-    web_kv_t kv[] = {{"period", "2026Q1"}, {"revision", "3"},         {"level", "trust"},
-                     {"area", "RX1"},      {"metric", "mortality_30d"}, {"breakdown", "all"},
-                     {"limit", "50"},      {"after", "120"},           {"format", "csv"}};
+    web_kv_t kv[] = {{"period", "2026Q1"},
+                     {"revision", "3"},
+                     {"level", "trust"},
+                     {"area", "RX1"},
+                     {"metric", "mortality_30d"},
+                     {"breakdown", "all"},
+                     {"limit", "50"},
+                     {"after", "120"},
+                     {"format", "csv"}};
     web_query_t q;
     char err[256];
     assert_int_equal(web_query_parse(kv, 9, ROWS, &q, err, sizeof err), 0);
@@ -173,8 +179,10 @@ static void test_bearer(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_values_parsed),      cmocka_unit_test(test_malformed_refused),
-        cmocka_unit_test(test_format_from_accept), cmocka_unit_test(test_routes),
+        cmocka_unit_test(test_values_parsed),
+        cmocka_unit_test(test_malformed_refused),
+        cmocka_unit_test(test_format_from_accept),
+        cmocka_unit_test(test_routes),
         cmocka_unit_test(test_bearer),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
