@@ -121,18 +121,24 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     return rc;
 }
 
-/* libmicrohttpd's own messages (a client's malformed request, say): debug lines, so that a
- * hostile client cannot fill the log. */
-static void on_log(void *cls, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
-static void on_log(void *cls, const char *fmt, va_list ap)
+void metrics_http_mhd_log(void *cls, const char *fmt, va_list ap)
 {
-    (void)cls;
     char msg[512];
     vsnprintf(msg, sizeof msg, fmt, ap);
     size_t n = strlen(msg);
     while (n > 0 && (msg[n - 1] == '\n' || msg[n - 1] == ' '))
         msg[--n] = '\0';
-    ncap_log(LOG_DEBUG, "metrics listener", "detail", msg, NULL);
+    ncap_log(LOG_DEBUG, cls ? (const char *)cls : "http listener", "detail", msg, NULL);
+}
+
+void metrics_http_block_signals(sigset_t *old)
+{
+    sigset_t block;
+    sigemptyset(&block);
+    sigaddset(&block, SIGTERM);
+    sigaddset(&block, SIGINT);
+    sigaddset(&block, SIGPIPE);
+    pthread_sigmask(SIG_BLOCK, &block, old);
 }
 
 /* The URL's host: advertise_host; the machine's name for every interface; else host. */
@@ -169,31 +175,48 @@ static bool interface_address(const char *name, char *out, size_t outlen)
     return found;
 }
 
+int metrics_http_resolve(const char *listen, char *host, size_t hostlen, struct addrinfo **ai,
+                         char *err, size_t errlen)
+{
+    int port;
+    *ai = NULL;
+    if (metrics_http_parse_listen(listen, host, hostlen, &port, err, errlen) != 0)
+        return -1;
+    char ifaddr[INET_ADDRSTRLEN];
+    if (interface_address(host, ifaddr, sizeof ifaddr)) /* as --bind-host: eth0 in compose */
+        snprintf(host, hostlen, "%s", ifaddr);
+    struct addrinfo hints = {.ai_family = AF_UNSPEC,
+                             .ai_socktype = SOCK_STREAM,
+                             .ai_flags = AI_NUMERICSERV | AI_PASSIVE};
+    char service[16];
+    snprintf(service, sizeof service, "%d", port);
+    int gai = getaddrinfo(host, service, &hints, ai);
+    if (gai != 0 || !*ai) {
+        snprintf(err, errlen, "could not resolve listen host \"%s\": %s", host, gai_strerror(gai));
+        if (*ai)
+            freeaddrinfo(*ai);
+        *ai = NULL;
+        return -1;
+    }
+    return port;
+}
+
+const char *metrics_http_url_host(const char *host, const char *advertise_host,
+                                  const struct sockaddr *sa, char *out, size_t outlen)
+{
+    url_host(host, advertise_host, sa, out, outlen);
+    return out;
+}
+
 metrics_http_t *metrics_http_start(metrics_t *m, const char *listen, const char *advertise_host,
                                    char *err, size_t errlen)
 {
     assert(m && listen);
     char host[256];
-    int port;
-    if (metrics_http_parse_listen(listen, host, sizeof host, &port, err, errlen) != 0)
-        return NULL;
-    char ifaddr[INET_ADDRSTRLEN];
-    if (interface_address(host, ifaddr, sizeof ifaddr)) /* as --bind-host: eth0 in compose */
-        snprintf(host, sizeof host, "%s", ifaddr);
-    struct addrinfo hints = {.ai_family = AF_UNSPEC,
-                             .ai_socktype = SOCK_STREAM,
-                             .ai_flags = AI_NUMERICSERV | AI_PASSIVE};
     struct addrinfo *ai = NULL;
-    char service[16];
-    snprintf(service, sizeof service, "%d", port);
-    int gai = getaddrinfo(host, service, &hints, &ai);
-    if (gai != 0 || !ai) {
-        snprintf(err, errlen, "could not resolve metrics listen host \"%s\": %s", host,
-                 gai_strerror(gai));
-        if (ai)
-            freeaddrinfo(ai);
+    int port = metrics_http_resolve(listen, host, sizeof host, &ai, err, errlen);
+    if (port < 0)
         return NULL;
-    }
     metrics_http_t *self = calloc(1, sizeof *self);
     if (!self) {
         freeaddrinfo(ai);
@@ -205,16 +228,12 @@ metrics_http_t *metrics_http_start(metrics_t *m, const char *listen, const char 
     if (ai->ai_family == AF_INET6)
         flags |= MHD_USE_IPv6;
     /* The listener's thread takes no signal: SIGTERM stays the loop's to see. */
-    sigset_t block, old;
-    sigemptyset(&block);
-    sigaddset(&block, SIGTERM);
-    sigaddset(&block, SIGINT);
-    sigaddset(&block, SIGPIPE);
-    pthread_sigmask(SIG_BLOCK, &block, &old);
+    sigset_t old;
+    metrics_http_block_signals(&old);
     errno = 0;
     self->daemon = MHD_start_daemon(
-        flags, 0, NULL, NULL, on_request, self, MHD_OPTION_EXTERNAL_LOGGER, on_log, NULL,
-        MHD_OPTION_SOCK_ADDR, ai->ai_addr, MHD_OPTION_CONNECTION_LIMIT,
+        flags, 0, NULL, NULL, on_request, self, MHD_OPTION_EXTERNAL_LOGGER, metrics_http_mhd_log,
+        "metrics listener", MHD_OPTION_SOCK_ADDR, ai->ai_addr, MHD_OPTION_CONNECTION_LIMIT,
         (unsigned)METRICS_HTTP_CONNECTIONS, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
         (unsigned)METRICS_HTTP_PER_IP, MHD_OPTION_CONNECTION_TIMEOUT,
         (unsigned)METRICS_HTTP_TIMEOUT_S, MHD_OPTION_CONNECTION_MEMORY_LIMIT,

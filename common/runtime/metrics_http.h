@@ -12,6 +12,9 @@
 #ifndef NCAP_METRICS_HTTP_H
 #define NCAP_METRICS_HTTP_H
 
+#include <netdb.h>
+#include <signal.h>
+#include <stdarg.h>
 #include <stddef.h>
 
 #include "metrics.h"
@@ -28,6 +31,25 @@ typedef struct metrics_http_t metrics_http_t;
  * and port. Returns 0, or -1 with err saying what was found and what was expected. */
 int metrics_http_parse_listen(const char *listen, char *host, size_t hostlen, int *port, char *err,
                               size_t errlen);
+
+/* For every libmicrohttpd server of a daemon (this listener, ncap-webd):
+ * metrics_http_resolve: "HOST:PORT" as above, HOST an address, a name or a network interface's
+ * name (its IPv4 address: eth0 in compose, as --bind-host), resolved for listening into *ai (the
+ * caller frees it), host set to what was resolved; returns the port, or -1 with err.
+ * metrics_http_url_host: the host to put in a URL (advertise_host; this machine's name when
+ * listening on every interface; else host), bracketed when IPv6.
+ * metrics_http_mhd_log: MHD_OPTION_EXTERNAL_LOGGER's function, cls the server's name: its
+ * messages (a client's malformed request) as debug lines, so that a hostile client cannot fill
+ * the log.
+ * metrics_http_block_signals: blocks SIGTERM, SIGINT and SIGPIPE (the old mask into *old) while
+ * the server's threads are made, so that SIGTERM stays the main loop's to see. */
+int metrics_http_resolve(const char *listen, char *host, size_t hostlen, struct addrinfo **ai,
+                         char *err, size_t errlen);
+const char *metrics_http_url_host(const char *host, const char *advertise_host,
+                                  const struct sockaddr *sa, char *out, size_t outlen);
+void metrics_http_mhd_log(void *cls, const char *fmt, va_list ap)
+    __attribute__((format(printf, 2, 0)));
+void metrics_http_block_signals(sigset_t *old);
 
 /* Pure: the answer to one request at now_ms (monotonic). Returns the HTTP status, with the body
  * appended to body and its content type in *content_type. */

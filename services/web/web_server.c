@@ -328,20 +328,6 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     }
 }
 
-/* libmicrohttpd's own messages (a client's malformed request): debug lines, so that a hostile
- * client cannot fill the log. */
-static void on_log(void *cls, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
-static void on_log(void *cls, const char *fmt, va_list ap)
-{
-    (void)cls;
-    char msg[512];
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    size_t n = strlen(msg);
-    while (n > 0 && (msg[n - 1] == '\n' || msg[n - 1] == ' '))
-        msg[--n] = '\0';
-    ncap_log(LOG_DEBUG, "http server", "detail", msg, NULL);
-}
-
 static char *read_pem(const char *path, const char *what, char *err, size_t errlen)
 {
     size_t len = 0;
@@ -367,11 +353,13 @@ web_server_t *web_server_start(const web_config_t *cfg, const web_context_t *ctx
                                size_t errlen)
 {
     char host[256];
-    int port;
-    if (metrics_http_parse_listen(cfg->listen, host, sizeof host, &port, err, errlen) != 0)
+    struct addrinfo *ai = NULL;
+    int port = metrics_http_resolve(cfg->listen, host, sizeof host, &ai, err, errlen);
+    if (port < 0)
         return NULL;
     web_server_t *self = calloc(1, sizeof *self);
     if (!self) {
+        freeaddrinfo(ai);
         snprintf(err, errlen, "out of memory");
         return NULL;
     }
@@ -383,25 +371,13 @@ web_server_t *web_server_start(const web_config_t *cfg, const web_context_t *ctx
                       !(self->key = read_pem(cfg->tls_key, "TLS key", err, errlen)) ||
                       (self->client_ca &&
                        !(self->ca = read_pem(cfg->tls_client_ca, "client CA", err, errlen))))) {
+        freeaddrinfo(ai);
         free_self(self);
         return NULL;
     }
     if (self->tls && MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES) {
         snprintf(err, errlen, "this libmicrohttpd has no TLS: HTTPS cannot be served");
-        free_self(self);
-        return NULL;
-    }
-    struct addrinfo hints = {.ai_family = AF_UNSPEC,
-                             .ai_socktype = SOCK_STREAM,
-                             .ai_flags = AI_NUMERICSERV | AI_PASSIVE};
-    struct addrinfo *ai = NULL;
-    char service[16];
-    snprintf(service, sizeof service, "%d", port);
-    int gai = getaddrinfo(host, service, &hints, &ai);
-    if (gai != 0 || !ai) {
-        snprintf(err, errlen, "could not resolve listen host \"%s\": %s", host, gai_strerror(gai));
-        if (ai)
-            freeaddrinfo(ai);
+        freeaddrinfo(ai);
         free_self(self);
         return NULL;
     }
@@ -410,13 +386,8 @@ web_server_t *web_server_start(const web_config_t *cfg, const web_context_t *ctx
         flags |= MHD_USE_IPv6;
     if (self->tls)
         flags |= MHD_USE_TLS;
-    /* the server's threads take no signal: SIGTERM stays the main loop's */
-    sigset_t block, old;
-    sigemptyset(&block);
-    sigaddset(&block, SIGTERM);
-    sigaddset(&block, SIGINT);
-    sigaddset(&block, SIGPIPE);
-    pthread_sigmask(SIG_BLOCK, &block, &old);
+    sigset_t old;
+    metrics_http_block_signals(&old);
     struct MHD_OptionItem tls_opts[] = {
         {self->tls ? MHD_OPTION_HTTPS_MEM_KEY : MHD_OPTION_END, 0, self->key},
         {self->tls ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, 0, self->cert},
@@ -430,11 +401,11 @@ web_server_t *web_server_start(const web_config_t *cfg, const web_context_t *ctx
         tls_opts[2].option = MHD_OPTION_END;
     errno = 0;
     self->daemon = MHD_start_daemon(
-        flags, 0, NULL, NULL, on_request, self, MHD_OPTION_EXTERNAL_LOGGER, on_log, NULL,
-        MHD_OPTION_SOCK_ADDR, ai->ai_addr, MHD_OPTION_THREAD_POOL_SIZE, (unsigned)cfg->threads,
-        MHD_OPTION_CONNECTION_LIMIT, (unsigned)cfg->connections, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
-        (unsigned)cfg->per_ip, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)cfg->timeout_s,
-        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)WEB_CONNECTION_MEMORY,
+        flags, 0, NULL, NULL, on_request, self, MHD_OPTION_EXTERNAL_LOGGER, metrics_http_mhd_log,
+        "web server", MHD_OPTION_SOCK_ADDR, ai->ai_addr, MHD_OPTION_THREAD_POOL_SIZE,
+        (unsigned)cfg->threads, MHD_OPTION_CONNECTION_LIMIT, (unsigned)cfg->connections,
+        MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)cfg->per_ip, MHD_OPTION_CONNECTION_TIMEOUT,
+        (unsigned)cfg->timeout_s, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)WEB_CONNECTION_MEMORY,
         MHD_OPTION_UNESCAPE_CALLBACK, keep_escaped, NULL, MHD_OPTION_NOTIFY_COMPLETED, on_completed,
         NULL, MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)128, MHD_OPTION_ARRAY, tls_list,
         MHD_OPTION_END);
@@ -448,10 +419,10 @@ web_server_t *web_server_start(const web_config_t *cfg, const web_context_t *ctx
         return NULL;
     }
     const union MHD_DaemonInfo *info = MHD_get_daemon_info(self->daemon, MHD_DAEMON_INFO_BIND_PORT);
-    const char *h = cfg->d.advertise_host ? cfg->d.advertise_host : host;
-    bool v6 = strchr(h, ':') != NULL;
-    snprintf(self->url, sizeof self->url, "%s://%s%s%s:%u", self->tls ? "https" : "http",
-             v6 ? "[" : "", h, v6 ? "]" : "", info ? (unsigned)info->port : (unsigned)port);
+    char h[300];
+    metrics_http_url_host(host, cfg->d.advertise_host, ai->ai_addr, h, sizeof h);
+    snprintf(self->url, sizeof self->url, "%s://%s:%u", self->tls ? "https" : "http", h,
+             info ? (unsigned)info->port : (unsigned)port);
     freeaddrinfo(ai);
     return self;
 }
