@@ -8,6 +8,9 @@
 
 #include "web_table.h"
 
+/* A timestamp column as ISO 8601 in UTC. */
+#define ISO_UTC(col) "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
+
 /* The release a request names (audit $1, period $2 or '' for the latest, revision $3 or 0 for
  * the period's latest provisional one). */
 #define RELEASE_CTE                                                                                \
@@ -18,12 +21,14 @@
 
 static const char audits_sql[] =
     "SELECT a.audit, a.periods, l.period, l.revision, l.status,"
-    "  to_char(a.updated AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
-    " FROM (SELECT audit, count(DISTINCT period) AS periods, max(period) AS latest,"
-    "   max(created_at) AS updated FROM publish.release GROUP BY audit) a"
-    " CROSS JOIN LATERAL (SELECT period, revision, status FROM publish.release x"
-    "   WHERE x.audit = a.audit AND x.period = a.latest ORDER BY revision DESC LIMIT 1) l"
-    " ORDER BY a.audit";
+    "  " ISO_UTC(
+        "a.updated") " FROM (SELECT audit, count(DISTINCT period) AS periods, max(period) AS "
+                     "latest,"
+                     "   max(created_at) AS updated FROM publish.release GROUP BY audit) a"
+                     " CROSS JOIN LATERAL (SELECT period, revision, status FROM publish.release x"
+                     "   WHERE x.audit = a.audit AND x.period = a.latest ORDER BY revision DESC "
+                     "LIMIT 1) l"
+                     " ORDER BY a.audit";
 static const web_col_t audits_cols[] = {
     {"audit", WEB_COL_TEXT, 0},         {"periods", WEB_COL_INT, 1},
     {"latest_period", WEB_COL_TEXT, 2}, {"latest_revision", WEB_COL_INT, 3},
@@ -33,8 +38,8 @@ static const web_col_t audits_cols[] = {
 static const char audit_sql[] =
     "SELECT period, max(revision) FILTER (WHERE status = 'provisional'), count(*),"
     "  bool_or(status = 'final'),"
-    "  to_char(max(created_at) AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
-    " FROM publish.release WHERE audit = $1 GROUP BY period ORDER BY period";
+    "  " ISO_UTC(
+        "max(created_at)") " FROM publish.release WHERE audit = $1 GROUP BY period ORDER BY period";
 static const web_col_t audit_cols[] = {
     {"period", WEB_COL_TEXT, 0}, {"latest_revision", WEB_COL_INT, 1}, {"revisions", WEB_COL_INT, 2},
     {"final", WEB_COL_BOOL, 3},  {"updated_at", WEB_COL_TEXT, 4},
@@ -42,9 +47,9 @@ static const web_col_t audit_cols[] = {
 
 static const char releases_sql[] =
     "SELECT period, revision, status, records, final_year, content_hash,"
-    "  to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), release_id"
-    " FROM publish.release WHERE audit = $1 AND ($2 = '' OR period = $2)"
-    "   AND release_id > $3::bigint ORDER BY release_id LIMIT $4::int";
+    "  " ISO_UTC("created_at") ", release_id"
+                               " FROM publish.release WHERE audit = $1 AND ($2 = '' OR period = $2)"
+                               "   AND release_id > $3::bigint ORDER BY release_id LIMIT $4::int";
 static const web_col_t releases_cols[] = {
     {"period", WEB_COL_TEXT, 0},     {"revision", WEB_COL_INT, 1},
     {"status", WEB_COL_TEXT, 2},     {"records", WEB_COL_INT, 3},
@@ -96,16 +101,6 @@ static const web_col_t rows_cols[] = {
     {"note", WEB_COL_TEXT_EMPTY_NULL, 26},
 };
 #define N_ROWS_COLS (sizeof rows_cols / sizeof *rows_cols)
-
-const char *const WEB_ROW_COLUMNS[] = {"audit",           "period",         "level",
-                                       "area_code",       "area_name",      "parent_code",
-                                       "metric",          "breakdown",      "category",
-                                       "numerator",       "denominator",    "value",
-                                       "lower95",         "upper95",        "lower998",
-                                       "upper998",        "england_value",  "compared_to_england",
-                                       "funnel_lower95",  "funnel_upper95", "funnel_lower998",
-                                       "funnel_upper998", "outlier",        "note"};
-const size_t WEB_N_ROW_COLUMNS = sizeof WEB_ROW_COLUMNS / sizeof *WEB_ROW_COLUMNS;
 
 #define N(a) (sizeof a / sizeof *a)
 

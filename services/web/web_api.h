@@ -23,8 +23,4 @@ void web_api_answer(web_db_t *db, const web_route_t *route, const char *param,
                     const web_request_t *req, const web_query_t *q, web_format_t fmt,
                     web_reply_t *rep);
 
-/* The columns of a release's rows, in latest.csv's order. */
-extern const char *const WEB_ROW_COLUMNS[];
-extern const size_t WEB_N_ROW_COLUMNS;
-
 #endif

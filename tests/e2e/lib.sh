@@ -71,6 +71,16 @@ e2e_cleanup() {
 }
 trap e2e_cleanup EXIT
 
+# e2e_own_pg: the test's own PostgreSQL cluster in E2E_DIR/pg (E2E_PG_BASE), for a test that stops
+# and starts it: made or reused, started, CTX_PGHOST its socket, stopped on exit after the daemons.
+e2e_own_pg() {
+  E2E_PG_BASE=$E2E_DIR/pg
+  ncap_pg_down "$E2E_PG_BASE" 2>/dev/null || true
+  ncap_pg_up "$E2E_PG_BASE" 2>>"$E2E_DIR/pg.log"
+  CTX_PGHOST=$PG_SOCK
+  trap 'e2e_cleanup; ncap_pg_down "$E2E_PG_BASE" || true' EXIT
+}
+
 # e2e_ncap ARGS...: the ncap command as the cluster superuser on the current deployment, as a
 # client of ingest holding every trust's key (e2e_with_keys).
 e2e_ncap() {

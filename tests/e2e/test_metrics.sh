@@ -14,15 +14,8 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 probe() { python3 "$NCAP_ROOT/tests/tools/metrics_probe.py" "$@"; }
 
 # The test's own cluster, which it stops and starts again.
-pg_base=$E2E_DIR/pg
-ncap_pg_down "$pg_base" 2>/dev/null || true
-ncap_pg_up "$pg_base" 2>>"$E2E_DIR/pg.log"
-CTX_PGHOST=$PG_SOCK
-stop_everything() {
-  e2e_cleanup
-  ncap_pg_down "$pg_base" || true
-}
-trap stop_everything EXIT
+e2e_own_pg
+pg_base=$E2E_PG_BASE
 
 e2e_sim "$E2E_DIR/sim" 1500 5 17
 e2e_sim "$E2E_DIR/sim2" 1000 4 18

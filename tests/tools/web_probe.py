@@ -62,6 +62,19 @@ def audit_of(path):
     return parts[-3], parts[-2]
 
 
+def compare(got, want, pages):
+    """0 when the API's rows are the file's, else 1 after saying where they first differ."""
+    if got != want:
+        for i, (g, w) in enumerate(zip(got, want)):
+            if g != w:
+                print("row %d differs:\n  api  %s\n  file %s" % (i + 1, g, w))
+                break
+        print("api %d rows, file %d" % (len(got), len(want)))
+        return 1
+    print("rows %d pages %d" % (len(got), pages))
+    return 0
+
+
 def rows_json(url, latest, query=""):
     doc = json.load(open(latest))
     audit, period = audit_of(latest)
@@ -83,15 +96,7 @@ def rows_json(url, latest, query=""):
         after = page["next"]
         if not after:
             break
-    if got != want:
-        for i, (g, w) in enumerate(zip(got, want)):
-            if g != w:
-                print("row %d differs:\n  api  %s\n  file %s" % (i + 1, g, w))
-                break
-        print("api %d rows, file %d" % (len(got), len(want)))
-        return 1
-    print("rows %d pages %d" % (len(got), pages))
-    return 0
+    return compare(got, want, pages)
 
 
 def rows_csv(url, latest, query=""):
@@ -115,15 +120,7 @@ def rows_csv(url, latest, query=""):
         pages += 1
         link = h.get("link", "")
         path = link[1:link.index(">")] if link.startswith("<") else None
-    if got != want:
-        for i, (g, w) in enumerate(zip(got, want)):
-            if g != w:
-                print("row %d differs:\n  api  %s\n  file %s" % (i + 1, g, w))
-                break
-        print("api %d rows, file %d" % (len(got), len(want)))
-        return 1
-    print("rows %d pages %d" % (len(got), pages))
-    return 0
+    return compare(got, want, pages)
 
 
 def raw(url, data, read_timeout=10):
