@@ -26,16 +26,17 @@ void trust_gateway_close(trust_gateway *gw)
 
 static void unavailable(gateway_reply *out)
 {
-    static const char body[] = "{\"type\":\"about:blank\",\"title\":\"Service Unavailable\","
-                               "\"status\":503,\"detail\":\"the trusts' gateway is not built yet\"}";
+    static const char body[] =
+        "{\"type\":\"about:blank\",\"title\":\"Service Unavailable\","
+        "\"status\":503,\"detail\":\"the trusts' gateway is not built yet\"}";
     out->http_status = 503;
     out->body = strdup(body);
     out->body_len = out->body ? strlen(body) : 0;
     out->content_type = "application/problem+json";
 }
 
-void trust_gateway_submit(trust_gateway *gw, const char *token, const char *audit, const char *trust,
-                          const char *csv, size_t csv_len, gateway_reply *out)
+void trust_gateway_submit(trust_gateway *gw, const char *token, const char *audit,
+                          const char *trust, const char *csv, size_t csv_len, gateway_reply *out)
 {
     unavailable(out);
 }

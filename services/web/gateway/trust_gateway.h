@@ -61,8 +61,8 @@ void trust_gateway_close(trust_gateway *gw);
  *    "problems":[{"row":3,"field":"age","rule":"range","severity":"error","message":"...",
  *                 "count":1,"rows":[]}]}
  * with http_status 201. */
-void trust_gateway_submit(trust_gateway *gw, const char *token, const char *audit, const char *trust,
-                          const char *csv, size_t csv_len, gateway_reply *out);
+void trust_gateway_submit(trust_gateway *gw, const char *token, const char *audit,
+                          const char *trust, const char *csv, size_t csv_len, gateway_reply *out);
 /* The feedback on one of the token's trust's submissions (submission_id: decimal):
  *   {"submission_id":12,"summary":{...`ncap feedback`'s summary...},"problems":[...]} */
 void trust_gateway_feedback(trust_gateway *gw, const char *token, const char *submission_id,
