@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "array_grow.h"
@@ -119,6 +120,10 @@ struct trust_tokens_t {
     struct timespec mtime; /* the folder's, when last read */
     long long read_ms;
     bool read;
+    /* the folder changed within a second of being read: a change in the same tick of the
+     * filesystem's clock (coarse: milliseconds) would leave its time as it was, so read it again
+     * until its time is safely in the past (git's "racy" index entries, the same cure) */
+    bool racy;
 };
 
 trust_tokens_t *trust_tokens_new(const char *dir)
@@ -175,7 +180,7 @@ int trust_tokens_refresh(trust_tokens_t *self, long long now_ms, char *err, size
                  strerror(errno));
         return -1;
     }
-    if (self->read && st.st_mtim.tv_sec == self->mtime.tv_sec &&
+    if (self->read && !self->racy && st.st_mtim.tv_sec == self->mtime.tv_sec &&
         st.st_mtim.tv_nsec == self->mtime.tv_nsec &&
         now_ms - self->read_ms < TRUST_TOKENS_REREAD_MS)
         return 0;
@@ -215,6 +220,7 @@ int trust_tokens_refresh(trust_tokens_t *self, long long now_ms, char *err, size
     }
     closedir(d);
     self->mtime = st.st_mtim;
+    self->racy = st.st_mtim.tv_sec + 1 >= time(NULL);
     self->read_ms = now_ms;
     self->read = true;
     return rc;

@@ -47,9 +47,10 @@ typedef struct trust_tokens_t trust_tokens_t;
 trust_tokens_t *trust_tokens_new(const char *dir);
 void trust_tokens_destroy(trust_tokens_t **self_p);
 
-/* Rereads the folder when its modification time changed (a file added or deleted) or
- * TRUST_TOKENS_REREAD_MS have passed since it was last read. O(files) when it rereads, one
- * stat() otherwise. Returns 1 when it reread, 0 when it did not need to, -1 with err set when the
+/* Rereads the folder when its modification time changed (a file added or deleted), when it had
+ * changed within a second of the last reading (a change in the same tick of the filesystem's
+ * clock leaves the time as it was), or TRUST_TOKENS_REREAD_MS have passed since it was last read.
+ * O(files) when it rereads, one stat() otherwise. Returns 1 when it reread, 0 when it did not need to, -1 with err set when the
  * folder could not be read (the table is then empty: no token is taken) or a file in it is not a
  * token's hash (that file is left out, the others are taken). */
 int trust_tokens_refresh(trust_tokens_t *self, long long now_ms, char *err, size_t errlen);

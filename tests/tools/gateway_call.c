@@ -89,8 +89,7 @@ static int raw(ingest_target_t *to, char **args, int nargs, const char *data, si
             submit_receipt_free(&rec);
     } else if (strcmp(cmd, "feedback") == 0 && nargs == 3) {
         feedback_sink_t sink = {ignore_summary, ignore_problem, NULL};
-        rc = feedback_fetch(to, args[1], strtoll(args[2], NULL, 10), 0, 30, &sink, err,
-                            sizeof err);
+        rc = feedback_fetch(to, args[1], strtoll(args[2], NULL, 10), 0, 30, &sink, err, sizeof err);
     } else if (strcmp(cmd, "results") == 0 && nargs == 3) {
         results_sink_t sink = {ignore_figure, ignore_record, NULL};
         rc = results_fetch(to, args[1], args[2], "", 0, 30, &sink, err, sizeof err);

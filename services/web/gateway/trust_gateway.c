@@ -144,8 +144,9 @@ static int failed_status(unsigned refusal)
 static int token_trust(const char *token, char trust[8], gateway_reply *out)
 {
     if (!token || !*token) {
-        problem(out, 401, "no bearer token: send \"Authorization: Bearer <token>\" with the "
-                          "token `ncap keys token` made for the trust");
+        problem(out, 401,
+                "no bearer token: send \"Authorization: Bearer <token>\" with the "
+                "token `ncap keys token` made for the trust");
         return 0;
     }
     if (trust_token_trust(token, trust) != 0) {
@@ -155,8 +156,8 @@ static int token_trust(const char *token, char trust[8], gateway_reply *out)
     return 1;
 }
 
-void trust_gateway_submit(trust_gateway *gw, const char *token, const char *audit, const char *trust,
-                          const char *csv, size_t csv_len, gateway_reply *out)
+void trust_gateway_submit(trust_gateway *gw, const char *token, const char *audit,
+                          const char *trust, const char *csv, size_t csv_len, gateway_reply *out)
 {
     char named[8], err[4096];
     if (!token_trust(token, named, out))
@@ -166,8 +167,10 @@ void trust_gateway_submit(trust_gateway *gw, const char *token, const char *audi
         return;
     }
     if (csv_len > UPLOAD_MAX_FILE_BYTES) {
-        snprintf(err, sizeof err, "the file has %zu bytes, more than ingest takes in one "
-                 "submission (%u MB): split it", csv_len, UPLOAD_MAX_FILE_BYTES >> 20);
+        snprintf(err, sizeof err,
+                 "the file has %zu bytes, more than ingest takes in one "
+                 "submission (%u MB): split it",
+                 csv_len, UPLOAD_MAX_FILE_BYTES >> 20);
         problem(out, 413, err);
         return;
     }
@@ -187,9 +190,9 @@ void trust_gateway_submit(trust_gateway *gw, const char *token, const char *audi
             problems = NULL;
         }
     json_t *body = problems ? json_pack("{s:I, s:i, s:i, s:i, s:i, s:o}", "submission_id",
-                                        (json_int_t)rec.submission_id, "rows", rec.rows,
-                                        "accepted", rec.accepted, "unchanged", rec.unchanged,
-                                        "rejected", rec.rejected, "problems", problems)
+                                        (json_int_t)rec.submission_id, "rows", rec.rows, "accepted",
+                                        rec.accepted, "unchanged", rec.unchanged, "rejected",
+                                        rec.rejected, "problems", problems)
                             : NULL;
     submit_receipt_free(&rec);
     reply_json(out, 201, body, "application/json");
@@ -248,8 +251,8 @@ void trust_gateway_feedback(trust_gateway *gw, const char *token, const char *su
     ingest_target_t to = target(gw, token, &refusal);
     gathered_t g = {NULL, json_array(), false};
     feedback_sink_t sink = {gather_summary, gather_problem, &g};
-    int rc = g.problems ? feedback_fetch(&to, named, sid, 0, gw->timeout_s, &sink, err, sizeof err)
-                        : -1;
+    int rc =
+        g.problems ? feedback_fetch(&to, named, sid, 0, gw->timeout_s, &sink, err, sizeof err) : -1;
     if (rc != 0 || g.oom || !g.summary) {
         json_decref(g.summary);
         json_decref(g.problems);
