@@ -61,16 +61,19 @@ static int trust_auth(void *ctx, const daemon_config_t *cfg, curve_auth_t **auth
     char secret[4096], n[24];
     daemon_key_file(cfg, cfg->stage, "key", secret, sizeof secret);
     if (!(*auth = curve_auth_new(ctx, secret, err, errlen)) ||
-        curve_auth_allow_trusts(*auth, cfg->trust_keys_dir, err, errlen) != 0 ||
-        gateway_auth(cfg, *auth, tokens, err, errlen) != 0) {
+        curve_auth_allow_trusts(*auth, cfg->trust_keys_dir, err, errlen) != 0) {
         curve_auth_destroy(auth);
-        trust_tokens_destroy(tokens);
         return -1;
     }
     snprintf(n, sizeof n, "%zu", curve_auth_nkeys(*auth));
     ncap_log(curve_auth_nkeys(*auth) ? LOG_INFO : LOG_WARN,
              "CurveZMQ on: trusts authenticated by their keys", "trusts", n, "folder",
              cfg->trust_keys_dir, NULL);
+    if (gateway_auth(cfg, *auth, tokens, err, errlen) != 0) {
+        curve_auth_destroy(auth);
+        trust_tokens_destroy(tokens);
+        return -1;
+    }
     return 0;
 }
 
