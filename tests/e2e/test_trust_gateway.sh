@@ -4,12 +4,13 @@
 # tests/tools/gateway_call. 600 simulated records of 3 trusts go in once through `ncap submit`
 # (deployment "zmq") and once through the gateway (deployment "gw"): the same receipts, and
 # latest.csv byte-identical. Then: a trust's token reads its own feedback, results and outlier
-# cases, and another trust's feedback is answered as one that does not exist (404); a token
-# naming another trust is refused (403), by the gateway's submit and by ingest for every request;
-# no token, a token never made and a revoked one (its file deleted, seen without a restart) get
-# 401; the web key without a token can do nothing, and a trust's own key may not carry a token;
-# a file refused as a whole is 422, an unknown audit 400; 8 calls at once each get their answer;
-# no token reaches a log. Run through tests/run.
+# cases (and answers its case), and another trust's submission or case is answered as one that
+# does not exist (404); a token naming another trust is refused (403), by the gateway's submit and
+# by ingest for every request; no token, a token never made and a revoked one (its file deleted,
+# seen without a restart) get 401; the web key without a token can do nothing, and a trust's own
+# key may not carry a token; a file refused as a whole is 422, an unknown audit 400, a trust past
+# its submission rate 429 (per trust); 8 calls at once each get their answer; no token reaches a
+# log. Run through tests/run.
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -45,7 +46,9 @@ declare -A tok=()
 tok[$a]=$(token_of "$a") && tok[$b]=$(token_of "$b") || fail "ncap keys token failed: $(cat "$CTX_RUN/logs/tokens.log")"
 [[ ${tok[$a]} =~ ^ncap_${a}_[A-Za-z0-9_-]{43}$ ]] || fail "token of $a is \"${tok[$a]}\", expected ncap_${a}_ and 43 base64url characters"
 grep -rqF -- "${tok[$a]#ncap_"$a"_}" "$tokens" && fail "the token itself is stored in $tokens"
-e2e_start_pipeline
+# a submission rate the test reaches: 3 files of one trust an hour
+NCAP_SUBMISSION_RATE=3/3600 e2e_start ingest 1
+for stage in linkage validation metric publish; do e2e_start "$stage" 1; done
 e2e_wait_registered ingest 1
 grep -q '"web gateway admitted' "$CTX_RUN/logs/ingest-1.log" || fail "ingest did not admit the web gateway's key"
 # c's token made while ingest runs: taken without a restart
@@ -106,7 +109,8 @@ jq -e --arg t "$a" '.trust == $t and (.records | length) > 0' <<<"$res_body" >/d
 e2e_say "results: $a's own, the $want lines of ncap results"
 
 # outlier cases: one for a and one for b, as publish notifies them
-ncap_pg_psql "$CTX_PGHOST" "$CTX_DB" "INSERT INTO publish.outlier_case
+psql_gw() { ncap_pg_psql "$CTX_PGHOST" "$CTX_DB" "$1"; }
+psql_gw "INSERT INTO publish.outlier_case
   (audit, period, metric_id, level, area_code, trust, state, state_by, notified_at, flag)
   VALUES ('$E2E_AUDIT', '2019Q1', 'ortho_72h', 'trust', '$a', '$a', 'trust_notified', 'release', now(), 'alarm_low'),
          ('$E2E_AUDIT', '2019Q1', 'ortho_72h', 'trust', '$b', '$b', 'trust_notified', 'release', now(), 'alarm_low')" >/dev/null
@@ -116,7 +120,24 @@ jq -e --arg t "$a" '.cases | length == 1 and .[0].area_code == $t' <<<"$o_body" 
   fail "outlier cases of $a: $o_body"
 call o --token "${tok[$a]}" outliers nela
 jq -e '.cases | length == 0' <<<"$o_body" >/dev/null || fail "outlier cases of $a in nela: $o_body"
-e2e_say "outlier cases: $a sees its own case, not $b's"
+case_a=$(psql_gw "SELECT case_id FROM publish.outlier_case WHERE trust = '$a'")
+case_b=$(psql_gw "SELECT case_id FROM publish.outlier_case WHERE trust = '$b'")
+call o --token "${tok[$a]}" case "$case_a"
+expect o 200 "outlier case $case_a of $a"
+jq -e --argjson id "$case_a" '.cases[0].case_id == $id and (.local_ids | type) == "array"' <<<"$o_body" >/dev/null ||
+  fail "outlier case $case_a of $a: $o_body"
+call o --token "${tok[$a]}" case "$case_b"
+expect o 404 "$b's outlier case with $a's token"
+[ "$(jq -r .detail <<<"$o_body")" = "no outlier case $case_b for trust $a" ] || fail "$b's case with $a's token: $o_body"
+call o --token "${tok[$a]}" respond "$case_b" "not ours to answer"
+expect o 404 "a response to $b's case with $a's token"
+call o --token "${tok[$a]}" respond "$case_a" "We are reviewing the cases with the orthogeriatric team."
+expect o 200 "$a's response to its case"
+jq -e '.cases[0].state == "trust_responded" and .cases[0].responses == 1' <<<"$o_body" >/dev/null ||
+  fail "$a's case after its response: $o_body"
+[ "$(psql_gw "SELECT state FROM publish.outlier_case WHERE case_id = $case_b")" = trust_notified ] ||
+  fail "$b's case moved"
+e2e_say "outlier cases: $a sees and answers its own case; $b's is answered as one that does not exist (404) and stays as it was"
 
 # --- a token names one trust only ---
 call r --token "${tok[$a]}" submit "$E2E_AUDIT" "$b" "$E2E_DIR/sim/$b.csv"
@@ -169,6 +190,19 @@ refused=$(jq -r .detail <<<"$r_body")
 call r --token "${tok[$a]}" submit no_such_audit "$a" "$E2E_DIR/sim/$a.csv"
 expect r 400 "an unknown audit"
 e2e_say "a file refused as a whole: 422 (${refused:0:60}...); an unknown audit: 400"
+
+# the submission rate is the trust's, through the gateway as through ncap submit: a's file and the
+# refused one took 2 of its 3
+call r --token "${tok[$a]}" submit "$E2E_AUDIT" "$a" "$E2E_DIR/sim/$a.csv"
+expect r 201 "$a's third file within its rate"
+jq -e '.accepted == 0 and .unchanged > 0' <<<"$r_body" >/dev/null || fail "$a's file again: $r_body"
+call r --token "${tok[$a]}" submit "$E2E_AUDIT" "$a" "$E2E_DIR/sim/$a.csv"
+expect r 429 "$a's fourth file"
+held=$(jq -r .detail <<<"$r_body")
+[[ $held == "too many submissions from trust $a: 3 in the last 3600 s"* ]] || fail "429 without ingest's reason: $r_body"
+call r --token "${tok[$b]}" submit "$E2E_AUDIT" "$b" "$E2E_DIR/sim/$b.csv"
+expect r 201 "$b's second file while $a is held back"
+e2e_say "the rate is per trust: $a's fourth file in the hour 429 (${held:0:50}...), $b's taken"
 
 # --- calls at once, each answered ---
 out=$(gw --token "${tok[$a]}" --threads 8 feedback "${sid[$a]}") || fail "8 calls at once failed"

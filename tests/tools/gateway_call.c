@@ -4,7 +4,8 @@
  *   gateway_call [--ingest EP] [--keys DIR] [--token T] [--threads N] CALL ARGS...
  *     Through the gateway library (services/web/gateway/trust_gateway.h) with DIR/web.key and
  *     DIR/ingest.pub, the token T as the trust presented it. CALL ARGS:
- *       submit AUDIT TRUST FILE | feedback ID | results AUDIT [PERIOD] | outliers [AUDIT]
+ *       submit AUDIT TRUST FILE | feedback ID | results AUDIT [PERIOD] | outliers [AUDIT] |
+ *       case ID | respond ID TEXT
  *     Prints "<http status>" on the first line and the JSON body on the second. With --threads N,
  *     N threads make the same call at once; each prints its two lines (under a lock).
  *
@@ -50,6 +51,11 @@ static void *one_call(void *arg)
         trust_gateway_feedback(c->gw, c->token, c->args[1], &r);
     else if (strcmp(cmd, "results") == 0)
         trust_gateway_results(c->gw, c->token, c->args[1], c->nargs > 2 ? c->args[2] : NULL, &r);
+    else if (strcmp(cmd, "case") == 0)
+        trust_gateway_outlier_case(c->gw, c->token, c->args[1], &r);
+    else if (strcmp(cmd, "respond") == 0)
+        trust_gateway_outlier_respond(c->gw, c->token, c->args[1], c->args[2], strlen(c->args[2]),
+                                      &r);
     else
         trust_gateway_outliers(c->gw, c->token, c->nargs > 1 ? c->args[1] : NULL, &r);
     pthread_mutex_lock(&print_lock);
@@ -139,7 +145,16 @@ int main(int argc, char **argv)
         else
             break;
     }
-    if (i >= argc || threads < 1 || threads > 64) {
+    static const struct {
+        const char *name;
+        int min, max; /* arguments after the call's name */
+    } calls[] = {{"submit", 3, 3},   {"feedback", 1, 1}, {"results", 1, 2},
+                 {"outliers", 0, 1}, {"case", 1, 1},     {"respond", 2, 2}};
+    bool known = raw_mode && i < argc;
+    for (size_t k = 0; !known && i < argc && k < sizeof calls / sizeof *calls; k++)
+        known = strcmp(argv[i], calls[k].name) == 0 && argc - i - 1 >= calls[k].min &&
+                argc - i - 1 <= calls[k].max;
+    if (!known || threads < 1 || threads > 64) {
         fprintf(stderr, "usage: gateway_call [--raw] [--ingest EP] [--keys DIR] [--secret KEY] "
                         "[--token T] [--threads N] CALL ARGS... (see the source's comment)\n");
         return 2;

@@ -323,19 +323,32 @@ void trust_gateway_results(trust_gateway *gw, const char *token, const char *aud
                "application/json");
 }
 
-void trust_gateway_outliers(trust_gateway *gw, const char *token, const char *audit,
-                            gateway_reply *out)
+/* The case id of a path, as the request wants it: > 0, or 0 after a 400 in out. */
+static long long case_id_of(const char *case_id, gateway_reply *out)
+{
+    char *end;
+    long long id = case_id ? strtoll(case_id, &end, 10) : 0;
+    if (!case_id || !*case_id || *end || id <= 0) {
+        problem(out, 400, "the case id is not a positive whole number");
+        return 0;
+    }
+    return id;
+}
+
+/* One outlier request of the token's trust (req's action, case id and text set; its trust and
+ * the token filled here) and its answer: the cases (of audit only, when given) and, for SHOW, the
+ * local ids, as {"trust", "audit", "cases", "local_ids"}. */
+static void outlier_call(trust_gateway *gw, const char *token, Ncap__V1__OutlierRequest *req,
+                         const char *audit, gateway_reply *out)
 {
     char named[8], err[4096];
     if (!token_trust(token, named, out))
         return;
     unsigned refusal;
     ingest_target_t to = target(gw, token, &refusal);
-    Ncap__V1__OutlierRequest req = NCAP__V1__OUTLIER_REQUEST__INIT;
-    req.trust = named;
-    req.action = NCAP__V1__OUTLIER_REQUEST__ACTION__LIST;
+    req->trust = named;
     Ncap__V1__OutlierReply *rep;
-    if (outlier_client_call(&to, &req, gw->timeout_s, &rep, err, sizeof err) != 0) {
+    if (outlier_client_call(&to, req, gw->timeout_s, &rep, err, sizeof err) != 0) {
         problem(out, failed_status(refusal), err);
         return;
     }
@@ -347,7 +360,7 @@ void trust_gateway_outliers(trust_gateway *gw, const char *token, const char *au
         ncap__v1__outlier_reply__free_unpacked(rep, NULL);
         return;
     }
-    json_t *cases = json_array();
+    json_t *cases = json_array(), *ids = json_array();
     for (size_t i = 0; cases && i < rep->n_cases; i++) {
         if (audit && *audit && strcmp(rep->cases[i]->audit, audit) != 0)
             continue;
@@ -356,10 +369,53 @@ void trust_gateway_outliers(trust_gateway *gw, const char *token, const char *au
             cases = NULL;
         }
     }
+    for (size_t i = 0; ids && i < rep->n_local_ids; i++)
+        if (json_array_append_new(ids, json_string(rep->local_ids[i])) != 0) {
+            json_decref(ids);
+            ids = NULL;
+        }
     ncap__v1__outlier_reply__free_unpacked(rep, NULL);
-    reply_json(out, 200,
-               cases ? json_pack("{s:s, s:s, s:o}", "trust", named, "audit", audit ? audit : "",
-                                 "cases", cases)
-                     : NULL,
-               "application/json");
+    json_t *body = NULL;
+    if (!cases || !ids) {
+        json_decref(cases);
+        json_decref(ids);
+    } else if (req->action == NCAP__V1__OUTLIER_REQUEST__ACTION__LIST) {
+        json_decref(ids);
+        body = json_pack("{s:s, s:s, s:o}", "trust", named, "audit", audit ? audit : "", "cases",
+                         cases);
+    } else
+        body = json_pack("{s:s, s:o, s:o}", "trust", named, "cases", cases, "local_ids", ids);
+    reply_json(out, 200, body, "application/json");
+}
+
+void trust_gateway_outliers(trust_gateway *gw, const char *token, const char *audit,
+                            gateway_reply *out)
+{
+    Ncap__V1__OutlierRequest req = NCAP__V1__OUTLIER_REQUEST__INIT;
+    req.action = NCAP__V1__OUTLIER_REQUEST__ACTION__LIST;
+    outlier_call(gw, token, &req, audit, out);
+}
+
+void trust_gateway_outlier_case(trust_gateway *gw, const char *token, const char *case_id,
+                                gateway_reply *out)
+{
+    Ncap__V1__OutlierRequest req = NCAP__V1__OUTLIER_REQUEST__INIT;
+    req.action = NCAP__V1__OUTLIER_REQUEST__ACTION__SHOW;
+    if ((req.case_id = case_id_of(case_id, out)) > 0)
+        outlier_call(gw, token, &req, NULL, out);
+}
+
+void trust_gateway_outlier_respond(trust_gateway *gw, const char *token, const char *case_id,
+                                   const char *text, size_t text_len, gateway_reply *out)
+{
+    Ncap__V1__OutlierRequest req = NCAP__V1__OUTLIER_REQUEST__INIT;
+    req.action = NCAP__V1__OUTLIER_REQUEST__ACTION__RESPOND;
+    if ((req.case_id = case_id_of(case_id, out)) <= 0)
+        return;
+    if (!text || strlen(text) != text_len) {
+        problem(out, 400, "the response is empty or holds a NUL byte, expected text");
+        return;
+    }
+    req.text = (char *)text;
+    outlier_call(gw, token, &req, NULL, out);
 }
