@@ -38,6 +38,9 @@ struct ingest_server_t {
     passing_t *passing, *passing_tail;
     unsigned long long records;
     long long next_tick_ms, next_fold_ms;
+    /* the gateway's refused requests: logged at most once a second, with how many were not */
+    long long gateway_logged_ms;
+    unsigned long long gateway_unlogged;
     bool stopping;
 };
 
@@ -142,9 +145,12 @@ static void caller_trust(ingest_server_t *self, zmq_msg_t *body, const char *sta
         return;
     }
     char err[1024];
-    if (trust_tokens_refresh(self->parts.tokens, daemon_now_ms(), err, sizeof err) < 0)
+    long long now = daemon_now_ms();
+    if (self->parts.tokens && trust_tokens_refresh(self->parts.tokens, now, err, sizeof err) < 0)
         ncap_log(LOG_WARN, "could not read every trust token", "error", err, NULL);
-    const char *owner = bearer && *bearer ? trust_tokens_find(self->parts.tokens, bearer) : NULL;
+    const char *owner = bearer && *bearer && self->parts.tokens
+                            ? trust_tokens_find(self->parts.tokens, bearer)
+                            : NULL;
     if (!owner) {
         out->status = 401;
         snprintf(out->msg, sizeof out->msg,
@@ -161,7 +167,18 @@ static void caller_trust(ingest_server_t *self, zmq_msg_t *body, const char *sta
         out->trust = owner;
         return;
     }
-    ncap_log(LOG_WARN, "gateway request refused", "trust", stated, "error", out->msg, NULL);
+    /* a gateway sending bad tokens by the thousand (one compromised) must not flood the log */
+    if (now - self->gateway_logged_ms < 1000 && self->gateway_logged_ms) {
+        self->gateway_unlogged++;
+        return;
+    }
+    char shown[24], before[32];
+    snprintf(shown, sizeof shown, "%.20s", stated);
+    snprintf(before, sizeof before, "%llu", self->gateway_unlogged);
+    ncap_log(LOG_WARN, "gateway request refused", "trust", shown, "error", out->msg,
+             "refused_unlogged_before", before, NULL);
+    self->gateway_logged_ms = now;
+    self->gateway_unlogged = 0;
 }
 
 /* Sends a packed reply (any message type) to client. */
