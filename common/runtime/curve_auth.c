@@ -177,6 +177,24 @@ int curve_auth_allow(curve_auth_t *self, const char *pub, const char *name, char
     return 0;
 }
 
+int curve_trust_file(const char *name, const char *suffix, char trust[8])
+{
+    size_t len = strlen(name), slen = strlen(suffix);
+    if (len <= slen || strcmp(name + len - slen, suffix) != 0)
+        return 0;
+    /* <ODS><suffix>, or <ODS>.<LABEL><suffix>: a trust's second key while it changes keys */
+    size_t stem = len - slen, code = strcspn(name, ".");
+    trust[0] = '\0';
+    if (code < 8)
+        snprintf(trust, 8, "%.*s", (int)code, name);
+    size_t label = code < stem ? stem - code - 1 : 0;
+    bool label_ok = code == stem ||
+                    (label >= 1 && label <= CURVE_TRUST_LABEL_MAX &&
+                     strspn(name + code + 1, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                             "0123456789_-") == label);
+    return ods_code_kind(trust) == ODS_CODE_TRUST && label_ok ? 1 : -1;
+}
+
 int curve_auth_allow_trusts(curve_auth_t *self, const char *dir, char *err, size_t errlen)
 {
     assert(self);
@@ -189,20 +207,11 @@ int curve_auth_allow_trusts(curve_auth_t *self, const char *dir, char *err, size
     int rc = 0;
     struct dirent *e;
     while (rc == 0 && (e = readdir(d)) != NULL) {
-        size_t len = strlen(e->d_name);
-        if (len < 5 || strcmp(e->d_name + len - 4, ".pub") != 0)
+        char trust[8];
+        int named = curve_trust_file(e->d_name, ".pub", trust);
+        if (named == 0)
             continue;
-        /* <ODS>.pub, or <ODS>.<LABEL>.pub: a trust's second key while it changes keys */
-        size_t stem = len - 4, code = strcspn(e->d_name, ".");
-        char trust[8] = "";
-        if (code < sizeof trust)
-            snprintf(trust, sizeof trust, "%.*s", (int)code, e->d_name);
-        size_t label = code < stem ? stem - code - 1 : 0;
-        bool label_ok = code == stem || (label >= 1 && label <= CURVE_TRUST_LABEL_MAX &&
-                                         strspn(e->d_name + code + 1,
-                                                "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-                                                "0123456789_-") == label);
-        if (ods_code_kind(trust) != ODS_CODE_TRUST || !label_ok) {
+        if (named < 0) {
             snprintf(err, errlen,
                      "key file \"%s/%s\" is not named for an ODS trust code (<ODS>.pub, or "
                      "<ODS>.<LABEL>.pub for a second key, LABEL of at most %d letters, digits, _ "

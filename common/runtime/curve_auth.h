@@ -48,6 +48,11 @@ int curve_auth_allow(curve_auth_t *self, const char *pub, const char *name, char
  * code until the old file is removed and ingest restarted). Other files are left alone; a .pub not
  * named so is an error. Returns 0, or -1 with err set. */
 int curve_auth_allow_trusts(curve_auth_t *self, const char *dir, char *err, size_t errlen);
+/* Whether the file name (no folder) is a trust's file of the kind suffix (".pub", ".token"):
+ * <ODS><suffix> or <ODS>.<LABEL><suffix>, LABEL of 1 to CURVE_TRUST_LABEL_MAX letters, digits, _
+ * or -. 1 with the ODS code in trust; 0 when the name does not end in suffix (another kind of
+ * file, left alone); -1 when it does but is not named so. */
+int curve_trust_file(const char *name, const char *suffix, char trust[8]);
 /* Makes sock (before bind) a CurveZMQ server with the secret key. Returns 0, or -1. */
 int curve_auth_server_setup(curve_auth_t *self, void *sock, char *err, size_t errlen);
 /* The ZAP socket, to poll for ZMQ_POLLIN: a handshake waits until it is answered. */

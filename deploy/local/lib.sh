@@ -299,7 +299,8 @@ ncap_ensure_key() {
 }
 
 # ncap_ensure_keys DIR: the CurveZMQ keys of a deployment, made once (existing keys are kept):
-# DIR/stages/<stage>.key|.pub for the five stages and DIR/trusts/<ODS>.key|.pub for every trust
+# DIR/stages/<stage>.key|.pub for the five stages and the web daemon (ingest admits web.pub as the
+# trusts' HTTP gateway) and DIR/trusts/<ODS>.key|.pub for every trust
 # code the simulator can produce (`ncap sim --trusts K` for any K). Secret keys are mode 600.
 ncap_ensure_keys() {
   local dir=$1

@@ -38,6 +38,9 @@ struct ingest_server_t {
     passing_t *passing, *passing_tail;
     unsigned long long records;
     long long next_tick_ms, next_fold_ms;
+    /* the gateway's refused requests: logged at most once a second, with how many were not */
+    long long gateway_logged_ms;
+    unsigned long long gateway_unlogged;
     bool stopping;
 };
 
@@ -100,18 +103,82 @@ void ingest_server_destroy(ingest_server_t **self_p)
     *self_p = NULL;
 }
 
-/* The trust a request speaks for: the one place that decides it, for submissions and feedback
- * alike. With keys (--keys, --trust-keys), it is the trust whose key the ZAP handler accepted
- * (the message's User-Id), and a request stating another trust gets NULL: refused. Only with
- * --insecure-plain, the trust the client states (a closed test network, the only protection). */
-static const char *caller_trust(const ingest_server_t *self, zmq_msg_t *body, const char *stated)
+/* Who a request speaks for: the one place that decides it, for every kind of request. */
+typedef struct {
+    /* the trust, or NULL when the connection is not authenticated as the trust the request
+     * states (the gate then refuses it with its message) */
+    const char *trust;
+    /* a refusal decided here, before the gate: the gateway's request without a valid token of
+     * the stated trust (401, 403), a trust's connection sending a token (403); msg says why */
+    unsigned status;
+    char msg[256];
+} speaker_t;
+
+/* The trust a request stating `stated` speaks for, with bearer its token (NULL or "" for none).
+ * With keys (--keys, --trust-keys), it is the trust whose key the ZAP handler accepted (the
+ * message's User-Id), and a request stating another trust gets NULL: refused. The web gateway's
+ * key (INGEST_GATEWAY_USER) speaks for the trust whose token the request carries, and for no one
+ * without one; a trust's own connection may carry no token (a token is the gateway's way in, not
+ * a second key). Only with --insecure-plain, the trust the client states (a closed test network,
+ * the only protection), token or not. Refusals here are logged: a gateway sending bad tokens is
+ * worth an operator's look. */
+static void caller_trust(ingest_server_t *self, zmq_msg_t *body, const char *stated,
+                         const char *bearer, speaker_t *out)
 {
-    if (!self->parts.auth)
-        return stated;
+    out->trust = NULL;
+    out->status = 0;
+    out->msg[0] = '\0';
+    if (!self->parts.auth) {
+        out->trust = stated;
+        return;
+    }
     const char *user = zmq_msg_gets(body, "User-Id");
-    if (!user || !*user || strcmp(user, stated) != 0)
-        return NULL;
-    return user;
+    bool gateway = user && strcmp(user, INGEST_GATEWAY_USER) == 0;
+    if (!gateway) {
+        if (bearer && *bearer) {
+            out->status = 403;
+            snprintf(out->msg, sizeof out->msg,
+                     "request refused: a bearer token is taken only from the web gateway, not on "
+                     "a trust's own connection");
+        } else if (user && *user && strcmp(user, stated) == 0)
+            out->trust = user;
+        return;
+    }
+    char err[1024];
+    long long now = daemon_now_ms();
+    if (self->parts.tokens && trust_tokens_refresh(self->parts.tokens, now, err, sizeof err) < 0)
+        ncap_log(LOG_WARN, "could not read every trust token", "error", err, NULL);
+    const char *owner = bearer && *bearer && self->parts.tokens
+                            ? trust_tokens_find(self->parts.tokens, bearer)
+                            : NULL;
+    if (!owner) {
+        out->status = 401;
+        snprintf(out->msg, sizeof out->msg,
+                 bearer && *bearer
+                     ? "request refused: the bearer token is not one ingest holds (never made, or "
+                       "revoked)"
+                     : "request refused: the web gateway sent no trust's bearer token");
+    } else if (strcmp(owner, stated) != 0) {
+        out->status = 403;
+        snprintf(out->msg, sizeof out->msg,
+                 "request refused: the bearer token is trust %s's, not trust %.20s's", owner,
+                 stated);
+    } else {
+        out->trust = owner;
+        return;
+    }
+    /* a gateway sending bad tokens by the thousand (one compromised) must not flood the log */
+    if (now - self->gateway_logged_ms < 1000 && self->gateway_logged_ms) {
+        self->gateway_unlogged++;
+        return;
+    }
+    char shown[24], before[32];
+    snprintf(shown, sizeof shown, "%.20s", stated);
+    snprintf(before, sizeof before, "%llu", self->gateway_unlogged);
+    ncap_log(LOG_WARN, "gateway request refused", "trust", shown, "error", out->msg,
+             "refused_unlogged_before", before, NULL);
+    self->gateway_logged_ms = now;
+    self->gateway_unlogged = 0;
 }
 
 /* Sends a packed reply (any message type) to client. */
@@ -127,10 +194,13 @@ static void reply_packed(ingest_server_t *self, client_t client, const ProtobufC
     free(buf);
 }
 
-static void reply_error(ingest_server_t *self, client_t client, const char *token, const char *msg)
+/* status: the refusal's kind for the gateway (SubmitReply.status), 0 for a bad request. */
+static void reply_error(ingest_server_t *self, client_t client, const char *token, unsigned status,
+                        const char *msg)
 {
     Ncap__V1__SubmitReply rep = NCAP__V1__SUBMIT_REPLY__INIT;
     rep.kind = NCAP__V1__SUBMIT_REPLY__KIND__ERROR;
+    rep.status = status;
     rep.client_token = (char *)token;
     rep.error = (char *)msg;
     reply_packed(self, client, &rep.base);
@@ -195,14 +265,14 @@ static void answer(ingest_server_t *self, store_job_t *job)
     if (job->state == STORE_JOB_REFUSED) {
         ncap_log(LOG_WARN, "submission refused", "trust", job->trust, "audit", job->audit, "file",
                  job->filename, "error", job->sub->file_error, NULL);
-        reply_error(self, client, job->token, job->error);
+        reply_error(self, client, job->token, 422, job->error);
         job_done(self, &job);
         return;
     }
     if (job->state != STORE_JOB_STORED) {
         ncap_log(LOG_ERROR, "could not store submission", "trust", job->trust, "error", job->error,
                  NULL);
-        reply_error(self, client, job->token, job->error);
+        reply_error(self, client, job->token, 503, job->error);
         job_done(self, &job);
         return;
     }
@@ -268,20 +338,20 @@ static void submit_upload(ingest_server_t *self, client_t client, upload_t *up,
 {
     store_job_t *job = NULL;
     if (store_pool_jobs(self->parts.pool) >= INGEST_MAX_STORE_JOBS) {
-        reply_error(self, client, up->token,
+        reply_error(self, client, up->token, 503,
                     "ingest has too many files waiting to be stored; send the file again in a "
                     "minute");
     } else if (!(job = store_job_new(up, def, client.id, client.len))) {
-        reply_error(self, client, up->token, "out of memory receiving the file");
+        reply_error(self, client, up->token, 503, "out of memory receiving the file");
     } else {
         const char *trust = up->trust;
         size_t bytes = job->bytes;
         if (uploads_hold(self->uploads, trust, bytes) != 0) {
-            reply_error(self, client, job->token, "out of memory receiving the file");
+            reply_error(self, client, job->token, 503, "out of memory receiving the file");
             store_job_destroy(&job);
         } else if (store_pool_submit(self->parts.pool, job) != 0) {
             uploads_release(self->uploads, trust, bytes);
-            reply_error(self, client, up->token, "out of memory receiving the file");
+            reply_error(self, client, up->token, 503, "out of memory receiving the file");
             store_job_destroy(&job);
         }
     }
@@ -294,18 +364,26 @@ static void handle_submit(ingest_server_t *self, client_t client, zmq_msg_t *bod
     Ncap__V1__SubmitRequest *req =
         ncap__v1__submit_request__unpack(NULL, zmq_msg_size(body), zmq_msg_data(body));
     if (!req) {
-        reply_error(self, client, "", "could not decode the request: not an ncap.v1.SubmitRequest");
+        reply_error(self, client, "", 0,
+                    "could not decode the request: not an ncap.v1.SubmitRequest");
+        return;
+    }
+    speaker_t who;
+    caller_trust(self, body, req->trust, req->bearer_token, &who);
+    if (who.status) {
+        reply_error(self, client, req->client_token, who.status, who.msg);
+        ncap__v1__submit_request__free_unpacked(req, NULL);
         return;
     }
     request_gate_t gate = {self->uploads, self->rate, self->parts.audits, self->stopping};
     request_gate_answer_t a;
-    switch (request_gate_submit(&gate, req, caller_trust(self, body, req->trust), client.id,
-                                client.len, daemon_now_ms(), &a)) {
+    switch (
+        request_gate_submit(&gate, req, who.trust, client.id, client.len, daemon_now_ms(), &a)) {
     case REQUEST_GATE_REFUSED:
         if (a.audit_error[0])
             ncap_log(LOG_ERROR, "an audit definition does not load", "audit", req->audit, "error",
                      a.audit_error, NULL);
-        reply_error(self, client, a.token, a.msg);
+        reply_error(self, client, a.token, a.status, a.msg);
         break;
     case REQUEST_GATE_MORE: {
         Ncap__V1__SubmitReply rep = NCAP__V1__SUBMIT_REPLY__INIT;
@@ -328,13 +406,21 @@ PGconn *ingest_server_db(ingest_server_t *self)
     return presence_tick(self->parts.presence);
 }
 
-static void reply_feedback_error(ingest_server_t *self, client_t client,
-                                 Ncap__V1__FeedbackReply__Kind kind, const char *msg)
+static void reply_feedback_status(ingest_server_t *self, client_t client,
+                                  Ncap__V1__FeedbackReply__Kind kind, unsigned status,
+                                  const char *msg)
 {
     Ncap__V1__FeedbackReply rep = NCAP__V1__FEEDBACK_REPLY__INIT;
     rep.kind = kind;
+    rep.status = status;
     rep.error = (char *)msg;
     reply_packed(self, client, &rep.base);
+}
+
+static void reply_feedback_error(ingest_server_t *self, client_t client,
+                                 Ncap__V1__FeedbackReply__Kind kind, const char *msg)
+{
+    reply_feedback_status(self, client, kind, 0, msg);
 }
 
 /* One page of problems as a reply: the summary with the first page. */
@@ -396,7 +482,15 @@ static void handle_feedback(ingest_server_t *self, client_t client, zmq_msg_t *b
                              "could not decode the request: not an ncap.v1.FeedbackRequest");
         return;
     }
-    const char *trust = caller_trust(self, body, req->trust);
+    speaker_t who;
+    caller_trust(self, body, req->trust, req->bearer_token, &who);
+    if (who.status) {
+        reply_feedback_status(self, client, NCAP__V1__FEEDBACK_REPLY__KIND__ERROR, who.status,
+                              who.msg);
+        ncap__v1__feedback_request__free_unpacked(req, NULL);
+        return;
+    }
+    const char *trust = who.trust;
     char err[1024], msg[1024];
     feedback_summary_t sum;
     int found = 0;
@@ -469,9 +563,20 @@ static void handle_results(ingest_server_t *self, client_t client, zmq_msg_t *bo
         reply_packed(self, client, &rep.base);
         return;
     }
+    speaker_t who;
+    caller_trust(self, body, req->trust, req->bearer_token, &who);
+    if (who.status) {
+        Ncap__V1__ResultsReply rep = NCAP__V1__RESULTS_REPLY__INIT;
+        rep.kind = NCAP__V1__RESULTS_REPLY__KIND__ERROR;
+        rep.status = who.status;
+        rep.error = who.msg;
+        reply_packed(self, client, &rep.base);
+        ncap__v1__results_request__free_unpacked(req, NULL);
+        return;
+    }
     results_source_t src = {results_db, self, self->parts.audits};
     results_answer_t a;
-    results_request_answer(&src, req, caller_trust(self, body, req->trust), &a);
+    results_request_answer(&src, req, who.trust, &a);
     reply_packed(self, client, &a.reply.base);
     results_answer_clear(&a);
     ncap__v1__results_request__free_unpacked(req, NULL);
@@ -488,9 +593,16 @@ static void handle_outlier(ingest_server_t *self, client_t client, zmq_msg_t *bo
     rep.kind = NCAP__V1__OUTLIER_REPLY__KIND__ERROR;
     rep.error = msg;
     snprintf(msg, sizeof msg, "could not decode the request: not an ncap.v1.OutlierRequest");
-    const char *trust = req ? caller_trust(self, body, req->trust) : NULL;
-    switch (req ? request_gate_outlier(req, trust, msg, sizeof msg)
-                : REQUEST_GATE_FEEDBACK_REFUSED) {
+    speaker_t who = {0};
+    if (req)
+        caller_trust(self, body, req->trust, req->bearer_token, &who);
+    const char *trust = who.trust;
+    if (who.status) {
+        snprintf(msg, sizeof msg, "%s", who.msg);
+        rep.status = who.status;
+    }
+    switch (req && !who.status ? request_gate_outlier(req, trust, msg, sizeof msg)
+                               : REQUEST_GATE_FEEDBACK_REFUSED) {
     case REQUEST_GATE_FEEDBACK_REFUSED:
         break;
     case REQUEST_GATE_FEEDBACK_NOT_FOUND:
@@ -618,7 +730,7 @@ void ingest_server_stop(ingest_server_t *self)
     size_t dropped = uploads_clear(self->uploads), refused = 0;
     store_job_t *job;
     while ((job = store_pool_take_back(self->parts.pool))) {
-        reply_error(self, (client_t){job->client, job->client_len}, job->token,
+        reply_error(self, (client_t){job->client, job->client_len}, job->token, 503,
                     REQUEST_GATE_STOPPING);
         job_done(self, &job);
         refused++;

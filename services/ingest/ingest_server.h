@@ -22,6 +22,7 @@
 #include "presence.h"
 #include "pusher.h"
 #include "store_pool.h"
+#include "trust_token.h"
 
 #define INGEST_MAX_STORE_JOBS 256 /* finished uploads waiting for, or in, the store pool */
 #define INGEST_PASS_ON_SLICE 500  /* versions passed on per poll */
@@ -32,12 +33,19 @@
 #define INGEST_FEEDBACK_REQUEST_TYPE (ncap__v1__feedback_request__descriptor.name)
 /* an outlier request (outlier_request.h): "ncap.v1.OutlierRequest" */
 #define INGEST_OUTLIER_REQUEST_TYPE (ncap__v1__outlier_request__descriptor.name)
+/* The name the ZAP handler gives the web daemon's key (DIR/web.pub of --keys): never a trust's
+ * (ODS codes have no ':'). A connection under it is the trusts' HTTP gateway, which speaks for a
+ * trust only with that trust's bearer token in each request (trust_token.h). */
+#define INGEST_GATEWAY_USER "stage:web"
 
 /* What the server works with. It borrows all but db, which it owns from ingest_server_new on. */
 typedef struct {
     const daemon_config_t *cfg; /* to reconnect db */
     void *router;               /* the bound submission endpoint (ZMQ_ROUTER) */
     curve_auth_t *auth;         /* CurveZMQ with the trusts' keys, or NULL: plain connections */
+    /* the trusts' token hashes of --trust-keys DIR when auth admits the web gateway's key, else
+     * NULL (no gateway) */
+    trust_tokens_t *tokens;
     pusher_t *pusher;           /* to linkage */
     audit_cache_t *audits;
     store_pool_t *pool;

@@ -1,6 +1,7 @@
 /* ncap-ingestd - takes trusts' submissions over ZeroMQ, stores every record as received, answers
  * with a receipt only after commit, and passes the new record versions on to linkage. */
 #include <stdio.h>
+#include <unistd.h>
 #include <zmq.h>
 
 #include "ingest_config.h"
@@ -9,12 +10,39 @@
 #include "registry.h"
 #include "upload.h"
 
+/* The web daemon's key (DIR/web.pub of --keys), when there is one, admitted as the trusts' HTTP
+ * gateway, and the trusts' token hashes it must present (--trust-keys DIR/<ODS>.token, reread
+ * when the folder changes). *tokens stays NULL without web.pub: no gateway. Returns 0, or -1. */
+static int gateway_auth(const daemon_config_t *cfg, curve_auth_t *auth, trust_tokens_t **tokens,
+                        char *err, size_t errlen)
+{
+    char pub[4096], n[24];
+    daemon_key_file(cfg, "web", "pub", pub, sizeof pub);
+    if (access(pub, F_OK) != 0)
+        return 0;
+    if (curve_auth_allow(auth, pub, INGEST_GATEWAY_USER, err, errlen) != 0)
+        return -1;
+    if (!(*tokens = trust_tokens_new(cfg->trust_keys_dir))) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    char terr[1024];
+    if (trust_tokens_refresh(*tokens, daemon_now_ms(), terr, sizeof terr) < 0)
+        ncap_log(LOG_WARN, "could not read every trust token", "error", terr, NULL);
+    snprintf(n, sizeof n, "%zu", trust_tokens_count(*tokens));
+    ncap_log(LOG_INFO, "web gateway admitted: it acts for a trust only with that trust's token",
+             "key", pub, "tokens", n, NULL);
+    return 0;
+}
+
 /* With keys, the trusts' side of CurveZMQ: ingest's secret key and the trusts' public keys
- * (--trust-keys). *auth stays NULL in plain mode. Returns 0, or -1 with err set. */
-static int trust_auth(void *ctx, const daemon_config_t *cfg, curve_auth_t **auth, char *err,
-                      size_t errlen)
+ * (--trust-keys), and the web gateway's (gateway_auth). *auth stays NULL in plain mode. Returns 0,
+ * or -1 with err set. */
+static int trust_auth(void *ctx, const daemon_config_t *cfg, curve_auth_t **auth,
+                      trust_tokens_t **tokens, char *err, size_t errlen)
 {
     *auth = NULL;
+    *tokens = NULL;
     if (daemon_check_keys(cfg, err, errlen) != 0)
         return -1;
     if (cfg->insecure_plain) {
@@ -41,6 +69,11 @@ static int trust_auth(void *ctx, const daemon_config_t *cfg, curve_auth_t **auth
     ncap_log(curve_auth_nkeys(*auth) ? LOG_INFO : LOG_WARN,
              "CurveZMQ on: trusts authenticated by their keys", "trusts", n, "folder",
              cfg->trust_keys_dir, NULL);
+    if (gateway_auth(cfg, *auth, tokens, err, errlen) != 0) {
+        curve_auth_destroy(auth);
+        trust_tokens_destroy(tokens);
+        return -1;
+    }
     return 0;
 }
 
@@ -85,11 +118,12 @@ int main(int argc, char **argv)
     ingest_server_parts_t parts = {
         .cfg = &cfg, .rate_limit = opts.rate_limit, .rate_window_s = opts.rate_window_s};
     char err[1024];
-    if (trust_auth(ctx, &cfg, &parts.auth, err, sizeof err) != 0 ||
+    if (trust_auth(ctx, &cfg, &parts.auth, &parts.tokens, err, sizeof err) != 0 ||
         !(parts.pusher = pusher_new(ctx, &cfg, "linkage", err, sizeof err))) {
         ncap_log(LOG_ERROR, "cannot start", "error", err, NULL);
         fprintf(stderr, "%s: %s\n", cfg.service, err);
         curve_auth_destroy(&parts.auth);
+        trust_tokens_destroy(&parts.tokens);
         zmq_ctx_term(ctx);
         return 2;
     }
@@ -130,6 +164,7 @@ int main(int argc, char **argv)
     pusher_destroy(&parts.pusher);
     zmq_close(parts.router);
     curve_auth_destroy(&parts.auth);
+    trust_tokens_destroy(&parts.tokens);
     zmq_ctx_term(ctx);
     audit_cache_destroy(&parts.audits);
     ncap_log(LOG_INFO, "stopped cleanly", "records", n, NULL);

@@ -41,6 +41,7 @@ static const audit_def_t *gate_audit(request_gate_t *gate, const char *audit,
         return NULL;
     }
     snprintf(out->audit_error, sizeof out->audit_error, "%s", err);
+    out->status = 503;
     snprintf(out->msg, sizeof out->msg,
              "audit \"%.40s\" cannot take submissions now: its definition on this ingest does not "
              "load (the operators can see why in its log); send the file again later",
@@ -63,6 +64,7 @@ static int check_request(request_gate_t *gate, const Ncap__V1__SubmitRequest *re
     if (check_trust(req->trust, trust, out->msg, sizeof out->msg) != 0)
         return -1;
     if (gate->stopping) {
+        out->status = 503;
         snprintf(out->msg, sizeof out->msg, "%s", REQUEST_GATE_STOPPING);
         return -1;
     }
@@ -78,6 +80,7 @@ static int check_request(request_gate_t *gate, const Ncap__V1__SubmitRequest *re
         return -1;
     long long wait_ms = trust_rate_take(gate->rate, trust, now_ms);
     if (wait_ms > 0) {
+        out->status = 429;
         snprintf(out->msg, sizeof out->msg,
                  "too many submissions from trust %s: %u in the last %u s, the most one trust "
                  "may begin; retry after %lld s",
@@ -99,6 +102,7 @@ request_gate_status_t request_gate_submit(request_gate_t *gate, const Ncap__V1__
     out->def = NULL;
     out->done.data = NULL;
     out->msg[0] = out->audit_error[0] = '\0';
+    out->status = 0;
     if (check_request(gate, req, trust, client_len, now_ms, out) != 0)
         return REQUEST_GATE_REFUSED;
     upload_chunk_t chunk = {

@@ -72,6 +72,9 @@ typedef struct {
     upload_t done;          /* COMPLETE: the finished file; the caller owns done.data, frees it */
     const audit_def_t *def; /* COMPLETE: its audit's definition (the cache's) */
     char msg[1024];         /* REFUSED: the reason, for the client */
+    /* REFUSED: its kind as an HTTP status for the web gateway (SubmitReply.status): 429 over the
+     * trust's rate, 503 stopping or an audit whose definition does not load, 0 otherwise */
+    unsigned status;
     /* REFUSED for an audit whose definition does not load: why (its path and line), for the
      * operators' log and never for the client; "" otherwise */
     char audit_error[1024];

@@ -26,7 +26,7 @@ e2e_ncap keys new "$E2E_DIR/stranger" >/dev/null 2>&1 && fail "ncap keys overwro
 before=$(cat "$CTX_KEYS/stages/linkage.key")
 out=$(e2e_ncap keys stages "$CTX_KEYS/stages") || fail "ncap keys stages failed: $out"
 [ "$(cat "$CTX_KEYS/stages/linkage.key")" = "$before" ] || fail "ncap keys stages replaced a key"
-grep -q "0 key pairs written, 5 kept" <<<"$out" || fail "ncap keys stages: $out"
+grep -q "0 key pairs written, 6 kept" <<<"$out" || fail "ncap keys stages: $out"
 e2e_say "keys: secret files 600, never overwritten ($out)"
 
 # --- a daemon without a choice of keys refuses to start ----------------------------------------

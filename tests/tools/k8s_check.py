@@ -141,6 +141,8 @@ def main(rendered, secrets_file):
                         problem(f"ncap-{stage}: Secret {name} has no key {item['key']}")
         if f"ncap-keys-{stage}" in secrets:
             want = {f"{stage}.key"} | {f"{s}.pub" for s in neighbours(stage)}
+            if stage == "ingest":  # the web daemon's key, admitted as the trusts' HTTP gateway
+                want.add("web.pub")
             if secrets[f"ncap-keys-{stage}"] != want:
                 problem(f"Secret ncap-keys-{stage} holds {sorted(secrets[f'ncap-keys-{stage}'])}, "
                         f"expected {sorted(want)}")

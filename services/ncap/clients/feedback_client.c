@@ -9,11 +9,12 @@
 #include "ingest_reply.h"
 #include "ncap/v1/feedback.pb-c.h"
 
-int feedback_fetch(const char *endpoint, const char *trust, int64_t submission_id, unsigned page,
-                   int timeout_s, const feedback_sink_t *sink, char *err, size_t errlen)
+int feedback_fetch(const ingest_target_t *to, const char *trust, int64_t submission_id,
+                   unsigned page, int timeout_s, const feedback_sink_t *sink, char *err,
+                   size_t errlen)
 {
     void *ctx = zmq_ctx_new();
-    void *sock = ingest_connect(ctx, endpoint, trust, timeout_s, err, errlen);
+    void *sock = ingest_connect(ctx, to, trust, timeout_s, err, errlen);
     int rc = -1;
     Ncap__V1__FeedbackReply *rep = NULL;
     Ncap__V1__FeedbackCursor cursor = NCAP__V1__FEEDBACK_CURSOR__INIT;
@@ -23,6 +24,7 @@ int feedback_fetch(const char *endpoint, const char *trust, int64_t submission_i
     for (int first = 1;; first = 0) {
         Ncap__V1__FeedbackRequest req = NCAP__V1__FEEDBACK_REQUEST__INIT;
         req.trust = (char *)trust;
+        req.bearer_token = ingest_target_bearer(to);
         req.submission_id = submission_id;
         req.max_problems = page;
         req.after = first ? NULL : &cursor;
@@ -34,6 +36,7 @@ int feedback_fetch(const char *endpoint, const char *trust, int64_t submission_i
             goto out;
         if (rep->kind != NCAP__V1__FEEDBACK_REPLY__KIND__PAGE) {
             snprintf(err, errlen, "%s", rep->error[0] ? rep->error : "ingest refused the request");
+            ingest_target_refused(to, rep->status);
             if (rep->kind == NCAP__V1__FEEDBACK_REPLY__KIND__NOT_FOUND)
                 rc = FEEDBACK_NOT_FOUND;
             goto out;

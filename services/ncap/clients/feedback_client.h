@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "feedback.h"
+#include "ingest_reply.h"
 
 typedef struct {
     /* Called once, before any problem. */
@@ -19,12 +20,13 @@ typedef struct {
 
 #define FEEDBACK_NOT_FOUND 1
 
-/* Fetches the feedback on submission_id as trust from ingest at endpoint (NULL: where
- * ingest_connect finds it), with the trust's keys when the environment names them. page: problems
+/* Fetches the feedback on submission_id as trust from the ingest of target to (NULL: where
+ * ingest_connect finds it, with the trust's keys when the environment names them). page: problems
  * per reply (0: ingest's default). timeout_s: give up after this long without a reply. Returns 0;
  * FEEDBACK_NOT_FOUND when ingest holds no such submission for trust (err holds its answer); or -1
  * with a message in err. */
-int feedback_fetch(const char *endpoint, const char *trust, int64_t submission_id, unsigned page,
-                   int timeout_s, const feedback_sink_t *sink, char *err, size_t errlen);
+int feedback_fetch(const ingest_target_t *to, const char *trust, int64_t submission_id,
+                   unsigned page, int timeout_s, const feedback_sink_t *sink, char *err,
+                   size_t errlen);
 
 #endif

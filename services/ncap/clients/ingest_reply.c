@@ -159,14 +159,28 @@ static void *dealer(void *ctx, const client_keys_t *keys, int timeout_s, char *e
  * answer. */
 #define HANDSHAKE_EACH_S 10
 
-void *ingest_connect(void *ctx, const char *endpoint, const char *trust, int timeout_s, char *err,
-                     size_t errlen)
+char *ingest_target_bearer(const ingest_target_t *to)
+{
+    return to && to->bearer ? (char *)to->bearer : "";
+}
+
+void ingest_target_refused(const ingest_target_t *to, unsigned status)
+{
+    if (to && to->refusal)
+        *to->refusal = status;
+}
+
+void *ingest_connect(void *ctx, const ingest_target_t *to, const char *trust, int timeout_s,
+                     char *err, size_t errlen)
 {
     client_keys_t keys;
-    int has_keys = client_keys_for(trust, &keys, err, errlen);
-    if (has_keys < 0)
+    int has_keys = 0;
+    if (to && to->keys) {
+        keys = *to->keys;
+        has_keys = 1;
+    } else if (!(to && to->plain) && (has_keys = client_keys_for(trust, &keys, err, errlen)) < 0)
         return NULL;
-    char **list = ingest_endpoints(endpoint, err, errlen);
+    char **list = ingest_endpoints(to ? to->endpoint : NULL, err, errlen);
     if (!list)
         return NULL;
     strbuf_t why;

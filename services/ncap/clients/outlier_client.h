@@ -6,12 +6,14 @@
 
 #include <stddef.h>
 
+#include "ingest_reply.h"
 #include "ncap/v1/outlier.pb-c.h"
 
-/* Sends req (its trust speaking, with the trust's keys when the environment names them) to ingest
- * at endpoint (NULL: where ingest_connect finds it) and waits up to timeout_s for the reply, in
- * *rep (free with ncap__v1__outlier_reply__free_unpacked). Returns 0, or -1 with err. */
-int outlier_client_call(const char *endpoint, const Ncap__V1__OutlierRequest *req, int timeout_s,
-                        Ncap__V1__OutlierReply **rep, char *err, size_t errlen);
+/* Sends req (its trust speaking) to the ingest of target to (NULL: where ingest_connect finds it,
+ * with the trust's keys when the environment names them), with the target's bearer token, and waits
+ * up to timeout_s for the reply, in *rep (free with ncap__v1__outlier_reply__free_unpacked).
+ * Returns 0, or -1 with err. */
+int outlier_client_call(const ingest_target_t *to, const Ncap__V1__OutlierRequest *req,
+                        int timeout_s, Ncap__V1__OutlierReply **rep, char *err, size_t errlen);
 
 #endif

@@ -8,12 +8,12 @@
 
 #include "ingest_reply.h"
 
-int results_fetch(const char *endpoint, const char *trust, const char *audit, const char *period,
-                  unsigned page, int timeout_s, const results_sink_t *sink, char *err,
-                  size_t errlen)
+int results_fetch(const ingest_target_t *to, const char *trust, const char *audit,
+                  const char *period, unsigned page, int timeout_s, const results_sink_t *sink,
+                  char *err, size_t errlen)
 {
     void *ctx = zmq_ctx_new();
-    void *sock = ingest_connect(ctx, endpoint, trust, timeout_s, err, errlen);
+    void *sock = ingest_connect(ctx, to, trust, timeout_s, err, errlen);
     int rc = -1;
     Ncap__V1__ResultsReply *rep = NULL;
     Ncap__V1__ResultsCursor cursor = NCAP__V1__RESULTS_CURSOR__INIT;
@@ -23,6 +23,7 @@ int results_fetch(const char *endpoint, const char *trust, const char *audit, co
     for (int first = 1;; first = 0) {
         Ncap__V1__ResultsRequest req = NCAP__V1__RESULTS_REQUEST__INIT;
         req.trust = (char *)trust;
+        req.bearer_token = ingest_target_bearer(to);
         req.audit = (char *)audit;
         req.period = (char *)period;
         req.max_records = page;
@@ -34,6 +35,7 @@ int results_fetch(const char *endpoint, const char *trust, const char *audit, co
             goto out;
         if (rep->kind != NCAP__V1__RESULTS_REPLY__KIND__PAGE) {
             snprintf(err, errlen, "%s", rep->error[0] ? rep->error : "ingest refused the request");
+            ingest_target_refused(to, rep->status);
             if (rep->kind == NCAP__V1__RESULTS_REPLY__KIND__NOT_FOUND)
                 rc = RESULTS_NOT_FOUND;
             goto out;

@@ -7,6 +7,7 @@
 
 #include <stddef.h>
 
+#include "ingest_reply.h"
 #include "ncap/v1/results.pb-c.h"
 
 typedef struct {
@@ -20,12 +21,12 @@ typedef struct {
 
 #define RESULTS_NOT_FOUND 1
 
-/* Fetches trust's results in audit (period "": every period) from ingest at endpoint (NULL: where
- * ingest_connect finds it), with the trust's keys when the environment names them. page: records
- * per reply (0: ingest's default). Returns 0; RESULTS_NOT_FOUND when the trust has no results
- * there (err holds ingest's answer); or -1 with a message in err. */
-int results_fetch(const char *endpoint, const char *trust, const char *audit, const char *period,
-                  unsigned page, int timeout_s, const results_sink_t *sink, char *err,
-                  size_t errlen);
+/* Fetches trust's results in audit (period "": every period) from the ingest of target to (NULL:
+ * where ingest_connect finds it, with the trust's keys when the environment names them). page:
+ * records per reply (0: ingest's default). Returns 0; RESULTS_NOT_FOUND when the trust has no
+ * results there (err holds ingest's answer); or -1 with a message in err. */
+int results_fetch(const ingest_target_t *to, const char *trust, const char *audit,
+                  const char *period, unsigned page, int timeout_s, const results_sink_t *sink,
+                  char *err, size_t errlen);
 
 #endif

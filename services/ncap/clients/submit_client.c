@@ -42,13 +42,13 @@ static Ncap__V1__SubmitReply *await_reply(void *sock, int timeout_s, char *err, 
     return NULL;
 }
 
-int submit_buffer(const char *endpoint, const char *audit, const char *trust, const char *filename,
-                  const char *data, size_t len, bool progress, int timeout_s,
+int submit_buffer(const ingest_target_t *to, const char *audit, const char *trust,
+                  const char *filename, const char *data, size_t len, bool progress, int timeout_s,
                   submit_receipt_t *receipt, char *err, size_t errlen)
 {
     memset(receipt, 0, sizeof *receipt);
     void *ctx = zmq_ctx_new();
-    void *sock = ingest_connect(ctx, endpoint, trust, timeout_s, err, errlen);
+    void *sock = ingest_connect(ctx, to, trust, timeout_s, err, errlen);
     int rc = -1;
     bool progress_line = false; /* a "\rsent ..." line on stderr waits for its newline */
     if (!sock)
@@ -65,6 +65,7 @@ int submit_buffer(const char *endpoint, const char *audit, const char *trust, co
         req.client_token = token;
         req.audit = (char *)audit;
         req.trust = (char *)trust;
+        req.bearer_token = ingest_target_bearer(to);
         req.filename = (char *)filename;
         req.format = "csv";
         req.seq = seq++;
@@ -90,6 +91,7 @@ int submit_buffer(const char *endpoint, const char *audit, const char *trust, co
             goto out;
         if (rep->kind == NCAP__V1__SUBMIT_REPLY__KIND__ERROR) {
             snprintf(err, errlen, "%s", rep->error);
+            ingest_target_refused(to, rep->status);
             ncap__v1__submit_reply__free_unpacked(rep, NULL);
             goto out;
         }
@@ -124,9 +126,10 @@ int submit_buffer(const char *endpoint, const char *audit, const char *trust, co
             }
             strbuf_append(&lines, "\n");
         }
-        ncap__v1__submit_reply__free_unpacked(rep, NULL);
+        receipt->reply = rep;
         if (lines.oom) {
             strbuf_free(&lines);
+            submit_receipt_free(receipt);
             snprintf(err, errlen, "out of memory");
             goto out;
         }
@@ -156,4 +159,7 @@ void submit_receipt_free(submit_receipt_t *receipt)
 {
     free(receipt->problem_lines);
     receipt->problem_lines = NULL;
+    if (receipt->reply)
+        ncap__v1__submit_reply__free_unpacked(receipt->reply, NULL);
+    receipt->reply = NULL;
 }

@@ -128,7 +128,8 @@ int cmd_feedback(int argc, char **argv)
     char err[4096];
     printer_t pr = {.csv = csv, .submission_id = sid};
     feedback_sink_t sink = {on_summary, on_problem, &pr};
-    int rc = feedback_fetch(endpoint, trust, sid, 0, timeout, &sink, err, sizeof err);
+    ingest_target_t to = {.endpoint = endpoint};
+    int rc = feedback_fetch(&to, trust, sid, 0, timeout, &sink, err, sizeof err);
     fflush(stdout);
     if (rc != 0) {
         fprintf(stderr, "ncap feedback: %s\n", err);

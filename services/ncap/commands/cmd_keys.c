@@ -1,6 +1,8 @@
-/* cmd_keys.c - `ncap keys`: CurveZMQ key pairs, one at a time, for the five stages, or for every
- * trust the simulator can produce */
+/* cmd_keys.c - `ncap keys`: CurveZMQ key pairs, one at a time, for the stages, or for every trust
+ * the simulator can produce; the trusts' bearer tokens for the HTTP API */
 #include <errno.h>
+#include <sodium.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,9 +11,13 @@
 
 #include "commands.h"
 #include "curve_auth.h"
-#include "pipeline_status.h"
 #include "sim.h"
+#include "trust_token.h"
 #include "usage_error.h"
+
+/* The stages with a key pair: the pipeline's five, and the web daemon (ingest's gateway). */
+static const char *const key_stages[] = {"ingest", "linkage", "validation",
+                                         "metric", "publish", "web"};
 
 static void usage(FILE *f)
 {
@@ -20,14 +26,21 @@ static void usage(FILE *f)
         "usage: ncap keys new PREFIX\n"
         "       ncap keys stages DIR\n"
         "       ncap keys trusts DIR [--trusts K]\n"
+        "       ncap keys token --trust ODS [--label LABEL] [DIR]\n"
         "\n"
         "new: writes a CurveZMQ key pair, PREFIX.key (the secret key, readable by its owner only)\n"
         "and PREFIX.pub (the public key). Existing files are never overwritten.\n"
         "stages: a pair for each stage, DIR/<stage>.key and .pub (ingest, linkage, validation,\n"
-        "metric, publish); a stage whose .key exists keeps it.\n"
+        "metric, publish, and web: the web daemon's, which ingest admits as the trusts' HTTP\n"
+        "gateway); a stage whose .key exists keeps it.\n"
         "trusts: a pair for each trust code `ncap sim` can produce, DIR/<ODS>.key and .pub: the\n"
         "first K (default all %d); a trust whose .key exists keeps it.\n"
         "DIR is created (mode 0700) when missing.\n"
+        "token: a new bearer token for the trust's HTTP API (ncap-webd), printed once on standard\n"
+        "output and never stored: DIR/<ODS>.token (or <ODS>.<LABEL>.token) gets only its hash.\n"
+        "DIR is ingest's --trust-keys folder (default $NCAP_TRUST_KEYS); ingest takes a new token\n"
+        "and drops a revoked one (its file deleted) within seconds, without a restart. A file is\n"
+        "never overwritten: a second token of a trust needs a --label.\n"
         "\n"
         "Daemons: --keys DIR holds <stage>.key, the stage's own secret key, and the .pub of the\n"
         "stages it talks to (its upstream's and its downstream's); ncap-ingestd also takes\n"
@@ -109,6 +122,50 @@ static int trusts(int argc, char **argv)
     return rc;
 }
 
+/* ncap keys token --trust ODS [--label LABEL] [DIR] */
+static int token(int argc, char **argv)
+{
+    const char *trust = NULL, *label = NULL, *dir = getenv("NCAP_TRUST_KEYS");
+    bool dir_given = false;
+    for (int i = 2; i < argc; i++) {
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            usage(stdout);
+            return 0;
+        }
+        if (strcmp(argv[i], "--trust") == 0 && i + 1 < argc)
+            trust = argv[++i];
+        else if (strcmp(argv[i], "--label") == 0 && i + 1 < argc)
+            label = argv[++i];
+        else if (argv[i][0] != '-' && !dir_given) {
+            dir = argv[i];
+            dir_given = true;
+        } else
+            return usage_error("keys", "unexpected argument \"%s\" for ncap keys token", argv[i]);
+    }
+    if (!trust)
+        return usage_error("keys", "ncap keys token needs --trust ODS, the trust the token is for");
+    if (!dir || !*dir)
+        return usage_error("keys", "ncap keys token needs DIR, ingest's --trust-keys folder (or "
+                                   "NCAP_TRUST_KEYS)");
+    char tok[TRUST_TOKEN_MAX + 1], path[4200], err[4400];
+    if (trust_token_new(trust, tok, sizeof tok, err, sizeof err) != 0)
+        return usage_error("keys", "%s", err);
+    if (make_dir(dir) != 0)
+        return 1;
+    if (trust_token_store(dir, trust, label, tok, path, sizeof path, err, sizeof err) != 0) {
+        sodium_memzero(tok, sizeof tok);
+        fprintf(stderr, "ncap keys: %s\n", err);
+        return 1;
+    }
+    fprintf(stderr,
+            "wrote %s (the token's hash). The token, shown once: give it to trust %s over a safe "
+            "channel; revoke it by deleting that file\n",
+            path, trust);
+    printf("%s\n", tok);
+    sodium_memzero(tok, sizeof tok);
+    return 0;
+}
+
 int cmd_keys(int argc, char **argv)
 {
     if (argc == 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
@@ -117,8 +174,10 @@ int cmd_keys(int argc, char **argv)
     }
     if (argc >= 3 && strcmp(argv[1], "trusts") == 0)
         return trusts(argc, argv);
+    if (argc >= 2 && strcmp(argv[1], "token") == 0)
+        return token(argc, argv);
     if (argc == 3 && strcmp(argv[1], "stages") == 0)
-        return pairs(argv[2], "stages", PIPELINE_STAGES, pipeline_stage_names);
+        return pairs(argv[2], "stages", sizeof key_stages / sizeof *key_stages, key_stages);
     if (argc != 3 || strcmp(argv[1], "new") != 0) {
         usage(stderr);
         return 2;

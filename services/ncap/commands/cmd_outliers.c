@@ -225,7 +225,8 @@ static int trust_call(const opts_t *o, Ncap__V1__OutlierRequest__Action action, 
         req.text = text;
     }
     Ncap__V1__OutlierReply *rep = NULL;
-    int rc = outlier_client_call(o->endpoint, &req, o->timeout, &rep, err, sizeof err);
+    ingest_target_t to = {.endpoint = o->endpoint};
+    int rc = outlier_client_call(&to, &req, o->timeout, &rep, err, sizeof err);
     free(text);
     if (rc != 0) {
         fprintf(stderr, "ncap outliers: %s\n", err);

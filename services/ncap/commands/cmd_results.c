@@ -281,7 +281,8 @@ int cmd_results(int argc, char **argv)
                trust, audit, period[0] ? ", period " : "", period);
     char err[4096];
     results_sink_t sink = {on_figure, on_record, &pr};
-    int rc = results_fetch(endpoint, trust, audit, period, 0, timeout, &sink, err, sizeof err);
+    ingest_target_t to = {.endpoint = endpoint};
+    int rc = results_fetch(&to, trust, audit, period, 0, timeout, &sink, err, sizeof err);
     fflush(stdout);
     if (rc != 0) {
         fprintf(stderr, "ncap results: %s\n", err);

@@ -84,8 +84,9 @@ int cmd_submit(int argc, char **argv)
     char err[4096];
     const char *base = strrchr(path, '/');
     submit_receipt_t rec;
-    int rc = submit_buffer(endpoint, audit, trust, base ? base + 1 : path, data, len, !quiet,
-                           timeout, &rec, err, sizeof err);
+    ingest_target_t to = {.endpoint = endpoint};
+    int rc = submit_buffer(&to, audit, trust, base ? base + 1 : path, data, len, !quiet, timeout,
+                           &rec, err, sizeof err);
     free(data);
     if (rc != 0) {
         fprintf(stderr, "ncap submit: %s\n", err);

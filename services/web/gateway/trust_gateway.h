@@ -32,7 +32,9 @@ typedef struct {
      * in the registry ($NCAP_PG) on each call */
     const char *ingest;
     /* a folder holding web.key (the web daemon's secret key) and ingest.pub (a daemon's --keys
-     * DIR); NULL: a plain connection, which only an ingest run with --insecure-plain answers */
+     * DIR); NULL: a plain connection, which only an ingest run with --insecure-plain answers
+     * (and that ingest believes the trust a request states, token or not: a closed test network
+     * only) */
     const char *keys_dir;
     int timeout_s; /* how long to wait for each of ingest's replies; 0: 60 */
 } trust_gateway_config;
@@ -61,8 +63,8 @@ void trust_gateway_close(trust_gateway *gw);
  *    "problems":[{"row":3,"field":"age","rule":"range","severity":"error","message":"...",
  *                 "count":1,"rows":[]}]}
  * with http_status 201. */
-void trust_gateway_submit(trust_gateway *gw, const char *token, const char *audit, const char *trust,
-                          const char *csv, size_t csv_len, gateway_reply *out);
+void trust_gateway_submit(trust_gateway *gw, const char *token, const char *audit,
+                          const char *trust, const char *csv, size_t csv_len, gateway_reply *out);
 /* The feedback on one of the token's trust's submissions (submission_id: decimal):
  *   {"submission_id":12,"summary":{...`ncap feedback`'s summary...},"problems":[...]} */
 void trust_gateway_feedback(trust_gateway *gw, const char *token, const char *submission_id,
@@ -75,6 +77,17 @@ void trust_gateway_results(trust_gateway *gw, const char *token, const char *aud
  *   {"trust":"RH8","cases":[{"case_id":1,"audit":"nela",...}]} */
 void trust_gateway_outliers(trust_gateway *gw, const char *token, const char *audit,
                             gateway_reply *out);
+
+/* One of the token's trust's outlier cases (case_id: decimal), with the local ids of the trust's
+ * records in its denominator: {"trust":"RH8","cases":[{...}],"local_ids":["A1",...]}; 404 for a
+ * case the trust has not got (the same whether it does not exist or is another trust's). */
+void trust_gateway_outlier_case(trust_gateway *gw, const char *token, const char *case_id,
+                                gateway_reply *out);
+/* The trust's clinical lead's response to one of its cases (text: text_len bytes of UTF-8, 1 to
+ * 65,536, no NUL): the case moves to trust_responded; the answer is the case as trust_gateway_
+ * outlier_case gives it. */
+void trust_gateway_outlier_respond(trust_gateway *gw, const char *token, const char *case_id,
+                                   const char *text, size_t text_len, gateway_reply *out);
 
 /* Frees what the reply owns; harmless to repeat. */
 void gateway_reply_free(gateway_reply *r);
