@@ -42,8 +42,9 @@ static bool api(const web_context_t *ctx, const web_request_t *req, web_reply_t 
         web_reply_problem(rep, 400, "bad-query", err, NULL);
         return true;
     }
-    if (m.route->trust && headers_only && m.route->id == ROUTE_SUBMIT)
-        return !web_trust_precheck(ctx->gateway, ctx->require_client_cert, m.route, req, &q, rep);
+    if (m.route->trust && headers_only && strcmp(m.route->method, "POST") == 0)
+        return !web_trust_precheck(ctx->gateway, ctx->require_client_cert, m.route, m.param, req,
+                                   &q, rep);
     if (m.route->trust) {
         web_trust_answer(ctx->gateway, ctx->require_client_cert, m.route, m.param, req, &q, rep);
         return true;

@@ -20,6 +20,8 @@ const web_route_t web_routes[] = {
     {ROUTE_FEEDBACK, "GET", "/api/v1/submissions/{id}/feedback", 0, 1},
     {ROUTE_RESULTS, "GET", "/api/v1/results", WQ_AUDIT | WQ_PERIOD, 1},
     {ROUTE_OUTLIERS, "GET", "/api/v1/outliers", WQ_AUDIT, 1},
+    {ROUTE_OUTLIER_CASE, "GET", "/api/v1/outliers/{id}", 0, 1},
+    {ROUTE_OUTLIER_REPLY, "POST", "/api/v1/outliers/{id}/response", 0, 1},
     {ROUTE_HEALTH, "GET", "/api/v1/health", 0, 0},
 };
 const size_t web_n_routes = sizeof web_routes / sizeof *web_routes;

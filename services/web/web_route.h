@@ -11,16 +11,18 @@
 #include <stddef.h>
 
 typedef enum {
-    ROUTE_AUDITS,   /* GET /api/v1/audits */
-    ROUTE_AUDIT,    /* GET /api/v1/audits/{audit} */
-    ROUTE_METRICS,  /* GET /api/v1/audits/{audit}/metrics */
-    ROUTE_RELEASES, /* GET /api/v1/audits/{audit}/releases */
-    ROUTE_ROWS,     /* GET /api/v1/audits/{audit}/rows */
-    ROUTE_SUBMIT,   /* POST /api/v1/submissions (trusts) */
-    ROUTE_FEEDBACK, /* GET /api/v1/submissions/{id}/feedback (trusts) */
-    ROUTE_RESULTS,  /* GET /api/v1/results (trusts) */
-    ROUTE_OUTLIERS, /* GET /api/v1/outliers (trusts) */
-    ROUTE_HEALTH,   /* GET /api/v1/health */
+    ROUTE_AUDITS,        /* GET /api/v1/audits */
+    ROUTE_AUDIT,         /* GET /api/v1/audits/{audit} */
+    ROUTE_METRICS,       /* GET /api/v1/audits/{audit}/metrics */
+    ROUTE_RELEASES,      /* GET /api/v1/audits/{audit}/releases */
+    ROUTE_ROWS,          /* GET /api/v1/audits/{audit}/rows */
+    ROUTE_SUBMIT,        /* POST /api/v1/submissions (trusts) */
+    ROUTE_FEEDBACK,      /* GET /api/v1/submissions/{id}/feedback (trusts) */
+    ROUTE_RESULTS,       /* GET /api/v1/results (trusts) */
+    ROUTE_OUTLIERS,      /* GET /api/v1/outliers (trusts) */
+    ROUTE_OUTLIER_CASE,  /* GET /api/v1/outliers/{id} (trusts) */
+    ROUTE_OUTLIER_REPLY, /* POST /api/v1/outliers/{id}/response (trusts) */
+    ROUTE_HEALTH,        /* GET /api/v1/health */
     ROUTE_NONE,
 } web_route_id_t;
 

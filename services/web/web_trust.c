@@ -34,12 +34,13 @@ int web_trust_bearer(const char *authorization, char *out, size_t outlen, char *
     return 0;
 }
 
-static bool is_csv_type(const char *ct)
+/* Whether the Content-Type ct is type (parameters such as charset aside). */
+static bool is_type(const char *ct, const char *type)
 {
     if (!ct)
         return false;
     size_t n = strcspn(ct, "; ");
-    return (n == 8 && strncasecmp(ct, "text/csv", 8) == 0);
+    return n == strlen(type) && strncasecmp(ct, type, n) == 0;
 }
 
 static void pass_on(gateway_reply *g, web_reply_t *rep)
@@ -53,7 +54,8 @@ static void pass_on(gateway_reply *g, web_reply_t *rep)
 }
 
 bool web_trust_precheck(trust_gateway *gw, bool require_client_cert, const web_route_t *route,
-                        const web_request_t *req, const web_query_t *q, web_reply_t *rep)
+                        const char *param, const web_request_t *req, const web_query_t *q,
+                        web_reply_t *rep)
 {
     char token[TOKEN_MAX + 1], err[256];
     if (!gw) {
@@ -75,10 +77,21 @@ bool web_trust_precheck(trust_gateway *gw, bool require_client_cert, const web_r
         rep->www_authenticate = true;
         return false;
     }
-    if (route->id == ROUTE_SUBMIT && !is_csv_type(req->content_type)) {
-        snprintf(err, sizeof err, "Content-Type \"%.60s\": expected text/csv (the file)",
-                 req->content_type ? req->content_type : "(none)");
+    const char *want = route->id == ROUTE_SUBMIT          ? "text/csv"
+                       : route->id == ROUTE_OUTLIER_REPLY ? "text/plain"
+                                                          : NULL;
+    if (want && !is_type(req->content_type, want)) {
+        snprintf(err, sizeof err, "Content-Type \"%.60s\": expected %s (%s)",
+                 req->content_type ? req->content_type : "(none)", want,
+                 route->id == ROUTE_SUBMIT ? "the file" : "the response's text, UTF-8");
         web_reply_problem(rep, 415, NULL, err, NULL);
+        return false;
+    }
+    if (strchr(route->pattern, '{') && !web_query_is_id(param)) {
+        snprintf(err, sizeof err, "invalid %s id in the path: expected its number (%s)",
+                 route->id == ROUTE_FEEDBACK ? "submission" : "case",
+                 route->id == ROUTE_FEEDBACK ? "the submission_id of the receipt" : "case_id");
+        web_reply_problem(rep, 400, "bad-path", err, NULL);
         return false;
     }
     if (route->id == ROUTE_SUBMIT && (!q->audit[0] || !q->trust[0])) {
@@ -99,7 +112,7 @@ void web_trust_answer(trust_gateway *gw, bool require_client_cert, const web_rou
                       web_reply_t *rep)
 {
     char token[TOKEN_MAX + 1], err[256];
-    if (!web_trust_precheck(gw, require_client_cert, route, req, q, rep) ||
+    if (!web_trust_precheck(gw, require_client_cert, route, param, req, q, rep) ||
         web_trust_bearer(req->authorization, token, sizeof token, err, sizeof err) != 0)
         return;
     gateway_reply g = {0};
@@ -109,13 +122,6 @@ void web_trust_answer(trust_gateway *gw, bool require_client_cert, const web_rou
                              req->body_len, &g);
         break;
     case ROUTE_FEEDBACK:
-        if (!web_query_is_id(param)) {
-            web_reply_problem(rep, 400, "bad-path",
-                              "invalid submission id in the path: expected its number "
-                              "(the submission_id of the receipt)",
-                              NULL);
-            return;
-        }
         trust_gateway_feedback(gw, token, param, &g);
         break;
     case ROUTE_RESULTS:
@@ -123,6 +129,13 @@ void web_trust_answer(trust_gateway *gw, bool require_client_cert, const web_rou
         break;
     case ROUTE_OUTLIERS:
         trust_gateway_outliers(gw, token, q->audit, &g);
+        break;
+    case ROUTE_OUTLIER_CASE:
+        trust_gateway_outlier_case(gw, token, param, &g);
+        break;
+    case ROUTE_OUTLIER_REPLY:
+        trust_gateway_outlier_respond(gw, token, param, req->body ? req->body : "", req->body_len,
+                                      &g);
         break;
     default:
         web_reply_problem(rep, 500, NULL, "route without a trusts' handler", NULL);

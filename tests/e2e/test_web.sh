@@ -89,6 +89,33 @@ done
 [ "$(curl -s -H 'Accept: text/csv' "$url/api/v1/audits/nhfd/rows?period=$period&limit=3" | head -n 1)" = \
   "$(head -n 1 "$release_dir/latest.csv" | cut -d, -f1-24)" ] || fail "Accept: text/csv did not answer CSV"
 
+# --- the trusts' API over HTTP, through the gateway into ingest ---------------------------------
+mapfile -t trusts < <(basename -a -s .csv "$E2E_DIR"/sim/*.csv)
+a=${trusts[0]} b=${trusts[1]}
+token_of() { "$CTX_BUILD/ncap" keys token --trust "$1" "$CTX_KEYS/trusts" 2>>"$CTX_RUN/logs/tokens.log"; }
+tok_a=$(token_of "$a") && tok_b=$(token_of "$b") || fail "ncap keys token failed: $(cat "$CTX_RUN/logs/tokens.log")"
+submit() { # submit TOKEN TRUST FILE: prints the body, then the status on a line of its own
+  curl -s -w '\n%{http_code}' -X POST -H "Authorization: Bearer $1" -H 'Content-Type: text/csv' \
+    --data-binary @"$3" "$url/api/v1/submissions?audit=nhfd&trust=$2"
+}
+out=$(submit "$tok_a" "$a" "$E2E_DIR/sim/$a.csv")
+[ "$(tail -n 1 <<<"$out")" = 201 ] || fail "POST /api/v1/submissions with $a's token: $out"
+sid=$(head -n 1 <<<"$out" | jq -r '.submission_id')
+rows=$(($(wc -l <"$E2E_DIR/sim/$a.csv") - 1))
+head -n 1 <<<"$out" | jq -e --argjson n "$rows" '.rows == $n and .unchanged == $n' >/dev/null ||
+  fail "the receipt of $a's file sent again is not $rows rows unchanged: $out"
+out=$(submit "$tok_b" "$a" "$E2E_DIR/sim/$a.csv")
+[ "$(tail -n 1 <<<"$out")" = 403 ] || fail "$b's token submitting for $a: $out"
+feedback() { curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $1" "$url/api/v1/submissions/$sid/feedback"; }
+[ "$(feedback "$tok_a")" = 200 ] || fail "$a's feedback with its token: $(feedback "$tok_a")"
+[ "$(feedback "$tok_b")" = 404 ] || fail "$a's feedback with $b's token: $(feedback "$tok_b")"
+[ "$(feedback "ncap_${a}_nottherealtokennottherealtokennottherealtoken")" = 401 ] || fail "a token never made was not refused 401"
+curl -s -H "Authorization: Bearer $tok_a" "$url/api/v1/results?audit=nhfd&period=$period" |
+  jq -e --arg t "$a" '.trust == $t' >/dev/null || fail "$a's results with its token: $(curl -s -H "Authorization: Bearer $tok_a" "$url/api/v1/results?audit=nhfd")"
+curl -s -H "Authorization: Bearer $tok_b" "$url/api/v1/outliers?audit=nhfd" |
+  jq -e --arg t "$b" '.trust == $t' >/dev/null || fail "$b's outlier cases with its token"
+e2e_say "trusts' API: $a's file over HTTP ($rows rows unchanged, submission $sid), its feedback and results with its token; $b's token refused for $a's (403, 404); an unknown token 401"
+
 # --- hostile input, a normal request answered after each ----------------------------------------
 out=$(probe hostile "$url") || fail "hostile requests not refused as they should be:
 $out"

@@ -64,7 +64,6 @@ static void test_routes_and_openapi_agree(void **state)
     (void)state;
     op_t ops[MAX_OPS];
     size_t n = read_ops(ops);
-    assert_true(n >= web_n_routes);
     int wrong = 0;
     for (size_t r = 0; r < web_n_routes; r++) {
         bool found = false;
