@@ -59,8 +59,10 @@ if "--deaths" not in sim.get("command", []) or \
     problems.append('service "deaths-loader" does not load the register of deaths "sim" writes')
 # the web server: the releases read-only, PostgreSQL as ncap_web, its port published
 web = services.get("web", {})
-if [v for v in web.get("volumes", []) if not v.startswith("/")] != ["releases:/var/lib/ncap/releases:ro"]:
-    problems.append(f'service "web" mounts {web.get("volumes")}, expected only the releases, read-only')
+if sorted(v for v in web.get("volumes", []) if not v.startswith("/")) != \
+        ["releases:/var/lib/ncap/releases:ro", "stage-keys-web:/var/lib/ncap/stage-keys:ro"]:
+    problems.append(f'service "web" mounts {web.get("volumes")}, expected only the releases and its '
+                    'keys, read-only')
 if "user=ncap_web" not in str(web.get("environment", {}).get("NCAP_PG", "")).split():
     problems.append('service "web" does not connect as ncap_web')
 if not web.get("ports"):
