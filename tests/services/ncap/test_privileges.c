@@ -258,7 +258,7 @@ static const char *const expected[] = {
     "ncap_publish     table publish.expected_cases                 SELECT",
     "ncap_publish     table publish.ascertainment_export           SELECT INSERT UPDATE",
 
-    /* the web server (0027): what publish has released, read only; nothing else of publish's */
+    /* the web server (0029): what publish has released, read only; nothing else of publish's */
     "ncap_web         role                                         LOGIN",
     "ncap_web         database                                     CONNECT",
     "ncap_web         schema publish                               USAGE",
