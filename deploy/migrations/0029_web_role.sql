@@ -1,4 +1,4 @@
--- 0027: ncap-webd's role (issue 16). The web server reads what publish has released and nothing
+-- 0029: ncap-webd's role (issue 16). The web server reads what publish has released and nothing
 -- else: the releases (publish.release), their rows (publish.output) and their files
 -- (publish.release_file: latest.json's metrics). Not publish's working tables, not the outlier
 -- cases (a trust's cases reach it only through ingest's gateway, with the trust's token), not
