@@ -16,6 +16,7 @@
 #include "outlier_publish.h"
 #include "release_actions.h"
 #include "release_files.h"
+#include "site_build.h"
 #include "release_input.h"
 #include "release_sums.h"
 #include "str_map.h"
@@ -517,8 +518,8 @@ static void pruned_clear(publish_t *ps)
 
 /* Rebuilds the (audit, period) rows of r, ordered by audit: each audit's run-chart months are
  * loaded once, up to the latest of its periods in r. Returns 0, or -1 with err. */
-static int rebuild_rows(publish_t *ps, PGconn *db, const orgs_t *orgs, const PGresult *r,
-                        char *err, size_t errlen)
+static int rebuild_rows(publish_t *ps, PGconn *db, const orgs_t *orgs, const PGresult *r, char *err,
+                        size_t errlen)
 {
     int rc = 0, n = PQntuples(r);
     load_t series = {0};
@@ -675,6 +676,14 @@ static void after_commit(void *state, PGconn *db)
             ncap_log(LOG_WARN,
                      "could not write delays.csv or ascertainment.csv; will retry after the "
                      "next release",
+                     "error", err, NULL);
+    }
+    if (ps->n_pending > 0) {
+        char err[2048];
+        /* the portal, drawn from the files just written; O(organisations x metrics x rows) of
+         * the audits' latest releases, in the daemon's loop: seconds at national scale */
+        if (site_build(ps->out_dir, NULL, err, sizeof err) < 0)
+            ncap_log(LOG_WARN, "could not write the portal; will retry after the next release",
                      "error", err, NULL);
     }
     if (ps->n_pending > 0) {

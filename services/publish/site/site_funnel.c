@@ -163,20 +163,6 @@ bool site_funnel_svg(strbuf_t *b, const site_audit_t *a, const site_metric_t *m,
         yhi = fmax(yhi, dots[i].y);
     }
     xmax *= 1.1;
-    double xs[FUNNEL_CURVE_POINTS];
-    size_t nx = 0;
-    double xstart = m->kind == SITE_KIND_RATIO ? xmax / FUNNEL_CURVE_POINTS : 1.0;
-    for (size_t i = 0; i < FUNNEL_CURVE_POINTS; i++) {
-        /* denser where the funnel is narrow's opposite: where it bends, at small sizes */
-        double t = (double)i / (FUNNEL_CURVE_POINTS - 1);
-        double x = xstart + (xmax - xstart) * t * t;
-        if (m->kind != SITE_KIND_RATIO)
-            x = round(x);
-        if (nx > 0 && x <= xs[nx - 1])
-            continue;
-        xs[nx++] = x;
-    }
-    /* the limits from a quarter of the smallest trust's size up, inside the range drawn */
     double target = m->has_funnel ? m->target : NAN;
     if (isfinite(target)) {
         ylo = fmin(ylo, target);
@@ -198,6 +184,19 @@ bool site_funnel_svg(strbuf_t *b, const site_audit_t *a, const site_metric_t *m,
         yhi *= 1.1;
     }
     site_frame_t f = site_frame_make(width, height, 0, xmax, ylo, yhi);
+    /* the limits across the whole axis, denser at small sizes where they bend */
+    double xs[FUNNEL_CURVE_POINTS];
+    size_t nx = 0;
+    double xstart = m->kind == SITE_KIND_RATIO ? f.x.d1 / FUNNEL_CURVE_POINTS : 1.0;
+    for (size_t i = 0; i < FUNNEL_CURVE_POINTS; i++) {
+        double t = (double)i / (FUNNEL_CURVE_POINTS - 1);
+        double x = xstart + (f.x.d1 - xstart) * t * t;
+        if (m->kind != SITE_KIND_RATIO)
+            x = round(x);
+        if (nx > 0 && x <= xs[nx - 1])
+            continue;
+        xs[nx++] = x;
+    }
     char id[200], title[600], desc[900];
     snprintf(id, sizeof id, "funnel-%s", m->id);
     snprintf(title, sizeof title, "Funnel plot: %s, %s, trusts", m->label, a->period);

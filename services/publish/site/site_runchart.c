@@ -129,7 +129,7 @@ static void chart(strbuf_t *b, const site_audit_t *a, const site_metric_t *m, co
     site_svg_axes(b, &f, NULL, m->kind == SITE_KIND_PROPORTION ? fmt_pct_tick : fmt_tick, "Month",
                   m->kind == SITE_KIND_PROPORTION ? "Value (%)" : "Value");
     strbuf_append(b, "<g aria-hidden=\"true\">\n");
-    size_t every = n > 12 ? (n + 11) / 12 : 1;
+    size_t every = n > 6 ? (n + 5) / 6 : 1; /* six labels fit */
     for (size_t i = 0; i < n; i += every) {
         strbuf_append(b, "<text x=\"");
         site_px(b, site_axis_map(&f.x, (double)i));
