@@ -35,7 +35,7 @@ static void release_line(strbuf_t *b, const site_audit_t *a)
 
 void site_page_audit(strbuf_t *b, const site_audit_t *a)
 {
-    const char *crumbs[] = {"Home", "index.html", a->audit_name, NULL};
+    const char *crumbs[] = {"All audits and trusts", "index.html", a->audit_name, NULL};
     site_page_t p = {.title = a->audit_name, .depth = 2, .crumbs = crumbs, .n_crumbs = 2};
     site_page_open(b, &p);
     release_line(b, a);
@@ -96,7 +96,8 @@ void site_page_audit(strbuf_t *b, const site_audit_t *a)
 
 void site_page_metric(strbuf_t *b, const site_audit_t *a, const site_metric_t *m)
 {
-    const char *crumbs[] = {"Home", "index.html", a->audit_name, NULL, m->label, NULL};
+    const char *crumbs[] = {
+        "All audits and trusts", "index.html", a->audit_name, NULL, m->label, NULL};
     char audit_href[200];
     snprintf(audit_href, sizeof audit_href, "audit/%s/index.html", a->audit);
     crumbs[3] = audit_href;

@@ -146,8 +146,14 @@ void site_page_org(strbuf_t *b, const site_tree_t *t, const site_org_t *o, const
     char title[600], parent_href[200];
     snprintf(title, sizeof title, "%s (%s)", o->name, o->code);
     snprintf(parent_href, sizeof parent_href, "trust/%s.html", o->parent);
-    const char *trust_crumbs[] = {"Home", "index.html", title, NULL};
-    const char *site_crumbs[] = {"Home", "index.html", o->parent, parent_href, title, NULL};
+    char parent_label[600];
+    snprintf(parent_label, sizeof parent_label, "NHS trust %s", o->parent);
+    for (size_t i = 0; i < n_orgs; i++)
+        if (strcmp(orgs[i].level, "trust") == 0 && strcmp(orgs[i].code, o->parent) == 0)
+            snprintf(parent_label, sizeof parent_label, "%s", orgs[i].name);
+    const char *trust_crumbs[] = {"All audits and trusts", "index.html", title, NULL};
+    const char *site_crumbs[] = {
+        "All audits and trusts", "index.html", parent_label, parent_href, title, NULL};
     site_page_t p = {.title = title,
                      .depth = 1,
                      .crumbs = trust ? trust_crumbs : site_crumbs,
@@ -165,7 +171,7 @@ void site_page_org(strbuf_t *b, const site_tree_t *t, const site_org_t *o, const
             strbuf_append(b, n++ ? ", " : "<p>Hospital sites: ");
             strbuf_append(b, "<a href=\"../hospital/");
             html_esc(b, orgs[i].code);
-            strbuf_append(b, ".html\">");
+            strbuf_append(b, ".html\">hospital site ");
             html_esc(b, orgs[i].name);
             strbuf_append(b, "</a>");
         }

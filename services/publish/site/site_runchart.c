@@ -258,7 +258,8 @@ void site_mdc_icons(strbuf_t *b, const site_audit_t *a, const site_metric_t *m, 
             snprintf(words, sizeof words, "variation: %s, %s values", st->words,
                      high ? "high" : "low");
             icon(b, st->colour, high ? "H" : "L", words);
-        }
+        } else
+            strbuf_append(b, "no variation icon: no month shown");
         const char *as = site_csv_get(s, r, a->scol[SC_ASSURANCE]);
         if (strcmp(as, "consistent_pass") == 0)
             icon(b, "#005eb8", "P", "assurance: will consistently meet the target");

@@ -10,6 +10,8 @@
 void site_trust_controls(strbuf_t *b, const site_audit_t *a)
 {
     strbuf_append(b, "<div class=\"controls\" id=\"trust-controls\" hidden>\n<div><label "
+                     "for=\"search\">Find a trust by name or code</label><input id=\"search\" "
+                     "type=\"text\" autocomplete=\"off\"></div>\n<div><label "
                      "for=\"region\">Region</label><select id=\"region\"><option value=\"\">All "
                      "regions</option>");
     const char *seen[64];
@@ -30,10 +32,7 @@ void site_trust_controls(strbuf_t *b, const site_audit_t *a)
         html_esc(b, site_row(a, r, RC_AREA_NAME));
         strbuf_append(b, "</option>");
     }
-    strbuf_append(b,
-                  "</select></div>\n<div><label for=\"search\">Find a trust by name or "
-                  "code</label><input id=\"search\" type=\"search\" autocomplete=\"off\"></div>\n"
-                  "<p id=\"shown\" aria-live=\"polite\"></p>\n</div>\n");
+    strbuf_append(b, "</select></div>\n<p id=\"shown\" aria-live=\"polite\"></p>\n</div>\n");
 }
 
 /* A cell's sort key: a number or text, attribute-escaped. */
@@ -167,5 +166,6 @@ void site_table_script(strbuf_t *b)
         "    });\n"
         "  });\n"
         "})();\n"
-        "</script>\n");
+        "</script><noscript><p>Sorting, filtering and search need JavaScript; every row is "
+        "shown above.</p></noscript>\n");
 }
