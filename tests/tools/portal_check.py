@@ -12,7 +12,8 @@ as people use it, and checks it against the release files it was drawn from:
     svg chart role=img with a title and description and a table after it, every form control
     labelled, every badge with words, nothing loaded from elsewhere, every download link a file;
   - `tidy -access 2` reports nothing on any page but its reminders to check by hand (below);
-  - screenshots of the home, audit, metric and trust pages into --shots.
+  - screenshots of the home, audit, metric and trust pages into --shots (NAME.png the whole
+    page, NAME-top.png its first screen).
 Usage: portal_check.py --releases DIR --shots DIR [--name CODE=NAME]  (NAME: a trust's name as
 loaded, e.g. with < > & " ', that its page must show as text). Exit 0 when all hold."""
 
@@ -266,6 +267,9 @@ def main():
             for shot, rel in main_pages.items():
                 check_page(b, site, rel)
                 b.screenshot(os.path.join(args.shots, f"{shot}.png"))
+                b.run("window.scrollTo(0, 0); var dot = document.querySelector('svg.funnel a');"
+                      " if (dot) dot.focus({preventScroll: true});")  # its figures shown
+                b.screenshot(os.path.join(args.shots, f"{shot}-top.png"), full=False)
             print(f"main pages: headings in order, charts named with tables, controls labelled, "
                   f"downloads resolve; screenshots in {args.shots}")
             for pair in args.name:

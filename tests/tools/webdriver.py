@@ -117,8 +117,12 @@ class Browser:
         """Runs script (a function body; arguments as `arguments`) and returns its value."""
         return self._cmd("POST", "/execute/sync", {"script": script, "args": list(args)})
 
-    def screenshot(self, path):
-        """The whole page, not only the window: the window is resized to the page's height."""
+    def screenshot(self, path, full=True):
+        """The whole page (the window resized to the page's height), or the window only."""
+        if not full:
+            with open(path, "wb") as f:
+                f.write(base64.b64decode(self._cmd("GET", "/screenshot")))
+            return
         height = self.run("return Math.ceil(document.documentElement.scrollHeight);")
         rect = self._cmd("GET", "/window/rect")
         self._cmd("POST", "/window/rect", {"width": rect["width"], "height": min(height + 120, 8000)})

@@ -147,6 +147,40 @@ static void dot_title(strbuf_t *b, const site_audit_t *a, const site_metric_t *m
     html_esc(b, *o ? o : "no flag");
 }
 
+/* The figures shown beside a dot while it has the pointer or the keyboard's focus (site.css). */
+static void tip(strbuf_t *b, const site_frame_t *f, const site_audit_t *a, const site_metric_t *m,
+                const dot_t *d, double cx, double cy)
+{
+    strbuf_t t;
+    strbuf_init(&t);
+    strbuf_append(&t, site_row(a, d->row, RC_AREA_CODE));
+    strbuf_append(&t, ": ");
+    site_fmt_value(&t, m->kind, site_row(a, d->row, RC_VALUE));
+    strbuf_append(&t, m->kind == SITE_KIND_RATIO ? " (observed " : " (");
+    strbuf_append(&t, site_row(a, d->row, RC_NUMERATOR));
+    strbuf_append(&t, m->kind == SITE_KIND_RATIO ? ", expected " : " of ");
+    strbuf_append(&t,
+                  site_row(a, d->row, m->kind == SITE_KIND_RATIO ? RC_EXPECTED : RC_DENOMINATOR));
+    strbuf_append(&t, ")");
+    double w = (double)(t.s ? strlen(t.s) : 0) * 7.0 + 10.0;
+    double x = cx + 10 + w > f->right ? cx - 10 - w : cx + 10;
+    double y = cy - 30 < f->top ? cy + 8 : cy - 30;
+    strbuf_append(b, "<g class=\"tip\" aria-hidden=\"true\"><rect x=\"");
+    site_px(b, x);
+    strbuf_append(b, "\" y=\"");
+    site_px(b, y);
+    strbuf_append(b, "\" width=\"");
+    site_px(b, w);
+    strbuf_append(b, "\" height=\"22\" rx=\"3\"/><text x=\"");
+    site_px(b, x + 5);
+    strbuf_append(b, "\" y=\"");
+    site_px(b, y + 15);
+    strbuf_append(b, "\">");
+    html_esc(b, t.s);
+    strbuf_append(b, "</text></g>");
+    strbuf_free(&t);
+}
+
 bool site_funnel_svg(strbuf_t *b, const site_audit_t *a, const site_metric_t *m, int depth,
                      int width, int height)
 {
@@ -262,6 +296,7 @@ bool site_funnel_svg(strbuf_t *b, const site_audit_t *a, const site_metric_t *m,
                                                              : "#768692");
         dot_title(b, a, m, d);
         strbuf_append(b, "</title></circle>");
+        tip(b, &f, a, m, d, cx, cy);
         if (strcmp(flag_class(o), "ok") != 0) { /* outliers labelled: code and flag in words */
             strbuf_append(b, "<text x=\"");
             site_px(b, cx + 8);

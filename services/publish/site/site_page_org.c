@@ -159,8 +159,16 @@ void site_page_org(strbuf_t *b, const site_tree_t *t, const site_org_t *o, const
                      .crumbs = trust ? trust_crumbs : site_crumbs,
                      .n_crumbs = trust ? 2 : 3};
     site_page_open(b, &p);
-    strbuf_append(b, trust ? "<p>NHS trust in region " : "<p>Hospital site of trust ");
-    html_esc(b, o->parent);
+    if (trust) {
+        const char *region = o->parent;
+        for (size_t i = 0; i < t->n_audits && region == o->parent; i++)
+            region = site_area_name(&t->audits[i], "region", o->parent);
+        strbuf_append(b, "<p>NHS trust in the region ");
+        html_esc(b, region);
+    } else {
+        strbuf_append(b, "<p>Hospital site of ");
+        html_esc(b, parent_label);
+    }
     strbuf_append(b, ".</p>\n");
     if (trust) {
         size_t n = 0;

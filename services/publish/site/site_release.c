@@ -386,6 +386,15 @@ const site_metric_t *site_metric_find(const site_audit_t *a, const char *id)
     return NULL;
 }
 
+const char *site_area_name(const site_audit_t *a, const char *level, const char *code)
+{
+    for (size_t r = 0; r < a->rows.nrows; r++)
+        if (strcmp(site_row(a, r, RC_AREA_CODE), code) == 0 &&
+            strcmp(site_row(a, r, RC_LEVEL), level) == 0)
+            return site_row(a, r, RC_AREA_NAME);
+    return code;
+}
+
 bool site_row_suppressed(const site_audit_t *a, size_t row)
 {
     return strstr(site_row(a, row, RC_NOTE), "suppressed") != NULL;

@@ -115,6 +115,9 @@ void site_audit_free(site_audit_t *a);
 const char *site_row(const site_audit_t *a, size_t row, site_rcol_t col);
 /* The metric of id, or NULL. */
 const site_metric_t *site_metric_find(const site_audit_t *a, const char *id);
+/* The name of an area of level (e.g. a region's "London" for "Y56") from its rows; code when it
+ * has none. */
+const char *site_area_name(const site_audit_t *a, const char *level, const char *code);
 /* Whether a row's note says it is suppressed. */
 bool site_row_suppressed(const site_audit_t *a, size_t row);
 /* Whether s is safe as a file name of a page (letters, digits, '_' and '-', 1-64 bytes). */

@@ -95,9 +95,10 @@ void site_trust_table(strbuf_t *b, const site_audit_t *a, const site_metric_t *m
         strbuf_append(b, " (");
         html_esc(b, code);
         strbuf_append(b, site_safe_name(code) ? ")</a></th><td" : ")</th><td");
-        sort_key(b, site_row(a, r, RC_PARENT));
+        const char *region = site_area_name(a, "region", site_row(a, r, RC_PARENT));
+        sort_key(b, region);
         strbuf_append(b, ">");
-        html_esc(b, site_row(a, r, RC_PARENT));
+        html_esc(b, region);
         strbuf_append(b, "</td><td class=\"num\"");
         sort_key(b, site_row(a, r, RC_DENOMINATOR));
         strbuf_append(b, ">");
