@@ -266,10 +266,10 @@ def main():
                           "metric": f"audit/{first}/{metric}.html", "trust": f"trust/{code}.html"}
             for shot, rel in main_pages.items():
                 check_page(b, site, rel)
-                b.screenshot(os.path.join(args.shots, f"{shot}.png"))
                 b.run("window.scrollTo(0, 0); var dot = document.querySelector('svg.funnel a');"
                       " if (dot) dot.focus({preventScroll: true});")  # its figures shown
                 b.screenshot(os.path.join(args.shots, f"{shot}-top.png"), full=False)
+                b.screenshot(os.path.join(args.shots, f"{shot}.png"))
             print(f"main pages: headings in order, charts named with tables, controls labelled, "
                   f"downloads resolve; screenshots in {args.shots}")
             for pair in args.name:
