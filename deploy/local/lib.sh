@@ -25,8 +25,9 @@ NCAP_DEPS=(build-essential cmake pkg-config libzmq3-dev libprotobuf-c-dev protob
   postgresql-client-15 docker-compose jq clang-format clang-14 libclang-rt-14-dev llvm-14 python3
   python3-yaml)
 # What tests/run needs besides: promtool (tests/e2e/test_monitoring.sh checks deploy/monitoring),
-# kubectl (test_k8s.sh renders deploy/k8s).
-NCAP_TEST_DEPS=(prometheus kubectl:kubernetes-client)
+# kubectl (test_k8s.sh renders deploy/k8s), headless Chromium, its WebDriver and tidy (test_portal.sh
+# drives the portal and checks its accessibility).
+NCAP_TEST_DEPS=(prometheus kubectl:kubernetes-client chromium chromedriver:chromium-driver tidy)
 
 ncap_say() { printf '%s\n' "$*" >&2; }
 ncap_die() {
