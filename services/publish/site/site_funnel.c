@@ -72,16 +72,6 @@ static void fmt_count(strbuf_t *b, double v)
     strbuf_appendf(b, "%.0f", v);
 }
 
-static void fmt_expected(strbuf_t *b, double v)
-{
-    strbuf_appendf(b, "%g", v);
-}
-
-static void fmt_percent(strbuf_t *b, double v)
-{
-    strbuf_appendf(b, "%g%%", round(v * 1000.0) / 10.0);
-}
-
 static void fmt_ratio(strbuf_t *b, double v)
 {
     strbuf_appendf(b, "%.2f", v);
@@ -171,11 +161,8 @@ static void tip(strbuf_t *b, const site_frame_t *f, const site_audit_t *a, const
     site_px(b, y);
     strbuf_append(b, "\" width=\"");
     site_px(b, w);
-    strbuf_append(b, "\" height=\"22\" rx=\"3\"/><text x=\"");
-    site_px(b, x + 5);
-    strbuf_append(b, "\" y=\"");
-    site_px(b, y + 15);
-    strbuf_append(b, "\">");
+    strbuf_append(b, "\" height=\"22\" rx=\"3\"/>");
+    site_svg_text(b, x + 5, y + 15, "start", "");
     html_esc(b, t.s);
     strbuf_append(b, "</text></g>");
     strbuf_free(&t);
@@ -241,22 +228,15 @@ bool site_funnel_svg(strbuf_t *b, const site_audit_t *a, const site_metric_t *m,
              m->kind == SITE_KIND_RATIO ? "expected deaths (its size)"
                                         : "patients in the denominator (its size)");
     site_svg_open(b, &f, id, "funnel", title, desc);
-    site_svg_axes(b, &f, m->kind == SITE_KIND_RATIO ? fmt_expected : fmt_count,
-                  m->kind == SITE_KIND_PROPORTION ? fmt_percent : fmt_ratio,
+    site_svg_axes(b, &f, m->kind == SITE_KIND_RATIO ? site_tick_number : fmt_count,
+                  m->kind == SITE_KIND_PROPORTION ? site_tick_percent : fmt_ratio,
                   m->kind == SITE_KIND_RATIO ? "Expected count" : "Patients (denominator)",
                   m->kind == SITE_KIND_PROPORTION ? "Value (%)" : "Observed / expected");
     strbuf_append(b, "<g class=\"limits\" aria-hidden=\"true\">\n");
     if (isfinite(target)) {
         double y = site_axis_map(&f.y, target);
-        strbuf_append(b, "<line class=\"england\" x1=\"");
-        site_px(b, f.left);
-        strbuf_append(b, "\" x2=\"");
-        site_px(b, f.right);
-        strbuf_append(b, "\" y1=\"");
-        site_px(b, y);
-        strbuf_append(b, "\" y2=\"");
-        site_px(b, y);
-        strbuf_append(b, "\" stroke=\"#005eb8\" stroke-width=\"2\"/>\n");
+        site_svg_line(b, f.left, y, f.right, y,
+                      "class=\"england\" stroke=\"#005eb8\" stroke-width=\"2\"");
         curve(b, &f, m, xs, nx, 0, "class=\"limit95\" stroke=\"#425563\" stroke-dasharray=\"6 4\"");
         curve(b, &f, m, xs, nx, 1, "class=\"limit95\" stroke=\"#425563\" stroke-dasharray=\"6 4\"");
         curve(b, &f, m, xs, nx, 2,
@@ -298,11 +278,7 @@ bool site_funnel_svg(strbuf_t *b, const site_audit_t *a, const site_metric_t *m,
         strbuf_append(b, "</title></circle>");
         tip(b, &f, a, m, d, cx, cy);
         if (strcmp(flag_class(o), "ok") != 0) { /* outliers labelled: code and flag in words */
-            strbuf_append(b, "<text x=\"");
-            site_px(b, cx + 8);
-            strbuf_append(b, "\" y=\"");
-            site_px(b, cy - 6);
-            strbuf_append(b, "\" class=\"label\">");
+            site_svg_text(b, cx + 8, cy - 6, "start", "class=\"label\"");
             html_esc(b, code);
             strbuf_append(b, " ");
             html_esc(b, o);

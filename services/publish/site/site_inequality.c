@@ -20,16 +20,6 @@ static const char *breakdown_title(const char *bd)
                                            : bd;
 }
 
-static void fmt_pct(strbuf_t *b, double v)
-{
-    strbuf_appendf(b, "%g%%", round(v * 1000.0) / 10.0);
-}
-
-static void fmt_num(strbuf_t *b, double v)
-{
-    strbuf_appendf(b, "%g", v);
-}
-
 static void chart(strbuf_t *b, const site_audit_t *a, const site_metric_t *m, const char *bd,
                   const size_t *rows, size_t n, int width)
 {
@@ -67,43 +57,21 @@ static void chart(strbuf_t *b, const site_audit_t *a, const site_metric_t *m, co
     size_t nt = site_axis_ticks(&f.x, ticks, 16);
     for (size_t i = 0; i < nt; i++) {
         double x = site_axis_map(&f.x, ticks[i]);
-        strbuf_append(b, "<line stroke=\"#d8dde0\" x1=\"");
-        site_px(b, x);
-        strbuf_append(b, "\" x2=\"");
-        site_px(b, x);
-        strbuf_append(b, "\" y1=\"");
-        site_px(b, f.top);
-        strbuf_append(b, "\" y2=\"");
-        site_px(b, f.bottom);
-        strbuf_append(b, "\"/><text text-anchor=\"middle\" x=\"");
-        site_px(b, x);
-        strbuf_append(b, "\" y=\"");
-        site_px(b, f.bottom + 18);
-        strbuf_append(b, "\">");
-        (m->kind == SITE_KIND_PROPORTION ? fmt_pct : fmt_num)(b, ticks[i]);
+        site_svg_line(b, x, f.top, x, f.bottom, "stroke=\"#d8dde0\"");
+        site_svg_text(b, x, f.bottom + 18, "middle", "");
+        (m->kind == SITE_KIND_PROPORTION ? site_tick_percent : site_tick_number)(b, ticks[i]);
         strbuf_append(b, "</text>\n");
     }
     if (isfinite(england)) {
         double x = site_axis_map(&f.x, england);
-        strbuf_append(b, "<line class=\"england\" stroke=\"#005eb8\" stroke-width=\"2\" x1=\"");
-        site_px(b, x);
-        strbuf_append(b, "\" x2=\"");
-        site_px(b, x);
-        strbuf_append(b, "\" y1=\"");
-        site_px(b, f.top);
-        strbuf_append(b, "\" y2=\"");
-        site_px(b, f.bottom);
-        strbuf_append(b, "\"/>\n");
+        site_svg_line(b, x, f.top, x, f.bottom,
+                      "class=\"england\" stroke=\"#005eb8\" stroke-width=\"2\"");
     }
     strbuf_append(b, "</g>\n");
     for (size_t i = 0; i < n; i++) {
         size_t r = rows[i];
         double y = site_axis_map(&f.y, (double)i), v, l, u;
-        strbuf_append(b, "<text text-anchor=\"end\" x=\"");
-        site_px(b, f.left - 8);
-        strbuf_append(b, "\" y=\"");
-        site_px(b, y + 4);
-        strbuf_append(b, "\" aria-hidden=\"true\">");
+        site_svg_text(b, f.left - 8, y + 4, "end", "aria-hidden=\"true\"");
         html_esc(b, site_row(a, r, RC_CATEGORY));
         strbuf_append(b, "</text>\n");
         if (site_row_suppressed(a, r) || !site_number(site_row(a, r, RC_VALUE), &v))
@@ -119,15 +87,8 @@ static void chart(strbuf_t *b, const site_audit_t *a, const site_metric_t *m, co
         strbuf_append(b, "</title>");
         if (site_number(site_row(a, r, RC_LOWER95), &l) &&
             site_number(site_row(a, r, RC_UPPER95), &u)) {
-            strbuf_append(b, "<line stroke=\"#212b32\" stroke-width=\"2\" x1=\"");
-            site_px(b, site_axis_map(&f.x, l));
-            strbuf_append(b, "\" x2=\"");
-            site_px(b, site_axis_map(&f.x, u));
-            strbuf_append(b, "\" y1=\"");
-            site_px(b, y);
-            strbuf_append(b, "\" y2=\"");
-            site_px(b, y);
-            strbuf_append(b, "\"/>");
+            site_svg_line(b, site_axis_map(&f.x, l), y, site_axis_map(&f.x, u), y,
+                          "stroke=\"#212b32\" stroke-width=\"2\"");
         }
         strbuf_append(b, "<circle r=\"5\" fill=\"#005eb8\" cx=\"");
         site_px(b, site_axis_map(&f.x, v));

@@ -65,16 +65,6 @@ static void marker(strbuf_t *b, double x, double y, const point_style_t *s)
     strbuf_appendf(b, "\" fill=\"%s\"", s->colour);
 }
 
-static void fmt_tick(strbuf_t *b, double v)
-{
-    strbuf_appendf(b, "%g", v);
-}
-
-static void fmt_pct_tick(strbuf_t *b, double v)
-{
-    strbuf_appendf(b, "%g%%", round(v * 1000.0) / 10.0);
-}
-
 /* A line through column c's figures of the rows drawn (the mean or a limit: a step where a new
  * period of the chart starts). */
 static void series(strbuf_t *b, const site_audit_t *a, const size_t *rows, size_t n,
@@ -126,16 +116,13 @@ static void chart(strbuf_t *b, const site_audit_t *a, const site_metric_t *m, co
                   "lines the process limits. Special-cause months are marked by colour and shape: "
                   "triangle up improvement, triangle down concern, diamond neither. The table "
                   "below gives every month.");
-    site_svg_axes(b, &f, NULL, m->kind == SITE_KIND_PROPORTION ? fmt_pct_tick : fmt_tick, "Month",
+    site_svg_axes(b, &f, NULL,
+                  m->kind == SITE_KIND_PROPORTION ? site_tick_percent : site_tick_number, "Month",
                   m->kind == SITE_KIND_PROPORTION ? "Value (%)" : "Value");
     strbuf_append(b, "<g aria-hidden=\"true\">\n");
     size_t every = n > 6 ? (n + 5) / 6 : 1; /* six labels fit */
     for (size_t i = 0; i < n; i += every) {
-        strbuf_append(b, "<text x=\"");
-        site_px(b, site_axis_map(&f.x, (double)i));
-        strbuf_append(b, "\" y=\"");
-        site_px(b, f.bottom + 18);
-        strbuf_append(b, "\" text-anchor=\"middle\">");
+        site_svg_text(b, site_axis_map(&f.x, (double)i), f.bottom + 18, "middle", "");
         html_esc(b, cell(a, rows[i], PC_MONTH));
         strbuf_append(b, "</text>\n");
     }

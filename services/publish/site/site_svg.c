@@ -117,7 +117,7 @@ void site_svg_open(strbuf_t *b, const site_frame_t *f, const char *id, const cha
     strbuf_append(b, "</desc>\n");
 }
 
-static void line(strbuf_t *b, double x1, double y1, double x2, double y2, const char *style)
+void site_svg_line(strbuf_t *b, double x1, double y1, double x2, double y2, const char *style)
 {
     strbuf_append(b, "<line x1=\"");
     site_px(b, x1);
@@ -130,13 +130,23 @@ static void line(strbuf_t *b, double x1, double y1, double x2, double y2, const 
     strbuf_appendf(b, "\" %s/>\n", style);
 }
 
-static void text(strbuf_t *b, double x, double y, const char *anchor, const char *extra)
+void site_svg_text(strbuf_t *b, double x, double y, const char *anchor, const char *extra)
 {
     strbuf_append(b, "<text x=\"");
     site_px(b, x);
     strbuf_append(b, "\" y=\"");
     site_px(b, y);
-    strbuf_appendf(b, "\" text-anchor=\"%s\"%s>", anchor, extra);
+    strbuf_appendf(b, "\" text-anchor=\"%s\"%s%s>", anchor, *extra ? " " : "", extra);
+}
+
+void site_tick_percent(strbuf_t *b, double v)
+{
+    strbuf_appendf(b, "%g%%", round(v * 1000.0) / 10.0);
+}
+
+void site_tick_number(strbuf_t *b, double v)
+{
+    strbuf_appendf(b, "%g", v);
 }
 
 void site_svg_axes(strbuf_t *b, const site_frame_t *f, site_tick_fmt fx, site_tick_fmt fy,
@@ -147,8 +157,8 @@ void site_svg_axes(strbuf_t *b, const site_frame_t *f, site_tick_fmt fx, site_ti
     size_t n = site_axis_ticks(&f->y, ticks, 16);
     for (size_t i = 0; i < n; i++) {
         double y = site_axis_map(&f->y, ticks[i]);
-        line(b, f->left, y, f->right, y, "stroke=\"#d8dde0\"");
-        text(b, f->left - 6, y + 4, "end", "");
+        site_svg_line(b, f->left, y, f->right, y, "stroke=\"#d8dde0\"");
+        site_svg_text(b, f->left - 6, y + 4, "end", "");
         fy(b, ticks[i]);
         strbuf_append(b, "</text>\n");
     }
@@ -156,15 +166,15 @@ void site_svg_axes(strbuf_t *b, const site_frame_t *f, site_tick_fmt fx, site_ti
         n = site_axis_ticks(&f->x, ticks, 16);
         for (size_t i = 0; i < n; i++) {
             double x = site_axis_map(&f->x, ticks[i]);
-            line(b, x, f->bottom, x, f->bottom + 5, "stroke=\"#425563\"");
-            text(b, x, f->bottom + 18, "middle", "");
+            site_svg_line(b, x, f->bottom, x, f->bottom + 5, "stroke=\"#425563\"");
+            site_svg_text(b, x, f->bottom + 18, "middle", "");
             fx(b, ticks[i]);
             strbuf_append(b, "</text>\n");
         }
     }
-    line(b, f->left, f->bottom, f->right, f->bottom, "stroke=\"#425563\"");
-    line(b, f->left, f->top, f->left, f->bottom, "stroke=\"#425563\"");
-    text(b, (f->left + f->right) / 2, f->height - 8, "middle", "");
+    site_svg_line(b, f->left, f->bottom, f->right, f->bottom, "stroke=\"#425563\"");
+    site_svg_line(b, f->left, f->top, f->left, f->bottom, "stroke=\"#425563\"");
+    site_svg_text(b, (f->left + f->right) / 2, f->height - 8, "middle", "");
     html_esc(b, xtitle);
     strbuf_append(b, "</text>\n");
     strbuf_append(b, "<text x=\"14\" y=\"");

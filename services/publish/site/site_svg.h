@@ -43,6 +43,13 @@ typedef void (*site_tick_fmt)(strbuf_t *b, double v);
 void site_svg_axes(strbuf_t *b, const site_frame_t *f, site_tick_fmt fx, site_tick_fmt fy,
                    const char *xtitle, const char *ytitle);
 void site_svg_close(strbuf_t *b);
+/* A <line .../> with attrs (e.g. stroke="#005eb8") after its coordinates. */
+void site_svg_line(strbuf_t *b, double x1, double y1, double x2, double y2, const char *attrs);
+/* Opens <text x y text-anchor=anchor attrs>: the caller writes the text and </text>. */
+void site_svg_text(strbuf_t *b, double x, double y, const char *anchor, const char *attrs);
+/* Tick labels: a proportion as a percentage ("45%"), any other figure as it is. */
+void site_tick_percent(strbuf_t *b, double v);
+void site_tick_number(strbuf_t *b, double v);
 /* Pixels with two decimals: what every coordinate is written with. */
 void site_px(strbuf_t *b, double v);
 
