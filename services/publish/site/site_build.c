@@ -144,6 +144,7 @@ static int write_site(const char *dir, const site_tree_t *t, char *err, size_t e
 int site_build(const char *releases_dir, const char *out_dir, char *err, size_t errlen)
 {
     char out[4096], parent[4096], tmp[4200];
+    errno = 0;
     snprintf(out, sizeof out, "%s", out_dir ? out_dir : "");
     if (!out_dir)
         snprintf(out, sizeof out, "%s/site", releases_dir);
@@ -153,6 +154,12 @@ int site_build(const char *releases_dir, const char *out_dir, char *err, size_t 
         *slash = '\0';
     else
         snprintf(parent, sizeof parent, "%s", slash ? "/" : ".");
+    struct stat st;
+    if (stat(releases_dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
+        snprintf(err, errlen, "no releases folder \"%s\": %s", releases_dir,
+                 errno ? strerror(errno) : "not a folder");
+        return -1;
+    }
     site_tree_t tree;
     if (site_tree_load(releases_dir, &tree, err, errlen) != 0)
         return -1;
