@@ -77,27 +77,30 @@ static void fmt_ratio(strbuf_t *b, double v)
     strbuf_appendf(b, "%.2f", v);
 }
 
-/* One limit (k of site_funnel_limits') as a polyline over xs. */
-static void curve(strbuf_t *b, const site_frame_t *f, const site_metric_t *m, const double *xs,
-                  size_t n, int k, const char *style)
+/* The control limits at each size xs[i] (site_funnel_limits), computed once for the four lines. */
+typedef struct {
+    double x[FUNNEL_CURVE_POINTS], lim[FUNNEL_CURVE_POINTS][4];
+    bool ok[FUNNEL_CURVE_POINTS];
+    size_t n;
+} curves_t;
+
+/* One limit (k of site_funnel_limits') as a polyline, clipped to the plot (clip: its id). A
+ * limit beyond the axis is drawn to a little past its edge, where the clip cuts it: a line flat
+ * along the edge would read as a limit there. */
+static void curve(strbuf_t *b, const site_frame_t *f, const curves_t *c, int k, const char *clip,
+                  const char *style)
 {
-    strbuf_append(b, "<polyline fill=\"none\" ");
-    strbuf_append(b, style);
-    strbuf_append(b, " points=\"");
+    strbuf_appendf(b, "<polyline fill=\"none\" clip-path=\"url(#%s)\" %s points=\"", clip, style);
+    double span = f->y.d1 - f->y.d0;
     int first = 1;
-    for (size_t i = 0; i < n; i++) {
-        double lim[4];
-        if (!site_funnel_limits(m, xs[i], lim))
+    for (size_t i = 0; i < c->n; i++) {
+        if (!c->ok[i])
             continue;
-        double y = lim[k];
-        if (y < f->y.d0)
-            y = f->y.d0;
-        if (y > f->y.d1)
-            y = f->y.d1;
+        double y = fmin(fmax(c->lim[i][k], f->y.d0 - span), f->y.d1 + span);
         if (!first)
             strbuf_append(b, " ");
         first = 0;
-        site_px(b, site_axis_map(&f->x, xs[i]));
+        site_px(b, site_axis_map(&f->x, c->x[i]));
         strbuf_append(b, ",");
         site_px(b, site_axis_map(&f->y, y));
     }
@@ -206,17 +209,18 @@ bool site_funnel_svg(strbuf_t *b, const site_audit_t *a, const site_metric_t *m,
     }
     site_frame_t f = site_frame_make(width, height, 0, xmax, ylo, yhi);
     /* the limits across the whole axis, denser at small sizes where they bend */
-    double xs[FUNNEL_CURVE_POINTS];
-    size_t nx = 0;
+    curves_t c = {.n = 0};
     double xstart = m->kind == SITE_KIND_RATIO ? f.x.d1 / FUNNEL_CURVE_POINTS : 1.0;
     for (size_t i = 0; i < FUNNEL_CURVE_POINTS; i++) {
         double t = (double)i / (FUNNEL_CURVE_POINTS - 1);
         double x = xstart + (f.x.d1 - xstart) * t * t;
         if (m->kind != SITE_KIND_RATIO)
             x = round(x);
-        if (nx > 0 && x <= xs[nx - 1])
+        if (c.n > 0 && x <= c.x[c.n - 1])
             continue;
-        xs[nx++] = x;
+        c.x[c.n] = x;
+        c.ok[c.n] = site_funnel_limits(m, x, c.lim[c.n]);
+        c.n++;
     }
     char id[200], title[600], desc[900];
     snprintf(id, sizeof id, "funnel-%s", m->id);
@@ -237,12 +241,24 @@ bool site_funnel_svg(strbuf_t *b, const site_audit_t *a, const site_metric_t *m,
         double y = site_axis_map(&f.y, target);
         site_svg_line(b, f.left, y, f.right, y,
                       "class=\"england\" stroke=\"#005eb8\" stroke-width=\"2\"");
-        curve(b, &f, m, xs, nx, 0, "class=\"limit95\" stroke=\"#425563\" stroke-dasharray=\"6 4\"");
-        curve(b, &f, m, xs, nx, 1, "class=\"limit95\" stroke=\"#425563\" stroke-dasharray=\"6 4\"");
-        curve(b, &f, m, xs, nx, 2,
-              "class=\"limit998\" stroke=\"#212b32\" stroke-dasharray=\"2 3\"");
-        curve(b, &f, m, xs, nx, 3,
-              "class=\"limit998\" stroke=\"#212b32\" stroke-dasharray=\"2 3\"");
+        char clip[240];
+        snprintf(clip, sizeof clip, "%s-plot", id);
+        strbuf_appendf(b, "<clipPath id=\"%s\"><rect x=\"", clip);
+        site_px(b, f.left);
+        strbuf_append(b, "\" y=\"");
+        site_px(b, f.top);
+        strbuf_append(b, "\" width=\"");
+        site_px(b, f.right - f.left);
+        strbuf_append(b, "\" height=\"");
+        site_px(b, f.bottom - f.top);
+        strbuf_append(b, "\"/></clipPath>\n");
+        static const char *const styles[4] = {
+            "class=\"limit95\" stroke=\"#425563\" stroke-dasharray=\"6 4\"",
+            "class=\"limit95\" stroke=\"#425563\" stroke-dasharray=\"6 4\"",
+            "class=\"limit998\" stroke=\"#212b32\" stroke-dasharray=\"2 3\"",
+            "class=\"limit998\" stroke=\"#212b32\" stroke-dasharray=\"2 3\""};
+        for (int k = 0; k < 4; k++)
+            curve(b, &f, &c, k, clip, styles[k]);
     }
     strbuf_append(b, "</g>\n<g class=\"dots\">\n");
     for (size_t i = 0; i < n; i++) {

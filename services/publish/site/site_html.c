@@ -251,4 +251,5 @@ const char SITE_CSS[] =
     ".downloads{background:#e8edee;padding:.5rem}\n"
     ".audits{list-style:none;padding:0}\n"
     ".audits li{margin:.5rem 0;padding:.5rem;border-left:4px solid #005eb8;background:#f0f4f5}\n"
-    "caption{text-align:left;font-weight:bold}\n";
+    "caption{text-align:left;font-weight:bold}\n"
+    ".legend{font-size:.9rem;color:#425563;margin-top:0}\n";

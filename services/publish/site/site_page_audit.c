@@ -126,6 +126,11 @@ void site_page_metric(strbuf_t *b, const site_audit_t *a, const site_metric_t *m
                          "compared with England's value in the table.</p>\n");
     else if (!site_funnel_svg(b, a, m, 2, 720, 440))
         strbuf_append(b, "<p>No trust has a figure to plot.</p>\n");
+    else
+        strbuf_append(b, "<p class=\"legend\">Solid line: England's value. Dashed lines: the 95% "
+                         "control limits; dotted lines: the 99.8% limits. Outliers are labelled "
+                         "with their code and flag. Point at a dot, or move to it with the TAB "
+                         "key, for its figures; select it for the trust's page.</p>\n");
     site_trust_controls(b, a);
     site_trust_table(b, a, m, 2);
     strbuf_append(b, "<h2>England's run chart</h2>\n<p>");

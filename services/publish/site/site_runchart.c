@@ -150,6 +150,9 @@ static void chart(strbuf_t *b, const site_audit_t *a, const site_metric_t *m, co
     }
     strbuf_append(b, "</g>\n");
     site_svg_close(b);
+    strbuf_append(b, "<p class=\"legend\">Solid line: the mean; dashed lines: the process limits. "
+                     "Grey circle: common cause; blue triangle up: improvement; orange triangle "
+                     "down: concern; purple diamond: a signal without a better direction.</p>\n");
 }
 
 static void table(strbuf_t *b, const site_audit_t *a, const site_metric_t *m, const size_t *rows,
