@@ -1,10 +1,10 @@
 /* site_build.c - the portal written and swapped into place */
-#define _GNU_SOURCE /* renameat2, syncfs */
+#define _GNU_SOURCE /* renameat2 */
 #include "site_build.h"
 
 #include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
+#include <fcntl.h> /* AT_FDCWD */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -173,13 +173,8 @@ int site_build(const char *releases_dir, const char *out_dir, char *err, size_t 
     chmod(tmp, 0755); /* mkdtemp makes it 0700; the site is public */
     int pages = write_site(tmp, &tree, err, errlen);
     site_tree_free(&tree);
-    int fd = pages >= 0 ? open(tmp, O_RDONLY | O_DIRECTORY) : -1;
-    if (pages >= 0 && (fd < 0 || syncfs(fd) != 0)) {
-        snprintf(err, errlen, "could not flush \"%s\": %s", tmp, strerror(errno));
-        pages = -1;
-    }
-    if (fd >= 0)
-        close(fd);
+    /* Not flushed to disk: a kill leaves the pages in the kernel's cache, and after a power loss
+     * publish writes the site again at start (syncfs would flush the whole file system's). */
     if (pages >= 0) {
         /* the new site in place of the old in one step; the first time, a plain rename */
         if (renameat2(AT_FDCWD, tmp, AT_FDCWD, out, RENAME_EXCHANGE) != 0 &&

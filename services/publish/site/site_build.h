@@ -1,8 +1,9 @@
 /* site_build.h - the portal written whole: every page of site_pages.h from the release folder
- * tree, into a fresh hidden folder beside the site (<parent>/.site.tmp-XXXXXX), flushed, then
+ * tree, into a fresh hidden folder beside the site (<parent>/.site.tmp-XXXXXX), then
  * swapped into place in one rename (renameat2 RENAME_EXCHANGE) and the old site removed: a
  * reader sees the old site or the new one, never half of one, and a crash leaves the old site
- * (and a hidden folder the next build removes). The same releases give the same bytes. */
+ * (and a hidden folder the next build removes). The pages are not flushed to disk: after a power
+ * loss publish writes the site again at start. The same releases give the same bytes. */
 #ifndef NCAP_SITE_BUILD_H
 #define NCAP_SITE_BUILD_H
 

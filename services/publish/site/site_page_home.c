@@ -30,6 +30,19 @@ static void audit_item(strbuf_t *b, const site_audit_t *a)
         strbuf_appendf(b, " (revision %lld)", a->revision);
     strbuf_append(b, "; last updated ");
     html_esc(b, *a->created_at ? a->created_at : "unknown");
+    static const char *const files[] = {"latest.csv", "latest.json"};
+    strbuf_append(b, "; files:");
+    for (size_t i = 0; i < 2; i++) {
+        char path[300];
+        snprintf(path, sizeof path, "%s/%s", a->period, files[i]);
+        strbuf_append(b, " <a href=\"");
+        site_href_release(b, 0, a->audit, path);
+        strbuf_append(b, "\">");
+        html_esc(b, a->audit);
+        strbuf_append(b, " ");
+        html_esc(b, files[i]);
+        strbuf_append(b, "</a>");
+    }
     if (a->n_finals > 0) {
         strbuf_append(b, "; final releases:");
         for (size_t i = 0; i < a->n_finals; i++) {
