@@ -107,6 +107,47 @@ static void curve(strbuf_t *b, const site_frame_t *f, const curves_t *c, int k, 
     strbuf_append(b, "\"/>\n");
 }
 
+/* The boxes of the labels placed so far, for placing the next one clear of them. */
+typedef struct {
+    double x[64], y[64], w[64];
+    size_t n;
+} labels_t;
+#define LABEL_PX 12.0
+
+static bool label_clear(const labels_t *l, double x, double y, double w)
+{
+    for (size_t i = 0; i < l->n; i++)
+        if (x < l->x[i] + l->w[i] && l->x[i] < x + w && y < l->y[i] + LABEL_PX &&
+            l->y[i] < y + LABEL_PX)
+            return false;
+    return true;
+}
+
+/* A label w pixels wide beside the dot at (cx, cy): right of it, left, above or below, the first
+ * clear of the labels placed and inside the plot (else right of it); its top-left in x, y. */
+static void label_place(labels_t *l, const site_frame_t *f, double cx, double cy, double w,
+                        double *x, double *y)
+{
+    const double at[4][2] = {{cx + 8, cy - LABEL_PX / 2},
+                             {cx - 8 - w, cy - LABEL_PX / 2},
+                             {cx - w / 2, cy - 8 - LABEL_PX},
+                             {cx - w / 2, cy + 8}};
+    *x = at[0][0];
+    *y = at[0][1];
+    for (size_t k = 0; k < 4; k++)
+        if (at[k][0] >= f->left && at[k][0] + w <= f->right && at[k][1] >= f->top &&
+            at[k][1] + LABEL_PX <= f->bottom && label_clear(l, at[k][0], at[k][1], w)) {
+            *x = at[k][0];
+            *y = at[k][1];
+            break;
+        }
+    if (l->n < 64) {
+        l->x[l->n] = *x;
+        l->y[l->n] = *y;
+        l->w[l->n++] = w;
+    }
+}
+
 static const char *flag_class(const char *o)
 {
     return strncmp(o, "alarm_", 6) == 0 ? "alarm" : strncmp(o, "alert_", 6) == 0 ? "alert" : "ok";
@@ -261,6 +302,7 @@ bool site_funnel_svg(strbuf_t *b, const site_audit_t *a, const site_metric_t *m,
             curve(b, &f, &c, k, clip, styles[k]);
     }
     strbuf_append(b, "</g>\n<g class=\"dots\">\n");
+    labels_t placed = {.n = 0};
     for (size_t i = 0; i < n; i++) {
         const dot_t *d = &dots[i];
         const char *code = site_row(a, d->row, RC_AREA_CODE);
@@ -294,10 +336,12 @@ bool site_funnel_svg(strbuf_t *b, const site_audit_t *a, const site_metric_t *m,
         strbuf_append(b, "</title></circle>");
         tip(b, &f, a, m, d, cx, cy);
         if (strcmp(flag_class(o), "ok") != 0) { /* outliers labelled: code and flag in words */
-            site_svg_text(b, cx + 8, cy - 6, "start", "class=\"label\"");
-            html_esc(b, code);
-            strbuf_append(b, " ");
-            html_esc(b, o);
+            char label[200];
+            snprintf(label, sizeof label, "%s %s", code, flag_class(o));
+            double w = (double)strlen(label) * 6.0 + 2, lx, ly;
+            label_place(&placed, &f, cx, cy, w, &lx, &ly);
+            site_svg_text(b, lx, ly + 10, "start", "class=\"label\"");
+            html_esc(b, label);
             strbuf_append(b, "</text>");
         }
         strbuf_append(b, link ? "</a>\n" : "\n");

@@ -246,6 +246,7 @@ const char SITE_CSS[] =
     ".controls label{display:block;font-weight:bold}\n"
     ".chart{max-width:100%;height:auto;background:#fff}\n"
     ".chart text{font-size:12px;fill:#212b32}\n"
+    ".chart text.label{font-size:10px}\n"
     ".icon{vertical-align:middle}\n"
     ".suppressed{font-style:italic}\n"
     ".downloads{background:#e8edee;padding:.5rem}\n"

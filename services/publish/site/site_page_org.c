@@ -144,12 +144,16 @@ void site_page_org(strbuf_t *b, const site_tree_t *t, const site_org_t *o, const
 {
     bool trust = strcmp(o->level, "trust") == 0;
     char title[600], parent_href[200];
-    snprintf(title, sizeof title, "%s (%s)", o->name, o->code);
+    if (strcmp(o->name, o->code) != 0) /* a trust not in the ODS extract is named by its code */
+        snprintf(title, sizeof title, "%s (%s)", o->name, o->code);
+    else
+        snprintf(title, sizeof title, "%s %s", trust ? "NHS trust" : "Hospital site", o->code);
     snprintf(parent_href, sizeof parent_href, "trust/%s.html", o->parent);
     char parent_label[600];
     snprintf(parent_label, sizeof parent_label, "NHS trust %s", o->parent);
     for (size_t i = 0; i < n_orgs; i++)
-        if (strcmp(orgs[i].level, "trust") == 0 && strcmp(orgs[i].code, o->parent) == 0)
+        if (strcmp(orgs[i].level, "trust") == 0 && strcmp(orgs[i].code, o->parent) == 0 &&
+            strcmp(orgs[i].name, orgs[i].code) != 0)
             snprintf(parent_label, sizeof parent_label, "%s", orgs[i].name);
     const char *trust_crumbs[] = {"All audits and trusts", "index.html", title, NULL};
     const char *site_crumbs[] = {

@@ -93,7 +93,7 @@ static void test_funnel_dots_where_the_figures_put_them(void **state)
     /* suppressed: never drawn */
     assert_null(strstr(b.s, "RCC"));
     /* outliers labelled with code and flag; the dot links the trust's page */
-    assert_non_null(strstr(b.s, ">RBB alarm_high</text>"));
+    assert_non_null(strstr(b.s, ">RBB alarm</text>"));
     assert_non_null(strstr(b.s, "<a href=\"../../trust/RAA.html\""));
     /* the name escaped wherever it goes */
     assert_non_null(strstr(b.s, "&lt;A&amp;B &quot;C&quot; &#39;D&#39;&gt; (RAA)"));
