@@ -16,9 +16,9 @@
 #include "outlier_publish.h"
 #include "release_actions.h"
 #include "release_files.h"
-#include "site_build.h"
 #include "release_input.h"
 #include "release_sums.h"
+#include "site_build.h"
 #include "str_map.h"
 
 /* The organisations of the reference data (`ncap refdata load ods`), read once per rebuild round.
@@ -518,8 +518,8 @@ static void pruned_clear(publish_t *ps)
 
 /* Rebuilds the (audit, period) rows of r, ordered by audit: each audit's run-chart months are
  * loaded once, up to the latest of its periods in r. Returns 0, or -1 with err. */
-static int rebuild_rows(publish_t *ps, PGconn *db, const orgs_t *orgs, const PGresult *r, char *err,
-                        size_t errlen)
+static int rebuild_rows(publish_t *ps, PGconn *db, const orgs_t *orgs, const PGresult *r,
+                        char *err, size_t errlen)
 {
     int rc = 0, n = PQntuples(r);
     load_t series = {0};
