@@ -5,7 +5,9 @@ as people use it, and checks it against the release files it was drawn from:
   - a trust found by the search box on an audit page opens its page;
   - on every metric's funnel plot each trust's dot is where its figures in latest.csv put it
     (the circle's cx and cy against the axis mapping the svg declares), and a suppressed trust
-    has no dot and reads "suppressed (fewer than N)" in the table;
+    has no dot and reads "suppressed (fewer than N)" in the table; England's run chart draws the
+    months spc.csv shows (a hidden month reads suppressed in its table) and each inequality chart
+    the categories not suppressed;
   - keyboard only: TAB from the top of an audit page reaches every trust link of its tables, and
     ENTER on one opens the trust's page;
   - on the main pages: one h1 and headings in order, a lang attribute and a skip link, every
@@ -189,6 +191,45 @@ def check_funnels(b, site, audit, meta, rows, min_count):
     return dots, hidden
 
 
+def check_metric_charts(b, site, releases, audit, period, meta, rows, min_count):
+    """England's run chart draws exactly the months spc.csv shows, and each inequality chart
+    exactly the England categories not suppressed. Returns (points, hidden months, categories)."""
+    spc_path = os.path.join(releases, audit, period, "spc.csv")
+    spc = read_csv(spc_path) if os.path.isfile(spc_path) else []
+    points = hidden = cats = 0
+    for m in meta["metrics"]:
+        b.get(file_url(os.path.join(site, "audit", audit, m["id"] + ".html")))
+        months = [r for r in spc if r["metric"] == m["id"] and r["level"] == "england"]
+        drawn = b.run("var s = document.getElementById(arguments[0]); return s ? Array.prototype.map"
+                      ".call(s.querySelectorAll('[data-month]'), function (e) {"
+                      " return e.getAttribute('data-month'); }) : [];",
+                      f"run-{audit}-{m['id']}-E92000001")
+        want = [r["month"] for r in months if r["value"] != ""]
+        check(drawn == want, f"{audit}/{m['id']}: England's run chart draws {drawn}, spc.csv shows {want}")
+        texts = b.run("var t = document.querySelector('table.months'); return t ? Array.prototype.map"
+                      ".call(t.tBodies[0].rows, function (r) { return r.cells[0].textContent + '|' +"
+                      " r.cells[1].textContent; }) : [];")
+        for r in months:
+            if r["value"] == "":
+                want_text = f"{r['month']}|suppressed (fewer than {min_count})"
+                check(want_text in texts, f"{audit}/{m['id']}: hidden month {r['month']} does not read "
+                                          f"suppressed in the table")
+                hidden += 1
+        points += len(drawn)
+        for bd in sorted({r["breakdown"] for r in rows if r["level"] == "england"
+                          and r["metric"] == m["id"] and r["breakdown"] not in ("all", "sii")}):
+            shown = sorted(r["category"] for r in rows if r["level"] == "england" and
+                           r["metric"] == m["id"] and r["breakdown"] == bd and r["value"] != ""
+                           and "suppressed" not in r["note"])
+            got = b.run("var s = document.getElementById(arguments[0]); return s ? Array.prototype.map"
+                        ".call(s.querySelectorAll('g.category'), function (g) {"
+                        " return g.getAttribute('data-category'); }) : [];", f"ineq-{m['id']}-{bd}")
+            check(sorted(got) == shown, f"{audit}/{m['id']}: the {bd} chart draws {sorted(got)}, "
+                                        f"the release shows {shown}")
+            cats += len(got)
+    return points, hidden, cats
+
+
 def check_keyboard(b, site, audit):
     b.get(file_url(os.path.join(site, "audit", audit, "index.html")))
     want = set(b.run("return Array.prototype.map.call(document.querySelectorAll("
@@ -260,6 +301,14 @@ def main():
             check(dots > 0, "no dot checked on any funnel plot")
             check(hidden > 0, "no suppressed trust row to check: make the test's data smaller")
             print(f"funnel plots: {dots} dots where their figures put them; {hidden} suppressed trusts not drawn")
+            points = months = cats = 0
+            for audit, (per, m, r) in tree.items():
+                p, h, c = check_metric_charts(b, site, args.releases, audit, per, m, r,
+                                              m["methods"]["min_count"])
+                points, months, cats = points + p, months + h, cats + c
+            check(points > 0 and cats > 0, "no run chart point or inequality category to check")
+            print(f"run charts: {points} months drawn as spc.csv shows them, {months} hidden months not "
+                  f"drawn; inequality charts: {cats} categories, none suppressed drawn")
             check_keyboard(b, site, first)
             code = sorted(r["area_code"] for r in rows if r["level"] == "trust")[0]
             metric = next(m["id"] for m in meta["metrics"] if m.get("kind", "proportion") == "proportion")

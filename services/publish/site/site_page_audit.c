@@ -69,9 +69,11 @@ void site_page_audit(strbuf_t *b, const site_audit_t *a)
     strbuf_append(b, "</tbody></table>\n<h2>Trusts</h2>\n");
     site_trust_controls(b, a);
     for (size_t i = 0; i < a->n_metrics; i++) {
-        strbuf_append(b, "<h3>");
+        strbuf_append(b, "<h3><a href=\"");
+        html_esc(b, a->metrics[i].id);
+        strbuf_append(b, ".html\">");
         html_esc(b, a->metrics[i].label);
-        strbuf_append(b, "</h3>\n");
+        strbuf_append(b, "</a></h3>\n");
         site_trust_table(b, a, &a->metrics[i], 2);
     }
     if (a->n_periods > 1) {
