@@ -143,6 +143,7 @@ void audit_def_destroy(audit_def_t **self_p)
     free(self->audit);
     free(self->name);
     free(self->dataset_version);
+    free(self->speciality);
     free(self->record_key_field);
     free(self->trust_field);
     free(self->site_field);
@@ -2014,11 +2015,16 @@ static int slots_indexed(loader_t *L)
 
 static int load_root(loader_t *L, const yaml_node_t *root)
 {
-    static const char *keys[] = {"audit",       "name",       "dataset_version", "record_key",
-                                 "trust_field", "site_field", "period_field",    "opt_out_applies",
-                                 "fields",      "linked",     "derived",         "metrics",
-                                 "rules",       "breakdowns", "disclosure",      "risk_models",
-                                 "outliers",    "ascertainment_threshold"};
+    static const char *keys[] = {"audit",           "name",
+                                 "dataset_version", "record_key",
+                                 "trust_field",     "site_field",
+                                 "period_field",    "opt_out_applies",
+                                 "fields",          "linked",
+                                 "derived",         "metrics",
+                                 "rules",           "breakdowns",
+                                 "disclosure",      "risk_models",
+                                 "outliers",        "ascertainment_threshold",
+                                 "speciality"};
     audit_def_t *def = L->def;
     if (root->type != YAML_MAPPING_NODE)
         return check_keys(L, root, "the definition", keys, sizeof keys / sizeof keys[0]);
@@ -2029,11 +2035,18 @@ static int load_root(loader_t *L, const yaml_node_t *root)
         rc = -1;
     rc |= get_string(L, root, "name", true, &def->name) |
           get_string(L, root, "dataset_version", true, &def->dataset_version) |
+          get_string(L, root, "speciality", false, &def->speciality) |
           get_string(L, root, "record_key", true, &def->record_key_field) |
           get_string(L, root, "trust_field", true, &def->trust_field) |
           get_string(L, root, "site_field", true, &def->site_field) |
           get_string(L, root, "period_field", true, &def->period_field) |
           get_bool(L, root, "opt_out_applies", true, false, &def->opt_out_applies);
+    if (!def->speciality || def->speciality[0] == '\0') { /* optional: the portal's "Other" */
+        free(def->speciality);
+        def->speciality = strdup("Other");
+        if (!def->speciality)
+            rc |= lfail(L, line_of(root), "out of memory");
+    }
     /* in this order: each list may use the names of those before it */
     L->derived = get(L, root, "derived");
     int fields_rc =

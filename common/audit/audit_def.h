@@ -207,6 +207,7 @@ typedef struct {
     char *audit; /* short name, e.g. "nhfd" */
     char *name;
     char *dataset_version;
+    char *speciality; /* `speciality:`, what the portal groups audits by; "Other" when absent */
     char *record_key_field; /* the trust's own record id */
     char *trust_field;
     char *site_field;

@@ -26,8 +26,10 @@ NCAP_DEPS=(build-essential cmake pkg-config libzmq3-dev libprotobuf-c-dev protob
   python3-yaml)
 # What tests/run needs besides: promtool (tests/e2e/test_monitoring.sh checks deploy/monitoring),
 # kubectl (test_k8s.sh renders deploy/k8s), curl and openssl (test_web.sh: HTTP(S) and its
-# certificates).
-NCAP_TEST_DEPS=(prometheus kubectl:kubernetes-client curl openssl)
+# certificates), headless Chromium, its WebDriver and tidy (test_portal.sh drives the portal and
+# checks its accessibility).
+NCAP_TEST_DEPS=(prometheus kubectl:kubernetes-client curl openssl chromium chromedriver:chromium-driver
+  tidy)
 
 ncap_say() { printf '%s\n' "$*" >&2; }
 ncap_die() {

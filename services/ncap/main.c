@@ -35,6 +35,7 @@ static const command_t commands[] = {
     {"audit", cmd_audit, "check audit definitions as the pipeline loads them (audit check)"},
     {"release", cmd_release,
      "build the release a deployment would publish, from trust files; or ask for one now"},
+    {"site", cmd_site, "write the public portal (static HTML) from a releases folder"},
     {NULL, NULL, NULL}};
 
 static void usage(FILE *f)

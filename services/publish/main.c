@@ -6,6 +6,7 @@
 #include "publish_gauge.h"
 #include "publish_stage.h"
 #include "release_files.h"
+#include "site_build.h"
 
 int main(int argc, char **argv)
 {
@@ -31,6 +32,8 @@ int main(int argc, char **argv)
             ncap_log(LOG_WARN, "could not check release files", "error", err, NULL);
         if (release_files_remove_pruned(db, cfg.out_dir, err, sizeof err) < 0)
             ncap_log(LOG_WARN, "could not remove pruned revisions' files", "error", err, NULL);
+        if (site_build(cfg.out_dir, NULL, err, sizeof err) < 0) /* the portal of what is there */
+            ncap_log(LOG_WARN, "could not write the portal", "error", err, NULL);
         PQfinish(db);
     }
     stage_ops_t ops = publish_stage_ops(&ps);

@@ -18,6 +18,7 @@
 #include "release_files.h"
 #include "release_input.h"
 #include "release_sums.h"
+#include "site_build.h"
 #include "str_map.h"
 
 /* The organisations of the reference data (`ncap refdata load ods`), read once per rebuild round.
@@ -675,6 +676,14 @@ static void after_commit(void *state, PGconn *db)
             ncap_log(LOG_WARN,
                      "could not write delays.csv or ascertainment.csv; will retry after the "
                      "next release",
+                     "error", err, NULL);
+    }
+    if (ps->n_pending > 0) {
+        char err[2048];
+        /* the portal, drawn from the files just written; O(organisations x metrics x rows) of
+         * the audits' latest releases, in the daemon's loop: seconds at national scale */
+        if (site_build(ps->out_dir, NULL, err, sizeof err) < 0)
+            ncap_log(LOG_WARN, "could not write the portal; will retry after the next release",
                      "error", err, NULL);
     }
     if (ps->n_pending > 0) {

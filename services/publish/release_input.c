@@ -83,6 +83,7 @@ json_t *release_input_provenance(const audit_def_t *def, int revision, const cha
         return NULL;
     int rc = json_object_set_new(p, "audit_name", json_string(def->name));
     rc |= json_object_set_new(p, "dataset_version", json_string(def->dataset_version));
+    rc |= json_object_set_new(p, "speciality", json_string(def->speciality));
     rc |= json_object_set_new(p, "revision", revision > 0 ? json_integer(revision) : json_null());
     rc |= json_object_set_new(p, "status", status ? json_string(status) : json_null());
     rc |= json_object_set_new(p, "records", json_integer(records));

@@ -26,5 +26,6 @@ int cmd_refdata(int argc, char **argv);
 int cmd_keys(int argc, char **argv);
 int cmd_audit(int argc, char **argv);
 int cmd_release(int argc, char **argv);
+int cmd_site(int argc, char **argv);
 
 #endif

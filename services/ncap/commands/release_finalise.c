@@ -19,6 +19,7 @@
 #include "release_build.h"
 #include "release_files.h"
 #include "release_input.h"
+#include "site_build.h"
 #include "stage_record.h"
 #include "usage_error.h"
 
@@ -286,6 +287,8 @@ static int export(PGconn *db, const final_opts_t *o)
     }
     release_files_final_dir(o->out, o->audit, o->year, dir, sizeof dir);
     printf("written to %s\n", dir);
+    if (site_build(o->out, NULL, err, sizeof err) < 0) /* the portal's home lists the final */
+        fprintf(stderr, "ncap release finalise: the final is written, the portal not: %s\n", err);
     return 0;
 }
 

@@ -164,6 +164,7 @@ static void test_nhfd_loads_with_its_fields_in_order(void **state)
     audit_def_t *def = load_nhfd();
     assert_string_equal(def->audit, "nhfd");
     assert_string_equal(def->dataset_version, "2026.1");
+    assert_string_equal(def->speciality, "Orthopaedics / trauma");
     assert_string_equal(def->record_key_field, "local_record_id");
     assert_string_equal(def->trust_field, "trust_code");
     assert_string_equal(def->site_field, "site_code");
@@ -285,6 +286,7 @@ static void test_minimal_definition_loads(void **state)
     assert_int_equal(def->n_metrics, 0);
     assert_int_equal(def->fields[3].line, 16);
     assert_string_equal(def->fields[0].label, "id"); /* label defaults to the name */
+    assert_string_equal(def->speciality, "Other");   /* speciality: optional */
     audit_def_destroy(&def);
 }
 

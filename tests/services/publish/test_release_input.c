@@ -1,7 +1,7 @@
 /* test_release_input.c - what a release takes from its audit's definition and reference data, as
  * ncap-publishd and `ncap release build` both take it (release_input.h): each metric's kind,
- * polarity, overdispersion, expressions, follow-up and target, the disclosure rule, a trust's region named, and the provenance
- * latest.json carries. */
+ * polarity, overdispersion, expressions, follow-up and target, the disclosure rule, a trust's
+ * region named, and the provenance latest.json carries. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -74,10 +74,11 @@ static void test_provenance(void **state)
     assert_non_null(text);
     char want[512];
     snprintf(want, sizeof want,
-             "{\"audit_name\":\"%s\",\"dataset_version\":\"%s\",\"revision\":3,\"status\":"
+             "{\"audit_name\":\"%s\",\"dataset_version\":\"%s\",\"speciality\":\"%s\","
+             "\"revision\":3,\"status\":"
              "\"provisional\",\"records\":477,\"created_at\":\"2026-01-02T03:04:05Z\","
              "\"built_by\":\"ncap-publishd 0.1.0\"}",
-             def->name, def->dataset_version);
+             def->name, def->dataset_version, def->speciality);
     assert_string_equal(text, want);
     free(text);
     json_decref(p);
