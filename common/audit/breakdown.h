@@ -1,7 +1,8 @@
 /* breakdown.h - the inequality categories a record falls in (pure), from the fields the audit's
  * definition names under `breakdowns:` (deprivation, ethnicity, sex, age and its bands). The metric
- * stage adds each record's contributions to metric.aggregate under each category; `ncap release
- * build` does the same in memory. */
+ * stage adds each record's contributions to metric.aggregate under each category (`ncap release
+ * build` does the same in memory); linkage counts how each record linked under them
+ * (services/linkage/decide/link_quality.h). */
 #ifndef NCAP_BREAKDOWN_H
 #define NCAP_BREAKDOWN_H
 
