@@ -106,13 +106,14 @@ REVOKE ALL ON FUNCTION linkage.quality_apply(linkage.record_quality[], linkage.r
 CREATE FUNCTION linkage.quality_count_insert() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
-  PERFORM linkage.quality_apply(ARRAY(SELECT n FROM new_rows n), '{}');
+  PERFORM linkage.quality_apply(ARRAY(SELECT n::linkage.record_quality FROM new_rows n), '{}');
   RETURN NULL;
 END $$;
 CREATE FUNCTION linkage.quality_count_update() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
-  PERFORM linkage.quality_apply(ARRAY(SELECT n FROM new_rows n), ARRAY(SELECT o FROM old_rows o));
+  PERFORM linkage.quality_apply(ARRAY(SELECT n::linkage.record_quality FROM new_rows n),
+                                ARRAY(SELECT o::linkage.record_quality FROM old_rows o));
   RETURN NULL;
 END $$;
 REVOKE ALL ON FUNCTION linkage.quality_count_insert() FROM PUBLIC;

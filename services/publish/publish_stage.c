@@ -11,6 +11,7 @@
 #include "db.h"
 #include "ascertainment.h"
 #include "delay_ledger.h"
+#include "linkage_quality.h"
 #include "log.h"
 #include "benchmark.h"
 #include "outlier_publish.h"
@@ -517,8 +518,8 @@ static void pruned_clear(publish_t *ps)
 
 /* Rebuilds the (audit, period) rows of r, ordered by audit: each audit's run-chart months are
  * loaded once, up to the latest of its periods in r. Returns 0, or -1 with err. */
-static int rebuild_rows(publish_t *ps, PGconn *db, const orgs_t *orgs, const PGresult *r,
-                        char *err, size_t errlen)
+static int rebuild_rows(publish_t *ps, PGconn *db, const orgs_t *orgs, const PGresult *r, char *err,
+                        size_t errlen)
 {
     int rc = 0, n = PQntuples(r);
     load_t series = {0};
@@ -669,12 +670,13 @@ static void after_commit(void *state, PGconn *db)
     }
     if (ps->n_pending > 0) {
         char err[1024];
-        /* the delay ledger and case ascertainment of the periods published */
+        /* the delay ledger, case ascertainment and linkage quality of the periods published */
         if (delay_ledger_export(db, ps->audits, ps->out_dir, err, sizeof err) < 0 ||
-            ascertainment_export(db, ps->audits, ps->out_dir, err, sizeof err) < 0)
+            ascertainment_export(db, ps->audits, ps->out_dir, err, sizeof err) < 0 ||
+            linkage_quality_export(db, ps->audits, ps->out_dir, err, sizeof err) < 0)
             ncap_log(LOG_WARN,
-                     "could not write delays.csv or ascertainment.csv; will retry after the "
-                     "next release",
+                     "could not write delays.csv, ascertainment.csv or linkage_quality.csv; will "
+                     "retry after the next release",
                      "error", err, NULL);
     }
     if (ps->n_pending > 0) {
