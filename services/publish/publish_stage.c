@@ -65,8 +65,13 @@ static const char *const sums_sql[] = {
     " expected_e9, held, missing FROM metric.aggregate WHERE audit = $1 AND period = $2",
     /* its values */
     "SELECT trust, site, metric_id, breakdown, category, month, value, count FROM metric.measure"
-    " WHERE audit = $1 AND period = $2"};
-enum { Q_CELLS, Q_MEASURES, N_SUMS_SQL };
+    " WHERE audit = $1 AND period = $2",
+    /* the records withheld under the opt-out, from linkage's counts (migration 0027), as cells
+     * of BENCHMARK_WITHHELD for the whole period (month ''): the selection ledger's */
+    "SELECT trust, site, '" BENCHMARK_WITHHELD "', 'all', '', '', 0, withheld_opt_out, 0, 0, 0"
+    " FROM publish.linkage_quality WHERE audit = $1 AND period = $2 AND breakdown = 'all'"
+    " AND withheld_opt_out > 0"};
+enum { Q_CELLS, Q_MEASURES, Q_WITHHELD, N_SUMS_SQL };
 
 /* The run charts' months of an audit (breakdown 'all'), read once per round for every period the
  * round rebuilds ($2: the last of them), each row with its period last: a period's series are the
@@ -288,6 +293,7 @@ static int load_sums(PGconn *db, const char *audit, const char *period, const lo
     const char *p[] = {audit, period};
     own->layout = &OWN;
     if (read_rows(db, sums_sql[Q_CELLS], 2, p, cell_row, own, err, errlen) != 0 ||
+        read_rows(db, sums_sql[Q_WITHHELD], 2, p, cell_row, own, err, errlen) != 0 ||
         read_rows(db, sums_sql[Q_MEASURES], 2, p, measure_row, own, err, errlen) != 0)
         return -1;
     /* s takes the arrays */

@@ -10,8 +10,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "benchmark.h"
 #include "breakdown.h"
 #include "contribution.h"
+#include "datetime.h"
 #include "file_read.h"
 #include "array_grow.h"
 #include "str_map.h"
@@ -27,6 +29,8 @@ typedef struct {
     uint32_t file;      /* the version metric holds: its file, + 1; 0 none (every one withheld) */
     int row;            /* ... its line in that file */
     int64_t patient_id; /* ... its patient */
+    uint32_t wfile;     /* its latest version when withheld under the opt-out: its file, + 1 */
+    int wrow;           /* ... its line (the selection ledger's withheld_opt_out) */
 } rec_t;
 
 /* A cell of metric.aggregate, or a value of metric.measure: one key string "period\x1fmonth
@@ -202,6 +206,9 @@ static int flush(release_build_t *self, batch_t *b, uint32_t file, release_file_
     for (size_t i = 0; i < b->n; i++) {
         if (rc == 0) {
             c->versions++;
+            rec_t *latest = &self->recs[b->recs[i]];
+            latest->wfile = b->items[i].withheld ? file + 1 : 0;
+            latest->wrow = b->rows[i];
             if (b->items[i].withheld)
                 c->withheld++;
             else {
@@ -407,6 +414,35 @@ static int count_record(release_build_t *self, const char *trust, const submissi
     return rc;
 }
 
+int release_build_add_withheld(release_build_t *self, const char *trust, const char *site,
+                               const char *period, const char *month, long long n)
+{
+    if (!period[0] || n <= 0)
+        return 0;
+    size_t p;
+    int added = str_map_put(self->periods, period, &p);
+    if (added < 0 || array_grow((void **)&self->period_valid, &self->cap_periods, p + 1,
+                                sizeof *self->period_valid))
+        return -1;
+    const contribution_t withheld = {.metric_id = BENCHMARK_WITHHELD, .denominator = (int)n};
+    return add_cell(self, p, month, trust, site, "all", "", &withheld);
+}
+
+/* A record whose latest version linkage withheld: counted in its period's ledger (the period
+ * and month of its period field, as metric would place it). */
+static int count_withheld(release_build_t *self, const char *trust, const submission_row_t *row)
+{
+    const char *pv = ncap_record_get(row->rec, self->def->period_field);
+    int64_t t;
+    bool has_time;
+    if (!pv || ncap_datetime_parse(pv, &t, &has_time) != 0)
+        return 0;
+    char period[8], month[8];
+    ncap_quarter_label(t, period);
+    ncap_month_label(t, month);
+    return release_build_add_withheld(self, trust, row->site, period, month, 1);
+}
+
 int release_build_add(release_build_t *self, const char *trust, const char *site,
                       const char *local_id, const ncap_record_t *pseudo, bool valid)
 {
@@ -443,6 +479,8 @@ static int count_file(release_build_t *self, uint32_t file, const release_source
             rc = -1;
         else if (rec->file == file + 1 && rec->row == row->row)
             rc = count_record(self, src->trust, row, rec, contrib);
+        if (rc == 0 && rec && rec->wfile == file + 1 && rec->wrow == row->row)
+            rc = count_withheld(self, src->trust, row);
         if (++self->rows_done % NOTE_EVERY == 0)
             note(self, "validated and counted %llu rows", self->rows_done);
     }
