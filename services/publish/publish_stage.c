@@ -563,6 +563,7 @@ static int periodic(void *state, PGconn *db, int limit, stage_keys_t *out, char 
     (void)out;
     publish_t *ps = state;
     ps->n_pending = 0;
+    ps->rebuilt = false;
     pruned_clear(ps); /* from a batch rolled back */
     /* One publisher at a time, also against an older instance without the sweep lock. */
     if (db_exec(db, "SELECT pg_advisory_xact_lock(hashtext('ncap.publish'))", err, errlen) != 0)
@@ -655,6 +656,7 @@ static int periodic(void *state, PGconn *db, int limit, stage_keys_t *out, char 
     orgs_clear(&orgs);
     PQclear(outliers);
     PQclear(changed);
+    ps->rebuilt = rc == 0 && n + na > 0;
     return rc == 0 ? n + na : -1;
 }
 
@@ -676,15 +678,26 @@ static void after_commit(void *state, PGconn *db)
     }
     if (ps->n_pending > 0) {
         char err[1024];
-        /* the delay ledger, case ascertainment and linkage quality of the periods published */
+        /* the delay ledger and case ascertainment of the periods published */
         if (delay_ledger_export(db, ps->audits, ps->out_dir, err, sizeof err) < 0 ||
-            ascertainment_export(db, ps->audits, ps->out_dir, err, sizeof err) < 0 ||
-            linkage_quality_export(db, ps->audits, ps->out_dir, err, sizeof err) < 0)
+            ascertainment_export(db, ps->audits, ps->out_dir, err, sizeof err) < 0)
             ncap_log(LOG_WARN,
-                     "could not write delays.csv, ascertainment.csv or linkage_quality.csv; will "
-                     "retry after the next release",
+                     "could not write delays.csv or ascertainment.csv; will retry after the "
+                     "next release",
                      "error", err, NULL);
     }
+    /* linkage quality after every round that rebuilt a period, a new revision or not: a death
+     * linked, or records withheld beside those that reached metric, may change it and not the
+     * figures. O(linkage's count cells of every released period), each file written only when it
+     * changed (period_export.h). */
+    if (ps->n_pending > 0 || ps->rebuilt) {
+        char err[1024];
+        if (linkage_quality_export(db, ps->audits, ps->out_dir, err, sizeof err) < 0)
+            ncap_log(LOG_WARN,
+                     "could not write linkage_quality.csv; will retry after the next round",
+                     "error", err, NULL);
+    }
+    ps->rebuilt = false;
     if (ps->n_pending > 0) {
         char n[32], pruned[32];
         snprintf(n, sizeof n, "%zu", ps->n_pending);
