@@ -7,8 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "datetime.h"
-
 const char *link_quality_method(const char *match_method)
 {
     if (match_method && strcmp(match_method, "nhs_dob") == 0)
@@ -36,11 +34,8 @@ void link_quality_of(const audit_def_t *def, const ncap_record_t *pseudo, const 
     memset(out, 0, sizeof *out);
     out->method = link_quality_method(match_method);
     /* the period as metric places the record (contribution.h) */
-    const char *pv = def->period_field ? ncap_record_get(pseudo, def->period_field) : NULL;
-    int64_t t;
-    bool has_time;
-    if (pv && ncap_datetime_parse(pv, &t, &has_time) == 0)
-        ncap_quarter_label(t, out->period);
+    char month[8];
+    breakdown_period(def, pseudo, out->period, month, NULL);
     char cat[BREAKDOWN_COUNT][BREAKDOWN_CATEGORY_MAX], err[256];
     if (breakdown_categories(def, pseudo, cat, err, sizeof err) != 0)
         for (int b = 0; b < BREAKDOWN_COUNT; b++)

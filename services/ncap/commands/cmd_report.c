@@ -1,5 +1,6 @@
 /* ncap report - data-quality reports read from the pipeline's database: completeness, linkage */
 #include <getopt.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -107,12 +108,22 @@ static void print_text(const char *audit, const completeness_row_t *rows, size_t
     }
 }
 
-static int report_completeness(int argc, char **argv)
+/* The options every report takes. */
+typedef struct {
+    const char *audit, *trust, *period, *dir;
+    int csv;
+    char months[3][8]; /* period's months, when given */
+} report_opts_t;
+
+/* Parses the options of report name (argv[0] the report's name) into *o, checking the trust and
+ * period; audit_needed: no --audit is a usage error. Returns -1 to go on, or the exit status (0
+ * after --help, 2 for a usage error). */
+static int report_opts(int argc, char **argv, const char *name, void (*help)(FILE *),
+                       bool audit_needed, report_opts_t *o)
 {
-    const char *audit = NULL, *trust = NULL, *period = NULL, *dir = getenv("NCAP_AUDIT_DIR");
-    int csv = 0;
-    if (!dir || !*dir)
-        dir = NCAP_DEFAULT_AUDIT_DIR;
+    *o = (report_opts_t){.dir = getenv("NCAP_AUDIT_DIR")};
+    if (!o->dir || !*o->dir)
+        o->dir = NCAP_DEFAULT_AUDIT_DIR;
     enum { O_AUDIT = 1000, O_TRUST, O_PERIOD, O_CSV, O_AUDIT_DIR, O_HELP };
     static const struct option opts[] = {{"audit", required_argument, NULL, O_AUDIT},
                                          {"trust", required_argument, NULL, O_TRUST},
@@ -121,44 +132,56 @@ static int report_completeness(int argc, char **argv)
                                          {"audit-dir", required_argument, NULL, O_AUDIT_DIR},
                                          {"help", no_argument, NULL, O_HELP},
                                          {NULL, 0, NULL, 0}};
+    char command[64];
+    snprintf(command, sizeof command, "report %s", name);
     optind = 1;
     int c;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (c) {
         case O_AUDIT:
-            audit = optarg;
+            o->audit = optarg;
             break;
         case O_TRUST:
-            trust = optarg;
+            o->trust = optarg;
             break;
         case O_PERIOD:
-            period = optarg;
+            o->period = optarg;
             break;
         case O_CSV:
-            csv = 1;
+            o->csv = 1;
             break;
         case O_AUDIT_DIR:
-            dir = optarg;
+            o->dir = optarg;
             break;
         case 'h':
         case O_HELP:
-            usage_completeness(stdout);
+            help(stdout);
             return 0;
         default:
-            fprintf(stderr, "try 'ncap report completeness --help'\n");
+            fprintf(stderr, "try 'ncap %s --help'\n", command);
             return 2;
         }
     }
     if (optind != argc)
-        return usage_error("report completeness", "unexpected argument \"%s\"", argv[optind]);
-    if (!audit)
-        return usage_error("report completeness", "%s", "need --audit, e.g. --audit nhfd");
-    if (trust && ods_code_kind(trust) == ODS_CODE_INVALID)
-        return usage_error("report completeness", "trust \"%s\" is not an ODS trust code", trust);
-    char months[3][8];
-    if (period && completeness_quarter_months(period, months) != 0)
-        return usage_error("report completeness",
-                           "period \"%s\" is not a calendar quarter such as 2026Q3", period);
+        return usage_error(command, "unexpected argument \"%s\"", argv[optind]);
+    if (audit_needed && !o->audit)
+        return usage_error(command, "%s", "need --audit, e.g. --audit nhfd");
+    if (o->trust && ods_code_kind(o->trust) == ODS_CODE_INVALID)
+        return usage_error(command, "trust \"%s\" is not an ODS trust code", o->trust);
+    if (o->period && completeness_quarter_months(o->period, o->months) != 0)
+        return usage_error(command, "period \"%s\" is not a calendar quarter such as 2026Q3",
+                           o->period);
+    return -1;
+}
+
+static int report_completeness(int argc, char **argv)
+{
+    report_opts_t o;
+    int exit_status = report_opts(argc, argv, "completeness", usage_completeness, true, &o);
+    if (exit_status >= 0)
+        return exit_status;
+    const char *audit = o.audit, *trust = o.trust, *period = o.period, *dir = o.dir;
+    int csv = o.csv;
     char err[1024];
     audit_def_t *def = audit_def_load_named(dir, audit, err, sizeof err);
     if (!def) {
@@ -183,7 +206,7 @@ static int report_completeness(int argc, char **argv)
     if (!db)
         goto out;
     completeness_query_t q = {
-        def, fields, nf, trust, period ? (const char(*)[8])months : NULL, period ? 3 : 0};
+        def, fields, nf, trust, period ? (const char(*)[8])o.months : NULL, period ? 3 : 0};
     int qrc = completeness_read(db, &q, table, err, sizeof err);
     PQfinish(db);
     if (qrc != 0) {
@@ -316,54 +339,12 @@ out:
 
 static int report_linkage(int argc, char **argv)
 {
-    const char *audit = NULL, *trust = NULL, *period = NULL, *dir = getenv("NCAP_AUDIT_DIR");
-    int csv = 0;
-    if (!dir || !*dir)
-        dir = NCAP_DEFAULT_AUDIT_DIR;
-    enum { O_AUDIT = 1000, O_TRUST, O_PERIOD, O_CSV, O_AUDIT_DIR, O_HELP };
-    static const struct option opts[] = {{"audit", required_argument, NULL, O_AUDIT},
-                                         {"trust", required_argument, NULL, O_TRUST},
-                                         {"period", required_argument, NULL, O_PERIOD},
-                                         {"csv", no_argument, NULL, O_CSV},
-                                         {"audit-dir", required_argument, NULL, O_AUDIT_DIR},
-                                         {"help", no_argument, NULL, O_HELP},
-                                         {NULL, 0, NULL, 0}};
-    optind = 1;
-    int c;
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-        switch (c) {
-        case O_AUDIT:
-            audit = optarg;
-            break;
-        case O_TRUST:
-            trust = optarg;
-            break;
-        case O_PERIOD:
-            period = optarg;
-            break;
-        case O_CSV:
-            csv = 1;
-            break;
-        case O_AUDIT_DIR:
-            dir = optarg;
-            break;
-        case 'h':
-        case O_HELP:
-            usage_linkage(stdout);
-            return 0;
-        default:
-            fprintf(stderr, "try 'ncap report linkage --help'\n");
-            return 2;
-        }
-    }
-    if (optind != argc)
-        return usage_error("report linkage", "unexpected argument \"%s\"", argv[optind]);
-    if (trust && ods_code_kind(trust) == ODS_CODE_INVALID)
-        return usage_error("report linkage", "trust \"%s\" is not an ODS trust code", trust);
-    char months[3][8];
-    if (period && completeness_quarter_months(period, months) != 0)
-        return usage_error("report linkage",
-                           "period \"%s\" is not a calendar quarter such as 2026Q3", period);
+    report_opts_t o;
+    int exit_status = report_opts(argc, argv, "linkage", usage_linkage, false, &o);
+    if (exit_status >= 0)
+        return exit_status;
+    const char *audit = o.audit, *trust = o.trust, *period = o.period, *dir = o.dir;
+    int csv = o.csv;
     PGconn *db = command_db_connect("report linkage");
     if (!db)
         return 1;

@@ -12,7 +12,6 @@
 
 #include "audit_cache.h"
 #include "command_db.h"
-#include "datetime.h"
 #include "db.h"
 #include "message.h"
 #include "outlier_gate.h"
@@ -190,16 +189,7 @@ static int load_snapshot(PGconn *db, final_t *f, const char *const p[2], char *e
             rc = -1;
             break;
         }
-        const char *pv = ncap_record_get(rec, f->def->period_field);
-        int64_t t;
-        bool has_time;
-        char period[8] = "", month[8] = "";
-        if (pv && ncap_datetime_parse(pv, &t, &has_time) == 0) {
-            ncap_quarter_label(t, period);
-            ncap_month_label(t, month);
-        }
-        rc = release_build_add_withheld(f->rb, PQgetvalue(w, i, 0), PQgetvalue(w, i, 1), period,
-                                        month, 1);
+        rc = release_build_add_withheld(f->rb, PQgetvalue(w, i, 0), PQgetvalue(w, i, 1), rec);
         ncap_record_destroy(&rec);
     }
     PQclear(w);

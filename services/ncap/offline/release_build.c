@@ -13,7 +13,6 @@
 #include "benchmark.h"
 #include "breakdown.h"
 #include "contribution.h"
-#include "datetime.h"
 #include "file_read.h"
 #include "array_grow.h"
 #include "str_map.h"
@@ -335,6 +334,17 @@ static int add_cell(release_build_t *self, size_t period, const char *month, con
     return 0;
 }
 
+/* The index of period in self->periods (added when new, with its count of valid records) into
+ * *p. Returns 0, or -1 when out of memory. */
+static int period_of(release_build_t *self, const char *period, size_t *p)
+{
+    int added = str_map_put(self->periods, period, p);
+    return added < 0 || array_grow((void **)&self->period_valid, &self->cap_periods, *p + 1,
+                                   sizeof *self->period_valid)
+               ? -1
+               : 0;
+}
+
 /* metric's decision on one record's validated version (pseudo, valid as validation found it):
  * its period, validity and the cells its contributions go to (contrib: room for def->n_metrics).
  * Returns 0, or -1 when out of memory. */
@@ -372,9 +382,7 @@ static int count_validated(release_build_t *self, const char *trust, const char 
         return 0;
     }
     size_t p;
-    int added = str_map_put(self->periods, period, &p);
-    if (added < 0 || array_grow((void **)&self->period_valid, &self->cap_periods, p + 1,
-                                sizeof *self->period_valid))
+    if (period_of(self, period, &p) != 0)
         return -1;
     if (valid)
         self->period_valid[p]++;
@@ -415,32 +423,16 @@ static int count_record(release_build_t *self, const char *trust, const submissi
 }
 
 int release_build_add_withheld(release_build_t *self, const char *trust, const char *site,
-                               const char *period, const char *month, long long n)
+                               const ncap_record_t *rec)
 {
-    if (!period[0] || n <= 0)
+    char period[8], month[8];
+    if (!breakdown_period(self->def, rec, period, month, NULL))
         return 0;
     size_t p;
-    int added = str_map_put(self->periods, period, &p);
-    if (added < 0 || array_grow((void **)&self->period_valid, &self->cap_periods, p + 1,
-                                sizeof *self->period_valid))
+    if (period_of(self, period, &p) != 0)
         return -1;
-    const contribution_t withheld = {.metric_id = BENCHMARK_WITHHELD, .denominator = (int)n};
+    const contribution_t withheld = {.metric_id = BENCHMARK_WITHHELD, .denominator = 1};
     return add_cell(self, p, month, trust, site, "all", "", &withheld);
-}
-
-/* A record whose latest version linkage withheld: counted in its period's ledger (the period
- * and month of its period field, as metric would place it). */
-static int count_withheld(release_build_t *self, const char *trust, const submission_row_t *row)
-{
-    const char *pv = ncap_record_get(row->rec, self->def->period_field);
-    int64_t t;
-    bool has_time;
-    if (!pv || ncap_datetime_parse(pv, &t, &has_time) != 0)
-        return 0;
-    char period[8], month[8];
-    ncap_quarter_label(t, period);
-    ncap_month_label(t, month);
-    return release_build_add_withheld(self, trust, row->site, period, month, 1);
 }
 
 int release_build_add(release_build_t *self, const char *trust, const char *site,
@@ -479,8 +471,9 @@ static int count_file(release_build_t *self, uint32_t file, const release_source
             rc = -1;
         else if (rec->file == file + 1 && rec->row == row->row)
             rc = count_record(self, src->trust, row, rec, contrib);
+        /* its latest version withheld: in its period's ledger, placed as metric would */
         if (rc == 0 && rec && rec->wfile == file + 1 && rec->wrow == row->row)
-            rc = count_withheld(self, src->trust, row);
+            rc = release_build_add_withheld(self, src->trust, row->site, row->rec);
         if (++self->rows_done % NOTE_EVERY == 0)
             note(self, "validated and counted %llu rows", self->rows_done);
     }
