@@ -438,9 +438,9 @@ char *linkage_quality_json(const char *audit, const char *period, long long min_
         json_string("per record version linkage passed on: linked by NHS number (a valid NHS "
                     "number with an agreeing date of birth), by probabilistic match, or left as "
                     "a singleton (no patient held and no record before it matched); and whether "
-                    "its patient is matched to the register of deaths. Counts from 1 to "
-                    "min_count - 1 (and counts whose records less the count are) are suppressed "
-                    "with as many others as it takes for none to be worked out"));
+                    "its patient is matched to the register of deaths. A count from 1 to "
+                    "min_count - 1, or whose records less the count is, is suppressed (null), "
+                    "with as many others as it takes for none to be worked out by subtraction"));
     json_object_set(root, "columns", cols);
     json_object_set(root, "rows", rows);
     out = json_dumps(root, JSON_INDENT(1) | JSON_REAL_PRECISION(10));
