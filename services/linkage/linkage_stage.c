@@ -17,6 +17,7 @@
 #include "message.h"
 #include "optout.h"
 #include "patient_index.h"
+#include "quality_store.h"
 #include "rekey_sweep.h"
 #include "registry.h"
 #include "stage_record.h"
@@ -37,7 +38,8 @@ typedef struct {
     stage_item_t *it;
     input_t *in;
     patient_match_t match;
-    int skip; /* already processed, or withheld under the opt-out */
+    bool death; /* its patient is linked to a death */
+    int skip;   /* already processed, or withheld under the opt-out */
 } work_t;
 
 /* Columns of load_sql and backlog_sql: the key first (a raw record has link revision 0). */
@@ -230,6 +232,37 @@ static int lookup_imd(PGconn *db, const work_t *items, size_t n, int (*imd)[2], 
     return 0;
 }
 
+/* The linkage quality facts of the n records linked now (quality_store.h), those withheld under
+ * the opt-out (skip set) among them: how each linked, its period and categories. */
+static int store_quality(PGconn *db, const work_t *items, size_t n, char *err, size_t errlen)
+{
+    quality_fact_t *f = calloc(n + 1, sizeof *f);
+    link_quality_t *q = calloc(n + 1, sizeof *q);
+    int rc = -1;
+    if (!f || !q) {
+        snprintf(err, errlen, "out of memory");
+        goto done;
+    }
+    for (size_t i = 0; i < n; i++) {
+        const input_t *in = items[i].in;
+        link_quality_of(in->r.def, in->outcome.pseudo, items[i].match.method, &q[i]);
+        f[i] = (quality_fact_t){items[i].it->key.record_id,
+                                items[i].it->key.version,
+                                items[i].match.patient_id,
+                                in->r.audit,
+                                in->r.trust,
+                                in->r.site,
+                                &q[i],
+                                items[i].death,
+                                items[i].skip != 0};
+    }
+    rc = quality_store_facts(db, f, n, err, errlen);
+done:
+    free(f);
+    free(q);
+    return rc;
+}
+
 /* Keeps the items not skipped, in order. */
 static void drop_skipped(work_t *items, size_t *n)
 {
@@ -275,6 +308,7 @@ static int link_items(linkage_t *lk, PGconn *db, work_t *items, size_t *n, char 
         goto done;
     for (size_t i = 0; i < m; i++) {
         input_t *in = items[i].in;
+        items[i].death = dod[i][0] != '\0';
         if (link_record_add_linked(in->r.def, &in->outcome, dod[i], imd[i][0], imd[i][1]) != 0 ||
             follow_up_stamp(in->r.def, in->outcome.pseudo, covers_to) < 0) {
             snprintf(err, errlen, "out of memory");
@@ -360,7 +394,8 @@ static int store(void *state, PGconn *db, stage_batch_t *b, char *err, size_t er
         goto done;
     if (load_params(lk, db, err, errlen) != 0 || skip_processed(db, items, n, err, errlen) != 0 ||
         link_items(lk, db, items, &n, err, errlen) != 0 ||
-        apply_optout(db, items, n, err, errlen) != 0)
+        apply_optout(db, items, n, err, errlen) != 0 ||
+        store_quality(db, items, n, err, errlen) != 0)
         goto done;
     drop_skipped(items, &n);
     if (n == 0) {

@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "breakdown.h"
 #include "datetime.h"
 #include "risk_model.h"
 
@@ -95,15 +96,9 @@ static int contribute_kind(const audit_metric_t *m, audit_eval_ctx_t *ctx, contr
 int contribution_compute(const audit_def_t *def, const ncap_record_t *rec, char period[8],
                          char month[8], contribution_t *out, char *err, size_t errlen)
 {
-    period[0] = '\0';
-    month[0] = '\0';
-    const char *pv = ncap_record_get(rec, def->period_field);
     int64_t t;
-    bool has_time;
-    if (!pv || ncap_datetime_parse(pv, &t, &has_time) != 0)
+    if (!breakdown_period(def, rec, period, month, &t))
         return 0;
-    ncap_quarter_label(t, period);
-    ncap_month_label(t, month);
     audit_eval_ctx_t ctx = {def, rec};
     int n = 0;
     for (size_t i = 0; i < def->n_metrics; i++) {

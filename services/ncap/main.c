@@ -28,7 +28,7 @@ static const command_t commands[] = {
     {"feedback", cmd_feedback, "every problem the pipeline found in one of a trust's submissions"},
     {"results", cmd_results, "a trust's own figures and the records behind them, privately"},
     {"action", cmd_action, "record what a trust changed; list the changes with their verdicts"},
-    {"report", cmd_report, "data-quality reports: completeness per field, trust and month"},
+    {"report", cmd_report, "data-quality reports: completeness per field, trust and month; linkage quality"},
     {"refdata", cmd_refdata, "load the register of deaths, the opt-outs and deprivation (IMD)"},
     {"keys", cmd_keys,
      "make CurveZMQ key pairs: one, the five stages', or every simulated trust's"},

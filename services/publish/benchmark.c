@@ -166,12 +166,13 @@ static int check_cell(bench_t *b, size_t i, const benchmark_cell_t *c, char *err
                           "cell %zu: trust \"%.40s\" or site \"%.40s\", expected codes of at most "
                           "%d characters without a unit separator",
                           i + 1, c->trust, cell_site(c), BENCH_CODE_MAX);
-    if (c->metric && strcmp(c->metric, BENCHMARK_REJECTED) == 0) {
+    if (c->metric && (strcmp(c->metric, BENCHMARK_REJECTED) == 0 ||
+                      strcmp(c->metric, BENCHMARK_WITHHELD) == 0)) {
         if (!c->breakdown || strcmp(c->breakdown, "all") != 0 || (c->category && *c->category) ||
             c->numerator != 0 || c->denominator < 0 || c->expected_e9 != 0 || c->held != 0 ||
             c->missing != 0)
             return bench_fail(err, errlen,
-                              "cell %zu: metric \"%s\" (records rejected) with breakdown \"%s\", "
+                              "cell %zu: metric \"%s\" (records left out) with breakdown \"%s\", "
                               "numerator %lld and denominator %lld, expected breakdown all and "
                               "only a denominator >= 0",
                               i + 1, c->metric, c->breakdown ? c->breakdown : "", c->numerator,
@@ -542,9 +543,10 @@ static int add_sums(bench_t *b, char *err, size_t errlen)
     b->sums = calloc(n ? n : 1, sizeof *b->sums);
     b->deciles = calloc(in->n_metrics * 10 + 1, sizeof *b->deciles);
     b->rejected = calloc(b->n_areas + 1, sizeof *b->rejected);
+    b->withheld = calloc(b->n_areas + 1, sizeof *b->withheld);
     size_t n_sites = str_map_size(b->site_ids);
     size_t *site_area = calloc(n_sites + 1, sizeof *site_area);
-    if (!b->sums || !b->deciles || !b->rejected || !site_area) {
+    if (!b->sums || !b->deciles || !b->rejected || !b->withheld || !site_area) {
         free(site_area);
         return bench_fail(err, errlen, "out of memory");
     }
@@ -556,6 +558,10 @@ static int add_sums(bench_t *b, char *err, size_t errlen)
         size_t a = site_area[str_map_get(b->site_ids, site_key(c, key, sizeof key))];
         if (strcmp(c->metric, BENCHMARK_REJECTED) == 0) {
             b->rejected[a] += c->denominator;
+            continue;
+        }
+        if (strcmp(c->metric, BENCHMARK_WITHHELD) == 0) {
+            b->withheld[a] += c->denominator;
             continue;
         }
         size_t m = str_map_get(b->metric_ids, c->metric);
@@ -575,8 +581,10 @@ static int add_sums(bench_t *b, char *err, size_t errlen)
     }
     /* sites into trusts, trusts into regions, regions into England: children sit after their
      * parents' level, so one pass from the last area back adds every level up */
-    for (size_t a = b->n_areas; a-- > 1;)
+    for (size_t a = b->n_areas; a-- > 1;) {
         b->rejected[b->areas[a].parent] += b->rejected[a];
+        b->withheld[b->areas[a].parent] += b->withheld[a];
+    }
     for (size_t m = 0; m < in->n_metrics; m++)
         for (size_t a = b->n_areas; a-- > 1;)
             for (size_t k = 0; k < b->n_slots; k++) {
@@ -666,6 +674,7 @@ static int build_rows(bench_t *b, benchmark_release_t *out, char *err, size_t er
                 row->held = s->held;
                 row->missing = s->missing;
                 row->rejected = k == 0 ? b->rejected[a] : 0;
+                row->withheld_opt_out = k == 0 ? b->withheld[a] : 0;
                 row->compared = row->compared_region = row->outlier = row->note = "";
                 b->row_of[(m * b->n_areas + a) * b->n_slots + k] = r;
                 b->metric_of[r] = m;
@@ -734,7 +743,7 @@ static void set_ledger(const bench_t *b, benchmark_release_t *out)
         if (b->slot_of[r] == SIZE_MAX || (b->suppressed && b->suppressed[r]))
             continue;
         row->has_ledger = true;
-        row->left_out = row->rejected + row->held + row->missing;
+        row->left_out = row->rejected + row->held + row->missing + row->withheld_opt_out;
         long long all = row->denominator + row->left_out;
         if (bench_kind(b, b->metric_of[r]) != BENCHMARK_PROPORTION || !row->has_numerator ||
             all == 0)
@@ -761,6 +770,7 @@ static void bench_free(bench_t *b)
     free(b->sums);
     free(b->deciles);
     free(b->rejected);
+    free(b->withheld);
     free(b->row_of);
     free(b->metric_of);
     free(b->area_of);

@@ -44,6 +44,13 @@
  * rejected) and in no figure. No metric of a definition has this id: ids are identifiers. */
 #define BENCHMARK_REJECTED "!rejected"
 
+/* The metric id of a cell that counts records withheld under the national data opt-out (linkage's
+ * counts, publish.linkage_quality's withheld_opt_out, migration 0027; `ncap release build` counts
+ * them in memory), per trust and site, breakdown "all", the records in denominator, numerator 0.
+ * Like BENCHMARK_REJECTED they count in every metric's ledger (the row's withheld_opt_out) and in
+ * no figure. */
+#define BENCHMARK_WITHHELD "!withheld_opt_out"
+
 /* One aggregate cell, as metric.aggregate keeps it. breakdown: "all" (category ""),
  * "imd_decile" ("1".."10", "unknown"), "ethnicity" ("white", "mixed", "asian", "black", "other",
  * "not_stated", "unknown"), "sex" ("male", "female", "indeterminate", "unknown"), "age" (the
@@ -183,12 +190,13 @@ typedef struct {
     long long held, missing;
     /* the selection ledger (empty, has_ledger false, on the SII row and on a suppressed row):
      * rejected, the records of the area and period whose validation failed (breakdown "all"
-     * rows; 0 on a category's, which a rejected record has none of); left_out, rejected + held +
-     * missing; a proportion's bounds had they been included (has_bounds): bound_lower
+     * rows; 0 on a category's, which a rejected record has none of); withheld_opt_out, those
+     * withheld under the national data opt-out (likewise); left_out, rejected + held + missing +
+     * withheld_opt_out; a proportion's bounds had they been included (has_bounds): bound_lower
      * numerator / (denominator + left_out), bound_upper (numerator + left_out) / (denominator +
      * left_out) */
     bool has_ledger, has_bounds;
-    long long rejected, left_out;
+    long long rejected, left_out, withheld_opt_out;
     double bound_lower, bound_upper;
     /* the intervals are NaN (printed empty) where the value has none: a median of too few
      * records for an order-statistic interval, a mean of one */
@@ -241,10 +249,10 @@ void benchmark_release_free(benchmark_release_t *r);
 /* latest.csv: the header audit,period,level,area_code,area_name,parent_code,metric,breakdown,
  * category,numerator,denominator,value,lower95,upper95,lower998,upper998,england_value,
  * compared_to_england,funnel_lower95,funnel_upper95,funnel_lower998,funnel_upper998,outlier,note,
- * expected,held,missing,rejected,left_out,bound_lower,bound_upper and one line per row (RFC 4180,
- * csv.h). The last seven came later (after note, so that a reader by position finds the others
- * where they were): expected a ratio row's expected count, held and missing the records left out
- * of the figures, then the selection ledger (benchmark_row_t). */
+ * expected,held,missing,rejected,left_out,bound_lower,bound_upper,withheld_opt_out and one line per
+ * row (RFC 4180, csv.h). The last eight came later (after note, so that a reader by position finds
+ * the others where they were): expected a ratio row's expected count, held and missing the records
+ * left out of the figures, then the selection ledger (benchmark_row_t), withheld_opt_out last. */
 void benchmark_write_csv(FILE *f, const char *audit, const char *period,
                          const benchmark_release_t *r);
 /* fingertips.csv: the same figures in OHID Fingertips' column layout, values and limits as

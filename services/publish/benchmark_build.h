@@ -79,6 +79,7 @@ typedef struct {
     bench_bucket_t *buckets; /* [metric][area][slot]; NULL without median or mean metrics */
     bench_sum_t *deciles;    /* [metric][decile - 1], England's IMD deciles 1..10 */
     long long *rejected;     /* [area]: records whose validation failed (BENCHMARK_REJECTED) */
+    long long *withheld;     /* [area]: records withheld under the opt-out (BENCHMARK_WITHHELD) */
     size_t *row_of;          /* [metric][area][slot] → row, SIZE_MAX when not published */
     size_t *metric_of, *area_of, *slot_of; /* per row; slot SIZE_MAX for the SII row */
     size_t *sii_row;                       /* per metric; SIZE_MAX when none */

@@ -44,17 +44,22 @@
 #include "benchmark_build.h"
 #include "csv.h"
 
-static const char *const csv_head[] = {"audit",           "period",         "level",
-                                       "area_code",       "area_name",      "parent_code",
-                                       "metric",          "breakdown",      "category",
-                                       "numerator",       "denominator",    "value",
-                                       "lower95",         "upper95",        "lower998",
-                                       "upper998",        "england_value",  "compared_to_england",
-                                       "funnel_lower95",  "funnel_upper95", "funnel_lower998",
-                                       "funnel_upper998", "outlier",        "note",
-                                       "expected",        "held",           "missing",
-                                       "rejected",        "left_out",       "bound_lower",
-                                       "bound_upper"};
+static const char *const csv_head[] = {"audit",           "period",
+                                       "level",           "area_code",
+                                       "area_name",       "parent_code",
+                                       "metric",          "breakdown",
+                                       "category",        "numerator",
+                                       "denominator",     "value",
+                                       "lower95",         "upper95",
+                                       "lower998",        "upper998",
+                                       "england_value",   "compared_to_england",
+                                       "funnel_lower95",  "funnel_upper95",
+                                       "funnel_lower998", "funnel_upper998",
+                                       "outlier",         "note",
+                                       "expected",        "held",
+                                       "missing",         "rejected",
+                                       "left_out",        "bound_lower",
+                                       "bound_upper",     "withheld_opt_out"};
 #define N_CSV (sizeof csv_head / sizeof *csv_head)
 
 void bench_figure(char *out, size_t len, bool has, double v)
@@ -76,7 +81,7 @@ static void count(char *out, size_t len, bool has, long long v)
 }
 
 typedef struct {
-    char num[24], den[24], held[24], missing[24], rejected[24], left_out[24];
+    char num[24], den[24], held[24], missing[24], rejected[24], left_out[24], withheld[24];
     char fig[11][40]; /* value, 4 intervals, england value, 4 funnel limits, expected */
     char bound[2][40];
 } row_text_t;
@@ -90,6 +95,7 @@ static void row_text(const benchmark_row_t *r, double scale, row_text_t *t)
     count(t->missing, sizeof t->missing, r->has_denominator, r->missing);
     count(t->rejected, sizeof t->rejected, r->has_ledger, r->rejected);
     count(t->left_out, sizeof t->left_out, r->has_ledger, r->left_out);
+    count(t->withheld, sizeof t->withheld, r->has_ledger, r->withheld_opt_out);
     bench_figure(t->bound[0], sizeof t->bound[0], r->has_bounds, r->bound_lower * scale);
     bench_figure(t->bound[1], sizeof t->bound[1], r->has_bounds, r->bound_upper * scale);
     /* the expected sum exactly: it is a whole number of 1e-9 (fixed point), so that a reader
@@ -116,12 +122,12 @@ void benchmark_write_csv(FILE *f, const char *audit, const char *period,
         row_text_t t;
         row_text(x, 1, &t);
         const char *cols[N_CSV] = {
-            audit,     period,       x->level,    x->area_code, x->area_name, x->parent_code,
-            x->metric, x->breakdown, x->category, t.num,        t.den,        t.fig[0],
-            t.fig[1],  t.fig[2],     t.fig[3],    t.fig[4],     t.fig[5],     x->compared,
-            t.fig[6],  t.fig[7],     t.fig[8],    t.fig[9],     x->outlier,   x->note,
-            t.fig[10], t.held,       t.missing,   t.rejected,   t.left_out,   t.bound[0],
-            t.bound[1]};
+            audit,      period,       x->level,    x->area_code, x->area_name, x->parent_code,
+            x->metric,  x->breakdown, x->category, t.num,        t.den,        t.fig[0],
+            t.fig[1],   t.fig[2],     t.fig[3],    t.fig[4],     t.fig[5],     x->compared,
+            t.fig[6],   t.fig[7],     t.fig[8],    t.fig[9],     x->outlier,   x->note,
+            t.fig[10],  t.held,       t.missing,   t.rejected,   t.left_out,   t.bound[0],
+            t.bound[1], t.withheld};
         csv_write_row(f, cols, N_CSV);
     }
 }
@@ -358,7 +364,9 @@ static json_t *methods(const benchmark_input_t *in)
         o, "ledger",
         json_string("what each row's figures leave out: rejected, the records of the area and "
                     "period whose validation failed (breakdown all rows; 0 on a category's); "
-                    "left_out, rejected + held + missing; a proportion's bound_lower numerator / "
+                    "withheld_opt_out, those withheld under the national data opt-out (likewise); "
+                    "left_out, rejected + held + missing + withheld_opt_out; a proportion's "
+                    "bound_lower numerator / "
                     "(denominator + left_out) and bound_upper (numerator + left_out) / "
                     "(denominator + left_out), the value had every record left out been counted "
                     "outside or inside the numerator; empty on the SII row and on a suppressed "
@@ -494,6 +502,7 @@ static json_t *row_json(const benchmark_row_t *x, const char *audit, const char 
     json_array_append_new(a, x->has_ledger ? json_integer(x->left_out) : json_null());
     json_array_append_new(a, json_figure(x->has_bounds, x->bound_lower));
     json_array_append_new(a, json_figure(x->has_bounds, x->bound_upper));
+    json_array_append_new(a, x->has_ledger ? json_integer(x->withheld_opt_out) : json_null());
     return a;
 }
 

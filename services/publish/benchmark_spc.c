@@ -103,11 +103,12 @@ static void period_end(const char *period, char out[8])
 /* Whether a cell or measure is in the run charts: breakdown "all", a month, and that month not
  * after the release's period (a series given with later months charts none of them). */
 /* The run charts take breakdown "all" cells of a month up to the period's end, never the ledger's
- * (BENCHMARK_REJECTED: records in no metric). */
+ * (BENCHMARK_REJECTED, BENCHMARK_WITHHELD: records in no metric). */
 static bool in_series(const spc_t *s, const char *metric, const char *breakdown, const char *month)
 {
-    return !(metric && strcmp(metric, BENCHMARK_REJECTED) == 0) && breakdown &&
-           strcmp(breakdown, "all") == 0 && month && *month &&
+    return !(metric && (strcmp(metric, BENCHMARK_REJECTED) == 0 ||
+                        strcmp(metric, BENCHMARK_WITHHELD) == 0)) &&
+           breakdown && strcmp(breakdown, "all") == 0 && month && *month &&
            (!s->last_month[0] || strcmp(month, s->last_month) <= 0);
 }
 

@@ -11,6 +11,7 @@
 #include "db.h"
 #include "ascertainment.h"
 #include "delay_ledger.h"
+#include "linkage_quality.h"
 #include "log.h"
 #include "benchmark.h"
 #include "outlier_publish.h"
@@ -65,8 +66,13 @@ static const char *const sums_sql[] = {
     " expected_e9, held, missing FROM metric.aggregate WHERE audit = $1 AND period = $2",
     /* its values */
     "SELECT trust, site, metric_id, breakdown, category, month, value, count FROM metric.measure"
-    " WHERE audit = $1 AND period = $2"};
-enum { Q_CELLS, Q_MEASURES, N_SUMS_SQL };
+    " WHERE audit = $1 AND period = $2",
+    /* the records withheld under the opt-out, from linkage's counts (migration 0027), as cells
+     * of BENCHMARK_WITHHELD for the whole period (month ''): the selection ledger's */
+    "SELECT trust, site, '" BENCHMARK_WITHHELD "', 'all', '', '', 0, withheld_opt_out, 0, 0, 0"
+    " FROM publish.linkage_quality WHERE audit = $1 AND period = $2 AND breakdown = 'all'"
+    " AND withheld_opt_out > 0"};
+enum { Q_CELLS, Q_MEASURES, Q_WITHHELD, N_SUMS_SQL };
 
 /* The run charts' months of an audit (breakdown 'all'), read once per round for every period the
  * round rebuilds ($2: the last of them), each row with its period last: a period's series are the
@@ -288,6 +294,7 @@ static int load_sums(PGconn *db, const char *audit, const char *period, const lo
     const char *p[] = {audit, period};
     own->layout = &OWN;
     if (read_rows(db, sums_sql[Q_CELLS], 2, p, cell_row, own, err, errlen) != 0 ||
+        read_rows(db, sums_sql[Q_WITHHELD], 2, p, cell_row, own, err, errlen) != 0 ||
         read_rows(db, sums_sql[Q_MEASURES], 2, p, measure_row, own, err, errlen) != 0)
         return -1;
     /* s takes the arrays */
@@ -518,8 +525,8 @@ static void pruned_clear(publish_t *ps)
 
 /* Rebuilds the (audit, period) rows of r, ordered by audit: each audit's run-chart months are
  * loaded once, up to the latest of its periods in r. Returns 0, or -1 with err. */
-static int rebuild_rows(publish_t *ps, PGconn *db, const orgs_t *orgs, const PGresult *r,
-                        char *err, size_t errlen)
+static int rebuild_rows(publish_t *ps, PGconn *db, const orgs_t *orgs, const PGresult *r, char *err,
+                        size_t errlen)
 {
     int rc = 0, n = PQntuples(r);
     load_t series = {0};
@@ -557,6 +564,7 @@ static int periodic(void *state, PGconn *db, int limit, stage_keys_t *out, char 
     (void)out;
     publish_t *ps = state;
     ps->n_pending = 0;
+    ps->rebuilt = false;
     pruned_clear(ps); /* from a batch rolled back */
     /* One publisher at a time, also against an older instance without the sweep lock. */
     if (db_exec(db, "SELECT pg_advisory_xact_lock(hashtext('ncap.publish'))", err, errlen) != 0)
@@ -649,6 +657,7 @@ static int periodic(void *state, PGconn *db, int limit, stage_keys_t *out, char 
     orgs_clear(&orgs);
     PQclear(outliers);
     PQclear(changed);
+    ps->rebuilt = rc == 0 && n + na > 0;
     return rc == 0 ? n + na : -1;
 }
 
@@ -678,6 +687,18 @@ static void after_commit(void *state, PGconn *db)
                      "next release",
                      "error", err, NULL);
     }
+    /* linkage quality after every round that rebuilt a period, a new revision or not: a death
+     * linked, or records withheld beside those that reached metric, may change it and not the
+     * figures. O(linkage's count cells of every released period), each file written only when it
+     * changed (period_export.h). */
+    if (ps->n_pending > 0 || ps->rebuilt) {
+        char err[1024];
+        if (linkage_quality_export(db, ps->audits, ps->out_dir, err, sizeof err) < 0)
+            ncap_log(LOG_WARN,
+                     "could not write linkage_quality.csv; will retry after the next round",
+                     "error", err, NULL);
+    }
+    ps->rebuilt = false;
     if (ps->n_pending > 0) {
         char err[2048];
         /* the portal, drawn from the files just written; O(organisations x metrics x rows) of

@@ -6,6 +6,7 @@
 #ifndef NCAP_PUBLISH_STAGE_H
 #define NCAP_PUBLISH_STAGE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "audit_cache.h"
@@ -27,6 +28,9 @@ typedef struct {
     int interval_s, keep;
     long long *pending; /* releases committed in this batch, to write out after commit */
     size_t n_pending, cap_pending;
+    /* some period was rebuilt in this batch, a new revision or not: linkage_quality.csv may have
+     * changed (a death linked whose record's figures did not) */
+    bool rebuilt;
     publish_pruned_t *pruned; /* revisions pruned in this batch, their folders removed after it */
     size_t n_pruned, cap_pruned;
 } publish_t;

@@ -332,9 +332,9 @@ e2e_releases() {
 }
 
 # The columns of latest.csv, in order (README.md, "Releases").
-E2E_RELEASE_HEADER='audit,period,level,area_code,area_name,parent_code,metric,breakdown,category,numerator,denominator,value,lower95,upper95,lower998,upper998,england_value,compared_to_england,funnel_lower95,funnel_upper95,funnel_lower998,funnel_upper998,outlier,note,expected,held,missing,rejected,left_out,bound_lower,bound_upper'
+E2E_RELEASE_HEADER='audit,period,level,area_code,area_name,parent_code,metric,breakdown,category,numerator,denominator,value,lower95,upper95,lower998,upper998,england_value,compared_to_england,funnel_lower95,funnel_upper95,funnel_lower998,funnel_upper998,outlier,note,expected,held,missing,rejected,left_out,bound_lower,bound_upper,withheld_opt_out'
 
-# e2e_release_rows: every row of every latest.csv (without headers), each checked to have the 31
+# e2e_release_rows: every row of every latest.csv (without headers), each checked to have the 32
 # columns of the header, printed with TAB between fields (names may hold commas) for awk -F'\t':
 # $3 level, $4 area_code, $7 metric, $8 breakdown, $9 category, $10 numerator, $11 denominator.
 e2e_release_rows() {

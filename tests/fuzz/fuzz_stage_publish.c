@@ -87,12 +87,12 @@ static void check_csv(const benchmark_release_t *r, bool all_plain)
         csv_reader_t *csv = csv_reader_new(out, len, false);
         size_t lines = 0, columns = 0;
         int rc;
-        /* every line as many fields as the header, which has every column README.md lists (27
-         * before the selection ledger's, which are appended) */
+        /* every line as many fields as the header, which has every column README.md lists: 27
+         * before the selection ledger's four, then withheld_opt_out (32), each appended last */
         while ((rc = csv_reader_next(csv)) != 0) {
             if (lines == 0)
                 columns = csv_reader_nfields(csv);
-            HARNESS_CHECK(rc == 1 && columns >= 27 && csv_reader_nfields(csv) == columns,
+            HARNESS_CHECK(rc == 1 && columns == 32 && csv_reader_nfields(csv) == columns,
                           "release CSV line %zu has %zu fields, the header %zu: %s",
                           csv_reader_line(csv), csv_reader_nfields(csv), columns,
                           csv_reader_error(csv));

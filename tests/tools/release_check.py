@@ -36,9 +36,10 @@ interval, and no shown value of fewer than min_count records. Every row: the not
 missing_risk_inputs and follow_up_incomplete exactly where missing and held are above 0, and held,
 missing (and a ratio's expected, within rounding) summing between levels like the counts.
 
-The selection ledger (the last four columns): empty on the SII row and on a suppressed row;
-elsewhere rejected a count (0 on a breakdown category's row), summing between levels like held and
-missing (on breakdown all rows), left_out exactly rejected + held + missing, and for a proportion
+The selection ledger (rejected, left_out, bound_lower, bound_upper, and withheld_opt_out last):
+empty on the SII row and on a suppressed row; elsewhere rejected and withheld_opt_out counts (0 on a
+breakdown category's row), summing between levels like held and missing (on breakdown all rows),
+left_out exactly rejected + held + missing + withheld_opt_out, and for a proportion
 with its numerator shown the bounds recomputed from the counts: bound_lower numerator /
 (denominator + left_out), bound_upper (numerator + left_out) / (denominator + left_out), the value
 between them; empty bounds for ratios, medians and means.
@@ -69,9 +70,9 @@ EDGE = 1e-9  # a value this close to a limit or reference may fall either side
 COLUMNS = ("audit,period,level,area_code,area_name,parent_code,metric,breakdown,category,"
            "numerator,denominator,value,lower95,upper95,lower998,upper998,england_value,"
            "compared_to_england,funnel_lower95,funnel_upper95,funnel_lower998,funnel_upper998,"
-           "outlier,note,expected,held,missing,rejected,left_out,bound_lower,bound_upper"
-           ).split(",")
-LEDGER = ("rejected", "left_out", "bound_lower", "bound_upper")
+           "outlier,note,expected,held,missing,rejected,left_out,bound_lower,bound_upper,"
+           "withheld_opt_out").split(",")
+LEDGER = ("rejected", "left_out", "bound_lower", "bound_upper", "withheld_opt_out")
 FIGURES = ("value", "lower95", "upper95", "lower998", "upper998")
 FUNNEL = ("funnel_lower95", "funnel_upper95", "funnel_lower998", "funnel_upper998")
 LEVELS = ("england", "region", "trust", "site")
@@ -140,18 +141,21 @@ class Checker:
             self.empty(row, LEDGER, "the SII row" if row["breakdown"] == "sii"
                        else "a suppressed row's ledger is suppressed too")
             return
-        rejected, held, missing = (count(row[c]) for c in ("rejected", "held", "missing"))
+        rejected, held, missing, withheld = (
+            count(row[c]) for c in ("rejected", "held", "missing", "withheld_opt_out"))
         left_out, den = count(row["left_out"]), count(row["denominator"])
-        if None in (rejected, held, missing, left_out, den):
-            self.error(row, "rejected %r, held %r, missing %r, left_out %r, denominator %r: "
-                       "expected counts" % (row["rejected"], row["held"], row["missing"],
-                                            row["left_out"], row["denominator"]))
+        if None in (rejected, held, missing, withheld, left_out, den):
+            self.error(row, "rejected %r, held %r, missing %r, withheld_opt_out %r, left_out %r, "
+                       "denominator %r: expected counts"
+                       % (row["rejected"], row["held"], row["missing"], row["withheld_opt_out"],
+                          row["left_out"], row["denominator"]))
             return
-        if row["breakdown"] != "all" and rejected != 0:
-            self.error(row, "rejected %d on a category's row, expected 0" % rejected)
-        if left_out != rejected + held + missing:
-            self.error(row, "left_out %d, expected rejected + held + missing = %d"
-                       % (left_out, rejected + held + missing))
+        if row["breakdown"] != "all" and (rejected != 0 or withheld != 0):
+            self.error(row, "rejected %d, withheld_opt_out %d on a category's row, expected 0"
+                       % (rejected, withheld))
+        if left_out != rejected + held + missing + withheld:
+            self.error(row, "left_out %d, expected rejected + held + missing + withheld_opt_out"
+                       " = %d" % (left_out, rejected + held + missing + withheld))
         n, total = count(row["numerator"]), den + left_out
         if self.kind(row) != "proportion" or n is None or total == 0:
             self.empty(row, ("bound_lower", "bound_upper"), "no bounds for this row")
@@ -363,7 +367,8 @@ class Checker:
                         self.sum_check(p, rows, level != "trust", "its %s categories" % b,
                                        ("held", "missing"))
 
-    def sum_check(self, parent, kids, exact, what, cols=("held", "missing", "rejected")):
+    def sum_check(self, parent, kids, exact, what,
+                  cols=("held", "missing", "rejected", "withheld_opt_out")):
         dens = [count(k["denominator"]) for k in kids]
         nums = [count(k["numerator"]) for k in kids]
         pden, pnum = count(parent["denominator"]), count(parent["numerator"])

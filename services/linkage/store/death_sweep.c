@@ -13,6 +13,7 @@
 #include "message.h"
 #include "patient_index.h"
 #include "pg_columns.h"
+#include "quality_store.h"
 #include "strbuf.h"
 
 /* Up to limit deaths not considered yet: death_id and identifiers. */
@@ -338,7 +339,9 @@ int death_sweep_revise(PGconn *db, audit_cache_t *audits, int limit, stage_keys_
         rc = 0;
         goto done;
     }
-    if (!(r = latest_records(db, ids.s, err, errlen)))
+    /* the linkage quality report's death_matched, withheld versions too */
+    if (quality_store_deaths(db, ids.s, err, errlen) < 0 ||
+        !(r = latest_records(db, ids.s, err, errlen)))
         goto done;
     recs = calloc((size_t)PQntuples(r) + 1, sizeof *recs);
     long changed = recs ? rederive(audits, r, recs) : -1;

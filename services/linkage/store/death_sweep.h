@@ -12,7 +12,9 @@
  *      filled by a trigger on linkage.death_link: linked, taken over, or removed with its death by
  *      a reload) and re-derives date_of_death of the latest version of each of their records whose
  *      audit lists it. A record whose value changed is updated in linkage.pseudo_record with its
- *      revision counted up, and passed on again as a link revision.
+ *      revision counted up, and passed on again as a link revision. The linkage quality facts of
+ *      every record of those patients, withheld ones too, take death_matched as it is now
+ *      (quality_store_deaths), whatever their audit lists.
  *
  * And a third, for the register's coverage (`ncap refdata load deaths --covers-to`, follow_up.h),
  * run once the first two have nothing to do, so that a record is derived again with the deaths

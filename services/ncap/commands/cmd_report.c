@@ -1,5 +1,6 @@
-/* ncap report - data-quality reports read from the pipeline's database: completeness */
+/* ncap report - data-quality reports read from the pipeline's database: completeness, linkage */
 #include <getopt.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,9 +11,10 @@
 #include "completeness.h"
 #include "completeness_query.h"
 #include "csv.h"
+#include "db.h"
+#include "linkage_quality.h"
 #include "ods_code.h"
 #include "usage_error.h"
-
 
 static void usage(FILE *out)
 {
@@ -23,6 +25,10 @@ static void usage(FILE *out)
           "\n"
           "reports:\n"
           "  completeness   per field, trust and month: records, missing, invalid and rates\n"
+          "  linkage        who fails to link: per audit, period, trust and site, and by\n"
+          "                 IMD quintile, ethnic group, sex and age band, the shares linked\n"
+          "                 by NHS number, probabilistically, left as singletons, and\n"
+          "                 matched to the register of deaths\n"
           "\n"
           "ncap report REPORT --help for each.\n",
           out);
@@ -102,12 +108,22 @@ static void print_text(const char *audit, const completeness_row_t *rows, size_t
     }
 }
 
-static int report_completeness(int argc, char **argv)
+/* The options every report takes. */
+typedef struct {
+    const char *audit, *trust, *period, *dir;
+    int csv;
+    char months[3][8]; /* period's months, when given */
+} report_opts_t;
+
+/* Parses the options of report name (argv[0] the report's name) into *o, checking the trust and
+ * period; audit_needed: no --audit is a usage error. Returns -1 to go on, or the exit status (0
+ * after --help, 2 for a usage error). */
+static int report_opts(int argc, char **argv, const char *name, void (*help)(FILE *),
+                       bool audit_needed, report_opts_t *o)
 {
-    const char *audit = NULL, *trust = NULL, *period = NULL, *dir = getenv("NCAP_AUDIT_DIR");
-    int csv = 0;
-    if (!dir || !*dir)
-        dir = NCAP_DEFAULT_AUDIT_DIR;
+    *o = (report_opts_t){.dir = getenv("NCAP_AUDIT_DIR")};
+    if (!o->dir || !*o->dir)
+        o->dir = NCAP_DEFAULT_AUDIT_DIR;
     enum { O_AUDIT = 1000, O_TRUST, O_PERIOD, O_CSV, O_AUDIT_DIR, O_HELP };
     static const struct option opts[] = {{"audit", required_argument, NULL, O_AUDIT},
                                          {"trust", required_argument, NULL, O_TRUST},
@@ -116,44 +132,56 @@ static int report_completeness(int argc, char **argv)
                                          {"audit-dir", required_argument, NULL, O_AUDIT_DIR},
                                          {"help", no_argument, NULL, O_HELP},
                                          {NULL, 0, NULL, 0}};
+    char command[64];
+    snprintf(command, sizeof command, "report %s", name);
     optind = 1;
     int c;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (c) {
         case O_AUDIT:
-            audit = optarg;
+            o->audit = optarg;
             break;
         case O_TRUST:
-            trust = optarg;
+            o->trust = optarg;
             break;
         case O_PERIOD:
-            period = optarg;
+            o->period = optarg;
             break;
         case O_CSV:
-            csv = 1;
+            o->csv = 1;
             break;
         case O_AUDIT_DIR:
-            dir = optarg;
+            o->dir = optarg;
             break;
         case 'h':
         case O_HELP:
-            usage_completeness(stdout);
+            help(stdout);
             return 0;
         default:
-            fprintf(stderr, "try 'ncap report completeness --help'\n");
+            fprintf(stderr, "try 'ncap %s --help'\n", command);
             return 2;
         }
     }
     if (optind != argc)
-        return usage_error("report completeness", "unexpected argument \"%s\"", argv[optind]);
-    if (!audit)
-        return usage_error("report completeness", "%s", "need --audit, e.g. --audit nhfd");
-    if (trust && ods_code_kind(trust) == ODS_CODE_INVALID)
-        return usage_error("report completeness", "trust \"%s\" is not an ODS trust code", trust);
-    char months[3][8];
-    if (period && completeness_quarter_months(period, months) != 0)
-        return usage_error("report completeness",
-                           "period \"%s\" is not a calendar quarter such as 2026Q3", period);
+        return usage_error(command, "unexpected argument \"%s\"", argv[optind]);
+    if (audit_needed && !o->audit)
+        return usage_error(command, "%s", "need --audit, e.g. --audit nhfd");
+    if (o->trust && ods_code_kind(o->trust) == ODS_CODE_INVALID)
+        return usage_error(command, "trust \"%s\" is not an ODS trust code", o->trust);
+    if (o->period && completeness_quarter_months(o->period, o->months) != 0)
+        return usage_error(command, "period \"%s\" is not a calendar quarter such as 2026Q3",
+                           o->period);
+    return -1;
+}
+
+static int report_completeness(int argc, char **argv)
+{
+    report_opts_t o;
+    int exit_status = report_opts(argc, argv, "completeness", usage_completeness, true, &o);
+    if (exit_status >= 0)
+        return exit_status;
+    const char *audit = o.audit, *trust = o.trust, *period = o.period, *dir = o.dir;
+    int csv = o.csv;
     char err[1024];
     audit_def_t *def = audit_def_load_named(dir, audit, err, sizeof err);
     if (!def) {
@@ -178,7 +206,7 @@ static int report_completeness(int argc, char **argv)
     if (!db)
         goto out;
     completeness_query_t q = {
-        def, fields, nf, trust, period ? (const char(*)[8])months : NULL, period ? 3 : 0};
+        def, fields, nf, trust, period ? (const char(*)[8])o.months : NULL, period ? 3 : 0};
     int qrc = completeness_read(db, &q, table, err, sizeof err);
     PQfinish(db);
     if (qrc != 0) {
@@ -204,6 +232,148 @@ out:
     return rc;
 }
 
+static void usage_linkage(FILE *out)
+{
+    fputs("usage: ncap report linkage [--audit A] [--trust ODS] [--period YYYYQn] [--csv]\n"
+          "                           [--audit-dir DIR]\n"
+          "\n"
+          "The linkage quality report, as each period's linkage_quality.csv publishes it\n"
+          "(aggregate counts with the audit's small-number suppression), from linkage's\n"
+          "counts of the latest version of each record (migration 0027): per period, for\n"
+          "England, each trust and site, and by IMD quintile, ethnic group, sex and age band\n"
+          "(England and trusts of 30 records or more):\n"
+          "\n"
+          "  records         record versions linkage passed on (not withheld)\n"
+          "  nhs_number      linked by a valid NHS number with an agreeing date of birth\n"
+          "  probabilistic   linked by a probabilistic match\n"
+          "  singleton       no patient held and no record before it matched\n"
+          "  death_matched   its patient is matched to the register of deaths\n"
+          "\n"
+          "Records withheld under the national data opt-out are in none of these: latest.csv's\n"
+          "withheld_opt_out counts them. A suppressed count is shown as \"-\" (empty in CSV).\n"
+          "\n"
+          "options:\n"
+          "  --audit A         one audit (default: every audit with counts)\n"
+          "  --trust ODS       England's rows and those of one trust and its sites\n"
+          "  --period YYYYQn   one calendar quarter, e.g. 2026Q3\n"
+          "  --csv             linkage_quality.csv's columns: audit,period,level,area_code,\n"
+          "                    parent_code,breakdown,category,records,nhs_number,\n"
+          "                    probabilistic,singleton,death_matched,share_nhs_number,\n"
+          "                    share_probabilistic,share_singleton,share_death_matched,note\n"
+          "  --audit-dir DIR   where definitions are (their disclosure min_count; default\n"
+          "                    $NCAP_AUDIT_DIR, else " NCAP_DEFAULT_AUDIT_DIR ")\n"
+          "  --help            show this help\n"
+          "\n"
+          "exit status: 0 printed, 1 database trouble, 2 usage or definition trouble\n",
+          out);
+}
+
+/* One row of the report as text: counts with their share, "-" where suppressed. */
+static void print_linkage_row(const lq_row_t *r)
+{
+    char cell[LQ_SHARES][32];
+    for (int i = 0; i < LQ_SHARES; i++) {
+        if (!r->shown[i])
+            snprintf(cell[i], sizeof cell[i], "-");
+        else
+            snprintf(cell[i], sizeof cell[i], "%lld (%.1f%%)", r->n[i],
+                     r->records > 0 ? 100.0 * (double)r->n[i] / (double)r->records : 0.0);
+    }
+    char area[64];
+    snprintf(area, sizeof area, "%s %s", r->level, r->area_code);
+    printf("%-22s %-12s %-13s %8lld %16s %16s %16s %16s\n", area, r->breakdown, r->category,
+           r->records, cell[0], cell[1], cell[2], cell[3]);
+}
+
+/* The report of one audit period, printed; returns 0, 1 (database) or 2 (definition). */
+static int print_linkage(PGconn *db, const char *dir, const char *audit, const char *period,
+                         const char *trust, int csv, bool first)
+{
+    char err[1024];
+    audit_def_t *def = audit_def_load_named(dir, audit, err, sizeof err);
+    if (!def) {
+        fprintf(stderr, "ncap report linkage: %s\n", err);
+        return 2;
+    }
+    PGresult *res = NULL;
+    lq_cell_t *cells = NULL;
+    size_t n = 0;
+    lq_report_t rep = {0};
+    int rc = 1;
+    if (linkage_quality_read(db, audit, period, &res, &cells, &n, err, sizeof err) != 0) {
+        fprintf(stderr, "ncap report linkage: could not read linkage's counts: %s\n", err);
+        goto out;
+    }
+    if (linkage_quality_build(cells, n, def->disclosure_min_count, &rep) != 0) {
+        fprintf(stderr, "ncap report linkage: out of memory\n");
+        goto out;
+    }
+    if (csv) {
+        char *text = linkage_quality_csv(audit, period, &rep, trust);
+        if (!text) {
+            fprintf(stderr, "ncap report linkage: out of memory\n");
+            goto out;
+        }
+        /* one header for every period */
+        fputs(first ? text : strchr(text, '\n') + 1, stdout);
+        free(text);
+    } else {
+        printf("%slinkage quality of %s %s (small counts suppressed below %d)\n\n",
+               first ? "" : "\n", audit, period, def->disclosure_min_count);
+        printf("%-22s %-12s %-13s %8s %16s %16s %16s %16s\n", "area", "breakdown", "category",
+               "records", "nhs_number", "probabilistic", "singleton", "death_matched");
+        for (size_t i = 0; i < rep.n_rows; i++) {
+            const lq_row_t *r = &rep.rows[i];
+            if (linkage_quality_row_wanted(r, trust))
+                print_linkage_row(r);
+        }
+    }
+    rc = 0;
+out:
+    linkage_quality_free(&rep);
+    free(cells);
+    PQclear(res);
+    audit_def_destroy(&def);
+    return rc;
+}
+
+static int report_linkage(int argc, char **argv)
+{
+    report_opts_t o;
+    int exit_status = report_opts(argc, argv, "linkage", usage_linkage, false, &o);
+    if (exit_status >= 0)
+        return exit_status;
+    const char *audit = o.audit, *trust = o.trust, *period = o.period, *dir = o.dir;
+    int csv = o.csv;
+    PGconn *db = command_db_connect("report linkage");
+    if (!db)
+        return 1;
+    char err[1024];
+    const char *pv[] = {audit, period};
+    PGresult *periods = db_query(db,
+                                 "SELECT DISTINCT audit, period FROM publish.linkage_quality"
+                                 " WHERE ($1::text IS NULL OR audit = $1)"
+                                 " AND ($2::text IS NULL OR period = $2) ORDER BY 1, 2",
+                                 2, pv, err, sizeof err);
+    int rc = 0;
+    if (!periods) {
+        fprintf(stderr, "ncap report linkage: could not read linkage's counts: %s\n", err);
+        rc = 1;
+    } else if (PQntuples(periods) == 0) {
+        if (csv)
+            printf("%s\n", LINKAGE_QUALITY_HEADER);
+        else
+            printf("no linkage counts%s%s%s%s\n", audit ? " of " : "", audit ? audit : "",
+                   period ? " in " : "", period ? period : "");
+    }
+    for (int i = 0; rc == 0 && periods && i < PQntuples(periods); i++)
+        rc = print_linkage(db, dir, PQgetvalue(periods, i, 0), PQgetvalue(periods, i, 1), trust,
+                           csv, i == 0);
+    PQclear(periods);
+    PQfinish(db);
+    return rc;
+}
+
 int cmd_report(int argc, char **argv)
 {
     if (argc < 2) {
@@ -217,5 +387,7 @@ int cmd_report(int argc, char **argv)
     }
     if (strcmp(name, "completeness") == 0)
         return report_completeness(argc - 1, argv + 1);
-    return usage_error("report", "unknown report \"%s\" (reports: completeness)", name);
+    if (strcmp(name, "linkage") == 0)
+        return report_linkage(argc - 1, argv + 1);
+    return usage_error("report", "unknown report \"%s\" (reports: completeness, linkage)", name);
 }

@@ -13,6 +13,7 @@
 #include "audit_cache.h"
 #include "command_db.h"
 #include "db.h"
+#include "message.h"
 #include "outlier_gate.h"
 #include "outlier_store.h"
 #include "release_actions.h"
@@ -81,6 +82,14 @@ static const char in_flight_sql[] =
 static const char snapshot_sql[] = AT_CUTOFF
     "SELECT s.record_id, s.version, s.link_revision, s.audit, s.trust, s.site,"
     " s.payload::text, s.valid FROM v JOIN validation.record s USING (record_id, version)";
+
+/* Those versions withheld under the opt-out, as received (trust, site, payload): the selection
+ * ledger's withheld_opt_out, placed by their period field as metric would place them. */
+static const char withheld_sql[] =
+    AT_CUTOFF "SELECT rec.trust, x.site, x.payload::text FROM v"
+              " JOIN linkage.optout_withheld w USING (record_id, version)"
+              " JOIN ingest.raw_record x USING (record_id, version)"
+              " JOIN ingest.record rec USING (record_id)";
 
 /* The record versions received after the cutoff and before now (the transaction's snapshot), per
  * trust and quarter of the year ($3: the quarters), as late.csv: a record with a version received
@@ -168,11 +177,28 @@ static int load_snapshot(PGconn *db, final_t *f, const char *const p[2], char *e
         if (n < 8192)
             break;
     }
-    if (release_build_finish(f->rb) != 0) {
+    if (db_exec(db, "CLOSE final_rows", err, errlen) != 0)
+        return -1;
+    PGresult *w = db_query(db, withheld_sql, 2, p, err, errlen);
+    if (!w)
+        return -1;
+    int rc = 0;
+    for (int i = 0; rc == 0 && i < PQntuples(w); i++) {
+        ncap_record_t *rec = ncap_record_new();
+        if (!rec || message_record_from_json(PQgetvalue(w, i, 2), rec) != 0) {
+            ncap_record_destroy(&rec);
+            rc = -1;
+            break;
+        }
+        rc = release_build_add_withheld(f->rb, PQgetvalue(w, i, 0), PQgetvalue(w, i, 1), rec);
+        ncap_record_destroy(&rec);
+    }
+    PQclear(w);
+    if (rc != 0 || release_build_finish(f->rb) != 0) {
         snprintf(err, errlen, "out of memory");
         return -1;
     }
-    return db_exec(db, "CLOSE final_rows", err, errlen);
+    return 0;
 }
 
 /* One quarter's final release (period i of the build), stored with its files and rows. Returns

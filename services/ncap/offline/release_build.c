@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "benchmark.h"
 #include "breakdown.h"
 #include "contribution.h"
 #include "file_read.h"
@@ -27,6 +28,8 @@ typedef struct {
     uint32_t file;      /* the version metric holds: its file, + 1; 0 none (every one withheld) */
     int row;            /* ... its line in that file */
     int64_t patient_id; /* ... its patient */
+    uint32_t wfile;     /* its latest version when withheld under the opt-out: its file, + 1 */
+    int wrow;           /* ... its line (the selection ledger's withheld_opt_out) */
 } rec_t;
 
 /* A cell of metric.aggregate, or a value of metric.measure: one key string "period\x1fmonth
@@ -202,6 +205,9 @@ static int flush(release_build_t *self, batch_t *b, uint32_t file, release_file_
     for (size_t i = 0; i < b->n; i++) {
         if (rc == 0) {
             c->versions++;
+            rec_t *latest = &self->recs[b->recs[i]];
+            latest->wfile = b->items[i].withheld ? file + 1 : 0;
+            latest->wrow = b->rows[i];
             if (b->items[i].withheld)
                 c->withheld++;
             else {
@@ -328,6 +334,17 @@ static int add_cell(release_build_t *self, size_t period, const char *month, con
     return 0;
 }
 
+/* The index of period in self->periods (added when new, with its count of valid records) into
+ * *p. Returns 0, or -1 when out of memory. */
+static int period_of(release_build_t *self, const char *period, size_t *p)
+{
+    int added = str_map_put(self->periods, period, p);
+    return added < 0 || array_grow((void **)&self->period_valid, &self->cap_periods, *p + 1,
+                                   sizeof *self->period_valid)
+               ? -1
+               : 0;
+}
+
 /* metric's decision on one record's validated version (pseudo, valid as validation found it):
  * its period, validity and the cells its contributions go to (contrib: room for def->n_metrics).
  * Returns 0, or -1 when out of memory. */
@@ -365,9 +382,7 @@ static int count_validated(release_build_t *self, const char *trust, const char 
         return 0;
     }
     size_t p;
-    int added = str_map_put(self->periods, period, &p);
-    if (added < 0 || array_grow((void **)&self->period_valid, &self->cap_periods, p + 1,
-                                sizeof *self->period_valid))
+    if (period_of(self, period, &p) != 0)
         return -1;
     if (valid)
         self->period_valid[p]++;
@@ -407,6 +422,19 @@ static int count_record(release_build_t *self, const char *trust, const submissi
     return rc;
 }
 
+int release_build_add_withheld(release_build_t *self, const char *trust, const char *site,
+                               const ncap_record_t *rec)
+{
+    char period[8], month[8];
+    if (!breakdown_period(self->def, rec, period, month, NULL))
+        return 0;
+    size_t p;
+    if (period_of(self, period, &p) != 0)
+        return -1;
+    const contribution_t withheld = {.metric_id = BENCHMARK_WITHHELD, .denominator = 1};
+    return add_cell(self, p, month, trust, site, "all", "", &withheld);
+}
+
 int release_build_add(release_build_t *self, const char *trust, const char *site,
                       const char *local_id, const ncap_record_t *pseudo, bool valid)
 {
@@ -443,6 +471,9 @@ static int count_file(release_build_t *self, uint32_t file, const release_source
             rc = -1;
         else if (rec->file == file + 1 && rec->row == row->row)
             rc = count_record(self, src->trust, row, rec, contrib);
+        /* its latest version withheld: in its period's ledger, placed as metric would */
+        if (rc == 0 && rec && rec->wfile == file + 1 && rec->wrow == row->row)
+            rc = release_build_add_withheld(self, src->trust, row->site, row->rec);
         if (++self->rows_done % NOTE_EVERY == 0)
             note(self, "validated and counted %llu rows", self->rows_done);
     }

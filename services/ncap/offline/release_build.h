@@ -74,6 +74,11 @@ int release_build_run(release_build_t *self, const release_source_t *files, size
  * Returns 0, or -1 when out of memory. */
 int release_build_add(release_build_t *self, const char *trust, const char *site,
                       const char *local_id, const ncap_record_t *pseudo, bool valid);
+/* Counts a record of trust and site withheld under the opt-out (rec, as received) in the selection
+ * ledger's withheld_opt_out (BENCHMARK_WITHHELD) of the period and month of its period field, as
+ * metric would place it (none: not counted). Returns 0, or -1 when out of memory. */
+int release_build_add_withheld(release_build_t *self, const char *trust, const char *site,
+                               const ncap_record_t *rec);
 int release_build_finish(release_build_t *self);
 
 void release_build_totals(const release_build_t *self, release_totals_t *out);

@@ -33,7 +33,7 @@
     "audit,period,level,area_code,area_name,parent_code,metric,breakdown,category,numerator,"      \
     "denominator,value,lower95,upper95,lower998,upper998,england_value,compared_to_england,"       \
     "funnel_lower95,funnel_upper95,funnel_lower998,funnel_upper998,outlier,note,expected,held,"    \
-    "missing,rejected,left_out,bound_lower,bound_upper\n"
+    "missing,rejected,left_out,bound_lower,bound_upper,withheld_opt_out\n"
 
 static char dir[] = "/tmp/test_cmd_release_XXXXXX";
 
@@ -99,7 +99,7 @@ enum {
     C_NUM,
     C_DEN,
     C_VALUE,
-    NCOLS = 31
+    NCOLS = 32
 };
 
 typedef struct {

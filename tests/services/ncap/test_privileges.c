@@ -179,6 +179,9 @@ static const char *const expected[] = {
     "ncap_linkage     table linkage.watermark                      SELECT UPDATE",
     "ncap_linkage     table linkage.tally                          SELECT INSERT DELETE",
     "ncap_linkage     table linkage.key_in_use                     SELECT INSERT UPDATE DELETE",
+    /* the linkage quality facts (0027): one row per record, its latest version's; their counts
+     * (linkage.quality_count) are kept by triggers with their owner's rights, never by the role */
+    "ncap_linkage     table linkage.record_quality                 SELECT INSERT UPDATE",
 
     /* validation: reads linkage's pseudonymised records; replaces outcomes and problems */
     "ncap_validation  role                                         LOGIN",
@@ -257,6 +260,11 @@ static const char *const expected[] = {
     /* case ascertainment (0026): the expected cases the operator loads, ascertainment.csv's hash */
     "ncap_publish     table publish.expected_cases                 SELECT",
     "ncap_publish     table publish.ascertainment_export           SELECT INSERT UPDATE",
+    /* linkage quality (0027): linkage's counts through a view of publish's own, never a record's
+     * facts (no right in schema linkage); linkage_quality.csv's and .json's hashes */
+    "ncap_publish     view publish.linkage_quality                 SELECT",
+    "ncap_publish     table publish.linkage_quality_export         SELECT INSERT UPDATE",
+    "ncap_publish     table publish.linkage_quality_json_export    SELECT INSERT UPDATE",
 
     /* the web server (0029): what publish has released, read only; nothing else of publish's */
     "ncap_web         role                                         LOGIN",
@@ -453,6 +461,13 @@ static void test_held_back_refused_and_stage_reads_allowed(void **state)
         db, "ncap_linkage",
         "INSERT INTO linkage.death (date_of_death, row_hash) VALUES ('2020-01-01', 'x')");
     assert_refused(db, "ncap_linkage", "DELETE FROM linkage.optout");
+    /* linkage quality (0027): publish sees the counts only; linkage writes facts, never counts */
+    assert_allowed(db, "ncap_publish", "SELECT * FROM publish.linkage_quality");
+    assert_refused(db, "ncap_publish", "SELECT * FROM linkage.record_quality");
+    assert_refused(db, "ncap_publish", "SELECT * FROM linkage.quality_count");
+    assert_refused(db, "ncap_linkage", "UPDATE linkage.quality_count SET records = 0");
+    assert_refused(db, "ncap_linkage", "DELETE FROM linkage.record_quality");
+    assert_refused(db, "ncap_validation", "SELECT * FROM linkage.record_quality");
     assert_refused(db, "ncap_linkage", "DELETE FROM linkage.block");
     assert_refused(db, "ncap_linkage", "SELECT setval('linkage.patient_patient_id_seq', 1)");
     assert_allowed(db, "ncap_linkage", "UPDATE linkage.death SET considered_at = now()");

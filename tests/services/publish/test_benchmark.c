@@ -1113,15 +1113,17 @@ static void csv_writer(FILE *f, const benchmark_input_t *in, const benchmark_rel
     benchmark_write_csv(f, in->audit, in->period, r);
 }
 
-/* The selection ledger: records whose validation failed (BENCHMARK_REJECTED cells) count in the
- * all rows of every metric of their site, trust, region and England, never in a category's or a
- * figure; left_out adds held and missing; a proportion's bounds are its value with every record
- * left out outside or inside the numerator; a suppressed row's ledger is empty. */
+/* The selection ledger: records whose validation failed (BENCHMARK_REJECTED cells), and those
+ * withheld under the opt-out (BENCHMARK_WITHHELD), count in the all rows of every metric of their
+ * site, trust, region and England, never in a category's or a figure; left_out adds held and
+ * missing; a proportion's bounds are its value with every record left out outside or inside the
+ * numerator; a suppressed row's ledger is empty. */
 static void test_selection_ledger(void **state)
 {
     (void)state;
     benchmark_cell_t cells[] = {
         CELL("RAA", "RAA01", "!rejected", "all", "", 0, 3),
+        CELL("RAA", "RAA01", "!withheld_opt_out", "all", "", 0, 2),
         CELL("RAA", "RAA01", "m1", "all", "", 40, 80),
         CELL("RAA", "RAA01", "m1", "sex", "male", 20, 40),
         CELL("RAA", "RAA01", "m1", "sex", "female", 20, 40),
@@ -1130,7 +1132,7 @@ static void test_selection_ledger(void **state)
         CELL("RBB", "RBB01", "m1", "all", "", 50, 100),
         CELL("RCC", "RCC01", "m1", "all", "", 60, 100),
     };
-    cells[1].held = 2; /* RAA01: 3 rejected + 2 held left out */
+    cells[2].held = 2; /* RAA01: 3 rejected + 2 held + 2 withheld left out */
     benchmark_input_t in = {.audit = "nhfd",
                             .period = "2026Q1",
                             .metrics = one_metric,
@@ -1145,20 +1147,23 @@ static void test_selection_ledger(void **state)
     const benchmark_row_t *site = must(&r, "m1", "site", "RAA01", "all", "");
     assert_true(site->has_ledger);
     assert_int_equal(site->rejected, 3);
-    assert_int_equal(site->left_out, 5);
+    assert_int_equal(site->withheld_opt_out, 2);
+    assert_int_equal(site->left_out, 7);
     assert_true(site->has_bounds);
-    assert_true(fabs(site->bound_lower - 40.0 / 85) < 1e-12);
-    assert_true(fabs(site->bound_upper - 45.0 / 85) < 1e-12);
+    assert_true(fabs(site->bound_lower - 40.0 / 87) < 1e-12);
+    assert_true(fabs(site->bound_upper - 47.0 / 87) < 1e-12);
     const benchmark_row_t *trust = must(&r, "m1", "trust", "RAA", "all", "");
     assert_int_equal(trust->rejected, 4);
+    assert_int_equal(trust->withheld_opt_out, 2);
     const benchmark_row_t *england = must(&r, "m1", "england", BENCHMARK_ENGLAND_CODE, "all", "");
     assert_int_equal(england->rejected, 4);
     assert_int_equal(england->denominator, 300);
     const benchmark_row_t *male = must(&r, "m1", "england", BENCHMARK_ENGLAND_CODE, "sex", "male");
     assert_int_equal(male->rejected, 0);
+    assert_int_equal(male->withheld_opt_out, 0);
     char *text = write_to_string(csv_writer, &in, &r);
     char want[200];
-    snprintf(want, sizeof want, ",2,0,3,5,%.6f,%.6f\n", 40.0 / 85, 45.0 / 85);
+    snprintf(want, sizeof want, ",2,0,3,7,%.6f,%.6f,2\n", 40.0 / 87, 47.0 / 87);
     assert_non_null(strstr(text, want));
     free(text);
     benchmark_release_free(&r);
@@ -1179,7 +1184,7 @@ static void test_selection_ledger(void **state)
     cells[0].category = "male";
     char err[256] = "";
     assert_int_not_equal(benchmark_build(&in, &r, err, sizeof err), 0);
-    assert_non_null(strstr(err, "records rejected"));
+    assert_non_null(strstr(err, "records left out"));
 }
 
 static void test_csv_exact(void **state)
@@ -1202,7 +1207,7 @@ static void test_csv_exact(void **state)
         "audit,period,level,area_code,area_name,parent_code,metric,breakdown,category,numerator,"
         "denominator,value,lower95,upper95,lower998,upper998,england_value,compared_to_england,"
         "funnel_lower95,funnel_upper95,funnel_lower998,funnel_upper998,outlier,note,expected,"
-        "held,missing,rejected,left_out,bound_lower,bound_upper\n";
+        "held,missing,rejected,left_out,bound_lower,bound_upper,withheld_opt_out\n";
     assert_memory_equal(text, head, strlen(head));
     /* Wilson 8/10: 0.490162-0.943318 at 95%, 0.367431-0.971549 at 99.8% (the formula, z to 17
      * digits) */
@@ -1212,9 +1217,9 @@ static void test_csv_exact(void **state)
     char want[512];
     snprintf(want, sizeof want,
              "nhfd,2026Q1,england,E92000001,England,,m1,all,,8,10,0.800000,%.6f,%.6f,%.6f,%.6f,"
-             "0.800000,,,,,,,,,0,0,0,0,0.800000,0.800000\n"
+             "0.800000,,,,,,,,,0,0,0,0,0.800000,0.800000,0\n"
              "nhfd,2026Q1,region,Y56,London,E92000001,m1,all,,8,10,0.800000,%.6f,%.6f,%.6f,%.6f,"
-             "0.800000,similar,,,,,,,,0,0,0,0,0.800000,0.800000\n",
+             "0.800000,similar,,,,,,,,0,0,0,0,0.800000,0.800000,0\n",
              lo95, hi95, lo998, hi998, lo95, hi95, lo998, hi998);
     assert_memory_equal(text + strlen(head), want, strlen(want));
     assert_near(lo95, 0.490162, 1e-6);
@@ -1223,7 +1228,7 @@ static void test_csv_exact(void **state)
     const char *trust = strstr(text, "nhfd,2026Q1,trust,RAA,Alpha Hospitals,Y56,m1,all,,8,10,");
     assert_non_null(trust);
     assert_non_null(strstr(trust, ",similar,"));
-    assert_non_null(strstr(trust, ",in_control,,,0,0,0,0,0.800000,0.800000\n"));
+    assert_non_null(strstr(trust, ",in_control,,,0,0,0,0,0.800000,0.800000,0\n"));
     free(text);
     benchmark_release_free(&r);
 }
@@ -1284,7 +1289,7 @@ static void test_json(void **state)
     assert_string_equal(json_string_value(json_object_get(o, "audit")), "nhfd");
     assert_string_equal(
         json_string_value(json_object_get(json_object_get(o, "provenance"), "source")), "test");
-    assert_int_equal(json_array_size(json_object_get(o, "columns")), 31);
+    assert_int_equal(json_array_size(json_object_get(o, "columns")), 32);
     assert_int_equal(json_array_size(json_object_get(o, "rows")), r.n_rows);
     json_t *metrics = json_object_get(o, "metrics");
     assert_int_equal(json_array_size(metrics), 3);

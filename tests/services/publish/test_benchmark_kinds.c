@@ -259,7 +259,7 @@ static void test_ratio_files(void **state)
     snprintf(want, sizeof want, "nela,2026Q1,trust,RAA,Alpha Hospitals,Y56,smr,all,,12,100,%.6f,",
              12.0 / 7);
     assert_non_null(strstr(csv, want));
-    assert_non_null(strstr(csv, ",follow_up_incomplete,7.000000000,3,0,0,3,,\n"));
+    assert_non_null(strstr(csv, ",follow_up_incomplete,7.000000000,3,0,0,3,,,0\n"));
     /* Fingertips: O/E x 100, Count the observed, Denominator the expected */
     snprintf(want, sizeof want, "RAA,Alpha Hospitals,NHS trust,Persons,All ages,,,2026Q1,%.6f,",
              1200.0 / 7);

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "datetime.h"
 #include "expr.h"
 
 static const char *const names[BREAKDOWN_COUNT] = {
@@ -203,4 +204,20 @@ int breakdown_categories(const audit_def_t *def, const ncap_record_t *rec,
         }
     }
     return 0;
+}
+
+bool breakdown_period(const audit_def_t *def, const ncap_record_t *rec, char period[8],
+                      char month[8], int64_t *at)
+{
+    period[0] = month[0] = '\0';
+    const char *pv = def->period_field ? ncap_record_get(rec, def->period_field) : NULL;
+    int64_t t;
+    bool has_time;
+    if (!pv || ncap_datetime_parse(pv, &t, &has_time) != 0)
+        return false;
+    ncap_quarter_label(t, period);
+    ncap_month_label(t, month);
+    if (at)
+        *at = t;
+    return true;
 }

@@ -1,11 +1,14 @@
 /* breakdown.h - the inequality categories a record falls in (pure), from the fields the audit's
  * definition names under `breakdowns:` (deprivation, ethnicity, sex, age and its bands). The metric
- * stage adds each record's contributions to metric.aggregate under each category; `ncap release
- * build` does the same in memory. */
+ * stage adds each record's contributions to metric.aggregate under each category (`ncap release
+ * build` does the same in memory); linkage counts how each record linked under them
+ * (services/linkage/decide/link_quality.h). */
 #ifndef NCAP_BREAKDOWN_H
 #define NCAP_BREAKDOWN_H
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "audit_def.h"
 #include "record.h"
@@ -51,5 +54,11 @@ size_t breakdown_category_list(const audit_def_t *def, breakdown_t b,
 int breakdown_categories(const audit_def_t *def, const ncap_record_t *rec,
                          char out[BREAKDOWN_COUNT][BREAKDOWN_CATEGORY_MAX], char *err,
                          size_t errlen);
+
+/* The period a record is counted in: the quarter ("2026Q1") and month ("2026-01") of the
+ * definition's period field, and that time (epoch seconds) into *at unless at is NULL. Returns
+ * false, period and month "", when the field is missing or not a date or date and time. */
+bool breakdown_period(const audit_def_t *def, const ncap_record_t *rec, char period[8],
+                      char month[8], int64_t *at);
 
 #endif

@@ -1,0 +1,86 @@
+/* quality_store.c - the linkage quality facts, in SQL */
+#include "quality_store.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "db.h"
+#include "pg_columns.h"
+
+#define NCOLS 14
+
+int quality_store_facts(PGconn *db, const quality_fact_t *facts, size_t n, char *err, size_t errlen)
+{
+    if (n == 0)
+        return 0;
+    pg_columns_t c;
+    pg_columns_open(&c, NCOLS);
+    for (size_t i = 0; i < n; i++) {
+        const quality_fact_t *f = &facts[i];
+        char rid[24], ver[16], pid[24];
+        snprintf(rid, sizeof rid, "%lld", (long long)f->record_id);
+        snprintf(ver, sizeof ver, "%d", f->version);
+        snprintf(pid, sizeof pid, "%lld", (long long)f->patient_id);
+        const char *v[NCOLS] = {rid,
+                                ver,
+                                pid,
+                                f->audit,
+                                f->trust,
+                                f->site,
+                                f->q->period,
+                                f->q->method,
+                                f->death_matched ? "t" : "f",
+                                f->withheld ? "t" : "f",
+                                f->q->imd_quintile,
+                                f->q->ethnicity,
+                                f->q->sex,
+                                f->q->age};
+        pg_columns_row(&c, v);
+    }
+    if (pg_columns_close(&c) != 0) {
+        pg_columns_free(&c);
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    /* The newest version of each record of the batch, in record order (two instances lock the
+     * rows, and the cells the triggers update, in one order). */
+    int rc = db_execp(
+        db,
+        "INSERT INTO linkage.record_quality AS q (record_id, version, patient_id, audit, trust,"
+        " site, period, method, death_matched, withheld, imd_quintile, ethnicity, sex, age)"
+        " SELECT DISTINCT ON (record_id) * FROM unnest($1::bigint[], $2::int[], $3::bigint[],"
+        " $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::bool[], $10::bool[],"
+        " $11::text[], $12::text[], $13::text[], $14::text[]) AS u(record_id, version,"
+        " patient_id, audit, trust, site, period, method, death_matched, withheld, imd_quintile,"
+        " ethnicity, sex, age) ORDER BY record_id, version DESC"
+        " ON CONFLICT (record_id) DO UPDATE SET version = excluded.version, revision = 0,"
+        " patient_id = excluded.patient_id, audit = excluded.audit, trust = excluded.trust,"
+        " site = excluded.site, period = excluded.period, method = excluded.method,"
+        " death_matched = excluded.death_matched, withheld = excluded.withheld,"
+        " imd_quintile = excluded.imd_quintile, ethnicity = excluded.ethnicity,"
+        " sex = excluded.sex, age = excluded.age WHERE q.version < excluded.version",
+        NCOLS, c.params, err, errlen);
+    pg_columns_free(&c);
+    return rc;
+}
+
+long quality_store_deaths(PGconn *db, const char *patient_ids, char *err, size_t errlen)
+{
+    const char *pv[] = {patient_ids};
+    /* O(records of the patients), by linkage.record_quality's index on patient_id */
+    PGresult *r =
+        db_query(db,
+                 "WITH now AS (SELECT q.record_id, EXISTS (SELECT 1 FROM linkage.death_link dl"
+                 "   WHERE dl.patient_id = q.patient_id) AS matched FROM linkage.record_quality q"
+                 "   WHERE q.patient_id = ANY($1::bigint[]))"
+                 " UPDATE linkage.record_quality q SET death_matched = now.matched,"
+                 " revision = q.revision + 1 FROM now"
+                 " WHERE q.record_id = now.record_id AND q.death_matched <> now.matched"
+                 " RETURNING q.record_id",
+                 1, pv, err, errlen);
+    if (!r)
+        return -1;
+    long n = PQntuples(r);
+    PQclear(r);
+    return n;
+}

@@ -1,0 +1,221 @@
+/* test_link_quality.c - the linkage quality facts (link_quality.h: how a record linked, its period
+ * and categories) and, on a real PostgreSQL ($NCAP_TEST_PG), their counts
+ * (linkage.quality_count, migration 0027): kept exactly equal to the facts, as linkage's role,
+ * when a newer version supersedes a record (its old counts subtracted: another site, method,
+ * withheld), when an older or the same version comes again (nothing changes), and when the death
+ * sweep's revision finds a patient's death linked, then removed. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "link_pg_fixture.h"
+#include "link_quality.h"
+#include "quality_store.h"
+#include "test_skip.h"
+
+#define NHFD_PATH NCAP_SOURCE_DIR "/deploy/audits/nhfd.yaml"
+
+static char conninfo[1024];
+static audit_def_t *nhfd;
+
+static int group_setup(void **state)
+{
+    (void)state;
+    char err[256];
+    if (!(nhfd = audit_def_load(NHFD_PATH, err, sizeof err))) {
+        fprintf(stderr, "could not load %s: %s\n", NHFD_PATH, err);
+        return -1;
+    }
+    return link_pg_create("ncap_test_link_quality", conninfo, sizeof conninfo);
+}
+
+static int group_teardown(void **state)
+{
+    (void)state;
+    audit_def_destroy(&nhfd);
+    return 0;
+}
+
+static void test_method_names(void **state)
+{
+    (void)state;
+    assert_string_equal(link_quality_method("nhs_dob"), "nhs_number");
+    assert_string_equal(link_quality_method("probabilistic"), "probabilistic");
+    assert_string_equal(link_quality_method("new"), "singleton");
+    assert_string_equal(link_quality_method("unlinked"), "singleton");
+    assert_string_equal(link_quality_method(NULL), "singleton");
+}
+
+/* A pseudonymised NHFD record's period (the quarter of arrival_datetime) and categories: the IMD
+ * decile as its quintile, the ONS ethnic group, sex, the definition's age band. */
+static void test_period_and_categories(void **state)
+{
+    (void)state;
+    ncap_record_t *rec = ncap_record_new();
+    ncap_record_set(rec, "arrival_datetime", "2025-08-10T02:20");
+    ncap_record_set(rec, "imd_decile", "3");
+    ncap_record_set(rec, "ethnic_category", "H");
+    ncap_record_set(rec, "sex", "1");
+    ncap_record_set(rec, "age_at_arrival", "85");
+    link_quality_t q;
+    link_quality_of(nhfd, rec, "nhs_dob", &q);
+    assert_string_equal(q.period, "2025Q3");
+    assert_string_equal(q.method, "nhs_number");
+    assert_string_equal(q.imd_quintile, "2");
+    assert_string_equal(q.ethnicity, "asian");
+    assert_string_equal(q.sex, "male");
+    assert_string_equal(q.age, "80-89");
+    /* deciles 9 and 10 are quintile 5; nothing known is "unknown"; no period, none */
+    ncap_record_set(rec, "imd_decile", "10");
+    ncap_record_remove(rec, "ethnic_category");
+    ncap_record_remove(rec, "arrival_datetime");
+    ncap_record_set(rec, "age_at_arrival", "abc"); /* not a number: every category unknown */
+    link_quality_of(nhfd, rec, "new", &q);
+    assert_string_equal(q.period, "");
+    assert_string_equal(q.method, "singleton");
+    assert_string_equal(q.imd_quintile, "unknown");
+    assert_string_equal(q.sex, "unknown");
+    ncap_record_set(rec, "age_at_arrival", "59");
+    link_quality_of(nhfd, rec, "probabilistic", &q);
+    assert_string_equal(q.imd_quintile, "5");
+    assert_string_equal(q.ethnicity, "unknown");
+    assert_string_equal(q.age, "0-59");
+    ncap_record_destroy(&rec);
+}
+
+/* Stores facts as ncap-linkd does, in a transaction of its own, as its role. */
+static void store(PGconn *db, const quality_fact_t *f, size_t n)
+{
+    char err[1024];
+    pg_fixture_exec(db, "BEGIN; SET LOCAL ROLE ncap_linkage");
+    if (quality_store_facts(db, f, n, err, sizeof err) != 0)
+        fail_msg("quality_store_facts: %s", err);
+    pg_fixture_exec(db, "COMMIT");
+}
+
+/* The death sweep's step for patient 10; returns the facts changed. */
+static long deaths(PGconn *db)
+{
+    char err[1024];
+    pg_fixture_exec(db, "BEGIN; SET LOCAL ROLE ncap_linkage");
+    long n = quality_store_deaths(db, "{10}", err, sizeof err);
+    if (n < 0)
+        fail_msg("quality_store_deaths: %s", err);
+    pg_fixture_exec(db, "COMMIT");
+    return n;
+}
+
+/* The counts recomputed from the facts, compared with those kept: the rows that differ, either
+ * way. */
+#define RECOUNT                                                                                    \
+    "WITH f AS (SELECT q.*, b.breakdown, b.category FROM linkage.record_quality q"                 \
+    "   CROSS JOIN LATERAL (VALUES ('all', ''), ('imd_quintile', q.imd_quintile),"                 \
+    "   ('ethnicity', q.ethnicity), ('sex', q.sex), ('age', q.age)) AS b(breakdown, category)"     \
+    "   WHERE q.period <> '' AND (b.breakdown = 'all' OR b.category <> '')),"                      \
+    " r AS (SELECT audit, period, trust, site, breakdown, category,"                               \
+    "   count(*) FILTER (WHERE NOT withheld) AS records,"                                          \
+    "   count(*) FILTER (WHERE NOT withheld AND method = 'nhs_number') AS nhs_number,"             \
+    "   count(*) FILTER (WHERE NOT withheld AND method = 'probabilistic') AS probabilistic,"       \
+    "   count(*) FILTER (WHERE NOT withheld AND method = 'singleton') AS singleton,"               \
+    "   count(*) FILTER (WHERE NOT withheld AND death_matched) AS death_matched,"                  \
+    "   count(*) FILTER (WHERE withheld) AS withheld_opt_out FROM f GROUP BY 1, 2, 3, 4, 5, 6)"    \
+    " SELECT count(*) FROM ((SELECT * FROM r EXCEPT SELECT * FROM publish.linkage_quality)"        \
+    " UNION ALL (SELECT * FROM publish.linkage_quality EXCEPT SELECT * FROM r)) d"
+
+static long long cell(PGconn *db, const char *col, const char *where)
+{
+    char sql[512];
+    snprintf(sql, sizeof sql,
+             "SELECT coalesce(sum(%s), 0) FROM publish.linkage_quality WHERE breakdown = 'all'"
+             " AND %s",
+             col, where);
+    return link_pg_count(db, sql);
+}
+
+static void test_counts_follow_the_latest_version(void **state)
+{
+    (void)state;
+    ncap_require_pg();
+    char err[1024];
+    PGconn *db = db_connect(conninfo, "test_link_quality", err, sizeof err);
+    assert_non_null(db);
+    link_quality_t a = {"2025Q3", "nhs_number", "2", "asian", "male", "80-89"};
+    link_quality_t b = {"2025Q3", "singleton", "unknown", "white", "female", "70-79"};
+    link_quality_t c = {"2025Q3", "probabilistic", "1", "white", "female", "90+"};
+    link_quality_t none = {"", "singleton", "1", "white", "female", "90+"};
+    quality_fact_t v1[] = {
+        {1, 1, 10, "nhfd", "RH8", "RH801", &a, false, false},
+        {2, 1, 11, "nhfd", "RH8", "RH801", &b, false, false},
+        {3, 1, 12, "nhfd", "RH8", "RH802", &c, false, true}, /* withheld */
+        {4, 1, 10, "nhfd", "RTH", "RTH01", &c, false, false},
+        {5, 1, 13, "nhfd", "RTH", "RTH01", &none, false, false}, /* no period: nowhere */
+    };
+    store(db, v1, 5);
+    assert_int_equal(link_pg_count(db, RECOUNT), 0);
+    assert_int_equal(cell(db, "records", "trust = 'RH8'"), 2);
+    assert_int_equal(cell(db, "nhs_number", "trust = 'RH8'"), 1);
+    assert_int_equal(cell(db, "singleton", "trust = 'RH8'"), 1);
+    assert_int_equal(cell(db, "withheld_opt_out", "site = 'RH802'"), 1);
+    assert_int_equal(cell(db, "records", "site = 'RH802'"), 0);
+    assert_int_equal(cell(db, "records", "true"), 3);
+    /* a newer version of record 1 at another site, linked probabilistically; of record 3, no
+     * longer withheld; record 2's version again, and record 4's older one: nothing */
+    quality_fact_t v2[] = {
+        {1, 2, 10, "nhfd", "RH8", "RH802", &c, false, false},
+        {3, 2, 12, "nhfd", "RH8", "RH802", &a, false, false},
+        {2, 1, 11, "nhfd", "RH8", "RH801", &a, true, true},
+    };
+    store(db, v2, 3);
+    store(db, (quality_fact_t[]){{4, 2, 10, "nhfd", "RTH", "RTH01", &a, false, false}}, 1);
+    store(db, (quality_fact_t[]){{4, 1, 10, "nhfd", "RTH", "RTH01", &b, true, true}}, 1);
+    assert_int_equal(link_pg_count(db, RECOUNT), 0);
+    assert_int_equal(cell(db, "records", "site = 'RH801'"), 1); /* record 2 only */
+    assert_int_equal(cell(db, "singleton", "site = 'RH801'"), 1);
+    assert_int_equal(cell(db, "records", "site = 'RH802'"), 2);
+    assert_int_equal(cell(db, "withheld_opt_out", "true"), 0);
+    assert_int_equal(cell(db, "nhs_number", "trust = 'RTH'"), 1);
+    /* a superseded cell that emptied is gone, not kept at 0 */
+    assert_int_equal(link_pg_count(db, "SELECT count(*) FROM linkage.quality_count"
+                                       " WHERE records = 0 AND withheld_opt_out = 0"),
+                     0);
+    assert_int_equal(link_pg_count(db, "SELECT count(*) FROM publish.linkage_quality"
+                                       " WHERE breakdown = 'sex' AND category = 'male'"
+                                       " AND site = 'RH801'"),
+                     0);
+    /* the death sweep: patient 10 (records 1 and 4) linked to a death, then the death removed */
+    pg_fixture_exec(db, "INSERT INTO linkage.patient (patient_id) VALUES (10)");
+    pg_fixture_exec(db, "INSERT INTO linkage.death (death_id, date_of_death, row_hash)"
+                        " VALUES (1, '2025-09-01', 'h1')");
+    pg_fixture_exec(db, "INSERT INTO linkage.death_link (death_id, patient_id, weight)"
+                        " VALUES (1, 10, 20)");
+    assert_int_equal(deaths(db), 2);
+    assert_int_equal(deaths(db), 0); /* again: nothing changes */
+    assert_int_equal(link_pg_count(db, RECOUNT), 0);
+    assert_int_equal(cell(db, "death_matched", "true"), 2);
+    assert_int_equal(link_pg_count(db, "SELECT sum(revision) FROM linkage.record_quality"), 2);
+    pg_fixture_exec(db, "DELETE FROM linkage.death_link");
+    assert_int_equal(deaths(db), 2);
+    assert_int_equal(link_pg_count(db, RECOUNT), 0);
+    assert_int_equal(cell(db, "death_matched", "true"), 0);
+    /* only the counts reach publish: its role reads the view, not the facts */
+    pg_fixture_exec(db, "SET ROLE ncap_publish");
+    assert_int_equal(link_pg_count(db, "SELECT (count(*) > 0)::int FROM publish.linkage_quality"),
+                     1);
+    PGresult *r = PQexec(db, "SELECT count(*) FROM linkage.record_quality");
+    assert_int_not_equal(PQresultStatus(r), PGRES_TUPLES_OK);
+    PQclear(r);
+    pg_fixture_exec(db, "RESET ROLE");
+    PQfinish(db);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_method_names),
+        cmocka_unit_test(test_period_and_categories),
+        cmocka_unit_test(test_counts_follow_the_latest_version),
+    };
+    return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}
