@@ -5,6 +5,8 @@
 #define NCAP_COMMANDS_H
 
 int cmd_sim(int argc, char **argv);
+/* `ncap sim linkage`, which cmd_sim hands its arguments to (argv[0] "linkage") */
+int cmd_sim_linkage(int argc, char **argv);
 int cmd_submit(int argc, char **argv);
 int cmd_status(int argc, char **argv);
 int cmd_wait(int argc, char **argv);
