@@ -18,6 +18,7 @@ int cmd_funnel(int argc, char **argv);
 int cmd_spc(int argc, char **argv);
 int cmd_link(int argc, char **argv);
 int cmd_link_train(int argc, char **argv);
+int cmd_link_score(int argc, char **argv);
 int cmd_validate(int argc, char **argv);
 int cmd_risk(int argc, char **argv);
 int cmd_feedback(int argc, char **argv);
