@@ -101,8 +101,7 @@ static int read_side(score_input_t *in, int side, const char *path, const char *
     size_t len;
     if (file_read_all(path, &text, &len) != 0)
         return fail("could not read \"%s\": %s", path, strerror(errno));
-    size_t bom = len >= 3 && memcmp(text, "\xEF\xBB\xBF", 3) == 0 ? 3 : 0;
-    csv_reader_t *csv = csv_reader_new(text + bom, len - bom, true);
+    csv_reader_t *csv = csv_reader_new(text, len, true); /* skips a byte order mark */
     if (!csv) {
         free(text);
         return fail("out of memory");
