@@ -39,7 +39,7 @@ static void usage(FILE *out)
           "ages even to 64 on 2025-01-01, then fewer each year to 99. Forenames: 85% from 128\n"
           "common ones (with their nicknames) drawn in proportion to 1/(rank + 3), 15% from about\n"
           "1,900 rarer made-up ones; surnames: 25% from 112 common ones in proportion to\n"
-          "1/(rank + 5) (Smith about 1.4% of people), 75% from about 57,000 rarer made-up ones in\n"
+          "1/(rank + 5) (Smith about 1.3% of people), 75% from about 57,000 rarer made-up ones in\n"
           "proportion to 1/(rank + 100), most held by a handful of people. Each person has their\n"
           "own valid NHS number and email address (name-based, 50% with two digits). Households:\n"
           "a person is the twin (1.5%: same date of birth, another forename), spouse (6%: the\n"

@@ -30,7 +30,7 @@ static const unsigned visits_w[LINKAGE_POP_MAX_VISITS] = {
 static const unsigned relation_w[] = {865, 15, 60, 60};
 
 /* Blocks of rare names: surnames not among the common ones are made of these, e.g. "Ashcott",
- * "Thornerley": about 38,000 of them, drawn so that the most common is as common as the 110th
+ * "Thornerley": about 57,000 of them, drawn so that the most common is as common as the 110th
  * common surname and most are held by a handful of people. */
 static const char *const sur_head[] = {
     "Ash",   "Brad",  "Black", "Brook", "Cal",   "Craw",  "Dun",  "Elling", "Fair",  "Fen",
@@ -129,7 +129,7 @@ static size_t zipf_index(rng_t *r, size_t n, double c)
     return i < n ? i : n - 1;
 }
 
-/* A surname: 25% one of the common ones (Smith 1.4%), 75% a rarer one. */
+/* A surname: 25% one of the common ones (Smith about 1.3% of people), 75% a rarer one. */
 static void draw_surname(rng_t *r, char *out, size_t size)
 {
     if (rng_per_mille(r, 250)) {
