@@ -86,9 +86,11 @@ row() {
     /usr/bin/time -f '%e' -o "$WORK/$name.inc.time" "${ONE_CORE[@]}" "$NCAP" link --incremental \
       "$@" "$file" >"$WORK/$name.inc.out" 2>>"$WORK/$name.err" ||
       { cat "$WORK/$name.err" >&2; ncap_die "ncap link --incremental failed on $file"; }
-    inc="$(score pairwise_f1 "$out" "$WORK/$name.inc.out" --truth-column cluster_id \
-      --id-column record_id) ($(score pairwise_f1 "${TRUTH[@]:1:1}" "$WORK/$name.inc.out" \
-      "${TRUTH[@]:2}") vs truth, $(<"$WORK/$name.inc.time") s)"
+    inc=$(printf '%.4f (%.4f vs truth, %.2f s)' \
+      "$(score pairwise_f1 "$out" "$WORK/$name.inc.out" --truth-column cluster_id \
+        --id-column record_id)" \
+      "$(score pairwise_f1 "${TRUTH[@]:1:1}" "$WORK/$name.inc.out" "${TRUTH[@]:2}")" \
+      "$(<"$WORK/$name.inc.time")")
   fi
   people=$(awk '$1 == "truth_clusters" { print $2 }' <<<"$scores")
   awk -v name="$name" -v people="$people" -v secs="$secs" -v mem="$mem" -v inc="$inc" '
