@@ -65,6 +65,30 @@ size_t fs_kind_levels(fs_kind_t kind)
     return 0;
 }
 
+const char *fs_kind_level_name(fs_kind_t kind, size_t level)
+{
+    static const char *const names[][FS_MAX_LEVELS] = {
+        [FS_KIND_NHS_NUMBER] = {"null", "exact", "one digit off", "different"},
+        [FS_KIND_FORENAME] = {"null", "exact", "swapped with surname", "jaro-winkler >= 0.92",
+                              "jaro-winkler >= 0.80", "different"},
+        [FS_KIND_SURNAME] = {"null", "exact", "swapped with forename", "jaro-winkler >= 0.92",
+                             "jaro-winkler >= 0.80", "different"},
+        [FS_KIND_NAME] = {"null", "exact", "jaro-winkler >= 0.92", "jaro-winkler >= 0.80",
+                          "different"},
+        [FS_KIND_DOB] = {"null", "exact", "day and month swapped", "one part off",
+                         "within a year", "different"},
+        [FS_KIND_SEX] = {"null", "exact", "different"},
+        [FS_KIND_POSTCODE] = {"null", "full", "sector", "district", "area", "different"},
+        [FS_KIND_NUMBER] = {"null", "exact", "one edit", "two edits", "different"},
+        [FS_KIND_TEXT] = {"null", "exact", "jaro-winkler >= 0.92", "jaro-winkler >= 0.80",
+                          "different"},
+        [FS_KIND_EXACT] = {"null", "exact", "different"},
+    };
+    return (size_t)kind < sizeof names / sizeof names[0] && level < fs_kind_levels(kind)
+               ? names[kind][level]
+               : "?";
+}
+
 /* ---------- normalising values ---------- */
 
 static int atoin(const char *s, size_t n)
@@ -720,6 +744,30 @@ double fs_model_score(const fs_model_t *self, size_t i, size_t j, double *probab
     return w;
 }
 
+void fs_model_explain(const fs_model_t *self, size_t i, size_t j, fs_explain_t *out)
+{
+    assert(self && out);
+    size_t nf = self->layout.nfields;
+    memset(out, 0, sizeof *out);
+    model_compare(self, i, j, out->level);
+    for (size_t f = 0; f < nf; f++) {
+        uint8_t l = out->level[f];
+        if (!l)
+            continue;
+        out->m[f] = self->m[f * FS_MAX_LEVELS + l];
+        out->u[f] = self->u[f * FS_MAX_LEVELS + l];
+        out->weight[f] = self->w[f * FS_MAX_LEVELS + l];
+        if (l == 1 && self->tf_field[f])
+            out->tf[f] = self->log2_m1[f] - self->log2_tf[i * nf + f] - out->weight[f];
+        out->total += out->weight[f] + out->tf[f];
+    }
+    out->log2_prior_odds = self->log2_prior_odds;
+    fs_model_score(self, i, j, &out->probability);
+    out->deterministic = self->nhs_field >= 0 && self->dob_field >= 0 &&
+                         out->level[self->nhs_field] == 1 && out->level[self->dob_field] == 1 &&
+                         self->cells[i * nf + (size_t)self->nhs_field].aux;
+}
+
 double fs_model_prior(const fs_model_t *self)
 {
     assert(self);
@@ -740,7 +788,7 @@ double fs_model_u(const fs_model_t *self, size_t field, size_t level)
 
 int fs_link(const fs_data_t *data, uint64_t seed, double threshold, fs_result_t *result)
 {
-    return fs_link_clustered(data, seed, threshold, FS_CLUSTER_COMPONENTS, result);
+    return fs_link_clustered(data, seed, threshold, FS_CLUSTER_COHESIVE, result);
 }
 
 int fs_link_clustered(const fs_data_t *data, uint64_t seed, double threshold,
@@ -766,11 +814,12 @@ int fs_link_clustered(const fs_data_t *data, uint64_t seed, double threshold,
                 fs_model_score(model, FS_PAIR_LEFT(result->pairs[p]),
                                FS_PAIR_RIGHT(result->pairs[p]), &result->probability[p]);
         result->prior = fs_model_prior(model);
-        rc = clustering == FS_CLUSTER_ONE_TO_ONE
-                 ? clustering_one_to_one(data->nrecords, result->pairs, result->probability,
-                                         result->npairs, threshold, result->cluster)
-                 : clustering_components(data->nrecords, result->pairs, result->probability,
-                                         result->npairs, threshold, result->cluster);
+        int (*cluster)(size_t, const uint64_t *, const double *, size_t, double, size_t *) =
+            clustering == FS_CLUSTER_ONE_TO_ONE    ? clustering_one_to_one
+            : clustering == FS_CLUSTER_COMPONENTS ? clustering_components
+                                                  : clustering_cohesive;
+        rc = cluster(data->nrecords, result->pairs, result->probability, result->npairs, threshold,
+                     result->cluster);
     }
     fs_model_destroy(&model);
     if (rc != 0)

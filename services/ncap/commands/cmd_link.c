@@ -13,6 +13,7 @@
 #include "usage_error.h"
 #include "csv.h"
 #include "file_read.h"
+#include "blocking.h"
 #include "fs_model.h"
 
 #define MAX_MAPS 64
@@ -245,6 +246,74 @@ static int write_pairs(const char *path, const input_t *in, const fs_result_t *r
     return 0;
 }
 
+static size_t find_id(const input_t *in, const char *id, size_t from, size_t to)
+{
+    for (size_t r = from; r < to; r++)
+        if (strcmp(in->ids[r], id) == 0)
+            return r;
+    return SIZE_MAX;
+}
+
+/* --explain: the model trained as for linking, then the waterfall of records id1 (in the first
+ * file) and id2 (in the last). */
+static int explain(const input_t *in, const fs_data_t *data, uint64_t seed, double threshold,
+                   char **files, size_t nfiles, const char *id1, const char *id2)
+{
+    size_t end_a = nfiles == 2 ? in->nleft : in->nrecords;
+    size_t i = find_id(in, id1, 0, end_a);
+    size_t j = find_id(in, id2, nfiles == 2 ? in->nleft : 0, in->nrecords);
+    if (i == SIZE_MAX || j == SIZE_MAX)
+        return fail("--explain: no record with id \"%s\" in \"%s\"", i == SIZE_MAX ? id1 : id2,
+                    files[i == SIZE_MAX ? 0 : nfiles - 1]);
+    if (i == j)
+        return fail("--explain: \"%s\" and \"%s\" are the same record", id1, id2);
+    fs_model_t *model = fs_model_new(data);
+    uint64_t *pairs = NULL;
+    size_t npairs = 0;
+    if (!model || blocking_candidates(data, &pairs, &npairs, NULL) != 0 ||
+        fs_model_train(model, pairs, npairs, seed) != 0) {
+        fs_model_destroy(&model);
+        free(pairs);
+        return fail("out of memory");
+    }
+    size_t lo = i < j ? i : j, hi = i < j ? j : i;
+    fs_explain_t x;
+    fs_model_explain(model, lo, hi, &x);
+    bool candidate = false;
+    for (size_t p = 0; p < npairs && !candidate; p++)
+        candidate = pairs[p] == FS_PAIR(lo, hi);
+    printf("%-16s %-10s %-22s %-22s %5s %-22s %10s %10s %8s %8s\n", "column", "kind", id1, id2,
+           "level", "meaning", "m", "u", "weight", "tf_adj");
+    for (size_t m = 0; m < in->nmaps; m++) {
+        const map_t *mp = &in->maps[m];
+        if (mp->is_id || mp->ignore)
+            continue;
+        size_t f = mp->field;
+        const char *a = in->values[i * in->nfields + f], *b = in->values[j * in->nfields + f];
+        printf("%-16.16s %-10s %-22.22s %-22.22s %5u %-22s ", mp->column, fs_kind_name(mp->kind),
+               a ? a : "(null)", b ? b : "(null)", x.level[f],
+               fs_kind_level_name(mp->kind, x.level[f]));
+        if (x.level[f])
+            printf("%10.4g %10.4g %8.2f %8.2f\n", x.m[f], x.u[f], x.weight[f], x.tf[f]);
+        else
+            printf("%10s %10s %8.2f %8.2f\n", "-", "-", 0.0, 0.0);
+    }
+    printf("%-16s %130.2f\n", "match weight", x.total);
+    printf("%-16s %130.2f\n", "log2 prior odds", x.log2_prior_odds);
+    printf("%-16s %130.2f\n", "total", x.total + x.log2_prior_odds);
+    printf("%-16s %130.6f\n", "probability", x.probability);
+    printf("%s; %s; %s the threshold %g\n",
+           x.deterministic ? "a valid NHS number and the date of birth agree: linked at once"
+                           : "probability = 1 / (1 + 2^-total)",
+           candidate ? "a candidate pair (a blocking rule puts them together)"
+                     : "not a candidate pair (no blocking rule puts them together: never scored "
+                       "when linking)",
+           x.probability >= threshold ? "at or above" : "below", threshold);
+    fs_model_destroy(&model);
+    free(pairs);
+    return 0;
+}
+
 /* Replaces each record's cluster (a record index) by a number from 1, in order of first
  * appearance. Returns 0, or -1 when out of memory. */
 static int number_clusters(size_t *cluster, size_t nrecords)
@@ -269,14 +338,16 @@ int cmd_link(int argc, char **argv)
                                             {"pairs", required_argument, NULL, 'p'},
                                             {"seed", required_argument, NULL, 's'},
                                             {"one-to-one", no_argument, NULL, 'o'},
+                                            {"components", no_argument, NULL, 'c'},
+                                            {"explain", required_argument, NULL, 'x'},
                                             {"help", no_argument, NULL, 'h'},
                                             {NULL, 0, NULL, 0}};
     input_t in;
     memset(&in, 0, sizeof in);
     double threshold = 0.5;
     uint64_t seed = 1;
-    const char *pairs_path = NULL;
-    fs_clustering_t clustering = FS_CLUSTER_COMPONENTS;
+    const char *pairs_path = NULL, *explain_id = NULL, *explain_id2 = NULL;
+    fs_clustering_t clustering = FS_CLUSTER_COHESIVE;
     int rc = 0, opt;
     optind = 1;
     opterr = 0;
@@ -305,6 +376,12 @@ int cmd_link(int argc, char **argv)
         case 'o':
             clustering = FS_CLUSTER_ONE_TO_ONE;
             break;
+        case 'c':
+            clustering = FS_CLUSTER_COMPONENTS;
+            break;
+        case 'x':
+            explain_id = optarg;
+            break;
         case 'h':
             usage(stdout);
             input_free(&in);
@@ -312,6 +389,12 @@ int cmd_link(int argc, char **argv)
         default:
             rc = usage_error("link", "unknown or incomplete option \"%s\"", argv[optind - 1]);
         }
+    }
+    if (rc == 0 && explain_id) {
+        if (optind >= argc)
+            rc = usage_error("link", "--explain takes two record ids, got one");
+        else
+            explain_id2 = argv[optind++];
     }
     size_t nfiles = argc > optind ? (size_t)(argc - optind) : 0;
     size_t nid = 0;
@@ -350,6 +433,11 @@ int cmd_link(int argc, char **argv)
     for (size_t m = 0; m < in.nmaps; m++)
         if (!in.maps[m].is_id && !in.maps[m].ignore)
             data.kinds[in.maps[m].field] = in.maps[m].kind;
+    if (explain_id) {
+        rc = explain(&in, &data, seed, threshold, files, nfiles, explain_id, explain_id2);
+        input_free(&in);
+        return rc;
+    }
     fs_result_t res;
     memset(&res, 0, sizeof res);
     if (in.nrecords > 0 && (fs_link_clustered(&data, seed, threshold, clustering, &res) != 0 ||
