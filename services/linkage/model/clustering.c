@@ -50,8 +50,7 @@ static int by_rank(const void *x, const void *y)
     return (a->pair > b->pair) - (a->pair < b->pair);
 }
 
-/* The scored pairs at or above CLUSTERING_FLOOR of each record: start[r] .. start[r + 1] in
- * other and prob. */
+/* The scored pairs of each record: start[r] .. start[r + 1] in other and prob. */
 typedef struct {
     size_t *start, *other;
     double *prob;
@@ -67,25 +66,20 @@ static void adjacency_free(adjacency_t *adj)
 static int adjacency_build(adjacency_t *adj, size_t nrecords, const uint64_t *pairs,
                            const double *probability, size_t npairs)
 {
-    size_t n = 0;
-    for (size_t p = 0; p < npairs; p++)
-        n += probability[p] >= CLUSTERING_FLOOR;
+    size_t n = npairs;
     adj->start = calloc(nrecords + 2, sizeof *adj->start);
     adj->other = malloc((2 * n + 1) * sizeof *adj->other);
     adj->prob = malloc((2 * n + 1) * sizeof *adj->prob);
     if (!adj->start || !adj->other || !adj->prob)
         return -1;
-    for (size_t p = 0; p < npairs; p++)
-        if (probability[p] >= CLUSTERING_FLOOR) {
-            adj->start[FS_PAIR_LEFT(pairs[p]) + 2]++;
-            adj->start[FS_PAIR_RIGHT(pairs[p]) + 2]++;
-        }
+    for (size_t p = 0; p < npairs; p++) {
+        adj->start[FS_PAIR_LEFT(pairs[p]) + 2]++;
+        adj->start[FS_PAIR_RIGHT(pairs[p]) + 2]++;
+    }
     for (size_t r = 2; r < nrecords + 2; r++)
         adj->start[r] += adj->start[r - 1];
     /* start[r + 1] is now where r's go: filling moves it to r's end, which is r + 1's start */
     for (size_t p = 0; p < npairs; p++) {
-        if (probability[p] < CLUSTERING_FLOOR)
-            continue;
         size_t i = FS_PAIR_LEFT(pairs[p]), j = FS_PAIR_RIGHT(pairs[p]);
         size_t at = adj->start[i + 1]++;
         adj->other[at] = j, adj->prob[at] = probability[p];
@@ -98,27 +92,34 @@ static int adjacency_build(adjacency_t *adj, size_t nrecords, const uint64_t *pa
 /* Groups as union-find with sizes, and each group's records as a list. */
 typedef struct {
     size_t *parent, *size, *next, *last;
+    size_t *left; /* two files: records of the first */
 } groups_t;
 
-/* The sum of the probabilities of the scored pairs between group a's records and group b. */
-static double between(groups_t *g, const adjacency_t *adj, size_t a, size_t b)
+/* The sum of the probabilities of the scored pairs between group a's records and group b, and
+ * how many there are. */
+static double between(groups_t *g, const adjacency_t *adj, size_t a, size_t b, size_t *count)
 {
     double sum = 0;
+    *count = 0;
     for (size_t r = a; r != SIZE_MAX; r = g->next[r])
         for (size_t k = adj->start[r]; k < adj->start[r + 1]; k++)
-            if (find(g->parent, adj->other[k]) == b)
+            if (find(g->parent, adj->other[k]) == b) {
                 sum += adj->prob[k];
+                ++*count;
+            }
     return sum;
 }
 
-int clustering_cohesive(size_t nrecords, const uint64_t *pairs, const double *probability,
-                        size_t npairs, double threshold, size_t *cluster)
+int clustering_cohesive(size_t nrecords, size_t nleft, const uint64_t *pairs,
+                        const double *probability, size_t npairs, double threshold,
+                        size_t *cluster)
 {
     ranked_t *ranked = malloc((npairs + 1) * sizeof *ranked);
     adjacency_t adj = {0};
     groups_t g = {malloc((nrecords + 1) * sizeof(size_t)), malloc((nrecords + 1) * sizeof(size_t)),
-                  malloc((nrecords + 1) * sizeof(size_t)), malloc((nrecords + 1) * sizeof(size_t))};
-    int rc = ranked && g.parent && g.size && g.next && g.last ? 0 : -1;
+                  malloc((nrecords + 1) * sizeof(size_t)), malloc((nrecords + 1) * sizeof(size_t)),
+                  malloc((nrecords + 1) * sizeof(size_t))};
+    int rc = ranked && g.parent && g.size && g.next && g.last && g.left ? 0 : -1;
     if (rc == 0)
         rc = adjacency_build(&adj, nrecords, pairs, probability, npairs);
     if (rc == 0) {
@@ -130,6 +131,7 @@ int clustering_cohesive(size_t nrecords, const uint64_t *pairs, const double *pr
         for (size_t r = 0; r < nrecords; r++) {
             g.parent[r] = g.last[r] = r;
             g.size[r] = 1;
+            g.left[r] = r < nleft;
             g.next[r] = SIZE_MAX;
         }
         for (size_t k = 0; k < n; k++) {
@@ -142,16 +144,21 @@ int clustering_cohesive(size_t nrecords, const uint64_t *pairs, const double *pr
                 a = b, b = t;
             }
             /* a is the smaller group: its records' pairs are the fewer to look at */
-            double all = (double)g.size[a] * (double)g.size[b];
-            if (g.size[a] > 1 || g.size[b] > 1) {
-                static double frac = -1;
-                if (frac < 0)
-                    frac = getenv("COH") ? atof(getenv("COH")) : 1;
-                if (between(&g, &adj, a, b) < frac * threshold * all)
+            if (g.size[b] > 1) {
+                size_t count;
+                double sum = between(&g, &adj, a, b, &count);
+                /* a record joining a group: over the pairs scored; two groups: over all pairs
+                 * that could be */
+                double over = g.size[a] == 1 ? (double)count
+                              : nleft ? (double)g.left[a] * (double)(g.size[b] - g.left[b]) +
+                                            (double)(g.size[a] - g.left[a]) * (double)g.left[b]
+                                      : (double)g.size[a] * (double)g.size[b];
+                if (sum < threshold * over)
                     continue;
             }
             g.parent[a] = b;
             g.size[b] += g.size[a];
+            g.left[b] += g.left[a];
             g.next[g.last[b]] = a;
             g.last[b] = g.last[a];
         }
@@ -173,6 +180,7 @@ int clustering_cohesive(size_t nrecords, const uint64_t *pairs, const double *pr
     free(g.size);
     free(g.next);
     free(g.last);
+    free(g.left);
     return rc;
 }
 

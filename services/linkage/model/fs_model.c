@@ -552,18 +552,30 @@ static double posterior(const uint8_t *g, size_t nfields, const double *m, const
     return pm + pu > 0 ? pm / (pm + pu) : 0;
 }
 
-/* Whether the two classes EM fitted to a rule's pairs explain them better than "none of them
- * match" (every pair from u) by more than the parameters bought: the gain in log-likelihood must
+/* Whether EM found matches among a rule's pairs. The class it fitted as matches must agree exactly
+ * (level 1) more often than it disagrees (the last level) on at least half the fields compared:
+ * records of one person mostly agree. Among pairs that blocking found alike by their names, EM
+ * can instead fit a class of namesakes and relatives that share a name but mostly disagree on
+ * date of birth, NHS number and postcode; taken as matches, its many pairs would swamp every
+ * other rule's estimate of how often matches disagree on those fields (weighted by expected
+ * matches) and make a different date of birth weak evidence. And the two classes must explain
+ * the rule's pairs better than "none of them match" (every pair from u) by more than the
+ * parameters bought: the gain in log-likelihood must
  * exceed the Bayesian information criterion's penalty, half the number of free parameters times
  * the log of the number of pairs. EM always fits a "match" class, even among pairs that share
  * nobody; without this check, noise among the lookalikes blocking collects becomes matches. */
 static bool matches_found(const fs_model_t *self, const fs_patterns_t *pt, const double *m,
                           double lambda, size_t npairs, const bool *left_out)
 {
-    size_t nf = self->layout.nfields, params = 1;
+    size_t nf = self->layout.nfields, params = 1, compared = 0, agreeing = 0;
     for (size_t f = 0; f < nf; f++)
-        if (!left_out[f])
+        if (!left_out[f]) {
             params += self->nlevels[f] - 2;
+            compared++;
+            agreeing += m[f * FS_MAX_LEVELS + 1] > m[f * FS_MAX_LEVELS + self->nlevels[f] - 1];
+        }
+    if (2 * agreeing < compared)
+        return false; /* a class of lookalikes (relatives, namesakes), not of one person each */
     double gain = 0;
     for (size_t p = 0; p < pt->n; p++) {
         const uint8_t *g = pt->gamma + p * nf;
@@ -814,12 +826,16 @@ int fs_link_clustered(const fs_data_t *data, uint64_t seed, double threshold,
                 fs_model_score(model, FS_PAIR_LEFT(result->pairs[p]),
                                FS_PAIR_RIGHT(result->pairs[p]), &result->probability[p]);
         result->prior = fs_model_prior(model);
-        int (*cluster)(size_t, const uint64_t *, const double *, size_t, double, size_t *) =
-            clustering == FS_CLUSTER_ONE_TO_ONE    ? clustering_one_to_one
-            : clustering == FS_CLUSTER_COMPONENTS ? clustering_components
-                                                  : clustering_cohesive;
-        rc = cluster(data->nrecords, result->pairs, result->probability, result->npairs, threshold,
-                     result->cluster);
+        if (clustering == FS_CLUSTER_ONE_TO_ONE)
+            rc = clustering_one_to_one(data->nrecords, result->pairs, result->probability,
+                                       result->npairs, threshold, result->cluster);
+        else if (clustering == FS_CLUSTER_COMPONENTS)
+            rc = clustering_components(data->nrecords, result->pairs, result->probability,
+                                       result->npairs, threshold, result->cluster);
+        else
+            rc = clustering_cohesive(data->nrecords, left_count(data), result->pairs,
+                                     result->probability, result->npairs, threshold,
+                                     result->cluster);
     }
     fs_model_destroy(&model);
     if (rc != 0)
