@@ -15,6 +15,8 @@
 #include "file_read.h"
 #include "blocking.h"
 #include "fs_model.h"
+#include "link_memory.h"
+#include "link_train.h"
 
 #define MAX_MAPS 64
 
@@ -314,6 +316,63 @@ static int explain(const input_t *in, const fs_data_t *data, uint64_t seed, doub
     return 0;
 }
 
+/* --incremental: ncap-linkd's algorithm in memory, each record in file order linked against the
+ * patients held so far (link_memory_assign), with its default parameters; the columns of kinds
+ * nhs_number, forename, surname, dob, sex and postcode (the first of each) are its identifiers.
+ * cluster[r] receives record r's patient, from 1. */
+static int link_incremental(const input_t *in, uint64_t seed, size_t *cluster)
+{
+    static const fs_kind_t roles[LI_NFIELDS] = {FS_KIND_NHS_NUMBER, FS_KIND_FORENAME,
+                                                FS_KIND_SURNAME,    FS_KIND_DOB,
+                                                FS_KIND_SEX,        FS_KIND_POSTCODE};
+    long field[LI_NFIELDS];
+    for (size_t f = 0; f < LI_NFIELDS; f++) {
+        field[f] = -1;
+        for (size_t m = 0; m < in->nmaps && field[f] < 0; m++)
+            if (!in->maps[m].is_id && !in->maps[m].ignore && in->maps[m].kind == roles[f])
+                field[f] = (long)in->maps[m].field;
+    }
+    for (size_t m = 0; m < in->nmaps; m++) {
+        const map_t *mp = &in->maps[m];
+        if (!mp->is_id && !mp->ignore && field[0] != (long)mp->field &&
+            field[1] != (long)mp->field && field[2] != (long)mp->field &&
+            field[3] != (long)mp->field && field[4] != (long)mp->field &&
+            field[5] != (long)mp->field)
+            fprintf(stderr,
+                    "ncap link: --incremental compares nhs_number, forename, surname, dob, sex "
+                    "and postcode: column \"%s\" (%s) is not used\n",
+                    mp->column, fs_kind_name(mp->kind));
+    }
+    link_ident_t *ids = calloc(in->nrecords + 1, sizeof *ids);
+    if (!ids)
+        return -1;
+    for (size_t r = 0; r < in->nrecords; r++) {
+        const char *v[LI_NFIELDS];
+        for (size_t f = 0; f < LI_NFIELDS; f++)
+            v[f] = field[f] >= 0 ? in->values[r * in->nfields + (size_t)field[f]] : NULL;
+        link_ident_from_values(v[LI_NHS], v[LI_FORENAME], v[LI_SURNAME], v[LI_DOB], v[LI_SEX],
+                               v[LI_POSTCODE], &ids[r]);
+    }
+    link_params_t def, p;
+    link_params_default(&def);
+    p = def;
+    char err[256];
+    if (link_train(ids, in->nrecords, in->nrecords, seed, &def, &p, err, sizeof err) != 0) {
+        fprintf(stderr, "ncap link: %s: the default parameters are used\n", err);
+        p = def;
+    }
+    link_memory_t *index = link_memory_new(&p);
+    int rc = index ? 0 : -1;
+    for (size_t r = 0; r < in->nrecords && rc == 0; r++) {
+        int64_t patient;
+        rc = link_memory_assign(index, &ids[r], &patient);
+        cluster[r] = (size_t)patient;
+    }
+    link_memory_destroy(&index);
+    free(ids);
+    return rc;
+}
+
 /* Replaces each record's cluster (a record index) by a number from 1, in order of first
  * appearance. Returns 0, or -1 when out of memory. */
 static int number_clusters(size_t *cluster, size_t nrecords)
@@ -340,6 +399,7 @@ int cmd_link(int argc, char **argv)
                                             {"one-to-one", no_argument, NULL, 'o'},
                                             {"components", no_argument, NULL, 'c'},
                                             {"explain", required_argument, NULL, 'x'},
+                                            {"incremental", no_argument, NULL, 'i'},
                                             {"help", no_argument, NULL, 'h'},
                                             {NULL, 0, NULL, 0}};
     input_t in;
@@ -348,6 +408,7 @@ int cmd_link(int argc, char **argv)
     uint64_t seed = 1;
     const char *pairs_path = NULL, *explain_id = NULL, *explain_id2 = NULL;
     fs_clustering_t clustering = FS_CLUSTER_COHESIVE;
+    bool incremental = false;
     int rc = 0, opt;
     optind = 1;
     opterr = 0;
@@ -381,6 +442,9 @@ int cmd_link(int argc, char **argv)
             break;
         case 'x':
             explain_id = optarg;
+            break;
+        case 'i':
+            incremental = true;
             break;
         case 'h':
             usage(stdout);
@@ -440,8 +504,13 @@ int cmd_link(int argc, char **argv)
     }
     fs_result_t res;
     memset(&res, 0, sizeof res);
-    if (in.nrecords > 0 && (fs_link_clustered(&data, seed, threshold, clustering, &res) != 0 ||
-                            number_clusters(res.cluster, in.nrecords) != 0))
+    if (incremental) {
+        res.cluster = malloc((in.nrecords + 1) * sizeof *res.cluster);
+        if (!res.cluster || link_incremental(&in, seed, res.cluster) != 0)
+            rc = fail("out of memory");
+    } else if (in.nrecords > 0 &&
+               (fs_link_clustered(&data, seed, threshold, clustering, &res) != 0 ||
+                number_clusters(res.cluster, in.nrecords) != 0))
         rc = fail("out of memory");
     if (rc == 0) {
         fputs("file,record_id,cluster_id\n", stdout);
@@ -455,7 +524,7 @@ int cmd_link(int argc, char **argv)
         if (fflush(stdout) != 0 || ferror(stdout))
             rc = fail("could not write the output: %s", strerror(errno));
     }
-    if (rc == 0 && pairs_path)
+    if (rc == 0 && pairs_path && !incremental)
         rc = write_pairs(pairs_path, &in, &res);
     fs_result_free(&res);
     input_free(&in);
