@@ -141,16 +141,30 @@ static int normalise_text(const char *raw, char *out, size_t outsz)
         }
     }
     out[n] = '\0';
+    bool content = false; /* punctuation alone ("-", "'") is no value */
+    for (size_t i = 0; i < n && !content; i++)
+        content = isalnum((unsigned char)out[i]) || (unsigned char)out[i] >= 0x80;
+    if (!content)
+        n = 0;
+    /* what clerks write for a value they do not have */
+    static const char *const unknown[] = {"unknown", "not known", "not stated", "n k", "n a",
+                                          "null", "none"};
+    for (size_t k = 0; k < sizeof unknown / sizeof unknown[0] && n > 0; k++)
+        if (strcmp(out, unknown[k]) == 0)
+            n = 0;
+    if (n == 0)
+        out[0] = '\0';
     return n > 0 ? 1 : 0;
 }
 
-/* A UK postcode by postcode_check's grammar; the NHS pseudo-postcodes (ZZ99 3VZ no fixed abode
- * ...) are values too: many records share them, which term frequencies weigh. */
+/* A UK postcode by postcode_check's grammar. ZZ99 3VZ (no fixed abode) is a value: many records
+ * share it, which term frequencies weigh. The other NHS pseudo-postcodes (ZZ99 3WZ not known, a
+ * country or region) give no address: null, so that they never count as a different one. */
 static int normalise_postcode(const char *raw, char *out, size_t outsz)
 {
     char pc[9];
     postcode_status_t st = postcode_check(raw, pc);
-    if (st == POSTCODE_EMPTY)
+    if (st == POSTCODE_EMPTY || st == POSTCODE_NOT_KNOWN || st == POSTCODE_PSEUDO)
         return 0;
     if (st == POSTCODE_FORMAT || strlen(pc) >= outsz)
         return -1;

@@ -45,9 +45,14 @@ int fs_date_parse(const char *s, int *y, int *m, int *d);
  * names and text, YYYYMMDD for dates (fs_date_parse), "m"/"f" for sex, upper case "OUT IN" for
  * postcodes (postcode_check of common/postcode.h: a UK postcode, or an NHS pseudo-postcode such
  * as ZZ99 3VZ), digits for numbers.
- * Returns 1 with a value, 0 for null (empty, an unknown sex, or an NHS number that is one digit
- * repeated, a placeholder for "not known"), -1 when the kind cannot parse it (to be compared as
- * null and counted). */
+ * Returns 1 with a value, 0 for null: empty; an unknown sex; an NHS number that is one digit
+ * repeated; a postcode that gives no address (ZZ99 3WZ not known, a country's pseudo-postcode;
+ * ZZ99 3VZ, no fixed abode, is a value); a name or text of punctuation alone or a placeholder for
+ * "not known" ("unknown", "not known", "not stated", "N/K", "N/A", "null", "none"). -1 when the
+ * kind cannot parse it (to be compared as null and counted).
+ *
+ * Missing is not disagreement: a null on either side is level 0 for every kind, which weighs 0
+ * (fs_model_score, link_score) and which EM leaves out of m and u (fs_em.h). */
 int fs_value_normalise(fs_kind_t kind, const char *raw, char *out, size_t outsz);
 
 typedef struct {
