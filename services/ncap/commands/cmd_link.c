@@ -23,24 +23,56 @@
 static void usage(FILE *out)
 {
     fputs("usage: ncap link --map COLUMN=KIND [--map ...] [--threshold P] [--pairs PAIRS.csv]\n"
-          "                 [--seed S] [--one-to-one] A.csv [B.csv]\n"
+          "                 [--seed S] [--components | --one-to-one | --incremental] A.csv [B.csv]\n"
+          "       ncap link --map COLUMN=KIND [--map ...] --explain ID1 ID2 A.csv [B.csv]\n"
           "\n"
           "Finds the same person across records, without labels (Fellegi-Sunter: u from random\n"
           "pairs, m and the prior by expectation-maximisation over candidate pairs from several\n"
           "blocking rules, term-frequency adjustment for names). One file: duplicates within it.\n"
-          "Two files: links A to B (only pairs across the files).\n"
+          "Two files: links A to B (only pairs across the files). A blank or unparseable value,\n"
+          "or a placeholder for one (\"unknown\", ZZ99 3WZ), on either side weighs 0 in every\n"
+          "kind: missing is not disagreement.\n"
+          "\n"
+          "Records become people in groups that hold together: the pairs at or above the\n"
+          "threshold are taken from the most probable down, and each joins its two records'\n"
+          "groups only when a record joining a group matches the group's records on average\n"
+          "(mean match probability over the pairs scored between them at or above the\n"
+          "threshold), and two groups joining match each other on average over all pairs\n"
+          "across them (a pair not scored counting as 0). So one record that looks like two\n"
+          "people (a relative, a typo) joins the one it matches best and does not chain the\n"
+          "other into it. The same rule as ncap-linkd's, and the same threshold: no other\n"
+          "setting.\n"
           "\n"
           "  --map COLUMN=KIND  how to compare a column; KIND is id (the record key, required),\n"
           "                     nhs_number, forename, surname, name, dob (YYYY-MM-DD, YYYYMMDD or\n"
           "                     DD/MM/YYYY), sex, postcode (UK), number (any identifier number),\n"
           "                     text (free text compared fuzzily), exact or ignore. Columns not\n"
           "                     mapped are ignored\n"
-          "  --threshold P      link pairs whose match probability is P or more (default 0.5)\n"
+          "  --threshold P      link pairs whose match probability is P or more, and groups whose\n"
+          "                     mean is (default 0.5)\n"
           "  --pairs FILE       also write record_id_l,record_id_r,match_weight,match_probability\n"
           "                     for scored pairs above 0.01\n"
           "  --seed S           seed for the random pairs u is learned from (default 1)\n"
+          "  --components       plain connected components of the pairs at or above the\n"
+          "                     threshold instead (chains lookalikes into one person)\n"
           "  --one-to-one       each record links to at most one other, the most probable first\n"
           "                     (a death to one patient), instead of joining whole groups\n"
+          "  --incremental      ncap-linkd's algorithm instead, in memory: each record in file\n"
+          "                     order joins the patient held so far whose sets of identifiers\n"
+          "                     found by its blocking keys it matches on average, or becomes a new\n"
+          "                     one (patients are never merged); it compares the columns of kinds\n"
+          "                     nhs_number, forename, surname, dob, sex and postcode, with m, u\n"
+          "                     and the prior learned from the records as `ncap link-train`\n"
+          "                     learns them (the defaults if the fit is degenerate). To measure\n"
+          "                     how far the daemon agrees with the batch linker\n"
+          "  --explain ID1 ID2  print the waterfall of one pair instead (ID1 in A, ID2 in B, or\n"
+          "                     both in A), with the model trained as for linking: per mapped\n"
+          "                     column the values compared (normalised), the comparison level and\n"
+          "                     what it means, m and u at that level, the weight log2(m/u) (0 for\n"
+          "                     null), the term-frequency adjustment added to it (an exact name\n"
+          "                     rarer or commoner than most); then the match weight (their sum),\n"
+          "                     the log2 prior odds, the total, the match probability\n"
+          "                     1 / (1 + 2^-total), and whether blocking makes them a candidate\n"
           "  --help             show this help\n"
           "\n"
           "Input is RFC 4180 CSV with a header; spaces around fields and header names are\n"
@@ -284,7 +316,8 @@ static int explain(const input_t *in, const fs_data_t *data, uint64_t seed, doub
     bool candidate = false;
     for (size_t p = 0; p < npairs && !candidate; p++)
         candidate = pairs[p] == FS_PAIR(lo, hi);
-    printf("%-16s %-10s %-22s %-22s %5s %-22s %10s %10s %8s %8s\n", "column", "kind", id1, id2,
+    /* the weights' column ends at column 118; the totals go under it */
+    printf("%-16s %-10s %-18s %-18s %5s %-20s %9s %9s %7s %7s\n", "column", "kind", id1, id2,
            "level", "meaning", "m", "u", "weight", "tf_adj");
     for (size_t m = 0; m < in->nmaps; m++) {
         const map_t *mp = &in->maps[m];
@@ -292,24 +325,24 @@ static int explain(const input_t *in, const fs_data_t *data, uint64_t seed, doub
             continue;
         size_t f = mp->field;
         const char *a = in->values[i * in->nfields + f], *b = in->values[j * in->nfields + f];
-        printf("%-16.16s %-10s %-22.22s %-22.22s %5u %-22s ", mp->column, fs_kind_name(mp->kind),
+        printf("%-16.16s %-10s %-18.18s %-18.18s %5u %-20s ", mp->column, fs_kind_name(mp->kind),
                a ? a : "(null)", b ? b : "(null)", x.level[f],
                fs_kind_level_name(mp->kind, x.level[f]));
         if (x.level[f])
-            printf("%10.4g %10.4g %8.2f %8.2f\n", x.m[f], x.u[f], x.weight[f], x.tf[f]);
+            printf("%9.4g %9.4g %7.2f %7.2f\n", x.m[f], x.u[f], x.weight[f], x.tf[f]);
         else
-            printf("%10s %10s %8.2f %8.2f\n", "-", "-", 0.0, 0.0);
+            printf("%9s %9s %7.2f %7.2f\n", "-", "-", 0.0, 0.0);
     }
-    printf("%-16s %130.2f\n", "match weight", x.total);
-    printf("%-16s %130.2f\n", "log2 prior odds", x.log2_prior_odds);
-    printf("%-16s %130.2f\n", "total", x.total + x.log2_prior_odds);
-    printf("%-16s %130.6f\n", "probability", x.probability);
-    printf("%s; %s; %s the threshold %g\n",
+    printf("%-16s %101.2f\n", "match weight", x.total);
+    printf("%-16s %101.2f\n", "log2 prior odds", x.log2_prior_odds);
+    printf("%-16s %101.2f\n", "total", x.total + x.log2_prior_odds);
+    printf("%-16s %101.6f\n", "probability", x.probability);
+    printf("%s\n%s\nprobability %s the threshold %g\n",
            x.deterministic ? "a valid NHS number and the date of birth agree: linked at once"
                            : "probability = 1 / (1 + 2^-total)",
-           candidate ? "a candidate pair (a blocking rule puts them together)"
-                     : "not a candidate pair (no blocking rule puts them together: never scored "
-                       "when linking)",
+           candidate ? "a candidate pair: a blocking rule puts the two records together"
+                     : "not a candidate pair: no blocking rule puts the two records together, so "
+                       "linking never scores them",
            x.probability >= threshold ? "at or above" : "below", threshold);
     fs_model_destroy(&model);
     free(pairs);
