@@ -22,6 +22,7 @@ static const command_t commands[] = {
     {"spc", cmd_spc, "statistical process control (XmR, Making Data Count rules)"},
     {"link", cmd_link, "find the same person across records (probabilistic record linkage)"},
     {"link-train", cmd_link_train, "learn ncap-linkd's linkage parameters from its patient index"},
+    {"link-score", cmd_link_score, "score a linkage against the truth: pairwise and B-cubed F1"},
     {"validate", cmd_validate, "check a trust's file offline: every problem, row by row"},
     {"risk", cmd_risk, "each row's expected value under a risk model of the audit"},
     {"outliers", cmd_outliers, "outlier cases: the team's view, a trust's own and its response"},

@@ -65,6 +65,30 @@ size_t fs_kind_levels(fs_kind_t kind)
     return 0;
 }
 
+const char *fs_kind_level_name(fs_kind_t kind, size_t level)
+{
+    static const char *const names[][FS_MAX_LEVELS] = {
+        [FS_KIND_NHS_NUMBER] = {"null", "exact", "one digit off", "different"},
+        [FS_KIND_FORENAME] = {"null", "exact", "swapped with surname", "jaro-winkler >= 0.92",
+                              "jaro-winkler >= 0.80", "different"},
+        [FS_KIND_SURNAME] = {"null", "exact", "swapped with forename", "jaro-winkler >= 0.92",
+                             "jaro-winkler >= 0.80", "different"},
+        [FS_KIND_NAME] = {"null", "exact", "jaro-winkler >= 0.92", "jaro-winkler >= 0.80",
+                          "different"},
+        [FS_KIND_DOB] = {"null", "exact", "day and month swapped", "one part off",
+                         "within a year", "different"},
+        [FS_KIND_SEX] = {"null", "exact", "different"},
+        [FS_KIND_POSTCODE] = {"null", "full", "sector", "district", "area", "different"},
+        [FS_KIND_NUMBER] = {"null", "exact", "one edit", "two edits", "different"},
+        [FS_KIND_TEXT] = {"null", "exact", "jaro-winkler >= 0.92", "jaro-winkler >= 0.80",
+                          "different"},
+        [FS_KIND_EXACT] = {"null", "exact", "different"},
+    };
+    return (size_t)kind < sizeof names / sizeof names[0] && level < fs_kind_levels(kind)
+               ? names[kind][level]
+               : "?";
+}
+
 /* ---------- normalising values ---------- */
 
 static int atoin(const char *s, size_t n)
@@ -117,16 +141,30 @@ static int normalise_text(const char *raw, char *out, size_t outsz)
         }
     }
     out[n] = '\0';
+    bool content = false; /* punctuation alone ("-", "'") is no value */
+    for (size_t i = 0; i < n && !content; i++)
+        content = isalnum((unsigned char)out[i]) || (unsigned char)out[i] >= 0x80;
+    if (!content)
+        n = 0;
+    /* what clerks write for a value they do not have */
+    static const char *const unknown[] = {"unknown", "not known", "not stated", "n k", "n a",
+                                          "null", "none"};
+    for (size_t k = 0; k < sizeof unknown / sizeof unknown[0] && n > 0; k++)
+        if (strcmp(out, unknown[k]) == 0)
+            n = 0;
+    if (n == 0)
+        out[0] = '\0';
     return n > 0 ? 1 : 0;
 }
 
-/* A UK postcode by postcode_check's grammar; the NHS pseudo-postcodes (ZZ99 3VZ no fixed abode
- * ...) are values too: many records share them, which term frequencies weigh. */
+/* A UK postcode by postcode_check's grammar. ZZ99 3VZ (no fixed abode) is a value: many records
+ * share it, which term frequencies weigh. The other NHS pseudo-postcodes (ZZ99 3WZ not known, a
+ * country or region) give no address: null, so that they never count as a different one. */
 static int normalise_postcode(const char *raw, char *out, size_t outsz)
 {
     char pc[9];
     postcode_status_t st = postcode_check(raw, pc);
-    if (st == POSTCODE_EMPTY)
+    if (st == POSTCODE_EMPTY || st == POSTCODE_NOT_KNOWN || st == POSTCODE_PSEUDO)
         return 0;
     if (st == POSTCODE_FORMAT || strlen(pc) >= outsz)
         return -1;
@@ -528,18 +566,30 @@ static double posterior(const uint8_t *g, size_t nfields, const double *m, const
     return pm + pu > 0 ? pm / (pm + pu) : 0;
 }
 
-/* Whether the two classes EM fitted to a rule's pairs explain them better than "none of them
- * match" (every pair from u) by more than the parameters bought: the gain in log-likelihood must
+/* Whether EM found matches among a rule's pairs. The class it fitted as matches must agree exactly
+ * (level 1) more often than it disagrees (the last level) on at least half the fields compared:
+ * records of one person mostly agree. Among pairs that blocking found alike by their names, EM
+ * can instead fit a class of namesakes and relatives that share a name but mostly disagree on
+ * date of birth, NHS number and postcode; taken as matches, its many pairs would swamp every
+ * other rule's estimate of how often matches disagree on those fields (weighted by expected
+ * matches) and make a different date of birth weak evidence. And the two classes must explain
+ * the rule's pairs better than "none of them match" (every pair from u) by more than the
+ * parameters bought: the gain in log-likelihood must
  * exceed the Bayesian information criterion's penalty, half the number of free parameters times
  * the log of the number of pairs. EM always fits a "match" class, even among pairs that share
  * nobody; without this check, noise among the lookalikes blocking collects becomes matches. */
 static bool matches_found(const fs_model_t *self, const fs_patterns_t *pt, const double *m,
                           double lambda, size_t npairs, const bool *left_out)
 {
-    size_t nf = self->layout.nfields, params = 1;
+    size_t nf = self->layout.nfields, params = 1, compared = 0, agreeing = 0;
     for (size_t f = 0; f < nf; f++)
-        if (!left_out[f])
+        if (!left_out[f]) {
             params += self->nlevels[f] - 2;
+            compared++;
+            agreeing += m[f * FS_MAX_LEVELS + 1] > m[f * FS_MAX_LEVELS + self->nlevels[f] - 1];
+        }
+    if (2 * agreeing < compared)
+        return false; /* a class of lookalikes (relatives, namesakes), not of one person each */
     double gain = 0;
     for (size_t p = 0; p < pt->n; p++) {
         const uint8_t *g = pt->gamma + p * nf;
@@ -720,6 +770,30 @@ double fs_model_score(const fs_model_t *self, size_t i, size_t j, double *probab
     return w;
 }
 
+void fs_model_explain(const fs_model_t *self, size_t i, size_t j, fs_explain_t *out)
+{
+    assert(self && out);
+    size_t nf = self->layout.nfields;
+    memset(out, 0, sizeof *out);
+    model_compare(self, i, j, out->level);
+    for (size_t f = 0; f < nf; f++) {
+        uint8_t l = out->level[f];
+        if (!l)
+            continue;
+        out->m[f] = self->m[f * FS_MAX_LEVELS + l];
+        out->u[f] = self->u[f * FS_MAX_LEVELS + l];
+        out->weight[f] = self->w[f * FS_MAX_LEVELS + l];
+        if (l == 1 && self->tf_field[f])
+            out->tf[f] = self->log2_m1[f] - self->log2_tf[i * nf + f] - out->weight[f];
+        out->total += out->weight[f] + out->tf[f];
+    }
+    out->log2_prior_odds = self->log2_prior_odds;
+    fs_model_score(self, i, j, &out->probability);
+    out->deterministic = self->nhs_field >= 0 && self->dob_field >= 0 &&
+                         out->level[self->nhs_field] == 1 && out->level[self->dob_field] == 1 &&
+                         self->cells[i * nf + (size_t)self->nhs_field].aux;
+}
+
 double fs_model_prior(const fs_model_t *self)
 {
     assert(self);
@@ -740,7 +814,7 @@ double fs_model_u(const fs_model_t *self, size_t field, size_t level)
 
 int fs_link(const fs_data_t *data, uint64_t seed, double threshold, fs_result_t *result)
 {
-    return fs_link_clustered(data, seed, threshold, FS_CLUSTER_COMPONENTS, result);
+    return fs_link_clustered(data, seed, threshold, FS_CLUSTER_COHESIVE, result);
 }
 
 int fs_link_clustered(const fs_data_t *data, uint64_t seed, double threshold,
@@ -766,11 +840,16 @@ int fs_link_clustered(const fs_data_t *data, uint64_t seed, double threshold,
                 fs_model_score(model, FS_PAIR_LEFT(result->pairs[p]),
                                FS_PAIR_RIGHT(result->pairs[p]), &result->probability[p]);
         result->prior = fs_model_prior(model);
-        rc = clustering == FS_CLUSTER_ONE_TO_ONE
-                 ? clustering_one_to_one(data->nrecords, result->pairs, result->probability,
-                                         result->npairs, threshold, result->cluster)
-                 : clustering_components(data->nrecords, result->pairs, result->probability,
-                                         result->npairs, threshold, result->cluster);
+        if (clustering == FS_CLUSTER_ONE_TO_ONE)
+            rc = clustering_one_to_one(data->nrecords, result->pairs, result->probability,
+                                       result->npairs, threshold, result->cluster);
+        else if (clustering == FS_CLUSTER_COMPONENTS)
+            rc = clustering_components(data->nrecords, result->pairs, result->probability,
+                                       result->npairs, threshold, result->cluster);
+        else
+            rc = clustering_cohesive(data->nrecords, left_count(data), result->pairs,
+                                     result->probability, result->npairs, threshold,
+                                     result->cluster);
     }
     fs_model_destroy(&model);
     if (rc != 0)

@@ -9,6 +9,7 @@
 #ifndef NCAP_FS_MODEL_H
 #define NCAP_FS_MODEL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -44,9 +45,14 @@ int fs_date_parse(const char *s, int *y, int *m, int *d);
  * names and text, YYYYMMDD for dates (fs_date_parse), "m"/"f" for sex, upper case "OUT IN" for
  * postcodes (postcode_check of common/postcode.h: a UK postcode, or an NHS pseudo-postcode such
  * as ZZ99 3VZ), digits for numbers.
- * Returns 1 with a value, 0 for null (empty, an unknown sex, or an NHS number that is one digit
- * repeated, a placeholder for "not known"), -1 when the kind cannot parse it (to be compared as
- * null and counted). */
+ * Returns 1 with a value, 0 for null: empty; an unknown sex; an NHS number that is one digit
+ * repeated; a postcode that gives no address (ZZ99 3WZ not known, a country's pseudo-postcode;
+ * ZZ99 3VZ, no fixed abode, is a value); a name or text of punctuation alone or a placeholder for
+ * "not known" ("unknown", "not known", "not stated", "N/K", "N/A", "null", "none"). -1 when the
+ * kind cannot parse it (to be compared as null and counted).
+ *
+ * Missing is not disagreement: a null on either side is level 0 for every kind, which weighs 0
+ * (fs_model_score, link_score) and which EM leaves out of m and u (fs_em.h). */
 int fs_value_normalise(fs_kind_t kind, const char *raw, char *out, size_t outsz);
 
 typedef struct {
@@ -94,6 +100,25 @@ double fs_tf_weight(double m1, double frequency, double min_u);
  * once (probability 1). */
 double fs_model_score(const fs_model_t *self, size_t i, size_t j, double *probability);
 double fs_model_prior(const fs_model_t *self);
+
+/* The waterfall of one pair, as fs_model_score adds it up: per field its level, m and u at the
+ * level, the weight log2(m / u) (0 at the null level: a blank on either side is no evidence),
+ * and the term-frequency adjustment added to it (an exact agreement on a name: fs_tf_weight of
+ * the value's share of the records, minus log2(m / u); else 0); the total, the log2 prior odds,
+ * and the probability. */
+typedef struct {
+    uint8_t level[FS_MAX_FIELDS];
+    double m[FS_MAX_FIELDS], u[FS_MAX_FIELDS];
+    double weight[FS_MAX_FIELDS];
+    double tf[FS_MAX_FIELDS];
+    double total; /* sum of weight and tf: fs_model_score's match weight */
+    double log2_prior_odds;
+    double probability;
+    bool deterministic; /* a valid NHS number and the date of birth agree: probability 1 */
+} fs_explain_t;
+void fs_model_explain(const fs_model_t *self, size_t i, size_t j, fs_explain_t *out);
+/* What level of kind means ("null", "exact", "swapped with surname", ...). */
+const char *fs_kind_level_name(fs_kind_t kind, size_t level);
 double fs_model_m(const fs_model_t *self, size_t field, size_t level);
 double fs_model_u(const fs_model_t *self, size_t field, size_t level);
 
@@ -103,17 +128,20 @@ typedef struct {
     double *weight;
     double *probability;
     size_t npairs;
-    size_t *cluster; /* per record: smallest record index of its component */
+    size_t *cluster; /* per record: smallest record index of its group */
     size_t nrules;
     double prior;
 } fs_result_t;
 
-/* How scored pairs become people: connected components, or one-to-one (each record linked to
- * at most one other, the most probable first: a death links to at most one patient). */
-typedef enum { FS_CLUSTER_COMPONENTS, FS_CLUSTER_ONE_TO_ONE } fs_clustering_t;
+/* How scored pairs become people: groups that hold together (clustering_cohesive: a record
+ * joins a group only when it matches the group as a whole, so one lookalike record cannot chain
+ * two people into one), connected components (every pair at or above the threshold joins its
+ * two records' groups, whatever else they hold), or one-to-one (each record linked to at most one
+ * other, the most probable first: a death links to at most one patient). */
+typedef enum { FS_CLUSTER_COHESIVE, FS_CLUSTER_COMPONENTS, FS_CLUSTER_ONE_TO_ONE } fs_clustering_t;
 
 /* Links data with seed at threshold into *result (fs_result_free releases it), clustering
- * connected components. Returns 0, or -1 when out of memory. */
+ * groups that hold together (FS_CLUSTER_COHESIVE). Returns 0, or -1 when out of memory. */
 int fs_link(const fs_data_t *data, uint64_t seed, double threshold, fs_result_t *result);
 /* The same with the clustering chosen. */
 int fs_link_clustered(const fs_data_t *data, uint64_t seed, double threshold,

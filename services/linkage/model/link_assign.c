@@ -107,6 +107,53 @@ static bool better(double p, int64_t id, double best_p, int64_t best_id)
     return id > 0 ? id < best_id : id > best_id;
 }
 
+/* One set of identifiers of a patient that a record was scored against. */
+typedef struct {
+    int64_t patient_id;
+    const link_ident_t *id;
+    double probability;
+    bool deterministic;
+} scored_t;
+
+static int by_patient(const void *a, const void *b)
+{
+    const scored_t *x = a, *y = b;
+    return x->patient_id < y->patient_id ? -1 : x->patient_id > y->patient_id;
+}
+
+/* The patient that the record scored against sets[0..n) joins: per patient, the mean match
+ * probability over its distinct sets of identifiers scored (a set found by two keys counts once),
+ * the best patient at or above threshold (better()). Sorts sets. Returns the patient id, or 0. */
+static int64_t best_patient(const link_params_t *p, scored_t *sets, size_t n, double *prob,
+                            bool *det)
+{
+    qsort(sets, n, sizeof *sets, by_patient);
+    double best_p = -1;
+    int64_t best = 0;
+    for (size_t s = 0, e; s < n; s = e) {
+        double sum = 0;
+        size_t count = 0;
+        bool any_det = false;
+        for (e = s; e < n && sets[e].patient_id == sets[s].patient_id; e++) {
+            bool seen = false;
+            for (size_t k = s; k < e && !seen; k++)
+                seen = link_ident_same(sets[k].id, sets[e].id);
+            if (seen)
+                continue;
+            sum += sets[e].probability;
+            count++;
+            any_det |= sets[e].deterministic;
+        }
+        double mean = sum / (double)count;
+        if (mean >= p->threshold && better(mean, sets[s].patient_id, best_p, best)) {
+            best_p = mean, best = sets[s].patient_id;
+            *det = any_det;
+        }
+    }
+    *prob = best_p;
+    return best;
+}
+
 int link_assign(const link_params_t *p, const link_ident_t *ids, size_t n,
                 const link_batch_keys_t *bk, const link_candidate_t *cand, size_t ncand,
                 patient_match_t *out)
@@ -116,14 +163,17 @@ int link_assign(const link_params_t *p, const link_ident_t *ids, size_t n,
     size_t nrec = 0;
     for (size_t i = 0; i < n; i++)
         nrec += bk->nkeys[i];
+    size_t most = LINK_MAX_KEYS * (ncand > nrec ? ncand : nrec);
     key_ref_t *by_cand = calloc(ncand + 1, sizeof *by_cand);
     key_ref_t *by_rec = calloc(nrec + 1, sizeof *by_rec);
     /* a record's keys each match at most all of one side's refs */
-    size_t *found = calloc(LINK_MAX_KEYS * (ncand > nrec ? ncand : nrec) + 1, sizeof *found);
-    if (!by_cand || !by_rec || !found) {
+    size_t *found = calloc(most + 1, sizeof *found);
+    scored_t *sets = calloc(2 * most + 1, sizeof *sets);
+    if (!by_cand || !by_rec || !found || !sets) {
         free(by_cand);
         free(by_rec);
         free(found);
+        free(sets);
         return -1;
     }
     for (size_t c = 0; c < ncand; c++)
@@ -135,30 +185,29 @@ int link_assign(const link_params_t *p, const link_ident_t *ids, size_t n,
     qsort(by_rec, nrec, sizeof *by_rec, by_key_then_at);
     int64_t next_new = -1;
     for (size_t i = 0; i < n; i++) {
-        double best_p = -1;
-        int64_t best = 0;
-        bool det = false;
+        size_t nsets = 0;
         /* candidates in their order, then the records before it in the batch in theirs */
         size_t m = sharing(by_cand, ncand, bk, i, ncand, found);
         for (size_t f = 0; f < m; f++) {
             const link_candidate_t *c = &cand[found[f]];
-            double prob;
-            link_score(p, &ids[i], &c->id, &prob);
-            if (prob >= p->threshold && better(prob, c->patient_id, best_p, best)) {
-                best_p = prob, best = c->patient_id;
-                det = link_ident_deterministic(&ids[i], &c->id);
-            }
+            scored_t *sc = &sets[nsets++];
+            link_score(p, &ids[i], &c->id, &sc->probability);
+            sc->patient_id = c->patient_id;
+            sc->id = &c->id;
+            sc->deterministic = link_ident_deterministic(&ids[i], &c->id);
         }
         m = sharing(by_rec, nrec, bk, i, i, found);
         for (size_t f = 0; f < m; f++) {
             size_t j = found[f];
-            double prob;
-            link_score(p, &ids[i], &ids[j], &prob);
-            if (prob >= p->threshold && better(prob, out[j].patient_id, best_p, best)) {
-                best_p = prob, best = out[j].patient_id;
-                det = link_ident_deterministic(&ids[i], &ids[j]);
-            }
+            scored_t *sc = &sets[nsets++];
+            link_score(p, &ids[i], &ids[j], &sc->probability);
+            sc->patient_id = out[j].patient_id;
+            sc->id = &ids[j];
+            sc->deterministic = link_ident_deterministic(&ids[i], &ids[j]);
         }
+        double best_p = 0;
+        bool det = false;
+        int64_t best = best_patient(p, sets, nsets, &best_p, &det);
         patient_match_t *pm = &out[i];
         if (best != 0) {
             pm->patient_id = best;
@@ -174,5 +223,6 @@ int link_assign(const link_params_t *p, const link_ident_t *ids, size_t n,
     free(by_cand);
     free(by_rec);
     free(found);
+    free(sets);
     return 0;
 }

@@ -111,6 +111,13 @@ void link_ident_from_values(const char *nhs, const char *forename, const char *s
     normalise(LI_POSTCODE, postcode, out->postcode, sizeof out->postcode);
 }
 
+bool link_ident_same(const link_ident_t *a, const link_ident_t *b)
+{
+    return strcmp(a->nhs, b->nhs) == 0 && strcmp(a->forename, b->forename) == 0 &&
+           strcmp(a->surname, b->surname) == 0 && strcmp(a->dob, b->dob) == 0 &&
+           strcmp(a->sex, b->sex) == 0 && strcmp(a->postcode, b->postcode) == 0;
+}
+
 bool link_ident_empty(const link_ident_t *id)
 {
     return !id->nhs[0] && !id->dob[0] && !id->surname[0] && !id->forename[0];

@@ -71,6 +71,8 @@ void link_params_update(link_params_t *p);
 void link_ident_from_values(const char *nhs, const char *forename, const char *surname,
                             const char *dob, const char *sex, const char *postcode,
                             link_ident_t *out);
+/* True when a and b hold the same identifiers. */
+bool link_ident_same(const link_ident_t *a, const link_ident_t *b);
 /* True when id has nothing to link on (no NHS number, date of birth or name). */
 bool link_ident_empty(const link_ident_t *id);
 

@@ -13,31 +13,66 @@
 #include "usage_error.h"
 #include "csv.h"
 #include "file_read.h"
+#include "blocking.h"
 #include "fs_model.h"
+#include "link_memory.h"
+#include "link_train.h"
 
 #define MAX_MAPS 64
 
 static void usage(FILE *out)
 {
     fputs("usage: ncap link --map COLUMN=KIND [--map ...] [--threshold P] [--pairs PAIRS.csv]\n"
-          "                 [--seed S] [--one-to-one] A.csv [B.csv]\n"
+          "                 [--seed S] [--components | --one-to-one | --incremental] A.csv [B.csv]\n"
+          "       ncap link --map COLUMN=KIND [--map ...] --explain ID1 ID2 A.csv [B.csv]\n"
           "\n"
           "Finds the same person across records, without labels (Fellegi-Sunter: u from random\n"
           "pairs, m and the prior by expectation-maximisation over candidate pairs from several\n"
           "blocking rules, term-frequency adjustment for names). One file: duplicates within it.\n"
-          "Two files: links A to B (only pairs across the files).\n"
+          "Two files: links A to B (only pairs across the files). A blank or unparseable value,\n"
+          "or a placeholder for one (\"unknown\", ZZ99 3WZ), on either side weighs 0 in every\n"
+          "kind: missing is not disagreement.\n"
+          "\n"
+          "Records become people in groups that hold together: the pairs at or above the\n"
+          "threshold are taken from the most probable down, and each joins its two records'\n"
+          "groups only when a record joining a group matches the group's records on average\n"
+          "(mean match probability over the pairs scored between them at or above the\n"
+          "threshold), and two groups joining match each other on average over all pairs\n"
+          "across them (a pair not scored counting as 0). So one record that looks like two\n"
+          "people (a relative, a typo) joins the one it matches best and does not chain the\n"
+          "other into it. The same rule as ncap-linkd's, and the same threshold: no other\n"
+          "setting.\n"
           "\n"
           "  --map COLUMN=KIND  how to compare a column; KIND is id (the record key, required),\n"
           "                     nhs_number, forename, surname, name, dob (YYYY-MM-DD, YYYYMMDD or\n"
           "                     DD/MM/YYYY), sex, postcode (UK), number (any identifier number),\n"
           "                     text (free text compared fuzzily), exact or ignore. Columns not\n"
           "                     mapped are ignored\n"
-          "  --threshold P      link pairs whose match probability is P or more (default 0.5)\n"
+          "  --threshold P      link pairs whose match probability is P or more, and groups whose\n"
+          "                     mean is (default 0.5)\n"
           "  --pairs FILE       also write record_id_l,record_id_r,match_weight,match_probability\n"
           "                     for scored pairs above 0.01\n"
           "  --seed S           seed for the random pairs u is learned from (default 1)\n"
+          "  --components       plain connected components of the pairs at or above the\n"
+          "                     threshold instead (chains lookalikes into one person)\n"
           "  --one-to-one       each record links to at most one other, the most probable first\n"
           "                     (a death to one patient), instead of joining whole groups\n"
+          "  --incremental      ncap-linkd's algorithm instead, in memory: each record in file\n"
+          "                     order joins the patient held so far whose sets of identifiers\n"
+          "                     found by its blocking keys it matches on average, or becomes a new\n"
+          "                     one (patients are never merged); it compares the columns of kinds\n"
+          "                     nhs_number, forename, surname, dob, sex and postcode, with m, u\n"
+          "                     and the prior learned from the records as `ncap link-train`\n"
+          "                     learns them (the defaults if the fit is degenerate). To measure\n"
+          "                     how far the daemon agrees with the batch linker\n"
+          "  --explain ID1 ID2  print the waterfall of one pair instead (ID1 in A, ID2 in B, or\n"
+          "                     both in A), with the model trained as for linking: per mapped\n"
+          "                     column the values compared (normalised), the comparison level and\n"
+          "                     what it means, m and u at that level, the weight log2(m/u) (0 for\n"
+          "                     null), the term-frequency adjustment added to it (an exact name\n"
+          "                     rarer or commoner than most); then the match weight (their sum),\n"
+          "                     the log2 prior odds, the total, the match probability\n"
+          "                     1 / (1 + 2^-total), and whether blocking makes them a candidate\n"
           "  --help             show this help\n"
           "\n"
           "Input is RFC 4180 CSV with a header; spaces around fields and header names are\n"
@@ -245,6 +280,132 @@ static int write_pairs(const char *path, const input_t *in, const fs_result_t *r
     return 0;
 }
 
+static size_t find_id(const input_t *in, const char *id, size_t from, size_t to)
+{
+    for (size_t r = from; r < to; r++)
+        if (strcmp(in->ids[r], id) == 0)
+            return r;
+    return SIZE_MAX;
+}
+
+/* --explain: the model trained as for linking, then the waterfall of records id1 (in the first
+ * file) and id2 (in the last). */
+static int explain(const input_t *in, const fs_data_t *data, uint64_t seed, double threshold,
+                   char **files, size_t nfiles, const char *id1, const char *id2)
+{
+    size_t end_a = nfiles == 2 ? in->nleft : in->nrecords;
+    size_t i = find_id(in, id1, 0, end_a);
+    size_t j = find_id(in, id2, nfiles == 2 ? in->nleft : 0, in->nrecords);
+    if (i == SIZE_MAX || j == SIZE_MAX)
+        return fail("--explain: no record with id \"%s\" in \"%s\"", i == SIZE_MAX ? id1 : id2,
+                    files[i == SIZE_MAX ? 0 : nfiles - 1]);
+    if (i == j)
+        return fail("--explain: \"%s\" and \"%s\" are the same record", id1, id2);
+    fs_model_t *model = fs_model_new(data);
+    uint64_t *pairs = NULL;
+    size_t npairs = 0;
+    if (!model || blocking_candidates(data, &pairs, &npairs, NULL) != 0 ||
+        fs_model_train(model, pairs, npairs, seed) != 0) {
+        fs_model_destroy(&model);
+        free(pairs);
+        return fail("out of memory");
+    }
+    size_t lo = i < j ? i : j, hi = i < j ? j : i;
+    fs_explain_t x;
+    fs_model_explain(model, lo, hi, &x);
+    bool candidate = false;
+    for (size_t p = 0; p < npairs && !candidate; p++)
+        candidate = pairs[p] == FS_PAIR(lo, hi);
+    /* the weights' column ends at column 118; the totals go under it */
+    printf("%-16s %-10s %-18s %-18s %5s %-20s %9s %9s %7s %7s\n", "column", "kind", id1, id2,
+           "level", "meaning", "m", "u", "weight", "tf_adj");
+    for (size_t m = 0; m < in->nmaps; m++) {
+        const map_t *mp = &in->maps[m];
+        if (mp->is_id || mp->ignore)
+            continue;
+        size_t f = mp->field;
+        const char *a = in->values[i * in->nfields + f], *b = in->values[j * in->nfields + f];
+        printf("%-16.16s %-10s %-18.18s %-18.18s %5u %-20s ", mp->column, fs_kind_name(mp->kind),
+               a ? a : "(null)", b ? b : "(null)", x.level[f],
+               fs_kind_level_name(mp->kind, x.level[f]));
+        if (x.level[f])
+            printf("%9.4g %9.4g %7.2f %7.2f\n", x.m[f], x.u[f], x.weight[f], x.tf[f]);
+        else
+            printf("%9s %9s %7.2f %7.2f\n", "-", "-", 0.0, 0.0);
+    }
+    printf("%-16s %101.2f\n", "match weight", x.total);
+    printf("%-16s %101.2f\n", "log2 prior odds", x.log2_prior_odds);
+    printf("%-16s %101.2f\n", "total", x.total + x.log2_prior_odds);
+    printf("%-16s %101.6f\n", "probability", x.probability);
+    printf("%s\n%s\nprobability %s the threshold %g\n",
+           x.deterministic ? "a valid NHS number and the date of birth agree: linked at once"
+                           : "probability = 1 / (1 + 2^-total)",
+           candidate ? "a candidate pair: a blocking rule puts the two records together"
+                     : "not a candidate pair: no blocking rule puts the two records together, so "
+                       "linking never scores them",
+           x.probability >= threshold ? "at or above" : "below", threshold);
+    fs_model_destroy(&model);
+    free(pairs);
+    return 0;
+}
+
+/* --incremental: ncap-linkd's algorithm in memory, each record in file order linked against the
+ * patients held so far (link_memory_assign), with its default parameters; the columns of kinds
+ * nhs_number, forename, surname, dob, sex and postcode (the first of each) are its identifiers.
+ * cluster[r] receives record r's patient, from 1. */
+static int link_incremental(const input_t *in, uint64_t seed, size_t *cluster)
+{
+    static const fs_kind_t roles[LI_NFIELDS] = {FS_KIND_NHS_NUMBER, FS_KIND_FORENAME,
+                                                FS_KIND_SURNAME,    FS_KIND_DOB,
+                                                FS_KIND_SEX,        FS_KIND_POSTCODE};
+    long field[LI_NFIELDS];
+    for (size_t f = 0; f < LI_NFIELDS; f++) {
+        field[f] = -1;
+        for (size_t m = 0; m < in->nmaps && field[f] < 0; m++)
+            if (!in->maps[m].is_id && !in->maps[m].ignore && in->maps[m].kind == roles[f])
+                field[f] = (long)in->maps[m].field;
+    }
+    for (size_t m = 0; m < in->nmaps; m++) {
+        const map_t *mp = &in->maps[m];
+        if (!mp->is_id && !mp->ignore && field[0] != (long)mp->field &&
+            field[1] != (long)mp->field && field[2] != (long)mp->field &&
+            field[3] != (long)mp->field && field[4] != (long)mp->field &&
+            field[5] != (long)mp->field)
+            fprintf(stderr,
+                    "ncap link: --incremental compares nhs_number, forename, surname, dob, sex "
+                    "and postcode: column \"%s\" (%s) is not used\n",
+                    mp->column, fs_kind_name(mp->kind));
+    }
+    link_ident_t *ids = calloc(in->nrecords + 1, sizeof *ids);
+    if (!ids)
+        return -1;
+    for (size_t r = 0; r < in->nrecords; r++) {
+        const char *v[LI_NFIELDS];
+        for (size_t f = 0; f < LI_NFIELDS; f++)
+            v[f] = field[f] >= 0 ? in->values[r * in->nfields + (size_t)field[f]] : NULL;
+        link_ident_from_values(v[LI_NHS], v[LI_FORENAME], v[LI_SURNAME], v[LI_DOB], v[LI_SEX],
+                               v[LI_POSTCODE], &ids[r]);
+    }
+    link_params_t def, p;
+    link_params_default(&def);
+    p = def;
+    char err[256];
+    if (link_train(ids, in->nrecords, in->nrecords, seed, &def, &p, err, sizeof err) != 0) {
+        fprintf(stderr, "ncap link: %s: the default parameters are used\n", err);
+        p = def;
+    }
+    link_memory_t *index = link_memory_new(&p);
+    int rc = index ? 0 : -1;
+    for (size_t r = 0; r < in->nrecords && rc == 0; r++) {
+        int64_t patient;
+        rc = link_memory_assign(index, &ids[r], &patient);
+        cluster[r] = (size_t)patient;
+    }
+    link_memory_destroy(&index);
+    free(ids);
+    return rc;
+}
+
 /* Replaces each record's cluster (a record index) by a number from 1, in order of first
  * appearance. Returns 0, or -1 when out of memory. */
 static int number_clusters(size_t *cluster, size_t nrecords)
@@ -269,14 +430,18 @@ int cmd_link(int argc, char **argv)
                                             {"pairs", required_argument, NULL, 'p'},
                                             {"seed", required_argument, NULL, 's'},
                                             {"one-to-one", no_argument, NULL, 'o'},
+                                            {"components", no_argument, NULL, 'c'},
+                                            {"explain", required_argument, NULL, 'x'},
+                                            {"incremental", no_argument, NULL, 'i'},
                                             {"help", no_argument, NULL, 'h'},
                                             {NULL, 0, NULL, 0}};
     input_t in;
     memset(&in, 0, sizeof in);
     double threshold = 0.5;
     uint64_t seed = 1;
-    const char *pairs_path = NULL;
-    fs_clustering_t clustering = FS_CLUSTER_COMPONENTS;
+    const char *pairs_path = NULL, *explain_id = NULL, *explain_id2 = NULL;
+    fs_clustering_t clustering = FS_CLUSTER_COHESIVE;
+    bool incremental = false;
     int rc = 0, opt;
     optind = 1;
     opterr = 0;
@@ -305,6 +470,15 @@ int cmd_link(int argc, char **argv)
         case 'o':
             clustering = FS_CLUSTER_ONE_TO_ONE;
             break;
+        case 'c':
+            clustering = FS_CLUSTER_COMPONENTS;
+            break;
+        case 'x':
+            explain_id = optarg;
+            break;
+        case 'i':
+            incremental = true;
+            break;
         case 'h':
             usage(stdout);
             input_free(&in);
@@ -312,6 +486,12 @@ int cmd_link(int argc, char **argv)
         default:
             rc = usage_error("link", "unknown or incomplete option \"%s\"", argv[optind - 1]);
         }
+    }
+    if (rc == 0 && explain_id) {
+        if (optind >= argc)
+            rc = usage_error("link", "--explain takes two record ids, got one");
+        else
+            explain_id2 = argv[optind++];
     }
     size_t nfiles = argc > optind ? (size_t)(argc - optind) : 0;
     size_t nid = 0;
@@ -350,10 +530,20 @@ int cmd_link(int argc, char **argv)
     for (size_t m = 0; m < in.nmaps; m++)
         if (!in.maps[m].is_id && !in.maps[m].ignore)
             data.kinds[in.maps[m].field] = in.maps[m].kind;
+    if (explain_id) {
+        rc = explain(&in, &data, seed, threshold, files, nfiles, explain_id, explain_id2);
+        input_free(&in);
+        return rc;
+    }
     fs_result_t res;
     memset(&res, 0, sizeof res);
-    if (in.nrecords > 0 && (fs_link_clustered(&data, seed, threshold, clustering, &res) != 0 ||
-                            number_clusters(res.cluster, in.nrecords) != 0))
+    if (incremental) {
+        res.cluster = malloc((in.nrecords + 1) * sizeof *res.cluster);
+        if (!res.cluster || link_incremental(&in, seed, res.cluster) != 0)
+            rc = fail("out of memory");
+    } else if (in.nrecords > 0 &&
+               (fs_link_clustered(&data, seed, threshold, clustering, &res) != 0 ||
+                number_clusters(res.cluster, in.nrecords) != 0))
         rc = fail("out of memory");
     if (rc == 0) {
         fputs("file,record_id,cluster_id\n", stdout);
@@ -367,7 +557,7 @@ int cmd_link(int argc, char **argv)
         if (fflush(stdout) != 0 || ferror(stdout))
             rc = fail("could not write the output: %s", strerror(errno));
     }
-    if (rc == 0 && pairs_path)
+    if (rc == 0 && pairs_path && !incremental)
         rc = write_pairs(pairs_path, &in, &res);
     fs_result_free(&res);
     input_free(&in);

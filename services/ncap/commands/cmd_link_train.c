@@ -24,8 +24,9 @@ static void usage(void)
            "`ncap link` does; and the term frequencies: each forename, surname and postcode\n"
            "held by at least %d patients and more common than its field's u at exact\n"
            "agreement, with its share of the patients, so that agreeing on it weighs less\n"
-           "(\"smith\", a care home's postcode). Prints the learned m and u per field and\n"
-           "level and the prior beside the current ones and the most common values, then\n"
+           "(\"smith\", a care home's postcode). Prints a table of the learned m, u and\n"
+           "weight log2(m/u) per field and comparison level (with what the level means)\n"
+           "beside the current ones, the prior and the most common values, then\n"
            "stores them all (linkage.match_param, match_setting, match_term_freq) in one\n"
            "transaction; every ncap-linkd instance loads them at its next batch.\n\n"
            "  --sample N  train on N patients chosen by the seed (default: all)\n"
@@ -81,13 +82,20 @@ static int read_sample(PGconn *db, unsigned long long sample, unsigned long long
     return 0;
 }
 
+/* The fitted m and u per field and comparison level as a table, with what the level means, its
+ * weight log2(m / u), and the values in use beside them. */
 static void print_params(const link_params_t *cur, const link_params_t *learned)
 {
-    printf("%-11s %5s %12s %12s %12s %12s\n", "field", "level", "m", "u", "current_m", "current_u");
+    printf("fitted m and u per comparison level (weight = log2(m / u); a blank on either side is"
+           " level 0, null, which weighs 0 and is not fitted):\n");
+    printf("%-11s %5s %-22s %12s %12s %8s %12s %12s %8s\n", "field", "level", "meaning", "m", "u",
+           "weight", "current_m", "current_u", "current_w");
     for (size_t f = 0; f < LI_NFIELDS; f++)
         for (size_t l = 1; l < link_field_levels(f); l++)
-            printf("%-11s %5zu %12.6g %12.6g %12.6g %12.6g\n", link_field_name(f), l,
-                   learned->m[f][l], learned->u[f][l], cur->m[f][l], cur->u[f][l]);
+            printf("%-11s %5zu %-22s %12.6g %12.6g %8.2f %12.6g %12.6g %8.2f\n",
+                   link_field_name(f), l, fs_kind_level_name(link_train_kind(f), l),
+                   learned->m[f][l], learned->u[f][l], learned->w[f][l], cur->m[f][l],
+                   cur->u[f][l], cur->w[f][l]);
     printf("log2_prior_odds %.4f (current %.4f)\n", learned->log2_prior_odds, cur->log2_prior_odds);
 }
 

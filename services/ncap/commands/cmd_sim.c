@@ -27,6 +27,9 @@ static void usage(FILE *out)
         "       ncap sim --audit nhfd|nela [--trusts K] [--records N] [--seed S] --submit\n"
         "                [--interval SECONDS] [--rounds R] [--invalid-rate R] [--start ...]\n"
         "                [--deaths FILE [--deaths-step DAYS]]\n"
+        "       ncap sim linkage [--records N] [--seed S] [--blank FIELD=RATE ...] [--out FILE]\n"
+        "                a test population for record linkage, with its truth (see\n"
+        "                ncap sim linkage --help)\n"
         "\n"
         "Writes realistic, entirely synthetic audit records the way trusts send them, with a "
         "known\n"
@@ -183,6 +186,8 @@ int cmd_sim(int argc, char **argv)
         {"help", no_argument, NULL, O_HELP},
         {NULL, 0, NULL, 0},
     };
+    if (argc > 1 && strcmp(argv[1], "linkage") == 0)
+        return cmd_sim_linkage(argc - 1, argv + 1);
     sim_opts_t opts;
     sim_opts_default(&opts);
     const char *audit = NULL, *out_dir = NULL, *truth = NULL;

@@ -5,6 +5,8 @@
 #define NCAP_COMMANDS_H
 
 int cmd_sim(int argc, char **argv);
+/* `ncap sim linkage`, which cmd_sim hands its arguments to (argv[0] "linkage") */
+int cmd_sim_linkage(int argc, char **argv);
 int cmd_submit(int argc, char **argv);
 int cmd_status(int argc, char **argv);
 int cmd_wait(int argc, char **argv);
@@ -16,6 +18,7 @@ int cmd_funnel(int argc, char **argv);
 int cmd_spc(int argc, char **argv);
 int cmd_link(int argc, char **argv);
 int cmd_link_train(int argc, char **argv);
+int cmd_link_score(int argc, char **argv);
 int cmd_validate(int argc, char **argv);
 int cmd_risk(int argc, char **argv);
 int cmd_feedback(int argc, char **argv);

@@ -267,13 +267,6 @@ const char *link_memory_date_of_death(const link_memory_t *self, int64_t patient
 
 /* ---------------------------------------------------------------- the patient index */
 
-static bool same_ident(const link_ident_t *a, const link_ident_t *b)
-{
-    return strcmp(a->nhs, b->nhs) == 0 && strcmp(a->forename, b->forename) == 0 &&
-           strcmp(a->surname, b->surname) == 0 && strcmp(a->dob, b->dob) == 0 &&
-           strcmp(a->sex, b->sex) == 0 && strcmp(a->postcode, b->postcode) == 0;
-}
-
 /* The index of patient's set of identifiers equal to id, added when it has none. Returns 0 or -1.
  */
 static int patient_ident(link_memory_t *self, int64_t patient_id, const link_ident_t *id,
@@ -281,7 +274,7 @@ static int patient_ident(link_memory_t *self, int64_t patient_id, const link_ide
 {
     patient_t *pt = &self->patients[patient_id - 1];
     for (size_t i = pt->first_ident; i; i = self->idents[i - 1].next)
-        if (same_ident(&self->idents[i - 1].id, id)) {
+        if (link_ident_same(&self->idents[i - 1].id, id)) {
             *out = i - 1;
             return 0;
         }
@@ -388,6 +381,16 @@ done:
     free(cand);
     link_batch_keys_free(&bk);
     return rc;
+}
+
+int link_memory_assign(link_memory_t *self, const link_ident_t *id, int64_t *patient_id)
+{
+    assert(self && id && patient_id);
+    patient_match_t match;
+    if (assign(self, id, &match) != 0)
+        return -1;
+    *patient_id = match.patient_id;
+    return 0;
 }
 
 /* ---------------------------------------------------------------- deaths */

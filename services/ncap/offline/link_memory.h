@@ -82,6 +82,11 @@ typedef struct {
  * opt-out. The caller clears each item (link_memory_item_clear) whatever the result. Returns 0,
  * or -1 when out of memory (the index may then hold part of the batch). */
 int link_memory_link(link_memory_t *self, link_memory_item_t *items, size_t n);
+/* Links one record's identifiers alone, as link_memory_link does each record's (link_assign
+ * against the held patients of its keys; a new patient when none matches; its keys stored), and
+ * nothing else (no death, no opt-out): `ncap link --incremental`. *patient_id receives its
+ * patient, from 1. Returns 0, or -1 when out of memory. */
+int link_memory_assign(link_memory_t *self, const link_ident_t *id, int64_t *patient_id);
 /* Frees what link_memory_link put in item. */
 void link_memory_item_clear(link_memory_item_t *item);
 

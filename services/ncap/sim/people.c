@@ -168,6 +168,31 @@ const char *sim_patient_surname(const patient_t *p)
     return surnames[p->surname];
 }
 
+size_t sim_forename_count(bool male)
+{
+    return male ? NELEMS(male_names) : NELEMS(female_names);
+}
+
+const char *sim_forename_at(bool male, size_t i)
+{
+    return male ? male_names[i].name : female_names[i].name;
+}
+
+const char *sim_forename_nick(bool male, size_t i)
+{
+    return male ? male_names[i].nick : female_names[i].nick;
+}
+
+size_t sim_surname_count(void)
+{
+    return NELEMS(surnames);
+}
+
+const char *sim_surname_at(size_t i)
+{
+    return surnames[i];
+}
+
 static const char *patient_nickname(const patient_t *p)
 {
     return p->male_name ? male_names[p->forename].nick : female_names[p->forename].nick;

@@ -137,6 +137,8 @@ size_t sim_random_area(rng_t *r);
 void sim_new_postcode(rng_t *r, size_t area, char out[9]);
 /* The area of a postcode written by sim_new_postcode, or otherwise when none matches. */
 size_t sim_postcode_area(const char *postcode, size_t otherwise);
+/* The post town of an area ("Leeds" for LS; "London" for its several areas). */
+const char *sim_area_town(size_t area);
 
 /* ---------- people.c: who the patients are, and their identifiers as clerks write them ----------
  */
@@ -148,6 +150,13 @@ uint32_t sim_new_patient_aged(sim_t *self, const trust_t *t, int64_t arrival_day
                               const unsigned sex_w[4]);
 const char *sim_patient_forename(const patient_t *p);
 const char *sim_patient_surname(const patient_t *p);
+/* The built-in name tables, most common first (roughly, among people born 1920-1960): forenames
+ * by sex, each with a nickname or NULL, and surnames. i below the count. */
+size_t sim_forename_count(bool male);
+const char *sim_forename_at(bool male, size_t i);
+const char *sim_forename_nick(bool male, size_t i);
+size_t sim_surname_count(void);
+const char *sim_surname_at(size_t i);
 /* A unique valid NHS number in the test range (starting 9). */
 void sim_new_test_number(sim_t *self, rng_t *r, char out[11]);
 /* Sets rec's names as written at a repeat visit of its patient (self->rng). */

@@ -24,6 +24,52 @@ static const area_t areas[] = {
     {"WA", 16}, {"LA", 23}, {"CA", 28}, {"HG", 5},  {"TA", 24}, {"SP", 11}, {"GU", 35}, {"RH", 20},
 };
 
+/* The post town of each area, in the order of areas (for the city written with an address). */
+static const char *const area_towns[] = {
+    "Exeter",        "Oxford",
+    "London",        "London",
+    "London",        "Cambridge",
+    "Norwich",       "Newcastle upon Tyne",
+    "Nottingham",    "Plymouth",
+    "Bristol",       "Dorchester",
+    "Colchester",    "Ipswich",
+    "Portsmouth",    "Stoke-on-Trent",
+    "Leicester",     "Middlesbrough",
+    "York",          "Preston",
+    "Leeds",         "Sheffield",
+    "Birmingham",    "Manchester",
+    "Liverpool",     "Lincoln",
+    "Gloucester",    "Bath",
+    "Swindon",       "Torquay",
+    "Truro",         "Northampton",
+    "Worcester",     "Hereford",
+    "Blackburn",     "Hull",
+    "Coventry",      "London",
+    "Canterbury",    "Rochester",
+    "Brighton",      "Southampton",
+    "Reading",       "London",
+    "Romford",       "Luton",
+    "Peterborough",  "Watford",
+    "Southall",      "Kingston upon Thames",
+    "Sunderland",    "Darlington",
+    "Bradford",      "Huddersfield",
+    "Doncaster",     "Crewe",
+    "Chester",       "Bolton",
+    "Wigan",         "Dudley",
+    "Wolverhampton", "Shrewsbury",
+    "Milton Keynes", "Hemel Hempstead",
+    "Dartford",      "Southend-on-Sea",
+    "Chelmsford",    "Stevenage",
+    "Derby",         "Walsall",
+    "Stockport",     "Oldham",
+    "Warrington",    "Lancaster",
+    "Carlisle",      "Harrogate",
+    "Taunton",       "Salisbury",
+    "Guildford",     "Redhill",
+};
+_Static_assert(sizeof area_towns / sizeof area_towns[0] == sizeof areas / sizeof areas[0],
+               "a post town for each postcode area");
+
 typedef struct {
     const char *code; /* ODS code of an English acute trust */
     const char *area; /* postcode area it serves */
@@ -172,4 +218,9 @@ size_t sim_postcode_area(const char *postcode, size_t otherwise)
             !isalpha((unsigned char)postcode[strlen(areas[a].area)]))
             area = a;
     return area;
+}
+
+const char *sim_area_town(size_t area)
+{
+    return area < NELEMS(area_towns) ? area_towns[area] : "";
 }

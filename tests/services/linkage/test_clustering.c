@@ -1,7 +1,9 @@
 /* test_clustering.c - scored pairs into people: connected components with the smallest record
- * index as a stable id, whatever the order of the pairs, the threshold inclusive; and one-to-one
- * (a death links to at most one patient), the most probable pair first, ties to the smaller pair.
- */
+ * index as a stable id, whatever the order of the pairs, the threshold inclusive; groups that hold
+ * together (a record bridging two people joins one, the two stay apart; a record matching one
+ * member of a group but not the others stays out; two files count only pairs across them); and
+ * one-to-one (a death links to at most one patient), the most probable pair first, ties to the
+ * smaller pair. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -37,6 +39,67 @@ static void components_with_stable_ids(void **state)
     assert_memory_equal(cluster, one, sizeof one);
 }
 
+/* Two people of two records each (0-1, 2-3) and a record 4 that looks like both. Connected
+ * components make one person of all five; groups that hold together put 4 with the one it matches
+ * best and keep the other apart, whatever the order of the pairs. */
+static void cohesive_bridge_merges_no_one(void **state)
+{
+    (void)state;
+    uint64_t pr[] = {FS_PAIR(0, 1), FS_PAIR(2, 3), FS_PAIR(0, 4), FS_PAIR(1, 4),
+                        FS_PAIR(2, 4), FS_PAIR(3, 4), FS_PAIR(0, 2), FS_PAIR(1, 3)};
+    double pp[] = {0.99, 0.99, 0.95, 0.9, 0.93, 0.9, 0.001, 0.002};
+    size_t cluster[5];
+    assert_int_equal(clustering_components(5, pr, pp, 8, 0.5, cluster), 0);
+    size_t all[] = {0, 0, 0, 0, 0};
+    assert_memory_equal(cluster, all, sizeof all);
+    assert_int_equal(clustering_cohesive(5, 0, pr, pp, 8, 0.5, cluster), 0);
+    size_t want[] = {0, 0, 2, 2, 0};
+    assert_memory_equal(cluster, want, sizeof want);
+    /* reversed order, and the unlikely pr between the two people not scored at all */
+    uint64_t rev[6];
+    double rprob[6];
+    for (size_t k = 0; k < 6; k++)
+        rev[k] = pr[5 - k], rprob[k] = pp[5 - k];
+    assert_int_equal(clustering_cohesive(5, 0, rev, rprob, 6, 0.5, cluster), 0);
+    assert_memory_equal(cluster, want, sizeof want);
+}
+
+static void cohesive_member_must_match_the_group(void **state)
+{
+    (void)state;
+    /* 2 matches 1 but was scored against 0 as a non-match: it stays out; 3 matches both 0 and 1 */
+    uint64_t pr[] = {FS_PAIR(0, 1), FS_PAIR(1, 2), FS_PAIR(0, 2), FS_PAIR(0, 3), FS_PAIR(1, 3)};
+    double pp[] = {0.99, 0.9, 0.01, 0.8, 0.7};
+    size_t cluster[4];
+    assert_int_equal(clustering_cohesive(4, 0, pr, pp, 5, 0.5, cluster), 0);
+    size_t want[] = {0, 0, 2, 0};
+    assert_memory_equal(cluster, want, sizeof want);
+    /* at the threshold exactly: a pair joins, as in components */
+    uint64_t one[] = {FS_PAIR(0, 1)};
+    double at[] = {0.5};
+    assert_int_equal(clustering_cohesive(4, 0, one, at, 1, 0.5, cluster), 0);
+    size_t pair[] = {0, 0, 2, 3};
+    assert_memory_equal(cluster, pair, sizeof pair);
+}
+
+/* Two files: records 0 and 1 in A, 2 and 3 in B; 0-2 and 1-3 match, and 0-1 and 2-3 could never
+ * be scored (one file each). Group {0, 2} and group {1, 3} join when the pr across the files
+ * between them match: 0-3 and 1-2. */
+static void cohesive_two_files_count_pairs_across(void **state)
+{
+    (void)state;
+    uint64_t pr[] = {FS_PAIR(0, 2), FS_PAIR(1, 3), FS_PAIR(0, 3), FS_PAIR(1, 2)};
+    double pp[] = {0.99, 0.98, 0.9, 0.9};
+    size_t cluster[4];
+    assert_int_equal(clustering_cohesive(4, 2, pr, pp, 4, 0.5, cluster), 0);
+    size_t one[] = {0, 0, 0, 0};
+    assert_memory_equal(cluster, one, sizeof one);
+    /* counted as one file, the two unscorable pr would count as non-matches: 1.8 / 4 */
+    assert_int_equal(clustering_cohesive(4, 0, pr, pp, 4, 0.5, cluster), 0);
+    size_t two[] = {0, 1, 0, 1};
+    assert_memory_equal(cluster, two, sizeof two);
+}
+
 static void one_to_one(void **state)
 {
     (void)state;
@@ -58,6 +121,9 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(components_with_stable_ids),
+        cmocka_unit_test(cohesive_bridge_merges_no_one),
+        cmocka_unit_test(cohesive_member_must_match_the_group),
+        cmocka_unit_test(cohesive_two_files_count_pairs_across),
         cmocka_unit_test(one_to_one),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

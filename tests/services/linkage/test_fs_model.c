@@ -1,6 +1,8 @@
-/* test_fs_model.c - Fellegi-Sunter: values normalised per kind, comparison levels per kind, term
- * frequencies weighting a common surname below a rare one, deterministic NHS number links, and
- * two files that share no one linking nothing while typo'd copies link. */
+/* test_fs_model.c - Fellegi-Sunter: values normalised per kind, comparison levels per kind, a
+ * blank or unparseable value on either side weighing nothing in every kind (missing is not
+ * disagreement) and left out of EM, the waterfall of a pair (fs_model_explain), term frequencies
+ * weighting a common surname below a rare one, deterministic NHS number links, and two files that
+ * share no one linking nothing while typo'd copies link. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -62,6 +64,91 @@ static void values_normalised_per_kind(void **state)
     normalise(FS_KIND_NHS_NUMBER, "94347", -1, NULL);
     normalise(FS_KIND_NUMBER, "69-88 048", 1, "6988048");
     normalise(FS_KIND_NUMBER, "12.5", -1, NULL);
+    /* placeholders for "not known" are null, not values that disagree with every real one */
+    normalise(FS_KIND_POSTCODE, "ZZ99 3WZ", 0, NULL); /* address not known */
+    normalise(FS_KIND_POSTCODE, "zz99 3cz", 0, NULL); /* England, not otherwise specified */
+    normalise(FS_KIND_SURNAME, " - ", 0, NULL);
+    normalise(FS_KIND_FORENAME, "UNKNOWN", 0, NULL);
+    normalise(FS_KIND_NAME, "N/K", 0, NULL);
+    normalise(FS_KIND_TEXT, "Not Known", 0, NULL);
+    normalise(FS_KIND_SURNAME, "Nasser", 1, "nasser");
+    normalise(FS_KIND_NHS_NUMBER, "0000000000", 0, NULL);
+    normalise(FS_KIND_SEX, "unknown", 0, NULL);
+}
+
+/* Every kind: a value against a null, either way round, is level 0 whatever the value, as is a
+ * null against a null; a value against another is not. */
+static void missing_is_level_zero_in_every_kind(void **state)
+{
+    (void)state;
+    static const struct {
+        fs_kind_t kind;
+        const char *a, *b;
+    } cases[] = {
+        {FS_KIND_NHS_NUMBER, "9434765919", "4010232137"},
+        {FS_KIND_FORENAME, "mary", "john"},
+        {FS_KIND_SURNAME, "smith", "jones"},
+        {FS_KIND_NAME, "mary smith", "john jones"},
+        {FS_KIND_DOB, "19501231", "19600101"},
+        {FS_KIND_SEX, "f", "m"},
+        {FS_KIND_POSTCODE, "LS1 4AP", "SW1A 1AA"},
+        {FS_KIND_NUMBER, "12345", "98765"},
+        {FS_KIND_TEXT, "high street", "church lane"},
+        {FS_KIND_EXACT, "a", "b"},
+    };
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        const char *values[] = {cases[k].a, NULL, cases[k].b, NULL};
+        fs_data_t d = {.nrecords = 4, .nfields = 1, .values = values};
+        d.kinds[0] = cases[k].kind;
+        uint8_t g;
+        fs_compare(&d, 0, 1, &g);
+        assert_int_equal(g, 0);
+        fs_compare(&d, 1, 2, &g);
+        assert_int_equal(g, 0);
+        fs_compare(&d, 1, 3, &g);
+        assert_int_equal(g, 0);
+        fs_compare(&d, 0, 2, &g);
+        if (g != fs_kind_levels(cases[k].kind) - 1)
+            fail_msg("%s: \"%s\" and \"%s\" at level %u, want the last", fs_kind_name(cases[k].kind),
+                     cases[k].a, cases[k].b, g);
+        assert_string_equal(fs_kind_level_name(cases[k].kind, 0), "null");
+    }
+    /* a forename that equals the other record's surname: that surname null on the other side */
+    const char *swap[] = {"john", NULL, NULL, "john"};
+    fs_data_t d = {.nrecords = 2, .nfields = 2, .values = swap};
+    d.kinds[0] = FS_KIND_FORENAME;
+    d.kinds[1] = FS_KIND_SURNAME;
+    uint8_t g[2];
+    fs_compare(&d, 0, 1, g);
+    assert_int_equal(g[0], 0);
+    assert_int_equal(g[1], 0);
+}
+
+/* EM: a field null in every pair is no evidence, its m stays where it started; with some pairs
+ * null, its m over the levels other than null still sums to 1 and is the same as without the
+ * null pairs when the other fields leave no doubt. */
+static void em_leaves_null_out(void **state)
+{
+    (void)state;
+    size_t nlevels[2] = {3, 3};
+    double u[2 * FS_MAX_LEVELS] = {0, 0.01, 0.99, 0, 0, 0, 0, 0.1, 0.9};
+    /* field 0 certain; field 1: matches agree 3 times in 4 when known */
+    uint8_t with_null[] = {1, 1, 1, 1, 1, 1, 1, 2, 1, 0, 1, 0, 2, 2, 2, 2, 2, 0, 2, 2};
+    uint8_t without[] = {1, 1, 1, 1, 1, 1, 1, 2, 2, 2, 2, 2, 2, 2};
+    double m1[2 * FS_MAX_LEVELS] = {0, 0.9, 0.1, 0, 0, 0, 0, 0.9, 0.1};
+    double m2[2 * FS_MAX_LEVELS] = {0, 0.9, 0.1, 0, 0, 0, 0, 0.9, 0.1};
+    double prior1 = 0.5, prior2 = 0.5;
+    fs_em(with_null, 10, 2, nlevels, u, m1, &prior1, 200);
+    fs_em(without, 7, 2, nlevels, u, m2, &prior2, 200);
+    assert_near(m1[FS_MAX_LEVELS + 1] + m1[FS_MAX_LEVELS + 2], 1.0, 1e-9);
+    assert_near(m1[FS_MAX_LEVELS + 1], m2[FS_MAX_LEVELS + 1], 0.02);
+    assert_near(m1[FS_MAX_LEVELS + 1], 0.75, 0.02);
+    uint8_t all_null[] = {1, 0, 1, 0, 2, 0, 2, 0};
+    double m3[2 * FS_MAX_LEVELS] = {0, 0.9, 0.1, 0, 0, 0, 0, 0.7, 0.3};
+    double prior3 = 0.5;
+    fs_em(all_null, 4, 2, nlevels, u, m3, &prior3, 200);
+    assert_near(m3[FS_MAX_LEVELS + 1], 0.7, 0);
+    assert_near(m3[FS_MAX_LEVELS + 2], 0.3, 0);
 }
 
 enum { F_FORE, F_SUR, F_DOB, F_PC, F_NHS, NF };
@@ -158,6 +245,35 @@ static void model_on_a_small_population(void **state)
     double w_rare = fs_model_score(model, 60, 61, &p_rare);   /* rare surname */
     assert_true(w_rare > w_common + 1.5);
     assert_true(fs_model_m(model, 0, 1) > fs_model_u(model, 0, 1));
+
+    /* the waterfall adds up to the score: the term-frequency adjustment lowers "smith" */
+    fs_explain_t x;
+    fs_model_explain(model, 0, 1, &x);
+    assert_near(x.total, w_common, 1e-6);
+    assert_near(x.probability, p_common, 1e-12);
+    double sum = 0;
+    for (size_t f = 0; f < 4; f++) {
+        assert_near(x.weight[f], x.level[f] ? log2(x.m[f] / x.u[f]) : 0, 1e-9);
+        sum += x.weight[f] + x.tf[f];
+    }
+    assert_near(sum, x.total, 1e-9);
+    assert_true(x.tf[1] < 0);                /* smith: a common surname */
+    assert_near(x.tf[2], 0, 0);              /* dob: no adjustment */
+    assert_int_equal(x.level[3], 2);         /* the copy's number has a typo */
+    assert_near(x.log2_prior_odds, log2(fs_model_prior(model) / (1 - fs_model_prior(model))), 1e-9);
+
+    /* a blank weighs nothing: the copy without its number scores what it scores on the rest */
+    const char *saved = values[1 * 4 + 3];
+    values[1 * 4 + 3] = NULL;
+    fs_model_t *blank = fs_model_new(&d);
+    assert_non_null(blank);
+    assert_int_equal(fs_model_train(blank, pairs, npairs, 7), 0);
+    fs_model_explain(blank, 0, 1, &x);
+    assert_int_equal(x.level[3], 0);
+    assert_near(x.weight[3], 0, 0);
+    assert_near(x.total, x.weight[0] + x.tf[0] + x.weight[1] + x.tf[1] + x.weight[2], 1e-9);
+    fs_model_destroy(&blank);
+    values[1 * 4 + 3] = saved;
     free(pairs);
     fs_model_destroy(&model);
     assert_null(model);
@@ -266,6 +382,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(values_normalised_per_kind),
         cmocka_unit_test(levels_per_kind),
+        cmocka_unit_test(missing_is_level_zero_in_every_kind),
+        cmocka_unit_test(em_leaves_null_out),
         cmocka_unit_test(model_on_a_small_population),
         cmocka_unit_test(nhs_number_and_dob_link_at_once),
         cmocka_unit_test(files_sharing_no_one),

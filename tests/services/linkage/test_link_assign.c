@@ -1,6 +1,9 @@
 /* test_link_assign.c - which patient each record of a batch joins, without a database: a held
  * patient found by a shared blocking key, an earlier record of the same batch, or a new patient;
- * a record with nothing to link on is "unlinked"; the batch's keys are sorted and distinct. */
+ * a record with nothing to link on is "unlinked"; the batch's keys are sorted and distinct; a
+ * record joins the patient it matches as a whole (the mean over the patient's sets of identifiers
+ * scored), not the patient holding the single best set, and a record that looks like two patients
+ * joins one of them, never merging them. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -70,11 +73,82 @@ static void test_records_join_held_batch_or_new_patients(void **state)
     link_batch_keys_free(&bk);
 }
 
+/* Patient 7 holds three sets of identifiers at one address: one identical to the record, two of
+ * other people (an earlier over-merge, or relatives); patient 8 holds one that matches the record
+ * well without a postcode. The record joins 8: on average it does not match 7. */
+static void test_record_joins_the_patient_it_matches_as_a_whole(void **state)
+{
+    (void)state;
+    link_params_t p;
+    link_params_default(&p);
+    link_ident_t rec = ident("", "john", "smith", "1960-03-04", "LS1 4AP");
+    link_ident_t x1 = rec;
+    link_ident_t x2 = ident("", "peter", "smith", "1932-07-01", "LS1 4AP");
+    link_ident_t x3 = ident("", "anne", "smith", "1935-01-01", "LS1 4AP");
+    link_ident_t y = ident("", "john", "smith", "1960-03-04", "");
+    double p1, p2, p3, py;
+    link_score(&p, &rec, &x1, &p1);
+    link_score(&p, &rec, &x2, &p2);
+    link_score(&p, &rec, &x3, &p3);
+    link_score(&p, &rec, &y, &py);
+    assert_true(p1 > py && py >= p.threshold); /* 7 holds the best single set */
+    assert_true((p1 + p2 + p3) / 3 < p.threshold);
+    link_batch_keys_t bk;
+    assert_int_equal(link_batch_keys_build(&rec, 1, &bk), 0);
+    link_candidate_t cand[] = {
+        {7, x1, "d:19600304"}, {7, x1, "f:john:1960"}, /* one set found by two keys: counted once */
+        {7, x1, "s:S530:LS1"}, {7, x2, "s:S530:LS1"}, {7, x3, "s:S530:LS1"},
+        {8, y, "d:19600304"},  {8, y, "f:john:1960"},
+    };
+    patient_match_t out;
+    assert_int_equal(link_assign(&p, &rec, 1, &bk, cand, 7, &out), 0);
+    assert_int_equal(out.patient_id, 8);
+    assert_true(out.probability == py);
+
+    /* without 8, the record is a new patient rather than 7's */
+    assert_int_equal(link_assign(&p, &rec, 1, &bk, cand, 5, &out), 0);
+    assert_int_equal(out.patient_id, -1);
+    assert_string_equal(out.method, "new");
+    link_batch_keys_free(&bk);
+}
+
+/* Two patients, mary (7) and her sister ann (8), at one address with one surname; a record with
+ * the sister's date of birth and mary's forename looks like both. It joins the one it matches
+ * best, and the next records of each sister still join their own patient: no bridge. */
+static void test_bridging_record_merges_no_one(void **state)
+{
+    (void)state;
+    link_params_t p;
+    link_params_default(&p);
+    link_ident_t mary = ident("", "mary", "jones", "1950-02-03", "M1 1AE");
+    link_ident_t ann = ident("", "ann", "jones", "1952-06-07", "M1 1AE");
+    link_ident_t ids[] = {
+        ident("", "mary", "jones", "1952-06-07", "M1 1AE"), /* the bridge */
+        mary,
+        ann,
+    };
+    link_batch_keys_t bk;
+    assert_int_equal(link_batch_keys_build(ids, 3, &bk), 0);
+    link_candidate_t cand[] = {
+        {7, mary, "s:J520:M1"},
+        {8, ann, "s:J520:M1"},
+        {8, ann, "d:19520607"},
+    };
+    patient_match_t out[3];
+    assert_int_equal(link_assign(&p, ids, 3, &bk, cand, 3, out), 0);
+    assert_int_equal(out[0].patient_id, 8); /* the date of birth weighs more than the forename */
+    assert_int_equal(out[1].patient_id, 7);
+    assert_int_equal(out[2].patient_id, 8);
+    link_batch_keys_free(&bk);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_batch_keys_sorted_and_distinct),
         cmocka_unit_test(test_records_join_held_batch_or_new_patients),
+        cmocka_unit_test(test_record_joins_the_patient_it_matches_as_a_whole),
+        cmocka_unit_test(test_bridging_record_merges_no_one),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
