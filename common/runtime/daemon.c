@@ -225,8 +225,8 @@ int daemon_config_parse(daemon_config_t *cfg, const char *service, const char *s
     if (cfg->metrics_listen) {
         char host[256], err[512];
         int port;
-        if (metrics_http_parse_listen(cfg->metrics_listen, host, sizeof host, &port, err,
-                                      sizeof err) != 0) {
+        if (metrics_http_parse_listen("metrics listen", cfg->metrics_listen, host, sizeof host,
+                                      &port, err, sizeof err) != 0) {
             fprintf(stderr, "%s: %s (--metrics-listen or $NCAP_METRICS_LISTEN)\n", service, err);
             return 2;
         }

@@ -27,8 +27,8 @@ struct metrics_http_t {
     char url[320];
 };
 
-int metrics_http_parse_listen(const char *listen, char *host, size_t hostlen, int *port, char *err,
-                              size_t errlen)
+int metrics_http_parse_listen(const char *what, const char *listen, char *host, size_t hostlen,
+                              int *port, char *err, size_t errlen)
 {
     const char *colon = listen ? strrchr(listen, ':') : NULL;
     const char *h = listen, *h_end = colon;
@@ -41,9 +41,9 @@ int metrics_http_parse_listen(const char *listen, char *host, size_t hostlen, in
     if (!colon || !h_end || h_end <= h || (size_t)(h_end - h) >= hostlen || colon[1] == '\0' ||
         *end != '\0' || p < 0 || p > 65535) {
         snprintf(err, errlen,
-                 "invalid metrics listen address \"%s\": expected HOST:PORT (e.g. 127.0.0.1:9464, "
-                 "[::1]:9464, 0.0.0.0:9464; port 0 for any free port)",
-                 listen ? listen : "");
+                 "invalid %s address \"%s\": expected HOST:PORT (e.g. 127.0.0.1:9464, [::1]:9464, "
+                 "0.0.0.0:9464; port 0 for any free port)",
+                 what, listen ? listen : "");
         return -1;
     }
     memcpy(host, h, (size_t)(h_end - h));
@@ -175,12 +175,12 @@ static bool interface_address(const char *name, char *out, size_t outlen)
     return found;
 }
 
-int metrics_http_resolve(const char *listen, char *host, size_t hostlen, struct addrinfo **ai,
-                         char *err, size_t errlen)
+int metrics_http_resolve(const char *what, const char *listen, char *host, size_t hostlen,
+                         struct addrinfo **ai, char *err, size_t errlen)
 {
     int port;
     *ai = NULL;
-    if (metrics_http_parse_listen(listen, host, hostlen, &port, err, errlen) != 0)
+    if (metrics_http_parse_listen(what, listen, host, hostlen, &port, err, errlen) != 0)
         return -1;
     char ifaddr[INET_ADDRSTRLEN];
     if (interface_address(host, ifaddr, sizeof ifaddr)) /* as --bind-host: eth0 in compose */
@@ -192,7 +192,8 @@ int metrics_http_resolve(const char *listen, char *host, size_t hostlen, struct 
     snprintf(service, sizeof service, "%d", port);
     int gai = getaddrinfo(host, service, &hints, ai);
     if (gai != 0 || !*ai) {
-        snprintf(err, errlen, "could not resolve listen host \"%s\": %s", host, gai_strerror(gai));
+        snprintf(err, errlen, "could not resolve %s host \"%s\": %s", what, host,
+                 gai_strerror(gai));
         if (*ai)
             freeaddrinfo(*ai);
         *ai = NULL;
@@ -214,7 +215,7 @@ metrics_http_t *metrics_http_start(metrics_t *m, const char *listen, const char 
     assert(m && listen);
     char host[256];
     struct addrinfo *ai = NULL;
-    int port = metrics_http_resolve(listen, host, sizeof host, &ai, err, errlen);
+    int port = metrics_http_resolve("metrics listen", listen, host, sizeof host, &ai, err, errlen);
     if (port < 0)
         return NULL;
     metrics_http_t *self = calloc(1, sizeof *self);

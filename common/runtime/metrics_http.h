@@ -28,9 +28,10 @@
 typedef struct metrics_http_t metrics_http_t;
 
 /* Splits "HOST:PORT" (an IPv6 address in brackets: "[::1]:9464"; PORT 0: any free port) into host
- * and port. Returns 0, or -1 with err saying what was found and what was expected. */
-int metrics_http_parse_listen(const char *listen, char *host, size_t hostlen, int *port, char *err,
-                              size_t errlen);
+ * and port. Returns 0, or -1 with err saying what was found and what was expected; `what` names
+ * the address in it ("metrics listen", "web listen"). */
+int metrics_http_parse_listen(const char *what, const char *listen, char *host, size_t hostlen,
+                              int *port, char *err, size_t errlen);
 
 /* For every libmicrohttpd server of a daemon (this listener, ncap-webd):
  * metrics_http_resolve: "HOST:PORT" as above, HOST an address, a name or a network interface's
@@ -43,8 +44,8 @@ int metrics_http_parse_listen(const char *listen, char *host, size_t hostlen, in
  * the log.
  * metrics_http_block_signals: blocks SIGTERM, SIGINT and SIGPIPE (the old mask into *old) while
  * the server's threads are made, so that SIGTERM stays the main loop's to see. */
-int metrics_http_resolve(const char *listen, char *host, size_t hostlen, struct addrinfo **ai,
-                         char *err, size_t errlen);
+int metrics_http_resolve(const char *what, const char *listen, char *host, size_t hostlen,
+                         struct addrinfo **ai, char *err, size_t errlen);
 const char *metrics_http_url_host(const char *host, const char *advertise_host,
                                   const struct sockaddr *sa, char *out, size_t outlen);
 void metrics_http_mhd_log(void *cls, const char *fmt, va_list ap)

@@ -197,9 +197,11 @@ int web_config_parse(web_config_t *cfg, int argc, char **argv)
     }
     char host[256], err[512];
     int port;
-    if (metrics_http_parse_listen(cfg->listen, host, sizeof host, &port, err, sizeof err) != 0 ||
-        (d->metrics_listen && metrics_http_parse_listen(d->metrics_listen, host, sizeof host, &port,
-                                                        err, sizeof err) != 0)) {
+    if (metrics_http_parse_listen("web listen", cfg->listen, host, sizeof host, &port, err,
+                                  sizeof err) != 0 ||
+        (d->metrics_listen &&
+         metrics_http_parse_listen("metrics listen", d->metrics_listen, host, sizeof host, &port,
+                                   err, sizeof err) != 0)) {
         fprintf(stderr, "ncap-webd: %s\n", err);
         return 2;
     }

@@ -354,7 +354,7 @@ web_server_t *web_server_start(const web_config_t *cfg, const web_context_t *ctx
 {
     char host[256];
     struct addrinfo *ai = NULL;
-    int port = metrics_http_resolve(cfg->listen, host, sizeof host, &ai, err, errlen);
+    int port = metrics_http_resolve("web listen", cfg->listen, host, sizeof host, &ai, err, errlen);
     if (port < 0)
         return NULL;
     web_server_t *self = calloc(1, sizeof *self);

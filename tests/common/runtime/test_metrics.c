@@ -318,25 +318,31 @@ static void test_listen_address_parsed_or_refused(void **state)
     (void)state;
     char host[64], err[256];
     int port = -1;
-    assert_int_equal(
-        metrics_http_parse_listen("127.0.0.1:9464", host, sizeof host, &port, err, sizeof err), 0);
+    assert_int_equal(metrics_http_parse_listen("metrics listen", "127.0.0.1:9464", host,
+                                               sizeof host, &port, err, sizeof err),
+                     0);
     assert_string_equal(host, "127.0.0.1");
     assert_int_equal(port, 9464);
-    assert_int_equal(
-        metrics_http_parse_listen("[::1]:0", host, sizeof host, &port, err, sizeof err), 0);
+    assert_int_equal(metrics_http_parse_listen("metrics listen", "[::1]:0", host, sizeof host,
+                                               &port, err, sizeof err),
+                     0);
     assert_string_equal(host, "::1");
     assert_int_equal(port, 0);
-    assert_int_equal(
-        metrics_http_parse_listen("localhost:65535", host, sizeof host, &port, err, sizeof err), 0);
+    assert_int_equal(metrics_http_parse_listen("metrics listen", "localhost:65535", host,
+                                               sizeof host, &port, err, sizeof err),
+                     0);
     const char *bad[] = {"",        "9464",    ":9464",     "host:", "host:65536",
                          "host:-1", "host:9x", "[::1:9464", "[]:1"};
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         err[0] = '\0';
-        assert_int_equal(
-            metrics_http_parse_listen(bad[i], host, sizeof host, &port, err, sizeof err), -1);
+        assert_int_equal(metrics_http_parse_listen("metrics listen", bad[i], host, sizeof host,
+                                                   &port, err, sizeof err),
+                         -1);
         assert_non_null(strstr(err, "expected HOST:PORT"));
     }
-    assert_int_equal(metrics_http_parse_listen("host:12", host, 4, &port, err, sizeof err), -1);
+    assert_int_equal(
+        metrics_http_parse_listen("metrics listen", "host:12", host, 4, &port, err, sizeof err),
+        -1);
 }
 
 static int answer(metrics_t *m, const char *method, const char *path, long long now,
