@@ -184,9 +184,8 @@ typedef struct {
     /* the selection ledger (empty, has_ledger false, on the SII row and on a suppressed row):
      * rejected, the records of the area and period whose validation failed (breakdown "all"
      * rows; 0 on a category's, which a rejected record has none of); left_out, rejected + held +
-     * missing; a proportion's bounds had they been included (has_bounds): bound_lower
-     * numerator / (denominator + left_out), bound_upper (numerator + left_out) / (denominator +
-     * left_out) */
+     * missing; the bounds of the value had they been included (has_bounds; a proportion's,
+     * a ratio's and a median's: benchmark.c row_bounds, README.md "The selection ledger") */
     bool has_ledger, has_bounds;
     long long rejected, left_out;
     double bound_lower, bound_upper;
