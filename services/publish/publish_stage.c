@@ -11,6 +11,7 @@
 #include "db.h"
 #include "ascertainment.h"
 #include "delay_ledger.h"
+#include "final_late.h"
 #include "log.h"
 #include "benchmark.h"
 #include "outlier_publish.h"
@@ -457,7 +458,7 @@ static int rebuild(publish_t *ps, PGconn *db, const orgs_t *orgs, const load_t *
     if (release_files_store(db, relid, content, err, errlen) != 0 ||
         db_execp(db,
                  "WITH m AS (DELETE FROM publish.pending_change WHERE audit = $1 AND period = $2"
-                 " RETURNING trust, added, corrected, relinked, withdrawn)"
+                 " RETURNING trust, added, corrected, relinked, withdrawn, rekeyed)"
                  " INSERT INTO publish.release_change SELECT $3::bigint, m.* FROM m",
                  3, pc, err, errlen) != 0 ||
         prune(ps, db, audit, period, err, errlen) != 0)
@@ -517,8 +518,8 @@ static void pruned_clear(publish_t *ps)
 
 /* Rebuilds the (audit, period) rows of r, ordered by audit: each audit's run-chart months are
  * loaded once, up to the latest of its periods in r. Returns 0, or -1 with err. */
-static int rebuild_rows(publish_t *ps, PGconn *db, const orgs_t *orgs, const PGresult *r,
-                        char *err, size_t errlen)
+static int rebuild_rows(publish_t *ps, PGconn *db, const orgs_t *orgs, const PGresult *r, char *err,
+                        size_t errlen)
 {
     int rc = 0, n = PQntuples(r);
     load_t series = {0};
@@ -568,7 +569,8 @@ static int periodic(void *state, PGconn *db, int limit, stage_keys_t *out, char 
         "WITH tail AS (SELECT r.write_xid, r.record_id, r.version, r.link_revision, r.audit,"
         "   r.period, r.trust FROM metric.record_state r WHERE " AFTER_WATERMARK "),"
         " changed AS (SELECT r.write_xid, r.record_id, r.version, r.link_revision, r.audit,"
-        "   r.period, s.period AS old_period, r.trust, s.version AS old_version"
+        "   r.period, s.period AS old_period, r.trust, s.version AS old_version,"
+        "   s.link_revision AS old_link_revision"
         "   FROM tail r LEFT JOIN publish.seen s USING (record_id) WHERE " CHANGED "),"
         /* `ncap release now`: taken by this round */
         " req AS (DELETE FROM publish.release_request RETURNING audit),"
@@ -596,20 +598,29 @@ static int periodic(void *state, PGconn *db, int limit, stage_keys_t *out, char 
                  "   ON CONFLICT (record_id) DO UPDATE SET version = EXCLUDED.version,"
                  "   link_revision = EXCLUDED.link_revision, period = EXCLUDED.period,"
                  "   published_at = now()),"
-                 /* why the period's next revision changes (migration 0025): counts per trust */
-                 " chg AS (INSERT INTO publish.pending_change AS pc SELECT audit, p, trust,"
-                 "   sum(a), sum(c), sum(l), sum(w) FROM (SELECT audit, period AS p, trust,"
+                 /* why the period's next revision changes (migrations 0025, 0028): counts per
+                  * trust; a link revision of the same version is relinked (deaths loaded) when
+                  * the record's linked values changed after the revision publish saw, rekeyed
+                  * (a new pseudonym only) when not */
+                 " chg AS (INSERT INTO publish.pending_change AS pc (audit, period, trust, added,"
+                 "   corrected, relinked, withdrawn, rekeyed) SELECT audit, p, trust,"
+                 "   sum(a), sum(c), sum(l), sum(w), sum(k) FROM (SELECT audit, period AS p, trust,"
+                 "   a, c, (l AND NOT k)::int AS l, w, k::int AS k FROM (SELECT audit, period, "
+                 "trust,"
                  "   (old_version IS NULL OR old_period IS DISTINCT FROM period)::int AS a,"
                  "   coalesce(old_period = period AND version <> old_version, false)::int AS c,"
-                 "   coalesce(old_period = period AND version = old_version, false)::int AS l,"
-                 "   0 AS w"
-                 "   FROM due"
-                 "   WHERE period IS NOT NULL UNION ALL SELECT audit, old_period, trust, 0, 0, 0, 1"
+                 "   coalesce(old_period = period AND version = old_version, false) AS l,"
+                 "   CASE WHEN old_period = period AND version = old_version THEN"
+                 "   coalesce(publish.link_payload_revision(record_id, version)"
+                 "   <= old_link_revision, false) ELSE false END AS k, 0 AS w"
+                 "   FROM due WHERE period IS NOT NULL) y"
+                 "   UNION ALL SELECT audit, old_period, trust, 0, 0, 0, 1, 0"
                  "   FROM due WHERE old_period IS DISTINCT FROM period AND old_period IS NOT NULL)"
                  "   x GROUP BY 1, 2, 3 ON CONFLICT (audit, period, trust) DO UPDATE SET"
                  "   added = pc.added + EXCLUDED.added, corrected = pc.corrected +"
                  "   EXCLUDED.corrected, relinked = pc.relinked + EXCLUDED.relinked,"
-                 "   withdrawn = pc.withdrawn + EXCLUDED.withdrawn),"
+                 "   withdrawn = pc.withdrawn + EXCLUDED.withdrawn,"
+                 "   rekeyed = pc.rekeyed + EXCLUDED.rekeyed),"
                  " periods AS (SELECT DISTINCT audit, p FROM (SELECT audit, period AS p FROM due"
                  "   UNION ALL SELECT audit, old_period FROM due) x WHERE p IS NOT NULL)"
                  /* a later period's run charts include the months of this one: rebuilt too */
@@ -669,12 +680,14 @@ static void after_commit(void *state, PGconn *db)
     }
     if (ps->n_pending > 0) {
         char err[1024];
-        /* the delay ledger and case ascertainment of the periods published */
+        /* the delay ledger and case ascertainment of the periods published, and the finals'
+         * late records (a version received after a final's cutoff published in this round) */
         if (delay_ledger_export(db, ps->audits, ps->out_dir, err, sizeof err) < 0 ||
-            ascertainment_export(db, ps->audits, ps->out_dir, err, sizeof err) < 0)
+            ascertainment_export(db, ps->audits, ps->out_dir, err, sizeof err) < 0 ||
+            final_late_export(db, ps->audits, ps->out_dir, err, sizeof err) < 0)
             ncap_log(LOG_WARN,
-                     "could not write delays.csv or ascertainment.csv; will retry after the "
-                     "next release",
+                     "could not write delays.csv, ascertainment.csv or a final's late.csv; will "
+                     "retry after the next release",
                      "error", err, NULL);
     }
     if (ps->n_pending > 0) {

@@ -5,7 +5,7 @@
  *   OUT/<audit>/<period>/latest.csv|json, fingertips.csv, spc.csv, spc_summary.csv
  *                                                      (each replaced atomically)
  *   OUT/<audit>/final/<year>/<period>/release.csv|json, ...  a final release (migration 0025)
- *   OUT/<audit>/final/<year>/late.csv                  its record of late record versions */
+ *   OUT/<audit>/final/<year>/late.csv                  its late records as they stand (0028) */
 #ifndef NCAP_RELEASE_FILES_H
 #define NCAP_RELEASE_FILES_H
 
@@ -60,7 +60,8 @@ int release_files_store(PGconn *db, const char *release_id,
 void release_files_final_dir(const char *out_dir, const char *audit, int year, char *buf,
                              size_t len);
 /* Writes the final release of audit's financial year year from PostgreSQL: each period's files
- * and late.csv (each written atomically; nothing when there is no such final). Returns 0 or -1
+ * and late.csv as it stands (final_late.h; each written atomically; nothing when there is no such
+ * final). Returns 0 or -1
  * with err. */
 int release_files_export_final(PGconn *db, const char *out_dir, const char *audit, int year,
                                char *err, size_t errlen);

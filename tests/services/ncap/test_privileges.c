@@ -257,6 +257,13 @@ static const char *const expected[] = {
     /* case ascertainment (0026): the expected cases the operator loads, ascertainment.csv's hash */
     "ncap_publish     table publish.expected_cases                 SELECT",
     "ncap_publish     table publish.ascertainment_export           SELECT INSERT UPDATE",
+    /* a final's late records (0028), which finalise and a trigger on publish.seen keep with its
+     * owner's rights, late.csv's hash and which finals there are; a link revision's payload
+     * revision (0028: deaths loaded or re-keyed), a number read with the function owner's rights */
+    "ncap_publish     table publish.final                          SELECT(audit, year)",
+    "ncap_publish     table publish.final_late                     SELECT",
+    "ncap_publish     table publish.final_late_export              SELECT INSERT UPDATE",
+    "ncap_publish     function publish.link_payload_revision(bigint,integer) EXECUTE",
 };
 /* clang-format on */
 #define N_EXPECTED (sizeof expected / sizeof *expected)

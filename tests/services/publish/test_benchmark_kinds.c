@@ -260,8 +260,8 @@ static void test_ratio_files(void **state)
              12.0 / 7);
     assert_non_null(strstr(csv, want));
     /* the bounds with the 3 held each at the mean expected 0.07: E' = 7.21 */
-    snprintf(want, sizeof want, ",follow_up_incomplete,7.000000000,3,0,0,3,%.6f,%.6f\n",
-             12 / 7.21, 15 / 7.21);
+    snprintf(want, sizeof want, ",follow_up_incomplete,7.000000000,3,0,0,3,%.6f,%.6f\n", 12 / 7.21,
+             15 / 7.21);
     assert_non_null(strstr(csv, want));
     /* Fingertips: O/E x 100, Count the observed, Denominator the expected */
     snprintf(want, sizeof want, "RAA,Alpha Hospitals,NHS trust,Persons,All ages,,,2026Q1,%.6f,",
