@@ -21,7 +21,7 @@ long long final_late_csv(PGconn *db, const char *audit, int year, char **out, ch
                            "SELECT trust, period, count(*) FILTER (WHERE NOT corrected),"
                            " count(*) FILTER (WHERE corrected) FROM publish.final_late"
                            " WHERE audit = $1 AND year = $2::int GROUP BY 1, 2"
-                           " ORDER BY 1 COLLATE \"C\", 2 COLLATE \"C\"",
+                           " ORDER BY trust COLLATE \"C\", period COLLATE \"C\"",
                            2, p, err, errlen);
     if (!r)
         return -1;

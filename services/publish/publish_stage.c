@@ -371,6 +371,26 @@ static int prune(publish_t *ps, PGconn *db, const char *audit, const char *perio
     return rc;
 }
 
+/* The period's delays.csv and ascertainment.csv as they stand (malloc'd; NULL for a ledger without
+ * a row: no published record version timed, no expected cases). Returns 0, or -1 with err. */
+static int ledger_texts(PGconn *db, const audit_def_t *def, const char *audit, const char *period,
+                        char **delays, char **ascertained, char *err, size_t errlen)
+{
+    int n = delay_ledger_csv(db, audit, period, def->disclosure_min_count, delays, err, errlen);
+    if (n == 0) {
+        free(*delays);
+        *delays = NULL;
+    }
+    int m = n < 0 ? -1
+                  : ascertainment_csv(db, audit, period, def->has_ascertainment_threshold,
+                                      def->ascertainment_threshold, ascertained, err, errlen);
+    if (m == 0) {
+        free(*ascertained);
+        *ascertained = NULL;
+    }
+    return n < 0 || m < 0 ? -1 : 0;
+}
+
 /* Rebuilds one audit period from the aggregates; inserts a new revision only when its content
  * changed. */
 static int rebuild(publish_t *ps, PGconn *db, const orgs_t *orgs, const load_t *series,
@@ -392,6 +412,7 @@ static int rebuild(publish_t *ps, PGconn *db, const orgs_t *orgs, const load_t *
     release_actions_t actions = {0};
     benchmark_release_t rel = {0};
     char *csv = NULL, *json = NULL, *fingertips = NULL, *spc = NULL, *spc_summary = NULL;
+    char *delays = NULL, *ascertained = NULL;
     PGresult *last = NULL, *ins = NULL;
     int rc = -1;
     long long n_records = 0;
@@ -453,7 +474,12 @@ static int rebuild(publish_t *ps, PGconn *db, const orgs_t *orgs, const load_t *
         snprintf(err, errlen, "out of memory");
         goto done;
     }
-    const char *content[RELEASE_N_FILES] = {csv, json, fingertips, spc, spc_summary};
+    /* the ledgers as they stand with this revision (this round's records counted in the delays:
+     * publish.seen's trigger ran before), kept in its folder; none where a ledger has no row */
+    if (ledger_texts(db, def, audit, period, &delays, &ascertained, err, errlen) != 0)
+        goto done;
+    const char *content[RELEASE_N_FILES] = {csv,         json,   fingertips, spc,
+                                            spc_summary, delays, ascertained};
     const char *pc[] = {audit, period, relid};
     if (release_files_store(db, relid, content, err, errlen) != 0 ||
         db_execp(db,
@@ -476,6 +502,8 @@ done:
     free(fingertips);
     free(spc);
     free(spc_summary);
+    free(delays);
+    free(ascertained);
     PQclear(last);
     PQclear(ins);
     benchmark_release_free(&rel);

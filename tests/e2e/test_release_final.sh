@@ -8,13 +8,16 @@
 # versions are not in it, the corrected records are there as first received), while the
 # provisional releases count the later records; late.csv counts them per trust and quarter. A
 # second finalise is refused (exit 1), publish restarted with --keep 1 and more revisions never
-# prunes it, and no role can delete or change it. Run through tests/run.
+# prunes it, and no role can delete or change it. Deaths loaded after the final: ncap release diff
+# says the cells moved with relinked records (deaths loaded), not re-keyed ones; a fifth trust's
+# records received after the final was made are added to its late.csv. Run through tests/run.
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 sim=$E2E_DIR/sim
-e2e_sim "$sim" 2000 5 23
+deaths=$E2E_DIR/deaths.csv
+e2e_sim "$sim" 2000 5 23 --deaths "$deaths"
 mapfile -t files < <(find "$sim" -name '*.csv' | sort)
 sql() { ncap_pg_psql "$CTX_PGHOST" "$CTX_DB" "$1"; }
 quarters="'2025Q2','2025Q3','2025Q4','2026Q1'"
@@ -170,6 +173,23 @@ e2e_ncap release diff --audit "$E2E_AUDIT" --period "$dq" "r$rev_cutoff" "r$rev_
 second=$(finalise 2>&1) && fail "a second finalise of 2025 succeeded: $second"
 grep -q "exists" <<<"$second" || fail "a second finalise did not say the final exists: $second"
 
+# deaths loaded after the final: the provisional revisions that follow say why their cells moved
+# (relinked records, deaths loaded; nothing re-keyed), and late.csv does not change (a new link
+# revision is not a late version)
+late_before=$(cat "$final/late.csv")
+e2e_ncap refdata load deaths "$deaths" >>"$CTX_RUN/logs/refdata.log" 2>&1 ||
+  fail "ncap refdata load deaths failed: $(tail -n 5 "$CTX_RUN/logs/refdata.log")"
+e2e_drain
+rev_deaths=$(sql "SELECT max(revision) FROM publish.release WHERE period = '$dq'")
+[ "$rev_deaths" -gt "$rev_final" ] || fail "no new revision of $dq after deaths were loaded"
+e2e_ncap release diff --audit "$E2E_AUDIT" --period "$dq" "r$rev_late" "r$rev_deaths" >"$diff_csv" 2>>"$CTX_RUN/logs/diff.log" ||
+  fail "ncap release diff after the deaths failed: $(cat "$CTX_RUN/logs/diff.log")"
+grep -q "^trust,.*relinked records (deaths loaded)" "$diff_csv" ||
+  fail "no trust's cell changed by deaths loaded: $(head -n 4 "$diff_csv")"
+! grep -q "re-keyed" "$diff_csv" || fail "deaths loaded taken for re-keyed records: $(grep -m 2 "re-keyed" "$diff_csv")"
+[ "$(cat "$final/late.csv")" = "$late_before" ] || fail "late.csv changed with deaths loaded"
+e2e_say "deaths loaded: $(grep -c "deaths loaded" "$diff_csv") cells of $dq r$rev_late..r$rev_deaths say relinked records (deaths loaded)"
+
 # never pruned, never changed: publish keeps 1 provisional revision and makes more
 sum_before=$(cat "$final"/*/release.csv | md5sum)
 rows_before=$(sql "SELECT count(*) FROM publish.output o JOIN publish.release r USING (release_id) WHERE r.status = 'final'")
@@ -183,6 +203,19 @@ e2e_drain
 [ "$(sql "SELECT max(n) FROM (SELECT count(*) AS n FROM publish.release WHERE status = 'provisional' GROUP BY period) x")" = 1 ] ||
   fail "publish --keep 1 kept more than one provisional revision"
 [ "$(cat "$final"/*/release.csv | md5sum)" = "$sum_before" ] || fail "a final release's files changed"
+# records received after the final was made are late too: publish adds them to late.csv
+fifth=$(basename "${files[4]}" .csv)
+want=$(sql "SELECT count(*) FROM metric.record_state WHERE trust = '$fifth' AND period IN ($quarters)")
+[ "$want" -gt 0 ] || fail "$fifth has no record in the final's year"
+late_of_fifth() { awk -F, -v t="$fifth" 'NR > 1 && $1 == t { n += $3 } END { print n + 0 }' "$final/late.csv"; }
+fifth_listed() { [ "$(late_of_fifth)" = "$want" ]; }
+ncap_wait_until 30 fifth_listed ||
+  fail "late.csv counts $(late_of_fifth) records added by $fifth after the final was made, expected $want: $(cat "$final/late.csv")"
+[ "$(awk -F, -v t="$late_trust" 'NR > 1 && $1 == t { n += $3 } END { print n + 0 }' "$final/late.csv")" = "$added" ] ||
+  fail "late.csv lost the records added before the final was made"
+[ "$(sql "SELECT late_csv FROM publish.final WHERE audit = '$E2E_AUDIT' AND year = 2025")" = "$late_before" ] ||
+  fail "the final's own record of late.csv changed"
+e2e_say "late.csv after the final: $fifth's $want records added too (publish.final keeps late.csv as made)"
 refused=$(psql -X -q -tA -h "$CTX_PGHOST" -p "$NCAP_PGPORT" -U "$NCAP_PG_SUPERUSER" -d "$CTX_DB" \
   -c "DELETE FROM publish.output WHERE release_id IN (SELECT release_id FROM publish.release WHERE status = 'final')" 2>&1) &&
   fail "the administrator deleted a final release's rows: $refused"

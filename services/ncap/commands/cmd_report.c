@@ -13,7 +13,6 @@
 #include "ods_code.h"
 #include "usage_error.h"
 
-
 static void usage(FILE *out)
 {
     fputs("usage: ncap report REPORT [options]\n"

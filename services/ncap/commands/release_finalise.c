@@ -10,6 +10,7 @@
 
 #include <jansson.h>
 
+#include "ascertainment.h"
 #include "audit_cache.h"
 #include "command_db.h"
 #include "db.h"
@@ -190,7 +191,8 @@ static int store_period(PGconn *db, final_t *f, size_t i, char *err, size_t errl
     in.n_actions = f->actions.n;
     benchmark_release_t rel = {0};
     char *csv = NULL, *json = NULL, *tips = NULL, *spc = NULL, *spc_summary = NULL;
-    PGresult *pub = NULL, *ins = NULL;
+    char *ascertained = NULL;
+    PGresult *pub = NULL, *ins = NULL, *cases = NULL;
     int rc = -1;
     if (benchmark_build(&in, &rel, err, errlen) != 0)
         goto done;
@@ -235,7 +237,32 @@ static int store_period(PGconn *db, final_t *f, size_t i, char *err, size_t errl
         snprintf(err, errlen, "out of memory");
         goto done;
     }
-    const char *content[RELEASE_N_FILES] = {csv, json, tips, spc, spc_summary};
+    /* case ascertainment at the cutoff: the final's records of each trust over its expected
+     * cases (none without them); no delays.csv, which times publication */
+    if (!(cases = db_query(db,
+                           "SELECT trust, expected FROM publish.expected_cases WHERE audit = $1"
+                           " AND period = $2 ORDER BY trust COLLATE \"C\"",
+                           2, p, err, errlen)))
+        goto done;
+    if (PQntuples(cases) > 0) {
+        int n = PQntuples(cases);
+        ascertainment_row_t *rows = calloc((size_t)n, sizeof *rows);
+        for (int k = 0; rows && k < n; k++)
+            rows[k] = (ascertainment_row_t){
+                PQgetvalue(cases, k, 0),
+                release_build_trust_records(f->rb, i, PQgetvalue(cases, k, 0)),
+                strtoll(PQgetvalue(cases, k, 1), NULL, 10)};
+        ascertained = rows ? ascertainment_text(def->audit, period, rows, (size_t)n,
+                                                def->has_ascertainment_threshold,
+                                                def->ascertainment_threshold)
+                           : NULL;
+        free(rows);
+        if (!ascertained) {
+            snprintf(err, errlen, "out of memory");
+            goto done;
+        }
+    }
+    const char *content[RELEASE_N_FILES] = {csv, json, tips, spc, spc_summary, NULL, ascertained};
     if (release_files_store(db, PQgetvalue(ins, 0, 0), content, err, errlen) != 0)
         goto done;
     printf("  %s r%04d: %lld records, %zu rows\n", period, atoi(PQgetvalue(ins, 0, 1)), records,
@@ -247,8 +274,10 @@ done:
     free(tips);
     free(spc);
     free(spc_summary);
+    free(ascertained);
     PQclear(pub);
     PQclear(ins);
+    PQclear(cases);
     benchmark_release_free(&rel);
     release_sums_free(&sums);
     return rc;
