@@ -1,5 +1,6 @@
--- 0028 (issue 15): a final release's late.csv kept up to date, and `ncap release diff` telling a
--- death loaded from a new pseudonymisation key. (0027 is left to another change made alongside.)
+-- 0028 (issue 15): a final release's late.csv kept up to date, `ncap release diff` telling a
+-- death loaded from a new pseudonymisation key, and the ledgers (delays.csv, ascertainment.csv)
+-- kept with each revision. (0027 is left to another change made alongside.)
 
 -- ---- late.csv against the final ----
 -- The records of a final's year with a version received after its cutoff, one row each, so that
@@ -119,3 +120,10 @@ GRANT EXECUTE ON FUNCTION publish.link_payload_revision(bigint, integer) TO ncap
 -- that gave it a new pseudonym only. Revisions before this migration have rekeyed 0.
 ALTER TABLE publish.pending_change ADD COLUMN rekeyed integer NOT NULL DEFAULT 0;
 ALTER TABLE publish.release_change ADD COLUMN rekeyed integer NOT NULL DEFAULT 0;
+
+-- ---- the ledgers kept with each revision ----
+-- A revision's folder holds the period's delays.csv and ascertainment.csv as they stood when it
+-- was made (a final's quarter ascertainment.csv at its cutoff): stored with its other files.
+ALTER TABLE publish.release_file DROP CONSTRAINT release_file_name_check,
+  ADD CONSTRAINT release_file_name_check CHECK (name IN ('latest.csv', 'latest.json',
+    'fingertips.csv', 'spc.csv', 'spc_summary.csv', 'delays.csv', 'ascertainment.csv'));

@@ -337,6 +337,22 @@ static int prune(publish_t *ps, PGconn *db, const char *audit, const char *perio
         "   (SELECT revision FROM publish.release WHERE audit = $1 AND period = $2"
         "   AND status = 'provisional' ORDER BY revision DESC LIMIT $3::int) k)),"
         " o AS (DELETE FROM publish.output WHERE release_id IN (SELECT release_id FROM gone)),"
+        /* why the pruned revisions changed goes to the oldest one kept, so that `ncap release
+         * diff` from an older final still counts it; not across a final between them, whose
+         * diffs start after it */
+        " k AS (SELECT release_id, revision FROM publish.release WHERE audit = $1 AND period = $2"
+        "   AND status = 'provisional' AND release_id NOT IN (SELECT release_id FROM gone)"
+        "   ORDER BY revision LIMIT 1),"
+        " fold AS (INSERT INTO publish.release_change AS rc SELECT k.release_id, c.trust,"
+        "   sum(c.added), sum(c.corrected), sum(c.relinked), sum(c.withdrawn), sum(c.rekeyed)"
+        "   FROM publish.release_change c JOIN gone g USING (release_id) CROSS JOIN k"
+        "   WHERE NOT EXISTS (SELECT 1 FROM publish.release f WHERE f.audit = $1"
+        "   AND f.period = $2 AND f.status <> 'provisional' AND f.revision > g.revision"
+        "   AND f.revision < k.revision) GROUP BY k.release_id, c.trust"
+        "   ON CONFLICT (release_id, trust) DO UPDATE SET added = rc.added + EXCLUDED.added,"
+        "   corrected = rc.corrected + EXCLUDED.corrected, relinked = rc.relinked +"
+        "   EXCLUDED.relinked, withdrawn = rc.withdrawn + EXCLUDED.withdrawn,"
+        "   rekeyed = rc.rekeyed + EXCLUDED.rekeyed),"
         " c AS (DELETE FROM publish.release_change WHERE release_id IN (SELECT release_id FROM"
         " gone)),"
         " f AS (DELETE FROM publish.release_file WHERE release_id IN (SELECT release_id FROM "

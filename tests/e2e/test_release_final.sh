@@ -3,7 +3,8 @@
 # received before the cutoff, then a fourth trust's file (records added) and a correction of 30
 # records of the first (new versions) after it. `ncap release finalise --year 2025 --cutoff T` is
 # killed with SIGKILL while its transaction waits to write the year's row (every quarter's release
-# already inserted): nothing of it is left. Run again, it makes one final release per quarter
+# already inserted): nothing of it is left. Run again, with publish killed (SIGKILL) while it
+# waits at the same point, it completes: one final release per quarter
 # whose files are byte for byte the provisional releases as they stood at the cutoff (the later
 # versions are not in it, the corrected records are there as first received), while the
 # provisional releases count the later records; late.csv counts them per trust and quarter. A
@@ -131,9 +132,25 @@ ncap_wait_until 30 gone ||
 [ ! -e "$CTX_OUT/$E2E_AUDIT/final" ] || fail "a finalise killed mid-way left files"
 e2e_say "finalise killed with SIGKILL mid-way: nothing of it left"
 
-# finalised: one release per quarter, the provisional ones as they stood at the cutoff
-out=$(finalise --cutoff "$cutoff" 2>&1) || fail "ncap release finalise failed: $out"
+# finalised, with publish killed (SIGKILL) in the middle: the finalise holds publish's lock from
+# its snapshot to its commit and needs nothing of publish, so it completes: one release per
+# quarter, the provisional ones as they stood at the cutoff
+psql -X -q -h "$CTX_PGHOST" -p "$NCAP_PGPORT" -U "$NCAP_PG_SUPERUSER" -d "$CTX_DB" \
+  -c "BEGIN; LOCK TABLE publish.final IN SHARE MODE; SELECT pg_sleep(120); COMMIT;" >"$lock_log" 2>&1 &
+locker=$!
+ncap_wait_until 30 lock_held || fail "could not lock publish.final: $(cat "$lock_log")"
+finalise --cutoff "$cutoff" >"$CTX_RUN/logs/finalise.log" 2>&1 &
+finaliser=$!
+ncap_wait_until 120 waiting || fail "the finalise never reached the year's row: $(cat "$CTX_RUN/logs/finalise.log")"
+e2e_kill9 publish
+kill "$locker" 2>/dev/null || true
+wait "$locker" 2>/dev/null || true
+sql "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query LIKE '%pg_sleep(120)%'
+  AND pid <> pg_backend_pid()" >/dev/null
+wait "$finaliser" || fail "ncap release finalise failed with publish killed: $(cat "$CTX_RUN/logs/finalise.log")"
+out=$(cat "$CTX_RUN/logs/finalise.log")
 e2e_say "$out"
+e2e_start publish
 final=$CTX_OUT/$E2E_AUDIT/final/2025
 [ "$(sql "SELECT count(*) FROM publish.release WHERE status = 'final' AND final_year = 2025")" = 4 ] ||
   fail "expected 4 final releases: $(sql "SELECT period, revision, status FROM publish.release ORDER BY 1, 2")"
@@ -173,23 +190,6 @@ e2e_ncap release diff --audit "$E2E_AUDIT" --period "$dq" "r$rev_cutoff" "r$rev_
 second=$(finalise 2>&1) && fail "a second finalise of 2025 succeeded: $second"
 grep -q "exists" <<<"$second" || fail "a second finalise did not say the final exists: $second"
 
-# deaths loaded after the final: the provisional revisions that follow say why their cells moved
-# (relinked records, deaths loaded; nothing re-keyed), and late.csv does not change (a new link
-# revision is not a late version)
-late_before=$(cat "$final/late.csv")
-e2e_ncap refdata load deaths "$deaths" >>"$CTX_RUN/logs/refdata.log" 2>&1 ||
-  fail "ncap refdata load deaths failed: $(tail -n 5 "$CTX_RUN/logs/refdata.log")"
-e2e_drain
-rev_deaths=$(sql "SELECT max(revision) FROM publish.release WHERE period = '$dq'")
-[ "$rev_deaths" -gt "$rev_final" ] || fail "no new revision of $dq after deaths were loaded"
-e2e_ncap release diff --audit "$E2E_AUDIT" --period "$dq" "r$rev_late" "r$rev_deaths" >"$diff_csv" 2>>"$CTX_RUN/logs/diff.log" ||
-  fail "ncap release diff after the deaths failed: $(cat "$CTX_RUN/logs/diff.log")"
-grep -q "^trust,.*relinked records (deaths loaded)" "$diff_csv" ||
-  fail "no trust's cell changed by deaths loaded: $(head -n 4 "$diff_csv")"
-! grep -q "re-keyed" "$diff_csv" || fail "deaths loaded taken for re-keyed records: $(grep -m 2 "re-keyed" "$diff_csv")"
-[ "$(cat "$final/late.csv")" = "$late_before" ] || fail "late.csv changed with deaths loaded"
-e2e_say "deaths loaded: $(grep -c "deaths loaded" "$diff_csv") cells of $dq r$rev_late..r$rev_deaths say relinked records (deaths loaded)"
-
 # never pruned, never changed: publish keeps 1 provisional revision and makes more
 sum_before=$(cat "$final"/*/release.csv | md5sum)
 rows_before=$(sql "SELECT count(*) FROM publish.output o JOIN publish.release r USING (release_id) WHERE r.status = 'final'")
@@ -216,6 +216,25 @@ ncap_wait_until 30 fifth_listed ||
 [ "$(sql "SELECT late_csv FROM publish.final WHERE audit = '$E2E_AUDIT' AND year = 2025")" = "$late_before" ] ||
   fail "the final's own record of late.csv changed"
 e2e_say "late.csv after the final: $fifth's $want records added too (publish.final keeps late.csv as made)"
+
+# deaths loaded after that: the revisions that follow say why their cells moved (relinked records,
+# deaths loaded; nothing re-keyed), and late.csv does not change (a link revision is not a late
+# version). From the final, the fifth trust's records added still count though --keep 1 pruned
+# the revision that took them in (its counts go to the oldest revision kept).
+late_now=$(cat "$final/late.csv")
+e2e_ncap refdata load deaths "$deaths" >>"$CTX_RUN/logs/refdata.log" 2>&1 ||
+  fail "ncap refdata load deaths failed: $(tail -n 5 "$CTX_RUN/logs/refdata.log")"
+e2e_drain
+rev_deaths=$(sql "SELECT max(revision) FROM publish.release WHERE period = '$dq'")
+e2e_ncap release diff --audit "$E2E_AUDIT" --period "$dq" "r$rev_final" "r$rev_deaths" >"$diff_csv" 2>>"$CTX_RUN/logs/diff.log" ||
+  fail "ncap release diff after the deaths failed: $(cat "$CTX_RUN/logs/diff.log")"
+grep -q "^trust,.*relinked records (deaths loaded)" "$diff_csv" ||
+  fail "no trust's cell changed by deaths loaded: $(head -n 4 "$diff_csv")"
+! grep -q "re-keyed" "$diff_csv" || fail "deaths loaded taken for re-keyed records: $(grep -m 2 "re-keyed" "$diff_csv")"
+grep -q "^trust,$fifth,[^,]*,all,.*added records" "$diff_csv" ||
+  fail "the diff from the final lost $fifth's records added with the pruned revision: $(grep -m 2 "^trust,$fifth," "$diff_csv")"
+[ "$(cat "$final/late.csv")" = "$late_now" ] || fail "late.csv changed with deaths loaded"
+e2e_say "deaths loaded: ncap release diff $dq r$rev_final r$rev_deaths, $(grep -c "deaths loaded" "$diff_csv") cells relinked (deaths loaded), $fifth's added kept across pruning"
 refused=$(psql -X -q -tA -h "$CTX_PGHOST" -p "$NCAP_PGPORT" -U "$NCAP_PG_SUPERUSER" -d "$CTX_DB" \
   -c "DELETE FROM publish.output WHERE release_id IN (SELECT release_id FROM publish.release WHERE status = 'final')" 2>&1) &&
   fail "the administrator deleted a final release's rows: $refused"
