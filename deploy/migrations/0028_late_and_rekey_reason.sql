@@ -120,6 +120,9 @@ GRANT EXECUTE ON FUNCTION publish.link_payload_revision(bigint, integer) TO ncap
 -- that gave it a new pseudonym only. Revisions before this migration have rekeyed 0.
 ALTER TABLE publish.pending_change ADD COLUMN rekeyed integer NOT NULL DEFAULT 0;
 ALTER TABLE publish.release_change ADD COLUMN rekeyed integer NOT NULL DEFAULT 0;
+-- UPDATE: a pruned revision's counts are added to the oldest revision kept, so that a diff from a
+-- final to a later revision still counts what changed in between
+GRANT UPDATE ON publish.release_change TO ncap_publish;
 
 -- ---- the ledgers kept with each revision ----
 -- A revision's folder holds the period's delays.csv and ascertainment.csv as they stood when it

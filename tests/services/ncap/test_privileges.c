@@ -237,7 +237,7 @@ static const char *const expected[] = {
     "ncap_publish     table publish.release_request                SELECT DELETE",
     /* why cells changed, counts per trust (0025); final releases (0025) are the operator's */
     "ncap_publish     table publish.pending_change                 SELECT INSERT UPDATE DELETE",
-    "ncap_publish     table publish.release_change                 SELECT INSERT DELETE",
+    "ncap_publish     table publish.release_change                 SELECT INSERT UPDATE DELETE",
     "ncap_publish     table publish.watermark                      SELECT UPDATE",
     "ncap_publish     table publish.tally                          SELECT INSERT DELETE",
     "ncap_publish     table publish.action                         SELECT(action_date, action_id, audit,"
