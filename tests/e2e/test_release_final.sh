@@ -179,6 +179,7 @@ if [ "$ncorrected" -lt 1 ] || [ "$ncorrected" -gt 30 ]; then
   fail "late.csv counts $ncorrected corrected records, expected 1-30"
 fi
 e2e_say "4 quarters final, each the release at the cutoff; late.csv: $added added, $ncorrected corrected"
+late_made=$(cat "$final/late.csv")
 
 # the final of the quarter against its release at the cutoff: no cell differs
 rev_final=$(sql "SELECT revision FROM publish.release WHERE period = '$dq' AND status = 'final'")
@@ -213,7 +214,7 @@ ncap_wait_until 30 fifth_listed ||
   fail "late.csv counts $(late_of_fifth) records added by $fifth after the final was made, expected $want: $(cat "$final/late.csv")"
 [ "$(awk -F, -v t="$late_trust" 'NR > 1 && $1 == t { n += $3 } END { print n + 0 }' "$final/late.csv")" = "$added" ] ||
   fail "late.csv lost the records added before the final was made"
-[ "$(sql "SELECT late_csv FROM publish.final WHERE audit = '$E2E_AUDIT' AND year = 2025")" = "$late_before" ] ||
+[ "$(sql "SELECT late_csv FROM publish.final WHERE audit = '$E2E_AUDIT' AND year = 2025")" = "$late_made" ] ||
   fail "the final's own record of late.csv changed"
 e2e_say "late.csv after the final: $fifth's $want records added too (publish.final keeps late.csv as made)"
 
