@@ -11,7 +11,8 @@
 # second finalise is refused (exit 1), publish restarted with --keep 1 and more revisions never
 # prunes it, and no role can delete or change it. Deaths loaded after the final: ncap release diff
 # says the cells moved with relinked records (deaths loaded), not re-keyed ones; a fifth trust's
-# records received after the final was made are added to its late.csv. Run through tests/run.
+# records received after the final was made are added to its late.csv. Each final quarter has
+# ascertainment.csv at the cutoff. Run through tests/run.
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -132,6 +133,16 @@ ncap_wait_until 30 gone ||
 [ ! -e "$CTX_OUT/$E2E_AUDIT/final" ] || fail "a finalise killed mid-way left files"
 e2e_say "finalise killed with SIGKILL mid-way: nothing of it left"
 
+# each trust's expected cases (case ascertainment): the final carries its quarters' at the cutoff
+{
+  echo trust,period,expected
+  for f in "${files[@]}"; do
+    for q in 2025Q2 2025Q3 2025Q4 2026Q1; do echo "$(basename "$f" .csv),$q,100"; done
+  done
+} >"$E2E_DIR/expected.csv"
+e2e_ncap refdata load expected --audit "$E2E_AUDIT" "$E2E_DIR/expected.csv" >"$CTX_RUN/logs/expected.log" 2>&1 ||
+  fail "ncap refdata load expected failed: $(cat "$CTX_RUN/logs/expected.log")"
+
 # finalised, with publish killed (SIGKILL) in the middle: the finalise holds publish's lock from
 # its snapshot to its commit and needs nothing of publish, so it completes: one release per
 # quarter, the provisional ones as they stood at the cutoff
@@ -161,6 +172,10 @@ for q in 2025Q2 2025Q3 2025Q4 2026Q1; do
   cmp -s "$final/$q/release.csv" "$at_cutoff/$q.csv" ||
     fail "the final of $q is not the release as it stood at the cutoff: $(diff "$at_cutoff/$q.csv" "$final/$q/release.csv" | head -n 5)"
   grep -q '"status": *"final"' "$final/$q/release.json" || fail "final/2025/$q/release.json has no status final"
+  # ascertainment at the cutoff: the final's records, per trust
+  n=$(awk -F, 'NR > 1 { n += $4 } END { print n + 0 }' "$final/$q/ascertainment.csv" 2>/dev/null || echo none)
+  [ "$n" = "$(jq '.provenance.records' "$final/$q/release.json")" ] ||
+    fail "final/2025/$q/ascertainment.csv counts $n records, the final $(jq '.provenance.records' "$final/$q/release.json")"
 done
 # the provisional releases count what came later
 final_records=$(sql "SELECT sum(records) FROM publish.release WHERE status = 'final'")
