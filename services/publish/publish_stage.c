@@ -602,8 +602,19 @@ static int periodic(void *state, PGconn *db, int limit, stage_keys_t *out, char 
     publish_t *ps = state;
     ps->n_pending = 0;
     pruned_clear(ps); /* from a batch rolled back */
-    /* One publisher at a time, also against an older instance without the sweep lock. */
-    if (db_exec(db, "SELECT pg_advisory_xact_lock(hashtext('ncap.publish'))", err, errlen) != 0)
+    /* One snapshot for the round (REPEATABLE READ), taken once publish's lock is held: the
+     * records it marks seen and counts as changes are exactly those in the sums it then reads (a
+     * record metric commits meanwhile is in neither: the next round takes it), and a final
+     * committed before the lock is seen by publish.seen's trigger (`ncap release finalise` takes
+     * the same lock before its snapshot). LOCK TABLE takes no snapshot, so it comes first; a
+     * concurrent change to a row the round writes (a trust's outlier response) fails the round
+     * with 40001, and it is retried. The advisory lock: one publisher at a time, also against an
+     * older instance without the table lock. */
+    if (db_exec(db,
+                "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ;"
+                " LOCK TABLE publish.watermark IN SHARE ROW EXCLUSIVE MODE",
+                err, errlen) != 0 ||
+        db_exec(db, "SELECT pg_advisory_xact_lock(hashtext('ncap.publish'))", err, errlen) != 0)
         return -1;
     char interval[16];
     snprintf(interval, sizeof interval, "%d", ps->interval_s > 0 ? ps->interval_s : 0);

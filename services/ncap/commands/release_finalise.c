@@ -514,13 +514,16 @@ int release_finalise(int argc, char **argv)
         return 1;
     }
     /* one snapshot for every read: the versions, the records' state and the late ones agree.
-     * Publish's lock is taken first and held to the end, so that no round commits between the
-     * snapshot and the final: a round after it finds the final and counts its late records
-     * (publish.final_late), every round before it is in the snapshot. Publish's rounds wait
-     * meanwhile (once a year); a kill -9 of the command ends its session and the lock. */
+     * Publish's lock (the one its rounds take before their snapshot) is taken before it and held
+     * to the end, so that no round commits between the snapshot and the final: a round after it
+     * finds the final and counts its late records (publish.final_late), every round before it is
+     * in the snapshot. LOCK TABLE takes no snapshot. Publish's rounds wait meanwhile (once a
+     * year); a kill -9 of the command ends its transaction and the lock. */
     int rc = 1;
-    if (db_exec(db, "SELECT pg_advisory_lock(hashtext('ncap.publish'))", err, sizeof err) == 0 &&
-        db_exec(db, "BEGIN ISOLATION LEVEL REPEATABLE READ", err, sizeof err) == 0)
+    if (db_exec(db,
+                "BEGIN ISOLATION LEVEL REPEATABLE READ;"
+                " LOCK TABLE publish.watermark IN SHARE ROW EXCLUSIVE MODE",
+                err, sizeof err) == 0)
         rc = finalise(db, &o, &f);
     else
         fprintf(stderr, "ncap release finalise: %s\n", err);
