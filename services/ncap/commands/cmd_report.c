@@ -13,6 +13,7 @@
 #include "ods_code.h"
 #include "usage_error.h"
 
+
 static void usage(FILE *out)
 {
     fputs("usage: ncap report REPORT [options]\n"
