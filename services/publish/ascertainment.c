@@ -10,6 +10,32 @@
 #include "db.h"
 #include "period_export.h"
 
+char *ascertainment_text(const char *audit, const char *period, const ascertainment_row_t *rows,
+                         size_t n, bool has_threshold, double threshold)
+{
+    char *buf, err[64];
+    size_t len = 0;
+    FILE *f = period_text_open(&buf, &len, ASCERTAINMENT_HEADER);
+    char thr[32] = "";
+    if (has_threshold)
+        snprintf(thr, sizeof thr, "%g", threshold);
+    for (size_t i = 0; f && i < n; i++) {
+        char records[32], expected[32], share[32] = "";
+        snprintf(records, sizeof records, "%lld", rows[i].records);
+        snprintf(expected, sizeof expected, "%lld", rows[i].expected);
+        const char *rating = "";
+        if (rows[i].expected > 0) {
+            double a = (double)rows[i].records / (double)rows[i].expected;
+            snprintf(share, sizeof share, "%.6f", a);
+            if (has_threshold)
+                rating = a >= threshold ? "meets" : "below";
+        }
+        const char *cols[] = {audit, period, rows[i].trust, records, expected, share, thr, rating};
+        csv_write_row(f, cols, sizeof cols / sizeof *cols);
+    }
+    return period_text_close(f, &buf, err, sizeof err);
+}
+
 int ascertainment_csv(PGconn *db, const char *audit, const char *period, bool has_threshold,
                       double threshold, char **out, char *err, size_t errlen)
 {
@@ -26,31 +52,20 @@ int ascertainment_csv(PGconn *db, const char *audit, const char *period, bool ha
                  2, p, err, errlen);
     if (!r)
         return -1;
-    char *buf;
-    size_t len = 0;
-    FILE *f = period_text_open(&buf, &len, ASCERTAINMENT_HEADER);
     int n = PQntuples(r);
-    char thr[32] = "";
-    if (has_threshold)
-        snprintf(thr, sizeof thr, "%g", threshold);
-    for (int i = 0; f && i < n; i++) {
-        long long records = strtoll(PQgetvalue(r, i, 1), NULL, 10);
-        long long expected = strtoll(PQgetvalue(r, i, 2), NULL, 10);
-        char share[32] = "";
-        const char *rating = "";
-        if (expected > 0) {
-            double a = (double)records / (double)expected;
-            snprintf(share, sizeof share, "%.6f", a);
-            if (has_threshold)
-                rating = a >= threshold ? "meets" : "below";
-        }
-        const char *cols[] = {
-            audit, period, PQgetvalue(r, i, 0), PQgetvalue(r, i, 1), PQgetvalue(r, i, 2), share,
-            thr,   rating};
-        csv_write_row(f, cols, sizeof cols / sizeof *cols);
-    }
+    ascertainment_row_t *rows = calloc((size_t)n + 1, sizeof *rows);
+    for (int i = 0; rows && i < n; i++)
+        rows[i] = (ascertainment_row_t){PQgetvalue(r, i, 0), strtoll(PQgetvalue(r, i, 1), NULL, 10),
+                                        strtoll(PQgetvalue(r, i, 2), NULL, 10)};
+    *out =
+        rows ? ascertainment_text(audit, period, rows, (size_t)n, has_threshold, threshold) : NULL;
+    free(rows);
     PQclear(r);
-    return (*out = period_text_close(f, &buf, err, errlen)) ? n : -1;
+    if (!*out) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    return n;
 }
 
 static int export_text(void *ctx, PGconn *db, const audit_def_t *def, const char *audit,

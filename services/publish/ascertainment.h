@@ -13,6 +13,16 @@
 
 #define ASCERTAINMENT_HEADER "audit,period,trust,records,expected,ascertainment,threshold,rating"
 
+/* One trust's row: its records in the period and the cases expected. */
+typedef struct {
+    const char *trust;
+    long long records, expected;
+} ascertainment_row_t;
+
+/* The text of ascertainment.csv (malloc'd; NULL when out of memory) from rows given in trust code
+ * order (bytes): what both the daemon and `ncap release build` write. */
+char *ascertainment_text(const char *audit, const char *period, const ascertainment_row_t *rows,
+                         size_t n, bool has_threshold, double threshold);
 /* audit period's ascertainment.csv (malloc'd, into *out): a row per trust with expected cases, by
  * code; ascertainment records / expected (6 decimal places, empty for 0 expected); rating `meets`
  * (at or above threshold), `below`, or empty without a threshold (has_threshold false) or an

@@ -733,9 +733,61 @@ static int set_notes(bench_t *b, benchmark_release_t *out)
     return 0;
 }
 
+/* A median's value had `extra` records been added below every value of bucket k (low) or above
+ * every one (!low): its order statistics over n + extra records. NaN when the median would be one
+ * of the added records (extra at least half of them): no bound then, whatever values they had. */
+static double median_with(const bench_bucket_t *k, long long n, long long extra, bool low)
+{
+    long long total = n + extra, at[2] = {(total + 1) / 2, total / 2 + 1};
+    double v[2];
+    for (int j = 0; j < 2; j++) {
+        long long i = low ? at[j] - extra : at[j]; /* the rank among the counted */
+        v[j] = i >= 1 && i <= n ? bench_order_stat(k, i) : NAN;
+    }
+    return total % 2 ? v[0] : (v[0] + v[1]) / 2;
+}
+
+/* The bounds of row r's value had its left_out records been counted (README.md, "The selection
+ * ledger"): a proportion's none or all of them meeting the standard; a ratio's none or all of them
+ * observed, each with the mean expected value of the records counted; a median's all of them
+ * below or above every value counted (exact, whatever their values). A mean has none: its values
+ * are unbounded, and the counted records' extremes would each be one patient's value. Returns
+ * whether the row has them. */
+static bool row_bounds(const bench_t *b, size_t r, benchmark_row_t *row)
+{
+    size_t m = b->metric_of[r];
+    long long n = row->denominator, l = row->left_out;
+    switch (bench_kind(b, m)) {
+    case BENCHMARK_PROPORTION:
+        if (!row->has_numerator || n + l == 0)
+            return false;
+        row->bound_lower = (double)row->numerator / (double)(n + l);
+        row->bound_upper = (double)(row->numerator + l) / (double)(n + l);
+        return true;
+    case BENCHMARK_RATIO: {
+        if (!row->has_numerator || !row->has_expected || n == 0 || !(row->expected > 0))
+            return false;
+        double e = row->expected * (double)(n + l) / (double)n; /* each one the mean expected */
+        row->bound_lower = (double)row->numerator / e;
+        row->bound_upper = (double)(row->numerator + l) / e;
+        return true;
+    }
+    case BENCHMARK_MEDIAN: {
+        if (!row->has_value || !b->buckets)
+            return false;
+        const bench_bucket_t *k =
+            &b->buckets[(m * b->n_areas + b->area_of[r]) * b->n_slots + b->slot_of[r]];
+        row->bound_lower = median_with(k, n, l, true);
+        row->bound_upper = median_with(k, n, l, false);
+        return !isnan(row->bound_lower) && !isnan(row->bound_upper);
+    }
+    default:
+        return false;
+    }
+}
+
 /* The selection ledger of each row but the SII's, left empty on a suppressed row: what its
- * figures leave out and, for a proportion whose numerator is shown, the bounds its value could
- * take had they been included (none of them in the numerator; all of them). */
+ * figures leave out and the bounds its value could take had they been included (row_bounds). */
 static void set_ledger(const bench_t *b, benchmark_release_t *out)
 {
     for (size_t r = 0; r < out->n_rows; r++) {
@@ -744,13 +796,7 @@ static void set_ledger(const bench_t *b, benchmark_release_t *out)
             continue;
         row->has_ledger = true;
         row->left_out = row->rejected + row->held + row->missing + row->withheld_opt_out;
-        long long all = row->denominator + row->left_out;
-        if (bench_kind(b, b->metric_of[r]) != BENCHMARK_PROPORTION || !row->has_numerator ||
-            all == 0)
-            continue;
-        row->has_bounds = true;
-        row->bound_lower = (double)row->numerator / (double)all;
-        row->bound_upper = (double)(row->numerator + row->left_out) / (double)all;
+        row->has_bounds = row_bounds(b, r, row);
     }
 }
 

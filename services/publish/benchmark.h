@@ -192,9 +192,9 @@ typedef struct {
      * rejected, the records of the area and period whose validation failed (breakdown "all"
      * rows; 0 on a category's, which a rejected record has none of); withheld_opt_out, those
      * withheld under the national data opt-out (likewise); left_out, rejected + held + missing +
-     * withheld_opt_out; a proportion's bounds had they been included (has_bounds): bound_lower
-     * numerator / (denominator + left_out), bound_upper (numerator + left_out) / (denominator +
-     * left_out) */
+     * withheld_opt_out; the bounds of the value had they been included (has_bounds; a
+     * proportion's, a ratio's and a median's: benchmark.c row_bounds, README.md "The selection
+     * ledger") */
     bool has_ledger, has_bounds;
     long long rejected, left_out, withheld_opt_out;
     double bound_lower, bound_upper;

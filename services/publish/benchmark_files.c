@@ -365,12 +365,16 @@ static json_t *methods(const benchmark_input_t *in)
         json_string("what each row's figures leave out: rejected, the records of the area and "
                     "period whose validation failed (breakdown all rows; 0 on a category's); "
                     "withheld_opt_out, those withheld under the national data opt-out (likewise); "
-                    "left_out, rejected + held + missing + withheld_opt_out; a proportion's "
-                    "bound_lower numerator / "
-                    "(denominator + left_out) and bound_upper (numerator + left_out) / "
-                    "(denominator + left_out), the value had every record left out been counted "
-                    "outside or inside the numerator; empty on the SII row and on a suppressed "
-                    "row, the bounds empty for ratios, medians and means"));
+                    "left_out, rejected + held + missing + withheld_opt_out; bound_lower and "
+                    "bound_upper, the value had "
+                    "every record left out been counted at worst and at best: a proportion's "
+                    "numerator / (denominator + left_out) and (numerator + left_out) / "
+                    "(denominator + left_out); a ratio's numerator / E' and (numerator + "
+                    "left_out) / E', E' = expected x (denominator + left_out) / denominator (each "
+                    "record left out with the mean expected value of those counted); a median's "
+                    "with every record left out below, or above, every value counted (empty when "
+                    "they are at least half of all); empty for means (unbounded values), on the "
+                    "SII row and on a suppressed row"));
     json_object_set_new(
         o, "comparison",
         json_string("compared_to_england: the row's 95% interval above, spanning (or touching) or "

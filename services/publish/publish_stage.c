@@ -11,6 +11,7 @@
 #include "db.h"
 #include "ascertainment.h"
 #include "delay_ledger.h"
+#include "final_late.h"
 #include "linkage_quality.h"
 #include "log.h"
 #include "benchmark.h"
@@ -344,6 +345,22 @@ static int prune(publish_t *ps, PGconn *db, const char *audit, const char *perio
         "   (SELECT revision FROM publish.release WHERE audit = $1 AND period = $2"
         "   AND status = 'provisional' ORDER BY revision DESC LIMIT $3::int) k)),"
         " o AS (DELETE FROM publish.output WHERE release_id IN (SELECT release_id FROM gone)),"
+        /* why the pruned revisions changed goes to the oldest one kept, so that `ncap release
+         * diff` from an older final still counts it; not across a final between them, whose
+         * diffs start after it */
+        " k AS (SELECT release_id, revision FROM publish.release WHERE audit = $1 AND period = $2"
+        "   AND status = 'provisional' AND release_id NOT IN (SELECT release_id FROM gone)"
+        "   ORDER BY revision LIMIT 1),"
+        " fold AS (INSERT INTO publish.release_change AS rc SELECT k.release_id, c.trust,"
+        "   sum(c.added), sum(c.corrected), sum(c.relinked), sum(c.withdrawn), sum(c.rekeyed)"
+        "   FROM publish.release_change c JOIN gone g USING (release_id) CROSS JOIN k"
+        "   WHERE NOT EXISTS (SELECT 1 FROM publish.release f WHERE f.audit = $1"
+        "   AND f.period = $2 AND f.status <> 'provisional' AND f.revision > g.revision"
+        "   AND f.revision < k.revision) GROUP BY k.release_id, c.trust"
+        "   ON CONFLICT (release_id, trust) DO UPDATE SET added = rc.added + EXCLUDED.added,"
+        "   corrected = rc.corrected + EXCLUDED.corrected, relinked = rc.relinked +"
+        "   EXCLUDED.relinked, withdrawn = rc.withdrawn + EXCLUDED.withdrawn,"
+        "   rekeyed = rc.rekeyed + EXCLUDED.rekeyed),"
         " c AS (DELETE FROM publish.release_change WHERE release_id IN (SELECT release_id FROM"
         " gone)),"
         " f AS (DELETE FROM publish.release_file WHERE release_id IN (SELECT release_id FROM "
@@ -378,6 +395,26 @@ static int prune(publish_t *ps, PGconn *db, const char *audit, const char *perio
     return rc;
 }
 
+/* The period's delays.csv and ascertainment.csv as they stand (malloc'd; NULL for a ledger without
+ * a row: no published record version timed, no expected cases). Returns 0, or -1 with err. */
+static int ledger_texts(PGconn *db, const audit_def_t *def, const char *audit, const char *period,
+                        char **delays, char **ascertained, char *err, size_t errlen)
+{
+    int n = delay_ledger_csv(db, audit, period, def->disclosure_min_count, delays, err, errlen);
+    if (n == 0) {
+        free(*delays);
+        *delays = NULL;
+    }
+    int m = n < 0 ? -1
+                  : ascertainment_csv(db, audit, period, def->has_ascertainment_threshold,
+                                      def->ascertainment_threshold, ascertained, err, errlen);
+    if (m == 0) {
+        free(*ascertained);
+        *ascertained = NULL;
+    }
+    return n < 0 || m < 0 ? -1 : 0;
+}
+
 /* Rebuilds one audit period from the aggregates; inserts a new revision only when its content
  * changed. */
 static int rebuild(publish_t *ps, PGconn *db, const orgs_t *orgs, const load_t *series,
@@ -399,6 +436,7 @@ static int rebuild(publish_t *ps, PGconn *db, const orgs_t *orgs, const load_t *
     release_actions_t actions = {0};
     benchmark_release_t rel = {0};
     char *csv = NULL, *json = NULL, *fingertips = NULL, *spc = NULL, *spc_summary = NULL;
+    char *delays = NULL, *ascertained = NULL;
     PGresult *last = NULL, *ins = NULL;
     int rc = -1;
     long long n_records = 0;
@@ -460,12 +498,17 @@ static int rebuild(publish_t *ps, PGconn *db, const orgs_t *orgs, const load_t *
         snprintf(err, errlen, "out of memory");
         goto done;
     }
-    const char *content[RELEASE_N_FILES] = {csv, json, fingertips, spc, spc_summary};
+    /* the ledgers as they stand with this revision (this round's records counted in the delays:
+     * publish.seen's trigger ran before), kept in its folder; none where a ledger has no row */
+    if (ledger_texts(db, def, audit, period, &delays, &ascertained, err, errlen) != 0)
+        goto done;
+    const char *content[RELEASE_N_FILES] = {csv,         json,   fingertips, spc,
+                                            spc_summary, delays, ascertained};
     const char *pc[] = {audit, period, relid};
     if (release_files_store(db, relid, content, err, errlen) != 0 ||
         db_execp(db,
                  "WITH m AS (DELETE FROM publish.pending_change WHERE audit = $1 AND period = $2"
-                 " RETURNING trust, added, corrected, relinked, withdrawn)"
+                 " RETURNING trust, added, corrected, relinked, withdrawn, rekeyed)"
                  " INSERT INTO publish.release_change SELECT $3::bigint, m.* FROM m",
                  3, pc, err, errlen) != 0 ||
         prune(ps, db, audit, period, err, errlen) != 0)
@@ -483,6 +526,8 @@ done:
     free(fingertips);
     free(spc);
     free(spc_summary);
+    free(delays);
+    free(ascertained);
     PQclear(last);
     PQclear(ins);
     benchmark_release_free(&rel);
@@ -566,8 +611,19 @@ static int periodic(void *state, PGconn *db, int limit, stage_keys_t *out, char 
     ps->n_pending = 0;
     ps->rebuilt = false;
     pruned_clear(ps); /* from a batch rolled back */
-    /* One publisher at a time, also against an older instance without the sweep lock. */
-    if (db_exec(db, "SELECT pg_advisory_xact_lock(hashtext('ncap.publish'))", err, errlen) != 0)
+    /* One snapshot for the round (REPEATABLE READ), taken once publish's lock is held: the
+     * records it marks seen and counts as changes are exactly those in the sums it then reads (a
+     * record metric commits meanwhile is in neither: the next round takes it), and a final
+     * committed before the lock is seen by publish.seen's trigger (`ncap release finalise` takes
+     * the same lock before its snapshot). LOCK TABLE takes no snapshot, so it comes first; a
+     * concurrent change to a row the round writes (a trust's outlier response) fails the round
+     * with 40001, and it is retried. The advisory lock: one publisher at a time, also against an
+     * older instance without the table lock. */
+    if (db_exec(db,
+                "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ;"
+                " LOCK TABLE publish.watermark IN SHARE ROW EXCLUSIVE MODE",
+                err, errlen) != 0 ||
+        db_exec(db, "SELECT pg_advisory_xact_lock(hashtext('ncap.publish'))", err, errlen) != 0)
         return -1;
     char interval[16];
     snprintf(interval, sizeof interval, "%d", ps->interval_s > 0 ? ps->interval_s : 0);
@@ -577,7 +633,8 @@ static int periodic(void *state, PGconn *db, int limit, stage_keys_t *out, char 
         "WITH tail AS (SELECT r.write_xid, r.record_id, r.version, r.link_revision, r.audit,"
         "   r.period, r.trust FROM metric.record_state r WHERE " AFTER_WATERMARK "),"
         " changed AS (SELECT r.write_xid, r.record_id, r.version, r.link_revision, r.audit,"
-        "   r.period, s.period AS old_period, r.trust, s.version AS old_version"
+        "   r.period, s.period AS old_period, r.trust, s.version AS old_version,"
+        "   s.link_revision AS old_link_revision"
         "   FROM tail r LEFT JOIN publish.seen s USING (record_id) WHERE " CHANGED "),"
         /* `ncap release now`: taken by this round */
         " req AS (DELETE FROM publish.release_request RETURNING audit),"
@@ -605,20 +662,29 @@ static int periodic(void *state, PGconn *db, int limit, stage_keys_t *out, char 
                  "   ON CONFLICT (record_id) DO UPDATE SET version = EXCLUDED.version,"
                  "   link_revision = EXCLUDED.link_revision, period = EXCLUDED.period,"
                  "   published_at = now()),"
-                 /* why the period's next revision changes (migration 0025): counts per trust */
-                 " chg AS (INSERT INTO publish.pending_change AS pc SELECT audit, p, trust,"
-                 "   sum(a), sum(c), sum(l), sum(w) FROM (SELECT audit, period AS p, trust,"
+                 /* why the period's next revision changes (migrations 0025, 0028): counts per
+                  * trust; a link revision of the same version is relinked (deaths loaded) when
+                  * the record's linked values changed after the revision publish saw, rekeyed
+                  * (a new pseudonym only) when not */
+                 " chg AS (INSERT INTO publish.pending_change AS pc (audit, period, trust, added,"
+                 "   corrected, relinked, withdrawn, rekeyed) SELECT audit, p, trust,"
+                 "   sum(a), sum(c), sum(l), sum(w), sum(k) FROM (SELECT audit, period AS p, trust,"
+                 "   a, c, (l AND NOT k)::int AS l, w, k::int AS k FROM (SELECT audit, period, "
+                 "trust,"
                  "   (old_version IS NULL OR old_period IS DISTINCT FROM period)::int AS a,"
                  "   coalesce(old_period = period AND version <> old_version, false)::int AS c,"
-                 "   coalesce(old_period = period AND version = old_version, false)::int AS l,"
-                 "   0 AS w"
-                 "   FROM due"
-                 "   WHERE period IS NOT NULL UNION ALL SELECT audit, old_period, trust, 0, 0, 0, 1"
+                 "   coalesce(old_period = period AND version = old_version, false) AS l,"
+                 "   CASE WHEN old_period = period AND version = old_version THEN"
+                 "   coalesce(publish.link_payload_revision(record_id, version)"
+                 "   <= old_link_revision, false) ELSE false END AS k, 0 AS w"
+                 "   FROM due WHERE period IS NOT NULL) y"
+                 "   UNION ALL SELECT audit, old_period, trust, 0, 0, 0, 1, 0"
                  "   FROM due WHERE old_period IS DISTINCT FROM period AND old_period IS NOT NULL)"
                  "   x GROUP BY 1, 2, 3 ON CONFLICT (audit, period, trust) DO UPDATE SET"
                  "   added = pc.added + EXCLUDED.added, corrected = pc.corrected +"
                  "   EXCLUDED.corrected, relinked = pc.relinked + EXCLUDED.relinked,"
-                 "   withdrawn = pc.withdrawn + EXCLUDED.withdrawn),"
+                 "   withdrawn = pc.withdrawn + EXCLUDED.withdrawn,"
+                 "   rekeyed = pc.rekeyed + EXCLUDED.rekeyed),"
                  " periods AS (SELECT DISTINCT audit, p FROM (SELECT audit, period AS p FROM due"
                  "   UNION ALL SELECT audit, old_period FROM due) x WHERE p IS NOT NULL)"
                  /* a later period's run charts include the months of this one: rebuilt too */
@@ -679,12 +745,14 @@ static void after_commit(void *state, PGconn *db)
     }
     if (ps->n_pending > 0) {
         char err[1024];
-        /* the delay ledger and case ascertainment of the periods published */
+        /* the delay ledger and case ascertainment of the periods published, and the finals'
+         * late records (a version received after a final's cutoff published in this round) */
         if (delay_ledger_export(db, ps->audits, ps->out_dir, err, sizeof err) < 0 ||
-            ascertainment_export(db, ps->audits, ps->out_dir, err, sizeof err) < 0)
+            ascertainment_export(db, ps->audits, ps->out_dir, err, sizeof err) < 0 ||
+            final_late_export(db, ps->audits, ps->out_dir, err, sizeof err) < 0)
             ncap_log(LOG_WARN,
-                     "could not write delays.csv or ascertainment.csv; will retry after the "
-                     "next release",
+                     "could not write delays.csv, ascertainment.csv or a final's late.csv; will "
+                     "retry after the next release",
                      "error", err, NULL);
     }
     /* linkage quality after every round that rebuilt a period, a new revision or not: a death

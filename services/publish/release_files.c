@@ -13,6 +13,7 @@
 #include <sodium.h>
 
 #include "db.h"
+#include "final_late.h"
 
 static int mkdirs(const char *path)
 {
@@ -48,11 +49,13 @@ static int write_file(const char *path, const char *data, size_t len)
 }
 
 const char *const RELEASE_FILE_NAMES[RELEASE_N_FILES] = {
-    "latest.csv", "latest.json", "fingertips.csv", "spc.csv", "spc_summary.csv"};
+    "latest.csv",      "latest.json", "fingertips.csv",   "spc.csv",
+    "spc_summary.csv", "delays.csv",  "ascertainment.csv"};
 
 /* The name each file has in the release's own folder r<revision>/. */
 static const char *const REVISION_NAMES[RELEASE_N_FILES] = {
-    "release.csv", "release.json", "fingertips.csv", "spc.csv", "spc_summary.csv"};
+    "release.csv",     "release.json", "fingertips.csv",   "spc.csv",
+    "spc_summary.csv", "delays.csv",   "ascertainment.csv"};
 
 /* Writes the files of one release into dir, under their revision names (release.csv, ...). */
 static int write_dir(const char *dir, const char *const content[RELEASE_N_FILES],
@@ -79,7 +82,7 @@ int release_files_write(const char *out_dir, const char *audit, const char *peri
         snprintf(dir, sizeof dir, "%s/%s/%s/r%04d", out_dir, audit, period, revision);
     /* The revision's own folder first, latest.* last: a reader of latest.* sees a whole release. */
     int rc = revision > 0 ? write_dir(dir, content, len) : mkdirs(dir);
-    for (size_t k = 0; rc == 0 && k < RELEASE_N_FILES; k++) {
+    for (size_t k = 0; rc == 0 && k < RELEASE_N_LATEST; k++) {
         if (!content[k]) /* a release stored before it had run charts */
             continue;
         snprintf(path, sizeof path, "%s/%s/%s/%s", out_dir, audit, period, RELEASE_FILE_NAMES[k]);
@@ -170,6 +173,11 @@ static int written(PGconn *db, const char *out_dir, const char *rid, const char 
         return -1;
     int all = 1;
     for (int i = 0; all && i < PQntuples(r); i++) {
+        bool latest = false; /* the ledgers beside latest.* are publish's own (period_export.h) */
+        for (size_t k = 0; k < RELEASE_N_LATEST; k++)
+            latest = latest || strcmp(PQgetvalue(r, i, 0), RELEASE_FILE_NAMES[k]) == 0;
+        if (!latest)
+            continue;
         snprintf(path, sizeof path, "%s/%s/%s/%s", out_dir, audit, period, PQgetvalue(r, i, 0));
         all = same_file(path, PQgetvalue(r, i, 1), (size_t)PQgetlength(r, i, 1));
     }
@@ -290,6 +298,8 @@ int release_files_store(PGconn *db, const char *release_id,
                         const char *const content[RELEASE_N_FILES], char *err, size_t errlen)
 {
     for (size_t k = 0; k < RELEASE_N_FILES; k++) {
+        if (!content[k] && k >= RELEASE_N_FILES_REQUIRED)
+            continue;
         const char *p[] = {release_id, RELEASE_FILE_NAMES[k], content[k]};
         if (db_execp(db,
                      "INSERT INTO publish.release_file (release_id, name, content) VALUES"
@@ -356,13 +366,13 @@ int release_files_export_final(PGconn *db, const char *out_dir, const char *audi
     PQclear(r);
     if (rc != 0)
         return -1;
-    r = db_query(db, "SELECT late_csv FROM publish.final WHERE audit = $1 AND year = $2::int", 2, p,
-                 err, errlen);
-    if (!r)
+    if (n == 0)
+        return 0; /* no such final */
+    /* late.csv as it stands now: the late records counted since (publish keeps it so too) */
+    char *late = NULL;
+    if (final_late_csv(db, audit, year, &late, err, errlen) < 0)
         return -1;
-    if (PQntuples(r) == 1)
-        rc = release_files_write_one(dir, "late.csv", PQgetvalue(r, 0, 0),
-                                     (size_t)PQgetlength(r, 0, 0), err, errlen);
-    PQclear(r);
+    rc = release_files_write_one(dir, "late.csv", late, strlen(late), err, errlen);
+    free(late);
     return rc;
 }

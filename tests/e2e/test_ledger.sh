@@ -2,7 +2,9 @@
 # The selection and delay ledgers (issue 15) of a running deployment: simulated NHFD files from 6
 # trusts (with the simulator's problems, so that some records fail validation) submitted and
 # drained. Then, for every period published:
-#   - release_check.py recomputes every latest.csv, the ledger's bounds included;
+#   - release_check.py recomputes every latest.csv, the ledger's bounds included (a ratio's from
+#     its counts, a median's checked to hold its value); some median rows with records left out
+#     have bounds, no mean has any;
 #   - the records a release counts (latest.json's provenance.records, the valid ones) plus those its
 #     ledger says were rejected (England's all row) are every record version of the period that
 #     publish took in, as delays.csv counts them: two routes to one number (metric's sums, and the
@@ -73,7 +75,7 @@ n=0
 while read -r f; do
   dir=$(dirname "$f")
   period=$(basename "$dir")
-  python3 - "$f" "${f%.csv}.json" "$dir/delays.csv" "$min_count" "$took" "${trusts[0]}" <<'PY' ||
+  python3 - "$f" "${f%.csv}.json" "$dir/delays.csv" "$min_count" "$took" "${trusts[0]}" "$CTX_RUN/bounds.txt" <<'PY' ||
 import csv, json, sys
 latest, meta_path, delays_path, min_count, took, low = (sys.argv[1:4] + [int(sys.argv[4]), int(sys.argv[5])]
                                                         + [sys.argv[6]])
@@ -129,6 +131,17 @@ for x in a:
         sys.exit(f"{asc_path}: {x}, expected ascertainment {want:.6f} rated {rating} against 0.8")
     if (x["trust"] == low) != (x["rating"] == "below"):
         sys.exit(f"{asc_path}: {x['trust']} rated {x['rating']}")
+# the bounds of the other kinds (release_check.py recomputed a ratio's, and checks a median's hold
+# its value): a median's where fewer than half its records are left out
+kinds = {m["id"]: m["kind"] for m in meta["metrics"]}
+bounded = {k: 0 for k in ("proportion", "ratio", "median", "mean")}
+for r in rows:
+    if r["bound_lower"] != "" and int(r["left_out"] or 0) > 0:
+        bounded[kinds[r["metric"]]] += 1
+    if kinds[r["metric"]] == "mean" and r["bound_lower"] != "":
+        sys.exit(f"{latest}: a mean with bounds: {r}")
+with open(sys.argv[7], "a") as out:
+    out.write(" ".join(f"{k}={v}" for k, v in bounded.items()) + "\n")
 print(f"{total} record versions = {valid} counted + {rejected} rejected; "
       f"median {eng[0]['median']} s to publication")
 PY
@@ -136,5 +149,8 @@ PY
   n=$((n + 1))
 done < <(e2e_releases)
 e2e_say "$n periods: each release's records plus its rejected are delays.csv's record versions, England's the sum of its trusts', medians at most the 90th percentile, hidden under min_count"
+medians=$(grep -o 'median=[0-9]*' "$CTX_RUN/bounds.txt" | awk -F= '{ n += $2 } END { print n + 0 }')
+[ "$medians" -gt 0 ] || fail "no median row with records left out has bounds: $(cat "$CTX_RUN/bounds.txt")"
+e2e_say "rows with records left out and bounds: $(tr '\n' ';' <"$CTX_RUN/bounds.txt")"
 head -n 3 "$(dirname "$(e2e_releases | tail -n 1)")/delays.csv" | sed "s/^/[$E2E_NAME]   /"
 e2e_say PASS

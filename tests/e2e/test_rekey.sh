@@ -8,7 +8,8 @@
 # history rule's among them: a patient seen once, not once per key) are the same per rule.
 # Then a second rotation while more records stream in, with linkage killed (SIGKILL) part way
 # through the re-keying and started again: it ends with the releases and problems of a deployment
-# that took the same submissions under one key. Run through tests/run.
+# that took the same submissions under one key. Publish counts each re-pseudonymised record as
+# re-keyed, never as a death loaded, and `ncap release diff` says so. Run through tests/run.
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -139,6 +140,14 @@ after
 $after_problems"
 e2e_expect_drained "$records"
 e2e_expect_same_releases "$E2E_DIR/releases-before"
+# why: every link revision publish took is a re-keyed record, none a death loaded (the counts wait
+# for each period's next revision, as the figures did not change)
+read -r relinked rekeyed <<<"$(ncap_pg_psql "$CTX_PGHOST" "$CTX_DB" "SELECT
+  coalesce(sum(relinked), 0) || ' ' || coalesce(sum(rekeyed), 0) FROM (SELECT relinked, rekeyed
+  FROM publish.pending_change UNION ALL SELECT relinked, rekeyed FROM publish.release_change) c")"
+if [ "$rekeyed" -eq 0 ] || [ "$relinked" != 0 ]; then
+  fail "publish counted $rekeyed re-keyed and $relinked relinked (deaths loaded) records, expected re-keyed only"
+fi
 releases_after=$(ncap_pg_psql "$CTX_PGHOST" "$CTX_DB" "SELECT count(*) FROM publish.release")
 e2e_say "$revised records passed on as link revisions; problems per rule unchanged; releases $releases_before -> $releases_after, latest.csv unchanged"
 
@@ -165,5 +174,17 @@ under one key
 $reference_problems"
 e2e_expect_same_releases "$E2E_DIR/releases-reference"
 e2e_say "second rotation: problems per rule and latest.csv as under one key"
+# ncap release diff across both rotations: cells moved with the records added, and the trusts'
+# re-keyed records are named as such, never as deaths loaded
+period=$(ncap_pg_psql "$CTX_PGHOST" "$CTX_DB" "SELECT period FROM publish.release GROUP BY period
+  ORDER BY count(*) DESC, period LIMIT 1")
+read -r first last <<<"$(ncap_pg_psql "$CTX_PGHOST" "$CTX_DB" "SELECT min(revision) || ' ' ||
+  max(revision) FROM publish.release WHERE period = '$period'")"
+e2e_ncap release diff --audit "$E2E_AUDIT" --period "$period" "r$first" "r$last" >"$CTX_RUN/diff.csv" 2>"$CTX_RUN/logs/diff.log" ||
+  fail "ncap release diff failed: $(cat "$CTX_RUN/logs/diff.log")"
+grep -q "^england,.*added records.*re-keyed records (new pseudonymisation key)" "$CTX_RUN/diff.csv" ||
+  fail "ncap release diff $period r$first r$last does not name the re-keyed records: $(grep -m 2 "^england," "$CTX_RUN/diff.csv")"
+! grep -q "deaths loaded" "$CTX_RUN/diff.csv" || fail "re-keyed records taken for deaths loaded"
+e2e_say "ncap release diff $period r$first r$last: England's cells moved with added and re-keyed records"
 e2e_stop_all
 e2e_say "PASS"

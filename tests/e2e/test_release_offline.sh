@@ -4,7 +4,10 @@
 # (reference data loaded with `ncap refdata load`, every file submitted, the pipeline drained) and
 # once through `ncap release build` on the same files and reference data. For every period the
 # deployment publishes, the offline build writes a byte-for-byte identical latest.csv,
-# fingertips.csv, spc.csv and spc_summary.csv, and a latest.json equal but for its timestamps and
+# fingertips.csv, spc.csv, spc_summary.csv and ascertainment.csv (each trust's expected cases
+# loaded with `ncap refdata load expected`, given offline with --expected), the deployment's
+# newest revision folder holding the period's delays.csv and ascertainment.csv as they stand, and
+# a latest.json equal but for its timestamps and
 # what only a deployment's release has (its revision and status, and what built it); and it writes no period the deployment
 # does not. Then again with a copy of the definitions in which NHFD says
 # opt_out_applies: true, so that records of opted-out patients are withheld on both sides. Run
@@ -18,6 +21,20 @@ sim=$E2E_DIR/sim
 deaths=$E2E_DIR/deaths.csv
 optouts=$E2E_DIR/optouts.csv
 e2e_sim "$sim" "$records" 8 31 --deaths "$deaths" --optouts "$optouts"
+
+# Each trust's expected cases (case ascertainment) in every quarter the records could fall in: 60
+# a quarter, the first trust 1000 (rated below).
+expected=$E2E_DIR/expected.csv
+{
+  echo "trust,period,expected"
+  first=1
+  for f in "$sim"/*.csv; do
+    for y in 2024 2025 2026 2027; do
+      for q in 1 2 3 4; do echo "$(basename "$f" .csv),${y}Q$q,$((first ? 1000 : 60))"; done
+    done
+    first=0
+  done
+} >"$expected"
 
 # The reference data a deployment ships, which e2e_load_refdata loads.
 imd=$NCAP_ROOT/deploy/refdata/imd2019_lsoa11_england.csv
@@ -41,6 +58,8 @@ compare() {
     e2e_ncap refdata load "${kind%%:*}" "${kind#*:}" >>"$CTX_RUN/logs/refdata.log" 2>&1 ||
       fail "ncap refdata load ${kind%%:*} failed: $(tail -n 5 "$CTX_RUN/logs/refdata.log")"
   done
+  e2e_ncap refdata load expected --audit "$E2E_AUDIT" "$expected" >>"$CTX_RUN/logs/refdata.log" 2>&1 ||
+    fail "ncap refdata load expected failed: $(tail -n 5 "$CTX_RUN/logs/refdata.log")"
   e2e_start_pipeline
   e2e_wait_registered ingest 1
   e2e_submit_each "$sim"
@@ -52,7 +71,7 @@ compare() {
   local start=$SECONDS
   env NCAP_AUDIT_DIR="${CTX_AUDITS:-$NCAP_ROOT/deploy/audits}" "$CTX_BUILD/ncap" release build \
     --audit "$E2E_AUDIT" --out "$offline" --deaths "$deaths" --optouts "$optouts" --imd "$imd" \
-    --ods "$ods" "${files[@]}" >"$CTX_RUN/logs/release_build.log" 2>&1 ||
+    --ods "$ods" --expected "$expected" "${files[@]}" >"$CTX_RUN/logs/release_build.log" 2>&1 ||
     fail "ncap release build failed: $(tail -n 10 "$CTX_RUN/logs/release_build.log")"
   e2e_say "ncap release build took $((SECONDS - start)) s"
 
@@ -72,7 +91,7 @@ compare() {
       fail "$f differs between the deployment (<) and ncap release build (>)"
     }
     local g
-    for g in fingertips.csv spc.csv spc_summary.csv; do
+    for g in fingertips.csv spc.csv spc_summary.csv ascertainment.csv; do
       cmp -s "$CTX_OUT/$dir/$g" "$offline/$dir/$g" || {
         diff "$CTX_OUT/$dir/$g" "$offline/$dir/$g" | head -n 20 >&2
         fail "$dir/$g differs between the deployment (<) and ncap release build (>)"
@@ -83,9 +102,20 @@ compare() {
       head -n 30 "$CTX_RUN/json.diff" >&2
       fail "$dir/latest.json differs beyond its timestamps and a deployment's provenance between the deployment (<) and ncap release build (>)"
     }
+    # the ledgers kept with the newest revision, as they stand beside latest.*
+    local rev
+    rev=$(cd "$CTX_OUT/$dir" && find . -maxdepth 1 -name 'r[0-9][0-9][0-9][0-9]' | LC_ALL=C sort | tail -n 1)
+    for g in delays.csv ascertainment.csv; do
+      cmp -s "$CTX_OUT/$dir/$g" "$CTX_OUT/$dir/$rev/$g" || {
+        diff "$CTX_OUT/$dir/$g" "$CTX_OUT/$dir/$rev/$g" | head -n 10 >&2
+        fail "$dir/$rev/$g is not the period's $g (the newest revision's ledger)"
+      }
+    done
     rows=$((rows + $(wc -l <"$CTX_OUT/$f") - 1))
   done <<<"$deployed"
-  e2e_say "$name: $(wc -l <<<"$deployed") periods, $rows rows: latest.csv, fingertips.csv, spc.csv and spc_summary.csv byte-identical, latest.json equal but for timestamps, revision, status and builder"
+  grep -q ",below$" "$offline/$E2E_AUDIT"/*/ascertainment.csv ||
+    fail "no trust rated below in ascertainment.csv: the comparison does not cover a rating"
+  e2e_say "$name: $(wc -l <<<"$deployed") periods, $rows rows: latest.csv, fingertips.csv, spc.csv, spc_summary.csv and ascertainment.csv byte-identical, latest.json equal but for timestamps, revision, status and builder; each newest revision folder holds the period's delays.csv and ascertainment.csv"
 }
 
 compare shipped

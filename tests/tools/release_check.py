@@ -41,8 +41,10 @@ empty on the SII row and on a suppressed row; elsewhere rejected and withheld_op
 breakdown category's row), summing between levels like held and missing (on breakdown all rows),
 left_out exactly rejected + held + missing + withheld_opt_out, and for a proportion
 with its numerator shown the bounds recomputed from the counts: bound_lower numerator /
-(denominator + left_out), bound_upper (numerator + left_out) / (denominator + left_out), the value
-between them; empty bounds for ratios, medians and means.
+(denominator + left_out), bound_upper (numerator + left_out) / (denominator + left_out); for a
+ratio the same with the expected count E' = expected x (denominator + left_out) / denominator; for
+a median bounds present when fewer than half of all are left out (the value itself when none is),
+not recomputable without the values; the value between them; empty bounds for means.
 
 With --spc (spc.csv; spc_summary.csv beside it), the run charts too: each unit's points recomputed
 with the Making Data Count rules (mean, moving ranges screened at 3.267 x their mean, limits mean
@@ -156,14 +158,30 @@ class Checker:
         if left_out != rejected + held + missing + withheld:
             self.error(row, "left_out %d, expected rejected + held + missing + withheld_opt_out"
                        " = %d" % (left_out, rejected + held + missing + withheld))
-        n, total = count(row["numerator"]), den + left_out
-        if self.kind(row) != "proportion" or n is None or total == 0:
+        n, total, kind = count(row["numerator"]), den + left_out, self.kind(row)
+        expected = num(row["expected"])
+        v = num(row["value"])
+        if kind == "median" and v is not None and row["bound_lower"] != "":
+            # not recomputable from the published counts (the values are not published): the
+            # value between them, and they are the value when nothing is left out
+            lo, hi = num(row["bound_lower"]), num(row["bound_upper"])
+            if None in (lo, hi) or (left_out == 0 and not (lo == hi == v)):
+                self.error(row, "median bounds %r %r with %d left out, value %r"
+                           % (row["bound_lower"], row["bound_upper"], left_out, row["value"]))
+                return
+        elif kind == "proportion" and n is not None and total > 0:
+            lo, hi = n / total, (n + left_out) / total
+        elif kind == "ratio" and n is not None and den > 0 and expected:
+            e = expected * total / den  # each one left out with the mean expected value
+            lo, hi = n / e, (n + left_out) / e
+        else:
+            if kind == "median" and v is not None and 2 * left_out < total:
+                self.error(row, "a median with %d of %d records left out has no bounds"
+                           % (left_out, total))
             self.empty(row, ("bound_lower", "bound_upper"), "no bounds for this row")
             return
-        lo, hi = n / total, (n + left_out) / total
         self.near(row, "bound_lower", lo)
         self.near(row, "bound_upper", hi)
-        v = num(row["value"])
         if v is not None and not (lo - TOL <= v <= hi + TOL):
             self.error(row, "value %s outside its bounds [%.6f, %.6f]" % (row["value"], lo, hi))
         self.checked["ledger"] += 1

@@ -14,6 +14,7 @@
 #include <jansson.h>
 
 #include "array_grow.h"
+#include "ascertainment.h"
 #include "audit_def.h"
 #include "benchmark.h"
 #include "command_db.h"
@@ -29,6 +30,7 @@
 #include "release_files.h"
 #include "release_diff.h"
 #include "release_finalise.h"
+#include "refdata_expected.h"
 #include "release_input.h"
 #include "usage_error.h"
 
@@ -37,7 +39,8 @@ static void usage(FILE *out)
     fputs(
         "usage: ncap release build --audit A --out DIR [--deaths FILE [--covers-to DATE]]\n"
         "                          [--optouts FILE] [--ods FILE] [--imd FILE]\n"
-        "                          [--actions FILE] [--audit-dir DIR] FILE...\n"
+        "                          [--actions FILE] [--expected FILE] [--audit-dir DIR]\n"
+        "                          FILE...\n"
         "\n"
         "Builds, from trusts' files, the release a deployment would publish for them: the same\n"
         "files, figure for figure, that ncap-publishd writes once the pipeline has taken every\n"
@@ -53,6 +56,9 @@ static void usage(FILE *out)
         "  DIR/<audit>/<period>/latest.csv      every level, breakdown and comparison\n"
         "  DIR/<audit>/<period>/latest.json     the same rows, the metrics and the provenance\n"
         "  DIR/<audit>/<period>/fingertips.csv  the figures in OHID Fingertips' layout\n"
+        "  DIR/<audit>/<period>/spc.csv, spc_summary.csv  the run charts\n"
+        "  DIR/<audit>/<period>/ascertainment.csv  with --expected, for a period with expected\n"
+        "                                       cases: each trust's records over them\n"
         "\n"
         "  --audit A        the audit, e.g. nhfd (its definition is A.yaml, see --audit-dir)\n"
         "  --out DIR        where the release files go (created)\n"
@@ -67,6 +73,10 @@ static void usage(FILE *out)
         "  --actions FILE   changes trusts made, as `ncap action add` records them: CSV with the\n"
         "                   header trust,metric,date (YYYY-MM-DD); each starts a new period of\n"
         "                   the trust's run chart of the metric, as in a deployment\n"
+        "  --expected FILE  the cases each trust was expected to submit, as `ncap refdata load\n"
+        "                   expected` takes them (trust,period,expected; bad rows skipped)\n"
+        "                   (no delays.csv: an offline build has no receipt or publication to\n"
+        "                   time)\n"
         "  --audit-dir DIR  where definitions are ($NCAP_AUDIT_DIR, else the\n"
         "                   installed ones: " NCAP_DEFAULT_AUDIT_DIR ")\n"
         "  --help           show this help\n"
@@ -307,6 +317,86 @@ static int load_actions(actions_t *a, const char *path, const audit_def_t *def)
     return rc;
 }
 
+/* The expected cases of --expected, as `ncap refdata load expected` reads and keeps them. */
+typedef struct {
+    char **trusts, **periods, **expected, *strings;
+    size_t n;
+} expected_t;
+
+static void expected_free(expected_t *e)
+{
+    free(e->trusts);
+    free(e->periods);
+    free(e->expected);
+    free(e->strings);
+    *e = (expected_t){0};
+}
+
+/* Returns 0, or 1 after saying why (a file that cannot be read or has a wrong header). */
+static int load_expected(expected_t *e, const char *path)
+{
+    char *data = NULL, err[300];
+    size_t len = 0, skipped = 0;
+    if (file_read_all(path, &data, &len) != 0) {
+        say("could not read \"%s\": %s", path, strerror(errno));
+        return 1;
+    }
+    int rc = refdata_expected_parse(data, len, &e->trusts, &e->periods, &e->expected, &e->strings,
+                                    &e->n, &skipped, err, sizeof err);
+    free(data);
+    if (rc != 0) {
+        say("%s: %s", path, err);
+        return 1;
+    }
+    say("%s: %zu expected case counts (%zu bad rows skipped)", path, e->n, skipped);
+    return 0;
+}
+
+static int by_trust(const void *a, const void *b)
+{
+    return strcmp(((const ascertainment_row_t *)a)->trust, ((const ascertainment_row_t *)b)->trust);
+}
+
+/* period p's ascertainment.csv beside its release, as publish writes it (ascertainment.h): a row
+ * per trust with expected cases in the period. None without such a trust. Returns 0, or 2 after
+ * saying why. */
+static int write_ascertainment(const release_build_t *rb, size_t p, const audit_def_t *def,
+                               const expected_t *e, const char *out)
+{
+    const char *period = release_build_period(rb, p);
+    ascertainment_row_t *rows = calloc(e->n + 1, sizeof *rows);
+    if (!rows) {
+        say("out of memory");
+        return 2;
+    }
+    size_t n = 0;
+    for (size_t i = 0; i < e->n; i++)
+        if (strcmp(e->periods[i], period) == 0)
+            rows[n++] = (ascertainment_row_t){e->trusts[i],
+                                              release_build_trust_records(rb, p, e->trusts[i]),
+                                              strtoll(e->expected[i], NULL, 10)};
+    int rc = 0;
+    if (n > 0) {
+        qsort(rows, n, sizeof *rows, by_trust);
+        char *text =
+            ascertainment_text(def->audit, period, rows, n, def->has_ascertainment_threshold,
+                               def->ascertainment_threshold);
+        char dir[1024], err[1400];
+        snprintf(dir, sizeof dir, "%s/%s/%s", out, def->audit, period);
+        if (!text) {
+            say("out of memory");
+            rc = 2;
+        } else if (release_files_write_one(dir, "ascertainment.csv", text, strlen(text), err,
+                                           sizeof err) != 0) {
+            say("%s", err);
+            rc = 2;
+        }
+        free(text);
+    }
+    free(rows);
+    return rc;
+}
+
 /* One period's release into out/<audit>/<period>/. Returns 0, or 2 after saying why. */
 static int write_period(const release_build_t *rb, size_t p, const audit_def_t *def,
                         const benchmark_metric_t *metrics, const orgs_t *orgs,
@@ -376,6 +466,7 @@ typedef struct {
     const char *refdata[3]; /* deaths, optouts, imd */
     const char *ods;
     const char *actions;
+    const char *expected;
     char covers_to[11]; /* --covers-to, YYYY-MM-DD, or "" */
 } build_opts_t;
 
@@ -424,6 +515,9 @@ static int build_release(const build_opts_t *o, char **paths, size_t n)
     actions_t actions = {0};
     if (rc == 0 && o->actions)
         rc = load_actions(&actions, o->actions, def);
+    expected_t expected = {0};
+    if (rc == 0 && o->expected)
+        rc = load_expected(&expected, o->expected);
     release_build_t *rb = rc == 0 ? release_build_new(def, lm, note, NULL) : NULL;
     if (rc == 0 && !rb) {
         say("out of memory");
@@ -438,8 +532,11 @@ static int build_release(const build_opts_t *o, char **paths, size_t n)
         say("out of memory");
         rc = 2;
     }
-    for (size_t p = 0; rc == 0 && p < release_build_n_periods(rb); p++)
+    for (size_t p = 0; rc == 0 && p < release_build_n_periods(rb); p++) {
         rc = write_period(rb, p, def, metrics, &orgs, &actions, o->out);
+        if (rc == 0)
+            rc = write_ascertainment(rb, p, def, &expected, o->out);
+    }
     if (rc == 0) {
         release_totals_t t;
         release_build_totals(rb, &t);
@@ -451,6 +548,7 @@ static int build_release(const build_opts_t *o, char **paths, size_t n)
     free(metrics);
     orgs_free(&orgs);
     actions_free(&actions);
+    expected_free(&expected);
     release_build_destroy(&rb);
     link_memory_destroy(&lm);
     audit_def_destroy(&def);
@@ -470,6 +568,7 @@ static int build(int argc, char **argv)
         O_IMD,
         O_ODS,
         O_ACTIONS,
+        O_EXPECTED,
         O_AUDIT_DIR,
         O_HELP
     };
@@ -482,6 +581,7 @@ static int build(int argc, char **argv)
         {"imd", required_argument, NULL, O_IMD},
         {"ods", required_argument, NULL, O_ODS},
         {"actions", required_argument, NULL, O_ACTIONS},
+        {"expected", required_argument, NULL, O_EXPECTED},
         {"audit-dir", required_argument, NULL, O_AUDIT_DIR},
         {"help", no_argument, NULL, O_HELP},
         {NULL, 0, NULL, 0},
@@ -521,6 +621,9 @@ static int build(int argc, char **argv)
             break;
         case O_ACTIONS:
             o.actions = optarg;
+            break;
+        case O_EXPECTED:
+            o.expected = optarg;
             break;
         case O_AUDIT_DIR:
             o.dir = optarg;

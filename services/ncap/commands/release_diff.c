@@ -21,9 +21,11 @@ static void usage(FILE *out)
           "new figures and why, as far as the database can tell: the records of the cell's trusts\n"
           "(a site's trust, a region's trusts, every trust for England) that the revisions after\n"
           "rX up to rY took in, counted by publish as it made them: added (new to the period),\n"
-          "corrected (a new version), relinked (a new link revision of the same version: a death\n"
-          "loaded or removed, a new pseudonymisation key) and withdrawn (moved to another period\n"
-          "or none). A cell whose trusts' records did not change moved with the others (England's\n"
+          "corrected (a new version), relinked (a new link revision of the same version): deaths\n"
+          "loaded (a death loaded or removed, the register's coverage reaching the follow-up) or\n"
+          "re-keyed (a new pseudonymisation key, nothing else), and withdrawn (moved to another\n"
+          "period or none). A cell whose trusts' records did not change moved with the others "
+          "(England's\n"
           "value, the funnel limits, disclosure control). Connects through $NCAP_PG as the\n"
           "administrator.\n"
           "\n"
@@ -39,7 +41,8 @@ static const char diff_sql[] =
     "WITH a AS (SELECT * FROM publish.output WHERE release_id = $1::bigint),"
     " b AS (SELECT * FROM publish.output WHERE release_id = $2::bigint),"
     " ch AS (SELECT c.trust, sum(c.added) AS added, sum(c.corrected) AS corrected,"
-    "   sum(c.relinked) AS relinked, sum(c.withdrawn) AS withdrawn FROM publish.release_change c"
+    "   sum(c.relinked) AS relinked, sum(c.rekeyed) AS rekeyed, sum(c.withdrawn) AS withdrawn"
+    "   FROM publish.release_change c"
     "   JOIN publish.release r USING (release_id) WHERE r.audit = $3 AND r.period = $4"
     "   AND r.revision > $5::int AND r.revision <= $6::int GROUP BY c.trust),"
     " d AS (SELECT coalesce(b.level, a.level) AS level, coalesce(b.area_code, a.area_code) AS area,"
@@ -56,8 +59,9 @@ static const char diff_sql[] =
     "   OR a.note IS DISTINCT FROM b.note)"
     " SELECT d.level, d.area, d.m, d.bd, d.cat, d.n0, d.d0, d.v0, d.f0, d.t0, d.n1, d.d1, d.v1,"
     "   d.f1, d.t1, coalesce(w.added, 0), coalesce(w.corrected, 0), coalesce(w.relinked, 0),"
-    "   coalesce(w.withdrawn, 0) FROM d LEFT JOIN LATERAL (SELECT sum(added) AS added,"
-    "   sum(corrected) AS corrected, sum(relinked) AS relinked, sum(withdrawn) AS withdrawn"
+    "   coalesce(w.rekeyed, 0), coalesce(w.withdrawn, 0) FROM d LEFT JOIN LATERAL (SELECT"
+    "   sum(added) AS added, sum(corrected) AS corrected, sum(relinked) AS relinked,"
+    "   sum(rekeyed) AS rekeyed, sum(withdrawn) AS withdrawn"
     "   FROM ch WHERE CASE d.level WHEN 'trust' THEN ch.trust = d.area"
     "   WHEN 'site' THEN ch.trust = d.parent WHEN 'region' THEN ch.trust IN (SELECT o.area_code"
     "   FROM publish.output o WHERE o.release_id IN ($1::bigint, $2::bigint)"
@@ -97,17 +101,22 @@ static char *release_id(PGconn *db, const char *audit, const char *period, const
     return id;
 }
 
-/* The reasons of a changed cell from its trusts' counts (columns 15-18 of row i). */
+/* The reasons of a changed cell from its trusts' counts (columns 15-19 of row i): each "N <kind>
+ * records", a link revision as relinked "(deaths loaded)" (its linked values re-derived: a death
+ * loaded or removed, the register's coverage reaching its follow-up) or "re-keyed" (a new pseudonym
+ * under a new key, nothing else; migration 0028). */
 static void why(const PGresult *r, int i, char *out, size_t len)
 {
-    static const char *const kind[] = {"added", "corrected", "relinked", "withdrawn"};
+    static const char *const kind[] = {"added", "corrected", "relinked", "re-keyed", "withdrawn"};
+    static const char *const detail[] = {"", "", " (deaths loaded)", " (new pseudonymisation key)",
+                                         ""};
     size_t at = 0;
     out[0] = '\0';
-    for (int k = 0; k < 4; k++) {
+    for (int k = 0; k < 5; k++) {
         const char *n = PQgetvalue(r, i, 15 + k);
         if (strcmp(n, "0") != 0 && at < len)
-            at +=
-                (size_t)snprintf(out + at, len - at, "%s%s %s records", at ? "; " : "", n, kind[k]);
+            at += (size_t)snprintf(out + at, len - at, "%s%s %s records%s", at ? "; " : "", n,
+                                   kind[k], detail[k]);
     }
     if (!out[0])
         snprintf(out, len, "%s",

@@ -10,9 +10,11 @@
 
 #include <jansson.h>
 
+#include "ascertainment.h"
 #include "audit_cache.h"
 #include "command_db.h"
 #include "db.h"
+#include "final_late.h"
 #include "message.h"
 #include "outlier_gate.h"
 #include "outlier_store.h"
@@ -91,20 +93,17 @@ static const char withheld_sql[] =
               " JOIN ingest.raw_record x USING (record_id, version)"
               " JOIN ingest.record rec USING (record_id)";
 
-/* The record versions received after the cutoff and before now (the transaction's snapshot), per
- * trust and quarter of the year ($3: the quarters), as late.csv: a record with a version received
- * by the cutoff was corrected, any other added. No identifier. */
+/* The records with a version received after the cutoff and before now (the transaction's
+ * snapshot) whose quarter is one of the year's ($3: the quarters), kept as the final's late
+ * records ($4: the year; publish.final_late, migration 0028): a record with a version received by
+ * the cutoff was corrected, any other added. publish adds those published later. */
 static const char late_sql[] =
-    "WITH late AS (SELECT r.trust, r.record_id, s.period, EXISTS (SELECT 1 FROM ingest.raw_record e"
-    "   WHERE e.record_id = x.record_id AND e.ingested_at <= $2) AS had"
-    "   FROM ingest.raw_record x JOIN ingest.record r USING (record_id)"
-    "   JOIN metric.record_state s USING (record_id)"
-    "   WHERE r.audit = $1 AND x.ingested_at > $2 AND s.period = ANY ($3::text[])),"
-    " n AS (SELECT trust, period, count(DISTINCT record_id) FILTER (WHERE NOT had) AS added,"
-    "   count(DISTINCT record_id) FILTER (WHERE had) AS corrected FROM late GROUP BY 1, 2)"
-    " SELECT 'trust,period,records_added,records_corrected' || E'\\n' || coalesce(string_agg("
-    "   concat_ws(',', trust, period, added, corrected), E'\\n' ORDER BY trust, period) || E'\\n',"
-    "   ''), coalesce(sum(added + corrected), 0) FROM n";
+    "INSERT INTO publish.final_late (audit, year, record_id, trust, period, corrected)"
+    " SELECT $1, $4::int, s.record_id, s.trust, s.period, EXISTS (SELECT 1 FROM ingest.raw_record"
+    "   e WHERE e.record_id = s.record_id AND e.ingested_at <= $2)"
+    " FROM metric.record_state s JOIN ingest.record r USING (record_id)"
+    " WHERE r.audit = $1 AND s.period = ANY ($3::text[]) AND EXISTS (SELECT 1"
+    "   FROM ingest.raw_record x WHERE x.record_id = s.record_id AND x.ingested_at > $2)";
 
 typedef struct {
     const char *audit, *cutoff, *out, *dir;
@@ -219,7 +218,8 @@ static int store_period(PGconn *db, final_t *f, size_t i, char *err, size_t errl
     in.n_actions = f->actions.n;
     benchmark_release_t rel = {0};
     char *csv = NULL, *json = NULL, *tips = NULL, *spc = NULL, *spc_summary = NULL;
-    PGresult *pub = NULL, *ins = NULL;
+    char *ascertained = NULL;
+    PGresult *pub = NULL, *ins = NULL, *cases = NULL;
     int rc = -1;
     if (benchmark_build(&in, &rel, err, errlen) != 0)
         goto done;
@@ -264,7 +264,32 @@ static int store_period(PGconn *db, final_t *f, size_t i, char *err, size_t errl
         snprintf(err, errlen, "out of memory");
         goto done;
     }
-    const char *content[RELEASE_N_FILES] = {csv, json, tips, spc, spc_summary};
+    /* case ascertainment at the cutoff: the final's records of each trust over its expected
+     * cases (none without them); no delays.csv, which times publication */
+    if (!(cases = db_query(db,
+                           "SELECT trust, expected FROM publish.expected_cases WHERE audit = $1"
+                           " AND period = $2 ORDER BY trust COLLATE \"C\"",
+                           2, p, err, errlen)))
+        goto done;
+    if (PQntuples(cases) > 0) {
+        int n = PQntuples(cases);
+        ascertainment_row_t *rows = calloc((size_t)n, sizeof *rows);
+        for (int k = 0; rows && k < n; k++)
+            rows[k] = (ascertainment_row_t){
+                PQgetvalue(cases, k, 0),
+                release_build_trust_records(f->rb, i, PQgetvalue(cases, k, 0)),
+                strtoll(PQgetvalue(cases, k, 1), NULL, 10)};
+        ascertained = rows ? ascertainment_text(def->audit, period, rows, (size_t)n,
+                                                def->has_ascertainment_threshold,
+                                                def->ascertainment_threshold)
+                           : NULL;
+        free(rows);
+        if (!ascertained) {
+            snprintf(err, errlen, "out of memory");
+            goto done;
+        }
+    }
+    const char *content[RELEASE_N_FILES] = {csv, json, tips, spc, spc_summary, NULL, ascertained};
     if (release_files_store(db, PQgetvalue(ins, 0, 0), content, err, errlen) != 0)
         goto done;
     printf("  %s r%04d: %lld records, %zu rows\n", period, atoi(PQgetvalue(ins, 0, 1)), records,
@@ -276,8 +301,10 @@ done:
     free(tips);
     free(spc);
     free(spc_summary);
+    free(ascertained);
     PQclear(pub);
     PQclear(ins);
+    PQclear(cases);
     benchmark_release_free(&rel);
     release_sums_free(&sums);
     return rc;
@@ -415,17 +442,20 @@ static int finalise(PGconn *db, const final_opts_t *o, final_t *f)
     snprintf(quarters, sizeof quarters, "{%s,%s,%s,%s}", f->quarters[0], f->quarters[1],
              f->quarters[2], f->quarters[3]);
     snprintf(n_total, sizeof n_total, "%lld", total);
-    const char *pl[] = {o->audit, f->cutoff, quarters};
-    if (!(r = db_query(db, late_sql, 3, pl, err, sizeof err)))
+    const char *pl[] = {o->audit, f->cutoff, quarters, year};
+    char *late = NULL;
+    long long n_late;
+    if (db_execp(db, late_sql, 4, pl, err, sizeof err) != 0 ||
+        (n_late = final_late_csv(db, o->audit, o->year, &late, err, sizeof err)) < 0)
         goto failed;
-    const char *pf[] = {o->audit, year, f->cutoff, n_total, PQgetvalue(r, 0, 0)};
-    printf("  late.csv: %s record versions received after the cutoff\n", PQgetvalue(r, 0, 1));
+    const char *pf[] = {o->audit, year, f->cutoff, n_total, late};
+    printf("  late.csv: %lld records with a version received after the cutoff\n", n_late);
     /* the year's row last: until it commits, nothing of the final is there */
     int rc = db_execp(db,
                       "INSERT INTO publish.final (audit, year, cutoff, records, late_csv)"
                       " VALUES ($1, $2::int, $3::timestamptz, $4::int, $5)",
                       5, pf, err, sizeof err);
-    PQclear(r);
+    free(late);
     if (rc != 0 || db_exec(db, "COMMIT", err, sizeof err) != 0)
         goto failed;
     return export(db, o) == 0 ? 0 : 1;
@@ -512,9 +542,17 @@ int release_finalise(int argc, char **argv)
         final_clear(&f);
         return 1;
     }
-    /* one snapshot for every read: the versions, the records' state and the late ones agree */
+    /* one snapshot for every read: the versions, the records' state and the late ones agree.
+     * Publish's lock (the one its rounds take before their snapshot) is taken before it and held
+     * to the end, so that no round commits between the snapshot and the final: a round after it
+     * finds the final and counts its late records (publish.final_late), every round before it is
+     * in the snapshot. LOCK TABLE takes no snapshot. Publish's rounds wait meanwhile (once a
+     * year); a kill -9 of the command ends its transaction and the lock. */
     int rc = 1;
-    if (db_exec(db, "BEGIN ISOLATION LEVEL REPEATABLE READ", err, sizeof err) == 0)
+    if (db_exec(db,
+                "BEGIN ISOLATION LEVEL REPEATABLE READ;"
+                " LOCK TABLE publish.watermark IN SHARE ROW EXCLUSIVE MODE",
+                err, sizeof err) == 0)
         rc = finalise(db, &o, &f);
     else
         fprintf(stderr, "ncap release finalise: %s\n", err);

@@ -391,6 +391,11 @@ static int count_validated(release_build_t *self, const char *trust, const char 
             .metric_id = CONTRIBUTION_REJECTED, .numerator = 0, .denominator = 1};
         return add_cell(self, p, month, trust, site, "all", "", &rejected);
     }
+    /* as the daemon's decide: a valid record with a period counts once (CONTRIBUTION_RECORDS),
+     * per trust for case ascertainment (release_build_trust_records) */
+    const contribution_t record = {.metric_id = CONTRIBUTION_RECORDS, .denominator = 1};
+    if (add_cell(self, p, month, trust, site, "all", "", &record) != 0)
+        return -1;
     int n = nc > 0 ? nc : 0;
     for (int k = 0; k < n; k++) {
         if (add_cell(self, p, month, trust, site, "all", "", &contrib[k]) != 0)
@@ -565,6 +570,19 @@ long long release_build_period_records(const release_build_t *self, size_t i)
     return self->period_valid[period_at(self, i)];
 }
 
+long long release_build_trust_records(const release_build_t *self, size_t i, const char *trust)
+{
+    size_t p = period_at(self, i);
+    long long n = 0;
+    for (size_t k = 0; k < str_map_size(self->cells.keys); k++) {
+        const cell_t *c = &self->cells.at[k];
+        if (c->period == p && strcmp(c->metric, CONTRIBUTION_RECORDS) == 0 &&
+            strcmp(c->trust, trust) == 0)
+            n += c->denominator;
+    }
+    return n;
+}
+
 /* Whether a cell's sums are all 0: metric.aggregate keeps no such cell. */
 static bool cell_empty(const cell_t *c)
 {
@@ -615,7 +633,7 @@ int release_build_sums(const release_build_t *self, size_t i, release_sums_t *ou
     }
     for (size_t k = 0; k < nc; k++) {
         const cell_t *c = &self->cells.at[k];
-        if (cell_empty(c))
+        if (cell_empty(c) || strcmp(c->metric, CONTRIBUTION_RECORDS) == 0) /* in records */
             continue;
         if (c->period == p)
             out->cells[out->n_cells++] = cell_out(c);

@@ -82,6 +82,9 @@ int release_build_add_withheld(release_build_t *self, const char *trust, const c
 int release_build_finish(release_build_t *self);
 
 void release_build_totals(const release_build_t *self, release_totals_t *out);
+/* The valid records with a period of trust in period i (the release's "records" of one trust, as
+ * metric.aggregate's metric '' counts them): case ascertainment's. O(cells held). */
+long long release_build_trust_records(const release_build_t *self, size_t i, const char *trust);
 
 /* The periods with a record (valid or not), in order ("2025Q2" < "2025Q3"): each gets a release,
  * as the publish daemon rebuilds every period a record is in. */

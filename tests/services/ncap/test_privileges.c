@@ -240,7 +240,7 @@ static const char *const expected[] = {
     "ncap_publish     table publish.release_request                SELECT DELETE",
     /* why cells changed, counts per trust (0025); final releases (0025) are the operator's */
     "ncap_publish     table publish.pending_change                 SELECT INSERT UPDATE DELETE",
-    "ncap_publish     table publish.release_change                 SELECT INSERT DELETE",
+    "ncap_publish     table publish.release_change                 SELECT INSERT UPDATE DELETE",
     "ncap_publish     table publish.watermark                      SELECT UPDATE",
     "ncap_publish     table publish.tally                          SELECT INSERT DELETE",
     "ncap_publish     table publish.action                         SELECT(action_date, action_id, audit,"
@@ -265,6 +265,13 @@ static const char *const expected[] = {
     "ncap_publish     view publish.linkage_quality                 SELECT",
     "ncap_publish     table publish.linkage_quality_export         SELECT INSERT UPDATE",
     "ncap_publish     table publish.linkage_quality_json_export    SELECT INSERT UPDATE",
+    /* a final's late records (0028), which finalise and a trigger on publish.seen keep with its
+     * owner's rights, late.csv's hash and which finals there are; a link revision's payload
+     * revision (0028: deaths loaded or re-keyed), a number read with the function owner's rights */
+    "ncap_publish     table publish.final                          SELECT(audit, year)",
+    "ncap_publish     table publish.final_late                     SELECT",
+    "ncap_publish     table publish.final_late_export              SELECT INSERT UPDATE",
+    "ncap_publish     function publish.link_payload_revision(bigint,integer) EXECUTE",
 
     /* the web server (0029): what publish has released, read only; nothing else of publish's */
     "ncap_web         role                                         LOGIN",

@@ -259,7 +259,10 @@ static void test_ratio_files(void **state)
     snprintf(want, sizeof want, "nela,2026Q1,trust,RAA,Alpha Hospitals,Y56,smr,all,,12,100,%.6f,",
              12.0 / 7);
     assert_non_null(strstr(csv, want));
-    assert_non_null(strstr(csv, ",follow_up_incomplete,7.000000000,3,0,0,3,,,0\n"));
+    /* the bounds with the 3 held each at the mean expected 0.07: E' = 7.21 */
+    snprintf(want, sizeof want, ",follow_up_incomplete,7.000000000,3,0,0,3,%.6f,%.6f,0\n",
+             12 / 7.21, 15 / 7.21);
+    assert_non_null(strstr(csv, want));
     /* Fingertips: O/E x 100, Count the observed, Denominator the expected */
     snprintf(want, sizeof want, "RAA,Alpha Hospitals,NHS trust,Persons,All ages,,,2026Q1,%.6f,",
              1200.0 / 7);
@@ -406,6 +409,63 @@ static void test_median_suppressed(void **state)
     assert_false(must(&r, "hours", "trust", "RBB")->has_value);
     assert_true(must(&r, "hours", "trust", "RCC")->has_value);
     assert_true(must(&r, "hours", "england", "E92000001")->has_value);
+    benchmark_release_free(&r);
+}
+
+/* The selection ledger's bounds of the other kinds (README.md, "The selection ledger"): a ratio's
+ * with every record left out not observed or observed, each with the mean expected value of the
+ * records counted; a median's with every record left out below or above every value counted
+ * (none when they are at least half of all); a mean's none. */
+static void test_ledger_bounds(void **state)
+{
+    (void)state;
+    benchmark_measure_t ms[24];
+    size_t n = 0;
+    for (int v = 1; v <= 10; v++)
+        ms[n++] = MEASURE("RAA", "hours", "2026-01", v, 1);
+    for (int v = 1; v <= 5; v++)
+        ms[n++] = MEASURE("RBB", "hours", "2026-01", 10 * v, 1);
+    for (int v = 1; v <= 3; v++)
+        ms[n++] = MEASURE("RCC", "hours", "2026-01", v, 1);
+    ms[n++] = MEASURE("RAA", "mean_los", "2026-01", 4, 5);
+    benchmark_cell_t cells[] = {
+        RCELL("RAA", "hours", "2026-01", 0, 0, 10),
+        RCELL("RBB", "hours", "2026-01", 0, 0, 5),
+        RCELL("RCC", "hours", "2026-01", 0, 0, 3),
+        RCELL("RAA", "smr", "2026-01", 4, 5000000000LL, 50),
+        RCELL("RAA", "mean_los", "2026-01", 0, 0, 5),
+    };
+    cells[0].missing = 2;
+    cells[1].held = 2;
+    cells[2].missing = 3;
+    cells[3].missing = 10;
+    cells[4].missing = 1;
+    benchmark_input_t in = input(cells, 5, ms, n, 0);
+    benchmark_release_t r;
+    build(&in, &r);
+    /* 1..10 and 2 left out: the 6th and 7th of 12 are the 4th and 5th counted, or the 6th and
+     * 7th */
+    const benchmark_row_t *a = must(&r, "hours", "trust", "RAA");
+    assert_int_equal(a->left_out, 2);
+    assert_true(a->has_bounds);
+    assert_near(a->bound_lower, 4.5, 0);
+    assert_near(a->bound_upper, 6.5, 0);
+    assert_true(a->bound_lower <= a->value && a->value <= a->bound_upper);
+    /* 10..50 and 2 held: the 4th of 7 is the 2nd counted, or the 4th */
+    const benchmark_row_t *b = must(&r, "hours", "trust", "RBB");
+    assert_near(b->bound_lower, 20, 0);
+    assert_near(b->bound_upper, 40, 0);
+    /* 3 counted, 3 left out: the median could be any value */
+    assert_false(must(&r, "hours", "trust", "RCC")->has_bounds);
+    /* 4 observed of expected 5 over 50 records, 10 left out: E' = 5 x 60 / 50 = 6 */
+    const benchmark_row_t *s = must(&r, "smr", "trust", "RAA");
+    assert_true(s->has_bounds);
+    assert_near(s->bound_lower, 4.0 / 6, 1e-12);
+    assert_near(s->bound_upper, 14.0 / 6, 1e-12);
+    const benchmark_row_t *m = must(&r, "mean_los", "trust", "RAA");
+    assert_true(m->has_ledger);
+    assert_int_equal(m->left_out, 1);
+    assert_false(m->has_bounds);
     benchmark_release_free(&r);
 }
 
@@ -637,6 +697,7 @@ int main(void)
         cmocka_unit_test(test_median_order_statistics),
         cmocka_unit_test(test_median_count_mismatch),
         cmocka_unit_test(test_median_suppressed),
+        cmocka_unit_test(test_ledger_bounds),
         cmocka_unit_test(test_mean_t_interval),
         cmocka_unit_test(test_t_quantile),
         cmocka_unit_test(test_independent_check),

@@ -207,6 +207,15 @@ static void test_cadence_and_prune(void **state)
                                   " WHERE r.release_id = o.release_id)"),
                      0);
     assert_false(exists(dir, "nhfd/2026Q1/r0001"));
+    /* why the pruned revision changed (record 1 added) went to the oldest one kept (r2, record 1
+     * corrected), so that a diff from before r2 still counts it (migration 0028) */
+    assert_int_equal(count_of(db, "SELECT sum(c.added) * 100 + sum(c.corrected) * 10 + count(*)"
+                                  " FROM publish.release_change c JOIN publish.release r"
+                                  " USING (release_id) WHERE r.revision = 2"),
+                     111);
+    assert_int_equal(count_of(db, "SELECT sum(added) * 10 + sum(corrected)"
+                                  " FROM publish.release_change"),
+                     21);
     assert_true(exists(dir, "nhfd/2026Q1/r0002/release.csv"));
     assert_true(exists(dir, "nhfd/2026Q1/r0003/release.csv"));
     assert_true(exists(dir, "nhfd/2026Q1/latest.csv"));
