@@ -254,11 +254,16 @@ e2e_submit_all() {
   e2e_say "submitted $(find "$1" -name '*.csv' | wc -l) files"
 }
 
-# e2e_submit_each DIR: submits every DIR/<ODS>.csv as trust <ODS>, each to be accepted, and keeps
-# its submission id in E2E_SID[<ODS>].
+# e2e_submit_each [--in-order] DIR: submits every DIR/<ODS>.csv as trust <ODS>, each to be accepted,
+# and keeps its submission id in E2E_SID[<ODS>]. --in-order: each file linked before the next is
+# sent, so that linkage sees the records in the files' order, as `ncap release build` does.
 declare -A E2E_SID=()
 e2e_submit_each() {
-  local f trust out
+  local f trust out in_order=0
+  if [ "$1" = --in-order ]; then
+    in_order=1
+    shift
+  fi
   E2E_SID=()
   for f in "$1"/*.csv; do
     trust=$(basename "$f" .csv)
@@ -266,6 +271,10 @@ e2e_submit_each() {
       fail "submission of $trust was not accepted: $out"
     E2E_SID[$trust]=$(sed -n 's/^submission \([0-9]*\):.*/\1/p' <<<"$out")
     [ -n "${E2E_SID[$trust]}" ] || fail "no submission id in \"$out\""
+    # linkage's order is the files' (a patient's later record can only link to an earlier one)
+    if [ "$in_order" -eq 1 ] && ! ncap_wait_until "$E2E_DRAIN_TIMEOUT" e2e_stage_is linkage backlog 0; then
+      fail "linkage still has $(e2e_field linkage backlog) records of $trust after $E2E_DRAIN_TIMEOUT s"
+    fi
   done
   e2e_say "submitted ${#E2E_SID[@]} files"
 }

@@ -62,7 +62,7 @@ compare() {
     fail "ncap refdata load expected failed: $(tail -n 5 "$CTX_RUN/logs/refdata.log")"
   e2e_start_pipeline
   e2e_wait_registered ingest 1
-  e2e_submit_each "$sim"
+  e2e_submit_each --in-order "$sim"
   e2e_drain
   e2e_stop_all
 
