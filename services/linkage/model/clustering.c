@@ -52,8 +52,9 @@ static int by_rank(const void *x, const void *y)
 
 /* The scored pairs of each record: start[r] .. start[r + 1] in other and prob. */
 typedef struct {
-    size_t *start, *other;
-    double *prob;
+    size_t *start;
+    uint32_t *other; /* records are fewer than 2^32 (fs_model_new) */
+    float *prob;     /* a sum of them only decides a join: float's 24 bits are plenty */
 } adjacency_t;
 
 static void adjacency_free(adjacency_t *adj)
@@ -82,9 +83,9 @@ static int adjacency_build(adjacency_t *adj, size_t nrecords, const uint64_t *pa
     for (size_t p = 0; p < npairs; p++) {
         size_t i = FS_PAIR_LEFT(pairs[p]), j = FS_PAIR_RIGHT(pairs[p]);
         size_t at = adj->start[i + 1]++;
-        adj->other[at] = j, adj->prob[at] = probability[p];
+        adj->other[at] = (uint32_t)j, adj->prob[at] = (float)probability[p];
         at = adj->start[j + 1]++;
-        adj->other[at] = i, adj->prob[at] = probability[p];
+        adj->other[at] = (uint32_t)i, adj->prob[at] = (float)probability[p];
     }
     return 0;
 }

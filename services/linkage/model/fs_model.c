@@ -611,7 +611,8 @@ static bool matches_found(const fs_model_t *self, const fs_patterns_t *pt, const
  * Returns the number of rules fitted (with a field left to compare and a pair), or -1 when out
  * of memory. */
 static long em_per_rule(fs_model_t *self, const uint64_t *pairs, size_t npairs,
-                        const uint8_t *gamma, double *best, double *m_out, double *weight_out)
+                        const uint8_t *gamma, double *best, double *m_out, double *weight_out,
+                        double *last_min)
 {
     const fs_data_t *d = self->data;
     size_t nf = d->nfields;
@@ -675,6 +676,9 @@ static long em_per_rule(fs_model_t *self, const uint64_t *pairs, size_t npairs,
                 for (size_t l = 1; l < self->nlevels[f]; l++)
                     m_out[f * FS_MAX_LEVELS + l] += expected * m[f * FS_MAX_LEVELS + l];
                 weight_out[f] += expected;
+                double last = m[f * FS_MAX_LEVELS + self->nlevels[f] - 1];
+                if (last < last_min[f])
+                    last_min[f] = last;
             }
         }
         fs_patterns_free(&pt);
@@ -703,12 +707,15 @@ int fs_model_train(fs_model_t *self, const uint64_t *pairs, size_t npairs, uint6
     /* EM over all candidates: m for a field every rule blocks on, and the fallback */
     double lambda = 0.1;
     double m_sum[FS_MAX_FIELDS * FS_MAX_LEVELS] = {0}, weight[FS_MAX_FIELDS] = {0};
+    double last_min[FS_MAX_FIELDS];
+    for (size_t f = 0; f < nf; f++)
+        last_min[f] = 1;
     long used = -1;
     if (rc == 0) {
         em_start(self, self->m);
         fs_em_counts(all.gamma, all.count, all.n, nf, self->nlevels, self->u, self->m, &lambda,
                      EM_MAX_ITER);
-        used = em_per_rule(self, pairs, npairs, gamma, best, m_sum, weight);
+        used = em_per_rule(self, pairs, npairs, gamma, best, m_sum, weight, last_min);
         rc = used < 0 ? -1 : 0;
     }
     fs_patterns_free(&all);
@@ -727,6 +734,15 @@ int fs_model_train(fs_model_t *self, const uint64_t *pairs, size_t npairs, uint6
         if (weight[f] > 0)
             for (size_t l = 1; l < self->nlevels[f]; l++)
                 self->m[f * FS_MAX_LEVELS + l] = m_sum[f * FS_MAX_LEVELS + l] / weight[f];
+        /* disagreement as often as the rule least mixed with lookalikes finds it (see
+         * fs_model_train in fs_model.h) */
+        size_t last = f * FS_MAX_LEVELS + self->nlevels[f] - 1;
+        if (weight[f] > 0 && last_min[f] < self->m[last] && self->m[last] < 1) {
+            double scale = (1 - last_min[f]) / (1 - self->m[last]);
+            for (size_t l = 1; l + 1 < self->nlevels[f]; l++)
+                self->m[f * FS_MAX_LEVELS + l] *= scale;
+            self->m[last] = last_min[f];
+        }
         for (size_t l = 1; l < self->nlevels[f]; l++)
             self->w[f * FS_MAX_LEVELS + l] =
                 log2(self->m[f * FS_MAX_LEVELS + l] / self->u[f * FS_MAX_LEVELS + l]);

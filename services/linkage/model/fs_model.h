@@ -84,7 +84,14 @@ void fs_model_destroy(fs_model_t **self_p);
  * pairs: once per blocking rule (blocking_rules) over the pairs agreeing on its key, with the
  * rule's own fields left out, so that the agreement blocking selected is not taken for evidence
  * of a match. A field's m is the mean over the rules that leave it out, weighted by their
- * expected matches (EM over all candidates for a field every rule uses). The prior is the
+ * expected matches (EM over all candidates for a field every rule uses), except at disagreement
+ * (the last level), which takes the lowest any of those rules found, the other levels scaled to
+ * sum to 1 with it. Why: a rule's class of matches also holds the lookalikes its blocking
+ * gathered (relatives sharing a surname and an address, twins sharing a date of birth), who
+ * disagree on the fields that tell them apart; averaged in, they made a different date of birth
+ * or NHS number weak evidence, and at 500,000 records linked whole households. The least
+ * contaminated rule is the closest to how often one person's records really disagree; erring low
+ * makes disagreement count more, which favours precision, the worse error to lose. The prior is the
  * expected number of matches among the candidates (per pair, the highest probability any of
  * its rules gives) over all pairs of the data: near 0 when the files share no one. Returns 0,
  * or -1 when out of memory. */
