@@ -112,8 +112,7 @@ static double between(groups_t *g, const adjacency_t *adj, size_t a, size_t b, s
 }
 
 int clustering_cohesive(size_t nrecords, size_t nleft, const uint64_t *pairs,
-                        const double *probability, size_t npairs, double threshold,
-                        size_t *cluster)
+                        const double *probability, size_t npairs, double threshold, size_t *cluster)
 {
     ranked_t *ranked = malloc((npairs + 1) * sizeof *ranked);
     adjacency_t adj = {0};
@@ -151,7 +150,7 @@ int clustering_cohesive(size_t nrecords, size_t nleft, const uint64_t *pairs,
                 /* a record joining a group: over the pairs scored; two groups: over all pairs
                  * that could be */
                 double over = g.size[a] == 1 ? (double)count
-                              : nleft ? (double)g.left[a] * (double)(g.size[b] - g.left[b]) +
+                              : nleft        ? (double)g.left[a] * (double)(g.size[b] - g.left[b]) +
                                             (double)(g.size[a] - g.left[a]) * (double)g.left[b]
                                       : (double)g.size[a] * (double)g.size[b];
                 if (sum < threshold * over)

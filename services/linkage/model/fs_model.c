@@ -75,8 +75,8 @@ const char *fs_kind_level_name(fs_kind_t kind, size_t level)
                              "jaro-winkler >= 0.80", "different"},
         [FS_KIND_NAME] = {"null", "exact", "jaro-winkler >= 0.92", "jaro-winkler >= 0.80",
                           "different"},
-        [FS_KIND_DOB] = {"null", "exact", "day and month swapped", "one part off",
-                         "within a year", "different"},
+        [FS_KIND_DOB] = {"null", "exact", "day and month swapped", "one part off", "within a year",
+                         "different"},
         [FS_KIND_SEX] = {"null", "exact", "different"},
         [FS_KIND_POSTCODE] = {"null", "full", "sector", "district", "area", "different"},
         [FS_KIND_NUMBER] = {"null", "exact", "one edit", "two edits", "different"},
@@ -147,8 +147,8 @@ static int normalise_text(const char *raw, char *out, size_t outsz)
     if (!content)
         n = 0;
     /* what clerks write for a value they do not have */
-    static const char *const unknown[] = {"unknown", "not known", "not stated", "n k", "n a",
-                                          "null", "none"};
+    static const char *const unknown[] = {"unknown", "not known", "not stated", "n k",
+                                          "n a",     "null",      "none"};
     for (size_t k = 0; k < sizeof unknown / sizeof unknown[0] && n > 0; k++)
         if (strcmp(out, unknown[k]) == 0)
             n = 0;
@@ -607,9 +607,9 @@ static bool matches_found(const fs_model_t *self, const fs_patterns_t *pt, const
  * often matches agree on it, and their agreement is no evidence of a match. Each rule gives m
  * for the fields it leaves out (weighted by its expected matches) and, per pair, a probability
  * of a match that blocking has not inflated; best[p] receives the highest over the rules that
- * hold pair p. A rule whose fit does not beat "no matches" (matches_found) gives nothing.
- * Returns the number of rules fitted (with a field left to compare and a pair), or -1 when out
- * of memory. */
+ * hold pair p, and last_min[f] the lowest m at field f's disagreement level over the rules. A
+ * rule whose fit does not beat "no matches" (matches_found) gives nothing. Returns the number of
+ * rules fitted (with a field left to compare and a pair), or -1 when out of memory. */
 static long em_per_rule(fs_model_t *self, const uint64_t *pairs, size_t npairs,
                         const uint8_t *gamma, double *best, double *m_out, double *weight_out,
                         double *last_min)
