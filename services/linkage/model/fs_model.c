@@ -393,6 +393,7 @@ struct fs_model_t {
     double u[FS_MAX_FIELDS * FS_MAX_LEVELS];
     double w[FS_MAX_FIELDS * FS_MAX_LEVELS]; /* log2(m/u) */
     double log2_m1[FS_MAX_FIELDS];
+    double log2_u1[FS_MAX_FIELDS]; /* the floor of a value's log2 frequency (fs_tf_weight) */
     bool tf_field[FS_MAX_FIELDS];
     long nhs_field, dob_field;
     double prior, log2_prior_odds;
@@ -747,6 +748,7 @@ int fs_model_train(fs_model_t *self, const uint64_t *pairs, size_t npairs, uint6
             self->w[f * FS_MAX_LEVELS + l] =
                 log2(self->m[f * FS_MAX_LEVELS + l] / self->u[f * FS_MAX_LEVELS + l]);
         self->log2_m1[f] = log2(self->m[f * FS_MAX_LEVELS + 1]);
+        self->log2_u1[f] = log2(self->u[f * FS_MAX_LEVELS + 1]);
     }
     size_t n = d->nrecords, nl = left_count(d);
     double every = nl ? (double)nl * (double)(n - nl) : (double)n * (double)(n - 1) / 2;
@@ -773,7 +775,7 @@ double fs_model_score(const fs_model_t *self, size_t i, size_t j, double *probab
     double w = 0;
     for (size_t f = 0; f < nf; f++) {
         if (g[f] == 1 && self->tf_field[f]) /* fs_tf_weight(m1, frequency, 0), in logarithms */
-            w += self->log2_m1[f] - self->log2_tf[i * nf + f];
+            w += self->log2_m1[f] - fmax(self->log2_tf[i * nf + f], self->log2_u1[f]);
         else if (g[f])
             w += self->w[f * FS_MAX_LEVELS + g[f]];
     }
@@ -800,7 +802,8 @@ void fs_model_explain(const fs_model_t *self, size_t i, size_t j, fs_explain_t *
         out->u[f] = self->u[f * FS_MAX_LEVELS + l];
         out->weight[f] = self->w[f * FS_MAX_LEVELS + l];
         if (l == 1 && self->tf_field[f])
-            out->tf[f] = self->log2_m1[f] - self->log2_tf[i * nf + f] - out->weight[f];
+            out->tf[f] = self->log2_m1[f] - fmax(self->log2_tf[i * nf + f], self->log2_u1[f]) -
+                         out->weight[f];
         out->total += out->weight[f] + out->tf[f];
     }
     out->log2_prior_odds = self->log2_prior_odds;

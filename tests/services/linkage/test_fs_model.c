@@ -243,7 +243,8 @@ static void model_on_a_small_population(void **state)
     double p_common, p_rare;
     double w_common = fs_model_score(model, 0, 1, &p_common); /* smith */
     double w_rare = fs_model_score(model, 60, 61, &p_rare);   /* rare surname */
-    assert_true(w_rare > w_common + 1.5);
+    /* smith, half the records, weighs less; a rare surname keeps log2(m / u), never more */
+    assert_true(w_rare > w_common + 0.5);
     assert_true(fs_model_m(model, 0, 1) > fs_model_u(model, 0, 1));
 
     /* the waterfall adds up to the score: the term-frequency adjustment lowers "smith" */
