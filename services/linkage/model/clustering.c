@@ -111,6 +111,15 @@ static double between(groups_t *g, const adjacency_t *adj, size_t a, size_t b, s
     return sum;
 }
 
+/* How many pairs between groups a and b could be scored: all, or with two files those across. */
+static double pairs_across(const groups_t *g, size_t a, size_t b, size_t nleft)
+{
+    if (!nleft)
+        return (double)g->size[a] * (double)g->size[b];
+    return (double)g->left[a] * (double)(g->size[b] - g->left[b]) +
+           (double)(g->size[a] - g->left[a]) * (double)g->left[b];
+}
+
 int clustering_cohesive(size_t nrecords, size_t nleft, const uint64_t *pairs,
                         const double *probability, size_t npairs, double threshold, size_t *cluster)
 {
@@ -149,10 +158,7 @@ int clustering_cohesive(size_t nrecords, size_t nleft, const uint64_t *pairs,
                 double sum = between(&g, &adj, a, b, &count);
                 /* a record joining a group: over the pairs scored; two groups: over all pairs
                  * that could be */
-                double over = g.size[a] == 1 ? (double)count
-                              : nleft        ? (double)g.left[a] * (double)(g.size[b] - g.left[b]) +
-                                            (double)(g.size[a] - g.left[a]) * (double)g.left[b]
-                                      : (double)g.size[a] * (double)g.size[b];
+                double over = g.size[a] == 1 ? (double)count : pairs_across(&g, a, b, nleft);
                 if (sum < threshold * over)
                     continue;
             }
