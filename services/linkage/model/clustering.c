@@ -52,8 +52,9 @@ static int by_rank(const void *x, const void *y)
 
 /* The scored pairs of each record: start[r] .. start[r + 1] in other and prob. */
 typedef struct {
-    size_t *start, *other;
-    double *prob;
+    size_t *start;
+    uint32_t *other; /* records are fewer than 2^32 (fs_model_new) */
+    float *prob;     /* a sum of them only decides a join: float's 24 bits are plenty */
 } adjacency_t;
 
 static void adjacency_free(adjacency_t *adj)
@@ -82,9 +83,9 @@ static int adjacency_build(adjacency_t *adj, size_t nrecords, const uint64_t *pa
     for (size_t p = 0; p < npairs; p++) {
         size_t i = FS_PAIR_LEFT(pairs[p]), j = FS_PAIR_RIGHT(pairs[p]);
         size_t at = adj->start[i + 1]++;
-        adj->other[at] = j, adj->prob[at] = probability[p];
+        adj->other[at] = (uint32_t)j, adj->prob[at] = (float)probability[p];
         at = adj->start[j + 1]++;
-        adj->other[at] = i, adj->prob[at] = probability[p];
+        adj->other[at] = (uint32_t)i, adj->prob[at] = (float)probability[p];
     }
     return 0;
 }
@@ -110,9 +111,17 @@ static double between(groups_t *g, const adjacency_t *adj, size_t a, size_t b, s
     return sum;
 }
 
+/* How many pairs between groups a and b could be scored: all, or with two files those across. */
+static double pairs_across(const groups_t *g, size_t a, size_t b, size_t nleft)
+{
+    if (!nleft)
+        return (double)g->size[a] * (double)g->size[b];
+    return (double)g->left[a] * (double)(g->size[b] - g->left[b]) +
+           (double)(g->size[a] - g->left[a]) * (double)g->left[b];
+}
+
 int clustering_cohesive(size_t nrecords, size_t nleft, const uint64_t *pairs,
-                        const double *probability, size_t npairs, double threshold,
-                        size_t *cluster)
+                        const double *probability, size_t npairs, double threshold, size_t *cluster)
 {
     ranked_t *ranked = malloc((npairs + 1) * sizeof *ranked);
     adjacency_t adj = {0};
@@ -149,10 +158,7 @@ int clustering_cohesive(size_t nrecords, size_t nleft, const uint64_t *pairs,
                 double sum = between(&g, &adj, a, b, &count);
                 /* a record joining a group: over the pairs scored; two groups: over all pairs
                  * that could be */
-                double over = g.size[a] == 1 ? (double)count
-                              : nleft ? (double)g.left[a] * (double)(g.size[b] - g.left[b]) +
-                                            (double)(g.size[a] - g.left[a]) * (double)g.left[b]
-                                      : (double)g.size[a] * (double)g.size[b];
+                double over = g.size[a] == 1 ? (double)count : pairs_across(&g, a, b, nleft);
                 if (sum < threshold * over)
                     continue;
             }

@@ -28,7 +28,8 @@ int clustering_components(size_t nrecords, const uint64_t *pairs, const double *
  * rule as ncap-linkd's (link_assign.h: a record joins the held patient whose identifiers it
  * matches on average), and the same threshold as the pairs': no second setting.
  * nleft: records [0, nleft) are the first of two files, or 0 for one file. cluster[r] = the
- * smallest record index of r's group. The same for the same input, whatever the order of pairs.
+ * smallest record index of r's group. The same for the same input, whatever the order of pairs
+ * (but for rounding where a mean falls exactly on the threshold).
  * Cost: O(pairs log pairs) to sort, and per pair at or above threshold that crosses two groups,
  * the scored pairs of the smaller group's records (a person's records and their lookalikes:
  * few). Returns 0, or -1 when out of memory. */

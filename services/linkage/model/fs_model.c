@@ -75,8 +75,8 @@ const char *fs_kind_level_name(fs_kind_t kind, size_t level)
                              "jaro-winkler >= 0.80", "different"},
         [FS_KIND_NAME] = {"null", "exact", "jaro-winkler >= 0.92", "jaro-winkler >= 0.80",
                           "different"},
-        [FS_KIND_DOB] = {"null", "exact", "day and month swapped", "one part off",
-                         "within a year", "different"},
+        [FS_KIND_DOB] = {"null", "exact", "day and month swapped", "one part off", "within a year",
+                         "different"},
         [FS_KIND_SEX] = {"null", "exact", "different"},
         [FS_KIND_POSTCODE] = {"null", "full", "sector", "district", "area", "different"},
         [FS_KIND_NUMBER] = {"null", "exact", "one edit", "two edits", "different"},
@@ -147,8 +147,8 @@ static int normalise_text(const char *raw, char *out, size_t outsz)
     if (!content)
         n = 0;
     /* what clerks write for a value they do not have */
-    static const char *const unknown[] = {"unknown", "not known", "not stated", "n k", "n a",
-                                          "null", "none"};
+    static const char *const unknown[] = {"unknown", "not known", "not stated", "n k",
+                                          "n a",     "null",      "none"};
     for (size_t k = 0; k < sizeof unknown / sizeof unknown[0] && n > 0; k++)
         if (strcmp(out, unknown[k]) == 0)
             n = 0;
@@ -393,6 +393,7 @@ struct fs_model_t {
     double u[FS_MAX_FIELDS * FS_MAX_LEVELS];
     double w[FS_MAX_FIELDS * FS_MAX_LEVELS]; /* log2(m/u) */
     double log2_m1[FS_MAX_FIELDS];
+    double log2_u1[FS_MAX_FIELDS]; /* the floor of a value's log2 frequency (fs_tf_weight) */
     bool tf_field[FS_MAX_FIELDS];
     long nhs_field, dob_field;
     double prior, log2_prior_odds;
@@ -607,11 +608,12 @@ static bool matches_found(const fs_model_t *self, const fs_patterns_t *pt, const
  * often matches agree on it, and their agreement is no evidence of a match. Each rule gives m
  * for the fields it leaves out (weighted by its expected matches) and, per pair, a probability
  * of a match that blocking has not inflated; best[p] receives the highest over the rules that
- * hold pair p. A rule whose fit does not beat "no matches" (matches_found) gives nothing.
- * Returns the number of rules fitted (with a field left to compare and a pair), or -1 when out
- * of memory. */
+ * hold pair p, and last_min[f] the lowest m at field f's disagreement level over the rules. A
+ * rule whose fit does not beat "no matches" (matches_found) gives nothing. Returns the number of
+ * rules fitted (with a field left to compare and a pair), or -1 when out of memory. */
 static long em_per_rule(fs_model_t *self, const uint64_t *pairs, size_t npairs,
-                        const uint8_t *gamma, double *best, double *m_out, double *weight_out)
+                        const uint8_t *gamma, double *best, double *m_out, double *weight_out,
+                        double *last_min)
 {
     const fs_data_t *d = self->data;
     size_t nf = d->nfields;
@@ -675,6 +677,9 @@ static long em_per_rule(fs_model_t *self, const uint64_t *pairs, size_t npairs,
                 for (size_t l = 1; l < self->nlevels[f]; l++)
                     m_out[f * FS_MAX_LEVELS + l] += expected * m[f * FS_MAX_LEVELS + l];
                 weight_out[f] += expected;
+                double last = m[f * FS_MAX_LEVELS + self->nlevels[f] - 1];
+                if (last < last_min[f])
+                    last_min[f] = last;
             }
         }
         fs_patterns_free(&pt);
@@ -703,12 +708,15 @@ int fs_model_train(fs_model_t *self, const uint64_t *pairs, size_t npairs, uint6
     /* EM over all candidates: m for a field every rule blocks on, and the fallback */
     double lambda = 0.1;
     double m_sum[FS_MAX_FIELDS * FS_MAX_LEVELS] = {0}, weight[FS_MAX_FIELDS] = {0};
+    double last_min[FS_MAX_FIELDS];
+    for (size_t f = 0; f < nf; f++)
+        last_min[f] = 1;
     long used = -1;
     if (rc == 0) {
         em_start(self, self->m);
         fs_em_counts(all.gamma, all.count, all.n, nf, self->nlevels, self->u, self->m, &lambda,
                      EM_MAX_ITER);
-        used = em_per_rule(self, pairs, npairs, gamma, best, m_sum, weight);
+        used = em_per_rule(self, pairs, npairs, gamma, best, m_sum, weight, last_min);
         rc = used < 0 ? -1 : 0;
     }
     fs_patterns_free(&all);
@@ -727,10 +735,20 @@ int fs_model_train(fs_model_t *self, const uint64_t *pairs, size_t npairs, uint6
         if (weight[f] > 0)
             for (size_t l = 1; l < self->nlevels[f]; l++)
                 self->m[f * FS_MAX_LEVELS + l] = m_sum[f * FS_MAX_LEVELS + l] / weight[f];
+        /* disagreement as often as the rule least mixed with lookalikes finds it (see
+         * fs_model_train in fs_model.h) */
+        size_t last = f * FS_MAX_LEVELS + self->nlevels[f] - 1;
+        if (weight[f] > 0 && last_min[f] < self->m[last] && self->m[last] < 1) {
+            double scale = (1 - last_min[f]) / (1 - self->m[last]);
+            for (size_t l = 1; l + 1 < self->nlevels[f]; l++)
+                self->m[f * FS_MAX_LEVELS + l] *= scale;
+            self->m[last] = last_min[f];
+        }
         for (size_t l = 1; l < self->nlevels[f]; l++)
             self->w[f * FS_MAX_LEVELS + l] =
                 log2(self->m[f * FS_MAX_LEVELS + l] / self->u[f * FS_MAX_LEVELS + l]);
         self->log2_m1[f] = log2(self->m[f * FS_MAX_LEVELS + 1]);
+        self->log2_u1[f] = log2(self->u[f * FS_MAX_LEVELS + 1]);
     }
     size_t n = d->nrecords, nl = left_count(d);
     double every = nl ? (double)nl * (double)(n - nl) : (double)n * (double)(n - 1) / 2;
@@ -757,7 +775,7 @@ double fs_model_score(const fs_model_t *self, size_t i, size_t j, double *probab
     double w = 0;
     for (size_t f = 0; f < nf; f++) {
         if (g[f] == 1 && self->tf_field[f]) /* fs_tf_weight(m1, frequency, 0), in logarithms */
-            w += self->log2_m1[f] - self->log2_tf[i * nf + f];
+            w += self->log2_m1[f] - fmax(self->log2_tf[i * nf + f], self->log2_u1[f]);
         else if (g[f])
             w += self->w[f * FS_MAX_LEVELS + g[f]];
     }
@@ -784,7 +802,8 @@ void fs_model_explain(const fs_model_t *self, size_t i, size_t j, fs_explain_t *
         out->u[f] = self->u[f * FS_MAX_LEVELS + l];
         out->weight[f] = self->w[f * FS_MAX_LEVELS + l];
         if (l == 1 && self->tf_field[f])
-            out->tf[f] = self->log2_m1[f] - self->log2_tf[i * nf + f] - out->weight[f];
+            out->tf[f] = self->log2_m1[f] - fmax(self->log2_tf[i * nf + f], self->log2_u1[f]) -
+                         out->weight[f];
         out->total += out->weight[f] + out->tf[f];
     }
     out->log2_prior_odds = self->log2_prior_odds;

@@ -22,67 +22,68 @@
 
 static void usage(FILE *out)
 {
-    fputs("usage: ncap link --map COLUMN=KIND [--map ...] [--threshold P] [--pairs PAIRS.csv]\n"
-          "                 [--seed S] [--components | --one-to-one | --incremental] A.csv [B.csv]\n"
-          "       ncap link --map COLUMN=KIND [--map ...] --explain ID1 ID2 A.csv [B.csv]\n"
-          "\n"
-          "Finds the same person across records, without labels (Fellegi-Sunter: u from random\n"
-          "pairs, m and the prior by expectation-maximisation over candidate pairs from several\n"
-          "blocking rules, term-frequency adjustment for names). One file: duplicates within it.\n"
-          "Two files: links A to B (only pairs across the files). A blank or unparseable value,\n"
-          "or a placeholder for one (\"unknown\", ZZ99 3WZ), on either side weighs 0 in every\n"
-          "kind: missing is not disagreement.\n"
-          "\n"
-          "Records become people in groups that hold together: the pairs at or above the\n"
-          "threshold are taken from the most probable down, and each joins its two records'\n"
-          "groups only when a record joining a group matches the group's records on average\n"
-          "(mean match probability over the pairs scored between them at or above the\n"
-          "threshold), and two groups joining match each other on average over all pairs\n"
-          "across them (a pair not scored counting as 0). So one record that looks like two\n"
-          "people (a relative, a typo) joins the one it matches best and does not chain the\n"
-          "other into it. The same rule as ncap-linkd's, and the same threshold: no other\n"
-          "setting.\n"
-          "\n"
-          "  --map COLUMN=KIND  how to compare a column; KIND is id (the record key, required),\n"
-          "                     nhs_number, forename, surname, name, dob (YYYY-MM-DD, YYYYMMDD or\n"
-          "                     DD/MM/YYYY), sex, postcode (UK), number (any identifier number),\n"
-          "                     text (free text compared fuzzily), exact or ignore. Columns not\n"
-          "                     mapped are ignored\n"
-          "  --threshold P      link pairs whose match probability is P or more, and groups whose\n"
-          "                     mean is (default 0.5)\n"
-          "  --pairs FILE       also write record_id_l,record_id_r,match_weight,match_probability\n"
-          "                     for scored pairs above 0.01\n"
-          "  --seed S           seed for the random pairs u is learned from (default 1)\n"
-          "  --components       plain connected components of the pairs at or above the\n"
-          "                     threshold instead (chains lookalikes into one person)\n"
-          "  --one-to-one       each record links to at most one other, the most probable first\n"
-          "                     (a death to one patient), instead of joining whole groups\n"
-          "  --incremental      ncap-linkd's algorithm instead, in memory: each record in file\n"
-          "                     order joins the patient held so far whose sets of identifiers\n"
-          "                     found by its blocking keys it matches on average, or becomes a new\n"
-          "                     one (patients are never merged); it compares the columns of kinds\n"
-          "                     nhs_number, forename, surname, dob, sex and postcode, with m, u\n"
-          "                     and the prior learned from the records as `ncap link-train`\n"
-          "                     learns them (the defaults if the fit is degenerate). To measure\n"
-          "                     how far the daemon agrees with the batch linker\n"
-          "  --explain ID1 ID2  print the waterfall of one pair instead (ID1 in A, ID2 in B, or\n"
-          "                     both in A), with the model trained as for linking: per mapped\n"
-          "                     column the values compared (normalised), the comparison level and\n"
-          "                     what it means, m and u at that level, the weight log2(m/u) (0 for\n"
-          "                     null), the term-frequency adjustment added to it (an exact name\n"
-          "                     rarer or commoner than most); then the match weight (their sum),\n"
-          "                     the log2 prior odds, the total, the match probability\n"
-          "                     1 / (1 + 2^-total), and whether blocking makes them a candidate\n"
-          "  --help             show this help\n"
-          "\n"
-          "Input is RFC 4180 CSV with a header; spaces around fields and header names are\n"
-          "trimmed; empty is null; a value its kind cannot parse is compared as null and counted\n"
-          "on standard error. Output on stdout: file,record_id,cluster_id, one row per record\n"
-          "(file 1 or 2) in input order; records with the same cluster_id are the same person,\n"
-          "whichever file they come from; clusters are numbered from 1 in order of first\n"
-          "appearance. The same input and seed give the same output, byte for byte. Exit status\n"
-          "0, or 2 for usage, input or I/O trouble.\n",
-          out);
+    fputs(
+        "usage: ncap link --map COLUMN=KIND [--map ...] [--threshold P] [--pairs PAIRS.csv]\n"
+        "                 [--seed S] [--components | --one-to-one | --incremental] A.csv [B.csv]\n"
+        "       ncap link --map COLUMN=KIND [--map ...] --explain ID1 ID2 A.csv [B.csv]\n"
+        "\n"
+        "Finds the same person across records, without labels (Fellegi-Sunter: u from random\n"
+        "pairs, m and the prior by expectation-maximisation over candidate pairs from several\n"
+        "blocking rules, term-frequency adjustment for names). One file: duplicates within it.\n"
+        "Two files: links A to B (only pairs across the files). A blank or unparseable value,\n"
+        "or a placeholder for one (\"unknown\", ZZ99 3WZ), on either side weighs 0 in every\n"
+        "kind: missing is not disagreement.\n"
+        "\n"
+        "Records become people in groups that hold together: the pairs at or above the\n"
+        "threshold are taken from the most probable down, and each joins its two records'\n"
+        "groups only when a record joining a group matches the group's records on average\n"
+        "(mean match probability over the pairs scored between them at or above the\n"
+        "threshold), and two groups joining match each other on average over all pairs\n"
+        "across them (a pair not scored counting as 0). So one record that looks like two\n"
+        "people (a relative, a typo) joins the one it matches best and does not chain the\n"
+        "other into it. The same rule as ncap-linkd's, and the same threshold: no other\n"
+        "setting.\n"
+        "\n"
+        "  --map COLUMN=KIND  how to compare a column; KIND is id (the record key, required),\n"
+        "                     nhs_number, forename, surname, name, dob (YYYY-MM-DD, YYYYMMDD or\n"
+        "                     DD/MM/YYYY), sex, postcode (UK), number (any identifier number),\n"
+        "                     text (free text compared fuzzily), exact or ignore. Columns not\n"
+        "                     mapped are ignored\n"
+        "  --threshold P      link pairs whose match probability is P or more, and groups whose\n"
+        "                     mean is (default 0.5)\n"
+        "  --pairs FILE       also write record_id_l,record_id_r,match_weight,match_probability\n"
+        "                     for scored pairs above 0.01\n"
+        "  --seed S           seed for the random pairs u is learned from (default 1)\n"
+        "  --components       plain connected components of the pairs at or above the\n"
+        "                     threshold instead (chains lookalikes into one person)\n"
+        "  --one-to-one       each record links to at most one other, the most probable first\n"
+        "                     (a death to one patient), instead of joining whole groups\n"
+        "  --incremental      ncap-linkd's algorithm instead, in memory: each record in file\n"
+        "                     order joins the patient held so far whose sets of identifiers\n"
+        "                     found by its blocking keys it matches on average, or becomes a new\n"
+        "                     one (patients are never merged); it compares the columns of kinds\n"
+        "                     nhs_number, forename, surname, dob, sex and postcode, with m, u\n"
+        "                     and the prior learned from the records as `ncap link-train`\n"
+        "                     learns them (the defaults if the fit is degenerate). To measure\n"
+        "                     how far the daemon agrees with the batch linker\n"
+        "  --explain ID1 ID2  print the waterfall of one pair instead (ID1 in A, ID2 in B, or\n"
+        "                     both in A), with the model trained as for linking: per mapped\n"
+        "                     column the values compared (normalised), the comparison level and\n"
+        "                     what it means, m and u at that level, the weight log2(m/u) (0 for\n"
+        "                     null), the term-frequency adjustment added to it (an exact name\n"
+        "                     rarer or commoner than most); then the match weight (their sum),\n"
+        "                     the log2 prior odds, the total, the match probability\n"
+        "                     1 / (1 + 2^-total), and whether blocking makes them a candidate\n"
+        "  --help             show this help\n"
+        "\n"
+        "Input is RFC 4180 CSV with a header; spaces around fields and header names are\n"
+        "trimmed; empty is null; a value its kind cannot parse is compared as null and counted\n"
+        "on standard error. Output on stdout: file,record_id,cluster_id, one row per record\n"
+        "(file 1 or 2) in input order; records with the same cluster_id are the same person,\n"
+        "whichever file they come from; clusters are numbered from 1 in order of first\n"
+        "appearance. The same input and seed give the same output, byte for byte. Exit status\n"
+        "0, or 2 for usage, input or I/O trouble.\n",
+        out);
 }
 
 static int fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -425,16 +426,12 @@ static int number_clusters(size_t *cluster, size_t nrecords)
 
 int cmd_link(int argc, char **argv)
 {
-    static const struct option options[] = {{"map", required_argument, NULL, 'm'},
-                                            {"threshold", required_argument, NULL, 't'},
-                                            {"pairs", required_argument, NULL, 'p'},
-                                            {"seed", required_argument, NULL, 's'},
-                                            {"one-to-one", no_argument, NULL, 'o'},
-                                            {"components", no_argument, NULL, 'c'},
-                                            {"explain", required_argument, NULL, 'x'},
-                                            {"incremental", no_argument, NULL, 'i'},
-                                            {"help", no_argument, NULL, 'h'},
-                                            {NULL, 0, NULL, 0}};
+    static const struct option options[] = {
+        {"map", required_argument, NULL, 'm'},     {"threshold", required_argument, NULL, 't'},
+        {"pairs", required_argument, NULL, 'p'},   {"seed", required_argument, NULL, 's'},
+        {"one-to-one", no_argument, NULL, 'o'},    {"components", no_argument, NULL, 'c'},
+        {"explain", required_argument, NULL, 'x'}, {"incremental", no_argument, NULL, 'i'},
+        {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0}};
     input_t in;
     memset(&in, 0, sizeof in);
     double threshold = 0.5;

@@ -92,10 +92,9 @@ static void print_params(const link_params_t *cur, const link_params_t *learned)
            "weight", "current_m", "current_u", "current_w");
     for (size_t f = 0; f < LI_NFIELDS; f++)
         for (size_t l = 1; l < link_field_levels(f); l++)
-            printf("%-11s %5zu %-22s %12.6g %12.6g %8.2f %12.6g %12.6g %8.2f\n",
-                   link_field_name(f), l, fs_kind_level_name(link_train_kind(f), l),
-                   learned->m[f][l], learned->u[f][l], learned->w[f][l], cur->m[f][l],
-                   cur->u[f][l], cur->w[f][l]);
+            printf("%-11s %5zu %-22s %12.6g %12.6g %8.2f %12.6g %12.6g %8.2f\n", link_field_name(f),
+                   l, fs_kind_level_name(link_train_kind(f), l), learned->m[f][l], learned->u[f][l],
+                   learned->w[f][l], cur->m[f][l], cur->u[f][l], cur->w[f][l]);
     printf("log2_prior_odds %.4f (current %.4f)\n", learned->log2_prior_odds, cur->log2_prior_odds);
 }
 

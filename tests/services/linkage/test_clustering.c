@@ -46,7 +46,7 @@ static void cohesive_bridge_merges_no_one(void **state)
 {
     (void)state;
     uint64_t pr[] = {FS_PAIR(0, 1), FS_PAIR(2, 3), FS_PAIR(0, 4), FS_PAIR(1, 4),
-                        FS_PAIR(2, 4), FS_PAIR(3, 4), FS_PAIR(0, 2), FS_PAIR(1, 3)};
+                     FS_PAIR(2, 4), FS_PAIR(3, 4), FS_PAIR(0, 2), FS_PAIR(1, 3)};
     double pp[] = {0.99, 0.99, 0.95, 0.9, 0.93, 0.9, 0.001, 0.002};
     size_t cluster[5];
     assert_int_equal(clustering_components(5, pr, pp, 8, 0.5, cluster), 0);

@@ -109,8 +109,8 @@ static void missing_is_level_zero_in_every_kind(void **state)
         assert_int_equal(g, 0);
         fs_compare(&d, 0, 2, &g);
         if (g != fs_kind_levels(cases[k].kind) - 1)
-            fail_msg("%s: \"%s\" and \"%s\" at level %u, want the last", fs_kind_name(cases[k].kind),
-                     cases[k].a, cases[k].b, g);
+            fail_msg("%s: \"%s\" and \"%s\" at level %u, want the last",
+                     fs_kind_name(cases[k].kind), cases[k].a, cases[k].b, g);
         assert_string_equal(fs_kind_level_name(cases[k].kind, 0), "null");
     }
     /* a forename that equals the other record's surname: that surname null on the other side */
@@ -243,7 +243,8 @@ static void model_on_a_small_population(void **state)
     double p_common, p_rare;
     double w_common = fs_model_score(model, 0, 1, &p_common); /* smith */
     double w_rare = fs_model_score(model, 60, 61, &p_rare);   /* rare surname */
-    assert_true(w_rare > w_common + 1.5);
+    /* smith, half the records, weighs less; a rare surname keeps log2(m / u), never more */
+    assert_true(w_rare > w_common + 0.5);
     assert_true(fs_model_m(model, 0, 1) > fs_model_u(model, 0, 1));
 
     /* the waterfall adds up to the score: the term-frequency adjustment lowers "smith" */
@@ -257,9 +258,9 @@ static void model_on_a_small_population(void **state)
         sum += x.weight[f] + x.tf[f];
     }
     assert_near(sum, x.total, 1e-9);
-    assert_true(x.tf[1] < 0);                /* smith: a common surname */
-    assert_near(x.tf[2], 0, 0);              /* dob: no adjustment */
-    assert_int_equal(x.level[3], 2);         /* the copy's number has a typo */
+    assert_true(x.tf[1] < 0);        /* smith: a common surname */
+    assert_near(x.tf[2], 0, 0);      /* dob: no adjustment */
+    assert_int_equal(x.level[3], 2); /* the copy's number has a typo */
     assert_near(x.log2_prior_odds, log2(fs_model_prior(model) / (1 - fs_model_prior(model))), 1e-9);
 
     /* a blank weighs nothing: the copy without its number scores what it scores on the rest */

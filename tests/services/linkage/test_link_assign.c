@@ -97,7 +97,7 @@ static void test_record_joins_the_patient_it_matches_as_a_whole(void **state)
     assert_int_equal(link_batch_keys_build(&rec, 1, &bk), 0);
     link_candidate_t cand[] = {
         {7, x1, "d:19600304"}, {7, x1, "f:john:1960"}, /* one set found by two keys: counted once */
-        {7, x1, "s:S530:LS1"}, {7, x2, "s:S530:LS1"}, {7, x3, "s:S530:LS1"},
+        {7, x1, "s:S530:LS1"}, {7, x2, "s:S530:LS1"},  {7, x3, "s:S530:LS1"},
         {8, y, "d:19600304"},  {8, y, "f:john:1960"},
     };
     patient_match_t out;

@@ -1,7 +1,8 @@
 /* test_cmd_link.c - `ncap link` on tiny files: the clusters it prints, within one file and across
  * two (cluster ids shared), the CSV it accepts (BOM, CRLF, quotes, spaces around fields and header
- * names, no last newline, the three date layouts), --pairs, --one-to-one, that it prints the same
- * bytes every time, and its usage and input errors. */
+ * names, no last newline, the three date layouts), --pairs, --one-to-one, --explain (the waterfall
+ * of one pair), --incremental (the daemon's algorithm), that it prints the same bytes every time,
+ * and its usage and input errors. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -284,6 +285,56 @@ static void test_usage_errors(void **state)
     unlink(path);
 }
 
+/* --explain: one row per mapped column with its values, level and weight, a blank column at
+ * level 0 weighing 0, then the totals; an unknown id or one id only are errors. */
+static void test_explain(void **state)
+{
+    (void)state;
+    char path[64];
+    temp_file(path, "rec_id,given,family,dob,postcode\n"
+                    "a1,Margaret,Thompson,1940-05-12,LS1 4AP\n"
+                    "a2,John,Smith,1951-11-03,M14 5TQ\n"
+                    "a3,Margaret,Thomspon,1940-05-12,\n");
+    result_t r = run(MAPS, "--explain", "a1", "a3", path, NULL);
+    assert_int_equal(r.rc, 0);
+    assert_non_null(strstr(r.out, "column           kind       a1"));
+    assert_non_null(strstr(r.out, "given            forename   margaret           margaret      "
+                                  "         1 exact"));
+    assert_non_null(strstr(r.out, "family           surname    thompson           thomspon"));
+    assert_non_null(strstr(r.out, "postcode         postcode   LS1 4AP            (null)        "
+                                  "         0 null                         -         -    0.00    "
+                                  "0.00\n"));
+    assert_non_null(strstr(r.out, "match weight"));
+    assert_non_null(strstr(r.out, "log2 prior odds"));
+    assert_non_null(strstr(r.out, "probability at or above the threshold 0.5"));
+    result_free(&r);
+    r = run(MAPS, "--explain", "a1", "a9", path, NULL);
+    assert_int_equal(r.rc, 2);
+    assert_non_null(strstr(r.err, "no record with id \"a9\""));
+    result_free(&r);
+    r = run(MAPS, "--explain", "a1", NULL);
+    assert_int_equal(r.rc, 2);
+    assert_non_null(strstr(r.err, "--explain takes two record ids"));
+    result_free(&r);
+    unlink(path);
+}
+
+/* --incremental: the same output format; a3 (a1 with a typo) joins a1's patient. */
+static void test_incremental(void **state)
+{
+    (void)state;
+    char path[64];
+    temp_file(path, two_people);
+    result_t r = run(MAPS, "--incremental", path, NULL);
+    assert_int_equal(r.rc, 0);
+    assert_string_equal(r.out, "file,record_id,cluster_id\n"
+                               "1,a1,1\n"
+                               "1,a2,2\n"
+                               "1,a3,1\n");
+    result_free(&r);
+    unlink(path);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -293,6 +344,8 @@ int main(void)
         cmocka_unit_test(test_one_to_one),
         cmocka_unit_test(test_bad_rows_and_placeholders),
         cmocka_unit_test(test_usage_errors),
+        cmocka_unit_test(test_explain),
+        cmocka_unit_test(test_incremental),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
