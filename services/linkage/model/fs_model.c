@@ -397,6 +397,8 @@ struct fs_model_t {
     bool tf_field[FS_MAX_FIELDS];
     long nhs_field, dob_field;
     double prior, log2_prior_odds;
+    uint8_t *gamma; /* levels of the pairs trained on, kept to score them (fs_model_score_trained) */
+    size_t ngamma;
 };
 
 /* Gives equal values equal ids (across fields, so that a forename can be seen to equal a
@@ -490,6 +492,7 @@ void fs_model_destroy(fs_model_t **self_p)
     if (*self_p) {
         free((*self_p)->cells);
         free((*self_p)->log2_tf);
+        free((*self_p)->gamma);
         free(*self_p);
         *self_p = NULL;
     }
@@ -720,8 +723,11 @@ int fs_model_train(fs_model_t *self, const uint64_t *pairs, size_t npairs, uint6
         rc = used < 0 ? -1 : 0;
     }
     fs_patterns_free(&all);
-    free(gamma);
+    free(self->gamma);
+    self->gamma = rc == 0 ? gamma : NULL;
+    self->ngamma = rc == 0 ? npairs : 0;
     if (rc != 0) {
+        free(gamma);
         free(best);
         return -1;
     }
@@ -766,12 +772,10 @@ double fs_tf_weight(double m1, double frequency, double min_u)
     return log2(m1 / (frequency > min_u ? frequency : min_u));
 }
 
-double fs_model_score(const fs_model_t *self, size_t i, size_t j, double *probability)
+/* The match weight of record i and another at levels g, and the probability (see fs_model_score). */
+static double score_levels(const fs_model_t *self, size_t i, const uint8_t *g, double *probability)
 {
-    assert(self);
     size_t nf = self->layout.nfields;
-    uint8_t g[FS_MAX_FIELDS];
-    model_compare(self, i, j, g);
     double w = 0;
     for (size_t f = 0; f < nf; f++) {
         if (g[f] == 1 && self->tf_field[f]) /* fs_tf_weight(m1, frequency, 0), in logarithms */
@@ -786,6 +790,22 @@ double fs_model_score(const fs_model_t *self, size_t i, size_t j, double *probab
             *probability = 1.0;
     }
     return w;
+}
+
+double fs_model_score(const fs_model_t *self, size_t i, size_t j, double *probability)
+{
+    assert(self);
+    uint8_t g[FS_MAX_FIELDS];
+    model_compare(self, i, j, g);
+    return score_levels(self, i, g, probability);
+}
+
+double fs_model_score_trained(const fs_model_t *self, const uint64_t *pairs, size_t p,
+                              double *probability)
+{
+    assert(self && p < self->ngamma);
+    return score_levels(self, FS_PAIR_LEFT(pairs[p]), self->gamma + p * self->layout.nfields,
+                        probability);
 }
 
 void fs_model_explain(const fs_model_t *self, size_t i, size_t j, fs_explain_t *out)
@@ -856,8 +876,7 @@ int fs_link_clustered(const fs_data_t *data, uint64_t seed, double threshold,
     if (rc == 0) {
         for (size_t p = 0; p < result->npairs; p++)
             result->weight[p] =
-                fs_model_score(model, FS_PAIR_LEFT(result->pairs[p]),
-                               FS_PAIR_RIGHT(result->pairs[p]), &result->probability[p]);
+                fs_model_score_trained(model, result->pairs, p, &result->probability[p]);
         result->prior = fs_model_prior(model);
         if (clustering == FS_CLUSTER_ONE_TO_ONE)
             rc = clustering_one_to_one(data->nrecords, result->pairs, result->probability,

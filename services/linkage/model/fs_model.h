@@ -109,6 +109,10 @@ double fs_tf_weight(double m1, double frequency, double min_u);
  * the probability from it and the prior. A valid NHS number with an agreeing date of birth links at
  * once (probability 1). */
 double fs_model_score(const fs_model_t *self, size_t i, size_t j, double *probability);
+/* fs_model_score of pairs[p], one of the pairs fs_model_train was last given (pairs), from the
+ * levels it kept of them: the candidates are compared once, not again to be scored. */
+double fs_model_score_trained(const fs_model_t *self, const uint64_t *pairs, size_t p,
+                              double *probability);
 double fs_model_prior(const fs_model_t *self);
 
 /* The waterfall of one pair, as fs_model_score adds it up: per field its level, m and u at the
