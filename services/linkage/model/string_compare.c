@@ -194,6 +194,23 @@ size_t string_damerau_levenshtein_bounded(const char *a, size_t la, const char *
     lb = clamp(lb);
     if ((la > lb ? la - lb : lb - la) > max)
         return max + 1;
+    if (la == lb && max <= 1) {
+        /* same length, at most one edit: one substitution or one adjacent transposition (an
+         * insertion needs a deletion too); dates and NHS numbers, compared by the million */
+        size_t i = 0;
+        while (i < la && a[i] == b[i])
+            i++;
+        if (i == la)
+            return 0;
+        if (max == 0)
+            return 1;
+        if (memcmp(a + i + 1, b + i + 1, la - i - 1) == 0)
+            return 1;
+        return i + 1 < la && a[i] == b[i + 1] && a[i + 1] == b[i] &&
+                       memcmp(a + i + 2, b + i + 2, la - i - 2) == 0
+                   ? 1
+                   : 2;
+    }
     /* An edit changes the counts of bytes (in 16 bins, bytes folded by their low bits) by at most
      * 2 in all: counts further apart than 2 * max need more than max edits. */
     int bins[16] = {0}, apart = 0;
