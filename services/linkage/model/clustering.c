@@ -64,8 +64,10 @@ static void adjacency_free(adjacency_t *adj)
     free(adj->prob);
 }
 
+/* apart (NULL for none): pairs whose records are two people whatever their probability, kept as
+ * probability -1 */
 static int adjacency_build(adjacency_t *adj, size_t nrecords, const uint64_t *pairs,
-                           const double *probability, size_t npairs)
+                           const double *probability, const uint8_t *apart, size_t npairs)
 {
     size_t n = npairs;
     adj->start = calloc(nrecords + 2, sizeof *adj->start);
@@ -82,10 +84,11 @@ static int adjacency_build(adjacency_t *adj, size_t nrecords, const uint64_t *pa
     /* start[r + 1] is now where r's go: filling moves it to r's end, which is r + 1's start */
     for (size_t p = 0; p < npairs; p++) {
         size_t i = FS_PAIR_LEFT(pairs[p]), j = FS_PAIR_RIGHT(pairs[p]);
+        float prob = apart && apart[p] ? -1.0f : (float)probability[p];
         size_t at = adj->start[i + 1]++;
-        adj->other[at] = (uint32_t)j, adj->prob[at] = (float)probability[p];
+        adj->other[at] = (uint32_t)j, adj->prob[at] = prob;
         at = adj->start[j + 1]++;
-        adj->other[at] = (uint32_t)i, adj->prob[at] = (float)probability[p];
+        adj->other[at] = (uint32_t)i, adj->prob[at] = prob;
     }
     return 0;
 }
@@ -97,7 +100,7 @@ typedef struct {
 } groups_t;
 
 /* The sum of the probabilities of the scored pairs between group a's records and group b, and
- * how many there are. */
+ * how many there are; -1 when a pair between them is apart. */
 static double between(groups_t *g, const adjacency_t *adj, size_t a, size_t b, size_t *count)
 {
     double sum = 0;
@@ -105,6 +108,8 @@ static double between(groups_t *g, const adjacency_t *adj, size_t a, size_t b, s
     for (size_t r = a; r != SIZE_MAX; r = g->next[r])
         for (size_t k = adj->start[r]; k < adj->start[r + 1]; k++)
             if (find(g->parent, adj->other[k]) == b) {
+                if (adj->prob[k] < 0)
+                    return -1;
                 sum += adj->prob[k];
                 ++*count;
             }
@@ -121,7 +126,8 @@ static double pairs_across(const groups_t *g, size_t a, size_t b, size_t nleft)
 }
 
 int clustering_cohesive(size_t nrecords, size_t nleft, const uint64_t *pairs,
-                        const double *probability, size_t npairs, double threshold, size_t *cluster)
+                        const double *probability, const uint8_t *apart, size_t npairs,
+                        double threshold, size_t *cluster)
 {
     ranked_t *ranked = malloc((npairs + 1) * sizeof *ranked);
     adjacency_t adj = {0};
@@ -130,11 +136,11 @@ int clustering_cohesive(size_t nrecords, size_t nleft, const uint64_t *pairs,
                   malloc((nrecords + 1) * sizeof(size_t))};
     int rc = ranked && g.parent && g.size && g.next && g.last && g.left ? 0 : -1;
     if (rc == 0)
-        rc = adjacency_build(&adj, nrecords, pairs, probability, npairs);
+        rc = adjacency_build(&adj, nrecords, pairs, probability, apart, npairs);
     if (rc == 0) {
         size_t n = 0;
         for (size_t p = 0; p < npairs; p++)
-            if (probability[p] >= threshold)
+            if (probability[p] >= threshold && !(apart && apart[p]))
                 ranked[n++] = (ranked_t){probability[p], pairs[p]};
         qsort(ranked, n, sizeof *ranked, by_rank);
         for (size_t r = 0; r < nrecords; r++) {
@@ -156,6 +162,8 @@ int clustering_cohesive(size_t nrecords, size_t nleft, const uint64_t *pairs,
             if (g.size[b] > 1) {
                 size_t count;
                 double sum = between(&g, &adj, a, b, &count);
+                if (sum < 0)
+                    continue; /* two people: a pair across them is apart */
                 /* a record joining a group: over the pairs scored; two groups: over all pairs
                  * that could be */
                 double over = g.size[a] == 1 ? (double)count : pairs_across(&g, a, b, nleft);

@@ -34,8 +34,8 @@ int clustering_components(size_t nrecords, const uint64_t *pairs, const double *
  * the scored pairs of the smaller group's records (a person's records and their lookalikes:
  * few). Returns 0, or -1 when out of memory. */
 int clustering_cohesive(size_t nrecords, size_t nleft, const uint64_t *pairs,
-                        const double *probability, size_t npairs, double threshold,
-                        size_t *cluster);
+                        const double *probability, const uint8_t *apart, size_t npairs,
+                        double threshold, size_t *cluster);
 
 /* One-to-one: pairs at or above threshold taken from the most probable down (ties: the smaller
  * pair first), each record in at most one taken pair. cluster[r] = the smaller index of r's pair,

@@ -833,6 +833,18 @@ void fs_model_explain(const fs_model_t *self, size_t i, size_t j, fs_explain_t *
                          self->cells[i * nf + (size_t)self->nhs_field].aux;
 }
 
+bool fs_model_apart_trained(const fs_model_t *self, const uint64_t *pairs, size_t p)
+{
+    assert(self && p < self->ngamma);
+    size_t nf = self->layout.nfields;
+    if (self->nhs_field < 0)
+        return false;
+    size_t f = (size_t)self->nhs_field;
+    return self->gamma[p * nf + f] == self->nlevels[f] - 1 &&
+           self->cells[FS_PAIR_LEFT(pairs[p]) * nf + f].aux &&
+           self->cells[FS_PAIR_RIGHT(pairs[p]) * nf + f].aux;
+}
+
 double fs_model_prior(const fs_model_t *self)
 {
     assert(self);
@@ -884,10 +896,17 @@ int fs_link_clustered(const fs_data_t *data, uint64_t seed, double threshold,
         else if (clustering == FS_CLUSTER_COMPONENTS)
             rc = clustering_components(data->nrecords, result->pairs, result->probability,
                                        result->npairs, threshold, result->cluster);
-        else
-            rc = clustering_cohesive(data->nrecords, left_count(data), result->pairs,
-                                     result->probability, result->npairs, threshold,
-                                     result->cluster);
+        else {
+            uint8_t *apart = malloc(result->npairs + 1);
+            rc = apart ? 0 : -1;
+            for (size_t p = 0; p < result->npairs && rc == 0; p++)
+                apart[p] = fs_model_apart_trained(model, result->pairs, p);
+            if (rc == 0)
+                rc = clustering_cohesive(data->nrecords, left_count(data), result->pairs,
+                                         result->probability, apart, result->npairs, threshold,
+                                         result->cluster);
+            free(apart);
+        }
     }
     fs_model_destroy(&model);
     if (rc != 0)

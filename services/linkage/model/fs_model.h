@@ -113,6 +113,9 @@ double fs_model_score(const fs_model_t *self, size_t i, size_t j, double *probab
  * levels it kept of them: the candidates are compared once, not again to be scored. */
 double fs_model_score_trained(const fs_model_t *self, const uint64_t *pairs, size_t p,
                               double *probability);
+/* Whether pairs[p] (as fs_model_score_trained) holds two different valid NHS numbers (check digit
+ * right, more than one digit apart): two people, whatever else they share. */
+bool fs_model_apart_trained(const fs_model_t *self, const uint64_t *pairs, size_t p);
 double fs_model_prior(const fs_model_t *self);
 
 /* The waterfall of one pair, as fs_model_score adds it up: per field its level, m and u at the

@@ -113,6 +113,7 @@ typedef struct {
     const link_ident_t *id;
     double probability;
     bool deterministic;
+    bool apart; /* link_ident_apart */
 } scored_t;
 
 static int by_patient(const void *a, const void *b)
@@ -133,7 +134,7 @@ static int64_t best_patient(const link_params_t *p, scored_t *sets, size_t n, do
     for (size_t s = 0, e; s < n; s = e) {
         double sum = 0;
         size_t count = 0;
-        bool any_det = false;
+        bool any_det = false, any_apart = false;
         for (e = s; e < n && sets[e].patient_id == sets[s].patient_id; e++) {
             bool seen = false;
             for (size_t k = s; k < e && !seen; k++)
@@ -143,9 +144,10 @@ static int64_t best_patient(const link_params_t *p, scored_t *sets, size_t n, do
             sum += sets[e].probability;
             count++;
             any_det |= sets[e].deterministic;
+            any_apart |= sets[e].apart;
         }
         double mean = sum / (double)count;
-        if (mean >= p->threshold && better(mean, sets[s].patient_id, best_p, best)) {
+        if (mean >= p->threshold && !any_apart && better(mean, sets[s].patient_id, best_p, best)) {
             best_p = mean, best = sets[s].patient_id;
             *det = any_det;
         }
@@ -195,6 +197,7 @@ int link_assign(const link_params_t *p, const link_ident_t *ids, size_t n,
             sc->patient_id = c->patient_id;
             sc->id = &c->id;
             sc->deterministic = link_ident_deterministic(&ids[i], &c->id);
+            sc->apart = link_ident_apart(&ids[i], &c->id);
         }
         m = sharing(by_rec, nrec, bk, i, i, found);
         for (size_t f = 0; f < m; f++) {
@@ -204,6 +207,7 @@ int link_assign(const link_params_t *p, const link_ident_t *ids, size_t n,
             sc->patient_id = out[j].patient_id;
             sc->id = &ids[j];
             sc->deterministic = link_ident_deterministic(&ids[i], &ids[j]);
+            sc->apart = link_ident_apart(&ids[i], &ids[j]);
         }
         double best_p = 0;
         bool det = false;

@@ -165,6 +165,12 @@ bool link_ident_deterministic(const link_ident_t *a, const link_ident_t *b)
            strcmp(a->dob, b->dob) == 0;
 }
 
+bool link_ident_apart(const link_ident_t *a, const link_ident_t *b)
+{
+    return a->nhs_valid && b->nhs_valid &&
+           string_damerau_levenshtein_bounded(a->nhs, strlen(a->nhs), b->nhs, strlen(b->nhs), 1) > 1;
+}
+
 double link_exact_weight(const link_params_t *p, size_t field, const char *value)
 {
     assert(p && field < LI_NFIELDS);

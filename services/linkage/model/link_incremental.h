@@ -87,6 +87,10 @@ size_t link_ident_keys(const link_ident_t *id, char keys[LINK_MAX_KEYS][LINK_KEY
 void link_ident_compare(const link_ident_t *a, const link_ident_t *b, uint8_t *levels);
 /* True when a and b link at once: the same valid NHS number and the same date of birth. */
 bool link_ident_deterministic(const link_ident_t *a, const link_ident_t *b);
+/* True when a and b are two people whatever else they share: two valid NHS numbers more than one
+ * digit apart (fs_model_apart_trained's rule: twins and relatives share a surname, an address and
+ * sometimes a date of birth, never an NHS number). */
+bool link_ident_apart(const link_ident_t *a, const link_ident_t *b);
 /* The weight of an exact agreement on value in field: log2(m / max(frequency, u)) for a value p->tf
  * holds (fs_tf_weight), the learned log2(m / u) otherwise. */
 double link_exact_weight(const link_params_t *p, size_t field, const char *value);

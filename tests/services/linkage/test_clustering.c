@@ -52,7 +52,7 @@ static void cohesive_bridge_merges_no_one(void **state)
     assert_int_equal(clustering_components(5, pr, pp, 8, 0.5, cluster), 0);
     size_t all[] = {0, 0, 0, 0, 0};
     assert_memory_equal(cluster, all, sizeof all);
-    assert_int_equal(clustering_cohesive(5, 0, pr, pp, 8, 0.5, cluster), 0);
+    assert_int_equal(clustering_cohesive(5, 0, pr, pp, NULL, 8, 0.5, cluster), 0);
     size_t want[] = {0, 0, 2, 2, 0};
     assert_memory_equal(cluster, want, sizeof want);
     /* reversed order, and the unlikely pr between the two people not scored at all */
@@ -60,7 +60,7 @@ static void cohesive_bridge_merges_no_one(void **state)
     double rprob[6];
     for (size_t k = 0; k < 6; k++)
         rev[k] = pr[5 - k], rprob[k] = pp[5 - k];
-    assert_int_equal(clustering_cohesive(5, 0, rev, rprob, 6, 0.5, cluster), 0);
+    assert_int_equal(clustering_cohesive(5, 0, rev, rprob, NULL, 6, 0.5, cluster), 0);
     assert_memory_equal(cluster, want, sizeof want);
 }
 
@@ -71,13 +71,13 @@ static void cohesive_member_must_match_the_group(void **state)
     uint64_t pr[] = {FS_PAIR(0, 1), FS_PAIR(1, 2), FS_PAIR(0, 2), FS_PAIR(0, 3), FS_PAIR(1, 3)};
     double pp[] = {0.99, 0.9, 0.01, 0.8, 0.7};
     size_t cluster[4];
-    assert_int_equal(clustering_cohesive(4, 0, pr, pp, 5, 0.5, cluster), 0);
+    assert_int_equal(clustering_cohesive(4, 0, pr, pp, NULL, 5, 0.5, cluster), 0);
     size_t want[] = {0, 0, 2, 0};
     assert_memory_equal(cluster, want, sizeof want);
     /* at the threshold exactly: a pair joins, as in components */
     uint64_t one[] = {FS_PAIR(0, 1)};
     double at[] = {0.5};
-    assert_int_equal(clustering_cohesive(4, 0, one, at, 1, 0.5, cluster), 0);
+    assert_int_equal(clustering_cohesive(4, 0, one, at, NULL, 1, 0.5, cluster), 0);
     size_t pair[] = {0, 0, 2, 3};
     assert_memory_equal(cluster, pair, sizeof pair);
 }
@@ -91,11 +91,11 @@ static void cohesive_two_files_count_pairs_across(void **state)
     uint64_t pr[] = {FS_PAIR(0, 2), FS_PAIR(1, 3), FS_PAIR(0, 3), FS_PAIR(1, 2)};
     double pp[] = {0.99, 0.98, 0.9, 0.9};
     size_t cluster[4];
-    assert_int_equal(clustering_cohesive(4, 2, pr, pp, 4, 0.5, cluster), 0);
+    assert_int_equal(clustering_cohesive(4, 2, pr, pp, NULL, 4, 0.5, cluster), 0);
     size_t one[] = {0, 0, 0, 0};
     assert_memory_equal(cluster, one, sizeof one);
     /* counted as one file, the two unscorable pr would count as non-matches: 1.8 / 4 */
-    assert_int_equal(clustering_cohesive(4, 0, pr, pp, 4, 0.5, cluster), 0);
+    assert_int_equal(clustering_cohesive(4, 0, pr, pp, NULL, 4, 0.5, cluster), 0);
     size_t two[] = {0, 1, 0, 1};
     assert_memory_equal(cluster, two, sizeof two);
 }
