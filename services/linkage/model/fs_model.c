@@ -741,10 +741,11 @@ int fs_model_train(fs_model_t *self, const uint64_t *pairs, size_t npairs, uint6
         if (weight[f] > 0)
             for (size_t l = 1; l < self->nlevels[f]; l++)
                 self->m[f * FS_MAX_LEVELS + l] = m_sum[f * FS_MAX_LEVELS + l] / weight[f];
-        /* disagreement as often as the rule least mixed with lookalikes finds it (see
-         * fs_model_train in fs_model.h) */
+        /* disagreement as often as the rule least mixed with lookalikes finds it, but for free
+         * text (see fs_model_train in fs_model.h) */
         size_t last = f * FS_MAX_LEVELS + self->nlevels[f] - 1;
-        if (weight[f] > 0 && last_min[f] < self->m[last] && self->m[last] < 1) {
+        if (d->kinds[f] != FS_KIND_TEXT && weight[f] > 0 && last_min[f] < self->m[last] &&
+            self->m[last] < 1) {
             double scale = (1 - last_min[f]) / (1 - self->m[last]);
             for (size_t l = 1; l + 1 < self->nlevels[f]; l++)
                 self->m[f * FS_MAX_LEVELS + l] *= scale;

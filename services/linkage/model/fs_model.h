@@ -91,7 +91,12 @@ void fs_model_destroy(fs_model_t **self_p);
  * disagree on the fields that tell them apart; averaged in, they made a different date of birth
  * or NHS number weak evidence, and at 500,000 records linked whole households. The least
  * contaminated rule is the closest to how often one person's records really disagree; erring low
- * makes disagreement count more, which favours precision, the worse error to lose. The prior is the
+ * makes disagreement count more, which favours precision, the worse error to lose. Free text (kind
+ * text: a town, an e-mail address) keeps the weighted mean: it follows the blocking keys rather
+ * than the person (a rule blocking on a postcode district finds the town always agreeing), so
+ * the lowest a rule finds is that correlation, m near 0; at 500,000 simulated records a
+ * different town then weighed -20 bits and split the records of people who had moved (recall
+ * 0.981, 0.997 without). The prior is the
  * expected number of matches among the candidates (per pair, the highest probability any of
  * its rules gives) over all pairs of the data: near 0 when the files share no one. Returns 0,
  * or -1 when out of memory. */
