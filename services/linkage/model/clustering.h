@@ -27,6 +27,9 @@ int clustering_components(size_t nrecords, const uint64_t *pairs, const double *
  * cannot chain the other into it: the two groups, not matching each other, stay apart. The same
  * rule as ncap-linkd's (link_assign.h: a record joins the held patient whose identifiers it
  * matches on average), and the same threshold as the pairs': no second setting.
+ * apart (NULL for none): per pair, nonzero when its two records are two people whatever their
+ * probability (fs_model_apart_trained: two different valid NHS numbers); such a pair is never
+ * taken, and no two groups with such a pair across them join.
  * nleft: records [0, nleft) are the first of two files, or 0 for one file. cluster[r] = the
  * smallest record index of r's group. The same for the same input, whatever the order of pairs
  * (but for rounding where a mean falls exactly on the threshold).

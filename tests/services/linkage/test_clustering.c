@@ -100,6 +100,25 @@ static void cohesive_two_files_count_pairs_across(void **state)
     assert_memory_equal(cluster, two, sizeof two);
 }
 
+/* Records 0 and 1 match well (0.99), as do 2 and 3 (0.98) and every pair across (0.9); but 1-2
+ * is apart (two different valid NHS numbers): the two groups never join, and 0.9 across does not
+ * override it. */
+static void cohesive_apart_never_joins(void **state)
+{
+    (void)state;
+    uint64_t pr[] = {FS_PAIR(0, 1), FS_PAIR(2, 3), FS_PAIR(0, 2), FS_PAIR(0, 3), FS_PAIR(1, 2),
+                     FS_PAIR(1, 3)};
+    double pp[] = {0.99, 0.98, 0.9, 0.9, 0.9, 0.9};
+    uint8_t apart[] = {0, 0, 0, 0, 1, 0};
+    size_t cluster[4];
+    assert_int_equal(clustering_cohesive(4, 0, pr, pp, apart, 6, 0.5, cluster), 0);
+    size_t two[] = {0, 0, 2, 2};
+    assert_memory_equal(cluster, two, sizeof two);
+    assert_int_equal(clustering_cohesive(4, 0, pr, pp, NULL, 6, 0.5, cluster), 0);
+    size_t one[] = {0, 0, 0, 0};
+    assert_memory_equal(cluster, one, sizeof one);
+}
+
 static void one_to_one(void **state)
 {
     (void)state;
@@ -124,6 +143,7 @@ int main(void)
         cmocka_unit_test(cohesive_bridge_merges_no_one),
         cmocka_unit_test(cohesive_member_must_match_the_group),
         cmocka_unit_test(cohesive_two_files_count_pairs_across),
+        cmocka_unit_test(cohesive_apart_never_joins),
         cmocka_unit_test(one_to_one),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

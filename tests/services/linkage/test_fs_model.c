@@ -262,6 +262,16 @@ static void model_on_a_small_population(void **state)
     assert_near(x.tf[2], 0, 0);      /* dob: no adjustment */
     assert_int_equal(x.level[3], 2); /* the copy's number has a typo */
     assert_near(x.log2_prior_odds, log2(fs_model_prior(model) / (1 - fs_model_prior(model))), 1e-9);
+    /* the candidates trained on score from the levels kept, as compared afresh; no NHS number:
+     * nothing apart */
+    for (size_t k = 0; k < npairs; k++) {
+        double pa, pb;
+        assert_near(fs_model_score_trained(model, pairs, k, &pa),
+                    fs_model_score(model, FS_PAIR_LEFT(pairs[k]), FS_PAIR_RIGHT(pairs[k]), &pb),
+                    1e-12);
+        assert_near(pa, pb, 1e-12);
+        assert_false(fs_model_apart_trained(model, pairs, k));
+    }
 
     /* a blank weighs nothing: the copy without its number scores what it scores on the rest */
     const char *saved = values[1 * 4 + 3];
@@ -294,6 +304,26 @@ static void nhs_number_and_dob_link_at_once(void **state)
     double p;
     fs_model_score(model, 0, 1, &p);
     assert_near(p, 1.0, 0);
+    assert_false(fs_model_apart_trained(model, &pair, 0));
+    fs_model_destroy(&model);
+}
+
+/* Two valid NHS numbers more than a digit apart (twins: the rest agrees) are apart; a typo of one
+ * digit is not. */
+static void different_valid_nhs_numbers_apart(void **state)
+{
+    (void)state;
+    const char *values[] = {"4010232137", "19501231", "alice", "4857773457", "19501231", "alice",
+                            "4010232138", "19501231", "alice"};
+    fs_data_t d = {.nrecords = 3, .nfields = 3, .values = values};
+    d.kinds[0] = FS_KIND_NHS_NUMBER;
+    d.kinds[1] = FS_KIND_DOB;
+    d.kinds[2] = FS_KIND_FORENAME;
+    fs_model_t *model = fs_model_new(&d);
+    uint64_t pairs[] = {FS_PAIR(0, 1), FS_PAIR(0, 2)};
+    assert_int_equal(fs_model_train(model, pairs, 2, 1), 0);
+    assert_true(fs_model_apart_trained(model, pairs, 0));
+    assert_false(fs_model_apart_trained(model, pairs, 1));
     fs_model_destroy(&model);
 }
 
@@ -387,6 +417,7 @@ int main(void)
         cmocka_unit_test(em_leaves_null_out),
         cmocka_unit_test(model_on_a_small_population),
         cmocka_unit_test(nhs_number_and_dob_link_at_once),
+        cmocka_unit_test(different_valid_nhs_numbers_apart),
         cmocka_unit_test(files_sharing_no_one),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -142,6 +142,34 @@ static void test_bridging_record_merges_no_one(void **state)
     link_batch_keys_free(&bk);
 }
 
+/* A twin: the held patient's surname, date of birth and address, and a valid NHS number of its
+ * own (more than a digit from the patient's): a new patient, not the twin's, although the rest
+ * matches. A typo of the NHS number (one digit, check digit wrong) is no such number. */
+static void test_different_valid_nhs_numbers_are_two_people(void **state)
+{
+    (void)state;
+    link_params_t p;
+    link_params_default(&p);
+    link_ident_t ids[] = {
+        ident("4857773457", "mary", "smith", "1940-05-12", "LS1 4AP"), /* another person */
+        ident("4010232138", "mary", "smith", "1940-05-12", "LS1 4AP"), /* a typo: patient 42 */
+    };
+    assert_true(link_ident_apart(&ids[0], &(link_ident_t){0}) == false);
+    link_batch_keys_t bk;
+    assert_int_equal(link_batch_keys_build(ids, 2, &bk), 0);
+    link_candidate_t cand[] = {
+        {42, ident("4010232137", "mary", "smith", "1940-05-12", "LS1 4AP"), "d:19400512"},
+    };
+    assert_true(link_ident_apart(&ids[0], &cand[0].id));
+    assert_false(link_ident_apart(&ids[1], &cand[0].id));
+    patient_match_t out[2];
+    assert_int_equal(link_assign(&p, ids, 2, &bk, cand, 1, out), 0);
+    assert_int_equal(out[0].patient_id, -1);
+    assert_string_equal(out[0].method, "new");
+    assert_int_equal(out[1].patient_id, 42);
+    link_batch_keys_free(&bk);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -149,6 +177,7 @@ int main(void)
         cmocka_unit_test(test_records_join_held_batch_or_new_patients),
         cmocka_unit_test(test_record_joins_the_patient_it_matches_as_a_whole),
         cmocka_unit_test(test_bridging_record_merges_no_one),
+        cmocka_unit_test(test_different_valid_nhs_numbers_are_two_people),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

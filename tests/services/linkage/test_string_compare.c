@@ -119,6 +119,14 @@ static void damerau_levenshtein_bounded(void **state)
     assert_int_equal(string_damerau_levenshtein_bounded("12", 2, "123456", 6, 2), 3);
     assert_int_equal(string_damerau_levenshtein_bounded("1111111", 7, "2222222", 7, 2), 3);
     assert_int_equal(string_damerau_levenshtein_bounded("CA", 2, "ABC", 3, 5), 3);
+    /* same length, bound 1 (dates, NHS numbers): one substitution or adjacent transposition, at
+     * either end too; two of them, or a transposition apart, more */
+    assert_int_equal(string_damerau_levenshtein_bounded("19501231", 8, "29501231", 8, 1), 1);
+    assert_int_equal(string_damerau_levenshtein_bounded("19501231", 8, "19501213", 8, 1), 1);
+    assert_int_equal(string_damerau_levenshtein_bounded("19501231", 8, "91501231", 8, 1), 1);
+    assert_int_equal(string_damerau_levenshtein_bounded("19501231", 8, "29501232", 8, 1), 2);
+    assert_int_equal(string_damerau_levenshtein_bounded("19501231", 8, "10591231", 8, 1), 2);
+    assert_int_equal(string_damerau_levenshtein_bounded("19501231", 8, "91501213", 8, 1), 2);
 }
 
 int main(void)
