@@ -891,25 +891,29 @@ int fs_link_clustered(const fs_data_t *data, uint64_t seed, double threshold,
             result->weight[p] =
                 fs_model_score_trained(model, result->pairs, p, &result->probability[p]);
         result->prior = fs_model_prior(model);
+    }
+    /* the pairs apart, then the model (its cells and levels) released before clustering */
+    uint8_t *apart = NULL;
+    if (rc == 0 && clustering == FS_CLUSTER_COHESIVE) {
+        apart = malloc(result->npairs + 1);
+        rc = apart ? 0 : -1;
+        for (size_t p = 0; p < result->npairs && rc == 0; p++)
+            apart[p] = fs_model_apart_trained(model, result->pairs, p);
+    }
+    fs_model_destroy(&model);
+    if (rc == 0) {
         if (clustering == FS_CLUSTER_ONE_TO_ONE)
             rc = clustering_one_to_one(data->nrecords, result->pairs, result->probability,
                                        result->npairs, threshold, result->cluster);
         else if (clustering == FS_CLUSTER_COMPONENTS)
             rc = clustering_components(data->nrecords, result->pairs, result->probability,
                                        result->npairs, threshold, result->cluster);
-        else {
-            uint8_t *apart = malloc(result->npairs + 1);
-            rc = apart ? 0 : -1;
-            for (size_t p = 0; p < result->npairs && rc == 0; p++)
-                apart[p] = fs_model_apart_trained(model, result->pairs, p);
-            if (rc == 0)
-                rc = clustering_cohesive(data->nrecords, left_count(data), result->pairs,
-                                         result->probability, apart, result->npairs, threshold,
-                                         result->cluster);
-            free(apart);
-        }
+        else
+            rc = clustering_cohesive(data->nrecords, left_count(data), result->pairs,
+                                     result->probability, apart, result->npairs, threshold,
+                                     result->cluster);
     }
-    fs_model_destroy(&model);
+    free(apart);
     if (rc != 0)
         fs_result_free(result);
     return rc;
