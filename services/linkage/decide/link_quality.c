@@ -19,8 +19,8 @@ static void quintile_of(const char *decile, char out[BREAKDOWN_CATEGORY_MAX])
         snprintf(out, BREAKDOWN_CATEGORY_MAX, "%s", decile);
 }
 
-void link_quality_of(const audit_def_t *def, const ncap_record_t *pseudo,
-                     const link_ident_t *ident, link_quality_t *out)
+void link_quality_of(const audit_def_t *def, const ncap_record_t *pseudo, const link_ident_t *ident,
+                     link_quality_t *out)
 {
     memset(out, 0, sizeof *out);
     if (ident->nhs_valid && ident->dob[0])

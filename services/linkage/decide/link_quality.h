@@ -31,7 +31,7 @@ typedef struct {
  * identifiers ident, into *out. A breakdown field holding text not of its type (which
  * breakdown_categories refuses) puts the record under "unknown" in every declared breakdown: the
  * report never stops a record (validation reports the field). */
-void link_quality_of(const audit_def_t *def, const ncap_record_t *pseudo,
-                     const link_ident_t *ident, link_quality_t *out);
+void link_quality_of(const audit_def_t *def, const ncap_record_t *pseudo, const link_ident_t *ident,
+                     link_quality_t *out);
 
 #endif

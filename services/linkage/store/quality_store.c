@@ -14,10 +14,10 @@
  * instances lock the rows, and the cells the triggers update, in one order), inserted; then the
  * conflict clause. method is a placeholder: linkage.quality_methods sets it. */
 #define UPSERT                                                                                     \
-    "INSERT INTO linkage.record_quality AS q (record_id, version, patient_id, audit, trust, site,"  \
+    "INSERT INTO linkage.record_quality AS q (record_id, version, patient_id, audit, trust, site," \
     " period, method, death_matched, withheld, imd_quintile, ethnicity, sex, age, nhs_key)"        \
     " SELECT DISTINCT ON (record_id) record_id, version, patient_id, audit, trust, site, period,"  \
-    " 'singleton', death_matched, withheld, imd_quintile, ethnicity, sex, age, nhs_key"           \
+    " 'singleton', death_matched, withheld, imd_quintile, ethnicity, sex, age, nhs_key"            \
     " FROM unnest($1::bigint[], $2::int[], $3::bigint[], $4::text[], $5::text[], $6::text[],"      \
     " $7::text[], $8::bool[], $9::bool[], $10::text[], $11::text[], $12::text[], $13::text[],"     \
     " $14::text[]) AS u(record_id, version, patient_id, audit, trust, site, period,"               \
@@ -79,17 +79,17 @@ int quality_store_facts(PGconn *db, const quality_fact_t *facts, size_t n, char 
                             "SELECT patient_id FROM linkage.record_quality WHERE record_id ="
                             " ANY($1::bigint[]) ORDER BY record_id FOR UPDATE",
                             1, pv, err, errlen)) ||
-        !(after = db_query(db,
-                           UPSERT
-                           "DO UPDATE SET version = excluded.version, revision = 0,"
-                           " patient_id = excluded.patient_id, audit = excluded.audit,"
-                           " trust = excluded.trust, site = excluded.site,"
-                           " period = excluded.period, death_matched = excluded.death_matched,"
-                           " withheld = excluded.withheld, imd_quintile = excluded.imd_quintile,"
-                           " ethnicity = excluded.ethnicity, sex = excluded.sex, age = excluded.age,"
-                           " nhs_key = excluded.nhs_key WHERE q.version < excluded.version"
-                           " RETURNING patient_id",
-                           NCOLS, c.params, err, errlen)))
+        !(after = db_query(
+              db,
+              UPSERT "DO UPDATE SET version = excluded.version, revision = 0,"
+                     " patient_id = excluded.patient_id, audit = excluded.audit,"
+                     " trust = excluded.trust, site = excluded.site,"
+                     " period = excluded.period, death_matched = excluded.death_matched,"
+                     " withheld = excluded.withheld, imd_quintile = excluded.imd_quintile,"
+                     " ethnicity = excluded.ethnicity, sex = excluded.sex, age = excluded.age,"
+                     " nhs_key = excluded.nhs_key WHERE q.version < excluded.version"
+                     " RETURNING patient_id",
+              NCOLS, c.params, err, errlen)))
         goto done;
     add_patients(&ids, before);
     add_patients(&ids, after);
