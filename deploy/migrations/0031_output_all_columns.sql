@@ -1,4 +1,4 @@
--- 0030 (issue 16): publish.output holds every column of latest.csv, so that ncap-webd's read API
+-- 0031 (issue 16): publish.output holds every column of latest.csv, so that ncap-webd's read API
 -- answers a release's rows as its files state them. 0015 kept the first 24 (audit and period are
 -- the release's); the columns latest.csv gained since (the expected count of a ratio, the records
 -- held, missing, rejected, left out and withheld under the national data opt-out, and the bounds
