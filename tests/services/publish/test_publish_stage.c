@@ -91,7 +91,7 @@ static void assert_trust_row(PGconn *db, const char *period, const char *trust, 
     snprintf(want, sizeof want, "%lld/%lld", num, den);
     assert_string_equal(PQgetvalue(r, 0, 0), want);
     PQclear(r);
-    /* every column of latest.csv is kept (migration 0030): the selection ledger's too */
+    /* every column of latest.csv is kept (migration 0031): the selection ledger's too */
     snprintf(sql, sizeof sql,
              "SELECT concat_ws('/', o.held, o.missing, o.rejected, o.left_out, o.withheld_opt_out,"
              " o.bound_lower IS NOT NULL, o.bound_upper IS NOT NULL) FROM publish.output o"
