@@ -233,7 +233,7 @@ static int lookup_imd(PGconn *db, const work_t *items, size_t n, int (*imd)[2], 
 }
 
 /* The linkage quality facts of the n records linked now (quality_store.h), those withheld under
- * the opt-out (skip set) among them: how each linked, its period and categories. */
+ * the opt-out (skip set) among them: each one's patient, NHS number key, period and categories. */
 static int store_quality(PGconn *db, const work_t *items, size_t n, char *err, size_t errlen)
 {
     quality_fact_t *f = calloc(n + 1, sizeof *f);
@@ -245,7 +245,7 @@ static int store_quality(PGconn *db, const work_t *items, size_t n, char *err, s
     }
     for (size_t i = 0; i < n; i++) {
         const input_t *in = items[i].in;
-        link_quality_of(in->r.def, in->outcome.pseudo, items[i].match.method, &q[i]);
+        link_quality_of(in->r.def, in->outcome.pseudo, &in->outcome.ident, &q[i]);
         f[i] = (quality_fact_t){items[i].it->key.record_id,
                                 items[i].it->key.version,
                                 items[i].match.patient_id,

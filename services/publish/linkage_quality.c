@@ -435,10 +435,11 @@ char *linkage_quality_json(const char *audit, const char *period, long long min_
     json_object_set_new(root, "min_count", json_integer(min_count));
     json_object_set_new(
         root, "method",
-        json_string("per record version linkage passed on: linked by NHS number (a valid NHS "
-                    "number with an agreeing date of birth), by probabilistic match, or left as "
-                    "a singleton (no patient held and no record before it matched); and whether "
-                    "its patient is matched to the register of deaths. A count from 1 to "
+        json_string("per record version linkage passed on, by its patient's records in the "
+                    "audit: left as a singleton (no other record of the patient), linked by NHS "
+                    "number (another record of the patient has the same valid NHS number and "
+                    "date of birth), or by probabilistic match (any other linked record); and "
+                    "whether its patient is matched to the register of deaths. A count from 1 to "
                     "min_count - 1, or whose records less the count is, is suppressed (null), "
                     "with as many others as it takes for none to be worked out by subtraction"));
     json_object_set(root, "columns", cols);

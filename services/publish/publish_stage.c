@@ -743,27 +743,21 @@ static void after_commit(void *state, PGconn *db)
             0)
             ncap_log(LOG_WARN, "could not remove a pruned revision's files", "error", err, NULL);
     }
-    if (ps->n_pending > 0) {
-        char err[1024];
-        /* the delay ledger and case ascertainment of the periods published, and the finals'
-         * late records (a version received after a final's cutoff published in this round) */
-        if (delay_ledger_export(db, ps->audits, ps->out_dir, err, sizeof err) < 0 ||
-            ascertainment_export(db, ps->audits, ps->out_dir, err, sizeof err) < 0 ||
-            final_late_export(db, ps->audits, ps->out_dir, err, sizeof err) < 0)
-            ncap_log(LOG_WARN,
-                     "could not write delays.csv, ascertainment.csv or a final's late.csv; will "
-                     "retry after the next release",
-                     "error", err, NULL);
-    }
-    /* linkage quality after every round that rebuilt a period, a new revision or not: a death
-     * linked, or records withheld beside those that reached metric, may change it and not the
-     * figures. O(linkage's count cells of every released period), each file written only when it
-     * changed (period_export.h). */
+    /* The period files drawn from more than the figures, after every round that rebuilt a period,
+     * a new revision or not: the delay ledger and case ascertainment (records marked seen that
+     * changed no figure still count there), the finals' late records (a version received after a
+     * final's cutoff published in this round), and linkage quality (a death linked, or records
+     * withheld beside those that reached metric, may change it and not the figures). Each file is
+     * written only when it changed (period_export.h); O(the cells of every released period). */
     if (ps->n_pending > 0 || ps->rebuilt) {
         char err[1024];
-        if (linkage_quality_export(db, ps->audits, ps->out_dir, err, sizeof err) < 0)
+        if (delay_ledger_export(db, ps->audits, ps->out_dir, err, sizeof err) < 0 ||
+            ascertainment_export(db, ps->audits, ps->out_dir, err, sizeof err) < 0 ||
+            final_late_export(db, ps->audits, ps->out_dir, err, sizeof err) < 0 ||
+            linkage_quality_export(db, ps->audits, ps->out_dir, err, sizeof err) < 0)
             ncap_log(LOG_WARN,
-                     "could not write linkage_quality.csv; will retry after the next round",
+                     "could not write delays.csv, ascertainment.csv, a final's late.csv or "
+                     "linkage_quality.csv; will retry after the next round",
                      "error", err, NULL);
     }
     ps->rebuilt = false;

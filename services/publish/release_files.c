@@ -307,10 +307,11 @@ int release_files_store(PGconn *db, const char *release_id,
                      3, p, err, errlen) != 0)
             return -1;
     }
-    /* The release's rows, queryable (one per line of latest.csv), from its JSON (rows as arrays
-     * in the order of latest.csv's columns), parsed once as jsonb: each r->>N is then a lookup,
-     * where on json every one of the 22 re-scanned the row (4-5 times the statement's time). A
-     * number's text keeps its digits in jsonb, so each float8 is the one the JSON states. */
+    /* The release's rows, queryable (one per line of latest.csv, every column but audit and
+     * period, which are the release's), from its JSON (rows as arrays in the order of
+     * latest.csv's columns), parsed once as jsonb: each r->>N is then a lookup, where on json
+     * every one of the 30 re-scanned the row (4-5 times the statement's time). A number's text
+     * keeps its digits in jsonb, so each float8 is the one the JSON states. */
     const char *p[] = {release_id, content[1]};
     return db_execp(db,
                     "INSERT INTO publish.output SELECT $1::bigint, e.n::int, r->>2, r->>3, r->>4,"
@@ -318,7 +319,9 @@ int release_files_store(PGconn *db, const char *release_id,
                     " (r->>10)::bigint, (r->>11)::float8, (r->>12)::float8, (r->>13)::float8,"
                     " (r->>14)::float8, (r->>15)::float8, (r->>16)::float8, coalesce(r->>17, ''),"
                     " (r->>18)::float8, (r->>19)::float8, (r->>20)::float8, (r->>21)::float8,"
-                    " coalesce(r->>22, ''), coalesce(r->>23, '')"
+                    " coalesce(r->>22, ''), coalesce(r->>23, ''), (r->>24)::float8,"
+                    " (r->>25)::bigint, (r->>26)::bigint, (r->>27)::bigint, (r->>28)::bigint,"
+                    " (r->>29)::float8, (r->>30)::float8, (r->>31)::bigint"
                     " FROM jsonb_array_elements($2::jsonb -> 'rows') WITH ORDINALITY AS e(r, n)",
                     2, p, err, errlen);
 }

@@ -68,7 +68,8 @@ static const char rows_sql[] = RELEASE_CTE
     "   o.area_name, o.parent_code, o.metric_id, o.breakdown, o.category, o.numerator,"
     "   o.denominator, o.value, o.lower95, o.upper95, o.lower998, o.upper998, o.england_value,"
     "   o.compared_to_england, o.funnel_lower95, o.funnel_upper95, o.funnel_lower998,"
-    "   o.funnel_upper998, o.outlier, o.note"
+    "   o.funnel_upper998, o.outlier, o.note, o.expected, o.held, o.missing, o.rejected,"
+    "   o.left_out, o.bound_lower, o.bound_upper, o.withheld_opt_out"
     " FROM rel LEFT JOIN LATERAL (SELECT * FROM publish.output o"
     "   WHERE o.release_id = rel.release_id AND o.ordinal > $4::bigint"
     "   AND ($5 = '' OR o.level = $5) AND ($6 = '' OR o.area_code = $6)"
@@ -99,6 +100,14 @@ static const web_col_t rows_cols[] = {
     {"funnel_upper998", WEB_COL_FIGURE, 24},
     {"outlier", WEB_COL_TEXT_EMPTY_NULL, 25},
     {"note", WEB_COL_TEXT_EMPTY_NULL, 26},
+    {"expected", WEB_COL_FIGURE9, 27},
+    {"held", WEB_COL_INT, 28},
+    {"missing", WEB_COL_INT, 29},
+    {"rejected", WEB_COL_INT, 30},
+    {"left_out", WEB_COL_INT, 31},
+    {"bound_lower", WEB_COL_FIGURE, 32},
+    {"bound_upper", WEB_COL_FIGURE, 33},
+    {"withheld_opt_out", WEB_COL_INT, 34},
 };
 #define N_ROWS_COLS (sizeof rows_cols / sizeof *rows_cols)
 

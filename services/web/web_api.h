@@ -6,10 +6,11 @@
  * in the worst case, a filter matching nothing).
  *
  * A release's rows are the rows of its latest.csv (and latest.json's "rows"), in the same order
- * and with the same text: the API's CSV of a whole release is latest.csv's first 24 columns
- * (publish.output keeps those; the selection ledger's 7 columns after them, expected ...
- * bound_upper, are in the files only). Without ?revision= a period's release is its latest
- * provisional revision, the one latest.csv holds; without ?period=, the audit's latest period. */
+ * and with the same text: the API's CSV of a whole release is latest.csv, byte for byte, every
+ * column (publish.output keeps them all since migration 0031; a revision made before it answers
+ * the columns expected ... withheld_opt_out empty). Without ?revision= a period's release is its
+ * latest provisional revision, the one latest.csv holds; without ?period=, the audit's latest
+ * period. */
 #ifndef NCAP_WEB_API_H
 #define NCAP_WEB_API_H
 

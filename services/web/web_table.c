@@ -24,6 +24,12 @@ void web_table_cell_text(const PGresult *r, int row, const web_col_t *c, char *o
             memmove(out, out + 1, strlen(out));
         return;
     }
+    case WEB_COL_FIGURE9: { /* the expected count: latest.csv writes it so, negative zero too */
+        double d = strtod(v, NULL);
+        if (isfinite(d))
+            snprintf(out, outlen, "%.9f", d);
+        return;
+    }
     case WEB_COL_BOOL:
         snprintf(out, outlen, "%s", v[0] == 't' ? "true" : "false");
         return;
@@ -77,7 +83,8 @@ json_t *web_table_cell_json(const PGresult *r, int row, const web_col_t *c)
         return json_integer(strtoll(v, NULL, 10));
     case WEB_COL_BOOL:
         return json_boolean(v[0] == 't');
-    case WEB_COL_FIGURE: {
+    case WEB_COL_FIGURE:
+    case WEB_COL_FIGURE9: {
         double d = strtod(v, NULL);
         return isfinite(d) ? json_real(d) : json_null();
     }

@@ -3,7 +3,8 @@
  *
  * Each column has a kind saying how its text from PostgreSQL becomes JSON: a string (SQL NULL as
  * null; WEB_COL_TEXT_EMPTY_NULL also "" as null, as latest.json writes its empty text), an
- * integer, a boolean, a figure (float8 as a JSON number, in CSV "%.6f" as latest.csv writes it).
+ * integer, a boolean, a figure (float8 as a JSON number, in CSV "%.6f" as latest.csv writes it;
+ * WEB_COL_FIGURE9 "%.9f", as latest.csv writes a ratio's expected count).
  * Pure: no SQL, no sockets. */
 #ifndef NCAP_WEB_TABLE_H
 #define NCAP_WEB_TABLE_H
@@ -21,6 +22,7 @@ typedef enum {
     WEB_COL_INT,
     WEB_COL_BOOL,
     WEB_COL_FIGURE,
+    WEB_COL_FIGURE9,
 } web_col_kind_t;
 
 typedef struct {
@@ -29,8 +31,8 @@ typedef struct {
     int pg_col; /* the result's column */
 } web_col_t;
 
-/* One cell's text for CSV: figures "%.6f" (a negative zero as 0.000000), booleans true/false,
- * SQL NULL as an empty field. */
+/* One cell's text for CSV: figures "%.6f" (a negative zero as 0.000000) or "%.9f", booleans
+ * true/false, SQL NULL as an empty field. */
 void web_table_cell_text(const PGresult *r, int row, const web_col_t *c, char *out, size_t outlen);
 
 /* Appends the CSV of rows [from, to) of r, with the header line when header is true. Returns 0,

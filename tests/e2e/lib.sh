@@ -8,6 +8,12 @@
 # keys (CTX_KEYS, E2E_DIR/keys): every deployment runs as deployed, each daemon with its stage key
 # and ingest with every simulated trust's public key, and e2e_ncap speaks for a trust with that
 # trust's key. A test that wants plain sockets empties CTX_KEYS before starting anything.
+#
+# tests/run runs several tests at once (--jobs): a test keeps what it makes under E2E_DIR, its
+# databases <test>_<name> (e2e_deploy), its listeners on ports the system picks (127.0.0.1:0), its
+# own cluster when it stops or kills PostgreSQL, and looks only at its own database's sessions. A
+# test that cannot (a fixed port, anything machine-wide, a time it measures under a load it makes
+# itself) has the line "# ncap-test: exclusive" and runs alone.
 
 # shellcheck source-path=SCRIPTDIR source=../../deploy/local/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../../deploy/local/lib.sh"

@@ -11,6 +11,9 @@
 # E2E_BIG_ROWS sets A's rows: 200,000 by default (stored in 40-75 s under the sanitizers; the
 # whole test 1-2 minutes on 2 shared cores); the issue's figure, 1,000,000, took 4.5 minutes.
 set -euo pipefail
+# ncap-test: exclusive
+# (tests/run runs it with no other test beside it: B's receipt is timed while A's store loads the
+# machine, and another test's load would be timed with it)
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Who fails to link, end to end: simulated hip fracture records from 2 trusts whose identifiers are
 # rewritten so that how each record must link is known: patients seen twice with the same NHS
-# number and date of birth (the second record links by NHS number), patients seen twice, the
-# second time without an NHS number (linked by probabilistic match), patients seen once (left as
+# number and date of birth (both records linked by NHS number), patients seen twice, the second
+# time without an NHS number (both linked by probabilistic match), patients seen once (left as
 # singletons, half of them without an NHS number), some of them in the register of deaths, and
 # opted-out patients (withheld). Through the daemons with a copy of the definitions in which NHFD
 # says opt_out_applies: true and suppresses nothing (min_count 1), the opted-out records submitted
@@ -98,11 +98,13 @@ for path in sorted(os.listdir(sim)):
             p = dict(prev[1])
             if kind == "B":
                 p["nhs_number"] = ""
+            # both records of the patient linked alike (README.md, "linkage_quality.csv")
             method, pair = ("nhs_number" if kind == "A" else "probabilistic"), 2
+            facts[first]["method"] = method
         else:
             p = person(arrival)
             p["postcode"] = row["postcode"]
-            method, pair = "singleton", 1
+            method, pair = "singleton", 1  # until the patient's second record, if one comes
             if kind == "C" and rng.random() < 0.5:
                 p["nhs_number"] = ""
         prev = (kind, p if not second else prev[1], pair)

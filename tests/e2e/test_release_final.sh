@@ -102,14 +102,15 @@ psql -X -q -h "$CTX_PGHOST" -p "$NCAP_PGPORT" -U "$NCAP_PG_SUPERUSER" -d "$CTX_D
 locker=$!
 lock_held() {
   [ -n "$(sql "SELECT 1 FROM pg_locks l JOIN pg_class c ON c.oid = l.relation
-    WHERE c.relname = 'final' AND l.mode = 'ShareLock' AND l.granted")" ]
+    WHERE c.relname = 'final' AND l.mode = 'ShareLock' AND l.granted
+      AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())")" ]
 }
 ncap_wait_until 30 lock_held || fail "could not lock publish.final: $(cat "$lock_log")"
 finalise --cutoff "$cutoff" >"$CTX_RUN/logs/finalise-killed.log" 2>&1 &
 finaliser=$!
 waiting() {
   [ -n "$(sql "SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock'
-    AND query LIKE 'INSERT INTO publish.final%'")" ]
+    AND datname = current_database() AND query LIKE 'INSERT INTO publish.final%'")" ]
 }
 ncap_wait_until 120 waiting || fail "the finalise never reached the year's row: $(cat "$CTX_RUN/logs/finalise-killed.log")"
 [ "$(sql "SELECT count(*) FROM publish.release WHERE status = 'final'")" = 0 ] ||
@@ -124,8 +125,11 @@ wait "$finaliser" 2>/dev/null || true
 kill "$locker" 2>/dev/null || true
 wait "$locker" 2>/dev/null || true
 sql "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query LIKE '%pg_sleep(120)%'
-  AND pid <> pg_backend_pid()" >/dev/null
-gone() { [ -z "$(sql "SELECT 1 FROM pg_stat_activity WHERE query LIKE 'INSERT INTO publish.final%'")" ]; }
+  AND datname = current_database() AND pid <> pg_backend_pid()" >/dev/null
+gone() {
+  [ -z "$(sql "SELECT 1 FROM pg_stat_activity WHERE datname = current_database()
+    AND query LIKE 'INSERT INTO publish.final%'")" ]
+}
 ncap_wait_until 30 gone ||
   fail "the killed finalise's transaction is still open"
 [ "$(sql "SELECT count(*) FROM publish.release WHERE status = 'final'") $(sql "SELECT count(*) FROM publish.final")" = "0 0" ] ||

@@ -4,10 +4,12 @@
 Usage:
   web_probe.py rows-json URL LATEST_JSON [QUERY]
       every page of URL/api/v1/audits/AUDIT/rows?QUERY (JSON, followed by its "next") against
-      latest.json's rows, their first 24 columns (those the API serves), filtered as QUERY asks
-      (level, area, metric, breakdown); prints "rows N pages P", exit 1 on a difference
+      latest.json's columns and rows, every column, filtered as QUERY asks (level, area, metric,
+      breakdown); prints "rows N pages P", exit 1 on a difference
   web_probe.py rows-csv URL LATEST_CSV [QUERY]
-      the same in CSV (format=csv, the pages followed by their Link header) against latest.csv
+      the same in CSV (format=csv, the pages followed by their Link header) against latest.csv,
+      byte for byte: each page is latest.csv's header line and the lines of its rows the filter
+      keeps, as they are in the file
   web_probe.py hostile URL
       hostile requests to every endpoint, each with the status and problem type it must get, and
       after each a normal request that must still be answered 200; prints one line per request,
@@ -28,7 +30,6 @@ import sys
 import time
 import urllib.parse
 
-NCOLS = 24
 FILTERS = {"level": 2, "area": 3, "metric": 6, "breakdown": 7}
 
 
@@ -78,7 +79,7 @@ def compare(got, want, pages):
 def rows_json(url, latest, query=""):
     doc = json.load(open(latest))
     audit, period = audit_of(latest)
-    want = wanted([r[:NCOLS] for r in doc["rows"]], query)
+    want = wanted(doc["rows"], query)
     got, pages, after = [], 0, None
     while True:
         q = "period=%s&limit=200%s%s" % (period, "&" + query if query else "",
@@ -88,7 +89,7 @@ def rows_json(url, latest, query=""):
             print("status %d: %s" % (st, b[:300]))
             return 1
         page = json.loads(b)
-        if page["columns"] != doc["columns"][:NCOLS]:
+        if page["columns"] != doc["columns"]:
             print("columns differ: %s" % page["columns"])
             return 1
         got += page["rows"]
@@ -99,11 +100,32 @@ def rows_json(url, latest, query=""):
     return compare(got, want, pages)
 
 
+def csv_lines(data):
+    """The bytes of each record of a CSV (its line ending kept; a quoted newline stays inside)."""
+    lines, start, quoted = [], 0, False
+    for i, c in enumerate(data):
+        if c == 0x22:
+            quoted = not quoted
+        elif c == 0x0A and not quoted:
+            lines.append(data[start:i + 1])
+            start = i + 1
+    if start < len(data):
+        lines.append(data[start:])
+    return lines
+
+
+def parsed(line):
+    return next(csv.reader(io.StringIO(line.decode("utf-8"), newline="")))
+
+
 def rows_csv(url, latest, query=""):
-    with open(latest, newline="") as f:
-        file_rows = [r[:NCOLS] for r in csv.reader(f)]
+    with open(latest, "rb") as f:
+        file_lines = csv_lines(f.read())
     audit, period = audit_of(latest)
-    head, want = file_rows[0], wanted(file_rows[1:], query)
+    head = file_lines[0]
+    # the lines the filter keeps, each as its bytes (a row's last item: its line's index)
+    rows = [parsed(x) + [i] for i, x in enumerate(file_lines[1:], 1)]
+    want = [file_lines[r[-1]] for r in wanted(rows, query)]
     got, pages = [], 0
     path = "/api/v1/audits/%s/rows?period=%s&limit=200&format=csv%s" % (
         audit, period, "&" + query if query else "")
@@ -112,11 +134,11 @@ def rows_csv(url, latest, query=""):
         if st != 200 or not h.get("content-type", "").startswith("text/csv"):
             print("status %d %s: %s" % (st, h.get("content-type"), b[:300]))
             return 1
-        rows = list(csv.reader(io.StringIO(b.decode("utf-8"), newline="")))
-        if rows[0] != head:
-            print("header differs: %s" % rows[0])
+        lines = csv_lines(b)
+        if not lines or lines[0] != head:
+            print("header differs: %r" % (lines[0] if lines else b""))
             return 1
-        got += rows[1:]
+        got += lines[1:]
         pages += 1
         link = h.get("link", "")
         path = link[1:link.index(">")] if link.startswith("<") else None

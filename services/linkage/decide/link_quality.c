@@ -7,15 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-const char *link_quality_method(const char *match_method)
-{
-    if (match_method && strcmp(match_method, "nhs_dob") == 0)
-        return "nhs_number";
-    if (match_method && strcmp(match_method, "probabilistic") == 0)
-        return "probabilistic";
-    return "singleton";
-}
-
 /* The quintile of a decile category ("1".."10": deciles 1-2 are quintile 1, ... 9-10 quintile 5,
  * as a release publishes them); anything else as it is ("unknown", ""). */
 static void quintile_of(const char *decile, char out[BREAKDOWN_CATEGORY_MAX])
@@ -28,11 +19,12 @@ static void quintile_of(const char *decile, char out[BREAKDOWN_CATEGORY_MAX])
         snprintf(out, BREAKDOWN_CATEGORY_MAX, "%s", decile);
 }
 
-void link_quality_of(const audit_def_t *def, const ncap_record_t *pseudo, const char *match_method,
+void link_quality_of(const audit_def_t *def, const ncap_record_t *pseudo, const link_ident_t *ident,
                      link_quality_t *out)
 {
     memset(out, 0, sizeof *out);
-    out->method = link_quality_method(match_method);
+    if (ident->nhs_valid && ident->dob[0])
+        snprintf(out->nhs_key, sizeof out->nhs_key, "%s:%s", ident->nhs, ident->dob);
     /* the period as metric places the record (contribution.h) */
     char month[8];
     breakdown_period(def, pseudo, out->period, month, NULL);

@@ -6,8 +6,30 @@
 
 #include "db.h"
 #include "pg_columns.h"
+#include "strbuf.h"
 
 #define NCOLS 14
+
+/* The newest version of each record of the batch ($1..$14, pg_columns), in record order (two
+ * instances lock the rows, and the cells the triggers update, in one order), inserted; then the
+ * conflict clause. method is a placeholder: linkage.quality_methods sets it. */
+#define UPSERT                                                                                     \
+    "INSERT INTO linkage.record_quality AS q (record_id, version, patient_id, audit, trust, site," \
+    " period, method, death_matched, withheld, imd_quintile, ethnicity, sex, age, nhs_key)"        \
+    " SELECT DISTINCT ON (record_id) record_id, version, patient_id, audit, trust, site, period,"  \
+    " 'singleton', death_matched, withheld, imd_quintile, ethnicity, sex, age, nhs_key"            \
+    " FROM unnest($1::bigint[], $2::int[], $3::bigint[], $4::text[], $5::text[], $6::text[],"      \
+    " $7::text[], $8::bool[], $9::bool[], $10::text[], $11::text[], $12::text[], $13::text[],"     \
+    " $14::text[]) AS u(record_id, version, patient_id, audit, trust, site, period,"               \
+    " death_matched, withheld, imd_quintile, ethnicity, sex, age, nhs_key)"                        \
+    " ORDER BY record_id, version DESC ON CONFLICT (record_id) "
+
+/* Appends the patient ids of r's first column to the bigint[] literal being built in ids. */
+static void add_patients(strbuf_t *ids, PGresult *r)
+{
+    for (int k = 0; k < PQntuples(r); k++)
+        strbuf_pg_array_elem(ids, PQgetvalue(r, k, 0));
+}
 
 int quality_store_facts(PGconn *db, const quality_fact_t *facts, size_t n, char *err, size_t errlen)
 {
@@ -28,38 +50,60 @@ int quality_store_facts(PGconn *db, const quality_fact_t *facts, size_t n, char 
                                 f->trust,
                                 f->site,
                                 f->q->period,
-                                f->q->method,
                                 f->death_matched ? "t" : "f",
                                 f->withheld ? "t" : "f",
                                 f->q->imd_quintile,
                                 f->q->ethnicity,
                                 f->q->sex,
-                                f->q->age};
+                                f->q->age,
+                                f->q->nhs_key};
         pg_columns_row(&c, v);
     }
+    strbuf_t ids;
+    strbuf_init(&ids);
+    strbuf_pg_array_open(&ids);
     if (pg_columns_close(&c) != 0) {
         pg_columns_free(&c);
         snprintf(err, errlen, "out of memory");
         return -1;
     }
-    /* The newest version of each record of the batch, in record order (two instances lock the
-     * rows, and the cells the triggers update, in one order). */
-    int rc = db_execp(
-        db,
-        "INSERT INTO linkage.record_quality AS q (record_id, version, patient_id, audit, trust,"
-        " site, period, method, death_matched, withheld, imd_quintile, ethnicity, sex, age)"
-        " SELECT DISTINCT ON (record_id) * FROM unnest($1::bigint[], $2::int[], $3::bigint[],"
-        " $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::bool[], $10::bool[],"
-        " $11::text[], $12::text[], $13::text[], $14::text[]) AS u(record_id, version,"
-        " patient_id, audit, trust, site, period, method, death_matched, withheld, imd_quintile,"
-        " ethnicity, sex, age) ORDER BY record_id, version DESC"
-        " ON CONFLICT (record_id) DO UPDATE SET version = excluded.version, revision = 0,"
-        " patient_id = excluded.patient_id, audit = excluded.audit, trust = excluded.trust,"
-        " site = excluded.site, period = excluded.period, method = excluded.method,"
-        " death_matched = excluded.death_matched, withheld = excluded.withheld,"
-        " imd_quintile = excluded.imd_quintile, ethnicity = excluded.ethnicity,"
-        " sex = excluded.sex, age = excluded.age WHERE q.version < excluded.version",
-        NCOLS, c.params, err, errlen);
+    /* 1. the records linkage holds no fact of yet (waiting for another instance inserting one of
+     * them to end); 2. the patients of the batch's records before this batch, every row now
+     * existing and locked; 3. the newer versions in place of the older (an older or equal
+     * version changes nothing); 4. the methods of the patients' records, as they are now. */
+    const char *pv[] = {c.params[0]};
+    PGresult *before = NULL, *after = NULL;
+    int rc = -1;
+    if (db_execp(db, UPSERT "DO NOTHING", NCOLS, c.params, err, errlen) != 0 ||
+        !(before = db_query(db,
+                            "SELECT patient_id FROM linkage.record_quality WHERE record_id ="
+                            " ANY($1::bigint[]) ORDER BY record_id FOR UPDATE",
+                            1, pv, err, errlen)) ||
+        !(after = db_query(
+              db,
+              UPSERT "DO UPDATE SET version = excluded.version, revision = 0,"
+                     " patient_id = excluded.patient_id, audit = excluded.audit,"
+                     " trust = excluded.trust, site = excluded.site,"
+                     " period = excluded.period, death_matched = excluded.death_matched,"
+                     " withheld = excluded.withheld, imd_quintile = excluded.imd_quintile,"
+                     " ethnicity = excluded.ethnicity, sex = excluded.sex, age = excluded.age,"
+                     " nhs_key = excluded.nhs_key WHERE q.version < excluded.version"
+                     " RETURNING patient_id",
+              NCOLS, c.params, err, errlen)))
+        goto done;
+    add_patients(&ids, before);
+    add_patients(&ids, after);
+    strbuf_pg_array_close(&ids);
+    if (ids.oom) {
+        snprintf(err, errlen, "out of memory");
+        goto done;
+    }
+    const char *mv[] = {ids.s};
+    rc = db_execp(db, "SELECT linkage.quality_methods($1::bigint[])", 1, mv, err, errlen);
+done:
+    PQclear(before);
+    PQclear(after);
+    strbuf_free(&ids);
     pg_columns_free(&c);
     return rc;
 }

@@ -24,7 +24,10 @@ typedef struct {
 
 /* Stores the facts of facts[0..n) inside the caller's transaction, each in place of its record's
  * older version (an older or equal version is ignored: a batch retried or a version taken after a
- * newer one changes nothing). Returns 0, or -1 with err. */
+ * newer one changes nothing), then sets the method of every record of the patients the batch
+ * touched, the records' new and previous patients (linkage.quality_methods, migration 0030: a
+ * singleton turns linked when its patient's second record arrives, and back when it leaves).
+ * Returns 0, or -1 with err. */
 int quality_store_facts(PGconn *db, const quality_fact_t *facts, size_t n, char *err,
                         size_t errlen);
 

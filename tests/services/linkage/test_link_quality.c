@@ -1,13 +1,15 @@
-/* test_link_quality.c - the linkage quality facts (link_quality.h: how a record linked, its period
- * and categories) and, on a real PostgreSQL ($NCAP_TEST_PG), their counts
+/* test_link_quality.c - the linkage quality facts (link_quality.h: a record's period, categories
+ * and NHS number key) and, on a real PostgreSQL ($NCAP_TEST_PG), their counts
  * (linkage.quality_count, migration 0027): kept exactly equal to the facts, as linkage's role,
  * when a newer version supersedes a record (its old counts subtracted: another site, method,
  * withheld), when an older or the same version comes again (nothing changes), and when the death
- * sweep's revision finds a patient's death linked, then removed. */
+ * sweep's revision finds a patient's death linked, then removed; and each record's method as its
+ * patient's records make it (migration 0030), whichever of them came first. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 #include <cmocka.h>
 
 #include "link_pg_fixture.h"
@@ -38,16 +40,6 @@ static int group_teardown(void **state)
     return 0;
 }
 
-static void test_method_names(void **state)
-{
-    (void)state;
-    assert_string_equal(link_quality_method("nhs_dob"), "nhs_number");
-    assert_string_equal(link_quality_method("probabilistic"), "probabilistic");
-    assert_string_equal(link_quality_method("new"), "singleton");
-    assert_string_equal(link_quality_method("unlinked"), "singleton");
-    assert_string_equal(link_quality_method(NULL), "singleton");
-}
-
 /* A pseudonymised NHFD record's period (the quarter of arrival_datetime) and categories: the IMD
  * decile as its quintile, the ONS ethnic group, sex, the definition's age band. */
 static void test_period_and_categories(void **state)
@@ -59,10 +51,12 @@ static void test_period_and_categories(void **state)
     ncap_record_set(rec, "ethnic_category", "H");
     ncap_record_set(rec, "sex", "1");
     ncap_record_set(rec, "age_at_arrival", "85");
+    link_ident_t id;
+    link_ident_from_values("4010232137", "Ann", "Smith", "1940-01-01", "2", "SW1A 1AA", &id);
     link_quality_t q;
-    link_quality_of(nhfd, rec, "nhs_dob", &q);
+    link_quality_of(nhfd, rec, &id, &q);
     assert_string_equal(q.period, "2025Q3");
-    assert_string_equal(q.method, "nhs_number");
+    assert_string_equal(q.nhs_key, "4010232137:19400101");
     assert_string_equal(q.imd_quintile, "2");
     assert_string_equal(q.ethnicity, "asian");
     assert_string_equal(q.sex, "male");
@@ -72,13 +66,17 @@ static void test_period_and_categories(void **state)
     ncap_record_remove(rec, "ethnic_category");
     ncap_record_remove(rec, "arrival_datetime");
     ncap_record_set(rec, "age_at_arrival", "abc"); /* not a number: every category unknown */
-    link_quality_of(nhfd, rec, "new", &q);
+    /* without a date of birth, or with an invalid NHS number, no key */
+    link_ident_from_values("4010232137", "Ann", "Smith", "", "2", "SW1A 1AA", &id);
+    link_quality_of(nhfd, rec, &id, &q);
     assert_string_equal(q.period, "");
-    assert_string_equal(q.method, "singleton");
+    assert_string_equal(q.nhs_key, "");
     assert_string_equal(q.imd_quintile, "unknown");
     assert_string_equal(q.sex, "unknown");
     ncap_record_set(rec, "age_at_arrival", "59");
-    link_quality_of(nhfd, rec, "probabilistic", &q);
+    link_ident_from_values("4010232138", "Ann", "Smith", "1940-01-01", "2", "", &id);
+    link_quality_of(nhfd, rec, &id, &q);
+    assert_string_equal(q.nhs_key, "");
     assert_string_equal(q.imd_quintile, "5");
     assert_string_equal(q.ethnicity, "unknown");
     assert_string_equal(q.age, "0-59");
@@ -134,17 +132,26 @@ static long long cell(PGconn *db, const char *col, const char *where)
     return link_pg_count(db, sql);
 }
 
-static void test_counts_follow_the_latest_version(void **state)
+/* The test database, as its owner (or the test stops: no PostgreSQL under CI is a failure). */
+static PGconn *connect_db(void)
 {
-    (void)state;
     ncap_require_pg();
     char err[1024];
     PGconn *db = db_connect(conninfo, "test_link_quality", err, sizeof err);
-    assert_non_null(db);
-    link_quality_t a = {"2025Q3", "nhs_number", "2", "asian", "male", "80-89"};
-    link_quality_t b = {"2025Q3", "singleton", "unknown", "white", "female", "70-79"};
-    link_quality_t c = {"2025Q3", "probabilistic", "1", "white", "female", "90+"};
-    link_quality_t none = {"", "singleton", "1", "white", "female", "90+"};
+    if (!db)
+        fail_msg("could not connect: %s", err);
+    return db;
+}
+
+static void test_counts_follow_the_latest_version(void **state)
+{
+    (void)state;
+    PGconn *db = connect_db();
+    /* a and c carry one NHS number key, b and none none */
+    link_quality_t a = {"2025Q3", "4010232137:19400101", "2", "asian", "male", "80-89"};
+    link_quality_t b = {"2025Q3", "", "unknown", "white", "female", "70-79"};
+    link_quality_t c = {"2025Q3", "4010232137:19400101", "1", "white", "female", "90+"};
+    link_quality_t none = {"", "", "1", "white", "female", "90+"};
     quality_fact_t v1[] = {
         {1, 1, 10, "nhfd", "RH8", "RH801", &a, false, false},
         {2, 1, 11, "nhfd", "RH8", "RH801", &b, false, false},
@@ -155,15 +162,17 @@ static void test_counts_follow_the_latest_version(void **state)
     store(db, v1, 5);
     assert_int_equal(link_pg_count(db, RECOUNT), 0);
     assert_int_equal(cell(db, "records", "trust = 'RH8'"), 2);
-    assert_int_equal(cell(db, "nhs_number", "trust = 'RH8'"), 1);
+    assert_int_equal(cell(db, "nhs_number", "trust = 'RH8'"), 1); /* record 1, with 4 */
     assert_int_equal(cell(db, "singleton", "trust = 'RH8'"), 1);
+    assert_int_equal(cell(db, "nhs_number", "trust = 'RTH'"), 1); /* record 4, with 1 */
     assert_int_equal(cell(db, "withheld_opt_out", "site = 'RH802'"), 1);
     assert_int_equal(cell(db, "records", "site = 'RH802'"), 0);
     assert_int_equal(cell(db, "records", "true"), 3);
-    /* a newer version of record 1 at another site, linked probabilistically; of record 3, no
-     * longer withheld; record 2's version again, and record 4's older one: nothing */
+    /* a newer version of record 1 at another site, without its NHS number (b): it and record 4
+     * are linked probabilistically now; of record 3, no longer withheld; record 2's version
+     * again, and record 4's older one: nothing */
     quality_fact_t v2[] = {
-        {1, 2, 10, "nhfd", "RH8", "RH802", &c, false, false},
+        {1, 2, 10, "nhfd", "RH8", "RH802", &b, false, false},
         {3, 2, 12, "nhfd", "RH8", "RH802", &a, false, false},
         {2, 1, 11, "nhfd", "RH8", "RH801", &a, true, true},
     };
@@ -174,8 +183,10 @@ static void test_counts_follow_the_latest_version(void **state)
     assert_int_equal(cell(db, "records", "site = 'RH801'"), 1); /* record 2 only */
     assert_int_equal(cell(db, "singleton", "site = 'RH801'"), 1);
     assert_int_equal(cell(db, "records", "site = 'RH802'"), 2);
+    assert_int_equal(cell(db, "singleton", "site = 'RH802'"), 1); /* record 3 */
+    assert_int_equal(cell(db, "probabilistic", "true"), 2);       /* records 1 and 4 */
+    assert_int_equal(cell(db, "nhs_number", "true"), 0);
     assert_int_equal(cell(db, "withheld_opt_out", "true"), 0);
-    assert_int_equal(cell(db, "nhs_number", "trust = 'RTH'"), 1);
     /* a superseded cell that emptied is gone, not kept at 0 */
     assert_int_equal(link_pg_count(db, "SELECT count(*) FROM linkage.quality_count"
                                        " WHERE records = 0 AND withheld_opt_out = 0"),
@@ -190,11 +201,13 @@ static void test_counts_follow_the_latest_version(void **state)
                         " VALUES (1, '2025-09-01', 'h1')");
     pg_fixture_exec(db, "INSERT INTO linkage.death_link (death_id, patient_id, weight)"
                         " VALUES (1, 10, 20)");
+    const char *revisions = "SELECT sum(revision) FROM linkage.record_quality";
+    long long rev = link_pg_count(db, revisions);
     assert_int_equal(deaths(db), 2);
     assert_int_equal(deaths(db), 0); /* again: nothing changes */
     assert_int_equal(link_pg_count(db, RECOUNT), 0);
     assert_int_equal(cell(db, "death_matched", "true"), 2);
-    assert_int_equal(link_pg_count(db, "SELECT sum(revision) FROM linkage.record_quality"), 2);
+    assert_int_equal(link_pg_count(db, revisions), rev + 2);
     pg_fixture_exec(db, "DELETE FROM linkage.death_link");
     assert_int_equal(deaths(db), 2);
     assert_int_equal(link_pg_count(db, RECOUNT), 0);
@@ -210,12 +223,79 @@ static void test_counts_follow_the_latest_version(void **state)
     PQfinish(db);
 }
 
+/* The method of each record of an audit's patient ("nhs_number", "probabilistic", "singleton"). */
+static void assert_methods(PGconn *db, const char *audit, int64_t patient, const char *want)
+{
+    char sql[512];
+    snprintf(sql, sizeof sql,
+             "SELECT coalesce(string_agg(method, ',' ORDER BY record_id), '')"
+             " FROM linkage.record_quality WHERE audit = '%s' AND patient_id = %lld",
+             audit, (long long)patient);
+    PGresult *r = PQexec(db, sql);
+    assert_int_equal(PQresultStatus(r), PGRES_TUPLES_OK);
+    if (strcmp(PQgetvalue(r, 0, 0), want) != 0)
+        fail_msg("patient %lld of %s: methods %s, expected %s", (long long)patient, audit,
+                 PQgetvalue(r, 0, 0), want);
+    PQclear(r);
+}
+
+/* A record's method is its patient's, in its audit: alone, a singleton; with another record of
+ * the same valid NHS number and date of birth, by NHS number; else probabilistic. The same
+ * whichever record of the patient came first, and as records join and leave a patient. */
+static void test_methods_are_the_patients(void **state)
+{
+    (void)state;
+    PGconn *db = connect_db();
+    link_quality_t k = {"2025Q3", "4010232137:19400101", "2", "asian", "male", "80-89"};
+    link_quality_t k2 = {"2025Q3", "4010232137:19400102", "2", "asian", "male", "80-89"};
+    link_quality_t no = {"2025Q3", "", "2", "asian", "male", "80-89"};
+    /* patient 20 seen once, then again with the same NHS number: both by NHS number; patient 21
+     * the same two records the other way round, in one batch */
+    store(db, (quality_fact_t[]){{20, 1, 20, "nhfd", "RH8", "RH801", &k, false, false}}, 1);
+    assert_methods(db, "nhfd", 20, "singleton");
+    store(db, (quality_fact_t[]){{21, 1, 20, "nhfd", "RTH", "RTH01", &k, false, false}}, 1);
+    assert_methods(db, "nhfd", 20, "nhs_number,nhs_number");
+    store(db,
+          (quality_fact_t[]){{23, 1, 21, "nhfd", "RTH", "RTH01", &k, false, false},
+                             {22, 1, 21, "nhfd", "RH8", "RH801", &k, false, false}},
+          2);
+    assert_methods(db, "nhfd", 21, "nhs_number,nhs_number");
+    /* a third record of patient 20 without an NHS number, a fourth with another date of birth:
+     * probabilistic, the first two still by NHS number */
+    store(db,
+          (quality_fact_t[]){{24, 1, 20, "nhfd", "RH8", "RH801", &no, false, false},
+                             {25, 1, 20, "nhfd", "RH8", "RH801", &k2, false, false}},
+          2);
+    assert_methods(db, "nhfd", 20, "nhs_number,nhs_number,probabilistic,probabilistic");
+    /* patient 22: a record with an NHS number and one without, the latter withheld: both
+     * linked, probabilistically; the same patient in another audit is another matter */
+    store(db,
+          (quality_fact_t[]){{26, 1, 22, "nhfd", "RH8", "RH801", &k, false, false},
+                             {27, 1, 22, "nhfd", "RH8", "RH801", &no, false, true},
+                             {28, 1, 22, "nela", "RH8", "RH801", &k, false, false}},
+          3);
+    assert_methods(db, "nhfd", 22, "probabilistic,probabilistic");
+    assert_methods(db, "nela", 22, "singleton");
+    /* a newer version of record 27 moves it to patient 23: 26 and 27 are singletons; again,
+     * nothing changes */
+    quality_fact_t moved[] = {{27, 2, 23, "nhfd", "RH8", "RH801", &no, false, false}};
+    store(db, moved, 1);
+    assert_methods(db, "nhfd", 22, "singleton");
+    assert_methods(db, "nhfd", 23, "singleton");
+    const char *revisions = "SELECT sum(revision) FROM linkage.record_quality";
+    long long rev = link_pg_count(db, revisions);
+    store(db, moved, 1);
+    assert_int_equal(link_pg_count(db, revisions), rev);
+    assert_int_equal(link_pg_count(db, RECOUNT), 0);
+    PQfinish(db);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_method_names),
         cmocka_unit_test(test_period_and_categories),
         cmocka_unit_test(test_counts_follow_the_latest_version),
+        cmocka_unit_test(test_methods_are_the_patients),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

@@ -182,6 +182,8 @@ static const char *const expected[] = {
     /* the linkage quality facts (0027): one row per record, its latest version's; their counts
      * (linkage.quality_count) are kept by triggers with their owner's rights, never by the role */
     "ncap_linkage     table linkage.record_quality                 SELECT INSERT UPDATE",
+    /* each record's method from its patient's records (0030), with the role's own rights */
+    "ncap_linkage     function linkage.quality_methods(bigint[])   EXECUTE",
 
     /* validation: reads linkage's pseudonymised records; replaces outcomes and problems */
     "ncap_validation  role                                         LOGIN",

@@ -91,6 +91,20 @@ static void assert_trust_row(PGconn *db, const char *period, const char *trust, 
     snprintf(want, sizeof want, "%lld/%lld", num, den);
     assert_string_equal(PQgetvalue(r, 0, 0), want);
     PQclear(r);
+    /* every column of latest.csv is kept (migration 0031): the selection ledger's too */
+    snprintf(sql, sizeof sql,
+             "SELECT concat_ws('/', o.held, o.missing, o.rejected, o.left_out, o.withheld_opt_out,"
+             " o.bound_lower IS NOT NULL, o.bound_upper IS NOT NULL) FROM publish.output o"
+             " JOIN publish.release r USING (release_id) WHERE r.audit = 'nhfd'"
+             " AND r.period = '%s' AND o.level = 'trust' AND o.area_code = '%s'"
+             " AND o.metric_id = 'surgery_36h' AND o.breakdown = 'all'"
+             " ORDER BY r.revision DESC LIMIT 1",
+             period, trust);
+    r = db_query(db, sql, 0, NULL, err, sizeof err);
+    if (!r)
+        fail_msg("%s", err);
+    assert_string_equal(PQgetvalue(r, 0, 0), "0/0/0/0/0/t/t"); /* NULLs would be left out */
+    PQclear(r);
 }
 
 static void test_months_and_later_periods(void **state)
