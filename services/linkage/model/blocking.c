@@ -190,8 +190,8 @@ static int by_pair(const void *x, const void *y)
 }
 
 /* Sorts pairs: least significant digit radix sort, 16 bits a pass, passes over digits all pairs
- * share skipped (tens of millions of candidates: qsort's comparisons were a tenth of the run); qsort
- * when there is no memory for the second buffer. */
+ * share skipped (tens of millions of candidates: qsort's comparisons were a tenth of the run);
+ * qsort when there is no memory for the second buffer. */
 static void sort_pairs(uint64_t *pairs, size_t n)
 {
     uint64_t *tmp = malloc(n * sizeof *tmp);

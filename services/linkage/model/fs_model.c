@@ -397,7 +397,8 @@ struct fs_model_t {
     bool tf_field[FS_MAX_FIELDS];
     long nhs_field, dob_field;
     double prior, log2_prior_odds;
-    uint8_t *gamma; /* levels of the pairs trained on, kept to score them (fs_model_score_trained) */
+    /* levels of the pairs trained on, kept to score them (fs_model_score_trained) */
+    uint8_t *gamma;
     size_t ngamma;
 };
 
@@ -773,7 +774,7 @@ double fs_tf_weight(double m1, double frequency, double min_u)
     return log2(m1 / (frequency > min_u ? frequency : min_u));
 }
 
-/* The match weight of record i and another at levels g, and the probability (see fs_model_score). */
+/* The match weight of record i and another at levels g, and the probability (fs_model_score). */
 static double score_levels(const fs_model_t *self, size_t i, const uint8_t *g, double *probability)
 {
     size_t nf = self->layout.nfields;

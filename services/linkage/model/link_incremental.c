@@ -167,8 +167,9 @@ bool link_ident_deterministic(const link_ident_t *a, const link_ident_t *b)
 
 bool link_ident_apart(const link_ident_t *a, const link_ident_t *b)
 {
+    size_t la = strlen(a->nhs), lb = strlen(b->nhs);
     return a->nhs_valid && b->nhs_valid &&
-           string_damerau_levenshtein_bounded(a->nhs, strlen(a->nhs), b->nhs, strlen(b->nhs), 1) > 1;
+           string_damerau_levenshtein_bounded(a->nhs, la, b->nhs, lb, 1) > 1;
 }
 
 double link_exact_weight(const link_params_t *p, size_t field, const char *value)

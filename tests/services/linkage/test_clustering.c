@@ -106,8 +106,8 @@ static void cohesive_two_files_count_pairs_across(void **state)
 static void cohesive_apart_never_joins(void **state)
 {
     (void)state;
-    uint64_t pr[] = {FS_PAIR(0, 1), FS_PAIR(2, 3), FS_PAIR(0, 2), FS_PAIR(0, 3), FS_PAIR(1, 2),
-                     FS_PAIR(1, 3)};
+    uint64_t pr[] = {FS_PAIR(0, 1), FS_PAIR(2, 3), FS_PAIR(0, 2),
+                     FS_PAIR(0, 3), FS_PAIR(1, 2), FS_PAIR(1, 3)};
     double pp[] = {0.99, 0.98, 0.9, 0.9, 0.9, 0.9};
     uint8_t apart[] = {0, 0, 0, 0, 1, 0};
     size_t cluster[4];

@@ -313,8 +313,8 @@ static void nhs_number_and_dob_link_at_once(void **state)
 static void different_valid_nhs_numbers_apart(void **state)
 {
     (void)state;
-    const char *values[] = {"4010232137", "19501231", "alice", "4857773457", "19501231", "alice",
-                            "4010232138", "19501231", "alice"};
+    const char *values[] = {"4010232137", "19501231",   "alice",    "4857773457", "19501231",
+                            "alice",      "4010232138", "19501231", "alice"};
     fs_data_t d = {.nrecords = 3, .nfields = 3, .values = values};
     d.kinds[0] = FS_KIND_NHS_NUMBER;
     d.kinds[1] = FS_KIND_DOB;
