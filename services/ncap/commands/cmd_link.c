@@ -87,17 +87,8 @@ static void usage(FILE *out)
         out);
 }
 
-static int fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int fail(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    fputs("ncap link: ", stderr);
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-    fputc('\n', stderr);
-    return 2;
-}
+/* an input or I/O error: "ncap link: ...", exit status 2 */
+#define fail(...) command_error("link", __VA_ARGS__)
 
 typedef struct {
     char *column;

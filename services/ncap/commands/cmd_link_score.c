@@ -48,17 +48,8 @@ static void usage(FILE *out)
           out);
 }
 
-static int fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int fail(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    fputs("ncap link-score: ", stderr);
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-    fputc('\n', stderr);
-    return 2;
-}
+/* an input or I/O error: "ncap link-score: ...", exit status 2 */
+#define fail(...) command_error("link-score", __VA_ARGS__)
 
 typedef struct {
     str_map_t *ids;   /* the truth's ids, numbered in order */

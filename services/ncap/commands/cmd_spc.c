@@ -59,17 +59,8 @@ static void usage(FILE *out)
           out);
 }
 
-static int fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int fail(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    fputs("ncap spc: ", stderr);
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-    fputc('\n', stderr);
-    return 2;
-}
+/* an input or I/O error: "ncap spc: ...", exit status 2 */
+#define fail(...) command_error("spc", __VA_ARGS__)
 
 static int parse_count(const char *s, size_t min, size_t *out)
 {

@@ -16,6 +16,17 @@ int usage_error(const char *command, const char *fmt, ...)
     return 2;
 }
 
+int command_error(const char *command, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "ncap %s: ", command);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+    return 2;
+}
+
 int usage_error_option(const char *command, int c, char *const argv[])
 {
     if (c == ':')
