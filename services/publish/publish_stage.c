@@ -768,8 +768,6 @@ static void after_commit(void *state, PGconn *db)
         if (site_build(ps->out_dir, NULL, err, sizeof err) < 0)
             ncap_log(LOG_WARN, "could not write the portal; will retry after the next release",
                      "error", err, NULL);
-    }
-    if (ps->n_pending > 0) {
         char n[32], pruned[32];
         snprintf(n, sizeof n, "%zu", ps->n_pending);
         snprintf(pruned, sizeof pruned, "%zu", ps->n_pruned);
