@@ -83,6 +83,7 @@ void stage_batch_free(const stage_ops_t *ops, stage_batch_t *b)
         if (b->items[i].input && ops->free_input)
             ops->free_input(ops->state, b->items[i].input);
     free(b->items);
+    stage_keys_free(&b->also);
     memset(b, 0, sizeof *b);
 }
 
@@ -96,6 +97,7 @@ static int commit_batch(const stage_ops_t *ops, const char *stage, PGconn *db, s
         b->items[i].forward = false;
         n_ok += b->items[i].error == STAGE_OK;
     }
+    b->also.n = 0;
     sqlstate[0] = '\0';
     if (db_exec(db, "BEGIN", err, errlen) != 0 ||
         (n_ok > 0 && ops->store(ops->state, db, b, err, errlen) != 0) ||
@@ -103,11 +105,15 @@ static int commit_batch(const stage_ops_t *ops, const char *stage, PGconn *db, s
         db_exec(db, "COMMIT", err, errlen) != 0) {
         snprintf(sqlstate, 6, "%s", db_last_sqlstate());
         db_exec(db, "ROLLBACK", NULL, 0);
+        stage_keys_free(&b->also);
         return -1;
     }
     for (size_t i = 0; i < b->n; i++)
         if (b->items[i].forward && b->items[i].error == STAGE_OK)
             stage_keys_push(out, b->items[i].out_key);
+    for (size_t k = 0; k < b->also.n; k++)
+        stage_keys_push(out, b->also.keys[k]);
+    stage_keys_free(&b->also);
     return 0;
 }
 
@@ -175,7 +181,7 @@ static int commit_items(const stage_ops_t *ops, const char *stage, PGconn *db, s
                  "sqlstate", sqlstate, "error", err, NULL);
         int done = 0;
         for (size_t i = 0; i < b->n && db_alive(db); i++) {
-            stage_batch_t one = {&b->items[i], 1, 1};
+            stage_batch_t one = {.items = &b->items[i], .n = 1, .cap = 1};
             if (commit_items(ops, stage, db, &one, out) == 1)
                 done++;
         }
@@ -200,7 +206,7 @@ static int commit_items(const stage_ops_t *ops, const char *stage, PGconn *db, s
 int stage_batch_read(const stage_ops_t *ops, const PGresult *r, stage_batch_t *out)
 {
     int rows = PQntuples(r);
-    *out = (stage_batch_t){calloc((size_t)rows + 1, sizeof *out->items), 0, (size_t)rows};
+    *out = (stage_batch_t){.items = calloc((size_t)rows + 1, sizeof *out->items), .cap = (size_t)rows};
     if (!out->items)
         return -1;
     for (int i = 0; i < rows; i++) {

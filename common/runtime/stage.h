@@ -147,20 +147,23 @@ typedef struct {
     stage_key_t out_key; /* set by store with forward: the key downstream sees (e.g. a revision) */
 } stage_item_t;
 
-typedef struct {
-    stage_item_t *items;
-    size_t n, cap;
-} stage_batch_t;
-
-/* Marks item as failed with class e and a printf-style message (first failure wins). */
-void stage_item_fail(stage_item_t *item, stage_error_t e, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
 /* Keys to nudge the next stage with. */
 typedef struct {
     stage_key_t *keys;
     size_t n, cap;
 } stage_keys_t;
+
+typedef struct {
+    stage_item_t *items;
+    size_t n, cap;
+    /* Set by store: keys of records outside the batch that it revised (linkage's patients merged),
+     * to nudge the next stage with after commit beside the items forwarded. */
+    stage_keys_t also;
+} stage_batch_t;
+
+/* Marks item as failed with class e and a printf-style message (first failure wins). */
+void stage_item_fail(stage_item_t *item, stage_error_t e, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 /* Appends a key. Returns 0, or -1 when out of memory. */
 int stage_keys_push(stage_keys_t *k, stage_key_t key);
@@ -202,7 +205,8 @@ typedef struct {
      * item's decision into its input, or fails the item (stage_item_fail). */
     void (*decide)(void *state, stage_batch_t *batch);
     /* Inside the runtime's transaction: stores the decisions of the items whose error is
-     * STAGE_OK and sets forward (and out_key) on those the next stage must see. May fail single
+     * STAGE_OK and sets forward (and out_key) on those the next stage must see; may append to
+     * batch->also the keys of other records it revised (empty at each call). May fail single
      * items (stage_item_fail) it finds it cannot take. Returns 0, or -1 with err when a statement
      * failed (the runtime rolls back and retries as described above). May be called again for a
      * sub-batch of the same items after a failure: it must not rely on what an earlier call left in

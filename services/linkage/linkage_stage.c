@@ -17,6 +17,7 @@
 #include "message.h"
 #include "optout.h"
 #include "patient_index.h"
+#include "patient_merge.h"
 #include "quality_store.h"
 #include "rekey_sweep.h"
 #include "registry.h"
@@ -273,9 +274,11 @@ static void drop_skipped(work_t *items, size_t *n)
     *n = m;
 }
 
-/* Patients, deaths, deprivation and the register's coverage for the records not skipped;
+/* Patients (two a record bridges merged: patient_merge.h, the keys of the other records revised
+ * appended to also), deaths, deprivation and the register's coverage for the records not skipped;
  * compacts items to them. */
-static int link_items(linkage_t *lk, PGconn *db, work_t *items, size_t *n, char *err, size_t errlen)
+static int link_items(linkage_t *lk, PGconn *db, work_t *items, size_t *n, stage_keys_t *also,
+                      char *err, size_t errlen)
 {
     drop_skipped(items, n);
     size_t m = *n;
@@ -291,13 +294,17 @@ static int link_items(linkage_t *lk, PGconn *db, work_t *items, size_t *n, char 
     int64_t *pids = calloc(m, sizeof *pids);
     char(*dod)[11] = calloc(m, sizeof *dod);
     int(*imd)[2] = calloc(m, sizeof *imd);
+    link_merge_t *merges = NULL;
+    size_t nmerges = 0;
     if (!ids || !match || !pids || !dod || !imd) {
         snprintf(err, errlen, "out of memory");
         goto done;
     }
     for (size_t i = 0; i < m; i++)
         ids[i] = items[i].in->outcome.ident;
-    if (patient_index_assign(db, &lk->params, ids, m, match, err, errlen) != 0)
+    /* lk->key_id is known: store heard the key first */
+    if (patient_index_assign(db, &lk->params, ids, m, match, &merges, &nmerges, err, errlen) != 0 ||
+        patient_merge_records(db, merges, nmerges, lk->key, lk->key_id, also, err, errlen) != 0)
         goto done;
     for (size_t i = 0; i < m; i++) {
         items[i].match = match[i];
@@ -324,6 +331,7 @@ done:
     free(pids);
     free(dod);
     free(imd);
+    free(merges);
     return rc;
 }
 
@@ -393,7 +401,7 @@ static int store(void *state, PGconn *db, stage_batch_t *b, char *err, size_t er
     if (hear_key(lk, db, err, errlen) != 0)
         goto done;
     if (load_params(lk, db, err, errlen) != 0 || skip_processed(db, items, n, err, errlen) != 0 ||
-        link_items(lk, db, items, &n, err, errlen) != 0 ||
+        link_items(lk, db, items, &n, &b->also, err, errlen) != 0 ||
         apply_optout(db, items, n, err, errlen) != 0 ||
         store_quality(db, items, n, err, errlen) != 0)
         goto done;

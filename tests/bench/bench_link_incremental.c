@@ -311,10 +311,13 @@ int main(int argc, char **argv)
             person(npatients + q, &id);
         }
         patient_match_t m;
+        link_merge_t *merges = NULL;
+        size_t nmerges = 0;
         double a = now();
         exec_or_die(db, "BEGIN");
-        if (patient_index_assign(db, &p, &id, 1, &m, err, sizeof err) != 0)
+        if (patient_index_assign(db, &p, &id, 1, &m, &merges, &nmerges, err, sizeof err) != 0)
             die("assign", err);
+        free(merges);
         double b = now();
         exec_or_die(db, "COMMIT");
         double c = now();

@@ -1,10 +1,13 @@
-/* link_assign.c - records of a batch to held patients or new ones, best match first */
+/* link_assign.c - records of a batch to held patients or new ones, best match first; two patients
+ * a record bridges merged when they match each other */
 #include "link_assign.h"
 
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "array_grow.h"
 
 static int by_string(const void *a, const void *b)
 {
@@ -122,15 +125,29 @@ static int by_patient(const void *a, const void *b)
     return x->patient_id < y->patient_id ? -1 : x->patient_id > y->patient_id;
 }
 
-/* The patient that the record scored against sets[0..n) joins: per patient, the mean match
- * probability over its distinct sets of identifiers scored (a set found by two keys counts once),
- * the best patient at or above threshold (better()). Sorts sets. Returns the patient id, or 0. */
-static int64_t best_patient(const link_params_t *p, scored_t *sets, size_t n, double *prob,
-                            bool *det)
+/* A patient a record matches as a whole. */
+typedef struct {
+    int64_t patient_id;
+    double probability; /* the mean over its sets scored */
+    bool deterministic;
+} matched_t;
+
+static int by_better(const void *a, const void *b)
+{
+    const matched_t *x = a, *y = b;
+    if (x->patient_id == y->patient_id)
+        return 0;
+    return better(x->probability, x->patient_id, y->probability, y->patient_id) ? -1 : 1;
+}
+
+/* The patients that the record scored against sets[0..n) matches, best first (better()), into
+ * out (room for n): per patient, the mean match probability over its distinct sets of
+ * identifiers scored (a set found by two keys counts once) at or above threshold, none of them
+ * apart. Sorts sets. Returns how many. */
+static size_t matched_patients(const link_params_t *p, scored_t *sets, size_t n, matched_t *out)
 {
     qsort(sets, n, sizeof *sets, by_patient);
-    double best_p = -1;
-    int64_t best = 0;
+    size_t m = 0;
     for (size_t s = 0, e; s < n; s = e) {
         double sum = 0;
         size_t count = 0;
@@ -147,19 +164,235 @@ static int64_t best_patient(const link_params_t *p, scored_t *sets, size_t n, do
             any_apart |= sets[e].apart;
         }
         double mean = sum / (double)count;
-        if (mean >= p->threshold && !any_apart && better(mean, sets[s].patient_id, best_p, best)) {
-            best_p = mean, best = sets[s].patient_id;
-            *det = any_det;
-        }
+        if (mean >= p->threshold && !any_apart)
+            out[m++] = (matched_t){sets[s].patient_id, mean, any_det};
     }
-    *prob = best_p;
-    return best;
+    qsort(out, m, sizeof *out, by_better);
+    return m;
+}
+
+/* ---------------------------------------------------------------- merges */
+
+/* What link_assign knows of the patients while it works: which patients were merged into which
+ * (a patient's id resolves to the one that holds its records now), and the sets of identifiers
+ * of the held patients it asked for. */
+typedef struct {
+    const link_held_t *held;
+    link_merge_t *merged; /* from -> into, in the order made */
+    size_t nmerged, cap_merged;
+    struct held_sets {
+        int64_t patient_id;
+        link_ident_t *sets;
+        size_t n;
+        long long records;
+        int unavailable; /* 1: it cannot be merged now */
+    } *cache;
+    size_t ncache, cap_cache;
+} state_t;
+
+/* The patient that holds id's records now. O(merges made in the batch): few. */
+static int64_t resolve(const state_t *st, int64_t id)
+{
+    for (bool moved = true; moved;) {
+        moved = false;
+        for (size_t k = 0; k < st->nmerged; k++)
+            if (st->merged[k].from == id) {
+                id = st->merged[k].into;
+                moved = true;
+                break;
+            }
+    }
+    return id;
+}
+
+/* The sets of identifiers held for a held patient, asked of st->held once, into *out. Returns
+ * 0, 1 when the patient cannot be merged now (link_held_t), or -1. */
+static int held_sets(state_t *st, int64_t patient_id, const struct held_sets **out)
+{
+    for (size_t c = 0; c < st->ncache; c++)
+        if (st->cache[c].patient_id == patient_id) {
+            *out = &st->cache[c];
+            return st->cache[c].unavailable;
+        }
+    if (array_grow((void **)&st->cache, &st->cap_cache, st->ncache + 1, sizeof *st->cache) != 0)
+        return -1;
+    struct held_sets *h = &st->cache[st->ncache];
+    *h = (struct held_sets){.patient_id = patient_id};
+    int rc = st->held->sets(st->held->ctx, patient_id, &h->sets, &h->n, &h->records);
+    if (rc < 0) {
+        free(h->sets);
+        return -1;
+    }
+    h->unavailable = rc;
+    st->ncache++;
+    *out = h;
+    return rc;
+}
+
+/* A patient as a whole: its distinct sets of identifiers (those held for it and for the patients
+ * merged into it, and the batch's records assigned to it so far), and its records. */
+typedef struct {
+    const link_ident_t **sets;
+    size_t n, cap;
+    long long records;
+    bool held; /* holds a patient held before the batch */
+} group_t;
+
+static int group_add(group_t *g, const link_ident_t *id)
+{
+    for (size_t k = 0; k < g->n; k++)
+        if (link_ident_same(g->sets[k], id))
+            return 0;
+    if (array_grow((void **)&g->sets, &g->cap, g->n + 1, sizeof *g->sets) != 0)
+        return -1;
+    g->sets[g->n++] = id;
+    return 0;
+}
+
+/* The group of patient (resolved) after records [0, upto] of the batch were assigned. Returns 0,
+ * 1 when a held patient of it cannot be merged now, or -1. */
+static int group_of(state_t *st, int64_t patient, const link_ident_t *ids,
+                    const patient_match_t *out, size_t upto, group_t *g)
+{
+    g->n = 0;
+    g->records = 0;
+    g->held = false;
+    for (size_t k = 0; k <= st->nmerged; k++) {
+        int64_t member = k < st->nmerged ? st->merged[k].from : patient;
+        if (member <= 0 || resolve(st, member) != patient)
+            continue;
+        const struct held_sets *h;
+        int rc = held_sets(st, member, &h);
+        if (rc != 0)
+            return rc;
+        g->held = true;
+        g->records += h->records;
+        for (size_t s = 0; s < h->n; s++)
+            if (group_add(g, &h->sets[s]) != 0)
+                return -1;
+    }
+    for (size_t j = 0; j <= upto; j++)
+        if (resolve(st, out[j].patient_id) == patient) {
+            g->records++;
+            if (group_add(g, &ids[j]) != 0)
+                return -1;
+        }
+    return 0;
+}
+
+/* True when two sets of identifiers share a blocking key: a pair some key puts together. */
+static bool share_key(const link_ident_t *a, const link_ident_t *b)
+{
+    char ka[LINK_MAX_KEYS][LINK_KEY_LEN], kb[LINK_MAX_KEYS][LINK_KEY_LEN];
+    size_t na = link_ident_keys(a, ka), nb = link_ident_keys(b, kb);
+    for (size_t x = 0; x < na; x++)
+        for (size_t y = 0; y < nb; y++)
+            if (strcmp(ka[x], kb[y]) == 0)
+                return true;
+    return false;
+}
+
+/* True when groups a and b are one person: the mean match probability over every pair of their
+ * sets (|a| x |b|; a pair sharing no blocking key counts 0, as clustering_cohesive counts a pair
+ * no rule scored) at or above threshold, and no pair apart. O(|a| x |b|). */
+static bool groups_match(const link_params_t *p, const group_t *a, const group_t *b)
+{
+    double sum = 0;
+    for (size_t x = 0; x < a->n; x++)
+        for (size_t y = 0; y < b->n; y++) {
+            if (link_ident_apart(a->sets[x], b->sets[y]))
+                return false;
+            double pr = 0;
+            if (share_key(a->sets[x], b->sets[y]))
+                link_score(p, a->sets[x], b->sets[y], &pr);
+            sum += pr;
+        }
+    return a->n > 0 && b->n > 0 && sum / ((double)a->n * (double)b->n) >= p->threshold;
+}
+
+/* The patient of two merging that keeps its id: a held one before one new in the batch (its
+ * records are passed on already), then the one with more records (fewer records revised), then
+ * the lower id. */
+static bool keeps_id(int64_t a, const group_t *ga, int64_t b, const group_t *gb)
+{
+    if (ga->held != gb->held)
+        return ga->held;
+    if (ga->records != gb->records)
+        return ga->records > gb->records;
+    return a > 0 ? a < b : a > b;
+}
+
+/* Record i matched the patients m[0..n) (best first) and joined m[0]: each other one that the
+ * patient it joined, as it has grown, matches as a whole is merged with it. */
+static int merge_bridged(state_t *st, const link_params_t *p, const link_ident_t *ids,
+                         patient_match_t *out, size_t i, const matched_t *m, size_t n)
+{
+    group_t a = {0}, b = {0};
+    int rc = 0;
+    for (size_t k = 1; k < n && rc == 0; k++) {
+        int64_t x = resolve(st, out[i].patient_id), y = resolve(st, m[k].patient_id);
+        if (x == y)
+            continue;
+        int ga = group_of(st, x, ids, out, i, &a), gb = ga == 0 ? group_of(st, y, ids, out, i, &b) : 0;
+        if (ga < 0 || gb < 0) {
+            rc = -1;
+            break;
+        }
+        if (ga > 0 || gb > 0 || !groups_match(p, &a, &b))
+            continue;
+        if (array_grow((void **)&st->merged, &st->cap_merged, st->nmerged + 1,
+                       sizeof *st->merged) != 0) {
+            rc = -1;
+            break;
+        }
+        st->merged[st->nmerged++] =
+            keeps_id(x, &a, y, &b) ? (link_merge_t){y, x} : (link_merge_t){x, y};
+    }
+    free(a.sets);
+    free(b.sets);
+    return rc;
+}
+
+/* After the batch: every record's patient resolved, the new patients numbered -1, -2, ... again
+ * in record order, and the merges of held patients, each into the held patient that holds its
+ * records now. */
+static int finish(state_t *st, patient_match_t *out, size_t n, link_merge_t **merges,
+                  size_t *nmerges)
+{
+    int64_t next_new = -1;
+    int64_t *renum = calloc(n + 1, sizeof *renum); /* new patient -k: renum[k - 1] */
+    if (!renum)
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        int64_t id = resolve(st, out[i].patient_id);
+        if (id < 0) {
+            size_t k = (size_t)(-id) - 1;
+            if (renum[k] == 0)
+                renum[k] = next_new--;
+            id = renum[k];
+        }
+        out[i].patient_id = id;
+    }
+    free(renum);
+    size_t m = 0;
+    for (size_t k = 0; k < st->nmerged; k++)
+        if (st->merged[k].from > 0)
+            st->merged[m++] = (link_merge_t){st->merged[k].from, resolve(st, st->merged[k].from)};
+    *merges = st->merged;
+    *nmerges = m;
+    st->merged = NULL;
+    return 0;
 }
 
 int link_assign(const link_params_t *p, const link_ident_t *ids, size_t n,
                 const link_batch_keys_t *bk, const link_candidate_t *cand, size_t ncand,
-                patient_match_t *out)
+                const link_held_t *held, patient_match_t *out, link_merge_t **merges,
+                size_t *nmerges)
 {
+    if (merges) {
+        *merges = NULL;
+        *nmerges = 0;
+    }
     /* The candidates and the batch's records by key, so that a record meets only those sharing
      * one of its keys: O(records x keys x log) instead of O(records x (candidates + records)). */
     size_t nrec = 0;
@@ -171,13 +404,11 @@ int link_assign(const link_params_t *p, const link_ident_t *ids, size_t n,
     /* a record's keys each match at most all of one side's refs */
     size_t *found = calloc(most + 1, sizeof *found);
     scored_t *sets = calloc(2 * most + 1, sizeof *sets);
-    if (!by_cand || !by_rec || !found || !sets) {
-        free(by_cand);
-        free(by_rec);
-        free(found);
-        free(sets);
-        return -1;
-    }
+    matched_t *matched = calloc(2 * most + 1, sizeof *matched);
+    state_t st = {.held = held && merges ? held : NULL};
+    int rc = -1;
+    if (!by_cand || !by_rec || !found || !sets || !matched)
+        goto done;
     for (size_t c = 0; c < ncand; c++)
         by_cand[c] = (key_ref_t){cand[c].key, c};
     for (size_t i = 0, r = 0; i < n; i++)
@@ -194,7 +425,7 @@ int link_assign(const link_params_t *p, const link_ident_t *ids, size_t n,
             const link_candidate_t *c = &cand[found[f]];
             scored_t *sc = &sets[nsets++];
             link_score(p, &ids[i], &c->id, &sc->probability);
-            sc->patient_id = c->patient_id;
+            sc->patient_id = resolve(&st, c->patient_id);
             sc->id = &c->id;
             sc->deterministic = link_ident_deterministic(&ids[i], &c->id);
             sc->apart = link_ident_apart(&ids[i], &c->id);
@@ -204,19 +435,20 @@ int link_assign(const link_params_t *p, const link_ident_t *ids, size_t n,
             size_t j = found[f];
             scored_t *sc = &sets[nsets++];
             link_score(p, &ids[i], &ids[j], &sc->probability);
-            sc->patient_id = out[j].patient_id;
+            sc->patient_id = resolve(&st, out[j].patient_id);
             sc->id = &ids[j];
             sc->deterministic = link_ident_deterministic(&ids[i], &ids[j]);
             sc->apart = link_ident_apart(&ids[i], &ids[j]);
         }
-        double best_p = 0;
-        bool det = false;
-        int64_t best = best_patient(p, sets, nsets, &best_p, &det);
+        size_t nm = matched_patients(p, sets, nsets, matched);
         patient_match_t *pm = &out[i];
-        if (best != 0) {
-            pm->patient_id = best;
-            pm->probability = best_p;
-            snprintf(pm->method, sizeof pm->method, "%s", det ? "nhs_dob" : "probabilistic");
+        if (nm > 0) {
+            pm->patient_id = matched[0].patient_id;
+            pm->probability = matched[0].probability;
+            snprintf(pm->method, sizeof pm->method, "%s",
+                     matched[0].deterministic ? "nhs_dob" : "probabilistic");
+            if (st.held && nm > 1 && merge_bridged(&st, p, ids, out, i, matched, nm) != 0)
+                goto done;
         } else {
             pm->patient_id = next_new--;
             pm->probability = 0;
@@ -224,9 +456,18 @@ int link_assign(const link_params_t *p, const link_ident_t *ids, size_t n,
                      link_ident_empty(&ids[i]) ? "unlinked" : "new");
         }
     }
+    if (st.held && finish(&st, out, n, merges, nmerges) != 0)
+        goto done;
+    rc = 0;
+done:
     free(by_cand);
     free(by_rec);
     free(found);
     free(sets);
-    return 0;
+    free(matched);
+    free(st.merged);
+    for (size_t c = 0; c < st.ncache; c++)
+        free(st.cache[c].sets);
+    free(st.cache);
+    return rc;
 }

@@ -5,10 +5,13 @@
  * patient: per patient, the mean match probability over the patient's distinct sets of
  * identifiers it was scored against must be at or above the threshold, and the highest mean
  * wins. So a record matching one set of a patient well and the others badly (a relative who
- * shares one address and surname with a record of the patient) does not join it, and a record
- * that looks like two patients joins the one it matches best: patients are never merged. The
- * same rule as `ncap link`'s clustering (clustering_cohesive: a record joins a group when it
- * matches the group's records on average over the pairs scored). */
+ * shares one address and surname with a record of the patient) does not join it. A record that
+ * matches two patients (a bridge: the first records of one person made two patients before it
+ * came) joins the one it matches best, and the two are merged only when they also match each
+ * other as a whole; a relative or a twin who looks like both stays apart from the other. The
+ * same rules as `ncap link`'s clustering (clustering_cohesive: a record joins a group when it
+ * matches the group's records on average over the pairs scored; two groups join when their
+ * records match each other on average). */
 #ifndef NCAP_LINK_ASSIGN_H
 #define NCAP_LINK_ASSIGN_H
 
@@ -47,6 +50,23 @@ typedef struct {
     const char *key; /* not owned */
 } link_candidate_t;
 
+/* A held patient merged into another: its records, sets of identifiers and links move to into. */
+typedef struct {
+    int64_t from; /* > 0 */
+    int64_t into; /* > 0 */
+} link_merge_t;
+
+/* Where link_assign reads every set of identifiers held for a patient, to tell whether two
+ * patients a record matches are one person: sets(ctx, patient_id, &sets, &n, &records) sets
+ * *sets to a new array (link_assign frees it) of the patient's n distinct sets of identifiers,
+ * and *records to its records. Returns 0; 1 when the patient cannot be merged now (ncap-linkd:
+ * another instance is linking a record of it), and it is not; or -1 (link_assign then fails). */
+typedef struct {
+    int (*sets)(void *ctx, int64_t patient_id, link_ident_t **sets, size_t *n,
+                long long *records);
+    void *ctx;
+} link_held_t;
+
 /* Decides the patient of each of the n records ids (keys bk) into out[0..n): the patient of a
  * held candidate (patient_id > 0) sharing one of its keys, or of a record before it in the batch
  * sharing a key, whose mean probability over those of its sets the record was scored against is
@@ -54,9 +74,22 @@ typedef struct {
  * probability is that mean, and its method "nhs_dob" when one of them links at once; else a new
  * patient, numbered -1, -2, ... in record order, for the caller to create. Each record meets only
  * the candidates and records sharing one of its keys (both sorted by key here): O(records x keys x
- * log). Returns 0, or -1 when out of memory (out is then not set). */
+ * log).
+ *
+ * Merges (held and merges not NULL): a record that matches two or more patients joins the best,
+ * and each other one it matches is merged with it when the two match each other as a whole (the
+ * mean probability over every pair of their sets, a pair sharing no blocking key counting 0, at
+ * or above the threshold, and no pair apart): clustering_cohesive's rule for joining two groups.
+ * The patient that keeps its id is a held one before a new one, then the one with more records,
+ * then the lower id. *merges receives a new array (the caller frees it) of the held patients
+ * merged, each into the held patient holding its records after the batch, and *nmerges how many;
+ * out holds the patients after the merges. Cost: per record matching two patients, their sets
+ * read through held once and O(sets x sets) scores.
+ *
+ * Returns 0, or -1 when out of memory or held failed (out is then not set). */
 int link_assign(const link_params_t *p, const link_ident_t *ids, size_t n,
                 const link_batch_keys_t *bk, const link_candidate_t *cand, size_t ncand,
-                patient_match_t *out);
+                const link_held_t *held, patient_match_t *out, link_merge_t **merges,
+                size_t *nmerges);
 
 #endif

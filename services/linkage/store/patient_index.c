@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "db.h"
+#include "patient_merge.h"
 #include "pg_columns.h"
 #include "strbuf.h"
 
@@ -249,10 +250,15 @@ static int store(PGconn *db, const link_ident_t *ids, const link_batch_keys_t *b
 }
 
 int patient_index_assign(PGconn *db, const link_params_t *p, const link_ident_t *ids, size_t n,
-                         patient_match_t *out, char *err, size_t errlen)
+                         patient_match_t *out, link_merge_t **merges, size_t *nmerges, char *err,
+                         size_t errlen)
 {
     assert(p);
     memset(out, 0, n * sizeof *out);
+    if (merges) {
+        *merges = NULL;
+        *nmerges = 0;
+    }
     if (n == 0)
         return 0;
     link_batch_keys_t bk;
@@ -288,11 +294,14 @@ int patient_index_assign(PGconn *db, const link_params_t *p, const link_ident_t 
                                    PQgetvalue(r, row, 6), PQgetvalue(r, row, 7), &cand[c].id);
         }
     }
-    if (link_assign(p, ids, n, &bk, cand, ncand, out) != 0) {
-        snprintf(err, errlen, "out of memory");
+    patient_merge_reader_t reader = {db, ""};
+    const link_held_t held = {patient_merge_sets, &reader};
+    if (link_assign(p, ids, n, &bk, cand, ncand, &held, out, merges, nmerges) != 0) {
+        snprintf(err, errlen, "%s", reader.err[0] ? reader.err : "out of memory");
         goto done;
     }
-    if (store(db, ids, &bk, out, n, err, errlen) != 0)
+    if (store(db, ids, &bk, out, n, err, errlen) != 0 ||
+        (merges && patient_merge_index(db, *merges, *nmerges, err, errlen) != 0))
         goto done;
     rc = 0;
 done:
@@ -300,5 +309,10 @@ done:
     free(cand);
     link_batch_keys_free(&bk);
     strbuf_free(&keys);
+    if (rc != 0 && merges) {
+        free(*merges);
+        *merges = NULL;
+        *nmerges = 0;
+    }
     return rc;
 }

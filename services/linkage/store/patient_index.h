@@ -53,8 +53,12 @@ int patient_index_params_version(PGconn *db, double *version, char *err, size_t 
 /* Assigns each of the n records (identifiers ids[i]) to a patient, inside the caller's
  * transaction: locks the blocking keys, scores each record against the candidate patients of its
  * keys and the records before it in the batch, creates new patients, stores the identifiers and
- * keys. Returns 0, or -1 with err (the caller rolls back). */
+ * keys. With merges (may be NULL: no patient is merged), two held patients a record bridges are
+ * merged as link_assign decides (their sets read by patient_merge_sets) and their blocking keys
+ * moved (patient_merge_index); *merges receives them (the caller frees it) for the caller to move
+ * their records (patient_merge_records). Returns 0, or -1 with err (the caller rolls back). */
 int patient_index_assign(PGconn *db, const link_params_t *p, const link_ident_t *ids, size_t n,
-                         patient_match_t *out, char *err, size_t errlen);
+                         patient_match_t *out, link_merge_t **merges, size_t *nmerges, char *err,
+                         size_t errlen);
 
 #endif

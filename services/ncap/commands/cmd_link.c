@@ -394,6 +394,9 @@ static int link_incremental(const input_t *in, uint64_t seed, size_t *cluster)
         rc = link_memory_assign(index, &ids[r], &patient);
         cluster[r] = (size_t)patient;
     }
+    /* patients merged after a record joined them */
+    for (size_t r = 0; r < in->nrecords && rc == 0; r++)
+        cluster[r] = (size_t)link_memory_patient(index, (int64_t)cluster[r]);
     link_memory_destroy(&index);
     free(ids);
     return rc;

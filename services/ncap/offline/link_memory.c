@@ -82,9 +82,11 @@ typedef struct {
 } ident_t;
 
 typedef struct {
-    size_t first_ident; /* in idents, + 1; 0: none */
-    size_t death;       /* in deaths, + 1; 0: none */
-    bool opted_out;     /* a number given for the patient is on the opt-out list */
+    size_t first_ident;  /* in idents, + 1; 0: none */
+    size_t death;        /* in deaths, + 1; 0: none */
+    bool opted_out;      /* a number given for the patient is on the opt-out list */
+    long long records;   /* assigned to it, those of patients merged into it included */
+    int64_t merged_into; /* the patient it was merged into (link_assign.h), or 0 */
 } patient_t;
 
 struct link_memory_t {
@@ -96,7 +98,7 @@ struct link_memory_t {
     ident_t *idents; /* each patient's distinct identifier sets */
     size_t n_idents, cap_idents;
     patient_t *patients; /* patient id - 1 */
-    int64_t n_patients;
+    int64_t n_patients, n_merged;
     size_t cap_patients;
     /* reference data */
     death_t *deaths; /* death id - 1 */
@@ -254,11 +256,20 @@ void link_memory_set_coverage(link_memory_t *self, const char *covers_to)
 
 int64_t link_memory_patients(const link_memory_t *self)
 {
-    return self->n_patients;
+    return self->n_patients - self->n_merged;
+}
+
+int64_t link_memory_patient(const link_memory_t *self, int64_t patient_id)
+{
+    while (patient_id >= 1 && patient_id <= self->n_patients &&
+           self->patients[patient_id - 1].merged_into)
+        patient_id = self->patients[patient_id - 1].merged_into;
+    return patient_id;
 }
 
 const char *link_memory_date_of_death(const link_memory_t *self, int64_t patient_id)
 {
+    patient_id = link_memory_patient(self, patient_id);
     if (patient_id < 1 || patient_id > self->n_patients)
         return "";
     size_t d = self->patients[patient_id - 1].death;
@@ -339,8 +350,78 @@ static long find_candidates(const link_memory_t *self, const link_batch_keys_t *
     return (long)c;
 }
 
+/* link_held_t's sets in memory: the patient's chain of distinct sets. */
+static int held_sets(void *ctx, int64_t patient_id, link_ident_t **sets, size_t *n,
+                     long long *records)
+{
+    const link_memory_t *self = ctx;
+    const patient_t *pt = &self->patients[patient_id - 1];
+    size_t count = 0;
+    for (size_t i = pt->first_ident; i; i = self->idents[i - 1].next)
+        count++;
+    if (!(*sets = calloc(count + 1, sizeof **sets)))
+        return -1;
+    *n = 0;
+    for (size_t i = pt->first_ident; i; i = self->idents[i - 1].next)
+        (*sets)[(*n)++] = self->idents[i - 1].id;
+    *records = pt->records;
+    return 0;
+}
+
+/* Removes the row (key, patient, ident), held. */
+static void block_remove(link_memory_t *self, const char *key, int64_t patient_id, size_t ident)
+{
+    size_t k = str_map_get(self->keys, key);
+    if (k == STR_MAP_MISSING)
+        return;
+    block_list_t *b = &self->blocks[k];
+    for (size_t r = 0; r < b->n; r++)
+        if (b->rows[r].patient_id == patient_id && b->rows[r].ident == ident) {
+            memmove(b->rows + r, b->rows + r + 1, (b->n - r - 1) * sizeof *b->rows);
+            b->n--;
+            return;
+        }
+}
+
+/* patient_index's merge in memory: from's sets of identifiers and block rows move to into (a set
+ * into holds already is kept once), its records are counted there, its death moves there unless
+ * into has one (then it is linked to no one), and into is opted out when either was. */
+static int merge(link_memory_t *self, int64_t from, int64_t into)
+{
+    patient_t *pf = &self->patients[from - 1], *pi = &self->patients[into - 1];
+    for (size_t i = pf->first_ident; i; i = self->idents[i - 1].next) {
+        link_ident_t id = self->idents[i - 1].id;
+        char keys[LINK_MAX_KEYS][LINK_KEY_LEN];
+        size_t nkeys = link_ident_keys(&id, keys), to;
+        if (patient_ident(self, into, &id, &to) != 0)
+            return -1;
+        pf = &self->patients[from - 1], pi = &self->patients[into - 1];
+        for (size_t k = 0; k < nkeys; k++) {
+            block_remove(self, keys[k], from, i - 1);
+            if (block_add(self, keys[k], into, to) != 0)
+                return -1;
+        }
+    }
+    pf->first_ident = 0;
+    pi->records += pf->records;
+    pf->records = 0;
+    pi->opted_out |= pf->opted_out;
+    if (pf->death) {
+        death_t *dt = &self->deaths[pf->death - 1];
+        if (pi->death)
+            dt->patient_id = 0, dt->weight = 0;
+        else
+            dt->patient_id = into, pi->death = pf->death;
+        pf->death = 0;
+    }
+    pf->merged_into = into;
+    self->n_merged++;
+    return 0;
+}
+
 /* patient_index_assign in memory for one record: link_assign against the held patients of its
- * keys, a new patient created when none matches, its keys stored.
+ * keys (merging two it bridges, reading their sets through held_sets), a new patient created when
+ * none matches, its keys stored.
  *
  * A batch's records are assigned one after another, each stored before the next is scored, so
  * that the next finds it among the held patients of their shared keys: that is how link_assign
@@ -351,20 +432,28 @@ static int assign(link_memory_t *self, const link_ident_t *id, patient_match_t *
 {
     link_batch_keys_t bk;
     link_candidate_t *cand = NULL;
+    link_merge_t *merges = NULL;
+    size_t nmerges = 0;
+    const link_held_t held = {held_sets, self};
     int rc = -1;
     if (link_batch_keys_build(id, 1, &bk) != 0)
         goto done;
     long ncand = find_candidates(self, &bk, &cand);
     if (ncand < 0)
         goto done;
-    if (link_assign(&self->params, id, 1, &bk, cand, (size_t)ncand, match) != 0)
+    if (link_assign(&self->params, id, 1, &bk, cand, (size_t)ncand, &held, match, &merges,
+                    &nmerges) != 0)
         goto done;
+    for (size_t k = 0; k < nmerges; k++)
+        if (merge(self, merges[k].from, merges[k].into) != 0)
+            goto done;
     if (match->patient_id < 0) {
         if (array_grow((void **)&self->patients, &self->cap_patients, (size_t)self->n_patients + 1,
                        sizeof *self->patients))
             goto done;
         match->patient_id = ++self->n_patients;
     }
+    self->patients[match->patient_id - 1].records++;
     if (bk.nkeys[0] > 0) {
         size_t ident;
         if (patient_ident(self, match->patient_id, id, &ident) != 0)
@@ -379,6 +468,7 @@ static int assign(link_memory_t *self, const link_ident_t *id, patient_match_t *
     rc = 0;
 done:
     free(cand);
+    free(merges);
     link_batch_keys_free(&bk);
     return rc;
 }

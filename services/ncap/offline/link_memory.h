@@ -100,7 +100,10 @@ int link_memory_final(const link_memory_t *self, const audit_def_t *def, const n
 /* The date of death (YYYY-MM-DD) linked to patient now, or "": what the death sweep gives a
  * patient's records once every record is linked. */
 const char *link_memory_date_of_death(const link_memory_t *self, int64_t patient_id);
-/* Patients held. */
+/* Patients held (those merged into another not counted). */
 int64_t link_memory_patients(const link_memory_t *self);
+/* The patient that holds patient_id's records now: patient_id, or the patient it was merged into
+ * (link_assign.h), as often as that was merged again. */
+int64_t link_memory_patient(const link_memory_t *self, int64_t patient_id);
 
 #endif

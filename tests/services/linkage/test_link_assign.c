@@ -58,7 +58,7 @@ static void test_records_join_held_batch_or_new_patients(void **state)
         {43, ident("", "peter", "smith", "1940-05-12", "W1A 0AX"), "d:19400512"},
     };
     patient_match_t out[5];
-    assert_int_equal(link_assign(&p, ids, 5, &bk, cand, 2, out), 0);
+    assert_int_equal(link_assign(&p, ids, 5, &bk, cand, 2, NULL, out, NULL, NULL), 0);
     assert_int_equal(out[0].patient_id, 42);
     assert_string_equal(out[0].method, "nhs_dob");
     assert_true(out[0].probability == 1.0);
@@ -101,12 +101,12 @@ static void test_record_joins_the_patient_it_matches_as_a_whole(void **state)
         {8, y, "d:19600304"},  {8, y, "f:john:1960"},
     };
     patient_match_t out;
-    assert_int_equal(link_assign(&p, &rec, 1, &bk, cand, 7, &out), 0);
+    assert_int_equal(link_assign(&p, &rec, 1, &bk, cand, 7, NULL, &out, NULL, NULL), 0);
     assert_int_equal(out.patient_id, 8);
     assert_true(out.probability == py);
 
     /* without 8, the record is a new patient rather than 7's */
-    assert_int_equal(link_assign(&p, &rec, 1, &bk, cand, 5, &out), 0);
+    assert_int_equal(link_assign(&p, &rec, 1, &bk, cand, 5, NULL, &out, NULL, NULL), 0);
     assert_int_equal(out.patient_id, -1);
     assert_string_equal(out.method, "new");
     link_batch_keys_free(&bk);
@@ -135,7 +135,7 @@ static void test_bridging_record_merges_no_one(void **state)
         {8, ann, "d:19520607"},
     };
     patient_match_t out[3];
-    assert_int_equal(link_assign(&p, ids, 3, &bk, cand, 3, out), 0);
+    assert_int_equal(link_assign(&p, ids, 3, &bk, cand, 3, NULL, out, NULL, NULL), 0);
     assert_int_equal(out[0].patient_id, 8); /* the date of birth weighs more than the forename */
     assert_int_equal(out[1].patient_id, 7);
     assert_int_equal(out[2].patient_id, 8);
@@ -163,7 +163,7 @@ static void test_different_valid_nhs_numbers_are_two_people(void **state)
     assert_true(link_ident_apart(&ids[0], &cand[0].id));
     assert_false(link_ident_apart(&ids[1], &cand[0].id));
     patient_match_t out[2];
-    assert_int_equal(link_assign(&p, ids, 2, &bk, cand, 1, out), 0);
+    assert_int_equal(link_assign(&p, ids, 2, &bk, cand, 1, NULL, out, NULL, NULL), 0);
     assert_int_equal(out[0].patient_id, -1);
     assert_string_equal(out[0].method, "new");
     assert_int_equal(out[1].patient_id, 42);

@@ -80,13 +80,17 @@ static int instance(int reverse, int start_fd)
         int r = reverse ? PEOPLE * COPIES - 1 - k : k;
         ids[n++] = record_of(r / COPIES, r % COPIES);
         if (n == BATCH || k == PEOPLE * COPIES - 1) {
+            link_merge_t *merges = NULL;
+            size_t nmerges = 0;
             if (db_exec(db, "BEGIN", err, sizeof err) != 0 ||
-                patient_index_assign(db, &p, ids, n, out, err, sizeof err) != 0 ||
+                patient_index_assign(db, &p, ids, n, out, &merges, &nmerges, err, sizeof err) !=
+                    0 ||
                 db_exec(db, "COMMIT", err, sizeof err) != 0) {
                 fprintf(stderr, "instance %d: %s\n", reverse, err);
                 PQfinish(db);
                 return 1;
             }
+            free(merges);
             n = 0;
         }
     }

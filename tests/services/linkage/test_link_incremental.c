@@ -210,7 +210,7 @@ static void assign(PGconn *db, const link_params_t *p, const link_ident_t *ids, 
 {
     char err[1024];
     pg_fixture_exec(db, "BEGIN");
-    if (patient_index_assign(db, p, ids, n, out, err, sizeof err) != 0) {
+    if (patient_index_assign(db, p, ids, n, out, NULL, NULL, err, sizeof err) != 0) {
         fprintf(stderr, "%s\n", err);
         fail();
     }

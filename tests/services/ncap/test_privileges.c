@@ -148,8 +148,9 @@ static const char *const expected[] = {
     "ncap_ingest      sequence publish.outlier_transition_transition_id_seq USAGE",
     "ncap_ingest      sequence publish.outlier_response_response_id_seq USAGE",
 
-    /* linkage: reads ingest's records; adds patients, keys, links and pseudonymised records; reads
-     * the operator's reference data and parameters, marking deaths considered */
+    /* linkage: reads ingest's records; adds patients, keys, links and pseudonymised records, and
+     * moves the keys and links of a patient merged into another (0032); reads the operator's
+     * reference data and parameters, marking deaths considered */
     "ncap_linkage     role                                         LOGIN",
     "ncap_linkage     database                                     CONNECT",
     "ncap_linkage     schema ops                                   USAGE",
@@ -158,10 +159,10 @@ static const char *const expected[] = {
     "ncap_linkage     table ops.instance                           SELECT INSERT UPDATE DELETE",
     "ncap_linkage     table ingest.record                          SELECT",
     "ncap_linkage     table ingest.raw_record                      SELECT",
-    "ncap_linkage     table linkage.patient                        SELECT INSERT",
+    "ncap_linkage     table linkage.patient                        SELECT INSERT UPDATE(merged_into)",
     "ncap_linkage     sequence linkage.patient_patient_id_seq      USAGE",
-    "ncap_linkage     table linkage.block                          SELECT INSERT",
-    "ncap_linkage     table linkage.link                           SELECT INSERT",
+    "ncap_linkage     table linkage.block                          SELECT INSERT DELETE",
+    "ncap_linkage     table linkage.link                           SELECT INSERT UPDATE(patient_id)",
     "ncap_linkage     table linkage.pseudo_record                  SELECT INSERT UPDATE",
     "ncap_linkage     table linkage.problem                        SELECT INSERT",
     "ncap_linkage     table linkage.quarantine                     SELECT INSERT UPDATE DELETE",
@@ -477,7 +478,9 @@ static void test_held_back_refused_and_stage_reads_allowed(void **state)
     assert_refused(db, "ncap_linkage", "UPDATE linkage.quality_count SET records = 0");
     assert_refused(db, "ncap_linkage", "DELETE FROM linkage.record_quality");
     assert_refused(db, "ncap_validation", "SELECT * FROM linkage.record_quality");
-    assert_refused(db, "ncap_linkage", "DELETE FROM linkage.block");
+    /* a link's record and method are never rewritten, only its patient when two merge (0032) */
+    assert_refused(db, "ncap_linkage", "UPDATE linkage.link SET method = 'new'");
+    assert_refused(db, "ncap_linkage", "UPDATE linkage.patient SET created_at = now()");
     assert_refused(db, "ncap_linkage", "SELECT setval('linkage.patient_patient_id_seq', 1)");
     assert_allowed(db, "ncap_linkage", "UPDATE linkage.death SET considered_at = now()");
     /* ... and so is how far the register reaches (0017): linkage reads it */
