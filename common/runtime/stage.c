@@ -206,7 +206,8 @@ static int commit_items(const stage_ops_t *ops, const char *stage, PGconn *db, s
 int stage_batch_read(const stage_ops_t *ops, const PGresult *r, stage_batch_t *out)
 {
     int rows = PQntuples(r);
-    *out = (stage_batch_t){.items = calloc((size_t)rows + 1, sizeof *out->items), .cap = (size_t)rows};
+    *out =
+        (stage_batch_t){.items = calloc((size_t)rows + 1, sizeof *out->items), .cap = (size_t)rows};
     if (!out->items)
         return -1;
     for (int i = 0; i < rows; i++) {

@@ -186,7 +186,7 @@ typedef struct {
         size_t n;
         long long records;
         int unavailable; /* 1: it cannot be merged now */
-    } *cache;
+    } * cache;
     size_t ncache, cap_cache;
 } state_t;
 
@@ -333,7 +333,8 @@ static int merge_bridged(state_t *st, const link_params_t *p, const link_ident_t
         int64_t x = resolve(st, out[i].patient_id), y = resolve(st, m[k].patient_id);
         if (x == y)
             continue;
-        int ga = group_of(st, x, ids, out, i, &a), gb = ga == 0 ? group_of(st, y, ids, out, i, &b) : 0;
+        int ga = group_of(st, x, ids, out, i, &a),
+            gb = ga == 0 ? group_of(st, y, ids, out, i, &b) : 0;
         if (ga < 0 || gb < 0) {
             rc = -1;
             break;

@@ -62,8 +62,7 @@ typedef struct {
  * and *records to its records. Returns 0; 1 when the patient cannot be merged now (ncap-linkd:
  * another instance is linking a record of it), and it is not; or -1 (link_assign then fails). */
 typedef struct {
-    int (*sets)(void *ctx, int64_t patient_id, link_ident_t **sets, size_t *n,
-                long long *records);
+    int (*sets)(void *ctx, int64_t patient_id, link_ident_t **sets, size_t *n, long long *records);
     void *ctx;
 } link_held_t;
 

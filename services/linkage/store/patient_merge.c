@@ -75,8 +75,7 @@ static int merge_columns(const link_merge_t *merges, size_t n, char (*extra)[65]
     return pg_columns_close(c);
 }
 
-int patient_merge_index(PGconn *db, const link_merge_t *merges, size_t n, char *err,
-                        size_t errlen)
+int patient_merge_index(PGconn *db, const link_merge_t *merges, size_t n, char *err, size_t errlen)
 {
     if (n == 0)
         return 0;
@@ -113,12 +112,13 @@ int patient_merge_index(PGconn *db, const link_merge_t *merges, size_t n, char *
  * the death sweep. Returns 0, or -1 with err. */
 static int move_deaths(PGconn *db, const char *const *pv, char *err, size_t errlen)
 {
-    PGresult *r = db_query(db,
-                           MERGES " SELECT DISTINCT ON (m.into_id) dl.death_id, m.into_id, dl.weight"
-                                  " FROM linkage.death_link dl JOIN m ON dl.patient_id = m.from_id"
-                                  " WHERE NOT EXISTS (SELECT 1 FROM linkage.death_link x"
-                                  "   WHERE x.patient_id = m.into_id) ORDER BY m.into_id, m.k",
-                           2, pv, err, errlen);
+    PGresult *r =
+        db_query(db,
+                 MERGES " SELECT DISTINCT ON (m.into_id) dl.death_id, m.into_id, dl.weight"
+                        " FROM linkage.death_link dl JOIN m ON dl.patient_id = m.from_id"
+                        " WHERE NOT EXISTS (SELECT 1 FROM linkage.death_link x"
+                        "   WHERE x.patient_id = m.into_id) ORDER BY m.into_id, m.k",
+                 2, pv, err, errlen);
     if (!r)
         return -1;
     pg_columns_t c;
@@ -177,7 +177,8 @@ int patient_merge_records(PGconn *db, const link_merge_t *merges, size_t n,
               "WITH m AS (SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::text[])"
               "   AS m(from_id, into_id, pseudonym)),"
               " r AS (SELECT p.record_id, p.version, m.pseudonym, NOT EXISTS (SELECT 1 FROM"
-              "   linkage.pseudo_record x WHERE x.record_id = p.record_id AND x.version > p.version)"
+              "   linkage.pseudo_record x WHERE x.record_id = p.record_id AND x.version > "
+              "p.version)"
               "   AS latest FROM m JOIN linkage.link l ON l.patient_id = m.from_id"
               "   JOIN linkage.pseudo_record p ON p.record_id = l.record_id"
               "   AND p.version = l.version),"

@@ -2,14 +2,17 @@
  * patient found by a shared blocking key, an earlier record of the same batch, or a new patient;
  * a record with nothing to link on is "unlinked"; the batch's keys are sorted and distinct; a
  * record joins the patient it matches as a whole (the mean over the patient's sets of identifiers
- * scored), not the patient holding the single best set, and a record that looks like two patients
- * joins one of them, never merging them. */
+ * scored), not the patient holding the single best set. A record that matches two patients joins
+ * the best and merges the two when they match each other as a whole (one person whose first
+ * records made two patients), and never when they do not (sisters at one address), when they hold
+ * two valid NHS numbers apart, or when one cannot be merged now (another instance links it). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "link_assign.h"
@@ -170,6 +173,189 @@ static void test_different_valid_nhs_numbers_are_two_people(void **state)
     link_batch_keys_free(&bk);
 }
 
+/* ---------------------------------------------------------------- merges */
+
+/* The held patients of a test: each set of identifiers with its patient, the records of each
+ * patient, and a patient that cannot be merged now (0: none). */
+typedef struct {
+    const link_candidate_t *rows;
+    size_t n;
+    long long records[16]; /* by patient id */
+    int64_t locked;
+    int calls;
+} held_t;
+
+static int held_sets(void *ctx, int64_t patient_id, link_ident_t **sets, size_t *n,
+                     long long *records)
+{
+    held_t *h = ctx;
+    h->calls++;
+    *sets = calloc(h->n + 1, sizeof **sets);
+    *n = 0;
+    if (!*sets)
+        return -1;
+    for (size_t r = 0; r < h->n; r++)
+        if (h->rows[r].patient_id == patient_id)
+            (*sets)[(*n)++] = h->rows[r].id;
+    *records = h->records[patient_id];
+    return patient_id == h->locked;
+}
+
+static double prob(const link_params_t *p, link_ident_t a, link_ident_t b)
+{
+    double pr;
+    link_score(p, &a, &b, &pr);
+    return pr;
+}
+
+/* One woman: her first record made patient 7 (seen twice), a later one with another date of birth
+ * in the same year and a new address made patient 8 (too unlike to join 7: 0.04). A record with
+ * the first date of birth at the new address matches both; 7 and 8, with the record, match each
+ * other on average (the pair 7-8 and the pair record-8 over the two pairs across): 8 is merged
+ * into 7, which has more records. The next record, 8's identifiers again, joins 7. */
+static void test_bridging_record_merges_two_patients_of_one_person(void **state)
+{
+    (void)state;
+    link_params_t p;
+    link_params_default(&p);
+    link_ident_t first = ident("", "mary", "jones", "1950-02-03", "M1 1AE");
+    link_ident_t moved = ident("", "mary", "jones", "1950-09-17", "M3 4XY");
+    link_ident_t ids[] = {ident("", "mary", "jones", "1950-02-03", "M3 4XY"), moved};
+    assert_true(prob(&p, first, moved) < p.threshold);
+    assert_true(prob(&p, ids[0], first) >= p.threshold);
+    assert_true(prob(&p, ids[0], moved) >= p.threshold);
+    assert_true((prob(&p, first, moved) + prob(&p, ids[0], moved)) / 2 >= p.threshold);
+    link_batch_keys_t bk;
+    assert_int_equal(link_batch_keys_build(ids, 2, &bk), 0);
+    link_candidate_t cand[] = {
+        {7, first, "d:19500203"},
+        {7, first, "f:mary:1950"},
+        {8, moved, "f:mary:1950"},
+        {8, moved, "s:J520:M3"},
+    };
+    held_t h = {cand, 4, .records = {[7] = 2, [8] = 1}};
+    link_held_t held = {held_sets, &h};
+    patient_match_t out[2];
+    link_merge_t *merges;
+    size_t nmerges;
+    assert_int_equal(link_assign(&p, ids, 2, &bk, cand, 4, &held, out, &merges, &nmerges), 0);
+    assert_int_equal(out[0].patient_id, 7);
+    assert_string_equal(out[0].method, "probabilistic");
+    assert_int_equal(out[1].patient_id, 7);
+    assert_int_equal(nmerges, 1);
+    assert_int_equal(merges[0].from, 8);
+    assert_int_equal(merges[0].into, 7);
+    free(merges);
+
+    /* without the merge (no link_held_t), the two records go to one patient each */
+    assert_int_equal(link_assign(&p, ids, 2, &bk, cand, 4, NULL, out, NULL, NULL), 0);
+    assert_int_not_equal(out[0].patient_id, out[1].patient_id);
+
+    /* 8 has more records than 7 with the record that joined it: 7 is merged into 8 */
+    h.records[8] = 4;
+    assert_int_equal(link_assign(&p, ids, 2, &bk, cand, 4, &held, out, &merges, &nmerges), 0);
+    assert_int_equal(nmerges, 1);
+    assert_int_equal(merges[0].from, 7);
+    assert_int_equal(merges[0].into, 8);
+    assert_int_equal(out[0].patient_id, 8);
+    assert_int_equal(out[1].patient_id, 8);
+    free(merges);
+
+    /* another instance links a record of 8 now: no merge, the record joins the best */
+    h.locked = 8;
+    assert_int_equal(link_assign(&p, ids, 2, &bk, cand, 4, &held, out, &merges, &nmerges), 0);
+    assert_int_equal(nmerges, 0);
+    assert_int_not_equal(out[0].patient_id, out[1].patient_id);
+    free(merges);
+    link_batch_keys_free(&bk);
+}
+
+/* The same three records arriving in one batch, no patient held: the first two make two new
+ * patients, the third merges them; one new patient is left, numbered -1, and no held patient is
+ * merged. */
+static void test_bridge_within_a_batch(void **state)
+{
+    (void)state;
+    link_params_t p;
+    link_params_default(&p);
+    link_ident_t ids[] = {ident("", "mary", "jones", "1950-02-03", "M1 1AE"),
+                          ident("", "mary", "jones", "1950-09-17", "M3 4XY"),
+                          ident("", "mary", "jones", "1950-02-03", "M3 4XY"),
+                          ident("", "ann", "brown", "1960-07-07", "B33 8TH")};
+    link_batch_keys_t bk;
+    assert_int_equal(link_batch_keys_build(ids, 4, &bk), 0);
+    held_t h = {0};
+    link_held_t held = {held_sets, &h};
+    patient_match_t out[4];
+    link_merge_t *merges;
+    size_t nmerges;
+    assert_int_equal(link_assign(&p, ids, 4, &bk, NULL, 0, &held, out, &merges, &nmerges), 0);
+    assert_int_equal(out[0].patient_id, -1);
+    assert_int_equal(out[1].patient_id, -1);
+    assert_int_equal(out[2].patient_id, -1);
+    assert_int_equal(out[3].patient_id, -2);
+    assert_string_equal(out[1].method, "new");
+    assert_int_equal(nmerges, 0);
+    assert_int_equal(h.calls, 0); /* nothing held to read */
+    free(merges);
+    link_batch_keys_free(&bk);
+}
+
+/* Sisters at one address (test_bridging_record_merges_no_one) with the sets held read: the record
+ * matches both, but the sisters do not match each other on average with it (0.49): not merged. */
+static void test_bridge_between_sisters_merges_no_one(void **state)
+{
+    (void)state;
+    link_params_t p;
+    link_params_default(&p);
+    link_ident_t mary = ident("", "mary", "jones", "1950-02-03", "M1 1AE");
+    link_ident_t ann = ident("", "ann", "jones", "1952-06-07", "M1 1AE");
+    link_ident_t rec = ident("", "mary", "jones", "1952-06-07", "M1 1AE");
+    assert_true(prob(&p, rec, mary) >= p.threshold && prob(&p, rec, ann) >= p.threshold);
+    assert_true((prob(&p, mary, ann) + prob(&p, mary, rec)) / 2 < p.threshold);
+    link_batch_keys_t bk;
+    assert_int_equal(link_batch_keys_build(&rec, 1, &bk), 0);
+    link_candidate_t cand[] = {
+        {7, mary, "s:J520:M1"}, {8, ann, "s:J520:M1"}, {8, ann, "d:19520607"}};
+    held_t h = {cand, 3, .records = {[7] = 1, [8] = 1}};
+    link_held_t held = {held_sets, &h};
+    patient_match_t out;
+    link_merge_t *merges;
+    size_t nmerges;
+    assert_int_equal(link_assign(&p, &rec, 1, &bk, cand, 3, &held, &out, &merges, &nmerges), 0);
+    assert_int_equal(out.patient_id, 8);
+    assert_int_equal(nmerges, 0);
+    assert_true(h.calls > 0); /* it looked */
+    free(merges);
+    link_batch_keys_free(&bk);
+}
+
+/* Two patients holding two valid NHS numbers apart are two people, whatever a record without a
+ * number that matches both says. */
+static void test_bridge_never_merges_numbers_apart(void **state)
+{
+    (void)state;
+    link_params_t p;
+    link_params_default(&p);
+    link_ident_t first = ident("4010232137", "mary", "jones", "1950-02-03", "M1 1AE");
+    link_ident_t moved = ident("4857773457", "mary", "jones", "1950-09-17", "M3 4XY");
+    link_ident_t rec = ident("", "mary", "jones", "1950-02-03", "M3 4XY");
+    assert_true(link_ident_apart(&first, &moved));
+    link_batch_keys_t bk;
+    assert_int_equal(link_batch_keys_build(&rec, 1, &bk), 0);
+    link_candidate_t cand[] = {{7, first, "d:19500203"}, {8, moved, "s:J520:M3"}};
+    held_t h = {cand, 2, .records = {[7] = 1, [8] = 1}};
+    link_held_t held = {held_sets, &h};
+    patient_match_t out;
+    link_merge_t *merges;
+    size_t nmerges;
+    assert_int_equal(link_assign(&p, &rec, 1, &bk, cand, 2, &held, &out, &merges, &nmerges), 0);
+    assert_int_equal(out.patient_id, 7);
+    assert_int_equal(nmerges, 0);
+    free(merges);
+    link_batch_keys_free(&bk);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -178,6 +364,10 @@ int main(void)
         cmocka_unit_test(test_record_joins_the_patient_it_matches_as_a_whole),
         cmocka_unit_test(test_bridging_record_merges_no_one),
         cmocka_unit_test(test_different_valid_nhs_numbers_are_two_people),
+        cmocka_unit_test(test_bridging_record_merges_two_patients_of_one_person),
+        cmocka_unit_test(test_bridge_within_a_batch),
+        cmocka_unit_test(test_bridge_between_sisters_merges_no_one),
+        cmocka_unit_test(test_bridge_never_merges_numbers_apart),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
