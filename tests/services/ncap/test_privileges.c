@@ -509,10 +509,9 @@ static void test_held_back_refused_and_stage_reads_allowed(void **state)
                  " 0)",
                  stages[i].ops.backlog_sql);
         assert_allowed(db, stages[i].role, sql);
-        snprintf(
-            sql, sizeof sql,
-            "DEALLOCATE ALL; PREPARE probe_advance AS %s; EXECUTE probe_advance('0', 0, 0, 10)",
-            stages[i].ops.advance_sql);
+        snprintf(sql, sizeof sql,
+                 "DEALLOCATE ALL; PREPARE probe_advance AS %s; EXECUTE probe_advance('0', 0, 0, 10)",
+                 stages[i].ops.advance_sql);
         assert_allowed(db, stages[i].role, sql);
     }
     PQfinish(db);
