@@ -1,7 +1,7 @@
 -- 0032 (issue 18): ncap-linkd merges two patients. A record that matches two held patients, when
 -- the two also match each other as a whole (link_assign.h), shows that they are one person whose
--- first records made two patients: the one with fewer records is merged into the other in the
--- record's transaction (patient_merge.h). Its blocking keys move to the other patient (so the
+-- first records made two patients: the one with fewer sets of identifiers is merged into the other
+-- in the record's transaction (patient_merge.h). Its blocking keys move to the other patient (so the
 -- linkage role now deletes rows of linkage.block: those of the patient merged, copied first), its
 -- records' links move (linkage.link.patient_id is updated: the only column of a link that ever
 -- changes), and the patient keeps its row, saying where it went. Until 0032 patients, blocking

@@ -184,7 +184,6 @@ typedef struct {
         int64_t patient_id;
         link_ident_t *sets;
         size_t n;
-        long long records;
         int unavailable; /* 1: it cannot be merged now */
     } * cache;
     size_t ncache, cap_cache;
@@ -218,7 +217,7 @@ static int held_sets(state_t *st, int64_t patient_id, const struct held_sets **o
         return -1;
     struct held_sets *h = &st->cache[st->ncache];
     *h = (struct held_sets){.patient_id = patient_id};
-    int rc = st->held->sets(st->held->ctx, patient_id, &h->sets, &h->n, &h->records);
+    int rc = st->held->sets(st->held->ctx, patient_id, &h->sets, &h->n);
     if (rc < 0) {
         free(h->sets);
         return -1;
@@ -230,11 +229,10 @@ static int held_sets(state_t *st, int64_t patient_id, const struct held_sets **o
 }
 
 /* A patient as a whole: its distinct sets of identifiers (those held for it and for the patients
- * merged into it, and the batch's records assigned to it so far), and its records. */
+ * merged into it, and the batch's records assigned to it so far). */
 typedef struct {
     const link_ident_t **sets;
     size_t n, cap;
-    long long records;
     bool held; /* holds a patient held before the batch */
 } group_t;
 
@@ -255,7 +253,6 @@ static int group_of(state_t *st, int64_t patient, const link_ident_t *ids,
                     const patient_match_t *out, size_t upto, group_t *g)
 {
     g->n = 0;
-    g->records = 0;
     g->held = false;
     for (size_t k = 0; k <= st->nmerged; k++) {
         int64_t member = k < st->nmerged ? st->merged[k].from : patient;
@@ -266,17 +263,13 @@ static int group_of(state_t *st, int64_t patient, const link_ident_t *ids,
         if (rc != 0)
             return rc;
         g->held = true;
-        g->records += h->records;
         for (size_t s = 0; s < h->n; s++)
             if (group_add(g, &h->sets[s]) != 0)
                 return -1;
     }
     for (size_t j = 0; j <= upto; j++)
-        if (resolve(st, out[j].patient_id) == patient) {
-            g->records++;
-            if (group_add(g, &ids[j]) != 0)
-                return -1;
-        }
+        if (resolve(st, out[j].patient_id) == patient && group_add(g, &ids[j]) != 0)
+            return -1;
     return 0;
 }
 
@@ -311,14 +304,14 @@ static bool groups_match(const link_params_t *p, const group_t *a, const group_t
 }
 
 /* The patient of two merging that keeps its id: a held one before one new in the batch (its
- * records are passed on already), then the one with more records (fewer records revised), then
- * the lower id. */
+ * records are passed on already), then the one with more distinct sets of identifiers (most often
+ * the one with more records: fewer records revised), then the lower id. */
 static bool keeps_id(int64_t a, const group_t *ga, int64_t b, const group_t *gb)
 {
     if (ga->held != gb->held)
         return ga->held;
-    if (ga->records != gb->records)
-        return ga->records > gb->records;
+    if (ga->n != gb->n)
+        return ga->n > gb->n;
     return a > 0 ? a < b : a > b;
 }
 

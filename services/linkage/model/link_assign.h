@@ -57,12 +57,12 @@ typedef struct {
 } link_merge_t;
 
 /* Where link_assign reads every set of identifiers held for a patient, to tell whether two
- * patients a record matches are one person: sets(ctx, patient_id, &sets, &n, &records) sets
- * *sets to a new array (link_assign frees it) of the patient's n distinct sets of identifiers,
- * and *records to its records. Returns 0; 1 when the patient cannot be merged now (ncap-linkd:
- * another instance is linking a record of it), and it is not; or -1 (link_assign then fails). */
+ * patients a record matches are one person: sets(ctx, patient_id, &sets, &n) sets *sets to a new
+ * array (link_assign frees it) of the patient's n distinct sets of identifiers. Returns 0; 1 when
+ * the patient cannot be merged now (ncap-linkd: another instance is linking a record of it), and
+ * it is not; or -1 (link_assign then fails). */
 typedef struct {
-    int (*sets)(void *ctx, int64_t patient_id, link_ident_t **sets, size_t *n, long long *records);
+    int (*sets)(void *ctx, int64_t patient_id, link_ident_t **sets, size_t *n);
     void *ctx;
 } link_held_t;
 
@@ -79,8 +79,8 @@ typedef struct {
  * and each other one it matches is merged with it when the two match each other as a whole (the
  * mean probability over every pair of their sets, a pair sharing no blocking key counting 0, at
  * or above the threshold, and no pair apart): clustering_cohesive's rule for joining two groups.
- * The patient that keeps its id is a held one before a new one, then the one with more records,
- * then the lower id. *merges receives a new array (the caller frees it) of the held patients
+ * The patient that keeps its id is a held one before a new one, then the one with more distinct
+ * sets of identifiers (the batch's records counted with it), then the lower id. *merges receives a new array (the caller frees it) of the held patients
  * merged, each into the held patient holding its records after the batch, and *nmerges how many;
  * out holds the patients after the merges. Cost: per record matching two patients, their sets
  * read through held once and O(sets x sets) scores.

@@ -10,23 +10,20 @@
 #include "pg_columns.h"
 
 /* Columns of the sets query. */
-enum { S_NHS, S_FORENAME, S_SURNAME, S_DOB, S_SEX, S_POSTCODE, S_LOCKED, S_RECORDS };
+enum { S_NHS, S_FORENAME, S_SURNAME, S_DOB, S_SEX, S_POSTCODE, S_LOCKED };
 
-int patient_merge_sets(void *ctx, int64_t patient_id, link_ident_t **sets, size_t *n,
-                       long long *records)
+int patient_merge_sets(void *ctx, int64_t patient_id, link_ident_t **sets, size_t *n)
 {
     patient_merge_reader_t *rd = ctx;
     *sets = NULL;
     *n = 0;
-    *records = 0;
     char pid[24];
     snprintf(pid, sizeof pid, "%lld", (long long)patient_id);
     const char *pv[] = {pid};
     /* Every row's key locked, whatever the order: a lock not taken is not waited for. */
     PGresult *r = db_query(rd->db,
                            "SELECT b.nhs_number, b.forename, b.surname, b.dob, b.sex, b.postcode,"
-                           " pg_try_advisory_xact_lock(hashtextextended(b.key, 4)),"
-                           " (SELECT count(*) FROM linkage.link l WHERE l.patient_id = $1::bigint)"
+                           " pg_try_advisory_xact_lock(hashtextextended(b.key, 4))"
                            " FROM linkage.block b WHERE b.patient_id = $1::bigint",
                            1, pv, rd->err, sizeof rd->err);
     if (!r)
@@ -49,7 +46,6 @@ int patient_merge_sets(void *ctx, int64_t patient_id, link_ident_t **sets, size_
             seen = link_ident_same(&(*sets)[k], &id);
         if (!seen)
             (*sets)[(*n)++] = id;
-        *records = strtoll(PQgetvalue(r, row, S_RECORDS), NULL, 10);
     }
     PQclear(r);
     if (rc != 0) {

@@ -5,7 +5,7 @@
  * twice: the batch is redone whole or not at all.
  *
  *   - patient_merge_sets, link_assign's link_held_t: every set of identifiers held for a patient
- *     and its records. It first takes, without waiting, the advisory lock of each blocking key the
+ *     (linkage.block). It first takes, without waiting, the advisory lock of each blocking key the
  *     patient holds (pg_try_advisory_xact_lock, held to the end of the transaction): when another
  *     instance holds one, it is linking a record of that patient now, and the patient is not
  *     merged (a later bridging record will be). Never waiting keeps invariant 4 free of deadlock:
@@ -46,10 +46,9 @@ typedef struct {
 } patient_merge_reader_t;
 
 /* link_held_t's sets (ctx a patient_merge_reader_t): the patient's distinct sets of identifiers
- * from linkage.block and its records (links) into *records, after its blocking keys are locked.
- * Returns 0; 1 when another transaction holds the lock of one of its keys; -1 with ctx's err. */
-int patient_merge_sets(void *ctx, int64_t patient_id, link_ident_t **sets, size_t *n,
-                       long long *records);
+ * from linkage.block, after its blocking keys are locked. Returns 0; 1 when another transaction
+ * holds the lock of one of its keys; -1 with ctx's err. */
+int patient_merge_sets(void *ctx, int64_t patient_id, link_ident_t **sets, size_t *n);
 
 /* The blocking keys of each merges[k].from moved to merges[k].into, and from marked merged into
  * it. Returns 0, or -1 with err. */

@@ -85,7 +85,6 @@ typedef struct {
     size_t first_ident;  /* in idents, + 1; 0: none */
     size_t death;        /* in deaths, + 1; 0: none */
     bool opted_out;      /* a number given for the patient is on the opt-out list */
-    long long records;   /* assigned to it, those of patients merged into it included */
     int64_t merged_into; /* the patient it was merged into (link_assign.h), or 0 */
 } patient_t;
 
@@ -351,8 +350,7 @@ static long find_candidates(const link_memory_t *self, const link_batch_keys_t *
 }
 
 /* link_held_t's sets in memory: the patient's chain of distinct sets. */
-static int held_sets(void *ctx, int64_t patient_id, link_ident_t **sets, size_t *n,
-                     long long *records)
+static int held_sets(void *ctx, int64_t patient_id, link_ident_t **sets, size_t *n)
 {
     const link_memory_t *self = ctx;
     const patient_t *pt = &self->patients[patient_id - 1];
@@ -364,7 +362,6 @@ static int held_sets(void *ctx, int64_t patient_id, link_ident_t **sets, size_t 
     *n = 0;
     for (size_t i = pt->first_ident; i; i = self->idents[i - 1].next)
         (*sets)[(*n)++] = self->idents[i - 1].id;
-    *records = pt->records;
     return 0;
 }
 
@@ -384,7 +381,7 @@ static void block_remove(link_memory_t *self, const char *key, int64_t patient_i
 }
 
 /* patient_index's merge in memory: from's sets of identifiers and block rows move to into (a set
- * into holds already is kept once), its records are counted there, its death moves there unless
+ * into holds already is kept once), its death moves there unless
  * into has one (then it is linked to no one), and into is opted out when either was. */
 static int merge(link_memory_t *self, int64_t from, int64_t into)
 {
@@ -403,8 +400,6 @@ static int merge(link_memory_t *self, int64_t from, int64_t into)
         }
     }
     pf->first_ident = 0;
-    pi->records += pf->records;
-    pf->records = 0;
     pi->opted_out |= pf->opted_out;
     if (pf->death) {
         death_t *dt = &self->deaths[pf->death - 1];
@@ -453,7 +448,6 @@ static int assign(link_memory_t *self, const link_ident_t *id, patient_match_t *
             goto done;
         match->patient_id = ++self->n_patients;
     }
-    self->patients[match->patient_id - 1].records++;
     if (bk.nkeys[0] > 0) {
         size_t ident;
         if (patient_ident(self, match->patient_id, id, &ident) != 0)

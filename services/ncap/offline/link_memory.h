@@ -5,7 +5,8 @@
  * The decisions are the daemon's own, called in the order linkage_stage.c calls them:
  * link_record_prepare (identifiers, derived fields, the record without identifiers),
  * link_assign (the patient: the held patients of the record's blocking keys, at most
- * PATIENT_INDEX_MAX_BLOCK per key, lowest ids first, as patient_index.c finds them), death_choose
+ * PATIENT_INDEX_MAX_BLOCK per key, lowest ids first, as patient_index.c finds them; two patients
+ * the record bridges merged as patient_merge.h merges them), death_choose
  * (a death for a patient without one, among the deaths sharing its NHS number or date of birth),
  * the IMD of the record's LSOA, link_record_add_linked, the register's coverage (follow_up_stamp),
  * and optout_withholds after the batch is linked. What is not the same: the parameters are the
@@ -83,9 +84,10 @@ typedef struct {
  * or -1 when out of memory (the index may then hold part of the batch). */
 int link_memory_link(link_memory_t *self, link_memory_item_t *items, size_t n);
 /* Links one record's identifiers alone, as link_memory_link does each record's (link_assign
- * against the held patients of its keys; a new patient when none matches; its keys stored), and
- * nothing else (no death, no opt-out): `ncap link --incremental`. *patient_id receives its
- * patient, from 1. Returns 0, or -1 when out of memory. */
+ * against the held patients of its keys, merging two it bridges; a new patient when none
+ * matches; its keys stored), and nothing else (no death, no opt-out): `ncap link --incremental`.
+ * *patient_id receives its patient, from 1 (a later record may merge it into another:
+ * link_memory_patient). Returns 0, or -1 when out of memory. */
 int link_memory_assign(link_memory_t *self, const link_ident_t *id, int64_t *patient_id);
 /* Frees what link_memory_link put in item. */
 void link_memory_item_clear(link_memory_item_t *item);

@@ -175,18 +175,16 @@ static void test_different_valid_nhs_numbers_are_two_people(void **state)
 
 /* ---------------------------------------------------------------- merges */
 
-/* The held patients of a test: each set of identifiers with its patient, the records of each
- * patient, and a patient that cannot be merged now (0: none). */
+/* The held patients of a test: each set of identifiers with its patient, and a patient that
+ * cannot be merged now (0: none). */
 typedef struct {
     const link_candidate_t *rows;
     size_t n;
-    long long records[16]; /* by patient id */
     int64_t locked;
     int calls;
 } held_t;
 
-static int held_sets(void *ctx, int64_t patient_id, link_ident_t **sets, size_t *n,
-                     long long *records)
+static int held_sets(void *ctx, int64_t patient_id, link_ident_t **sets, size_t *n)
 {
     held_t *h = ctx;
     h->calls++;
@@ -197,7 +195,6 @@ static int held_sets(void *ctx, int64_t patient_id, link_ident_t **sets, size_t 
     for (size_t r = 0; r < h->n; r++)
         if (h->rows[r].patient_id == patient_id)
             (*sets)[(*n)++] = h->rows[r].id;
-    *records = h->records[patient_id];
     return patient_id == h->locked;
 }
 
@@ -208,11 +205,12 @@ static double prob(const link_params_t *p, link_ident_t a, link_ident_t b)
     return pr;
 }
 
-/* One woman: her first record made patient 7 (seen twice), a later one with another date of birth
- * in the same year and a new address made patient 8 (too unlike to join 7: 0.04). A record with
- * the first date of birth at the new address matches both; 7 and 8, with the record, match each
+/* One woman: her first record made patient 7, a later one with another date of birth in the same
+ * year and a new address made patient 8 (too unlike to join 7: 0.04). A record with the first
+ * date of birth at the new address matches both and joins 7; 7 with the record and 8 match each
  * other on average (the pair 7-8 and the pair record-8 over the two pairs across): 8 is merged
- * into 7, which has more records. The next record, 8's identifiers again, joins 7. */
+ * into 7, which holds more sets of identifiers with the record. The next record, 8's identifiers
+ * again, joins 7. */
 static void test_bridging_record_merges_two_patients_of_one_person(void **state)
 {
     (void)state;
@@ -233,7 +231,7 @@ static void test_bridging_record_merges_two_patients_of_one_person(void **state)
         {8, moved, "f:mary:1950"},
         {8, moved, "s:J520:M3"},
     };
-    held_t h = {cand, 4, .records = {[7] = 2, [8] = 1}};
+    held_t h = {.rows = cand, .n = 4};
     link_held_t held = {held_sets, &h};
     patient_match_t out[2];
     link_merge_t *merges;
@@ -251,8 +249,13 @@ static void test_bridging_record_merges_two_patients_of_one_person(void **state)
     assert_int_equal(link_assign(&p, ids, 2, &bk, cand, 4, NULL, out, NULL, NULL), 0);
     assert_int_not_equal(out[0].patient_id, out[1].patient_id);
 
-    /* 8 has more records than 7 with the record that joined it: 7 is merged into 8 */
-    h.records[8] = 4;
+    /* 8 holds three sets, its number mistyped twice (compared with no number: no weight), 7 two
+     * with the record: 7 is merged into 8 */
+    link_ident_t typo1 = ident("4010232138", "mary", "jones", "1950-09-17", "M3 4XY");
+    link_ident_t typo2 = ident("4010232139", "mary", "jones", "1950-09-17", "M3 4XY");
+    assert_true(typo1.nhs[0] && !typo1.nhs_valid && typo2.nhs[0] && !typo2.nhs_valid);
+    link_candidate_t rows[] = {{7, first, ""}, {8, moved, ""}, {8, typo1, ""}, {8, typo2, ""}};
+    h = (held_t){.rows = rows, .n = 4};
     assert_int_equal(link_assign(&p, ids, 2, &bk, cand, 4, &held, out, &merges, &nmerges), 0);
     assert_int_equal(nmerges, 1);
     assert_int_equal(merges[0].from, 7);
@@ -317,7 +320,7 @@ static void test_bridge_between_sisters_merges_no_one(void **state)
     assert_int_equal(link_batch_keys_build(&rec, 1, &bk), 0);
     link_candidate_t cand[] = {
         {7, mary, "s:J520:M1"}, {8, ann, "s:J520:M1"}, {8, ann, "d:19520607"}};
-    held_t h = {cand, 3, .records = {[7] = 1, [8] = 1}};
+    held_t h = {.rows = cand, .n = 3};
     link_held_t held = {held_sets, &h};
     patient_match_t out;
     link_merge_t *merges;
@@ -344,7 +347,7 @@ static void test_bridge_never_merges_numbers_apart(void **state)
     link_batch_keys_t bk;
     assert_int_equal(link_batch_keys_build(&rec, 1, &bk), 0);
     link_candidate_t cand[] = {{7, first, "d:19500203"}, {8, moved, "s:J520:M3"}};
-    held_t h = {cand, 2, .records = {[7] = 1, [8] = 1}};
+    held_t h = {.rows = cand, .n = 2};
     link_held_t held = {held_sets, &h};
     patient_match_t out;
     link_merge_t *merges;

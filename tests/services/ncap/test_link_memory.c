@@ -363,6 +363,8 @@ static void test_same_as_the_daemon(void **state)
             ncap_record_destroy(&recs[i]);
         }
     }
+    for (size_t i = 0; i < s.n; i++) /* patients merged since */
+        memory[i] = link_memory_patient(lm, memory[i]);
     /* the daemon's patient ids come from a sequence: compare the first appearances */
     size_t differ = 0, deaths_seen = 0, deaths_differ = 0;
     int64_t first_daemon = daemon[0], first_memory = memory[0];
