@@ -32,36 +32,11 @@ static int group_setup(void **state)
     return link_pg_create("ncap_test_patient_merge", conninfo, sizeof conninfo);
 }
 
-/* A raw NHFD record of Mary as a trust sends it, arriving at arrival, stored by ingest as record
- * record_id, version 1. */
+/* A raw NHFD record of Mary, as record record_id. */
 static void ingest_record(PGconn *db, int record_id, const char *dob, const char *postcode,
                           const char *arrival)
 {
-    char payload[2048], rid[16];
-    snprintf(rid, sizeof rid, "%d", record_id);
-    snprintf(payload, sizeof payload,
-             "{\"local_record_id\": \"RH8-%d\", \"trust_code\": \"RH8\", \"site_code\": \"RH801\","
-             " \"forename\": \"Mary\", \"surname\": \"Jones\","
-             " \"date_of_birth\": \"%s\", \"sex\": \"2\", \"postcode\": \"%s\","
-             " \"ethnic_category\": \"A\", \"arrival_datetime\": \"%s\","
-             " \"never_admitted_to_ward\": \"Y\", \"residence_at_fracture\": \"2\","
-             " \"pre_fracture_mobility\": \"5\", \"amts_pre_op\": \"1\","
-             " \"fracture_type\": \"ICD\", \"fracture_side\": \"R\","
-             " \"pathological_fracture\": \"N\", \"asa_grade\": \"4\", \"operation\": \"NOP\","
-             " \"amts_post_op\": \"ND\", \"discharge_destination\": \"3\"}",
-             record_id, dob, postcode, arrival);
-    const char *pv[] = {rid, payload};
-    char err[1024];
-    if (db_execp(db,
-                 "WITH s AS (INSERT INTO ingest.submission (audit, trust) VALUES ('nhfd', 'RH8')"
-                 "   RETURNING submission_id),"
-                 " r AS (INSERT INTO ingest.record (record_id, audit, trust, local_id,"
-                 "   latest_version) VALUES ($1::bigint, 'nhfd', 'RH8', 'RH8-' || $1, 1))"
-                 " INSERT INTO ingest.raw_record (record_id, version, submission_id, row_number,"
-                 " site, payload, content_hash) SELECT $1::bigint, 1, submission_id, 2, 'RH801',"
-                 " $2::jsonb, md5($2::text) FROM s",
-                 2, pv, err, sizeof err) != 0)
-        fail_msg("%s", err);
+    link_pg_ingest_nhfd(db, record_id, "", "Mary", "Jones", dob, postcode, arrival);
 }
 
 /* linkage's batch of the keys, as its role; the keys passed on. */
