@@ -87,29 +87,6 @@ static char *records(PGconn *db, char *out, size_t len)
                         out, len);
 }
 
-/* The linkage daemon's periodic work until it has none, as its role; the keys passed on. */
-static void sweep(PGconn *db, const stage_ops_t *ops, stage_keys_t *out)
-{
-    char err[1024];
-    out->n = 0;
-    pg_fixture_exec(db, "SET ROLE ncap_linkage");
-    int n;
-    while ((n = stage_run_periodic(ops, db, 500, out, err, sizeof err)) > 0)
-        ;
-    if (n < 0)
-        fail_msg("death sweep: %s", err);
-    pg_fixture_exec(db, "RESET ROLE");
-}
-
-static char *keys_text(const stage_keys_t *k, char *out, size_t len)
-{
-    out[0] = '\0';
-    for (size_t i = 0; i < k->n; i++)
-        snprintf(out + strlen(out), len - strlen(out), "%s%lld:%d", i ? " " : "",
-                 (long long)k->keys[i].record_id, k->keys[i].link_revision);
-    return out;
-}
-
 static void test_coverage_advancing_rederives_the_records_it_completes(void **state)
 {
     (void)state;
@@ -158,7 +135,7 @@ static void test_coverage_advancing_rederives_the_records_it_completes(void **st
     pg_fixture_exec(db, "RESET ROLE");
 
     /* nothing is due under this coverage: the sweep changes nothing */
-    sweep(db, &ops, &out);
+    link_pg_sweep(db, &ops, &out);
     assert_int_equal(out.n, 0);
     assert_string_equal(
         link_pg_text(db, "SELECT sum(revision) FROM linkage.pseudo_record", buf, sizeof buf), "0");
@@ -204,8 +181,8 @@ static void test_coverage_advancing_rederives_the_records_it_completes(void **st
                                    "SELECT count(*) FROM linkage.death_coverage c JOIN"
                                    " linkage.pseudo_record p ON p.follow_up_due <= c.covers_to"),
                      1);
-    sweep(db, &ops, &out);
-    assert_string_equal(keys_text(&out, keys, sizeof keys), "2:1");
+    link_pg_sweep(db, &ops, &out);
+    assert_string_equal(link_pg_keys_text(&out, keys, sizeof keys), "2:1");
     assert_string_equal(records(db, buf, sizeof buf),
                         "1:0:2025-03-31:2025-03-20:- 2:1:2025-04-30:2025-03-20:- "
                         "3:0:2025-03-31:-:2025-05-31 4:0:2025-03-31:-:-");
@@ -223,14 +200,14 @@ static void test_coverage_advancing_rederives_the_records_it_completes(void **st
                      buf, sizeof buf),
         "1:2025-04-30");
     /* again: nothing due */
-    sweep(db, &ops, &out);
+    link_pg_sweep(db, &ops, &out);
     assert_int_equal(out.n, 0);
 
     /* Bea's death, with the register to 20 May: her date of death now (revision 1), her window
      * still open to 31 May */
     load_deaths_ok(DEATHS_HEADER ADA_DEATH BEA_DEATH, "2025-05-20", "covers to:  2025-05-20");
-    sweep(db, &ops, &out);
-    assert_string_equal(keys_text(&out, keys, sizeof keys), "3:1");
+    link_pg_sweep(db, &ops, &out);
+    assert_string_equal(link_pg_keys_text(&out, keys, sizeof keys), "3:1");
     assert_string_equal(records(db, buf, sizeof buf),
                         "1:0:2025-03-31:2025-03-20:- 2:1:2025-04-30:2025-03-20:- "
                         "3:1:2025-03-31:2025-05-15:2025-05-31 4:0:2025-03-31:-:-");
@@ -242,12 +219,12 @@ static void test_coverage_advancing_rederives_the_records_it_completes(void **st
     load_deaths_ok(DEATHS_HEADER ADA_DEATH BEA_DEATH ",Dee,Vale,1930-01-01,,,2025-06-30\n", "",
                    "covers to:  2025-06-30 (the latest date of death; --covers-to to say "
                    "otherwise)");
-    sweep(db, &ops, &out);
-    assert_string_equal(keys_text(&out, keys, sizeof keys), "3:2");
+    link_pg_sweep(db, &ops, &out);
+    assert_string_equal(link_pg_keys_text(&out, keys, sizeof keys), "3:2");
     assert_string_equal(records(db, buf, sizeof buf),
                         "1:0:2025-03-31:2025-03-20:- 2:1:2025-04-30:2025-03-20:- "
                         "3:2:2025-06-30:2025-05-15:- 4:0:2025-03-31:-:-");
-    sweep(db, &ops, &out);
+    link_pg_sweep(db, &ops, &out);
     assert_int_equal(out.n, 0);
 
     /* a record linked now takes the coverage now, and a death after it is said */

@@ -60,15 +60,6 @@ static void validate(PGconn *db, const stage_ops_t *vops, const stage_keys_t *ke
     stage_keys_free(&out);
 }
 
-static char *keys_text(const stage_keys_t *k, char *out, size_t len)
-{
-    out[0] = '\0';
-    for (size_t i = 0; i < k->n; i++)
-        snprintf(out + strlen(out), len - strlen(out), "%s%lld:%d", i ? " " : "",
-                 (long long)k->keys[i].record_id, k->keys[i].link_revision);
-    return out;
-}
-
 /* Each linked record: id:patient:revision:date_of_death, in record order. */
 static char *linked(PGconn *db, char *out, size_t len)
 {
@@ -136,7 +127,7 @@ static void test_bridging_record_merges_two_patients(void **state)
     assert_int_equal(m.patient_id, a);
     assert_int_equal(
         patient_merge_records(doomed, merges, nmerges, lk.key, "k", &revised, err, sizeof err), 0);
-    assert_string_equal(keys_text(&revised, keys, sizeof keys), "3:1");
+    assert_string_equal(link_pg_keys_text(&revised, keys, sizeof keys), "3:1");
     free(merges);
     stage_keys_free(&revised);
     char pid[16];
@@ -153,7 +144,7 @@ static void test_bridging_record_merges_two_patients(void **state)
     /* the bridge as ncap-linkd takes it: B merged into A, B's record passed on again */
     stage_key_t k4 = {4, 1, 0};
     assert_int_equal(link_keys(db, &ops, &k4, 1, &out), 1);
-    assert_string_equal(keys_text(&out, keys, sizeof keys), "4:0 3:1");
+    assert_string_equal(link_pg_keys_text(&out, keys, sizeof keys), "4:0 3:1");
     snprintf(want, sizeof want, "1:%lld:0:- 2:%lld:0:- 3:%lld:1:2025-04-02 4:%lld:0:2025-04-02", a,
              a, a, a);
     assert_string_equal(linked(db, buf, sizeof buf), want);
@@ -198,15 +189,8 @@ static void test_bridging_record_merges_two_patients(void **state)
     assert_int_equal(link_pg_count(db, want), 0);
 
     /* the death sweep: A's first two records take her date of death, as revisions */
-    out.n = 0;
-    pg_fixture_exec(db, "SET ROLE ncap_linkage");
-    int swept;
-    while ((swept = stage_run_periodic(&ops, db, 500, &out, err, sizeof err)) > 0)
-        ;
-    if (swept < 0)
-        fail_msg("death sweep: %s", err);
-    pg_fixture_exec(db, "RESET ROLE");
-    assert_string_equal(keys_text(&out, keys, sizeof keys), "1:1 2:1");
+    link_pg_sweep(db, &ops, &out);
+    assert_string_equal(link_pg_keys_text(&out, keys, sizeof keys), "1:1 2:1");
     snprintf(want, sizeof want,
              "1:%lld:1:2025-04-02 2:%lld:1:2025-04-02 3:%lld:1:2025-04-02 4:%lld:0:2025-04-02", a,
              a, a, a);
