@@ -197,26 +197,14 @@ static PGresult *find_candidates(PGconn *db, const char *keys, char *err, size_t
     return r;
 }
 
-/* True when record i's row under key is among the candidates read: it is held already. */
-static bool held(const link_candidate_t *cand, size_t ncand, int64_t patient_id, const char *key,
-                 const link_ident_t *id)
-{
-    for (size_t c = 0; c < ncand; c++)
-        if (cand[c].patient_id == patient_id && strcmp(cand[c].key, key) == 0 &&
-            link_ident_same(&cand[c].id, id))
-            return true;
-    return false;
-}
-
 /* In one statement: creates the batch's new patients, stores every record's blocking keys with
  * its identifiers (under the new patient's id for the placeholders -1, -2, ...), and returns the
  * new ids by placeholder, which then replace the placeholders in out. A new patient's rows are
  * new (its id is): inserted once each (a record with the identifiers of one before it of its
  * patient adds none) without a conflict clause; a held patient's rows go with ON CONFLICT DO
- * NOTHING (another instance may have stored them), less those read among the candidates. */
+ * NOTHING (held already, or stored by another instance). */
 static int store(PGconn *db, const link_ident_t *ids, const link_batch_keys_t *bk,
-                 const link_candidate_t *cand, size_t ncand, patient_match_t *out, size_t n,
-                 char *err, size_t errlen)
+                 patient_match_t *out, size_t n, char *err, size_t errlen)
 {
     int64_t nnew = 0;
     for (size_t i = 0; i < n; i++)
@@ -234,9 +222,6 @@ static int store(PGconn *db, const link_ident_t *ids, const link_batch_keys_t *b
         char pid[24];
         snprintf(pid, sizeof pid, "%lld", (long long)out[i].patient_id);
         for (size_t k = 0; k < bk->nkeys[i]; k++) {
-            if (out[i].patient_id > 0 &&
-                held(cand, ncand, out[i].patient_id, bk->keys[i][k], &ids[i]))
-                continue;
             const char *v[8] = {bk->keys[i][k], pid,        ids[i].nhs, ids[i].forename,
                                 ids[i].surname, ids[i].dob, ids[i].sex, ids[i].postcode};
             pg_columns_row(out[i].patient_id < 0 ? &fresh : &more, v);
@@ -336,7 +321,7 @@ int patient_index_assign(PGconn *db, const link_params_t *p, const link_ident_t 
         snprintf(err, errlen, "out of memory");
         goto done;
     }
-    if (store(db, ids, &bk, cand, ncand, out, n, err, errlen) != 0)
+    if (store(db, ids, &bk, out, n, err, errlen) != 0)
         goto done;
     rc = 0;
 done:
