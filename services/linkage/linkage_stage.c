@@ -233,17 +233,32 @@ static int lookup_imd(PGconn *db, const work_t *items, size_t n, int (*imd)[2], 
     return 0;
 }
 
+static int by_id(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
 /* The linkage quality facts of the n records linked now (quality_store.h), those withheld under
- * the opt-out (skip set) among them: each one's patient, NHS number key, period and categories. */
+ * the opt-out (skip set) among them: each one's patient, NHS number key, period and categories,
+ * and whether the batch created the patient (patient_index_assign's methods "new" and
+ * "unlinked"). */
 static int store_quality(PGconn *db, const work_t *items, size_t n, char *err, size_t errlen)
 {
     quality_fact_t *f = calloc(n + 1, sizeof *f);
     link_quality_t *q = calloc(n + 1, sizeof *q);
+    int64_t *created = calloc(n + 1, sizeof *created);
     int rc = -1;
-    if (!f || !q) {
+    if (!f || !q || !created) {
         snprintf(err, errlen, "out of memory");
         goto done;
     }
+    size_t ncreated = 0;
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(items[i].match.method, "new") == 0 ||
+            strcmp(items[i].match.method, "unlinked") == 0)
+            created[ncreated++] = items[i].match.patient_id;
+    qsort(created, ncreated, sizeof *created, by_id);
     for (size_t i = 0; i < n; i++) {
         const input_t *in = items[i].in;
         link_quality_of(in->r.def, in->outcome.pseudo, &in->outcome.ident, &q[i]);
@@ -255,12 +270,15 @@ static int store_quality(PGconn *db, const work_t *items, size_t n, char *err, s
                                 in->r.site,
                                 &q[i],
                                 items[i].death,
-                                items[i].skip != 0};
+                                items[i].skip != 0,
+                                bsearch(&items[i].match.patient_id, created, ncreated,
+                                        sizeof *created, by_id) != NULL};
     }
     rc = quality_store_facts(db, f, n, err, errlen);
 done:
     free(f);
     free(q);
+    free(created);
     return rc;
 }
 

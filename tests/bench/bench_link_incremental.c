@@ -130,8 +130,7 @@ static void load(PGconn *db, size_t n)
 {
     exec_or_die(db, "BEGIN");
     exec_or_die(db, "TRUNCATE linkage.block, linkage.patient CASCADE");
-    exec_or_die(db, "ALTER TABLE linkage.block DROP CONSTRAINT block_pkey,"
-                    " DROP CONSTRAINT block_patient_id_fkey");
+    exec_or_die(db, "ALTER TABLE linkage.block DROP CONSTRAINT block_pkey");
     exec_or_die(db, "DROP INDEX linkage.block_patient_idx");
     strbuf_t pat, block;
     strbuf_init(&pat);
@@ -157,8 +156,7 @@ static void load(PGconn *db, size_t n)
     strbuf_free(&pat);
     strbuf_free(&block);
     exec_or_die(db, "ALTER TABLE linkage.block ADD PRIMARY KEY (key, patient_id, nhs_number,"
-                    " forename, surname, dob, sex, postcode),"
-                    " ADD FOREIGN KEY (patient_id) REFERENCES linkage.patient");
+                    " forename, surname, dob, sex, postcode)");
     exec_or_die(db, "CREATE INDEX block_patient_idx ON linkage.block (patient_id)");
     exec_or_die(db, "SELECT setval('linkage.patient_patient_id_seq',"
                     " (SELECT max(patient_id) FROM linkage.patient))");

@@ -373,7 +373,9 @@ done:
 enum { C_AUDIT = 2, C_PAYLOAD, C_DOD, C_COVERS_TO, C_LATEST };
 
 /* Up to limit record versions whose follow-up the register now covers, the earliest due first:
- * an index range scan over linkage.pseudo_record's follow_up_due (migration 0017). */
+ * an index range scan over linkage.pseudo_record's follow_up_due (migration 0017) up to the
+ * coverage (its one row's, as a value: none without a register loaded; joined, the planner,
+ * guessing the empty table's rows, walked the whole index and sorted it at every idle sweep). */
 static PGresult *due_records(PGconn *db, int limit, char *err, size_t errlen)
 {
     char lim[16];
@@ -385,12 +387,14 @@ static PGresult *due_records(PGconn *db, int limit, char *err, size_t errlen)
         " coalesce((SELECT to_char(d.date_of_death, 'YYYY-MM-DD') FROM linkage.link l"
         "   JOIN linkage.death_link dl USING (patient_id) JOIN linkage.death d USING (death_id)"
         "   WHERE l.record_id = p.record_id AND l.version = p.version), ''),"
-        " to_char(c.covers_to, 'YYYY-MM-DD'),"
+        " (SELECT to_char(covers_to, 'YYYY-MM-DD') FROM linkage.death_coverage),"
         " NOT EXISTS (SELECT 1 FROM linkage.pseudo_record x"
         "   WHERE x.record_id = p.record_id AND x.version > p.version)"
-        " FROM linkage.death_coverage c JOIN linkage.pseudo_record p"
-        "   ON p.follow_up_due <= c.covers_to"
-        " ORDER BY p.follow_up_due, p.record_id, p.version LIMIT $1::int",
+        " FROM (SELECT d.record_id, d.version, d.audit, d.payload, d.follow_up_due"
+        "   FROM linkage.pseudo_record d"
+        "   WHERE d.follow_up_due <= (SELECT covers_to FROM linkage.death_coverage)"
+        "   ORDER BY d.follow_up_due, d.record_id, d.version LIMIT $1::int) p"
+        " ORDER BY p.follow_up_due, p.record_id, p.version",
         1, pv, err, errlen);
 }
 

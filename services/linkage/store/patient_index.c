@@ -186,19 +186,24 @@ static PGresult *find_candidates(PGconn *db, const char *keys, char *err, size_t
     snprintf(lim, sizeof lim, "%d", PATIENT_INDEX_MAX_BLOCK);
     const char *pk[] = {keys, lim};
     /* One row per key and candidate (a patient found by two keys comes twice): grouping here
-     * would sort text, which costs more than scoring a few rows twice. */
+     * would sort text, which costs more than scoring a few rows twice. The key as its position in
+     * keys (1, 2, ...), not its text. */
     PGresult *r =
         db_query(db,
-                 "SELECT b.patient_id, b.key, b.nhs_number, b.forename, b.surname, b.dob, b.sex,"
-                 " b.postcode FROM unnest($1::text[]) AS k(key) CROSS JOIN LATERAL (SELECT * FROM"
-                 " linkage.block bl WHERE bl.key = k.key ORDER BY bl.patient_id LIMIT $2::int) b",
+                 "SELECT b.patient_id, k.i, b.nhs_number, b.forename, b.surname, b.dob, b.sex,"
+                 " b.postcode FROM unnest($1::text[]) WITH ORDINALITY AS k(key, i) CROSS JOIN"
+                 " LATERAL (SELECT * FROM linkage.block bl WHERE bl.key = k.key"
+                 " ORDER BY bl.patient_id LIMIT $2::int) b",
                  2, pk, err, errlen);
     return r;
 }
 
 /* In one statement: creates the batch's new patients, stores every record's blocking keys with
  * its identifiers (under the new patient's id for the placeholders -1, -2, ...), and returns the
- * new ids by placeholder, which then replace the placeholders in out. */
+ * new ids by placeholder, which then replace the placeholders in out. A new patient's rows are
+ * new (its id is): inserted once each (a record with the identifiers of one before it of its
+ * patient adds none) without a conflict clause; a held patient's rows go with ON CONFLICT DO
+ * NOTHING (held already, or stored by another instance). */
 static int store(PGconn *db, const link_ident_t *ids, const link_batch_keys_t *bk,
                  patient_match_t *out, size_t n, char *err, size_t errlen)
 {
@@ -206,47 +211,66 @@ static int store(PGconn *db, const link_ident_t *ids, const link_batch_keys_t *b
     for (size_t i = 0; i < n; i++)
         if (out[i].patient_id < 0 && -out[i].patient_id > nnew)
             nnew = -out[i].patient_id;
-    pg_columns_t a;
-    pg_columns_open(&a, 8);
+    pg_columns_t fresh, more;
+    pg_columns_open(&fresh, 8);
+    pg_columns_open(&more, 8);
     for (size_t i = 0; i < n; i++) {
+        bool again = false;
+        for (size_t j = 0; j < i && out[i].patient_id < 0 && !again; j++)
+            again = out[j].patient_id == out[i].patient_id && link_ident_same(&ids[j], &ids[i]);
+        if (again)
+            continue;
         char pid[24];
         snprintf(pid, sizeof pid, "%lld", (long long)out[i].patient_id);
         for (size_t k = 0; k < bk->nkeys[i]; k++) {
             const char *v[8] = {bk->keys[i][k], pid,        ids[i].nhs, ids[i].forename,
                                 ids[i].surname, ids[i].dob, ids[i].sex, ids[i].postcode};
-            pg_columns_row(&a, v);
+            pg_columns_row(out[i].patient_id < 0 ? &fresh : &more, v);
         }
     }
-    pg_columns_close(&a);
+    int rc = -1;
+    PGresult *r = NULL;
+    if (pg_columns_close(&fresh) != 0 || pg_columns_close(&more) != 0) {
+        snprintf(err, errlen, "out of memory");
+        goto done;
+    }
     char cnt[24];
     snprintf(cnt, sizeof cnt, "%lld", (long long)nnew);
-    const char *pv[] = {cnt,         a.params[0], a.params[1], a.params[2], a.params[3],
-                        a.params[4], a.params[5], a.params[6], a.params[7]};
-    PGresult *r = db_query(
+    const char *pv[17] = {cnt};
+    for (int k = 0; k < 8; k++) {
+        pv[1 + k] = fresh.params[k];
+        pv[9 + k] = more.params[k];
+    }
+    r = db_query(
         db,
         "WITH p AS (INSERT INTO linkage.patient (created_at) SELECT now() FROM"
         "   generate_series(1, $1::int) RETURNING patient_id),"
         " np AS (SELECT patient_id, row_number() OVER (ORDER BY patient_id) AS ord FROM p),"
-        " b AS (INSERT INTO linkage.block (key, patient_id, nhs_number, forename, surname, dob,"
-        "   sex, postcode) SELECT s.key, coalesce(np.patient_id, s.pid), s.nhs, s.fn, s.sn, s.dob,"
-        "   s.sex, s.pc FROM unnest($2::text[], $3::bigint[], $4::text[], $5::text[], $6::text[],"
-        "   $7::text[], $8::text[], $9::text[]) AS s(key, pid, nhs, fn, sn, dob, sex, pc)"
-        "   LEFT JOIN np ON np.ord = -s.pid ON CONFLICT DO NOTHING)"
+        " f AS (INSERT INTO linkage.block (key, patient_id, nhs_number, forename, surname, dob,"
+        "   sex, postcode) SELECT s.key, np.patient_id, s.nhs, s.fn, s.sn, s.dob, s.sex, s.pc"
+        "   FROM unnest($2::text[], $3::bigint[], $4::text[], $5::text[], $6::text[], $7::text[],"
+        "   $8::text[], $9::text[]) AS s(key, pid, nhs, fn, sn, dob, sex, pc)"
+        "   JOIN np ON np.ord = -s.pid),"
+        " h AS (INSERT INTO linkage.block (key, patient_id, nhs_number, forename, surname, dob,"
+        "   sex, postcode) SELECT * FROM unnest($10::text[], $11::bigint[], $12::text[],"
+        "   $13::text[], $14::text[], $15::text[], $16::text[], $17::text[]) ON CONFLICT DO NOTHING)"
         " SELECT ord, patient_id FROM np ORDER BY ord",
-        9, pv, err, errlen);
-    pg_columns_free(&a);
+        17, pv, err, errlen);
     if (!r)
-        return -1;
+        goto done;
     if (PQntuples(r) != nnew) {
         snprintf(err, errlen, "could not create %lld patients", (long long)nnew);
-        PQclear(r);
-        return -1;
+        goto done;
     }
     for (size_t i = 0; i < n; i++)
         if (out[i].patient_id < 0)
             out[i].patient_id = strtoll(PQgetvalue(r, (int)(-out[i].patient_id - 1), 1), NULL, 10);
+    rc = 0;
+done:
     PQclear(r);
-    return 0;
+    pg_columns_free(&fresh);
+    pg_columns_free(&more);
+    return rc;
 }
 
 int patient_index_assign(PGconn *db, const link_params_t *p, const link_ident_t *ids, size_t n,
@@ -287,7 +311,12 @@ int patient_index_assign(PGconn *db, const link_params_t *p, const link_ident_t 
         for (size_t c = 0; c < ncand; c++) {
             int row = (int)c;
             cand[c].patient_id = strtoll(PQgetvalue(r, row, 0), NULL, 10);
-            cand[c].key = PQgetvalue(r, row, 1);
+            long key = strtol(PQgetvalue(r, row, 1), NULL, 10);
+            if (key < 1 || (size_t)key > bk.nsorted) {
+                snprintf(err, errlen, "a candidate's key is number %ld of %zu", key, bk.nsorted);
+                goto done;
+            }
+            cand[c].key = bk.sorted[key - 1];
             /* stored values are already normalised; normalising again keeps them */
             link_ident_from_values(PQgetvalue(r, row, 2), PQgetvalue(r, row, 3),
                                    PQgetvalue(r, row, 4), PQgetvalue(r, row, 5),

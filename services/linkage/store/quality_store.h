@@ -20,6 +20,9 @@ typedef struct {
     const link_quality_t *q;
     bool death_matched; /* its patient is linked to a death */
     bool withheld;      /* under the national data opt-out */
+    /* its patient was created in the caller's transaction (by the batch linking it): the patient's
+     * records are then exactly its facts among those stored in the same call */
+    bool new_patient;
 } quality_fact_t;
 
 /* Stores the facts of facts[0..n) inside the caller's transaction, each in place of its record's
@@ -27,7 +30,9 @@ typedef struct {
  * newer one changes nothing), then sets the method of every record of the patients the batch
  * touched, the records' new and previous patients (linkage.quality_methods, migration 0030: a
  * singleton turns linked when its patient's second record arrives, and back when it leaves).
- * Returns 0, or -1 with err. */
+ * The methods of a new patient's records (new_patient) are decided here, from the facts, and
+ * stored with them: linkage.quality_methods then runs only for the patients held before, and not
+ * at all for a batch of new patients. Returns 0, or -1 with err. */
 int quality_store_facts(PGconn *db, const quality_fact_t *facts, size_t n, char *err,
                         size_t errlen);
 

@@ -153,11 +153,11 @@ static void test_counts_follow_the_latest_version(void **state)
     link_quality_t c = {"2025Q3", "4010232137:19400101", "1", "white", "female", "90+"};
     link_quality_t none = {"", "", "1", "white", "female", "90+"};
     quality_fact_t v1[] = {
-        {1, 1, 10, "nhfd", "RH8", "RH801", &a, false, false},
-        {2, 1, 11, "nhfd", "RH8", "RH801", &b, false, false},
-        {3, 1, 12, "nhfd", "RH8", "RH802", &c, false, true}, /* withheld */
-        {4, 1, 10, "nhfd", "RTH", "RTH01", &c, false, false},
-        {5, 1, 13, "nhfd", "RTH", "RTH01", &none, false, false}, /* no period: nowhere */
+        {1, 1, 10, "nhfd", "RH8", "RH801", &a, false, false, false},
+        {2, 1, 11, "nhfd", "RH8", "RH801", &b, false, false, false},
+        {3, 1, 12, "nhfd", "RH8", "RH802", &c, false, true, false}, /* withheld */
+        {4, 1, 10, "nhfd", "RTH", "RTH01", &c, false, false, false},
+        {5, 1, 13, "nhfd", "RTH", "RTH01", &none, false, false, false}, /* no period: nowhere */
     };
     store(db, v1, 5);
     assert_int_equal(link_pg_count(db, RECOUNT), 0);
@@ -172,13 +172,13 @@ static void test_counts_follow_the_latest_version(void **state)
      * are linked probabilistically now; of record 3, no longer withheld; record 2's version
      * again, and record 4's older one: nothing */
     quality_fact_t v2[] = {
-        {1, 2, 10, "nhfd", "RH8", "RH802", &b, false, false},
-        {3, 2, 12, "nhfd", "RH8", "RH802", &a, false, false},
-        {2, 1, 11, "nhfd", "RH8", "RH801", &a, true, true},
+        {1, 2, 10, "nhfd", "RH8", "RH802", &b, false, false, false},
+        {3, 2, 12, "nhfd", "RH8", "RH802", &a, false, false, false},
+        {2, 1, 11, "nhfd", "RH8", "RH801", &a, true, true, false},
     };
     store(db, v2, 3);
-    store(db, (quality_fact_t[]){{4, 2, 10, "nhfd", "RTH", "RTH01", &a, false, false}}, 1);
-    store(db, (quality_fact_t[]){{4, 1, 10, "nhfd", "RTH", "RTH01", &b, true, true}}, 1);
+    store(db, (quality_fact_t[]){{4, 2, 10, "nhfd", "RTH", "RTH01", &a, false, false, false}}, 1);
+    store(db, (quality_fact_t[]){{4, 1, 10, "nhfd", "RTH", "RTH01", &b, true, true, false}}, 1);
     assert_int_equal(link_pg_count(db, RECOUNT), 0);
     assert_int_equal(cell(db, "records", "site = 'RH801'"), 1); /* record 2 only */
     assert_int_equal(cell(db, "singleton", "site = 'RH801'"), 1);
@@ -251,34 +251,34 @@ static void test_methods_are_the_patients(void **state)
     link_quality_t no = {"2025Q3", "", "2", "asian", "male", "80-89"};
     /* patient 20 seen once, then again with the same NHS number: both by NHS number; patient 21
      * the same two records the other way round, in one batch */
-    store(db, (quality_fact_t[]){{20, 1, 20, "nhfd", "RH8", "RH801", &k, false, false}}, 1);
+    store(db, (quality_fact_t[]){{20, 1, 20, "nhfd", "RH8", "RH801", &k, false, false, false}}, 1);
     assert_methods(db, "nhfd", 20, "singleton");
-    store(db, (quality_fact_t[]){{21, 1, 20, "nhfd", "RTH", "RTH01", &k, false, false}}, 1);
+    store(db, (quality_fact_t[]){{21, 1, 20, "nhfd", "RTH", "RTH01", &k, false, false, false}}, 1);
     assert_methods(db, "nhfd", 20, "nhs_number,nhs_number");
     store(db,
-          (quality_fact_t[]){{23, 1, 21, "nhfd", "RTH", "RTH01", &k, false, false},
-                             {22, 1, 21, "nhfd", "RH8", "RH801", &k, false, false}},
+          (quality_fact_t[]){{23, 1, 21, "nhfd", "RTH", "RTH01", &k, false, false, false},
+                             {22, 1, 21, "nhfd", "RH8", "RH801", &k, false, false, false}},
           2);
     assert_methods(db, "nhfd", 21, "nhs_number,nhs_number");
     /* a third record of patient 20 without an NHS number, a fourth with another date of birth:
      * probabilistic, the first two still by NHS number */
     store(db,
-          (quality_fact_t[]){{24, 1, 20, "nhfd", "RH8", "RH801", &no, false, false},
-                             {25, 1, 20, "nhfd", "RH8", "RH801", &k2, false, false}},
+          (quality_fact_t[]){{24, 1, 20, "nhfd", "RH8", "RH801", &no, false, false, false},
+                             {25, 1, 20, "nhfd", "RH8", "RH801", &k2, false, false, false}},
           2);
     assert_methods(db, "nhfd", 20, "nhs_number,nhs_number,probabilistic,probabilistic");
     /* patient 22: a record with an NHS number and one without, the latter withheld: both
      * linked, probabilistically; the same patient in another audit is another matter */
     store(db,
-          (quality_fact_t[]){{26, 1, 22, "nhfd", "RH8", "RH801", &k, false, false},
-                             {27, 1, 22, "nhfd", "RH8", "RH801", &no, false, true},
-                             {28, 1, 22, "nela", "RH8", "RH801", &k, false, false}},
+          (quality_fact_t[]){{26, 1, 22, "nhfd", "RH8", "RH801", &k, false, false, false},
+                             {27, 1, 22, "nhfd", "RH8", "RH801", &no, false, true, false},
+                             {28, 1, 22, "nela", "RH8", "RH801", &k, false, false, false}},
           3);
     assert_methods(db, "nhfd", 22, "probabilistic,probabilistic");
     assert_methods(db, "nela", 22, "singleton");
     /* a newer version of record 27 moves it to patient 23: 26 and 27 are singletons; again,
      * nothing changes */
-    quality_fact_t moved[] = {{27, 2, 23, "nhfd", "RH8", "RH801", &no, false, false}};
+    quality_fact_t moved[] = {{27, 2, 23, "nhfd", "RH8", "RH801", &no, false, false, false}};
     store(db, moved, 1);
     assert_methods(db, "nhfd", 22, "singleton");
     assert_methods(db, "nhfd", 23, "singleton");
@@ -290,12 +290,58 @@ static void test_methods_are_the_patients(void **state)
     PQfinish(db);
 }
 
+/* The methods of a new patient's records are decided from the batch's facts (new_patient), as
+ * linkage.quality_methods decides them: running it afterwards changes nothing. A batch with two
+ * versions of one record leaves them to it. */
+static void test_new_patients_decided_in_batch(void **state)
+{
+    (void)state;
+    PGconn *db = connect_db();
+    link_quality_t k = {"2025Q3", "4010232137:19400101", "2", "asian", "male", "80-89"};
+    link_quality_t k2 = {"2025Q3", "4010232137:19400102", "2", "asian", "male", "80-89"};
+    link_quality_t no = {"2025Q3", "", "2", "asian", "male", "80-89"};
+    /* patient 40: two by NHS number, one without, one in another audit; 41 alone; 42 two
+     * records with other dates of birth, one withheld; 43 held before, joined now */
+    store(db, (quality_fact_t[]){{50, 1, 43, "nhfd", "RH8", "RH801", &k, false, false, true}}, 1);
+    store(db,
+          (quality_fact_t[]){{51, 1, 40, "nhfd", "RH8", "RH801", &k, false, false, true},
+                             {52, 1, 41, "nhfd", "RH8", "RH801", &k, false, false, true},
+                             {53, 1, 40, "nhfd", "RTH", "RTH01", &k, false, false, true},
+                             {54, 1, 40, "nhfd", "RTH", "RTH01", &no, false, false, true},
+                             {55, 1, 40, "nela", "RTH", "RTH01", &k, false, false, true},
+                             {56, 1, 42, "nhfd", "RTH", "RTH01", &k, false, false, true},
+                             {57, 1, 42, "nhfd", "RTH", "RTH01", &k2, false, true, true},
+                             {58, 1, 43, "nhfd", "RTH", "RTH01", &k, false, false, false}},
+          8);
+    assert_methods(db, "nhfd", 40, "nhs_number,nhs_number,probabilistic");
+    assert_methods(db, "nela", 40, "singleton");
+    assert_methods(db, "nhfd", 41, "singleton");
+    assert_methods(db, "nhfd", 42, "probabilistic,probabilistic");
+    assert_methods(db, "nhfd", 43, "nhs_number,nhs_number");
+    assert_int_equal(link_pg_count(db, RECOUNT), 0);
+    const char *revisions = "SELECT sum(revision) FROM linkage.record_quality";
+    long long rev = link_pg_count(db, revisions);
+    pg_fixture_exec(db, "SELECT linkage.quality_methods('{40,41,42,43}')");
+    assert_int_equal(link_pg_count(db, revisions), rev);
+    /* two versions of record 59 in one batch: the newer one's patient, 45, by the function */
+    store(db,
+          (quality_fact_t[]){{59, 2, 45, "nhfd", "RH8", "RH801", &k, false, false, true},
+                             {59, 1, 44, "nhfd", "RH8", "RH801", &k, false, false, true},
+                             {60, 1, 45, "nhfd", "RH8", "RH801", &k, false, false, true}},
+          3);
+    assert_methods(db, "nhfd", 44, "");
+    assert_methods(db, "nhfd", 45, "nhs_number,nhs_number");
+    assert_int_equal(link_pg_count(db, RECOUNT), 0);
+    PQfinish(db);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_period_and_categories),
         cmocka_unit_test(test_counts_follow_the_latest_version),
         cmocka_unit_test(test_methods_are_the_patients),
+        cmocka_unit_test(test_new_patients_decided_in_batch),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
