@@ -1,4 +1,4 @@
--- 0033 (issue 14): linkage.block without its foreign key to linkage.patient. Every row of the
+-- 0035 (issue 14): linkage.block without its foreign key to linkage.patient. Every row of the
 -- patient index is written by patient_index.c in the statement that creates the batch's new
 -- patients (their ids come from that insert) or with the id of a patient read from linkage.block
 -- itself, and no patient is ever deleted (0012 grants linkage no DELETE on linkage.patient), so
