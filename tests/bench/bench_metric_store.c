@@ -104,11 +104,12 @@ static double cpu_of(int pid)
     size_t n = fread(buf, 1, sizeof buf - 1, f);
     fclose(f);
     buf[n] = '\0';
-    /* after the command's closing parenthesis: state, then fields 4.. ; utime and stime are 14, 15 */
+    /* after the command's closing parenthesis: state, then fields 4.. ; utime and stime are 14, 15
+     */
     const char *p = strrchr(buf, ')');
     unsigned long long utime, stime;
-    if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &utime,
-                     &stime) != 2)
+    if (!p ||
+        sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &utime, &stime) != 2)
         return -1;
     return (double)(utime + stime) / (double)sysconf(_SC_CLK_TCK);
 }
@@ -165,8 +166,8 @@ int main(void)
     printf("bench_metric_store: %d records, batches of %d, %d contributions each in 4 breakdowns\n",
            N_RECORDS, BATCH, N_METRICS + 1);
     for (int kinds = 0; kinds < 2; kinds++) {
-        if (db_exec(db, "TRUNCATE metric.contribution, metric.aggregate, metric.measure", err,
-                    sizeof err) != 0) {
+        if (db_exec(db, "TRUNCATE metric.record_contribution, metric.aggregate, metric.measure",
+                    err, sizeof err) != 0) {
             fprintf(stderr, "bench_metric_store: %s\n", err);
             return 1;
         }
