@@ -87,9 +87,11 @@ void strbuf_pg_array_elem(strbuf_t *b, const char *value)
     strbuf_append(b, "\"");
     /* the runs between quotes and backslashes whole, each of those after a backslash */
     for (const char *p = value; *p;) {
-        size_t run = strcspn(p, "\"\\");
-        strbuf_append_n(b, p, run);
-        p += run;
+        const char *q = p;
+        while (*q && *q != '"' && *q != '\\')
+            q++;
+        strbuf_append_n(b, p, (size_t)(q - p));
+        p = q;
         if (*p) {
             const char escaped[2] = {'\\', *p++};
             strbuf_append_n(b, escaped, 2);

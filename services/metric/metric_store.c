@@ -148,6 +148,25 @@ static const char delete_values_sql[] =
     " WHERE" KEY_MATCHES("m", "z") " AND m.value = z.value AND m.count = 0";
 /* clang-format on */
 
+/* v in decimal into out (room for 21 bytes: a sign, 19 digits, the NUL), as "%lld" writes it
+ * without a stdio stream set up per number: a batch writes tens of thousands. Returns out. */
+static char *format_ll(char out[24], long long v)
+{
+    char digits[24];
+    int n = 0;
+    unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
+    do
+        digits[n++] = (char)('0' + u % 10);
+    while ((u /= 10) > 0);
+    int at = 0;
+    if (v < 0)
+        out[at++] = '-';
+    while (n > 0)
+        out[at++] = digits[--n];
+    out[at] = '\0';
+    return out;
+}
+
 static int fail(char *err, size_t errlen, const char *what)
 {
     snprintf(err, errlen, "%s", what);
@@ -373,7 +392,7 @@ static int delta_columns(const deltas_t *d, pg_columns_t *cells, pg_columns_t *v
         for (int k = 0; k < C_NUM; k++)
             v[k] = c->f[k];
         for (int k = 0; k < 5; k++) {
-            snprintf(sum[k], sizeof sum[k], "%lld", c->sum[k]);
+            format_ll(sum[k], c->sum[k]);
             v[C_NUM + k] = sum[k];
         }
         pg_columns_row(cells, v);
@@ -384,7 +403,7 @@ static int delta_columns(const deltas_t *d, pg_columns_t *cells, pg_columns_t *v
             continue;
         char value[32], count[24];
         snprintf(value, sizeof value, "%.17g", vd->value);
-        snprintf(count, sizeof count, "%lld", vd->count);
+        format_ll(count, vd->count);
         const char *v[NM];
         for (int k = 0; k < C_NUM; k++)
             v[k] = vorder[i].cell->f[k];
@@ -409,7 +428,7 @@ static int new_columns(const metric_store_record_t *recs, size_t n, pg_columns_t
     for (size_t i = 0; i < n && rc == 0; i++) {
         const metric_store_record_t *rec = &recs[i];
         char rid[32];
-        snprintf(rid, sizeof rid, "%lld", rec->record_id);
+        format_ll(rid, rec->record_id);
         const char *idv[1] = {rid};
         pg_columns_row(ids, idv);
         if (rec->n_contrib == 0)
@@ -420,10 +439,10 @@ static int new_columns(const metric_store_record_t *recs, size_t n, pg_columns_t
         }
         for (int c = 0; c < rec->n_contrib && rc == 0; c++) {
             const contribution_t *ct = &rec->contrib[c];
-            char num[24], den[16], e9[24], value[32];
-            snprintf(num, sizeof num, "%lld", ct->numerator);
-            snprintf(den, sizeof den, "%d", ct->denominator);
-            snprintf(e9, sizeof e9, "%lld", ct->expected_e9);
+            char num[24], den[24], e9[24], value[32];
+            format_ll(num, ct->numerator);
+            format_ll(den, ct->denominator);
+            format_ll(e9, ct->expected_e9);
             if (ct->has_value) {
                 if (!isfinite(ct->value)) {
                     snprintf(err, errlen,
@@ -442,8 +461,13 @@ static int new_columns(const metric_store_record_t *recs, size_t n, pg_columns_t
                                         ct->has_value ? value : NULL,
                                         ct->held ? "t" : "f",
                                         ct->missing ? "t" : "f"};
-            for (int a = 0; a < N_ARRAYS; a++)
-                strbuf_pg_array_elem(&arr[a], av[a]);
+            /* the metric id quoted (any text); the numbers, booleans and NULL as they are */
+            strbuf_pg_array_elem(&arr[0], av[0]);
+            for (int a = 1; a < N_ARRAYS; a++) {
+                if (c > 0)
+                    strbuf_append_n(&arr[a], ",", 1);
+                strbuf_append(&arr[a], av[a] ? av[a] : "NULL");
+            }
             if (contribution_add(d, rec, ct, 1) != 0)
                 rc = fail(err, errlen, "out of memory");
         }
