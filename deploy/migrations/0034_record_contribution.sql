@@ -89,3 +89,8 @@ ALTER TABLE metric.aggregate SET (fillfactor = 50);
 -- do not change.
 ALTER TABLE metric.measure DROP CONSTRAINT measure_pkey,
   ADD PRIMARY KEY (audit, period, value, site, month, category, breakdown, trust, metric_id);
+
+-- No query looks metric.record_state up by audit and period (publish follows it by its write
+-- position, record_state_write_idx; ncap release finalise joins it by record_id): its index on
+-- them only cost an entry per record applied.
+DROP INDEX metric.record_state_audit_idx;
