@@ -85,10 +85,17 @@ void strbuf_pg_array_elem(strbuf_t *b, const char *value)
         return;
     }
     strbuf_append(b, "\"");
-    for (const char *p = value; *p; p++) {
-        if (*p == '"' || *p == '\\')
-            strbuf_append_n(b, "\\", 1);
-        strbuf_append_n(b, p, 1);
+    /* the runs between quotes and backslashes whole, each of those after a backslash */
+    for (const char *p = value; *p;) {
+        const char *q = p;
+        while (*q && *q != '"' && *q != '\\')
+            q++;
+        strbuf_append_n(b, p, (size_t)(q - p));
+        p = q;
+        if (*p) {
+            const char escaped[2] = {'\\', *p++};
+            strbuf_append_n(b, escaped, 2);
+        }
     }
     strbuf_append(b, "\"");
 }

@@ -12,25 +12,26 @@
 #include "str_map.h"
 #include "strbuf.h"
 
-/* a new contribution: the record's key, its cell, its sums, its value and its categories
- * (breakdown_t order) */
+/* a record's row of metric.record_contribution: its key, its cell fields, its categories
+ * (breakdown_t order), then its contributions as arrays (one literal each) */
 enum {
     K_RID,
-    K_METRIC,
     K_AUDIT,
     K_TRUST,
     K_SITE,
     K_PERIOD,
     K_MONTH,
+    K_CATEGORY,
+    K_METRIC = K_CATEGORY + BREAKDOWN_COUNT,
     K_NUM,
     K_DEN,
     K_E9,
     K_VALUE,
     K_HELD,
     K_MISSING,
-    K_CATEGORY
+    NK
 };
-#define NK (K_CATEGORY + BREAKDOWN_COUNT)
+#define N_ARRAYS (NK - K_METRIC)
 /* a cell and its sums (metric.aggregate); a cell, a value and its count (metric.measure) */
 enum {
     C_AUDIT,
@@ -49,57 +50,60 @@ enum {
     NC
 };
 enum { M_VALUE = C_NUM, M_COUNT, NM };
-/* the rows delete_sql returns: a cell, a value (NULL: the cell's sums follow), five sums */
-enum { D_VALUE = C_NUM, D_NUM };
+/* the rows delete_sql returns: an old contribution with its record's cell fields */
+enum {
+    O_AUDIT,
+    O_PERIOD,
+    O_MONTH,
+    O_TRUST,
+    O_SITE,
+    O_CATEGORY,
+    O_METRIC = O_CATEGORY + BREAKDOWN_COUNT,
+    O_NUM,
+    O_DEN,
+    O_E9,
+    O_VALUE,
+    O_HELD,
+    O_MISSING
+};
 
 /* clang-format off */
 #define CELL_KEY "audit, period, month, trust, site, metric_id, breakdown, category"
 #define SUMS "numerator, denominator, expected_e9, held, missing"
-#define CONTRIBUTION_COLUMNS                                                                       \
-    "audit, period, month, trust, site, metric_id, numerator, denominator, expected_e9, value,"    \
-    " held, missing, imd_decile, ethnicity, sex, age"
-/* The cells of the contributions in relation c (CONTRIBUTION_COLUMNS): each counts in breakdown
- * 'all' (category '') and in each breakdown its record has a category in. The columns of
- * metric.contribution that hold the categories are named for the breakdowns (breakdown_name). */
-#define CELLS_OF(c)                                                                                \
-    " SELECT " c ".audit, " c ".period, " c ".month, " c ".trust, " c ".site, " c ".metric_id,"    \
-    "   b.breakdown, b.category, " c ".numerator, " c ".denominator::bigint AS denominator,"       \
-    "   " c ".expected_e9, " c ".held::int::bigint AS held, " c ".missing::int::bigint AS missing," \
-    "   " c ".value"                                                                               \
-    " FROM " c " CROSS JOIN LATERAL (VALUES ('all', ''), ('imd_decile', " c ".imd_decile),"        \
-    "   ('ethnicity', " c ".ethnicity), ('sex', " c ".sex), ('age', " c ".age))"                   \
-    "   AS b(breakdown, category) WHERE b.breakdown = 'all' OR b.category <> ''"
-/* Deletes the contributions of the records $1 and returns what they added: per cell its sums
- * (value NULL), and per cell and value how many had it (in the numerator's place).
+#define CONTRIBUTION_ARRAYS "metric_id, numerator, denominator, expected_e9, value, held, missing"
+/* Deletes the row of each record of $1 (metric.record_contribution) and returns its contributions,
+ * each with its record's cell fields and categories (breakdown_t order), for the sums and values
+ * they added to be taken away (old_add).
  * An index probe per record whatever the statistics: "record_id = ANY($1)" was planned as a scan
  * of the whole table whenever they were missing or young (every batch of a 100,000-record load:
  * 89 ms a batch, and growing with the table), so the rows are found by a LATERAL probe per record
- * (never flattened into a join: OFFSET 0) and deleted by their ctid. Contributions are inserted
- * and deleted, never updated, so a ctid found is the row to delete (one another transaction
- * deleted meanwhile is skipped, as "record_id = ANY" skipped it). */
+ * (never flattened into a join: OFFSET 0) and deleted by their ctid. Rows are inserted and
+ * deleted, never updated, so a ctid found is the row to delete (one another transaction deleted
+ * meanwhile is skipped, as "record_id = ANY" skipped it). */
 static const char delete_sql[] =
-    "WITH old AS (DELETE FROM metric.contribution WHERE ctid = ANY (ARRAY(SELECT x.tid FROM"
-    "   unnest($1::bigint[]) AS u(record_id) CROSS JOIN LATERAL (SELECT k.ctid AS tid FROM"
-    "   metric.contribution k WHERE k.record_id = u.record_id OFFSET 0) x))"
-    "   RETURNING " CONTRIBUTION_COLUMNS "),"
-    " cells AS (" CELLS_OF("old") ")"
-    " SELECT " CELL_KEY ", NULL::float8, sum(numerator), sum(denominator), sum(expected_e9),"
-    "   sum(held), sum(missing) FROM cells GROUP BY " CELL_KEY
-    " UNION ALL SELECT " CELL_KEY ", value, count(*), 0, 0, 0, 0 FROM cells"
-    "   WHERE value IS NOT NULL GROUP BY " CELL_KEY ", value";
+    "WITH old AS (DELETE FROM metric.record_contribution WHERE ctid = ANY (ARRAY(SELECT x.tid"
+    "   FROM unnest($1::bigint[]) AS u(record_id) CROSS JOIN LATERAL (SELECT k.ctid AS tid FROM"
+    "   metric.record_contribution k WHERE k.record_id = u.record_id OFFSET 0) x))"
+    "   RETURNING audit, period, month, trust, site, imd_decile, ethnicity, sex, age, "
+    CONTRIBUTION_ARRAYS ")"
+    " SELECT o.audit, o.period, o.month, o.trust, o.site, o.imd_decile, o.ethnicity, o.sex, o.age,"
+    "   c.* FROM old o CROSS JOIN LATERAL unnest(o.metric_id, o.numerator, o.denominator,"
+    "   o.expected_e9, o.value, o.held, o.missing) AS c(" CONTRIBUTION_ARRAYS ")";
 
-/* Inserts the new contributions ($1..$17) and applies to metric.aggregate, in one upsert in key
- * order, the net change of each cell ($18..$30: the new sums less the old, added up and sorted by
- * key in C by delta_columns, only cells that change: PostgreSQL sorting a batch's cells on eight
- * text columns took about a seventh of the statement); returns the cells whose sums are now all 0
- * (no contribution left) and any with a sum below 0 or a numerator above its denominator. */
+/* Inserts each record's row ($1..$17: its contributions as one array literal per record and
+ * array) and applies to metric.aggregate, in one upsert in key order, the net change of each cell
+ * ($18..$30: the new sums less the old, added up and sorted by key in C by delta_columns, only
+ * cells that change: PostgreSQL sorting a batch's cells on eight text columns took about a
+ * seventh of the statement); returns the cells whose sums are now all 0 (no contribution left)
+ * and any with a sum below 0 or a numerator above its denominator. */
 static const char insert_sql[] =
-    "WITH new AS (INSERT INTO metric.contribution (record_id, metric_id, audit, trust, site,"
-    "   period, month, numerator, denominator, expected_e9, value, held, missing, imd_decile,"
-    "   ethnicity, sex, age)"
-    "   SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[],"
-    "   $6::text[], $7::text[], $8::bigint[], $9::int[], $10::bigint[], $11::float8[],"
-    "   $12::bool[], $13::bool[], $14::text[], $15::text[], $16::text[], $17::text[])),"
+    "WITH new AS (INSERT INTO metric.record_contribution (record_id, audit, trust, site, period,"
+    "   month, imd_decile, ethnicity, sex, age, " CONTRIBUTION_ARRAYS ")"
+    "   SELECT r, a, t, s, p, mo, c1, c2, c3, c4, m::text[], n::bigint[], d::int[], e::bigint[],"
+    "   v::float8[], h::bool[], x::bool[] FROM unnest($1::bigint[], $2::text[], $3::text[],"
+    "   $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[],"
+    "   $11::text[], $12::text[], $13::text[], $14::text[], $15::text[], $16::text[], $17::text[])"
+    "   AS u(r, a, t, s, p, mo, c1, c2, c3, c4, m, n, d, e, v, h, x)),"
     " up AS (INSERT INTO metric.aggregate AS a (" CELL_KEY ", " SUMS ")"
     "   SELECT " CELL_KEY ", " SUMS " FROM unnest($18::text[], $19::text[], $20::text[],"
     "   $21::text[], $22::text[], $23::text[], $24::text[], $25::text[], $26::bigint[],"
@@ -143,6 +147,25 @@ static const char delete_values_sql[] =
     "   $5::text[], $6::text[], $7::text[], $8::text[], $9::float8[]) AS z(" CELL_KEY ", value)"
     " WHERE" KEY_MATCHES("m", "z") " AND m.value = z.value AND m.count = 0";
 /* clang-format on */
+
+/* v in decimal into out (room for 21 bytes: a sign, 19 digits, the NUL), as "%lld" writes it
+ * without a stdio stream set up per number: a batch writes tens of thousands. Returns out. */
+static char *format_ll(char out[24], long long v)
+{
+    char digits[24];
+    int n = 0;
+    unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
+    do
+        digits[n++] = (char)('0' + u % 10);
+    while ((u /= 10) > 0);
+    int at = 0;
+    if (v < 0)
+        out[at++] = '-';
+    while (n > 0)
+        out[at++] = digits[--n];
+    out[at] = '\0';
+    return out;
+}
 
 static int fail(char *err, size_t errlen, const char *what)
 {
@@ -201,7 +224,7 @@ static void deltas_free(deltas_t *d)
     strbuf_free(&d->key);
 }
 
-/* Adds sum (NULL: nothing, only the cell) to the cell f; its index in *at. Returns 0, or -1. */
+/* Adds sum to the cell f; its index in *at. Returns 0, or -1. */
 static int cell_add(deltas_t *d, const char *const f[C_NUM], const long long *sum, size_t *at)
 {
     strbuf_reset(&d->key);
@@ -227,7 +250,7 @@ static int cell_add(deltas_t *d, const char *const f[C_NUM], const long long *su
         for (int c = 0; c < C_NUM; c++)
             d->cells[*at].f[c] = f[c];
     }
-    for (int c = 0; sum && c < 5; c++)
+    for (int c = 0; c < 5; c++)
         d->cells[*at].sum[c] += sum[c];
     return 0;
 }
@@ -259,12 +282,14 @@ static int value_add(deltas_t *d, size_t cell, double value, long long count)
     return 0;
 }
 
-/* Adds a new contribution to every cell it counts in: breakdown 'all' (category ''), and each
- * breakdown its record has a category in. Returns 0, or -1. */
-static int contribution_add(deltas_t *d, const metric_store_record_t *rec, const contribution_t *ct)
+/* Adds a contribution (sign 1: a new one) or takes it away (sign -1: an old one) in every cell it
+ * counts in: breakdown 'all' (category ''), and each breakdown its record has a category in.
+ * Returns 0, or -1. */
+static int contribution_add(deltas_t *d, const metric_store_record_t *rec, const contribution_t *ct,
+                            int sign)
 {
-    const long long sum[5] = {ct->numerator, ct->denominator, ct->expected_e9, ct->held ? 1 : 0,
-                              ct->missing ? 1 : 0};
+    const long long sum[5] = {sign * ct->numerator, sign * (long long)ct->denominator,
+                              sign * ct->expected_e9, ct->held ? sign : 0, ct->missing ? sign : 0};
     for (int b = -1; b < BREAKDOWN_COUNT; b++) {
         const char *category = b < 0 ? "" : rec->categories[b] ? rec->categories[b] : "";
         if (b >= 0 && !category[0])
@@ -278,7 +303,8 @@ static int contribution_add(deltas_t *d, const metric_store_record_t *rec, const
                                 b < 0 ? "all" : breakdown_name((breakdown_t)b),
                                 category};
         size_t at;
-        if (cell_add(d, f, sum, &at) != 0 || (ct->has_value && value_add(d, at, ct->value, 1) != 0))
+        if (cell_add(d, f, sum, &at) != 0 ||
+            (ct->has_value && value_add(d, at, ct->value, sign) != 0))
             return -1;
     }
     return 0;
@@ -288,16 +314,23 @@ static int contribution_add(deltas_t *d, const metric_store_record_t *rec, const
 static int old_add(deltas_t *d, const PGresult *r)
 {
     for (int i = 0; i < PQntuples(r); i++) {
-        const char *f[C_NUM];
-        for (int c = 0; c < C_NUM; c++)
-            f[c] = PQgetvalue(r, i, c);
-        long long sum[5];
-        bool sums = PQgetisnull(r, i, D_VALUE);
-        for (int c = 0; c < 5; c++)
-            sum[c] = -strtoll(PQgetvalue(r, i, D_NUM + c), NULL, 10);
-        size_t at;
-        if (cell_add(d, f, sums ? sum : NULL, &at) != 0 ||
-            (!sums && value_add(d, at, strtod(PQgetvalue(r, i, D_VALUE), NULL), sum[0]) != 0))
+        metric_store_record_t rec = {.audit = PQgetvalue(r, i, O_AUDIT),
+                                     .trust = PQgetvalue(r, i, O_TRUST),
+                                     .site = PQgetvalue(r, i, O_SITE),
+                                     .period = PQgetvalue(r, i, O_PERIOD),
+                                     .month = PQgetvalue(r, i, O_MONTH)};
+        for (int b = 0; b < BREAKDOWN_COUNT; b++)
+            rec.categories[b] = PQgetvalue(r, i, O_CATEGORY + b);
+        contribution_t ct = {.metric_id = PQgetvalue(r, i, O_METRIC),
+                             .numerator = strtoll(PQgetvalue(r, i, O_NUM), NULL, 10),
+                             .denominator = atoi(PQgetvalue(r, i, O_DEN)),
+                             .expected_e9 = strtoll(PQgetvalue(r, i, O_E9), NULL, 10),
+                             .has_value = !PQgetisnull(r, i, O_VALUE),
+                             .held = PQgetvalue(r, i, O_HELD)[0] == 't',
+                             .missing = PQgetvalue(r, i, O_MISSING)[0] == 't'};
+        if (ct.has_value)
+            ct.value = strtod(PQgetvalue(r, i, O_VALUE), NULL);
+        if (contribution_add(d, &rec, &ct, -1) != 0)
             return -1;
     }
     return 0;
@@ -359,7 +392,7 @@ static int delta_columns(const deltas_t *d, pg_columns_t *cells, pg_columns_t *v
         for (int k = 0; k < C_NUM; k++)
             v[k] = c->f[k];
         for (int k = 0; k < 5; k++) {
-            snprintf(sum[k], sizeof sum[k], "%lld", c->sum[k]);
+            format_ll(sum[k], c->sum[k]);
             v[C_NUM + k] = sum[k];
         }
         pg_columns_row(cells, v);
@@ -370,7 +403,7 @@ static int delta_columns(const deltas_t *d, pg_columns_t *cells, pg_columns_t *v
             continue;
         char value[32], count[24];
         snprintf(value, sizeof value, "%.17g", vd->value);
-        snprintf(count, sizeof count, "%lld", vd->count);
+        format_ll(count, vd->count);
         const char *v[NM];
         for (int k = 0; k < C_NUM; k++)
             v[k] = vorder[i].cell->f[k];
@@ -383,54 +416,76 @@ static int delta_columns(const deltas_t *d, pg_columns_t *cells, pg_columns_t *v
     return 0;
 }
 
-/* The new contributions of recs, as columns for insert_sql, and added to d. Returns 0, or -1 with
- * err. */
+/* The new contributions of recs, as columns for insert_sql (a row per record with any, its
+ * contributions as one array literal per array), and added to d. Returns 0, or -1 with err. */
 static int new_columns(const metric_store_record_t *recs, size_t n, pg_columns_t *k,
                        pg_columns_t *ids, deltas_t *d, char *err, size_t errlen)
 {
-    for (size_t i = 0; i < n; i++) {
+    strbuf_t arr[N_ARRAYS];
+    for (int a = 0; a < N_ARRAYS; a++)
+        strbuf_init(&arr[a]);
+    int rc = 0;
+    for (size_t i = 0; i < n && rc == 0; i++) {
         const metric_store_record_t *rec = &recs[i];
         char rid[32];
-        snprintf(rid, sizeof rid, "%lld", rec->record_id);
+        format_ll(rid, rec->record_id);
         const char *idv[1] = {rid};
         pg_columns_row(ids, idv);
-        for (int c = 0; c < rec->n_contrib; c++) {
+        if (rec->n_contrib == 0)
+            continue;
+        for (int a = 0; a < N_ARRAYS; a++) {
+            strbuf_reset(&arr[a]);
+            strbuf_pg_array_open(&arr[a]);
+        }
+        for (int c = 0; c < rec->n_contrib && rc == 0; c++) {
             const contribution_t *ct = &rec->contrib[c];
-            char num[24], den[16], e9[24], value[32];
-            snprintf(num, sizeof num, "%lld", ct->numerator);
-            snprintf(den, sizeof den, "%d", ct->denominator);
-            snprintf(e9, sizeof e9, "%lld", ct->expected_e9);
+            char num[24], den[24], e9[24], value[32];
+            format_ll(num, ct->numerator);
+            format_ll(den, ct->denominator);
+            format_ll(e9, ct->expected_e9);
             if (ct->has_value) {
                 if (!isfinite(ct->value)) {
                     snprintf(err, errlen,
                              "record %lld, metric \"%s\": value %g is not a finite number",
                              rec->record_id, ct->metric_id, ct->value);
-                    return -1;
+                    rc = -1;
+                    break;
                 }
                 /* 17 significant digits: the same double back; -0 counts as 0 */
                 snprintf(value, sizeof value, "%.17g", ct->value + 0.0);
             }
-            const char *kv[NK] = {rid,
-                                  ct->metric_id,
-                                  rec->audit,
-                                  rec->trust,
-                                  rec->site,
-                                  rec->period,
-                                  rec->month,
-                                  num,
-                                  den,
-                                  e9,
-                                  ct->has_value ? value : NULL,
-                                  ct->held ? "t" : "f",
-                                  ct->missing ? "t" : "f"};
-            for (int b = 0; b < BREAKDOWN_COUNT; b++)
-                kv[K_CATEGORY + b] = rec->categories[b] ? rec->categories[b] : "";
-            pg_columns_row(k, kv);
-            if (contribution_add(d, rec, ct) != 0)
-                return fail(err, errlen, "out of memory");
+            const char *av[N_ARRAYS] = {ct->metric_id,
+                                        num,
+                                        den,
+                                        e9,
+                                        ct->has_value ? value : NULL,
+                                        ct->held ? "t" : "f",
+                                        ct->missing ? "t" : "f"};
+            /* the metric id quoted (any text); the numbers, booleans and NULL as they are */
+            strbuf_pg_array_elem(&arr[0], av[0]);
+            for (int a = 1; a < N_ARRAYS; a++) {
+                if (c > 0)
+                    strbuf_append_n(&arr[a], ",", 1);
+                strbuf_append(&arr[a], av[a] ? av[a] : "NULL");
+            }
+            if (contribution_add(d, rec, ct, 1) != 0)
+                rc = fail(err, errlen, "out of memory");
         }
+        const char *kv[NK] = {rid, rec->audit, rec->trust, rec->site, rec->period, rec->month};
+        for (int b = 0; b < BREAKDOWN_COUNT; b++)
+            kv[K_CATEGORY + b] = rec->categories[b] ? rec->categories[b] : "";
+        for (int a = 0; a < N_ARRAYS; a++) {
+            strbuf_pg_array_close(&arr[a]);
+            if (arr[a].oom)
+                rc = fail(err, errlen, "out of memory");
+            kv[K_METRIC + a] = arr[a].s;
+        }
+        if (rc == 0)
+            pg_columns_row(k, kv);
     }
-    return 0;
+    for (int a = 0; a < N_ARRAYS; a++)
+        strbuf_free(&arr[a]);
+    return rc;
 }
 
 /* Checks what insert_sql returned: cells emptied go to gone; an impossible sum is an error. */

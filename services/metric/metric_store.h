@@ -1,7 +1,9 @@
 /* metric_store.h - what ncap-metricd keeps of the records it applies: each record's contributions
- * (metric.contribution), their sums per cell and month (metric.aggregate) and, for median and mean
- * metrics, how many records of a cell have each value (metric.measure), all three changed in the
- * caller's transaction so that publish never sees one without the others (migrations 0014, 0016).
+ * (one row per record, its contributions as arrays: metric.record_contribution, migration 0034;
+ * the view metric.contribution shows them a row per record and metric), their sums per cell and
+ * month (metric.aggregate) and, for median and mean metrics, how many records of a cell have each
+ * value (metric.measure), all three changed in the caller's transaction so that publish never sees
+ * one without the others (migrations 0014, 0016).
  *
  * A cell is (audit, period, month, trust, site, metric_id, breakdown, category): each contribution
  * counts in breakdown 'all' (category '') and in every breakdown its record has a category in.
@@ -37,15 +39,16 @@ typedef bool (*metric_store_is_ratio_fn)(void *ctx, const char *audit, const cha
 
 /* Replaces every contribution of each record of recs (each record once) with its new ones, in
  * the caller's transaction: subtracts from metric.aggregate and metric.measure what the old ones
- * added, adds the new, each upserted in key order (two instances lock rows in the same order,
- * which keeps deadlocks rare; 40P01 is retried by the caller), and deletes a cell whose sums are
- * all 0 and a value whose count is 0. Returns 0, or -1 with err when a statement fails (its
- * SQLSTATE kept, db.h) or when a sum would become impossible: negative, a count below 0, the
- * numerator of a metric not a ratio above its denominator (the sums no longer match the
- * contributions: the transaction must roll back), or a contribution's value not finite.
+ * added, adds the new, each upserted in one fixed order, by cell then value (two instances lock
+ * rows in the same order, which keeps deadlocks rare; 40P01 is retried by the caller), and deletes
+ * a cell whose sums are all 0 and a value whose count is 0. Returns 0, or -1 with err when a
+ * statement fails (its SQLSTATE kept, db.h) or when a sum would become impossible: negative, a
+ * count below 0, the numerator of a metric not a ratio above its denominator (the sums no longer
+ * match the contributions: the transaction must roll back), or a contribution's value not finite.
  * The net change per cell and per value (new less old) is added up here, in memory, and only the
- * cells and values that change are sent. Cost: O(contributions replaced), in two statements, up to
- * five with values or emptied rows. */
+ * cells and values that change are sent. Cost: O(contributions replaced), in two statements (a
+ * row per record deleted, a row per record inserted with the cells' upsert), up to four more with
+ * values or emptied rows. */
 int metric_store_replace(PGconn *db, const metric_store_record_t *recs, size_t n,
                          metric_store_is_ratio_fn is_ratio, void *ctx, char *err, size_t errlen);
 

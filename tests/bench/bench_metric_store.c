@@ -4,11 +4,15 @@
  * first stored, then superseded every one (old sums subtracted, new added). Twice: 12
  * proportions, then 10 proportions, a ratio (observed, expected x 1e9, held or missing) and a
  * median (a value counted in metric.measure, 48 distinct values). Prints records a second for
- * each; asserts none. Without $NCAP_TEST_PG it says so and exits 0. */
+ * each, and the CPU time per record of this process and of its PostgreSQL backend (from
+ * /proc/PID/stat when the server runs on this machine: on a machine others share, the wall time
+ * varies with their load, the CPU time much less); asserts none. Without $NCAP_TEST_PG it says so
+ * and exits 0. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "metric_store.h"
 #include "pg_test_db.h"
@@ -88,9 +92,43 @@ static void make(rec_t *r, metric_store_record_t *out, long long id, unsigned se
     out->categories[BREAKDOWN_AGE] = age[next_random(&s) % 4];
 }
 
-/* Stores version `round` of every record; returns the seconds it took. */
-static double pass(PGconn *db, bool kinds, unsigned round)
+/* The CPU seconds (user and system) process pid has used, or -1 when /proc does not say (the
+ * server on another machine). */
+static double cpu_of(int pid)
 {
+    char path[64], buf[1024];
+    snprintf(path, sizeof path, "/proc/%d/stat", pid);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return -1;
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    /* after the command's closing parenthesis: state, then fields 4.. ; utime and stime are 14, 15
+     */
+    const char *p = strrchr(buf, ')');
+    unsigned long long utime, stime;
+    if (!p ||
+        sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &utime, &stime) != 2)
+        return -1;
+    return (double)(utime + stime) / (double)sysconf(_SC_CLK_TCK);
+}
+
+/* CPU seconds of this process and of db's backend. */
+typedef struct {
+    double self, backend;
+} cpu_t;
+
+static cpu_t cpu_now(PGconn *db)
+{
+    return (cpu_t){(double)clock() / CLOCKS_PER_SEC, cpu_of(PQbackendPID(db))};
+}
+
+/* Stores version `round` of every record; returns the seconds it took, and in *cpu the CPU
+ * seconds used meanwhile. */
+static double pass(PGconn *db, bool kinds, unsigned round, cpu_t *cpu)
+{
+    cpu_t c0 = cpu_now(db);
     static rec_t recs[BATCH];
     static metric_store_record_t batch[BATCH];
     char err[2048];
@@ -105,6 +143,8 @@ static double pass(PGconn *db, bool kinds, unsigned round)
             exit(1);
         }
     }
+    cpu_t c1 = cpu_now(db);
+    *cpu = (cpu_t){c1.self - c0.self, c0.backend < 0 ? -1 : c1.backend - c0.backend};
     return now() - t0;
 }
 
@@ -126,12 +166,13 @@ int main(void)
     printf("bench_metric_store: %d records, batches of %d, %d contributions each in 4 breakdowns\n",
            N_RECORDS, BATCH, N_METRICS + 1);
     for (int kinds = 0; kinds < 2; kinds++) {
-        if (db_exec(db, "TRUNCATE metric.contribution, metric.aggregate, metric.measure", err,
-                    sizeof err) != 0) {
+        if (db_exec(db, "TRUNCATE metric.record_contribution, metric.aggregate, metric.measure",
+                    err, sizeof err) != 0) {
             fprintf(stderr, "bench_metric_store: %s\n", err);
             return 1;
         }
-        double first = pass(db, kinds, 1), again = pass(db, kinds, 2);
+        cpu_t c1, c2;
+        double first = pass(db, kinds, 1, &c1), again = pass(db, kinds, 2, &c2);
         PGresult *r = db_query(db,
                                "SELECT (SELECT count(*) FROM metric.aggregate),"
                                " (SELECT count(*) FROM metric.measure)",
@@ -145,6 +186,11 @@ int main(void)
                kinds ? "10 proportions, a ratio and a median:" : "12 proportions:",
                N_RECORDS / first, N_RECORDS / again, PQgetvalue(r, 0, 0), PQgetvalue(r, 0, 1));
         PQclear(r);
+        if (c1.backend >= 0)
+            printf("  %-38s CPU us/record: stored %.0f + backend %.0f, superseded %.0f + backend "
+                   "%.0f\n",
+                   "", 1e6 * c1.self / N_RECORDS, 1e6 * c1.backend / N_RECORDS,
+                   1e6 * c2.self / N_RECORDS, 1e6 * c2.backend / N_RECORDS);
     }
     PQfinish(db);
     return 0;

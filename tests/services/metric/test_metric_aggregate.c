@@ -720,7 +720,7 @@ static void test_hand_made_contributions(void **state)
     for (unsigned run = 0; run < 3; run++) {
         unsigned seed = 1234567u + run * 7777u;
         pg_fixture_exec(db, "RESET ROLE");
-        pg_fixture_exec(db, "TRUNCATE metric.contribution, metric.aggregate, metric.measure");
+        pg_fixture_exec(db, "TRUNCATE metric.record_contribution, metric.aggregate, metric.measure");
         pg_fixture_exec(db, "SET ROLE ncap_metric");
         shuffle(earlier, ne, &seed);
         shuffle(finals, H_RECORDS, &seed);
