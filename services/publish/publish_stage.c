@@ -14,6 +14,7 @@
 #include "final_late.h"
 #include "linkage_quality.h"
 #include "log.h"
+#include "pg_columns.h"
 #include "benchmark.h"
 #include "outlier_publish.h"
 #include "release_actions.h"
@@ -568,6 +569,67 @@ static void pruned_clear(publish_t *ps)
     ".audit) OR NOT EXISTS (SELECT 1 FROM publish.release l WHERE l.audit = " c ".audit"           \
     " AND l.status = 'provisional' AND l.created_at > now() - make_interval(secs => $4::int)))"
 
+/* Whether a round can have work for a changed record, from what the last round committed knew
+ * (ps->known): the audits that may have changed records waiting for their round (ps->waiting,
+ * an array literal) and its snapshot's xmin. A record written since then, or written by a
+ * transaction still running then, has a write_xid of at least that xmin (migration 0018): the
+ * audits of those rows ($1 the xmin), with the waiting ones ($2), are every audit a changed record
+ * can belong to. The round takes changed records when `ncap release now` asked (any request: the
+ * round takes the requests), or when one of those audits is due (AUDIT_DUE, $3 the interval);
+ * otherwise it would take none, and the statement that reads the tail after the watermark is
+ * left out. Cost: an index range of the rows written since the last round, not the tail. Sets
+ * ps->next_xmin (this snapshot's) and, when no round is due, ps->next_waiting (those audits).
+ * Returns 1 when due, 0 when not, -1 with err. */
+static int round_due(publish_t *ps, PGconn *db, const char *interval, char *err, size_t errlen)
+{
+    const char *p[] = {ps->xmin, ps->waiting, interval};
+    PGresult *r =
+        ps->known
+            ? db_query(db,
+                       "WITH a AS (SELECT DISTINCT audit FROM (SELECT unnest($2::text[]) AS audit"
+                       "   UNION ALL SELECT audit FROM metric.record_state"
+                       "   WHERE write_xid >= $1::xid8) x)"
+                       " SELECT pg_snapshot_xmin(pg_current_snapshot()),"
+                       "   EXISTS (SELECT 1 FROM publish.release_request) OR EXISTS (SELECT 1"
+                       "   FROM a WHERE $3::int = 0 OR NOT EXISTS (SELECT 1 FROM publish.release l"
+                       "   WHERE l.audit = a.audit AND l.status = 'provisional'"
+                       "   AND l.created_at > now() - make_interval(secs => $3::int))),"
+                       "   array(SELECT audit FROM a ORDER BY 1)",
+                       3, p, err, errlen)
+            : db_query(db, "SELECT pg_snapshot_xmin(pg_current_snapshot()), true, '{}'", 0, NULL,
+                       err, errlen);
+    if (!r)
+        return -1;
+    snprintf(ps->next_xmin, sizeof ps->next_xmin, "%s", PQgetvalue(r, 0, 0));
+    int due = PQgetvalue(r, 0, 1)[0] == 't';
+    free(ps->next_waiting);
+    ps->next_waiting = due ? NULL : strdup(PQgetvalue(r, 0, 2));
+    PQclear(r);
+    if (!due && !ps->next_waiting) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    return due;
+}
+
+/* The audits of r's rows without a period (the round's audits whose changed records wait), as an
+ * array literal into ps->next_waiting. Returns 0, or -1 when out of memory. */
+static int note_waiting(publish_t *ps, const PGresult *r)
+{
+    pg_columns_t a;
+    pg_columns_open(&a, 1);
+    for (int i = 0; i < PQntuples(r); i++)
+        if (PQgetisnull(r, i, 1)) {
+            const char *v[] = {PQgetvalue(r, i, 0)};
+            pg_columns_row(&a, v);
+        }
+    int rc = pg_columns_close(&a);
+    free(ps->next_waiting);
+    ps->next_waiting = rc == 0 ? strdup(a.params[0]) : NULL;
+    pg_columns_free(&a);
+    return ps->next_waiting ? 0 : -1;
+}
+
 /* Rebuilds the (audit, period) rows of r, ordered by audit: each audit's run-chart months are
  * loaded once, up to the latest of its periods in r. Returns 0, or -1 with err. */
 static int rebuild_rows(publish_t *ps, PGconn *db, const orgs_t *orgs, const PGresult *r, char *err,
@@ -575,18 +637,22 @@ static int rebuild_rows(publish_t *ps, PGconn *db, const orgs_t *orgs, const PGr
 {
     int rc = 0, n = PQntuples(r);
     load_t series = {0};
+    const char *loaded = NULL; /* the audit whose run charts series holds */
     for (int i = 0; rc == 0 && i < n; i++) {
         const char *audit = PQgetvalue(r, i, 0);
-        if (i == 0 || strcmp(audit, PQgetvalue(r, i - 1, 0)) != 0) {
+        if (PQgetisnull(r, i, 1)) /* an audit whose records wait (periodic's statement) */
+            continue;
+        if (!loaded || strcmp(audit, loaded) != 0) {
             /* the audit's run charts up to its last period of this round (rows of one audit
              * together; the latest of them, whatever their order) */
             const char *last = PQgetvalue(r, i, 1);
             for (int j = i + 1; j < n && strcmp(PQgetvalue(r, j, 0), audit) == 0; j++)
-                if (strcmp(PQgetvalue(r, j, 1), last) > 0)
+                if (!PQgetisnull(r, j, 1) && strcmp(PQgetvalue(r, j, 1), last) > 0)
                     last = PQgetvalue(r, j, 1);
             load_free(&series);
             if ((rc = load_series(db, audit, last, &series, err, errlen)) != 0)
                 break;
+            loaded = audit;
         }
         rc = rebuild(ps, db, orgs, &series, audit, PQgetvalue(r, i, 1), err, errlen);
     }
@@ -628,81 +694,111 @@ static int periodic(void *state, PGconn *db, int limit, stage_keys_t *out, char 
     char interval[16];
     snprintf(interval, sizeof interval, "%d", ps->interval_s > 0 ? ps->interval_s : 0);
     const char *p[] = {interval};
-    PGresult *changed = stage_wm_query(
-        db, "publish",
-        "WITH tail AS (SELECT r.write_xid, r.record_id, r.version, r.link_revision, r.audit,"
-        "   r.period, r.trust FROM metric.record_state r WHERE " AFTER_WATERMARK "),"
-        " changed AS (SELECT r.write_xid, r.record_id, r.version, r.link_revision, r.audit,"
-        "   r.period, s.period AS old_period, r.trust, s.version AS old_version,"
-        "   s.link_revision AS old_link_revision"
-        "   FROM tail r LEFT JOIN publish.seen s USING (record_id) WHERE " CHANGED "),"
-        /* `ncap release now`: taken by this round */
-        " req AS (DELETE FROM publish.release_request RETURNING audit),"
-        " due_audit AS (SELECT a.audit, " AUDIT_DUE(
-            "a") " AS due FROM (SELECT DISTINCT audit"
-                 "   FROM changed) a),"
-                 " due AS (SELECT c.* FROM changed c JOIN due_audit d ON d.audit = c.audit AND "
-                 "d.due),"
-                 " waiting AS (SELECT c.write_xid, c.record_id, c.version FROM changed c"
-                 "   JOIN due_audit d ON d.audit = c.audit AND NOT d.due"
-                 "   ORDER BY c.write_xid, c.record_id, c.version LIMIT 1),"
-                 /* every row of the tail before the first waiting one is seen once this commits:
-                  * the watermark passes those below the horizon (migration 0018) */
-                 " mark AS (UPDATE publish.watermark w SET write_xid = t.write_xid,"
-                 "   record_id = t.record_id, version = t.version, moved_at = now() FROM (SELECT"
-                 "   write_xid, record_id, version FROM tail x"
-                 "   WHERE write_xid < (SELECT pg_snapshot_xmin(pg_current_snapshot()))"
-                 "   AND NOT EXISTS (SELECT 1 FROM waiting b WHERE (x.write_xid, x.record_id, "
-                 "x.version)"
-                 "   >= (b.write_xid, b.record_id, b.version))"
-                 "   ORDER BY write_xid DESC, record_id DESC, version DESC LIMIT 1) t),"
-                 " up AS (INSERT INTO publish.seen (record_id, version, link_revision, audit, "
-                 "period)"
-                 "   SELECT record_id, version, link_revision, audit, period FROM due"
-                 "   ON CONFLICT (record_id) DO UPDATE SET version = EXCLUDED.version,"
-                 "   link_revision = EXCLUDED.link_revision, period = EXCLUDED.period,"
-                 "   published_at = now()),"
-                 /* why the period's next revision changes (migrations 0025, 0028): counts per
-                  * trust; a link revision of the same version is relinked (deaths loaded) when
-                  * the record's linked values changed after the revision publish saw, rekeyed
-                  * (a new pseudonym only) when not */
-                 " chg AS (INSERT INTO publish.pending_change AS pc (audit, period, trust, added,"
-                 "   corrected, relinked, withdrawn, rekeyed) SELECT audit, p, trust,"
-                 "   sum(a), sum(c), sum(l), sum(w), sum(k) FROM (SELECT audit, period AS p, trust,"
-                 "   a, c, (l AND NOT k)::int AS l, w, k::int AS k FROM (SELECT audit, period, "
-                 "trust,"
-                 "   (old_version IS NULL OR old_period IS DISTINCT FROM period)::int AS a,"
-                 "   coalesce(old_period = period AND version <> old_version, false)::int AS c,"
-                 "   coalesce(old_period = period AND version = old_version, false) AS l,"
-                 "   CASE WHEN old_period = period AND version = old_version THEN"
-                 "   coalesce(publish.link_payload_revision(record_id, version)"
-                 "   <= old_link_revision, false) ELSE false END AS k, 0 AS w"
-                 "   FROM due WHERE period IS NOT NULL) y"
-                 "   UNION ALL SELECT audit, old_period, trust, 0, 0, 0, 1, 0"
-                 "   FROM due WHERE old_period IS DISTINCT FROM period AND old_period IS NOT NULL)"
-                 "   x GROUP BY 1, 2, 3 ON CONFLICT (audit, period, trust) DO UPDATE SET"
-                 "   added = pc.added + EXCLUDED.added, corrected = pc.corrected +"
-                 "   EXCLUDED.corrected, relinked = pc.relinked + EXCLUDED.relinked,"
-                 "   withdrawn = pc.withdrawn + EXCLUDED.withdrawn,"
-                 "   rekeyed = pc.rekeyed + EXCLUDED.rekeyed),"
-                 " periods AS (SELECT DISTINCT audit, p FROM (SELECT audit, period AS p FROM due"
-                 "   UNION ALL SELECT audit, old_period FROM due) x WHERE p IS NOT NULL)"
-                 /* a later period's run charts include the months of this one: rebuilt too */
-                 " SELECT audit, p FROM periods UNION SELECT r.audit, r.period FROM "
-                 "publish.release r"
-                 "   JOIN (SELECT audit, min(p) AS first FROM periods GROUP BY audit) f"
-                 "   ON r.audit = f.audit AND r.period > f.first"
-                 " ORDER BY 1, 2",
-        1, p, err, errlen);
-    if (!changed)
+    int due = round_due(ps, db, interval, err, errlen);
+    if (due < 0)
         return -1;
+    PGresult *changed =
+        !due
+            ? PQmakeEmptyPGresult(db, PGRES_TUPLES_OK)
+            : stage_wm_query(
+                  db, "publish",
+                  "WITH tail AS (SELECT r.write_xid, r.record_id, r.version, r.link_revision, "
+                  "r.audit,"
+                  "   r.period, r.trust FROM metric.record_state r WHERE " AFTER_WATERMARK "),"
+                  " changed AS (SELECT r.write_xid, r.record_id, r.version, r.link_revision, "
+                  "r.audit,"
+                  "   r.period, s.period AS old_period, r.trust, s.version AS old_version,"
+                  "   s.link_revision AS old_link_revision"
+                  "   FROM tail r LEFT JOIN publish.seen s USING (record_id) WHERE " CHANGED "),"
+                  /* `ncap release now`: taken by this round */
+                  " req AS (DELETE FROM publish.release_request RETURNING audit),"
+                  " due_audit AS (SELECT a.audit, " AUDIT_DUE(
+                      "a") " AS due FROM (SELECT DISTINCT audit"
+                           "   FROM changed) a),"
+                           " due AS (SELECT c.* FROM changed c JOIN due_audit d ON d.audit = "
+                           "c.audit AND "
+                           "d.due),"
+                           " waiting AS (SELECT c.write_xid, c.record_id, c.version FROM changed c"
+                           "   JOIN due_audit d ON d.audit = c.audit AND NOT d.due"
+                           "   ORDER BY c.write_xid, c.record_id, c.version LIMIT 1),"
+                           /* every row of the tail before the first waiting one is seen once this
+                            * commits: the watermark passes those below the horizon (migration 0018)
+                            */
+                           " mark AS (UPDATE publish.watermark w SET write_xid = t.write_xid,"
+                           "   record_id = t.record_id, version = t.version, moved_at = now() FROM "
+                           "(SELECT"
+                           "   write_xid, record_id, version FROM tail x"
+                           "   WHERE write_xid < (SELECT pg_snapshot_xmin(pg_current_snapshot()))"
+                           "   AND NOT EXISTS (SELECT 1 FROM waiting b WHERE (x.write_xid, "
+                           "x.record_id, "
+                           "x.version)"
+                           "   >= (b.write_xid, b.record_id, b.version))"
+                           "   ORDER BY write_xid DESC, record_id DESC, version DESC LIMIT 1) t),"
+                           " up AS (INSERT INTO publish.seen (record_id, version, link_revision, "
+                           "audit, "
+                           "period)"
+                           "   SELECT record_id, version, link_revision, audit, period FROM due"
+                           "   ON CONFLICT (record_id) DO UPDATE SET version = EXCLUDED.version,"
+                           "   link_revision = EXCLUDED.link_revision, period = EXCLUDED.period,"
+                           "   published_at = now()),"
+                           /* why the period's next revision changes (migrations 0025, 0028): counts
+                            * per trust; a link revision of the same version is relinked (deaths
+                            * loaded) when the record's linked values changed after the revision
+                            * publish saw, rekeyed (a new pseudonym only) when not */
+                           " chg AS (INSERT INTO publish.pending_change AS pc (audit, period, "
+                           "trust, added,"
+                           "   corrected, relinked, withdrawn, rekeyed) SELECT audit, p, trust,"
+                           "   sum(a), sum(c), sum(l), sum(w), sum(k) FROM (SELECT audit, period "
+                           "AS p, trust,"
+                           "   a, c, (l AND NOT k)::int AS l, w, k::int AS k FROM (SELECT audit, "
+                           "period, "
+                           "trust,"
+                           "   (old_version IS NULL OR old_period IS DISTINCT FROM period)::int AS "
+                           "a,"
+                           "   coalesce(old_period = period AND version <> old_version, "
+                           "false)::int AS c,"
+                           "   coalesce(old_period = period AND version = old_version, false) AS l,"
+                           "   CASE WHEN old_period = period AND version = old_version THEN"
+                           "   coalesce(publish.link_payload_revision(record_id, version)"
+                           "   <= old_link_revision, false) ELSE false END AS k, 0 AS w"
+                           "   FROM due WHERE period IS NOT NULL) y"
+                           "   UNION ALL SELECT audit, old_period, trust, 0, 0, 0, 1, 0"
+                           "   FROM due WHERE old_period IS DISTINCT FROM period AND old_period IS "
+                           "NOT NULL)"
+                           "   x GROUP BY 1, 2, 3 ON CONFLICT (audit, period, trust) DO UPDATE SET"
+                           "   added = pc.added + EXCLUDED.added, corrected = pc.corrected +"
+                           "   EXCLUDED.corrected, relinked = pc.relinked + EXCLUDED.relinked,"
+                           "   withdrawn = pc.withdrawn + EXCLUDED.withdrawn,"
+                           "   rekeyed = pc.rekeyed + EXCLUDED.rekeyed),"
+                           " periods AS (SELECT DISTINCT audit, p FROM (SELECT audit, period AS p "
+                           "FROM due"
+                           "   UNION ALL SELECT audit, old_period FROM due) x WHERE p IS NOT NULL)"
+                           /* a later period's run charts include the months of this one: rebuilt
+                              too */
+                           " SELECT audit, p FROM periods UNION SELECT r.audit, r.period FROM "
+                           "publish.release r"
+                           "   JOIN (SELECT audit, min(p) AS first FROM periods GROUP BY audit) f"
+                           "   ON r.audit = f.audit AND r.period > f.first"
+                           /* the audits whose changed records wait for their next round (no period)
+                            */
+                           " UNION SELECT audit, NULL FROM due_audit WHERE NOT due"
+                           " ORDER BY 1, 2",
+                  1, p, err, errlen);
+    if (!changed || (due && note_waiting(ps, changed) != 0)) {
+        if (changed || !due)
+            snprintf(err, errlen, "out of memory");
+        PQclear(changed);
+        return -1;
+    }
     /* outlier cases past their deadline move on: where one is published, its alarm shows */
     PGresult *outliers = outlier_publish_tick(db, ps->audits, ps->out_dir, err, errlen);
     if (!outliers) {
         PQclear(changed);
         return -1;
     }
-    int rc = 0, n = PQntuples(changed), n_outliers = PQntuples(outliers);
+    int rc = 0, n = 0, n_outliers = PQntuples(outliers);
+    for (int i = 0; i < PQntuples(changed); i++)
+        n += !PQgetisnull(changed, i, 1); /* the periods; not the audits that wait */
     orgs_t orgs = {0};
     if (n + n_outliers > 0)
         rc = orgs_load(db, &orgs, err, errlen);
@@ -730,6 +826,14 @@ static int periodic(void *state, PGconn *db, int limit, stage_keys_t *out, char 
 static void after_commit(void *state, PGconn *db)
 {
     publish_t *ps = state;
+    /* what the round knew is true now: the next one starts from it (round_due) */
+    if (ps->next_waiting) {
+        snprintf(ps->xmin, sizeof ps->xmin, "%s", ps->next_xmin);
+        free(ps->waiting);
+        ps->waiting = ps->next_waiting;
+        ps->next_waiting = NULL;
+        ps->known = true;
+    }
     for (size_t i = 0; i < ps->n_pending; i++) {
         char err[1024];
         if (release_files_export(db, ps->out_dir, ps->pending[i], err, sizeof err) != 0)
@@ -799,4 +903,8 @@ void publish_stage_clear(publish_t *ps)
     free(ps->pruned);
     ps->pruned = NULL;
     ps->cap_pruned = 0;
+    free(ps->waiting);
+    free(ps->next_waiting);
+    ps->waiting = ps->next_waiting = NULL;
+    ps->known = false;
 }
