@@ -4,7 +4,9 @@
  * while metric takes its records again, among them); a change to a record of an earlier period
  * rebuilds every later period too, whose run charts show that period's months (a new revision
  * with the same latest.csv), and a change to a record of the last period rebuilds that period
- * alone. The cadence: rounds every interval unless asked, older provisional revisions pruned. */
+ * alone; a round of another publisher in between is seen (the sums held since forgotten). The
+ * cadence: rounds every interval unless asked, older provisional revisions pruned. The state
+ * (publish_t) is kept between rounds, as the daemon keeps it. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -163,6 +165,22 @@ static void test_months_and_later_periods(void **state)
     pg_fixture_exec(db, "SET ROLE ncap_publish");
     assert_int_equal(publish_once(db, &ps), 1);
     assert_trust_row(db, "2026Q2", "RB2", 10, 40);
+
+    /* another publisher's round between two of this one's (one at a time): the sums this one
+     * holds from its last round are forgotten, not brought up to date by its own changes only */
+    publish_t other = {.out_dir = dir, .audits = ps.audits};
+    pg_fixture_exec(db, "RESET ROLE");
+    record(db, 8, 1, "RA1", "2026Q2", "2026-04", 1);
+    pg_fixture_exec(db, "SET ROLE ncap_publish");
+    assert_int_equal(publish_once(db, &other), 1);
+    assert_trust_row(db, "2026Q2", "RA1", 20, 40);
+    pg_fixture_exec(db, "RESET ROLE");
+    record(db, 9, 1, "RB2", "2026Q2", "2026-06", 0);
+    pg_fixture_exec(db, "SET ROLE ncap_publish");
+    assert_int_equal(publish_once(db, &ps), 1);
+    assert_trust_row(db, "2026Q2", "RA1", 20, 40);
+    assert_trust_row(db, "2026Q2", "RB2", 10, 60);
+    publish_stage_clear(&other);
 
     publish_stage_clear(&ps);
     audit_cache_destroy(&ps.audits);
