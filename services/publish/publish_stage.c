@@ -63,14 +63,23 @@ static void orgs_clear(orgs_t *o)
  * release_sums_sort do both in C on ranked keys, as for `ncap release build`: a GROUP BY and
  * ORDER BY of the same rows cost PostgreSQL several times the scan). Cost: O(cells of the
  * period's months), never a record. */
-#define CELLS_SQL                                                                                  \
-    "SELECT trust, site, metric_id, breakdown, category, month, numerator, denominator,"           \
-    " expected_e9, held, missing FROM metric.aggregate WHERE audit = $1 AND period = $2"
+#define CELL_COLUMNS                                                                               \
+    "trust, site, metric_id, breakdown, category, month, numerator, denominator, expected_e9,"     \
+    " held, missing"
+#define MEASURE_COLUMNS "trust, site, metric_id, breakdown, category, month, value, count"
+#define CELLS_SQL "SELECT " CELL_COLUMNS " FROM metric.aggregate WHERE audit = $1 AND period = $2"
 #define MEASURES_SQL                                                                               \
-    "SELECT trust, site, metric_id, breakdown, category, month, value, count FROM metric.measure"  \
-    " WHERE audit = $1 AND period = $2"
-/* Of the trusts $3 only: the index range of the period, the rows of those trusts fetched. */
-#define OF_TRUSTS " AND trust = ANY ($3::text[])"
+    "SELECT " MEASURE_COLUMNS " FROM metric.measure WHERE audit = $1 AND period = $2"
+/* The same rows of the trusts $3 only: per month of the period (a loose scan of the primary key,
+ * audit, period, month, trust, ...) and trust, an index range of that trust's rows (OFFSET 0
+ * keeps the planner from a scan of the whole table filtered by trust). Cost: O(those rows). */
+#define OF_TRUSTS_SQL(table, columns)                                                              \
+    "WITH RECURSIVE ms(m) AS (SELECT min(month) FROM " table " WHERE audit = $1 AND period = $2"   \
+    "   UNION ALL SELECT (SELECT min(month) FROM " table " WHERE audit = $1 AND period = $2"       \
+    "   AND month > ms.m) FROM ms WHERE ms.m IS NOT NULL)"                                         \
+    " SELECT a.* FROM ms CROSS JOIN unnest($3::text[]) t(trust) CROSS JOIN LATERAL "               \
+    "(SELECT " columns " FROM " table " x WHERE x.audit = $1 AND x.period = $2 AND x.month = ms.m" \
+    "   AND x.trust = t.trust OFFSET 0) a"
 static const char *const sums_sql[] = {
     /* the period's cells per month; metric '' counts records */
     CELLS_SQL,
@@ -699,10 +708,10 @@ static int cache_read(publish_t *ps, PGconn *db, const char *audit, const char *
     load_t l = {.strings = sums_cache_strings(ps->cache), .layout = &OWN, .keep_records = true};
     const char *p[] = {audit, period, lit};
     int np = lit ? 3 : 2, rc = -1;
-    if (read_rows(db, lit ? CELLS_SQL OF_TRUSTS : CELLS_SQL, np, p, cell_row, &l, err, errlen) ==
-            0 &&
-        read_rows(db, lit ? MEASURES_SQL OF_TRUSTS : MEASURES_SQL, np, p, measure_row, &l, err,
-                  errlen) == 0) {
+    if (read_rows(db, lit ? OF_TRUSTS_SQL("metric.aggregate", CELL_COLUMNS) : CELLS_SQL, np, p,
+                  cell_row, &l, err, errlen) == 0 &&
+        read_rows(db, lit ? OF_TRUSTS_SQL("metric.measure", MEASURE_COLUMNS) : MEASURES_SQL, np, p,
+                  measure_row, &l, err, errlen) == 0) {
         rc = sums_cache_put(ps->cache, audit, period, lit ? trusts : NULL, n_trusts, l.cells,
                             l.n_cells, l.measures, l.n_measures);
         if (rc < 0)
