@@ -863,7 +863,7 @@ static int rebuild_cached(publish_t *ps, PGconn *db, const orgs_t *orgs, const P
             }
             if (rc == 0)
                 rc = rebuild(ps, db, orgs, &sums, audit, period, err, errlen);
-            release_sums_free(&sums);
+            sums_cache_sums_free(&sums);
             load_free_shared(&w);
         }
         if (rc == 0 && ps->cache_off)

@@ -315,13 +315,11 @@ int sums_cache_sums(sums_cache_t *c, const char *audit, const char *period,
         }
     const release_sums_t *o = &h->sums;
     s->cells = malloc((o->n_cells + n_extra + 1) * sizeof *s->cells);
-    s->measures = malloc((o->n_measures + 1) * sizeof *s->measures);
     s->series = malloc((n_series + 1) * sizeof *s->series);
     s->series_measures = malloc((n_series_measures + 1) * sizeof *s->series_measures);
-    if (!s->cells || !s->measures || !s->series || !s->series_measures ||
-        release_sums_merge_months(&e) != 0) {
+    if (!s->cells || !s->series || !s->series_measures || release_sums_merge_months(&e) != 0) {
         release_sums_free(&e);
-        release_sums_free(s);
+        sums_cache_sums_free(s);
         return -1;
     }
     size_t i = 0, j = 0;
@@ -331,8 +329,7 @@ int sums_cache_sums(sums_cache_t *c, const char *audit, const char *period,
                 ? o->cells[i++]
                 : e.cells[j++];
     release_sums_free(&e);
-    if (o->n_measures)
-        memcpy(s->measures, o->measures, o->n_measures * sizeof *s->measures);
+    s->measures = o->measures; /* the held period's, not a copy */
     s->n_measures = o->n_measures;
     for (size_t k = 0; k < h->n_records; k++)
         s->records += h->records[k].records;
@@ -354,8 +351,14 @@ int sums_cache_sums(sums_cache_t *c, const char *audit, const char *period,
                              .series_measures = s->series_measures,
                              .n_series_measures = s->n_series_measures};
     if (release_sums_sort(&series) != 0) {
-        release_sums_free(s);
+        sums_cache_sums_free(s);
         return -1;
     }
     return 0;
+}
+
+void sums_cache_sums_free(release_sums_t *s)
+{
+    s->measures = NULL; /* the cache's */
+    release_sums_free(s);
 }

@@ -50,13 +50,16 @@ int sums_cache_put(sums_cache_t *c, const char *audit, const char *period,
                    const char *const *trusts, size_t n_trusts, const benchmark_cell_t *cells,
                    size_t n_cells, const benchmark_measure_t *measures, size_t n_measures);
 
-/* The sums of (audit, period) into s as release_sums.h has them (arrays of its own: free with
- * release_sums_free; strings the cache's and extra's): the period's cells with extra (cells of
+/* The sums of (audit, period) into s as release_sums.h has them (free with sums_cache_sums_free:
+ * the measures are the held period's own, valid until the cache next changes; strings the
+ * cache's and extra's): the period's cells with extra (cells of
  * month "" of keys no held cell has, e.g. the records withheld under the opt-out), its values, its
  * records, and the series of every period of the audit held up to this one (the holder holds
  * every period of the audit that has rows up to it). Returns 0, 1 when the period is not held, or
  * -1 when out of memory. */
 int sums_cache_sums(sums_cache_t *c, const char *audit, const char *period,
                     const benchmark_cell_t *extra, size_t n_extra, release_sums_t *s);
+/* Frees what sums_cache_sums gave s (not the held measures). */
+void sums_cache_sums_free(release_sums_t *s);
 
 #endif

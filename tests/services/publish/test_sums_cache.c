@@ -203,7 +203,7 @@ static void check(sums_cache_t *c, size_t p, const benchmark_cell_t *extra, size
                   want.n_series_measures);
     assert_int_equal(got.records, want.records);
     release_sums_free(&want);
-    release_sums_free(&got);
+    sums_cache_sums_free(&got);
 }
 
 static void put_whole(sums_cache_t *c, size_t p)
