@@ -102,6 +102,40 @@ bench_peak_memory() {
   done
 }
 
+# bench_cpu_snapshot: "stage kind pid ticks" per daemon (kind daemon, from CTX_RUN's pidfiles) and
+# per PostgreSQL backend of a stage's role (kind postgres), ticks the CPU time it has used (user +
+# system, in clock ticks: /proc/PID/stat fields 14 and 15).
+bench_cpu_snapshot() {
+  local pidfile pid name
+  for pidfile in "$CTX_RUN"/pids/*.pid; do
+    pid=$(<"$pidfile") name=$(basename "$pidfile" .pid)
+    awk -v s="${name%-*}" -v p="$pid" '{ sub(/^.*\) /, ""); print s, "daemon", p, $12 + $13 }' \
+      "/proc/$pid/stat" 2>/dev/null || true
+  done
+  bench_psql "SELECT pid, substr(usename, 6) FROM pg_stat_activity
+    WHERE datname = current_database() AND usename LIKE 'ncap\_%'" | tr '|' ' ' |
+    while read -r pid name; do
+      awk -v s="$name" -v p="$pid" '{ sub(/^.*\) /, ""); print s, "postgres", p, $12 + $13 }' \
+        "/proc/$pid/stat" 2>/dev/null || true
+    done
+}
+
+# bench_cpu_used BEFORE_FILE: "stage daemon_s postgres_s" per stage, the CPU seconds used since the
+# snapshot in BEFORE_FILE (a process started since counts whole; one gone since is not seen).
+bench_cpu_used() {
+  bench_cpu_snapshot | awk -v hz="$(getconf CLK_TCK)" -v before="$1" '
+    BEGIN { while ((getline l < before) > 0) { split(l, f, " "); was[f[3]] = f[4] } }
+    { used[$1 " " $2] += ($4 - ($3 in was ? was[$3] : 0)) / hz; stage[$1] = 1 }
+    END { for (s in stage) printf "%s %.2f %.2f\n", s, used[s " daemon"], used[s " postgres"] }' |
+    sort -k1,1
+}
+
+# bench_wal: "bytes records full_page_images" PostgreSQL wrote to its WAL since
+# pg_stat_reset_shared('wal').
+bench_wal() {
+  bench_psql "SELECT wal_bytes, wal_records, wal_fpi FROM pg_stat_wal" | tr '|' ' '
+}
+
 # bench_db_size: "schema bytes" per schema of the stages (tables, indexes and TOAST).
 bench_db_size() {
   bench_psql "SELECT n.nspname, coalesce(sum(pg_total_relation_size(c.oid)), 0)

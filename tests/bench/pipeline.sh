@@ -61,6 +61,8 @@ read -r copy_rows copy_s copy_text_s < <(bench_copy_baseline "${files[@]}")
 
 bench_start "$n_linkage" "$n_validation"
 bench_psql "SELECT pg_stat_statements_reset()" >/dev/null
+bench_psql "SELECT pg_stat_reset_shared('wal')" >/dev/null
+bench_cpu_snapshot >"$WORK/cpu-before.txt"
 [ -z "$perf_dir" ] || bench_perf_start "$perf_dir"
 
 start=$(bench_now)
@@ -76,6 +78,8 @@ bench_wait_published "$records" 3600
 status=$("$CTX_BUILD/ncap" status --json)
 published=$(jq '.stages[4].processed' <<<"$status")
 [ "$published" -eq "$records" ] || ncap_die "publish reflects $published records, expected $records"
+cpu=$(bench_cpu_used "$WORK/cpu-before.txt")
+wal=$(bench_wal)
 progress=$(bench_stage_progress "$start")
 sql_top=$(bench_sql_top "$top")
 memory=$(bench_peak_memory)
@@ -99,7 +103,14 @@ status_s=$(bench_status_time)
     printf "| submissions (receipts, committed) | %.1f s, %.0f records/s |\n", sub_s, n / sub_s }'
   awk '{ span = $4 - $3; printf "| stage %s | %d records, %.1f-%.1f s, %.0f records/s |\n", $1, $2, $3, $4,
     (span > 0 ? $2 / span : 0) }' <<<"$progress"
+  awk -v n="$records" -v e="$end" '{ d += $2; p += $3
+    printf "| CPU %s | daemon %.1f s + its PostgreSQL %.1f s: %.3f ms/record |\n", $1, $2, $3,
+      ($2 + $3) * 1000 / n }
+    END { printf "| CPU in all | %.1f s: %.3f ms/record, %.2f cores busy on average |\n", d + p,
+      (d + p) * 1000 / n, (d + p) / e }' <<<"$cpu"
   awk '{ printf "| peak memory %s | %.1f MB |\n", $1, $2 }' <<<"$memory"
+  awk -v n="$records" '{ printf "| WAL written | %.1f MB, %.0f bytes/record, %d full-page images |\n",
+    $1 / 1048576, $1 / n, $3 }' <<<"$wal"
   awk -v n="$records" '{ total += $2; printf "| database %s | %.1f MB, %.0f bytes/record |\n", $1,
     $2 / 1048576, $2 / n } END { printf "| database, all schemas | %.1f MB, %.0f bytes/record |\n",
     total / 1048576, total / n }' <<<"$sizes"
