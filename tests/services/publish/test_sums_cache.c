@@ -157,16 +157,22 @@ static void reference(size_t p, const benchmark_cell_t *extra, size_t n_extra, r
     assert_int_equal(release_sums_sort(s), 0);
 }
 
+/* The key of a cell or a measure (the same fields), month NULL as "". */
+#define SAME_KEY(x, y)                                                                             \
+    do {                                                                                           \
+        assert_string_equal((x).trust, (y).trust);                                                 \
+        assert_string_equal((x).site, (y).site);                                                   \
+        assert_string_equal((x).metric, (y).metric);                                               \
+        assert_string_equal((x).breakdown, (y).breakdown);                                         \
+        assert_string_equal((x).category, (y).category);                                           \
+        assert_string_equal((x).month ? (x).month : "", (y).month ? (y).month : "");               \
+    } while (0)
+
 static void same_cells(const benchmark_cell_t *a, size_t na, const benchmark_cell_t *b, size_t nb)
 {
     assert_int_equal(na, nb);
     for (size_t i = 0; i < na; i++) {
-        assert_string_equal(a[i].trust, b[i].trust);
-        assert_string_equal(a[i].site, b[i].site);
-        assert_string_equal(a[i].metric, b[i].metric);
-        assert_string_equal(a[i].breakdown, b[i].breakdown);
-        assert_string_equal(a[i].category, b[i].category);
-        assert_string_equal(a[i].month ? a[i].month : "", b[i].month ? b[i].month : "");
+        SAME_KEY(a[i], b[i]);
         assert_int_equal(a[i].numerator, b[i].numerator);
         assert_int_equal(a[i].denominator, b[i].denominator);
         assert_int_equal(a[i].expected_e9, b[i].expected_e9);
@@ -180,12 +186,7 @@ static void same_measures(const benchmark_measure_t *a, size_t na, const benchma
 {
     assert_int_equal(na, nb);
     for (size_t i = 0; i < na; i++) {
-        assert_string_equal(a[i].trust, b[i].trust);
-        assert_string_equal(a[i].site, b[i].site);
-        assert_string_equal(a[i].metric, b[i].metric);
-        assert_string_equal(a[i].breakdown, b[i].breakdown);
-        assert_string_equal(a[i].category, b[i].category);
-        assert_string_equal(a[i].month ? a[i].month : "", b[i].month ? b[i].month : "");
+        SAME_KEY(a[i], b[i]);
         assert_true(a[i].value == b[i].value);
         assert_int_equal(a[i].count, b[i].count);
     }
