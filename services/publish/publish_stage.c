@@ -58,11 +58,7 @@ static void orgs_clear(orgs_t *o)
     *o = (orgs_t){0};
 }
 
-/* The queries of a period's own sums (release_sums.h), each with $1 the audit and $2 the period:
- * its rows per month as stored, neither grouped nor sorted (release_sums_merge_months and
- * release_sums_sort do both in C on ranked keys, as for `ncap release build`: a GROUP BY and
- * ORDER BY of the same rows cost PostgreSQL several times the scan). Cost: O(cells of the
- * period's months), never a record. */
+/* A period's cells and values per month, as metric.aggregate and metric.measure keep them. */
 #define CELL_COLUMNS                                                                               \
     "trust, site, metric_id, breakdown, category, month, numerator, denominator, expected_e9,"     \
     " held, missing"
@@ -80,6 +76,12 @@ static void orgs_clear(orgs_t *o)
     " SELECT a.* FROM ms CROSS JOIN unnest($3::text[]) t(trust) CROSS JOIN LATERAL "               \
     "(SELECT " columns " FROM " table " x WHERE x.audit = $1 AND x.period = $2 AND x.month = ms.m" \
     "   AND x.trust = t.trust OFFSET 0) a"
+
+/* The queries of a period's own sums (release_sums.h), each with $1 the audit and $2 the period:
+ * its rows per month as stored, neither grouped nor sorted (release_sums_merge_months and
+ * release_sums_sort do both in C on ranked keys, as for `ncap release build`: a GROUP BY and
+ * ORDER BY of the same rows cost PostgreSQL several times the scan). Cost: O(cells of the
+ * period's months), never a record. */
 static const char *const sums_sql[] = {
     /* the period's cells per month; metric '' counts records */
     CELLS_SQL,
