@@ -701,6 +701,29 @@ static void load_free_shared(load_t *l)
     load_free(l);
 }
 
+/* Whether metric.measure's primary key starts (audit, period, month, trust), as since migration
+ * 0016: then a trust's values are read by probes per month and trust (OF_TRUSTS_SQL); with
+ * another key (the value before month and trust) that would scan the period once per probe, and
+ * the period's range is read filtered by trust instead. Looked up once. Returns 1, 0, or -1 with
+ * err. */
+static int measure_probes(publish_t *ps, PGconn *db, char *err, size_t errlen)
+{
+    if (ps->measure_key == 0) {
+        PGresult *r = db_query(
+            db,
+            "SELECT coalesce(string_agg(a.attname, ',' ORDER BY k.i), '') FROM pg_index x"
+            " CROSS JOIN LATERAL unnest(x.indkey::int2[]) WITH ORDINALITY k(attnum, i)"
+            " JOIN pg_attribute a ON a.attrelid = x.indrelid AND a.attnum = k.attnum"
+            " WHERE x.indrelid = 'metric.measure'::regclass AND x.indisprimary AND k.i <= 4",
+            0, NULL, err, errlen);
+        if (!r)
+            return -1;
+        ps->measure_key = strcmp(PQgetvalue(r, 0, 0), "audit,period,month,trust") == 0 ? 1 : 2;
+        PQclear(r);
+    }
+    return ps->measure_key == 1;
+}
+
 /* Puts the rows of (audit, period) into the cache: of the trusts named (trusts, n_trusts; their
  * array literal lit, $3) or, with lit NULL, all of them. Returns 0, or -1 with err. */
 static int cache_read(publish_t *ps, PGconn *db, const char *audit, const char *period,
@@ -709,11 +732,14 @@ static int cache_read(publish_t *ps, PGconn *db, const char *audit, const char *
 {
     load_t l = {.strings = sums_cache_strings(ps->cache), .layout = &OWN, .keep_records = true};
     const char *p[] = {audit, period, lit};
-    int np = lit ? 3 : 2, rc = -1;
-    if (read_rows(db, lit ? OF_TRUSTS_SQL("metric.aggregate", CELL_COLUMNS) : CELLS_SQL, np, p,
+    int np = lit ? 3 : 2, rc = -1, probes = lit ? measure_probes(ps, db, err, errlen) : 0;
+    const char *measures_sql = !lit         ? MEASURES_SQL
+                               : probes > 0 ? OF_TRUSTS_SQL("metric.measure", MEASURE_COLUMNS)
+                                            : MEASURES_SQL " AND trust = ANY ($3::text[])";
+    if (probes >= 0 &&
+        read_rows(db, lit ? OF_TRUSTS_SQL("metric.aggregate", CELL_COLUMNS) : CELLS_SQL, np, p,
                   cell_row, &l, err, errlen) == 0 &&
-        read_rows(db, lit ? OF_TRUSTS_SQL("metric.measure", MEASURE_COLUMNS) : MEASURES_SQL, np, p,
-                  measure_row, &l, err, errlen) == 0) {
+        read_rows(db, measures_sql, np, p, measure_row, &l, err, errlen) == 0) {
         rc = sums_cache_put(ps->cache, audit, period, lit ? trusts : NULL, n_trusts, l.cells,
                             l.n_cells, l.measures, l.n_measures);
         if (rc < 0)

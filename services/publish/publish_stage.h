@@ -48,6 +48,8 @@ typedef struct {
     struct sums_cache *cache;
     bool cache_dirty, cache_off;
     char round_xid[32], next_round_xid[32];
+    int measure_key; /* metric.measure's key: 0 not looked up, 1 (audit, period, month, trust, ...),
+                      * 2 another (publish_stage.c, measure_probes) */
 } publish_t;
 
 /* The hooks (periodic and after_commit only: publish takes no records of its own), with state a

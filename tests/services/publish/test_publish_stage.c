@@ -207,8 +207,13 @@ static void test_cadence_and_prune(void **state)
     PGconn *db = pg_fixture_open("ncap_test_publish_cadence");
     char dir[] = "/tmp/ncap_test_publish_XXXXXX";
     assert_non_null(mkdtemp(dir));
-    publish_t ps = {
-        .out_dir = dir, .audits = audit_cache_new(AUDIT_DIR), .interval_s = 3600, .keep = 2};
+    /* measure_key 2: a trust's values read as with a key of metric.measure other than (audit,
+     * period, month, trust, ...) */
+    publish_t ps = {.out_dir = dir,
+                    .audits = audit_cache_new(AUDIT_DIR),
+                    .interval_s = 3600,
+                    .keep = 2,
+                    .measure_key = 2};
 
     record(db, 1, 1, "RA1", "2026Q1", "2026-01", 1);
     pg_fixture_exec(db, "SET ROLE ncap_publish");
