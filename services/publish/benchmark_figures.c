@@ -323,11 +323,67 @@ static int cmp_value(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
+/* Merges the runs of v (in order between starts[i] and starts[i + 1], n_runs of them) pairwise
+ * through tmp until one is left, which ends in *out (v or tmp). */
+static void merge_runs(bench_value_t *v, bench_value_t *tmp, size_t *starts, size_t n_runs,
+                       bench_value_t **out)
+{
+    bench_value_t *from = v, *to = tmp;
+    while (n_runs > 1) {
+        size_t r = 0, w = 0;
+        for (; r + 1 < n_runs; r += 2) {
+            size_t i = starts[r], mid = starts[r + 1], end = starts[r + 2], j = mid;
+            starts[w++] = i;
+            size_t o = i;
+            while (i < mid && j < end)
+                to[o++] = from[j].value < from[i].value ? from[j++] : from[i++];
+            while (i < mid)
+                to[o++] = from[i++];
+            while (j < end)
+                to[o++] = from[j++];
+        }
+        if (r < n_runs) { /* an odd run out: copied over */
+            starts[w++] = starts[r];
+            memcpy(to + starts[r], from + starts[r], (starts[r + 1] - starts[r]) * sizeof *to);
+        }
+        starts[w] = starts[n_runs];
+        n_runs = w;
+        bench_value_t *x = from;
+        from = to;
+        to = x;
+    }
+    *out = from;
+}
+
+/* By value, equal values merged (their counts added). The values mostly come in runs already in
+ * order (a site's measures are sorted by value, release_sums.h), so the runs are merged pairwise:
+ * O(n log runs), O(n) for one run; qsort when memory for that runs out. */
 void bench_bucket_sort(bench_bucket_t *k)
 {
     if (k->n < 2)
         return;
-    qsort(k->v, k->n, sizeof *k->v, cmp_value);
+    size_t n_runs = 1;
+    for (size_t i = 1; i < k->n; i++)
+        n_runs += k->v[i].value < k->v[i - 1].value;
+    if (n_runs > 1) {
+        size_t *starts = malloc((n_runs + 1) * sizeof *starts);
+        bench_value_t *tmp = malloc(k->n * sizeof *tmp), *sorted = k->v;
+        if (starts && tmp) {
+            size_t r = 0;
+            starts[r++] = 0;
+            for (size_t i = 1; i < k->n; i++)
+                if (k->v[i].value < k->v[i - 1].value)
+                    starts[r++] = i;
+            starts[r] = k->n;
+            merge_runs(k->v, tmp, starts, n_runs, &sorted);
+            if (sorted != k->v)
+                memcpy(k->v, sorted, k->n * sizeof *k->v);
+        } else {
+            qsort(k->v, k->n, sizeof *k->v, cmp_value);
+        }
+        free(starts);
+        free(tmp);
+    }
     size_t w = 0;
     for (size_t r = 1; r < k->n; r++) {
         if (k->v[r].value == k->v[w].value)

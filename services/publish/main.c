@@ -1,5 +1,7 @@
 /* ncap-publishd - rebuilds the quarterly release of every audit period whose metrics changed:
  * values and 95% confidence intervals per trust and nationally, versioned, immutable, as files. */
+#include <malloc.h>
+
 #include "daemon.h"
 #include "db.h"
 #include "log.h"
@@ -20,6 +22,10 @@ int main(int argc, char **argv)
     if (rc != 0)
         return rc == 1 ? 0 : 2;
     ncap_log_init(cfg.service);
+    /* A round allocates and frees arrays of megabytes (a period's sums, sums_cache.h): each from
+     * its own mapping, returned at free, so that the heap does not grow in holes between rounds
+     * (glibc would otherwise raise the threshold past them after the first free). */
+    mallopt(M_MMAP_THRESHOLD, 256 * 1024);
     publish_t ps = {.out_dir = cfg.out_dir,
                     .audits = audit_cache_new(cfg.audit_dir),
                     .interval_s = cfg.interval_s,

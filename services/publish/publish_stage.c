@@ -14,6 +14,7 @@
 #include "final_late.h"
 #include "linkage_quality.h"
 #include "log.h"
+#include "pg_columns.h"
 #include "benchmark.h"
 #include "outlier_publish.h"
 #include "release_actions.h"
@@ -22,6 +23,7 @@
 #include "release_sums.h"
 #include "site_build.h"
 #include "str_map.h"
+#include "sums_cache.h"
 
 /* The organisations of the reference data (`ncap refdata load ods`), read once per rebuild round.
  */
@@ -56,6 +58,25 @@ static void orgs_clear(orgs_t *o)
     *o = (orgs_t){0};
 }
 
+/* A period's cells and values per month, as metric.aggregate and metric.measure keep them. */
+#define CELL_COLUMNS                                                                               \
+    "trust, site, metric_id, breakdown, category, month, numerator, denominator, expected_e9,"     \
+    " held, missing"
+#define MEASURE_COLUMNS "trust, site, metric_id, breakdown, category, month, value, count"
+#define CELLS_SQL "SELECT " CELL_COLUMNS " FROM metric.aggregate WHERE audit = $1 AND period = $2"
+#define MEASURES_SQL                                                                               \
+    "SELECT " MEASURE_COLUMNS " FROM metric.measure WHERE audit = $1 AND period = $2"
+/* The same rows of the trusts $3 only: per month of the period (a loose scan of the primary key,
+ * audit, period, month, trust, ...) and trust, an index range of that trust's rows (OFFSET 0
+ * keeps the planner from a scan of the whole table filtered by trust). Cost: O(those rows). */
+#define OF_TRUSTS_SQL(table, columns)                                                              \
+    "WITH RECURSIVE ms(m) AS (SELECT min(month) FROM " table " WHERE audit = $1 AND period = $2"   \
+    "   UNION ALL SELECT (SELECT min(month) FROM " table " WHERE audit = $1 AND period = $2"       \
+    "   AND month > ms.m) FROM ms WHERE ms.m IS NOT NULL)"                                         \
+    " SELECT a.* FROM ms CROSS JOIN unnest($3::text[]) t(trust) CROSS JOIN LATERAL "               \
+    "(SELECT " columns " FROM " table " x WHERE x.audit = $1 AND x.period = $2 AND x.month = ms.m" \
+    "   AND x.trust = t.trust OFFSET 0) a"
+
 /* The queries of a period's own sums (release_sums.h), each with $1 the audit and $2 the period:
  * its rows per month as stored, neither grouped nor sorted (release_sums_merge_months and
  * release_sums_sort do both in C on ranked keys, as for `ncap release build`: a GROUP BY and
@@ -63,11 +84,9 @@ static void orgs_clear(orgs_t *o)
  * period's months), never a record. */
 static const char *const sums_sql[] = {
     /* the period's cells per month; metric '' counts records */
-    "SELECT trust, site, metric_id, breakdown, category, month, numerator, denominator,"
-    " expected_e9, held, missing FROM metric.aggregate WHERE audit = $1 AND period = $2",
+    CELLS_SQL,
     /* its values */
-    "SELECT trust, site, metric_id, breakdown, category, month, value, count FROM metric.measure"
-    " WHERE audit = $1 AND period = $2",
+    MEASURES_SQL,
     /* the records withheld under the opt-out, from linkage's counts (migration 0027), as cells
      * of BENCHMARK_WITHHELD for the whole period (month ''): the selection ledger's */
     "SELECT trust, site, '" BENCHMARK_WITHHELD "', 'all', '', '', 0, withheld_opt_out, 0, 0, 0"
@@ -145,6 +164,7 @@ typedef struct {
     size_t cap_cell_period, cap_measure_period;
     long long records;           /* the period's: metric '' cells of breakdown 'all' */
     bool oom;                    /* interning failed */
+    bool keep_records;           /* metric '' cells kept as cells (sums_cache_put counts them) */
     const char *last[LOAD_COLS]; /* per column, the string interned last */
     const layout_t *layout;      /* of the rows being read */
 } load_t;
@@ -209,7 +229,7 @@ static int cell_row(void *ctx, const PGresult *r, int i)
 {
     load_t *l = ctx;
     int d = l->layout->data;
-    if (PQgetvalue(r, i, 2)[0] == '\0') { /* CONTRIBUTION_RECORDS */
+    if (PQgetvalue(r, i, 2)[0] == '\0' && !l->keep_records) { /* CONTRIBUTION_RECORDS */
         if (l->layout->breakdown >= 0 && strcmp(PQgetvalue(r, i, l->layout->breakdown), "all") == 0)
             l->records += num_at(r, i, d + 1);
         return 0;
@@ -415,9 +435,9 @@ static int ledger_texts(PGconn *db, const audit_def_t *def, const char *audit, c
     return n < 0 || m < 0 ? -1 : 0;
 }
 
-/* Rebuilds one audit period from the aggregates; inserts a new revision only when its content
- * changed. */
-static int rebuild(publish_t *ps, PGconn *db, const orgs_t *orgs, const load_t *series,
+/* Rebuilds one audit period from its sums (release_sums.h); inserts a new revision only when its
+ * content changed. */
+static int rebuild(publish_t *ps, PGconn *db, const orgs_t *orgs, const release_sums_t *sums,
                    const char *audit, const char *period, char *err, size_t errlen)
 {
     char derr[512];
@@ -431,20 +451,15 @@ static int rebuild(publish_t *ps, PGconn *db, const orgs_t *orgs, const load_t *
         snprintf(err, errlen, "out of memory");
         return -1;
     }
-    load_t own = {0};
-    release_sums_t sums = {0};
     release_actions_t actions = {0};
     benchmark_release_t rel = {0};
     char *csv = NULL, *json = NULL, *fingertips = NULL, *spc = NULL, *spc_summary = NULL;
     char *delays = NULL, *ascertained = NULL;
     PGresult *last = NULL, *ins = NULL;
     int rc = -1;
-    long long n_records = 0;
-    if (load_sums(db, audit, period, series, &own, &sums, err, errlen) != 0)
-        goto done;
-    n_records = sums.records;
+    long long n_records = sums->records;
     benchmark_input_t in = release_input_of(def, period, metrics, NULL, 0, orgs->orgs, orgs->n);
-    release_sums_input(&sums, &in);
+    release_sums_input(sums, &in);
     if (release_actions_load(db, audit, &actions, err, errlen) != 0)
         goto done;
     in.actions = actions.actions;
@@ -531,8 +546,6 @@ done:
     PQclear(last);
     PQclear(ins);
     benchmark_release_free(&rel);
-    release_sums_free(&sums);
-    load_free(&own);
     free(metrics);
     release_actions_clear(&actions);
     return rc;
@@ -568,30 +581,402 @@ static void pruned_clear(publish_t *ps)
     ".audit) OR NOT EXISTS (SELECT 1 FROM publish.release l WHERE l.audit = " c ".audit"           \
     " AND l.status = 'provisional' AND l.created_at > now() - make_interval(secs => $4::int)))"
 
-/* Rebuilds the (audit, period) rows of r, ordered by audit: each audit's run-chart months are
- * loaded once, up to the latest of its periods in r. Returns 0, or -1 with err. */
-static int rebuild_rows(publish_t *ps, PGconn *db, const orgs_t *orgs, const PGresult *r, char *err,
-                        size_t errlen)
+/* Whether a round can have work for a changed record, from what the last round committed knew
+ * (ps->known): the audits that may have changed records waiting for their round (ps->waiting,
+ * an array literal) and its snapshot's xmin. A record written since then, or written by a
+ * transaction still running then, has a write_xid of at least that xmin (migration 0018): the
+ * audits of those rows ($1 the xmin), with the waiting ones ($2), are every audit a changed record
+ * can belong to. The round takes changed records when `ncap release now` asked (any request: the
+ * round takes the requests), or when one of those audits is due (AUDIT_DUE, $3 the interval);
+ * otherwise it would take none, and the statement that reads the tail after the watermark is
+ * left out. Cost: an index range of the rows written since the last round, not the tail. Sets
+ * ps->next_xmin (this snapshot's) and, when no round is due, ps->next_waiting (those audits).
+ * Returns 1 when due, 0 when not, -1 with err. */
+static int round_due(publish_t *ps, PGconn *db, const char *interval, char *err, size_t errlen)
 {
-    int rc = 0, n = PQntuples(r);
+    const char *p[] = {ps->xmin, ps->waiting, interval};
+    PGresult *r =
+        ps->known
+            ? db_query(db,
+                       "WITH a AS (SELECT DISTINCT audit FROM (SELECT unnest($2::text[]) AS audit"
+                       "   UNION ALL SELECT audit FROM metric.record_state"
+                       "   WHERE write_xid >= $1::xid8) x)"
+                       " SELECT pg_snapshot_xmin(pg_current_snapshot()),"
+                       "   EXISTS (SELECT 1 FROM publish.release_request) OR EXISTS (SELECT 1"
+                       "   FROM a WHERE $3::int = 0 OR NOT EXISTS (SELECT 1 FROM publish.release l"
+                       "   WHERE l.audit = a.audit AND l.status = 'provisional'"
+                       "   AND l.created_at > now() - make_interval(secs => $3::int))),"
+                       "   array(SELECT audit FROM a ORDER BY 1)",
+                       3, p, err, errlen)
+            : db_query(db, "SELECT pg_snapshot_xmin(pg_current_snapshot()), true, '{}'", 0, NULL,
+                       err, errlen);
+    if (!r)
+        return -1;
+    snprintf(ps->next_xmin, sizeof ps->next_xmin, "%s", PQgetvalue(r, 0, 0));
+    int due = PQgetvalue(r, 0, 1)[0] == 't';
+    free(ps->next_waiting);
+    ps->next_waiting = due ? NULL : strdup(PQgetvalue(r, 0, 2));
+    PQclear(r);
+    if (!due && !ps->next_waiting) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    return due;
+}
+
+/* The audits of r's rows without a period (the round's audits whose changed records wait), as an
+ * array literal into ps->next_waiting. Returns 0, or -1 when out of memory. */
+static int note_waiting(publish_t *ps, const PGresult *r)
+{
+    pg_columns_t a;
+    pg_columns_open(&a, 1);
+    for (int i = 0; i < PQntuples(r); i++)
+        if (PQgetisnull(r, i, 1)) {
+            const char *v[] = {PQgetvalue(r, i, 0)};
+            pg_columns_row(&a, v);
+        }
+    int rc = pg_columns_close(&a);
+    free(ps->next_waiting);
+    ps->next_waiting = rc == 0 ? strdup(a.params[0]) : NULL;
+    pg_columns_free(&a);
+    return ps->next_waiting ? 0 : -1;
+}
+
+/* Rebuilds the (audit, period) rows from to n of r, ordered by audit, each period read whole:
+ * each audit's run-chart months are loaded once, up to the latest of its periods in r. Returns 0,
+ * or -1 with err. */
+static int rebuild_read(publish_t *ps, PGconn *db, const orgs_t *orgs, const PGresult *r, int from,
+                        int n, char *err, size_t errlen)
+{
+    int rc = 0;
     load_t series = {0};
-    for (int i = 0; rc == 0 && i < n; i++) {
+    const char *loaded = NULL; /* the audit whose run charts series holds */
+    for (int i = from; rc == 0 && i < n; i++) {
         const char *audit = PQgetvalue(r, i, 0);
-        if (i == 0 || strcmp(audit, PQgetvalue(r, i - 1, 0)) != 0) {
+        if (PQgetisnull(r, i, 1)) /* an audit whose records wait (periodic's statement) */
+            continue;
+        if (!loaded || strcmp(audit, loaded) != 0) {
             /* the audit's run charts up to its last period of this round (rows of one audit
              * together; the latest of them, whatever their order) */
             const char *last = PQgetvalue(r, i, 1);
             for (int j = i + 1; j < n && strcmp(PQgetvalue(r, j, 0), audit) == 0; j++)
-                if (strcmp(PQgetvalue(r, j, 1), last) > 0)
+                if (!PQgetisnull(r, j, 1) && strcmp(PQgetvalue(r, j, 1), last) > 0)
                     last = PQgetvalue(r, j, 1);
             load_free(&series);
             if ((rc = load_series(db, audit, last, &series, err, errlen)) != 0)
                 break;
+            loaded = audit;
         }
-        rc = rebuild(ps, db, orgs, &series, audit, PQgetvalue(r, i, 1), err, errlen);
+        load_t own = {0};
+        release_sums_t sums = {0};
+        rc = load_sums(db, audit, PQgetvalue(r, i, 1), &series, &own, &sums, err, errlen);
+        if (rc == 0)
+            rc = rebuild(ps, db, orgs, &sums, audit, PQgetvalue(r, i, 1), err, errlen);
+        release_sums_free(&sums);
+        load_free(&own);
     }
     load_free(&series);
     return rc;
+}
+
+/* The most the sums publish holds between rounds may take (sums_cache.h): past it, it forgets
+ * them and reads every period it rebuilds whole, as it did before it held any. */
+#define SUMS_CACHE_MAX_BYTES ((size_t)48 << 20)
+
+/* The periods of an audit with rows in metric.aggregate or metric.measure up to $2, each found by
+ * an index probe (a loose scan of the primary keys, which start with audit and period). */
+static const char audit_periods_sql[] =
+    "WITH RECURSIVE a(p) AS (SELECT min(period) FROM metric.aggregate WHERE audit = $1"
+    "   UNION ALL SELECT (SELECT min(period) FROM metric.aggregate WHERE audit = $1"
+    "   AND period > a.p) FROM a WHERE a.p IS NOT NULL),"
+    " m(p) AS (SELECT min(period) FROM metric.measure WHERE audit = $1"
+    "   UNION ALL SELECT (SELECT min(period) FROM metric.measure WHERE audit = $1"
+    "   AND period > m.p) FROM m WHERE m.p IS NOT NULL)"
+    " SELECT p FROM a WHERE p <= $2 UNION SELECT p FROM m WHERE p <= $2";
+
+/* Frees a load whose strings are the cache's. */
+static void load_free_shared(load_t *l)
+{
+    l->strings = NULL;
+    load_free(l);
+}
+
+/* Puts the rows of (audit, period) into the cache: of the trusts named (trusts, n_trusts; their
+ * array literal lit, $3) or, with lit NULL, all of them. Returns 0, or -1 with err. */
+static int cache_read(publish_t *ps, PGconn *db, const char *audit, const char *period,
+                      const char *lit, const char *const *trusts, size_t n_trusts, char *err,
+                      size_t errlen)
+{
+    load_t l = {.strings = sums_cache_strings(ps->cache), .layout = &OWN, .keep_records = true};
+    const char *p[] = {audit, period, lit};
+    int np = lit ? 3 : 2, rc = -1;
+    if (read_rows(db, lit ? OF_TRUSTS_SQL("metric.aggregate", CELL_COLUMNS) : CELLS_SQL, np, p,
+                  cell_row, &l, err, errlen) == 0 &&
+        read_rows(db, lit ? OF_TRUSTS_SQL("metric.measure", MEASURE_COLUMNS) : MEASURES_SQL, np, p,
+                  measure_row, &l, err, errlen) == 0) {
+        rc = sums_cache_put(ps->cache, audit, period, lit ? trusts : NULL, n_trusts, l.cells,
+                            l.n_cells, l.measures, l.n_measures);
+        if (rc < 0)
+            snprintf(err, errlen, "out of memory");
+    }
+    load_free_shared(&l);
+    return rc < 0 ? -1 : 0;
+}
+
+/* The trusts of a row of periodic's statement (a JSON array of their codes), interned in the
+ * cache's strings (*trusts, *n) and as an array literal (*lit, malloc'd; NULL: none). Returns 0,
+ * or -1 with err. */
+static int row_trusts(publish_t *ps, const char *text, const char ***trusts, size_t *n, char **lit,
+                      char *err, size_t errlen)
+{
+    *trusts = NULL;
+    *n = 0;
+    *lit = NULL;
+    json_error_t jerr;
+    json_t *a = json_loads(text, 0, &jerr);
+    if (!json_is_array(a)) {
+        snprintf(err, errlen, "trusts of a period: expected a JSON array, found \"%.40s\"", text);
+        json_decref(a);
+        return -1;
+    }
+    size_t count = json_array_size(a);
+    int rc = 0;
+    if (count > 0) {
+        pg_columns_t c;
+        pg_columns_open(&c, 1);
+        *trusts = calloc(count, sizeof **trusts);
+        for (size_t i = 0; *trusts && i < count; i++) {
+            const char *t = json_string_value(json_array_get(a, i));
+            size_t k;
+            if (!t || str_map_put(sums_cache_strings(ps->cache), t, &k) < 0) {
+                rc = -1;
+                break;
+            }
+            (*trusts)[(*n)++] = str_map_key(sums_cache_strings(ps->cache), k);
+            const char *v[] = {t};
+            pg_columns_row(&c, v);
+        }
+        if (!*trusts || rc != 0 || pg_columns_close(&c) != 0 || !(*lit = strdup(c.params[0])))
+            rc = -1;
+        pg_columns_free(&c);
+    }
+    json_decref(a);
+    if (rc != 0) {
+        free(*trusts);
+        *trusts = NULL;
+        snprintf(err, errlen, "out of memory");
+    }
+    return rc;
+}
+
+/* Brings the cache up to this round for the audit of rows from to n of r (periodic's: audit,
+ * period, the JSON array of the trusts whose records changed in it): every period of the audit up
+ * to its last one in r held (read whole when not held yet), then, in each row's period held
+ * before, the rows of its trusts read again. Returns 0, or -1 with err. */
+static int cache_update(publish_t *ps, PGconn *db, const PGresult *r, int from, int n, char *err,
+                        size_t errlen)
+{
+    const char *audit = PQgetvalue(r, from, 0), *last = PQgetvalue(r, from, 1);
+    bool *held = calloc((size_t)(n - from) + 1, sizeof *held);
+    if (!held) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    for (int i = from; i < n; i++) {
+        held[i - from] = sums_cache_has(ps->cache, audit, PQgetvalue(r, i, 1));
+        if (strcmp(PQgetvalue(r, i, 1), last) > 0)
+            last = PQgetvalue(r, i, 1);
+    }
+    const char *p[] = {audit, last};
+    PGresult *periods = db_query(db, audit_periods_sql, 2, p, err, errlen);
+    int rc = periods ? 0 : -1;
+    for (int i = 0; rc == 0 && i < PQntuples(periods); i++)
+        if (!sums_cache_has(ps->cache, audit, PQgetvalue(periods, i, 0)))
+            rc = cache_read(ps, db, audit, PQgetvalue(periods, i, 0), NULL, NULL, 0, err, errlen);
+    PQclear(periods);
+    for (int i = from; rc == 0 && i < n; i++) {
+        const char *period = PQgetvalue(r, i, 1);
+        if (!held[i - from]) {
+            /* read whole above, or a period with no rows left: held empty */
+            if (!sums_cache_has(ps->cache, audit, period))
+                rc = cache_read(ps, db, audit, period, NULL, NULL, 0, err, errlen);
+            continue;
+        }
+        const char **trusts = NULL;
+        size_t n_trusts = 0;
+        char *lit = NULL;
+        rc = row_trusts(ps, PQgetvalue(r, i, 2), &trusts, &n_trusts, &lit, err, errlen);
+        if (rc == 0 && lit)
+            rc = cache_read(ps, db, audit, period, lit, trusts, n_trusts, err, errlen);
+        free(trusts);
+        free(lit);
+    }
+    free(held);
+    return rc;
+}
+
+/* Rebuilds periodic's (audit, period, trusts) rows of r, from the sums held between rounds
+ * (sums_cache.h) brought up to this round: a round reads the cells and values of the trusts whose
+ * records changed, not every period it rebuilds whole (the run charts' later periods: nothing).
+ * Past the cache's budget, it forgets them and rebuilds as rebuild_read. Returns 0, or -1 with
+ * err. */
+static int rebuild_cached(publish_t *ps, PGconn *db, const orgs_t *orgs, const PGresult *r,
+                          char *err, size_t errlen)
+{
+    int n = PQntuples(r), rc = 0;
+    if (!ps->cache && !ps->cache_off && !(ps->cache = sums_cache_new())) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    for (int from = 0; rc == 0 && from < n;) {
+        int to = from;
+        while (to < n && strcmp(PQgetvalue(r, to, 0), PQgetvalue(r, from, 0)) == 0 &&
+               !PQgetisnull(r, to, 1))
+            to++;
+        if (to == from) { /* an audit whose records wait (its row last, no period) */
+            from++;
+            continue;
+        }
+        if (!ps->cache_off) {
+            ps->cache_dirty = true; /* until the round commits (after_commit) */
+            rc = cache_update(ps, db, r, from, to, err, errlen);
+            if (rc == 0 && sums_cache_bytes(ps->cache) > SUMS_CACHE_MAX_BYTES) {
+                char mb[32];
+                snprintf(mb, sizeof mb, "%zu", SUMS_CACHE_MAX_BYTES >> 20);
+                ncap_log(LOG_INFO,
+                         "the sums of the periods rebuilt exceed what publish holds between "
+                         "rounds; it reads each period it rebuilds whole from now on",
+                         "max_mb", mb, NULL);
+                sums_cache_destroy(&ps->cache);
+                ps->cache_off = true;
+            }
+        }
+        for (int i = from; rc == 0 && !ps->cache_off && i < to; i++) {
+            const char *audit = PQgetvalue(r, i, 0), *period = PQgetvalue(r, i, 1);
+            /* the records withheld under the opt-out, from linkage's counts: read each time */
+            load_t w = {.strings = sums_cache_strings(ps->cache), .layout = &OWN};
+            const char *p[] = {audit, period};
+            release_sums_t sums = {0};
+            rc = read_rows(db, sums_sql[Q_WITHHELD], 2, p, cell_row, &w, err, errlen);
+            if (rc == 0 &&
+                sums_cache_sums(ps->cache, audit, period, w.cells, w.n_cells, &sums) != 0) {
+                snprintf(err, errlen, "out of memory");
+                rc = -1;
+            }
+            if (rc == 0)
+                rc = rebuild(ps, db, orgs, &sums, audit, period, err, errlen);
+            sums_cache_sums_free(&sums);
+            load_free_shared(&w);
+        }
+        if (rc == 0 && ps->cache_off)
+            rc = rebuild_read(ps, db, orgs, r, from, to, err, errlen);
+        from = to;
+    }
+    return rc;
+}
+
+/* A round's statement ($1-$3 the watermark, $4 the interval): the changed records after the
+ * watermark (the tail); those of the audits due (AUDIT_DUE) marked seen and counted for `ncap
+ * release diff`; the watermark moved up to the first record that waits. Its rows: each period to
+ * rebuild with the JSON array of the trusts whose records changed in it ('[]' for a later period,
+ * rebuilt for its run charts), then each audit whose records wait (no period). */
+static const char round_sql[] =
+    "WITH tail AS (SELECT r.write_xid, r.record_id, r.version, r.link_revision, r.audit,"
+    "   r.period, r.trust FROM metric.record_state r WHERE " AFTER_WATERMARK "),"
+    " changed AS (SELECT r.write_xid, r.record_id, r.version, r.link_revision, r.audit,"
+    "   r.period, s.period AS old_period, r.trust, s.version AS old_version,"
+    "   s.link_revision AS old_link_revision"
+    "   FROM tail r LEFT JOIN publish.seen s USING (record_id) WHERE " CHANGED "),"
+    /* `ncap release now`: taken by this round */
+    " req AS (DELETE FROM publish.release_request RETURNING audit),"
+    " due_audit AS (SELECT a.audit, " AUDIT_DUE(
+        "a") " AS due FROM (SELECT DISTINCT audit"
+             "   FROM changed) a),"
+             " due AS (SELECT c.* FROM changed c JOIN due_audit d ON d.audit = c.audit AND d.due),"
+             " waiting AS (SELECT c.write_xid, c.record_id, c.version FROM changed c"
+             "   JOIN due_audit d ON d.audit = c.audit AND NOT d.due"
+             "   ORDER BY c.write_xid, c.record_id, c.version LIMIT 1),"
+             /* every row of the tail before the first waiting one is seen once this commits: the
+              * watermark passes those below the horizon (migration 0018) */
+             " mark AS (UPDATE publish.watermark w SET write_xid = t.write_xid,"
+             "   record_id = t.record_id, version = t.version, moved_at = now() FROM (SELECT"
+             "   write_xid, record_id, version FROM tail x"
+             "   WHERE write_xid < (SELECT pg_snapshot_xmin(pg_current_snapshot()))"
+             "   AND NOT EXISTS (SELECT 1 FROM waiting b WHERE (x.write_xid, x.record_id, "
+             "x.version)"
+             "   >= (b.write_xid, b.record_id, b.version))"
+             "   ORDER BY write_xid DESC, record_id DESC, version DESC LIMIT 1) t),"
+             " up AS (INSERT INTO publish.seen (record_id, version, link_revision, audit, period)"
+             "   SELECT record_id, version, link_revision, audit, period FROM due"
+             "   ON CONFLICT (record_id) DO UPDATE SET version = EXCLUDED.version,"
+             "   link_revision = EXCLUDED.link_revision, period = EXCLUDED.period,"
+             "   published_at = now()),"
+             /* why the period's next revision changes (migrations 0025, 0028): counts per trust; a
+              * link revision of the same version is relinked (deaths loaded) when the record's
+              * linked values changed after the revision publish saw, rekeyed (a new pseudonym only)
+              * when not */
+             " chg AS (INSERT INTO publish.pending_change AS pc (audit, period, trust, added,"
+             "   corrected, relinked, withdrawn, rekeyed) SELECT audit, p, trust,"
+             "   sum(a), sum(c), sum(l), sum(w), sum(k) FROM (SELECT audit, period AS p, trust,"
+             "   a, c, (l AND NOT k)::int AS l, w, k::int AS k FROM (SELECT audit, period, trust,"
+             "   (old_version IS NULL OR old_period IS DISTINCT FROM period)::int AS a,"
+             "   coalesce(old_period = period AND version <> old_version, false)::int AS c,"
+             "   coalesce(old_period = period AND version = old_version, false) AS l,"
+             "   CASE WHEN old_period = period AND version = old_version THEN"
+             "   coalesce(publish.link_payload_revision(record_id, version)"
+             "   <= old_link_revision, false) ELSE false END AS k, 0 AS w"
+             "   FROM due WHERE period IS NOT NULL) y"
+             "   UNION ALL SELECT audit, old_period, trust, 0, 0, 0, 1, 0"
+             "   FROM due WHERE old_period IS DISTINCT FROM period AND old_period IS NOT NULL)"
+             "   x GROUP BY 1, 2, 3 ON CONFLICT (audit, period, trust) DO UPDATE SET"
+             "   added = pc.added + EXCLUDED.added, corrected = pc.corrected +"
+             "   EXCLUDED.corrected, relinked = pc.relinked + EXCLUDED.relinked,"
+             "   withdrawn = pc.withdrawn + EXCLUDED.withdrawn,"
+             "   rekeyed = pc.rekeyed + EXCLUDED.rekeyed),"
+             /* the periods of the changes (before and after), with the trusts that changed in each
+              */
+             " periods AS (SELECT audit, p, json_agg(DISTINCT trust) AS trusts FROM (SELECT audit,"
+             "   period AS p, trust FROM due UNION ALL SELECT audit, old_period, trust FROM due) x"
+             "   WHERE p IS NOT NULL GROUP BY audit, p)"
+             " SELECT audit, p, trusts::text FROM periods"
+             /* a later period's run charts include the months of this one: rebuilt too */
+             " UNION ALL SELECT DISTINCT r.audit, r.period, '[]' FROM publish.release r"
+             "   JOIN (SELECT audit, min(p) AS first FROM periods GROUP BY audit) f"
+             "   ON r.audit = f.audit AND r.period > f.first WHERE NOT EXISTS (SELECT 1 FROM "
+             "periods x"
+             "   WHERE x.audit = r.audit AND x.p = r.period)"
+             /* the audits whose changed records wait for their next round (no period) */
+             " UNION ALL SELECT audit, NULL, NULL FROM due_audit WHERE NOT due"
+             " ORDER BY 1, 2";
+
+/* The sums held between rounds are those of this daemon's last round, brought up to each round
+ * by the trusts whose records it marks seen: a round of another publisher (one at a time, each
+ * marking records seen) or a migration since would leave them behind. Each round that can mark
+ * records seen writes publish.watermark (cache_stamp) and keeps the transaction id that did;
+ * a round that finds the row written by another (its xmin) forgets the sums. Returns 0, or -1
+ * with err. */
+static int cache_check(publish_t *ps, PGconn *db, char *err, size_t errlen)
+{
+    PGresult *r = db_query(db, "SELECT xmin::text FROM publish.watermark", 0, NULL, err, errlen);
+    if (!r)
+        return -1;
+    if (PQntuples(r) != 1 || strcmp(PQgetvalue(r, 0, 0), ps->round_xid) != 0)
+        sums_cache_clear(ps->cache);
+    PQclear(r);
+    return 0;
+}
+
+static int cache_stamp(publish_t *ps, PGconn *db, char *err, size_t errlen)
+{
+    PGresult *r =
+        db_query(db, "UPDATE publish.watermark SET moved_at = moved_at RETURNING xmin::text", 0,
+                 NULL, err, errlen);
+    if (!r)
+        return -1;
+    snprintf(ps->next_round_xid, sizeof ps->next_round_xid, "%s",
+             PQntuples(r) == 1 ? PQgetvalue(r, 0, 0) : "");
+    PQclear(r);
+    return 0;
 }
 
 /* Marks what the releases will reflect first, then aggregates: every record version marked seen
@@ -610,7 +995,11 @@ static int periodic(void *state, PGconn *db, int limit, stage_keys_t *out, char 
     publish_t *ps = state;
     ps->n_pending = 0;
     ps->rebuilt = false;
-    pruned_clear(ps); /* from a batch rolled back */
+    pruned_clear(ps);    /* from a batch rolled back */
+    if (ps->cache_dirty) /* a round that changed the sums held did not commit */
+        sums_cache_clear(ps->cache);
+    ps->cache_dirty = false;
+    ps->next_round_xid[0] = '\0';
     /* One snapshot for the round (REPEATABLE READ), taken once publish's lock is held: the
      * records it marks seen and counts as changes are exactly those in the sums it then reads (a
      * record metric commits meanwhile is in neither: the next round takes it), and a final
@@ -628,88 +1017,37 @@ static int periodic(void *state, PGconn *db, int limit, stage_keys_t *out, char 
     char interval[16];
     snprintf(interval, sizeof interval, "%d", ps->interval_s > 0 ? ps->interval_s : 0);
     const char *p[] = {interval};
-    PGresult *changed = stage_wm_query(
-        db, "publish",
-        "WITH tail AS (SELECT r.write_xid, r.record_id, r.version, r.link_revision, r.audit,"
-        "   r.period, r.trust FROM metric.record_state r WHERE " AFTER_WATERMARK "),"
-        " changed AS (SELECT r.write_xid, r.record_id, r.version, r.link_revision, r.audit,"
-        "   r.period, s.period AS old_period, r.trust, s.version AS old_version,"
-        "   s.link_revision AS old_link_revision"
-        "   FROM tail r LEFT JOIN publish.seen s USING (record_id) WHERE " CHANGED "),"
-        /* `ncap release now`: taken by this round */
-        " req AS (DELETE FROM publish.release_request RETURNING audit),"
-        " due_audit AS (SELECT a.audit, " AUDIT_DUE(
-            "a") " AS due FROM (SELECT DISTINCT audit"
-                 "   FROM changed) a),"
-                 " due AS (SELECT c.* FROM changed c JOIN due_audit d ON d.audit = c.audit AND "
-                 "d.due),"
-                 " waiting AS (SELECT c.write_xid, c.record_id, c.version FROM changed c"
-                 "   JOIN due_audit d ON d.audit = c.audit AND NOT d.due"
-                 "   ORDER BY c.write_xid, c.record_id, c.version LIMIT 1),"
-                 /* every row of the tail before the first waiting one is seen once this commits:
-                  * the watermark passes those below the horizon (migration 0018) */
-                 " mark AS (UPDATE publish.watermark w SET write_xid = t.write_xid,"
-                 "   record_id = t.record_id, version = t.version, moved_at = now() FROM (SELECT"
-                 "   write_xid, record_id, version FROM tail x"
-                 "   WHERE write_xid < (SELECT pg_snapshot_xmin(pg_current_snapshot()))"
-                 "   AND NOT EXISTS (SELECT 1 FROM waiting b WHERE (x.write_xid, x.record_id, "
-                 "x.version)"
-                 "   >= (b.write_xid, b.record_id, b.version))"
-                 "   ORDER BY write_xid DESC, record_id DESC, version DESC LIMIT 1) t),"
-                 " up AS (INSERT INTO publish.seen (record_id, version, link_revision, audit, "
-                 "period)"
-                 "   SELECT record_id, version, link_revision, audit, period FROM due"
-                 "   ON CONFLICT (record_id) DO UPDATE SET version = EXCLUDED.version,"
-                 "   link_revision = EXCLUDED.link_revision, period = EXCLUDED.period,"
-                 "   published_at = now()),"
-                 /* why the period's next revision changes (migrations 0025, 0028): counts per
-                  * trust; a link revision of the same version is relinked (deaths loaded) when
-                  * the record's linked values changed after the revision publish saw, rekeyed
-                  * (a new pseudonym only) when not */
-                 " chg AS (INSERT INTO publish.pending_change AS pc (audit, period, trust, added,"
-                 "   corrected, relinked, withdrawn, rekeyed) SELECT audit, p, trust,"
-                 "   sum(a), sum(c), sum(l), sum(w), sum(k) FROM (SELECT audit, period AS p, trust,"
-                 "   a, c, (l AND NOT k)::int AS l, w, k::int AS k FROM (SELECT audit, period, "
-                 "trust,"
-                 "   (old_version IS NULL OR old_period IS DISTINCT FROM period)::int AS a,"
-                 "   coalesce(old_period = period AND version <> old_version, false)::int AS c,"
-                 "   coalesce(old_period = period AND version = old_version, false) AS l,"
-                 "   CASE WHEN old_period = period AND version = old_version THEN"
-                 "   coalesce(publish.link_payload_revision(record_id, version)"
-                 "   <= old_link_revision, false) ELSE false END AS k, 0 AS w"
-                 "   FROM due WHERE period IS NOT NULL) y"
-                 "   UNION ALL SELECT audit, old_period, trust, 0, 0, 0, 1, 0"
-                 "   FROM due WHERE old_period IS DISTINCT FROM period AND old_period IS NOT NULL)"
-                 "   x GROUP BY 1, 2, 3 ON CONFLICT (audit, period, trust) DO UPDATE SET"
-                 "   added = pc.added + EXCLUDED.added, corrected = pc.corrected +"
-                 "   EXCLUDED.corrected, relinked = pc.relinked + EXCLUDED.relinked,"
-                 "   withdrawn = pc.withdrawn + EXCLUDED.withdrawn,"
-                 "   rekeyed = pc.rekeyed + EXCLUDED.rekeyed),"
-                 " periods AS (SELECT DISTINCT audit, p FROM (SELECT audit, period AS p FROM due"
-                 "   UNION ALL SELECT audit, old_period FROM due) x WHERE p IS NOT NULL)"
-                 /* a later period's run charts include the months of this one: rebuilt too */
-                 " SELECT audit, p FROM periods UNION SELECT r.audit, r.period FROM "
-                 "publish.release r"
-                 "   JOIN (SELECT audit, min(p) AS first FROM periods GROUP BY audit) f"
-                 "   ON r.audit = f.audit AND r.period > f.first"
-                 " ORDER BY 1, 2",
-        1, p, err, errlen);
-    if (!changed)
+    int due = round_due(ps, db, interval, err, errlen);
+    if (due < 0 || (due && cache_check(ps, db, err, errlen) != 0))
         return -1;
+    PGresult *changed = !due ? PQmakeEmptyPGresult(db, PGRES_TUPLES_OK)
+                             : stage_wm_query(db, "publish", round_sql, 1, p, err, errlen);
+    if (changed && due && cache_stamp(ps, db, err, errlen) != 0) {
+        PQclear(changed);
+        return -1;
+    }
+    if (!changed || (due && note_waiting(ps, changed) != 0)) {
+        if (changed || !due)
+            snprintf(err, errlen, "out of memory");
+        PQclear(changed);
+        return -1;
+    }
     /* outlier cases past their deadline move on: where one is published, its alarm shows */
     PGresult *outliers = outlier_publish_tick(db, ps->audits, ps->out_dir, err, errlen);
     if (!outliers) {
         PQclear(changed);
         return -1;
     }
-    int rc = 0, n = PQntuples(changed), n_outliers = PQntuples(outliers);
+    int rc = 0, n = 0, n_outliers = PQntuples(outliers);
+    for (int i = 0; i < PQntuples(changed); i++)
+        n += !PQgetisnull(changed, i, 1); /* the periods; not the audits that wait */
     orgs_t orgs = {0};
     if (n + n_outliers > 0)
         rc = orgs_load(db, &orgs, err, errlen);
     if (rc == 0)
-        rc = rebuild_rows(ps, db, &orgs, changed, err, errlen);
+        rc = rebuild_cached(ps, db, &orgs, changed, err, errlen);
     if (rc == 0 && n_outliers > 0)
-        rc = rebuild_rows(ps, db, &orgs, outliers, err, errlen);
+        rc = rebuild_read(ps, db, &orgs, outliers, 0, n_outliers, err, errlen);
     n += n_outliers;
     /* an action registered since (`ncap action add`): its audit's charts break at it */
     PGresult *acted = rc == 0 ? release_actions_pending(db, err, errlen) : NULL;
@@ -718,7 +1056,7 @@ static int periodic(void *state, PGconn *db, int limit, stage_keys_t *out, char 
     if (rc == 0 && na > 0 && !orgs.orgs)
         rc = orgs_load(db, &orgs, err, errlen);
     if (rc == 0 && na > 0)
-        rc = rebuild_rows(ps, db, &orgs, acted, err, errlen);
+        rc = rebuild_read(ps, db, &orgs, acted, 0, na, err, errlen);
     PQclear(acted);
     orgs_clear(&orgs);
     PQclear(outliers);
@@ -730,6 +1068,17 @@ static int periodic(void *state, PGconn *db, int limit, stage_keys_t *out, char 
 static void after_commit(void *state, PGconn *db)
 {
     publish_t *ps = state;
+    ps->cache_dirty = false; /* the sums held are this round's */
+    if (ps->next_round_xid[0])
+        snprintf(ps->round_xid, sizeof ps->round_xid, "%s", ps->next_round_xid);
+    /* what the round knew is true now: the next one starts from it (round_due) */
+    if (ps->next_waiting) {
+        snprintf(ps->xmin, sizeof ps->xmin, "%s", ps->next_xmin);
+        free(ps->waiting);
+        ps->waiting = ps->next_waiting;
+        ps->next_waiting = NULL;
+        ps->known = true;
+    }
     for (size_t i = 0; i < ps->n_pending; i++) {
         char err[1024];
         if (release_files_export(db, ps->out_dir, ps->pending[i], err, sizeof err) != 0)
@@ -799,4 +1148,11 @@ void publish_stage_clear(publish_t *ps)
     free(ps->pruned);
     ps->pruned = NULL;
     ps->cap_pruned = 0;
+    free(ps->waiting);
+    free(ps->next_waiting);
+    ps->waiting = ps->next_waiting = NULL;
+    ps->known = false;
+    sums_cache_destroy(&ps->cache);
+    ps->cache_dirty = ps->cache_off = false;
+    ps->round_xid[0] = '\0';
 }

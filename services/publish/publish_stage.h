@@ -33,6 +33,21 @@ typedef struct {
     bool rebuilt;
     publish_pruned_t *pruned; /* revisions pruned in this batch, their folders removed after it */
     size_t n_pruned, cap_pruned;
+    /* What the last round committed knew, so that a round with nothing due costs one small query
+     * (publish_stage.c, round_due): the audits that may have changed records waiting (an array
+     * literal) and its snapshot's xmin; known false (at start, after publish_stage_clear): a full
+     * round. next_*: the round in progress's, taken on after its commit. */
+    bool known;
+    char xmin[32], next_xmin[32];
+    char *waiting, *next_waiting;
+    /* The sums of the periods rebuilt, held between rounds (sums_cache.h; NULL: none yet), and
+     * brought up to each round by the trusts whose records changed; dirty while a round that
+     * changed them has not committed (forgotten then); off past their budget. round_xid: the
+     * transaction of this daemon's last round that could mark records seen (publish_stage.c,
+     * cache_check). */
+    struct sums_cache *cache;
+    bool cache_dirty, cache_off;
+    char round_xid[32], next_round_xid[32];
 } publish_t;
 
 /* The hooks (periodic and after_commit only: publish takes no records of its own), with state a

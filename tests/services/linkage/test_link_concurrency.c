@@ -105,7 +105,10 @@ static int instance(int reverse, int start_fd, record_fn make, bool by_kind)
     size_t n = 0;
     for (int k = 0; k < PEOPLE * COPIES; k++) {
         int r = reverse ? PEOPLE * COPIES - 1 - k : k;
-        ids[n++] = by_kind ? make(r % PEOPLE, r / PEOPLE) : make(r / COPIES, r % COPIES);
+        /* by kind: both instances take the kinds in order (every first and second record before
+         * any bridge, so that each bridge meets two patients), the people in opposite orders */
+        ids[n++] = by_kind ? make(reverse ? PEOPLE - 1 - k % PEOPLE : k % PEOPLE, k / PEOPLE)
+                           : make(r / COPIES, r % COPIES);
         if (n == BATCH || k == PEOPLE * COPIES - 1) {
             link_merge_t *merges = NULL;
             size_t nmerges = 0;
@@ -196,8 +199,6 @@ static void test_two_instances_merge_bridged_patients(void **state)
     long long merged = 0;
     for (int round = 0; round < ROUNDS; round++) {
         run_both(db, bridging_record_of, true);
-        merged += link_pg_count(db, "SELECT count(*) FROM linkage.patient"
-                                    " WHERE merged_into IS NOT NULL");
         /* a merged patient holds no key; no patient holds two people */
         assert_int_equal(link_pg_count(db, "SELECT count(*) FROM linkage.block b JOIN"
                                            " linkage.patient p USING (patient_id)"
@@ -225,8 +226,12 @@ static void test_two_instances_merge_bridged_patients(void **state)
         assert_int_equal(link_pg_count(db, "SELECT count(DISTINCT patient_id) FROM"
                                            " linkage.block"),
                          PEOPLE);
+        merged += link_pg_count(db, "SELECT count(*) FROM linkage.patient"
+                                    " WHERE merged_into IS NOT NULL");
     }
-    assert_true(merged > 0); /* patients were merged while the other instance linked */
+    /* every first and second record made a patient of its own before the bridges: patients
+     * were merged, while the other instance linked or, a merge skipped, by the bridge again */
+    assert_true(merged >= ROUNDS * PEOPLE);
     PQfinish(db);
 }
 

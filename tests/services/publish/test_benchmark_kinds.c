@@ -21,6 +21,7 @@
 
 #include "assert_double.h"
 #include "benchmark.h"
+#include "benchmark_build.h"
 #include "distributions.h"
 #include "release_checker.h"
 #include "test_skip.h"
@@ -688,6 +689,50 @@ static void test_independent_check(void **state)
     }
 }
 
+static int by_value(const void *a, const void *b)
+{
+    double x = ((const bench_value_t *)a)->value, y = ((const bench_value_t *)b)->value;
+    return (x > y) - (x < y);
+}
+
+/* A bucket's values sorted with equal ones merged, whatever runs they come in (one, a few, every
+ * value its own), as qsort then a merge of equal values would give them. */
+static void test_bucket_sort_runs(void **state)
+{
+    (void)state;
+    unsigned seed = 7;
+    for (int round = 0; round < 200; round++) {
+        bench_bucket_t k = {0}, want = {0};
+        size_t n = 1 + (size_t)(round * 7 % 300), run = 1 + (size_t)(round % 9) * (round % 3);
+        double v = 0;
+        for (size_t i = 0; i < n; i++) {
+            seed = seed * 1103515245u + 12345u;
+            v = i % run == 0 ? (double)((seed >> 16) % 50) : v + (double)((seed >> 16) % 3);
+            long long count = 1 + (long long)((seed >> 8) % 4);
+            /* bench_bucket_add merges a value equal to the last one */
+            assert_int_equal(bench_bucket_add(&k, v, count), 0);
+            assert_int_equal(bench_bucket_add(&want, v, count), 0);
+        }
+        qsort(want.v, want.n, sizeof *want.v, by_value);
+        size_t w = 0;
+        for (size_t r = 1; r < want.n; r++) {
+            if (want.v[r].value == want.v[w].value)
+                want.v[w].count += want.v[r].count;
+            else
+                want.v[++w] = want.v[r];
+        }
+        want.n = w + 1;
+        bench_bucket_sort(&k);
+        assert_int_equal(k.n, want.n);
+        for (size_t i = 0; i < k.n; i++) {
+            assert_true(k.v[i].value == want.v[i].value);
+            assert_int_equal(k.v[i].count, want.v[i].count);
+        }
+        free(k.v);
+        free(want.v);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -701,6 +746,7 @@ int main(void)
         cmocka_unit_test(test_mean_t_interval),
         cmocka_unit_test(test_t_quantile),
         cmocka_unit_test(test_independent_check),
+        cmocka_unit_test(test_bucket_sort_runs),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

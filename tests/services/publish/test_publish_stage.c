@@ -4,7 +4,9 @@
  * while metric takes its records again, among them); a change to a record of an earlier period
  * rebuilds every later period too, whose run charts show that period's months (a new revision
  * with the same latest.csv), and a change to a record of the last period rebuilds that period
- * alone. The cadence: rounds every interval unless asked, older provisional revisions pruned. */
+ * alone; a round of another publisher in between is seen (the sums held since forgotten). The
+ * cadence: rounds every interval unless asked, older provisional revisions pruned. The state
+ * (publish_t) is kept between rounds, as the daemon keeps it. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -37,27 +39,34 @@ static long long count_of(PGconn *db, const char *sql)
 /* A record metric has applied: its state, and what it adds to the cells of surgery_36h and the
  * record count in its month (breakdown 'all' only), as metric.aggregate sums them; each record
  * here stands for 20, so that disclosure control hides none of the figures. */
-static void record(PGconn *db, int id, int version, const char *trust, const char *period,
-                   const char *month, int numerator)
+static void audit_record(PGconn *db, const char *audit, const char *metric, int id, int version,
+                         const char *trust, const char *period, const char *month, int numerator)
 {
     char sql[2048];
     snprintf(sql, sizeof sql,
              "INSERT INTO metric.record_state (record_id, version, audit, trust, period, valid)"
-             " VALUES (%d, %d, 'nhfd', '%s', '%s', true) ON CONFLICT (record_id) DO UPDATE SET"
+             " VALUES (%d, %d, '%s', '%s', '%s', true) ON CONFLICT (record_id) DO UPDATE SET"
              " version = EXCLUDED.version;"
              "INSERT INTO metric.aggregate AS a (audit, period, month, trust, site, metric_id,"
              " breakdown, category, numerator, denominator) VALUES"
-             " ('nhfd', '%s', '%s', '%s', '%s01', 'surgery_36h', 'all', '', %d, 20),"
-             " ('nhfd', '%s', '%s', '%s', '%s01', '', 'all', '', 0, 20)"
+             " ('%s', '%s', '%s', '%s', '%s01', '%s', 'all', '', %d, 20),"
+             " ('%s', '%s', '%s', '%s', '%s01', '', 'all', '', 0, 20)"
              " ON CONFLICT (audit, period, month, trust, site, metric_id, breakdown, category)"
              " DO UPDATE SET numerator = a.numerator + EXCLUDED.numerator,"
              " denominator = a.denominator + EXCLUDED.denominator",
-             id, version, trust, period, period, month, trust, trust, 10 * numerator, period, month,
-             trust, trust);
+             id, version, audit, trust, period, audit, period, month, trust, trust, metric,
+             10 * numerator, audit, period, month, trust, trust);
     pg_fixture_exec(db, sql);
 }
 
-/* Runs publish's periodic work once; returns how many periods it rebuilt. */
+static void record(PGconn *db, int id, int version, const char *trust, const char *period,
+                   const char *month, int numerator)
+{
+    audit_record(db, "nhfd", "surgery_36h", id, version, trust, period, month, numerator);
+}
+
+/* Runs publish's periodic work once, with what earlier rounds left in ps (what the daemon keeps
+ * between rounds); returns how many periods it rebuilt. */
 static int publish_once(PGconn *db, publish_t *ps)
 {
     stage_ops_t ops = publish_stage_ops(ps);
@@ -67,7 +76,6 @@ static int publish_once(PGconn *db, publish_t *ps)
     stage_keys_free(&out);
     if (n < 0)
         fail_msg("%s", err);
-    publish_stage_clear(ps);
     return n;
 }
 
@@ -158,6 +166,23 @@ static void test_months_and_later_periods(void **state)
     assert_int_equal(publish_once(db, &ps), 1);
     assert_trust_row(db, "2026Q2", "RB2", 10, 40);
 
+    /* another publisher's round between two of this one's (one at a time): the sums this one
+     * holds from its last round are forgotten, not brought up to date by its own changes only */
+    publish_t other = {.out_dir = dir, .audits = ps.audits};
+    pg_fixture_exec(db, "RESET ROLE");
+    record(db, 8, 1, "RA1", "2026Q2", "2026-04", 1);
+    pg_fixture_exec(db, "SET ROLE ncap_publish");
+    assert_int_equal(publish_once(db, &other), 1);
+    assert_trust_row(db, "2026Q2", "RA1", 20, 40);
+    pg_fixture_exec(db, "RESET ROLE");
+    record(db, 9, 1, "RB2", "2026Q2", "2026-06", 0);
+    pg_fixture_exec(db, "SET ROLE ncap_publish");
+    assert_int_equal(publish_once(db, &ps), 1);
+    assert_trust_row(db, "2026Q2", "RA1", 20, 40);
+    assert_trust_row(db, "2026Q2", "RB2", 10, 60);
+    publish_stage_clear(&other);
+
+    publish_stage_clear(&ps);
     audit_cache_destroy(&ps.audits);
     char cmd[128];
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
@@ -197,6 +222,16 @@ static void test_cadence_and_prune(void **state)
     assert_int_equal(publish_once(db, &ps), 0);
     assert_int_equal(count_of(db, "SELECT version FROM publish.seen WHERE record_id = 1"), 1);
     assert_int_equal(publish_once(db, &ps), 0);
+    /* meanwhile a record of another audit, with no release yet: its round at once, while
+     * nhfd's change still waits (a round with nothing due reads only the rows written since the
+     * last one: those tell which audits can have changed records) */
+    pg_fixture_exec(db, "RESET ROLE");
+    audit_record(db, "nela", "risk_documented", 100, 1, "RA1", "2026Q1", "2026-01", 1);
+    pg_fixture_exec(db, "SET ROLE ncap_publish");
+    assert_int_equal(publish_once(db, &ps), 1);
+    assert_true(exists(dir, "nela/2026Q1/r0001/release.csv"));
+    assert_int_equal(count_of(db, "SELECT version FROM publish.seen WHERE record_id = 1"), 1);
+    assert_int_equal(publish_once(db, &ps), 0);
 
     /* ncap release now: the round at once, the request taken */
     pg_fixture_exec(db, "RESET ROLE");
@@ -214,7 +249,7 @@ static void test_cadence_and_prune(void **state)
     pg_fixture_exec(db, "SET ROLE ncap_publish");
     assert_int_equal(publish_once(db, &ps), 1);
     assert_int_equal(count_of(db, "SELECT string_agg(revision::text, '' ORDER BY revision)"
-                                  " FROM publish.release"),
+                                  " FROM publish.release WHERE audit = 'nhfd'"),
                      23);
     assert_int_equal(count_of(db, "SELECT count(*) FROM publish.output o WHERE NOT EXISTS"
                                   " (SELECT 1 FROM publish.release r"
@@ -225,10 +260,11 @@ static void test_cadence_and_prune(void **state)
      * corrected), so that a diff from before r2 still counts it (migration 0028) */
     assert_int_equal(count_of(db, "SELECT sum(c.added) * 100 + sum(c.corrected) * 10 + count(*)"
                                   " FROM publish.release_change c JOIN publish.release r"
-                                  " USING (release_id) WHERE r.revision = 2"),
+                                  " USING (release_id) WHERE r.audit = 'nhfd' AND r.revision = 2"),
                      111);
     assert_int_equal(count_of(db, "SELECT sum(added) * 10 + sum(corrected)"
-                                  " FROM publish.release_change"),
+                                  " FROM publish.release_change c JOIN publish.release r"
+                                  " USING (release_id) WHERE r.audit = 'nhfd'"),
                      21);
     assert_true(exists(dir, "nhfd/2026Q1/r0002/release.csv"));
     assert_true(exists(dir, "nhfd/2026Q1/r0003/release.csv"));
@@ -249,11 +285,12 @@ static void test_cadence_and_prune(void **state)
         assert_int_equal(publish_once(db, &ps), 1);
     }
     assert_int_equal(count_of(db, "SELECT string_agg(revision::text, '' ORDER BY revision)"
-                                  " FROM publish.release"),
+                                  " FROM publish.release WHERE audit = 'nhfd'"),
                      245);
     assert_true(exists(dir, "nhfd/2026Q1/r0002/release.csv"));
     assert_false(exists(dir, "nhfd/2026Q1/r0003"));
 
+    publish_stage_clear(&ps);
     audit_cache_destroy(&ps.audits);
     char cmd[128];
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);

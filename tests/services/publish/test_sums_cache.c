@@ -1,0 +1,287 @@
+/* test_sums_cache.c - the sums publish holds between rounds (sums_cache.h) give benchmark_build
+ * exactly what reading the periods whole gives (release_sums.h: the months summed, the record
+ * count, the run charts' months of every period up to this one, one order): random rows of three
+ * periods put whole, then rows of some trusts put again (changed, removed, a trust with no row
+ * left, a trust new to the period) many times over, each time against a reference built from all
+ * the rows as they stand; extra cells (the records withheld) merged in; a trust's rows for a
+ * period not held refused, a row of a trust not named forgets the period. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sums_cache.h"
+
+static const char *const TRUSTS[] = {"RA1", "RB2", "RC3", "R1", "RX9"};
+static const char *const SITES[] = {"RA101", "RB201"};
+static const char *const METRICS[] = {"", "surgery_36h", "!rejected", "los"};
+static const char *const BREAKDOWNS[] = {"all", "sex"};
+static const char *const CATEGORIES[] = {"F", "M"};
+static const char *const PERIODS[] = {"2025Q4", "2026Q1", "2026Q2"};
+static const char *const MONTHS[][3] = {{"2025-10", "2025-11", "2025-12"},
+                                        {"2026-01", "2026-02", "2026-03"},
+                                        {"2026-04", "2026-05", ""}};
+#define N_OF(a) (sizeof(a) / sizeof *(a))
+#define N_TRUSTS N_OF(TRUSTS)
+#define N_PERIODS N_OF(PERIODS)
+#define MAX_ROWS 400
+
+static unsigned next(unsigned *seed)
+{
+    *seed = *seed * 1103515245u + 12345u;
+    return (*seed >> 16) & 0x7fff;
+}
+
+/* The rows of one trust in one period, as metric.aggregate and metric.measure hold them. */
+typedef struct {
+    benchmark_cell_t cells[MAX_ROWS];
+    size_t n_cells;
+    benchmark_measure_t measures[MAX_ROWS];
+    size_t n_measures;
+} rows_t;
+
+static rows_t rows[N_PERIODS][N_TRUSTS];
+
+static const char *in(sums_cache_t *c, const char *s)
+{
+    size_t i;
+    assert_true(str_map_put(sums_cache_strings(c), s, &i) >= 0);
+    return str_map_key(sums_cache_strings(c), i);
+}
+
+/* New random rows for trust t in period p (keys unique, as the tables' primary keys). */
+static void make_rows(sums_cache_t *c, unsigned *seed, size_t p, size_t t)
+{
+    rows_t *r = &rows[p][t];
+    *r = (rows_t){0};
+    if (next(seed) % 5 == 0)
+        return; /* no row left */
+    for (size_t s = 0; s < N_OF(SITES); s++)
+        for (size_t m = 0; m < N_OF(METRICS); m++)
+            for (size_t b = 0; b < N_OF(BREAKDOWNS); b++)
+                for (size_t k = 0; k < (b == 0 ? 1 : N_OF(CATEGORIES)); k++)
+                    for (size_t mo = 0; mo < 3; mo++) {
+                        if (next(seed) % 3 == 0)
+                            continue;
+                        benchmark_cell_t x = {.trust = in(c, TRUSTS[t]),
+                                              .site = in(c, SITES[s]),
+                                              .metric = in(c, METRICS[m]),
+                                              .breakdown = in(c, BREAKDOWNS[b]),
+                                              .category = in(c, b == 0 ? "" : CATEGORIES[k]),
+                                              .month = in(c, MONTHS[p][mo]),
+                                              .numerator = next(seed) % 10,
+                                              .denominator = 10 + next(seed) % 10,
+                                              .expected_e9 = next(seed),
+                                              .held = next(seed) % 2,
+                                              .missing = next(seed) % 3};
+                        r->cells[r->n_cells++] = x;
+                        if (strcmp(METRICS[m], "los") != 0 || MONTHS[p][mo][0] == '\0')
+                            continue;
+                        for (int v = 0; v < 3; v++)
+                            if (next(seed) % 2)
+                                r->measures[r->n_measures++] = (benchmark_measure_t){
+                                    .trust = x.trust,
+                                    .site = x.site,
+                                    .metric = x.metric,
+                                    .breakdown = x.breakdown,
+                                    .category = x.category,
+                                    .month = x.month,
+                                    .value = v + 0.25 * (double)(next(seed) % 2),
+                                    .count = 1 + next(seed) % 4};
+                    }
+}
+
+/* Every row of period p, as read whole, into cells and measures (malloc'd). */
+static void all_rows(size_t p, benchmark_cell_t **cells, size_t *nc, benchmark_measure_t **m,
+                     size_t *nm)
+{
+    *cells = malloc(N_TRUSTS * MAX_ROWS * sizeof **cells);
+    *m = malloc(N_TRUSTS * MAX_ROWS * sizeof **m);
+    assert_non_null(*cells);
+    assert_non_null(*m);
+    *nc = *nm = 0;
+    /* the trusts in another order than the cache's, as PostgreSQL may give them */
+    for (size_t t = N_TRUSTS; t-- > 0;) {
+        memcpy(*cells + *nc, rows[p][t].cells, rows[p][t].n_cells * sizeof **cells);
+        *nc += rows[p][t].n_cells;
+        memcpy(*m + *nm, rows[p][t].measures, rows[p][t].n_measures * sizeof **m);
+        *nm += rows[p][t].n_measures;
+    }
+}
+
+/* What publish's whole read gives for period p (publish_stage.c, load_sums), with extra. */
+static void reference(size_t p, const benchmark_cell_t *extra, size_t n_extra, release_sums_t *s)
+{
+    benchmark_cell_t *cells;
+    benchmark_measure_t *measures;
+    size_t nc, nm;
+    all_rows(p, &cells, &nc, &measures, &nm);
+    *s = (release_sums_t){.cells = malloc((nc + n_extra + 1) * sizeof *s->cells),
+                          .measures = measures,
+                          .n_measures = nm,
+                          .series = malloc(N_PERIODS * N_TRUSTS * MAX_ROWS * sizeof *s->series),
+                          .series_measures =
+                              malloc(N_PERIODS * N_TRUSTS * MAX_ROWS * sizeof *s->series_measures)};
+    for (size_t i = 0; i < nc; i++) {
+        if (cells[i].metric[0] == '\0') {
+            if (strcmp(cells[i].breakdown, "all") == 0)
+                s->records += cells[i].denominator;
+            continue;
+        }
+        s->cells[s->n_cells++] = cells[i];
+    }
+    for (size_t i = 0; i < n_extra; i++)
+        s->cells[s->n_cells++] = extra[i];
+    free(cells);
+    for (size_t q = 0; q <= p; q++) {
+        benchmark_cell_t *qc;
+        benchmark_measure_t *qm;
+        size_t qnc, qnm;
+        all_rows(q, &qc, &qnc, &qm, &qnm);
+        for (size_t i = 0; i < qnc; i++)
+            if (strcmp(qc[i].breakdown, "all") == 0 && qc[i].month[0] && qc[i].metric[0])
+                s->series[s->n_series++] = qc[i];
+        for (size_t i = 0; i < qnm; i++)
+            if (strcmp(qm[i].breakdown, "all") == 0)
+                s->series_measures[s->n_series_measures++] = qm[i];
+        free(qc);
+        free(qm);
+    }
+    assert_int_equal(release_sums_merge_months(s), 0);
+    assert_int_equal(release_sums_sort(s), 0);
+}
+
+/* The key of a cell or a measure (the same fields), month NULL as "". */
+#define SAME_KEY(x, y)                                                                             \
+    do {                                                                                           \
+        assert_string_equal((x).trust, (y).trust);                                                 \
+        assert_string_equal((x).site, (y).site);                                                   \
+        assert_string_equal((x).metric, (y).metric);                                               \
+        assert_string_equal((x).breakdown, (y).breakdown);                                         \
+        assert_string_equal((x).category, (y).category);                                           \
+        assert_string_equal((x).month ? (x).month : "", (y).month ? (y).month : "");               \
+    } while (0)
+
+static void same_cells(const benchmark_cell_t *a, size_t na, const benchmark_cell_t *b, size_t nb)
+{
+    assert_int_equal(na, nb);
+    for (size_t i = 0; i < na; i++) {
+        SAME_KEY(a[i], b[i]);
+        assert_int_equal(a[i].numerator, b[i].numerator);
+        assert_int_equal(a[i].denominator, b[i].denominator);
+        assert_int_equal(a[i].expected_e9, b[i].expected_e9);
+        assert_int_equal(a[i].held, b[i].held);
+        assert_int_equal(a[i].missing, b[i].missing);
+    }
+}
+
+static void same_measures(const benchmark_measure_t *a, size_t na, const benchmark_measure_t *b,
+                          size_t nb)
+{
+    assert_int_equal(na, nb);
+    for (size_t i = 0; i < na; i++) {
+        SAME_KEY(a[i], b[i]);
+        assert_true(a[i].value == b[i].value);
+        assert_int_equal(a[i].count, b[i].count);
+    }
+}
+
+static void check(sums_cache_t *c, size_t p, const benchmark_cell_t *extra, size_t n_extra)
+{
+    release_sums_t want, got;
+    reference(p, extra, n_extra, &want);
+    assert_int_equal(sums_cache_sums(c, "nhfd", PERIODS[p], extra, n_extra, &got), 0);
+    same_cells(got.cells, got.n_cells, want.cells, want.n_cells);
+    same_measures(got.measures, got.n_measures, want.measures, want.n_measures);
+    same_cells(got.series, got.n_series, want.series, want.n_series);
+    same_measures(got.series_measures, got.n_series_measures, want.series_measures,
+                  want.n_series_measures);
+    assert_int_equal(got.records, want.records);
+    release_sums_free(&want);
+    sums_cache_sums_free(&got);
+}
+
+static void put_whole(sums_cache_t *c, size_t p)
+{
+    benchmark_cell_t *cells;
+    benchmark_measure_t *m;
+    size_t nc, nm;
+    all_rows(p, &cells, &nc, &m, &nm);
+    assert_int_equal(sums_cache_put(c, "nhfd", PERIODS[p], NULL, 0, cells, nc, m, nm), 0);
+    free(cells);
+    free(m);
+}
+
+static void test_trusts_replaced(void **state)
+{
+    (void)state;
+    sums_cache_t *c = sums_cache_new();
+    assert_non_null(c);
+    unsigned seed = 14;
+    for (size_t p = 0; p < N_PERIODS; p++) {
+        for (size_t t = 0; t < N_TRUSTS; t++)
+            make_rows(c, &seed, p, t);
+        put_whole(c, p);
+    }
+    /* the records withheld: cells of month '' the held ones do not have */
+    benchmark_cell_t extra[] = {{in(c, "RB2"), in(c, "RB201"), in(c, "!withheld_opt_out"),
+                                 in(c, "all"), in(c, ""), in(c, ""), 0, 3, 0, 0, 0},
+                                {in(c, "RB2"), in(c, "RB201"), in(c, "!withheld_opt_out"),
+                                 in(c, "all"), in(c, ""), in(c, ""), 0, 2, 0, 0, 0},
+                                {in(c, "R1"), in(c, "RA101"), in(c, "!withheld_opt_out"),
+                                 in(c, "all"), in(c, ""), in(c, ""), 0, 1, 0, 0, 0}};
+    for (size_t p = 0; p < N_PERIODS; p++)
+        check(c, p, extra, N_OF(extra));
+    for (int round = 0; round < 60; round++) {
+        size_t p = next(&seed) % N_PERIODS;
+        const char *named[N_TRUSTS];
+        size_t n = 0;
+        benchmark_cell_t cells[N_TRUSTS * MAX_ROWS];
+        benchmark_measure_t m[N_TRUSTS * MAX_ROWS];
+        size_t nc = 0, nm = 0;
+        for (size_t t = 0; t < N_TRUSTS; t++) {
+            if (next(&seed) % 3 != 0)
+                continue;
+            make_rows(c, &seed, p, t);
+            named[n++] = in(c, TRUSTS[t]);
+            memcpy(cells + nc, rows[p][t].cells, rows[p][t].n_cells * sizeof *cells);
+            nc += rows[p][t].n_cells;
+            memcpy(m + nm, rows[p][t].measures, rows[p][t].n_measures * sizeof *m);
+            nm += rows[p][t].n_measures;
+        }
+        assert_int_equal(sums_cache_put(c, "nhfd", PERIODS[p], named, n, cells, nc, m, nm), 0);
+        for (size_t q = 0; q < N_PERIODS; q++)
+            check(c, q, extra, round % 2 ? N_OF(extra) : 0);
+    }
+    assert_true(sums_cache_bytes(c) > 0);
+
+    /* a period not held: the trusts' rows refused; a row of a trust not named: forgotten */
+    const char *ra1[] = {in(c, "RA1")};
+    assert_int_equal(sums_cache_put(c, "nhfd", "2030Q1", ra1, 1, NULL, 0, NULL, 0), 1);
+    assert_false(sums_cache_has(c, "nhfd", "2030Q1"));
+    const benchmark_cell_t other[] = {{in(c, "RB2"), in(c, "RB201"), in(c, "los"), in(c, "all"),
+                                       in(c, ""), in(c, "2026-01"), 1, 2, 0, 0, 0}};
+    assert_int_equal(sums_cache_put(c, "nhfd", PERIODS[1], ra1, 1, other, 1, NULL, 0), -1);
+    assert_false(sums_cache_has(c, "nhfd", PERIODS[1]));
+    assert_true(sums_cache_has(c, "nhfd", PERIODS[0]));
+    release_sums_t s;
+    assert_int_equal(sums_cache_sums(c, "nhfd", PERIODS[1], NULL, 0, &s), 1);
+    sums_cache_clear(c);
+    assert_false(sums_cache_has(c, "nhfd", PERIODS[0]));
+    sums_cache_destroy(&c);
+    assert_null(c);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_trusts_replaced),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
