@@ -7,5 +7,8 @@
 /* Returns 0 when s is well-formed UTF-8 (no overlongs, surrogates or code points past U+10FFFF);
  * otherwise the 1-based byte offset of the first bad byte. */
 size_t utf8_invalid_at(const char *s);
+/* The length in bytes (1-4) of the well-formed character s starts with; 0 when it is not one
+ * (or s is at its end). */
+size_t utf8_seq_len(const char *s);
 
 #endif
