@@ -110,12 +110,14 @@ typedef struct {
                "m.record_id,"                                                                      \
                " m.version) < (last.write_xid, last.record_id, last.version) RETURNING last.n"
 /* backlog_count_sql: the stage's backlog as `ncap status` shows it, what backlog_sql would find
- * with no grace and no limit, counted ($1-$3 the watermark). */
+ * with no grace and no limit, counted ($1-$3 the watermark), each of its two parts up to $4 rows
+ * (NULL: all of them; stage_gauges.c counts a bounded number every few seconds). */
 #define STAGE_BACKLOG_COUNT_SQL(stage, table, alias, not_taken)                                    \
-    "SELECT (SELECT count(*) FROM " table " " alias " WHERE " STAGE_AFTER_WATERMARK(               \
-        alias) " AND" not_taken ") + (SELECT count(*) FROM " table " " alias                       \
-               " WHERE NOT " STAGE_AFTER_WATERMARK(alias) " AND " STAGE_RELEASED(                  \
-                   stage, alias) " AND" not_taken ")"
+    "SELECT (SELECT count(*) FROM (SELECT 1 FROM " table " " alias                                 \
+    " WHERE " STAGE_AFTER_WATERMARK(alias) " AND" not_taken " LIMIT $4::int) a)"                   \
+    " + (SELECT count(*) FROM (SELECT 1 FROM " table " " alias                                     \
+    " WHERE NOT " STAGE_AFTER_WATERMARK(alias) " AND " STAGE_RELEASED(stage, alias)                \
+    " AND" not_taken " LIMIT $4::int) b)"
 
 /* The part of not_taken that leaves out what stage holds in quarantine: rows of alias whose
  * record version is held there at this link revision (the SQL expression revision) or a newer one.
@@ -193,8 +195,9 @@ typedef struct {
     /* STAGE_ADVANCE_SQL ($1-$3 the watermark, $4 the most rows to look at): moves the stage's
      * watermark over what it has taken; NULL for a stage without one. */
     const char *advance_sql;
-    /* STAGE_BACKLOG_COUNT_SQL ($1-$3 the watermark): the stage's backlog counted, one row and
-     * column, for `ncap status`; NULL when the stage counts none. */
+    /* STAGE_BACKLOG_COUNT_SQL ($1-$3 the watermark, $4 the most rows to count in each part, NULL
+     * for all): the stage's backlog counted, one row and column, for `ncap status` and the
+     * backlog gauge; NULL when the stage counts none. */
     const char *backlog_count_sql;
     /* Makes the input of row `row` of r (columns of load_sql/backlog_sql). Returns it, or NULL
      * with err: the record is quarantined as STAGE_ERR_INPUT (or the class set in *class_out). */

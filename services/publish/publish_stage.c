@@ -558,10 +558,11 @@ done:
 #define CHANGED                                                                                    \
     "s.record_id IS NULL OR s.version <> r.version OR s.link_revision <> r.link_revision"
 
-/* Publish's backlog, for `ncap status`: records changed after its watermark ($1-$3). */
+/* Publish's backlog, for `ncap status`: records changed after its watermark ($1-$3), up to $4
+ * (NULL: all). */
 static const char backlog_count_sql[] =
-    "SELECT count(*) FROM metric.record_state r LEFT JOIN publish.seen s USING (record_id)"
-    " WHERE " AFTER_WATERMARK " AND (" CHANGED ")";
+    "SELECT count(*) FROM (SELECT 1 FROM metric.record_state r LEFT JOIN publish.seen s"
+    " USING (record_id) WHERE " AFTER_WATERMARK " AND (" CHANGED ") LIMIT $4::int) b";
 
 static void pruned_clear(publish_t *ps)
 {

@@ -66,7 +66,8 @@ static int add_backlogs(PGconn *db, stage_status_t out[PIPELINE_STAGES], char *e
     for (int i = 0; i < PIPELINE_STAGES; i++) {
         if (!ops[i].backlog_count_sql)
             continue;
-        PGresult *r = stage_wm_query(db, pipeline_stage_names[i], ops[i].backlog_count_sql, 0, NULL,
+        const char *all[] = {NULL}; /* no limit: every row counted */
+        PGresult *r = stage_wm_query(db, pipeline_stage_names[i], ops[i].backlog_count_sql, 1, all,
                                      err, errlen);
         if (!r)
             return -1;

@@ -84,6 +84,34 @@ static void test_gauges_equal_ncap_status(void **state)
     PQfinish(db);
 }
 
+static void test_gauge_counts_a_backlog_past_its_bound(void **state)
+{
+    (void)state;
+    PGconn *db = pg_fixture_open("test_stage_gauges_bound");
+    char sql[512], err[1024];
+    /* publish's backlog: records metric has written after publish's watermark */
+    snprintf(sql, sizeof sql,
+             "INSERT INTO metric.record_state (record_id, version, audit, trust, valid)"
+             " SELECT g, 1, 'nhfd', 'RR8', true FROM generate_series(1, %d) g",
+             STAGE_GAUGES_BACKLOG_BOUND + 5);
+    pg_fixture_exec(db, sql);
+    stage_ops_t ops = publish_stage_ops(NULL);
+    const char *series = "ncap_backlog_records{stage=\"publish\"}";
+    stage_status_t status[PIPELINE_STAGES];
+    metrics_t *m = metrics_new("publish", "test", "0");
+    /* past the bound: counted whole, as ncap status counts it */
+    assert_int_equal(stage_gauges_read(&ops, "publish", db, m), 0);
+    assert_int_equal(pipeline_status_read(db, status, err, sizeof err), 0);
+    assert_int_equal(status[4].backlog, STAGE_GAUGES_BACKLOG_BOUND + 5);
+    assert_int_equal(value_of(m, series), status[4].backlog);
+    /* back under it: exact at once, whatever the last whole count was */
+    pg_fixture_exec(db, "DELETE FROM metric.record_state WHERE record_id > 7");
+    assert_int_equal(stage_gauges_read(&ops, "publish", db, m), 0);
+    assert_int_equal(value_of(m, series), 7);
+    metrics_destroy(&m);
+    PQfinish(db);
+}
+
 static void test_publish_gauge_is_each_audits_latest_release(void **state)
 {
     (void)state;
@@ -126,6 +154,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_gauges_equal_ncap_status),
+        cmocka_unit_test(test_gauge_counts_a_backlog_past_its_bound),
         cmocka_unit_test(test_publish_gauge_is_each_audits_latest_release),
         cmocka_unit_test(test_instance_registers_its_metrics_url),
     };
