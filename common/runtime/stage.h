@@ -114,10 +114,11 @@ typedef struct {
  * (NULL: all of them; stage_gauges.c counts a bounded number every few seconds). */
 #define STAGE_BACKLOG_COUNT_SQL(stage, table, alias, not_taken)                                    \
     "SELECT (SELECT count(*) FROM (SELECT 1 FROM " table " " alias                                 \
-    " WHERE " STAGE_AFTER_WATERMARK(alias) " AND" not_taken " LIMIT $4::int) a)"                   \
-    " + (SELECT count(*) FROM (SELECT 1 FROM " table " " alias                                     \
-    " WHERE NOT " STAGE_AFTER_WATERMARK(alias) " AND " STAGE_RELEASED(stage, alias)                \
-    " AND" not_taken " LIMIT $4::int) b)"
+    " WHERE " STAGE_AFTER_WATERMARK(                                                               \
+        alias) " AND" not_taken " LIMIT $4::int) a)"                                               \
+               " + (SELECT count(*) FROM (SELECT 1 FROM " table " " alias                          \
+               " WHERE NOT " STAGE_AFTER_WATERMARK(alias) " AND " STAGE_RELEASED(                  \
+                   stage, alias) " AND" not_taken " LIMIT $4::int) b)"
 
 /* The part of not_taken that leaves out what stage holds in quarantine: rows of alias whose
  * record version is held there at this link revision (the SQL expression revision) or a newer one.

@@ -195,20 +195,61 @@ static void test_json_read_as_jansson_reads_it(void **state)
 {
     (void)state;
     static const char *const cases[] = {
-        "{}", " { } ", "{}x", "{} ", "{\"a\":\"1\"}", " {\t\"a\" :\n\"1\" ,\r\"b\": \"\" } ",
-        "{\"a\":\"1\",}", "{,}", "{\"a\"}", "{\"a\":}", "{\"a\":\"1\" \"b\":\"2\"}",
-        "{\"a\":\"1\"", "{\"a\":\"1", "{\"a", "{", "{\"a\":\"1\"}}", "{\"a\":\"1\"} {}",
+        "{}",
+        " { } ",
+        "{}x",
+        "{} ",
+        "{\"a\":\"1\"}",
+        " {\t\"a\" :\n\"1\" ,\r\"b\": \"\" } ",
+        "{\"a\":\"1\",}",
+        "{,}",
+        "{\"a\"}",
+        "{\"a\":}",
+        "{\"a\":\"1\" \"b\":\"2\"}",
+        "{\"a\":\"1\"",
+        "{\"a\":\"1",
+        "{\"a",
+        "{",
+        "{\"a\":\"1\"}}",
+        "{\"a\":\"1\"} {}",
         "{\"a\":\"x\",\"b\":\"y\",\"a\":\"z\"}", /* a repeated name: the last value, first place */
-        "{\"\":\"empty name\"}", "{\"a\":\"q\\\"b\\\\s\\/n\\nr\\rt\\tb\\bf\\f\"}",
-        "{\"a\":\"\\x\"}", "{\"a\":\"\\\"}", "{\"a\":\"\\u00e9\\u0041\"}", "{\"a\":\"\\u0000\"}",
-        "{\"a\":\"\\ud83d\\ude00\"}", "{\"a\":\"\\ud83d\"}", "{\"\\u0062\":\"1\",\"b\":\"2\"}",
-        "{\"a\":\"tab\there\"}", "{\"a\":\"Zo\xc3\xab \xe2\x82\xac \xf0\x9f\x98\x80\"}",
-        "{\"a\":\"Zo\xeb\"}", "{\"a\":\"\xc0\xaf\"}", "{\"a\":\"\xed\xa0\x80\"}",
-        "{\"a\":\"\xf4\x90\x80\x80\"}", "{\"a\xff\":\"1\"}", "{\"a\":1}", "{\"a\":-1.5e3,\"b\":\"2\"}",
-        "{\"a\":true,\"b\":false,\"c\":null}", "{\"a\":[\"1\",{\"b\":\"2\"}],\"c\":\"3\"}",
-        "{\"a\":{}}", "{\"a\":99999999999999999999999}", "{\"a\":1e999}", "{\"a\":01}",
-        "{'a':'1'}", "{a:\"1\"}", "[]", "\"s\"", "1", "null", "", " ", "\xef\xbb\xbf{}",
-        "{\"a\":\"\\u0001\\u001f\\u007f\"}", "{\"a\":\"1\"}\x0c", "{\"a\":\"1\"}\v", "{\"a\":\"1\"}\n",
+        "{\"\":\"empty name\"}",
+        "{\"a\":\"q\\\"b\\\\s\\/n\\nr\\rt\\tb\\bf\\f\"}",
+        "{\"a\":\"\\x\"}",
+        "{\"a\":\"\\\"}",
+        "{\"a\":\"\\u00e9\\u0041\"}",
+        "{\"a\":\"\\u0000\"}",
+        "{\"a\":\"\\ud83d\\ude00\"}",
+        "{\"a\":\"\\ud83d\"}",
+        "{\"\\u0062\":\"1\",\"b\":\"2\"}",
+        "{\"a\":\"tab\there\"}",
+        "{\"a\":\"Zo\xc3\xab \xe2\x82\xac \xf0\x9f\x98\x80\"}",
+        "{\"a\":\"Zo\xeb\"}",
+        "{\"a\":\"\xc0\xaf\"}",
+        "{\"a\":\"\xed\xa0\x80\"}",
+        "{\"a\":\"\xf4\x90\x80\x80\"}",
+        "{\"a\xff\":\"1\"}",
+        "{\"a\":1}",
+        "{\"a\":-1.5e3,\"b\":\"2\"}",
+        "{\"a\":true,\"b\":false,\"c\":null}",
+        "{\"a\":[\"1\",{\"b\":\"2\"}],\"c\":\"3\"}",
+        "{\"a\":{}}",
+        "{\"a\":99999999999999999999999}",
+        "{\"a\":1e999}",
+        "{\"a\":01}",
+        "{'a':'1'}",
+        "{a:\"1\"}",
+        "[]",
+        "\"s\"",
+        "1",
+        "null",
+        "",
+        " ",
+        "\xef\xbb\xbf{}",
+        "{\"a\":\"\\u0001\\u001f\\u007f\"}",
+        "{\"a\":\"1\"}\x0c",
+        "{\"a\":\"1\"}\v",
+        "{\"a\":\"1\"}\n",
     };
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++)
         assert_as_jansson(cases[i]);
@@ -220,8 +261,29 @@ static void test_json_read_as_jansson_reads_it_at_random(void **state)
     /* flat objects of strings of bytes drawn from a small alphabet of JSON's awkward characters,
      * then, half the time, one byte changed: thousands of near misses of the direct path */
     static const char *const pieces[] = {
-        "a", "Z", " ", "\\\"", "\\\\", "\\n", "\\u00e9", "\\u", "\\", "\"", "\xc3\xab", "\xeb", "\t",
-        "\xe2\x82\xac", "\xf0\x9f\x98\x80", "\xed\xa0\x80", "/", "\\/", ",", ":", "{", "}", "1",
+        "a",
+        "Z",
+        " ",
+        "\\\"",
+        "\\\\",
+        "\\n",
+        "\\u00e9",
+        "\\u",
+        "\\",
+        "\"",
+        "\xc3\xab",
+        "\xeb",
+        "\t",
+        "\xe2\x82\xac",
+        "\xf0\x9f\x98\x80",
+        "\xed\xa0\x80",
+        "/",
+        "\\/",
+        ",",
+        ":",
+        "{",
+        "}",
+        "1",
     };
     static const char bytes[] = "{}[]\":, \\\tax1\xc3\xab\x01";
     rng_t rng;
@@ -238,7 +300,8 @@ static void test_json_read_as_jansson_reads_it_at_random(void **state)
                 json[n++] = '"';
                 int len = (int)(size_t)(rng_next(&rng) % (4));
                 for (int k = 0; k < len; k++) {
-                    const char *p = pieces[(size_t)(rng_next(&rng) % (sizeof pieces / sizeof *pieces))];
+                    const char *p =
+                        pieces[(size_t)(rng_next(&rng) % (sizeof pieces / sizeof *pieces))];
                     memcpy(json + n, p, strlen(p));
                     n += strlen(p);
                 }
@@ -249,7 +312,8 @@ static void test_json_read_as_jansson_reads_it_at_random(void **state)
         }
         json[n++] = '}';
         if ((size_t)(rng_next(&rng) % (2)))
-            json[(size_t)(rng_next(&rng) % (n))] = bytes[(size_t)(rng_next(&rng) % (sizeof bytes - 1))];
+            json[(size_t)(rng_next(&rng) % (n))] =
+                bytes[(size_t)(rng_next(&rng) % (sizeof bytes - 1))];
         json[n] = '\0';
         assert_as_jansson(json);
     }
