@@ -11,6 +11,7 @@
 
 #include "message.h"
 #include "rng.h"
+#include "strbuf.h"
 
 static ncap_record_t *sample(void)
 {
@@ -253,6 +254,16 @@ static void test_json_read_as_jansson_reads_it(void **state)
     };
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++)
         assert_as_jansson(cases[i]);
+    /* past the direct path's buffer on the stack (4,096 bytes) */
+    strbuf_t big;
+    strbuf_init(&big);
+    strbuf_append(&big, "{");
+    for (int i = 0; i < 2000; i++)
+        strbuf_appendf(&big, "%s\"field_%d\":\"value \\\"%d\\\"\"", i ? "," : "", i, i);
+    strbuf_append(&big, "}");
+    assert_false(big.oom);
+    assert_as_jansson(big.s);
+    strbuf_free(&big);
 }
 
 static void test_json_read_as_jansson_reads_it_at_random(void **state)
