@@ -14,18 +14,18 @@
 #include "strbuf.h"
 #include "validate_record.h"
 
-/* A row of linkage.pseudo_record as validation takes it, and the decision on it. */
+/* A row of linkage.pseudo_record as validation takes it, and the decision on it (the columns
+ * validation stores as linkage holds them, e.g. local_id, are copied in the database). */
 typedef struct {
     stage_record_t r; /* audit, trust, site, payload, definition */
-    char *local_id, *pseudonym;
-    char submission_id[24], row_number[16];
+    char *pseudonym;
     validation_result_t res;
 } input_t;
 
 /* Columns of load_sql and backlog_sql: the key first, as the contract asks. */
 #define SOURCE_COLUMNS                                                                             \
     "SELECT l.record_id, l.version, l.revision, l.audit, l.trust, l.site, l.payload::text,"        \
-    " l.local_id, l.submission_id, l.row_number, l.pseudonym FROM linkage.pseudo_record l"
+    " l.pseudonym FROM linkage.pseudo_record l"
 /* Not yet validated at this link revision, and not quarantined. */
 #define NOT_TAKEN                                                                                  \
     " NOT EXISTS (SELECT 1 FROM validation.record v WHERE v.record_id = l.record_id"               \
@@ -49,7 +49,6 @@ static void free_input(void *state, void *p)
     if (!in)
         return;
     stage_record_clear(&in->r);
-    free(in->local_id);
     free(in->pseudonym);
     validation_result_free(&in->res);
     free(in);
@@ -69,14 +68,11 @@ static void *read_row(void *state, const PGresult *r, int row, stage_error_t *cl
         return NULL;
     }
     const int c = STAGE_RECORD_COLUMNS;
-    if (!(in->local_id = strdup(PQgetvalue(r, row, c))) ||
-        !(in->pseudonym = strdup(PQgetvalue(r, row, c + 3)))) {
+    if (!(in->pseudonym = strdup(PQgetvalue(r, row, c)))) {
         snprintf(err, errlen, "out of memory");
         free_input(state, in);
         return NULL;
     }
-    snprintf(in->submission_id, sizeof in->submission_id, "%s", PQgetvalue(r, row, c + 1));
-    snprintf(in->row_number, sizeof in->row_number, "%s", PQgetvalue(r, row, c + 2));
     in->res.valid = 1;
     return in;
 }
@@ -304,20 +300,7 @@ static int lock_patients(PGconn *db, const stage_batch_t *b, char *err, size_t e
     return rc;
 }
 
-enum {
-    C_RID,
-    C_VER,
-    C_AUDIT,
-    C_TRUST,
-    C_SITE,
-    C_LOCAL,
-    C_SUB,
-    C_ROW,
-    C_PSEUD,
-    C_VALID,
-    C_LREV,
-    NCOL
-};
+enum { C_RID, C_VER, C_PSEUD, C_VALID, C_LREV, NCOL };
 
 /* Stores the outcome and problems of each record taken (history rules first, under the patients'
  * locks); marks those to pass on to metric. */
@@ -349,8 +332,8 @@ static int store(void *state, PGconn *db, stage_batch_t *b, char *err, size_t er
         const stage_key_t *key = &b->items[i].key;
         validation_result_t hist = {.valid = 1};
         if (audit_has_history_rules(in->r.def) &&
-            check_history(b, &x, i, st.items ? st.items + first_st : NULL, next_st - first_st, &hist,
-                          &p, err, errlen) != 0) {
+            check_history(b, &x, i, st.items ? st.items + first_st : NULL, next_st - first_st,
+                          &hist, &p, err, errlen) != 0) {
             validation_result_free(&hist);
             goto done;
         }
@@ -358,17 +341,7 @@ static int store(void *state, PGconn *db, stage_batch_t *b, char *err, size_t er
         snprintf(rid, sizeof rid, "%lld", (long long)key->record_id);
         snprintf(ver, sizeof ver, "%d", key->version);
         snprintf(lrev, sizeof lrev, "%d", key->link_revision);
-        const char *vals[NCOL] = {rid,
-                                  ver,
-                                  in->r.audit,
-                                  in->r.trust,
-                                  in->r.site,
-                                  in->local_id,
-                                  in->submission_id,
-                                  in->row_number,
-                                  in->pseudonym,
-                                  in->res.valid ? "t" : "f",
-                                  lrev};
+        const char *vals[NCOL] = {rid, ver, in->pseudonym, in->res.valid ? "t" : "f", lrev};
         pg_columns_row(&c, vals);
         if (key->link_revision > 0) {
             const char *rv[4] = {rid, ver, in->pseudonym, lrev};
@@ -406,20 +379,19 @@ static int store(void *state, PGconn *db, stage_batch_t *b, char *err, size_t er
         goto done;
     /* A record version is taken when validation holds none of it, or an older link revision of
      * it: then its row is replaced and its own problems with it (DESIGN.md invariant 3: the same
-     * revision twice is taken once). Its payload is linkage's at the revision validated, copied
-     * in the database (linkage writes a record's payload with a new revision only, and as the
-     * JSON object of strings that the rules read): not sent back and parsed again. A revision
-     * linkage has moved past meanwhile is not stored; validation takes the newer one. */
+     * revision twice is taken once). Where the record belongs and its payload are linkage's at
+     * the revision validated, copied in the database, not sent back and parsed again: linkage
+     * writes a version's payload with a new revision only (and as the JSON object of strings
+     * that the rules read), and its audit, trust, site, local id and submission row never. A
+     * revision linkage has moved past meanwhile is not stored; validation takes the newer one. */
     ins = db_query(
         db,
         "INSERT INTO validation.record AS v (record_id, version, audit, trust, site, local_id,"
         " submission_id, row_number, pseudonym, valid, payload, link_revision)"
-        " SELECT DISTINCT ON (s.record_id, s.version) s.record_id, s.version, s.audit, s.trust,"
-        " s.site, s.local_id, s.submission_id, s.row_number, s.pseudonym, s.valid, l.payload,"
-        " s.link_revision FROM unnest($1::bigint[], $2::int[], $3::text[], $4::text[],"
-        " $5::text[], $6::text[], $7::bigint[], $8::int[], $9::text[], $10::bool[], $11::int[])"
-        " AS s(record_id, version, audit, trust, site, local_id, submission_id, row_number,"
-        " pseudonym, valid, link_revision)"
+        " SELECT DISTINCT ON (s.record_id, s.version) s.record_id, s.version, l.audit, l.trust,"
+        " l.site, l.local_id, l.submission_id, l.row_number, s.pseudonym, s.valid, l.payload,"
+        " s.link_revision FROM unnest($1::bigint[], $2::int[], $3::text[], $4::bool[],"
+        " $5::int[]) AS s(record_id, version, pseudonym, valid, link_revision)"
         " JOIN linkage.pseudo_record l ON l.record_id = s.record_id AND l.version = s.version"
         " AND l.revision = s.link_revision"
         " ORDER BY s.record_id, s.version, s.link_revision DESC"
