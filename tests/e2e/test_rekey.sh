@@ -182,7 +182,7 @@ read -r first last <<<"$(ncap_pg_psql "$CTX_PGHOST" "$CTX_DB" "SELECT min(revisi
   max(revision) FROM publish.release WHERE period = '$period'")"
 e2e_ncap release diff --audit "$E2E_AUDIT" --period "$period" "r$first" "r$last" >"$CTX_RUN/diff.csv" 2>"$CTX_RUN/logs/diff.log" ||
   fail "ncap release diff failed: $(cat "$CTX_RUN/logs/diff.log")"
-grep -q "^england,.*added records.*re-keyed records (new pseudonymisation key)" "$CTX_RUN/diff.csv" ||
+grep -q "^england,.*added records.*re-keyed records (new pseudonym: a new key" "$CTX_RUN/diff.csv" ||
   fail "ncap release diff $period r$first r$last does not name the re-keyed records: $(grep -m 2 "^england," "$CTX_RUN/diff.csv")"
 ! grep -q "deaths loaded" "$CTX_RUN/diff.csv" || fail "re-keyed records taken for deaths loaded"
 e2e_say "ncap release diff $period r$first r$last: England's cells moved with added and re-keyed records"

@@ -23,11 +23,11 @@ static void usage(FILE *out)
           "rX up to rY took in, counted by publish as it made them: added (new to the period),\n"
           "corrected (a new version), relinked (a new link revision of the same version): deaths\n"
           "loaded (a death loaded or removed, the register's coverage reaching the follow-up) or\n"
-          "re-keyed (a new pseudonymisation key, nothing else), and withdrawn (moved to another\n"
-          "period or none). A cell whose trusts' records did not change moved with the others "
-          "(England's\n"
-          "value, the funnel limits, disclosure control). Connects through $NCAP_PG as the\n"
-          "administrator.\n"
+          "re-keyed (a new pseudonym, nothing else: a new pseudonymisation key, or the patient\n"
+          "merged with another that a record showed to be the same person), and withdrawn\n"
+          "(moved to another period or none). A cell whose trusts' records did not change moved\n"
+          "with the others (England's value, the funnel limits, disclosure control). Connects\n"
+          "through $NCAP_PG as the administrator.\n"
           "\n"
           "Exit status: 0 listed (also when nothing changed), 1 a revision not kept or PostgreSQL\n"
           "trouble, 2 usage.\n",
@@ -103,12 +103,12 @@ static char *release_id(PGconn *db, const char *audit, const char *period, const
 
 /* The reasons of a changed cell from its trusts' counts (columns 15-19 of row i): each "N <kind>
  * records", a link revision as relinked "(deaths loaded)" (its linked values re-derived: a death
- * loaded or removed, the register's coverage reaching its follow-up) or "re-keyed" (a new pseudonym
- * under a new key, nothing else; migration 0028). */
+ * loaded or removed, the register's coverage reaching its follow-up) or "re-keyed" (a new pseudonym,
+ * nothing else: under a new key, or the patient's after a merge; migration 0028). */
 static void why(const PGresult *r, int i, char *out, size_t len)
 {
     static const char *const kind[] = {"added", "corrected", "relinked", "re-keyed", "withdrawn"};
-    static const char *const detail[] = {"", "", " (deaths loaded)", " (new pseudonymisation key)",
+    static const char *const detail[] = {"", "", " (deaths loaded)", " (new pseudonym: a new key, or patients merged)",
                                          ""};
     size_t at = 0;
     out[0] = '\0';
