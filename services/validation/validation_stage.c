@@ -9,24 +9,23 @@
 #include "db.h"
 #include "history_rule.h"
 #include "history_store.h"
-#include "message.h"
 #include "pg_columns.h"
 #include "stage_record.h"
 #include "strbuf.h"
 #include "validate_record.h"
 
-/* A row of linkage.pseudo_record as validation takes it, and the decision on it. */
+/* A row of linkage.pseudo_record as validation takes it, and the decision on it (the columns
+ * validation stores as linkage holds them, e.g. local_id, are copied in the database). */
 typedef struct {
     stage_record_t r; /* audit, trust, site, payload, definition */
-    char *local_id, *pseudonym;
-    char submission_id[24], row_number[16];
+    char *pseudonym;
     validation_result_t res;
 } input_t;
 
 /* Columns of load_sql and backlog_sql: the key first, as the contract asks. */
 #define SOURCE_COLUMNS                                                                             \
     "SELECT l.record_id, l.version, l.revision, l.audit, l.trust, l.site, l.payload::text,"        \
-    " l.local_id, l.submission_id, l.row_number, l.pseudonym FROM linkage.pseudo_record l"
+    " l.pseudonym FROM linkage.pseudo_record l"
 /* Not yet validated at this link revision, and not quarantined. */
 #define NOT_TAKEN                                                                                  \
     " NOT EXISTS (SELECT 1 FROM validation.record v WHERE v.record_id = l.record_id"               \
@@ -50,7 +49,6 @@ static void free_input(void *state, void *p)
     if (!in)
         return;
     stage_record_clear(&in->r);
-    free(in->local_id);
     free(in->pseudonym);
     validation_result_free(&in->res);
     free(in);
@@ -70,14 +68,11 @@ static void *read_row(void *state, const PGresult *r, int row, stage_error_t *cl
         return NULL;
     }
     const int c = STAGE_RECORD_COLUMNS;
-    if (!(in->local_id = strdup(PQgetvalue(r, row, c))) ||
-        !(in->pseudonym = strdup(PQgetvalue(r, row, c + 3)))) {
+    if (!(in->pseudonym = strdup(PQgetvalue(r, row, c)))) {
         snprintf(err, errlen, "out of memory");
         free_input(state, in);
         return NULL;
     }
-    snprintf(in->submission_id, sizeof in->submission_id, "%s", PQgetvalue(r, row, c + 1));
-    snprintf(in->row_number, sizeof in->row_number, "%s", PQgetvalue(r, row, c + 2));
     in->res.valid = 1;
     return in;
 }
@@ -118,39 +113,114 @@ static const input_t *ok_input(const stage_batch_t *b, size_t i)
     return b->items[i].error == STAGE_OK ? b->items[i].input : NULL;
 }
 
-static bool same_patient(const input_t *a, const input_t *b)
+/* The batch as history rules see it, built once a batch: for each item with history rules, the
+ * item of the same patient before it in the batch (prev, or NONE), and the record ids of the
+ * batch's items sorted (ids), so that neither question costs a pass over the batch. */
+#define NONE ((size_t)-1)
+typedef struct {
+    size_t *prev;
+    int64_t *ids;
+    size_t n_ids;
+} batch_index_t;
+
+typedef struct {
+    const input_t *in;
+    size_t at;
+} patient_item_t;
+
+static int patient_cmp(const input_t *x, const input_t *y)
 {
-    return strcmp(a->r.audit, b->r.audit) == 0 && strcmp(a->pseudonym, b->pseudonym) == 0;
+    int c = strcmp(x->r.audit, y->r.audit);
+    return c != 0 ? c : strcmp(x->pseudonym, y->pseudonym);
 }
 
-/* History rules for item `at` of b: its own warnings go to mine; a record of the patient that it
- * makes a probable duplicate (it being the earlier) gets its warning added to p. The patient's
- * other records are those stored (st[0..nst), unless a version of it is in this batch) and those
- * earlier in this batch. Returns 0, or -1 with err. */
-static int check_history(const stage_batch_t *b, size_t at, const stored_record_t *st, size_t nst,
-                         validation_result_t *mine, pg_columns_t *p, char *err, size_t errlen)
+/* By patient, then batch order. */
+static int by_patient(const void *a, const void *b)
+{
+    const patient_item_t *x = a, *y = b;
+    int c = patient_cmp(x->in, y->in);
+    return c != 0 ? c : (x->at > y->at) - (x->at < y->at);
+}
+
+static int by_id(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
+static void batch_index_free(batch_index_t *x)
+{
+    free(x->prev);
+    free(x->ids);
+    memset(x, 0, sizeof *x);
+}
+
+/* Returns 0, or -1 with err. */
+static int batch_index_build(const stage_batch_t *b, batch_index_t *x, char *err, size_t errlen)
+{
+    memset(x, 0, sizeof *x);
+    patient_item_t *order = calloc(b->n + 1, sizeof *order);
+    x->prev = calloc(b->n + 1, sizeof *x->prev);
+    x->ids = calloc(b->n + 1, sizeof *x->ids);
+    if (!order || !x->prev || !x->ids) {
+        free(order);
+        batch_index_free(x);
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    size_t k = 0;
+    for (size_t i = 0; i < b->n; i++) {
+        const input_t *in = ok_input(b, i);
+        x->prev[i] = NONE;
+        if (!in)
+            continue;
+        x->ids[x->n_ids++] = b->items[i].key.record_id;
+        if (audit_has_history_rules(in->r.def))
+            order[k++] = (patient_item_t){in, i};
+    }
+    qsort(order, k, sizeof *order, by_patient);
+    for (size_t i = 1; i < k; i++)
+        if (patient_cmp(order[i - 1].in, order[i].in) == 0)
+            x->prev[order[i].at] = order[i - 1].at;
+    qsort(x->ids, x->n_ids, sizeof *x->ids, by_id);
+    free(order);
+    return 0;
+}
+
+/* History rules for item `at` of b (x its index): its own warnings go to mine; a record of the
+ * patient that it makes a probable duplicate (it being the earlier) gets its warning added to p.
+ * The patient's other records are those stored (st[0..nst), unless a version of it is in this
+ * batch) and those earlier in this batch. Returns 0, or -1 with err. */
+static int check_history(const stage_batch_t *b, const batch_index_t *x, size_t at,
+                         const stored_record_t *st, size_t nst, validation_result_t *mine,
+                         pg_columns_t *p, char *err, size_t errlen)
 {
     const stage_item_t *me_item = &b->items[at];
     const input_t *m = me_item->input;
-    history_record_t *others = calloc(nst + b->n + 1, sizeof *others);
-    int *versions = calloc(nst + b->n + 1, sizeof *versions);
-    int rc = others && versions ? 0 : -1;
+    size_t n_earlier = 0;
+    for (size_t j = x->prev[at]; j != NONE; j = x->prev[j])
+        n_earlier++;
+    history_record_t *others = calloc(nst + n_earlier + 1, sizeof *others);
+    int *versions = calloc(nst + n_earlier + 1, sizeof *versions);
+    size_t *earlier = calloc(n_earlier + 1, sizeof *earlier); /* the chain, latest first */
+    int rc = others && versions && earlier ? 0 : -1;
     size_t k = 0;
     for (size_t i = 0; rc == 0 && i < nst; i++) {
-        bool in_batch = false; /* a version of it is in this batch */
-        for (size_t j = 0; j < b->n && !in_batch; j++)
-            in_batch = ok_input(b, j) && b->items[j].key.record_id == st[i].record_id;
-        if (in_batch)
+        /* a version of it is in this batch */
+        if (bsearch(&st[i].record_id, x->ids, x->n_ids, sizeof *x->ids, by_id))
             continue;
         others[k] = (history_record_t){st[i].rec, st[i].record_id};
         versions[k++] = st[i].version;
     }
-    for (size_t j = 0; rc == 0 && j < at; j++) {
-        const input_t *o = ok_input(b, j);
-        if (!o || !same_patient(o, m) || b->items[j].key.record_id == me_item->key.record_id)
+    size_t e = 0;
+    for (size_t j = x->prev[at]; rc == 0 && j != NONE; j = x->prev[j])
+        earlier[e++] = j;
+    while (rc == 0 && e > 0) { /* in batch order */
+        const stage_item_t *o = &b->items[earlier[--e]];
+        if (o->key.record_id == me_item->key.record_id)
             continue;
-        others[k] = (history_record_t){o->r.rec, b->items[j].key.record_id};
-        versions[k++] = b->items[j].key.version;
+        others[k] = (history_record_t){((const input_t *)o->input)->r.rec, o->key.record_id};
+        versions[k++] = o->key.version;
     }
     history_record_t me = {m->r.rec, me_item->key.record_id};
     if (rc == 0 && k > 0)
@@ -166,6 +236,7 @@ static int check_history(const stage_batch_t *b, size_t at, const stored_record_
         snprintf(err, errlen, "out of memory");
     free(others);
     free(versions);
+    free(earlier);
     return rc;
 }
 
@@ -229,21 +300,7 @@ static int lock_patients(PGconn *db, const stage_batch_t *b, char *err, size_t e
     return rc;
 }
 
-enum {
-    C_RID,
-    C_VER,
-    C_AUDIT,
-    C_TRUST,
-    C_SITE,
-    C_LOCAL,
-    C_SUB,
-    C_ROW,
-    C_PSEUD,
-    C_VALID,
-    C_PAYLOAD,
-    C_LREV,
-    NCOL
-};
+enum { C_RID, C_VER, C_PSEUD, C_VALID, C_LREV, NCOL };
 
 /* Stores the outcome and problems of each record taken (history rules first, under the patients'
  * locks); marks those to pass on to metric. */
@@ -258,10 +315,12 @@ static int store(void *state, PGconn *db, stage_batch_t *b, char *err, size_t er
     pg_columns_open(&revs, 4);
     PGresult *ins = NULL;
     stored_records_t st = {0};
+    batch_index_t x = {0};
     size_t next_st = 0; /* st's items are by batch index */
     int rc = -1;
     /* one instance at a time per patient: history rules must see each other's records */
-    if (lock_patients(db, b, err, errlen) != 0 || load_histories(db, b, &st, err, errlen) != 0)
+    if (lock_patients(db, b, err, errlen) != 0 || load_histories(db, b, &st, err, errlen) != 0 ||
+        batch_index_build(b, &x, err, errlen) != 0)
         goto done;
     for (size_t i = 0; i < b->n; i++) {
         const input_t *in = ok_input(b, i);
@@ -273,39 +332,21 @@ static int store(void *state, PGconn *db, stage_batch_t *b, char *err, size_t er
         const stage_key_t *key = &b->items[i].key;
         validation_result_t hist = {.valid = 1};
         if (audit_has_history_rules(in->r.def) &&
-            check_history(b, i, st.items ? st.items + first_st : NULL, next_st - first_st, &hist,
-                          &p, err, errlen) != 0) {
+            check_history(b, &x, i, st.items ? st.items + first_st : NULL, next_st - first_st,
+                          &hist, &p, err, errlen) != 0) {
             validation_result_free(&hist);
-            goto done;
-        }
-        char *json = message_record_to_json(in->r.rec);
-        if (!json) {
-            validation_result_free(&hist);
-            snprintf(err, errlen, "out of memory");
             goto done;
         }
         char rid[32], ver[16], lrev[16];
         snprintf(rid, sizeof rid, "%lld", (long long)key->record_id);
         snprintf(ver, sizeof ver, "%d", key->version);
         snprintf(lrev, sizeof lrev, "%d", key->link_revision);
-        const char *vals[NCOL] = {rid,
-                                  ver,
-                                  in->r.audit,
-                                  in->r.trust,
-                                  in->r.site,
-                                  in->local_id,
-                                  in->submission_id,
-                                  in->row_number,
-                                  in->pseudonym,
-                                  in->res.valid ? "t" : "f",
-                                  json,
-                                  lrev};
+        const char *vals[NCOL] = {rid, ver, in->pseudonym, in->res.valid ? "t" : "f", lrev};
         pg_columns_row(&c, vals);
         if (key->link_revision > 0) {
             const char *rv[4] = {rid, ver, in->pseudonym, lrev};
             pg_columns_row(&revs, rv);
         }
-        free(json);
         for (size_t j = 0; j < in->res.n; j++)
             push_problem(&p, key->record_id, key->version, key->link_revision,
                          &in->res.problems[j]);
@@ -338,16 +379,22 @@ static int store(void *state, PGconn *db, stage_batch_t *b, char *err, size_t er
         goto done;
     /* A record version is taken when validation holds none of it, or an older link revision of
      * it: then its row is replaced and its own problems with it (DESIGN.md invariant 3: the same
-     * revision twice is taken once). */
+     * revision twice is taken once). Where the record belongs and its payload are linkage's at
+     * the revision validated, copied in the database, not sent back and parsed again: linkage
+     * writes a version's payload with a new revision only (and as the JSON object of strings
+     * that the rules read), and its audit, trust, site, local id and submission row never. A
+     * revision linkage has moved past meanwhile is not stored; validation takes the newer one. */
     ins = db_query(
         db,
         "INSERT INTO validation.record AS v (record_id, version, audit, trust, site, local_id,"
         " submission_id, row_number, pseudonym, valid, payload, link_revision)"
-        " SELECT DISTINCT ON (record_id, version) * FROM unnest($1::bigint[], $2::int[],"
-        " $3::text[], $4::text[], $5::text[], $6::text[], $7::bigint[], $8::int[], $9::text[],"
-        " $10::bool[], $11::jsonb[], $12::int[]) AS s(record_id, version, audit, trust, site,"
-        " local_id, submission_id, row_number, pseudonym, valid, payload, link_revision)"
-        " ORDER BY record_id, version, link_revision DESC"
+        " SELECT DISTINCT ON (s.record_id, s.version) s.record_id, s.version, l.audit, l.trust,"
+        " l.site, l.local_id, l.submission_id, l.row_number, s.pseudonym, s.valid, l.payload,"
+        " s.link_revision FROM unnest($1::bigint[], $2::int[], $3::text[], $4::bool[],"
+        " $5::int[]) AS s(record_id, version, pseudonym, valid, link_revision)"
+        " JOIN linkage.pseudo_record l ON l.record_id = s.record_id AND l.version = s.version"
+        " AND l.revision = s.link_revision"
+        " ORDER BY s.record_id, s.version, s.link_revision DESC"
         " ON CONFLICT (record_id, version) DO UPDATE SET pseudonym = EXCLUDED.pseudonym,"
         "   valid = EXCLUDED.valid, payload = EXCLUDED.payload,"
         "   link_revision = EXCLUDED.link_revision, validated_at = now()"
@@ -407,6 +454,7 @@ static int store(void *state, PGconn *db, stage_batch_t *b, char *err, size_t er
 done:
     PQclear(ins);
     stored_records_clear(&st);
+    batch_index_free(&x);
     pg_columns_free(&c);
     pg_columns_free(&p);
     pg_columns_free(&taken);
