@@ -243,7 +243,8 @@ int sums_cache_put(sums_cache_t *c, const char *audit, const char *period,
         held_free(&f);
         goto fail;
     }
-    qsort(f.records, f.n_records, sizeof *f.records, by_trust);
+    if (f.n_records > 1) /* records is NULL when there are none */
+        qsort(f.records, f.n_records, sizeof *f.records, by_trust);
     if (trusts) {
         int rc = replace_trusts(h, &f, trusts, n_trusts);
         held_free(&f);
