@@ -167,12 +167,7 @@ static void test_coverage_advancing_rederives_the_records_it_completes(void **st
     death_sweep_counts_t c = {0};
     assert_int_equal(death_sweep_coverage(doomed, audits, 500, &out, &c, err, sizeof err), 0);
     assert_int_equal(c.covered, 1);
-    char pid[16];
-    snprintf(pid, sizeof pid, "%d", PQbackendPID(doomed));
-    const char *pv[] = {pid};
-    assert_int_equal(
-        db_execp(db, "SELECT pg_terminate_backend($1::int, 10000)", 1, pv, err, sizeof err), 0);
-    PQfinish(doomed);
+    link_pg_kill(db, doomed);
     assert_string_equal(records(db, buf, sizeof buf),
                         "1:0:2025-03-31:2025-03-20:- 2:0:2025-03-31:2025-03-20:2025-04-09 "
                         "3:0:2025-03-31:-:2025-05-31 4:0:2025-03-31:-:-");

@@ -50,16 +50,6 @@ static int link_keys(PGconn *db, const stage_ops_t *ops, const stage_key_t *keys
     return done;
 }
 
-static void validate(PGconn *db, const stage_ops_t *vops, const stage_keys_t *keys)
-{
-    stage_keys_t out = {0};
-    pg_fixture_exec(db, "SET ROLE ncap_validation");
-    if (stage_run_keys(vops, "validation", db, keys->keys, keys->n, &out) < 0)
-        fail_msg("a batch of validation failed");
-    pg_fixture_exec(db, "RESET ROLE");
-    stage_keys_free(&out);
-}
-
 /* Each linked record: id:patient:revision:date_of_death, in record order. */
 static char *linked(PGconn *db, char *out, size_t len)
 {
@@ -96,7 +86,7 @@ static void test_bridging_record_merges_two_patients(void **state)
     for (int r = 1; r <= 3; r++) {
         stage_key_t k = {r, 1, 0};
         assert_int_equal(link_keys(db, &ops, &k, 1, &out), 1);
-        validate(db, &vops, &out);
+        link_pg_validate(db, &vops, out.keys, out.n);
     }
     long long a = link_pg_count(db, "SELECT patient_id FROM linkage.link WHERE record_id = 1");
     long long b = link_pg_count(db, "SELECT patient_id FROM linkage.link WHERE record_id = 3");
@@ -130,12 +120,7 @@ static void test_bridging_record_merges_two_patients(void **state)
     assert_string_equal(link_pg_keys_text(&revised, keys, sizeof keys), "3:1");
     free(merges);
     stage_keys_free(&revised);
-    char pid[16];
-    snprintf(pid, sizeof pid, "%d", PQbackendPID(doomed));
-    const char *pv[] = {pid};
-    assert_int_equal(
-        db_execp(db, "SELECT pg_terminate_backend($1::int, 10000)", 1, pv, err, sizeof err), 0);
-    PQfinish(doomed);
+    link_pg_kill(db, doomed);
     assert_string_equal(linked(db, buf, sizeof buf), want);
     assert_int_equal(link_pg_count(db, "SELECT count(*) FROM linkage.patient"
                                        " WHERE merged_into IS NOT NULL"),
@@ -172,7 +157,7 @@ static void test_bridging_record_merges_two_patients(void **state)
     assert_int_equal(link_pg_count(db, want), 4);
 
     /* validation: the four records, once each, under A's pseudonym */
-    validate(db, &vops, &out);
+    link_pg_validate(db, &vops, out.keys, out.n);
     snprintf(want, sizeof want, "4 4 1 %s", pa);
     assert_string_equal(link_pg_text(db,
                                      "SELECT count(*) || ' ' || count(DISTINCT record_id) || ' ' ||"
@@ -195,7 +180,7 @@ static void test_bridging_record_merges_two_patients(void **state)
              "1:%lld:1:2025-04-02 2:%lld:1:2025-04-02 3:%lld:1:2025-04-02 4:%lld:0:2025-04-02", a,
              a, a, a);
     assert_string_equal(linked(db, buf, sizeof buf), want);
-    validate(db, &vops, &out);
+    link_pg_validate(db, &vops, out.keys, out.n);
     assert_string_equal(link_pg_text(db,
                                      "SELECT count(*) || ' ' || count(DISTINCT pseudonym) || ' ' ||"
                                      " count(*) FILTER (WHERE payload ? 'date_of_death')"

@@ -80,16 +80,6 @@ static int sweep(PGconn *db, const stage_ops_t *ops, int limit, stage_keys_t *ou
     return n;
 }
 
-static void validate(PGconn *db, const stage_ops_t *vops, const stage_key_t *keys, size_t n)
-{
-    stage_keys_t out = {0};
-    pg_fixture_exec(db, "SET ROLE ncap_validation");
-    if (stage_run_keys(vops, "validation", db, keys, n, &out) < 0)
-        fail_msg("a batch of validation failed");
-    pg_fixture_exec(db, "RESET ROLE");
-    stage_keys_free(&out);
-}
-
 /* The history problems, as text. */
 static char *history_problems(PGconn *db, char *buf, size_t len)
 {
@@ -161,7 +151,7 @@ static void test_rotated_key_reaches_every_record_once(void **state)
     put_record(db, 5, 1, cy, lk.key, NULL, "2025-04-01");
     /* everything validated under key A, in one batch */
     stage_key_t first[] = {{1, 1, 0}, {2, 1, 0}, {3, 1, 0}, {3, 2, 0}, {4, 1, 0}, {5, 1, 0}};
-    validate(db, &vops, first, 6);
+    link_pg_validate(db, &vops, first, 6);
     history_problems(db, before, sizeof before);
     assert_string_equal(before, "2:1:probable_duplicate_episode");
 
@@ -210,7 +200,7 @@ static void test_rotated_key_reaches_every_record_once(void **state)
      * the first (still under A) and loses its warning, which the first gives it back */
     const stage_key_t order[] = {{2, 1, 1}, {4, 1, 1}, {1, 1, 1}, {3, 2, 1}};
     for (size_t i = 0; i < 4; i++)
-        validate(db, &vops, &order[i], 1);
+        link_pg_validate(db, &vops, &order[i], 1);
     assert_string_equal(history_problems(db, buf, sizeof buf), before);
     /* no old pseudonym left: superseded 3/1 followed its record */
     assert_int_equal(link_pg_count(db, "SELECT count(*) FROM validation.record v"
@@ -221,7 +211,7 @@ static void test_rotated_key_reaches_every_record_once(void **state)
                      3);
     /* the same revisions again change nothing */
     for (size_t i = 0; i < 4; i++)
-        validate(db, &vops, &order[i], 1);
+        link_pg_validate(db, &vops, &order[i], 1);
     assert_string_equal(history_problems(db, buf, sizeof buf), before);
 
     /* another process with key A heard since this one started: no re-keying */
