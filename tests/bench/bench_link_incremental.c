@@ -1,25 +1,33 @@
-/* bench_link_incremental.c - incremental linkage of one record at a time against 1,000,000
- * patients held in PostgreSQL, as ncap-linkd does it (patient_index_assign: advisory locks on the
- * blocking keys, candidates, scores, new patient and identifiers stored, commit).
+/* bench_link_incremental.c - incremental linkage against 1,000,000 patients held in PostgreSQL,
+ * as ncap-linkd does it (patient_index_assign: advisory locks on the blocking keys, candidates,
+ * scores, new patients and identifiers stored, commit), one record at a time and in batches.
  *
- * usage: bench_link_incremental [CONNINFO] [PATIENTS] [QUERIES] [--reuse] [--no-tf]
+ * usage: bench_link_incremental [CONNINFO] [PATIENTS] [QUERIES] [--batched N] [--reuse] [--no-tf]
  * CONNINFO (default $NCAP_PG) names a server where the bench may create and drop the database
  * ncap_bench_link. Loads PATIENTS (default 1,000,000) synthetic patients with COPY (4 blocking
- * keys each), then links QUERIES (default 2,000) records, half of them known patients (without
- * NHS number, with a typo or after a move) and half new people, each in its own transaction.
- * Prints the load time, p50/p99/max latency per record with and without the commit, how many
- * joined a held patient, the bench's peak memory and the index's size in PostgreSQL. Goal: p99
- * <= 10 ms. --reuse keeps the database a previous run loaded. Scores with term frequencies (values
- * held by 5 patients or more and more common than the default u, as `ncap link-train` keeps them,
- * counted here in SQL) loaded as ncap-linkd loads them; --no-tf scores without. Asserts no
- * limits. */
+ * keys each), printing its progress, then links records, half of them known patients (without
+ * NHS number, with a typo or after a move) and half new people:
+ *   - QUERIES (default 2,000) one at a time, each in its own transaction: p50/p99/max latency
+ *     with and without the commit (goal p99 <= 10 ms), and the CPU per record;
+ *   - N more (default 20,000) in batches of the daemon's size (daemon_config_t.batch_max, 500),
+ *     a transaction each: records/s, and records/s per core, the records over the CPU seconds of
+ *     this process and of its PostgreSQL backend (utime + stime from /proc/PID/stat, both);
+ *   - the baseline, in the same run: the same records' plain INSERT into one table with a primary
+ *     key, one a transaction and then in the same batches, and linkage's ratio to it.
+ * Also how many known records joined a held patient, the bench's peak memory, the index's size in
+ * PostgreSQL, the cores and the load average. --reuse keeps the database a previous run loaded.
+ * Scores with term frequencies (values held by 5 patients or more and more common than the default
+ * u, as `ncap link-train` keeps them, counted here in SQL) loaded as ncap-linkd loads them; --no-tf
+ * scores without. Asserts no limits. */
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
+#include "daemon.h"
 #include "db.h"
 #include "link_incremental.h"
 #include "migrate.h"
@@ -136,6 +144,7 @@ static void load(PGconn *db, size_t n)
     strbuf_init(&pat);
     strbuf_init(&block);
     const size_t chunk = 100000;
+    double t0 = now();
     for (size_t s = 0; s < n; s += chunk) {
         for (size_t i = s; i < n && i < s + chunk; i++) {
             link_ident_t id;
@@ -152,11 +161,14 @@ static void load(PGconn *db, size_t n)
                 "COPY linkage.block (key, patient_id, nhs_number, forename, surname, dob, sex,"
                 " postcode) FROM STDIN",
                 &block);
+        printf("  %zu of %zu patients copied (%.0f s)\n", s + chunk < n ? s + chunk : n, n,
+               now() - t0);
     }
     strbuf_free(&pat);
     strbuf_free(&block);
     exec_or_die(db, "ALTER TABLE linkage.block ADD PRIMARY KEY (key, patient_id, nhs_number,"
                     " forename, surname, dob, sex, postcode)");
+    printf("  primary key of linkage.block built (%.0f s)\n", now() - t0);
     exec_or_die(db, "CREATE INDEX block_patient_idx ON linkage.block (patient_id)");
     exec_or_die(db, "SELECT setval('linkage.patient_patient_id_seq',"
                     " (SELECT max(patient_id) FROM linkage.patient))");
@@ -164,7 +176,9 @@ static void load(PGconn *db, size_t n)
     /* What autovacuum does after inserts (migration 0007 makes it prompt on linkage.block): the
      * visibility map it sets lets a key's candidates be read by an index-only scan, the
      * identifiers being in the primary key. Without it every candidate is a heap fetch. */
+    printf("  indexed and committed (%.0f s)\n", now() - t0);
     exec_or_die(db, "VACUUM (ANALYZE) linkage.patient, linkage.block");
+    printf("  vacuumed (%.0f s)\n", now() - t0);
 }
 
 /* The values more common than the default u at exact agreement (0.006, 0.002, 2e-5) and held by
@@ -228,26 +242,227 @@ static long peak_kib(void)
     return kib;
 }
 
+/* The CPU seconds (utime + stime) process pid has used, from /proc/PID/stat (pid 0: this
+ * process), or -1 when it cannot be read (a server on another machine). */
+static double cpu_of(int pid)
+{
+    char path[64], line[1024];
+    if (pid == 0)
+        snprintf(path, sizeof path, "/proc/self/stat");
+    else
+        snprintf(path, sizeof path, "/proc/%d/stat", pid);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return -1;
+    size_t len = fread(line, 1, sizeof line - 1, f);
+    fclose(f);
+    line[len] = '\0';
+    char *p = strrchr(line, ')'); /* the command may hold spaces; fields 3.. follow it */
+    unsigned long long utime, stime;
+    if (!p || sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &utime,
+                     &stime) != 2)
+        return -1;
+    return (double)(utime + stime) / (double)sysconf(_SC_CLK_TCK);
+}
+
+/* Wall clock and CPU seconds of this process and of its PostgreSQL backend at one moment. */
+typedef struct {
+    double wall, self, backend;
+} usage_t;
+
+static usage_t usage_now(PGconn *db)
+{
+    return (usage_t){now(), cpu_of(0), cpu_of(PQbackendPID(db))};
+}
+
+/* What n records cost between a and b: the rate, the CPU per record of each side and the rate per
+ * core (records over both sides' CPU seconds). */
+typedef struct {
+    double rate, self_ms, backend_ms, per_core;
+} cost_t;
+
+static cost_t cost_of(usage_t a, usage_t b, size_t n)
+{
+    cost_t c = {n / (b.wall - a.wall), (b.self - a.self) * 1000 / n, -1, -1};
+    if (a.backend >= 0 && b.backend >= 0) {
+        c.backend_ms = (b.backend - a.backend) * 1000 / n;
+        c.per_core = n / (b.self - a.self + b.backend - a.backend);
+    }
+    return c;
+}
+
+static void print_cpu(const char *indent, cost_t c)
+{
+    if (c.backend_ms < 0)
+        printf("%sCPU per record: bench %.1f us, PostgreSQL backend not readable in /proc\n",
+               indent, c.self_ms * 1000);
+    else
+        printf("%sCPU per record: bench %.1f us + PostgreSQL backend %.1f us = %.1f us\n", indent,
+               c.self_ms * 1000, c.backend_ms * 1000, (c.self_ms + c.backend_ms) * 1000);
+}
+
+/* The records to link: even ones a held patient again (one of patient k's sets of identifiers,
+ * read back, without NHS number; a quarter moved, an eighth with a surname typo), odd ones new
+ * people (seq from first on past the patients loaded). */
+static void make_records(PGconn *db, size_t npatients, size_t first, size_t n, link_ident_t *ids,
+                         bool *known)
+{
+    char err[1024];
+    for (size_t q = 0; q < n; q++) {
+        known[q] = q % 2 == 0;
+        if (!known[q]) {
+            person(npatients + first + q, &ids[q]);
+            continue;
+        }
+        char k[24];
+        snprintf(k, sizeof k, "%llu", (unsigned long long)(1 + next() % npatients));
+        const char *pv[] = {k};
+        PGresult *r = db_query(db,
+                               "SELECT nhs_number, forename, surname, dob, sex, postcode"
+                               " FROM linkage.block WHERE patient_id = $1::bigint LIMIT 1",
+                               1, pv, err, sizeof err);
+        if (!r || PQntuples(r) != 1)
+            die("read back", r ? "patient not found" : err);
+        link_ident_from_values("", PQgetvalue(r, 0, 1), PQgetvalue(r, 0, 2), PQgetvalue(r, 0, 3),
+                               PQgetvalue(r, 0, 4), q % 4 == 0 ? "ZZ9 9ZZ" : PQgetvalue(r, 0, 5),
+                               &ids[q]);
+        PQclear(r);
+        link_ident_t *id = &ids[q];
+        if (q % 8 == 2 && strlen(id->surname) > 3)
+            id->surname[2] = id->surname[2] == 'x' ? 'y' : 'x'; /* a typo */
+    }
+}
+
+/* Links ids[0..n) in one transaction as ncap-linkd's store does; adds to *joined the known ones
+ * that joined a patient loaded, to *merged the merges. */
+static void link_batch(PGconn *db, const link_params_t *p, const link_ident_t *ids,
+                       const bool *known, size_t n, size_t npatients, patient_match_t *m,
+                       size_t *joined, size_t *merged)
+{
+    char err[1024];
+    link_merge_t *merges = NULL;
+    size_t nmerges = 0;
+    exec_or_die(db, "BEGIN");
+    if (patient_index_assign(db, p, ids, n, m, &merges, &nmerges, err, sizeof err) != 0)
+        die("assign", err);
+    free(merges);
+    exec_or_die(db, "COMMIT");
+    for (size_t i = 0; i < n; i++)
+        *joined += known[i] && m[i].patient_id <= (int64_t)npatients;
+    *merged += nmerges;
+}
+
+/* The baseline: ids[0..n) (keys first + 1 ...) as plain rows of one table with a primary key,
+ * one INSERT of the n rows in a transaction. */
+static void insert_batch(PGconn *db, const link_ident_t *ids, size_t first, size_t n)
+{
+    strbuf_t a[7];
+    for (int k = 0; k < 7; k++) {
+        strbuf_init(&a[k]);
+        strbuf_pg_array_open(&a[k]);
+    }
+    for (size_t i = 0; i < n; i++) {
+        char key[24];
+        snprintf(key, sizeof key, "%zu", first + i + 1);
+        const char *v[7] = {key,        ids[i].nhs, ids[i].forename, ids[i].surname,
+                            ids[i].dob, ids[i].sex, ids[i].postcode};
+        for (int k = 0; k < 7; k++)
+            strbuf_pg_array_elem(&a[k], v[k]);
+    }
+    const char *pv[7];
+    for (int k = 0; k < 7; k++) {
+        strbuf_pg_array_close(&a[k]);
+        if (a[k].oom)
+            die("insert", "out of memory");
+        pv[k] = a[k].s;
+    }
+    char err[1024];
+    exec_or_die(db, "BEGIN");
+    if (db_execp(db,
+                 "INSERT INTO bench_plain SELECT * FROM unnest($1::bigint[], $2::text[],"
+                 " $3::text[], $4::text[], $5::text[], $6::text[], $7::text[])",
+                 7, pv, err, sizeof err) != 0)
+        die("insert", err);
+    exec_or_die(db, "COMMIT");
+    for (int k = 0; k < 7; k++)
+        strbuf_free(&a[k]);
+}
+
+typedef struct {
+    double p50, p99, max;
+} pct_t;
+
+/* Sorts ms[0..n) and returns its p50, p99 and max. */
+static pct_t percentiles(double *ms, size_t n)
+{
+    qsort(ms, n, sizeof *ms, by_double);
+    return (pct_t){ms[n / 2], ms[n * 99 / 100], ms[n - 1]};
+}
+
+/* The batch size ncap-linkd runs with by default. */
+static size_t daemon_batch(void)
+{
+    daemon_config_t cfg;
+    char *argv[] = {"bench_link_incremental", NULL};
+    if (daemon_config_parse(&cfg, "bench_link_incremental", "linkage", "", 1, argv) != 0)
+        die("daemon configuration", "its defaults did not parse");
+    return (size_t)cfg.batch_max;
+}
+
+static void print_load(const char *when)
+{
+    double l[3] = {-1, -1, -1};
+    FILE *f = fopen("/proc/loadavg", "r");
+    if (f) {
+        if (fscanf(f, "%lf %lf %lf", &l[0], &l[1], &l[2]) != 3)
+            l[0] = -1;
+        fclose(f);
+    }
+    printf("%s: %ld cores online, load average %.2f %.2f %.2f\n", when,
+           sysconf(_SC_NPROCESSORS_ONLN), l[0], l[1], l[2]);
+}
+
 int main(int argc, char **argv)
 {
     setvbuf(stdout, NULL, _IOLBF, 0);
-    if (argc > 1 && (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0)) {
-        printf("usage: bench_link_incremental [CONNINFO] [PATIENTS] [QUERIES] [--reuse]"
-               " [--no-tf]\n");
-        return 0;
+    const char *usage =
+        "usage: bench_link_incremental [CONNINFO] [PATIENTS] [QUERIES] [--batched N]"
+        " [--reuse] [--no-tf]\n";
+    const char *pos[3] = {NULL, NULL, NULL};
+    size_t npos = 0, nbatched = 20000;
+    bool reuse = false, tf = true;
+    for (int a = 1; a < argc; a++) {
+        if (strcmp(argv[a], "-h") == 0 || strcmp(argv[a], "--help") == 0) {
+            printf("%s", usage);
+            return 0;
+        } else if (strcmp(argv[a], "--reuse") == 0) {
+            reuse = true;
+        } else if (strcmp(argv[a], "--no-tf") == 0) {
+            tf = false;
+        } else if (strcmp(argv[a], "--batched") == 0 && a + 1 < argc) {
+            nbatched = strtoul(argv[++a], NULL, 10);
+        } else if (argv[a][0] != '-' && npos < 3) {
+            pos[npos++] = argv[a];
+        } else {
+            fprintf(stderr, "bench_link_incremental: unexpected argument \"%s\"\n%s", argv[a],
+                    usage);
+            return 2;
+        }
     }
-    const char *server = argc > 1 ? argv[1] : db_conninfo(NULL);
-    size_t npatients = argc > 2 ? strtoul(argv[2], NULL, 10) : 1000000;
-    size_t nqueries = argc > 3 ? strtoul(argv[3], NULL, 10) : 2000;
+    const char *server = pos[0] ? pos[0] : db_conninfo(NULL);
+    size_t npatients = pos[1] ? strtoul(pos[1], NULL, 10) : 1000000;
+    size_t nqueries = pos[2] ? strtoul(pos[2], NULL, 10) : 2000;
+    if (npatients == 0 || nqueries == 0) {
+        fprintf(stderr, "bench_link_incremental: PATIENTS and QUERIES must be at least 1\n%s",
+                usage);
+        return 2;
+    }
+    size_t batch = daemon_batch();
+    print_load("start");
     char err[1024], conninfo[1200];
     PGconn *db = db_connect(server, "bench_link_incremental", err, sizeof err);
     if (!db)
         die("connect", err);
-    bool reuse = false, tf = true;
-    for (int a = 4; a < argc; a++) {
-        reuse = reuse || strcmp(argv[a], "--reuse") == 0;
-        tf = tf && strcmp(argv[a], "--no-tf") != 0;
-    }
     if (!reuse) {
         exec_or_die(db, "DROP DATABASE IF EXISTS ncap_bench_link");
         exec_or_die(db, "CREATE DATABASE ncap_bench_link");
@@ -260,6 +475,7 @@ int main(int argc, char **argv)
         die("migrate", err);
     if (!reuse) {
         double t0 = now();
+        printf("loading %zu patients with COPY:\n", npatients);
         load(db, npatients);
         printf("loaded %zu patients (%zu blocking keys each) with COPY in %.1f s\n", npatients,
                (size_t)LINK_MAX_KEYS, now() - t0);
@@ -280,40 +496,29 @@ int main(int argc, char **argv)
            (now() - t0) * 1000);
     exec_or_die(db, "COMMIT");
 
-    double *assign_ms = calloc(nqueries + 1, sizeof *assign_ms);
-    double *total_ms = calloc(nqueries + 1, sizeof *total_ms);
-    size_t joined = 0, known = 0;
+    /* every record read back or made before the clock starts */
+    size_t total = nqueries + nbatched;
+    link_ident_t *ids = calloc(total, sizeof *ids);
+    bool *known = calloc(total, sizeof *known);
+    patient_match_t *m = calloc(batch, sizeof *m);
+    double *assign_ms = calloc(total, sizeof *assign_ms);
+    double *total_ms = calloc(total, sizeof *total_ms);
+    if (!ids || !known || !m || !assign_ms || !total_ms)
+        die("records", "out of memory");
+    make_records(db, npatients, 0, total, ids, known);
+    size_t known1 = 0, known2 = 0;
+    for (size_t q = 0; q < total; q++)
+        *(q < nqueries ? &known1 : &known2) += known[q];
+
+    /* one at a time, a commit each */
+    size_t joined = 0, merged = 0;
+    usage_t u0 = usage_now(db);
     for (size_t q = 0; q < nqueries; q++) {
-        link_ident_t id;
-        bool is_known = q % 2 == 0;
-        if (is_known) {
-            /* a held patient again: read back one of patient k's sets of
-             * identifiers */
-            char k[24];
-            snprintf(k, sizeof k, "%llu", (unsigned long long)(1 + next() % npatients));
-            const char *pv[] = {k};
-            PGresult *r = db_query(db,
-                                   "SELECT nhs_number, forename, surname, dob, sex, postcode"
-                                   " FROM linkage.block WHERE patient_id = $1::bigint LIMIT 1",
-                                   1, pv, err, sizeof err);
-            if (!r || PQntuples(r) != 1)
-                die("read back", err);
-            link_ident_from_values("", PQgetvalue(r, 0, 1), PQgetvalue(r, 0, 2),
-                                   PQgetvalue(r, 0, 3), PQgetvalue(r, 0, 4),
-                                   q % 4 == 0 ? "ZZ9 9ZZ" : PQgetvalue(r, 0, 5), &id);
-            PQclear(r);
-            if (q % 8 == 2 && strlen(id.surname) > 3)
-                id.surname[2] = id.surname[2] == 'x' ? 'y' : 'x'; /* a typo */
-            known++;
-        } else {
-            person(npatients + q, &id);
-        }
-        patient_match_t m;
         link_merge_t *merges = NULL;
         size_t nmerges = 0;
         double a = now();
         exec_or_die(db, "BEGIN");
-        if (patient_index_assign(db, &p, &id, 1, &m, &merges, &nmerges, err, sizeof err) != 0)
+        if (patient_index_assign(db, &p, &ids[q], 1, m, &merges, &nmerges, err, sizeof err) != 0)
             die("assign", err);
         free(merges);
         double b = now();
@@ -321,23 +526,95 @@ int main(int argc, char **argv)
         double c = now();
         assign_ms[q] = (b - a) * 1000;
         total_ms[q] = (c - a) * 1000;
-        joined += is_known && m.patient_id <= (int64_t)npatients;
+        joined += known[q] && m[0].patient_id <= (int64_t)npatients;
+        merged += nmerges;
     }
-    qsort(assign_ms, nqueries, sizeof *assign_ms, by_double);
-    qsort(total_ms, nqueries, sizeof *total_ms, by_double);
-    size_t p50 = nqueries / 2, p99 = nqueries * 99 / 100;
+    cost_t single = cost_of(u0, usage_now(db), nqueries);
+    pct_t pa = percentiles(assign_ms, nqueries), pt = percentiles(total_ms, nqueries);
     printf("linked %zu records one at a time against %zu patients:\n", nqueries, npatients);
-    printf("  lock + candidates + score + store: p50 %.2f ms, p99 %.2f ms, max %.2f ms\n",
-           assign_ms[p50], assign_ms[p99], assign_ms[nqueries - 1]);
+    printf("  lock + candidates + score + store: p50 %.2f ms, p99 %.2f ms, max %.2f ms\n", pa.p50,
+           pa.p99, pa.max);
     printf("  with the commit:                   p50 %.2f ms, p99 %.2f ms, max %.2f ms"
            " (goal p99 <= 10 ms)\n",
-           total_ms[p50], total_ms[p99], total_ms[nqueries - 1]);
+           pt.p50, pt.p99, pt.max);
+    print_cpu("  ", single);
     printf("  known patients found again: %zu of %zu (no NHS number; a quarter moved, an eighth"
-           " with a surname typo)\n",
-           joined, known);
+           " with a surname typo); %zu merges\n",
+           joined, known1, merged);
+
+    /* batched, as ncap-linkd's store does it */
+    size_t nbatches = 0;
+    cost_t batched = {0, 0, -1, -1};
+    pct_t pb = {0, 0, 0};
+    if (nbatched > 0) {
+        joined = merged = 0;
+        u0 = usage_now(db);
+        for (size_t s = nqueries; s < total; s += batch) {
+            size_t n = total - s < batch ? total - s : batch;
+            double a = now();
+            link_batch(db, &p, &ids[s], &known[s], n, npatients, m, &joined, &merged);
+            total_ms[nbatches++] = (now() - a) * 1000;
+        }
+        batched = cost_of(u0, usage_now(db), nbatched);
+        pb = percentiles(total_ms, nbatches);
+        printf("linked %zu records in %zu batches of %zu (ncap-linkd's batch), a commit each:\n",
+               nbatched, nbatches, batch);
+        printf("  %.0f records/s; a batch p50 %.0f ms, max %.0f ms\n", batched.rate, pb.p50,
+               pb.max);
+        print_cpu("  ", batched);
+        if (batched.per_core > 0)
+            printf("  %.0f records/s per core (records / CPU seconds of the bench and its"
+                   " PostgreSQL backend)\n",
+                   batched.per_core);
+        printf("  known patients found again: %zu of %zu; %zu merges\n", joined, known2, merged);
+    }
+
+    /* the baseline: the same records as plain rows */
+    exec_or_die(db, "DROP TABLE IF EXISTS bench_plain");
+    exec_or_die(db, "CREATE TABLE bench_plain (id bigint PRIMARY KEY, nhs_number text,"
+                    " forename text, surname text, dob text, sex text, postcode text)");
+    u0 = usage_now(db);
+    for (size_t q = 0; q < nqueries; q++) {
+        double a = now();
+        insert_batch(db, &ids[q], q, 1);
+        total_ms[q] = (now() - a) * 1000;
+    }
+    cost_t isingle = cost_of(u0, usage_now(db), nqueries);
+    pct_t pi = percentiles(total_ms, nqueries);
+    printf("baseline, the same records' plain INSERT into one table with a primary key:\n");
+    printf("  one at a time with the commit: p50 %.2f ms, p99 %.2f ms, max %.2f ms;"
+           " linkage's p50 and p99 are %.1f and %.1f times these\n",
+           pi.p50, pi.p99, pi.max, pt.p50 / pi.p50, pt.p99 / pi.p99);
+    print_cpu("    ", isingle);
+    if (nbatched > 0) {
+        /* rounds of the same records under new keys until the CPU used is 100 times the
+         * resolution of /proc's clock ticks */
+        size_t rounds = 0;
+        usage_t u1;
+        u0 = usage_now(db);
+        do {
+            for (size_t s = nqueries; s < total; s += batch)
+                insert_batch(db, &ids[s], rounds * total + s,
+                             total - s < batch ? total - s : batch);
+            rounds++;
+            u1 = usage_now(db);
+        } while (rounds < 100 && u1.self + u1.backend - u0.self - u0.backend < 1.0);
+        cost_t ibatched = cost_of(u0, u1, nbatched * rounds);
+        printf("  in batches of %zu (%zu round%s of the %zu records): %.0f records/s", batch,
+               rounds, rounds == 1 ? "" : "s", nbatched, ibatched.rate);
+        if (ibatched.per_core > 0)
+            printf(", %.0f records/s per core", ibatched.per_core);
+        printf("\n");
+        print_cpu("    ", ibatched);
+        printf("  ratio linkage / INSERT, batched: %.4f of the rate", batched.rate / ibatched.rate);
+        if (batched.per_core > 0 && ibatched.per_core > 0)
+            printf(", %.4f of the rate per core", batched.per_core / ibatched.per_core);
+        printf("\n");
+    }
+
     link_params_t plain = p;
     plain.tf = NULL;
-    printf("  scoring alone: %.0f ns per candidate%s, %.0f ns without term frequencies (CPU)\n",
+    printf("scoring alone: %.0f ns per candidate%s, %.0f ns without term frequencies (CPU)\n",
            score_ns(&p), p.tf ? " with term frequencies" : "", score_ns(&plain));
     PGresult *r = db_query(db,
                            "SELECT pg_size_pretty(pg_total_relation_size('linkage.block') +"
@@ -346,6 +623,10 @@ int main(int argc, char **argv)
     printf("memory: bench peak RSS %.1f MiB; patient index in PostgreSQL %s (tables and indexes)\n",
            (double)peak_kib() / 1024.0, r ? PQgetvalue(r, 0, 0) : "?");
     PQclear(r);
+    print_load("end");
+    free(ids);
+    free(known);
+    free(m);
     free(assign_ms);
     free(total_ms);
     term_freq_destroy(&freqs);
