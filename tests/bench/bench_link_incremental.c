@@ -301,6 +301,17 @@ static void print_cpu(const char *indent, cost_t c)
                c.self_ms * 1000, c.backend_ms * 1000, (c.self_ms + c.backend_ms) * 1000);
 }
 
+typedef struct {
+    double p50, p99, max;
+} pct_t;
+
+/* Sorts ms[0..n) and returns its p50, p99 and max. */
+static pct_t percentiles(double *ms, size_t n)
+{
+    qsort(ms, n, sizeof *ms, by_double);
+    return (pct_t){ms[n / 2], ms[n * 99 / 100], ms[n - 1]};
+}
+
 /* The records to link: even ones a held patient again (one of patient k's sets of identifiers,
  * read back, without NHS number; a quarter moved, an eighth with a surname typo), odd ones new
  * people (seq from first on past the patients loaded). */
@@ -388,15 +399,52 @@ static void insert_batch(PGconn *db, const link_ident_t *ids, size_t first, size
         strbuf_free(&a[k]);
 }
 
-typedef struct {
-    double p50, p99, max;
-} pct_t;
-
-/* Sorts ms[0..n) and returns its p50, p99 and max. */
-static pct_t percentiles(double *ms, size_t n)
+/* How many rows of linkage.block share a blocking key with each of ids[0..n) (summed over its
+ * keys, before the store caps any block): the shape of the data the candidates come from. */
+static pct_t block_rows(PGconn *db, const link_ident_t *ids, size_t n, double *mean)
 {
-    qsort(ms, n, sizeof *ms, by_double);
-    return (pct_t){ms[n / 2], ms[n * 99 / 100], ms[n - 1]};
+    strbuf_t keys, idx;
+    strbuf_init(&keys);
+    strbuf_init(&idx);
+    strbuf_pg_array_open(&keys);
+    strbuf_pg_array_open(&idx);
+    for (size_t i = 0; i < n; i++) {
+        char k[LINK_MAX_KEYS][LINK_KEY_LEN], is[24];
+        size_t nk = link_ident_keys(&ids[i], k);
+        snprintf(is, sizeof is, "%zu", i);
+        for (size_t j = 0; j < nk; j++) {
+            strbuf_pg_array_elem(&keys, k[j]);
+            strbuf_pg_array_elem(&idx, is);
+        }
+    }
+    strbuf_pg_array_close(&keys);
+    strbuf_pg_array_close(&idx);
+    if (keys.oom || idx.oom)
+        die("block rows", "out of memory");
+    const char *pv[] = {keys.s, idx.s};
+    char err[1024];
+    PGresult *r = db_query(db,
+                           "WITH k AS (SELECT * FROM unnest($1::text[], $2::int[]) AS k(key, i)),"
+                           " c AS (SELECT key, count(*) AS n FROM linkage.block"
+                           "  WHERE key IN (SELECT key FROM k) GROUP BY key)"
+                           " SELECT coalesce(sum(c.n), 0)::float8 FROM k LEFT JOIN c USING (key)"
+                           " GROUP BY k.i",
+                           2, pv, err, sizeof err);
+    if (!r)
+        die("block rows", err);
+    size_t rows = (size_t)PQntuples(r);
+    double *v = calloc(rows + 1, sizeof *v), sum = 0;
+    if (!v)
+        die("block rows", "out of memory");
+    for (size_t i = 0; i < rows; i++)
+        sum += v[i] = strtod(PQgetvalue(r, (int)i, 0), NULL);
+    PQclear(r);
+    strbuf_free(&keys);
+    strbuf_free(&idx);
+    *mean = rows ? sum / (double)rows : 0;
+    pct_t p = rows ? percentiles(v, rows) : (pct_t){0, 0, 0};
+    free(v);
+    return p;
 }
 
 /* The batch size ncap-linkd runs with by default. */
@@ -509,6 +557,12 @@ int main(int argc, char **argv)
     size_t known1 = 0, known2 = 0;
     for (size_t q = 0; q < total; q++)
         *(q < nqueries ? &known1 : &known2) += known[q];
+    double mean_rows;
+    size_t sample = total < 1000 ? total : 1000;
+    pct_t pr = block_rows(db, ids, sample, &mean_rows);
+    printf("rows of linkage.block sharing a blocking key with a record (the first %zu records,"
+           " before any cap): mean %.0f, p50 %.0f, p99 %.0f, max %.0f\n",
+           sample, mean_rows, pr.p50, pr.p99, pr.max);
 
     /* one at a time, a commit each */
     size_t joined = 0, merged = 0;
