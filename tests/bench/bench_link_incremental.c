@@ -33,6 +33,7 @@
 #include "migrate.h"
 #include "nhs_number.h"
 #include "patient_index.h"
+#include "proc_cpu.h"
 #include "strbuf.h"
 
 static double now(void)
@@ -242,29 +243,6 @@ static long peak_kib(void)
     return kib;
 }
 
-/* The CPU seconds (utime + stime) process pid has used, from /proc/PID/stat (pid 0: this
- * process), or -1 when it cannot be read (a server on another machine). */
-static double cpu_of(int pid)
-{
-    char path[64], line[1024];
-    if (pid == 0)
-        snprintf(path, sizeof path, "/proc/self/stat");
-    else
-        snprintf(path, sizeof path, "/proc/%d/stat", pid);
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return -1;
-    size_t len = fread(line, 1, sizeof line - 1, f);
-    fclose(f);
-    line[len] = '\0';
-    char *p = strrchr(line, ')'); /* the command may hold spaces; fields 3.. follow it */
-    unsigned long long utime, stime;
-    if (!p || sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &utime,
-                     &stime) != 2)
-        return -1;
-    return (double)(utime + stime) / (double)sysconf(_SC_CLK_TCK);
-}
-
 /* Wall clock and CPU seconds of this process and of its PostgreSQL backend at one moment. */
 typedef struct {
     double wall, self, backend;
@@ -272,7 +250,7 @@ typedef struct {
 
 static usage_t usage_now(PGconn *db)
 {
-    return (usage_t){now(), cpu_of(0), cpu_of(PQbackendPID(db))};
+    return (usage_t){now(), proc_cpu_seconds(getpid()), proc_cpu_seconds(PQbackendPID(db))};
 }
 
 /* What n records cost between a and b: the rate, the CPU per record of each side and the rate per

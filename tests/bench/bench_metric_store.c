@@ -16,6 +16,7 @@
 
 #include "metric_store.h"
 #include "pg_test_db.h"
+#include "proc_cpu.h"
 
 #define N_RECORDS 20000
 #define BATCH 500
@@ -92,28 +93,6 @@ static void make(rec_t *r, metric_store_record_t *out, long long id, unsigned se
     out->categories[BREAKDOWN_AGE] = age[next_random(&s) % 4];
 }
 
-/* The CPU seconds (user and system) process pid has used, or -1 when /proc does not say (the
- * server on another machine). */
-static double cpu_of(int pid)
-{
-    char path[64], buf[1024];
-    snprintf(path, sizeof path, "/proc/%d/stat", pid);
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return -1;
-    size_t n = fread(buf, 1, sizeof buf - 1, f);
-    fclose(f);
-    buf[n] = '\0';
-    /* after the command's closing parenthesis: state, then fields 4.. ; utime and stime are 14, 15
-     */
-    const char *p = strrchr(buf, ')');
-    unsigned long long utime, stime;
-    if (!p ||
-        sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &utime, &stime) != 2)
-        return -1;
-    return (double)(utime + stime) / (double)sysconf(_SC_CLK_TCK);
-}
-
 /* CPU seconds of this process and of db's backend. */
 typedef struct {
     double self, backend;
@@ -121,7 +100,7 @@ typedef struct {
 
 static cpu_t cpu_now(PGconn *db)
 {
-    return (cpu_t){(double)clock() / CLOCKS_PER_SEC, cpu_of(PQbackendPID(db))};
+    return (cpu_t){(double)clock() / CLOCKS_PER_SEC, proc_cpu_seconds(PQbackendPID(db))};
 }
 
 /* Stores version `round` of every record; returns the seconds it took, and in *cpu the CPU
