@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "array_grow.h"
 #include "db.h"
@@ -24,6 +25,47 @@
 #include "site_build.h"
 #include "str_map.h"
 #include "sums_cache.h"
+
+/* The parts of a round whose time is logged with its releases (publish_t's phase_ms): taking the
+ * locks; round_due; the round's statement over the tail (and the cache's stamp); outlier deadlines;
+ * reading sums (and the organisations); benchmark_build and the files' texts; storing a revision
+ * (its hash compared, rows, files, ledgers, pruning); the actions; the commit; then after it the
+ * files written, the period ledgers and the portal. */
+enum {
+    PH_LOCK,
+    PH_DUE,
+    PH_TAIL,
+    PH_OUTLIERS,
+    PH_READ,
+    PH_BUILD,
+    PH_STORE,
+    PH_ACTIONS,
+    PH_COMMIT,
+    PH_EXPORT,
+    PH_LEDGERS,
+    PH_SITE,
+    N_PHASES
+};
+_Static_assert(N_PHASES == sizeof ((publish_t *)0)->phase_ms / sizeof(double),
+               "publish_t's phase_ms has a slot per phase");
+static const char *const PHASE_NAMES[N_PHASES] = {
+    "lock_ms", "due_ms",    "tail_ms",   "outliers_ms", "read_ms",    "build_ms",
+    "store_ms", "actions_ms", "commit_ms", "export_ms",   "ledgers_ms", "site_ms"};
+
+static double clock_ms(clockid_t id)
+{
+    struct timespec ts;
+    clock_gettime(id, &ts);
+    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+/* Adds the time since the last phase ended to phase ph. */
+static void phase_end(publish_t *ps, int ph)
+{
+    double t = clock_ms(CLOCK_MONOTONIC);
+    ps->phase_ms[ph] += t - ps->clock;
+    ps->clock = t;
+}
 
 /* The organisations of the reference data (`ncap refdata load ods`), read once per rebuild round.
  */
@@ -458,12 +500,14 @@ static int rebuild(publish_t *ps, PGconn *db, const orgs_t *orgs, const release_
     PGresult *last = NULL, *ins = NULL;
     int rc = -1;
     long long n_records = sums->records;
+    phase_end(ps, PH_READ);
     benchmark_input_t in = release_input_of(def, period, metrics, NULL, 0, orgs->orgs, orgs->n);
     release_sums_input(sums, &in);
     if (release_actions_load(db, audit, &actions, err, errlen) != 0)
         goto done;
     in.actions = actions.actions;
     in.n_actions = actions.n;
+    phase_end(ps, PH_ACTIONS);
     if (benchmark_build(&in, &rel, err, errlen) != 0 ||
         outlier_publish_release(db, def, audit, period, &rel, err, errlen) != 0)
         goto done;
@@ -478,6 +522,7 @@ static int rebuild(publish_t *ps, PGconn *db, const orgs_t *orgs, const release_
     snprintf(records, sizeof records, "%lld", n_records);
     char hash[65];
     release_files_hash(csv, spc, spc_summary, n_records, hash);
+    phase_end(ps, PH_BUILD);
     /* the newest provisional revision's hash; a final release (migration 0025) takes a number
      * too, so the next revision comes after every one */
     last = db_query(db,
@@ -504,6 +549,7 @@ static int rebuild(publish_t *ps, PGconn *db, const orgs_t *orgs, const release_
     if (!ins)
         goto done;
     const char *relid = PQgetvalue(ins, 0, 0);
+    phase_end(ps, PH_STORE);
     json_t *prov = release_input_provenance(def, revision, PQgetvalue(ins, 0, 1), n_records,
                                             PQgetvalue(ins, 0, 2), "ncap-publishd " NCAP_VERSION);
     json = prov ? benchmark_json(&in, &rel, prov) : NULL;
@@ -513,6 +559,7 @@ static int rebuild(publish_t *ps, PGconn *db, const orgs_t *orgs, const release_
         snprintf(err, errlen, "out of memory");
         goto done;
     }
+    phase_end(ps, PH_BUILD);
     /* the ledgers as they stand with this revision (this round's records counted in the delays:
      * publish.seen's trigger ran before), kept in its folder; none where a ledger has no row */
     if (ledger_texts(db, def, audit, period, &delays, &ascertained, err, errlen) != 0)
@@ -536,6 +583,7 @@ static int rebuild(publish_t *ps, PGconn *db, const orgs_t *orgs, const release_
     ps->pending[ps->n_pending++] = strtoll(relid, NULL, 10);
     rc = 0;
 done:
+    phase_end(ps, PH_STORE);
     free(csv);
     free(json);
     free(fingertips);
@@ -1001,6 +1049,9 @@ static int periodic(void *state, PGconn *db, int limit, stage_keys_t *out, char 
         sums_cache_clear(ps->cache);
     ps->cache_dirty = false;
     ps->next_round_xid[0] = '\0';
+    memset(ps->phase_ms, 0, sizeof ps->phase_ms);
+    ps->clock = clock_ms(CLOCK_MONOTONIC);
+    ps->cpu0 = clock_ms(CLOCK_PROCESS_CPUTIME_ID);
     /* One snapshot for the round (REPEATABLE READ), taken once publish's lock is held: the
      * records it marks seen and counts as changes are exactly those in the sums it then reads (a
      * record metric commits meanwhile is in neither: the next round takes it), and a final
@@ -1015,10 +1066,12 @@ static int periodic(void *state, PGconn *db, int limit, stage_keys_t *out, char 
                 err, errlen) != 0 ||
         db_exec(db, "SELECT pg_advisory_xact_lock(hashtext('ncap.publish'))", err, errlen) != 0)
         return -1;
+    phase_end(ps, PH_LOCK);
     char interval[16];
     snprintf(interval, sizeof interval, "%d", ps->interval_s > 0 ? ps->interval_s : 0);
     const char *p[] = {interval};
     int due = round_due(ps, db, interval, err, errlen);
+    phase_end(ps, PH_DUE);
     if (due < 0 || (due && cache_check(ps, db, err, errlen) != 0))
         return -1;
     PGresult *changed = !due ? PQmakeEmptyPGresult(db, PGRES_TUPLES_OK)
@@ -1033,12 +1086,14 @@ static int periodic(void *state, PGconn *db, int limit, stage_keys_t *out, char 
         PQclear(changed);
         return -1;
     }
+    phase_end(ps, PH_TAIL);
     /* outlier cases past their deadline move on: where one is published, its alarm shows */
     PGresult *outliers = outlier_publish_tick(db, ps->audits, ps->out_dir, err, errlen);
     if (!outliers) {
         PQclear(changed);
         return -1;
     }
+    phase_end(ps, PH_OUTLIERS);
     int rc = 0, n = 0, n_outliers = PQntuples(outliers);
     for (int i = 0; i < PQntuples(changed); i++)
         n += !PQgetisnull(changed, i, 1); /* the periods; not the audits that wait */
@@ -1050,6 +1105,7 @@ static int periodic(void *state, PGconn *db, int limit, stage_keys_t *out, char 
     if (rc == 0 && n_outliers > 0)
         rc = rebuild_read(ps, db, &orgs, outliers, 0, n_outliers, err, errlen);
     n += n_outliers;
+    phase_end(ps, PH_READ);
     /* an action registered since (`ncap action add`): its audit's charts break at it */
     PGresult *acted = rc == 0 ? release_actions_pending(db, err, errlen) : NULL;
     int na = acted ? PQntuples(acted) : 0;
@@ -1059,6 +1115,7 @@ static int periodic(void *state, PGconn *db, int limit, stage_keys_t *out, char 
     if (rc == 0 && na > 0)
         rc = rebuild_read(ps, db, &orgs, acted, 0, na, err, errlen);
     PQclear(acted);
+    phase_end(ps, PH_ACTIONS);
     orgs_clear(&orgs);
     PQclear(outliers);
     PQclear(changed);
@@ -1066,9 +1123,40 @@ static int periodic(void *state, PGconn *db, int limit, stage_keys_t *out, char 
     return rc == 0 ? n + na : -1;
 }
 
+/* The line of a round that published: its releases, its time (wall, from its start to the end of
+ * the work after its commit) and CPU, and the time of each phase. */
+static void log_round(const publish_t *ps)
+{
+    char v[N_PHASES + 5][32];
+    const char *kv[2 * (N_PHASES + 5) + 1];
+    size_t k = 0, i = 0;
+    double wall = 0;
+    for (int ph = 0; ph < N_PHASES; ph++)
+        wall += ps->phase_ms[ph];
+#define KV(name, ...)                                                                              \
+    do {                                                                                           \
+        snprintf(v[i], sizeof v[i], __VA_ARGS__);                                                  \
+        kv[k++] = (name);                                                                          \
+        kv[k++] = v[i++];                                                                          \
+    } while (0)
+    KV("releases", "%zu", ps->n_pending);
+    KV("pruned", "%zu", ps->n_pruned);
+    KV("round_ms", "%.1f", wall);
+    KV("cpu_ms", "%.1f", clock_ms(CLOCK_PROCESS_CPUTIME_ID) - ps->cpu0);
+    for (int ph = 0; ph < N_PHASES; ph++)
+        KV(PHASE_NAMES[ph], "%.1f", ps->phase_ms[ph]);
+#undef KV
+    kv[k] = NULL;
+    ncap_log(LOG_INFO, "published releases", kv[0], kv[1], kv[2], kv[3], kv[4], kv[5], kv[6], kv[7],
+             kv[8], kv[9], kv[10], kv[11], kv[12], kv[13], kv[14], kv[15], kv[16], kv[17], kv[18],
+             kv[19], kv[20], kv[21], kv[22], kv[23], kv[24], kv[25], kv[26], kv[27], kv[28], kv[29],
+             kv[30], kv[31], "out", ps->out_dir, NULL);
+}
+
 static void after_commit(void *state, PGconn *db)
 {
     publish_t *ps = state;
+    phase_end(ps, PH_COMMIT);
     ps->cache_dirty = false; /* the sums held are this round's */
     if (ps->next_round_xid[0])
         snprintf(ps->round_xid, sizeof ps->round_xid, "%s", ps->next_round_xid);
@@ -1093,6 +1181,7 @@ static void after_commit(void *state, PGconn *db)
             0)
             ncap_log(LOG_WARN, "could not remove a pruned revision's files", "error", err, NULL);
     }
+    phase_end(ps, PH_EXPORT);
     /* The period files drawn from more than the figures, after every round that rebuilt a period,
      * a new revision or not: the delay ledger and case ascertainment (records marked seen that
      * changed no figure still count there), the finals' late records (a version received after a
@@ -1110,6 +1199,7 @@ static void after_commit(void *state, PGconn *db)
                      "linkage_quality.csv; will retry after the next round",
                      "error", err, NULL);
     }
+    phase_end(ps, PH_LEDGERS);
     ps->rebuilt = false;
     if (ps->n_pending > 0) {
         char err[2048];
@@ -1118,11 +1208,8 @@ static void after_commit(void *state, PGconn *db)
         if (site_build(ps->out_dir, NULL, err, sizeof err) < 0)
             ncap_log(LOG_WARN, "could not write the portal; will retry after the next release",
                      "error", err, NULL);
-        char n[32], pruned[32];
-        snprintf(n, sizeof n, "%zu", ps->n_pending);
-        snprintf(pruned, sizeof pruned, "%zu", ps->n_pruned);
-        ncap_log(LOG_INFO, "published releases", "releases", n, "pruned", pruned, "out",
-                 ps->out_dir, NULL);
+        phase_end(ps, PH_SITE);
+        log_round(ps);
     }
     ps->n_pending = 0;
     pruned_clear(ps);

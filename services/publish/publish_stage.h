@@ -48,6 +48,12 @@ typedef struct {
     struct sums_cache *cache;
     bool cache_dirty, cache_off;
     char round_xid[32], next_round_xid[32];
+    /* Where the last round's time went (publish_stage.c, PUBLISH_PHASES), in milliseconds of the
+     * wall clock, logged with the round's releases: a round at a steady load must take well
+     * under the interval. clock: when the phase in progress began; cpu0: the process's CPU time
+     * at the round's start. */
+    double phase_ms[12];
+    double clock, cpu0;
 } publish_t;
 
 /* The hooks (periodic and after_commit only: publish takes no records of its own), with state a
