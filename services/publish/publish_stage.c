@@ -18,6 +18,7 @@
 #include "pg_columns.h"
 #include "benchmark.h"
 #include "outlier_publish.h"
+#include "period_export.h"
 #include "release_actions.h"
 #include "release_files.h"
 #include "release_input.h"
@@ -66,6 +67,10 @@ static void phase_end(publish_t *ps, int ph)
     ps->phase_ms[ph] += t - ps->clock;
     ps->clock = t;
 }
+
+/* The most time between two writes of every period's delays.csv and ascertainment.csv while rounds
+ * rebuild periods (after_commit). */
+#define PUBLISH_LEDGERS_EVERY_MS 10000.0
 
 /* The organisations of the reference data (`ncap refdata load ods`), read once per rebuild round.
  */
@@ -567,6 +572,11 @@ static int rebuild(publish_t *ps, PGconn *db, const orgs_t *orgs, const release_
     const char *content[RELEASE_N_FILES] = {csv,         json,   fingertips, spc,
                                             spc_summary, delays, ascertained};
     const char *pc[] = {audit, period, relid};
+    if (array_grow((void **)&ps->ledgers, &ps->cap_ledgers, ps->n_ledgers + 1,
+                   sizeof *ps->ledgers) != 0) {
+        snprintf(err, errlen, "out of memory");
+        goto done;
+    }
     if (release_files_store(db, relid, content, err, errlen) != 0 ||
         db_execp(db,
                  "WITH m AS (DELETE FROM publish.pending_change WHERE audit = $1 AND period = $2"
@@ -581,6 +591,19 @@ static int rebuild(publish_t *ps, PGconn *db, const orgs_t *orgs, const release_
         goto done;
     }
     ps->pending[ps->n_pending++] = strtoll(relid, NULL, 10);
+    /* the ledgers as stored, for after the commit (room made above) */
+    publish_ledger_t *l = &ps->ledgers[ps->n_ledgers];
+    *l = (publish_ledger_t){strdup(audit), strdup(period), delays, ascertained};
+    delays = ascertained = NULL;
+    if (!l->audit || !l->period) {
+        free(l->audit);
+        free(l->period);
+        free(l->delays);
+        free(l->ascertained);
+        snprintf(err, errlen, "out of memory");
+        goto done;
+    }
+    ps->n_ledgers++;
     rc = 0;
 done:
     phase_end(ps, PH_STORE);
@@ -602,6 +625,12 @@ done:
 /* The rows of metric.record_state after publish's watermark ($1-$3, migration 0018): what publish
  * has not looked at since, an index range scan. */
 #define AFTER_WATERMARK STAGE_AFTER_WATERMARK("r")
+/* The publish.seen row of each row of r, as s (none: NULLs), found by its primary key: O(rows of
+ * r). A plain LEFT JOIN lets the planner hash the whole of publish.seen, a scan of every record
+ * ever published, each round (OFFSET 0 keeps the subquery from being pulled up into that join). */
+#define SEEN_OF_R                                                                                  \
+    " LEFT JOIN LATERAL (SELECT x.record_id, x.version, x.link_revision, x.period"                 \
+    " FROM publish.seen x WHERE x.record_id = r.record_id OFFSET 0) s ON true"
 /* A record whose version or link revision the releases do not reflect yet (s: its publish.seen). */
 #define CHANGED                                                                                    \
     "s.record_id IS NULL OR s.version <> r.version OR s.link_revision <> r.link_revision"
@@ -609,8 +638,20 @@ done:
 /* Publish's backlog, for `ncap status`: records changed after its watermark ($1-$3), up to $4
  * (NULL: all). */
 static const char backlog_count_sql[] =
-    "SELECT count(*) FROM (SELECT 1 FROM metric.record_state r LEFT JOIN publish.seen s"
-    " USING (record_id) WHERE " AFTER_WATERMARK " AND (" CHANGED ") LIMIT $4::int) b";
+    "SELECT count(*) FROM (SELECT 1 FROM metric.record_state r" SEEN_OF_R
+    " WHERE " AFTER_WATERMARK " AND (" CHANGED ") LIMIT $4::int) b";
+
+static void ledgers_clear(publish_t *ps)
+{
+    for (size_t i = 0; i < ps->n_ledgers; i++) {
+        publish_ledger_t *l = &ps->ledgers[i];
+        free(l->audit);
+        free(l->period);
+        free(l->delays);
+        free(l->ascertained);
+    }
+    ps->n_ledgers = 0;
+}
 
 static void pruned_clear(publish_t *ps)
 {
@@ -935,7 +976,7 @@ static const char round_sql[] =
     " changed AS (SELECT r.write_xid, r.record_id, r.version, r.link_revision, r.audit,"
     "   r.period, s.period AS old_period, r.trust, s.version AS old_version,"
     "   s.link_revision AS old_link_revision"
-    "   FROM tail r LEFT JOIN publish.seen s USING (record_id) WHERE " CHANGED "),"
+    "   FROM tail r" SEEN_OF_R " WHERE " CHANGED "),"
     /* `ncap release now`: taken by this round */
     " req AS (DELETE FROM publish.release_request RETURNING audit),"
     " due_audit AS (SELECT a.audit, " AUDIT_DUE(
@@ -1045,6 +1086,7 @@ static int periodic(void *state, PGconn *db, int limit, stage_keys_t *out, char 
     ps->n_pending = 0;
     ps->rebuilt = false;
     pruned_clear(ps);    /* from a batch rolled back */
+    ledgers_clear(ps);
     if (ps->cache_dirty) /* a round that changed the sums held did not commit */
         sums_cache_clear(ps->cache);
     ps->cache_dirty = false;
@@ -1182,23 +1224,51 @@ static void after_commit(void *state, PGconn *db)
             ncap_log(LOG_WARN, "could not remove a pruned revision's files", "error", err, NULL);
     }
     phase_end(ps, PH_EXPORT);
-    /* The period files drawn from more than the figures, after every round that rebuilt a period,
-     * a new revision or not: the delay ledger and case ascertainment (records marked seen that
-     * changed no figure still count there), the finals' late records (a version received after a
-     * final's cutoff published in this round), and linkage quality (a death linked, or records
-     * withheld beside those that reached metric, may change it and not the figures). Each file is
-     * written only when it changed (period_export.h); O(the cells of every released period). */
-    if (ps->n_pending > 0 || ps->rebuilt) {
+    /* The period files drawn from more than the figures: the delay ledger and case ascertainment
+     * (records marked seen that changed no figure still count there), the finals' late records (a
+     * version received after a final's cutoff published in this round), and linkage quality (a
+     * death linked, or records withheld beside those that reached metric, may change it and not
+     * the figures). Each file is written only when it changed (period_export.h). A new revision's
+     * ledgers are written at once from the texts stored with it; late.csv and linkage quality
+     * after every round that rebuilt a period (O(linkage's counts of every released period), a
+     * few ms); the delays and ascertainment of every period, each built by SQL over its
+     * histograms and sums (tens of ms per period at a steady load), at most every
+     * PUBLISH_LEDGERS_EVERY_MS after such rounds, so that a period rebuilt with no new revision,
+     * or expected cases loaded, show there within that time, as after a round did before. */
+    bool round = ps->n_pending > 0 || ps->rebuilt;
+    ps->ledgers_due = ps->ledgers_due || round;
+    double now = clock_ms(CLOCK_MONOTONIC);
+    bool every = ps->ledgers_due &&
+                 (ps->ledgers_at == 0 || now - ps->ledgers_at >= PUBLISH_LEDGERS_EVERY_MS);
+    if (round || every) {
         char err[1024];
-        if (delay_ledger_export(db, ps->audits, ps->out_dir, err, sizeof err) < 0 ||
-            ascertainment_export(db, ps->audits, ps->out_dir, err, sizeof err) < 0 ||
-            final_late_export(db, ps->audits, ps->out_dir, err, sizeof err) < 0 ||
-            linkage_quality_export(db, ps->audits, ps->out_dir, err, sizeof err) < 0)
+        int rc = 0;
+        for (size_t i = 0; rc >= 0 && i < ps->n_ledgers; i++) {
+            const publish_ledger_t *l = &ps->ledgers[i];
+            if (l->delays)
+                rc = period_export_text(db, "publish.delay_export", ps->out_dir, l->audit,
+                                        l->period, "delays.csv", l->delays, err, sizeof err);
+            if (rc >= 0 && l->ascertained)
+                rc = period_export_text(db, "publish.ascertainment_export", ps->out_dir, l->audit,
+                                        l->period, "ascertainment.csv", l->ascertained, err,
+                                        sizeof err);
+        }
+        if (rc >= 0 && every &&
+            (rc = delay_ledger_export(db, ps->audits, ps->out_dir, err, sizeof err)) >= 0 &&
+            (rc = ascertainment_export(db, ps->audits, ps->out_dir, err, sizeof err)) >= 0) {
+            ps->ledgers_at = now;
+            ps->ledgers_due = false;
+        }
+        if (rc < 0 || final_late_export(db, ps->audits, ps->out_dir, err, sizeof err) < 0 ||
+            linkage_quality_export(db, ps->audits, ps->out_dir, err, sizeof err) < 0) {
+            ps->ledgers_at = 0; /* every period's again after the next round */
             ncap_log(LOG_WARN,
                      "could not write delays.csv, ascertainment.csv, a final's late.csv or "
                      "linkage_quality.csv; will retry after the next round",
                      "error", err, NULL);
+        }
     }
+    ledgers_clear(ps);
     phase_end(ps, PH_LEDGERS);
     ps->rebuilt = false;
     if (ps->n_pending > 0) {
@@ -1236,6 +1306,10 @@ void publish_stage_clear(publish_t *ps)
     free(ps->pruned);
     ps->pruned = NULL;
     ps->cap_pruned = 0;
+    ledgers_clear(ps);
+    free(ps->ledgers);
+    ps->ledgers = NULL;
+    ps->cap_ledgers = 0;
     free(ps->waiting);
     free(ps->next_waiting);
     ps->waiting = ps->next_waiting = NULL;

@@ -18,6 +18,12 @@ typedef struct {
     int revision;
 } publish_pruned_t;
 
+/* The ledgers of a revision committed in this batch as stored with it (NULL: none), written beside
+ * latest.* after commit without building them again. */
+typedef struct {
+    char *audit, *period, *delays, *ascertained;
+} publish_ledger_t;
+
 typedef struct {
     const char *out_dir;
     audit_cache_t *audits;
@@ -33,6 +39,15 @@ typedef struct {
     bool rebuilt;
     publish_pruned_t *pruned; /* revisions pruned in this batch, their folders removed after it */
     size_t n_pruned, cap_pruned;
+    publish_ledger_t *ledgers; /* of the revisions made in this batch */
+    size_t n_ledgers, cap_ledgers;
+    /* The period ledgers of every period (delays.csv, ascertainment.csv: O(every released
+     * period) in SQL) are written at most every PUBLISH_LEDGERS_EVERY_MS after rounds that rebuilt
+     * a period (ledgers_due), at the first such round after start, and after one that failed; a
+     * round's new revisions have theirs written at once. ledgers_at: when (monotonic ms; 0:
+     * never). */
+    bool ledgers_due;
+    double ledgers_at;
     /* What the last round committed knew, so that a round with nothing due costs one small query
      * (publish_stage.c, round_due): the audits that may have changed records waiting (an array
      * literal) and its snapshot's xmin; known false (at start, after publish_stage_clear): a full
