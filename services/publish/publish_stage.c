@@ -71,6 +71,8 @@ static void phase_end(publish_t *ps, int ph)
 /* The most time between two writes of every period's delays.csv and ascertainment.csv while rounds
  * rebuild periods (after_commit). */
 #define PUBLISH_LEDGERS_EVERY_MS 10000.0
+/* The same for the portal while rounds write releases. */
+#define PUBLISH_SITE_EVERY_MS 10000.0
 
 /* The organisations of the reference data (`ncap refdata load ods`), read once per rebuild round.
  */
@@ -1195,6 +1197,23 @@ static void log_round(const publish_t *ps)
              kv[30], kv[31], "out", ps->out_dir, NULL);
 }
 
+/* Writes the portal (site_build.h); when it fails, it is tried again after the next release. */
+static void site_write(publish_t *ps)
+{
+    char err[2048];
+    ps->site_at = clock_ms(CLOCK_MONOTONIC);
+    ps->site_due = site_build(ps->out_dir, NULL, err, sizeof err) < 0;
+    if (ps->site_due)
+        ncap_log(LOG_WARN, "could not write the portal; will retry after the next release",
+                 "error", err, NULL);
+}
+
+void publish_stage_finish(publish_t *ps)
+{
+    if (ps->site_due)
+        site_write(ps);
+}
+
 static void after_commit(void *state, PGconn *db)
 {
     publish_t *ps = state;
@@ -1271,16 +1290,17 @@ static void after_commit(void *state, PGconn *db)
     ledgers_clear(ps);
     phase_end(ps, PH_LEDGERS);
     ps->rebuilt = false;
-    if (ps->n_pending > 0) {
-        char err[2048];
-        /* the portal, drawn from the files just written; O(organisations x metrics x rows) of
-         * the audits' latest releases, in the daemon's loop: seconds at national scale */
-        if (site_build(ps->out_dir, NULL, err, sizeof err) < 0)
-            ncap_log(LOG_WARN, "could not write the portal; will retry after the next release",
-                     "error", err, NULL);
-        phase_end(ps, PH_SITE);
+    /* the portal, drawn from the files just written; O(organisations x metrics x rows) of the
+     * audits' latest releases, in the daemon's loop (tens of ms for one audit, seconds at national
+     * scale): after a round that wrote releases, at most every PUBLISH_SITE_EVERY_MS (a round
+     * every interval would rebuild it each time), and at exit (publish_stage_finish) */
+    ps->site_due = ps->site_due || ps->n_pending > 0;
+    if (ps->site_due && (ps->site_at == 0 || clock_ms(CLOCK_MONOTONIC) - ps->site_at >=
+                                                 PUBLISH_SITE_EVERY_MS))
+        site_write(ps);
+    phase_end(ps, PH_SITE);
+    if (ps->n_pending > 0)
         log_round(ps);
-    }
     ps->n_pending = 0;
     pruned_clear(ps);
 }

@@ -48,6 +48,11 @@ typedef struct {
      * never). */
     bool ledgers_due;
     double ledgers_at;
+    /* The same for the portal (site_build.h): written after a round that wrote releases at most
+     * every PUBLISH_SITE_EVERY_MS, the last one's at the latest on the next call after that
+     * time, or at exit (publish_stage_finish). */
+    bool site_due;
+    double site_at;
     /* What the last round committed knew, so that a round with nothing due costs one small query
      * (publish_stage.c, round_due): the audits that may have changed records waiting (an array
      * literal) and its snapshot's xmin; known false (at start, after publish_stage_clear): a full
@@ -74,6 +79,8 @@ typedef struct {
 /* The hooks (periodic and after_commit only: publish takes no records of its own), with state a
  * publish_t the caller keeps alive (NULL: the SQL alone, for `ncap status`). */
 stage_ops_t publish_stage_ops(publish_t *ps);
+/* At exit: writes the portal if a release written since was not in it yet. */
+void publish_stage_finish(publish_t *ps);
 /* Frees what the stage holds; not audits. */
 void publish_stage_clear(publish_t *ps);
 
