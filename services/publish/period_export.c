@@ -76,8 +76,8 @@ int period_export_text(PGconn *db, const char *hash_table, const char *root, con
     if (!r)
         return -1;
     upsert_sql(upsert, sizeof upsert, hash_table);
-    int rc = export_body(db, upsert, root, audit, period, name, body, PQgetvalue(r, 0, 0), err,
-                         errlen);
+    int rc =
+        export_body(db, upsert, root, audit, period, name, body, PQgetvalue(r, 0, 0), err, errlen);
     PQclear(r);
     return rc;
 }
@@ -103,8 +103,8 @@ int period_export(PGconn *db, audit_cache_t *audits, const char *periods_sql,
         }
         if (got > 0 || !body)
             continue;
-        int w = export_body(db, upsert, root, audit, period, name, body,
-                            PQgetvalue(periods, i, 2), err, errlen);
+        int w = export_body(db, upsert, root, audit, period, name, body, PQgetvalue(periods, i, 2),
+                            err, errlen);
         written = w < 0 ? -1 : written + w;
         free(body);
     }

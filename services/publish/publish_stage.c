@@ -47,10 +47,10 @@ enum {
     PH_SITE,
     N_PHASES
 };
-_Static_assert(N_PHASES == sizeof ((publish_t *)0)->phase_ms / sizeof(double),
+_Static_assert(N_PHASES == sizeof((publish_t *)0)->phase_ms / sizeof(double),
                "publish_t's phase_ms has a slot per phase");
 static const char *const PHASE_NAMES[N_PHASES] = {
-    "lock_ms", "due_ms",    "tail_ms",   "outliers_ms", "read_ms",    "build_ms",
+    "lock_ms",  "due_ms",     "tail_ms",   "outliers_ms", "read_ms",    "build_ms",
     "store_ms", "actions_ms", "commit_ms", "export_ms",   "ledgers_ms", "site_ms"};
 
 static double clock_ms(clockid_t id)
@@ -640,8 +640,8 @@ done:
 /* Publish's backlog, for `ncap status`: records changed after its watermark ($1-$3), up to $4
  * (NULL: all). */
 static const char backlog_count_sql[] =
-    "SELECT count(*) FROM (SELECT 1 FROM metric.record_state r" SEEN_OF_R
-    " WHERE " AFTER_WATERMARK " AND (" CHANGED ") LIMIT $4::int) b";
+    "SELECT count(*) FROM (SELECT 1 FROM metric.record_state r" SEEN_OF_R " WHERE " AFTER_WATERMARK
+    " AND (" CHANGED ") LIMIT $4::int) b";
 
 static void ledgers_clear(publish_t *ps)
 {
@@ -1087,7 +1087,7 @@ static int periodic(void *state, PGconn *db, int limit, stage_keys_t *out, char 
     publish_t *ps = state;
     ps->n_pending = 0;
     ps->rebuilt = false;
-    pruned_clear(ps);    /* from a batch rolled back */
+    pruned_clear(ps); /* from a batch rolled back */
     ledgers_clear(ps);
     if (ps->cache_dirty) /* a round that changed the sums held did not commit */
         sums_cache_clear(ps->cache);
@@ -1190,6 +1190,7 @@ static void log_round(const publish_t *ps)
     for (int ph = 0; ph < N_PHASES; ph++)
         KV(PHASE_NAMES[ph], "%.1f", ps->phase_ms[ph]);
 #undef KV
+    _Static_assert(2 * (N_PHASES + 4) == 32, "log_round passes each of its 32 strings below");
     kv[k] = NULL;
     ncap_log(LOG_INFO, "published releases", kv[0], kv[1], kv[2], kv[3], kv[4], kv[5], kv[6], kv[7],
              kv[8], kv[9], kv[10], kv[11], kv[12], kv[13], kv[14], kv[15], kv[16], kv[17], kv[18],
@@ -1204,8 +1205,8 @@ static void site_write(publish_t *ps)
     ps->site_at = clock_ms(CLOCK_MONOTONIC);
     ps->site_due = site_build(ps->out_dir, NULL, err, sizeof err) < 0;
     if (ps->site_due)
-        ncap_log(LOG_WARN, "could not write the portal; will retry after the next release",
-                 "error", err, NULL);
+        ncap_log(LOG_WARN, "could not write the portal; will retry after the next release", "error",
+                 err, NULL);
 }
 
 void publish_stage_finish(publish_t *ps)
@@ -1295,8 +1296,8 @@ static void after_commit(void *state, PGconn *db)
      * scale): after a round that wrote releases, at most every PUBLISH_SITE_EVERY_MS (a round
      * every interval would rebuild it each time), and at exit (publish_stage_finish) */
     ps->site_due = ps->site_due || ps->n_pending > 0;
-    if (ps->site_due && (ps->site_at == 0 || clock_ms(CLOCK_MONOTONIC) - ps->site_at >=
-                                                 PUBLISH_SITE_EVERY_MS))
+    if (ps->site_due &&
+        (ps->site_at == 0 || clock_ms(CLOCK_MONOTONIC) - ps->site_at >= PUBLISH_SITE_EVERY_MS))
         site_write(ps);
     phase_end(ps, PH_SITE);
     if (ps->n_pending > 0)
