@@ -1071,6 +1071,27 @@ static int cache_stamp(publish_t *ps, PGconn *db, char *err, size_t errlen)
     return 0;
 }
 
+/* A round stores hundreds of kB of files per revision (publish.release_file), which PostgreSQL
+ * compresses as it stores them: with its default, pglz, that was the largest part of publish's
+ * backend CPU at a steady load; lz4 (where the server has it) compresses several times faster.
+ * Only how the bytes are kept changes: they read back the same, whichever method stored them.
+ * SET LOCAL: for this round's transaction alone. Returns 0, or -1 with err. */
+static int toast_lz4(publish_t *ps, PGconn *db, char *err, size_t errlen)
+{
+    if (ps->toast_lz4 == 0) {
+        PGresult *r = db_query(db,
+                               "SELECT coalesce((SELECT 'lz4' = ANY (enumvals) FROM pg_settings"
+                               " WHERE name = 'default_toast_compression'), false)",
+                               0, NULL, err, errlen);
+        if (!r)
+            return -1;
+        ps->toast_lz4 = PQgetvalue(r, 0, 0)[0] == 't' ? 1 : -1;
+        PQclear(r);
+    }
+    return ps->toast_lz4 > 0 ? db_exec(db, "SET LOCAL default_toast_compression = lz4", err, errlen)
+                             : 0;
+}
+
 /* Marks what the releases will reflect first, then aggregates: every record version marked seen
  * is then in the figures (a newer one only triggers another rebuild). The periods rebuilt are
  * those of the changed records of the audits due a round (AUDIT_DUE; before and after the change)
@@ -1108,7 +1129,8 @@ static int periodic(void *state, PGconn *db, int limit, stage_keys_t *out, char 
                 "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ;"
                 " LOCK TABLE publish.watermark IN SHARE ROW EXCLUSIVE MODE",
                 err, errlen) != 0 ||
-        db_exec(db, "SELECT pg_advisory_xact_lock(hashtext('ncap.publish'))", err, errlen) != 0)
+        db_exec(db, "SELECT pg_advisory_xact_lock(hashtext('ncap.publish'))", err, errlen) != 0 ||
+        toast_lz4(ps, db, err, errlen) != 0)
         return -1;
     phase_end(ps, PH_LOCK);
     char interval[16];

@@ -53,6 +53,9 @@ typedef struct {
      * time, or at exit (publish_stage_finish). */
     bool site_due;
     double site_at;
+    /* whether the server compresses stored values with lz4 (publish_stage.c, toast_lz4): 0 not
+     * asked yet, 1 yes, -1 no */
+    int toast_lz4;
     /* What the last round committed knew, so that a round with nothing due costs one small query
      * (publish_stage.c, round_due): the audits that may have changed records waiting (an array
      * literal) and its snapshot's xmin; known false (at start, after publish_stage_clear): a full
