@@ -45,6 +45,7 @@ int main(int argc, char **argv)
     stage_ops_t ops = publish_stage_ops(&ps);
     ops.gauge = PUBLISH_RELEASE_GAUGE;
     rc = stage_run(&ops, &cfg);
+    publish_stage_finish(&ps);
     publish_stage_clear(&ps);
     audit_cache_destroy(&ps.audits);
     return rc;

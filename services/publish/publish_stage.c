@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "array_grow.h"
 #include "db.h"
@@ -17,6 +18,7 @@
 #include "pg_columns.h"
 #include "benchmark.h"
 #include "outlier_publish.h"
+#include "period_export.h"
 #include "release_actions.h"
 #include "release_files.h"
 #include "release_input.h"
@@ -24,6 +26,53 @@
 #include "site_build.h"
 #include "str_map.h"
 #include "sums_cache.h"
+
+/* The parts of a round whose time is logged with its releases (publish_t's phase_ms): taking the
+ * locks; round_due; the round's statement over the tail (and the cache's stamp); outlier deadlines;
+ * reading sums (and the organisations); benchmark_build and the files' texts; storing a revision
+ * (its hash compared, rows, files, ledgers, pruning); the actions; the commit; then after it the
+ * files written, the period ledgers and the portal. */
+enum {
+    PH_LOCK,
+    PH_DUE,
+    PH_TAIL,
+    PH_OUTLIERS,
+    PH_READ,
+    PH_BUILD,
+    PH_STORE,
+    PH_ACTIONS,
+    PH_COMMIT,
+    PH_EXPORT,
+    PH_LEDGERS,
+    PH_SITE,
+    N_PHASES
+};
+_Static_assert(N_PHASES == sizeof((publish_t *)0)->phase_ms / sizeof(double),
+               "publish_t's phase_ms has a slot per phase");
+static const char *const PHASE_NAMES[N_PHASES] = {
+    "lock_ms",  "due_ms",     "tail_ms",   "outliers_ms", "read_ms",    "build_ms",
+    "store_ms", "actions_ms", "commit_ms", "export_ms",   "ledgers_ms", "site_ms"};
+
+static double clock_ms(clockid_t id)
+{
+    struct timespec ts;
+    clock_gettime(id, &ts);
+    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+/* Adds the time since the last phase ended to phase ph. */
+static void phase_end(publish_t *ps, int ph)
+{
+    double t = clock_ms(CLOCK_MONOTONIC);
+    ps->phase_ms[ph] += t - ps->clock;
+    ps->clock = t;
+}
+
+/* The most time between two writes of every period's delays.csv and ascertainment.csv while rounds
+ * rebuild periods (after_commit). */
+#define PUBLISH_LEDGERS_EVERY_MS 10000.0
+/* The same for the portal while rounds write releases. */
+#define PUBLISH_SITE_EVERY_MS 10000.0
 
 /* The organisations of the reference data (`ncap refdata load ods`), read once per rebuild round.
  */
@@ -458,12 +507,14 @@ static int rebuild(publish_t *ps, PGconn *db, const orgs_t *orgs, const release_
     PGresult *last = NULL, *ins = NULL;
     int rc = -1;
     long long n_records = sums->records;
+    phase_end(ps, PH_READ);
     benchmark_input_t in = release_input_of(def, period, metrics, NULL, 0, orgs->orgs, orgs->n);
     release_sums_input(sums, &in);
     if (release_actions_load(db, audit, &actions, err, errlen) != 0)
         goto done;
     in.actions = actions.actions;
     in.n_actions = actions.n;
+    phase_end(ps, PH_ACTIONS);
     if (benchmark_build(&in, &rel, err, errlen) != 0 ||
         outlier_publish_release(db, def, audit, period, &rel, err, errlen) != 0)
         goto done;
@@ -478,6 +529,7 @@ static int rebuild(publish_t *ps, PGconn *db, const orgs_t *orgs, const release_
     snprintf(records, sizeof records, "%lld", n_records);
     char hash[65];
     release_files_hash(csv, spc, spc_summary, n_records, hash);
+    phase_end(ps, PH_BUILD);
     /* the newest provisional revision's hash; a final release (migration 0025) takes a number
      * too, so the next revision comes after every one */
     last = db_query(db,
@@ -504,6 +556,7 @@ static int rebuild(publish_t *ps, PGconn *db, const orgs_t *orgs, const release_
     if (!ins)
         goto done;
     const char *relid = PQgetvalue(ins, 0, 0);
+    phase_end(ps, PH_STORE);
     json_t *prov = release_input_provenance(def, revision, PQgetvalue(ins, 0, 1), n_records,
                                             PQgetvalue(ins, 0, 2), "ncap-publishd " NCAP_VERSION);
     json = prov ? benchmark_json(&in, &rel, prov) : NULL;
@@ -513,6 +566,7 @@ static int rebuild(publish_t *ps, PGconn *db, const orgs_t *orgs, const release_
         snprintf(err, errlen, "out of memory");
         goto done;
     }
+    phase_end(ps, PH_BUILD);
     /* the ledgers as they stand with this revision (this round's records counted in the delays:
      * publish.seen's trigger ran before), kept in its folder; none where a ledger has no row */
     if (ledger_texts(db, def, audit, period, &delays, &ascertained, err, errlen) != 0)
@@ -520,6 +574,11 @@ static int rebuild(publish_t *ps, PGconn *db, const orgs_t *orgs, const release_
     const char *content[RELEASE_N_FILES] = {csv,         json,   fingertips, spc,
                                             spc_summary, delays, ascertained};
     const char *pc[] = {audit, period, relid};
+    if (array_grow((void **)&ps->ledgers, &ps->cap_ledgers, ps->n_ledgers + 1,
+                   sizeof *ps->ledgers) != 0) {
+        snprintf(err, errlen, "out of memory");
+        goto done;
+    }
     if (release_files_store(db, relid, content, err, errlen) != 0 ||
         db_execp(db,
                  "WITH m AS (DELETE FROM publish.pending_change WHERE audit = $1 AND period = $2"
@@ -534,8 +593,22 @@ static int rebuild(publish_t *ps, PGconn *db, const orgs_t *orgs, const release_
         goto done;
     }
     ps->pending[ps->n_pending++] = strtoll(relid, NULL, 10);
+    /* the ledgers as stored, for after the commit (room made above) */
+    publish_ledger_t *l = &ps->ledgers[ps->n_ledgers];
+    *l = (publish_ledger_t){strdup(audit), strdup(period), delays, ascertained};
+    delays = ascertained = NULL;
+    if (!l->audit || !l->period) {
+        free(l->audit);
+        free(l->period);
+        free(l->delays);
+        free(l->ascertained);
+        snprintf(err, errlen, "out of memory");
+        goto done;
+    }
+    ps->n_ledgers++;
     rc = 0;
 done:
+    phase_end(ps, PH_STORE);
     free(csv);
     free(json);
     free(fingertips);
@@ -554,6 +627,12 @@ done:
 /* The rows of metric.record_state after publish's watermark ($1-$3, migration 0018): what publish
  * has not looked at since, an index range scan. */
 #define AFTER_WATERMARK STAGE_AFTER_WATERMARK("r")
+/* The publish.seen row of each row of r, as s (none: NULLs), found by its primary key: O(rows of
+ * r). A plain LEFT JOIN lets the planner hash the whole of publish.seen, a scan of every record
+ * ever published, each round (OFFSET 0 keeps the subquery from being pulled up into that join). */
+#define SEEN_OF_R                                                                                  \
+    " LEFT JOIN LATERAL (SELECT x.record_id, x.version, x.link_revision, x.period"                 \
+    " FROM publish.seen x WHERE x.record_id = r.record_id OFFSET 0) s ON true"
 /* A record whose version or link revision the releases do not reflect yet (s: its publish.seen). */
 #define CHANGED                                                                                    \
     "s.record_id IS NULL OR s.version <> r.version OR s.link_revision <> r.link_revision"
@@ -561,8 +640,20 @@ done:
 /* Publish's backlog, for `ncap status`: records changed after its watermark ($1-$3), up to $4
  * (NULL: all). */
 static const char backlog_count_sql[] =
-    "SELECT count(*) FROM (SELECT 1 FROM metric.record_state r LEFT JOIN publish.seen s"
-    " USING (record_id) WHERE " AFTER_WATERMARK " AND (" CHANGED ") LIMIT $4::int) b";
+    "SELECT count(*) FROM (SELECT 1 FROM metric.record_state r" SEEN_OF_R " WHERE " AFTER_WATERMARK
+    " AND (" CHANGED ") LIMIT $4::int) b";
+
+static void ledgers_clear(publish_t *ps)
+{
+    for (size_t i = 0; i < ps->n_ledgers; i++) {
+        publish_ledger_t *l = &ps->ledgers[i];
+        free(l->audit);
+        free(l->period);
+        free(l->delays);
+        free(l->ascertained);
+    }
+    ps->n_ledgers = 0;
+}
 
 static void pruned_clear(publish_t *ps)
 {
@@ -887,7 +978,7 @@ static const char round_sql[] =
     " changed AS (SELECT r.write_xid, r.record_id, r.version, r.link_revision, r.audit,"
     "   r.period, s.period AS old_period, r.trust, s.version AS old_version,"
     "   s.link_revision AS old_link_revision"
-    "   FROM tail r LEFT JOIN publish.seen s USING (record_id) WHERE " CHANGED "),"
+    "   FROM tail r" SEEN_OF_R " WHERE " CHANGED "),"
     /* `ncap release now`: taken by this round */
     " req AS (DELETE FROM publish.release_request RETURNING audit),"
     " due_audit AS (SELECT a.audit, " AUDIT_DUE(
@@ -980,6 +1071,27 @@ static int cache_stamp(publish_t *ps, PGconn *db, char *err, size_t errlen)
     return 0;
 }
 
+/* A round stores hundreds of kB of files per revision (publish.release_file), which PostgreSQL
+ * compresses as it stores them: with its default, pglz, that was the largest part of publish's
+ * backend CPU at a steady load; lz4 (where the server has it) compresses several times faster.
+ * Only how the bytes are kept changes: they read back the same, whichever method stored them.
+ * SET LOCAL: for this round's transaction alone. Returns 0, or -1 with err. */
+static int toast_lz4(publish_t *ps, PGconn *db, char *err, size_t errlen)
+{
+    if (ps->toast_lz4 == 0) {
+        PGresult *r = db_query(db,
+                               "SELECT coalesce((SELECT 'lz4' = ANY (enumvals) FROM pg_settings"
+                               " WHERE name = 'default_toast_compression'), false)",
+                               0, NULL, err, errlen);
+        if (!r)
+            return -1;
+        ps->toast_lz4 = PQgetvalue(r, 0, 0)[0] == 't' ? 1 : -1;
+        PQclear(r);
+    }
+    return ps->toast_lz4 > 0 ? db_exec(db, "SET LOCAL default_toast_compression = lz4", err, errlen)
+                             : 0;
+}
+
 /* Marks what the releases will reflect first, then aggregates: every record version marked seen
  * is then in the figures (a newer one only triggers another rebuild). The periods rebuilt are
  * those of the changed records of the audits due a round (AUDIT_DUE; before and after the change)
@@ -996,11 +1108,15 @@ static int periodic(void *state, PGconn *db, int limit, stage_keys_t *out, char 
     publish_t *ps = state;
     ps->n_pending = 0;
     ps->rebuilt = false;
-    pruned_clear(ps);    /* from a batch rolled back */
+    pruned_clear(ps); /* from a batch rolled back */
+    ledgers_clear(ps);
     if (ps->cache_dirty) /* a round that changed the sums held did not commit */
         sums_cache_clear(ps->cache);
     ps->cache_dirty = false;
     ps->next_round_xid[0] = '\0';
+    memset(ps->phase_ms, 0, sizeof ps->phase_ms);
+    ps->clock = clock_ms(CLOCK_MONOTONIC);
+    ps->cpu0 = clock_ms(CLOCK_PROCESS_CPUTIME_ID);
     /* One snapshot for the round (REPEATABLE READ), taken once publish's lock is held: the
      * records it marks seen and counts as changes are exactly those in the sums it then reads (a
      * record metric commits meanwhile is in neither: the next round takes it), and a final
@@ -1013,12 +1129,15 @@ static int periodic(void *state, PGconn *db, int limit, stage_keys_t *out, char 
                 "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ;"
                 " LOCK TABLE publish.watermark IN SHARE ROW EXCLUSIVE MODE",
                 err, errlen) != 0 ||
-        db_exec(db, "SELECT pg_advisory_xact_lock(hashtext('ncap.publish'))", err, errlen) != 0)
+        db_exec(db, "SELECT pg_advisory_xact_lock(hashtext('ncap.publish'))", err, errlen) != 0 ||
+        toast_lz4(ps, db, err, errlen) != 0)
         return -1;
+    phase_end(ps, PH_LOCK);
     char interval[16];
     snprintf(interval, sizeof interval, "%d", ps->interval_s > 0 ? ps->interval_s : 0);
     const char *p[] = {interval};
     int due = round_due(ps, db, interval, err, errlen);
+    phase_end(ps, PH_DUE);
     if (due < 0 || (due && cache_check(ps, db, err, errlen) != 0))
         return -1;
     PGresult *changed = !due ? PQmakeEmptyPGresult(db, PGRES_TUPLES_OK)
@@ -1033,12 +1152,14 @@ static int periodic(void *state, PGconn *db, int limit, stage_keys_t *out, char 
         PQclear(changed);
         return -1;
     }
+    phase_end(ps, PH_TAIL);
     /* outlier cases past their deadline move on: where one is published, its alarm shows */
     PGresult *outliers = outlier_publish_tick(db, ps->audits, ps->out_dir, err, errlen);
     if (!outliers) {
         PQclear(changed);
         return -1;
     }
+    phase_end(ps, PH_OUTLIERS);
     int rc = 0, n = 0, n_outliers = PQntuples(outliers);
     for (int i = 0; i < PQntuples(changed); i++)
         n += !PQgetisnull(changed, i, 1); /* the periods; not the audits that wait */
@@ -1050,6 +1171,7 @@ static int periodic(void *state, PGconn *db, int limit, stage_keys_t *out, char 
     if (rc == 0 && n_outliers > 0)
         rc = rebuild_read(ps, db, &orgs, outliers, 0, n_outliers, err, errlen);
     n += n_outliers;
+    phase_end(ps, PH_READ);
     /* an action registered since (`ncap action add`): its audit's charts break at it */
     PGresult *acted = rc == 0 ? release_actions_pending(db, err, errlen) : NULL;
     int na = acted ? PQntuples(acted) : 0;
@@ -1059,6 +1181,7 @@ static int periodic(void *state, PGconn *db, int limit, stage_keys_t *out, char 
     if (rc == 0 && na > 0)
         rc = rebuild_read(ps, db, &orgs, acted, 0, na, err, errlen);
     PQclear(acted);
+    phase_end(ps, PH_ACTIONS);
     orgs_clear(&orgs);
     PQclear(outliers);
     PQclear(changed);
@@ -1066,9 +1189,58 @@ static int periodic(void *state, PGconn *db, int limit, stage_keys_t *out, char 
     return rc == 0 ? n + na : -1;
 }
 
+/* The line of a round that published: its releases, its time (wall, from its start to the end of
+ * the work after its commit) and CPU, and the time of each phase. */
+static void log_round(const publish_t *ps)
+{
+    char v[N_PHASES + 5][32];
+    const char *kv[2 * (N_PHASES + 5) + 1];
+    size_t k = 0, i = 0;
+    double wall = 0;
+    for (int ph = 0; ph < N_PHASES; ph++)
+        wall += ps->phase_ms[ph];
+#define KV(name, ...)                                                                              \
+    do {                                                                                           \
+        snprintf(v[i], sizeof v[i], __VA_ARGS__);                                                  \
+        kv[k++] = (name);                                                                          \
+        kv[k++] = v[i++];                                                                          \
+    } while (0)
+    KV("releases", "%zu", ps->n_pending);
+    KV("pruned", "%zu", ps->n_pruned);
+    KV("round_ms", "%.1f", wall);
+    KV("cpu_ms", "%.1f", clock_ms(CLOCK_PROCESS_CPUTIME_ID) - ps->cpu0);
+    for (int ph = 0; ph < N_PHASES; ph++)
+        KV(PHASE_NAMES[ph], "%.1f", ps->phase_ms[ph]);
+#undef KV
+    _Static_assert(2 * (N_PHASES + 4) == 32, "log_round passes each of its 32 strings below");
+    kv[k] = NULL;
+    ncap_log(LOG_INFO, "published releases", kv[0], kv[1], kv[2], kv[3], kv[4], kv[5], kv[6], kv[7],
+             kv[8], kv[9], kv[10], kv[11], kv[12], kv[13], kv[14], kv[15], kv[16], kv[17], kv[18],
+             kv[19], kv[20], kv[21], kv[22], kv[23], kv[24], kv[25], kv[26], kv[27], kv[28], kv[29],
+             kv[30], kv[31], "out", ps->out_dir, NULL);
+}
+
+/* Writes the portal (site_build.h); when it fails, it is tried again after the next release. */
+static void site_write(publish_t *ps)
+{
+    char err[2048];
+    ps->site_at = clock_ms(CLOCK_MONOTONIC);
+    ps->site_due = site_build(ps->out_dir, NULL, err, sizeof err) < 0;
+    if (ps->site_due)
+        ncap_log(LOG_WARN, "could not write the portal; will retry after the next release", "error",
+                 err, NULL);
+}
+
+void publish_stage_finish(publish_t *ps)
+{
+    if (ps->site_due)
+        site_write(ps);
+}
+
 static void after_commit(void *state, PGconn *db)
 {
     publish_t *ps = state;
+    phase_end(ps, PH_COMMIT);
     ps->cache_dirty = false; /* the sums held are this round's */
     if (ps->next_round_xid[0])
         snprintf(ps->round_xid, sizeof ps->round_xid, "%s", ps->next_round_xid);
@@ -1093,37 +1265,65 @@ static void after_commit(void *state, PGconn *db)
             0)
             ncap_log(LOG_WARN, "could not remove a pruned revision's files", "error", err, NULL);
     }
-    /* The period files drawn from more than the figures, after every round that rebuilt a period,
-     * a new revision or not: the delay ledger and case ascertainment (records marked seen that
-     * changed no figure still count there), the finals' late records (a version received after a
-     * final's cutoff published in this round), and linkage quality (a death linked, or records
-     * withheld beside those that reached metric, may change it and not the figures). Each file is
-     * written only when it changed (period_export.h); O(the cells of every released period). */
-    if (ps->n_pending > 0 || ps->rebuilt) {
+    phase_end(ps, PH_EXPORT);
+    /* The period files drawn from more than the figures: the delay ledger and case ascertainment
+     * (records marked seen that changed no figure still count there), the finals' late records (a
+     * version received after a final's cutoff published in this round), and linkage quality (a
+     * death linked, or records withheld beside those that reached metric, may change it and not
+     * the figures). Each file is written only when it changed (period_export.h). A new revision's
+     * ledgers are written at once from the texts stored with it; late.csv and linkage quality
+     * after every round that rebuilt a period (O(linkage's counts of every released period), a
+     * few ms); the delays and ascertainment of every period, each built by SQL over its
+     * histograms and sums (tens of ms per period at a steady load), at most every
+     * PUBLISH_LEDGERS_EVERY_MS after such rounds, so that a period rebuilt with no new revision,
+     * or expected cases loaded, show there within that time, as after a round did before. */
+    bool round = ps->n_pending > 0 || ps->rebuilt;
+    ps->ledgers_due = ps->ledgers_due || round;
+    double now = clock_ms(CLOCK_MONOTONIC);
+    bool every = ps->ledgers_due &&
+                 (ps->ledgers_at == 0 || now - ps->ledgers_at >= PUBLISH_LEDGERS_EVERY_MS);
+    if (round || every) {
         char err[1024];
-        if (delay_ledger_export(db, ps->audits, ps->out_dir, err, sizeof err) < 0 ||
-            ascertainment_export(db, ps->audits, ps->out_dir, err, sizeof err) < 0 ||
-            final_late_export(db, ps->audits, ps->out_dir, err, sizeof err) < 0 ||
-            linkage_quality_export(db, ps->audits, ps->out_dir, err, sizeof err) < 0)
+        int rc = 0;
+        for (size_t i = 0; rc >= 0 && i < ps->n_ledgers; i++) {
+            const publish_ledger_t *l = &ps->ledgers[i];
+            if (l->delays)
+                rc = period_export_text(db, "publish.delay_export", ps->out_dir, l->audit,
+                                        l->period, "delays.csv", l->delays, err, sizeof err);
+            if (rc >= 0 && l->ascertained)
+                rc = period_export_text(db, "publish.ascertainment_export", ps->out_dir, l->audit,
+                                        l->period, "ascertainment.csv", l->ascertained, err,
+                                        sizeof err);
+        }
+        if (rc >= 0 && every &&
+            (rc = delay_ledger_export(db, ps->audits, ps->out_dir, err, sizeof err)) >= 0 &&
+            (rc = ascertainment_export(db, ps->audits, ps->out_dir, err, sizeof err)) >= 0) {
+            ps->ledgers_at = now;
+            ps->ledgers_due = false;
+        }
+        if (rc < 0 || final_late_export(db, ps->audits, ps->out_dir, err, sizeof err) < 0 ||
+            linkage_quality_export(db, ps->audits, ps->out_dir, err, sizeof err) < 0) {
+            ps->ledgers_at = 0; /* every period's again after the next round */
             ncap_log(LOG_WARN,
                      "could not write delays.csv, ascertainment.csv, a final's late.csv or "
                      "linkage_quality.csv; will retry after the next round",
                      "error", err, NULL);
+        }
     }
+    ledgers_clear(ps);
+    phase_end(ps, PH_LEDGERS);
     ps->rebuilt = false;
-    if (ps->n_pending > 0) {
-        char err[2048];
-        /* the portal, drawn from the files just written; O(organisations x metrics x rows) of
-         * the audits' latest releases, in the daemon's loop: seconds at national scale */
-        if (site_build(ps->out_dir, NULL, err, sizeof err) < 0)
-            ncap_log(LOG_WARN, "could not write the portal; will retry after the next release",
-                     "error", err, NULL);
-        char n[32], pruned[32];
-        snprintf(n, sizeof n, "%zu", ps->n_pending);
-        snprintf(pruned, sizeof pruned, "%zu", ps->n_pruned);
-        ncap_log(LOG_INFO, "published releases", "releases", n, "pruned", pruned, "out",
-                 ps->out_dir, NULL);
-    }
+    /* the portal, drawn from the files just written; O(organisations x metrics x rows) of the
+     * audits' latest releases, in the daemon's loop (tens of ms for one audit, seconds at national
+     * scale): after a round that wrote releases, at most every PUBLISH_SITE_EVERY_MS (a round
+     * every interval would rebuild it each time), and at exit (publish_stage_finish) */
+    ps->site_due = ps->site_due || ps->n_pending > 0;
+    if (ps->site_due &&
+        (ps->site_at == 0 || clock_ms(CLOCK_MONOTONIC) - ps->site_at >= PUBLISH_SITE_EVERY_MS))
+        site_write(ps);
+    phase_end(ps, PH_SITE);
+    if (ps->n_pending > 0)
+        log_round(ps);
     ps->n_pending = 0;
     pruned_clear(ps);
 }
@@ -1149,6 +1349,10 @@ void publish_stage_clear(publish_t *ps)
     free(ps->pruned);
     ps->pruned = NULL;
     ps->cap_pruned = 0;
+    ledgers_clear(ps);
+    free(ps->ledgers);
+    ps->ledgers = NULL;
+    ps->cap_ledgers = 0;
     free(ps->waiting);
     free(ps->next_waiting);
     ps->waiting = ps->next_waiting = NULL;

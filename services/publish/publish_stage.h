@@ -18,6 +18,12 @@ typedef struct {
     int revision;
 } publish_pruned_t;
 
+/* The ledgers of a revision committed in this batch as stored with it (NULL: none), written beside
+ * latest.* after commit without building them again. */
+typedef struct {
+    char *audit, *period, *delays, *ascertained;
+} publish_ledger_t;
+
 typedef struct {
     const char *out_dir;
     audit_cache_t *audits;
@@ -33,6 +39,23 @@ typedef struct {
     bool rebuilt;
     publish_pruned_t *pruned; /* revisions pruned in this batch, their folders removed after it */
     size_t n_pruned, cap_pruned;
+    publish_ledger_t *ledgers; /* of the revisions made in this batch */
+    size_t n_ledgers, cap_ledgers;
+    /* The period ledgers of every period (delays.csv, ascertainment.csv: O(every released
+     * period) in SQL) are written at most every PUBLISH_LEDGERS_EVERY_MS after rounds that rebuilt
+     * a period (ledgers_due), at the first such round after start, and after one that failed; a
+     * round's new revisions have theirs written at once. ledgers_at: when (monotonic ms; 0:
+     * never). */
+    bool ledgers_due;
+    double ledgers_at;
+    /* The same for the portal (site_build.h): written after a round that wrote releases at most
+     * every PUBLISH_SITE_EVERY_MS, the last one's at the latest on the next call after that
+     * time, or at exit (publish_stage_finish). */
+    bool site_due;
+    double site_at;
+    /* whether the server compresses stored values with lz4 (publish_stage.c, toast_lz4): 0 not
+     * asked yet, 1 yes, -1 no */
+    int toast_lz4;
     /* What the last round committed knew, so that a round with nothing due costs one small query
      * (publish_stage.c, round_due): the audits that may have changed records waiting (an array
      * literal) and its snapshot's xmin; known false (at start, after publish_stage_clear): a full
@@ -48,11 +71,19 @@ typedef struct {
     struct sums_cache *cache;
     bool cache_dirty, cache_off;
     char round_xid[32], next_round_xid[32];
+    /* Where the last round's time went (publish_stage.c, PUBLISH_PHASES), in milliseconds of the
+     * wall clock, logged with the round's releases: a round at a steady load must take well
+     * under the interval. clock: when the phase in progress began; cpu0: the process's CPU time
+     * at the round's start. */
+    double phase_ms[12];
+    double clock, cpu0;
 } publish_t;
 
 /* The hooks (periodic and after_commit only: publish takes no records of its own), with state a
  * publish_t the caller keeps alive (NULL: the SQL alone, for `ncap status`). */
 stage_ops_t publish_stage_ops(publish_t *ps);
+/* At exit: writes the portal if a release written since was not in it yet. */
+void publish_stage_finish(publish_t *ps);
 /* Frees what the stage holds; not audits. */
 void publish_stage_clear(publish_t *ps);
 

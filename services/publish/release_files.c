@@ -57,19 +57,65 @@ static const char *const REVISION_NAMES[RELEASE_N_FILES] = {
     "release.csv",     "release.json", "fingertips.csv",   "spc.csv",
     "spc_summary.csv", "delays.csv",   "ascertainment.csv"};
 
-/* Writes the files of one release into dir, under their revision names (release.csv, ...). */
+/* Writes the files of one release into dir, under their revision names (release.csv, ...), each
+ * atomically as write_file does, but every file written before any is flushed, then each flushed,
+ * then each renamed into place: the first fsync commits the file system's journal with the data of
+ * them all, so the others find little left to do (one journal commit a release, not one a file).
+ * Returns 0, or -1 with errno (the temporary files removed). */
 static int write_dir(const char *dir, const char *const content[RELEASE_N_FILES],
                      const size_t len[RELEASE_N_FILES])
 {
-    char path[1200];
+    char tmp[RELEASE_N_FILES][1300], path[1200];
+    FILE *f[RELEASE_N_FILES] = {NULL};
     int rc = mkdirs(dir);
     for (size_t k = 0; rc == 0 && k < RELEASE_N_FILES; k++) {
         if (!content[k])
             continue;
-        snprintf(path, sizeof path, "%s/%s", dir, REVISION_NAMES[k]);
-        rc = write_file(path, content[k], len[k]);
+        snprintf(tmp[k], sizeof tmp[k], "%s/%s.tmp.%d", dir, REVISION_NAMES[k], (int)getpid());
+        if (!(f[k] = fopen(tmp[k], "w")) || fwrite(content[k], 1, len[k], f[k]) != len[k] ||
+            fflush(f[k]) != 0)
+            rc = -1;
     }
+    for (size_t k = 0; rc == 0 && k < RELEASE_N_FILES; k++)
+        if (f[k] && fsync(fileno(f[k])) != 0)
+            rc = -1;
+    int saved = errno;
+    for (size_t k = 0; k < RELEASE_N_FILES; k++) {
+        if (!f[k])
+            continue;
+        if (fclose(f[k]) != 0 && rc == 0) {
+            rc = -1;
+            saved = errno;
+        }
+        snprintf(path, sizeof path, "%s/%s", dir, REVISION_NAMES[k]);
+        if (rc == 0 && rename(tmp[k], path) != 0) {
+            rc = -1;
+            saved = errno;
+        }
+        if (rc != 0)
+            unlink(tmp[k]);
+    }
+    errno = saved;
     return rc;
+}
+
+/* Replaces path with a hard link to the file at target (same bytes, written and flushed there):
+ * a link under a temporary name, renamed over path, so that a reader sees the old file or the
+ * new one. Falls back to writing data (len bytes) where the file system has no hard links. */
+static int link_file(const char *target, const char *path, const char *data, size_t len)
+{
+    char tmp[1300];
+    snprintf(tmp, sizeof tmp, "%s.tmp.%d", path, (int)getpid());
+    unlink(tmp); /* left by a crash */
+    if (link(target, tmp) != 0)
+        return write_file(path, data, len);
+    if (rename(tmp, path) != 0) {
+        int saved = errno;
+        unlink(tmp);
+        errno = saved;
+        return -1;
+    }
+    return 0;
 }
 
 int release_files_write(const char *out_dir, const char *audit, const char *period, int revision,
@@ -80,13 +126,22 @@ int release_files_write(const char *out_dir, const char *audit, const char *peri
     snprintf(dir, sizeof dir, "%s/%s/%s", out_dir, audit, period);
     if (revision > 0)
         snprintf(dir, sizeof dir, "%s/%s/%s/r%04d", out_dir, audit, period, revision);
-    /* The revision's own folder first, latest.* last: a reader of latest.* sees a whole release. */
+    /* The revision's own folder first, latest.* last: a reader of latest.* sees a whole release.
+     * latest.* are hard links to the revision's files (immutable: never written in place, a
+     * pruned revision's folder removed by unlinking), so each release's bytes are written and
+     * flushed once, not twice. */
     int rc = revision > 0 ? write_dir(dir, content, len) : mkdirs(dir);
     for (size_t k = 0; rc == 0 && k < RELEASE_N_LATEST; k++) {
         if (!content[k]) /* a release stored before it had run charts */
             continue;
         snprintf(path, sizeof path, "%s/%s/%s/%s", out_dir, audit, period, RELEASE_FILE_NAMES[k]);
-        rc = write_file(path, content[k], len[k]);
+        if (revision > 0) {
+            char target[1300];
+            snprintf(target, sizeof target, "%s/%s", dir, REVISION_NAMES[k]);
+            rc = link_file(target, path, content[k], len[k]);
+        } else {
+            rc = write_file(path, content[k], len[k]);
+        }
     }
     if (rc != 0)
         snprintf(err, errlen, "could not write release files under \"%s\": %s", dir,

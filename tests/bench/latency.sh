@@ -9,7 +9,11 @@
 #     transaction that marks it in publish.seen and writes the release), p50, p99 and max;
 #   - each stage's backlog (rows its upstream had committed and it had not) every 10 s of the load,
 #     and its trend (least squares, records/s): "grew" when the records waiting anywhere in the
-#     pipeline rose by more than 2% of the offered rate a second.
+#     pipeline rose by more than 2% of the offered rate a second;
+#   - publish's rounds that published (from its log): how many, their time from start to the end
+#     of the work after the commit (mean, p50, p99, max) and per part of a round (mean), and the
+#     CPU per round of the daemon and of its PostgreSQL backend; publish's statements with the
+#     most time (pg_stat_statements).
 #
 # usage: tests/bench/latency.sh [--rate R] [--trusts K] [--seconds S] [--linkage N]
 #                               [--validation N]
@@ -36,6 +40,8 @@ bench_setup "$NCAP_ROOT/tests/.work/bench-latency"
 WORK=$BENCH_WORK
 # the load is many submissions per trust a minute: no submission rate limit here
 bench_start "$n_linkage" "$n_validation" --submission-rate 0
+bench_psql "SELECT pg_stat_statements_reset()" >/dev/null
+bench_cpu_snapshot >"$WORK/cpu-before.txt"
 
 driver_log=$WORK/driver.log
 : >"$driver_log"
@@ -52,6 +58,17 @@ load_end=$(bench_now)
 received=$(bench_psql "SELECT count(*) FROM ingest.raw_record")
 bench_wait_published "$received" 600
 "$CTX_BUILD/ncap" wait --timeout 600 --settle 0 >/dev/null
+publish_cpu=$(bench_cpu_used "$WORK/cpu-before.txt" | awk '$1 == "publish" { print $2, $3 }')
+# each round that published logs its time per part (publish_stage.c, log_round)
+rounds=$(jq -r 'select(.msg == "published releases" and .round_ms != null) | [.round_ms, .cpu_ms,
+  .lock_ms, .due_ms, .tail_ms, .outliers_ms, .read_ms, .build_ms, .store_ms, .actions_ms,
+  .commit_ms, .export_ms, .ledgers_ms, .site_ms] | @tsv' "$CTX_RUN"/logs/publish-*.log 2>/dev/null ||
+  true)
+sql_top=$(bench_psql "SELECT round(s.total_exec_time::numeric / 1000, 2), s.calls,
+    round(s.mean_exec_time::numeric, 3), s.rows, left(regexp_replace(s.query, '\s+', ' ', 'g'), 110)
+  FROM pg_stat_statements s JOIN pg_roles r ON r.oid = s.userid
+  JOIN pg_database d ON d.oid = s.dbid AND d.datname = current_database()
+  WHERE r.rolname = 'ncap_publish' ORDER BY s.total_exec_time DESC LIMIT 8")
 
 latency=$(bench_psql "
   WITH r AS (SELECT record_id, version, pg_xact_commit_timestamp(xmin) AS t FROM ingest.raw_record),
@@ -114,4 +131,27 @@ memory=$(bench_peak_memory)
       }
       printf "\nbacklog trend: %s\n", line
       printf "backlog grew during the run: %s\n", (slope[5] > 0.02 * rate ? "yes" : "no") }' <<<"$backlog"
+  echo
+  echo "publish's rounds that published (its log), and its CPU during the run:"
+  echo '| figure | value |'
+  echo '| --- | --- |'
+  sort -n <<<"$rounds" | awk -v cpu="${publish_cpu:-0 0}" 'NF {
+      n++; w[n] = $1; for (k = 2; k <= NF; k++) s[k] += $k }
+    END {
+      if (n == 0) { print "| rounds | none logged |"; exit }
+      split(cpu, c, " ")
+      printf "| rounds | %d; wall from start to the end of the work after commit: mean %.0f ms, p50 %.0f, p99 %.0f, max %.0f |\n",
+        n, mean(w, n), w[int((n + 1) / 2)], w[int(0.99 * (n - 1)) + 1], w[n]
+      printf "| CPU per round | daemon %.0f ms (its own count: %.0f ms) + its PostgreSQL %.0f ms |\n",
+        c[1] * 1000 / n, s[2] / n, c[2] * 1000 / n
+      split("lock due tail outliers read build store actions commit export ledgers site", name)
+      line = ""
+      for (k = 3; k <= 14; k++) line = line sprintf("%s %.0f, ", name[k - 2], s[k] / n)
+      printf "| mean ms per part | %s |\n", substr(line, 1, length(line) - 2) }
+    function mean(a, m,   i, t) { for (i = 1; i <= m; i++) t += a[i]; return t / m }'
+  echo
+  echo "publish's statements with the most time during the run (pg_stat_statements):"
+  echo '| total s | calls | mean ms | rows | statement |'
+  echo '| --- | --- | --- | --- | --- |'
+  awk -F'|' '{ gsub(/\|/, "\\|", $5); printf "| %s | %s | %s | %s | `%s` |\n", $1, $2, $3, $4, $5 }' <<<"$sql_top"
 } | tee "$WORK/result.md"

@@ -197,6 +197,30 @@ static bool exists(const char *dir, const char *rel)
     return access(path, F_OK) == 0;
 }
 
+/* Whether the file dir/rel holds exactly the bytes publish stored as latest.csv of revision of
+ * nhfd's 2026Q1. */
+static bool holds_revision(PGconn *db, const char *dir, const char *rel, int revision)
+{
+    char sql[512], path[512], err[2048];
+    snprintf(sql, sizeof sql,
+             "SELECT f.content FROM publish.release_file f JOIN publish.release r"
+             " USING (release_id) WHERE r.audit = 'nhfd' AND r.period = '2026Q1'"
+             " AND r.revision = %d AND f.name = 'latest.csv'",
+             revision);
+    PGresult *r = db_query(db, sql, 0, NULL, err, sizeof err);
+    if (!r || PQntuples(r) != 1)
+        fail_msg("no latest.csv of revision %d: %s", revision, r ? "" : err);
+    snprintf(path, sizeof path, "%s/%s", dir, rel);
+    FILE *f = fopen(path, "rb");
+    char buf[65536];
+    size_t n = f ? fread(buf, 1, sizeof buf, f) : 0;
+    bool same = f && n == (size_t)PQgetlength(r, 0, 0) && memcmp(buf, PQgetvalue(r, 0, 0), n) == 0;
+    if (f)
+        fclose(f);
+    PQclear(r);
+    return same;
+}
+
 /* The cadence: an audit with a provisional release made within the interval waits (its changed
  * records stay after the watermark, unseen) until `ncap release now` asks (a row of
  * publish.release_request, taken by the round); each period keeps its newest `keep` provisional
@@ -269,6 +293,12 @@ static void test_cadence_and_prune(void **state)
     assert_true(exists(dir, "nhfd/2026Q1/r0002/release.csv"));
     assert_true(exists(dir, "nhfd/2026Q1/r0003/release.csv"));
     assert_true(exists(dir, "nhfd/2026Q1/latest.csv"));
+    /* latest.* are the newest revision's bytes, and a revision's folder keeps its own (latest.*
+     * are links to the revision's files, never written in place) */
+    assert_true(holds_revision(db, dir, "nhfd/2026Q1/latest.csv", 3));
+    assert_true(holds_revision(db, dir, "nhfd/2026Q1/r0003/release.csv", 3));
+    assert_true(holds_revision(db, dir, "nhfd/2026Q1/r0002/release.csv", 2));
+    assert_false(holds_revision(db, dir, "nhfd/2026Q1/r0002/release.csv", 3));
 
     /* revision 2 made final (as `ncap release finalise` marks its releases, migration 0025):
      * never pruned */
