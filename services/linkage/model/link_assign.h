@@ -42,7 +42,7 @@ typedef struct {
  * --incremental` (link_memory.c) apply it alike; the records of a batch are compared with those
  * before them sharing a key whatever its block holds. Why this value: see README.md, "Record
  * linkage: the method". */
-#define LINK_MAX_BLOCK 50
+#define LINK_MAX_BLOCK 100
 
 /* True when a key whose block holds rows sets of identifiers gives candidates. */
 static inline bool link_block_usable(size_t rows)
