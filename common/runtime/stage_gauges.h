@@ -6,7 +6,10 @@
  * O(what is new) like `ncap status` (the quarantine's count is O(records held)). The backlog is
  * counted up to STAGE_GAUGES_BACKLOG_BOUND rows, exactly as `ncap status` counts it below that;
  * a bigger backlog (a stage behind, where a count cost 143 ms a read at 100,000 records) is
- * counted whole at most every STAGE_GAUGES_RECOUNT_MS, the gauge keeping that count between. */
+ * counted whole at most every STAGE_GAUGES_RECOUNT_MS, the gauge keeping that count between. The
+ * backlog is counted in a transaction of its own without hash or merge joins: by index probes,
+ * O(rows counted), where the planner's hash of the whole table the stage's not_taken looks in
+ * (linkage.link) made each count O(table). */
 #ifndef NCAP_STAGE_GAUGES_H
 #define NCAP_STAGE_GAUGES_H
 

@@ -80,6 +80,19 @@ static size_t lower_bound(const key_ref_t *refs, size_t n, const char *key)
     return lo;
 }
 
+/* How many of refs[0..n) (sorted by key) share one of record i's keys, a ref counted per key. */
+static size_t sharing_count(const key_ref_t *refs, size_t n, const link_batch_keys_t *bk, size_t i)
+{
+    size_t m = 0;
+    for (size_t k = 0; k < bk->nkeys[i]; k++) {
+        size_t lo = lower_bound(refs, n, bk->keys[i][k]), hi = lo;
+        while (hi < n && strcmp(refs[hi].key, bk->keys[i][k]) == 0)
+            hi++;
+        m += hi - lo;
+    }
+    return m;
+}
+
 /* Into out, ascending and distinct: the at of every ref sharing one of record i's keys, below
  * limit. Returns how many. out has room for LINK_MAX_KEYS x n. */
 static size_t sharing(const key_ref_t *refs, size_t n, const link_batch_keys_t *bk, size_t i,
@@ -392,16 +405,14 @@ int link_assign(const link_params_t *p, const link_ident_t *ids, size_t n,
     size_t nrec = 0;
     for (size_t i = 0; i < n; i++)
         nrec += bk->nkeys[i];
-    size_t most = LINK_MAX_KEYS * (ncand > nrec ? ncand : nrec);
     key_ref_t *by_cand = calloc(ncand + 1, sizeof *by_cand);
     key_ref_t *by_rec = calloc(nrec + 1, sizeof *by_rec);
-    /* a record's keys each match at most all of one side's refs */
-    size_t *found = calloc(most + 1, sizeof *found);
-    scored_t *sets = calloc(2 * most + 1, sizeof *sets);
-    matched_t *matched = calloc(2 * most + 1, sizeof *matched);
+    size_t *found = NULL;
+    scored_t *sets = NULL;
+    matched_t *matched = NULL;
     state_t st = {.held = held && merges ? held : NULL};
     int rc = -1;
-    if (!by_cand || !by_rec || !found || !sets || !matched)
+    if (!by_cand || !by_rec)
         goto done;
     for (size_t c = 0; c < ncand; c++)
         by_cand[c] = (key_ref_t){cand[c].key, c};
@@ -410,6 +421,18 @@ int link_assign(const link_params_t *p, const link_ident_t *ids, size_t n,
             by_rec[r++] = (key_ref_t){bk->keys[i][k], i};
     qsort(by_cand, ncand, sizeof *by_cand, by_key_then_at);
     qsort(by_rec, nrec, sizeof *by_rec, by_key_then_at);
+    /* Room for the most one record meets (its keys' candidates and batch records), not for all
+     * of them: with blocks bounded (LINK_MAX_BLOCK), O(keys x LINK_MAX_BLOCK + batch). */
+    size_t most = 0;
+    for (size_t i = 0; i < n; i++) {
+        size_t c = sharing_count(by_cand, ncand, bk, i), r = sharing_count(by_rec, nrec, bk, i);
+        most = c + r > most ? c + r : most;
+    }
+    found = calloc(most + 1, sizeof *found);
+    sets = calloc(most + 1, sizeof *sets);
+    matched = calloc(most + 1, sizeof *matched);
+    if (!found || !sets || !matched)
+        goto done;
     int64_t next_new = -1;
     for (size_t i = 0; i < n; i++) {
         size_t nsets = 0;

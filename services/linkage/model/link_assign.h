@@ -15,6 +15,7 @@
 #ifndef NCAP_LINK_ASSIGN_H
 #define NCAP_LINK_ASSIGN_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -27,6 +28,27 @@ typedef struct {
     double probability; /* of the match taken (the mean over the patient's sets scored); 0 for a
                            new patient */
 } patient_match_t;
+
+/* A blocking key whose block holds more than LINK_MAX_BLOCK sets of identifiers (rows of
+ * linkage.block: a patient once per distinct set seen with the key) is too common to tell people
+ * apart (a common forename and year of birth, a common surname in a postcode district, a date of
+ * birth in a national index): none of its held patients is a candidate, and a record is compared
+ * through its other keys. The standard treatment of over-large blocks (the batch linker skips
+ * blocks of more than BLOCKING_MAX_BLOCK records alike). It bounds a record's candidates by
+ * LINK_MAX_KEYS x LINK_MAX_BLOCK whatever the index holds, and a batch's by its keys x
+ * LINK_MAX_BLOCK; keeping the first LINK_MAX_BLOCK of each block instead (before) compared the
+ * oldest patients of a common key, no likelier the person than any other, and the candidates per
+ * record grew with the index up to the bound. ncap-linkd (patient_index.c) and `ncap link
+ * --incremental` (link_memory.c) apply it alike; the records of a batch are compared with those
+ * before them sharing a key whatever its block holds. Why this value: see README.md, "Record
+ * linkage: the method". */
+#define LINK_MAX_BLOCK 100
+
+/* True when a key whose block holds rows sets of identifiers gives candidates. */
+static inline bool link_block_usable(size_t rows)
+{
+    return rows <= LINK_MAX_BLOCK;
+}
 
 /* The blocking keys of a batch: each record's, and all of them sorted and distinct (the order in
  * which every linkage instance locks them). */
@@ -80,10 +102,11 @@ typedef struct {
  * mean probability over every pair of their sets, a pair sharing no blocking key counting 0, at
  * or above the threshold, and no pair apart): clustering_cohesive's rule for joining two groups.
  * The patient that keeps its id is a held one before a new one, then the one with more distinct
- * sets of identifiers (the batch's records counted with it), then the lower id. *merges receives a new array (the caller frees it) of the held patients
- * merged, each into the held patient holding its records after the batch, and *nmerges how many;
- * out holds the patients after the merges. Cost: per record matching two patients, their sets
- * read through held once and O(sets x sets) scores.
+ * sets of identifiers (the batch's records counted with it), then the lower id. *merges receives a
+ * new array (the caller frees it) of the held patients merged, each into the held patient holding
+ * its records after the batch, and *nmerges how many; out holds the patients after the merges.
+ * Cost: per record matching two patients, their sets read through held once and O(sets x sets)
+ * scores.
  *
  * Returns 0, or -1 when out of memory or held failed (out is then not set). */
 int link_assign(const link_params_t *p, const link_ident_t *ids, size_t n,

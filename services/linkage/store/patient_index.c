@@ -180,21 +180,26 @@ int patient_index_lock_keys(PGconn *db, const char *keys, char *err, size_t errl
                     1, pk, err, errlen);
 }
 
+/* The held candidates of keys: every row of each key whose block holds at most LINK_MAX_BLOCK
+ * rows (link_assign.h), none of a larger block. Cost: per key at most LINK_MAX_BLOCK + 1 entries
+ * of linkage.block's primary key (index-only), whatever the index holds; the result at most
+ * keys x LINK_MAX_BLOCK rows, all a batch holds of the index. */
 static PGresult *find_candidates(PGconn *db, const char *keys, char *err, size_t errlen)
 {
     char lim[16];
-    snprintf(lim, sizeof lim, "%d", PATIENT_INDEX_MAX_BLOCK);
+    snprintf(lim, sizeof lim, "%d", LINK_MAX_BLOCK);
     const char *pk[] = {keys, lim};
     /* One row per key and candidate (a patient found by two keys comes twice): grouping here
      * would sort text, which costs more than scoring a few rows twice. The key as its position in
-     * keys (1, 2, ...), not its text. */
-    PGresult *r =
-        db_query(db,
-                 "SELECT b.patient_id, k.i, b.nhs_number, b.forename, b.surname, b.dob, b.sex,"
-                 " b.postcode FROM unnest($1::text[]) WITH ORDINALITY AS k(key, i) CROSS JOIN"
-                 " LATERAL (SELECT * FROM linkage.block bl WHERE bl.key = k.key"
-                 " ORDER BY bl.patient_id LIMIT $2::int) b",
-                 2, pk, err, errlen);
+     * keys (1, 2, ...), not its text. A block is read up to one row past the bound, and counted
+     * there: a larger one gives nothing. */
+    PGresult *r = db_query(
+        db,
+        "SELECT b.patient_id, k.i, b.nhs_number, b.forename, b.surname, b.dob, b.sex,"
+        " b.postcode FROM unnest($1::text[]) WITH ORDINALITY AS k(key, i) CROSS JOIN"
+        " LATERAL (SELECT *, count(*) OVER () AS block_rows FROM (SELECT * FROM linkage.block"
+        " bl WHERE bl.key = k.key LIMIT $2::int + 1) bl) b WHERE b.block_rows <= $2::int",
+        2, pk, err, errlen);
     return r;
 }
 

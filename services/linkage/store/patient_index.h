@@ -18,7 +18,8 @@
 #include "link_assign.h"
 #include "link_incremental.h"
 
-/* Patients compared per blocking key at most (the lowest ids): a key shared by more is coarse. */
+/* Patients the death sweep compares with a death per key at most (the lowest ids: death_sweep.c).
+ * A record's candidates follow LINK_MAX_BLOCK instead (link_assign.h). */
 #define PATIENT_INDEX_MAX_BLOCK 200
 
 /* Takes the transaction-scoped advisory lock of each blocking key in keys (a PostgreSQL text[]

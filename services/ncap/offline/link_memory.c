@@ -10,7 +10,6 @@
 #include "follow_up.h"
 #include "link_assign.h"
 #include "optout_rule.h"
-#include "patient_index.h"
 #include "array_grow.h"
 #include "str_map.h"
 
@@ -320,18 +319,17 @@ static int block_add(link_memory_t *self, const char *key, int64_t patient_id, s
     return 0;
 }
 
-/* The candidates of the batch's keys, as patient_index.c's find_candidates gives them: per key
- * the first PATIENT_INDEX_MAX_BLOCK rows by patient id. *cand is allocated. Returns how many, or
- * -1. */
+/* The candidates of the batch's keys, as patient_index.c's find_candidates gives them: every row
+ * of each key whose block holds at most LINK_MAX_BLOCK rows (link_assign.h), none of a larger
+ * one. *cand is allocated. Returns how many, or -1. */
 static long find_candidates(const link_memory_t *self, const link_batch_keys_t *bk,
                             link_candidate_t **cand)
 {
     size_t n = 0;
     for (size_t k = 0; k < bk->nsorted; k++) {
         size_t at = str_map_get(self->keys, bk->sorted[k]);
-        if (at != STR_MAP_MISSING)
-            n += self->blocks[at].n < PATIENT_INDEX_MAX_BLOCK ? self->blocks[at].n
-                                                              : PATIENT_INDEX_MAX_BLOCK;
+        if (at != STR_MAP_MISSING && link_block_usable(self->blocks[at].n))
+            n += self->blocks[at].n;
     }
     *cand = calloc(n + 1, sizeof **cand);
     if (!*cand)
@@ -339,10 +337,10 @@ static long find_candidates(const link_memory_t *self, const link_batch_keys_t *
     size_t c = 0;
     for (size_t k = 0; k < bk->nsorted; k++) {
         size_t at = str_map_get(self->keys, bk->sorted[k]);
-        if (at == STR_MAP_MISSING)
+        if (at == STR_MAP_MISSING || !link_block_usable(self->blocks[at].n))
             continue;
         const block_list_t *b = &self->blocks[at];
-        for (size_t r = 0; r < b->n && r < PATIENT_INDEX_MAX_BLOCK; r++)
+        for (size_t r = 0; r < b->n; r++)
             (*cand)[c++] = (link_candidate_t){b->rows[r].patient_id,
                                               self->idents[b->rows[r].ident].id, bk->sorted[k]};
     }
@@ -421,8 +419,8 @@ static int merge(link_memory_t *self, int64_t from, int64_t into)
  * A batch's records are assigned one after another, each stored before the next is scored, so
  * that the next finds it among the held patients of their shared keys: that is how link_assign
  * compares a record with those before it in its batch (ties go to the lower patient id either
- * way). It differs only where a key holds more than PATIENT_INDEX_MAX_BLOCK rows, past which the
- * daemon still compares the batch's own records. */
+ * way). It differs only where a key's block holds more than LINK_MAX_BLOCK rows, which gives no
+ * candidates, and the daemon still compares the batch's own records sharing it. */
 static int assign(link_memory_t *self, const link_ident_t *id, patient_match_t *match)
 {
     link_batch_keys_t bk;

@@ -4,8 +4,8 @@
  *
  * The decisions are the daemon's own, called in the order linkage_stage.c calls them:
  * link_record_prepare (identifiers, derived fields, the record without identifiers),
- * link_assign (the patient: the held patients of the record's blocking keys, at most
- * PATIENT_INDEX_MAX_BLOCK per key, lowest ids first, as patient_index.c finds them; two patients
+ * link_assign (the patient: the held patients of the record's blocking keys, none of a key whose
+ * block holds more than LINK_MAX_BLOCK rows, as patient_index.c finds them; two patients
  * the record bridges merged as patient_merge.h merges them), death_choose
  * (a death for a patient without one, among the deaths sharing its NHS number or date of birth),
  * the IMD of the record's LSOA, link_record_add_linked, the register's coverage (follow_up_stamp),

@@ -403,6 +403,64 @@ static void test_same_as_the_daemon(void **state)
     PQfinish(db);
 }
 
+/* A worked case of the bound on a key's block (LINK_MAX_BLOCK, link_assign.h), in memory and in
+ * PostgreSQL alike: LINK_MAX_BLOCK men called John born in 1940, without an NHS number or a
+ * postcode, share one key, "f:john:1940" (each has a date of birth of his own, and but one of them
+ * no surname: no two of them match, 12 bits at most). John Nightingale
+ * again, his date of birth one day off, shares only that key with him: his block holds
+ * LINK_MAX_BLOCK rows, no more, so he is compared, matches (forename, a rare surname and sex
+ * agreeing, the date one component off: 20.7 bits, probability 0.62) and joins him, adding a row.
+ * The same record a day further off then finds the block over the bound: compared with no one
+ * through it, and sharing no other key with anyone, it becomes a new patient. */
+static void test_over_large_block(void **state)
+{
+    (void)state;
+    ncap_require_pg();
+    char err[1024];
+    PGconn *db = db_connect(conninfo, "test_link_memory", err, sizeof err);
+    assert_non_null(db);
+    pg_fixture_exec(db, "TRUNCATE linkage.block, linkage.link, linkage.patient CASCADE");
+    link_params_t p;
+    assert_int_equal(patient_index_load_params(db, &p, err, sizeof err), 0);
+    link_memory_t *lm = new_memory();
+    link_ident_t ids[LINK_MAX_BLOCK + 2];
+    for (size_t i = 0; i + 1 < LINK_MAX_BLOCK; i++) {
+        char dob[16];
+        snprintf(dob, sizeof dob, "1940-%02zu-%02zu", 1 + i % 12, 1 + i / 12);
+        link_ident_from_values("", "John", "", dob, "M", "", &ids[i]);
+    }
+    link_ident_from_values("", "John", "Nightingale", "1940-05-12", "M", "",
+                           &ids[LINK_MAX_BLOCK - 1]);
+    link_ident_from_values("", "John", "Nightingale", "1940-05-13", "M", "", &ids[LINK_MAX_BLOCK]);
+    link_ident_from_values("", "John", "Nightingale", "1940-05-14", "M", "",
+                           &ids[LINK_MAX_BLOCK + 1]);
+    int64_t in_memory[LINK_MAX_BLOCK + 2];
+    patient_match_t in_pg[LINK_MAX_BLOCK + 2];
+    for (size_t i = 0; i < LINK_MAX_BLOCK + 2; i++) {
+        assert_int_equal(link_memory_assign(lm, &ids[i], &in_memory[i]), 0);
+        pg_fixture_exec(db, "BEGIN");
+        if (patient_index_assign(db, &p, &ids[i], 1, &in_pg[i], NULL, NULL, err, sizeof err) != 0)
+            fprintf(stderr, "%s\n", err);
+        pg_fixture_exec(db, "COMMIT");
+    }
+    assert_int_equal(link_pg_count(db, "SELECT count(*) FROM linkage.block WHERE key ="
+                                       " 'f:john:1940'"),
+                     LINK_MAX_BLOCK + 2);
+    for (size_t i = 0; i < LINK_MAX_BLOCK; i++)
+        assert_string_equal(in_pg[i].method, "new");
+    /* the block of LINK_MAX_BLOCK rows is compared: he joins John Nightingale */
+    assert_string_equal(in_pg[LINK_MAX_BLOCK].method, "probabilistic");
+    assert_true(in_pg[LINK_MAX_BLOCK].patient_id == in_pg[LINK_MAX_BLOCK - 1].patient_id);
+    assert_true(in_memory[LINK_MAX_BLOCK] == in_memory[LINK_MAX_BLOCK - 1]);
+    /* one row more: the key is too common, and he is a new patient */
+    assert_string_equal(in_pg[LINK_MAX_BLOCK + 1].method, "new");
+    assert_true(in_pg[LINK_MAX_BLOCK + 1].patient_id != in_pg[LINK_MAX_BLOCK - 1].patient_id);
+    assert_true(in_memory[LINK_MAX_BLOCK + 1] == LINK_MAX_BLOCK + 1);
+    assert_int_equal(link_memory_patients(lm), LINK_MAX_BLOCK + 1);
+    link_memory_destroy(&lm);
+    PQfinish(db);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -411,6 +469,7 @@ int main(void)
         cmocka_unit_test(test_definition_without_identifiers),
         cmocka_unit_test(test_reference_files),
         cmocka_unit_test(test_same_as_the_daemon),
+        cmocka_unit_test(test_over_large_block),
     };
     return cmocka_run_group_tests(tests, group_setup, NULL);
 }
