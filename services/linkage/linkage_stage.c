@@ -428,7 +428,11 @@ static int store(void *state, PGconn *db, stage_batch_t *b, char *err, size_t er
         rc = 0;
         goto done;
     }
-    /* Links and the pseudonymised records, idempotently. */
+    /* Links and the pseudonymised records, idempotently: a link already held (a batch taken twice,
+     * by two instances at once) is skipped by its conflict clause, and a pseudonymised record is
+     * written only with the link this statement inserted, so it is new (both are only ever
+     * inserted here, together) and needs no conflict clause: none of its speculative insertion
+     * (a probe of the primary key and a WAL record a row). */
     strbuf_t a[11];
     for (int k = 0; k < 11; k++) {
         strbuf_init(&a[k]);
@@ -492,7 +496,7 @@ static int store(void *state, PGconn *db, stage_batch_t *b, char *err, size_t er
         "   local_id, submission_id, row_number, pseudonym, payload, follow_up_due, key_id)"
         "   SELECT DISTINCT ON (record_id, version) s.record_id, s.version, audit, trust, site,"
         "   local_id, submission_id, row_number, pseudonym, payload, follow_up_due, $14 FROM src s"
-        "   JOIN l USING (record_id, version) ON CONFLICT DO NOTHING RETURNING record_id, version)"
+        "   JOIN l USING (record_id, version) RETURNING record_id, version)"
         " SELECT record_id, version FROM p",
         14, pl, err, errlen);
     int ok = ins != NULL;
