@@ -201,6 +201,7 @@ typedef struct {
     size_t cell;
     double value;
     long long count;
+    char text[32]; /* the value as sent: a new contribution's, formatted once; "" when not yet */
 } value_delta_t;
 
 typedef struct {
@@ -260,8 +261,9 @@ static int cell_add(deltas_t *d, const char *const f[C_NUM], const long long *su
     return 0;
 }
 
-/* Adds count to value of cell. Returns 0, or -1. */
-static int value_add(deltas_t *d, size_t cell, double value, long long count)
+/* Adds count to value of cell; text is value as new_columns formatted it, or NULL (an old
+ * contribution's). Returns 0, or -1. */
+static int value_add(deltas_t *d, size_t cell, double value, const char *text, long long count)
 {
     /* the cell's index and the double's bytes, in hex: the same double, the same key */
     value += 0.0;
@@ -281,17 +283,20 @@ static int value_add(deltas_t *d, size_t cell, double value, long long count)
     if (added == 1) {
         if (array_grow((void **)&d->values, &d->cap_values, at + 1, sizeof *d->values) != 0)
             return -1;
-        d->values[at] = (value_delta_t){cell, value, 0};
+        d->values[at] = (value_delta_t){cell, value, 0, ""};
     }
+    /* "%.17g" takes a microsecond a value: formatted once a contribution, not once a cell */
+    if (text && !d->values[at].text[0])
+        snprintf(d->values[at].text, sizeof d->values[at].text, "%s", text);
     d->values[at].count += count;
     return 0;
 }
 
 /* Adds a contribution (sign 1: a new one) or takes it away (sign -1: an old one) in every cell it
  * counts in: breakdown 'all' (category ''), and each breakdown its record has a category in.
- * Returns 0, or -1. */
+ * value_text: its value as new_columns sends it, or NULL. Returns 0, or -1. */
 static int contribution_add(deltas_t *d, const metric_store_record_t *rec, const contribution_t *ct,
-                            int sign)
+                            const char *value_text, int sign)
 {
     const long long sum[5] = {sign * ct->numerator, sign * (long long)ct->denominator,
                               sign * ct->expected_e9, ct->held ? sign : 0, ct->missing ? sign : 0};
@@ -309,7 +314,7 @@ static int contribution_add(deltas_t *d, const metric_store_record_t *rec, const
                                 category};
         size_t at;
         if (cell_add(d, f, sum, &at) != 0 ||
-            (ct->has_value && value_add(d, at, ct->value, sign) != 0))
+            (ct->has_value && value_add(d, at, ct->value, value_text, sign) != 0))
             return -1;
     }
     return 0;
@@ -335,7 +340,7 @@ static int old_add(deltas_t *d, const PGresult *r)
                              .missing = PQgetvalue(r, i, O_MISSING)[0] == 't'};
         if (ct.has_value)
             ct.value = strtod(PQgetvalue(r, i, O_VALUE), NULL);
-        if (contribution_add(d, &rec, &ct, -1) != 0)
+        if (contribution_add(d, &rec, &ct, NULL, -1) != 0)
             return -1;
     }
     return 0;
@@ -429,12 +434,13 @@ static int delta_columns(const deltas_t *d, pg_columns_t *cells, pg_columns_t *v
             continue;
         *counted_off |= vd->count < 0;
         char value[32], count[24];
-        snprintf(value, sizeof value, "%.17g", vd->value);
+        if (!vd->text[0])
+            snprintf(value, sizeof value, "%.17g", vd->value);
         format_ll(count, vd->count);
         const char *v[NM];
         for (int k = 0; k < C_NUM; k++)
             v[k] = vorder[i].cell->f[k];
-        v[M_VALUE] = value;
+        v[M_VALUE] = vd->text[0] ? vd->text : value;
         v[M_COUNT] = count;
         pg_columns_row(values, v);
     }
@@ -495,7 +501,7 @@ static int new_columns(const metric_store_record_t *recs, size_t n, pg_columns_t
                     strbuf_append_n(&arr[a], ",", 1);
                 strbuf_append(&arr[a], av[a] ? av[a] : "NULL");
             }
-            if (contribution_add(d, rec, ct, 1) != 0)
+            if (contribution_add(d, rec, ct, ct->has_value ? value : NULL, 1) != 0)
                 rc = fail(err, errlen, "out of memory");
         }
         const char *kv[NK] = {rid, rec->audit, rec->trust, rec->site, rec->period, rec->month};
