@@ -39,8 +39,8 @@ typedef bool (*metric_store_is_ratio_fn)(void *ctx, const char *audit, const cha
 
 /* Replaces every contribution of each record of recs (each record once) with its new ones, in
  * the caller's transaction: subtracts from metric.aggregate and metric.measure what the old ones
- * added, adds the new, each upserted in one fixed order, by cell then value (two instances lock
- * rows in the same order, which keeps deadlocks rare; 40P01 is retried by the caller), and deletes
+ * added, adds the new, each upserted in its table's key order (two instances lock rows in the
+ * same order, which keeps deadlocks rare; 40P01 is retried by the caller), and deletes
  * a cell whose sums are all 0 and a value whose count is 0. Returns 0, or -1 with err when a
  * statement fails (its SQLSTATE kept, db.h) or when a sum would become impossible: negative, a
  * count below 0, the numerator of a metric not a ratio above its denominator (the sums no longer
