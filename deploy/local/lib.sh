@@ -185,6 +185,7 @@ ncap_pg_up() {
       cat "$PG_BASE/initdb.log" >&2
       ncap_die "initdb failed in \"$PG_BASE/data\""
     }
+    ncap_as_pg sh -c "cat >>'$PG_BASE/data/postgresql.conf'" <"$NCAP_ROOT/deploy/local/postgresql.ncap.conf"
   fi
   if ! ncap_pg_running "$PG_BASE"; then
     if ! ncap_as_pg "$NCAP_PG_BIN/pg_ctl" -D "$PG_BASE/data" -l "$PG_BASE/postgres.log" -w -t 60 \
