@@ -697,30 +697,21 @@ static int set_notes(bench_t *b, benchmark_release_t *out)
 
 /* ---- the values of median and mean metrics ---- */
 
-/* What take_values hands each measure. */
-typedef struct {
-    bench_t *b;
-    size_t i; /* measures passed */
-    char why[512];
-} take_t;
-
 /* A measure (in ascending order of value) into the stats of the rows of its site and every area
  * above it. */
-static int take_one(void *ctx, const benchmark_measure_t *x)
+static int take_one(void *ctx, size_t i, const benchmark_measure_t *x, char *why, size_t whylen)
 {
-    take_t *t = ctx;
-    bench_t *b = t->b;
-    size_t i = t->i++;
+    bench_t *b = ctx;
     if (x->count == 0)
         return 0;
-    if (b->in->read_measures && check_measure(b, i, x, t->why, sizeof t->why) != 0)
+    if (b->in->read_measures && check_measure(b, i, x, why, whylen) != 0)
         return -1;
     benchmark_cell_t c = measure_key(x);
     char key[2 * BENCH_CODE_MAX + 2];
     size_t site = str_map_get(b->site_ids, site_key(&c, key, sizeof key));
     if (site == STR_MAP_MISSING || (strcmp(c.breakdown, "age") == 0 &&
                                     str_map_get(b->age_ids, c.category) == STR_MAP_MISSING)) {
-        snprintf(t->why, sizeof t->why,
+        snprintf(why, whylen,
                  "measure %zu: trust \"%s\", site \"%s\", %s \"%s\": no cell has its key, "
                  "expected a cell for every measure",
                  i + 1, c.trust, c.site ? c.site : "", c.breakdown, c.category ? c.category : "");
@@ -775,8 +766,7 @@ static int take_values(bench_t *b, const benchmark_release_t *out, char *err, si
             bench_stat_want(s, at[j]);
         }
     }
-    take_t t = {.b = b};
-    if (bench_values(b->in, false, take_one, &t, t.why, err, errlen) != 0)
+    if (bench_values(b->in, false, take_one, b, err, errlen) != 0)
         return -1;
     for (size_t i = 0; i < n; i++)
         bench_stat_end(&b->stats[i]);
@@ -784,8 +774,7 @@ static int take_values(bench_t *b, const benchmark_release_t *out, char *err, si
         return 0;
     for (size_t i = 0; i < n; i++)
         bench_stat_squares(&b->stats[i]);
-    t = (take_t){.b = b};
-    if (bench_values(b->in, false, take_one, &t, t.why, err, errlen) != 0)
+    if (bench_values(b->in, false, take_one, b, err, errlen) != 0)
         return -1;
     for (size_t i = 0; i < n; i++)
         bench_stat_end(&b->stats[i]);
@@ -900,8 +889,7 @@ int benchmark_build(const benchmark_input_t *in, benchmark_release_t *out, char 
     if (index_input(&b, err, errlen) != 0 || build_areas(&b, err, errlen) != 0 ||
         build_slots(&b, err, errlen) != 0 || add_sums(&b, err, errlen) != 0 ||
         build_rows(&b, out, err, errlen) != 0 || take_values(&b, out, err, errlen) != 0 ||
-        bench_suppress(&b, out, err, errlen) != 0 ||
-        bench_figures(&b, out, err, errlen) != 0)
+        bench_suppress(&b, out, err, errlen) != 0 || bench_figures(&b, out, err, errlen) != 0)
         goto out;
     bench_hide(&b, out);
     set_ledger(&b, out);

@@ -80,15 +80,15 @@ typedef struct {
     /* slots: the all row (0), then the categories of each breakdown in their order */
     bench_slot_t *slots;
     size_t n_slots;
-    size_t *age_slot;        /* age map index → slot */
-    bench_sum_t *sums;       /* [metric][area][slot] */
-    bench_stat_t *stats;     /* per median or mean row (stat_of) */
-    size_t *stat_of;         /* [row] → its stat, SIZE_MAX for none; NULL: no such row */
-    size_t *site_area;       /* sites map index → its area */
-    bench_sum_t *deciles;    /* [metric][decile - 1], England's IMD deciles 1..10 */
-    long long *rejected;     /* [area]: records whose validation failed (BENCHMARK_REJECTED) */
-    long long *withheld;     /* [area]: records withheld under the opt-out (BENCHMARK_WITHHELD) */
-    size_t *row_of;          /* [metric][area][slot] → row, SIZE_MAX when not published */
+    size_t *age_slot;     /* age map index → slot */
+    bench_sum_t *sums;    /* [metric][area][slot] */
+    bench_stat_t *stats;  /* per median or mean row (stat_of) */
+    size_t *stat_of;      /* [row] → its stat, SIZE_MAX for none; NULL: no such row */
+    size_t *site_area;    /* sites map index → its area */
+    bench_sum_t *deciles; /* [metric][decile - 1], England's IMD deciles 1..10 */
+    long long *rejected;  /* [area]: records whose validation failed (BENCHMARK_REJECTED) */
+    long long *withheld;  /* [area]: records withheld under the opt-out (BENCHMARK_WITHHELD) */
+    size_t *row_of;       /* [metric][area][slot] → row, SIZE_MAX when not published */
     size_t *metric_of, *area_of, *slot_of; /* per row; slot SIZE_MAX for the SII row */
     size_t *sii_row;                       /* per metric; SIZE_MAX when none */
     bool *suppressed; /* per row: disclosure control hides its numerator; NULL: none hidden */
@@ -133,12 +133,15 @@ double bench_stat_value(const bench_stat_t *s, benchmark_kind_t kind);
 void bench_stat_interval(const bench_stat_t *s, double z, double *lo, double *hi);
 /* Starts a stat's second pass, that of the squares about its mean (the value passed). */
 void bench_stat_squares(bench_stat_t *s);
-/* Hands in's measures (series: its series_measures) to each(ctx, x) in ascending order of value:
+/* What bench_values hands a measure to: its place among those passed (0-based) and the measure,
+ * whose strings live for the call only. Returns 0, or -1 with why. */
+typedef int (*bench_take_t)(void *ctx, size_t i, const benchmark_measure_t *x, char *why,
+                            size_t whylen);
+/* Hands in's measures (series: its series_measures) to take(ctx, ...) in ascending order of value:
  * from in->read_measures, the order checked, or the arrays sorted by value (their order among
- * equal values kept). A measure's strings live for the call only. Returns 0, or -1 with err (why
- * each() failed, when it did and put its reason in *why; NULL: none). */
-int bench_values(const benchmark_input_t *in, bool series, benchmark_each_measure_t each,
-                 void *ctx, const char *why, char *err, size_t errlen);
+ * equal values kept). Returns 0, or -1 with err (take's why when it failed). */
+int bench_values(const benchmark_input_t *in, bool series, bench_take_t take, void *ctx, char *err,
+                 size_t errlen);
 /* A figure as the files print it: 6 decimal places, empty when !has or not finite, never
  * "-0.000000". */
 void bench_figure(char *out, size_t len, bool has, double v);

@@ -401,29 +401,26 @@ double bench_stat_value(const bench_stat_t *s, benchmark_kind_t kind)
     return s->sum / (double)n;
 }
 
-/* The reader's measures handed on, their order checked. */
+/* The measures handed on to a bench_take_t, counted, their order checked. */
 typedef struct {
-    benchmark_each_measure_t each;
+    bench_take_t take;
     void *ctx;
-    bool started, unordered, failed;
+    size_t i;
+    bool unordered;
     double last, next; /* the last value; the one found below it */
-} ordered_t;
+    char why[512];
+} passing_t;
 
-static int each_ordered(void *ctx, const benchmark_measure_t *x)
+static int pass_one(void *ctx, const benchmark_measure_t *x)
 {
-    ordered_t *o = ctx;
-    if (o->started && x->value < o->last) {
-        o->unordered = true;
-        o->next = x->value;
+    passing_t *p = ctx;
+    if (p->i > 0 && x->value < p->last) {
+        p->unordered = true;
+        p->next = x->value;
         return -1;
     }
-    o->started = true;
-    o->last = x->value;
-    if (o->each(o->ctx, x) != 0) {
-        o->failed = true;
-        return -1;
-    }
-    return 0;
+    p->last = x->value;
+    return p->take(p->ctx, p->i++, x, p->why, sizeof p->why);
 }
 
 /* A measure of the arrays by value, then place. */
@@ -439,19 +436,17 @@ static int by_value(const void *pa, const void *pb)
     return c ? c : (a->at > b->at) - (a->at < b->at);
 }
 
-int bench_values(const benchmark_input_t *in, bool series, benchmark_each_measure_t each,
-                 void *ctx, const char *why, char *err, size_t errlen)
+int bench_values(const benchmark_input_t *in, bool series, bench_take_t take, void *ctx, char *err,
+                 size_t errlen)
 {
+    passing_t p = {.take = take, .ctx = ctx};
     if (in->read_measures) {
-        ordered_t o = {.each = each, .ctx = ctx};
-        if (in->read_measures(in->reader, series, each_ordered, &o, err, errlen) == 0)
+        if (in->read_measures(in->reader, series, pass_one, &p, err, errlen) == 0)
             return 0;
-        if (o.unordered)
+        if (p.unordered)
             return bench_fail(err, errlen, "%s: a value %g after %g, expected ascending values",
-                              series ? "series measures" : "measures", o.next, o.last);
-        if (o.failed && why && *why)
-            return bench_fail(err, errlen, "%s", why);
-        return -1;
+                              series ? "series measures" : "measures", p.next, p.last);
+        return p.why[0] ? bench_fail(err, errlen, "%s", p.why) : -1;
     }
     const benchmark_measure_t *x = series ? in->series_measures : in->measures;
     size_t n = series ? in->n_series_measures : in->n_measures;
@@ -463,9 +458,7 @@ int bench_values(const benchmark_input_t *in, bool series, benchmark_each_measur
     qsort(order, n, sizeof *order, by_value);
     int rc = 0;
     for (size_t i = 0; rc == 0 && i < n; i++)
-        rc = each(ctx, &x[order[i].at]);
+        rc = take(ctx, order[i].at, &x[order[i].at], p.why, sizeof p.why);
     free(order);
-    if (rc != 0)
-        return bench_fail(err, errlen, "%s", why && *why ? why : "out of memory");
-    return 0;
+    return rc == 0 ? 0 : bench_fail(err, errlen, "%s", p.why[0] ? p.why : "out of memory");
 }

@@ -224,28 +224,19 @@ static int check_value(const benchmark_measure_t *x, size_t i, char *err, size_t
     return 0;
 }
 
-/* What take_series hands each series measure. */
-typedef struct {
-    spc_t *s;
-    size_t i; /* measures passed */
-    char why[512];
-} spc_take_t;
-
 /* A series measure (in ascending order of value) into the stats of its trust, region and England
  * of its month. */
-static int take_one(void *ctx, const benchmark_measure_t *x)
+static int take_one(void *ctx, size_t i, const benchmark_measure_t *x, char *why, size_t whylen)
 {
-    spc_take_t *t = ctx;
-    spc_t *s = t->s;
-    size_t i = t->i++;
+    spc_t *s = ctx;
     if (!in_series(s, x->metric, x->breakdown, x->month) || x->count == 0)
         return 0;
-    if (s->in->read_measures && check_value(x, i, t->why, sizeof t->why) != 0)
+    if (s->in->read_measures && check_value(x, i, why, whylen) != 0)
         return -1;
     size_t m = str_map_get(s->metrics, x->metric), month = str_map_get(s->months, x->month);
     if (m == STR_MAP_MISSING || month == STR_MAP_MISSING ||
         str_map_get(s->trusts, x->trust) == STR_MAP_MISSING) {
-        snprintf(t->why, sizeof t->why,
+        snprintf(why, whylen,
                  "series measure %zu: metric \"%s\", trust \"%s\", month %s: no series cell has "
                  "its key, expected a cell for every measure",
                  i + 1, x->metric, x->trust, x->month);
@@ -278,8 +269,7 @@ static int take_series(spc_t *s, char *err, size_t errlen)
                 bench_stat_init(k, pass == 0 ? s->cells[m * per + i].den : k->seen);
                 bench_stat_want_median(k);
             }
-        spc_take_t t = {.s = s};
-        if (bench_values(s->in, true, take_one, &t, t.why, err, errlen) != 0)
+        if (bench_values(s->in, true, take_one, s, err, errlen) != 0)
             return -1;
         again = false;
         for (size_t i = 0; i < s->n_cont * per; i++) {

@@ -637,8 +637,8 @@ static int cache_read(publish_t *ps, PGconn *db, const char *audit, const char *
     load_t l = {.strings = sums_cache_strings(ps->cache), .layout = &OWN, .keep_records = true};
     const char *p[] = {audit, period, lit};
     int np = lit ? 3 : 2, rc = -1;
-    if (release_values_rows(db, lit ? OF_TRUSTS_SQL("metric.aggregate", CELL_COLUMNS) : CELLS_SQL, np, p,
-                  cell_row, &l, err, errlen) == 0) {
+    if (release_values_rows(db, lit ? OF_TRUSTS_SQL("metric.aggregate", CELL_COLUMNS) : CELLS_SQL,
+                            np, p, cell_row, &l, err, errlen) == 0) {
         /* cells only: the values are read in value order by each build (release_values.h) */
         rc = sums_cache_put(ps->cache, audit, period, lit ? trusts : NULL, n_trusts, l.cells,
                             l.n_cells, NULL, 0);

@@ -80,7 +80,8 @@ static void write_rows(PGconn *db, rows_t *r)
     char sql[1024];
     for (int i = 0; i < N_ROWS; i++) {
         seed = seed * 1103515245u + 12345u;
-        const char *trust = trusts[(seed >> 8) % N_TRUSTS], *month = months[(seed >> 12) % N_MONTHS];
+        const char *trust = trusts[(seed >> 8) % N_TRUSTS],
+                   *month = months[(seed >> 12) % N_MONTHS];
         const char *sex = sexes[(seed >> 4) % 2];
         const benchmark_metric_t *metric = &metrics[(seed >> 20) % 2];
         double value = (double)((seed >> 16) % 97) / 4 - 3; /* quarters, some negative */
@@ -188,8 +189,8 @@ static void check_area(PGconn *db, const benchmark_release_t *rel, const char *t
     snprintf(where, sizeof where,
              "audit = '" AUDIT "' AND period = '" PERIOD "' AND breakdown = 'all'%s%s%s",
              trust ? " AND trust = '" : "", trust ? trust : "", trust ? "'" : "");
-    const benchmark_row_t *median = row_of(rel, trust ? "trust" : "england",
-                                           trust ? trust : BENCHMARK_ENGLAND_CODE, "hours");
+    const benchmark_row_t *median =
+        row_of(rel, trust ? "trust" : "england", trust ? trust : BENCHMARK_ENGLAND_CODE, "hours");
     /* the middle value of every record's value (the (n + 1) / 2-th), or the mean of the two
      * middle ones (the n / 2-th and the one after), from the values' running counts */
     snprintf(sql, sizeof sql,
@@ -214,8 +215,8 @@ static void check_area(PGconn *db, const benchmark_release_t *rel, const char *t
              "SELECT sum(value * count) / sum(count) FROM metric.measure WHERE %s"
              " AND metric_id = 'score'",
              where);
-    const benchmark_row_t *mean = row_of(rel, trust ? "trust" : "england",
-                                         trust ? trust : BENCHMARK_ENGLAND_CODE, "score");
+    const benchmark_row_t *mean =
+        row_of(rel, trust ? "trust" : "england", trust ? trust : BENCHMARK_ENGLAND_CODE, "score");
     assert_true(mean->has_value);
     assert_true(fabs(mean->value - value_of(db, sql)) < 1e-9);
 }
