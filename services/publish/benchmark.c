@@ -18,6 +18,7 @@
 
 #include "array_grow.h"
 #include "benchmark_build.h"
+#include "ci.h"
 #include "str_map.h"
 
 const char *const bench_level_name[BENCH_LEVELS] = {"england", "region", "trust", "site"};
@@ -499,43 +500,6 @@ static size_t slot_of(const bench_t *b, const benchmark_cell_t *c, int *decile)
 
 /* ---- the sums ---- */
 
-/* The measures into the buckets of their site and every area above it, each bucket sorted by
- * value then (equal values merged). Frees site_area. Cost: O(measures x levels x log). */
-static int add_measures(bench_t *b, size_t *site_area, char *err, size_t errlen)
-{
-    const benchmark_input_t *in = b->in;
-    size_t n = in->n_metrics * b->n_areas * b->n_slots;
-    int rc = -1;
-    if (in->n_measures == 0) {
-        rc = 0;
-        goto out;
-    }
-    b->buckets = calloc(n ? n : 1, sizeof *b->buckets);
-    if (!b->buckets)
-        goto out;
-    char key[2 * BENCH_CODE_MAX + 2];
-    for (size_t i = 0; i < in->n_measures; i++) {
-        const benchmark_measure_t *x = &in->measures[i];
-        if (x->count == 0)
-            continue;
-        benchmark_cell_t c = measure_key(x);
-        size_t m = str_map_get(b->metric_ids, x->metric);
-        int decile;
-        size_t k = slot_of(b, &c, &decile);
-        for (size_t a = site_area[str_map_get(b->site_ids, site_key(&c, key, sizeof key))];
-             a != SIZE_MAX; a = b->areas[a].parent)
-            if (bench_bucket_add(&b->buckets[(m * b->n_areas + a) * b->n_slots + k], x->value,
-                                 x->count) != 0)
-                goto out;
-    }
-    for (size_t i = 0; i < n; i++)
-        bench_bucket_sort(&b->buckets[i]);
-    rc = 0;
-out:
-    free(site_area);
-    return rc == 0 ? 0 : bench_fail(err, errlen, "out of memory");
-}
-
 static int add_sums(bench_t *b, char *err, size_t errlen)
 {
     const benchmark_input_t *in = b->in;
@@ -545,11 +509,9 @@ static int add_sums(bench_t *b, char *err, size_t errlen)
     b->rejected = calloc(b->n_areas + 1, sizeof *b->rejected);
     b->withheld = calloc(b->n_areas + 1, sizeof *b->withheld);
     size_t n_sites = str_map_size(b->site_ids);
-    size_t *site_area = calloc(n_sites + 1, sizeof *site_area);
-    if (!b->sums || !b->deciles || !b->rejected || !b->withheld || !site_area) {
-        free(site_area);
+    size_t *site_area = b->site_area = calloc(n_sites + 1, sizeof *site_area);
+    if (!b->sums || !b->deciles || !b->rejected || !b->withheld || !site_area)
         return bench_fail(err, errlen, "out of memory");
-    }
     for (size_t a = b->first[BENCH_SITE]; a < b->n_areas; a++)
         site_area[b->areas[a].source] = a;
     char key[2 * BENCH_CODE_MAX + 2];
@@ -597,7 +559,7 @@ static int add_sums(bench_t *b, char *err, size_t errlen)
                 to->missing += from->missing;
                 to->present |= from->present;
             }
-    return add_measures(b, site_area, err, errlen);
+    return 0;
 }
 
 /* ---- the rows ---- */
@@ -733,16 +695,102 @@ static int set_notes(bench_t *b, benchmark_release_t *out)
     return 0;
 }
 
-/* A median's value had `extra` records been added below every value of bucket k (low) or above
+/* ---- the values of median and mean metrics ---- */
+
+/* A measure (in ascending order of value) into the stats of the rows of its site and every area
+ * above it. */
+static int take_one(void *ctx, size_t i, const benchmark_measure_t *x, char *why, size_t whylen)
+{
+    bench_t *b = ctx;
+    if (x->count == 0)
+        return 0;
+    if (b->in->read_measures && check_measure(b, i, x, why, whylen) != 0)
+        return -1;
+    benchmark_cell_t c = measure_key(x);
+    char key[2 * BENCH_CODE_MAX + 2];
+    size_t site = str_map_get(b->site_ids, site_key(&c, key, sizeof key));
+    if (site == STR_MAP_MISSING || (strcmp(c.breakdown, "age") == 0 &&
+                                    str_map_get(b->age_ids, c.category) == STR_MAP_MISSING)) {
+        snprintf(why, whylen,
+                 "measure %zu: trust \"%s\", site \"%s\", %s \"%s\": no cell has its key, "
+                 "expected a cell for every measure",
+                 i + 1, c.trust, c.site ? c.site : "", c.breakdown, c.category ? c.category : "");
+        return -1;
+    }
+    size_t m = str_map_get(b->metric_ids, x->metric);
+    int decile;
+    size_t k = slot_of(b, &c, &decile);
+    for (size_t a = b->site_area[site]; a != SIZE_MAX; a = b->areas[a].parent) {
+        size_t r = bench_row(b, m, a, k);
+        if (r != SIZE_MAX && b->stat_of[r] != SIZE_MAX)
+            bench_stat_add(&b->stats[b->stat_of[r]], x->value, x->count);
+    }
+    return 0;
+}
+
+/* Each median and mean row's order statistics and sums (bench_stat_t), from the measures passed
+ * in ascending order of value (bench_values): the ranks its figures want (median, intervals, the
+ * ledger's bounds: row_bounds) of its denominator, the records with a value; a second pass for
+ * a mean's squares. Memory: a stat per row, never the values. */
+static int take_values(bench_t *b, const benchmark_release_t *out, char *err, size_t errlen)
+{
+    size_t n = 0, means = 0;
+    for (size_t r = 0; r < out->n_rows; r++)
+        n += b->slot_of[r] != SIZE_MAX && bench_continuous(b, b->metric_of[r]);
+    if (n == 0)
+        return 0;
+    b->stats = calloc(n, sizeof *b->stats);
+    b->stat_of = malloc(out->n_rows * sizeof *b->stat_of);
+    if (!b->stats || !b->stat_of)
+        return bench_fail(err, errlen, "out of memory");
+    n = 0;
+    for (size_t r = 0; r < out->n_rows; r++) {
+        b->stat_of[r] = SIZE_MAX;
+        if (b->slot_of[r] == SIZE_MAX || !bench_continuous(b, b->metric_of[r]))
+            continue;
+        const benchmark_row_t *row = &out->rows[r];
+        bench_stat_t *s = &b->stats[b->stat_of[r] = n++];
+        bench_stat_init(s, row->denominator);
+        bench_stat_want_median(s);
+        if (bench_kind(b, b->metric_of[r]) == BENCHMARK_MEAN) {
+            means++;
+            continue;
+        }
+        bench_stat_want_interval(s, NCAP_Z95);
+        bench_stat_want_interval(s, NCAP_Z998);
+        /* row_bounds' ranks: the left out all below, or all above, the values counted */
+        long long l = row->rejected + row->held + row->missing + row->withheld_opt_out;
+        long long total = s->n + l, at[2] = {(total + 1) / 2, total / 2 + 1};
+        for (int j = 0; j < 2; j++) {
+            bench_stat_want(s, at[j] - l);
+            bench_stat_want(s, at[j]);
+        }
+    }
+    if (bench_values(b->in, false, take_one, b, err, errlen) != 0)
+        return -1;
+    for (size_t i = 0; i < n; i++)
+        bench_stat_end(&b->stats[i]);
+    if (means == 0)
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        bench_stat_squares(&b->stats[i]);
+    if (bench_values(b->in, false, take_one, b, err, errlen) != 0)
+        return -1;
+    for (size_t i = 0; i < n; i++)
+        bench_stat_end(&b->stats[i]);
+    return 0;
+}
+
+/* A median's value had `extra` records been added below every value of stat k (low) or above
  * every one (!low): its order statistics over n + extra records. NaN when the median would be one
  * of the added records (extra at least half of them): no bound then, whatever values they had. */
-static double median_with(const bench_bucket_t *k, long long n, long long extra, bool low)
+static double median_with(const bench_stat_t *k, long long n, long long extra, bool low)
 {
     long long total = n + extra, at[2] = {(total + 1) / 2, total / 2 + 1};
     double v[2];
     for (int j = 0; j < 2; j++) {
         long long i = low ? at[j] - extra : at[j]; /* the rank among the counted */
-        v[j] = i >= 1 && i <= n ? bench_order_stat(k, i) : NAN;
+        v[j] = i >= 1 && i <= n ? bench_stat_order(k, i) : NAN;
     }
     return total % 2 ? v[0] : (v[0] + v[1]) / 2;
 }
@@ -773,10 +821,9 @@ static bool row_bounds(const bench_t *b, size_t r, benchmark_row_t *row)
         return true;
     }
     case BENCHMARK_MEDIAN: {
-        if (!row->has_value || !b->buckets)
+        if (!row->has_value || !b->stat_of || b->stat_of[r] == SIZE_MAX)
             return false;
-        const bench_bucket_t *k =
-            &b->buckets[(m * b->n_areas + b->area_of[r]) * b->n_slots + b->slot_of[r]];
+        const bench_stat_t *k = &b->stats[b->stat_of[r]];
         row->bound_lower = median_with(k, n, l, true);
         row->bound_upper = median_with(k, n, l, false);
         return !isnan(row->bound_lower) && !isnan(row->bound_upper);
@@ -809,10 +856,9 @@ static void bench_free(bench_t *b)
     free(b->areas);
     free(b->slots);
     free(b->age_slot);
-    if (b->buckets)
-        for (size_t i = 0; i < b->in->n_metrics * b->n_areas * b->n_slots; i++)
-            free(b->buckets[i].v);
-    free(b->buckets);
+    free(b->stats);
+    free(b->stat_of);
+    free(b->site_area);
     free(b->sums);
     free(b->deciles);
     free(b->rejected);
@@ -842,8 +888,8 @@ int benchmark_build(const benchmark_input_t *in, benchmark_release_t *out, char 
     }
     if (index_input(&b, err, errlen) != 0 || build_areas(&b, err, errlen) != 0 ||
         build_slots(&b, err, errlen) != 0 || add_sums(&b, err, errlen) != 0 ||
-        build_rows(&b, out, err, errlen) != 0 || bench_suppress(&b, out, err, errlen) != 0 ||
-        bench_figures(&b, out, err, errlen) != 0)
+        build_rows(&b, out, err, errlen) != 0 || take_values(&b, out, err, errlen) != 0 ||
+        bench_suppress(&b, out, err, errlen) != 0 || bench_figures(&b, out, err, errlen) != 0)
         goto out;
     bench_hide(&b, out);
     set_ledger(&b, out);

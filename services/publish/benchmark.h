@@ -89,6 +89,17 @@ typedef struct {
     long long count;
 } benchmark_measure_t;
 
+/* Hands one measure to the builder (benchmark_measure_reader_t); its strings need live only for
+ * the call. Returns 0, or -1 to stop. */
+typedef int (*benchmark_each_measure_t)(void *ctx, const benchmark_measure_t *x);
+/* Reads a release's values (series false: the period's measures; true: its series_measures) and
+ * hands each to each(ctx, x) in ascending order of value (SQL's ORDER BY value), so that nobody
+ * holds them all: benchmark_build takes the few order statistics and sums each row needs as they
+ * pass (one pass; a second one for a mean's squares). Returns 0, or -1 with err (each() failing
+ * included: the builder then says why). */
+typedef int (*benchmark_measure_reader_t)(void *reader, bool series, benchmark_each_measure_t each,
+                                          void *ctx, char *err, size_t errlen);
+
 /* A trust of the reference data. A trust of the cells not given here keeps its code as its name
  * and the region "unknown". */
 typedef struct {
@@ -164,6 +175,11 @@ typedef struct {
     size_t n_series;
     const benchmark_measure_t *series_measures;
     size_t n_series_measures;
+    /* Instead of measures and series_measures (both empty then): their reader and its state (the
+     * publish daemon reads them from PostgreSQL in value order, never holding them); NULL: the
+     * arrays, taken in value order likewise */
+    benchmark_measure_reader_t read_measures;
+    void *reader;
     /* changes trusts made (`ncap action add`): each starts a new period of its trust's run chart
      * of its metric (benchmark_spc.c); none: the charts are as they were */
     const benchmark_action_t *actions;

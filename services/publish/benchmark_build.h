@@ -50,18 +50,24 @@ typedef struct {
     bool present;            /* some cell was added */
 } bench_sum_t;
 
-/* One value of a median or mean metric and how many records have it. */
+/* What a median's or mean's row (or run chart point) takes from its values, gathered as they
+ * pass in ascending order (bench_values), never the values themselves: the order statistics at a
+ * few ranks (its median, its interval's, its ledger's bounds), the sum of the values and, in a
+ * second pass, their squares about the mean. Equal values passing one after the other are merged
+ * first (their counts added), then added as value x count: the sums are those of the values
+ * sorted with equal ones merged, term by term in that order. */
+#define BENCH_RANKS 10
 typedef struct {
-    double value;
+    long long n;                 /* the values expected: the ranks are of them */
+    long long seen;              /* the values passed */
+    long long rank[BENCH_RANKS]; /* 1-based */
+    double at[BENCH_RANKS];      /* the value at each rank, NaN until passed */
+    int n_ranks;
+    bool pending, squares; /* a value being merged; the pass adds squares (not sum, ranks) */
+    double value;          /* the value being merged and its records */
     long long count;
-} bench_value_t;
-
-/* The values of an area's slot (median and mean metrics): every measure of the sites below it. */
-typedef struct {
-    bench_value_t *v;
-    size_t n, cap;
-} bench_bucket_t;
-
+    double sum, mean, ss; /* sum of value x count; squares about mean x count */
+} bench_stat_t;
 typedef struct {
     const benchmark_input_t *in;
     str_map_t *metric_ids, *trust_ids, *site_ids, *age_ids;
@@ -74,13 +80,15 @@ typedef struct {
     /* slots: the all row (0), then the categories of each breakdown in their order */
     bench_slot_t *slots;
     size_t n_slots;
-    size_t *age_slot;        /* age map index → slot */
-    bench_sum_t *sums;       /* [metric][area][slot] */
-    bench_bucket_t *buckets; /* [metric][area][slot]; NULL without median or mean metrics */
-    bench_sum_t *deciles;    /* [metric][decile - 1], England's IMD deciles 1..10 */
-    long long *rejected;     /* [area]: records whose validation failed (BENCHMARK_REJECTED) */
-    long long *withheld;     /* [area]: records withheld under the opt-out (BENCHMARK_WITHHELD) */
-    size_t *row_of;          /* [metric][area][slot] → row, SIZE_MAX when not published */
+    size_t *age_slot;     /* age map index → slot */
+    bench_sum_t *sums;    /* [metric][area][slot] */
+    bench_stat_t *stats;  /* per median or mean row (stat_of) */
+    size_t *stat_of;      /* [row] → its stat, SIZE_MAX for none; NULL: no such row */
+    size_t *site_area;    /* sites map index → its area */
+    bench_sum_t *deciles; /* [metric][decile - 1], England's IMD deciles 1..10 */
+    long long *rejected;  /* [area]: records whose validation failed (BENCHMARK_REJECTED) */
+    long long *withheld;  /* [area]: records withheld under the opt-out (BENCHMARK_WITHHELD) */
+    size_t *row_of;       /* [metric][area][slot] → row, SIZE_MAX when not published */
     size_t *metric_of, *area_of, *slot_of; /* per row; slot SIZE_MAX for the SII row */
     size_t *sii_row;                       /* per metric; SIZE_MAX when none */
     bool *suppressed; /* per row: disclosure control hides its numerator; NULL: none hidden */
@@ -107,14 +115,33 @@ static inline size_t bench_row(const bench_t *b, size_t m, size_t a, size_t k)
     return b->row_of[(m * b->n_areas + a) * b->n_slots + k];
 }
 
-/* A bucket's values: one more (merged with the last when equal); sorted by value, equal values
- * merged; how many records; the i-th smallest (1-based, 1 <= i <= the count); the median (the
- * mean of the two middle values for an even count) or mean, NaN for none. */
-int bench_bucket_add(bench_bucket_t *k, double value, long long count);
-void bench_bucket_sort(bench_bucket_t *k);
-long long bench_bucket_count(const bench_bucket_t *k);
-double bench_order_stat(const bench_bucket_t *k, long long i);
-double bench_bucket_value(const bench_bucket_t *k, benchmark_kind_t kind);
+/* A stat (bench_stat_t) of n values expected, no rank wanted yet; the ranks of its median (one, or
+ * the two middle ones) wanted; rank i wanted (ignored outside 1..n, or when BENCH_RANKS are); the
+ * ranks of the distribution-free interval of a median at the two-sided level of z wanted; one
+ * value of count records passed (the values of one stat in ascending order); the pass ended; the
+ * value at rank i (NaN when not wanted or not passed); the median (the mean of the two middle
+ * values for an even count) or mean of the values passed, NaN for none. */
+void bench_stat_init(bench_stat_t *s, long long n);
+void bench_stat_want_median(bench_stat_t *s);
+void bench_stat_want(bench_stat_t *s, long long i);
+void bench_stat_want_interval(bench_stat_t *s, double z);
+void bench_stat_add(bench_stat_t *s, double value, long long count);
+void bench_stat_end(bench_stat_t *s);
+double bench_stat_order(const bench_stat_t *s, long long i);
+double bench_stat_value(const bench_stat_t *s, benchmark_kind_t kind);
+/* A median's interval at z over the values passed: NaN (none) when too few. */
+void bench_stat_interval(const bench_stat_t *s, double z, double *lo, double *hi);
+/* Starts a stat's second pass, that of the squares about its mean (the value passed). */
+void bench_stat_squares(bench_stat_t *s);
+/* What bench_values hands a measure to: its place among those passed (0-based) and the measure,
+ * whose strings live for the call only. Returns 0, or -1 with why. */
+typedef int (*bench_take_t)(void *ctx, size_t i, const benchmark_measure_t *x, char *why,
+                            size_t whylen);
+/* Hands in's measures (series: its series_measures) to take(ctx, ...) in ascending order of value:
+ * from in->read_measures, the order checked, or the arrays sorted by value (their order among
+ * equal values kept). Returns 0, or -1 with err (take's why when it failed). */
+int bench_values(const benchmark_input_t *in, bool series, bench_take_t take, void *ctx, char *err,
+                 size_t errlen);
 /* A figure as the files print it: 6 decimal places, empty when !has or not finite, never
  * "-0.000000". */
 void bench_figure(char *out, size_t len, bool has, double v);

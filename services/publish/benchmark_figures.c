@@ -37,19 +37,32 @@ static void ratio(benchmark_row_t *row)
     ci_ratio(o, e, NCAP_Z998, &row->lower998, &row->upper998);
 }
 
-/* The distribution-free interval of a median of n values at the two-sided level of z: the order
- * statistics x(l) and x(n - l + 1), l the tail-quantile of Binomial(n, 1/2) (the smallest l with
- * P(B <= l) >= tail, R's qbinom), so that P(x(l) <= median <= x(n - l + 1)) =
- * 1 - 2 P(B <= l - 1) >= 1 - 2 tail. NaN (no interval) when n is too small for that (l = 0: at
- * 95% below 6 values, at 99.8% below 10). */
-static void median_interval(const bench_bucket_t *k, long long n, double z, double *lo, double *hi)
+/* The tail rank of the distribution-free interval of a median of n values at the two-sided level
+ * of z: l, the tail-quantile of Binomial(n, 1/2) (the smallest l with P(B <= l) >= tail, R's
+ * qbinom), so that P(x(l) <= median <= x(n - l + 1)) = 1 - 2 P(B <= l - 1) >= 1 - 2 tail; 0 (no
+ * interval) when n is too small for that (at 95% below 6 values, at 99.8% below 10). */
+static long long median_tail(long long n, double z)
 {
     double l, f, f1;
-    *lo = *hi = NAN;
     if (dist_binom_quantile(dist_normal_cdf(-z), (double)n, 0.5, &l, &f, &f1) != 0 || l < 1)
-        return;
-    *lo = bench_order_stat(k, (long long)l);
-    *hi = bench_order_stat(k, n - (long long)l + 1);
+        return 0;
+    return (long long)l;
+}
+
+void bench_stat_want_interval(bench_stat_t *s, double z)
+{
+    long long l = median_tail(s->n, z);
+    if (l > 0) {
+        bench_stat_want(s, l);
+        bench_stat_want(s, s->n - l + 1);
+    }
+}
+
+void bench_stat_interval(const bench_stat_t *s, double z, double *lo, double *hi)
+{
+    long long l = median_tail(s->seen, z);
+    *lo = l > 0 ? bench_stat_order(s, l) : NAN;
+    *hi = l > 0 ? bench_stat_order(s, s->seen - l + 1) : NAN;
 }
 
 /* The t interval of a mean of n values: mean -+ t(n - 1) s / sqrt(n); NaN for n < 2. */
@@ -64,14 +77,14 @@ static void mean_interval(double mean, double sd, long long n, double z, double 
     *hi = mean + half;
 }
 
-/* A median's or mean's figures from the values of the row's bucket. */
-static int continuous(const bench_t *b, benchmark_row_t *row, size_t m, size_t a, size_t k,
-                      char *err, size_t errlen)
+/* A median's or mean's figures from what row r took of its values (bench_stat_t). */
+static int continuous(const bench_t *b, benchmark_row_t *row, size_t r, char *err, size_t errlen)
 {
-    const bench_bucket_t empty = {0}, *bk = b->buckets
-                                                ? &b->buckets[(m * b->n_areas + a) * b->n_slots + k]
-                                                : &empty;
-    long long n = bench_bucket_count(bk);
+    size_t m = b->metric_of[r];
+    const bench_stat_t empty = {0}, *st = b->stat_of && b->stat_of[r] != SIZE_MAX
+                                              ? &b->stats[b->stat_of[r]]
+                                              : &empty;
+    long long n = st->seen;
     if (n != row->denominator)
         return bench_fail(err, errlen,
                           "metric %s, %s %s, %s %s: the cells count %lld records with a value, "
@@ -81,19 +94,15 @@ static int continuous(const bench_t *b, benchmark_row_t *row, size_t m, size_t a
     row->has_value = n > 0;
     if (!row->has_value)
         return 0;
-    row->value = bench_bucket_value(bk, bench_kind(b, m));
+    row->value = bench_stat_value(st, bench_kind(b, m));
     if (bench_kind(b, m) == BENCHMARK_MEDIAN) {
-        median_interval(bk, n, NCAP_Z95, &row->lower95, &row->upper95);
-        median_interval(bk, n, NCAP_Z998, &row->lower998, &row->upper998);
+        bench_stat_interval(st, NCAP_Z95, &row->lower95, &row->upper95);
+        bench_stat_interval(st, NCAP_Z998, &row->lower998, &row->upper998);
         return 0;
     }
-    /* the squares about the mean (no cancellation) */
-    double mean = row->value, ss = 0;
-    for (size_t j = 0; j < bk->n; j++)
-        ss += (bk->v[j].value - mean) * (bk->v[j].value - mean) * (double)bk->v[j].count;
-    double sd = n > 1 ? sqrt(ss / (double)(n - 1)) : NAN;
-    mean_interval(mean, sd, n, NCAP_Z95, &row->lower95, &row->upper95);
-    mean_interval(mean, sd, n, NCAP_Z998, &row->lower998, &row->upper998);
+    double sd = n > 1 ? sqrt(st->ss / (double)(n - 1)) : NAN;
+    mean_interval(row->value, sd, n, NCAP_Z95, &row->lower95, &row->upper95);
+    mean_interval(row->value, sd, n, NCAP_Z998, &row->lower998, &row->upper998);
     return 0;
 }
 
@@ -107,7 +116,7 @@ static int row_figures(const bench_t *b, benchmark_row_t *row, size_t r, char *e
         return 0;
     case BENCHMARK_MEDIAN:
     case BENCHMARK_MEAN:
-        return continuous(b, row, m, b->area_of[r], b->slot_of[r], err, errlen);
+        return continuous(b, row, r, err, errlen);
     default:
         wilson(row);
         return 0;
@@ -303,126 +312,153 @@ int bench_figures(bench_t *b, benchmark_release_t *out, char *err, size_t errlen
     return 0;
 }
 
-/* ---- the values of a median or mean metric (buckets) ---- */
+/* ---- the values of a median or mean metric (bench_stat_t) ---- */
 
-int bench_bucket_add(bench_bucket_t *k, double value, long long count)
+void bench_stat_init(bench_stat_t *s, long long n)
 {
-    if (k->n > 0 && k->v[k->n - 1].value == value) {
-        k->v[k->n - 1].count += count;
-        return 0;
-    }
-    if (array_grow((void **)&k->v, &k->cap, k->n + 1, sizeof *k->v) != 0)
-        return -1;
-    k->v[k->n++] = (bench_value_t){value, count};
-    return 0;
+    *s = (bench_stat_t){.n = n};
 }
 
-static int cmp_value(const void *a, const void *b)
+void bench_stat_want(bench_stat_t *s, long long i)
 {
-    double x = ((const bench_value_t *)a)->value, y = ((const bench_value_t *)b)->value;
-    return (x > y) - (x < y);
-}
-
-/* Merges the runs of v (in order between starts[i] and starts[i + 1], n_runs of them) pairwise
- * through tmp until one is left, which ends in *out (v or tmp). */
-static void merge_runs(bench_value_t *v, bench_value_t *tmp, size_t *starts, size_t n_runs,
-                       bench_value_t **out)
-{
-    bench_value_t *from = v, *to = tmp;
-    while (n_runs > 1) {
-        size_t r = 0, w = 0;
-        for (; r + 1 < n_runs; r += 2) {
-            size_t i = starts[r], mid = starts[r + 1], end = starts[r + 2], j = mid;
-            starts[w++] = i;
-            size_t o = i;
-            while (i < mid && j < end)
-                to[o++] = from[j].value < from[i].value ? from[j++] : from[i++];
-            while (i < mid)
-                to[o++] = from[i++];
-            while (j < end)
-                to[o++] = from[j++];
-        }
-        if (r < n_runs) { /* an odd run out: copied over */
-            starts[w++] = starts[r];
-            memcpy(to + starts[r], from + starts[r], (starts[r + 1] - starts[r]) * sizeof *to);
-        }
-        starts[w] = starts[n_runs];
-        n_runs = w;
-        bench_value_t *x = from;
-        from = to;
-        to = x;
-    }
-    *out = from;
-}
-
-/* By value, equal values merged (their counts added). The values mostly come in runs already in
- * order (a site's measures are sorted by value, release_sums.h), so the runs are merged pairwise:
- * O(n log runs), O(n) for one run; qsort when memory for that runs out. */
-void bench_bucket_sort(bench_bucket_t *k)
-{
-    if (k->n < 2)
+    if (i < 1 || i > s->n || s->n_ranks == BENCH_RANKS)
         return;
-    size_t n_runs = 1;
-    for (size_t i = 1; i < k->n; i++)
-        n_runs += k->v[i].value < k->v[i - 1].value;
-    if (n_runs > 1) {
-        size_t *starts = malloc((n_runs + 1) * sizeof *starts);
-        bench_value_t *tmp = malloc(k->n * sizeof *tmp), *sorted = k->v;
-        if (starts && tmp) {
-            size_t r = 0;
-            starts[r++] = 0;
-            for (size_t i = 1; i < k->n; i++)
-                if (k->v[i].value < k->v[i - 1].value)
-                    starts[r++] = i;
-            starts[r] = k->n;
-            merge_runs(k->v, tmp, starts, n_runs, &sorted);
-            if (sorted != k->v)
-                memcpy(k->v, sorted, k->n * sizeof *k->v);
-        } else {
-            qsort(k->v, k->n, sizeof *k->v, cmp_value);
-        }
-        free(starts);
-        free(tmp);
-    }
-    size_t w = 0;
-    for (size_t r = 1; r < k->n; r++) {
-        if (k->v[r].value == k->v[w].value)
-            k->v[w].count += k->v[r].count;
-        else
-            k->v[++w] = k->v[r];
-    }
-    k->n = w + 1;
+    for (int j = 0; j < s->n_ranks; j++)
+        if (s->rank[j] == i)
+            return;
+    s->rank[s->n_ranks] = i;
+    s->at[s->n_ranks++] = NAN;
 }
 
-long long bench_bucket_count(const bench_bucket_t *k)
+void bench_stat_want_median(bench_stat_t *s)
 {
-    long long n = 0;
-    for (size_t j = 0; j < k->n; j++)
-        n += k->v[j].count;
-    return n;
+    bench_stat_want(s, (s->n + 1) / 2);
+    if (s->n % 2 == 0)
+        bench_stat_want(s, s->n / 2 + 1);
 }
 
-double bench_order_stat(const bench_bucket_t *k, long long i)
+/* The value being merged, passed: into the sum and the ranks it covers, or the squares. */
+static void stat_flush(bench_stat_t *s)
 {
-    long long seen = 0;
-    for (size_t j = 0; j < k->n; j++) {
-        seen += k->v[j].count;
-        if (seen >= i)
-            return k->v[j].value;
+    if (!s->pending)
+        return;
+    s->pending = false;
+    long long before = s->seen;
+    s->seen += s->count;
+    if (s->squares) {
+        s->ss += (s->value - s->mean) * (s->value - s->mean) * (double)s->count;
+        return;
     }
+    s->sum += s->value * (double)s->count;
+    for (int j = 0; j < s->n_ranks; j++)
+        if (s->rank[j] > before && s->rank[j] <= s->seen)
+            s->at[j] = s->value;
+}
+
+void bench_stat_add(bench_stat_t *s, double value, long long count)
+{
+    if (count == 0)
+        return;
+    if (s->pending && s->value == value) {
+        s->count += count;
+        return;
+    }
+    stat_flush(s);
+    s->pending = true;
+    s->value = value;
+    s->count = count;
+}
+
+void bench_stat_end(bench_stat_t *s)
+{
+    stat_flush(s);
+}
+
+void bench_stat_squares(bench_stat_t *s)
+{
+    s->mean = s->seen > 0 ? s->sum / (double)s->seen : NAN;
+    s->seen = 0;
+    s->ss = 0;
+    s->squares = true;
+}
+
+double bench_stat_order(const bench_stat_t *s, long long i)
+{
+    for (int j = 0; j < s->n_ranks; j++)
+        if (s->rank[j] == i)
+            return s->at[j];
     return NAN;
 }
 
-double bench_bucket_value(const bench_bucket_t *k, benchmark_kind_t kind)
+double bench_stat_value(const bench_stat_t *s, benchmark_kind_t kind)
 {
-    long long n = bench_bucket_count(k);
+    long long n = s->seen;
     if (n <= 0)
         return NAN;
     if (kind == BENCHMARK_MEDIAN)
-        return n % 2 ? bench_order_stat(k, (n + 1) / 2)
-                     : (bench_order_stat(k, n / 2) + bench_order_stat(k, n / 2 + 1)) / 2;
-    double sum = 0;
-    for (size_t j = 0; j < k->n; j++)
-        sum += k->v[j].value * (double)k->v[j].count;
-    return sum / (double)n;
+        return n % 2 ? bench_stat_order(s, (n + 1) / 2)
+                     : (bench_stat_order(s, n / 2) + bench_stat_order(s, n / 2 + 1)) / 2;
+    return s->sum / (double)n;
+}
+
+/* The measures handed on to a bench_take_t, counted, their order checked. */
+typedef struct {
+    bench_take_t take;
+    void *ctx;
+    size_t i;
+    bool unordered;
+    double last, next; /* the last value; the one found below it */
+    char why[512];
+} passing_t;
+
+static int pass_one(void *ctx, const benchmark_measure_t *x)
+{
+    passing_t *p = ctx;
+    if (p->i > 0 && x->value < p->last) {
+        p->unordered = true;
+        p->next = x->value;
+        return -1;
+    }
+    p->last = x->value;
+    return p->take(p->ctx, p->i++, x, p->why, sizeof p->why);
+}
+
+/* A measure of the arrays by value, then place. */
+typedef struct {
+    double value;
+    size_t at;
+} placed_t;
+
+static int by_value(const void *pa, const void *pb)
+{
+    const placed_t *a = pa, *b = pb;
+    int c = (a->value > b->value) - (a->value < b->value);
+    return c ? c : (a->at > b->at) - (a->at < b->at);
+}
+
+int bench_values(const benchmark_input_t *in, bool series, bench_take_t take, void *ctx, char *err,
+                 size_t errlen)
+{
+    passing_t p = {.take = take, .ctx = ctx};
+    if (in->read_measures) {
+        if (in->read_measures(in->reader, series, pass_one, &p, err, errlen) == 0)
+            return 0;
+        if (p.unordered)
+            return bench_fail(err, errlen, "%s: a value %g after %g, expected ascending values",
+                              series ? "series measures" : "measures", p.next, p.last);
+        return p.why[0] ? bench_fail(err, errlen, "%s", p.why) : -1;
+    }
+    const benchmark_measure_t *x = series ? in->series_measures : in->measures;
+    size_t n = series ? in->n_series_measures : in->n_measures;
+    placed_t *order = malloc((n ? n : 1) * sizeof *order);
+    if (!order)
+        return bench_fail(err, errlen, "out of memory");
+    for (size_t i = 0; i < n; i++)
+        order[i] = (placed_t){x[i].value, i};
+    qsort(order, n, sizeof *order, by_value);
+    int rc = 0;
+    for (size_t i = 0; rc == 0 && i < n; i++)
+        rc = take(ctx, order[i].at, &x[order[i].at], p.why, sizeof p.why);
+    free(order);
+    return rc == 0 ? 0 : bench_fail(err, errlen, "%s", p.why[0] ? p.why : "out of memory");
 }

@@ -66,7 +66,9 @@ typedef struct {
     size_t *month_rank;        /* month map index → place in month_sorted */
     spc_cell_t *cells;         /* [metric][unit][month rank] */
     char last_month[8];        /* the period's last month; "" none */
-    bench_bucket_t *buckets;   /* likewise; NULL without measures */
+    bench_stat_t *stats;       /* [metric][unit][month rank] of median and mean metrics */
+    size_t *cont;              /* metric → its index among those (SIZE_MAX: another kind) */
+    size_t n_cont;
 } spc_t;
 
 static spc_cell_t *cell_at(const spc_t *s, size_t m, size_t u, size_t i)
@@ -191,7 +193,14 @@ static int index_series(spc_t *s, char *err, size_t errlen)
         s->month_sorted[s->month_rank[i]] = str_map_key(s->months, i);
     for (size_t t = 0; t < s->n_trusts; t++)
         s->trust_region[t] = str_map_get(s->regions, region_of_org(in, str_map_key(s->trusts, t)));
-    if (in->n_series_measures > 0 && !(s->buckets = calloc(n ? n : 1, sizeof *s->buckets)))
+    if (!(s->cont = malloc((in->n_metrics ? in->n_metrics : 1) * sizeof *s->cont)))
+        return bench_fail(err, errlen, "out of memory");
+    for (size_t m = 0; m < in->n_metrics; m++) {
+        benchmark_kind_t kind = in->metrics[m].kind;
+        s->cont[m] = kind == BENCHMARK_MEDIAN || kind == BENCHMARK_MEAN ? s->n_cont++ : SIZE_MAX;
+    }
+    n = s->n_cont * s->n_units * s->n_months;
+    if (n > 0 && !(s->stats = calloc(n, sizeof *s->stats)))
         return bench_fail(err, errlen, "out of memory");
     return 0;
 }
@@ -203,6 +212,74 @@ static void units_of(const spc_t *s, const char *trust, size_t u[3])
     u[0] = 1 + s->n_regions + s->trust_order[t];
     u[1] = 1 + s->region_order[s->trust_region[t]];
     u[2] = 0;
+}
+
+static int check_value(const benchmark_measure_t *x, size_t i, char *err, size_t errlen)
+{
+    if (!isfinite(x->value) || x->count < 0)
+        return bench_fail(err, errlen,
+                          "series measure %zu: value %g and count %lld, expected a finite "
+                          "value and a count >= 0",
+                          i + 1, x->value, x->count);
+    return 0;
+}
+
+/* A series measure (in ascending order of value) into the stats of its trust, region and England
+ * of its month. */
+static int take_one(void *ctx, size_t i, const benchmark_measure_t *x, char *why, size_t whylen)
+{
+    spc_t *s = ctx;
+    if (!in_series(s, x->metric, x->breakdown, x->month) || x->count == 0)
+        return 0;
+    if (s->in->read_measures && check_value(x, i, why, whylen) != 0)
+        return -1;
+    size_t m = str_map_get(s->metrics, x->metric), month = str_map_get(s->months, x->month);
+    if (m == STR_MAP_MISSING || month == STR_MAP_MISSING ||
+        str_map_get(s->trusts, x->trust) == STR_MAP_MISSING) {
+        snprintf(why, whylen,
+                 "series measure %zu: metric \"%s\", trust \"%s\", month %s: no series cell has "
+                 "its key, expected a cell for every measure",
+                 i + 1, x->metric, x->trust, x->month);
+        return -1;
+    }
+    size_t u[3];
+    month = s->month_rank[month];
+    units_of(s, x->trust, u);
+    for (int k = 0; k < 3; k++) {
+        cell_at(s, m, u[k], month)->present = true;
+        if (s->cont[m] != SIZE_MAX)
+            bench_stat_add(&s->stats[(s->cont[m] * s->n_units + u[k]) * s->n_months + month],
+                           x->value, x->count);
+    }
+    return 0;
+}
+
+/* The series measures of median and mean metrics, passed in ascending order of value
+ * (bench_values): each unit's month takes its count, sum and the ranks of its median, of the
+ * records its cells count with a value; should the measures count others, a second pass takes
+ * the ranks of those. Memory: a stat per metric, unit and month, never the values. */
+static int take_series(spc_t *s, char *err, size_t errlen)
+{
+    size_t per = s->n_units * s->n_months;
+    bool again = false;
+    for (int pass = 0; s->stats && pass < 2; pass++) {
+        for (size_t m = 0; m < s->in->n_metrics; m++)
+            for (size_t i = 0; s->cont[m] != SIZE_MAX && i < per; i++) {
+                bench_stat_t *k = &s->stats[s->cont[m] * per + i];
+                bench_stat_init(k, pass == 0 ? s->cells[m * per + i].den : k->seen);
+                bench_stat_want_median(k);
+            }
+        if (bench_values(s->in, true, take_one, s, err, errlen) != 0)
+            return -1;
+        again = false;
+        for (size_t i = 0; i < s->n_cont * per; i++) {
+            bench_stat_end(&s->stats[i]);
+            again |= s->stats[i].seen != s->stats[i].n;
+        }
+        if (!again)
+            break;
+    }
+    return 0;
 }
 
 static int add_series(spc_t *s, char *err, size_t errlen)
@@ -228,25 +305,14 @@ static int add_series(spc_t *s, char *err, size_t errlen)
             x->present = true;
         }
     }
-    for (size_t i = 0; i < in->n_series_measures; i++) {
+    for (size_t i = 0; i < in->n_series_measures; i++) { /* the arrays' checked in order */
         const benchmark_measure_t *x = &in->series_measures[i];
-        if (!in_series(s, x->metric, x->breakdown, x->month) || x->count == 0)
-            continue;
-        if (!isfinite(x->value) || x->count < 0)
-            return bench_fail(err, errlen,
-                              "series measure %zu: value %g and count %lld, expected a finite "
-                              "value and a count >= 0",
-                              i + 1, x->value, x->count);
-        size_t m = str_map_get(s->metrics, x->metric), u[3];
-        size_t month = s->month_rank[str_map_get(s->months, x->month)];
-        units_of(s, x->trust, u);
-        for (int k = 0; k < 3; k++) {
-            size_t at = (m * s->n_units + u[k]) * s->n_months + month;
-            if (bench_bucket_add(&s->buckets[at], x->value, x->count) != 0)
-                return bench_fail(err, errlen, "out of memory");
-            s->cells[at].present = true;
-        }
+        if (in_series(s, x->metric, x->breakdown, x->month) && x->count != 0 &&
+            check_value(x, i, err, errlen) != 0)
+            return -1;
     }
+    if (take_series(s, err, errlen) != 0)
+        return -1;
     /* the month's values */
     for (size_t m = 0; m < in->n_metrics; m++) {
         benchmark_kind_t kind = in->metrics[m].kind;
@@ -254,11 +320,10 @@ static int add_series(spc_t *s, char *err, size_t errlen)
             size_t at = m * s->n_units * s->n_months + i;
             spc_cell_t *x = &s->cells[at];
             if (kind == BENCHMARK_MEDIAN || kind == BENCHMARK_MEAN) {
-                bench_bucket_t empty = {0}, *k = s->buckets ? &s->buckets[at] : &empty;
-                bench_bucket_sort(k);
-                x->num = x->den = bench_bucket_count(k); /* the records with a value */
+                const bench_stat_t *k = &s->stats[s->cont[m] * s->n_units * s->n_months + i];
+                x->num = x->den = k->seen; /* the records with a value */
                 x->has_value = x->den > 0;
-                x->value = bench_bucket_value(k, kind);
+                x->value = bench_stat_value(k, kind);
             } else if (kind == BENCHMARK_RATIO) {
                 x->has_value = x->e9 > 0;
                 x->value = x->has_value
@@ -633,10 +698,8 @@ static void spc_free(spc_t *s)
     free(s->trust_order);
     free(s->month_sorted);
     free(s->month_rank);
-    if (s->buckets)
-        for (size_t i = 0; i < s->in->n_metrics * s->n_units * s->n_months; i++)
-            free(s->buckets[i].v);
-    free(s->buckets);
+    free(s->stats);
+    free(s->cont);
     free(s->cells);
 }
 

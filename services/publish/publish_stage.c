@@ -23,6 +23,7 @@
 #include "release_files.h"
 #include "release_input.h"
 #include "release_sums.h"
+#include "release_values.h"
 #include "site_build.h"
 #include "str_map.h"
 #include "sums_cache.h"
@@ -107,14 +108,12 @@ static void orgs_clear(orgs_t *o)
     *o = (orgs_t){0};
 }
 
-/* A period's cells and values per month, as metric.aggregate and metric.measure keep them. */
+/* A period's cells per month, as metric.aggregate keeps them. Its values (metric.measure) are
+ * never read here: benchmark_build reads them in value order as it goes (release_values.h). */
 #define CELL_COLUMNS                                                                               \
     "trust, site, metric_id, breakdown, category, month, numerator, denominator, expected_e9,"     \
     " held, missing"
-#define MEASURE_COLUMNS "trust, site, metric_id, breakdown, category, month, value, count"
 #define CELLS_SQL "SELECT " CELL_COLUMNS " FROM metric.aggregate WHERE audit = $1 AND period = $2"
-#define MEASURES_SQL                                                                               \
-    "SELECT " MEASURE_COLUMNS " FROM metric.measure WHERE audit = $1 AND period = $2"
 /* The same rows of the trusts $3 only: per month of the period (a loose scan of the primary key,
  * audit, period, month, trust, ...) and trust, an index range of that trust's rows (OFFSET 0
  * keeps the planner from a scan of the whole table filtered by trust). Cost: O(those rows). */
@@ -134,14 +133,12 @@ static void orgs_clear(orgs_t *o)
 static const char *const sums_sql[] = {
     /* the period's cells per month; metric '' counts records */
     CELLS_SQL,
-    /* its values */
-    MEASURES_SQL,
     /* the records withheld under the opt-out, from linkage's counts (migration 0027), as cells
      * of BENCHMARK_WITHHELD for the whole period (month ''): the selection ledger's */
     "SELECT trust, site, '" BENCHMARK_WITHHELD "', 'all', '', '', 0, withheld_opt_out, 0, 0, 0"
     " FROM publish.linkage_quality WHERE audit = $1 AND period = $2 AND breakdown = 'all'"
     " AND withheld_opt_out > 0"};
-enum { Q_CELLS, Q_MEASURES, Q_WITHHELD, N_SUMS_SQL };
+enum { Q_CELLS, Q_WITHHELD, N_SUMS_SQL };
 
 /* The run charts' months of an audit (breakdown 'all'), read once per round for every period the
  * round rebuilds ($2: the last of them), each row with its period last: a period's series are the
@@ -150,46 +147,8 @@ enum { Q_CELLS, Q_MEASURES, Q_WITHHELD, N_SUMS_SQL };
 static const char *const series_sql[] = {
     "SELECT trust, site, metric_id, month, numerator, denominator, expected_e9, held, missing,"
     " period FROM metric.aggregate WHERE audit = $1 AND period <= $2 AND breakdown = 'all'"
-    " AND month <> '' AND metric_id <> ''",
-    "SELECT trust, site, metric_id, month, value, count, period FROM metric.measure"
-    " WHERE audit = $1 AND period <= $2 AND breakdown = 'all'"};
-enum { Q_SERIES, Q_SERIES_MEASURES, N_SERIES_SQL };
-
-/* Rows are read through a cursor this many at a time, so that publish holds one chunk of a
- * query's result at once, never the whole of it: its memory follows the sums it keeps (compact,
- * strings interned), not the size of PostgreSQL's answer. */
-#define ROWS_PER_FETCH 8192
-#define STR_(x) #x
-#define STR(x) STR_(x)
-
-/* Runs sql (n parameters p) through a cursor and hands each row to row(ctx, result, i). Returns 0,
- * or -1 with err (a statement failed, or row() did: out of memory). */
-static int read_rows(PGconn *db, const char *sql, int n, const char *const *p,
-                     int (*row)(void *ctx, const PGresult *r, int i), void *ctx, char *err,
-                     size_t errlen)
-{
-    char decl[2048];
-    snprintf(decl, sizeof decl, "DECLARE publish_rows NO SCROLL CURSOR FOR %s", sql);
-    if (db_execp(db, decl, n, p, err, errlen) != 0)
-        return -1;
-    for (;;) {
-        PGresult *r =
-            db_query(db, "FETCH " STR(ROWS_PER_FETCH) " FROM publish_rows", 0, NULL, err, errlen);
-        if (!r)
-            return -1;
-        int rows = PQntuples(r), rc = 0;
-        for (int i = 0; rc == 0 && i < rows; i++)
-            rc = row(ctx, r, i);
-        PQclear(r);
-        if (rc != 0) {
-            snprintf(err, errlen, "out of memory");
-            return -1;
-        }
-        if (rows < ROWS_PER_FETCH)
-            break;
-    }
-    return db_exec(db, "CLOSE publish_rows", err, errlen);
-}
+    " AND month <> '' AND metric_id <> ''"};
+enum { Q_SERIES, N_SERIES_SQL };
 
 static long long num_at(const PGresult *r, int row, int col)
 {
@@ -202,15 +161,13 @@ typedef struct layout layout_t;
 #define LOAD_COLS 12
 
 /* What a load keeps: its strings interned (every cell of a trust shares one copy of its code) and
- * growing arrays of cells and measures. */
+ * a growing array of cells. */
 typedef struct {
     str_map_t *strings;
     benchmark_cell_t *cells;
     size_t n_cells, cap_cells;
-    benchmark_measure_t *measures;
-    size_t n_measures, cap_measures;
-    const char **cell_period, **measure_period; /* the series': each element's period */
-    size_t cap_cell_period, cap_measure_period;
+    const char **cell_period; /* the series': each cell's period */
+    size_t cap_cell_period;
     long long records;           /* the period's: metric '' cells of breakdown 'all' */
     bool oom;                    /* interning failed */
     bool keep_records;           /* metric '' cells kept as cells (sums_cache_put counts them) */
@@ -241,12 +198,11 @@ static const char *intern(load_t *l, const PGresult *r, int row, int col)
 struct layout {
     int breakdown, category; /* columns; -1: "all" and "" */
     int month;
-    int data;   /* the five sums of a cell; a measure's value and count */
+    int data;   /* the five sums of a cell */
     int period; /* -1: none (the period's own rows) */
 };
 static const layout_t OWN = {3, 4, 5, 6, -1};
 static const layout_t SERIES_CELLS = {-1, -1, 3, 4, 9};
-static const layout_t SERIES_MEASURES = {-1, -1, 3, 4, 6};
 
 /* The key of row i as the load's strings: trust, site, metric, breakdown, category, month. */
 static void key_of(load_t *l, const PGresult *r, int i, const char *k[6])
@@ -302,34 +258,11 @@ static int cell_row(void *ctx, const PGresult *r, int i)
     return l->oom ? -1 : 0;
 }
 
-/* A row of measures: the key, then value and count. */
-static int measure_row(void *ctx, const PGresult *r, int i)
-{
-    load_t *l = ctx;
-    int d = l->layout->data;
-    if (grow(l, (void **)&l->measures, &l->cap_measures, sizeof *l->measures, &l->measure_period,
-             &l->cap_measure_period, l->n_measures, r, i) != 0)
-        return -1;
-    const char *k[6];
-    key_of(l, r, i, k);
-    l->measures[l->n_measures++] = (benchmark_measure_t){.trust = k[0],
-                                                         .site = k[1],
-                                                         .metric = k[2],
-                                                         .breakdown = k[3],
-                                                         .category = k[4],
-                                                         .month = k[5],
-                                                         .value = strtod(PQgetvalue(r, i, d), NULL),
-                                                         .count = num_at(r, i, d + 1)};
-    return l->oom ? -1 : 0;
-}
-
 static void load_free(load_t *l)
 {
     str_map_destroy(&l->strings);
     free(l->cells);
-    free(l->measures);
     free(l->cell_period);
-    free(l->measure_period);
     *l = (load_t){0};
 }
 
@@ -344,10 +277,7 @@ static int load_series(PGconn *db, const char *audit, const char *last, load_t *
     }
     const char *p[] = {audit, last};
     l->layout = &SERIES_CELLS;
-    if (read_rows(db, series_sql[Q_SERIES], 2, p, cell_row, l, err, errlen) != 0)
-        return -1;
-    l->layout = &SERIES_MEASURES;
-    return read_rows(db, series_sql[Q_SERIES_MEASURES], 2, p, measure_row, l, err, errlen);
+    return release_values_rows(db, series_sql[Q_SERIES], 2, p, cell_row, l, err, errlen);
 }
 
 /* Reads the period's own sums into own (its strings; the arrays then s's) and takes its series
@@ -363,21 +293,16 @@ static int load_sums(PGconn *db, const char *audit, const char *period, const lo
     }
     const char *p[] = {audit, period};
     own->layout = &OWN;
-    if (read_rows(db, sums_sql[Q_CELLS], 2, p, cell_row, own, err, errlen) != 0 ||
-        read_rows(db, sums_sql[Q_WITHHELD], 2, p, cell_row, own, err, errlen) != 0 ||
-        read_rows(db, sums_sql[Q_MEASURES], 2, p, measure_row, own, err, errlen) != 0)
+    if (release_values_rows(db, sums_sql[Q_CELLS], 2, p, cell_row, own, err, errlen) != 0 ||
+        release_values_rows(db, sums_sql[Q_WITHHELD], 2, p, cell_row, own, err, errlen) != 0)
         return -1;
     /* s takes the arrays */
     s->cells = own->cells;
     s->n_cells = own->n_cells;
-    s->measures = own->measures;
-    s->n_measures = own->n_measures;
     s->records = own->records;
     own->cells = NULL;
-    own->measures = NULL;
     s->series = calloc(series->n_cells + 1, sizeof *s->series);
-    s->series_measures = calloc(series->n_measures + 1, sizeof *s->series_measures);
-    if (!s->series || !s->series_measures) {
+    if (!s->series) {
         snprintf(err, errlen, "out of memory");
         return -1;
     }
@@ -385,9 +310,6 @@ static int load_sums(PGconn *db, const char *audit, const char *period, const lo
     for (size_t i = 0; i < series->n_cells; i++)
         if (strcmp(series->cell_period[i], period) <= 0)
             s->series[s->n_series++] = series->cells[i];
-    for (size_t i = 0; i < series->n_measures; i++)
-        if (strcmp(series->measure_period[i], period) <= 0)
-            s->series_measures[s->n_series_measures++] = series->measures[i];
     /* as `ncap release build` has them: the months summed, everything in one order */
     if (release_sums_merge_months(s) != 0 || release_sums_sort(s) != 0) {
         snprintf(err, errlen, "out of memory");
@@ -510,6 +432,10 @@ static int rebuild(publish_t *ps, PGconn *db, const orgs_t *orgs, const release_
     phase_end(ps, PH_READ);
     benchmark_input_t in = release_input_of(def, period, metrics, NULL, 0, orgs->orgs, orgs->n);
     release_sums_input(sums, &in);
+    /* the values of median and mean metrics: read in value order as the build goes, never held */
+    release_values_t values = {.db = db, .audit = audit, .period = period};
+    in.read_measures = release_values_read;
+    in.reader = &values;
     if (release_actions_load(db, audit, &actions, err, errlen) != 0)
         goto done;
     in.actions = actions.actions;
@@ -802,12 +728,11 @@ static int cache_read(publish_t *ps, PGconn *db, const char *audit, const char *
     load_t l = {.strings = sums_cache_strings(ps->cache), .layout = &OWN, .keep_records = true};
     const char *p[] = {audit, period, lit};
     int np = lit ? 3 : 2, rc = -1;
-    if (read_rows(db, lit ? OF_TRUSTS_SQL("metric.aggregate", CELL_COLUMNS) : CELLS_SQL, np, p,
-                  cell_row, &l, err, errlen) == 0 &&
-        read_rows(db, lit ? OF_TRUSTS_SQL("metric.measure", MEASURE_COLUMNS) : MEASURES_SQL, np, p,
-                  measure_row, &l, err, errlen) == 0) {
+    if (release_values_rows(db, lit ? OF_TRUSTS_SQL("metric.aggregate", CELL_COLUMNS) : CELLS_SQL,
+                            np, p, cell_row, &l, err, errlen) == 0) {
+        /* cells only: the values are read in value order by each build (release_values.h) */
         rc = sums_cache_put(ps->cache, audit, period, lit ? trusts : NULL, n_trusts, l.cells,
-                            l.n_cells, l.measures, l.n_measures);
+                            l.n_cells, NULL, 0);
         if (rc < 0)
             snprintf(err, errlen, "out of memory");
     }
@@ -949,7 +874,7 @@ static int rebuild_cached(publish_t *ps, PGconn *db, const orgs_t *orgs, const P
             load_t w = {.strings = sums_cache_strings(ps->cache), .layout = &OWN};
             const char *p[] = {audit, period};
             release_sums_t sums = {0};
-            rc = read_rows(db, sums_sql[Q_WITHHELD], 2, p, cell_row, &w, err, errlen);
+            rc = release_values_rows(db, sums_sql[Q_WITHHELD], 2, p, cell_row, &w, err, errlen);
             if (rc == 0 &&
                 sums_cache_sums(ps->cache, audit, period, w.cells, w.n_cells, &sums) != 0) {
                 snprintf(err, errlen, "out of memory");

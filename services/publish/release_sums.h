@@ -4,7 +4,9 @@
  * same values in the same order (release_sums_sort), so that they write the same bytes:
  *   cells     the period's cells, every breakdown, its months summed (month ""): metric.aggregate
  *             summed over month, the record count (metric "") left out and given as records
- *   measures  the period's values of median and mean metrics per cell, likewise (month "")
+ *   measures  the period's values of median and mean metrics per cell, likewise (month ""):
+ *             `ncap release build`'s; the publish daemon holds none, its builds stream them in
+ *             value order (release_values.h), as the series_measures
  *   series    breakdown "all" cells of every month up to the end of the period, earlier periods'
  *             included (month "YYYY-MM"), for the run charts; cells of no month (a deployment
  *             before migration 0016, until metric has taken its records again) left out

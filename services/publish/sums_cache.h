@@ -11,6 +11,10 @@
  * so a trust's elements are one run of each array. The strings of what is put must be interned in
  * sums_cache_strings (its keys never move): elements are compared by pointer for their trust.
  *
+ * The publish daemon puts cells only: the values of median and mean metrics (about one per record
+ * and breakdown) each build streams from PostgreSQL in value order (release_values.h), so that
+ * what is held does not grow with the records; measures put are held all the same.
+ *
  * Memory: what the periods held take (sums_cache_bytes), bounded by the holder (publish forgets
  * every period and stops holding any when the budget is passed). */
 #ifndef NCAP_SUMS_CACHE_H

@@ -689,47 +689,68 @@ static void test_independent_check(void **state)
     }
 }
 
-static int by_value(const void *a, const void *b)
+static int by_double(const void *a, const void *b)
 {
-    double x = ((const bench_value_t *)a)->value, y = ((const bench_value_t *)b)->value;
+    double x = *(const double *)a, y = *(const double *)b;
     return (x > y) - (x < y);
 }
 
-/* A bucket's values sorted with equal ones merged, whatever runs they come in (one, a few, every
- * value its own), as qsort then a merge of equal values would give them. */
-static void test_bucket_sort_runs(void **state)
+/* A stat (bench_stat_t) fed values in ascending order, equal ones in several pieces, takes at each
+ * rank wanted the value a sort of every record's value has there, and its sum is that of the
+ * values with equal ones merged, added in ascending order (as the buckets of every value it
+ * replaced summed them). */
+static void test_stat_ranks(void **state)
 {
     (void)state;
     unsigned seed = 7;
     for (int round = 0; round < 200; round++) {
-        bench_bucket_t k = {0}, want = {0};
-        size_t n = 1 + (size_t)(round * 7 % 300), run = 1 + (size_t)(round % 9) * (round % 3);
-        double v = 0;
+        size_t n = 1 + (size_t)(round * 7 % 300);
+        double *v = malloc(n * sizeof *v);
+        long long *c = malloc(n * sizeof *c), total = 0;
+        double *each = NULL;
+        assert_non_null(v);
+        assert_non_null(c);
         for (size_t i = 0; i < n; i++) {
             seed = seed * 1103515245u + 12345u;
-            v = i % run == 0 ? (double)((seed >> 16) % 50) : v + (double)((seed >> 16) % 3);
-            long long count = 1 + (long long)((seed >> 8) % 4);
-            /* bench_bucket_add merges a value equal to the last one */
-            assert_int_equal(bench_bucket_add(&k, v, count), 0);
-            assert_int_equal(bench_bucket_add(&want, v, count), 0);
+            v[i] = (double)((seed >> 16) % 50) / 4;
+            c[i] = 1 + (long long)((seed >> 8) % 4);
+            total += c[i];
         }
-        qsort(want.v, want.n, sizeof *want.v, by_value);
-        size_t w = 0;
-        for (size_t r = 1; r < want.n; r++) {
-            if (want.v[r].value == want.v[w].value)
-                want.v[w].count += want.v[r].count;
-            else
-                want.v[++w] = want.v[r];
+        assert_non_null(each = malloc((size_t)total * sizeof *each));
+        size_t k = 0;
+        for (size_t i = 0; i < n; i++)
+            for (long long j = 0; j < c[i]; j++)
+                each[k++] = v[i];
+        qsort(each, (size_t)total, sizeof *each, by_double);
+        bench_stat_t s;
+        bench_stat_init(&s, total);
+        bench_stat_want_median(&s);
+        bench_stat_want(&s, 1);
+        bench_stat_want(&s, total);
+        bench_stat_want(&s, 1 + total / 3);
+        /* the pieces in ascending order of value: one (value, count) piece per record */
+        for (long long i = 0; i < total; i++)
+            bench_stat_add(&s, each[i], 1);
+        bench_stat_end(&s);
+        assert_int_equal(s.seen, total);
+        long long ranks[] = {1, total, 1 + total / 3, (total + 1) / 2};
+        for (int r = 0; r < 4; r++)
+            assert_true(bench_stat_order(&s, ranks[r]) == each[ranks[r] - 1]);
+        double median = total % 2 ? each[total / 2] : (each[total / 2 - 1] + each[total / 2]) / 2;
+        assert_true(bench_stat_value(&s, BENCHMARK_MEDIAN) == median);
+        double sum = 0;
+        for (long long i = 0; i < total;) {
+            long long j = i;
+            while (j < total && each[j] == each[i])
+                j++;
+            sum += each[i] * (double)(j - i);
+            i = j;
         }
-        want.n = w + 1;
-        bench_bucket_sort(&k);
-        assert_int_equal(k.n, want.n);
-        for (size_t i = 0; i < k.n; i++) {
-            assert_true(k.v[i].value == want.v[i].value);
-            assert_int_equal(k.v[i].count, want.v[i].count);
-        }
-        free(k.v);
-        free(want.v);
+        assert_true(bench_stat_value(&s, BENCHMARK_MEAN) == sum / (double)total);
+        assert_true(isnan(bench_stat_order(&s, 2 + total / 3 + total))); /* not wanted */
+        free(v);
+        free(c);
+        free(each);
     }
 }
 
@@ -746,7 +767,7 @@ int main(void)
         cmocka_unit_test(test_mean_t_interval),
         cmocka_unit_test(test_t_quantile),
         cmocka_unit_test(test_independent_check),
-        cmocka_unit_test(test_bucket_sort_runs),
+        cmocka_unit_test(test_stat_ranks),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,74 @@
+/* release_values.c - a release's values, read from metric.measure in value order */
+#include "release_values.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "db.h"
+
+#define STR_(x) #x
+#define STR(x) STR_(x)
+
+int release_values_rows(PGconn *db, const char *sql, int n, const char *const *p,
+                        int (*row)(void *ctx, const PGresult *r, int i), void *ctx, char *err,
+                        size_t errlen)
+{
+    char decl[2048];
+    snprintf(decl, sizeof decl, "DECLARE publish_rows NO SCROLL CURSOR FOR %s", sql);
+    if (db_execp(db, decl, n, p, err, errlen) != 0)
+        return -1;
+    for (;;) {
+        PGresult *r = db_query(db, "FETCH " STR(RELEASE_ROWS_PER_FETCH) " FROM publish_rows", 0,
+                               NULL, err, errlen);
+        if (!r)
+            return -1;
+        int rows = PQntuples(r), rc = 0;
+        for (int i = 0; rc == 0 && i < rows; i++)
+            rc = row(ctx, r, i);
+        PQclear(r);
+        if (rc != 0) {
+            snprintf(err, errlen, "out of memory");
+            return -1;
+        }
+        if (rows < RELEASE_ROWS_PER_FETCH)
+            break;
+    }
+    return db_exec(db, "CLOSE publish_rows", err, errlen);
+}
+
+/* The rows as benchmark_measure_t has them; ORDER BY value: ascending, equal values together.
+ * Cost: PostgreSQL's sort of the rows (about one per record and breakdown of the period, or per
+ * record of the audit up to it for the run charts), publish's memory one fetch of them. */
+static const char *const values_sql[] = {
+    "SELECT trust, site, metric_id, breakdown, category, month, value, count FROM metric.measure"
+    " WHERE audit = $1 AND period = $2 ORDER BY value",
+    "SELECT trust, site, metric_id, breakdown, category, month, value, count FROM metric.measure"
+    " WHERE audit = $1 AND period <= $2 AND breakdown = 'all' AND month <> '' ORDER BY value"};
+
+typedef struct {
+    benchmark_each_measure_t each;
+    void *ctx;
+} hand_t;
+
+static int hand_row(void *ctx, const PGresult *r, int i)
+{
+    const hand_t *h = ctx;
+    benchmark_measure_t x = {.trust = PQgetvalue(r, i, 0),
+                             .site = PQgetvalue(r, i, 1),
+                             .metric = PQgetvalue(r, i, 2),
+                             .breakdown = PQgetvalue(r, i, 3),
+                             .category = PQgetvalue(r, i, 4),
+                             .month = PQgetvalue(r, i, 5),
+                             .value = strtod(PQgetvalue(r, i, 6), NULL),
+                             .count = strtoll(PQgetvalue(r, i, 7), NULL, 10)};
+    return h->each(h->ctx, &x);
+}
+
+int release_values_read(void *reader, bool series, benchmark_each_measure_t each, void *ctx,
+                        char *err, size_t errlen)
+{
+    const release_values_t *v = reader;
+    const char *p[] = {v->audit, v->period};
+    hand_t h = {each, ctx};
+    return release_values_rows(v->db, values_sql[series ? 1 : 0], 2, p, hand_row, &h, err, errlen);
+}
