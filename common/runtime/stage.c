@@ -358,17 +358,22 @@ PGresult *stage_wm_query(PGconn *db, const char *stage, const char *sql, int n,
     return r;
 }
 
+int stage_begin_probes(PGconn *db, char *err, size_t errlen)
+{
+    return db_exec(db,
+                   "BEGIN; SET LOCAL work_mem = '64kB'; SET LOCAL enable_hashjoin = off;"
+                   " SET LOCAL enable_mergejoin = off",
+                   err, errlen);
+}
+
 int stage_run_advance(const stage_ops_t *ops, const char *stage, PGconn *db, int limit)
 {
     assert(ops && ops->advance_sql);
     char lim[16], err[1024];
     snprintf(lim, sizeof lim, "%d", limit);
     const char *p[] = {lim};
-    /* Walking a few thousand rows must cost a few thousand index probes: the planner would rather
-     * hash the whole table not_taken looks in (linkage.link, say) while it fits in work_mem, once
-     * per statement, O(table). A work_mem too small for that leaves it the probes. */
     PGresult *r = NULL;
-    if (db_exec(db, "BEGIN; SET LOCAL work_mem = '64kB'", err, sizeof err) == 0 &&
+    if (stage_begin_probes(db, err, sizeof err) == 0 &&
         (r = stage_wm_query(db, stage, ops->advance_sql, 1, p, err, sizeof err)) &&
         db_exec(db, "COMMIT", err, sizeof err) != 0) {
         PQclear(r);

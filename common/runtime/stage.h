@@ -258,6 +258,12 @@ int stage_run_backlog(const stage_ops_t *ops, const char *stage, PGconn *db, int
                       int grace_ms, stage_keys_t *out);
 /* Runs sql, a query of stage that starts from its watermark, with the watermark's position read
  * first as $1-$3 and then the n parameters p ($4 ...). Returns the result, or NULL with err. */
+/* Begins a transaction for a statement that walks or counts the rows after a stage's watermark:
+ * a few thousand rows must cost a few thousand index probes, but the planner would rather hash
+ * the whole table not_taken looks in (linkage.link, say: 330 ms at 140,000 links, O(table)), once
+ * per statement. Hash and merge joins off, and a work_mem too small for a hash, leave it the
+ * probes (SET LOCAL: for this transaction alone). Returns 0, or -1 with err. */
+int stage_begin_probes(PGconn *db, char *err, size_t errlen);
 PGresult *stage_wm_query(PGconn *db, const char *stage, const char *sql, int n,
                          const char *const *p, char *err, size_t errlen);
 /* Moves the stage's watermark (advance_sql) over at most limit rows, in autocommit. Returns the

@@ -75,12 +75,8 @@ int stage_gauges_read(const stage_ops_t *ops, const char *stage, PGconn *db, met
         goto failed;
     metrics_set(m, METRICS_STAGE_PROCESSED, first_value(r));
     if (ops->backlog_count_sql) {
-        /* Counting a few thousand rows must cost a few thousand index probes: the planner would
-         * rather hash the whole table not_taken looks in (linkage.link: 330 ms a count at 140,000
-         * links, growing with the table), as in stage_run_advance. */
         long long n = -1;
-        if (db_exec(db, "BEGIN; SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off",
-                    err, sizeof err) == 0 &&
+        if (stage_begin_probes(db, err, sizeof err) == 0 &&
             (n = backlog(ops, stage, db, err, sizeof err)) >= 0 &&
             db_exec(db, "COMMIT", err, sizeof err) != 0)
             n = -1;
