@@ -4,8 +4,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "daemon.h"
 #include "db.h"
 #include "log.h"
 #include "quarantine.h"
@@ -22,15 +22,8 @@ static long long first_value(PGresult *r)
 static struct {
     char stage[32]; /* "": a free slot */
     long long count;
-    double at; /* CLOCK_MONOTONIC seconds */
+    long long at; /* daemon_now_ms */
 } full_counts[8];
-
-static double now_s(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
-}
 
 /* The backlog of stage: counted up to STAGE_GAUGES_BACKLOG_BOUND rows, exact below it; past it,
  * the whole backlog counted at most every STAGE_GAUGES_RECOUNT_MS, its last count given between.
@@ -52,8 +45,8 @@ static long long backlog(const stage_ops_t *ops, const char *stage, PGconn *db, 
     if (n < STAGE_GAUGES_BACKLOG_BOUND || i == sizeof full_counts / sizeof *full_counts ||
         strlen(stage) >= sizeof full_counts[i].stage)
         return n; /* exact (or, with no slot left, a lower bound) */
-    double t = now_s();
-    if (full_counts[i].stage[0] && t - full_counts[i].at < STAGE_GAUGES_RECOUNT_MS / 1000.0)
+    long long t = daemon_now_ms();
+    if (full_counts[i].stage[0] && t - full_counts[i].at < STAGE_GAUGES_RECOUNT_MS)
         return full_counts[i].count > n ? full_counts[i].count : n;
     p[0] = NULL;
     if (!(r = stage_wm_query(db, stage, ops->backlog_count_sql, 1, p, err, errlen)))
