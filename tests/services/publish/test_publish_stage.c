@@ -136,6 +136,20 @@ static long long rows_unlike_json(PGconn *db)
             " FROM publish.output o WHERE o.release_id = r.release_id)");
 }
 
+/* Runs sql (statements), which must fail with sqlstate and a message containing what; then
+ * ROLLBACK. */
+static void assert_refused(PGconn *db, const char *sql, const char *sqlstate, const char *what)
+{
+    PGresult *r = PQexec(db, sql);
+    const char *state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+    if (PQresultStatus(r) != PGRES_FATAL_ERROR || !state || strcmp(state, sqlstate) != 0 ||
+        !strstr(PQresultErrorMessage(r), what))
+        fail_msg("expected %s (%s) from: %s\ngot: %s %s", sqlstate, what, sql,
+                 state ? state : "success", PQresultErrorMessage(r));
+    PQclear(r);
+    pg_fixture_exec(db, "ROLLBACK");
+}
+
 static void test_months_and_later_periods(void **state)
 {
     (void)state;
@@ -302,6 +316,25 @@ static void test_cadence_and_prune(void **state)
                      0);
     assert_int_equal(rows_unlike_json(db), 0);
     assert_true(count_of(db, "SELECT count(*) FROM publish.output") > 0);
+    /* a release's rows belong to a release, which keeps none when deleted (checked per
+     * statement, migration 0039, as the foreign key did per row) */
+    pg_fixture_exec(db, "RESET ROLE");
+    assert_refused(db,
+                   "BEGIN; CREATE TEMP TABLE o AS SELECT * FROM publish.output LIMIT 1;"
+                   " UPDATE o SET release_id = -1, ordinal = 1;"
+                   " INSERT INTO publish.output SELECT * FROM o",
+                   "23503", "no such release");
+    assert_refused(db,
+                   "BEGIN; UPDATE publish.output SET release_id = -1"
+                   " WHERE release_id = (SELECT max(release_id) FROM publish.output)",
+                   "23503", "no such release");
+    assert_refused(db,
+                   "BEGIN; CREATE TEMP TABLE d AS SELECT max(release_id) AS id FROM publish.output;"
+                   " DELETE FROM publish.release_change WHERE release_id = (SELECT id FROM d);"
+                   " DELETE FROM publish.release_file WHERE release_id = (SELECT id FROM d);"
+                   " DELETE FROM publish.release WHERE release_id = (SELECT id FROM d)",
+                   "23503", "still has rows in publish.output");
+    pg_fixture_exec(db, "SET ROLE ncap_publish");
     assert_false(exists(dir, "nhfd/2026Q1/r0001"));
     /* why the pruned revision changed (record 1 added) went to the oldest one kept (r2, record 1
      * corrected), so that a diff from before r2 still counts it (migration 0028) */
