@@ -386,6 +386,21 @@ static int prune(publish_t *ps, PGconn *db, const char *audit, const char *perio
     return rc;
 }
 
+/* The most a batch holds of its new revisions' files until its commit (publish_ledger_t): past
+ * it, a revision's files are read back from publish.release_file after commit, as all were
+ * before (a round that rebuilds many periods, e.g. the first after start). */
+#define PUBLISH_HELD_MAX_BYTES ((size_t)16 << 20)
+
+static void ledger_free(publish_ledger_t *l)
+{
+    free(l->audit);
+    free(l->period);
+    free(l->delays);
+    free(l->ascertained);
+    for (size_t k = 0; k < 5; k++)
+        free(l->files[k]);
+}
+
 /* The period's delays.csv and ascertainment.csv as they stand (malloc'd; NULL for a ledger without
  * a row: no published record version timed, no expected cases). Returns 0, or -1 with err. */
 static int ledger_texts(PGconn *db, const audit_def_t *def, const char *audit, const char *period,
@@ -519,17 +534,28 @@ static int rebuild(publish_t *ps, PGconn *db, const orgs_t *orgs, const release_
         goto done;
     }
     ps->pending[ps->n_pending++] = strtoll(relid, NULL, 10);
-    /* the ledgers as stored, for after the commit (room made above) */
+    /* the ledgers as stored, for after the commit (room made above), and the other files while
+     * the batch's stay under the budget */
     publish_ledger_t *l = &ps->ledgers[ps->n_ledgers];
-    *l = (publish_ledger_t){strdup(audit), strdup(period), delays, ascertained};
+    *l = (publish_ledger_t){
+        .audit = strdup(audit), .period = strdup(period), .delays = delays,
+        .ascertained = ascertained, .revision = revision};
     delays = ascertained = NULL;
     if (!l->audit || !l->period) {
-        free(l->audit);
-        free(l->period);
-        free(l->delays);
-        free(l->ascertained);
+        ledger_free(l);
         snprintf(err, errlen, "out of memory");
         goto done;
+    }
+    size_t bytes = 0;
+    for (size_t k = 0; k < 5; k++)
+        bytes += content[k] ? strlen(content[k]) : 0;
+    if (ps->held_bytes + bytes <= PUBLISH_HELD_MAX_BYTES) {
+        char **own[] = {&csv, &json, &fingertips, &spc, &spc_summary};
+        for (size_t k = 0; k < 5; k++) {
+            l->files[k] = *own[k];
+            *own[k] = NULL;
+        }
+        ps->held_bytes += bytes;
     }
     ps->n_ledgers++;
     rc = 0;
@@ -571,14 +597,10 @@ static const char backlog_count_sql[] =
 
 static void ledgers_clear(publish_t *ps)
 {
-    for (size_t i = 0; i < ps->n_ledgers; i++) {
-        publish_ledger_t *l = &ps->ledgers[i];
-        free(l->audit);
-        free(l->period);
-        free(l->delays);
-        free(l->ascertained);
-    }
+    for (size_t i = 0; i < ps->n_ledgers; i++)
+        ledger_free(&ps->ledgers[i]);
     ps->n_ledgers = 0;
+    ps->held_bytes = 0;
 }
 
 static void pruned_clear(publish_t *ps)
@@ -1162,6 +1184,18 @@ void publish_stage_finish(publish_t *ps)
         site_write(ps);
 }
 
+/* Writes the files of revision l (held: publish_ledger_t) into its folder and latest.*. */
+static int write_held(const publish_t *ps, const publish_ledger_t *l, char *err, size_t errlen)
+{
+    const char *content[RELEASE_N_FILES] = {l->files[0], l->files[1], l->files[2], l->files[3],
+                                            l->files[4], l->delays,   l->ascertained};
+    size_t len[RELEASE_N_FILES];
+    for (size_t k = 0; k < RELEASE_N_FILES; k++)
+        len[k] = content[k] ? strlen(content[k]) : 0;
+    return release_files_write(ps->out_dir, l->audit, l->period, l->revision, content, len, err,
+                               errlen);
+}
+
 static void after_commit(void *state, PGconn *db)
 {
     publish_t *ps = state;
@@ -1179,7 +1213,11 @@ static void after_commit(void *state, PGconn *db)
     }
     for (size_t i = 0; i < ps->n_pending; i++) {
         char err[1024];
-        if (release_files_export(db, ps->out_dir, ps->pending[i], err, sizeof err) != 0)
+        /* the files as stored, when held (the ledgers are pending's order); else read back */
+        const publish_ledger_t *l = i < ps->n_ledgers ? &ps->ledgers[i] : NULL;
+        if ((l && l->files[0] ? write_held(ps, l, err, sizeof err)
+                              : release_files_export(db, ps->out_dir, ps->pending[i], err,
+                                                     sizeof err)) != 0)
             ncap_log(LOG_ERROR, "could not write release files; will retry at start-up", "error",
                      err, NULL);
     }

@@ -19,9 +19,14 @@ typedef struct {
 } publish_pruned_t;
 
 /* The ledgers of a revision committed in this batch as stored with it (NULL: none), written beside
- * latest.* after commit without building them again. */
+ * latest.* after commit without building them again; and, while the batch's held files stay
+ * under PUBLISH_HELD_MAX_BYTES, its other files as stored (files: latest.csv, latest.json,
+ * fingertips.csv, spc.csv, spc_summary.csv; NULL: not held, read back after commit), written
+ * without reading them back. */
 typedef struct {
     char *audit, *period, *delays, *ascertained;
+    int revision;
+    char *files[5];
 } publish_ledger_t;
 
 typedef struct {
@@ -39,8 +44,8 @@ typedef struct {
     bool rebuilt;
     publish_pruned_t *pruned; /* revisions pruned in this batch, their folders removed after it */
     size_t n_pruned, cap_pruned;
-    publish_ledger_t *ledgers; /* of the revisions made in this batch */
-    size_t n_ledgers, cap_ledgers;
+    publish_ledger_t *ledgers; /* of the revisions made in this batch (pending's order) */
+    size_t n_ledgers, cap_ledgers, held_bytes;
     /* The period ledgers of every period (delays.csv, ascertainment.csv: O(every released
      * period) in SQL) are written at most every PUBLISH_LEDGERS_EVERY_MS after rounds that rebuilt
      * a period (ledgers_due), at the first such round after start, and after one that failed; a
