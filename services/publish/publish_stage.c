@@ -537,9 +537,11 @@ static int rebuild(publish_t *ps, PGconn *db, const orgs_t *orgs, const release_
     /* the ledgers as stored, for after the commit (room made above), and the other files while
      * the batch's stay under the budget */
     publish_ledger_t *l = &ps->ledgers[ps->n_ledgers];
-    *l = (publish_ledger_t){
-        .audit = strdup(audit), .period = strdup(period), .delays = delays,
-        .ascertained = ascertained, .revision = revision};
+    *l = (publish_ledger_t){.audit = strdup(audit),
+                            .period = strdup(period),
+                            .delays = delays,
+                            .ascertained = ascertained,
+                            .revision = revision};
     delays = ascertained = NULL;
     if (!l->audit || !l->period) {
         ledger_free(l);
@@ -1187,7 +1189,7 @@ void publish_stage_finish(publish_t *ps)
 /* Writes the files of revision l (held: publish_ledger_t) into its folder and latest.*. */
 static int write_held(const publish_t *ps, const publish_ledger_t *l, char *err, size_t errlen)
 {
-    const char *content[RELEASE_N_FILES] = {l->files[0], l->files[1], l->files[2], l->files[3],
+    const char *content[RELEASE_N_FILES] = {l->files[0], l->files[1], l->files[2],   l->files[3],
                                             l->files[4], l->delays,   l->ascertained};
     size_t len[RELEASE_N_FILES];
     for (size_t k = 0; k < RELEASE_N_FILES; k++)
@@ -1215,9 +1217,9 @@ static void after_commit(void *state, PGconn *db)
         char err[1024];
         /* the files as stored, when held (the ledgers are pending's order); else read back */
         const publish_ledger_t *l = i < ps->n_ledgers ? &ps->ledgers[i] : NULL;
-        if ((l && l->files[0] ? write_held(ps, l, err, sizeof err)
-                              : release_files_export(db, ps->out_dir, ps->pending[i], err,
-                                                     sizeof err)) != 0)
+        if ((l && l->files[0]
+                 ? write_held(ps, l, err, sizeof err)
+                 : release_files_export(db, ps->out_dir, ps->pending[i], err, sizeof err)) != 0)
             ncap_log(LOG_ERROR, "could not write release files; will retry at start-up", "error",
                      err, NULL);
     }

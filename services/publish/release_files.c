@@ -453,15 +453,15 @@ static int scan_string(scan_t *s, strbuf_t *out)
         if (s->p >= s->end)
             break;
         char e = *s->p++;
-        const char *lit = e == '"'   ? "\""
-                          : e == '/' ? "/"
+        const char *lit = e == '"'    ? "\""
+                          : e == '/'  ? "/"
                           : e == '\\' ? "\\\\"
-                          : e == 'b' ? "\b"
-                          : e == 'f' ? "\f"
-                          : e == 'n' ? "\\n"
-                          : e == 'r' ? "\\r"
-                          : e == 't' ? "\\t"
-                                     : NULL;
+                          : e == 'b'  ? "\b"
+                          : e == 'f'  ? "\f"
+                          : e == 'n'  ? "\\n"
+                          : e == 'r'  ? "\\r"
+                          : e == 't'  ? "\\t"
+                                      : NULL;
         if (lit) {
             if (out)
                 strbuf_append(out, lit);
@@ -496,9 +496,9 @@ static int scan_string(scan_t *s, strbuf_t *out)
 static int scan_word(scan_t *s, const char **tok, size_t *len)
 {
     *tok = s->p;
-    while (s->p < s->end && (*s->p == '-' || *s->p == '+' || *s->p == '.' ||
-                             (*s->p >= '0' && *s->p <= '9') || (*s->p >= 'a' && *s->p <= 'z') ||
-                             (*s->p >= 'A' && *s->p <= 'Z')))
+    while (s->p < s->end &&
+           (*s->p == '-' || *s->p == '+' || *s->p == '.' || (*s->p >= '0' && *s->p <= '9') ||
+            (*s->p >= 'a' && *s->p <= 'z') || (*s->p >= 'A' && *s->p <= 'Z')))
         s->p++;
     *len = (size_t)(s->p - *tok);
     return *len ? 0 : scan_fail(s, "a value expected");
@@ -655,8 +655,8 @@ static int scan_row(scan_t *s, const char *release_id, long n, strbuf_t *out, ch
 
 /* The COPY text of the rows of latest.json (json) of release release_id into out. Returns 0, or
  * -1 with err. */
-static int output_copy_text(const char *json, const char *release_id, strbuf_t *out,
-                            char *err, size_t errlen)
+static int output_copy_text(const char *json, const char *release_id, strbuf_t *out, char *err,
+                            size_t errlen)
 {
     scan_t s = {json, json + strlen(json), NULL};
     if (scan_to_key(&s, "rows") == 0 && (s.p >= s.end || *s.p++ != '['))

@@ -94,13 +94,11 @@ static void test_rows_as_jsonb_reads_them(void **state)
     assert_int_equal(pg_fixture_count(db, "SELECT count(*) FROM publish.output"), 2);
 
     /* refused, nothing stored */
-    assert_int_equal(store(db, 3, "{\"rows\": [[\"nhfd\", \"2026Q1\", \"trust\"]]}", err,
-                           sizeof err),
-                     -1);
+    assert_int_equal(
+        store(db, 3, "{\"rows\": [[\"nhfd\", \"2026Q1\", \"trust\"]]}", err, sizeof err), -1);
     assert_non_null(strstr(err, "row 1 has 3 values, expected 32"));
-    assert_int_equal(store(db, 4, "{\"rows\": [[\"nhfd\", \"2026Q1\" \"trust\"]]}", err,
-                           sizeof err),
-                     -1);
+    assert_int_equal(
+        store(db, 4, "{\"rows\": [[\"nhfd\", \"2026Q1\" \"trust\"]]}", err, sizeof err), -1);
     assert_non_null(strstr(err, "could not read the rows of latest.json at byte"));
     assert_int_equal(store(db, 5, "{\"metadata\": {}}", err, sizeof err), -1);
     assert_non_null(strstr(err, "no \"rows\""));
