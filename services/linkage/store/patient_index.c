@@ -256,8 +256,7 @@ static int store(PGconn *db, const link_ident_t *ids, const link_batch_keys_t *b
         "   JOIN np ON np.ord = -s.pid),"
         " h AS (INSERT INTO linkage.block (key, patient_id, nhs_number, forename, surname, dob,"
         "   sex, postcode) SELECT * FROM unnest($10::text[], $11::bigint[], $12::text[],"
-        "   $13::text[], $14::text[], $15::text[], $16::text[], $17::text[]) ON CONFLICT DO "
-        "NOTHING)"
+        "   $13::text[], $14::text[], $15::text[], $16::text[], $17::text[]) ON CONFLICT DO NOTHING)"
         " SELECT ord, patient_id FROM np ORDER BY ord",
         17, pv, err, errlen);
     if (!r)
