@@ -196,14 +196,14 @@ static PGresult *find_candidates(PGconn *db, const char *keys, char *err, size_t
      * subquery, a filter on the key before its rows are read: a window count over the rows
      * (before) stored each block in a tuplestore and read it back, more than half of the
      * statement's time (1,900 keys of a 100,000-record index: 40 ms, now 15 ms). */
-    PGresult *r = db_query(
-        db,
-        "SELECT b.patient_id, k.i, b.nhs_number, b.forename, b.surname, b.dob, b.sex,"
-        " b.postcode FROM unnest($1::text[]) WITH ORDINALITY AS k(key, i) CROSS JOIN"
-        " LATERAL (SELECT * FROM linkage.block bl WHERE bl.key = k.key LIMIT $2::int) b"
-        " WHERE (SELECT count(*) FROM (SELECT FROM linkage.block c WHERE c.key = k.key"
-        " LIMIT $2::int + 1) c) <= $2::int",
-        2, pk, err, errlen);
+    PGresult *r =
+        db_query(db,
+                 "SELECT b.patient_id, k.i, b.nhs_number, b.forename, b.surname, b.dob, b.sex,"
+                 " b.postcode FROM unnest($1::text[]) WITH ORDINALITY AS k(key, i) CROSS JOIN"
+                 " LATERAL (SELECT * FROM linkage.block bl WHERE bl.key = k.key LIMIT $2::int) b"
+                 " WHERE (SELECT count(*) FROM (SELECT FROM linkage.block c WHERE c.key = k.key"
+                 " LIMIT $2::int + 1) c) <= $2::int",
+                 2, pk, err, errlen);
     return r;
 }
 
