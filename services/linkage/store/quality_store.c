@@ -13,17 +13,32 @@
 
 /* The newest version of each record of the batch ($1..$15, pg_columns), in record order (two
  * instances lock the rows, and the cells the triggers update, in one order), inserted; then the
- * conflict clause. method ($15) is the one decided here for a new patient's record, else a
- * placeholder that linkage.quality_methods sets; an update keeps the row's method for it. */
+ * conflict clause. method ($15) is the one decided here for a new patient's record; '' asks for
+ * linkage.quality_methods' rule (migration 0030) over the facts this statement sees: the
+ * record's patient's facts held before (but its own record's) and the batch's, a probe of
+ * record_quality_patient_idx per record. It is the method linkage.quality_methods then finds
+ * unless another transaction adds a record of the patient meanwhile, so that its UPDATE (and the
+ * counts' second statement trigger) has only the held records whose method the batch changed,
+ * not every record of a held patient the batch brought (before, each was inserted as a
+ * singleton and updated at once). An update keeps the row's method (linkage.quality_methods
+ * sets it). */
 #define UPSERT                                                                                     \
     "INSERT INTO linkage.record_quality AS q (record_id, version, patient_id, audit, trust, site," \
     " period, method, death_matched, withheld, imd_quintile, ethnicity, sex, age, nhs_key)"        \
     " SELECT DISTINCT ON (record_id) record_id, version, patient_id, audit, trust, site, period,"  \
-    " method, death_matched, withheld, imd_quintile, ethnicity, sex, age, nhs_key"                 \
+    " CASE WHEN u.method <> '' THEN u.method"                                                      \
+    "   WHEN h.same_audit + count(*) OVER (PARTITION BY patient_id, audit) = 1 THEN 'singleton'"   \
+    "   WHEN nhs_key <> '' AND h.same_key + count(*) OVER (PARTITION BY patient_id, audit,"        \
+    "   nhs_key) > 1 THEN 'nhs_number' ELSE 'probabilistic' END,"                                  \
+    " death_matched, withheld, imd_quintile, ethnicity, sex, age, nhs_key"                         \
     " FROM unnest($1::bigint[], $2::int[], $3::bigint[], $4::text[], $5::text[], $6::text[],"      \
     " $7::text[], $8::bool[], $9::bool[], $10::text[], $11::text[], $12::text[], $13::text[],"     \
     " $14::text[], $15::text[]) AS u(record_id, version, patient_id, audit, trust, site, period,"  \
     " death_matched, withheld, imd_quintile, ethnicity, sex, age, nhs_key, method)"                \
+    " CROSS JOIN LATERAL (SELECT count(*) FILTER (WHERE e.audit = u.audit) AS same_audit,"         \
+    "   count(*) FILTER (WHERE e.audit = u.audit AND e.nhs_key = u.nhs_key) AS same_key"           \
+    "   FROM linkage.record_quality e WHERE u.method = '' AND e.patient_id = u.patient_id"         \
+    "   AND e.record_id <> u.record_id) h"                                                         \
     " ORDER BY record_id, version DESC ON CONFLICT (record_id) "
 
 /* Appends the patient ids of r's first column to the bigint[] literal being built in ids. */
@@ -50,14 +65,14 @@ static int by_patient(const void *a, const void *b)
 }
 
 /* Into method[i]: the method of each fact of a new patient by linkage.quality_methods' rule
- * (migration 0030) over its patient's facts, which are all its records; "singleton", the
- * placeholder, for the others. Returns true when every fact is of another record (else the
+ * (migration 0030) over its patient's facts, which are all its records; "" for the others (UPSERT
+ * decides them in SQL). Returns true when every fact is of another record (else the
  * facts of one record are left to SQL's choice of its newest version, and the methods to
  * linkage.quality_methods), false also when out of memory. */
 static bool decide_methods(const quality_fact_t *facts, size_t n, const char **method)
 {
     for (size_t i = 0; i < n; i++)
-        method[i] = "singleton";
+        method[i] = "";
     size_t *at = calloc(n + 1, sizeof *at);
     if (!at)
         return false;
@@ -86,7 +101,7 @@ static bool decide_methods(const quality_fact_t *facts, size_t n, const char **m
                 audit++;
                 key += strcmp(g->q->nhs_key, f->q->nhs_key) == 0;
             }
-            method[at[k]] = audit == 1                         ? "singleton"
+            method[at[k]] = audit == 1                            ? "singleton"
                             : f->q->nhs_key[0] != '\0' && key > 1 ? "nhs_number"
                                                                   : "probabilistic";
         }
@@ -146,8 +161,8 @@ int quality_store_facts(PGconn *db, const quality_fact_t *facts, size_t n, char 
      * in place of the older (an older or equal version changes nothing). 4. the methods of those
      * patients' records, as they are now. */
     const char *pv[] = {c.params[0]};
-    if (!(inserted = db_query(db, UPSERT "DO NOTHING RETURNING record_id", NCOLS, c.params, err,
-                              errlen)))
+    if (!(inserted =
+              db_query(db, UPSERT "DO NOTHING RETURNING record_id", NCOLS, c.params, err, errlen)))
         goto done;
     if (distinct && (size_t)PQntuples(inserted) == n) {
         for (size_t i = 0; i < n; i++)
@@ -183,9 +198,9 @@ int quality_store_facts(PGconn *db, const quality_fact_t *facts, size_t n, char 
         goto done;
     }
     const char *mv[] = {ids.s};
-    rc = nids <= 1 ? 0
-                   : db_execp(db, "SELECT linkage.quality_methods($1::bigint[])", 1, mv, err,
-                              errlen);
+    rc = nids <= 1
+             ? 0
+             : db_execp(db, "SELECT linkage.quality_methods($1::bigint[])", 1, mv, err, errlen);
 done:
     PQclear(inserted);
     PQclear(before);

@@ -291,8 +291,9 @@ static void test_methods_are_the_patients(void **state)
 }
 
 /* The methods of a new patient's records are decided from the batch's facts (new_patient), as
- * linkage.quality_methods decides them: running it afterwards changes nothing. A batch with two
- * versions of one record leaves them to it. */
+ * linkage.quality_methods decides them: running it afterwards changes nothing; a held patient's
+ * new record is stored with the method it decides too. A batch with two versions of one record
+ * leaves them to it. */
 static void test_new_patients_decided_in_batch(void **state)
 {
     (void)state;
@@ -318,6 +319,12 @@ static void test_new_patients_decided_in_batch(void **state)
     assert_methods(db, "nhfd", 41, "singleton");
     assert_methods(db, "nhfd", 42, "probabilistic,probabilistic");
     assert_methods(db, "nhfd", 43, "nhs_number,nhs_number");
+    /* the held patient's new record is stored with its method (from the facts held before and the
+     * batch's); linkage.quality_methods updated only the held record it turned from a singleton */
+    assert_int_equal(
+        link_pg_count(db, "SELECT revision FROM linkage.record_quality WHERE record_id = 58"), 0);
+    assert_int_equal(
+        link_pg_count(db, "SELECT revision FROM linkage.record_quality WHERE record_id = 50"), 1);
     assert_int_equal(link_pg_count(db, RECOUNT), 0);
     const char *revisions = "SELECT sum(revision) FROM linkage.record_quality";
     long long rev = link_pg_count(db, revisions);
