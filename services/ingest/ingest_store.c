@@ -69,8 +69,10 @@ int ingest_store(PGconn *db, int64_t submission_id, const char *audit, const cha
     snprintf(sid, sizeof sid, "%lld", (long long)submission_id);
     if (n_rows > 0) {
         /* A fresh temporary table has no statistics: without them the planner may scan
-         * ingest.record once per row. */
-        if (db_exec(db, "ANALYZE sub_rows", err, errlen) != 0)
+         * ingest.record once per row. Its row count and local_id's are all the statements below
+         * plan on; the others' (the payloads' above all, jsonb compared and sorted) took four
+         * fifths of the ANALYZE (80-105 -> 12-20 ms a 5,000-row file). */
+        if (db_exec(db, "ANALYZE sub_rows (local_id)", err, errlen) != 0)
             return -1;
         const char *p2[] = {audit, trust};
         if (db_execp(db,
