@@ -27,6 +27,7 @@
 #include "site_build.h"
 #include "str_map.h"
 #include "sums_cache.h"
+#include "value_cache.h"
 
 /* The parts of a round whose time is logged with its releases (publish_t's phase_ms): taking the
  * locks; round_due; the round's statement over the tail (and the cache's stamp); outlier deadlines;
@@ -114,16 +115,8 @@ static void orgs_clear(orgs_t *o)
     "trust, site, metric_id, breakdown, category, month, numerator, denominator, expected_e9,"     \
     " held, missing"
 #define CELLS_SQL "SELECT " CELL_COLUMNS " FROM metric.aggregate WHERE audit = $1 AND period = $2"
-/* The same rows of the trusts $3 only: per month of the period (a loose scan of the primary key,
- * audit, period, month, trust, ...) and trust, an index range of that trust's rows (OFFSET 0
- * keeps the planner from a scan of the whole table filtered by trust). Cost: O(those rows). */
-#define OF_TRUSTS_SQL(table, columns)                                                              \
-    "WITH RECURSIVE ms(m) AS (SELECT min(month) FROM " table " WHERE audit = $1 AND period = $2"   \
-    "   UNION ALL SELECT (SELECT min(month) FROM " table " WHERE audit = $1 AND period = $2"       \
-    "   AND month > ms.m) FROM ms WHERE ms.m IS NOT NULL)"                                         \
-    " SELECT a.* FROM ms CROSS JOIN unnest($3::text[]) t(trust) CROSS JOIN LATERAL "               \
-    "(SELECT " columns " FROM " table " x WHERE x.audit = $1 AND x.period = $2 AND x.month = ms.m" \
-    "   AND x.trust = t.trust OFFSET 0) a"
+/* The same rows of the trusts $3 only (RELEASE_OF_TRUSTS_SQL). */
+#define OF_TRUSTS_SQL RELEASE_OF_TRUSTS_SQL
 
 /* The queries of a period's own sums (release_sums.h), each with $1 the audit and $2 the period:
  * its rows per month as stored, neither grouped nor sorted (release_sums_merge_months and
@@ -409,7 +402,8 @@ static int ledger_texts(PGconn *db, const audit_def_t *def, const char *audit, c
 /* Rebuilds one audit period from its sums (release_sums.h); inserts a new revision only when its
  * content changed. */
 static int rebuild(publish_t *ps, PGconn *db, const orgs_t *orgs, const release_sums_t *sums,
-                   const char *audit, const char *period, char *err, size_t errlen)
+                   const release_values_t *held, const char *audit, const char *period, char *err,
+                   size_t errlen)
 {
     char derr[512];
     const audit_def_t *def = audit_cache_get(ps->audits, audit, derr, sizeof derr);
@@ -432,8 +426,12 @@ static int rebuild(publish_t *ps, PGconn *db, const orgs_t *orgs, const release_
     phase_end(ps, PH_READ);
     benchmark_input_t in = release_input_of(def, period, metrics, NULL, 0, orgs->orgs, orgs->n);
     release_sums_input(sums, &in);
-    /* the values of median and mean metrics: read in value order as the build goes, never held */
-    release_values_t values = {.db = db, .audit = audit, .period = period};
+    /* the values of median and mean metrics: from those held between rounds (held, NULL: none),
+     * else read in value order as the build goes */
+    release_values_t values = held ? *held : (release_values_t){0};
+    values.db = db;
+    values.audit = audit;
+    values.period = period;
     in.read_measures = release_values_read;
     in.reader = &values;
     if (release_actions_load(db, audit, &actions, err, errlen) != 0)
@@ -689,7 +687,7 @@ static int rebuild_read(publish_t *ps, PGconn *db, const orgs_t *orgs, const PGr
         release_sums_t sums = {0};
         rc = load_sums(db, audit, PQgetvalue(r, i, 1), &series, &own, &sums, err, errlen);
         if (rc == 0)
-            rc = rebuild(ps, db, orgs, &sums, audit, PQgetvalue(r, i, 1), err, errlen);
+            rc = rebuild(ps, db, orgs, &sums, NULL, audit, PQgetvalue(r, i, 1), err, errlen);
         release_sums_free(&sums);
         load_free(&own);
     }
@@ -786,12 +784,52 @@ static int row_trusts(publish_t *ps, const char *text, const char ***trusts, siz
     return rc;
 }
 
+/* Brings the values held (value_cache.h) up to this round for the audit of rows from to n of r,
+ * as cache_update the sums: in each row's period held, the rows of its trusts read again (index
+ * ranges of metric.measure's key prefix: audit, period, month, trust); then the rows' periods and
+ * every period of the audit up to the last (periods: audit_periods_sql's) read whole where not
+ * held (nor too big), for their run charts. Returns 0, or -1 with err. */
+static int values_update(publish_t *ps, PGconn *db, const PGresult *r, int from, int n,
+                         const PGresult *periods, char *err, size_t errlen)
+{
+    const char *audit = PQgetvalue(r, from, 0);
+    int rc = 0;
+    for (int i = from; rc == 0 && i < n; i++) {
+        const char *period = PQgetvalue(r, i, 1);
+        if (!value_cache_has(ps->values, audit, period))
+            continue;
+        const char **trusts = NULL;
+        size_t n_trusts = 0;
+        char *lit = NULL;
+        rc = row_trusts(ps, PQgetvalue(r, i, 2), &trusts, &n_trusts, &lit, err, errlen);
+        if (rc == 0 && lit)
+            rc = release_values_cache(db, ps->values, audit, period, lit, trusts, n_trusts, err,
+                                      errlen) < 0
+                     ? -1
+                     : 0;
+        free(trusts);
+        free(lit);
+    }
+    int n_periods = PQntuples(periods);
+    for (int i = from; rc == 0 && i < n + n_periods; i++) {
+        const char *period = i < n ? PQgetvalue(r, i, 1) : PQgetvalue(periods, i - n, 0);
+        if (!value_cache_has(ps->values, audit, period) &&
+            !value_cache_too_big(ps->values, audit, period))
+            rc = release_values_cache(db, ps->values, audit, period, NULL, NULL, 0, err, errlen) <
+                         0
+                     ? -1
+                     : 0;
+    }
+    return rc;
+}
+
 /* Brings the cache up to this round for the audit of rows from to n of r (periodic's: audit,
  * period, the JSON array of the trusts whose records changed in it): every period of the audit up
  * to its last one in r held (read whole when not held yet), then, in each row's period held
- * before, the rows of its trusts read again. Returns 0, or -1 with err. */
-static int cache_update(publish_t *ps, PGconn *db, const PGresult *r, int from, int n, char *err,
-                        size_t errlen)
+ * before, the rows of its trusts read again; the values likewise (values_update). The periods of
+ * the audit up to the last (audit_periods_sql's) into *periods. Returns 0, or -1 with err. */
+static int cache_update(publish_t *ps, PGconn *db, const PGresult *r, int from, int n,
+                        PGresult **periods_out, char *err, size_t errlen)
 {
     const char *audit = PQgetvalue(r, from, 0), *last = PQgetvalue(r, from, 1);
     bool *held = calloc((size_t)(n - from) + 1, sizeof *held);
@@ -810,7 +848,6 @@ static int cache_update(publish_t *ps, PGconn *db, const PGresult *r, int from, 
     for (int i = 0; rc == 0 && i < PQntuples(periods); i++)
         if (!sums_cache_has(ps->cache, audit, PQgetvalue(periods, i, 0)))
             rc = cache_read(ps, db, audit, PQgetvalue(periods, i, 0), NULL, NULL, 0, err, errlen);
-    PQclear(periods);
     for (int i = from; rc == 0 && i < n; i++) {
         const char *period = PQgetvalue(r, i, 1);
         if (!held[i - from]) {
@@ -829,7 +866,29 @@ static int cache_update(publish_t *ps, PGconn *db, const PGresult *r, int from, 
         free(lit);
     }
     free(held);
+    if (rc == 0 && ps->values)
+        rc = values_update(ps, db, r, from, n, periods, err, errlen);
+    if (rc == 0)
+        *periods_out = periods;
+    else
+        PQclear(periods);
     return rc;
+}
+
+/* How the build of row i of r takes its values (release_values_t): the period's from the cache
+ * when held, its run charts' when every period of the audit up to it (periods) is. */
+static release_values_t values_of(publish_t *ps, const PGresult *r, int i, const PGresult *periods)
+{
+    const char *audit = PQgetvalue(r, i, 0), *period = PQgetvalue(r, i, 1);
+    release_values_t v = {.cache = ps->values};
+    if (!ps->values)
+        return v;
+    v.own = value_cache_has(ps->values, audit, period);
+    v.series = v.own;
+    for (int k = 0; v.series && periods && k < PQntuples(periods); k++)
+        if (strcmp(PQgetvalue(periods, k, 0), period) <= 0)
+            v.series = value_cache_has(ps->values, audit, PQgetvalue(periods, k, 0));
+    return v;
 }
 
 /* Rebuilds periodic's (audit, period, trusts) rows of r, from the sums held between rounds
@@ -845,6 +904,11 @@ static int rebuild_cached(publish_t *ps, PGconn *db, const orgs_t *orgs, const P
         snprintf(err, errlen, "out of memory");
         return -1;
     }
+    if (!ps->values &&
+        !(ps->values = value_cache_new(ps->values_max ? ps->values_max : VALUE_CACHE_MAX_BYTES))) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
     for (int from = 0; rc == 0 && from < n;) {
         int to = from;
         while (to < n && strcmp(PQgetvalue(r, to, 0), PQgetvalue(r, from, 0)) == 0 &&
@@ -854,9 +918,10 @@ static int rebuild_cached(publish_t *ps, PGconn *db, const orgs_t *orgs, const P
             from++;
             continue;
         }
+        PGresult *periods = NULL;
         if (!ps->cache_off) {
             ps->cache_dirty = true; /* until the round commits (after_commit) */
-            rc = cache_update(ps, db, r, from, to, err, errlen);
+            rc = cache_update(ps, db, r, from, to, &periods, err, errlen);
             if (rc == 0 && sums_cache_bytes(ps->cache) > SUMS_CACHE_MAX_BYTES) {
                 char mb[32];
                 snprintf(mb, sizeof mb, "%zu", SUMS_CACHE_MAX_BYTES >> 20);
@@ -880,11 +945,13 @@ static int rebuild_cached(publish_t *ps, PGconn *db, const orgs_t *orgs, const P
                 snprintf(err, errlen, "out of memory");
                 rc = -1;
             }
+            release_values_t held = values_of(ps, r, i, periods);
             if (rc == 0)
-                rc = rebuild(ps, db, orgs, &sums, audit, period, err, errlen);
+                rc = rebuild(ps, db, orgs, &sums, &held, audit, period, err, errlen);
             sums_cache_sums_free(&sums);
             load_free_shared(&w);
         }
+        PQclear(periods);
         if (rc == 0 && ps->cache_off)
             rc = rebuild_read(ps, db, orgs, r, from, to, err, errlen);
         from = to;
@@ -977,8 +1044,10 @@ static int cache_check(publish_t *ps, PGconn *db, char *err, size_t errlen)
     PGresult *r = db_query(db, "SELECT xmin::text FROM publish.watermark", 0, NULL, err, errlen);
     if (!r)
         return -1;
-    if (PQntuples(r) != 1 || strcmp(PQgetvalue(r, 0, 0), ps->round_xid) != 0)
+    if (PQntuples(r) != 1 || strcmp(PQgetvalue(r, 0, 0), ps->round_xid) != 0) {
         sums_cache_clear(ps->cache);
+        value_cache_clear(ps->values);
+    }
     PQclear(r);
     return 0;
 }
@@ -1035,8 +1104,13 @@ static int periodic(void *state, PGconn *db, int limit, stage_keys_t *out, char 
     ps->rebuilt = false;
     pruned_clear(ps); /* from a batch rolled back */
     ledgers_clear(ps);
-    if (ps->cache_dirty) /* a round that changed the sums held did not commit */
+    if (ps->cache_dirty) { /* a round that changed the sums held did not commit */
         sums_cache_clear(ps->cache);
+        if (ps->values)
+            value_cache_drop_touched(ps->values);
+    }
+    if (ps->values)
+        value_cache_round(ps->values);
     ps->cache_dirty = false;
     ps->next_round_xid[0] = '\0';
     memset(ps->phase_ms, 0, sizeof ps->phase_ms);
@@ -1283,6 +1357,7 @@ void publish_stage_clear(publish_t *ps)
     ps->waiting = ps->next_waiting = NULL;
     ps->known = false;
     sums_cache_destroy(&ps->cache);
+    value_cache_destroy(&ps->values);
     ps->cache_dirty = ps->cache_off = false;
     ps->round_xid[0] = '\0';
 }
