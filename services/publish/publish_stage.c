@@ -110,7 +110,8 @@ static void orgs_clear(orgs_t *o)
 }
 
 /* A period's cells per month, as metric.aggregate keeps them. Its values (metric.measure) are
- * never read here: benchmark_build reads them in value order as it goes (release_values.h). */
+ * not read here: benchmark_build takes them in value order as it goes, from those held between
+ * rounds (value_cache.h) or streamed (release_values.h). */
 #define CELL_COLUMNS                                                                               \
     "trust, site, metric_id, breakdown, category, month, numerator, denominator, expected_e9,"     \
     " held, missing"
@@ -728,9 +729,9 @@ static int cache_read(publish_t *ps, PGconn *db, const char *audit, const char *
     int np = lit ? 3 : 2, rc = -1;
     if (release_values_rows(db, lit ? OF_TRUSTS_SQL("metric.aggregate", CELL_COLUMNS) : CELLS_SQL,
                             np, p, cell_row, &l, err, errlen) == 0) {
-        /* cells only: the values are read in value order by each build (release_values.h) */
+        /* cells only: the values are held apart (values_update) */
         rc = sums_cache_put(ps->cache, audit, period, lit ? trusts : NULL, n_trusts, l.cells,
-                            l.n_cells, NULL, 0);
+                            l.n_cells);
         if (rc < 0)
             snprintf(err, errlen, "out of memory");
     }
@@ -891,11 +892,13 @@ static release_values_t values_of(publish_t *ps, const PGresult *r, int i, const
     return v;
 }
 
-/* Rebuilds periodic's (audit, period, trusts) rows of r, from the sums held between rounds
- * (sums_cache.h) brought up to this round: a round reads the cells and values of the trusts whose
- * records changed, not every period it rebuilds whole (the run charts' later periods: nothing).
- * Past the cache's budget, it forgets them and rebuilds as rebuild_read. Returns 0, or -1 with
- * err. */
+/* Rebuilds periodic's (audit, period, trusts) rows of r, from the sums and values held between
+ * rounds (sums_cache.h, value_cache.h) brought up to this round: a round reads the cells and
+ * values of the trusts whose records changed, not every period it rebuilds whole (the run charts'
+ * later periods: nothing), and each build's run-chart values are merged from the periods held,
+ * not read again per period. A period whose values are not held (past the values' budget) has
+ * them streamed. Past the sums' budget, it forgets them and rebuilds as rebuild_read. Returns 0,
+ * or -1 with err. */
 static int rebuild_cached(publish_t *ps, PGconn *db, const orgs_t *orgs, const PGresult *r,
                           char *err, size_t errlen)
 {
@@ -948,7 +951,7 @@ static int rebuild_cached(publish_t *ps, PGconn *db, const orgs_t *orgs, const P
             release_values_t held = values_of(ps, r, i, periods);
             if (rc == 0)
                 rc = rebuild(ps, db, orgs, &sums, &held, audit, period, err, errlen);
-            sums_cache_sums_free(&sums);
+            release_sums_free(&sums);
             load_free_shared(&w);
         }
         PQclear(periods);
