@@ -1,9 +1,10 @@
 /* release_values.h - the values of a release's median and mean metrics as the publish daemon
- * hands them to benchmark_build (benchmark_measure_reader_t): read from metric.measure through a
- * cursor in ascending order of value and handed on row by row, never held, so that publish's
- * memory does not grow with the records (a period's values are about one per record and
- * breakdown). PostgreSQL sorts them; benchmark_build takes each row's few order statistics and
- * sums as they pass. */
+ * hands them to benchmark_build (benchmark_measure_reader_t): from those it holds between rounds
+ * (value_cache.h, within a budget), or else read from metric.measure through a cursor in
+ * ascending order of value and handed on row by row, never held, so that publish's memory does
+ * not grow with the records (a period's values are about one per record and breakdown). Either
+ * way the same rows in ascending order of value; benchmark_build takes each row's few order
+ * statistics and sums as they pass. */
 #ifndef NCAP_RELEASE_VALUES_H
 #define NCAP_RELEASE_VALUES_H
 
