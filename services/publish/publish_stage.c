@@ -907,7 +907,7 @@ static int rebuild_cached(publish_t *ps, PGconn *db, const orgs_t *orgs, const P
         snprintf(err, errlen, "out of memory");
         return -1;
     }
-    if (!ps->values &&
+    if (!ps->values && !ps->cache_off &&
         !(ps->values = value_cache_new(ps->values_max ? ps->values_max : VALUE_CACHE_MAX_BYTES))) {
         snprintf(err, errlen, "out of memory");
         return -1;
@@ -933,6 +933,7 @@ static int rebuild_cached(publish_t *ps, PGconn *db, const orgs_t *orgs, const P
                          "rounds; it reads each period it rebuilds whole from now on",
                          "max_mb", mb, NULL);
                 sums_cache_destroy(&ps->cache);
+                value_cache_destroy(&ps->values);
                 ps->cache_off = true;
             }
         }
