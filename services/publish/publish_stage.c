@@ -816,8 +816,7 @@ static int values_update(publish_t *ps, PGconn *db, const PGresult *r, int from,
         const char *period = i < n ? PQgetvalue(r, i, 1) : PQgetvalue(periods, i - n, 0);
         if (!value_cache_has(ps->values, audit, period) &&
             !value_cache_too_big(ps->values, audit, period))
-            rc = release_values_cache(db, ps->values, audit, period, NULL, NULL, 0, err, errlen) <
-                         0
+            rc = release_values_cache(db, ps->values, audit, period, NULL, NULL, 0, err, errlen) < 0
                      ? -1
                      : 0;
     }

@@ -98,11 +98,11 @@ int release_values_cache(PGconn *db, value_cache_t *c, const char *audit, const 
     value_cache_batch(c, &g.batch);
     const char *p[] = {audit, period, lit};
     /* the whole period unsorted (sorted in C), or index ranges */
-    int rc = release_values_rows(
-        db,
-        lit ? RELEASE_OF_TRUSTS_SQL("metric.measure", VALUE_COLUMNS)
-            : "SELECT " VALUE_COLUMNS " FROM metric.measure WHERE audit = $1 AND period = $2",
-        lit ? 3 : 2, p, gather_row, &g, err, errlen);
+    int rc = release_values_rows(db,
+                                 lit ? RELEASE_OF_TRUSTS_SQL("metric.measure", VALUE_COLUMNS)
+                                     : "SELECT " VALUE_COLUMNS
+                                       " FROM metric.measure WHERE audit = $1 AND period = $2",
+                                 lit ? 3 : 2, p, gather_row, &g, err, errlen);
     if (rc == 1) { /* past the budget, or not to be held (g.failed): streamed */
         value_batch_free(&g.batch);
         if (value_cache_mark_too_big(c, audit, period) != 0) {

@@ -77,8 +77,9 @@ int value_cache_mark_too_big(value_cache_t *c, const char *audit, const char *pe
 /* Puts b's rows (taken: b is emptied) as (audit, period)'s: trusts NULL, the whole period (held
  * or not); otherwise those of the n_trusts trusts named, replacing what the held period had of
  * them (a row of another trust is an error). Then forgets least recently used periods while past
- * the budget, and marks the period too big when it alone is past it. Returns 0, 1 when trusts are given and the period is not held (nothing done), or -1
- * when out of memory or a row is of another trust (the period forgotten). */
+ * the budget, and marks the period too big when it alone is past it. Returns 0, 1 when trusts are
+ * given and the period is not held (nothing done), or -1 when out of memory or a row is of another
+ * trust (the period forgotten). */
 int value_cache_put(value_cache_t *c, const char *audit, const char *period,
                     const char *const *trusts, size_t n_trusts, value_batch_t *b);
 

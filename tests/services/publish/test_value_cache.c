@@ -228,8 +228,8 @@ static void update(PGconn *db, value_cache_t *vc, const changes_t *c)
                 strcat(lit, trusts[t]);
             }
         strcat(lit, "}");
-        if (n > 0 && release_values_cache(db, vc, AUDIT, periods[p], lit, named, n, err,
-                                          sizeof err) < 0)
+        if (n > 0 &&
+            release_values_cache(db, vc, AUDIT, periods[p], lit, named, n, err, sizeof err) < 0)
             fail_msg("%s", err);
     }
     for (int p = 0; p < N_PERIODS; p++)
