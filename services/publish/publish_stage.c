@@ -785,40 +785,20 @@ static int row_trusts(publish_t *ps, const char *text, const char ***trusts, siz
     return rc;
 }
 
-/* Brings the values held (value_cache.h) up to this round for the audit of rows from to n of r,
- * as cache_update the sums: in each row's period held, the rows of its trusts read again (index
- * ranges of metric.measure's key prefix: audit, period, month, trust); then the rows' periods and
- * every period of the audit up to the last (periods: audit_periods_sql's) read whole where not
- * held (nor too big), for their run charts. Returns 0, or -1 with err. */
-static int values_update(publish_t *ps, PGconn *db, const PGresult *r, int from, int n,
-                         const PGresult *periods, char *err, size_t errlen)
+/* Reads whole the values (value_cache.h) of the periods of rows from to n of r and of every
+ * period of the audit up to the last (periods: audit_periods_sql's) where not held (nor too big),
+ * for their builds and run charts. Returns 0, or -1 with err. */
+static int values_load(publish_t *ps, PGconn *db, const PGresult *r, int from, int n,
+                       const PGresult *periods, char *err, size_t errlen)
 {
     const char *audit = PQgetvalue(r, from, 0);
-    int rc = 0;
-    for (int i = from; rc == 0 && i < n; i++) {
-        const char *period = PQgetvalue(r, i, 1);
-        if (!value_cache_has(ps->values, audit, period))
-            continue;
-        const char **trusts = NULL;
-        size_t n_trusts = 0;
-        char *lit = NULL;
-        rc = row_trusts(ps, PQgetvalue(r, i, 2), &trusts, &n_trusts, &lit, err, errlen);
-        if (rc == 0 && lit)
-            rc = release_values_cache(db, ps->values, audit, period, lit, trusts, n_trusts, err,
-                                      errlen) < 0
-                     ? -1
-                     : 0;
-        free(trusts);
-        free(lit);
-    }
-    int n_periods = PQntuples(periods);
+    int rc = 0, n_periods = PQntuples(periods);
     for (int i = from; rc == 0 && i < n + n_periods; i++) {
         const char *period = i < n ? PQgetvalue(r, i, 1) : PQgetvalue(periods, i - n, 0);
         if (!value_cache_has(ps->values, audit, period) &&
-            !value_cache_too_big(ps->values, audit, period))
-            rc = release_values_cache(db, ps->values, audit, period, NULL, NULL, 0, err, errlen) < 0
-                     ? -1
-                     : 0;
+            !value_cache_too_big(ps->values, audit, period) &&
+            release_values_cache(db, ps->values, audit, period, NULL, NULL, 0, err, errlen) < 0)
+            rc = -1;
     }
     return rc;
 }
@@ -826,8 +806,10 @@ static int values_update(publish_t *ps, PGconn *db, const PGresult *r, int from,
 /* Brings the cache up to this round for the audit of rows from to n of r (periodic's: audit,
  * period, the JSON array of the trusts whose records changed in it): every period of the audit up
  * to its last one in r held (read whole when not held yet), then, in each row's period held
- * before, the rows of its trusts read again; the values likewise (values_update). The periods of
- * the audit up to the last (audit_periods_sql's) into *periods. Returns 0, or -1 with err. */
+ * before, the rows of its trusts read again; the values likewise (value_cache.h: a held period's
+ * changed trusts by index ranges of metric.measure's key prefix audit, period, month, trust, then
+ * values_load). The periods of the audit up to the last (audit_periods_sql's) into *periods.
+ * Returns 0, or -1 with err. */
 static int cache_update(publish_t *ps, PGconn *db, const PGresult *r, int from, int n,
                         PGresult **periods_out, char *err, size_t errlen)
 {
@@ -850,24 +832,31 @@ static int cache_update(publish_t *ps, PGconn *db, const PGresult *r, int from, 
             rc = cache_read(ps, db, audit, PQgetvalue(periods, i, 0), NULL, NULL, 0, err, errlen);
     for (int i = from; rc == 0 && i < n; i++) {
         const char *period = PQgetvalue(r, i, 1);
+        bool values = ps->values && value_cache_has(ps->values, audit, period);
         if (!held[i - from]) {
             /* read whole above, or a period with no rows left: held empty */
             if (!sums_cache_has(ps->cache, audit, period))
                 rc = cache_read(ps, db, audit, period, NULL, NULL, 0, err, errlen);
-            continue;
+            if (!values)
+                continue;
         }
         const char **trusts = NULL;
         size_t n_trusts = 0;
         char *lit = NULL;
-        rc = row_trusts(ps, PQgetvalue(r, i, 2), &trusts, &n_trusts, &lit, err, errlen);
-        if (rc == 0 && lit)
+        if (rc == 0)
+            rc = row_trusts(ps, PQgetvalue(r, i, 2), &trusts, &n_trusts, &lit, err, errlen);
+        if (rc == 0 && lit && held[i - from])
             rc = cache_read(ps, db, audit, period, lit, trusts, n_trusts, err, errlen);
+        if (rc == 0 && lit && values &&
+            release_values_cache(db, ps->values, audit, period, lit, trusts, n_trusts, err,
+                                 errlen) < 0)
+            rc = -1;
         free(trusts);
         free(lit);
     }
     free(held);
     if (rc == 0 && ps->values)
-        rc = values_update(ps, db, r, from, n, periods, err, errlen);
+        rc = values_load(ps, db, r, from, n, periods, err, errlen);
     if (rc == 0)
         *periods_out = periods;
     else
