@@ -144,9 +144,17 @@ int value_cache_add(value_cache_t *c, value_batch_t *b, const char *const key[6]
     value_row_t *r = &b->rows[b->n];
     r->value = value;
     r->count = (uint32_t)count;
-    for (int k = 0; k < N_KEYS; k++)
-        if (id_of(c, key[k], &r->k[k]) != 0)
+    for (int k = 0; k < N_KEYS; k++) {
+        const char *s = key[k] ? key[k] : "";
+        if (b->key[k] && strcmp(b->key[k], s) == 0) {
+            r->k[k] = b->id[k];
+            continue;
+        }
+        if (id_of(c, s, &r->k[k]) != 0)
             return -1;
+        b->key[k] = str_map_key(c->strings, r->k[k]);
+        b->id[k] = r->k[k];
+    }
     b->n++;
     return 0;
 }

@@ -43,6 +43,9 @@ typedef struct {
     value_row_t *rows;
     size_t n, cap;
     size_t limit; /* bytes; 0: none */
+    const char
+        *key[6]; /* per key column, the string interned last (rows of a cell come together) */
+    uint16_t id[6];
 } value_batch_t;
 
 /* An empty cache holding at most budget bytes of rows, or NULL when out of memory. */
