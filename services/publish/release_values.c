@@ -95,7 +95,7 @@ int release_values_cache(PGconn *db, value_cache_t *c, const char *audit, const 
     if (lit && !value_cache_has(c, audit, period))
         return 1;
     gather_t g = {.cache = c};
-    value_cache_batch(c, &g.batch);
+    value_cache_batch(c, audit, period, &g.batch);
     const char *p[] = {audit, period, lit};
     /* the whole period unsorted (sorted in C), or index ranges */
     int rc = release_values_rows(db,

@@ -117,9 +117,27 @@ size_t value_cache_budget(const value_cache_t *c)
     return c->budget;
 }
 
-void value_cache_batch(const value_cache_t *c, value_batch_t *b)
+void value_cache_batch(const value_cache_t *c, const char *audit, const char *period,
+                       value_batch_t *b)
 {
-    *b = (value_batch_t){.limit = c->budget ? c->budget : 1};
+    *b = (value_batch_t){.limit = c->budget ? c->budget : 1, .audit = audit, .period = period};
+}
+
+/* Forgets least recently used periods other than (audit, period) while they, what is held of
+ * (audit, period) and extra bytes are past the budget. */
+static void make_room(value_cache_t *c, const char *audit, const char *period, size_t extra)
+{
+    while (c->n_held > 0 && value_cache_bytes(c) + extra > c->budget) {
+        size_t lru = SIZE_MAX;
+        for (size_t i = 0; i < c->n_held; i++)
+            if (!(audit && strcmp(c->held[i].audit, audit) == 0 &&
+                  strcmp(c->held[i].period, period) == 0) &&
+                (lru == SIZE_MAX || c->held[i].used < c->held[lru].used))
+                lru = i;
+        if (lru == SIZE_MAX)
+            break;
+        forget(c, lru);
+    }
 }
 
 /* A string's id (interned). Returns 0, or -1 when out of memory or past 16 bits. */
@@ -137,6 +155,8 @@ int value_cache_add(value_cache_t *c, value_batch_t *b, const char *const key[6]
 {
     if (b->limit && (b->n + 1) * sizeof *b->rows > b->limit)
         return 1;
+    if (b->n % 1024 == 0) /* room for the rows coming */
+        make_room(c, b->audit, b->period, (b->n + 1024) * sizeof *b->rows);
     if (count < 0 || (unsigned long long)count > UINT32_MAX)
         return -1;
     if (array_grow((void **)&b->rows, &b->cap, b->n + 1, sizeof *b->rows) != 0)
@@ -193,22 +213,6 @@ int value_cache_mark_too_big(value_cache_t *c, const char *audit, const char *pe
     c->too_big[c->n_too_big++] = str_map_key(c->strings, ia);
     c->too_big[c->n_too_big++] = str_map_key(c->strings, ip);
     return 0;
-}
-
-/* Forgets least recently used periods other than keep while past the budget. */
-static void fit(value_cache_t *c, const held_t *keep)
-{
-    const char *ka = keep ? keep->audit : NULL, *kp = keep ? keep->period : NULL;
-    while (value_cache_bytes(c) > c->budget) {
-        size_t lru = SIZE_MAX;
-        for (size_t i = 0; i < c->n_held; i++)
-            if (!(c->held[i].audit == ka && c->held[i].period == kp) &&
-                (lru == SIZE_MAX || c->held[i].used < c->held[lru].used))
-                lru = i;
-        if (lru == SIZE_MAX)
-            break;
-        forget(c, lru);
-    }
 }
 
 static bool named(uint16_t trust, const uint16_t *ids, size_t n)
@@ -279,7 +283,7 @@ int value_cache_put(value_cache_t *c, const char *audit, const char *period,
     h->used = h->touched = c->round;
     free(ids);
     value_batch_free(b);
-    fit(c, h);
+    make_room(c, h->audit, h->period, 0);
     /* a period grown past the budget alone is not held any more */
     if (value_cache_bytes(c) > c->budget && value_cache_mark_too_big(c, audit, period) != 0)
         return -1;

@@ -24,10 +24,9 @@
 
 #include "benchmark.h"
 
-/* The default budget of publish's cache: about 1.4 million rows of metric.measure held. While a
- * period is read whole its rows are gathered before the older periods are forgotten to make room
- * for them, so that the cache takes at most twice its budget for a moment. */
-#define VALUE_CACHE_MAX_BYTES ((size_t)32 << 20)
+/* The default budget of publish's cache: about 1.7 million rows of metric.measure held, the rows
+ * being read into it counted (older periods are forgotten to make room as they come). */
+#define VALUE_CACHE_MAX_BYTES ((size_t)40 << 20)
 
 typedef struct value_cache value_cache_t;
 
@@ -42,9 +41,10 @@ typedef struct {
 typedef struct {
     value_row_t *rows;
     size_t n, cap;
-    size_t limit; /* bytes; 0: none */
-    const char
-        *key[6]; /* per key column, the string interned last (rows of a cell come together) */
+    size_t limit;               /* bytes; 0: none */
+    const char *audit, *period; /* whose rows: the other periods make room as it grows */
+    /* per key column, the string interned last (rows of a cell come together) and its id */
+    const char *key[6];
     uint16_t id[6];
 } value_batch_t;
 
@@ -66,8 +66,11 @@ bool value_cache_too_big(const value_cache_t *c, const char *audit, const char *
 size_t value_cache_bytes(const value_cache_t *c);
 size_t value_cache_budget(const value_cache_t *c);
 
-/* An empty batch, its limit the budget: a period whose rows alone are more is not held. */
-void value_cache_batch(const value_cache_t *c, value_batch_t *b);
+/* An empty batch for the rows of (audit, period; strings that outlive it), its limit the budget:
+ * a period whose rows alone are more is not held. As it grows, least recently used periods
+ * other than this one are forgotten to keep what is held and the batch within the budget. */
+void value_cache_batch(const value_cache_t *c, const char *audit, const char *period,
+                       value_batch_t *b);
 /* Adds a row to b, its strings (key: trust, site, metric, breakdown, category, month) interned.
  * Returns 0, 1 when b is past its limit (the period too big: stop), or -1 when out of memory, a
  * count is outside 0..UINT32_MAX or the strings are more than 16-bit ids can name. */

@@ -348,7 +348,7 @@ static void test_pure(void **state)
     assert_non_null(vc);
     value_cache_round(vc);
     value_batch_t b;
-    value_cache_batch(vc, &b);
+    value_cache_batch(vc, AUDIT, "2026Q1", &b);
     const char *k1[6] = {"RA1", "", "hours", "all", "", "2026-01"};
     const char *k2[6] = {"RB2", "", "hours", "all", "", "2026-02"};
     assert_int_equal(value_cache_add(vc, &b, k1, 3, 1), 0);
@@ -357,20 +357,20 @@ static void test_pure(void **state)
     assert_int_equal(value_cache_add(vc, &b, k1, 2, -1), -1); /* a count below 0 */
     assert_int_equal(value_cache_put(vc, AUDIT, "2026Q1", NULL, 0, &b), 0);
     /* RB2's rows replaced; a row of another trust refused (the period forgotten) */
-    value_cache_batch(vc, &b);
+    value_cache_batch(vc, AUDIT, "2026Q1", &b);
     assert_int_equal(value_cache_add(vc, &b, k2, 0.5, 1), 0);
     const char *rb2[] = {"RB2"};
     assert_int_equal(value_cache_put(vc, AUDIT, "2026Q1", rb2, 1, &b), 0);
     assert_int_equal(value_cache_bytes(vc), 3 * sizeof(value_row_t));
-    value_cache_batch(vc, &b);
+    value_cache_batch(vc, AUDIT, "2026Q1", &b);
     assert_int_equal(value_cache_add(vc, &b, k1, 0.5, 1), 0);
     assert_int_equal(value_cache_put(vc, AUDIT, "2026Q1", rb2, 1, &b), -1);
     assert_false(value_cache_has(vc, AUDIT, "2026Q1"));
     /* a put of trusts into a period not held does nothing */
-    value_cache_batch(vc, &b);
+    value_cache_batch(vc, AUDIT, "2026Q1", &b);
     assert_int_equal(value_cache_put(vc, AUDIT, "2026Q1", rb2, 1, &b), 1);
     /* past the budget: the batch stops */
-    value_cache_batch(vc, &b);
+    value_cache_batch(vc, AUDIT, "2026Q1", &b);
     int rc = 0;
     for (int i = 0; rc == 0 && i < 20; i++)
         rc = value_cache_add(vc, &b, k1, i, 1);
