@@ -27,6 +27,7 @@
 #include "site_build.h"
 #include "str_map.h"
 #include "sums_cache.h"
+#include "value_cache.h"
 
 /* The parts of a round whose time is logged with its releases (publish_t's phase_ms): taking the
  * locks; round_due; the round's statement over the tail (and the cache's stamp); outlier deadlines;
@@ -109,21 +110,14 @@ static void orgs_clear(orgs_t *o)
 }
 
 /* A period's cells per month, as metric.aggregate keeps them. Its values (metric.measure) are
- * never read here: benchmark_build reads them in value order as it goes (release_values.h). */
+ * not read here: benchmark_build takes them in value order as it goes, from those held between
+ * rounds (value_cache.h) or streamed (release_values.h). */
 #define CELL_COLUMNS                                                                               \
     "trust, site, metric_id, breakdown, category, month, numerator, denominator, expected_e9,"     \
     " held, missing"
 #define CELLS_SQL "SELECT " CELL_COLUMNS " FROM metric.aggregate WHERE audit = $1 AND period = $2"
-/* The same rows of the trusts $3 only: per month of the period (a loose scan of the primary key,
- * audit, period, month, trust, ...) and trust, an index range of that trust's rows (OFFSET 0
- * keeps the planner from a scan of the whole table filtered by trust). Cost: O(those rows). */
-#define OF_TRUSTS_SQL(table, columns)                                                              \
-    "WITH RECURSIVE ms(m) AS (SELECT min(month) FROM " table " WHERE audit = $1 AND period = $2"   \
-    "   UNION ALL SELECT (SELECT min(month) FROM " table " WHERE audit = $1 AND period = $2"       \
-    "   AND month > ms.m) FROM ms WHERE ms.m IS NOT NULL)"                                         \
-    " SELECT a.* FROM ms CROSS JOIN unnest($3::text[]) t(trust) CROSS JOIN LATERAL "               \
-    "(SELECT " columns " FROM " table " x WHERE x.audit = $1 AND x.period = $2 AND x.month = ms.m" \
-    "   AND x.trust = t.trust OFFSET 0) a"
+/* The same rows of the trusts $3 only (RELEASE_OF_TRUSTS_SQL). */
+#define OF_TRUSTS_SQL RELEASE_OF_TRUSTS_SQL
 
 /* The queries of a period's own sums (release_sums.h), each with $1 the audit and $2 the period:
  * its rows per month as stored, neither grouped nor sorted (release_sums_merge_months and
@@ -424,7 +418,8 @@ static int ledger_texts(PGconn *db, const audit_def_t *def, const char *audit, c
 /* Rebuilds one audit period from its sums (release_sums.h); inserts a new revision only when its
  * content changed. */
 static int rebuild(publish_t *ps, PGconn *db, const orgs_t *orgs, const release_sums_t *sums,
-                   const char *audit, const char *period, char *err, size_t errlen)
+                   const release_values_t *held, const char *audit, const char *period, char *err,
+                   size_t errlen)
 {
     char derr[512];
     const audit_def_t *def = audit_cache_get(ps->audits, audit, derr, sizeof derr);
@@ -447,8 +442,12 @@ static int rebuild(publish_t *ps, PGconn *db, const orgs_t *orgs, const release_
     phase_end(ps, PH_READ);
     benchmark_input_t in = release_input_of(def, period, metrics, NULL, 0, orgs->orgs, orgs->n);
     release_sums_input(sums, &in);
-    /* the values of median and mean metrics: read in value order as the build goes, never held */
-    release_values_t values = {.db = db, .audit = audit, .period = period};
+    /* the values of median and mean metrics: from those held between rounds (held, NULL: none),
+     * else read in value order as the build goes */
+    release_values_t values = held ? *held : (release_values_t){0};
+    values.db = db;
+    values.audit = audit;
+    values.period = period;
     in.read_measures = release_values_read;
     in.reader = &values;
     if (release_actions_load(db, audit, &actions, err, errlen) != 0)
@@ -713,7 +712,7 @@ static int rebuild_read(publish_t *ps, PGconn *db, const orgs_t *orgs, const PGr
         release_sums_t sums = {0};
         rc = load_sums(db, audit, PQgetvalue(r, i, 1), &series, &own, &sums, err, errlen);
         if (rc == 0)
-            rc = rebuild(ps, db, orgs, &sums, audit, PQgetvalue(r, i, 1), err, errlen);
+            rc = rebuild(ps, db, orgs, &sums, NULL, audit, PQgetvalue(r, i, 1), err, errlen);
         release_sums_free(&sums);
         load_free(&own);
     }
@@ -754,9 +753,9 @@ static int cache_read(publish_t *ps, PGconn *db, const char *audit, const char *
     int np = lit ? 3 : 2, rc = -1;
     if (release_values_rows(db, lit ? OF_TRUSTS_SQL("metric.aggregate", CELL_COLUMNS) : CELLS_SQL,
                             np, p, cell_row, &l, err, errlen) == 0) {
-        /* cells only: the values are read in value order by each build (release_values.h) */
+        /* cells only: the values are held apart (values_update) */
         rc = sums_cache_put(ps->cache, audit, period, lit ? trusts : NULL, n_trusts, l.cells,
-                            l.n_cells, NULL, 0);
+                            l.n_cells);
         if (rc < 0)
             snprintf(err, errlen, "out of memory");
     }
@@ -810,12 +809,33 @@ static int row_trusts(publish_t *ps, const char *text, const char ***trusts, siz
     return rc;
 }
 
+/* Reads whole the values (value_cache.h) of the periods of rows from to n of r and of every
+ * period of the audit up to the last (periods: audit_periods_sql's) where not held (nor too big),
+ * for their builds and run charts. Returns 0, or -1 with err. */
+static int values_load(publish_t *ps, PGconn *db, const PGresult *r, int from, int n,
+                       const PGresult *periods, char *err, size_t errlen)
+{
+    const char *audit = PQgetvalue(r, from, 0);
+    int rc = 0, n_periods = PQntuples(periods);
+    for (int i = from; rc == 0 && i < n + n_periods; i++) {
+        const char *period = i < n ? PQgetvalue(r, i, 1) : PQgetvalue(periods, i - n, 0);
+        if (!value_cache_has(ps->values, audit, period) &&
+            !value_cache_too_big(ps->values, audit, period) &&
+            release_values_cache(db, ps->values, audit, period, NULL, NULL, 0, err, errlen) < 0)
+            rc = -1;
+    }
+    return rc;
+}
+
 /* Brings the cache up to this round for the audit of rows from to n of r (periodic's: audit,
  * period, the JSON array of the trusts whose records changed in it): every period of the audit up
  * to its last one in r held (read whole when not held yet), then, in each row's period held
- * before, the rows of its trusts read again. Returns 0, or -1 with err. */
-static int cache_update(publish_t *ps, PGconn *db, const PGresult *r, int from, int n, char *err,
-                        size_t errlen)
+ * before, the rows of its trusts read again; the values likewise (value_cache.h: a held period's
+ * changed trusts by index ranges of metric.measure's key prefix audit, period, month, trust, then
+ * values_load). The periods of the audit up to the last (audit_periods_sql's) into *periods.
+ * Returns 0, or -1 with err. */
+static int cache_update(publish_t *ps, PGconn *db, const PGresult *r, int from, int n,
+                        PGresult **periods_out, char *err, size_t errlen)
 {
     const char *audit = PQgetvalue(r, from, 0), *last = PQgetvalue(r, from, 1);
     bool *held = calloc((size_t)(n - from) + 1, sizeof *held);
@@ -834,38 +854,73 @@ static int cache_update(publish_t *ps, PGconn *db, const PGresult *r, int from, 
     for (int i = 0; rc == 0 && i < PQntuples(periods); i++)
         if (!sums_cache_has(ps->cache, audit, PQgetvalue(periods, i, 0)))
             rc = cache_read(ps, db, audit, PQgetvalue(periods, i, 0), NULL, NULL, 0, err, errlen);
-    PQclear(periods);
     for (int i = from; rc == 0 && i < n; i++) {
         const char *period = PQgetvalue(r, i, 1);
+        bool values = ps->values && value_cache_has(ps->values, audit, period);
         if (!held[i - from]) {
             /* read whole above, or a period with no rows left: held empty */
             if (!sums_cache_has(ps->cache, audit, period))
                 rc = cache_read(ps, db, audit, period, NULL, NULL, 0, err, errlen);
-            continue;
+            if (!values)
+                continue;
         }
         const char **trusts = NULL;
         size_t n_trusts = 0;
         char *lit = NULL;
-        rc = row_trusts(ps, PQgetvalue(r, i, 2), &trusts, &n_trusts, &lit, err, errlen);
-        if (rc == 0 && lit)
+        if (rc == 0)
+            rc = row_trusts(ps, PQgetvalue(r, i, 2), &trusts, &n_trusts, &lit, err, errlen);
+        if (rc == 0 && lit && held[i - from])
             rc = cache_read(ps, db, audit, period, lit, trusts, n_trusts, err, errlen);
+        if (rc == 0 && lit && values &&
+            release_values_cache(db, ps->values, audit, period, lit, trusts, n_trusts, err,
+                                 errlen) < 0)
+            rc = -1;
         free(trusts);
         free(lit);
     }
     free(held);
+    if (rc == 0 && ps->values)
+        rc = values_load(ps, db, r, from, n, periods, err, errlen);
+    if (rc == 0)
+        *periods_out = periods;
+    else
+        PQclear(periods);
     return rc;
 }
 
-/* Rebuilds periodic's (audit, period, trusts) rows of r, from the sums held between rounds
- * (sums_cache.h) brought up to this round: a round reads the cells and values of the trusts whose
- * records changed, not every period it rebuilds whole (the run charts' later periods: nothing).
- * Past the cache's budget, it forgets them and rebuilds as rebuild_read. Returns 0, or -1 with
- * err. */
+/* How the build of row i of r takes its values (release_values_t): the period's from the cache
+ * when held, its run charts' when every period of the audit up to it (periods) is. */
+static release_values_t values_of(publish_t *ps, const PGresult *r, int i, const PGresult *periods)
+{
+    const char *audit = PQgetvalue(r, i, 0), *period = PQgetvalue(r, i, 1);
+    release_values_t v = {.cache = ps->values};
+    if (!ps->values)
+        return v;
+    v.own = value_cache_has(ps->values, audit, period);
+    v.series = v.own;
+    for (int k = 0; v.series && periods && k < PQntuples(periods); k++)
+        if (strcmp(PQgetvalue(periods, k, 0), period) <= 0)
+            v.series = value_cache_has(ps->values, audit, PQgetvalue(periods, k, 0));
+    return v;
+}
+
+/* Rebuilds periodic's (audit, period, trusts) rows of r, from the sums and values held between
+ * rounds (sums_cache.h, value_cache.h) brought up to this round: a round reads the cells and
+ * values of the trusts whose records changed, not every period it rebuilds whole (the run charts'
+ * later periods: nothing), and each build's run-chart values are merged from the periods held,
+ * not read again per period. A period whose values are not held (past the values' budget) has
+ * them streamed. Past the sums' budget, it forgets them and rebuilds as rebuild_read. Returns 0,
+ * or -1 with err. */
 static int rebuild_cached(publish_t *ps, PGconn *db, const orgs_t *orgs, const PGresult *r,
                           char *err, size_t errlen)
 {
     int n = PQntuples(r), rc = 0;
     if (!ps->cache && !ps->cache_off && !(ps->cache = sums_cache_new())) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    if (!ps->values && !ps->cache_off &&
+        !(ps->values = value_cache_new(ps->values_max ? ps->values_max : VALUE_CACHE_MAX_BYTES))) {
         snprintf(err, errlen, "out of memory");
         return -1;
     }
@@ -878,9 +933,10 @@ static int rebuild_cached(publish_t *ps, PGconn *db, const orgs_t *orgs, const P
             from++;
             continue;
         }
+        PGresult *periods = NULL;
         if (!ps->cache_off) {
             ps->cache_dirty = true; /* until the round commits (after_commit) */
-            rc = cache_update(ps, db, r, from, to, err, errlen);
+            rc = cache_update(ps, db, r, from, to, &periods, err, errlen);
             if (rc == 0 && sums_cache_bytes(ps->cache) > SUMS_CACHE_MAX_BYTES) {
                 char mb[32];
                 snprintf(mb, sizeof mb, "%zu", SUMS_CACHE_MAX_BYTES >> 20);
@@ -889,6 +945,7 @@ static int rebuild_cached(publish_t *ps, PGconn *db, const orgs_t *orgs, const P
                          "rounds; it reads each period it rebuilds whole from now on",
                          "max_mb", mb, NULL);
                 sums_cache_destroy(&ps->cache);
+                value_cache_destroy(&ps->values);
                 ps->cache_off = true;
             }
         }
@@ -904,11 +961,13 @@ static int rebuild_cached(publish_t *ps, PGconn *db, const orgs_t *orgs, const P
                 snprintf(err, errlen, "out of memory");
                 rc = -1;
             }
+            release_values_t held = values_of(ps, r, i, periods);
             if (rc == 0)
-                rc = rebuild(ps, db, orgs, &sums, audit, period, err, errlen);
-            sums_cache_sums_free(&sums);
+                rc = rebuild(ps, db, orgs, &sums, &held, audit, period, err, errlen);
+            release_sums_free(&sums);
             load_free_shared(&w);
         }
+        PQclear(periods);
         if (rc == 0 && ps->cache_off)
             rc = rebuild_read(ps, db, orgs, r, from, to, err, errlen);
         from = to;
@@ -1001,8 +1060,10 @@ static int cache_check(publish_t *ps, PGconn *db, char *err, size_t errlen)
     PGresult *r = db_query(db, "SELECT xmin::text FROM publish.watermark", 0, NULL, err, errlen);
     if (!r)
         return -1;
-    if (PQntuples(r) != 1 || strcmp(PQgetvalue(r, 0, 0), ps->round_xid) != 0)
+    if (PQntuples(r) != 1 || strcmp(PQgetvalue(r, 0, 0), ps->round_xid) != 0) {
         sums_cache_clear(ps->cache);
+        value_cache_clear(ps->values);
+    }
     PQclear(r);
     return 0;
 }
@@ -1059,8 +1120,13 @@ static int periodic(void *state, PGconn *db, int limit, stage_keys_t *out, char 
     ps->rebuilt = false;
     pruned_clear(ps); /* from a batch rolled back */
     ledgers_clear(ps);
-    if (ps->cache_dirty) /* a round that changed the sums held did not commit */
+    if (ps->cache_dirty) { /* a round that changed the sums held did not commit */
         sums_cache_clear(ps->cache);
+        if (ps->values)
+            value_cache_drop_touched(ps->values);
+    }
+    if (ps->values)
+        value_cache_round(ps->values);
     ps->cache_dirty = false;
     ps->next_round_xid[0] = '\0';
     memset(ps->phase_ms, 0, sizeof ps->phase_ms);
@@ -1323,6 +1389,7 @@ void publish_stage_clear(publish_t *ps)
     ps->waiting = ps->next_waiting = NULL;
     ps->known = false;
     sums_cache_destroy(&ps->cache);
+    value_cache_destroy(&ps->values);
     ps->cache_dirty = ps->cache_off = false;
     ps->round_xid[0] = '\0';
 }

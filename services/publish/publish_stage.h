@@ -75,6 +75,11 @@ typedef struct {
      * cache_check). */
     struct sums_cache *cache;
     bool cache_dirty, cache_off;
+    /* The values of the periods rebuilt (metric.measure's rows), held between rounds alongside
+     * the sums, within a budget (value_cache.h; NULL: none yet; values_max: the budget in bytes, 0:
+     * VALUE_CACHE_MAX_BYTES): a failed round forgets the periods it touched. */
+    struct value_cache *values;
+    size_t values_max;
     char round_xid[32], next_round_xid[32];
     /* Where the last round's time went (publish_stage.c, PUBLISH_PHASES), in milliseconds of the
      * wall clock, logged with the round's releases: a round at a steady load must take well

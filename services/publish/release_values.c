@@ -26,6 +26,8 @@ int release_values_rows(PGconn *db, const char *sql, int n, const char *const *p
         for (int i = 0; rc == 0 && i < rows; i++)
             rc = row(ctx, r, i);
         PQclear(r);
+        if (rc > 0)
+            return db_exec(db, "CLOSE publish_rows", err, errlen) == 0 ? 1 : -1;
         if (rc != 0) {
             snprintf(err, errlen, "out of memory");
             return -1;
@@ -64,10 +66,74 @@ static int hand_row(void *ctx, const PGresult *r, int i)
     return h->each(h->ctx, &x);
 }
 
+/* The columns of a row of metric.measure as values_sql has them. */
+#define VALUE_COLUMNS "trust, site, metric_id, breakdown, category, month, value, count"
+
+typedef struct {
+    value_cache_t *cache;
+    value_batch_t batch;
+    bool failed; /* a row that cannot be held */
+} gather_t;
+
+static int gather_row(void *ctx, const PGresult *r, int i)
+{
+    gather_t *g = ctx;
+    const char *key[6];
+    for (int k = 0; k < 6; k++)
+        key[k] = PQgetvalue(r, i, k);
+    int rc = value_cache_add(g->cache, &g->batch, key, strtod(PQgetvalue(r, i, 6), NULL),
+                             strtoll(PQgetvalue(r, i, 7), NULL, 10));
+    /* out of memory, a count past 32 bits or more strings than 16-bit ids name: not held */
+    g->failed = rc < 0;
+    return rc != 0 ? 1 : 0;
+}
+
+int release_values_cache(PGconn *db, value_cache_t *c, const char *audit, const char *period,
+                         const char *lit, const char *const *trusts, size_t n_trusts, char *err,
+                         size_t errlen)
+{
+    if (lit && !value_cache_has(c, audit, period))
+        return 1;
+    gather_t g = {.cache = c};
+    value_cache_batch(c, audit, period, &g.batch);
+    const char *p[] = {audit, period, lit};
+    /* the whole period unsorted (sorted in C), or index ranges */
+    int rc = release_values_rows(db,
+                                 lit ? RELEASE_OF_TRUSTS_SQL("metric.measure", VALUE_COLUMNS)
+                                     : "SELECT " VALUE_COLUMNS
+                                       " FROM metric.measure WHERE audit = $1 AND period = $2",
+                                 lit ? 3 : 2, p, gather_row, &g, err, errlen);
+    if (rc == 1) { /* past the budget, or not to be held (g.failed): streamed */
+        value_batch_free(&g.batch);
+        if (value_cache_mark_too_big(c, audit, period) != 0) {
+            snprintf(err, errlen, "out of memory");
+            return -1;
+        }
+        return 1;
+    }
+    if (rc != 0) {
+        value_batch_free(&g.batch);
+        return -1;
+    }
+    rc = value_cache_put(c, audit, period, lit ? trusts : NULL, n_trusts, &g.batch);
+    if (rc < 0)
+        snprintf(err, errlen, "out of memory");
+    return rc;
+}
+
 int release_values_read(void *reader, bool series, benchmark_each_measure_t each, void *ctx,
                         char *err, size_t errlen)
 {
     const release_values_t *v = reader;
+    if (v->cache && (series ? v->series : v->own)) {
+        int rc = value_cache_each(v->cache, v->audit, v->period, series, each, ctx);
+        if (rc == 0)
+            return 0;
+        if (rc < 0) {
+            snprintf(err, errlen, "out of memory");
+            return -1;
+        }
+    }
     const char *p[] = {v->audit, v->period};
     hand_t h = {each, ctx};
     return release_values_rows(v->db, values_sql[series ? 1 : 0], 2, p, hand_row, &h, err, errlen);

@@ -1,9 +1,10 @@
 /* release_values.h - the values of a release's median and mean metrics as the publish daemon
- * hands them to benchmark_build (benchmark_measure_reader_t): read from metric.measure through a
- * cursor in ascending order of value and handed on row by row, never held, so that publish's
- * memory does not grow with the records (a period's values are about one per record and
- * breakdown). PostgreSQL sorts them; benchmark_build takes each row's few order statistics and
- * sums as they pass. */
+ * hands them to benchmark_build (benchmark_measure_reader_t): from those it holds between rounds
+ * (value_cache.h, within a budget), or else read from metric.measure through a cursor in
+ * ascending order of value and handed on row by row, never held, so that publish's memory does
+ * not grow with the records (a period's values are about one per record and breakdown). Either
+ * way the same rows in ascending order of value; benchmark_build takes each row's few order
+ * statistics and sums as they pass. */
 #ifndef NCAP_RELEASE_VALUES_H
 #define NCAP_RELEASE_VALUES_H
 
@@ -11,27 +12,55 @@
 #include <stdbool.h>
 
 #include "benchmark.h"
+#include "value_cache.h"
 
 /* Rows are read through a cursor this many at a time: publish holds one chunk of a query's
  * result at once, never the whole of it. */
 #define RELEASE_ROWS_PER_FETCH 8192
 
 /* Runs sql (n parameters p; a SELECT) through a cursor and hands each row to row(ctx, result, i).
- * Returns 0, or -1 with err (a statement failed, or row() did: "out of memory"). */
+ * Returns 0, 1 when row() returned 1 (stop: the cursor closed, the rest not read), or -1 with err
+ * (a statement failed, or row() did: "out of memory"). */
 int release_values_rows(PGconn *db, const char *sql, int n, const char *const *p,
                         int (*row)(void *ctx, const PGresult *r, int i), void *ctx, char *err,
                         size_t errlen);
 
+/* The rows of a table whose primary key starts (audit, period, month, trust) of the period ($1,
+ * $2) and the trusts $3 only: per month of the period (a loose scan of the key) and trust, an
+ * index range of that trust's rows (OFFSET 0 keeps the planner from a scan of the whole table
+ * filtered by trust). Cost: O(those rows). */
+#define RELEASE_OF_TRUSTS_SQL(table, columns)                                                      \
+    "WITH RECURSIVE ms(m) AS (SELECT min(month) FROM " table " WHERE audit = $1 AND period = $2"   \
+    "   UNION ALL SELECT (SELECT min(month) FROM " table " WHERE audit = $1 AND period = $2"       \
+    "   AND month > ms.m) FROM ms WHERE ms.m IS NOT NULL)"                                         \
+    " SELECT a.* FROM ms CROSS JOIN unnest($3::text[]) t(trust) CROSS JOIN LATERAL "               \
+    "(SELECT " columns " FROM " table " x WHERE x.audit = $1 AND x.period = $2 AND x.month = ms.m" \
+    "   AND x.trust = t.trust OFFSET 0) a"
+
 /* A reader's state: the connection (in the round's transaction, so that the values are those of
- * the cells it read) and the release's audit and period. */
+ * the cells it read), the release's audit and period, and the values held between rounds
+ * (value_cache.h; NULL: none): own, the period's are held; series, those of every period of the
+ * audit up to it are. What is not held is streamed from metric.measure. */
 typedef struct {
     PGconn *db;
     const char *audit, *period;
+    value_cache_t *cache;
+    bool own, series;
 } release_values_t;
+
+/* Reads the rows of (audit, period) of metric.measure into the cache (value_cache_put): lit NULL,
+ * the whole period; otherwise those of the trusts named (trusts, n_trusts; lit their array
+ * literal), by index ranges of the key's prefix (audit, period, month, trust). A period whose
+ * rows alone are past the cache's budget is marked too big (value_cache_mark_too_big). Returns 0,
+ * 1 when not held (not held before, or too big), or -1 with err. */
+int release_values_cache(PGconn *db, value_cache_t *c, const char *audit, const char *period,
+                         const char *lit, const char *const *trusts, size_t n_trusts, char *err,
+                         size_t errlen);
 
 /* benchmark_measure_reader_t over metric.measure (reader a release_values_t): series false, the
  * period's rows (every breakdown and month); true, the breakdown "all" rows of every month of the
- * periods up to it (the run charts'). */
+ * periods up to it (the run charts'); from the cache where held, the same rows in the same order
+ * of value. */
 int release_values_read(void *reader, bool series, benchmark_each_measure_t each, void *ctx,
                         char *err, size_t errlen);
 

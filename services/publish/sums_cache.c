@@ -12,8 +12,8 @@ typedef struct {
     long long records;
 } trust_records_t;
 
-/* A period held: release_sums_t's arrays (cells and measures with the months summed, series and
- * series_measures per month), each in release_sums_sort's order, and each trust's records. */
+/* A period held: release_sums_t's cells (months summed) and series (per month), each in
+ * release_sums_sort's order, and each trust's records; no measures (release_values.h). */
 typedef struct {
     const char *audit, *period;
     release_sums_t sums;
@@ -87,7 +87,6 @@ size_t sums_cache_bytes(const sums_cache_t *c)
     for (size_t i = 0; i < c->n_held; i++) {
         const held_t *h = &c->held[i];
         b += (h->sums.n_cells + h->sums.n_series) * sizeof(benchmark_cell_t) +
-             (h->sums.n_measures + h->sums.n_series_measures) * sizeof(benchmark_measure_t) +
              h->n_records * sizeof *h->records;
     }
     return b;
@@ -107,15 +106,12 @@ static bool named(const char *trust, const char *const *trusts, size_t n)
 }
 
 /* The fragment of the rows put, as a held period has them. Returns 0, or -1 when out of memory. */
-static int fragment(const benchmark_cell_t *cells, size_t n_cells,
-                    const benchmark_measure_t *measures, size_t n_measures, held_t *f)
+static int fragment(const benchmark_cell_t *cells, size_t n_cells, held_t *f)
 {
     release_sums_t *s = &f->sums;
     s->cells = malloc((n_cells + 1) * sizeof *s->cells);
     s->series = malloc((n_cells + 1) * sizeof *s->series);
-    s->measures = malloc((n_measures + 1) * sizeof *s->measures);
-    s->series_measures = malloc((n_measures + 1) * sizeof *s->series_measures);
-    if (!s->cells || !s->series || !s->measures || !s->series_measures)
+    if (!s->cells || !s->series)
         return -1;
     size_t cap_records = 0;
     for (size_t i = 0; i < n_cells; i++) {
@@ -140,15 +136,7 @@ static int fragment(const benchmark_cell_t *cells, size_t n_cells,
         if (all && text(x->month)[0] != '\0')
             s->series[s->n_series++] = *x;
     }
-    for (size_t i = 0; i < n_measures; i++) {
-        s->measures[s->n_measures++] = measures[i];
-        if (strcmp(text(measures[i].breakdown), "all") == 0)
-            s->series_measures[s->n_series_measures++] = measures[i];
-    }
-    release_sums_t series = {.series = s->series,
-                             .n_series = s->n_series,
-                             .series_measures = s->series_measures,
-                             .n_series_measures = s->n_series_measures};
+    release_sums_t series = {.series = s->series, .n_series = s->n_series};
     return release_sums_merge_months(s) != 0 || release_sums_sort(&series) != 0 ? -1 : 0;
 }
 
@@ -183,11 +171,6 @@ static const char *cell_trust(const void *x)
     return ((const benchmark_cell_t *)x)->trust;
 }
 
-static const char *measure_trust(const void *x)
-{
-    return ((const benchmark_measure_t *)x)->trust;
-}
-
 static const char *records_trust(const void *x)
 {
     return ((const trust_records_t *)x)->trust;
@@ -207,16 +190,11 @@ static int replace_trusts(held_t *h, const held_t *f, const char *const *trusts,
     const release_sums_t *o = &h->sums, *x = &f->sums;
     t->cells = splice(o->cells, o->n_cells, x->cells, x->n_cells, sizeof *t->cells, trusts,
                       n_trusts, cell_trust, &t->n_cells);
-    t->measures = splice(o->measures, o->n_measures, x->measures, x->n_measures,
-                         sizeof *t->measures, trusts, n_trusts, measure_trust, &t->n_measures);
     t->series = splice(o->series, o->n_series, x->series, x->n_series, sizeof *t->series, trusts,
                        n_trusts, cell_trust, &t->n_series);
-    t->series_measures =
-        splice(o->series_measures, o->n_series_measures, x->series_measures, x->n_series_measures,
-               sizeof *t->series_measures, trusts, n_trusts, measure_trust, &t->n_series_measures);
     to.records = splice(h->records, h->n_records, f->records, f->n_records, sizeof *to.records,
                         trusts, n_trusts, records_trust, &to.n_records);
-    if (!t->cells || !t->measures || !t->series || !t->series_measures || !to.records) {
+    if (!t->cells || !t->series || !to.records) {
         held_free(&to);
         return -1;
     }
@@ -227,7 +205,7 @@ static int replace_trusts(held_t *h, const held_t *f, const char *const *trusts,
 
 int sums_cache_put(sums_cache_t *c, const char *audit, const char *period,
                    const char *const *trusts, size_t n_trusts, const benchmark_cell_t *cells,
-                   size_t n_cells, const benchmark_measure_t *measures, size_t n_measures)
+                   size_t n_cells)
 {
     held_t *h = find(c, audit, period);
     if (trusts && !h)
@@ -235,11 +213,8 @@ int sums_cache_put(sums_cache_t *c, const char *audit, const char *period,
     for (size_t i = 0; trusts && i < n_cells; i++)
         if (!named(cells[i].trust, trusts, n_trusts))
             goto fail;
-    for (size_t i = 0; trusts && i < n_measures; i++)
-        if (!named(measures[i].trust, trusts, n_trusts))
-            goto fail;
     held_t f = {0};
-    if (fragment(cells, n_cells, measures, n_measures, &f) != 0) {
+    if (fragment(cells, n_cells, &f) != 0) {
         held_free(&f);
         goto fail;
     }
@@ -308,19 +283,16 @@ int sums_cache_sums(sums_cache_t *c, const char *audit, const char *period,
         return -1;
     if (n_extra)
         memcpy(e.cells, extra, n_extra * sizeof *extra);
-    size_t n_series = 0, n_series_measures = 0;
+    size_t n_series = 0;
     for (size_t i = 0; i < c->n_held; i++)
-        if (strcmp(c->held[i].audit, audit) == 0 && strcmp(c->held[i].period, period) <= 0) {
+        if (strcmp(c->held[i].audit, audit) == 0 && strcmp(c->held[i].period, period) <= 0)
             n_series += c->held[i].sums.n_series;
-            n_series_measures += c->held[i].sums.n_series_measures;
-        }
     const release_sums_t *o = &h->sums;
     s->cells = malloc((o->n_cells + n_extra + 1) * sizeof *s->cells);
     s->series = malloc((n_series + 1) * sizeof *s->series);
-    s->series_measures = malloc((n_series_measures + 1) * sizeof *s->series_measures);
-    if (!s->cells || !s->series || !s->series_measures || release_sums_merge_months(&e) != 0) {
+    if (!s->cells || !s->series || release_sums_merge_months(&e) != 0) {
         release_sums_free(&e);
-        sums_cache_sums_free(s);
+        release_sums_free(s);
         return -1;
     }
     size_t i = 0, j = 0;
@@ -330,8 +302,6 @@ int sums_cache_sums(sums_cache_t *c, const char *audit, const char *period,
                 ? o->cells[i++]
                 : e.cells[j++];
     release_sums_free(&e);
-    s->measures = o->measures; /* the held period's, not a copy */
-    s->n_measures = o->n_measures;
     for (size_t k = 0; k < h->n_records; k++)
         s->records += h->records[k].records;
     /* the periods of one audit are of one form (YYYY, YYYYQn), ordered alike as bytes */
@@ -342,24 +312,11 @@ int sums_cache_sums(sums_cache_t *c, const char *audit, const char *period,
         if (p->sums.n_series)
             memcpy(s->series + s->n_series, p->sums.series, p->sums.n_series * sizeof *s->series);
         s->n_series += p->sums.n_series;
-        if (p->sums.n_series_measures)
-            memcpy(s->series_measures + s->n_series_measures, p->sums.series_measures,
-                   p->sums.n_series_measures * sizeof *s->series_measures);
-        s->n_series_measures += p->sums.n_series_measures;
     }
-    release_sums_t series = {.series = s->series,
-                             .n_series = s->n_series,
-                             .series_measures = s->series_measures,
-                             .n_series_measures = s->n_series_measures};
+    release_sums_t series = {.series = s->series, .n_series = s->n_series};
     if (release_sums_sort(&series) != 0) {
-        sums_cache_sums_free(s);
+        release_sums_free(s);
         return -1;
     }
     return 0;
-}
-
-void sums_cache_sums_free(release_sums_t *s)
-{
-    s->measures = NULL; /* the cache's */
-    release_sums_free(s);
 }

@@ -1,5 +1,5 @@
 /* test_sums_cache.c - the sums publish holds between rounds (sums_cache.h) give benchmark_build
- * exactly what reading the periods whole gives (release_sums.h: the months summed, the record
+ * exactly the cells reading the periods whole gives (release_sums.h: the months summed, the record
  * count, the run charts' months of every period up to this one, one order): random rows of three
  * periods put whole, then rows of some trusts put again (changed, removed, a trust with no row
  * left, a trust new to the period) many times over, each time against a reference built from all
@@ -38,12 +38,10 @@ static unsigned next(unsigned *seed)
     return (*seed >> 16) & 0x7fff;
 }
 
-/* The rows of one trust in one period, as metric.aggregate and metric.measure hold them. */
+/* The rows of one trust in one period, as metric.aggregate holds them. */
 typedef struct {
     benchmark_cell_t cells[MAX_ROWS];
     size_t n_cells;
-    benchmark_measure_t measures[MAX_ROWS];
-    size_t n_measures;
 } rows_t;
 
 static rows_t rows[N_PERIODS][N_TRUSTS];
@@ -81,37 +79,19 @@ static void make_rows(sums_cache_t *c, unsigned *seed, size_t p, size_t t)
                                               .held = next(seed) % 2,
                                               .missing = next(seed) % 3};
                         r->cells[r->n_cells++] = x;
-                        if (strcmp(METRICS[m], "los") != 0 || MONTHS[p][mo][0] == '\0')
-                            continue;
-                        for (int v = 0; v < 3; v++)
-                            if (next(seed) % 2)
-                                r->measures[r->n_measures++] = (benchmark_measure_t){
-                                    .trust = x.trust,
-                                    .site = x.site,
-                                    .metric = x.metric,
-                                    .breakdown = x.breakdown,
-                                    .category = x.category,
-                                    .month = x.month,
-                                    .value = v + 0.25 * (double)(next(seed) % 2),
-                                    .count = 1 + next(seed) % 4};
                     }
 }
 
-/* Every row of period p, as read whole, into cells and measures (malloc'd). */
-static void all_rows(size_t p, benchmark_cell_t **cells, size_t *nc, benchmark_measure_t **m,
-                     size_t *nm)
+/* Every row of period p, as read whole, into cells (malloc'd). */
+static void all_rows(size_t p, benchmark_cell_t **cells, size_t *nc)
 {
     *cells = malloc(N_TRUSTS * MAX_ROWS * sizeof **cells);
-    *m = malloc(N_TRUSTS * MAX_ROWS * sizeof **m);
     assert_non_null(*cells);
-    assert_non_null(*m);
-    *nc = *nm = 0;
+    *nc = 0;
     /* the trusts in another order than the cache's, as PostgreSQL may give them */
     for (size_t t = N_TRUSTS; t-- > 0;) {
         memcpy(*cells + *nc, rows[p][t].cells, rows[p][t].n_cells * sizeof **cells);
         *nc += rows[p][t].n_cells;
-        memcpy(*m + *nm, rows[p][t].measures, rows[p][t].n_measures * sizeof **m);
-        *nm += rows[p][t].n_measures;
     }
 }
 
@@ -119,15 +99,10 @@ static void all_rows(size_t p, benchmark_cell_t **cells, size_t *nc, benchmark_m
 static void reference(size_t p, const benchmark_cell_t *extra, size_t n_extra, release_sums_t *s)
 {
     benchmark_cell_t *cells;
-    benchmark_measure_t *measures;
-    size_t nc, nm;
-    all_rows(p, &cells, &nc, &measures, &nm);
+    size_t nc;
+    all_rows(p, &cells, &nc);
     *s = (release_sums_t){.cells = malloc((nc + n_extra + 1) * sizeof *s->cells),
-                          .measures = measures,
-                          .n_measures = nm,
-                          .series = malloc(N_PERIODS * N_TRUSTS * MAX_ROWS * sizeof *s->series),
-                          .series_measures =
-                              malloc(N_PERIODS * N_TRUSTS * MAX_ROWS * sizeof *s->series_measures)};
+                          .series = malloc(N_PERIODS * N_TRUSTS * MAX_ROWS * sizeof *s->series)};
     for (size_t i = 0; i < nc; i++) {
         if (cells[i].metric[0] == '\0') {
             if (strcmp(cells[i].breakdown, "all") == 0)
@@ -141,23 +116,18 @@ static void reference(size_t p, const benchmark_cell_t *extra, size_t n_extra, r
     free(cells);
     for (size_t q = 0; q <= p; q++) {
         benchmark_cell_t *qc;
-        benchmark_measure_t *qm;
-        size_t qnc, qnm;
-        all_rows(q, &qc, &qnc, &qm, &qnm);
+        size_t qnc;
+        all_rows(q, &qc, &qnc);
         for (size_t i = 0; i < qnc; i++)
             if (strcmp(qc[i].breakdown, "all") == 0 && qc[i].month[0] && qc[i].metric[0])
                 s->series[s->n_series++] = qc[i];
-        for (size_t i = 0; i < qnm; i++)
-            if (strcmp(qm[i].breakdown, "all") == 0)
-                s->series_measures[s->n_series_measures++] = qm[i];
         free(qc);
-        free(qm);
     }
     assert_int_equal(release_sums_merge_months(s), 0);
     assert_int_equal(release_sums_sort(s), 0);
 }
 
-/* The key of a cell or a measure (the same fields), month NULL as "". */
+/* The key of a cell, month NULL as "". */
 #define SAME_KEY(x, y)                                                                             \
     do {                                                                                           \
         assert_string_equal((x).trust, (y).trust);                                                 \
@@ -181,41 +151,27 @@ static void same_cells(const benchmark_cell_t *a, size_t na, const benchmark_cel
     }
 }
 
-static void same_measures(const benchmark_measure_t *a, size_t na, const benchmark_measure_t *b,
-                          size_t nb)
-{
-    assert_int_equal(na, nb);
-    for (size_t i = 0; i < na; i++) {
-        SAME_KEY(a[i], b[i]);
-        assert_true(a[i].value == b[i].value);
-        assert_int_equal(a[i].count, b[i].count);
-    }
-}
-
 static void check(sums_cache_t *c, size_t p, const benchmark_cell_t *extra, size_t n_extra)
 {
     release_sums_t want, got;
     reference(p, extra, n_extra, &want);
     assert_int_equal(sums_cache_sums(c, "nhfd", PERIODS[p], extra, n_extra, &got), 0);
     same_cells(got.cells, got.n_cells, want.cells, want.n_cells);
-    same_measures(got.measures, got.n_measures, want.measures, want.n_measures);
+    assert_int_equal(got.n_measures, 0);
     same_cells(got.series, got.n_series, want.series, want.n_series);
-    same_measures(got.series_measures, got.n_series_measures, want.series_measures,
-                  want.n_series_measures);
+    assert_int_equal(got.n_series_measures, 0);
     assert_int_equal(got.records, want.records);
     release_sums_free(&want);
-    sums_cache_sums_free(&got);
+    release_sums_free(&got);
 }
 
 static void put_whole(sums_cache_t *c, size_t p)
 {
     benchmark_cell_t *cells;
-    benchmark_measure_t *m;
-    size_t nc, nm;
-    all_rows(p, &cells, &nc, &m, &nm);
-    assert_int_equal(sums_cache_put(c, "nhfd", PERIODS[p], NULL, 0, cells, nc, m, nm), 0);
+    size_t nc;
+    all_rows(p, &cells, &nc);
+    assert_int_equal(sums_cache_put(c, "nhfd", PERIODS[p], NULL, 0, cells, nc), 0);
     free(cells);
-    free(m);
 }
 
 static void test_trusts_replaced(void **state)
@@ -243,8 +199,7 @@ static void test_trusts_replaced(void **state)
         const char *named[N_TRUSTS];
         size_t n = 0;
         benchmark_cell_t cells[N_TRUSTS * MAX_ROWS];
-        benchmark_measure_t m[N_TRUSTS * MAX_ROWS];
-        size_t nc = 0, nm = 0;
+        size_t nc = 0;
         for (size_t t = 0; t < N_TRUSTS; t++) {
             if (next(&seed) % 3 != 0)
                 continue;
@@ -252,10 +207,8 @@ static void test_trusts_replaced(void **state)
             named[n++] = in(c, TRUSTS[t]);
             memcpy(cells + nc, rows[p][t].cells, rows[p][t].n_cells * sizeof *cells);
             nc += rows[p][t].n_cells;
-            memcpy(m + nm, rows[p][t].measures, rows[p][t].n_measures * sizeof *m);
-            nm += rows[p][t].n_measures;
         }
-        assert_int_equal(sums_cache_put(c, "nhfd", PERIODS[p], named, n, cells, nc, m, nm), 0);
+        assert_int_equal(sums_cache_put(c, "nhfd", PERIODS[p], named, n, cells, nc), 0);
         for (size_t q = 0; q < N_PERIODS; q++)
             check(c, q, extra, round % 2 ? N_OF(extra) : 0);
     }
@@ -263,11 +216,11 @@ static void test_trusts_replaced(void **state)
 
     /* a period not held: the trusts' rows refused; a row of a trust not named: forgotten */
     const char *ra1[] = {in(c, "RA1")};
-    assert_int_equal(sums_cache_put(c, "nhfd", "2030Q1", ra1, 1, NULL, 0, NULL, 0), 1);
+    assert_int_equal(sums_cache_put(c, "nhfd", "2030Q1", ra1, 1, NULL, 0), 1);
     assert_false(sums_cache_has(c, "nhfd", "2030Q1"));
     const benchmark_cell_t other[] = {{in(c, "RB2"), in(c, "RB201"), in(c, "los"), in(c, "all"),
                                        in(c, ""), in(c, "2026-01"), 1, 2, 0, 0, 0}};
-    assert_int_equal(sums_cache_put(c, "nhfd", PERIODS[1], ra1, 1, other, 1, NULL, 0), -1);
+    assert_int_equal(sums_cache_put(c, "nhfd", PERIODS[1], ra1, 1, other, 1), -1);
     assert_false(sums_cache_has(c, "nhfd", PERIODS[1]));
     assert_true(sums_cache_has(c, "nhfd", PERIODS[0]));
     release_sums_t s;

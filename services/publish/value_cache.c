@@ -1,0 +1,374 @@
+/* value_cache.c - the values of each audit period publish holds between its rounds */
+#include "value_cache.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "array_grow.h"
+#include "str_map.h"
+
+enum { K_TRUST, K_SITE, K_METRIC, K_BREAKDOWN, K_CATEGORY, K_MONTH, N_KEYS };
+_Static_assert(sizeof(value_row_t) == 24, "a row held takes 24 bytes");
+
+typedef struct {
+    const char *audit, *period; /* the cache's strings */
+    value_row_t *rows;          /* ascending value */
+    size_t n;
+    unsigned long used, touched; /* the rounds that last used it, put rows into it */
+} held_t;
+
+struct value_cache {
+    str_map_t *strings;
+    size_t budget;
+    held_t *held;
+    size_t n_held, cap_held;
+    const char **too_big; /* pairs: audit, period */
+    size_t n_too_big, cap_too_big;
+    unsigned long round;
+};
+
+value_cache_t *value_cache_new(size_t budget)
+{
+    value_cache_t *c = calloc(1, sizeof *c);
+    if (c && !(c->strings = str_map_new(1024))) {
+        free(c);
+        return NULL;
+    }
+    if (c)
+        c->budget = budget;
+    return c;
+}
+
+void value_cache_clear(value_cache_t *c)
+{
+    for (size_t i = 0; c && i < c->n_held; i++)
+        free(c->held[i].rows);
+    if (c)
+        c->n_held = c->n_too_big = 0;
+}
+
+void value_cache_destroy(value_cache_t **c)
+{
+    if (!c || !*c)
+        return;
+    value_cache_clear(*c);
+    free((*c)->held);
+    free((*c)->too_big);
+    str_map_destroy(&(*c)->strings);
+    free(*c);
+    *c = NULL;
+}
+
+void value_cache_round(value_cache_t *c)
+{
+    c->round++;
+}
+
+static void forget(value_cache_t *c, size_t i)
+{
+    free(c->held[i].rows);
+    c->held[i] = c->held[--c->n_held];
+}
+
+void value_cache_drop_touched(value_cache_t *c)
+{
+    for (size_t i = 0; i < c->n_held;)
+        if (c->held[i].touched == c->round)
+            forget(c, i);
+        else
+            i++;
+}
+
+static held_t *find(const value_cache_t *c, const char *audit, const char *period)
+{
+    for (size_t i = 0; i < c->n_held; i++)
+        if (strcmp(c->held[i].audit, audit) == 0 && strcmp(c->held[i].period, period) == 0)
+            return &c->held[i];
+    return NULL;
+}
+
+bool value_cache_has(value_cache_t *c, const char *audit, const char *period)
+{
+    held_t *h = find(c, audit, period);
+    if (h)
+        h->used = c->round;
+    return h != NULL;
+}
+
+bool value_cache_too_big(const value_cache_t *c, const char *audit, const char *period)
+{
+    for (size_t i = 0; i < c->n_too_big; i += 2)
+        if (strcmp(c->too_big[i], audit) == 0 && strcmp(c->too_big[i + 1], period) == 0)
+            return true;
+    return false;
+}
+
+size_t value_cache_bytes(const value_cache_t *c)
+{
+    size_t b = 0;
+    for (size_t i = 0; i < c->n_held; i++)
+        b += c->held[i].n * sizeof(value_row_t);
+    return b;
+}
+
+size_t value_cache_budget(const value_cache_t *c)
+{
+    return c->budget;
+}
+
+void value_cache_batch(const value_cache_t *c, const char *audit, const char *period,
+                       value_batch_t *b)
+{
+    *b = (value_batch_t){.limit = c->budget ? c->budget : 1, .audit = audit, .period = period};
+}
+
+/* Forgets least recently used periods other than (audit, period) while they, what is held of
+ * (audit, period) and extra bytes are past the budget. */
+static void make_room(value_cache_t *c, const char *audit, const char *period, size_t extra)
+{
+    while (c->n_held > 0 && value_cache_bytes(c) + extra > c->budget) {
+        size_t lru = SIZE_MAX;
+        for (size_t i = 0; i < c->n_held; i++)
+            if (!(audit && strcmp(c->held[i].audit, audit) == 0 &&
+                  strcmp(c->held[i].period, period) == 0) &&
+                (lru == SIZE_MAX || c->held[i].used < c->held[lru].used))
+                lru = i;
+        if (lru == SIZE_MAX)
+            break;
+        forget(c, lru);
+    }
+}
+
+/* A string's id (interned). Returns 0, or -1 when out of memory or past 16 bits. */
+static int id_of(value_cache_t *c, const char *s, uint16_t *id)
+{
+    size_t i;
+    if (str_map_put(c->strings, s ? s : "", &i) < 0 || i > UINT16_MAX)
+        return -1;
+    *id = (uint16_t)i;
+    return 0;
+}
+
+int value_cache_add(value_cache_t *c, value_batch_t *b, const char *const key[6], double value,
+                    long long count)
+{
+    if (b->limit && (b->n + 1) * sizeof *b->rows > b->limit)
+        return 1;
+    if (b->n % 1024 == 0) /* room for the rows coming */
+        make_room(c, b->audit, b->period, (b->n + 1024) * sizeof *b->rows);
+    if (count < 0 || (unsigned long long)count > UINT32_MAX)
+        return -1;
+    if (array_grow((void **)&b->rows, &b->cap, b->n + 1, sizeof *b->rows) != 0)
+        return -1;
+    value_row_t *r = &b->rows[b->n];
+    r->value = value;
+    r->count = (uint32_t)count;
+    for (int k = 0; k < N_KEYS; k++) {
+        const char *s = key[k] ? key[k] : "";
+        if (b->key[k] && strcmp(b->key[k], s) == 0) {
+            r->k[k] = b->id[k];
+            continue;
+        }
+        if (id_of(c, s, &r->k[k]) != 0)
+            return -1;
+        b->key[k] = str_map_key(c->strings, r->k[k]);
+        b->id[k] = r->k[k];
+    }
+    b->n++;
+    return 0;
+}
+
+void value_batch_free(value_batch_t *b)
+{
+    free(b->rows);
+    *b = (value_batch_t){0};
+}
+
+/* PostgreSQL's order of double precision: NaN above every other value, -0 equal to 0. */
+static int cmp_value(double a, double b)
+{
+    if (isnan(a) || isnan(b))
+        return isnan(a) - isnan(b);
+    return (a > b) - (a < b);
+}
+
+static int by_value(const void *pa, const void *pb)
+{
+    return cmp_value(((const value_row_t *)pa)->value, ((const value_row_t *)pb)->value);
+}
+
+int value_cache_mark_too_big(value_cache_t *c, const char *audit, const char *period)
+{
+    held_t *h = find(c, audit, period);
+    if (h)
+        forget(c, (size_t)(h - c->held));
+    if (value_cache_too_big(c, audit, period))
+        return 0;
+    size_t ia, ip;
+    if (array_grow((void **)&c->too_big, &c->cap_too_big, c->n_too_big + 2, sizeof *c->too_big) !=
+            0 ||
+        str_map_put(c->strings, audit, &ia) < 0 || str_map_put(c->strings, period, &ip) < 0)
+        return -1;
+    c->too_big[c->n_too_big++] = str_map_key(c->strings, ia);
+    c->too_big[c->n_too_big++] = str_map_key(c->strings, ip);
+    return 0;
+}
+
+static bool named(uint16_t trust, const uint16_t *ids, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (ids[i] == trust)
+            return true;
+    return false;
+}
+
+int value_cache_put(value_cache_t *c, const char *audit, const char *period,
+                    const char *const *trusts, size_t n_trusts, value_batch_t *b)
+{
+    held_t *h = find(c, audit, period);
+    if (trusts && !h) {
+        value_batch_free(b);
+        return 1;
+    }
+    uint16_t *ids = calloc(n_trusts + 1, sizeof *ids);
+    size_t n_ids = 0;
+    if (!ids)
+        goto fail;
+    for (size_t i = 0; i < n_trusts; i++) {
+        size_t k = str_map_get(c->strings, trusts[i]);
+        if (k != STR_MAP_MISSING) /* otherwise no row has it */
+            ids[n_ids++] = (uint16_t)k;
+    }
+    for (size_t i = 0; trusts && i < b->n; i++)
+        if (!named(b->rows[i].k[K_TRUST], ids, n_ids))
+            goto fail;
+    if (b->n > 1)
+        qsort(b->rows, b->n, sizeof *b->rows, by_value);
+    if (!h) {
+        size_t ia, ip;
+        if (array_grow((void **)&c->held, &c->cap_held, c->n_held + 1, sizeof *c->held) != 0 ||
+            str_map_put(c->strings, audit, &ia) < 0 || str_map_put(c->strings, period, &ip) < 0)
+            goto fail;
+        h = &c->held[c->n_held++];
+        *h = (held_t){.audit = str_map_key(c->strings, ia), .period = str_map_key(c->strings, ip)};
+    }
+    if (!trusts) {
+        free(h->rows);
+        h->rows = b->rows;
+        h->n = b->n;
+        b->rows = NULL;
+    } else {
+        /* the rows kept, in place and in order, then the new ones merged in from the end */
+        size_t kept = 0;
+        for (size_t i = 0; i < h->n; i++)
+            if (!named(h->rows[i].k[K_TRUST], ids, n_ids))
+                h->rows[kept++] = h->rows[i];
+        size_t total = kept + b->n;
+        if (total > 0) {
+            value_row_t *rows = realloc(h->rows, total * sizeof *rows);
+            if (!rows)
+                goto fail;
+            h->rows = rows;
+        }
+        size_t i = kept, j = b->n, k = total;
+        while (j > 0) {
+            if (i > 0 && cmp_value(h->rows[i - 1].value, b->rows[j - 1].value) > 0)
+                h->rows[--k] = h->rows[--i];
+            else
+                h->rows[--k] = b->rows[--j];
+        }
+        h->n = total;
+    }
+    h->used = h->touched = c->round;
+    free(ids);
+    value_batch_free(b);
+    make_room(c, h->audit, h->period, 0);
+    /* a period grown past the budget alone is not held any more */
+    if (value_cache_bytes(c) > c->budget && value_cache_mark_too_big(c, audit, period) != 0)
+        return -1;
+    return 0;
+fail:
+    free(ids);
+    value_batch_free(b);
+    h = find(c, audit, period);
+    if (h)
+        forget(c, (size_t)(h - c->held));
+    return -1;
+}
+
+static void measure_of(const value_cache_t *c, const value_row_t *r, benchmark_measure_t *x)
+{
+    const char *k[N_KEYS];
+    for (int i = 0; i < N_KEYS; i++)
+        k[i] = str_map_key(c->strings, r->k[i]);
+    *x = (benchmark_measure_t){.trust = k[K_TRUST],
+                               .site = k[K_SITE],
+                               .metric = k[K_METRIC],
+                               .breakdown = k[K_BREAKDOWN],
+                               .category = k[K_CATEGORY],
+                               .month = k[K_MONTH],
+                               .value = r->value,
+                               .count = r->count};
+}
+
+int value_cache_each(value_cache_t *c, const char *audit, const char *period, bool series,
+                     benchmark_each_measure_t each, void *ctx)
+{
+    held_t *h = find(c, audit, period);
+    if (!h)
+        return 1;
+    h->used = c->round;
+    benchmark_measure_t x;
+    if (!series) {
+        for (size_t i = 0; i < h->n; i++) {
+            measure_of(c, &h->rows[i], &x);
+            if (each(ctx, &x) != 0)
+                return -1;
+        }
+        return 0;
+    }
+    /* the audit's periods up to this one (periods of one audit are of one form, YYYY or YYYYQn,
+     * ordered alike as bytes), each a cursor over its breakdown "all" rows: merged by value */
+    size_t all = str_map_get(c->strings, "all");
+    if (all == STR_MAP_MISSING)
+        return 0;
+    size_t n = 0;
+    for (size_t i = 0; i < c->n_held; i++)
+        n += strcmp(c->held[i].audit, audit) == 0 && strcmp(c->held[i].period, period) <= 0;
+    const held_t **src = calloc(n + 1, sizeof *src);
+    size_t *at = calloc(n + 1, sizeof *at);
+    if (!src || !at) {
+        free(src);
+        free(at);
+        return -1;
+    }
+    n = 0;
+    for (size_t i = 0; i < c->n_held; i++)
+        if (strcmp(c->held[i].audit, audit) == 0 && strcmp(c->held[i].period, period) <= 0) {
+            c->held[i].used = c->round;
+            src[n++] = &c->held[i];
+        }
+    int rc = 0;
+    for (;;) {
+        size_t best = SIZE_MAX;
+        for (size_t s = 0; s < n; s++) {
+            while (at[s] < src[s]->n && src[s]->rows[at[s]].k[K_BREAKDOWN] != all)
+                at[s]++;
+            if (at[s] < src[s]->n &&
+                (best == SIZE_MAX ||
+                 cmp_value(src[s]->rows[at[s]].value, src[best]->rows[at[best]].value) < 0))
+                best = s;
+        }
+        if (best == SIZE_MAX)
+            break;
+        measure_of(c, &src[best]->rows[at[best]++], &x);
+        if (each(ctx, &x) != 0) {
+            rc = -1;
+            break;
+        }
+    }
+    free(src);
+    free(at);
+    return rc;
+}

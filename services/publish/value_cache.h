@@ -1,0 +1,99 @@
+/* value_cache.h - the values of median and mean metrics (metric.measure's rows) of each audit
+ * period publish holds between its rounds (pure: no SQL), so that a round hands benchmark_build a
+ * period's values in value order from memory, re-reading from PostgreSQL only the rows of the
+ * trusts whose records changed (as sums_cache.h does for the cells), and the run charts' values
+ * (breakdown "all" of every month of the periods up to one) from the periods held, not read again
+ * for each period rebuilt.
+ *
+ * A period is held compactly: per row of metric.measure its trust, site, metric, breakdown,
+ * category and month as 16-bit ids of the cache's strings, its value (the double the stream
+ * gives: strtod of PostgreSQL's text) and its count, 24 bytes, in ascending order of value. A put
+ * of some trusts' rows replaces what the held period had of them: the rows kept keep their order,
+ * the new ones are sorted and merged in (O(rows of the period + new rows x log)).
+ *
+ * Memory: bounded by a budget (bytes of the rows held): past it, whole periods are forgotten,
+ * least recently used first; a period whose rows alone would not fit is marked too big and is not
+ * held again (until value_cache_clear): its builds stream its values (release_values.h). The
+ * holder forgets what a failed round touched (value_cache_drop_touched). */
+#ifndef NCAP_VALUE_CACHE_H
+#define NCAP_VALUE_CACHE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "benchmark.h"
+
+/* The default budget of publish's cache: about 1.7 million rows of metric.measure held, the rows
+ * being read into it counted (older periods are forgotten to make room as they come). */
+#define VALUE_CACHE_MAX_BYTES ((size_t)40 << 20)
+
+typedef struct value_cache value_cache_t;
+
+/* A row held: ids of the cache's strings (trust, site, metric, breakdown, category, month). */
+typedef struct {
+    double value;
+    uint32_t count;
+    uint16_t k[6];
+} value_row_t;
+
+/* Rows being gathered for a put (value_cache_add), up to a limit of bytes. */
+typedef struct {
+    value_row_t *rows;
+    size_t n, cap;
+    size_t limit;               /* bytes; 0: none */
+    const char *audit, *period; /* whose rows: the other periods make room as it grows */
+    /* per key column, the string interned last (rows of a cell come together) and its id */
+    const char *key[6];
+    uint16_t id[6];
+} value_batch_t;
+
+/* An empty cache holding at most budget bytes of rows, or NULL when out of memory. */
+value_cache_t *value_cache_new(size_t budget);
+/* Frees everything and sets *c to NULL; harmless on NULL. */
+void value_cache_destroy(value_cache_t **c);
+/* Forgets every period held and every one marked too big. */
+void value_cache_clear(value_cache_t *c);
+/* Starts a round: what it puts or uses is touched by it (least recently used: the others). */
+void value_cache_round(value_cache_t *c);
+/* Forgets the periods the current round put rows into (a round rolled back). */
+void value_cache_drop_touched(value_cache_t *c);
+/* Whether (audit, period) is held; marks it used by the round. */
+bool value_cache_has(value_cache_t *c, const char *audit, const char *period);
+/* Whether (audit, period) was found too big to hold. */
+bool value_cache_too_big(const value_cache_t *c, const char *audit, const char *period);
+/* The bytes the periods held take; the budget. */
+size_t value_cache_bytes(const value_cache_t *c);
+size_t value_cache_budget(const value_cache_t *c);
+
+/* An empty batch for the rows of (audit, period; strings that outlive it), its limit the budget:
+ * a period whose rows alone are more is not held. As it grows, least recently used periods
+ * other than this one are forgotten to keep what is held and the batch within the budget. */
+void value_cache_batch(const value_cache_t *c, const char *audit, const char *period,
+                       value_batch_t *b);
+/* Adds a row to b, its strings (key: trust, site, metric, breakdown, category, month) interned.
+ * Returns 0, 1 when b is past its limit (the period too big: stop), or -1 when out of memory, a
+ * count is outside 0..UINT32_MAX or the strings are more than 16-bit ids can name. */
+int value_cache_add(value_cache_t *c, value_batch_t *b, const char *const key[6], double value,
+                    long long count);
+void value_batch_free(value_batch_t *b);
+/* Marks (audit, period) too big (forgotten if held). Returns 0, or -1 when out of memory. */
+int value_cache_mark_too_big(value_cache_t *c, const char *audit, const char *period);
+
+/* Puts b's rows (taken: b is emptied) as (audit, period)'s: trusts NULL, the whole period (held
+ * or not); otherwise those of the n_trusts trusts named, replacing what the held period had of
+ * them (a row of another trust is an error). Then forgets least recently used periods while past
+ * the budget, and marks the period too big when it alone is past it. Returns 0, 1 when trusts are
+ * given and the period is not held (nothing done), or -1 when out of memory or a row is of another
+ * trust (the period forgotten). */
+int value_cache_put(value_cache_t *c, const char *audit, const char *period,
+                    const char *const *trusts, size_t n_trusts, value_batch_t *b);
+
+/* Hands the values of (audit, period) to each() in ascending order of value, as
+ * benchmark_measure_t (strings the cache's): series false, the period's rows; true, the breakdown
+ * "all" rows of every held period of the audit up to it (merged in value order). Returns 0, 1 when
+ * the period is not held, or -1 when each() failed (its return) or out of memory. */
+int value_cache_each(value_cache_t *c, const char *audit, const char *period, bool series,
+                     benchmark_each_measure_t each, void *ctx);
+
+#endif

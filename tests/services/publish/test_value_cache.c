@@ -1,0 +1,392 @@
+/* test_value_cache.c - the values publish holds between its rounds (value_cache.h, filled and
+ * brought up to each round by release_values_cache on a real PostgreSQL: $NCAP_TEST_PG) give the
+ * same latest.csv and run charts, byte for byte, as the values streamed from metric.measure
+ * (release_values.h): over rounds of random changes to metric.measure (new records, records
+ * moving value, month, period or trust, records withdrawn), each round re-reading only the
+ * trusts that changed in each period held, with a budget that holds every period and with one so
+ * small that periods are forgotten or found too big (their values then streamed), and after a
+ * round rolled back (the periods it touched forgotten). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "benchmark.h"
+#include "pg_fixture.h"
+#include "release_sums.h"
+#include "release_values.h"
+#include "value_cache.h"
+
+#define AUDIT "nhfd"
+#define N_TRUSTS 4
+#define N_PERIODS 3
+#define N_RECORDS 400
+#define ROUNDS 8
+
+static const char *const trusts[N_TRUSTS] = {"RA1", "RB2", "RC3", "RD4"};
+static const char *const periods[N_PERIODS] = {"2025Q4", "2026Q1", "2026Q2"};
+static const char *const sexes[] = {"male", "female"};
+static const benchmark_metric_t metrics[] = {
+    {.id = "hours", .label = "Hours (median)", .kind = BENCHMARK_MEDIAN},
+    {.id = "score", .label = "Score (mean)", .kind = BENCHMARK_MEAN},
+};
+
+/* A simulated record: what it contributes to metric.measure (under breakdowns all and sex). */
+typedef struct {
+    bool live;
+    int trust, period, month; /* month 0..2 of the period */
+    int sex, metric;
+    double value;
+} record_t;
+
+static unsigned seed = 7;
+static unsigned rnd(unsigned n)
+{
+    seed = seed * 1103515245u + 12345u;
+    return (seed >> 8) % n;
+}
+
+static void month_of(const record_t *r, char *out, size_t len)
+{
+    int y = 2025 + (9 + 3 * r->period + r->month) / 12, m = (9 + 3 * r->period + r->month) % 12 + 1;
+    snprintf(out, len, "%04d-%02d", y, m);
+}
+
+/* Adds (sign 1) or takes off (-1) a record's rows in metric.measure. */
+static void apply(PGconn *db, const record_t *r, int sign)
+{
+    char month[16], sql[1024];
+    month_of(r, month, sizeof month);
+    for (int b = 0; b < 2; b++) {
+        const char *bd = b ? "sex" : "all", *cat = b ? sexes[r->sex] : "";
+        if (sign > 0)
+            snprintf(sql, sizeof sql,
+                     "INSERT INTO metric.measure AS m (audit, period, month, trust, site,"
+                     " metric_id, breakdown, category, value, count) VALUES ('" AUDIT "', '%s',"
+                     " '%s', '%s', '', '%s', '%s', '%s', %.17g, 1) ON CONFLICT (audit, period,"
+                     " month, trust, value, site, category, breakdown, metric_id) DO UPDATE SET"
+                     " count = m.count + 1",
+                     periods[r->period], month, trusts[r->trust], metrics[r->metric].id, bd, cat,
+                     r->value);
+        else
+            snprintf(sql, sizeof sql,
+                     "WITH u AS (UPDATE metric.measure SET count = count - 1 WHERE audit = '" AUDIT
+                     "' AND period = '%s' AND month = '%s' AND trust = '%s' AND site = ''"
+                     " AND metric_id = '%s' AND breakdown = '%s' AND category = '%s'"
+                     " AND value = %.17g RETURNING count)"
+                     " DELETE FROM metric.measure WHERE audit = '" AUDIT "' AND period = '%s'"
+                     " AND month = '%s' AND trust = '%s' AND site = '' AND metric_id = '%s'"
+                     " AND breakdown = '%s' AND category = '%s' AND value = %.17g"
+                     " AND count <= 1",
+                     periods[r->period], month, trusts[r->trust], metrics[r->metric].id, bd, cat,
+                     r->value, periods[r->period], month, trusts[r->trust], metrics[r->metric].id,
+                     bd, cat, r->value);
+        pg_fixture_exec(db, sql);
+    }
+}
+
+static void random_record(record_t *r)
+{
+    r->live = true;
+    r->trust = (int)rnd(N_TRUSTS);
+    r->period = (int)rnd(N_PERIODS);
+    r->month = (int)rnd(3);
+    r->sex = (int)rnd(2);
+    r->metric = (int)rnd(2);
+    r->value = (double)rnd(200) / 4 - 5; /* quarters: equal values in many cells */
+}
+
+/* The trusts that changed in each period this round. */
+typedef struct {
+    bool changed[N_PERIODS][N_TRUSTS];
+} changes_t;
+
+static void note(changes_t *c, const record_t *r)
+{
+    c->changed[r->period][r->trust] = true;
+}
+
+/* One round of changes: new records, records re-versioned (value, month, period or trust),
+ * records withdrawn. */
+static void change(PGconn *db, record_t *recs, size_t *n, changes_t *c, int how_many)
+{
+    for (int k = 0; k < how_many; k++) {
+        unsigned what = rnd(10);
+        if (*n < N_RECORDS && (what < 4 || *n == 0)) {
+            record_t *r = &recs[(*n)++];
+            random_record(r);
+            apply(db, r, 1);
+            note(c, r);
+            continue;
+        }
+        record_t *r = &recs[rnd((unsigned)*n)];
+        if (!r->live)
+            continue;
+        apply(db, r, -1);
+        note(c, r);
+        if (what < 6) {
+            r->live = false;
+            continue;
+        }
+        if (what < 8)
+            r->value = (double)rnd(200) / 4 - 5;
+        else if (what < 9)
+            r->month = (int)rnd(3), r->period = (int)rnd(N_PERIODS);
+        else
+            r->trust = (int)rnd(N_TRUSTS);
+        apply(db, r, 1);
+        note(c, r);
+    }
+}
+
+/* The cells of a build of period p from metric.measure (each measure's key, its denominator the
+ * records with a value), as release_sums.h has them; res keeps their strings. */
+static void cells_of(PGconn *db, const char *period, release_sums_t *s, PGresult **res)
+{
+    char sql[1024], err[1024];
+    snprintf(sql, sizeof sql,
+             "SELECT trust, site, metric_id, breakdown, category, '' AS month, sum(count), 0"
+             " FROM metric.measure WHERE audit = '" AUDIT "' AND period = '%s'"
+             " GROUP BY 1, 2, 3, 4, 5"
+             " UNION ALL SELECT trust, site, metric_id, breakdown, category, month, sum(count), 1"
+             " FROM metric.measure WHERE audit = '" AUDIT "' AND period <= '%s'"
+             " AND breakdown = 'all' GROUP BY 1, 2, 3, 4, 5, 6",
+             period, period);
+    *res = db_query(db, sql, 0, NULL, err, sizeof err);
+    if (!*res)
+        fail_msg("%s", err);
+    int n = PQntuples(*res);
+    *s = (release_sums_t){0};
+    s->cells = calloc((size_t)n + 1, sizeof *s->cells);
+    s->series = calloc((size_t)n + 1, sizeof *s->series);
+    assert_non_null(s->cells);
+    assert_non_null(s->series);
+    for (int i = 0; i < n; i++) {
+        benchmark_cell_t c = {.trust = PQgetvalue(*res, i, 0),
+                              .site = PQgetvalue(*res, i, 1),
+                              .metric = PQgetvalue(*res, i, 2),
+                              .breakdown = PQgetvalue(*res, i, 3),
+                              .category = PQgetvalue(*res, i, 4),
+                              .month = PQgetvalue(*res, i, 5),
+                              .denominator = strtoll(PQgetvalue(*res, i, 6), NULL, 10)};
+        if (PQgetvalue(*res, i, 7)[0] == '1')
+            s->series[s->n_series++] = c;
+        else
+            s->cells[s->n_cells++] = c;
+    }
+    assert_int_equal(release_sums_sort(s), 0);
+}
+
+/* latest.csv and spc.csv of period p with its values from reader. */
+static char *build(const release_sums_t *s, const char *period, release_values_t *reader)
+{
+    benchmark_input_t in = {.audit = AUDIT,
+                            .period = period,
+                            .metrics = metrics,
+                            .n_metrics = 2,
+                            .read_measures = release_values_read,
+                            .reader = reader};
+    release_sums_input(s, &in);
+    benchmark_release_t rel;
+    char err[1024], *spc = NULL, *summary = NULL;
+    if (benchmark_build(&in, &rel, err, sizeof err) != 0)
+        fail_msg("%s", err);
+    char *csv = benchmark_csv_text(&in, &rel);
+    assert_non_null(csv);
+    if (benchmark_spc_text(&in, &spc, &summary, err, sizeof err) != 0)
+        fail_msg("%s", err);
+    size_t len = strlen(csv) + strlen(spc) + strlen(summary) + 1;
+    char *all = malloc(len);
+    assert_non_null(all);
+    snprintf(all, len, "%s%s%s", csv, spc, summary);
+    free(csv);
+    free(spc);
+    free(summary);
+    benchmark_release_free(&rel);
+    return all;
+}
+
+/* Brings the cache up to the round as publish does: the changed trusts of each period held read
+ * again, then every period not held (nor too big) read whole. */
+static void update(PGconn *db, value_cache_t *vc, const changes_t *c)
+{
+    char err[1024];
+    for (int p = 0; p < N_PERIODS; p++) {
+        const char *named[N_TRUSTS];
+        size_t n = 0;
+        char lit[128] = "{";
+        for (int t = 0; t < N_TRUSTS; t++)
+            if (c->changed[p][t]) {
+                named[n++] = trusts[t];
+                strcat(lit, n > 1 ? "," : "");
+                strcat(lit, trusts[t]);
+            }
+        strcat(lit, "}");
+        if (n > 0 &&
+            release_values_cache(db, vc, AUDIT, periods[p], lit, named, n, err, sizeof err) < 0)
+            fail_msg("%s", err);
+    }
+    for (int p = 0; p < N_PERIODS; p++)
+        if (!value_cache_has(vc, AUDIT, periods[p]) &&
+            !value_cache_too_big(vc, AUDIT, periods[p]) &&
+            release_values_cache(db, vc, AUDIT, periods[p], NULL, NULL, 0, err, sizeof err) < 0)
+            fail_msg("%s", err);
+}
+
+/* Every period's build from the cache equals the streamed one; returns how many took their own
+ * values from the cache. */
+static int compare(PGconn *db, value_cache_t *vc)
+{
+    int cached = 0;
+    for (int p = 0; p < N_PERIODS; p++) {
+        release_sums_t s;
+        PGresult *res;
+        cells_of(db, periods[p], &s, &res);
+        release_values_t streamed = {.db = db, .audit = AUDIT, .period = periods[p]};
+        release_values_t held = streamed;
+        held.cache = vc;
+        held.own = value_cache_has(vc, AUDIT, periods[p]);
+        held.series = true;
+        for (int q = 0; q <= p; q++)
+            held.series = held.series && value_cache_has(vc, AUDIT, periods[q]);
+        cached += held.own;
+        char *a = build(&s, periods[p], &streamed), *b = build(&s, periods[p], &held);
+        assert_string_equal(b, a);
+        free(a);
+        free(b);
+        release_sums_free(&s);
+        PQclear(res);
+    }
+    return cached;
+}
+
+static void run(size_t budget, int *cached, int *too_big)
+{
+    PGconn *db = pg_fixture_open("ncap_test_value_cache");
+    value_cache_t *vc = value_cache_new(budget);
+    assert_non_null(vc);
+    record_t *recs = calloc(N_RECORDS, sizeof *recs);
+    assert_non_null(recs);
+    size_t n = 0;
+    seed = 7;
+    *cached = *too_big = 0;
+    for (int round = 0; round < ROUNDS; round++) {
+        changes_t c = {0};
+        pg_fixture_exec(db, "BEGIN");
+        change(db, recs, &n, &c, round == 0 ? 150 : 40);
+        pg_fixture_exec(db, "COMMIT");
+        /* the round's transaction: the cursors live in it, as publish's */
+        pg_fixture_exec(db, "BEGIN ISOLATION LEVEL REPEATABLE READ");
+        value_cache_round(vc);
+        update(db, vc, &c);
+        *cached += compare(db, vc);
+        pg_fixture_exec(db, "COMMIT");
+        for (int p = 0; p < N_PERIODS; p++)
+            *too_big += value_cache_too_big(vc, AUDIT, periods[p]);
+        assert_true(value_cache_bytes(vc) <= budget);
+    }
+    /* a round rolled back: what it put is forgotten, and the next round is right again */
+    record_t *saved = malloc(N_RECORDS * sizeof *saved);
+    assert_non_null(saved);
+    memcpy(saved, recs, N_RECORDS * sizeof *saved);
+    size_t n_saved = n;
+    changes_t c = {0};
+    pg_fixture_exec(db, "BEGIN ISOLATION LEVEL REPEATABLE READ");
+    value_cache_round(vc);
+    change(db, recs, &n, &c, 60);
+    update(db, vc, &c);
+    pg_fixture_exec(db, "ROLLBACK");
+    value_cache_drop_touched(vc);
+    memcpy(recs, saved, N_RECORDS * sizeof *saved);
+    n = n_saved;
+    c = (changes_t){0};
+    pg_fixture_exec(db, "BEGIN");
+    change(db, recs, &n, &c, 30);
+    pg_fixture_exec(db, "COMMIT");
+    pg_fixture_exec(db, "BEGIN ISOLATION LEVEL REPEATABLE READ");
+    value_cache_round(vc);
+    update(db, vc, &c);
+    compare(db, vc);
+    pg_fixture_exec(db, "COMMIT");
+    free(saved);
+    free(recs);
+    value_cache_destroy(&vc);
+    PQfinish(db);
+}
+
+static void test_cached_equals_streamed(void **state)
+{
+    (void)state;
+    int cached, too_big;
+    run(VALUE_CACHE_MAX_BYTES, &cached, &too_big);
+    assert_int_equal(cached, ROUNDS * N_PERIODS); /* every build from the cache */
+    assert_int_equal(too_big, 0);
+}
+
+static void test_tiny_budget(void **state)
+{
+    (void)state;
+    int cached, too_big;
+    /* 70 rows: about one period at a time early on, then some too big */
+    run(70 * sizeof(value_row_t), &cached, &too_big);
+    print_message("tiny budget: %d builds of %d from the cache, %d periods too big\n", cached,
+                  ROUNDS * N_PERIODS, too_big);
+    assert_true(cached > 0);
+    assert_true(too_big > 0);
+}
+
+static void test_pure(void **state)
+{
+    (void)state;
+    value_cache_t *vc = value_cache_new(10 * sizeof(value_row_t));
+    assert_non_null(vc);
+    value_cache_round(vc);
+    value_batch_t b;
+    value_cache_batch(vc, AUDIT, "2026Q1", &b);
+    const char *k1[6] = {"RA1", "", "hours", "all", "", "2026-01"};
+    const char *k2[6] = {"RB2", "", "hours", "all", "", "2026-02"};
+    assert_int_equal(value_cache_add(vc, &b, k1, 3, 1), 0);
+    assert_int_equal(value_cache_add(vc, &b, k2, 1, 2), 0);
+    assert_int_equal(value_cache_add(vc, &b, k1, -1, 5), 0);
+    assert_int_equal(value_cache_add(vc, &b, k1, 2, -1), -1); /* a count below 0 */
+    assert_int_equal(value_cache_put(vc, AUDIT, "2026Q1", NULL, 0, &b), 0);
+    /* RB2's rows replaced; a row of another trust refused (the period forgotten) */
+    value_cache_batch(vc, AUDIT, "2026Q1", &b);
+    assert_int_equal(value_cache_add(vc, &b, k2, 0.5, 1), 0);
+    const char *rb2[] = {"RB2"};
+    assert_int_equal(value_cache_put(vc, AUDIT, "2026Q1", rb2, 1, &b), 0);
+    assert_int_equal(value_cache_bytes(vc), 3 * sizeof(value_row_t));
+    value_cache_batch(vc, AUDIT, "2026Q1", &b);
+    assert_int_equal(value_cache_add(vc, &b, k1, 0.5, 1), 0);
+    assert_int_equal(value_cache_put(vc, AUDIT, "2026Q1", rb2, 1, &b), -1);
+    assert_false(value_cache_has(vc, AUDIT, "2026Q1"));
+    /* a put of trusts into a period not held does nothing */
+    value_cache_batch(vc, AUDIT, "2026Q1", &b);
+    assert_int_equal(value_cache_put(vc, AUDIT, "2026Q1", rb2, 1, &b), 1);
+    /* past the budget: the batch stops */
+    value_cache_batch(vc, AUDIT, "2026Q1", &b);
+    int rc = 0;
+    for (int i = 0; rc == 0 && i < 20; i++)
+        rc = value_cache_add(vc, &b, k1, i, 1);
+    assert_int_equal(rc, 1);
+    assert_int_equal(b.n, 10);
+    value_batch_free(&b);
+    value_cache_destroy(&vc);
+    assert_null(vc);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_pure),
+        cmocka_unit_test(test_cached_equals_streamed),
+        cmocka_unit_test(test_tiny_budget),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
