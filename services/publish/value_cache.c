@@ -155,12 +155,21 @@ int value_cache_add(value_cache_t *c, value_batch_t *b, const char *const key[6]
 {
     if (b->limit && (b->n + 1) * sizeof *b->rows > b->limit)
         return 1;
-    if (b->n % 1024 == 0) /* room for the rows coming */
-        make_room(c, b->audit, b->period, (b->n + 1024) * sizeof *b->rows);
     if (count < 0 || (unsigned long long)count > UINT32_MAX)
         return -1;
-    if (array_grow((void **)&b->rows, &b->cap, b->n + 1, sizeof *b->rows) != 0)
-        return -1;
+    if (b->n == b->cap) {
+        /* the batch's room doubled, never past its limit, and made first in the cache (older
+         * periods forgotten), so that what is held and what is read stay within the budget */
+        size_t cap = b->cap ? 2 * b->cap : 1024;
+        if (b->limit && cap > b->limit / sizeof *b->rows)
+            cap = b->limit / sizeof *b->rows;
+        make_room(c, b->audit, b->period, cap * sizeof *b->rows);
+        value_row_t *rows = realloc(b->rows, cap * sizeof *rows);
+        if (!rows)
+            return -1;
+        b->rows = rows;
+        b->cap = cap;
+    }
     value_row_t *r = &b->rows[b->n];
     r->value = value;
     r->count = (uint32_t)count;
@@ -255,6 +264,11 @@ int value_cache_put(value_cache_t *c, const char *audit, const char *period,
     }
     if (!trusts) {
         free(h->rows);
+        if (b->n > 0 && b->n < b->cap) { /* held at its size, not the batch's room */
+            value_row_t *rows = realloc(b->rows, b->n * sizeof *rows);
+            if (rows)
+                b->rows = rows;
+        }
         h->rows = b->rows;
         h->n = b->n;
         b->rows = NULL;

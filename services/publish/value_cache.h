@@ -24,9 +24,11 @@
 
 #include "benchmark.h"
 
-/* The default budget of publish's cache: about 1.7 million rows of metric.measure held, the rows
- * being read into it counted (older periods are forgotten to make room as they come). */
-#define VALUE_CACHE_MAX_BYTES ((size_t)40 << 20)
+/* The default budget of publish's cache: about 1 million rows of metric.measure held, the room
+ * of the rows being read into it counted (older periods are forgotten to make room as they come).
+ * With the sums (sums_cache.h), the files' texts held for writing (PUBLISH_HELD_MAX_BYTES) and a
+ * period's rows being merged, it keeps publish under 100 MB at a million records. */
+#define VALUE_CACHE_MAX_BYTES ((size_t)24 << 20)
 
 typedef struct value_cache value_cache_t;
 
