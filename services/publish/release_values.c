@@ -121,6 +121,78 @@ int release_values_cache(PGconn *db, value_cache_t *c, const char *audit, const 
     return rc;
 }
 
+/* A period's keys gone since $3 (its snapshot's xmin), each with its count now when written
+ * again (NULL: gone); a key deleted more than once comes once. */
+static const char gone_sql[] =
+    "SELECT g.trust, g.site, g.metric_id, g.breakdown, g.category, g.month, g.value, m.count"
+    " FROM (SELECT DISTINCT audit, period, month, trust, site, metric_id, breakdown, category,"
+    "   value FROM metric.measure_gone WHERE audit = $1 AND period = $2 AND write_xid >= $3::xid8) "
+    "g"
+    " LEFT JOIN metric.measure m ON m.audit = g.audit AND m.period = g.period"
+    "   AND m.month = g.month AND m.trust = g.trust AND m.value = g.value AND m.site = g.site"
+    "   AND m.category = g.category AND m.breakdown = g.breakdown AND m.metric_id = g.metric_id";
+
+typedef struct {
+    value_cache_t *cache;
+    value_batch_t gone, set;
+    bool failed;
+} delta_t;
+
+static int delta_row(void *ctx, const PGresult *r, int i)
+{
+    delta_t *d = ctx;
+    const char *key[6];
+    for (int k = 0; k < 6; k++)
+        key[k] = PQgetvalue(r, i, k);
+    bool gone = PQgetisnull(r, i, 7);
+    int rc =
+        value_cache_add(d->cache, gone ? &d->gone : &d->set, key, strtod(PQgetvalue(r, i, 6), NULL),
+                        gone ? 0 : strtoll(PQgetvalue(r, i, 7), NULL, 10));
+    d->failed = rc < 0;
+    return rc != 0 ? 1 : 0;
+}
+
+int release_values_delta(PGconn *db, value_cache_t *c, const char *audit, const char *period,
+                         const char *lit, char *err, size_t errlen)
+{
+    const char *xmin = value_cache_since(c, audit, period, RELEASE_VALUES_DELTA_MAX_MS);
+    if (!xmin) {
+        value_cache_forget(c, audit, period);
+        return 1;
+    }
+    char since[24];
+    snprintf(since, sizeof since, "%s", xmin);
+    delta_t d = {.cache = c};
+    value_cache_batch(c, audit, period, &d.gone);
+    value_cache_batch(c, audit, period, &d.set);
+    /* the gone keys first: a key also read from metric.measure keeps that row (same count) */
+    const char *pg[] = {audit, period, since}, *pr[] = {audit, period, lit, since};
+    int rc = release_values_rows(db, gone_sql, 3, pg, delta_row, &d, err, errlen);
+    if (rc == 0 && lit)
+        rc = release_values_rows(db,
+                                 RELEASE_OF_TRUSTS_WHERE_SQL("metric.measure", VALUE_COLUMNS,
+                                                             " AND x.write_xid >= $4::xid8"),
+                                 4, pr, delta_row, &d, err, errlen);
+    if (rc == 1) { /* past the budget, or not to be held (d.failed): streamed */
+        value_batch_free(&d.gone);
+        value_batch_free(&d.set);
+        if (value_cache_mark_too_big(c, audit, period) != 0) {
+            snprintf(err, errlen, "out of memory");
+            return -1;
+        }
+        return 1;
+    }
+    if (rc != 0) {
+        value_batch_free(&d.gone);
+        value_batch_free(&d.set);
+        return -1;
+    }
+    rc = value_cache_apply(c, audit, period, &d.gone, &d.set);
+    if (rc < 0)
+        snprintf(err, errlen, "out of memory");
+    return rc;
+}
+
 int release_values_read(void *reader, bool series, benchmark_each_measure_t each, void *ctx,
                         char *err, size_t errlen)
 {
