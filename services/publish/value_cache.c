@@ -254,6 +254,28 @@ static int put_done(value_cache_t *c, held_t *h)
     return 0;
 }
 
+/* The period's first kept rows (in order), then add's n sorted rows merged in from the end.
+ * Returns 0, or -1 when out of memory. */
+static int splice(held_t *h, size_t kept, const value_row_t *add, size_t n)
+{
+    size_t total = kept + n;
+    if (total > 0) {
+        value_row_t *rows = realloc(h->rows, total * sizeof *rows);
+        if (!rows)
+            return -1;
+        h->rows = rows;
+    }
+    size_t i = kept, j = n, k = total;
+    while (j > 0) {
+        if (i > 0 && cmp_row(&h->rows[i - 1], &add[j - 1]) > 0)
+            h->rows[--k] = h->rows[--i];
+        else
+            h->rows[--k] = add[--j];
+    }
+    h->n = total;
+    return 0;
+}
+
 static bool named(uint16_t trust, const uint16_t *ids, size_t n)
 {
     for (size_t i = 0; i < n; i++)
@@ -303,21 +325,8 @@ int value_cache_put(value_cache_t *c, const char *audit, const char *period,
         for (size_t i = 0; i < h->n; i++)
             if (!named(h->rows[i].k[K_TRUST], ids, n_ids))
                 h->rows[kept++] = h->rows[i];
-        size_t total = kept + b->n;
-        if (total > 0) {
-            value_row_t *rows = realloc(h->rows, total * sizeof *rows);
-            if (!rows)
-                goto fail;
-            h->rows = rows;
-        }
-        size_t i = kept, j = b->n, k = total;
-        while (j > 0) {
-            if (i > 0 && cmp_row(&h->rows[i - 1], &b->rows[j - 1]) > 0)
-                h->rows[--k] = h->rows[--i];
-            else
-                h->rows[--k] = b->rows[--j];
-        }
-        h->n = total;
+        if (splice(h, kept, b->rows, b->n) != 0)
+            goto fail;
     }
     free(ids);
     value_batch_free(b);
@@ -467,22 +476,8 @@ int value_cache_apply(value_cache_t *c, const char *audit, const char *period, v
     for (size_t k = 0; k < ns; k++)
         if (!matched[k])
             set->rows[n_new++] = set->rows[k];
-    size_t total = kept + n_new;
-    if (total > h->n) {
-        value_row_t *rows = realloc(h->rows, total * sizeof *rows);
-        if (!rows)
-            goto fail;
-        h->rows = rows;
-    }
-    size_t i = kept, k = total;
-    j = n_new;
-    while (j > 0) {
-        if (i > 0 && cmp_row(&h->rows[i - 1], &set->rows[j - 1]) > 0)
-            h->rows[--k] = h->rows[--i];
-        else
-            h->rows[--k] = set->rows[--j];
-    }
-    h->n = total;
+    if (splice(h, kept, set->rows, n_new) != 0)
+        goto fail;
     free(matched);
     value_batch_free(gone);
     value_batch_free(set);
