@@ -12,6 +12,9 @@
 #include "str_map.h"
 #include "strbuf.h"
 
+#define STR_(x) #x
+#define STR(x) STR_(x)
+
 /* a record's row of metric.record_contribution: its key, its cell fields, its categories
  * (breakdown_t order), then its contributions as arrays (one literal each) */
 enum {
@@ -128,7 +131,8 @@ static const char insert_sql[] =
     "   SELECT " CELL_KEY ", value, count FROM unnest($1::text[], $2::text[], $3::text[],"         \
     "   $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::float8[], $10::bigint[])"  \
     "   WITH ORDINALITY AS d(" CELL_KEY ", value, count, ord) ORDER BY ord"                        \
-    "   ON CONFLICT (" CELL_KEY ", value) DO UPDATE SET count = m.count + EXCLUDED.count"
+    "   ON CONFLICT (" CELL_KEY ", value) DO UPDATE SET count = m.count + EXCLUDED.count,"      \
+    "   write_xid = EXCLUDED.write_xid"
 static const char measure_sql[] = "WITH up AS (" MEASURE_UPSERT
                                   "   RETURNING " CELL_KEY ", value, count)"
                                   " SELECT " CELL_KEY ", value, count FROM up WHERE count <= 0";
@@ -146,11 +150,21 @@ static const char delete_empty_sql[] =
     " WHERE" KEY_MATCHES("a", "z") " AND (a.numerator, a.denominator, a.expected_e9, a.held,"
     "   a.missing) = (0, 0, 0, 0, 0)";
 
-/* Deletes the values $1..$9 of cells whose count is 0. */
+/* Deletes the values $1..$9 of cells whose count is 0, each key left in metric.measure_gone
+ * (migration 0040: publish reads the keys gone since its last round), and deletes the gone keys
+ * older than MEASURE_GONE_HORIZON_S (an index range of a small table; rows another instance is
+ * deleting are skipped, never waited for). */
 static const char delete_values_sql[] =
-    "DELETE FROM metric.measure m USING unnest($1::text[], $2::text[], $3::text[], $4::text[],"
-    "   $5::text[], $6::text[], $7::text[], $8::text[], $9::float8[]) AS z(" CELL_KEY ", value)"
-    " WHERE" KEY_MATCHES("m", "z") " AND m.value = z.value AND m.count = 0";
+    "WITH d AS (DELETE FROM metric.measure m USING unnest($1::text[], $2::text[], $3::text[],"
+    "   $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::float8[])"
+    "   AS z(" CELL_KEY ", value)"
+    "   WHERE" KEY_MATCHES("m", "z") " AND m.value = z.value AND m.count = 0"
+    "   RETURNING m.audit, m.period, m.month, m.trust, m.site, m.metric_id, m.breakdown,"
+    "   m.category, m.value),"
+    " g AS (INSERT INTO metric.measure_gone (" CELL_KEY ", value) SELECT * FROM d)"
+    " DELETE FROM metric.measure_gone WHERE ctid IN (SELECT ctid FROM metric.measure_gone"
+    "   WHERE gone_at < now() - make_interval(secs => " STR(MEASURE_GONE_HORIZON_S) ")"
+    "   LIMIT 10000 FOR UPDATE SKIP LOCKED)";
 /* clang-format on */
 
 /* v in decimal into out (room for 21 bytes: a sign, 19 digits, the NUL), as "%lld" writes it

@@ -10,7 +10,11 @@
  * metric.aggregate is at all times metric.contribution's GROUP BY cell, the cells whose sums are
  * all 0 left out; metric.measure is its GROUP BY (cell, value) over the contributions with a
  * value, as counts. Sums of integers (the expected value in fixed point, x 1e9) are exact, so
- * both are the same whatever order records were applied in. */
+ * both are the same whatever order records were applied in.
+ *
+ * Each row of metric.measure carries the transaction that wrote its current version (write_xid,
+ * migration 0040), and each value deleted leaves its key in metric.measure_gone, so that publish
+ * reads only what changed since its last round. */
 #ifndef NCAP_METRIC_STORE_H
 #define NCAP_METRIC_STORE_H
 
@@ -20,6 +24,11 @@
 
 #include "breakdown.h"
 #include "contribution.h"
+
+/* How long metric.measure_gone keeps a deleted key (seconds): a publisher whose values were
+ * brought up to date longer ago than half of it reads them whole (release_values.h's
+ * RELEASE_VALUES_DELTA_MAX_S). */
+#define MEASURE_GONE_HORIZON_S 3600
 
 /* One record's new contributions (n_contrib may be 0: an invalid record, or one without a
  * period, keeps none). Strings borrowed. */

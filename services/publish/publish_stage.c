@@ -830,10 +830,11 @@ static int values_load(publish_t *ps, PGconn *db, const PGresult *r, int from, i
 /* Brings the cache up to this round for the audit of rows from to n of r (periodic's: audit,
  * period, the JSON array of the trusts whose records changed in it): every period of the audit up
  * to its last one in r held (read whole when not held yet), then, in each row's period held
- * before, the rows of its trusts read again; the values likewise (value_cache.h: a held period's
- * changed trusts by index ranges of metric.measure's key prefix audit, period, month, trust, then
- * values_load). The periods of the audit up to the last (audit_periods_sql's) into *periods.
- * Returns 0, or -1 with err. */
+ * before, the rows of its trusts read again; the values of a held period by what changed since
+ * its snapshot (release_values_delta: the keys gone, and the changed trusts' rows written since,
+ * by index ranges of metric.measure's key prefix audit, period, month, trust), then values_load.
+ * The periods of the audit up to the last (audit_periods_sql's) into *periods. Returns 0, or -1
+ * with err. */
 static int cache_update(publish_t *ps, PGconn *db, const PGresult *r, int from, int n,
                         PGresult **periods_out, char *err, size_t errlen)
 {
@@ -872,8 +873,7 @@ static int cache_update(publish_t *ps, PGconn *db, const PGresult *r, int from, 
         if (rc == 0 && lit && held[i - from])
             rc = cache_read(ps, db, audit, period, lit, trusts, n_trusts, err, errlen);
         if (rc == 0 && lit && values &&
-            release_values_cache(db, ps->values, audit, period, lit, trusts, n_trusts, err,
-                                 errlen) < 0)
+            release_values_delta(db, ps->values, audit, period, lit, err, errlen) < 0)
             rc = -1;
         free(trusts);
         free(lit);
@@ -924,6 +924,9 @@ static int rebuild_cached(publish_t *ps, PGconn *db, const orgs_t *orgs, const P
         snprintf(err, errlen, "out of memory");
         return -1;
     }
+    /* what the round puts into the values held is of its snapshot (round_due's xmin) */
+    if (ps->values)
+        value_cache_snapshot(ps->values, ps->next_xmin, clock_ms(CLOCK_MONOTONIC));
     for (int from = 0; rc == 0 && from < n;) {
         int to = from;
         while (to < n && strcmp(PQgetvalue(r, to, 0), PQgetvalue(r, from, 0)) == 0 &&

@@ -71,8 +71,9 @@ static int hand_row(void *ctx, const PGresult *r, int i)
 
 typedef struct {
     value_cache_t *cache;
-    value_batch_t batch;
-    bool failed; /* a row that cannot be held */
+    value_batch_t batch; /* the rows read */
+    value_batch_t gone;  /* the keys gone (a NULL count: release_values_delta) */
+    bool failed;         /* a row that cannot be held */
 } gather_t;
 
 static int gather_row(void *ctx, const PGresult *r, int i)
@@ -81,11 +82,26 @@ static int gather_row(void *ctx, const PGresult *r, int i)
     const char *key[6];
     for (int k = 0; k < 6; k++)
         key[k] = PQgetvalue(r, i, k);
-    int rc = value_cache_add(g->cache, &g->batch, key, strtod(PQgetvalue(r, i, 6), NULL),
-                             strtoll(PQgetvalue(r, i, 7), NULL, 10));
+    bool gone = PQgetisnull(r, i, 7);
+    int rc = value_cache_add(g->cache, gone ? &g->gone : &g->batch, key,
+                             strtod(PQgetvalue(r, i, 6), NULL),
+                             gone ? 0 : strtoll(PQgetvalue(r, i, 7), NULL, 10));
     /* out of memory, a count past 32 bits or more strings than 16-bit ids name: not held */
     g->failed = rc < 0;
     return rc != 0 ? 1 : 0;
+}
+
+/* The end of a read into the cache (release_values_rows' rc): 1, past the budget or a row not
+ * to be held, marks the period too big (its values then streamed). Returns rc (0: go on), or -1
+ * with err when out of memory. */
+static int read_end(value_cache_t *c, const char *audit, const char *period, int rc, char *err,
+                    size_t errlen)
+{
+    if (rc == 1 && value_cache_mark_too_big(c, audit, period) != 0) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    return rc;
 }
 
 int release_values_cache(PGconn *db, value_cache_t *c, const char *audit, const char *period,
@@ -103,19 +119,54 @@ int release_values_cache(PGconn *db, value_cache_t *c, const char *audit, const 
                                      : "SELECT " VALUE_COLUMNS
                                        " FROM metric.measure WHERE audit = $1 AND period = $2",
                                  lit ? 3 : 2, p, gather_row, &g, err, errlen);
-    if (rc == 1) { /* past the budget, or not to be held (g.failed): streamed */
+    if ((rc = read_end(c, audit, period, rc, err, errlen)) != 0) {
         value_batch_free(&g.batch);
-        if (value_cache_mark_too_big(c, audit, period) != 0) {
-            snprintf(err, errlen, "out of memory");
-            return -1;
-        }
-        return 1;
-    }
-    if (rc != 0) {
-        value_batch_free(&g.batch);
-        return -1;
+        return rc;
     }
     rc = value_cache_put(c, audit, period, lit ? trusts : NULL, n_trusts, &g.batch);
+    if (rc < 0)
+        snprintf(err, errlen, "out of memory");
+    return rc;
+}
+
+/* A period's keys gone since $3 (its snapshot's xmin), each with its count now when written
+ * again (NULL: gone); a key deleted more than once comes once. */
+static const char gone_sql[] =
+    "SELECT g.trust, g.site, g.metric_id, g.breakdown, g.category, g.month, g.value, m.count"
+    " FROM (SELECT DISTINCT audit, period, month, trust, site, metric_id, breakdown, category,"
+    "   value FROM metric.measure_gone WHERE audit = $1 AND period = $2 AND write_xid >= $3::xid8) "
+    "g"
+    " LEFT JOIN metric.measure m ON m.audit = g.audit AND m.period = g.period"
+    "   AND m.month = g.month AND m.trust = g.trust AND m.value = g.value AND m.site = g.site"
+    "   AND m.category = g.category AND m.breakdown = g.breakdown AND m.metric_id = g.metric_id";
+
+int release_values_delta(PGconn *db, value_cache_t *c, const char *audit, const char *period,
+                         const char *lit, char *err, size_t errlen)
+{
+    const char *xmin = value_cache_since(c, audit, period, RELEASE_VALUES_DELTA_MAX_MS);
+    if (!xmin) {
+        value_cache_forget(c, audit, period);
+        return 1;
+    }
+    char since[24];
+    snprintf(since, sizeof since, "%s", xmin);
+    gather_t d = {.cache = c};
+    value_cache_batch(c, audit, period, &d.gone);
+    value_cache_batch(c, audit, period, &d.batch);
+    /* the gone keys first: a key also read from metric.measure keeps that row (same count) */
+    const char *pg[] = {audit, period, since}, *pr[] = {audit, period, lit, since};
+    int rc = release_values_rows(db, gone_sql, 3, pg, gather_row, &d, err, errlen);
+    if (rc == 0 && lit)
+        rc = release_values_rows(db,
+                                 RELEASE_OF_TRUSTS_WHERE_SQL("metric.measure", VALUE_COLUMNS,
+                                                             " AND x.write_xid >= $4::xid8"),
+                                 4, pr, gather_row, &d, err, errlen);
+    if ((rc = read_end(c, audit, period, rc, err, errlen)) != 0) {
+        value_batch_free(&d.gone);
+        value_batch_free(&d.batch);
+        return rc;
+    }
+    rc = value_cache_apply(c, audit, period, &d.gone, &d.batch);
     if (rc < 0)
         snprintf(err, errlen, "out of memory");
     return rc;

@@ -2,6 +2,7 @@
 #include "value_cache.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -13,9 +14,11 @@ _Static_assert(sizeof(value_row_t) == 24, "a row held takes 24 bytes");
 
 typedef struct {
     const char *audit, *period; /* the cache's strings */
-    value_row_t *rows;          /* ascending value */
+    value_row_t *rows;          /* ascending (value, ids: cmp_row) */
     size_t n;
     unsigned long used, touched; /* the rounds that last used it, put rows into it */
+    char xmin[24];               /* the snapshot its rows are those of ("": unknown) */
+    double at_ms;                /* and when it was taken (value_cache_snapshot) */
 } held_t;
 
 struct value_cache {
@@ -26,6 +29,8 @@ struct value_cache {
     const char **too_big; /* pairs: audit, period */
     size_t n_too_big, cap_too_big;
     unsigned long round;
+    char xmin[24]; /* the current round's snapshot ("": none given) */
+    double at_ms;
 };
 
 value_cache_t *value_cache_new(size_t budget)
@@ -63,6 +68,13 @@ void value_cache_destroy(value_cache_t **c)
 void value_cache_round(value_cache_t *c)
 {
     c->round++;
+    c->xmin[0] = '\0';
+}
+
+void value_cache_snapshot(value_cache_t *c, const char *xmin, double now_ms)
+{
+    snprintf(c->xmin, sizeof c->xmin, "%s", xmin && strlen(xmin) < sizeof c->xmin ? xmin : "");
+    c->at_ms = now_ms;
 }
 
 static void forget(value_cache_t *c, size_t i)
@@ -202,9 +214,21 @@ static int cmp_value(double a, double b)
     return (a > b) - (a < b);
 }
 
-static int by_value(const void *pa, const void *pb)
+/* The order of a period's rows: by value, then by their strings' ids (a total order: a period's
+ * rows differ in value or in a key column, metric.measure's primary key), so that a row is found
+ * by its value and key (value_cache_apply). Equal values come in no order metric.measure's ORDER BY
+ * value promises either: only the rows of one cell (distinct values) are taken in order. */
+static int cmp_row(const value_row_t *a, const value_row_t *b)
 {
-    return cmp_value(((const value_row_t *)pa)->value, ((const value_row_t *)pb)->value);
+    int c = cmp_value(a->value, b->value);
+    for (int k = 0; c == 0 && k < N_KEYS; k++)
+        c = (a->k[k] > b->k[k]) - (a->k[k] < b->k[k]);
+    return c;
+}
+
+static int by_row(const void *pa, const void *pb)
+{
+    return cmp_row(pa, pb);
 }
 
 int value_cache_mark_too_big(value_cache_t *c, const char *audit, const char *period)
@@ -221,6 +245,43 @@ int value_cache_mark_too_big(value_cache_t *c, const char *audit, const char *pe
         return -1;
     c->too_big[c->n_too_big++] = str_map_key(c->strings, ia);
     c->too_big[c->n_too_big++] = str_map_key(c->strings, ip);
+    return 0;
+}
+
+/* A period just brought up to the round: used and touched by it, of its snapshot; then least
+ * recently used periods forgotten while past the budget, and the period marked too big when it
+ * alone is past it. Returns 0, or -1 when out of memory. */
+static int put_done(value_cache_t *c, held_t *h)
+{
+    h->used = h->touched = c->round;
+    memcpy(h->xmin, c->xmin, sizeof h->xmin);
+    h->at_ms = c->at_ms;
+    const char *audit = h->audit, *period = h->period;
+    make_room(c, audit, period, 0);
+    if (value_cache_bytes(c) > c->budget && value_cache_mark_too_big(c, audit, period) != 0)
+        return -1;
+    return 0;
+}
+
+/* The period's first kept rows (in order), then add's n sorted rows merged in from the end.
+ * Returns 0, or -1 when out of memory. */
+static int splice(held_t *h, size_t kept, const value_row_t *add, size_t n)
+{
+    size_t total = kept + n;
+    if (total > 0) {
+        value_row_t *rows = realloc(h->rows, total * sizeof *rows);
+        if (!rows)
+            return -1;
+        h->rows = rows;
+    }
+    size_t i = kept, j = n, k = total;
+    while (j > 0) {
+        if (i > 0 && cmp_row(&h->rows[i - 1], &add[j - 1]) > 0)
+            h->rows[--k] = h->rows[--i];
+        else
+            h->rows[--k] = add[--j];
+    }
+    h->n = total;
     return 0;
 }
 
@@ -253,7 +314,7 @@ int value_cache_put(value_cache_t *c, const char *audit, const char *period,
         if (!named(b->rows[i].k[K_TRUST], ids, n_ids))
             goto fail;
     if (b->n > 1)
-        qsort(b->rows, b->n, sizeof *b->rows, by_value);
+        qsort(b->rows, b->n, sizeof *b->rows, by_row);
     if (!h) {
         size_t ia, ip;
         if (array_grow((void **)&c->held, &c->cap_held, c->n_held + 1, sizeof *c->held) != 0 ||
@@ -278,30 +339,12 @@ int value_cache_put(value_cache_t *c, const char *audit, const char *period,
         for (size_t i = 0; i < h->n; i++)
             if (!named(h->rows[i].k[K_TRUST], ids, n_ids))
                 h->rows[kept++] = h->rows[i];
-        size_t total = kept + b->n;
-        if (total > 0) {
-            value_row_t *rows = realloc(h->rows, total * sizeof *rows);
-            if (!rows)
-                goto fail;
-            h->rows = rows;
-        }
-        size_t i = kept, j = b->n, k = total;
-        while (j > 0) {
-            if (i > 0 && cmp_value(h->rows[i - 1].value, b->rows[j - 1].value) > 0)
-                h->rows[--k] = h->rows[--i];
-            else
-                h->rows[--k] = b->rows[--j];
-        }
-        h->n = total;
+        if (splice(h, kept, b->rows, b->n) != 0)
+            goto fail;
     }
-    h->used = h->touched = c->round;
     free(ids);
     value_batch_free(b);
-    make_room(c, h->audit, h->period, 0);
-    /* a period grown past the budget alone is not held any more */
-    if (value_cache_bytes(c) > c->budget && value_cache_mark_too_big(c, audit, period) != 0)
-        return -1;
-    return 0;
+    return put_done(c, h);
 fail:
     free(ids);
     value_batch_free(b);
@@ -385,4 +428,78 @@ int value_cache_each(value_cache_t *c, const char *audit, const char *period, bo
     free(src);
     free(at);
     return rc;
+}
+
+const char *value_cache_since(const value_cache_t *c, const char *audit, const char *period,
+                              double max_age_ms)
+{
+    const held_t *h = find(c, audit, period);
+    if (!h || !h->xmin[0] || !c->xmin[0] || c->at_ms - h->at_ms > max_age_ms)
+        return NULL;
+    return h->xmin;
+}
+
+void value_cache_forget(value_cache_t *c, const char *audit, const char *period)
+{
+    held_t *h = find(c, audit, period);
+    if (h)
+        forget(c, (size_t)(h - c->held));
+}
+
+int value_cache_apply(value_cache_t *c, const char *audit, const char *period, value_batch_t *gone,
+                      value_batch_t *set)
+{
+    held_t *h = find(c, audit, period);
+    bool *matched = NULL;
+    if (!h) {
+        value_batch_free(gone);
+        value_batch_free(set);
+        return 1;
+    }
+    if (gone->n > 1)
+        qsort(gone->rows, gone->n, sizeof *gone->rows, by_row);
+    if (set->n > 1)
+        qsort(set->rows, set->n, sizeof *set->rows, by_row);
+    /* a key read twice (a gone key written again, and its row since): one, its counts alike */
+    size_t ns = 0;
+    for (size_t j = 0; j < set->n; j++)
+        if (ns == 0 || cmp_row(&set->rows[ns - 1], &set->rows[j]) != 0)
+            set->rows[ns++] = set->rows[j];
+    set->n = ns;
+    if (!(matched = calloc(ns + 1, sizeof *matched)))
+        goto fail;
+    /* in place, in order: a held key read takes its count; a gone one not read again is dropped */
+    size_t kept = 0, j = 0, g = 0;
+    for (size_t i = 0; i < h->n; i++) {
+        value_row_t *r = &h->rows[i];
+        while (j < ns && cmp_row(&set->rows[j], r) < 0)
+            j++;
+        if (j < ns && cmp_row(&set->rows[j], r) == 0) {
+            r->count = set->rows[j].count;
+            matched[j] = true;
+        } else {
+            while (g < gone->n && cmp_row(&gone->rows[g], r) < 0)
+                g++;
+            if (g < gone->n && cmp_row(&gone->rows[g], r) == 0)
+                continue;
+        }
+        h->rows[kept++] = *r;
+    }
+    /* the keys not held, merged in from the end (as value_cache_put) */
+    size_t n_new = 0;
+    for (size_t k = 0; k < ns; k++)
+        if (!matched[k])
+            set->rows[n_new++] = set->rows[k];
+    if (splice(h, kept, set->rows, n_new) != 0)
+        goto fail;
+    free(matched);
+    value_batch_free(gone);
+    value_batch_free(set);
+    return put_done(c, h);
+fail:
+    free(matched);
+    value_batch_free(gone);
+    value_batch_free(set);
+    value_cache_forget(c, audit, period);
+    return -1;
 }

@@ -7,9 +7,15 @@
  *
  * A period is held compactly: per row of metric.measure its trust, site, metric, breakdown,
  * category and month as 16-bit ids of the cache's strings, its value (the double the stream
- * gives: strtod of PostgreSQL's text) and its count, 24 bytes, in ascending order of value. A put
- * of some trusts' rows replaces what the held period had of them: the rows kept keep their order,
- * the new ones are sorted and merged in (O(rows of the period + new rows x log)).
+ * gives: strtod of PostgreSQL's text) and its count, 24 bytes, in ascending order of value (then
+ * of the ids: a row is found by its value and key). A put of some trusts' rows replaces what the
+ * held period had of them; an apply (value_cache_apply) sets the counts of the keys read, adds
+ * those not held and drops the keys gone: either way the rows kept keep their order, the new ones
+ * are sorted and merged in (O(rows of the period + new rows x log)).
+ *
+ * Each period held remembers the snapshot its rows are those of (the xmin of the round that last
+ * put or applied rows into it, value_cache_snapshot), so that a later round reads only the rows
+ * of metric.measure written since (release_values_delta).
  *
  * Memory: bounded by a budget (bytes of the rows held): past it, whole periods are forgotten,
  * least recently used first; a period whose rows alone would not fit is marked too big and is not
@@ -58,6 +64,16 @@ void value_cache_destroy(value_cache_t **c);
 void value_cache_clear(value_cache_t *c);
 /* Starts a round: what it puts or uses is touched by it (least recently used: the others). */
 void value_cache_round(value_cache_t *c);
+/* The current round's snapshot: its xmin (pg_snapshot_xmin, as text) and when it was taken (ms
+ * of a monotonic clock); each period the round puts or applies rows into is then of it. Until a
+ * round gives one (value_cache_round forgets it), periods put are of no known snapshot. */
+void value_cache_snapshot(value_cache_t *c, const char *xmin, double now_ms);
+/* The xmin of the snapshot (audit, period)'s rows are those of, when held, of a known snapshot
+ * taken at most max_age_ms before the current round's (which is given); otherwise NULL. */
+const char *value_cache_since(const value_cache_t *c, const char *audit, const char *period,
+                              double max_age_ms);
+/* Forgets (audit, period) if held. */
+void value_cache_forget(value_cache_t *c, const char *audit, const char *period);
 /* Forgets the periods the current round put rows into (a round rolled back). */
 void value_cache_drop_touched(value_cache_t *c);
 /* Whether (audit, period) is held; marks it used by the round. */
@@ -90,6 +106,15 @@ int value_cache_mark_too_big(value_cache_t *c, const char *audit, const char *pe
  * trust (the period forgotten). */
 int value_cache_put(value_cache_t *c, const char *audit, const char *period,
                     const char *const *trusts, size_t n_trusts, value_batch_t *b);
+
+/* Brings the held (audit, period) up to the current round from what changed since its snapshot
+ * (both taken: emptied): the keys of set's rows get their counts (those not held added), then the
+ * keys of gone's rows (counts ignored) not in set are dropped; a key in both is set's. Then as
+ * value_cache_put: the period of the round's snapshot, least recently used periods forgotten while
+ * past the budget, the period marked too big when it alone is past it. Returns 0, 1 when the
+ * period is not held (nothing done), or -1 when out of memory (the period forgotten). */
+int value_cache_apply(value_cache_t *c, const char *audit, const char *period, value_batch_t *gone,
+                      value_batch_t *set);
 
 /* Hands the values of (audit, period) to each() in ascending order of value, as
  * benchmark_measure_t (strings the cache's): series false, the period's rows; true, the breakdown

@@ -265,6 +265,12 @@ static void assert_sums_match_contributions(PGconn *db)
                                   " denominator, expected_e9, held, missing) = (0, 0, 0, 0, 0)"),
                      0);
     assert_int_equal(count_of(db, "SELECT count(*) FROM metric.measure WHERE count <= 0"), 0);
+    /* each value's row says which transaction wrote its current version, as each deleted key
+     * does (migration 0040: publish reads what changed since its last round by them) */
+#define NOT_ITS_WRITER " WHERE write_xid::text::numeric % 4294967296 <> xmin::text::numeric"
+    assert_int_equal(count_of(db, "SELECT count(*) FROM metric.measure" NOT_ITS_WRITER), 0);
+    assert_int_equal(count_of(db, "SELECT count(*) FROM metric.measure_gone" NOT_ITS_WRITER), 0);
+#undef NOT_ITS_WRITER
 }
 
 /* Every invariant of metric.aggregate; breakdowns is how many each cell must have (4 for NHFD,
@@ -441,6 +447,9 @@ static void test_aggregate_follows_every_version(void **state)
     run_versions(&st, v3, 0, n3, 64);
     assert_aggregate_right(db, def, 4);
     assert_int_equal(count_of(db, "SELECT count(*) FROM metric.aggregate WHERE trust = 'RC3'"), 0);
+    /* its values' rows deleted, their keys left for publish */
+    assert_int_equal(count_of(db, "SELECT count(*) FROM metric.measure WHERE trust = 'RC3'"), 0);
+    assert_true(count_of(db, "SELECT count(*) FROM metric.measure_gone WHERE trust = 'RC3'") > 0);
 
     free_versions(v1, N_RECORDS);
     free_versions(v2, n2);

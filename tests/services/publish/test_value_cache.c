@@ -1,11 +1,15 @@
 /* test_value_cache.c - the values publish holds between its rounds (value_cache.h, filled and
  * brought up to each round by release_values_cache on a real PostgreSQL: $NCAP_TEST_PG) give the
  * same latest.csv and run charts, byte for byte, as the values streamed from metric.measure
- * (release_values.h): over rounds of random changes to metric.measure (new records, records
- * moving value, month, period or trust, records withdrawn), each round re-reading only the
- * trusts that changed in each period held, with a budget that holds every period and with one so
- * small that periods are forgotten or found too big (their values then streamed), and after a
- * round rolled back (the periods it touched forgotten). */
+ * (release_values.h): over rounds of random changes to metric.measure written as metric writes
+ * them (write_xid set on every insert and update, each deleted key left in metric.measure_gone:
+ * migration 0040) -- new records, records moving value, month, period or trust, records withdrawn
+ * (counts reaching 0, rows deleted), a key deleted and added again in one round, and a
+ * transaction running across a round's snapshot (committed after it, read by the next round) --
+ * each round reading only what changed since each held period's snapshot (release_values_delta),
+ * with a budget that holds every period and with one so small that periods are forgotten or found
+ * too big (their values then streamed), after a round rolled back (the periods it touched
+ * forgotten), and after a pause longer than metric keeps the gone keys (periods read whole). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -24,12 +28,13 @@
 #include "value_cache.h"
 
 #define AUDIT "nhfd"
-#define N_TRUSTS 4
+#define N_TRUSTS 4 /* and a fifth, RE5, written by the concurrent transaction alone */
+#define N_ALL (N_TRUSTS + 1)
 #define N_PERIODS 3
 #define N_RECORDS 400
 #define ROUNDS 8
 
-static const char *const trusts[N_TRUSTS] = {"RA1", "RB2", "RC3", "RD4"};
+static const char *const trusts[N_ALL] = {"RA1", "RB2", "RC3", "RD4", "RE5"};
 static const char *const periods[N_PERIODS] = {"2025Q4", "2026Q1", "2026Q2"};
 static const char *const sexes[] = {"male", "female"};
 static const benchmark_metric_t metrics[] = {
@@ -58,43 +63,47 @@ static void month_of(const record_t *r, char *out, size_t len)
     snprintf(out, len, "%04d-%02d", y, m);
 }
 
-/* Adds (sign 1) or takes off (-1) a record's rows in metric.measure. */
+/* Adds (sign 1) or takes off (-1) a record's rows in metric.measure, as metric_store.c does: an
+ * upsert stamping write_xid, and a count reaching 0 deleting the row, its key kept in
+ * metric.measure_gone. */
 static void apply(PGconn *db, const record_t *r, int sign)
 {
-    char month[16], sql[1024];
+    char month[16], sql[2048], key[512];
     month_of(r, month, sizeof month);
     for (int b = 0; b < 2; b++) {
         const char *bd = b ? "sex" : "all", *cat = b ? sexes[r->sex] : "";
+        snprintf(key, sizeof key,
+                 "audit = '" AUDIT "' AND period = '%s' AND month = '%s' AND trust = '%s'"
+                 " AND site = '' AND metric_id = '%s' AND breakdown = '%s' AND category = '%s'"
+                 " AND value = %.17g",
+                 periods[r->period], month, trusts[r->trust], metrics[r->metric].id, bd, cat,
+                 r->value);
         if (sign > 0)
             snprintf(sql, sizeof sql,
                      "INSERT INTO metric.measure AS m (audit, period, month, trust, site,"
                      " metric_id, breakdown, category, value, count) VALUES ('" AUDIT "', '%s',"
                      " '%s', '%s', '', '%s', '%s', '%s', %.17g, 1) ON CONFLICT (audit, period,"
                      " month, trust, value, site, category, breakdown, metric_id) DO UPDATE SET"
-                     " count = m.count + 1",
+                     " count = m.count + 1, write_xid = EXCLUDED.write_xid",
                      periods[r->period], month, trusts[r->trust], metrics[r->metric].id, bd, cat,
                      r->value);
         else
             snprintf(sql, sizeof sql,
-                     "WITH u AS (UPDATE metric.measure SET count = count - 1 WHERE audit = '" AUDIT
-                     "' AND period = '%s' AND month = '%s' AND trust = '%s' AND site = ''"
-                     " AND metric_id = '%s' AND breakdown = '%s' AND category = '%s'"
-                     " AND value = %.17g RETURNING count)"
-                     " DELETE FROM metric.measure WHERE audit = '" AUDIT "' AND period = '%s'"
-                     " AND month = '%s' AND trust = '%s' AND site = '' AND metric_id = '%s'"
-                     " AND breakdown = '%s' AND category = '%s' AND value = %.17g"
-                     " AND count <= 1",
-                     periods[r->period], month, trusts[r->trust], metrics[r->metric].id, bd, cat,
-                     r->value, periods[r->period], month, trusts[r->trust], metrics[r->metric].id,
-                     bd, cat, r->value);
+                     "WITH d AS (DELETE FROM metric.measure WHERE %s AND count <= 1 RETURNING"
+                     " audit, period, month, trust, site, metric_id, breakdown, category, value),"
+                     " g AS (INSERT INTO metric.measure_gone (audit, period, month, trust, site,"
+                     " metric_id, breakdown, category, value) SELECT * FROM d)"
+                     " UPDATE metric.measure SET count = count - 1,"
+                     " write_xid = pg_current_xact_id() WHERE %s AND count > 1",
+                     key, key);
         pg_fixture_exec(db, sql);
     }
 }
 
-static void random_record(record_t *r)
+static void random_record(record_t *r, int trust)
 {
     r->live = true;
-    r->trust = (int)rnd(N_TRUSTS);
+    r->trust = trust >= 0 ? trust : (int)rnd(N_TRUSTS);
     r->period = (int)rnd(N_PERIODS);
     r->month = (int)rnd(3);
     r->sex = (int)rnd(2);
@@ -104,7 +113,7 @@ static void random_record(record_t *r)
 
 /* The trusts that changed in each period this round. */
 typedef struct {
-    bool changed[N_PERIODS][N_TRUSTS];
+    bool changed[N_PERIODS][N_ALL];
 } changes_t;
 
 static void note(changes_t *c, const record_t *r)
@@ -113,14 +122,16 @@ static void note(changes_t *c, const record_t *r)
 }
 
 /* One round of changes: new records, records re-versioned (value, month, period or trust),
- * records withdrawn. */
-static void change(PGconn *db, record_t *recs, size_t *n, changes_t *c, int how_many)
+ * records withdrawn, a record taken off and counted on again (its row deleted and added again
+ * when it was its value's only one). trust >= 0: of that trust only (records never move to
+ * another). */
+static void change(PGconn *db, record_t *recs, size_t *n, changes_t *c, int how_many, int trust)
 {
     for (int k = 0; k < how_many; k++) {
-        unsigned what = rnd(10);
+        unsigned what = rnd(11);
         if (*n < N_RECORDS && (what < 4 || *n == 0)) {
             record_t *r = &recs[(*n)++];
-            random_record(r);
+            random_record(r, trust);
             apply(db, r, 1);
             note(c, r);
             continue;
@@ -138,7 +149,7 @@ static void change(PGconn *db, record_t *recs, size_t *n, changes_t *c, int how_
             r->value = (double)rnd(200) / 4 - 5;
         else if (what < 9)
             r->month = (int)rnd(3), r->period = (int)rnd(N_PERIODS);
-        else
+        else if (what < 10 && trust < 0)
             r->trust = (int)rnd(N_TRUSTS);
         apply(db, r, 1);
         note(c, r);
@@ -212,31 +223,51 @@ static char *build(const release_sums_t *s, const char *period, release_values_t
     return all;
 }
 
-/* Brings the cache up to the round as publish does: the changed trusts of each period held read
- * again, then every period not held (nor too big) read whole. */
-static void update(PGconn *db, value_cache_t *vc, const changes_t *c)
+/* Starts a round as publish does: its transaction (REPEATABLE READ: the cursors live in it, and
+ * every read is of its snapshot), the cache told the snapshot's xmin, taken at now_ms. */
+static void round_begin(PGconn *db, value_cache_t *vc, double now_ms)
 {
     char err[1024];
+    pg_fixture_exec(db, "BEGIN ISOLATION LEVEL REPEATABLE READ");
+    value_cache_round(vc);
+    PGresult *r =
+        db_query(db, "SELECT pg_snapshot_xmin(pg_current_snapshot())", 0, NULL, err, sizeof err);
+    if (!r)
+        fail_msg("%s", err);
+    value_cache_snapshot(vc, PQgetvalue(r, 0, 0), now_ms);
+    PQclear(r);
+}
+
+/* Brings the cache up to the round as publish does: each period held from what changed since
+ * its snapshot (the trusts that changed in it), then every period not held (nor too big) read
+ * whole. Returns how many periods were brought up to date by what changed. */
+static int update(PGconn *db, value_cache_t *vc, const changes_t *c)
+{
+    char err[1024];
+    int deltas = 0;
     for (int p = 0; p < N_PERIODS; p++) {
-        const char *named[N_TRUSTS];
         size_t n = 0;
         char lit[128] = "{";
-        for (int t = 0; t < N_TRUSTS; t++)
+        for (int t = 0; t < N_ALL; t++)
             if (c->changed[p][t]) {
-                named[n++] = trusts[t];
+                n++;
                 strcat(lit, n > 1 ? "," : "");
                 strcat(lit, trusts[t]);
             }
         strcat(lit, "}");
-        if (n > 0 &&
-            release_values_cache(db, vc, AUDIT, periods[p], lit, named, n, err, sizeof err) < 0)
+        if (n == 0 || !value_cache_has(vc, AUDIT, periods[p]))
+            continue;
+        int rc = release_values_delta(db, vc, AUDIT, periods[p], lit, err, sizeof err);
+        if (rc < 0)
             fail_msg("%s", err);
+        deltas += rc == 0;
     }
     for (int p = 0; p < N_PERIODS; p++)
         if (!value_cache_has(vc, AUDIT, periods[p]) &&
             !value_cache_too_big(vc, AUDIT, periods[p]) &&
             release_values_cache(db, vc, AUDIT, periods[p], NULL, NULL, 0, err, sizeof err) < 0)
             fail_msg("%s", err);
+    return deltas;
 }
 
 /* Every period's build from the cache equals the streamed one; returns how many took their own
@@ -266,27 +297,52 @@ static int compare(PGconn *db, value_cache_t *vc)
     return cached;
 }
 
-static void run(size_t budget, int *cached, int *too_big)
+/* A second connection to the test's database (the concurrent writer). */
+static PGconn *open_second(void)
 {
-    PGconn *db = pg_fixture_open("ncap_test_value_cache");
+    char conninfo[1024], err[1024];
+    snprintf(conninfo, sizeof conninfo, "%s dbname=ncap_test_value_cache", getenv("NCAP_TEST_PG"));
+    PGconn *db = db_connect(conninfo, "ncap_test_value_cache", err, sizeof err);
+    if (!db)
+        fail_msg("%s", err);
+    return db;
+}
+
+static void run(size_t budget, int *cached, int *too_big, int *deltas)
+{
+    PGconn *db = pg_fixture_open("ncap_test_value_cache"), *db2 = open_second();
     value_cache_t *vc = value_cache_new(budget);
     assert_non_null(vc);
-    record_t *recs = calloc(N_RECORDS, sizeof *recs);
+    record_t *recs = calloc(N_RECORDS, sizeof *recs), *recs2 = calloc(N_RECORDS, sizeof *recs2);
     assert_non_null(recs);
-    size_t n = 0;
+    assert_non_null(recs2);
+    size_t n = 0, n2 = 0;
     seed = 7;
-    *cached = *too_big = 0;
+    *cached = *too_big = *deltas = 0;
+    double now = 0;
+    changes_t late = {0}; /* the concurrent transaction's: the next round's */
     for (int round = 0; round < ROUNDS; round++) {
-        changes_t c = {0};
+        changes_t c = late;
+        late = (changes_t){0};
+        /* every other round, a transaction of trust RE5 that writes (its id taken) before the
+         * round's changes and commits only after the round's snapshot: the round does not see
+         * it, the next one reads it (its write_xid is at least the round's xmin) */
+        bool concurrent = round % 2 == 1;
+        if (concurrent) {
+            pg_fixture_exec(db2, "BEGIN");
+            change(db2, recs2, &n2, &late, 20, N_TRUSTS);
+        }
         pg_fixture_exec(db, "BEGIN");
-        change(db, recs, &n, &c, round == 0 ? 150 : 40);
+        change(db, recs, &n, &c, round == 0 ? 150 : 40, -1);
         pg_fixture_exec(db, "COMMIT");
-        /* the round's transaction: the cursors live in it, as publish's */
-        pg_fixture_exec(db, "BEGIN ISOLATION LEVEL REPEATABLE READ");
-        value_cache_round(vc);
-        update(db, vc, &c);
+        /* a pause longer than metric keeps the keys it deletes: every period read whole */
+        now += round == ROUNDS - 2 ? RELEASE_VALUES_DELTA_MAX_MS + 1 : 2000;
+        round_begin(db, vc, now);
+        *deltas += update(db, vc, &c);
         *cached += compare(db, vc);
         pg_fixture_exec(db, "COMMIT");
+        if (concurrent)
+            pg_fixture_exec(db2, "COMMIT");
         for (int p = 0; p < N_PERIODS; p++)
             *too_big += value_cache_too_big(vc, AUDIT, periods[p]);
         assert_true(value_cache_bytes(vc) <= budget);
@@ -296,45 +352,49 @@ static void run(size_t budget, int *cached, int *too_big)
     assert_non_null(saved);
     memcpy(saved, recs, N_RECORDS * sizeof *saved);
     size_t n_saved = n;
-    changes_t c = {0};
-    pg_fixture_exec(db, "BEGIN ISOLATION LEVEL REPEATABLE READ");
-    value_cache_round(vc);
-    change(db, recs, &n, &c, 60);
+    changes_t c = late;
+    round_begin(db, vc, now += 2000);
+    change(db, recs, &n, &c, 60, -1);
     update(db, vc, &c);
     pg_fixture_exec(db, "ROLLBACK");
     value_cache_drop_touched(vc);
     memcpy(recs, saved, N_RECORDS * sizeof *saved);
     n = n_saved;
-    c = (changes_t){0};
+    c = late;
     pg_fixture_exec(db, "BEGIN");
-    change(db, recs, &n, &c, 30);
+    change(db, recs, &n, &c, 30, -1);
     pg_fixture_exec(db, "COMMIT");
-    pg_fixture_exec(db, "BEGIN ISOLATION LEVEL REPEATABLE READ");
-    value_cache_round(vc);
+    round_begin(db, vc, now += 2000);
     update(db, vc, &c);
     compare(db, vc);
     pg_fixture_exec(db, "COMMIT");
     free(saved);
     free(recs);
+    free(recs2);
     value_cache_destroy(&vc);
+    PQfinish(db2);
     PQfinish(db);
 }
 
 static void test_cached_equals_streamed(void **state)
 {
     (void)state;
-    int cached, too_big;
-    run(VALUE_CACHE_MAX_BYTES, &cached, &too_big);
+    int cached, too_big, deltas;
+    run(VALUE_CACHE_MAX_BYTES, &cached, &too_big, &deltas);
     assert_int_equal(cached, ROUNDS * N_PERIODS); /* every build from the cache */
     assert_int_equal(too_big, 0);
+    /* periods brought up to date by what changed (not the first round, nor after the pause) */
+    print_message("%d periods of %d brought up to date by what changed\n", deltas,
+                  (ROUNDS - 2) * N_PERIODS);
+    assert_true(deltas > 0);
 }
 
 static void test_tiny_budget(void **state)
 {
     (void)state;
-    int cached, too_big;
+    int cached, too_big, deltas;
     /* 70 rows: about one period at a time early on, then some too big */
-    run(70 * sizeof(value_row_t), &cached, &too_big);
+    run(70 * sizeof(value_row_t), &cached, &too_big, &deltas);
     print_message("tiny budget: %d builds of %d from the cache, %d periods too big\n", cached,
                   ROUNDS * N_PERIODS, too_big);
     assert_true(cached > 0);
@@ -381,10 +441,72 @@ static void test_pure(void **state)
     assert_null(vc);
 }
 
+/* The values of a period held, as "trust value count;" in the cache's order. */
+static int text_row(void *ctx, const benchmark_measure_t *m)
+{
+    char *out = ctx;
+    snprintf(out + strlen(out), 512 - strlen(out), "%s %g %lld;", m->trust, m->value,
+             (long long)m->count);
+    return 0;
+}
+
+static void test_apply(void **state)
+{
+    (void)state;
+    value_cache_t *vc = value_cache_new(100 * sizeof(value_row_t));
+    assert_non_null(vc);
+    value_cache_round(vc);
+    value_batch_t b, gone, set;
+    const char *a[6] = {"RA1", "", "hours", "all", "", "2026-01"};
+    const char *z[6] = {"RB2", "", "hours", "all", "", "2026-01"};
+    /* not held: nothing done */
+    value_cache_batch(vc, AUDIT, "2026Q1", &gone);
+    value_cache_batch(vc, AUDIT, "2026Q1", &set);
+    assert_int_equal(value_cache_apply(vc, AUDIT, "2026Q1", &gone, &set), 1);
+    value_cache_snapshot(vc, "100", 0);
+    value_cache_batch(vc, AUDIT, "2026Q1", &b);
+    assert_int_equal(value_cache_add(vc, &b, a, 1, 1), 0);
+    assert_int_equal(value_cache_add(vc, &b, z, 1, 2), 0);
+    assert_int_equal(value_cache_add(vc, &b, a, 2, 3), 0);
+    assert_int_equal(value_cache_add(vc, &b, a, 3, 4), 0);
+    assert_int_equal(value_cache_put(vc, AUDIT, "2026Q1", NULL, 0, &b), 0);
+    assert_string_equal(value_cache_since(vc, AUDIT, "2026Q1", 10), "100");
+    /* a count set, a key gone, a key gone and written again, keys added (one twice) */
+    value_cache_round(vc);
+    value_cache_snapshot(vc, "120", 5);
+    value_cache_batch(vc, AUDIT, "2026Q1", &gone);
+    value_cache_batch(vc, AUDIT, "2026Q1", &set);
+    assert_int_equal(value_cache_add(vc, &gone, a, 2, 0), 0);
+    assert_int_equal(value_cache_add(vc, &gone, a, 3, 0), 0);
+    assert_int_equal(value_cache_add(vc, &gone, z, 9, 0), 0); /* not held */
+    assert_int_equal(value_cache_add(vc, &set, a, 3, 7), 0);
+    assert_int_equal(value_cache_add(vc, &set, z, 1, 5), 0);
+    assert_int_equal(value_cache_add(vc, &set, z, 0.5, 1), 0);
+    assert_int_equal(value_cache_add(vc, &set, a, 1.5, 6), 0);
+    assert_int_equal(value_cache_add(vc, &set, a, 1.5, 6), 0);
+    assert_int_equal(value_cache_apply(vc, AUDIT, "2026Q1", &gone, &set), 0);
+    char out[512] = "";
+    assert_int_equal(value_cache_each(vc, AUDIT, "2026Q1", false, text_row, out), 0);
+    assert_string_equal(out, "RB2 0.5 1;RA1 1 1;RB2 1 5;RA1 1.5 6;RA1 3 7;");
+    assert_int_equal(value_cache_bytes(vc), 5 * sizeof(value_row_t));
+    /* of the round's snapshot; too old for a round long after */
+    assert_string_equal(value_cache_since(vc, AUDIT, "2026Q1", 10), "120");
+    value_cache_round(vc);
+    value_cache_snapshot(vc, "130", 100);
+    assert_null(value_cache_since(vc, AUDIT, "2026Q1", 10));
+    assert_non_null(value_cache_since(vc, AUDIT, "2026Q1", 1000));
+    value_cache_round(vc); /* no snapshot given: none known */
+    assert_null(value_cache_since(vc, AUDIT, "2026Q1", 1000));
+    value_cache_forget(vc, AUDIT, "2026Q1");
+    assert_false(value_cache_has(vc, AUDIT, "2026Q1"));
+    value_cache_destroy(&vc);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_pure),
+        cmocka_unit_test(test_apply),
         cmocka_unit_test(test_cached_equals_streamed),
         cmocka_unit_test(test_tiny_budget),
     };
