@@ -22,6 +22,7 @@
 #include "audit_cache.h"
 #include "pg_fixture.h"
 #include "publish_stage.h"
+#include "release_output_sql.h"
 
 #define AUDIT_DIR NCAP_SOURCE_DIR "/deploy/audits"
 
@@ -113,27 +114,6 @@ static void assert_trust_row(PGconn *db, const char *period, const char *trust, 
         fail_msg("%s", err);
     assert_string_equal(PQgetvalue(r, 0, 0), "0/0/0/0/0/t/t"); /* NULLs would be left out */
     PQclear(r);
-}
-
-/* The releases whose rows (publish.output, sent by COPY) differ from those PostgreSQL reads from
- * their latest.json as jsonb (the statement that wrote them before), value for value: each row's
- * text (a float8 in its shortest exact form, so equal text is the same double). */
-static long long rows_unlike_json(PGconn *db)
-{
-    return count_of(
-        db, "SELECT count(*) FROM publish.release r JOIN publish.release_file f"
-            " ON f.release_id = r.release_id AND f.name = 'latest.json'"
-            " WHERE (SELECT string_agg(x::text, '|' ORDER BY x.n) FROM (SELECT r.release_id,"
-            " e.n::int, j->>2, j->>3, j->>4, coalesce(j->>5, ''), j->>6, j->>7,"
-            " coalesce(j->>8, ''), (j->>9)::bigint, (j->>10)::bigint, (j->>11)::float8,"
-            " (j->>12)::float8, (j->>13)::float8, (j->>14)::float8, (j->>15)::float8,"
-            " (j->>16)::float8, coalesce(j->>17, ''), (j->>18)::float8, (j->>19)::float8,"
-            " (j->>20)::float8, (j->>21)::float8, coalesce(j->>22, ''), coalesce(j->>23, ''),"
-            " (j->>24)::float8, (j->>25)::bigint, (j->>26)::bigint, (j->>27)::bigint,"
-            " (j->>28)::bigint, (j->>29)::float8, (j->>30)::float8, (j->>31)::bigint"
-            " FROM jsonb_array_elements(f.content::jsonb -> 'rows') WITH ORDINALITY e(j, n)) x)"
-            " IS DISTINCT FROM (SELECT string_agg(o::text, '|' ORDER BY o.ordinal)"
-            " FROM publish.output o WHERE o.release_id = r.release_id)");
 }
 
 /* Runs sql (statements), which must fail with sqlstate and a message containing what; then
@@ -314,7 +294,7 @@ static void test_cadence_and_prune(void **state)
                                   " (SELECT 1 FROM publish.release r"
                                   " WHERE r.release_id = o.release_id)"),
                      0);
-    assert_int_equal(rows_unlike_json(db), 0);
+    assert_int_equal(count_of(db, RELEASE_ROWS_UNLIKE_JSON_SQL), 0);
     assert_true(count_of(db, "SELECT count(*) FROM publish.output") > 0);
     /* a release's rows belong to a release, which keeps none when deleted (checked per
      * statement, migration 0039, as the foreign key did per row) */

@@ -16,22 +16,7 @@
 
 #include "pg_fixture.h"
 #include "release_files.h"
-
-/* The releases whose rows differ from those jsonb reads from their latest.json. */
-static const char unlike_sql[] =
-    "SELECT count(*) FROM publish.release r JOIN publish.release_file f"
-    " ON f.release_id = r.release_id AND f.name = 'latest.json'"
-    " WHERE (SELECT string_agg(x::text, '|' ORDER BY x.n) FROM (SELECT r.release_id,"
-    " e.n::int, j->>2, j->>3, j->>4, coalesce(j->>5, ''), j->>6, j->>7,"
-    " coalesce(j->>8, ''), (j->>9)::bigint, (j->>10)::bigint, (j->>11)::float8,"
-    " (j->>12)::float8, (j->>13)::float8, (j->>14)::float8, (j->>15)::float8,"
-    " (j->>16)::float8, coalesce(j->>17, ''), (j->>18)::float8, (j->>19)::float8,"
-    " (j->>20)::float8, (j->>21)::float8, coalesce(j->>22, ''), coalesce(j->>23, ''),"
-    " (j->>24)::float8, (j->>25)::bigint, (j->>26)::bigint, (j->>27)::bigint,"
-    " (j->>28)::bigint, (j->>29)::float8, (j->>30)::float8, (j->>31)::bigint"
-    " FROM jsonb_array_elements(f.content::jsonb -> 'rows') WITH ORDINALITY e(j, n)) x)"
-    " IS DISTINCT FROM (SELECT string_agg(o::text, '|' ORDER BY o.ordinal)"
-    " FROM publish.output o WHERE o.release_id = r.release_id)";
+#include "release_output_sql.h"
 
 /* A new release's id (revision rev). */
 static char *new_release(PGconn *db, int rev, char *id, size_t len)
@@ -81,7 +66,7 @@ static void test_rows_as_jsonb_reads_them(void **state)
     if (store(db, 1, json, err, sizeof err) != 0)
         fail_msg("%s", err);
     assert_int_equal(pg_fixture_count(db, "SELECT count(*) FROM publish.output"), 2);
-    assert_int_equal(pg_fixture_count(db, unlike_sql), 0);
+    assert_int_equal(pg_fixture_count(db, RELEASE_ROWS_UNLIKE_JSON_SQL), 0);
     /* the negative zero as numeric has it; the text unescaped */
     assert_int_equal(pg_fixture_count(db, "SELECT count(*) FROM publish.output WHERE ordinal = 1"
                                           " AND upper95::text = '0' AND lower998::text = '0'"
