@@ -362,7 +362,8 @@ int stage_begin_probes(PGconn *db, char *err, size_t errlen)
 {
     return db_exec(db,
                    "BEGIN; SET LOCAL work_mem = '64kB'; SET LOCAL enable_hashjoin = off;"
-                   " SET LOCAL enable_mergejoin = off",
+                   " SET LOCAL enable_mergejoin = off; SET LOCAL enable_seqscan = off;"
+                   " SET LOCAL max_parallel_workers_per_gather = 0",
                    err, errlen);
 }
 

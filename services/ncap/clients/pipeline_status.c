@@ -117,8 +117,13 @@ int pipeline_status_read(PGconn *db, stage_status_t out[PIPELINE_STAGES], char *
         out[s].instances = 0;
     }
     PQclear(r);
-    if (add_backlogs(db, out, err, errlen) != 0 || add_rekey_backlog(db, &out[1], err, errlen) != 0)
+    /* index probes from each watermark, however stale the tables' statistics (stage.h) */
+    if (stage_begin_probes(db, err, errlen) != 0 || add_backlogs(db, out, err, errlen) != 0 ||
+        add_rekey_backlog(db, &out[1], err, errlen) != 0 ||
+        db_exec(db, "COMMIT", err, errlen) != 0) {
+        db_exec(db, "ROLLBACK", NULL, 0);
         return -1;
+    }
     r = db_query(db,
                  "SELECT stage, count(*) FROM ops.instance WHERE heartbeat_at > now() - "
                  "interval '5 seconds' GROUP BY stage",
