@@ -180,31 +180,74 @@ int patient_index_lock_keys(PGconn *db, const char *keys, char *err, size_t errl
                     1, pk, err, errlen);
 }
 
-/* The held candidates of keys: every row of each key whose block holds at most LINK_MAX_BLOCK
- * rows (link_assign.h), none of a larger block. Cost: per key at most LINK_MAX_BLOCK + 1 entries
- * of linkage.block's primary key (index-only) to count the block, and its rows again when it is
- * not larger, whatever the index holds; the result at most keys x LINK_MAX_BLOCK rows, all a batch
- * holds of the index. */
+/* The rows of linkage.block under keys, up to LINK_MAX_BLOCK + 1 a key: one index range scan a
+ * key (index-only), walked in the keys' sorted order. The caller drops the keys that return more
+ * than LINK_MAX_BLOCK (keep_usable). One row per key and candidate (a patient found by two keys
+ * comes twice): grouping here would sort text, which costs more than scoring a few rows twice.
+ * The key as its position in keys (1, 2, ...), not its text. Counting each block in SQL instead
+ * (a window count over the rows, then a scalar subquery counting up to one row past the bound
+ * before the rows were read) stored each block in a tuplestore or walked each key's index
+ * entries twice; the rows of a key too large, at most LINK_MAX_BLOCK + 1, cost less to send than
+ * a second walk of every key (1,930 keys a batch at 100,000 records: see patient_index.h). */
 static PGresult *find_candidates(PGconn *db, const char *keys, char *err, size_t errlen)
 {
     char lim[16];
-    snprintf(lim, sizeof lim, "%d", LINK_MAX_BLOCK);
+    snprintf(lim, sizeof lim, "%d", LINK_MAX_BLOCK + 1);
     const char *pk[] = {keys, lim};
-    /* One row per key and candidate (a patient found by two keys comes twice): grouping here
-     * would sort text, which costs more than scoring a few rows twice. The key as its position in
-     * keys (1, 2, ...), not its text. A block is counted up to one row past the bound by a scalar
-     * subquery, a filter on the key before its rows are read: a window count over the rows
-     * (before) stored each block in a tuplestore and read it back, more than half of the
-     * statement's time (1,900 keys of a 100,000-record index: 40 ms, now 15 ms). */
-    PGresult *r =
-        db_query(db,
-                 "SELECT b.patient_id, k.i, b.nhs_number, b.forename, b.surname, b.dob, b.sex,"
-                 " b.postcode FROM unnest($1::text[]) WITH ORDINALITY AS k(key, i) CROSS JOIN"
-                 " LATERAL (SELECT * FROM linkage.block bl WHERE bl.key = k.key LIMIT $2::int) b"
-                 " WHERE (SELECT count(*) FROM (SELECT FROM linkage.block c WHERE c.key = k.key"
-                 " LIMIT $2::int + 1) c) <= $2::int",
-                 2, pk, err, errlen);
-    return r;
+    return db_query(db,
+                    "SELECT b.patient_id, k.i, b.nhs_number, b.forename, b.surname, b.dob, b.sex,"
+                    " b.postcode FROM unnest($1::text[]) WITH ORDINALITY AS k(key, i) CROSS JOIN"
+                    " LATERAL (SELECT * FROM linkage.block bl WHERE bl.key = k.key"
+                    " LIMIT $2::int) b",
+                    2, pk, err, errlen);
+}
+
+/* Into *cand (a new array, the caller frees it) and *ncand: the rows of r (find_candidates) of the
+ * keys whose block holds at most LINK_MAX_BLOCK rows (link_block_usable), each with its key in bk.
+ * Returns 0, or -1 with err. */
+static int usable_candidates(PGresult *r, const link_batch_keys_t *bk, link_candidate_t **cand,
+                             size_t *ncand, char *err, size_t errlen)
+{
+    size_t nrows = (size_t)PQntuples(r), m = 0;
+    size_t *rows = calloc(bk->nsorted + 1, sizeof *rows);
+    size_t *key = calloc(nrows + 1, sizeof *key);
+    *cand = calloc(nrows + 1, sizeof **cand);
+    *ncand = 0;
+    if (!rows || !key || !*cand) {
+        snprintf(err, errlen, "out of memory");
+        goto fail;
+    }
+    for (size_t c = 0; c < nrows; c++) {
+        long k = strtol(PQgetvalue(r, (int)c, 1), NULL, 10);
+        if (k < 1 || (size_t)k > bk->nsorted) {
+            snprintf(err, errlen, "a candidate's key is number %ld of %zu", k, bk->nsorted);
+            goto fail;
+        }
+        key[c] = (size_t)k - 1;
+        rows[key[c]]++;
+    }
+    for (size_t c = 0; c < nrows; c++) {
+        if (!link_block_usable(rows[key[c]]))
+            continue;
+        int row = (int)c;
+        link_candidate_t *to = &(*cand)[m++];
+        to->patient_id = strtoll(PQgetvalue(r, row, 0), NULL, 10);
+        to->key = bk->sorted[key[c]];
+        /* stored values are already normalised; normalising again keeps them */
+        link_ident_from_values(PQgetvalue(r, row, 2), PQgetvalue(r, row, 3),
+                               PQgetvalue(r, row, 4), PQgetvalue(r, row, 5),
+                               PQgetvalue(r, row, 6), PQgetvalue(r, row, 7), &to->id);
+    }
+    free(rows);
+    free(key);
+    *ncand = m;
+    return 0;
+fail:
+    free(rows);
+    free(key);
+    free(*cand);
+    *cand = NULL;
+    return -1;
 }
 
 /* In one statement: creates the batch's new patients, stores every record's blocking keys with
@@ -311,26 +354,8 @@ int patient_index_assign(PGconn *db, const link_params_t *p, const link_ident_t 
         r = find_candidates(db, keys.s, err, errlen);
         if (!r)
             goto done;
-        ncand = (size_t)PQntuples(r);
-        cand = calloc(ncand + 1, sizeof *cand);
-        if (!cand) {
-            snprintf(err, errlen, "out of memory");
+        if (usable_candidates(r, &bk, &cand, &ncand, err, errlen) != 0)
             goto done;
-        }
-        for (size_t c = 0; c < ncand; c++) {
-            int row = (int)c;
-            cand[c].patient_id = strtoll(PQgetvalue(r, row, 0), NULL, 10);
-            long key = strtol(PQgetvalue(r, row, 1), NULL, 10);
-            if (key < 1 || (size_t)key > bk.nsorted) {
-                snprintf(err, errlen, "a candidate's key is number %ld of %zu", key, bk.nsorted);
-                goto done;
-            }
-            cand[c].key = bk.sorted[key - 1];
-            /* stored values are already normalised; normalising again keeps them */
-            link_ident_from_values(PQgetvalue(r, row, 2), PQgetvalue(r, row, 3),
-                                   PQgetvalue(r, row, 4), PQgetvalue(r, row, 5),
-                                   PQgetvalue(r, row, 6), PQgetvalue(r, row, 7), &cand[c].id);
-        }
     }
     patient_merge_reader_t reader = {db, ""};
     const link_held_t held = {patient_merge_sets, &reader};
