@@ -234,9 +234,9 @@ static int usable_candidates(PGresult *r, const link_batch_keys_t *bk, link_cand
         to->patient_id = strtoll(PQgetvalue(r, row, 0), NULL, 10);
         to->key = bk->sorted[key[c]];
         /* stored values are already normalised; normalising again keeps them */
-        link_ident_from_values(PQgetvalue(r, row, 2), PQgetvalue(r, row, 3),
-                               PQgetvalue(r, row, 4), PQgetvalue(r, row, 5),
-                               PQgetvalue(r, row, 6), PQgetvalue(r, row, 7), &to->id);
+        link_ident_from_values(PQgetvalue(r, row, 2), PQgetvalue(r, row, 3), PQgetvalue(r, row, 4),
+                               PQgetvalue(r, row, 5), PQgetvalue(r, row, 6), PQgetvalue(r, row, 7),
+                               &to->id);
     }
     free(rows);
     free(key);
