@@ -182,13 +182,14 @@ int patient_index_lock_keys(PGconn *db, const char *keys, char *err, size_t errl
 
 /* The rows of linkage.block under keys, up to LINK_MAX_BLOCK + 1 a key: one index range scan a
  * key (index-only), walked in the keys' sorted order. The caller drops the keys that return more
- * than LINK_MAX_BLOCK (keep_usable). One row per key and candidate (a patient found by two keys
- * comes twice): grouping here would sort text, which costs more than scoring a few rows twice.
+ * than LINK_MAX_BLOCK (usable_candidates). One row per key and candidate (a patient found by two
+ * keys comes twice): grouping here would sort text, which costs more than scoring a few rows twice.
  * The key as its position in keys (1, 2, ...), not its text. Counting each block in SQL instead
  * (a window count over the rows, then a scalar subquery counting up to one row past the bound
  * before the rows were read) stored each block in a tuplestore or walked each key's index
  * entries twice; the rows of a key too large, at most LINK_MAX_BLOCK + 1, cost less to send than
- * a second walk of every key (1,930 keys a batch at 100,000 records: see patient_index.h). */
+ * a second walk of every key (the keys of 480 patients of a 100,000-record benchmark, 1,911 keys
+ * and 18,103 rows, none of a block too large: 29.5 ms with the count, 16.5 ms without). */
 static PGresult *find_candidates(PGconn *db, const char *keys, char *err, size_t errlen)
 {
     char lim[16];
