@@ -9,6 +9,7 @@
 #include "db.h"
 #include "patient_merge.h"
 #include "pg_columns.h"
+#include "str_map.h"
 #include "strbuf.h"
 
 int patient_index_store_params(PGconn *db, const link_params_t *p, bool replace, char *err,
@@ -180,27 +181,52 @@ int patient_index_lock_keys(PGconn *db, const char *keys, char *err, size_t errl
                     1, pk, err, errlen);
 }
 
-/* The rows of linkage.block under keys, up to LINK_MAX_BLOCK + 1 a key: one index range scan a
- * key (index-only), walked in the keys' sorted order. The caller drops the keys that return more
- * than LINK_MAX_BLOCK (usable_candidates). One row per key and candidate (a patient found by two
- * keys comes twice): grouping here would sort text, which costs more than scoring a few rows twice.
- * The key as its position in keys (1, 2, ...), not its text. Counting each block in SQL instead
- * (a window count over the rows, then a scalar subquery counting up to one row past the bound
- * before the rows were read) stored each block in a tuplestore or walked each key's index
- * entries twice; the rows of a key too large, at most LINK_MAX_BLOCK + 1, cost less to send than
- * a second walk of every key (the keys of 480 patients of a 100,000-record benchmark, 1,911 keys
- * and 18,103 rows, none of a block too large: 29.5 ms with the count, 16.5 ms without). */
-static PGresult *find_candidates(PGconn *db, const char *keys, char *err, size_t errlen)
+/* The keys this process has seen hold more than LINK_MAX_BLOCK rows: a hint, never a decision
+ * (find_candidates counts their blocks again). A block seldom shrinks (a merge can join two of its
+ * rows into one), so a key once too large is counted (at most LINK_MAX_BLOCK + 1 index entries)
+ * rather than read and sent (LINK_MAX_BLOCK + 1 rows) at every batch. At most one key per
+ * LINK_MAX_BLOCK + 1 rows of the index (40,000 keys at 1,000,000 patients: about 2 MB). One thread
+ * per process. */
+static str_map_t *large_keys;
+
+/* The rows of linkage.block under keys (a text[] literal, sorted), up to LINK_MAX_BLOCK + 1 a
+ * key: one index range scan a key (index-only), walked in the keys' order; for a key in
+ * large_keys (large[k] "t"), its block counted first up to one past the bound, and its rows read
+ * only when it holds at most LINK_MAX_BLOCK. The caller drops the other keys that return more than
+ * LINK_MAX_BLOCK (usable_candidates). One row per key and candidate (a patient found by two keys
+ * comes twice): grouping here would sort text, which costs more than scoring a few rows twice. The
+ * key as its position in keys (1, 2, ...), not its text. Counting every key's block first (before)
+ * walked each key's index entries twice (the keys of 480 patients of a 100,000-record benchmark,
+ * 1,911 keys and 18,103 rows, none of a block too large: 29.5 ms with the count, 16.5 ms
+ * without); a window count over the rows (before that) stored each block in a tuplestore. */
+static PGresult *find_candidates(PGconn *db, const char *keys, const char *large, char *err,
+                                 size_t errlen)
 {
     char lim[16];
     snprintf(lim, sizeof lim, "%d", LINK_MAX_BLOCK + 1);
-    const char *pk[] = {keys, lim};
+    const char *pk[] = {keys, lim, large};
     return db_query(db,
                     "SELECT b.patient_id, k.i, b.nhs_number, b.forename, b.surname, b.dob, b.sex,"
-                    " b.postcode FROM unnest($1::text[]) WITH ORDINALITY AS k(key, i) CROSS JOIN"
-                    " LATERAL (SELECT * FROM linkage.block bl WHERE bl.key = k.key"
-                    " LIMIT $2::int) b",
-                    2, pk, err, errlen);
+                    " b.postcode FROM unnest($1::text[], $3::bool[]) WITH ORDINALITY AS"
+                    " k(key, large, i) CROSS JOIN LATERAL (SELECT * FROM linkage.block bl"
+                    " WHERE bl.key = k.key LIMIT $2::int) b WHERE NOT k.large OR (SELECT count(*)"
+                    " FROM (SELECT FROM linkage.block c WHERE c.key = k.key LIMIT $2::int) c)"
+                    " < $2::int",
+                    3, pk, err, errlen);
+}
+
+/* Into lit, a bool[] literal: per key of bk (sorted), whether large_keys holds it. Returns 0, or
+ * -1 when out of memory. */
+static int large_literal(const link_batch_keys_t *bk, strbuf_t *lit)
+{
+    if (!large_keys && !(large_keys = str_map_new(0)))
+        return -1;
+    strbuf_pg_array_open(lit);
+    for (size_t k = 0; k < bk->nsorted; k++)
+        strbuf_pg_array_elem(lit,
+                             str_map_get(large_keys, bk->sorted[k]) != STR_MAP_MISSING ? "t" : "f");
+    strbuf_pg_array_close(lit);
+    return lit->oom ? -1 : 0;
 }
 
 /* Into *cand (a new array, the caller frees it) and *ncand: the rows of r (find_candidates) of the
@@ -227,6 +253,11 @@ static int usable_candidates(PGresult *r, const link_batch_keys_t *bk, link_cand
         key[c] = (size_t)k - 1;
         rows[key[c]]++;
     }
+    for (size_t k = 0; k < bk->nsorted; k++)
+        if (!link_block_usable(rows[k]) && str_map_put(large_keys, bk->sorted[k], NULL) < 0) {
+            snprintf(err, errlen, "out of memory");
+            goto fail;
+        }
     for (size_t c = 0; c < nrows; c++) {
         if (!link_block_usable(rows[key[c]]))
             continue;
@@ -339,8 +370,9 @@ int patient_index_assign(PGconn *db, const link_params_t *p, const link_ident_t 
     if (n == 0)
         return 0;
     link_batch_keys_t bk;
-    strbuf_t keys;
+    strbuf_t keys, large;
     strbuf_init(&keys);
+    strbuf_init(&large);
     link_candidate_t *cand = NULL;
     PGresult *r = NULL;
     int rc = -1;
@@ -352,7 +384,11 @@ int patient_index_assign(PGconn *db, const link_params_t *p, const link_ident_t 
         goto done;
     size_t ncand = 0;
     if (bk.nsorted > 0) {
-        r = find_candidates(db, keys.s, err, errlen);
+        if (large_literal(&bk, &large) != 0) {
+            snprintf(err, errlen, "out of memory");
+            goto done;
+        }
+        r = find_candidates(db, keys.s, large.s, err, errlen);
         if (!r)
             goto done;
         if (usable_candidates(r, &bk, &cand, &ncand, err, errlen) != 0)
@@ -373,6 +409,7 @@ done:
     free(cand);
     link_batch_keys_free(&bk);
     strbuf_free(&keys);
+    strbuf_free(&large);
     if (rc != 0 && merges) {
         free(*merges);
         *merges = NULL;
