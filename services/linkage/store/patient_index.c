@@ -9,6 +9,7 @@
 #include "db.h"
 #include "patient_merge.h"
 #include "pg_columns.h"
+#include "str_map.h"
 #include "strbuf.h"
 
 int patient_index_store_params(PGconn *db, const link_params_t *p, bool replace, char *err,
@@ -180,31 +181,105 @@ int patient_index_lock_keys(PGconn *db, const char *keys, char *err, size_t errl
                     1, pk, err, errlen);
 }
 
-/* The held candidates of keys: every row of each key whose block holds at most LINK_MAX_BLOCK
- * rows (link_assign.h), none of a larger block. Cost: per key at most LINK_MAX_BLOCK + 1 entries
- * of linkage.block's primary key (index-only) to count the block, and its rows again when it is
- * not larger, whatever the index holds; the result at most keys x LINK_MAX_BLOCK rows, all a batch
- * holds of the index. */
-static PGresult *find_candidates(PGconn *db, const char *keys, char *err, size_t errlen)
+/* The keys this process has seen hold more than LINK_MAX_BLOCK rows: a hint, never a decision
+ * (find_candidates counts their blocks again). A block seldom shrinks (a merge can join two of its
+ * rows into one), so a key once too large is counted (at most LINK_MAX_BLOCK + 1 index entries)
+ * rather than read and sent (LINK_MAX_BLOCK + 1 rows) at every batch. At most one key per
+ * LINK_MAX_BLOCK + 1 rows of the index (40,000 keys at 1,000,000 patients: about 2 MB). One thread
+ * per process. */
+static str_map_t *large_keys;
+
+/* The rows of linkage.block under keys (a text[] literal, sorted), up to LINK_MAX_BLOCK + 1 a
+ * key: one index range scan a key (index-only), walked in the keys' order; for a key in
+ * large_keys (large[k] "t"), its block counted first up to one past the bound, and its rows read
+ * only when it holds at most LINK_MAX_BLOCK. The caller drops the other keys that return more than
+ * LINK_MAX_BLOCK (usable_candidates). One row per key and candidate (a patient found by two keys
+ * comes twice): grouping here would sort text, which costs more than scoring a few rows twice. The
+ * key as its position in keys (1, 2, ...), not its text. Counting every key's block first (before)
+ * walked each key's index entries twice (the keys of 480 patients of a 100,000-record benchmark,
+ * 1,911 keys and 18,103 rows, none of a block too large: 29.5 ms with the count, 16.5 ms
+ * without); a window count over the rows (before that) stored each block in a tuplestore. */
+static PGresult *find_candidates(PGconn *db, const char *keys, const char *large, char *err,
+                                 size_t errlen)
 {
     char lim[16];
-    snprintf(lim, sizeof lim, "%d", LINK_MAX_BLOCK);
-    const char *pk[] = {keys, lim};
-    /* One row per key and candidate (a patient found by two keys comes twice): grouping here
-     * would sort text, which costs more than scoring a few rows twice. The key as its position in
-     * keys (1, 2, ...), not its text. A block is counted up to one row past the bound by a scalar
-     * subquery, a filter on the key before its rows are read: a window count over the rows
-     * (before) stored each block in a tuplestore and read it back, more than half of the
-     * statement's time (1,900 keys of a 100,000-record index: 40 ms, now 15 ms). */
-    PGresult *r =
-        db_query(db,
-                 "SELECT b.patient_id, k.i, b.nhs_number, b.forename, b.surname, b.dob, b.sex,"
-                 " b.postcode FROM unnest($1::text[]) WITH ORDINALITY AS k(key, i) CROSS JOIN"
-                 " LATERAL (SELECT * FROM linkage.block bl WHERE bl.key = k.key LIMIT $2::int) b"
-                 " WHERE (SELECT count(*) FROM (SELECT FROM linkage.block c WHERE c.key = k.key"
-                 " LIMIT $2::int + 1) c) <= $2::int",
-                 2, pk, err, errlen);
-    return r;
+    snprintf(lim, sizeof lim, "%d", LINK_MAX_BLOCK + 1);
+    const char *pk[] = {keys, lim, large};
+    return db_query(db,
+                    "SELECT b.patient_id, k.i, b.nhs_number, b.forename, b.surname, b.dob, b.sex,"
+                    " b.postcode FROM unnest($1::text[], $3::bool[]) WITH ORDINALITY AS"
+                    " k(key, large, i) CROSS JOIN LATERAL (SELECT * FROM linkage.block bl"
+                    " WHERE bl.key = k.key LIMIT $2::int) b WHERE NOT k.large OR (SELECT count(*)"
+                    " FROM (SELECT FROM linkage.block c WHERE c.key = k.key LIMIT $2::int) c)"
+                    " < $2::int",
+                    3, pk, err, errlen);
+}
+
+/* Into lit, a bool[] literal: per key of bk (sorted), whether large_keys holds it. Returns 0, or
+ * -1 when out of memory. */
+static int large_literal(const link_batch_keys_t *bk, strbuf_t *lit)
+{
+    if (!large_keys && !(large_keys = str_map_new(0)))
+        return -1;
+    strbuf_pg_array_open(lit);
+    for (size_t k = 0; k < bk->nsorted; k++)
+        strbuf_pg_array_elem(lit,
+                             str_map_get(large_keys, bk->sorted[k]) != STR_MAP_MISSING ? "t" : "f");
+    strbuf_pg_array_close(lit);
+    return lit->oom ? -1 : 0;
+}
+
+/* Into *cand (a new array, the caller frees it) and *ncand: the rows of r (find_candidates) of the
+ * keys whose block holds at most LINK_MAX_BLOCK rows (link_block_usable), each with its key in bk.
+ * Returns 0, or -1 with err. */
+static int usable_candidates(PGresult *r, const link_batch_keys_t *bk, link_candidate_t **cand,
+                             size_t *ncand, char *err, size_t errlen)
+{
+    size_t nrows = (size_t)PQntuples(r), m = 0;
+    size_t *rows = calloc(bk->nsorted + 1, sizeof *rows);
+    size_t *key = calloc(nrows + 1, sizeof *key);
+    *cand = calloc(nrows + 1, sizeof **cand);
+    *ncand = 0;
+    if (!rows || !key || !*cand) {
+        snprintf(err, errlen, "out of memory");
+        goto fail;
+    }
+    for (size_t c = 0; c < nrows; c++) {
+        long k = strtol(PQgetvalue(r, (int)c, 1), NULL, 10);
+        if (k < 1 || (size_t)k > bk->nsorted) {
+            snprintf(err, errlen, "a candidate's key is number %ld of %zu", k, bk->nsorted);
+            goto fail;
+        }
+        key[c] = (size_t)k - 1;
+        rows[key[c]]++;
+    }
+    for (size_t k = 0; k < bk->nsorted; k++)
+        if (!link_block_usable(rows[k]) && str_map_put(large_keys, bk->sorted[k], NULL) < 0) {
+            snprintf(err, errlen, "out of memory");
+            goto fail;
+        }
+    for (size_t c = 0; c < nrows; c++) {
+        if (!link_block_usable(rows[key[c]]))
+            continue;
+        int row = (int)c;
+        link_candidate_t *to = &(*cand)[m++];
+        to->patient_id = strtoll(PQgetvalue(r, row, 0), NULL, 10);
+        to->key = bk->sorted[key[c]];
+        /* stored values are already normalised; normalising again keeps them */
+        link_ident_from_values(PQgetvalue(r, row, 2), PQgetvalue(r, row, 3), PQgetvalue(r, row, 4),
+                               PQgetvalue(r, row, 5), PQgetvalue(r, row, 6), PQgetvalue(r, row, 7),
+                               &to->id);
+    }
+    free(rows);
+    free(key);
+    *ncand = m;
+    return 0;
+fail:
+    free(rows);
+    free(key);
+    free(*cand);
+    *cand = NULL;
+    return -1;
 }
 
 /* In one statement: creates the batch's new patients, stores every record's blocking keys with
@@ -295,8 +370,9 @@ int patient_index_assign(PGconn *db, const link_params_t *p, const link_ident_t 
     if (n == 0)
         return 0;
     link_batch_keys_t bk;
-    strbuf_t keys;
+    strbuf_t keys, large;
     strbuf_init(&keys);
+    strbuf_init(&large);
     link_candidate_t *cand = NULL;
     PGresult *r = NULL;
     int rc = -1;
@@ -308,29 +384,15 @@ int patient_index_assign(PGconn *db, const link_params_t *p, const link_ident_t 
         goto done;
     size_t ncand = 0;
     if (bk.nsorted > 0) {
-        r = find_candidates(db, keys.s, err, errlen);
-        if (!r)
-            goto done;
-        ncand = (size_t)PQntuples(r);
-        cand = calloc(ncand + 1, sizeof *cand);
-        if (!cand) {
+        if (large_literal(&bk, &large) != 0) {
             snprintf(err, errlen, "out of memory");
             goto done;
         }
-        for (size_t c = 0; c < ncand; c++) {
-            int row = (int)c;
-            cand[c].patient_id = strtoll(PQgetvalue(r, row, 0), NULL, 10);
-            long key = strtol(PQgetvalue(r, row, 1), NULL, 10);
-            if (key < 1 || (size_t)key > bk.nsorted) {
-                snprintf(err, errlen, "a candidate's key is number %ld of %zu", key, bk.nsorted);
-                goto done;
-            }
-            cand[c].key = bk.sorted[key - 1];
-            /* stored values are already normalised; normalising again keeps them */
-            link_ident_from_values(PQgetvalue(r, row, 2), PQgetvalue(r, row, 3),
-                                   PQgetvalue(r, row, 4), PQgetvalue(r, row, 5),
-                                   PQgetvalue(r, row, 6), PQgetvalue(r, row, 7), &cand[c].id);
-        }
+        r = find_candidates(db, keys.s, large.s, err, errlen);
+        if (!r)
+            goto done;
+        if (usable_candidates(r, &bk, &cand, &ncand, err, errlen) != 0)
+            goto done;
     }
     patient_merge_reader_t reader = {db, ""};
     const link_held_t held = {patient_merge_sets, &reader};
@@ -347,6 +409,7 @@ done:
     free(cand);
     link_batch_keys_free(&bk);
     strbuf_free(&keys);
+    strbuf_free(&large);
     if (rc != 0 && merges) {
         free(*merges);
         *merges = NULL;
