@@ -79,10 +79,11 @@ int ingest_store(PGconn *db, int64_t submission_id, const char *audit, const cha
          * an update of a row on a full page, so a new tuple and index entries again (a third of
          * the versioning statement's time). */
         const char *p2[] = {audit, trust};
-        if (db_execp(db,
-                     "INSERT INTO ingest.record (audit, trust, local_id, latest_version) SELECT $1, "
-                     "$2, local_id, 1 FROM sub_rows ORDER BY local_id ON CONFLICT DO NOTHING",
-                     2, p2, err, errlen) != 0)
+        if (db_execp(
+                db,
+                "INSERT INTO ingest.record (audit, trust, local_id, latest_version) SELECT $1, "
+                "$2, local_id, 1 FROM sub_rows ORDER BY local_id ON CONFLICT DO NOTHING",
+                2, p2, err, errlen) != 0)
             return -1;
         /* Lock the records in a fixed order so that two ingest instances never deadlock. */
         if (db_execp(db,
