@@ -234,6 +234,17 @@ static benchmark_cell_t measure_key(const benchmark_measure_t *x)
                               .month = x->month};
 }
 
+/* A measure's value and count (its key checked apart: check_measure). */
+static int check_value(size_t i, const benchmark_measure_t *x, char *err, size_t errlen)
+{
+    if (!isfinite(x->value) || x->count < 0)
+        return bench_fail(err, errlen,
+                          "measure %zu: value %g and count %lld, expected a finite value and a "
+                          "count >= 0",
+                          i + 1, x->value, x->count);
+    return 0;
+}
+
 static int check_measure(bench_t *b, size_t i, const benchmark_measure_t *x, char *err,
                          size_t errlen)
 {
@@ -247,12 +258,7 @@ static int check_measure(bench_t *b, size_t i, const benchmark_measure_t *x, cha
                           "measure %zu: metric \"%s\" is not a median or mean, expected no "
                           "values",
                           i + 1, x->metric);
-    if (!isfinite(x->value) || x->count < 0)
-        return bench_fail(err, errlen,
-                          "measure %zu: value %g and count %lld, expected a finite value and a "
-                          "count >= 0",
-                          i + 1, x->value, x->count);
-    return 0;
+    return check_value(i, x, err, errlen);
 }
 
 /* A checked cell's trust, site and age label into the maps. */
@@ -697,13 +703,36 @@ static int set_notes(bench_t *b, benchmark_release_t *out)
 
 /* ---- the values of median and mean metrics ---- */
 
-/* A measure (in ascending order of value) into the stats of the rows of its site and every area
- * above it. */
-static int take_one(void *ctx, size_t i, const benchmark_measure_t *x, char *why, size_t whylen)
+/* The most bytes of a measure key's memo string (memo_key): five parts of at most 254 bytes. */
+#define MEMO_KEY_MAX (5 * 255 + 1)
+
+/* A measure's key (trust, site, metric, breakdown, category: what places its values) as one
+ * string: each part its length + 1 in a byte, then its bytes, so that no two keys give the same
+ * string whatever bytes they hold. A NULL part is "" (take_one places only keys that passed
+ * check_cell, where the two are alike). Returns false when a part is too long to say so. */
+static bool memo_key(const benchmark_measure_t *x, char *buf)
 {
-    bench_t *b = ctx;
-    if (x->count == 0)
-        return 0;
+    const char *part[] = {x->trust, x->site, x->metric, x->breakdown, x->category};
+    size_t at = 0;
+    for (int p = 0; p < 5; p++) {
+        const char *s = part[p] ? part[p] : "";
+        size_t n = strlen(s);
+        if (n > 254)
+            return false;
+        buf[at++] = (char)(n + 1);
+        memcpy(buf + at, s, n);
+        at += n;
+    }
+    buf[at] = '\0';
+    return true;
+}
+
+/* Where a measure's values go: its key checked (when the input is read: the arrays' measures
+ * were at index_input) and placed, the stats of the rows of its site and every area above it.
+ * Returns 0, or -1 with why. */
+static int place(bench_t *b, size_t i, const benchmark_measure_t *x, bench_placed_t *p, char *why,
+                 size_t whylen)
+{
     if (b->in->read_measures && check_measure(b, i, x, why, whylen) != 0)
         return -1;
     benchmark_cell_t c = measure_key(x);
@@ -720,11 +749,56 @@ static int take_one(void *ctx, size_t i, const benchmark_measure_t *x, char *why
     size_t m = str_map_get(b->metric_ids, x->metric);
     int decile;
     size_t k = slot_of(b, &c, &decile);
-    for (size_t a = b->site_area[site]; a != SIZE_MAX; a = b->areas[a].parent) {
+    p->n = 0;
+    for (size_t a = b->site_area[site]; a != SIZE_MAX && p->n < BENCH_LEVELS;
+         a = b->areas[a].parent) {
         size_t r = bench_row(b, m, a, k);
         if (r != SIZE_MAX && b->stat_of[r] != SIZE_MAX)
-            bench_stat_add(&b->stats[b->stat_of[r]], x->value, x->count);
+            p->stat[p->n++] = b->stat_of[r];
     }
+    return 0;
+}
+
+/* The place of a measure's key: found in the memo, or placed and remembered (a period's values
+ * are about one per record and breakdown, their keys far fewer). Returns it, or NULL with why. */
+static const bench_placed_t *placed_of(bench_t *b, size_t i, const benchmark_measure_t *x,
+                                       bench_placed_t *fresh, char *why, size_t whylen)
+{
+    char key[MEMO_KEY_MAX];
+    if (!memo_key(x, key))
+        return place(b, i, x, fresh, why, whylen) == 0 ? fresh : NULL;
+    size_t at = b->placed_ids ? str_map_get(b->placed_ids, key) : STR_MAP_MISSING;
+    if (at != STR_MAP_MISSING) {
+        /* the key placed before (checked then): the value alone is this measure's */
+        if (b->in->read_measures && check_value(i, x, why, whylen) != 0)
+            return NULL;
+        return &b->placed[at];
+    }
+    if (place(b, i, x, fresh, why, whylen) != 0)
+        return NULL;
+    if ((!b->placed_ids && !(b->placed_ids = str_map_new(0))) ||
+        str_map_put(b->placed_ids, key, &at) < 0 ||
+        array_grow((void **)&b->placed, &b->cap_placed, at + 1, sizeof *b->placed) != 0) {
+        snprintf(why, whylen, "out of memory");
+        return NULL;
+    }
+    b->placed[at] = *fresh;
+    return &b->placed[at];
+}
+
+/* A measure (in ascending order of value) into the stats of the rows of its site and every area
+ * above it. */
+static int take_one(void *ctx, size_t i, const benchmark_measure_t *x, char *why, size_t whylen)
+{
+    bench_t *b = ctx;
+    if (x->count == 0)
+        return 0;
+    bench_placed_t fresh;
+    const bench_placed_t *p = placed_of(b, i, x, &fresh, why, whylen);
+    if (!p)
+        return -1;
+    for (int j = 0; j < p->n; j++)
+        bench_stat_add(&b->stats[p->stat[j]], x->value, x->count);
     return 0;
 }
 
@@ -853,6 +927,8 @@ static void bench_free(bench_t *b)
     str_map_destroy(&b->trust_ids);
     str_map_destroy(&b->site_ids);
     str_map_destroy(&b->age_ids);
+    str_map_destroy(&b->placed_ids);
+    free(b->placed);
     free(b->areas);
     free(b->slots);
     free(b->age_slot);

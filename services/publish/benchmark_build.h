@@ -68,9 +68,19 @@ typedef struct {
     long long count;
     double sum, mean, ss; /* sum of value x count; squares about mean x count */
 } bench_stat_t;
+/* Where the values of one measure key go (benchmark.c's take_one): the stats of its site's rows
+ * and every area's above it. */
+typedef struct {
+    size_t stat[BENCH_LEVELS];
+    int n;
+} bench_placed_t;
 typedef struct {
     const benchmark_input_t *in;
     str_map_t *metric_ids, *trust_ids, *site_ids, *age_ids;
+    /* the measure keys placed (take_one: a key checked and placed once, not for each value) */
+    str_map_t *placed_ids;
+    bench_placed_t *placed;
+    size_t cap_placed;
     void *arena;
     /* areas: England, then regions, trusts and sites, each level sorted by code; first[l] is the
      * first area of level l, first[BENCH_LEVELS] the count */
