@@ -703,25 +703,17 @@ static int set_notes(bench_t *b, benchmark_release_t *out)
 
 /* ---- the values of median and mean metrics ---- */
 
-/* The most bytes of a measure key's memo string (memo_key): five parts of at most 254 bytes. */
-#define MEMO_KEY_MAX (5 * 255 + 1)
-
-/* A measure's key (trust, site, metric, breakdown, category: what places its values) as one
- * string: each part its length + 1 in a byte, then its bytes, so that no two keys give the same
- * string whatever bytes they hold. A NULL part is "" (take_one places only keys that passed
- * check_cell, where the two are alike). Returns false when a part is too long to say so. */
-static bool memo_key(const benchmark_measure_t *x, char *buf)
+bool bench_memo_key(const char *const *part, int n, char *buf)
 {
-    const char *part[] = {x->trust, x->site, x->metric, x->breakdown, x->category};
     size_t at = 0;
-    for (int p = 0; p < 5; p++) {
+    for (int p = 0; p < n; p++) {
         const char *s = part[p] ? part[p] : "";
-        size_t n = strlen(s);
-        if (n > 254)
+        size_t len = strlen(s);
+        if (len > 254)
             return false;
-        buf[at++] = (char)(n + 1);
-        memcpy(buf + at, s, n);
-        at += n;
+        buf[at++] = (char)(len + 1);
+        memcpy(buf + at, s, len);
+        at += len;
     }
     buf[at] = '\0';
     return true;
@@ -764,8 +756,11 @@ static int place(bench_t *b, size_t i, const benchmark_measure_t *x, bench_place
 static const bench_placed_t *placed_of(bench_t *b, size_t i, const benchmark_measure_t *x,
                                        bench_placed_t *fresh, char *why, size_t whylen)
 {
-    char key[MEMO_KEY_MAX];
-    if (!memo_key(x, key))
+    /* what places its values; a NULL part is "" (only keys that passed check_cell are kept,
+     * where the two are alike) */
+    const char *part[] = {x->trust, x->site, x->metric, x->breakdown, x->category};
+    char key[BENCH_MEMO_KEY_MAX(5)];
+    if (!bench_memo_key(part, 5, key))
         return place(b, i, x, fresh, why, whylen) == 0 ? fresh : NULL;
     size_t at = b->placed_ids ? str_map_get(b->placed_ids, key) : STR_MAP_MISSING;
     if (at != STR_MAP_MISSING) {

@@ -161,6 +161,14 @@ int bench_fail(char *err, size_t errlen, const char *fmt, ...)
 /* Whether metric m has an SII row: a proportion with at least 2 of England's deciles with a
  * denominator. */
 bool bench_sii_wanted(const bench_t *b, size_t m);
+
+/* The bytes of a memo key of n parts (bench_memo_key). */
+#define BENCH_MEMO_KEY_MAX(n) ((n)*255 + 1)
+/* The n parts of a key (NULL as "") as one string for a map of the keys met (str_map.h): each its
+ * length + 1 in a byte, then its bytes, so that no two keys give the same string whatever bytes
+ * they hold. buf holds BENCH_MEMO_KEY_MAX(n) bytes. Returns false when a part is too long to say
+ * so (longer than 254 bytes): the caller then works without its memo. */
+bool bench_memo_key(const char *const *part, int n, char *buf);
 /* Disclosure control, decided from the rows' counts alone (before their figures): sets
  * b->suppressed. */
 int bench_suppress(bench_t *b, const benchmark_release_t *out, char *err, size_t errlen);
