@@ -719,6 +719,28 @@ bool bench_memo_key(const char *const *part, int n, char *buf)
     return true;
 }
 
+const void *bench_memo_get(const bench_memo_t *m, const char *key, size_t size)
+{
+    size_t at = m->ids ? str_map_get(m->ids, key) : STR_MAP_MISSING;
+    return at == STR_MAP_MISSING ? NULL : (const char *)m->items + at * size;
+}
+
+const void *bench_memo_put(bench_memo_t *m, const char *key, const void *item, size_t size)
+{
+    size_t at;
+    if ((!m->ids && !(m->ids = str_map_new(0))) || str_map_put(m->ids, key, &at) < 0 ||
+        array_grow(&m->items, &m->cap, at + 1, size) != 0)
+        return NULL;
+    return memcpy((char *)m->items + at * size, item, size);
+}
+
+void bench_memo_free(bench_memo_t *m)
+{
+    str_map_destroy(&m->ids);
+    free(m->items);
+    *m = (bench_memo_t){0};
+}
+
 /* Where a measure's values go: its key checked (when the input is read: the arrays' measures
  * were at index_input) and placed, the stats of the rows of its site and every area above it.
  * Returns 0, or -1 with why. */
@@ -760,25 +782,15 @@ static const bench_placed_t *placed_of(bench_t *b, size_t i, const benchmark_mea
      * where the two are alike) */
     const char *part[] = {x->trust, x->site, x->metric, x->breakdown, x->category};
     char key[BENCH_MEMO_KEY_MAX(5)];
-    if (!bench_memo_key(part, 5, key))
-        return place(b, i, x, fresh, why, whylen) == 0 ? fresh : NULL;
-    size_t at = b->placed_ids ? str_map_get(b->placed_ids, key) : STR_MAP_MISSING;
-    if (at != STR_MAP_MISSING) {
-        /* the key placed before (checked then): the value alone is this measure's */
-        if (b->in->read_measures && check_value(i, x, why, whylen) != 0)
-            return NULL;
-        return &b->placed[at];
-    }
+    bool keyed = bench_memo_key(part, 5, key);
+    const bench_placed_t *p = keyed ? bench_memo_get(&b->placed, key, sizeof *p) : NULL;
+    if (p) /* placed before, its key checked then: the value alone is this measure's */
+        return b->in->read_measures && check_value(i, x, why, whylen) != 0 ? NULL : p;
     if (place(b, i, x, fresh, why, whylen) != 0)
         return NULL;
-    if ((!b->placed_ids && !(b->placed_ids = str_map_new(0))) ||
-        str_map_put(b->placed_ids, key, &at) < 0 ||
-        array_grow((void **)&b->placed, &b->cap_placed, at + 1, sizeof *b->placed) != 0) {
+    if (keyed && !(p = bench_memo_put(&b->placed, key, fresh, sizeof *p)))
         snprintf(why, whylen, "out of memory");
-        return NULL;
-    }
-    b->placed[at] = *fresh;
-    return &b->placed[at];
+    return keyed ? p : fresh;
 }
 
 /* A measure (in ascending order of value) into the stats of the rows of its site and every area
@@ -922,8 +934,7 @@ static void bench_free(bench_t *b)
     str_map_destroy(&b->trust_ids);
     str_map_destroy(&b->site_ids);
     str_map_destroy(&b->age_ids);
-    str_map_destroy(&b->placed_ids);
-    free(b->placed);
+    bench_memo_free(&b->placed);
     free(b->areas);
     free(b->slots);
     free(b->age_slot);

@@ -68,6 +68,14 @@ typedef struct {
     long long count;
     double sum, mean, ss; /* sum of value x count; squares about mean x count */
 } bench_stat_t;
+/* What each key met came to (bench_memo_key's strings → items of size bytes), so that a key is
+ * worked out once for the many values that have it. Zeroed: empty. */
+typedef struct {
+    str_map_t *ids;
+    void *items;
+    size_t cap, size;
+} bench_memo_t;
+
 /* Where the values of one measure key go (benchmark.c's take_one): the stats of its site's rows
  * and every area's above it. */
 typedef struct {
@@ -78,9 +86,7 @@ typedef struct {
     const benchmark_input_t *in;
     str_map_t *metric_ids, *trust_ids, *site_ids, *age_ids;
     /* the measure keys placed (take_one: a key checked and placed once, not for each value) */
-    str_map_t *placed_ids;
-    bench_placed_t *placed;
-    size_t cap_placed;
+    bench_memo_t placed;
     void *arena;
     /* areas: England, then regions, trusts and sites, each level sorted by code; first[l] is the
      * first area of level l, first[BENCH_LEVELS] the count */
@@ -169,6 +175,11 @@ bool bench_sii_wanted(const bench_t *b, size_t m);
  * they hold. buf holds BENCH_MEMO_KEY_MAX(n) bytes. Returns false when a part is too long to say
  * so (longer than 254 bytes): the caller then works without its memo. */
 bool bench_memo_key(const char *const *part, int n, char *buf);
+/* The item kept for key in m (items of size bytes), or NULL when none is. */
+const void *bench_memo_get(const bench_memo_t *m, const char *key, size_t size);
+/* Keeps a copy of item as key's. Returns the copy, or NULL when out of memory. */
+const void *bench_memo_put(bench_memo_t *m, const char *key, const void *item, size_t size);
+void bench_memo_free(bench_memo_t *m);
 /* Disclosure control, decided from the rows' counts alone (before their figures): sets
  * b->suppressed. */
 int bench_suppress(bench_t *b, const benchmark_release_t *out, char *err, size_t errlen);

@@ -76,9 +76,7 @@ typedef struct {
     size_t *cont;              /* metric → its index among those (SIZE_MAX: another kind) */
     size_t n_cont;
     /* the series measure keys placed (take_one: each looked up once, not for every value) */
-    str_map_t *placed_ids;
-    spc_placed_t *placed;
-    size_t cap_placed;
+    bench_memo_t placed;
 } spc_t;
 
 static spc_cell_t *cell_at(const spc_t *s, size_t m, size_t u, size_t i)
@@ -260,21 +258,15 @@ static const spc_placed_t *placed_of(spc_t *s, size_t i, const benchmark_measure
 {
     const char *part[] = {x->metric, x->trust, x->month};
     char key[BENCH_MEMO_KEY_MAX(3)];
-    if (!bench_memo_key(part, 3, key))
-        return place(s, i, x, fresh, why, whylen) == 0 ? fresh : NULL;
-    size_t at = s->placed_ids ? str_map_get(s->placed_ids, key) : STR_MAP_MISSING;
-    if (at != STR_MAP_MISSING)
-        return &s->placed[at];
+    bool keyed = bench_memo_key(part, 3, key);
+    const spc_placed_t *p = keyed ? bench_memo_get(&s->placed, key, sizeof *p) : NULL;
+    if (p)
+        return p;
     if (place(s, i, x, fresh, why, whylen) != 0)
         return NULL;
-    if ((!s->placed_ids && !(s->placed_ids = str_map_new(0))) ||
-        str_map_put(s->placed_ids, key, &at) < 0 ||
-        array_grow((void **)&s->placed, &s->cap_placed, at + 1, sizeof *s->placed) != 0) {
+    if (keyed && !(p = bench_memo_put(&s->placed, key, fresh, sizeof *p)))
         snprintf(why, whylen, "out of memory");
-        return NULL;
-    }
-    s->placed[at] = *fresh;
-    return &s->placed[at];
+    return keyed ? p : fresh;
 }
 
 /* A series measure (in ascending order of value) into the stats of its trust, region and England
@@ -739,8 +731,7 @@ static void spc_free(spc_t *s)
     str_map_destroy(&s->trusts);
     str_map_destroy(&s->regions);
     str_map_destroy(&s->months);
-    str_map_destroy(&s->placed_ids);
-    free(s->placed);
+    bench_memo_free(&s->placed);
     free(s->trust_region);
     free(s->region_order);
     free(s->trust_order);
