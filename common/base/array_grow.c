@@ -5,17 +5,27 @@
 #include <stdlib.h>
 #include <string.h>
 
-int array_grow(void **items, size_t *cap, size_t need, size_t size)
+size_t array_grow_cap(size_t cap, size_t need, size_t max)
+{
+    if (need <= cap)
+        return cap;
+    if (need > max)
+        return 0;
+    size_t c = cap ? cap : need;
+    while (c < need) {
+        if (c > SIZE_MAX / 2)
+            return 0;
+        c *= 2;
+    }
+    return c < max ? c : max;
+}
+
+int array_grow_max(void **items, size_t *cap, size_t need, size_t max, size_t size)
 {
     if (need <= *cap)
         return 0;
-    size_t c = *cap ? *cap : need;
-    while (c < need) {
-        if (c > SIZE_MAX / 2)
-            return -1;
-        c *= 2;
-    }
-    if (size == 0 || c > SIZE_MAX / size)
+    size_t c = array_grow_cap(*cap, need, max);
+    if (c == 0 || size == 0 || c > SIZE_MAX / size)
         return -1;
     void *p = realloc(*items, c * size);
     if (!p)
@@ -24,4 +34,9 @@ int array_grow(void **items, size_t *cap, size_t need, size_t size)
     *items = p;
     *cap = c;
     return 0;
+}
+
+int array_grow(void **items, size_t *cap, size_t need, size_t size)
+{
+    return array_grow_max(items, cap, need, SIZE_MAX, size);
 }

@@ -234,6 +234,17 @@ static benchmark_cell_t measure_key(const benchmark_measure_t *x)
                               .month = x->month};
 }
 
+/* A measure's value and count (its key checked apart: check_measure). */
+static int check_value(size_t i, const benchmark_measure_t *x, char *err, size_t errlen)
+{
+    if (!isfinite(x->value) || x->count < 0)
+        return bench_fail(err, errlen,
+                          "measure %zu: value %g and count %lld, expected a finite value and a "
+                          "count >= 0",
+                          i + 1, x->value, x->count);
+    return 0;
+}
+
 static int check_measure(bench_t *b, size_t i, const benchmark_measure_t *x, char *err,
                          size_t errlen)
 {
@@ -247,12 +258,7 @@ static int check_measure(bench_t *b, size_t i, const benchmark_measure_t *x, cha
                           "measure %zu: metric \"%s\" is not a median or mean, expected no "
                           "values",
                           i + 1, x->metric);
-    if (!isfinite(x->value) || x->count < 0)
-        return bench_fail(err, errlen,
-                          "measure %zu: value %g and count %lld, expected a finite value and a "
-                          "count >= 0",
-                          i + 1, x->value, x->count);
-    return 0;
+    return check_value(i, x, err, errlen);
 }
 
 /* A checked cell's trust, site and age label into the maps. */
@@ -697,13 +703,50 @@ static int set_notes(bench_t *b, benchmark_release_t *out)
 
 /* ---- the values of median and mean metrics ---- */
 
-/* A measure (in ascending order of value) into the stats of the rows of its site and every area
- * above it. */
-static int take_one(void *ctx, size_t i, const benchmark_measure_t *x, char *why, size_t whylen)
+bool bench_memo_key(const char *const *part, int n, char *buf)
 {
-    bench_t *b = ctx;
-    if (x->count == 0)
-        return 0;
+    size_t at = 0;
+    for (int p = 0; p < n; p++) {
+        const char *s = part[p] ? part[p] : "";
+        size_t len = strlen(s);
+        if (len > 254)
+            return false;
+        buf[at++] = (char)(len + 1);
+        memcpy(buf + at, s, len);
+        at += len;
+    }
+    buf[at] = '\0';
+    return true;
+}
+
+const void *bench_memo_get(const bench_memo_t *m, const char *key, size_t size)
+{
+    size_t at = m->ids ? str_map_get(m->ids, key) : STR_MAP_MISSING;
+    return at == STR_MAP_MISSING ? NULL : (const char *)m->items + at * size;
+}
+
+const void *bench_memo_put(bench_memo_t *m, const char *key, const void *item, size_t size)
+{
+    size_t at;
+    if ((!m->ids && !(m->ids = str_map_new(0))) || str_map_put(m->ids, key, &at) < 0 ||
+        array_grow(&m->items, &m->cap, at + 1, size) != 0)
+        return NULL;
+    return memcpy((char *)m->items + at * size, item, size);
+}
+
+void bench_memo_free(bench_memo_t *m)
+{
+    str_map_destroy(&m->ids);
+    free(m->items);
+    *m = (bench_memo_t){0};
+}
+
+/* Where a measure's values go: its key checked (when the input is read: the arrays' measures
+ * were at index_input) and placed, the stats of the rows of its site and every area above it.
+ * Returns 0, or -1 with why. */
+static int place(bench_t *b, size_t i, const benchmark_measure_t *x, bench_placed_t *p, char *why,
+                 size_t whylen)
+{
     if (b->in->read_measures && check_measure(b, i, x, why, whylen) != 0)
         return -1;
     benchmark_cell_t c = measure_key(x);
@@ -720,11 +763,49 @@ static int take_one(void *ctx, size_t i, const benchmark_measure_t *x, char *why
     size_t m = str_map_get(b->metric_ids, x->metric);
     int decile;
     size_t k = slot_of(b, &c, &decile);
-    for (size_t a = b->site_area[site]; a != SIZE_MAX; a = b->areas[a].parent) {
+    p->n = 0;
+    for (size_t a = b->site_area[site]; a != SIZE_MAX && p->n < BENCH_LEVELS;
+         a = b->areas[a].parent) {
         size_t r = bench_row(b, m, a, k);
         if (r != SIZE_MAX && b->stat_of[r] != SIZE_MAX)
-            bench_stat_add(&b->stats[b->stat_of[r]], x->value, x->count);
+            p->stat[p->n++] = b->stat_of[r];
     }
+    return 0;
+}
+
+/* The place of a measure's key: found in the memo, or placed and remembered (a period's values
+ * are about one per record and breakdown, their keys far fewer). Returns it, or NULL with why. */
+static const bench_placed_t *placed_of(bench_t *b, size_t i, const benchmark_measure_t *x,
+                                       bench_placed_t *fresh, char *why, size_t whylen)
+{
+    /* what places its values; a NULL part is "" (only keys that passed check_cell are kept,
+     * where the two are alike) */
+    const char *part[] = {x->trust, x->site, x->metric, x->breakdown, x->category};
+    char key[BENCH_MEMO_KEY_MAX(5)];
+    bool keyed = bench_memo_key(part, 5, key);
+    const bench_placed_t *p = keyed ? bench_memo_get(&b->placed, key, sizeof *p) : NULL;
+    if (p) /* placed before, its key checked then: the value alone is this measure's */
+        return b->in->read_measures && check_value(i, x, why, whylen) != 0 ? NULL : p;
+    if (place(b, i, x, fresh, why, whylen) != 0)
+        return NULL;
+    if (keyed && !(p = bench_memo_put(&b->placed, key, fresh, sizeof *p)))
+        snprintf(why, whylen, "out of memory");
+    return keyed ? p : fresh;
+}
+
+/* A measure (in ascending order of value) into the stats of the rows of its site and every area
+ * above it. */
+static int take_one(void *ctx, size_t i, const benchmark_measure_t *x, char *why, size_t whylen)
+{
+    bench_t *b = ctx;
+    if (x->count == 0)
+        return 0;
+    bench_placed_t fresh;
+    const bench_placed_t *p = placed_of(b, i, x, &fresh, why, whylen);
+    if (!p)
+        return -1;
+    for (int j = 0; j < p->n; j++)
+        bench_stat_add(&b->stats[p->stat[j]], x->value, x->count);
     return 0;
 }
 
@@ -853,6 +934,7 @@ static void bench_free(bench_t *b)
     str_map_destroy(&b->trust_ids);
     str_map_destroy(&b->site_ids);
     str_map_destroy(&b->age_ids);
+    bench_memo_free(&b->placed);
     free(b->areas);
     free(b->slots);
     free(b->age_slot);

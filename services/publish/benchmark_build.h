@@ -68,9 +68,25 @@ typedef struct {
     long long count;
     double sum, mean, ss; /* sum of value x count; squares about mean x count */
 } bench_stat_t;
+/* What each key met came to (bench_memo_key's strings → items of size bytes), so that a key is
+ * worked out once for the many values that have it. Zeroed: empty. */
+typedef struct {
+    str_map_t *ids;
+    void *items;
+    size_t cap, size;
+} bench_memo_t;
+
+/* Where the values of one measure key go (benchmark.c's take_one): the stats of its site's rows
+ * and every area's above it. */
+typedef struct {
+    size_t stat[BENCH_LEVELS];
+    int n;
+} bench_placed_t;
 typedef struct {
     const benchmark_input_t *in;
     str_map_t *metric_ids, *trust_ids, *site_ids, *age_ids;
+    /* the measure keys placed (take_one: a key checked and placed once, not for each value) */
+    bench_memo_t placed;
     void *arena;
     /* areas: England, then regions, trusts and sites, each level sorted by code; first[l] is the
      * first area of level l, first[BENCH_LEVELS] the count */
@@ -151,6 +167,19 @@ int bench_fail(char *err, size_t errlen, const char *fmt, ...)
 /* Whether metric m has an SII row: a proportion with at least 2 of England's deciles with a
  * denominator. */
 bool bench_sii_wanted(const bench_t *b, size_t m);
+
+/* The bytes of a memo key of n parts (bench_memo_key). */
+#define BENCH_MEMO_KEY_MAX(n) ((n)*255 + 1)
+/* The n parts of a key (NULL as "") as one string for a map of the keys met (str_map.h): each its
+ * length + 1 in a byte, then its bytes, so that no two keys give the same string whatever bytes
+ * they hold. buf holds BENCH_MEMO_KEY_MAX(n) bytes. Returns false when a part is too long to say
+ * so (longer than 254 bytes): the caller then works without its memo. */
+bool bench_memo_key(const char *const *part, int n, char *buf);
+/* The item kept for key in m (items of size bytes), or NULL when none is. */
+const void *bench_memo_get(const bench_memo_t *m, const char *key, size_t size);
+/* Keeps a copy of item as key's. Returns the copy, or NULL when out of memory. */
+const void *bench_memo_put(bench_memo_t *m, const char *key, const void *item, size_t size);
+void bench_memo_free(bench_memo_t *m);
 /* Disclosure control, decided from the rows' counts alone (before their figures): sets
  * b->suppressed. */
 int bench_suppress(bench_t *b, const benchmark_release_t *out, char *err, size_t errlen);

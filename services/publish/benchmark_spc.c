@@ -45,6 +45,12 @@
 #include "spc.h"
 #include "str_map.h"
 
+/* Where the values of a series measure key (metric, trust, month) go: its metric, its month's
+ * rank and its units (units_of). */
+typedef struct {
+    size_t m, month, u[3];
+} spc_placed_t;
+
 /* One month of one unit of one metric. */
 typedef struct {
     long long num, den, e9;
@@ -69,6 +75,8 @@ typedef struct {
     bench_stat_t *stats;       /* [metric][unit][month rank] of median and mean metrics */
     size_t *cont;              /* metric → its index among those (SIZE_MAX: another kind) */
     size_t n_cont;
+    /* the series measure keys placed (take_one: each looked up once, not for every value) */
+    bench_memo_t placed;
 } spc_t;
 
 static spc_cell_t *cell_at(const spc_t *s, size_t m, size_t u, size_t i)
@@ -224,15 +232,10 @@ static int check_value(const benchmark_measure_t *x, size_t i, char *err, size_t
     return 0;
 }
 
-/* A series measure (in ascending order of value) into the stats of its trust, region and England
- * of its month. */
-static int take_one(void *ctx, size_t i, const benchmark_measure_t *x, char *why, size_t whylen)
+/* Where a series measure's values go, its key looked up. Returns 0, or -1 with why. */
+static int place(const spc_t *s, size_t i, const benchmark_measure_t *x, spc_placed_t *p, char *why,
+                 size_t whylen)
 {
-    spc_t *s = ctx;
-    if (!in_series(s, x->metric, x->breakdown, x->month) || x->count == 0)
-        return 0;
-    if (s->in->read_measures && check_value(x, i, why, whylen) != 0)
-        return -1;
     size_t m = str_map_get(s->metrics, x->metric), month = str_map_get(s->months, x->month);
     if (m == STR_MAP_MISSING || month == STR_MAP_MISSING ||
         str_map_get(s->trusts, x->trust) == STR_MAP_MISSING) {
@@ -242,14 +245,49 @@ static int take_one(void *ctx, size_t i, const benchmark_measure_t *x, char *why
                  i + 1, x->metric, x->trust, x->month);
         return -1;
     }
-    size_t u[3];
-    month = s->month_rank[month];
-    units_of(s, x->trust, u);
+    p->m = m;
+    p->month = s->month_rank[month];
+    units_of(s, x->trust, p->u);
+    return 0;
+}
+
+/* The place of a series measure's key: found in the memo, or placed and remembered (a period's
+ * values are about one per record, their keys far fewer). Returns it, or NULL with why. */
+static const spc_placed_t *placed_of(spc_t *s, size_t i, const benchmark_measure_t *x,
+                                     spc_placed_t *fresh, char *why, size_t whylen)
+{
+    const char *part[] = {x->metric, x->trust, x->month};
+    char key[BENCH_MEMO_KEY_MAX(3)];
+    bool keyed = bench_memo_key(part, 3, key);
+    const spc_placed_t *p = keyed ? bench_memo_get(&s->placed, key, sizeof *p) : NULL;
+    if (p)
+        return p;
+    if (place(s, i, x, fresh, why, whylen) != 0)
+        return NULL;
+    if (keyed && !(p = bench_memo_put(&s->placed, key, fresh, sizeof *p)))
+        snprintf(why, whylen, "out of memory");
+    return keyed ? p : fresh;
+}
+
+/* A series measure (in ascending order of value) into the stats of its trust, region and England
+ * of its month. */
+static int take_one(void *ctx, size_t i, const benchmark_measure_t *x, char *why, size_t whylen)
+{
+    spc_t *s = ctx;
+    if (!in_series(s, x->metric, x->breakdown, x->month) || x->count == 0)
+        return 0;
+    if (s->in->read_measures && check_value(x, i, why, whylen) != 0)
+        return -1;
+    spc_placed_t fresh;
+    const spc_placed_t *p = placed_of(s, i, x, &fresh, why, whylen);
+    if (!p)
+        return -1;
     for (int k = 0; k < 3; k++) {
-        cell_at(s, m, u[k], month)->present = true;
-        if (s->cont[m] != SIZE_MAX)
-            bench_stat_add(&s->stats[(s->cont[m] * s->n_units + u[k]) * s->n_months + month],
-                           x->value, x->count);
+        cell_at(s, p->m, p->u[k], p->month)->present = true;
+        if (s->cont[p->m] != SIZE_MAX)
+            bench_stat_add(
+                &s->stats[(s->cont[p->m] * s->n_units + p->u[k]) * s->n_months + p->month],
+                x->value, x->count);
     }
     return 0;
 }
@@ -693,6 +731,7 @@ static void spc_free(spc_t *s)
     str_map_destroy(&s->trusts);
     str_map_destroy(&s->regions);
     str_map_destroy(&s->months);
+    bench_memo_free(&s->placed);
     free(s->trust_region);
     free(s->region_order);
     free(s->trust_order);

@@ -821,7 +821,7 @@ static int values_load(publish_t *ps, PGconn *db, const PGresult *r, int from, i
         const char *period = i < n ? PQgetvalue(r, i, 1) : PQgetvalue(periods, i - n, 0);
         if (!value_cache_has(ps->values, audit, period) &&
             !value_cache_too_big(ps->values, audit, period) &&
-            release_values_cache(db, ps->values, audit, period, NULL, NULL, 0, err, errlen) < 0)
+            release_values_cache(db, ps->values, audit, period, err, errlen) < 0)
             rc = -1;
     }
     return rc;

@@ -105,28 +105,24 @@ static int read_end(value_cache_t *c, const char *audit, const char *period, int
 }
 
 int release_values_cache(PGconn *db, value_cache_t *c, const char *audit, const char *period,
-                         const char *lit, const char *const *trusts, size_t n_trusts, char *err,
-                         size_t errlen)
+                         char *err, size_t errlen)
 {
-    if (lit && !value_cache_has(c, audit, period))
-        return 1;
     gather_t g = {.cache = c};
     value_cache_batch(c, audit, period, &g.batch);
-    const char *p[] = {audit, period, lit};
-    /* the whole period unsorted (sorted in C), or index ranges */
-    int rc = release_values_rows(db,
-                                 lit ? RELEASE_OF_TRUSTS_SQL("metric.measure", VALUE_COLUMNS)
-                                     : "SELECT " VALUE_COLUMNS
-                                       " FROM metric.measure WHERE audit = $1 AND period = $2",
-                                 lit ? 3 : 2, p, gather_row, &g, err, errlen);
+    const char *p[] = {audit, period};
+    /* unsorted: sorted in C */
+    int rc = release_values_rows(
+        db, "SELECT " VALUE_COLUMNS " FROM metric.measure WHERE audit = $1 AND period = $2", 2, p,
+        gather_row, &g, err, errlen);
     if ((rc = read_end(c, audit, period, rc, err, errlen)) != 0) {
         value_batch_free(&g.batch);
         return rc;
     }
-    rc = value_cache_put(c, audit, period, lit ? trusts : NULL, n_trusts, &g.batch);
-    if (rc < 0)
+    if (value_cache_put(c, audit, period, &g.batch) != 0) {
         snprintf(err, errlen, "out of memory");
-    return rc;
+        return -1;
+    }
+    return 0;
 }
 
 /* A period's keys gone since $3 (its snapshot's xmin), each with its count now when written

@@ -50,14 +50,11 @@ typedef struct {
     bool own, series;
 } release_values_t;
 
-/* Reads the rows of (audit, period) of metric.measure into the cache (value_cache_put): lit NULL,
- * the whole period; otherwise those of the trusts named (trusts, n_trusts; lit their array
- * literal), by index ranges of the key's prefix (audit, period, month, trust). A period whose
- * rows alone are past the cache's budget is marked too big (value_cache_mark_too_big). Returns 0,
- * 1 when not held (not held before, or too big), or -1 with err. */
+/* Reads the rows of (audit, period) of metric.measure into the cache, whole (value_cache_put). A
+ * period whose rows alone are past the cache's budget is marked too big
+ * (value_cache_mark_too_big). Returns 0, 1 when too big (not held), or -1 with err. */
 int release_values_cache(PGconn *db, value_cache_t *c, const char *audit, const char *period,
-                         const char *lit, const char *const *trusts, size_t n_trusts, char *err,
-                         size_t errlen);
+                         char *err, size_t errlen);
 
 /* How old the snapshot of a held period may be for release_values_delta to bring it up to date
  * (ms): half of how long metric keeps the keys it deletes (metric_store.h's

@@ -172,15 +172,10 @@ int value_cache_add(value_cache_t *c, value_batch_t *b, const char *const key[6]
     if (b->n == b->cap) {
         /* the batch's room doubled, never past its limit, and made first in the cache (older
          * periods forgotten), so that what is held and what is read stay within the budget */
-        size_t cap = b->cap ? 2 * b->cap : 1024;
-        if (b->limit && cap > b->limit / sizeof *b->rows)
-            cap = b->limit / sizeof *b->rows;
-        make_room(c, b->audit, b->period, cap * sizeof *b->rows);
-        value_row_t *rows = realloc(b->rows, cap * sizeof *rows);
-        if (!rows)
+        size_t max = b->limit ? b->limit / sizeof *b->rows : SIZE_MAX / sizeof *b->rows;
+        make_room(c, b->audit, b->period, array_grow_cap(b->cap, b->n + 1, max) * sizeof *b->rows);
+        if (array_grow_max((void **)&b->rows, &b->cap, b->n + 1, max, sizeof *b->rows) != 0)
             return -1;
-        b->rows = rows;
-        b->cap = cap;
     }
     value_row_t *r = &b->rows[b->n];
     r->value = value;
@@ -285,73 +280,32 @@ static int splice(held_t *h, size_t kept, const value_row_t *add, size_t n)
     return 0;
 }
 
-static bool named(uint16_t trust, const uint16_t *ids, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        if (ids[i] == trust)
-            return true;
-    return false;
-}
-
-int value_cache_put(value_cache_t *c, const char *audit, const char *period,
-                    const char *const *trusts, size_t n_trusts, value_batch_t *b)
+int value_cache_put(value_cache_t *c, const char *audit, const char *period, value_batch_t *b)
 {
     held_t *h = find(c, audit, period);
-    if (trusts && !h) {
-        value_batch_free(b);
-        return 1;
-    }
-    uint16_t *ids = calloc(n_trusts + 1, sizeof *ids);
-    size_t n_ids = 0;
-    if (!ids)
-        goto fail;
-    for (size_t i = 0; i < n_trusts; i++) {
-        size_t k = str_map_get(c->strings, trusts[i]);
-        if (k != STR_MAP_MISSING) /* otherwise no row has it */
-            ids[n_ids++] = (uint16_t)k;
-    }
-    for (size_t i = 0; trusts && i < b->n; i++)
-        if (!named(b->rows[i].k[K_TRUST], ids, n_ids))
-            goto fail;
     if (b->n > 1)
         qsort(b->rows, b->n, sizeof *b->rows, by_row);
     if (!h) {
         size_t ia, ip;
         if (array_grow((void **)&c->held, &c->cap_held, c->n_held + 1, sizeof *c->held) != 0 ||
-            str_map_put(c->strings, audit, &ia) < 0 || str_map_put(c->strings, period, &ip) < 0)
-            goto fail;
+            str_map_put(c->strings, audit, &ia) < 0 || str_map_put(c->strings, period, &ip) < 0) {
+            value_batch_free(b);
+            return -1;
+        }
         h = &c->held[c->n_held++];
         *h = (held_t){.audit = str_map_key(c->strings, ia), .period = str_map_key(c->strings, ip)};
     }
-    if (!trusts) {
-        free(h->rows);
-        if (b->n > 0 && b->n < b->cap) { /* held at its size, not the batch's room */
-            value_row_t *rows = realloc(b->rows, b->n * sizeof *rows);
-            if (rows)
-                b->rows = rows;
-        }
-        h->rows = b->rows;
-        h->n = b->n;
-        b->rows = NULL;
-    } else {
-        /* the rows kept, in place and in order, then the new ones merged in from the end */
-        size_t kept = 0;
-        for (size_t i = 0; i < h->n; i++)
-            if (!named(h->rows[i].k[K_TRUST], ids, n_ids))
-                h->rows[kept++] = h->rows[i];
-        if (splice(h, kept, b->rows, b->n) != 0)
-            goto fail;
+    free(h->rows);
+    if (b->n > 0 && b->n < b->cap) { /* held at its size, not the batch's room */
+        value_row_t *rows = realloc(b->rows, b->n * sizeof *rows);
+        if (rows)
+            b->rows = rows;
     }
-    free(ids);
+    h->rows = b->rows;
+    h->n = b->n;
+    b->rows = NULL;
     value_batch_free(b);
     return put_done(c, h);
-fail:
-    free(ids);
-    value_batch_free(b);
-    h = find(c, audit, period);
-    if (h)
-        forget(c, (size_t)(h - c->held));
-    return -1;
 }
 
 static void measure_of(const value_cache_t *c, const value_row_t *r, benchmark_measure_t *x)
@@ -485,7 +439,7 @@ int value_cache_apply(value_cache_t *c, const char *audit, const char *period, v
         }
         h->rows[kept++] = *r;
     }
-    /* the keys not held, merged in from the end (as value_cache_put) */
+    /* the keys not held, merged in from the end */
     size_t n_new = 0;
     for (size_t k = 0; k < ns; k++)
         if (!matched[k])

@@ -8,10 +8,10 @@
  * A period is held compactly: per row of metric.measure its trust, site, metric, breakdown,
  * category and month as 16-bit ids of the cache's strings, its value (the double the stream
  * gives: strtod of PostgreSQL's text) and its count, 24 bytes, in ascending order of value (then
- * of the ids: a row is found by its value and key). A put of some trusts' rows replaces what the
- * held period had of them; an apply (value_cache_apply) sets the counts of the keys read, adds
- * those not held and drops the keys gone: either way the rows kept keep their order, the new ones
- * are sorted and merged in (O(rows of the period + new rows x log)).
+ * of the ids: a row is found by its value and key). A put holds a whole period's rows (sorted);
+ * an apply (value_cache_apply) sets the counts of the keys read, adds those not held and drops
+ * the keys gone: the rows kept keep their order, the new ones are sorted and merged in (O(rows of
+ * the period + new rows x log)).
  *
  * Each period held remembers the snapshot its rows are those of (the xmin of the round that last
  * put or applied rows into it, value_cache_snapshot), so that a later round reads only the rows
@@ -98,14 +98,10 @@ void value_batch_free(value_batch_t *b);
 /* Marks (audit, period) too big (forgotten if held). Returns 0, or -1 when out of memory. */
 int value_cache_mark_too_big(value_cache_t *c, const char *audit, const char *period);
 
-/* Puts b's rows (taken: b is emptied) as (audit, period)'s: trusts NULL, the whole period (held
- * or not); otherwise those of the n_trusts trusts named, replacing what the held period had of
- * them (a row of another trust is an error). Then forgets least recently used periods while past
- * the budget, and marks the period too big when it alone is past it. Returns 0, 1 when trusts are
- * given and the period is not held (nothing done), or -1 when out of memory or a row is of another
- * trust (the period forgotten). */
-int value_cache_put(value_cache_t *c, const char *audit, const char *period,
-                    const char *const *trusts, size_t n_trusts, value_batch_t *b);
+/* Puts b's rows (taken: b is emptied) as the whole of (audit, period)'s (held or not), then
+ * forgets least recently used periods while past the budget, and marks the period too big when it
+ * alone is past it. Returns 0, or -1 when out of memory. */
+int value_cache_put(value_cache_t *c, const char *audit, const char *period, value_batch_t *b);
 
 /* Brings the held (audit, period) up to the current round from what changed since its snapshot
  * (both taken: emptied): the keys of set's rows get their counts (those not held added), then the

@@ -1,5 +1,6 @@
 /* test_array_grow.c - a growing array's room (array_grow.h): doubled until it holds what is
- * needed, the new elements zeroed, nothing changed when it fails. */
+ * needed (never past a bound: array_grow_max), the new elements zeroed, nothing changed when it
+ * fails. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -50,11 +51,32 @@ static void test_overflow_leaves_it(void **state)
     free(v);
 }
 
+static void test_bounded(void **state)
+{
+    (void)state;
+    int *v = NULL;
+    size_t cap = 0;
+    /* doubled, the last doubling cut to the bound; past it refused */
+    assert_int_equal(array_grow_cap(0, 1, 10), 1);
+    assert_int_equal(array_grow_cap(8, 9, 10), 10);
+    assert_int_equal(array_grow_cap(8, 8, 10), 8);
+    assert_int_equal(array_grow_cap(10, 11, 10), 0);
+    for (size_t n = 1; n <= 10; n++)
+        assert_int_equal(array_grow_max((void **)&v, &cap, n, 10, sizeof *v), 0);
+    assert_int_equal(cap, 10);
+    v[9] = 3;
+    assert_int_equal(array_grow_max((void **)&v, &cap, 11, 10, sizeof *v), -1);
+    assert_int_equal(cap, 10);
+    assert_int_equal(v[9], 3);
+    free(v);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_grows_and_zeroes),
         cmocka_unit_test(test_overflow_leaves_it),
+        cmocka_unit_test(test_bounded),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
