@@ -119,12 +119,12 @@ int release_values_cache(PGconn *db, value_cache_t *c, const char *audit, const 
     value_cache_batch(c, audit, period, &g.batch);
     const char *p[] = {audit, period, lit};
     /* the whole period unsorted (sorted in C), or index ranges */
-    int rc = release_values_rows(db,
-                                 lit ? RELEASE_OF_TRUSTS_JOIN_SQL("metric.cell", MEASURE_JOIN,
-                                                                  VALUE_COLUMNS, "")
-                                     : "SELECT " VALUE_COLUMNS " FROM " VALUES_OF_CELLS
-                                       " WHERE x.audit = $1 AND x.period = $2",
-                                 lit ? 3 : 2, p, gather_row, &g, err, errlen);
+    int rc = release_values_rows(
+        db,
+        lit ? RELEASE_OF_TRUSTS_JOIN_SQL("metric.cell", MEASURE_JOIN, VALUE_COLUMNS, "")
+            : "SELECT " VALUE_COLUMNS " FROM " VALUES_OF_CELLS
+              " WHERE x.audit = $1 AND x.period = $2",
+        lit ? 3 : 2, p, gather_row, &g, err, errlen);
     if ((rc = read_end(c, audit, period, rc, err, errlen)) != 0) {
         value_batch_free(&g.batch);
         return rc;

@@ -37,7 +37,7 @@ int release_values_rows(PGconn *db, const char *sql, int n, const char *const *p
     "   UNION ALL SELECT (SELECT min(month) FROM " table " WHERE audit = $1 AND period = $2"       \
     "   AND month > ms.m) FROM ms WHERE ms.m IS NOT NULL)"                                         \
     " SELECT a.* FROM ms CROSS JOIN unnest($3::text[]) t(trust) CROSS JOIN LATERAL "               \
-    "(SELECT " columns " FROM " table " x" join                                                   \
+    "(SELECT " columns " FROM " table " x" join                                                    \
     "   WHERE x.audit = $1 AND x.period = $2 AND x.month = ms.m"                                   \
     "   AND x.trust = t.trust" where " OFFSET 0) a"
 
