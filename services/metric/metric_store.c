@@ -1,4 +1,4 @@
-/* metric_store.c - metric.contribution, metric.aggregate and metric.measure, kept together */
+/* metric_store.c - metric.contribution, metric.aggregate, metric.measure and its metric.cell */
 #include "metric_store.h"
 
 #include <math.h>
