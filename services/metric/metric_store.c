@@ -1,4 +1,4 @@
-/* metric_store.c - metric.contribution, metric.aggregate and metric.measure, kept together */
+/* metric_store.c - metric.contribution, metric.aggregate, metric.measure and its metric.cell */
 #include "metric_store.h"
 
 #include <math.h>
@@ -52,7 +52,8 @@ enum {
     C_MISSING,
     NC
 };
-enum { M_VALUE = C_NUM, M_COUNT, NM };
+/* a cell's number, a value and its count (metric.measure, migration 0041) */
+enum { M_CELL, M_VALUE, M_COUNT, NM };
 /* the rows delete_sql returns: an old contribution with its record's cell fields */
 enum {
     O_AUDIT,
@@ -120,28 +121,45 @@ static const char insert_sql[] =
     " SELECT " CELL_KEY ", " SUMS " FROM up"
     " WHERE (" SUMS ") = (0, 0, 0, 0, 0) OR least(" SUMS ") < 0 OR numerator > denominator";
 
-/* Applies to metric.measure, in one upsert in key order, the net change of the count of each
- * value of a cell ($1..$10: the new contributions' values counted on, the old ones' off, added up
- * and sorted in C, only those that change). measure_sql returns the values whose count is now 0
- * or below; measure_add_sql, for a batch that only counts values on (every batch of new records),
- * returns nothing: a count only goes up, and PostgreSQL keeps no copy of the batch's rows to
- * return (a twentieth of the statement). */
-#define MEASURE_UPSERT                                                                             \
-    "INSERT INTO metric.measure AS m (" CELL_KEY ", value, count)"                                 \
-    "   SELECT " CELL_KEY ", value, count FROM unnest($1::text[], $2::text[], $3::text[],"         \
-    "   $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::float8[], $10::bigint[])"  \
-    "   WITH ORDINALITY AS d(" CELL_KEY ", value, count, ord) ORDER BY ord"                        \
-    "   ON CONFLICT (" CELL_KEY ", value) DO UPDATE SET count = m.count + EXCLUDED.count,"      \
-    "   write_xid = EXCLUDED.write_xid"
-static const char measure_sql[] = "WITH up AS (" MEASURE_UPSERT
-                                  "   RETURNING " CELL_KEY ", value, count)"
-                                  " SELECT " CELL_KEY ", value, count FROM up WHERE count <= 0";
-static const char measure_add_sql[] = MEASURE_UPSERT;
-
 #define KEY_MATCHES(t, z)                                                                          \
     " (" t ".audit, " t ".period, " t ".month, " t ".trust, " t ".site, " t ".metric_id, " t       \
     ".breakdown, " t ".category) = (" z ".audit, " z ".period, " z ".month, " z ".trust, " z       \
     ".site, " z ".metric_id, " z ".breakdown, " z ".category)"
+
+/* The numbers of the cells $1..$8 (metric.cell, migration 0041) as (ord, id), ord each cell's
+ * position in the arrays (from 1): those already there found by an index probe each (LATERAL,
+ * OFFSET 0: never a scan of the table whatever its statistics), the others inserted in the order
+ * sent (the cells' key order: two instances inserting the same new cells wait for each other
+ * rather than deadlock). A cell another transaction inserted meanwhile, not yet committed when
+ * this statement's snapshot was taken, is in neither part (the insert waits for that transaction
+ * and does nothing): the caller asks again for the cells missing, under a new snapshot. */
+static const char cell_sql[] =
+    "WITH k AS (SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[],"
+    "   $6::text[], $7::text[], $8::text[]) WITH ORDINALITY AS k(" CELL_KEY ", ord)),"
+    " f AS (SELECT k.ord, x.id FROM k CROSS JOIN LATERAL (SELECT c.id FROM metric.cell c WHERE"
+    KEY_MATCHES("c", "k") " OFFSET 0) x),"
+    " i AS (INSERT INTO metric.cell (" CELL_KEY ") SELECT " CELL_KEY " FROM k"
+    "   WHERE k.ord NOT IN (SELECT ord FROM f) ORDER BY k.ord ON CONFLICT DO NOTHING"
+    "   RETURNING id, " CELL_KEY ")"
+    " SELECT ord, id FROM f UNION ALL SELECT k.ord, i.id FROM i JOIN k ON" KEY_MATCHES("i", "k");
+
+/* Applies to metric.measure, in one upsert in key order (cell, value), the net change of the
+ * count of each value of a cell ($1..$3: the cell's number, the value and the change: the new
+ * contributions' values counted on, the old ones' off, added up and sorted in C, only those that
+ * change). measure_sql returns the values whose count is now 0 or below; measure_add_sql, for a
+ * batch that only counts values on (every batch of new records), returns nothing: a count only
+ * goes up, and PostgreSQL keeps no copy of the batch's rows to return (a twentieth of the
+ * statement). */
+#define MEASURE_UPSERT                                                                             \
+    "INSERT INTO metric.measure AS m (cell, value, count)"                                         \
+    "   SELECT cell, value, count FROM unnest($1::bigint[], $2::float8[], $3::bigint[])"           \
+    "   WITH ORDINALITY AS d(cell, value, count, ord) ORDER BY ord"                                \
+    "   ON CONFLICT (cell, value) DO UPDATE SET count = m.count + EXCLUDED.count,"                 \
+    "   write_xid = EXCLUDED.write_xid"
+static const char measure_sql[] = "WITH up AS (" MEASURE_UPSERT
+                                  "   RETURNING cell, value, count)"
+                                  " SELECT cell, value, count FROM up WHERE count <= 0";
+static const char measure_add_sql[] = MEASURE_UPSERT;
 
 /* Deletes the cells $1..$8 whose sums are all 0. */
 static const char delete_empty_sql[] =
@@ -150,18 +168,15 @@ static const char delete_empty_sql[] =
     " WHERE" KEY_MATCHES("a", "z") " AND (a.numerator, a.denominator, a.expected_e9, a.held,"
     "   a.missing) = (0, 0, 0, 0, 0)";
 
-/* Deletes the values $1..$9 of cells whose count is 0, each key left in metric.measure_gone
- * (migration 0040: publish reads the keys gone since its last round), and deletes the gone keys
- * older than MEASURE_GONE_HORIZON_S (an index range of a small table; rows another instance is
- * deleting are skipped, never waited for). */
+/* Deletes the values $1, $2 (a cell's number, a value) whose count is 0, each key left in
+ * metric.measure_gone (migration 0040: publish reads the keys gone since its last round), and
+ * deletes the gone keys older than MEASURE_GONE_HORIZON_S (an index range of a small table; rows
+ * another instance is deleting are skipped, never waited for). */
 static const char delete_values_sql[] =
-    "WITH d AS (DELETE FROM metric.measure m USING unnest($1::text[], $2::text[], $3::text[],"
-    "   $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::float8[])"
-    "   AS z(" CELL_KEY ", value)"
-    "   WHERE" KEY_MATCHES("m", "z") " AND m.value = z.value AND m.count = 0"
-    "   RETURNING m.audit, m.period, m.month, m.trust, m.site, m.metric_id, m.breakdown,"
-    "   m.category, m.value),"
-    " g AS (INSERT INTO metric.measure_gone (" CELL_KEY ", value) SELECT * FROM d)"
+    "WITH d AS (DELETE FROM metric.measure m USING unnest($1::bigint[], $2::float8[])"
+    "   AS z(cell, value) WHERE m.cell = z.cell AND m.value = z.value AND m.count = 0"
+    "   RETURNING m.cell, m.value),"
+    " g AS (INSERT INTO metric.measure_gone (cell, value) SELECT * FROM d)"
     " DELETE FROM metric.measure_gone WHERE ctid IN (SELECT ctid FROM metric.measure_gone"
     "   WHERE gone_at < now() - make_interval(secs => " STR(MEASURE_GONE_HORIZON_S) ")"
     "   LIMIT 10000 FOR UPDATE SKIP LOCKED)";
@@ -192,13 +207,11 @@ static int fail(char *err, size_t errlen, const char *what)
     return -1;
 }
 
-/* The cell of row i of r, for a message. */
-static void cell_text(const PGresult *r, int i, char *out, size_t cap)
+/* A cell's fields (C_NUM of them), for a message. */
+static void cell_text(const char *const *f, char *out, size_t cap)
 {
-    snprintf(out, cap, "(%s, %s, %s, %s, %s, %s, %s, %s)", PQgetvalue(r, i, C_AUDIT),
-             PQgetvalue(r, i, C_PERIOD), PQgetvalue(r, i, C_MONTH), PQgetvalue(r, i, C_TRUST),
-             PQgetvalue(r, i, C_SITE), PQgetvalue(r, i, C_METRIC), PQgetvalue(r, i, C_BREAKDOWN),
-             PQgetvalue(r, i, C_CATEGORY));
+    snprintf(out, cap, "(%s, %s, %s, %s, %s, %s, %s, %s)", f[C_AUDIT], f[C_PERIOD], f[C_MONTH],
+             f[C_TRUST], f[C_SITE], f[C_METRIC], f[C_BREAKDOWN], f[C_CATEGORY]);
 }
 
 /* The net change of a batch, added up here rather than by GROUP BY in PostgreSQL: per cell, its
@@ -209,6 +222,7 @@ static void cell_text(const PGresult *r, int i, char *out, size_t cap)
 typedef struct {
     const char *f[C_NUM];
     long long sum[5];
+    long long id; /* its number in metric.cell (cell_ids), 0 until known */
 } cell_delta_t;
 
 typedef struct {
@@ -375,59 +389,35 @@ static int by_cell(const void *a, const void *b)
     return cmp_cell(*(const cell_delta_t *const *)a, *(const cell_delta_t *const *)b);
 }
 
-/* A value's delta with its cell, to sort by both. */
+/* A value's delta with its cell's number, to sort by both. */
 typedef struct {
-    const cell_delta_t *cell;
+    long long cell;
     const value_delta_t *v;
 } value_at_t;
 
-/* metric.measure's key order (migration 0034): audit, period, month, trust, then the value, then
- * site, category, breakdown, metric. A batch's values then go into each month and trust's range of
- * the key in one ascending pass, where the cell's order swept that range once per site, metric,
- * breakdown and category (about a fifth more of the upsert's time, comparing keys on pages
- * further apart). */
+/* metric.measure's key order (migration 0041): the cell's number, then the value. */
 static int by_measure_key(const void *a, const void *b)
 {
-    static const int first[] = {C_AUDIT, C_PERIOD, C_MONTH, C_TRUST},
-                     then[] = {C_SITE, C_CATEGORY, C_BREAKDOWN, C_METRIC};
     const value_at_t *x = a, *y = b;
-    for (size_t i = 0; i < sizeof first / sizeof *first; i++) {
-        int r = strcmp(x->cell->f[first[i]], y->cell->f[first[i]]);
-        if (r)
-            return r;
-    }
+    if (x->cell != y->cell)
+        return x->cell < y->cell ? -1 : 1;
     if (x->v->value != y->v->value)
         return x->v->value < y->v->value ? -1 : 1;
-    for (size_t i = 0; i < sizeof then / sizeof *then; i++) {
-        int r = strcmp(x->cell->f[then[i]], y->cell->f[then[i]]);
-        if (r)
-            return r;
-    }
     return 0;
 }
 
-/* The deltas that change something, in key order (the order every instance locks rows in: by
- * bytes, the order of the tables' keys under the C and C.UTF-8 collations), as columns for
- * insert_sql ($18..$30) and measure_sql; *counted_off whether a value's count goes down. Returns
- * 0, or -1 when out of memory. */
-static int delta_columns(const deltas_t *d, pg_columns_t *cells, pg_columns_t *values,
-                         bool *counted_off)
+/* The cells whose sums change, in key order (the order every instance locks rows in: by bytes,
+ * the order of the tables' keys under the C and C.UTF-8 collations), as columns for insert_sql
+ * ($18..$30). Returns 0, or -1 when out of memory. */
+static int delta_columns(const deltas_t *d, pg_columns_t *cells)
 {
-    *counted_off = false;
-    size_t nc = str_map_size(d->cell_index), nv = str_map_size(d->value_index);
+    size_t nc = str_map_size(d->cell_index);
     const cell_delta_t **order = malloc((nc + 1) * sizeof *order);
-    value_at_t *vorder = malloc((nv + 1) * sizeof *vorder);
-    if (!order || !vorder) {
-        free(order);
-        free(vorder);
+    if (!order)
         return -1;
-    }
     for (size_t i = 0; i < nc; i++)
         order[i] = &d->cells[i];
     qsort(order, nc, sizeof *order, by_cell);
-    for (size_t i = 0; i < nv; i++)
-        vorder[i] = (value_at_t){&d->cells[d->values[i].cell], &d->values[i]};
-    qsort(vorder, nv, sizeof *vorder, by_measure_key);
     for (size_t i = 0; i < nc; i++) {
         const cell_delta_t *c = order[i];
         if (!c->sum[0] && !c->sum[1] && !c->sum[2] && !c->sum[3] && !c->sum[4])
@@ -442,24 +432,89 @@ static int delta_columns(const deltas_t *d, pg_columns_t *cells, pg_columns_t *v
         }
         pg_columns_row(cells, v);
     }
-    for (size_t i = 0; i < nv; i++) {
-        const value_delta_t *vd = vorder[i].v;
-        if (vd->count == 0)
-            continue;
+    free(order);
+    return 0;
+}
+
+/* Sets the number in metric.cell of each cell whose values' counts change, inserting the cells
+ * it does not hold yet (cell_sql, in the cells' key order); *any whether there is one. A cell
+ * missing from cell_sql's answer was inserted by a transaction that has committed since (the
+ * insert waited for it): asked again, it is found. Returns 0, or -1 with err. */
+static int cell_ids(PGconn *db, deltas_t *d, bool *any, char *err, size_t errlen)
+{
+    size_t nc = str_map_size(d->cell_index), nv = str_map_size(d->value_index);
+    cell_delta_t **ask = malloc((nc + 1) * sizeof *ask);
+    bool *need = calloc(nc + 1, sizeof *need);
+    int rc = -1;
+    *any = false;
+    if (!ask || !need) {
+        fail(err, errlen, "out of memory");
+        goto done;
+    }
+    for (size_t i = 0; i < nv; i++)
+        if (d->values[i].count != 0)
+            *any = need[d->values[i].cell] = true;
+    for (int attempt = 0; attempt < 3; attempt++) {
+        size_t n = 0;
+        for (size_t i = 0; i < nc; i++)
+            if (need[i] && d->cells[i].id == 0)
+                ask[n++] = &d->cells[i];
+        if (n == 0) {
+            rc = 0;
+            goto done;
+        }
+        qsort(ask, n, sizeof *ask, by_cell);
+        pg_columns_t cols;
+        pg_columns_open(&cols, C_NUM);
+        for (size_t i = 0; i < n; i++)
+            pg_columns_row(&cols, ask[i]->f);
+        PGresult *r = NULL;
+        if (pg_columns_close(&cols) != 0)
+            fail(err, errlen, "out of memory");
+        else
+            r = db_query(db, cell_sql, C_NUM, cols.params, err, errlen);
+        pg_columns_free(&cols);
+        if (!r)
+            goto done;
+        for (int i = 0; i < PQntuples(r); i++) {
+            long long ord = strtoll(PQgetvalue(r, i, 0), NULL, 10);
+            if (ord >= 1 && (size_t)ord <= n)
+                ask[ord - 1]->id = strtoll(PQgetvalue(r, i, 1), NULL, 10);
+        }
+        PQclear(r);
+    }
+    fail(err, errlen, "metric.cell: a cell inserted is still not found");
+done:
+    free(ask);
+    free(need);
+    return rc;
+}
+
+/* The values whose counts change, in metric.measure's key order (cell_ids set their cells'
+ * numbers), as columns for measure_sql; *counted_off whether a count goes down. Returns 0, or -1
+ * when out of memory. */
+static int value_columns(const deltas_t *d, pg_columns_t *values, bool *counted_off)
+{
+    *counted_off = false;
+    size_t nv = str_map_size(d->value_index), n = 0;
+    value_at_t *order = malloc((nv + 1) * sizeof *order);
+    if (!order)
+        return -1;
+    for (size_t i = 0; i < nv; i++)
+        if (d->values[i].count != 0)
+            order[n++] = (value_at_t){d->cells[d->values[i].cell].id, &d->values[i]};
+    qsort(order, n, sizeof *order, by_measure_key);
+    for (size_t i = 0; i < n; i++) {
+        const value_delta_t *vd = order[i].v;
         *counted_off |= vd->count < 0;
-        char value[32], count[24];
+        char cell[24], value[32], count[24];
         if (!vd->text[0])
             snprintf(value, sizeof value, "%.17g", vd->value);
-        format_ll(count, vd->count);
-        const char *v[NM];
-        for (int k = 0; k < C_NUM; k++)
-            v[k] = vorder[i].cell->f[k];
-        v[M_VALUE] = vd->text[0] ? vd->text : value;
-        v[M_COUNT] = count;
+        const char *v[NM] = {format_ll(cell, order[i].cell), vd->text[0] ? vd->text : value,
+                             format_ll(count, vd->count)};
         pg_columns_row(values, v);
     }
     free(order);
-    free(vorder);
     return 0;
 }
 
@@ -557,8 +612,11 @@ static int check_cells(const PGresult *r, metric_store_is_ratio_fn is_ratio, voi
         if (!negative && is_ratio &&
             is_ratio(ctx, PQgetvalue(r, i, C_AUDIT), PQgetvalue(r, i, C_METRIC)))
             continue; /* a ratio's observed count above its denominator */
+        const char *f[C_NUM];
+        for (int c = 0; c < C_NUM; c++)
+            f[c] = PQgetvalue(r, i, c);
         char cell[600];
-        cell_text(r, i, cell, sizeof cell);
+        cell_text(f, cell, sizeof cell);
         snprintf(err, errlen,
                  "metric.aggregate would hold numerator %lld of denominator %lld (expected x 1e9 "
                  "%lld, held %lld, missing %lld) in cell %s: its sums no longer match "
@@ -569,10 +627,19 @@ static int check_cells(const PGresult *r, metric_store_is_ratio_fn is_ratio, voi
     return 0;
 }
 
+/* The fields of the cell numbered id in d, for a message. */
+static void cell_of_id(const deltas_t *d, long long id, char *out, size_t cap)
+{
+    snprintf(out, cap, "%lld", id);
+    for (size_t i = 0; i < str_map_size(d->cell_index); i++)
+        if (d->cells[i].id == id)
+            cell_text(d->cells[i].f, out, cap);
+}
+
 /* Applies the values' net counts to metric.measure, deleting those gone to 0 (only when a count
- * went down: counted_off). */
-static int replace_measures(PGconn *db, const pg_columns_t *values, bool counted_off, char *err,
-                            size_t errlen)
+ * went down: counted_off); d: their cells, for a message. */
+static int replace_measures(PGconn *db, const deltas_t *d, const pg_columns_t *values,
+                            bool counted_off, char *err, size_t errlen)
 {
     if (!counted_off)
         return db_execp(db, measure_add_sql, NM, values->params, err, errlen);
@@ -585,7 +652,7 @@ static int replace_measures(PGconn *db, const pg_columns_t *values, bool counted
     for (int i = 0; i < PQntuples(r); i++) {
         if (strcmp(PQgetvalue(r, i, M_COUNT), "0") != 0) {
             char cell[600];
-            cell_text(r, i, cell, sizeof cell);
+            cell_of_id(d, strtoll(PQgetvalue(r, i, M_CELL), NULL, 10), cell, sizeof cell);
             snprintf(err, errlen,
                      "metric.measure would count value %s %s times in cell %s: its counts no "
                      "longer match metric.contribution",
@@ -642,8 +709,7 @@ int metric_store_replace(PGconn *db, const metric_store_record_t *recs, size_t n
         fail(err, errlen, "out of memory");
         goto done;
     }
-    if (delta_columns(&d, &cells, &values, &counted_off) != 0 || pg_columns_close(&cells) != 0 ||
-        pg_columns_close(&values) != 0) {
+    if (delta_columns(&d, &cells) != 0 || pg_columns_close(&cells) != 0) {
         fail(err, errlen, "out of memory");
         goto done;
     }
@@ -663,7 +729,18 @@ int metric_store_replace(PGconn *db, const metric_store_record_t *recs, size_t n
     }
     if (gone.nrows > 0 && db_execp(db, delete_empty_sql, C_NUM, gone.params, err, errlen) != 0)
         goto done;
-    if (values.nrows > 0 && replace_measures(db, &values, counted_off, err, errlen) != 0)
+    bool any_value;
+    if (cell_ids(db, &d, &any_value, err, errlen) != 0)
+        goto done;
+    if (!any_value) {
+        rc = 0;
+        goto done;
+    }
+    if (value_columns(&d, &values, &counted_off) != 0 || pg_columns_close(&values) != 0) {
+        fail(err, errlen, "out of memory");
+        goto done;
+    }
+    if (replace_measures(db, &d, &values, counted_off, err, errlen) != 0)
         goto done;
     rc = 0;
 done:

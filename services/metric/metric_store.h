@@ -14,7 +14,10 @@
  *
  * Each row of metric.measure carries the transaction that wrote its current version (write_xid,
  * migration 0040), and each value deleted leaves its key in metric.measure_gone, so that publish
- * reads only what changed since its last round. */
+ * reads only what changed since its last round. metric.measure and metric.measure_gone key a
+ * value by its cell's number in metric.cell, which holds each cell's fields once (migration 0041:
+ * a new value is one short key entry, not nine columns of text); a cell is inserted with a batch's
+ * first value in it and never deleted. */
 #ifndef NCAP_METRIC_STORE_H
 #define NCAP_METRIC_STORE_H
 
@@ -56,8 +59,8 @@ typedef bool (*metric_store_is_ratio_fn)(void *ctx, const char *audit, const cha
  * match the contributions: the transaction must roll back), or a contribution's value not finite.
  * The net change per cell and per value (new less old) is added up here, in memory, and only the
  * cells and values that change are sent. Cost: O(contributions replaced), in two statements (a
- * row per record deleted, a row per record inserted with the cells' upsert), up to four more with
- * values or emptied rows. */
+ * row per record deleted, a row per record inserted with the cells' upsert), up to five more with
+ * values (their cells' numbers, the counts' upsert) or emptied rows. */
 int metric_store_replace(PGconn *db, const metric_store_record_t *recs, size_t n,
                          metric_store_is_ratio_fn is_ratio, void *ctx, char *err, size_t errlen);
 

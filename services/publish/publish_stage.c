@@ -725,15 +725,23 @@ static int rebuild_read(publish_t *ps, PGconn *db, const orgs_t *orgs, const PGr
 #define SUMS_CACHE_MAX_BYTES ((size_t)48 << 20)
 
 /* The periods of an audit with rows in metric.aggregate or metric.measure up to $2, each found by
- * an index probe (a loose scan of the primary keys, which start with audit and period). */
+ * an index probe (a loose scan of the keys of metric.aggregate and metric.cell, which start with
+ * audit and period; a cell counts when it has a value: a probe of metric.measure's key). */
+#define PERIOD_WITH_VALUES(after)                                                                  \
+    "SELECT c.period FROM metric.cell c WHERE c.audit = $1" after                                  \
+    "   AND EXISTS (SELECT FROM metric.measure v WHERE v.cell = c.id)"                             \
+    "   ORDER BY c.audit, c.period LIMIT 1"
 static const char audit_periods_sql[] =
     "WITH RECURSIVE a(p) AS (SELECT min(period) FROM metric.aggregate WHERE audit = $1"
     "   UNION ALL SELECT (SELECT min(period) FROM metric.aggregate WHERE audit = $1"
     "   AND period > a.p) FROM a WHERE a.p IS NOT NULL),"
-    " m(p) AS (SELECT min(period) FROM metric.measure WHERE audit = $1"
-    "   UNION ALL SELECT (SELECT min(period) FROM metric.measure WHERE audit = $1"
-    "   AND period > m.p) FROM m WHERE m.p IS NOT NULL)"
-    " SELECT p FROM a WHERE p <= $2 UNION SELECT p FROM m WHERE p <= $2";
+    " m(p) AS (SELECT (" PERIOD_WITH_VALUES(
+        " ") ")"
+             "   UNION ALL SELECT (" PERIOD_WITH_VALUES(
+                 " AND c.period > m.p ") ") FROM m"
+                                         "   WHERE m.p IS NOT NULL)"
+                                         " SELECT p FROM a WHERE p <= $2 UNION SELECT p FROM m "
+                                         "WHERE p <= $2";
 
 /* Frees a load whose strings are the cache's. */
 static void load_free_shared(load_t *l)

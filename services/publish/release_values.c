@@ -38,14 +38,22 @@ int release_values_rows(PGconn *db, const char *sql, int n, const char *const *p
     return db_exec(db, "CLOSE publish_rows", err, errlen);
 }
 
+/* A row of metric.measure with its cell's fields (migration 0041: metric.cell, as x, holds
+ * them; a period's cells are an index range of its key, each cell's values one of
+ * metric.measure's), the columns as benchmark_measure_t and value_cache_add have them. */
+#define MEASURE_JOIN " JOIN metric.measure m ON m.cell = x.id"
+#define VALUES_OF_CELLS "metric.cell x" MEASURE_JOIN
+#define VALUE_COLUMNS                                                                              \
+    "x.trust, x.site, x.metric_id, x.breakdown, x.category, x.month, m.value, m.count"
+
 /* The rows as benchmark_measure_t has them; ORDER BY value: ascending, equal values together.
  * Cost: PostgreSQL's sort of the rows (about one per record and breakdown of the period, or per
  * record of the audit up to it for the run charts), publish's memory one fetch of them. */
 static const char *const values_sql[] = {
-    "SELECT trust, site, metric_id, breakdown, category, month, value, count FROM metric.measure"
-    " WHERE audit = $1 AND period = $2 ORDER BY value",
-    "SELECT trust, site, metric_id, breakdown, category, month, value, count FROM metric.measure"
-    " WHERE audit = $1 AND period <= $2 AND breakdown = 'all' AND month <> '' ORDER BY value"};
+    "SELECT " VALUE_COLUMNS " FROM " VALUES_OF_CELLS " WHERE x.audit = $1 AND x.period = $2"
+    " ORDER BY m.value",
+    "SELECT " VALUE_COLUMNS " FROM " VALUES_OF_CELLS " WHERE x.audit = $1 AND x.period <= $2"
+    "   AND x.breakdown = 'all' AND x.month <> '' ORDER BY m.value"};
 
 typedef struct {
     benchmark_each_measure_t each;
@@ -65,9 +73,6 @@ static int hand_row(void *ctx, const PGresult *r, int i)
                              .count = strtoll(PQgetvalue(r, i, 7), NULL, 10)};
     return h->each(h->ctx, &x);
 }
-
-/* The columns of a row of metric.measure as values_sql has them. */
-#define VALUE_COLUMNS "trust, site, metric_id, breakdown, category, month, value, count"
 
 typedef struct {
     value_cache_t *cache;
@@ -111,9 +116,10 @@ int release_values_cache(PGconn *db, value_cache_t *c, const char *audit, const 
     value_cache_batch(c, audit, period, &g.batch);
     const char *p[] = {audit, period};
     /* unsorted: sorted in C */
-    int rc = release_values_rows(
-        db, "SELECT " VALUE_COLUMNS " FROM metric.measure WHERE audit = $1 AND period = $2", 2, p,
-        gather_row, &g, err, errlen);
+    int rc = release_values_rows(db,
+                                 "SELECT " VALUE_COLUMNS " FROM " VALUES_OF_CELLS
+                                 " WHERE x.audit = $1 AND x.period = $2",
+                                 2, p, gather_row, &g, err, errlen);
     if ((rc = read_end(c, audit, period, rc, err, errlen)) != 0) {
         value_batch_free(&g.batch);
         return rc;
@@ -126,15 +132,14 @@ int release_values_cache(PGconn *db, value_cache_t *c, const char *audit, const 
 }
 
 /* A period's keys gone since $3 (its snapshot's xmin), each with its count now when written
- * again (NULL: gone); a key deleted more than once comes once. */
+ * again (NULL: gone); a key deleted more than once comes once. The keys gone since, of every
+ * period (an index range of metric.measure_gone by write_xid: a round's worth), each joined to
+ * its cell by the cell's number. */
 static const char gone_sql[] =
-    "SELECT g.trust, g.site, g.metric_id, g.breakdown, g.category, g.month, g.value, m.count"
-    " FROM (SELECT DISTINCT audit, period, month, trust, site, metric_id, breakdown, category,"
-    "   value FROM metric.measure_gone WHERE audit = $1 AND period = $2 AND write_xid >= $3::xid8) "
-    "g"
-    " LEFT JOIN metric.measure m ON m.audit = g.audit AND m.period = g.period"
-    "   AND m.month = g.month AND m.trust = g.trust AND m.value = g.value AND m.site = g.site"
-    "   AND m.category = g.category AND m.breakdown = g.breakdown AND m.metric_id = g.metric_id";
+    "SELECT x.trust, x.site, x.metric_id, x.breakdown, x.category, x.month, g.value, m.count"
+    " FROM (SELECT DISTINCT cell, value FROM metric.measure_gone WHERE write_xid >= $3::xid8) g"
+    " JOIN metric.cell x ON x.id = g.cell AND x.audit = $1 AND x.period = $2"
+    " LEFT JOIN metric.measure m ON m.cell = g.cell AND m.value = g.value";
 
 int release_values_delta(PGconn *db, value_cache_t *c, const char *audit, const char *period,
                          const char *lit, char *err, size_t errlen)
@@ -154,8 +159,9 @@ int release_values_delta(PGconn *db, value_cache_t *c, const char *audit, const 
     int rc = release_values_rows(db, gone_sql, 3, pg, gather_row, &d, err, errlen);
     if (rc == 0 && lit)
         rc = release_values_rows(db,
-                                 RELEASE_OF_TRUSTS_WHERE_SQL("metric.measure", VALUE_COLUMNS,
-                                                             " AND x.write_xid >= $4::xid8"),
+                                 RELEASE_OF_TRUSTS_JOIN_SQL("metric.cell", MEASURE_JOIN,
+                                                            VALUE_COLUMNS,
+                                                            " AND m.write_xid >= $4::xid8"),
                                  4, pr, gather_row, &d, err, errlen);
     if ((rc = read_end(c, audit, period, rc, err, errlen)) != 0) {
         value_batch_free(&d.gone);

@@ -29,14 +29,16 @@ int release_values_rows(PGconn *db, const char *sql, int n, const char *const *p
  * $2) and the trusts $3 only: per month of the period (a loose scan of the key) and trust, an
  * index range of that trust's rows (OFFSET 0 keeps the planner from a scan of the whole table
  * filtered by trust). Cost: O(those rows). */
-#define RELEASE_OF_TRUSTS_SQL(table, columns) RELEASE_OF_TRUSTS_WHERE_SQL(table, columns, "")
-/* The same, only the rows that also meet where (SQL starting " AND ", on the table as x). */
-#define RELEASE_OF_TRUSTS_WHERE_SQL(table, columns, where)                                         \
+#define RELEASE_OF_TRUSTS_SQL(table, columns) RELEASE_OF_TRUSTS_JOIN_SQL(table, "", columns, "")
+/* The same with each row of the table (as x) joined by join (SQL starting " JOIN "), and only the
+ * rows that also meet where (SQL starting " AND ", or ""). */
+#define RELEASE_OF_TRUSTS_JOIN_SQL(table, join, columns, where)                                    \
     "WITH RECURSIVE ms(m) AS (SELECT min(month) FROM " table " WHERE audit = $1 AND period = $2"   \
     "   UNION ALL SELECT (SELECT min(month) FROM " table " WHERE audit = $1 AND period = $2"       \
     "   AND month > ms.m) FROM ms WHERE ms.m IS NOT NULL)"                                         \
     " SELECT a.* FROM ms CROSS JOIN unnest($3::text[]) t(trust) CROSS JOIN LATERAL "               \
-    "(SELECT " columns " FROM " table " x WHERE x.audit = $1 AND x.period = $2 AND x.month = ms.m" \
+    "(SELECT " columns " FROM " table " x" join                                                    \
+    "   WHERE x.audit = $1 AND x.period = $2 AND x.month = ms.m"                                   \
     "   AND x.trust = t.trust" where " OFFSET 0) a"
 
 /* A reader's state: the connection (in the round's transaction, so that the values are those of

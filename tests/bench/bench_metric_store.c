@@ -145,7 +145,9 @@ int main(void)
     printf("bench_metric_store: %d records, batches of %d, %d contributions each in 4 breakdowns\n",
            N_RECORDS, BATCH, N_METRICS + 1);
     for (int kinds = 0; kinds < 2; kinds++) {
-        if (db_exec(db, "TRUNCATE metric.record_contribution, metric.aggregate, metric.measure",
+        if (db_exec(db,
+                    "TRUNCATE metric.record_contribution, metric.aggregate, metric.measure, "
+                    "metric.cell",
                     err, sizeof err) != 0) {
             fprintf(stderr, "bench_metric_store: %s\n", err);
             return 1;

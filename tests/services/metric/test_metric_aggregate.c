@@ -241,6 +241,10 @@ static long long count_of(PGconn *db, const char *sql)
     " expected_e9, held, missing"
 #define MEASURE_COLUMNS                                                                            \
     "audit, period, month, trust, site, metric_id, breakdown, category, value, count"
+/* metric.measure's rows with their cells' fields (migration 0041: metric.cell holds them) */
+#define MEASURE_ROWS                                                                               \
+    "(SELECT c.audit, c.period, c.month, c.trust, c.site, c.metric_id, c.breakdown, c.category,"   \
+    "   m.value, m.count FROM metric.measure m JOIN metric.cell c ON c.id = m.cell) mr"
 
 /* metric.aggregate and metric.measure equal to the GROUP BYs over metric.contribution, both ways,
  * and no cell or value left at 0. */
@@ -255,7 +259,7 @@ static void assert_sums_match_contributions(PGconn *db)
         fail_msg("%lld cells of metric.aggregate differ from the sums of metric.contribution",
                  differ);
     differ = count_of(db, "WITH c AS (" CONTRIBUTION_VALUES "),"
-                          " m AS (SELECT " MEASURE_COLUMNS " FROM metric.measure)"
+                          " m AS (SELECT " MEASURE_COLUMNS " FROM " MEASURE_ROWS ")"
                           " SELECT count(*) FROM ((SELECT * FROM c EXCEPT SELECT * FROM m)"
                           "   UNION ALL (SELECT * FROM m EXCEPT SELECT * FROM c)) x");
     if (differ)
@@ -448,8 +452,9 @@ static void test_aggregate_follows_every_version(void **state)
     assert_aggregate_right(db, def, 4);
     assert_int_equal(count_of(db, "SELECT count(*) FROM metric.aggregate WHERE trust = 'RC3'"), 0);
     /* its values' rows deleted, their keys left for publish */
-    assert_int_equal(count_of(db, "SELECT count(*) FROM metric.measure WHERE trust = 'RC3'"), 0);
-    assert_true(count_of(db, "SELECT count(*) FROM metric.measure_gone WHERE trust = 'RC3'") > 0);
+    assert_int_equal(count_of(db, "SELECT count(*) FROM " MEASURE_ROWS " WHERE trust = 'RC3'"), 0);
+    assert_true(count_of(db, "SELECT count(*) FROM metric.measure_gone g"
+                             " JOIN metric.cell c ON c.id = g.cell WHERE c.trust = 'RC3'") > 0);
 
     free_versions(v1, N_RECORDS);
     free_versions(v2, n2);
@@ -701,7 +706,7 @@ static char *hand_expected(const hand_t *last, size_t n)
     "SELECT (SELECT string_agg(concat_ws(' ', " AGGREGATE_COLUMNS "), ','"                         \
     "   ORDER BY " AGGREGATE_COLUMNS ") FROM metric.aggregate) || ' / ' ||"                        \
     " (SELECT string_agg(concat_ws(' ', " MEASURE_COLUMNS "), ',' ORDER BY " MEASURE_COLUMNS ")"   \
-    "   FROM metric.measure)"
+    "   FROM " MEASURE_ROWS ")"
 
 static void test_hand_made_contributions(void **state)
 {
@@ -729,7 +734,9 @@ static void test_hand_made_contributions(void **state)
     for (unsigned run = 0; run < 3; run++) {
         unsigned seed = 1234567u + run * 7777u;
         pg_fixture_exec(db, "RESET ROLE");
-        pg_fixture_exec(db, "TRUNCATE metric.record_contribution, metric.aggregate, metric.measure");
+        pg_fixture_exec(
+            db,
+            "TRUNCATE metric.record_contribution, metric.aggregate, metric.measure, metric.cell");
         pg_fixture_exec(db, "SET ROLE ncap_metric");
         shuffle(earlier, ne, &seed);
         shuffle(finals, H_RECORDS, &seed);
@@ -751,10 +758,10 @@ static void test_hand_made_contributions(void **state)
                     zero += last[i].c[j].value == 0.0;
                 }
         assert_true(tenth > 0 && zero > 0);
-        assert_int_equal(count_of(db, "SELECT coalesce(sum(count), 0) FROM metric.measure"
+        assert_int_equal(count_of(db, "SELECT coalesce(sum(count), 0) FROM " MEASURE_ROWS
                                       " WHERE breakdown = 'all' AND value = 0.1::float8"),
                          tenth);
-        assert_int_equal(count_of(db, "SELECT coalesce(sum(count), 0) FROM metric.measure"
+        assert_int_equal(count_of(db, "SELECT coalesce(sum(count), 0) FROM " MEASURE_ROWS
                                       " WHERE breakdown = 'all' AND value = 0"),
                          zero);
         assert_int_equal(count_of(db, "SELECT count(*) FROM metric.measure"

@@ -215,6 +215,7 @@ static const char *const expected[] = {
     "ncap_metric      table metric.record_contribution             SELECT INSERT DELETE",
     "ncap_metric      view metric.contribution                     SELECT",
     "ncap_metric      table metric.aggregate                       SELECT INSERT UPDATE DELETE",
+    "ncap_metric      table metric.cell                            SELECT INSERT",
     "ncap_metric      table metric.measure                         SELECT INSERT UPDATE DELETE",
     "ncap_metric      table metric.measure_gone                    SELECT INSERT UPDATE(gone_at) DELETE",
     "ncap_metric      table metric.quarantine                      SELECT INSERT UPDATE DELETE",
@@ -235,6 +236,7 @@ static const char *const expected[] = {
                                                                    " record_id, trust, valid,"
                                                                    " version, write_xid)",
     "ncap_publish     table metric.aggregate                       SELECT",
+    "ncap_publish     table metric.cell                            SELECT",
     "ncap_publish     table metric.measure                         SELECT",
     "ncap_publish     table metric.measure_gone                    SELECT",
     "ncap_publish     table publish.organisation                   SELECT",
@@ -512,9 +514,10 @@ static void test_held_back_refused_and_stage_reads_allowed(void **state)
                  " 0)",
                  stages[i].ops.backlog_sql);
         assert_allowed(db, stages[i].role, sql);
-        snprintf(sql, sizeof sql,
-                 "DEALLOCATE ALL; PREPARE probe_advance AS %s; EXECUTE probe_advance('0', 0, 0, 10)",
-                 stages[i].ops.advance_sql);
+        snprintf(
+            sql, sizeof sql,
+            "DEALLOCATE ALL; PREPARE probe_advance AS %s; EXECUTE probe_advance('0', 0, 0, 10)",
+            stages[i].ops.advance_sql);
         assert_allowed(db, stages[i].role, sql);
     }
     PQfinish(db);

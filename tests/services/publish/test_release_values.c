@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "benchmark.h"
+#include "measure_sql.h"
 #include "pg_fixture.h"
 #include "release_values.h"
 
@@ -96,12 +97,10 @@ static void write_rows(PGconn *db, rows_t *r)
                                      .value = value,
                                      .count = count};
             snprintf(sql, sizeof sql,
-                     "INSERT INTO metric.measure AS m (audit, period, month, trust, site,"
-                     " metric_id, breakdown, category, value, count) VALUES ('%s', '%s', '%s',"
-                     " '%s', '', '%s', '%s', '%s', %.17g, %lld) ON CONFLICT (audit, period,"
-                     " month, trust, value, site, category, breakdown, metric_id) DO UPDATE SET"
-                     " count = m.count + EXCLUDED.count",
-                     AUDIT, period_of(month), month, trust, x.metric, x.breakdown, x.category,
+                     MEASURE_CELL_WITH " INSERT INTO metric.measure AS m (cell, value, count)"
+                                       " SELECT id, %.17g, %lld FROM c ON CONFLICT (cell, value)"
+                                       " DO UPDATE SET count = m.count + EXCLUDED.count",
+                     AUDIT, period_of(month), month, trust, "", x.metric, x.breakdown, x.category,
                      value, count);
             pg_fixture_exec(db, sql);
             if (strcmp(period_of(month), PERIOD) == 0) {
@@ -194,7 +193,7 @@ static void check_area(PGconn *db, const benchmark_release_t *rel, const char *t
     /* the middle value of every record's value (the (n + 1) / 2-th), or the mean of the two
      * middle ones (the n / 2-th and the one after), from the values' running counts */
     snprintf(sql, sizeof sql,
-             "WITH v AS (SELECT value, sum(count) AS c FROM metric.measure WHERE %s"
+             "WITH v AS (SELECT value, sum(count) AS c FROM " MEASURE_ROWS_SQL " mr WHERE %s"
              "   AND metric_id = 'hours' GROUP BY value),"
              " cum AS (SELECT value, (sum(c) OVER (ORDER BY value))::bigint AS upto,"
              "   (sum(c) OVER ())::bigint AS n FROM v)"
@@ -207,12 +206,13 @@ static void check_area(PGconn *db, const benchmark_release_t *rel, const char *t
         fail_msg("%s: median %.17g, SQL's %.17g", trust ? trust : "England", median->value, want);
     /* PostgreSQL's own median of the records' values (each row count times) */
     snprintf(sql, sizeof sql,
-             "SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY value) FROM metric.measure"
+             "SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY value) FROM " MEASURE_ROWS_SQL
+             " mr"
              " CROSS JOIN generate_series(1, count) WHERE %s AND metric_id = 'hours'",
              where);
     assert_true(fabs(median->value - value_of(db, sql)) < 1e-9);
     snprintf(sql, sizeof sql,
-             "SELECT sum(value * count) / sum(count) FROM metric.measure WHERE %s"
+             "SELECT sum(value * count) / sum(count) FROM " MEASURE_ROWS_SQL " mr WHERE %s"
              " AND metric_id = 'score'",
              where);
     const benchmark_row_t *mean =
@@ -233,10 +233,11 @@ static void test_streamed_values(void **state)
     assert_non_null(series.m);
     assert_non_null(series.cells);
     char err[2048];
-    PGresult *r = db_query(db,
-                           "SELECT trust, metric_id, month, value::text, count FROM metric.measure"
-                           " WHERE breakdown = 'all' ORDER BY trust, metric_id, month, value DESC",
-                           0, NULL, err, sizeof err);
+    PGresult *r =
+        db_query(db,
+                 "SELECT trust, metric_id, month, value::text, count FROM " MEASURE_ROWS_SQL " mr"
+                 " WHERE breakdown = 'all' ORDER BY trust, metric_id, month, value DESC",
+                 0, NULL, err, sizeof err);
     if (!r)
         fail_msg("%s", err);
     static const char *const metric_ids[] = {"hours", "score"};

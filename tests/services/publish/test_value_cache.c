@@ -23,6 +23,7 @@
 #include <string.h>
 
 #include "benchmark.h"
+#include "measure_sql.h"
 #include "pg_fixture.h"
 #include "release_sums.h"
 #include "release_values.h"
@@ -74,26 +75,24 @@ static void apply(PGconn *db, const record_t *r, int sign)
     for (int b = 0; b < 2; b++) {
         const char *bd = b ? "sex" : "all", *cat = b ? sexes[r->sex] : "";
         snprintf(key, sizeof key,
-                 "audit = '" AUDIT "' AND period = '%s' AND month = '%s' AND trust = '%s'"
-                 " AND site = '' AND metric_id = '%s' AND breakdown = '%s' AND category = '%s'"
-                 " AND value = %.17g",
+                 "cell = (SELECT id FROM metric.cell WHERE audit = '" AUDIT "' AND period = '%s'"
+                 " AND month = '%s' AND trust = '%s' AND site = '' AND metric_id = '%s'"
+                 " AND breakdown = '%s' AND category = '%s') AND value = %.17g",
                  periods[r->period], month, trusts[r->trust], metrics[r->metric].id, bd, cat,
                  r->value);
         if (sign > 0)
             snprintf(sql, sizeof sql,
-                     "INSERT INTO metric.measure AS m (audit, period, month, trust, site,"
-                     " metric_id, breakdown, category, value, count) VALUES ('" AUDIT "', '%s',"
-                     " '%s', '%s', '', '%s', '%s', '%s', %.17g, 1) ON CONFLICT (audit, period,"
-                     " month, trust, value, site, category, breakdown, metric_id) DO UPDATE SET"
-                     " count = m.count + 1, write_xid = EXCLUDED.write_xid",
-                     periods[r->period], month, trusts[r->trust], metrics[r->metric].id, bd, cat,
-                     r->value);
+                     MEASURE_CELL_WITH " INSERT INTO metric.measure AS m (cell, value, count)"
+                                       " SELECT id, %.17g, 1 FROM c ON CONFLICT (cell, value)"
+                                       " DO UPDATE SET count = m.count + 1,"
+                                       " write_xid = EXCLUDED.write_xid",
+                     AUDIT, periods[r->period], month, trusts[r->trust], "", metrics[r->metric].id,
+                     bd, cat, r->value);
         else
             snprintf(sql, sizeof sql,
                      "WITH d AS (DELETE FROM metric.measure WHERE %s AND count <= 1 RETURNING"
-                     " audit, period, month, trust, site, metric_id, breakdown, category, value),"
-                     " g AS (INSERT INTO metric.measure_gone (audit, period, month, trust, site,"
-                     " metric_id, breakdown, category, value) SELECT * FROM d)"
+                     " cell, value),"
+                     " g AS (INSERT INTO metric.measure_gone (cell, value) SELECT * FROM d)"
                      " UPDATE metric.measure SET count = count - 1,"
                      " write_xid = pg_current_xact_id() WHERE %s AND count > 1",
                      key, key);
@@ -161,13 +160,13 @@ static void change(PGconn *db, record_t *recs, size_t *n, changes_t *c, int how_
  * records with a value), as release_sums.h has them; res keeps their strings. */
 static void cells_of(PGconn *db, const char *period, release_sums_t *s, PGresult **res)
 {
-    char sql[1024], err[1024];
+    char sql[2048], err[1024];
     snprintf(sql, sizeof sql,
              "SELECT trust, site, metric_id, breakdown, category, '' AS month, sum(count), 0"
-             " FROM metric.measure WHERE audit = '" AUDIT "' AND period = '%s'"
+             " FROM " MEASURE_ROWS_SQL " mr WHERE audit = '" AUDIT "' AND period = '%s'"
              " GROUP BY 1, 2, 3, 4, 5"
              " UNION ALL SELECT trust, site, metric_id, breakdown, category, month, sum(count), 1"
-             " FROM metric.measure WHERE audit = '" AUDIT "' AND period <= '%s'"
+             " FROM " MEASURE_ROWS_SQL " mr WHERE audit = '" AUDIT "' AND period <= '%s'"
              " AND breakdown = 'all' GROUP BY 1, 2, 3, 4, 5, 6",
              period, period);
     *res = db_query(db, sql, 0, NULL, err, sizeof err);
