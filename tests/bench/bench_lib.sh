@@ -130,6 +130,11 @@ bench_cpu_used() {
     sort -k1,1
 }
 
+# bench_sessions: the connections (sessions) made to the bench database so far.
+bench_sessions() {
+  bench_psql "SELECT sessions FROM pg_stat_database WHERE datname = current_database()"
+}
+
 # bench_wal: "bytes records full_page_images" PostgreSQL wrote to its WAL since
 # pg_stat_reset_shared('wal').
 bench_wal() {

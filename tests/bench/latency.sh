@@ -7,6 +7,8 @@
 #     contribution in the metric stage (metric.processed), p50, p99 and max;
 #   - receipt -> release: to the commit of the first release that reflects it (the publish
 #     transaction that marks it in publish.seen and writes the release), p50, p99 and max;
+#   - CPU per record of each stage (daemon + its PostgreSQL backends), the machine's CPU while
+#     the load was offered (every process, the drivers too) and the PostgreSQL connections made;
 #   - each stage's backlog (rows its upstream had committed and it had not) every 10 s of the load,
 #     and its trend (least squares, records/s): "grew" when the records waiting anywhere in the
 #     pipeline rose by more than 2% of the offered rate a second;
@@ -42,6 +44,8 @@ WORK=$BENCH_WORK
 bench_start "$n_linkage" "$n_validation" --submission-rate 0
 bench_psql "SELECT pg_stat_statements_reset()" >/dev/null
 bench_cpu_snapshot >"$WORK/cpu-before.txt"
+sessions_before=$(bench_sessions)
+head -n 1 /proc/stat >"$WORK/stat-before.txt"
 
 driver_log=$WORK/driver.log
 : >"$driver_log"
@@ -55,10 +59,13 @@ for ((s = 0; s < seconds; s++)); do
 done
 wait "${drivers[@]}" || true # (not a bare wait: the daemons are this shell's children too)
 load_end=$(bench_now)
+head -n 1 /proc/stat >"$WORK/stat-after.txt"
+sessions=$(($(bench_sessions) - sessions_before))
 received=$(bench_psql "SELECT count(*) FROM ingest.raw_record")
 bench_wait_published "$received" 600
 "$CTX_BUILD/ncap" wait --timeout 600 --settle 0 >/dev/null
-publish_cpu=$(bench_cpu_used "$WORK/cpu-before.txt" | awk '$1 == "publish" { print $2, $3 }')
+stage_cpu=$(bench_cpu_used "$WORK/cpu-before.txt")
+publish_cpu=$(awk '$1 == "publish" { print $2, $3 }' <<<"$stage_cpu")
 # each round that published logs its time per part (publish_stage.c, log_round)
 rounds=$(jq -r 'select(.msg == "published releases" and .round_ms != null) | [.round_ms, .cpu_ms,
   .lock_ms, .due_ms, .tail_ms, .outliers_ms, .read_ms, .build_ms, .store_ms, .actions_ms,
@@ -112,6 +119,17 @@ memory=$(bench_peak_memory)
   printf '| receipt -> first release | p50 %.3f s, p99 %.3f s, max %.3f s (%d records) |\n' \
     "${p50:-0}" "${p99:-0}" "${pmax:-0}" "$n_p"
   awk '{ printf "| peak memory %s | %.1f MB |\n", $1, $2 }' <<<"$memory"
+  awk -v n="$received" '{ line = line sprintf("%s %.3f + %.3f, ", $1, $2 * 1000 / n, $3 * 1000 / n) }
+    END { printf "| CPU per record (ms: daemon + its PostgreSQL) | %s |\n", substr(line, 1, length(line) - 2) }' \
+    <<<"$stage_cpu"
+  # the machine's CPU while the load was offered (/proc/stat: every process, the drivers too)
+  cat "$WORK/stat-before.txt" "$WORK/stat-after.txt" | awk -v cores="$(nproc)" '
+    { for (k = 2; k <= 9; k++) v[NR, k] = $k }
+    END { for (k = 2; k <= 9; k++) { d[k] = v[2, k] - v[1, k]; all += d[k] }
+      printf "| machine CPU during the load | %.0f%% busy of %d cores: user %.0f%%, system %.0f%%, softirq %.0f%%, iowait %.0f%% |\n",
+        100 * (all - d[5] - d[6]) / all, cores, 100 * (d[2] + d[3]) / all, 100 * d[4] / all, 100 * d[8] / all, 100 * d[6] / all }'
+  awk -v n="$sessions" -v s="$start" -v e="$load_end" 'BEGIN {
+    printf "| PostgreSQL connections opened during the load | %d (%.1f a second) |\n", n, n / (e - s) }'
   echo
   echo 'backlog (records waiting) per stage during the load:'
   echo '| s | linkage | validation | metric | publish | in all |'

@@ -2,12 +2,14 @@
 #include "ingest_reply.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <sodium.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <zmq.h>
 
 #include "client_keys.h"
@@ -43,21 +45,50 @@ ingest_reply_status_t ingest_reply_await(void *sock, int timeout_s,
     return INGEST_REPLY_OK;
 }
 
-/* Where to look for ingest: endpoint, $NCAP_INGEST, or the live registered instances in random
- * order. A NULL-terminated list (registry_free_list), or NULL with err set. */
-static char **ingest_endpoints(const char *endpoint, char *err, size_t errlen)
+/* How long a process reuses the live ingest instances it looked up in the registry. A client
+ * that submits many files (`ncap sim --submit`: one a trust each round) asks PostgreSQL once, not
+ * once a file: each lookup is a new connection, so a new server backend (~40 ms of its CPU; in
+ * tests/bench/latency.sh, 20 a second were 40% of the machine's CPU). An instance that has died
+ * since fails its handshake and the next is tried; the list is then looked up again at the next
+ * connect. */
+#define REGISTRY_MEMO_S 30
+
+static struct {
+    pthread_mutex_t lock;
+    char **live; /* NULL-terminated, or NULL: none kept */
+    struct timespec at;
+} memo = {.lock = PTHREAD_MUTEX_INITIALIZER};
+
+static double seconds_since(const struct timespec *t)
 {
-    const char *env = getenv("NCAP_INGEST");
-    const char *one = endpoint ? endpoint : env && *env ? env : NULL;
-    if (one) {
-        char **list = calloc(2, sizeof *list);
-        if (!list || !(list[0] = strdup(one))) {
-            free(list);
-            snprintf(err, errlen, "out of memory");
-            return NULL;
-        }
-        return list;
-    }
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (double)(now.tv_sec - t->tv_sec) + (double)(now.tv_nsec - t->tv_nsec) / 1e9;
+}
+
+/* A copy of a NULL-terminated list (registry_free_list), or NULL when out of memory. */
+static char **list_copy(char *const *list)
+{
+    size_t n = 0;
+    while (list[n])
+        n++;
+    char **copy = calloc(n + 1, sizeof *copy);
+    for (size_t i = 0; copy && i < n; i++)
+        if (!(copy[i] = strdup(list[i])))
+            registry_free_list(&copy);
+    return copy;
+}
+
+/* The live ingest instances, from the memo while it is fresh, else from the registry (kept in
+ * the memo). A NULL-terminated list the caller frees, or NULL with err set. */
+static char **registry_ingest(char *err, size_t errlen)
+{
+    pthread_mutex_lock(&memo.lock);
+    char **live =
+        memo.live && seconds_since(&memo.at) < REGISTRY_MEMO_S ? list_copy(memo.live) : NULL;
+    pthread_mutex_unlock(&memo.lock);
+    if (live)
+        return live;
     char cerr[1024];
     PGconn *db = db_connect(NULL, "ncap client", cerr, sizeof cerr);
     if (!db) {
@@ -67,20 +98,56 @@ static char **ingest_endpoints(const char *endpoint, char *err, size_t errlen)
                  cerr);
         return NULL;
     }
-    char **live = registry_live_endpoints(db, "ingest", cerr, sizeof cerr);
+    live = registry_live_endpoints(db, "ingest", cerr, sizeof cerr);
     PQfinish(db);
     if (!live) {
         snprintf(err, errlen, "could not look up ingest instances: %s", cerr);
         return NULL;
     }
-    size_t n = 0;
-    while (live[n])
-        n++;
-    if (n == 0) {
+    if (!live[0]) {
         registry_free_list(&live);
         snprintf(err, errlen, "no live ingest instance is registered: is ncap-ingestd running?");
         return NULL;
     }
+    char **keep = list_copy(live);
+    pthread_mutex_lock(&memo.lock);
+    registry_free_list(&memo.live);
+    if ((memo.live = keep))
+        clock_gettime(CLOCK_MONOTONIC, &memo.at);
+    pthread_mutex_unlock(&memo.lock);
+    return live;
+}
+
+/* Forgets the registry's instances kept: one of them did not answer. */
+static void registry_ingest_forget(void)
+{
+    pthread_mutex_lock(&memo.lock);
+    registry_free_list(&memo.live);
+    pthread_mutex_unlock(&memo.lock);
+}
+
+/* Where to look for ingest: endpoint, $NCAP_INGEST, or the live registered instances in random
+ * order (*registry set). A NULL-terminated list (registry_free_list), or NULL with err set. */
+static char **ingest_endpoints(const char *endpoint, bool *registry, char *err, size_t errlen)
+{
+    const char *env = getenv("NCAP_INGEST");
+    const char *one = endpoint ? endpoint : env && *env ? env : NULL;
+    *registry = !one;
+    if (one) {
+        char **list = calloc(2, sizeof *list);
+        if (!list || !(list[0] = strdup(one))) {
+            free(list);
+            snprintf(err, errlen, "out of memory");
+            return NULL;
+        }
+        return list;
+    }
+    char **live = registry_ingest(err, errlen);
+    if (!live)
+        return NULL;
+    size_t n = 0;
+    while (live[n])
+        n++;
     for (size_t i = n - 1; i > 0; i--) { /* Fisher-Yates: spread clients over the instances */
         size_t j = randombytes_uniform((uint32_t)(i + 1));
         char *t = live[i];
@@ -180,7 +247,8 @@ void *ingest_connect(void *ctx, const ingest_target_t *to, const char *trust, in
         has_keys = 1;
     } else if (!(to && to->plain) && (has_keys = client_keys_for(trust, &keys, err, errlen)) < 0)
         return NULL;
-    char **list = ingest_endpoints(to ? to->endpoint : NULL, err, errlen);
+    bool registry;
+    char **list = ingest_endpoints(to ? to->endpoint : NULL, &registry, err, errlen);
     if (!list)
         return NULL;
     strbuf_t why;
@@ -199,6 +267,8 @@ void *ingest_connect(void *ctx, const ingest_target_t *to, const char *trust, in
         zmq_close(sock);
         sock = NULL;
         strbuf_appendf(&why, "%s%s", why.len ? "; " : "", one);
+        if (registry)
+            registry_ingest_forget();
         if (rc == 1)
             break;
     }

@@ -39,7 +39,8 @@ typedef struct {
  * with the target's keys (NULL target: the trust's keys from the environment, client_keys.h) or
  * plain. Where: the target's endpoint when given (not NULL), else $NCAP_INGEST, else the live
  * ingest instances registered in PostgreSQL
- * ($NCAP_PG), tried in random order until one completes the handshake. With keys, a listener that
+ * ($NCAP_PG; the list kept by the process for 30 s, until one fails), tried in random order until
+ * one completes the handshake. With keys, a listener that
  * cannot prove ingest's public key (say, a registry row pointing elsewhere) fails the handshake
  * and is sent nothing. A send then waits at most timeout_s; the socket closes at once; replies
  * over INGEST_REPLY_MAX_BYTES are refused by ZeroMQ. NULL with a message in err saying why each
