@@ -64,15 +64,22 @@ int history_store_load(PGconn *db, const char *const *audits, const char *const 
         pg_columns_free(&u);
         return 0;
     }
+    /* Per record asked, an index probe of its patient's records and, for each, one of its latest
+     * version: written so that no plan can do otherwise (a lateral subquery kept apart by OFFSET
+     * 0, a correlated max()). As a join with NOT EXISTS, the planner, on tables autovacuum had
+     * not analysed yet, hashed the whole of validation.record each batch (spilling to temporary
+     * files; building the hash was the top of validation's PostgreSQL profile under the steady
+     * load of tests/bench/latency.sh). */
     PGresult *r = db_query(db,
-                           "SELECT DISTINCT ON (u.i, v.record_id) u.i, v.record_id, v.version,"
-                           " v.payload::text FROM unnest($1::bigint[], $2::text[], $3::text[],"
-                           " $4::bigint[]) AS u(i, audit, pseudonym, record_id)"
-                           " JOIN validation.record v ON v.audit = u.audit"
-                           " AND v.pseudonym = u.pseudonym AND v.record_id <> u.record_id"
-                           " AND NOT EXISTS (SELECT 1 FROM validation.record x"
-                           "   WHERE x.record_id = v.record_id AND x.version > v.version)"
-                           " ORDER BY u.i, v.record_id, v.version DESC",
+                           "SELECT u.i, v.record_id, v.version, v.payload::text"
+                           " FROM unnest($1::bigint[], $2::text[], $3::text[], $4::bigint[])"
+                           " AS u(i, audit, pseudonym, record_id)"
+                           " CROSS JOIN LATERAL (SELECT v.record_id, v.version, v.payload"
+                           "   FROM validation.record v WHERE v.audit = u.audit"
+                           "   AND v.pseudonym = u.pseudonym AND v.record_id <> u.record_id"
+                           "   AND v.version = (SELECT max(x.version) FROM validation.record x"
+                           "     WHERE x.record_id = v.record_id) OFFSET 0) v"
+                           " ORDER BY u.i, v.record_id",
                            4, u.params, err, errlen);
     pg_columns_free(&u);
     if (!r)
