@@ -16,6 +16,7 @@ struct trust_rate_t {
     str_map_t *trusts; /* trust -> index into buckets */
     bucket_t *buckets;
     size_t cap;
+    size_t rebuild_at; /* the map's size at which forget_full runs next */
 };
 
 trust_rate_t *trust_rate_new(unsigned limit, unsigned window_s)
@@ -25,6 +26,7 @@ trust_rate_t *trust_rate_new(unsigned limit, unsigned window_s)
         return NULL;
     self->limit = limit;
     self->window_s = window_s ? window_s : 1;
+    self->rebuild_at = TRUST_RATE_MAX_TRUSTS;
     if (!(self->trusts = str_map_new(0))) {
         free(self);
         return NULL;
@@ -90,8 +92,14 @@ long long trust_rate_take(trust_rate_t *self, const char *trust, long long now_m
         return 0;
     size_t at = str_map_get(self->trusts, trust);
     if (at == STR_MAP_MISSING) {
-        if (str_map_size(self->trusts) >= TRUST_RATE_MAX_TRUSTS)
+        /* The next rebuild once the map has doubled from what this one kept: when most trusts
+         * are not full (many took a submission within the window) a rebuild forgets few of them,
+         * and one at every new trust would cost O(trusts) each, quadratic in all. */
+        if (str_map_size(self->trusts) >= self->rebuild_at) {
             forget_full(self, now_ms);
+            size_t twice = 2 * str_map_size(self->trusts);
+            self->rebuild_at = twice > TRUST_RATE_MAX_TRUSTS ? twice : TRUST_RATE_MAX_TRUSTS;
+        }
         if (str_map_put(self->trusts, trust, &at) < 0)
             return 0;
         if (at >= self->cap) {

@@ -7,7 +7,8 @@
  *
  * Trusts are kept in a keyed map (str_map.h), 16 bytes of state each; past TRUST_RATE_MAX_TRUSTS
  * the map is rebuilt with only the trusts whose bucket is not full (a full bucket is the same as
- * none), so stating many trust codes cannot grow it without bound. */
+ * none), so stating many trust codes cannot grow it without bound: it grows to at most twice
+ * what its last rebuild kept, or TRUST_RATE_MAX_TRUSTS, each new trust O(1) amortised. */
 #ifndef NCAP_TRUST_RATE_H
 #define NCAP_TRUST_RATE_H
 

@@ -13,7 +13,8 @@
 # databases <test>_<name> (e2e_deploy), its listeners on ports the system picks (127.0.0.1:0), its
 # own cluster when it stops or kills PostgreSQL, and looks only at its own database's sessions. A
 # test that cannot (a fixed port, anything machine-wide, a time it measures under a load it makes
-# itself) has the line "# ncap-test: exclusive" and runs alone.
+# itself) has the line "# ncap-test: exclusive" and runs alone. One that takes over a minute alone
+# has the line "# ncap-test: long": tests/run starts those first.
 
 # shellcheck source-path=SCRIPTDIR source=../../deploy/local/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../../deploy/local/lib.sh"

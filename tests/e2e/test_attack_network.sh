@@ -22,6 +22,8 @@
 # stages' watermark and tally, nor linkage.key_in_use, which the sweep timer moves by itself) and
 # every release file are compared before and after (a), (b) and (d). Run through tests/run.
 set -euo pipefail
+# ncap-test: long
+# (tests/run starts it before the shorter tests: over a minute alone)
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 

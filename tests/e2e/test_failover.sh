@@ -8,6 +8,8 @@
 # end every stage processed each record exactly once and the releases are byte-identical to a
 # fault-free run's of the same files. Run through tests/run.
 set -euo pipefail
+# ncap-test: long
+# (tests/run starts it before the shorter tests: over a minute alone)
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 

@@ -8,6 +8,8 @@
 # the pipeline takes another submission and another client is served; with PostgreSQL stopped every daemon is alive but not
 # ready, and ready again once it is back, having counted its reconnection. Run through tests/run.
 set -euo pipefail
+# ncap-test: long
+# (tests/run starts it before the shorter tests: over a minute alone)
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 

@@ -18,6 +18,8 @@
 # the same O/E as ncap release build, and tests/tools/release_check.py agree with it.
 # Run through tests/run.
 set -euo pipefail
+# ncap-test: long
+# (tests/run starts it before the shorter tests: over a minute alone)
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 E2E_AUDIT=nela

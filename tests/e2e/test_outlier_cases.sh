@@ -24,6 +24,8 @@
 # (knowing the process from latest.json's provenance) and agrees.
 # Run through tests/run.
 set -euo pipefail
+# ncap-test: long
+# (tests/run starts it before the shorter tests: over a minute alone)
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 E2E_AUDIT=nela

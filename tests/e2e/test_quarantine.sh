@@ -6,6 +6,8 @@
 # none of them is counted in a release; after the definition is fixed and `ncap quarantine retry
 # --all` runs, all 20,600 are published and the quarantine is empty. Run through tests/run.
 set -euo pipefail
+# ncap-test: long
+# (tests/run starts it before the shorter tests: over a minute alone)
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 

@@ -11,6 +11,8 @@
 # that took the same submissions under one key. Publish counts each re-pseudonymised record as
 # re-keyed, never as a death loaded, and `ncap release diff` says so. Run through tests/run.
 set -euo pipefail
+# ncap-test: long
+# (tests/run starts it before the shorter tests: over a minute alone)
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 

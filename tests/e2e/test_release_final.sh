@@ -14,6 +14,8 @@
 # records received after the final was made are added to its late.csv. Each final quarter has
 # ascertainment.csv at the cutoff. Run through tests/run.
 set -euo pipefail
+# ncap-test: long
+# (tests/run starts it before the shorter tests: over a minute alone)
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 

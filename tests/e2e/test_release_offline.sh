@@ -13,6 +13,8 @@
 # opt_out_applies: true, so that records of opted-out patients are withheld on both sides. Run
 # through tests/run.
 set -euo pipefail
+# ncap-test: long
+# (tests/run starts it before the shorter tests: over a minute alone)
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 

@@ -10,6 +10,8 @@
 # poorer trusts pull down: an alarm_high there is a true difference, not chance, and not counted.)
 # Run through tests/run.
 set -euo pipefail
+# ncap-test: long
+# (tests/run starts it before the shorter tests: over a minute alone)
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
