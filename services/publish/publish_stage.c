@@ -866,9 +866,10 @@ static int values_load(publish_t *ps, PGconn *db, const PGresult *r, int from, i
 /* Brings the cache up to this round for the audit of rows from to n of r (periodic's: audit,
  * period, the JSON array of the trusts whose records changed in it): every period of the audit up
  * to its last one in r held (read whole when not held yet), then, in each row's period held
- * before, the rows of its trusts read again; the values of a held period by what changed since
- * its snapshot (release_values_delta: the keys gone, and the changed trusts' rows written since,
- * by index ranges of metric.measure's key prefix audit, period, month, trust), then values_load.
+ * before, its sums and values by what changed since its snapshot (sums_delta,
+ * release_values_delta: the cells or keys gone, and the changed trusts' rows written since, by
+ * index ranges of metric.aggregate's and metric.cell's key prefix audit, period, month, trust),
+ * then values_load.
  * The periods of the audit up to the last (audit_periods_sql's) into *periods. Returns 0, or -1
  * with err. */
 static int cache_update(publish_t *ps, PGconn *db, const PGresult *r, int from, int n,
