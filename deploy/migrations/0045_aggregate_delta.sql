@@ -45,3 +45,34 @@ CREATE INDEX aggregate_gone_at_idx ON metric.aggregate_gone (gone_at);
 -- (UPDATE of a column: metric locks the rows it deletes past the horizon, FOR UPDATE SKIP LOCKED)
 GRANT SELECT, INSERT, DELETE, UPDATE (gone_at) ON metric.aggregate_gone TO ncap_metric;
 GRANT SELECT ON metric.aggregate_gone TO ncap_publish;
+
+-- publish.delay_add (0033, 0044), the delay ledger's trigger work, was most of publish's round
+-- statement (at 1,000 records/s, ~330 ms of its ~440 for 2,900 versions): each version's two
+-- delays were computed in numeric (extract returns numeric), then grouped on them. date_part gives
+-- the same seconds as a double, which holds an interval's microseconds exactly to within far less
+-- than the distance to the next whole second or day for any delay under centuries, so floor gives
+-- the same whole seconds and days: the same groups and counts, about a quarter less time. Replaced
+-- whole, with 0044's setting (CREATE OR REPLACE keeps its owner and rights, not its settings).
+CREATE OR REPLACE FUNCTION publish.delay_add(ids bigint[], versions integer[], audits text[],
+                                             periods text[], published timestamptz[])
+RETURNS void
+LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog, pg_temp SET enable_sort = off AS $$
+  INSERT INTO publish.delay AS d (audit, period, trust, stage, delay_s, records)
+  SELECT n.audit, n.period, m.trust, v.stage, v.delay_s, count(*)
+  FROM unnest(ids, versions, audits, periods, published) n (record_id, version, audit, period,
+                                                            published_at)
+  JOIN ingest.raw_record r ON r.record_id = n.record_id AND r.version = n.version
+  JOIN metric.record_state m ON m.record_id = n.record_id AND m.version = n.version
+  CROSS JOIN LATERAL (
+    SELECT 'event_to_submission',
+           (floor(date_part('epoch', r.ingested_at - m.event_at) / 86400) * 86400)::bigint
+    WHERE m.event_at IS NOT NULL
+    UNION ALL
+    SELECT 'submission_to_publication', CASE WHEN s < 3600 THEN s WHEN s < 86400 THEN s / 60 * 60
+           ELSE s / 3600 * 3600 END
+    FROM (SELECT greatest(floor(date_part('epoch', n.published_at - r.ingested_at)), 0)::bigint
+          AS s) p) v (stage, delay_s)
+  WHERE n.period IS NOT NULL AND m.trust IS NOT NULL
+  GROUP BY 1, 2, 3, 4, 5
+  ON CONFLICT (audit, period, trust, stage, delay_s) DO UPDATE SET records = d.records + EXCLUDED.records
+$$;
