@@ -98,7 +98,8 @@ static const char delete_sql[] =
  * array) and applies to metric.aggregate, in one upsert in key order, the net change of each cell
  * ($18..$30: the new sums less the old, added up and sorted by key in C by delta_columns, only
  * cells that change: PostgreSQL sorting a batch's cells on eight text columns took about a
- * seventh of the statement); returns the cells whose sums are now all 0 (no contribution left)
+ * seventh of the statement), each cell's row stamped with its writer's transaction (write_xid,
+ * migration 0045: publish reads the cells changed since its last round); returns the cells whose sums are now all 0 (no contribution left)
  * and any with a sum below 0 or a numerator above its denominator. */
 static const char insert_sql[] =
     "WITH new AS (INSERT INTO metric.record_contribution (record_id, audit, trust, site, period,"
@@ -116,7 +117,7 @@ static const char insert_sql[] =
     "   ON CONFLICT (" CELL_KEY ") DO UPDATE SET numerator = a.numerator + EXCLUDED.numerator,"
     "   denominator = a.denominator + EXCLUDED.denominator,"
     "   expected_e9 = a.expected_e9 + EXCLUDED.expected_e9, held = a.held + EXCLUDED.held,"
-    "   missing = a.missing + EXCLUDED.missing"
+    "   missing = a.missing + EXCLUDED.missing, write_xid = EXCLUDED.write_xid"
     "   RETURNING " CELL_KEY ", " SUMS ")"
     " SELECT " CELL_KEY ", " SUMS " FROM up"
     " WHERE (" SUMS ") = (0, 0, 0, 0, 0) OR least(" SUMS ") < 0 OR numerator > denominator";
@@ -161,12 +162,19 @@ static const char measure_sql[] = "WITH up AS (" MEASURE_UPSERT
                                   " SELECT cell, value, count FROM up WHERE count <= 0";
 static const char measure_add_sql[] = MEASURE_UPSERT;
 
-/* Deletes the cells $1..$8 whose sums are all 0. */
+/* Deletes the cells $1..$8 whose sums are all 0, each key left in metric.aggregate_gone
+ * (migration 0045: publish reads the cells gone since its last round), and deletes the gone keys
+ * older than MEASURE_GONE_HORIZON_S (as delete_values_sql). */
 static const char delete_empty_sql[] =
-    "DELETE FROM metric.aggregate a USING unnest($1::text[], $2::text[], $3::text[], $4::text[],"
-    "   $5::text[], $6::text[], $7::text[], $8::text[]) AS z(" CELL_KEY ")"
+    "WITH d AS (DELETE FROM metric.aggregate a USING unnest($1::text[], $2::text[], $3::text[],"
+    "   $4::text[], $5::text[], $6::text[], $7::text[], $8::text[]) AS z(" CELL_KEY ")"
     " WHERE" KEY_MATCHES("a", "z") " AND (a.numerator, a.denominator, a.expected_e9, a.held,"
-    "   a.missing) = (0, 0, 0, 0, 0)";
+    "   a.missing) = (0, 0, 0, 0, 0) RETURNING a.audit, a.period, a.month, a.trust, a.site,"
+    "   a.metric_id, a.breakdown, a.category),"
+    " g AS (INSERT INTO metric.aggregate_gone (" CELL_KEY ") SELECT * FROM d)"
+    " DELETE FROM metric.aggregate_gone WHERE ctid IN (SELECT ctid FROM metric.aggregate_gone"
+    "   WHERE gone_at < now() - make_interval(secs => " STR(MEASURE_GONE_HORIZON_S) ")"
+    "   LIMIT 10000 FOR UPDATE SKIP LOCKED)";
 
 /* Deletes the values $1, $2 (a cell's number, a value) whose count is 0, each key left in
  * metric.measure_gone (migration 0040: publish reads the keys gone since its last round), and

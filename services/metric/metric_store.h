@@ -28,9 +28,9 @@
 #include "breakdown.h"
 #include "contribution.h"
 
-/* How long metric.measure_gone keeps a deleted key (seconds): a publisher whose values were
- * brought up to date longer ago than half of it reads them whole (release_values.h's
- * RELEASE_VALUES_DELTA_MAX_S). */
+/* How long metric.measure_gone and metric.aggregate_gone keep a deleted key (seconds): a
+ * publisher whose values or sums were brought up to date longer ago than half of it reads them
+ * whole (release_values.h's RELEASE_VALUES_DELTA_MAX_MS). */
 #define MEASURE_GONE_HORIZON_S 3600
 
 /* One record's new contributions (n_contrib may be 0: an invalid record, or one without a

@@ -116,8 +116,8 @@ static void orgs_clear(orgs_t *o)
     "trust, site, metric_id, breakdown, category, month, numerator, denominator, expected_e9,"     \
     " held, missing"
 #define CELLS_SQL "SELECT " CELL_COLUMNS " FROM metric.aggregate WHERE audit = $1 AND period = $2"
-/* The same rows of the trusts $3 only (RELEASE_OF_TRUSTS_SQL). */
-#define OF_TRUSTS_SQL RELEASE_OF_TRUSTS_SQL
+/* The key columns of CELL_COLUMNS, and sums 0: a cell gone (metric.aggregate_gone). */
+#define CELL_COLUMNS_GONE "trust, site, metric_id, breakdown, category, month, 0, 0, 0, 0, 0"
 
 /* The queries of a period's own sums (release_sums.h), each with $1 the audit and $2 the period:
  * its rows per month as stored, neither grouped nor sorted (release_sums_merge_months and
@@ -750,20 +750,16 @@ static void load_free_shared(load_t *l)
     load_free(l);
 }
 
-/* Puts the rows of (audit, period) into the cache: of the trusts named (trusts, n_trusts; their
- * array literal lit, $3) or, with lit NULL, all of them. Returns 0, or -1 with err. */
-static int cache_read(publish_t *ps, PGconn *db, const char *audit, const char *period,
-                      const char *lit, const char *const *trusts, size_t n_trusts, char *err,
+/* Puts the rows of (audit, period) into the cache, the whole period. Returns 0, or -1 with err. */
+static int cache_read(publish_t *ps, PGconn *db, const char *audit, const char *period, char *err,
                       size_t errlen)
 {
     load_t l = {.strings = sums_cache_strings(ps->cache), .layout = &OWN, .keep_records = true};
-    const char *p[] = {audit, period, lit};
-    int np = lit ? 3 : 2, rc = -1;
-    if (release_values_rows(db, lit ? OF_TRUSTS_SQL("metric.aggregate", CELL_COLUMNS) : CELLS_SQL,
-                            np, p, cell_row, &l, err, errlen) == 0) {
+    const char *p[] = {audit, period};
+    int rc = -1;
+    if (release_values_rows(db, CELLS_SQL, 2, p, cell_row, &l, err, errlen) == 0) {
         /* cells only: the values are held apart (values_update) */
-        rc = sums_cache_put(ps->cache, audit, period, lit ? trusts : NULL, n_trusts, l.cells,
-                            l.n_cells);
+        rc = sums_cache_put(ps->cache, audit, period, l.cells, l.n_cells);
         if (rc < 0)
             snprintf(err, errlen, "out of memory");
     }
@@ -771,14 +767,54 @@ static int cache_read(publish_t *ps, PGconn *db, const char *audit, const char *
     return rc < 0 ? -1 : 0;
 }
 
-/* The trusts of a row of periodic's statement (a JSON array of their codes), interned in the
- * cache's strings (*trusts, *n) and as an array literal (*lit, malloc'd; NULL: none). Returns 0,
- * or -1 with err. */
-static int row_trusts(publish_t *ps, const char *text, const char ***trusts, size_t *n, char **lit,
-                      char *err, size_t errlen)
+/* The cells of a period gone since $3 (its snapshot's xmin; migration 0045), sums 0 as
+ * cell_row reads them: an index range of metric.aggregate_gone by write_xid (a round's worth). */
+static const char sums_gone_sql[] = "SELECT " CELL_COLUMNS_GONE " FROM metric.aggregate_gone"
+                                    " WHERE write_xid >= $3::xid8 AND audit = $1 AND period = $2";
+
+/* Brings the held (audit, period)'s sums up to the round from what changed since the snapshot
+ * they are those of (sums_cache_since): the cells gone since, and of the trusts whose records
+ * changed (lit: their array literal) the rows with write_xid >= its xmin, by index ranges of the
+ * key's prefix (audit, period, month, trust), into sums_cache_apply. Every row written since the
+ * snapshot, or by a transaction running then, has a write_xid of at least its xmin (migration
+ * 0018's rule), and only a record of those trusts changes their rows. A period of no snapshot, or
+ * of one older than RELEASE_VALUES_DELTA_MAX_MS (metric keeps the cells gone for twice that), is
+ * read whole. Cost: the rows of those ranges read by PostgreSQL, only those changed sent. Returns
+ * 0, or -1 with err. */
+static int sums_delta(publish_t *ps, PGconn *db, const char *audit, const char *period,
+                      const char *lit, char *err, size_t errlen)
 {
-    *trusts = NULL;
-    *n = 0;
+    const char *xmin = sums_cache_since(ps->cache, audit, period, RELEASE_VALUES_DELTA_MAX_MS);
+    if (!xmin)
+        return cache_read(ps, db, audit, period, err, errlen);
+    char since[24];
+    snprintf(since, sizeof since, "%s", xmin);
+    load_t gone = {.strings = sums_cache_strings(ps->cache), .layout = &OWN, .keep_records = true};
+    load_t set = gone;
+    const char *pg[] = {audit, period, since}, *ps_[] = {audit, period, lit, since};
+    int rc = release_values_rows(db, sums_gone_sql, 3, pg, cell_row, &gone, err, errlen);
+    if (rc == 0)
+        rc = release_values_rows(db,
+                                 RELEASE_OF_TRUSTS_JOIN_SQL("metric.aggregate", "", CELL_COLUMNS,
+                                                            " AND x.write_xid >= $4::xid8"),
+                                 4, ps_, cell_row, &set, err, errlen);
+    if (rc == 0) {
+        rc = sums_cache_apply(ps->cache, audit, period, gone.cells, gone.n_cells, set.cells,
+                              set.n_cells);
+        if (rc < 0)
+            snprintf(err, errlen, "out of memory");
+    }
+    load_free_shared(&gone);
+    load_free_shared(&set);
+    if (rc == 1) /* not held: read whole */
+        return cache_read(ps, db, audit, period, err, errlen);
+    return rc;
+}
+
+/* The trusts of a row of periodic's statement (a JSON array of their codes) as an array literal
+ * (*lit, malloc'd; NULL: none). Returns 0, or -1 with err. */
+static int row_trusts(const char *text, char **lit, char *err, size_t errlen)
+{
     *lit = NULL;
     json_error_t jerr;
     json_t *a = json_loads(text, 0, &jerr);
@@ -792,28 +828,20 @@ static int row_trusts(publish_t *ps, const char *text, const char ***trusts, siz
     if (count > 0) {
         pg_columns_t c;
         pg_columns_open(&c, 1);
-        *trusts = calloc(count, sizeof **trusts);
-        for (size_t i = 0; *trusts && i < count; i++) {
-            const char *t = json_string_value(json_array_get(a, i));
-            size_t k;
-            if (!t || str_map_put(sums_cache_strings(ps->cache), t, &k) < 0) {
+        for (size_t i = 0; rc == 0 && i < count; i++) {
+            const char *v[] = {json_string_value(json_array_get(a, i))};
+            if (!v[0])
                 rc = -1;
-                break;
-            }
-            (*trusts)[(*n)++] = str_map_key(sums_cache_strings(ps->cache), k);
-            const char *v[] = {t};
-            pg_columns_row(&c, v);
+            else
+                pg_columns_row(&c, v);
         }
-        if (!*trusts || rc != 0 || pg_columns_close(&c) != 0 || !(*lit = strdup(c.params[0])))
+        if (rc != 0 || pg_columns_close(&c) != 0 || !(*lit = strdup(c.params[0])))
             rc = -1;
         pg_columns_free(&c);
     }
     json_decref(a);
-    if (rc != 0) {
-        free(*trusts);
-        *trusts = NULL;
+    if (rc != 0)
         snprintf(err, errlen, "out of memory");
-    }
     return rc;
 }
 
@@ -838,9 +866,10 @@ static int values_load(publish_t *ps, PGconn *db, const PGresult *r, int from, i
 /* Brings the cache up to this round for the audit of rows from to n of r (periodic's: audit,
  * period, the JSON array of the trusts whose records changed in it): every period of the audit up
  * to its last one in r held (read whole when not held yet), then, in each row's period held
- * before, the rows of its trusts read again; the values of a held period by what changed since
- * its snapshot (release_values_delta: the keys gone, and the changed trusts' rows written since,
- * by index ranges of metric.measure's key prefix audit, period, month, trust), then values_load.
+ * before, its sums and values by what changed since its snapshot (sums_delta,
+ * release_values_delta: the cells or keys gone, and the changed trusts' rows written since, by
+ * index ranges of metric.aggregate's and metric.cell's key prefix audit, period, month, trust),
+ * then values_load.
  * The periods of the audit up to the last (audit_periods_sql's) into *periods. Returns 0, or -1
  * with err. */
 static int cache_update(publish_t *ps, PGconn *db, const PGresult *r, int from, int n,
@@ -862,28 +891,25 @@ static int cache_update(publish_t *ps, PGconn *db, const PGresult *r, int from, 
     int rc = periods ? 0 : -1;
     for (int i = 0; rc == 0 && i < PQntuples(periods); i++)
         if (!sums_cache_has(ps->cache, audit, PQgetvalue(periods, i, 0)))
-            rc = cache_read(ps, db, audit, PQgetvalue(periods, i, 0), NULL, NULL, 0, err, errlen);
+            rc = cache_read(ps, db, audit, PQgetvalue(periods, i, 0), err, errlen);
     for (int i = from; rc == 0 && i < n; i++) {
         const char *period = PQgetvalue(r, i, 1);
         bool values = ps->values && value_cache_has(ps->values, audit, period);
         if (!held[i - from]) {
             /* read whole above, or a period with no rows left: held empty */
             if (!sums_cache_has(ps->cache, audit, period))
-                rc = cache_read(ps, db, audit, period, NULL, NULL, 0, err, errlen);
+                rc = cache_read(ps, db, audit, period, err, errlen);
             if (!values)
                 continue;
         }
-        const char **trusts = NULL;
-        size_t n_trusts = 0;
         char *lit = NULL;
         if (rc == 0)
-            rc = row_trusts(ps, PQgetvalue(r, i, 2), &trusts, &n_trusts, &lit, err, errlen);
+            rc = row_trusts(PQgetvalue(r, i, 2), &lit, err, errlen);
         if (rc == 0 && lit && held[i - from])
-            rc = cache_read(ps, db, audit, period, lit, trusts, n_trusts, err, errlen);
+            rc = sums_delta(ps, db, audit, period, lit, err, errlen);
         if (rc == 0 && lit && values &&
             release_values_delta(db, ps->values, audit, period, lit, err, errlen) < 0)
             rc = -1;
-        free(trusts);
         free(lit);
     }
     free(held);
@@ -932,7 +958,9 @@ static int rebuild_cached(publish_t *ps, PGconn *db, const orgs_t *orgs, const P
         snprintf(err, errlen, "out of memory");
         return -1;
     }
-    /* what the round puts into the values held is of its snapshot (round_due's xmin) */
+    /* what the round puts into the sums and values held is of its snapshot (round_due's xmin) */
+    if (ps->cache)
+        sums_cache_snapshot(ps->cache, ps->next_xmin, clock_ms(CLOCK_MONOTONIC));
     if (ps->values)
         value_cache_snapshot(ps->values, ps->next_xmin, clock_ms(CLOCK_MONOTONIC));
     for (int from = 0; rc == 0 && from < n;) {

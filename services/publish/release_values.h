@@ -28,10 +28,8 @@ int release_values_rows(PGconn *db, const char *sql, int n, const char *const *p
 /* The rows of a table whose primary key starts (audit, period, month, trust) of the period ($1,
  * $2) and the trusts $3 only: per month of the period (a loose scan of the key) and trust, an
  * index range of that trust's rows (OFFSET 0 keeps the planner from a scan of the whole table
- * filtered by trust). Cost: O(those rows). */
-#define RELEASE_OF_TRUSTS_SQL(table, columns) RELEASE_OF_TRUSTS_JOIN_SQL(table, "", columns, "")
-/* The same with each row of the table (as x) joined by join (SQL starting " JOIN "), and only the
- * rows that also meet where (SQL starting " AND ", or ""). */
+ * filtered by trust), each row (as x) joined by join (SQL starting " JOIN ", or ""), and only the
+ * rows that also meet where (SQL starting " AND ", or ""). Cost: O(those rows). */
 #define RELEASE_OF_TRUSTS_JOIN_SQL(table, join, columns, where)                                    \
     "WITH RECURSIVE ms(m) AS (SELECT min(month) FROM " table " WHERE audit = $1 AND period = $2"   \
     "   UNION ALL SELECT (SELECT min(month) FROM " table " WHERE audit = $1 AND period = $2"       \

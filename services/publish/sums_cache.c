@@ -2,29 +2,30 @@
 #include "sums_cache.h"
 
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "array_grow.h"
 
-typedef struct {
-    const char *trust;
-    long long records;
-} trust_records_t;
-
-/* A period held: release_sums_t's cells (months summed) and series (per month), each in
- * release_sums_sort's order, and each trust's records; no measures (release_values.h). */
+/* A period held: its rows as metric.aggregate has them (cmp_row's order), and made from them
+ * release_sums_t's cells (months summed) and series (per month), each in release_sums_sort's
+ * order, and its records; no measures (release_values.h). */
 typedef struct {
     const char *audit, *period;
-    release_sums_t sums;
-    trust_records_t *records;
-    size_t n_records;
+    benchmark_cell_t *rows;
+    size_t n_rows;
+    release_sums_t sums; /* its records in sums.records */
+    char xmin[24];       /* the snapshot its rows are those of ("": unknown) */
+    double at_ms;        /* and when it was taken */
 } held_t;
 
 struct sums_cache {
     str_map_t *strings;
     held_t *held;
     size_t n_held, cap_held;
+    char xmin[24]; /* the current round's snapshot ("": none given) */
+    double at_ms;
 };
 
 sums_cache_t *sums_cache_new(void)
@@ -39,8 +40,8 @@ sums_cache_t *sums_cache_new(void)
 
 static void held_free(held_t *h)
 {
+    free(h->rows);
     release_sums_free(&h->sums);
-    free(h->records);
     *h = (held_t){0};
 }
 
@@ -86,8 +87,7 @@ size_t sums_cache_bytes(const sums_cache_t *c)
     size_t b = c->cap_held * sizeof *c->held;
     for (size_t i = 0; i < c->n_held; i++) {
         const held_t *h = &c->held[i];
-        b += (h->sums.n_cells + h->sums.n_series) * sizeof(benchmark_cell_t) +
-             h->n_records * sizeof *h->records;
+        b += (h->n_rows + h->sums.n_cells + h->sums.n_series) * sizeof(benchmark_cell_t);
     }
     return b;
 }
@@ -97,38 +97,20 @@ static const char *text(const char *s)
     return s ? s : "";
 }
 
-static bool named(const char *trust, const char *const *trusts, size_t n)
+/* A period's sums (s) made from its rows, as a held period has them. Returns 0, or -1 when out
+ * of memory. */
+static int fragment(const benchmark_cell_t *cells, size_t n_cells, release_sums_t *s)
 {
-    for (size_t i = 0; i < n; i++)
-        if (trusts[i] == trust)
-            return true;
-    return false;
-}
-
-/* The fragment of the rows put, as a held period has them. Returns 0, or -1 when out of memory. */
-static int fragment(const benchmark_cell_t *cells, size_t n_cells, held_t *f)
-{
-    release_sums_t *s = &f->sums;
     s->cells = malloc((n_cells + 1) * sizeof *s->cells);
     s->series = malloc((n_cells + 1) * sizeof *s->series);
     if (!s->cells || !s->series)
         return -1;
-    size_t cap_records = 0;
     for (size_t i = 0; i < n_cells; i++) {
         const benchmark_cell_t *x = &cells[i];
         bool all = strcmp(text(x->breakdown), "all") == 0;
         if (text(x->metric)[0] == '\0') { /* the record count (metric.aggregate's metric '') */
-            if (!all)
-                continue;
-            size_t r = 0;
-            while (r < f->n_records && f->records[r].trust != x->trust)
-                r++;
-            if (r == f->n_records) {
-                if (array_grow((void **)&f->records, &cap_records, r + 1, sizeof *f->records) != 0)
-                    return -1;
-                f->records[f->n_records++] = (trust_records_t){x->trust, 0};
-            }
-            f->records[r].records += x->denominator;
+            if (all)
+                s->records += x->denominator;
             continue;
         }
         s->cells[s->n_cells++] = *x;
@@ -140,121 +122,19 @@ static int fragment(const benchmark_cell_t *cells, size_t n_cells, held_t *f)
     return release_sums_merge_months(s) != 0 || release_sums_sort(&series) != 0 ? -1 : 0;
 }
 
-/* Merges a (the elements of trusts not named) and b (those of named trusts), each n elements of
- * size bytes sorted with the trust first, into a new array by trust (strcmp): a trust's run is
- * all in one of them. trust_of gives an element's trust. Returns the array (*n its length), or
- * NULL when out of memory. */
-static void *splice(const void *a, size_t na, const void *b, size_t nb, size_t size,
-                    const char *const *trusts, size_t n_trusts,
-                    const char *(*trust_of)(const void *), size_t *n)
+void sums_cache_snapshot(sums_cache_t *c, const char *xmin, double now_ms)
 {
-    char *out = malloc((na + nb + 1) * size);
-    if (!out)
+    snprintf(c->xmin, sizeof c->xmin, "%s", xmin && strlen(xmin) < sizeof c->xmin ? xmin : "");
+    c->at_ms = now_ms;
+}
+
+const char *sums_cache_since(const sums_cache_t *c, const char *audit, const char *period,
+                             double max_age_ms)
+{
+    const held_t *h = find(c, audit, period);
+    if (!h || !h->xmin[0] || !c->xmin[0] || c->at_ms - h->at_ms > max_age_ms)
         return NULL;
-    const char *pa = a, *pb = b;
-    size_t i = 0, j = 0, k = 0;
-    for (;;) {
-        while (i < na && named(trust_of(pa + i * size), trusts, n_trusts))
-            i++;
-        if (i == na && j == nb)
-            break;
-        bool take_a =
-            j == nb || (i < na && strcmp(trust_of(pa + i * size), trust_of(pb + j * size)) < 0);
-        memcpy(out + k++ * size, take_a ? pa + i++ * size : pb + j++ * size, size);
-    }
-    *n = k;
-    return out;
-}
-
-static const char *cell_trust(const void *x)
-{
-    return ((const benchmark_cell_t *)x)->trust;
-}
-
-static const char *records_trust(const void *x)
-{
-    return ((const trust_records_t *)x)->trust;
-}
-
-static int by_trust(const void *a, const void *b)
-{
-    return strcmp(((const trust_records_t *)a)->trust, ((const trust_records_t *)b)->trust);
-}
-
-/* Replaces h's elements of the named trusts by f's. Returns 0, or -1 when out of memory (h as it
- * was). */
-static int replace_trusts(held_t *h, const held_t *f, const char *const *trusts, size_t n_trusts)
-{
-    held_t to = {.audit = h->audit, .period = h->period};
-    release_sums_t *t = &to.sums;
-    const release_sums_t *o = &h->sums, *x = &f->sums;
-    t->cells = splice(o->cells, o->n_cells, x->cells, x->n_cells, sizeof *t->cells, trusts,
-                      n_trusts, cell_trust, &t->n_cells);
-    t->series = splice(o->series, o->n_series, x->series, x->n_series, sizeof *t->series, trusts,
-                       n_trusts, cell_trust, &t->n_series);
-    to.records = splice(h->records, h->n_records, f->records, f->n_records, sizeof *to.records,
-                        trusts, n_trusts, records_trust, &to.n_records);
-    if (!t->cells || !t->series || !to.records) {
-        held_free(&to);
-        return -1;
-    }
-    held_free(h);
-    *h = to;
-    return 0;
-}
-
-int sums_cache_put(sums_cache_t *c, const char *audit, const char *period,
-                   const char *const *trusts, size_t n_trusts, const benchmark_cell_t *cells,
-                   size_t n_cells)
-{
-    held_t *h = find(c, audit, period);
-    if (trusts && !h)
-        return 1;
-    for (size_t i = 0; trusts && i < n_cells; i++)
-        if (!named(cells[i].trust, trusts, n_trusts))
-            goto fail;
-    held_t f = {0};
-    if (fragment(cells, n_cells, &f) != 0) {
-        held_free(&f);
-        goto fail;
-    }
-    if (f.n_records > 1) /* records is NULL when there are none */
-        qsort(f.records, f.n_records, sizeof *f.records, by_trust);
-    if (trusts) {
-        int rc = replace_trusts(h, &f, trusts, n_trusts);
-        held_free(&f);
-        if (rc != 0)
-            goto fail;
-        return 0;
-    }
-    size_t ia, ip;
-    if (!h) {
-        if (array_grow((void **)&c->held, &c->cap_held, c->n_held + 1, sizeof *c->held) != 0 ||
-            str_map_put(c->strings, audit, &ia) < 0 || str_map_put(c->strings, period, &ip) < 0) {
-            held_free(&f);
-            return -1;
-        }
-        h = &c->held[c->n_held++];
-        *h = (held_t){0};
-    } else {
-        ia = str_map_get(c->strings, audit);
-        ip = str_map_get(c->strings, period);
-        if (ia == STR_MAP_MISSING || ip == STR_MAP_MISSING) {
-            held_free(&f);
-            goto fail;
-        }
-        held_free(h);
-    }
-    *h = f;
-    h->audit = str_map_key(c->strings, ia);
-    h->period = str_map_key(c->strings, ip);
-    return 0;
-fail:
-    if (h) {
-        held_free(h);
-        *h = c->held[--c->n_held];
-    }
-    return -1;
+    return h->xmin;
 }
 
 /* The order of release_sums_sort (strcmp on each key, then value). */
@@ -266,6 +146,132 @@ static int cmp_cell(const benchmark_cell_t *a, const benchmark_cell_t *b)
         int d = strcmp(text(x[k]), text(y[k]));
         if (d)
             return d;
+    }
+    return 0;
+}
+
+/* The order of a period's rows: by their strings' addresses, each string interned once in the
+ * cache's map (a total order on keys, several times cheaper than strcmp's; the sums made from the
+ * rows are sorted as release_sums_sort has them). */
+static int cmp_row(const benchmark_cell_t *a, const benchmark_cell_t *b)
+{
+    const char *x[] = {a->trust, a->site, a->metric, a->breakdown, a->category, a->month};
+    const char *y[] = {b->trust, b->site, b->metric, b->breakdown, b->category, b->month};
+    for (int k = 0; k < 6; k++)
+        if (x[k] != y[k])
+            return (uintptr_t)x[k] < (uintptr_t)y[k] ? -1 : 1;
+    return 0;
+}
+
+static int by_row(const void *a, const void *b)
+{
+    return cmp_row(a, b);
+}
+
+/* Forgets the period h. */
+static void forget(sums_cache_t *c, held_t *h)
+{
+    held_free(h);
+    *h = c->held[--c->n_held];
+}
+
+/* Makes h's sums again from its rows, then marks it of the round's snapshot. Returns 0, or -1
+ * when out of memory (h's sums as they were). */
+static int remake(const sums_cache_t *c, held_t *h)
+{
+    release_sums_t s = {0};
+    if (fragment(h->rows, h->n_rows, &s) != 0) {
+        release_sums_free(&s);
+        return -1;
+    }
+    release_sums_free(&h->sums);
+    h->sums = s;
+    memcpy(h->xmin, c->xmin, sizeof h->xmin);
+    h->at_ms = c->at_ms;
+    return 0;
+}
+
+/* A sorted copy of n cells. Returns it, or NULL when out of memory. */
+static benchmark_cell_t *sorted(const benchmark_cell_t *cells, size_t n)
+{
+    benchmark_cell_t *s = malloc((n + 1) * sizeof *s);
+    if (s && n > 0) {
+        memcpy(s, cells, n * sizeof *s);
+        qsort(s, n, sizeof *s, by_row);
+    }
+    return s;
+}
+
+int sums_cache_put(sums_cache_t *c, const char *audit, const char *period,
+                   const benchmark_cell_t *cells, size_t n_cells)
+{
+    held_t *h = find(c, audit, period);
+    benchmark_cell_t *rows = sorted(cells, n_cells);
+    if (!rows)
+        goto fail;
+    if (!h) {
+        size_t ia, ip;
+        if (array_grow((void **)&c->held, &c->cap_held, c->n_held + 1, sizeof *c->held) != 0 ||
+            str_map_put(c->strings, audit, &ia) < 0 || str_map_put(c->strings, period, &ip) < 0) {
+            free(rows);
+            return -1;
+        }
+        h = &c->held[c->n_held++];
+        *h = (held_t){.audit = str_map_key(c->strings, ia), .period = str_map_key(c->strings, ip)};
+    }
+    free(h->rows);
+    h->rows = rows;
+    h->n_rows = n_cells;
+    if (remake(c, h) == 0)
+        return 0;
+fail:
+    if (h)
+        forget(c, h);
+    return -1;
+}
+
+int sums_cache_apply(sums_cache_t *c, const char *audit, const char *period,
+                     const benchmark_cell_t *gone, size_t n_gone, const benchmark_cell_t *set,
+                     size_t n_set)
+{
+    held_t *h = find(c, audit, period);
+    if (!h)
+        return 1;
+    benchmark_cell_t *s = sorted(set, n_set), *g = sorted(gone, n_gone);
+    benchmark_cell_t *out = malloc((h->n_rows + n_set + 1) * sizeof *out);
+    if (!s || !g || !out) {
+        free(s);
+        free(g);
+        free(out);
+        forget(c, h);
+        return -1;
+    }
+    /* in order: a held cell read takes its sums, one gone and not read is dropped; the cells read
+     * that were not held come in between */
+    size_t n = 0, j = 0, k = 0;
+    for (size_t i = 0; i < h->n_rows || j < n_set;) {
+        int d = i == h->n_rows ? 1 : j == n_set ? -1 : cmp_row(&h->rows[i], &s[j]);
+        if (d >= 0) {
+            out[n++] = s[j++];
+            i += d == 0;
+            while (j < n_set && cmp_row(&s[j], &s[j - 1]) == 0) /* read twice: alike */
+                j++;
+            continue;
+        }
+        while (k < n_gone && cmp_row(&g[k], &h->rows[i]) < 0)
+            k++;
+        if (!(k < n_gone && cmp_row(&g[k], &h->rows[i]) == 0))
+            out[n++] = h->rows[i];
+        i++;
+    }
+    free(s);
+    free(g);
+    free(h->rows);
+    h->rows = out;
+    h->n_rows = n;
+    if (remake(c, h) != 0) {
+        forget(c, h);
+        return -1;
     }
     return 0;
 }
@@ -302,8 +308,7 @@ int sums_cache_sums(sums_cache_t *c, const char *audit, const char *period,
                 ? o->cells[i++]
                 : e.cells[j++];
     release_sums_free(&e);
-    for (size_t k = 0; k < h->n_records; k++)
-        s->records += h->records[k].records;
+    s->records = o->records;
     /* the periods of one audit are of one form (YYYY, YYYYQn), ordered alike as bytes */
     for (size_t k = 0; k < c->n_held; k++) {
         const held_t *p = &c->held[k];

@@ -2,14 +2,14 @@
  * that a round reads from PostgreSQL only the cells of the trusts whose records changed, not the
  * whole period again.
  *
- * A period is held as release_sums.h gives it to benchmark_build: its cells with the months
- * summed, and its breakdown "all" cells per month (its part of the run charts of this period and
- * every later one), each array in release_sums_sort's order, and the records of each trust. What
- * the holder puts is metric.aggregate's rows of the period as stored (per month, the record
- * count's cells, metric "", among them), either all of them or those of some trusts, which then
- * replace what was held of those trusts: trust is the first key, so a trust's elements are one run
- * of each array. The strings of what is put must be interned in sums_cache_strings (its keys never
- * move): elements are compared by pointer for their trust.
+ * A period is held as metric.aggregate's rows of the period as stored (per month, the record
+ * count's cells, metric "", among them), in release_sums_sort's order, and as release_sums.h
+ * gives it to benchmark_build, made from them: its cells with the months summed, and its breakdown
+ * "all" cells per month (its part of the run charts of this period and every later one), and the
+ * records of each trust. What the holder puts is either all the period's rows, or those that
+ * changed since the snapshot the period is of (migration 0045: metric.aggregate's write_xid, the
+ * cells gone in metric.aggregate_gone), which set or drop single rows (sums_cache_apply). The
+ * strings of what is put must be interned in sums_cache_strings (its keys never move).
  *
  * Cells only: the values of median and mean metrics (metric.measure, about one row per record and
  * breakdown) are held apart, compactly and within a budget (value_cache.h), or streamed from
@@ -42,17 +42,31 @@ bool sums_cache_has(const sums_cache_t *c, const char *audit, const char *period
 /* The bytes the periods held take. */
 size_t sums_cache_bytes(const sums_cache_t *c);
 
-/* Puts the rows of (audit, period): cells as metric.aggregate keeps them (a cell of metric ""
- * counts records: breakdown "all" ones give each trust's records, the others are left out), their
- * strings interned in sums_cache_strings. trusts NULL: the rows are
- * the whole period (held or not); otherwise they are those of the n_trusts trusts named (interned
- * too, and only those: a row of another trust is an error), which replace what the held period
- * had of them (a trust with no row left: none of it). Returns 0, 1 when trusts are given and the
- * period is not held (nothing done), or -1 when out of memory or a row is of another trust (the
- * period forgotten). */
+/* The current round's snapshot: its xmin (pg_snapshot_xmin, as text) and when it was taken (ms of
+ * a monotonic clock); each period then put or applied is of it. Until one is given, periods put
+ * are of no known snapshot. */
+void sums_cache_snapshot(sums_cache_t *c, const char *xmin, double now_ms);
+/* The xmin of the snapshot (audit, period)'s rows are those of, when held, of a known snapshot
+ * taken at most max_age_ms before the current round's; otherwise NULL. */
+const char *sums_cache_since(const sums_cache_t *c, const char *audit, const char *period,
+                             double max_age_ms);
+
+/* Puts the rows of (audit, period), the whole period (held or not): cells as metric.aggregate
+ * keeps them (a cell of metric "" counts records: breakdown "all" ones give each trust's
+ * records, the others are left out), their strings interned in sums_cache_strings. The period is
+ * then of the round's snapshot. Returns 0, or -1 when out of memory (the period forgotten). */
 int sums_cache_put(sums_cache_t *c, const char *audit, const char *period,
-                   const char *const *trusts, size_t n_trusts, const benchmark_cell_t *cells,
-                   size_t n_cells);
+                   const benchmark_cell_t *cells, size_t n_cells);
+
+/* Brings the held (audit, period) up to the round from what changed since its snapshot: the
+ * cells of set (rows as sums_cache_put takes them) get their sums (those not held added), then
+ * the cells of gone (their sums ignored) not in set are dropped. The period is then of the
+ * round's snapshot. Cost: O(rows of the period + changed x log) and the period's sums made again
+ * from its rows. Returns 0, 1 when the period is not held (nothing done), or -1 when out of
+ * memory (the period forgotten). */
+int sums_cache_apply(sums_cache_t *c, const char *audit, const char *period,
+                     const benchmark_cell_t *gone, size_t n_gone, const benchmark_cell_t *set,
+                     size_t n_set);
 
 /* The sums of (audit, period) into s as release_sums.h has them (free with release_sums_free;
  * strings the cache's and extra's; no measures): the period's cells with extra (cells of month ""

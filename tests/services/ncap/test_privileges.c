@@ -215,6 +215,7 @@ static const char *const expected[] = {
     "ncap_metric      table metric.record_contribution             SELECT INSERT DELETE",
     "ncap_metric      view metric.contribution                     SELECT",
     "ncap_metric      table metric.aggregate                       SELECT INSERT UPDATE DELETE",
+    "ncap_metric      table metric.aggregate_gone                  SELECT INSERT UPDATE(gone_at) DELETE",
     "ncap_metric      table metric.cell                            SELECT INSERT",
     "ncap_metric      table metric.measure                         SELECT INSERT UPDATE DELETE",
     "ncap_metric      table metric.measure_gone                    SELECT INSERT UPDATE(gone_at) DELETE",
@@ -236,6 +237,7 @@ static const char *const expected[] = {
                                                                    " record_id, trust, valid,"
                                                                    " version, write_xid)",
     "ncap_publish     table metric.aggregate                       SELECT",
+    "ncap_publish     table metric.aggregate_gone                  SELECT",
     "ncap_publish     table metric.cell                            SELECT",
     "ncap_publish     table metric.measure                         SELECT",
     "ncap_publish     table metric.measure_gone                    SELECT",

@@ -54,7 +54,8 @@ static void audit_record(PGconn *db, const char *audit, const char *metric, int 
              " ('%s', '%s', '%s', '%s', '%s01', '', 'all', '', 0, 20)"
              " ON CONFLICT (audit, period, month, trust, site, metric_id, breakdown, category)"
              " DO UPDATE SET numerator = a.numerator + EXCLUDED.numerator,"
-             " denominator = a.denominator + EXCLUDED.denominator",
+             " denominator = a.denominator + EXCLUDED.denominator,"
+             " write_xid = EXCLUDED.write_xid", /* as metric writes a cell (migration 0045) */
              id, version, audit, trust, period, audit, period, month, trust, trust, metric,
              10 * numerator, audit, period, month, trust, trust);
     pg_fixture_exec(db, sql);
@@ -157,7 +158,8 @@ static void test_months_and_later_periods(void **state)
     /* a record of February changes: 2026Q1 and the later 2026Q2 are rebuilt */
     pg_fixture_exec(db, "RESET ROLE");
     record(db, 2, 2, "RA1", "2026Q1", "2026-02", 1);
-    pg_fixture_exec(db, "UPDATE metric.aggregate SET denominator = denominator - 20"
+    pg_fixture_exec(db, "UPDATE metric.aggregate SET denominator = denominator - 20,"
+                        " write_xid = pg_current_xact_id()"
                         " WHERE month = '2026-02'"); /* version 1 subtracted */
     pg_fixture_exec(db, "SET ROLE ncap_publish");
     assert_int_equal(publish_once(db, &ps), 2);

@@ -1,10 +1,11 @@
 /* test_sums_cache.c - the sums publish holds between rounds (sums_cache.h) give benchmark_build
  * exactly the cells reading the periods whole gives (release_sums.h: the months summed, the record
  * count, the run charts' months of every period up to this one, one order): random rows of three
- * periods put whole, then rows of some trusts put again (changed, removed, a trust with no row
- * left, a trust new to the period) many times over, each time against a reference built from all
- * the rows as they stand; extra cells (the records withheld) merged in; a trust's rows for a
- * period not held refused, a row of a trust not named forgets the period. */
+ * periods put whole, then the changes of some trusts' rows applied (rows changed, gone, new, a
+ * trust with no row left, a trust new to the period; a row read twice, a row gone and written
+ * again) many times over, each time against a reference built from all the rows as they stand;
+ * extra cells (the records withheld) merged in; changes to a period not held refused; the
+ * snapshot a period is of. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -170,11 +171,49 @@ static void put_whole(sums_cache_t *c, size_t p)
     benchmark_cell_t *cells;
     size_t nc;
     all_rows(p, &cells, &nc);
-    assert_int_equal(sums_cache_put(c, "nhfd", PERIODS[p], NULL, 0, cells, nc), 0);
+    assert_int_equal(sums_cache_put(c, "nhfd", PERIODS[p], cells, nc), 0);
     free(cells);
 }
 
-static void test_trusts_replaced(void **state)
+static bool same_key(const benchmark_cell_t *a, const benchmark_cell_t *b)
+{
+    return a->trust == b->trust && a->site == b->site && a->metric == b->metric &&
+           a->breakdown == b->breakdown && a->category == b->category && a->month == b->month;
+}
+
+static const benchmark_cell_t *key_in(const benchmark_cell_t *x, const rows_t *r)
+{
+    for (size_t i = 0; i < r->n_cells; i++)
+        if (same_key(x, &r->cells[i]))
+            return &r->cells[i];
+    return NULL;
+}
+
+/* What changed from old to new rows of a trust, as publish reads it (sums_delta): into set the
+ * rows new or changed (and, now and then, one unchanged: read again), into gone the keys no longer
+ * there (and, now and then, a key there again: gone, then written again). */
+static void changes(unsigned *seed, const rows_t *old, const rows_t *now, benchmark_cell_t *set,
+                    size_t *n_set, benchmark_cell_t *gone, size_t *n_gone)
+{
+    for (size_t i = 0; i < now->n_cells; i++) {
+        const benchmark_cell_t *x = &now->cells[i], *o = key_in(x, old);
+        bool same = o && o->numerator == x->numerator && o->denominator == x->denominator &&
+                    o->expected_e9 == x->expected_e9 && o->held == x->held &&
+                    o->missing == x->missing;
+        bool again = next(seed) % 10 == 0; /* gone, then written again: read too */
+        if (!same || again || next(seed) % 10 == 0)
+            set[(*n_set)++] = *x;
+        if (again) {
+            gone[*n_gone] = *x;
+            gone[(*n_gone)++].numerator = 99; /* the sums of a key gone are not taken */
+        }
+    }
+    for (size_t i = 0; i < old->n_cells; i++)
+        if (!key_in(&old->cells[i], now))
+            gone[(*n_gone)++] = old->cells[i];
+}
+
+static void test_changes_applied(void **state)
 {
     (void)state;
     sums_cache_t *c = sums_cache_new();
@@ -194,47 +233,64 @@ static void test_trusts_replaced(void **state)
                                  in(c, "all"), in(c, ""), in(c, ""), 0, 1, 0, 0, 0}};
     for (size_t p = 0; p < N_PERIODS; p++)
         check(c, p, extra, N_OF(extra));
+    static benchmark_cell_t set[2 * N_TRUSTS * MAX_ROWS], gone[2 * N_TRUSTS * MAX_ROWS];
     for (int round = 0; round < 60; round++) {
-        size_t p = next(&seed) % N_PERIODS;
-        const char *named[N_TRUSTS];
-        size_t n = 0;
-        benchmark_cell_t cells[N_TRUSTS * MAX_ROWS];
-        size_t nc = 0;
+        size_t p = next(&seed) % N_PERIODS, n_set = 0, n_gone = 0;
         for (size_t t = 0; t < N_TRUSTS; t++) {
             if (next(&seed) % 3 != 0)
                 continue;
+            rows_t old = rows[p][t];
             make_rows(c, &seed, p, t);
-            named[n++] = in(c, TRUSTS[t]);
-            memcpy(cells + nc, rows[p][t].cells, rows[p][t].n_cells * sizeof *cells);
-            nc += rows[p][t].n_cells;
+            changes(&seed, &old, &rows[p][t], set, &n_set, gone, &n_gone);
         }
-        assert_int_equal(sums_cache_put(c, "nhfd", PERIODS[p], named, n, cells, nc), 0);
+        if (n_set > 0 && round % 4 == 0) /* a row read twice */
+            set[n_set++] = set[0];
+        assert_int_equal(sums_cache_apply(c, "nhfd", PERIODS[p], gone, n_gone, set, n_set), 0);
         for (size_t q = 0; q < N_PERIODS; q++)
             check(c, q, extra, round % 2 ? N_OF(extra) : 0);
     }
     assert_true(sums_cache_bytes(c) > 0);
 
-    /* a period not held: the trusts' rows refused; a row of a trust not named: forgotten */
-    const char *ra1[] = {in(c, "RA1")};
-    assert_int_equal(sums_cache_put(c, "nhfd", "2030Q1", ra1, 1, NULL, 0), 1);
+    /* a period not held: changes refused */
+    assert_int_equal(sums_cache_apply(c, "nhfd", "2030Q1", NULL, 0, NULL, 0), 1);
     assert_false(sums_cache_has(c, "nhfd", "2030Q1"));
-    const benchmark_cell_t other[] = {{in(c, "RB2"), in(c, "RB201"), in(c, "los"), in(c, "all"),
-                                       in(c, ""), in(c, "2026-01"), 1, 2, 0, 0, 0}};
-    assert_int_equal(sums_cache_put(c, "nhfd", PERIODS[1], ra1, 1, other, 1), -1);
-    assert_false(sums_cache_has(c, "nhfd", PERIODS[1]));
-    assert_true(sums_cache_has(c, "nhfd", PERIODS[0]));
     release_sums_t s;
-    assert_int_equal(sums_cache_sums(c, "nhfd", PERIODS[1], NULL, 0, &s), 1);
+    assert_int_equal(sums_cache_sums(c, "nhfd", "2030Q1", NULL, 0, &s), 1);
     sums_cache_clear(c);
     assert_false(sums_cache_has(c, "nhfd", PERIODS[0]));
     sums_cache_destroy(&c);
     assert_null(c);
 }
 
+/* A period is of the snapshot of the round that put or applied rows into it, until too old. */
+static void test_snapshot(void **state)
+{
+    (void)state;
+    sums_cache_t *c = sums_cache_new();
+    assert_non_null(c);
+    unsigned seed = 7;
+    make_rows(c, &seed, 0, 0);
+    put_whole(c, 0); /* no snapshot given: none known */
+    assert_null(sums_cache_since(c, "nhfd", PERIODS[0], 1000));
+    sums_cache_snapshot(c, "100", 0);
+    put_whole(c, 0);
+    put_whole(c, 1);
+    sums_cache_snapshot(c, "200", 500);
+    assert_string_equal(sums_cache_since(c, "nhfd", PERIODS[0], 1000), "100");
+    assert_int_equal(sums_cache_apply(c, "nhfd", PERIODS[1], NULL, 0, NULL, 0), 0);
+    assert_string_equal(sums_cache_since(c, "nhfd", PERIODS[1], 1000), "200");
+    sums_cache_snapshot(c, "300", 1200);
+    assert_null(sums_cache_since(c, "nhfd", PERIODS[0], 1000)); /* taken 1200 ms before */
+    assert_string_equal(sums_cache_since(c, "nhfd", PERIODS[1], 1000), "200");
+    assert_null(sums_cache_since(c, "nhfd", PERIODS[2], 1000)); /* not held */
+    sums_cache_destroy(&c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_trusts_replaced),
+        cmocka_unit_test(test_changes_applied),
+        cmocka_unit_test(test_snapshot),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
