@@ -50,8 +50,9 @@ static void test_registry_kept_until_an_instance_fails(void **state)
     char err[2048];
     PGconn *db = db_connect(conninfo, "test_ingest_connect", err, sizeof err);
     assert_non_null(db);
-    void *ctx = zmq_ctx_new();
-    void *ingest = zmq_socket(ctx, ZMQ_ROUTER);
+    /* the stand-in in a context of its own: terminating it closes its listener for sure */
+    void *ctx = zmq_ctx_new(), *srv = zmq_ctx_new();
+    void *ingest = zmq_socket(srv, ZMQ_ROUTER);
     int linger = 0;
     zmq_setsockopt(ingest, ZMQ_LINGER, &linger, sizeof linger);
     assert_int_equal(zmq_bind(ingest, "tcp://127.0.0.1:*"), 0);
@@ -66,13 +67,17 @@ static void test_registry_kept_until_an_instance_fails(void **state)
     assert_int_equal(registry_remove(db, "test:ingest:1", err, sizeof err), 0);
     assert_true(connects(ctx, 5, err, sizeof err));
 
-    /* the instance stops answering: the connect fails, saying so, and the list is dropped */
+    /* the instance stops answering: the connect fails, saying so (no handshake within the
+     * second, or the connection closed, as the timing falls), and the list is dropped */
     zmq_close(ingest);
+    zmq_ctx_term(srv);
     assert_false(connects(ctx, 1, err, sizeof err));
-    assert_non_null(strstr(err, "no handshake within 1 s"));
+    if (!strstr(err, "could not reach ingest") || !strstr(err, endpoint))
+        fail_msg("not the failure expected: %s", err);
     /* so the next connect asks the registry again, which has none */
     assert_false(connects(ctx, 1, err, sizeof err));
-    assert_non_null(strstr(err, "no live ingest instance is registered"));
+    if (!strstr(err, "no live ingest instance is registered"))
+        fail_msg("not the failure expected: %s", err);
 
     zmq_ctx_term(ctx);
     PQfinish(db);

@@ -269,7 +269,10 @@ static void test_snapshot(void **state)
     sums_cache_t *c = sums_cache_new();
     assert_non_null(c);
     unsigned seed = 7;
-    make_rows(c, &seed, 0, 0);
+    /* every row anew, its strings interned in this cache (the last test's cache is gone) */
+    for (size_t p = 0; p < N_PERIODS; p++)
+        for (size_t t = 0; t < N_TRUSTS; t++)
+            make_rows(c, &seed, p, t);
     put_whole(c, 0); /* no snapshot given: none known */
     assert_null(sums_cache_since(c, "nhfd", PERIODS[0], 1000));
     sums_cache_snapshot(c, "100", 0);
