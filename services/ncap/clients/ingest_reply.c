@@ -9,11 +9,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <zmq.h>
 
 #include "client_keys.h"
 #include "curve_auth.h"
+#include "daemon.h"
 #include "db.h"
 #include "registry.h"
 #include "strbuf.h"
@@ -55,16 +55,9 @@ ingest_reply_status_t ingest_reply_await(void *sock, int timeout_s,
 
 static struct {
     pthread_mutex_t lock;
-    char **live; /* NULL-terminated, or NULL: none kept */
-    struct timespec at;
+    char **live;  /* NULL-terminated, or NULL: none kept */
+    long long at; /* when looked up (daemon_now_ms) */
 } memo = {.lock = PTHREAD_MUTEX_INITIALIZER};
-
-static double seconds_since(const struct timespec *t)
-{
-    struct timespec now;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    return (double)(now.tv_sec - t->tv_sec) + (double)(now.tv_nsec - t->tv_nsec) / 1e9;
-}
 
 /* A copy of a NULL-terminated list (registry_free_list), or NULL when out of memory. */
 static char **list_copy(char *const *list)
@@ -84,8 +77,9 @@ static char **list_copy(char *const *list)
 static char **registry_ingest(char *err, size_t errlen)
 {
     pthread_mutex_lock(&memo.lock);
-    char **live =
-        memo.live && seconds_since(&memo.at) < REGISTRY_MEMO_S ? list_copy(memo.live) : NULL;
+    char **live = memo.live && daemon_now_ms() - memo.at < REGISTRY_MEMO_S * 1000LL
+                      ? list_copy(memo.live)
+                      : NULL;
     pthread_mutex_unlock(&memo.lock);
     if (live)
         return live;
@@ -113,7 +107,7 @@ static char **registry_ingest(char *err, size_t errlen)
     pthread_mutex_lock(&memo.lock);
     registry_free_list(&memo.live);
     if ((memo.live = keep))
-        clock_gettime(CLOCK_MONOTONIC, &memo.at);
+        memo.at = daemon_now_ms();
     pthread_mutex_unlock(&memo.lock);
     return live;
 }
