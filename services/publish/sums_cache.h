@@ -3,7 +3,8 @@
  * whole period again.
  *
  * A period is held as metric.aggregate's rows of the period as stored (per month, the record
- * count's cells, metric "", among them), in release_sums_sort's order, and as release_sums.h
+ * count's cells, metric "", among them), in the order of their interned strings' addresses
+ * (compared by pointer, never by strcmp), and as release_sums.h
  * gives it to benchmark_build, made from them: its cells with the months summed, and its breakdown
  * "all" cells per month (its part of the run charts of this period and every later one), and the
  * records of each trust. What the holder puts is either all the period's rows, or those that
