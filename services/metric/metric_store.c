@@ -329,8 +329,9 @@ static int value_add(deltas_t *d, size_t cell, double value, const char *text, l
 }
 
 /* Adds a contribution (sign 1: a new one) or takes it away (sign -1: an old one) in every cell it
- * counts in: breakdown 'all' (category ''), and each breakdown its record has a category in.
- * value_text: its value as new_columns sends it, or NULL. Returns 0, or -1. */
+ * counts in: breakdown 'all' (category '') of its record's month, and each breakdown its record
+ * has a category in, for the whole period (month '': metric_store.h). value_text: its value as
+ * new_columns sends it, or NULL. Returns 0, or -1. */
 static int contribution_add(deltas_t *d, const metric_store_record_t *rec, const contribution_t *ct,
                             const char *value_text, int sign)
 {
@@ -342,7 +343,7 @@ static int contribution_add(deltas_t *d, const metric_store_record_t *rec, const
             continue;
         const char *f[C_NUM] = {rec->audit,
                                 rec->period,
-                                rec->month,
+                                b < 0 ? rec->month : "",
                                 rec->trust,
                                 rec->site,
                                 ct->metric_id,

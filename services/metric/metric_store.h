@@ -6,10 +6,13 @@
  * one without the others (migrations 0014, 0016).
  *
  * A cell is (audit, period, month, trust, site, metric_id, breakdown, category): each contribution
- * counts in breakdown 'all' (category '') and in every breakdown its record has a category in.
- * metric.aggregate is at all times metric.contribution's GROUP BY cell, the cells whose sums are
- * all 0 left out; metric.measure is its GROUP BY (cell, value) over the contributions with a
- * value, as counts. Sums of integers (the expected value in fixed point, x 1e9) are exact, so
+ * counts in breakdown 'all' (category '') of its record's month and in every breakdown its record
+ * has a category in, for the whole period (month '', migration 0046: releases sum a period's
+ * months of every cell, and the run charts take breakdown 'all' only, so a breakdown's months were
+ * never read apart; kept per month they made three times the cells, and at a steady load from
+ * many trusts most of a batch's upserts). metric.aggregate is at all times metric.contribution's
+ * GROUP BY cell (month '' where breakdown is not 'all'), the cells whose sums are all 0 left out;
+ * metric.measure is its GROUP BY (cell, value) over the contributions with a value, as counts. Sums of integers (the expected value in fixed point, x 1e9) are exact, so
  * both are the same whatever order records were applied in.
  *
  * Each row of metric.measure carries the transaction that wrote its current version (write_xid,

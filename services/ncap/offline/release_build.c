@@ -400,8 +400,9 @@ static int count_validated(release_build_t *self, const char *trust, const char 
     for (int k = 0; k < n; k++) {
         if (add_cell(self, p, month, trust, site, "all", "", &contrib[k]) != 0)
             return -1;
+        /* a breakdown's cells for the whole period (month ""), as metric keeps them (0046) */
         for (int b = 0; b < BREAKDOWN_COUNT; b++)
-            if (cats[b][0] && add_cell(self, p, month, trust, site, breakdown_name((breakdown_t)b),
+            if (cats[b][0] && add_cell(self, p, "", trust, site, breakdown_name((breakdown_t)b),
                                        cats[b], &contrib[k]) != 0)
                 return -1;
     }

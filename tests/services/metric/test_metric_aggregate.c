@@ -217,14 +217,17 @@ static long long count_of(PGconn *db, const char *sql)
 
 /* The cells of metric.contribution (each contribution in breakdown 'all' and in its record's
  * categories), the relation the two GROUP BYs below are over. */
+/* A contribution counts in breakdown 'all' of its month, and in each breakdown it has a category
+ * in for the whole period (month '', migration 0046). */
 #define CONTRIBUTION_IN_CELLS                                                                      \
-    " FROM metric.contribution c CROSS JOIN LATERAL (VALUES ('all', ''),"                          \
-    "   ('imd_decile', c.imd_decile), ('ethnicity', c.ethnicity), ('sex', c.sex), ('age', c.age))" \
-    "   AS b(breakdown, category) WHERE (b.breakdown = 'all' OR b.category <> '')"
+    " FROM metric.contribution c CROSS JOIN LATERAL (VALUES ('all', '', c.month),"                 \
+    "   ('imd_decile', c.imd_decile, ''), ('ethnicity', c.ethnicity, ''), ('sex', c.sex, ''),"     \
+    "   ('age', c.age, '')) AS b(breakdown, category, month)"                                      \
+    " WHERE (b.breakdown = 'all' OR b.category <> '')"
 /* The sums of metric.contribution per cell, as metric.aggregate must hold them: cells whose sums
  * are all 0 are not kept. */
 #define CONTRIBUTION_CELLS                                                                         \
-    "SELECT c.audit, c.period, c.month, c.trust, c.site, c.metric_id, b.breakdown, b.category,"    \
+    "SELECT c.audit, c.period, b.month, c.trust, c.site, c.metric_id, b.breakdown, b.category,"    \
     "   sum(c.numerator)::bigint AS numerator, sum(c.denominator)::bigint AS denominator,"         \
     "   sum(c.expected_e9)::bigint AS expected_e9, count(*) FILTER (WHERE c.held) AS held,"        \
     "   count(*) FILTER (WHERE c.missing) AS missing" CONTRIBUTION_IN_CELLS                        \
@@ -233,7 +236,7 @@ static long long count_of(PGconn *db, const char *sql)
     "   count(*) FILTER (WHERE c.held), count(*) FILTER (WHERE c.missing)) <> (0, 0, 0, 0, 0)"
 /* The values of metric.contribution per cell, as metric.measure must count them. */
 #define CONTRIBUTION_VALUES                                                                        \
-    "SELECT c.audit, c.period, c.month, c.trust, c.site, c.metric_id, b.breakdown, b.category,"    \
+    "SELECT c.audit, c.period, b.month, c.trust, c.site, c.metric_id, b.breakdown, b.category,"    \
     "   c.value, count(*) AS count" CONTRIBUTION_IN_CELLS " AND c.value IS NOT NULL"               \
     " GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9"
 #define AGGREGATE_COLUMNS                                                                          \
@@ -282,14 +285,20 @@ static void assert_sums_match_contributions(PGconn *db)
 static void assert_aggregate_right(PGconn *db, const audit_def_t *def, int breakdowns)
 {
     assert_sums_match_contributions(db);
-    /* each breakdown's categories sum to the row without breakdown */
+    /* a breakdown's cells are the period's (month ''), breakdown 'all' a month's (0046) */
+    assert_int_equal(count_of(db, "SELECT count(*) FROM metric.aggregate WHERE breakdown <> 'all'"
+                                  " AND month <> ''"),
+                     0);
+    /* each breakdown's categories sum to the period's rows without breakdown (its months) */
     assert_int_equal(
         count_of(db,
-                 "SELECT count(*) FROM (SELECT audit, period, month, trust, site, metric_id,"
-                 "   breakdown, sum(numerator) AS n, sum(denominator) AS d"
-                 "   FROM metric.aggregate WHERE breakdown <> 'all' GROUP BY 1, 2, 3, 4, 5, 6, 7) b"
-                 " JOIN metric.aggregate t USING (audit, period, month, trust, site, metric_id)"
-                 " WHERE t.breakdown = 'all' AND (b.n, b.d) <> (t.numerator, t.denominator)"),
+                 "SELECT count(*) FROM (SELECT audit, period, trust, site, metric_id, breakdown,"
+                 "   sum(numerator) AS n, sum(denominator) AS d FROM metric.aggregate"
+                 "   WHERE breakdown <> 'all' GROUP BY 1, 2, 3, 4, 5, 6) b"
+                 " JOIN (SELECT audit, period, trust, site, metric_id, sum(numerator) AS n,"
+                 "   sum(denominator) AS d FROM metric.aggregate WHERE breakdown = 'all'"
+                 "   GROUP BY 1, 2, 3, 4, 5) t USING (audit, period, trust, site, metric_id)"
+                 " WHERE (b.n, b.d) <> (t.n, t.d)"),
         0);
     /* every cell in each declared breakdown, and none with a breakdown but no 'all' row */
     char sql[1024];
@@ -297,16 +306,14 @@ static void assert_aggregate_right(PGconn *db, const audit_def_t *def, int break
              "SELECT count(*) FROM metric.aggregate t WHERE t.breakdown = 'all'"
              " AND t.metric_id <> '" CONTRIBUTION_REJECTED "' AND (SELECT"
              " count(DISTINCT breakdown) FROM metric.aggregate b WHERE (b.audit, b.period,"
-             " b.month, b.trust, b.site, b.metric_id) = (t.audit, t.period, t.month, t.trust,"
-             " t.site, t.metric_id)"
+             " b.trust, b.site, b.metric_id) = (t.audit, t.period, t.trust, t.site, t.metric_id)"
              " AND b.breakdown <> 'all') <> %d",
              breakdowns);
     assert_int_equal(count_of(db, sql), 0);
     assert_int_equal(count_of(db, "SELECT count(*) FROM metric.aggregate b WHERE NOT EXISTS"
                                   " (SELECT 1 FROM metric.aggregate t WHERE t.breakdown = 'all'"
-                                  " AND (t.audit, t.period, t.month, t.trust, t.site,"
-                                  " t.metric_id) = (b.audit, b.period, b.month, b.trust, b.site,"
-                                  " b.metric_id))"),
+                                  " AND (t.audit, t.period, t.trust, t.site, t.metric_id) ="
+                                  " (b.audit, b.period, b.trust, b.site, b.metric_id))"),
                      0);
     assert_int_equal(count_of(db, "SELECT count(*) FROM metric.quarantine"), 0);
     /* the 'all' rows are the figures of the latest versions, worked out here */
@@ -947,7 +954,9 @@ static void test_existing_deployment_is_taken_again(void **state)
                                   " WHERE link_revision < 0"),
                      0);
     assert_aggregate_right(db, def, 4);
-    assert_int_equal(count_of(db, "SELECT count(*) FROM metric.aggregate WHERE month = ''"), 0);
+    assert_int_equal(
+        count_of(db, "SELECT count(*) FROM metric.aggregate WHERE month = '' AND breakdown = 'all'"),
+        0);
     /* 0026: the invalid records taken again count once each as rejected */
     assert_true(count_of(db, "SELECT count(*) FROM metric.record_state"
                              " WHERE NOT valid AND period IS NOT NULL") > 0);
@@ -965,6 +974,101 @@ static void test_existing_deployment_is_taken_again(void **state)
     PQfinish(db);
 }
 
+/* A deployment before 0046 kept a breakdown's cells and values per month, as metric.contribution's
+ * GROUP BY with each record's month: 0046 folds them into the period's cells (month ''), leaves the
+ * month cells' keys for publish (metric.aggregate_gone, metric.measure_gone) and changes no
+ * period's sums; metric then goes on from there. */
+static void test_breakdown_months_folded(void **state)
+{
+    (void)state;
+    PGconn *db = pg_fixture_open("ncap_test_metric_aggregate_0046");
+    char conninfo[1024];
+    snprintf(conninfo, sizeof conninfo, "%s dbname=ncap_test_metric_aggregate_0046",
+             getenv("NCAP_TEST_PG"));
+    stage_t st;
+    stage_open(&st, conninfo);
+    const audit_def_t *def = nhfd(&st);
+    forget_latest();
+    static version_t v[N_RECORDS];
+    for (size_t i = 0; i < N_RECORDS; i++) {
+        v[i] = make_version((long long)i + 1, 1, 0, (unsigned)i * 6151u + 5);
+        insert_version(db, &v[i]);
+        keep_latest(&v[i]);
+    }
+    run_versions(&st, v, 0, N_RECORDS, 50);
+    assert_aggregate_right(db, def, 4);
+
+    /* the breakdowns as metric kept them before 0046: per month */
+#define OLD_CELLS(cols)                                                                            \
+    "SELECT c.audit, c.period, c.month, c.trust, c.site, c.metric_id, b.breakdown, b.category" cols \
+    " FROM metric.contribution c CROSS JOIN LATERAL (VALUES ('imd_decile', c.imd_decile),"         \
+    "   ('ethnicity', c.ethnicity), ('sex', c.sex), ('age', c.age)) AS b(breakdown, category)"     \
+    " WHERE b.category <> ''"
+    pg_fixture_exec(db, "DELETE FROM metric.aggregate WHERE breakdown <> 'all'");
+    pg_fixture_exec(db, "INSERT INTO metric.aggregate (audit, period, month, trust, site,"
+                        " metric_id, breakdown, category, numerator, denominator, expected_e9,"
+                        " held, missing) " OLD_CELLS(", sum(c.numerator), sum(c.denominator),"
+                                                     " sum(c.expected_e9), count(*) FILTER (WHERE"
+                                                     " c.held), count(*) FILTER (WHERE c.missing)")
+                        " GROUP BY 1, 2, 3, 4, 5, 6, 7, 8 HAVING (sum(c.numerator),"
+                        " sum(c.denominator), sum(c.expected_e9), count(*) FILTER (WHERE c.held),"
+                        " count(*) FILTER (WHERE c.missing)) <> (0, 0, 0, 0, 0)");
+    pg_fixture_exec(db, "DELETE FROM metric.measure m USING metric.cell c WHERE c.id = m.cell"
+                        " AND c.breakdown <> 'all'");
+    pg_fixture_exec(db, "INSERT INTO metric.cell (audit, period, month, trust, site, metric_id,"
+                        " breakdown, category) " OLD_CELLS("") " AND c.value IS NOT NULL"
+                        " GROUP BY 1, 2, 3, 4, 5, 6, 7, 8");
+    pg_fixture_exec(db, "INSERT INTO metric.measure (cell, value, count) SELECT x.id, c.value,"
+                        " count(*) FROM metric.contribution c CROSS JOIN LATERAL (VALUES"
+                        " ('imd_decile', c.imd_decile), ('ethnicity', c.ethnicity), ('sex', c.sex),"
+                        " ('age', c.age)) AS b(breakdown, category) JOIN metric.cell x ON"
+                        " (x.audit, x.period, x.month, x.trust, x.site, x.metric_id, x.breakdown,"
+                        " x.category) = (c.audit, c.period, c.month, c.trust, c.site, c.metric_id,"
+                        " b.breakdown, b.category) WHERE b.category <> '' AND c.value IS NOT NULL"
+                        " GROUP BY 1, 2");
+#undef OLD_CELLS
+    long long month_cells = count_of(db, "SELECT count(*) FROM metric.aggregate"
+                                         " WHERE breakdown <> 'all' AND month <> ''");
+    long long month_values =
+        count_of(db, "SELECT count(*) FROM " MEASURE_ROWS " WHERE breakdown <> 'all'");
+    assert_true(month_cells > 100 && month_values > 100);
+    PGresult *before = query(db, PERIOD_SUMS);
+    pg_fixture_exec(db, "TRUNCATE metric.aggregate_gone, metric.measure_gone");
+
+    migrate_range(db, "0046", "0047");
+    assert_sums_match_contributions(db);
+    assert_aggregate_right(db, def, 4);
+    PGresult *now = query(db, PERIOD_SUMS);
+    assert_string_equal(PQgetvalue(now, 0, 0), PQgetvalue(before, 0, 0));
+    PQclear(now);
+    PQclear(before);
+    /* every month cell and value gone is left for publish, under the migration's transaction */
+    assert_int_equal(count_of(db, "SELECT count(*) FROM metric.aggregate_gone"
+                                  " WHERE breakdown <> 'all' AND month <> ''"),
+                     month_cells);
+    assert_int_equal(count_of(db, "SELECT count(*) FROM metric.measure_gone"), month_values);
+    assert_int_equal(count_of(db, "SELECT count(DISTINCT write_xid) FROM (SELECT write_xid FROM"
+                                  " metric.aggregate_gone UNION ALL SELECT write_xid FROM"
+                                  " metric.aggregate WHERE breakdown <> 'all') x"),
+                     1);
+
+    /* metric goes on from the folded cells: changed versions of some records */
+    static version_t v2[N_RECORDS / 4 + 1];
+    size_t n2 = 0;
+    for (size_t i = 0; i < N_RECORDS; i += 4) {
+        v2[n2] = make_version((long long)i + 1, 2, 0, (unsigned)i * 104729u + 29);
+        insert_version(db, &v2[n2]);
+        keep_latest(&v2[n2++]);
+    }
+    run_versions(&st, v2, 0, n2, 40);
+    assert_aggregate_right(db, def, 4);
+    free_versions(v, N_RECORDS);
+    free_versions(v2, n2);
+    forget_latest();
+    stage_close(&st);
+    PQfinish(db);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -972,6 +1076,7 @@ int main(void)
         cmocka_unit_test(test_two_processes_at_once),
         cmocka_unit_test(test_existing_deployment_is_taken_again),
         cmocka_unit_test(test_hand_made_contributions),
+        cmocka_unit_test(test_breakdown_months_folded),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
