@@ -73,14 +73,19 @@ typedef struct {
  * "<upstream table>" alone, alias.at the column that says when upstream committed the row,
  * not_taken the condition (starting with a space, on alias's columns only) that leaves out what the
  * stage holds and what it holds in quarantine.
- * load_sql: the rows of the keys nudged ($1 bigint[] record ids, $2 int[] versions).
+ * load_sql: the rows of the keys nudged ($1 bigint[] record ids, $2 int[] versions), each key
+ * looked up by its own probe of the upstream table's primary key (a LATERAL subquery that OFFSET 0
+ * keeps from being flattened into a join): as a join of the keys with the table (and the tables
+ * select_from joins), the planner hashed a whole table per batch whenever its statistics made the
+ * keys look many or the table few (ingest.record in linkage's load, 156 scans in a 100,000-record
+ * benchmark: O(table) per batch).
  * backlog_sql: after the watermark ($1-$3), in order, the rows older than the grace ($5 ms), then
  * those behind it released from the quarantine, at most $4 of each: O(rows after the watermark),
  * never O(table). */
 #define STAGE_LOAD_SQL(select_from, alias, not_taken)                                              \
-    select_from " JOIN unnest($1::bigint[], $2::int[]) AS k(record_id, version)"                   \
-                " ON k.record_id = " alias ".record_id AND k.version = " alias ".version"          \
-                " WHERE" not_taken
+    "SELECT x.* FROM unnest($1::bigint[], $2::int[]) AS k(record_id, version) CROSS JOIN LATERAL" \
+    " (" select_from " WHERE " alias ".record_id = k.record_id AND " alias ".version = k.version"  \
+    " AND" not_taken " OFFSET 0) x"
 #define STAGE_BACKLOG_SQL(stage, select_from, alias, at, not_taken)                                \
     "(" select_from " WHERE " STAGE_AFTER_WATERMARK(                                               \
         alias) " AND " alias "." at                                                                \

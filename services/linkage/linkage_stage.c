@@ -43,11 +43,14 @@ typedef struct {
     int skip;   /* already processed, or withheld under the opt-out */
 } work_t;
 
-/* Columns of load_sql and backlog_sql: the key first (a raw record has link revision 0). */
+/* Columns of load_sql and backlog_sql: the key first (a raw record has link revision 0). Each raw
+ * record's ingest.record by a probe of its primary key (LATERAL, OFFSET 0): as a join, the
+ * planner hashed the whole of ingest.record whenever its statistics made that look cheaper. */
 #define SOURCE_COLUMNS                                                                             \
     "SELECT r.record_id, r.version, 0, rec.audit, rec.trust, r.site, r.payload::text,"             \
     " rec.local_id, r.submission_id, r.row_number"                                                 \
-    " FROM ingest.raw_record r JOIN ingest.record rec USING (record_id)"
+    " FROM ingest.raw_record r CROSS JOIN LATERAL (SELECT rec.audit, rec.trust, rec.local_id"      \
+    "   FROM ingest.record rec WHERE rec.record_id = r.record_id OFFSET 0) rec"
 /* Not yet linked or withheld, and not quarantined. */
 #define NOT_TAKEN                                                                                  \
     " NOT EXISTS (SELECT 1 FROM linkage.link l"                                                    \

@@ -27,7 +27,7 @@ static PGconn *db;
 #define NOT_TAKEN                                                                                  \
     " NOT EXISTS (SELECT 1 FROM ct.out o WHERE o.id = s.record_id)" STAGE_NOT_QUARANTINED(         \
         "validation", "s", "0")
-static const char load_sql[] = STAGE_LOAD_SQL(SOURCE, "s", NOT_TAKEN) " ORDER BY s.record_id";
+static const char load_sql[] = STAGE_LOAD_SQL(SOURCE, "s", NOT_TAKEN) " ORDER BY 1";
 static const char backlog_sql[] = STAGE_BACKLOG_SQL("validation", SOURCE, "s", "at", NOT_TAKEN);
 static const char advance_sql[] = STAGE_ADVANCE_SQL("validation", "ct.src", "s", NOT_TAKEN);
 
