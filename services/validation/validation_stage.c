@@ -383,7 +383,9 @@ static int store(void *state, PGconn *db, stage_batch_t *b, char *err, size_t er
      * the revision validated, copied in the database, not sent back and parsed again: linkage
      * writes a version's payload with a new revision only (and as the JSON object of strings
      * that the rules read), and its audit, trust, site, local id and submission row never. A
-     * revision linkage has moved past meanwhile is not stored; validation takes the newer one. */
+     * revision linkage has moved past meanwhile is not stored; validation takes the newer one.
+     * Each version's row of linkage.pseudo_record by a probe of its primary key (LATERAL,
+     * OFFSET 0), never a join the planner could make a hash of the whole table. */
     ins = db_query(
         db,
         "INSERT INTO validation.record AS v (record_id, version, audit, trust, site, local_id,"
@@ -392,8 +394,9 @@ static int store(void *state, PGconn *db, stage_batch_t *b, char *err, size_t er
         " l.site, l.local_id, l.submission_id, l.row_number, s.pseudonym, s.valid, l.payload,"
         " s.link_revision FROM unnest($1::bigint[], $2::int[], $3::text[], $4::bool[],"
         " $5::int[]) AS s(record_id, version, pseudonym, valid, link_revision)"
-        " JOIN linkage.pseudo_record l ON l.record_id = s.record_id AND l.version = s.version"
-        " AND l.revision = s.link_revision"
+        " CROSS JOIN LATERAL (SELECT l.audit, l.trust, l.site, l.local_id, l.submission_id,"
+        "   l.row_number, l.payload FROM linkage.pseudo_record l WHERE l.record_id = s.record_id"
+        "   AND l.version = s.version AND l.revision = s.link_revision OFFSET 0) l"
         " ORDER BY s.record_id, s.version, s.link_revision DESC"
         " ON CONFLICT (record_id, version) DO UPDATE SET pseudonym = EXCLUDED.pseudonym,"
         "   valid = EXCLUDED.valid, payload = EXCLUDED.payload,"
@@ -411,11 +414,15 @@ static int store(void *state, PGconn *db, stage_batch_t *b, char *err, size_t er
         snprintf(err, errlen, "out of memory");
         goto done;
     }
+    /* The replaced versions' problems, found by a probe of the primary key each and deleted by
+     * their ctid (rows only ever inserted and deleted, never updated): as a join with the
+     * versions, the planner scanned every problem held (O(table) per batch). */
     if (PQntuples(ins) > 0 &&
         db_execp(db,
-                 "DELETE FROM validation.problem p USING unnest($1::bigint[], $2::int[])"
-                 " AS t(record_id, version)"
-                 " WHERE p.record_id = t.record_id AND p.version = t.version",
+                 "DELETE FROM validation.problem WHERE ctid = ANY (ARRAY(SELECT x.tid FROM"
+                 " unnest($1::bigint[], $2::int[]) AS t(record_id, version) CROSS JOIN LATERAL"
+                 " (SELECT p.ctid AS tid FROM validation.problem p WHERE p.record_id ="
+                 " t.record_id AND p.version = t.version OFFSET 0) x))",
                  2, taken.params, err, errlen) != 0)
         goto done;
     /* A record's own problems only from the revision taken; those a history rule finds in the
