@@ -287,6 +287,37 @@ ncap_pg_recreate_db() {
   createdb -h "$sock" -p "$NCAP_PGPORT" -U "$NCAP_PG_SUPERUSER" -E UTF8 "$db"
 }
 
+# ncap_pg_clone_db SOCKDIR TEMPLATE DB: drops DB (closing its connections) and creates it as a copy
+# of database TEMPLATE, to which nothing may be connected, with TEMPLATE's privileges on the
+# database itself (GRANT ... ON DATABASE, which a copy does not take over), checked equal.
+ncap_pg_clone_db() {
+  local sock=$1 template=$2 db=$3
+  PGOPTIONS="-c client_min_messages=warning" \
+    dropdb -h "$sock" -p "$NCAP_PGPORT" -U "$NCAP_PG_SUPERUSER" --if-exists --force "$db" &&
+    createdb -h "$sock" -p "$NCAP_PGPORT" -U "$NCAP_PG_SUPERUSER" -T "$template" "$db" &&
+    ncap_pg_psql "$sock" postgres "DO \$\$
+DECLARE g record;
+BEGIN
+  IF (SELECT datacl FROM pg_database WHERE datname = '$template') IS NULL THEN
+    RETURN;
+  END IF;
+  EXECUTE format('REVOKE ALL ON DATABASE %I FROM PUBLIC', '$db');
+  FOR g IN SELECT a.privilege_type AS priv, a.is_grantable AS opt,
+      CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE quote_ident(a.grantee::regrole::text) END AS who
+    FROM pg_database d, aclexplode(d.datacl) a WHERE d.datname = '$template'
+  LOOP
+    EXECUTE format('GRANT %s ON DATABASE %I TO %s%s', g.priv, '$db', g.who,
+                   CASE WHEN g.opt THEN ' WITH GRANT OPTION' ELSE '' END);
+  END LOOP;
+  IF (SELECT array_agg(x::text ORDER BY x::text) FROM pg_database, unnest(datacl) x WHERE datname = '$db')
+     IS DISTINCT FROM
+     (SELECT array_agg(x::text ORDER BY x::text) FROM pg_database, unnest(datacl) x WHERE datname = '$template')
+  THEN
+    RAISE EXCEPTION 'the privileges on database % differ from those on %', '$db', '$template';
+  END IF;
+END \$\$" >/dev/null
+}
+
 # --- secrets --------------------------------------------------------------------------------------
 
 # ncap_ensure_key FILE: creates the pseudonymisation key (64 hex characters, mode 600) once. The

@@ -51,7 +51,8 @@ mkdir -p "$E2E_DIR"
 ncap_ensure_key "$CTX_KEY"
 ncap_ensure_keys "$CTX_KEYS"
 
-e2e_say() { printf '[%s] %s\n' "$E2E_NAME" "$*"; }
+# e2e_say MESSAGE: "[<test> +Ns] MESSAGE", N the seconds since the test started (where its time goes).
+e2e_say() { printf '[%s +%ds] %s\n' "$E2E_NAME" "$SECONDS" "$*"; }
 
 # fail MESSAGE: prints "FAIL: MESSAGE" and the tail of every daemon log of the deployment, exits 1.
 fail() {
@@ -146,14 +147,22 @@ PY
 }
 
 # e2e_deploy NAME: a fresh deployment: database <test>_<NAME> dropped, created and migrated;
-# empty run and releases folders.
+# empty run and releases folders. In tests/run's cluster the database is a copy of the one it
+# migrated once for every test (NCAP_TEST_TEMPLATE: the same schema, rows and privileges, made in
+# a fraction of the time), which `ncap migrate` then finds up to date; in a test's own cluster
+# (e2e_own_pg) it is created empty and migrated.
 e2e_deploy() {
   CTX_DB="${E2E_NAME}_$1"
   CTX_RUN=$E2E_DIR/$1
   CTX_OUT=$CTX_RUN/releases
   rm -rf "$CTX_RUN"
   mkdir -p "$CTX_RUN/logs" "$CTX_RUN/pids" "$CTX_OUT"
-  ncap_pg_recreate_db "$CTX_PGHOST" "$CTX_DB" || fail "could not create database \"$CTX_DB\""
+  if [ -n "${NCAP_TEST_TEMPLATE:-}" ] && [ "$CTX_PGHOST" = "$NCAP_TEST_PGHOST" ]; then
+    ncap_pg_clone_db "$CTX_PGHOST" "$NCAP_TEST_TEMPLATE" "$CTX_DB" ||
+      fail "could not create database \"$CTX_DB\" from \"$NCAP_TEST_TEMPLATE\""
+  else
+    ncap_pg_recreate_db "$CTX_PGHOST" "$CTX_DB" || fail "could not create database \"$CTX_DB\""
+  fi
   e2e_ncap migrate >"$CTX_RUN/logs/migrate.log" 2>&1 || fail "ncap migrate failed on \"$CTX_DB\""
   e2e_say "deployment \"$1\": database $CTX_DB, folder ${CTX_RUN#"$NCAP_ROOT"/}"
 }

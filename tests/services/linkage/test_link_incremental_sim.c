@@ -8,6 +8,7 @@
  * (link_train_term_freqs over the truth's patients), which must not lower F1 as simulated, nor by
  * more than 0.0005 with our noise (where it trades a little recall for precision: it only ever
  * lowers the weight of an agreement). */
+/* ncap-test: long (ten seconds or more under the sanitizers: ctest starts it first) */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

@@ -11,6 +11,7 @@
  * sums, exact, the same bytes. Then an existing deployment (its contributions stored before 0014):
  * migrating keeps every period's figures and metric takes every record again to fill in the
  * breakdowns and months. */
+/* ncap-test: long (ten seconds or more under the sanitizers: ctest starts it first) */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

@@ -2,6 +2,7 @@
  * validate`: 10,000 rows of every kind, each reported at its row, field, rule and severity, and
  * nothing reported that the simulator's truth does not list (warnings included), so clean rows
  * stay clean. Pure: no database. */
+/* ncap-test: long (ten seconds or more under the sanitizers: ctest starts it first) */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>

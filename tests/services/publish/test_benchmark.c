@@ -6,6 +6,7 @@
  * input, the CSV and Fingertips headers exactly, the JSON; and tests/tools/release_check.py, an
  * independent recomputation in Python, run over simulated releases (and shown to catch a wrong
  * figure). */
+/* ncap-test: long (ten seconds or more under the sanitizers: ctest starts it first) */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>

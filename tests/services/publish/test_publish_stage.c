@@ -7,6 +7,7 @@
  * alone; a round of another publisher in between is seen (the sums held since forgotten). The
  * cadence: rounds every interval unless asked, older provisional revisions pruned. The state
  * (publish_t) is kept between rounds, as the daemon keeps it. */
+/* ncap-test: long (ten seconds or more under the sanitizers: ctest starts it first) */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

@@ -5,6 +5,7 @@
  * independently in SQL from the rows and their counts (the middle value, or the mean of the two
  * middle ones, of every record's value: the definition benchmark_build uses), close to
  * PostgreSQL's own percentile_cont(0.5) of the records' values, and each mean to avg(). */
+/* ncap-test: long (ten seconds or more under the sanitizers: ctest starts it first) */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

@@ -11,6 +11,7 @@
  * are forgotten or found too big (their values then streamed), after a round rolled back (the
  * periods it touched forgotten), and after a pause longer than metric keeps the gone keys (periods
  * read whole). */
+/* ncap-test: long (ten seconds or more under the sanitizers: ctest starts it first) */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

@@ -3,6 +3,7 @@
  * reader (stage_record.h), as metric and linkage read their upstreams; a payload with fields the
  * definition does not have (one, or 100,000) is quarantined with a message saying what, and the
  * good record of the same batch is validated as usual. */
+/* ncap-test: long (ten seconds or more under the sanitizers: ctest starts it first) */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
