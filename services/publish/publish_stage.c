@@ -767,6 +767,19 @@ static int cache_read(publish_t *ps, PGconn *db, const char *audit, const char *
     return rc < 0 ? -1 : 0;
 }
 
+/* The rows of metric.aggregate of the period ($1, $2) and the trusts $3 only that were written
+ * since $4: per month of the period (a loose scan of the primary key, which starts audit, period,
+ * month, trust) and trust, an index range of that trust's rows (OFFSET 0 keeps the planner from a
+ * scan of the whole table filtered by trust), only the rows with write_xid >= $4 sent. Cost: O(the
+ * rows of those ranges), read by PostgreSQL (write_xid is not indexed: migration 0045). */
+static const char sums_changed_sql[] =
+    "WITH RECURSIVE ms(m) AS (SELECT min(month) FROM metric.aggregate WHERE audit = $1"
+    "   AND period = $2 UNION ALL SELECT (SELECT min(month) FROM metric.aggregate"
+    "   WHERE audit = $1 AND period = $2 AND month > ms.m) FROM ms WHERE ms.m IS NOT NULL)"
+    " SELECT a.* FROM ms CROSS JOIN unnest($3::text[]) t(trust) CROSS JOIN LATERAL"
+    " (SELECT " CELL_COLUMNS " FROM metric.aggregate x WHERE x.audit = $1 AND x.period = $2"
+    "   AND x.month = ms.m AND x.trust = t.trust AND x.write_xid >= $4::xid8 OFFSET 0) a";
+
 /* The cells of a period gone since $3 (its snapshot's xmin; migration 0045), sums 0 as
  * cell_row reads them: an index range of metric.aggregate_gone by write_xid (a round's worth). */
 static const char sums_gone_sql[] = "SELECT " CELL_COLUMNS_GONE " FROM metric.aggregate_gone"
@@ -794,10 +807,7 @@ static int sums_delta(publish_t *ps, PGconn *db, const char *audit, const char *
     const char *pg[] = {audit, period, since}, *ps_[] = {audit, period, lit, since};
     int rc = release_values_rows(db, sums_gone_sql, 3, pg, cell_row, &gone, err, errlen);
     if (rc == 0)
-        rc = release_values_rows(db,
-                                 RELEASE_OF_TRUSTS_JOIN_SQL("metric.aggregate", "", CELL_COLUMNS,
-                                                            " AND x.write_xid >= $4::xid8"),
-                                 4, ps_, cell_row, &set, err, errlen);
+        rc = release_values_rows(db, sums_changed_sql, 4, ps_, cell_row, &set, err, errlen);
     if (rc == 0) {
         rc = sums_cache_apply(ps->cache, audit, period, gone.cells, gone.n_cells, set.cells,
                               set.n_cells);
@@ -866,10 +876,11 @@ static int values_load(publish_t *ps, PGconn *db, const PGresult *r, int from, i
 /* Brings the cache up to this round for the audit of rows from to n of r (periodic's: audit,
  * period, the JSON array of the trusts whose records changed in it): every period of the audit up
  * to its last one in r held (read whole when not held yet), then, in each row's period held
- * before, its sums and values by what changed since its snapshot (sums_delta,
- * release_values_delta: the cells or keys gone, and the changed trusts' rows written since, by
- * index ranges of metric.aggregate's and metric.cell's key prefix audit, period, month, trust),
- * then values_load.
+ * before whose records changed, its sums and values by what changed since its snapshot
+ * (sums_delta: the cells gone, and the changed trusts' rows written since, by index ranges of
+ * metric.aggregate's key prefix audit, period, month, trust; release_values_delta: the keys gone
+ * and the rows written since, by an index range of metric.measure's write_xid), then
+ * values_load.
  * The periods of the audit up to the last (audit_periods_sql's) into *periods. Returns 0, or -1
  * with err. */
 static int cache_update(publish_t *ps, PGconn *db, const PGresult *r, int from, int n,
@@ -908,7 +919,7 @@ static int cache_update(publish_t *ps, PGconn *db, const PGresult *r, int from, 
         if (rc == 0 && lit && held[i - from])
             rc = sums_delta(ps, db, audit, period, lit, err, errlen);
         if (rc == 0 && lit && values &&
-            release_values_delta(db, ps->values, audit, period, lit, err, errlen) < 0)
+            release_values_delta(db, ps->values, audit, period, err, errlen) < 0)
             rc = -1;
         free(lit);
     }
