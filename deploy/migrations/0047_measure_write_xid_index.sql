@@ -12,6 +12,9 @@
 -- its few updates non-HOT. publish reads a period's changed rows as an index range of this
 -- index (a round's worth of rows), each joined to its cell by the cell's number.
 --
+-- Built in the migration's transaction (not CONCURRENTLY): metric's writes of metric.measure wait
+-- for the build, a few seconds at millions of rows.
+--
 -- metric.aggregate keeps write_xid unindexed: its rows are mostly updated in place (a cell's sums,
 -- 98% HOT), and an index would give each update a new entry in its wide primary key.
 CREATE INDEX measure_write_xid_idx ON metric.measure (write_xid);
