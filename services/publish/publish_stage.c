@@ -314,7 +314,10 @@ static int load_sums(PGconn *db, const char *audit, const char *period, const lo
 
 /* Keeps the period's newest ps->keep provisional revisions and deletes the older ones' rows, files
  * and release rows (a release of another status is never touched); their folders go after
- * commit. */
+ * commit. Each table's rows of the revisions gone are found by its key (= ANY of their ids, an
+ * array: the planner estimates a semi-join with the few ids of gone as a share of the whole table
+ * and hashed it against a scan of every row of publish.output, ~1,100 rows a revision kept and
+ * every final's, each round and period). */
 static int prune(publish_t *ps, PGconn *db, const char *audit, const char *period, char *err,
                  size_t errlen)
 {
@@ -329,7 +332,8 @@ static int prune(publish_t *ps, PGconn *db, const char *audit, const char *perio
         "   AND period = $2 AND status = 'provisional' AND revision < (SELECT min(revision) FROM"
         "   (SELECT revision FROM publish.release WHERE audit = $1 AND period = $2"
         "   AND status = 'provisional' ORDER BY revision DESC LIMIT $3::int) k)),"
-        " o AS (DELETE FROM publish.output WHERE release_id IN (SELECT release_id FROM gone)),"
+        " o AS (DELETE FROM publish.output WHERE release_id = ANY (ARRAY(SELECT release_id"
+        "   FROM gone))),"
         /* why the pruned revisions changed goes to the oldest one kept, so that `ncap release
          * diff` from an older final still counts it; not across a final between them, whose
          * diffs start after it */
@@ -346,11 +350,12 @@ static int prune(publish_t *ps, PGconn *db, const char *audit, const char *perio
         "   corrected = rc.corrected + EXCLUDED.corrected, relinked = rc.relinked +"
         "   EXCLUDED.relinked, withdrawn = rc.withdrawn + EXCLUDED.withdrawn,"
         "   rekeyed = rc.rekeyed + EXCLUDED.rekeyed),"
-        " c AS (DELETE FROM publish.release_change WHERE release_id IN (SELECT release_id FROM"
-        " gone)),"
-        " f AS (DELETE FROM publish.release_file WHERE release_id IN (SELECT release_id FROM "
-        "gone)),"
-        " r AS (DELETE FROM publish.release WHERE release_id IN (SELECT release_id FROM gone))"
+        " c AS (DELETE FROM publish.release_change WHERE release_id = ANY (ARRAY(SELECT"
+        "   release_id FROM gone))),"
+        " f AS (DELETE FROM publish.release_file WHERE release_id = ANY (ARRAY(SELECT release_id"
+        "   FROM gone))),"
+        " r AS (DELETE FROM publish.release WHERE release_id = ANY (ARRAY(SELECT release_id"
+        "   FROM gone)))"
         " SELECT revision FROM gone",
         3, p, err, errlen);
     if (!r)
