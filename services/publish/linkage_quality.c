@@ -452,13 +452,20 @@ done:
     return out;
 }
 
-/* The report of one audit period, for period_export (csv true: the CSV, else the JSON). */
-static int export_text(void *ctx, PGconn *db, const audit_def_t *def, const char *audit,
-                       const char *period, char **text, char *err, size_t errlen)
+/* Both files of every period with a release and linkage counts, with the hashes last written. */
+static const char periods_sql[] =
+    "SELECT r.audit, r.period, coalesce(c.content_hash, ''), coalesce(j.content_hash, '')"
+    " FROM (SELECT DISTINCT audit, period FROM publish.release) r"
+    " LEFT JOIN publish.linkage_quality_export c USING (audit, period)"
+    " LEFT JOIN publish.linkage_quality_json_export j USING (audit, period)"
+    " WHERE EXISTS (SELECT 1 FROM publish.linkage_quality q WHERE q.audit = r.audit"
+    " AND q.period = r.period) ORDER BY 1, 2";
+
+/* The CSV and the JSON of one audit period (malloc'd, into csv and json), from one read of its
+ * counts and one report. Returns 0, or -1 with err. */
+static int period_texts(PGconn *db, const audit_def_t *def, const char *audit, const char *period,
+                        char **csv, char **json, char *err, size_t errlen)
 {
-    bool csv = ctx != NULL;
-    if (!def)
-        return 1; /* an audit no longer defined: its releases are not rebuilt either */
     PGresult *res = NULL;
     lq_cell_t *cells = NULL;
     size_t n = 0;
@@ -467,8 +474,8 @@ static int export_text(void *ctx, PGconn *db, const audit_def_t *def, const char
     if (linkage_quality_read(db, audit, period, &res, &cells, &n, err, errlen) != 0)
         goto done;
     if (linkage_quality_build(cells, n, def->disclosure_min_count, &rep) != 0 ||
-        !(*text = csv ? linkage_quality_csv(audit, period, &rep, NULL)
-                      : linkage_quality_json(audit, period, def->disclosure_min_count, &rep))) {
+        !(*csv = linkage_quality_csv(audit, period, &rep, NULL)) ||
+        !(*json = linkage_quality_json(audit, period, def->disclosure_min_count, &rep))) {
         snprintf(err, errlen, "out of memory");
         goto done;
     }
@@ -480,23 +487,31 @@ done:
     return rc;
 }
 
-/* Periods with a release and linkage counts, with the hash of table's file. */
-#define PERIODS_SQL(table)                                                                         \
-    "SELECT r.audit, r.period, x.content_hash FROM (SELECT DISTINCT audit, period FROM"            \
-    " publish.release) r LEFT JOIN " table " x USING (audit, period) WHERE EXISTS (SELECT 1 FROM"  \
-    " publish.linkage_quality q WHERE q.audit = r.audit AND q.period = r.period) ORDER BY 1, 2"
-
 int linkage_quality_export(PGconn *db, audit_cache_t *audits, const char *out_dir, char *err,
                            size_t errlen)
 {
-    static int csv = 1;
-    int a = period_export(db, audits, PERIODS_SQL("publish.linkage_quality_export"),
-                          "publish.linkage_quality_export", out_dir, "linkage_quality.csv",
-                          export_text, &csv, err, errlen);
-    if (a < 0)
+    PGresult *periods = db_query(db, periods_sql, 0, NULL, err, errlen);
+    if (!periods)
         return -1;
-    int b = period_export(db, audits, PERIODS_SQL("publish.linkage_quality_json_export"),
-                          "publish.linkage_quality_json_export", out_dir, "linkage_quality.json",
-                          export_text, NULL, err, errlen);
-    return b < 0 ? -1 : a + b;
+    int written = 0;
+    for (int i = 0; written >= 0 && i < PQntuples(periods); i++) {
+        const char *audit = PQgetvalue(periods, i, 0), *period = PQgetvalue(periods, i, 1);
+        char derr[400], *csv = NULL, *json = NULL;
+        const audit_def_t *def = audit_cache_get(audits, audit, derr, sizeof derr);
+        if (!def)
+            continue; /* an audit no longer defined: its releases are not rebuilt either */
+        int a = -1, b = -1;
+        if (period_texts(db, def, audit, period, &csv, &json, err, errlen) == 0 &&
+            (a = period_export_body(db, "publish.linkage_quality_export", out_dir, audit, period,
+                                    "linkage_quality.csv", csv, PQgetvalue(periods, i, 2), err,
+                                    errlen)) >= 0)
+            b = period_export_body(db, "publish.linkage_quality_json_export", out_dir, audit,
+                                   period, "linkage_quality.json", json,
+                                   PQgetvalue(periods, i, 3), err, errlen);
+        written = a < 0 || b < 0 ? -1 : written + a + b;
+        free(csv);
+        free(json);
+    }
+    PQclear(periods);
+    return written;
 }

@@ -34,7 +34,7 @@ char *period_text_close(FILE *f, char **buf, char *err, size_t errlen)
  * written, "" for none) and keeps the new hash in hash_table (upsert, as given). Returns 1 when
  * written, 0 when unchanged or the folder could not be written (logged; the hash is not kept, so
  * it is tried again), or -1 with err (a database error). */
-static int export_body(PGconn *db, const char *upsert, const char *root, const char *audit,
+static int export_body_upsert(PGconn *db, const char *upsert, const char *root, const char *audit,
                        const char *period, const char *name, const char *body, const char *stored,
                        char *err, size_t errlen)
 {
@@ -63,11 +63,20 @@ static void upsert_sql(char *buf, size_t len, const char *hash_table)
              hash_table);
 }
 
+int period_export_body(PGconn *db, const char *hash_table, const char *root, const char *audit,
+                       const char *period, const char *name, const char *body, const char *stored,
+                       char *err, size_t errlen)
+{
+    char upsert[400];
+    upsert_sql(upsert, sizeof upsert, hash_table);
+    return export_body_upsert(db, upsert, root, audit, period, name, body, stored, err, errlen);
+}
+
 int period_export_text(PGconn *db, const char *hash_table, const char *root, const char *audit,
                        const char *period, const char *name, const char *body, char *err,
                        size_t errlen)
 {
-    char sql[300], upsert[400];
+    char sql[300];
     snprintf(sql, sizeof sql,
              "SELECT coalesce((SELECT content_hash FROM %s WHERE audit = $1 AND period = $2), '')",
              hash_table);
@@ -75,9 +84,8 @@ int period_export_text(PGconn *db, const char *hash_table, const char *root, con
     PGresult *r = db_query(db, sql, 2, p, err, errlen);
     if (!r)
         return -1;
-    upsert_sql(upsert, sizeof upsert, hash_table);
-    int rc =
-        export_body(db, upsert, root, audit, period, name, body, PQgetvalue(r, 0, 0), err, errlen);
+    int rc = period_export_body(db, hash_table, root, audit, period, name, body,
+                                PQgetvalue(r, 0, 0), err, errlen);
     PQclear(r);
     return rc;
 }
@@ -103,8 +111,8 @@ int period_export(PGconn *db, audit_cache_t *audits, const char *periods_sql,
         }
         if (got > 0 || !body)
             continue;
-        int w = export_body(db, upsert, root, audit, period, name, body, PQgetvalue(periods, i, 2),
-                            err, errlen);
+        int w = export_body_upsert(db, upsert, root, audit, period, name, body,
+                                   PQgetvalue(periods, i, 2), err, errlen);
         written = w < 0 ? -1 : written + w;
         free(body);
     }

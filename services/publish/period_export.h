@@ -30,6 +30,13 @@ int period_export(PGconn *db, audit_cache_t *audits, const char *periods_sql,
                   const char *hash_table, const char *root, const char *name,
                   period_export_text_fn text, void *ctx, char *err, size_t errlen);
 
+/* The same for one period whose text the caller has and whose hash last written it read (stored,
+ * "" for none; e.g. from a statement over several periods): writes body when its hash differs.
+ * Returns 1 when written, 0 when not, or -1 with err. */
+int period_export_body(PGconn *db, const char *hash_table, const char *root, const char *audit,
+                       const char *period, const char *name, const char *body, const char *stored,
+                       char *err, size_t errlen);
+
 /* The same for one period whose text the caller has (body, e.g. a ledger stored with the revision
  * a round just committed), so that it is not built again: writes it when its hash differs from
  * hash_table's. Returns 1 when written, 0 when not (unchanged, or a folder that cannot be

@@ -314,7 +314,10 @@ static int load_sums(PGconn *db, const char *audit, const char *period, const lo
 
 /* Keeps the period's newest ps->keep provisional revisions and deletes the older ones' rows, files
  * and release rows (a release of another status is never touched); their folders go after
- * commit. */
+ * commit. Each table's rows of the revisions gone are found by its key (= ANY of their ids, an
+ * array: the planner estimates a semi-join with the few ids of gone as a share of the whole table
+ * and hashed it against a scan of every row of publish.output, ~1,100 rows a revision kept and
+ * every final's, each round and period). */
 static int prune(publish_t *ps, PGconn *db, const char *audit, const char *period, char *err,
                  size_t errlen)
 {
@@ -329,7 +332,8 @@ static int prune(publish_t *ps, PGconn *db, const char *audit, const char *perio
         "   AND period = $2 AND status = 'provisional' AND revision < (SELECT min(revision) FROM"
         "   (SELECT revision FROM publish.release WHERE audit = $1 AND period = $2"
         "   AND status = 'provisional' ORDER BY revision DESC LIMIT $3::int) k)),"
-        " o AS (DELETE FROM publish.output WHERE release_id IN (SELECT release_id FROM gone)),"
+        " o AS (DELETE FROM publish.output WHERE release_id = ANY (ARRAY(SELECT release_id"
+        "   FROM gone))),"
         /* why the pruned revisions changed goes to the oldest one kept, so that `ncap release
          * diff` from an older final still counts it; not across a final between them, whose
          * diffs start after it */
@@ -346,11 +350,12 @@ static int prune(publish_t *ps, PGconn *db, const char *audit, const char *perio
         "   corrected = rc.corrected + EXCLUDED.corrected, relinked = rc.relinked +"
         "   EXCLUDED.relinked, withdrawn = rc.withdrawn + EXCLUDED.withdrawn,"
         "   rekeyed = rc.rekeyed + EXCLUDED.rekeyed),"
-        " c AS (DELETE FROM publish.release_change WHERE release_id IN (SELECT release_id FROM"
-        " gone)),"
-        " f AS (DELETE FROM publish.release_file WHERE release_id IN (SELECT release_id FROM "
-        "gone)),"
-        " r AS (DELETE FROM publish.release WHERE release_id IN (SELECT release_id FROM gone))"
+        " c AS (DELETE FROM publish.release_change WHERE release_id = ANY (ARRAY(SELECT"
+        "   release_id FROM gone))),"
+        " f AS (DELETE FROM publish.release_file WHERE release_id = ANY (ARRAY(SELECT release_id"
+        "   FROM gone))),"
+        " r AS (DELETE FROM publish.release WHERE release_id = ANY (ARRAY(SELECT release_id"
+        "   FROM gone)))"
         " SELECT revision FROM gone",
         3, p, err, errlen);
     if (!r)
@@ -767,6 +772,19 @@ static int cache_read(publish_t *ps, PGconn *db, const char *audit, const char *
     return rc < 0 ? -1 : 0;
 }
 
+/* The rows of metric.aggregate of the period ($1, $2) and the trusts $3 only that were written
+ * since $4: per month of the period (a loose scan of the primary key, which starts audit, period,
+ * month, trust) and trust, an index range of that trust's rows (OFFSET 0 keeps the planner from a
+ * scan of the whole table filtered by trust), only the rows with write_xid >= $4 sent. Cost: O(the
+ * rows of those ranges), read by PostgreSQL (write_xid is not indexed: migration 0045). */
+static const char sums_changed_sql[] =
+    "WITH RECURSIVE ms(m) AS (SELECT min(month) FROM metric.aggregate WHERE audit = $1"
+    "   AND period = $2 UNION ALL SELECT (SELECT min(month) FROM metric.aggregate"
+    "   WHERE audit = $1 AND period = $2 AND month > ms.m) FROM ms WHERE ms.m IS NOT NULL)"
+    " SELECT a.* FROM ms CROSS JOIN unnest($3::text[]) t(trust) CROSS JOIN LATERAL"
+    " (SELECT " CELL_COLUMNS " FROM metric.aggregate x WHERE x.audit = $1 AND x.period = $2"
+    "   AND x.month = ms.m AND x.trust = t.trust AND x.write_xid >= $4::xid8 OFFSET 0) a";
+
 /* The cells of a period gone since $3 (its snapshot's xmin; migration 0045), sums 0 as
  * cell_row reads them: an index range of metric.aggregate_gone by write_xid (a round's worth). */
 static const char sums_gone_sql[] = "SELECT " CELL_COLUMNS_GONE " FROM metric.aggregate_gone"
@@ -794,10 +812,7 @@ static int sums_delta(publish_t *ps, PGconn *db, const char *audit, const char *
     const char *pg[] = {audit, period, since}, *ps_[] = {audit, period, lit, since};
     int rc = release_values_rows(db, sums_gone_sql, 3, pg, cell_row, &gone, err, errlen);
     if (rc == 0)
-        rc = release_values_rows(db,
-                                 RELEASE_OF_TRUSTS_JOIN_SQL("metric.aggregate", "", CELL_COLUMNS,
-                                                            " AND x.write_xid >= $4::xid8"),
-                                 4, ps_, cell_row, &set, err, errlen);
+        rc = release_values_rows(db, sums_changed_sql, 4, ps_, cell_row, &set, err, errlen);
     if (rc == 0) {
         rc = sums_cache_apply(ps->cache, audit, period, gone.cells, gone.n_cells, set.cells,
                               set.n_cells);
@@ -866,10 +881,11 @@ static int values_load(publish_t *ps, PGconn *db, const PGresult *r, int from, i
 /* Brings the cache up to this round for the audit of rows from to n of r (periodic's: audit,
  * period, the JSON array of the trusts whose records changed in it): every period of the audit up
  * to its last one in r held (read whole when not held yet), then, in each row's period held
- * before, its sums and values by what changed since its snapshot (sums_delta,
- * release_values_delta: the cells or keys gone, and the changed trusts' rows written since, by
- * index ranges of metric.aggregate's and metric.cell's key prefix audit, period, month, trust),
- * then values_load.
+ * before whose records changed, its sums and values by what changed since its snapshot
+ * (sums_delta: the cells gone, and the changed trusts' rows written since, by index ranges of
+ * metric.aggregate's key prefix audit, period, month, trust; release_values_delta: the keys gone
+ * and the rows written since, by an index range of metric.measure's write_xid), then
+ * values_load.
  * The periods of the audit up to the last (audit_periods_sql's) into *periods. Returns 0, or -1
  * with err. */
 static int cache_update(publish_t *ps, PGconn *db, const PGresult *r, int from, int n,
@@ -908,7 +924,7 @@ static int cache_update(publish_t *ps, PGconn *db, const PGresult *r, int from, 
         if (rc == 0 && lit && held[i - from])
             rc = sums_delta(ps, db, audit, period, lit, err, errlen);
         if (rc == 0 && lit && values &&
-            release_values_delta(db, ps->values, audit, period, lit, err, errlen) < 0)
+            release_values_delta(db, ps->values, audit, period, err, errlen) < 0)
             rc = -1;
         free(lit);
     }
@@ -1341,12 +1357,13 @@ static void after_commit(void *state, PGconn *db)
      * version received after a final's cutoff published in this round), and linkage quality (a
      * death linked, or records withheld beside those that reached metric, may change it and not
      * the figures). Each file is written only when it changed (period_export.h). A new revision's
-     * ledgers are written at once from the texts stored with it; late.csv and linkage quality
-     * after every round that rebuilt a period (O(linkage's counts of every released period), a
-     * few ms); the delays and ascertainment of every period, each built by SQL over its
-     * histograms and sums (tens of ms per period at a steady load), at most every
-     * PUBLISH_LEDGERS_EVERY_MS after such rounds, so that a period rebuilt with no new revision,
-     * or expected cases loaded, show there within that time, as after a round did before. */
+     * ledgers are written at once from the texts stored with it; late.csv after every round that
+     * rebuilt a period (a statement over the finals: none, most of the year); the delays,
+     * ascertainment and linkage quality of every period, each built from its histograms, sums or
+     * linkage's counts read whole (~2,000 and ~900 rows a period at 120,000 records, and their
+     * reports: tens of ms per period at a steady load), at most every PUBLISH_LEDGERS_EVERY_MS
+     * after such rounds (at once after a quiet spell), so that a period rebuilt with no new
+     * revision, expected cases loaded or linkage's counts moved show there within that time. */
     bool round = ps->n_pending > 0 || ps->rebuilt;
     ps->ledgers_due = ps->ledgers_due || round;
     double now = clock_ms(CLOCK_MONOTONIC);
@@ -1367,12 +1384,12 @@ static void after_commit(void *state, PGconn *db)
         }
         if (rc >= 0 && every &&
             (rc = delay_ledger_export(db, ps->audits, ps->out_dir, err, sizeof err)) >= 0 &&
-            (rc = ascertainment_export(db, ps->audits, ps->out_dir, err, sizeof err)) >= 0) {
+            (rc = ascertainment_export(db, ps->audits, ps->out_dir, err, sizeof err)) >= 0 &&
+            (rc = linkage_quality_export(db, ps->audits, ps->out_dir, err, sizeof err)) >= 0) {
             ps->ledgers_at = now;
             ps->ledgers_due = false;
         }
-        if (rc < 0 || final_late_export(db, ps->audits, ps->out_dir, err, sizeof err) < 0 ||
-            linkage_quality_export(db, ps->audits, ps->out_dir, err, sizeof err) < 0) {
+        if (rc < 0 || final_late_export(db, ps->audits, ps->out_dir, err, sizeof err) < 0) {
             ps->ledgers_at = 0; /* every period's again after the next round */
             ncap_log(LOG_WARN,
                      "could not write delays.csv, ascertainment.csv, a final's late.csv or "

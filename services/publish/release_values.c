@@ -141,8 +141,16 @@ static const char gone_sql[] =
     " JOIN metric.cell x ON x.id = g.cell AND x.audit = $1 AND x.period = $2"
     " LEFT JOIN metric.measure m ON m.cell = g.cell AND m.value = g.value";
 
+/* A period's rows written since $3 (its snapshot's xmin): an index range of metric.measure by
+ * write_xid (migration 0047: the rows written since, of every period, a round's worth), each
+ * joined to its cell by the cell's number and kept when the cell is of the period. */
+static const char changed_sql[] = "SELECT " VALUE_COLUMNS " FROM metric.measure m"
+                                  " JOIN metric.cell x ON x.id = m.cell"
+                                  " WHERE m.write_xid >= $3::xid8 AND x.audit = $1"
+                                  " AND x.period = $2";
+
 int release_values_delta(PGconn *db, value_cache_t *c, const char *audit, const char *period,
-                         const char *lit, char *err, size_t errlen)
+                         char *err, size_t errlen)
 {
     const char *xmin = value_cache_since(c, audit, period, RELEASE_VALUES_DELTA_MAX_MS);
     if (!xmin) {
@@ -155,14 +163,10 @@ int release_values_delta(PGconn *db, value_cache_t *c, const char *audit, const 
     value_cache_batch(c, audit, period, &d.gone);
     value_cache_batch(c, audit, period, &d.batch);
     /* the gone keys first: a key also read from metric.measure keeps that row (same count) */
-    const char *pg[] = {audit, period, since}, *pr[] = {audit, period, lit, since};
-    int rc = release_values_rows(db, gone_sql, 3, pg, gather_row, &d, err, errlen);
-    if (rc == 0 && lit)
-        rc = release_values_rows(db,
-                                 RELEASE_OF_TRUSTS_JOIN_SQL("metric.cell", MEASURE_JOIN,
-                                                            VALUE_COLUMNS,
-                                                            " AND m.write_xid >= $4::xid8"),
-                                 4, pr, gather_row, &d, err, errlen);
+    const char *p[] = {audit, period, since};
+    int rc = release_values_rows(db, gone_sql, 3, p, gather_row, &d, err, errlen);
+    if (rc == 0)
+        rc = release_values_rows(db, changed_sql, 3, p, gather_row, &d, err, errlen);
     if ((rc = read_end(c, audit, period, rc, err, errlen)) != 0) {
         value_batch_free(&d.gone);
         value_batch_free(&d.batch);

@@ -25,20 +25,6 @@ int release_values_rows(PGconn *db, const char *sql, int n, const char *const *p
                         int (*row)(void *ctx, const PGresult *r, int i), void *ctx, char *err,
                         size_t errlen);
 
-/* The rows of a table whose primary key starts (audit, period, month, trust) of the period ($1,
- * $2) and the trusts $3 only: per month of the period (a loose scan of the key) and trust, an
- * index range of that trust's rows (OFFSET 0 keeps the planner from a scan of the whole table
- * filtered by trust), each row (as x) joined by join (SQL starting " JOIN ", or ""), and only the
- * rows that also meet where (SQL starting " AND ", or ""). Cost: O(those rows). */
-#define RELEASE_OF_TRUSTS_JOIN_SQL(table, join, columns, where)                                    \
-    "WITH RECURSIVE ms(m) AS (SELECT min(month) FROM " table " WHERE audit = $1 AND period = $2"   \
-    "   UNION ALL SELECT (SELECT min(month) FROM " table " WHERE audit = $1 AND period = $2"       \
-    "   AND month > ms.m) FROM ms WHERE ms.m IS NOT NULL)"                                         \
-    " SELECT a.* FROM ms CROSS JOIN unnest($3::text[]) t(trust) CROSS JOIN LATERAL "               \
-    "(SELECT " columns " FROM " table " x" join                                                    \
-    "   WHERE x.audit = $1 AND x.period = $2 AND x.month = ms.m"                                   \
-    "   AND x.trust = t.trust" where " OFFSET 0) a"
-
 /* A reader's state: the connection (in the round's transaction, so that the values are those of
  * the cells it read), the release's audit and period, and the values held between rounds
  * (value_cache.h; NULL: none): own, the period's are held; series, those of every period of the
@@ -65,16 +51,16 @@ int release_values_cache(PGconn *db, value_cache_t *c, const char *audit, const 
 /* Brings the held (audit, period) up to the round's snapshot (value_cache_snapshot) from its
  * rows of metric.measure that changed since the snapshot they are those of (migration 0040: of
  * xmin h, value_cache_since): the keys of metric.measure_gone with write_xid >= h, each with its
- * count now if it was written again, and, of the trusts whose records changed (lit: their array
- * literal), the rows with write_xid >= h by index ranges of the key's prefix (audit, period,
- * month, trust), into value_cache_apply. Every row written since the snapshot, or by a transaction
- * running then, has a write_xid of at least h (migration 0018's rule), and every count read is the
- * round's: a key read again is harmless. A period of no snapshot, or of one older than
- * RELEASE_VALUES_DELTA_MAX_MS, is forgotten (read whole: release_values_cache). Cost: the rows of
- * those ranges read by PostgreSQL, only those changed sent. Returns 0, 1 when not held (or
+ * count now if it was written again, and the period's rows with write_xid >= h (migration 0047:
+ * an index range of metric.measure's write_xid), into value_cache_apply. Every row written since
+ * the snapshot, or by a transaction running then, has a write_xid of at least h (migration
+ * 0018's rule), and every count read is the round's: a key read again is harmless. A period of no
+ * snapshot, or of one older than RELEASE_VALUES_DELTA_MAX_MS, is forgotten (read whole:
+ * release_values_cache). Cost: the rows of every period written since h (a round's worth), each
+ * looked up in metric.cell; never a row not written since. Returns 0, 1 when not held (or
  * forgotten, or found too big), or -1 with err. */
 int release_values_delta(PGconn *db, value_cache_t *c, const char *audit, const char *period,
-                         const char *lit, char *err, size_t errlen);
+                         char *err, size_t errlen);
 
 /* benchmark_measure_reader_t over metric.measure (reader a release_values_t): series false, the
  * period's rows (every breakdown and month); true, the breakdown "all" rows of every month of the

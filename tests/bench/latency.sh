@@ -14,18 +14,21 @@
 #     pipeline rose by more than 2% of the offered rate a second;
 #   - publish's rounds that published (from its log): how many, their time from start to the end
 #     of the work after the commit (mean, p50, p99, max) and per part of a round (mean), and the
-#     CPU per round of the daemon and of its PostgreSQL backend; publish's statements with the
+#     CPU per round of the daemon and of its PostgreSQL backend, the rows its statements returned
+#     a round (through its cursors: the sums and values; in all); publish's statements with the
 #     most time (pg_stat_statements).
 #
 # usage: tests/bench/latency.sh [--rate R] [--trusts K] [--seconds S] [--linkage N]
-#                               [--validation N]
+#                               [--validation N] [--perf DIR]
+#   --perf DIR  also `perf record` the daemons and their PostgreSQL backends while the load is
+#               offered (as pipeline.sh's --perf: DIR/daemons.data, DIR/postgres.data)
 #   defaults: --rate 1000 --trusts 20 --seconds 120 (issue 14's goal: p99 receipt -> metric
 #   <= 1 s, receipt -> release <= the publish interval + 2 s, backlog never growing)
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=bench_lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/bench_lib.sh"
 
-rate=1000 trusts=20 seconds=120 n_linkage=1 n_validation=1
+rate=1000 trusts=20 seconds=120 n_linkage=1 n_validation=1 perf_dir=""
 while [ $# -gt 0 ]; do
   case $1 in
     --rate) rate=$2; shift 2 ;;
@@ -33,6 +36,7 @@ while [ $# -gt 0 ]; do
     --seconds) seconds=$2; shift 2 ;;
     --linkage) n_linkage=$2; shift 2 ;;
     --validation) n_validation=$2; shift 2 ;;
+    --perf) perf_dir=$(realpath -m "$2"); shift 2 ;;
     -h | --help) bench_help "$0"; exit 0 ;;
     *) ncap_die "unknown option \"$1\"; try --help" ;;
   esac
@@ -42,6 +46,7 @@ bench_setup "$NCAP_ROOT/tests/.work/bench-latency"
 WORK=$BENCH_WORK
 # the load is many submissions per trust a minute: no submission rate limit here
 bench_start "$n_linkage" "$n_validation" --submission-rate 0
+[ -z "$perf_dir" ] || bench_perf_start "$perf_dir"
 bench_psql "SELECT pg_stat_statements_reset()" >/dev/null
 bench_cpu_snapshot >"$WORK/cpu-before.txt"
 sessions_before=$(bench_sessions)
@@ -59,6 +64,7 @@ for ((s = 0; s < seconds; s++)); do
 done
 wait "${drivers[@]}" || true # (not a bare wait: the daemons are this shell's children too)
 load_end=$(bench_now)
+[ -z "$perf_dir" ] || bench_perf_stop
 head -n 1 /proc/stat >"$WORK/stat-after.txt"
 sessions=$(($(bench_sessions) - sessions_before))
 received=$(bench_psql "SELECT count(*) FROM ingest.raw_record")
@@ -76,6 +82,13 @@ sql_top=$(bench_psql "SELECT round(s.total_exec_time::numeric / 1000, 2), s.call
   FROM pg_stat_statements s JOIN pg_roles r ON r.oid = s.userid
   JOIN pg_database d ON d.oid = s.dbid AND d.datname = current_database()
   WHERE r.rolname = 'ncap_publish' ORDER BY s.total_exec_time DESC LIMIT 8")
+
+# rows publish's statements returned: through its cursors (metric's sums and values), and in all
+publish_rows=$(bench_psql "SELECT coalesce(sum(s.rows) FILTER (WHERE s.query LIKE 'FETCH %'), 0),
+    coalesce(sum(s.rows), 0)
+  FROM pg_stat_statements s JOIN pg_roles r ON r.oid = s.userid
+  JOIN pg_database d ON d.oid = s.dbid AND d.datname = current_database()
+  WHERE r.rolname = 'ncap_publish'" | tr '|' ' ')
 
 latency=$(bench_psql "
   WITH r AS (SELECT record_id, version, pg_xact_commit_timestamp(xmin) AS t FROM ingest.raw_record),
@@ -153,7 +166,7 @@ memory=$(bench_peak_memory)
   echo "publish's rounds that published (its log), and its CPU during the run:"
   echo '| figure | value |'
   echo '| --- | --- |'
-  sort -n <<<"$rounds" | awk -v cpu="${publish_cpu:-0 0}" 'NF {
+  sort -n <<<"$rounds" | awk -v cpu="${publish_cpu:-0 0}" -v rows="$publish_rows" 'NF {
       n++; w[n] = $1; for (k = 2; k <= NF; k++) s[k] += $k }
     END {
       if (n == 0) { print "| rounds | none logged |"; exit }
@@ -162,6 +175,9 @@ memory=$(bench_peak_memory)
         n, mean(w, n), w[int((n + 1) / 2)], w[int(0.99 * (n - 1)) + 1], w[n]
       printf "| CPU per round | daemon %.0f ms (its own count: %.0f ms) + its PostgreSQL %.0f ms |\n",
         c[1] * 1000 / n, s[2] / n, c[2] * 1000 / n
+      split(rows, r, " ")
+      printf "| rows a round (its statements) | %.0f fetched through cursors (the sums and values of metric), %.0f in all |\n",
+        r[1] / n, r[2] / n
       split("lock due tail outliers read build store actions commit export ledgers site", name)
       line = ""
       for (k = 3; k <= 14; k++) line = line sprintf("%s %.0f, ", name[k - 2], s[k] / n)

@@ -239,26 +239,20 @@ static void round_begin(PGconn *db, value_cache_t *vc, double now_ms)
     PQclear(r);
 }
 
-/* Brings the cache up to the round as publish does: each period held from what changed since
- * its snapshot (the trusts that changed in it), then every period not held (nor too big) read
- * whole. Returns how many periods were brought up to date by what changed. */
+/* Brings the cache up to the round as publish does: each period held whose records changed from
+ * what changed since its snapshot, then every period not held (nor too big) read whole. Returns
+ * how many periods were brought up to date by what changed. */
 static int update(PGconn *db, value_cache_t *vc, const changes_t *c)
 {
     char err[1024];
     int deltas = 0;
     for (int p = 0; p < N_PERIODS; p++) {
         size_t n = 0;
-        char lit[128] = "{";
         for (int t = 0; t < N_ALL; t++)
-            if (c->changed[p][t]) {
-                n++;
-                strcat(lit, n > 1 ? "," : "");
-                strcat(lit, trusts[t]);
-            }
-        strcat(lit, "}");
+            n += c->changed[p][t];
         if (n == 0 || !value_cache_has(vc, AUDIT, periods[p]))
             continue;
-        int rc = release_values_delta(db, vc, AUDIT, periods[p], lit, err, sizeof err);
+        int rc = release_values_delta(db, vc, AUDIT, periods[p], err, sizeof err);
         if (rc < 0)
             fail_msg("%s", err);
         deltas += rc == 0;

@@ -1,0 +1,20 @@
+-- 0047 (issue 14): publish finds the rows of metric.measure written since its last round by an index
+-- on write_xid, not by visiting every value of the changed trusts' cells.
+--
+-- 0040 left write_xid unindexed so that metric's count updates stay HOT, and publish read, in the
+-- ranges of the trusts whose records changed, every row of metric.measure and kept those with
+-- write_xid >= its snapshot's xmin: at a steady load from every trust that is every value of every
+-- period a round rebuilds (about 140,000 rows a period at 120,000 records, for ~2,500 changed),
+-- scattered over the heap (one heap page per few rows: most of publish's PostgreSQL time a round).
+-- metric.measure is almost only inserted: a value is mostly new (554,502 inserts against 15,890
+-- updates in `tests/bench/latency.sh`, and only 4,017 of those updates were HOT), so the index costs
+-- metric one entry per row inserted, at the index's right edge (write_xids only grow), and makes
+-- its few updates non-HOT. publish reads a period's changed rows as an index range of this
+-- index (a round's worth of rows), each joined to its cell by the cell's number.
+--
+-- Built in the migration's transaction (not CONCURRENTLY): metric's writes of metric.measure wait
+-- for the build, a few seconds at millions of rows.
+--
+-- metric.aggregate keeps write_xid unindexed: its rows are mostly updated in place (a cell's sums,
+-- 98% HOT), and an index would give each update a new entry in its wide primary key.
+CREATE INDEX measure_write_xid_idx ON metric.measure (write_xid);
