@@ -104,7 +104,7 @@ bench_peak_memory() {
 
 # bench_cpu_snapshot: "stage kind pid ticks" per daemon (kind daemon, from CTX_RUN's pidfiles) and
 # per PostgreSQL backend of a stage's role (kind postgres), ticks the CPU time it has used (user +
-# system, in clock ticks: /proc/PID/stat fields 14 and 15).
+# system, in clock ticks: /proc/PID/stat fields 14 and 15); not the superuser's (the bench's own psql).
 bench_cpu_snapshot() {
   local pidfile pid name
   for pidfile in "$CTX_RUN"/pids/*.pid; do
@@ -113,7 +113,8 @@ bench_cpu_snapshot() {
       "/proc/$pid/stat" 2>/dev/null || true
   done
   bench_psql "SELECT pid, substr(usename, 6) FROM pg_stat_activity
-    WHERE datname = current_database() AND usename LIKE 'ncap\_%'" | tr '|' ' ' |
+    WHERE datname = current_database() AND usename LIKE 'ncap\_%'
+      AND usename <> current_user" | tr '|' ' ' |
     while read -r pid name; do
       awk -v s="$name" -v p="$pid" '{ sub(/^.*\) /, ""); print s, "postgres", p, $12 + $13 }' \
         "/proc/$pid/stat" 2>/dev/null || true
