@@ -1358,12 +1358,14 @@ static void after_commit(void *state, PGconn *db)
      * death linked, or records withheld beside those that reached metric, may change it and not
      * the figures). Each file is written only when it changed (period_export.h). A new revision's
      * ledgers are written at once from the texts stored with it; late.csv after every round that
-     * rebuilt a period (a statement over the finals: none, most of the year); the delays,
-     * ascertainment and linkage quality of every period, each built from its histograms, sums or
-     * linkage's counts read whole (~2,000 and ~900 rows a period at 120,000 records, and their
-     * reports: tens of ms per period at a steady load), at most every PUBLISH_LEDGERS_EVERY_MS
-     * after such rounds (at once after a quiet spell), so that a period rebuilt with no new
-     * revision, expected cases loaded or linkage's counts moved show there within that time. */
+     * rebuilt a period (a statement over the finals: none, most of the year) and linkage quality
+     * (linkage's counts, ~900 rows a period at 120,000 records, read once for both its files):
+     * neither has a copy stored with a revision, and a file written some seconds after the round
+     * would change the tables after `ncap wait` saw the pipeline settled; the delays and
+     * ascertainment of every period, each built from its histograms or sums read whole (~2,000
+     * rows a period, and their reports: tens of ms per period at a steady load), at most every
+     * PUBLISH_LEDGERS_EVERY_MS after such rounds (at once after a quiet spell), so that a period
+     * rebuilt with no new revision or expected cases loaded show there within that time. */
     bool round = ps->n_pending > 0 || ps->rebuilt;
     ps->ledgers_due = ps->ledgers_due || round;
     double now = clock_ms(CLOCK_MONOTONIC);
@@ -1384,12 +1386,12 @@ static void after_commit(void *state, PGconn *db)
         }
         if (rc >= 0 && every &&
             (rc = delay_ledger_export(db, ps->audits, ps->out_dir, err, sizeof err)) >= 0 &&
-            (rc = ascertainment_export(db, ps->audits, ps->out_dir, err, sizeof err)) >= 0 &&
-            (rc = linkage_quality_export(db, ps->audits, ps->out_dir, err, sizeof err)) >= 0) {
+            (rc = ascertainment_export(db, ps->audits, ps->out_dir, err, sizeof err)) >= 0) {
             ps->ledgers_at = now;
             ps->ledgers_due = false;
         }
-        if (rc < 0 || final_late_export(db, ps->audits, ps->out_dir, err, sizeof err) < 0) {
+        if (rc < 0 || final_late_export(db, ps->audits, ps->out_dir, err, sizeof err) < 0 ||
+            linkage_quality_export(db, ps->audits, ps->out_dir, err, sizeof err) < 0) {
             ps->ledgers_at = 0; /* every period's again after the next round */
             ncap_log(LOG_WARN,
                      "could not write delays.csv, ascertainment.csv, a final's late.csv or "
