@@ -83,7 +83,7 @@ typedef struct {
  * those behind it released from the quarantine, at most $4 of each: O(rows after the watermark),
  * never O(table). */
 #define STAGE_LOAD_SQL(select_from, alias, not_taken)                                              \
-    "SELECT x.* FROM unnest($1::bigint[], $2::int[]) AS k(record_id, version) CROSS JOIN LATERAL" \
+    "SELECT x.* FROM unnest($1::bigint[], $2::int[]) AS k(record_id, version) CROSS JOIN LATERAL"  \
     " (" select_from " WHERE " alias ".record_id = k.record_id AND " alias ".version = k.version"  \
     " AND" not_taken " OFFSET 0) x"
 #define STAGE_BACKLOG_SQL(stage, select_from, alias, at, not_taken)                                \

@@ -99,8 +99,9 @@ static const char delete_sql[] =
  * ($18..$30: the new sums less the old, added up and sorted by key in C by delta_columns, only
  * cells that change: PostgreSQL sorting a batch's cells on eight text columns took about a
  * seventh of the statement), each cell's row stamped with its writer's transaction (write_xid,
- * migration 0045: publish reads the cells changed since its last round); returns the cells whose sums are now all 0 (no contribution left)
- * and any with a sum below 0 or a numerator above its denominator. */
+ * migration 0045: publish reads the cells changed since its last round); returns the cells whose
+ * sums are now all 0 (no contribution left) and any with a sum below 0 or a numerator above its
+ * denominator. */
 static const char insert_sql[] =
     "WITH new AS (INSERT INTO metric.record_contribution (record_id, audit, trust, site, period,"
     "   month, imd_decile, ethnicity, sex, age, " CONTRIBUTION_ARRAYS ")"

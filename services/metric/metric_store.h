@@ -12,8 +12,9 @@
  * never read apart; kept per month they made three times the cells, and at a steady load from
  * many trusts most of a batch's upserts). metric.aggregate is at all times metric.contribution's
  * GROUP BY cell (month '' where breakdown is not 'all'), the cells whose sums are all 0 left out;
- * metric.measure is its GROUP BY (cell, value) over the contributions with a value, as counts. Sums of integers (the expected value in fixed point, x 1e9) are exact, so
- * both are the same whatever order records were applied in.
+ * metric.measure is its GROUP BY (cell, value) over the contributions with a value, as counts. Sums
+ * of integers (the expected value in fixed point, x 1e9) are exact, so both are the same whatever
+ * order records were applied in.
  *
  * Each row of metric.measure carries the transaction that wrote its current version (write_xid,
  * migration 0040), and each value deleted leaves its key in metric.measure_gone, so that publish

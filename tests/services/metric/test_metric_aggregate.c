@@ -956,7 +956,8 @@ static void test_existing_deployment_is_taken_again(void **state)
                      0);
     assert_aggregate_right(db, def, 4);
     assert_int_equal(
-        count_of(db, "SELECT count(*) FROM metric.aggregate WHERE month = '' AND breakdown = 'all'"),
+        count_of(db,
+                 "SELECT count(*) FROM metric.aggregate WHERE month = '' AND breakdown = 'all'"),
         0);
     /* 0026: the invalid records taken again count once each as rejected */
     assert_true(count_of(db, "SELECT count(*) FROM metric.record_state"
@@ -1001,24 +1002,26 @@ static void test_breakdown_months_folded(void **state)
 
     /* the breakdowns as metric kept them before 0046: per month */
 #define OLD_CELLS(cols)                                                                            \
-    "SELECT c.audit, c.period, c.month, c.trust, c.site, c.metric_id, b.breakdown, b.category" cols \
+    "SELECT c.audit, c.period, c.month, c.trust, c.site, c.metric_id, b.breakdown,"                \
+    " b.category" cols                                                                             \
     " FROM metric.contribution c CROSS JOIN LATERAL (VALUES ('imd_decile', c.imd_decile),"         \
     "   ('ethnicity', c.ethnicity), ('sex', c.sex), ('age', c.age)) AS b(breakdown, category)"     \
     " WHERE b.category <> ''"
+#define OLD_SUMS                                                                                   \
+    "sum(c.numerator), sum(c.denominator), sum(c.expected_e9), count(*) FILTER (WHERE c.held),"    \
+    " count(*) FILTER (WHERE c.missing)"
     pg_fixture_exec(db, "DELETE FROM metric.aggregate WHERE breakdown <> 'all'");
-    pg_fixture_exec(db, "INSERT INTO metric.aggregate (audit, period, month, trust, site,"
-                        " metric_id, breakdown, category, numerator, denominator, expected_e9,"
-                        " held, missing) " OLD_CELLS(", sum(c.numerator), sum(c.denominator),"
-                                                     " sum(c.expected_e9), count(*) FILTER (WHERE"
-                                                     " c.held), count(*) FILTER (WHERE c.missing)")
-                        " GROUP BY 1, 2, 3, 4, 5, 6, 7, 8 HAVING (sum(c.numerator),"
-                        " sum(c.denominator), sum(c.expected_e9), count(*) FILTER (WHERE c.held),"
-                        " count(*) FILTER (WHERE c.missing)) <> (0, 0, 0, 0, 0)");
+    pg_fixture_exec(db,
+                    "INSERT INTO metric.aggregate (audit, period, month, trust, site,"
+                    " metric_id, breakdown, category, numerator, denominator, expected_e9,"
+                    " held, missing) " OLD_CELLS(", " OLD_SUMS) " GROUP BY 1, 2, 3, 4, 5, 6, 7, 8"
+                                                                " HAVING (" OLD_SUMS
+                                                                ") <> (0, 0, 0, 0, 0)");
     pg_fixture_exec(db, "DELETE FROM metric.measure m USING metric.cell c WHERE c.id = m.cell"
                         " AND c.breakdown <> 'all'");
     pg_fixture_exec(db, "INSERT INTO metric.cell (audit, period, month, trust, site, metric_id,"
                         " breakdown, category) " OLD_CELLS("") " AND c.value IS NOT NULL"
-                        " GROUP BY 1, 2, 3, 4, 5, 6, 7, 8");
+                                                               " GROUP BY 1, 2, 3, 4, 5, 6, 7, 8");
     pg_fixture_exec(db, "INSERT INTO metric.measure (cell, value, count) SELECT x.id, c.value,"
                         " count(*) FROM metric.contribution c CROSS JOIN LATERAL (VALUES"
                         " ('imd_decile', c.imd_decile), ('ethnicity', c.ethnicity), ('sex', c.sex),"
@@ -1028,6 +1031,7 @@ static void test_breakdown_months_folded(void **state)
                         " b.breakdown, b.category) WHERE b.category <> '' AND c.value IS NOT NULL"
                         " GROUP BY 1, 2");
 #undef OLD_CELLS
+#undef OLD_SUMS
     long long month_cells = count_of(db, "SELECT count(*) FROM metric.aggregate"
                                          " WHERE breakdown <> 'all' AND month <> ''");
     long long month_values =
