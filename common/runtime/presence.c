@@ -20,6 +20,7 @@ struct presence_t {
     int registered;
     int left; /* presence_leave: no more registering */
     long long next_tick;
+    long long next_lookup; /* of the next stage, while nudges wait for one (pusher_held) */
     char instance[300];
 };
 
@@ -97,9 +98,18 @@ PGconn *presence_tick(presence_t *self)
             metrics_add(m, METRICS_DB_RECONNECTS, 1);
     }
     long long now = daemon_now_ms();
+    char err[1024];
+    /* Nudges held for want of an instance of the next stage (pusher.h): sent as soon as one is
+     * connected, and until then the registry looked at every 200 ms, not every second, so that
+     * a stage started before the next one loses no time (its records would wait for a sweep). */
+    if (self->pusher && pusher_flush(self->pusher) > 0 && pusher_peers(self->pusher) == 0 &&
+        now >= self->next_lookup && now < self->next_tick) {
+        if (pusher_refresh(self->pusher, self->db, err, sizeof err) != 0)
+            ncap_log(LOG_WARN, "could not look up the next stage", "error", err, NULL);
+        self->next_lookup = now + 200;
+    }
     if (now < self->next_tick || self->left)
         return self->db;
-    char err[1024];
     int rc = keep_registered(self, err, sizeof err);
     if (rc != 0)
         ncap_log(LOG_WARN, "could not update the instance registry", "error", err, NULL);

@@ -20,9 +20,11 @@ void presence_set_metrics(presence_t *self, const char *url);
 /* Removes this instance from the registry (when connected) and frees. */
 void presence_destroy(presence_t **self_p);
 /* Call as often as convenient: reconnects when the connection was lost (retrying each second
- * until shutdown is asked), and at most once a second registers or heartbeats this instance and
- * refreshes the pusher. Returns the connection, or NULL only on shutdown. It keeps the process's
- * metrics (metrics_installed) of the loop: its beat, connected, registered, reconnections. */
+ * until shutdown is asked), sends the pusher's held nudges (pusher_flush), and at most once a
+ * second registers or heartbeats this instance and refreshes the pusher (every 200 ms while it
+ * holds nudges and has no instance to send them to). Returns the connection, or NULL only on
+ * shutdown. It keeps the process's metrics (metrics_installed) of the loop: its beat, connected,
+ * registered, reconnections. */
 PGconn *presence_tick(presence_t *self);
 /* Removes this instance from the registry now (so that no upstream sends it more work) and keeps
  * the connection: later ticks reconnect but no longer register. */

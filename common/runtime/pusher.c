@@ -13,6 +13,13 @@
 #include "nudge.h"
 #include "registry.h"
 
+/* A message waiting for an instance of the next stage (pusher.h). */
+typedef struct {
+    void *data;
+    size_t len;
+    long long since_ms;
+} held_t;
+
 struct pusher_t {
     void *sock;
     void *monitor; /* its handshakes */
@@ -21,6 +28,8 @@ struct pusher_t {
     size_t n_connected;
     char **refused; /* connected endpoints whose handshake failed (logged), NULL-terminated */
     uint64_t dropped;
+    held_t held[PUSHER_HOLD_MESSAGES]; /* a ring: n_held from first */
+    size_t first, n_held;
 };
 
 static int in_list(char **list, const char *s)
@@ -79,6 +88,8 @@ void pusher_destroy(pusher_t **self_p)
         return;
     pusher_t *self = *self_p;
     curve_monitor_close(self->sock, &self->monitor);
+    for (size_t i = 0; i < self->n_held; i++)
+        free(self->held[(self->first + i) % PUSHER_HOLD_MESSAGES].data);
     if (self->sock)
         zmq_close(self->sock);
     registry_free_list(&self->connected);
@@ -167,16 +178,60 @@ int pusher_refresh(pusher_t *self, PGconn *db, char *err, size_t errlen)
     return 0;
 }
 
+static void count_dropped(pusher_t *self)
+{
+    self->dropped++;
+    metrics_add(metrics_installed(), METRICS_MESSAGES_DROPPED, 1);
+}
+
+/* One message to an instance now (ZMQ_IMMEDIATE: only to a connection made). Returns 0 or -1. */
+static int send_now(pusher_t *self, const void *data, size_t len)
+{
+    if (zmq_send(self->sock, data, len, ZMQ_DONTWAIT) < 0)
+        return -1;
+    metrics_add(metrics_installed(), METRICS_MESSAGES_SENT, 1);
+    return 0;
+}
+
+size_t pusher_flush(pusher_t *self)
+{
+    assert(self);
+    long long now = self->n_held ? daemon_now_ms() : 0;
+    while (self->n_held > 0) {
+        held_t *h = &self->held[self->first];
+        if (now - h->since_ms > PUSHER_HOLD_MS)
+            count_dropped(self);
+        else if (send_now(self, h->data, h->len) != 0)
+            break;
+        free(h->data);
+        *h = (held_t){0};
+        self->first = (self->first + 1) % PUSHER_HOLD_MESSAGES;
+        self->n_held--;
+    }
+    return self->n_held;
+}
+
 int pusher_send(pusher_t *self, const void *data, size_t len)
 {
     assert(self);
-    if (zmq_send(self->sock, data, len, ZMQ_DONTWAIT) < 0) {
-        self->dropped++;
-        metrics_add(metrics_installed(), METRICS_MESSAGES_DROPPED, 1);
+    if (pusher_flush(self) == 0 && send_now(self, data, len) == 0)
+        return 0;
+    void *copy = self->n_held < PUSHER_HOLD_MESSAGES ? malloc(len ? len : 1) : NULL;
+    if (!copy) {
+        count_dropped(self);
         return -1;
     }
-    metrics_add(metrics_installed(), METRICS_MESSAGES_SENT, 1);
+    if (len)
+        memcpy(copy, data, len);
+    self->held[(self->first + self->n_held) % PUSHER_HOLD_MESSAGES] =
+        (held_t){copy, len, daemon_now_ms()};
+    self->n_held++;
     return 0;
+}
+
+size_t pusher_held(const pusher_t *self)
+{
+    return self->n_held;
 }
 
 size_t pusher_peers(const pusher_t *self)

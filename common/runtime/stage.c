@@ -422,6 +422,9 @@ typedef struct {
     presence_t *presence;
     pusher_t *pusher;
     stage_keys_t out;
+    /* the keys of the last message gathered that did not fit in its batch (--batch): the next
+     * batch's first */
+    stage_keys_t carry;
     unsigned long long processed;
 } loop_t;
 
@@ -566,14 +569,25 @@ static int inbox_auth(void *ctx, const stage_ops_t *ops, const daemon_config_t *
     return 0;
 }
 
-/* Reads the nudges waiting, and those that arrive within gather_ms, into keys (at most
- * batch_max keys). Returns the number of messages read. */
+/* Reads into keys (at most batch_max) the keys carried over from the last batch, then the nudges
+ * waiting and those that arrive within gather_ms, each message whole: the keys of the last one
+ * that do not fit are carried over to the next batch, never dropped (their records would wait
+ * for a sweep). Returns the number of messages read. */
 static int gather(loop_t *loop, void *inbox, stage_keys_t *keys)
 {
+    size_t max = (size_t)loop->cfg->batch_max, from_carry = 0;
+    for (; from_carry < loop->carry.n && keys->n < max; from_carry++)
+        if (stage_keys_push(keys, loop->carry.keys[from_carry]) != 0)
+            break;
+    if (from_carry > 0) {
+        loop->carry.n -= from_carry;
+        memmove(loop->carry.keys, loop->carry.keys + from_carry,
+                loop->carry.n * sizeof *loop->carry.keys);
+    }
     zmq_pollitem_t items[] = {{inbox, 0, ZMQ_POLLIN, 0}};
     long long until = daemon_now_ms() + loop->ops->gather_ms;
     int messages = 0;
-    while (keys->n < (size_t)loop->cfg->batch_max) {
+    while (keys->n < max) {
         zmq_msg_t msg;
         zmq_msg_init(&msg);
         if (zmq_msg_recv(&msg, inbox, ZMQ_DONTWAIT) < 0) {
@@ -584,11 +598,16 @@ static int gather(loop_t *loop, void *inbox, stage_keys_t *keys)
             continue;
         }
         messages++;
-        if (nudge_read(zmq_msg_data(&msg), zmq_msg_size(&msg),
-                       (size_t)loop->cfg->batch_max - keys->n, keys) < 0)
+        /* a message whole (at most NUDGE_MAX_KEYS keys): what passes the batch goes to the next */
+        if (nudge_read(zmq_msg_data(&msg), zmq_msg_size(&msg), NUDGE_MAX_KEYS, keys) < 0)
             ncap_log(LOG_WARN, "ignored a message that is not an ncap.v1.Nudge", NULL);
         zmq_msg_close(&msg);
     }
+    for (size_t i = max; i < keys->n; i++)
+        if (stage_keys_push(&loop->carry, keys->keys[i]) != 0)
+            break; /* out of memory: the sweep finds those records */
+    if (keys->n > max)
+        keys->n = max;
     return messages;
 }
 
@@ -681,17 +700,17 @@ int stage_run(const stage_ops_t *ops, const daemon_config_t *cfg)
         long wait = periodic_due >= 0 ? (long)(periodic_due - now) : 200;
         if (wait > 200)
             wait = 200;
-        if (zmq_poll(items, nitems, wait < 1 ? 1 : wait) <= 0)
-            continue;
-        if (auth && (items[1].revents & ZMQ_POLLIN))
+        /* keys carried over from the last batch: at once */
+        int ready = zmq_poll(items, nitems, loop.carry.n > 0 ? 0 : wait < 1 ? 1 : wait);
+        if (ready > 0 && auth && (items[1].revents & ZMQ_POLLIN))
             while (curve_auth_handle(auth) > 0)
                 ;
-        if (!(items[0].revents & ZMQ_POLLIN))
+        if (loop.carry.n == 0 && (ready <= 0 || !(items[0].revents & ZMQ_POLLIN)))
             continue;
         keys.n = 0;
         int messages = gather(&loop, inbox, &keys);
         metrics_add(metrics.metrics, METRICS_MESSAGES_RECEIVED, (uint64_t)messages);
-        if (messages == 0)
+        if (messages == 0 && keys.n == 0)
             continue;
         last_msg = daemon_now_ms();
         if (!ops->load_sql) {
@@ -716,6 +735,7 @@ int stage_run(const stage_ops_t *ops, const daemon_config_t *cfg)
     zmq_ctx_term(ctx);
     stage_keys_free(&keys);
     stage_keys_free(&loop.out);
+    stage_keys_free(&loop.carry);
     ncap_log(LOG_INFO, "stopped cleanly", "processed", n, NULL);
     return 0;
 }
