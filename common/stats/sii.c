@@ -36,6 +36,7 @@
 #include <stdlib.h>
 
 #include "ci.h"
+#include "order_select.h"
 #include "rng.h"
 
 /* ---- normal draws from the project's generator (rng.h) ---- */
@@ -94,12 +95,6 @@ static double inv_logit(double t)
         return 1 / (1 + exp(-t));
     double e = exp(t);
     return e / (1 + e);
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
 }
 
 static int check(const sii_group_t *groups, size_t n, unsigned reps, char *err, size_t errlen)
@@ -210,12 +205,14 @@ int sii_compute(const sii_group_t *groups, size_t n, unsigned reps, uint64_t see
             b += k[i] * inv_logit(mu[i] + se[i] * normal_next(&gen));
         slopes[r] = b;
     }
-    qsort(slopes, reps, sizeof *slopes, cmp_double);
-
-    /* phe_sii's positions, computed as it does: confidence_value = 0.95 + (1 - 0.95) / 2 */
+    /* phe_sii's positions, computed as it does: confidence_value = 0.95 + (1 - 0.95) / 2; the
+     * two order statistics of the sorted slopes, selected (the upper first: then every slope
+     * below it is no greater, and the lower is selected among those) */
     double cv = 0.95 + (1 - 0.95) / 2;
     size_t lo = (size_t)nearbyint(reps * (1 - cv));
     size_t hi = (size_t)nearbyint(reps * cv);
+    order_select(slopes, reps, hi - 1);
+    order_select(slopes, hi - 1, lo - 1);
     out->sii = sii;
     out->lower95 = slopes[lo - 1];
     out->upper95 = slopes[hi - 1];
