@@ -21,14 +21,25 @@ void ncap_record_destroy(ncap_record_t **self_p)
     *self_p = NULL;
 }
 
+/* FNV-1a: a scan compares a field's name only where the hashes agree (one name in a record's
+ * 30 or so, not each of them: a record's fields are looked up hundreds of times a record) */
+static uint32_t name_hash(const char *name)
+{
+    uint32_t h = 2166136261u;
+    for (const unsigned char *p = (const unsigned char *)name; *p; p++)
+        h = (h ^ *p) * 16777619u;
+    return h;
+}
+
 static ncap_field_t *find(const ncap_record_t *self, const char *name)
 {
     if (self->index) {
         size_t i = str_map_get(self->index, name);
         return i == STR_MAP_MISSING ? NULL : &self->fields[i];
     }
+    uint32_t h = name_hash(name);
     for (size_t i = 0; i < self->n; i++)
-        if (strcmp(self->fields[i].name, name) == 0)
+        if (self->fields[i].hash == h && strcmp(self->fields[i].name, name) == 0)
             return &self->fields[i];
     return NULL;
 }
@@ -72,8 +83,7 @@ int ncap_record_set(ncap_record_t *self, const char *name, const char *value)
         str_map_destroy(&self->index); /* it may lack name now: without it, the record is scanned */
         return -1;
     }
-    self->fields[self->n].name = n;
-    self->fields[self->n].value = v;
+    self->fields[self->n] = (ncap_field_t){.name = n, .value = v, .hash = name_hash(n)};
     self->n++;
     if (!self->index && self->n > RECORD_SCAN_MAX)
         index_all(self); /* out of memory: scanned, slower but right */
