@@ -4,7 +4,7 @@
  * restarted; its handshake not done) is held, in order, up to PUSHER_HOLD_MESSAGES messages for
  * PUSHER_HOLD_MS, and sent by pusher_flush as soon as an instance takes it; past either bound it is
  * dropped and counted: the next stage finds that record in PostgreSQL (its backlog) anyway, a
- * sweep later (the grace, --sweep-grace-ms, and up to 10 s of an idle stage's back-off).
+ * sweep later (the grace, --sweep-grace-ms, and up to 2 s of an idle stage's back-off).
  *
  * With keys (daemon.h), the socket is a CurveZMQ client holding this stage's key pair and
  * accepting only a server that proves the next stage's public key, read from the keys folder and

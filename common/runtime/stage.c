@@ -662,8 +662,9 @@ int stage_run(const stage_ops_t *ops, const daemon_config_t *cfg)
              presence_instance(loop.presence), "endpoint", endpoint, NULL);
 
     long long next_sweep = 0, last_msg = 0, periodic_due = -1, next_gauges = 0;
-    /* An idle stage sweeps less and less often (up to every 10 s, or max_idle_ms) while it finds
-     * nothing; the first sweep that finds work brings the interval back to --sweep-interval-ms. */
+    /* An idle stage sweeps less and less often (up to every STAGE_IDLE_SWEEP_MS, or max_idle_ms)
+     * while it finds nothing; the first sweep that finds work brings the interval back to
+     * --sweep-interval-ms. */
     long long sweep_every = cfg->sweep_interval_ms;
     /* the inbox, and its ZAP handler (a handshake waits for its answer) */
     zmq_pollitem_t items[] = {{inbox, 0, ZMQ_POLLIN, 0},
@@ -689,7 +690,7 @@ int stage_run(const stage_ops_t *ops, const daemon_config_t *cfg)
         /* Sweep when idle, and at least every few intervals even when busy. */
         if (now >= next_sweep && (now - last_msg >= cfg->sweep_interval_ms ||
                                   now >= next_sweep + 5LL * cfg->sweep_interval_ms)) {
-            long long idle_max = ops->max_idle_ms > 0 ? ops->max_idle_ms : 10000;
+            long long idle_max = ops->max_idle_ms > 0 ? ops->max_idle_ms : STAGE_IDLE_SWEEP_MS;
             if (sweep(&loop, db, now + 2000) > 0)
                 sweep_every = cfg->sweep_interval_ms;
             else if (sweep_every < idle_max)

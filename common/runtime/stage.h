@@ -45,6 +45,12 @@
 #include "daemon.h"
 
 /* The idempotency key of every stage. */
+/* The longest an idle stage waits between two sweeps (ms), backing off from --sweep-interval-ms
+ * while it finds nothing: work no nudge announces (deaths loaded by `ncap refdata load`, records
+ * whose nudge was dropped) waits at most this long; an idle sweep costs well under a millisecond
+ * of PostgreSQL (README.md "Performance"). */
+#define STAGE_IDLE_SWEEP_MS 2000
+
 typedef struct {
     int64_t record_id;
     int32_t version;
@@ -237,8 +243,8 @@ typedef struct {
     int gather_ms;
     /* The stage's own gauge for its metrics, or all NULL. */
     stage_gauge_t gauge;
-    /* The longest an idle stage waits between sweeps (ms; 0: 10 s), for periodic work that comes
-     * due by time (publish's rounds every --interval) rather than by a nudge. */
+    /* The longest an idle stage waits between sweeps (ms; 0: STAGE_IDLE_SWEEP_MS), for periodic
+     * work that comes due by time (publish's rounds every --interval) rather than by a nudge. */
     int max_idle_ms;
 } stage_ops_t;
 

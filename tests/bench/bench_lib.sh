@@ -165,7 +165,7 @@ bench_status_time() {
 }
 
 # bench_idle_sweep SECONDS: what one sweep of each stage costs once the pipeline is idle. Resets
-# pg_stat_statements, lets the daemons sweep for SECONDS (an idle stage sweeps at most every 16 s),
+# pg_stat_statements, lets the daemons sweep for SECONDS (an idle stage sweeps every 2 s),
 # then prints per daemon role "stage ms calls statements": the sum over the statements it ran of
 # their mean time (each statement of a sweep once: the backlog query, the periodic work, the
 # heartbeat), the calls and the distinct statements.

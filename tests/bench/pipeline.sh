@@ -19,7 +19,7 @@
 #                  (DIR/daemons.data with DWARF call graphs, DIR/postgres.data, DIR/backends.txt
 #                  whose backend each pid is), e.g. perf report -i DIR/daemons.data --no-children
 #   --idle S       how long to watch the idle sweeps at the end (default 20: an idle stage
-#                  sweeps at most every 16 s)
+#                  sweeps every 2 s)
 #   --top N        statements listed at the end (default 12)
 #   --chunk N      records the simulator makes at a time (default 200000), each chunk a file per
 #                  trust submitted in turn
