@@ -92,8 +92,25 @@ e2e_own_pg() {
 # e2e_ncap ARGS...: the ncap command as the cluster superuser on the current deployment, as a
 # client of ingest holding every trust's key (e2e_with_keys).
 e2e_ncap() {
+  e2e_ncap_of "$CTX_BUILD/ncap" "$@"
+}
+
+# e2e_ncap_of BINARY ARGS...: e2e_ncap with that ncap binary.
+e2e_ncap_of() {
+  local bin=$1
+  shift
   e2e_with_keys env NCAP_PG="$(ncap_admin_pg)" NCAP_AUDIT_DIR="${CTX_AUDITS:-$NCAP_ROOT/deploy/audits}" \
-    "$CTX_BUILD/ncap" "$@"
+    "$bin" "$@"
+}
+
+# e2e_ncap_optimised ARGS...: e2e_ncap with the optimised build (build/ncap, which tests/run builds
+# beside the sanitizer build), for a test's bulk work whose statistics it judges over many seeds
+# (`ncap release build` of 20,000 records, 3-4 times faster): the same code runs under the
+# sanitizers in the tests of those commands (test_release_offline, test_outlier_cases).
+e2e_ncap_optimised() {
+  [ -x "$NCAP_ROOT/build/ncap" ] ||
+    fail "no optimised build: build/ncap is missing (tests/run builds it before the end-to-end tests)"
+  e2e_ncap_of "$NCAP_ROOT/build/ncap" "$@"
 }
 
 # e2e_load_refdata: the reference data shipped in deploy/refdata (deprivation by LSOA, NHS trusts

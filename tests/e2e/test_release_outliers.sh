@@ -28,7 +28,7 @@ for seed in "${seeds[@]}"; do
   fi
   out=$E2E_DIR/release-$seed
   rm -rf "$out"
-  e2e_ncap release build --audit "$E2E_AUDIT" --out "$out" --deaths "$sim.deaths.csv" \
+  e2e_ncap_optimised release build --audit "$E2E_AUDIT" --out "$out" --deaths "$sim.deaths.csv" \
     --imd "$NCAP_ROOT/deploy/refdata/imd2019_lsoa11_england.csv" \
     --ods "$NCAP_ROOT/deploy/refdata/ods_etr.csv" "$sim"/*.csv >"$out.log" 2>&1 || {
     tail -n 20 "$out.log" >&2
