@@ -3,6 +3,7 @@
 
 #include <jansson.h>
 #include <stdbool.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1204,7 +1205,8 @@ static int periodic(void *state, PGconn *db, int limit, stage_keys_t *out, char 
         return -1;
     phase_end(ps, PH_LOCK);
     char interval[16];
-    snprintf(interval, sizeof interval, "%d", ps->interval_s > 0 ? ps->interval_s : 0);
+    snprintf(interval, sizeof interval, "%d",
+             publish_round_spacing_s(ps->interval_s, ps->last_round_ms));
     const char *p[] = {interval};
     int due = round_due(ps, db, interval, err, errlen);
     phase_end(ps, PH_DUE);
@@ -1259,6 +1261,23 @@ static int periodic(void *state, PGconn *db, int limit, stage_keys_t *out, char 
     return rc == 0 ? n + na : -1;
 }
 
+int publish_round_spacing_s(int interval_s, double last_round_ms)
+{
+    if (interval_s <= 0)
+        return 0;
+    double took = last_round_ms / 1000;
+    return took > interval_s ? (int)ceil(2 * took) : interval_s;
+}
+
+/* The wall time of the round (ms): its phases'. */
+static double round_wall_ms(const publish_t *ps)
+{
+    double wall = 0;
+    for (int ph = 0; ph < N_PHASES; ph++)
+        wall += ps->phase_ms[ph];
+    return wall;
+}
+
 /* The line of a round that published: its releases, its time (wall, from its start to the end of
  * the work after its commit) and CPU, and the time of each phase. */
 static void log_round(const publish_t *ps)
@@ -1266,9 +1285,7 @@ static void log_round(const publish_t *ps)
     char v[N_PHASES + 5][32];
     const char *kv[2 * (N_PHASES + 5) + 1];
     size_t k = 0, i = 0;
-    double wall = 0;
-    for (int ph = 0; ph < N_PHASES; ph++)
-        wall += ps->phase_ms[ph];
+    double wall = round_wall_ms(ps);
 #define KV(name, ...)                                                                              \
     do {                                                                                           \
         snprintf(v[i], sizeof v[i], __VA_ARGS__);                                                  \
@@ -1411,8 +1428,10 @@ static void after_commit(void *state, PGconn *db)
         (ps->site_at == 0 || clock_ms(CLOCK_MONOTONIC) - ps->site_at >= PUBLISH_SITE_EVERY_MS))
         site_write(ps);
     phase_end(ps, PH_SITE);
-    if (ps->n_pending > 0)
+    if (ps->n_pending > 0) {
         log_round(ps);
+        ps->last_round_ms = round_wall_ms(ps);
+    }
     ps->n_pending = 0;
     pruned_clear(ps);
 }

@@ -87,7 +87,17 @@ typedef struct {
      * at the round's start. */
     double phase_ms[12];
     double clock, cpu0;
+    /* The wall time of the last round that published (ms): when it took longer than the
+     * interval, an audit's next round waits twice as long (publish_round_spacing_s). */
+    double last_round_ms;
 } publish_t;
+
+/* The seconds an audit's rounds are apart at least: interval_s; when the last round took longer
+ * than that (reading and building a million records' periods while a backlog is worked off),
+ * twice its wall time (rounded up), so that such rounds leave publish idle half the time and the
+ * processor to the stages upstream, instead of running back to back. A round within the interval
+ * changes nothing; 0 (a round on every change) stays 0. */
+int publish_round_spacing_s(int interval_s, double last_round_ms);
 
 /* The hooks (periodic and after_commit only: publish takes no records of its own), with state a
  * publish_t the caller keeps alive (NULL: the SQL alone, for `ncap status`). */

@@ -367,11 +367,27 @@ static void test_cadence_and_prune(void **state)
     PQfinish(db);
 }
 
+/* Rounds are apart the interval, or twice the last round's time when it took longer; 0 stays a
+ * round on every change. */
+static void test_round_spacing(void **state)
+{
+    (void)state;
+    assert_int_equal(publish_round_spacing_s(0, 30000), 0);
+    assert_int_equal(publish_round_spacing_s(60, 0), 60);
+    assert_int_equal(publish_round_spacing_s(2, 700), 2);  /* a steady load's round: the interval */
+    assert_int_equal(publish_round_spacing_s(2, 1900), 2); /* within the interval: no change */
+    assert_int_equal(publish_round_spacing_s(2, 2000), 2);
+    assert_int_equal(publish_round_spacing_s(2, 2001), 5);   /* 4.002 s, rounded up */
+    assert_int_equal(publish_round_spacing_s(2, 20000), 40); /* a million records' rounds */
+    assert_int_equal(publish_round_spacing_s(60, 20000), 60);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_months_and_later_periods),
         cmocka_unit_test(test_cadence_and_prune),
+        cmocka_unit_test(test_round_spacing),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
