@@ -322,8 +322,15 @@ int stage_run_backlog(const stage_ops_t *ops, const char *stage, PGconn *db, int
     snprintf(grace, sizeof grace, "%d", grace_ms);
     const char *p[] = {lim, grace};
     unsigned long long since = now_us();
-    PGresult *r = stage_wm_query(db, stage, ops->backlog_sql, 2, p, err, sizeof err);
+    PGresult *r = NULL;
+    if (stage_begin_walk(db, err, sizeof err) == 0 &&
+        (r = stage_wm_query(db, stage, ops->backlog_sql, 2, p, err, sizeof err)) &&
+        db_exec(db, "COMMIT", err, sizeof err) != 0) {
+        PQclear(r);
+        r = NULL;
+    }
     if (!r) {
+        db_exec(db, "ROLLBACK", NULL, 0);
         ncap_log(LOG_ERROR, "could not read the backlog", "error", err, NULL);
         return -1;
     }
@@ -358,12 +365,19 @@ PGresult *stage_wm_query(PGconn *db, const char *stage, const char *sql, int n,
     return r;
 }
 
+#define PROBES                                                                                     \
+    "BEGIN; SET LOCAL work_mem = '64kB'; SET LOCAL enable_hashjoin = off;"                         \
+    " SET LOCAL enable_mergejoin = off; SET LOCAL enable_seqscan = off;"                           \
+    " SET LOCAL max_parallel_workers_per_gather = 0"
+
 int stage_begin_probes(PGconn *db, char *err, size_t errlen)
 {
-    return db_exec(db,
-                   "BEGIN; SET LOCAL work_mem = '64kB'; SET LOCAL enable_hashjoin = off;"
-                   " SET LOCAL enable_mergejoin = off; SET LOCAL enable_seqscan = off;"
-                   " SET LOCAL max_parallel_workers_per_gather = 0",
+    return db_exec(db, PROBES, err, errlen);
+}
+
+int stage_begin_walk(PGconn *db, char *err, size_t errlen)
+{
+    return db_exec(db, PROBES "; SET LOCAL enable_bitmapscan = off; SET LOCAL enable_sort = off",
                    err, errlen);
 }
 
