@@ -313,6 +313,23 @@ int stage_run_keys(const stage_ops_t *ops, const char *stage, PGconn *db, const 
     return done;
 }
 
+/* stage_wm_query in a transaction of its own that begin starts (stage_begin_probes or
+ * stage_begin_walk) and that is committed, or rolled back on failure (NULL, with err). */
+static PGresult *wm_query_alone(PGconn *db, int (*begin)(PGconn *, char *, size_t),
+                                const char *stage, const char *sql, int n, const char *const *p,
+                                char *err, size_t errlen)
+{
+    PGresult *r = NULL;
+    if (begin(db, err, errlen) == 0 && (r = stage_wm_query(db, stage, sql, n, p, err, errlen)) &&
+        db_exec(db, "COMMIT", err, errlen) != 0) {
+        PQclear(r);
+        r = NULL;
+    }
+    if (!r)
+        db_exec(db, "ROLLBACK", NULL, 0);
+    return r;
+}
+
 int stage_run_backlog(const stage_ops_t *ops, const char *stage, PGconn *db, int limit,
                       int grace_ms, stage_keys_t *out)
 {
@@ -322,7 +339,8 @@ int stage_run_backlog(const stage_ops_t *ops, const char *stage, PGconn *db, int
     snprintf(grace, sizeof grace, "%d", grace_ms);
     const char *p[] = {lim, grace};
     unsigned long long since = now_us();
-    PGresult *r = stage_wm_query(db, stage, ops->backlog_sql, 2, p, err, sizeof err);
+    PGresult *r =
+        wm_query_alone(db, stage_begin_walk, stage, ops->backlog_sql, 2, p, err, sizeof err);
     if (!r) {
         ncap_log(LOG_ERROR, "could not read the backlog", "error", err, NULL);
         return -1;
@@ -358,12 +376,19 @@ PGresult *stage_wm_query(PGconn *db, const char *stage, const char *sql, int n,
     return r;
 }
 
+#define PROBES                                                                                     \
+    "BEGIN; SET LOCAL work_mem = '64kB'; SET LOCAL enable_hashjoin = off;"                         \
+    " SET LOCAL enable_mergejoin = off; SET LOCAL enable_seqscan = off;"                           \
+    " SET LOCAL max_parallel_workers_per_gather = 0"
+
 int stage_begin_probes(PGconn *db, char *err, size_t errlen)
 {
-    return db_exec(db,
-                   "BEGIN; SET LOCAL work_mem = '64kB'; SET LOCAL enable_hashjoin = off;"
-                   " SET LOCAL enable_mergejoin = off; SET LOCAL enable_seqscan = off;"
-                   " SET LOCAL max_parallel_workers_per_gather = 0",
+    return db_exec(db, PROBES, err, errlen);
+}
+
+int stage_begin_walk(PGconn *db, char *err, size_t errlen)
+{
+    return db_exec(db, PROBES "; SET LOCAL enable_bitmapscan = off; SET LOCAL enable_sort = off",
                    err, errlen);
 }
 
@@ -373,15 +398,9 @@ int stage_run_advance(const stage_ops_t *ops, const char *stage, PGconn *db, int
     char lim[16], err[1024];
     snprintf(lim, sizeof lim, "%d", limit);
     const char *p[] = {lim};
-    PGresult *r = NULL;
-    if (stage_begin_probes(db, err, sizeof err) == 0 &&
-        (r = stage_wm_query(db, stage, ops->advance_sql, 1, p, err, sizeof err)) &&
-        db_exec(db, "COMMIT", err, sizeof err) != 0) {
-        PQclear(r);
-        r = NULL;
-    }
+    PGresult *r =
+        wm_query_alone(db, stage_begin_probes, stage, ops->advance_sql, 1, p, err, sizeof err);
     if (!r) {
-        db_exec(db, "ROLLBACK", NULL, 0);
         ncap_log(LOG_ERROR, "could not move the watermark; the backlog is read from where it is",
                  "stage", stage, "error", err, NULL);
         return -1;

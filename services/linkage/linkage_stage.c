@@ -265,17 +265,17 @@ static int store_quality(PGconn *db, const work_t *items, size_t n, char *err, s
     for (size_t i = 0; i < n; i++) {
         const input_t *in = items[i].in;
         link_quality_of(in->r.def, in->outcome.pseudo, &in->outcome.ident, &q[i]);
-        f[i] = (quality_fact_t){items[i].it->key.record_id,
-                                items[i].it->key.version,
-                                items[i].match.patient_id,
-                                in->r.audit,
-                                in->r.trust,
-                                in->r.site,
-                                &q[i],
-                                items[i].death,
-                                items[i].skip != 0,
-                                bsearch(&items[i].match.patient_id, created, ncreated,
-                                        sizeof *created, by_id) != NULL};
+        f[i] = (quality_fact_t){
+            items[i].it->key.record_id,
+            items[i].it->key.version,
+            items[i].match.patient_id,
+            in->r.audit,
+            in->r.trust,
+            in->r.site,
+            &q[i],
+            items[i].death,
+            items[i].skip != 0,
+            bsearch(&items[i].match.patient_id, created, ncreated, sizeof *created, by_id) != NULL};
     }
     rc = quality_store_facts(db, f, n, err, errlen);
 done:
@@ -435,7 +435,9 @@ static int store(void *state, PGconn *db, stage_batch_t *b, char *err, size_t er
      * by two instances at once) is skipped by its conflict clause, and a pseudonymised record is
      * written only with the link this statement inserted, so it is new (both are only ever
      * inserted here, together) and needs no conflict clause: none of its speculative insertion
-     * (a probe of the primary key and a WAL record a row). */
+     * (a probe of the primary key and a WAL record a row). The payloads go as one JSON array
+     * ($12), parsed once: as a jsonb[] literal each quote was escaped for the array, and each
+     * payload read twice (the array, then the jsonb). */
     strbuf_t a[11];
     for (int k = 0; k < 11; k++) {
         strbuf_init(&a[k]);
@@ -469,16 +471,18 @@ static int store(void *state, PGconn *db, stage_batch_t *b, char *err, size_t er
     strbuf_t payloads, due;
     strbuf_init(&payloads);
     strbuf_init(&due);
-    strbuf_pg_array_open(&payloads);
+    strbuf_append(&payloads, "[");
     strbuf_pg_array_open(&due);
     for (size_t i = 0; i < n; i++) {
         char *json = message_record_to_json(items[i].in->outcome.pseudo);
-        strbuf_pg_array_elem(&payloads, json ? json : "{}");
+        if (i > 0)
+            strbuf_append(&payloads, ",");
+        strbuf_append(&payloads, json ? json : "{}");
         free(json);
         const char *d = items[i].in->follow_up_due;
         strbuf_pg_array_elem(&due, d[0] ? d : NULL);
     }
-    strbuf_pg_array_close(&payloads);
+    strbuf_append(&payloads, "]");
     strbuf_pg_array_close(&due);
     for (int k = 0; k < 11; k++)
         strbuf_pg_array_close(&a[k]);
@@ -488,10 +492,12 @@ static int store(void *state, PGconn *db, stage_batch_t *b, char *err, size_t er
                         a[7].s, a[8].s, a[9].s, a[10].s, payloads.s, due.s,  lk->key_id};
     PGresult *ins = db_query(
         db,
-        "WITH src AS (SELECT * FROM unnest($1::bigint[], $2::int[], $3::bigint[], $4::text[],"
-        "   $5::text[], $6::text[], $7::text[], $8::text[], $9::bigint[], $10::int[], $11::text[],"
-        "   $12::jsonb[], $13::date[]) AS s(record_id, version, patient_id, method, audit, trust,"
-        "   site, local_id, submission_id, row_number, pseudonym, payload, follow_up_due)),"
+        "WITH src AS (SELECT * FROM ROWS FROM (unnest($1::bigint[]), unnest($2::int[]),"
+        "   unnest($3::bigint[]), unnest($4::text[]), unnest($5::text[]), unnest($6::text[]),"
+        "   unnest($7::text[]), unnest($8::text[]), unnest($9::bigint[]), unnest($10::int[]),"
+        "   unnest($11::text[]), jsonb_array_elements($12::jsonb), unnest($13::date[]))"
+        "   AS s(record_id, version, patient_id, method, audit, trust, site, local_id,"
+        "   submission_id, row_number, pseudonym, payload, follow_up_due)),"
         " l AS (INSERT INTO linkage.link (record_id, version, patient_id, method)"
         "   SELECT DISTINCT ON (record_id, version) record_id, version, patient_id, method FROM src"
         "   ON CONFLICT DO NOTHING RETURNING record_id, version),"

@@ -88,6 +88,21 @@ void link_record_check_identifiers(const audit_def_t *def, const ncap_record_t *
     }
 }
 
+/* What a derived field's expression sees: the raw record with the derived fields computed before
+ * it set over it (a derived field first, then the record), as a copy of the record with each
+ * derived value set in turn would hold, without copying every field of every record. */
+typedef struct {
+    const audit_def_t *def;
+    const ncap_record_t *raw, *derived;
+} derive_ctx_t;
+
+static int derive_lookup(void *ctx, const char *name, expr_value_t *out)
+{
+    const derive_ctx_t *c = ctx;
+    audit_eval_ctx_t e = {c->def, ncap_record_get(c->derived, name) ? c->derived : c->raw};
+    return audit_eval_lookup(&e, name, out);
+}
+
 int link_record_prepare(const audit_def_t *def, int64_t record_id, const ncap_record_t *raw,
                         link_outcome_t *out)
 {
@@ -101,23 +116,17 @@ int link_record_prepare(const audit_def_t *def, int64_t record_id, const ncap_re
     const audit_field_t *lf = field_linked_as(def, "lsoa");
     const char *lsoa = lf ? ncap_record_get(raw, lf->name) : NULL;
     snprintf(out->lsoa, sizeof out->lsoa, "%s", lsoa ? lsoa : "");
-    /* Derived fields are computed here, while the identifiers they need are still at hand. */
-    ncap_record_t *work = ncap_record_new();
-    if (!work)
-        return -1;
-    for (size_t i = 0; i < raw->n; i++)
-        ncap_record_set(work, raw->fields[i].name, raw->fields[i].value);
+    /* Derived fields are computed here, while the identifiers they need are still at hand; each
+     * sees the record and the derived fields before it (out->pseudo holds only those yet). */
+    derive_ctx_t ctx = {def, raw, out->pseudo};
     for (size_t i = 0; i < def->n_derived; i++) {
         const audit_derived_t *dv = &def->derived[i];
-        audit_eval_ctx_t ctx = {def, work};
         expr_value_t val;
         char err[256], text[128] = "";
-        if (expr_eval(dv->expr, audit_eval_lookup, &ctx, &val, err, sizeof err) == 0)
+        if (expr_eval(dv->expr, derive_lookup, &ctx, &val, err, sizeof err) == 0)
             expr_value_format(&val, text, sizeof text);
-        ncap_record_set(work, dv->name, text);
         ncap_record_set(out->pseudo, dv->name, text);
     }
-    ncap_record_destroy(&work);
     for (size_t i = 0; i < raw->n; i++) {
         const audit_field_t *f = audit_def_field(def, raw->fields[i].name);
         if (f && f->identifier)

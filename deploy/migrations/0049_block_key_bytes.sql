@@ -1,0 +1,21 @@
+-- 0049 (issue 14): linkage.block's key compared byte by byte (COLLATE "C"). Every batch of
+-- linkage looks each of its records' blocking keys up in linkage.block's primary key (about four
+-- a record: a descent of the index each, patient_index.c find_candidates) and inserts a row per
+-- key of each new patient into it (a descent each, and the unique check). Under the database's
+-- collation (C.UTF-8, en_US.UTF-8, ...) each comparison of two keys in those descents went
+-- through the locale (strcoll, after copying both strings); under "C" it is memcmp. Measured on
+-- the index of a 100,000-record benchmark (379,564 rows, 46 MB): 1,869 rows inserted 20 % faster
+-- (15.8 ms, was 19.8), 1,864 keys' candidates read 15 % faster (9.3 ms, was 11.0).
+--
+-- Nothing linkage decides changes. A key is only ever compared for equality (with the batch's
+-- keys, in find_candidates, the death sweep and the primary key's uniqueness), which is byte
+-- equality under every deterministic collation, "C" and the database's alike; hashed for the
+-- advisory locks (hashtextextended, the same bytes either way); or gathered and then locked in
+-- the order of those hashes. Only an ORDER BY key would see the change, and none reads the index
+-- in that order for a decision: candidates are read per key, and a key's rows come in the order
+-- of (patient_id, ...), the columns after it, which keep the database's collation.
+--
+-- The rows are unchanged (the same text, the same type); PostgreSQL rebuilds the primary key
+-- under the new collation, without rewriting the table. On a large patient index that takes a
+-- while under an ACCESS EXCLUSIVE lock on linkage.block: linkage waits for it.
+ALTER TABLE linkage.block ALTER COLUMN key TYPE text COLLATE "C";
