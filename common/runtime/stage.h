@@ -44,13 +44,13 @@
 
 #include "daemon.h"
 
-/* The idempotency key of every stage. */
 /* The longest an idle stage waits between two sweeps (ms), backing off from --sweep-interval-ms
  * while it finds nothing: work no nudge announces (deaths loaded by `ncap refdata load`, records
  * whose nudge was dropped) waits at most this long; an idle sweep costs well under a millisecond
  * of PostgreSQL (README.md "Performance"). */
 #define STAGE_IDLE_SWEEP_MS 2000
 
+/* The idempotency key of every stage. */
 typedef struct {
     int64_t record_id;
     int32_t version;

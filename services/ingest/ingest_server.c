@@ -705,12 +705,10 @@ int ingest_server_poll(ingest_server_t *self, int timeout_ms)
 void ingest_server_tick(ingest_server_t *self, long long now_ms)
 {
     assert(self);
-    if (self->stopping)
-        return;
-    /* nudges held for want of a linkage instance go as soon as one is there (presence_tick) */
-    if (pusher_held(self->parts.pusher) > 0)
-        (void)ingest_server_db(self);
-    if (now_ms < self->next_tick_ms || !ingest_server_db(self))
+    /* the daemon tick on every poll, as a stage's loop does (presence_tick does its registry work
+     * at most once a second): nudges held for want of a linkage instance go as soon as one is
+     * there */
+    if (self->stopping || !ingest_server_db(self) || now_ms < self->next_tick_ms)
         return;
     uploads_expire(self->uploads, now_ms);
     self->next_tick_ms = now_ms + 1000;

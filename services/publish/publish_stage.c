@@ -2,8 +2,8 @@
 #include "publish_stage.h"
 
 #include <jansson.h>
-#include <stdbool.h>
 #include <math.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
