@@ -111,6 +111,33 @@ void link_ident_from_values(const char *nhs, const char *forename, const char *s
     normalise(LI_POSTCODE, postcode, out->postcode, sizeof out->postcode);
 }
 
+/* Copies src into out (size outsz) when it fits; returns false when it does not. */
+static bool copy_fits(const char *src, char *out, size_t outsz)
+{
+    size_t n = src ? strlen(src) : 0;
+    if (n >= outsz)
+        return false;
+    memcpy(out, src ? src : "", n + 1);
+    return true;
+}
+
+void link_ident_from_stored(const char *nhs, const char *forename, const char *surname,
+                            const char *dob, const char *sex, const char *postcode,
+                            link_ident_t *out)
+{
+    memset(out, 0, sizeof *out);
+    if (!copy_fits(nhs, out->nhs, sizeof out->nhs) ||
+        !copy_fits(forename, out->forename, sizeof out->forename) ||
+        !copy_fits(surname, out->surname, sizeof out->surname) ||
+        !copy_fits(dob, out->dob, sizeof out->dob) || !copy_fits(sex, out->sex, sizeof out->sex) ||
+        !copy_fits(postcode, out->postcode, sizeof out->postcode)) {
+        link_ident_from_values(nhs, forename, surname, dob, sex, postcode, out);
+        return;
+    }
+    char digits[11];
+    out->nhs_valid = out->nhs[0] && nhs_number_check(out->nhs, digits) == NHS_NUMBER_VALID;
+}
+
 bool link_ident_same(const link_ident_t *a, const link_ident_t *b)
 {
     return strcmp(a->nhs, b->nhs) == 0 && strcmp(a->forename, b->forename) == 0 &&

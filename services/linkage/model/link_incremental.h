@@ -71,6 +71,13 @@ void link_params_update(link_params_t *p);
 void link_ident_from_values(const char *nhs, const char *forename, const char *surname,
                             const char *dob, const char *sex, const char *postcode,
                             link_ident_t *out);
+/* The identifiers as link_ident_from_values left them and linkage.block stores them (each
+ * already normalised, so copied, not normalised again: normalising is idempotent, and a
+ * record's candidates are read by the tens per record). A value that does not fit its field (not
+ * one link_ident_from_values made) is normalised as a raw one. */
+void link_ident_from_stored(const char *nhs, const char *forename, const char *surname,
+                            const char *dob, const char *sex, const char *postcode,
+                            link_ident_t *out);
 /* True when a and b hold the same identifiers. */
 bool link_ident_same(const link_ident_t *a, const link_ident_t *b);
 /* True when id has nothing to link on (no NHS number, date of birth or name). */

@@ -265,8 +265,7 @@ static int usable_candidates(PGresult *r, const link_batch_keys_t *bk, link_cand
         link_candidate_t *to = &(*cand)[m++];
         to->patient_id = strtoll(PQgetvalue(r, row, 0), NULL, 10);
         to->key = bk->sorted[key[c]];
-        /* stored values are already normalised; normalising again keeps them */
-        link_ident_from_values(PQgetvalue(r, row, 2), PQgetvalue(r, row, 3), PQgetvalue(r, row, 4),
+        link_ident_from_stored(PQgetvalue(r, row, 2), PQgetvalue(r, row, 3), PQgetvalue(r, row, 4),
                                PQgetvalue(r, row, 5), PQgetvalue(r, row, 6), PQgetvalue(r, row, 7),
                                &to->id);
     }
@@ -391,7 +390,12 @@ int patient_index_assign(PGconn *db, const link_params_t *p, const link_ident_t 
         r = find_candidates(db, keys.s, large.s, err, errlen);
         if (!r)
             goto done;
-        if (usable_candidates(r, &bk, &cand, &ncand, err, errlen) != 0)
+        int used = usable_candidates(r, &bk, &cand, &ncand, err, errlen);
+        /* the rows are copied: their result (as large as the candidates) is not held while the
+         * batch is scored and stored */
+        PQclear(r);
+        r = NULL;
+        if (used != 0)
             goto done;
     }
     patient_merge_reader_t reader = {db, ""};

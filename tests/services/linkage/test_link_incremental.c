@@ -58,6 +58,40 @@ static void test_identifiers_are_normalised(void **state)
     assert_true(link_ident_empty(&c));
 }
 
+/* Identifiers read back from linkage.block (link_ident_from_stored: copied, not normalised
+ * again) are those normalising the raw values made, whatever the raw values were. */
+static void test_stored_identifiers_read_back(void **state)
+{
+    (void)state;
+    static const char *const raw[][6] = {
+        {"401 023 2137", " Mary-Ann ", "O'BRIEN", "12/05/1940", "2", "sw1a1aa"},
+        {"4010232138", "", "", "1940-13-01", "9", "not a postcode"},
+        {"4444444444", "JOSÉ  LUIS", "Núñez", "1931-02-28", "M", "M1 1AE"},
+        {"", "Élodie", "  van   der Berg ", "29/02/1932", "female", "ls14ap"},
+        {"40102321", "anne", "smith", "19400512", "u", "EC1A1BB"},
+        {"9434765919", "a very long forename that goes on and on past the field's size",
+         "smith", "1940-05-12", "x", "B33 8TH"},
+    };
+    for (size_t k = 0; k < sizeof raw / sizeof raw[0]; k++) {
+        link_ident_t a = ident(raw[k][0], raw[k][1], raw[k][2], raw[k][3], raw[k][4], raw[k][5]);
+        link_ident_t b;
+        link_ident_from_stored(a.nhs, a.forename, a.surname, a.dob, a.sex, a.postcode, &b);
+        assert_true(link_ident_same(&a, &b));
+        assert_int_equal(a.nhs_valid, b.nhs_valid);
+        /* and normalising the stored values again changes nothing (what made copying right) */
+        link_ident_t c = ident(a.nhs, a.forename, a.surname, a.dob, a.sex, a.postcode);
+        assert_true(link_ident_same(&a, &c));
+        assert_int_equal(a.nhs_valid, c.nhs_valid);
+    }
+    /* a value too long for its field was not stored by ncap: it is normalised as a raw one */
+    link_ident_t d;
+    link_ident_from_stored("401 023 2137", "Mary", "Robert", "1940-05-12", "female", "LS1 4AP", &d);
+    assert_string_equal(d.nhs, "4010232137");
+    assert_true(d.nhs_valid);
+    assert_string_equal(d.dob, "19400512");
+    assert_string_equal(d.sex, "f");
+}
+
 static void test_blocking_keys(void **state)
 {
     (void)state;
@@ -301,6 +335,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_identifiers_are_normalised),
+        cmocka_unit_test(test_stored_identifiers_read_back),
         cmocka_unit_test(test_blocking_keys),
         cmocka_unit_test(test_scores_on_worked_examples),
         cmocka_unit_test(test_missing_weighs_nothing),
