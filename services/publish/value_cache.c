@@ -10,7 +10,12 @@
 #include "str_map.h"
 
 enum { K_TRUST, K_SITE, K_METRIC, K_BREAKDOWN, K_CATEGORY, K_MONTH, N_KEYS };
-_Static_assert(sizeof(value_row_t) == 24, "a row held takes 24 bytes");
+_Static_assert(sizeof(value_row_t) == 16, "a row held takes 16 bytes");
+
+/* A cell's key: its six strings' ids (K_TRUST ...). */
+typedef struct {
+    uint16_t k[N_KEYS];
+} cell_key_t;
 
 typedef struct {
     const char *audit, *period; /* the cache's strings */
@@ -23,6 +28,11 @@ typedef struct {
 
 struct value_cache {
     str_map_t *strings;
+    /* the cells' keys interned (by their ids in hex, key_ids; never forgotten: a deployment has
+     * thousands of cells a period, each key 12 bytes and an entry of key_ids) */
+    cell_key_t *keys;
+    size_t n_keys, cap_keys;
+    str_map_t *key_ids;
     size_t budget;
     held_t *held;
     size_t n_held, cap_held;
@@ -36,7 +46,8 @@ struct value_cache {
 value_cache_t *value_cache_new(size_t budget)
 {
     value_cache_t *c = calloc(1, sizeof *c);
-    if (c && !(c->strings = str_map_new(1024))) {
+    if (c && (!(c->strings = str_map_new(1024)) || !(c->key_ids = str_map_new(1024)))) {
+        str_map_destroy(&c->strings);
         free(c);
         return NULL;
     }
@@ -60,6 +71,8 @@ void value_cache_destroy(value_cache_t **c)
     value_cache_clear(*c);
     free((*c)->held);
     free((*c)->too_big);
+    free((*c)->keys);
+    str_map_destroy(&(*c)->key_ids);
     str_map_destroy(&(*c)->strings);
     free(*c);
     *c = NULL;
@@ -162,6 +175,26 @@ static int id_of(value_cache_t *c, const char *s, uint16_t *id)
     return 0;
 }
 
+/* The number of the cell key made of ids (interned). Returns 0, or -1 when out of memory. */
+static int key_of(value_cache_t *c, const uint16_t ids[N_KEYS], uint32_t *key)
+{
+    char hex[N_KEYS * 4 + 1];
+    for (int k = 0; k < N_KEYS; k++)
+        snprintf(hex + 4 * k, 5, "%04x", ids[k]);
+    size_t i;
+    /* room first: a key in key_ids always has its ids in keys */
+    if (c->n_keys >= UINT32_MAX ||
+        array_grow((void **)&c->keys, &c->cap_keys, c->n_keys + 1, sizeof *c->keys) != 0)
+        return -1;
+    int added = str_map_put(c->key_ids, hex, &i);
+    if (added < 0)
+        return -1;
+    if (added) /* new: its number is the next */
+        memcpy(c->keys[c->n_keys++].k, ids, sizeof c->keys[0].k);
+    *key = (uint32_t)i;
+    return 0;
+}
+
 int value_cache_add(value_cache_t *c, value_batch_t *b, const char *const key[6], double value,
                     long long count)
 {
@@ -182,15 +215,19 @@ int value_cache_add(value_cache_t *c, value_batch_t *b, const char *const key[6]
     r->count = (uint32_t)count;
     for (int k = 0; k < N_KEYS; k++) {
         const char *s = key[k] ? key[k] : "";
-        if (b->key[k] && strcmp(b->key[k], s) == 0) {
-            r->k[k] = b->id[k];
+        if (b->key[k] && strcmp(b->key[k], s) == 0)
             continue;
-        }
-        if (id_of(c, s, &r->k[k]) != 0)
+        if (id_of(c, s, &b->id[k]) != 0)
             return -1;
-        b->key[k] = str_map_key(c->strings, r->k[k]);
-        b->id[k] = r->k[k];
+        b->key[k] = str_map_key(c->strings, b->id[k]);
     }
+    if (!b->has_last || memcmp(b->last_ids, b->id, sizeof b->id) != 0) {
+        if (key_of(c, b->id, &b->last_key) != 0)
+            return -1;
+        memcpy(b->last_ids, b->id, sizeof b->id);
+        b->has_last = true;
+    }
+    r->key = b->last_key;
     b->n++;
     return 0;
 }
@@ -209,16 +246,14 @@ static int cmp_value(double a, double b)
     return (a > b) - (a < b);
 }
 
-/* The order of a period's rows: by value, then by their strings' ids (a total order: a period's
- * rows differ in value or in a key column, metric.measure's primary key), so that a row is found
+/* The order of a period's rows: by value, then by their cell key's number (a total order: a
+ * period's rows differ in value or in cell, metric.measure's primary key), so that a row is found
  * by its value and key (value_cache_apply). Equal values come in no order metric.measure's ORDER BY
  * value promises either: only the rows of one cell (distinct values) are taken in order. */
 static int cmp_row(const value_row_t *a, const value_row_t *b)
 {
     int c = cmp_value(a->value, b->value);
-    for (int k = 0; c == 0 && k < N_KEYS; k++)
-        c = (a->k[k] > b->k[k]) - (a->k[k] < b->k[k]);
-    return c;
+    return c != 0 ? c : (a->key > b->key) - (a->key < b->key);
 }
 
 static int by_row(const void *pa, const void *pb)
@@ -312,7 +347,7 @@ static void measure_of(const value_cache_t *c, const value_row_t *r, benchmark_m
 {
     const char *k[N_KEYS];
     for (int i = 0; i < N_KEYS; i++)
-        k[i] = str_map_key(c->strings, r->k[i]);
+        k[i] = str_map_key(c->strings, c->keys[r->key].k[i]);
     *x = (benchmark_measure_t){.trust = k[K_TRUST],
                                .site = k[K_SITE],
                                .metric = k[K_METRIC],
@@ -364,7 +399,7 @@ int value_cache_each(value_cache_t *c, const char *audit, const char *period, bo
     for (;;) {
         size_t best = SIZE_MAX;
         for (size_t s = 0; s < n; s++) {
-            while (at[s] < src[s]->n && src[s]->rows[at[s]].k[K_BREAKDOWN] != all)
+            while (at[s] < src[s]->n && c->keys[src[s]->rows[at[s]].key].k[K_BREAKDOWN] != all)
                 at[s]++;
             if (at[s] < src[s]->n &&
                 (best == SIZE_MAX ||

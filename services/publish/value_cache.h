@@ -5,10 +5,11 @@
  * (breakdown "all" of every month of the periods up to one) from the periods held, not read again
  * for each period rebuilt.
  *
- * A period is held compactly: per row of metric.measure its trust, site, metric, breakdown,
- * category and month as 16-bit ids of the cache's strings, its value (the double the stream
- * gives: strtod of PostgreSQL's text) and its count, 24 bytes, in ascending order of value (then
- * of the ids: a row is found by its value and key). A put holds a whole period's rows (sorted);
+ * A period is held compactly: per row of metric.measure its cell's key (trust, site, metric,
+ * breakdown, category and month: one number for the six 16-bit ids of the cache's strings, each
+ * such key interned once), its value (the double the stream gives: strtod of PostgreSQL's text)
+ * and its count, 16 bytes, in ascending order of value (then of the key's number: a row is found
+ * by its value and key). A put holds a whole period's rows (sorted);
  * an apply (value_cache_apply) sets the counts of the keys read, adds those not held and drops
  * the keys gone: the rows kept keep their order, the new ones are sorted and merged in (O(rows of
  * the period + new rows x log)).
@@ -30,19 +31,21 @@
 
 #include "benchmark.h"
 
-/* The default budget of publish's cache: about 1 million rows of metric.measure held, the room
- * of the rows being read into it counted (older periods are forgotten to make room as they come).
- * With the sums (sums_cache.h), the files' texts held for writing (PUBLISH_HELD_MAX_BYTES) and a
- * period's rows being merged, it keeps publish under 100 MB at a million records. */
+/* The default budget of publish's cache: about 1.5 million rows of metric.measure held (a
+ * quarter of 300,000 NHFD records; each has about 4.5), the room of the rows being read into it
+ * counted (older periods are forgotten to make room as they come). With the sums (sums_cache.h),
+ * the files' texts held for writing (PUBLISH_HELD_MAX_BYTES) and a period's rows being merged, it
+ * keeps publish under 100 MB at a million records. */
 #define VALUE_CACHE_MAX_BYTES ((size_t)24 << 20)
 
 typedef struct value_cache value_cache_t;
 
-/* A row held: ids of the cache's strings (trust, site, metric, breakdown, category, month). */
+/* A row held: its value and count, and its cell's key (the number of its six strings' ids:
+ * trust, site, metric, breakdown, category, month). */
 typedef struct {
     double value;
     uint32_t count;
-    uint16_t k[6];
+    uint32_t key;
 } value_row_t;
 
 /* Rows being gathered for a put (value_cache_add), up to a limit of bytes. */
@@ -51,9 +54,13 @@ typedef struct {
     size_t n, cap;
     size_t limit;               /* bytes; 0: none */
     const char *audit, *period; /* whose rows: the other periods make room as it grows */
-    /* per key column, the string interned last (rows of a cell come together) and its id */
+    /* per key column, the string interned last (rows of a cell come together) and its id; the
+     * key those ids made last and its number (has_last: one was made) */
     const char *key[6];
     uint16_t id[6];
+    uint16_t last_ids[6];
+    uint32_t last_key;
+    bool has_last;
 } value_batch_t;
 
 /* An empty cache holding at most budget bytes of rows, or NULL when out of memory. */
@@ -89,9 +96,10 @@ size_t value_cache_budget(const value_cache_t *c);
  * other than this one are forgotten to keep what is held and the batch within the budget. */
 void value_cache_batch(const value_cache_t *c, const char *audit, const char *period,
                        value_batch_t *b);
-/* Adds a row to b, its strings (key: trust, site, metric, breakdown, category, month) interned.
- * Returns 0, 1 when b is past its limit (the period too big: stop), or -1 when out of memory, a
- * count is outside 0..UINT32_MAX or the strings are more than 16-bit ids can name. */
+/* Adds a row to b, its strings (key: trust, site, metric, breakdown, category, month) and the key
+ * they make interned. Returns 0, 1 when b is past its limit (the period too big: stop), or -1 when
+ * out of memory, a count is outside 0..UINT32_MAX or the strings are more than 16-bit ids can
+ * name. */
 int value_cache_add(value_cache_t *c, value_batch_t *b, const char *const key[6], double value,
                     long long count);
 void value_batch_free(value_batch_t *b);
