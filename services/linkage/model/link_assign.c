@@ -45,64 +45,85 @@ void link_batch_keys_free(link_batch_keys_t *bk)
     memset(bk, 0, sizeof *bk);
 }
 
-/* A blocking key and where it comes from: a candidate's index, or a record's in the batch. */
-typedef struct {
-    const char *key;
-    size_t at;
-} key_ref_t;
-
-static int by_key_then_at(const void *a, const void *b)
-{
-    const key_ref_t *x = a, *y = b;
-    int c = strcmp(x->key, y->key);
-    if (c != 0)
-        return c;
-    return x->at < y->at ? -1 : x->at > y->at;
-}
-
 static int by_index(const void *a, const void *b)
 {
     size_t x = *(const size_t *)a, y = *(const size_t *)b;
     return x < y ? -1 : x > y;
 }
 
-/* The first of refs[0..n) (sorted by key) whose key is not below key. */
-static size_t lower_bound(const key_ref_t *refs, size_t n, const char *key)
+/* The position of key in bk->sorted, or SIZE_MAX when no record of the batch has it. */
+static size_t key_index(const link_batch_keys_t *bk, const char *key)
 {
-    size_t lo = 0, hi = n;
+    size_t lo = 0, hi = bk->nsorted;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
-        if (strcmp(refs[mid].key, key) < 0)
+        int c = bk->sorted[mid] == key ? 0 : strcmp(bk->sorted[mid], key);
+        if (c == 0)
+            return mid;
+        if (c < 0)
             lo = mid + 1;
         else
             hi = mid;
     }
-    return lo;
+    return SIZE_MAX;
 }
 
-/* How many of refs[0..n) (sorted by key) share one of record i's keys, a ref counted per key. */
-static size_t sharing_count(const key_ref_t *refs, size_t n, const link_batch_keys_t *bk, size_t i)
+/* Items (candidates, or the batch's records) grouped by the batch key they come with, by its
+ * position in bk->sorted: group k is item[start[k] .. start[k + 1]), in ascending order of item (a
+ * counting sort: a key's position found once per item, compared as a number from then on; sorting
+ * the references by their keys' text took a tenth of linkage's processor time). */
+typedef struct {
+    size_t *start; /* nsorted + 1 */
+    size_t *item;
+} key_groups_t;
+
+/* Groups the n items whose keys' positions are at[0..n) (SIZE_MAX: none), in ascending order of
+ * item. Returns 0, or -1 when out of memory. */
+static int key_groups_build(key_groups_t *g, size_t nsorted, const size_t *at, size_t n)
+{
+    g->start = calloc(nsorted + 2, sizeof *g->start);
+    g->item = calloc(n + 1, sizeof *g->item);
+    if (!g->start || !g->item)
+        return -1;
+    for (size_t i = 0; i < n; i++)
+        if (at[i] != SIZE_MAX)
+            g->start[at[i] + 2]++;
+    for (size_t k = 2; k < nsorted + 2; k++)
+        g->start[k] += g->start[k - 1];
+    /* start[k + 1] is now where group k begins; filling moves it to where group k ends */
+    for (size_t i = 0; i < n; i++)
+        if (at[i] != SIZE_MAX)
+            g->item[g->start[at[i] + 1]++] = i;
+    return 0;
+}
+
+static void key_groups_free(key_groups_t *g)
+{
+    free(g->start);
+    free(g->item);
+}
+
+/* How many items of g share one of record i's keys (their positions keys[0..nkeys)), an item
+ * counted per key. */
+static size_t sharing_count(const key_groups_t *g, const size_t *keys, size_t nkeys)
 {
     size_t m = 0;
-    for (size_t k = 0; k < bk->nkeys[i]; k++) {
-        size_t lo = lower_bound(refs, n, bk->keys[i][k]), hi = lo;
-        while (hi < n && strcmp(refs[hi].key, bk->keys[i][k]) == 0)
-            hi++;
-        m += hi - lo;
-    }
+    for (size_t k = 0; k < nkeys; k++)
+        if (keys[k] != SIZE_MAX)
+            m += g->start[keys[k] + 1] - g->start[keys[k]];
     return m;
 }
 
-/* Into out, ascending and distinct: the at of every ref sharing one of record i's keys, below
- * limit. Returns how many. out has room for LINK_MAX_KEYS x n. */
-static size_t sharing(const key_ref_t *refs, size_t n, const link_batch_keys_t *bk, size_t i,
-                      size_t limit, size_t *out)
+/* Into out, ascending and distinct: every item of g below limit sharing one of a record's keys
+ * (their positions keys[0..nkeys)). Returns how many. out has room for sharing_count. */
+static size_t sharing(const key_groups_t *g, const size_t *keys, size_t nkeys, size_t limit,
+                      size_t *out)
 {
     size_t m = 0;
-    for (size_t k = 0; k < bk->nkeys[i]; k++)
-        for (size_t r = lower_bound(refs, n, bk->keys[i][k]);
-             r < n && refs[r].at < limit && strcmp(refs[r].key, bk->keys[i][k]) == 0; r++)
-            out[m++] = refs[r].at;
+    for (size_t k = 0; k < nkeys; k++)
+        for (size_t r = keys[k] == SIZE_MAX ? 0 : g->start[keys[k]];
+             keys[k] != SIZE_MAX && r < g->start[keys[k] + 1] && g->item[r] < limit; r++)
+            out[m++] = g->item[r];
     if (m > 1)
         qsort(out, m, sizeof *out, by_index);
     size_t d = 0;
@@ -402,30 +423,52 @@ int link_assign(const link_params_t *p, const link_ident_t *ids, size_t n,
     }
     /* The candidates and the batch's records by key, so that a record meets only those sharing
      * one of its keys: O(records x keys x log) instead of O(records x (candidates + records)). */
-    size_t nrec = 0;
-    for (size_t i = 0; i < n; i++)
-        nrec += bk->nkeys[i];
-    key_ref_t *by_cand = calloc(ncand + 1, sizeof *by_cand);
-    key_ref_t *by_rec = calloc(nrec + 1, sizeof *by_rec);
+    size_t *cand_key = calloc(ncand + 1, sizeof *cand_key);
+    size_t *rec_keys = calloc(n * LINK_MAX_KEYS + 1, sizeof *rec_keys); /* record i's at i x MAX */
+    size_t *rec_key = calloc(n * LINK_MAX_KEYS + 1, sizeof *rec_key);   /* per (record, key) */
+    key_groups_t by_cand = {0}, by_rec = {0};
     size_t *found = NULL;
     scored_t *sets = NULL;
     matched_t *matched = NULL;
     state_t st = {.held = held && merges ? held : NULL};
     int rc = -1;
-    if (!by_cand || !by_rec)
+    if (!cand_key || !rec_keys || !rec_key)
         goto done;
+    /* candidates come grouped by key (patient_index reads them so): a key's position is looked
+     * up when it changes */
     for (size_t c = 0; c < ncand; c++)
-        by_cand[c] = (key_ref_t){cand[c].key, c};
+        cand_key[c] = c > 0 && cand[c].key == cand[c - 1].key ? cand_key[c - 1]
+                                                               : key_index(bk, cand[c].key);
+    /* each record's keys, once per key: the record, in the record's group of each */
+    size_t nrec = 0;
+    for (size_t i = 0; i < n; i++)
+        for (size_t k = 0; k < bk->nkeys[i]; k++) {
+            rec_keys[i * LINK_MAX_KEYS + k] = key_index(bk, bk->keys[i][k]);
+            rec_key[nrec++] = rec_keys[i * LINK_MAX_KEYS + k];
+        }
+    size_t *rec_of = calloc(nrec + 1, sizeof *rec_of); /* the record of each (record, key) */
+    if (!rec_of)
+        goto done;
     for (size_t i = 0, r = 0; i < n; i++)
         for (size_t k = 0; k < bk->nkeys[i]; k++)
-            by_rec[r++] = (key_ref_t){bk->keys[i][k], i};
-    qsort(by_cand, ncand, sizeof *by_cand, by_key_then_at);
-    qsort(by_rec, nrec, sizeof *by_rec, by_key_then_at);
+            rec_of[r++] = i;
+    int built = key_groups_build(&by_cand, bk->nsorted, cand_key, ncand);
+    if (built == 0)
+        built = key_groups_build(&by_rec, bk->nsorted, rec_key, nrec);
+    /* the records' groups hold (record, key) positions: their records instead (still ascending:
+     * a record's keys are consecutive) */
+    for (size_t r = 0; built == 0 && r < nrec; r++)
+        by_rec.item[r] = rec_of[by_rec.item[r]];
+    free(rec_of);
+    if (built != 0)
+        goto done;
     /* Room for the most one record meets (its keys' candidates and batch records), not for all
      * of them: with blocks bounded (LINK_MAX_BLOCK), O(keys x LINK_MAX_BLOCK + batch). */
     size_t most = 0;
     for (size_t i = 0; i < n; i++) {
-        size_t c = sharing_count(by_cand, ncand, bk, i), r = sharing_count(by_rec, nrec, bk, i);
+        const size_t *keys = &rec_keys[i * LINK_MAX_KEYS];
+        size_t c = sharing_count(&by_cand, keys, bk->nkeys[i]),
+               r = sharing_count(&by_rec, keys, bk->nkeys[i]);
         most = c + r > most ? c + r : most;
     }
     found = calloc(most + 1, sizeof *found);
@@ -437,7 +480,8 @@ int link_assign(const link_params_t *p, const link_ident_t *ids, size_t n,
     for (size_t i = 0; i < n; i++) {
         size_t nsets = 0;
         /* candidates in their order, then the records before it in the batch in theirs */
-        size_t m = sharing(by_cand, ncand, bk, i, ncand, found);
+        const size_t *keys = &rec_keys[i * LINK_MAX_KEYS];
+        size_t m = sharing(&by_cand, keys, bk->nkeys[i], ncand, found);
         for (size_t f = 0; f < m; f++) {
             const link_candidate_t *c = &cand[found[f]];
             scored_t *sc = &sets[nsets++];
@@ -447,7 +491,7 @@ int link_assign(const link_params_t *p, const link_ident_t *ids, size_t n,
             sc->deterministic = link_ident_deterministic(&ids[i], &c->id);
             sc->apart = link_ident_apart(&ids[i], &c->id);
         }
-        m = sharing(by_rec, nrec, bk, i, i, found);
+        m = sharing(&by_rec, keys, bk->nkeys[i], i, found);
         for (size_t f = 0; f < m; f++) {
             size_t j = found[f];
             scored_t *sc = &sets[nsets++];
@@ -477,8 +521,11 @@ int link_assign(const link_params_t *p, const link_ident_t *ids, size_t n,
         goto done;
     rc = 0;
 done:
-    free(by_cand);
-    free(by_rec);
+    free(cand_key);
+    free(rec_keys);
+    free(rec_key);
+    key_groups_free(&by_cand);
+    key_groups_free(&by_rec);
     free(found);
     free(sets);
     free(matched);
