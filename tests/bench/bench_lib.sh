@@ -131,6 +131,18 @@ bench_cpu_used() {
     sort -k1,1
 }
 
+# bench_machine_cpu BEFORE AFTER WHEN: a table row, the machine's CPU between two copies of
+# /proc/stat's first line (every process: the stages, PostgreSQL's own processes, the bench, the
+# kernel's work), busy and its parts as shares of all the cores' time.
+bench_machine_cpu() {
+  cat "$1" "$2" | awk -v cores="$(nproc)" -v when="$3" '
+    { for (k = 2; k <= 9; k++) v[NR, k] = $k }
+    END { for (k = 2; k <= 9; k++) { d[k] = v[2, k] - v[1, k]; all += d[k] }
+      printf "| machine CPU %s | %.0f%% busy of %d cores: user %.0f%%, system %.0f%%, softirq %.0f%%, iowait %.0f%% |\n",
+        when, 100 * (all - d[5] - d[6]) / all, cores, 100 * (d[2] + d[3]) / all, 100 * d[4] / all,
+        100 * d[8] / all, 100 * d[6] / all }'
+}
+
 # bench_sessions: the connections (sessions) made to the bench database so far.
 bench_sessions() {
   bench_psql "SELECT sessions FROM pg_stat_database WHERE datname = current_database()"

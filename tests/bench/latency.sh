@@ -135,12 +135,7 @@ memory=$(bench_peak_memory)
   awk -v n="$received" '{ line = line sprintf("%s %.3f + %.3f, ", $1, $2 * 1000 / n, $3 * 1000 / n) }
     END { printf "| CPU per record (ms: daemon + its PostgreSQL) | %s |\n", substr(line, 1, length(line) - 2) }' \
     <<<"$stage_cpu"
-  # the machine's CPU while the load was offered (/proc/stat: every process, the drivers too)
-  cat "$WORK/stat-before.txt" "$WORK/stat-after.txt" | awk -v cores="$(nproc)" '
-    { for (k = 2; k <= 9; k++) v[NR, k] = $k }
-    END { for (k = 2; k <= 9; k++) { d[k] = v[2, k] - v[1, k]; all += d[k] }
-      printf "| machine CPU during the load | %.0f%% busy of %d cores: user %.0f%%, system %.0f%%, softirq %.0f%%, iowait %.0f%% |\n",
-        100 * (all - d[5] - d[6]) / all, cores, 100 * (d[2] + d[3]) / all, 100 * d[4] / all, 100 * d[8] / all, 100 * d[6] / all }'
+  bench_machine_cpu "$WORK/stat-before.txt" "$WORK/stat-after.txt" "during the load"
   awk -v n="$sessions" -v s="$start" -v e="$load_end" 'BEGIN {
     printf "| PostgreSQL connections opened during the load | %d (%.1f a second) |\n", n, n / (e - s) }'
   echo

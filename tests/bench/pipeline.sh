@@ -7,6 +7,8 @@
 #     their ratio; the time the submissions took (receipts, i.e. committed);
 #   - per stage: records, when its first and last commit came (s after the first submission) and
 #     its rate over that span, from the commit timestamps of the rows it wrote;
+#   - the machine's CPU over the run (every process: what the stages' CPU leaves out, such as
+#     autovacuum, PostgreSQL's WAL writer and parallel workers, shows as the difference);
 #   - each daemon's peak memory (VmHWM), the database size per schema and per record;
 #   - at the end, idle: one backlog sweep per stage (its statements' mean times, pg_stat_statements)
 #     and one `ncap status`; then the daemons' statements with the most total time in the run.
@@ -63,6 +65,7 @@ bench_start "$n_linkage" "$n_validation"
 bench_psql "SELECT pg_stat_statements_reset()" >/dev/null
 bench_psql "SELECT pg_stat_reset_shared('wal')" >/dev/null
 bench_cpu_snapshot >"$WORK/cpu-before.txt"
+head -n 1 /proc/stat >"$WORK/stat-before.txt"
 [ -z "$perf_dir" ] || bench_perf_start "$perf_dir"
 
 start=$(bench_now)
@@ -72,6 +75,7 @@ for f in "${files[@]}"; do
 done
 submitted=$(bench_now)
 bench_wait_published "$records" 3600
+head -n 1 /proc/stat >"$WORK/stat-after.txt"
 [ -z "$perf_dir" ] || bench_perf_stop
 "$CTX_BUILD/ncap" wait --timeout 600 --settle 0 >/dev/null
 
@@ -108,6 +112,7 @@ status_s=$(bench_status_time)
       ($2 + $3) * 1000 / n }
     END { printf "| CPU in all | %.1f s: %.3f ms/record, %.2f cores busy on average |\n", d + p,
       (d + p) * 1000 / n, (d + p) / e }' <<<"$cpu"
+  bench_machine_cpu "$WORK/stat-before.txt" "$WORK/stat-after.txt" "during the run"
   awk '{ printf "| peak memory %s | %.1f MB |\n", $1, $2 }' <<<"$memory"
   awk -v n="$records" '{ printf "| WAL written | %.1f MB, %.0f bytes/record, %d full-page images |\n",
     $1 / 1048576, $1 / n, $3 }' <<<"$wal"
