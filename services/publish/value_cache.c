@@ -28,8 +28,9 @@ typedef struct {
 
 struct value_cache {
     str_map_t *strings;
-    /* the cells' keys interned (by their ids in hex, key_ids; never forgotten: a deployment has
-     * thousands of cells a period, each key 12 bytes and an entry of key_ids) */
+    /* the cells' keys interned (by their ids in hex, key_ids): kept while periods are held,
+     * every key forgotten with them (value_cache_round) once they take more than half the
+     * budget (VALUE_CACHE_KEY_BYTES each), so that keys of cells no longer held do not pile up */
     cell_key_t *keys;
     size_t n_keys, cap_keys;
     str_map_t *key_ids;
@@ -78,10 +79,25 @@ void value_cache_destroy(value_cache_t **c)
     *c = NULL;
 }
 
+size_t value_cache_key_bytes(const value_cache_t *c)
+{
+    return c->n_keys * VALUE_CACHE_KEY_BYTES;
+}
+
 void value_cache_round(value_cache_t *c)
 {
     c->round++;
     c->xmin[0] = '\0';
+    /* no batch is being gathered between rounds: the rows held are the only ones numbering keys */
+    if (value_cache_key_bytes(c) > c->budget / 2) {
+        value_cache_clear(c);
+        str_map_t *fresh = str_map_new(1024);
+        if (fresh) { /* out of memory: the keys stay, and the periods are read again */
+            str_map_destroy(&c->key_ids);
+            c->key_ids = fresh;
+            c->n_keys = 0;
+        }
+    }
 }
 
 void value_cache_snapshot(value_cache_t *c, const char *xmin, double now_ms)

@@ -69,8 +69,15 @@ value_cache_t *value_cache_new(size_t budget);
 void value_cache_destroy(value_cache_t **c);
 /* Forgets every period held and every one marked too big. */
 void value_cache_clear(value_cache_t *c);
-/* Starts a round: what it puts or uses is touched by it (least recently used: the others). */
+/* About what one interned cell key takes (its ids and its entry in the cache's map). */
+#define VALUE_CACHE_KEY_BYTES 96
+/* Starts a round: what it puts or uses is touched by it (least recently used: the others). When
+ * the cells' keys interned take more than half the budget (value_cache_key_bytes: keys of cells
+ * no longer held pile up over months of a deployment's rounds), every period is forgotten with
+ * them (as value_cache_clear; read again as needed). */
 void value_cache_round(value_cache_t *c);
+/* The bytes the interned cell keys take (VALUE_CACHE_KEY_BYTES each). */
+size_t value_cache_key_bytes(const value_cache_t *c);
 /* The current round's snapshot: its xmin (pg_snapshot_xmin, as text) and when it was taken (ms
  * of a monotonic clock); each period the round puts or applies rows into is then of it. Until a
  * round gives one (value_cache_round forgets it), periods put are of no known snapshot. */

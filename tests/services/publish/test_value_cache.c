@@ -438,6 +438,40 @@ static void test_pure(void **state)
     assert_int_equal(b.n, 10);
     value_batch_free(&b);
     value_cache_destroy(&vc);
+}
+
+/* The cells' keys interned do not pile up: past half the budget, a round forgets them with every
+ * period held, and what is put afterwards is held and handed back right. */
+static void test_keys_bounded(void **state)
+{
+    (void)state;
+    /* room for 1,000 rows; half of it is 8,000 bytes: 83 keys */
+    value_cache_t *vc = value_cache_new(1000 * sizeof(value_row_t));
+    assert_non_null(vc);
+    char trust[16];
+    for (int period = 0; period < 6; period++) {
+        value_cache_round(vc);
+        assert_true(value_cache_key_bytes(vc) <= 1000 * sizeof(value_row_t) / 2 +
+                                                     40 * VALUE_CACHE_KEY_BYTES);
+        char name[16];
+        snprintf(name, sizeof name, "2026Q%d", period + 1);
+        value_batch_t b;
+        value_cache_batch(vc, AUDIT, name, &b);
+        for (int t = 0; t < 40; t++) { /* 40 new cells each period */
+            snprintf(trust, sizeof trust, "R%02d%d", t, period);
+            const char *k[6] = {trust, "", "hours", "all", "", "2026-01"};
+            assert_int_equal(value_cache_add(vc, &b, k, 40 - t, 1), 0);
+        }
+        assert_int_equal(value_cache_put(vc, AUDIT, name, &b), 0);
+        assert_true(value_cache_has(vc, AUDIT, name));
+        char out[512] = "";
+        assert_int_equal(value_cache_each(vc, AUDIT, name, false, text_row, out), 0);
+        snprintf(trust, sizeof trust, "R39%d 1 1;", period); /* the smallest value first */
+        assert_memory_equal(out, trust, strlen(trust));
+    }
+    /* six periods of 40 new cells: the keys were forgotten at least once */
+    assert_true(value_cache_key_bytes(vc) < 240 * VALUE_CACHE_KEY_BYTES);
+    value_cache_destroy(&vc);
     assert_null(vc);
 }
 
@@ -497,6 +531,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_pure),
+        cmocka_unit_test(test_keys_bounded),
         cmocka_unit_test(test_apply),
         cmocka_unit_test(test_cached_equals_streamed),
         cmocka_unit_test(test_tiny_budget),
