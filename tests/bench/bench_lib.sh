@@ -69,6 +69,27 @@ bench_start() {
   # shellcheck disable=SC2016 # expanded by the inner shell
   ncap_wait_until 30 bash -c '[ "$("$0/ncap" status --json | jq ".stages[0].instances")" -ge 1 ]' \
     "$CTX_BUILD" || ncap_die "ingest did not start"
+  bench_check_instances 1 "$n_linkage" "$n_validation" 1 1
+}
+
+# bench_check_instances N_INGEST N_LINKAGE N_VALIDATION N_METRIC N_PUBLISH: once every instance
+# started has registered (30 s at most), dies when a stage has more live instances than that: a
+# daemon of an earlier run left running (an aborted benchmark, a profiler's wrapper) would have
+# reconnected to the recreated database and taken a share of the work, skewing every figure.
+bench_check_instances() {
+  local want="$*" have i
+  # shellcheck disable=SC2016 # expanded by the inner shell
+  ncap_wait_until 30 bash -c 'read -r -a w <<<"$1"; read -r -a h < <("$0/ncap" status --json |
+      jq -r "[.stages[].instances] | @sh"); for i in 0 1 2 3 4; do
+      [ "${h[$i]}" -ge "${w[$i]}" ] || exit 1; done' "$CTX_BUILD" "$want" ||
+    ncap_die "not every stage's instances registered within 30 s (wanted $want)"
+  read -r -a have < <("$CTX_BUILD/ncap" status --json | jq -r '[.stages[].instances] | @sh')
+  read -r -a want <<<"$want"
+  for i in 0 1 2 3 4; do
+    [ "${have[$i]}" -le "${want[$i]}" ] || ncap_die "$(jq -rn --argjson i "$i" \
+      '["ingest","linkage","validation","metric","publish"][$i]') has ${have[$i]} live \
+instances, this run started ${want[$i]}: a daemon of an earlier run is still running (pgrep -a ncap-)"
+  done
 }
 
 bench_now() { date +%s.%N; }
