@@ -424,44 +424,32 @@ int link_assign(const link_params_t *p, const link_ident_t *ids, size_t n,
     /* The candidates and the batch's records by key, so that a record meets only those sharing
      * one of its keys: O(records x keys x log) instead of O(records x (candidates + records)). */
     size_t *cand_key = calloc(ncand + 1, sizeof *cand_key);
-    size_t *rec_keys = calloc(n * LINK_MAX_KEYS + 1, sizeof *rec_keys); /* record i's at i x MAX */
-    size_t *rec_key = calloc(n * LINK_MAX_KEYS + 1, sizeof *rec_key);   /* per (record, key) */
+    /* record i's keys' positions at i x LINK_MAX_KEYS, SIZE_MAX past its last key */
+    size_t *rec_keys = calloc(n * LINK_MAX_KEYS + 1, sizeof *rec_keys);
     key_groups_t by_cand = {0}, by_rec = {0};
     size_t *found = NULL;
     scored_t *sets = NULL;
     matched_t *matched = NULL;
     state_t st = {.held = held && merges ? held : NULL};
     int rc = -1;
-    if (!cand_key || !rec_keys || !rec_key)
+    if (!cand_key || !rec_keys)
         goto done;
     /* candidates come grouped by key (patient_index reads them so): a key's position is looked
      * up when it changes */
     for (size_t c = 0; c < ncand; c++)
         cand_key[c] = c > 0 && cand[c].key == cand[c - 1].key ? cand_key[c - 1]
                                                                : key_index(bk, cand[c].key);
-    /* each record's keys, once per key: the record, in the record's group of each */
-    size_t nrec = 0;
     for (size_t i = 0; i < n; i++)
-        for (size_t k = 0; k < bk->nkeys[i]; k++) {
-            rec_keys[i * LINK_MAX_KEYS + k] = key_index(bk, bk->keys[i][k]);
-            rec_key[nrec++] = rec_keys[i * LINK_MAX_KEYS + k];
-        }
-    size_t *rec_of = calloc(nrec + 1, sizeof *rec_of); /* the record of each (record, key) */
-    if (!rec_of)
+        for (size_t k = 0; k < LINK_MAX_KEYS; k++)
+            rec_keys[i * LINK_MAX_KEYS + k] =
+                k < bk->nkeys[i] ? key_index(bk, bk->keys[i][k]) : SIZE_MAX;
+    if (key_groups_build(&by_cand, bk->nsorted, cand_key, ncand) != 0 ||
+        key_groups_build(&by_rec, bk->nsorted, rec_keys, n * LINK_MAX_KEYS) != 0)
         goto done;
-    for (size_t i = 0, r = 0; i < n; i++)
-        for (size_t k = 0; k < bk->nkeys[i]; k++)
-            rec_of[r++] = i;
-    int built = key_groups_build(&by_cand, bk->nsorted, cand_key, ncand);
-    if (built == 0)
-        built = key_groups_build(&by_rec, bk->nsorted, rec_key, nrec);
-    /* the records' groups hold (record, key) positions: their records instead (still ascending:
-     * a record's keys are consecutive) */
-    for (size_t r = 0; built == 0 && r < nrec; r++)
-        by_rec.item[r] = rec_of[by_rec.item[r]];
-    free(rec_of);
-    if (built != 0)
-        goto done;
+    /* the records' groups hold their keys' slots: their records instead (still ascending: a
+     * record's slots are consecutive) */
+    for (size_t r = 0; r < by_rec.start[bk->nsorted]; r++)
+        by_rec.item[r] /= LINK_MAX_KEYS;
     /* Room for the most one record meets (its keys' candidates and batch records), not for all
      * of them: with blocks bounded (LINK_MAX_BLOCK), O(keys x LINK_MAX_BLOCK + batch). */
     size_t most = 0;
@@ -523,7 +511,6 @@ int link_assign(const link_params_t *p, const link_ident_t *ids, size_t n,
 done:
     free(cand_key);
     free(rec_keys);
-    free(rec_key);
     key_groups_free(&by_cand);
     key_groups_free(&by_rec);
     free(found);
