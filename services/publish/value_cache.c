@@ -237,10 +237,9 @@ int value_cache_add(value_cache_t *c, value_batch_t *b, const char *const key[6]
             return -1;
         b->key[k] = str_map_key(c->strings, b->id[k]);
     }
-    if (!b->has_last || memcmp(b->last_ids, b->id, sizeof b->id) != 0) {
+    if (!b->has_last || memcmp(c->keys[b->last_key].k, b->id, sizeof b->id) != 0) {
         if (key_of(c, b->id, &b->last_key) != 0)
             return -1;
-        memcpy(b->last_ids, b->id, sizeof b->id);
         b->has_last = true;
     }
     r->key = b->last_key;

@@ -55,10 +55,9 @@ typedef struct {
     size_t limit;               /* bytes; 0: none */
     const char *audit, *period; /* whose rows: the other periods make room as it grows */
     /* per key column, the string interned last (rows of a cell come together) and its id; the
-     * key those ids made last and its number (has_last: one was made) */
+     * number of the key interned last (has_last: one was) */
     const char *key[6];
     uint16_t id[6];
-    uint16_t last_ids[6];
     uint32_t last_key;
     bool has_last;
 } value_batch_t;
