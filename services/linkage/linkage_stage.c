@@ -39,6 +39,10 @@ typedef struct {
     stage_item_t *it;
     input_t *in;
     patient_match_t match;
+    /* the batch created its patient (match.method "new" or "unlinked"), and no patient was merged
+     * into it (patient_index_assign merges a patient one of its earlier groups created into a
+     * held one: the record's method stays "new", its patient is held) */
+    bool created;
     bool death; /* its patient is linked to a death */
     int skip;   /* already processed, or withheld under the opt-out */
 } work_t;
@@ -244,8 +248,7 @@ static int by_id(const void *a, const void *b)
 
 /* The linkage quality facts of the n records linked now (quality_store.h), those withheld under
  * the opt-out (skip set) among them: each one's patient, NHS number key, period and categories,
- * and whether the batch created the patient (patient_index_assign's methods "new" and
- * "unlinked"). */
+ * and whether the batch created the patient (work_t's created). */
 static int store_quality(PGconn *db, const work_t *items, size_t n, char *err, size_t errlen)
 {
     quality_fact_t *f = calloc(n + 1, sizeof *f);
@@ -258,8 +261,7 @@ static int store_quality(PGconn *db, const work_t *items, size_t n, char *err, s
     }
     size_t ncreated = 0;
     for (size_t i = 0; i < n; i++)
-        if (strcmp(items[i].match.method, "new") == 0 ||
-            strcmp(items[i].match.method, "unlinked") == 0)
+        if (items[i].created)
             created[ncreated++] = items[i].match.patient_id;
     qsort(created, ncreated, sizeof *created, by_id);
     for (size_t i = 0; i < n; i++) {
@@ -329,6 +331,10 @@ static int link_items(linkage_t *lk, PGconn *db, work_t *items, size_t *n, stage
         goto done;
     for (size_t i = 0; i < m; i++) {
         items[i].match = match[i];
+        items[i].created = strcmp(match[i].method, "new") == 0 ||
+                           strcmp(match[i].method, "unlinked") == 0;
+        for (size_t k = 0; k < nmerges && items[i].created; k++)
+            items[i].created = merges[k].into != match[i].patient_id;
         pids[i] = match[i].patient_id;
     }
     if (death_link_patients(db, &lk->params, ids, pids, m, dod, err, errlen) != 0 ||

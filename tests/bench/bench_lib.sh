@@ -48,6 +48,7 @@ bench_setup() {
 
 bench_cleanup() {
   local pidfiles
+  [ -z "${BENCH_MEMORY_PID:-}" ] || kill "$BENCH_MEMORY_PID" 2>/dev/null || true
   [ -z "${BENCH_PERF_PIDS:-}" ] || bench_perf_stop
   mapfile -t pidfiles < <(find "$CTX_RUN/pids" -name '*.pid' 2>/dev/null)
   [ "${#pidfiles[@]}" -eq 0 ] || ncap_stop "${pidfiles[@]}"
@@ -97,8 +98,9 @@ bench_now() { date +%s.%N; }
 # bench_help SCRIPT: prints the comment at the top of SCRIPT (its --help).
 bench_help() { awk 'NR > 1 && /^#/ { print substr($0, 3); next } NR > 1 { exit }' "$1"; }
 
-# bench_stage_progress START: one line per stage, "stage rows first last" (seconds after START,
-# an epoch time) from the commit timestamps of the table each stage writes per record version.
+# bench_stage_progress START: one line per stage, "stage rows first last half" (seconds after
+# START, an epoch time) from the commit timestamps of the table each stage writes per record
+# version: its first and last commit, and the commit of the row that made half of them.
 bench_stage_progress() {
   local start=$1 sql="" stage table i=0
   for stage in ingest:ingest.raw_record linkage:linkage.pseudo_record validation:validation.record \
@@ -107,10 +109,42 @@ bench_stage_progress() {
     [ -z "$sql" ] || sql+=" UNION ALL "
     sql+="SELECT $i AS i, '${stage%%:*}' AS stage, count(*) AS n,"
     sql+=" coalesce(extract(epoch FROM min(pg_xact_commit_timestamp(xmin))) - $start, 0) AS first,"
-    sql+=" coalesce(extract(epoch FROM max(pg_xact_commit_timestamp(xmin))) - $start, 0) AS last"
+    sql+=" coalesce(extract(epoch FROM max(pg_xact_commit_timestamp(xmin))) - $start, 0) AS last,"
+    sql+=" coalesce(extract(epoch FROM percentile_disc(0.5) WITHIN GROUP"
+    sql+="   (ORDER BY pg_xact_commit_timestamp(xmin))) - $start, 0) AS half"
     sql+=" FROM $table"
   done
-  bench_psql "SELECT stage, n, first, last FROM ($sql) x ORDER BY i" | tr '|' ' '
+  bench_psql "SELECT stage, n, first, last, half FROM ($sql) x ORDER BY i" | tr '|' ' '
+}
+
+# bench_memory_watch: from now until the benchmark ends, every second, appends each daemon's peak
+# resident set so far (VmHWM) to $BENCH_WORK/memory.log as "epoch-seconds name kB", so that a run
+# can tell what a daemon's peak was when its stage had taken half the records
+# (bench_peak_memory_at): the same peak at half and at the end means its memory did not grow over
+# the second half. Reads /proc without starting a process per sample.
+bench_memory_watch() {
+  local log=$BENCH_WORK/memory.log
+  : >"$log"
+  (
+    while :; do
+      for pidfile in "$CTX_RUN"/pids/*.pid; do
+        read -r pid <"$pidfile" 2>/dev/null || continue
+        name=${pidfile##*/}
+        while read -r key value _; do
+          [ "$key" != VmHWM: ] || echo "$EPOCHREALTIME ${name%.pid} $value"
+        done <"/proc/$pid/status" 2>/dev/null
+      done >>"$log"
+      sleep 1
+    done
+  ) &
+  BENCH_MEMORY_PID=$!
+}
+
+# bench_peak_memory_at NAME EPOCH: daemon NAME's peak resident set (MB) as last sampled at or before
+# EPOCH (seconds; bench_memory_watch), or "?" when none was.
+bench_peak_memory_at() {
+  awk -v n="$1" -v t="$2" '$2 == n && $1 <= t { kb = $3 } END {
+    if (kb == "") print "?"; else printf "%.1f\n", kb / 1024 }' "$BENCH_WORK/memory.log"
 }
 
 # bench_peak_memory: "name MB" per daemon, its peak resident set (VmHWM) so far.

@@ -9,7 +9,9 @@
 #     its rate over that span, from the commit timestamps of the rows it wrote;
 #   - the machine's CPU over the run (every process: what the stages' CPU leaves out, such as
 #     autovacuum, PostgreSQL's WAL writer and parallel workers, shows as the difference);
-#   - each daemon's peak memory (VmHWM), the database size per schema and per record;
+#   - each daemon's peak memory (VmHWM) at the end and when its stage had taken half the records
+#     (sampled every second: equal, its memory did not grow over the second half), the database
+#     size per schema and per record;
 #   - at the end, idle: one backlog sweep per stage (its statements' mean times, pg_stat_statements)
 #     and one `ncap status`; then the daemons' statements with the most total time in the run.
 # The simulator runs before the clock starts (in chunks of --chunk records, one seed each, so
@@ -69,6 +71,7 @@ head -n 1 /proc/stat >"$WORK/stat-before.txt"
 [ -z "$perf_dir" ] || bench_perf_start "$perf_dir"
 
 start=$(bench_now)
+bench_memory_watch
 for f in "${files[@]}"; do
   env "${NCAP_CLIENT_ENV[@]}" "$CTX_BUILD/ncap" submit --quiet --audit nhfd \
     --trust "$(basename "$f" .csv)" "$f" >/dev/null
@@ -87,6 +90,11 @@ wal=$(bench_wal)
 progress=$(bench_stage_progress "$start")
 sql_top=$(bench_sql_top "$top")
 memory=$(bench_peak_memory)
+# each daemon's peak when its stage had taken half the records
+half_memory=$(while read -r name _; do
+  half=$(awk -v s="${name%-*}" -v t="$start" '$1 == s { printf "%.3f\n", t + $5 }' <<<"$progress")
+  printf '%s %s\n' "$name" "$(bench_peak_memory_at "$name" "$half")"
+done <<<"$memory")
 sizes=$(bench_db_size)
 sweeps=$(bench_idle_sweep "$idle")
 status_s=$(bench_status_time)
@@ -113,7 +121,9 @@ status_s=$(bench_status_time)
     END { printf "| CPU in all | %.1f s: %.3f ms/record, %.2f cores busy on average |\n", d + p,
       (d + p) * 1000 / n, (d + p) / e }' <<<"$cpu"
   bench_machine_cpu "$WORK/stat-before.txt" "$WORK/stat-after.txt" "during the run"
-  awk '{ printf "| peak memory %s | %.1f MB |\n", $1, $2 }' <<<"$memory"
+  join <(sort <<<"$memory") <(sort <<<"$half_memory") |
+    awk '{ printf "| peak memory %s | %.1f MB (%s MB when %s had taken half the records) |\n", $1, $2,
+      $3, substr($1, 1, index($1, "-") - 1) }'
   awk -v n="$records" '{ printf "| WAL written | %.1f MB, %.0f bytes/record, %d full-page images |\n",
     $1 / 1048576, $1 / n, $3 }' <<<"$wal"
   awk -v n="$records" '{ total += $2; printf "| database %s | %.1f MB, %.0f bytes/record |\n", $1,

@@ -356,45 +356,35 @@ done:
     return rc;
 }
 
-int patient_index_assign(PGconn *db, const link_params_t *p, const link_ident_t *ids, size_t n,
-                         patient_match_t *out, link_merge_t **merges, size_t *nmerges, char *err,
-                         size_t errlen)
+/* One group of a batch's records (patient_index_assign) against the index, its keys locked:
+ * candidates read, link_assign, new patients and identifiers stored, merges made. *rows receives
+ * the candidate rows read (usable or not). As patient_index_assign otherwise. */
+static int assign_group(PGconn *db, const link_params_t *p, const link_ident_t *ids, size_t n,
+                        patient_match_t *out, link_merge_t **merges, size_t *nmerges, size_t *rows,
+                        char *err, size_t errlen)
 {
-    assert(p);
-    memset(out, 0, n * sizeof *out);
-    if (merges) {
-        *merges = NULL;
-        *nmerges = 0;
-    }
-    if (n == 0)
-        return 0;
     link_batch_keys_t bk;
     strbuf_t keys, large;
     strbuf_init(&keys);
     strbuf_init(&large);
     link_candidate_t *cand = NULL;
-    PGresult *r = NULL;
     int rc = -1;
-    if (link_batch_keys_build(ids, n, &bk) != 0 || keys_literal(&bk, &keys) != 0) {
+    size_t ncand = 0;
+    *rows = 0;
+    if (link_batch_keys_build(ids, n, &bk) != 0 || keys_literal(&bk, &keys) != 0 ||
+        large_literal(&bk, &large) != 0) {
         snprintf(err, errlen, "out of memory");
         goto done;
     }
-    if (bk.nsorted > 0 && patient_index_lock_keys(db, keys.s, err, errlen) != 0)
-        goto done;
-    size_t ncand = 0;
     if (bk.nsorted > 0) {
-        if (large_literal(&bk, &large) != 0) {
-            snprintf(err, errlen, "out of memory");
-            goto done;
-        }
-        r = find_candidates(db, keys.s, large.s, err, errlen);
+        PGresult *r = find_candidates(db, keys.s, large.s, err, errlen);
         if (!r)
             goto done;
+        *rows = (size_t)PQntuples(r);
         int used = usable_candidates(r, &bk, &cand, &ncand, err, errlen);
         /* the rows are copied: their result (as large as the candidates) is not held while the
-         * batch is scored and stored */
+         * group is scored and stored */
         PQclear(r);
-        r = NULL;
         if (used != 0)
             goto done;
     }
@@ -409,15 +399,109 @@ int patient_index_assign(PGconn *db, const link_params_t *p, const link_ident_t 
         goto done;
     rc = 0;
 done:
-    PQclear(r);
     free(cand);
     link_batch_keys_free(&bk);
     strbuf_free(&keys);
     strbuf_free(&large);
-    if (rc != 0 && merges) {
-        free(*merges);
+    return rc;
+}
+
+/* Candidate rows read per record, as this process last saw them (a moving average over its
+ * groups): the next batch's groups are sized by it. The rows a group holds at
+ * most (patient_index_set_group_rows). One thread per process. */
+static double rows_per_record = 1;
+static size_t group_rows = PATIENT_INDEX_GROUP_ROWS;
+
+void patient_index_set_group_rows(size_t rows)
+{
+    group_rows = rows > 0 ? rows : PATIENT_INDEX_GROUP_ROWS;
+}
+
+/* Into how many groups a batch of n records is read: about rows_per_record (at least 1) x n /
+ * group_rows, at least 1, at most n. */
+static size_t group_count(size_t n)
+{
+    double per = rows_per_record > 1 ? rows_per_record : 1;
+    double want = (double)n * per / (double)group_rows;
+    return want >= (double)n ? n : (size_t)want + 1;
+}
+
+/* After a later group merged merges[0..nm) (each into the patient holding its records now):
+ * the earlier groups' records and merges that name a patient merged follow it. */
+static void follow_merges(const link_merge_t *m, size_t nm, patient_match_t *out, size_t nout,
+                          link_merge_t *earlier, size_t nearlier)
+{
+    for (size_t k = 0; k < nm; k++) {
+        for (size_t i = 0; i < nout; i++)
+            if (out[i].patient_id == m[k].from)
+                out[i].patient_id = m[k].into;
+        for (size_t e = 0; e < nearlier; e++)
+            if (earlier[e].into == m[k].from)
+                earlier[e].into = m[k].into;
+    }
+}
+
+int patient_index_assign(PGconn *db, const link_params_t *p, const link_ident_t *ids, size_t n,
+                         patient_match_t *out, link_merge_t **merges, size_t *nmerges, char *err,
+                         size_t errlen)
+{
+    assert(p);
+    memset(out, 0, n * sizeof *out);
+    if (merges) {
         *merges = NULL;
         *nmerges = 0;
     }
+    if (n == 0)
+        return 0;
+    link_batch_keys_t bk;
+    strbuf_t keys;
+    strbuf_init(&keys);
+    link_merge_t *all = NULL;
+    size_t nall = 0;
+    int rc = -1;
+    if (link_batch_keys_build(ids, n, &bk) != 0 || keys_literal(&bk, &keys) != 0) {
+        snprintf(err, errlen, "out of memory");
+        goto done;
+    }
+    /* every key of the batch at once, in order, before any group: a batch never waits for a
+     * lock while holding others out of order */
+    if (bk.nsorted > 0 && patient_index_lock_keys(db, keys.s, err, errlen) != 0)
+        goto done;
+    link_batch_keys_free(&bk);
+    strbuf_free(&keys);
+    size_t groups = group_count(n), from = 0;
+    for (size_t g = 0; g < groups; g++) {
+        size_t upto = n * (g + 1) / groups, rows = 0, ngm = 0;
+        link_merge_t *gm = NULL;
+        if (assign_group(db, p, ids + from, upto - from, out + from, merges ? &gm : NULL,
+                         merges ? &ngm : NULL, &rows, err, errlen) != 0)
+            goto done;
+        double per = (double)rows / (double)(upto - from);
+        rows_per_record = 0.7 * rows_per_record + 0.3 * per;
+        if (ngm > 0) {
+            follow_merges(gm, ngm, out, from, all, nall);
+            link_merge_t *grown = realloc(all, (nall + ngm) * sizeof *grown);
+            if (!grown) {
+                free(gm);
+                snprintf(err, errlen, "out of memory");
+                goto done;
+            }
+            all = grown;
+            memcpy(all + nall, gm, ngm * sizeof *gm);
+            nall += ngm;
+        }
+        free(gm);
+        from = upto;
+    }
+    if (merges) {
+        *merges = all;
+        *nmerges = nall;
+        all = NULL;
+    }
+    rc = 0;
+done:
+    link_batch_keys_free(&bk);
+    strbuf_free(&keys);
+    free(all);
     return rc;
 }

@@ -51,10 +51,24 @@ int patient_index_load_model(PGconn *db, link_params_t *p, term_freq_t **tf, cha
 /* The setting params_version into *version (0 when none is stored). Returns 0, or -1 with err. */
 int patient_index_params_version(PGconn *db, double *version, char *err, size_t errlen);
 
+/* The candidate rows (linkage.block) a linkage batch reads and holds at once, about: a batch
+ * whose records would read more is taken in groups of records one after another, sized by the
+ * rows a record read in this process's last groups, each group's candidates scored, stored and
+ * freed before the next group reads its own (the next group finds the patients the earlier ones
+ * created or joined in the index, as the next batch would). Candidates grow with the patients
+ * held (a date of birth's block holds more people as the index grows, up to LINK_MAX_BLOCK), so
+ * without groups linkage's memory grew with the record count: 17 rows a record at 100,000
+ * records, 65 at a million (500-record batches: 8,500 and 32,500 rows, each about 370 bytes as
+ * read and copied). At 100,000 records a batch is one group. */
+#define PATIENT_INDEX_GROUP_ROWS 10000
+/* Sets the candidate rows a group holds at most, for this process (0: PATIENT_INDEX_GROUP_ROWS);
+ * 1 makes every record of a batch a group of its own (tests). */
+void patient_index_set_group_rows(size_t rows);
+
 /* Assigns each of the n records (identifiers ids[i]) to a patient, inside the caller's
  * transaction: locks the blocking keys, scores each record against the candidate patients of its
- * keys and the records before it in the batch, creates new patients, stores the identifiers and
- * keys. With merges (may be NULL: no patient is merged), two held patients a record bridges are
+ * keys and the records before it in the batch (in groups of records, PATIENT_INDEX_GROUP_ROWS),
+ * creates new patients, stores the identifiers and keys. With merges (may be NULL: no patient is merged), two held patients a record bridges are
  * merged as link_assign decides (their sets read by patient_merge_sets) and their blocking keys
  * moved (patient_merge_index); *merges receives them (the caller frees it) for the caller to move
  * their records (patient_merge_records). Returns 0, or -1 with err (the caller rolls back). */

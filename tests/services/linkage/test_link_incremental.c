@@ -292,6 +292,51 @@ static void test_records_join_held_patients(void **state)
     PQfinish(db);
 }
 
+/* A batch read in groups of records (patient_index_set_group_rows 1: a group a record) links as
+ * batches one after another would: Mary's first record makes a patient, her second (another date
+ * of birth, another address) a second one, and the third, her first date of birth at the second
+ * address, bridges them: its group finds both held and merges the second into the first, and the
+ * second record, linked by an earlier group of the batch, follows the merge. */
+static void test_a_batch_read_in_groups(void **state)
+{
+    (void)state;
+    ncap_require_pg();
+    PGconn *db = connect_test();
+    link_params_t p;
+    char err[1024];
+    assert_int_equal(patient_index_load_params(db, &p, err, sizeof err), 0);
+    link_ident_t ids[] = {
+        ident("", "Mary", "Jones", "1950-02-03", "F", "M1 1AE"),
+        ident("", "Mary", "Jones", "1950-09-17", "F", "M3 4XY"),
+        ident("", "Mary", "Jones", "1950-02-03", "F", "M3 4XY"),
+    };
+    patient_match_t m[3];
+    link_merge_t *merges = NULL;
+    size_t nmerges = 0;
+    patient_index_set_group_rows(1);
+    pg_fixture_exec(db, "BEGIN");
+    int rc = patient_index_assign(db, &p, ids, 3, m, &merges, &nmerges, err, sizeof err);
+    pg_fixture_exec(db, "COMMIT");
+    patient_index_set_group_rows(0);
+    if (rc != 0)
+        fprintf(stderr, "%s\n", err);
+    assert_int_equal(rc, 0);
+    assert_string_equal(m[0].method, "new");
+    assert_string_equal(m[1].method, "new");
+    assert_string_equal(m[2].method, "probabilistic");
+    assert_int_equal(nmerges, 1);
+    assert_true(merges[0].into == m[0].patient_id);
+    assert_true(merges[0].from != m[0].patient_id);
+    assert_true(m[1].patient_id == m[0].patient_id);
+    assert_true(m[2].patient_id == m[0].patient_id);
+    char sql[160];
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM linkage.block WHERE patient_id = %lld",
+             (long long)merges[0].from);
+    assert_int_equal(link_pg_count(db, sql), 0);
+    free(merges);
+    PQfinish(db);
+}
+
 static void test_deaths_link_one_to_one(void **state)
 {
     (void)state;
@@ -341,6 +386,7 @@ int main(void)
         cmocka_unit_test(test_missing_weighs_nothing),
         cmocka_unit_test(test_common_values_weigh_less),
         cmocka_unit_test(test_records_join_held_patients),
+        cmocka_unit_test(test_a_batch_read_in_groups),
         cmocka_unit_test(test_deaths_link_one_to_one),
     };
     return cmocka_run_group_tests(tests, group_setup, NULL);
