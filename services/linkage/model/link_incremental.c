@@ -150,13 +150,21 @@ bool link_ident_empty(const link_ident_t *id)
     return !id->nhs[0] && !id->dob[0] && !id->surname[0] && !id->forename[0];
 }
 
+bool link_ident_dob_key(const link_ident_t *id, char key[LINK_KEY_LEN])
+{
+    if (!id->dob[0])
+        return false;
+    snprintf(key, LINK_KEY_LEN, "d:%s%s%s", id->dob, id->sex[0] ? ":" : "", id->sex);
+    return true;
+}
+
 size_t link_ident_keys(const link_ident_t *id, char keys[LINK_MAX_KEYS][LINK_KEY_LEN])
 {
     size_t n = 0;
     if (id->nhs[0])
         snprintf(keys[n++], LINK_KEY_LEN, "n:%s", id->nhs);
-    if (id->dob[0])
-        snprintf(keys[n++], LINK_KEY_LEN, "d:%s", id->dob);
+    if (link_ident_dob_key(id, keys[n]))
+        n++;
     if (id->surname[0] && id->postcode[0]) {
         char sx[5];
         string_soundex(id->surname, sx);

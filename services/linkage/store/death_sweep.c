@@ -29,8 +29,8 @@ static PGresult *unconsidered_deaths(PGconn *db, int limit, char *err, size_t er
                     1, pv, err, errlen);
 }
 
-/* Scores the patients sharing a key "n:" or "d:" with death i (keys in cols: death index, key)
- * into cand; returns how many, or -1 with err. */
+/* Scores the patients sharing a key "n:" or "d:" (link_ident_dob_key) with death i (keys in cols:
+ * death index, key) into cand; returns how many, or -1 with err. */
 static long score_candidates(PGconn *db, const link_params_t *p, const link_ident_t *deaths,
                              const int64_t *death_ids, pg_columns_t *keys, death_pair_t **cand,
                              char *err, size_t errlen)
@@ -142,10 +142,8 @@ int death_sweep_link(PGconn *db, const link_params_t *p, int limit, death_sweep_
             snprintf(key, sizeof key, "n:%s", deaths[i].nhs);
             pg_columns_row(&keys, (const char *[]){idx, key});
         }
-        if (deaths[i].dob[0]) {
-            snprintf(key, sizeof key, "d:%s", deaths[i].dob);
+        if (link_ident_dob_key(&deaths[i], key))
             pg_columns_row(&keys, (const char *[]){idx, key});
-        }
     }
     if (pg_columns_close(&keys) != 0 || pg_columns_close(&ids) != 0) {
         snprintf(err, errlen, "out of memory");

@@ -6,8 +6,8 @@
  * record being linked):
  *
  *   1. death_sweep_link compares the deaths no sweep has considered yet with the patients already
- *      held (candidates by blocking keys "n:<NHS number>" and "d:<date of birth>", scored with
- *      link_score, chosen one to one by death_assign);
+ *      held (candidates by blocking keys "n:<NHS number>" and "d:<date of birth>:<sex>", scored
+ * with link_score, chosen one to one by death_assign);
  *   2. death_sweep_revise takes the patients whose death link changed (linkage.death_recheck,
  *      filled by a trigger on linkage.death_link: linked, taken over, or removed with its death by
  *      a reload) and re-derives date_of_death of the latest version of each of their records whose

@@ -38,7 +38,7 @@ static void test_batch_keys_sorted_and_distinct(void **state)
     assert_int_equal(bk.nsorted, 4);
     for (size_t k = 1; k < bk.nsorted; k++)
         assert_true(strcmp(bk.sorted[k - 1], bk.sorted[k]) < 0);
-    assert_string_equal(bk.sorted[0], "d:19400512");
+    assert_string_equal(bk.sorted[0], "d:19400512:f");
     link_batch_keys_free(&bk);
 }
 
@@ -58,7 +58,7 @@ static void test_records_join_held_batch_or_new_patients(void **state)
     assert_int_equal(link_batch_keys_build(ids, 5, &bk), 0);
     link_candidate_t cand[] = {
         {42, ident("4010232137", "mary", "smith", "1940-05-12", "LS1 4AP"), "n:4010232137"},
-        {43, ident("", "peter", "smith", "1940-05-12", "W1A 0AX"), "d:19400512"},
+        {43, ident("", "peter", "smith", "1940-05-12", "W1A 0AX"), "d:19400512:f"},
     };
     patient_match_t out[5];
     assert_int_equal(link_assign(&p, ids, 5, &bk, cand, 2, NULL, out, NULL, NULL), 0);
@@ -99,9 +99,10 @@ static void test_record_joins_the_patient_it_matches_as_a_whole(void **state)
     link_batch_keys_t bk;
     assert_int_equal(link_batch_keys_build(&rec, 1, &bk), 0);
     link_candidate_t cand[] = {
-        {7, x1, "d:19600304"}, {7, x1, "f:john:1960"}, /* one set found by two keys: counted once */
-        {7, x1, "s:S530:LS1"}, {7, x2, "s:S530:LS1"},  {7, x3, "s:S530:LS1"},
-        {8, y, "d:19600304"},  {8, y, "f:john:1960"},
+        {7, x1, "d:19600304:f"}, {7, x1, "f:john:1960"}, /* one set found by two keys: counted once
+                                                          */
+        {7, x1, "s:S530:LS1"},   {7, x2, "s:S530:LS1"},  {7, x3, "s:S530:LS1"},
+        {8, y, "d:19600304:f"},  {8, y, "f:john:1960"},
     };
     patient_match_t out;
     assert_int_equal(link_assign(&p, &rec, 1, &bk, cand, 7, NULL, &out, NULL, NULL), 0);
@@ -135,7 +136,7 @@ static void test_bridging_record_merges_no_one(void **state)
     link_candidate_t cand[] = {
         {7, mary, "s:J520:M1"},
         {8, ann, "s:J520:M1"},
-        {8, ann, "d:19520607"},
+        {8, ann, "d:19520607:f"},
     };
     patient_match_t out[3];
     assert_int_equal(link_assign(&p, ids, 3, &bk, cand, 3, NULL, out, NULL, NULL), 0);
@@ -161,7 +162,7 @@ static void test_different_valid_nhs_numbers_are_two_people(void **state)
     link_batch_keys_t bk;
     assert_int_equal(link_batch_keys_build(ids, 2, &bk), 0);
     link_candidate_t cand[] = {
-        {42, ident("4010232137", "mary", "smith", "1940-05-12", "LS1 4AP"), "d:19400512"},
+        {42, ident("4010232137", "mary", "smith", "1940-05-12", "LS1 4AP"), "d:19400512:f"},
     };
     assert_true(link_ident_apart(&ids[0], &cand[0].id));
     assert_false(link_ident_apart(&ids[1], &cand[0].id));
@@ -226,7 +227,7 @@ static void test_bridging_record_merges_two_patients_of_one_person(void **state)
     link_batch_keys_t bk;
     assert_int_equal(link_batch_keys_build(ids, 2, &bk), 0);
     link_candidate_t cand[] = {
-        {7, first, "d:19500203"},
+        {7, first, "d:19500203:f"},
         {7, first, "f:mary:1950"},
         {8, moved, "f:mary:1950"},
         {8, moved, "s:J520:M3"},
@@ -319,7 +320,7 @@ static void test_bridge_between_sisters_merges_no_one(void **state)
     link_batch_keys_t bk;
     assert_int_equal(link_batch_keys_build(&rec, 1, &bk), 0);
     link_candidate_t cand[] = {
-        {7, mary, "s:J520:M1"}, {8, ann, "s:J520:M1"}, {8, ann, "d:19520607"}};
+        {7, mary, "s:J520:M1"}, {8, ann, "s:J520:M1"}, {8, ann, "d:19520607:f"}};
     held_t h = {.rows = cand, .n = 3};
     link_held_t held = {held_sets, &h};
     patient_match_t out;
@@ -346,7 +347,7 @@ static void test_bridge_never_merges_numbers_apart(void **state)
     assert_true(link_ident_apart(&first, &moved));
     link_batch_keys_t bk;
     assert_int_equal(link_batch_keys_build(&rec, 1, &bk), 0);
-    link_candidate_t cand[] = {{7, first, "d:19500203"}, {8, moved, "s:J520:M3"}};
+    link_candidate_t cand[] = {{7, first, "d:19500203:f"}, {8, moved, "s:J520:M3"}};
     held_t h = {.rows = cand, .n = 2};
     link_held_t held = {held_sets, &h};
     patient_match_t out;

@@ -69,8 +69,8 @@ static void test_stored_identifiers_read_back(void **state)
         {"4444444444", "JOSÉ  LUIS", "Núñez", "1931-02-28", "M", "M1 1AE"},
         {"", "Élodie", "  van   der Berg ", "29/02/1932", "female", "ls14ap"},
         {"40102321", "anne", "smith", "19400512", "u", "EC1A1BB"},
-        {"9434765919", "a very long forename that goes on and on past the field's size",
-         "smith", "1940-05-12", "x", "B33 8TH"},
+        {"9434765919", "a very long forename that goes on and on past the field's size", "smith",
+         "1940-05-12", "x", "B33 8TH"},
     };
     for (size_t k = 0; k < sizeof raw / sizeof raw[0]; k++) {
         link_ident_t a = ident(raw[k][0], raw[k][1], raw[k][2], raw[k][3], raw[k][4], raw[k][5]);
@@ -99,9 +99,14 @@ static void test_blocking_keys(void **state)
     link_ident_t a = ident("4010232137", "Mary", "Robert", "1940-05-12", "F", "LS1 4AP");
     assert_int_equal(link_ident_keys(&a, keys), 4);
     assert_string_equal(keys[0], "n:4010232137");
-    assert_string_equal(keys[1], "d:19400512");
+    assert_string_equal(keys[1], "d:19400512:f");
     assert_string_equal(keys[2], "s:R163:LS1");
     assert_string_equal(keys[3], "f:mary:1940");
+    /* the date of birth alone when the sex is not known */
+    link_ident_t c = ident("", "Mary", "", "1940-05-12", "", "");
+    assert_int_equal(link_ident_keys(&c, keys), 2);
+    assert_string_equal(keys[0], "d:19400512");
+    assert_string_equal(keys[1], "f:mary:1940");
     link_ident_t b = ident("", "", "Robert", "", "", "");
     assert_int_equal(link_ident_keys(&b, keys), 0);
 }

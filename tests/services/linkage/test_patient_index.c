@@ -1,8 +1,8 @@
-/* test_patient_index.c - the patient index (linkage.block) across migration 0049, on a real
- * PostgreSQL ($NCAP_TEST_PG), through linkage's stage hooks as ncap-linkd runs them. A deployment
- * before 0049 (its key under the database's collation) holds patients; 0049 keeps every row as it
- * was, compares keys byte by byte (COLLATE "C"), and a record linked after it joins the patient
- * its identifiers belong to, found through the rebuilt primary key, as before. */
+/* test_patient_index.c - the patient index (linkage.block) across migrations 0049 and 0050, on a
+ * real PostgreSQL ($NCAP_TEST_PG), through linkage's stage hooks as ncap-linkd runs them. A
+ * deployment before 0049 (its key under the database's collation) holds patients; 0049 keeps every
+ * row as it was, compares keys byte by byte (COLLATE "C"), and a record linked after it joins the
+ * patient its identifiers belong to, found through the rebuilt primary key, as before. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -110,10 +110,57 @@ static void test_block_key_bytes_keeps_patients(void **state)
     PQfinish(db);
 }
 
+/* A deployment before 0050 holds its patients under date-of-birth keys without the sex; 0050
+ * rewrites each such key from its row's identifiers ("d:<date of birth>:<sex>", the date of birth
+ * alone kept where the sex is not known), and a record linked after it, found by its date of birth
+ * and sex, joins the patient as before. */
+static void test_block_dob_key_takes_the_sex(void **state)
+{
+    (void)state;
+    ncap_require_pg();
+    char err[1024], buf[1024];
+    PGconn *db = db_connect(conninfo, "test_patient_index", err, sizeof err);
+    assert_non_null(db);
+    pg_fixture_exec(db, "TRUNCATE linkage.block, linkage.link, linkage.patient CASCADE");
+    audit_cache_t *audits = audit_cache_new(NCAP_SOURCE_DIR "/deploy/audits");
+    linkage_t lk = {.audits = audits};
+    memset(lk.key, 7, sizeof lk.key);
+    stage_ops_t ops = linkage_stage_ops(&lk);
+    link_pg_ingest_nhfd(db, 11, "", "Ann", "Lee", "1936-03-04", "B1 1AA", "2025-03-01T08:00:00");
+    link_record(db, &ops, 11);
+    /* the index as it was before 0050: the date-of-birth key alone; and a set without a sex */
+    pg_fixture_exec(db, "UPDATE linkage.block SET key = 'd:' || dob WHERE key LIKE 'd:%';"
+                        " INSERT INTO linkage.block (key, patient_id, forename, dob)"
+                        " SELECT 'd:19360304', patient_id, 'ann', '19360304' FROM linkage.link"
+                        " WHERE record_id = 11;"
+                        " DELETE FROM public.ncap_schema_migration WHERE name >= '0050'"
+                        " AND name < '0051'");
+    int applied = 0;
+    if (migrate_run(db, &applied, err, sizeof err) != 0)
+        fail_msg("%s", err);
+    assert_int_equal(applied, 1);
+    assert_string_equal(link_pg_text(db,
+                                     "SELECT string_agg(key || '|' || sex, ' ' ORDER BY key)"
+                                     " FROM linkage.block WHERE key LIKE 'd:%'",
+                                     buf, sizeof buf),
+                        "d:19360304| d:19360304:f|f");
+    /* her record at another address, her forename spelt otherwise: found by her date of birth
+     * and sex alone (its other keys are not hers), it joins her patient */
+    link_pg_ingest_nhfd(db, 12, "", "Anne", "Lee", "1936-03-04", "M1 1AA", "2025-03-20T08:00:00");
+    link_record(db, &ops, 12);
+    assert_int_equal(link_pg_count(db, "SELECT count(DISTINCT patient_id) FROM linkage.link"
+                                       " WHERE record_id IN (11, 12)"),
+                     1);
+    linkage_stage_clear(&lk);
+    audit_cache_destroy(&audits);
+    PQfinish(db);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_block_key_bytes_keeps_patients),
+        cmocka_unit_test(test_block_dob_key_takes_the_sex),
     };
     return cmocka_run_group_tests(tests, group_setup, NULL);
 }
