@@ -91,9 +91,9 @@ bool link_ident_empty(const link_ident_t *id);
  * "f:<forename>:<year of birth>" (those whose parts are known). Returns how many.
  *
  * Why the date of birth goes with the sex: a date of birth's block holds everyone born that day,
- * and grows with the index (about 6 sets of identifiers at 100,000 NHFD records, 62 at a million:
- * most of a record's candidates, few of them the person); with the sex, half as many, and it
- * stays under LINK_MAX_BLOCK (comparable) up to twice the patients. What it gives up: a record
+ * and grows with the index, few of them the person (at a million NHFD records a record read 65-68
+ * candidate rows, 57 with the sex); with the sex, half as many, and it stays under LINK_MAX_BLOCK
+ * (comparable) up to twice the patients. What it gives up: a record
  * whose only key in common with its patient's is the date of birth (no NHS number, surname and
  * postcode district and forename all changed) and whose sex is recorded differently (or given in
  * one and not the other). On the simulator's records with our noise on top
