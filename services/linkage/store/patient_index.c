@@ -403,6 +403,11 @@ done:
     link_batch_keys_free(&bk);
     strbuf_free(&keys);
     strbuf_free(&large);
+    if (rc != 0 && merges) {
+        free(*merges);
+        *merges = NULL;
+        *nmerges = 0;
+    }
     return rc;
 }
 
