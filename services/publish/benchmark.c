@@ -847,7 +847,7 @@ static int take_values(bench_t *b, const benchmark_release_t *out, char *err, si
             bench_stat_want(s, at[j]);
         }
     }
-    if (bench_values(b->in, false, take_one, b, err, errlen) != 0)
+    if (bench_values(b->in, false, NULL, take_one, b, err, errlen) != 0)
         return -1;
     for (size_t i = 0; i < n; i++)
         bench_stat_end(&b->stats[i]);
@@ -855,7 +855,7 @@ static int take_values(bench_t *b, const benchmark_release_t *out, char *err, si
         return 0;
     for (size_t i = 0; i < n; i++)
         bench_stat_squares(&b->stats[i]);
-    if (bench_values(b->in, false, take_one, b, err, errlen) != 0)
+    if (bench_values(b->in, false, NULL, take_one, b, err, errlen) != 0)
         return -1;
     for (size_t i = 0; i < n; i++)
         bench_stat_end(&b->stats[i]);

@@ -92,13 +92,32 @@ typedef struct {
 /* Hands one measure to the builder (benchmark_measure_reader_t); its strings need live only for
  * the call. Returns 0, or -1 to stop. */
 typedef int (*benchmark_each_measure_t)(void *ctx, const benchmark_measure_t *x);
-/* Reads a release's values (series false: the period's measures; true: its series_measures) and
- * hands each to each(ctx, x) in ascending order of value (SQL's ORDER BY value), so that nobody
- * holds them all: benchmark_build takes the few order statistics and sums each row needs as they
- * pass (one pass; a second one for a mean's squares). Returns 0, or -1 with err (each() failing
- * included: the builder then says why). */
-typedef int (*benchmark_measure_reader_t)(void *reader, bool series, benchmark_each_measure_t each,
-                                          void *ctx, char *err, size_t errlen);
+/* Reads a release's values (series false: the period's measures; true: its series_measures, of
+ * the months from from_month on: NULL for all) and hands each to each(ctx, x) in ascending order
+ * of value (SQL's ORDER BY value), so that nobody holds them all: benchmark_build takes the few
+ * order statistics and sums each row needs as they pass (one pass; a second one for a mean's
+ * squares). Returns 0, or -1 with err (each() failing included: the builder then says why). */
+typedef int (*benchmark_measure_reader_t)(void *reader, bool series, const char *from_month,
+                                          benchmark_each_measure_t each, void *ctx, char *err,
+                                          size_t errlen);
+
+/* What the run charts took from the values of each month (per metric, unit and month: the
+ * statistics of its median or mean), kept by the caller across the builds of one snapshot of the
+ * values (publish: one round) so that each build reads only the months no earlier build took.
+ * A round rebuilding an audit's periods in order builds the first one's months, then the
+ * second's, ... each once, where every build read every month up to its period's end (1 + 2 + 3
+ * + 4 quarters for four, streamed and sorted by PostgreSQL each time). A month's statistics are
+ * the same for every period whose run charts show it: they depend on that month's values alone.
+ * Clear it whenever the values may have changed. */
+typedef struct benchmark_series_memo benchmark_series_memo_t;
+/* An empty memo, or NULL when out of memory. */
+benchmark_series_memo_t *benchmark_series_memo_new(void);
+/* Forgets every month taken. */
+void benchmark_series_memo_clear(benchmark_series_memo_t *m);
+/* Frees it and sets *m to NULL; harmless on NULL. */
+void benchmark_series_memo_destroy(benchmark_series_memo_t **m);
+/* The bytes it holds. */
+size_t benchmark_series_memo_bytes(const benchmark_series_memo_t *m);
 
 /* A trust of the reference data. A trust of the cells not given here keeps its code as its name
  * and the region "unknown". */
@@ -180,6 +199,9 @@ typedef struct {
      * arrays, taken in value order likewise */
     benchmark_measure_reader_t read_measures;
     void *reader;
+    /* the run charts' months other builds of the same values took (benchmark_series_memo_t),
+     * which this one takes from it and adds its own to; NULL: every month read */
+    benchmark_series_memo_t *series_memo;
     /* changes trusts made (`ncap action add`): each starts a new period of its trust's run chart
      * of its metric (benchmark_spc.c); none: the charts are as they were */
     const benchmark_action_t *actions;

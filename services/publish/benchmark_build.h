@@ -153,11 +153,12 @@ void bench_stat_squares(bench_stat_t *s);
  * whose strings live for the call only. Returns 0, or -1 with why. */
 typedef int (*bench_take_t)(void *ctx, size_t i, const benchmark_measure_t *x, char *why,
                             size_t whylen);
-/* Hands in's measures (series: its series_measures) to take(ctx, ...) in ascending order of value:
- * from in->read_measures, the order checked, or the arrays sorted by value (their order among
- * equal values kept). Returns 0, or -1 with err (take's why when it failed). */
-int bench_values(const benchmark_input_t *in, bool series, bench_take_t take, void *ctx, char *err,
-                 size_t errlen);
+/* Hands in's measures (series: its series_measures of the months from from_month on, NULL for
+ * all) to take(ctx, ...) in ascending order of value: from in->read_measures, the order checked,
+ * or the arrays sorted by value (their order among equal values kept). Returns 0, or -1 with err
+ * (take's why when it failed). */
+int bench_values(const benchmark_input_t *in, bool series, const char *from_month,
+                 bench_take_t take, void *ctx, char *err, size_t errlen);
 /* A figure as the files print it: 6 decimal places, empty when !has or not finite, never
  * "-0.000000". */
 void bench_figure(char *out, size_t len, bool has, double v);

@@ -436,12 +436,14 @@ static int by_value(const void *pa, const void *pb)
     return c ? c : (a->at > b->at) - (a->at < b->at);
 }
 
-int bench_values(const benchmark_input_t *in, bool series, bench_take_t take, void *ctx, char *err,
-                 size_t errlen)
+int bench_values(const benchmark_input_t *in, bool series, const char *from_month,
+                 bench_take_t take, void *ctx, char *err, size_t errlen)
 {
     passing_t p = {.take = take, .ctx = ctx};
+    if (!series)
+        from_month = NULL;
     if (in->read_measures) {
-        if (in->read_measures(in->reader, series, pass_one, &p, err, errlen) == 0)
+        if (in->read_measures(in->reader, series, from_month, pass_one, &p, err, errlen) == 0)
             return 0;
         if (p.unordered)
             return bench_fail(err, errlen, "%s: a value %g after %g, expected ascending values",
@@ -453,8 +455,11 @@ int bench_values(const benchmark_input_t *in, bool series, bench_take_t take, vo
     placed_t *order = malloc((n ? n : 1) * sizeof *order);
     if (!order)
         return bench_fail(err, errlen, "out of memory");
+    size_t m = 0;
     for (size_t i = 0; i < n; i++)
-        order[i] = (placed_t){x[i].value, i};
+        if (!from_month || (x[i].month && strcmp(x[i].month, from_month) >= 0))
+            order[m++] = (placed_t){x[i].value, i};
+    n = m;
     qsort(order, n, sizeof *order, by_value);
     int rc = 0;
     for (size_t i = 0; rc == 0 && i < n; i++)

@@ -77,6 +77,8 @@ typedef struct {
     size_t n_cont;
     /* the series measure keys placed (take_one: each looked up once, not for every value) */
     bench_memo_t placed;
+    /* the months before this rank were taken from in->series_memo: no value of theirs is read */
+    size_t from;
 } spc_t;
 
 static spc_cell_t *cell_at(const spc_t *s, size_t m, size_t u, size_t i)
@@ -282,6 +284,8 @@ static int take_one(void *ctx, size_t i, const benchmark_measure_t *x, char *why
     const spc_placed_t *p = placed_of(s, i, x, &fresh, why, whylen);
     if (!p)
         return -1;
+    if (p->month < s->from)
+        return 0;
     for (int k = 0; k < 3; k++) {
         cell_at(s, p->m, p->u[k], p->month)->present = true;
         if (s->cont[p->m] != SIZE_MAX)
@@ -292,31 +296,210 @@ static int take_one(void *ctx, size_t i, const benchmark_measure_t *x, char *why
     return 0;
 }
 
+/* ---- the months other builds took (benchmark_series_memo_t) ---- */
+
+/* What a unit's month of a median or mean metric came to: its stat, and whether a value of it
+ * was met (take_one's present). */
+typedef struct {
+    bench_stat_t stat;
+    bool present;
+} memo_entry_t;
+
+/* Past this, a memo takes no more months (the builds after read theirs). A national audit's
+ * months of three years, three median metrics and 200 units: 21,600 entries, about 5 MB. */
+#define SERIES_MEMO_MAX_BYTES ((size_t)32 << 20)
+
+struct benchmark_series_memo {
+    str_map_t *months;     /* "audit|month": the months taken whole */
+    str_map_t *keys;       /* "audit|metric|unit|month" -> entries[index] */
+    memo_entry_t *entries; /* by the keys' index */
+    size_t cap, key_bytes; /* entries' room; the bytes of the keys */
+};
+
+benchmark_series_memo_t *benchmark_series_memo_new(void)
+{
+    return calloc(1, sizeof(benchmark_series_memo_t));
+}
+
+void benchmark_series_memo_clear(benchmark_series_memo_t *m)
+{
+    if (!m)
+        return;
+    str_map_destroy(&m->months);
+    str_map_destroy(&m->keys);
+    free(m->entries);
+    memset(m, 0, sizeof *m);
+}
+
+void benchmark_series_memo_destroy(benchmark_series_memo_t **m)
+{
+    if (!m || !*m)
+        return;
+    benchmark_series_memo_clear(*m);
+    free(*m);
+    *m = NULL;
+}
+
+size_t benchmark_series_memo_bytes(const benchmark_series_memo_t *m)
+{
+    return m ? m->cap * sizeof *m->entries + m->key_bytes : 0;
+}
+
+/* A memo key: the parts joined by a unit separator (no code or month holds one). Returns false
+ * when they do not fit. */
+static bool memo_key(char *out, size_t len, const char *audit, const char *metric, const char *unit,
+                     const char *month)
+{
+    audit = audit ? audit : "";
+    int n = metric ? snprintf(out, len, "%s\x1f%s\x1f%s\x1f%s", audit, metric, unit, month)
+                   : snprintf(out, len, "%s\x1f%s", audit, month);
+    return n > 0 && (size_t)n < len;
+}
+
+/* The units' codes, by unit: a new array of n_units strings of UNIT_CODE_LEN (the caller frees
+ * it), or NULL when out of memory. */
+#define UNIT_CODE_LEN 64
+static char (*unit_codes(const spc_t *s))[UNIT_CODE_LEN]
+{
+    char(*codes)[UNIT_CODE_LEN] = calloc(s->n_units ? s->n_units : 1, sizeof *codes);
+    if (!codes)
+        return NULL;
+    for (size_t r = 0; r < s->n_regions; r++)
+        snprintf(codes[1 + s->region_order[r]], UNIT_CODE_LEN, "R%s", str_map_key(s->regions, r));
+    for (size_t t = 0; t < s->n_trusts; t++)
+        snprintf(codes[1 + s->n_regions + s->trust_order[t]], UNIT_CODE_LEN, "T%s",
+                 str_map_key(s->trusts, t));
+    snprintf(codes[0], UNIT_CODE_LEN, "E");
+    return codes;
+}
+
+/* Takes from in->series_memo the stats of the months, from the first on, that it holds whole:
+ * s->from their count. A unit the memo has no entry for in such a month had no cell and no value
+ * in it (it was not a unit of the build that took it): its stat is what a pass over no values
+ * gives. */
+static void memo_take(spc_t *s, char (*codes)[UNIT_CODE_LEN])
+{
+    const benchmark_series_memo_t *memo = s->in->series_memo;
+    s->from = 0;
+    if (!memo || !memo->months || !s->stats)
+        return;
+    char key[512];
+    while (s->from < s->n_months &&
+           memo_key(key, sizeof key, s->in->audit, NULL, NULL, s->month_sorted[s->from]) &&
+           str_map_get(memo->months, key) != STR_MAP_MISSING)
+        s->from++;
+    size_t per = s->n_units * s->n_months;
+    for (size_t m = 0; m < s->in->n_metrics; m++)
+        for (size_t u = 0; s->cont[m] != SIZE_MAX && u < s->n_units; u++)
+            for (size_t r = 0; r < s->from; r++) {
+                size_t i = u * s->n_months + r;
+                bench_stat_t *k = &s->stats[s->cont[m] * per + i];
+                size_t e = memo_key(key, sizeof key, s->in->audit, s->in->metrics[m].id, codes[u],
+                                    s->month_sorted[r])
+                               ? str_map_get(memo->keys, key)
+                               : STR_MAP_MISSING;
+                if (e != STR_MAP_MISSING) {
+                    *k = memo->entries[e].stat;
+                    s->cells[m * per + i].present |= memo->entries[e].present;
+                    continue;
+                }
+                bench_stat_init(k, s->cells[m * per + i].den);
+                bench_stat_want_median(k);
+                bench_stat_end(k);
+            }
+}
+
+/* Puts into in->series_memo the stats of this build's months from s->from on (each month whole:
+ * the build met every value of each month up to its period's end). A memo past
+ * SERIES_MEMO_MAX_BYTES, or out of memory, keeps what it held: the later builds read the months
+ * it lacks. */
+static void memo_keep(spc_t *s, char (*codes)[UNIT_CODE_LEN])
+{
+    benchmark_series_memo_t *memo = s->in->series_memo;
+    if (!memo || !s->stats || s->from >= s->n_months)
+        return;
+    size_t per = s->n_units * s->n_months, more = s->n_cont * s->n_units * (s->n_months - s->from);
+    if (benchmark_series_memo_bytes(memo) + more * (sizeof *memo->entries + 96) >
+        SERIES_MEMO_MAX_BYTES)
+        return;
+    if ((!memo->months && !(memo->months = str_map_new(0))) ||
+        (!memo->keys && !(memo->keys = str_map_new(more))))
+        return;
+    char key[512];
+    for (size_t r = s->from; r < s->n_months; r++) {
+        for (size_t m = 0; m < s->in->n_metrics; m++)
+            for (size_t u = 0; s->cont[m] != SIZE_MAX && u < s->n_units; u++) {
+                size_t i = u * s->n_months + r, e;
+                if (!memo_key(key, sizeof key, s->in->audit, s->in->metrics[m].id, codes[u],
+                              s->month_sorted[r]))
+                    return;
+                int put = str_map_put(memo->keys, key, &e);
+                if (put < 0)
+                    return;
+                if (e >= memo->cap) {
+                    size_t cap = memo->cap ? 2 * memo->cap : 1024;
+                    while (cap <= e)
+                        cap *= 2;
+                    memo_entry_t *grown = realloc(memo->entries, cap * sizeof *grown);
+                    if (!grown)
+                        return;
+                    memo->entries = grown;
+                    memo->cap = cap;
+                }
+                if (put == 1)
+                    memo->key_bytes += strlen(key) + 1 + 24;
+                memo->entries[e] =
+                    (memo_entry_t){s->stats[s->cont[m] * per + i], s->cells[m * per + i].present};
+            }
+        /* the month last, once every entry of it is in */
+        if (!memo_key(key, sizeof key, s->in->audit, NULL, NULL, s->month_sorted[r]) ||
+            str_map_put(memo->months, key, NULL) < 0)
+            return;
+    }
+}
+
 /* The series measures of median and mean metrics, passed in ascending order of value
  * (bench_values): each unit's month takes its count, sum and the ranks of its median, of the
  * records its cells count with a value; should the measures count others, a second pass takes
- * the ranks of those. Memory: a stat per metric, unit and month, never the values. */
+ * the ranks of those. The months another build of the same values took (in->series_memo) are
+ * taken from it, and only the later months' values read; this build's months are kept there.
+ * Memory: a stat per metric, unit and month, never the values. */
 static int take_series(spc_t *s, char *err, size_t errlen)
 {
     size_t per = s->n_units * s->n_months;
+    char(*codes)[UNIT_CODE_LEN] = NULL;
+    if (s->in->series_memo && s->stats && !(codes = unit_codes(s)))
+        return bench_fail(err, errlen, "out of memory");
+    if (codes)
+        memo_take(s, codes);
     bool again = false;
-    for (int pass = 0; s->stats && pass < 2; pass++) {
+    for (int pass = 0; s->stats && s->from < s->n_months && pass < 2; pass++) {
         for (size_t m = 0; m < s->in->n_metrics; m++)
             for (size_t i = 0; s->cont[m] != SIZE_MAX && i < per; i++) {
+                if (i % s->n_months < s->from)
+                    continue;
                 bench_stat_t *k = &s->stats[s->cont[m] * per + i];
                 bench_stat_init(k, pass == 0 ? s->cells[m * per + i].den : k->seen);
                 bench_stat_want_median(k);
             }
-        if (bench_values(s->in, true, take_one, s, err, errlen) != 0)
+        const char *from_month = s->from > 0 ? s->month_sorted[s->from] : NULL;
+        if (bench_values(s->in, true, from_month, take_one, s, err, errlen) != 0) {
+            free(codes);
             return -1;
+        }
         again = false;
         for (size_t i = 0; i < s->n_cont * per; i++) {
+            if (i % s->n_months < s->from)
+                continue;
             bench_stat_end(&s->stats[i]);
             again |= s->stats[i].seen != s->stats[i].n;
         }
         if (!again)
             break;
     }
+    if (codes)
+        memo_keep(s, codes);
+    free(codes);
     return 0;
 }
 

@@ -456,6 +456,9 @@ static int rebuild(publish_t *ps, PGconn *db, const orgs_t *orgs, const release_
     values.period = period;
     in.read_measures = release_values_read;
     in.reader = &values;
+    if (!ps->series_memo)
+        ps->series_memo = benchmark_series_memo_new(); /* NULL: every build reads every month */
+    in.series_memo = ps->series_memo;
     if (release_actions_load(db, audit, &actions, err, errlen) != 0)
         goto done;
     in.actions = actions.actions;
@@ -1183,6 +1186,7 @@ static int periodic(void *state, PGconn *db, int limit, stage_keys_t *out, char 
     }
     if (ps->values)
         value_cache_round(ps->values);
+    benchmark_series_memo_clear(ps->series_memo);
     ps->cache_dirty = false;
     ps->next_round_xid[0] = '\0';
     memset(ps->phase_ms, 0, sizeof ps->phase_ms);
@@ -1467,6 +1471,7 @@ void publish_stage_clear(publish_t *ps)
     ps->known = false;
     sums_cache_destroy(&ps->cache);
     value_cache_destroy(&ps->values);
+    benchmark_series_memo_destroy(&ps->series_memo);
     ps->cache_dirty = ps->cache_off = false;
     ps->round_xid[0] = '\0';
 }

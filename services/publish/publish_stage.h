@@ -80,6 +80,10 @@ typedef struct {
      * VALUE_CACHE_MAX_BYTES): a failed round forgets the periods it touched. */
     struct value_cache *values;
     size_t values_max;
+    /* The run charts' months the round's builds took so far (benchmark_series_memo_t): each
+     * period rebuilt after another of its audit reads only its own months' values. Cleared at
+     * each round's start (its values are of the round's snapshot); NULL: none yet. */
+    struct benchmark_series_memo *series_memo;
     char round_xid[32], next_round_xid[32];
     /* Where the last round's time went (publish_stage.c, PUBLISH_PHASES), in milliseconds of the
      * wall clock, logged with the round's releases: a round at a steady load must take well

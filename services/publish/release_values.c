@@ -3,6 +3,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "db.h"
 
@@ -53,7 +54,10 @@ static const char *const values_sql[] = {
     "SELECT " VALUE_COLUMNS " FROM " VALUES_OF_CELLS " WHERE x.audit = $1 AND x.period = $2"
     " ORDER BY m.value",
     "SELECT " VALUE_COLUMNS " FROM " VALUES_OF_CELLS " WHERE x.audit = $1 AND x.period <= $2"
-    "   AND x.breakdown = 'all' AND x.month <> '' ORDER BY m.value"};
+    "   AND x.breakdown = 'all' AND x.month <> '' ORDER BY m.value",
+    /* the run charts' from a month on ($3: the months before it taken already) */
+    "SELECT " VALUE_COLUMNS " FROM " VALUES_OF_CELLS " WHERE x.audit = $1 AND x.period <= $2"
+    "   AND x.breakdown = 'all' AND x.month >= $3 ORDER BY m.value"};
 
 typedef struct {
     benchmark_each_measure_t each;
@@ -178,12 +182,29 @@ int release_values_delta(PGconn *db, value_cache_t *c, const char *audit, const 
     return rc;
 }
 
-int release_values_read(void *reader, bool series, benchmark_each_measure_t each, void *ctx,
-                        char *err, size_t errlen)
+/* each() of the values from a month on (from), the others passed over. */
+typedef struct {
+    benchmark_each_measure_t each;
+    void *ctx;
+    const char *from;
+} from_month_t;
+
+static int each_from(void *ctx, const benchmark_measure_t *x)
+{
+    const from_month_t *f = ctx;
+    return x->month && strcmp(x->month, f->from) >= 0 ? f->each(f->ctx, x) : 0;
+}
+
+int release_values_read(void *reader, bool series, const char *from_month,
+                        benchmark_each_measure_t each, void *ctx, char *err, size_t errlen)
 {
     const release_values_t *v = reader;
+    if (!series)
+        from_month = NULL;
     if (v->cache && (series ? v->series : v->own)) {
-        int rc = value_cache_each(v->cache, v->audit, v->period, series, each, ctx);
+        from_month_t f = {each, ctx, from_month};
+        int rc = from_month ? value_cache_each(v->cache, v->audit, v->period, series, each_from, &f)
+                            : value_cache_each(v->cache, v->audit, v->period, series, each, ctx);
         if (rc == 0)
             return 0;
         if (rc < 0) {
@@ -191,7 +212,11 @@ int release_values_read(void *reader, bool series, benchmark_each_measure_t each
             return -1;
         }
     }
-    const char *p[] = {v->audit, v->period};
+    const char *p[] = {v->audit, v->period, from_month};
     hand_t h = {each, ctx};
-    return release_values_rows(v->db, values_sql[series ? 1 : 0], 2, p, hand_row, &h, err, errlen);
+    return release_values_rows(v->db,
+                               values_sql[!series      ? 0
+                                          : from_month ? 2
+                                                       : 1],
+                               from_month ? 3 : 2, p, hand_row, &h, err, errlen);
 }

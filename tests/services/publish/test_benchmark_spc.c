@@ -519,6 +519,132 @@ static void test_independent_check(void **state)
 }
 
 /* text without its lines starting with prefix (a copy). */
+/* A reader of the run charts' values in ascending order of value (as release_values_read hands
+ * them), of the months from from_month on up to last (the period's end), counting the values it
+ * hands. */
+typedef struct {
+    const benchmark_measure_t *m;
+    size_t *order, n, handed;
+    const char *last;
+} counting_t;
+
+static const benchmark_measure_t *sorting;
+
+static int by_value_then_index(const void *a, const void *b)
+{
+    size_t i = *(const size_t *)a, j = *(const size_t *)b;
+    double x = sorting[i].value, y = sorting[j].value;
+    return x < y ? -1 : x > y ? 1 : (i > j) - (i < j);
+}
+
+static int counting_read(void *reader, bool series, const char *from_month,
+                         benchmark_each_measure_t each, void *ctx, char *err, size_t errlen)
+{
+    counting_t *c = reader;
+    for (size_t k = 0; series && k < c->n; k++) {
+        const benchmark_measure_t *x = &c->m[c->order[k]];
+        if ((from_month && strcmp(x->month, from_month) < 0) || strcmp(x->month, c->last) > 0)
+            continue;
+        c->handed++;
+        if (each(ctx, x) != 0) {
+            snprintf(err, errlen, "stopped");
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* The builds of one snapshot's periods in order, with a memo of the run charts' months
+ * (benchmark_series_memo_t), write the same spc.csv and spc_summary.csv as each read alone, and
+ * read each month's values once: 2025Q2's build its 12 months, 2025Q3's and 2025Q4's their 3
+ * each. A trust first seen in 2025Q3 (no unit of 2025Q2's build, so none of the memo's months)
+ * is charted as without the memo; so are a second round's builds once the memo is cleared. Both
+ * ways in: a reader, and the arrays. */
+static void test_months_taken_once(void **state)
+{
+    (void)state;
+    static sim_t s;
+    sim_init(&s, 7);
+    /* R11 first seen in 2025-07 */
+    size_t n = 0;
+    for (size_t i = 0; i < s.n_series; i++)
+        if (strcmp(s.series[i].trust, "R11") != 0 || strcmp(s.series[i].month, "2025-07") >= 0)
+            s.series[n++] = s.series[i];
+    s.n_series = n;
+    n = 0;
+    size_t late = 0; /* values of 2025-07 on */
+    for (size_t i = 0; i < s.n_smeasures; i++)
+        if (strcmp(s.smeasures[i].trust, "R11") != 0 ||
+            strcmp(s.smeasures[i].month, "2025-07") >= 0) {
+            late += strcmp(s.smeasures[i].month, "2025-07") >= 0;
+            s.smeasures[n++] = s.smeasures[i];
+        }
+    s.n_smeasures = n;
+    size_t *order = malloc(n * sizeof *order);
+    assert_non_null(order);
+    for (size_t i = 0; i < n; i++)
+        order[i] = i;
+    sorting = s.smeasures;
+    qsort(order, n, sizeof *order, by_value_then_index);
+    counting_t c = {.m = s.smeasures, .order = order, .n = n};
+    benchmark_series_memo_t *memo = benchmark_series_memo_new(),
+                            *arrays = benchmark_series_memo_new();
+    assert_non_null(memo);
+    assert_non_null(arrays);
+    const char *periods[] = {"2025Q2", "2025Q3", "2025Q4"},
+               *ends[] = {"2025-06", "2025-09", "2025-12"};
+    for (int round = 0; round < 2; round++) {
+        size_t handed = 0;
+        for (int p = 0; p < 3; p++) {
+            benchmark_input_t in = {.audit = "nhfd",
+                                    .period = periods[p],
+                                    .metrics = metrics,
+                                    .n_metrics = 3,
+                                    .min_count = 5,
+                                    .orgs = s.orgs,
+                                    .n_orgs = SIM_TRUSTS,
+                                    .series = s.series,
+                                    .n_series = s.n_series,
+                                    .series_measures = s.smeasures,
+                                    .n_series_measures = s.n_smeasures};
+            char *alone, *alone_summary, *spc, *summary;
+            spc_text(&in, &alone, &alone_summary);
+            in.series_memo = arrays;
+            spc_text(&in, &spc, &summary);
+            assert_string_equal(spc, alone);
+            assert_string_equal(summary, alone_summary);
+            free(spc);
+            free(summary);
+            in.series_measures = NULL;
+            in.n_series_measures = 0;
+            in.read_measures = counting_read;
+            in.reader = &c;
+            in.series_memo = memo;
+            c.handed = 0;
+            c.last = ends[p];
+            spc_text(&in, &spc, &summary);
+            handed += c.handed;
+            assert_string_equal(spc, alone);
+            assert_string_equal(summary, alone_summary);
+            free(spc);
+            free(summary);
+            free(alone);
+            free(alone_summary);
+        }
+        /* every value once: the last build read only 2025Q4's */
+        assert_int_equal(handed, n);
+        assert_true(c.handed < late);
+        assert_true(benchmark_series_memo_bytes(memo) > 0);
+        benchmark_series_memo_clear(memo);
+        benchmark_series_memo_clear(arrays);
+        assert_int_equal(benchmark_series_memo_bytes(memo), 0);
+    }
+    benchmark_series_memo_destroy(&memo);
+    benchmark_series_memo_destroy(&arrays);
+    assert_null(memo);
+    free(order);
+}
+
 static char *without(const char *text, const char *prefix)
 {
     char *out = malloc(strlen(text) + 1), *w = out;
@@ -614,6 +740,7 @@ int main(void)
         cmocka_unit_test(test_refused),
         cmocka_unit_test(test_an_action_starts_a_new_period),
         cmocka_unit_test(test_independent_check),
+        cmocka_unit_test(test_months_taken_once),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

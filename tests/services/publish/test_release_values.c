@@ -144,9 +144,10 @@ static void build(const rows_t *own, const rows_t *series, release_values_t *rea
 }
 
 /* A reader of rows_t's measures in the order they were written (not by value). */
-static int unordered(void *reader, bool series, benchmark_each_measure_t each, void *ctx, char *err,
-                     size_t errlen)
+static int unordered(void *reader, bool series, const char *from_month,
+                     benchmark_each_measure_t each, void *ctx, char *err, size_t errlen)
 {
+    (void)from_month;
     const rows_t *r = reader;
     for (size_t i = 0; !series && i < r->n; i++)
         if (each(ctx, &r->m[i]) != 0) {
@@ -154,6 +155,67 @@ static int unordered(void *reader, bool series, benchmark_each_measure_t each, v
             return -1;
         }
     return 0;
+}
+
+/* The run charts' rows a reader hands, "month value count" each, one line a row, in the order
+ * handed (ascending values: hand_text checks). */
+typedef struct {
+    char text[1 << 16];
+    size_t len;
+    double last; /* the value handed last */
+} handed_t;
+
+static int hand_text(void *ctx, const benchmark_measure_t *x)
+{
+    handed_t *h = ctx;
+    assert_true(h->len == 0 || x->value >= h->last);
+    h->last = x->value;
+    int n = snprintf(h->text + h->len, sizeof h->text - h->len, "%s %.17g %lld\n", x->month,
+                     x->value, x->count);
+    assert_true(n > 0 && (size_t)n < sizeof h->text - h->len);
+    h->len += (size_t)n;
+    return 0;
+}
+
+/* The lines of text whose month (the first field) is from on, in order. */
+static void lines_from(const char *text, const char *from, handed_t *out)
+{
+    out->len = 0;
+    out->text[0] = '\0';
+    for (const char *p = text; *p;) {
+        const char *end = strchr(p, '\n');
+        size_t n = (size_t)(end - p) + 1;
+        if (strncmp(p, from, strlen(from)) >= 0) {
+            memcpy(out->text + out->len, p, n);
+            out->len += n;
+            out->text[out->len] = '\0';
+        }
+        p += n;
+    }
+}
+
+static int by_line(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* text's lines sorted, in place (rows of equal value come in either order). */
+static void sort_lines(handed_t *h)
+{
+    static char copy[sizeof h->text];
+    static char *line[4096];
+    size_t n = 0;
+    memcpy(copy, h->text, h->len + 1);
+    for (char *p = copy; *p && n < 4096;) {
+        char *end = strchr(p, '\n');
+        *end = '\0';
+        line[n++] = p;
+        p = end + 1;
+    }
+    qsort(line, n, sizeof *line, by_line);
+    h->len = 0;
+    for (size_t i = 0; i < n; i++)
+        h->len += (size_t)snprintf(h->text + h->len, sizeof h->text - h->len, "%s\n", line[i]);
 }
 
 /* The value in the first column of sql's first row. */
@@ -273,6 +335,45 @@ static void test_streamed_values(void **state)
     for (int k = 0; k < N_TRUSTS; k++)
         check_area(db, &streamed, trusts[k]);
     check_area(db, &streamed, NULL);
+
+    /* the run charts' values from a month on: the same rows in the same order as all of them
+     * less the earlier months' (the months before taken from a memo: test_benchmark_spc.c) */
+    static handed_t all, from, want;
+    pg_fixture_exec(db, "BEGIN");
+    assert_int_equal(release_values_read(&reader, true, NULL, hand_text, &all, err, sizeof err), 0);
+    assert_int_equal(
+        release_values_read(&reader, true, months[2], hand_text, &from, err, sizeof err), 0);
+    pg_fixture_exec(db, "COMMIT");
+    lines_from(all.text, months[2], &want);
+    assert_true(want.len > 0 && want.len < all.len);
+    sort_lines(&want); /* rows of equal value come in either order */
+    sort_lines(&from);
+    assert_string_equal(from.text, want.text);
+    /* a second build of the period with a memo of the first's months: the same run charts */
+    benchmark_series_memo_t *memo = benchmark_series_memo_new();
+    assert_non_null(memo);
+    for (int k = 0; k < 2; k++) {
+        benchmark_input_t with = {.audit = AUDIT,
+                                  .period = PERIOD,
+                                  .metrics = metrics,
+                                  .n_metrics = 2,
+                                  .cells = own.cells,
+                                  .n_cells = own.n_cells,
+                                  .series = series.cells,
+                                  .n_series = series.n_cells,
+                                  .read_measures = release_values_read,
+                                  .reader = &reader,
+                                  .series_memo = memo};
+        char *spc_memo, *summary;
+        pg_fixture_exec(db, "BEGIN");
+        if (benchmark_spc_text(&with, &spc_memo, &summary, err, sizeof err) != 0)
+            fail_msg("%s", err);
+        pg_fixture_exec(db, "COMMIT");
+        assert_string_equal(spc_memo, spc_held);
+        free(spc_memo);
+        free(summary);
+    }
+    benchmark_series_memo_destroy(&memo);
 
     /* values out of order are refused, not summed wrong */
     benchmark_input_t in = {.audit = AUDIT,
