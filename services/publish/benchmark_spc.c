@@ -345,39 +345,47 @@ size_t benchmark_series_memo_bytes(const benchmark_series_memo_t *m)
     return m ? m->cap * sizeof *m->entries + m->key_bytes : 0;
 }
 
-/* A memo key: the parts joined by a unit separator (no code or month holds one). Returns false
- * when they do not fit. */
-static bool memo_key(char *out, size_t len, const char *audit, const char *metric, const char *unit,
-                     const char *month)
+/* A unit as a memo key names it: kind 'E' England, 'R' a region, 'T' a trust, and its name (the
+ * spc_t's maps' own strings, whole). */
+typedef struct {
+    char kind;
+    const char *name;
+} memo_unit_t;
+
+/* The units' names, by unit: a new array of n_units (the caller frees it), or NULL when out of
+ * memory. */
+static memo_unit_t *memo_units(const spc_t *s)
 {
-    audit = audit ? audit : "";
-    int n = metric ? snprintf(out, len, "%s\x1f%s\x1f%s\x1f%s", audit, metric, unit, month)
-                   : snprintf(out, len, "%s\x1f%s", audit, month);
-    return n > 0 && (size_t)n < len;
+    memo_unit_t *names = calloc(s->n_units ? s->n_units : 1, sizeof *names);
+    if (!names)
+        return NULL;
+    names[0] = (memo_unit_t){'E', ""};
+    for (size_t r = 0; r < s->n_regions; r++)
+        names[1 + s->region_order[r]] = (memo_unit_t){'R', str_map_key(s->regions, r)};
+    for (size_t t = 0; t < s->n_trusts; t++)
+        names[1 + s->n_regions + s->trust_order[t]] = (memo_unit_t){'T', str_map_key(s->trusts, t)};
+    return names;
 }
 
-/* The units' codes, by unit: a new array of n_units strings of UNIT_CODE_LEN (the caller frees
- * it), or NULL when out of memory. */
-#define UNIT_CODE_LEN 64
-static char (*unit_codes(const spc_t *s))[UNIT_CODE_LEN]
+/* A memo key: the parts joined by a unit separator (no code or month holds one); a month's
+ * (metric NULL): audit and month. Returns false when they do not fit: memo_keep then leaves the
+ * month out (none of its keys is read back), and memo_take reads a unit's key only in a month
+ * memo_keep put whole. */
+static bool memo_key(char *out, size_t len, const char *audit, const char *metric,
+                     const memo_unit_t *unit, const char *month)
 {
-    char(*codes)[UNIT_CODE_LEN] = calloc(s->n_units ? s->n_units : 1, sizeof *codes);
-    if (!codes)
-        return NULL;
-    for (size_t r = 0; r < s->n_regions; r++)
-        snprintf(codes[1 + s->region_order[r]], UNIT_CODE_LEN, "R%s", str_map_key(s->regions, r));
-    for (size_t t = 0; t < s->n_trusts; t++)
-        snprintf(codes[1 + s->n_regions + s->trust_order[t]], UNIT_CODE_LEN, "T%s",
-                 str_map_key(s->trusts, t));
-    snprintf(codes[0], UNIT_CODE_LEN, "E");
-    return codes;
+    audit = audit ? audit : "";
+    int n = metric ? snprintf(out, len, "%s\x1f%s\x1f%c%s\x1f%s", audit, metric, unit->kind,
+                              unit->name, month)
+                   : snprintf(out, len, "%s\x1f%s", audit, month);
+    return n > 0 && (size_t)n < len;
 }
 
 /* Takes from in->series_memo the stats of the months, from the first on, that it holds whole:
  * s->from their count. A unit the memo has no entry for in such a month had no cell and no value
  * in it (it was not a unit of the build that took it): its stat is what a pass over no values
  * gives. */
-static void memo_take(spc_t *s, char (*codes)[UNIT_CODE_LEN])
+static void memo_take(spc_t *s, const memo_unit_t *units)
 {
     const benchmark_series_memo_t *memo = s->in->series_memo;
     s->from = 0;
@@ -394,7 +402,7 @@ static void memo_take(spc_t *s, char (*codes)[UNIT_CODE_LEN])
             for (size_t r = 0; r < s->from; r++) {
                 size_t i = u * s->n_months + r;
                 bench_stat_t *k = &s->stats[s->cont[m] * per + i];
-                size_t e = memo_key(key, sizeof key, s->in->audit, s->in->metrics[m].id, codes[u],
+                size_t e = memo_key(key, sizeof key, s->in->audit, s->in->metrics[m].id, &units[u],
                                     s->month_sorted[r])
                                ? str_map_get(memo->keys, key)
                                : STR_MAP_MISSING;
@@ -413,7 +421,7 @@ static void memo_take(spc_t *s, char (*codes)[UNIT_CODE_LEN])
  * the build met every value of each month up to its period's end). A memo past
  * SERIES_MEMO_MAX_BYTES, or out of memory, keeps what it held: the later builds read the months
  * it lacks. */
-static void memo_keep(spc_t *s, char (*codes)[UNIT_CODE_LEN])
+static void memo_keep(spc_t *s, const memo_unit_t *units)
 {
     benchmark_series_memo_t *memo = s->in->series_memo;
     if (!memo || !s->stats || s->from >= s->n_months)
@@ -430,7 +438,7 @@ static void memo_keep(spc_t *s, char (*codes)[UNIT_CODE_LEN])
         for (size_t m = 0; m < s->in->n_metrics; m++)
             for (size_t u = 0; s->cont[m] != SIZE_MAX && u < s->n_units; u++) {
                 size_t i = u * s->n_months + r, e;
-                if (!memo_key(key, sizeof key, s->in->audit, s->in->metrics[m].id, codes[u],
+                if (!memo_key(key, sizeof key, s->in->audit, s->in->metrics[m].id, &units[u],
                               s->month_sorted[r]))
                     return;
                 int put = str_map_put(memo->keys, key, &e);
@@ -467,11 +475,11 @@ static void memo_keep(spc_t *s, char (*codes)[UNIT_CODE_LEN])
 static int take_series(spc_t *s, char *err, size_t errlen)
 {
     size_t per = s->n_units * s->n_months;
-    char(*codes)[UNIT_CODE_LEN] = NULL;
-    if (s->in->series_memo && s->stats && !(codes = unit_codes(s)))
+    memo_unit_t *units = NULL;
+    if (s->in->series_memo && s->stats && !(units = memo_units(s)))
         return bench_fail(err, errlen, "out of memory");
-    if (codes)
-        memo_take(s, codes);
+    if (units)
+        memo_take(s, units);
     bool again = false;
     for (int pass = 0; s->stats && s->from < s->n_months && pass < 2; pass++) {
         for (size_t m = 0; m < s->in->n_metrics; m++)
@@ -484,7 +492,7 @@ static int take_series(spc_t *s, char *err, size_t errlen)
             }
         const char *from_month = s->from > 0 ? s->month_sorted[s->from] : NULL;
         if (bench_values(s->in, true, from_month, take_one, s, err, errlen) != 0) {
-            free(codes);
+            free(units);
             return -1;
         }
         again = false;
@@ -497,9 +505,9 @@ static int take_series(spc_t *s, char *err, size_t errlen)
         if (!again)
             break;
     }
-    if (codes)
-        memo_keep(s, codes);
-    free(codes);
+    if (units)
+        memo_keep(s, units);
+    free(units);
     return 0;
 }
 
