@@ -336,7 +336,8 @@ static int store(PGconn *db, const link_ident_t *ids, const link_batch_keys_t *b
         "   JOIN np ON np.ord = -s.pid),"
         " h AS (INSERT INTO linkage.block (key, patient_id, nhs_number, forename, surname, dob,"
         "   sex, postcode) SELECT * FROM unnest($10::text[], $11::bigint[], $12::text[],"
-        "   $13::text[], $14::text[], $15::text[], $16::text[], $17::text[]) ON CONFLICT DO NOTHING)"
+        "   $13::text[], $14::text[], $15::text[], $16::text[], $17::text[]) ON CONFLICT DO "
+        "NOTHING)"
         " SELECT ord, patient_id FROM np ORDER BY ord",
         17, pv, err, errlen);
     if (!r)
@@ -356,32 +357,31 @@ done:
     return rc;
 }
 
-/* One group of a batch's records (patient_index_assign) against the index, its keys locked:
- * candidates read, link_assign, new patients and identifiers stored, merges made. *rows receives
- * the candidate rows read (usable or not). As patient_index_assign otherwise. */
+/* One group of a batch's records (patient_index_assign) against the index, its keys locked (bk,
+ * and keys their text[] literal): candidates read, link_assign, new patients and identifiers
+ * stored, merges made. *rows receives the candidate rows read (usable or not). As
+ * patient_index_assign otherwise. */
 static int assign_group(PGconn *db, const link_params_t *p, const link_ident_t *ids, size_t n,
-                        patient_match_t *out, link_merge_t **merges, size_t *nmerges, size_t *rows,
-                        char *err, size_t errlen)
+                        const link_batch_keys_t *bk, const char *keys, patient_match_t *out,
+                        link_merge_t **merges, size_t *nmerges, size_t *rows, char *err,
+                        size_t errlen)
 {
-    link_batch_keys_t bk;
-    strbuf_t keys, large;
-    strbuf_init(&keys);
+    strbuf_t large;
     strbuf_init(&large);
     link_candidate_t *cand = NULL;
     int rc = -1;
     size_t ncand = 0;
     *rows = 0;
-    if (link_batch_keys_build(ids, n, &bk) != 0 || keys_literal(&bk, &keys) != 0 ||
-        large_literal(&bk, &large) != 0) {
+    if (large_literal(bk, &large) != 0) {
         snprintf(err, errlen, "out of memory");
         goto done;
     }
-    if (bk.nsorted > 0) {
-        PGresult *r = find_candidates(db, keys.s, large.s, err, errlen);
+    if (bk->nsorted > 0) {
+        PGresult *r = find_candidates(db, keys, large.s, err, errlen);
         if (!r)
             goto done;
         *rows = (size_t)PQntuples(r);
-        int used = usable_candidates(r, &bk, &cand, &ncand, err, errlen);
+        int used = usable_candidates(r, bk, &cand, &ncand, err, errlen);
         /* the rows are copied: their result (as large as the candidates) is not held while the
          * group is scored and stored */
         PQclear(r);
@@ -390,18 +390,16 @@ static int assign_group(PGconn *db, const link_params_t *p, const link_ident_t *
     }
     patient_merge_reader_t reader = {db, ""};
     const link_held_t held = {patient_merge_sets, &reader};
-    if (link_assign(p, ids, n, &bk, cand, ncand, &held, out, merges, nmerges) != 0) {
+    if (link_assign(p, ids, n, bk, cand, ncand, &held, out, merges, nmerges) != 0) {
         snprintf(err, errlen, "%s", reader.err[0] ? reader.err : "out of memory");
         goto done;
     }
-    if (store(db, ids, &bk, out, n, err, errlen) != 0 ||
+    if (store(db, ids, bk, out, n, err, errlen) != 0 ||
         (merges && patient_merge_index(db, *merges, *nmerges, err, errlen) != 0))
         goto done;
     rc = 0;
 done:
     free(cand);
-    link_batch_keys_free(&bk);
-    strbuf_free(&keys);
     strbuf_free(&large);
     if (rc != 0 && merges) {
         free(*merges);
@@ -458,9 +456,10 @@ int patient_index_assign(PGconn *db, const link_params_t *p, const link_ident_t 
     }
     if (n == 0)
         return 0;
-    link_batch_keys_t bk;
-    strbuf_t keys;
+    link_batch_keys_t bk, gbk = {0};
+    strbuf_t keys, gkeys;
     strbuf_init(&keys);
+    strbuf_init(&gkeys);
     link_merge_t *all = NULL;
     size_t nall = 0;
     int rc = -1;
@@ -472,13 +471,22 @@ int patient_index_assign(PGconn *db, const link_params_t *p, const link_ident_t 
      * lock while holding others out of order */
     if (bk.nsorted > 0 && patient_index_lock_keys(db, keys.s, err, errlen) != 0)
         goto done;
-    link_batch_keys_free(&bk);
-    strbuf_free(&keys);
     size_t groups = group_count(n), from = 0;
     for (size_t g = 0; g < groups; g++) {
         size_t upto = n * (g + 1) / groups, rows = 0, ngm = 0;
         link_merge_t *gm = NULL;
-        if (assign_group(db, p, ids + from, upto - from, out + from, merges ? &gm : NULL,
+        /* one group: the batch's keys; else the group's own */
+        if (groups > 1) {
+            link_batch_keys_free(&gbk);
+            strbuf_reset(&gkeys);
+            if (link_batch_keys_build(ids + from, upto - from, &gbk) != 0 ||
+                keys_literal(&gbk, &gkeys) != 0) {
+                snprintf(err, errlen, "out of memory");
+                goto done;
+            }
+        }
+        if (assign_group(db, p, ids + from, upto - from, groups > 1 ? &gbk : &bk,
+                         groups > 1 ? gkeys.s : keys.s, out + from, merges ? &gm : NULL,
                          merges ? &ngm : NULL, &rows, err, errlen) != 0)
             goto done;
         double per = (double)rows / (double)(upto - from);
@@ -506,7 +514,9 @@ int patient_index_assign(PGconn *db, const link_params_t *p, const link_ident_t 
     rc = 0;
 done:
     link_batch_keys_free(&bk);
+    link_batch_keys_free(&gbk);
     strbuf_free(&keys);
+    strbuf_free(&gkeys);
     free(all);
     return rc;
 }
