@@ -92,11 +92,13 @@ typedef struct {
 /* Hands one measure to the builder (benchmark_measure_reader_t); its strings need live only for
  * the call. Returns 0, or -1 to stop. */
 typedef int (*benchmark_each_measure_t)(void *ctx, const benchmark_measure_t *x);
-/* Reads a release's values (series false: the period's measures; true: its series_measures, of
- * the months from from_month on: NULL for all) and hands each to each(ctx, x) in ascending order
- * of value (SQL's ORDER BY value), so that nobody holds them all: benchmark_build takes the few
- * order statistics and sums each row needs as they pass (one pass; a second one for a mean's
- * squares). Returns 0, or -1 with err (each() failing included: the builder then says why). */
+/* Reads a release's values (series false: the period's measures; true: its series_measures) and
+ * hands each to each(ctx, x) in ascending order of value (SQL's ORDER BY value), so that nobody
+ * holds them all: benchmark_build takes the few order statistics and sums each row needs as they
+ * pass (one pass; a second one for a mean's squares). from_month (series only; NULL: none): the
+ * builder needs the months from it on only and passes over any earlier one handed, so a reader
+ * may leave those out (publish's SQL does). Returns 0, or -1 with err (each() failing included:
+ * the builder then says why). */
 typedef int (*benchmark_measure_reader_t)(void *reader, bool series, const char *from_month,
                                           benchmark_each_measure_t each, void *ctx, char *err,
                                           size_t errlen);

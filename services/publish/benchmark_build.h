@@ -154,9 +154,10 @@ void bench_stat_squares(bench_stat_t *s);
 typedef int (*bench_take_t)(void *ctx, size_t i, const benchmark_measure_t *x, char *why,
                             size_t whylen);
 /* Hands in's measures (series: its series_measures of the months from from_month on, NULL for
- * all) to take(ctx, ...) in ascending order of value: from in->read_measures, the order checked,
- * or the arrays sorted by value (their order among equal values kept). Returns 0, or -1 with err
- * (take's why when it failed). */
+ * all; this is where the earlier months are passed over, whatever a reader hands) to take(ctx,
+ * ...) in ascending order of value: from in->read_measures, the order checked, or the arrays
+ * sorted by value (their order among equal values kept). Returns 0, or -1 with err (take's why
+ * when it failed). */
 int bench_values(const benchmark_input_t *in, bool series, const char *from_month,
                  bench_take_t take, void *ctx, char *err, size_t errlen);
 /* A figure as the files print it: 6 decimal places, empty when !has or not finite, never

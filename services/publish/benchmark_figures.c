@@ -401,10 +401,18 @@ double bench_stat_value(const bench_stat_t *s, benchmark_kind_t kind)
     return s->sum / (double)n;
 }
 
-/* The measures handed on to a bench_take_t, counted, their order checked. */
+/* Whether x is of a month from from on (from NULL: every measure is). */
+static bool from_month_on(const benchmark_measure_t *x, const char *from)
+{
+    return !from || (x->month && strcmp(x->month, from) >= 0);
+}
+
+/* The measures handed on to a bench_take_t (those of the months from `from` on), counted, their
+ * order checked. */
 typedef struct {
     bench_take_t take;
     void *ctx;
+    const char *from;
     size_t i;
     bool unordered;
     double last, next; /* the last value; the one found below it */
@@ -414,6 +422,8 @@ typedef struct {
 static int pass_one(void *ctx, const benchmark_measure_t *x)
 {
     passing_t *p = ctx;
+    if (!from_month_on(x, p->from))
+        return 0;
     if (p->i > 0 && x->value < p->last) {
         p->unordered = true;
         p->next = x->value;
@@ -439,9 +449,9 @@ static int by_value(const void *pa, const void *pb)
 int bench_values(const benchmark_input_t *in, bool series, const char *from_month,
                  bench_take_t take, void *ctx, char *err, size_t errlen)
 {
-    passing_t p = {.take = take, .ctx = ctx};
     if (!series)
         from_month = NULL;
+    passing_t p = {.take = take, .ctx = ctx, .from = from_month};
     if (in->read_measures) {
         if (in->read_measures(in->reader, series, from_month, pass_one, &p, err, errlen) == 0)
             return 0;
@@ -457,7 +467,7 @@ int bench_values(const benchmark_input_t *in, bool series, const char *from_mont
         return bench_fail(err, errlen, "out of memory");
     size_t m = 0;
     for (size_t i = 0; i < n; i++)
-        if (!from_month || (x[i].month && strcmp(x[i].month, from_month) >= 0))
+        if (from_month_on(&x[i], from_month))
             order[m++] = (placed_t){x[i].value, i};
     n = m;
     qsort(order, n, sizeof *order, by_value);

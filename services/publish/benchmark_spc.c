@@ -284,8 +284,6 @@ static int take_one(void *ctx, size_t i, const benchmark_measure_t *x, char *why
     const spc_placed_t *p = placed_of(s, i, x, &fresh, why, whylen);
     if (!p)
         return -1;
-    if (p->month < s->from)
-        return 0;
     for (int k = 0; k < 3; k++) {
         cell_at(s, p->m, p->u[k], p->month)->present = true;
         if (s->cont[p->m] != SIZE_MAX)
@@ -444,16 +442,9 @@ static void memo_keep(spc_t *s, const memo_unit_t *units)
                 int put = str_map_put(memo->keys, key, &e);
                 if (put < 0)
                     return;
-                if (e >= memo->cap) {
-                    size_t cap = memo->cap ? 2 * memo->cap : 1024;
-                    while (cap <= e)
-                        cap *= 2;
-                    memo_entry_t *grown = realloc(memo->entries, cap * sizeof *grown);
-                    if (!grown)
-                        return;
-                    memo->entries = grown;
-                    memo->cap = cap;
-                }
+                if (array_grow((void **)&memo->entries, &memo->cap, e + 1, sizeof *memo->entries) !=
+                    0)
+                    return;
                 if (put == 1)
                     memo->key_bytes += strlen(key) + 1 + 24;
                 memo->entries[e] =

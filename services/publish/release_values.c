@@ -3,7 +3,6 @@
 
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 
 #include "db.h"
 
@@ -182,19 +181,6 @@ int release_values_delta(PGconn *db, value_cache_t *c, const char *audit, const 
     return rc;
 }
 
-/* each() of the values from a month on (from), the others passed over. */
-typedef struct {
-    benchmark_each_measure_t each;
-    void *ctx;
-    const char *from;
-} from_month_t;
-
-static int each_from(void *ctx, const benchmark_measure_t *x)
-{
-    const from_month_t *f = ctx;
-    return x->month && strcmp(x->month, f->from) >= 0 ? f->each(f->ctx, x) : 0;
-}
-
 int release_values_read(void *reader, bool series, const char *from_month,
                         benchmark_each_measure_t each, void *ctx, char *err, size_t errlen)
 {
@@ -202,9 +188,8 @@ int release_values_read(void *reader, bool series, const char *from_month,
     if (!series)
         from_month = NULL;
     if (v->cache && (series ? v->series : v->own)) {
-        from_month_t f = {each, ctx, from_month};
-        int rc = from_month ? value_cache_each(v->cache, v->audit, v->period, series, each_from, &f)
-                            : value_cache_each(v->cache, v->audit, v->period, series, each, ctx);
+        /* every month held: the builder passes over those before from_month */
+        int rc = value_cache_each(v->cache, v->audit, v->period, series, each, ctx);
         if (rc == 0)
             return 0;
         if (rc < 0) {

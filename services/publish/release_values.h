@@ -64,9 +64,10 @@ int release_values_delta(PGconn *db, value_cache_t *c, const char *audit, const 
 
 /* benchmark_measure_reader_t over metric.measure (reader a release_values_t): series false, the
  * period's rows (every breakdown and month); true, the breakdown "all" rows of every month of the
- * periods up to it (the run charts'), of the months from from_month on (NULL: all; SQL leaves the
- * earlier months' cells out before their values are joined); from the cache where held, the same
- * rows in the same order of value. */
+ * periods up to it (the run charts'); from the cache where held (every month: the builder passes
+ * over those before from_month), else from SQL, which leaves the cells of the months before
+ * from_month (NULL: none) out before their values are joined; the same rows in the same order of
+ * value. */
 int release_values_read(void *reader, bool series, const char *from_month,
                         benchmark_each_measure_t each, void *ctx, char *err, size_t errlen);
 
