@@ -26,6 +26,12 @@ typedef struct {
     double at_ms;                /* and when it was taken (value_cache_snapshot) */
 } held_t;
 
+/* How many rows a period not held had at least, when last held or crowded out. */
+typedef struct {
+    const char *audit, *period; /* the cache's strings */
+    size_t rows;
+} seen_t;
+
 struct value_cache {
     str_map_t *strings;
     /* the cells' keys interned (by their ids in hex, key_ids): kept while periods are held,
@@ -39,6 +45,8 @@ struct value_cache {
     size_t n_held, cap_held;
     const char **too_big; /* pairs: audit, period */
     size_t n_too_big, cap_too_big;
+    seen_t *seen; /* the rows of periods not held as last known (value_cache_fits) */
+    size_t n_seen, cap_seen;
     unsigned long round;
     char xmin[24]; /* the current round's snapshot ("": none given) */
     double at_ms;
@@ -62,7 +70,7 @@ void value_cache_clear(value_cache_t *c)
     for (size_t i = 0; c && i < c->n_held; i++)
         free(c->held[i].rows);
     if (c)
-        c->n_held = c->n_too_big = 0;
+        c->n_held = c->n_too_big = c->n_seen = 0;
 }
 
 void value_cache_destroy(value_cache_t **c)
@@ -72,6 +80,7 @@ void value_cache_destroy(value_cache_t **c)
     value_cache_clear(*c);
     free((*c)->held);
     free((*c)->too_big);
+    free((*c)->seen);
     free((*c)->keys);
     str_map_destroy(&(*c)->key_ids);
     str_map_destroy(&(*c)->strings);
@@ -106,8 +115,29 @@ void value_cache_snapshot(value_cache_t *c, const char *xmin, double now_ms)
     c->at_ms = now_ms;
 }
 
+static seen_t *seen_of(const value_cache_t *c, const char *audit, const char *period)
+{
+    for (size_t i = 0; i < c->n_seen; i++)
+        if (strcmp(c->seen[i].audit, audit) == 0 && strcmp(c->seen[i].period, period) == 0)
+            return &c->seen[i];
+    return NULL;
+}
+
+/* Remembers that (audit, period; the cache's strings) has at least rows rows. Out of memory:
+ * not remembered (the period is read again, and crowded out again). */
+static void note_rows(value_cache_t *c, const char *audit, const char *period, size_t rows)
+{
+    seen_t *s = seen_of(c, audit, period);
+    if (!s && array_grow((void **)&c->seen, &c->cap_seen, c->n_seen + 1, sizeof *c->seen) == 0)
+        s = &c->seen[c->n_seen++];
+    if (s)
+        *s = (seen_t){audit, period, rows};
+}
+
+/* Forgets the period held at i, remembering its rows. */
 static void forget(value_cache_t *c, size_t i)
 {
+    note_rows(c, c->held[i].audit, c->held[i].period, c->held[i].n);
     free(c->held[i].rows);
     c->held[i] = c->held[--c->n_held];
 }
@@ -158,21 +188,44 @@ size_t value_cache_budget(const value_cache_t *c)
     return c->budget;
 }
 
+static bool is(const held_t *h, const char *audit, const char *period)
+{
+    return strcmp(h->audit, audit) == 0 && strcmp(h->period, period) == 0;
+}
+
+/* The bytes of the rows held of periods the current round has used, other than (audit, period). */
+static size_t round_bytes(const value_cache_t *c, const char *audit, const char *period)
+{
+    size_t b = 0;
+    for (size_t i = 0; i < c->n_held; i++)
+        if (c->held[i].used == c->round && !is(&c->held[i], audit, period))
+            b += c->held[i].n * sizeof(value_row_t);
+    return b;
+}
+
 void value_cache_batch(const value_cache_t *c, const char *audit, const char *period,
                        value_batch_t *b)
 {
-    *b = (value_batch_t){.limit = c->budget ? c->budget : 1, .audit = audit, .period = period};
+    size_t taken = round_bytes(c, audit, period);
+    size_t room = c->budget > taken ? c->budget - taken : 0;
+    *b = (value_batch_t){
+        .limit = room ? room : 1, .crowded = room < c->budget, .audit = audit, .period = period};
 }
 
-/* Forgets least recently used periods other than (audit, period) while they, what is held of
- * (audit, period) and extra bytes are past the budget. */
+bool value_cache_fits(const value_cache_t *c, const char *audit, const char *period)
+{
+    const seen_t *s = seen_of(c, audit, period);
+    return !s || s->rows * sizeof(value_row_t) + round_bytes(c, audit, period) <= c->budget;
+}
+
+/* Forgets least recently used periods the round has not used, other than (audit, period), while
+ * they, what is held of (audit, period) and extra bytes are past the budget. */
 static void make_room(value_cache_t *c, const char *audit, const char *period, size_t extra)
 {
     while (c->n_held > 0 && value_cache_bytes(c) + extra > c->budget) {
         size_t lru = SIZE_MAX;
         for (size_t i = 0; i < c->n_held; i++)
-            if (!(audit && strcmp(c->held[i].audit, audit) == 0 &&
-                  strcmp(c->held[i].period, period) == 0) &&
+            if (c->held[i].used != c->round && !is(&c->held[i], audit, period) &&
                 (lru == SIZE_MAX || c->held[i].used < c->held[lru].used))
                 lru = i;
         if (lru == SIZE_MAX)
@@ -294,8 +347,9 @@ int value_cache_mark_too_big(value_cache_t *c, const char *audit, const char *pe
 }
 
 /* A period just brought up to the round: used and touched by it, of its snapshot; then least
- * recently used periods forgotten while past the budget, and the period marked too big when it
- * alone is past it. Returns 0, or -1 when out of memory. */
+ * recently used periods the round has not used forgotten while past the budget; the period marked
+ * too big when it alone is past it, or forgotten when the round's other periods leave it no room.
+ * Returns 0, or -1 when out of memory. */
 static int put_done(value_cache_t *c, held_t *h)
 {
     h->used = h->touched = c->round;
@@ -303,9 +357,32 @@ static int put_done(value_cache_t *c, held_t *h)
     h->at_ms = c->at_ms;
     const char *audit = h->audit, *period = h->period;
     make_room(c, audit, period, 0);
-    if (value_cache_bytes(c) > c->budget && value_cache_mark_too_big(c, audit, period) != 0)
-        return -1;
+    if (value_cache_bytes(c) <= c->budget)
+        return 0;
+    if (h->n * sizeof(value_row_t) > c->budget)
+        return value_cache_mark_too_big(c, audit, period);
+    forget(c, (size_t)(h - c->held));
     return 0;
+}
+
+int value_cache_give_up(value_cache_t *c, value_batch_t *b)
+{
+    int rc = 0;
+    held_t *h;
+    if (!b->crowded || (b->n + 1) * sizeof(value_row_t) > c->budget) {
+        rc = value_cache_mark_too_big(c, b->audit, b->period);
+    } else if ((h = find(c, b->audit, b->period))) {
+        forget(c, (size_t)(h - c->held)); /* a delta: the rows held are what it has at least */
+    } else {
+        size_t ia, ip;
+        if (str_map_put(c->strings, b->audit, &ia) < 0 ||
+            str_map_put(c->strings, b->period, &ip) < 0)
+            rc = -1;
+        else
+            note_rows(c, str_map_key(c->strings, ia), str_map_key(c->strings, ip), b->n + 1);
+    }
+    value_batch_free(b);
+    return rc;
 }
 
 /* The period's first kept rows (in order), then add's n sorted rows merged in from the end.

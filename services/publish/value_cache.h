@@ -19,9 +19,17 @@
  * of metric.measure written since (release_values_delta).
  *
  * Memory: bounded by a budget (bytes of the rows held): past it, whole periods are forgotten,
- * least recently used first; a period whose rows alone would not fit is marked too big and is not
- * held again (until value_cache_clear): its builds stream its values (release_values.h). The
- * holder forgets what a failed round touched (value_cache_drop_touched). */
+ * least recently used first, but never one the current round has used (its builds are still to
+ * come: forgetting it to hold another would read it again, whole, in the same round). A period
+ * that does not fit beside the round's own is not held in that round (crowded out: its builds
+ * stream its values, release_values.h), and the cache remembers how many rows it has at least, so
+ * that a later round does not begin to read it only to stop at the room left (value_cache_fits).
+ * A period whose rows alone would not fit is marked too big and is not held again (until
+ * value_cache_clear). The holder forgets what a failed round touched (value_cache_drop_touched).
+ *
+ * Why: at a million NHFD records a year's four quarters take about 70 MB of rows, so that at most
+ * one fits; before, each round read every quarter whole into the cache, each evicting the one read
+ * before it, and then streamed them again for their builds. */
 #ifndef NCAP_VALUE_CACHE_H
 #define NCAP_VALUE_CACHE_H
 
@@ -53,6 +61,7 @@ typedef struct {
     value_row_t *rows;
     size_t n, cap;
     size_t limit;               /* bytes; 0: none */
+    bool crowded;               /* the limit is below the budget: the round's periods take room */
     const char *audit, *period; /* whose rows: the other periods make room as it grows */
     /* per key column, the string interned last (rows of a cell come together) and its id; the
      * number of the key interned last (has_last: one was) */
@@ -97,11 +106,21 @@ bool value_cache_too_big(const value_cache_t *c, const char *audit, const char *
 size_t value_cache_bytes(const value_cache_t *c);
 size_t value_cache_budget(const value_cache_t *c);
 
-/* An empty batch for the rows of (audit, period; strings that outlive it), its limit the budget:
- * a period whose rows alone are more is not held. As it grows, least recently used periods
- * other than this one are forgotten to keep what is held and the batch within the budget. */
+/* An empty batch for the rows of (audit, period; strings that outlive it), its limit the budget
+ * less the rows held of the other periods the round has used (crowded when that is less than the
+ * budget): a period whose rows alone are more is not held. As it grows, least recently used
+ * periods the round has not used are forgotten to keep what is held and the batch within the
+ * budget. */
 void value_cache_batch(const value_cache_t *c, const char *audit, const char *period,
                        value_batch_t *b);
+/* Whether (audit, period), not held, may fit beside the periods the round has used: false when
+ * the rows it had when last held or last crowded out (value_cache_give_up) would not. */
+bool value_cache_fits(const value_cache_t *c, const char *audit, const char *period);
+/* A read of b's period stopped at b's limit (value_cache_add returned 1): the period is marked
+ * too big when its rows alone pass the budget; otherwise (crowded out by the round's periods) it
+ * is forgotten if held and remembered as having more rows than b. b is freed. Returns 0, or -1
+ * when out of memory. */
+int value_cache_give_up(value_cache_t *c, value_batch_t *b);
 /* Adds a row to b, its strings (key: trust, site, metric, breakdown, category, month) and the key
  * they make interned. Returns 0, 1 when b is past its limit (the period too big: stop), or -1 when
  * out of memory, a count is outside 0..UINT32_MAX or the strings are more than 16-bit ids can
@@ -113,15 +132,17 @@ void value_batch_free(value_batch_t *b);
 int value_cache_mark_too_big(value_cache_t *c, const char *audit, const char *period);
 
 /* Puts b's rows (taken: b is emptied) as the whole of (audit, period)'s (held or not), then
- * forgets least recently used periods while past the budget, and marks the period too big when it
- * alone is past it. Returns 0, or -1 when out of memory. */
+ * forgets least recently used periods the round has not used while past the budget; the period is
+ * marked too big when it alone is past it, or forgotten (crowded out) when still past it beside
+ * the round's periods. Returns 0, or -1 when out of memory. */
 int value_cache_put(value_cache_t *c, const char *audit, const char *period, value_batch_t *b);
 
 /* Brings the held (audit, period) up to the current round from what changed since its snapshot
  * (both taken: emptied): the keys of set's rows get their counts (those not held added), then the
  * keys of gone's rows (counts ignored) not in set are dropped; a key in both is set's. Then as
- * value_cache_put: the period of the round's snapshot, least recently used periods forgotten while
- * past the budget, the period marked too big when it alone is past it. Returns 0, 1 when the
+ * value_cache_put: the period of the round's snapshot, least recently used periods the round has
+ * not used forgotten while past the budget, the period marked too big when it alone is past it or
+ * forgotten when crowded out. Returns 0, 1 when the
  * period is not held (nothing done), or -1 when out of memory (the period forgotten). */
 int value_cache_apply(value_cache_t *c, const char *audit, const char *period, value_batch_t *gone,
                       value_batch_t *set);

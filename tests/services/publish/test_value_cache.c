@@ -260,6 +260,7 @@ static int update(PGconn *db, value_cache_t *vc, const changes_t *c)
     for (int p = 0; p < N_PERIODS; p++)
         if (!value_cache_has(vc, AUDIT, periods[p]) &&
             !value_cache_too_big(vc, AUDIT, periods[p]) &&
+            value_cache_fits(vc, AUDIT, periods[p]) &&
             release_values_cache(db, vc, AUDIT, periods[p], err, sizeof err) < 0)
             fail_msg("%s", err);
     return deltas;
@@ -440,6 +441,67 @@ static void test_pure(void **state)
     value_cache_destroy(&vc);
 }
 
+/* Puts n rows of one cell into (AUDIT, period) as a read would; returns value_cache_add's last
+ * return (1: the batch stopped, given up as release_values does). */
+static int put_rows(value_cache_t *vc, const char *period, int n)
+{
+    const char *k[6] = {"RA1", "", "hours", "all", "", "2026-01"};
+    value_batch_t b;
+    value_cache_batch(vc, AUDIT, period, &b);
+    int rc = 0;
+    for (int i = 0; rc == 0 && i < n; i++)
+        rc = value_cache_add(vc, &b, k, i, 1);
+    if (rc == 1) {
+        assert_int_equal(value_cache_give_up(vc, &b), 0);
+        return 1;
+    }
+    assert_int_equal(rc, 0);
+    assert_int_equal(value_cache_put(vc, AUDIT, period, &b), 0);
+    return 0;
+}
+
+/* A round never forgets a period it has used to hold another: the other is crowded out (not
+ * held, not too big), the cache remembers it would not fit beside them, and a later round that
+ * has not used the first holds it again. */
+static void test_crowded_out(void **state)
+{
+    (void)state;
+    value_cache_t *vc = value_cache_new(100 * sizeof(value_row_t));
+    assert_non_null(vc);
+    value_cache_round(vc);
+    assert_int_equal(put_rows(vc, "2026Q1", 60), 0);
+    assert_true(value_cache_fits(vc, AUDIT, "2026Q2")); /* nothing known of it */
+    assert_int_equal(put_rows(vc, "2026Q2", 60), 1);    /* 40 rows of room beside 2026Q1 */
+    assert_true(value_cache_has(vc, AUDIT, "2026Q1"));
+    assert_false(value_cache_has(vc, AUDIT, "2026Q2"));
+    assert_false(value_cache_too_big(vc, AUDIT, "2026Q2"));
+    assert_false(value_cache_fits(vc, AUDIT, "2026Q2")); /* 41 rows at least: not beside 60 */
+    assert_true(value_cache_bytes(vc) <= 100 * sizeof(value_row_t));
+    /* the next round uses 2026Q2 first: 2026Q1 (not used yet) makes room */
+    value_cache_round(vc);
+    assert_true(value_cache_fits(vc, AUDIT, "2026Q2"));
+    assert_int_equal(put_rows(vc, "2026Q2", 60), 0);
+    assert_true(value_cache_has(vc, AUDIT, "2026Q2"));
+    assert_false(value_cache_has(vc, AUDIT, "2026Q1"));
+    assert_false(value_cache_fits(vc, AUDIT, "2026Q1")); /* its 60 rows, known when forgotten */
+    /* a batch beside the periods the round has used is limited to the room they leave */
+    value_batch_t b;
+    value_cache_batch(vc, AUDIT, "2026Q4", &b);
+    assert_true(b.crowded);
+    assert_int_equal(b.limit, 40 * sizeof(value_row_t));
+    value_batch_free(&b);
+    /* a period past that room is crowded out, not found too big: its size alone is not known */
+    assert_int_equal(put_rows(vc, "2026Q3", 101), 1);
+    assert_false(value_cache_too_big(vc, AUDIT, "2026Q3"));
+    /* in a round that has used nothing, it is found too big alone */
+    value_cache_round(vc);
+    assert_true(value_cache_fits(vc, AUDIT, "2026Q3")); /* 41 rows at least: may fit */
+    assert_int_equal(put_rows(vc, "2026Q3", 101), 1);
+    assert_true(value_cache_too_big(vc, AUDIT, "2026Q3"));
+    assert_true(value_cache_bytes(vc) <= 100 * sizeof(value_row_t));
+    value_cache_destroy(&vc);
+}
+
 /* The cells' keys interned do not pile up: past half the budget, a round forgets them with every
  * period held, and what is put afterwards is held and handed back right. */
 static void test_keys_bounded(void **state)
@@ -451,8 +513,8 @@ static void test_keys_bounded(void **state)
     char trust[16];
     for (int period = 0; period < 6; period++) {
         value_cache_round(vc);
-        assert_true(value_cache_key_bytes(vc) <= 1000 * sizeof(value_row_t) / 2 +
-                                                     40 * VALUE_CACHE_KEY_BYTES);
+        assert_true(value_cache_key_bytes(vc) <=
+                    1000 * sizeof(value_row_t) / 2 + 40 * VALUE_CACHE_KEY_BYTES);
         char name[16];
         snprintf(name, sizeof name, "2026Q%d", period + 1);
         value_batch_t b;
@@ -530,11 +592,9 @@ static void test_apply(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_pure),
-        cmocka_unit_test(test_keys_bounded),
-        cmocka_unit_test(test_apply),
-        cmocka_unit_test(test_cached_equals_streamed),
-        cmocka_unit_test(test_tiny_budget),
+        cmocka_unit_test(test_pure),        cmocka_unit_test(test_keys_bounded),
+        cmocka_unit_test(test_apply),       cmocka_unit_test(test_cached_equals_streamed),
+        cmocka_unit_test(test_tiny_budget), cmocka_unit_test(test_crowded_out),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
