@@ -75,9 +75,15 @@ int daemon_config_parse(daemon_config_t *cfg, const char *service, const char *s
     cfg->batch_max = 500;
     cfg->sweep_interval_ms = 1000;
     cfg->sweep_grace_ms = 3000;
-    if (parse_int("$NCAP_PUBLISH_INTERVAL", env_or("NCAP_PUBLISH_INTERVAL", "60"), 0,
-                  &cfg->interval_s) != 0 ||
-        parse_int("$NCAP_PUBLISH_KEEP", env_or("NCAP_PUBLISH_KEEP", "20"), 1, &cfg->keep) != 0)
+    /* publish's own settings are read by publish alone: a value meant for it (one environment
+     * shared by every daemon, as docker-compose's) never stops another daemon from starting */
+    bool publish = stage && strcmp(stage, "publish") == 0;
+    cfg->interval_s = 60;
+    cfg->keep = 20;
+    if (publish &&
+        (parse_int("$NCAP_PUBLISH_INTERVAL", env_or("NCAP_PUBLISH_INTERVAL", "60"), 0,
+                   &cfg->interval_s) != 0 ||
+         parse_int("$NCAP_PUBLISH_KEEP", env_or("NCAP_PUBLISH_KEEP", "20"), 1, &cfg->keep) != 0))
         return 2;
 
     static const struct option opts[] = {{"pg", required_argument, 0, 'p'},

@@ -1,6 +1,8 @@
 /* test_daemon_keys.c - a daemon's choice of security as an operator makes it: keys by flag or
  * environment, plain only when asked by flag or NCAP_INSECURE_PLAIN=1; neither, or both, refused
- * saying what to pass; a bad NCAP_INSECURE_PLAIN value a usage error. */
+ * saying what to pass; a bad NCAP_INSECURE_PLAIN value a usage error. Publish's own settings
+ * ($NCAP_PUBLISH_INTERVAL, $NCAP_PUBLISH_KEEP) are publish's alone: a bad one stops publish, never
+ * another daemon sharing its environment. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -20,6 +22,8 @@ static int setup(void **state)
     unsetenv("NCAP_KEYS_DIR");
     unsetenv("NCAP_TRUST_KEYS");
     unsetenv("NCAP_INSECURE_PLAIN");
+    unsetenv("NCAP_PUBLISH_INTERVAL");
+    unsetenv("NCAP_PUBLISH_KEEP");
     return 0;
 }
 
@@ -87,6 +91,29 @@ static void test_both_refused(void **state)
     assert_non_null(strstr(err, "choose one"));
 }
 
+static void test_publish_settings_publish_alone(void **state)
+{
+    (void)state;
+    daemon_config_t cfg;
+    char *a[] = {"ncap-publishd", "--insecure-plain"};
+    char *b[] = {"ncap-linkd", "--insecure-plain"};
+    assert_int_equal(daemon_config_parse(&cfg, "ncap-publishd", "publish", "", ARGC(a), a), 0);
+    assert_int_equal(cfg.interval_s, 60);
+    assert_int_equal(cfg.keep, 20);
+    setenv("NCAP_PUBLISH_INTERVAL", "5", 1);
+    setenv("NCAP_PUBLISH_KEEP", "3", 1);
+    assert_int_equal(daemon_config_parse(&cfg, "ncap-publishd", "publish", "", ARGC(a), a), 0);
+    assert_int_equal(cfg.interval_s, 5);
+    assert_int_equal(cfg.keep, 3);
+    setenv("NCAP_PUBLISH_INTERVAL", "soon", 1);
+    assert_int_equal(daemon_config_parse(&cfg, "ncap-publishd", "publish", "", ARGC(a), a), 2);
+    assert_int_equal(daemon_config_parse(&cfg, "ncap-linkd", "linkage", "", ARGC(b), b), 0);
+    setenv("NCAP_PUBLISH_INTERVAL", "5", 1);
+    setenv("NCAP_PUBLISH_KEEP", "0", 1); /* below 1 */
+    assert_int_equal(daemon_config_parse(&cfg, "ncap-publishd", "publish", "", ARGC(a), a), 2);
+    assert_int_equal(daemon_config_parse(&cfg, "ncap-linkd", "linkage", "", ARGC(b), b), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -94,6 +121,7 @@ int main(void)
         cmocka_unit_test_setup(test_keys_by_flag_or_environment, setup),
         cmocka_unit_test_setup(test_plain_only_when_asked, setup),
         cmocka_unit_test_setup(test_both_refused, setup),
+        cmocka_unit_test_setup(test_publish_settings_publish_alone, setup),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
