@@ -122,9 +122,9 @@ bool value_cache_fits(const value_cache_t *c, const char *audit, const char *per
  * when out of memory. */
 int value_cache_give_up(value_cache_t *c, value_batch_t *b);
 /* Adds a row to b, its strings (key: trust, site, metric, breakdown, category, month) and the key
- * they make interned. Returns 0, 1 when b is past its limit (the period too big: stop), or -1 when
- * out of memory, a count is outside 0..UINT32_MAX or the strings are more than 16-bit ids can
- * name. */
+ * they make interned. Returns 0, 1 when b is past its limit (the period too big or crowded out:
+ * stop, value_cache_give_up), or -1 when out of memory, a count is outside 0..UINT32_MAX or the
+ * strings are more than 16-bit ids can name. */
 int value_cache_add(value_cache_t *c, value_batch_t *b, const char *const key[6], double value,
                     long long count);
 void value_batch_free(value_batch_t *b);
