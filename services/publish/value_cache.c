@@ -115,10 +115,16 @@ void value_cache_snapshot(value_cache_t *c, const char *xmin, double now_ms)
     c->at_ms = now_ms;
 }
 
+/* Whether (a, p) is (audit, period). */
+static bool is(const char *a, const char *p, const char *audit, const char *period)
+{
+    return strcmp(a, audit) == 0 && strcmp(p, period) == 0;
+}
+
 static seen_t *seen_of(const value_cache_t *c, const char *audit, const char *period)
 {
     for (size_t i = 0; i < c->n_seen; i++)
-        if (strcmp(c->seen[i].audit, audit) == 0 && strcmp(c->seen[i].period, period) == 0)
+        if (is(c->seen[i].audit, c->seen[i].period, audit, period))
             return &c->seen[i];
     return NULL;
 }
@@ -154,9 +160,22 @@ void value_cache_drop_touched(value_cache_t *c)
 static held_t *find(const value_cache_t *c, const char *audit, const char *period)
 {
     for (size_t i = 0; i < c->n_held; i++)
-        if (strcmp(c->held[i].audit, audit) == 0 && strcmp(c->held[i].period, period) == 0)
+        if (is(c->held[i].audit, c->held[i].period, audit, period))
             return &c->held[i];
     return NULL;
+}
+
+/* The cache's own copies of audit and period (interned) into *a and *p. Returns 0, or -1 when
+ * out of memory. */
+static int intern(value_cache_t *c, const char *audit, const char *period, const char **a,
+                  const char **p)
+{
+    size_t ia, ip;
+    if (str_map_put(c->strings, audit, &ia) < 0 || str_map_put(c->strings, period, &ip) < 0)
+        return -1;
+    *a = str_map_key(c->strings, ia);
+    *p = str_map_key(c->strings, ip);
+    return 0;
 }
 
 bool value_cache_has(value_cache_t *c, const char *audit, const char *period)
@@ -188,17 +207,12 @@ size_t value_cache_budget(const value_cache_t *c)
     return c->budget;
 }
 
-static bool is(const held_t *h, const char *audit, const char *period)
-{
-    return strcmp(h->audit, audit) == 0 && strcmp(h->period, period) == 0;
-}
-
 /* The bytes of the rows held of periods the current round has used, other than (audit, period). */
 static size_t round_bytes(const value_cache_t *c, const char *audit, const char *period)
 {
     size_t b = 0;
     for (size_t i = 0; i < c->n_held; i++)
-        if (c->held[i].used == c->round && !is(&c->held[i], audit, period))
+        if (c->held[i].used == c->round && !is(c->held[i].audit, c->held[i].period, audit, period))
             b += c->held[i].n * sizeof(value_row_t);
     return b;
 }
@@ -225,7 +239,8 @@ static void make_room(value_cache_t *c, const char *audit, const char *period, s
     while (c->n_held > 0 && value_cache_bytes(c) + extra > c->budget) {
         size_t lru = SIZE_MAX;
         for (size_t i = 0; i < c->n_held; i++)
-            if (c->held[i].used != c->round && !is(&c->held[i], audit, period) &&
+            if (c->held[i].used != c->round &&
+                !is(c->held[i].audit, c->held[i].period, audit, period) &&
                 (lru == SIZE_MAX || c->held[i].used < c->held[lru].used))
                 lru = i;
         if (lru == SIZE_MAX)
@@ -336,13 +351,11 @@ int value_cache_mark_too_big(value_cache_t *c, const char *audit, const char *pe
         forget(c, (size_t)(h - c->held));
     if (value_cache_too_big(c, audit, period))
         return 0;
-    size_t ia, ip;
     if (array_grow((void **)&c->too_big, &c->cap_too_big, c->n_too_big + 2, sizeof *c->too_big) !=
             0 ||
-        str_map_put(c->strings, audit, &ia) < 0 || str_map_put(c->strings, period, &ip) < 0)
+        intern(c, audit, period, &c->too_big[c->n_too_big], &c->too_big[c->n_too_big + 1]) != 0)
         return -1;
-    c->too_big[c->n_too_big++] = str_map_key(c->strings, ia);
-    c->too_big[c->n_too_big++] = str_map_key(c->strings, ip);
+    c->n_too_big += 2;
     return 0;
 }
 
@@ -374,12 +387,11 @@ int value_cache_give_up(value_cache_t *c, value_batch_t *b)
     } else if ((h = find(c, b->audit, b->period))) {
         forget(c, (size_t)(h - c->held)); /* a delta: the rows held are what it has at least */
     } else {
-        size_t ia, ip;
-        if (str_map_put(c->strings, b->audit, &ia) < 0 ||
-            str_map_put(c->strings, b->period, &ip) < 0)
+        const char *audit, *period;
+        if (intern(c, b->audit, b->period, &audit, &period) != 0)
             rc = -1;
         else
-            note_rows(c, str_map_key(c->strings, ia), str_map_key(c->strings, ip), b->n + 1);
+            note_rows(c, audit, period, b->n + 1);
     }
     value_batch_free(b);
     return rc;
@@ -413,14 +425,14 @@ int value_cache_put(value_cache_t *c, const char *audit, const char *period, val
     if (b->n > 1)
         qsort(b->rows, b->n, sizeof *b->rows, by_row);
     if (!h) {
-        size_t ia, ip;
+        const char *a, *p;
         if (array_grow((void **)&c->held, &c->cap_held, c->n_held + 1, sizeof *c->held) != 0 ||
-            str_map_put(c->strings, audit, &ia) < 0 || str_map_put(c->strings, period, &ip) < 0) {
+            intern(c, audit, period, &a, &p) != 0) {
             value_batch_free(b);
             return -1;
         }
         h = &c->held[c->n_held++];
-        *h = (held_t){.audit = str_map_key(c->strings, ia), .period = str_map_key(c->strings, ip)};
+        *h = (held_t){.audit = a, .period = p};
     }
     free(h->rows);
     if (b->n > 0 && b->n < b->cap) { /* held at its size, not the batch's room */
