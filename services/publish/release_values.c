@@ -202,9 +202,7 @@ int release_values_read(void *reader, bool series, const char *from_month,
     }
     const char *p[] = {v->audit, v->period, from_month};
     hand_t h = {each, ctx};
-    return release_values_rows(v->db,
-                               values_sql[!series      ? 0
-                                          : from_month ? 2
-                                                       : 1],
-                               from_month ? 3 : 2, p, hand_row, &h, err, errlen);
+    int q = !series ? 0 : from_month ? 2 : 1; /* values_sql's */
+    return release_values_rows(v->db, values_sql[q], from_month ? 3 : 2, p, hand_row, &h, err,
+                               errlen);
 }

@@ -336,8 +336,8 @@ static int store(PGconn *db, const link_ident_t *ids, const link_batch_keys_t *b
         "   JOIN np ON np.ord = -s.pid),"
         " h AS (INSERT INTO linkage.block (key, patient_id, nhs_number, forename, surname, dob,"
         "   sex, postcode) SELECT * FROM unnest($10::text[], $11::bigint[], $12::text[],"
-        "   $13::text[], $14::text[], $15::text[], $16::text[], $17::text[]) ON CONFLICT DO "
-        "NOTHING)"
+        "   $13::text[], $14::text[], $15::text[], $16::text[], $17::text[])"
+        "   ON CONFLICT DO NOTHING)"
         " SELECT ord, patient_id FROM np ORDER BY ord",
         17, pv, err, errlen);
     if (!r)
@@ -476,6 +476,8 @@ int patient_index_assign(PGconn *db, const link_params_t *p, const link_ident_t 
         size_t upto = n * (g + 1) / groups, rows = 0, ngm = 0;
         link_merge_t *gm = NULL;
         /* one group: the batch's keys; else the group's own */
+        const link_batch_keys_t *gk = &bk;
+        const char *glit = keys.s;
         if (groups > 1) {
             link_batch_keys_free(&gbk);
             strbuf_reset(&gkeys);
@@ -484,9 +486,10 @@ int patient_index_assign(PGconn *db, const link_params_t *p, const link_ident_t 
                 snprintf(err, errlen, "out of memory");
                 goto done;
             }
+            gk = &gbk;
+            glit = gkeys.s;
         }
-        if (assign_group(db, p, ids + from, upto - from, groups > 1 ? &gbk : &bk,
-                         groups > 1 ? gkeys.s : keys.s, out + from, merges ? &gm : NULL,
+        if (assign_group(db, p, ids + from, upto - from, gk, glit, out + from, merges ? &gm : NULL,
                          merges ? &ngm : NULL, &rows, err, errlen) != 0)
             goto done;
         double per = (double)rows / (double)(upto - from);
