@@ -1,11 +1,11 @@
 /* message.c - records <-> the JSON payloads stored in PostgreSQL.
  *
  * Every stage reads and writes a payload per record, so both directions have a direct path for
- * the flat objects of strings ncap writes (and PostgreSQL's jsonb prints back): no JSON tree, one
- * scratch buffer per record. Reading defers to jansson for anything else (a value that is not a
- * string, a \u escape, anything malformed), so what is accepted, and how, is jansson's verdict;
- * the direct path accepts only what jansson accepts, with the same result (test_message.c
- * compares the two). */
+ * the flat objects of strings ncap writes (and PostgreSQL's jsonb printed back, in the rows stored
+ * before migration 0051): no JSON tree, one scratch buffer per record. Reading defers to jansson
+ * for anything else (a value that is not a string, a \u escape, anything malformed), so what is
+ * accepted, and how, is jansson's verdict; the direct path accepts only what jansson accepts, with
+ * the same result (test_message.c compares the two). */
 #include "message.h"
 
 #include <stdlib.h>

@@ -331,8 +331,8 @@ static int link_items(linkage_t *lk, PGconn *db, work_t *items, size_t *n, stage
         goto done;
     for (size_t i = 0; i < m; i++) {
         items[i].match = match[i];
-        items[i].created = strcmp(match[i].method, "new") == 0 ||
-                           strcmp(match[i].method, "unlinked") == 0;
+        items[i].created =
+            strcmp(match[i].method, "new") == 0 || strcmp(match[i].method, "unlinked") == 0;
         for (size_t k = 0; k < nmerges && items[i].created; k++)
             items[i].created = merges[k].into != match[i].patient_id;
         pids[i] = match[i].patient_id;
@@ -442,8 +442,8 @@ static int store(void *state, PGconn *db, stage_batch_t *b, char *err, size_t er
      * written only with the link this statement inserted, so it is new (both are only ever
      * inserted here, together) and needs no conflict clause: none of its speculative insertion
      * (a probe of the primary key and a WAL record a row). The payloads go as one JSON array
-     * ($12), parsed once: as a jsonb[] literal each quote was escaped for the array, and each
-     * payload read twice (the array, then the jsonb). */
+     * ($12), checked once (json, migration 0051): as a jsonb[] literal each quote was escaped
+     * for the array, and each payload read twice (the array, then the jsonb). */
     strbuf_t a[11];
     for (int k = 0; k < 11; k++) {
         strbuf_init(&a[k]);
@@ -501,7 +501,7 @@ static int store(void *state, PGconn *db, stage_batch_t *b, char *err, size_t er
         "WITH src AS (SELECT * FROM ROWS FROM (unnest($1::bigint[]), unnest($2::int[]),"
         "   unnest($3::bigint[]), unnest($4::text[]), unnest($5::text[]), unnest($6::text[]),"
         "   unnest($7::text[]), unnest($8::text[]), unnest($9::bigint[]), unnest($10::int[]),"
-        "   unnest($11::text[]), jsonb_array_elements($12::jsonb), unnest($13::date[]))"
+        "   unnest($11::text[]), json_array_elements($12::json), unnest($13::date[]))"
         "   AS s(record_id, version, patient_id, method, audit, trust, site, local_id,"
         "   submission_id, row_number, pseudonym, payload, follow_up_due)),"
         " l AS (INSERT INTO linkage.link (record_id, version, patient_id, method)"

@@ -54,8 +54,8 @@ e2e_drain
 e2e_expect_drained "$records"
 
 # What linkage added in place of the identifiers.
-linked=$(psql_main "SELECT count(*) FILTER (WHERE payload ? 'date_of_death') || ' ' ||
-  count(*) FILTER (WHERE payload ? 'imd_decile' AND payload ? 'imd_quintile')
+linked=$(psql_main "SELECT count(*) FILTER (WHERE payload::jsonb ? 'date_of_death') || ' ' ||
+  count(*) FILTER (WHERE payload::jsonb ? 'imd_decile' AND payload::jsonb ? 'imd_quintile')
   FROM linkage.pseudo_record")
 read -r with_death with_imd <<<"$linked"
 [ "$with_death" -gt 0 ] || fail "no record was passed on with date_of_death"

@@ -39,7 +39,7 @@ deaths_published() {
 # outcome: validated records with a date of death, records rejected as admitted after death.
 outcome() {
   ncap_pg_psql "$CTX_PGHOST" "$CTX_DB" "SELECT
-      (SELECT count(*) FROM validation.record WHERE payload ? 'date_of_death') || ' ' ||
+      (SELECT count(*) FROM validation.record WHERE payload::jsonb ? 'date_of_death') || ' ' ||
       (SELECT count(DISTINCT record_id) FROM validation.problem
         WHERE rule = 'admission_after_death')"
 }

@@ -302,7 +302,7 @@ static PGresult *store_revisions(PGconn *db, const PGresult *r, ncap_record_t *c
         u = db_query(db,
                      "UPDATE linkage.pseudo_record p SET payload = u.payload,"
                      " revision = p.revision + 1, linked_at = now()"
-                     " FROM unnest($1::bigint[], $2::int[], $3::jsonb[])"
+                     " FROM unnest($1::bigint[], $2::int[], $3::json[])"
                      " AS u(record_id, version, payload)"
                      " WHERE p.record_id = u.record_id AND p.version = u.version"
                      " RETURNING p.record_id, p.version, p.revision",
@@ -458,7 +458,7 @@ int death_sweep_coverage(PGconn *db, audit_cache_t *audits, int limit, stage_key
                             "   revision = p.revision + (u.payload IS NOT NULL)::int,"
                             "   linked_at = CASE WHEN u.payload IS NULL THEN p.linked_at"
                             "     ELSE now() END"
-                            "   FROM unnest($1::bigint[], $2::int[], $3::jsonb[], $4::date[])"
+                            "   FROM unnest($1::bigint[], $2::int[], $3::json[], $4::date[])"
                             "   AS u(record_id, version, payload, due)"
                             "   WHERE p.record_id = u.record_id AND p.version = u.version"
                             "   RETURNING p.record_id, p.version, p.revision,"

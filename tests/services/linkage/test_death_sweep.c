@@ -297,7 +297,7 @@ static void test_deaths_loaded_after_records_reach_them_as_revisions(void **stat
     run_stage(db, &vops, "validation", &rev1, &out);
     assert_int_equal(out.n, 0);
     assert_int_equal(link_pg_count(db, "SELECT count(*) FROM validation.record WHERE"
-                                       " payload ? 'date_of_death' AND record_id IN (1, 2)"),
+                                       " payload::jsonb ? 'date_of_death' AND record_id IN (1, 2)"),
                      0);
     assert_int_equal(link_pg_count(db, "SELECT count(*) FROM validation.problem"
                                        " WHERE rule = 'admission_after_death'"),

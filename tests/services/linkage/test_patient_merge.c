@@ -183,7 +183,7 @@ static void test_bridging_record_merges_two_patients(void **state)
     link_pg_validate(db, &vops, out.keys, out.n);
     assert_string_equal(link_pg_text(db,
                                      "SELECT count(*) || ' ' || count(DISTINCT pseudonym) || ' ' ||"
-                                     " count(*) FILTER (WHERE payload ? 'date_of_death')"
+                                     " count(*) FILTER (WHERE payload::jsonb ? 'date_of_death')"
                                      " FROM validation.record",
                                      buf, sizeof buf),
                         "4 1 4");
