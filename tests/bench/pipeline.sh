@@ -60,7 +60,7 @@ while [ "$left" -gt 0 ]; do
 done
 mapfile -t files < <(find "$WORK/sim" -name '*.csv' | sort -V)
 
-read -r copy_rows copy_s copy_text_s < <(bench_copy_baseline "${files[@]}")
+read -r copy_rows copy_s copy_json_s copy_text_s < <(bench_copy_baseline "${files[@]}")
 [ "$copy_rows" -eq "$records" ] || ncap_die "COPY took $copy_rows rows, expected $records"
 
 bench_start "$n_linkage" "$n_validation"
@@ -106,12 +106,13 @@ status_s=$(bench_status_time)
   echo '| figure | value |'
   echo '| --- | --- |'
   end=$(awk '$1 == "publish" { print $4 }' <<<"$progress")
-  awk -v n="$records" -v cs="$copy_s" -v ct="$copy_text_s" -v sub_s="$(awk -v s="$start" -v e="$submitted" 'BEGIN { print e - s }')" \
+  awk -v n="$records" -v cs="$copy_s" -v cj="$copy_json_s" -v ct="$copy_text_s" -v sub_s="$(awk -v s="$start" -v e="$submitted" 'BEGIN { print e - s }')" \
     -v e="$end" 'BEGIN {
     printf "| COPY into one table, rows as jsonb (baseline) | %.0f records/s (%.2f s) |\n", n / cs, cs
+    printf "| COPY into one table, rows as json | %.0f records/s (%.2f s) |\n", n / cj, cj
     printf "| COPY into one table, rows as text | %.0f records/s (%.2f s) |\n", n / ct, ct
     printf "| end to end, first submission to last release | %.0f records/s (%.1f s) |\n", n / e, e
-    printf "| ratio end to end / COPY (jsonb; text) | %.4f; %.4f |\n", cs / e, ct / e
+    printf "| ratio end to end / COPY (jsonb; json; text) | %.4f; %.4f; %.4f |\n", cs / e, cj / e, ct / e
     printf "| submissions (receipts, committed) | %.1f s, %.0f records/s |\n", sub_s, n / sub_s }'
   awk '{ span = $4 - $3; printf "| stage %s | %d records, %.1f-%.1f s, %.0f records/s |\n", $1, $2, $3, $4,
     (span > 0 ? $2 / span : 0) }' <<<"$progress"
