@@ -214,6 +214,28 @@ e2e_kill9() {
   e2e_say "killed $name (pid $pid) with SIGKILL"
 }
 
+# e2e_pg_kill9 DATA_DIR: a PostgreSQL server lost as a machine is: SIGKILL to every process
+# working in its data folder (the postmaster and its children, and any it forks meanwhile: once
+# the postmaster is dead they are no longer its children), waited for until none runs (SIGKILL
+# takes a process when it next runs: a backend still writing its WAL made the `rm` of the folder
+# that followed fail, "Directory not empty"). A zombie nobody reaps here counts as gone.
+e2e_pg_kill9() {
+  ncap_wait_until 10 e2e_pg_gone "$(realpath "$1")" ||
+    fail "the server's processes in $1 outlived SIGKILL for 10 s"
+}
+
+# e2e_pg_gone REAL_DATA_DIR: true when no process runs in the folder; else SIGKILL to those that do.
+e2e_pg_gone() {
+  local d alive=()
+  for d in /proc/[0-9]*; do
+    [ "$(readlink "$d/cwd" 2>/dev/null)" = "$1" ] || continue
+    [ "$(awk '{ print $3 }' "$d/stat" 2>/dev/null || echo Z)" = Z ] || alive+=("${d#/proc/}")
+  done
+  [ ${#alive[@]} -eq 0 ] && return 0
+  kill -KILL "${alive[@]}" 2>/dev/null || true
+  return 1
+}
+
 # e2e_stop_all: SIGTERM to every daemon of the deployment; each must exit 0 within 15 s, and no
 # log may hold a sanitizer report.
 e2e_stop_all() {

@@ -73,8 +73,7 @@ held=$(e2e_field ingest processed)
 [ "$held" -lt "$records" ] || fail "ingest took all $records records before the primary could be lost"
 
 postmaster=$(head -n 1 "$primary_data/postmaster.pid")
-kill -KILL "$postmaster"
-pkill -KILL -P "$postmaster" || true
+e2e_pg_kill9 "$primary_data"
 rm -rf "$primary_data"
 e2e_say "primary lost mid-stream (ingest held $held of $records records): postmaster $postmaster and its processes killed, data folder removed"
 ncap_pg_promote "$standby" || fail "the standby could not be promoted"

@@ -60,9 +60,7 @@ e2e_stop_all
 # archive the segment in use (archive_timeout does it in service), and wait until it is
 last=$(ncap_pg_psql "$PG_SOCK" postgres "SELECT pg_walfile_name(pg_switch_wal())")
 ncap_wait_until 30 test -f "$archive/$last" || fail "WAL segment $last was not archived within 30 s"
-postmaster=$(head -n 1 "$data/postmaster.pid")
-kill -KILL "$postmaster"
-pkill -KILL -P "$postmaster" || true
+e2e_pg_kill9 "$data"
 # the machine is gone: its data folder, and its socket and lock file with it (a killed postmaster
 # nobody reaps would still look alive through its lock file)
 rm -rf "$data" "$PG_SOCK"/.s.PGSQL.*
