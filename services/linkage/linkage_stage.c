@@ -442,8 +442,8 @@ static int store(void *state, PGconn *db, stage_batch_t *b, char *err, size_t er
      * written only with the link this statement inserted, so it is new (both are only ever
      * inserted here, together) and needs no conflict clause: none of its speculative insertion
      * (a probe of the primary key and a WAL record a row). The payloads go as one JSON array
-     * ($12), checked once (json, migration 0051): as a jsonb[] literal each quote was escaped
-     * for the array, and each payload read twice (the array, then the jsonb). */
+     * ($12), read once (json: checked, kept as text, migration 0051); a jsonb[] literal, before,
+     * escaped each quote for the array and had each payload read twice (the array, the jsonb). */
     strbuf_t a[11];
     for (int k = 0; k < 11; k++) {
         strbuf_init(&a[k]);
