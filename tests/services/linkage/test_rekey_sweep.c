@@ -235,10 +235,38 @@ static void test_rotated_key_reaches_every_record_once(void **state)
     PQfinish(db);
 }
 
+/* linkage.pseudo_record's payload_revision (migrations 0028, 0051): the revision at which a
+ * version's payload last changed, by its content, not its text. A payload stored before 0051 reads
+ * as jsonb printed it, and a revision that leaves its fields as they were (a re-keying) may write
+ * them in another order and spacing: no change. A field added is one. */
+static void test_payload_revision_follows_the_content(void **state)
+{
+    (void)state;
+    ncap_require_pg();
+    char err[1024], buf[64];
+    PGconn *db = db_connect(conninfo, "test_rekey_sweep", err, sizeof err);
+    assert_non_null(db);
+    unsigned char key[PSEUDONYM_KEY_BYTES];
+    assert_int_equal(pseudonym_parse_key(KEY_A, key), 0);
+    put_record(db, 901, 1, new_patient(db), key, "k901", "2025-01-10");
+    const char *now = "SELECT revision || ' ' || payload_revision FROM linkage.pseudo_record"
+                      " WHERE record_id = 901";
+    pg_fixture_exec(db, "UPDATE linkage.pseudo_record SET revision = revision + 1, payload ="
+                        " (SELECT json_object_agg(k, v ORDER BY k DESC)"
+                        " FROM json_each_text(payload) AS e(k, v)) WHERE record_id = 901");
+    assert_string_equal(link_pg_text(db, now, buf, sizeof buf), "1 0");
+    pg_fixture_exec(db, "UPDATE linkage.pseudo_record SET revision = revision + 1, payload ="
+                        " (payload::jsonb || '{\"date_of_death\": \"2025-02-01\"}')::json"
+                        " WHERE record_id = 901");
+    assert_string_equal(link_pg_text(db, now, buf, sizeof buf), "2 2");
+    PQfinish(db);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_rotated_key_reaches_every_record_once),
+        cmocka_unit_test(test_payload_revision_follows_the_content),
     };
     return cmocka_run_group_tests(tests, group_setup, NULL);
 }
