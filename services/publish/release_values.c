@@ -100,14 +100,15 @@ static int gather_row(void *ctx, const PGresult *r, int i)
 }
 
 /* The end of a read into the cache (release_values_rows' rc): 1, a row not to be held, marks the
- * period too big; past a batch's limit (b, the one that stopped), the period is too big or
- * crowded out this round (value_cache_give_up): either way its values are then streamed. Returns
- * rc (0: go on), or -1 with err when out of memory. */
-static int read_end(gather_t *g, value_batch_t *b, const char *audit, const char *period, int rc,
-                    char *err, size_t errlen)
+ * period too big; past g's batch limit, the period is too big or crowded out this round
+ * (value_cache_give_up on g's batch: in a delta either batch may have stopped, both have the same
+ * limit, and the period is held): either way its values are then streamed. Returns rc (0: go
+ * on), or -1 with err when out of memory. */
+static int read_end(gather_t *g, const char *audit, const char *period, int rc, char *err,
+                    size_t errlen)
 {
     if (rc == 1 && (g->failed ? value_cache_mark_too_big(g->cache, audit, period)
-                              : value_cache_give_up(g->cache, b)) != 0) {
+                              : value_cache_give_up(g->cache, &g->batch)) != 0) {
         snprintf(err, errlen, "out of memory");
         return -1;
     }
@@ -125,7 +126,7 @@ int release_values_cache(PGconn *db, value_cache_t *c, const char *audit, const 
                                  "SELECT " VALUE_COLUMNS " FROM " VALUES_OF_CELLS
                                  " WHERE x.audit = $1 AND x.period = $2",
                                  2, p, gather_row, &g, err, errlen);
-    if ((rc = read_end(&g, &g.batch, audit, period, rc, err, errlen)) != 0) {
+    if ((rc = read_end(&g, audit, period, rc, err, errlen)) != 0) {
         value_batch_free(&g.batch);
         return rc;
     }
@@ -172,8 +173,7 @@ int release_values_delta(PGconn *db, value_cache_t *c, const char *audit, const 
     int rc = release_values_rows(db, gone_sql, 3, p, gather_row, &d, err, errlen);
     if (rc == 0)
         rc = release_values_rows(db, changed_sql, 3, p, gather_row, &d, err, errlen);
-    /* either batch may have stopped: both have the same limit, and the period is held */
-    if ((rc = read_end(&d, &d.batch, audit, period, rc, err, errlen)) != 0) {
+    if ((rc = read_end(&d, audit, period, rc, err, errlen)) != 0) {
         value_batch_free(&d.gone);
         value_batch_free(&d.batch);
         return rc;
