@@ -865,9 +865,9 @@ static int row_trusts(const char *text, char **lit, char *err, size_t errlen)
 }
 
 /* Reads whole the values (value_cache.h) of the periods of rows from to n of r and of every
- * period of the audit up to the last (periods: audit_periods_sql's) where not held, nor too big,
- * nor known not to fit beside those the round has used (value_cache_fits), for their builds and
- * run charts: the rebuilt periods first. Returns 0, or -1 with err. */
+ * period of the audit up to the last (periods: audit_periods_sql's) the cache wants
+ * (value_cache_wants), for their builds and run charts: the rebuilt periods first. Returns 0, or -1
+ * with err. */
 static int values_load(publish_t *ps, PGconn *db, const PGresult *r, int from, int n,
                        const PGresult *periods, char *err, size_t errlen)
 {
@@ -875,9 +875,7 @@ static int values_load(publish_t *ps, PGconn *db, const PGresult *r, int from, i
     int rc = 0, n_periods = PQntuples(periods);
     for (int i = from; rc == 0 && i < n + n_periods; i++) {
         const char *period = i < n ? PQgetvalue(r, i, 1) : PQgetvalue(periods, i - n, 0);
-        if (!value_cache_has(ps->values, audit, period) &&
-            !value_cache_too_big(ps->values, audit, period) &&
-            value_cache_fits(ps->values, audit, period) &&
+        if (value_cache_wants(ps->values, audit, period) &&
             release_values_cache(db, ps->values, audit, period, err, errlen) < 0)
             rc = -1;
     }

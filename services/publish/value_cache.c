@@ -232,6 +232,12 @@ bool value_cache_fits(const value_cache_t *c, const char *audit, const char *per
     return !s || s->rows * sizeof(value_row_t) + round_bytes(c, audit, period) <= c->budget;
 }
 
+bool value_cache_wants(value_cache_t *c, const char *audit, const char *period)
+{
+    return !value_cache_has(c, audit, period) && !value_cache_too_big(c, audit, period) &&
+           value_cache_fits(c, audit, period);
+}
+
 /* Forgets least recently used periods the round has not used, other than (audit, period), while
  * they, what is held of (audit, period) and extra bytes are past the budget. */
 static void make_room(value_cache_t *c, const char *audit, const char *period, size_t extra)

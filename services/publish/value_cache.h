@@ -116,6 +116,10 @@ void value_cache_batch(const value_cache_t *c, const char *audit, const char *pe
 /* Whether (audit, period), not held, may fit beside the periods the round has used: false when
  * the rows it had when last held or last crowded out (value_cache_give_up) would not. */
 bool value_cache_fits(const value_cache_t *c, const char *audit, const char *period);
+/* Whether a round should read (audit, period) whole into the cache: it is not held (a held one
+ * is marked used by the round, as value_cache_has does), not too big, and may fit
+ * (value_cache_fits). */
+bool value_cache_wants(value_cache_t *c, const char *audit, const char *period);
 /* A read of b's period stopped at b's limit (value_cache_add returned 1): the period is marked
  * too big when its rows alone pass the budget; otherwise (crowded out by the round's periods) it
  * is forgotten if held and remembered as having more rows than b. b is freed. Returns 0, or -1

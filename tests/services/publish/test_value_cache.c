@@ -258,9 +258,7 @@ static int update(PGconn *db, value_cache_t *vc, const changes_t *c)
         deltas += rc == 0;
     }
     for (int p = 0; p < N_PERIODS; p++)
-        if (!value_cache_has(vc, AUDIT, periods[p]) &&
-            !value_cache_too_big(vc, AUDIT, periods[p]) &&
-            value_cache_fits(vc, AUDIT, periods[p]) &&
+        if (value_cache_wants(vc, AUDIT, periods[p]) &&
             release_values_cache(db, vc, AUDIT, periods[p], err, sizeof err) < 0)
             fail_msg("%s", err);
     return deltas;
