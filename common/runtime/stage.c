@@ -542,6 +542,18 @@ static long long sweep(loop_t *loop, PGconn *db, long long deadline_ms)
     return found == 0 && behind ? 1 : found;
 }
 
+/* After a sweep that held the lock: when the stage says its periodic work comes due by time,
+ * *periodic_due becomes that time (or stays, when sooner), at least STAGE_DUE_MIN_MS away. */
+static void wake_when_due(const stage_ops_t *ops, long long *periodic_due)
+{
+    long long in = ops->due_in_ms ? ops->due_in_ms(ops->state) : -1;
+    if (in < 0)
+        return;
+    long long at = daemon_now_ms() + (in < STAGE_DUE_MIN_MS ? STAGE_DUE_MIN_MS : in);
+    if (*periodic_due < 0 || at < *periodic_due)
+        *periodic_due = at;
+}
+
 /* Binds the PULL socket on an ephemeral port of the bind host (an address or an interface name)
  * and works out the endpoint others should use. With auth, a CurveZMQ server. */
 static void *bind_inbox(void *ctx, const daemon_config_t *cfg, curve_auth_t *auth, char *endpoint,
@@ -727,16 +739,21 @@ int stage_run(const stage_ops_t *ops, const daemon_config_t *cfg)
         if (periodic_due >= 0 && now >= periodic_due) {
             long long found = sweep(&loop, db, now + 2000);
             periodic_due = found < 0 ? now + 100 : -1;
+            if (found >= 0)
+                wake_when_due(ops, &periodic_due);
             continue;
         }
         /* Sweep when idle, and at least every few intervals even when busy. */
         if (now >= next_sweep && (now - last_msg >= cfg->sweep_interval_ms ||
                                   now >= next_sweep + 5LL * cfg->sweep_interval_ms)) {
             long long idle_max = ops->max_idle_ms > 0 ? ops->max_idle_ms : STAGE_IDLE_SWEEP_MS;
-            if (sweep(&loop, db, now + 2000) > 0)
+            long long found = sweep(&loop, db, now + 2000);
+            if (found > 0)
                 sweep_every = cfg->sweep_interval_ms;
             else if (sweep_every < idle_max)
                 sweep_every = sweep_every * 2 < idle_max ? sweep_every * 2 : idle_max;
+            if (found >= 0)
+                wake_when_due(ops, &periodic_due);
             next_sweep = daemon_now_ms() + sweep_every;
             continue;
         }

@@ -49,6 +49,9 @@
  * whose nudge was dropped) waits at most this long; an idle sweep costs well under a millisecond
  * of PostgreSQL (README.md "Performance"). */
 #define STAGE_IDLE_SWEEP_MS 2000
+/* The soonest a stage runs its periodic work again when due_in_ms says it comes due (ms): a hint
+ * that is late by a clock's rounding never makes the loop spin. */
+#define STAGE_DUE_MIN_MS 20
 
 /* The idempotency key of every stage. */
 typedef struct {
@@ -246,6 +249,11 @@ typedef struct {
     /* The longest an idle stage waits between sweeps (ms; 0: STAGE_IDLE_SWEEP_MS), for periodic
      * work that comes due by time (publish's rounds every --interval) rather than by a nudge. */
     int max_idle_ms;
+    /* After a sweep: in how many ms the periodic work that waits comes due by time (publish's
+     * next round, when changed records wait for it), or -1 when none waits; NULL: never. The
+     * loop runs the periodic hook again then (at least STAGE_DUE_MIN_MS later), not at its next
+     * idle sweep, which may come up to max_idle_ms after. */
+    long long (*due_in_ms)(void *state);
 } stage_ops_t;
 
 /* Steps 3-4 of a batch, without a database: the batch of the rows of r (the columns of load_sql

@@ -640,7 +640,8 @@ static void pruned_clear(publish_t *ps)
  * round takes the requests), or when one of those audits is due (AUDIT_DUE, $3 the interval);
  * otherwise it would take none, and the statement that reads the tail after the watermark is
  * left out. Cost: an index range of the rows written since the last round, not the tail. Sets
- * ps->next_xmin (this snapshot's) and, when no round is due, ps->next_waiting (those audits).
+ * ps->next_xmin (this snapshot's), when no round is due ps->next_waiting (those audits), and
+ * ps->due_at: when the soonest of those audits not due yet comes due (0: none).
  * Returns 1 when due, 0 when not, -1 with err. */
 static int round_due(publish_t *ps, PGconn *db, const char *interval, char *err, size_t errlen)
 {
@@ -656,14 +657,25 @@ static int round_due(publish_t *ps, PGconn *db, const char *interval, char *err,
                        "   FROM a WHERE $3::int = 0 OR NOT EXISTS (SELECT 1 FROM publish.release l"
                        "   WHERE l.audit = a.audit AND l.status = 'provisional'"
                        "   AND l.created_at > now() - make_interval(secs => $3::int))),"
-                       "   array(SELECT audit FROM a ORDER BY 1)",
+                       "   array(SELECT audit FROM a ORDER BY 1),"
+                       "   (SELECT extract(epoch FROM min(w.due) - clock_timestamp()) * 1000"
+                       "   FROM a CROSS JOIN LATERAL (SELECT l.created_at + make_interval(secs =>"
+                       "   $3::int) AS due FROM publish.release l WHERE l.audit = a.audit"
+                       "   AND l.status = 'provisional' ORDER BY l.created_at DESC LIMIT 1) w"
+                       "   WHERE w.due > now() AND NOT EXISTS (SELECT 1 FROM"
+                       "   publish.release_request q WHERE q.audit IS NULL OR q.audit = a.audit))",
                        3, p, err, errlen)
-            : db_query(db, "SELECT pg_snapshot_xmin(pg_current_snapshot()), true, '{}'", 0, NULL,
-                       err, errlen);
+            : db_query(db, "SELECT pg_snapshot_xmin(pg_current_snapshot()), true, '{}', NULL", 0,
+                       NULL, err, errlen);
     if (!r)
         return -1;
     snprintf(ps->next_xmin, sizeof ps->next_xmin, "%s", PQgetvalue(r, 0, 0));
     int due = PQgetvalue(r, 0, 1)[0] == 't';
+    /* the audits whose changed records wait (neither due nor asked for by `ncap release now`):
+     * the soonest comes due then, a few ms on so that that round's now() is past it */
+    ps->due_at = PQgetisnull(r, 0, 3)
+                     ? 0
+                     : clock_ms(CLOCK_MONOTONIC) + fmax(0, atof(PQgetvalue(r, 0, 3))) + 5;
     free(ps->next_waiting);
     ps->next_waiting = due ? NULL : strdup(PQgetvalue(r, 0, 2));
     PQclear(r);
@@ -1177,6 +1189,7 @@ static int periodic(void *state, PGconn *db, int limit, stage_keys_t *out, char 
     publish_t *ps = state;
     ps->n_pending = 0;
     ps->rebuilt = false;
+    ps->due_at = 0;   /* until this round's round_due says otherwise */
     pruned_clear(ps); /* from a batch rolled back */
     ledgers_clear(ps);
     if (ps->cache_dirty) { /* a round that changed the sums held did not commit */
@@ -1440,6 +1453,16 @@ static void after_commit(void *state, PGconn *db)
     pruned_clear(ps);
 }
 
+/* stage_ops_t.due_in_ms: the ms until ps->due_at, or -1 when no audit's records wait. */
+static long long due_in_ms(void *state)
+{
+    const publish_t *ps = state;
+    if (!ps || ps->due_at <= 0)
+        return -1;
+    double in = ps->due_at - clock_ms(CLOCK_MONOTONIC);
+    return in > 0 ? (long long)ceil(in) : 0;
+}
+
 stage_ops_t publish_stage_ops(publish_t *ps)
 {
     return (stage_ops_t){.upstream = "metric",
@@ -1449,7 +1472,8 @@ stage_ops_t publish_stage_ops(publish_t *ps)
                          .after_commit = after_commit,
                          .gather_ms = 300,
                          /* a round comes due by time: looked for every second */
-                         .max_idle_ms = ps && ps->interval_s > 0 ? 1000 : 0};
+                         .max_idle_ms = ps && ps->interval_s > 0 ? 1000 : 0,
+                         .due_in_ms = due_in_ms};
 }
 
 void publish_stage_clear(publish_t *ps)

@@ -68,6 +68,10 @@ typedef struct {
     bool known;
     char xmin[32], next_xmin[32];
     char *waiting, *next_waiting;
+    /* When the next round of an audit whose changed records wait comes due (CLOCK_MONOTONIC, ms;
+     * 0: none waits), as the last round_due saw it: the stage loop runs a round then
+     * (stage_ops_t.due_in_ms), not up to a second later at its next idle sweep. */
+    double due_at;
     /* The sums of the periods rebuilt, held between rounds (sums_cache.h; NULL: none yet), and
      * brought up to each round by the trusts whose records changed; dirty while a round that
      * changed them has not committed (forgotten then); off past their budget. round_xid: the

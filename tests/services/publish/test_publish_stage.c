@@ -239,10 +239,26 @@ static bool holds_revision(PGconn *db, const char *dir, const char *rel, int rev
     return same;
 }
 
+/* The stage loop's hint (stage_ops_t.due_in_ms): in how many ms the round of changed records
+ * that wait comes due, or -1 when none waits. */
+static long long due_in(publish_t *ps)
+{
+    stage_ops_t ops = publish_stage_ops(ps);
+    return ops.due_in_ms(ops.state);
+}
+
+/* Within a few seconds of the interval (3600 s) after the audit's last release. */
+static bool due_in_about_an_hour(publish_t *ps)
+{
+    long long in = due_in(ps);
+    return in > 3590 * 1000LL && in <= 3600 * 1000LL + 10;
+}
+
 /* The cadence: an audit with a provisional release made within the interval waits (its changed
  * records stay after the watermark, unseen) until `ncap release now` asks (a row of
- * publish.release_request, taken by the round); each period keeps its newest `keep` provisional
- * revisions (rows and folders), and a final release is never pruned. */
+ * publish.release_request, taken by the round), and the stage loop is told when its round comes
+ * due (so that it runs then, not up to an idle sweep later); each period keeps its newest `keep`
+ * provisional revisions (rows and folders), and a final release is never pruned. */
 static void test_cadence_and_prune(void **state)
 {
     (void)state;
@@ -256,6 +272,7 @@ static void test_cadence_and_prune(void **state)
     pg_fixture_exec(db, "SET ROLE ncap_publish");
     assert_int_equal(publish_once(db, &ps), 1); /* the period's first release: at once */
     assert_true(exists(dir, "nhfd/2026Q1/r0001/release.csv"));
+    assert_int_equal(due_in(&ps), -1); /* nothing waits */
 
     /* a change within the interval waits, unseen */
     pg_fixture_exec(db, "RESET ROLE");
@@ -263,6 +280,7 @@ static void test_cadence_and_prune(void **state)
     pg_fixture_exec(db, "SET ROLE ncap_publish");
     assert_int_equal(publish_once(db, &ps), 0);
     assert_int_equal(count_of(db, "SELECT version FROM publish.seen WHERE record_id = 1"), 1);
+    assert_true(due_in_about_an_hour(&ps)); /* the interval after the first release */
     assert_int_equal(publish_once(db, &ps), 0);
     /* meanwhile a record of another audit, with no release yet: its round at once, while
      * nhfd's change still waits (a round with nothing due reads only the rows written since the
@@ -273,6 +291,7 @@ static void test_cadence_and_prune(void **state)
     assert_int_equal(publish_once(db, &ps), 1);
     assert_true(exists(dir, "nela/2026Q1/r0001/release.csv"));
     assert_int_equal(count_of(db, "SELECT version FROM publish.seen WHERE record_id = 1"), 1);
+    assert_true(due_in_about_an_hour(&ps)); /* nela's round did not take nhfd's change */
     assert_int_equal(publish_once(db, &ps), 0);
 
     /* ncap release now: the round at once, the request taken */
@@ -282,6 +301,7 @@ static void test_cadence_and_prune(void **state)
     assert_int_equal(publish_once(db, &ps), 1);
     assert_int_equal(count_of(db, "SELECT version FROM publish.seen WHERE record_id = 1"), 2);
     assert_int_equal(count_of(db, "SELECT count(*) FROM publish.release_request"), 0);
+    assert_int_equal(due_in(&ps), -1); /* the request's round took what waited */
     assert_trust_row(db, "2026Q1", "RA1", 20, 40);
 
     /* a third revision: the first is pruned, rows and folder; latest.* stay */
