@@ -12,8 +12,8 @@
 source "$(dirname "${BASH_SOURCE[0]}")/../../deploy/local/lib.sh"
 
 # bench_setup WORK: sets the CTX_* globals of a deployment under WORK, builds, starts the cluster
-# (restarting it once if it lacks the settings above), recreates the database, makes the keys and
-# migrates. The EXIT trap stops the daemons and the cluster.
+# (restarting it once if it lacks the settings above), recreates the database, makes the keys,
+# migrates and loads the reference data shipped in deploy/refdata. The EXIT trap stops the daemons and the cluster.
 bench_setup() {
   BENCH_WORK=$1
   CTX_BUILD=$NCAP_ROOT/build
@@ -44,6 +44,9 @@ bench_setup() {
   export NCAP_PG
   NCAP_PG=$(ncap_admin_pg)
   "$CTX_BUILD/ncap" migrate >/dev/null
+  # as deploy/local/up runs the pipeline: linkage derives each record's deprivation, and the
+  # breakdowns by it spread over their categories rather than all "unknown"
+  ncap_refdata_load_shipped "$BENCH_WORK/refdata.log"
 }
 
 bench_cleanup() {
