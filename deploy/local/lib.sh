@@ -385,13 +385,16 @@ ncap_admin_pg() {
   ncap_pg_conninfo "$CTX_PGHOST" "$CTX_DB" "$NCAP_PG_SUPERUSER"
 }
 
+# The reference data shipped in deploy/refdata, as KIND:FILE (`ncap refdata load KIND FILE`).
+NCAP_REFDATA_SHIPPED=(imd:imd2019_lsoa11_england.csv ods:ods_etr.csv)
+
 # ncap_refdata_load_shipped LOG: loads the reference data shipped in the repository
 # (deploy/refdata/README.md) into CTX_DB: deprivation by LSOA before linkage starts, the NHS trusts
 # and their regions before publish does; ncap's output appended to LOG. Loading it again changes
 # nothing. Dies naming the file that failed.
 ncap_refdata_load_shipped() {
   local log=$1 kind_file
-  for kind_file in imd:imd2019_lsoa11_england.csv ods:ods_etr.csv; do
+  for kind_file in "${NCAP_REFDATA_SHIPPED[@]}"; do
     NCAP_PG=$(ncap_admin_pg) "$CTX_BUILD/ncap" refdata load "${kind_file%%:*}" \
       "$NCAP_ROOT/deploy/refdata/${kind_file#*:}" >>"$log" 2>&1 ||
       ncap_die "could not load deploy/refdata/${kind_file#*:}, see $log"

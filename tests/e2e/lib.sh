@@ -117,7 +117,7 @@ e2e_ncap_optimised() {
 # and their regions) into the current deployment, as deploy/local/up loads it.
 e2e_load_refdata() {
   local kind_file
-  for kind_file in imd:imd2019_lsoa11_england.csv ods:ods_etr.csv; do
+  for kind_file in "${NCAP_REFDATA_SHIPPED[@]}"; do
     e2e_ncap refdata load "${kind_file%%:*}" "$NCAP_ROOT/deploy/refdata/${kind_file#*:}" \
       >>"$CTX_RUN/logs/refdata.log" 2>&1 ||
       fail "ncap refdata load ${kind_file%%:*} failed: $(tail -n 5 "$CTX_RUN/logs/refdata.log")"
