@@ -13,7 +13,8 @@ source "$(dirname "${BASH_SOURCE[0]}")/../../deploy/local/lib.sh"
 
 # bench_setup WORK: sets the CTX_* globals of a deployment under WORK, builds, starts the cluster
 # (restarting it once if it lacks the settings above), recreates the database, makes the keys,
-# migrates and loads the reference data shipped in deploy/refdata. The EXIT trap stops the daemons and the cluster.
+# migrates and loads the reference data shipped in deploy/refdata. The EXIT trap stops the daemons
+# and the cluster.
 bench_setup() {
   BENCH_WORK=$1
   CTX_BUILD=$NCAP_ROOT/build
