@@ -302,7 +302,8 @@ EOF
     t1=$(bench_now)
     secs+=("$(awk -v s="$t0" -v e="$t1" 'BEGIN { print e - s }')")
   done
-  printf '%s %s %s %s\n' "$(bench_psql_db bench_copy 'SELECT count(*) FROM copy_jsonb')" "${secs[@]}"
+  printf '%s %s %s %s\n' "$(bench_psql_db bench_copy 'SELECT count(*) FROM copy_jsonb')" \
+    "${secs[@]}"
   PGOPTIONS="-c client_min_messages=warning" dropdb -h "$CTX_PGHOST" -p "$NCAP_PGPORT" \
     -U "$NCAP_PG_SUPERUSER" --if-exists bench_copy
   rm -rf "$dir"
