@@ -222,6 +222,47 @@ bench_db_size() {
     'publish', 'ops'], n.nspname::text)" | tr '|' ' '
 }
 
+# bench_rows_snapshot: "schema.table inserted" per table of the stages' schemas, the rows inserted
+# into it since the database was made (pg_stat_user_tables), for bench_write_floor.
+bench_rows_snapshot() {
+  bench_psql "SELECT schemaname || '.' || relname, n_tup_ins FROM pg_stat_user_tables
+    WHERE schemaname IN ('ingest', 'linkage', 'validation', 'metric', 'publish')" | tr '|' ' '
+}
+
+# bench_write_floor BEFORE_FILE: what storing the run's rows costs PostgreSQL alone. Each table of
+# a stage's schema that the run inserted rows into (against bench_rows_snapshot's BEFORE_FILE) is
+# copied with its indexes and constraints (LIKE ... INCLUDING ALL, no triggers) into an empty
+# table, and its rows written into the copy in one INSERT ... SELECT: no parameters to parse, no
+# conflict checks, no reads of other tables, no triggers, one statement a table. Prints per table
+# "stage table rows seconds", then drops the copies. A stage's PostgreSQL CPU in the run over its
+# tables' sum is the work it did on top of storing its rows.
+bench_write_floor() {
+  local tables
+  tables=$(bench_rows_snapshot | awk -v before="$1" '
+    BEGIN { while ((getline l < before) > 0) { split(l, f, " "); was[f[1]] = f[2] } }
+    $2 > ($1 in was ? was[$1] : 0) { printf "%s%s", sep, $1; sep = "," }')
+  [ -n "$tables" ] || return 0
+  bench_psql "SET client_min_messages = warning;
+    DROP SCHEMA IF EXISTS bench_floor CASCADE; CREATE SCHEMA bench_floor;
+    CREATE TEMP TABLE floor_time (stage text, tab text, n bigint, secs float8);
+    DO \$\$
+    DECLARE t text; s text; r text; n bigint; t0 timestamptz;
+    BEGIN
+      FOREACH t IN ARRAY string_to_array('$tables', ',') LOOP
+        s := split_part(t, '.', 1); r := split_part(t, '.', 2);
+        EXECUTE format('CREATE TABLE bench_floor.%I (LIKE %I.%I INCLUDING ALL)', s || '_' || r, s, r);
+        t0 := clock_timestamp();
+        EXECUTE format('INSERT INTO bench_floor.%I OVERRIDING SYSTEM VALUE SELECT * FROM %I.%I', s || '_' || r, s, r);
+        GET DIAGNOSTICS n = ROW_COUNT;
+        INSERT INTO floor_time VALUES (s, r, n,
+          extract(epoch FROM clock_timestamp() - t0));
+      END LOOP;
+    END \$\$;
+    DROP SCHEMA bench_floor CASCADE;
+    SELECT stage, tab, n, round(secs::numeric, 3) FROM floor_time ORDER BY stage, tab" |
+    tr '|' ' '
+}
+
 # bench_status_time: seconds one `ncap status --json` takes (the best of 3).
 bench_status_time() {
   local best="" t0 t1 i
@@ -253,10 +294,23 @@ bench_idle_sweep() {
       'ncap_publish'], r.rolname::text)" | tr '|' ' '
 }
 
+# bench_sql_roles: per daemon role, its statements since the last reset: "stage exec_s plan_s
+# calls" (the time executing them, planning them, and their number).
+bench_sql_roles() {
+  bench_psql "SELECT substr(r.rolname, 6), round(sum(s.total_exec_time)::numeric / 1000, 2),
+      round(sum(s.total_plan_time)::numeric / 1000, 2), sum(s.calls)
+    FROM pg_stat_statements s JOIN pg_roles r ON r.oid = s.userid
+    JOIN pg_database d ON d.oid = s.dbid AND d.datname = current_database()
+    WHERE r.rolname IN ('ncap_ingest', 'ncap_linkage', 'ncap_validation', 'ncap_metric',
+      'ncap_publish') GROUP BY r.rolname ORDER BY r.rolname" | tr '|' ' '
+}
+
 # bench_sql_top N: the N statements of the daemons' roles with the most total time since the last
-# reset: "role total_s calls mean_ms rows query" (query shortened to one line of 110 characters).
+# reset: "role total_s plan_s calls mean_ms rows query" (total_s executing, plan_s planning; query
+# shortened to one line of 110 characters).
 bench_sql_top() {
-  bench_psql "SELECT substr(r.rolname, 6), round(s.total_exec_time::numeric / 1000, 2), s.calls,
+  bench_psql "SELECT substr(r.rolname, 6), round(s.total_exec_time::numeric / 1000, 2),
+      round(s.total_plan_time::numeric / 1000, 2), s.calls,
       round(s.mean_exec_time::numeric, 3), s.rows,
       left(regexp_replace(s.query, '\s+', ' ', 'g'), 110)
     FROM pg_stat_statements s JOIN pg_roles r ON r.oid = s.userid

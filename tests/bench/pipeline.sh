@@ -7,13 +7,19 @@
 #     their ratio; the time the submissions took (receipts, i.e. committed);
 #   - per stage: records, when its first and last commit came (s after the first submission) and
 #     its rate over that span, from the commit timestamps of the rows it wrote;
+#   - per stage, its SQL over the run: the time PostgreSQL spent executing and planning its
+#     statements, and how many it ran (pg_stat_statements);
 #   - the machine's CPU over the run (every process: what the stages' CPU leaves out, such as
 #     autovacuum, PostgreSQL's WAL writer and parallel workers, shows as the difference);
 #   - each daemon's peak memory (VmHWM) at the end and when its stage had taken half the records
 #     (sampled every second: equal, its memory did not grow over the second half), the database
 #     size per schema and per record;
 #   - at the end, idle: one backlog sweep per stage (its statements' mean times, pg_stat_statements)
-#     and one `ncap status`; then the daemons' statements with the most total time in the run.
+#     and one `ncap status`;
+#   - the floor of the data's layout: every row the run stored, written again into empty copies of
+#     its tables (indexes and constraints, no triggers) in one INSERT ... SELECT a table, per stage,
+#     against the CPU its PostgreSQL used (bench_write_floor);
+#   - then the daemons' statements with the most total time in the run.
 # The simulator runs before the clock starts (in chunks of --chunk records, one seed each, so
 # 1,000,000 records need no more memory than 200,000).
 #
@@ -67,6 +73,7 @@ bench_start "$n_linkage" "$n_validation"
 bench_psql "SELECT pg_stat_statements_reset()" >/dev/null
 bench_psql "SELECT pg_stat_reset_shared('wal')" >/dev/null
 bench_cpu_snapshot >"$WORK/cpu-before.txt"
+bench_rows_snapshot >"$WORK/rows-before.txt"
 head -n 1 /proc/stat >"$WORK/stat-before.txt"
 [ -z "$perf_dir" ] || bench_perf_start "$perf_dir"
 
@@ -89,6 +96,7 @@ cpu=$(bench_cpu_used "$WORK/cpu-before.txt")
 wal=$(bench_wal)
 progress=$(bench_stage_progress "$start")
 sql_top=$(bench_sql_top "$top")
+sql_roles=$(bench_sql_roles)
 memory=$(bench_peak_memory)
 # each daemon's peak when its stage had taken half the records
 half_memory=$(while read -r name _; do
@@ -98,6 +106,7 @@ done <<<"$memory")
 sizes=$(bench_db_size)
 sweeps=$(bench_idle_sweep "$idle")
 status_s=$(bench_status_time)
+floor=$(bench_write_floor "$WORK/rows-before.txt")
 
 {
   printf '%d records from %d trusts, linkage x%d, validation x%d, %d cores (%s), load average %s\n\n' \
@@ -121,6 +130,8 @@ status_s=$(bench_status_time)
       ($2 + $3) * 1000 / n }
     END { printf "| CPU in all | %.1f s: %.3f ms/record, %.2f cores busy on average |\n", d + p,
       (d + p) * 1000 / n, (d + p) / e }' <<<"$cpu"
+  awk '{ printf "| SQL %s | %.1f s executing, %.2f s planning, %d statements |\n", $1, $2, $3,
+    $4 }' <<<"$sql_roles"
   bench_machine_cpu "$WORK/stat-before.txt" "$WORK/stat-after.txt" "during the run"
   join <(sort <<<"$memory") <(sort <<<"$half_memory") |
     awk '{ printf "| peak memory %s | %.1f MB (%s MB when %s had taken half the records) |\n", $1, $2,
@@ -132,9 +143,17 @@ status_s=$(bench_status_time)
     total / 1048576, total / n }' <<<"$sizes"
   awk '{ printf "| one idle sweep, %s | %.2f ms (%d statements) |\n", $1, $2, $4 }' <<<"$sweeps"
   awk -v s="$status_s" 'BEGIN { printf "| one ncap status | %.0f ms |\n", s * 1000 }'
+  awk -v n="$records" -v cpu="$cpu" '
+    BEGIN { split(cpu, l, "\n"); for (i in l) { split(l[i], f, " "); pg[f[1]] = f[3] } }
+    { secs[$1] += $4; rows[$1] += $3; tabs[$1]++; all += $4 }
+    END { for (s in secs) printf "| rows stored, written again in bulk: %s | %.2f s (%d tables, %d rows): its PostgreSQL used %.1f times that in the run |\n",
+        s, secs[s], tabs[s], rows[s], (secs[s] > 0 ? pg[s] / secs[s] : 0) | "sort"
+      close("sort")
+      printf "| rows stored, written again in bulk: all | %.2f s, %.3f ms/record |\n", all, all * 1000 / n }' <<<"$floor"
   echo
   echo "the daemons' statements with the most time during the run (pg_stat_statements):"
-  echo '| role | total s | calls | mean ms | rows | statement |'
-  echo '| --- | --- | --- | --- | --- | --- |'
-  awk -F'|' '{ gsub(/\|/, "\\|", $6); printf "| %s | %s | %s | %s | %s | `%s` |\n", $1, $2, $3, $4, $5, $6 }' <<<"$sql_top"
+  echo '| role | total s | planning s | calls | mean ms | rows | statement |'
+  echo '| --- | --- | --- | --- | --- | --- | --- |'
+  awk -F'|' '{ gsub(/\|/, "\\|", $7)
+    printf "| %s | %s | %s | %s | %s | %s | `%s` |\n", $1, $2, $3, $4, $5, $6, $7 }' <<<"$sql_top"
 } | tee "$WORK/result.md"
