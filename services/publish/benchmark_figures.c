@@ -232,6 +232,10 @@ out:
     return rc;
 }
 
+/* The SII's normal draws (BENCHMARK_SII_SEED, BENCHMARK_SII_REPS, ten deciles), made at the first
+ * SII and kept for the process: every SII takes the same ones (sii.h). One thread per process. */
+static sii_draws_t sii_draws;
+
 /* The SII across England's IMD deciles with a denominator, most deprived first. A decile at 0% or
  * 100% has no interval on the logit scale the simulation draws on (phe_sii gives NA): the row is
  * then left empty, with a note. */
@@ -255,7 +259,9 @@ static int sii_row(bench_t *b, benchmark_release_t *out, size_t m, char *err, si
     }
     sii_result_t res;
     char why[256];
-    if (sii_compute(groups, n, BENCHMARK_SII_REPS, BENCHMARK_SII_SEED, &res, why, sizeof why) != 0)
+    if ((!sii_draws.z && sii_draws_make(&sii_draws, 10, BENCHMARK_SII_REPS, BENCHMARK_SII_SEED, why,
+                                        sizeof why) != 0) ||
+        sii_compute_draws(groups, n, &sii_draws, &res, why, sizeof why) != 0)
         return bench_fail(err, errlen, "metric %s: slope index of inequality: %s",
                           b->in->metrics[m].id, why);
     row->has_value = true;

@@ -207,6 +207,51 @@ static void test_reproducible(void **state)
     assert_true(d.lower95 < d.sii && d.sii < d.upper95);
 }
 
+/* The draws made once give what sii_compute draws itself, bit for bit, for any number of groups up
+ * to the draws' (a decile without records leaves nine), and at phe_sii's smallest reps too. */
+static void test_draws_same_bits(void **state)
+{
+    (void)state;
+    static const double n[10] = {812, 1204, 990, 1433, 1010, 760, 1302, 1111, 640, 905};
+    static const double x[10] = {97, 131, 102, 140, 93, 66, 109, 88, 50, 63};
+    sii_group_t g[10];
+    wilson_groups(n, x, 10, g);
+    static const unsigned reps[] = {SII_REPS_DEFAULT, SII_REPS_MIN};
+    for (size_t k = 0; k < 2; k++) {
+        sii_draws_t d;
+        char err[256] = "";
+        assert_int_equal(sii_draws_make(&d, 10, reps[k], SEED, err, sizeof err), 0);
+        static const size_t sizes[] = {10, 9, 7, 2};
+        for (size_t j = 0; j < 4; j++) {
+            sii_result_t want = run(g, sizes[j], reps[k], SEED), got;
+            assert_int_equal(sii_compute_draws(g, sizes[j], &d, &got, err, sizeof err), 0);
+            assert_memory_equal(&got, &want, sizeof got);
+        }
+        /* more groups than the draws were made for: refused, not read past them */
+        sii_group_t more[11];
+        memcpy(more, g, sizeof g);
+        more[10] = g[9];
+        sii_result_t res;
+        assert_int_equal(sii_compute_draws(more, 11, &d, &res, err, sizeof err), -1);
+        assert_non_null(strstr(err, "11 groups, the draws were made for at most 10"));
+        /* the groups are checked as sii_compute checks them */
+        sii_group_t bad[2] = {g[0], g[1]};
+        bad[1].lower95 = 0;
+        assert_int_equal(sii_compute_draws(bad, 2, &d, &res, err, sizeof err), -1);
+        assert_non_null(strstr(err, "group 2"));
+        sii_draws_free(&d);
+        assert_null(d.z);
+    }
+    sii_draws_t d;
+    char err[256] = "";
+    assert_int_equal(sii_draws_make(&d, 10, SII_REPS_MIN - 1, SEED, err, sizeof err), -1);
+    assert_null(d.z);
+    assert_non_null(strstr(err, "expected at least 1000"));
+    sii_result_t res;
+    assert_int_equal(sii_compute_draws(NULL, 0, &d, &res, err, sizeof err), -1);
+    assert_non_null(strstr(err, "no draws made"));
+}
+
 /* A hundred times the people and the same proportions: the interval is about ten times narrower
  * (the standard errors fall as 1 / sqrt(n)), and each holds its estimate. */
 static void test_narrows_with_population(void **state)
@@ -352,6 +397,7 @@ int main(void)
         cmocka_unit_test(test_linear_deciles),
         cmocka_unit_test(test_sign_follows_order),
         cmocka_unit_test(test_reproducible),
+        cmocka_unit_test(test_draws_same_bits),
         cmocka_unit_test(test_narrows_with_population),
         cmocka_unit_test(test_agrees_with_delta_method),
         cmocka_unit_test(test_bad_input),
