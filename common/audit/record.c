@@ -11,14 +11,54 @@ ncap_record_t *ncap_record_new(void)
     return calloc(1, sizeof(ncap_record_t));
 }
 
+/* A block of a record's names and values: bytes used of cap. */
+struct ncap_record_block {
+    ncap_record_block_t *next;
+    size_t used, cap;
+    char bytes[];
+};
+
+/* The room in a record's ordinary block (2 KiB with its header): NHFD's 30-odd fields and their
+ * names fit in one. */
+#define RECORD_BLOCK_BYTES (2048 - sizeof(ncap_record_block_t))
+
 void ncap_record_destroy(ncap_record_t **self_p)
 {
     if (!self_p || !*self_p)
         return;
-    ncap_record_clear(*self_p);
-    free((*self_p)->fields);
-    free(*self_p);
+    ncap_record_t *self = *self_p;
+    ncap_record_clear(self);
+    free(self->blocks); /* clear kept the first */
+    free(self->fields);
+    free(self);
     *self_p = NULL;
+}
+
+/* A copy of the len bytes of s and a NUL in the record's blocks; NULL when out of memory. */
+static char *copy_in(ncap_record_t *self, const char *s, size_t len)
+{
+    ncap_record_block_t *b = self->blocks;
+    if (!b || b->cap - b->used < len + 1) {
+        size_t cap = len + 1 > RECORD_BLOCK_BYTES ? len + 1 : RECORD_BLOCK_BYTES;
+        ncap_record_block_t *nb = malloc(sizeof *nb + cap);
+        if (!nb)
+            return NULL;
+        *nb = (ncap_record_block_t){.cap = cap};
+        /* a block made for one long value goes behind the current one, which keeps its room */
+        if (b && cap > RECORD_BLOCK_BYTES) {
+            nb->next = b->next;
+            b->next = nb;
+        } else {
+            nb->next = b;
+            self->blocks = nb;
+        }
+        b = nb;
+    }
+    char *out = b->bytes + b->used;
+    memcpy(out, s, len);
+    out[len] = '\0';
+    b->used += len + 1;
+    return out;
 }
 
 /* FNV-1a: a scan compares a field's name only where the hashes agree (one name in a record's
@@ -57,29 +97,27 @@ static void index_all(ncap_record_t *self)
 int ncap_record_set(ncap_record_t *self, const char *name, const char *value)
 {
     assert(self);
-    char *v = strdup(value ? value : "");
-    if (!v)
-        return -1;
+    if (!value)
+        value = "";
     ncap_field_t *f = find(self, name);
     if (f) {
-        free(f->value);
+        char *v = copy_in(self, value, strlen(value));
+        if (!v)
+            return -1;
         f->value = v;
         return 0;
     }
     if (self->n == self->cap) {
         size_t cap = self->cap ? self->cap * 2 : 32;
         ncap_field_t *nf = realloc(self->fields, cap * sizeof *nf);
-        if (!nf) {
-            free(v);
+        if (!nf)
             return -1;
-        }
         self->fields = nf;
         self->cap = cap;
     }
-    char *n = strdup(name);
-    if (!n || (self->index && str_map_put(self->index, name, NULL) != 1)) {
-        free(n);
-        free(v);
+    char *n = copy_in(self, name, strlen(name));
+    char *v = n ? copy_in(self, value, strlen(value)) : NULL;
+    if (!v || (self->index && str_map_put(self->index, name, NULL) != 1)) {
         str_map_destroy(&self->index); /* it may lack name now: without it, the record is scanned */
         return -1;
     }
@@ -114,8 +152,6 @@ void ncap_record_remove(ncap_record_t *self, const char *name)
     ncap_field_t *f = find(self, name);
     if (!f)
         return;
-    free(f->name);
-    free(f->value);
     size_t i = (size_t)(f - self->fields);
     memmove(&self->fields[i], &self->fields[i + 1], (self->n - i - 1) * sizeof *f);
     self->n--;
@@ -127,10 +163,18 @@ void ncap_record_remove(ncap_record_t *self, const char *name)
 void ncap_record_clear(ncap_record_t *self)
 {
     assert(self);
-    for (size_t i = 0; i < self->n; i++) {
-        free(self->fields[i].name);
-        free(self->fields[i].value);
+    /* the newest ordinary block is kept (the first, or the one behind a long value's) */
+    ncap_record_block_t *keep = NULL;
+    for (ncap_record_block_t *b = self->blocks, *next; b; b = next) {
+        next = b->next;
+        if (!keep && b->cap == RECORD_BLOCK_BYTES)
+            keep = b;
+        else
+            free(b);
     }
+    if (keep)
+        *keep = (ncap_record_block_t){.cap = RECORD_BLOCK_BYTES};
+    self->blocks = keep;
     self->n = 0;
     str_map_destroy(&self->index);
 }

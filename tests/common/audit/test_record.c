@@ -127,6 +127,58 @@ static void test_clear_then_reuse(void **state)
     ncap_record_destroy(&rec);
 }
 
+/* Values longer than a block, among short ones, set again, removed, and the record cleared and
+ * reused many times: every value reads back as set (the sanitizer build checks that no byte is
+ * read past its block, nor a block leaked), and a value read before its field was set again stays
+ * as it was until the record is cleared. */
+static void test_long_values_among_short_ones(void **state)
+{
+    (void)state;
+    ncap_record_t *rec = ncap_record_new();
+    static char longv[3][10000];
+    for (int k = 0; k < 3; k++) {
+        memset(longv[k], 'a' + k, sizeof longv[k] - 1);
+        longv[k][sizeof longv[k] - 1] = '\0';
+    }
+    for (int round = 0; round < 50; round++) {
+        char name[32], value[32];
+        for (int i = 0; i < 120; i++) {
+            snprintf(name, sizeof name, "f%d", i);
+            snprintf(value, sizeof value, "%d-%d", round, i);
+            const char *v = i % 40 == 7 ? longv[(i + round) % 3] : value;
+            assert_int_equal(ncap_record_set(rec, name, v), 0);
+        }
+        const char *before = ncap_record_get(rec, "f7");
+        assert_int_equal(ncap_record_set(rec, "f7", "short now"), 0);
+        assert_string_equal(before, longv[(7 + round) % 3]);
+        assert_string_equal(ncap_record_get(rec, "f7"), "short now");
+        assert_int_equal(ncap_record_set(rec, "f8", longv[2]), 0);
+        ncap_record_remove(rec, "f47");
+        assert_int_equal(rec->n, 119);
+        for (int i = 0; i < 120; i++) {
+            snprintf(name, sizeof name, "f%d", i);
+            snprintf(value, sizeof value, "%d-%d", round, i);
+            const char *got = ncap_record_get(rec, name);
+            if (i == 47)
+                assert_null(got);
+            else if (i == 7)
+                assert_string_equal(got, "short now");
+            else if (i == 8)
+                assert_string_equal(got, longv[2]);
+            else if (i % 40 == 7)
+                assert_string_equal(got, longv[(i + round) % 3]);
+            else
+                assert_string_equal(got, value);
+        }
+        /* a value of the record set as another of its fields */
+        assert_int_equal(ncap_record_set(rec, "copy", ncap_record_get(rec, "f87")), 0);
+        assert_string_equal(ncap_record_get(rec, "copy"), longv[(87 + round) % 3]);
+        ncap_record_clear(rec);
+        assert_int_equal(rec->n, 0);
+    }
+    ncap_record_destroy(&rec);
+}
+
 static void test_many_fields_grow(void **state)
 {
     (void)state;
@@ -256,6 +308,7 @@ int main(void)
         cmocka_unit_test(test_remove_keeps_the_others_in_order),
         cmocka_unit_test(test_clear_then_reuse),
         cmocka_unit_test(test_many_fields_grow),
+        cmocka_unit_test(test_long_values_among_short_ones),
         cmocka_unit_test(test_a_record_of_100000_fields),
         cmocka_unit_test(test_a_record_is_checked_against_its_definition),
     };
