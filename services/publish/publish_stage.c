@@ -1241,6 +1241,15 @@ static int periodic(void *state, PGconn *db, int limit, stage_keys_t *out, char 
         PQclear(changed);
         return -1;
     }
+    /* The round's statement says which audits' changed records wait (its rows without a period):
+     * none, and no round comes due. round_due's hint also counts the audits of the rows written
+     * since the last round's snapshot, already seen or not: with another transaction of the
+     * cluster holding the snapshots' xmin back, those include what this round just took. */
+    bool waits = !due;
+    for (int i = 0; i < PQntuples(changed) && !waits; i++)
+        waits = PQgetisnull(changed, i, 1);
+    if (!waits)
+        ps->due_at = 0;
     phase_end(ps, PH_TAIL);
     /* outlier cases past their deadline move on: where one is published, its alarm shows */
     PGresult *outliers = outlier_publish_tick(db, ps->audits, ps->out_dir, err, errlen);

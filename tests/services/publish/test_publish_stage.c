@@ -263,6 +263,15 @@ static void test_cadence_and_prune(void **state)
 {
     (void)state;
     PGconn *db = pg_fixture_open("ncap_test_publish_cadence");
+    /* Another transaction of the cluster, open through the test (another test's, on a machine
+     * running them in parallel; an operator's long report): every snapshot's xmin stays behind
+     * it, so the rows each round took are still after the next round's xmin. Its hint must come
+     * from what waits, not from those rows (a round that took everything once said it was due
+     * again in an interval). */
+    PGconn *other = PQconnectdb(getenv("NCAP_TEST_PG"));
+    assert_int_equal(PQstatus(other), CONNECTION_OK);
+    pg_fixture_exec(other, "BEGIN");
+    pg_fixture_exec(other, "SELECT txid_current()");
     char dir[] = "/tmp/ncap_test_publish_XXXXXX";
     assert_non_null(mkdtemp(dir));
     publish_t ps = {
@@ -379,6 +388,8 @@ static void test_cadence_and_prune(void **state)
     assert_true(exists(dir, "nhfd/2026Q1/r0002/release.csv"));
     assert_false(exists(dir, "nhfd/2026Q1/r0003"));
 
+    pg_fixture_exec(other, "COMMIT");
+    PQfinish(other);
     publish_stage_clear(&ps);
     audit_cache_destroy(&ps.audits);
     char cmd[128];
