@@ -18,8 +18,9 @@
  * with the inverse logit, and fits the same regression to the draws. The limits are the order
  * statistics round(reps * 0.025) and round(reps * 0.975) (1-based, R's round: half to even) of
  * the sorted simulated slopes. With k_i fixed, one repetition costs n normal draws, n exp and n
- * multiply-adds; 100,000 repetitions over 10 deciles take ~16 ms on one core, sort included, and
- * ~5 ms from draws made once (sii_draws_t: the generator's chain no longer holds up the exp's).
+ * multiply-adds; 100,000 repetitions over 10 deciles take ~12 ms on one core, sort included:
+ * ~7 ms to make the draws, ~5 ms from them (sii_draws_t keeps them for a caller that computes
+ * many; apart from the generator's chain of dependent steps, the exps pipeline).
  *
  * The random numbers come from the seed alone, so that a release is the same on every run: the
  * project's generator (rng.h: xoshiro256**, Blackman & Vigna 2018, its state from splitmix64 of
@@ -154,12 +155,12 @@ static int check(const sii_group_t *groups, size_t n, unsigned reps, char *err, 
     return 0;
 }
 
-/* The slopes of reps repetitions of the regression over n groups: the normal of repetition r and
- * group i the (r * n + i)-th of the draws, taken from z when given (reps x n of them in order),
- * else drawn from seed. The limits as phe_sii takes them, into out (out->sii left to the caller).
- * Returns 0, or -1 when out of memory. */
-static int simulate(const sii_group_t *groups, size_t n, unsigned reps, uint64_t seed,
-                    const double *z, sii_result_t *out)
+/* The SII of n groups and its interval from reps repetitions of the regression, the normal of
+ * repetition r and group i the (r * n + i)-th of the draws z (reps x n of them at least, in the
+ * order they were drawn), the limits as phe_sii takes them, into out. Returns 0, or -1 when out
+ * of memory. */
+static int simulate(const sii_group_t *groups, size_t n, unsigned reps, const double *z,
+                    sii_result_t *out)
 {
     double *k = malloc(n * sizeof *k);
     double *mu = malloc(n * sizeof *mu);
@@ -198,23 +199,12 @@ static int simulate(const sii_group_t *groups, size_t n, unsigned reps, uint64_t
         se[i] = (logit(groups[i].upper95) - logit(groups[i].lower95)) / (2 * NCAP_Z95);
     }
 
-    if (z) {
-        for (unsigned r = 0; r < reps; r++) {
-            const double *zr = z + (size_t)r * n;
-            double b = 0;
-            for (size_t i = 0; i < n; i++)
-                b += k[i] * inv_logit(mu[i] + se[i] * zr[i]);
-            slopes[r] = b;
-        }
-    } else {
-        normal_gen_t gen;
-        normal_seed(&gen, seed);
-        for (unsigned r = 0; r < reps; r++) {
-            double b = 0;
-            for (size_t i = 0; i < n; i++)
-                b += k[i] * inv_logit(mu[i] + se[i] * normal_next(&gen));
-            slopes[r] = b;
-        }
+    for (unsigned r = 0; r < reps; r++) {
+        const double *zr = z + (size_t)r * n;
+        double b = 0;
+        for (size_t i = 0; i < n; i++)
+            b += k[i] * inv_logit(mu[i] + se[i] * zr[i]);
+        slopes[r] = b;
     }
     /* phe_sii's positions, computed as it does: confidence_value = 0.95 + (1 - 0.95) / 2; the
      * two order statistics of the sorted slopes, selected (the upper first: then every slope
@@ -241,11 +231,15 @@ int sii_compute(const sii_group_t *groups, size_t n, unsigned reps, uint64_t see
     assert(out);
     if (check(groups, n, reps, err, errlen) != 0)
         return -1;
-    if (simulate(groups, n, reps, seed, NULL, out) != 0) {
-        snprintf(err, errlen, "out of memory");
+    /* the draws of these n groups, made for this computation: one way to draw, sii_draws_make's */
+    sii_draws_t d;
+    if (sii_draws_make(&d, n, reps, seed, err, errlen) != 0)
         return -1;
-    }
-    return 0;
+    int rc = simulate(groups, n, reps, d.z, out);
+    sii_draws_free(&d);
+    if (rc != 0)
+        snprintf(err, errlen, "out of memory");
+    return rc;
 }
 
 int sii_draws_make(sii_draws_t *d, size_t max_groups, unsigned reps, uint64_t seed, char *err,
@@ -298,7 +292,7 @@ int sii_compute_draws(const sii_group_t *groups, size_t n, const sii_draws_t *d,
         snprintf(err, errlen, "%zu groups, the draws were made for at most %zu", n, d->max_groups);
         return -1;
     }
-    if (simulate(groups, n, d->reps, d->seed, d->z, out) != 0) {
+    if (simulate(groups, n, d->reps, d->z, out) != 0) {
         snprintf(err, errlen, "out of memory");
         return -1;
     }

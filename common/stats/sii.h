@@ -33,19 +33,20 @@ typedef struct {
 } sii_result_t;
 
 /* groups[0..n) ordered from most to least deprived (IMD decile 1 first). reps simulations, at least
- * SII_REPS_MIN as phe_sii requires (SII_REPS_DEFAULT, phe_sii's default: ~16 ms for 10 groups),
+ * SII_REPS_MIN as phe_sii requires (SII_REPS_DEFAULT, phe_sii's default: ~12 ms for 10 groups),
  * drawn from seed. Returns 0, or -1 with err: fewer than 2 groups, reps < 1000, a population <= 0
  * or not finite (or all of them adding up past DBL_MAX), a value or limit not finite, lower95 >
  * value or upper95 < value, or a limit at 0 or 1 (lower95 <= 0 or upper95 >= 1: the logit scale has
  * no such proportion, so a group whose numerator is 0 or its whole denominator has no interval;
- * phe_sii gives NA there), or out of memory. out is written only on success. */
+ * phe_sii gives NA there), or out of memory. out is written only on success. It makes the draws
+ * (sii_draws_make: reps x n doubles, 8 MB for ten groups at the default) and frees them again. */
 int sii_compute(const sii_group_t *groups, size_t n, unsigned reps, uint64_t seed,
                 sii_result_t *out, char *err, size_t errlen);
 
 /* The normal draws of sii_compute for up to max_groups groups, made once and kept: the draws depend
  * on the seed alone (repetition r's group i takes draw r * n + i of the seed's sequence, whatever
  * the groups), so a caller that computes many SIIs from one seed (publish: one per proportion
- * metric and period in every round) skips the generator: ~5 ms instead of ~16 for ten groups. 8
+ * metric and period in every round) skips the generator: ~5 ms instead of ~12 for ten groups. 8
  * bytes a draw: reps x max_groups (8 MB for phe_sii's default reps and ten deciles). */
 typedef struct {
     unsigned reps;
