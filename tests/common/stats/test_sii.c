@@ -180,14 +180,21 @@ static void test_sign_follows_order(void **state)
     assert_near(q.lower95, -r.upper95, 0.1 * (r.upper95 - r.lower95));
 }
 
+/* Ten deciles of unequal sizes with their Wilson intervals: the groups test_reproducible pins the
+ * bits of. */
+static void deciles(sii_group_t g[10])
+{
+    static const double n[10] = {812, 1204, 990, 1433, 1010, 760, 1302, 1111, 640, 905};
+    static const double x[10] = {97, 131, 102, 140, 93, 66, 109, 88, 50, 63};
+    wilson_groups(n, x, 10, g);
+}
+
 /* Same groups, reps and seed: the same bits. Another seed: another draw of the same interval. */
 static void test_reproducible(void **state)
 {
     (void)state;
-    static const double n[10] = {812, 1204, 990, 1433, 1010, 760, 1302, 1111, 640, 905};
-    static const double x[10] = {97, 131, 102, 140, 93, 66, 109, 88, 50, 63};
     sii_group_t g[10];
-    wilson_groups(n, x, 10, g);
+    deciles(g);
     sii_result_t a = run(g, 10, SII_REPS_DEFAULT, SEED);
     sii_result_t b = run(g, 10, SII_REPS_DEFAULT, SEED);
     assert_memory_equal(&a, &b, sizeof a);
@@ -212,10 +219,8 @@ static void test_reproducible(void **state)
 static void test_draws_same_bits(void **state)
 {
     (void)state;
-    static const double n[10] = {812, 1204, 990, 1433, 1010, 760, 1302, 1111, 640, 905};
-    static const double x[10] = {97, 131, 102, 140, 93, 66, 109, 88, 50, 63};
     sii_group_t g[10];
-    wilson_groups(n, x, 10, g);
+    deciles(g);
     static const unsigned reps[] = {SII_REPS_DEFAULT, SII_REPS_MIN};
     for (size_t k = 0; k < 2; k++) {
         sii_draws_t d;
