@@ -687,7 +687,10 @@ static int round_due(publish_t *ps, PGconn *db, const char *interval, char *err,
 }
 
 /* The audits of r's rows without a period (the round's audits whose changed records wait), as an
- * array literal into ps->next_waiting. Returns 0, or -1 when out of memory. */
+ * array literal into ps->next_waiting; none, and no round comes due (ps->due_at cleared):
+ * round_due's hint also counts the audits of the rows written since the last round's snapshot,
+ * already seen or not, and with another transaction of the cluster holding the snapshots' xmin
+ * back, those include what this round just took. Returns 0, or -1 when out of memory. */
 static int note_waiting(publish_t *ps, const PGresult *r)
 {
     pg_columns_t a;
@@ -697,6 +700,8 @@ static int note_waiting(publish_t *ps, const PGresult *r)
             const char *v[] = {PQgetvalue(r, i, 0)};
             pg_columns_row(&a, v);
         }
+    if (a.nrows == 0)
+        ps->due_at = 0;
     int rc = pg_columns_close(&a);
     free(ps->next_waiting);
     ps->next_waiting = rc == 0 ? strdup(a.params[0]) : NULL;
@@ -1241,15 +1246,6 @@ static int periodic(void *state, PGconn *db, int limit, stage_keys_t *out, char 
         PQclear(changed);
         return -1;
     }
-    /* The round's statement says which audits' changed records wait (its rows without a period):
-     * none, and no round comes due. round_due's hint also counts the audits of the rows written
-     * since the last round's snapshot, already seen or not: with another transaction of the
-     * cluster holding the snapshots' xmin back, those include what this round just took. */
-    bool waits = !due;
-    for (int i = 0; i < PQntuples(changed) && !waits; i++)
-        waits = PQgetisnull(changed, i, 1);
-    if (!waits)
-        ps->due_at = 0;
     phase_end(ps, PH_TAIL);
     /* outlier cases past their deadline move on: where one is published, its alarm shows */
     PGresult *outliers = outlier_publish_tick(db, ps->audits, ps->out_dir, err, errlen);
