@@ -37,6 +37,9 @@ bench_setup() {
     ncap_pg_down "$BENCH_WORK/pg"
     ncap_pg_up "$BENCH_WORK/pg"
   fi
+  # the time each statement spent planning too (pipeline.sh's "SQL" rows; off by default)
+  bench_psql_db postgres "ALTER SYSTEM SET pg_stat_statements.track_planning = on" >/dev/null
+  bench_psql_db postgres "SELECT pg_reload_conf()" >/dev/null
   ncap_pg_recreate_db "$CTX_PGHOST" "$CTX_DB"
   bench_psql "CREATE EXTENSION pg_stat_statements"
   ncap_ensure_key "$CTX_KEY"
@@ -276,16 +279,10 @@ bench_status_time() {
   printf '%s\n' "$best"
 }
 
-# bench_idle_sweep SECONDS: what one sweep of each stage costs once the pipeline is idle. Resets
-# pg_stat_statements, lets the daemons sweep for SECONDS (an idle stage sweeps every 2 s),
-# then prints per daemon role "stage ms calls statements": the sum over the statements it ran of
-# their mean time (each statement of a sweep once: the backlog query, the periodic work, the
-# heartbeat), the calls and the distinct statements.
-bench_idle_sweep() {
-  bench_psql "SELECT pg_stat_statements_reset()" >/dev/null
-  sleep "$1"
-  bench_psql "SELECT substr(r.rolname, 6), round(sum(s.mean_exec_time)::numeric, 2), sum(s.calls),
-      count(*)
+# bench_sql_by_role COLUMNS: per daemon role, in the stages' order, "stage" and the aggregates
+# COLUMNS (SQL over pg_stat_statements s) of its statements in this database since the last reset.
+bench_sql_by_role() {
+  bench_psql "SELECT substr(r.rolname, 6), $1
     FROM pg_stat_statements s JOIN pg_roles r ON r.oid = s.userid
     JOIN pg_database d ON d.oid = s.dbid AND d.datname = current_database()
     WHERE r.rolname IN ('ncap_ingest', 'ncap_linkage', 'ncap_validation', 'ncap_metric',
@@ -294,15 +291,22 @@ bench_idle_sweep() {
       'ncap_publish'], r.rolname::text)" | tr '|' ' '
 }
 
+# bench_idle_sweep SECONDS: what one sweep of each stage costs once the pipeline is idle. Resets
+# pg_stat_statements, lets the daemons sweep for SECONDS (an idle stage sweeps every 2 s),
+# then prints per daemon role "stage ms calls statements": the sum over the statements it ran of
+# their mean time (each statement of a sweep once: the backlog query, the periodic work, the
+# heartbeat), the calls and the distinct statements.
+bench_idle_sweep() {
+  bench_psql "SELECT pg_stat_statements_reset()" >/dev/null
+  sleep "$1"
+  bench_sql_by_role "round(sum(s.mean_exec_time)::numeric, 2), sum(s.calls), count(*)"
+}
+
 # bench_sql_roles: per daemon role, its statements since the last reset: "stage exec_s plan_s
 # calls" (the time executing them, planning them, and their number).
 bench_sql_roles() {
-  bench_psql "SELECT substr(r.rolname, 6), round(sum(s.total_exec_time)::numeric / 1000, 2),
-      round(sum(s.total_plan_time)::numeric / 1000, 2), sum(s.calls)
-    FROM pg_stat_statements s JOIN pg_roles r ON r.oid = s.userid
-    JOIN pg_database d ON d.oid = s.dbid AND d.datname = current_database()
-    WHERE r.rolname IN ('ncap_ingest', 'ncap_linkage', 'ncap_validation', 'ncap_metric',
-      'ncap_publish') GROUP BY r.rolname ORDER BY r.rolname" | tr '|' ' '
+  bench_sql_by_role "round(sum(s.total_exec_time)::numeric / 1000, 2),
+    round(sum(s.total_plan_time)::numeric / 1000, 2), sum(s.calls)"
 }
 
 # bench_sql_top N: the N statements of the daemons' roles with the most total time since the last
