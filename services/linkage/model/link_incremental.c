@@ -158,6 +158,18 @@ bool link_ident_dob_key(const link_ident_t *id, char key[LINK_KEY_LEN])
     return true;
 }
 
+/* How many bytes of s its first UTF-8 character takes (0 for ""): what PostgreSQL's left(s, 1)
+ * keeps of a valid UTF-8 string (migration 0052 keys the patients already held with it). */
+static int first_char_len(const char *s)
+{
+    const unsigned char c = (unsigned char)s[0];
+    int len = c == 0 ? 0 : c < 0xC0 ? 1 : c < 0xE0 ? 2 : c < 0xF0 ? 3 : 4;
+    for (int i = 1; i < len; i++)
+        if (!s[i])
+            return i;
+    return len;
+}
+
 size_t link_ident_keys(const link_ident_t *id, char keys[LINK_MAX_KEYS][LINK_KEY_LEN])
 {
     size_t n = 0;
@@ -174,7 +186,8 @@ size_t link_ident_keys(const link_ident_t *id, char keys[LINK_MAX_KEYS][LINK_KEY
             snprintf(keys[n++], LINK_KEY_LEN, "s:%s:%.*s", sx, district, id->postcode);
     }
     if (id->forename[0] && id->dob[0])
-        snprintf(keys[n++], LINK_KEY_LEN, "f:%.40s:%.4s", id->forename, id->dob);
+        snprintf(keys[n++], LINK_KEY_LEN, "f:%.40s:%.4s:%.*s", id->forename, id->dob,
+                 first_char_len(id->surname), id->surname);
     return n;
 }
 

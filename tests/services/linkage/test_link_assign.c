@@ -98,11 +98,11 @@ static void test_record_joins_the_patient_it_matches_as_a_whole(void **state)
     assert_true((p1 + p2 + p3) / 3 < p.threshold);
     link_batch_keys_t bk;
     assert_int_equal(link_batch_keys_build(&rec, 1, &bk), 0);
+    /* x1 is one set found by two keys: counted once */
     link_candidate_t cand[] = {
-        {7, x1, "d:19600304:f"}, {7, x1, "f:john:1960"}, /* one set found by two keys: counted once
-                                                          */
-        {7, x1, "s:S530:LS1"},   {7, x2, "s:S530:LS1"},  {7, x3, "s:S530:LS1"},
-        {8, y, "d:19600304:f"},  {8, y, "f:john:1960"},
+        {7, x1, "d:19600304:f"}, {7, x1, "f:john:1960:s"}, {7, x1, "s:S530:LS1"},
+        {7, x2, "s:S530:LS1"},   {7, x3, "s:S530:LS1"},    {8, y, "d:19600304:f"},
+        {8, y, "f:john:1960:s"},
     };
     patient_match_t out;
     assert_int_equal(link_assign(&p, &rec, 1, &bk, cand, 7, NULL, &out, NULL, NULL), 0);
@@ -228,8 +228,8 @@ static void test_bridging_record_merges_two_patients_of_one_person(void **state)
     assert_int_equal(link_batch_keys_build(ids, 2, &bk), 0);
     link_candidate_t cand[] = {
         {7, first, "d:19500203:f"},
-        {7, first, "f:mary:1950"},
-        {8, moved, "f:mary:1950"},
+        {7, first, "f:mary:1950:j"},
+        {8, moved, "f:mary:1950:j"},
         {8, moved, "s:J520:M3"},
     };
     held_t h = {.rows = cand, .n = 4};

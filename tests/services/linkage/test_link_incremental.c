@@ -101,12 +101,16 @@ static void test_blocking_keys(void **state)
     assert_string_equal(keys[0], "n:4010232137");
     assert_string_equal(keys[1], "d:19400512:f");
     assert_string_equal(keys[2], "s:R163:LS1");
-    assert_string_equal(keys[3], "f:mary:1940");
+    assert_string_equal(keys[3], "f:mary:1940:r");
     /* the date of birth alone when the sex is not known */
     link_ident_t c = ident("", "Mary", "", "1940-05-12", "", "");
     assert_int_equal(link_ident_keys(&c, keys), 2);
     assert_string_equal(keys[0], "d:19400512");
-    assert_string_equal(keys[1], "f:mary:1940");
+    assert_string_equal(keys[1], "f:mary:1940:");
+    /* the surname's first character, whole when it is more than one byte */
+    link_ident_t d = ident("", "Zoë", "Øster", "1941-05-02", "F", "");
+    assert_int_equal(link_ident_keys(&d, keys), 2);
+    assert_string_equal(keys[1], "f:zoë:1941:Ø");
     link_ident_t b = ident("", "", "Robert", "", "", "");
     assert_int_equal(link_ident_keys(&b, keys), 0);
 }

@@ -1,16 +1,20 @@
-/* test_patient_index.c - the patient index (linkage.block) across migrations 0049 and 0050, on a
- * real PostgreSQL ($NCAP_TEST_PG), through linkage's stage hooks as ncap-linkd runs them. A
- * deployment before 0049 (its key under the database's collation) holds patients; 0049 keeps every
- * row as it was, compares keys byte by byte (COLLATE "C"), and a record linked after it joins the
- * patient its identifiers belong to, found through the rebuilt primary key, as before. */
+/* test_patient_index.c - the patient index (linkage.block) across migrations 0049, 0050 and
+ * 0052, on a real PostgreSQL ($NCAP_TEST_PG), through linkage's stage hooks as ncap-linkd runs
+ * them. A deployment before 0049 (its key under the database's collation) holds patients; 0049
+ * keeps every row as it was, compares keys byte by byte (COLLATE "C"), and a record linked after
+ * it joins the patient its identifiers belong to, found through the rebuilt primary key, as
+ * before. */
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <stdio.h>
 #include <string.h>
 
+#include "link_incremental.h"
 #include "link_pg_fixture.h"
 #include "linkage_stage.h"
 #include "migrate.h"
@@ -110,6 +114,59 @@ static void test_block_key_bytes_keeps_patients(void **state)
     PQfinish(db);
 }
 
+/* An empty patient index, and linkage's stage hooks as ncap-linkd runs them. */
+typedef struct {
+    PGconn *db;
+    audit_cache_t *audits;
+    linkage_t lk;
+    stage_ops_t ops;
+} linking_t;
+
+static void linking_open(linking_t *l)
+{
+    char err[1024];
+    memset(l, 0, sizeof *l);
+    l->db = db_connect(conninfo, "test_patient_index", err, sizeof err);
+    assert_non_null(l->db);
+    pg_fixture_exec(l->db, "TRUNCATE linkage.block, linkage.link, linkage.patient CASCADE");
+    l->audits = audit_cache_new(NCAP_SOURCE_DIR "/deploy/audits");
+    l->lk.audits = l->audits;
+    memset(l->lk.key, 7, sizeof l->lk.key);
+    l->ops = linkage_stage_ops(&l->lk);
+}
+
+static void linking_close(linking_t *l)
+{
+    linkage_stage_clear(&l->lk);
+    audit_cache_destroy(&l->audits);
+    PQfinish(l->db);
+}
+
+/* Puts the index back as it was before migration name (before_sql), forgets the migration, and
+ * migrates again: that one migration applied. */
+static void migrate_again(PGconn *db, const char *before_sql, const char *name)
+{
+    char err[1024], sql[256];
+    pg_fixture_exec(db, before_sql);
+    snprintf(sql, sizeof sql, "DELETE FROM public.ncap_schema_migration WHERE name LIKE '%s%%'",
+             name);
+    pg_fixture_exec(db, sql);
+    int applied = 0;
+    if (migrate_run(db, &applied, err, sizeof err) != 0)
+        fail_msg("%s", err);
+    assert_int_equal(applied, 1);
+}
+
+/* True when records a and b were linked to one patient. */
+static bool one_patient(PGconn *db, int a, int b)
+{
+    char sql[160];
+    snprintf(sql, sizeof sql,
+             "SELECT count(DISTINCT patient_id) FROM linkage.link WHERE record_id IN (%d, %d)", a,
+             b);
+    return link_pg_count(db, sql) == 1;
+}
+
 /* A deployment before 0050 holds its patients under date-of-birth keys without the sex; 0050
  * rewrites each such key from its row's identifiers ("d:<date of birth>:<sex>", the date of birth
  * alone kept where the sex is not known), and a record linked after it, found by its date of birth
@@ -118,42 +175,78 @@ static void test_block_dob_key_takes_the_sex(void **state)
 {
     (void)state;
     ncap_require_pg();
-    char err[1024], buf[1024];
-    PGconn *db = db_connect(conninfo, "test_patient_index", err, sizeof err);
-    assert_non_null(db);
-    pg_fixture_exec(db, "TRUNCATE linkage.block, linkage.link, linkage.patient CASCADE");
-    audit_cache_t *audits = audit_cache_new(NCAP_SOURCE_DIR "/deploy/audits");
-    linkage_t lk = {.audits = audits};
-    memset(lk.key, 7, sizeof lk.key);
-    stage_ops_t ops = linkage_stage_ops(&lk);
-    link_pg_ingest_nhfd(db, 11, "", "Ann", "Lee", "1936-03-04", "B1 1AA", "2025-03-01T08:00:00");
-    link_record(db, &ops, 11);
+    char buf[1024];
+    linking_t l;
+    linking_open(&l);
+    link_pg_ingest_nhfd(l.db, 11, "", "Ann", "Lee", "1936-03-04", "B1 1AA", "2025-03-01T08:00:00");
+    link_record(l.db, &l.ops, 11);
     /* the index as it was before 0050: the date-of-birth key alone; and a set without a sex */
-    pg_fixture_exec(db, "UPDATE linkage.block SET key = 'd:' || dob WHERE key LIKE 'd:%';"
-                        " INSERT INTO linkage.block (key, patient_id, forename, dob)"
-                        " SELECT 'd:19360304', patient_id, 'ann', '19360304' FROM linkage.link"
-                        " WHERE record_id = 11;"
-                        " DELETE FROM public.ncap_schema_migration WHERE name >= '0050'"
-                        " AND name < '0051'");
-    int applied = 0;
-    if (migrate_run(db, &applied, err, sizeof err) != 0)
-        fail_msg("%s", err);
-    assert_int_equal(applied, 1);
-    assert_string_equal(link_pg_text(db,
+    migrate_again(l.db,
+                  "UPDATE linkage.block SET key = 'd:' || dob WHERE key LIKE 'd:%';"
+                  " INSERT INTO linkage.block (key, patient_id, forename, dob)"
+                  " SELECT 'd:19360304', patient_id, 'ann', '19360304' FROM linkage.link"
+                  " WHERE record_id = 11",
+                  "0050");
+    assert_string_equal(link_pg_text(l.db,
                                      "SELECT string_agg(key || '|' || sex, ' ' ORDER BY key)"
                                      " FROM linkage.block WHERE key LIKE 'd:%'",
                                      buf, sizeof buf),
                         "d:19360304| d:19360304:f|f");
     /* her record at another address, her forename spelt otherwise: found by her date of birth
      * and sex alone (its other keys are not hers), it joins her patient */
-    link_pg_ingest_nhfd(db, 12, "", "Anne", "Lee", "1936-03-04", "M1 1AA", "2025-03-20T08:00:00");
-    link_record(db, &ops, 12);
-    assert_int_equal(link_pg_count(db, "SELECT count(DISTINCT patient_id) FROM linkage.link"
-                                       " WHERE record_id IN (11, 12)"),
-                     1);
-    linkage_stage_clear(&lk);
-    audit_cache_destroy(&audits);
-    PQfinish(db);
+    link_pg_ingest_nhfd(l.db, 12, "", "Anne", "Lee", "1936-03-04", "M1 1AA", "2025-03-20T08:00:00");
+    link_record(l.db, &l.ops, 12);
+    assert_true(one_patient(l.db, 11, 12));
+    linking_close(&l);
+}
+
+/* A deployment before 0052 holds its patients under forename keys without the surname's first
+ * character; 0052 rewrites each such key from its row's identifiers (left(surname, 1), the first
+ * character as link_ident_keys takes it, whole when it is more than a byte; nothing after the year
+ * where the surname is not known), and a record linked after it, found by its forename, year of
+ * birth and initial alone, joins the patient as before. */
+static void test_block_forename_key_takes_the_initial(void **state)
+{
+    (void)state;
+    ncap_require_pg();
+    char buf[1024];
+    linking_t l;
+    linking_open(&l);
+    link_pg_ingest_nhfd(l.db, 21, "", "Zoë", "Øster", "1936-03-04", "B1 1AA",
+                        "2025-03-01T08:00:00");
+    link_record(l.db, &l.ops, 21);
+    /* what linkage looks her up by now, as C makes it */
+    link_ident_t zoe;
+    link_ident_from_values("", "Zoë", "Øster", "1936-03-04", "", "B1 1AA", &zoe);
+    char keys[LINK_MAX_KEYS][LINK_KEY_LEN];
+    assert_int_equal(link_ident_keys(&zoe, keys), 3);
+    assert_memory_equal(keys[2], "f:", 2);
+    /* the index as it was before 0052: the forename key without the initial; and a set without a
+     * surname */
+    migrate_again(l.db,
+                  "UPDATE linkage.block SET key = regexp_replace(key, ':[^:]*$', '')"
+                  " WHERE key LIKE 'f:%';"
+                  " INSERT INTO linkage.block (key, patient_id, forename, dob)"
+                  " SELECT 'f:zoë:1936', patient_id, 'zoë', '19360304' FROM linkage.link"
+                  " WHERE record_id = 21",
+                  "0052");
+    assert_string_equal(link_pg_text(l.db,
+                                     "SELECT string_agg(key, ' ') FROM linkage.block"
+                                     " WHERE key LIKE 'f:%' AND surname <> ''",
+                                     buf, sizeof buf),
+                        keys[2]);
+    assert_string_equal(link_pg_text(l.db,
+                                     "SELECT string_agg(key, ' ') FROM linkage.block"
+                                     " WHERE key LIKE 'f:%' AND surname = ''",
+                                     buf, sizeof buf),
+                        "f:zoë:1936:");
+    /* her record with her day and month of birth swapped, at another address: found by her
+     * forename, year of birth and initial alone (its other keys are not hers), it joins her */
+    link_pg_ingest_nhfd(l.db, 22, "", "Zoë", "Øster", "1936-04-03", "M1 1AA",
+                        "2025-03-20T08:00:00");
+    link_record(l.db, &l.ops, 22);
+    assert_true(one_patient(l.db, 21, 22));
+    linking_close(&l);
 }
 
 int main(void)
@@ -161,6 +254,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_block_key_bytes_keeps_patients),
         cmocka_unit_test(test_block_dob_key_takes_the_sex),
+        cmocka_unit_test(test_block_forename_key_takes_the_initial),
     };
     return cmocka_run_group_tests(tests, group_setup, NULL);
 }

@@ -404,9 +404,9 @@ static void test_same_as_the_daemon(void **state)
 }
 
 /* A worked case of the bound on a key's block (LINK_MAX_BLOCK, link_assign.h), in memory and in
- * PostgreSQL alike: LINK_MAX_BLOCK men called John born in 1940, without an NHS number or a
- * postcode, share one key, "f:john:1940" (each has a date of birth of his own, and but one of them
- * no surname: no two of them match, 12 bits at most). John Nightingale
+ * PostgreSQL alike: LINK_MAX_BLOCK men called John born in 1940 whose surnames begin with N,
+ * without an NHS number or a postcode, share one key, "f:john:1940:n" (each has a date of birth
+ * and a made-up surname of his own: no two of them match, 12 bits at most). John Nightingale
  * again, his date of birth one day off, shares only that key with him: his block holds
  * LINK_MAX_BLOCK rows, no more, so he is compared, matches (forename, a rare surname and sex
  * agreeing, the date one component off: 20.7 bits, probability 0.62) and joins him, adding a row.
@@ -424,10 +424,16 @@ static void test_over_large_block(void **state)
     assert_int_equal(patient_index_load_params(db, &p, err, sizeof err), 0);
     link_memory_t *lm = new_memory();
     link_ident_t ids[LINK_MAX_BLOCK + 2];
+    uint32_t x = 12345;
     for (size_t i = 0; i + 1 < LINK_MAX_BLOCK; i++) {
-        char dob[16];
+        char dob[16], surname[9] = "n";
         snprintf(dob, sizeof dob, "1940-%02zu-%02zu", 1 + i % 12, 1 + i / 12);
-        link_ident_from_values("", "John", "", dob, "M", "", &ids[i]);
+        for (size_t k = 1; k + 1 < sizeof surname; k++) {
+            x = x * 1103515245u + 12345u;
+            surname[k] = (char)('a' + (x >> 16) % 26);
+        }
+        surname[sizeof surname - 1] = '\0';
+        link_ident_from_values("", "John", surname, dob, "M", "", &ids[i]);
     }
     link_ident_from_values("", "John", "Nightingale", "1940-05-12", "M", "",
                            &ids[LINK_MAX_BLOCK - 1]);
@@ -444,7 +450,7 @@ static void test_over_large_block(void **state)
         pg_fixture_exec(db, "COMMIT");
     }
     assert_int_equal(link_pg_count(db, "SELECT count(*) FROM linkage.block WHERE key ="
-                                       " 'f:john:1940'"),
+                                       " 'f:john:1940:n'"),
                      LINK_MAX_BLOCK + 2);
     for (size_t i = 0; i < LINK_MAX_BLOCK; i++)
         assert_string_equal(in_pg[i].method, "new");
