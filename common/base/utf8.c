@@ -39,3 +39,16 @@ size_t utf8_invalid_at(const char *str)
     }
     return 0;
 }
+
+size_t utf8_trim_partial(const char *str, size_t n)
+{
+    const unsigned char *p = (const unsigned char *)str;
+    size_t lead = n;
+    while (lead > 0 && n - lead < 3 && (p[lead - 1] & 0xC0) == 0x80)
+        lead--;
+    if (lead == 0)
+        return n;
+    unsigned c = p[lead - 1];
+    size_t want = (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3 : (c & 0xF8) == 0xF0 ? 4 : 1;
+    return n - (lead - 1) < want ? lead - 1 : n;
+}

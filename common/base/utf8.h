@@ -10,5 +10,9 @@ size_t utf8_invalid_at(const char *s);
 /* The length in bytes (1-4) of the well-formed character s starts with; 0 when it is not one
  * (or s is at its end). */
 size_t utf8_seq_len(const char *s);
+/* n, less the bytes of a character its first n bytes of s cut short at their end: the length of
+ * a prefix of s cut at a character's boundary (what a byte limit on a name leaves, kept well
+ * formed). Malformed bytes before that are left as they are. */
+size_t utf8_trim_partial(const char *s, size_t n);
 
 #endif

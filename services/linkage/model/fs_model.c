@@ -16,6 +16,7 @@
 #include "postcode.h"
 #include "str_map.h"
 #include "string_compare.h"
+#include "utf8.h"
 
 #define U_RANDOM_PAIRS 300000
 #define EM_MAX_ITER 100
@@ -125,12 +126,15 @@ static int normalise_dob(const char *raw, char *out, size_t outsz)
     return 1;
 }
 
-/* Lower case, letters digits and ' - kept, runs of anything else one space, trimmed. */
+/* Lower case, letters digits and ' - kept, runs of anything else one space, trimmed; a value
+ * longer than out cut at a character's boundary (never inside one: PostgreSQL refuses text that is
+ * not well-formed UTF-8, and linkage stores these). */
 static int normalise_text(const char *raw, char *out, size_t outsz)
 {
     size_t n = 0;
     bool space = false;
-    for (const unsigned char *p = (const unsigned char *)raw; *p && n + 2 < outsz; p++) {
+    const unsigned char *p = (const unsigned char *)raw;
+    for (; *p && n + 2 < outsz; p++) {
         if (isalnum(*p) || *p == '\'' || *p == '-' || *p >= 0x80) {
             if (space && n > 0)
                 out[n++] = ' ';
@@ -140,6 +144,8 @@ static int normalise_text(const char *raw, char *out, size_t outsz)
             space = true;
         }
     }
+    if (*p)
+        n = utf8_trim_partial(out, n);
     out[n] = '\0';
     bool content = false; /* punctuation alone ("-", "'") is no value */
     for (size_t i = 0; i < n && !content; i++)

@@ -8,6 +8,7 @@
 
 #include "nhs_number.h"
 #include "string_compare.h"
+#include "utf8.h"
 
 static const struct {
     const char *name; /* also link_as in an audit definition */
@@ -158,18 +159,6 @@ bool link_ident_dob_key(const link_ident_t *id, char key[LINK_KEY_LEN])
     return true;
 }
 
-/* How many bytes of s its first UTF-8 character takes (0 for ""): what PostgreSQL's left(s, 1)
- * keeps of a valid UTF-8 string (migration 0052 keys the patients already held with it). */
-static int first_char_len(const char *s)
-{
-    const unsigned char c = (unsigned char)s[0];
-    int len = c == 0 ? 0 : c < 0xC0 ? 1 : c < 0xE0 ? 2 : c < 0xF0 ? 3 : 4;
-    for (int i = 1; i < len; i++)
-        if (!s[i])
-            return i;
-    return len;
-}
-
 size_t link_ident_keys(const link_ident_t *id, char keys[LINK_MAX_KEYS][LINK_KEY_LEN])
 {
     size_t n = 0;
@@ -185,9 +174,14 @@ size_t link_ident_keys(const link_ident_t *id, char keys[LINK_MAX_KEYS][LINK_KEY
         if (sx[0])
             snprintf(keys[n++], LINK_KEY_LEN, "s:%s:%.*s", sx, district, id->postcode);
     }
-    if (id->forename[0] && id->dob[0])
-        snprintf(keys[n++], LINK_KEY_LEN, "f:%.40s:%.4s:%.*s", id->forename, id->dob,
-                 first_char_len(id->surname), id->surname);
+    if (id->forename[0] && id->dob[0]) {
+        /* at most 40 bytes of the forename, whole characters; the surname's first character
+         * (PostgreSQL's left(surname, 1), migration 0052) */
+        size_t fn = strlen(id->forename);
+        snprintf(keys[n++], LINK_KEY_LEN, "f:%.*s:%.4s:%.*s",
+                 (int)utf8_trim_partial(id->forename, fn < 40 ? fn : 40), id->forename, id->dob,
+                 (int)utf8_seq_len(id->surname), id->surname);
+    }
     return n;
 }
 

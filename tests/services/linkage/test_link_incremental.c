@@ -9,6 +9,7 @@
 #include <cmocka.h>
 
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "death_link.h"
@@ -16,6 +17,7 @@
 #include "link_pg_fixture.h"
 #include "patient_index.h"
 #include "test_skip.h"
+#include "utf8.h"
 
 static char conninfo[1024];
 
@@ -113,6 +115,34 @@ static void test_blocking_keys(void **state)
     assert_string_equal(keys[1], "f:zoë:1941:Ø");
     link_ident_t b = ident("", "", "Robert", "", "", "");
     assert_int_equal(link_ident_keys(&b, keys), 0);
+}
+
+/* A name longer than its field, or than the forename key's 40 bytes, is cut between characters,
+ * never inside one: PostgreSQL refuses text that is not well-formed UTF-8, so a cut character
+ * would have quarantined the record in linkage. ASCII names cut where they were. */
+static void test_long_names_cut_between_characters(void **state)
+{
+    (void)state;
+    char fn[64], sn[64], keys[LINK_MAX_KEYS][LINK_KEY_LEN], want[64];
+    /* é (2 bytes) across the key's 40th byte; across the surname field's 46 */
+    snprintf(fn, sizeof fn,
+             "%.39s\xc3\xa9"
+             "b",
+             "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa");
+    snprintf(sn, sizeof sn, "%.45s\xc3\xa9", "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb");
+    link_ident_t a = ident("", fn, sn, "1940-05-12", "F", "");
+    assert_string_equal(a.forename, fn);
+    assert_int_equal(strlen(a.surname), 45);
+    assert_int_equal(utf8_invalid_at(a.surname), 0);
+    assert_int_equal(link_ident_keys(&a, keys), 2);
+    snprintf(want, sizeof want, "f:%.39s:1940:b", fn);
+    assert_string_equal(keys[1], want);
+    /* ASCII: the first 40 bytes, as before */
+    link_ident_t b = ident("", "abcdefghijabcdefghijabcdefghijabcdefghijabcdefghij", "Lee",
+                           "1940-05-12", "F", "");
+    assert_int_equal(strlen(b.forename), 46);
+    assert_int_equal(link_ident_keys(&b, keys), 2);
+    assert_string_equal(keys[1], "f:abcdefghijabcdefghijabcdefghijabcdefghij:1940:l");
 }
 
 static void test_scores_on_worked_examples(void **state)
@@ -391,6 +421,7 @@ int main(void)
         cmocka_unit_test(test_identifiers_are_normalised),
         cmocka_unit_test(test_stored_identifiers_read_back),
         cmocka_unit_test(test_blocking_keys),
+        cmocka_unit_test(test_long_names_cut_between_characters),
         cmocka_unit_test(test_scores_on_worked_examples),
         cmocka_unit_test(test_missing_weighs_nothing),
         cmocka_unit_test(test_common_values_weigh_less),

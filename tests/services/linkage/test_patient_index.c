@@ -249,12 +249,40 @@ static void test_block_forename_key_takes_the_initial(void **state)
     linking_close(&l);
 }
 
+/* A name longer than the forename key's 40 bytes, or than a name's field, with a character
+ * across the cut: the record is linked and its identifiers stored (each cut between characters:
+ * link_incremental.h), where the half character made PostgreSQL refuse the batch and the record
+ * was quarantined. */
+static void test_long_names_are_stored(void **state)
+{
+    (void)state;
+    ncap_require_pg();
+    char fn[64], sn[64];
+    snprintf(fn, sizeof fn,
+             "%.39s\xc3\xa9"
+             "b",
+             "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA");
+    snprintf(sn, sizeof sn, "%.45s\xc3\xa9", "BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB");
+    linking_t l;
+    linking_open(&l);
+    link_pg_ingest_nhfd(l.db, 31, "", fn, sn, "1936-03-04", "B1 1AA", "2025-03-01T08:00:00");
+    link_record(l.db, &l.ops, 31);
+    assert_int_equal(link_pg_count(l.db, "SELECT count(*) FROM linkage.quarantine"), 0);
+    assert_int_equal(link_pg_count(l.db, "SELECT count(*) FROM linkage.link WHERE record_id = 31"),
+                     1);
+    assert_int_equal(link_pg_count(l.db, "SELECT count(*) FROM linkage.block WHERE key LIKE"
+                                         " 'f:' || repeat('a', 39) || ':1936:b'"),
+                     1);
+    linking_close(&l);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_block_key_bytes_keeps_patients),
         cmocka_unit_test(test_block_dob_key_takes_the_sex),
         cmocka_unit_test(test_block_forename_key_takes_the_initial),
+        cmocka_unit_test(test_long_names_are_stored),
     };
     return cmocka_run_group_tests(tests, group_setup, NULL);
 }
