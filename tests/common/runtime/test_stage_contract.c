@@ -56,6 +56,9 @@ static void decide(void *state, stage_batch_t *b)
     for (size_t i = 0; i < b->n; i++)
         if (b->items[i].input && strcmp(b->items[i].input, "bad-eval") == 0)
             stage_item_fail(&b->items[i], STAGE_ERR_EVALUATION, "metric \"m\": no value");
+        else if (b->items[i].input && strcmp(b->items[i].input, "bad-long") == 0)
+            /* a message longer than an item holds, an é across its last byte */
+            stage_item_fail(&b->items[i], STAGE_ERR_EVALUATION, "%0*d\xc3\xa9 and more", 510, 0);
 }
 
 static int store_calls;
@@ -208,6 +211,27 @@ static void test_bad_records_are_quarantined_and_the_others_stored(void **state)
     stage_keys_free(&out);
 }
 
+/* A message cut to what an item holds is cut between characters: a character cut in half is not
+ * UTF-8, PostgreSQL would refuse the quarantine's row, and the record would stay in the backlog,
+ * failing again at every sweep. */
+static void test_a_long_message_is_cut_between_characters(void **state)
+{
+    (void)state;
+    ncap_require_pg();
+    char buf[2048];
+    pg_fixture_exec(db, "TRUNCATE ct.src, ct.out, validation.quarantine;"
+                        "INSERT INTO ct.src (record_id, v) VALUES (7, 'bad-long'), (8, 'd')");
+    stage_key_t keys[] = {{7, 1, 0}, {8, 1, 0}};
+    stage_keys_t out = {0};
+    assert_int_equal(stage_run_keys(&ops, "validation", db, keys, 2, &out), 2);
+    assert_int_equal(out.n, 1);
+    assert_string_equal(text("SELECT record_id || ':' || error_class || ':' || length(message)"
+                             " FROM validation.quarantine",
+                             buf, sizeof buf),
+                        "7:evaluation:510");
+    stage_keys_free(&out);
+}
+
 static void test_a_serialization_failure_is_retried_not_quarantined(void **state)
 {
     (void)state;
@@ -317,6 +341,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_bad_records_are_quarantined_and_the_others_stored),
+        cmocka_unit_test(test_a_long_message_is_cut_between_characters),
         cmocka_unit_test(test_a_serialization_failure_is_retried_not_quarantined),
         cmocka_unit_test(test_a_failure_not_of_the_data_quarantines_nothing),
         cmocka_unit_test(test_the_watermark_never_passes_a_transaction_still_open),
