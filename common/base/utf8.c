@@ -52,3 +52,15 @@ size_t utf8_trim_partial(const char *str, size_t n)
     size_t want = (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3 : (c & 0xF8) == 0xF0 ? 4 : 1;
     return n - (lead - 1) < want ? lead - 1 : n;
 }
+
+char *utf8_mend(char *s)
+{
+    for (char *p = s; *p;) {
+        size_t n = utf8_seq_len(p);
+        if (n == 0)
+            *p++ = '?';
+        else
+            p += n;
+    }
+    return s;
+}

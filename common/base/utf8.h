@@ -14,5 +14,9 @@ size_t utf8_seq_len(const char *s);
  * a prefix of s cut at a character's boundary (what a byte limit on a name leaves, kept well
  * formed). Malformed bytes before that are left as they are. */
 size_t utf8_trim_partial(const char *s, size_t n);
+/* Each byte of s that does not begin a well-formed character (a character cut by a byte limit on
+ * a "%.40s", a byte of another encoding echoed in a message) becomes '?', in place: a message
+ * PostgreSQL will store as text (it refuses malformed UTF-8). Returns s. */
+char *utf8_mend(char *s);
 
 #endif

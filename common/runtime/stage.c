@@ -48,13 +48,6 @@ const char *stage_error_name(stage_error_t e)
     return "unknown";
 }
 
-/* A message cut to its room ends between characters: the quarantine stores it as text, which
- * PostgreSQL refuses when a character is cut in half. */
-static void message_whole(char *message)
-{
-    message[utf8_trim_partial(message, strlen(message))] = '\0';
-}
-
 void stage_item_fail(stage_item_t *item, stage_error_t e, const char *fmt, ...)
 {
     if (item->error != STAGE_OK)
@@ -64,7 +57,7 @@ void stage_item_fail(stage_item_t *item, stage_error_t e, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(item->message, sizeof item->message, fmt, ap);
     va_end(ap);
-    message_whole(item->message);
+    utf8_mend(item->message);
 }
 
 int stage_keys_push(stage_keys_t *k, stage_key_t key)
@@ -203,7 +196,7 @@ static int commit_items(const stage_ops_t *ops, const char *stage, PGconn *db, s
         it->error = STAGE_ERR_DATA;
         snprintf(it->sqlstate, sizeof it->sqlstate, "%s", sqlstate);
         snprintf(it->message, sizeof it->message, "%.500s", err);
-        message_whole(it->message);
+        utf8_mend(it->message);
         if (commit_batch(ops, stage, db, b, out, err, sizeof err, sqlstate) == 0) {
             note_committed(stage, b);
             return 1;

@@ -61,13 +61,22 @@ static int problem(scan_t *sc, int row, const char *field, const char *rule, con
     va_start(ap, fmt);
     vsnprintf(message, sizeof message, fmt, ap);
     va_end(ap);
+    /* a value cut to "%.40s" through a character, or a byte of another encoding (an unknown
+     * column's name is not checked): '?', since problems are stored as text and PostgreSQL
+     * refuses malformed UTF-8 */
+    utf8_mend(message);
+    char name[256];
+    snprintf(name, sizeof name, "%s", field);
+    utf8_mend(name);
+    field = name;
     for (size_t k = 0; sc->sink.aggregate && k < N_FILE_RULES; k++) {
         if (strcmp(rule, file_rules[k].rule) != 0)
             continue;
         kept_t *kp = &sc->kept[k];
         if (kp->count++ == 0) {
             kp->first_row = row;
-            snprintf(kp->field, sizeof kp->field, "%s", field);
+            snprintf(kp->field, sizeof kp->field, "%.*s", (int)sizeof kp->field - 1, field);
+            utf8_mend(kp->field);
             snprintf(kp->severity, sizeof kp->severity, "%s", severity);
             snprintf(kp->message, sizeof kp->message, "%s", message);
         }

@@ -17,6 +17,7 @@
 
 #include "audit_def.h"
 #include "submission.h"
+#include "utf8.h"
 
 /* 14 columns: the required fields, plus nhs_number and surgery_datetime */
 #define HEADER                                                                                     \
@@ -716,6 +717,39 @@ static void test_text_not_in_utf8_is_not_lost(void **state)
     assert_true(refused || kept);
 }
 
+/* Problems quote what the file holds, cut to a length ("%.40s"): a cut through a character, or a
+ * column's name in another encoding, is mended ('?'), so that every problem is UTF-8 text that
+ * PostgreSQL stores (a malformed one made it refuse the file's problems). */
+#define ROW_MORE(id, trust, site)                                                                  \
+    id "," trust "," site ",9434765919,1940-05-12,2,2026-01-10T08:00,1,2,8,ICD,L,N,"               \
+       "2026-01-11T09:00,1,2\n"
+static void test_problems_quoting_long_values_are_utf8(void **state)
+{
+    /* é (2 bytes) across byte 60 of an unknown column's name, byte 40 of a trust and of a site */
+    const char *csv =
+        "local_record_id,trust_code,site_code,nhs_number,date_of_birth,sex,arrival_datetime,"
+        "residence_at_fracture,pre_fracture_mobility,amts_pre_op,fracture_type,fracture_side,"
+        "pathological_fracture,surgery_datetime,"
+        "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\xc3\xa9,Zo\xeb\n" ROW_MORE(
+            "A1", "RR8", "RR801")
+            ROW_MORE("A2", "XXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX\xc3\xa9", "RR801")
+                ROW_MORE("A3", "RR8", "RR8XXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX\xc3\xa9");
+    submission_t *s = parse(state, "RR8", csv);
+    assert_string_equal(s->file_error, "");
+    assert_int_equal(s->rejected, 2);
+    assert_int_equal(got.n, 4);
+    for (size_t i = 0; i < got.n; i++) {
+        assert_int_equal(utf8_invalid_at(got.p[i].message), 0);
+        assert_int_equal(utf8_invalid_at(got.p[i].field), 0);
+    }
+    assert_string_equal(got.p[1].field, "Zo?");
+    const got_t *p = problem_at(s, 3);
+    assert_non_null(p);
+    assert_string_equal(p->message, "\"trust_code\" is \"XXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX?\""
+                                    " but the file was submitted by trust \"RR8\"");
+    submission_destroy(&s);
+}
+
 /* ---------------------------------------------------------------- content hash */
 
 static void test_same_content_same_hash_whatever_the_column_order(void **state)
@@ -757,6 +791,7 @@ int main(void)
         cmocka_unit_test(test_missing_record_key_column_refuses_the_file),
         cmocka_unit_test(test_duplicated_column_refuses_the_file),
         cmocka_unit_test(test_unknown_column_is_a_warning_and_dropped),
+        cmocka_unit_test(test_problems_quoting_long_values_are_utf8),
         cmocka_unit_test(test_row_with_wrong_field_count_is_refused),
         cmocka_unit_test(test_a_problem_on_every_row_is_kept_once_with_its_count_and_first_rows),
         cmocka_unit_test(test_record_level_problems_are_all_given),
