@@ -18,6 +18,7 @@
 #include "nhs_number.h"
 #include "ods_code.h"
 #include "postcode.h"
+#include "utf8.h"
 
 static const char *type_names[] = {
     [FT_STRING] = "string",     [FT_INTEGER] = "integer",
@@ -2731,6 +2732,9 @@ void audit_rule_message_with(const audit_rule_t *rule,
         used += (size_t)w < outlen - used ? (size_t)w : outlen - used - 1;
         p = end;
     }
+    /* a value cut to 60 bytes, or the message to outlen, through a character: '?' (problems are
+     * stored as text, which PostgreSQL refuses when malformed) */
+    utf8_mend(out);
 }
 
 static const char *record_text(void *ctx, const char *name)

@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "utf8.h"
+
 int validation_result_add(validation_result_t *r, const char *field, const char *rule,
                           const char *severity, const char *value, const char *message)
 {
@@ -24,6 +26,9 @@ int validation_result_add(validation_result_t *r, const char *field, const char 
     snprintf(p->severity, sizeof p->severity, "%s", severity);
     snprintf(p->value, sizeof p->value, "%s", value);
     snprintf(p->message, sizeof p->message, "%s", message);
+    /* cut to their fields, perhaps through a character: '?' (stored as text in PostgreSQL) */
+    utf8_mend(p->value);
+    utf8_mend(p->message);
     if (strcmp(severity, "error") == 0)
         r->valid = 0;
     return 0;

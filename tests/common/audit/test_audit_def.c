@@ -1036,6 +1036,14 @@ static void test_rule_message_template(void **state)
     char tiny[12];
     audit_rule_message(&def->rules[0], rec, tiny, sizeof tiny);
     assert_string_equal(tiny, "surgery (em");
+    /* a value cut to its 60 bytes through a character (é across them): a '?' for the half, so
+     * that the message stays UTF-8, which PostgreSQL stores */
+    ncap_record_set(rec, "surgery_datetime",
+                    "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\xc3\xa9");
+    audit_rule_message(&def->rules[0], rec, msg, sizeof msg);
+    assert_string_equal(msg,
+                        "surgery (xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx?)"
+                        " is before arrival (2026-01-10T08:00)");
     ncap_record_destroy(&rec);
     audit_def_destroy(&def);
 }

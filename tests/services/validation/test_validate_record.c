@@ -9,9 +9,11 @@
 #include "nhfd_fixture.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "audit_def.h"
+#include "utf8.h"
 #include "validate_record.h"
 
 /* A pseudonymised record as linkage passes it on: no identifiers, derived fields added. */
@@ -50,6 +52,28 @@ static const validation_problem_t *problem_of(const validation_result_t *r, cons
         if (strcmp(r->problems[i].field, field) == 0)
             return &r->problems[i];
     return NULL;
+}
+
+/* A problem's value and message are cut to their fields (127 and 319 bytes): through a character
+ * (é across the cut), the half is a '?', so that both stay UTF-8, which PostgreSQL stores
+ * (validation.problem) rather than refusing the batch and quarantining the record. */
+static void test_problem_texts_cut_stay_utf8(void **state)
+{
+    (void)state;
+    char value[200], message[400];
+    snprintf(value, sizeof value, "%0126d\xc3\xa9tail", 0);
+    snprintf(message, sizeof message, "%0318d\xc3\xa9tail", 0);
+    validation_result_t r = {0};
+    validation_result_reset(&r);
+    assert_int_equal(validation_result_add(&r, "comment", "too_long", "warning", value, message),
+                     0);
+    assert_int_equal(strlen(r.problems[0].value), 127);
+    assert_int_equal(r.problems[0].value[126], '?');
+    assert_int_equal(utf8_invalid_at(r.problems[0].value), 0);
+    assert_int_equal(strlen(r.problems[0].message), 319);
+    assert_int_equal(r.problems[0].message[318], '?');
+    assert_int_equal(utf8_invalid_at(r.problems[0].message), 0);
+    free(r.problems);
 }
 
 static void test_good_record_is_valid(void **state)
@@ -330,6 +354,7 @@ static void test_linked_date_of_death(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_problem_texts_cut_stay_utf8),
         cmocka_unit_test(test_good_record_is_valid),
         cmocka_unit_test(test_minimal_record_is_valid),
         cmocka_unit_test(test_identifier_fields_are_not_required_here),
