@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "str_map.h"
+#include "utf8.h"
 
 #define MB(n) ((unsigned)((n) >> 20))
 
@@ -126,6 +127,10 @@ static upload_t *begin(uploads_t *self, const upload_chunk_t *chunk, char *err, 
     snprintf(u->audit, sizeof u->audit, "%s", chunk->audit);
     snprintf(u->trust, sizeof u->trust, "%s", chunk->trust);
     snprintf(u->filename, sizeof u->filename, "%s", chunk->filename);
+    /* the name as the trust's system gave it, perhaps in another encoding or cut through a
+     * character: stored as text (ingest.submission), so each byte that begins no character a '?'
+     */
+    utf8_mend(u->filename);
     memcpy(u->client, chunk->client, chunk->client_len);
     u->client_len = chunk->client_len;
     return u;

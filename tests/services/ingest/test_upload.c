@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "upload.h"
+#include "utf8.h"
 
 static int setup(void **state)
 {
@@ -79,6 +80,33 @@ static void test_chunks_in_order_make_the_file(void **state)
     assert_int_equal(uploads_bytes(u), 0);
     o = add(u, "t1", 3, true, "x", 4);
     assert_int_equal(o.status, UPLOAD_REFUSED);
+}
+
+/* A file's name as the trust's system sends it: in another encoding (Windows-1252's "é" is the
+ * byte 0xe9), or longer than the 255 bytes kept with a character across the cut. It is stored as
+ * text (ingest.submission), which PostgreSQL refuses when it is not UTF-8, so the name kept has a
+ * '?' for each byte that begins no character, and the file is taken. */
+static void test_a_file_name_not_utf8_or_cut_is_mended(void **state)
+{
+    uploads_t *u = *state;
+    char long_name[300];
+    snprintf(long_name, sizeof long_name, "%0254d\xc3\xa9.csv", 0);
+    const char *names[] = {"donn\xe9"
+                           "es.csv",
+                           long_name};
+    const char *want_tail[] = {"donn?es.csv", "0?"};
+    for (size_t i = 0; i < 2; i++) {
+        outcome_t o;
+        memset(&o, 0, sizeof o);
+        upload_chunk_t c = {"t9", "nhfd", "RH8", names[i], 0, true, "a\n", 2, "c1", 2};
+        o.status = uploads_add(u, &c, 1, &o.progress, &o.done, o.err, sizeof o.err);
+        assert_int_equal(o.status, UPLOAD_COMPLETE);
+        assert_int_equal(utf8_invalid_at(o.done.filename), 0);
+        size_t n = strlen(o.done.filename), t = strlen(want_tail[i]);
+        assert_true(n >= t);
+        assert_string_equal(o.done.filename + n - t, want_tail[i]);
+        free(o.done.data);
+    }
 }
 
 static void test_a_one_chunk_file_and_an_empty_one(void **state)
@@ -265,6 +293,7 @@ int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
     const struct CMUnitTest tests[] = {
+        T(test_a_file_name_not_utf8_or_cut_is_mended),
         T(test_chunks_in_order_make_the_file),
         T(test_a_one_chunk_file_and_an_empty_one),
         T(test_a_chunk_out_of_order_or_unknown_is_refused_and_the_upload_dropped),
