@@ -12,7 +12,7 @@
 -- a record's batch now looks it up. The rows keep their identifiers; no two rows can meet (a key
 -- only grows by what its own row holds). A key of the old form ends in the year of birth. On a
 -- large index this rewrites about a quarter of linkage.block under its lock, and linkage waits
--- for it: 0.6 s for the 95,223 keys of the 100,000-record benchmark's index (2 cores), so about
--- a minute per million patients.
+-- for it: 0.6 s for the 95,223 keys of the 100,000-record benchmark's index (2 cores), so some
+-- seconds per million patients (more as the index outgrows memory).
 UPDATE linkage.block SET key = key || ':' || left(surname, 1)
 WHERE key LIKE 'f:%' AND key ~ ':[0-9]{4}$';
