@@ -52,8 +52,11 @@ enum {
     C_MISSING,
     NC
 };
-/* a cell's number, a value and its count (metric.measure, migration 0041) */
-enum { M_CELL, M_VALUE, M_COUNT, NM };
+/* a cell of values (metric.cell, migration 0053: breakdown 'all' of a month) */
+enum { V_AUDIT, V_PERIOD, V_MONTH, V_TRUST, V_SITE, V_METRIC, NV };
+/* a cell's number, a value, its record's categories (breakdown_t order) and its count
+ * (metric.measure, migration 0053) */
+enum { M_CELL, M_VALUE, M_CATEGORY, M_COUNT = M_CATEGORY + BREAKDOWN_COUNT, NM };
 /* the rows delete_sql returns: an old contribution with its record's cell fields */
 enum {
     O_AUDIT,
@@ -128,7 +131,13 @@ static const char insert_sql[] =
     ".breakdown, " t ".category) = (" z ".audit, " z ".period, " z ".month, " z ".trust, " z       \
     ".site, " z ".metric_id, " z ".breakdown, " z ".category)"
 
-/* The numbers of the cells $1..$8 (metric.cell, migration 0041) as (ord, id), ord each cell's
+#define VALUE_CELL_KEY "audit, period, month, trust, site, metric_id"
+#define VALUE_CELL_MATCHES(t, z)                                                                   \
+    " (" t ".audit, " t ".period, " t ".month, " t ".trust, " t ".site, " t ".metric_id) = (" z     \
+    ".audit, " z ".period, " z ".month, " z ".trust, " z ".site, " z ".metric_id)"
+#define CATEGORIES "imd_decile, ethnicity, sex, age"
+
+/* The numbers of the cells $1..$6 (metric.cell, migration 0053) as (ord, id), ord each cell's
  * position in the arrays (from 1): those already there found by an index probe each (LATERAL,
  * OFFSET 0: never a scan of the table whatever its statistics), the others inserted in the order
  * sent (the cells' key order: two instances inserting the same new cells wait for each other
@@ -137,30 +146,33 @@ static const char insert_sql[] =
  * and does nothing): the caller asks again for the cells missing, under a new snapshot. */
 static const char cell_sql[] =
     "WITH k AS (SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[],"
-    "   $6::text[], $7::text[], $8::text[]) WITH ORDINALITY AS k(" CELL_KEY ", ord)),"
+    "   $6::text[]) WITH ORDINALITY AS k(" VALUE_CELL_KEY ", ord)),"
     " f AS (SELECT k.ord, x.id FROM k CROSS JOIN LATERAL (SELECT c.id FROM metric.cell c WHERE"
-    KEY_MATCHES("c", "k") " OFFSET 0) x),"
-    " i AS (INSERT INTO metric.cell (" CELL_KEY ") SELECT " CELL_KEY " FROM k"
+    VALUE_CELL_MATCHES("c", "k") " OFFSET 0) x),"
+    " i AS (INSERT INTO metric.cell (" VALUE_CELL_KEY ") SELECT " VALUE_CELL_KEY " FROM k"
     "   WHERE k.ord NOT IN (SELECT ord FROM f) ORDER BY k.ord ON CONFLICT DO NOTHING"
-    "   RETURNING id, " CELL_KEY ")"
-    " SELECT ord, id FROM f UNION ALL SELECT k.ord, i.id FROM i JOIN k ON" KEY_MATCHES("i", "k");
+    "   RETURNING id, " VALUE_CELL_KEY ")"
+    " SELECT ord, id FROM f UNION ALL SELECT k.ord, i.id FROM i JOIN k ON"
+    VALUE_CELL_MATCHES("i", "k");
 
-/* Applies to metric.measure, in one upsert in key order (cell, value), the net change of the
- * count of each value of a cell ($1..$3: the cell's number, the value and the change: the new
- * contributions' values counted on, the old ones' off, added up and sorted in C, only those that
- * change). measure_sql returns the values whose count is now 0 or below; measure_add_sql, for a
+/* Applies to metric.measure, in one upsert in key order (cell, value, categories), the net change
+ * of the count of each value of a cell under its records' categories ($1..$7: the cell's number,
+ * the value, the four categories and the change: the new contributions' values counted on, the
+ * old ones' off, added up and sorted in C, only those that change). measure_sql returns the values whose count is now 0 or below; measure_add_sql, for a
  * batch that only counts values on (every batch of new records), returns nothing: a count only
  * goes up, and PostgreSQL keeps no copy of the batch's rows to return (a twentieth of the
  * statement). */
 #define MEASURE_UPSERT                                                                             \
-    "INSERT INTO metric.measure AS m (cell, value, count)"                                         \
-    "   SELECT cell, value, count FROM unnest($1::bigint[], $2::float8[], $3::bigint[])"           \
-    "   WITH ORDINALITY AS d(cell, value, count, ord) ORDER BY ord"                                \
-    "   ON CONFLICT (cell, value) DO UPDATE SET count = m.count + EXCLUDED.count,"                 \
+    "INSERT INTO metric.measure AS m (cell, value, " CATEGORIES ", count)"                       \
+    "   SELECT cell, value, " CATEGORIES ", count FROM unnest($1::bigint[], $2::float8[],"         \
+    "   $3::text[], $4::text[], $5::text[], $6::text[], $7::bigint[])"                             \
+    "   WITH ORDINALITY AS d(cell, value, " CATEGORIES ", count, ord) ORDER BY ord"                \
+    "   ON CONFLICT (cell, value, " CATEGORIES ") DO UPDATE SET count = m.count + EXCLUDED.count," \
     "   write_xid = EXCLUDED.write_xid"
 static const char measure_sql[] = "WITH up AS (" MEASURE_UPSERT
-                                  "   RETURNING cell, value, count)"
-                                  " SELECT cell, value, count FROM up WHERE count <= 0";
+                                  "   RETURNING cell, value, " CATEGORIES ", count)"
+                                  " SELECT cell, value, " CATEGORIES ", count FROM up"
+                                  " WHERE count <= 0";
 static const char measure_add_sql[] = MEASURE_UPSERT;
 
 /* Deletes the cells $1..$8 whose sums are all 0, each key left in metric.aggregate_gone
@@ -177,15 +189,17 @@ static const char delete_empty_sql[] =
     "   WHERE gone_at < now() - make_interval(secs => " STR(MEASURE_GONE_HORIZON_S) ")"
     "   LIMIT 10000 FOR UPDATE SKIP LOCKED)";
 
-/* Deletes the values $1, $2 (a cell's number, a value) whose count is 0, each key left in
- * metric.measure_gone (migration 0040: publish reads the keys gone since its last round), and
+/* Deletes the values $1..$6 (a cell's number, a value, the categories) whose count is 0, each key
+ * left in metric.measure_gone (migration 0040: publish reads the keys gone since its last round), and
  * deletes the gone keys older than MEASURE_GONE_HORIZON_S (an index range of a small table; rows
  * another instance is deleting are skipped, never waited for). */
 static const char delete_values_sql[] =
-    "WITH d AS (DELETE FROM metric.measure m USING unnest($1::bigint[], $2::float8[])"
-    "   AS z(cell, value) WHERE m.cell = z.cell AND m.value = z.value AND m.count = 0"
-    "   RETURNING m.cell, m.value),"
-    " g AS (INSERT INTO metric.measure_gone (cell, value) SELECT * FROM d)"
+    "WITH d AS (DELETE FROM metric.measure m USING unnest($1::bigint[], $2::float8[], $3::text[],"
+    "   $4::text[], $5::text[], $6::text[]) AS z(cell, value, " CATEGORIES ")"
+    "   WHERE (m.cell, m.value, m.imd_decile, m.ethnicity, m.sex, m.age) = (z.cell, z.value,"
+    "   z.imd_decile, z.ethnicity, z.sex, z.age) AND m.count = 0"
+    "   RETURNING m.cell, m.value, m.imd_decile, m.ethnicity, m.sex, m.age),"
+    " g AS (INSERT INTO metric.measure_gone (cell, value, " CATEGORIES ") SELECT * FROM d)"
     " DELETE FROM metric.measure_gone WHERE ctid IN (SELECT ctid FROM metric.measure_gone"
     "   WHERE gone_at < now() - make_interval(secs => " STR(MEASURE_GONE_HORIZON_S) ")"
     "   LIMIT 10000 FOR UPDATE SKIP LOCKED)";
@@ -224,28 +238,35 @@ static void cell_text(const char *const *f, char *out, size_t cap)
 }
 
 /* The net change of a batch, added up here rather than by GROUP BY in PostgreSQL: per cell, its
- * sums (the new contributions' less the old ones'); per cell and value, its count. A cell's key
- * is its eight fields, each as its length and its bytes, so no text makes two cells one; a value
- * is keyed by its cell's index and its bits (-0 taken as 0, so equal doubles are one key). Fields
- * are borrowed from the records and from delete_sql's result, which outlive the deltas. */
+ * sums (the new contributions' less the old ones'); per cell of values (breakdown 'all' of a
+ * month), value and categories, its count. A cell's key is its fields, each as its length and its
+ * bytes, so no text makes two cells one; a value is keyed by its cell's index, its bits (-0 taken
+ * as 0, so equal doubles are one key) and its categories. Fields are borrowed from the records
+ * and from delete_sql's result, which outlive the deltas. */
 typedef struct {
     const char *f[C_NUM];
     long long sum[5];
-    long long id; /* its number in metric.cell (cell_ids), 0 until known */
 } cell_delta_t;
 
 typedef struct {
-    size_t cell;
+    const char *f[NV];
+    long long id; /* its number in metric.cell (cell_ids), 0 until known */
+} value_cell_t;
+
+typedef struct {
+    size_t cell; /* in value_cells */
     double value;
+    const char *category[BREAKDOWN_COUNT];
     long long count;
     char text[32]; /* the value as sent: a new contribution's, formatted once; "" when not yet */
 } value_delta_t;
 
 typedef struct {
-    str_map_t *cell_index, *value_index;
+    str_map_t *cell_index, *value_cell_index, *value_index;
     cell_delta_t *cells;
+    value_cell_t *value_cells;
     value_delta_t *values;
-    size_t cap_cells, cap_values;
+    size_t cap_cells, cap_value_cells, cap_values;
     strbuf_t key;
 } deltas_t;
 
@@ -254,24 +275,27 @@ static int deltas_open(deltas_t *d)
     memset(d, 0, sizeof *d);
     strbuf_init(&d->key);
     d->cell_index = str_map_new(1024);
+    d->value_cell_index = str_map_new(256);
     d->value_index = str_map_new(256);
-    return d->cell_index && d->value_index ? 0 : -1;
+    return d->cell_index && d->value_cell_index && d->value_index ? 0 : -1;
 }
 
 static void deltas_free(deltas_t *d)
 {
     str_map_destroy(&d->cell_index);
+    str_map_destroy(&d->value_cell_index);
     str_map_destroy(&d->value_index);
     free(d->cells);
+    free(d->value_cells);
     free(d->values);
     strbuf_free(&d->key);
 }
 
-/* Adds sum to the cell f; its index in *at. Returns 0, or -1. */
-static int cell_add(deltas_t *d, const char *const f[C_NUM], const long long *sum, size_t *at)
+/* d's key: the n fields f, each as its length, ':' and its bytes. Returns 0, or -1. */
+static int fields_key(deltas_t *d, const char *const *f, int n)
 {
     strbuf_reset(&d->key);
-    for (int c = 0; c < C_NUM; c++) {
+    for (int c = 0; c < n; c++) {
         size_t len = strlen(f[c]);
         char digits[24];
         int at_digit = (int)sizeof digits;
@@ -282,7 +306,13 @@ static int cell_add(deltas_t *d, const char *const f[C_NUM], const long long *su
         strbuf_append_n(&d->key, digits + at_digit, sizeof digits - (size_t)at_digit);
         strbuf_append(&d->key, f[c]);
     }
-    if (d->key.oom)
+    return d->key.oom ? -1 : 0;
+}
+
+/* Adds sum to the cell f; its index in *at. Returns 0, or -1. */
+static int cell_add(deltas_t *d, const char *const f[C_NUM], const long long *sum, size_t *at)
+{
+    if (fields_key(d, f, C_NUM) != 0)
         return -1;
     int added = str_map_put(d->cell_index, d->key.s, at);
     if (added < 0)
@@ -298,11 +328,32 @@ static int cell_add(deltas_t *d, const char *const f[C_NUM], const long long *su
     return 0;
 }
 
-/* Adds count to value of cell; text is value as new_columns formatted it, or NULL (an old
- * contribution's). Returns 0, or -1. */
-static int value_add(deltas_t *d, size_t cell, double value, const char *text, long long count)
+/* The cell of values f; its index in *at. Returns 0, or -1. */
+static int value_cell_add(deltas_t *d, const char *const f[NV], size_t *at)
 {
-    /* the cell's index and the double's bytes, in hex: the same double, the same key */
+    if (fields_key(d, f, NV) != 0)
+        return -1;
+    int added = str_map_put(d->value_cell_index, d->key.s, at);
+    if (added < 0)
+        return -1;
+    if (added == 1) {
+        if (array_grow((void **)&d->value_cells, &d->cap_value_cells, *at + 1,
+                       sizeof *d->value_cells) != 0)
+            return -1;
+        d->value_cells[*at] = (value_cell_t){.id = 0};
+        for (int c = 0; c < NV; c++)
+            d->value_cells[*at].f[c] = f[c];
+    }
+    return 0;
+}
+
+/* Adds count to value of cell under categories; text is value as new_columns formatted it, or
+ * NULL (an old contribution's). Returns 0, or -1. */
+static int value_add(deltas_t *d, size_t cell, double value,
+                     const char *const category[BREAKDOWN_COUNT], const char *text, long long count)
+{
+    /* the cell's index and the double's bytes, in hex, then the categories: the same double, the
+     * same key */
     value += 0.0;
     unsigned char raw[sizeof cell + sizeof value];
     memcpy(raw, &cell, sizeof cell);
@@ -313,14 +364,21 @@ static int value_add(deltas_t *d, size_t cell, double value, const char *text, l
         hex[2 * i + 1] = "0123456789abcdef"[raw[i] & 15];
     }
     hex[2 * sizeof raw] = '\0';
+    const char *f[1 + BREAKDOWN_COUNT] = {hex};
+    for (int b = 0; b < BREAKDOWN_COUNT; b++)
+        f[1 + b] = category[b];
+    if (fields_key(d, f, 1 + BREAKDOWN_COUNT) != 0)
+        return -1;
     size_t at;
-    int added = str_map_put(d->value_index, hex, &at);
+    int added = str_map_put(d->value_index, d->key.s, &at);
     if (added < 0)
         return -1;
     if (added == 1) {
         if (array_grow((void **)&d->values, &d->cap_values, at + 1, sizeof *d->values) != 0)
             return -1;
-        d->values[at] = (value_delta_t){cell, value, 0, ""};
+        d->values[at] = (value_delta_t){.cell = cell, .value = value};
+        for (int b = 0; b < BREAKDOWN_COUNT; b++)
+            d->values[at].category[b] = category[b];
     }
     /* "%.17g" takes a microsecond a value: formatted once a contribution, not once a cell */
     if (text && !d->values[at].text[0])
@@ -331,13 +389,25 @@ static int value_add(deltas_t *d, size_t cell, double value, const char *text, l
 
 /* Adds a contribution (sign 1: a new one) or takes it away (sign -1: an old one) in every cell it
  * counts in: breakdown 'all' (category '') of its record's month, and each breakdown its record
- * has a category in, for the whole period (month '': metric_store.h). value_text: its value as
+ * has a category in, for the whole period (month '': metric_store.h); its value, if any, once:
+ * in the cell of its record's month under the record's categories. value_text: its value as
  * new_columns sends it, or NULL. Returns 0, or -1. */
 static int contribution_add(deltas_t *d, const metric_store_record_t *rec, const contribution_t *ct,
                             const char *value_text, int sign)
 {
     const long long sum[5] = {sign * ct->numerator, sign * (long long)ct->denominator,
                               sign * ct->expected_e9, ct->held ? sign : 0, ct->missing ? sign : 0};
+    if (ct->has_value) {
+        const char *f[NV] = {rec->audit, rec->period, rec->month,
+                             rec->trust, rec->site,   ct->metric_id};
+        const char *category[BREAKDOWN_COUNT];
+        for (int b = 0; b < BREAKDOWN_COUNT; b++)
+            category[b] = rec->categories[b] ? rec->categories[b] : "";
+        size_t at;
+        if (value_cell_add(d, f, &at) != 0 ||
+            value_add(d, at, ct->value, category, value_text, sign) != 0)
+            return -1;
+    }
     for (int b = -1; b < BREAKDOWN_COUNT; b++) {
         const char *category = b < 0 ? "" : rec->categories[b] ? rec->categories[b] : "";
         if (b >= 0 && !category[0])
@@ -351,8 +421,7 @@ static int contribution_add(deltas_t *d, const metric_store_record_t *rec, const
                                 b < 0 ? "all" : breakdown_name((breakdown_t)b),
                                 category};
         size_t at;
-        if (cell_add(d, f, sum, &at) != 0 ||
-            (ct->has_value && value_add(d, at, ct->value, value_text, sign) != 0))
+        if (cell_add(d, f, sum, &at) != 0)
             return -1;
     }
     return 0;
@@ -399,13 +468,24 @@ static int by_cell(const void *a, const void *b)
     return cmp_cell(*(const cell_delta_t *const *)a, *(const cell_delta_t *const *)b);
 }
 
+static int by_value_cell(const void *a, const void *b)
+{
+    const value_cell_t *x = *(const value_cell_t *const *)a, *y = *(const value_cell_t *const *)b;
+    for (int c = 0; c < NV; c++) {
+        int r = strcmp(x->f[c], y->f[c]);
+        if (r)
+            return r;
+    }
+    return 0;
+}
+
 /* A value's delta with its cell's number, to sort by both. */
 typedef struct {
     long long cell;
     const value_delta_t *v;
 } value_at_t;
 
-/* metric.measure's key order (migration 0041): the cell's number, then the value. */
+/* metric.measure's key order (migration 0053): the cell's number, the value, the categories. */
 static int by_measure_key(const void *a, const void *b)
 {
     const value_at_t *x = a, *y = b;
@@ -413,6 +493,11 @@ static int by_measure_key(const void *a, const void *b)
         return x->cell < y->cell ? -1 : 1;
     if (x->v->value != y->v->value)
         return x->v->value < y->v->value ? -1 : 1;
+    for (int k = 0; k < BREAKDOWN_COUNT; k++) {
+        int r = strcmp(x->v->category[k], y->v->category[k]);
+        if (r)
+            return r;
+    }
     return 0;
 }
 
@@ -452,8 +537,8 @@ static int delta_columns(const deltas_t *d, pg_columns_t *cells)
  * insert waited for it): asked again, it is found. Returns 0, or -1 with err. */
 static int cell_ids(PGconn *db, deltas_t *d, bool *any, char *err, size_t errlen)
 {
-    size_t nc = str_map_size(d->cell_index), nv = str_map_size(d->value_index);
-    cell_delta_t **ask = malloc((nc + 1) * sizeof *ask);
+    size_t nc = str_map_size(d->value_cell_index), nv = str_map_size(d->value_index);
+    value_cell_t **ask = malloc((nc + 1) * sizeof *ask);
     bool *need = calloc(nc + 1, sizeof *need);
     int rc = -1;
     *any = false;
@@ -467,22 +552,22 @@ static int cell_ids(PGconn *db, deltas_t *d, bool *any, char *err, size_t errlen
     for (int attempt = 0; attempt < 3; attempt++) {
         size_t n = 0;
         for (size_t i = 0; i < nc; i++)
-            if (need[i] && d->cells[i].id == 0)
-                ask[n++] = &d->cells[i];
+            if (need[i] && d->value_cells[i].id == 0)
+                ask[n++] = &d->value_cells[i];
         if (n == 0) {
             rc = 0;
             goto done;
         }
-        qsort(ask, n, sizeof *ask, by_cell);
+        qsort(ask, n, sizeof *ask, by_value_cell);
         pg_columns_t cols;
-        pg_columns_open(&cols, C_NUM);
+        pg_columns_open(&cols, NV);
         for (size_t i = 0; i < n; i++)
             pg_columns_row(&cols, ask[i]->f);
         PGresult *r = NULL;
         if (pg_columns_close(&cols) != 0)
             fail(err, errlen, "out of memory");
         else
-            r = db_query(db, cell_sql, C_NUM, cols.params, err, errlen);
+            r = db_query(db, cell_sql, NV, cols.params, err, errlen);
         pg_columns_free(&cols);
         if (!r)
             goto done;
@@ -512,7 +597,7 @@ static int value_columns(const deltas_t *d, pg_columns_t *values, bool *counted_
         return -1;
     for (size_t i = 0; i < nv; i++)
         if (d->values[i].count != 0)
-            order[n++] = (value_at_t){d->cells[d->values[i].cell].id, &d->values[i]};
+            order[n++] = (value_at_t){d->value_cells[d->values[i].cell].id, &d->values[i]};
     qsort(order, n, sizeof *order, by_measure_key);
     for (size_t i = 0; i < n; i++) {
         const value_delta_t *vd = order[i].v;
@@ -520,8 +605,10 @@ static int value_columns(const deltas_t *d, pg_columns_t *values, bool *counted_
         char cell[24], value[32], count[24];
         if (!vd->text[0])
             snprintf(value, sizeof value, "%.17g", vd->value);
-        const char *v[NM] = {format_ll(cell, order[i].cell), vd->text[0] ? vd->text : value,
-                             format_ll(count, vd->count)};
+        const char *v[NM] = {format_ll(cell, order[i].cell), vd->text[0] ? vd->text : value};
+        for (int k = 0; k < BREAKDOWN_COUNT; k++)
+            v[M_CATEGORY + k] = vd->category[k];
+        v[M_COUNT] = format_ll(count, vd->count);
         pg_columns_row(values, v);
     }
     free(order);
@@ -637,13 +724,16 @@ static int check_cells(const PGresult *r, metric_store_is_ratio_fn is_ratio, voi
     return 0;
 }
 
-/* The fields of the cell numbered id in d, for a message. */
+/* The fields of the cell of values numbered id in d, for a message. */
 static void cell_of_id(const deltas_t *d, long long id, char *out, size_t cap)
 {
     snprintf(out, cap, "%lld", id);
-    for (size_t i = 0; i < str_map_size(d->cell_index); i++)
-        if (d->cells[i].id == id)
-            cell_text(d->cells[i].f, out, cap);
+    for (size_t i = 0; i < str_map_size(d->value_cell_index); i++)
+        if (d->value_cells[i].id == id) {
+            const char *const *f = d->value_cells[i].f;
+            snprintf(out, cap, "(%s, %s, %s, %s, %s, %s)", f[V_AUDIT], f[V_PERIOD], f[V_MONTH],
+                     f[V_TRUST], f[V_SITE], f[V_METRIC]);
+        }
 }
 
 /* Applies the values' net counts to metric.measure, deleting those gone to 0 (only when a count
@@ -664,9 +754,11 @@ static int replace_measures(PGconn *db, const deltas_t *d, const pg_columns_t *v
             char cell[600];
             cell_of_id(d, strtoll(PQgetvalue(r, i, M_CELL), NULL, 10), cell, sizeof cell);
             snprintf(err, errlen,
-                     "metric.measure would count value %s %s times in cell %s: its counts no "
-                     "longer match metric.contribution",
-                     PQgetvalue(r, i, M_VALUE), PQgetvalue(r, i, M_COUNT), cell);
+                     "metric.measure would count value %s %s times in cell %s under categories "
+                     "(%s, %s, %s, %s): its counts no longer match metric.contribution",
+                     PQgetvalue(r, i, M_VALUE), PQgetvalue(r, i, M_COUNT), cell,
+                     PQgetvalue(r, i, M_CATEGORY), PQgetvalue(r, i, M_CATEGORY + 1),
+                     PQgetvalue(r, i, M_CATEGORY + 2), PQgetvalue(r, i, M_CATEGORY + 3));
             goto done;
         }
         const char *v[NM - 1];

@@ -12,16 +12,19 @@
  * never read apart; kept per month they made three times the cells, and at a steady load from
  * many trusts most of a batch's upserts). metric.aggregate is at all times metric.contribution's
  * GROUP BY cell (month '' where breakdown is not 'all'), the cells whose sums are all 0 left out;
- * metric.measure is its GROUP BY (cell, value) over the contributions with a value, as counts. Sums
- * of integers (the expected value in fixed point, x 1e9) are exact, so both are the same whatever
- * order records were applied in.
+ * metric.measure is its GROUP BY (cell of breakdown 'all' of the month, value, the record's four
+ * categories) over the contributions with a value, as counts (migration 0053: a value once a
+ * record; publish counts each row in breakdown 'all' and in each breakdown its categories name,
+ * value_cache.h's value_measures_each, as metric.aggregate keeps the sums). Sums of integers (the
+ * expected value in fixed point, x 1e9) are exact, so both are the same whatever order records
+ * were applied in.
  *
  * Each row of metric.measure carries the transaction that wrote its current version (write_xid,
  * migration 0040), and each value deleted leaves its key in metric.measure_gone, so that publish
  * reads only what changed since its last round. metric.measure and metric.measure_gone key a
- * value by its cell's number in metric.cell, which holds each cell's fields once (migration 0041:
- * a new value is one short key entry, not nine columns of text); a cell is inserted with a batch's
- * first value in it and never deleted. */
+ * value by its cell's number in metric.cell, which holds each cell's six fields once (migration
+ * 0041), then the value and the categories; a cell is inserted with a batch's first value in it
+ * and never deleted. */
 #ifndef NCAP_METRIC_STORE_H
 #define NCAP_METRIC_STORE_H
 

@@ -38,43 +38,45 @@ int release_values_rows(PGconn *db, const char *sql, int n, const char *const *p
     return db_exec(db, "CLOSE publish_rows", err, errlen);
 }
 
-/* A row of metric.measure with its cell's fields (migration 0041: metric.cell, as x, holds
- * them; a period's cells are an index range of its key, each cell's values one of
- * metric.measure's), the columns as benchmark_measure_t and value_cache_add have them. */
+/* A row of metric.measure with its cell's fields (migration 0053: metric.cell, as x, holds them;
+ * a period's cells are an index range of its key, each cell's values one of metric.measure's):
+ * the cell's key (trust, site, metric, month), the record's categories (breakdown_t order), the
+ * value and its count, as value_cache_add has them. */
 #define MEASURE_JOIN " JOIN metric.measure m ON m.cell = x.id"
 #define VALUES_OF_CELLS "metric.cell x" MEASURE_JOIN
-#define VALUE_COLUMNS                                                                              \
-    "x.trust, x.site, x.metric_id, x.breakdown, x.category, x.month, m.value, m.count"
+#define VALUE_KEY "x.trust, x.site, x.metric_id, x.month, m.imd_decile, m.ethnicity, m.sex, m.age"
+#define VALUE_COLUMNS VALUE_KEY ", m.value, m.count"
+enum { V_VALUE = 4 + BREAKDOWN_COUNT, V_COUNT };
 
-/* The rows as benchmark_measure_t has them; ORDER BY value: ascending, equal values together.
- * Cost: PostgreSQL's sort of the rows (about one per record and breakdown of the period, or per
- * record of the audit up to it for the run charts), publish's memory one fetch of them. */
+/* The rows in ascending order of value, equal values together. Cost: PostgreSQL's sort of the
+ * rows (about one per record of the period, or of the audit up to it for the run charts),
+ * publish's memory one fetch of them. */
 static const char *const values_sql[] = {
     "SELECT " VALUE_COLUMNS " FROM " VALUES_OF_CELLS " WHERE x.audit = $1 AND x.period = $2"
     " ORDER BY m.value",
     "SELECT " VALUE_COLUMNS " FROM " VALUES_OF_CELLS " WHERE x.audit = $1 AND x.period <= $2"
-    "   AND x.breakdown = 'all' AND x.month <> '' ORDER BY m.value",
+    " ORDER BY m.value",
     /* the run charts' from a month on ($3: the months before it taken already) */
     "SELECT " VALUE_COLUMNS " FROM " VALUES_OF_CELLS " WHERE x.audit = $1 AND x.period <= $2"
-    "   AND x.breakdown = 'all' AND x.month >= $3 ORDER BY m.value"};
+    "   AND x.month >= $3 ORDER BY m.value"};
 
 typedef struct {
     benchmark_each_measure_t each;
     void *ctx;
+    bool series;
 } hand_t;
 
+/* A row as the measures it counts in (value_measures_each). */
 static int hand_row(void *ctx, const PGresult *r, int i)
 {
     const hand_t *h = ctx;
-    benchmark_measure_t x = {.trust = PQgetvalue(r, i, 0),
-                             .site = PQgetvalue(r, i, 1),
-                             .metric = PQgetvalue(r, i, 2),
-                             .breakdown = PQgetvalue(r, i, 3),
-                             .category = PQgetvalue(r, i, 4),
-                             .month = PQgetvalue(r, i, 5),
-                             .value = strtod(PQgetvalue(r, i, 6), NULL),
-                             .count = strtoll(PQgetvalue(r, i, 7), NULL, 10)};
-    return h->each(h->ctx, &x);
+    const char *category[BREAKDOWN_COUNT];
+    for (int b = 0; b < BREAKDOWN_COUNT; b++)
+        category[b] = PQgetvalue(r, i, 4 + b);
+    return value_measures_each(
+        PQgetvalue(r, i, 0), PQgetvalue(r, i, 1), PQgetvalue(r, i, 2), PQgetvalue(r, i, 3),
+        category, strtod(PQgetvalue(r, i, V_VALUE), NULL),
+        strtoll(PQgetvalue(r, i, V_COUNT), NULL, 10), h->series, h->each, h->ctx);
 }
 
 typedef struct {
@@ -87,13 +89,13 @@ typedef struct {
 static int gather_row(void *ctx, const PGresult *r, int i)
 {
     gather_t *g = ctx;
-    const char *key[6];
-    for (int k = 0; k < 6; k++)
+    const char *key[4 + BREAKDOWN_COUNT];
+    for (int k = 0; k < 4 + BREAKDOWN_COUNT; k++)
         key[k] = PQgetvalue(r, i, k);
-    bool gone = PQgetisnull(r, i, 7);
+    bool gone = PQgetisnull(r, i, V_COUNT);
     int rc = value_cache_add(g->cache, gone ? &g->gone : &g->batch, key,
-                             strtod(PQgetvalue(r, i, 6), NULL),
-                             gone ? 0 : strtoll(PQgetvalue(r, i, 7), NULL, 10));
+                             strtod(PQgetvalue(r, i, V_VALUE), NULL),
+                             gone ? 0 : strtoll(PQgetvalue(r, i, V_COUNT), NULL, 10));
     /* out of memory, a count past 32 bits or more strings than 16-bit ids name: not held */
     g->failed = rc < 0;
     return rc != 0 ? 1 : 0;
@@ -142,10 +144,13 @@ int release_values_cache(PGconn *db, value_cache_t *c, const char *audit, const 
  * period (an index range of metric.measure_gone by write_xid: a round's worth), each joined to
  * its cell by the cell's number. */
 static const char gone_sql[] =
-    "SELECT x.trust, x.site, x.metric_id, x.breakdown, x.category, x.month, g.value, m.count"
-    " FROM (SELECT DISTINCT cell, value FROM metric.measure_gone WHERE write_xid >= $3::xid8) g"
+    "SELECT x.trust, x.site, x.metric_id, x.month, g.imd_decile, g.ethnicity, g.sex, g.age,"
+    " g.value, m.count"
+    " FROM (SELECT DISTINCT cell, value, imd_decile, ethnicity, sex, age FROM metric.measure_gone"
+    "   WHERE write_xid >= $3::xid8) g"
     " JOIN metric.cell x ON x.id = g.cell AND x.audit = $1 AND x.period = $2"
-    " LEFT JOIN metric.measure m ON m.cell = g.cell AND m.value = g.value";
+    " LEFT JOIN metric.measure m ON (m.cell, m.value, m.imd_decile, m.ethnicity, m.sex, m.age) ="
+    "   (g.cell, g.value, g.imd_decile, g.ethnicity, g.sex, g.age)";
 
 /* A period's rows written since $3 (its snapshot's xmin): an index range of metric.measure by
  * write_xid (migration 0047: the rows written since, of every period, a round's worth), each
@@ -201,7 +206,7 @@ int release_values_read(void *reader, bool series, const char *from_month,
         }
     }
     const char *p[] = {v->audit, v->period, from_month};
-    hand_t h = {each, ctx};
+    hand_t h = {each, ctx, series};
     int q = !series ? 0 : from_month ? 2 : 1; /* values_sql's */
     return release_values_rows(v->db, values_sql[q], from_month ? 3 : 2, p, hand_row, &h, err,
                                errlen);

@@ -12,8 +12,8 @@
  * cells gone in metric.aggregate_gone), which set or drop single rows (sums_cache_apply). The
  * strings of what is put must be interned in sums_cache_strings (its keys never move).
  *
- * Cells only: the values of median and mean metrics (metric.measure, about one row per record and
- * breakdown) are held apart, compactly and within a budget (value_cache.h), or streamed from
+ * Cells only: the values of median and mean metrics (metric.measure, about one row per record's
+ * value, migration 0053) are held apart, compactly and within a budget (value_cache.h), or streamed from
  * PostgreSQL in value order (release_values.h).
  *
  * Memory: what the periods held take (sums_cache_bytes), bounded by the holder (publish forgets

@@ -9,10 +9,12 @@
 #include "array_grow.h"
 #include "str_map.h"
 
-enum { K_TRUST, K_SITE, K_METRIC, K_BREAKDOWN, K_CATEGORY, K_MONTH, N_KEYS };
-_Static_assert(sizeof(value_row_t) == 16, "a row held takes 16 bytes");
+enum { K_TRUST, K_SITE, K_METRIC, K_MONTH, N_KEYS };
+/* value_cache_add's strings: the cell's key, then the categories */
+#define N_COLUMNS (N_KEYS + BREAKDOWN_COUNT)
+_Static_assert(sizeof(value_row_t) == 24, "a row held takes 24 bytes");
 
-/* A cell's key: its six strings' ids (K_TRUST ...). */
+/* A cell's key: its four strings' ids (K_TRUST ...). */
 typedef struct {
     uint16_t k[N_KEYS];
 } cell_key_t;
@@ -285,8 +287,8 @@ static int key_of(value_cache_t *c, const uint16_t ids[N_KEYS], uint32_t *key)
     return 0;
 }
 
-int value_cache_add(value_cache_t *c, value_batch_t *b, const char *const key[6], double value,
-                    long long count)
+int value_cache_add(value_cache_t *c, value_batch_t *b, const char *const key[N_COLUMNS],
+                    double value, long long count)
 {
     if (b->limit && (b->n + 1) * sizeof *b->rows > b->limit)
         return 1;
@@ -303,7 +305,7 @@ int value_cache_add(value_cache_t *c, value_batch_t *b, const char *const key[6]
     value_row_t *r = &b->rows[b->n];
     r->value = value;
     r->count = (uint32_t)count;
-    for (int k = 0; k < N_KEYS; k++) {
+    for (int k = 0; k < N_COLUMNS; k++) {
         const char *s = key[k] ? key[k] : "";
         if (b->key[k] && strcmp(b->key[k], s) == 0)
             continue;
@@ -311,12 +313,13 @@ int value_cache_add(value_cache_t *c, value_batch_t *b, const char *const key[6]
             return -1;
         b->key[k] = str_map_key(c->strings, b->id[k]);
     }
-    if (!b->has_last || memcmp(c->keys[b->last_key].k, b->id, sizeof b->id) != 0) {
+    if (!b->has_last || memcmp(c->keys[b->last_key].k, b->id, sizeof c->keys[0].k) != 0) {
         if (key_of(c, b->id, &b->last_key) != 0)
             return -1;
         b->has_last = true;
     }
     r->key = b->last_key;
+    memcpy(r->category, b->id + N_KEYS, sizeof r->category);
     b->n++;
     return 0;
 }
@@ -335,14 +338,21 @@ static int cmp_value(double a, double b)
     return (a > b) - (a < b);
 }
 
-/* The order of a period's rows: by value, then by their cell key's number (a total order: a
- * period's rows differ in value or in cell, metric.measure's primary key), so that a row is found
- * by its value and key (value_cache_apply). Equal values come in no order metric.measure's ORDER BY
- * value promises either: only the rows of one cell (distinct values) are taken in order. */
+/* The order of a period's rows: by value, then by their cell key's number, then by their
+ * categories' ids (a total order: a period's rows differ in one of them, metric.measure's primary
+ * key), so that a row is found by its value and key (value_cache_apply). Equal values come in no
+ * order metric.measure's ORDER BY value promises either: the builders add up a value's counts. */
 static int cmp_row(const value_row_t *a, const value_row_t *b)
 {
     int c = cmp_value(a->value, b->value);
-    return c != 0 ? c : (a->key > b->key) - (a->key < b->key);
+    if (c != 0)
+        return c;
+    if (a->key != b->key)
+        return a->key > b->key ? 1 : -1;
+    for (int k = 0; k < BREAKDOWN_COUNT; k++)
+        if (a->category[k] != b->category[k])
+            return a->category[k] > b->category[k] ? 1 : -1;
+    return 0;
 }
 
 static int by_row(const void *pa, const void *pb)
@@ -453,19 +463,41 @@ int value_cache_put(value_cache_t *c, const char *audit, const char *period, val
     return put_done(c, h);
 }
 
-static void measure_of(const value_cache_t *c, const value_row_t *r, benchmark_measure_t *x)
+int value_measures_each(const char *trust, const char *site, const char *metric, const char *month,
+                        const char *const category[BREAKDOWN_COUNT], double value, long long count,
+                        bool series, benchmark_each_measure_t each, void *ctx)
 {
-    const char *k[N_KEYS];
+    benchmark_measure_t x = {.trust = trust,
+                             .site = site,
+                             .metric = metric,
+                             .breakdown = "all",
+                             .category = "",
+                             .month = month,
+                             .value = value,
+                             .count = count};
+    int rc = each(ctx, &x);
+    x.month = "";
+    for (int b = 0; !series && rc == 0 && b < BREAKDOWN_COUNT; b++) {
+        if (!category[b] || !category[b][0])
+            continue;
+        x.breakdown = breakdown_name((breakdown_t)b);
+        x.category = category[b];
+        rc = each(ctx, &x);
+    }
+    return rc;
+}
+
+/* Hands row r on (value_measures_each). Returns each()'s return. */
+static int measures_of(const value_cache_t *c, const value_row_t *r, bool series,
+                       benchmark_each_measure_t each, void *ctx)
+{
+    const char *k[N_KEYS], *category[BREAKDOWN_COUNT];
     for (int i = 0; i < N_KEYS; i++)
         k[i] = str_map_key(c->strings, c->keys[r->key].k[i]);
-    *x = (benchmark_measure_t){.trust = k[K_TRUST],
-                               .site = k[K_SITE],
-                               .metric = k[K_METRIC],
-                               .breakdown = k[K_BREAKDOWN],
-                               .category = k[K_CATEGORY],
-                               .month = k[K_MONTH],
-                               .value = r->value,
-                               .count = r->count};
+    for (int b = 0; b < BREAKDOWN_COUNT; b++)
+        category[b] = str_map_key(c->strings, r->category[b]);
+    return value_measures_each(k[K_TRUST], k[K_SITE], k[K_METRIC], k[K_MONTH], category, r->value,
+                               r->count, series, each, ctx);
 }
 
 int value_cache_each(value_cache_t *c, const char *audit, const char *period, bool series,
@@ -475,20 +507,14 @@ int value_cache_each(value_cache_t *c, const char *audit, const char *period, bo
     if (!h)
         return 1;
     h->used = c->round;
-    benchmark_measure_t x;
     if (!series) {
-        for (size_t i = 0; i < h->n; i++) {
-            measure_of(c, &h->rows[i], &x);
-            if (each(ctx, &x) != 0)
+        for (size_t i = 0; i < h->n; i++)
+            if (measures_of(c, &h->rows[i], false, each, ctx) != 0)
                 return -1;
-        }
         return 0;
     }
     /* the audit's periods up to this one (periods of one audit are of one form, YYYY or YYYYQn,
-     * ordered alike as bytes), each a cursor over its breakdown "all" rows: merged by value */
-    size_t all = str_map_get(c->strings, "all");
-    if (all == STR_MAP_MISSING)
-        return 0;
+     * ordered alike as bytes), each a cursor over its rows: merged by value */
     size_t n = 0;
     for (size_t i = 0; i < c->n_held; i++)
         n += strcmp(c->held[i].audit, audit) == 0 && strcmp(c->held[i].period, period) <= 0;
@@ -509,8 +535,6 @@ int value_cache_each(value_cache_t *c, const char *audit, const char *period, bo
     for (;;) {
         size_t best = SIZE_MAX;
         for (size_t s = 0; s < n; s++) {
-            while (at[s] < src[s]->n && c->keys[src[s]->rows[at[s]].key].k[K_BREAKDOWN] != all)
-                at[s]++;
             if (at[s] < src[s]->n &&
                 (best == SIZE_MAX ||
                  cmp_value(src[s]->rows[at[s]].value, src[best]->rows[at[best]].value) < 0))
@@ -518,8 +542,7 @@ int value_cache_each(value_cache_t *c, const char *audit, const char *period, bo
         }
         if (best == SIZE_MAX)
             break;
-        measure_of(c, &src[best]->rows[at[best]++], &x);
-        if (each(ctx, &x) != 0) {
+        if (measures_of(c, &src[best]->rows[at[best]++], true, each, ctx) != 0) {
             rc = -1;
             break;
         }

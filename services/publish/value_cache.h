@@ -5,11 +5,13 @@
  * (breakdown "all" of every month of the periods up to one) from the periods held, not read again
  * for each period rebuilt.
  *
- * A period is held compactly: per row of metric.measure its cell's key (trust, site, metric,
- * breakdown, category and month: one number for the six 16-bit ids of the cache's strings, each
- * such key interned once), its value (the double the stream gives: strtod of PostgreSQL's text)
- * and its count, 16 bytes, in ascending order of value (then of the key's number: a row is found
- * by its value and key). A put holds a whole period's rows (sorted);
+ * A period is held compactly: per row of metric.measure (migration 0053: a value of a cell of
+ * breakdown "all" under its records' categories) its cell's key (trust, site, metric and month:
+ * one number for the four 16-bit ids of the cache's strings, each such key interned once), its
+ * categories (four 16-bit ids), its value (the double the stream gives: strtod of PostgreSQL's
+ * text) and its count, 24 bytes, in ascending order of value (then of the key's number and the
+ * categories: a row is found by its value and key). Each row is handed on as the measures it
+ * counts in (value_measures_each). A put holds a whole period's rows (sorted);
  * an apply (value_cache_apply) sets the counts of the keys read, adds those not held and drops
  * the keys gone: the rows kept keep their order, the new ones are sorted and merged in (O(rows of
  * the period + new rows x log)).
@@ -27,9 +29,10 @@
  * A period whose rows alone would not fit is marked too big and is not held again (until
  * value_cache_clear). The holder forgets what a failed round touched (value_cache_drop_touched).
  *
- * Why: at a million NHFD records a year's four quarters take about 70 MB of rows, so that at most
- * one fits; before, each round read every quarter whole into the cache, each evicting the one read
- * before it, and then streamed them again for their builds. */
+ * Why: at a million NHFD records a year's four quarters took about 70 MB of rows (a row per cell
+ * and value, before migration 0053), so that at most one fitted; before, each round read every
+ * quarter whole into the cache, each evicting the one read before it, and then streamed them
+ * again for their builds. */
 #ifndef NCAP_VALUE_CACHE_H
 #define NCAP_VALUE_CACHE_H
 
@@ -38,9 +41,10 @@
 #include <stdint.h>
 
 #include "benchmark.h"
+#include "breakdown.h"
 
-/* The default budget of publish's cache: about 1.5 million rows of metric.measure held (a
- * quarter of 300,000 NHFD records; each has about 4.5), the room of the rows being read into it
+/* The default budget of publish's cache: about a million rows of metric.measure held (a
+ * quarter of a million NHFD records; each has about one), the room of the rows being read into it
  * counted (older periods are forgotten to make room as they come). With the sums (sums_cache.h),
  * the files' texts held for writing (PUBLISH_HELD_MAX_BYTES) and a period's rows being merged, it
  * keeps publish under 100 MB at a million records. */
@@ -48,13 +52,24 @@
 
 typedef struct value_cache value_cache_t;
 
-/* A row held: its value and count, and its cell's key (the number of its six strings' ids:
- * trust, site, metric, breakdown, category, month). */
+/* A row held: its value and count, its cell's key (the number of its four strings' ids: trust,
+ * site, metric, month) and its categories' ids (breakdown_t order). */
 typedef struct {
     double value;
     uint32_t count;
     uint32_t key;
+    uint16_t category[BREAKDOWN_COUNT];
 } value_row_t;
+
+/* A row of metric.measure (a value of the cell of breakdown "all" of (trust, site, metric,
+ * month), counted under its records' categories, breakdown_t order, "" where the audit declares
+ * none) handed to each() as the measures it counts in: breakdown "all" of its month, then, unless
+ * series (the run charts take breakdown "all" only), each breakdown with a category, of the
+ * period (month ""), as metric.aggregate keeps the sums. Returns 0, or each()'s return when not
+ * 0. */
+int value_measures_each(const char *trust, const char *site, const char *metric, const char *month,
+                        const char *const category[BREAKDOWN_COUNT], double value, long long count,
+                        bool series, benchmark_each_measure_t each, void *ctx);
 
 /* Rows being gathered for a put (value_cache_add), up to a limit of bytes. */
 typedef struct {
@@ -63,10 +78,11 @@ typedef struct {
     size_t limit;               /* bytes; 0: none */
     bool crowded;               /* the limit is below the budget: the round's periods take room */
     const char *audit, *period; /* whose rows: the other periods make room as it grows */
-    /* per key column, the string interned last (rows of a cell come together) and its id; the
-     * number of the key interned last (has_last: one was) */
-    const char *key[6];
-    uint16_t id[6];
+    /* per column (the cell's key, then the categories: value_cache_add), the string interned last
+     * (rows of a cell come together) and its id; the number of the key interned last (has_last:
+     * one was) */
+    const char *key[4 + BREAKDOWN_COUNT];
+    uint16_t id[4 + BREAKDOWN_COUNT];
     uint32_t last_key;
     bool has_last;
 } value_batch_t;
@@ -125,12 +141,12 @@ bool value_cache_wants(value_cache_t *c, const char *audit, const char *period);
  * is forgotten if held and remembered as having more rows than b. b is freed. Returns 0, or -1
  * when out of memory. */
 int value_cache_give_up(value_cache_t *c, value_batch_t *b);
-/* Adds a row to b, its strings (key: trust, site, metric, breakdown, category, month) and the key
- * they make interned. Returns 0, 1 when b is past its limit (the period too big or crowded out:
- * stop, value_cache_give_up), or -1 when out of memory, a count is outside 0..UINT32_MAX or the
- * strings are more than 16-bit ids can name. */
-int value_cache_add(value_cache_t *c, value_batch_t *b, const char *const key[6], double value,
-                    long long count);
+/* Adds a row to b, its strings (key: trust, site, metric, month, then the categories in
+ * breakdown_t order) and the cell key the first four make interned. Returns 0, 1 when b is past its
+ * limit (the period too big or crowded out: stop, value_cache_give_up), or -1 when out of memory, a
+ * count is outside 0..UINT32_MAX or the strings are more than 16-bit ids can name. */
+int value_cache_add(value_cache_t *c, value_batch_t *b, const char *const key[4 + BREAKDOWN_COUNT],
+                    double value, long long count);
 void value_batch_free(value_batch_t *b);
 /* Marks (audit, period) too big (forgotten if held). Returns 0, or -1 when out of memory. */
 int value_cache_mark_too_big(value_cache_t *c, const char *audit, const char *period);
@@ -152,8 +168,9 @@ int value_cache_apply(value_cache_t *c, const char *audit, const char *period, v
                       value_batch_t *set);
 
 /* Hands the values of (audit, period) to each() in ascending order of value, as
- * benchmark_measure_t (strings the cache's): series false, the period's rows; true, the breakdown
- * "all" rows of every held period of the audit up to it (merged in value order). Returns 0, 1 when
+ * benchmark_measure_t (strings the cache's, value_measures_each): series false, the period's rows
+ * in every cell they count in; true, the rows of every held period of the audit up to it (merged
+ * in value order) in breakdown "all" of their months. Returns 0, 1 when
  * the period is not held, or -1 when each() failed (its return) or out of memory. */
 int value_cache_each(value_cache_t *c, const char *audit, const char *period, bool series,
                      benchmark_each_measure_t each, void *ctx);

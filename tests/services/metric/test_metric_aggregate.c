@@ -28,6 +28,7 @@
 #include "contribution.h"
 #include "message.h"
 #include "metric_stage.h"
+#include "measure_sql.h"
 #include "metric_store.h"
 #include "pg_fixture.h"
 
@@ -245,10 +246,14 @@ static long long count_of(PGconn *db, const char *sql)
     " expected_e9, held, missing"
 #define MEASURE_COLUMNS                                                                            \
     "audit, period, month, trust, site, metric_id, breakdown, category, value, count"
-/* metric.measure's rows with their cells' fields (migration 0041: metric.cell holds them) */
-#define MEASURE_ROWS                                                                               \
-    "(SELECT c.audit, c.period, c.month, c.trust, c.site, c.metric_id, c.breakdown, c.category,"   \
-    "   m.value, m.count FROM metric.measure m JOIN metric.cell c ON c.id = m.cell) mr"
+/* metric.measure's counts in every cell they count in (measure_sql.h) */
+#define MEASURE_ROWS MEASURE_ROWS_SQL " mr"
+/* The values of metric.contribution per cell of breakdown 'all' of a month and categories, as
+ * metric.measure stores them (migration 0053: a value once a record). */
+#define CONTRIBUTION_STORED                                                                        \
+    "SELECT audit, period, month, trust, site, metric_id, imd_decile, ethnicity, sex, age, value," \
+    "   count(*) FROM metric.contribution WHERE value IS NOT NULL"                                 \
+    " GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11"
 
 /* metric.aggregate and metric.measure equal to the GROUP BYs over metric.contribution, both ways,
  * and no cell or value left at 0. */
@@ -268,6 +273,13 @@ static void assert_sums_match_contributions(PGconn *db)
                           "   UNION ALL (SELECT * FROM m EXCEPT SELECT * FROM c)) x");
     if (differ)
         fail_msg("%lld values of metric.measure differ from the counts of metric.contribution",
+                 differ);
+    differ = count_of(db, "WITH c AS (" CONTRIBUTION_STORED "),"
+                          " m AS (SELECT * FROM " MEASURE_STORED_SQL " ms)"
+                          " SELECT count(*) FROM ((SELECT * FROM c EXCEPT SELECT * FROM m)"
+                          "   UNION ALL (SELECT * FROM m EXCEPT SELECT * FROM c)) x");
+    if (differ)
+        fail_msg("%lld rows of metric.measure differ from the values of metric.contribution",
                  differ);
     assert_int_equal(count_of(db, "SELECT count(*) FROM metric.aggregate WHERE (numerator,"
                                   " denominator, expected_e9, held, missing) = (0, 0, 0, 0, 0)"),
@@ -979,7 +991,8 @@ static void test_existing_deployment_is_taken_again(void **state)
 /* A deployment before 0046 kept a breakdown's cells and values per month, as metric.contribution's
  * GROUP BY with each record's month: 0046 folds them into the period's cells (month ''), leaves the
  * month cells' keys for publish (metric.aggregate_gone, metric.measure_gone) and changes no
- * period's sums; metric then goes on from there. */
+ * period's sums; 0053 then counts each value once under its record's categories; metric then goes
+ * on from there. */
 static void test_breakdown_months_folded(void **state)
 {
     (void)state;
@@ -1017,36 +1030,51 @@ static void test_breakdown_months_folded(void **state)
                     " held, missing) " OLD_CELLS(", " OLD_SUMS) " GROUP BY 1, 2, 3, 4, 5, 6, 7, 8"
                                                                 " HAVING (" OLD_SUMS
                                                                 ") <> (0, 0, 0, 0, 0)");
-    pg_fixture_exec(db, "DELETE FROM metric.measure m USING metric.cell c WHERE c.id = m.cell"
-                        " AND c.breakdown <> 'all'");
+    /* and the values as 0041 kept them (a row per cell and value, every cell of a month),
+     * before 0053 counted each once under its record's categories */
+    pg_fixture_exec(db, "DROP TABLE metric.measure, metric.measure_gone, metric.cell");
+    pg_fixture_exec(db, "CREATE TABLE metric.cell (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY"
+                        " KEY, audit text NOT NULL, period text NOT NULL, month text NOT NULL"
+                        " CONSTRAINT cell_month_check CHECK (month ~ '^[0-9]{4}-[0-9]{2}$'),"
+                        " trust text NOT NULL, site text NOT NULL, metric_id text NOT NULL,"
+                        " breakdown text NOT NULL, category text NOT NULL, UNIQUE (audit, period,"
+                        " month, trust, site, metric_id, breakdown, category))");
+    pg_fixture_exec(db, "CREATE TABLE metric.measure (cell bigint NOT NULL, value double"
+                        " precision NOT NULL, count bigint NOT NULL, write_xid xid8 NOT NULL"
+                        " DEFAULT pg_current_xact_id(), PRIMARY KEY (cell, value))");
+    pg_fixture_exec(db, "CREATE TABLE metric.measure_gone (cell bigint NOT NULL, value double"
+                        " precision NOT NULL, write_xid xid8 NOT NULL DEFAULT"
+                        " pg_current_xact_id(), gone_at timestamptz NOT NULL DEFAULT"
+                        " clock_timestamp())");
+#define OLD_VALUES(join)                                                                           \
+    " FROM metric.contribution c CROSS JOIN LATERAL (VALUES ('all', ''),"                          \
+    "   ('imd_decile', c.imd_decile), ('ethnicity', c.ethnicity), ('sex', c.sex), ('age', c.age))" \
+    "   AS b(breakdown, category)" join " WHERE (b.breakdown = 'all' OR b.category <> '')"         \
+    "   AND c.value IS NOT NULL"
     pg_fixture_exec(db, "INSERT INTO metric.cell (audit, period, month, trust, site, metric_id,"
-                        " breakdown, category) " OLD_CELLS("") " AND c.value IS NOT NULL"
-                                                               " GROUP BY 1, 2, 3, 4, 5, 6, 7, 8");
+                        " breakdown, category) SELECT DISTINCT c.audit, c.period, c.month, c.trust,"
+                        " c.site, c.metric_id, b.breakdown, b.category" OLD_VALUES(""));
     pg_fixture_exec(db, "INSERT INTO metric.measure (cell, value, count) SELECT x.id, c.value,"
-                        " count(*) FROM metric.contribution c CROSS JOIN LATERAL (VALUES"
-                        " ('imd_decile', c.imd_decile), ('ethnicity', c.ethnicity), ('sex', c.sex),"
-                        " ('age', c.age)) AS b(breakdown, category) JOIN metric.cell x ON"
-                        " (x.audit, x.period, x.month, x.trust, x.site, x.metric_id, x.breakdown,"
-                        " x.category) = (c.audit, c.period, c.month, c.trust, c.site, c.metric_id,"
-                        " b.breakdown, b.category) WHERE b.category <> '' AND c.value IS NOT NULL"
-                        " GROUP BY 1, 2");
-#undef OLD_CELLS
-#undef OLD_SUMS
+                        " count(*)" OLD_VALUES(" JOIN metric.cell x ON (x.audit, x.period, x.month,"
+                                               " x.trust, x.site, x.metric_id, x.breakdown,"
+                                               " x.category) = (c.audit, c.period, c.month,"
+                                               " c.trust, c.site, c.metric_id, b.breakdown,"
+                                               " b.category)") " GROUP BY 1, 2");
+#undef OLD_VALUES
+#define OLD_MEASURE " FROM metric.measure m JOIN metric.cell c ON c.id = m.cell"
     long long month_cells = count_of(db, "SELECT count(*) FROM metric.aggregate"
                                          " WHERE breakdown <> 'all' AND month <> ''");
     long long month_values =
-        count_of(db, "SELECT count(*) FROM " MEASURE_ROWS " WHERE breakdown <> 'all'");
+        count_of(db, "SELECT count(*)" OLD_MEASURE " WHERE c.breakdown <> 'all'");
     assert_true(month_cells > 100 && month_values > 100);
+    long long old_counts = count_of(db, "SELECT sum(count)" OLD_MEASURE);
     PGresult *before = query(db, PERIOD_SUMS);
     pg_fixture_exec(db, "TRUNCATE metric.aggregate_gone, metric.measure_gone");
 
     migrate_range(db, "0046", "0047");
-    assert_sums_match_contributions(db);
-    assert_aggregate_right(db, def, 4);
     PGresult *now = query(db, PERIOD_SUMS);
     assert_string_equal(PQgetvalue(now, 0, 0), PQgetvalue(before, 0, 0));
     PQclear(now);
-    PQclear(before);
     /* every month cell and value gone is left for publish, under the migration's transaction */
     assert_int_equal(count_of(db, "SELECT count(*) FROM metric.aggregate_gone"
                                   " WHERE breakdown <> 'all' AND month <> ''"),
@@ -1056,6 +1084,36 @@ static void test_breakdown_months_folded(void **state)
                                   " metric.aggregate_gone UNION ALL SELECT write_xid FROM"
                                   " metric.aggregate WHERE breakdown <> 'all') x"),
                      1);
+    /* the values folded into the period's cells: not one counted off */
+    assert_int_equal(
+        count_of(db, "SELECT count(*)" OLD_MEASURE " WHERE c.breakdown <> 'all' AND c.month <> ''"),
+        0);
+    assert_int_equal(count_of(db, "SELECT sum(count)" OLD_MEASURE), old_counts);
+#define ALL_VALUES(rows)                                                                           \
+    "SELECT string_agg(concat_ws(' ', " MEASURE_COLUMNS "), ',' ORDER BY " MEASURE_COLUMNS ")"     \
+    " FROM " rows
+    PGresult *folded = query(db, ALL_VALUES("(SELECT c.audit, c.period, c.month, c.trust, c.site,"
+                                            " c.metric_id, c.breakdown, c.category, m.value,"
+                                            " m.count" OLD_MEASURE ") o"));
+#undef OLD_MEASURE
+
+    /* 0053: each value counted once under its record's categories, as metric now counts it;
+     * counted in every cell as publish spreads it, the same counts as before */
+    migrate_range(db, "0053", "0054");
+    assert_aggregate_right(db, def, 4);
+    assert_int_equal(count_of(db, "SELECT sum(count) FROM " MEASURE_ROWS), old_counts);
+    PGresult *counted = query(db, ALL_VALUES(MEASURE_ROWS));
+#undef ALL_VALUES
+    assert_true(PQgetlength(counted, 0, 0) > 1000);
+    assert_string_equal(PQgetvalue(counted, 0, 0), PQgetvalue(folded, 0, 0));
+    PQclear(counted);
+    PQclear(folded);
+    assert_true(count_of(db, "SELECT count(*) FROM metric.measure") * 3 <
+                count_of(db, "SELECT count(*) FROM " MEASURE_ROWS));
+    now = query(db, PERIOD_SUMS);
+    assert_string_equal(PQgetvalue(now, 0, 0), PQgetvalue(before, 0, 0));
+    PQclear(now);
+    PQclear(before);
 
     /* metric goes on from the folded cells: changed versions of some records */
     static version_t v2[N_RECORDS / 4 + 1];

@@ -71,7 +71,8 @@ static void add_cell(rows_t *r, const benchmark_measure_t *x)
 }
 
 /* Writes N_ROWS values (of few distinct ones: equal values in several cells and months) of both
- * metrics, each under breakdown "all" and sex, into metric.measure and r. */
+ * metrics, each of a record with a sex and no other category, into metric.measure, and into r as
+ * the measures it counts in: breakdown "all" of its month and sex of the period (month ""). */
 static void write_rows(PGconn *db, rows_t *r)
 {
     r->m = calloc(4 * N_ROWS, sizeof *r->m);
@@ -88,22 +89,22 @@ static void write_rows(PGconn *db, rows_t *r)
         const benchmark_metric_t *metric = &metrics[(seed >> 20) % 2];
         double value = (double)((seed >> 16) % 97) / 4 - 3; /* quarters, some negative */
         long long count = 1 + (long long)((seed >> 24) % 3);
+        snprintf(sql, sizeof sql,
+                 MEASURE_CELL_WITH
+                 " INSERT INTO metric.measure AS m (cell, value, imd_decile, ethnicity, sex, age,"
+                 " count) SELECT id, %.17g, '', '', '%s', '', %lld FROM c ON CONFLICT (cell, value,"
+                 " imd_decile, ethnicity, sex, age) DO UPDATE SET count = m.count + EXCLUDED.count",
+                 AUDIT, period_of(month), month, trust, "", metric->id, value, sex, count);
+        pg_fixture_exec(db, sql);
         for (int b = 0; b < 2; b++) {
             benchmark_measure_t x = {.trust = trust,
                                      .site = "",
                                      .metric = metric->id,
                                      .breakdown = b ? "sex" : "all",
                                      .category = b ? sex : "",
-                                     .month = month,
+                                     .month = b ? "" : month,
                                      .value = value,
                                      .count = count};
-            snprintf(sql, sizeof sql,
-                     MEASURE_CELL_WITH " INSERT INTO metric.measure AS m (cell, value, count)"
-                                       " SELECT id, %.17g, %lld FROM c ON CONFLICT (cell, value)"
-                                       " DO UPDATE SET count = m.count + EXCLUDED.count",
-                     AUDIT, period_of(month), month, trust, "", x.metric, x.breakdown, x.category,
-                     value, count);
-            pg_fixture_exec(db, sql);
             if (strcmp(period_of(month), PERIOD) == 0) {
                 r->m[r->n++] = x;
                 add_cell(r, &x);

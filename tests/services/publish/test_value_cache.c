@@ -45,7 +45,8 @@ static const benchmark_metric_t metrics[] = {
     {.id = "score", .label = "Score (mean)", .kind = BENCHMARK_MEAN},
 };
 
-/* A simulated record: what it contributes to metric.measure (under breakdowns all and sex). */
+/* A simulated record: what it contributes to metric.measure (a value under its sex, no other
+ * category: publish counts it in breakdowns all and sex). */
 typedef struct {
     bool live;
     int trust, period, month; /* month 0..2 of the period */
@@ -66,39 +67,38 @@ static void month_of(const record_t *r, char *out, size_t len)
     snprintf(out, len, "%04d-%02d", y, m);
 }
 
-/* Adds (sign 1) or takes off (-1) a record's rows in metric.measure, as metric_store.c does: an
+/* Adds (sign 1) or takes off (-1) a record's row in metric.measure, as metric_store.c does: an
  * upsert stamping write_xid, and a count reaching 0 deleting the row, its key kept in
  * metric.measure_gone. */
 static void apply(PGconn *db, const record_t *r, int sign)
 {
     char month[16], sql[2048], key[512];
     month_of(r, month, sizeof month);
-    for (int b = 0; b < 2; b++) {
-        const char *bd = b ? "sex" : "all", *cat = b ? sexes[r->sex] : "";
-        snprintf(key, sizeof key,
-                 "cell = (SELECT id FROM metric.cell WHERE audit = '" AUDIT "' AND period = '%s'"
-                 " AND month = '%s' AND trust = '%s' AND site = '' AND metric_id = '%s'"
-                 " AND breakdown = '%s' AND category = '%s') AND value = %.17g",
-                 periods[r->period], month, trusts[r->trust], metrics[r->metric].id, bd, cat,
-                 r->value);
-        if (sign > 0)
-            snprintf(sql, sizeof sql,
-                     MEASURE_CELL_WITH " INSERT INTO metric.measure AS m (cell, value, count)"
-                                       " SELECT id, %.17g, 1 FROM c ON CONFLICT (cell, value)"
-                                       " DO UPDATE SET count = m.count + 1,"
-                                       " write_xid = EXCLUDED.write_xid",
-                     AUDIT, periods[r->period], month, trusts[r->trust], "", metrics[r->metric].id,
-                     bd, cat, r->value);
-        else
-            snprintf(sql, sizeof sql,
-                     "WITH d AS (DELETE FROM metric.measure WHERE %s AND count <= 1 RETURNING"
-                     " cell, value),"
-                     " g AS (INSERT INTO metric.measure_gone (cell, value) SELECT * FROM d)"
-                     " UPDATE metric.measure SET count = count - 1,"
-                     " write_xid = pg_current_xact_id() WHERE %s AND count > 1",
-                     key, key);
-        pg_fixture_exec(db, sql);
-    }
+    const char *sex = sexes[r->sex];
+    snprintf(key, sizeof key,
+             "cell = (SELECT id FROM metric.cell WHERE audit = '" AUDIT "' AND period = '%s'"
+             " AND month = '%s' AND trust = '%s' AND site = '' AND metric_id = '%s')"
+             " AND value = %.17g AND (imd_decile, ethnicity, sex, age) = ('', '', '%s', '')",
+             periods[r->period], month, trusts[r->trust], metrics[r->metric].id, r->value, sex);
+    if (sign > 0)
+        snprintf(sql, sizeof sql,
+                 MEASURE_CELL_WITH " INSERT INTO metric.measure AS m (cell, value, imd_decile,"
+                                   " ethnicity, sex, age, count) SELECT id, %.17g, '', '', '%s',"
+                                   " '', 1 FROM c ON CONFLICT (cell, value, imd_decile, ethnicity,"
+                                   " sex, age) DO UPDATE SET count = m.count + 1,"
+                                   " write_xid = EXCLUDED.write_xid",
+                 AUDIT, periods[r->period], month, trusts[r->trust], "", metrics[r->metric].id,
+                 r->value, sex);
+    else
+        snprintf(sql, sizeof sql,
+                 "WITH d AS (DELETE FROM metric.measure WHERE %s AND count <= 1 RETURNING"
+                 " cell, value, imd_decile, ethnicity, sex, age),"
+                 " g AS (INSERT INTO metric.measure_gone (cell, value, imd_decile, ethnicity, sex,"
+                 " age) SELECT * FROM d)"
+                 " UPDATE metric.measure SET count = count - 1,"
+                 " write_xid = pg_current_xact_id() WHERE %s AND count > 1",
+                 key, key);
+    pg_fixture_exec(db, sql);
 }
 
 static void random_record(record_t *r, int trust)
@@ -387,8 +387,9 @@ static void test_tiny_budget(void **state)
 {
     (void)state;
     int cached, too_big, deltas;
-    /* 70 rows: about one period at a time early on, then some too big */
-    run(70 * sizeof(value_row_t), &cached, &too_big, &deltas);
+    /* 35 rows (a row a record's value, migration 0053): about one period at a time early on,
+     * then some too big */
+    run(35 * sizeof(value_row_t), &cached, &too_big, &deltas);
     print_message("tiny budget: %d builds of %d from the cache, %d periods too big\n", cached,
                   ROUNDS * N_PERIODS, too_big);
     assert_true(cached > 0);
@@ -412,8 +413,8 @@ static void test_pure(void **state)
     value_cache_round(vc);
     value_batch_t b;
     value_cache_batch(vc, AUDIT, "2026Q1", &b);
-    const char *k1[6] = {"RA1", "", "hours", "all", "", "2026-01"};
-    const char *k2[6] = {"RB2", "", "hours", "all", "", "2026-02"};
+    const char *k1[8] = {"RA1", "", "hours", "2026-01", "", "", "", ""};
+    const char *k2[8] = {"RB2", "", "hours", "2026-02", "", "", "", ""};
     assert_int_equal(value_cache_add(vc, &b, k1, 3, 1), 0);
     assert_int_equal(value_cache_add(vc, &b, k2, 1, 2), 0);
     assert_int_equal(value_cache_add(vc, &b, k1, -1, 5), 0);
@@ -443,7 +444,7 @@ static void test_pure(void **state)
  * return (1: the batch stopped, given up as release_values does). */
 static int put_rows(value_cache_t *vc, const char *period, int n)
 {
-    const char *k[6] = {"RA1", "", "hours", "all", "", "2026-01"};
+    const char *k[8] = {"RA1", "", "hours", "2026-01", "", "", "", ""};
     value_batch_t b;
     value_cache_batch(vc, AUDIT, period, &b);
     int rc = 0;
@@ -505,7 +506,7 @@ static void test_crowded_out(void **state)
 static void test_keys_bounded(void **state)
 {
     (void)state;
-    /* room for 1,000 rows; half of it is 8,000 bytes: 83 keys */
+    /* room for 1,000 rows; half of it is 12,000 bytes: 125 keys */
     value_cache_t *vc = value_cache_new(1000 * sizeof(value_row_t));
     assert_non_null(vc);
     char trust[16];
@@ -519,7 +520,7 @@ static void test_keys_bounded(void **state)
         value_cache_batch(vc, AUDIT, name, &b);
         for (int t = 0; t < 40; t++) { /* 40 new cells each period */
             snprintf(trust, sizeof trust, "R%02d%d", t, period);
-            const char *k[6] = {trust, "", "hours", "all", "", "2026-01"};
+            const char *k[8] = {trust, "", "hours", "2026-01", "", "", "", ""};
             assert_int_equal(value_cache_add(vc, &b, k, 40 - t, 1), 0);
         }
         assert_int_equal(value_cache_put(vc, AUDIT, name, &b), 0);
@@ -535,6 +536,62 @@ static void test_keys_bounded(void **state)
     assert_null(vc);
 }
 
+/* A row, as a measure it counts in: "trust breakdown category month value count;". */
+static int spread_row(void *ctx, const benchmark_measure_t *m)
+{
+    char *out = ctx;
+    snprintf(out + strlen(out), 1024 - strlen(out), "%s %s %s %s %g %lld;", m->trust, m->breakdown,
+             m->category, m->month, m->value, (long long)m->count);
+    return 0;
+}
+
+/* A row of metric.measure (migration 0053) counts in breakdown "all" of its month and in each
+ * breakdown its record has a category in, of the period (month ""), as metric.aggregate keeps the
+ * sums; the run charts take breakdown "all" alone. Rows of one cell and value under other
+ * categories are rows of their own. */
+static void test_rows_spread(void **state)
+{
+    (void)state;
+    value_cache_t *vc = value_cache_new(100 * sizeof(value_row_t));
+    assert_non_null(vc);
+    value_cache_round(vc);
+    value_batch_t b;
+    value_cache_batch(vc, AUDIT, "2026Q1", &b);
+    const char *x[8] = {"RA1", "RA101", "hours", "2026-01", "3", "white", "female", "80-89"};
+    const char *y[8] = {"RA1", "RA101", "hours", "2026-01", "3", "", "male", ""};
+    const char *z[8] = {"RA1", "RA101", "hours", "2026-01", "3", "", "male", "90+"};
+    assert_int_equal(value_cache_add(vc, &b, x, 2.5, 2), 0);
+    assert_int_equal(value_cache_add(vc, &b, y, 1, 1), 0);
+    assert_int_equal(value_cache_add(vc, &b, z, 4, 1), 0);
+    assert_int_equal(value_cache_add(vc, &b, y, 4, 3), 0);
+    assert_int_equal(value_cache_put(vc, AUDIT, "2026Q1", &b), 0);
+    assert_int_equal(value_cache_bytes(vc), 4 * sizeof(value_row_t));
+    char out[1024] = "";
+    assert_int_equal(value_cache_each(vc, AUDIT, "2026Q1", false, spread_row, out), 0);
+    const char *want_y1 = "RA1 all  2026-01 1 1;RA1 imd_decile 3  1 1;RA1 sex male  1 1;";
+    const char *want_x =
+        "RA1 all  2026-01 2.5 2;RA1 imd_decile 3  2.5 2;RA1 ethnicity white  2.5 2;"
+        "RA1 sex female  2.5 2;RA1 age 80-89  2.5 2;";
+    assert_memory_equal(out, want_y1, strlen(want_y1));
+    assert_memory_equal(out + strlen(want_y1), want_x, strlen(want_x));
+    /* value 4: y's and z's rows, in either order, each spread */
+    const char *rest = out + strlen(want_y1) + strlen(want_x);
+    assert_non_null(strstr(rest, "RA1 all  2026-01 4 3;RA1 imd_decile 3  4 3;RA1 sex male  4 3;"));
+    assert_non_null(strstr(rest, "RA1 all  2026-01 4 1;RA1 imd_decile 3  4 1;RA1 sex male  4 1;"
+                                 "RA1 age 90+  4 1;"));
+    assert_int_equal(strlen(rest), strlen("RA1 all  2026-01 4 3;RA1 imd_decile 3  4 3;RA1 sex male"
+                                          "  4 3;RA1 all  2026-01 4 1;RA1 imd_decile 3  4 1;RA1 sex"
+                                          " male  4 1;RA1 age 90+  4 1;"));
+    /* the run charts: breakdown "all" of each row's month */
+    out[0] = '\0';
+    assert_int_equal(value_cache_each(vc, AUDIT, "2026Q1", true, spread_row, out), 0);
+    assert_true(strcmp(out, "RA1 all  2026-01 1 1;RA1 all  2026-01 2.5 2;"
+                            "RA1 all  2026-01 4 3;RA1 all  2026-01 4 1;") == 0 ||
+                strcmp(out, "RA1 all  2026-01 1 1;RA1 all  2026-01 2.5 2;"
+                            "RA1 all  2026-01 4 1;RA1 all  2026-01 4 3;") == 0);
+    value_cache_destroy(&vc);
+}
+
 static void test_apply(void **state)
 {
     (void)state;
@@ -542,8 +599,8 @@ static void test_apply(void **state)
     assert_non_null(vc);
     value_cache_round(vc);
     value_batch_t b, gone, set;
-    const char *a[6] = {"RA1", "", "hours", "all", "", "2026-01"};
-    const char *z[6] = {"RB2", "", "hours", "all", "", "2026-01"};
+    const char *a[8] = {"RA1", "", "hours", "2026-01", "", "", "", ""};
+    const char *z[8] = {"RB2", "", "hours", "2026-01", "", "", "", ""};
     /* not held: nothing done */
     value_cache_batch(vc, AUDIT, "2026Q1", &gone);
     value_cache_batch(vc, AUDIT, "2026Q1", &set);
@@ -590,9 +647,13 @@ static void test_apply(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_pure),        cmocka_unit_test(test_keys_bounded),
-        cmocka_unit_test(test_apply),       cmocka_unit_test(test_cached_equals_streamed),
-        cmocka_unit_test(test_tiny_budget), cmocka_unit_test(test_crowded_out),
+        cmocka_unit_test(test_pure),
+        cmocka_unit_test(test_keys_bounded),
+        cmocka_unit_test(test_apply),
+        cmocka_unit_test(test_rows_spread),
+        cmocka_unit_test(test_cached_equals_streamed),
+        cmocka_unit_test(test_tiny_budget),
+        cmocka_unit_test(test_crowded_out),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
