@@ -1,11 +1,13 @@
 /* db.c - thin helpers over libpq */
 #include "db.h"
 
+#include <ctype.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "metrics.h"
 #include "pg_password.h"
@@ -127,10 +129,113 @@ int db_exec(PGconn *db, const char *sql, char *err, size_t errlen)
     return 0;
 }
 
+/* Statements prepared on each connection, so that PostgreSQL parses, analyses and plans a
+ * stage's statement once per session rather than at every batch (about 6% of the backends' CPU
+ * in tests/bench/pipeline.sh: the stages' statements are long texts over unnest() run a few
+ * hundred times a run). A statement is prepared the second time its text is run with parameters
+ * on a connection (a text made once, with values written into it, is never prepared) and only
+ * when it is a query or a data-modifying statement (PREPARE's kinds: never a DECLARE or a
+ * COPY); its plan is then PostgreSQL's to cache (plan_cache_mode). A connection is known by its
+ * PGconn and its backend's process id (a reconnect, or a PGconn's memory reused, is another
+ * session, whose statements are not there). Protocol-level prepared statements outlive a
+ * transaction that rolls back. At most DB_PREPARED_MAX texts are remembered per thread; past
+ * that, the one used least recently is forgotten (a statement of a live session then stays
+ * prepared on the server, unused: a handful at most, as a stage runs far fewer texts). */
+#define DB_PREPARED_MAX 256
+
+typedef struct {
+    const PGconn *conn;
+    int pid;
+    uint64_t hash;
+    char *sql;              /* NULL: a free slot */
+    unsigned long last_use; /* when last run (use's count) */
+    bool prepared;
+    unsigned id; /* its name: ncap_<id> */
+} db_prepared_t;
+
+static _Thread_local db_prepared_t prepared_stmts[DB_PREPARED_MAX];
+static _Thread_local unsigned long prepared_uses;
+static _Thread_local unsigned prepared_ids;
+
+static uint64_t text_hash(const char *s)
+{
+    uint64_t h = 1469598103934665603ULL; /* FNV-1a */
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+    return h;
+}
+
+/* Whether sql is of a kind PREPARE takes (its first word, case-insensitively). */
+static bool preparable(const char *sql)
+{
+    while (*sql == ' ' || *sql == '\n' || *sql == '\t' || *sql == '(')
+        sql++;
+    static const char *const kinds[] = {"SELECT", "WITH", "INSERT", "UPDATE", "DELETE", "VALUES"};
+    for (size_t k = 0; k < sizeof kinds / sizeof *kinds; k++) {
+        size_t n = strlen(kinds[k]);
+        if (strncasecmp(sql, kinds[k], n) == 0 && !isalnum((unsigned char)sql[n]))
+            return true;
+    }
+    return false;
+}
+
+/* The slot of sql on db, found or taken (the least recently used one when all are), or NULL when
+ * sql is not to be prepared; *fresh whether it was taken now. */
+static db_prepared_t *prepared_slot(PGconn *db, const char *sql, bool *fresh)
+{
+    *fresh = false;
+    if (!preparable(sql))
+        return NULL;
+    int pid = PQbackendPID(db);
+    uint64_t h = text_hash(sql);
+    db_prepared_t *lru = &prepared_stmts[0];
+    for (size_t i = 0; i < DB_PREPARED_MAX; i++) {
+        db_prepared_t *e = &prepared_stmts[i];
+        if (e->sql && e->hash == h && e->conn == db && e->pid == pid && strcmp(e->sql, sql) == 0) {
+            e->last_use = ++prepared_uses;
+            return e;
+        }
+        if (!e->sql ? lru->sql != NULL : lru->sql && e->last_use < lru->last_use)
+            lru = e;
+    }
+    char *copy = strdup(sql);
+    if (!copy)
+        return NULL;
+    free(lru->sql);
+    *lru = (db_prepared_t){.conn = db,
+                           .pid = pid,
+                           .hash = h,
+                           .sql = copy,
+                           .last_use = ++prepared_uses,
+                           .id = ++prepared_ids};
+    *fresh = true;
+    return lru;
+}
+
+/* Runs sql on db: prepared when it has run there before (prepared_slot), else as it is. */
+static PGresult *run_params(PGconn *db, const char *sql, int nparams, const char *const *params)
+{
+    bool fresh;
+    db_prepared_t *e = nparams > 0 ? prepared_slot(db, sql, &fresh) : NULL;
+    if (!e || fresh)
+        return PQexecParams(db, sql, nparams, NULL, params, NULL, NULL, 0);
+    char name[32];
+    snprintf(name, sizeof name, "ncap_%u", e->id);
+    if (!e->prepared) {
+        PGresult *p = PQprepare(db, name, sql, nparams, NULL);
+        bool ok = PQresultStatus(p) == PGRES_COMMAND_OK;
+        PQclear(p);
+        if (!ok) /* in a failed transaction, say: run as it is, for the server's own error */
+            return PQexecParams(db, sql, nparams, NULL, params, NULL, NULL, 0);
+        e->prepared = true;
+    }
+    return PQexecPrepared(db, name, nparams, params, NULL, NULL, 0);
+}
+
 PGresult *db_query(PGconn *db, const char *sql, int nparams, const char *const *params, char *err,
                    size_t errlen)
 {
-    PGresult *r = PQexecParams(db, sql, nparams, NULL, params, NULL, NULL, 0);
+    PGresult *r = run_params(db, sql, nparams, params);
     ExecStatusType st = PQresultStatus(r);
     if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
         note_failure(r);
