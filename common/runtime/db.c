@@ -2,6 +2,7 @@
 #include "db.h"
 
 #include <ctype.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -153,9 +154,40 @@ typedef struct {
     unsigned id; /* its name: ncap_<id> */
 } db_prepared_t;
 
-static _Thread_local db_prepared_t prepared_stmts[DB_PREPARED_MAX];
+/* each thread's slots (DB_PREPARED_MAX), freed as the thread ends (prepared_key's destructor) */
+static _Thread_local db_prepared_t *prepared_stmts;
 static _Thread_local unsigned long prepared_uses;
 static _Thread_local unsigned prepared_ids;
+static pthread_key_t prepared_key;
+static pthread_once_t prepared_once = PTHREAD_ONCE_INIT;
+static bool prepared_key_made;
+
+static void prepared_free(void *slots)
+{
+    db_prepared_t *e = slots;
+    for (size_t i = 0; i < DB_PREPARED_MAX; i++)
+        free(e[i].sql);
+    free(e);
+}
+
+static void prepared_key_make(void)
+{
+    prepared_key_made = pthread_key_create(&prepared_key, prepared_free) == 0;
+}
+
+/* This thread's slots, made on first use; NULL when out of memory. */
+static db_prepared_t *prepared_slots(void)
+{
+    if (prepared_stmts)
+        return prepared_stmts;
+    pthread_once(&prepared_once, prepared_key_make);
+    db_prepared_t *slots = prepared_key_made ? calloc(DB_PREPARED_MAX, sizeof *slots) : NULL;
+    if (slots && pthread_setspecific(prepared_key, slots) != 0) {
+        free(slots);
+        slots = NULL;
+    }
+    return prepared_stmts = slots;
+}
 
 static uint64_t text_hash(const char *s)
 {
@@ -184,13 +216,14 @@ static bool preparable(const char *sql)
 static db_prepared_t *prepared_slot(PGconn *db, const char *sql, bool *fresh)
 {
     *fresh = false;
-    if (!preparable(sql))
+    db_prepared_t *slots = preparable(sql) ? prepared_slots() : NULL;
+    if (!slots)
         return NULL;
     int pid = PQbackendPID(db);
     uint64_t h = text_hash(sql);
-    db_prepared_t *lru = &prepared_stmts[0];
+    db_prepared_t *lru = &slots[0];
     for (size_t i = 0; i < DB_PREPARED_MAX; i++) {
-        db_prepared_t *e = &prepared_stmts[i];
+        db_prepared_t *e = &slots[i];
         if (e->sql && e->hash == h && e->conn == db && e->pid == pid && strcmp(e->sql, sql) == 0) {
             e->last_use = ++prepared_uses;
             return e;

@@ -13,7 +13,10 @@ PGconn *db_connect(const char *conninfo, const char *application, char *err, siz
 /* Runs a statement that returns no rows of interest. Returns 0 or -1 with the server's message. */
 int db_exec(PGconn *db, const char *sql, char *err, size_t errlen);
 /* Runs a parameterised statement (text parameters, NULL for SQL NULL). Returns the result when it
- * succeeded (caller PQclear()s it) or NULL with the message in err. */
+ * succeeded (caller PQclear()s it) or NULL with the message in err. A query or data-modifying
+ * statement (SELECT, WITH, INSERT, UPDATE, DELETE, VALUES) whose text has run on db before is
+ * run prepared (named ncap_<n>, prepared there once): write values into a text only when they
+ * cannot be parameters. */
 PGresult *db_query(PGconn *db, const char *sql, int nparams, const char *const *params, char *err,
                    size_t errlen);
 /* The same, for a statement whose rows are not wanted. */

@@ -4,13 +4,16 @@
  * error comes back (25P02), and the statement is prepared afterwards; a new connection (a
  * reconnect, even at the same address) prepares it again; a text with its values written in,
  * a DECLARE or a statement without parameters is never prepared; a table altered under a
- * prepared statement is read as it is now; and more texts than the cache holds all run right. */
+ * prepared statement is read as it is now; more texts than the cache holds all run right; and a
+ * thread's statements go with it. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -74,7 +77,8 @@ static long long prepared_count(PGconn *db, const char *sql)
     return n;
 }
 
-static const char sum_sql[] = "SELECT sum(x) FROM unnest($1::bigint[]) AS u(x) WHERE x > $2::bigint";
+static const char sum_sql[] =
+    "SELECT sum(x) FROM unnest($1::bigint[]) AS u(x) WHERE x > $2::bigint";
 
 static void test_prepared_on_second_run(void **state)
 {
@@ -227,6 +231,37 @@ static void test_more_texts_than_held(void **state)
     PQfinish(db);
 }
 
+static void *thread_run(void *arg)
+{
+    (void)arg;
+    PGconn *db = open_db();
+    const char *p[] = {"{1,1}", "0"};
+    for (int i = 0; i < 3; i++)
+        if (value_of(db, sum_sql, 2, p) != 2)
+            return (void *)1;
+    bool prepared = prepared_count(db, sum_sql) == 1;
+    PQfinish(db);
+    return prepared ? NULL : (void *)1;
+}
+
+/* Threads of their own (ingest's store pool): each prepares on its connections, and what it
+ * holds goes when it ends (the sanitizers' leak check runs at exit). */
+static void test_threads(void **state)
+{
+    (void)state;
+    ncap_require_pg();
+    for (int round = 0; round < 3; round++) {
+        pthread_t t[2];
+        for (int i = 0; i < 2; i++)
+            assert_int_equal(pthread_create(&t[i], NULL, thread_run, NULL), 0);
+        for (int i = 0; i < 2; i++) {
+            void *rc;
+            assert_int_equal(pthread_join(t[i], &rc), 0);
+            assert_null(rc);
+        }
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -236,6 +271,7 @@ int main(void)
         cmocka_unit_test(test_never_prepared),
         cmocka_unit_test(test_table_altered_under_it),
         cmocka_unit_test(test_more_texts_than_held),
+        cmocka_unit_test(test_threads),
     };
     return cmocka_run_group_tests(tests, setup, NULL);
 }
