@@ -196,8 +196,8 @@ int release_values_read(void *reader, bool series, const char *from_month,
     if (!series)
         from_month = NULL;
     if (v->cache && (series ? v->series : v->own)) {
-        /* every month held: the builder passes over those before from_month */
-        int rc = value_cache_each(v->cache, v->audit, v->period, series, each, ctx);
+        /* the periods held, from from_month on (value_cache_each) */
+        int rc = value_cache_each(v->cache, v->audit, v->period, series, from_month, each, ctx);
         if (rc == 0)
             return 0;
         if (rc < 0) {

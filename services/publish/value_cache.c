@@ -26,6 +26,7 @@ typedef struct {
     unsigned long used, touched; /* the rounds that last used it, put rows into it */
     char xmin[24];               /* the snapshot its rows are those of ("": unknown) */
     double at_ms;                /* and when it was taken (value_cache_snapshot) */
+    const char *last_month;      /* the latest month of its rows (the cache's string; NULL: none) */
 } held_t;
 
 /* How many rows a period not held had at least, when last held or crowded out. */
@@ -375,12 +376,30 @@ int value_cache_mark_too_big(value_cache_t *c, const char *audit, const char *pe
     return 0;
 }
 
+/* The latest month of h's rows (the run charts pass over a period whose months are all before
+ * the ones they want: value_cache_each). */
+static void note_last_month(const value_cache_t *c, held_t *h)
+{
+    uint32_t seen = UINT32_MAX; /* the month id compared last */
+    h->last_month = NULL;
+    for (size_t i = 0; i < h->n; i++) {
+        uint16_t id = c->keys[h->rows[i].key].k[K_MONTH];
+        if (id == seen)
+            continue;
+        seen = id;
+        const char *m = str_map_key(c->strings, id);
+        if (!h->last_month || strcmp(m, h->last_month) > 0)
+            h->last_month = m;
+    }
+}
+
 /* A period just brought up to the round: used and touched by it, of its snapshot; then least
  * recently used periods the round has not used forgotten while past the budget; the period marked
  * too big when it alone is past it, or forgotten when the round's other periods leave it no room.
  * Returns 0, or -1 when out of memory. */
 static int put_done(value_cache_t *c, held_t *h)
 {
+    note_last_month(c, h);
     h->used = h->touched = c->round;
     memcpy(h->xmin, c->xmin, sizeof h->xmin);
     h->at_ms = c->at_ms;
@@ -500,8 +519,17 @@ static int measures_of(const value_cache_t *c, const value_row_t *r, bool series
                                r->count, series, each, ctx);
 }
 
+/* Whether h is read for the run charts of (audit, period) from from_month (NULL: all) on: of the
+ * audit, up to the period, with a month from from_month on. */
+static bool series_source(const held_t *h, const char *audit, const char *period,
+                          const char *from_month)
+{
+    return strcmp(h->audit, audit) == 0 && strcmp(h->period, period) <= 0 && h->last_month &&
+           (!from_month || strcmp(h->last_month, from_month) >= 0);
+}
+
 int value_cache_each(value_cache_t *c, const char *audit, const char *period, bool series,
-                     benchmark_each_measure_t each, void *ctx)
+                     const char *from_month, benchmark_each_measure_t each, void *ctx)
 {
     held_t *h = find(c, audit, period);
     if (!h)
@@ -514,10 +542,13 @@ int value_cache_each(value_cache_t *c, const char *audit, const char *period, bo
         return 0;
     }
     /* the audit's periods up to this one (periods of one audit are of one form, YYYY or YYYYQn,
-     * ordered alike as bytes), each a cursor over its rows: merged by value */
+     * ordered alike as bytes), each a cursor over its rows: merged by value; a period whose
+     * months are all before from_month is passed over, as are such months' rows (the builds of
+     * one round read the run charts' months from where the one before stopped: without this each
+     * read every held period up to its own, the periods' count squared) */
     size_t n = 0;
     for (size_t i = 0; i < c->n_held; i++)
-        n += strcmp(c->held[i].audit, audit) == 0 && strcmp(c->held[i].period, period) <= 0;
+        n += series_source(&c->held[i], audit, period, from_month);
     const held_t **src = calloc(n + 1, sizeof *src);
     size_t *at = calloc(n + 1, sizeof *at);
     if (!src || !at) {
@@ -527,7 +558,7 @@ int value_cache_each(value_cache_t *c, const char *audit, const char *period, bo
     }
     n = 0;
     for (size_t i = 0; i < c->n_held; i++)
-        if (strcmp(c->held[i].audit, audit) == 0 && strcmp(c->held[i].period, period) <= 0) {
+        if (series_source(&c->held[i], audit, period, from_month)) {
             c->held[i].used = c->round;
             src[n++] = &c->held[i];
         }
@@ -542,7 +573,11 @@ int value_cache_each(value_cache_t *c, const char *audit, const char *period, bo
         }
         if (best == SIZE_MAX)
             break;
-        if (measures_of(c, &src[best]->rows[at[best]++], true, each, ctx) != 0) {
+        const value_row_t *r = &src[best]->rows[at[best]++];
+        if (from_month &&
+            strcmp(str_map_key(c->strings, c->keys[r->key].k[K_MONTH]), from_month) < 0)
+            continue;
+        if (measures_of(c, r, true, each, ctx) != 0) {
             rc = -1;
             break;
         }

@@ -170,9 +170,10 @@ int value_cache_apply(value_cache_t *c, const char *audit, const char *period, v
 /* Hands the values of (audit, period) to each() in ascending order of value, as
  * benchmark_measure_t (strings the cache's, value_measures_each): series false, the period's rows
  * in every cell they count in; true, the rows of every held period of the audit up to it (merged
- * in value order) in breakdown "all" of their months. Returns 0, 1 when
+ * in value order) in breakdown "all" of their months, from from_month on (NULL: all; a period
+ * whose months are all before it is not read). Returns 0, 1 when
  * the period is not held, or -1 when each() failed (its return) or out of memory. */
 int value_cache_each(value_cache_t *c, const char *audit, const char *period, bool series,
-                     benchmark_each_measure_t each, void *ctx);
+                     const char *from_month, benchmark_each_measure_t each, void *ctx);
 
 #endif

@@ -427,7 +427,7 @@ static void test_pure(void **state)
     assert_int_equal(value_cache_put(vc, AUDIT, "2026Q1", &b), 0);
     assert_int_equal(value_cache_bytes(vc), sizeof(value_row_t));
     char out[512] = "";
-    assert_int_equal(value_cache_each(vc, AUDIT, "2026Q1", false, text_row, out), 0);
+    assert_int_equal(value_cache_each(vc, AUDIT, "2026Q1", false, NULL, text_row, out), 0);
     assert_string_equal(out, "RB2 0.5 1;");
     /* past the budget: the batch stops */
     value_cache_batch(vc, AUDIT, "2026Q1", &b);
@@ -526,7 +526,7 @@ static void test_keys_bounded(void **state)
         assert_int_equal(value_cache_put(vc, AUDIT, name, &b), 0);
         assert_true(value_cache_has(vc, AUDIT, name));
         char out[512] = "";
-        assert_int_equal(value_cache_each(vc, AUDIT, name, false, text_row, out), 0);
+        assert_int_equal(value_cache_each(vc, AUDIT, name, false, NULL, text_row, out), 0);
         snprintf(trust, sizeof trust, "R39%d 1 1;", period); /* the smallest value first */
         assert_memory_equal(out, trust, strlen(trust));
     }
@@ -567,7 +567,7 @@ static void test_rows_spread(void **state)
     assert_int_equal(value_cache_put(vc, AUDIT, "2026Q1", &b), 0);
     assert_int_equal(value_cache_bytes(vc), 4 * sizeof(value_row_t));
     char out[1024] = "";
-    assert_int_equal(value_cache_each(vc, AUDIT, "2026Q1", false, spread_row, out), 0);
+    assert_int_equal(value_cache_each(vc, AUDIT, "2026Q1", false, NULL, spread_row, out), 0);
     const char *want_y1 = "RA1 all  2026-01 1 1;RA1 imd_decile 3  1 1;RA1 sex male  1 1;";
     const char *want_x =
         "RA1 all  2026-01 2.5 2;RA1 imd_decile 3  2.5 2;RA1 ethnicity white  2.5 2;"
@@ -584,11 +584,32 @@ static void test_rows_spread(void **state)
                                           " male  4 1;RA1 age 90+  4 1;"));
     /* the run charts: breakdown "all" of each row's month */
     out[0] = '\0';
-    assert_int_equal(value_cache_each(vc, AUDIT, "2026Q1", true, spread_row, out), 0);
+    assert_int_equal(value_cache_each(vc, AUDIT, "2026Q1", true, NULL, spread_row, out), 0);
     assert_true(strcmp(out, "RA1 all  2026-01 1 1;RA1 all  2026-01 2.5 2;"
                             "RA1 all  2026-01 4 3;RA1 all  2026-01 4 1;") == 0 ||
                 strcmp(out, "RA1 all  2026-01 1 1;RA1 all  2026-01 2.5 2;"
                             "RA1 all  2026-01 4 1;RA1 all  2026-01 4 3;") == 0);
+    /* with a later period: the run charts from a month on pass over the months before it, and
+     * over a period with none from it on */
+    value_cache_batch(vc, AUDIT, "2026Q2", &b);
+    const char *w[8] = {"RA1", "RA101", "hours", "2026-04", "", "", "", ""};
+    const char *v[8] = {"RA1", "RA101", "hours", "2026-05", "", "", "", ""};
+    assert_int_equal(value_cache_add(vc, &b, w, 3, 1), 0);
+    assert_int_equal(value_cache_add(vc, &b, v, 0.5, 1), 0);
+    assert_int_equal(value_cache_put(vc, AUDIT, "2026Q2", &b), 0);
+    out[0] = '\0';
+    assert_int_equal(value_cache_each(vc, AUDIT, "2026Q2", true, NULL, spread_row, out), 0);
+    assert_memory_equal(out, "RA1 all  2026-05 0.5 1;RA1 all  2026-01 1 1;", 44);
+    out[0] = '\0';
+    assert_int_equal(value_cache_each(vc, AUDIT, "2026Q2", true, "2026-05", spread_row, out), 0);
+    assert_string_equal(out, "RA1 all  2026-05 0.5 1;");
+    out[0] = '\0';
+    assert_int_equal(value_cache_each(vc, AUDIT, "2026Q2", true, "2026-04", spread_row, out), 0);
+    assert_string_equal(out, "RA1 all  2026-05 0.5 1;RA1 all  2026-04 3 1;");
+    out[0] = '\0'; /* a period's own run charts never take a later one's */
+    assert_int_equal(value_cache_each(vc, AUDIT, "2026Q1", true, "2026-01", spread_row, out), 0);
+    assert_null(strstr(out, "2026-04"));
+    assert_non_null(strstr(out, "RA1 all  2026-01 2.5 2;"));
     value_cache_destroy(&vc);
 }
 
@@ -628,7 +649,7 @@ static void test_apply(void **state)
     assert_int_equal(value_cache_add(vc, &set, a, 1.5, 6), 0);
     assert_int_equal(value_cache_apply(vc, AUDIT, "2026Q1", &gone, &set), 0);
     char out[512] = "";
-    assert_int_equal(value_cache_each(vc, AUDIT, "2026Q1", false, text_row, out), 0);
+    assert_int_equal(value_cache_each(vc, AUDIT, "2026Q1", false, NULL, text_row, out), 0);
     assert_string_equal(out, "RB2 0.5 1;RA1 1 1;RB2 1 5;RA1 1.5 6;RA1 3 7;");
     assert_int_equal(value_cache_bytes(vc), 5 * sizeof(value_row_t));
     /* of the round's snapshot; too old for a round long after */
