@@ -773,23 +773,89 @@ static int place(bench_t *b, size_t i, const benchmark_measure_t *x, bench_place
     return 0;
 }
 
-/* The place of a measure's key: found in the memo, or placed and remembered (a period's values
- * are about one per record and breakdown, their keys far fewer). Returns it, or NULL with why. */
+static size_t ref_slot(uint64_t ref, size_t cap)
+{
+    ref ^= ref >> 33; /* murmur3's finaliser */
+    ref *= 0xff51afd7ed558ccdULL;
+    ref ^= ref >> 33;
+    return (size_t)ref & (cap - 1);
+}
+
+/* The index in b->placed of the measure key of cell_ref, or SIZE_MAX when not met yet. */
+static size_t ref_get(const bench_t *b, uint64_t ref)
+{
+    for (size_t i = b->ref_cap ? ref_slot(ref, b->ref_cap) : 0; b->ref_cap;
+         i = (i + 1) & (b->ref_cap - 1)) {
+        if (b->ref_keys[i] == ref)
+            return b->ref_items[i];
+        if (b->ref_keys[i] == 0)
+            break;
+    }
+    return SIZE_MAX;
+}
+
+/* Remembers item (an index in b->placed) as ref's; out of memory, forgets nothing and keeps
+ * nothing (the strings then find it). */
+static void ref_put(bench_t *b, uint64_t ref, size_t item)
+{
+    if (2 * (b->ref_n + 1) > b->ref_cap) {
+        size_t cap = b->ref_cap ? 2 * b->ref_cap : 1024;
+        uint64_t *keys = calloc(cap, sizeof *keys);
+        size_t *items = malloc(cap * sizeof *items);
+        if (!keys || !items) {
+            free(keys);
+            free(items);
+            return;
+        }
+        for (size_t i = 0; i < b->ref_cap; i++)
+            if (b->ref_keys[i]) {
+                size_t j = ref_slot(b->ref_keys[i], cap);
+                while (keys[j])
+                    j = (j + 1) & (cap - 1);
+                keys[j] = b->ref_keys[i];
+                items[j] = b->ref_items[i];
+            }
+        free(b->ref_keys);
+        free(b->ref_items);
+        b->ref_keys = keys;
+        b->ref_items = items;
+        b->ref_cap = cap;
+    }
+    size_t j = ref_slot(ref, b->ref_cap);
+    while (b->ref_keys[j] && b->ref_keys[j] != ref)
+        j = (j + 1) & (b->ref_cap - 1);
+    b->ref_n += b->ref_keys[j] == 0;
+    b->ref_keys[j] = ref;
+    b->ref_items[j] = item;
+}
+
+/* The place of a measure's key: found by its cell_ref, or in the memo, or placed and remembered
+ * (a period's values are about one per record and breakdown, their keys far fewer). Returns it,
+ * or NULL with why. */
 static const bench_placed_t *placed_of(bench_t *b, size_t i, const benchmark_measure_t *x,
                                        bench_placed_t *fresh, char *why, size_t whylen)
 {
     /* what places its values; a NULL part is "" (only keys that passed check_cell are kept,
      * where the two are alike) */
+    size_t at = x->cell_ref ? ref_get(b, x->cell_ref) : SIZE_MAX;
+    const bench_placed_t *p = at != SIZE_MAX ? (const bench_placed_t *)b->placed.items + at : NULL;
+    if (p) /* placed before, its key checked then: the value alone is this measure's */
+        return b->in->read_measures && check_value(i, x, why, whylen) != 0 ? NULL : p;
     const char *part[] = {x->trust, x->site, x->metric, x->breakdown, x->category};
     char key[BENCH_MEMO_KEY_MAX(5)];
     bool keyed = bench_memo_key(part, 5, key);
-    const bench_placed_t *p = keyed ? bench_memo_get(&b->placed, key, sizeof *p) : NULL;
-    if (p) /* placed before, its key checked then: the value alone is this measure's */
+    p = keyed ? bench_memo_get(&b->placed, key, sizeof *p) : NULL;
+    if (p) { /* as above; its ref remembered */
+        if (x->cell_ref)
+            ref_put(b, x->cell_ref, (size_t)(p - (const bench_placed_t *)b->placed.items));
         return b->in->read_measures && check_value(i, x, why, whylen) != 0 ? NULL : p;
+    }
     if (place(b, i, x, fresh, why, whylen) != 0)
         return NULL;
     if (keyed && !(p = bench_memo_put(&b->placed, key, fresh, sizeof *p)))
         snprintf(why, whylen, "out of memory");
+    else if (keyed && x->cell_ref)
+        ref_put(b, x->cell_ref, (size_t)(p - (const bench_placed_t *)b->placed.items));
     return keyed ? p : fresh;
 }
 
@@ -930,6 +996,8 @@ static void set_ledger(const bench_t *b, benchmark_release_t *out)
 
 static void bench_free(bench_t *b)
 {
+    free(b->ref_keys);
+    free(b->ref_items);
     str_map_destroy(&b->metric_ids);
     str_map_destroy(&b->trust_ids);
     str_map_destroy(&b->site_ids);

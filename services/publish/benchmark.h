@@ -11,6 +11,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "funnel.h"
@@ -87,6 +88,11 @@ typedef struct {
     const char *month;
     double value;
     long long count;
+    /* 0, or a number the reader gives every measure of this cell (trust, site, metric, breakdown,
+     * category: the month aside) and no other's, the same for the whole build: the builder then
+     * finds where the measure goes by it (an integer) rather than by its strings. Publish's value
+     * cache gives one (value_cache.c); a stream does not. */
+    uint64_t cell_ref;
 } benchmark_measure_t;
 
 /* Hands one measure to the builder (benchmark_measure_reader_t); its strings need live only for

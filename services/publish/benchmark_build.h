@@ -87,6 +87,11 @@ typedef struct {
     str_map_t *metric_ids, *trust_ids, *site_ids, *age_ids;
     /* the measure keys placed (take_one: a key checked and placed once, not for each value) */
     bench_memo_t placed;
+    /* the measures' cell_ref placed: an open-addressed table (0: an empty slot) of placed's item
+     * index per ref, ref_cap a power of 2 (0: none yet) */
+    uint64_t *ref_keys;
+    size_t *ref_items;
+    size_t ref_cap, ref_n;
     void *arena;
     /* areas: England, then regions, trusts and sites, each level sorted by code; first[l] is the
      * first area of level l, first[BENCH_LEVELS] the count */

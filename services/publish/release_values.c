@@ -76,7 +76,7 @@ static int hand_row(void *ctx, const PGresult *r, int i)
     return value_measures_each(
         PQgetvalue(r, i, 0), PQgetvalue(r, i, 1), PQgetvalue(r, i, 2), PQgetvalue(r, i, 3),
         category, strtod(PQgetvalue(r, i, V_VALUE), NULL),
-        strtoll(PQgetvalue(r, i, V_COUNT), NULL, 10), h->series, h->each, h->ctx);
+        strtoll(PQgetvalue(r, i, V_COUNT), NULL, 10), NULL, h->series, h->each, h->ctx);
 }
 
 typedef struct {

@@ -484,7 +484,7 @@ int value_cache_put(value_cache_t *c, const char *audit, const char *period, val
 
 int value_measures_each(const char *trust, const char *site, const char *metric, const char *month,
                         const char *const category[BREAKDOWN_COUNT], double value, long long count,
-                        bool series, benchmark_each_measure_t each, void *ctx)
+                        const uint64_t *refs, bool series, benchmark_each_measure_t each, void *ctx)
 {
     benchmark_measure_t x = {.trust = trust,
                              .site = site,
@@ -493,7 +493,8 @@ int value_measures_each(const char *trust, const char *site, const char *metric,
                              .category = "",
                              .month = month,
                              .value = value,
-                             .count = count};
+                             .count = count,
+                             .cell_ref = refs ? refs[0] : 0};
     int rc = each(ctx, &x);
     x.month = "";
     for (int b = 0; !series && rc == 0 && b < BREAKDOWN_COUNT; b++) {
@@ -501,22 +502,30 @@ int value_measures_each(const char *trust, const char *site, const char *metric,
             continue;
         x.breakdown = breakdown_name((breakdown_t)b);
         x.category = category[b];
+        x.cell_ref = refs ? refs[1 + b] : 0;
         rc = each(ctx, &x);
     }
     return rc;
 }
 
-/* Hands row r on (value_measures_each). Returns each()'s return. */
+/* Hands row r on (value_measures_each), each measure with a cell_ref of its cell key's number,
+ * the breakdown and its category's id: one number for one cell (the month's 'all' cells of a
+ * unit and metric several), stable while the keys are (a round: value_cache_round). Returns
+ * each()'s return. */
 static int measures_of(const value_cache_t *c, const value_row_t *r, bool series,
                        benchmark_each_measure_t each, void *ctx)
 {
     const char *k[N_KEYS], *category[BREAKDOWN_COUNT];
+    uint64_t refs[1 + BREAKDOWN_COUNT];
     for (int i = 0; i < N_KEYS; i++)
         k[i] = str_map_key(c->strings, c->keys[r->key].k[i]);
-    for (int b = 0; b < BREAKDOWN_COUNT; b++)
+    refs[0] = ((uint64_t)r->key << 19) + 1;
+    for (int b = 0; b < BREAKDOWN_COUNT; b++) {
         category[b] = str_map_key(c->strings, r->category[b]);
+        refs[1 + b] = ((uint64_t)r->key << 19 | (uint64_t)(b + 1) << 16 | r->category[b]) + 1;
+    }
     return value_measures_each(k[K_TRUST], k[K_SITE], k[K_METRIC], k[K_MONTH], category, r->value,
-                               r->count, series, each, ctx);
+                               r->count, refs, series, each, ctx);
 }
 
 /* Whether h is read for the run charts of (audit, period) from from_month (NULL: all) on: of the

@@ -65,11 +65,13 @@ typedef struct {
  * month), counted under its records' categories, breakdown_t order, "" where the audit declares
  * none) handed to each() as the measures it counts in: breakdown "all" of its month, then, unless
  * series (the run charts take breakdown "all" only), each breakdown with a category, of the
- * period (month ""), as metric.aggregate keeps the sums. Returns 0, or each()'s return when not
- * 0. */
+ * period (month ""), as metric.aggregate keeps the sums; refs (NULL: none) the measures'
+ * cell_ref, breakdown "all"'s then each breakdown's (benchmark.h). Returns 0, or each()'s return
+ * when not 0. */
 int value_measures_each(const char *trust, const char *site, const char *metric, const char *month,
                         const char *const category[BREAKDOWN_COUNT], double value, long long count,
-                        bool series, benchmark_each_measure_t each, void *ctx);
+                        const uint64_t *refs, bool series, benchmark_each_measure_t each,
+                        void *ctx);
 
 /* Rows being gathered for a put (value_cache_add), up to a limit of bytes. */
 typedef struct {
