@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fnv1a.h"
+
 ncap_record_t *ncap_record_new(void)
 {
     return calloc(1, sizeof(ncap_record_t));
@@ -61,14 +63,12 @@ static char *copy_in(ncap_record_t *self, const char *s, size_t len)
     return out;
 }
 
-/* FNV-1a: a scan compares a field's name only where the hashes agree (one name in a record's
- * 30 or so, not each of them: a record's fields are looked up hundreds of times a record) */
+/* FNV-1a (fnv1a.h), its low 32 bits: a scan compares a field's name only where the hashes agree
+ * (one name in a record's 30 or so, not each of them: a record's fields are looked up hundreds of
+ * times a record) */
 static uint32_t name_hash(const char *name)
 {
-    uint32_t h = 2166136261u;
-    for (const unsigned char *p = (const unsigned char *)name; *p; p++)
-        h = (h ^ *p) * 16777619u;
-    return h;
+    return (uint32_t)fnv1a64(name);
 }
 
 static ncap_field_t *find(const ncap_record_t *self, const char *name)

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "fnv1a.h"
 #include "metrics.h"
 #include "pg_password.h"
 
@@ -189,14 +190,6 @@ static db_prepared_t *prepared_slots(void)
     return prepared_stmts = slots;
 }
 
-static uint64_t text_hash(const char *s)
-{
-    uint64_t h = 1469598103934665603ULL; /* FNV-1a */
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-    return h;
-}
-
 /* Whether sql is of a kind PREPARE takes (its first word, case-insensitively). */
 static bool preparable(const char *sql)
 {
@@ -220,7 +213,7 @@ static db_prepared_t *prepared_slot(PGconn *db, const char *sql, bool *fresh)
     if (!slots)
         return NULL;
     int pid = PQbackendPID(db);
-    uint64_t h = text_hash(sql);
+    uint64_t h = fnv1a64(sql);
     db_prepared_t *lru = &slots[0];
     for (size_t i = 0; i < DB_PREPARED_MAX; i++) {
         db_prepared_t *e = &slots[i];

@@ -13,6 +13,7 @@
 #include "number_arg.h"
 #include "usage_error.h"
 #include "file_read.h"
+#include "fnv1a.h"
 #include "number_text.h"
 #include "csv.h"
 #include "spc.h"
@@ -129,21 +130,13 @@ static void input_free(input_t *in)
     free(in->slots);
 }
 
-static uint64_t hash_name(const char *s)
-{
-    uint64_t h = 1469598103934665603u;
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 1099511628211u;
-    return h;
-}
-
 static int rehash(input_t *in, size_t nslots)
 {
     size_t *slots = calloc(nslots, sizeof *slots);
     if (!slots)
         return -1;
     for (size_t s = 0; s < in->nseries; s++) {
-        size_t h = (size_t)(hash_name(in->series[s].name) & (nslots - 1));
+        size_t h = (size_t)(fnv1a64(in->series[s].name) & (nslots - 1));
         while (slots[h])
             h = (h + 1) & (nslots - 1);
         slots[h] = s + 1;
@@ -161,7 +154,7 @@ static series_t *input_series(input_t *in, const char *name)
         return &in->series[in->nseries - 1];
     if ((in->nseries + 1) * 2 > in->nslots && rehash(in, in->nslots ? in->nslots * 2 : 64) != 0)
         return NULL;
-    size_t h = (size_t)(hash_name(name) & (in->nslots - 1));
+    size_t h = (size_t)(fnv1a64(name) & (in->nslots - 1));
     while (in->slots[h]) {
         if (strcmp(in->series[in->slots[h] - 1].name, name) == 0)
             return &in->series[in->slots[h] - 1];
