@@ -515,12 +515,12 @@ int value_measures_each(const char *trust, const char *site, const char *metric,
 static int measures_of(const value_cache_t *c, const value_row_t *r, bool series,
                        benchmark_each_measure_t each, void *ctx)
 {
-    const char *k[N_KEYS], *category[BREAKDOWN_COUNT];
-    uint64_t refs[1 + BREAKDOWN_COUNT];
+    const char *k[N_KEYS], *category[BREAKDOWN_COUNT] = {0};
+    uint64_t refs[1 + BREAKDOWN_COUNT] = {0};
     for (int i = 0; i < N_KEYS; i++)
         k[i] = str_map_key(c->strings, c->keys[r->key].k[i]);
     refs[0] = ((uint64_t)r->key << 19) + 1;
-    for (int b = 0; b < BREAKDOWN_COUNT; b++) {
+    for (int b = 0; !series && b < BREAKDOWN_COUNT; b++) { /* the run charts: "all" alone */
         category[b] = str_map_key(c->strings, r->category[b]);
         refs[1 + b] = ((uint64_t)r->key << 19 | (uint64_t)(b + 1) << 16 | r->category[b]) + 1;
     }
