@@ -35,7 +35,7 @@ enum {
     NK
 };
 #define N_ARRAYS (NK - K_METRIC)
-/* a cell and its sums (metric.aggregate); a cell, a value and its count (metric.measure) */
+/* a cell and its sums (metric.aggregate) */
 enum {
     C_AUDIT,
     C_PERIOD,
