@@ -70,6 +70,18 @@ typedef struct {
 #define STAGE_AFTER_WATERMARK(alias)                                                               \
     "(" alias ".write_xid, " alias ".record_id, " alias ".version) > ($1::xid8, $2::bigint,"       \
     " $3::int)"
+/* The condition that column (a write_xid) is at least since (an xid8 expression): the rows written
+ * since a snapshot's xmin (migration 0018's rule), for a statement with no ORDER BY on the index
+ * to lead the planner to it. The upper bound, the statement's own snapshot's xmax, holds of every
+ * row the statement can see (a transaction at or past it is still running to that snapshot); it is
+ * there for the planner: a bound on each side is a range, estimated a small share of the table
+ * whatever the statistics, and one bound alone a third of it. A table loaded faster than
+ * autovacuum analyses it has none (every table of a 100,000-record benchmark, whose run ends
+ * before autovacuum's first look), and a prepared statement's generic plan knows no value: with
+ * a third, publish read all of metric.measure for each period in each round, and all of
+ * metric.record_state for its round's changed records, by sequential scans. */
+#define STAGE_WRITTEN_SINCE(column, since)                                                         \
+    "(" column " >= " since " AND " column " < pg_snapshot_xmax(pg_current_snapshot()))"
 /* The condition that alias's record version is one the operator released from stage's quarantine
  * (`ncap quarantine retry`): those behind the watermark are found by record id, O(released). */
 #define STAGE_RELEASED(stage, alias)                                                               \

@@ -589,6 +589,11 @@ done:
 /* The rows of metric.record_state after publish's watermark ($1-$3, migration 0018): what publish
  * has not looked at since, an index range scan. */
 #define AFTER_WATERMARK STAGE_AFTER_WATERMARK("r")
+/* Rows written since the watermark's write_xid, or since the last round's xmin, both $1: a
+ * range the planner takes whatever its statistics (STAGE_WRITTEN_SINCE) */
+#define R_SINCE_1 STAGE_WRITTEN_SINCE("r.write_xid", "$1::xid8")
+#define SINCE_1 STAGE_WRITTEN_SINCE("write_xid", "$1::xid8")
+#define SINCE_3 STAGE_WRITTEN_SINCE("write_xid", "$3::xid8")
 /* The publish.seen row of each row of r, as s (none: NULLs), found by its primary key: O(rows of
  * r). A plain LEFT JOIN lets the planner hash the whole of publish.seen, a scan of every record
  * ever published, each round (OFFSET 0 keeps the subquery from being pulled up into that join). */
@@ -651,7 +656,7 @@ static int round_due(publish_t *ps, PGconn *db, const char *interval, char *err,
             ? db_query(db,
                        "WITH a AS (SELECT DISTINCT audit FROM (SELECT unnest($2::text[]) AS audit"
                        "   UNION ALL SELECT audit FROM metric.record_state"
-                       "   WHERE write_xid >= $1::xid8) x)"
+                       "   WHERE " SINCE_1 ") x)"
                        " SELECT pg_snapshot_xmin(pg_current_snapshot()),"
                        "   EXISTS (SELECT 1 FROM publish.release_request) OR EXISTS (SELECT 1"
                        "   FROM a WHERE $3::int = 0 OR NOT EXISTS (SELECT 1 FROM publish.release l"
@@ -809,7 +814,7 @@ static const char sums_changed_sql[] =
 /* The cells of a period gone since $3 (its snapshot's xmin; migration 0045), sums 0 as
  * cell_row reads them: an index range of metric.aggregate_gone by write_xid (a round's worth). */
 static const char sums_gone_sql[] = "SELECT " CELL_COLUMNS_GONE " FROM metric.aggregate_gone"
-                                    " WHERE write_xid >= $3::xid8 AND audit = $1 AND period = $2";
+                                    " WHERE " SINCE_3 " AND audit = $1 AND period = $2";
 
 /* Brings the held (audit, period)'s sums up to the round from what changed since the snapshot
  * they are those of (sums_cache_since): the cells gone since, and of the trusts whose records
@@ -1058,7 +1063,7 @@ static int rebuild_cached(publish_t *ps, PGconn *db, const orgs_t *orgs, const P
  * rebuilt for its run charts), then each audit whose records wait (no period). */
 static const char round_sql[] =
     "WITH tail AS (SELECT r.write_xid, r.record_id, r.version, r.link_revision, r.audit,"
-    "   r.period, r.trust FROM metric.record_state r WHERE " AFTER_WATERMARK "),"
+    "   r.period, r.trust FROM metric.record_state r WHERE " AFTER_WATERMARK " AND " R_SINCE_1 "),"
     " changed AS (SELECT r.write_xid, r.record_id, r.version, r.link_revision, r.audit,"
     "   r.period, s.period AS old_period, r.trust, s.version AS old_version,"
     "   s.link_revision AS old_link_revision"

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 
 #include "db.h"
+#include "stage.h"
 
 #define STR_(x) #x
 #define STR(x) STR_(x)
@@ -143,11 +144,14 @@ int release_values_cache(PGconn *db, value_cache_t *c, const char *audit, const 
  * again (NULL: gone); a key deleted more than once comes once. The keys gone since, of every
  * period (an index range of metric.measure_gone by write_xid: a round's worth), each joined to
  * its cell by the cell's number. */
+/* since $3, a range whatever the statistics (STAGE_WRITTEN_SINCE) */
+#define SINCE_3 STAGE_WRITTEN_SINCE("write_xid", "$3::xid8")
+#define M_SINCE_3 STAGE_WRITTEN_SINCE("m.write_xid", "$3::xid8")
 static const char gone_sql[] =
     "SELECT x.trust, x.site, x.metric_id, x.month, g.imd_decile, g.ethnicity, g.sex, g.age,"
     " g.value, m.count"
     " FROM (SELECT DISTINCT cell, value, imd_decile, ethnicity, sex, age FROM metric.measure_gone"
-    "   WHERE write_xid >= $3::xid8) g"
+    "   WHERE " SINCE_3 ") g"
     " JOIN metric.cell x ON x.id = g.cell AND x.audit = $1 AND x.period = $2"
     " LEFT JOIN metric.measure m ON (m.cell, m.value, m.imd_decile, m.ethnicity, m.sex, m.age) ="
     "   (g.cell, g.value, g.imd_decile, g.ethnicity, g.sex, g.age)";
@@ -157,7 +161,7 @@ static const char gone_sql[] =
  * joined to its cell by the cell's number and kept when the cell is of the period. */
 static const char changed_sql[] = "SELECT " VALUE_COLUMNS " FROM metric.measure m"
                                   " JOIN metric.cell x ON x.id = m.cell"
-                                  " WHERE m.write_xid >= $3::xid8 AND x.audit = $1"
+                                  " WHERE " M_SINCE_3 " AND x.audit = $1"
                                   " AND x.period = $2";
 
 int release_values_delta(PGconn *db, value_cache_t *c, const char *audit, const char *period,
