@@ -914,8 +914,9 @@ static int values_load(publish_t *ps, PGconn *db, const PGresult *r, int from, i
  * to its last one in r held (read whole when not held yet), then, in each row's period held
  * before whose records changed, its sums and values by what changed since its snapshot
  * (sums_delta: the cells gone, and the changed trusts' rows written since, by index ranges of
- * metric.aggregate's key prefix audit, period, month, trust; release_values_delta: the keys gone
- * and the rows written since, by an index range of metric.measure's write_xid), then
+ * metric.aggregate's key prefix audit, period, month, trust; release_values_deltas, for those
+ * periods together: the keys gone and the rows written since, by an index range of
+ * metric.measure's write_xid), then
  * values_load.
  * The periods of the audit up to the last (audit_periods_sql's) into *periods. Returns 0, or -1
  * with err. */
@@ -939,6 +940,13 @@ static int cache_update(publish_t *ps, PGconn *db, const PGresult *r, int from, 
     for (int i = 0; rc == 0 && i < PQntuples(periods); i++)
         if (!sums_cache_has(ps->cache, audit, PQgetvalue(periods, i, 0)))
             rc = cache_read(ps, db, audit, PQgetvalue(periods, i, 0), err, errlen);
+    /* the periods whose held values take what changed, read together after the loop */
+    const char **deltas = calloc((size_t)(n - from) + 1, sizeof *deltas);
+    size_t ndeltas = 0;
+    if (!deltas && rc == 0) {
+        snprintf(err, errlen, "out of memory");
+        rc = -1;
+    }
     for (int i = from; rc == 0 && i < n; i++) {
         const char *period = PQgetvalue(r, i, 1);
         bool values = ps->values && value_cache_has(ps->values, audit, period);
@@ -954,11 +962,14 @@ static int cache_update(publish_t *ps, PGconn *db, const PGresult *r, int from, 
             rc = row_trusts(PQgetvalue(r, i, 2), &lit, err, errlen);
         if (rc == 0 && lit && held[i - from])
             rc = sums_delta(ps, db, audit, period, lit, err, errlen);
-        if (rc == 0 && lit && values &&
-            release_values_delta(db, ps->values, audit, period, err, errlen) < 0)
-            rc = -1;
+        if (rc == 0 && lit && values)
+            deltas[ndeltas++] = period;
         free(lit);
     }
+    if (rc == 0 && ndeltas > 0 &&
+        release_values_deltas(db, ps->values, audit, deltas, ndeltas, err, errlen) < 0)
+        rc = -1;
+    free(deltas);
     free(held);
     if (rc == 0 && ps->values)
         rc = values_load(ps, db, r, from, n, periods, err, errlen);

@@ -42,25 +42,28 @@ typedef struct {
 int release_values_cache(PGconn *db, value_cache_t *c, const char *audit, const char *period,
                          char *err, size_t errlen);
 
-/* How old the snapshot of a held period may be for release_values_delta to bring it up to date
+/* How old the snapshot of a held period may be for release_values_deltas to bring it up to date
  * (ms): half of how long metric keeps the keys it deletes (metric_store.h's
  * MEASURE_GONE_HORIZON_S, 1 hour), so that no key deleted since the snapshot is gone from
  * metric.measure_gone yet. */
 #define RELEASE_VALUES_DELTA_MAX_MS (1800 * 1000.0)
 
-/* Brings the held (audit, period) up to the round's snapshot (value_cache_snapshot) from its
- * rows of metric.measure that changed since the snapshot they are those of (migration 0040: of
- * xmin h, value_cache_since): the keys of metric.measure_gone with write_xid >= h, each with its
- * count now if it was written again, and the period's rows with write_xid >= h (migration 0047:
- * an index range of metric.measure's write_xid), into value_cache_apply. Every row written since
- * the snapshot, or by a transaction running then, has a write_xid of at least h (migration
- * 0018's rule), and every count read is the round's: a key read again is harmless. A period of no
- * snapshot, or of one older than RELEASE_VALUES_DELTA_MAX_MS, is forgotten (read whole:
- * release_values_cache). Cost: the rows of every period written since h (a round's worth), each
- * looked up in metric.cell; never a row not written since. Returns 0, 1 when not held (or
- * forgotten, or found too big), or -1 with err. */
-int release_values_delta(PGconn *db, value_cache_t *c, const char *audit, const char *period,
-                         char *err, size_t errlen);
+/* Brings the held periods[0..n) of audit up to the round's snapshot (value_cache_snapshot) from
+ * their rows of metric.measure that changed since the snapshots they are those of (migration
+ * 0040: of xmin h, value_cache_since), in one read for them all from the oldest h: the keys of
+ * metric.measure_gone with write_xid >= h, each with its count now if it was written again, and
+ * the periods' rows with write_xid >= h (migration 0047: an index range of metric.measure's
+ * write_xid), each into its period's value_cache_apply. Every row written since a snapshot, or by
+ * a transaction running then, has a write_xid of at least its h (migration 0018's rule), and
+ * every count read is the round's: a key read again, or read from before its period's own h, is
+ * harmless. A period of no snapshot, or of one older than RELEASE_VALUES_DELTA_MAX_MS, is
+ * forgotten (read whole: release_values_cache); one whose rows could not all be held is as
+ * release_values_cache leaves it (too big, or not held this round). Cost: the rows of every
+ * period written since the oldest h (a round's worth), each looked up in metric.cell, once for
+ * all the periods (a read per period walked the same range once each); never a row not written
+ * since. Returns how many periods it brought up to date, or -1 with err. */
+int release_values_deltas(PGconn *db, value_cache_t *c, const char *audit,
+                          const char *const *periods, size_t n, char *err, size_t errlen);
 
 /* benchmark_measure_reader_t over metric.measure (reader a release_values_t): series false, the
  * period's rows (every breakdown and month); true, the breakdown "all" rows of every month of the

@@ -18,7 +18,7 @@
  *
  * Each period held remembers the snapshot its rows are those of (the xmin of the round that last
  * put or applied rows into it, value_cache_snapshot), so that a later round reads only the rows
- * of metric.measure written since (release_values_delta).
+ * of metric.measure written since (release_values_deltas).
  *
  * Memory: bounded by a budget (bytes of the rows held): past it, whole periods are forgotten,
  * least recently used first, but never one the current round has used (its builds are still to

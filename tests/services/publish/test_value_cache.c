@@ -1,5 +1,5 @@
 /* test_value_cache.c - the values publish holds between its rounds (value_cache.h: read whole by
- * release_values_cache, then brought up to each round by release_values_delta, on a real
+ * release_values_cache, then brought up to each round by release_values_deltas, on a real
  * PostgreSQL: $NCAP_TEST_PG) give the same latest.csv and run charts, byte for byte, as the values
  * streamed from metric.measure (release_values.h): over rounds of random changes to metric.measure
  * written as metric writes them (write_xid set on every insert and update, each deleted key left in
@@ -7,7 +7,7 @@
  * trust, records withdrawn (counts reaching 0, rows deleted), a key deleted and added again in one
  * round, and a transaction running across a round's snapshot (committed after it, read by the next
  * round) -- each round reading only what changed since each held period's snapshot
- * (release_values_delta), with a budget that holds every period and with one so small that periods
+ * (release_values_deltas), with a budget that holds every period and with one so small that periods
  * are forgotten or found too big (their values then streamed), after a round rolled back (the
  * periods it touched forgotten), and after a pause longer than metric keeps the gone keys (periods
  * read whole). */
@@ -245,18 +245,18 @@ static void round_begin(PGconn *db, value_cache_t *vc, double now_ms)
 static int update(PGconn *db, value_cache_t *vc, const changes_t *c)
 {
     char err[1024];
-    int deltas = 0;
+    const char *held[N_PERIODS];
+    size_t nheld = 0;
     for (int p = 0; p < N_PERIODS; p++) {
         size_t n = 0;
         for (int t = 0; t < N_ALL; t++)
             n += c->changed[p][t];
-        if (n == 0 || !value_cache_has(vc, AUDIT, periods[p]))
-            continue;
-        int rc = release_values_delta(db, vc, AUDIT, periods[p], err, sizeof err);
-        if (rc < 0)
-            fail_msg("%s", err);
-        deltas += rc == 0;
+        if (n > 0 && value_cache_has(vc, AUDIT, periods[p]))
+            held[nheld++] = periods[p];
     }
+    int deltas = nheld > 0 ? release_values_deltas(db, vc, AUDIT, held, nheld, err, sizeof err) : 0;
+    if (deltas < 0)
+        fail_msg("%s", err);
     for (int p = 0; p < N_PERIODS; p++)
         if (value_cache_wants(vc, AUDIT, periods[p]) &&
             release_values_cache(db, vc, AUDIT, periods[p], err, sizeof err) < 0)
