@@ -155,7 +155,7 @@ int release_values_cache(PGconn *db, value_cache_t *c, const char *audit, const 
  * $1: a probe of metric.cell's primary key a row (LATERAL, OFFSET 0). A join let the planner,
  * which estimates the rows written since as few (STAGE_WRITTEN_SINCE), walk the periods' cells
  * once a row: at 300,000 records 19,411 rows x 95 cells, 1.8 million comparisons, 0.8 s for one
- * period. */
+ * period (under auto_explain's instrumentation). */
 #define CELL_OF_PERIODS(alias)                                                                     \
     " CROSS JOIN LATERAL (SELECT c.period, c.trust, c.site, c.metric_id, c.month"                  \
     " FROM metric.cell c WHERE c.id = " alias ".cell AND c.audit = $1"                             \
