@@ -88,10 +88,11 @@ typedef struct {
     const char *month;
     double value;
     long long count;
-    /* 0, or a number the reader gives every measure of this cell (trust, site, metric, breakdown,
-     * category: the month aside) and no other's, the same for the whole build: the builder then
-     * finds where the measure goes by it (an integer) rather than by its strings. Publish's value
-     * cache gives one (value_cache.c); a stream does not. */
+    /* 0, or a number that names this measure's cell (trust, site, metric, breakdown, category:
+     * the month aside) and no other cell, the same for the whole build; a cell may have several
+     * (publish's value cache numbers breakdown "all" by month). The builder then finds where the
+     * measure goes by it (an integer) rather than by its strings. Publish's value cache gives
+     * one (value_cache.c); a stream does not. */
     uint64_t cell_ref;
 } benchmark_measure_t;
 

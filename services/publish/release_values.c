@@ -253,10 +253,10 @@ int release_values_deltas(PGconn *db, value_cache_t *c, const char *audit,
     for (size_t k = 0; k < gs.n; k++) {
         period_gather_t *pg = &gs.p[k];
         int end = rc == 0 ? read_end(&pg->g, audit, pg->period, pg->rc, err, errlen) : rc;
-        if (end == 0) {
+        if (end == 0) { /* rc is 0: apply takes both batches */
             end = value_cache_apply(c, audit, pg->period, &pg->g.gone, &pg->g.batch);
             updated += end == 0;
-            if (end < 0 && rc == 0) {
+            if (end < 0) {
                 snprintf(err, errlen, "out of memory");
                 rc = -1;
             }
