@@ -64,12 +64,13 @@ int history_store_load(PGconn *db, const char *const *audits, const char *const 
         pg_columns_free(&u);
         return 0;
     }
-    /* Per record asked, an index probe of its patient's records and, for each, one of its latest
-     * version: written so that no plan can do otherwise (a lateral subquery kept apart by OFFSET
-     * 0, a correlated max()). As a join with NOT EXISTS, the planner, on tables autovacuum had
-     * not analysed yet, hashed the whole of validation.record each batch (spilling to temporary
-     * files; building the hash was the top of validation's PostgreSQL profile under the steady
-     * load of tests/bench/latency.sh). */
+    /* Per record asked, an index probe of its patient's records (the hash index on the pseudonym,
+     * migration 0054; the audit and the record checked on the rows found) and, for each, one of
+     * its latest version: written so that no plan can do otherwise (a lateral subquery kept apart
+     * by OFFSET 0, a correlated max()). As a join with NOT EXISTS, the planner, on tables
+     * autovacuum had not analysed yet, hashed the whole of validation.record each batch (spilling
+     * to temporary files; building the hash was the top of validation's PostgreSQL profile under
+     * the steady load of tests/bench/latency.sh). */
     PGresult *r = db_query(db,
                            "SELECT u.i, v.record_id, v.version, v.payload::text"
                            " FROM unnest($1::bigint[], $2::text[], $3::text[], $4::bigint[])"

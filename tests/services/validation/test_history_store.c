@@ -82,6 +82,59 @@ static void test_other_records_of_the_patient(void **state)
     PQfinish(db);
 }
 
+/* The idx_scan of validation's pseudonym index as this connection's statistics last flushed. */
+static long pseudonym_index_scans(PGconn *db)
+{
+    char err[512];
+    PGresult *r = db_query(db,
+                           "SELECT s.idx_scan FROM pg_stat_user_indexes s JOIN pg_class c ON"
+                           " c.oid = s.indexrelid JOIN pg_am a ON a.oid = c.relam"
+                           " WHERE s.schemaname = 'validation'"
+                           " AND s.indexrelname = 'validation_record_pseudonym_idx'"
+                           " AND a.amname = 'hash'",
+                           0, NULL, err, sizeof err);
+    assert_non_null(r);
+    assert_int_equal(PQntuples(r), 1);
+    long n = atol(PQgetvalue(r, 0, 0));
+    PQclear(r);
+    return n;
+}
+
+/* Migration 0054: a patient's records are found by the hash index on the pseudonym (the B-tree
+ * over the audit and the pseudonym it replaced was the widest index a record adds), one probe per
+ * record asked, among many other patients' records. */
+static void test_history_found_by_the_pseudonym_index(void **state)
+{
+    (void)state;
+    ncap_require_pg();
+    char err[512] = "";
+    PGconn *db = db_connect(conninfo, "test_history_store", err, sizeof err);
+    assert_non_null(db);
+    assert_int_equal(db_exec(db,
+                             "INSERT INTO validation.record (record_id, version, audit, trust,"
+                             " site, local_id, submission_id, row_number, pseudonym, valid,"
+                             " payload) SELECT 1000 + g, 1, 'nhfd', 'RR8', 'RR801', 'L' || g, 1,"
+                             " g, md5(g::text) || md5((g + 1)::text), true, '{}'"
+                             " FROM generate_series(1, 20000) g;"
+                             " ANALYZE validation.record",
+                             err, sizeof err),
+                     0);
+    assert_int_equal(db_exec(db, "SELECT pg_stat_force_next_flush()", err, sizeof err), 0);
+    long before = pseudonym_index_scans(db);
+    const char *audits[] = {"nhfd", "nhfd"};
+    const char *pseudonyms[] = {"p1", "p2"};
+    const int64_t ids[] = {5, 9};
+    stored_records_t st;
+    assert_int_equal(history_store_load(db, audits, pseudonyms, ids, 2, &st, err, sizeof err), 0);
+    assert_int_equal(st.n, 3); /* p1's records 1 and 2, p2's 3 */
+    stored_records_clear(&st);
+    assert_int_equal(db_exec(db, "SELECT pg_stat_force_next_flush()", err, sizeof err), 0);
+    assert_int_equal(pseudonym_index_scans(db) - before, 2);
+    assert_int_equal(
+        db_exec(db, "DELETE FROM validation.record WHERE record_id > 1000", err, sizeof err), 0);
+    PQfinish(db);
+}
+
 static void test_patient_lock_serialises_instances(void **state)
 {
     (void)state;
@@ -124,6 +177,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_other_records_of_the_patient),
         cmocka_unit_test(test_patient_lock_serialises_instances),
+        cmocka_unit_test(test_history_found_by_the_pseudonym_index),
     };
     return cmocka_run_group_tests(tests, setup, NULL);
 }
