@@ -27,6 +27,8 @@ int quarantine_write(PGconn *db, const char *stage, const stage_batch_t *b, char
     pg_columns_open(&ok, 2);
     for (size_t i = 0; i < b->n; i++) {
         const stage_item_t *it = &b->items[i];
+        if (it->error == STAGE_OK && it->deferred)
+            continue; /* not taken: a quarantine it is held in stays until it is */
         char rid[24], ver[16], lrev[16];
         snprintf(rid, sizeof rid, "%lld", (long long)it->key.record_id);
         snprintf(ver, sizeof ver, "%d", it->key.version);

@@ -18,7 +18,8 @@ extern const char *const quarantine_stages[QUARANTINE_STAGES];
 bool quarantine_stage_known(const char *name);
 
 /* Inside the transaction of batch b of stage: a row for each failed item (a second failure counts
- * an attempt and holds it again), and the release of each stored one. Returns 0, or -1 with err. */
+ * an attempt and holds it again), and the release of each stored one (not of one deferred:
+ * stage.h). Returns 0, or -1 with err. */
 int quarantine_write(PGconn *db, const char *stage, const stage_batch_t *b, char *err,
                      size_t errlen);
 

@@ -90,14 +90,17 @@ void stage_batch_free(const stage_ops_t *ops, stage_batch_t *b)
     memset(b, 0, sizeof *b);
 }
 
-/* One transaction over b: store, quarantine, commit; then the keys to pass on go to out.
- * Returns 0, or -1 with err and the SQLSTATE in sqlstate (rolled back). */
+/* One transaction over b: store, quarantine, commit; then the keys to pass on go to out, and
+ * those store deferred to again (NULL: left to the backlog). Returns 0, or -1 with err and the
+ * SQLSTATE in sqlstate (rolled back). */
 static int commit_batch(const stage_ops_t *ops, const char *stage, PGconn *db, stage_batch_t *b,
-                        stage_keys_t *out, char *err, size_t errlen, char sqlstate[6])
+                        stage_keys_t *out, stage_keys_t *again, char *err, size_t errlen,
+                        char sqlstate[6])
 {
     size_t n_ok = 0;
     for (size_t i = 0; i < b->n; i++) {
         b->items[i].forward = false;
+        b->items[i].deferred = false;
         n_ok += b->items[i].error == STAGE_OK;
     }
     b->also.n = 0;
@@ -111,13 +114,29 @@ static int commit_batch(const stage_ops_t *ops, const char *stage, PGconn *db, s
         stage_keys_free(&b->also);
         return -1;
     }
-    for (size_t i = 0; i < b->n; i++)
-        if (b->items[i].forward && b->items[i].error == STAGE_OK)
-            stage_keys_push(out, b->items[i].out_key);
+    for (size_t i = 0; i < b->n; i++) {
+        const stage_item_t *it = &b->items[i];
+        if (it->error != STAGE_OK)
+            continue;
+        if (it->deferred) {
+            if (again)
+                stage_keys_push(again, it->key); /* out of memory: the backlog finds it */
+        } else if (it->forward)
+            stage_keys_push(out, it->out_key);
+    }
     for (size_t k = 0; k < b->also.n; k++)
         stage_keys_push(out, b->also.keys[k]);
     stage_keys_free(&b->also);
     return 0;
+}
+
+/* The items of b store deferred (committed: neither stored nor quarantined). */
+static size_t count_deferred(const stage_batch_t *b)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < b->n; i++)
+        n += b->items[i].error == STAGE_OK && b->items[i].deferred;
+    return n;
 }
 
 static void log_quarantined(const char *stage, const stage_batch_t *b)
@@ -143,22 +162,23 @@ static void note_committed(const char *stage, const stage_batch_t *b)
     for (size_t i = 0; i < b->n; i++)
         failed += b->items[i].error != STAGE_OK;
     metrics_t *m = metrics_installed();
-    metrics_add(m, METRICS_RECORDS_PROCESSED, b->n - failed);
+    metrics_add(m, METRICS_RECORDS_PROCESSED, b->n - failed - count_deferred(b));
     metrics_add(m, METRICS_RECORDS_QUARANTINED, failed);
     log_quarantined(stage, b);
 }
 
 /* Commits b: as a whole (retrying what is worth retrying); when PostgreSQL refused data, record by
- * record, quarantining a record that fails on its own. Returns the records committed, or -1 when
- * none could be (they stay in the backlog). */
+ * record, quarantining a record that fails on its own; the keys store deferred go to again.
+ * Returns the records committed (not those deferred), or -1 when none could be (they stay in the
+ * backlog). */
 static int commit_items(const stage_ops_t *ops, const char *stage, PGconn *db, stage_batch_t *b,
-                        stage_keys_t *out)
+                        stage_keys_t *out, stage_keys_t *again)
 {
     char err[2048], sqlstate[6];
     for (int attempt = 0; attempt < RETRIES; attempt++) {
-        if (commit_batch(ops, stage, db, b, out, err, sizeof err, sqlstate) == 0) {
+        if (commit_batch(ops, stage, db, b, out, again, err, sizeof err, sqlstate) == 0) {
             note_committed(stage, b);
-            return (int)b->n;
+            return (int)(b->n - count_deferred(b));
         }
         if (!db_alive(db)) {
             ncap_log(LOG_WARN,
@@ -185,7 +205,7 @@ static int commit_items(const stage_ops_t *ops, const char *stage, PGconn *db, s
         int done = 0;
         for (size_t i = 0; i < b->n && db_alive(db); i++) {
             stage_batch_t one = {.items = &b->items[i], .n = 1, .cap = 1};
-            if (commit_items(ops, stage, db, &one, out) == 1)
+            if (commit_items(ops, stage, db, &one, out, again) == 1)
                 done++;
         }
         return done > 0 ? done : -1;
@@ -197,7 +217,7 @@ static int commit_items(const stage_ops_t *ops, const char *stage, PGconn *db, s
         snprintf(it->sqlstate, sizeof it->sqlstate, "%s", sqlstate);
         snprintf(it->message, sizeof it->message, "%.500s", err);
         utf8_mend(it->message);
-        if (commit_batch(ops, stage, db, b, out, err, sizeof err, sqlstate) == 0) {
+        if (commit_batch(ops, stage, db, b, out, again, err, sizeof err, sqlstate) == 0) {
             note_committed(stage, b);
             return 1;
         }
@@ -259,10 +279,11 @@ static void note_batch(int n, unsigned long long since)
     }
 }
 
-/* Rows of load_sql or backlog_sql -> a batch -> decide -> commit. Returns the rows committed, 0
- * when there were none, -1 when none could be committed. */
+/* Rows of load_sql or backlog_sql -> a batch -> decide -> commit, the keys store deferred into
+ * again (NULL: left to the backlog). Returns the rows committed (not those deferred), 0 when there
+ * were none, -1 when none could be committed. */
 static int run_rows(const stage_ops_t *ops, const char *stage, PGconn *db, PGresult *r,
-                    stage_keys_t *out)
+                    stage_keys_t *out, stage_keys_t *again)
 {
     int rows = PQntuples(r);
     if (rows == 0)
@@ -272,9 +293,12 @@ static int run_rows(const stage_ops_t *ops, const char *stage, PGconn *db, PGres
         ncap_log(LOG_ERROR, "out of memory reading a batch; its records stay in the backlog", NULL);
         return -1;
     }
-    int done = commit_items(ops, stage, db, &b, out);
+    int done = commit_items(ops, stage, db, &b, out, again);
+    int deferred = (int)count_deferred(&b);
     stage_batch_free(ops, &b);
-    return done < 0 ? -1 : rows;
+    if (done >= 0 && ops->after_commit)
+        ops->after_commit(ops->state, db);
+    return done < 0 ? -1 : rows - deferred;
 }
 
 static int cmp_key(const void *a, const void *b)
@@ -287,8 +311,9 @@ static int cmp_key(const void *a, const void *b)
     return 0;
 }
 
-int stage_run_keys(const stage_ops_t *ops, const char *stage, PGconn *db, const stage_key_t *keys,
-                   size_t n, stage_keys_t *out)
+/* stage_run_keys, the keys store deferred into again (NULL: left to the backlog). */
+static int run_keys(const stage_ops_t *ops, const char *stage, PGconn *db, const stage_key_t *keys,
+                    size_t n, stage_keys_t *out, stage_keys_t *again)
 {
     assert(ops && ops->load_sql);
     if (n == 0)
@@ -324,10 +349,16 @@ int stage_run_keys(const stage_ops_t *ops, const char *stage, PGconn *db, const 
                  "error", err, NULL);
         return -1;
     }
-    int done = run_rows(ops, stage, db, r, out);
+    int done = run_rows(ops, stage, db, r, out, again);
     PQclear(r);
     note_batch(done, since);
     return done;
+}
+
+int stage_run_keys(const stage_ops_t *ops, const char *stage, PGconn *db, const stage_key_t *keys,
+                   size_t n, stage_keys_t *out)
+{
+    return run_keys(ops, stage, db, keys, n, out, NULL);
 }
 
 /* stage_wm_query in a transaction of its own that begin starts (stage_begin_probes or
@@ -347,8 +378,9 @@ static PGresult *wm_query_alone(PGconn *db, int (*begin)(PGconn *, char *, size_
     return r;
 }
 
-int stage_run_backlog(const stage_ops_t *ops, const char *stage, PGconn *db, int limit,
-                      int grace_ms, stage_keys_t *out)
+/* stage_run_backlog, the keys store deferred into again (NULL: left to the backlog). */
+static int run_backlog(const stage_ops_t *ops, const char *stage, PGconn *db, int limit,
+                       int grace_ms, stage_keys_t *out, stage_keys_t *again)
 {
     assert(ops && ops->backlog_sql);
     char lim[16], grace[16], err[1024];
@@ -363,10 +395,16 @@ int stage_run_backlog(const stage_ops_t *ops, const char *stage, PGconn *db, int
         return -1;
     }
     int rows = PQntuples(r);
-    int done = run_rows(ops, stage, db, r, out);
+    int done = run_rows(ops, stage, db, r, out, again);
     PQclear(r);
     note_batch(done, since);
     return done < 0 ? -1 : rows;
+}
+
+int stage_run_backlog(const stage_ops_t *ops, const char *stage, PGconn *db, int limit,
+                      int grace_ms, stage_keys_t *out)
+{
+    return run_backlog(ops, stage, db, limit, grace_ms, out, NULL);
 }
 
 PGresult *stage_wm_query(PGconn *db, const char *stage, const char *sql, int n,
@@ -458,8 +496,8 @@ typedef struct {
     presence_t *presence;
     pusher_t *pusher;
     stage_keys_t out;
-    /* the keys of the last message gathered that did not fit in its batch (--batch): the next
-     * batch's first */
+    /* the keys of the last message gathered that did not fit in its batch (--batch), and those
+     * store deferred: the next batch's first */
     stage_keys_t carry;
     unsigned long long processed;
 } loop_t;
@@ -513,8 +551,8 @@ static long long sweep(loop_t *loop, PGconn *db, long long deadline_ms)
         }
     }
     while (ops->backlog_sql && !daemon_shutdown && daemon_now_ms() < deadline_ms) {
-        int n =
-            stage_run_backlog(ops, cfg->stage, db, cfg->batch_max, cfg->sweep_grace_ms, &loop->out);
+        int n = run_backlog(ops, cfg->stage, db, cfg->batch_max, cfg->sweep_grace_ms, &loop->out,
+                            &loop->carry);
         pass_on(loop);
         if (n <= 0)
             break;
@@ -781,7 +819,7 @@ int stage_run(const stage_ops_t *ops, const daemon_config_t *cfg)
                 periodic_due = last_msg;
             continue;
         }
-        int n = stage_run_keys(ops, cfg->stage, db, keys.keys, keys.n, &loop.out);
+        int n = run_keys(ops, cfg->stage, db, keys.keys, keys.n, &loop.out, &loop.carry);
         pass_on(&loop);
         if (n > 0)
             loop.processed += (unsigned long long)n;

@@ -173,6 +173,11 @@ typedef struct {
     char message[512];   /* why, when error is set */
     char sqlstate[6];    /* PostgreSQL's SQLSTATE, for STAGE_ERR_DATA */
     bool forward;        /* set by store: nudge the next stage with this key after commit */
+    /* set by store: not taken now, because what it needs is held by another instance's
+     * transaction (linkage: a blocking key's lock, taken without waiting); neither stored nor
+     * quarantined nor counted, its key goes into this process's next batch (stage_run), and it
+     * stays in the backlog meanwhile */
+    bool deferred;
     stage_key_t out_key; /* set by store with forward: the key downstream sees (e.g. a revision) */
 } stage_item_t;
 
@@ -237,10 +242,11 @@ typedef struct {
     /* Inside the runtime's transaction: stores the decisions of the items whose error is
      * STAGE_OK and sets forward (and out_key) on those the next stage must see; may append to
      * batch->also the keys of other records it revised (empty at each call). May fail single
-     * items (stage_item_fail) it finds it cannot take. Returns 0, or -1 with err when a statement
-     * failed (the runtime rolls back and retries as described above). May be called again for a
-     * sub-batch of the same items after a failure: it must not rely on what an earlier call left in
-     * the inputs. */
+     * items (stage_item_fail) it finds it cannot take, and defer those it cannot take yet
+     * (deferred: another instance's transaction holds what they need; cleared at each call).
+     * Returns 0, or -1 with err when a statement failed (the runtime rolls back and retries as
+     * described above). May be called again for a sub-batch of the same items after a failure: it
+     * must not rely on what an earlier call left in the inputs. */
     int (*store)(void *state, PGconn *db, stage_batch_t *batch, char *err, size_t errlen);
 
     /* --- periodic hook (publish's rebuild, linkage's death sweep), or NULL --- */
@@ -251,7 +257,8 @@ typedef struct {
      * -1 with err (rolled back, retried on the next timer). */
     int (*periodic)(void *state, PGconn *db, int limit, stage_keys_t *out, char *err,
                     size_t errlen);
-    /* After each commit of a batch or of periodic work (e.g. writing release files), or NULL. */
+    /* After each commit of a batch or of periodic work (e.g. writing release files, folding
+     * counts), outside any transaction, or NULL. */
     void (*after_commit)(void *state, PGconn *db);
 
     /* Extra wait after the first nudge of a batch, for more to arrive (ms). */
@@ -280,7 +287,8 @@ void stage_batch_free(const stage_ops_t *ops, stage_batch_t *b);
  * what stage_run does for each batch, exposed so that tests drive a stage against a real
  * PostgreSQL without sockets. Appends the keys to nudge downstream to out. Returns the number of
  * records committed (stored or quarantined), or -1 when the batch could not be committed at all
- * (a retryable failure that lasted; its records stay in the backlog). */
+ * (a retryable failure that lasted; its records stay in the backlog). Records store deferred are
+ * not counted and stay in the backlog (stage_run takes them again in its next batch). */
 int stage_run_keys(const stage_ops_t *ops, const char *stage, PGconn *db, const stage_key_t *keys,
                    size_t n, stage_keys_t *out);
 /* The same for the backlog: at most limit rows older than grace_ms, read in a transaction of its

@@ -44,7 +44,7 @@ typedef struct {
      * held one: the record's method stays "new", its patient is held) */
     bool created;
     bool death; /* its patient is linked to a death */
-    int skip;   /* already processed, or withheld under the opt-out */
+    int skip;   /* already processed (1), deferred (2: defer_busy), or withheld under the opt-out */
 } work_t;
 
 /* Columns of load_sql and backlog_sql: the key first (a raw record has link revision 0). Each raw
@@ -294,6 +294,72 @@ done:
     return rc;
 }
 
+/* How many batches in a row before this one deferred the record of key (0: the last did not). */
+static int times_deferred(const linkage_t *lk, stage_key_t key)
+{
+    for (size_t d = 0; d < lk->ndeferred; d++)
+        if (lk->deferred[d].record_id == key.record_id && lk->deferred[d].version == key.version)
+            return lk->deferred[d].times;
+    return 0;
+}
+
+/* Two linkage instances at once (DESIGN.md invariant 4): the records of the n items not skipped
+ * whose blocking keys another instance's batch holds are deferred (skip 2, the item's deferred
+ * set), to the next batch of this process, rather than waited for: two batches of 500 share about
+ * ten date-of-birth keys, and a batch that waited for every key of its own held (in sorted order)
+ * waited for the whole of the other's transaction (README.md "Performance"). The others' keys
+ * are then all this transaction's (*locked true). A record deferred LINKAGE_DEFER_MAX batches in
+ * a row makes its batch wait for its locks instead (*locked false: patient_index_assign takes
+ * them). Returns 0, or -1 with err. */
+static int defer_busy(linkage_t *lk, PGconn *db, work_t *items, size_t n, bool *locked, char *err,
+                      size_t errlen)
+{
+    link_ident_t *ids = calloc(n + 1, sizeof *ids);
+    size_t *at = calloc(n + 1, sizeof *at);
+    bool *held = calloc(n + 1, sizeof *held);
+    linkage_deferral_t *next = calloc(n + 1, sizeof *next);
+    int rc = -1;
+    if (!ids || !at || !held || !next) {
+        snprintf(err, errlen, "out of memory");
+        goto done;
+    }
+    size_t m = 0, nnext = 0;
+    bool wait = false;
+    for (size_t i = 0; i < n; i++) {
+        if (items[i].skip)
+            continue;
+        wait = wait || times_deferred(lk, items[i].it->key) >= LINKAGE_DEFER_MAX;
+        ids[m] = items[i].in->outcome.ident;
+        at[m++] = i;
+    }
+    *locked = !wait;
+    if (wait) {
+        for (size_t j = 0; j < m; j++)
+            held[j] = true; /* patient_index_assign waits for them */
+    } else if (patient_index_try_keys(db, ids, m, held, err, errlen) != 0)
+        goto done;
+    for (size_t j = 0; j < m; j++) {
+        if (held[j])
+            continue;
+        work_t *w = &items[at[j]];
+        w->skip = 2;
+        w->it->deferred = true;
+        next[nnext++] = (linkage_deferral_t){w->it->key.record_id, w->it->key.version,
+                                             times_deferred(lk, w->it->key) + 1};
+    }
+    free(lk->deferred);
+    lk->deferred = next;
+    lk->ndeferred = nnext;
+    next = NULL;
+    rc = 0;
+done:
+    free(ids);
+    free(at);
+    free(held);
+    free(next);
+    return rc;
+}
+
 /* Keeps the items not skipped, in order. */
 static void drop_skipped(work_t *items, size_t *n)
 {
@@ -306,9 +372,9 @@ static void drop_skipped(work_t *items, size_t *n)
 
 /* Patients (two a record bridges merged: patient_merge.h, the keys of the other records revised
  * appended to also), deaths, deprivation and the register's coverage for the records not skipped;
- * compacts items to them. */
-static int link_items(linkage_t *lk, PGconn *db, work_t *items, size_t *n, stage_keys_t *also,
-                      char *err, size_t errlen)
+ * compacts items to them. locked: defer_busy took their blocking keys' locks. */
+static int link_items(linkage_t *lk, PGconn *db, work_t *items, size_t *n, bool locked,
+                      stage_keys_t *also, char *err, size_t errlen)
 {
     drop_skipped(items, n);
     size_t m = *n;
@@ -333,7 +399,8 @@ static int link_items(linkage_t *lk, PGconn *db, work_t *items, size_t *n, stage
     for (size_t i = 0; i < m; i++)
         ids[i] = items[i].in->outcome.ident;
     /* lk->key_id is known: store heard the key first */
-    if (patient_index_assign(db, &lk->params, ids, m, match, &merges, &nmerges, err, errlen) != 0 ||
+    if (patient_index_assign(db, &lk->params, ids, m, locked, match, &merges, &nmerges, err,
+                             errlen) != 0 ||
         patient_merge_records(db, merges, nmerges, lk->key, lk->key_id, also, err, errlen) != 0)
         goto done;
     for (size_t i = 0; i < m; i++) {
@@ -432,10 +499,12 @@ static int store(void *state, PGconn *db, stage_batch_t *b, char *err, size_t er
         if (b->items[i].error == STAGE_OK)
             items[n++] = (work_t){.it = &b->items[i], .in = b->items[i].input};
     int rc = -1;
+    bool locked = false;
     if (hear_key(lk, db, err, errlen) != 0)
         goto done;
     if (load_params(lk, db, err, errlen) != 0 || skip_processed(db, items, n, err, errlen) != 0 ||
-        link_items(lk, db, items, &n, &b->also, err, errlen) != 0 ||
+        defer_busy(lk, db, items, n, &locked, err, errlen) != 0 ||
+        link_items(lk, db, items, &n, locked, &b->also, err, errlen) != 0 ||
         apply_optout(db, items, n, err, errlen) != 0 ||
         store_quality(db, items, n, err, errlen) != 0)
         goto done;
@@ -607,12 +676,15 @@ static int rekey_step(linkage_t *lk, PGconn *db, int limit, stage_keys_t *out, s
     return 0;
 }
 
-/* The death sweep (death_sweep.h): deaths loaded after the records of their patients; then the
- * re-keying sweep (rekey_sweep.h) once it has nothing left. */
+/* The quality counts' changes folded (quality_store_fold); the death sweep (death_sweep.h):
+ * deaths loaded after the records of their patients; then the re-keying sweep (rekey_sweep.h)
+ * once it has nothing left. */
 static int periodic(void *state, PGconn *db, int limit, stage_keys_t *out, char *err, size_t errlen)
 {
     linkage_t *lk = state;
     death_sweep_counts_t c = {0};
+    if (quality_store_fold(db, err, errlen) < 0)
+        return -1;
     /* The first two steps in transactions of their own: each takes advisory locks on blocking
      * keys (sorted, as patient_index does), and two sets in one transaction could deadlock with a
      * record being linked. The third (the register's coverage) only once they have nothing left,
@@ -651,6 +723,24 @@ static int periodic(void *state, PGconn *db, int limit, stage_keys_t *out, char 
     return (int)(c.deaths + c.patients + c.due + rekeyed);
 }
 
+/* After a batch's commit (and the sweep's), at most every LINKAGE_FOLD_MS: the quality counts'
+ * changes folded in a transaction of its own (quality_store_fold), so that a batch never waits
+ * for another instance's cells, and the changes publish's view adds stay few (a sweep alone
+ * comes every few seconds under load: tens of thousands of rows, read whole by each of publish's
+ * reads of a period's counts). A failure is logged and the changes wait for the next fold. */
+static void after_commit(void *state, PGconn *db)
+{
+    linkage_t *lk = state;
+    long long now = daemon_now_ms();
+    if (lk->folded_ms != 0 && now - lk->folded_ms < LINKAGE_FOLD_MS)
+        return;
+    lk->folded_ms = now;
+    char err[1024];
+    if (quality_store_fold(db, err, sizeof err) < 0)
+        ncap_log(LOG_WARN, "could not fold the linkage quality counts; folded again later", "error",
+                 err, NULL);
+}
+
 stage_ops_t linkage_stage_ops(linkage_t *lk)
 {
     return (stage_ops_t){.upstream = "ingest",
@@ -665,11 +755,15 @@ stage_ops_t linkage_stage_ops(linkage_t *lk)
                          .decide = decide,
                          .store = store,
                          .periodic = periodic,
+                         .after_commit = after_commit,
                          .gather_ms = 5};
 }
 
 void linkage_stage_clear(linkage_t *lk)
 {
     term_freq_destroy(&lk->tf);
+    free(lk->deferred);
+    lk->deferred = NULL;
+    lk->ndeferred = 0;
     lk->params_loaded = false;
 }

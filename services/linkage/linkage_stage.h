@@ -7,12 +7,28 @@
 #define NCAP_LINKAGE_STAGE_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "audit_cache.h"
 #include "link_incremental.h"
 #include "pseudonym.h"
 #include "stage.h"
 #include "term_freq.h"
+
+/* Batches in a row a record may be deferred because another linkage instance's batch holds one
+ * of its blocking keys: the batch that takes it a fourth time waits for those locks, as every
+ * batch did before (patient_index_assign), so that no record waits behind a busy key for ever. */
+#define LINKAGE_DEFER_MAX 3
+/* The quality counts' changes are folded after a batch's commit at most this often (ms; and on
+ * every sweep): what publish's view adds to the counts stays a few batches' worth. */
+#define LINKAGE_FOLD_MS 1000
+
+/* A record version a batch of this process deferred, and in how many batches in a row. */
+typedef struct {
+    int64_t record_id;
+    int32_t version;
+    int times;
+} linkage_deferral_t;
 
 typedef struct {
     audit_cache_t *audits;
@@ -27,12 +43,18 @@ typedef struct {
     char holder[160];
     long long key_heard_ms;    /* when this process last registered its key id (daemon_now_ms) */
     long long conflict_log_ms; /* when it last logged a second key in use */
+    /* The records the last batch deferred (a blocking key's lock held by another instance's
+     * batch: patient_index_try_keys), each taken again in the next batch (stage.h, deferred). */
+    linkage_deferral_t *deferred;
+    size_t ndeferred;
+    long long folded_ms; /* when a batch's commit last folded the quality counts (daemon_now_ms) */
 } linkage_t;
 
 /* The hooks, with state a linkage_t the caller keeps alive (audits and key set); downstream is
  * "validation". */
 stage_ops_t linkage_stage_ops(linkage_t *lk);
-/* Frees what the stage loaded (the term frequencies); not audits. */
+/* Frees what the stage loaded (the term frequencies) and what it keeps of its batches; not
+ * audits. */
 void linkage_stage_clear(linkage_t *lk);
 
 #endif

@@ -332,7 +332,7 @@ static void link_batch(PGconn *db, const link_params_t *p, const link_ident_t *i
     link_merge_t *merges = NULL;
     size_t nmerges = 0;
     exec_or_die(db, "BEGIN");
-    if (patient_index_assign(db, p, ids, n, m, &merges, &nmerges, err, sizeof err) != 0)
+    if (patient_index_assign(db, p, ids, n, false, m, &merges, &nmerges, err, sizeof err) != 0)
         die("assign", err);
     free(merges);
     exec_or_die(db, "COMMIT");
@@ -550,7 +550,8 @@ int main(int argc, char **argv)
         size_t nmerges = 0;
         double a = now();
         exec_or_die(db, "BEGIN");
-        if (patient_index_assign(db, &p, &ids[q], 1, m, &merges, &nmerges, err, sizeof err) != 0)
+        if (patient_index_assign(db, &p, &ids[q], 1, false, m, &merges, &nmerges, err,
+                                 sizeof err) != 0)
             die("assign", err);
         free(merges);
         double b = now();

@@ -51,8 +51,7 @@ static int by_index(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-/* The position of key in bk->sorted, or SIZE_MAX when no record of the batch has it. */
-static size_t key_index(const link_batch_keys_t *bk, const char *key)
+size_t link_batch_key_index(const link_batch_keys_t *bk, const char *key)
 {
     size_t lo = 0, hi = bk->nsorted;
     while (lo < hi) {
@@ -437,12 +436,13 @@ int link_assign(const link_params_t *p, const link_ident_t *ids, size_t n,
     /* candidates come grouped by key (patient_index reads them so): a key's position is looked
      * up when it changes */
     for (size_t c = 0; c < ncand; c++)
-        cand_key[c] = c > 0 && cand[c].key == cand[c - 1].key ? cand_key[c - 1]
-                                                               : key_index(bk, cand[c].key);
+        cand_key[c] = c > 0 && cand[c].key == cand[c - 1].key
+                          ? cand_key[c - 1]
+                          : link_batch_key_index(bk, cand[c].key);
     for (size_t i = 0; i < n; i++)
         for (size_t k = 0; k < LINK_MAX_KEYS; k++)
             rec_keys[i * LINK_MAX_KEYS + k] =
-                k < bk->nkeys[i] ? key_index(bk, bk->keys[i][k]) : SIZE_MAX;
+                k < bk->nkeys[i] ? link_batch_key_index(bk, bk->keys[i][k]) : SIZE_MAX;
     if (key_groups_build(&by_cand, bk->nsorted, cand_key, ncand) != 0 ||
         key_groups_build(&by_rec, bk->nsorted, rec_keys, n * LINK_MAX_KEYS) != 0)
         goto done;

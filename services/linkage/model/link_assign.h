@@ -63,6 +63,8 @@ typedef struct {
  * after a failure). Returns 0, or -1 when out of memory. */
 int link_batch_keys_build(const link_ident_t *ids, size_t n, link_batch_keys_t *bk);
 void link_batch_keys_free(link_batch_keys_t *bk);
+/* The position of key in bk->sorted, or SIZE_MAX when no record of the batch has it. */
+size_t link_batch_key_index(const link_batch_keys_t *bk, const char *key);
 
 /* A patient already held, as one set of identifiers seen for it, and the blocking key it was
  * found by (a patient found by two keys comes twice). */

@@ -181,6 +181,55 @@ int patient_index_lock_keys(PGconn *db, const char *keys, char *err, size_t errl
                     1, pk, err, errlen);
 }
 
+int patient_index_try_keys(PGconn *db, const link_ident_t *ids, size_t n, bool *held, char *err,
+                           size_t errlen)
+{
+    for (size_t i = 0; i < n; i++)
+        held[i] = true;
+    if (n == 0)
+        return 0;
+    link_batch_keys_t bk;
+    strbuf_t keys;
+    strbuf_init(&keys);
+    bool *busy = NULL;
+    PGresult *r = NULL;
+    int rc = -1;
+    if (link_batch_keys_build(ids, n, &bk) != 0 || keys_literal(&bk, &keys) != 0 ||
+        !(busy = calloc(bk.nsorted + 1, sizeof *busy))) {
+        snprintf(err, errlen, "out of memory");
+        goto done;
+    }
+    if (bk.nsorted == 0) {
+        rc = 0;
+        goto done;
+    }
+    /* each key's lock tried once (no order is needed: nothing waits); the keys not taken back */
+    const char *pk[] = {keys.s};
+    if (!(r = db_query(db,
+                       "SELECT k.i FROM unnest($1::text[]) WITH ORDINALITY AS k(key, i)"
+                       " WHERE NOT pg_try_advisory_xact_lock(hashtextextended(k.key, 4))",
+                       1, pk, err, errlen)))
+        goto done;
+    for (int row = 0; row < PQntuples(r); row++) {
+        long long k = strtoll(PQgetvalue(r, row, 0), NULL, 10) - 1;
+        if (k >= 0 && (size_t)k < bk.nsorted)
+            busy[k] = true;
+    }
+    if (PQntuples(r) > 0)
+        for (size_t i = 0; i < n; i++)
+            for (size_t k = 0; k < bk.nkeys[i] && held[i]; k++) {
+                size_t at = link_batch_key_index(&bk, bk.keys[i][k]);
+                held[i] = at == SIZE_MAX || !busy[at];
+            }
+    rc = 0;
+done:
+    PQclear(r);
+    free(busy);
+    link_batch_keys_free(&bk);
+    strbuf_free(&keys);
+    return rc;
+}
+
 /* The keys this process has seen hold more than LINK_MAX_BLOCK rows: a hint, never a decision
  * (find_candidates counts their blocks again). A block seldom shrinks (a merge can join two of its
  * rows into one), so a key once too large is counted (at most LINK_MAX_BLOCK + 1 index entries)
@@ -445,8 +494,8 @@ static void follow_merges(const link_merge_t *m, size_t nm, patient_match_t *out
 }
 
 int patient_index_assign(PGconn *db, const link_params_t *p, const link_ident_t *ids, size_t n,
-                         patient_match_t *out, link_merge_t **merges, size_t *nmerges, char *err,
-                         size_t errlen)
+                         bool locked, patient_match_t *out, link_merge_t **merges, size_t *nmerges,
+                         char *err, size_t errlen)
 {
     assert(p);
     memset(out, 0, n * sizeof *out);
@@ -469,7 +518,7 @@ int patient_index_assign(PGconn *db, const link_params_t *p, const link_ident_t 
     }
     /* every key of the batch at once, in order, before any group: a batch never waits for a
      * lock while holding others out of order */
-    if (bk.nsorted > 0 && patient_index_lock_keys(db, keys.s, err, errlen) != 0)
+    if (!locked && bk.nsorted > 0 && patient_index_lock_keys(db, keys.s, err, errlen) != 0)
         goto done;
     size_t groups = group_count(n), from = 0;
     for (size_t g = 0; g < groups; g++) {

@@ -6,7 +6,9 @@
  * looking up candidates, patient_index_assign takes a transaction-scoped advisory lock on every
  * blocking key of the batch, in sorted order (so two batches cannot deadlock), and holds them
  * until the caller's transaction ends. Two records that could be one person share a blocking key,
- * so the second waits for the first to commit and then finds its patient. */
+ * so the second waits for the first to commit and then finds its patient. ncap-linkd first takes
+ * them without waiting (patient_index_try_keys) and defers the records whose keys another
+ * instance holds to its next batch, so its batches seldom wait (linkage_stage.c). */
 #ifndef NCAP_PATIENT_INDEX_H
 #define NCAP_PATIENT_INDEX_H
 
@@ -27,6 +29,14 @@
  * whoever else links a record with one of these keys waits for the caller's transaction. Returns
  * 0, or -1 with err. */
 int patient_index_lock_keys(PGconn *db, const char *keys, char *err, size_t errlen);
+/* Takes, without waiting, the transaction-scoped advisory lock of each blocking key of the n
+ * records ids (those patient_index_assign takes, held to the end of the caller's transaction),
+ * and sets held[i] to whether record i's keys are now all the caller's: false when another
+ * transaction (another linkage instance's batch) holds one of them. The caller leaves those
+ * records to a later batch rather than wait for that transaction, and assigns the others
+ * (patient_index_assign finds their locks already its own). Returns 0, or -1 with err. */
+int patient_index_try_keys(PGconn *db, const link_ident_t *ids, size_t n, bool *held, char *err,
+                           size_t errlen);
 /* Reads the parameters from linkage.match_param and linkage.match_setting, first storing the
  * defaults (link_params_default) where none are stored. Returns 0, or -1 with err. */
 int patient_index_load_params(PGconn *db, link_params_t *p, char *err, size_t errlen);
@@ -66,14 +76,16 @@ int patient_index_params_version(PGconn *db, double *version, char *err, size_t 
 void patient_index_set_group_rows(size_t rows);
 
 /* Assigns each of the n records (identifiers ids[i]) to a patient, inside the caller's
- * transaction: locks the blocking keys, scores each record against the candidate patients of its
+ * transaction: locks the blocking keys (unless locked: the caller's transaction took them all,
+ * patient_index_try_keys), scores each record against the candidate patients of its
  * keys and the records before it in the batch (in groups of records, PATIENT_INDEX_GROUP_ROWS),
- * creates new patients, stores the identifiers and keys. With merges (may be NULL: no patient is merged), two held patients a record bridges are
- * merged as link_assign decides (their sets read by patient_merge_sets) and their blocking keys
- * moved (patient_merge_index); *merges receives them (the caller frees it) for the caller to move
- * their records (patient_merge_records). Returns 0, or -1 with err (the caller rolls back). */
+ * creates new patients, stores the identifiers and keys. With merges (may be NULL: no patient is
+ * merged), two held patients a record bridges are merged as link_assign decides (their sets read by
+ * patient_merge_sets) and their blocking keys moved (patient_merge_index); *merges receives them
+ * (the caller frees it) for the caller to move their records (patient_merge_records). Returns 0, or
+ * -1 with err (the caller rolls back). */
 int patient_index_assign(PGconn *db, const link_params_t *p, const link_ident_t *ids, size_t n,
-                         patient_match_t *out, link_merge_t **merges, size_t *nmerges, char *err,
-                         size_t errlen);
+                         bool locked, patient_match_t *out, link_merge_t **merges, size_t *nmerges,
+                         char *err, size_t errlen);
 
 #endif

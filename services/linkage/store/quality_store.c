@@ -231,3 +231,13 @@ long quality_store_deaths(PGconn *db, const char *patient_ids, char *err, size_t
     PQclear(r);
     return n;
 }
+
+long quality_store_fold(PGconn *db, char *err, size_t errlen)
+{
+    PGresult *r = db_query(db, "SELECT linkage.quality_fold()", 0, NULL, err, errlen);
+    if (!r)
+        return -1;
+    long n = strtol(PQgetvalue(r, 0, 0), NULL, 10);
+    PQclear(r);
+    return n;
+}

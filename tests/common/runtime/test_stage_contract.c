@@ -3,13 +3,14 @@
  * quarantined with its class and SQLSTATE, in its batch's transaction, while the others are stored
  * and passed on; a deadlock or serialization failure is retried, not quarantined; a quarantined
  * record is left out until `ncap quarantine retry` releases it, and leaves the quarantine once
- * taken. */
+ * taken; a record store defers stays in the backlog. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <stdbool.h>
 #include <string.h>
 
 #include "pg_fixture.h"
@@ -62,6 +63,8 @@ static void decide(void *state, stage_batch_t *b)
 }
 
 static int store_calls;
+/* store defers the items whose input is "busy" (another instance holds what they need) */
+static bool busy_defers;
 
 static int store(void *state, PGconn *conn, stage_batch_t *b, char *err, size_t errlen)
 {
@@ -72,6 +75,10 @@ static int store(void *state, PGconn *conn, stage_batch_t *b, char *err, size_t 
     for (size_t i = 0; i < b->n; i++) {
         if (b->items[i].error != STAGE_OK)
             continue;
+        if (busy_defers && strcmp(b->items[i].input, "busy") == 0) {
+            b->items[i].deferred = true;
+            continue;
+        }
         char id[24];
         snprintf(id, sizeof id, "%lld", (long long)b->items[i].key.record_id);
         const char *p[] = {id, b->items[i].input};
@@ -281,6 +288,46 @@ static void test_a_failure_not_of_the_data_quarantines_nothing(void **state)
     stage_keys_free(&out);
 }
 
+/* A record store defers (another instance's transaction holds what it needs) is neither stored
+ * nor quarantined nor counted nor passed on: it stays in the backlog, the watermark does not pass
+ * it, and a quarantine it was released from stays until it is taken. */
+static void test_a_deferred_record_stays_in_the_backlog(void **state)
+{
+    (void)state;
+    ncap_require_pg();
+    char buf[256];
+    pg_fixture_exec(db, "TRUNCATE ct.src, ct.out, validation.quarantine;"
+                        "UPDATE ct.failures SET n = 0, code = '40001';"
+                        "INSERT INTO ct.src (record_id, v) VALUES (1, 'a'), (2, 'bad-eval')");
+    stage_keys_t out = {0};
+    assert_int_equal(stage_run_backlog(&ops, "validation", db, 100, 0, &out), 2);
+    assert_int_equal(count("SELECT count(*) FROM validation.quarantine WHERE held"), 1);
+    /* fixed, released, and busy when taken again */
+    pg_fixture_exec(db, "UPDATE ct.src SET v = 'busy' WHERE record_id = 2");
+    assert_int_equal(quarantine_retry(db, NULL, NULL, 0, true, buf, sizeof buf), 1);
+    busy_defers = true;
+    out.n = 0;
+    stage_key_t keys[] = {{2, 1, 0}};
+    assert_int_equal(stage_run_keys(&ops, "validation", db, keys, 1, &out), 0);
+    assert_int_equal(out.n, 0);
+    assert_int_equal(count("SELECT count(*) FROM ct.out WHERE id = 2"), 0);
+    assert_string_equal(text("SELECT record_id || ':' || held || ':' || attempts"
+                             " FROM validation.quarantine",
+                             buf, sizeof buf),
+                        "2:false:1");
+    assert_int_equal(stage_advance_expect(&ops, "validation", db, 1), 1);         /* record 1 */
+    assert_int_equal(stage_run_advance(&ops, "validation", db, 100), 0);          /* not record 2 */
+    assert_int_equal(stage_run_backlog(&ops, "validation", db, 100, 0, &out), 1); /* found */
+    assert_int_equal(out.n, 0);
+    /* no longer busy: taken, out of the quarantine, passed on; then the watermark passes it */
+    busy_defers = false;
+    assert_int_equal(stage_run_keys(&ops, "validation", db, keys, 1, &out), 1);
+    assert_int_equal(out.n, 1);
+    assert_int_equal(count("SELECT count(*) FROM validation.quarantine"), 0);
+    assert_int_equal(stage_advance_expect(&ops, "validation", db, 1), 1);
+    stage_keys_free(&out);
+}
+
 /* A second connection to the test's database. */
 static PGconn *second_connection(void)
 {
@@ -345,6 +392,7 @@ int main(void)
         cmocka_unit_test(test_a_serialization_failure_is_retried_not_quarantined),
         cmocka_unit_test(test_a_failure_not_of_the_data_quarantines_nothing),
         cmocka_unit_test(test_the_watermark_never_passes_a_transaction_still_open),
+        cmocka_unit_test(test_a_deferred_record_stays_in_the_backlog),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -65,7 +65,7 @@ static int64_t link_record(PGconn *db, const link_params_t *p, int record_id, co
     link_ident_from_values(nhs, forename, surname, dob, "2", "EX3 1SG", &id);
     patient_match_t m;
     pg_fixture_exec(db, "BEGIN");
-    if (patient_index_assign(db, p, &id, 1, &m, NULL, NULL, err, sizeof err) != 0)
+    if (patient_index_assign(db, p, &id, 1, false, &m, NULL, NULL, err, sizeof err) != 0)
         fail_msg("%s", err);
     char rid[16], pid[24], pseud[32], payload[1024];
     snprintf(rid, sizeof rid, "%d", record_id);

@@ -113,8 +113,8 @@ static int instance(int reverse, int start_fd, record_fn make, bool by_kind)
             link_merge_t *merges = NULL;
             size_t nmerges = 0;
             if (db_exec(db, "BEGIN", err, sizeof err) != 0 ||
-                patient_index_assign(db, &p, ids, n, out, &merges, &nmerges, err, sizeof err) !=
-                    0 ||
+                patient_index_assign(db, &p, ids, n, false, out, &merges, &nmerges, err,
+                                     sizeof err) != 0 ||
                 db_exec(db, "COMMIT", err, sizeof err) != 0) {
                 fprintf(stderr, "instance %d: %s\n", reverse, err);
                 PQfinish(db);
@@ -217,7 +217,8 @@ static void test_two_instances_merge_bridged_patients(void **state)
             link_merge_t *merges = NULL;
             size_t nmerges = 0;
             pg_fixture_exec(db, "BEGIN");
-            if (patient_index_assign(db, &lp, &id, 1, &m, &merges, &nmerges, err, sizeof err) != 0)
+            if (patient_index_assign(db, &lp, &id, 1, false, &m, &merges, &nmerges, err,
+                                     sizeof err) != 0)
                 fail_msg("%s", err);
             pg_fixture_exec(db, "COMMIT");
             free(merges);

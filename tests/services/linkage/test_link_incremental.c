@@ -283,7 +283,7 @@ static void assign(PGconn *db, const link_params_t *p, const link_ident_t *ids, 
 {
     char err[1024];
     pg_fixture_exec(db, "BEGIN");
-    if (patient_index_assign(db, p, ids, n, out, NULL, NULL, err, sizeof err) != 0) {
+    if (patient_index_assign(db, p, ids, n, false, out, NULL, NULL, err, sizeof err) != 0) {
         fprintf(stderr, "%s\n", err);
         fail();
     }
@@ -354,7 +354,7 @@ static void test_a_batch_read_in_groups(void **state)
     size_t nmerges = 0;
     patient_index_set_group_rows(1);
     pg_fixture_exec(db, "BEGIN");
-    int rc = patient_index_assign(db, &p, ids, 3, m, &merges, &nmerges, err, sizeof err);
+    int rc = patient_index_assign(db, &p, ids, 3, false, m, &merges, &nmerges, err, sizeof err);
     pg_fixture_exec(db, "COMMIT");
     patient_index_set_group_rows(0);
     if (rc != 0)

@@ -1,10 +1,11 @@
 /* test_link_quality.c - the linkage quality facts (link_quality.h: a record's period, categories
  * and NHS number key) and, on a real PostgreSQL ($NCAP_TEST_PG), their counts
- * (linkage.quality_count, migration 0027): kept exactly equal to the facts, as linkage's role,
- * when a newer version supersedes a record (its old counts subtracted: another site, method,
- * withheld), when an older or the same version comes again (nothing changes), and when the death
- * sweep's revision finds a patient's death linked, then removed; and each record's method as its
- * patient's records make it (migration 0030), whichever of them came first. */
+ * (linkage.quality_count, migration 0027, with the changes not yet folded: 0055): kept exactly
+ * equal to the facts, as linkage's role, when a newer version supersedes a record (its old counts
+ * subtracted: another site, method, withheld), when an older or the same version comes again
+ * (nothing changes), when the death sweep's revision finds a patient's death linked, then
+ * removed, and when two instances write at once; and each record's method as its patient's
+ * records make it (migration 0030), whichever of them came first. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -105,6 +106,18 @@ static long deaths(PGconn *db)
     return n;
 }
 
+/* linkage's sweep folding the changes to the counts, as its role; returns the changes folded. */
+static long fold(PGconn *db)
+{
+    char err[1024];
+    pg_fixture_exec(db, "BEGIN; SET LOCAL ROLE ncap_linkage");
+    long n = quality_store_fold(db, err, sizeof err);
+    if (n < 0)
+        fail_msg("quality_store_fold: %s", err);
+    pg_fixture_exec(db, "COMMIT");
+    return n;
+}
+
 /* The counts recomputed from the facts, compared with those kept: the rows that differ, either
  * way. */
 #define RECOUNT                                                                                    \
@@ -187,6 +200,13 @@ static void test_counts_follow_the_latest_version(void **state)
     assert_int_equal(cell(db, "probabilistic", "true"), 2);       /* records 1 and 4 */
     assert_int_equal(cell(db, "nhs_number", "true"), 0);
     assert_int_equal(cell(db, "withheld_opt_out", "true"), 0);
+    /* the changes wait for linkage's sweep to fold them (migration 0055): the same counts after */
+    assert_true(link_pg_count(db, "SELECT count(*) FROM linkage.quality_delta") > 0);
+    assert_true(fold(db) > 0);
+    assert_int_equal(link_pg_count(db, "SELECT count(*) FROM linkage.quality_delta"), 0);
+    assert_int_equal(link_pg_count(db, RECOUNT), 0);
+    assert_int_equal(fold(db), 0); /* nothing left: nothing changes */
+    assert_int_equal(link_pg_count(db, RECOUNT), 0);
     /* a superseded cell that emptied is gone, not kept at 0 */
     assert_int_equal(link_pg_count(db, "SELECT count(*) FROM linkage.quality_count"
                                        " WHERE records = 0 AND withheld_opt_out = 0"),
@@ -212,6 +232,8 @@ static void test_counts_follow_the_latest_version(void **state)
     assert_int_equal(deaths(db), 2);
     assert_int_equal(link_pg_count(db, RECOUNT), 0);
     assert_int_equal(cell(db, "death_matched", "true"), 0);
+    assert_true(fold(db) > 0);
+    assert_int_equal(link_pg_count(db, RECOUNT), 0);
     /* only the counts reach publish: its role reads the view, not the facts */
     pg_fixture_exec(db, "SET ROLE ncap_publish");
     assert_int_equal(link_pg_count(db, "SELECT (count(*) > 0)::int FROM publish.linkage_quality"),
@@ -221,6 +243,37 @@ static void test_counts_follow_the_latest_version(void **state)
     PQclear(r);
     pg_fixture_exec(db, "RESET ROLE");
     PQfinish(db);
+}
+
+/* Two linkage instances storing facts of the same cells at once: the second never waits for the
+ * first's transaction (before migration 0055, it waited on the cells' row locks until the first
+ * committed; lock_timeout turns such a wait into an error at once), and the counts are right
+ * whichever commits first. */
+static void test_two_writers_share_cells_without_waiting(void **state)
+{
+    (void)state;
+    PGconn *a = connect_db(), *b = connect_db();
+    link_quality_t q = {"2024Q1", "", "3", "white", "female", "90+"};
+    quality_fact_t fa[] = {{101, 1, 201, "nhfd", "RH8", "RH801", &q, false, false, false}};
+    quality_fact_t fb[] = {{102, 1, 202, "nhfd", "RH8", "RH801", &q, false, false, false}};
+    char err[1024];
+    pg_fixture_exec(a, "BEGIN; SET LOCAL ROLE ncap_linkage");
+    if (quality_store_facts(a, fa, 1, err, sizeof err) != 0)
+        fail_msg("quality_store_facts: %s", err);
+    pg_fixture_exec(b, "BEGIN; SET LOCAL ROLE ncap_linkage; SET LOCAL lock_timeout = '50ms'");
+    if (quality_store_facts(b, fb, 1, err, sizeof err) != 0)
+        fail_msg("the second writer waited for the first: %s", err);
+    pg_fixture_exec(b, "COMMIT");
+    const char *period = "period = '2024Q1' AND site = 'RH801'";
+    assert_int_equal(cell(b, "records", period), 1);
+    pg_fixture_exec(a, "COMMIT");
+    assert_int_equal(cell(b, "records", period), 2);
+    assert_int_equal(link_pg_count(b, RECOUNT), 0);
+    fold(b);
+    assert_int_equal(cell(b, "records", period), 2);
+    assert_int_equal(link_pg_count(b, RECOUNT), 0);
+    PQfinish(a);
+    PQfinish(b);
 }
 
 /* The method of each record of an audit's patient ("nhs_number", "probabilistic", "singleton"). */
@@ -349,6 +402,7 @@ int main(void)
         cmocka_unit_test(test_counts_follow_the_latest_version),
         cmocka_unit_test(test_methods_are_the_patients),
         cmocka_unit_test(test_new_patients_decided_in_batch),
+        cmocka_unit_test(test_two_writers_share_cells_without_waiting),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

@@ -3,7 +3,8 @@
  * them. A deployment before 0049 (its key under the database's collation) holds patients; 0049
  * keeps every row as it was, compares keys byte by byte (COLLATE "C"), and a record linked after
  * it joins the patient its identifiers belong to, found through the rebuilt primary key, as
- * before. */
+ * before. A record whose blocking key another linkage instance holds is deferred, not waited for
+ * (up to LINKAGE_DEFER_MAX batches in a row). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -11,13 +12,16 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "link_incremental.h"
 #include "link_pg_fixture.h"
 #include "linkage_stage.h"
 #include "migrate.h"
+#include "patient_index.h"
 #include "test_skip.h"
 
 static char conninfo[1024];
@@ -276,6 +280,74 @@ static void test_long_names_are_stored(void **state)
     linking_close(&l);
 }
 
+/* Linkage's batch of record_id as its role, with the records it committed (not those deferred). */
+static int link_batch(PGconn *db, const stage_ops_t *ops, int record_id)
+{
+    stage_key_t key = {record_id, 1, 0};
+    stage_keys_t out = {0};
+    pg_fixture_exec(db, "SET ROLE ncap_linkage");
+    int done = stage_run_keys(ops, "linkage", db, &key, 1, &out);
+    pg_fixture_exec(db, "RESET ROLE");
+    stage_keys_free(&out);
+    return done;
+}
+
+static void *commit_soon(void *conn)
+{
+    nanosleep(&(struct timespec){0, 300 * 1000 * 1000}, NULL);
+    pg_fixture_exec(conn, "COMMIT");
+    return NULL;
+}
+
+/* Two linkage instances (DESIGN.md invariant 4): a record one of whose blocking keys another
+ * instance's open transaction holds is deferred, not waited for: not linked, not quarantined, not
+ * counted, left to this process's next batch. After LINKAGE_DEFER_MAX deferrals in a row its batch
+ * waits for the key, and links the record once the other transaction ends. */
+static void test_a_busy_key_defers_the_record(void **state)
+{
+    (void)state;
+    ncap_require_pg();
+    char err[1024];
+    linking_t l;
+    linking_open(&l);
+    PGconn *other = db_connect(conninfo, "test_patient_index", err, sizeof err);
+    assert_non_null(other);
+    link_pg_ingest_nhfd(l.db, 41, "4010232137", "Ann", "Smith", "1940-01-01", "SW1A 1AA",
+                        "2025-03-01T08:00:00");
+    /* the other instance's batch holds the person's keys (the NHS number's among them) */
+    link_ident_t id;
+    link_ident_from_values("4010232137", "Ann", "Smith", "1940-01-01", "2", "SW1A 1AA", &id);
+    bool held = false;
+    pg_fixture_exec(other, "BEGIN");
+    assert_int_equal(patient_index_try_keys(other, &id, 1, &held, err, sizeof err), 0);
+    assert_true(held);
+    for (int k = 1; k <= LINKAGE_DEFER_MAX; k++) {
+        assert_int_equal(link_batch(l.db, &l.ops, 41), 0);
+        assert_int_equal(l.lk.ndeferred, 1);
+        assert_int_equal(l.lk.deferred[0].times, k);
+    }
+    assert_int_equal(link_pg_count(l.db, "SELECT count(*) FROM linkage.link WHERE record_id = 41"),
+                     0);
+    assert_int_equal(link_pg_count(l.db, "SELECT count(*) FROM linkage.quarantine"), 0);
+    /* the next batch waits for the key; the other transaction ends meanwhile */
+    pthread_t t;
+    assert_int_equal(pthread_create(&t, NULL, commit_soon, other), 0);
+    assert_int_equal(link_batch(l.db, &l.ops, 41), 1);
+    pthread_join(t, NULL);
+    assert_int_equal(l.lk.ndeferred, 0);
+    assert_int_equal(link_pg_count(l.db, "SELECT count(*) FROM linkage.link WHERE record_id = 41"),
+                     1);
+    /* a key held no longer defers anything */
+    link_pg_ingest_nhfd(l.db, 42, "4010232137", "Ann", "Smith", "1940-01-01", "SW1A 1AA",
+                        "2025-03-02T08:00:00");
+    assert_int_equal(link_batch(l.db, &l.ops, 42), 1);
+    assert_int_equal(link_pg_count(l.db, "SELECT count(DISTINCT patient_id) FROM linkage.link"
+                                         " WHERE record_id IN (41, 42)"),
+                     1);
+    PQfinish(other);
+    linking_close(&l);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -283,6 +355,7 @@ int main(void)
         cmocka_unit_test(test_block_dob_key_takes_the_sex),
         cmocka_unit_test(test_block_forename_key_takes_the_initial),
         cmocka_unit_test(test_long_names_are_stored),
+        cmocka_unit_test(test_a_busy_key_defers_the_record),
     };
     return cmocka_run_group_tests(tests, group_setup, NULL);
 }

@@ -110,7 +110,8 @@ static void test_bridging_record_merges_two_patients(void **state)
     size_t nmerges = 0;
     stage_keys_t revised = {0};
     assert_int_equal(
-        patient_index_assign(doomed, &p, &bridge, 1, &m, &merges, &nmerges, err, sizeof err), 0);
+        patient_index_assign(doomed, &p, &bridge, 1, false, &m, &merges, &nmerges, err, sizeof err),
+        0);
     assert_int_equal(nmerges, 1);
     assert_int_equal(merges[0].from, b);
     assert_int_equal(merges[0].into, a);

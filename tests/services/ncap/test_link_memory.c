@@ -445,7 +445,8 @@ static void test_over_large_block(void **state)
     for (size_t i = 0; i < LINK_MAX_BLOCK + 2; i++) {
         assert_int_equal(link_memory_assign(lm, &ids[i], &in_memory[i]), 0);
         pg_fixture_exec(db, "BEGIN");
-        if (patient_index_assign(db, &p, &ids[i], 1, &in_pg[i], NULL, NULL, err, sizeof err) != 0)
+        if (patient_index_assign(db, &p, &ids[i], 1, false, &in_pg[i], NULL, NULL, err,
+                                 sizeof err) != 0)
             fprintf(stderr, "%s\n", err);
         pg_fixture_exec(db, "COMMIT");
     }

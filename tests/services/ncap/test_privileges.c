@@ -181,8 +181,10 @@ static const char *const expected[] = {
     "ncap_linkage     table linkage.tally                          SELECT INSERT DELETE",
     "ncap_linkage     table linkage.key_in_use                     SELECT INSERT UPDATE DELETE",
     /* the linkage quality facts (0027): one row per record, its latest version's; their counts
-     * (linkage.quality_count) are kept by triggers with their owner's rights, never by the role */
+     * (linkage.quality_count, and the changes not yet folded in linkage.quality_delta: 0055) are
+     * kept by triggers and folded by a function, with their owner's rights, never by the role */
     "ncap_linkage     table linkage.record_quality                 SELECT INSERT UPDATE",
+    "ncap_linkage     function linkage.quality_fold()              EXECUTE",
     /* each record's method from its patient's records (0030), with the role's own rights */
     "ncap_linkage     function linkage.quality_methods(bigint[])   EXECUTE",
 
@@ -483,6 +485,8 @@ static void test_held_back_refused_and_stage_reads_allowed(void **state)
     assert_refused(db, "ncap_publish", "SELECT * FROM linkage.record_quality");
     assert_refused(db, "ncap_publish", "SELECT * FROM linkage.quality_count");
     assert_refused(db, "ncap_linkage", "UPDATE linkage.quality_count SET records = 0");
+    assert_refused(db, "ncap_linkage", "DELETE FROM linkage.quality_delta");
+    assert_refused(db, "ncap_publish", "SELECT * FROM linkage.quality_delta");
     assert_refused(db, "ncap_linkage", "DELETE FROM linkage.record_quality");
     assert_refused(db, "ncap_validation", "SELECT * FROM linkage.record_quality");
     /* a link's record and method are never rewritten, only its patient when two merge (0032) */
