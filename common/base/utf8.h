@@ -1,4 +1,5 @@
-/* utf8.h - is this text well-formed UTF-8? (what PostgreSQL and JSON require) */
+/* utf8.h - is this text well-formed UTF-8? (what PostgreSQL and JSON require); letters lowered
+ * beyond ASCII */
 #ifndef NCAP_UTF8_H
 #define NCAP_UTF8_H
 
@@ -18,5 +19,13 @@ size_t utf8_trim_partial(const char *s, size_t n);
  * a "%.40s", a byte of another encoding echoed in a message) becomes '?', in place: a message
  * PostgreSQL will store as text (it refuses malformed UTF-8). Returns s. */
 char *utf8_mend(char *s);
+/* The lower-case letter of capital letter cp when both are two bytes in UTF-8 (U+0080-U+07FF:
+ * "Ë" U+00CB -> "ë", "Ÿ" U+0178 -> "ÿ", "Ж" U+0416 -> "ж"); any other code point as it is
+ * ("İ", whose lower case is two characters, among them). What linkage lower-cases names with
+ * beyond ASCII (fs_model.c): "ZOË" and "Zoë" are one name. */
+unsigned utf8_lower(unsigned cp);
+/* The pairs utf8_lower maps (at most max of them into upper and lower, in order); returns how
+ * many there are. For tests. */
+size_t utf8_lower_pairs(unsigned *upper, unsigned *lower, size_t max);
 
 #endif

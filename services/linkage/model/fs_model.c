@@ -126,9 +126,10 @@ static int normalise_dob(const char *raw, char *out, size_t outsz)
     return 1;
 }
 
-/* Lower case, letters digits and ' - kept, runs of anything else one space, trimmed; a value
- * longer than out cut at a character's boundary (never inside one: PostgreSQL refuses text that is
- * not well-formed UTF-8, and linkage stores these). */
+/* Lower case (ASCII, and the two-byte capitals of utf8_lower: "ZOË" and "Zoë" are one name),
+ * letters digits and ' - kept, runs of anything else one space, trimmed; a value longer than out
+ * cut at a character's boundary (never inside one: PostgreSQL refuses text that is not
+ * well-formed UTF-8, and linkage stores these). */
 static int normalise_text(const char *raw, char *out, size_t outsz)
 {
     size_t n = 0;
@@ -136,9 +137,21 @@ static int normalise_text(const char *raw, char *out, size_t outsz)
     const unsigned char *p = (const unsigned char *)raw;
     for (; *p && n + 2 < outsz; p++) {
         if (isalnum(*p) || *p == '\'' || *p == '-' || *p >= 0x80) {
-            if (space && n > 0)
+            bool spaced = space && n > 0;
+            if (spaced)
                 out[n++] = ' ';
             space = false;
+            if (*p >= 0xc0 && utf8_seq_len((const char *)p) == 2) {
+                if (n + 3 >= outsz) { /* past what a byte at a time would fit: cut before it */
+                    n -= spaced;
+                    break;
+                }
+                unsigned cp = utf8_lower((p[0] & 0x1fu) << 6 | (p[1] & 0x3fu));
+                out[n++] = (char)(0xc0 | cp >> 6);
+                out[n++] = (char)(0x80 | (cp & 0x3f));
+                p++;
+                continue;
+            }
             out[n++] = (char)tolower(*p);
         } else {
             space = true;

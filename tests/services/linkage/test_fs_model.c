@@ -74,6 +74,16 @@ static void values_normalised_per_kind(void **state)
     normalise(FS_KIND_SURNAME, "Nasser", 1, "nasser");
     normalise(FS_KIND_NHS_NUMBER, "0000000000", 0, NULL);
     normalise(FS_KIND_SEX, "unknown", 0, NULL);
+    /* capitals beyond ASCII lowered too: one name however a hospital's system writes it */
+    normalise(FS_KIND_FORENAME, "ZOË", 1, "zoë");
+    normalise(FS_KIND_SURNAME, "MÜLLER-ÅSTRÖM", 1, "müller-åström");
+    normalise(FS_KIND_SURNAME, "ŁUKASZEWICZ", 1, "łukaszewicz");
+    normalise(FS_KIND_NAME, "ΣΟΦΙΑ ИВАНОВА", 1, "σοφια иванова");
+    normalise(FS_KIND_FORENAME, "İLKAY", 1, "İlkay"); /* its lower case is two characters: kept */
+    normalise(FS_KIND_FORENAME, "zoë", 1, "zoë");
+    /* cut where a lowered character no longer fits, never inside it (62 bytes at most) */
+    normalise(FS_KIND_SURNAME, "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAÉÉ", 1,
+              "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaé");
 }
 
 /* Every kind: a value against a null, either way round, is level 0 whatever the value, as is a

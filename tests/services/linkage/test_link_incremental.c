@@ -109,10 +109,10 @@ static void test_blocking_keys(void **state)
     assert_int_equal(link_ident_keys(&c, keys), 2);
     assert_string_equal(keys[0], "d:19400512");
     assert_string_equal(keys[1], "f:mary:1940:");
-    /* the surname's first character, whole when it is more than one byte */
+    /* the surname's first character, whole when it is more than one byte (lowered) */
     link_ident_t d = ident("", "Zoë", "Øster", "1941-05-02", "F", "");
     assert_int_equal(link_ident_keys(&d, keys), 2);
-    assert_string_equal(keys[1], "f:zoë:1941:Ø");
+    assert_string_equal(keys[1], "f:zoë:1941:ø");
     link_ident_t b = ident("", "", "Robert", "", "", "");
     assert_int_equal(link_ident_keys(&b, keys), 0);
 }

@@ -4,7 +4,8 @@
  * keeps every row as it was, compares keys byte by byte (COLLATE "C"), and a record linked after
  * it joins the patient its identifiers belong to, found through the rebuilt primary key, as
  * before. A record whose blocking key another linkage instance holds is deferred, not waited for
- * (up to LINKAGE_DEFER_MAX batches in a row). */
+ * (up to LINKAGE_DEFER_MAX batches in a row). Names are lowered beyond ASCII, and 0056 lowers those
+ * already held. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -23,6 +24,7 @@
 #include "migrate.h"
 #include "patient_index.h"
 #include "test_skip.h"
+#include "utf8.h"
 
 static char conninfo[1024];
 
@@ -280,6 +282,94 @@ static void test_long_names_are_stored(void **state)
     linking_close(&l);
 }
 
+/* c (U+0080-U+07FF) in UTF-8 at out; returns the bytes written (2). */
+static size_t put_two_bytes(unsigned c, char *out)
+{
+    out[0] = (char)(0xc0 | c >> 6);
+    out[1] = (char)(0x80 | (c & 0x3f));
+    return 2;
+}
+
+/* Names lowered beyond ASCII (migration 0056). linkage.fold_case, which lowers the names already
+ * stored, agrees with utf8_lower, which lowers each record's, on every pair. A record written in
+ * capitals and one in mixed case are one patient under one forename key. A deployment before it
+ * held "ZOË" as "zoË" (ASCII lowered only); 0056 lowers the stored rows and their keys as a
+ * record's are now, keeping one row where a patient holds both forms, and the term frequencies
+ * of the two forms add up. */
+static void test_names_lowered_beyond_ascii(void **state)
+{
+    (void)state;
+    ncap_require_pg();
+    char buf[4096], err[1024];
+    linking_t l;
+    linking_open(&l);
+    unsigned up[600], lo[600];
+    size_t n = utf8_lower_pairs(up, lo, 600);
+    assert_true(n >= 400 && n <= 600);
+    char uppers[1300], lowers[1300];
+    size_t u = 0, w = 0;
+    for (size_t k = 0; k < n; k++) {
+        assert_true(up[k] >= 0x80 && up[k] < 0x800 && lo[k] >= 0x80 && lo[k] < 0x800);
+        assert_int_equal(utf8_lower(up[k]), lo[k]);
+        assert_int_equal(utf8_lower(lo[k]), lo[k]);
+        u += put_two_bytes(up[k], uppers + u);
+        w += put_two_bytes(lo[k], lowers + w);
+    }
+    uppers[u] = lowers[w] = '\0';
+    const char *pu[] = {uppers}, *pl[] = {lowers};
+    PGresult *r = db_query(l.db, "SELECT linkage.fold_case($1)", 1, pu, err, sizeof err);
+    assert_non_null(r);
+    assert_string_equal(PQgetvalue(r, 0, 0), lowers);
+    PQclear(r);
+    assert_non_null(r = db_query(l.db, "SELECT linkage.fold_case($1)", 1, pl, err, sizeof err));
+    assert_string_equal(PQgetvalue(r, 0, 0), lowers);
+    PQclear(r);
+
+    /* one in capitals, one in mixed case, at other addresses: one patient, one form stored */
+    link_pg_ingest_nhfd(l.db, 51, "", "ZOË", "MÜLLER", "1941-05-02", "LS1 4AP",
+                        "2025-01-10T08:00:00");
+    link_pg_ingest_nhfd(l.db, 52, "", "Zoë", "Müller", "1941-05-02", "M1 1AA",
+                        "2025-01-11T08:00:00");
+    link_pg_ingest_nhfd(l.db, 53, "", "ÉLODIE", "DUPONT", "1950-07-08", "B1 1AA",
+                        "2025-01-12T08:00:00");
+    for (int rec = 51; rec <= 53; rec++)
+        link_record(l.db, &l.ops, rec);
+    assert_true(one_patient(l.db, 51, 52));
+    assert_string_equal(
+        link_pg_text(l.db,
+                     "SELECT string_agg(DISTINCT (forename || ' ' || surname) COLLATE \"C\","
+                     " ',' ORDER BY (forename || ' ' || surname) COLLATE \"C\")"
+                     " FROM linkage.block",
+                     buf, sizeof buf),
+        "zoë müller,élodie dupont");
+    const char *rows = "SELECT string_agg(key || '|' || patient_id || '|' || forename || '|' ||"
+                       " surname || '|' || postcode, ' ' ORDER BY convert_to(key, 'UTF8'),"
+                       " patient_id, convert_to(postcode, 'UTF8')) FROM linkage.block";
+    char after_linking[4096];
+    link_pg_text(l.db, rows, after_linking, sizeof after_linking);
+    assert_non_null(strstr(after_linking, "f:élodie:1950:d|"));
+
+    /* as a deployment before 0056 held them: Zoë's rows in both forms, Élodie's in the old one */
+    migrate_again(l.db,
+                  "INSERT INTO linkage.block SELECT replace(replace(key, 'zoë', 'zoË'), 'mü',"
+                  " 'mÜ'), patient_id, nhs_number, 'zoË', 'mÜller', dob, sex, postcode"
+                  " FROM linkage.block WHERE forename = 'zoë';"
+                  " UPDATE linkage.block SET key = replace(key, 'élodie', 'Élodie'),"
+                  " forename = 'Élodie' WHERE forename = 'élodie';"
+                  " INSERT INTO linkage.match_term_freq VALUES ('forename', 'zoË', 0.25),"
+                  " ('forename', 'zoë', 0.5), ('surname', 'mÜller', 0.125),"
+                  " ('postcode', 'LS1 4AP', 0.0625)",
+                  "0056");
+    link_pg_text(l.db, rows, buf, sizeof buf);
+    assert_string_equal(buf, after_linking);
+    assert_string_equal(link_pg_text(l.db,
+                                     "SELECT string_agg(field || ' ' || value || ' ' || frequency,"
+                                     " ',' ORDER BY field, value) FROM linkage.match_term_freq",
+                                     buf, sizeof buf),
+                        "forename zoë 0.75,postcode LS1 4AP 0.0625,surname müller 0.125");
+    linking_close(&l);
+}
+
 /* Linkage's batch of record_id as its role, with the records it committed (not those deferred). */
 static int link_batch(PGconn *db, const stage_ops_t *ops, int record_id)
 {
@@ -356,6 +446,7 @@ int main(void)
         cmocka_unit_test(test_block_forename_key_takes_the_initial),
         cmocka_unit_test(test_long_names_are_stored),
         cmocka_unit_test(test_a_busy_key_defers_the_record),
+        cmocka_unit_test(test_names_lowered_beyond_ascii),
     };
     return cmocka_run_group_tests(tests, group_setup, NULL);
 }
