@@ -24,6 +24,9 @@ static const metric_name_t counter_names[METRICS_N_COUNTERS] = {
      "the audit periods it rebuilt."},
     {"ncap_records_quarantined_total",
      "Records this instance quarantined (committed to <stage>.quarantine) since it started."},
+    {"ncap_records_deferred_total",
+     "Records this instance left to its next batch because another instance's transaction held "
+     "what they needed (linkage: a blocking key), since it started."},
     {"ncap_messages_received_total",
      "Messages taken from the inbox: nudges from the upstream stage (ingest: trusts' requests)."},
     {"ncap_messages_sent_total", "Nudges sent to the next stage."},

@@ -26,6 +26,7 @@ typedef struct metrics_t metrics_t;
 typedef enum {
     METRICS_RECORDS_PROCESSED,   /* ncap_records_processed_total: committed by this instance */
     METRICS_RECORDS_QUARANTINED, /* ncap_records_quarantined_total */
+    METRICS_RECORDS_DEFERRED,    /* ncap_records_deferred_total: left to the next batch */
     METRICS_MESSAGES_RECEIVED,   /* ncap_messages_received_total: nudges in (ingest: requests) */
     METRICS_MESSAGES_SENT,       /* ncap_messages_sent_total: nudges out */
     METRICS_MESSAGES_DROPPED,    /* ncap_messages_dropped_total: nudges not sent (no room) */

@@ -164,6 +164,7 @@ static void note_committed(const char *stage, const stage_batch_t *b)
     metrics_t *m = metrics_installed();
     metrics_add(m, METRICS_RECORDS_PROCESSED, b->n - failed - count_deferred(b));
     metrics_add(m, METRICS_RECORDS_QUARANTINED, failed);
+    metrics_add(m, METRICS_RECORDS_DEFERRED, count_deferred(b));
     log_quarantined(stage, b);
 }
 
