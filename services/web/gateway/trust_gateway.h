@@ -9,8 +9,9 @@
  *
  * Thread-safe: libmicrohttpd calls handlers from several threads, and each call opens its own
  * DEALER socket (in the gateway's one ZeroMQ context) and closes it when answered. Cost: one
- * CurveZMQ handshake per call (about a millisecond on a local network), and, when no endpoint is
- * configured, a PostgreSQL connection to find a live ingest in the registry.
+ * CurveZMQ handshake per call (about a millisecond on a local network); when no endpoint is
+ * configured, the live ingest instances are looked up in the registry at most every 30 s
+ * (REGISTRY_MEMO_S, ingest_reply.c), not per call.
  *
  * Replies: the body is always JSON (application/json), or on an error an RFC 9457 problem
  * (application/problem+json: type, title, status, detail) with http_status
