@@ -1,5 +1,5 @@
--- 0055 (issue 14): linkage's quality counts (0027, 0038) appended as changes, folded on the sweep,
--- so that two linkage instances no longer wait for each other's whole transaction.
+-- 0055 (issue 14): linkage's quality counts (0027, 0038) appended as changes, folded after the
+-- commit, so that two linkage instances no longer wait for each other's whole transaction.
 --
 -- The triggers of linkage.record_quality upserted each cell of linkage.quality_count (a trust's
 -- site, period, breakdown and category) in the transaction that wrote the facts. A batch of 500
@@ -8,11 +8,11 @@
 -- (linkage.quality_methods' and the facts' statements on a transaction id) was the larger part of
 -- linkage's time once a busy blocking key no longer made a batch wait (linkage_stage.c,
 -- defer_busy). Now a statement appends its changes per cell to linkage.quality_delta (no key, no
--- index: an insert never waits), and linkage.quality_fold, on linkage's sweep (one instance at a
--- time, under the sweep lock), moves them into linkage.quality_count. publish reads the counts
--- through publish.linkage_quality, which adds the changes not yet folded: the same figures at
--- every moment as before (one snapshot sees a fold's delete and its upsert together). The
--- changes wait at most one sweep, a few seconds under load (STAGE_IDLE_SWEEP_MS idle).
+-- index: an insert never waits), and linkage.quality_fold, in a transaction of its own after a
+-- batch's or the sweep's commit (at most every second an instance: LINKAGE_FOLD_MS), moves them
+-- into linkage.quality_count. publish reads the counts through publish.linkage_quality, which
+-- adds the changes not yet folded: the same figures at every moment as before (one snapshot sees
+-- a fold's delete and its upsert together).
 
 CREATE TABLE linkage.quality_delta (
   audit            text NOT NULL,

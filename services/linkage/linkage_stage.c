@@ -676,15 +676,13 @@ static int rekey_step(linkage_t *lk, PGconn *db, int limit, stage_keys_t *out, s
     return 0;
 }
 
-/* The quality counts' changes folded (quality_store_fold); the death sweep (death_sweep.h):
- * deaths loaded after the records of their patients; then the re-keying sweep (rekey_sweep.h)
- * once it has nothing left. */
+/* The death sweep (death_sweep.h): deaths loaded after the records of their patients; then the
+ * re-keying sweep (rekey_sweep.h) once it has nothing left. (The quality counts' changes are
+ * folded after its commit: after_commit.) */
 static int periodic(void *state, PGconn *db, int limit, stage_keys_t *out, char *err, size_t errlen)
 {
     linkage_t *lk = state;
     death_sweep_counts_t c = {0};
-    if (quality_store_fold(db, err, errlen) < 0)
-        return -1;
     /* The first two steps in transactions of their own: each takes advisory locks on blocking
      * keys (sorted, as patient_index does), and two sets in one transaction could deadlock with a
      * record being linked. The third (the register's coverage) only once they have nothing left,

@@ -19,8 +19,8 @@
  * of its blocking keys: the batch that takes it a fourth time waits for those locks, as every
  * batch did before (patient_index_assign), so that no record waits behind a busy key for ever. */
 #define LINKAGE_DEFER_MAX 3
-/* The quality counts' changes are folded after a batch's commit at most this often (ms; and on
- * every sweep): what publish's view adds to the counts stays a few batches' worth. */
+/* The quality counts' changes are folded after a batch's or the sweep's commit at most this often
+ * (ms): what publish's view adds to the counts stays a few batches' worth. */
 #define LINKAGE_FOLD_MS 1000
 
 /* A record version a batch of this process deferred, and in how many batches in a row. */

@@ -1,8 +1,8 @@
 /* quality_store.h - the linkage quality facts of each record (linkage.record_quality, migration
  * 0027) and, kept equal to them by its triggers in the same transaction, their counts: the
  * changes each statement makes appended to linkage.quality_delta, folded into
- * linkage.quality_count on linkage's sweep (migration 0055: two instances never wait on one
- * count); publish reads both, summed, through publish.linkage_quality. */
+ * linkage.quality_count after linkage's commits (migration 0055: two instances never wait on
+ * one count); publish reads both, summed, through publish.linkage_quality. */
 #ifndef NCAP_QUALITY_STORE_H
 #define NCAP_QUALITY_STORE_H
 
@@ -44,8 +44,8 @@ int quality_store_facts(PGconn *db, const quality_fact_t *facts, size_t n, char 
  * with err. */
 long quality_store_deaths(PGconn *db, const char *patient_ids, char *err, size_t errlen);
 
-/* Moves the changes to the counts appended so far into linkage.quality_count (linkage's sweep,
- * inside the caller's transaction: linkage.quality_fold, migration 0055). Returns the changes
+/* Moves the changes to the counts appended so far into linkage.quality_count (after linkage's
+ * commits, in a transaction of its own: linkage.quality_fold, migration 0055). Returns the changes
  * folded, or -1 with err. */
 long quality_store_fold(PGconn *db, char *err, size_t errlen);
 

@@ -106,7 +106,8 @@ static long deaths(PGconn *db)
     return n;
 }
 
-/* linkage's sweep folding the changes to the counts, as its role; returns the changes folded. */
+/* linkage folding the changes to the counts after a commit, as its role; returns the changes
+ * folded. */
 static long fold(PGconn *db)
 {
     char err[1024];
@@ -200,7 +201,7 @@ static void test_counts_follow_the_latest_version(void **state)
     assert_int_equal(cell(db, "probabilistic", "true"), 2);       /* records 1 and 4 */
     assert_int_equal(cell(db, "nhs_number", "true"), 0);
     assert_int_equal(cell(db, "withheld_opt_out", "true"), 0);
-    /* the changes wait for linkage's sweep to fold them (migration 0055): the same counts after */
+    /* the changes wait for linkage to fold them (migration 0055): the same counts after */
     assert_true(link_pg_count(db, "SELECT count(*) FROM linkage.quality_delta") > 0);
     assert_true(fold(db) > 0);
     assert_int_equal(link_pg_count(db, "SELECT count(*) FROM linkage.quality_delta"), 0);
