@@ -66,18 +66,20 @@ bench_cleanup() {
 bench_psql_db() { ncap_pg_psql "$CTX_PGHOST" "$1" "$2"; }
 bench_psql() { ncap_pg_psql "$CTX_PGHOST" "$CTX_DB" "$1"; }
 
-# bench_start N_LINKAGE N_VALIDATION [INGEST_ARG...]: the five stages, waiting until ingest is live.
+# bench_start N_LINKAGE N_VALIDATION N_METRIC [INGEST_ARG...]: the five stages, waiting until
+# ingest is live.
 bench_start() {
-  local n_linkage=$1 n_validation=$2 i
-  shift 2
+  local n_linkage=$1 n_validation=$2 n_metric=$3 i
+  shift 3
   ncap_stage_start ingest 1 "$@"
-  for stage in metric publish; do ncap_stage_start "$stage" 1; done
+  ncap_stage_start publish 1
   for i in $(seq 1 "$n_linkage"); do ncap_stage_start linkage "$i"; done
   for i in $(seq 1 "$n_validation"); do ncap_stage_start validation "$i"; done
+  for i in $(seq 1 "$n_metric"); do ncap_stage_start metric "$i"; done
   # shellcheck disable=SC2016 # expanded by the inner shell
   ncap_wait_until 30 bash -c '[ "$("$0/ncap" status --json | jq ".stages[0].instances")" -ge 1 ]' \
     "$CTX_BUILD" || ncap_die "ingest did not start"
-  bench_check_instances 1 "$n_linkage" "$n_validation" 1 1
+  bench_check_instances 1 "$n_linkage" "$n_validation" "$n_metric" 1
 }
 
 # bench_check_instances N_INGEST N_LINKAGE N_VALIDATION N_METRIC N_PUBLISH: once every instance

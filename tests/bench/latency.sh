@@ -19,7 +19,7 @@
 #     most time (pg_stat_statements).
 #
 # usage: tests/bench/latency.sh [--rate R] [--trusts K] [--seconds S] [--linkage N]
-#                               [--validation N] [--perf DIR]
+#                               [--validation N] [--metric N] [--perf DIR]
 #   --perf DIR  also `perf record` the daemons and their PostgreSQL backends while the load is
 #               offered (as pipeline.sh's --perf: DIR/daemons.data, DIR/postgres.data)
 #   defaults: --rate 1000 --trusts 20 --seconds 120 (issue 14's goal: p99 receipt -> metric
@@ -28,7 +28,7 @@ set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=bench_lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/bench_lib.sh"
 
-rate=1000 trusts=20 seconds=120 n_linkage=1 n_validation=1 perf_dir=""
+rate=1000 trusts=20 seconds=120 n_linkage=1 n_validation=1 n_metric=1 perf_dir=""
 while [ $# -gt 0 ]; do
   case $1 in
     --rate) rate=$2; shift 2 ;;
@@ -36,6 +36,7 @@ while [ $# -gt 0 ]; do
     --seconds) seconds=$2; shift 2 ;;
     --linkage) n_linkage=$2; shift 2 ;;
     --validation) n_validation=$2; shift 2 ;;
+    --metric) n_metric=$2; shift 2 ;;
     --perf) perf_dir=$(realpath -m "$2"); shift 2 ;;
     -h | --help) bench_help "$0"; exit 0 ;;
     *) ncap_die "unknown option \"$1\"; try --help" ;;
@@ -45,7 +46,7 @@ done
 bench_setup "$NCAP_ROOT/tests/.work/bench-latency"
 WORK=$BENCH_WORK
 # the load is many submissions per trust a minute: no submission rate limit here
-bench_start "$n_linkage" "$n_validation" --submission-rate 0
+bench_start "$n_linkage" "$n_validation" "$n_metric" --submission-rate 0
 [ -z "$perf_dir" ] || bench_perf_start "$perf_dir"
 bench_psql "SELECT pg_stat_statements_reset()" >/dev/null
 bench_cpu_snapshot >"$WORK/cpu-before.txt"
@@ -119,8 +120,8 @@ backlog=$(bench_psql "
 failed=$(grep -c 'could not\|failed' "$driver_log" || true)
 memory=$(bench_peak_memory)
 {
-  printf 'offered %d records/s from %d trusts for %d s (linkage x%d, validation x%d), %d cores, load average %s\n\n' \
-    "$rate" "$trusts" "$seconds" "$n_linkage" "$n_validation" "$(nproc)" "$(cut -d' ' -f1-3 /proc/loadavg)"
+  printf 'offered %d records/s from %d trusts for %d s (linkage x%d, validation x%d, metric x%d), %d cores, load average %s\n\n' \
+    "$rate" "$trusts" "$seconds" "$n_linkage" "$n_validation" "$n_metric" "$(nproc)" "$(cut -d' ' -f1-3 /proc/loadavg)"
   echo '| figure | value |'
   echo '| --- | --- |'
   awk -v n="$received" -v s="$start" -v e="$load_end" -v f="$failed" 'BEGIN {

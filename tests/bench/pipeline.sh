@@ -24,6 +24,7 @@
 # 1,000,000 records need no more memory than 200,000).
 #
 # usage: tests/bench/pipeline.sh [--records N] [--trusts K] [--linkage N] [--validation N]
+#                                [--metric N]
 #                                [--perf DIR] [--idle SECONDS] [--top N] [--chunk N]
 #   --perf DIR     also `perf record` the daemons and their PostgreSQL backends during the run
 #                  (DIR/daemons.data with DWARF call graphs, DIR/postgres.data, DIR/backends.txt
@@ -37,13 +38,14 @@ set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=bench_lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/bench_lib.sh"
 
-records=20000 trusts=20 n_linkage=1 n_validation=1 perf_dir="" idle=20 top=12 chunk=200000
+records=20000 trusts=20 n_linkage=1 n_validation=1 n_metric=1 perf_dir="" idle=20 top=12 chunk=200000
 while [ $# -gt 0 ]; do
   case $1 in
     --records) records=$2; shift 2 ;;
     --trusts) trusts=$2; shift 2 ;;
     --linkage) n_linkage=$2; shift 2 ;;
     --validation) n_validation=$2; shift 2 ;;
+    --metric) n_metric=$2; shift 2 ;;
     --perf) perf_dir=$(realpath -m "$2"); shift 2 ;;
     --idle) idle=$2; shift 2 ;;
     --top) top=$2; shift 2 ;;
@@ -69,7 +71,7 @@ mapfile -t files < <(find "$WORK/sim" -name '*.csv' | sort -V)
 read -r copy_rows copy_s copy_json_s copy_text_s < <(bench_copy_baseline "${files[@]}")
 [ "$copy_rows" -eq "$records" ] || ncap_die "COPY took $copy_rows rows, expected $records"
 
-bench_start "$n_linkage" "$n_validation"
+bench_start "$n_linkage" "$n_validation" "$n_metric"
 bench_psql "SELECT pg_stat_statements_reset()" >/dev/null
 bench_psql "SELECT pg_stat_reset_shared('wal')" >/dev/null
 bench_cpu_snapshot >"$WORK/cpu-before.txt"
@@ -109,8 +111,8 @@ status_s=$(bench_status_time)
 floor=$(bench_write_floor "$WORK/rows-before.txt")
 
 {
-  printf '%d records from %d trusts, linkage x%d, validation x%d, %d cores (%s), load average %s\n\n' \
-    "$records" "$trusts" "$n_linkage" "$n_validation" "$(nproc)" "$(uname -m)" \
+  printf '%d records from %d trusts, linkage x%d, validation x%d, metric x%d, %d cores (%s), load average %s\n\n' \
+    "$records" "$trusts" "$n_linkage" "$n_validation" "$n_metric" "$(nproc)" "$(uname -m)" \
     "$(cut -d' ' -f1-3 /proc/loadavg)"
   echo '| figure | value |'
   echo '| --- | --- |'
