@@ -98,25 +98,29 @@ static const char delete_sql[] =
     "   o.expected_e9, o.value, o.held, o.missing) AS c(" CONTRIBUTION_ARRAYS ")";
 
 /* Inserts each record's row ($1..$17: its contributions as one array literal per record and
- * array) and applies to metric.aggregate, in one upsert in key order, the net change of each cell
- * ($18..$30: the new sums less the old, added up and sorted by key in C by delta_columns, only
- * cells that change: PostgreSQL sorting a batch's cells on eight text columns took about a
- * seventh of the statement), each cell's row stamped with its writer's transaction (write_xid,
- * migration 0045: publish reads the cells changed since its last round); returns the cells whose
- * sums are now all 0 (no contribution left) and any with a sum below 0 or a numerator above its
- * denominator. */
+ * array). */
 static const char insert_sql[] =
-    "WITH new AS (INSERT INTO metric.record_contribution (record_id, audit, trust, site, period,"
-    "   month, imd_decile, ethnicity, sex, age, " CONTRIBUTION_ARRAYS ")"
-    "   SELECT r, a, t, s, p, mo, c1, c2, c3, c4, m::text[], n::bigint[], d::int[], e::bigint[],"
+    "INSERT INTO metric.record_contribution (record_id, audit, trust, site, period, month,"
+    "   imd_decile, ethnicity, sex, age, " CONTRIBUTION_ARRAYS ")"
+    " SELECT r, a, t, s, p, mo, c1, c2, c3, c4, m::text[], n::bigint[], d::int[], e::bigint[],"
     "   v::float8[], h::bool[], x::bool[] FROM unnest($1::bigint[], $2::text[], $3::text[],"
     "   $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[],"
     "   $11::text[], $12::text[], $13::text[], $14::text[], $15::text[], $16::text[], $17::text[])"
-    "   AS u(r, a, t, s, p, mo, c1, c2, c3, c4, m, n, d, e, v, h, x)),"
-    " up AS (INSERT INTO metric.aggregate AS a (" CELL_KEY ", " SUMS ")"
-    "   SELECT " CELL_KEY ", " SUMS " FROM unnest($18::text[], $19::text[], $20::text[],"
-    "   $21::text[], $22::text[], $23::text[], $24::text[], $25::text[], $26::bigint[],"
-    "   $27::bigint[], $28::bigint[], $29::bigint[], $30::bigint[]) WITH ORDINALITY"
+    "   AS u(r, a, t, s, p, mo, c1, c2, c3, c4, m, n, d, e, v, h, x)";
+
+/* Applies to metric.aggregate, in one upsert in key order, the net change of each cell ($1..$13:
+ * the new sums less the old, added up and sorted by key in C by delta_columns, only cells that
+ * change: PostgreSQL sorting a batch's cells on eight text columns took about a seventh of the
+ * statement), each cell's row stamped with its writer's transaction (write_xid, migration 0045:
+ * publish reads the cells changed since its last round); returns the cells whose sums are now all
+ * 0 (no contribution left) and any with a sum below 0 or a numerator above its denominator.
+ * metric_store_replace runs it after the values: another instance's batch that needs one of
+ * these cells waits for the rest of this transaction, which is then only its commit. */
+static const char aggregate_sql[] =
+    "WITH up AS (INSERT INTO metric.aggregate AS a (" CELL_KEY ", " SUMS ")"
+    "   SELECT " CELL_KEY ", " SUMS " FROM unnest($1::text[], $2::text[], $3::text[],"
+    "   $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::bigint[],"
+    "   $10::bigint[], $11::bigint[], $12::bigint[], $13::bigint[]) WITH ORDINALITY"
     "   AS d(" CELL_KEY ", " SUMS ", ord) ORDER BY ord"
     "   ON CONFLICT (" CELL_KEY ") DO UPDATE SET numerator = a.numerator + EXCLUDED.numerator,"
     "   denominator = a.denominator + EXCLUDED.denominator,"
@@ -502,8 +506,8 @@ static int by_measure_key(const void *a, const void *b)
 }
 
 /* The cells whose sums change, in key order (the order every instance locks rows in: by bytes,
- * the order of the tables' keys under the C and C.UTF-8 collations), as columns for insert_sql
- * ($18..$30). Returns 0, or -1 when out of memory. */
+ * the order of the tables' keys under the C and C.UTF-8 collations), as columns for
+ * aggregate_sql. Returns 0, or -1 when out of memory. */
 static int delta_columns(const deltas_t *d, pg_columns_t *cells)
 {
     size_t nc = str_map_size(d->cell_index);
@@ -687,7 +691,7 @@ static int new_columns(const metric_store_record_t *recs, size_t n, pg_columns_t
     return rc;
 }
 
-/* Checks what insert_sql returned: cells emptied go to gone; an impossible sum is an error. */
+/* Checks what aggregate_sql returned: cells emptied go to gone; an impossible sum is an error. */
 static int check_cells(const PGresult *r, metric_store_is_ratio_fn is_ratio, void *ctx,
                        pg_columns_t *gone, char *err, size_t errlen)
 {
@@ -815,34 +819,28 @@ int metric_store_replace(PGconn *db, const metric_store_record_t *recs, size_t n
         fail(err, errlen, "out of memory");
         goto done;
     }
-    if (k.nrows > 0 || cells.nrows > 0) {
-        const char *p[NK + NC];
-        for (int c = 0; c < NK; c++)
-            p[c] = k.params[c];
-        for (int c = 0; c < NC; c++)
-            p[NK + c] = cells.params[c];
-        if (!(r = db_query(db, insert_sql, NK + NC, p, err, errlen)) ||
-            check_cells(r, is_ratio, ctx, &gone, err, errlen) != 0)
+    if (k.nrows > 0 && db_execp(db, insert_sql, NK, k.params, err, errlen) != 0)
+        goto done;
+    /* the values, then the sums: the rows another instance's batches change too, last */
+    bool any_value;
+    if (cell_ids(db, &d, &any_value, err, errlen) != 0)
+        goto done;
+    if (any_value) {
+        if (value_columns(&d, &values, &counted_off) != 0 || pg_columns_close(&values) != 0) {
+            fail(err, errlen, "out of memory");
+            goto done;
+        }
+        if (replace_measures(db, &d, &values, counted_off, err, errlen) != 0)
             goto done;
     }
+    if (cells.nrows > 0 && (!(r = db_query(db, aggregate_sql, NC, cells.params, err, errlen)) ||
+                            check_cells(r, is_ratio, ctx, &gone, err, errlen) != 0))
+        goto done;
     if (pg_columns_close(&gone) != 0) {
         fail(err, errlen, "out of memory");
         goto done;
     }
     if (gone.nrows > 0 && db_execp(db, delete_empty_sql, C_NUM, gone.params, err, errlen) != 0)
-        goto done;
-    bool any_value;
-    if (cell_ids(db, &d, &any_value, err, errlen) != 0)
-        goto done;
-    if (!any_value) {
-        rc = 0;
-        goto done;
-    }
-    if (value_columns(&d, &values, &counted_off) != 0 || pg_columns_close(&values) != 0) {
-        fail(err, errlen, "out of memory");
-        goto done;
-    }
-    if (replace_measures(db, &d, &values, counted_off, err, errlen) != 0)
         goto done;
     rc = 0;
 done:

@@ -65,9 +65,11 @@ typedef bool (*metric_store_is_ratio_fn)(void *ctx, const char *audit, const cha
  * count below 0, the numerator of a metric not a ratio above its denominator (the sums no longer
  * match the contributions: the transaction must roll back), or a contribution's value not finite.
  * The net change per cell and per value (new less old) is added up here, in memory, and only the
- * cells and values that change are sent. Cost: O(contributions replaced), in two statements (a
- * row per record deleted, a row per record inserted with the cells' upsert), up to five more with
- * values (their cells' numbers, the counts' upsert) or emptied rows. */
+ * cells and values that change are sent. Cost: O(contributions replaced), in three statements (a
+ * row per record deleted, a row per record inserted, the cells' upsert), up to five more with
+ * values (their cells' numbers, the counts' upsert) or emptied rows. The rows another instance's
+ * batch may change too (the values' counts, then the cells' sums) are written last, so that an
+ * instance waiting for one waits for little more than this transaction's commit. */
 int metric_store_replace(PGconn *db, const metric_store_record_t *recs, size_t n,
                          metric_store_is_ratio_fn is_ratio, void *ctx, char *err, size_t errlen);
 
