@@ -18,18 +18,23 @@ static long long first_value(PGresult *r)
     return v;
 }
 
-/* The last full count of each stage's backlog this process made, for the reads between. */
+/* The last whole count of each stage's backlog this process made, for the reads between. */
 static struct {
-    char stage[32]; /* "": a free slot */
-    long long count;
-    long long at; /* daemon_now_ms */
+    char stage[32];      /* "": a free slot */
+    long long count;     /* the backlog counted whole */
+    long long processed; /* the stage's records processed (its tally) then */
+    long long at;        /* daemon_now_ms when it was counted */
+    long long cost_ms;   /* how long the count took */
 } full_counts[8];
 
-/* The backlog of stage: counted up to STAGE_GAUGES_BACKLOG_BOUND rows, exact below it; past it,
- * the whole backlog counted at most every STAGE_GAUGES_RECOUNT_MS, its last count given between.
- * Returns -1 with err when a statement failed. */
-static long long backlog(const stage_ops_t *ops, const char *stage, PGconn *db, char *err,
-                         size_t errlen)
+/* The backlog of stage, whose records processed are processed now: counted up to
+ * STAGE_GAUGES_BACKLOG_BOUND rows, exact below it; past it, counted whole at most every
+ * STAGE_GAUGES_RECOUNT_MS and at most STAGE_GAUGES_RECOUNT_SHARE of the time (the count is
+ * O(backlog) and holds up the stage's loop), and between two whole counts the last one less what
+ * the stage has processed since (never below the bounded count). Returns -1 with err when a
+ * statement failed. */
+static long long backlog(const stage_ops_t *ops, const char *stage, long long processed, PGconn *db,
+                         char *err, size_t errlen)
 {
     char bound[24];
     snprintf(bound, sizeof bound, "%d", STAGE_GAUGES_BACKLOG_BOUND);
@@ -46,14 +51,21 @@ static long long backlog(const stage_ops_t *ops, const char *stage, PGconn *db, 
         strlen(stage) >= sizeof full_counts[i].stage)
         return n; /* exact (or, with no slot left, a lower bound) */
     long long t = daemon_now_ms();
-    if (full_counts[i].stage[0] && t - full_counts[i].at < STAGE_GAUGES_RECOUNT_MS)
-        return full_counts[i].count > n ? full_counts[i].count : n;
+    long long every = full_counts[i].cost_ms * (long long)(100 / STAGE_GAUGES_RECOUNT_SHARE);
+    if (every < STAGE_GAUGES_RECOUNT_MS)
+        every = STAGE_GAUGES_RECOUNT_MS;
+    if (full_counts[i].stage[0] && t - full_counts[i].at < every) {
+        long long left = full_counts[i].count - (processed - full_counts[i].processed);
+        return left > n ? left : n;
+    }
     p[0] = NULL;
     if (!(r = stage_wm_query(db, stage, ops->backlog_count_sql, 1, p, err, errlen)))
         return -1;
     snprintf(full_counts[i].stage, sizeof full_counts[i].stage, "%s", stage);
     full_counts[i].count = first_value(r);
+    full_counts[i].processed = processed;
     full_counts[i].at = t;
+    full_counts[i].cost_ms = daemon_now_ms() - t;
     return full_counts[i].count;
 }
 
@@ -66,11 +78,12 @@ int stage_gauges_read(const stage_ops_t *ops, const char *stage, PGconn *db, met
     snprintf(sql, sizeof sql, "SELECT coalesce(sum(added), 0) FROM %s.tally", stage);
     if (!(r = db_query(db, sql, 0, NULL, err, sizeof err)))
         goto failed;
-    metrics_set(m, METRICS_STAGE_PROCESSED, first_value(r));
+    long long processed = first_value(r);
+    metrics_set(m, METRICS_STAGE_PROCESSED, processed);
     if (ops->backlog_count_sql) {
         long long n = -1;
         if (stage_begin_probes(db, err, sizeof err) == 0 &&
-            (n = backlog(ops, stage, db, err, sizeof err)) >= 0 &&
+            (n = backlog(ops, stage, processed, db, err, sizeof err)) >= 0 &&
             db_exec(db, "COMMIT", err, sizeof err) != 0)
             n = -1;
         if (n < 0) {
