@@ -167,7 +167,7 @@ static void measure(PGconn *db, const stage_t *stages, size_t n, const stage_ops
         s[k] = (now() - t0) * 1000;
         stage_status_t st[PIPELINE_STAGES];
         t0 = now();
-        if (pipeline_status_read(db, st, err, sizeof err) != 0) {
+        if (pipeline_status_read(db, 0, st, err, sizeof err) != 0) {
             fprintf(stderr, "bench_sweep: status: %s\n", err);
             exit(1);
         }

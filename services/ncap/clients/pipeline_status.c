@@ -55,8 +55,10 @@ static char *status_sql(void)
     return sql.s;
 }
 
-/* Adds each stage's backlog after its watermark to out. Returns 0 or -1 with err. */
-static int add_backlogs(PGconn *db, stage_status_t out[PIPELINE_STAGES], char *err, size_t errlen)
+/* Adds each stage's backlog after its watermark to out, counted up to bound rows in each part
+ * (0: all). Returns 0 or -1 with err. */
+static int add_backlogs(PGconn *db, long long bound, stage_status_t out[PIPELINE_STAGES], char *err,
+                        size_t errlen)
 {
     const stage_ops_t ops[PIPELINE_STAGES] = {{0},
                                               linkage_stage_ops(NULL),
@@ -66,8 +68,10 @@ static int add_backlogs(PGconn *db, stage_status_t out[PIPELINE_STAGES], char *e
     for (int i = 0; i < PIPELINE_STAGES; i++) {
         if (!ops[i].backlog_count_sql)
             continue;
-        const char *all[] = {NULL}; /* no limit: every row counted */
-        PGresult *r = stage_wm_query(db, pipeline_stage_names[i], ops[i].backlog_count_sql, 1, all,
+        char most[24];
+        snprintf(most, sizeof most, "%lld", bound);
+        const char *p[] = {bound > 0 ? most : NULL}; /* NULL: every row counted */
+        PGresult *r = stage_wm_query(db, pipeline_stage_names[i], ops[i].backlog_count_sql, 1, p,
                                      err, errlen);
         if (!r)
             return -1;
@@ -96,7 +100,8 @@ static int add_rekey_backlog(PGconn *db, stage_status_t *linkage, char *err, siz
     return 0;
 }
 
-int pipeline_status_read(PGconn *db, stage_status_t out[PIPELINE_STAGES], char *err, size_t errlen)
+int pipeline_status_read(PGconn *db, long long bound, stage_status_t out[PIPELINE_STAGES],
+                         char *err, size_t errlen)
 {
     const char *const *names = pipeline_stage_names;
     char *sql = status_sql();
@@ -118,7 +123,8 @@ int pipeline_status_read(PGconn *db, stage_status_t out[PIPELINE_STAGES], char *
     }
     PQclear(r);
     /* index probes from each watermark, however stale the tables' statistics (stage.h) */
-    if (stage_begin_probes(db, err, errlen) != 0 || add_backlogs(db, out, err, errlen) != 0 ||
+    if (stage_begin_probes(db, err, errlen) != 0 ||
+        add_backlogs(db, bound, out, err, errlen) != 0 ||
         add_rekey_backlog(db, &out[1], err, errlen) != 0 ||
         db_exec(db, "COMMIT", err, errlen) != 0) {
         db_exec(db, "ROLLBACK", NULL, 0);

@@ -20,7 +20,11 @@ typedef struct {
     double rate;           /* records per second over the last minute */
 } stage_status_t;
 
-/* Fills the five stages in flow order. Returns 0 or -1 with err. */
-int pipeline_status_read(PGconn *db, stage_status_t out[PIPELINE_STAGES], char *err, size_t errlen);
+/* Fills the five stages in flow order, each backlog after its watermark counted up to bound rows
+ * in each of its parts (0: every row; a count is O(rows counted), and a stage far behind has
+ * millions: `ncap wait`, which asks only whether any is left, passes 1). Returns 0 or -1 with
+ * err. */
+int pipeline_status_read(PGconn *db, long long bound, stage_status_t out[PIPELINE_STAGES],
+                         char *err, size_t errlen);
 
 #endif

@@ -43,7 +43,7 @@ int cmd_status(int argc, char **argv)
         return 1;
     stage_status_t st[PIPELINE_STAGES];
     char err[1024];
-    int rc = pipeline_status_read(db, st, err, sizeof err);
+    int rc = pipeline_status_read(db, 0, st, err, sizeof err);
     PQfinish(db);
     if (rc != 0) {
         fprintf(stderr, "ncap status: %s\n", err);

@@ -56,7 +56,7 @@ static void test_gauges_equal_ncap_status(void **state)
                         "  message) VALUES (7, 1, 'metric', 'evaluation', 'y');");
     stage_status_t status[PIPELINE_STAGES];
     char err[1024];
-    assert_int_equal(pipeline_status_read(db, status, err, sizeof err), 0);
+    assert_int_equal(pipeline_status_read(db, 0, status, err, sizeof err), 0);
     const stage_ops_t ops[PIPELINE_STAGES] = {{0},
                                               linkage_stage_ops(NULL),
                                               validation_stage_ops(NULL),
@@ -101,7 +101,7 @@ static void test_gauge_counts_a_backlog_past_its_bound(void **state)
     metrics_t *m = metrics_new("publish", "test", "0");
     /* past the bound: counted whole, as ncap status counts it */
     assert_int_equal(stage_gauges_read(&ops, "publish", db, m), 0);
-    assert_int_equal(pipeline_status_read(db, status, err, sizeof err), 0);
+    assert_int_equal(pipeline_status_read(db, 0, status, err, sizeof err), 0);
     assert_int_equal(status[4].backlog, STAGE_GAUGES_BACKLOG_BOUND + 5);
     assert_int_equal(value_of(m, series), status[4].backlog);
     /* within the minute after: not counted whole again (the count is O(backlog) and holds up the

@@ -115,7 +115,7 @@ static long long linkage_backlog(PGconn *db)
 {
     char err[1024];
     stage_status_t st[PIPELINE_STAGES];
-    if (pipeline_status_read(db, st, err, sizeof err) != 0)
+    if (pipeline_status_read(db, 0, st, err, sizeof err) != 0)
         fail_msg("%s", err);
     return st[1].backlog;
 }
