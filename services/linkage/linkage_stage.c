@@ -663,10 +663,22 @@ static int rekey_step(linkage_t *lk, PGconn *db, int limit, stage_keys_t *out, s
     if (rekey_sweep_run(db, lk->key, lk->key_id, limit, out, &c, err, errlen) != 0)
         return -1;
     if (c.taken > 0) {
+        /* what is left, for the log: counted after every batch, a rotation of N versions in
+         * batches of limit counted O(N) rows N / limit times */
+        long long now = daemon_now_ms();
+        if (lk->rekey_counted_ms == 0 || now - lk->rekey_counted_ms >= LINKAGE_REKEY_COUNT_MS) {
+            if ((lk->rekey_left = rekey_sweep_remaining(db, lk->key_id, 0, err, errlen)) < 0)
+                return -1;
+            lk->rekey_counted_ms = now;
+        } else {
+            lk->rekey_left -= (long long)c.taken;
+            if (lk->rekey_left < 0)
+                lk->rekey_left = 0;
+        }
         char a[24], d[24], left[24];
         snprintf(a, sizeof a, "%zu", c.taken);
         snprintf(d, sizeof d, "%zu", c.revised);
-        snprintf(left, sizeof left, "%lld", c.remaining);
+        snprintf(left, sizeof left, "%lld", lk->rekey_left);
         ncap_log(LOG_INFO,
                  "rekey sweep pseudonymised again record versions made under another key; the"
                  " latest of each record passed on as a link revision",

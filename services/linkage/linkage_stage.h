@@ -22,6 +22,9 @@
 /* The quality counts' changes are folded after a batch's or the sweep's commit at most this often
  * (ms): what publish's view adds to the counts stays a few batches' worth. */
 #define LINKAGE_FOLD_MS 1000
+/* How often, at most, the re-keying sweep counts the record versions it has left for its log
+ * (ms): the count is O(versions left), and a batch of the sweep takes a few hundred of them. */
+#define LINKAGE_REKEY_COUNT_MS 60000
 
 /* A record version a batch of this process deferred, and in how many batches in a row. */
 typedef struct {
@@ -43,6 +46,9 @@ typedef struct {
     char holder[160];
     long long key_heard_ms;    /* when this process last registered its key id (daemon_now_ms) */
     long long conflict_log_ms; /* when it last logged a second key in use */
+    /* The re-keying left, for its log: counted whole (O(rows left)) at most every
+     * LINKAGE_REKEY_COUNT_MS, the last count less the versions taken since between. */
+    long long rekey_left, rekey_counted_ms;
     /* The records the last batch deferred (a blocking key's lock held by another instance's
      * batch: patient_index_try_keys), each taken again in the next batch (stage.h, deferred). */
     linkage_deferral_t *deferred;

@@ -51,11 +51,17 @@ int rekey_sweep_conflict(PGconn *db, const char *holder, const char *key_id,
  * it; NULL reads as '', below every id). */
 #define OTHER_KEY(p) "(coalesce(" p ".key_id, '') < $1 OR coalesce(" p ".key_id, '') > $1)"
 
-long long rekey_sweep_remaining(PGconn *db, const char *key_id, char *err, size_t errlen)
+long long rekey_sweep_remaining(PGconn *db, const char *key_id, long long bound, char *err,
+                                size_t errlen)
 {
-    const char *pv[] = {key_id};
-    PGresult *r = db_query(db, "SELECT count(*) FROM linkage.pseudo_record p WHERE " OTHER_KEY("p"),
-                           1, pv, err, errlen);
+    char most[24];
+    snprintf(most, sizeof most, "%lld", bound);
+    const char *pv[] = {key_id, bound > 0 ? most : NULL}; /* LIMIT NULL: no limit */
+    PGresult *r =
+        db_query(db,
+                 "SELECT count(*) FROM (SELECT 1 FROM linkage.pseudo_record p WHERE " OTHER_KEY(
+                     "p") " LIMIT $2::bigint) x",
+                 2, pv, err, errlen);
     if (!r)
         return -1;
     long long n = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
@@ -137,9 +143,6 @@ int rekey_sweep_run(PGconn *db, const unsigned char key[PSEUDONYM_KEY_BYTES], co
     if (rc == 0) {
         c->taken = cols.nrows;
         c->revised = u ? (size_t)PQntuples(u) : 0;
-        c->remaining = cols.nrows > 0 ? rekey_sweep_remaining(db, key_id, err, errlen) : 0;
-        if (c->remaining < 0)
-            rc = -1;
     }
     pg_columns_free(&cols);
     PQclear(r);

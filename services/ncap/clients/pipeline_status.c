@@ -84,7 +84,8 @@ static int add_backlogs(PGconn *db, long long bound, stage_status_t out[PIPELINE
 /* Adds to linkage's backlog the record versions under another key id than the one a linkage
  * process said last that it runs (linkage.key_in_use): the re-keying still to do after the key
  * was rotated (rekey_sweep.h; two index ranges, nothing once done). Returns 0 or -1 with err. */
-static int add_rekey_backlog(PGconn *db, stage_status_t *linkage, char *err, size_t errlen)
+static int add_rekey_backlog(PGconn *db, long long bound, stage_status_t *linkage, char *err,
+                             size_t errlen)
 {
     PGresult *r =
         db_query(db, "SELECT key_id FROM linkage.key_in_use ORDER BY heard_at DESC LIMIT 1", 0,
@@ -92,7 +93,7 @@ static int add_rekey_backlog(PGconn *db, stage_status_t *linkage, char *err, siz
     if (!r)
         return -1;
     long long n =
-        PQntuples(r) > 0 ? rekey_sweep_remaining(db, PQgetvalue(r, 0, 0), err, errlen) : 0;
+        PQntuples(r) > 0 ? rekey_sweep_remaining(db, PQgetvalue(r, 0, 0), bound, err, errlen) : 0;
     PQclear(r);
     if (n < 0)
         return -1;
@@ -125,7 +126,7 @@ int pipeline_status_read(PGconn *db, long long bound, stage_status_t out[PIPELIN
     /* index probes from each watermark, however stale the tables' statistics (stage.h) */
     if (stage_begin_probes(db, err, errlen) != 0 ||
         add_backlogs(db, bound, out, err, errlen) != 0 ||
-        add_rekey_backlog(db, &out[1], err, errlen) != 0 ||
+        add_rekey_backlog(db, bound, &out[1], err, errlen) != 0 ||
         db_exec(db, "COMMIT", err, errlen) != 0) {
         db_exec(db, "ROLLBACK", NULL, 0);
         return -1;
