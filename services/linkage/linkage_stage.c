@@ -664,16 +664,17 @@ static int rekey_step(linkage_t *lk, PGconn *db, int limit, stage_keys_t *out, s
         return -1;
     if (c.taken > 0) {
         /* what is left, for the log: counted after every batch, a rotation of N versions in
-         * batches of limit counted O(N) rows N / limit times */
+         * batches of limit counted O(N) rows N / limit times. Counted whole again when the
+         * estimate runs out (the end of a rotation, where little is left; or a new rotation
+         * within the minute after the last count) */
         long long now = daemon_now_ms();
-        if (lk->rekey_counted_ms == 0 || now - lk->rekey_counted_ms >= LINKAGE_REKEY_COUNT_MS) {
+        if (lk->rekey_counted_ms == 0 || now - lk->rekey_counted_ms >= LINKAGE_REKEY_COUNT_MS ||
+            lk->rekey_left <= (long long)c.taken) {
             if ((lk->rekey_left = rekey_sweep_remaining(db, lk->key_id, 0, err, errlen)) < 0)
                 return -1;
             lk->rekey_counted_ms = now;
         } else {
             lk->rekey_left -= (long long)c.taken;
-            if (lk->rekey_left < 0)
-                lk->rekey_left = 0;
         }
         char a[24], d[24], left[24];
         snprintf(a, sizeof a, "%zu", c.taken);
