@@ -158,13 +158,13 @@ static void log_quarantined(const char *stage, const stage_batch_t *b)
 /* After the commit of b: its records counted in the process's metrics, the quarantined logged. */
 static void note_committed(const char *stage, const stage_batch_t *b)
 {
-    uint64_t failed = 0;
+    uint64_t failed = 0, deferred = count_deferred(b);
     for (size_t i = 0; i < b->n; i++)
         failed += b->items[i].error != STAGE_OK;
     metrics_t *m = metrics_installed();
-    metrics_add(m, METRICS_RECORDS_PROCESSED, b->n - failed - count_deferred(b));
+    metrics_add(m, METRICS_RECORDS_PROCESSED, b->n - failed - deferred);
     metrics_add(m, METRICS_RECORDS_QUARANTINED, failed);
-    metrics_add(m, METRICS_RECORDS_DEFERRED, count_deferred(b));
+    metrics_add(m, METRICS_RECORDS_DEFERRED, deferred);
     log_quarantined(stage, b);
 }
 

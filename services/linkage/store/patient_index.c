@@ -175,10 +175,12 @@ static int keys_literal(const link_batch_keys_t *bk, strbuf_t *lit)
 int patient_index_lock_keys(PGconn *db, const char *keys, char *err, size_t errlen)
 {
     const char *pk[] = {keys};
+    /* clang-format off */
     return db_execp(db,
-                    "SELECT pg_advisory_xact_lock(h) FROM (SELECT DISTINCT"
-                    " hashtextextended(k, 4) AS h FROM unnest($1::text[]) k) s ORDER BY h",
+                    "SELECT pg_advisory_xact_lock(h) FROM (SELECT DISTINCT "
+                    PATIENT_KEY_LOCK_ID("k") " AS h FROM unnest($1::text[]) k) s ORDER BY h",
                     1, pk, err, errlen);
+    /* clang-format on */
 }
 
 int patient_index_try_keys(PGconn *db, const link_ident_t *ids, size_t n, bool *held, char *err,
@@ -207,7 +209,7 @@ int patient_index_try_keys(PGconn *db, const link_ident_t *ids, size_t n, bool *
     const char *pk[] = {keys.s};
     if (!(r = db_query(db,
                        "SELECT k.i FROM unnest($1::text[]) WITH ORDINALITY AS k(key, i)"
-                       " WHERE NOT pg_try_advisory_xact_lock(hashtextextended(k.key, 4))",
+                       " WHERE NOT pg_try_advisory_xact_lock(" PATIENT_KEY_LOCK_ID("k.key") ")",
                        1, pk, err, errlen)))
         goto done;
     for (int row = 0; row < PQntuples(r); row++) {

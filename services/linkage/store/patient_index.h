@@ -24,6 +24,11 @@
  * A record's candidates follow LINK_MAX_BLOCK instead (link_assign.h). */
 #define PATIENT_INDEX_MAX_BLOCK 200
 
+/* The advisory lock id of the blocking key k (an SQL expression), the same in every statement
+ * that takes one (patient_index_lock_keys, patient_index_try_keys, patient_merge_sets): two
+ * statements that hashed a key otherwise would not exclude each other. */
+#define PATIENT_KEY_LOCK_ID(k) "hashtextextended(" k ", 4)"
+
 /* Takes the transaction-scoped advisory lock of each blocking key in keys (a PostgreSQL text[]
  * literal, e.g. "{n:4010232137,d:19400101}"), in the order every linkage instance takes them:
  * whoever else links a record with one of these keys waits for the caller's transaction. Returns

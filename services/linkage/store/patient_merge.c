@@ -7,6 +7,7 @@
 
 #include "db.h"
 #include "death_sweep.h"
+#include "patient_index.h"
 #include "pg_columns.h"
 
 /* Columns of the sets query. */
@@ -23,8 +24,9 @@ int patient_merge_sets(void *ctx, int64_t patient_id, link_ident_t **sets, size_
     /* Every row's key locked, whatever the order: a lock not taken is not waited for. */
     PGresult *r = db_query(rd->db,
                            "SELECT b.nhs_number, b.forename, b.surname, b.dob, b.sex, b.postcode,"
-                           " pg_try_advisory_xact_lock(hashtextextended(b.key, 4))"
-                           " FROM linkage.block b WHERE b.patient_id = $1::bigint",
+                           " pg_try_advisory_xact_lock(" PATIENT_KEY_LOCK_ID(
+                               "b.key") ")"
+                                        " FROM linkage.block b WHERE b.patient_id = $1::bigint",
                            1, pv, rd->err, sizeof rd->err);
     if (!r)
         return -1;
