@@ -152,6 +152,18 @@ typedef struct {
     bool apart; /* link_ident_apart */
 } scored_t;
 
+/* The record a scored against set b of patient_id, into sc. A set apart from the record rules
+ * its patient out whatever the probability (matched_patients): it is not scored. */
+static void score_set(const link_params_t *p, const link_ident_t *a, const link_ident_t *b,
+                      int64_t patient_id, scored_t *sc)
+{
+    *sc = (scored_t){.patient_id = patient_id, .id = b, .apart = link_ident_apart(a, b)};
+    if (sc->apart)
+        return;
+    link_score(p, a, b, &sc->probability);
+    sc->deterministic = link_ident_deterministic(a, b);
+}
+
 static int by_patient(const void *a, const void *b)
 {
     const scored_t *x = a, *y = b;
@@ -472,22 +484,12 @@ int link_assign(const link_params_t *p, const link_ident_t *ids, size_t n,
         size_t m = sharing(&by_cand, keys, bk->nkeys[i], ncand, found);
         for (size_t f = 0; f < m; f++) {
             const link_candidate_t *c = &cand[found[f]];
-            scored_t *sc = &sets[nsets++];
-            link_score(p, &ids[i], &c->id, &sc->probability);
-            sc->patient_id = resolve(&st, c->patient_id);
-            sc->id = &c->id;
-            sc->deterministic = link_ident_deterministic(&ids[i], &c->id);
-            sc->apart = link_ident_apart(&ids[i], &c->id);
+            score_set(p, &ids[i], &c->id, resolve(&st, c->patient_id), &sets[nsets++]);
         }
         m = sharing(&by_rec, keys, bk->nkeys[i], i, found);
         for (size_t f = 0; f < m; f++) {
             size_t j = found[f];
-            scored_t *sc = &sets[nsets++];
-            link_score(p, &ids[i], &ids[j], &sc->probability);
-            sc->patient_id = resolve(&st, out[j].patient_id);
-            sc->id = &ids[j];
-            sc->deterministic = link_ident_deterministic(&ids[i], &ids[j]);
-            sc->apart = link_ident_apart(&ids[i], &ids[j]);
+            score_set(p, &ids[i], &ids[j], resolve(&st, out[j].patient_id), &sets[nsets++]);
         }
         size_t nm = matched_patients(p, sets, nsets, matched);
         patient_match_t *pm = &out[i];
