@@ -489,6 +489,7 @@ static int load_params(linkage_t *lk, PGconn *db, char *err, size_t errlen)
 static int store(void *state, PGconn *db, stage_batch_t *b, char *err, size_t errlen)
 {
     linkage_t *lk = state;
+    lk->unfolded = true; /* its facts' triggers append changes to the counts */
     work_t *items = calloc(b->n + 1, sizeof *items);
     if (!items) {
         snprintf(err, errlen, "out of memory");
@@ -731,25 +732,38 @@ static int periodic(void *state, PGconn *db, int limit, stage_keys_t *out, char 
     if (c.deaths + c.patients + c.due == 0 &&
         rekey_step(lk, db, limit, out, &rekeyed, err, errlen) != 0)
         return -1;
-    return (int)(c.deaths + c.patients + c.due + rekeyed);
+    size_t did = c.deaths + c.patients + c.due + rekeyed;
+    lk->unfolded |= did > 0; /* a death linked or a record revised changes the counts */
+    return (int)did;
 }
 
-/* After a batch's commit (and the sweep's), at most every LINKAGE_FOLD_MS: the quality counts'
- * changes folded in a transaction of its own (quality_store_fold), so that a batch never waits
- * for another instance's cells, and the changes publish's view adds stay few (a sweep alone
- * comes every few seconds under load: tens of thousands of rows, read whole by each of publish's
- * reads of a period's counts). A failure is logged and the changes wait for the next fold. */
+bool linkage_fold_due(const linkage_t *lk, long long now_ms)
+{
+    if (lk->folded_ms == 0)
+        return true;
+    long long since = now_ms - lk->folded_ms;
+    return since >= LINKAGE_FOLD_MS && (lk->unfolded || since >= LINKAGE_FOLD_IDLE_MS);
+}
+
+/* After a batch's commit (and the sweep's), at most every LINKAGE_FOLD_MS, and while this process
+ * writes nothing only every LINKAGE_FOLD_IDLE_MS (linkage_fold_due): the quality counts' changes
+ * folded in a transaction of its own (quality_store_fold), so that a batch never waits for
+ * another instance's cells, and the changes publish's view adds stay few (a sweep alone comes
+ * every few seconds under load: tens of thousands of rows, read whole by each of publish's reads
+ * of a period's counts). A failure is logged and the changes wait for the next fold. */
 static void after_commit(void *state, PGconn *db)
 {
     linkage_t *lk = state;
     long long now = daemon_now_ms();
-    if (lk->folded_ms != 0 && now - lk->folded_ms < LINKAGE_FOLD_MS)
+    if (!linkage_fold_due(lk, now))
         return;
     lk->folded_ms = now;
     char err[1024];
     if (quality_store_fold(db, err, sizeof err) < 0)
         ncap_log(LOG_WARN, "could not fold the linkage quality counts; folded again later", "error",
                  err, NULL);
+    else
+        lk->unfolded = false;
 }
 
 stage_ops_t linkage_stage_ops(linkage_t *lk)

@@ -22,6 +22,12 @@
 /* The quality counts' changes are folded after a batch's or the sweep's commit at most this often
  * (ms): what publish's view adds to the counts stays a few batches' worth. */
 #define LINKAGE_FOLD_MS 1000
+/* Past a fold, an idle sweep folds again only after this long (ms) unless this process has
+ * written since: the changes another instance committed and did not fold (it stopped first) wait
+ * at most this long, and publish's view adds them meanwhile. Folding at every idle sweep cost
+ * the fold's delete reading every page of linkage.quality_delta emptied since its last vacuum
+ * (0.6-1.5 ms a sweep). */
+#define LINKAGE_FOLD_IDLE_MS 60000
 /* How often, at most, the re-keying sweep counts the record versions it has left for its log
  * (ms): the count is O(versions left), and a batch of the sweep takes a few hundred of them. */
 #define LINKAGE_REKEY_COUNT_MS 60000
@@ -54,11 +60,16 @@ typedef struct {
     linkage_deferral_t *deferred;
     size_t ndeferred;
     long long folded_ms; /* when a batch's commit last folded the quality counts (daemon_now_ms) */
+    bool unfolded;       /* a batch or a sweep with work ran since the last fold that succeeded */
 } linkage_t;
 
 /* The hooks, with state a linkage_t the caller keeps alive (audits and key set); downstream is
  * "validation". */
 stage_ops_t linkage_stage_ops(linkage_t *lk);
+/* Whether the quality counts' changes are folded after a commit at now_ms (daemon_now_ms): at
+ * most every LINKAGE_FOLD_MS; when lk wrote since its last fold (lk->unfolded), or
+ * LINKAGE_FOLD_IDLE_MS after it, or at the first commit. */
+bool linkage_fold_due(const linkage_t *lk, long long now_ms);
 /* Frees what the stage loaded (the term frequencies) and what it keeps of its batches; not
  * audits. */
 void linkage_stage_clear(linkage_t *lk);
