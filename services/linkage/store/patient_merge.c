@@ -22,12 +22,13 @@ int patient_merge_sets(void *ctx, int64_t patient_id, link_ident_t **sets, size_
     snprintf(pid, sizeof pid, "%lld", (long long)patient_id);
     const char *pv[] = {pid};
     /* Every row's key locked, whatever the order: a lock not taken is not waited for. */
+    /* clang-format off */
     PGresult *r = db_query(rd->db,
                            "SELECT b.nhs_number, b.forename, b.surname, b.dob, b.sex, b.postcode,"
-                           " pg_try_advisory_xact_lock(" PATIENT_KEY_LOCK_ID(
-                               "b.key") ")"
-                                        " FROM linkage.block b WHERE b.patient_id = $1::bigint",
+                           " pg_try_advisory_xact_lock(" PATIENT_KEY_LOCK_ID("b.key") ")"
+                           " FROM linkage.block b WHERE b.patient_id = $1::bigint",
                            1, pv, rd->err, sizeof rd->err);
+    /* clang-format on */
     if (!r)
         return -1;
     int rows = PQntuples(r), rc = 0;
