@@ -166,32 +166,41 @@ bench_peak_memory() {
   done
 }
 
-# bench_cpu_snapshot: "stage kind pid ticks" per daemon (kind daemon, from CTX_RUN's pidfiles) and
-# per PostgreSQL backend of a stage's role (kind postgres), ticks the CPU time it has used (user +
-# system, in clock ticks: /proc/PID/stat fields 14 and 15); not the superuser's (the bench's own psql).
+# bench_cpu_snapshot: "stage kind pid ticks wait" per daemon (kind daemon, from CTX_RUN's pidfiles)
+# and per PostgreSQL backend of a stage's role (kind postgres), ticks the CPU time it has used (user +
+# system, in clock ticks: /proc/PID/stat fields 14 and 15), wait the time its threads spent ready to
+# run but waiting for a core (ns: the second field of /proc/PID/task/*/schedstat, the scheduler's
+# run-queue delay; 0 where the kernel keeps none); not the superuser's (the bench's own psql).
 bench_cpu_snapshot() {
   local pidfile pid name
   for pidfile in "$CTX_RUN"/pids/*.pid; do
     pid=$(<"$pidfile") name=$(basename "$pidfile" .pid)
-    awk -v s="${name%-*}" -v p="$pid" '{ sub(/^.*\) /, ""); print s, "daemon", p, $12 + $13 }' \
-      "/proc/$pid/stat" 2>/dev/null || true
+    bench_cpu_of "${name%-*}" daemon "$pid"
   done
   bench_psql "SELECT pid, substr(usename, 6) FROM pg_stat_activity
     WHERE datname = current_database() AND usename LIKE 'ncap\_%'
       AND usename <> current_user" | tr '|' ' ' |
-    while read -r pid name; do
-      awk -v s="$name" -v p="$pid" '{ sub(/^.*\) /, ""); print s, "postgres", p, $12 + $13 }' \
-        "/proc/$pid/stat" 2>/dev/null || true
-    done
+    while read -r pid name; do bench_cpu_of "$name" postgres "$pid"; done
 }
 
-# bench_cpu_used BEFORE_FILE: "stage daemon_s postgres_s" per stage, the CPU seconds used since the
-# snapshot in BEFORE_FILE (a process started since counts whole; one gone since is not seen).
+# bench_cpu_of STAGE KIND PID: bench_cpu_snapshot's line for one process (nothing once it is gone).
+bench_cpu_of() {
+  local ticks wait
+  ticks=$(awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "/proc/$3/stat" 2>/dev/null) || return 0
+  wait=$(cat "/proc/$3"/task/*/schedstat 2>/dev/null | awk '{ w += $2 } END { printf "%.0f", w }')
+  echo "$1 $2 $3 $ticks ${wait:-0}"
+}
+
+# bench_cpu_used BEFORE_FILE: "stage daemon_s postgres_s daemon_wait_s postgres_wait_s" per stage,
+# the CPU seconds used and the seconds spent waiting for a core since the snapshot in BEFORE_FILE
+# (a process started since counts whole; one gone since is not seen).
 bench_cpu_used() {
   bench_cpu_snapshot | awk -v hz="$(getconf CLK_TCK)" -v before="$1" '
-    BEGIN { while ((getline l < before) > 0) { split(l, f, " "); was[f[3]] = f[4] } }
-    { used[$1 " " $2] += ($4 - ($3 in was ? was[$3] : 0)) / hz; stage[$1] = 1 }
-    END { for (s in stage) printf "%s %.2f %.2f\n", s, used[s " daemon"], used[s " postgres"] }' |
+    BEGIN { while ((getline l < before) > 0) { split(l, f, " "); was[f[3]] = f[4]; waited[f[3]] = f[5] } }
+    { used[$1 " " $2] += ($4 - ($3 in was ? was[$3] : 0)) / hz
+      wait[$1 " " $2] += ($5 - ($3 in waited ? waited[$3] : 0)) / 1e9; stage[$1] = 1 }
+    END { for (s in stage) printf "%s %.2f %.2f %.2f %.2f\n", s, used[s " daemon"], used[s " postgres"],
+      wait[s " daemon"], wait[s " postgres"] }' |
     sort -k1,1
 }
 

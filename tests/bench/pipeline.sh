@@ -9,6 +9,10 @@
 #     its rate over that span, from the commit timestamps of the rows it wrote;
 #   - per stage, its SQL over the run: the time PostgreSQL spent executing and planning its
 #     statements, and how many it ran (pg_stat_statements);
+#   - per stage, the CPU its daemon and its PostgreSQL backends used, and the time they spent ready
+#     to run but waiting for a core (the scheduler's run-queue delay, /proc/PID/task/*/schedstat):
+#     on a machine whose cores are all busy, the time a stage's chain of daemon and backend loses
+#     to the other stages;
 #   - the machine's CPU over the run (every process: what the stages' CPU leaves out, such as
 #     autovacuum, PostgreSQL's WAL writer and parallel workers, shows as the difference);
 #   - each daemon's peak memory (VmHWM) at the end and when its stage had taken half the records
@@ -127,11 +131,11 @@ floor=$(bench_write_floor "$WORK/rows-before.txt")
     printf "| submissions (receipts, committed) | %.1f s, %.0f records/s |\n", sub_s, n / sub_s }'
   awk '{ span = $4 - $3; printf "| stage %s | %d records, %.1f-%.1f s, %.0f records/s |\n", $1, $2, $3, $4,
     (span > 0 ? $2 / span : 0) }' <<<"$progress"
-  awk -v n="$records" -v e="$end" '{ d += $2; p += $3
-    printf "| CPU %s | daemon %.1f s + its PostgreSQL %.1f s: %.3f ms/record |\n", $1, $2, $3,
-      ($2 + $3) * 1000 / n }
-    END { printf "| CPU in all | %.1f s: %.3f ms/record, %.2f cores busy on average |\n", d + p,
-      (d + p) * 1000 / n, (d + p) / e }' <<<"$cpu"
+  awk -v n="$records" -v e="$end" '{ d += $2; p += $3; w += $4 + $5
+    printf "| CPU %s | daemon %.1f s + its PostgreSQL %.1f s: %.3f ms/record; waited for a core %.1f + %.1f s |\n",
+      $1, $2, $3, ($2 + $3) * 1000 / n, $4, $5 }
+    END { printf "| CPU in all | %.1f s: %.3f ms/record, %.2f cores busy on average; the stages waited for a core %.1f s |\n",
+      d + p, (d + p) * 1000 / n, (d + p) / e, w }' <<<"$cpu"
   awk '{ printf "| SQL %s | %.1f s executing, %.2f s planning, %d statements |\n", $1, $2, $3,
     $4 }' <<<"$sql_roles"
   bench_machine_cpu "$WORK/stat-before.txt" "$WORK/stat-after.txt" "during the run"
