@@ -55,8 +55,19 @@ static char *status_sql(void)
     return sql.s;
 }
 
-/* Adds each stage's backlog after its watermark to out, counted up to bound rows in each part
- * (0: all). Returns 0 or -1 with err. */
+/* A part of a backlog counted up to one row past bound (0: all), as pipeline_status_read gives
+ * it: bound, with *more set, when it has more. */
+static long long part_of(long long counted, long long bound, bool *more)
+{
+    if (bound > 0 && counted > bound) {
+        *more = true;
+        return bound;
+    }
+    return counted;
+}
+
+/* Adds each stage's backlog after its watermark to out, counted up to bound rows (0: all).
+ * Returns 0 or -1 with err. */
 static int add_backlogs(PGconn *db, long long bound, stage_status_t out[PIPELINE_STAGES], char *err,
                         size_t errlen)
 {
@@ -68,14 +79,17 @@ static int add_backlogs(PGconn *db, long long bound, stage_status_t out[PIPELINE
     for (int i = 0; i < PIPELINE_STAGES; i++) {
         if (!ops[i].backlog_count_sql)
             continue;
+        /* each of its two parts counted up to a row past bound: the sum is more than bound only
+         * when the backlog is (each part is exact below its limit) */
         char most[24];
-        snprintf(most, sizeof most, "%lld", bound);
+        snprintf(most, sizeof most, "%lld", bound + 1);
         const char *p[] = {bound > 0 ? most : NULL}; /* NULL: every row counted */
         PGresult *r = stage_wm_query(db, pipeline_stage_names[i], ops[i].backlog_count_sql, 1, p,
                                      err, errlen);
         if (!r)
             return -1;
-        out[i].backlog += strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+        out[i].backlog +=
+            part_of(strtoll(PQgetvalue(r, 0, 0), NULL, 10), bound, &out[i].backlog_more);
         PQclear(r);
     }
     return 0;
@@ -92,12 +106,13 @@ static int add_rekey_backlog(PGconn *db, long long bound, stage_status_t *linkag
                  NULL, err, errlen);
     if (!r)
         return -1;
-    long long n =
-        PQntuples(r) > 0 ? rekey_sweep_remaining(db, PQgetvalue(r, 0, 0), bound, err, errlen) : 0;
+    long long n = PQntuples(r) > 0 ? rekey_sweep_remaining(db, PQgetvalue(r, 0, 0),
+                                                           bound > 0 ? bound + 1 : 0, err, errlen)
+                                   : 0;
     PQclear(r);
     if (n < 0)
         return -1;
-    linkage->backlog += n;
+    linkage->backlog += part_of(n, bound, &linkage->backlog_more);
     return 0;
 }
 
@@ -119,6 +134,7 @@ int pipeline_status_read(PGconn *db, long long bound, stage_status_t out[PIPELIN
         out[s].processed = strtoll(PQgetvalue(r, 0, 4 * s), NULL, 10);
         out[s].rate = (double)strtoll(PQgetvalue(r, 0, 4 * s + 1), NULL, 10) / 60.0;
         out[s].backlog = strtoll(PQgetvalue(r, 0, 4 * s + 2), NULL, 10);
+        out[s].backlog_more = false;
         out[s].quarantined = strtoll(PQgetvalue(r, 0, 4 * s + 3), NULL, 10);
         out[s].instances = 0;
     }

@@ -53,9 +53,10 @@ int cmd_wait(int argc, char **argv)
     long long last_ingested = -1;
     /* looked at every 200 ms (or, where reading the status takes longer, 4 times as long as it
      * took, up to a second): done once idle (every backlog 0, nothing new ingested) throughout
-     * the last --settle seconds. Whether any backlog is left is all it asks: each is counted up
-     * to one row a part, O(1) however far behind a stage is (counted whole, linkage's backlog
-     * 1.5 million records behind took over a second a count in the two-million-record benchmark) */
+     * the last --settle seconds. Whether any backlog is left is all it asks: each is counted with
+     * bound 1 (two rows a part at most), O(1) however far behind a stage is (counted whole,
+     * linkage's backlog 1.5 million records behind took over a second a count in the
+     * two-million-record benchmark) */
     long long start = daemon_now_ms(), idle_since = -1;
     char err[1024];
     for (;;) {

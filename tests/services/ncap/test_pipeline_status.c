@@ -46,7 +46,8 @@ static const char *backlogs(long long bound, char *out, size_t len)
     size_t n = 0;
     out[0] = '\0';
     for (int i = 0; i < PIPELINE_STAGES; i++)
-        n += (size_t)snprintf(out + n, len - n, "%s%lld", i ? " " : "", st[i].backlog);
+        n += (size_t)snprintf(out + n, len - n, "%s%lld%s", i ? " " : "", st[i].backlog,
+                              st[i].backlog_more ? "+" : "");
     return out;
 }
 
@@ -90,9 +91,12 @@ static void test_status_reads_what_the_stages_keep(void **state)
     assert_string_equal(status(buf, sizeof buf), "ingest 5/0/0, linkage 0/5/0, validation 0/0/0,"
                                                  " metric 0/0/0, publish 0/0/0");
     assert_true(rate_of(0) > 0.08 && rate_of(0) < 0.09); /* 5 in the last minute */
-    /* `ncap wait` asks only whether any is left: counted up to a row, a backlog reads 1 */
-    assert_string_equal(backlogs(1, buf, sizeof buf), "0 1 0 0 0");
-    assert_string_equal(backlogs(3, buf, sizeof buf), "0 3 0 0 0");
+    /* `ncap wait` asks only whether any is left: counted with bound 1, a backlog reads "more
+     * than 1"; `ncap status` counts up to its bound, and says when there is more */
+    assert_string_equal(backlogs(1, buf, sizeof buf), "0 1+ 0 0 0");
+    assert_string_equal(backlogs(3, buf, sizeof buf), "0 3+ 0 0 0");
+    assert_string_equal(backlogs(4, buf, sizeof buf), "0 4+ 0 0 0");
+    assert_string_equal(backlogs(5, buf, sizeof buf), "0 5 0 0 0");
     assert_string_equal(backlogs(0, buf, sizeof buf), "0 5 0 0 0");
 
     /* linkage links 1-3 and withholds 4 under the opt-out; holds 5 in quarantine */
