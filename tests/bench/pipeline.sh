@@ -18,8 +18,9 @@
 #   - each daemon's peak memory (VmHWM) at the end and when its stage had taken half the records
 #     (sampled every second: equal, its memory did not grow over the second half), the database
 #     size per schema and per record;
-#   - at the end, idle: one backlog sweep per stage (its statements' mean times, pg_stat_statements)
-#     and one `ncap status`;
+#   - at the end, idle: one backlog sweep per stage (its statements' mean times, pg_stat_statements,
+#     from 11 s after the last release: publish's last ledgers, written once within 10 s of its
+#     last round, are not a sweep) and one `ncap status`;
 #   - the floor of the data's layout: every row the run stored, written again into empty copies of
 #     its tables (indexes and constraints, no triggers) in one INSERT ... SELECT a table, per stage,
 #     against the CPU its PostgreSQL used (bench_write_floor);
@@ -110,6 +111,12 @@ half_memory=$(while read -r name _; do
   printf '%s %s\n' "$name" "$(bench_peak_memory_at "$name" "$half")"
 done <<<"$memory")
 sizes=$(bench_db_size)
+# publish writes every period's ledgers at most 10 s after the rounds that rebuilt one
+# (PUBLISH_LEDGERS_EVERY_MS, publish_stage.c): the last round's come once, after the run, and are
+# not an idle sweep; the sweeps are watched from 11 s after the last release
+last=$(awk '$1 == "publish" { print $4 }' <<<"$progress")
+sleep "$(awk -v s="$start" -v l="$last" -v now="$(bench_now)" 'BEGIN {
+  w = s + l + 11 - now; printf "%.1f\n", (w > 0 ? w : 0) }')"
 sweeps=$(bench_idle_sweep "$idle")
 status_s=$(bench_status_time)
 floor=$(bench_write_floor "$WORK/rows-before.txt")
