@@ -7,7 +7,8 @@
 #     contribution in the metric stage (metric.processed), p50, p99 and max;
 #   - receipt -> release: to the commit of the first release that reflects it (the publish
 #     transaction that marks it in publish.seen and writes the release), p50, p99 and max;
-#   - CPU per record of each stage (daemon + its PostgreSQL backends), the machine's CPU while
+#   - CPU per record of each stage (daemon + its PostgreSQL backends) and how long they waited for
+#     a core (the scheduler's run-queue delay), the machine's CPU while
 #     the load was offered (every process, the drivers too) and the PostgreSQL connections made;
 #   - each stage's backlog (rows its upstream had committed and it had not) every 10 s of the load,
 #     and its trend (least squares, records/s): "grew" when the records waiting anywhere in the
@@ -135,6 +136,9 @@ memory=$(bench_peak_memory)
   awk '{ printf "| peak memory %s | %.1f MB |\n", $1, $2 }' <<<"$memory"
   awk -v n="$received" '{ line = line sprintf("%s %.3f + %.3f, ", $1, $2 * 1000 / n, $3 * 1000 / n) }
     END { printf "| CPU per record (ms: daemon + its PostgreSQL) | %s |\n", substr(line, 1, length(line) - 2) }' \
+    <<<"$stage_cpu"
+  awk '{ line = line sprintf("%s %.1f + %.1f, ", $1, $4, $5) }
+    END { printf "| waited for a core (s: daemon + its PostgreSQL, schedstat) | %s |\n", substr(line, 1, length(line) - 2) }' \
     <<<"$stage_cpu"
   bench_machine_cpu "$WORK/stat-before.txt" "$WORK/stat-after.txt" "during the load"
   awk -v n="$sessions" -v s="$start" -v e="$load_end" 'BEGIN {
