@@ -113,9 +113,10 @@ done <<<"$memory")
 sizes=$(bench_db_size)
 # publish writes every period's ledgers at most 10 s after the rounds that rebuilt one
 # (PUBLISH_LEDGERS_EVERY_MS, publish_stage.c): the last round's come once, after the run, and are
-# not an idle sweep; the sweeps are watched from 11 s after the last release
-last=$(awk '$1 == "publish" { print $4 }' <<<"$progress")
-sleep "$(awk -v s="$start" -v l="$last" -v now="$(bench_now)" 'BEGIN {
+# not an idle sweep; the sweeps are watched from 11 s after the last release (end: its seconds
+# after the first submission)
+end=$(awk '$1 == "publish" { print $4 }' <<<"$progress")
+sleep "$(awk -v s="$start" -v l="$end" -v now="$(bench_now)" 'BEGIN {
   w = s + l + 11 - now; printf "%.1f\n", (w > 0 ? w : 0) }')"
 sweeps=$(bench_idle_sweep "$idle")
 status_s=$(bench_status_time)
@@ -127,7 +128,6 @@ floor=$(bench_write_floor "$WORK/rows-before.txt")
     "$(cut -d' ' -f1-3 /proc/loadavg)"
   echo '| figure | value |'
   echo '| --- | --- |'
-  end=$(awk '$1 == "publish" { print $4 }' <<<"$progress")
   awk -v n="$records" -v cs="$copy_s" -v cj="$copy_json_s" -v ct="$copy_text_s" -v sub_s="$(awk -v s="$start" -v e="$submitted" 'BEGIN { print e - s }')" \
     -v e="$end" 'BEGIN {
     printf "| COPY into one table, rows as jsonb (baseline) | %.0f records/s (%.2f s) |\n", n / cs, cs
