@@ -55,8 +55,15 @@ static char *status_sql(void)
     return sql.s;
 }
 
-/* A part of a backlog counted up to one row past bound (0: all), as pipeline_status_read gives
- * it: bound, with *more set, when it has more. */
+/* How many rows of a part to count for bound (0: all, and 0): one past it, so that part_of can
+ * tell a part of bound rows from a larger one. */
+static long long count_limit(long long bound)
+{
+    return bound > 0 ? bound + 1 : 0;
+}
+
+/* A part of a backlog counted up to count_limit(bound), as pipeline_status_read gives it: bound,
+ * with *more set, when it has more. */
 static long long part_of(long long counted, long long bound, bool *more)
 {
     if (bound > 0 && counted > bound) {
@@ -82,7 +89,7 @@ static int add_backlogs(PGconn *db, long long bound, stage_status_t out[PIPELINE
         /* each of its two parts counted up to a row past bound: the sum is more than bound only
          * when the backlog is (each part is exact below its limit) */
         char most[24];
-        snprintf(most, sizeof most, "%lld", bound + 1);
+        snprintf(most, sizeof most, "%lld", count_limit(bound));
         const char *p[] = {bound > 0 ? most : NULL}; /* NULL: every row counted */
         PGresult *r = stage_wm_query(db, pipeline_stage_names[i], ops[i].backlog_count_sql, 1, p,
                                      err, errlen);
@@ -107,7 +114,7 @@ static int add_rekey_backlog(PGconn *db, long long bound, stage_status_t *linkag
     if (!r)
         return -1;
     long long n = PQntuples(r) > 0 ? rekey_sweep_remaining(db, PQgetvalue(r, 0, 0),
-                                                           bound > 0 ? bound + 1 : 0, err, errlen)
+                                                           count_limit(bound), err, errlen)
                                    : 0;
     PQclear(r);
     if (n < 0)
