@@ -19,20 +19,23 @@ const char *const pipeline_stage_names[PIPELINE_STAGES] = {"ingest", "linkage", 
 
 /* What linkage's death sweep has still to look at, counted with linkage's backlog: deaths not yet
  * considered, patients whose death link changed, record versions whose follow-up the register now
- * covers (each a range of an index or a queue, migrations 0008 and 0017). */
+ * covers (each a range of an index or a queue, migrations 0008 and 0017), each counted up to $1
+ * rows (NULL: all). Loading a register of deaths makes the first part as large as the register:
+ * counted whole, `ncap status` would read every row of it. */
 #define DEATH_SWEEP_BACKLOG                                                                        \
-    "(SELECT count(*) FROM linkage.death WHERE considered_at IS NULL)"                             \
-    " + (SELECT count(*) FROM linkage.death_recheck)"                                              \
-    " + (SELECT count(*) FROM linkage.death_coverage c JOIN linkage.pseudo_record p"               \
-    "   ON p.follow_up_due <= c.covers_to)"
+    "SELECT (SELECT count(*) FROM (SELECT 1 FROM linkage.death WHERE considered_at IS NULL"        \
+    "   LIMIT $1::bigint) d)"                                                                      \
+    " + (SELECT count(*) FROM (SELECT 1 FROM linkage.death_recheck LIMIT $1::bigint) q)"           \
+    " + (SELECT count(*) FROM (SELECT 1 FROM linkage.death_coverage c JOIN linkage.pseudo_record " \
+    "p"                                                                                            \
+    "   ON p.follow_up_due <= c.covers_to LIMIT $1::bigint) f)"
 
 /* Per stage, from what it keeps (migration 0018): records processed and the rows written in the
  * last minute from its tally (O(statements of the last minute)), the backlog counted after its
  * watermark (O(rows after it): the stage's own backlog_count_sql, a statement each, as each starts
  * from its own watermark), and the records held in its quarantine. Nothing here grows with the
  * tables. The first statement: for each stage in flow order, processed, rows written in the last
- * minute, backlog other than its count after the watermark, and quarantined. NULL when out of
- * memory. */
+ * minute, and quarantined. NULL when out of memory. */
 static char *status_sql(void)
 {
     strbuf_t sql = {0};
@@ -42,9 +45,8 @@ static char *status_sql(void)
         strbuf_appendf(&sql,
                        "%s (SELECT coalesce(sum(added), 0) FROM %s.tally),"
                        " (SELECT coalesce(sum(written) FILTER (WHERE at > now() - interval"
-                       " '60 s'), 0) FROM %s.tally), %s,",
-                       i > 0 ? "," : "", stage, stage,
-                       strcmp(stage, "linkage") == 0 ? DEATH_SWEEP_BACKLOG : "0");
+                       " '60 s'), 0) FROM %s.tally),",
+                       i > 0 ? "," : "", stage, stage);
         if (quarantine_stage_known(stage))
             strbuf_appendf(&sql, " (SELECT count(*) FROM %s.quarantine WHERE held)", stage);
         else
@@ -102,6 +104,24 @@ static int add_backlogs(PGconn *db, long long bound, stage_status_t out[PIPELINE
     return 0;
 }
 
+/* Adds to linkage's backlog what its death sweep has still to look at (DEATH_SWEEP_BACKLOG), each
+ * of its three parts counted up to a row past bound (0: all): as add_backlogs. Returns 0 or -1
+ * with err. */
+static int add_death_sweep_backlog(PGconn *db, long long bound, stage_status_t *linkage, char *err,
+                                   size_t errlen)
+{
+    char most[24];
+    snprintf(most, sizeof most, "%lld", count_limit(bound));
+    const char *p[] = {bound > 0 ? most : NULL}; /* NULL: LIMIT ALL */
+    PGresult *r = db_query(db, DEATH_SWEEP_BACKLOG, 1, p, err, errlen);
+    if (!r)
+        return -1;
+    linkage->backlog +=
+        part_of(strtoll(PQgetvalue(r, 0, 0), NULL, 10), bound, &linkage->backlog_more);
+    PQclear(r);
+    return 0;
+}
+
 /* Adds to linkage's backlog the record versions under another key id than the one a linkage
  * process said last that it runs (linkage.key_in_use): the re-keying still to do after the key
  * was rotated (rekey_sweep.h; two index ranges, nothing once done). Returns 0 or -1 with err. */
@@ -138,11 +158,11 @@ int pipeline_status_read(PGconn *db, long long bound, stage_status_t out[PIPELIN
         return -1;
     for (int s = 0; s < PIPELINE_STAGES; s++) {
         out[s].name = names[s];
-        out[s].processed = strtoll(PQgetvalue(r, 0, 4 * s), NULL, 10);
-        out[s].rate = (double)strtoll(PQgetvalue(r, 0, 4 * s + 1), NULL, 10) / 60.0;
-        out[s].backlog = strtoll(PQgetvalue(r, 0, 4 * s + 2), NULL, 10);
+        out[s].processed = strtoll(PQgetvalue(r, 0, 3 * s), NULL, 10);
+        out[s].rate = (double)strtoll(PQgetvalue(r, 0, 3 * s + 1), NULL, 10) / 60.0;
+        out[s].backlog = 0;
         out[s].backlog_more = false;
-        out[s].quarantined = strtoll(PQgetvalue(r, 0, 4 * s + 3), NULL, 10);
+        out[s].quarantined = strtoll(PQgetvalue(r, 0, 3 * s + 2), NULL, 10);
         out[s].instances = 0;
     }
     PQclear(r);
@@ -150,6 +170,7 @@ int pipeline_status_read(PGconn *db, long long bound, stage_status_t out[PIPELIN
     if (stage_begin_probes(db, err, errlen) != 0 ||
         add_backlogs(db, bound, out, err, errlen) != 0 ||
         add_rekey_backlog(db, bound, &out[1], err, errlen) != 0 ||
+        add_death_sweep_backlog(db, bound, &out[1], err, errlen) != 0 ||
         db_exec(db, "COMMIT", err, errlen) != 0) {
         db_exec(db, "ROLLBACK", NULL, 0);
         return -1;

@@ -23,7 +23,8 @@ typedef struct {
 } stage_status_t;
 
 /* What `ncap status` counts of each part of a backlog (the rows after the watermark, the re-keying
- * left) unless asked for every row (--exact): about 0.2 s a part at most. */
+ * left, each of the three queues of linkage's death sweep) unless asked for every row (--exact):
+ * about 0.2 s a part at most. */
 #define PIPELINE_STATUS_BOUND 100000
 
 /* Fills the five stages in flow order, each backlog after its watermark counted up to bound rows

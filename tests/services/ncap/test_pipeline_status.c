@@ -169,10 +169,37 @@ static void test_status_reads_what_the_stages_keep(void **state)
     PQfinish(db);
 }
 
+/* What linkage's death sweep has still to look at is in linkage's backlog, each of its queues
+ * counted up to the bound like the parts after the watermark: a register of deaths just loaded is
+ * a queue as long as the register, never read whole by `ncap status`. */
+static void test_death_sweep_counted_up_to_the_bound(void **state)
+{
+    (void)state;
+    db = pg_fixture_open("ncap_test_pipeline_status_deaths");
+    char buf[512];
+    /* 7 deaths not yet considered, 1 considered; 2 patients whose death link changed */
+    pg_fixture_exec(db, "INSERT INTO linkage.death (date_of_death, row_hash, considered_at)"
+                        " SELECT date '2026-01-01', 'h' || g, CASE WHEN g = 8 THEN now() END"
+                        " FROM generate_series(1, 8) g;"
+                        "INSERT INTO linkage.death_recheck (patient_id) VALUES (1), (2)");
+    assert_string_equal(backlogs(0, buf, sizeof buf), "0 9 0 0 0");
+    assert_string_equal(backlogs(9, buf, sizeof buf), "0 9 0 0 0");
+    /* the deaths' queue counted up to 7 and the patients' 2: above 7 */
+    assert_string_equal(backlogs(7, buf, sizeof buf), "0 7+ 0 0 0");
+    assert_string_equal(backlogs(8, buf, sizeof buf), "0 8+ 0 0 0");
+    assert_string_equal(backlogs(1, buf, sizeof buf), "0 1+ 0 0 0");
+    /* the sweep considers them all: nothing left */
+    pg_fixture_exec(db, "UPDATE linkage.death SET considered_at = now();"
+                        "DELETE FROM linkage.death_recheck");
+    assert_string_equal(backlogs(1, buf, sizeof buf), "0 0 0 0 0");
+    PQfinish(db);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_status_reads_what_the_stages_keep),
+        cmocka_unit_test(test_death_sweep_counted_up_to_the_bound),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
