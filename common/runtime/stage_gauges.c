@@ -9,6 +9,7 @@
 #include "db.h"
 #include "log.h"
 #include "quarantine.h"
+#include "recount.h"
 
 /* The first column of the first row of r as a number. */
 static long long first_value(PGresult *r)
@@ -20,19 +21,16 @@ static long long first_value(PGresult *r)
 
 /* The last whole count of each stage's backlog this process made, for the reads between. */
 static struct {
-    char stage[32];      /* "": a free slot */
-    long long count;     /* the backlog counted whole */
-    long long processed; /* the stage's records processed (its tally) then */
-    long long at;        /* daemon_now_ms when it was counted */
-    long long cost_ms;   /* how long the count took */
+    char stage[32]; /* "": a free slot */
+    recount_t rc;   /* against the stage's records processed (its tally) */
 } full_counts[8];
 
 /* The backlog of stage, whose records processed are processed now: counted up to
  * STAGE_GAUGES_BACKLOG_BOUND rows, exact below it; past it, counted whole at most every
  * STAGE_GAUGES_RECOUNT_MS and at most STAGE_GAUGES_RECOUNT_SHARE of the time (the count is
  * O(backlog) and holds up the stage's loop), and between two whole counts the last one less what
- * the stage has processed since (never below the bounded count). Returns -1 with err when a
- * statement failed. */
+ * the stage has processed since (recount.h; never below the bounded count). Returns -1 with err
+ * when a statement failed. */
 static long long backlog(const stage_ops_t *ops, const char *stage, long long processed, PGconn *db,
                          char *err, size_t errlen)
 {
@@ -50,23 +48,16 @@ static long long backlog(const stage_ops_t *ops, const char *stage, long long pr
     if (n < STAGE_GAUGES_BACKLOG_BOUND || i == sizeof full_counts / sizeof *full_counts ||
         strlen(stage) >= sizeof full_counts[i].stage)
         return n; /* exact (or, with no slot left, a lower bound) */
+    recount_t *rc = &full_counts[i].rc;
     long long t = daemon_now_ms();
-    long long every = full_counts[i].cost_ms * (long long)(100 / STAGE_GAUGES_RECOUNT_SHARE);
-    if (every < STAGE_GAUGES_RECOUNT_MS)
-        every = STAGE_GAUGES_RECOUNT_MS;
-    if (full_counts[i].stage[0] && t - full_counts[i].at < every) {
-        long long left = full_counts[i].count - (processed - full_counts[i].processed);
-        return left > n ? left : n;
-    }
+    if (!recount_due(rc, t, STAGE_GAUGES_RECOUNT_MS, STAGE_GAUGES_RECOUNT_SHARE))
+        return recount_estimate(rc, processed, n);
     p[0] = NULL;
     if (!(r = stage_wm_query(db, stage, ops->backlog_count_sql, 1, p, err, errlen)))
         return -1;
     snprintf(full_counts[i].stage, sizeof full_counts[i].stage, "%s", stage);
-    full_counts[i].count = first_value(r);
-    full_counts[i].processed = processed;
-    full_counts[i].at = t;
-    full_counts[i].cost_ms = daemon_now_ms() - t;
-    return full_counts[i].count;
+    recount_made(rc, first_value(r), processed, t, daemon_now_ms());
+    return rc->count;
 }
 
 int stage_gauges_read(const stage_ops_t *ops, const char *stage, PGconn *db, metrics_t *m)

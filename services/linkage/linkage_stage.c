@@ -668,19 +668,19 @@ static int rekey_step(linkage_t *lk, PGconn *db, int limit, stage_keys_t *out, s
          * batches of limit counted O(N) rows N / limit times. Counted whole again when the
          * estimate runs out (the end of a rotation, where little is left; or a new rotation
          * within the minute after the last count) */
+        lk->rekey_taken += (long long)c.taken;
         long long now = daemon_now_ms();
-        if (lk->rekey_counted_ms == 0 || now - lk->rekey_counted_ms >= LINKAGE_REKEY_COUNT_MS ||
-            lk->rekey_left <= (long long)c.taken) {
-            if ((lk->rekey_left = rekey_sweep_remaining(db, lk->key_id, 0, err, errlen)) < 0)
+        if (recount_due(&lk->rekey_left, now, LINKAGE_REKEY_COUNT_MS, 0) ||
+            recount_estimate(&lk->rekey_left, lk->rekey_taken, 0) <= 0) {
+            long long n = rekey_sweep_remaining(db, lk->key_id, 0, err, errlen);
+            if (n < 0)
                 return -1;
-            lk->rekey_counted_ms = now;
-        } else {
-            lk->rekey_left -= (long long)c.taken;
+            recount_made(&lk->rekey_left, n, lk->rekey_taken, now, daemon_now_ms());
         }
         char a[24], d[24], left[24];
         snprintf(a, sizeof a, "%zu", c.taken);
         snprintf(d, sizeof d, "%zu", c.revised);
-        snprintf(left, sizeof left, "%lld", lk->rekey_left);
+        snprintf(left, sizeof left, "%lld", recount_estimate(&lk->rekey_left, lk->rekey_taken, 0));
         ncap_log(LOG_INFO,
                  "rekey sweep pseudonymised again record versions made under another key; the"
                  " latest of each record passed on as a link revision",

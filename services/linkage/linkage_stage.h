@@ -12,6 +12,7 @@
 #include "audit_cache.h"
 #include "link_incremental.h"
 #include "pseudonym.h"
+#include "recount.h"
 #include "stage.h"
 #include "term_freq.h"
 
@@ -53,8 +54,10 @@ typedef struct {
     long long key_heard_ms;    /* when this process last registered its key id (daemon_now_ms) */
     long long conflict_log_ms; /* when it last logged a second key in use */
     /* The re-keying left, for its log: counted whole (O(rows left)) at most every
-     * LINKAGE_REKEY_COUNT_MS, the last count less the versions taken since between. */
-    long long rekey_left, rekey_counted_ms;
+     * LINKAGE_REKEY_COUNT_MS, the last count less the versions taken since between (recount.h),
+     * and the versions this process has taken. */
+    recount_t rekey_left;
+    long long rekey_taken;
     /* The records the last batch deferred (a blocking key's lock held by another instance's
      * batch: patient_index_try_keys), each taken again in the next batch (stage.h, deferred). */
     linkage_deferral_t *deferred;
