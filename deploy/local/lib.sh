@@ -180,8 +180,10 @@ ncap_pg_up() {
   chmod 700 "$PG_BASE" "$PG_SOCK"
   if [ ! -f "$PG_BASE/data/PG_VERSION" ]; then
     ncap_say "creating PostgreSQL cluster in \"$PG_BASE/data\""
+    # text compared byte by byte (the C collation: ncap's order, whatever the machine's $LANG),
+    # characters classified as UTF-8; as docker-compose.yml and deploy/k8s/postgres.yaml set them
     ncap_as_pg "$NCAP_PG_BIN/initdb" -D "$PG_BASE/data" -U "$NCAP_PG_SUPERUSER" --auth=trust -E UTF8 \
-      >"$PG_BASE/initdb.log" 2>&1 || {
+      --lc-collate=C --lc-ctype=C.UTF-8 >"$PG_BASE/initdb.log" 2>&1 || {
       cat "$PG_BASE/initdb.log" >&2
       ncap_die "initdb failed in \"$PG_BASE/data\""
     }

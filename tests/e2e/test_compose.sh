@@ -102,6 +102,8 @@ initdb = pg_env.get("POSTGRES_INITDB_ARGS", "")
 for opt in ["--auth-local=scram-sha-256", "--auth-host=scram-sha-256"]:
     if opt not in initdb:
         problems.append(f'postgres: POSTGRES_INITDB_ARGS lacks {opt} (initdb would trust the local socket)')
+if "--lc-collate=C " not in initdb + " ":
+    problems.append("postgres: POSTGRES_INITDB_ARGS lacks --lc-collate=C (the image's en_US.utf8 would order text)")
 if pg_env.get("POSTGRES_PASSWORD_FILE") != "/run/secrets/ncap_admin":
     problems.append("postgres: POSTGRES_PASSWORD_FILE is not /run/secrets/ncap_admin")
 for name, want in [("postgres", ["ncap_admin"]), ("migrate", sorted(roles)), ("sim", ["ncap_admin"])]:

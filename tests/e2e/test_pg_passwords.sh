@@ -54,6 +54,9 @@ other=$(admin_psql "SELECT count(*) FROM pg_hba_file_rules WHERE auth_method <> 
   "SELECT string_agg(type || ' ' || auth_method, ', ') FROM pg_hba_file_rules")"
 login "$NCAP_PG_SUPERUSER" /dev/null && fail "ncap_admin logged in without its password"
 e2e_say "every rule of pg_hba.conf is scram-sha-256 (POSTGRES_INITDB_ARGS \"$initdb_args\"); no password, no login"
+locale=$(admin_psql "SELECT datcollate || ' ' || datctype FROM pg_database WHERE datname = 'postgres'")
+[ "$locale" = "C C.UTF-8" ] || fail "the cluster's collation and ctype are \"$locale\", expected \"C C.UTF-8\""
+e2e_say "text compared byte by byte: collation C, ctype C.UTF-8"
 
 # ncap migrate: refused without the admin's password; with it, sets the six roles' passwords.
 NCAP_PG=$(conninfo "$NCAP_PG_SUPERUSER") "$CTX_BUILD/ncap" migrate >"$E2E_DIR/migrate0.out" 2>&1 &&

@@ -173,6 +173,8 @@ def main(rendered, secrets_file):
             problem("PostgreSQL has no synchronous standby (instances >= 2, minSyncReplicas >= 1)")
         if get(c, "spec.bootstrap.initdb.secret.name") not in secrets:
             problem("PostgreSQL's owner Secret is not made by deploy/k8s/new-secrets")
+        if get(c, "spec.bootstrap.initdb.localeCollate") != "C":
+            problem("PostgreSQL's collation is not C (localeCollate): text would not compare byte by byte")
     jobs = by_kind.get("Job", {})
     if not any("ncap migrate" in " ".join(map(str, j["spec"]["template"]["spec"]["containers"][0]["command"]))
                for j in jobs.values()):
