@@ -73,8 +73,8 @@ PY
 [ -z "$report" ] || fail "docker-compose.yml: $report"
 e2e_say "stage services scale: no container_name, no host ports, bound to eth0; each with its own keys only; they start after migrate"
 
-# PostgreSQL's authentication and who gets which password.
-report=$(python3 - "$E2E_DIR/config.yml" <<'PY'
+# PostgreSQL's authentication, its settings and who gets which password.
+report=$(python3 - "$E2E_DIR/config.yml" "$NCAP_ROOT/deploy/local/postgresql.ncap.conf" <<'PY'
 import re, sys, yaml
 config = yaml.safe_load(open(sys.argv[1]))
 services = config["services"]
@@ -99,6 +99,18 @@ pg_env = services.get("postgres", {}).get("environment", {}) or {}
 if "POSTGRES_HOST_AUTH_METHOD" not in pg_env:
     problems.append("postgres does not set POSTGRES_HOST_AUTH_METHOD (expected scram-sha-256)")
 initdb = pg_env.get("POSTGRES_INITDB_ARGS", "")
+# deploy/local/postgresql.ncap.conf's settings, each on postgres' command line with its value
+conf = {}
+for line in open(sys.argv[2]):
+    line = line.split("#")[0].strip()
+    if line:
+        key, value = (x.strip() for x in line.split("=", 1))
+        conf[key] = value
+command = services.get("postgres", {}).get("command", [])
+given = dict(command[i + 1].split("=", 1) for i, a in enumerate(command[:-1]) if a == "-c")
+for key, value in conf.items():
+    if given.get(key) != value:
+        problems.append(f'postgres: its command sets {key} to {given.get(key)}, deploy/local/postgresql.ncap.conf to {value}')
 for opt in ["--auth-local=scram-sha-256", "--auth-host=scram-sha-256"]:
     if opt not in initdb:
         problems.append(f'postgres: POSTGRES_INITDB_ARGS lacks {opt} (initdb would trust the local socket)')
@@ -134,7 +146,7 @@ print("\n".join(problems))
 PY
 )
 [ -z "$report" ] || fail "docker-compose.yml: $report"
-e2e_say "PostgreSQL: SCRAM-SHA-256 for every connection, no trust; each daemon gets only its own role's password"
+e2e_say "PostgreSQL: SCRAM-SHA-256 for every connection, no trust; the C collation and deploy/local/postgresql.ncap.conf's settings; each daemon gets only its own role's password"
 
 # The secrets: out of git and out of the image's build context.
 git -C "$NCAP_ROOT" check-ignore -q deploy/docker/secrets/ncap_admin ||
