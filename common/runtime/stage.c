@@ -190,7 +190,7 @@ static int commit_halves(const stage_ops_t *ops, const char *stage, PGconn *db, 
 /* Commits b: as a whole (retrying what is worth retrying); when PostgreSQL refused data, in
  * halves, each committed as a whole or split again, down to the records that fail on their own,
  * which are quarantined: a record that fails in a batch of n costs about 2 log2(n) transactions,
- * not n (a batch of 2,000 with one bad record: 22). The keys store deferred go to again. split:
+ * not n (a batch of 500 with one bad record: 18). The keys store deferred go to again. split:
  * b is a half of a batch that failed (logged once, for the batch). Returns the records committed
  * (not those deferred), or -1 when none could be (they stay in the backlog). */
 static int commit_items(const stage_ops_t *ops, const char *stage, PGconn *db, stage_batch_t *b,

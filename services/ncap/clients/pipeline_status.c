@@ -26,9 +26,8 @@ const char *const pipeline_stage_names[PIPELINE_STAGES] = {"ingest", "linkage", 
     "SELECT (SELECT count(*) FROM (SELECT 1 FROM linkage.death WHERE considered_at IS NULL"        \
     "   LIMIT $1::bigint) d)"                                                                      \
     " + (SELECT count(*) FROM (SELECT 1 FROM linkage.death_recheck LIMIT $1::bigint) q)"           \
-    " + (SELECT count(*) FROM (SELECT 1 FROM linkage.death_coverage c JOIN linkage.pseudo_record " \
-    "p"                                                                                            \
-    "   ON p.follow_up_due <= c.covers_to LIMIT $1::bigint) f)"
+    " + (SELECT count(*) FROM (SELECT 1 FROM linkage.death_coverage c"                             \
+    "   JOIN linkage.pseudo_record p ON p.follow_up_due <= c.covers_to LIMIT $1::bigint) f)"
 
 /* Per stage, from what it keeps (migration 0018): records processed and the rows written in the
  * last minute from its tally (O(statements of the last minute)), the backlog counted after its
