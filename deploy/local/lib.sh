@@ -343,9 +343,10 @@ ncap_ensure_keys() {
   local dir=$1
   mkdir -p "$dir"
   chmod 700 "$dir"
-  "$CTX_BUILD/ncap" keys stages "$dir/stages" >/dev/null &&
-    "$CTX_BUILD/ncap" keys trusts "$dir/trusts" >/dev/null ||
+  if ! "$CTX_BUILD/ncap" keys stages "$dir/stages" >/dev/null ||
+    ! "$CTX_BUILD/ncap" keys trusts "$dir/trusts" >/dev/null; then
     ncap_die "could not make the CurveZMQ keys in \"$dir\""
+  fi
 }
 
 # ncap_client_env: sets the array NCAP_CLIENT_ENV to the environment of a client of ingest that
@@ -479,7 +480,7 @@ ncap_web_start() {
 # ncap_web_url INDEX: prints the URL instance INDEX of ncap-webd serves (from its log), waiting up
 # to 15 s for it to say; 1 when it does not.
 ncap_web_url() {
-  local log="$CTX_RUN/logs/web-$1.log" url= deadline=$((SECONDS + 15))
+  local log="$CTX_RUN/logs/web-$1.log" url="" deadline=$((SECONDS + 15))
   while [ -z "$url" ]; do
     url=$(jq -r 'select(.msg == "serving the portal and the API") | .url' "$log" 2>/dev/null | tail -n 1)
     [ -n "$url" ] && break
