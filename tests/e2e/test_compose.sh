@@ -74,8 +74,10 @@ PY
 e2e_say "stage services scale: no container_name, no host ports, bound to eth0; each with its own keys only; they start after migrate"
 
 # PostgreSQL's authentication, its settings and who gets which password.
-report=$(python3 - "$E2E_DIR/config.yml" "$NCAP_ROOT/deploy/local/postgresql.ncap.conf" <<'PY'
+report=$(python3 - "$E2E_DIR/config.yml" "$NCAP_ROOT/tests/tools" <<'PY'
 import re, sys, yaml
+sys.path.insert(0, sys.argv[2])
+import ncap_pg_settings
 config = yaml.safe_load(open(sys.argv[1]))
 services = config["services"]
 stages = ["ingest", "linkage", "validation", "metric", "publish"]
@@ -100,12 +102,7 @@ if "POSTGRES_HOST_AUTH_METHOD" not in pg_env:
     problems.append("postgres does not set POSTGRES_HOST_AUTH_METHOD (expected scram-sha-256)")
 initdb = pg_env.get("POSTGRES_INITDB_ARGS", "")
 # deploy/local/postgresql.ncap.conf's settings, each on postgres' command line with its value
-conf = {}
-for line in open(sys.argv[2]):
-    line = line.split("#")[0].strip()
-    if line:
-        key, value = (x.strip() for x in line.split("=", 1))
-        conf[key] = value
+conf = ncap_pg_settings.settings()
 command = services.get("postgres", {}).get("command", [])
 given = dict(command[i + 1].split("=", 1) for i, a in enumerate(command[:-1]) if a == "-c")
 for key, value in conf.items():

@@ -9,25 +9,10 @@ Service); the autoscalers of linkage and validation; PostgreSQL by the
 CloudNativePG operator with a synchronous standby; the migrations as a Job; and the network: each
 stage reachable only from its upstream (ingest from anywhere on its submissions port), reaching only
 its downstream and PostgreSQL. Prints one line per problem; exits 1 if any."""
-import os
 import sys
 import yaml
 
-# The settings every ncap PostgreSQL cluster adds to the defaults (why each: that file).
-NCAP_CONF = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "deploy", "local",
-                         "postgresql.ncap.conf")
-
-
-def ncap_settings():
-    conf = {}
-    with open(NCAP_CONF) as f:
-        for line in f:
-            line = line.split("#")[0].strip()
-            if line:
-                key, value = (x.strip() for x in line.split("=", 1))
-                conf[key] = value
-    return conf
-
+import ncap_pg_settings
 
 STAGES = ["ingest", "linkage", "validation", "metric", "publish"]
 
@@ -191,7 +176,7 @@ def main(rendered, secrets_file):
         if get(c, "spec.bootstrap.initdb.secret.name") not in secrets:
             problem("PostgreSQL's owner Secret is not made by deploy/k8s/new-secrets")
         params = get(c, "spec.postgresql.parameters") or {}
-        for key, value in ncap_settings().items():
+        for key, value in ncap_pg_settings.settings().items():
             if str(params.get(key)) != value:
                 problem(f"PostgreSQL's {key} is {params.get(key)}, deploy/local/postgresql.ncap.conf's {value}")
         if get(c, "spec.bootstrap.initdb.localeCollate") != "C":
