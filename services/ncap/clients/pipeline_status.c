@@ -63,6 +63,16 @@ static long long count_limit(long long bound)
     return bound > 0 ? bound + 1 : 0;
 }
 
+/* count_limit(bound) as a statement's parameter, written into most: NULL (LIMIT ALL, every row
+ * counted) when bound is 0. */
+static const char *limit_param(long long bound, char most[24])
+{
+    if (bound <= 0)
+        return NULL;
+    snprintf(most, 24, "%lld", count_limit(bound));
+    return most;
+}
+
 /* A part of a backlog counted up to count_limit(bound), as pipeline_status_read gives it: bound,
  * with *more set, when it has more. */
 static long long part_of(long long counted, long long bound, bool *more)
@@ -90,8 +100,7 @@ static int add_backlogs(PGconn *db, long long bound, stage_status_t out[PIPELINE
         /* each of its two parts counted up to a row past bound: the sum is more than bound only
          * when the backlog is (each part is exact below its limit) */
         char most[24];
-        snprintf(most, sizeof most, "%lld", count_limit(bound));
-        const char *p[] = {bound > 0 ? most : NULL}; /* NULL: every row counted */
+        const char *p[] = {limit_param(bound, most)};
         PGresult *r = stage_wm_query(db, pipeline_stage_names[i], ops[i].backlog_count_sql, 1, p,
                                      err, errlen);
         if (!r)
@@ -110,8 +119,7 @@ static int add_death_sweep_backlog(PGconn *db, long long bound, stage_status_t *
                                    size_t errlen)
 {
     char most[24];
-    snprintf(most, sizeof most, "%lld", count_limit(bound));
-    const char *p[] = {bound > 0 ? most : NULL}; /* NULL: LIMIT ALL */
+    const char *p[] = {limit_param(bound, most)};
     PGresult *r = db_query(db, DEATH_SWEEP_BACKLOG, 1, p, err, errlen);
     if (!r)
         return -1;
