@@ -17,6 +17,12 @@ extern const char *const quarantine_stages[QUARANTINE_STAGES];
 /* True when name is one of them. */
 bool quarantine_stage_known(const char *name);
 
+/* The records held in a stage's quarantine (the schema: a printf %s), counted up to $1 rows
+ * (NULL: every one): a definition that fails every record of an audit holds them all, and a
+ * count of them whole would grow with them. A scalar subquery. */
+#define QUARANTINE_HELD_COUNT_SQL                                                                  \
+    "(SELECT count(*) FROM (SELECT 1 FROM %s.quarantine WHERE held LIMIT $1::bigint) q)"
+
 /* Inside the transaction of batch b of stage: a row for each failed item (a second failure counts
  * an attempt and holds it again), and the release of each stored one (not of one deferred:
  * stage.h). Returns 0, or -1 with err. */

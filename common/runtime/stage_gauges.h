@@ -4,7 +4,7 @@
  * and the stage's own gauge (stage_ops_t.gauge, e.g. publish's latest release per audit). Every
  * instance reads them on its own, every STAGE_GAUGES_MS, as often as Prometheus scrapes them
  * (deploy/monitoring/prometheus.yml): four short statements in autocommit, each O(what is new)
- * like `ncap status` (the quarantine's count is O(records held)). Read every 5 s, the backlog's
+ * like `ncap status`. Read every 5 s, the backlog's
  * bounded count (below) of a stage behind was about 2% of the pipeline's CPU at 100,000 records
  * (linkage's 77 ms a read), two reads of three never scraped. The backlog is
  * counted up to STAGE_GAUGES_BACKLOG_BOUND rows, exactly as `ncap status` counts it below that;
@@ -17,7 +17,8 @@
  * below the bounded count; what upstream adds meanwhile shows at the next whole count). The
  * backlog is counted in a transaction of its own without hash or merge joins: by index probes,
  * O(rows counted), where the planner's hash of the whole table the stage's not_taken looks in
- * (linkage.link) made each count O(table). */
+ * (linkage.link) made each count O(table). The records held in the quarantine are counted the
+ * same way, up to the bound and whole as seldom, the last whole count standing between two. */
 #ifndef NCAP_STAGE_GAUGES_H
 #define NCAP_STAGE_GAUGES_H
 

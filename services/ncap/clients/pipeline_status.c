@@ -32,9 +32,10 @@ const char *const pipeline_stage_names[PIPELINE_STAGES] = {"ingest", "linkage", 
 /* Per stage, from what it keeps (migration 0018): records processed and the rows written in the
  * last minute from its tally (O(statements of the last minute)), the backlog counted after its
  * watermark (O(rows after it): the stage's own backlog_count_sql, a statement each, as each starts
- * from its own watermark), and the records held in its quarantine. Nothing here grows with the
- * tables. The first statement: for each stage in flow order, processed, rows written in the last
- * minute, and quarantined. NULL when out of memory. */
+ * from its own watermark), and the records held in its quarantine (up to $1 rows: a definition
+ * that fails every record of an audit holds them all). Nothing here grows with the tables. The
+ * first statement: for each stage in flow order, processed, rows written in the last minute, and
+ * quarantined. NULL when out of memory. */
 static char *status_sql(void)
 {
     strbuf_t sql = {0};
@@ -47,7 +48,7 @@ static char *status_sql(void)
                        " '60 s'), 0) FROM %s.tally),",
                        i > 0 ? "," : "", stage, stage);
         if (quarantine_stage_known(stage))
-            strbuf_appendf(&sql, " (SELECT count(*) FROM %s.quarantine WHERE held)", stage);
+            strbuf_appendf(&sql, " " QUARANTINE_HELD_COUNT_SQL, stage);
         else
             strbuf_append(&sql, " 0");
     }
@@ -159,7 +160,9 @@ int pipeline_status_read(PGconn *db, long long bound, stage_status_t out[PIPELIN
         snprintf(err, errlen, "out of memory");
         return -1;
     }
-    PGresult *r = db_query(db, sql, 0, NULL, err, errlen);
+    char most[24];
+    const char *p[] = {limit_param(bound, most)};
+    PGresult *r = db_query(db, sql, 1, p, err, errlen);
     free(sql);
     if (!r)
         return -1;
@@ -169,7 +172,9 @@ int pipeline_status_read(PGconn *db, long long bound, stage_status_t out[PIPELIN
         out[s].rate = (double)strtoll(PQgetvalue(r, 0, 3 * s + 1), NULL, 10) / 60.0;
         out[s].backlog = 0;
         out[s].backlog_more = false;
-        out[s].quarantined = strtoll(PQgetvalue(r, 0, 3 * s + 2), NULL, 10);
+        out[s].quarantined_more = false;
+        out[s].quarantined = part_of(strtoll(PQgetvalue(r, 0, 3 * s + 2), NULL, 10), bound,
+                                     &out[s].quarantined_more);
         out[s].instances = 0;
     }
     PQclear(r);

@@ -24,20 +24,21 @@ int cmd_status(int argc, char **argv)
         else if (c == 'e')
             exact = 1;
         else if (c == 'h') {
-            printf(
-                "usage: ncap status [--json] [--exact]\n\n"
-                "Prints, per stage: live instances (heartbeat in the last 5 s), records\n"
-                "processed, backlog (records upstream holds that the stage has not processed),\n"
-                "the rate over the last minute, and records quarantined (ones the stage could\n"
-                "not process: see ncap quarantine list). A backlog is counted up to %d\n"
-                "records a part, so that a call stays quick during a catch-up: one shown as\n"
-                "\"N+\" has more than N records; --exact counts every one (O(backlog): about\n"
-                "2 s a million).\n"
-                "--json prints one object:\n"
-                "{\"stages\":[{\"name\":\"ingest\",\"instances\":1,\"processed\":N,"
-                "\"backlog\":N,\"backlog_more\":false,\"rate\":R,\"quarantined\":N},...]}\n"
-                "(backlog_more: there is more than backlog). Reads PostgreSQL through $NCAP_PG.\n",
-                PIPELINE_STATUS_BOUND);
+            printf("usage: ncap status [--json] [--exact]\n\n"
+                   "Prints, per stage: live instances (heartbeat in the last 5 s), records\n"
+                   "processed, backlog (records upstream holds that the stage has not processed),\n"
+                   "the rate over the last minute, and records quarantined (ones the stage could\n"
+                   "not process: see ncap quarantine list). A backlog is counted up to %d\n"
+                   "records a part, and a quarantine up to as many, so that a call stays quick\n"
+                   "during a catch-up: one shown as \"N+\" has more than N records; --exact\n"
+                   "counts every one (O(backlog): about 2 s a million).\n"
+                   "--json prints one object:\n"
+                   "{\"stages\":[{\"name\":\"ingest\",\"instances\":1,\"processed\":N,"
+                   "\"backlog\":N,\"backlog_more\":false,\"rate\":R,\"quarantined\":N,"
+                   "\"quarantined_more\":false},...]}\n"
+                   "(backlog_more: there is more than backlog; quarantined_more likewise).\n"
+                   "Reads PostgreSQL through $NCAP_PG.\n",
+                   PIPELINE_STATUS_BOUND);
             return 0;
         } else {
             fprintf(stderr, "try 'ncap status --help'\n");
@@ -70,6 +71,7 @@ int cmd_status(int argc, char **argv)
             json_object_set_new(x, "backlog_more", json_boolean(st[s].backlog_more));
             json_object_set_new(x, "rate", json_real(st[s].rate));
             json_object_set_new(x, "quarantined", json_integer(st[s].quarantined));
+            json_object_set_new(x, "quarantined_more", json_boolean(st[s].quarantined_more));
             json_array_append_new(arr, x);
         }
         json_object_set_new(o, "stages", arr);
@@ -82,10 +84,11 @@ int cmd_status(int argc, char **argv)
     printf("%-11s %9s %12s %10s %12s %12s\n", "stage", "instances", "processed", "backlog",
            "rate/s", "quarantined");
     for (int s = 0; s < PIPELINE_STAGES; s++) {
-        char backlog[32];
+        char backlog[32], held[32];
         snprintf(backlog, sizeof backlog, "%lld%s", st[s].backlog, st[s].backlog_more ? "+" : "");
-        printf("%-11s %9lld %12lld %10s %12.1f %12lld\n", st[s].name, st[s].instances,
-               st[s].processed, backlog, st[s].rate, st[s].quarantined);
+        snprintf(held, sizeof held, "%lld%s", st[s].quarantined, st[s].quarantined_more ? "+" : "");
+        printf("%-11s %9lld %12lld %10s %12.1f %12s\n", st[s].name, st[s].instances,
+               st[s].processed, backlog, st[s].rate, held);
     }
     return 0;
 }

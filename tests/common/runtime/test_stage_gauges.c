@@ -124,6 +124,42 @@ static void test_gauge_counts_a_backlog_past_its_bound(void **state)
     PQfinish(db);
 }
 
+/* A definition that fails every record of an audit holds them all: the quarantine's gauge counts
+ * up to the bound at every read, and past it whole only as seldom as the backlog, the last whole
+ * count standing between two. */
+static void test_gauge_counts_a_quarantine_past_its_bound(void **state)
+{
+    (void)state;
+    PGconn *db = pg_fixture_open("test_stage_gauges_quarantine");
+    char sql[512], err[1024];
+    snprintf(sql, sizeof sql,
+             "INSERT INTO validation.quarantine (record_id, version, stage, error_class, message)"
+             " SELECT g, 1, 'validation', 'definition', 'x' FROM generate_series(1, %d) g",
+             STAGE_GAUGES_BACKLOG_BOUND + 5);
+    pg_fixture_exec(db, sql);
+    stage_ops_t ops = validation_stage_ops(NULL);
+    const char *series = "ncap_quarantine_records{stage=\"validation\"}";
+    stage_status_t status[PIPELINE_STAGES];
+    metrics_t *m = metrics_new("validation", "test", "0");
+    /* past the bound: counted whole, as ncap status --exact counts it */
+    assert_int_equal(stage_gauges_read(&ops, "validation", db, m), 0);
+    assert_int_equal(pipeline_status_read(db, 0, status, err, sizeof err), 0);
+    assert_int_equal(status[2].quarantined, STAGE_GAUGES_BACKLOG_BOUND + 5);
+    assert_int_equal(value_of(m, series), status[2].quarantined);
+    /* within the minute after: the last whole count stands */
+    pg_fixture_exec(db, "INSERT INTO validation.quarantine (record_id, version, stage,"
+                        " error_class, message) SELECT g, 1, 'validation', 'definition', 'x'"
+                        " FROM generate_series(20001, 20100) g");
+    assert_int_equal(stage_gauges_read(&ops, "validation", db, m), 0);
+    assert_int_equal(value_of(m, series), STAGE_GAUGES_BACKLOG_BOUND + 5);
+    /* back under the bound: exact at once */
+    pg_fixture_exec(db, "UPDATE validation.quarantine SET held = false WHERE record_id > 7");
+    assert_int_equal(stage_gauges_read(&ops, "validation", db, m), 0);
+    assert_int_equal(value_of(m, series), 7);
+    metrics_destroy(&m);
+    PQfinish(db);
+}
+
 static void test_publish_gauge_is_each_audits_latest_release(void **state)
 {
     (void)state;
@@ -167,6 +203,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_gauges_equal_ncap_status),
         cmocka_unit_test(test_gauge_counts_a_backlog_past_its_bound),
+        cmocka_unit_test(test_gauge_counts_a_quarantine_past_its_bound),
         cmocka_unit_test(test_publish_gauge_is_each_audits_latest_release),
         cmocka_unit_test(test_instance_registers_its_metrics_url),
     };

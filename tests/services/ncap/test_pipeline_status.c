@@ -36,8 +36,9 @@ static const char *status(char *out, size_t len)
     return out;
 }
 
-/* Each stage's backlog, counted up to bound rows a part (0: all), in flow order. */
-static const char *backlogs(long long bound, char *out, size_t len)
+/* Each stage's backlog (or, when held, the records held in its quarantine), counted up to bound
+ * rows a part (0: all), in flow order, "N+" past it. */
+static const char *counted(long long bound, bool held, char *out, size_t len)
 {
     stage_status_t st[PIPELINE_STAGES];
     char err[1024];
@@ -46,9 +47,20 @@ static const char *backlogs(long long bound, char *out, size_t len)
     size_t n = 0;
     out[0] = '\0';
     for (int i = 0; i < PIPELINE_STAGES; i++)
-        n += (size_t)snprintf(out + n, len - n, "%s%lld%s", i ? " " : "", st[i].backlog,
-                              st[i].backlog_more ? "+" : "");
+        n += (size_t)snprintf(out + n, len - n, "%s%lld%s", i ? " " : "",
+                              held ? st[i].quarantined : st[i].backlog,
+                              (held ? st[i].quarantined_more : st[i].backlog_more) ? "+" : "");
     return out;
+}
+
+static const char *backlogs(long long bound, char *out, size_t len)
+{
+    return counted(bound, false, out, len);
+}
+
+static const char *quarantines(long long bound, char *out, size_t len)
+{
+    return counted(bound, true, out, len);
 }
 
 static double rate_of(int stage)
@@ -195,11 +207,64 @@ static void test_death_sweep_counted_up_to_the_bound(void **state)
     PQfinish(db);
 }
 
+/* A definition that fails every record of an audit holds them all in validation's quarantine:
+ * `ncap status` counts them up to its bound, as a backlog, and says when there are more. */
+static void test_quarantine_counted_up_to_the_bound(void **state)
+{
+    (void)state;
+    db = pg_fixture_open("ncap_test_pipeline_status_quarantine");
+    char buf[512];
+    pg_fixture_exec(db, "INSERT INTO validation.quarantine (record_id, version, stage,"
+                        " error_class, message, held)"
+                        " SELECT g, 1, 'validation', 'definition', 'x', g <= 6"
+                        " FROM generate_series(1, 8) g;"
+                        "INSERT INTO metric.quarantine (record_id, version, stage, error_class,"
+                        " message) VALUES (1, 1, 'metric', 'evaluation', 'y')");
+    assert_string_equal(quarantines(0, buf, sizeof buf), "0 0 6 1 0");
+    assert_string_equal(quarantines(6, buf, sizeof buf), "0 0 6 1 0");
+    assert_string_equal(quarantines(5, buf, sizeof buf), "0 0 5+ 1 0");
+    assert_string_equal(quarantines(1, buf, sizeof buf), "0 0 1+ 1 0");
+    /* released: no longer held, not counted */
+    pg_fixture_exec(db, "UPDATE validation.quarantine SET held = false WHERE record_id > 1");
+    assert_string_equal(quarantines(1, buf, sizeof buf), "0 0 1 1 0");
+    PQfinish(db);
+}
+
+/* The rows of validation's quarantine read by scans of the table (not of an index) so far, as
+ * this connection's statistics last flushed. */
+static long long quarantine_rows_scanned(void)
+{
+    pg_fixture_exec(db, "SELECT pg_stat_force_next_flush()");
+    return count("SELECT seq_tup_read FROM pg_stat_user_tables"
+                 " WHERE schemaname = 'validation' AND relname = 'quarantine'");
+}
+
+/* Migration 0057: each backlog count and sweep looks for the records released from the quarantine
+ * (STAGE_RELEASED) by an index of them, O(released), not by a scan of every record held. */
+static void test_released_found_by_their_index(void **state)
+{
+    (void)state;
+    db = pg_fixture_open("ncap_test_pipeline_status_released");
+    char buf[512];
+    pg_fixture_exec(db, "INSERT INTO validation.quarantine (record_id, version, stage,"
+                        " error_class, message)"
+                        " SELECT g, 1, 'validation', 'definition', 'x'"
+                        " FROM generate_series(1, 20000) g;"
+                        "ANALYZE validation.quarantine");
+    long long before = quarantine_rows_scanned();
+    /* counted with bound 1: the held ones' count reads two rows; the backlog's none */
+    assert_string_equal(quarantines(1, buf, sizeof buf), "0 0 1+ 0 0");
+    assert_true(quarantine_rows_scanned() - before < 100);
+    PQfinish(db);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_status_reads_what_the_stages_keep),
         cmocka_unit_test(test_death_sweep_counted_up_to_the_bound),
+        cmocka_unit_test(test_quarantine_counted_up_to_the_bound),
+        cmocka_unit_test(test_released_found_by_their_index),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
