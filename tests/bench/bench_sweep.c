@@ -6,7 +6,9 @@
  * its backlog query, which finds the 100) plus publish's periodic work with nothing changed; one
  * status is `ncap status`'s read. Each is timed five times at each size, after a first sweep that
  * catches the watermarks up with the rows just filled (printed too: it walks them, O(rows
- * filled)); the median is printed, and the ratio of the two sizes (flat is 1). Asserts nothing.
+ * filled)); the median is printed, and the ratio of the two sizes (flat is 1). Then the same at
+ * 200,000 with as many records held in validation's quarantine (a definition that failed every
+ * record of an audit), and its ratio to the 200,000 without (flat is 1). Asserts nothing.
  * Without $NCAP_TEST_PG it says so and exits 0. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -167,7 +169,7 @@ static void measure(PGconn *db, const stage_t *stages, size_t n, const stage_ops
         s[k] = (now() - t0) * 1000;
         stage_status_t st[PIPELINE_STAGES];
         t0 = now();
-        if (pipeline_status_read(db, 0, st, err, sizeof err) != 0) {
+        if (pipeline_status_read(db, PIPELINE_STATUS_BOUND, st, err, sizeof err) != 0) {
             fprintf(stderr, "bench_sweep: status: %s\n", err);
             exit(1);
         }
@@ -228,6 +230,19 @@ int main(void)
     }
     printf("ratio 200k/10k: sweep %.2f, status %.2f (flat is 1)\n", sweep_ms[1] / sweep_ms[0],
            status_ms[1] / status_ms[0]);
+
+    /* a definition failed every record of an audit: 200,000 held in validation's quarantine */
+    exec_or_die(db, "INSERT INTO validation.quarantine (record_id, version, stage, error_class,"
+                    " message) SELECT 10000000 + g, 1, 'validation', 'definition',"
+                    " 'the definition of a metric failed' FROM generate_series(1, 200000) g;"
+                    "ANALYZE validation.quarantine");
+    double held_sweep, held_status, catch_up;
+    long long found, backlog;
+    measure(db, stages, n_stages, &publish, &catch_up, &held_sweep, &held_status, &found, &backlog);
+    printf("%10s %14.1f %12.1f %12.1f %10lld %10lld\n", "+200k held", catch_up, held_sweep,
+           held_status, found, backlog);
+    printf("ratio with 200k held/without: sweep %.2f, status %.2f (flat is 1)\n",
+           held_sweep / sweep_ms[1], held_status / status_ms[1]);
     publish_stage_clear(&ps);
     PQfinish(db);
     return 0;
