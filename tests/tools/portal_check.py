@@ -8,6 +8,8 @@ as people use it, and checks it against the release files it was drawn from:
     has no dot and reads "suppressed (fewer than N)" in the table; England's run chart draws the
     months spc.csv shows (a hidden month reads suppressed in its table) and each inequality chart
     the categories not suppressed;
+  - each earlier period with pages of its own (the 8 before the latest) checked the same way
+    against its own files, its pages passing the page checks below, the latest's page linking it;
   - keyboard only: TAB from the top of an audit page reaches every trust link of its tables, and
     ENTER on one opens the trust's page;
   - on the main pages: one h1 and headings in order, a lang attribute and a skip link, every
@@ -109,6 +111,22 @@ def audits(releases):
     return out
 
 
+EARLIER_PAGES = 8  # SITE_EARLIER_PAGES (services/publish/site/site_release.h)
+
+
+def earlier_periods(releases, audit):
+    """[(period, latest.json, rows of latest.csv)] of the periods before the latest that have
+    pages of their own: the EARLIER_PAGES nearest it."""
+    d = os.path.join(releases, audit)
+    periods = sorted(p for p in os.listdir(d)
+                     if p != "final" and os.path.isfile(os.path.join(d, p, "latest.json")))
+    out = []
+    for p in periods[:-1][-EARLIER_PAGES:]:
+        with open(os.path.join(d, p, "latest.json")) as f:
+            out.append((p, json.load(f), read_csv(os.path.join(d, p, "latest.csv"))))
+    return out
+
+
 def check_home(b, site, tree):
     b.get(file_url(os.path.join(site, "index.html")))
     links = {b.text(e): b.attr(e, "href") for e in b.find_all("ul.audits a")}
@@ -143,13 +161,15 @@ def check_search(b, site, audit, rows):
     print(f"search for {code} on {audit}'s page shows only {name}; its link opens trust/{code}.html")
 
 
-def check_funnels(b, site, audit, meta, rows, min_count):
-    """Returns how many dots and how many suppressed trusts were checked."""
+def check_funnels(b, site, audit, meta, rows, min_count, folder=None):
+    """Returns how many dots and how many suppressed trusts were checked, on the metric pages in
+    folder (the latest period's, audit/AUDIT, unless given)."""
+    folder = folder or os.path.join("audit", audit)
     dots = hidden = 0
     for m in meta["metrics"]:
         if m.get("kind", "proportion") not in ("proportion", "ratio"):
             continue
-        b.get(file_url(os.path.join(site, "audit", audit, m["id"] + ".html")))
+        b.get(file_url(os.path.join(site, folder, m["id"] + ".html")))
         svg = b.find(f"svg#funnel-{m['id']}")
         trust_rows = [r for r in rows if r["level"] == "trust" and r["metric"] == m["id"]
                       and r["breakdown"] == "all"]
@@ -191,14 +211,16 @@ def check_funnels(b, site, audit, meta, rows, min_count):
     return dots, hidden
 
 
-def check_metric_charts(b, site, releases, audit, period, meta, rows, min_count):
+def check_metric_charts(b, site, releases, audit, period, meta, rows, min_count, folder=None):
     """England's run chart draws exactly the months spc.csv shows, and each inequality chart
-    exactly the England categories not suppressed. Returns (points, hidden months, categories)."""
+    exactly the England categories not suppressed, on the metric pages in folder (as
+    check_funnels). Returns (points, hidden months, categories)."""
+    folder = folder or os.path.join("audit", audit)
     spc_path = os.path.join(releases, audit, period, "spc.csv")
     spc = read_csv(spc_path) if os.path.isfile(spc_path) else []
     points = hidden = cats = 0
     for m in meta["metrics"]:
-        b.get(file_url(os.path.join(site, "audit", audit, m["id"] + ".html")))
+        b.get(file_url(os.path.join(site, folder, m["id"] + ".html")))
         months = [r for r in spc if r["metric"] == m["id"] and r["level"] == "england"]
         drawn = b.run("var s = document.getElementById(arguments[0]); return s ? Array.prototype.map"
                       ".call(s.querySelectorAll('[data-month]'), function (e) {"
@@ -266,6 +288,30 @@ def check_page(b, site, rel):
         check(os.path.isfile(path), f"{rel} links {href}, which is not a file")
 
 
+def check_earlier(b, site, releases, tree):
+    """Each earlier period with pages: its funnel plots and charts drawn from its own files, its
+    audit page and a metric page passing the page checks, and the latest's page linking it."""
+    periods = dots = points = 0
+    for audit in tree:
+        for period, m, r in earlier_periods(releases, audit):
+            folder = os.path.join("audit", audit, period)
+            d, _ = check_funnels(b, site, audit, m, r, m["methods"]["min_count"], folder)
+            p, _, _ = check_metric_charts(b, site, releases, audit, period, m, r,
+                                          m["methods"]["min_count"], folder)
+            check_page(b, site, os.path.join(folder, "index.html"))
+            check_page(b, site, os.path.join(folder, m["metrics"][0]["id"] + ".html"))
+            b.get(file_url(os.path.join(site, "audit", audit, "index.html")))
+            linked = b.run("var want = arguments[0]; return Array.prototype.some.call("
+                           "document.querySelectorAll('a'), function (a) {"
+                           " return a.getAttribute('href') === want; });",
+                           f"../../{folder}/index.html")
+            check(linked, f"audit/{audit}/index.html does not link {folder}/index.html")
+            periods, dots, points = periods + 1, dots + d, points + p
+    print(f"earlier periods: {periods} with pages of their own, {dots} funnel dots and {points} "
+          f"run-chart months where their own files put them")
+    return periods
+
+
 def check_tidy(site):
     pages = sorted(os.path.join(d, f) for d, _, fs in os.walk(site) for f in fs if f.endswith(".html"))
     for page in pages:
@@ -309,6 +355,7 @@ def main():
             check(points > 0 and cats > 0, "no run chart point or inequality category to check")
             print(f"run charts: {points} months drawn as spc.csv shows them, {months} hidden months not "
                   f"drawn; inequality charts: {cats} categories, none suppressed drawn")
+            check_earlier(b, site, args.releases, tree)
             check_keyboard(b, site, first)
             code = sorted(r["area_code"] for r in rows if r["level"] == "trust")[0]
             metric = next(m["id"] for m in meta["metrics"] if m.get("kind", "proportion") == "proportion")

@@ -92,8 +92,56 @@ static int write_page(const char *dir, const char *rel, const strbuf_t *b, char 
     return 0;
 }
 
+/* The audit's page and its metrics' of a (the latest period, or an earlier one under its own
+ * folder) into dir. Returns the number written or -1. */
+static int write_audit(const char *dir, const site_audit_t *a, strbuf_t *b, char *err,
+                       size_t errlen)
+{
+    char folder[300], rel[600];
+    if (a->earlier)
+        snprintf(folder, sizeof folder, "audit/%s/%s", a->audit, a->period);
+    else
+        snprintf(folder, sizeof folder, "audit/%s", a->audit);
+    snprintf(rel, sizeof rel, "%s/index.html", folder);
+    strbuf_reset(b);
+    site_page_audit(b, a);
+    if (write_page(dir, rel, b, err, errlen) != 0)
+        return -1;
+    int pages = 1;
+    for (size_t k = 0; k < a->n_metrics; k++, pages++) {
+        snprintf(rel, sizeof rel, "%s/%s.html", folder, a->metrics[k].id);
+        strbuf_reset(b);
+        site_page_metric(b, a, &a->metrics[k]);
+        if (write_page(dir, rel, b, err, errlen) != 0)
+            return -1;
+    }
+    return pages;
+}
+
+/* The pages of a's earlier periods that have them (site_period_has_pages), each period read from
+ * releases_dir and freed before the next. Returns the number written or -1. */
+static int write_earlier(const char *releases_dir, const char *dir, const site_audit_t *a,
+                         strbuf_t *b, char *err, size_t errlen)
+{
+    int pages = 0;
+    for (size_t i = 0; i < a->n_periods; i++) {
+        if (!site_period_has_pages(a, i))
+            continue;
+        site_audit_t e;
+        int n = site_audit_load(releases_dir, a->audit, a->periods[i], &e, err, errlen) == 0
+                    ? write_audit(dir, &e, b, err, errlen)
+                    : -1;
+        site_audit_free(&e);
+        if (n < 0)
+            return -1;
+        pages += n;
+    }
+    return pages;
+}
+
 /* Every page into dir. Returns the number written or -1. */
-static int write_site(const char *dir, const site_tree_t *t, char *err, size_t errlen)
+static int write_site(const char *releases_dir, const char *dir, const site_tree_t *t, char *err,
+                      size_t errlen)
 {
     size_t n_orgs = 0;
     site_org_t *orgs = site_orgs(t, &n_orgs);
@@ -112,19 +160,11 @@ static int write_site(const char *dir, const site_tree_t *t, char *err, size_t e
     if (rc == 0 && (rc = write_page(dir, "index.html", &b, err, errlen)) == 0)
         pages++;
     for (size_t i = 0; rc == 0 && i < t->n_audits; i++) {
-        const site_audit_t *a = &t->audits[i];
-        snprintf(rel, sizeof rel, "audit/%s/index.html", a->audit);
-        strbuf_reset(&b);
-        site_page_audit(&b, a);
-        rc = write_page(dir, rel, &b, err, errlen);
-        pages++;
-        for (size_t k = 0; rc == 0 && k < a->n_metrics; k++) {
-            snprintf(rel, sizeof rel, "audit/%s/%s.html", a->audit, a->metrics[k].id);
-            strbuf_reset(&b);
-            site_page_metric(&b, a, &a->metrics[k]);
-            rc = write_page(dir, rel, &b, err, errlen);
-            pages++;
-        }
+        int n = write_audit(dir, &t->audits[i], &b, err, errlen), m = 0;
+        if (n < 0 || (m = write_earlier(releases_dir, dir, &t->audits[i], &b, err, errlen)) < 0)
+            rc = -1;
+        else
+            pages += n + m;
     }
     for (size_t i = 0; rc == 0 && i < n_orgs; i++) {
         if (!site_safe_name(orgs[i].code))
@@ -171,7 +211,7 @@ int site_build(const char *releases_dir, const char *out_dir, char *err, size_t 
         return -1;
     }
     chmod(tmp, 0755); /* mkdtemp makes it 0700; the site is public */
-    int pages = write_site(tmp, &tree, err, errlen);
+    int pages = write_site(releases_dir, tmp, &tree, err, errlen);
     site_tree_free(&tree);
     /* Not flushed to disk: a kill leaves the pages in the kernel's cache, and after a power loss
      * publish writes the site again at start (syncfs would flush the whole file system's). */

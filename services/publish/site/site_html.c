@@ -250,6 +250,7 @@ const char SITE_CSS[] =
     ".icon{vertical-align:middle}\n"
     ".suppressed{font-style:italic}\n"
     ".downloads{background:#e8edee;padding:.5rem}\n"
+    ".notice{border-left:6px solid #ffb81c;background:#fff9e6;padding:.5rem}\n"
     ".audits{list-style:none;padding:0}\n"
     ".audits li{margin:.5rem 0;padding:.5rem;border-left:4px solid #005eb8;background:#f0f4f5}\n"
     "caption{text-align:left;font-weight:bold}\n"

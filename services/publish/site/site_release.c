@@ -275,17 +275,23 @@ static int resolve(const site_csv_t *t, const char *const *names, int *cols, siz
     return 0;
 }
 
-static int load_audit(const char *releases_dir, const char *name, site_audit_t *a, char *err,
-                      size_t errlen)
+int site_audit_load(const char *releases_dir, const char *name, const char *period, site_audit_t *a,
+                    char *err, size_t errlen)
 {
     char dir[2048], path[2400];
+    memset(a, 0, sizeof *a);
     site_path(dir, sizeof dir, "%s/%s", releases_dir, name);
     if (!(a->audit = strdup(name)) || list_dir(dir, has_latest, &a->periods, &a->n_periods) != 0 ||
-        a->n_periods == 0 || !(a->period = strdup(a->periods[a->n_periods - 1])) ||
-        load_finals(dir, a) != 0) {
+        a->n_periods == 0 || load_finals(dir, a) != 0) {
         snprintf(err, errlen, "could not list the periods of \"%s\": %s", dir, strerror(errno));
         return -1;
     }
+    const char *latest = a->periods[a->n_periods - 1];
+    if (!(a->period = strdup(period ? period : latest))) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    a->earlier = strcmp(a->period, latest) != 0;
     site_path(path, sizeof path, "%s/%s/latest.json", dir, a->period);
     if (load_json(path, a, err, errlen) != 0)
         return -1;
@@ -310,6 +316,11 @@ static int load_audit(const char *releases_dir, const char *name, site_audit_t *
         return -1;
     a->has_spc = a->has_spc && got == 1;
     return 0;
+}
+
+bool site_period_has_pages(const site_audit_t *a, size_t i)
+{
+    return i + 1 < a->n_periods && i + 1 + SITE_EARLIER_PAGES >= a->n_periods;
 }
 
 int site_audit_set_rows(site_audit_t *a, const char *csv, size_t len, char *err, size_t errlen)
@@ -357,7 +368,7 @@ int site_tree_load(const char *releases_dir, site_tree_t *tree, char *err, size_
         snprintf(err, errlen, "out of memory");
     for (size_t i = 0; rc == 0 && i < n; i++) {
         tree->n_audits++;
-        rc = load_audit(releases_dir, names[i], &tree->audits[i], err, errlen);
+        rc = site_audit_load(releases_dir, names[i], NULL, &tree->audits[i], err, errlen);
     }
     free_list(names, n);
     if (rc != 0)

@@ -78,11 +78,12 @@ typedef enum {
 
 typedef struct {
     char *audit;    /* the folder's name */
-    char **periods; /* every period with a latest.json, in order (the last is shown) */
+    char **periods; /* every period with a latest.json, in order (the last is the latest) */
     size_t n_periods;
+    bool earlier;  /* period is not the latest: its pages sit in audit/<audit>/<period>/ */
     char **finals; /* final/<year>/<period> paths with a release.json, in order */
     size_t n_finals;
-    /* the latest period */
+    /* the period read: the latest, or an earlier one (site_audit_load) */
     char *period, *audit_name, *speciality, *status, *created_at, *dataset_version, *built_by;
     long long revision; /* 0: none (an offline build) */
     long long records;
@@ -105,6 +106,20 @@ typedef struct {
  * the site's own folder and dot-folders are skipped). Returns 0 or -1 with err naming the file. */
 int site_tree_load(const char *releases_dir, site_tree_t *tree, char *err, size_t errlen);
 void site_tree_free(site_tree_t *tree);
+
+/* The periods before the latest that have pages of their own (the audit's page and its metrics'
+ * under audit/<audit>/<period>/): the latest eight, two years of quarters. An earlier one's files
+ * are linked from the audit's page. The site is written again after each round of releases, so
+ * its pages are bounded by the audits, not by the years they have run. */
+#define SITE_EARLIER_PAGES 8
+
+/* Reads audit's period (NULL: the latest) under releases_dir into a, as site_tree_load reads
+ * each audit's latest. Returns 0, or -1 with err naming the file (site_audit_free frees a
+ * either way). */
+int site_audit_load(const char *releases_dir, const char *audit, const char *period,
+                    site_audit_t *a, char *err, size_t errlen);
+/* Whether a's period i has pages of its own (one of the SITE_EARLIER_PAGES before the latest). */
+bool site_period_has_pages(const site_audit_t *a, size_t i);
 
 /* Takes latest.csv's bytes as a's rows (its columns resolved by name). Returns 0 or -1 with err.
  * load uses it; so do tests, with an audit made in memory. */

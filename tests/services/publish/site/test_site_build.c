@@ -98,8 +98,9 @@ static void test_every_page_kind_written(void **state)
     int pages = site_build(root, NULL, err, sizeof err);
     if (pages < 0)
         fail_msg("%s", err);
-    /* home, the audit, its metric, two trusts and a hospital site */
-    assert_int_equal(pages, 6);
+    /* home, the audit, its metric, two trusts and a hospital site; the earlier period's audit
+     * and metric pages */
+    assert_int_equal(pages, 8);
     assert_true(exists("site/index.html") && exists("site/site.css") &&
                 exists("site/audit/t/index.html") && exists("site/audit/t/m.html") &&
                 exists("site/trust/RAA.html") && exists("site/trust/RBB.html") &&
@@ -115,6 +116,68 @@ static void test_every_page_kind_written(void **state)
     assert_non_null(strstr(audit, "href=\"../../../t/2025Q4/latest.csv\"")); /* earlier periods */
     assert_non_null(strstr(audit, "suppressed (fewer than 8)"));
     free(audit);
+}
+
+/* An earlier period's pages under its own folder, drawn from its own files, saying what they are
+ * and linking the latest; the latest's page links them; and only the SITE_EARLIER_PAGES periods
+ * before the latest have pages, the older ones their files alone. */
+static void test_earlier_periods_have_pages(void **state)
+{
+    (void)state;
+    char err[1024] = "";
+    /* the earlier period's figures differ from the latest's */
+    char csv[sizeof CSV + 64], *at;
+    snprintf(csv, sizeof csv, "%s", CSV);
+    while ((at = strstr(csv, "2026Q1")) != NULL)
+        memcpy(at, "2025Q4", 6);
+    at = strstr(csv, "trust,RAA,Trust <A>,Y56,m,all,,30,60,0.5");
+    assert_non_null(at);
+    memcpy(at + strlen("trust,RAA,Trust <A>,Y56,m,all,,"), "42,60,0.7", 9);
+    put("t/2025Q4/latest.csv", csv);
+    assert_int_equal(site_build(root, NULL, err, sizeof err), 8);
+
+    char *latest = slurp("site/audit/t/index.html");
+    assert_non_null(strstr(latest, "<h2>Earlier periods</h2>"));
+    assert_non_null(strstr(latest, "<a href=\"../../audit/t/2025Q4/index.html\">2025Q4</a>"));
+    assert_null(strstr(latest, "class=\"notice\""));
+    free(latest);
+
+    char *earlier = slurp("site/audit/t/2025Q4/index.html");
+    assert_non_null(strstr(earlier, "<h1>Test audit, 2025Q4</h1>"));
+    assert_non_null(strstr(earlier, "class=\"notice\">An earlier period"));
+    assert_non_null(strstr(earlier, "<a href=\"../../../audit/t/index.html\">2026Q1</a>"));
+    assert_non_null(strstr(earlier, "href=\"../../../site.css\""));
+    assert_non_null(strstr(earlier, "href=\"../../../../t/2025Q4/latest.csv\""));
+    assert_non_null(strstr(earlier, "href=\"../../../trust/RAA.html\""));
+    assert_non_null(strstr(earlier, "<h2>Other periods</h2>"));
+    assert_non_null(strstr(earlier, "2026Q1 (latest)</a>"));
+    free(earlier);
+    char *metric = slurp("site/audit/t/2025Q4/m.html");
+    assert_non_null(strstr(metric, "<h1>A metric, 2025Q4</h1>"));
+    assert_non_null(strstr(metric, "href=\"../../../audit/t/2025Q4/index.html\">2025Q4</a>"));
+    assert_non_null(strstr(metric, "70.0%")); /* its own figures: 42 of 60 */
+    free(metric);
+    metric = slurp("site/audit/t/m.html");
+    assert_null(strstr(metric, "70.0%"));
+    assert_non_null(strstr(metric, "50.0%"));
+    free(metric);
+
+    /* ten periods before the latest: the eight nearest have pages */
+    for (int y = 2023; y <= 2025; y++)
+        for (int q = 1; q <= 4; q++) {
+            char rel[64];
+            snprintf(rel, sizeof rel, "t/%dQ%d/latest.json", y, q);
+            put(rel, JSON);
+            snprintf(rel, sizeof rel, "t/%dQ%d/latest.csv", y, q);
+            put(rel, CSV);
+        }
+    /* 2023Q1 ... 2025Q4 and 2026Q1: 12 before the latest, 8 with 2 pages each */
+    assert_int_equal(site_build(root, NULL, err, sizeof err), 6 + 8 * 2);
+    assert_true(exists("site/audit/t/2024Q1/index.html") && exists("site/audit/t/2025Q4/m.html"));
+    assert_false(exists("site/audit/t/2023Q4/index.html"));
+    latest = slurp("site/audit/t/index.html");
+    assert_non_null(strstr(latest, "<li>2023Q4: <a href=\"../../../t/2023Q4/latest.csv\">"));
+    free(latest);
 }
 
 static void test_same_bytes_and_old_site_replaced(void **state)
@@ -174,6 +237,7 @@ int main(void)
         cmocka_unit_test(test_same_bytes_and_old_site_replaced),
         cmocka_unit_test(test_stale_build_folders),
         cmocka_unit_test(test_damaged_release_refused),
+        cmocka_unit_test(test_earlier_periods_have_pages), /* last: it adds periods */
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
