@@ -355,7 +355,8 @@ def main():
             check(points > 0 and cats > 0, "no run chart point or inequality category to check")
             print(f"run charts: {points} months drawn as spc.csv shows them, {months} hidden months not "
                   f"drawn; inequality charts: {cats} categories, none suppressed drawn")
-            check_earlier(b, site, args.releases, tree)
+            check(check_earlier(b, site, args.releases, tree) > 0,
+                  "no earlier period to check: the test's records should span more than one")
             check_keyboard(b, site, first)
             code = sorted(r["area_code"] for r in rows if r["level"] == "trust")[0]
             metric = next(m["id"] for m in meta["metrics"] if m.get("kind", "proportion") == "proportion")

@@ -5,6 +5,8 @@
  *   audit/<audit>/index.html     an audit: each metric's England value, interval and trend, and
  *                                the table of trusts per metric
  *   audit/<audit>/<metric>.html  a metric: funnel plot, England's run chart, inequalities
+ *   audit/<audit>/<period>/...   the same two for each period before the latest that has pages
+ *                                (site_period_has_pages), from its own files
  *   trust/<code>.html            a trust: every metric of every audit against England, its run
  *                                charts and icons, its outlier flags
  *   hospital/<code>.html         a hospital site: the same at site level
