@@ -307,7 +307,7 @@ static int times_deferred(const linkage_t *lk, stage_key_t key)
  * whose blocking keys another instance's batch holds are deferred (skip 2, the item's deferred
  * set), to the next batch of this process, rather than waited for: two batches of 500 share about
  * ten date-of-birth keys, and a batch that waited for every key of its own held (in sorted order)
- * waited for the whole of the other's transaction (README.md "Performance"). The others' keys
+ * waited for the whole of the other's transaction (tests/bench/README.md, cedc09d). The others' keys
  * are then all this transaction's (*locked true). A record deferred LINKAGE_DEFER_MAX batches in
  * a row makes its batch wait for its locks instead (*locked false: patient_index_assign takes
  * them). Returns 0, or -1 with err. */
