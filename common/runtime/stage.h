@@ -82,12 +82,20 @@ typedef struct {
  * metric.record_state for its round's changed records, by sequential scans. */
 #define STAGE_WRITTEN_SINCE(column, since)                                                         \
     "(" column " >= " since " AND " column " < pg_snapshot_xmax(pg_current_snapshot()))"
-/* The condition that alias's record version is one the operator released from stage's quarantine
- * (`ncap quarantine retry`): those behind the watermark are found by record id, O(released). */
-#define STAGE_RELEASED(stage, alias)                                                               \
-    alias ".record_id = ANY (ARRAY(SELECT record_id FROM " stage ".quarantine WHERE NOT held))"    \
-          " AND EXISTS (SELECT 1 FROM " stage ".quarantine rq WHERE rq.record_id = " alias         \
-          ".record_id AND rq.version = " alias ".version AND NOT rq.held)"
+/* The record versions the operator released from stage's quarantine (`ncap quarantine retry`),
+ * in order, each once, as k(record_id, version): a walk of the partial index of the released
+ * (migration 0057), for a LATERAL probe of the upstream table per key; a statement that stops at
+ * a limit reads as many as it takes (a retry of a mass quarantine releases them all: an array of
+ * every one, made at every sweep, cost 247 ms a sweep with 200,000 released). */
+#define STAGE_RELEASED(stage)                                                                      \
+    "(SELECT DISTINCT rq.record_id, rq.version FROM " stage ".quarantine rq WHERE NOT rq.held"     \
+    " ORDER BY rq.record_id, rq.version) k"
+/* The rows of alias's upstream table (select_from) of each released key k behind the watermark
+ * and not taken, probed by its primary key (OFFSET 0 keeps the LATERAL from being flattened). */
+#define STAGE_RELEASED_ROWS(stage, select_from, alias, not_taken)                                  \
+    STAGE_RELEASED(stage)                                                                          \
+    " CROSS JOIN LATERAL (" select_from " WHERE " alias ".record_id = k.record_id AND " alias      \
+    ".version = k.version AND NOT " STAGE_AFTER_WATERMARK(alias) " AND" not_taken " OFFSET 0) x"
 
 /* The queries of a stage that reads one upstream table, from its parts: select_from is
  * "SELECT <key columns, then the stage's> FROM <upstream table> <alias> [JOIN ...]", table the
@@ -102,7 +110,8 @@ typedef struct {
  * benchmark: O(table) per batch).
  * backlog_sql: after the watermark ($1-$3), in order, the rows older than the grace ($5 ms), then
  * those behind it released from the quarantine, at most $4 of each: walked in order from the
- * watermark under stage_begin_walk, O(rows up to the $4-th one not taken), never O(table). */
+ * watermark under stage_begin_walk, O(rows up to the $4-th one not taken), never O(table); the
+ * released by STAGE_RELEASED_ROWS, O(released up to the $4-th one not taken). */
 #define STAGE_LOAD_SQL(select_from, alias, not_taken)                                              \
     "SELECT x.* FROM unnest($1::bigint[], $2::int[]) AS k(record_id, version) CROSS JOIN LATERAL"  \
     " (" select_from " WHERE " alias ".record_id = k.record_id AND " alias ".version = k.version"  \
@@ -113,8 +122,8 @@ typedef struct {
                " < now() - make_interval(secs => $5::double precision / 1000) AND" not_taken       \
                " ORDER BY " alias ".write_xid, " alias ".record_id, " alias                        \
                ".version LIMIT $4::int)"                                                           \
-               " UNION ALL (" select_from " WHERE NOT " STAGE_AFTER_WATERMARK(                     \
-                   alias) " AND " STAGE_RELEASED(stage, alias) " AND" not_taken " LIMIT $4::int)"
+               " UNION ALL (SELECT x.* FROM " STAGE_RELEASED_ROWS(stage, select_from, alias,       \
+                                                                  not_taken) " LIMIT $4::int)"
 /* advance_sql: moves stage's watermark ($1-$3) over the rows after it, in order, while each is
  * taken or held (not not_taken) and was written by a transaction below the horizon, the oldest
  * still running when the statement's snapshot was taken, so that no transaction yet to commit can
@@ -142,9 +151,8 @@ typedef struct {
     "SELECT (SELECT count(*) FROM (SELECT 1 FROM " table " " alias                                 \
     " WHERE " STAGE_AFTER_WATERMARK(                                                               \
         alias) " AND" not_taken " LIMIT $4::int) a)"                                               \
-               " + (SELECT count(*) FROM (SELECT 1 FROM " table " " alias                          \
-               " WHERE NOT " STAGE_AFTER_WATERMARK(alias) " AND " STAGE_RELEASED(                  \
-                   stage, alias) " AND" not_taken " LIMIT $4::int) b)"
+               " + (SELECT count(*) FROM (SELECT 1 FROM " STAGE_RELEASED_ROWS(                     \
+                   stage, "SELECT 1 FROM " table " " alias, alias, not_taken) " LIMIT $4::int) b)"
 
 /* The part of not_taken that leaves out what stage holds in quarantine: rows of alias whose
  * record version is held there at this link revision (the SQL expression revision) or a newer one.
