@@ -79,6 +79,9 @@ int quarantine_write(PGconn *db, const char *stage, const stage_batch_t *b, char
     return rc;
 }
 
+/* A time as `ncap quarantine` shows it: UTC, ISO 8601. */
+#define TIME_FORMAT "YYYY-MM-DD\"T\"HH24:MI:SS\"Z\""
+
 /* Where each stage's quarantined records come from, for their audit and trust. */
 static const char *const upstream_sql[QUARANTINE_STAGES] = {
     "SELECT rec.audit, rec.trust FROM ingest.record rec WHERE rec.record_id = q.record_id",
@@ -87,45 +90,64 @@ static const char *const upstream_sql[QUARANTINE_STAGES] = {
     "SELECT v.audit, v.trust FROM validation.record v WHERE v.record_id = q.record_id"
     " AND v.version = q.version"};
 
+/* Appends to sql the quarantined rows of stage (NULL: every stage), each with its audit and trust
+ * from upstream, of audit $1 (NULL: every audit): stage, record_id, version, link_revision,
+ * audit, trust, error_class, sqlstate ('' for none), message, first_seen and last_seen as text,
+ * attempts, held, first_seen, last_seen, stage_order. */
+static void append_rows_sql(strbuf_t *sql, const char *stage)
+{
+    bool first = true;
+    for (int i = 0; i < QUARANTINE_STAGES; i++) {
+        if (stage && strcmp(stage, quarantine_stages[i]) != 0)
+            continue;
+        strbuf_appendf(
+            sql,
+            "%sSELECT '%s' AS stage, q.record_id, q.version, q.link_revision,"
+            " coalesce(u.audit, '') AS audit, coalesce(u.trust, '') AS trust, q.error_class,"
+            " coalesce(q.sqlstate, '') AS sqlstate, q.message,"
+            " to_char(q.first_seen AT TIME ZONE 'UTC', '" TIME_FORMAT "') AS first_text,"
+            " to_char(q.last_seen AT TIME ZONE 'UTC', '" TIME_FORMAT "') AS last_text,"
+            " q.attempts, q.held, q.first_seen, q.last_seen, %d AS stage_order"
+            " FROM %s.quarantine q LEFT JOIN LATERAL (%s) u ON true"
+            " WHERE $1::text IS NULL OR u.audit = $1",
+            first ? "" : " UNION ALL ", quarantine_stages[i], i, quarantine_stages[i],
+            upstream_sql[i]);
+        first = false;
+    }
+}
+
+/* Runs sql (freed here) with audit as $1, and makes an array of one element a row (and one more)
+ * of size bytes into *array. Returns the result, or NULL with err (nothing to free). */
+static PGresult *query_into(PGconn *db, strbuf_t *sql, const char *audit, void **array, size_t size,
+                            char *err, size_t errlen)
+{
+    if (!sql->s) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    const char *p[] = {audit};
+    PGresult *r = db_query(db, sql->s, 1, p, err, errlen);
+    strbuf_free(sql);
+    if (r && !(*array = calloc((size_t)PQntuples(r) + 1, size))) {
+        PQclear(r);
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    return r;
+}
+
 int quarantine_list(PGconn *db, const char *stage, const char *audit, quarantine_list_t *out,
                     char *err, size_t errlen)
 {
     memset(out, 0, sizeof *out);
     strbuf_t sql;
     strbuf_init(&sql);
-    for (int i = 0; i < QUARANTINE_STAGES; i++) {
-        if (stage && strcmp(stage, quarantine_stages[i]) != 0)
-            continue;
-        if (sql.len > 0)
-            strbuf_append(&sql, " UNION ALL ");
-        strbuf_appendf(
-            &sql,
-            "SELECT '%s', q.record_id, q.version, q.link_revision, u.audit, u.trust,"
-            " q.error_class, coalesce(q.sqlstate, ''), q.message,"
-            " to_char(q.first_seen AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),"
-            " to_char(q.last_seen AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),"
-            " q.attempts, q.held, q.first_seen, %d AS stage_order"
-            " FROM %s.quarantine q LEFT JOIN LATERAL (%s) u ON true"
-            " WHERE $1::text IS NULL OR u.audit = $1",
-            quarantine_stages[i], i, quarantine_stages[i], upstream_sql[i]);
-    }
+    append_rows_sql(&sql, stage);
     strbuf_append(&sql, " ORDER BY stage_order, first_seen, record_id, version, link_revision");
-    if (!sql.s) {
-        snprintf(err, errlen, "out of memory");
-        return -1;
-    }
-    const char *p[] = {audit};
-    PGresult *r = db_query(db, sql.s, 1, p, err, errlen);
-    strbuf_free(&sql);
+    PGresult *r = query_into(db, &sql, audit, (void **)&out->rows, sizeof *out->rows, err, errlen);
     if (!r)
         return -1;
     int n = PQntuples(r);
-    out->rows = calloc((size_t)n + 1, sizeof *out->rows);
-    if (!out->rows) {
-        PQclear(r);
-        snprintf(err, errlen, "out of memory");
-        return -1;
-    }
     for (int i = 0; i < n; i++) {
         quarantine_row_t *q = &out->rows[out->n];
         snprintf(q->stage, sizeof q->stage, "%s", PQgetvalue(r, i, 0));
@@ -150,6 +172,58 @@ int quarantine_list(PGconn *db, const char *stage, const char *audit, quarantine
     }
     PQclear(r);
     return 0;
+}
+
+int quarantine_summary(PGconn *db, const char *stage, const char *audit, quarantine_summary_t *out,
+                       char *err, size_t errlen)
+{
+    memset(out, 0, sizeof *out);
+    strbuf_t sql;
+    strbuf_init(&sql);
+    strbuf_append(&sql, "SELECT stage, audit, error_class, sqlstate, count(*),"
+                        " count(*) FILTER (WHERE held), count(DISTINCT trust),"
+                        " to_char(min(first_seen) AT TIME ZONE 'UTC', '" TIME_FORMAT "'),"
+                        " to_char(max(last_seen) AT TIME ZONE 'UTC', '" TIME_FORMAT "'),"
+                        " count(DISTINCT message), mode() WITHIN GROUP (ORDER BY message)"
+                        " FROM (");
+    append_rows_sql(&sql, stage);
+    strbuf_append(&sql, ") x GROUP BY stage_order, stage, audit, error_class, sqlstate"
+                        " ORDER BY stage_order, count(*) DESC, audit, error_class, sqlstate");
+    PGresult *r =
+        query_into(db, &sql, audit, (void **)&out->groups, sizeof *out->groups, err, errlen);
+    if (!r)
+        return -1;
+    int n = PQntuples(r);
+    for (int i = 0; i < n; i++) {
+        quarantine_group_t *g = &out->groups[out->n];
+        snprintf(g->stage, sizeof g->stage, "%s", PQgetvalue(r, i, 0));
+        snprintf(g->audit, sizeof g->audit, "%s", PQgetvalue(r, i, 1));
+        snprintf(g->error_class, sizeof g->error_class, "%s", PQgetvalue(r, i, 2));
+        snprintf(g->sqlstate, sizeof g->sqlstate, "%s", PQgetvalue(r, i, 3));
+        g->records = strtoll(PQgetvalue(r, i, 4), NULL, 10);
+        g->held = strtoll(PQgetvalue(r, i, 5), NULL, 10);
+        g->trusts = strtoll(PQgetvalue(r, i, 6), NULL, 10);
+        snprintf(g->first_seen, sizeof g->first_seen, "%s", PQgetvalue(r, i, 7));
+        snprintf(g->last_seen, sizeof g->last_seen, "%s", PQgetvalue(r, i, 8));
+        g->messages = strtoll(PQgetvalue(r, i, 9), NULL, 10);
+        if (!(g->message = strdup(PQgetvalue(r, i, 10)))) {
+            PQclear(r);
+            quarantine_summary_free(out);
+            snprintf(err, errlen, "out of memory");
+            return -1;
+        }
+        out->n++;
+    }
+    PQclear(r);
+    return 0;
+}
+
+void quarantine_summary_free(quarantine_summary_t *s)
+{
+    for (size_t i = 0; s->groups && i < s->n; i++)
+        free(s->groups[i].message);
+    free(s->groups);
+    memset(s, 0, sizeof *s);
 }
 
 void quarantine_list_free(quarantine_list_t *l)

@@ -53,6 +53,28 @@ int quarantine_list(PGconn *db, const char *stage, const char *audit, quarantine
                     char *err, size_t errlen);
 void quarantine_list_free(quarantine_list_t *l);
 
+/* The quarantined records of a stage, an audit, an error class and a SQLSTATE, together. */
+typedef struct {
+    char stage[16], audit[40], error_class[16], sqlstate[6];
+    long long records, held, trusts; /* records, still held (not released), distinct trusts */
+    char first_seen[32], last_seen[32];
+    long long messages; /* distinct errors */
+    char *message;      /* the most common error (owned) */
+} quarantine_group_t;
+
+typedef struct {
+    quarantine_group_t *groups;
+    size_t n;
+} quarantine_summary_t;
+
+/* The quarantined records of stage (NULL: every stage) and audit (NULL: every audit) in groups
+ * of stage, audit, error class and SQLSTATE, by stage then the most records first: what a
+ * definition that fails every record of an audit makes one line, where quarantine_list makes one
+ * a record. Returns 0, or -1 with err. */
+int quarantine_summary(PGconn *db, const char *stage, const char *audit, quarantine_summary_t *out,
+                       char *err, size_t errlen);
+void quarantine_summary_free(quarantine_summary_t *s);
+
 /* Releases the quarantined records of stage (NULL: every stage): all of them, or those whose record
  * ids are given, so that the stage takes them again. Returns how many were released, or -1 with
  * err. */

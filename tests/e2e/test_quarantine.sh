@@ -2,9 +2,10 @@
 # Nothing wrong is ever published: 600 records whose metrics cannot be evaluated (their audit's
 # definition, nhfdq, is broken after validation took them and before metric does) at the head of
 # metric's backlog, then 20,000 good NHFD records. Every good record is published, `ncap wait`
-# returns, exactly 600 are quarantined in metric (ncap status and ncap quarantine list agree) and
-# none of them is counted in a release; after the definition is fixed and `ncap quarantine retry
-# --all` runs, all 20,600 are published and the quarantine is empty. Run through tests/run.
+# returns, exactly 600 are quarantined in metric (ncap status, ncap quarantine list and its
+# summary agree) and none of them is counted in a release; after the definition is fixed and
+# `ncap quarantine retry --all` runs, all 20,600 are published and the quarantine is empty. Run
+# through tests/run.
 set -euo pipefail
 # ncap-test: long
 # (tests/run starts it before the shorter tests: over a minute alone)
@@ -52,6 +53,12 @@ listed=$(e2e_ncap quarantine list --stage metric --csv | tail -n +2)
 [ "$(cut -d, -f5 <<<"$listed" | sort -u)" = nhfdq ] || fail "quarantined records of other audits: $(cut -d, -f5 <<<"$listed" | sort -u | tr '\n' ' ')"
 grep -q 'nhfdq.yaml' <<<"$listed" || fail "the quarantine does not say why: $(head -n 1 <<<"$listed")"
 e2e_say "exactly $bad records quarantined in metric, with their cause: $(head -n 1 <<<"$listed" | cut -d, -f7,13-)"
+# the summary: one line for them all (stage, audit, class, state, records, held, trusts, ...)
+summary=$(e2e_ncap quarantine summary --csv | tail -n +2)
+[ "$(wc -l <<<"$summary")" -eq 1 ] || fail "ncap quarantine summary shows $(wc -l <<<"$summary") groups, expected 1: $summary"
+[[ $summary == "metric,nhfdq,"*",$bad,$bad,"* ]] || fail "ncap quarantine summary says: $summary"
+grep -q 'nhfdq.yaml' <<<"$summary" || fail "the summary does not say why: $summary"
+e2e_say "ncap quarantine summary: $summary"
 E2E_AUDIT=nhfd e2e_expect_denominators ortho_72h "$valid"
 [ -z "$(find "$CTX_OUT" -path '*nhfdq*' -name latest.csv)" ] || fail "a release of nhfdq was published from quarantined records"
 

@@ -1,5 +1,7 @@
-/* ncap quarantine - records a stage could not process: list them, and release them after a fix */
+/* ncap quarantine - records a stage could not process: summarise and list them, and release them
+ * after a fix */
 #include <getopt.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,7 +15,8 @@
 static void usage(FILE *out)
 {
     fputs(
-        "usage: ncap quarantine list [--stage S] [--audit A] [--csv]\n"
+        "usage: ncap quarantine summary [--stage S] [--audit A] [--csv]\n"
+        "       ncap quarantine list [--stage S] [--audit A] [--csv]\n"
         "       ncap quarantine retry [--stage S] (--all | RECORD_ID...)\n"
         "\n"
         "A record a stage cannot process (its audit definition does not load, a metric fails\n"
@@ -21,6 +24,14 @@ static void usage(FILE *out)
         "left out of the stage's backlog, counted in `ncap status`, never dropped and never\n"
         "counted as zero in a published figure.\n"
         "\n"
+        "summary prints the quarantined records in groups of stage, audit, error class and\n"
+        "        SQLSTATE, the most records first: how many, how many still held (not\n"
+        "        released), from how many trusts, first and last seen, how many distinct\n"
+        "        errors and the most common one. A definition that fails every record of an\n"
+        "        audit is one line here and a line a record in list: read this first.\n"
+        "        --csv prints CSV with the header\n"
+        "        stage,audit,error_class,sqlstate,records,held,trusts,first_seen,last_seen,\n"
+        "        errors,most_common_error\n"
         "list    prints each quarantined record: stage, record id, version, link revision,\n"
         "        audit, trust, error class (input, definition, evaluation, data), SQLSTATE\n"
         "        where PostgreSQL gave one, when first and last seen, attempts, and the error.\n"
@@ -33,8 +44,8 @@ static void usage(FILE *out)
         "\n"
         "options:\n"
         "  --stage S   only this stage: linkage, validation or metric\n"
-        "  --audit A   list: only records of this audit\n"
-        "  --csv       list: CSV instead of a table\n"
+        "  --audit A   summary, list: only records of this audit\n"
+        "  --csv       summary, list: CSV instead of a table\n"
         "  --all       retry: every quarantined record (of --stage, if given)\n"
         "  --help      show this help\n"
         "\n"
@@ -78,6 +89,40 @@ static void print_table(const quarantine_list_t *l)
     printf("%zu quarantined\n", l->n);
 }
 
+static void print_summary(const quarantine_summary_t *s, bool csv)
+{
+    if (csv)
+        printf("stage,audit,error_class,sqlstate,records,held,trusts,first_seen,last_seen,errors,"
+               "most_common_error\n");
+    else if (s->n == 0) {
+        printf("no record is quarantined\n");
+        return;
+    } else
+        printf("%-10s %-8s %-10s %-5s %9s %9s %6s %-20s %-20s %6s  %s\n", "stage", "audit", "class",
+               "state", "records", "held", "trusts", "first_seen", "last_seen", "errors",
+               "most common error");
+    long long records = 0;
+    for (size_t i = 0; i < s->n; i++) {
+        const quarantine_group_t *g = &s->groups[i];
+        records += g->records;
+        if (csv) {
+            printf("%s,", g->stage);
+            csv_write_field(stdout, g->audit);
+            printf(",%s,%s,%lld,%lld,%lld,%s,%s,%lld,", g->error_class, g->sqlstate, g->records,
+                   g->held, g->trusts, g->first_seen, g->last_seen, g->messages);
+            csv_write_field(stdout, g->message);
+            putchar('\n');
+        } else {
+            printf("%-10s %-8s %-10s %-5s %9lld %9lld %6lld %-20s %-20s %6lld  %s\n", g->stage,
+                   g->audit[0] ? g->audit : "-", g->error_class, g->sqlstate[0] ? g->sqlstate : "-",
+                   g->records, g->held, g->trusts, g->first_seen, g->last_seen, g->messages,
+                   g->message);
+        }
+    }
+    if (!csv)
+        printf("%lld quarantined\n", records);
+}
+
 int cmd_quarantine(int argc, char **argv)
 {
     const char *stage = NULL, *audit = NULL;
@@ -110,14 +155,16 @@ int cmd_quarantine(int argc, char **argv)
         }
     }
     if (optind >= argc)
-        return usage_error("quarantine", "expected \"list\" or \"retry\"");
+        return usage_error("quarantine", "expected \"summary\", \"list\" or \"retry\"");
     const char *verb = argv[optind++];
     if (stage && !quarantine_stage_known(stage))
         return usage_error("quarantine",
                            "unknown stage \"%s\": expected linkage, validation or metric", stage);
-    int list = strcmp(verb, "list") == 0;
+    int summary = strcmp(verb, "summary") == 0;
+    int list = summary || strcmp(verb, "list") == 0; /* both read and take the same options */
     if (!list && strcmp(verb, "retry") != 0)
-        return usage_error("quarantine", "unknown action \"%s\": expected list or retry", verb);
+        return usage_error("quarantine", "unknown action \"%s\": expected summary, list or retry",
+                           verb);
     size_t n_ids = (size_t)(argc - optind);
     long long *ids = calloc(n_ids + 1, sizeof *ids);
     if (!ids) {
@@ -135,7 +182,7 @@ int cmd_quarantine(int argc, char **argv)
     }
     if (list && (all || n_ids > 0)) {
         free(ids);
-        return usage_error("quarantine", "list takes no record ids and no --all");
+        return usage_error("quarantine", "%s takes no record ids and no --all", verb);
     }
     if (!list && (all == (n_ids > 0))) {
         free(ids);
@@ -152,7 +199,16 @@ int cmd_quarantine(int argc, char **argv)
         return 1;
     }
     int rc = 0;
-    if (list) {
+    if (summary) {
+        quarantine_summary_t q;
+        if (quarantine_summary(db, stage, audit, &q, err, sizeof err) != 0) {
+            fprintf(stderr, "ncap quarantine: could not summarise: %s\n", err);
+            rc = 1;
+        } else {
+            print_summary(&q, csv);
+            quarantine_summary_free(&q);
+        }
+    } else if (list) {
         quarantine_list_t l;
         if (quarantine_list(db, stage, audit, &l, err, sizeof err) != 0) {
             fprintf(stderr, "ncap quarantine: could not list: %s\n", err);

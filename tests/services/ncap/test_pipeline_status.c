@@ -16,6 +16,7 @@
 #include "linkage_stage.h"
 #include "pg_fixture.h"
 #include "pipeline_status.h"
+#include "quarantine.h"
 #include "stage_watermark.h"
 #include "tally.h"
 #include "validation_stage.h"
@@ -283,6 +284,67 @@ static void test_released_found_by_their_index(void **state)
     PQfinish(db);
 }
 
+/* The summary of the quarantine, a line a group: "stage audit class state
+ * records/held/trusts/errors message". */
+static const char *summary(const char *stage, const char *audit, char *out, size_t len)
+{
+    quarantine_summary_t q;
+    char err[1024];
+    if (quarantine_summary(db, stage, audit, &q, err, sizeof err) != 0)
+        fail_msg("%s", err);
+    size_t n = 0;
+    out[0] = '\0';
+    for (size_t i = 0; i < q.n; i++) {
+        const quarantine_group_t *g = &q.groups[i];
+        n += (size_t)snprintf(out + n, len - n, "%s%s %s %s %s %lld/%lld/%lld/%lld %s",
+                              i ? "; " : "", g->stage, g->audit, g->error_class,
+                              g->sqlstate[0] ? g->sqlstate : "-", g->records, g->held, g->trusts,
+                              g->messages, g->message);
+    }
+    quarantine_summary_free(&q);
+    return out;
+}
+
+/* `ncap quarantine summary`: the records in groups of stage, audit, error class and SQLSTATE,
+ * the most first, each with its records held, trusts, distinct errors and the most common. */
+static void test_quarantine_summary_groups(void **state)
+{
+    (void)state;
+    db = pg_fixture_open("ncap_test_pipeline_status_summary");
+    char buf[1024];
+    pg_fixture_exec(db, "INSERT INTO linkage.pseudo_record (record_id, version, audit, trust, site,"
+                        " local_id, submission_id, row_number, pseudonym, payload) VALUES"
+                        " (1, 1, 'nhfd', 'RA1', '', 'L1', 1, 1, 'P', '{}'),"
+                        " (2, 1, 'nhfd', 'RA1', '', 'L2', 1, 2, 'P', '{}'),"
+                        " (3, 1, 'nhfd', 'RA1', '', 'L3', 1, 3, 'P', '{}'),"
+                        " (4, 1, 'nhfd', 'RA2', '', 'L4', 1, 4, 'P', '{}'),"
+                        " (5, 1, 'nhfd', 'RA2', '', 'L5', 1, 5, 'P', '{}'),"
+                        " (6, 1, 'nela', 'RA1', '', 'L6', 1, 6, 'P', '{}');"
+                        "INSERT INTO validation.record (record_id, version, audit, trust, site,"
+                        " local_id, submission_id, row_number, pseudonym, valid, payload)"
+                        " VALUES (7, 1, 'nhfd', 'RA3', '', 'L7', 1, 7, 'P', true, '{}');"
+                        "INSERT INTO validation.quarantine (record_id, version, stage,"
+                        " error_class, sqlstate, message, held) VALUES"
+                        " (1, 1, 'validation', 'definition', NULL, 'nhfd.yaml fails', true),"
+                        " (2, 1, 'validation', 'definition', NULL, 'nhfd.yaml fails', true),"
+                        " (3, 1, 'validation', 'definition', NULL, 'nhfd.yaml fails', true),"
+                        " (4, 1, 'validation', 'definition', NULL, 'another', true),"
+                        " (5, 1, 'validation', 'definition', NULL, 'nhfd.yaml fails', false),"
+                        " (6, 1, 'validation', 'data', '23514', 'check', true);"
+                        "INSERT INTO metric.quarantine (record_id, version, stage, error_class,"
+                        " message) VALUES (7, 1, 'metric', 'evaluation', 'y')");
+    assert_string_equal(summary(NULL, NULL, buf, sizeof buf),
+                        "validation nhfd definition - 5/4/2/2 nhfd.yaml fails;"
+                        " validation nela data 23514 1/1/1/1 check;"
+                        " metric nhfd evaluation - 1/1/1/1 y");
+    assert_string_equal(summary(NULL, "nela", buf, sizeof buf),
+                        "validation nela data 23514 1/1/1/1 check");
+    assert_string_equal(summary("metric", NULL, buf, sizeof buf),
+                        "metric nhfd evaluation - 1/1/1/1 y");
+    assert_string_equal(summary("linkage", NULL, buf, sizeof buf), "");
+    PQfinish(db);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -290,6 +352,7 @@ int main(void)
         cmocka_unit_test(test_death_sweep_counted_up_to_the_bound),
         cmocka_unit_test(test_quarantine_counted_up_to_the_bound),
         cmocka_unit_test(test_released_found_by_their_index),
+        cmocka_unit_test(test_quarantine_summary_groups),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
