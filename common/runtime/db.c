@@ -14,6 +14,9 @@
 #include "metrics.h"
 #include "pg_password.h"
 
+#define DB_STR_(x) #x
+#define DB_STR(x) DB_STR_(x)
+
 const char *db_conninfo(const char *explicit_conninfo)
 {
     if (explicit_conninfo && *explicit_conninfo)
@@ -319,4 +322,46 @@ int db_copy_end(PGconn *db, int ok, char *err, size_t errlen)
     while ((r = PQgetResult(db)) != NULL)
         PQclear(r);
     return rc;
+}
+
+int db_each_row(PGconn *db, const char *sql, int nparams, const char *const *params,
+                int (*row)(void *ctx, const PGresult *r, int i), void *ctx, char *err,
+                size_t errlen)
+{
+    static const char prefix[] = "DECLARE ncap_rows NO SCROLL CURSOR FOR ";
+    size_t len = strlen(sql);
+    char *decl = malloc(sizeof prefix + len);
+    if (!decl) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    memcpy(decl, prefix, sizeof prefix - 1);
+    memcpy(decl + sizeof prefix - 1, sql, len + 1);
+    int rc = db_execp(db, decl, nparams, params, err, errlen);
+    free(decl);
+    if (rc != 0)
+        return -1;
+    if (errlen > 0)
+        err[0] = '\0';
+    for (;;) {
+        PGresult *r = db_query(db, "FETCH " DB_STR(DB_ROWS_PER_FETCH) " FROM ncap_rows", 0, NULL,
+                               err, errlen);
+        if (!r)
+            return -1;
+        int rows = PQntuples(r);
+        rc = 0;
+        for (int i = 0; rc == 0 && i < rows; i++)
+            rc = row(ctx, r, i);
+        PQclear(r);
+        if (rc > 0)
+            return db_exec(db, "CLOSE ncap_rows", err, errlen) == 0 ? 1 : -1;
+        if (rc != 0) {
+            if (errlen > 0 && !err[0])
+                snprintf(err, errlen, "out of memory");
+            return -1;
+        }
+        if (rows < DB_ROWS_PER_FETCH)
+            break;
+    }
+    return db_exec(db, "CLOSE ncap_rows", err, errlen);
 }

@@ -40,6 +40,16 @@ bool db_data_error(const char *sqlstate);
 int db_alive(PGconn *db);
 /* The conninfo to use: explicit if given, else $NCAP_PG, else "" (libpq defaults). */
 const char *db_conninfo(const char *explicit_conninfo);
+/* Rows are read through db_each_row's cursor this many at a time: a caller holds one chunk of a
+ * query's result at once, never the whole of it. */
+#define DB_ROWS_PER_FETCH 8192
+/* Runs sql (nparams params; a SELECT) through a cursor, inside the transaction db is in (a cursor
+ * lives in one), and hands each row to row(ctx, result, i): 0 goes on, 1 stops (the cursor
+ * closed, the rest not read), -1 fails (row may say why in err; else "out of memory"). Returns 0,
+ * 1 when row stopped, or -1 with err (a statement failed, or row did). */
+int db_each_row(PGconn *db, const char *sql, int nparams, const char *const *params,
+                int (*row)(void *ctx, const PGresult *r, int i), void *ctx, char *err,
+                size_t errlen);
 /* COPY ... FROM STDIN in three steps: begin runs sql (0, or -1 with err); put sends len bytes of
  * COPY text (0 or -1); end finishes, or aborts when ok is 0, and returns 0 when the server took
  * every row, else -1 with the server's message in err. */

@@ -116,62 +116,58 @@ static void append_rows_sql(strbuf_t *sql, const char *stage)
     }
 }
 
-/* Runs sql (freed here) with audit as $1, and makes an array of one element a row (and one more)
- * of size bytes into *array. Returns the result, or NULL with err (nothing to free). */
-static PGresult *query_into(PGconn *db, strbuf_t *sql, const char *audit, void **array, size_t size,
-                            char *err, size_t errlen)
+/* What list_row hands each row to. */
+typedef struct {
+    void (*each)(void *ctx, const quarantine_row_t *row);
+    void *ctx;
+    long long n;
+} list_ctx_t;
+
+/* One row of append_rows_sql's, handed on (db_each_row's row). */
+static int list_row(void *ctx, const PGresult *r, int i)
 {
-    if (!sql->s) {
-        snprintf(err, errlen, "out of memory");
-        return NULL;
-    }
-    const char *p[] = {audit};
-    PGresult *r = db_query(db, sql->s, 1, p, err, errlen);
-    strbuf_free(sql);
-    if (r && !(*array = calloc((size_t)PQntuples(r) + 1, size))) {
-        PQclear(r);
-        snprintf(err, errlen, "out of memory");
-        return NULL;
-    }
-    return r;
+    list_ctx_t *l = ctx;
+    quarantine_row_t q = {.message = PQgetvalue(r, i, 8)};
+    snprintf(q.stage, sizeof q.stage, "%s", PQgetvalue(r, i, 0));
+    q.record_id = strtoll(PQgetvalue(r, i, 1), NULL, 10);
+    q.version = atoi(PQgetvalue(r, i, 2));
+    q.link_revision = atoi(PQgetvalue(r, i, 3));
+    snprintf(q.audit, sizeof q.audit, "%s", PQgetvalue(r, i, 4));
+    snprintf(q.trust, sizeof q.trust, "%s", PQgetvalue(r, i, 5));
+    snprintf(q.error_class, sizeof q.error_class, "%s", PQgetvalue(r, i, 6));
+    snprintf(q.sqlstate, sizeof q.sqlstate, "%s", PQgetvalue(r, i, 7));
+    snprintf(q.first_seen, sizeof q.first_seen, "%s", PQgetvalue(r, i, 9));
+    snprintf(q.last_seen, sizeof q.last_seen, "%s", PQgetvalue(r, i, 10));
+    q.attempts = atoi(PQgetvalue(r, i, 11));
+    q.held = PQgetvalue(r, i, 12)[0] == 't';
+    l->each(l->ctx, &q);
+    l->n++;
+    return 0;
 }
 
-int quarantine_list(PGconn *db, const char *stage, const char *audit, quarantine_list_t *out,
-                    char *err, size_t errlen)
+long long quarantine_list(PGconn *db, const char *stage, const char *audit,
+                          void (*each)(void *ctx, const quarantine_row_t *row), void *ctx,
+                          char *err, size_t errlen)
 {
-    memset(out, 0, sizeof *out);
     strbuf_t sql;
     strbuf_init(&sql);
     append_rows_sql(&sql, stage);
     strbuf_append(&sql, " ORDER BY stage_order, first_seen, record_id, version, link_revision");
-    PGresult *r = query_into(db, &sql, audit, (void **)&out->rows, sizeof *out->rows, err, errlen);
-    if (!r)
+    if (!sql.s) {
+        snprintf(err, errlen, "out of memory");
         return -1;
-    int n = PQntuples(r);
-    for (int i = 0; i < n; i++) {
-        quarantine_row_t *q = &out->rows[out->n];
-        snprintf(q->stage, sizeof q->stage, "%s", PQgetvalue(r, i, 0));
-        q->record_id = strtoll(PQgetvalue(r, i, 1), NULL, 10);
-        q->version = atoi(PQgetvalue(r, i, 2));
-        q->link_revision = atoi(PQgetvalue(r, i, 3));
-        snprintf(q->audit, sizeof q->audit, "%s", PQgetvalue(r, i, 4));
-        snprintf(q->trust, sizeof q->trust, "%s", PQgetvalue(r, i, 5));
-        snprintf(q->error_class, sizeof q->error_class, "%s", PQgetvalue(r, i, 6));
-        snprintf(q->sqlstate, sizeof q->sqlstate, "%s", PQgetvalue(r, i, 7));
-        if (!(q->message = strdup(PQgetvalue(r, i, 8)))) {
-            PQclear(r);
-            quarantine_list_free(out);
-            snprintf(err, errlen, "out of memory");
-            return -1;
-        }
-        snprintf(q->first_seen, sizeof q->first_seen, "%s", PQgetvalue(r, i, 9));
-        snprintf(q->last_seen, sizeof q->last_seen, "%s", PQgetvalue(r, i, 10));
-        q->attempts = atoi(PQgetvalue(r, i, 11));
-        q->held = PQgetvalue(r, i, 12)[0] == 't';
-        out->n++;
     }
-    PQclear(r);
-    return 0;
+    list_ctx_t l = {each, ctx, 0};
+    const char *p[] = {audit};
+    int rc = db_exec(db, "BEGIN READ ONLY", err, errlen);
+    if (rc == 0)
+        rc = db_each_row(db, sql.s, 1, p, list_row, &l, err, errlen);
+    if (rc == 0)
+        rc = db_exec(db, "COMMIT", err, errlen);
+    else
+        db_exec(db, "ROLLBACK", NULL, 0);
+    strbuf_free(&sql);
+    return rc == 0 ? l.n : -1;
 }
 
 int quarantine_summary(PGconn *db, const char *stage, const char *audit, quarantine_summary_t *out,
@@ -189,11 +185,21 @@ int quarantine_summary(PGconn *db, const char *stage, const char *audit, quarant
     append_rows_sql(&sql, stage);
     strbuf_append(&sql, ") x GROUP BY stage_order, stage, audit, error_class, sqlstate"
                         " ORDER BY stage_order, count(*) DESC, audit, error_class, sqlstate");
-    PGresult *r =
-        query_into(db, &sql, audit, (void **)&out->groups, sizeof *out->groups, err, errlen);
+    if (!sql.s) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    const char *p[] = {audit};
+    PGresult *r = db_query(db, sql.s, 1, p, err, errlen);
+    strbuf_free(&sql);
     if (!r)
         return -1;
     int n = PQntuples(r);
+    if (!(out->groups = calloc((size_t)n + 1, sizeof *out->groups))) {
+        PQclear(r);
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
     for (int i = 0; i < n; i++) {
         quarantine_group_t *g = &out->groups[out->n];
         snprintf(g->stage, sizeof g->stage, "%s", PQgetvalue(r, i, 0));
@@ -224,14 +230,6 @@ void quarantine_summary_free(quarantine_summary_t *s)
         free(s->groups[i].message);
     free(s->groups);
     memset(s, 0, sizeof *s);
-}
-
-void quarantine_list_free(quarantine_list_t *l)
-{
-    for (size_t i = 0; l->rows && i < l->n; i++)
-        free(l->rows[i].message);
-    free(l->rows);
-    memset(l, 0, sizeof *l);
 }
 
 long long quarantine_retry(PGconn *db, const char *stage, const long long *record_ids, size_t n,

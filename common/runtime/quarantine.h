@@ -36,22 +36,19 @@ typedef struct {
     int version, link_revision;
     char audit[40], trust[16];
     char error_class[16], sqlstate[6];
-    char *message; /* owned */
+    const char *message; /* valid during the call it is handed to */
     char first_seen[32], last_seen[32];
     int attempts;
     bool held;
 } quarantine_row_t;
 
-typedef struct {
-    quarantine_row_t *rows;
-    size_t n;
-} quarantine_list_t;
-
-/* The quarantined records of stage (NULL: every stage) and audit (NULL: every audit), by stage
- * then first seen. Returns 0, or -1 with err. */
-int quarantine_list(PGconn *db, const char *stage, const char *audit, quarantine_list_t *out,
-                    char *err, size_t errlen);
-void quarantine_list_free(quarantine_list_t *l);
+/* Hands each quarantined record of stage (NULL: every stage) and audit (NULL: every audit), by
+ * stage then first seen, to each(ctx, row), read through a cursor a chunk at a time in a
+ * read-only transaction of its own: a million quarantined take the memory of one chunk. Returns
+ * how many were handed on, or -1 with err. */
+long long quarantine_list(PGconn *db, const char *stage, const char *audit,
+                          void (*each)(void *ctx, const quarantine_row_t *row), void *ctx,
+                          char *err, size_t errlen);
 
 /* The quarantined records of a stage, an audit, an error class and a SQLSTATE, together. */
 typedef struct {

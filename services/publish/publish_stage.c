@@ -272,7 +272,7 @@ static int load_series(PGconn *db, const char *audit, const char *last, load_t *
     }
     const char *p[] = {audit, last};
     l->layout = &SERIES_CELLS;
-    return release_values_rows(db, series_sql[Q_SERIES], 2, p, cell_row, l, err, errlen);
+    return db_each_row(db, series_sql[Q_SERIES], 2, p, cell_row, l, err, errlen);
 }
 
 /* Reads the period's own sums into own (its strings; the arrays then s's) and takes its series
@@ -288,8 +288,8 @@ static int load_sums(PGconn *db, const char *audit, const char *period, const lo
     }
     const char *p[] = {audit, period};
     own->layout = &OWN;
-    if (release_values_rows(db, sums_sql[Q_CELLS], 2, p, cell_row, own, err, errlen) != 0 ||
-        release_values_rows(db, sums_sql[Q_WITHHELD], 2, p, cell_row, own, err, errlen) != 0)
+    if (db_each_row(db, sums_sql[Q_CELLS], 2, p, cell_row, own, err, errlen) != 0 ||
+        db_each_row(db, sums_sql[Q_WITHHELD], 2, p, cell_row, own, err, errlen) != 0)
         return -1;
     /* s takes the arrays */
     s->cells = own->cells;
@@ -793,7 +793,7 @@ static int cache_read(publish_t *ps, PGconn *db, const char *audit, const char *
     load_t l = {.strings = sums_cache_strings(ps->cache), .layout = &OWN, .keep_records = true};
     const char *p[] = {audit, period};
     int rc = -1;
-    if (release_values_rows(db, CELLS_SQL, 2, p, cell_row, &l, err, errlen) == 0) {
+    if (db_each_row(db, CELLS_SQL, 2, p, cell_row, &l, err, errlen) == 0) {
         /* cells only: the values are held apart (values_update) */
         rc = sums_cache_put(ps->cache, audit, period, l.cells, l.n_cells);
         if (rc < 0)
@@ -841,9 +841,9 @@ static int sums_delta(publish_t *ps, PGconn *db, const char *audit, const char *
     load_t gone = {.strings = sums_cache_strings(ps->cache), .layout = &OWN, .keep_records = true};
     load_t set = gone;
     const char *pg[] = {audit, period, since}, *ps_[] = {audit, period, lit, since};
-    int rc = release_values_rows(db, sums_gone_sql, 3, pg, cell_row, &gone, err, errlen);
+    int rc = db_each_row(db, sums_gone_sql, 3, pg, cell_row, &gone, err, errlen);
     if (rc == 0)
-        rc = release_values_rows(db, sums_changed_sql, 4, ps_, cell_row, &set, err, errlen);
+        rc = db_each_row(db, sums_changed_sql, 4, ps_, cell_row, &set, err, errlen);
     if (rc == 0) {
         rc = sums_cache_apply(ps->cache, audit, period, gone.cells, gone.n_cells, set.cells,
                               set.n_cells);
@@ -1052,7 +1052,7 @@ static int rebuild_cached(publish_t *ps, PGconn *db, const orgs_t *orgs, const P
             load_t w = {.strings = sums_cache_strings(ps->cache), .layout = &OWN};
             const char *p[] = {audit, period};
             release_sums_t sums = {0};
-            rc = release_values_rows(db, sums_sql[Q_WITHHELD], 2, p, cell_row, &w, err, errlen);
+            rc = db_each_row(db, sums_sql[Q_WITHHELD], 2, p, cell_row, &w, err, errlen);
             if (rc == 0 &&
                 sums_cache_sums(ps->cache, audit, period, w.cells, w.n_cells, &sums) != 0) {
                 snprintf(err, errlen, "out of memory");

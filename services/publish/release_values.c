@@ -9,38 +9,6 @@
 #include "stage.h"
 #include "strbuf.h"
 
-#define STR_(x) #x
-#define STR(x) STR_(x)
-
-int release_values_rows(PGconn *db, const char *sql, int n, const char *const *p,
-                        int (*row)(void *ctx, const PGresult *r, int i), void *ctx, char *err,
-                        size_t errlen)
-{
-    char decl[2048];
-    snprintf(decl, sizeof decl, "DECLARE publish_rows NO SCROLL CURSOR FOR %s", sql);
-    if (db_execp(db, decl, n, p, err, errlen) != 0)
-        return -1;
-    for (;;) {
-        PGresult *r = db_query(db, "FETCH " STR(RELEASE_ROWS_PER_FETCH) " FROM publish_rows", 0,
-                               NULL, err, errlen);
-        if (!r)
-            return -1;
-        int rows = PQntuples(r), rc = 0;
-        for (int i = 0; rc == 0 && i < rows; i++)
-            rc = row(ctx, r, i);
-        PQclear(r);
-        if (rc > 0)
-            return db_exec(db, "CLOSE publish_rows", err, errlen) == 0 ? 1 : -1;
-        if (rc != 0) {
-            snprintf(err, errlen, "out of memory");
-            return -1;
-        }
-        if (rows < RELEASE_ROWS_PER_FETCH)
-            break;
-    }
-    return db_exec(db, "CLOSE publish_rows", err, errlen);
-}
-
 /* A row of metric.measure with its cell's fields (migration 0053: metric.cell, as x, holds them;
  * a period's cells are an index range of its key, each cell's values one of metric.measure's):
  * the cell's key (trust, site, metric, month), the record's categories (breakdown_t order), the
@@ -110,7 +78,7 @@ static int gather_row(void *ctx, const PGresult *r, int i)
     return gather_at(ctx, r, i, 0);
 }
 
-/* The end of a read into the cache (release_values_rows' rc): 1, a row not to be held, marks the
+/* The end of a read into the cache (db_each_row's rc): 1, a row not to be held, marks the
  * period too big; past g's batch limit, the period is too big or crowded out this round
  * (value_cache_give_up on g's batch: in a delta either batch may have stopped, both have the same
  * limit, and the period is held): either way its values are then streamed. Returns rc (0: go
@@ -133,10 +101,10 @@ int release_values_cache(PGconn *db, value_cache_t *c, const char *audit, const 
     value_cache_batch(c, audit, period, &g.batch);
     const char *p[] = {audit, period};
     /* unsorted: sorted in C */
-    int rc = release_values_rows(db,
-                                 "SELECT " VALUE_COLUMNS " FROM " VALUES_OF_CELLS
-                                 " WHERE x.audit = $1 AND x.period = $2",
-                                 2, p, gather_row, &g, err, errlen);
+    int rc = db_each_row(db,
+                         "SELECT " VALUE_COLUMNS " FROM " VALUES_OF_CELLS
+                         " WHERE x.audit = $1 AND x.period = $2",
+                         2, p, gather_row, &g, err, errlen);
     if ((rc = read_end(&g, audit, period, rc, err, errlen)) != 0) {
         value_batch_free(&g.batch);
         return rc;
@@ -245,9 +213,9 @@ int release_values_deltas(PGconn *db, value_cache_t *c, const char *audit,
         snprintf(xid, sizeof xid, "%llu", since);
         /* the gone keys first: a key also read from metric.measure keeps that row (same count) */
         const char *p[] = {audit, lit.s, xid};
-        rc = release_values_rows(db, gone_sql, 3, p, gathers_row, &gs, err, errlen);
+        rc = db_each_row(db, gone_sql, 3, p, gathers_row, &gs, err, errlen);
         if (rc == 0)
-            rc = release_values_rows(db, changed_sql, 3, p, gathers_row, &gs, err, errlen);
+            rc = db_each_row(db, changed_sql, 3, p, gathers_row, &gs, err, errlen);
     }
     /* a key read though older than its period's snapshot is set to its count now: harmless */
     for (size_t k = 0; k < gs.n; k++) {
@@ -291,6 +259,5 @@ int release_values_read(void *reader, bool series, const char *from_month,
     const char *p[] = {v->audit, v->period, from_month};
     hand_t h = {each, ctx, series};
     int q = !series ? 0 : from_month ? 2 : 1; /* values_sql's */
-    return release_values_rows(v->db, values_sql[q], from_month ? 3 : 2, p, hand_row, &h, err,
-                               errlen);
+    return db_each_row(v->db, values_sql[q], from_month ? 3 : 2, p, hand_row, &h, err, errlen);
 }

@@ -14,17 +14,6 @@
 #include "benchmark.h"
 #include "value_cache.h"
 
-/* Rows are read through a cursor this many at a time: publish holds one chunk of a query's
- * result at once, never the whole of it. */
-#define RELEASE_ROWS_PER_FETCH 8192
-
-/* Runs sql (n parameters p; a SELECT) through a cursor and hands each row to row(ctx, result, i).
- * Returns 0, 1 when row() returned 1 (stop: the cursor closed, the rest not read), or -1 with err
- * (a statement failed, or row() did: "out of memory"). */
-int release_values_rows(PGconn *db, const char *sql, int n, const char *const *p,
-                        int (*row)(void *ctx, const PGresult *r, int i), void *ctx, char *err,
-                        size_t errlen);
-
 /* A reader's state: the connection (in the round's transaction, so that the values are those of
  * the cells it read), the release's audit and period, and the values held between rounds
  * (value_cache.h; NULL: none): own, the period's are held; series, those of every period of the

@@ -9,8 +9,6 @@
 
 #include "db.h"
 
-#define FETCH_ROWS "5000"
-
 /* True when line (one of the '\n'-separated items of list) equals item. */
 static bool listed(const char *list, const char *item)
 {
@@ -59,10 +57,24 @@ static bool month_wanted(const completeness_query_t *q, const char *month)
     return false;
 }
 
-/* Counts one fetched row: trust, payload, validation's error fields, linkage's field:rule. */
-static int add_row(const completeness_query_t *q, PGresult *r, int i, completeness_state_t *state,
-                   completeness_t *table, char *err, size_t errlen)
+/* What add_row counts into, and where it says why it failed. */
+typedef struct {
+    const completeness_query_t *q;
+    completeness_state_t *state;
+    completeness_t *table;
+    char *err;
+    size_t errlen;
+} add_ctx_t;
+
+/* Counts one fetched row (db_each_row's row): trust, payload, validation's error fields,
+ * linkage's field:rule. */
+static int add_row(void *ctx, const PGresult *r, int i)
 {
+    const add_ctx_t *c = ctx;
+    const completeness_query_t *q = c->q;
+    completeness_state_t *state = c->state;
+    char *err = c->err;
+    size_t errlen = c->errlen;
     json_error_t jerr;
     json_t *payload = json_loads(PQgetvalue(r, i, 1), 0, &jerr);
     if (!payload || !json_is_object(payload)) {
@@ -87,7 +99,7 @@ static int add_row(const completeness_query_t *q, PGresult *r, int i, completene
                 json_string_value(json_object_get(payload, fd->name)), listed(errors, fd->name));
     }
     json_decref(payload);
-    if (completeness_add(table, PQgetvalue(r, i, 0), month, state) != 0) {
+    if (completeness_add(c->table, PQgetvalue(r, i, 0), month, state) != 0) {
         snprintf(err, errlen, "out of memory");
         return -1;
     }
@@ -106,36 +118,23 @@ int completeness_read(PGconn *db, const completeness_query_t *q, completeness_t 
     if (db_exec(db, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", err, errlen) != 0)
         goto out;
     const char *p[] = {q->def->audit, q->trust ? q->trust : ""};
-    if (db_execp(db,
-                 "DECLARE completeness NO SCROLL CURSOR FOR"
-                 " WITH latest AS ("
-                 "  SELECT DISTINCT ON (record_id) record_id, version, trust, payload"
-                 "  FROM validation.record WHERE audit = $1 AND ($2 = '' OR trust = $2)"
-                 "  ORDER BY record_id, version DESC)"
-                 " SELECT l.trust, l.payload::text,"
-                 "  COALESCE((SELECT string_agg(DISTINCT v.field, E'\\n') FROM validation.problem v"
-                 "    WHERE v.record_id = l.record_id AND v.version = l.version"
-                 "    AND v.severity = 'error'), ''),"
-                 "  COALESCE((SELECT string_agg(k.field || ':' || k.rule, E'\\n')"
-                 "    FROM linkage.problem k"
-                 "    WHERE k.record_id = l.record_id AND k.version = l.version), '')"
-                 " FROM latest l",
-                 2, p, err, errlen) != 0)
+    add_ctx_t ctx = {q, state, table, err, errlen};
+    if (db_each_row(
+            db,
+            " WITH latest AS ("
+            "  SELECT DISTINCT ON (record_id) record_id, version, trust, payload"
+            "  FROM validation.record WHERE audit = $1 AND ($2 = '' OR trust = $2)"
+            "  ORDER BY record_id, version DESC)"
+            " SELECT l.trust, l.payload::text,"
+            "  COALESCE((SELECT string_agg(DISTINCT v.field, E'\\n') FROM validation.problem v"
+            "    WHERE v.record_id = l.record_id AND v.version = l.version"
+            "    AND v.severity = 'error'), ''),"
+            "  COALESCE((SELECT string_agg(k.field || ':' || k.rule, E'\\n')"
+            "    FROM linkage.problem k"
+            "    WHERE k.record_id = l.record_id AND k.version = l.version), '')"
+            " FROM latest l",
+            2, p, add_row, &ctx, err, errlen) != 0)
         goto rollback;
-    for (;;) {
-        PGresult *r = db_query(db, "FETCH " FETCH_ROWS " FROM completeness", 0, NULL, err, errlen);
-        if (!r)
-            goto rollback;
-        int n = PQntuples(r);
-        for (int i = 0; i < n; i++)
-            if (add_row(q, r, i, state, table, err, errlen) != 0) {
-                PQclear(r);
-                goto rollback;
-            }
-        PQclear(r);
-        if (n == 0)
-            break;
-    }
     rc = db_exec(db, "COMMIT", err, errlen);
     goto out;
 rollback:

@@ -54,39 +54,32 @@ static void usage(FILE *out)
         out);
 }
 
-static void print_csv(const quarantine_list_t *l)
+/* A listed record as a CSV line (quarantine_list's each). */
+static void print_csv_row(void *ctx, const quarantine_row_t *q)
 {
-    printf("stage,record_id,version,link_revision,audit,trust,error_class,sqlstate,first_seen,"
-           "last_seen,attempts,held,message\n");
-    for (size_t i = 0; i < l->n; i++) {
-        const quarantine_row_t *q = &l->rows[i];
-        printf("%s,%lld,%d,%d,", q->stage, q->record_id, q->version, q->link_revision);
-        csv_write_field(stdout, q->audit);
-        putchar(',');
-        csv_write_field(stdout, q->trust);
-        printf(",%s,%s,%s,%s,%d,%s,", q->error_class, q->sqlstate, q->first_seen, q->last_seen,
-               q->attempts, q->held ? "true" : "false");
-        csv_write_field(stdout, q->message);
-        putchar('\n');
-    }
+    (void)ctx;
+    printf("%s,%lld,%d,%d,", q->stage, q->record_id, q->version, q->link_revision);
+    csv_write_field(stdout, q->audit);
+    putchar(',');
+    csv_write_field(stdout, q->trust);
+    printf(",%s,%s,%s,%s,%d,%s,", q->error_class, q->sqlstate, q->first_seen, q->last_seen,
+           q->attempts, q->held ? "true" : "false");
+    csv_write_field(stdout, q->message);
+    putchar('\n');
 }
 
-static void print_table(const quarantine_list_t *l)
+/* A listed record as a line of the table, its header before the first (quarantine_list's
+ * each; ctx: the records printed so far). */
+static void print_table_row(void *ctx, const quarantine_row_t *q)
 {
-    if (l->n == 0) {
-        printf("no record is quarantined\n");
-        return;
-    }
-    printf("%-10s %10s %4s %4s %-8s %-6s %-10s %-5s %-20s %3s  %s\n", "stage", "record_id", "ver",
-           "rev", "audit", "trust", "class", "state", "first_seen", "try", "error");
-    for (size_t i = 0; i < l->n; i++) {
-        const quarantine_row_t *q = &l->rows[i];
-        printf("%-10s %10lld %4d %4d %-8s %-6s %-10s %-5s %-20s %3d  %s%s\n", q->stage,
-               q->record_id, q->version, q->link_revision, q->audit, q->trust, q->error_class,
-               q->sqlstate[0] ? q->sqlstate : "-", q->first_seen, q->attempts,
-               q->held ? "" : "(released) ", q->message);
-    }
-    printf("%zu quarantined\n", l->n);
+    long long *printed = ctx;
+    if ((*printed)++ == 0)
+        printf("%-10s %10s %4s %4s %-8s %-6s %-10s %-5s %-20s %3s  %s\n", "stage", "record_id",
+               "ver", "rev", "audit", "trust", "class", "state", "first_seen", "try", "error");
+    printf("%-10s %10lld %4d %4d %-8s %-6s %-10s %-5s %-20s %3d  %s%s\n", q->stage, q->record_id,
+           q->version, q->link_revision, q->audit, q->trust, q->error_class,
+           q->sqlstate[0] ? q->sqlstate : "-", q->first_seen, q->attempts,
+           q->held ? "" : "(released) ", q->message);
 }
 
 static void print_summary(const quarantine_summary_t *s, bool csv)
@@ -209,16 +202,20 @@ int cmd_quarantine(int argc, char **argv)
             quarantine_summary_free(&q);
         }
     } else if (list) {
-        quarantine_list_t l;
-        if (quarantine_list(db, stage, audit, &l, err, sizeof err) != 0) {
+        long long printed = 0, n;
+        if (csv)
+            printf("stage,record_id,version,link_revision,audit,trust,error_class,sqlstate,"
+                   "first_seen,last_seen,attempts,held,message\n");
+        n = quarantine_list(db, stage, audit, csv ? print_csv_row : print_table_row, &printed, err,
+                            sizeof err);
+        if (n < 0) {
             fprintf(stderr, "ncap quarantine: could not list: %s\n", err);
             rc = 1;
-        } else {
-            if (csv)
-                print_csv(&l);
+        } else if (!csv) {
+            if (n == 0)
+                printf("no record is quarantined\n");
             else
-                print_table(&l);
-            quarantine_list_free(&l);
+                printf("%lld quarantined\n", n);
         }
     } else {
         long long n = quarantine_retry(db, stage, ids, n_ids, all, err, sizeof err);

@@ -140,43 +140,31 @@ static void note(void *ctx, const char *message)
     fprintf(stderr, "ncap release finalise: %s\n", message);
 }
 
+/* Feeds one version at the cutoff to the build (db_each_row's row): one the metric stage would
+ * quarantine is left out as there, and said. */
+static int add_version(void *ctx, const PGresult *r, int i)
+{
+    final_t *f = ctx;
+    stage_record_t sr;
+    stage_error_t cls;
+    char rerr[512];
+    if (stage_record_read(&sr, f->audits, r, i, &cls, rerr, sizeof rerr) != 0) {
+        fprintf(stderr,
+                "ncap release finalise: record %s is left out as the metric stage would "
+                "quarantine it: %s\n",
+                PQgetvalue(r, i, 0), rerr);
+        return 0;
+    }
+    bool valid = PQgetvalue(r, i, STAGE_RECORD_COLUMNS)[0] == 't';
+    int rc = release_build_add(f->rb, sr.trust, sr.site, PQgetvalue(r, i, 0), sr.rec, valid);
+    stage_record_clear(&sr);
+    return rc == 0 ? 0 : -1;
+}
+
 /* Feeds the versions at the cutoff to the build, a cursor's chunk at a time. */
 static int load_snapshot(PGconn *db, final_t *f, const char *const p[2], char *err, size_t errlen)
 {
-    char decl[2048];
-    snprintf(decl, sizeof decl, "DECLARE final_rows NO SCROLL CURSOR FOR %s", snapshot_sql);
-    if (db_execp(db, decl, 2, p, err, errlen) != 0)
-        return -1;
-    for (;;) {
-        PGresult *r = db_query(db, "FETCH 8192 FROM final_rows", 0, NULL, err, errlen);
-        if (!r)
-            return -1;
-        int n = PQntuples(r), rc = 0;
-        for (int i = 0; rc == 0 && i < n; i++) {
-            stage_record_t sr;
-            stage_error_t cls;
-            char rerr[512];
-            if (stage_record_read(&sr, f->audits, r, i, &cls, rerr, sizeof rerr) != 0) {
-                /* the metric stage quarantines it: left out as there */
-                fprintf(stderr,
-                        "ncap release finalise: record %s is left out as the metric stage would "
-                        "quarantine it: %s\n",
-                        PQgetvalue(r, i, 0), rerr);
-                continue;
-            }
-            bool valid = PQgetvalue(r, i, STAGE_RECORD_COLUMNS)[0] == 't';
-            rc = release_build_add(f->rb, sr.trust, sr.site, PQgetvalue(r, i, 0), sr.rec, valid);
-            stage_record_clear(&sr);
-        }
-        PQclear(r);
-        if (rc != 0) {
-            snprintf(err, errlen, "out of memory");
-            return -1;
-        }
-        if (n < 8192)
-            break;
-    }
-    if (db_exec(db, "CLOSE final_rows", err, errlen) != 0)
+    if (db_each_row(db, snapshot_sql, 2, p, add_version, f, err, errlen) != 0)
         return -1;
     PGresult *w = db_query(db, withheld_sql, 2, p, err, errlen);
     if (!w)

@@ -4,8 +4,8 @@
  * error comes back (25P02), and the statement is prepared afterwards; a new connection (a
  * reconnect, even at the same address) prepares it again; a text with its values written in,
  * a DECLARE or a statement without parameters is never prepared; a table altered under a
- * prepared statement is read as it is now; more texts than the cache holds all run right; and a
- * thread's statements go with it. */
+ * prepared statement is read as it is now; more texts than the cache holds all run right; a
+ * thread's statements go with it; and db_each_row hands on every row through its cursor. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -262,6 +262,53 @@ static void test_threads(void **state)
     }
 }
 
+/* What each_row saw, and when it stops or fails. */
+typedef struct {
+    long long rows, sum;
+    long long stop_at, fail_at; /* 0: never */
+} each_t;
+
+static int each_row(void *ctx, const PGresult *r, int i)
+{
+    each_t *e = ctx;
+    e->rows++;
+    e->sum += strtoll(PQgetvalue(r, i, 0), NULL, 10);
+    if (e->fail_at && e->rows == e->fail_at)
+        return -1;
+    return e->stop_at && e->rows == e->stop_at ? 1 : 0;
+}
+
+/* db_each_row: every row of a result larger than a fetch, in order, with its parameters; a stop
+ * closes the cursor (the next call on the connection declares it again); a row that fails says
+ * "out of memory" unless it said why; outside a transaction, PostgreSQL's own error. */
+static void test_each_row(void **state)
+{
+    (void)state;
+    PGconn *db = open_db();
+    char err[1024];
+    const char *sql = "SELECT g FROM generate_series(1, $1::int) g ORDER BY g";
+    char n[24];
+    snprintf(n, sizeof n, "%d", 2 * DB_ROWS_PER_FETCH + 5);
+    const char *p[] = {n};
+    exec_ok(db, "BEGIN");
+    each_t e = {0};
+    assert_int_equal(db_each_row(db, sql, 1, p, each_row, &e, err, sizeof err), 0);
+    long long want = 2 * DB_ROWS_PER_FETCH + 5;
+    assert_int_equal(e.rows, want);
+    assert_int_equal(e.sum, want * (want + 1) / 2);
+    e = (each_t){.stop_at = 10};
+    assert_int_equal(db_each_row(db, sql, 1, p, each_row, &e, err, sizeof err), 1);
+    assert_int_equal(e.rows, 10);
+    assert_int_equal(e.sum, 55);
+    e = (each_t){.fail_at = DB_ROWS_PER_FETCH + 1};
+    assert_int_equal(db_each_row(db, sql, 1, p, each_row, &e, err, sizeof err), -1);
+    assert_string_equal(err, "out of memory");
+    exec_ok(db, "ROLLBACK");
+    assert_int_equal(db_each_row(db, sql, 1, p, each_row, &e, err, sizeof err), -1);
+    assert_non_null(strstr(err, "transaction"));
+    PQfinish(db);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -272,6 +319,7 @@ int main(void)
         cmocka_unit_test(test_table_altered_under_it),
         cmocka_unit_test(test_more_texts_than_held),
         cmocka_unit_test(test_threads),
+        cmocka_unit_test(test_each_row),
     };
     return cmocka_run_group_tests(tests, setup, NULL);
 }
