@@ -95,19 +95,29 @@ def file_url(path):
     return "file://" + urllib.request.pathname2url(os.path.abspath(path))
 
 
+def periods_of(releases, audit):
+    """An audit's periods with a latest.json, in order (the last is the latest)."""
+    d = os.path.join(releases, audit)
+    return sorted(p for p in os.listdir(d)
+                  if p != "final" and os.path.isfile(os.path.join(d, p, "latest.json")))
+
+
+def read_period(releases, audit, period):
+    """(period, latest.json, rows of latest.csv) of an audit's period."""
+    d = os.path.join(releases, audit, period)
+    with open(os.path.join(d, "latest.json")) as f:
+        return period, json.load(f), read_csv(os.path.join(d, "latest.csv"))
+
+
 def audits(releases):
     """{audit: (period, latest.json, rows of latest.csv)} for the latest period of each audit."""
     out = {}
     for name in sorted(os.listdir(releases)):
-        d = os.path.join(releases, name)
-        if name == "site" or name.startswith(".") or not os.path.isdir(d):
+        if name == "site" or name.startswith(".") or not os.path.isdir(os.path.join(releases, name)):
             continue
-        periods = sorted(p for p in os.listdir(d)
-                         if p != "final" and os.path.isfile(os.path.join(d, p, "latest.json")))
+        periods = periods_of(releases, name)
         if periods:
-            with open(os.path.join(d, periods[-1], "latest.json")) as f:
-                meta = json.load(f)
-            out[name] = (periods[-1], meta, read_csv(os.path.join(d, periods[-1], "latest.csv")))
+            out[name] = read_period(releases, name, periods[-1])
     return out
 
 
@@ -117,14 +127,8 @@ EARLIER_PAGES = 8  # SITE_EARLIER_PAGES (services/publish/site/site_release.h)
 def earlier_periods(releases, audit):
     """[(period, latest.json, rows of latest.csv)] of the periods before the latest that have
     pages of their own: the EARLIER_PAGES nearest it."""
-    d = os.path.join(releases, audit)
-    periods = sorted(p for p in os.listdir(d)
-                     if p != "final" and os.path.isfile(os.path.join(d, p, "latest.json")))
-    out = []
-    for p in periods[:-1][-EARLIER_PAGES:]:
-        with open(os.path.join(d, p, "latest.json")) as f:
-            out.append((p, json.load(f), read_csv(os.path.join(d, p, "latest.csv"))))
-    return out
+    return [read_period(releases, audit, p)
+            for p in periods_of(releases, audit)[:-1][-EARLIER_PAGES:]]
 
 
 def check_home(b, site, tree):

@@ -98,10 +98,7 @@ static int write_audit(const char *dir, const site_audit_t *a, strbuf_t *b, char
                        size_t errlen)
 {
     char folder[300], rel[600];
-    if (a->earlier)
-        snprintf(folder, sizeof folder, "audit/%s/%s", a->audit, a->period);
-    else
-        snprintf(folder, sizeof folder, "audit/%s", a->audit);
+    site_period_folder(folder, sizeof folder, a, a->period);
     snprintf(rel, sizeof rel, "%s/index.html", folder);
     strbuf_reset(b);
     site_page_audit(b, a);

@@ -40,14 +40,21 @@ static int depth_of(const site_audit_t *a)
     return a->earlier ? 3 : 2;
 }
 
-/* The href, from the site's root, of the audit page of a's period i (the latest's at
- * audit/<audit>/index.html), into buf. */
-static void period_href(char *buf, size_t n, const site_audit_t *a, size_t i)
+void site_period_folder(char *buf, size_t n, const site_audit_t *a, const char *period)
 {
-    if (i + 1 == a->n_periods)
-        snprintf(buf, n, "audit/%s/index.html", a->audit);
+    if (strcmp(period, a->periods[a->n_periods - 1]) == 0)
+        snprintf(buf, n, "audit/%s", a->audit);
     else
-        snprintf(buf, n, "audit/%s/%s/index.html", a->audit, a->periods[i]);
+        snprintf(buf, n, "audit/%s/%s", a->audit, period);
+}
+
+/* The href, from the site's root, of the audit page of a's period (site_period_folder's
+ * index.html), into buf. */
+static void period_href(char *buf, size_t n, const site_audit_t *a, const char *period)
+{
+    char folder[256]; /* audit/<name>/<name>: 135 bytes at most (site_safe_name) */
+    site_period_folder(folder, sizeof folder, a, period);
+    snprintf(buf, n, "%s/index.html", folder);
 }
 
 /* The page's title: the audit's name, and an earlier period's. */
@@ -65,7 +72,7 @@ static void earlier_notice(strbuf_t *b, const site_audit_t *a, int depth)
     if (!a->earlier)
         return;
     char href[300];
-    period_href(href, sizeof href, a, a->n_periods - 1);
+    period_href(href, sizeof href, a, a->periods[a->n_periods - 1]);
     strbuf_append(b, "<p class=\"notice\">An earlier period: its figures as last released for "
                      "it. The latest period is <a href=\"");
     html_esc(b, site_root(depth));
@@ -88,7 +95,7 @@ static void other_periods(strbuf_t *b, const site_audit_t *a, int depth)
         char path[300];
         strbuf_append(b, "<li>");
         if (i + 1 == a->n_periods || site_period_has_pages(a, i)) {
-            period_href(path, sizeof path, a, i);
+            period_href(path, sizeof path, a, a->periods[i]);
             strbuf_append(b, "<a href=\"");
             html_esc(b, site_root(depth));
             html_esc(b, path);
@@ -114,7 +121,7 @@ void site_page_audit(strbuf_t *b, const site_audit_t *a)
     int depth = depth_of(a);
     char title[300], latest[300];
     title_of(title, sizeof title, a);
-    period_href(latest, sizeof latest, a, a->n_periods - 1);
+    period_href(latest, sizeof latest, a, a->periods[a->n_periods - 1]);
     const char *crumbs[] = {
         "All audits and trusts", "index.html", a->audit_name, latest, a->period, NULL};
     site_page_t p = {.title = title, .depth = depth, .crumbs = crumbs, .n_crumbs = 2};
@@ -172,8 +179,8 @@ void site_page_metric(strbuf_t *b, const site_audit_t *a, const site_metric_t *m
 {
     int depth = depth_of(a);
     char latest[300], here[300], title[400];
-    period_href(latest, sizeof latest, a, a->n_periods - 1);
-    snprintf(here, sizeof here, "audit/%s/%s/index.html", a->audit, a->period);
+    period_href(latest, sizeof latest, a, a->periods[a->n_periods - 1]);
+    period_href(here, sizeof here, a, a->period);
     const char *crumbs[] = {"All audits and trusts",
                             "index.html",
                             a->audit_name,

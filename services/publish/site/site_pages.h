@@ -27,6 +27,10 @@ typedef struct {
  * caller frees the array. */
 site_org_t *site_orgs(const site_tree_t *t, size_t *n);
 
+/* The folder, from the site's root, of the audit's and metrics' pages of a's period (one of
+ * a->periods): audit/<audit> for the latest, audit/<audit>/<period> for an earlier one. */
+void site_period_folder(char *buf, size_t n, const site_audit_t *a, const char *period);
+
 void site_page_home(strbuf_t *b, const site_tree_t *t, const site_org_t *orgs, size_t n_orgs);
 void site_page_audit(strbuf_t *b, const site_audit_t *a);
 void site_page_metric(strbuf_t *b, const site_audit_t *a, const site_metric_t *m);

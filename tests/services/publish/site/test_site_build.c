@@ -71,15 +71,23 @@ static const char CSV[] =
     "t,2026Q1,site,RAA01,RAA01,RAA,m,all,,30,60,0.5,0.37,0.63,,,0.5,similar,0.37,0.63,,,"
     "in_control,,,0,0,0,0,,\n";
 
+/* Audit t's release of period: its latest.json and latest.csv. */
+static void put_period(const char *period, const char *json, const char *csv)
+{
+    char rel[64];
+    snprintf(rel, sizeof rel, "t/%s/latest.json", period);
+    put(rel, json);
+    snprintf(rel, sizeof rel, "t/%s/latest.csv", period);
+    put(rel, csv);
+}
+
 static int setup(void **state)
 {
     (void)state;
     snprintf(root, sizeof root, "/tmp/ncap_test_site_XXXXXX");
     assert_non_null(mkdtemp(root));
-    put("t/2026Q1/latest.json", JSON);
-    put("t/2026Q1/latest.csv", CSV);
-    put("t/2025Q4/latest.json", JSON);
-    put("t/2025Q4/latest.csv", CSV);
+    put_period("2026Q1", JSON, CSV);
+    put_period("2025Q4", JSON, CSV);
     return 0;
 }
 
@@ -133,7 +141,7 @@ static void test_earlier_periods_have_pages(void **state)
     at = strstr(csv, "trust,RAA,Trust <A>,Y56,m,all,,30,60,0.5");
     assert_non_null(at);
     memcpy(at + strlen("trust,RAA,Trust <A>,Y56,m,all,,"), "42,60,0.7", 9);
-    put("t/2025Q4/latest.csv", csv);
+    put_period("2025Q4", JSON, csv);
     assert_int_equal(site_build(root, NULL, err, sizeof err), 8);
 
     char *latest = slurp("site/audit/t/index.html");
@@ -165,11 +173,9 @@ static void test_earlier_periods_have_pages(void **state)
     /* ten periods before the latest: the eight nearest have pages */
     for (int y = 2023; y <= 2025; y++)
         for (int q = 1; q <= 4; q++) {
-            char rel[64];
-            snprintf(rel, sizeof rel, "t/%dQ%d/latest.json", y, q);
-            put(rel, JSON);
-            snprintf(rel, sizeof rel, "t/%dQ%d/latest.csv", y, q);
-            put(rel, CSV);
+            char period[16];
+            snprintf(period, sizeof period, "%dQ%d", y, q);
+            put_period(period, JSON, CSV);
         }
     /* 2023Q1 ... 2025Q4 and 2026Q1: 12 before the latest, 8 with 2 pages each */
     assert_int_equal(site_build(root, NULL, err, sizeof err), 6 + 8 * 2);
